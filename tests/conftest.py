@@ -1,0 +1,17 @@
+"""Shared pytest fixtures.
+
+`rng` is a NumPy generator seeded from the test's node id: each test (and
+each parametrization) gets its own reproducible stream, independent of test
+order and of which xdist worker runs it.
+"""
+
+import zlib
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng(request):
+    seed = zlib.crc32(request.node.nodeid.encode())
+    return np.random.default_rng(seed)
