@@ -42,7 +42,7 @@ def same_value(a, b):
 
 def same_effects(args_plain, args_jit):
     """Array arguments end up equal and generators end in the same state."""
-    for a, b in zip(args_plain, args_jit):
+    for a, b in zip(args_plain, args_jit, strict=True):
         if isinstance(a, np.ndarray) and not same_value(a, b):
             return False
         if isinstance(a, np.random.Generator) and a.bit_generator.state != b.bit_generator.state:
@@ -87,10 +87,14 @@ def run_guarded(name, check, *args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", default="interpret", help="looptrace backend (default: interpret)")
+    parser.add_argument(
+        "--backend", default="interpret", help="looptrace backend (default: interpret)"
+    )
     backend = parser.parse_args(argv).backend
 
-    results = [run_guarded(name, check_program, name, entry, backend) for name, entry in PROGRAMS.items()]
+    results = [
+        run_guarded(name, check_program, name, entry, backend) for name, entry in PROGRAMS.items()
+    ]
     results.append(run_guarded("bad_join", check_bad_join, backend))
     failures = results.count(False)
     print(f"\n{len(results) - failures}/{len(results)} programs as expected on backend {backend!r}")

@@ -34,11 +34,15 @@ def assert_same_value(expected, got):
 
 def assert_same_effects(args_plain, args_jit):
     """Arrays the plain call left behind equal those the jitted call left."""
-    for position, (plain, jitted) in enumerate(zip(args_plain, args_jit)):
+    for position, (plain, jitted) in enumerate(zip(args_plain, args_jit, strict=True)):
         if isinstance(plain, np.ndarray):
-            np.testing.assert_allclose(jitted, plain, rtol=RTOL, atol=ATOL, err_msg=f"argument {position}")
+            np.testing.assert_allclose(
+                jitted, plain, rtol=RTOL, atol=ATOL, err_msg=f"argument {position}"
+            )
         if isinstance(plain, np.random.Generator):
-            assert jitted.bit_generator.state == plain.bit_generator.state, f"generator argument {position}"
+            assert jitted.bit_generator.state == plain.bit_generator.state, (
+                f"generator argument {position}"
+            )
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
