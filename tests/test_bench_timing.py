@@ -1,0 +1,26 @@
+"""bench/_timing.py: round-robin medians and the ratio table."""
+
+import json
+
+from bench._timing import compare, print_table
+
+
+def test_compare_runs_every_case_round_robin():
+    calls = []
+    cases = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    medians = compare(cases, repeats=3, warmup=1)
+    assert set(medians) == {"a", "b", "c"}
+    assert all(m >= 0 for m in medians.values())
+    assert calls == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
+
+
+def test_print_table_ratios_and_json(tmp_path, capsys):
+    rows = {"w": {"base": 2.0, "fast": 0.5}, "no_base": {"other": 1.0}}
+    path = tmp_path / "results" / "out.json"
+    print_table(rows, baseline="base", json_path=path)
+    printed = capsys.readouterr().out
+    assert "0.25x" in printed and "1.00x" in printed
+    report = json.loads(path.read_text())
+    assert report["baseline"] == "base"
+    assert report["rows"]["w"]["fast"] == {"median_s": 0.5, "ratio": 0.25}
+    assert report["rows"]["no_base"]["other"]["ratio"] is None
