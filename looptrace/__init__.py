@@ -1,0 +1,9 @@
+"""looptrace: a JIT compiler for the loops people write in plain Python + NumPy."""
+from looptrace import ops as _ops  # noqa: F401  (registers the primitives)
+from looptrace import tracer as _tracer  # noqa: F401
+from looptrace.api import Explanation, JitFunction, LoopReport, eval_shape, explain, jit
+from looptrace.errors import InternalError, LooptraceError, ShapeError, TraceError, UnsupportedError
+
+__version__ = "0.1.0"
+__all__ = ["jit", "eval_shape", "explain", "Explanation", "LoopReport", "JitFunction",
+           "LooptraceError", "ShapeError", "UnsupportedError", "TraceError", "InternalError"]

@@ -1,0 +1,214 @@
+"""The public entry points: jit, eval_shape, explain (see API.md)."""
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from looptrace import pipeline
+from looptrace.codegen import interpret
+from looptrace.errors import LooptraceError
+from looptrace.ir.core import Program
+from looptrace.ir.printer import print_program
+from looptrace.tracer import context as ctx
+from looptrace.tracer.trace import ArgSpec, arg_spec, build_output, trace_function
+
+BACKENDS = ("auto", "cpu", "cuda", "interpret")
+
+
+@dataclass
+class Compiled:
+    program: Program
+    run: Callable[[list], list]
+
+
+class JitFunction:
+    """A function compiled per signature (shapes, dtypes, static values)."""
+
+    def __init__(self, fn: Callable, static_argnames=(), backend: str = "auto", cache: bool = True,
+                 parallel: bool = True, fastmath: bool = False):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+        self.py_func = fn
+        self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+        self.backend = backend
+        self.cache = cache
+        self.parallel = parallel
+        self.fastmath = fastmath
+        self.signature = inspect.signature(fn)
+        self.param_names = list(self.signature.parameters)
+        for n in self.static_argnames:
+            if n not in self.param_names:
+                raise ValueError(f"static_argnames names {n!r}, which is not a parameter of {fn.__name__}")
+        self._cache: dict[Any, Compiled] = {}
+        functools.update_wrapper(self, fn)
+
+    # calling -------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if ctx.tracing():
+            from looptrace.tracer.runtime import call_converted
+
+            return call_converted(self.py_func, args, kwargs)
+        values = self._bind(args, kwargs)
+        compiled, specs = self._compiled_for(values)
+        return self._execute(compiled, specs, values)
+
+    def _bind(self, args, kwargs) -> list:
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self.py_func.__name__}(): {e}") from None
+        bound.apply_defaults()
+        return [bound.arguments[n] for n in self.param_names]
+
+    def _specs(self, values: list) -> list[ArgSpec]:
+        return [arg_spec(n, v, n in self.static_argnames) for n, v in zip(self.param_names, values)]
+
+    def _key(self, specs: list[ArgSpec], values: list) -> tuple:
+        key = []
+        for n, s, v in zip(self.param_names, specs, values):
+            if s.kind == "static":
+                try:
+                    hash(v)
+                except TypeError:
+                    raise TypeError(f"static argument `{n}` must be hashable, got {type(v).__name__}") from None
+                key.append(("s", type(v), v))
+            elif s.kind == "rng":
+                key.append(("r", type(v.bit_generator).__name__))
+            else:
+                key.append((s.kind, str(s.dtype), s.shape))
+        return tuple(key)
+
+    def _compiled_for(self, values: list) -> tuple[Compiled, list[ArgSpec]]:
+        specs = self._specs(values)
+        key = self._key(specs, values)
+        compiled = self._cache.get(key)
+        if compiled is None:
+            program = self.trace(values, specs)
+            program = pipeline.run_passes(program)
+            compiled = Compiled(program, self._backend_runner(program, values))
+            self._cache[key] = compiled
+        return compiled, specs
+
+    def trace(self, values: list, specs: list[ArgSpec] | None = None) -> Program:
+        specs = specs or self._specs(values)
+        return trace_function(self.py_func, self.param_names, tuple(values), specs, self.py_func.__name__)
+
+    def _backend_runner(self, program: Program, values: list) -> Callable[[list], list]:
+        backend = self.resolve_backend(values)
+        if backend == "interpret":
+            return lambda args: interpret.run_program(program, args)
+        raise NotImplementedError(f"the {backend!r} backend is not built yet; use backend='interpret'")
+
+    def resolve_backend(self, values: list) -> str:
+        if self.backend != "auto":
+            return self.backend
+        if any(hasattr(v, "__cuda_array_interface__") for v in values):
+            return "cuda"
+        from looptrace.codegen import available_backends
+
+        return "cpu" if "cpu" in available_backends() else "interpret"
+
+    def _execute(self, compiled: Compiled, specs: list[ArgSpec], values: list) -> Any:
+        program = compiled.program
+        run_args = [_runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"]
+        if program.writebacks:
+            _check_aliasing(self.param_names, specs, values, program)
+        outs = compiled.run(run_args)
+        for argi, res in program.writebacks:
+            np.copyto(values[argi], outs[res], casting="unsafe")
+        n_out = len(program.body.results) - len(program.writebacks)
+        return build_output(program.out_tree, outs[:n_out])
+
+    def explain(self, *args, **kwargs) -> "Explanation":
+        values = self._bind(args, kwargs)
+        compiled, _ = self._compiled_for(values)
+        return Explanation(compiled.program)
+
+    def eval_shape(self, *args, **kwargs):
+        values = self._bind(args, kwargs)
+        compiled, _ = self._compiled_for(values)
+        p = compiled.program
+        n_out = len(p.body.results) - len(p.writebacks)
+        shapes = [ShapeDtype(tuple(v.shape), v.dtype) for v in p.body.results[:n_out]]
+        return build_output(p.out_tree, shapes, scalars=False)
+
+
+@dataclass(frozen=True)
+class ShapeDtype:
+    shape: tuple
+    dtype: np.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+def _runtime_arg(spec: ArgSpec, v: Any) -> Any:
+    if spec.kind == "rng":
+        return v
+    if spec.kind == "scalar":
+        return np.asarray(v, dtype=spec.dtype)
+    return np.asarray(v)
+
+
+def _check_aliasing(names, specs, values, program) -> None:
+    written = {i for i, _ in program.writebacks}
+    arrays = [i for i, s in enumerate(specs) if s.kind == "array"]
+    for i in written:
+        for j in arrays:
+            if j != i and np.may_share_memory(values[i], values[j]):
+                raise ValueError(f"arguments `{names[i]}` and `{names[j]}` share memory and `{names[i]}` "
+                                 "is written in place; pass a copy of one of them")
+
+
+# --- public functions -------------------------------------------------------------------------
+def jit(fn=None, *, static_argnames=(), backend="auto", cache=True, parallel=True, fastmath=False):
+    def wrap(f):
+        return JitFunction(f, static_argnames, backend, cache, parallel, fastmath)
+
+    return wrap(fn) if fn is not None else wrap
+
+
+def _as_jit(fn: Callable) -> JitFunction:
+    return fn if isinstance(fn, JitFunction) else JitFunction(fn, backend="interpret")
+
+
+def eval_shape(fn: Callable, *args, **kwargs):
+    return _as_jit(fn).eval_shape(*args, **kwargs)
+
+
+def explain(fn: Callable, *args, **kwargs) -> "Explanation":
+    return _as_jit(fn).explain(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class LoopReport:
+    line: int
+    kind: str
+    reason: str
+    file: str = ""
+
+
+class Explanation:
+    """What became of each source loop, and the program after the passes."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.loops = [LoopReport(l.line, l.kind, l.reason, l.file) for l in program.loops]
+
+    def __str__(self) -> str:
+        lines = [print_program(self.program), "", "loops:"]
+        for l in self.loops:
+            lines.append(f"  line {l.line}: {l.kind}" + (f" ({l.reason})" if l.reason else ""))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def to_dot(self) -> str:
+        from looptrace.ir.dot import to_dot
+
+        return to_dot(self.program)

@@ -1,0 +1,5 @@
+"""Backends: the NumPy interpreter (reference), Numba CPU, numba.cuda."""
+
+
+def available_backends() -> tuple[str, ...]:
+    return ("interpret",)

@@ -1,0 +1,44 @@
+"""User-facing error classes. Each message leads with the problem, then the
+user's file, line and source text, then a hint."""
+from __future__ import annotations
+
+from looptrace.ir.core import SourceLoc
+
+
+class LooptraceError(Exception):
+    """Base class of every error looptrace raises about a user's program."""
+
+    def __init__(self, message: str, loc: SourceLoc | None = None, hint: str = ""):
+        self.problem = message
+        self.loc = loc
+        self.hint = hint
+        super().__init__(format_message(message, loc, hint))
+
+
+class ShapeError(LooptraceError):
+    """Shapes that do not fit, found while tracing."""
+
+
+class UnsupportedError(LooptraceError):
+    """A construct or NumPy function looptrace does not compile."""
+
+
+class TraceError(LooptraceError):
+    """Anything else wrong with the traced program."""
+
+
+class InternalError(LooptraceError):
+    """A looptrace bug: please report it with the message and the IR."""
+
+
+def format_message(message: str, loc: SourceLoc | None, hint: str = "") -> str:
+    lines = [message]
+    if loc is not None and loc.line > 0:
+        lines.append(f'  File "{loc.file}", line {loc.line}')
+        if loc.text:
+            stripped = loc.text.strip()
+            lines.append(f"    {stripped}")
+            lines.append("    " + "^" * len(stripped))
+    if hint:
+        lines.append(f"hint: {hint}")
+    return "\n".join(lines)

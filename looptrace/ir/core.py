@@ -1,0 +1,172 @@
+"""The IR's node types: typed SSA values, ops with source locations, blocks.
+
+Invariants: every `Value` is defined exactly once (as a block argument or an op
+output) and has a concrete dtype and shape; every `Op` carries the user's
+source location; region ops (loops, conditionals) own their body blocks in
+`op.blocks`, and a body may refer to values defined outside it (implicit
+capture, as in MLIR). Generic walks reach every nested op via `walk`.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+_ids = itertools.count()
+
+
+class Dim:
+    """A dimension whose size is known only at run time (e.g. a list grown in a
+    loop with a data-dependent exit). Equal only to itself; `bound` is a static
+    upper bound."""
+
+    __slots__ = ("id", "bound")
+
+    def __init__(self, bound: int):
+        self.id = next(_ids)
+        self.bound = bound
+
+    def __repr__(self) -> str:
+        return f"?{self.id}"
+
+
+Shape = tuple  # of int | Dim
+
+
+class OpaqueType:
+    """A non-array type (a random generator). Compares by name."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OpaqueType) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+RNG = OpaqueType("rng")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLoc:
+    """Where in the user's code an op came from."""
+
+    file: str
+    line: int
+    text: str = ""
+
+    def __str__(self) -> str:
+        return f"{_short(self.file)}:{self.line}"
+
+
+def _short(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+UNKNOWN_LOC = SourceLoc("<looptrace>", 0, "")
+
+
+@dataclass(slots=True, eq=False)
+class Value:
+    """An SSA value. `const` holds the Python/NumPy value of a literal."""
+
+    dtype: Any  # np.dtype or OpaqueType
+    shape: Shape
+    const: Any = None
+    id: int = field(default_factory=lambda: next(_ids))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def is_const(self) -> bool:
+        return self.const is not None
+
+    def __repr__(self) -> str:
+        return f"%{self.id}"
+
+
+def literal(x: Any, dtype: Any = None) -> Value:
+    """A constant value (a scalar or a NumPy array)."""
+    arr = np.asarray(x, dtype=dtype)
+    return Value(arr.dtype, arr.shape, const=arr)
+
+
+@dataclass(slots=True, eq=False)
+class Block:
+    """A list of ops with arguments and results (a loop or branch body)."""
+
+    args: list[Value]
+    ops: list["Op"]
+    results: list[Value]
+
+
+@dataclass(slots=True, eq=False)
+class Op:
+    """One operation: a primitive applied to inputs, with static attributes."""
+
+    prim: Any  # ops.registry.Primitive
+    inputs: tuple[Value, ...]
+    outputs: tuple[Value, ...]
+    attrs: dict
+    loc: SourceLoc
+    blocks: tuple[Block, ...] = ()
+
+    @property
+    def out(self) -> Value:
+        (v,) = self.outputs
+        return v
+
+
+@dataclass(slots=True, eq=False)
+class Program:
+    """A traced function: its body block plus how arguments map to inputs."""
+
+    body: Block
+    name: str = "f"
+    # Filled by the tracer: which body results are written back into which
+    # argument arrays (caller-visible in-place writes), and the output tree.
+    writebacks: list[tuple[int, int]] = field(default_factory=list)
+    out_tree: Any = None
+    loops: list = field(default_factory=list)  # LoopInfo records, source order
+    arg_specs: list = field(default_factory=list)
+
+
+def walk(block: Block) -> Iterator[Op]:
+    """Every op in `block`, nested bodies included, in program order."""
+    for op in block.ops:
+        yield op
+        for sub in op.blocks:
+            yield from walk(sub)
+
+
+def free_values(block: Block) -> list[Value]:
+    """Values used in `block` (or nested in it) but defined outside it."""
+    defined: set[int] = set()
+    free: dict[int, Value] = {}
+
+    def visit(b: Block) -> None:
+        defined.update(v.id for v in b.args)
+        for op in b.ops:
+            for v in op.inputs:
+                if v.id not in defined and not v.is_const:
+                    free.setdefault(v.id, v)
+            for sub in op.blocks:
+                visit(sub)
+            defined.update(v.id for v in op.outputs)
+        for v in b.results:
+            if v.id not in defined and not v.is_const:
+                free.setdefault(v.id, v)
+
+    visit(block)
+    return list(free.values())

@@ -1,0 +1,100 @@
+"""The IR verifier: SSA (each value defined once, used only where defined),
+types and shapes (each op's outputs match its primitive's rule; region ops'
+blocks match their inputs and outputs). Runs after every pass in tests."""
+from __future__ import annotations
+
+from looptrace.errors import InternalError
+
+from .core import Block, Op, Program, Value
+from .printer import print_op
+
+
+class VerifyError(InternalError):
+    pass
+
+
+def verify(p: Program) -> None:
+    _Verifier().block(p.body, set())
+
+
+def _same_type(a: Value, b: Value) -> bool:
+    return a.dtype == b.dtype and len(a.shape) == len(b.shape) and all(
+        x is y or x == y for x, y in zip(a.shape, b.shape))
+
+
+class _Verifier:
+    def __init__(self):
+        self.defined_ever: set[int] = set()
+
+    def define(self, v: Value, scope: set[int], op: Op | None) -> None:
+        if v.id in self.defined_ever:
+            self.fail(f"value %{v.id} is defined twice", op)
+        self.defined_ever.add(v.id)
+        scope.add(v.id)
+
+    def fail(self, msg: str, op: Op | None) -> None:
+        where = "\n".join(print_op(op)) if op is not None else ""
+        raise VerifyError(f"IR verification failed: {msg}\n{where}")
+
+    def use(self, v: Value, scope: set[int], op: Op | None) -> None:
+        if not v.is_const and v.id not in scope:
+            self.fail(f"value %{v.id} is used where it is not defined", op)
+
+    def block(self, b: Block, outer: set[int]) -> None:
+        scope = set(outer)
+        for v in b.args:
+            self.define(v, scope, None)
+        for op in b.ops:
+            for v in op.inputs:
+                self.use(v, scope, op)
+            if op.prim.region:
+                self.region(op, scope)
+            else:
+                self.check_types(op)
+            for v in op.outputs:
+                self.define(v, scope, op)
+        for v in b.results:
+            self.use(v, scope, None)
+
+    def check_types(self, op: Op) -> None:
+        try:
+            avals = op.prim.abstract(*op.inputs, **op.attrs)
+        except Exception as e:  # noqa: BLE001
+            self.fail(f"shape rule rejects the op: {e}", op)
+        if len(avals) != len(op.outputs):
+            self.fail("wrong number of outputs", op)
+        for (dtype, shape), v in zip(avals, op.outputs):
+            if dtype != v.dtype or len(shape) != len(v.shape) or any(
+                    not (a is b or a == b or not isinstance(a, int)) for a, b in zip(shape, v.shape)):
+                self.fail(f"output %{v.id} has type {v.dtype}{v.shape}, rule says {dtype}{tuple(shape)}", op)
+
+    def region(self, op: Op, scope: set[int]) -> None:
+        name = op.prim.name
+        for b in op.blocks:
+            self.block(b, scope)
+        if name == "for_loop":
+            (body,) = op.blocks
+            n_carry = len(body.args) - 1
+            inits = op.inputs[3:]
+            if len(inits) != n_carry:
+                self.fail("for_loop: inits and carries differ in number", op)
+            for a, i, r, o in zip(body.args[1:], inits, body.results, op.outputs):
+                if not (_same_type(a, i) and _same_type(a, r) and _same_type(a, o)):
+                    self.fail(f"for_loop: carry %{a.id} changes type", op)
+            for y, o in zip(body.results[n_carry:], op.outputs[n_carry:]):
+                if y.dtype != o.dtype or tuple(o.shape[1:]) != tuple(y.shape):
+                    self.fail("for_loop: stacked output type mismatch", op)
+        elif name == "while_loop":
+            cond, body = op.blocks
+            if len(cond.args) != len(op.inputs) or len(body.args) != len(op.inputs):
+                self.fail("while_loop: block arguments differ from inits", op)
+            if len(cond.results) != 1 or cond.results[0].shape != () or cond.results[0].dtype.kind != "b":
+                self.fail("while_loop: condition must yield one boolean scalar", op)
+            for a, c, i, r, o in zip(body.args, cond.args, op.inputs, body.results, op.outputs):
+                if not (_same_type(a, i) and _same_type(a, r) and _same_type(a, o) and _same_type(a, c)):
+                    self.fail(f"while_loop: carry %{a.id} changes type", op)
+        elif name == "cond":
+            for b in op.blocks:
+                if len(b.results) != len(op.outputs) or not all(
+                        _same_type(r, o) for r, o in zip(b.results, op.outputs)):
+                    self.fail("cond: branch results differ from outputs", op)

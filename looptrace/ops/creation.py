@@ -1,0 +1,17 @@
+"""Array constructors that take no array input: `iota` (np.arange's core).
+Constant fills are literals broadcast with `broadcast_to`."""
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import Primitive, register
+
+
+def _iota_impl(*, shape, dtype, axis):
+    ramp = np.arange(shape[axis], dtype=dtype)
+    view = ramp.reshape([-1 if i == axis else 1 for i in range(len(shape))])
+    return np.broadcast_to(view, shape).copy()
+
+
+register(Primitive("iota", "creation", lambda *, shape, dtype, axis: [(np.dtype(dtype), tuple(shape))],
+                   _iota_impl, doc="0, 1, 2, ... along `axis`, broadcast to `shape`"))

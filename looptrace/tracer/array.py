@@ -1,0 +1,171 @@
+"""`Tracer`: the array object user code manipulates while it is traced.
+
+A Tracer stands for a NumPy array. It holds a `Box` (its current SSA value),
+so in-place writes (`Y[t] = y`, `acc += v`) update the box and every alias of
+the array sees them, as with NumPy. Basic indexing returns a view: a Tracer
+that re-reads its base when the base changes and writes through to it.
+Python scalars passed in are traced as *weak* values: they promote as Python
+scalars do under NumPy 2 (a weak float times a float32 array is float32).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from looptrace.errors import TraceError, UnsupportedError
+from looptrace.ir.core import Value
+
+from . import context as ctx
+
+
+class Tracer:
+    __slots__ = ("_box", "weak", "base", "derive", "index", "_seen", "aff", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, value: Value | None = None, *, weak: bool = False,
+                 base: "Tracer | None" = None, derive: Callable | None = None, index: Any = None):
+        self.weak = weak
+        self.base = base  # for views: the root array
+        self.derive = derive  # base value -> this view's value
+        self.index = index  # the basic index a view was taken with (write-through)
+        self._seen = -1
+        self.aff = None  # integer scalars: (base Value, offset), for static slice sizes
+        self._box = ctx.Box(value, ctx.state().frame) if value is not None else None
+
+    # --- the current value -------------------------------------------------
+    @property
+    def value(self) -> Value:
+        if self.base is not None:
+            return self._view_value()
+        ctx.touch(self._box)
+        return self._box.value
+
+    def _view_value(self) -> Value:
+        base_val = self.base.value
+        frame = ctx.state().frame
+        cached = self._seen
+        if cached != -1 and cached[0] is base_val and _visible(cached[1], frame):
+            return cached[2]
+        v = self.derive(base_val)
+        self._seen = (base_val, frame, v)
+        return v
+
+    def assign(self, value: Value) -> None:
+        """Replace this array's contents (an in-place write)."""
+        from . import indexing
+
+        if self.base is not None:
+            if self.index is None:
+                raise UnsupportedError(
+                    "writing into a view made by reshape/transpose/.T is not supported", ctx.current_loc(),
+                    "write into the original array, or take a .copy() first")
+            indexing.setitem(self.base, self.index, Tracer(value))
+            return
+        ctx.touch(self._box)
+        note_write(self._box)
+        self._box.set(value)
+
+    # --- metadata (static) -------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.value.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.value.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.value.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        v = self.value
+        return f"Tracer({v}, shape={v.shape}, dtype={v.dtype}{', weak' if self.weak else ''})"
+
+    # --- things a traced value cannot do ------------------------------------
+    def __bool__(self):
+        raise TraceError(
+            "a traced value is used as a Python bool; its truth is known only at run time",
+            ctx.current_loc(),
+            "use it in an `if`/`while` condition directly (looptrace converts those), "
+            "or np.where(cond, a, b) for values")
+
+    def __hash__(self):
+        raise TraceError("a traced array cannot be hashed (used as a dict key or set member)",
+                         ctx.current_loc())
+
+    def __index__(self):
+        raise TraceError("a traced value is used where Python needs a concrete integer "
+                         "(a shape, a list index, a Python range outside a loop header)",
+                         ctx.current_loc(),
+                         "pass the value in `static_argnames`, or compute it from .shape")
+
+    def __float__(self):
+        raise TraceError("float() of a traced array of more than one element", ctx.current_loc())
+
+    def __int__(self):
+        raise TraceError("int() of a traced array of more than one element", ctx.current_loc())
+
+    def __array__(self, *args, **kwargs):
+        raise TraceError("a traced value was passed to a function that needs a concrete NumPy array",
+                         ctx.current_loc(),
+                         "looptrace traces NumPy calls it knows; this one converts its input instead")
+
+    def item(self, *args):
+        raise TraceError(".item() needs a concrete value; it is only known at run time", ctx.current_loc())
+
+    def tolist(self):
+        raise TraceError(".tolist() needs a concrete value; it is only known at run time", ctx.current_loc())
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    # --- NumPy protocol dispatch ----------------------------------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from . import numpy_api
+
+        return numpy_api.dispatch_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        from . import numpy_api
+
+        return numpy_api.dispatch_function(func, args, kwargs)
+
+
+def _visible(defined_in: "ctx.Frame", frame: "ctx.Frame") -> bool:
+    f = frame
+    while f is not None:
+        if f is defined_in:
+            return True
+        f = f.parent
+    return False
+
+
+def note_write(box: ctx.Box) -> None:
+    """Record, in every enclosing branch frame that does not own `box`, the
+    value it had before the branch wrote it (so the branch can be undone and
+    merged)."""
+    f = ctx.state().frame
+    while f is not None and not f.owns(box):
+        if f.kind == "branch" and id(box) not in f.captured:
+            f.captured[id(box)] = (box, box.value, None)
+        f = f.parent
+
+
+def is_tracer(x: Any) -> bool:
+    return isinstance(x, Tracer)

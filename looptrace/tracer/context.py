@@ -1,0 +1,172 @@
+"""Trace state: the stack of blocks being built and how ops are emitted.
+
+A `Frame` builds one block (the function body, a loop body, a branch). Boxes
+(the mutable cells behind traced arrays) created in an outer frame and touched
+inside a loop body are captured lazily: the body gets a block argument for
+them on first touch, so an in-place write in a loop becomes a carried value
+without any annotation from the user.
+"""
+from __future__ import annotations
+
+import linecache
+import sys
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import InternalError, ShapeError
+from looptrace.ir.core import Block, Op, SourceLoc, UNKNOWN_LOC, Value, literal
+from looptrace.ops.registry import Primitive, ShapeMismatch
+
+# Code objects produced by the AST converter: frames running them are user code.
+USER_CODE: dict[int, Any] = {}
+
+
+def register_user_code(code) -> None:
+    USER_CODE[id(code)] = code
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            register_user_code(const)
+
+
+class at:
+    """Attribute the ops emitted inside this block to `loc` (a loop header)."""
+
+    def __init__(self, loc: SourceLoc | None):
+        self.loc = loc
+
+    def __enter__(self) -> None:
+        _OVERRIDE.append(self.loc)
+
+    def __exit__(self, *exc) -> None:
+        _OVERRIDE.pop()
+
+
+_OVERRIDE: list = []
+
+
+def current_loc() -> SourceLoc:
+    """The innermost user source line on the Python stack."""
+    if _OVERRIDE and _OVERRIDE[-1] is not None:
+        return _OVERRIDE[-1]
+    frame = sys._getframe(1)
+    while frame is not None:
+        if id(frame.f_code) in USER_CODE:
+            file, line = frame.f_code.co_filename, frame.f_lineno
+            return SourceLoc(file, line, linecache.getline(file, line).rstrip("\n"))
+        frame = frame.f_back
+    return UNKNOWN_LOC
+
+
+class Box:
+    """A mutable cell holding the current SSA value of one traced array."""
+
+    __slots__ = ("value", "frame", "version", "value_at_exit")
+
+    def __init__(self, value: Value, frame: "Frame"):
+        self.value = value
+        self.frame = frame
+        self.version = 0
+
+    def set(self, value: Value) -> None:
+        self.value = value
+        self.version += 1
+
+
+class Frame:
+    """One block under construction."""
+
+    def __init__(self, parent: "Frame | None", kind: str):
+        self.parent = parent
+        self.kind = kind  # "function", "loop", "branch"
+        self.block = Block([], [], [])
+        # boxes captured by this loop frame: id(box) -> (box, entry value, block arg)
+        self.captured: dict[int, tuple[Box, Value, Value]] = {}
+        self.depth = 0 if parent is None else parent.depth + 1
+
+    def owns(self, box: Box) -> bool:
+        f: Frame | None = box.frame
+        while f is not None:
+            if f is self:
+                return True
+            f = f.parent
+        return False
+
+
+class TraceState:
+    def __init__(self):
+        self.frame = Frame(None, "function")
+        self.root = self.frame
+        self.loops: dict[tuple, Any] = {}
+
+    def push(self, kind: str) -> Frame:
+        self.frame = Frame(self.frame, kind)
+        return self.frame
+
+    def pop(self, frame: Frame) -> None:
+        assert self.frame is frame
+        self.frame = frame.parent
+
+
+_STATE: list[TraceState] = []
+
+
+def state() -> TraceState:
+    if not _STATE:
+        raise InternalError("no trace in progress")
+    return _STATE[-1]
+
+
+def tracing() -> bool:
+    return bool(_STATE)
+
+
+class trace_scope:
+    def __enter__(self) -> TraceState:
+        st = TraceState()
+        _STATE.append(st)
+        return st
+
+    def __exit__(self, *exc) -> None:
+        _STATE.pop()
+
+
+def touch(box: Box) -> None:
+    """Make `box` readable/writable in the current frame: capture it into
+    every enclosing loop frame between its owner and here."""
+    frame = state().frame
+    chain = []
+    f = frame
+    while f is not None and not f.owns(box):
+        if f.kind == "loop" and id(box) not in f.captured:
+            chain.append(f)
+        f = f.parent
+    for f in reversed(chain):  # outermost first: inner entry values come from outer args
+        entry = box.value
+        arg = Value(entry.dtype, entry.shape)
+        f.block.args.append(arg)
+        f.captured[id(box)] = (box, entry, arg)
+        box.value = arg
+
+
+def emit(prim: Primitive, inputs: list[Value], loc: SourceLoc | None = None, **attrs) -> list[Value]:
+    """Append `prim(inputs, attrs)` to the current block; return its outputs."""
+    loc = loc or current_loc()
+    try:
+        avals = prim.abstract(*inputs, **attrs)
+    except ShapeMismatch as e:
+        raise ShapeError(str(e), loc) from None
+    outs = tuple(Value(dtype, tuple(shape)) for dtype, shape in avals)
+    state().frame.block.ops.append(Op(prim, tuple(inputs), outs, dict(attrs), loc))
+    return list(outs)
+
+
+def emit1(prim: Primitive, inputs: list[Value], **attrs) -> Value:
+    (out,) = emit(prim, inputs, **attrs)
+    return out
+
+
+def const_value(x: Any, dtype: Any = None) -> Value:
+    arr = np.array(x, dtype=dtype, copy=True)
+    arr.flags.writeable = False
+    return literal(arr)

@@ -1,0 +1,409 @@
+"""Runtime helpers the converted code calls: loops, conditionals, calls.
+
+A loop's state is (1) the names assigned in its body (bound by the converted
+code's getter/setter), and (2) the boxes of arrays written in place, captured
+lazily (see context.touch). The body is traced once per *round*; a round that
+finds a carried value changing type (a Python float becoming a float32 array)
+or a list that must become a buffer is retraced with the joined types, so the
+number of traces is bounded by a small constant, never by the trip count.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from looptrace.errors import ShapeError, TraceError, UnsupportedError
+from looptrace.ir.core import Block, Op, SourceLoc, Value
+from looptrace.ir.rewrite import substitute
+from looptrace.ops import get as prim
+from looptrace.ops.shapes import fmt
+
+from . import context as ctx
+from . import lax
+from .array import Tracer, is_tracer
+from .loops import (LoopIter, LoopList, carry_spec_for, join_spec, loop_iterable, register_loop,
+                    spec_leaves, spec_rebuild)
+from .values import UNBOUND, Segment, Undefined
+
+MAX_ROUNDS = 6
+
+
+def ld(thunk: Callable[[], Any]) -> Any:
+    try:
+        return thunk()
+    except NameError:
+        return UNBOUND
+
+
+# --- boolean helpers --------------------------------------------------------------------
+def not_(x: Any) -> Any:
+    if is_tracer(x):
+        return lax.ufunc("logical_not", x)
+    return not x
+
+
+def and_(*thunks: Callable[[], Any]) -> Any:
+    return _bool_op(thunks, "logical_and", stop_on=False)
+
+
+def or_(*thunks: Callable[[], Any]) -> Any:
+    return _bool_op(thunks, "logical_or", stop_on=True)
+
+
+def _bool_op(thunks, ufunc: str, stop_on: bool) -> Any:
+    acc = thunks[0]()
+    for th in thunks[1:]:
+        if not is_tracer(acc):
+            if bool(acc) == stop_on:
+                return acc
+            acc = th()
+            continue
+        acc = lax.ufunc(ufunc, _as_bool(acc), _as_bool(th()))
+    return acc
+
+
+def _as_bool(x: Any) -> Any:
+    if is_tracer(x):
+        if x.shape != ():
+            raise TraceError("the truth value of an array with more than one element is ambiguous",
+                             ctx.current_loc(), "use a.any() or a.all()")
+        return lax.astype(x, np.bool_) if x.dtype != np.bool_ else x
+    return bool(x)
+
+
+# --- conditionals --------------------------------------------------------------------------
+def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
+    if not is_tracer(cond):
+        (then_fn if cond else else_fn)()
+        return
+    pred = _as_bool(cond)
+    entry = get_fn()
+    st = ctx.state()
+    branches = []
+    for fn in (then_fn, else_fn):
+        frame = st.push("branch")
+        fn()
+        exits = get_fn()
+        st.pop(frame)
+        writes = {k: (box, box.value) for k, (box, before, _) in frame.captured.items()}
+        for box, before, _ in frame.captured.values():
+            box.value = before
+        set_fn(entry)
+        branches.append((frame, exits, writes))
+    _merge_branches(pred, names, entry, branches, set_fn)
+
+
+def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
+    (f1, ex1, w1), (f2, ex2, w2) = branches
+    merged = list(entry)
+    pairs: list[tuple[int, Any, Any]] = []  # (name index, then value, else value)
+    for k, (e, a, b) in enumerate(zip(entry, ex1, ex2)):
+        if a is b:
+            merged[k] = a
+        elif _array_like(a) and _array_like(b):
+            pairs.append((k, a, b))
+        elif isinstance(a, (Undefined, type(UNBOUND))) or isinstance(b, (Undefined, type(UNBOUND))):
+            merged[k] = Undefined(names[k], ctx.current_loc())
+        else:
+            raise UnsupportedError(f"`{names[k]}` is set to different Python objects in the two "
+                                   "branches of a traced `if`", ctx.current_loc())
+    boxes = {**{k: v[0] for k, v in w1.items()}, **{k: v[0] for k, v in w2.items()}}
+    outs_then, outs_else, kinds = [], [], []
+    for k, a, b in pairs:
+        dtype = np.result_type(lax.dtype_for_promotion(a), lax.dtype_for_promotion(b))
+        outs_then.append((a, dtype)), outs_else.append((b, dtype))
+        kinds.append(("name", k, lax.is_weak(a) and lax.is_weak(b)))
+    for key, box in boxes.items():
+        a = w1[key][1] if key in w1 else box.value
+        b = w2[key][1] if key in w2 else box.value
+        outs_then.append((a, None)), outs_else.append((b, None))
+        kinds.append(("box", box, False))
+    then_vals = _results_in(f1, outs_then)
+    else_vals = _results_in(f2, outs_else)
+    for tv, ev, (kind, _, _) in zip(then_vals, else_vals, kinds):
+        if tv.shape != ev.shape and kind == "name":
+            raise ShapeError(f"a variable has shape {fmt(tv.shape)} in one branch of this `if` and "
+                             f"{fmt(ev.shape)} in the other", ctx.current_loc())
+    f1.block.results, f2.block.results = then_vals, else_vals
+    outs = [Value(v.dtype, v.shape) for v in then_vals]
+    op = Op(prim("cond"), (pred.value,), tuple(outs), {}, ctx.current_loc(), (f1.block, f2.block))
+    ctx.state().frame.block.ops.append(op)
+    for out, (kind, k, weak) in zip(outs, kinds):
+        if kind == "name":
+            merged[k] = Tracer(out, weak=weak)
+        else:
+            ctx.touch(k)
+            from .array import note_write
+
+            note_write(k)
+            k.set(out)
+    set_fn(tuple(merged))
+
+
+def _array_like(x: Any) -> bool:
+    return is_tracer(x) or isinstance(x, (numbers.Number, np.ndarray, np.generic))
+
+
+def _results_in(frame: ctx.Frame, items: list[tuple[Any, Any]]) -> list[Value]:
+    """Values for a block's results, converting inside that block."""
+    st = ctx.state()
+    saved, st.frame = st.frame, frame
+    try:
+        out = []
+        for x, dtype in items:
+            out.append(x if isinstance(x, Value) else lax.as_value(x, dtype))
+        return out
+    finally:
+        st.frame = saved
+
+
+# --- loops -----------------------------------------------------------------------------------
+def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None):
+    it = loop_iterable(iterable)
+    if it is None:
+        return _python_for(iterable, body_fn, get_fn, names, brk)
+    loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, it, None)
+    loop.run()
+
+
+def while_(cond_fn, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None):
+    loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, None, cond_fn)
+    loop.run()
+
+
+def _loc(loc) -> SourceLoc | None:
+    if loc is None:
+        return None
+    import linecache
+
+    return SourceLoc(loc[0], loc[1], linecache.getline(loc[0], loc[1]).rstrip("\n"))
+
+
+def _python_for(iterable, body_fn, get_fn, names, brk) -> None:
+    """A loop over a Python container runs as Python (one trace per element)."""
+    for item in iterable:
+        body_fn(item)
+        if brk is not None:
+            flag = dict(zip(names, get_fn()))[brk]
+            if is_tracer(flag):
+                raise UnsupportedError("`break` on a traced condition in a loop over a Python "
+                                       "container is not supported", ctx.current_loc())
+            if flag:
+                break
+
+
+@dataclass
+class Region:
+    """One traced block of a loop (its body, or a while loop's condition)."""
+
+    frame: ctx.Frame
+    name_args: list[Value]
+    exits: tuple = ()
+    extra: Any = None
+
+
+class LoopTrace:
+    """Traces one source loop into a for_loop or while_loop op."""
+
+    def __init__(self, names, get_fn, set_fn, body_fn, live, live_out, loc, brk, it, cond_fn):
+        self.names, self.get, self.set, self.body_fn = list(names), get_fn, set_fn, body_fn
+        self.live, self.live_out, self.loc, self.brk = set(live), set(live_out), loc, brk
+        self.it: LoopIter | None = it
+        self.cond_fn = cond_fn
+        self.is_while = cond_fn is not None or brk is not None
+        self.loop_info = register_loop(loc, "while" if self.is_while else "scan")
+
+    # the rounds ---------------------------------------------------------------------------
+    def run(self) -> None:
+        entry = self.get()
+        self.entry = dict(zip(self.names, entry))
+        specs = {n: carry_spec_for(n, e, n in self.live, n in self.live_out, self.loc)
+                 for n, e in self.entry.items()}
+        self.lists: dict[str, LoopList] = {}
+        for _ in range(MAX_ROUNDS):
+            cond = self._trace(specs, self._run_cond) if self.is_while else None
+            body = self._trace(specs, self._run_body)
+            new_specs = self._check(specs, body)
+            if new_specs is None:
+                self._finish(specs, body, cond)
+                return
+            self._discard(body, cond)
+            specs = new_specs
+        raise TraceError("the types of this loop's variables do not settle", self.loc)
+
+    def _trace(self, specs: dict, run: Callable) -> Region:
+        st = ctx.state()
+        frame = st.push("loop")
+        try:
+            index = None
+            if self.it is not None:
+                index = Value(np.dtype(np.int64), ())
+                frame.block.args.append(index)
+            name_args: list[Value] = []
+            bound = []
+            for n in self.names:
+                obj, args = specs[n].bind(self, n)
+                name_args += args
+                bound.append(obj)
+            frame.block.args += name_args
+            self.set(tuple(bound))
+            region = Region(frame, name_args)
+            region.extra = run(index)
+            region.exits = self.get()
+            region.box_exits = {k: box.value for k, (box, _, _) in frame.captured.items()}
+        finally:
+            st.pop(frame)
+            for box, before, _ in frame.captured.values():
+                box.value = before
+            self.set(tuple(self.entry[n] for n in self.names))
+        region.index = index
+        return region
+
+    def _run_body(self, index: Value | None) -> Any:
+        item = self.it.item(index) if self.it is not None else None
+        if self.it is not None:
+            self.body_fn(item)
+            next_index = None
+            if self.is_while:
+                with ctx.at(self.loc):
+                    next_index = lax.ufunc("add", Tracer(index), self.it.step_tracer()).value
+            return next_index
+        self.body_fn()
+        return None
+
+    def _run_cond(self, index: Value | None) -> Value:
+        if self.cond_fn is not None:
+            c = self.cond_fn()
+        else:
+            with ctx.at(self.loc):
+                c = self.it.in_range(index)
+        if self.brk is not None:
+            flag = dict(zip(self.names, self.get()))[self.brk]
+            with ctx.at(self.loc):
+                c = and_(lambda: c, lambda: not_(flag))
+        if not is_tracer(c):
+            c = lax.as_value(bool(c), np.bool_)
+            return c
+        return _as_bool(c).value
+
+    def _check(self, specs: dict, body: Region) -> dict | None:
+        changed = False
+        new = dict(specs)
+        for n, exit_obj in zip(self.names, body.exits):
+            joined = join_spec(specs[n], self.entry[n], exit_obj, n, self.loc)
+            if joined is not specs[n]:
+                new[n] = joined
+                changed = True
+        return new if changed else None
+
+    def _discard(self, body: Region, cond: Region | None) -> None:
+        pass  # the frames were popped and boxes restored; their blocks are dropped
+
+    # building the op ---------------------------------------------------------------------------
+    def _finish(self, specs: dict, body: Region, cond: Region | None) -> None:
+        carried_boxes = self._carried_boxes(body, cond)
+        name_inits, name_results = self._name_values(specs, body)
+        box_inits = [entry for _, entry, _ in carried_boxes]
+        box_args_body = [body.frame.captured[id(b)][2] for b, _, _ in carried_boxes]
+        box_results = [b.value_at_exit for b, _, _ in carried_boxes]
+        body_args = body.name_args + box_args_body
+        ys = [lst.stacked_value for lst in self._stacked_lists(specs, body)]
+        body.frame.block.args = ([body.index] if body.index is not None else []) + body_args
+        if self.is_while:
+            outs = self._emit_while(body, cond, carried_boxes, name_inits + box_inits,
+                                    name_results + box_results)
+        else:
+            body.frame.block.results = name_results + box_results + ys
+            outs = self._emit_for(body, name_inits + box_inits, ys)
+        n_names = len(name_inits)
+        self._bind_outputs(specs, body, outs[:n_names], outs[n_names:n_names + len(carried_boxes)],
+                           carried_boxes, outs[n_names + len(carried_boxes):])
+
+    def _carried_boxes(self, body: Region, cond: Region | None) -> list:
+        """Boxes written in the body (carried), in a stable order; boxes only
+        read are loop-invariant: their block argument becomes the outer value."""
+        carried = []
+        for key, (box, entry, arg) in list(body.frame.captured.items()):
+            exit_value = body.box_exits.get(key, arg)
+            if exit_value is arg:
+                substitute(body.frame.block, {arg.id: entry})
+            else:
+                box.value_at_exit = exit_value
+                carried.append((box, entry, arg))
+        if cond is not None:
+            self._align_cond(cond, body, carried)
+        return carried
+
+    def _align_cond(self, cond: Region, body: Region, carried: list) -> None:
+        carried_ids = {id(b) for b, _, _ in carried}
+        args = []
+        for key, (box, entry, arg) in cond.frame.captured.items():
+            if key not in carried_ids:
+                substitute(cond.frame.block, {arg.id: entry})
+        for box, entry, _ in carried:
+            cap = cond.frame.captured.get(id(box))
+            args.append(cap[2] if cap else Value(entry.dtype, entry.shape))
+        cond.box_args = args
+
+    def _name_values(self, specs: dict, body: Region) -> tuple[list[Value], list[Value]]:
+        inits, results = [], []
+        for n, exit_obj in zip(self.names, body.exits):
+            spec = specs[n]
+            inits += spec.init_values(self, n)
+            results += spec.result_values(self, body, exit_obj)
+        return inits, results
+
+    def _stacked_lists(self, specs, body):
+        return [specs[n].list_state for n in self.names
+                if specs[n].kind == "list-stack" and specs[n].list_state.stacked_value is not None]
+
+    def _emit_for(self, body: Region, inits: list[Value], ys: list[Value]) -> list[Value]:
+        start, stop, step = self.it.bounds()
+        n_carry = len(inits)
+        outs = [Value(v.dtype, v.shape) for v in body.frame.block.results[:n_carry]]
+        trip = self.it.trip_dim()
+        outs += [Value(y.dtype, (trip,) + tuple(y.shape)) for y in ys]
+        op = Op(prim("for_loop"), (start, stop, step, *inits), tuple(outs),
+                {"loop": self.loop_info}, self.loc or ctx.current_loc(), (body.frame.block,))
+        ctx.state().frame.block.ops.append(op)
+        return outs
+
+    def _emit_while(self, body, cond, carried_boxes, inits, results) -> list[Value]:
+        cond_args = cond.name_args + cond.box_args
+        body_results = list(results)
+        idx_init = []
+        if self.it is not None:
+            cond_args = [cond.index] + cond_args
+            body_results = [body.extra] + body_results
+            idx_init = [self.it.bounds()[0]]
+        cond.frame.block.args = cond_args
+        cond.frame.block.results = [cond.extra]
+        body.frame.block.results = body_results
+        all_inits = idx_init + inits
+        outs = [Value(v.dtype, v.shape) for v in all_inits]
+        op = Op(prim("while_loop"), tuple(all_inits), tuple(outs), {"loop": self.loop_info},
+                self.loc or ctx.current_loc(), (cond.frame.block, body.frame.block))
+        ctx.state().frame.block.ops.append(op)
+        return outs[len(idx_init):]
+
+    def _bind_outputs(self, specs, body, name_outs, box_outs, carried_boxes, ys) -> None:
+        from .array import note_write
+
+        for (box, _, _), out in zip(carried_boxes, box_outs):
+            ctx.touch(box)
+            note_write(box)
+            box.set(out)
+        final = []
+        pos = 0
+        for n in self.names:
+            spec = specs[n]
+            k = spec.n_values()
+            final.append(spec.after_loop(self, n, name_outs[pos:pos + k]))
+            pos += k
+        stacked = iter(ys)
+        for state in self._stacked_lists(specs, body):
+            state.spec.finish_stacked(next(stacked), self)
+        self.set(tuple(final))

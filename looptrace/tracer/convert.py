@@ -1,0 +1,428 @@
+"""AST conversion: rewrite a user function so each loop and conditional
+becomes one call into `tracer.control` with its state made explicit.
+
+    for t in range(1, T):              def __lt_body_3(__lt_item):
+        y = f(y, X[t])          ->         nonlocal t, y
+                                           t = __lt_item
+                                           y = __lt.call(f, y, X[t])
+                                       __lt.for_(__lt.call(range, 1, T), __lt_body_3,
+                                                 __lt_get_3, __lt_set_3, ('t', 'y'), ...)
+
+Bodies become nested functions that declare the loop's assigned names
+`nonlocal`, so they read and write the enclosing function's variables; the
+runtime helpers bind those names to traced values, trace the body once, and
+bind the results. `break`/`continue` become flags that guard the statements
+after them. Every call goes through `__lt.call`, so helper functions are
+converted too and builtins such as `range` or `min` accept traced values.
+Line numbers are the user's own, so tracebacks and errors point at their code.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import itertools
+import textwrap
+import types
+from typing import Any
+
+from looptrace.errors import UnsupportedError
+from looptrace.ir.core import SourceLoc
+
+_counter = itertools.count()
+
+
+# --- name analysis ------------------------------------------------------------------
+class _Names(ast.NodeVisitor):
+    """Names stored and loaded in a statement list, not descending into
+    nested function, lambda or comprehension scopes."""
+
+    def __init__(self):
+        self.stored: list[str] = []
+        self.loaded: set[str] = set()
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Store):
+            if node.id not in self.stored:
+                self.stored.append(node.id)
+        else:
+            self.loaded.add(node.id)
+
+    def visit_FunctionDef(self, node) -> None:
+        if node.name not in self.stored:
+            self.stored.append(node.name)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node) -> None:
+        pass
+
+    def _comp(self, node) -> None:
+        inner = _Names()
+        for gen in node.generators:
+            inner.visit(gen.iter)
+            for cond in gen.ifs:
+                inner.visit(cond)
+        for field in ("elt", "key", "value"):
+            if hasattr(node, field):
+                inner.visit(getattr(node, field))
+        targets = set()
+        for gen in node.generators:
+            t = _Names()
+            t.visit(gen.target)
+            targets.update(t.stored)
+        self.loaded.update(inner.loaded - targets)
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comp
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        name = _append_target(node)
+        if name is not None and name not in self.stored:
+            self.stored.append(name)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.target, ast.Name):
+            self.loaded.add(node.target.id)
+        self.generic_visit(node)
+
+
+def _append_target(node: ast.Expr) -> str | None:
+    """`name` for a statement `name.append(x)`: it rebinds `name` in the
+    converted code (name = __lt.append(name, x))."""
+    call = node.value
+    if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append"
+            and isinstance(call.func.value, ast.Name) and len(call.args) == 1 and not call.keywords):
+        return call.func.value.id
+    return None
+
+
+def names_in(stmts: list[ast.stmt]) -> _Names:
+    n = _Names()
+    for s in stmts:
+        n.visit(s)
+    return n
+
+
+def _reads(node: ast.AST) -> set[str]:
+    n = _Names()
+    n.visit(node)
+    return n.loaded
+
+
+def live_in(name: str, stmts: list[ast.stmt]) -> bool:
+    """Is `name` possibly read before it is (unconditionally) written?"""
+    for s in stmts:
+        if isinstance(s, (ast.Assign, ast.AnnAssign)):
+            value = s.value
+            if value is not None and name in _reads(value):
+                return True
+            targets = s.targets if isinstance(s, ast.Assign) else [s.target]
+            if any(name in _reads(t) for t in targets):
+                return True
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return False
+            continue
+        if name in _reads(s):
+            return True
+    return False
+
+
+# --- the transformer --------------------------------------------------------------------
+class _Converter(ast.NodeTransformer):
+    def __init__(self, filename: str, func_names: _Names, global_names: set[str]):
+        self.filename = filename
+        self.func_loads = func_names
+        self.globals = global_names
+        self.loop_stack: list[dict] = []
+
+    # calls --------------------------------------------------------------------------
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        return ast.copy_location(ast.Call(
+            func=_attr("call"), args=[node.func, *node.args], keywords=node.keywords), node)
+
+    def visit_Expr(self, node: ast.Expr) -> ast.AST:
+        name = _append_target(node)
+        if name is not None:
+            arg = self.visit(node.value.args[0])
+            new = ast.Call(func=_attr("append"), args=[_name(name), arg], keywords=[])
+            return ast.copy_location(_assign(name, ast.copy_location(new, node)), node)
+        return self.generic_visit(node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not):
+            return ast.copy_location(ast.Call(func=_attr("not_"), args=[node.operand], keywords=[]), node)
+        return node
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        self.generic_visit(node)
+        fn = "and_" if isinstance(node.op, ast.And) else "or_"
+        thunks = [ast.Lambda(args=_no_args(), body=v) for v in node.values]
+        return ast.copy_location(ast.Call(func=_attr(fn), args=thunks, keywords=[]), node)
+
+    def visit_FunctionDef(self, node):
+        return node  # nested user functions are converted when called
+
+    def visit_Lambda(self, node):
+        return node
+
+    # control flow ---------------------------------------------------------------------
+    def visit_Return(self, node: ast.Return) -> ast.AST:
+        if self.loop_stack:
+            raise self._unsupported(node, "`return` inside a loop is not supported",
+                                    "assign the result to a variable and `break`")
+        return self.generic_visit(node)
+
+    def visit_For(self, node: ast.For) -> list[ast.stmt]:
+        if node.orelse:
+            raise self._unsupported(node, "`for ... else` is not supported")
+        key = next(_counter)
+        body, flags = self._lower_jumps(node.body, key)
+        target_names = names_in([ast.Assign(targets=[node.target], value=ast.Constant(None))]).stored
+        assign_target = ast.Assign(targets=[node.target], value=_name("__lt_item"))
+        ast.copy_location(assign_target, node)
+        stmts = [assign_target, *body]
+        return self._loop(node, key, stmts, flags, target_names, kind="for")
+
+    def visit_While(self, node: ast.While) -> list[ast.stmt]:
+        if node.orelse:
+            raise self._unsupported(node, "`while ... else` is not supported")
+        key = next(_counter)
+        body, flags = self._lower_jumps(node.body, key)
+        return self._loop(node, key, body, flags, [], kind="while")
+
+    def _loop(self, node, key: int, body: list[ast.stmt], flags: dict, targets: list[str],
+              kind: str) -> list[ast.stmt]:
+        original = body
+        assigned = [n for n in names_in(original).stored if n not in self.globals]
+        if flags.get("brk") and flags["brk"] not in assigned:
+            assigned.append(flags["brk"])
+        test_reads = _reads(node.test) if kind == "while" else set()
+        live = tuple(n for n in assigned
+                     if n not in targets and (live_in(n, original) or n in test_reads))
+        live_out = tuple(n for n in assigned if n in self._loads_outside(node))
+        self.loop_stack.append(flags)
+        new_body = self._visit_stmts(original)
+        self.loop_stack.pop()
+        if flags.get("cont"):
+            new_body.insert(0, _assign(flags["cont"], ast.Constant(False)))
+        param = [ast.arg("__lt_item")] if kind == "for" else []
+        body_fn = _def(f"__lt_body_{key}", param, _nonlocal(assigned) + new_body)
+        out: list[ast.stmt] = _hoist(assigned)
+        if flags.get("brk"):
+            out.append(_assign(flags["brk"], ast.Constant(False)))
+        out += [body_fn, *_get_set(key, assigned)]
+        names = ast.Tuple([ast.Constant(n) for n in assigned], ast.Load())
+        common = [_name(f"__lt_body_{key}"), _name(f"__lt_get_{key}"), _name(f"__lt_set_{key}"), names]
+        meta = [ast.keyword("live", _const_tuple(live)), ast.keyword("live_out", _const_tuple(live_out)),
+                ast.keyword("loc", _loc(node, self.filename)),
+                ast.keyword("brk", ast.Constant(flags.get("brk")))]
+        if kind == "for":
+            call = ast.Call(_attr("for_"), [self.visit(node.iter), *common], meta)
+        else:
+            test = ast.Lambda(_no_args(), self.visit(node.test))
+            call = ast.Call(_attr("while_"), [test, *common], meta)
+        out.append(ast.Expr(call))
+        return [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
+
+    def visit_If(self, node: ast.If) -> Any:
+        if _contains(node, (ast.Return,)):
+            if self.loop_stack:
+                raise self._unsupported(node, "`return` inside a loop is not supported")
+            return self.generic_visit(node)  # a Python-valued condition: runs as Python
+        key = next(_counter)
+        assigned = [n for n in names_in(node.body + node.orelse).stored if n not in self.globals]
+        then = self._visit_stmts(node.body) or [ast.Pass()]
+        other = self._visit_stmts(node.orelse) or [ast.Pass()]
+        out = _hoist(assigned)
+        out.append(_def(f"__lt_then_{key}", [], _nonlocal(assigned) + then))
+        out.append(_def(f"__lt_else_{key}", [], _nonlocal(assigned) + other))
+        out += _get_set(key, assigned)
+        names = ast.Tuple([ast.Constant(n) for n in assigned], ast.Load())
+        call = ast.Call(_attr("if_"), [self.visit(node.test), _name(f"__lt_then_{key}"),
+                                       _name(f"__lt_else_{key}"), _name(f"__lt_get_{key}"),
+                                       _name(f"__lt_set_{key}"), names], [])
+        out.append(ast.Expr(call))
+        return [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
+
+    def _visit_stmts(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for s in stmts:
+            r = self.visit(s)
+            if r is None:
+                continue
+            out.extend(r if isinstance(r, list) else [r])
+        return out
+
+    # break / continue -----------------------------------------------------------------
+    def _lower_jumps(self, body: list[ast.stmt], key: int) -> tuple[list[ast.stmt], dict]:
+        flags: dict = {}
+        if _has_jump(body, ast.Break):
+            flags["brk"] = f"__lt_brk_{key}"
+        if _has_jump(body, ast.Continue):
+            flags["cont"] = f"__lt_cont_{key}"
+        if not flags:
+            return body, flags
+        return _guard(body, flags), flags
+
+    def _loads_outside(self, loop: ast.AST) -> set[str]:
+        inside = {id(n) for n in ast.walk(loop)}
+        return {n.id for n in self._func_nodes if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load) and id(n) not in inside}
+
+    def _unsupported(self, node: ast.AST, msg: str, hint: str = "") -> UnsupportedError:
+        import linecache
+
+        text = linecache.getline(self.filename, node.lineno).rstrip("\n")
+        return UnsupportedError(msg, SourceLoc(self.filename, node.lineno, text), hint)
+
+
+def _has_jump(stmts: list[ast.stmt], kind: type) -> bool:
+    for s in stmts:
+        for n in _walk_no_loops(s):
+            if isinstance(n, kind):
+                return True
+    return False
+
+
+def _walk_no_loops(node: ast.AST):
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.For, ast.While, ast.FunctionDef, ast.Lambda, ast.AsyncFunctionDef)):
+            continue
+        yield from _walk_no_loops(child)
+
+
+def _contains(node: ast.AST, kinds: tuple) -> bool:
+    return any(isinstance(n, kinds) for n in _walk_no_loops(node))
+
+
+def _guard(stmts: list[ast.stmt], flags: dict) -> list[ast.stmt]:
+    """Replace break/continue with flag assignments and guard what follows."""
+    out: list[ast.stmt] = []
+    for i, s in enumerate(stmts):
+        if isinstance(s, ast.Break):
+            out.append(ast.copy_location(_assign(flags["brk"], ast.Constant(True)), s))
+            return out
+        if isinstance(s, ast.Continue):
+            out.append(ast.copy_location(_assign(flags["cont"], ast.Constant(True)), s))
+            return out
+        if isinstance(s, ast.If) and (_has_jump([s], ast.Break) or _has_jump([s], ast.Continue)):
+            s = ast.If(test=s.test, body=_guard(s.body, flags), orelse=_guard(s.orelse, flags))
+            s = ast.copy_location(s, stmts[i])
+            out.append(s)
+            rest = _guard(stmts[i + 1:], flags)
+            if rest:
+                cond = _not_flags(flags)
+                out.append(ast.copy_location(ast.If(test=cond, body=rest, orelse=[]), stmts[i]))
+            return out
+        if isinstance(s, (ast.With, ast.Try)) and (_has_jump([s], ast.Break) or _has_jump([s], ast.Continue)):
+            raise UnsupportedError("`break`/`continue` inside `with`/`try` is not supported")
+        out.append(s)
+    return out
+
+
+def _not_flags(flags: dict) -> ast.expr:
+    names = [_name(f) for f in (flags.get("brk"), flags.get("cont")) if f]
+    test = names[0] if len(names) == 1 else ast.BoolOp(ast.Or(), names)
+    return ast.UnaryOp(ast.Not(), test)
+
+
+# --- small AST builders --------------------------------------------------------------------
+def _attr(name: str) -> ast.expr:
+    return ast.Attribute(value=ast.Name("__lt", ast.Load()), attr=name, ctx=ast.Load())
+
+
+def _name(name: str) -> ast.Name:
+    return ast.Name(name, ast.Load())
+
+
+def _assign(name: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[ast.Name(name, ast.Store())], value=value)
+
+
+def _no_args() -> ast.arguments:
+    return ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[])
+
+
+def _def(name: str, params: list[ast.arg], body: list[ast.stmt]) -> ast.FunctionDef:
+    args = ast.arguments(posonlyargs=[], args=params, kwonlyargs=[], kw_defaults=[], defaults=[])
+    return ast.FunctionDef(name=name, args=args, body=body or [ast.Pass()], decorator_list=[],
+                           returns=None, type_params=[])
+
+
+def _nonlocal(names: list[str]) -> list[ast.stmt]:
+    return [ast.Nonlocal(names=list(names))] if names else []
+
+
+def _hoist(names: list[str]) -> list[ast.stmt]:
+    """`if False: n = None` makes each name a local of the enclosing function,
+    so the nested bodies' `nonlocal` declarations resolve to it."""
+    if not names:
+        return []
+    return [ast.If(test=ast.Constant(False), body=[_assign(n, ast.Constant(None)) for n in names],
+                   orelse=[])]
+
+
+def _get_set(key: int, names: list[str]) -> list[ast.stmt]:
+    loads = [ast.Call(_attr("ld"), [ast.Lambda(_no_args(), _name(n))], []) for n in names]
+    get = _def(f"__lt_get_{key}", [], [ast.Return(ast.Tuple(loads, ast.Load()))])
+    if names:
+        store = ast.Assign(targets=[ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())],
+                           value=_name("__lt_v"))
+        set_body = _nonlocal(names) + [store]
+    else:
+        set_body = [ast.Pass()]
+    setter = _def(f"__lt_set_{key}", [ast.arg("__lt_v")], set_body)
+    return [get, setter]
+
+
+def _const_tuple(items: tuple) -> ast.expr:
+    return ast.Tuple([ast.Constant(i) for i in items], ast.Load())
+
+
+def _loc(node: ast.AST, filename: str) -> ast.expr:
+    return ast.Tuple([ast.Constant(filename), ast.Constant(node.lineno)], ast.Load())
+
+
+# --- entry point ---------------------------------------------------------------------------------
+_CACHE: dict[Any, Any] = {}
+
+
+class NotConvertible(Exception):
+    pass
+
+
+def convert(fn: types.FunctionType) -> types.CodeType:
+    """Code object of a factory that, called with the closure's cell values,
+    returns the converted function."""
+    key = fn.__code__
+    if key in _CACHE:
+        return _CACHE[key]
+    try:
+        lines, first = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as e:
+        raise NotConvertible(str(e)) from None
+    src = textwrap.dedent("".join(lines))
+    try:
+        tree = ast.parse(src)
+    except SyntaxError as e:
+        raise NotConvertible(str(e)) from None
+    fdef = tree.body[0]
+    if not isinstance(fdef, ast.FunctionDef):
+        raise NotConvertible("not a def statement")
+    ast.increment_lineno(tree, first - 1)
+    filename = fn.__code__.co_filename
+    fdef.decorator_list = []
+    global_names = {n for s in ast.walk(fdef) if isinstance(s, ast.Global) for n in s.names}
+    conv = _Converter(filename, names_in(fdef.body), global_names)
+    conv._func_nodes = list(ast.walk(fdef))
+    fdef.body = conv._visit_stmts(fdef.body)
+    free = list(fn.__code__.co_freevars)
+    factory = _def("__lt_factory", [ast.arg(n) for n in free], [fdef, ast.Return(_name(fdef.name))])
+    module = ast.Module(body=[factory], type_ignores=[])
+    ast.fix_missing_locations(module)
+    code = compile(module, filename, "exec")
+    _CACHE[key] = code
+    return code

@@ -1,0 +1,283 @@
+"""NumPy indexing on tracers: `x[key]` and `x[key] = v` as slice, dynamic
+slice, gather and update primitives.
+
+Supported keys: ints, slices (static bounds, or traced bounds whose length is
+static, like `X[t - 3:t]`), traced integer scalars, None, Ellipsis, one integer
+array (with slices), and boolean masks for writes.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import ShapeError, TraceError, UnsupportedError
+from looptrace.ir.core import Value
+from looptrace.ops import get as prim
+from looptrace.ops.shapes import fmt
+
+from . import context as ctx
+from . import lax
+from .array import Tracer, is_tracer
+
+
+@dataclass
+class Item:
+    kind: str  # "int", "dyn", "slice", "dslice", "new", "array"
+    axis: int = -1
+    start: Any = 0  # int, or Tracer for dyn/dslice
+    stop: int = 0
+    step: int = 1
+    size: int = 1
+    array: Any = None
+
+
+def parse_key(shape: tuple, key: Any) -> list[Item]:
+    key = key if isinstance(key, tuple) else (key,)
+    n_axes = sum(1 for k in key if k is not None and k is not Ellipsis and not _is_bool_array(k))
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise TraceError("an index can only have a single ellipsis ('...')", ctx.current_loc())
+    if n_axes > len(shape):
+        raise ShapeError(f"too many indices for an array of shape {fmt(shape)}", ctx.current_loc())
+    items: list[Item] = []
+    axis = 0
+    for k in key:
+        if k is Ellipsis:
+            for _ in range(len(shape) - n_axes):
+                items.append(_full(shape, axis))
+                axis += 1
+        elif k is None:
+            items.append(Item("new"))
+        else:
+            items.append(_parse_one(shape, axis, k))
+            axis += 1
+    while axis < len(shape):
+        items.append(_full(shape, axis))
+        axis += 1
+    return items
+
+
+def _full(shape: tuple, axis: int) -> Item:
+    return Item("slice", axis, 0, shape[axis], 1, shape[axis])
+
+
+def _is_bool_array(k: Any) -> bool:
+    return (is_tracer(k) or isinstance(k, np.ndarray)) and np.dtype(k.dtype) == np.bool_
+
+
+def _parse_one(shape: tuple, axis: int, k: Any) -> Item:
+    n = shape[axis]
+    if isinstance(k, (bool, np.bool_)):
+        raise UnsupportedError("indexing with a Python bool is not supported", ctx.current_loc())
+    if isinstance(k, numbers.Integral):
+        i = int(k)
+        if not -n <= i < n:
+            raise ShapeError(f"index {i} is out of bounds for axis {axis} with size {n}", ctx.current_loc())
+        return Item("int", axis, i % n)
+    if isinstance(k, slice):
+        return _parse_slice(n, axis, k)
+    if is_tracer(k) and k.ndim == 0:
+        if k.dtype.kind not in "iu":
+            raise TraceError(f"arrays used as indices must be of integer type, not {k.dtype}",
+                             ctx.current_loc())
+        return Item("dyn", axis, k)
+    if is_tracer(k) or isinstance(k, (np.ndarray, list)):
+        arr = np.asarray(k) if isinstance(k, list) else k
+        if arr.dtype.kind not in "iu":
+            raise UnsupportedError(f"indexing with an array of dtype {arr.dtype} is not supported",
+                                   ctx.current_loc(), "index with integer arrays")
+        return Item("array", axis, array=arr)
+    raise TraceError(f"cannot index with a {type(k).__name__}", ctx.current_loc())
+
+
+def _parse_slice(n: int, axis: int, k: slice) -> Item:
+    parts = (k.start, k.stop, k.step)
+    if not any(is_tracer(p) for p in parts):
+        start, stop, step = k.indices(n)
+        return Item("slice", axis, start, stop, step, len(range(start, stop, step)))
+    if k.step not in (None, 1) or k.start is None or k.stop is None:
+        raise UnsupportedError("a slice with traced bounds needs both bounds and step 1",
+                               ctx.current_loc())
+    size = _static_difference(k.stop, k.start)
+    if size is None:
+        raise TraceError("the length of this slice depends on traced values; it must be static",
+                         ctx.current_loc(), "write it as x[t - k:t] with a constant k")
+    start = k.start if is_tracer(k.start) else int(k.start)
+    if size < 0 or size > n:
+        raise ShapeError(f"slice of length {size} does not fit axis {axis} of size {n}", ctx.current_loc())
+    return Item("dslice", axis, start, size=size)
+
+
+def _static_difference(b: Any, a: Any) -> int | None:
+    def parts(x):
+        if is_tracer(x):
+            return (x.aff[0], x.aff[1]) if x.aff else (x.value, 0)
+        return (None, int(x))
+
+    (bb, bo), (ab, ao) = parts(b), parts(a)
+    if bb is ab:
+        return bo - ao
+    return None
+
+
+# --- reads ----------------------------------------------------------------------------
+def getitem(x: Tracer, key: Any) -> Tracer:
+    items = parse_key(x.shape, key)
+    if any(i.kind == "array" for i in items) or _is_bool_array(key):
+        return lax.wrap(getitem_value(x.value, items))
+    parent = x
+
+    def derive(base_val: Value) -> Value:
+        return getitem_value(base_val, parse_key(tuple(base_val.shape), key))
+
+    view = Tracer(base=parent, derive=derive, index=key)
+    return view
+
+
+def getitem_value(v: Value, items: list[Item]) -> Value:
+    if sum(1 for i in items if i.kind == "array") > 1:
+        raise UnsupportedError("indexing with more than one integer array is not supported",
+                               ctx.current_loc(), "index one axis at a time")
+    has_array = any(i.kind == "array" for i in items)
+    if has_array and any(i.kind in ("int", "dyn") for i in items):
+        raise UnsupportedError("mixing an integer array index with integer indices is not supported",
+                               ctx.current_loc(), "index in two steps: x[i][idx]")
+    v = _static_part(v, items)
+    v = _dynamic_part(v, items)
+    for it in items:
+        if it.kind == "array":
+            idx = lax.as_value(it.array)
+            v = ctx.emit1(prim("gather"), [v, idx], axis=it.axis)
+    return _final_reshape(v, items)
+
+
+def _static_part(v: Value, items: list[Item]) -> Value:
+    axes = [i for i in items if i.kind not in ("new",)]
+    starts, stops, steps = [], [], []
+    for it in axes:
+        if it.kind == "slice":
+            starts.append(it.start), stops.append(it.stop), steps.append(it.step)
+        elif it.kind == "int":
+            starts.append(it.start), stops.append(it.start + 1), steps.append(1)
+        else:
+            n = v.shape[it.axis]
+            starts.append(0), stops.append(n), steps.append(1)
+    trivial = all(a == 0 and b == n and s == 1 for a, b, s, n in zip(starts, stops, steps, v.shape))
+    if trivial:
+        return v
+    return ctx.emit1(prim("slice"), [v], starts=tuple(starts), stops=tuple(stops), steps=tuple(steps))
+
+
+def _dynamic_part(v: Value, items: list[Item]) -> Value:
+    dyn = [i for i in items if i.kind in ("dyn", "dslice")]
+    if not dyn:
+        return v
+    last = max(i.axis for i in dyn)
+    starts: list[Value] = []
+    sizes: list[int] = []
+    by_axis = {i.axis: i for i in items if i.kind != "new"}
+    for axis in range(last + 1):
+        it = by_axis[axis]
+        if it.kind in ("dyn", "dslice"):
+            starts.append(lax.as_value(it.start, np.int64))
+            sizes.append(it.size)
+        else:
+            starts.append(ctx.const_value(0, np.int64))
+            sizes.append(v.shape[axis])
+    return ctx.emit1(prim("dynamic_slice"), [v, *starts], sizes=tuple(sizes))
+
+
+def _final_reshape(v: Value, items: list[Item]) -> Value:
+    shape: list = []
+    for it in items:
+        if it.kind == "new":
+            shape.append(1)
+        elif it.kind in ("slice", "dslice"):
+            shape.append(it.size)
+        elif it.kind == "array":
+            shape.extend(np.shape(it.array) if not is_tracer(it.array) else it.array.shape)
+    shape_t = tuple(shape)
+    if shape_t == v.shape:
+        return v
+    return ctx.emit1(prim("reshape"), [v], shape=shape_t)
+
+
+# --- writes ---------------------------------------------------------------------------
+def setitem(x: Tracer, key: Any, value: Any) -> None:
+    if isinstance(value, Tracer) and value.base is x and value.index is key:
+        return  # `x[k] += v` already wrote through the view x[k]
+    lax.check_array_like(value, "value to assign")
+    if _is_bool_array(key):
+        mask = key
+        x.assign(lax.select(mask, lax.astype(value, x.dtype), x).value)
+        return
+    items = parse_key(x.shape, key)
+    old = x.value
+    if any(i.kind == "array" for i in items):
+        new = _scatter_set(old, items, value)
+    elif all(i.kind != "slice" or i.step == 1 for i in items):
+        new = _block_update(old, items, value)
+    elif any(i.kind in ("dyn", "dslice") for i in items):
+        raise UnsupportedError("assigning to a strided slice at a traced position is not supported",
+                               ctx.current_loc())
+    else:
+        new = _strided_update(old, items, value)
+    x.assign(new)
+
+
+def _target_shape(items: list[Item]) -> tuple:
+    return tuple(i.size for i in items if i.kind in ("slice", "dslice"))
+
+
+def _fit(value: Any, dtype: np.dtype, shape: tuple) -> Value:
+    v = lax.as_value(value, dtype)
+    if v.shape == shape:
+        return v
+    shape_no_new = shape
+    try:
+        return lax.broadcast_to(lax.wrap(v), shape_no_new).value
+    except ShapeError:
+        raise ShapeError(f"could not broadcast input array from shape {fmt(v.shape)} into shape "
+                         f"{fmt(shape)}", ctx.current_loc()) from None
+
+
+def _block_update(old: Value, items: list[Item], value: Any) -> Value:
+    axes = [i for i in items if i.kind != "new"]
+    upd = _fit(value, old.dtype, _target_shape(axes))
+    block = tuple(1 if i.kind in ("int", "dyn") else i.size for i in axes)
+    if upd.shape != block:
+        upd = ctx.emit1(prim("reshape"), [upd], shape=block)
+    starts = [lax.as_value(i.start, np.int64) if i.kind in ("dyn", "dslice")
+              else ctx.const_value(i.start, np.int64) for i in axes]
+    while len(starts) > 1 and starts[-1].is_const and int(starts[-1].const) == 0 \
+            and block[len(starts) - 1] == old.shape[len(starts) - 1]:
+        starts.pop()
+    return ctx.emit1(prim("dynamic_update_slice"), [old, upd, *starts])
+
+
+def _strided_update(old: Value, items: list[Item], value: Any) -> Value:
+    axes = [i for i in items if i.kind != "new"]
+    starts = tuple(i.start for i in axes)
+    stops = tuple(i.stop if i.kind == "slice" else i.start + 1 for i in axes)
+    steps = tuple(i.step if i.kind == "slice" else 1 for i in axes)
+    block = tuple(len(range(a, b, s)) for a, b, s in zip(starts, stops, steps))
+    upd = _fit(value, old.dtype, _target_shape(axes))
+    if upd.shape != block:
+        upd = ctx.emit1(prim("reshape"), [upd], shape=block)
+    return ctx.emit1(prim("update_slice"), [old, upd], starts=starts, stops=stops, steps=steps)
+
+
+def _scatter_set(old: Value, items: list[Item], value: Any) -> Value:
+    axes = [i for i in items if i.kind != "new"]
+    arr_items = [i for i in axes if i.kind == "array"]
+    if len(arr_items) != 1 or any(i.kind != "slice" or i.size != old.shape[i.axis] or i.step != 1
+                                  for i in axes if i.kind != "array"):
+        raise UnsupportedError("assigning through an integer array index is supported only with "
+                               "full slices on the other axes", ctx.current_loc())
+    it = arr_items[0]
+    idx = lax.as_value(it.array)
+    shape = old.shape[:it.axis] + idx.shape + old.shape[it.axis + 1:]
+    upd = _fit(value, old.dtype, tuple(shape))
+    return ctx.emit1(prim("scatter"), [old, idx, upd], axis=it.axis, mode="set")

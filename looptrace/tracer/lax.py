@@ -1,0 +1,291 @@
+"""Tracer-level operations: turn NumPy semantics (promotion, broadcasting,
+indexing) into primitive ops. Everything the NumPy namespace offers is built
+from these few functions.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+from looptrace.errors import ShapeError, TraceError, UnsupportedError
+from looptrace.ir.core import Value
+from looptrace.ops import get as prim
+from looptrace.ops.elementwise import UFUNCS, loop_dtypes
+from looptrace.ops.reduce import reduced_dtype
+from looptrace.ops.shapes import broadcast_shapes, fmt
+from looptrace.ops.registry import ShapeMismatch
+
+from . import context as ctx
+from .array import Tracer, is_tracer
+
+PY_SCALARS = (bool, int, float, complex)
+
+
+# --- inputs --------------------------------------------------------------------
+def is_weak(x: Any) -> bool:
+    return isinstance(x, PY_SCALARS) or (is_tracer(x) and x.weak)
+
+
+WEAK_TYPES = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
+
+
+def weak_type(x: Any):
+    """The Python type NEP 50 promotion sees for a weak input."""
+    if isinstance(x, PY_SCALARS):
+        return type(x)
+    return WEAK_TYPES[x.dtype.kind]
+
+
+def dtype_for_promotion(x: Any):
+    if is_weak(x):
+        t = weak_type(x)
+        return np.dtype(np.bool_) if t is bool else t
+    return dtype_of(x)
+
+
+def dtype_of(x: Any) -> np.dtype:
+    if is_tracer(x):
+        return x.dtype
+    if isinstance(x, PY_SCALARS):
+        return np.asarray(x).dtype
+    return np.asarray(x).dtype
+
+
+def check_array_like(x: Any, what: str = "value") -> None:
+    if is_tracer(x) or isinstance(x, Value) or isinstance(x, (np.ndarray, np.generic) + PY_SCALARS):
+        return
+    if isinstance(x, (list, tuple)):
+        return
+    raise UnsupportedError(f"cannot use a {type(x).__name__} as an array {what}", ctx.current_loc())
+
+
+def as_value(x: Any, dtype: Any = None) -> Value:
+    """The SSA value of `x` (a Tracer, NumPy array or Python scalar), cast to
+    `dtype` if given."""
+    if isinstance(x, Value):
+        x = wrap(x)
+    if is_tracer(x):
+        v = x.value
+        if dtype is not None and np.dtype(dtype) != v.dtype:
+            v = ctx.emit1(prim("convert"), [v], dtype=np.dtype(dtype))
+        return v
+    if isinstance(x, (list, tuple)):
+        return as_value(array_from_sequence(x), dtype)
+    check_array_like(x)
+    return ctx.const_value(x, dtype)
+
+
+def wrap(v: Value, weak: bool = False) -> Tracer:
+    return Tracer(v, weak=weak)
+
+
+def array_from_sequence(seq: Sequence) -> Any:
+    """np.array([...]) of a nested list that may hold tracers."""
+    if not any(is_tracer(e) or isinstance(e, (list, tuple)) for e in seq):
+        return np.array(seq)
+    items = [array_from_sequence(e) if isinstance(e, (list, tuple)) else e for e in seq]
+    return stack(items, 0)
+
+
+# --- elementwise -----------------------------------------------------------------
+def ufunc(name: str, *args: Any) -> Tracer:
+    uf = UFUNCS[name]
+    for a in args:
+        check_array_like(a, f"operand of np.{name}")
+    in_types = tuple(dtype_for_promotion(a) for a in args)
+    try:
+        loop_in, out_dtype = loop_dtypes(uf, in_types)
+    except TypeError as e:
+        raise TraceError(str(e), ctx.current_loc()) from None
+    vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
+    out = ctx.emit1(prim(name), vals)
+    return wrap(out, weak=all(is_weak(a) for a in args))
+
+
+def select(cond: Any, a: Any, b: Any) -> Tracer:
+    in_types = (dtype_for_promotion(a), dtype_for_promotion(b))
+    dtype = np.result_type(*in_types) if not all(is_weak(x) for x in (a, b)) else \
+        np.result_type(*[np.asarray(x).dtype if isinstance(x, PY_SCALARS) else dtype_of(x) for x in (a, b)])
+    c = as_value(cond, np.bool_)
+    out = ctx.emit1(prim("select"), [c, as_value(a, dtype), as_value(b, dtype)])
+    return wrap(out, weak=all(is_weak(x) for x in (a, b)))
+
+
+def astype(x: Any, dtype: Any) -> Tracer:
+    return wrap(as_value(x, np.dtype(dtype)))
+
+
+# --- shapes ------------------------------------------------------------------------
+def reshape(x: Any, shape: Sequence[int]) -> Tracer:
+    v = as_value(x)
+    shape = _resolve_reshape(v.shape, tuple(shape))
+    if shape == v.shape:
+        return wrap(v, weak=is_weak(x))
+    return wrap(ctx.emit1(prim("reshape"), [v], shape=shape), weak=is_weak(x))
+
+
+def _resolve_reshape(old: tuple, new: tuple) -> tuple:
+    new = tuple(int(d) for d in new)
+    if new.count(-1) > 1:
+        raise ShapeError("can only specify one unknown dimension in reshape", ctx.current_loc())
+    if -1 in new:
+        known = int(np.prod([d for d in new if d != -1]))
+        total = int(np.prod(old))
+        if known == 0 or total % known:
+            raise ShapeError(f"cannot reshape an array of shape {fmt(old)} into shape {fmt(new)}",
+                             ctx.current_loc())
+        new = tuple(total // known if d == -1 else d for d in new)
+    return new
+
+
+def transpose(x: Any, perm: Sequence[int] | None = None) -> Tracer:
+    v = as_value(x)
+    perm = tuple(range(v.ndim))[::-1] if perm is None else tuple(a % max(v.ndim, 1) for a in perm)
+    if perm == tuple(range(v.ndim)):
+        return wrap(v)
+    return wrap(ctx.emit1(prim("transpose"), [v], perm=perm))
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tracer:
+    v = as_value(x)
+    shape = tuple(shape)
+    if v.shape == shape:
+        return wrap(v, weak=is_weak(x))
+    return wrap(ctx.emit1(prim("broadcast_to"), [v], shape=shape), weak=is_weak(x))
+
+
+def full(shape: Any, fill: Any, dtype: Any = None) -> Tracer:
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if any(is_tracer(d) for d in shape):
+        raise TraceError("array shapes must be static; this one depends on a traced value",
+                         ctx.current_loc(), "compute shapes from .shape or pass them in static_argnames")
+    if dtype is None:
+        dtype = np.float64 if isinstance(fill, (float, int)) and not isinstance(fill, bool) and \
+            isinstance(fill, float) else dtype_of(fill)
+    return broadcast_to(as_value(fill, dtype), tuple(int(d) for d in shape))
+
+
+def concatenate(xs: Sequence[Any], axis: int = 0) -> Tracer:
+    xs = list(xs)
+    if not xs:
+        raise ShapeError("need at least one array to concatenate", ctx.current_loc())
+    ndim = np.ndim(xs[0]) if not is_tracer(xs[0]) else xs[0].ndim
+    if axis is None:
+        xs, axis = [reshape(x, (-1,)) for x in xs], 0
+    elif ndim == 0:
+        raise ShapeError("zero-dimensional arrays cannot be concatenated", ctx.current_loc())
+    dtype = np.result_type(*(dtype_for_promotion(x) for x in xs))
+    vals = [as_value(x, dtype) for x in xs]
+    try:
+        axis = _norm_axis(axis, vals[0].ndim)
+    except ShapeMismatch as e:
+        raise ShapeError(str(e), ctx.current_loc()) from None
+    return wrap(ctx.emit1(prim("concatenate"), vals, axis=axis))
+
+
+def stack(xs: Sequence[Any], axis: int = 0) -> Tracer:
+    xs = list(xs)
+    if not xs:
+        raise ShapeError("need at least one array to stack", ctx.current_loc())
+    shapes = {tuple(np.shape(x)) if not is_tracer(x) else x.shape for x in xs}
+    if len(shapes) > 1:
+        raise ShapeError("all input arrays must have the same shape to stack; got "
+                         + ", ".join(fmt(s) for s in shapes), ctx.current_loc())
+    ndim = len(next(iter(shapes))) + 1
+    axis = axis % ndim
+    expanded = [expand_dims(x, axis) for x in xs]
+    return concatenate(expanded, axis)
+
+
+def expand_dims(x: Any, axis: int) -> Tracer:
+    v = as_value(x)
+    axis = axis % (v.ndim + 1)
+    return reshape(x, v.shape[:axis] + (1,) + v.shape[axis:])
+
+
+def _norm_axis(axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise ShapeMismatch(f"axis {axis} is out of bounds for an array of dimension {ndim}")
+    return axis % ndim
+
+
+def norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    try:
+        return tuple(sorted({_norm_axis(int(a), ndim) for a in axes}))
+    except ShapeMismatch as e:
+        raise ShapeError(str(e), ctx.current_loc()) from None
+
+
+# --- reductions -----------------------------------------------------------------
+def reduce(name: str, x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Tracer:
+    v = as_value(x, dtype)
+    axes = norm_axes(axis, v.ndim)
+    out = ctx.emit1(prim(name), [v], axes=axes) if axes else \
+        as_value(wrap(v), reduced_dtype(name, v.dtype))
+    if keepdims:
+        out = reshape(wrap(out), tuple(1 if i in axes else d for i, d in enumerate(v.shape))).value
+    return wrap(out)
+
+
+def arg_reduce(name: str, x: Any, axis: Any = None) -> Tracer:
+    v = as_value(x)
+    if axis is None:
+        v, axis = reshape(wrap(v), (-1,)).value, 0
+    axis = norm_axes(axis, v.ndim)[0]
+    return wrap(ctx.emit1(prim(name), [v], axis=axis))
+
+
+# --- contractions ---------------------------------------------------------------
+def einsum(spec: str, *xs: Any) -> Tracer:
+    for x in xs:
+        check_array_like(x, "operand of a product")
+    dtype = np.result_type(*(dtype_for_promotion(x) for x in xs))
+    if dtype == np.bool_:
+        dtype = np.dtype(np.bool_)
+    vals = [as_value(x, dtype) for x in xs]
+    return wrap(ctx.emit1(prim("einsum"), vals, spec=spec))
+
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def matmul(a: Any, b: Any) -> Tracer:
+    """np.matmul semantics (batch broadcasting, 1-d promotion) as one einsum."""
+    na, nb = np.ndim(a) if not is_tracer(a) else a.ndim, np.ndim(b) if not is_tracer(b) else b.ndim
+    if na == 0 or nb == 0:
+        raise ShapeError("matmul: input operand does not have enough dimensions", ctx.current_loc())
+    sa = a.shape if is_tracer(a) else np.shape(a)
+    sb = b.shape if is_tracer(b) else np.shape(b)
+    ka, kb = sa[-1], (sb[0] if nb == 1 else sb[-2])
+    if ka != kb:
+        raise ShapeError(f"matmul: shapes {fmt(tuple(sa))} and {fmt(tuple(sb))} are not aligned "
+                         f"({ka} != {kb})", ctx.current_loc())
+    if na <= 2 and nb <= 2:
+        ia = "ij"[2 - na:] if na == 2 else "j"
+        ib = "jk" if nb == 2 else "j"
+        out = ("i" if na == 2 else "") + ("k" if nb == 2 else "")
+        return einsum(f"{ia},{ib}->{out}", a, b)
+    batch = broadcast_shapes(tuple(sa[:-2]) if na > 2 else (), tuple(sb[:-2]) if nb > 2 else ())
+    a = broadcast_to(a, batch + tuple(sa[-2:])) if na > 2 else a
+    b = broadcast_to(b, batch + tuple(sb[-2:])) if nb > 2 else b
+    bl = LETTERS[3:3 + len(batch)]
+    ia = (bl + "ij") if na > 2 else ("ij" if na == 2 else "j")
+    ib = (bl + "jk") if nb > 2 else ("jk" if nb == 2 else "j")
+    out = bl + ("i" if na >= 2 else "") + ("k" if nb >= 2 else "")
+    return einsum(f"{ia},{ib}->{out}", a, b)
+
+
+def dot(a: Any, b: Any) -> Tracer:
+    na, nb = np.ndim(a) if not is_tracer(a) else a.ndim, np.ndim(b) if not is_tracer(b) else b.ndim
+    if na == 0 or nb == 0:
+        return ufunc("multiply", a, b)
+    if na <= 2 and nb <= 2:
+        return matmul(a, b)
+    ia = LETTERS[:na]
+    ib = LETTERS[na:na + nb - 2] + ia[-1] + LETTERS[na + nb - 2]
+    return einsum(f"{ia},{ib}->{ia[:-1] + ib[:-2] + ib[-1]}", a, b)

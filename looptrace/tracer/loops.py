@@ -1,0 +1,467 @@
+"""What a loop iterates over, how each carried name is carried, and lists
+grown with `append`.
+
+Carry specs (one per name assigned in a loop body):
+  alias   the name keeps its entry object (an array written in place, or a
+          Python object the body does not change)
+  temp    assigned before it is read in every iteration and not used after:
+          not carried; unbound after the loop
+  value   a traced array (or a Python number promoted to a weak scalar)
+  list    a Python list appended to: one stacked output per append when the
+          append runs once per iteration, else a buffer and a count
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import ShapeError, TraceError, UnsupportedError
+from looptrace.ir.core import Dim, SourceLoc, Value
+
+from . import context as ctx
+from . import lax
+from .array import Tracer, is_tracer
+from .values import UNBOUND, Segment, Undefined
+
+
+@dataclass
+class LoopInfo:
+    file: str
+    line: int
+    kind: str
+    reason: str = ""
+
+
+def register_loop(loc: SourceLoc | None, kind: str) -> LoopInfo:
+    st = ctx.state()
+    key = (loc.file, loc.line) if loc else ("?", len(st.loops))
+    if key not in st.loops:
+        st.loops[key] = LoopInfo(key[0], key[1], kind)
+    return st.loops[key]
+
+
+# --- iterables ----------------------------------------------------------------------------
+class TracedRange:
+    """`range(...)` with any traced argument."""
+
+    def __init__(self, *args):
+        if len(args) == 1:
+            args = (0, args[0], 1)
+        elif len(args) == 2:
+            args = (args[0], args[1], 1)
+        for a in args:
+            if not (is_tracer(a) and a.ndim == 0 and a.dtype.kind in "iu") and not isinstance(a, numbers.Integral):
+                raise TraceError(f"range() arguments must be integers, not {a!r}", ctx.current_loc())
+        self.start, self.stop, self.step = args
+        if isinstance(self.step, numbers.Integral) and self.step == 0:
+            raise ValueError("range() arg 3 must not be zero")
+
+    def __iter__(self):
+        raise UnsupportedError("iterating over a traced range outside a `for` statement "
+                               "(for example in a comprehension) is not supported",
+                               ctx.current_loc(), "write a for loop")
+
+
+class TracedReversed:
+    def __init__(self, rng: TracedRange):
+        if not (isinstance(rng.step, numbers.Integral) and rng.step in (1, -1)):
+            raise UnsupportedError("reversed() of a traced range needs step 1 or -1", ctx.current_loc())
+        s = rng.step
+        self.range = TracedRange(lax.ufunc("subtract", rng.stop, s), lax.ufunc("subtract", rng.start, s), -s)
+
+
+class TracedEnumerate:
+    def __init__(self, inner: Any, start: int = 0):
+        self.inner, self.start = inner, start
+
+
+class TracedZip:
+    def __init__(self, *inners: Any):
+        self.inners = inners
+
+
+class LoopIter:
+    """A loop's iteration space: `bounds()` are the for_loop's (start, stop,
+    step); `item(index)` is what the loop target gets."""
+
+    def __init__(self, start, stop, step, item_fn, static_len):
+        self.start, self.stop, self.step = start, stop, step
+        self.item_fn = item_fn
+        self.static_len = static_len
+
+    def bounds(self) -> tuple[Value, Value, Value]:
+        return tuple(lax.as_value(b, np.int64) for b in (self.start, self.stop, self.step))
+
+    def item(self, index: Value) -> Any:
+        t = Tracer(index)
+        t.aff = (index, 0)
+        return self.item_fn(t)
+
+    def trip_dim(self):
+        return self.static_len if self.static_len is not None else Dim(None)
+
+    def step_tracer(self):
+        return self.step
+
+    def in_range(self, index: Value):
+        i = Tracer(index)
+        if isinstance(self.step, numbers.Integral):
+            return lax.ufunc("less" if self.step > 0 else "greater", i, self.stop)
+        up = lax.ufunc("less", i, self.stop)
+        down = lax.ufunc("greater", i, self.stop)
+        return lax.select(lax.ufunc("greater", self.step, 0), up, down)
+
+
+def _counter_iter(n, item_fn) -> LoopIter:
+    static = n if isinstance(n, numbers.Integral) else None
+    return LoopIter(0, n, 1, item_fn, static)
+
+
+def _length_and_item(obj: Any):
+    """(length, index -> item) for something iterated by position."""
+    if isinstance(obj, (range, TracedRange, TracedReversed)):
+        it = _range_iter(obj)
+        if isinstance(it.start, numbers.Integral) and isinstance(it.step, numbers.Integral) and it.start == 0 \
+                and it.step == 1:
+            return it.stop, lambda i: i
+        n = _trip_count(it.start, it.stop, it.step)
+        return n, lambda i: lax.ufunc("add", it.start, lax.ufunc("multiply", i, it.step))
+    if is_tracer(obj) or isinstance(obj, np.ndarray):
+        if np.ndim(obj) == 0 if not is_tracer(obj) else obj.ndim == 0:
+            raise TraceError("iteration over a 0-d array", ctx.current_loc())
+        arr = obj if is_tracer(obj) else lax.wrap(lax.as_value(obj))
+        return arr.shape[0], lambda i: arr[i]
+    if isinstance(obj, TracedEnumerate):
+        n, inner = _length_and_item(obj.inner)
+        return n, lambda i: (lax.ufunc("add", i, obj.start) if obj.start else i, inner(i))
+    if isinstance(obj, TracedZip):
+        parts = [_length_and_item(x) for x in obj.inners]
+        lens = [p[0] for p in parts]
+        if not all(isinstance(n, numbers.Integral) for n in lens):
+            raise UnsupportedError("zip() over traced-length ranges is not supported", ctx.current_loc())
+        return min(lens), lambda i: tuple(f(i) for _, f in parts)
+    return None
+
+
+def _trip_count(start, stop, step):
+    if all(isinstance(x, numbers.Integral) for x in (start, stop, step)):
+        return len(range(start, stop, step))
+    span = lax.ufunc("subtract", stop, start)
+    n = lax.ufunc("floor_divide", lax.ufunc("add", span, lax.ufunc("subtract", step, lax.ufunc("sign", step))), step)
+    return lax.ufunc("maximum", n, 0)
+
+
+def _range_iter(obj) -> LoopIter:
+    if isinstance(obj, range):
+        return LoopIter(obj.start, obj.stop, obj.step, lambda i: i, len(obj))
+    if isinstance(obj, TracedReversed):
+        obj = obj.range
+    static = None
+    return LoopIter(obj.start, obj.stop, obj.step, lambda i: i, static)
+
+
+def loop_iterable(obj: Any) -> LoopIter | None:
+    """The LoopIter of a traced loop, or None for a Python container."""
+    if isinstance(obj, (range, TracedRange, TracedReversed)):
+        return _range_iter(obj)
+    if isinstance(obj, (TracedEnumerate, TracedZip)) or is_tracer(obj) or isinstance(obj, np.ndarray):
+        n, item = _length_and_item(obj)
+        return _counter_iter(n, item)
+    return None
+
+
+# --- carry specs ----------------------------------------------------------------------------------
+class Spec:
+    kind = "?"
+    list_state = None
+
+    def bind(self, loop, name) -> tuple[Any, list[Value]]:
+        return loop.entry[name], []
+
+    def init_values(self, loop, name) -> list[Value]:
+        return []
+
+    def result_values(self, loop, body, exit_obj) -> list[Value]:
+        return []
+
+    def n_values(self) -> int:
+        return 0
+
+    def after_loop(self, loop, name, outs) -> Any:
+        return loop.entry[name]
+
+
+class AliasSpec(Spec):
+    kind = "alias"
+
+
+class TempSpec(Spec):
+    kind = "temp"
+
+    def bind(self, loop, name):
+        e = loop.entry[name]
+        return (Undefined(name, loop.loc) if e is UNBOUND else e), []
+
+    def after_loop(self, loop, name, outs):
+        return Undefined(name, loop.loc)
+
+
+class ValueSpec(Spec):
+    kind = "value"
+
+    def __init__(self, dtype, shape, weak, zero_init=False):
+        self.dtype, self.shape, self.weak, self.zero_init = np.dtype(dtype), tuple(shape), weak, zero_init
+
+    def bind(self, loop, name):
+        v = Value(self.dtype, self.shape)
+        return Tracer(v, weak=self.weak), [v]
+
+    def n_values(self) -> int:
+        return 1
+
+    def init_values(self, loop, name):
+        e = loop.entry[name]
+        if self.zero_init or e is UNBOUND or isinstance(e, Undefined):
+            return [lax.full(self.shape, 0, self.dtype).value]
+        v = lax.as_value(e, self.dtype)
+        if tuple(v.shape) != self.shape:
+            v = lax.broadcast_to(lax.wrap(v), self.shape).value
+        return [v]
+
+    def result_values(self, loop, body, exit_obj):
+        from .control import _results_in
+
+        return _results_in(body.frame, [(exit_obj, self.dtype)])
+
+    def after_loop(self, loop, name, outs):
+        return Tracer(outs[0], weak=self.weak)
+
+
+def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Spec:
+    if isinstance(entry, list) and all(_leafy(e) for e in entry):
+        return ListSpec(entry)
+    if isinstance(entry, LoopList):
+        return ListSpec(entry)
+    if not live and not live_out:
+        return TempSpec()
+    if entry is UNBOUND or isinstance(entry, Undefined):
+        return PendingSpec() if live_out else TempSpec()
+    if isinstance(entry, (numbers.Number, np.generic)) and not isinstance(entry, bool) or \
+            isinstance(entry, (bool, np.bool_)):
+        return ValueSpec(lax.dtype_of(entry), np.shape(entry), lax.is_weak(entry))
+    return AliasSpec()
+
+
+def _leafy(e: Any) -> bool:
+    return is_tracer(e) or isinstance(e, (numbers.Number, np.ndarray, np.generic, Segment))
+
+
+class PendingSpec(Spec):
+    """A name first assigned inside the loop and used after it: its type is
+    learned from the first round; it starts as zeros."""
+
+    kind = "pending"
+
+    def bind(self, loop, name):
+        return Undefined(name, loop.loc), []
+
+
+def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
+    """The spec for the next round, or `spec` itself if this round fits."""
+    if isinstance(spec, ListSpec):
+        return spec.join(exit_obj, name, loc)
+    if isinstance(spec, TempSpec):
+        return spec
+    if isinstance(spec, PendingSpec):
+        if isinstance(exit_obj, Undefined):
+            return TempSpec()
+        _check_array_like(exit_obj, name, loc)
+        return ValueSpec(lax.dtype_of(exit_obj), _shape_of(exit_obj), lax.is_weak(exit_obj), zero_init=True)
+    if isinstance(spec, AliasSpec):
+        if exit_obj is entry:
+            return spec
+        if is_tracer(entry) and not isinstance(exit_obj, Undefined):
+            _check_array_like(exit_obj, name, loc)
+            return join_spec(ValueSpec(entry.dtype, entry.shape, entry.weak), entry, exit_obj, name, loc)
+        if isinstance(exit_obj, Undefined):
+            return spec
+        raise UnsupportedError(f"loop variable `{name}` is set to a new {type(exit_obj).__name__} "
+                               "inside a traced loop; only arrays and numbers can change there", loc)
+    if isinstance(spec, ValueSpec):
+        if isinstance(exit_obj, Undefined):
+            raise TraceError(f"`{name}` may be unassigned at the end of the loop body", loc)
+        _check_array_like(exit_obj, name, loc)
+        shape = _shape_of(exit_obj)
+        try:
+            joined_shape = np.broadcast_shapes(spec.shape, shape)
+        except ValueError:
+            raise ShapeError(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
+                             "iteration; a loop variable must keep its shape", loc) from None
+        a = lax.WEAK_TYPES[spec.dtype.kind] if spec.weak else spec.dtype
+        b = lax.dtype_for_promotion(exit_obj)
+        dtype = np.result_type(a, b)
+        weak = spec.weak and lax.is_weak(exit_obj)
+        if dtype == spec.dtype and weak == spec.weak and tuple(joined_shape) == spec.shape:
+            return spec
+        return ValueSpec(dtype, joined_shape, weak, spec.zero_init)
+    return spec
+
+
+def _check_array_like(x: Any, name: str, loc) -> None:
+    if not (is_tracer(x) or isinstance(x, (numbers.Number, np.ndarray, np.generic))):
+        raise UnsupportedError(f"loop variable `{name}` holds a {type(x).__name__}; only arrays and "
+                               "numbers can change inside a traced loop", loc)
+
+
+def _shape_of(x: Any) -> tuple:
+    return tuple(x.shape) if is_tracer(x) else np.shape(x)
+
+
+def spec_leaves(*a):  # kept for the pytree extension
+    raise NotImplementedError
+
+
+spec_rebuild = spec_leaves
+
+
+# --- lists ------------------------------------------------------------------------------------------
+class LoopList:
+    """Stands for a Python list inside a loop body; records appends."""
+
+    def __init__(self, spec: "ListSpec", frame: ctx.Frame):
+        self.spec = spec
+        self.frame = frame
+        self.segments: list[Value] = []
+        self.in_branch = False
+
+    def append(self, v: Any) -> "LoopList":
+        spec = self.spec
+        val = lax.as_value(v)
+        spec.observe(val)
+        if spec.mode == "stack":
+            if ctx.state().frame is not self.frame:
+                self.in_branch = True
+            self.segments.append(lax.expand_dims(lax.wrap(val), 0).value)
+        else:
+            from .indexing import setitem
+
+            setitem(spec.buffer, spec.count, lax.wrap(val))
+            spec.count.assign(lax.ufunc("add", spec.count, 1).value)
+        spec.appends_this_round += 1
+        return self
+
+    def append_segment(self, seg: Value) -> None:
+        if self.spec.mode != "stack":
+            raise UnsupportedError("a list grown in a nested loop under a condition is not supported",
+                                   ctx.current_loc())
+        if ctx.state().frame is not self.frame:
+            self.in_branch = True
+        self.segments.append(seg)
+        self.spec.appends_this_round += int(seg.shape[0]) if isinstance(seg.shape[0], int) else 2
+
+
+class ListSpec(Spec):
+    kind = "list-stack"
+
+    def __init__(self, entry):
+        self.entry = entry
+        self.mode = "stack"
+        self.elem: tuple | None = None  # (dtype, shape)
+        self.appends_this_round = 0
+        self.list_state = None
+        self.buffer = self.count = None
+
+    def observe(self, v: Value) -> None:
+        t = (v.dtype, tuple(v.shape))
+        if self.elem is None:
+            self.elem = t
+        elif self.elem != t:
+            raise UnsupportedError(f"elements appended to a list in a loop must share shape and dtype; "
+                                   f"got {self.elem[1]} {self.elem[0]} and {t[1]} {t[0]}", ctx.current_loc())
+
+    def bind(self, loop, name):
+        self.appends_this_round = 0
+        self.list_state = LoopList(self, ctx.state().frame)
+        self.list_state.stacked_value = None
+        self.list_state.loop = loop
+        self.list_state.loop_is_while = loop.is_while
+        if self.mode == "buffer":
+            return self.list_state, []
+        return self.list_state, []
+
+    def join(self, exit_obj, name, loc) -> Spec:
+        state = self.list_state
+        if exit_obj is not state:
+            raise UnsupportedError(f"list `{name}` is reassigned inside the loop; only `append` is "
+                                   "supported on a list grown in a loop", loc)
+        if self.mode == "buffer" or not state.segments:
+            self._stack_value(state)
+            return self
+        need_buffer = state.in_branch or state.loop_is_while
+        if not need_buffer:
+            self._stack_value(state)
+            return self
+        return self._to_buffer(loc)
+
+    def _stack_value(self, state) -> None:
+        if self.mode != "stack" or not state.segments:
+            state.stacked_value = None
+            return
+        st = ctx.state()
+        saved, st.frame = st.frame, state.frame
+        try:
+            segs = state.segments
+            v = segs[0] if len(segs) == 1 else lax.concatenate([lax.wrap(s) for s in segs], 0).value
+            if v.shape[0] == 1:
+                v = lax.reshape(lax.wrap(v), v.shape[1:]).value
+                state.per_iter = 1
+            else:
+                state.per_iter = v.shape[0]
+            state.stacked_value = v
+        finally:
+            st.frame = saved
+
+    def _to_buffer(self, loc) -> "ListSpec":
+        loop = self.list_state.loop
+        trips = loop.it.static_len if loop.it is not None else None
+        if trips is None:
+            raise UnsupportedError("a list appended to under a data-dependent condition needs a loop "
+                                   "with a static trip count (a for loop over a static range)", loc)
+        capacity = trips * max(self.appends_this_round, 1)
+        dtype, shape = self.elem
+        new = ListSpec(self.entry)
+        new.mode, new.elem = "buffer", self.elem
+        new.buffer = lax.full((capacity,) + shape, 0, dtype)
+        new.count = lax.wrap(lax.as_value(0, np.int64))
+        new.kind = "list-buffer"
+        return new
+
+    def after_loop(self, loop, name, outs):
+        target = self.entry
+        if self.mode == "buffer":
+            seg = Segment(self.buffer.value, self.count)
+            _append_segment(target, seg)
+        return target
+
+    def finish_stacked(self, stacked: Value, loop) -> None:
+        state = self.list_state
+        if state.per_iter != 1:
+            n = stacked.shape[0]
+            if not isinstance(n, int):
+                raise UnsupportedError("appending several elements per iteration of a loop with a "
+                                       "traced trip count is not supported", loop.loc)
+            stacked = lax.reshape(lax.wrap(stacked), (n * state.per_iter,) + tuple(stacked.shape[2:])).value
+        _append_segment(self.entry, Segment(stacked))
+
+
+def _append_segment(target: Any, seg: Segment) -> None:
+    if isinstance(target, LoopList):
+        if seg.count is not None:
+            raise UnsupportedError("a list grown under a condition in a nested loop is not supported",
+                                   ctx.current_loc())
+        target.append_segment(seg.value)
+    else:
+        target.append(seg)

@@ -1,0 +1,101 @@
+"""Operators and methods of `Tracer`, defined from the NumPy namespace."""
+from __future__ import annotations
+
+import numpy as np
+
+from looptrace.errors import TraceError
+
+from . import context as ctx
+from . import indexing, lax, numpy_api as nx
+from .array import Tracer
+
+BINARY_OPS = {
+    "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
+    "floordiv": "floor_divide", "mod": "remainder", "pow": "power", "and": "bitwise_and",
+    "or": "bitwise_or", "xor": "bitwise_xor", "lshift": "left_shift", "rshift": "right_shift",
+}
+COMPARE_OPS = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
+               "eq": "equal", "ne": "not_equal"}
+
+
+def _logical_or_bitwise(ufunc: str):
+    return ufunc
+
+
+def _binary(ufunc: str):
+    def op(self, other):
+        return lax.ufunc(_bool_aware(ufunc, self, other), self, other)
+
+    def rop(self, other):
+        return lax.ufunc(_bool_aware(ufunc, other, self), other, self)
+
+    def iop(self, other):
+        res = lax.ufunc(_bool_aware(ufunc, self, other), self, other)
+        if self.weak:  # a Python number: `x += y` rebinds, nothing is written
+            return res
+        _inplace(self, res, ufunc)
+        return self
+
+    return op, rop, iop
+
+
+def _bool_aware(ufunc: str, a, b) -> str:
+    """`&`, `|`, `^` on booleans are the logical ufuncs, as in NumPy."""
+    if ufunc in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+        if lax.dtype_of(a) == np.bool_ and lax.dtype_of(b) == np.bool_:
+            return "logical_" + ufunc[8:]
+    return ufunc
+
+
+def _inplace(target: Tracer, res: Tracer, ufunc: str) -> None:
+    """`a op= b`: NumPy writes into `a`, casting same_kind, keeping a's shape."""
+    if res.shape != target.shape:
+        raise TraceError(f"non-broadcastable output operand with shape {target.shape} doesn't match "
+                         f"the broadcast shape {res.shape}", ctx.current_loc())
+    if res.dtype != target.dtype:
+        if not np.can_cast(res.dtype, target.dtype, "same_kind"):
+            raise TraceError(f"cannot cast the result of {ufunc} from {res.dtype} to {target.dtype} "
+                             "in place (same_kind casting)", ctx.current_loc(),
+                             "write `a = a op b` to get a new array of the promoted type")
+        res = lax.astype(res, target.dtype)
+    target.assign(res.value)
+
+
+def _install() -> None:
+    for py, uf in BINARY_OPS.items():
+        op, rop, iop = _binary(uf)
+        setattr(Tracer, f"__{py}__", op)
+        setattr(Tracer, f"__r{py}__", rop)
+        setattr(Tracer, f"__i{py}__", iop)
+    for py, uf in COMPARE_OPS.items():
+        setattr(Tracer, f"__{py}__", (lambda uf: lambda self, other: lax.ufunc(uf, self, other))(uf))
+    Tracer.__neg__ = lambda self: lax.ufunc("negative", self)
+    Tracer.__pos__ = lambda self: lax.ufunc("positive", self)
+    Tracer.__abs__ = lambda self: lax.ufunc("absolute", self)
+    Tracer.__invert__ = lambda self: lax.ufunc("logical_not" if self.dtype == np.bool_ else "invert", self)
+    Tracer.__matmul__ = lambda self, other: lax.matmul(self, other)
+    Tracer.__rmatmul__ = lambda self, other: lax.matmul(other, self)
+    Tracer.__getitem__ = indexing.getitem
+    Tracer.__setitem__ = indexing.setitem
+    Tracer.T = property(lambda self: nx.transpose(self))
+    Tracer.mT = property(lambda self: nx.swapaxes(self, -1, -2))
+    methods = {
+        "sum": nx.sum_, "prod": nx.NAMESPACE["prod"], "max": nx.NAMESPACE["max"],
+        "min": nx.NAMESPACE["min"], "all": nx.NAMESPACE["all"], "any": nx.NAMESPACE["any"],
+        "mean": nx.mean, "var": nx.var, "std": nx.std, "argmax": nx.argmax, "argmin": nx.argmin,
+        "dot": nx.dot, "transpose": _transpose_method, "reshape": nx.reshape, "ravel": nx.ravel,
+        "flatten": lambda self: nx.copy(nx.ravel(self)), "squeeze": nx.squeeze, "clip": nx.clip,
+        "copy": nx.copy, "astype": nx.astype, "swapaxes": nx.swapaxes, "cumsum": nx.cumsum,
+        "round": nx.NAMESPACE["round"], "conj": lambda self: self, "trace": nx.trace,
+    }
+    for name, fn in methods.items():
+        setattr(Tracer, name, fn)
+
+
+def _transpose_method(self, *axes):
+    if len(axes) == 1 and not isinstance(axes[0], int):
+        axes = tuple(axes[0]) if axes[0] is not None else None
+    return nx.transpose(self, axes or None)
+
+
+_install()

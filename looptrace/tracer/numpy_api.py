@@ -1,0 +1,597 @@
+"""The NumPy surface under tracing: the `np` a traced function sees, the
+`__array_ufunc__`/`__array_function__` dispatch, and the array methods.
+
+Functions here are compositions of `lax` operations; none has rules of its
+own (mean is sum / n, clip is minimum(maximum), norm is sqrt(sum(x*x)), ...).
+"""
+from __future__ import annotations
+
+import builtins
+import numbers
+import types
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import ShapeError, TraceError, UnsupportedError
+from looptrace.ops.elementwise import UFUNCS
+
+from . import context as ctx
+from . import indexing, lax
+from .array import Tracer, is_tracer
+from .values import Segment
+
+_real_np = np
+
+
+def _any_traced(*xs: Any) -> bool:
+    for x in xs:
+        if is_tracer(x) or isinstance(x, Segment):
+            return True
+        if isinstance(x, (list, tuple)) and _any_traced(*x):
+            return True
+    return False
+
+
+# --- ufuncs ---------------------------------------------------------------------------------
+ALIASES = {"abs": "absolute", "true_divide": "divide", "mod": "remainder", "conjugate": None}
+
+
+def ufunc_fn(name: str):
+    real = getattr(np, name)
+
+    def fn(*args, out=None, **kwargs):
+        if out is not None or kwargs.get("where") is not None:
+            raise UnsupportedError(f"np.{name}(..., out=/where=) is not supported", ctx.current_loc(),
+                                   "assign the result instead")
+        if not _any_traced(*args):
+            return real(*args, **kwargs)
+        dtype = kwargs.pop("dtype", None)
+        res = lax.ufunc(name, *args)
+        return lax.astype(res, dtype) if dtype is not None else res
+
+    fn.__name__ = name
+    return fn
+
+
+def dispatch_ufunc(ufunc, method, inputs, kwargs):
+    name = ufunc.__name__
+    if method == "reduce" and name in _UFUNC_REDUCE:
+        return lax.reduce(_UFUNC_REDUCE[name], inputs[0], kwargs.get("axis", 0))
+    if method != "__call__" or name not in UFUNCS:
+        raise UnsupportedError(f"np.{name}{'' if method == '__call__' else '.' + method} is not supported "
+                               "on traced arrays", ctx.current_loc())
+    return ufunc_fn(name)(*inputs, **kwargs)
+
+
+_UFUNC_REDUCE = {"add": "reduce_sum", "multiply": "reduce_prod", "maximum": "reduce_max",
+                 "minimum": "reduce_min", "logical_and": "reduce_all", "logical_or": "reduce_any"}
+
+
+def dispatch_function(func, args, kwargs):
+    name = func.__name__
+    mod = getattr(func, "__module__", "") or ""
+    table = LINALG if "linalg" in mod else NAMESPACE
+    fn = table.get(name)
+    if fn is None or not callable(fn) or isinstance(fn, type):
+        raise UnsupportedError(f"np.{'linalg.' if table is LINALG else ''}{name} is not supported on "
+                               "traced arrays", ctx.current_loc())
+    return fn(*args, **kwargs)
+
+
+# --- reductions -------------------------------------------------------------------------------
+def _reducer(prim: str):
+    def fn(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        _no_out(out)
+        if not _any_traced(a):
+            return getattr(np, prim[7:] if prim[7:] not in ("all", "any") else prim[7:])(
+                a, axis=axis, keepdims=keepdims)
+        return lax.reduce(prim, a, axis, keepdims, dtype)
+
+    return fn
+
+
+def _no_out(out):
+    if out is not None:
+        raise UnsupportedError("the out= argument is not supported", ctx.current_loc())
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False):
+    _no_out(out)
+    if not _any_traced(a):
+        return np.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    a = _tr(a)
+    axes = lax.norm_axes(axis, a.ndim)
+    n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
+    if dtype is None and a.dtype.kind in "biu":
+        dtype = np.float64
+    s = lax.reduce("reduce_sum", a, axis, keepdims, dtype)
+    return lax.ufunc("divide", s, lax.as_value(n, s.dtype) if s.dtype.kind == "f" else float(n)) \
+        if True else s
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    _no_out(out)
+    a = _tr(a)
+    m = mean(a, axis, dtype, keepdims=True)
+    d = lax.ufunc("subtract", a, m)
+    axes = lax.norm_axes(axis, a.ndim)
+    n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
+    s = lax.reduce("reduce_sum", lax.ufunc("multiply", d, d), axis, keepdims)
+    return lax.ufunc("divide", s, float(builtins.max(n - ddof, 0)))
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    return lax.ufunc("sqrt", var(a, axis, dtype, out, ddof, keepdims))
+
+
+def argmax(a, axis=None, out=None, keepdims=False):
+    _no_out(out)
+    return lax.arg_reduce("argmax", a, axis) if _any_traced(a) else np.argmax(a, axis=axis)
+
+
+def argmin(a, axis=None, out=None, keepdims=False):
+    _no_out(out)
+    return lax.arg_reduce("argmin", a, axis) if _any_traced(a) else np.argmin(a, axis=axis)
+
+
+def _tr(x: Any) -> Tracer:
+    return x if is_tracer(x) else lax.wrap(lax.as_value(x), weak=lax.is_weak(x))
+
+
+# --- products -----------------------------------------------------------------------------------
+def matmul(a, b, out=None):
+    _no_out(out)
+    return lax.matmul(a, b) if _any_traced(a, b) else np.matmul(a, b)
+
+
+def dot(a, b, out=None):
+    _no_out(out)
+    return lax.dot(a, b) if _any_traced(a, b) else np.dot(a, b)
+
+
+def vdot(a, b):
+    return lax.einsum("i,i->", ravel(a), ravel(b))
+
+
+def inner(a, b):
+    if np.ndim(a) == 0 if not is_tracer(a) else a.ndim == 0:
+        return lax.ufunc("multiply", a, b)
+    na, nb = _tr(a).ndim, _tr(b).ndim
+    la, lb = lax.LETTERS[:na - 1], lax.LETTERS[na - 1:na + nb - 2]
+    return lax.einsum(f"{la}z,{lb}z->{la}{lb}", a, b)
+
+
+def outer(a, b, out=None):
+    _no_out(out)
+    return lax.einsum("i,j->ij", ravel(a), ravel(b))
+
+
+def einsum(spec, *operands, optimize=False, **kw):
+    if not _any_traced(*operands):
+        return np.einsum(spec, *operands)
+    spec = spec.replace(" ", "")
+    if "..." in spec:
+        raise UnsupportedError("np.einsum with '...' is not supported", ctx.current_loc())
+    if "->" not in spec:
+        ins = spec.split(",")
+        letters = "".join(ins)
+        spec = spec + "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return lax.einsum(spec, *operands)
+
+
+def tensordot(a, b, axes=2):
+    a, b = _tr(a), _tr(b)
+    if isinstance(axes, numbers.Integral):
+        ax_a, ax_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        ax_a, ax_b = ([axes[0]] if isinstance(axes[0], numbers.Integral) else list(axes[0]),
+                      [axes[1]] if isinstance(axes[1], numbers.Integral) else list(axes[1]))
+    ax_a = [x % a.ndim for x in ax_a]
+    ax_b = [x % b.ndim for x in ax_b]
+    la = list(lax.LETTERS[:a.ndim])
+    lb = list(lax.LETTERS[a.ndim:a.ndim + b.ndim])
+    for i, j in zip(ax_a, ax_b):
+        lb[j] = la[i]
+    out = [c for i, c in enumerate(la) if i not in ax_a] + [c for j, c in enumerate(lb) if j not in ax_b]
+    return lax.einsum(f"{''.join(la)},{''.join(lb)}->{''.join(out)}", a, b)
+
+
+# --- shapes ------------------------------------------------------------------------------------------
+def reshape(a, *shape, order="C", newshape=None):
+    if newshape is not None:
+        shape = (newshape,)
+    shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) else shape
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if order != "C":
+        raise UnsupportedError("only C-order reshape is supported", ctx.current_loc())
+    if not _any_traced(a):
+        return np.reshape(a, shape)
+    base = _tr(a)
+    return _derived_view(base, lambda v: lax.reshape(lax.wrap(v), shape).value)
+
+
+def _derived_view(base: Tracer, fn) -> Tracer:
+    """A read-only view (reshape, transpose) that sees later writes to `base`."""
+    return Tracer(base=base, derive=fn)
+
+
+def ravel(a, order="C"):
+    return reshape(a, (-1,), order=order)
+
+
+def transpose(a, axes=None):
+    if not _any_traced(a):
+        return np.transpose(a, axes)
+    return _derived_view(_tr(a), lambda v: lax.transpose(lax.wrap(v), axes).value)
+
+
+def swapaxes(a, axis1, axis2):
+    n = _tr(a).ndim
+    perm = list(range(n))
+    perm[axis1], perm[axis2] = perm[axis2], perm[axis1]
+    return transpose(a, perm)
+
+
+def moveaxis(a, source, destination):
+    n = _tr(a).ndim
+    src, dst = source % n, destination % n
+    perm = [i for i in range(n) if i != src]
+    perm.insert(dst, src)
+    return transpose(a, perm)
+
+
+def expand_dims(a, axis):
+    return lax.expand_dims(a, axis)
+
+
+def squeeze(a, axis=None):
+    a = _tr(a)
+    axes = tuple(i for i, d in enumerate(a.shape) if d == 1) if axis is None else lax.norm_axes(axis, a.ndim)
+    for ax in axes:
+        if a.shape[ax] != 1:
+            raise ShapeError(f"cannot select an axis to squeeze out which has size not equal to one",
+                             ctx.current_loc())
+    return lax.reshape(a, tuple(d for i, d in enumerate(a.shape) if i not in axes))
+
+
+def broadcast_to(a, shape):
+    return lax.broadcast_to(a, (shape,) if isinstance(shape, numbers.Integral) else shape)
+
+
+def atleast_1d(a):
+    a = _tr(a)
+    return lax.reshape(a, (1,)) if a.ndim == 0 else a
+
+
+def atleast_2d(a):
+    a = _tr(a)
+    return lax.reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a
+
+
+def flip(a, axis=None):
+    a = _tr(a)
+    axes = lax.norm_axes(axis, a.ndim)
+    key = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(a.ndim))
+    return copy(a[key])
+
+
+def _seq(xs):
+    out = []
+    for x in xs:
+        if isinstance(x, Segment):
+            out.append(_segment_value(x))
+        else:
+            out.append(x)
+    return out
+
+
+def _segment_value(seg: Segment) -> Tracer:
+    from looptrace.ops import get as prim
+
+    if seg.count is None:
+        return lax.wrap(seg.value)
+    return lax.wrap(ctx.emit1(prim("dynamic_prefix"), [seg.value, lax.as_value(seg.count, np.int64)]))
+
+
+def concatenate(arrays, axis=0, out=None, dtype=None):
+    _no_out(out)
+    if not _any_traced(*arrays):
+        return np.concatenate(arrays, axis=axis, dtype=dtype)
+    res = lax.concatenate(_seq(arrays), axis)
+    return lax.astype(res, dtype) if dtype is not None else res
+
+
+def stack(arrays, axis=0, out=None, dtype=None):
+    _no_out(out)
+    arrays = list(arrays)
+    if not _any_traced(*arrays):
+        return np.stack(arrays, axis=axis, dtype=dtype)
+    if any(isinstance(x, Segment) for x in arrays):
+        res = _list_to_array(arrays)
+        if axis != 0:
+            res = moveaxis(res, 0, axis)
+    else:
+        res = lax.stack(arrays, axis)
+    return lax.astype(res, dtype) if dtype is not None else res
+
+
+def vstack(tup):
+    return concatenate([atleast_2d(x) for x in tup], 0)
+
+
+def hstack(tup):
+    arrs = [atleast_1d(x) for x in tup]
+    return concatenate(arrs, 0 if _tr(arrs[0]).ndim == 1 else 1)
+
+
+def _list_to_array(items: list) -> Tracer:
+    """np.array of a list that may hold loop segments."""
+    parts, pending = [], []
+    for x in items:
+        if isinstance(x, Segment):
+            if pending:
+                parts.append(lax.stack(pending, 0))
+                pending = []
+            parts.append(_segment_value(x))
+        else:
+            pending.append(x)
+    if pending:
+        parts.append(lax.stack(pending, 0))
+    return parts[0] if len(parts) == 1 else lax.concatenate(parts, 0)
+
+
+def where(condition, x=None, y=None):
+    if x is None and y is None:
+        raise UnsupportedError("np.where(condition) with one argument has a data-dependent shape",
+                               ctx.current_loc(), "use np.where(condition, x, y)")
+    if not _any_traced(condition, x, y):
+        return np.where(condition, x, y)
+    return lax.select(condition, x, y)
+
+
+def clip(a, a_min=None, a_max=None, out=None, **kw):
+    _no_out(out)
+    a_min = kw.get("min", a_min)
+    a_max = kw.get("max", a_max)
+    if a_min is not None:
+        a = lax.ufunc("maximum", a, a_min)
+    if a_max is not None:
+        a = lax.ufunc("minimum", a, a_max)
+    return a
+
+
+# --- constructors -------------------------------------------------------------------------------------
+def _static_shape(shape) -> tuple:
+    if isinstance(shape, numbers.Integral):
+        return (int(shape),)
+    if is_tracer(shape):
+        raise TraceError("array shapes must be static; this one is a traced value", ctx.current_loc(),
+                         "compute shapes from .shape, or pass the size in static_argnames")
+    return tuple(int(d) if not is_tracer(d) else _static_shape(d)[0] for d in shape)
+
+
+def zeros(shape, dtype=float, order="C", **kw):
+    return lax.full(_static_shape(shape), 0, np.dtype(dtype))
+
+
+def ones(shape, dtype=float, order="C", **kw):
+    return lax.full(_static_shape(shape), 1, np.dtype(dtype))
+
+
+def empty(shape, dtype=float, order="C", **kw):
+    return zeros(shape, dtype)
+
+
+def full(shape, fill_value, dtype=None, order="C", **kw):
+    if dtype is None:
+        dtype = lax.dtype_of(fill_value) if not lax.is_weak(fill_value) else np.asarray(
+            fill_value if not is_tracer(fill_value) else lax.WEAK_TYPES[fill_value.dtype.kind](0)).dtype
+    return lax.full(_static_shape(shape), fill_value, np.dtype(dtype))
+
+
+def _like(a, dtype, shape):
+    dt = np.dtype(dtype) if dtype is not None else lax.dtype_of(a)
+    sh = _static_shape(shape) if shape is not None else (a.shape if is_tracer(a) else np.shape(a))
+    return dt, sh
+
+
+def zeros_like(a, dtype=None, order="K", subok=True, shape=None):
+    dt, sh = _like(a, dtype, shape)
+    return lax.full(sh, 0, dt)
+
+
+def ones_like(a, dtype=None, order="K", subok=True, shape=None):
+    dt, sh = _like(a, dtype, shape)
+    return lax.full(sh, 1, dt)
+
+
+def empty_like(a, dtype=None, order="K", subok=True, shape=None):
+    return zeros_like(a, dtype, shape=shape)
+
+
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    dt, sh = _like(a, dtype, shape)
+    return lax.full(sh, fill_value, dt)
+
+
+def eye(N, M=None, k=0, dtype=float, order="C", **kw):
+    return lax.wrap(ctx.const_value(np.eye(N, M, k, dtype=dtype)))
+
+
+def identity(n, dtype=float, **kw):
+    return eye(n, dtype=dtype)
+
+
+def arange(*args, dtype=None, **kw):
+    if _any_traced(*args):
+        raise TraceError("np.arange with traced bounds has a data-dependent length", ctx.current_loc(),
+                         "use static bounds (from .shape), or a loop")
+    arr = np.arange(*args, dtype=dtype)
+    return lax.wrap(ctx.const_value(arr)) if arr.size <= 4096 else _iota(arr)
+
+
+def _iota(arr: np.ndarray) -> Tracer:
+    from looptrace.ops import get as prim
+
+    ramp = lax.wrap(ctx.emit1(prim("iota"), [], shape=(arr.size,), dtype=np.dtype(np.int64), axis=0))
+    start = arr[0]
+    step = arr[1] - arr[0] if arr.size > 1 else 0
+    res = lax.ufunc("add", start, lax.ufunc("multiply", lax.astype(ramp, arr.dtype), step))
+    return lax.astype(res, arr.dtype)
+
+
+def linspace(start, stop, num=50, endpoint=True, dtype=None, **kw):
+    if _any_traced(start, stop):
+        raise UnsupportedError("np.linspace with traced bounds is not supported", ctx.current_loc())
+    return lax.wrap(ctx.const_value(np.linspace(start, stop, num, endpoint, dtype=dtype)))
+
+
+def array(obj, dtype=None, copy=True, **kw):
+    if is_tracer(obj):
+        v = lax.astype(obj, dtype) if dtype is not None else lax.wrap(obj.value, weak=False)
+        return v
+    if isinstance(obj, (list, tuple)):
+        if any(isinstance(x, Segment) for x in obj):
+            res = _list_to_array(list(obj))
+        elif _any_traced(*obj):
+            res = lax.array_from_sequence(obj)
+        else:
+            return np.array(obj, dtype=dtype)
+        return lax.astype(res, dtype) if dtype is not None else res
+    return np.array(obj, dtype=dtype)
+
+
+def asarray(obj, dtype=None, **kw):
+    if is_tracer(obj) and (dtype is None or np.dtype(dtype) == obj.dtype) and not obj.weak:
+        return obj
+    return array(obj, dtype)
+
+
+def copy(a, **kw):
+    if not _any_traced(a):
+        return np.copy(a)
+    return lax.wrap(_tr(a).value)
+
+
+def astype(a, dtype, copy=True):
+    return lax.astype(a, dtype)
+
+
+# --- misc ------------------------------------------------------------------------------------------------
+def shape(a):
+    return _tr(a).shape if is_tracer(a) else np.shape(a)
+
+
+def ndim(a):
+    return _tr(a).ndim if is_tracer(a) else np.ndim(a)
+
+
+def size(a):
+    return _tr(a).size if is_tracer(a) else np.size(a)
+
+
+def cumsum(a, axis=None, dtype=None):
+    raise UnsupportedError("np.cumsum is not supported yet", ctx.current_loc(), "write the loop")
+
+
+def trace(a):
+    a = _tr(a)
+    return lax.einsum("ii->", a)
+
+
+def diag(v, k=0):
+    v = _tr(v)
+    if v.ndim == 2 and k == 0:
+        return lax.einsum("ii->i", v)
+    raise UnsupportedError("np.diag is supported only to read the main diagonal", ctx.current_loc())
+
+
+def sum_(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    return _reducer("reduce_sum")(a, axis, dtype, out, keepdims)
+
+
+NAMESPACE: dict[str, Any] = {}
+
+
+def _build_namespace() -> None:
+    for name in UFUNCS:
+        NAMESPACE[name] = ufunc_fn(name)
+    for alias, target in ALIASES.items():
+        if target:
+            NAMESPACE[alias] = ufunc_fn(target)
+    NAMESPACE["abs"] = ufunc_fn("absolute")
+    NAMESPACE["round"] = NAMESPACE["around"] = lambda a, decimals=0: _round(a, decimals)
+    NAMESPACE["sum"] = sum_
+    for pub, prim in [("prod", "reduce_prod"), ("max", "reduce_max"), ("amax", "reduce_max"),
+                      ("min", "reduce_min"), ("amin", "reduce_min"), ("all", "reduce_all"),
+                      ("any", "reduce_any")]:
+        NAMESPACE[pub] = _reducer(prim)
+    local = globals()
+    for name in ["mean", "var", "std", "argmax", "argmin", "matmul", "dot", "vdot", "inner", "outer",
+                 "einsum", "tensordot", "reshape", "ravel", "transpose", "swapaxes", "moveaxis",
+                 "expand_dims", "squeeze", "broadcast_to", "atleast_1d", "atleast_2d", "flip",
+                 "concatenate", "stack", "vstack", "hstack", "where", "clip", "zeros", "ones", "empty",
+                 "full", "zeros_like", "ones_like", "empty_like", "full_like", "eye", "identity",
+                 "arange", "linspace", "array", "asarray", "copy", "shape", "ndim", "size", "cumsum",
+                 "trace", "diag"]:
+        NAMESPACE[name] = local[name]
+
+
+def _round(a, decimals=0):
+    if decimals:
+        scale = 10.0 ** decimals
+        return lax.ufunc("divide", lax.ufunc("rint", lax.ufunc("multiply", a, scale)), scale)
+    return lax.ufunc("rint", a)
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    if ord not in (None, 2, "fro") or (ord == 2 and (axis is None and _tr(x).ndim == 2)):
+        raise UnsupportedError(f"np.linalg.norm with ord={ord!r} is not supported", ctx.current_loc())
+    x = _tr(x)
+    if x.dtype.kind == "c":
+        raise UnsupportedError("np.linalg.norm of complex arrays is not supported", ctx.current_loc())
+    if x.dtype.kind in "biu":
+        x = lax.astype(x, np.float64)
+    return lax.ufunc("sqrt", lax.reduce("reduce_sum", lax.ufunc("multiply", x, x), axis, keepdims))
+
+
+LINALG: dict[str, Any] = {"norm": norm}
+
+
+class _Namespace(types.SimpleNamespace):
+    """A module-like object: supported names map to traced implementations,
+    everything else falls through to NumPy (constants, dtypes), and NumPy
+    functions without a traced version raise UnsupportedError when they meet
+    a traced value."""
+
+    def __init__(self, table: dict, real: Any, prefix: str):
+        super().__init__()
+        object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_real", real)
+        object.__setattr__(self, "_prefix", prefix)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._table:
+            return self._table[name]
+        attr = getattr(self._real, name)
+        if callable(attr) and not isinstance(attr, type) and not isinstance(attr, np.ufunc):
+            return _guarded(attr, self._prefix + name)
+        return attr
+
+
+def _guarded(fn, qualname: str):
+    def call(*args, **kwargs):
+        if _any_traced(*args, *kwargs.values()):
+            raise UnsupportedError(f"{qualname} is not supported on traced values", ctx.current_loc(),
+                                   "see looptrace's list of supported NumPy functions")
+        return fn(*args, **kwargs)
+
+    return call
+
+
+_build_namespace()
+np_namespace = _Namespace(NAMESPACE, np, "np.")
+linalg_namespace = _Namespace(LINALG, np.linalg, "np.linalg.")
+object.__setattr__(np_namespace, "linalg", linalg_namespace)
+object.__setattr__(np_namespace, "random", np.random)

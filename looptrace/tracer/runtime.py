@@ -1,0 +1,165 @@
+"""The `__lt` object converted code calls: loops, conditionals, calls, and
+the builtins that need to understand traced values."""
+from __future__ import annotations
+
+import builtins
+import numbers
+import types
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import TraceError, UnsupportedError
+
+from . import context as ctx
+from . import lax
+from .array import Tracer, is_tracer
+from .control import and_, for_, if_, ld, not_, or_, while_  # noqa: F401
+from .loops import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
+from .values import Segment
+
+_SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools", "itertools")
+
+
+def append(lst: Any, value: Any) -> Any:
+    if isinstance(lst, LoopList):
+        return lst.append(value)
+    lst.append(value)
+    return lst
+
+
+def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    special = BUILTINS.get(id(fn)) if isinstance(fn, types.BuiltinFunctionType) or isinstance(fn, type) else None
+    if special is not None:
+        return special(*args, **kwargs)
+    from looptrace.api import JitFunction
+
+    if isinstance(fn, JitFunction):
+        return call_converted(fn.py_func, args, kwargs)
+    if isinstance(fn, types.FunctionType) and _user_function(fn):
+        return call_converted(fn, args, kwargs)
+    return fn(*args, **kwargs)
+
+
+def _user_function(fn: types.FunctionType) -> bool:
+    mod = getattr(fn, "__module__", "") or ""
+    return not mod.split(".")[0] in _SKIP_MODULES and fn.__name__ != "<lambda>"
+
+
+def call_converted(fn: types.FunctionType, args: tuple, kwargs: dict) -> Any:
+    from .trace import converted
+
+    return converted(fn)(*args, **kwargs)
+
+
+# --- builtins ----------------------------------------------------------------------------------
+def _range(*args):
+    if any(is_tracer(a) for a in args):
+        return TracedRange(*(lax.astype(a, np.int64) if is_tracer(a) and a.dtype.kind in "iu" else a
+                             for a in args))
+    return builtins.range(*args)
+
+
+def _reversed(seq):
+    if isinstance(seq, TracedRange):
+        return TracedReversed(seq)
+    if isinstance(seq, builtins.range):
+        return seq[::-1]
+    if is_tracer(seq):
+        return seq[::-1]
+    return builtins.reversed(seq)
+
+
+def _enumerate(seq, start=0):
+    if isinstance(seq, (TracedRange, TracedReversed, builtins.range)) or is_tracer(seq) or \
+            isinstance(seq, (np.ndarray, TracedZip)):
+        return TracedEnumerate(seq, start)
+    return builtins.enumerate(seq, start)
+
+
+def _zip(*seqs, strict=False):
+    if any(isinstance(s, (TracedRange, TracedReversed, builtins.range, np.ndarray)) or is_tracer(s)
+           for s in seqs) and all(isinstance(s, (TracedRange, TracedReversed, builtins.range, np.ndarray))
+                                  or is_tracer(s) for s in seqs):
+        return TracedZip(*seqs)
+    return builtins.zip(*seqs, strict=strict)
+
+
+def _len(x):
+    if isinstance(x, list) and any(isinstance(e, Segment) for e in x):
+        total: Any = 0
+        for e in x:
+            if isinstance(e, Segment):
+                n = e.count if e.count is not None else e.value.shape[0]
+                total = lax.ufunc("add", total, n) if is_tracer(n) or is_tracer(total) else total + n
+            else:
+                total = total + 1 if not is_tracer(total) else lax.ufunc("add", total, 1)
+        return total
+    return builtins.len(x)
+
+
+def _minmax(name: str, ufunc: str):
+    real = getattr(builtins, name)
+
+    def fn(*args, **kwargs):
+        items = args[0] if len(args) == 1 else args
+        if isinstance(items, (list, tuple)) and any(is_tracer(a) for a in items) and not kwargs:
+            acc = items[0]
+            for x in items[1:]:
+                acc = lax.ufunc(ufunc, acc, x)
+            return acc
+        if is_tracer(items):
+            raise UnsupportedError(f"Python {name}() over a traced array iterates it; use np.{name}",
+                                   ctx.current_loc())
+        return real(*args, **kwargs)
+
+    return fn
+
+
+def _abs(x):
+    return lax.ufunc("absolute", x) if is_tracer(x) else builtins.abs(x)
+
+
+def _scalar_convert(kind: type):
+    def fn(x=0, *rest):
+        if not is_tracer(x):
+            return kind(x, *rest)
+        if x.shape not in ((), (1,)) and x.size != 1:
+            raise TraceError(f"only single-element arrays can be converted to Python {kind.__name__}s",
+                             ctx.current_loc())
+        x = lax.reshape(x, ())
+        if kind is int:
+            res = lax.astype(lax.ufunc("trunc", x) if x.dtype.kind == "f" else x, np.int64)
+        elif kind is float:
+            res = lax.astype(x, np.float64)
+        else:
+            res = lax.ufunc("not_equal", x, 0)
+        res.weak = True
+        return res
+
+    return fn
+
+
+def _sum(iterable, start=0):
+    if is_tracer(iterable):
+        raise UnsupportedError("Python sum() over a traced array iterates it; use np.sum",
+                               ctx.current_loc())
+    acc = start
+    for x in iterable:
+        acc = acc + x
+    return acc
+
+
+def _print(*args, **kwargs):
+    if any(is_tracer(a) for a in args):
+        return None  # traced values have no value to print while tracing
+    return builtins.print(*args, **kwargs)
+
+
+BUILTINS = {id(f): impl for f, impl in [
+    (builtins.range, _range), (builtins.reversed, _reversed), (builtins.enumerate, _enumerate),
+    (builtins.zip, _zip), (builtins.len, _len), (builtins.min, _minmax("min", "minimum")),
+    (builtins.max, _minmax("max", "maximum")), (builtins.abs, _abs), (builtins.float, _scalar_convert(float)),
+    (builtins.int, _scalar_convert(int)), (builtins.bool, _scalar_convert(bool)), (builtins.sum, _sum),
+    (builtins.print, _print),
+]}

@@ -1,0 +1,186 @@
+"""Trace a Python function into a `Program`: bind the arguments to tracers,
+run the converted function once, and collect outputs and in-place writes to
+arguments."""
+from __future__ import annotations
+
+import inspect
+import numbers
+import types
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import TraceError, UnsupportedError
+from looptrace.ir.core import RNG, Program, Value
+
+from . import context as ctx
+from . import lax, runtime
+from .array import Tracer, is_tracer
+from .convert import NotConvertible, convert
+from .numpy_api import LINALG, NAMESPACE, linalg_namespace, np_namespace
+from .values import RngTracer, Segment, Undefined
+
+
+def converted(fn: types.FunctionType) -> types.FunctionType:
+    """`fn` with its loops and conditionals converted (or `fn` itself if its
+    source is unavailable)."""
+    try:
+        code = convert(fn)
+    except NotConvertible:
+        return fn
+    glb = _patched_globals(fn.__globals__)
+    ns: dict[str, Any] = {}
+    exec(code, glb, ns)
+    factory = ns["__lt_factory"]
+    ctx.register_user_code(factory.__code__)
+    cells = [c.cell_contents for c in (fn.__closure__ or ())]
+    new = factory(*[_patch_value(c) for c in cells])
+    new.__defaults__ = fn.__defaults__
+    new.__kwdefaults__ = fn.__kwdefaults__
+    return new
+
+
+def _patched_globals(glb: dict) -> dict:
+    out = dict(glb)
+    for k, v in glb.items():
+        out[k] = _patch_value(v)
+    out["__lt"] = runtime
+    return out
+
+
+def _patch_value(v: Any) -> Any:
+    if v is np:
+        return np_namespace
+    if v is np.linalg:
+        return linalg_namespace
+    if callable(v) and getattr(v, "__module__", None) in ("numpy", "numpy.linalg") or isinstance(v, np.ufunc):
+        name = getattr(v, "__name__", None)
+        table = LINALG if "linalg" in (getattr(v, "__module__", "") or "") else NAMESPACE
+        if name in table:
+            return table[name]
+    return v
+
+
+# --- arguments ----------------------------------------------------------------------------
+@dataclass
+class ArgSpec:
+    """How one positional argument enters the traced program."""
+
+    kind: str  # "array", "scalar", "rng", "static"
+    dtype: Any = None
+    shape: tuple = ()
+    weak: bool = False
+
+
+def arg_spec(name: str, x: Any, static: bool) -> ArgSpec:
+    if static:
+        return ArgSpec("static")
+    if isinstance(x, np.random.Generator):
+        return ArgSpec("rng", RNG)
+    if isinstance(x, bool | numbers.Integral | float | complex) and not isinstance(x, np.generic):
+        if isinstance(x, int) and not isinstance(x, bool) and not -2**63 <= x < 2**63:
+            raise ValueError(f"argument `{name}` = {x} does not fit in int64")
+        return ArgSpec("scalar", np.asarray(x).dtype, (), weak=True)
+    if isinstance(x, (np.ndarray, np.generic)):
+        if x.dtype.kind not in "biufc":
+            raise TypeError(f"argument `{name}` has dtype {x.dtype}; looptrace compiles numeric arrays only")
+        return ArgSpec("array", x.dtype, tuple(x.shape))
+    if isinstance(x, (list, tuple)):
+        raise TypeError(f"argument `{name}` is a {type(x).__name__}; pass a NumPy array "
+                        "(np.asarray(...)) or name it in static_argnames")
+    if x is None:
+        return ArgSpec("static")
+    raise TypeError(f"argument `{name}` has unsupported type {type(x).__name__}; pass NumPy arrays or "
+                    "numbers, or name it in static_argnames")
+
+
+def _bind_arg(spec: ArgSpec, x: Any) -> tuple[Any, Value | None]:
+    if spec.kind == "static":
+        return x, None
+    v = Value(spec.dtype, spec.shape)
+    if spec.kind == "rng":
+        return RngTracer(v), v
+    return Tracer(v, weak=spec.weak), v
+
+
+# --- tracing ------------------------------------------------------------------------------------
+def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs: list[ArgSpec],
+                   name: str) -> Program:
+    with ctx.trace_scope() as st:
+        bound, arg_vals = [], []
+        for spec, x in zip(specs, args):
+            obj, v = _bind_arg(spec, x)
+            bound.append(obj)
+            if v is not None:
+                arg_vals.append(v)
+        st.root.block.args = arg_vals
+        result = converted(fn)(*bound)
+        program = Program(st.root.block, name)
+        leaves, tree = _flatten_output(result)
+        results = [lax.as_value(l) for l in leaves]
+        writebacks = _writebacks(bound, specs, len(results))
+        st.root.block.results = results + [v for _, v in writebacks]
+        program.writebacks = [(argi, len(results) + k) for k, (argi, _) in enumerate(writebacks)]
+        program.out_tree = tree
+        program.loops = sorted(st.loops.values(), key=lambda l: (l.file != fn.__code__.co_filename,
+                                                                l.file, l.line))
+        program.arg_specs = specs
+        return program
+
+
+def _writebacks(bound: list, specs: list[ArgSpec], n_results: int) -> list[tuple[int, Value]]:
+    out = []
+    for i, (obj, spec) in enumerate(zip(bound, specs)):
+        if spec.kind == "array" and obj._box.value is not ctx.state().root.block.args[_arg_pos(specs, i)]:
+            out.append((i, obj._box.value))
+    return out
+
+
+def _arg_pos(specs: list[ArgSpec], i: int) -> int:
+    return sum(1 for s in specs[:i] if s.kind != "static")
+
+
+def _flatten_output(x: Any) -> tuple[list, Any]:
+    """Leaves (traced values) and a tree to rebuild the output from them."""
+    leaves: list = []
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, Undefined):
+            v._fail()
+        if is_tracer(v):
+            leaves.append(v)
+            return ("leaf", len(leaves) - 1, v.weak)
+        if isinstance(v, tuple):
+            return ("tuple", [walk(e) for e in v])
+        if isinstance(v, list):
+            if any(isinstance(e, Segment) for e in v):
+                raise UnsupportedError("returning a list grown in a traced loop is not supported",
+                                       ctx.current_loc(), "return np.array(the_list)")
+            return ("list", [walk(e) for e in v])
+        if isinstance(v, dict):
+            return ("dict", {k: walk(e) for k, e in v.items()})
+        if isinstance(v, RngTracer):
+            raise UnsupportedError("returning a random generator from a traced function is not supported",
+                                   ctx.current_loc())
+        return ("const", v)
+
+    tree = walk(x)
+    return leaves, tree
+
+
+def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
+    kind = tree[0]
+    if kind == "leaf":
+        v = values[tree[1]]
+        if scalars and np.ndim(v) == 0:
+            v = np.asarray(v)[()]
+            return v.item() if tree[2] else v
+        return v
+    if kind == "tuple":
+        return tuple(build_output(t, values, scalars) for t in tree[1])
+    if kind == "list":
+        return [build_output(t, values, scalars) for t in tree[1]]
+    if kind == "dict":
+        return {k: build_output(t, values, scalars) for k, t in tree[1].items()}
+    return tree[1]

@@ -1,0 +1,83 @@
+"""Python-level objects the runtime helpers pass around: unbound-name markers,
+generator tracers, and the segments a list grown in a loop holds afterwards."""
+from __future__ import annotations
+
+from typing import Any
+
+from looptrace.errors import TraceError
+from looptrace.ir.core import SourceLoc, Value
+
+from . import context as ctx
+
+
+class Unbound:
+    """What `ld` returns for a name that has no value yet."""
+
+    def __repr__(self) -> str:
+        return "<unbound>"
+
+
+UNBOUND = Unbound()
+
+
+class Undefined:
+    """Bound to a name that may be unassigned on some path; any use raises."""
+
+    __slots__ = ("name", "loc")
+
+    def __init__(self, name: str, loc: SourceLoc | None):
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "loc", loc)
+
+    def _fail(self, *args, **kwargs):
+        raise TraceError(f"`{self.name}` is used before it is assigned on some path "
+                         "(a loop that may run zero times, or one branch of an `if`)",
+                         ctx.current_loc(), f"assign `{self.name}` before the loop or in both branches")
+
+    __getattr__ = __call__ = __getitem__ = __setitem__ = __iter__ = __len__ = _fail
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _fail
+    __rtruediv__ = __matmul__ = __rmatmul__ = __neg__ = __pow__ = __bool__ = _fail
+    __lt__ = __le__ = __gt__ = __ge__ = __array__ = __float__ = __int__ = _fail
+
+
+class RngTracer:
+    """A traced `np.random.Generator`: a box holding its state token, so
+    draws are ordered and carried through loops like any in-place write."""
+
+    def __init__(self, value: Value):
+        self._box = ctx.Box(value, ctx.state().frame)
+
+    @property
+    def token(self) -> Value:
+        ctx.touch(self._box)
+        return self._box.value
+
+    def advance(self, token: Value) -> None:
+        from .array import note_write
+
+        ctx.touch(self._box)
+        note_write(self._box)
+        self._box.set(token)
+
+    def __getattr__(self, name: str) -> Any:
+        from . import random as rnd
+
+        method = rnd.METHODS.get(name)
+        if method is None:
+            from looptrace.errors import UnsupportedError
+
+            raise UnsupportedError(f"Generator.{name} is not supported inside a traced function",
+                                   ctx.current_loc(), "supported: " + ", ".join(sorted(rnd.METHODS)))
+        return lambda *a, **k: method(self, *a, **k)
+
+
+class Segment:
+    """Elements a loop appended to a list: `value` stacks them on axis 0;
+    `count` (a Tracer) is their run-time number when it is data-dependent."""
+
+    def __init__(self, value: Value, count: Any = None):
+        self.value = value
+        self.count = count
+
+    def __repr__(self) -> str:
+        return f"<{self.value.shape[0]} elements appended in a loop>"
