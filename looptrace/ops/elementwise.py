@@ -32,6 +32,9 @@ def loop_dtypes(ufunc: np.ufunc, in_types: tuple) -> tuple[tuple, np.dtype]:
     """(input dtypes the loop runs in, output dtype) for `ufunc` applied to
     `in_types` (np.dtype, or the Python types int/float/complex/bool for weak
     scalars, as NEP 50 treats them)."""
+    if all(isinstance(t, type) for t in in_types):
+        # all weak: NumPy would pick its object loop for comparisons of Python ints
+        in_types = tuple(np.dtype(t) for t in in_types)
     try:
         resolved = ufunc.resolve_dtypes(tuple(in_types) + (None,))
     except TypeError as e:  # e.g. bitwise ops on floats

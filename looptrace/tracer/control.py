@@ -61,8 +61,39 @@ def _bool_op(thunks, ufunc: str, stop_on: bool) -> Any:
                 return acc
             acc = th()
             continue
-        acc = lax.ufunc(ufunc, _as_bool(acc), _as_bool(th()))
+        acc = _short_circuit(_as_bool(acc), th, ufunc, stop_on)
     return acc
+
+
+# ops that may fail on values the short-circuited operand guards against (x[i] with i out of range)
+_GUARDED_PRIMS = frozenset({"dynamic_slice", "gather", "dynamic_update_slice", "scatter"})
+
+
+def _short_circuit(pred: Tracer, thunk: Callable[[], Any], ufunc: str, stop_on: bool) -> Tracer:
+    """`pred and thunk()` / `pred or thunk()` on a traced `pred`. The right
+    operand is traced into its own block; when it only computes values it is
+    inlined (both sides evaluated, then combined); when it may fail (indexing)
+    it runs under a `cond`, as Python would evaluate it."""
+    st = ctx.state()
+    frame = st.push("branch")
+    try:
+        rhs = _as_bool(thunk())
+        rhs_val = lax.as_value(rhs, np.bool_)
+    finally:
+        st.pop(frame)
+    if frame.captured:
+        raise UnsupportedError("an in-place write inside the right operand of `and`/`or` on a traced "
+                               "value is not supported", ctx.current_loc())
+    risky = any(op.prim.region or op.prim.name in _GUARDED_PRIMS for op in frame.block.ops)
+    if not risky:
+        st.frame.block.ops.extend(frame.block.ops)
+        return lax.ufunc(ufunc, pred, lax.wrap(rhs_val))
+    frame.block.results = [rhs_val]
+    other = Block([], [], [ctx.const_value(stop_on, np.bool_)])
+    out = Value(np.dtype(np.bool_), ())
+    blocks = (other, frame.block) if stop_on else (frame.block, other)
+    st.frame.block.ops.append(Op(prim("cond"), (pred.value,), (out,), {}, ctx.current_loc(), blocks))
+    return Tracer(out)
 
 
 def _as_bool(x: Any) -> Any:
@@ -72,6 +103,29 @@ def _as_bool(x: Any) -> Any:
                              ctx.current_loc(), "use a.any() or a.all()")
         return lax.astype(x, np.bool_) if x.dtype != np.bool_ else x
     return bool(x)
+
+
+def materialize_views(exits: tuple, entry) -> tuple:
+    """Exit values with each view made concrete in the current frame. A view
+    reads its base lazily; read after the frame is popped (or after the
+    branch's writes are undone) it would see the wrong base value or refer to
+    values of the popped block. A name still bound to its entry object keeps
+    it, so aliases survive."""
+    out = []
+    for e, before in zip(exits, entry):
+        if is_tracer(e) and e.base is not None and e is not before:
+            e = Tracer(e.value, weak=e.weak)
+        out.append(e)
+    return tuple(out)
+
+
+def python_cond(x: Any) -> bool:
+    """The test of an `if` whose body returns: it must be a Python value."""
+    if is_tracer(x):
+        raise UnsupportedError("`return` inside an `if` on a traced condition is not supported",
+                               ctx.current_loc(), "assign the result to a variable in both branches "
+                               "and return it after the `if`, or use np.where")
+    return x
 
 
 # --- conditionals --------------------------------------------------------------------------
@@ -86,7 +140,7 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
     for fn in (then_fn, else_fn):
         frame = st.push("branch")
         fn()
-        exits = get_fn()
+        exits = materialize_views(get_fn(), entry)
         st.pop(frame)
         writes = {k: (box, box.value) for k, (box, before, _) in frame.captured.items()}
         for box, before, _ in frame.captured.values():
@@ -252,7 +306,7 @@ class LoopTrace:
             self.set(tuple(bound))
             region = Region(frame, name_args)
             region.extra = run(index)
-            region.exits = self.get()
+            region.exits = materialize_views(self.get(), [self.entry[n] for n in self.names])
             region.box_exits = {k: box.value for k, (box, _, _) in frame.captured.items()}
         finally:
             st.pop(frame)

@@ -230,7 +230,10 @@ class _Converter(ast.NodeTransformer):
         if _contains(node, (ast.Return,)):
             if self.loop_stack:
                 raise self._unsupported(node, "`return` inside a loop is not supported")
-            return self.generic_visit(node)  # a Python-valued condition: runs as Python
+            node = self.generic_visit(node)  # a Python-valued condition: runs as Python
+            test = ast.Call(_attr("python_cond"), [node.test], [])
+            node.test = ast.copy_location(test, node.test)
+            return node
         key = next(_counter)
         assigned = [n for n in names_in(node.body + node.orelse).stored if n not in self.globals]
         then = self._visit_stmts(node.body) or [ast.Pass()]
