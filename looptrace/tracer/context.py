@@ -98,6 +98,8 @@ class TraceState:
         self.frame = Frame(None, "function")
         self.root = self.frame
         self.loops: dict[tuple, Any] = {}
+        self.producers: dict[int, Op] = {}  # value id -> the op that emitted it (via `emit`)
+        self.arg_boxes: set[int] = set()  # ids of the boxes of the traced function's array arguments
 
     def push(self, kind: str) -> Frame:
         self.frame = Frame(self.frame, kind)
@@ -157,8 +159,40 @@ def emit(prim: Primitive, inputs: list[Value], loc: SourceLoc | None = None, **a
     except ShapeMismatch as e:
         raise ShapeError(str(e), loc) from None
     outs = tuple(Value(dtype, tuple(shape)) for dtype, shape in avals)
-    state().frame.block.ops.append(Op(prim, tuple(inputs), outs, dict(attrs), loc))
+    op = Op(prim, tuple(inputs), outs, dict(attrs), loc)
+    st = state()
+    st.frame.block.ops.append(op)
+    for v in outs:
+        st.producers[v.id] = op
     return list(outs)
+
+
+def affine(v: Value) -> tuple[Value, int]:
+    """(base, offset) with v == base + offset, following the adds and
+    subtracts of integer constants that produced `v` (so `X[t - 3:t]` has a
+    static length)."""
+    op = state().producers.get(v.id)
+    if op is None:
+        return v, 0
+    name = op.prim.name
+    if name == "convert" and op.inputs[0].dtype.kind in "iu" and v.dtype.kind in "iu":
+        return affine(op.inputs[0])
+    if name not in ("add", "subtract") or len(op.inputs) != 2:
+        return v, 0
+    a, b = op.inputs
+    if _int_const(b) is not None:
+        base, off = affine(a)
+        return base, off + (_int_const(b) if name == "add" else -_int_const(b))
+    if name == "add" and _int_const(a) is not None:
+        base, off = affine(b)
+        return base, off + _int_const(a)
+    return v, 0
+
+
+def _int_const(v: Value) -> int | None:
+    if v.is_const and v.shape == () and np.dtype(v.dtype).kind in "iu":
+        return int(v.const)
+    return None
 
 
 def emit1(prim: Primitive, inputs: list[Value], **attrs) -> Value:

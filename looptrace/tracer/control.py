@@ -347,11 +347,33 @@ class LoopTrace:
         changed = False
         new = dict(specs)
         for n, exit_obj in zip(self.names, body.exits):
+            if specs[n].kind == "alias":
+                self._check_alias_rebind(n, exit_obj, body)
             joined = join_spec(specs[n], self.entry[n], exit_obj, n, self.loc)
             if joined is not specs[n]:
                 new[n] = joined
                 changed = True
         return new if changed else None
+
+    def _check_alias_rebind(self, name: str, exit_obj: Any, body: Region) -> None:
+        """`y = y0` then, in the loop, `y[...] = v` and `y = new`: the first
+        iteration writes y0 (an argument or a view), later ones a new array.
+        A carried value cannot express that, so refuse rather than differ."""
+        entry = self.entry[name]
+        if not is_tracer(entry) or exit_obj is entry or isinstance(exit_obj, Undefined):
+            return
+        root = entry
+        while root.base is not None:
+            root = root.base
+        shared = entry.base is not None or id(root._box) in ctx.state().arg_boxes
+        cap = body.frame.captured.get(id(root._box))
+        written = cap is not None and body.box_exits.get(id(root._box), cap[2]) is not cap[2]
+        if shared and written:
+            what = "a view of another array" if entry.base is not None else "an argument array"
+            raise UnsupportedError(
+                f"`{name}` is written in place and also rebound inside this loop while it refers to "
+                f"{what}; looptrace cannot follow which array each iteration writes", self.loc,
+                f"write `{name} = {name}.copy()` before the loop, or use separate names")
 
     def _discard(self, body: Region, cond: Region | None) -> None:
         pass  # the frames were popped and boxes restored; their blocks are dropped

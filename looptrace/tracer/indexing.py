@@ -85,6 +85,10 @@ def _parse_one(shape: tuple, axis: int, k: Any) -> Item:
         return Item("dyn", axis, k)
     if is_tracer(k) or isinstance(k, (np.ndarray, list)):
         arr = np.asarray(k) if isinstance(k, list) else k
+        if arr.dtype.kind == "b":
+            raise UnsupportedError("reading through a boolean mask gives an array whose shape depends "
+                                   "on the data; it is not supported", ctx.current_loc(),
+                                   "use np.where(mask, x, 0), or assign through the mask: x[mask] = v")
         if arr.dtype.kind not in "iu":
             raise UnsupportedError(f"indexing with an array of dtype {arr.dtype} is not supported",
                                    ctx.current_loc(), "index with integer arrays")
@@ -113,7 +117,7 @@ def _parse_slice(n: int, axis: int, k: slice) -> Item:
 def _static_difference(b: Any, a: Any) -> int | None:
     def parts(x):
         if is_tracer(x):
-            return (x.aff[0], x.aff[1]) if x.aff else (x.value, 0)
+            return ctx.affine(x.value)
         return (None, int(x))
 
     (bb, bo), (ab, ao) = parts(b), parts(a)
@@ -125,6 +129,9 @@ def _static_difference(b: Any, a: Any) -> int | None:
 # --- reads ----------------------------------------------------------------------------
 def getitem(x: Tracer, key: Any) -> Tracer:
     items = parse_key(x.shape, key)
+    if _mixed_advanced(items):
+        sub, rest = _split_advanced(x, items)
+        return getitem(sub, rest)
     if any(i.kind == "array" for i in items) or _is_bool_array(key):
         return lax.wrap(getitem_value(x.value, items))
     parent = x
@@ -204,6 +211,59 @@ def _final_reshape(v: Value, items: list[Item]) -> Value:
     return ctx.emit1(prim("reshape"), [v], shape=shape_t)
 
 
+def _mixed_advanced(items: list[Item]) -> bool:
+    """One integer array together with integer indices (`A[idx, 1]`)."""
+    return sum(1 for i in items if i.kind == "array") == 1 and any(i.kind in ("int", "dyn") for i in items)
+
+
+def _split_advanced(x: Tracer, items: list[Item]) -> tuple[Tracer, tuple]:
+    """`x[key]` as `x[basic][rest]`: a view without the integer array, then
+    the array on the axis it lands on. Raises where NumPy's placement of the
+    advanced axes (integers and the array together) differs from that."""
+    basic, rest_axis = [], 0
+    for k, it in enumerate(items):
+        if it.kind == "array":
+            rest_axis = sum(1 for i in items[:k] if i.kind in ("slice", "dslice", "new"))
+            basic.append(slice(None))
+        else:
+            basic.append(_item_key(it))
+    arr = next(i.array for i in items if i.kind == "array")
+    sub = getitem(x, tuple(basic))
+    rest = (slice(None),) * rest_axis + (arr,)
+    expected = _numpy_shape(x.shape, items)
+    got = tuple(sub.shape[:rest_axis]) + tuple(np.shape(arr) if not is_tracer(arr) else arr.shape) \
+        + tuple(sub.shape[rest_axis + 1:])
+    if got != expected:
+        raise UnsupportedError("this mix of an integer array and integer indices, separated by a "
+                               "slice, is not supported", ctx.current_loc(), "index in two steps")
+    return sub, rest
+
+
+def _item_key(it: Item) -> Any:
+    if it.kind == "new":
+        return None
+    if it.kind in ("int", "dyn"):
+        return it.start
+    if it.kind == "dslice":
+        return slice(it.start, it.start + it.size)
+    return slice(it.start, it.stop if it.stop >= 0 else None, it.step)
+
+
+def _numpy_shape(shape: tuple, items: list[Item]) -> tuple:
+    """The shape NumPy gives `x[key]` (traced positions replaced by 0)."""
+    key = []
+    for it in items:
+        if it.kind == "dyn":
+            key.append(0)
+        elif it.kind == "dslice":
+            key.append(slice(0, it.size))
+        elif it.kind == "array":
+            key.append(np.zeros(np.shape(it.array) if not is_tracer(it.array) else it.array.shape, np.int64))
+        else:
+            key.append(_item_key(it))
+    return np.broadcast_to(np.empty((), np.bool_), shape)[tuple(key)].shape
+
+
 # --- writes ---------------------------------------------------------------------------
 def setitem(x: Tracer, key: Any, value: Any) -> None:
     if isinstance(value, Tracer) and value.base is x and value.index is key:
@@ -214,6 +274,10 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
         x.assign(lax.select(mask, lax.astype(value, x.dtype), x).value)
         return
     items = parse_key(x.shape, key)
+    if _mixed_advanced(items):
+        sub, rest = _split_advanced(x, items)
+        setitem(sub, rest, value)
+        return
     old = x.value
     if any(i.kind == "array" for i in items):
         new = _scatter_set(old, items, value)

@@ -353,6 +353,18 @@ class LoopList:
         spec.appends_this_round += 1
         return self
 
+    def __getitem__(self, k: Any) -> Any:
+        prefix = []
+        for e in self.spec.entry if isinstance(self.spec.entry, list) else ():
+            if isinstance(e, Segment):
+                break
+            prefix.append(e)
+        if isinstance(k, numbers.Integral) and not isinstance(k, bool) and 0 <= k < len(prefix):
+            return prefix[k]
+        raise UnsupportedError("reading a list that a traced loop appends to is supported only for "
+                               "elements it held before the loop (a constant index)", ctx.current_loc(),
+                               "keep the latest element in a variable of its own")
+
     def append_segment(self, seg: Value) -> None:
         if self.spec.mode != "stack":
             raise UnsupportedError("a list grown in a nested loop under a condition is not supported",

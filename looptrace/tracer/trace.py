@@ -115,6 +115,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
             if v is not None:
                 arg_vals.append(v)
         st.root.block.args = arg_vals
+        st.arg_boxes = {id(obj._box) for obj, spec in zip(bound, specs) if spec.kind == "array"}
         result = converted(fn)(*bound)
         program = Program(st.root.block, name)
         leaves, tree = _flatten_output(result)

@@ -1,0 +1,377 @@
+"""Indexing, slicing, in-place writes (locals, arguments, views) and lists
+grown with `append`: jitted (interpret backend) against the plain function,
+comparing values and the arguments' final contents."""
+
+import numpy as np
+import pytest
+
+import looptrace
+from _loopcheck import check
+
+
+# --- reads ------------------------------------------------------------------------------
+READS = [
+    lambda A: A[1],
+    lambda A: A[-1],
+    lambda A: A[1, 2],
+    lambda A: A[-2, -1],
+    lambda A: A[1:3],
+    lambda A: A[:, 1:],
+    lambda A: A[::2, ::-1],
+    lambda A: A[-3:-1, 1],
+    lambda A: A[None],
+    lambda A: A[:, None, 2],
+    lambda A: A[..., 1],
+    lambda A: A[1, ...],
+    lambda A: A[np.array([0, 2, 3])],
+    lambda A: A[:, np.array([1, 1, 0])],
+    lambda A: A[np.array([[0, 1], [3, 2]])],
+    lambda A: A[(1, slice(None, 2))],
+    lambda A: A[np.array([0, 2]), 1],
+    lambda A: A[-1, np.array([4, 0, 1])],
+    lambda A: A[None, np.array([3, 1]), -2],
+]
+
+
+def _read(i):
+    def fn(A):
+        return READS[i](A) * 1.0
+
+    fn.__name__ = f"read_{i}"
+    return fn
+
+
+@pytest.mark.parametrize("i", range(len(READS)))
+def test_static_reads(i, rng):
+    check(_read(i), rng.standard_normal((4, 5)))
+
+
+def read_mask(A):
+    return A[A[:, 0] > 0]
+
+
+def read_mixed_separated(A, i):
+    return A[i, :, np.array([0, 1])]
+
+
+def read_mixed_traced(A, i):
+    return A[np.array([0, 2]), i]
+
+
+def test_read_mask_is_unsupported(rng):
+    with pytest.raises(looptrace.UnsupportedError, match="boolean mask") as e:
+        looptrace.jit(read_mask, backend="interpret")(rng.standard_normal((3, 2)))
+    assert "return A[A[:, 0] > 0]" in str(e.value)
+
+
+def test_mixed_advanced_indices(rng):
+    check(read_mixed_traced, rng.standard_normal((4, 3)), 2)
+    with pytest.raises(looptrace.UnsupportedError, match="integer array"):
+        looptrace.jit(read_mixed_separated, backend="interpret")(rng.standard_normal((2, 3, 4)), 1)
+
+
+def read_traced_int(A, i, j):
+    return A[i] + A[i, j] + A[-1, j]
+
+
+def read_traced_slice(X):
+    out = np.zeros((X.shape[0] - 3, X.shape[1]))
+    for t in range(3, X.shape[0]):
+        out[t - 3] = X[t - 3:t].sum(axis=0)
+    return out
+
+
+def read_traced_slice_2d(X):
+    s = 0.0
+    for t in range(2, X.shape[0]):
+        s = s + X[t - 2:t, t - 2:t].sum()
+    return s
+
+
+def read_negative_traced(x):
+    s = 0.0
+    for i in range(1, x.shape[0]):
+        s = s + x[-i]
+    return s
+
+
+def test_traced_int_index(rng):
+    A = rng.standard_normal((4, 5))
+    f = check(read_traced_int, A, 2, 3)
+    check(read_traced_int, A, -1, -2, jitted=f)
+    assert len(f._cache) == 1
+
+
+def test_traced_slices(rng):
+    check(read_traced_slice, rng.standard_normal((8, 3)))
+    check(read_traced_slice_2d, rng.standard_normal((6, 6)))
+
+
+def test_negative_traced_index(rng):
+    check(read_negative_traced, rng.standard_normal(6))
+
+
+def gather_in_loop(x, idx):
+    s = np.zeros(idx.shape[1])
+    for k in range(idx.shape[0]):
+        s = s + x[idx[k]]
+    return s
+
+
+def test_integer_array_index_in_loop(rng):
+    check(gather_in_loop, rng.standard_normal(7), rng.integers(0, 7, size=(4, 3)))
+
+
+# --- assignment forms ---------------------------------------------------------------------
+def tuple_unpacking(x, y):
+    a, b = x, y
+    a, b = b * 2, a + 1
+    (c, d), e = (a, b), a * b
+    for i in range(x.shape[0]):
+        c, d = d, c + e
+    return c, d
+
+
+def augmented(x):
+    s = 1.0
+    p = x.copy()
+    s += 2
+    s *= 3
+    s -= x.sum()
+    s /= 4
+    p **= 2
+    p[1:] -= 1.0
+    p[0] *= 5
+    return s, p
+
+
+def annotated(x):
+    s: float = 0.0
+    for i in range(x.shape[0]):
+        s += x[i]
+    return s
+
+
+def test_assignment_forms(rng):
+    check(tuple_unpacking, rng.standard_normal(3), rng.standard_normal(3))
+    check(augmented, rng.standard_normal(4))
+    check(annotated, rng.standard_normal(4))
+
+
+# --- in-place writes ------------------------------------------------------------------------
+def write_local(x):
+    out = np.zeros((x.shape[0], 2))
+    out[0] = 1.0
+    out[1:, 1] = x[1:]
+    out[:, 0] += x
+    out[-1, -1] = 7.0
+    out[::2, 0] = -1.0
+    out[np.array([1, 2]), 1] = 3.0
+    return out
+
+
+def write_argument(x, y):
+    y[0] = x.sum()
+    y[1:3] += x[:2]
+    y[-1] *= 2
+    return y.sum()
+
+
+def write_argument_in_loop(X, Y):
+    for t in range(X.shape[0]):
+        Y[t] = np.tanh(X[t]) + Y[t - 1]
+
+
+def write_scalar_argument_loop(x, n):
+    for i in range(n):
+        x[i] = x[i] * i
+    return None
+
+
+def write_mask(x):
+    y = x.copy()
+    y[y < 0] = 0.0
+    return y
+
+
+def write_traced_slice(x):
+    y = np.zeros(x.shape[0] + 2)
+    for t in range(2, x.shape[0]):
+        y[t - 2:t] += x[t]
+    return y
+
+
+def test_write_local(rng):
+    check(write_local, rng.standard_normal(5))
+    check(write_mask, rng.standard_normal(6))
+    check(write_traced_slice, rng.standard_normal(6))
+
+
+def test_write_argument(rng):
+    check(write_argument, rng.standard_normal(4), rng.standard_normal(5))
+    check(write_argument_in_loop, rng.standard_normal((5, 3)), rng.standard_normal((5, 3)))
+    check(write_scalar_argument_loop, rng.standard_normal(6), 4)
+
+
+def view_write(Y):
+    row = Y[0]
+    row[1] = 5.0
+    col = Y[:, 2]
+    col += 1.0
+    sub = Y[1:, 1:]
+    sub[0, 0] = -3.0
+    return row.sum() + col.sum()
+
+
+def view_write_in_loop(Y, x):
+    row = Y[1]
+    for i in range(x.shape[0]):
+        row[i] = row[i] + x[i]
+    return Y[1].sum()
+
+
+def view_read_after_write(Y):
+    row = Y[0]
+    Y[0, 0] = 9.0
+    return row * 1.0
+
+
+def test_view_writes(rng):
+    check(view_write, rng.standard_normal((3, 4)))
+    check(view_write_in_loop, rng.standard_normal((3, 4)), rng.standard_normal(4))
+    check(view_read_after_write, rng.standard_normal((3, 4)))
+
+
+def alias_accumulate(x, y0):
+    y = y0
+    for i in range(x.shape[0]):
+        y += x[i]
+    return y
+
+
+def alias_accumulate_scaled(X, y0):
+    y = y0
+    for t in range(X.shape[0]):
+        y *= 0.5
+        y += X[t]
+    return y.sum()
+
+
+def alias_local_then_write(x):
+    a = np.zeros(3)
+    b = a
+    for i in range(x.shape[0]):
+        b[i % 3] += x[i]
+    return a
+
+
+def test_alias_writes_argument(rng):
+    """`y = y0; y += ...` in a loop writes y0, as NumPy does."""
+    check(alias_accumulate, rng.standard_normal((4, 3)), rng.standard_normal(3))
+    check(alias_accumulate_scaled, rng.standard_normal((4, 3)), rng.standard_normal(3))
+    check(alias_local_then_write, rng.standard_normal(7))
+
+
+def alias_write_and_rebind(x, y0):
+    y = y0
+    for i in range(x.shape[0]):
+        y[0] = x[i]
+        y = y * 2
+    return y
+
+
+def test_alias_written_and_rebound_is_unsupported(rng):
+    f = looptrace.jit(alias_write_and_rebind, backend="interpret")
+    with pytest.raises(looptrace.UnsupportedError) as e:
+        f(rng.standard_normal(3), rng.standard_normal(2))
+    assert "y" in str(e.value)
+
+
+def rebind_then_write(x):
+    y = x
+    y = y * 2
+    y[0] = 100.0
+    return y
+
+
+def test_rebind_then_write_leaves_argument(rng):
+    check(rebind_then_write, rng.standard_normal(3))
+
+
+# --- list.append -------------------------------------------------------------------------------
+def append_unconditional(X):
+    ys = []
+    h = np.zeros(X.shape[1])
+    for t in range(X.shape[0]):
+        h = np.tanh(h + X[t])
+        ys.append(h)
+    return np.array(ys)
+
+
+def append_stack(x):
+    out = []
+    for i in range(x.shape[0]):
+        out.append(x[i] * i)
+    return np.stack(out)
+
+
+def append_conditional(x):
+    out = []
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            out.append(x[i])
+    return np.array(out)
+
+
+def append_with_break(x):
+    out = []
+    for i in range(x.shape[0]):
+        if x[i] > 1.0:
+            break
+        out.append(x[i] * 2)
+    return np.array(out)
+
+
+def append_before_loop(x):
+    out = [x[0] * 0]
+    for i in range(1, x.shape[0]):
+        out.append(x[i] + out[0])
+    return np.stack(out)
+
+
+def append_nested(A):
+    rows = []
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            rows.append(A[i, j] * 2)
+    return np.array(rows)
+
+
+def test_append_unconditional(rng):
+    check(append_unconditional, rng.standard_normal((5, 3)))
+    check(append_stack, rng.standard_normal(5))
+    check(append_nested, rng.standard_normal((3, 4)))
+
+
+def test_append_before_loop(rng):
+    check(append_before_loop, rng.standard_normal(5))
+
+
+def test_append_conditional_and_break(rng):
+    check(append_conditional, rng.standard_normal(9))
+    check(append_with_break, rng.standard_normal(9))
+    check(append_with_break, rng.random(9) * 0.5)
+    check(append_conditional, -np.abs(rng.standard_normal(4)))
+
+
+def append_read_latest(x):
+    out = [x[0]]
+    for i in range(1, x.shape[0]):
+        out.append(out[-1] + x[i])
+    return np.array(out)
+
+
+def test_append_read_latest_is_unsupported(rng):
+    with pytest.raises(looptrace.UnsupportedError, match="list") as e:
+        looptrace.jit(append_read_latest, backend="interpret")(rng.standard_normal(4))
+    assert "out.append(out[-1] + x[i])" in str(e.value)
