@@ -15,3 +15,28 @@ def _iota_impl(*, shape, dtype, axis):
 
 register(Primitive("iota", "creation", lambda *, shape, dtype, axis: [(np.dtype(dtype), tuple(shape))],
                    _iota_impl, doc="0, 1, 2, ... along `axis`, broadcast to `shape`"))
+
+
+# --- batching rules ---
+def _iota_batch(b, args, dims, **attrs):
+    # iota takes no operands, so it is never batched; the dispatcher emits it as is
+    return [b.op("iota", **attrs)], [None]
+
+
+def _attach_batching_rules() -> None:
+    from .registry import PRIMITIVES
+
+    PRIMITIVES["iota"].batch = _iota_batch
+
+
+_attach_batching_rules()
+
+
+# --- VJP rules ---
+def _attach_vjp_rules() -> None:
+    from .registry import NOT_DIFFERENTIABLE, PRIMITIVES
+
+    PRIMITIVES["iota"].vjp = NOT_DIFFERENTIABLE
+
+
+_attach_vjp_rules()

@@ -92,3 +92,183 @@ convert = register(Primitive("convert", "elementwise", _convert_abstract, _conve
 
 def is_elementwise(prim: Primitive) -> bool:
     return prim.family == "elementwise"
+
+
+# --- batching rules ---
+def _batch_elementwise(prim: Primitive):
+    """Batched operands get size-1 axes so the batch axis stays in front."""
+
+    def rule(b, args, dims, **attrs):
+        from looptrace.vectorize.batching import expand_to_rank
+
+        rank = max(len(x.shape) - (d is not None) for x, d in zip(args, dims))
+        xs = [expand_to_rank(b, x, rank) if d is not None else x for x, d in zip(args, dims)]
+        return [b.op(prim, *xs, **attrs)], [0]
+
+    return rule
+
+
+def _attach_batching_rules() -> None:
+    from .registry import PRIMITIVES
+
+    for p in PRIMITIVES.values():
+        if p.family == "elementwise":
+            p.batch = _batch_elementwise(p)
+
+
+_attach_batching_rules()
+
+
+# --- VJP rules ---
+# Reverse mode, one line per input: `fn(b, g, op)` returns the cotangent of
+# that input given the output's cotangent `g`; `unbroadcast` sums it down to
+# the input's shape. Piecewise-constant ufuncs (floor, sign, ...) have a zero
+# gradient; boolean and integer results are not differentiable. maximum and
+# minimum split the cotangent evenly between tied inputs (as JAX does).
+def _vjp_unary(deriv):
+    """d out / d x as a function of (b, x, out); the rule is g * deriv."""
+    return lambda b, g, op: b.mul(g, deriv(b, op.inputs[0], op.out))
+
+
+def _vjp_binary(dx, dy):
+    """Partials of a binary ufunc as functions of (b, x, y, out)."""
+    def side(deriv, k):
+        if deriv is None:
+            return None
+        return lambda b, g, op: _unb(b, b.mul(g, deriv(b, *op.inputs, op.out)), op.inputs[k])
+
+    return side(dx, 0), side(dy, 1)
+
+
+def _unb(b, g, x):
+    from looptrace.autodiff.rules import unbroadcast
+
+    return unbroadcast(b, g, x)
+
+
+def _c(b, c, like):
+    return b.lit(c, like)
+
+
+def _e(b, name, *xs):
+    return b.emit(name, *xs)
+
+
+def _one_minus_sq(b, v):
+    return b.sub(_c(b, 1.0, v), b.mul(v, v))
+
+
+def _tie_mask(b, x, y, win):
+    """1 where x wins against y, 1/2 on ties, else 0 (in x's dtype)."""
+    wins = b.convert(_e(b, win, x, y), x.dtype)
+    ties = b.convert(_e(b, "equal", x, y), x.dtype)
+    return b.add(wins, b.scale(ties, 0.5))
+
+
+def _safe_log(b, x):
+    positive = _e(b, "greater", x, _c(b, 0.0, x))
+    return _e(b, "log", b.emit("select", positive, x, _c(b, 1.0, x)))
+
+
+def _pow_dx(b, x, y, out):
+    zero_y = _e(b, "equal", y, _c(b, 0.0, y))
+    safe_y = b.emit("select", zero_y, _c(b, 1.0, y), y)
+    d = b.mul(y, _e(b, "power", x, b.sub(safe_y, _c(b, 1.0, y))))
+    return b.emit("select", zero_y, _c(b, 0.0, x), d)
+
+
+_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+_UNARY_DERIVS = {
+    "negative": lambda b, x, o: _c(b, -1.0, x),
+    "positive": lambda b, x, o: _c(b, 1.0, x),
+    "exp": lambda b, x, o: o,
+    "exp2": lambda b, x, o: b.scale(o, _LN2),
+    "expm1": lambda b, x, o: b.add(o, _c(b, 1.0, o)),
+    "log": lambda b, x, o: _e(b, "reciprocal", x),
+    "log2": lambda b, x, o: _e(b, "reciprocal", b.scale(x, _LN2)),
+    "log10": lambda b, x, o: _e(b, "reciprocal", b.scale(x, _LN10)),
+    "log1p": lambda b, x, o: _e(b, "reciprocal", b.add(x, _c(b, 1.0, x))),
+    "sqrt": lambda b, x, o: b.div(_c(b, 0.5, o), o),
+    "cbrt": lambda b, x, o: _e(b, "reciprocal", b.scale(b.mul(o, o), 3.0)),
+    "square": lambda b, x, o: b.scale(x, 2.0),
+    "reciprocal": lambda b, x, o: b.neg(b.mul(o, o)),
+    "absolute": lambda b, x, o: _e(b, "sign", x),
+    "sin": lambda b, x, o: _e(b, "cos", x),
+    "cos": lambda b, x, o: b.neg(_e(b, "sin", x)),
+    "tan": lambda b, x, o: b.add(_c(b, 1.0, o), b.mul(o, o)),
+    "arcsin": lambda b, x, o: _e(b, "reciprocal", _e(b, "sqrt", _one_minus_sq(b, x))),
+    "arccos": lambda b, x, o: b.neg(_e(b, "reciprocal", _e(b, "sqrt", _one_minus_sq(b, x)))),
+    "arctan": lambda b, x, o: _e(b, "reciprocal", b.add(_c(b, 1.0, x), b.mul(x, x))),
+    "sinh": lambda b, x, o: _e(b, "cosh", x),
+    "cosh": lambda b, x, o: _e(b, "sinh", x),
+    "tanh": lambda b, x, o: _one_minus_sq(b, o),
+    "arcsinh": lambda b, x, o: _e(b, "reciprocal", _e(b, "sqrt", b.add(b.mul(x, x), _c(b, 1.0, x)))),
+    "arccosh": lambda b, x, o: _e(b, "reciprocal", _e(b, "sqrt", b.sub(b.mul(x, x), _c(b, 1.0, x)))),
+    "arctanh": lambda b, x, o: _e(b, "reciprocal", _one_minus_sq(b, x)),
+    "deg2rad": lambda b, x, o: _c(b, np.pi / 180, x),
+    "rad2deg": lambda b, x, o: _c(b, 180 / np.pi, x),
+}
+_BINARY_DERIVS = {
+    "add": (lambda b, x, y, o: _c(b, 1.0, o), lambda b, x, y, o: _c(b, 1.0, o)),
+    "subtract": (lambda b, x, y, o: _c(b, 1.0, o), lambda b, x, y, o: _c(b, -1.0, o)),
+    "multiply": (lambda b, x, y, o: y, lambda b, x, y, o: x),
+    "divide": (lambda b, x, y, o: _e(b, "reciprocal", y), lambda b, x, y, o: b.neg(b.div(o, y))),
+    "remainder": (lambda b, x, y, o: _c(b, 1.0, o),
+                  lambda b, x, y, o: b.neg(_e(b, "floor_divide", x, y))),
+    "power": (_pow_dx, lambda b, x, y, o: b.mul(o, _safe_log(b, x))),
+    "maximum": (lambda b, x, y, o: _tie_mask(b, x, y, "greater"),
+                lambda b, x, y, o: _tie_mask(b, y, x, "greater")),
+    "minimum": (lambda b, x, y, o: _tie_mask(b, x, y, "less"),
+                lambda b, x, y, o: _tie_mask(b, y, x, "less")),
+    "arctan2": (lambda b, x, y, o: b.div(y, b.add(b.mul(x, x), b.mul(y, y))),
+                lambda b, x, y, o: b.neg(b.div(x, b.add(b.mul(x, x), b.mul(y, y))))),
+    "hypot": (lambda b, x, y, o: b.div(x, o), lambda b, x, y, o: b.div(y, o)),
+    "logaddexp": (lambda b, x, y, o: _e(b, "exp", b.sub(x, o)),
+                  lambda b, x, y, o: _e(b, "exp", b.sub(y, o))),
+    "copysign": (lambda b, x, y, o: b.mul(_e(b, "sign", x), _e(b, "sign", o)), None),
+}
+_BINARY_DERIVS["fmax"] = _BINARY_DERIVS["maximum"]
+_BINARY_DERIVS["fmin"] = _BINARY_DERIVS["minimum"]
+_ZERO_GRADIENT = ["sign", "floor", "ceil", "trunc", "rint", "floor_divide"]
+_NOT_DIFFERENTIABLE = [
+    "logical_not", "isnan", "isinf", "isfinite", "invert", "equal", "not_equal", "less",
+    "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",
+]
+
+
+def _select_side(k):
+    def rule(b, g, op):
+        cond = op.inputs[0]
+        zero = b.zeros((), g.dtype)
+        picked = b.emit("select", cond, g, zero) if k == 1 else b.emit("select", cond, zero, g)
+        return _unb(b, picked, op.inputs[k])
+
+    return rule
+
+
+def _convert_vjp(b, g, op):
+    x = op.inputs[0]
+    if x.dtype.kind not in "fc":
+        return None
+    return b.convert(g, x.dtype)
+
+
+def _attach_vjp_rules() -> None:
+    from looptrace.autodiff.rules import defvjp
+
+    from .registry import NOT_DIFFERENTIABLE, PRIMITIVES
+
+    for name, deriv in _UNARY_DERIVS.items():
+        defvjp(PRIMITIVES[name], _vjp_unary(deriv))
+    for name, (dx, dy) in _BINARY_DERIVS.items():
+        defvjp(PRIMITIVES[name], *_vjp_binary(dx, dy))
+    for name in _ZERO_GRADIENT:
+        defvjp(PRIMITIVES[name], *([None] * PRIMITIVES[name].extra["arity"]))
+    for name in _NOT_DIFFERENTIABLE:
+        PRIMITIVES[name].vjp = NOT_DIFFERENTIABLE
+    defvjp(select, None, _select_side(1), _select_side(2))
+    defvjp(convert, _convert_vjp)
+
+
+_attach_vjp_rules()

@@ -150,3 +150,220 @@ def _prefix_abstract(x, n):
 
 register(Primitive("dynamic_prefix", "indexing", _prefix_abstract, lambda x, n: x[: int(n)],
                    doc="x[:n] with traced n: a run-time length (a list grown under a condition)"))
+
+
+# --- batching rules ---
+def _slice_batch(b, args, dims, *, starts, stops, steps):
+    n = args[0].shape[0]
+    return [b.op("slice", args[0], starts=(0, *starts), stops=(n, *stops), steps=(1, *steps))], [0]
+
+
+def _flat_take(b, x, flat):
+    """x.reshape(-1)[flat] for batched x and flat indices."""
+    size = int(np.prod(x.shape, dtype=np.int64))
+    return b.op("gather", b.op("reshape", x, shape=(size,)), flat, axis=0)
+
+
+def _dyn_slice_batch(b, args, dims, *, sizes):
+    from looptrace.vectorize.batching import axis_size, base_shape, bcast, flat_block_index, int_const
+
+    x, *starts = args
+    n = axis_size(b, args, dims)
+    if all(d is None for d in dims[1:]):
+        return [b.op("dynamic_slice", x, int_const(b, 0), *starts, sizes=(n, *sizes))], [0]
+    shape = base_shape(x, dims[0])
+    flat = flat_block_index(b, shape, list(zip(starts, dims[1:])), tuple(sizes))
+    return [_flat_take(b, bcast(b, x, dims[0], n), flat)], [0]
+
+
+def _dyn_update_batch(b, args, dims):
+    from looptrace.vectorize.batching import axis_size, base_shape, bcast, flat_block_index, int_const
+
+    x, upd, *starts = args
+    n = axis_size(b, args, dims)
+    xb, ub = bcast(b, x, dims[0], n), bcast(b, upd, dims[1], n)
+    if all(d is None for d in dims[2:]):
+        return [b.op("dynamic_update_slice", xb, ub, int_const(b, 0), *starts)], [0]
+    shape = base_shape(x, dims[0])
+    sizes = base_shape(upd, dims[1])[:len(starts)]
+    flat = flat_block_index(b, shape, list(zip(starts, dims[2:])), tuple(sizes))
+    size = int(np.prod(xb.shape, dtype=np.int64))
+    count = int(np.prod(ub.shape, dtype=np.int64))
+    out = b.op("scatter", b.op("reshape", xb, shape=(size,)), b.op("reshape", flat, shape=(count,)),
+               b.op("reshape", ub, shape=(count,)), axis=0, mode="set")
+    return [b.op("reshape", out, shape=tuple(xb.shape))], [0]
+
+
+def _update_slice_batch(b, args, dims, *, starts, stops, steps):
+    from looptrace.vectorize.batching import axis_size, bcast
+
+    n = axis_size(b, args, dims)
+    x, upd = (bcast(b, v, d, n) for v, d in zip(args, dims))
+    return [b.op("update_slice", x, upd, starts=(0, *starts), stops=(n, *stops), steps=(1, *steps))], [0]
+
+
+def _flatten_batched_axis(b, x, axis):
+    """(n, ..., D at 1+axis, ...) -> (n*D, rest...) with rest in order."""
+    from looptrace.vectorize.batching import move_axis
+
+    moved = move_axis(b, x, axis + 1, 1)
+    n, size = moved.shape[0], moved.shape[1]
+    return b.op("reshape", moved, shape=(n * size, *moved.shape[2:])), size
+
+
+def _offset_indices(b, idx, n, size):
+    """Batched indices (n, *s) shifted into row m's segment of a flat axis."""
+    from looptrace.vectorize.batching import batch_iota, int_const, norm_index
+
+    rows = b.op("multiply", batch_iota(b, n, len(idx.shape), 0), int_const(b, size))
+    return b.op("add", norm_index(b, idx, size), rows)
+
+
+def _gather_batch(b, args, dims, *, axis):
+    from looptrace.vectorize.batching import move_axis
+
+    x, idx = args
+    if dims[1] is None:
+        return [b.op("gather", x, idx, axis=axis + 1)], [0]
+    if dims[0] is None:
+        return [move_axis(b, b.op("gather", x, idx, axis=axis), axis, 0)], [0]
+    n = x.shape[0]
+    flat, size = _flatten_batched_axis(b, x, axis)
+    out = b.op("gather", flat, _offset_indices(b, idx, n, size), axis=0)
+    k = len(idx.shape) - 1  # out: (n, *idx, x[:axis], x[axis+1:]) -> (n, x[:axis], *idx, ...)
+    perm = (0, *range(1 + k, 1 + k + axis), *range(1, 1 + k), *range(1 + k + axis, len(out.shape)))
+    return [b.op("transpose", out, perm=perm)], [0]
+
+
+def _scatter_batch(b, args, dims, *, axis, mode):
+    from looptrace.vectorize.batching import axis_size, bcast, move_axis
+
+    x, idx, upd = args
+    n = axis_size(b, args, dims)
+    xb, ub = bcast(b, x, dims[0], n), bcast(b, upd, dims[2], n)
+    if dims[1] is None:
+        return [b.op("scatter", xb, idx, ub, axis=axis + 1, mode=mode)], [0]
+    flat, size = _flatten_batched_axis(b, xb, axis)
+    k = len(idx.shape) - 1
+    # upd (n, x[:axis], *idx, x[axis+1:]) -> (n, *idx, x[:axis], x[axis+1:]) -> (n * |idx|, rest)
+    perm = (0, *range(1 + axis, 1 + axis + k), *range(1, 1 + axis), *range(1 + axis + k, len(ub.shape)))
+    moved = b.op("transpose", ub, perm=perm)
+    count = int(np.prod(idx.shape, dtype=np.int64))
+    flat_upd = b.op("reshape", moved, shape=(count, *moved.shape[1 + k:]))
+    flat_idx = b.op("reshape", _offset_indices(b, idx, n, size), shape=(count,))
+    out = b.op("scatter", flat, flat_idx, flat_upd, axis=0, mode=mode)
+    shaped = b.op("reshape", out, shape=(n, size, *flat.shape[1:]))
+    return [move_axis(b, shaped, 1, axis + 1)], [0]
+
+
+def _prefix_batch(b, args, dims):
+    from looptrace.vectorize.batching import NotBatchable, move_axis
+
+    if dims[1] is not None:
+        raise NotBatchable("dynamic_prefix with a batched length is ragged")
+    out = b.op("dynamic_prefix", move_axis(b, args[0], 1, 0), args[1])
+    return [move_axis(b, out, 0, 1)], [0]
+
+
+def _attach_batching_rules() -> None:
+    from .registry import PRIMITIVES
+
+    rules = {"slice": _slice_batch, "dynamic_slice": _dyn_slice_batch,
+             "dynamic_update_slice": _dyn_update_batch, "update_slice": _update_slice_batch,
+             "gather": _gather_batch, "scatter": _scatter_batch, "dynamic_prefix": _prefix_batch}
+    for name, rule in rules.items():
+        PRIMITIVES[name].batch = rule
+
+
+_attach_batching_rules()
+
+
+# --- VJP rules ---
+# Reading a window or gathering gives a sparse cotangent (added into one
+# window / scatter-added, so repeated indices accumulate); a functional
+# update splits the cotangent between the array (zeros where it was
+# overwritten) and the update (the window it went to). For scatter with
+# mode "set" and repeated indices, only the write NumPy keeps (the last)
+# receives a cotangent.
+def _dyn_slice_vjp(b, g, op):
+    from looptrace.autodiff.rules import SliceCt
+
+    x, *starts = op.inputs
+    return SliceCt(x, g, tuple(starts))
+
+
+def _dyn_update_x_vjp(b, g, op):
+    _, upd, *starts = op.inputs
+    return b.emit("dynamic_update_slice", g, b.zeros_like(upd), *starts)
+
+
+def _dyn_update_upd_vjp(b, g, op):
+    _, upd, *starts = op.inputs
+    return b.emit("dynamic_slice", g, *starts, sizes=tuple(upd.shape[: len(starts)]))
+
+
+def _slice_vjp(b, g, op):
+    return b.emit("update_slice", b.zeros_like(op.inputs[0]), g, **op.attrs)
+
+
+def _update_slice_x_vjp(b, g, op):
+    return b.emit("update_slice", g, b.zeros_like(op.inputs[1]), **op.attrs)
+
+
+def _update_slice_upd_vjp(b, g, op):
+    return b.emit("slice", g, **op.attrs)
+
+
+def _gather_vjp(b, g, op):
+    from looptrace.autodiff.rules import ScatterCt
+
+    x, idx = op.inputs
+    return ScatterCt(x, idx, g, op.attrs["axis"])
+
+
+def _scatter_x_vjp(b, g, op):
+    x, idx, upd = op.inputs
+    if op.attrs["mode"] == "add":
+        return g
+    return b.emit("scatter", g, idx, b.zeros_like(upd), **op.attrs)
+
+
+def _scatter_upd_vjp(b, g, op):
+    x, idx, upd = op.inputs
+    axis = op.attrs["axis"]
+    ct = b.emit("gather", g, idx, axis=axis)
+    if op.attrs["mode"] == "add":
+        return ct
+    return b.mul(ct, _last_write_mask(b, x, idx, upd, axis))
+
+
+def _last_write_mask(b, x, idx, upd, axis):
+    """1 where an update is the write NumPy keeps for its index, else 0,
+    broadcastable against `upd`."""
+    import numpy as np
+
+    n = int(np.prod(idx.shape))
+    pos = b.reshape(b.emit("iota", shape=(n,), dtype=np.dtype(np.int64), axis=0), tuple(idx.shape))
+    minus_one = b.lit(-1, pos)
+    slots = b.emit("broadcast_to", minus_one, shape=(x.shape[axis],))
+    winner = b.emit("scatter", slots, idx, pos, axis=0, mode="set")
+    keep = b.convert(b.emit("equal", b.emit("gather", winner, idx, axis=0), pos), upd.dtype)
+    shape = (1,) * axis + tuple(idx.shape) + (1,) * (upd.ndim - axis - idx.ndim)
+    return b.reshape(keep, shape)
+
+
+def _attach_vjp_rules() -> None:
+    from looptrace.autodiff.rules import NoGradient, defvjp
+
+    from .registry import PRIMITIVES
+
+    defvjp(PRIMITIVES["dynamic_slice"], _dyn_slice_vjp)
+    defvjp(PRIMITIVES["dynamic_update_slice"], _dyn_update_x_vjp, _dyn_update_upd_vjp)
+    defvjp(PRIMITIVES["slice"], _slice_vjp)
+    defvjp(PRIMITIVES["update_slice"], _update_slice_x_vjp, _update_slice_upd_vjp)
+    defvjp(PRIMITIVES["gather"], _gather_vjp, None)
+    defvjp(PRIMITIVES["scatter"], _scatter_x_vjp, None, _scatter_upd_vjp)
+    PRIMITIVES["dynamic_prefix"].vjp = NoGradient("a list grown under a condition (dynamic_prefix)")
+
+
+_attach_vjp_rules()

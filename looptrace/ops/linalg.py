@@ -62,3 +62,59 @@ def _as_matmul(ins: list[str], out: str, a, b):
 
 einsum = register(Primitive("einsum", "linalg", _einsum_abstract, einsum_impl,
                             doc="general contraction with an explicit spec"))
+
+
+# --- batching rules ---
+_LETTERS = "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
+
+
+def _einsum_batch(b, args, dims, *, spec: str):
+    """The batch axis becomes a fresh letter in front of batched operands."""
+    ins, out = parse_spec(spec)
+    letter = next(c for c in _LETTERS if c not in spec)
+    new_ins = [letter + s if d is not None else s for s, d in zip(ins, dims)]
+    return [b.op(einsum, *args, spec=",".join(new_ins) + "->" + letter + out)], [0]
+
+
+einsum.batch = _einsum_batch
+
+
+# --- VJP rules ---
+# The cotangent of an einsum operand is an einsum of the output's cotangent
+# with the other operands. A letter only that operand carries is summed in
+# the forward product, so its cotangent is broadcast along it; an operand
+# axis of size 1 that broadcast against a longer one is summed back.
+def _einsum_operand_vjp(k: int):
+    def rule(b, g, op):
+        ins, out = parse_spec(op.attrs["spec"])
+        x = op.inputs[k]
+        if len(set(ins[k])) != len(ins[k]):
+            from looptrace.errors import UnsupportedError
+
+            raise UnsupportedError("cannot differentiate an einsum with a repeated index", op.loc)
+        others = [(s, v) for j, (s, v) in enumerate(zip(ins, op.inputs)) if j != k]
+        known = set(out).union(*(set(s) for s, _ in others))
+        target = "".join(c for c in ins[k] if c in known)
+        spec = ",".join([out] + [s for s, _ in others]) + "->" + target
+        ct = b.emit("einsum", g, *(v for _, v in others), spec=spec)
+        return _fit_operand(b, ct, target, ins[k], x)
+
+    return rule
+
+
+def _fit_operand(b, ct, target: str, letters: str, x):
+    """Broadcast `ct` (over letters `target`) to operand `x` (over `letters`)."""
+    shape = tuple(ct.shape[target.index(c)] if c in target else 1 for c in letters)
+    ct = b.reshape(ct, shape)
+    summed = tuple(i for i, (d, n) in enumerate(zip(x.shape, shape)) if d == 1 and n != 1)
+    ct = b.reshape(b.reduce_sum(ct, summed), tuple(1 if i in summed else n for i, n in enumerate(shape)))
+    if tuple(ct.shape) != tuple(x.shape):
+        ct = b.emit("broadcast_to", ct, shape=tuple(x.shape))
+    return ct
+
+
+def _einsum_vjp(b, op, g, wanted):
+    return [_einsum_operand_vjp(k)(b, g, op) if w else None for k, w in enumerate(wanted)]
+
+
+einsum.vjp = _einsum_vjp

@@ -33,3 +33,26 @@ register(Primitive("random_normal", "random", _draw_abstract, _method_impl("stan
 register(Primitive("random_uniform", "random", _draw_abstract, _method_impl("random"),
                    multiple_results=True, effectful=True, vjp=NOT_DIFFERENTIABLE,
                    doc="rng.random(shape, dtype), uniform on [0, 1)"))
+
+
+# --- batching rules ---
+def _draw_batch(method_prim_name: str):
+    """dims[0] == 0 means one draw per batch member: draw them all at once,
+    which consumes the generator exactly as the sequence of draws does."""
+
+    def rule(b, args, dims, *, shape, dtype):
+        n = b.axis_size
+        token, vals = b.op(method_prim_name, args[0], shape=(n, *shape), dtype=dtype)
+        return [token, vals], [None, 0]
+
+    return rule
+
+
+def _attach_batching_rules() -> None:
+    from .registry import PRIMITIVES
+
+    for name in ("random_normal", "random_uniform"):
+        PRIMITIVES[name].batch = _draw_batch(name)
+
+
+_attach_batching_rules()

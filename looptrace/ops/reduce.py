@@ -63,3 +63,73 @@ register(Primitive("argmax", "reduce", _arg_abstract,
                    lambda x, *, axis: np.asarray(np.argmax(x, axis=axis)).astype(np.int64)))
 register(Primitive("argmin", "reduce", _arg_abstract,
                    lambda x, *, axis: np.asarray(np.argmin(x, axis=axis)).astype(np.int64)))
+
+
+# --- batching rules ---
+def _batch_reduce(prim: Primitive):
+    def rule(b, args, dims, *, axes):
+        return [b.op(prim, args[0], axes=tuple(a + 1 for a in axes))], [0]
+
+    return rule
+
+
+def _batch_arg(prim: Primitive):
+    def rule(b, args, dims, *, axis):
+        return [b.op(prim, args[0], axis=axis + 1)], [0]
+
+    return rule
+
+
+def _attach_batching_rules() -> None:
+    from .registry import PRIMITIVES
+
+    for name in REDUCERS:
+        PRIMITIVES[name].batch = _batch_reduce(PRIMITIVES[name])
+    for name in ("argmax", "argmin"):
+        PRIMITIVES[name].batch = _batch_arg(PRIMITIVES[name])
+
+
+_attach_batching_rules()
+
+
+# --- VJP rules ---
+# sum: broadcast the cotangent back. prod: g * out / x (inputs must be
+# nonzero). max/min: the cotangent goes to the positions equal to the
+# result, split evenly among ties. Boolean reductions and argmax/argmin are
+# not differentiable.
+def _sum_vjp(b, g, op):
+    from looptrace.autodiff.rules import broadcast_back
+
+    return broadcast_back(b, g, op.inputs[0], op.attrs["axes"])
+
+
+def _prod_vjp(b, g, op):
+    from looptrace.autodiff.rules import broadcast_back
+
+    (x,), axes = op.inputs, op.attrs["axes"]
+    return b.div(b.mul(broadcast_back(b, g, x, axes), broadcast_back(b, op.out, x, axes)), x)
+
+
+def _extremum_vjp(b, g, op):
+    from looptrace.autodiff.rules import broadcast_back
+
+    (x,), axes = op.inputs, op.attrs["axes"]
+    hit = b.convert(b.emit("equal", x, broadcast_back(b, op.out, x, axes)), x.dtype)
+    count = broadcast_back(b, b.reduce_sum(hit, axes), x, axes)
+    return b.div(b.mul(hit, broadcast_back(b, g, x, axes)), count)
+
+
+def _attach_vjp_rules() -> None:
+    from looptrace.autodiff.rules import defvjp
+
+    from .registry import NOT_DIFFERENTIABLE, PRIMITIVES
+
+    defvjp(PRIMITIVES["reduce_sum"], _sum_vjp)
+    defvjp(PRIMITIVES["reduce_prod"], _prod_vjp)
+    defvjp(PRIMITIVES["reduce_max"], _extremum_vjp)
+    defvjp(PRIMITIVES["reduce_min"], _extremum_vjp)
+    for name in ("reduce_all", "reduce_any", "argmax", "argmin"):
+        PRIMITIVES[name].vjp = NOT_DIFFERENTIABLE
+
+
+_attach_vjp_rules()

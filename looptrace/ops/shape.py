@@ -73,3 +73,87 @@ def _concat_abstract(*xs, axis):
 
 register(Primitive("concatenate", "shape", _concat_abstract,
                    lambda *xs, axis: np.concatenate(xs, axis=axis)))
+
+
+# --- batching rules ---
+def _reshape_batch(b, args, dims, *, shape):
+    (x,) = args
+    return [b.op("reshape", x, shape=(x.shape[0], *shape))], [0]
+
+
+def _transpose_batch(b, args, dims, *, perm):
+    return [b.op("transpose", args[0], perm=(0, *(p + 1 for p in perm)))], [0]
+
+
+def _broadcast_batch(b, args, dims, *, shape):
+    from looptrace.vectorize.batching import expand_to_rank
+
+    x = expand_to_rank(b, args[0], len(shape))
+    return [b.op("broadcast_to", x, shape=(x.shape[0], *shape))], [0]
+
+
+def _concat_batch(b, args, dims, *, axis):
+    from looptrace.vectorize.batching import axis_size, bcast
+
+    n = axis_size(b, args, dims)
+    xs = [bcast(b, x, d, n) for x, d in zip(args, dims)]
+    return [b.op("concatenate", *xs, axis=axis + 1)], [0]
+
+
+def _attach_batching_rules() -> None:
+    from .registry import PRIMITIVES
+
+    PRIMITIVES["reshape"].batch = _reshape_batch
+    PRIMITIVES["transpose"].batch = _transpose_batch
+    PRIMITIVES["broadcast_to"].batch = _broadcast_batch
+    PRIMITIVES["concatenate"].batch = _concat_batch
+
+
+_attach_batching_rules()
+
+
+# --- VJP rules ---
+# Shape ops move the cotangent back: reshape back, transpose by the inverse
+# permutation, sum over broadcast axes, slice a concatenation's cotangent.
+def _reshape_vjp(b, g, op):
+    return b.reshape(g, tuple(op.inputs[0].shape))
+
+
+def _transpose_vjp(b, g, op):
+    inverse = tuple(int(i) for i in np.argsort(op.attrs["perm"]))
+    return b.emit("transpose", g, perm=inverse)
+
+
+def _broadcast_vjp(b, g, op):
+    from looptrace.autodiff.rules import unbroadcast
+
+    return unbroadcast(b, g, op.inputs[0])
+
+
+def _concat_vjp(b, op, g, wanted):
+    axis, offset, cts = op.attrs["axis"], 0, []
+    for x, w in zip(op.inputs, wanted):
+        size = x.shape[axis]
+        if w:
+            starts = tuple(offset if i == axis else 0 for i in range(g.ndim))
+            stops = tuple(offset + size if i == axis else d for i, d in enumerate(g.shape))
+            piece = b.emit("slice", g, starts=starts, stops=stops, steps=(1,) * g.ndim)
+            cts.append(b.convert(piece, x.dtype))
+        else:
+            cts.append(None)
+        offset += size
+    return cts
+
+
+def _attach_vjp_rules() -> None:
+    from looptrace.autodiff.rules import defvjp
+
+    from .registry import PRIMITIVES
+
+    defvjp(PRIMITIVES["reshape"], _reshape_vjp)
+    defvjp(PRIMITIVES["transpose"], _transpose_vjp)
+    defvjp(PRIMITIVES["broadcast_to"], _broadcast_vjp)
+    PRIMITIVES["concatenate"].vjp = _concat_vjp
+
+
+_attach_vjp_rules()

@@ -1,0 +1,106 @@
+"""Helpers for batching rules, and the dispatcher that applies them.
+
+A batching rule has the signature `rule(b, args, dims, **attrs) -> (outs,
+out_dims)` as in JAX's vmap: `b` is a builder (looptrace.ir.builder), `args`
+the operands, `dims[k]` is 0 when `args[k]` carries the batch axis in front
+and None when it is the same for every batch member. Rules put the batch axis
+of every batched output in front (out dim 0). `b.axis_size` is the batch size.
+
+Invariant: for every primitive p and operands x_k (batched ones stacked along
+axis 0), `rule(...)` equals `np.stack([p(*slice_k) for k in range(n)])`.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+
+class NotBatchable(Exception):
+    """A rule cannot batch this combination; the op stays in its loop."""
+
+
+def axis_size(b: Any, args: Sequence, dims: Sequence) -> int:
+    for x, d in zip(args, dims):
+        if d is not None and getattr(x, "shape", None) is not None and len(x.shape) > 0:
+            return x.shape[0]
+    return b.axis_size
+
+
+def base_shape(x: Any, d: Any) -> tuple:
+    return tuple(x.shape[1:]) if d is not None else tuple(x.shape)
+
+
+def bcast(b: Any, x: Any, d: Any, n: int) -> Any:
+    """x with the batch axis in front (broadcast when unbatched)."""
+    if d is not None:
+        return x
+    return b.op("broadcast_to", x, shape=(n, *x.shape))
+
+
+def expand_to_rank(b: Any, x: Any, rank: int) -> Any:
+    """A batched x (n, *s) reshaped to (n, 1, ..., 1, *s) with `rank` base dims."""
+    missing = rank - (len(x.shape) - 1)
+    if missing <= 0:
+        return x
+    return b.op("reshape", x, shape=(x.shape[0],) + (1,) * missing + tuple(x.shape[1:]))
+
+
+def move_axis(b: Any, x: Any, src: int, dst: int) -> Any:
+    if src == dst:
+        return x
+    perm = [a for a in range(len(x.shape)) if a != src]
+    perm.insert(dst, src)
+    return b.op("transpose", x, perm=tuple(perm))
+
+
+def int_const(b: Any, v: int) -> Any:
+    return b.const(np.int64(v))
+
+
+def batch_iota(b: Any, n: int, rank: int, axis: int = 0) -> Any:
+    """0..n-1 along `axis` of a rank-`rank` array with ones elsewhere."""
+    shape = tuple(n if a == axis else 1 for a in range(rank))
+    return b.op("iota", shape=shape, dtype=np.dtype(np.int64), axis=axis)
+
+
+def norm_index(b: Any, idx: Any, size: int) -> Any:
+    """Negative indices count from the end (NumPy's rule)."""
+    neg = b.op("less", idx, int_const(b, 0))
+    return b.op("select", neg, b.op("add", idx, int_const(b, size)), idx)
+
+
+def flat_block_index(b: Any, shape: tuple, starts: list, sizes: tuple) -> Any:
+    """Flat indices (n, *sizes, *rest) into an (n, *shape) array of the blocks
+    x[m, s0[m]:s0[m]+k0, ...]; starts are batched (n,) or unbatched scalars."""
+    n = None
+    for s, d in starts:
+        if d is not None:
+            n = s.shape[0]
+    full = tuple(sizes) + tuple(shape[len(sizes):])
+    rank = 1 + len(full)
+    strides = [int(np.prod(shape[a + 1:], dtype=np.int64)) for a in range(len(shape))]
+    total = int(np.prod(shape, dtype=np.int64))
+    flat = b.op("multiply", batch_iota(b, n, rank, 0), int_const(b, total))
+    for a in range(len(full)):
+        pos = b.op("iota", shape=tuple(full[a] if k == a + 1 else 1 for k in range(rank)),
+                   dtype=np.dtype(np.int64), axis=a + 1)
+        if a < len(starts):
+            s, d = starts[a]
+            s = norm_index(b, s, shape[a]) if sizes[a] == 1 else s
+            s = b.op("reshape", s, shape=(n,) + (1,) * len(full)) if d is not None else s
+            pos = b.op("add", pos, s)
+        flat = b.op("add", flat, b.op("multiply", pos, int_const(b, strides[a])))
+    return flat
+
+
+def apply_rule(b: Any, prim: Any, args: Sequence, dims: Sequence, attrs: dict) -> tuple[list, list]:
+    """Batch one op: unbatched ops are emitted as they are."""
+    if all(d is None for d in dims):
+        out = b.op(prim, *args, **attrs)
+        outs = list(out) if prim.multiple_results else [out]
+        return outs, [None] * len(outs)
+    if prim.batch is None:
+        raise NotBatchable(f"{prim.name} has no batching rule")
+    outs, out_dims = prim.batch(b, list(args), list(dims), **attrs)
+    return list(outs), list(out_dims)

@@ -1,0 +1,172 @@
+"""Every primitive's batching rule equals a Python loop over slices.
+
+For each sample case and each non-empty set of batched operands, the rule
+(run eagerly) must equal `np.stack([impl(*slice_k) for k in range(n)])`,
+batch size 0 included. A registry test fails when a primitive lacks `batch`.
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+import looptrace  # noqa: F401  (registers the primitives)
+from looptrace.ir.builder import EagerBuilder
+from looptrace.ops import PRIMITIVES
+from looptrace.ops.elementwise import BINARY, UNARY, UFUNCS, loop_dtypes
+from looptrace.vectorize.batching import NotBatchable, apply_rule
+
+
+def _ufunc_dtype(name):
+    for dt in (np.float64, np.int64, np.bool_):
+        try:
+            loop_dtypes(UFUNCS[name], (np.dtype(dt),) * UFUNCS[name].nin)
+            return np.dtype(dt)
+        except TypeError:
+            continue
+    raise AssertionError(name)
+
+
+def _arr(r, shape, dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return r.random(shape) > 0.5
+    if dtype.kind in "iu":
+        return r.integers(1, 5, shape).astype(dtype)
+    return (r.random(shape) * 0.8 + 0.1).astype(dtype)
+
+
+def _elementwise_cases():
+    for name in UNARY:
+        dt = _ufunc_dtype(name)
+        yield name, (lambda r, dt=dt: ([_arr(r, (2, 3), dt)], {}))
+    for name in BINARY:
+        dt = _ufunc_dtype(name)
+        yield name, (lambda r, dt=dt: ([_arr(r, (2, 3), dt), _arr(r, (3,), dt)], {}))
+        yield name + "/scalar", (lambda r, dt=dt: ([_arr(r, (), dt), _arr(r, (2,), dt)], {}))
+    yield "select", lambda r: ([r.random((2, 3)) > 0.5, r.random(3), r.random(())], {})
+    yield "convert", lambda r: ([r.random((2, 3))], {"dtype": np.dtype(np.float32)})
+
+
+def _reduce_cases():
+    for name in ("reduce_sum", "reduce_prod", "reduce_max", "reduce_min"):
+        yield name, lambda r: ([r.random((2, 3, 4))], {"axes": (0, 2)})
+    for name in ("reduce_all", "reduce_any"):
+        yield name, lambda r: ([r.random((2, 3)) > 0.3], {"axes": (1,)})
+    for name in ("argmax", "argmin"):
+        yield name, lambda r: ([r.random((2, 3))], {"axis": 1})
+
+
+def _shape_cases():
+    yield "einsum", lambda r: ([r.random((2, 3)), r.random((3, 4))], {"spec": "ij,jk->ik"})
+    yield "einsum/mv", lambda r: ([r.random((2, 3)), r.random(3)], {"spec": "ij,j->i"})
+    yield "einsum/dot", lambda r: ([r.random(3), r.random(3)], {"spec": "i,i->"})
+    yield "reshape", lambda r: ([r.random((2, 3))], {"shape": (3, 2)})
+    yield "transpose", lambda r: ([r.random((2, 3, 4))], {"perm": (1, 0, 2)})
+    yield "broadcast_to", lambda r: ([r.random(3)], {"shape": (2, 3)})
+    yield "broadcast_to/ones", lambda r: ([r.random((1, 3))], {"shape": (2, 3)})
+    yield "concatenate", lambda r: ([r.random((2, 3)), r.random((1, 3))], {"axis": 0})
+
+
+def _int(r, lo, hi):
+    return np.int64(r.integers(lo, hi))
+
+
+def _indexing_cases():
+    yield "slice", lambda r: ([r.random((5, 4))], {"starts": (1, 0), "stops": (4, 4), "steps": (2, 1)})
+    yield "dynamic_slice", lambda r: ([r.random((5, 4)), _int(r, 0, 4), _int(r, 0, 3)], {"sizes": (2, 2)})
+    yield "dynamic_slice/neg", lambda r: ([r.random((5, 4)), _int(r, -5, 5)], {"sizes": (1,)})
+    yield "dynamic_update_slice", lambda r: ([r.random((5, 4)), r.random((2, 2)), _int(r, 0, 4), _int(r, 0, 3)], {})
+    yield "dynamic_update_slice/row", lambda r: ([r.random((5, 4)), r.random((1, 4)), _int(r, -5, 5)], {})
+    yield "update_slice", lambda r: ([r.random((5, 4)), r.random((2, 4))],
+                                     {"starts": (1, 0), "stops": (5, 4), "steps": (2, 1)})
+    yield "gather", lambda r: ([r.random((5, 4)), r.integers(-4, 4, 3)], {"axis": 1})
+    yield "gather/axis0", lambda r: ([r.random((5, 4)), r.integers(0, 5, (2, 2))], {"axis": 0})
+    yield "scatter", lambda r: ([r.random((5, 4)), r.permutation(4)[:3], r.random((5, 3))],
+                                {"axis": 1, "mode": "set"})
+    yield "scatter/add", lambda r: ([r.random((5, 4)), r.integers(-5, 5, (2, 2)), r.random((2, 2, 4))],
+                                    {"axis": 0, "mode": "add"})
+
+
+CASES = dict(itertools.chain(_elementwise_cases(), _reduce_cases(), _shape_cases(), _indexing_cases()))
+
+
+def _prim_name(case):
+    return case.split("/")[0]
+
+
+def _run_case(case, n, batched, seed):
+    make = CASES[case]
+    prim = PRIMITIVES[_prim_name(case)]
+    base, attrs = make(np.random.default_rng(seed))
+    members = [make(np.random.default_rng(seed + 1 + k))[0] for k in range(n)]
+    args = []
+    for pos, x in enumerate(base):
+        if pos in batched:
+            stack = [m[pos] for m in members]
+            args.append(np.stack(stack) if stack else np.zeros((0, *np.shape(x)), np.asarray(x).dtype))
+        else:
+            args.append(x)
+    dims = [0 if pos in batched else None for pos in range(len(base))]
+    per = [[m[pos] if pos in batched else base[pos] for pos in range(len(base))] for m in members]
+    expected_rows = [np.asarray(prim.impl(*a, **attrs)) for a in per]
+    example = np.asarray(prim.impl(*base, **attrs))
+    expected = np.stack(expected_rows) if n else np.zeros((0, *example.shape), example.dtype)
+    (out,), (d,) = apply_rule(EagerBuilder(axis_size=n), prim, args, dims, attrs)
+    assert d == 0
+    assert out.dtype == expected.dtype, case
+    assert out.shape == expected.shape, case
+    np.testing.assert_allclose(out, expected, rtol=1e-12, equal_nan=True)
+
+
+def _batched_sets(case):
+    arity = len(CASES[case](np.random.default_rng(0))[0])
+    for k in range(1, arity + 1):
+        yield from itertools.combinations(range(arity), k)
+
+
+PARAMS = [(c, s) for c in CASES for s in _batched_sets(c)]
+
+
+@pytest.mark.parametrize("n", [0, 3])
+@pytest.mark.parametrize("case,batched", PARAMS, ids=[f"{c}-{s}" for c, s in PARAMS])
+def test_rule_matches_loop_over_slices(case, batched, n):
+    _run_case(case, n, set(batched), seed=sum(map(ord, case)))
+
+
+def test_every_primitive_has_a_batching_rule():
+    missing = [p.name for p in PRIMITIVES.values() if not p.region and p.batch is None]
+    assert missing == []
+
+
+def test_every_batchable_primitive_has_a_case():
+    covered = {_prim_name(c) for c in CASES}
+    skipped = {"iota", "random_normal", "random_uniform", "dynamic_prefix"}  # tested below
+    untested = [p.name for p in PRIMITIVES.values() if not p.region and p.name not in covered | skipped]
+    assert untested == []
+
+
+def test_iota_is_never_batched():
+    b = EagerBuilder(axis_size=3)
+    outs, dims = apply_rule(b, PRIMITIVES["iota"], [], [], dict(shape=(2, 3), dtype=np.dtype(np.int64), axis=1))
+    assert dims == [None] and outs[0].shape == (2, 3)
+
+
+@pytest.mark.parametrize("n", [0, 4])
+@pytest.mark.parametrize("name,method", [("random_normal", "standard_normal"), ("random_uniform", "random")])
+def test_batched_draw_consumes_stream_like_the_loop(name, method, n):
+    plain, batched = np.random.default_rng(5), np.random.default_rng(5)
+    rows = [getattr(plain, method)((2, 3)) for _ in range(n)]
+    b = EagerBuilder(axis_size=n)
+    (gen, vals), dims = apply_rule(b, PRIMITIVES[name], [batched], [0], dict(shape=(2, 3), dtype=np.dtype("float64")))
+    assert dims == [None, 0]
+    np.testing.assert_array_equal(vals, np.stack(rows) if n else np.zeros((0, 2, 3)))
+    assert gen.bit_generator.state == plain.bit_generator.state
+
+
+@pytest.mark.parametrize("n", [0, 3])
+def test_dynamic_prefix_batches_over_data(n, rng):
+    x = rng.random((n, 5, 2))
+    (out,), _ = apply_rule(EagerBuilder(n), PRIMITIVES["dynamic_prefix"], [x, np.int64(3)], [0, None], {})
+    np.testing.assert_array_equal(out, x[:, :3])
+    with pytest.raises(NotBatchable):
+        apply_rule(EagerBuilder(n), PRIMITIVES["dynamic_prefix"], [x, np.arange(n)], [0, 0], {})
