@@ -24,8 +24,13 @@ PY_SCALARS = (bool, int, float, complex)
 
 
 # --- inputs --------------------------------------------------------------------
+def is_py_scalar(x: Any) -> bool:
+    """A Python bool/int/float/complex (np.float64 subclasses float but is strong)."""
+    return isinstance(x, PY_SCALARS) and not isinstance(x, np.generic)
+
+
 def is_weak(x: Any) -> bool:
-    return isinstance(x, PY_SCALARS) or (is_tracer(x) and x.weak)
+    return is_py_scalar(x) or (is_tracer(x) and x.weak)
 
 
 WEAK_TYPES = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
@@ -33,9 +38,16 @@ WEAK_TYPES = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
 
 def weak_type(x: Any):
     """The Python type NEP 50 promotion sees for a weak input."""
-    if isinstance(x, PY_SCALARS):
-        return type(x)
+    if is_py_scalar(x):
+        return bool if isinstance(x, bool) else int if isinstance(x, int) else \
+            float if isinstance(x, float) else complex
     return WEAK_TYPES[x.dtype.kind]
+
+
+def result_type(*xs: Any) -> np.dtype:
+    """np.result_type of traced or concrete operands under NEP 50: weak
+    operands (Python scalars, weak tracers) take part as Python values."""
+    return np.result_type(*(weak_type(x)(0) if is_weak(x) else dtype_of(x) for x in xs))
 
 
 def dtype_for_promotion(x: Any):
@@ -105,9 +117,7 @@ def ufunc(name: str, *args: Any) -> Tracer:
 
 
 def select(cond: Any, a: Any, b: Any) -> Tracer:
-    in_types = (dtype_for_promotion(a), dtype_for_promotion(b))
-    dtype = np.result_type(*in_types) if not all(is_weak(x) for x in (a, b)) else \
-        np.result_type(*[np.asarray(x).dtype if isinstance(x, PY_SCALARS) else dtype_of(x) for x in (a, b)])
+    dtype = result_type(a, b)
     c = as_value(cond, np.bool_)
     out = ctx.emit1(prim("select"), [c, as_value(a, dtype), as_value(b, dtype)])
     return wrap(out, weak=all(is_weak(x) for x in (a, b)))
@@ -176,7 +186,7 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> Tracer:
         xs, axis = [reshape(x, (-1,)) for x in xs], 0
     elif ndim == 0:
         raise ShapeError("zero-dimensional arrays cannot be concatenated", ctx.current_loc())
-    dtype = np.result_type(*(dtype_for_promotion(x) for x in xs))
+    dtype = result_type(*xs)
     vals = [as_value(x, dtype) for x in xs]
     try:
         axis = _norm_axis(axis, vals[0].ndim)
@@ -244,9 +254,7 @@ def arg_reduce(name: str, x: Any, axis: Any = None) -> Tracer:
 def einsum(spec: str, *xs: Any) -> Tracer:
     for x in xs:
         check_array_like(x, "operand of a product")
-    dtype = np.result_type(*(dtype_for_promotion(x) for x in xs))
-    if dtype == np.bool_:
-        dtype = np.dtype(np.bool_)
+    dtype = result_type(*xs)
     vals = [as_value(x, dtype) for x in xs]
     return wrap(ctx.emit1(prim("einsum"), vals, spec=spec))
 

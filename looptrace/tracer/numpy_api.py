@@ -101,38 +101,60 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False):
     if not _any_traced(a):
         return np.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
     a = _tr(a)
-    axes = lax.norm_axes(axis, a.ndim)
-    n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
-    if dtype is None and a.dtype.kind in "biu":
-        dtype = np.float64
-    s = lax.reduce("reduce_sum", a, axis, keepdims, dtype)
-    return lax.ufunc("divide", s, lax.as_value(n, s.dtype) if s.dtype.kind == "f" else float(n)) \
-        if True else s
+    s = lax.reduce("reduce_sum", a, axis, keepdims, _mean_dtype(a, dtype))
+    return _divide_keeping_dtype(s, _count(a, axis))
 
 
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def _mean_dtype(a: Tracer, dtype: Any) -> Any:
+    """NumPy accumulates the mean (and variance) of integers and bools in float64."""
+    return np.float64 if dtype is None and a.dtype.kind in "biu" else dtype
+
+
+def _count(a: Tracer, axis: Any) -> int:
+    return int(np.prod([a.shape[i] for i in lax.norm_axes(axis, a.ndim)]))
+
+
+def _divide_keeping_dtype(s: Tracer, n: int) -> Tracer:
+    """`s / n` in s's dtype, as np.mean divides its sum in place."""
+    res = lax.ufunc("divide", s, n)
+    return lax.astype(res, s.dtype) if res.dtype != s.dtype else res
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
     _no_out(out)
+    if not _any_traced(a):
+        return np.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
     a = _tr(a)
     m = mean(a, axis, dtype, keepdims=True)
     d = lax.ufunc("subtract", a, m)
-    axes = lax.norm_axes(axis, a.ndim)
-    n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
-    s = lax.reduce("reduce_sum", lax.ufunc("multiply", d, d), axis, keepdims)
-    return lax.ufunc("divide", s, float(builtins.max(n - ddof, 0)))
+    s = lax.reduce("reduce_sum", lax.ufunc("multiply", d, d), axis, keepdims, _mean_dtype(a, dtype))
+    return _divide_keeping_dtype(s, builtins.max(_count(a, axis) - ddof, 0))
 
 
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+    if not _any_traced(a):
+        return np.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
     return lax.ufunc("sqrt", var(a, axis, dtype, out, ddof, keepdims))
 
 
 def argmax(a, axis=None, out=None, keepdims=False):
-    _no_out(out)
-    return lax.arg_reduce("argmax", a, axis) if _any_traced(a) else np.argmax(a, axis=axis)
+    return _arg_reduce("argmax", a, axis, out, keepdims)
 
 
 def argmin(a, axis=None, out=None, keepdims=False):
+    return _arg_reduce("argmin", a, axis, out, keepdims)
+
+
+def _arg_reduce(name: str, a, axis, out, keepdims: bool):
     _no_out(out)
-    return lax.arg_reduce("argmin", a, axis) if _any_traced(a) else np.argmin(a, axis=axis)
+    if not _any_traced(a):
+        return getattr(np, name)(a, axis=axis, keepdims=keepdims)
+    a = _tr(a)
+    res = lax.arg_reduce(name, a, axis)
+    if not keepdims:
+        return res
+    kept = lax.norm_axes(axis, a.ndim)
+    return lax.reshape(res, tuple(1 if i in kept else d for i, d in enumerate(a.shape)))
 
 
 def _tr(x: Any) -> Tracer:
@@ -354,6 +376,15 @@ def clip(a, a_min=None, a_max=None, out=None, **kw):
     _no_out(out)
     a_min = kw.get("min", a_min)
     a_max = kw.get("max", a_max)
+    if not _any_traced(a, a_min, a_max):
+        return np.clip(a, a_min, a_max)
+    a = _tr(a)
+    if a.dtype.kind in "iu":  # as NumPy: Python int bounds beyond the dtype's range are no bound
+        info = np.iinfo(a.dtype)
+        a_min = None if type(a_min) is int and a_min <= info.min else a_min
+        a_max = None if type(a_max) is int and a_max >= info.max else a_max
+    if a_min is None and a_max is None:
+        return lax.ufunc("positive", a)
     if a_min is not None:
         a = lax.ufunc("maximum", a, a_min)
     if a_max is not None:
@@ -546,14 +577,76 @@ def _round(a, decimals=0):
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
-    if ord not in (None, 2, "fro") or (ord == 2 and (axis is None and _tr(x).ndim == 2)):
-        raise UnsupportedError(f"np.linalg.norm with ord={ord!r} is not supported", ctx.current_loc())
+    """np.linalg.norm for the vector norms and the matrix norms that need no
+    decomposition (None/'fro', 1, -1, inf, -inf)."""
+    if not _any_traced(x):
+        return np.linalg.norm(x, ord, axis, keepdims)
     x = _tr(x)
     if x.dtype.kind == "c":
         raise UnsupportedError("np.linalg.norm of complex arrays is not supported", ctx.current_loc())
     if x.dtype.kind in "biu":
         x = lax.astype(x, np.float64)
-    return lax.ufunc("sqrt", lax.reduce("reduce_sum", lax.ufunc("multiply", x, x), axis, keepdims))
+    if axis is None and ord is None:
+        return _norm_keepdims(lax.ufunc("sqrt", _sum_squares(x, None)), x, None, keepdims)
+    if axis is None:
+        if x.ndim not in (1, 2):
+            raise ShapeError("Improper number of dimensions to norm.", ctx.current_loc())
+        axis = tuple(range(x.ndim))
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    axes = tuple(a % x.ndim for a in axes)
+    if len(axes) == 1:
+        res = _vector_norm(x, ord, axes[0])
+    elif len(axes) == 2:
+        res = _matrix_norm(x, ord, axes)
+    else:
+        raise ShapeError("Improper number of dimensions to norm.", ctx.current_loc())
+    return _norm_keepdims(res, x, axes, keepdims)
+
+
+def _sum_squares(x: Tracer, axis) -> Tracer:
+    return lax.reduce("reduce_sum", lax.ufunc("multiply", x, x), axis)
+
+
+def _norm_keepdims(res: Tracer, x: Tracer, axes, keepdims: bool) -> Tracer:
+    if not keepdims:
+        return res
+    kept = lax.norm_axes(axes, x.ndim)
+    return lax.reshape(res, tuple(1 if i in kept else d for i, d in enumerate(x.shape)))
+
+
+def _vector_norm(x: Tracer, ord, axis: int) -> Tracer:
+    if ord is None or ord == 2:
+        return lax.ufunc("sqrt", _sum_squares(x, axis))
+    if isinstance(ord, str):
+        raise UnsupportedError(f"np.linalg.norm: invalid norm order {ord!r} for vectors", ctx.current_loc())
+    absx = lax.ufunc("absolute", x)
+    if ord == np.inf:
+        return lax.reduce("reduce_max", absx, axis)
+    if ord == -np.inf:
+        return lax.reduce("reduce_min", absx, axis)
+    if ord == 0:
+        return lax.reduce("reduce_sum", lax.astype(lax.ufunc("not_equal", x, 0), x.dtype), axis)
+    if ord == 1:
+        return lax.reduce("reduce_sum", absx, axis)
+    total = lax.reduce("reduce_sum", lax.astype(lax.ufunc("power", absx, ord), x.dtype), axis)
+    return lax.ufunc("power", total, lax.astype(lax.ufunc("reciprocal", float(ord)), total.dtype))
+
+
+def _matrix_norm(x: Tracer, ord, axes: tuple) -> Tracer:
+    row, col = axes
+    if ord is None or ord == "fro":
+        return lax.ufunc("sqrt", _sum_squares(x, axes))
+    if ord in (1, -1):
+        col = col - 1 if col > row else col
+        reducer, sum_axis, pick_axis = ("reduce_max" if ord == 1 else "reduce_min"), row, col
+    elif ord in (np.inf, -np.inf):
+        row = row - 1 if row > col else row
+        reducer, sum_axis, pick_axis = ("reduce_max" if ord == np.inf else "reduce_min"), col, row
+    else:
+        raise UnsupportedError(f"np.linalg.norm with ord={ord!r} for matrices needs a singular value "
+                               "decomposition, which is not supported", ctx.current_loc())
+    sums = lax.reduce("reduce_sum", lax.ufunc("absolute", x), sum_axis)
+    return lax.reduce(reducer, sums, pick_axis)
 
 
 LINALG: dict[str, Any] = {"norm": norm}

@@ -1,0 +1,420 @@
+"""Every non-region primitive of the registry, on hypothesis-generated inputs
+over its valid domain and the standard shapes (scalar, vector, matrix, size 0,
+broadcastable): `impl` equals the NumPy reference, and `abstract` (the
+shape/dtype rule) predicts the actual result's shape and dtype exactly.
+
+Each primitive has one case builder in `CASES`: data -> (inputs, attrs,
+expected outputs). A primitive added to the registry without a case fails
+`test_every_primitive_has_a_case`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from looptrace.ir.core import RNG, Dim, Value
+from looptrace.ops import PRIMITIVES, ShapeMismatch
+from looptrace.ops.elementwise import BINARY, UFUNCS, UNARY, loop_dtypes
+
+NON_REGION = sorted(name for name, p in PRIMITIVES.items() if not p.region)
+SETTINGS = settings(max_examples=20, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+DTYPES = [np.dtype(t) for t in (np.float64, np.float32, np.int64, np.int32, np.uint8, np.bool_)]
+RTOL = {"f": {4: 1e-5, 8: 1e-9}}
+
+shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
+nonempty_shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+
+
+# --- values -------------------------------------------------------------------------------------
+def elements(dtype: np.dtype, low: float = -10, high: float = 10, nonzero: bool = False):
+    """Finite values of `dtype` in [low, high] (ints rounded inward)."""
+    if dtype.kind == "b":
+        return st.booleans()
+    if dtype.kind in "iu":
+        lo = max(int(np.ceil(low)), int(np.iinfo(dtype).min))
+        base = st.integers(lo, int(np.floor(high)))
+    else:
+        lo, hi = _inward(dtype, low, np.inf), _inward(dtype, high, -np.inf)
+        base = st.floats(lo, hi, width=8 * dtype.itemsize, allow_nan=False, allow_infinity=False)
+    return base.filter(lambda v: v != 0) if nonzero else base
+
+
+def _inward(dtype: np.dtype, bound: float, toward: float) -> float:
+    """`bound` rounded to `dtype`, moved one step toward `toward` if rounding left the range."""
+    b = dtype.type(bound)
+    if (toward > bound and b < bound) or (toward < bound and b > bound):
+        b = np.nextafter(b, dtype.type(toward))
+    return float(b)
+
+
+def array(data, dtype, shape, **kw) -> np.ndarray:
+    return data.draw(hnp.arrays(np.dtype(dtype), shape, elements=elements(np.dtype(dtype), **kw)))
+
+
+def aval(x) -> Value:
+    if isinstance(x, np.random.Generator):
+        return Value(RNG, ())
+    x = np.asarray(x)
+    return Value(x.dtype, x.shape)
+
+
+# --- elementwise ----------------------------------------------------------------------------------
+# the valid domain of each ufunc argument (floats); ints use the same bounds.
+DOMAIN = {
+    "log": (0.1, 10), "log2": (0.1, 10), "log10": (0.1, 10), "sqrt": (0, 10), "log1p": (-0.9, 10),
+    "arcsin": (-0.99, 0.99), "arccos": (-0.99, 0.99), "arctanh": (-0.99, 0.99), "arccosh": (1, 10),
+    "exp": (-10, 10), "exp2": (-10, 10), "expm1": (-10, 10), "sinh": (-10, 10), "cosh": (-10, 10),
+}
+NONZERO_SECOND = {"divide", "floor_divide", "remainder"}
+
+
+def ufunc_dtypes(name: str) -> list[np.dtype]:
+    """The dtypes whose ufunc loop runs in that same dtype (the tracer casts
+    inputs to their loop dtypes before it emits an op)."""
+    uf = UFUNCS[name]
+    out = []
+    for dt in DTYPES:
+        try:
+            ins, _ = loop_dtypes(uf, (dt,) * uf.nin)
+        except TypeError:
+            continue
+        if all(t == dt for t in ins):
+            out.append(dt)
+    return out
+
+
+def ufunc_args(name: str, dtype: np.dtype, data) -> list[np.ndarray]:
+    uf = UFUNCS[name]
+    shape_list = [data.draw(shapes)] if uf.nin == 1 else \
+        list(data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4)).input_shapes)
+    bounds = [DOMAIN.get(name, (-10, 10))] * uf.nin
+    nonzero = [False] * uf.nin
+    if name == "power":
+        bounds = [(0.5, 4), (-3, 3)] if dtype.kind == "f" else [(0, 4), (0, 4)]
+    if name in ("left_shift", "right_shift"):
+        bounds = [(-10, 10), (0, 6)]
+    if name in NONZERO_SECOND:
+        nonzero[1] = True
+    if name == "reciprocal" and dtype.kind in "iu":
+        nonzero[0] = True
+    return [array(data, dtype, s, low=lo, high=hi, nonzero=nz)
+            for s, (lo, hi), nz in zip(shape_list, bounds, nonzero)]
+
+
+def ufunc_case(name: str):
+    def case(data):
+        dtype = data.draw(st.sampled_from(ufunc_dtypes(name)))
+        xs = ufunc_args(name, dtype, data)
+        with np.errstate(all="ignore"):
+            expected = UFUNCS[name](*xs)
+        return xs, {}, [expected]
+
+    return case
+
+
+def select_case(data):
+    dtype = data.draw(st.sampled_from(DTYPES))
+    s = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4)).input_shapes
+    c, a, b = array(data, np.bool_, s[0]), array(data, dtype, s[1]), array(data, dtype, s[2])
+    return [c, a, b], {}, [np.where(c, a, b)]
+
+
+def convert_case(data):
+    src, dst = data.draw(st.sampled_from(DTYPES)), data.draw(st.sampled_from(DTYPES))
+    x = array(data, src, data.draw(shapes), low=0, high=100)
+    return [x], {"dtype": dst}, [x.astype(dst)]
+
+
+# --- reductions --------------------------------------------------------------------------------
+REFERENCE_REDUCERS = {"reduce_sum": np.sum, "reduce_prod": np.prod, "reduce_max": np.max,
+                      "reduce_min": np.min, "reduce_all": np.all, "reduce_any": np.any}
+
+
+def reduce_case(name: str):
+    def case(data):
+        dtype = data.draw(st.sampled_from(DTYPES))
+        shape = data.draw(nonempty_shapes if name in ("reduce_max", "reduce_min") else shapes)
+        x = array(data, dtype, shape, low=-3, high=3)
+        axes = tuple(sorted(data.draw(st.sets(st.integers(0, max(x.ndim - 1, 0)), max_size=x.ndim))))
+        return [x], {"axes": axes}, [REFERENCE_REDUCERS[name](x, axis=axes)]
+
+    return case
+
+
+def arg_case(name: str):
+    def case(data):
+        x = array(data, data.draw(st.sampled_from(DTYPES[:5])), data.draw(nonempty_shapes))
+        axis = data.draw(st.integers(0, x.ndim - 1))
+        return [x], {"axis": axis}, [getattr(np, name)(x, axis=axis)]
+
+    return case
+
+
+# --- contractions ----------------------------------------------------------------------------------
+EINSUM_SPECS = ["ij,jk->ik", "ij,j->i", "j,jk->k", "i,i->", "i,j->ij", "bij,bjk->bik", "ij,kj->ik",
+                "ijk,k->ij", "ii->", "ii->i", "ij->ji", "ij->", "i,i,i->", "ij,jk,k->i", "ab,ab->ab"]
+
+
+def einsum_case(data):
+    spec = data.draw(st.sampled_from(EINSUM_SPECS))
+    dtype = data.draw(st.sampled_from(DTYPES[:4]))
+    sizes = {c: data.draw(st.integers(0, 4)) for c in sorted(set(spec) - set(",->"))}
+    ins = spec.split("->")[0].split(",")
+    xs = [array(data, dtype, tuple(sizes[c] for c in letters), low=-3, high=3) for letters in ins]
+    return xs, {"spec": spec}, [np.einsum(spec, *xs)]
+
+
+# --- shapes -------------------------------------------------------------------------------------------
+def reshape_case(data):
+    x = array(data, data.draw(st.sampled_from(DTYPES)), data.draw(shapes))
+    n = x.size
+    options = [(n,), (1, n), (n, 1), ()] if n == 1 else [(n,), (1, n), (n, 1)]
+    options += [(d, n // d) for d in range(2, n) if n % d == 0]
+    options += [(2, 0, 3)] if n == 0 else []
+    new = data.draw(st.sampled_from(options))
+    return [x], {"shape": new}, [np.reshape(x, new)]
+
+
+def transpose_case(data):
+    x = array(data, data.draw(st.sampled_from(DTYPES)), data.draw(shapes))
+    perm = tuple(data.draw(st.permutations(range(x.ndim))))
+    return [x], {"perm": perm}, [np.transpose(x, perm)]
+
+
+def broadcast_case(data):
+    shape = data.draw(shapes)
+    x = array(data, data.draw(st.sampled_from(DTYPES)), shape)
+    lead = tuple(data.draw(st.lists(st.integers(0, 3), max_size=2)))
+    target = lead + tuple(data.draw(st.integers(0, 3)) if d == 1 else d for d in shape)
+    return [x], {"shape": target}, [np.broadcast_to(x, target)]
+
+
+def concatenate_case(data):
+    base = data.draw(nonempty_shapes)
+    axis = data.draw(st.integers(0, len(base) - 1))
+    dtype = data.draw(st.sampled_from(DTYPES))
+    xs = []
+    for _ in range(data.draw(st.integers(1, 3))):
+        shape = base[:axis] + (data.draw(st.integers(0, 3)),) + base[axis + 1:]
+        xs.append(array(data, dtype, shape))
+    return xs, {"axis": axis}, [np.concatenate(xs, axis=axis)]
+
+
+# --- indexing ----------------------------------------------------------------------------------------
+def _static_slices(data, shape: tuple) -> tuple[tuple, tuple, tuple]:
+    k = data.draw(st.integers(0, len(shape)))
+    triples = [data.draw(st.slices(n)).indices(n) for n in shape[:k]]
+    return tuple(t[0] for t in triples), tuple(t[1] for t in triples), tuple(t[2] for t in triples)
+
+
+def _as_slices(starts, stops, steps) -> tuple:
+    return tuple(slice(a, b if b >= 0 else None, s) for a, b, s in zip(starts, stops, steps))
+
+
+def slice_case(data):
+    x = array(data, data.draw(st.sampled_from(DTYPES)), data.draw(shapes))
+    starts, stops, steps = _static_slices(data, x.shape)
+    attrs = {"starts": starts, "stops": stops, "steps": steps}
+    return [x], attrs, [x[_as_slices(starts, stops, steps)]]
+
+
+def update_slice_case(data):
+    dtype = data.draw(st.sampled_from(DTYPES))
+    x = array(data, dtype, data.draw(shapes))
+    starts, stops, steps = _static_slices(data, x.shape)
+    idx = _as_slices(starts, stops, steps)
+    upd = array(data, dtype, x[idx].shape)
+    expected = x.copy()
+    expected[idx] = upd
+    return [x, upd], {"starts": starts, "stops": stops, "steps": steps}, [expected]
+
+
+def _dynamic_starts(data, shape: tuple, sizes: tuple) -> list:
+    return [np.int64(data.draw(st.integers(0, n - k))) for n, k in zip(shape, sizes)]
+
+
+def dynamic_slice_case(data):
+    x = array(data, data.draw(st.sampled_from(DTYPES)), data.draw(shapes))
+    k = data.draw(st.integers(0, x.ndim))
+    sizes = tuple(data.draw(st.integers(0, n)) for n in x.shape[:k])
+    starts = _dynamic_starts(data, x.shape, sizes)
+    expected = x[tuple(slice(s, s + n) for s, n in zip(starts, sizes))]
+    return [x, *starts], {"sizes": sizes}, [expected]
+
+
+def dynamic_update_slice_case(data):
+    dtype = data.draw(st.sampled_from(DTYPES))
+    x = array(data, dtype, data.draw(shapes))
+    k = data.draw(st.integers(0, x.ndim))
+    sizes = tuple(data.draw(st.integers(0, n)) for n in x.shape[:k]) + x.shape[k:]
+    upd = array(data, dtype, sizes)
+    starts = _dynamic_starts(data, x.shape[:k], sizes[:k])
+    expected = x.copy()
+    expected[tuple(slice(s, s + n) for s, n in zip(starts, sizes))] = upd
+    return [x, upd, *starts], {}, [expected]
+
+
+def _indices(data, n: int) -> np.ndarray:
+    shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
+    if n == 0:
+        return np.zeros((0,), np.int64)
+    return data.draw(hnp.arrays(np.int64, shape, elements=st.integers(-n, n - 1)))
+
+
+def gather_case(data):
+    x = array(data, data.draw(st.sampled_from(DTYPES)), data.draw(nonempty_shapes))
+    axis = data.draw(st.integers(0, x.ndim - 1))
+    idx = _indices(data, x.shape[axis])
+    return [x, idx], {"axis": axis}, [np.take(x, idx, axis=axis)]
+
+
+def scatter_case(data):
+    dtype = data.draw(st.sampled_from(DTYPES[:4]))
+    x = array(data, dtype, data.draw(nonempty_shapes))
+    axis = data.draw(st.integers(0, x.ndim - 1))
+    mode = data.draw(st.sampled_from(["set", "add"]))
+    # repeated indices accumulate under "add"; under "set" NumPy keeps an
+    # unspecified one, so those indices are distinct
+    idx = _indices(data, x.shape[axis]) if mode == "add" else _distinct_indices(data, x.shape[axis])
+    upd = array(data, dtype, x.shape[:axis] + idx.shape + x.shape[axis + 1:])
+    return [x, idx, upd], {"axis": axis, "mode": mode}, [_scatter_reference(x, idx, upd, axis, mode)]
+
+
+def _distinct_indices(data, n: int) -> np.ndarray:
+    positions = data.draw(st.lists(st.integers(0, n - 1), unique=True, max_size=n))
+    negate = data.draw(st.lists(st.booleans(), min_size=len(positions), max_size=len(positions)))
+    return np.array([p - n if neg else p for p, neg in zip(positions, negate)], dtype=np.int64)
+
+
+def _scatter_reference(x, idx, upd, axis, mode):
+    out = x.copy()
+    for pos in np.ndindex(*idx.shape):
+        dst = (slice(None),) * axis + (idx[pos],)
+        src = (slice(None),) * axis + pos
+        if mode == "add":
+            out[dst] += upd[src]
+        else:
+            out[dst] = upd[src]
+    return out
+
+
+def dynamic_prefix_case(data):
+    x = array(data, data.draw(st.sampled_from(DTYPES)), data.draw(nonempty_shapes))
+    n = np.int64(data.draw(st.integers(0, x.shape[0])))
+    return [x, n], {}, [x[:n]]
+
+
+# --- creation and random ------------------------------------------------------------------------------
+def iota_case(data):
+    shape = data.draw(nonempty_shapes)
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    dtype = data.draw(st.sampled_from(DTYPES[:5]))
+    ramp = np.arange(shape[axis], dtype=dtype).reshape([-1 if i == axis else 1 for i in range(len(shape))])
+    return [], {"shape": shape, "dtype": dtype, "axis": axis}, [np.broadcast_to(ramp, shape)]
+
+
+def random_case(method: str):
+    def case(data):
+        seed = data.draw(st.integers(0, 2**32 - 1))
+        shape = data.draw(shapes)
+        dtype = data.draw(st.sampled_from([np.dtype(np.float64), np.dtype(np.float32)]))
+        reference = np.random.default_rng(seed)
+        expected = getattr(reference, method)(shape, dtype=dtype)
+        return [np.random.default_rng(seed)], {"shape": shape, "dtype": dtype}, [reference, expected]
+
+    return case
+
+
+CASES = {
+    **{name: ufunc_case(name) for name in UNARY + BINARY},
+    "select": select_case, "convert": convert_case,
+    **{name: reduce_case(name) for name in REFERENCE_REDUCERS},
+    "argmax": arg_case("argmax"), "argmin": arg_case("argmin"),
+    "einsum": einsum_case,
+    "reshape": reshape_case, "transpose": transpose_case, "broadcast_to": broadcast_case,
+    "concatenate": concatenate_case,
+    "slice": slice_case, "update_slice": update_slice_case, "dynamic_slice": dynamic_slice_case,
+    "dynamic_update_slice": dynamic_update_slice_case, "gather": gather_case, "scatter": scatter_case,
+    "dynamic_prefix": dynamic_prefix_case,
+    "iota": iota_case,
+    "random_normal": random_case("standard_normal"), "random_uniform": random_case("random"),
+}
+
+
+# --- checks ------------------------------------------------------------------------------------------
+def assert_shape_fits(predicted: tuple, actual: tuple) -> None:
+    """A static dimension must match; a run-time `Dim` must respect its bound."""
+    assert len(predicted) == len(actual), (predicted, actual)
+    for p, a in zip(predicted, actual):
+        if isinstance(p, Dim):
+            assert 0 <= a <= p.bound, (predicted, actual)
+        else:
+            assert p == a, (predicted, actual)
+
+
+def assert_same_values(got, expected) -> None:
+    if isinstance(expected, np.random.Generator):
+        assert got.bit_generator.state == expected.bit_generator.state
+        return
+    got, expected = np.asarray(got), np.asarray(expected)
+    assert got.shape == expected.shape and got.dtype == expected.dtype, \
+        (got.shape, got.dtype, expected.shape, expected.dtype)
+    rtol = RTOL.get(got.dtype.kind, {}).get(got.dtype.itemsize, 0)
+    if rtol:
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_every_primitive_has_a_case():
+    missing = sorted(set(NON_REGION) - set(CASES))
+    assert not missing, f"add a case to tests/ops/test_primitives.py for: {missing}"
+
+
+@pytest.mark.parametrize("name", NON_REGION)
+@SETTINGS
+@given(data=st.data())
+def test_impl_and_abstract(name, data):
+    prim = PRIMITIVES[name]
+    inputs, attrs, expected = CASES[name](data)
+    predicted = prim.abstract(*[aval(x) for x in inputs], **attrs)
+    out = prim.impl(*inputs, **attrs)
+    outs = list(out) if prim.multiple_results else [out]
+    assert len(outs) == len(predicted) == len(expected)
+    for got, (dtype, shape), exp in zip(outs, predicted, expected):
+        assert_same_values(got, exp)
+        if dtype == RNG:
+            assert isinstance(got, np.random.Generator)
+            continue
+        got = np.asarray(got)
+        assert got.dtype == np.dtype(dtype), f"{name}: rule says {dtype}, impl gives {got.dtype}"
+        assert_shape_fits(tuple(shape), got.shape)
+
+
+# --- shape rules reject what NumPy rejects ----------------------------------------------------------------
+@pytest.mark.parametrize("name, inputs, attrs", [
+    ("add", [np.ones((2, 3)), np.ones((3, 2))], {}),
+    ("reduce_max", [np.ones((0, 3))], {"axes": (0,)}),
+    ("argmin", [np.ones((2, 0))], {"axis": 1}),
+    ("einsum", [np.ones((2, 3)), np.ones((4, 5))], {"spec": "ij,jk->ik"}),
+    ("reshape", [np.ones((2, 3))], {"shape": (4,)}),
+    ("transpose", [np.ones((2, 3))], {"perm": (0, 0)}),
+    ("broadcast_to", [np.ones((2, 3))], {"shape": (3, 3)}),
+    ("concatenate", [np.ones((5, 4)), np.ones((3, 3))], {"axis": 0}),
+    ("update_slice", [np.ones((4,)), np.ones((3,))], {"starts": (0,), "stops": (2,), "steps": (1,)}),
+    ("gather", [np.ones((4,)), np.ones((2,))], {"axis": 0}),
+    ("scatter", [np.ones((4,)), np.zeros((2,), np.int64), np.ones((3,))], {"axis": 0, "mode": "add"}),
+])
+def test_abstract_rejects_bad_shapes(name, inputs, attrs):
+    with pytest.raises(ShapeMismatch):
+        PRIMITIVES[name].abstract(*[aval(x) for x in inputs], **attrs)
+
+
+def test_concatenate_shape_error_names_both_shapes():
+    with pytest.raises(ShapeMismatch, match=r"\(5, 4\).*\(3, 3\)"):
+        PRIMITIVES["concatenate"].abstract(aval(np.ones((5, 4))), aval(np.ones((3, 3))), axis=0)
