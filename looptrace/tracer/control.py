@@ -119,6 +119,19 @@ def materialize_views(exits: tuple, entry) -> tuple:
     return tuple(out)
 
 
+def ret(x: Any) -> Any:
+    """A returned value: fail on a name unassigned on some path."""
+    if isinstance(x, Undefined):
+        x._fail()
+    if isinstance(x, (tuple, list)):
+        for e in x:
+            ret(e)
+    elif isinstance(x, dict):
+        for e in x.values():
+            ret(e)
+    return x
+
+
 def python_cond(x: Any) -> bool:
     """The test of an `if` whose body returns: it must be a Python value."""
     if is_tracer(x):

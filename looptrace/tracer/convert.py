@@ -172,7 +172,10 @@ class _Converter(ast.NodeTransformer):
         if self.loop_stack:
             raise self._unsupported(node, "`return` inside a loop is not supported",
                                     "assign the result to a variable and `break`")
-        return self.generic_visit(node)
+        node = self.generic_visit(node)
+        if node.value is not None:  # checked here, so an unassigned name points at this line
+            node.value = ast.copy_location(ast.Call(_attr("ret"), [node.value], []), node.value)
+        return node
 
     def visit_For(self, node: ast.For) -> list[ast.stmt]:
         if node.orelse:

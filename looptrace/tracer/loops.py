@@ -96,7 +96,7 @@ class LoopIter:
         return tuple(lax.as_value(b, np.int64) for b in (self.start, self.stop, self.step))
 
     def item(self, index: Value) -> Any:
-        t = Tracer(index)
+        t = Tracer(index, weak=True)  # range() yields Python ints: they promote weakly
         t.aff = (index, 0)
         return self.item_fn(t)
 
@@ -128,7 +128,7 @@ def _length_and_item(obj: Any):
                 and it.step == 1:
             return it.stop, lambda i: i
         n = _trip_count(it.start, it.stop, it.step)
-        return n, lambda i: lax.ufunc("add", it.start, lax.ufunc("multiply", i, it.step))
+        return n, lambda i: _weak(lax.ufunc("add", it.start, lax.ufunc("multiply", i, it.step)))
     if is_tracer(obj) or isinstance(obj, np.ndarray):
         if np.ndim(obj) == 0 if not is_tracer(obj) else obj.ndim == 0:
             raise TraceError("iteration over a 0-d array", ctx.current_loc())
@@ -144,6 +144,12 @@ def _length_and_item(obj: Any):
             raise UnsupportedError("zip() over traced-length ranges is not supported", ctx.current_loc())
         return min(lens), lambda i: tuple(f(i) for _, f in parts)
     return None
+
+
+def _weak(t: Tracer) -> Tracer:
+    """A range element: a Python int, so it promotes weakly."""
+    t.weak = True
+    return t
 
 
 def _trip_count(start, stop, step):

@@ -124,8 +124,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         st.root.block.results = results + [v for _, v in writebacks]
         program.writebacks = [(argi, len(results) + k) for k, (argi, _) in enumerate(writebacks)]
         program.out_tree = tree
-        program.loops = sorted(st.loops.values(), key=lambda l: (l.file != fn.__code__.co_filename,
-                                                                l.file, l.line))
+        program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
         return program
 

@@ -30,9 +30,12 @@ class Undefined:
         object.__setattr__(self, "loc", loc)
 
     def _fail(self, *args, **kwargs):
+        loc = ctx.current_loc()
+        if loc.line == 0 and self.loc is not None:
+            loc = self.loc  # no user frame on the stack: point at the `if` or loop
         raise TraceError(f"`{self.name}` is used before it is assigned on some path "
                          "(a loop that may run zero times, or one branch of an `if`)",
-                         ctx.current_loc(), f"assign `{self.name}` before the loop or in both branches")
+                         loc, f"assign `{self.name}` before the loop or in both branches")
 
     __getattr__ = __call__ = __getitem__ = __setitem__ = __iter__ = __len__ = _fail
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _fail

@@ -1,0 +1,239 @@
+"""Every error class names the user's file and line and quotes the line;
+untraceable uses of traced values and bad arguments fail clearly, never with
+a raw NumPy or Numba traceback."""
+
+import os
+
+import numpy as np
+import pytest
+
+import looptrace
+from looptrace import LooptraceError, ShapeError, TraceError, UnsupportedError
+
+FILE = os.path.basename(__file__)
+
+
+def _line_of(fn, text):
+    import inspect
+
+    lines, first = inspect.getsourcelines(fn)
+    for k, line in enumerate(lines):
+        if text in line:
+            return first + k
+    raise AssertionError(f"{text!r} not in {fn.__name__}")
+
+
+def assert_points_at(err, fn, text):
+    """The message names the file, the line number and quotes the line."""
+    msg = str(err)
+    line = _line_of(fn, text)
+    assert FILE in msg, msg
+    assert f"line {line}" in msg, msg
+    assert text in msg, msg
+
+
+def jit(fn, **kw):
+    return looptrace.jit(fn, backend="interpret", **kw)
+
+
+# --- the three classes -------------------------------------------------------------------------
+def concat_bad(a, b):
+    c = a * 2
+    return np.concatenate([c, b])
+
+
+def test_shape_error_from_call_and_eval_shape(rng):
+    a, b = rng.standard_normal((5, 4)), rng.standard_normal((3, 3))
+    with pytest.raises(ShapeError) as e:
+        jit(concat_bad)(a, b)
+    assert_points_at(e.value, concat_bad, "return np.concatenate([c, b])")
+    assert "(5, 4)" in str(e.value) and "(3, 3)" in str(e.value)
+    with pytest.raises(ShapeError) as e2:
+        looptrace.eval_shape(concat_bad, a, b)
+    assert_points_at(e2.value, concat_bad, "return np.concatenate([c, b])")
+    assert isinstance(e.value, LooptraceError)
+
+
+def matmul_bad_in_loop(X, W):
+    h = np.zeros(W.shape[0])
+    for t in range(X.shape[0]):
+        h = np.tanh(W @ X[t] + h)
+    return h
+
+
+def test_shape_error_inside_loop(rng):
+    with pytest.raises(ShapeError) as e:
+        jit(matmul_bad_in_loop)(rng.standard_normal((4, 3)), rng.standard_normal((2, 5)))
+    assert_points_at(e.value, matmul_bad_in_loop, "h = np.tanh(W @ X[t] + h)")
+
+
+def carry_changes_shape(x):
+    h = x[0]
+    for t in range(x.shape[0]):
+        h = x[: t + 1] * 2
+    return h
+
+
+def test_shape_error_carry(rng):
+    with pytest.raises(LooptraceError) as e:
+        jit(carry_changes_shape)(rng.standard_normal(4))
+    assert FILE in str(e.value)
+
+
+def for_else(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i]
+    else:
+        s = -s
+    return s
+
+
+def return_in_loop(x):
+    for i in range(x.shape[0]):
+        if i > 2:
+            return x[i]
+    return x[0]
+
+
+def test_unsupported_error_constructs(rng):
+    x = rng.standard_normal(4)
+    with pytest.raises(UnsupportedError) as e:
+        jit(for_else)(x)
+    assert_points_at(e.value, for_else, "for i in range(x.shape[0]):")
+    assert "else" in str(e.value)
+    with pytest.raises(UnsupportedError) as e:
+        jit(return_in_loop)(x)
+    assert "return" in str(e.value) and FILE in str(e.value)
+
+
+def uses_fft(x):
+    y = x * 2
+    return np.fft.fft(y)
+
+
+def uses_svd(A):
+    B = A + 1
+    return np.linalg.svd(B)
+
+
+def test_unsupported_numpy_functions(rng):
+    with pytest.raises(UnsupportedError) as e:
+        jit(uses_fft)(rng.standard_normal(4))
+    assert_points_at(e.value, uses_fft, "return np.fft.fft(y)")
+    assert "fft" in str(e.value)
+    with pytest.raises(UnsupportedError) as e:
+        jit(uses_svd)(rng.standard_normal((3, 3)))
+    assert_points_at(e.value, uses_svd, "return np.linalg.svd(B)")
+    assert "svd" in str(e.value)
+
+
+def undefined_on_path(x, a):
+    if a > 0:
+        y = x * 2
+    return y
+
+
+def test_trace_error_undefined(rng):
+    with pytest.raises(TraceError) as e:
+        jit(undefined_on_path)(rng.standard_normal(3), 1.0)
+    assert "`y`" in str(e.value)
+    assert_points_at(e.value, undefined_on_path, "return y")
+
+
+# --- untraceable uses of traced values ------------------------------------------------------------
+def hashes(x):
+    d = {x[0]: 1}
+    return d
+
+
+def bools(x):
+    y = x * 2
+    return bool(y)
+
+
+def bool_of_vector_in_if(x):
+    if x > 0:
+        return x
+    return -x
+
+
+def ints(x):
+    y = x * 2
+    return np.zeros(int(y))
+
+
+def python_list_index(x, i):
+    table = [1.0, 2.0, 3.0]
+    return x * table[i]
+
+
+def test_hash_bool_int_of_traced(rng):
+    x = rng.standard_normal(3)
+    with pytest.raises(TraceError) as e:
+        jit(hashes)(x)
+    assert_points_at(e.value, hashes, "d = {x[0]: 1}")
+    assert "hash" in str(e.value)
+    with pytest.raises(LooptraceError) as e:
+        jit(bools)(x)
+    assert_points_at(e.value, bools, "return bool(y)")
+    with pytest.raises(LooptraceError) as e:
+        jit(ints)(x)
+    assert_points_at(e.value, ints, "return np.zeros(int(y))")
+    with pytest.raises(LooptraceError) as e:
+        jit(python_list_index)(x, 1)
+    assert_points_at(e.value, python_list_index, "return x * table[i]")
+
+
+def test_bool_of_array_condition(rng):
+    with pytest.raises(LooptraceError) as e:
+        jit(bool_of_vector_in_if)(rng.standard_normal(3))
+    assert FILE in str(e.value)
+
+
+# --- bad arguments ---------------------------------------------------------------------------------
+def two_args(x, y):
+    return x + y
+
+
+def test_wrong_argument_count(rng):
+    f = jit(two_args)
+    with pytest.raises(TypeError, match="two_args"):
+        f(rng.standard_normal(2))
+    with pytest.raises(TypeError, match="two_args"):
+        f(rng.standard_normal(2), rng.standard_normal(2), rng.standard_normal(2))
+    with pytest.raises(TypeError, match="z"):
+        f(rng.standard_normal(2), rng.standard_normal(2), z=1)
+
+
+@pytest.mark.parametrize("bad,exc", [
+    (np.array([1, "a"], dtype=object), TypeError),
+    ("a string", TypeError),
+    ([1.0, 2.0], TypeError),
+    ({"a": 1}, TypeError),
+    (np.array(["x", "y"]), TypeError),
+    (2**70, ValueError),
+])
+def test_bad_argument_types_name_the_argument(bad, exc, rng):
+    with pytest.raises(exc, match="`y`"):
+        jit(two_args)(rng.standard_normal(2), bad)
+
+
+def test_bad_static_argnames():
+    with pytest.raises(ValueError, match="nope"):
+        looptrace.jit(two_args, static_argnames=("nope",))
+    f = looptrace.jit(two_args, backend="interpret", static_argnames=("y",))
+    with pytest.raises(TypeError, match="hashable"):
+        f(np.ones(2), np.ones(2))
+
+
+def test_bad_backend():
+    with pytest.raises(ValueError, match="backend"):
+        looptrace.jit(two_args, backend="gpu")
+
+
+def test_errors_do_not_show_internal_frames(rng):
+    """The exception is raised from looptrace, not from inside NumPy."""
+    with pytest.raises(LooptraceError) as e:
+        jit(concat_bad)(rng.standard_normal((5, 4)), rng.standard_normal((3, 3)))
+    assert "numpy" not in str(e.value).lower().split("hint")[0].replace("np.", "")
