@@ -132,7 +132,7 @@ def getitem(x: Tracer, key: Any) -> Tracer:
     if _mixed_advanced(items):
         sub, rest = _split_advanced(x, items)
         return getitem(sub, rest)
-    if any(i.kind == "array" for i in items) or _is_bool_array(key):
+    if any(i.kind == "array" for i in items) or _is_bool_array(key) or _scalar_index(items, key):
         return lax.wrap(getitem_value(x.value, items))
     parent = x
 
@@ -209,6 +209,13 @@ def _final_reshape(v: Value, items: list[Item]) -> Value:
     if shape_t == v.shape:
         return v
     return ctx.emit1(prim("reshape"), [v], shape=shape_t)
+
+
+def _scalar_index(items: list[Item], key: Any) -> bool:
+    """An integer on every axis (and no Ellipsis): NumPy returns a scalar, a
+    copy, so later writes to either side do not reach the other."""
+    keys = key if isinstance(key, tuple) else (key,)
+    return all(i.kind in ("int", "dyn") for i in items) and not any(k is Ellipsis for k in keys)
 
 
 def _mixed_advanced(items: list[Item]) -> bool:

@@ -448,7 +448,7 @@ class ListSpec(Spec):
         if trips is None:
             raise UnsupportedError("a list appended to under a data-dependent condition needs a loop "
                                    "with a static trip count (a for loop over a static range)", loc)
-        capacity = trips * max(self.appends_this_round, 1)
+        capacity = max(trips * max(self.appends_this_round, 1), 1)  # >= 1 row: the body writes one
         dtype, shape = self.elem
         new = ListSpec(self.entry)
         new.mode, new.elem = "buffer", self.elem

@@ -375,3 +375,17 @@ def test_append_read_latest_is_unsupported(rng):
     with pytest.raises(looptrace.UnsupportedError, match="list") as e:
         looptrace.jit(append_read_latest, backend="interpret")(rng.standard_normal(4))
     assert "out.append(out[-1] + x[i])" in str(e.value)
+
+
+def scalar_index_is_a_copy(x, A):
+    acc = x[0]
+    acc += 1.0
+    a = A[1, 2]
+    a *= 3.0
+    v = x[1, ...]
+    v += 2.0  # a 0-d view: writes x[1]
+    return acc, a
+
+
+def test_scalar_index_is_a_copy(rng):
+    check(scalar_index_is_a_copy, rng.standard_normal(3), rng.standard_normal((3, 4)))
