@@ -295,5 +295,7 @@ def dot(a: Any, b: Any) -> Tracer:
     if na <= 2 and nb <= 2:
         return matmul(a, b)
     ia = LETTERS[:na]
+    if nb == 1:
+        return einsum(f"{ia},{ia[-1]}->{ia[:-1]}", a, b)
     ib = LETTERS[na:na + nb - 2] + ia[-1] + LETTERS[na + nb - 2]
     return einsum(f"{ia},{ib}->{ia[:-1] + ib[:-2] + ib[-1]}", a, b)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from looptrace.errors import TraceError
+from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
 from . import indexing, lax, numpy_api as nx
@@ -90,6 +90,20 @@ def _install() -> None:
     }
     for name, fn in methods.items():
         setattr(Tracer, name, fn)
+    Tracer.__getattr__ = _missing_attribute
+
+
+class UnsupportedAttribute(UnsupportedError, AttributeError):
+    """An ndarray attribute a Tracer lacks: an AttributeError too, so that
+    `hasattr` and duck typing keep working."""
+
+
+def _missing_attribute(self, name: str):
+    """Array methods without a traced version fail with the user's line."""
+    if name.startswith("__") or not hasattr(np.ndarray, name):
+        raise AttributeError(f"'Tracer' object has no attribute {name!r}")
+    raise UnsupportedAttribute(f"the array method or attribute .{name} is not supported on traced arrays",
+                           ctx.current_loc(), "see looptrace's list of supported NumPy functions")
 
 
 def _transpose_method(self, *axes):

@@ -37,31 +37,67 @@ def _any_traced(*xs: Any) -> bool:
 ALIASES = {"abs": "absolute", "true_divide": "divide", "mod": "remainder", "conjugate": None}
 
 
-def ufunc_fn(name: str):
-    real = getattr(np, name)
+class TracedUfunc:
+    """`np.<ufunc>` as a traced function sees it: calls, `.reduce` and `.outer`
+    trace; its other methods (accumulate, at, reduceat) raise UnsupportedError
+    when they meet a traced value; everything else is the real ufunc's."""
 
-    def fn(*args, out=None, **kwargs):
+    def __init__(self, name: str):
+        self.real = UFUNCS[name]
+        self.__name__ = name
+
+    def __repr__(self) -> str:
+        return f"<traced ufunc {self.__name__}>"
+
+    def __call__(self, *args, out=None, **kwargs):
         if out is not None or kwargs.get("where") is not None:
-            raise UnsupportedError(f"np.{name}(..., out=/where=) is not supported", ctx.current_loc(),
-                                   "assign the result instead")
+            raise UnsupportedError(f"np.{self.__name__}(..., out=/where=) is not supported",
+                                   ctx.current_loc(), "assign the result instead")
         if not _any_traced(*args):
-            return real(*args, **kwargs)
+            return self.real(*args, **kwargs)
         dtype = kwargs.pop("dtype", None)
-        res = lax.ufunc(name, *args)
+        res = lax.ufunc(self.__name__, *args)
         return lax.astype(res, dtype) if dtype is not None else res
 
-    fn.__name__ = name
-    return fn
+    def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, **kw):
+        _no_out(out)
+        if not _any_traced(a):
+            return self.real.reduce(a, axis=axis, dtype=dtype, keepdims=keepdims, **kw)
+        if self.__name__ not in _UFUNC_REDUCE or kw:
+            self._unsupported("reduce")
+        return lax.reduce(_UFUNC_REDUCE[self.__name__], a, axis, keepdims, dtype)
+
+    def outer(self, a, b, **kw):
+        if not _any_traced(a, b):
+            return self.real.outer(a, b, **kw)
+        a, b = _tr(a), _tr(b)
+        return self(lax.reshape(a, a.shape + (1,) * b.ndim), b, **kw)
+
+    def _unsupported(self, method: str):
+        raise UnsupportedError(f"np.{self.__name__}.{method} is not supported on traced arrays",
+                               ctx.current_loc(), "see looptrace's list of supported NumPy functions")
+
+    def __getattr__(self, attr: str):
+        value = getattr(self.real, attr)
+        if callable(value) and not attr.startswith("_"):
+            return _guarded(value, f"np.{self.__name__}.{attr}")
+        return value
+
+
+def ufunc_fn(name: str) -> TracedUfunc:
+    return TracedUfunc(name)
 
 
 def dispatch_ufunc(ufunc, method, inputs, kwargs):
+    """`__array_ufunc__`: a NumPy ufunc met a Tracer (e.g. `ndarray @ tracer`)."""
     name = ufunc.__name__
-    if method == "reduce" and name in _UFUNC_REDUCE:
-        return lax.reduce(_UFUNC_REDUCE[name], inputs[0], kwargs.get("axis", 0))
-    if method != "__call__" or name not in UFUNCS:
-        raise UnsupportedError(f"np.{name}{'' if method == '__call__' else '.' + method} is not supported "
-                               "on traced arrays", ctx.current_loc())
-    return ufunc_fn(name)(*inputs, **kwargs)
+    if name == "matmul" and method == "__call__" and not kwargs:
+        return lax.matmul(*inputs)
+    if name not in UFUNCS or method not in ("__call__", "reduce", "outer"):
+        suffix = "" if method == "__call__" else "." + method
+        raise UnsupportedError(f"np.{name}{suffix} is not supported on traced arrays", ctx.current_loc())
+    traced = TracedUfunc(name)
+    return (traced if method == "__call__" else getattr(traced, method))(*inputs, **kwargs)
 
 
 _UFUNC_REDUCE = {"add": "reduce_sum", "multiply": "reduce_prod", "maximum": "reduce_max",
@@ -71,12 +107,18 @@ _UFUNC_REDUCE = {"add": "reduce_sum", "multiply": "reduce_prod", "maximum": "red
 def dispatch_function(func, args, kwargs):
     name = func.__name__
     mod = getattr(func, "__module__", "") or ""
-    table = LINALG if "linalg" in mod else NAMESPACE
-    fn = table.get(name)
+    table = {"np.": NAMESPACE, "np.linalg.": LINALG}.get(_public_prefix(mod))
+    fn = table.get(name) if table is not None else None
     if fn is None or not callable(fn) or isinstance(fn, type):
-        raise UnsupportedError(f"np.{'linalg.' if table is LINALG else ''}{name} is not supported on "
-                               "traced arrays", ctx.current_loc())
+        raise UnsupportedError(f"{_public_prefix(mod)}{name} is not supported on traced arrays",
+                               ctx.current_loc(), "see looptrace's list of supported NumPy functions")
     return fn(*args, **kwargs)
+
+
+def _public_prefix(module: str) -> str:
+    """'numpy.fft._pocketfft' -> 'np.fft.'; 'numpy._core.fromnumeric' -> 'np.'."""
+    parts = [p for p in module.split(".")[1:] if not p.startswith("_")]
+    return "np." + "".join(p + "." for p in parts)
 
 
 # --- reductions -------------------------------------------------------------------------------
@@ -522,8 +564,11 @@ def size(a):
     return _tr(a).size if is_tracer(a) else np.size(a)
 
 
-def cumsum(a, axis=None, dtype=None):
-    raise UnsupportedError("np.cumsum is not supported yet", ctx.current_loc(), "write the loop")
+def cumsum(a, axis=None, dtype=None, out=None):
+    if not _any_traced(a):
+        return np.cumsum(a, axis=axis, dtype=dtype, out=out)
+    raise UnsupportedError("np.cumsum is not supported on traced arrays yet", ctx.current_loc(),
+                           "write the loop: `acc += x[i]; out[i] = acc`")
 
 
 def trace(a):

@@ -1,0 +1,726 @@
+"""The NumPy surface under tracing: each supported function, operator, method
+and builtin, called inside a small jitted function (interpret backend), gives
+the plain function's values, dtypes and shapes on random data; unsupported
+NumPy functions raise UnsupportedError naming the function and the user's line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import looptrace
+
+SETTINGS = settings(max_examples=12, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-9}
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def assert_same(got, expected, rtol=None):
+    """Same structure, Python types, dtypes, shapes and values (NaNs equal)."""
+    if isinstance(expected, (tuple, list)):
+        assert type(got) is type(expected) and len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert_same(g, e, rtol)
+        return
+    if isinstance(expected, (bool, int, float, complex, tuple)) or expected is None:
+        assert type(got) is type(expected), (type(got), type(expected))
+    if isinstance(expected, np.dtype):
+        assert got == expected
+        return
+    g, e = np.asarray(got), np.asarray(expected)
+    assert g.dtype == e.dtype, (g.dtype, e.dtype)
+    assert g.shape == e.shape, (g.shape, e.shape)
+    tol = RTOL.get(e.dtype, 0) if rtol is None else rtol
+    if tol:
+        np.testing.assert_allclose(g, e, rtol=tol, atol=tol * 1e-3, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(g, e)
+
+
+def check(fn, *args, rtol=None):
+    """jit(fn)(*args) equals fn(*args), arguments' final contents included."""
+    plain_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    jit_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    with np.errstate(all="ignore"):
+        expected = fn(*plain_args)
+        got = looptrace.jit(fn, backend="interpret")(*jit_args)
+    assert_same(got, expected, rtol)
+    for g, e in zip(jit_args, plain_args):
+        if isinstance(e, np.ndarray):
+            np.testing.assert_array_equal(g, e)
+    return got
+
+
+def randn(rng, shape, dtype=np.float64):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def rand_int(rng, shape, low=-5, high=6, dtype=np.int64):
+    return rng.integers(low, high, shape).astype(dtype)
+
+
+small_shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
+matrix_shapes = hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4)
+
+
+# --- arithmetic operators -------------------------------------------------------------------------
+def op_add(a, b):
+    return a + b
+
+
+def op_sub(a, b):
+    return a - b
+
+
+def op_mul(a, b):
+    return a * b
+
+
+def op_truediv(a, b):
+    return a / b
+
+
+def op_floordiv(a, b):
+    return a // b
+
+
+def op_mod(a, b):
+    return a % b
+
+
+def op_pow(a, b):
+    return a**b
+
+
+def op_lt(a, b):
+    return a < b
+
+
+def op_le(a, b):
+    return a <= b
+
+
+def op_gt(a, b):
+    return a > b
+
+
+def op_ge(a, b):
+    return a >= b
+
+
+def op_eq(a, b):
+    return a == b
+
+
+def op_ne(a, b):
+    return a != b
+
+
+def op_chain(a, b):
+    return -a + 2 * b - a / 3.0 + (a * b) ** 2 - abs(b) + (+a)
+
+
+BINARY_OPS = [op_add, op_sub, op_mul, op_truediv, op_floordiv, op_mod, op_pow, op_lt, op_le, op_gt,
+              op_ge, op_eq, op_ne, op_chain]
+
+
+def _operands(rng, shapes, kind):
+    if kind == "float":
+        a, b = randn(rng, shapes[0]), randn(rng, shapes[1])
+        return np.abs(a) + 0.5, b + np.where(b >= 0, 0.5, -0.5)
+    a, b = rand_int(rng, shapes[0], 1, 5), rand_int(rng, shapes[1], 1, 4)
+    return a, b
+
+
+@pytest.mark.parametrize("kind", ["float", "int"])
+@pytest.mark.parametrize("op", BINARY_OPS, ids=lambda f: f.__name__)
+@SETTINGS
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4))
+def test_binary_operators(op, kind, shapes, rng):
+    a, b = _operands(rng, shapes.input_shapes, kind)
+    check(op, a, b)
+
+
+@pytest.mark.parametrize("op", BINARY_OPS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("scalar", [2, 1.5, -3])
+def test_binary_operators_with_python_scalars(op, scalar, rng):
+    a = np.abs(randn(rng, (3, 4))) + 0.5
+
+    def left(x):
+        return op(x, scalar)
+
+    def right(x):
+        return op(scalar, x)
+
+    check(left, a)
+    check(right, a)
+
+
+def unary_neg(x):
+    return -x
+
+
+def unary_pos(x):
+    return +x
+
+
+def unary_abs(x):
+    return abs(x)
+
+
+def unary_invert(x):
+    return ~x
+
+
+@pytest.mark.parametrize("fn", [unary_neg, unary_pos, unary_abs], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_unary_operators(fn, dtype, rng):
+    check(fn, randn(rng, (3, 4)).astype(dtype) * 5)
+
+
+def test_invert_and_bitwise_operators(rng):
+    def f(a, b, m):
+        return ~a, a & b, a | b, a ^ b, a << 2, b >> 1, ~m, m & (a > 0), m | m, m ^ (b > 0)
+
+    check(f, rand_int(rng, (5,)), rand_int(rng, (5,), 0, 9), rng.random(5) > 0.5)
+
+
+# --- ufuncs ---------------------------------------------------------------------------------------------
+UNARY_UFUNCS = {
+    "exp": np.exp, "log": np.log, "tanh": np.tanh, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
+    "tan": np.tan, "abs": np.abs, "absolute": np.absolute, "negative": np.negative, "square": np.square,
+    "log1p": np.log1p, "expm1": np.expm1, "log2": np.log2, "log10": np.log10, "sign": np.sign,
+    "floor": np.floor, "ceil": np.ceil, "arctan": np.arctan, "sinh": np.sinh, "cosh": np.cosh,
+    "reciprocal": np.reciprocal, "isnan": np.isnan, "isfinite": np.isfinite, "round": np.round,
+    "rint": np.rint, "trunc": np.trunc, "cbrt": np.cbrt,
+}
+POSITIVE_DOMAIN = {"log", "sqrt", "log2", "log10", "reciprocal"}
+
+
+def make_unary(fn):
+    def f(x):
+        return fn(x)
+
+    return f
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_UFUNCS))
+@SETTINGS
+@given(shape=small_shapes)
+def test_unary_ufuncs(name, shape, rng):
+    x = randn(rng, shape)
+    if name in POSITIVE_DOMAIN:
+        x = np.abs(x) + 0.1
+    check(make_unary(UNARY_UFUNCS[name]), x)
+
+
+@pytest.mark.parametrize("name", ["exp", "tanh", "sqrt", "sin", "abs", "square", "floor"])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.int32, np.bool_])
+def test_unary_ufuncs_dtypes(name, dtype, rng):
+    x = (np.abs(randn(rng, (4,))) * 3).astype(dtype)
+    check(make_unary(UNARY_UFUNCS[name]), x)
+
+
+BINARY_UFUNCS = {
+    "maximum": np.maximum, "minimum": np.minimum, "add": np.add, "subtract": np.subtract,
+    "multiply": np.multiply, "divide": np.divide, "true_divide": np.true_divide, "power": np.power,
+    "arctan2": np.arctan2, "hypot": np.hypot, "fmax": np.fmax, "fmin": np.fmin,
+    "logaddexp": np.logaddexp, "floor_divide": np.floor_divide, "mod": np.mod, "remainder": np.remainder,
+    "greater": np.greater, "less_equal": np.less_equal, "equal": np.equal, "logical_and": np.logical_and,
+    "logical_or": np.logical_or, "copysign": np.copysign,
+}
+
+
+def make_binary(fn):
+    def f(a, b):
+        return fn(a, b)
+
+    return f
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_UFUNCS))
+@SETTINGS
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4))
+def test_binary_ufuncs(name, shapes, rng):
+    a, b = _operands(rng, shapes.input_shapes, "float")
+    check(make_binary(BINARY_UFUNCS[name]), a, b)
+
+
+def test_ufunc_keywords_and_method_reduce(rng):
+    def f(x, y):
+        return np.add(x, y, dtype=np.float32), np.add.reduce(x), np.maximum.reduce(x, axis=1), \
+            np.multiply.reduce(y, axis=0)
+
+    check(f, randn(rng, (3, 4)), randn(rng, (3, 4)))
+
+
+# --- reductions ----------------------------------------------------------------------------------------
+REDUCTIONS = ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "amax", "amin", "all", "any",
+              "var", "std"]
+AXES = [None, 0, 1, -1, -2, (0, 1), (-1, 0)]
+
+
+def make_reduction(name, axis, keepdims, method):
+    fn = getattr(np, name)
+    if name in ("argmax", "argmin") and isinstance(axis, tuple):
+        axis = axis[0]
+
+    def as_function(x):
+        return fn(x, axis=axis, keepdims=keepdims)
+
+    def as_method(x):
+        return getattr(x, name)(axis=axis, keepdims=keepdims)
+
+    return as_method if method else as_function
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("axis", AXES, ids=str)
+@pytest.mark.parametrize("name, method", [(n, m) for n in REDUCTIONS for m in (False, True)
+                                          if not (m and n in ("amax", "amin"))])
+def test_reductions(name, axis, keepdims, method, rng):
+    x = randn(rng, (3, 4, 2) if axis == -2 else (3, 4))
+    check(make_reduction(name, axis, keepdims, method), x)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "var"])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.int32, np.uint8, np.bool_])
+def test_reduction_dtypes(name, dtype, rng):
+    x = rand_int(rng, (3, 4), 0, 3).astype(dtype)
+    check(make_reduction(name, 0, False, False), x)
+    check(make_reduction(name, None, False, True), x)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "argmin"])
+@SETTINGS
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), data=st.data())
+def test_reductions_generated_axes(name, shape, data, rng):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    check(make_reduction(name, axis, data.draw(st.booleans()), False), randn(rng, shape))
+
+
+def test_sum_with_dtype_and_size_zero(rng):
+    def f(x, e):
+        return x.sum(dtype=np.float32), np.sum(x, axis=0, dtype=np.int64), e.sum(), e.sum(axis=0), \
+            np.prod(e, axis=1), e.mean(axis=1)
+
+    check(f, randn(rng, (3, 4)) * 10, np.zeros((0, 3)) + 1.0)
+
+
+# --- products -----------------------------------------------------------------------------------------
+def prod_matmul_op(a, b):
+    return a @ b
+
+
+def prod_matmul(a, b):
+    return np.matmul(a, b)
+
+
+def prod_dot(a, b):
+    return np.dot(a, b)
+
+
+def prod_dot_method(a, b):
+    return a.dot(b)
+
+
+PRODUCTS = [prod_matmul_op, prod_matmul, prod_dot, prod_dot_method]
+PRODUCT_SHAPES = [((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 5)), ((3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5)),
+                  ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 3, 4), (4,)), ((4,), (2, 4, 5)),
+                  ((0, 4), (4, 3)), ((3, 0), (0, 2)), ((1, 3, 4), (2, 4, 5))]
+
+
+@pytest.mark.parametrize("shapes", PRODUCT_SHAPES, ids=str)
+@pytest.mark.parametrize("fn", PRODUCTS, ids=lambda f: f.__name__)
+def test_products(fn, shapes, rng):
+    a, b = randn(rng, shapes[0]), randn(rng, shapes[1])
+    if fn in (prod_dot, prod_dot_method) and len(shapes[1]) == 3 and len(shapes[0]) == 3:
+        b = randn(rng, (3, 4, 5))  # np.dot contracts a's last axis with b's second to last
+    check(fn, a, b)
+
+
+@pytest.mark.parametrize("dtypes", [(np.float32, np.float32), (np.float32, np.float64),
+                                    (np.int64, np.int64), (np.int64, np.float32), (np.bool_, np.bool_)])
+def test_product_dtypes(dtypes, rng):
+    a = rand_int(rng, (3, 4), 0, 3).astype(dtypes[0])
+    b = rand_int(rng, (4, 2), 0, 3).astype(dtypes[1])
+    check(prod_matmul_op, a, b)
+    check(prod_dot, a[0], b[:, 0])
+
+
+def test_products_mixed_with_constants(rng):
+    w = randn(rng, (4, 3))
+
+    def f(x):
+        return x @ w, w.T @ x[0], np.dot(x, w), np.outer(x[0], w[0])
+
+    check(f, randn(rng, (2, 4)))
+
+
+@SETTINGS
+@given(n=st.integers(1, 4), k=st.integers(0, 4), m=st.integers(1, 4), b=st.integers(1, 3))
+def test_matmul_generated_shapes(n, k, m, b, rng):
+    check(prod_matmul_op, randn(rng, (b, n, k)), randn(rng, (k, m)))
+    check(prod_dot, randn(rng, (n, k)), randn(rng, (k, m)))
+
+
+EINSUM_SPECS = ["ij,jk->ik", "ij,jk", "ij,j->i", "i,i->", "i,i", "i,j->ij", "bij,bjk->bik", "ij->ji",
+                "ii->", "ii->i", "ij->", "ij,ij->ij", "ij,ij", "i j, j k -> i k", "ijk->kji", "ij,kj->ik"]
+
+
+def make_einsum(spec, n_ops):
+    def one(a):
+        return np.einsum(spec, a)
+
+    def two(a, b):
+        return np.einsum(spec, a, b)
+
+    return one if n_ops == 1 else two
+
+
+@pytest.mark.parametrize("spec", EINSUM_SPECS)
+def test_einsum(spec, rng):
+    ins = spec.replace(" ", "").split("->")[0].split(",")
+    sizes = {"i": 3, "j": 3, "k": 2, "b": 2}
+    ops = [randn(rng, tuple(sizes[c] for c in letters)) for letters in ins]
+    check(make_einsum(spec, len(ops)), *ops)
+
+
+def test_outer_inner_tensordot_vdot(rng):
+    def f(a, b, c, t):
+        return (np.outer(a, b), np.outer(c, c), np.inner(a, b), np.inner(c, c[:, :4]), np.inner(2.0, a),
+                np.tensordot(c, c.T, axes=1), np.tensordot(t, c, axes=([1, 2], [0, 1])),
+                np.tensordot(t, c, axes=2), np.tensordot(a, b, axes=0), np.tensordot(c, c, axes=([0], [0])),
+                np.vdot(a, b), np.trace(c[:, :3]), np.diag(c[:, :3]))
+
+    check(f, randn(rng, 4), randn(rng, 4), randn(rng, (3, 4)), randn(rng, (2, 3, 4)))
+
+
+# --- shapes --------------------------------------------------------------------------------------------
+def test_reshape(rng):
+    def f(x):
+        return (x.reshape(-1), x.reshape(4, 6), x.reshape((2, -1)), x.reshape(-1, 3), np.reshape(x, (24,)),
+                np.reshape(x, -1), x.reshape(2, 3, 4), x.reshape((1, 24)), np.ravel(x), x.ravel(),
+                x.flatten(), x.reshape(2, 12).reshape(-1, 2))
+
+    check(f, randn(rng, (4, 6)))
+
+
+@SETTINGS
+@given(shape=small_shapes, data=st.data())
+def test_reshape_generated(shape, data, rng):
+    n = int(np.prod(shape))
+    options = [(-1,), (1, -1), (-1, 1)] + [(d, -1) for d in range(2, n + 1) if n % d == 0]
+    new = data.draw(st.sampled_from(options))
+
+    def f(x):
+        return x.reshape(new), np.reshape(x, new)
+
+    check(f, randn(rng, shape))
+
+
+def test_transpose(rng):
+    def f(x, m):
+        return (m.T, np.transpose(m), m.transpose(), x.transpose(2, 0, 1), x.transpose((1, 2, 0)),
+                np.transpose(x, (0, 2, 1)), x.T, np.swapaxes(x, 0, 2), np.moveaxis(x, 0, -1), m.T.T,
+                np.transpose(x, (-1, 0, 1)))
+
+    check(f, randn(rng, (2, 3, 4)), randn(rng, (3, 5)))
+
+
+def test_views_see_later_writes(rng):
+    def f(x):
+        y = x.copy()
+        t = y.T
+        r = y.reshape(-1)
+        y[0, 0] = 100.0
+        return t, r
+
+    check(f, randn(rng, (2, 3)))
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1, -2])
+def test_concatenate_and_stack(axis, rng):
+    def f(a, b):
+        return (np.concatenate([a, b], axis=axis), np.concatenate((a, b, a), axis), np.stack([a, b], axis=axis),
+                np.stack((a, b, a), axis=axis), np.concatenate([a, 2.0 * b], axis=axis))
+
+    check(f, randn(rng, (2, 3)), randn(rng, (2, 3)))
+
+
+def test_concatenate_stack_variants(rng):
+    def f(a, b, v):
+        return (np.concatenate([a, b]), np.concatenate([a, b], axis=None), np.stack([v, v, v]),
+                np.stack([v, v], axis=1), np.vstack([a, b]), np.hstack([a, a]), np.hstack([v, v]),
+                np.concatenate([a.astype(np.float32), b]), np.stack([a[0], v[:3]]),
+                np.array([v, v]), np.array([a[0, 0], v[1]]), np.expand_dims(v, 0), np.squeeze(a[:1]),
+                np.atleast_2d(v), np.flip(a, 0), np.broadcast_to(v, (2, 4)))
+
+    check(f, randn(rng, (2, 3)), randn(rng, (4, 3)), randn(rng, 4))
+
+
+@SETTINGS
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=3), data=st.data())
+def test_concatenate_generated(shape, data, rng):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    other = list(shape)
+    other[axis] = data.draw(st.integers(0, 3))
+
+    def f(a, b):
+        return np.concatenate([a, b], axis=axis), np.stack([a, a], axis=axis)
+
+    check(f, randn(rng, shape), randn(rng, tuple(other)))
+
+
+# --- where, clip, norm --------------------------------------------------------------------------------
+@SETTINGS
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4))
+def test_where(shapes, rng):
+    c, a, b = shapes.input_shapes
+
+    def f(cond, x, y):
+        return np.where(cond > 0, x, y), np.where(cond > 0, x, 0.0), np.where(cond > 0, 1.0, y), \
+            np.where(cond > 0, 1, 2)
+
+    check(f, randn(rng, c), randn(rng, a), randn(rng, b))
+
+
+def test_where_dtypes(rng):
+    def f(c, x32, i):
+        return (np.where(c, x32, 0.0), np.where(c, x32, i), np.where(c, i, 1.5), np.where(c, i, 1),
+                np.where(c, True, False), np.where(i, x32, x32))
+
+    check(f, rng.random(4) > 0.5, randn(rng, 4, np.float32), rand_int(rng, 4))
+
+
+def test_clip(rng):
+    def f(x, lo, i, u):
+        return (np.clip(x, -0.5, 0.5), x.clip(-0.1, 0.2), np.clip(x, None, 0.3), np.clip(x, lo, 1.0),
+                x.clip(min=0.0), x.clip(max=0.0), np.clip(i, -2, 2), np.clip(i, 0.5, 2.5), np.clip(u, -1, 1),
+                np.clip(u, 0, 300))
+
+    check(f, randn(rng, (3, 4)), randn(rng, 4) - 0.5, rand_int(rng, (3, 4)), rand_int(rng, 5, 0, 9, np.uint8))
+
+
+def test_linalg_norm(rng):
+    def f(v, m, t):
+        return (np.linalg.norm(v), np.linalg.norm(m), np.linalg.norm(m, "fro"), np.linalg.norm(m, axis=0),
+                np.linalg.norm(m, axis=1), np.linalg.norm(m, axis=-1, keepdims=True), np.linalg.norm(v, 2),
+                np.linalg.norm(v, 1), np.linalg.norm(v, np.inf), np.linalg.norm(v, -np.inf),
+                np.linalg.norm(v, 0), np.linalg.norm(v, 3), np.linalg.norm(m, 1), np.linalg.norm(m, np.inf),
+                np.linalg.norm(m, -1), np.linalg.norm(m, ord="fro", axis=(1, 0)), np.linalg.norm(t),
+                np.linalg.norm(t, axis=(0, 2)), np.linalg.norm(t, keepdims=True), np.linalg.norm(m, 1, axis=1))
+
+    check(f, randn(rng, 5), randn(rng, (3, 4)), randn(rng, (2, 3, 4)))
+    check(f, randn(rng, 5, np.float32), randn(rng, (3, 4), np.float32), randn(rng, (2, 3, 4), np.float32))
+
+
+def test_norm_from_the_linalg_import(rng):
+    from numpy.linalg import norm
+
+    def f(x):
+        return norm(x), norm(x, axis=1)
+
+    check(f, randn(rng, (3, 4)))
+
+
+# --- constructors ----------------------------------------------------------------------------------------
+def test_constructors(rng):
+    def f(x):
+        n = x.shape[0]
+        return (np.zeros(3), np.zeros((2, n)), np.zeros((2, 3), dtype=np.float32), np.ones(n, dtype=int),
+                np.ones((n, 2), np.int32), np.empty((2,)).shape, np.empty(n, dtype=np.float32).dtype,
+                np.full((2, 2), 3.0), np.full(3, 2), np.full((2,), 1.5, dtype=np.float32), np.full(n, True),
+                np.eye(3), np.eye(n), np.eye(3, 4, k=1, dtype=np.int32), np.identity(2), np.arange(5),
+                np.arange(1, 7, 2), np.arange(0.0, 1.0, 0.25), np.arange(n, dtype=np.float32),
+                np.arange(-3, 3), np.linspace(0, 1, 5), np.zeros(0))
+
+    check(f, randn(rng, 4))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint8, np.bool_])
+def test_like_constructors(dtype, rng):
+    def f(a):
+        return (np.zeros_like(a), np.ones_like(a), np.full_like(a, 7), np.full_like(a, 2.5), np.full_like(a, True),
+                np.empty_like(a).shape, np.empty_like(a).dtype, np.zeros_like(a, dtype=np.float32),
+                np.ones_like(a, shape=(2,)), np.full_like(a, 1, dtype=np.int64), np.zeros_like(a[0]) + a[1])
+
+    check(f, (np.abs(randn(rng, (3, 4))) * 3).astype(dtype))
+
+
+def test_constructors_are_writable_and_filled_in_loops(rng):
+    def f(x):
+        out = np.zeros_like(x)
+        acc = np.zeros(x.shape[1])
+        buf = np.empty((x.shape[0], 2))
+        for i in range(x.shape[0]):
+            out[i] = x[i] * 2
+            acc += x[i]
+            buf[i] = np.full(2, float(i))
+        return out, acc, buf
+
+    check(f, randn(rng, (4, 3)))
+
+
+def test_full_with_traced_fill(rng):
+    def f(x, s):
+        return np.full((2, 3), x[0]), np.full(3, s), np.full_like(x, x.sum()), np.full((2,), s, dtype=np.float32)
+
+    check(f, randn(rng, 4), 2.5)
+
+
+def test_traced_shape_is_an_error(rng):
+    def f(x, n):
+        return np.zeros(n)
+
+    with pytest.raises(looptrace.TraceError, match="static"):
+        looptrace.jit(f, backend="interpret")(randn(rng, 3), 4)
+
+
+# --- methods and attributes ---------------------------------------------------------------------------
+def test_copy_astype_and_attributes(rng):
+    def f(a):
+        c = a.copy()
+        c[0, 0] = 5.0
+        d = np.copy(a)
+        d *= 2
+        return (a, c, d, a.astype(np.float32), a.astype(int), a.astype(np.int8), a.astype(bool),
+                a.astype("float32"), a.shape, a.ndim, a.size, a.dtype, a.T.shape, len(a), a.dtype == np.float64,
+                np.shape(a), np.ndim(a), np.size(a), a.astype(a.dtype), np.array(a), np.asarray(a, np.float32))
+
+    check(f, randn(rng, (3, 4)) * 10)
+
+
+def test_astype_casts_like_numpy(rng):
+    def f(x, i):
+        return x.astype(np.int32), x.astype(np.uint8), i.astype(np.float32), i.astype(bool), (x > 0).astype(float)
+
+    check(f, randn(rng, 6) * 20, rand_int(rng, 6))
+
+
+def test_shape_attributes_are_python_values(rng):
+    def f(a):
+        m, n = a.shape
+        return np.zeros((n, m)) + a.T, a.ndim + 1, a.shape[-1] * 2, a.size
+
+    check(f, randn(rng, (2, 5)))
+
+
+# --- Python builtins on traced scalars -------------------------------------------------------------------
+def test_builtins_on_traced_scalars(rng):
+    def f(a):
+        s = a.sum()
+        t = a[0, 0]
+        return (min(s, t), max(s, t), abs(s), abs(t - 100.0), float(s), int(s), max(t, a[0, 1], a[0, 2]),
+                min(a[1, 0], a[1, 1]), min([t, s]), int(t * 10), float(a.shape[0]), int(-2.5 * abs(t)))
+
+    check(f, randn(rng, (3, 4)))
+
+
+def test_builtins_in_expressions(rng):
+    def f(a, n):
+        k = int(a.argmax())
+        return a[k], float(a.max()) * 2, abs(n), max(n, 3), float(n) + a[0]
+
+    check(f, randn(rng, 5), -4)
+
+
+def test_int_of_traced_scalar_indexes(rng):
+    def f(a):
+        i = int(a.argmin())
+        return a[i] + a[int(a.argmax())]
+
+    check(f, randn(rng, 6))
+
+
+def test_python_sum_and_max_over_array_rejected(rng):
+    def f(a):
+        return max(a)
+
+    with pytest.raises(looptrace.UnsupportedError, match="np.max"):
+        looptrace.jit(f, backend="interpret")(randn(rng, 4))
+
+
+# --- unsupported functions ---------------------------------------------------------------------------------
+def un_fft(x):
+    return np.fft.fft(x)
+
+
+def un_svd(x):
+    return np.linalg.svd(x)
+
+
+def un_sort(x):
+    return np.sort(x)
+
+
+def un_cumsum(x):
+    return np.cumsum(x)
+
+
+def un_cumsum_method(x):
+    return x.cumsum()
+
+
+def un_cumprod(x):
+    return np.cumprod(x)
+
+
+def un_unique(x):
+    return np.unique(x)
+
+
+def un_median(x):
+    return np.median(x)
+
+
+def un_sort_method(x):
+    y = x.copy()
+    y.sort()
+    return y
+
+
+def un_inv(x):
+    return np.linalg.inv(x)
+
+
+def un_ufunc_accumulate(x):
+    return np.add.accumulate(x)
+
+
+@pytest.mark.parametrize("fn, name", [
+    (un_fft, "np.fft.fft"), (un_svd, "np.linalg.svd"), (un_sort, "np.sort"), (un_cumsum, "np.cumsum"),
+    (un_cumsum_method, "cumsum"), (un_cumprod, "np.cumprod"), (un_unique, "np.unique"),
+    (un_median, "np.median"), (un_sort_method, ".sort"), (un_inv, "np.linalg.inv"),
+    (un_ufunc_accumulate, "np.add.accumulate"),
+], ids=lambda v: getattr(v, "__name__", v))
+def test_unsupported_functions_name_function_and_line(fn, name, rng):
+    import inspect
+
+    lines, first = inspect.getsourcelines(fn)
+    with pytest.raises(looptrace.UnsupportedError) as info:
+        looptrace.jit(fn, backend="interpret")(randn(rng, (3, 3)))
+    err = info.value
+    assert name in err.problem
+    assert err.loc is not None and err.loc.file == __file__
+    assert first < err.loc.line < first + len(lines)
+    assert f"line {err.loc.line}" in str(err)
+
+
+def test_unsupported_functions_on_plain_arrays_still_work(rng):
+    def f(x):
+        return x + np.sort(np.array([3.0, 1.0, 2.0])), np.cumsum(np.array([1.0, 2.0]))
+
+    check(f, randn(rng, 3))
+
+
+def test_hasattr_on_a_tracer_is_false_for_unsupported_methods(rng):
+    def f(x):
+        return x * 2 if hasattr(x, "sort") else x
+
+    assert looptrace.jit(f, backend="interpret")(np.ones(2)).tolist() == [1.0, 1.0]
