@@ -2,8 +2,9 @@
 from looptrace import ops as _ops  # noqa: F401  (registers the primitives)
 from looptrace import tracer as _tracer  # noqa: F401
 from looptrace.api import Explanation, JitFunction, LoopReport, eval_shape, explain, jit
+from looptrace.autodiff.api import grad, value_and_grad, vjp
 from looptrace.errors import InternalError, LooptraceError, ShapeError, TraceError, UnsupportedError
 
 __version__ = "0.1.0"
-__all__ = ["jit", "eval_shape", "explain", "Explanation", "LoopReport", "JitFunction",
+__all__ = ["jit", "grad", "value_and_grad", "vjp", "eval_shape", "explain", "Explanation", "LoopReport", "JitFunction",
            "LooptraceError", "ShapeError", "UnsupportedError", "TraceError", "InternalError"]

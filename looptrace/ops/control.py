@@ -33,3 +33,16 @@ def split_for_results(op) -> tuple[int, int]:
     (body,) = op.blocks
     n_carry = len(body.args) - 1
     return n_carry, len(body.results) - n_carry
+
+
+# --- VJP rules ---
+# Loops and conditionals are differentiated from their blocks by
+# looptrace.autodiff.vjp (reverse loops, a cond on the same predicate).
+def _attach_vjp_rules() -> None:
+    from looptrace.autodiff.rules import RegionRule
+
+    for prim in (for_loop, while_loop, cond):
+        prim.vjp = RegionRule()
+
+
+_attach_vjp_rules()

@@ -1,0 +1,171 @@
+"""`grad`, `value_and_grad` and `vjp` (see API.md).
+
+On a call, the function is traced (a jitted function, or any Python function
+calling one), its gradient program is built by `vjp.gradient_program`, run
+through the pipeline, and executed by the function's backend; the result is
+cached per signature. Gradients come back with their argument's shape and
+dtype.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from looptrace import pipeline
+from looptrace.api import JitFunction, _runtime_arg
+from looptrace.errors import TraceError
+from looptrace.ir.core import Program
+from looptrace.tracer.trace import ArgSpec, build_output
+
+from .vjp import Options, gradient_program
+
+
+@dataclass
+class _Compiled:
+    program: Program
+    run: Callable[[list], list]
+    n_out: int
+
+
+class _Differentiated:
+    """The gradient machinery shared by grad, value_and_grad and vjp."""
+
+    def __init__(self, fn: Callable, checkpoint: int | None, backend: str | None):
+        self.fn = fn
+        self.jit = fn if isinstance(fn, JitFunction) else JitFunction(fn, backend=backend or "auto")
+        if backend is not None and isinstance(fn, JitFunction):
+            self.jit = JitFunction(fn.py_func, fn.static_argnames, backend)
+        self.opts = Options(checkpoint=checkpoint)
+        self.name = getattr(fn, "__name__", "function")
+        self._cache: dict = {}
+
+    def compiled(self, values: list, wrt: tuple[int, ...], caller: str) -> tuple[_Compiled, list[ArgSpec]]:
+        specs = self.jit._specs(values)
+        for i in wrt:
+            _check_differentiable(caller, self.name, self.jit.param_names[i], i, specs[i])
+        key = (self.jit._key(specs, values), wrt)
+        if key not in self._cache:
+            program = self.jit.trace(values, specs)
+            positions = [_arg_pos(specs, i) for i in wrt]
+            grad_prog = pipeline.run_passes(gradient_program(program, positions, self.opts))
+            n_out = len(program.body.results) - len(program.writebacks)
+            self._cache[key] = _Compiled(grad_prog, self.jit._backend_runner(grad_prog, values), n_out)
+        return self._cache[key], specs
+
+    def run(self, values: list, wrt: tuple[int, ...], cts: list | None, caller: str):
+        """(output leaves, gradients as arrays shaped like the arguments)."""
+        c, specs = self.compiled(values, wrt, caller)
+        outs = c.program.body.results[: c.n_out]
+        if cts is None:
+            cts = [np.ones((), v.dtype) for v in outs]
+        cts = [np.asarray(ct, dtype=v.dtype).reshape(v.shape) for ct, v in zip(cts, outs)]
+        args = [_runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"]
+        res = c.run(args + cts)
+        grads = [_like_argument(g, values[i], specs[i]) for g, i in zip(res[c.n_out:], wrt)]
+        return res[: c.n_out], grads, c.program
+
+
+def _arg_pos(specs: list[ArgSpec], i: int) -> int:
+    return sum(1 for s in specs[:i] if s.kind != "static")
+
+
+def _check_differentiable(caller: str, name: str, param: str, i: int, spec: ArgSpec) -> None:
+    ok = spec.kind in ("array", "scalar") and np.dtype(spec.dtype).kind == "f"
+    if not ok:
+        what = f"dtype {spec.dtype}" if spec.kind in ("array", "scalar") else f"a {spec.kind} argument"
+        raise TypeError(f"{caller}({name}): cannot differentiate with respect to argument `{param}` "
+                        f"(position {i}), which has {what}; only floating-point arrays and "
+                        "numbers can be differentiated (convert it with .astype(np.float64), "
+                        "or choose other argnums)")
+
+
+def _like_argument(g: np.ndarray, value: Any, spec: ArgSpec) -> Any:
+    g = np.asarray(g, dtype=spec.dtype).reshape(spec.shape)
+    return g[()] if spec.kind == "scalar" else g
+
+
+def _argnums(argnums: int | tuple, n: int, caller: str, name: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not isinstance(a, int) or not -n <= a < n:
+            raise TypeError(f"{caller}({name}): argnums {argnums!r} does not name one of its {n} arguments")
+    return tuple(a % n for a in nums)
+
+
+def _check_scalar(caller: str, name: str, outs: list) -> None:
+    """grad needs one floating-point scalar output."""
+    if len(outs) == 1 and outs[0].shape == () and outs[0].dtype.kind == "f":
+        return
+    types = ", ".join(f"{v.dtype}{list(v.shape)}" for v in outs) or "nothing"
+    raise TraceError(f"{caller}({name}): the function must return a floating-point scalar to be "
+                     f"differentiated, but it returns {types}",
+                     hint="reduce it (for example .sum()), or use looptrace.vjp for other outputs")
+
+
+# --- public ---------------------------------------------------------------------------------------
+def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | None = None,
+                   backend: str | None = None) -> Callable:
+    """`f(*args) -> (fn(*args), gradient)`; a tuple of gradients when
+    `argnums` is a tuple. `checkpoint=k` saves every k-th carry of each
+    top-level counted loop and recomputes in between."""
+    d = _Differentiated(fn, checkpoint, backend)
+
+    def value_and_grad_fn(*args, **kwargs):
+        values = d.jit._bind(args, kwargs)
+        wrt = _argnums(argnums, len(values), "value_and_grad", d.name)
+        c, _ = d.compiled(values, wrt, "value_and_grad")
+        _check_scalar("grad", d.name, c.program.body.results[: c.n_out])
+        leaves, grads, program = d.run(values, wrt, None, "value_and_grad")
+        value = build_output(program.out_tree, leaves)
+        return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
+
+    value_and_grad_fn.__name__ = f"value_and_grad_{d.name}"
+    return value_and_grad_fn
+
+
+def grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | None = None,
+         backend: str | None = None) -> Callable:
+    """The gradient of scalar-valued `fn` with respect to `args[argnums]`."""
+    vg = value_and_grad(fn, argnums, checkpoint, backend)
+
+    def grad_fn(*args, **kwargs):
+        return vg(*args, **kwargs)[1]
+
+    grad_fn.__name__ = f"grad_{getattr(fn, '__name__', 'function')}"
+    return grad_fn
+
+
+def vjp(fn: Callable, *args, checkpoint: int | None = None, backend: str | None = None):
+    """`(out, vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument
+    (None for arguments that cannot be differentiated: integers, generators)."""
+    d = _Differentiated(fn, checkpoint, backend)
+    values = d.jit._bind(args, {})
+    snapshot = [copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in values]
+    specs = d.jit._specs(values)
+    wrt = tuple(i for i, s in enumerate(specs)
+                if s.kind in ("array", "scalar") and np.dtype(s.dtype).kind == "f")
+    out = d.jit(*values)
+
+    def vjp_fn(cotangent):
+        c, _ = d.compiled(snapshot, wrt, "vjp")
+        leaves = _flatten_like(c.program.out_tree, cotangent)
+        fresh = [copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in snapshot]
+        _, grads, _ = d.run(fresh, wrt, leaves, "vjp")
+        by_pos = dict(zip(wrt, grads))
+        return tuple(by_pos.get(i) for i in range(len(values)))
+
+    return out, vjp_fn
+
+
+def _flatten_like(tree: Any, x: Any) -> list:
+    kind = tree[0]
+    if kind == "leaf":
+        return [x]
+    if kind in ("tuple", "list"):
+        return [leaf for t, e in zip(tree[1], x) for leaf in _flatten_like(t, e)]
+    if kind == "dict":
+        return [leaf for k, t in tree[1].items() for leaf in _flatten_like(t, x[k])]
+    return []

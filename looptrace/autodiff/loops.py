@@ -1,0 +1,365 @@
+"""Adjoints of region ops: counted loops, while loops, conditionals.
+
+for_loop: the forward loop is re-emitted with extra stacked outputs holding,
+per step, the residuals its adjoint reads (and nothing else: values that
+depend only on the index and loop-invariant values are recomputed, a new
+carry is read from the next step's saved carry). The adjoint is a for_loop
+over the reversed index carrying the cotangents of the active carries plus
+one accumulator per captured active value.
+
+while_loop: a counting copy of the loop records the trip count, then a
+counted for_loop replays it (and is differentiated as above).
+
+cond: the adjoint is a cond on the same predicate; the forward cond also
+outputs each branch's residuals (zeros from the other branch).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from looptrace.errors import UnsupportedError
+from looptrace.ir.core import Block, Dim, Op, Value, free_values
+from looptrace.ops.control import split_for_results, trip_count
+from looptrace.ops.registry import PRIMITIVES
+
+from . import graph
+from .rules import Builder, add_cts, dense, is_float
+from .vjp import (Options, accumulate, propagate_activity, read_ct_or_zeros, run_pullbacks,
+                  transform_ops)
+
+INT = np.dtype(np.int64)
+
+
+def int_lit(x: int) -> Value:
+    arr = np.asarray(x, dtype=INT)
+    return Value(INT, (), const=arr)
+
+
+# --- the body's adjoint, generated once at forward time ------------------------------------
+@dataclass
+class BodyAdjoint:
+    """The backward ops of one loop body, reading primal body values directly
+    and placeholders for the cotangents flowing in."""
+
+    ops: list[Op]
+    ct_carry_args: list[Value]  # one per active carry (the reverse loop's carries)
+    ct_y_holders: list[Value]  # one per active stacked output (read per step)
+    acc_args: list[Value]  # one accumulator per captured active value
+    captured: list[Value]
+    results: list[Value]
+
+
+def active_carries(op: Op, active: set[int]) -> list[int]:
+    """Indices of carries that depend on active values (a fixpoint)."""
+    (body,) = op.blocks
+    n_carry, _ = split_for_results(op)
+    act = {j for j in range(n_carry) if op.inputs[3 + j].id in active and is_float(body.args[1 + j])}
+    while True:
+        trial = set(active) | {body.args[1 + j].id for j in act}
+        propagate_activity(body.ops, trial)
+        grown = act | {j for j in range(n_carry) if body.results[j].id in trial and is_float(body.args[1 + j])}
+        if grown == act:
+            return sorted(act)
+        act = grown
+
+
+def body_adjoint(op: Op, carries: list[int], active: set[int], opts: Options):
+    """(forward body ops, BodyAdjoint) of a for_loop body."""
+    (body,) = op.blocks
+    n_carry, n_ys = split_for_results(op)
+    body_active = set(active) | {body.args[1 + j].id for j in carries}
+    fwd_ops, pullbacks = transform_ops(body.ops, body_active, Options())
+    b = Builder(op.loc)
+    cts: dict = {}
+    ct_carry = [Value(body.args[1 + j].dtype, body.args[1 + j].shape) for j in carries]
+    for j, g in zip(carries, ct_carry):
+        accumulate(b, cts, body.results[j], g)
+    ys = [k for k in range(n_ys) if body.results[n_carry + k].id in body_active]
+    holders = [Value(body.results[n_carry + k].dtype, body.results[n_carry + k].shape) for k in ys]
+    for k, g in zip(ys, holders):
+        accumulate(b, cts, body.results[n_carry + k], g)
+    run_pullbacks(b, pullbacks, cts)
+    new_ct = [read_ct_or_zeros(b, cts, body.args[1 + j]) for j in carries]
+    captured = [v for v in free_values(body) if v.id in active and is_float(v) and v.id in cts]
+    accs = [Value(v.dtype, v.shape) for v in captured]
+    new_accs = [dense(b, add_cts(b, a, cts[v.id])) for a, v in zip(accs, captured)]
+    adj = BodyAdjoint(b.ops, ct_carry, holders, accs, captured, new_ct + new_accs)
+    return fwd_ops, adj, ys
+
+
+# --- residuals ------------------------------------------------------------------------------------
+@dataclass
+class Residuals:
+    """How the reverse loop gets each primal body value its adjoint reads."""
+
+    saved: list[Value] = field(default_factory=list)  # stacked per step
+    carry_in: list[int] = field(default_factory=list)  # carries stacked at step entry
+    carry_out: dict[int, int] = field(default_factory=dict)  # value id -> carry read at next step
+    recompute: list[Op] = field(default_factory=list)  # recomputed in the reverse body
+
+
+def classify(op: Op, fwd_ops: list[Op], adj: BodyAdjoint, recompute_all: bool, static: bool) -> Residuals:
+    (body,) = op.blocks
+    n_carry, _ = split_for_results(op)
+    carry_pos = {body.args[1 + j].id: j for j in range(n_carry)}
+    new_carry = {body.results[j].id: j for j in range(n_carry)}
+    produced = {v.id: o for o in fwd_ops for v in o.outputs}
+    res = Residuals()
+    wanted = [v for v in graph.used_values(adj.ops, adj.results) if v.id in produced]
+    recomputed: list[Value] = []
+    for v in wanted:
+        if _recomputable(v, fwd_ops, carry_pos, recompute_all):
+            recomputed.append(v)
+        elif v.id in new_carry and static and not recompute_all:
+            res.carry_out[v.id] = new_carry[v.id]
+        else:
+            res.saved.append(v)
+    res.recompute = _recompute_ops(fwd_ops, recomputed)
+    reads = graph.used_values(adj.ops + res.recompute, adj.results)
+    ids = {v.id for v in reads}
+    res.carry_in = sorted({carry_pos[i] for i in ids if i in carry_pos} | set(res.carry_out.values()))
+    return res
+
+
+def _recomputable(v: Value, fwd_ops: list[Op], carry_pos: dict, recompute_all: bool) -> bool:
+    chain = graph.backward_slice(fwd_ops, [v])
+    if any(graph.is_effectful(o) for o in chain):
+        return False
+    if recompute_all:
+        return True
+    reads = {u.id for u in graph.used_values(chain)}
+    return not any(i in carry_pos for i in reads)
+
+
+def _recompute_ops(fwd_ops: list[Op], values: list[Value]) -> list[Op]:
+    """The slice computing `values`, with loops pruned to what it needs."""
+    chain = graph.backward_slice(fwd_ops, values)
+    need = {v.id for v in values}
+    out: list[Op] = []
+    for o in reversed(chain):
+        if o.prim.name == "for_loop":
+            o = graph.prune_for_loop(o, need)
+        out.append(o)
+        need.update(v.id for v in graph.used_values([o]))
+    return out[::-1]
+
+
+# --- for_loop ---------------------------------------------------------------------------------------
+def for_forward(op: Op, active: set[int], opts: Options):
+    recompute_all = op.attrs.get("recompute", False)
+    if opts.checkpoint and not recompute_all:
+        from .checkpoint import segmented
+
+        seg = segmented(op, opts.checkpoint, active)
+        if seg is not None:
+            return seg
+    carries = active_carries(op, active)
+    fwd_ops, adj, ys = body_adjoint(op, carries, active, opts)
+    n = _static_trips(op)
+    if recompute_all and any(graph.is_effectful(o) for o in fwd_ops):
+        recompute_all = False  # draws cannot be replayed: save them instead
+    res = classify(op, fwd_ops, adj, recompute_all, n is not None)
+    new_op, stacks = _augmented_forward(op, fwd_ops, res, n)
+    return [new_op], _for_pullback(op, new_op, carries, ys, adj, res, stacks, n)
+
+
+def _static_trips(op: Op) -> int | None:
+    if "trips" in op.attrs:
+        return op.attrs["trips"]
+    bounds = op.inputs[:3]
+    if all(v.is_const for v in bounds):
+        return trip_count(*(int(v.const) for v in bounds))
+    return None
+
+
+def _augmented_forward(op: Op, fwd_ops: list[Op], res: Residuals, n: int | None):
+    (body,) = op.blocks
+    extra = list(res.saved) + [body.args[1 + j] for j in res.carry_in]
+    lead = n if n is not None else Dim(None)
+    stacks = [Value(v.dtype, (lead,) + tuple(v.shape)) for v in extra]
+    new_body = Block(body.args, fwd_ops, list(body.results) + extra)
+    new_op = Op(op.prim, op.inputs, tuple(op.outputs) + tuple(stacks), op.attrs, op.loc, (new_body,))
+    return new_op, stacks
+
+
+def _for_pullback(op, new_op, carries, ys, adj: BodyAdjoint, res: Residuals, stacks, n):
+    (body,) = op.blocks
+    n_carry, _ = split_for_results(op)
+
+    def pullback(b: Builder, cts: dict) -> None:
+        b.loc = op.loc
+        trips = int_lit(n) if n is not None else _trip_count(b, *op.inputs[:3])
+        init_ct = [read_ct_or_zeros(b, cts, op.outputs[j]) for j in carries]
+        ys_ct = [read_ct_or_zeros(b, cts, op.outputs[n_carry + k]) for k in ys]
+        acc0 = [b.zeros_like(v) for v in adj.captured]
+        ins = dict(zip(res.carry_in, stacks[len(res.saved):]))
+        ext = {j: _extend(b, ins[j], op.outputs[j]) for j in set(res.carry_out.values())}
+        k = Value(INT, ())
+        rb = Builder(op.loc)
+        m = rb.sub(rb.sub(trips, int_lit(1)), k)
+        mapping = _reverse_env(rb, op, m, res, stacks, ins, ext, ys_ct, adj)
+        ops = rb.ops + graph.clone_ops(res.recompute + adj.ops, mapping)
+        results = [mapping.get(v.id, v) for v in adj.results]
+        rbody = Block([k] + adj.ct_carry_args + adj.acc_args, ops, results)
+        outs = b.emit_multi_region("for_loop", (int_lit(0), trips, int_lit(1), *init_ct, *acc0), rbody)
+        for j, ct in zip(carries, outs):
+            accumulate(b, cts, op.inputs[3 + j], ct)
+        for v, ct in zip(adj.captured, outs[len(carries):]):
+            accumulate(b, cts, v, ct)
+
+    return pullback
+
+
+def _reverse_env(rb, op, m, res: Residuals, stacks, ins, ext, ys_ct, adj: BodyAdjoint) -> dict:
+    """Values of the primal body (and cotangent placeholders) at reverse step m."""
+    (body,) = op.blocks
+    start, _, step = op.inputs[:3]
+    mapping = {body.args[0].id: rb.add(start, rb.mul(m, step))}
+    for v, s in zip(res.saved, stacks):
+        mapping[v.id] = rb.index(s, m)
+    for j, s in ins.items():
+        mapping[body.args[1 + j].id] = rb.index(s if j not in ext else ext[j], m)
+    for vid, j in res.carry_out.items():
+        mapping[vid] = rb.index(ext[j], rb.add(m, int_lit(1)))
+    for h, s in zip(adj.ct_y_holders, ys_ct):
+        mapping[h.id] = rb.index(s, m)
+    return mapping
+
+
+def _extend(b: Builder, stack: Value, final: Value) -> Value:
+    """The carries at every step's entry followed by the final carry."""
+    last = b.reshape(final, (1,) + tuple(final.shape))
+    return b.emit("concatenate", stack, last, axis=0)
+
+
+def _trip_count(b: Builder, start: Value, stop: Value, step: Value) -> Value:
+    """len(range(start, stop, step)) in IR."""
+    span = b.sub(b.add(b.sub(stop, start), step), b.emit("sign", step))
+    return b.emit("maximum", b.emit("floor_divide", span, step), int_lit(0))
+
+
+def _emit_region(self: Builder, name: str, inputs: tuple, block: Block) -> tuple[Value, ...]:
+    """A for_loop over `block` (outputs typed from its carries)."""
+    n_carry = len(block.args) - 1
+    outs = tuple(Value(a.dtype, a.shape) for a in block.args[1:1 + n_carry])
+    self.ops.append(Op(PRIMITIVES[name], tuple(inputs), outs, {}, self.loc, (block,)))
+    return outs
+
+
+Builder.emit_multi_region = _emit_region
+
+
+# --- while_loop ---------------------------------------------------------------------------------------
+def while_forward(op: Op, active: set[int], opts: Options):
+    """count the trips with a copy of the loop, then differentiate a counted replay."""
+    cond, body = op.blocks
+    if any(graph.is_effectful(o) for o in body.ops + cond.ops):
+        raise UnsupportedError("cannot differentiate a while loop (or a loop with `break`) that draws "
+                               "random numbers", op.loc, "draw the numbers before the loop")
+    count_op, trips = _counting_loop(op)
+    mapping: dict[int, Value] = {}
+    replay_body = graph.clone_block(Block([Value(INT, ())] + list(body.args), body.ops, body.results), mapping)
+    replay = Op(PRIMITIVES["for_loop"], (int_lit(0), trips, int_lit(1), *op.inputs), op.outputs,
+                dict(op.attrs), op.loc, (replay_body,))
+    new_ops, pb = for_forward(replay, active, opts)
+    return [count_op] + new_ops, pb
+
+
+def _counting_loop(op: Op) -> tuple[Op, Value]:
+    cond, body = op.blocks
+    m1: dict[int, Value] = {}
+    c = graph.clone_block(cond, m1)
+    c.args.append(Value(INT, ()))
+    m2: dict[int, Value] = {}
+    bd = graph.clone_block(body, m2)
+    counter = Value(INT, ())
+    b = Builder(op.loc)
+    bd.args.append(counter)
+    bd.results = list(bd.results) + [b.add(counter, int_lit(1))]
+    bd.ops.extend(b.ops)
+    outs = tuple(Value(v.dtype, v.shape) for v in op.outputs) + (Value(INT, ()),)
+    count = Op(op.prim, tuple(op.inputs) + (int_lit(0),), outs, dict(op.attrs), op.loc, (c, bd))
+    return count, outs[-1]
+
+
+# --- cond ------------------------------------------------------------------------------------------------
+@dataclass
+class BranchAdjoint:
+    fwd_ops: list[Op]
+    reads: list[Value]
+    cts: dict
+    builder: Builder
+    residuals: list[Value]
+
+
+def cond_forward(op: Op, active: set[int], opts: Options):
+    holders = [Value(v.dtype, v.shape) if is_float(v) else None for v in op.outputs]
+    branches = [_branch_adjoint(blk, op, holders, active) for blk in op.blocks]
+    targets = _ct_targets(branches, active)
+    results = [[_branch_ct(br, t) for t in targets] for br in branches]
+    new_op, res_outs = _augmented_cond(op, branches)
+
+    def pullback(b: Builder, cts: dict) -> None:
+        b.loc = op.loc
+        mapping = {h.id: read_ct_or_zeros(b, cts, v) for h, v in zip(holders, op.outputs) if h is not None}
+        for br, outs in zip(branches, res_outs):
+            mapping.update({r.id: o for r, o in zip(br.residuals, outs)})
+        blocks = []
+        for br, rs in zip(branches, results):
+            m = dict(mapping)
+            ops = graph.clone_ops(br.builder.ops, m)
+            blocks.append(Block([], ops, [m.get(v.id, v) for v in rs]))
+        outs = tuple(Value(t.dtype, t.shape) for t in targets)
+        b.ops.append(Op(op.prim, (op.inputs[0],), outs, dict(op.attrs), op.loc, tuple(blocks)))
+        for t, ct in zip(targets, outs):
+            accumulate(b, cts, t, ct)
+
+    return [new_op], pullback
+
+
+def _branch_adjoint(blk: Block, op: Op, holders, active: set[int]) -> BranchAdjoint:
+    fwd_ops, pullbacks = transform_ops(blk.ops, active, Options())
+    b = Builder(op.loc)
+    cts: dict = {}
+    for r, h in zip(blk.results, holders):
+        if h is not None and r.id in active:
+            accumulate(b, cts, r, h)
+    run_pullbacks(b, pullbacks, cts)
+    return BranchAdjoint(fwd_ops, graph.used_values(fwd_ops, blk.results), cts, b, [])
+
+
+def _ct_targets(branches: list[BranchAdjoint], active: set[int]) -> list[Value]:
+    """Outer values that get a cotangent from either branch."""
+    found: dict[int, Value] = {}
+    for br in branches:
+        local = {v.id for o in br.fwd_ops for v in o.outputs}
+        for v in br.reads:
+            if v.id in br.cts and v.id not in local and v.id in active:
+                found.setdefault(v.id, v)
+    return list(found.values())
+
+
+def _branch_ct(br: BranchAdjoint, t: Value) -> Value:
+    ct = dense(br.builder, br.cts.get(t.id))
+    return ct if ct is not None else br.builder.zeros_like(t)
+
+
+def _augmented_cond(op: Op, branches: list[BranchAdjoint]):
+    for br in branches:
+        local = {v.id for o in br.fwd_ops for v in o.outputs}
+        br.residuals = [v for v in graph.used_values(br.builder.ops) if v.id in local]
+    new_blocks = []
+    for i, (blk, br) in enumerate(zip(op.blocks, branches)):
+        zb = Builder(op.loc)
+        extra = []
+        for j, other in enumerate(branches):
+            extra += br.residuals if i == j else [zb.zeros_like(v) for v in other.residuals]
+        new_blocks.append(Block([], br.fwd_ops + zb.ops, list(blk.results) + extra))
+    res_outs = [[Value(v.dtype, v.shape) for v in br.residuals] for br in branches]
+    outs = tuple(op.outputs) + tuple(v for r in res_outs for v in r)
+    return Op(op.prim, op.inputs, outs, dict(op.attrs), op.loc, tuple(new_blocks)), res_outs
+
+
+REGION_FORWARD = {"for_loop": for_forward, "while_loop": while_forward, "cond": cond_forward}

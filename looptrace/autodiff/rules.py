@@ -1,0 +1,218 @@
+"""What VJP rules are written with: an op `Builder`, broadcasting handled once
+(`unbroadcast`), sparse cotangents, and `defvjp`.
+
+A VJP rule is `prim.vjp(b, op, g, wanted) -> list` with one cotangent per
+input of `op` (None means zero), where `g` is the cotangent of `op`'s single
+output and `wanted[i]` says whether input i needs one. Rules only emit plain
+IR through `b`, reading the primal op's inputs and output directly.
+
+Invariant: a cotangent has its primal value's shape and dtype; it is either a
+`Value` or a sparse `SliceCt` / `ScatterCt` that knows how to add itself into
+a dense accumulator (so a loop that reads `x[t]` adds into one row per step).
+This module imports only the IR core and the registry, so the families in
+`looptrace/ops/` can import it at the end of their module.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from looptrace.ir.core import UNKNOWN_LOC, Dim, Op, SourceLoc, Value
+from looptrace.ops.registry import PRIMITIVES
+
+
+class Builder:
+    """Appends ops to `self.ops`, computing output types with each shape rule."""
+
+    def __init__(self, loc: SourceLoc = UNKNOWN_LOC):
+        self.ops: list[Op] = []
+        self.loc = loc
+
+    def emit_multi(self, name: str, *inputs: Value, **attrs: Any) -> tuple[Value, ...]:
+        prim = PRIMITIVES[name]
+        avals = prim.abstract(*inputs, **attrs)
+        outs = tuple(Value(dtype, tuple(shape)) for dtype, shape in avals)
+        self.ops.append(Op(prim, tuple(inputs), outs, dict(attrs), self.loc))
+        return outs
+
+    def emit(self, name: str, *inputs: Value, **attrs: Any) -> Value:
+        (out,) = self.emit_multi(name, *inputs, **attrs)
+        return out
+
+    # small vocabulary ----------------------------------------------------------------------
+    def lit(self, x: Any, like: Value) -> Value:
+        arr = np.asarray(x, dtype=like.dtype)
+        return Value(arr.dtype, arr.shape, const=arr)
+
+    def add(self, x: Value, y: Value) -> Value:
+        return self._arith("add", x, y)
+
+    def sub(self, x: Value, y: Value) -> Value:
+        return self._arith("subtract", x, y)
+
+    def mul(self, x: Value, y: Value) -> Value:
+        for a, c in ((x, y), (y, x)):
+            if _is_scalar_const(c, 1) and a.dtype == c.dtype and a.ndim >= c.ndim:
+                return a
+        return self._arith("multiply", x, y)
+
+    def _arith(self, name: str, x: Value, y: Value) -> Value:
+        """x (op) y, folded when both are scalar constants (index arithmetic)."""
+        if x.is_const and y.is_const and x.shape == () and y.shape == () and x.dtype == y.dtype:
+            folded = np.asarray(getattr(np, name)(x.const, y.const), dtype=x.dtype)
+            return Value(folded.dtype, (), const=folded)
+        return self.emit(name, x, y)
+
+    def div(self, x: Value, y: Value) -> Value:
+        return self.emit("divide", x, y)
+
+    def neg(self, x: Value) -> Value:
+        return self.emit("negative", x)
+
+    def scale(self, x: Value, c: float) -> Value:
+        return self.mul(x, self.lit(c, x))
+
+    def zeros(self, shape: tuple, dtype: Any) -> Value:
+        zero = np.zeros((), dtype=dtype)
+        return self.emit("broadcast_to", Value(zero.dtype, (), const=zero), shape=tuple(shape))
+
+    def zeros_like(self, v: Value) -> Value:
+        return self.zeros(v.shape, v.dtype)
+
+    def reshape(self, x: Value, shape: tuple) -> Value:
+        if tuple(x.shape) == tuple(shape):
+            return x
+        return self.emit("reshape", x, shape=tuple(shape))
+
+    def reduce_sum(self, x: Value, axes: tuple) -> Value:
+        return self.emit("reduce_sum", x, axes=tuple(sorted(axes))) if axes else x
+
+    def convert(self, x: Value, dtype: Any) -> Value:
+        return x if x.dtype == dtype else self.emit("convert", x, dtype=np.dtype(dtype))
+
+    def index(self, stack: Value, i: Value) -> Value:
+        """stack[i] for a traced scalar index (drops the leading axis)."""
+        row = self.emit("dynamic_slice", stack, i, sizes=(1,))
+        return self.reshape(row, tuple(stack.shape[1:]))
+
+
+def _is_scalar_const(v: Value, x: float) -> bool:
+    return v.is_const and v.shape == () and bool(v.const == x)
+
+
+def unbroadcast(b: Builder, g: Value, x: Value) -> Value:
+    """Sum `g` (the cotangent of a broadcast result) down to `x`'s shape."""
+    lead = g.ndim - x.ndim
+    axes = list(range(lead))
+    axes += [lead + i for i, d in enumerate(x.shape) if d == 1 and g.shape[lead + i] != 1]
+    out = b.reshape(b.reduce_sum(g, tuple(axes)), tuple(x.shape))
+    return b.convert(out, x.dtype)
+
+
+def broadcast_back(b: Builder, g: Value, x: Value, axes: tuple) -> Value:
+    """The cotangent of a reduction over `axes`, broadcast back to `x`'s shape."""
+    kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+    return b.emit("broadcast_to", b.reshape(g, kept), shape=tuple(x.shape))
+
+
+# --- cotangents ---------------------------------------------------------------------------------
+@dataclass
+class SliceCt:
+    """Zeros except `upd` at `starts` (the cotangent of a dynamic_slice)."""
+
+    like: Value
+    upd: Value
+    starts: tuple
+
+    def add_into(self, b: Builder, acc: Value) -> Value:
+        sizes = tuple(self.upd.shape[: len(self.starts)])
+        old = b.emit("dynamic_slice", acc, *self.starts, sizes=sizes)
+        return b.emit("dynamic_update_slice", acc, b.add(old, self.upd), *self.starts)
+
+    def dense(self, b: Builder) -> Value:
+        return b.emit("dynamic_update_slice", b.zeros_like(self.like), self.upd, *self.starts)
+
+
+@dataclass
+class ScatterCt:
+    """Zeros plus `upd` scatter-added at `idx` (the cotangent of a gather)."""
+
+    like: Value
+    idx: Value
+    upd: Value
+    axis: int
+
+    def add_into(self, b: Builder, acc: Value) -> Value:
+        return b.emit("scatter", acc, self.idx, self.upd, axis=self.axis, mode="add")
+
+    def dense(self, b: Builder) -> Value:
+        return self.add_into(b, b.zeros_like(self.like))
+
+
+Ct = Value | SliceCt | ScatterCt
+
+
+def is_float(v: Value) -> bool:
+    return isinstance(v.dtype, np.dtype) and v.dtype.kind in "fc"
+
+
+def has_dynamic_shape(v: Value) -> bool:
+    return any(isinstance(d, Dim) for d in v.shape)
+
+
+def dense(b: Builder, ct: Ct | None) -> Value | None:
+    return ct if ct is None or isinstance(ct, Value) else ct.dense(b)
+
+
+def add_cts(b: Builder, old: Ct | None, new: Ct | None) -> Ct | None:
+    """old + new, keeping a lone sparse cotangent sparse."""
+    if old is None or new is None:
+        return new if old is None else old
+    if not isinstance(new, Value):
+        return new.add_into(b, dense(b, old))
+    if not isinstance(old, Value):
+        return old.add_into(b, new)
+    return b.add(old, new)
+
+
+# --- defining rules ---------------------------------------------------------------------------
+PerInput = Callable[[Builder, Value, Op], "Ct | None"]
+
+
+class InputRules:
+    """A VJP rule given as one function per input, `fn(b, g, op) -> cotangent`
+    (None for an input whose cotangent is always zero, e.g. an index)."""
+
+    def __init__(self, fns: tuple):
+        self.fns = fns
+
+    def __call__(self, b: Builder, op: Op, g: Value, wanted: list[bool]) -> list:
+        return [fn(b, g, op) if (fn is not None and w) else None for fn, w in zip(self.fns, wanted)]
+
+
+def defvjp(prim, *fns: PerInput | None) -> None:
+    """Attach a VJP rule to `prim`: one function (or None) per input."""
+    prim.vjp = InputRules(fns)
+
+
+class RegionRule:
+    """Marks a region primitive whose adjoint `looptrace.autodiff.vjp` builds
+    from its blocks (loops, conditionals)."""
+
+    def __call__(self, *_: Any) -> list:
+        raise NotImplementedError("region ops are differentiated by looptrace.autodiff.vjp")
+
+
+class NoGradient:
+    """A rule for a primitive whose input-output map is differentiable but
+    is not supported in reverse mode; it raises the user-facing error."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+    def __call__(self, b: Builder, op: Op, g: Value, wanted: list[bool]) -> list:
+        from looptrace.errors import UnsupportedError
+
+        raise UnsupportedError(f"cannot differentiate {self.why}", op.loc)
