@@ -4,7 +4,8 @@
 `looptrace.jit(fn, backend="interpret")` on separate copies of the
 arguments and asserts that the results AND the arguments' final contents
 (in-place writes the caller sees) agree. Generators are copied by state so
-both runs draw the same numbers.
+both runs draw the same numbers. Every compiled program is also run through
+the IR verifier.
 """
 
 import copy
@@ -12,6 +13,7 @@ import copy
 import numpy as np
 
 import looptrace
+from looptrace.ir.verify import verify
 
 
 def _copy(x):
@@ -49,6 +51,8 @@ def check(fn, *args, jitted=None, rtol=1e-9, **jit_kwargs):
     jit_args = [_copy(a) for a in args]
     want = fn(*plain_args)
     got = f(*jit_args)
+    for compiled in f._cache.values():
+        verify(compiled.program)
     assert_same(got, want, rtol)
     for k, (g, w) in enumerate(zip(jit_args, plain_args)):
         if isinstance(w, np.ndarray):
