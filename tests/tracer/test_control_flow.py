@@ -604,3 +604,14 @@ def test_zero_trip_name_unbound():
         zero_trip_new_name(x, 0)
     f = looptrace.jit(zero_trip_new_name, backend="interpret")
     assert f(x, 2) == zero_trip_new_name(x, 2)
+
+
+def test_trace_size_independent_of_trip_count(rng):
+    """Each loop body is traced once: the IR is the same size for 10 and 10**6 trips."""
+    from looptrace.ir.core import walk
+
+    sizes = []
+    for T in (10, 10**6):
+        f = looptrace.jit(nested2, backend="interpret")
+        sizes.append(sum(1 for _ in walk(f.trace([np.ones((T, 3))]).body)))
+    assert sizes[0] == sizes[1]
