@@ -24,19 +24,35 @@ def _logical_or_bitwise(ufunc: str):
 
 def _binary(ufunc: str):
     def op(self, other):
+        if ufunc == "power" and _fast_power(self, other):
+            return lax.ufunc(_fast_power(self, other), self)
         return lax.ufunc(_bool_aware(ufunc, self, other), self, other)
 
     def rop(self, other):
         return lax.ufunc(_bool_aware(ufunc, other, self), other, self)
 
     def iop(self, other):
-        res = lax.ufunc(_bool_aware(ufunc, self, other), self, other)
+        res = op(self, other)
         if self.weak:  # a Python number: `x += y` rebinds, nothing is written
             return res
         _inplace(self, res, ufunc)
         return self
 
     return op, rop, iop
+
+
+def _fast_power(base, exponent) -> str | None:
+    """NumPy computes `array ** 2` as np.square (bool ** 2 is int8), and
+    `** 0.5`, `** -1` of a float array as np.sqrt, np.reciprocal."""
+    if base.weak:
+        return None
+    if type(exponent) is int and exponent == 2:
+        return "square"
+    if base.dtype.kind in "fc" and type(exponent) is float and exponent == 0.5:
+        return "sqrt"
+    if base.dtype.kind in "fc" and type(exponent) is int and exponent == -1:
+        return "reciprocal"
+    return None
 
 
 def _bool_aware(ufunc: str, a, b) -> str:
