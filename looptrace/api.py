@@ -101,7 +101,21 @@ class JitFunction:
         backend = self.resolve_backend(values)
         if backend == "interpret":
             return lambda args: interpret.run_program(program, args)
+        if backend == "cpu":
+            from looptrace.codegen import cpu
+
+            return cpu.compile_program(program, parallel=self.parallel, fastmath=self.fastmath,
+                                       cache=self.cache, key=self._disk_key(values))
         raise NotImplementedError(f"the {backend!r} backend is not built yet; use backend='interpret'")
+
+    def _disk_key(self, values: list) -> str:
+        """What a kernel on disk is keyed by besides its own source: the user's
+        source and the call signature."""
+        try:
+            src = inspect.getsource(self.py_func)
+        except (OSError, TypeError):
+            src = self.py_func.__qualname__
+        return f"{src}\n{self._key(self._specs(values), values)!r}"
 
     def resolve_backend(self, values: list) -> str:
         if self.backend != "auto":
@@ -126,7 +140,9 @@ class JitFunction:
     def explain(self, *args, **kwargs) -> "Explanation":
         values = self._bind(args, kwargs)
         compiled, _ = self._compiled_for(values)
-        return Explanation(compiled.program)
+        e = Explanation(compiled.program)
+        e.kernel_source = getattr(compiled.run, "source", None)  # the CPU backend's generated code
+        return e
 
     def eval_shape(self, *args, **kwargs):
         values = self._bind(args, kwargs)

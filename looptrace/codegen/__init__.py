@@ -2,4 +2,9 @@
 
 
 def available_backends() -> tuple[str, ...]:
-    return ("interpret",)
+    """Backends this installation can run ("auto" picks "cpu" when listed)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return ("interpret",)
+    return ("interpret", "cpu")

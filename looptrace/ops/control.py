@@ -46,3 +46,19 @@ def _attach_vjp_rules() -> None:
 
 
 _attach_vjp_rules()
+
+
+# --- CPU lowering ---
+# Region ops become plain Python control flow in the kernel (codegen/regions.py).
+def _region_lower_cpu(kind: str):
+    def lower(em, op) -> None:
+        from looptrace.codegen import regions
+
+        getattr(regions, f"emit_{kind}")(em, op)
+
+    return lower
+
+
+for_loop.lower_cpu = _region_lower_cpu("for")
+while_loop.lower_cpu = _region_lower_cpu("while")
+cond.lower_cpu = _region_lower_cpu("cond")

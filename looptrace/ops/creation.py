@@ -40,3 +40,17 @@ def _attach_vjp_rules() -> None:
 
 
 _attach_vjp_rules()
+
+
+# --- CPU lowering ---
+def _iota_lower_cpu(em, op) -> None:
+    raise AssertionError("iota is always lowered by codegen/fusion.py (element i is i[axis])")
+
+
+def _attach_cpu_rules() -> None:
+    from .registry import PRIMITIVES
+
+    PRIMITIVES["iota"].lower_cpu = _iota_lower_cpu
+
+
+_attach_cpu_rules()

@@ -272,3 +272,46 @@ def _attach_vjp_rules() -> None:
 
 
 _attach_vjp_rules()
+
+
+# --- CPU lowering ---
+# An elementwise op lowers to a scalar expression over its inputs' scalar
+# expressions: lower_cpu(args, in_dtypes, out_dtype) -> str. codegen/fusion.py
+# places it inside a loop nest and casts the result to the op's dtype, so an
+# expression only has to be right in value (Numba's own scalar promotion may
+# differ from NumPy's; the cast restores the dtype).
+_CPU_INFIX = {
+    "add": "+", "subtract": "-", "multiply": "*", "divide": "/", "equal": "==",
+    "not_equal": "!=", "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
+    "bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "^", "left_shift": "<<",
+    "right_shift": ">>",
+}
+_CPU_TEMPLATES = {
+    "negative": "(-{0})", "positive": "(+{0})", "square": "({0} * {0})",
+    "absolute": "abs({0})", "logical_not": "(not {0})", "logical_and": "({0} and {1})",
+    "logical_or": "({0} or {1})", "logical_xor": "(bool({0}) != bool({1}))",
+    "maximum": "max_nan({0}, {1})", "minimum": "min_nan({0}, {1})",
+}
+
+
+def _ufunc_lower_cpu(name: str):
+    def lower(args, in_dtypes, out_dtype) -> str:
+        if name in _CPU_INFIX:
+            return f"({args[0]} {_CPU_INFIX[name]} {args[1]})"
+        if name == "invert" and np.dtype(in_dtypes[0]) == np.bool_:
+            return f"(not {args[0]})"
+        if name == "reciprocal" and np.dtype(out_dtype).kind == "f":
+            return f"(1.0 / {args[0]})"
+        if name in _CPU_TEMPLATES:
+            return _CPU_TEMPLATES[name].format(*args)
+        return f"np.{name}({', '.join(args)})"
+
+    return lower
+
+
+from .registry import PRIMITIVES as _PRIMS  # noqa: E402
+
+for _name in UNARY + BINARY:
+    _PRIMS[_name].lower_cpu = _ufunc_lower_cpu(_name)
+select.lower_cpu = lambda args, in_dtypes, out_dtype: f"({args[1]} if {args[0]} else {args[2]})"
+convert.lower_cpu = lambda args, in_dtypes, out_dtype: args[0]

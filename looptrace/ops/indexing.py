@@ -367,3 +367,84 @@ def _attach_vjp_rules() -> None:
 
 
 _attach_vjp_rules()
+
+
+# --- CPU lowering ---
+# lower_cpu(em, op) writes the op's code through the emitter (codegen/emitter.py).
+# Every traced index is checked in the generated code: IndexError, never a
+# read out of bounds.
+def _slice_lower_cpu(em, op) -> None:
+    x, a = op.inputs[0], op.attrs
+    parts = [f"{s}:{'' if e < 0 else e}:{st}" for s, e, st in zip(a["starts"], a["stops"], a["steps"])]
+    em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(parts)}]")
+    em.define(op.out, alias_of=x)
+
+
+def _dyn_slice_lower_cpu(em, op) -> None:
+    x = op.inputs[0]
+    idx = em.dynamic_index(x, list(op.inputs[1:]), op.attrs["sizes"], drop=False)
+    em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(idx)}]")
+    em.define(op.out, alias_of=x)
+
+
+def _dyn_update_lower_cpu(em, op) -> None:
+    x, upd, starts = op.inputs[0], op.inputs[1], list(op.inputs[2:])
+    src = em.plan.update_from.get(id(op))
+    idx = em.dynamic_index(x, starts, upd.shape[: len(starts)], drop=src is not None)
+    out = em.writable_copy(op.out, x)
+    em.store(out, idx, src if src is not None else upd)
+
+
+def _update_slice_lower_cpu(em, op) -> None:
+    x, upd, a = op.inputs[0], op.inputs[1], op.attrs
+    parts = [f"{s}:{'' if e < 0 else e}:{st}" for s, e, st in zip(a["starts"], a["stops"], a["steps"])]
+    out = em.writable_copy(op.out, x)
+    em.store(out, parts, upd)
+
+
+def _take_index(em, x, idx, axis: int, at: list[str]) -> list[str]:
+    """x's index for position `at` of np.take(x, idx, axis): idx read and checked."""
+    mid = at[axis: axis + idx.ndim]
+    raw = f"{em.name(idx)}[{', '.join(mid)}]" if idx.ndim else em.name(idx)
+    j = em.fresh("j")
+    em.line(f"{j} = check_elem(np.int64({raw}), {em.size(x, axis)}, {em.error_code(axis)})")
+    return at[:axis] + [j] + at[axis + idx.ndim:]
+
+
+def _gather_lower_cpu(em, op) -> None:
+    x, idx, v, axis = op.inputs[0], op.inputs[1], op.out, op.attrs["axis"]
+    if v.ndim:
+        em.fresh_array(v)
+    with em.loop_nest([em.size(v, k) for k in range(v.ndim)]) as at:
+        src = f"{em.name(x)}[{', '.join(_take_index(em, x, idx, axis, at))}]"
+        em.line(f"{em.name(v)}[{', '.join(at)}] = {src}" if v.ndim else f"{em.name(v)} = {src}")
+
+
+def _scatter_lower_cpu(em, op) -> None:
+    x, idx, upd, axis = op.inputs[0], op.inputs[1], op.inputs[2], op.attrs["axis"]
+    out = em.writable_copy(op.out, x)
+    assign = "+=" if op.attrs["mode"] == "add" else "="
+    with em.loop_nest([em.size(upd, k) for k in range(upd.ndim)]) as at:
+        target = _take_index(em, x, idx, axis, at)
+        value = f"{em.name(upd)}[{', '.join(at)}]" if upd.ndim else em.name(upd)
+        em.line(f"{out}[{', '.join(target)}] {assign} {value}")
+
+
+def _prefix_lower_cpu(em, op) -> None:
+    x = op.inputs[0]
+    em.line(f"{em.name(op.out)} = {em.name(x)}[:{em.name(op.inputs[1])}]")
+    em.define(op.out, alias_of=x)
+
+
+def _attach_cpu_rules() -> None:
+    from .registry import PRIMITIVES
+
+    rules = {"slice": _slice_lower_cpu, "dynamic_slice": _dyn_slice_lower_cpu,
+             "dynamic_update_slice": _dyn_update_lower_cpu, "update_slice": _update_slice_lower_cpu,
+             "gather": _gather_lower_cpu, "scatter": _scatter_lower_cpu,
+             "dynamic_prefix": _prefix_lower_cpu}
+    for name, rule in rules.items():
+        PRIMITIVES[name].lower_cpu = rule
+
+
+_attach_cpu_rules()

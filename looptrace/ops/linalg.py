@@ -118,3 +118,14 @@ def _einsum_vjp(b, op, g, wanted):
 
 
 einsum.vjp = _einsum_vjp
+
+
+# --- CPU lowering ---
+# Numba has no np.einsum: BLAS products or explicit loops (codegen/contract.py).
+def _einsum_lower_cpu(em, op) -> None:
+    from looptrace.codegen.contract import lower_einsum
+
+    lower_einsum(em, op)
+
+
+einsum.lower_cpu = _einsum_lower_cpu

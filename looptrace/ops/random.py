@@ -56,3 +56,29 @@ def _attach_batching_rules() -> None:
 
 
 _attach_batching_rules()
+
+
+# --- CPU lowering ---
+# Numba draws from the caller's own np.random.Generator with NumPy's algorithms
+# (tests/codegen checks the values and the final state against NumPy's).
+def _draw_lower_cpu(method: str):
+    def lower(em, op) -> None:
+        token, (new_token, v) = op.inputs[0], op.outputs
+        em.line(f"{em.name(new_token)} = {em.name(token)}")
+        shape = tuple(v.shape) or (1,)
+        draw = f"{em.name(token)}.{method}({shape}, dtype=np.{v.dtype.name})"
+        em.line(f"{em.name(v)} = {draw}" + ("" if v.ndim else "[0]"))
+        em.define(new_token)
+        em.define(v, owned=bool(v.ndim))
+
+    return lower
+
+
+def _attach_cpu_rules() -> None:
+    from .registry import PRIMITIVES
+
+    PRIMITIVES["random_normal"].lower_cpu = _draw_lower_cpu("standard_normal")
+    PRIMITIVES["random_uniform"].lower_cpu = _draw_lower_cpu("random")
+
+
+_attach_cpu_rules()

@@ -133,3 +133,82 @@ def _attach_vjp_rules() -> None:
 
 
 _attach_vjp_rules()
+
+
+# --- CPU lowering ---
+from .registry import PRIMITIVES  # noqa: E402
+
+
+class CpuReduction:
+    """How codegen/fusion.py folds one element into a reduction's accumulator.
+    float32 sums and products accumulate in float64 (then round once)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def acc_dtype(self, dtype) -> np.dtype:
+        out = reduced_dtype(self.name, np.dtype(dtype))
+        if self.name in ("reduce_sum", "reduce_prod") and out == np.float32:
+            return np.dtype(np.float64)
+        return out
+
+    def init(self, dtype) -> str:
+        acc = self.acc_dtype(dtype)
+        if self.name in ("reduce_all", "reduce_any"):
+            return str(self.name == "reduce_all")
+        if self.name in ("reduce_sum", "reduce_prod"):
+            return f"np.{acc.name}({int(self.name == 'reduce_prod')})"
+        sign = "-" if self.name == "reduce_max" else ""
+        if acc.kind == "f":
+            return f"np.{acc.name}({sign}np.inf)"
+        if acc.kind == "b":
+            return str(self.name == "reduce_min")
+        info = np.iinfo(acc)
+        return f"np.{acc.name}({info.min if sign else info.max})"
+
+    def update(self, acc: str, x: str, dtype) -> str:
+        return {
+            "reduce_sum": f"{acc} += {x}",
+            "reduce_prod": f"{acc} *= {x}",
+            "reduce_max": f"{acc} = max_nan({acc}, {x})",
+            "reduce_min": f"{acc} = min_nan({acc}, {x})",
+            "reduce_all": f"{acc} = {acc} and ({x} != 0)",
+            "reduce_any": f"{acc} = {acc} or ({x} != 0)",
+        }[self.name]
+
+    def parallel_ok(self, dtype) -> bool:
+        return self.name in ("reduce_sum", "reduce_prod")
+
+
+for _name in REDUCERS:
+    PRIMITIVES[_name].lower_cpu = CpuReduction(_name)
+
+
+def _arg_lower_cpu(better: str):
+    """argmax/argmin: the first position of the best element; NaN wins, as in NumPy."""
+
+    def lower(em, op) -> None:
+        x, v, axis = op.inputs[0], op.out, op.attrs["axis"]
+        if v.ndim:
+            em.fresh_array(v)
+        kept = [k for k in range(x.ndim) if k != axis]
+        with em.loop_nest([em.size(x, k) for k in kept]) as idx:
+            best, pos, j = em.fresh("best"), em.fresh("pos"), em.fresh("j")
+            at = list(idx)
+            at.insert(axis, "0")
+            em.line(f"{best} = {em.name(x)}[{', '.join(at)}]")
+            em.line(f"{pos} = 0")
+            at[axis] = j
+            elem = f"{em.name(x)}[{', '.join(at)}]"
+            with em.loop(j, em.size(x, axis)):
+                em.line(f"if ({elem} {better} {best} or ({elem} != {elem} and {best} == {best})):")
+                em.line(f"    {best} = {elem}")
+                em.line(f"    {pos} = {j}")
+            target = f"{em.name(v)}[{', '.join(idx)}]" if v.ndim else em.name(v)
+            em.line(f"{target} = np.int64({pos})")
+
+    return lower
+
+
+PRIMITIVES["argmax"].lower_cpu = _arg_lower_cpu(">")
+PRIMITIVES["argmin"].lower_cpu = _arg_lower_cpu("<")

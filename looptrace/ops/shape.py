@@ -157,3 +157,54 @@ def _attach_vjp_rules() -> None:
 
 
 _attach_vjp_rules()
+
+
+# --- CPU lowering ---
+# lower_cpu(em, op) writes the op's code through the emitter (codegen/emitter.py).
+def _reshape_lower_cpu(em, op) -> None:
+    x, v = op.inputs[0], op.out
+    ds = em.plan.slice_into.get(id(op))
+    if ds is not None:  # reshape(dynamic_slice(x, t)) dropping unit axes: x[t]
+        em.dynamic_view(v, ds)
+    elif v.ndim == 0:
+        em.line(f"{em.name(v)} = {em.name(x)}" + (f"[{', '.join('0' * x.ndim)}]" if x.ndim else ""))
+        em.define(v)
+    elif x.ndim == 0:
+        em.line(f"{em.name(v)} = np.full({em.shape_text(v)}, {em.name(x)})")
+        em.define(v, owned=True)
+    else:
+        sizes = "".join(("-1" if isinstance(d, Dim) else str(d)) + ", " for d in v.shape)
+        em.line(f"{em.name(v)} = np.ascontiguousarray({em.name(x)}).reshape(({sizes}))")
+        em.define(v, alias_of=x)
+
+
+def _transpose_lower_cpu(em, op) -> None:
+    x = op.inputs[0]
+    em.line(f"{em.name(op.out)} = np.transpose({em.name(x)}, {tuple(op.attrs['perm'])})")
+    em.define(op.out, alias_of=x)
+
+
+def _fused_only(em, op) -> None:
+    raise AssertionError(f"{op.prim.name} is always lowered by codegen/fusion.py")
+
+
+def _concat_lower_cpu(em, op) -> None:
+    v = op.out
+    parts = [em.name(x) if x.dtype == v.dtype else f"{em.name(x)}.astype(np.{v.dtype.name})"
+             for x in op.inputs]
+    em.line(f"{em.name(v)} = np.concatenate(({''.join(p + ', ' for p in parts)}), axis={op.attrs['axis']})")
+    em.define(v, owned=True)
+
+
+PRIMITIVES_CPU = {"reshape": _reshape_lower_cpu, "transpose": _transpose_lower_cpu,
+                  "broadcast_to": _fused_only, "concatenate": _concat_lower_cpu}
+
+
+def _attach_cpu_rules() -> None:
+    from .registry import PRIMITIVES
+
+    for name, rule in PRIMITIVES_CPU.items():
+        PRIMITIVES[name].lower_cpu = rule
+
+
+_attach_cpu_rules()

@@ -1,0 +1,125 @@
+"""The CPU lowering of `einsum` (Numba has no np.einsum).
+
+Float contractions of two operands become one matrix product through BLAS
+(`np.dot`), after a transpose/reshape of each operand into (batch, rows,
+contracted) and (batch, contracted, cols) form; a batch is a loop of np.dot
+calls into a preallocated output. Anything else (integer dtypes, one or three
+operands, repeated or broadcast letters) becomes an explicit loop nest.
+"""
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+
+from looptrace.ir.core import Dim, Op
+from looptrace.ops.linalg import parse_spec
+
+from .emitter import Emitter, cast, dtype_text
+
+
+def lower_einsum(em: Emitter, op: Op) -> None:
+    ins, out = parse_spec(op.attrs["spec"])
+    if _blas_ok(op, ins, out) and _flops(op, ins) > SMALL_PRODUCT:
+        _lower_blas(em, op, ins, out)
+    else:
+        _lower_loops(em, op, ins, out)
+
+
+SMALL_PRODUCT = 4096  # below this many multiply-adds, a loop beats a BLAS call
+
+
+def _flops(op: Op, ins: list[str]) -> int:
+    size = {c: d for letters, v in zip(ins, op.inputs) for c, d in zip(letters, v.shape)}
+    return prod(size.values())
+
+
+def _blas_ok(op: Op, ins: list[str], out: str) -> bool:
+    if len(ins) != 2 or op.out.dtype not in (np.float64, np.float32, np.complex128, np.complex64):
+        return False
+    a, b = op.inputs
+    if any(isinstance(d, Dim) for v in op.inputs for d in v.shape):
+        return False
+    sizes: dict[str, int] = {}
+    for letters, v in zip(ins, op.inputs):
+        if len(set(letters)) != len(letters):
+            return False
+        for c, d in zip(letters, v.shape):
+            if sizes.setdefault(c, d) != d:
+                return False  # a broadcast letter
+    only_one = (set(ins[0]) ^ set(ins[1])) - set(out)
+    return not only_one and set(out) <= set(ins[0]) | set(ins[1])
+
+
+def _lower_blas(em: Emitter, op: Op, ins: list[str], out: str) -> None:
+    (ia, ib), (a, b) = ins, op.inputs
+    batch = [c for c in out if c in ia and c in ib]
+    rows = [c for c in out if c in ia and c not in ib]
+    cols = [c for c in out if c in ib and c not in ia]
+    summed = [c for c in ia if c in ib and c not in out]
+    size = {c: d for letters, v in zip(ins, op.inputs) for c, d in zip(letters, v.shape)}
+    n = {k: prod(size[c] for c in group) for k, group in
+         (("b", batch), ("m", rows), ("n", cols), ("k", summed))}
+    a2 = _as_matrix(em, a, ia, batch + rows + summed, (n["b"], n["m"], n["k"]))
+    b2 = _as_matrix(em, b, ib, batch + summed + cols, (n["b"], n["k"], n["n"]))
+    res = em.fresh("mm")
+    em.line(f"{res} = np.empty(({n['b']}, {n['m']}, {n['n']}), dtype={dtype_text(op.out.dtype)})")
+    q = em.fresh("q")
+    with em.loop(q, str(n["b"])):
+        em.line(f"np.dot({a2}[{q}], {b2}[{q}], {res}[{q}])")
+    natural = batch + rows + cols
+    shaped = f"{res}.reshape(({''.join(str(size[c]) + ', ' for c in natural)}))"
+    perm = tuple(natural.index(c) for c in out)
+    v = em.name(op.out)
+    if not out:
+        em.line(f"{v} = {cast(res + '[0, 0, 0]', op.out.dtype)}")
+    elif perm == tuple(range(len(out))):
+        em.line(f"{v} = {shaped}")
+    else:
+        em.line(f"{v} = np.ascontiguousarray(np.transpose({shaped}, {perm}))")
+    em.define(op.out, owned=True)
+
+
+def _as_matrix(em: Emitter, x, letters: str, order: list[str], shape3: tuple) -> str:
+    """x with its axes in `order`, as a C-contiguous 3-d (batch, rows, cols) array."""
+    perm = tuple(letters.index(c) for c in order)
+    src = em.name(x)
+    if x.ndim == 0:
+        src = f"np.full((1,), {src})"
+    elif perm != tuple(range(x.ndim)):
+        src = f"np.transpose({src}, {perm})"
+    t = em.fresh("mat")
+    em.line(f"{t} = np.ascontiguousarray({src}).reshape({shape3})")
+    return t
+
+
+def _lower_loops(em: Emitter, op: Op, ins: list[str], out: str) -> None:
+    """out[o] = sum over the other letters of prod_k x_k[...]: explicit loops."""
+    size: dict[str, str] = {}
+    for letters, v in zip(ins, op.inputs):
+        for k, c in enumerate(letters):
+            if c not in size or v.shape[k] != 1:
+                size[c] = em.size(v, k)
+    inner = sorted({c for letters in ins for c in letters} - set(out))
+    acc_dtype = np.float64 if op.out.dtype == np.float32 else op.out.dtype
+    v = em.name(op.out)
+    if out:
+        em.fresh_array(op.out)
+    with em.loop_nest([size[c] for c in out]) as oidx:
+        acc = em.fresh("acc")
+        em.line(f"{acc} = {dtype_text(acc_dtype)}(0)")
+        with em.loop_nest([size[c] for c in inner]) as iidx:
+            where = dict(zip(out, oidx)) | dict(zip(inner, iidx))
+            terms = [_element(em, x, letters, where) for letters, x in zip(ins, op.inputs)]
+            em.line(f"{acc} += " + " * ".join(f"{dtype_text(acc_dtype)}({t})" for t in terms))
+        target = f"{v}[{', '.join(oidx)}]" if out else v
+        em.line(f"{target} = {cast(acc, op.out.dtype)}")
+    if not out:
+        em.define(op.out)
+
+
+def _element(em: Emitter, x, letters: str, where: dict) -> str:
+    if x.ndim == 0:
+        return em.name(x)
+    idx = ["0" if x.shape[k] == 1 else where[c] for k, c in enumerate(letters)]
+    return f"{em.name(x)}[{', '.join(idx)}]"

@@ -1,0 +1,138 @@
+"""The Numba CPU backend: a Program becomes one generated `@numba.njit` kernel.
+
+`compile_program` emits the kernel's source (codegen/emitter.py), writes it to
+the cache directory (codegen/cache.py) so Numba's disk cache can serve later
+processes, imports it, and returns a `CpuKernel`: a callable taking the
+program's runtime arguments and returning its results.
+
+Invariants: Numba's errors never reach the user raw. A compile failure is an
+`InternalError` naming the op and the user's line it came from; an index out
+of bounds in generated code is an `IndexError` naming the user's line. Set
+LOOPTRACE_DUMP_KERNEL=1 to print each generated kernel to stderr (the source
+is also `CpuKernel.source`, and `explain(...).kernel_source`).
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+from numba.core.errors import NumbaError, NumbaWarning
+
+from looptrace.errors import InternalError, format_message
+from looptrace.ir.core import RNG, Op, Program, SourceLoc
+
+from . import cache as disk
+from .emitter import Emitter, emit_program, kernel_source
+
+REPORT = "this is a looptrace bug: please report it with this message and the generated kernel"
+
+
+class CpuKernel:
+    """A compiled program: call it with the program's runtime arguments."""
+
+    def __init__(self, kernel, em: Emitter, source: str, path: Path | None):
+        self.kernel = kernel
+        self.em = em
+        self.source = source
+        self.path = path
+        self.consts = [c for _, c in em.const_args]
+        self.results = em.program.body.results
+        self._compiled: set = set()
+
+    def __call__(self, args: list) -> list:
+        args = [_scalar(a) for a in args]
+        self._ensure_compiled(args)
+        try:
+            outs = self.kernel(*args, *self.consts)
+        except IndexError as e:
+            raise self._index_error(e) from None
+        return [_result(x, v) for x, v in zip(outs, self.results)]
+
+    def _ensure_compiled(self, args: list) -> None:
+        sig = tuple(numba.typeof(a) for a in [*args, *self.consts])
+        if sig in self._compiled:
+            return
+        before = len(self.kernel.overloads)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NumbaWarning)
+                self.kernel.compile(sig)
+        except NumbaError as e:
+            raise self._compile_error(e) from None
+        if self.path is not None and len(self.kernel.overloads) > before:
+            disk.record(self.path)
+        self._compiled.add(sig)
+
+    def _index_error(self, e: IndexError) -> IndexError:
+        if len(e.args) != 3 or not isinstance(e.args[0], int):
+            return e
+        code, i, n = e.args
+        loc, axis = self.em.error_sites[code]
+        return IndexError(format_message(f"index {i} is out of bounds for axis {axis} with size {n}", loc))
+
+    def _compile_error(self, e: Exception) -> InternalError:
+        op = self._op_of_error(str(e))
+        what = f"`{op.prim.name}`" if op is not None else "the program"
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return InternalError(f"the CPU backend could not compile {what} (Numba: {first})",
+                             op.loc if op is not None else None,
+                             f"{REPORT} ({self.path or 'not cached'}); backend='interpret' runs it meanwhile")
+
+    def _op_of_error(self, message: str) -> Op | None:
+        lines = [int(m) for m in re.findall(r"line (\d+)", message)]
+        for ln in reversed(lines):
+            k = ln - self.em.first_line
+            if 0 <= k < len(self.em.line_ops) and self.em.line_ops[k] is not None:
+                return self.em.line_ops[k]
+        return None
+
+
+def _scalar(a: Any) -> Any:
+    """0-d arrays enter the kernel as NumPy scalars (Numba scalars inside)."""
+    if isinstance(a, np.ndarray) and a.ndim == 0:
+        return a[()]
+    return a
+
+
+def _result(x: Any, v) -> Any:
+    if v.dtype == RNG:
+        return x
+    if v.ndim == 0:
+        return np.asarray(x, dtype=v.dtype)
+    return x
+
+
+def compile_program(program: Program, *, parallel: bool = True, fastmath: bool = False,
+                    cache: bool = True, key: str = "") -> CpuKernel:
+    """Emit, write, import and wrap the kernel of `program` (compiled lazily
+    for the argument types of the first call)."""
+    em = _emit(program, parallel, fastmath)
+    header = f"# looptrace kernel for {program.name}(): generated, do not edit"
+    source = kernel_source(em, header, cache=cache)
+    if os.environ.get("LOOPTRACE_DUMP_KERNEL"):
+        print(f"--- kernel for {program.name} ---\n{source}", file=sys.stderr)
+    if cache:
+        path = disk.write_module("lt_" + disk.digest(source, key), source)
+        disk.verify_or_clear(path)
+        kernel = disk.import_module(path).kernel
+    else:
+        path, namespace = None, {}
+        exec(compile(source, f"<looptrace kernel {program.name}>", "exec"), namespace)
+        kernel = namespace["kernel"]
+    return CpuKernel(kernel, em, source, path)
+
+
+def _emit(program: Program, parallel: bool, fastmath: bool) -> Emitter:
+    try:
+        return emit_program(program, parallel, fastmath)
+    except (NotImplementedError, AssertionError, KeyError, TypeError, ValueError, StopIteration) as e:
+        op: Op | None = getattr(e, "looptrace_op", None)
+        loc: SourceLoc | None = op.loc if op is not None else None
+        name = f"`{op.prim.name}`" if op is not None else "the program"
+        raise InternalError(f"the CPU backend cannot lower {name}: {e}", loc, REPORT) from None

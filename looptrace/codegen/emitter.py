@@ -1,0 +1,375 @@
+"""Turn a Program into the Python source of one Numba kernel.
+
+Invariants of the generated source:
+- every SSA value has one variable (`v<id>`); 0-d values are Numba scalars,
+  never 0-d arrays; array constants are extra kernel arguments (`k<id>`);
+- each primitive's `lower_cpu` rule (in its record in looptrace/ops/) writes
+  the code of one op through this emitter's small API (`name`, `line`,
+  `loop`, `size`, ...); elementwise chains go through codegen/fusion.py;
+- an array is updated in place only when this code owns its memory and no
+  later use can see the old contents (`Scope.can_consume`); otherwise the
+  update copies. Arguments of the user's function are never written.
+- every emitted line records the op it came from, so a Numba error on a line
+  of the generated file can name the user's line.
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+from looptrace.ir.core import RNG, Block, Dim, Op, Program, SourceLoc, Value
+
+
+def literal(x, dtype) -> str:
+    """Source text of a scalar constant of `dtype`, exact and typed."""
+    dt = np.dtype(dtype)
+    x = np.asarray(x).reshape(()).item()
+    if dt.kind == "b":
+        return "True" if x else "False"
+    if dt.kind == "f":
+        text = _float_text(float(x))
+        return text if dt == np.float64 else f"np.{dt.name}({text})"
+    if dt.kind in "iu":
+        return f"np.{dt.name}({int(x)})"
+    if dt.kind == "c":
+        return f"np.{dt.name}({complex(x)!r})"
+    raise TypeError(f"no literal for dtype {dt}")
+
+
+def _float_text(f: float) -> str:
+    if f != f:
+        return "np.nan"
+    if f in (float("inf"), float("-inf")):
+        return "np.inf" if f > 0 else "(-np.inf)"
+    return repr(f)
+
+
+def cast(expr: str, dtype) -> str:
+    """`expr` converted to `dtype` as a Numba scalar."""
+    dt = np.dtype(dtype)
+    return f"np.{dt.name}({expr})"
+
+
+def dtype_text(dtype) -> str:
+    return f"np.{np.dtype(dtype).name}"
+
+
+@dataclass
+class Scope:
+    """Ownership facts for one block: who may be mutated in place."""
+
+    block: Block
+    last_use: dict[int, int]
+    owned: set[int] = field(default_factory=set)  # roots whose memory is ours
+    root: dict[int, int] = field(default_factory=dict)  # value id -> alias root id
+    members: dict[int, list[int]] = field(default_factory=dict)
+    pos: int = 0
+
+    def define(self, v: Value, owned: bool = False, alias_of: Value | None = None) -> None:
+        r = self.root.get(alias_of.id, alias_of.id) if alias_of is not None else v.id
+        self.root[v.id] = r
+        self.members.setdefault(r, []).append(v.id)
+        if owned and alias_of is None:
+            self.owned.add(v.id)
+
+    def can_consume(self, v: Value) -> bool:
+        """May the op at `pos` overwrite v's memory? Only when we own it and
+        nothing aliasing it is used after this op (or by this op elsewhere)."""
+        r = self.root.get(v.id)
+        if r is None or r not in self.owned:
+            return False
+        for m in self.members[r]:
+            last = self.last_use.get(m, -1)
+            if last > self.pos or (m != v.id and last == self.pos):
+                return False
+        return True
+
+
+def last_uses(block: Block, position: dict[int, int]) -> dict[int, int]:
+    """Value id -> index of the last op of `block` that uses it (uses inside a
+    region op's bodies count at that op; an op fused into a later one counts at
+    the later one, `position`); block results count at len(ops)."""
+    from looptrace.ir.core import free_values
+
+    last: dict[int, int] = {}
+    for i, op in enumerate(block.ops):
+        at = position.get(id(op), i)
+        for v in op.inputs:
+            last[v.id] = max(last.get(v.id, -1), at)
+        for sub in op.blocks:
+            for v in free_values(sub):
+                last[v.id] = max(last.get(v.id, -1), at)
+    for v in block.results:
+        last[v.id] = len(block.ops)
+    return last
+
+
+class Emitter:
+    """Accumulates the kernel's source lines while walking the program."""
+
+    def __init__(self, program: Program, parallel: bool = True, fastmath: bool = False):
+        self.program = program
+        self.parallel = parallel
+        self.fastmath = fastmath
+        self.lines: list[str] = []
+        self.line_ops: list[Op | None] = []
+        self.depth = 1
+        self.const_args: list[tuple[str, np.ndarray]] = []
+        self.error_sites: list[tuple[SourceLoc, int]] = []  # code -> (loc, axis)
+        self.uses_prange = False
+        self.op: Op | None = None
+        self.scope: Scope | None = None
+        self.plan = None  # fusion.BlockPlan of the block being emitted
+        self._ids = itertools.count()
+        self._consts_seen: set[int] = set()
+        self._local: dict[int, int] = {}
+        self.first_line = 0
+
+    # --- names and text ---------------------------------------------------------------------
+    def name(self, v: Value) -> str:
+        """The expression that reads `v` (a variable, or a literal)."""
+        if v.const is not None and v.shape == ():
+            return literal(v.const, v.dtype)
+        # local numbering: the same program gives the same source in any process
+        n = self._local.setdefault(v.id, len(self._local))
+        if v.const is not None:
+            if v.id not in self._consts_seen:
+                self._consts_seen.add(v.id)
+                self.const_args.append((f"k{n}", np.ascontiguousarray(v.const)))
+            return f"k{n}"
+        return f"v{n}"
+
+    def fresh(self, prefix: str = "t") -> str:
+        return f"{prefix}{next(self._ids)}_"
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self.depth + text)
+        self.line_ops.append(self.op)
+
+    @contextlib.contextmanager
+    def indented(self) -> Iterator[None]:
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    def size(self, v: Value, axis: int) -> str:
+        """Source text of v.shape[axis] (a number, or read at run time)."""
+        d = v.shape[axis]
+        if isinstance(d, Dim):
+            return f"{self.name(v)}.shape[{axis}]"
+        return str(d)
+
+    def shape_text(self, v: Value) -> str:
+        sizes = [self.size(v, k) for k in range(v.ndim)]
+        return "(" + "".join(s + ", " for s in sizes) + ")"
+
+    def error_code(self, axis: int) -> int:
+        """A code the kernel raises with IndexError, mapped back to the op's line."""
+        self.error_sites.append((self.op.loc if self.op else None, axis))
+        return len(self.error_sites) - 1
+
+    def checked_start(self, start: Value, n: str, size: int | str, axis: int) -> str:
+        """A variable holding a bounds-checked dynamic start (NumPy's rules)."""
+        if start.const is not None and isinstance(n, str) and n.isdigit():
+            i, nn = int(start.const), int(n)
+            if i < 0 and size == 1:
+                i += nn
+            if 0 <= i <= nn - int(size):
+                return str(i)
+        var = self.fresh("s")
+        self.line(f"{var} = check_start(np.int64({self.name(start)}), {n}, {size}, {self.error_code(axis)})")
+        return var
+
+    def dynamic_index(self, x: Value, starts: list[Value], sizes, drop: bool) -> list[str]:
+        """Index texts of x[s0:s0+k0, ...] with checked starts; with `drop`,
+        unit-size axes are plain integers (the axis disappears)."""
+        idx = []
+        for a, (s, k) in enumerate(zip(starts, sizes)):
+            st = self.checked_start(s, self.size(x, a), k, a)
+            idx.append(st if (drop and k == 1) else f"{st}:{st} + {k}")
+        return idx + [":"] * (x.ndim - len(starts))
+
+    def store(self, target: str, idx: list[str], src: Value) -> None:
+        """target[idx] = src, as explicit loops for an array src (Numba's array
+        setitem costs seconds of compile time; these loops cost none)."""
+        if src.ndim == 0:
+            self.line(f"{target}[{', '.join(idx)}] = {self.name(src)}")
+            return
+        view = self.fresh("dst")
+        self.line(f"{view} = {target}[{', '.join(idx)}]")
+        with self.loop_nest([self.size(src, k) for k in range(src.ndim)]) as at:
+            self.line(f"{view}[{', '.join(at)}] = {self.name(src)}[{', '.join(at)}]")
+
+    def dynamic_view(self, v: Value, ds: Op) -> None:
+        """v = x[t0, ...]: a dynamic_slice whose unit axes a reshape drops."""
+        x = ds.inputs[0]
+        idx = self.dynamic_index(x, list(ds.inputs[1:]), ds.attrs["sizes"], drop=True)
+        if v.ndim == 0:
+            idx = [i for i in idx if i != ":"]
+        self.line(f"{self.name(v)} = {self.name(x)}[{', '.join(idx)}]")
+        self.define(v, alias_of=x if v.ndim else None)
+
+    # --- loops --------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def loop(self, var: str, count: str, parallel: bool = False) -> Iterator[None]:
+        kind = "numba.prange" if parallel else "range"
+        if parallel:
+            self.uses_prange = True
+        self.line(f"for {var} in {kind}({count}):")
+        with self.indented():
+            yield
+
+    @contextlib.contextmanager
+    def loop_nest(self, counts: list[str], parallel_outer: bool = False) -> Iterator[list[str]]:
+        """Nested loops over `counts`; yields the index variables."""
+        idx = [self.fresh("i") for _ in counts]
+        with contextlib.ExitStack() as stack:
+            for k, (var, n) in enumerate(zip(idx, counts)):
+                stack.enter_context(self.loop(var, n, parallel_outer and k == 0))
+            yield idx
+
+    def work_is_large(self, elements: int) -> bool:
+        """Worth starting threads for: the jit's parallel flag and enough work."""
+        return self.parallel and elements >= PARALLEL_MIN_WORK
+
+    # --- values and ownership -------------------------------------------------------------
+    def define(self, v: Value, owned: bool = False, alias_of: Value | None = None) -> None:
+        self.scope.define(v, owned, alias_of)
+
+    def fresh_array(self, v: Value) -> str:
+        """`v = np.empty(shape)`; v owns it."""
+        self.line(f"{self.name(v)} = np.empty({self.shape_text(v)}, dtype={dtype_text(v.dtype)})")
+        self.define(v, owned=True)
+        return self.name(v)
+
+    def writable_copy(self, out: Value, x: Value) -> str:
+        """`out` becomes x itself when x may be consumed here, else a copy of x."""
+        if x.const is None and self.scope.can_consume(x):
+            self.line(f"{self.name(out)} = {self.name(x)}")
+            self.define(out, alias_of=x)
+        else:
+            self.line(f"{self.name(out)} = {self.name(x)}.copy()")
+            self.define(out, owned=True)
+        return self.name(out)
+
+    # --- blocks -------------------------------------------------------------------------------
+    def emit_block(self, block: Block, owned: set[int] = frozenset(), free: list[Value] = (),
+                   finish: Callable[[], None] | None = None) -> None:
+        """Emit `block`'s ops. Its args (and the outer values in `free`) whose
+        ids are in `owned` may be updated in place; `finish` runs last, in the
+        block's scope (it assigns the block's results)."""
+        from looptrace.codegen.fusion import plan_block
+
+        outer_scope, outer_plan = self.scope, self.plan
+        self.plan = plan_block(block)
+        self.scope = Scope(block, last_uses(block, self.plan.position))
+        for a in [*block.args, *free]:
+            self.scope.define(a, owned=a.id in owned)
+        start = len(self.lines)
+        for i, op in enumerate(block.ops):
+            self.scope.pos = i
+            if id(op) in self.plan.skip:
+                continue
+            self.emit_op(op)
+        self.scope.pos = len(block.ops)
+        if finish is not None:
+            finish()
+        if len(self.lines) == start:
+            self.line("pass")
+        self.scope, self.plan = outer_scope, outer_plan
+
+    def emit_op(self, op: Op) -> None:
+        from looptrace.codegen.fusion import emit_fused
+
+        outer, self.op = self.op, op
+        try:
+            if id(op) in self.plan.fused_roots:
+                emit_fused(self, op)
+            else:
+                rule = op.prim.lower_cpu
+                if rule is None or not callable(rule):
+                    raise NotImplementedError(f"no CPU lowering for {op.prim.name}")
+                rule(self, op)
+            for v in op.outputs:
+                if v.id not in self.scope.root:
+                    self.define(v)
+        except Exception as e:
+            if not hasattr(e, "looptrace_op"):
+                e.looptrace_op = op  # the innermost op, for the error message
+            raise
+        finally:
+            self.op = outer
+
+    def result_copy(self, v: Value, used: set[int]) -> str:
+        """A carried array handed to the next iteration: ours, not aliased."""
+        if v.const is None and v.ndim and v.dtype != RNG:
+            r = self.scope.root.get(v.id)
+            if r is not None and r in self.scope.owned and r not in used:
+                used.add(r)
+                return self.name(v)
+            return f"{self.name(v)}.copy()"
+        if v.ndim == 0 and v.dtype != RNG:
+            return cast(self.name(v), v.dtype)
+        return self.name(v)
+
+    def consume_or_copy(self, v: Value) -> str:
+        """An array handed to a nested region (loop init, branch): no copy when
+        this is its last use and we own it."""
+        if v.dtype == RNG:
+            return self.name(v)
+        if v.ndim == 0:
+            return cast(self.name(v), v.dtype)
+        if v.const is None and self.scope.can_consume(v):
+            return self.name(v)
+        return f"{self.name(v)}.copy()"
+
+    def consumable_free(self, block: Block) -> set[int]:
+        """Outer values a nested block may mutate: owned, last used by this op."""
+        from looptrace.ir.core import free_values
+
+        return {v.id for v in free_values(block) if v.ndim and self.scope.can_consume(v)}
+
+
+PARALLEL_MIN_WORK = 1 << 16
+
+
+def emit_program(program: Program, parallel: bool = True, fastmath: bool = False) -> Emitter:
+    """Walk the program's body; returns the emitter holding lines and tables."""
+    em = Emitter(program, parallel, fastmath)
+    body = program.body
+    em.emit_block(body)
+    # scalars come back as 0-d arrays of their dtype (as the interpreter returns them)
+    outs = [em.name(v) if v.dtype != RNG else "None" for v in body.results]
+    em.line("return (" + "".join(o + ", " for o in outs) + ")")
+    return em
+
+
+def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "kernel") -> str:
+    """The full module text: imports, the decorated kernel, its body."""
+    args = [em.name(a) for a in em.program.body.args] + [n for n, _ in em.const_args]
+    flags = [f"cache={cache}", "nogil=True", "error_model='numpy'", "boundscheck=False"]
+    if em.fastmath:
+        flags.append("fastmath=True")
+    if em.uses_prange:
+        flags.append("parallel=PARALLEL")
+    head = [
+        header,
+        "import numpy as np",
+        "import numba",
+        "from looptrace.codegen.templates import *  # noqa: F403",
+        "",
+        "PARALLEL = dict(comprehension=False, reduction=False, inplace_binop=False, setitem=False,",
+        "                numpy=False, stencil=False, fusion=False, prange=True)",
+        "",
+        "",
+        f"@numba.njit({', '.join(flags)})",
+        f"def {fn_name}({', '.join(args)}):",
+    ]
+    em.first_line = len(head) + 1  # 1-based line of em.lines[0] in the module
+    return "\n".join(head + em.lines) + "\n"

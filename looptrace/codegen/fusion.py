@@ -1,0 +1,248 @@
+"""Fusion of elementwise, broadcast and reduction chains into loop nests.
+
+`plan_block` decides, per block, which array values are never stored: a value
+made by a fusible op (elementwise, broadcast_to, iota, a reduction) whose one
+consumer is a fusible op over the same iteration space is computed inside that
+consumer's loop nest, element by element, as a scalar temporary. Every other
+fusible op is a *root*: one loop nest over its output (a reduction adds inner
+loops over its reduced axes), `prange` on the outer axis when the work is
+large. So `exp(-(sum((W - x)**2, -1)))` is one loop nest with no temporary
+array. The plan also records two peepholes that keep scans free of small
+allocations: `reshape(dynamic_slice(x, t))` that only drops unit axes is one
+indexing expression `x[t]`, and `dynamic_update_slice(y, reshape(v), t)` that
+only adds unit axes is `y[t] = v`.
+
+Invariant: an op folded into a later op is emitted at that op's position, and
+its uses count there for the in-place analysis (`BlockPlan.position`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+
+from looptrace.ir.core import Block, Dim, Op, Value
+
+from .emitter import Emitter, cast
+
+REDUCTIONS = ("reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_all", "reduce_any")
+
+
+@dataclass
+class BlockPlan:
+    producer: dict[int, Op] = field(default_factory=dict)  # value id -> op in this block
+    inlined: set[int] = field(default_factory=set)  # value ids computed inside a consumer
+    fused_roots: set[int] = field(default_factory=set)  # id(op) of loop-nest roots
+    skip: set[int] = field(default_factory=set)  # id(op) emitted as part of another op
+    position: dict[int, int] = field(default_factory=dict)  # id(op) -> where it is emitted
+    slice_into: dict[int, Op] = field(default_factory=dict)  # id(reshape) -> its dynamic_slice
+    update_from: dict[int, Value] = field(default_factory=dict)  # id(dus) -> value written
+
+
+def is_fusible(op: Op) -> bool:
+    if op.prim.region or len(op.outputs) != 1:
+        return False
+    return op.prim.family == "elementwise" or op.prim.name in ("broadcast_to", "iota") + REDUCTIONS
+
+
+def unit_dropped(shape: tuple, n_lead: int, sizes: tuple) -> tuple[tuple, list[int]]:
+    """The shape with the unit axes among the first `n_lead` (size 1 in `sizes`)
+    removed, and those axes."""
+    dropped = [k for k in range(n_lead) if sizes[k] == 1]
+    return tuple(d for k, d in enumerate(shape) if k not in dropped), dropped
+
+
+def _consumers(block: Block) -> dict[int, list]:
+    """Value id -> consumers in this block ("nested" / "result" for other uses)."""
+    from looptrace.ir.core import free_values
+
+    users: dict[int, list] = {}
+    for op in block.ops:
+        for v in {v.id: v for v in op.inputs}.values():
+            users.setdefault(v.id, []).append(op)
+        for sub in op.blocks:
+            for v in free_values(sub):
+                users.setdefault(v.id, []).append("nested")
+    for v in block.results:
+        users.setdefault(v.id, []).append("result")
+    return users
+
+
+def _only_consumer(users: dict, v: Value) -> Op | None:
+    us = users.get(v.id, [])
+    return us[0] if len(us) == 1 and isinstance(us[0], Op) else None
+
+
+def plan_block(block: Block) -> BlockPlan:
+    plan = BlockPlan()
+    users = _consumers(block)
+    index = {id(op): i for i, op in enumerate(block.ops)}
+    for op in block.ops:
+        for v in op.outputs:
+            plan.producer[v.id] = op
+    _plan_peepholes(block, plan, users)
+    for op in block.ops:
+        if id(op) in plan.skip or not is_fusible(op):
+            continue
+        consumer = _only_consumer(users, op.out)
+        if op.out.ndim and consumer is not None and _fits(op.out, consumer):
+            plan.inlined.add(op.out.id)
+            plan.skip.add(id(op))
+        else:
+            plan.fused_roots.add(id(op))
+    _place_folded(block, plan, users, index)
+    return plan
+
+
+def _fits(v: Value, consumer: Op) -> bool:
+    """Can v be computed element by element inside consumer's loop nest?"""
+    if not is_fusible(consumer) or any(isinstance(d, Dim) for d in v.shape):
+        return False
+    if consumer.prim.name in REDUCTIONS:
+        return True
+    return tuple(consumer.out.shape) == tuple(v.shape)
+
+
+def _plan_peepholes(block: Block, plan: BlockPlan, users: dict) -> None:
+    for op in block.ops:
+        if op.prim.name != "dynamic_update_slice":
+            continue
+        upd = op.inputs[1]
+        r = plan.producer.get(upd.id)
+        if r is None or r.prim.name != "reshape" or _only_consumer(users, upd) is not op:
+            continue
+        want, _ = unit_dropped(upd.shape, len(op.inputs) - 2, upd.shape)
+        if tuple(r.inputs[0].shape) == want:
+            plan.update_from[id(op)] = r.inputs[0]
+            plan.skip.add(id(r))
+    for op in block.ops:
+        if op.prim.name != "reshape" or id(op) in plan.skip:
+            continue
+        x = op.inputs[0]
+        d = plan.producer.get(x.id)
+        if d is None or d.prim.name != "dynamic_slice" or _only_consumer(users, x) is not op:
+            continue
+        want, _ = unit_dropped(x.shape, len(d.inputs) - 1, d.attrs["sizes"])
+        if tuple(op.out.shape) == want:
+            plan.slice_into[id(op)] = d
+            plan.skip.add(id(d))
+
+
+def _place_folded(block: Block, plan: BlockPlan, users: dict, index: dict) -> None:
+    """Each skipped op is emitted where its consumer is (transitively)."""
+    def where(op: Op) -> int:
+        if id(op) not in plan.skip:
+            return index[id(op)]
+        (consumer,) = [u for u in users[op.out.id] if isinstance(u, Op)][:1] or [None]
+        return where(consumer) if consumer is not None else index[id(op)]
+
+    for op in block.ops:
+        if id(op) in plan.skip:
+            plan.position[id(op)] = where(op)
+
+
+# --- emitting a loop nest ----------------------------------------------------------------------
+class Fuser:
+    """Writes the scalar code of one root's element, recursing into the values
+    fused into it; `memo` shares a temporary between uses at the same index."""
+
+    def __init__(self, em: Emitter):
+        self.em = em
+        self.plan = em.plan
+        self.memo: dict[tuple, str] = {}
+
+    def value_at(self, v: Value, idx: list[str], produce: bool = False) -> str:
+        em = self.em
+        if not produce and v.ndim == 0:
+            return em.name(v)
+        if not produce and v.id not in self.plan.inlined:
+            return f"{em.name(v)}[{', '.join(idx)}]"
+        key = (v.id, tuple(idx))
+        if key not in self.memo:
+            self.memo[key] = self._compute(self.plan.producer[v.id], idx)
+        return self.memo[key]
+
+    def _compute(self, op: Op, idx: list[str]) -> str:
+        name = op.prim.name
+        if name in REDUCTIONS:
+            return self._reduce(op, idx)
+        if name == "broadcast_to":
+            x = op.inputs[0]
+            return self.value_at(x, broadcast_index(x, op.out, idx))
+        if name == "iota":
+            return cast(idx[op.attrs["axis"]], op.out.dtype)
+        args = [self.value_at(u, broadcast_index(u, op.out, idx)) for u in op.inputs]
+        expr = op.prim.lower_cpu(args, [u.dtype for u in op.inputs], op.out.dtype)
+        t = self.em.fresh()
+        self.em.line(f"{t} = {cast(expr, op.out.dtype)}")
+        return t
+
+    def _reduce(self, op: Op, idx: list[str], parallel: bool = False) -> str:
+        em, rule = self.em, op.prim.lower_cpu
+        x, axes = op.inputs[0], tuple(op.attrs["axes"])
+        acc = em.fresh("acc")
+        em.line(f"{acc} = {rule.init(x.dtype)}")
+        saved = dict(self.memo)
+        inner = [em.fresh("r") for _ in axes]
+        full, kept = [], iter(idx)
+        for k in range(x.ndim):
+            full.append(inner[axes.index(k)] if k in axes else next(kept))
+        depth = em.depth
+        for j, (var, k) in enumerate(zip(inner, axes)):
+            em.line(f"for {var} in {'numba.prange' if parallel and j == 0 else 'range'}({em.size(x, k)}):")
+            em.depth += 1
+        em.line(rule.update(acc, self.value_at(x, full), x.dtype))
+        em.depth = depth
+        self.memo = saved
+        return cast(acc, op.out.dtype)
+
+
+def broadcast_index(u: Value, out: Value, idx: list[str]) -> list[str]:
+    """u's index for element `idx` of `out` (NumPy broadcasting, aligned right)."""
+    lead = out.ndim - u.ndim
+    return ["0" if u.shape[k] == 1 and out.shape[lead + k] != 1 else idx[lead + k]
+            for k in range(u.ndim)]
+
+
+def _work(op: Op) -> int:
+    def size(shape) -> int:
+        return prod(d.bound if isinstance(d, Dim) else d for d in shape)
+
+    if op.prim.name in REDUCTIONS:
+        return size(op.inputs[0].shape)
+    return size(op.out.shape)
+
+
+def emit_fused(em: Emitter, op: Op) -> None:
+    """The loop nest of one fusion root (or one scalar statement)."""
+    v, fz = op.out, Fuser(em)
+    big = em.work_is_large(_work(op))
+    if v.ndim == 0:
+        if op.prim.name in REDUCTIONS and op.inputs[0].ndim:
+            par = big and op.prim.lower_cpu.parallel_ok(op.inputs[0].dtype)
+            expr = fz._reduce(op, [], parallel=par)
+            em.uses_prange |= par
+        else:
+            expr = fz.value_at(v, [], produce=True)
+        em.line(f"{em.name(v)} = {expr}")
+        em.define(v)
+        return
+    out = em.fresh_array(v) if not any(isinstance(d, Dim) for d in v.shape) else _dim_array(em, op)
+    counts = [str(d) if not isinstance(d, Dim) else f"{out}.shape[{k}]" for k, d in enumerate(v.shape)]
+    with em.loop_nest(counts, parallel_outer=big and v.shape[0] != 1) as idx:
+        em.line(f"{out}[{', '.join(idx)}] = {fz.value_at(v, idx, produce=True)}")
+
+
+def _dim_array(em: Emitter, op: Op) -> str:
+    """An output whose shape is known only at run time: sizes from an input."""
+    v = op.out
+    sizes = []
+    for k, d in enumerate(v.shape):
+        if not isinstance(d, Dim):
+            sizes.append(str(d))
+            continue
+        lead = [(u, k - (v.ndim - u.ndim)) for u in op.inputs if u.ndim]
+        src = next(f"{em.name(u)}.shape[{a}]" for u, a in lead if 0 <= a < u.ndim and u.shape[a] is d)
+        sizes.append(src)
+    em.line(f"{em.name(v)} = np.empty(({''.join(s + ', ' for s in sizes)}), dtype=np.{v.dtype.name})")
+    em.define(v, owned=True)
+    return em.name(v)

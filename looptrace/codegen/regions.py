@@ -1,0 +1,117 @@
+"""Region ops as plain Python control flow inside the kernel.
+
+for_loop   -> `for i in range(start, stop, step):` with the body inlined; the
+              stacked outputs are allocated once before the loop and filled row
+              by row (no allocation per iteration); carries are variables.
+while_loop -> `while True:` running the cond block, `break`, then the body.
+cond       -> `if pred: ... else: ...`.
+
+Invariant: a carried array is owned by the loop (copied once at entry unless
+the loop may consume its initial value), so the body may update it in place;
+at the end of an iteration a carry that is not exclusively ours is copied.
+"""
+from __future__ import annotations
+
+from looptrace.ir.core import RNG, Block, Op, Value, free_values
+from looptrace.ops.control import split_for_results
+
+from .emitter import Emitter, dtype_text
+
+
+def _is_array(v: Value) -> bool:
+    return v.dtype != RNG and v.ndim > 0
+
+
+def _init_lines(em: Emitter, op: Op, targets: list[Value], inits: list[Value]) -> set[int]:
+    """Bind the carries' initial values; returns the ids of carries we own."""
+    captured = {v.id for b in op.blocks for v in free_values(b)}
+    taken: set[int] = set()
+    for a, x in zip(targets, inits):
+        text = em.consume_or_copy(x)
+        if x.id in captured or x.id in taken:
+            text = em.name(x) + ".copy()" if _is_array(x) else text
+        taken.add(x.id)
+        em.line(f"{em.name(a)} = {text}")
+    return {a.id for a in targets if _is_array(a)}
+
+
+def _assign_carries(em: Emitter, targets: list[Value], results: list[Value]) -> None:
+    if not targets:
+        return
+    used: set[int] = set()
+    rhs = [em.result_copy(r, used) for r in results]
+    em.line(", ".join(em.name(a) for a in targets) + ", = " + ", ".join(rhs) + ",")
+
+
+def _bind_outputs(em: Emitter, outs: tuple[Value, ...], sources: list[Value]) -> None:
+    for out, src in zip(outs, sources):
+        em.line(f"{em.name(out)} = {em.name(src)}")
+        em.define(out, owned=_is_array(out))
+
+
+def emit_for(em: Emitter, op: Op) -> None:
+    start, stop, step, *init = op.inputs
+    (body,) = op.blocks
+    n_carry, _ = split_for_results(op)
+    index, carries = body.args[0], body.args[1:]
+    owned = _init_lines(em, op, carries, init)
+    bounds = f"{em.name(start)}, {em.name(stop)}, {em.name(step)}"
+    stacked = op.outputs[n_carry:]
+    count = counter = None
+    if stacked:
+        count, counter = em.fresh("n"), em.fresh("k")
+        em.line(f"{count} = trip_count({bounds})")
+        for y in stacked:
+            rest = "".join(em.size(y, k) + ", " for k in range(1, y.ndim))
+            em.line(f"{em.name(y)} = np.empty(({count}, {rest}), dtype={dtype_text(y.dtype)})")
+        em.line(f"{counter} = 0")
+
+    def finish() -> None:
+        _assign_carries(em, carries, body.results[:n_carry])
+        for y, r in zip(stacked, body.results[n_carry:]):
+            em.store(em.name(y), [counter], r)
+        if stacked:
+            em.line(f"{counter} += 1")
+
+    em.line(f"for {em.name(index)} in range({bounds}):")
+    with em.indented():
+        em.emit_block(body, owned, finish=finish)
+    _bind_outputs(em, op.outputs[:n_carry], carries)
+    for y in stacked:
+        em.define(y, owned=True)
+
+
+def emit_while(em: Emitter, op: Op) -> None:
+    cond, body = op.blocks
+    owned = _init_lines(em, op, body.args, list(op.inputs))
+    em.line("while True:")
+    with em.indented():
+        for ca, ba in zip(cond.args, body.args):
+            em.line(f"{em.name(ca)} = {em.name(ba)}")
+        em.emit_block(cond, finish=lambda: em.line(f"if not {em.name(cond.results[0])}:"))
+        with em.indented():
+            em.line("break")
+        em.emit_block(body, owned, finish=lambda: _assign_carries(em, body.args, body.results))
+    _bind_outputs(em, op.outputs, body.args)
+
+
+def emit_cond(em: Emitter, op: Op) -> None:
+    (pred,) = op.inputs
+    for k, block in enumerate(op.blocks):
+        em.line(f"if {em.name(pred)}:" if k == 0 else "else:")
+        with em.indented():
+            _emit_branch(em, op, block)
+    for out in op.outputs:
+        em.define(out, owned=_is_array(out))
+
+
+def _emit_branch(em: Emitter, op: Op, block: Block) -> None:
+    free = [v for v in free_values(block)]
+    consumable = em.consumable_free(block)
+
+    def finish() -> None:
+        used: set[int] = set()
+        for out, r in zip(op.outputs, block.results):
+            em.line(f"{em.name(out)} = {em.result_copy(r, used)}")
+
+    em.emit_block(block, consumable, free=free, finish=finish)

@@ -1,0 +1,59 @@
+"""Small Numba helpers that generated kernels call (real Python, compiled by
+Numba, each exercised by tests/codegen). Generated modules import them all
+with `from looptrace.codegen.templates import *`.
+
+Invariant: every helper is `@njit(cache=True)` with no global state, so a
+kernel loaded from the disk cache links against the same code.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["check_start", "check_elem", "trip_count", "max_nan", "min_nan", "np", "numba"]
+
+
+@numba.njit(cache=True, inline="always")
+def check_start(i, n, size, code):
+    """A dynamic slice start, normalized as NumPy does; raises IndexError(code, i, n)."""
+    if i < 0 and size == 1:
+        i += n
+    if i < 0 or i > n - size:
+        raise IndexError(code, i, n)
+    return i
+
+
+@numba.njit(cache=True, inline="always")
+def check_elem(i, n, code):
+    """An element index of a gather/scatter (negative counts from the end)."""
+    if i < -n or i >= n:
+        raise IndexError(code, i, n)
+    if i < 0:
+        return i + n
+    return i
+
+
+@numba.njit(cache=True, inline="always")
+def trip_count(start, stop, step):
+    """len(range(start, stop, step)) for a nonzero step."""
+    if step > 0:
+        n = (stop - start + step - 1) // step
+    else:
+        n = (start - stop - step - 1) // (-step)
+    return max(n, 0)
+
+
+@numba.njit(cache=True, inline="always")
+def max_nan(acc, x):
+    """np.maximum: NaN propagates."""
+    if x > acc or x != x:
+        return x
+    return acc
+
+
+@numba.njit(cache=True, inline="always")
+def min_nan(acc, x):
+    """np.minimum: NaN propagates."""
+    if x < acc or x != x:
+        return x
+    return acc
