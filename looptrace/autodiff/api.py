@@ -9,6 +9,7 @@ dtype.
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -35,7 +36,8 @@ class _Differentiated:
 
     def __init__(self, fn: Callable, checkpoint: int | None, backend: str | None):
         self.fn = fn
-        self.jit = fn if isinstance(fn, JitFunction) else JitFunction(fn, backend=backend or "auto")
+        self.backend = backend
+        self.jit = fn if isinstance(fn, JitFunction) else _jit_of(fn, backend or "auto")
         if backend is not None and isinstance(fn, JitFunction):
             self.jit = JitFunction(fn.py_func, fn.static_argnames, backend)
         self.opts = Options(checkpoint=checkpoint)
@@ -66,6 +68,39 @@ class _Differentiated:
         res = c.run(args + cts)
         grads = [_like_argument(g, values[i], specs[i]) for g, i in zip(res[c.n_out:], wrt)]
         return res[: c.n_out], grads, c.program
+
+
+def _jit_of(fn: Callable, backend: str) -> JitFunction:
+    """A JitFunction of `fn`; a function taking *args gets positional
+    parameters a0, a1, ... fixed at its first call's arity."""
+    params = inspect.signature(fn).parameters.values()
+    if not any(p.kind == p.VAR_POSITIONAL for p in params):
+        return JitFunction(fn, backend=backend)
+    return _VarargsJit(fn, backend)
+
+
+class _VarargsJit:
+    """Dispatches a *args function to one JitFunction per number of arguments."""
+
+    def __init__(self, fn: Callable, backend: str):
+        self.fn, self.backend, self.by_arity = fn, backend, {}
+        self.param_names: list[str] = []
+
+    def _bind(self, args, kwargs) -> list:
+        if kwargs:
+            raise TypeError(f"{self.fn.__name__}(): keyword arguments are not supported with *args")
+        n = len(args)
+        if n not in self.by_arity:
+            names = [f"a{i}" for i in range(n)]
+            ns: dict = {"fn": self.fn}
+            exec(f"def wrapper({', '.join(names)}):\n    return fn({', '.join(names)})", ns)
+            self.by_arity[n] = JitFunction(ns["wrapper"], backend=self.backend)
+        self.current = self.by_arity[n]
+        self.param_names = self.current.param_names
+        return list(args)
+
+    def __getattr__(self, name: str):
+        return getattr(self.current, name)
 
 
 def _arg_pos(specs: list[ArgSpec], i: int) -> int:

@@ -21,6 +21,7 @@ import numpy as np
 
 from looptrace.errors import UnsupportedError
 from looptrace.ir.core import Block, Dim, Op, Value, free_values
+from looptrace.ir.rewrite import substitute
 from looptrace.ops.control import split_for_results, trip_count
 from looptrace.ops.registry import PRIMITIVES
 
@@ -203,13 +204,27 @@ def _for_pullback(op, new_op, carries, ys, adj: BodyAdjoint, res: Residuals, sta
         ops = rb.ops + graph.clone_ops(res.recompute + adj.ops, mapping)
         results = [mapping.get(v.id, v) for v in adj.results]
         rbody = Block([k] + adj.ct_carry_args + adj.acc_args, ops, results)
-        outs = b.emit_multi_region("for_loop", (int_lit(0), trips, int_lit(1), *init_ct, *acc0), rbody)
+        outs = _reverse_loop(b, trips, rbody, [*init_ct, *acc0])
         for j, ct in zip(carries, outs):
             accumulate(b, cts, op.inputs[3 + j], ct)
         for v, ct in zip(adj.captured, outs[len(carries):]):
             accumulate(b, cts, v, ct)
 
     return pullback
+
+
+def _reverse_loop(b: Builder, trips: Value, body: Block, init: list) -> list[Value]:
+    """Emit the reverse for_loop; carries passed through unchanged (a
+    cotangent that flows straight through) are not carried but read as their
+    initial value, and come out as it."""
+    through = [j for j, (a, r) in enumerate(zip(body.args[1:], body.results)) if a is r]
+    substitute(body, {body.args[1 + j].id: init[j] for j in through})
+    kept = [j for j in range(len(init)) if j not in through]
+    body = Block([body.args[0]] + [body.args[1 + j] for j in kept], body.ops,
+                 [body.results[j] for j in kept])
+    outs = b.emit_multi_region("for_loop", (int_lit(0), trips, int_lit(1), *[init[j] for j in kept]), body)
+    by_pos = dict(zip(kept, outs))
+    return [by_pos.get(j, init[j]) for j in range(len(init))]
 
 
 def _reverse_env(rb, op, m, res: Residuals, stacks, ins, ext, ys_ct, adj: BodyAdjoint) -> dict:
