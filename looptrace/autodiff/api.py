@@ -100,6 +100,8 @@ class _VarargsJit:
         return list(args)
 
     def __getattr__(self, name: str):
+        if name == "current":
+            raise AttributeError("call _bind first")
         return getattr(self.current, name)
 
 

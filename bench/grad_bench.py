@@ -1,0 +1,111 @@
+"""Gradient of rnn_taps: looptrace.value_and_grad against the forward pass,
+a hand-written NumPy BPTT (weight gradients as one GEMM each), and JAX's
+value_and_grad of the lax.scan version when JAX is installed; then peak
+memory (tracemalloc) of value_and_grad with and without checkpointing.
+
+    python bench/grad_bench.py [--backend interpret|cpu] [--sizes 1001,10000] [--repeats 5]
+
+Loss: sum(Y); gradients with respect to y0, W1, W2, W3 (float64).
+"""
+
+import argparse
+import math
+import sys
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import looptrace  # noqa: E402
+from bench import competitors  # noqa: E402
+from bench._timing import compare, print_table  # noqa: E402
+from looptrace.examples import _rnn_args, rnn_taps  # noqa: E402
+
+WRT = (1, 2, 3, 4)
+
+
+def numpy_bptt(X, y0, W1, W2, W3):
+    """Hand-written value and gradient of sum(rnn_taps(...))."""
+    U = X[1:] @ W2.T + X[:-1] @ W3.T
+    Y = np.empty((U.shape[0], y0.shape[0]))
+    y = y0
+    for t in range(U.shape[0]):
+        y = np.tanh(W1 @ y + U[t])
+        Y[t] = y
+    G = np.empty_like(Y)  # cotangent of the pre-activation, per step
+    g = np.zeros_like(y0)
+    for t in range(U.shape[0] - 1, -1, -1):
+        g = (g + 1.0) * (1.0 - Y[t] ** 2)
+        G[t] = g
+        g = W1.T @ g
+    Yprev = np.vstack([y0[None], Y[:-1]])
+    return Y.sum(), (g, G.T @ Yprev, G.T @ X[1:], G.T @ X[:-1])
+
+
+def jax_value_and_grad():
+    if not competitors.HAVE_JAX:
+        return None
+    import jax
+
+    def loss(y0, W1, W2, W3, X):
+        return competitors.rnn_taps_jax.__wrapped__(X, y0, W1, W2, W3).sum()
+
+    vg = jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2, 3)))
+    return lambda X, y0, W1, W2, W3: jax.block_until_ready(vg(y0, W1, W2, W3, X))
+
+
+def check(args, vg) -> None:
+    value, grads = vg(*args)
+    ref_value, ref_grads = numpy_bptt(*args)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-9)
+    for g, r in zip(grads, ref_grads):
+        np.testing.assert_allclose(g, r, rtol=1e-7, atol=1e-10)
+
+
+def time_case(T: int, backend: str, repeats: int) -> dict[str, float]:
+    args = _rnn_args(np.random.default_rng(0), T=T)
+    fwd = looptrace.jit(rnn_taps, backend=backend)
+    vg = looptrace.value_and_grad(lambda *a: fwd(*a).sum(), argnums=WRT, backend=backend)
+    check(args, vg)
+    cases = {"forward": lambda: fwd(*args), "value_and_grad": lambda: vg(*args),
+             "numpy_bptt": lambda: numpy_bptt(*args)}
+    jvg = jax_value_and_grad()
+    if jvg is not None:
+        cases["jax_value_and_grad"] = lambda: jvg(*args)
+    return compare(cases, repeats=repeats, warmup=1)
+
+
+def peak_memory(T: int, backend: str, checkpoint: int | None) -> float:
+    args = _rnn_args(np.random.default_rng(0), T=T)
+    fwd = looptrace.jit(rnn_taps, backend=backend)
+    vg = looptrace.value_and_grad(lambda *a: fwd(*a).sum(), argnums=WRT, backend=backend,
+                                  checkpoint=checkpoint)
+    vg(*args)  # compile outside the measurement
+    tracemalloc.start()
+    vg(*args)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--backend", default="interpret")
+    ap.add_argument("--sizes", default="1001,10000")
+    ap.add_argument("--repeats", type=int, default=5)
+    opts = ap.parse_args()
+    sizes = [int(s) for s in opts.sizes.split(",")]
+    rows = {f"rnn_taps T={T}": time_case(T, opts.backend, opts.repeats) for T in sizes}
+    print(f"backend={opts.backend}; JAX available: {competitors.HAVE_JAX}")
+    print_table(rows, baseline="forward")
+    print("\npeak memory of value_and_grad (tracemalloc, MiB):")
+    for T in sizes:
+        k = int(math.sqrt(T))
+        full, ckpt = peak_memory(T, opts.backend, None), peak_memory(T, opts.backend, k)
+        print(f"  T={T:6d}: full saving {full:8.3f}   checkpoint={k:3d} {ckpt:8.3f}")
+
+
+if __name__ == "__main__":
+    main()
