@@ -57,9 +57,12 @@ register(Primitive("dynamic_slice", "indexing", _dyn_slice_abstract, _dyn_slice_
 
 
 def _dyn_update_abstract(x, upd, *starts):
+    # A write at a traced start into an empty axis is legal to trace: only a
+    # loop that runs zero times reaches it (`out[i] = ...` over `range(0)`);
+    # run time raises IndexError if it ever executes.
     n = len(starts)
     fits = len(upd.shape) == len(x.shape) and all(
-        u == d or (i < n and isinstance(u, int) and isinstance(d, int) and u <= d)
+        u == d or (i < n and isinstance(u, int) and isinstance(d, int) and (u <= d or d == 0))
         for i, (u, d) in enumerate(zip(upd.shape, x.shape)))
     if not fits:
         raise ShapeMismatch(f"cannot write a block of shape {fmt(upd.shape)} into an array "

@@ -100,6 +100,7 @@ class TraceState:
         self.loops: dict[tuple, Any] = {}
         self.producers: dict[int, Op] = {}  # value id -> the op that emitted it (via `emit`)
         self.arg_boxes: set[int] = set()  # ids of the boxes of the traced function's array arguments
+        self.value_frames: dict[int, Frame] = {}  # value id -> the frame whose block defines it
 
     def push(self, kind: str) -> Frame:
         self.frame = Frame(self.frame, kind)
@@ -107,7 +108,33 @@ class TraceState:
 
     def pop(self, frame: Frame) -> None:
         assert self.frame is frame
+        for v in frame.block.args:
+            self.value_frames.setdefault(v.id, frame)
         self.frame = frame.parent
+
+    def check_visible(self, v: Value) -> None:
+        """Refuse a value defined in a loop body or branch that is already
+        closed: it escaped through a Python object changed inside (a dict, a
+        list, an attribute), which looptrace does not carry."""
+        f = self.value_frames.get(v.id)
+        if f is None or visible(f, self.frame):
+            return
+        from looptrace.errors import UnsupportedError
+
+        raise UnsupportedError(
+            f"a value computed inside a {'loop' if f.kind == 'loop' else 'conditional'} is used outside "
+            "it: it escaped through a Python object changed inside (a dict, a list item, an attribute)",
+            current_loc(), "keep values that change in a loop in plain variables (or arrays written "
+            "in place), or grow a list with append")
+
+
+def visible(defined_in: Frame, frame: Frame | None) -> bool:
+    """Is a value of `defined_in`'s block in scope in `frame`'s block?"""
+    while frame is not None:
+        if frame is defined_in:
+            return True
+        frame = frame.parent
+    return False
 
 
 _STATE: list[TraceState] = []
@@ -161,9 +188,12 @@ def emit(prim: Primitive, inputs: list[Value], loc: SourceLoc | None = None, **a
     outs = tuple(Value(dtype, tuple(shape)) for dtype, shape in avals)
     op = Op(prim, tuple(inputs), outs, dict(attrs), loc)
     st = state()
+    for v in inputs:
+        st.check_visible(v)
     st.frame.block.ops.append(op)
     for v in outs:
         st.producers[v.id] = op
+        st.value_frames[v.id] = st.frame
     return list(outs)
 
 

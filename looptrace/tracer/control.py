@@ -70,30 +70,79 @@ _GUARDED_PRIMS = frozenset({"dynamic_slice", "gather", "dynamic_update_slice", "
 
 
 def _short_circuit(pred: Tracer, thunk: Callable[[], Any], ufunc: str, stop_on: bool) -> Tracer:
-    """`pred and thunk()` / `pred or thunk()` on a traced `pred`. The right
-    operand is traced into its own block; when it only computes values it is
-    inlined (both sides evaluated, then combined); when it may fail (indexing)
-    it runs under a `cond`, as Python would evaluate it."""
+    """`pred and thunk()` / `pred or thunk()` on a traced `pred`, as a
+    choice between the right operand and the value that stops evaluation."""
+    rhs = lambda: _as_bool(thunk())  # noqa: E731
+    stop = lambda: np.bool_(stop_on)  # noqa: E731
+    return choose(pred, stop, rhs, "`or`") if stop_on else choose(pred, rhs, stop, "`and`")
+
+
+def ifexp(cond: Any, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any]) -> Any:
+    """`a if cond else b`."""
+    if not is_tracer(cond):
+        return then_thunk() if cond else else_thunk()
+    return choose(_as_bool(cond), then_thunk, else_thunk, "conditional expression")
+
+
+def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any], what: str) -> Tracer:
+    """The value of `then_thunk()` where `pred`, else of `else_thunk()`. Each
+    side is traced into its own block; sides that only compute values are
+    inlined and selected between; a side that may fail (indexing that the
+    condition guards) makes it a `cond`, evaluated as Python would."""
+    st = ctx.state()
+    (f1, a), (f2, b) = _trace_side(then_thunk, what), _trace_side(else_thunk, what)
+    weak = lax.is_weak(a) and lax.is_weak(b)
+    dtype = np.result_type(lax.dtype_for_promotion(a), lax.dtype_for_promotion(b))
+    shape = np.broadcast_shapes(np.shape(a) if not is_tracer(a) else a.shape,
+                                np.shape(b) if not is_tracer(b) else b.shape)
+    va, vb = _value_in(f1, a, dtype, shape), _value_in(f2, b, dtype, shape)
+    if not (_risky(f1) or _risky(f2)):
+        for f in (f1, f2):
+            st.frame.block.ops.extend(f.block.ops)
+            for op in f.block.ops:
+                for v in op.outputs:
+                    st.value_frames[v.id] = st.frame
+        return lax.wrap(ctx.emit1(prim("select"), [lax.as_value(pred, np.bool_), va, vb]), weak=weak)
+    f1.block.results, f2.block.results = [va], [vb]
+    out = Value(np.dtype(dtype), tuple(shape))
+    st.frame.block.ops.append(Op(prim("cond"), (lax.as_value(pred, np.bool_),), (out,), {},
+                                 ctx.current_loc(), (f1.block, f2.block)))
+    return Tracer(out, weak=weak)
+
+
+def _trace_side(thunk: Callable[[], Any], what: str) -> tuple[ctx.Frame, Any]:
     st = ctx.state()
     frame = st.push("branch")
     try:
-        rhs = _as_bool(thunk())
-        rhs_val = lax.as_value(rhs, np.bool_)
+        x = thunk()
+        if is_tracer(x) and x.base is not None:
+            x = Tracer(x.value, weak=x.weak)
     finally:
         st.pop(frame)
     if frame.captured:
-        raise UnsupportedError("an in-place write inside the right operand of `and`/`or` on a traced "
-                               "value is not supported", ctx.current_loc())
-    risky = any(op.prim.region or op.prim.name in _GUARDED_PRIMS for op in frame.block.ops)
-    if not risky:
-        st.frame.block.ops.extend(frame.block.ops)
-        return lax.ufunc(ufunc, pred, lax.wrap(rhs_val))
-    frame.block.results = [rhs_val]
-    other = Block([], [], [ctx.const_value(stop_on, np.bool_)])
-    out = Value(np.dtype(np.bool_), ())
-    blocks = (other, frame.block) if stop_on else (frame.block, other)
-    st.frame.block.ops.append(Op(prim("cond"), (pred.value,), (out,), {}, ctx.current_loc(), blocks))
-    return Tracer(out)
+        raise UnsupportedError(f"an in-place write inside a {what} on a traced value is not supported",
+                               ctx.current_loc())
+    if not _array_like(x):
+        raise UnsupportedError(f"a {what} on a traced value must give arrays or numbers, not "
+                               f"{type(x).__name__}", ctx.current_loc())
+    return frame, x
+
+
+def _value_in(frame: ctx.Frame, x: Any, dtype, shape: tuple) -> Value:
+    """`x` as a value of `dtype` and `shape`, converted inside `frame`'s block."""
+    st = ctx.state()
+    saved, st.frame = st.frame, frame
+    try:
+        v = lax.as_value(x, dtype)
+        if tuple(v.shape) != tuple(shape):
+            v = lax.broadcast_to(lax.wrap(v), tuple(shape)).value
+        return v
+    finally:
+        st.frame = saved
+
+
+def _risky(frame: ctx.Frame) -> bool:
+    return any(op.prim.region or op.prim.name in _GUARDED_PRIMS for op in frame.block.ops)
 
 
 def _as_bool(x: Any) -> Any:
@@ -123,6 +172,8 @@ def ret(x: Any) -> Any:
     """A returned value: fail on a name unassigned on some path."""
     if isinstance(x, Undefined):
         x._fail()
+    if is_tracer(x):
+        ctx.state().check_visible(x.value)
     if isinstance(x, (tuple, list)):
         for e in x:
             ret(e)

@@ -161,6 +161,11 @@ class _Converter(ast.NodeTransformer):
         thunks = [ast.Lambda(args=_no_args(), body=v) for v in node.values]
         return ast.copy_location(ast.Call(func=_attr(fn), args=thunks, keywords=[]), node)
 
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        self.generic_visit(node)
+        thunks = [ast.Lambda(args=_no_args(), body=v) for v in (node.body, node.orelse)]
+        return ast.copy_location(ast.Call(func=_attr("ifexp"), args=[node.test, *thunks], keywords=[]), node)
+
     def visit_FunctionDef(self, node):
         return node  # nested user functions are converted when called
 

@@ -255,6 +255,8 @@ def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Sp
         return TempSpec()
     if entry is UNBOUND or isinstance(entry, Undefined):
         return PendingSpec() if live_out else TempSpec()
+    if isinstance(entry, tuple) and _tuple_leafy(entry):
+        return TupleSpec([carry_spec_for(f"{name}[{k}]", e, True, True, loc) for k, e in enumerate(entry)])
     if isinstance(entry, (numbers.Number, np.generic)) and not isinstance(entry, bool) or \
             isinstance(entry, (bool, np.bool_)):
         return ValueSpec(lax.dtype_of(entry), np.shape(entry), lax.is_weak(entry))
@@ -263,6 +265,80 @@ def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Sp
 
 def _leafy(e: Any) -> bool:
     return is_tracer(e) or isinstance(e, (numbers.Number, np.ndarray, np.generic, Segment))
+
+
+def _tuple_leafy(t: tuple) -> bool:
+    return all(_tuple_leafy(e) if isinstance(e, tuple) else
+               is_tracer(e) or isinstance(e, (numbers.Number, np.ndarray, np.generic)) for e in t)
+
+
+class _SubLoop:
+    """A loop seen from one element of a carried tuple: `entry` holds that
+    element under the child's name; everything else is the loop's."""
+
+    def __init__(self, loop, name: str, entry: Any):
+        self._loop, self.entry = loop, {name: entry}
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._loop, attr)
+
+
+class TupleSpec(Spec):
+    """A tuple of arrays/numbers carried through a loop (`state = (h, c)`):
+    each element carried by its own spec."""
+
+    kind = "tuple"
+
+    def __init__(self, children: list[Spec]):
+        self.children = children
+
+    def _parts(self, loop, name, obj=None):
+        entry = loop.entry[name]
+        for k, child in enumerate(self.children):
+            e = entry[k] if isinstance(entry, tuple) else entry
+            sub_name = f"{name}[{k}]"
+            yield child, _SubLoop(loop, sub_name, e), sub_name, (obj[k] if obj is not None else None)
+
+    def bind(self, loop, name):
+        objs, vals = [], []
+        for child, sub, sub_name, _ in self._parts(loop, name):
+            o, v = child.bind(sub, sub_name)
+            objs.append(o)
+            vals += v
+        return tuple(objs), vals
+
+    def init_values(self, loop, name):
+        return [v for child, sub, sub_name, _ in self._parts(loop, name) for v in child.init_values(sub, sub_name)]
+
+    def result_values(self, loop, body, exit_obj):
+        out = []
+        for k, child in enumerate(self.children):
+            out += child.result_values(loop, body, exit_obj[k])
+        return out
+
+    def n_values(self) -> int:
+        return sum(c.n_values() for c in self.children)
+
+    def after_loop(self, loop, name, outs):
+        result, pos = [], 0
+        for child, sub, sub_name, _ in self._parts(loop, name):
+            k = child.n_values()
+            result.append(child.after_loop(sub, sub_name, outs[pos:pos + k]))
+            pos += k
+        return tuple(result)
+
+    def join(self, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
+        if not (isinstance(exit_obj, tuple) and len(exit_obj) == len(self.children)):
+            after = f"a tuple of length {len(exit_obj)}" if isinstance(exit_obj, tuple) else \
+                f"a {type(exit_obj).__name__}"
+            raise UnsupportedError(f"loop variable `{name}` is a tuple of length {len(self.children)} "
+                                   f"before the loop and {after} after an iteration; it must stay a "
+                                   "tuple of the same length", loc)
+        joined = [join_spec(c, entry[k] if isinstance(entry, tuple) else entry, exit_obj[k], f"{name}[{k}]", loc)
+                  for k, c in enumerate(self.children)]
+        if all(j is c for j, c in zip(joined, self.children)):
+            return self
+        return TupleSpec(joined)
 
 
 class PendingSpec(Spec):
@@ -281,9 +357,14 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
         return spec.join(exit_obj, name, loc)
     if isinstance(spec, TempSpec):
         return spec
+    if isinstance(spec, TupleSpec):
+        return spec.join(entry, exit_obj, name, loc)
     if isinstance(spec, PendingSpec):
         if isinstance(exit_obj, Undefined):
             return TempSpec()
+        if isinstance(exit_obj, tuple) and _tuple_leafy(exit_obj):
+            return TupleSpec([join_spec(PendingSpec(), UNBOUND, e, f"{name}[{k}]", loc)
+                              for k, e in enumerate(exit_obj)])
         _check_array_like(exit_obj, name, loc)
         return ValueSpec(lax.dtype_of(exit_obj), _shape_of(exit_obj), lax.is_weak(exit_obj), zero_init=True)
     if isinstance(spec, AliasSpec):

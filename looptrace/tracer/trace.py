@@ -120,6 +120,8 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         program = Program(st.root.block, name)
         leaves, tree = _flatten_output(result)
         results = [lax.as_value(l) for l in leaves]
+        for v in results:
+            st.check_visible(v)
         writebacks = _writebacks(bound, specs, len(results))
         st.root.block.results = results + [v for _, v in writebacks]
         program.writebacks = [(argi, len(results) + k) for k, (argi, _) in enumerate(writebacks)]

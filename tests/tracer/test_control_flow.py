@@ -615,3 +615,97 @@ def test_trace_size_independent_of_trip_count(rng):
         f = looptrace.jit(nested2, backend="interpret")
         sizes.append(sum(1 for _ in walk(f.trace([np.ones((T, 3))]).body)))
     assert sizes[0] == sizes[1]
+
+
+# --- tuples carried through loops, conditional expressions, comprehensions -------------------------
+def tuple_state(X):
+    state = (np.zeros(X.shape[1]), np.ones(X.shape[1]))
+    for t in range(X.shape[0]):
+        h, c = state
+        c = np.tanh(c + X[t])
+        state = (h * 0.5 + c, c)
+    return state[0], state
+
+
+def tuple_nested_state(X):
+    s = (0.0, (np.zeros(X.shape[1]), 1))
+    for t in range(X.shape[0]):
+        a, (b, c) = s
+        s = (a + X[t, 0], (b + X[t], c * 2))
+    return s
+
+
+def tuple_first_assigned_in_loop(X):
+    for t in range(X.shape[0]):
+        last = (X[t] * 2, X[t].sum())
+    return last
+
+
+def tuple_in_while(x):
+    st = (0, 0.0)
+    while st[0] < x.shape[0] and st[1] < 1.0:
+        st = (st[0] + 1, st[1] + abs(x[st[0]]))
+    return st
+
+
+def tuple_changes_length(X):
+    s = (0.0, 1.0)
+    for t in range(X.shape[0]):
+        s = (s[0] + X[t, 0],)
+    return s
+
+
+def test_tuple_carries(rng):
+    X = rng.standard_normal((5, 3))
+    check(tuple_state, X)
+    check(tuple_nested_state, X)
+    check(tuple_first_assigned_in_loop, X)
+    check(tuple_in_while, rng.standard_normal(8))
+    with pytest.raises(looptrace.UnsupportedError, match="tuple of length 2"):
+        looptrace.jit(tuple_changes_length, backend="interpret")(X)
+
+
+def ternary(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + (x[i] if x[i] > 0 else -2 * x[i])
+    return s, (s if s > 1 else 1.0), (1 if x.shape[0] > 2 else 2)
+
+
+def ternary_guarded_index(x, k):
+    return x[k] if k < x.shape[0] else 0.0
+
+
+def test_conditional_expression(rng):
+    check(ternary, rng.standard_normal(6))
+    x = rng.standard_normal(4)
+    f = check(ternary_guarded_index, x, 2)
+    check(ternary_guarded_index, x, 7, jitted=f)  # the guarded index is not evaluated
+
+
+def comprehension(X):
+    return np.array([X[i].sum() for i in range(X.shape[0])]), sum(X[i, 0] for i in range(2))
+
+
+def comprehension_traced_range(X, n):
+    return np.array([X[i].sum() for i in range(n)])
+
+
+def test_comprehensions(rng):
+    check(comprehension, rng.standard_normal((3, 2)))
+    with pytest.raises(looptrace.UnsupportedError, match="for loop") as e:
+        looptrace.jit(comprehension_traced_range, backend="interpret")(rng.standard_normal((3, 2)), 2)
+    assert "for i in range(n)" in str(e.value)
+
+
+def dict_mutated_in_loop(X):
+    d = {"a": 0.0}
+    for t in range(X.shape[0]):
+        d["a"] = d["a"] + X[t, 0]
+    return d["a"]
+
+
+def test_value_escaping_a_loop_is_refused(rng):
+    with pytest.raises(looptrace.UnsupportedError, match="escaped") as e:
+        looptrace.jit(dict_mutated_in_loop, backend="interpret")(rng.standard_normal((3, 2)))
+    assert 'return d["a"]' in str(e.value)
