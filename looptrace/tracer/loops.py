@@ -243,7 +243,17 @@ class ValueSpec(Spec):
         return _results_in(body.frame, [(exit_obj, self.dtype)])
 
     def after_loop(self, loop, name, outs):
+        if self.zero_init and not _surely_runs(loop):
+            # first assigned in a loop that may run zero times: as in Python, it may be unbound
+            return Undefined(name, loop.loc)
         return Tracer(outs[0], weak=self.weak)
+
+
+def _surely_runs(loop) -> bool:
+    """Does the loop run its body at least once, whatever the data?"""
+    it = loop.it
+    return it is not None and loop.cond_fn is None and isinstance(it.static_len, numbers.Integral) \
+        and it.static_len > 0
 
 
 def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Spec:

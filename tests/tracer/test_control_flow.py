@@ -598,12 +598,24 @@ def zero_trip_new_name(x, n):
     return last
 
 
-def test_zero_trip_name_unbound():
-    x = np.ones(3) * 1.25
+def zero_trip_new_name_static(x):
+    for i in range(x.shape[0]):
+        last = x[i]
+    return last
+
+
+def test_zero_trip_name_unbound(rng):
+    """A name first assigned in a loop that may run zero times may be unbound
+    after it, as in Python: looptrace refuses rather than invent a value."""
+    x = rng.standard_normal(3)
     with pytest.raises(UnboundLocalError):
         zero_trip_new_name(x, 0)
-    f = looptrace.jit(zero_trip_new_name, backend="interpret")
-    assert f(x, 2) == zero_trip_new_name(x, 2)
+    with pytest.raises(looptrace.TraceError, match="`last`") as e:
+        looptrace.jit(zero_trip_new_name, backend="interpret")(x, 2)
+    assert "return last" in str(e.value)
+    check(zero_trip_new_name_static, x)  # a static trip count > 0: always assigned
+    with pytest.raises(looptrace.TraceError, match="`last`"):
+        looptrace.jit(zero_trip_new_name_static, backend="interpret")(x[:0])
 
 
 def test_trace_size_independent_of_trip_count(rng):
