@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from looptrace.errors import TraceError
+from looptrace.errors import TraceError, UnsupportedError
 from looptrace.ops import get as prim
 
 from . import context as ctx
@@ -31,24 +31,61 @@ def _draw(gen, name: str, shape: tuple, dtype) -> lax.Tracer:
     return lax.wrap(sample)
 
 
-def standard_normal(gen, size=None, dtype=np.float64):
-    return _draw(gen, "random_normal", _shape(size), dtype)
+def _no_out(out) -> None:
+    if out is not None:
+        raise UnsupportedError("the out= argument of a random draw is not supported", ctx.current_loc(),
+                               "assign the draw instead")
+
+
+def _as_python_float(x: lax.Tracer) -> lax.Tracer:
+    """A draw without `size` from scalar parameters is a Python float in
+    NumPy: weak in promotion (x32 * rng.random() stays float32)."""
+    res = lax.astype(x, np.float64)
+    res.weak = True
+    return res
+
+
+def _scalar_result(size, *params) -> bool:
+    return size is None and all(np.ndim(p) == 0 if not lax.is_tracer(p) else p.ndim == 0 for p in params)
+
+
+def standard_normal(gen, size=None, dtype=np.float64, out=None):
+    _no_out(out)
+    z = _draw(gen, "random_normal", _shape(size), _float_dtype(dtype, "standard_normal"))
+    return _as_python_float(z) if size is None else z
 
 
 def normal(gen, loc=0.0, scale=1.0, size=None):
     shape = _shape(size) if size is not None else _bshape(loc, scale)
     z = _draw(gen, "random_normal", shape, np.float64)
-    return lax.ufunc("add", loc, lax.ufunc("multiply", scale, z))
+    res = lax.ufunc("add", _float64(loc), lax.ufunc("multiply", _float64(scale), z))
+    return _as_python_float(res) if _scalar_result(size, loc, scale) else res
 
 
-def random(gen, size=None, dtype=np.float64):
-    return _draw(gen, "random_uniform", _shape(size), dtype)
+def random(gen, size=None, dtype=np.float64, out=None):
+    _no_out(out)
+    u = _draw(gen, "random_uniform", _shape(size), _float_dtype(dtype, "random"))
+    return _as_python_float(u) if size is None else u
 
 
 def uniform(gen, low=0.0, high=1.0, size=None):
     shape = _shape(size) if size is not None else _bshape(low, high)
     u = _draw(gen, "random_uniform", shape, np.float64)
-    return lax.ufunc("add", low, lax.ufunc("multiply", lax.ufunc("subtract", high, low), u))
+    low, high = _float64(low), _float64(high)
+    res = lax.ufunc("add", low, lax.ufunc("multiply", lax.ufunc("subtract", high, low), u))
+    return _as_python_float(res) if _scalar_result(size, low, high) else res
+
+
+def _float64(x):
+    """Distribution parameters enter NumPy's sampler as float64."""
+    return lax.astype(x, np.float64) if lax.is_tracer(x) and not x.weak else x
+
+
+def _float_dtype(dtype, method: str) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise TraceError(f"Generator.{method} supports float64 and float32, not {dtype}", ctx.current_loc())
+    return dtype
 
 
 def _bshape(*xs) -> tuple:

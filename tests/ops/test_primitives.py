@@ -418,3 +418,12 @@ def test_abstract_rejects_bad_shapes(name, inputs, attrs):
 def test_concatenate_shape_error_names_both_shapes():
     with pytest.raises(ShapeMismatch, match=r"\(5, 4\).*\(3, 3\)"):
         PRIMITIVES["concatenate"].abstract(aval(np.ones((5, 4))), aval(np.ones((3, 3))), axis=0)
+
+
+def test_dynamic_update_into_an_empty_axis_traces():
+    """`out[i] = v` in a loop over range(0): traced once, never run."""
+    x, upd = aval(np.ones((0, 3))), aval(np.ones((1, 3)))
+    ((dtype, shape),) = PRIMITIVES["dynamic_update_slice"].abstract(x, upd, aval(np.int64(0)))
+    assert shape == (0, 3)
+    with pytest.raises(IndexError):
+        PRIMITIVES["dynamic_update_slice"].impl(np.ones((0, 3)), np.ones((1, 3)), np.int64(0))
