@@ -22,7 +22,7 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba.core.errors import NumbaError, NumbaWarning
+from numba.core.errors import NumbaWarning
 
 from looptrace.errors import InternalError, format_message
 from looptrace.ir.core import RNG, Op, Program, SourceLoc
@@ -63,7 +63,7 @@ class CpuKernel:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NumbaWarning)
                 self.kernel.compile(sig)
-        except NumbaError as e:
+        except Exception as e:  # nothing of the user's runs while compiling: any error is ours
             raise self._compile_error(e) from None
         if self.path is not None and len(self.kernel.overloads) > before:
             disk.record(self.path)
@@ -79,7 +79,7 @@ class CpuKernel:
     def _compile_error(self, e: Exception) -> InternalError:
         op = self._op_of_error(str(e))
         what = f"`{op.prim.name}`" if op is not None else "the program"
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        first = _numba_summary(str(e)) or type(e).__name__
         return InternalError(f"the CPU backend could not compile {what} (Numba: {first})",
                              op.loc if op is not None else None,
                              f"{REPORT} ({self.path or 'not cached'}); backend='interpret' runs it meanwhile")
@@ -90,7 +90,22 @@ class CpuKernel:
             k = ln - self.em.first_line
             if 0 <= k < len(self.em.line_ops) and self.em.line_ops[k] is not None:
                 return self.em.line_ops[k]
+        # no line number (e.g. an attribute error): the first line naming the culprit
+        for word in re.findall(r"'([A-Za-z_][A-Za-z0-9_.]*)'", message):
+            for text, op in zip(self.em.lines, self.em.line_ops):
+                if op is not None and word in text:
+                    return op
         return None
+
+
+def _numba_summary(message: str) -> str:
+    """The informative line of a Numba error (not its pipeline-stage banner)."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", ln).strip() for ln in message.splitlines()]
+    lines = [ln for ln in lines if ln]
+    for ln in lines:
+        if re.match(r"^[A-Za-z]*Error:", ln) or ln.startswith(("No implementation", "Cannot", "Invalid")):
+            return ln
+    return lines[1] if len(lines) > 1 else (lines[0] if lines else "")
 
 
 def _scalar(a: Any) -> Any:

@@ -193,7 +193,7 @@ class Emitter:
         for a, (s, k) in enumerate(zip(starts, sizes)):
             st = self.checked_start(s, self.size(x, a), k, a)
             idx.append(st if (drop and k == 1) else f"{st}:{st} + {k}")
-        return idx + [":"] * (x.ndim - len(starts))
+        return idx or [":"]
 
     def store(self, target: str, idx: list[str], src: Value) -> None:
         """target[idx] = src, as explicit loops for an array src (Numba's array
@@ -210,8 +210,6 @@ class Emitter:
         """v = x[t0, ...]: a dynamic_slice whose unit axes a reshape drops."""
         x = ds.inputs[0]
         idx = self.dynamic_index(x, list(ds.inputs[1:]), ds.attrs["sizes"], drop=True)
-        if v.ndim == 0:
-            idx = [i for i in idx if i != ":"]
         self.line(f"{self.name(v)} = {self.name(x)}[{', '.join(idx)}]")
         self.define(v, alias_of=x if v.ndim else None)
 

@@ -36,6 +36,7 @@ class BlockPlan:
     position: dict[int, int] = field(default_factory=dict)  # id(op) -> where it is emitted
     slice_into: dict[int, Op] = field(default_factory=dict)  # id(reshape) -> its dynamic_slice
     update_from: dict[int, Value] = field(default_factory=dict)  # id(dus) -> value written
+    reshape_from: dict[int, Value] = field(default_factory=dict)  # id(reshape) -> first input
 
 
 def is_fusible(op: Op) -> bool:
@@ -125,6 +126,32 @@ def _plan_peepholes(block: Block, plan: BlockPlan, users: dict) -> None:
         if tuple(op.out.shape) == want:
             plan.slice_into[id(op)] = d
             plan.skip.add(id(d))
+    _fold_reshape_chains(block, plan, users)
+
+
+def reshape_like(op: Op) -> bool:
+    """A reshape, or a transpose that only moves unit axes (the same as a reshape)."""
+    if op.prim.name == "reshape":
+        return True
+    if op.prim.name != "transpose":
+        return False
+    x = op.inputs[0]
+    moved = [p for p in op.attrs["perm"] if x.shape[p] != 1]
+    return moved == sorted(moved)
+
+
+def _fold_reshape_chains(block: Block, plan: BlockPlan, users: dict) -> None:
+    """reshape(reshape(x)) -> reshape(x) when the inner one has no other use."""
+    for op in block.ops:
+        if not reshape_like(op) or id(op) in plan.skip or id(op) in plan.slice_into:
+            continue
+        x = op.inputs[0]
+        inner = plan.producer.get(x.id)
+        if (inner is not None and reshape_like(inner) and id(inner) not in plan.skip
+                and id(inner) not in plan.slice_into and _only_consumer(users, x) is op):
+            plan.skip.add(id(inner))
+            x = plan.reshape_from.get(id(inner), inner.inputs[0])
+        plan.reshape_from[id(op)] = x
 
 
 def _place_folded(block: Block, plan: BlockPlan, users: dict, index: dict) -> None:
@@ -158,7 +185,12 @@ class Fuser:
             return f"{em.name(v)}[{', '.join(idx)}]"
         key = (v.id, tuple(idx))
         if key not in self.memo:
-            self.memo[key] = self._compute(self.plan.producer[v.id], idx)
+            op = self.plan.producer[v.id]
+            outer, em.op = em.op, op  # lines of a fused op still name that op's user line
+            try:
+                self.memo[key] = self._compute(op, idx)
+            finally:
+                em.op = outer
         return self.memo[key]
 
     def _compute(self, op: Op, idx: list[str]) -> str:

@@ -376,9 +376,15 @@ _attach_vjp_rules()
 # lower_cpu(em, op) writes the op's code through the emitter (codegen/emitter.py).
 # Every traced index is checked in the generated code: IndexError, never a
 # read out of bounds.
+def _slice_text(starts, stops, steps) -> list[str]:
+    # a:b without a step keeps Numba's 'C' layout type (a:b:1 does not)
+    return [f"{s}:{'' if e < 0 else e}" + ("" if st == 1 else f":{st}")
+            for s, e, st in zip(starts, stops, steps)]
+
+
 def _slice_lower_cpu(em, op) -> None:
     x, a = op.inputs[0], op.attrs
-    parts = [f"{s}:{'' if e < 0 else e}:{st}" for s, e, st in zip(a["starts"], a["stops"], a["steps"])]
+    parts = _slice_text(a["starts"], a["stops"], a["steps"])
     em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(parts)}]")
     em.define(op.out, alias_of=x)
 
@@ -400,7 +406,7 @@ def _dyn_update_lower_cpu(em, op) -> None:
 
 def _update_slice_lower_cpu(em, op) -> None:
     x, upd, a = op.inputs[0], op.inputs[1], op.attrs
-    parts = [f"{s}:{'' if e < 0 else e}:{st}" for s, e, st in zip(a["starts"], a["stops"], a["steps"])]
+    parts = _slice_text(a["starts"], a["stops"], a["steps"])
     out = em.writable_copy(op.out, x)
     em.store(out, parts, upd)
 

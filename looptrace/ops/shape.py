@@ -162,7 +162,7 @@ _attach_vjp_rules()
 # --- CPU lowering ---
 # lower_cpu(em, op) writes the op's code through the emitter (codegen/emitter.py).
 def _reshape_lower_cpu(em, op) -> None:
-    x, v = op.inputs[0], op.out
+    x, v = em.plan.reshape_from.get(id(op), op.inputs[0]), op.out
     ds = em.plan.slice_into.get(id(op))
     if ds is not None:  # reshape(dynamic_slice(x, t)) dropping unit axes: x[t]
         em.dynamic_view(v, ds)
@@ -172,6 +172,9 @@ def _reshape_lower_cpu(em, op) -> None:
     elif x.ndim == 0:
         em.line(f"{em.name(v)} = np.full({em.shape_text(v)}, {em.name(x)})")
         em.define(v, owned=True)
+    elif tuple(x.shape) == tuple(v.shape):
+        em.line(f"{em.name(v)} = {em.name(x)}")
+        em.define(v, alias_of=x)
     else:
         sizes = "".join(("-1" if isinstance(d, Dim) else str(d)) + ", " for d in v.shape)
         em.line(f"{em.name(v)} = np.ascontiguousarray({em.name(x)}).reshape(({sizes}))")
@@ -179,6 +182,10 @@ def _reshape_lower_cpu(em, op) -> None:
 
 
 def _transpose_lower_cpu(em, op) -> None:
+    from looptrace.codegen.fusion import reshape_like
+
+    if reshape_like(op):  # only unit axes move: a reshape (and folds with its neighbours)
+        return _reshape_lower_cpu(em, op)
     x = op.inputs[0]
     em.line(f"{em.name(op.out)} = np.transpose({em.name(x)}, {tuple(op.attrs['perm'])})")
     em.define(op.out, alias_of=x)
