@@ -70,7 +70,6 @@ def test_explain_reports_every_loop(name, rng):
         assert isinstance(loop.line, int)
 
 
-@pytest.mark.xfail(strict=False, reason="vectorizer not yet")
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_explain_kinds_match_expectation(name, rng):
     entry = PROGRAMS[name]

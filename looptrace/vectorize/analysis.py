@@ -1,0 +1,339 @@
+"""Dependence analysis of one for_loop body.
+
+Invariants: `affine_values` maps an integer scalar to (a, b) only when it
+equals a*k + b at iteration k (k = 0..n-1); `classify_carries` gives each
+carried value exactly one kind:
+  "pass"       the body yields the argument unchanged;
+  "last"       the argument is never read: the final value is the last update;
+  "rng"        a generator token that one draw per iteration advances;
+  "map"        an indexed write at a position injective in k (static bounds),
+               read only at that same position (so it reads the initial value);
+  "reduction"  c = c (+) f(k), c used nowhere else (reshapes allowed around it);
+  "rec"        anything else that reads the previous value (a recurrence).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from looptrace.ir.core import RNG, Block, Op, Value, free_values
+
+MONOIDS = ("add", "multiply", "maximum", "minimum", "logical_and", "logical_or")
+REDUCER_OF = {"add": "reduce_sum", "multiply": "reduce_prod", "maximum": "reduce_max",
+              "minimum": "reduce_min", "logical_and": "reduce_all", "logical_or": "reduce_any"}
+DRAWS = ("random_normal", "random_uniform")
+
+
+@dataclass
+class Carry:
+    """One carried value of a loop and what the analysis made of it."""
+
+    index: int
+    arg: Value
+    init: Value
+    result: Value
+    out: Value
+    kind: str = "rec"
+    write: Op | None = None  # map: the dynamic_update_slice
+    axis: int = 0  # map: the axis the index walks
+    reads: list = field(default_factory=list)  # map: reads at the write position
+    monoid: str = ""  # reduction
+    terms: list = field(default_factory=list)  # reduction: the f(k) values
+    chain: list = field(default_factory=list)  # reduction: ops of c (+) f
+    inner: Value | None = None  # reduction: the carry leaf seen through reshapes
+    draw: Op | None = None  # rng: the one draw per iteration
+    why: str = ""  # rec: what made it a recurrence
+
+
+def op_operands(op: Op) -> list[Value]:
+    """Inputs of an op, with the free values of its nested blocks."""
+    vals = list(op.inputs)
+    for b in op.blocks:
+        vals.extend(free_values(b))
+    return vals
+
+
+def users(block: Block) -> dict[int, list[Op]]:
+    """value id -> top-level ops of `block` that read it (nested uses count
+    for the region op that holds them)."""
+    out: dict[int, list[Op]] = {}
+    for op in block.ops:
+        for v in op_operands(op):
+            lst = out.setdefault(v.id, [])
+            if op not in lst:
+                lst.append(op)
+    return out
+
+
+def result_uses(block: Block, v: Value) -> int:
+    return sum(1 for r in block.results if r.id == v.id)
+
+
+def defined_in(block: Block) -> dict[int, Op | None]:
+    d: dict[int, Op | None] = {v.id: None for v in block.args}
+    for op in block.ops:
+        for v in op.outputs:
+            d[v.id] = op
+    return d
+
+
+def const_int(v: Value) -> int | None:
+    if v.is_const and np.ndim(v.const) == 0 and np.asarray(v.const).dtype.kind in "iu":
+        return int(v.const)
+    return None
+
+
+def affine_values(block: Block, start: int, step: int) -> dict[int, tuple[int, int]]:
+    """value id -> (a, b) with value == a*k + b, for integer scalars of the body."""
+    aff = {block.args[0].id: (step, start)}
+
+    def form(v: Value):
+        c = const_int(v)
+        return (0, c) if c is not None else aff.get(v.id)
+
+    for op in block.ops:
+        name = op.prim.name
+        if name not in ("add", "subtract", "multiply") or op.out.shape != ():
+            continue
+        fs = [form(v) for v in op.inputs]
+        if any(f is None for f in fs) or op.out.dtype.kind not in "iu":
+            continue
+        (a1, b1), (a2, b2) = fs
+        if name == "add":
+            aff[op.out.id] = (a1 + a2, b1 + b2)
+        elif name == "subtract":
+            aff[op.out.id] = (a1 - a2, b1 - b2)
+        elif a1 == 0 or a2 == 0:
+            aff[op.out.id] = (a1 * b2 + a2 * b1, b1 * b2)
+    return aff
+
+
+def same_index(x: Value, y: Value, aff: dict) -> bool:
+    if x.id == y.id:
+        return True
+    cx, cy = const_int(x), const_int(y)
+    if cx is not None and cy is not None:
+        return cx == cy
+    fx = (0, cx) if cx is not None else aff.get(x.id)
+    fy = (0, cy) if cy is not None else aff.get(y.id)
+    return fx is not None and fx == fy
+
+
+def same_starts(xs, ys, aff) -> bool:
+    return len(xs) == len(ys) and all(same_index(a, b, aff) for a, b in zip(xs, ys))
+
+
+class LoopFacts:
+    """What the classifier needs to know about one loop body."""
+
+    def __init__(self, op: Op, n: int | None, start: int, step: int):
+        self.op = op
+        (self.body,) = op.blocks
+        self.n, self.start, self.step = n, start, step
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.users = users(self.body)
+        self.defs = defined_in(self.body)
+        self.aff = affine_values(self.body, self.start, self.step)
+
+    def invariant(self, v: Value) -> bool:
+        return v.is_const or v.id not in self.defs
+
+    def n_uses(self, v: Value) -> int:
+        return len(self.users.get(v.id, ())) + result_uses(self.body, v)
+
+
+# --- the classifier -----------------------------------------------------------------------
+def classify_carries(facts: LoopFacts, carries: list[Carry]) -> None:
+    for c in carries:
+        c.kind = _classify(facts, c)
+
+
+def _classify(facts: LoopFacts, c: Carry) -> str:
+    if c.result.id == c.arg.id:
+        return "pass"
+    if facts.n_uses(c.arg) == 0:
+        return "last"
+    if c.arg.dtype == RNG:
+        return "rng" if _is_rng_stream(facts, c) else _rec(c, "a generator drawn from more than once per iteration")
+    if facts.n is not None and _is_map(facts, c):
+        return "map"
+    if _is_reduction(facts, c):
+        return "reduction"
+    return _rec(c, c.why or "reads its previous value")
+
+
+def _rec(c: Carry, why: str) -> str:
+    c.why = why
+    return "rec"
+
+
+def _is_rng_stream(facts: LoopFacts, c: Carry) -> bool:
+    us = facts.users.get(c.arg.id, [])
+    if len(us) != 1 or us[0].prim.name not in DRAWS or result_uses(facts.body, c.arg):
+        return False
+    draw = us[0]
+    tok = draw.outputs[0]
+    if tok.id != c.result.id or facts.users.get(tok.id) or result_uses(facts.body, tok) != 1:
+        return False
+    c.draw = draw
+    return True
+
+
+def _is_map(facts: LoopFacts, c: Carry) -> bool:
+    w = facts.defs.get(c.result.id)
+    if w is None or w.prim.name != "dynamic_update_slice" or w.inputs[0].id != c.arg.id:
+        return False
+    if facts.n_uses(c.result) != 1 or result_uses(facts.body, c.arg):
+        return False
+    upd, starts = w.inputs[1], w.inputs[2:]
+    walking = [ax for ax, s in enumerate(starts) if s.id in facts.aff and facts.aff[s.id][0] != 0]
+    others_ok = all(facts.invariant(s) for ax, s in enumerate(starts) if ax not in walking)
+    if len(walking) != 1 or not others_ok:
+        return False
+    ax = walking[0]
+    if not _injective_in_bounds(facts, w, ax):
+        return False
+    reads = []
+    for u in facts.users.get(c.arg.id, []):
+        if u is w:
+            continue
+        ok = (u.prim.name == "dynamic_slice" and u.inputs[0].id == c.arg.id
+              and same_starts(u.inputs[1:], starts, facts.aff)
+              and tuple(u.attrs["sizes"]) == tuple(upd.shape[:len(starts)]))
+        if not ok:
+            c.why = _taps_reason(facts, w, ax, u)
+            return False
+        reads.append(u)
+    c.write, c.axis, c.reads = w, ax, reads
+    return True
+
+
+def _taps_reason(facts: LoopFacts, w: Op, ax: int, read: Op) -> str:
+    """Why a buffer written at one position and read at another is a recurrence."""
+    a, b = facts.aff[w.inputs[2 + ax].id]
+    starts = read.inputs[1:]
+    f = facts.aff.get(starts[ax].id) if ax < len(starts) else None
+    if read.prim.name != "dynamic_slice" or f is None or f[0] != a:
+        return "is read where a previous iteration may have written it"
+    offs = sorted({(fb - b) // a for u in facts.users.get(read.inputs[0].id, [])
+                   if u.prim.name == "dynamic_slice" and len(u.inputs) > 1 + ax
+                   for fa, fb in [facts.aff.get(u.inputs[1 + ax].id, (None, None))] if fa == a})
+    return "is read at iteration offsets " + ", ".join(f"{o:+d}" for o in offs) + \
+        " of the one it writes (a recurrence with taps)"
+
+
+def _injective_in_bounds(facts: LoopFacts, w: Op, ax: int) -> bool:
+    a, b = facts.aff[w.inputs[2 + ax].id]
+    size = w.inputs[1].shape[ax]
+    dim = w.inputs[0].shape[ax]
+    if not isinstance(dim, int) or not isinstance(size, int):
+        return False
+    contiguous = size == 1 or size == a
+    lo, hi = min(b, b + a * (facts.n - 1)), max(b, b + a * (facts.n - 1))
+    dyn_others = any(not s.is_const for k, s in enumerate(w.inputs[2:]) if k != ax)
+    if dyn_others and a != 1 and not (size == a and a > 0):
+        return False
+    return contiguous and size <= abs(a) and (facts.n == 0 or (lo >= 0 and hi + size <= dim))
+
+
+def _strip_reshapes(facts: LoopFacts, v: Value, single_use: bool) -> Value:
+    """Follow reshape ops backwards (each reshape's output used once)."""
+    while True:
+        op = facts.defs.get(v.id)
+        if op is None or op.prim.name != "reshape":
+            return v
+        if single_use and facts.n_uses(v) != 1:
+            return v
+        v = op.inputs[0]
+
+
+def _is_reduction(facts: LoopFacts, c: Carry) -> bool:
+    if facts.n_uses(c.arg) != 1:
+        return False
+    root = _strip_reshapes(facts, c.result, True)
+    top = facts.defs.get(root.id)
+    if top is None or top.prim.name not in MONOIDS or facts.n_uses(root) != 1:
+        return False
+    monoid = top.prim.name
+    chain, terms, leaves = [], [], []
+    if not _split_tree(facts, top, monoid, c, chain, terms, leaves):
+        return False
+    if len(leaves) != 1 or any(_depends_on(facts, t, c.arg) for t in terms):
+        return False
+    if leaves[0].shape != root.shape or root.dtype != c.arg.dtype:
+        return False
+    c.monoid, c.terms, c.chain, c.inner = monoid, terms, chain, leaves[0]
+    chain.extend(_reshape_ops(facts, c.result, root))
+    return True
+
+
+def _reshape_ops(facts: LoopFacts, top: Value, bottom: Value) -> list[Op]:
+    ops, v = [], top
+    while v.id != bottom.id:
+        op = facts.defs[v.id]
+        ops.append(op)
+        v = op.inputs[0]
+    return ops
+
+
+def _split_tree(facts, op, monoid, c, chain, terms, leaves) -> bool:
+    chain.append(op)
+    for v in op.inputs:
+        inner = facts.defs.get(v.id)
+        if inner is not None and inner.prim.name == monoid and facts.n_uses(v) == 1 \
+                and v.shape == op.out.shape and v.dtype == op.out.dtype \
+                and _depends_on(facts, v, c.arg):
+            if not _split_tree(facts, inner, monoid, c, chain, terms, leaves):
+                return False
+            continue
+        base = _strip_reshapes(facts, v, True)
+        if base.id == c.arg.id:
+            chain.extend(_reshape_ops(facts, v, base))
+            leaves.append(v)
+        else:
+            terms.append(v)
+    return True
+
+
+def _depends_on(facts: LoopFacts, v: Value, src: Value) -> bool:
+    seen: set[int] = set()
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        if x.id == src.id:
+            return True
+        if x.id in seen:
+            continue
+        seen.add(x.id)
+        op = facts.defs.get(x.id)
+        if op is not None:
+            stack.extend(op_operands(op))
+    return False
+
+
+def static_bounds(op: Op) -> tuple[int, int, int] | None:
+    vals = [const_int(v) for v in op.inputs[:3]]
+    return None if any(v is None for v in vals) else tuple(vals)  # type: ignore[return-value]
+
+
+def carries_of(op: Op) -> list[Carry]:
+    (body,) = op.blocks
+    n = len(body.args) - 1
+    return [Carry(k, body.args[1 + k], op.inputs[3 + k], body.results[k], op.outputs[k])
+            for k in range(n)]
+
+
+def loop_var_name(c: Carry, facts: Any) -> str:
+    """The user's name for a carried value, read off the source line that updates it."""
+    op = facts.defs.get(c.result.id)
+    text = op.loc.text.strip() if op is not None else ""
+    import re
+
+    m = re.match(r"([A-Za-z_]\w*)", text)
+    if m and re.match(r"[A-Za-z_]\w*\s*(\[[^=]*\])?\s*([-+*/@]|//)?=[^=]", text):
+        return m.group(1)
+    return f"%{c.arg.id}"

@@ -1,0 +1,171 @@
+"""The batching interpreter: emit a loop body's ops once, batched over the
+iteration axis.
+
+Invariant: `env[v.id] = (w, d)` where w is the new value standing for body
+value v at every iteration: d == 0 means w stacks the n per-iteration values
+along axis 0, d is None means w is the same at every iteration. Affine
+integer scalars (a*k + b) stay symbolic until an op needs them, so reads at
+affine positions become static slices instead of gathers.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from looptrace.ir.builder import IRBuilder
+from looptrace.ir.core import Op, Value
+from looptrace.ops.shapes import size_of
+
+from .analysis import DRAWS
+from .batching import NotBatchable, apply_rule, move_axis
+
+
+class OverBudget(NotBatchable):
+    """Batching this op would materialize more than the memory budget."""
+
+    def __init__(self, op: Op, nbytes: int, budget: int):
+        super().__init__(f"{op.prim.name} at line {op.loc.line} would materialize {nbytes} bytes "
+                         f"for all iterations, over the memory budget of {budget} bytes")
+        self.op, self.nbytes = op, nbytes
+
+
+_BUDGET: list[int | None] = [None]
+
+
+def set_memory_budget(nbytes: int | None) -> None:
+    """Largest batched intermediate (bytes) the vectorizer may create; None: default."""
+    _BUDGET[0] = nbytes
+
+
+def memory_budget() -> int:
+    if _BUDGET[0] is not None:
+        return _BUDGET[0]
+    env = os.environ.get("LOOPTRACE_VECTORIZE_BUDGET")
+    if env:
+        return int(float(env))
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        ram = 8 << 30
+    return ram // 8
+
+
+class BatchEnv:
+    """Batched stand-ins for body values, emitted into one builder."""
+
+    def __init__(self, b: IRBuilder, n: int, aff: dict[int, tuple[int, int]]):
+        self.b = b
+        self.n = n
+        self.aff = aff
+        self.env: dict[int, tuple[Value, Any]] = {}
+        self.budget = memory_budget()
+
+    def bind(self, v: Value, w: Value, d: Any) -> None:
+        self.env[v.id] = (w, d)
+
+    def get(self, v: Value) -> tuple[Value, Any]:
+        if v.is_const:
+            return v, None
+        if v.id in self.env:
+            return self.env[v.id]
+        if v.id in self.aff:
+            w = self.materialize(*self.aff[v.id])
+            self.env[v.id] = (w, 0)
+            return w, 0
+        return v, None  # defined outside the loop
+
+    def batched(self, v: Value) -> Value:
+        """v with the batch axis in front, broadcast if it is invariant."""
+        w, d = self.get(v)
+        if d is None:
+            return self.b.op("broadcast_to", w, shape=(self.n, *w.shape))
+        return w
+
+    def materialize(self, a: int, b0: int) -> Value:
+        ramp = self.b.op("iota", shape=(self.n,), dtype=np.dtype(np.int64), axis=0)
+        scaled = self.b.op("multiply", ramp, self.b.const(np.int64(a)))
+        return self.b.op("add", scaled, self.b.const(np.int64(b0)))
+
+    # ops --------------------------------------------------------------------------------------
+    def emit(self, op: Op, token_dims: dict[int, Any] | None = None) -> None:
+        self.b.loc = op.loc
+        self._check_budget(op)
+        name = op.prim.name
+        if name in ("add", "subtract", "multiply") and op.out.id in self.aff:
+            return  # stays symbolic
+        if op.prim.region:
+            raise NotBatchable(f"{name} stays in the loop")
+        if name == "dynamic_slice" and self._affine_read(op):
+            return
+        if name in DRAWS:
+            self._draw(op)
+            return
+        args, dims = zip(*(self.get(v) for v in op.inputs)) if op.inputs else ((), ())
+        outs, out_dims = apply_rule(self.b, op.prim, list(args), list(dims), dict(op.attrs))
+        for v, w, d in zip(op.outputs, outs, out_dims):
+            self.bind(v, w, d)
+
+    def _check_budget(self, op: Op) -> None:
+        nbytes = 0
+        for v in op.outputs:
+            if isinstance(v.dtype, np.dtype):
+                nbytes += self.n * size_of(v.shape) * v.dtype.itemsize
+        if nbytes > self.budget:
+            raise OverBudget(op, nbytes, self.budget)
+
+    def _draw(self, op: Op) -> None:
+        token, d = self.get(op.inputs[0])
+        if d != "stream":
+            raise NotBatchable("a draw from a generator that is not a per-iteration stream")
+        self.b.axis_size = self.n
+        outs, dims = apply_rule(self.b, op.prim, [token], [0], dict(op.attrs))
+        self.bind(op.outputs[0], outs[0], "stream-done")
+        self.bind(op.outputs[1], outs[1], 0)
+
+    # x[a*k + b] over a static range is one static slice ---------------------------------------
+    def _affine_read(self, op: Op) -> bool:
+        x, *starts = op.inputs
+        sizes = tuple(op.attrs["sizes"])
+        xw, xd = self.get(x)
+        if xd is not None:
+            return False
+        forms = [self._form(s) for s in starts]
+        walking = [ax for ax, f in enumerate(forms) if f is not None and f[0] != 0]
+        if len(walking) != 1 or any(f is None and self.get(s)[1] is not None for s, f in zip(starts, forms)):
+            return False
+        ax = walking[0]
+        a, b0 = forms[ax]
+        dim = x.shape[ax]
+        if sizes[ax] != 1 or not isinstance(dim, int):
+            return False
+        pos = [b0 + a * k for k in range(self.n)]
+        if pos and min(pos) < 0 and max(pos) < 0 and min(pos) >= -dim:
+            b0 += dim
+        elif pos and (min(pos) < 0 or max(pos) >= dim):
+            return False
+        self.bind(op.out, self._slice_walk(op, xw, starts, forms, ax, a, b0), 0)
+        return True
+
+    def _form(self, s: Value):
+        if s.is_const:
+            return (0, int(s.const))
+        return self.aff.get(s.id)
+
+    def _slice_walk(self, op, xw, starts, forms, ax, a, b0) -> Value:
+        sizes = tuple(op.attrs["sizes"])
+        dyn = [k for k, f in enumerate(forms) if f is None]
+        src = xw
+        if dyn:  # cut the invariant dynamic starts first, keeping axis ax whole
+            dstarts = [s if k in dyn else self.b.const(np.int64(0)) for k, s in enumerate(starts)]
+            dsizes = tuple(sizes[k] if k in dyn else xw.shape[k] for k in range(len(starts)))
+            src = self.b.op("dynamic_slice", xw, *dstarts, sizes=dsizes)
+        lo = [0 if k in dyn else forms[k][1] for k in range(len(starts))]
+        hi = [lo[k] + sizes[k] for k in range(len(starts))]
+        steps = [1] * len(starts)
+        lo[ax], steps[ax] = b0, a
+        hi[ax] = b0 + a * (self.n - 1) + (1 if a > 0 else -1) if self.n else b0
+        cut = self.b.op("slice", src, starts=tuple(lo), stops=tuple(hi), steps=tuple(steps))
+        front = move_axis(self.b, cut, ax, 0)
+        return self.b.op("reshape", front, shape=(self.n, *op.out.shape))

@@ -1,0 +1,432 @@
+"""Vectorize one for_loop: hoist what does not depend on a recurrence, keep
+the recurrence as a scan, and compute everything after it batched.
+
+Invariant: the ops replacing the loop compute the loop's outputs (up to the
+rounding of regrouped sums and reductions) and are ordered so that
+  pre   ops not depending on a recurrence: batched before the loop;
+  loop  the ops the recurrences need (the scan) plus ops that cannot be
+        batched (no rule, over the memory budget): a for_loop whose body
+        reads pre values per iteration and stacks what later ops need;
+  post  ops depending on a recurrence that no recurrence needs: batched after
+        the loop from the stacked values;
+  sinks maps written into their buffer once, reductions reduced once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from looptrace.ir.builder import IRBuilder
+from looptrace.ir.core import Block, Op, Value
+from looptrace.ir.rewrite import substitute
+from looptrace.ops.control import trip_count
+from looptrace.ops.registry import PRIMITIVES
+from looptrace.ops.shapes import size_of
+
+from .analysis import (REDUCER_OF, Carry, LoopFacts, carries_of, classify_carries, loop_var_name,
+                       op_operands, static_bounds)
+from .batching import NotBatchable, move_axis
+from .hoist import BatchEnv, OverBudget, memory_budget
+from .regroup import regroup_sums
+from .select import if_convert
+from .simplify import dce, forward, hoist_invariants, promote_blocks
+
+
+@dataclass
+class Plan:
+    pre: list[Op]
+    loop: list[Op]
+    post: list[Op]
+    rec: list[Carry]
+    forced: dict[int, str] = field(default_factory=dict)
+
+
+def vectorize_loop(loop: Op, parent: Block) -> None:
+    """Rewrite `loop` (an op of `parent`) in place of itself."""
+    bounds = static_bounds(loop)
+    simplify_body(loop, parent.ops, bounds)
+    if bounds is None:
+        _traced_trip(loop, parent)
+        return
+    start, stop, step = bounds
+    n = trip_count(start, stop, step)
+    if_convert(loop, n, start, step)
+    simplify_body(loop, parent.ops, bounds)
+    promote_blocks(loop, parent.ops, start, step)
+    hoist_invariants(loop, parent.ops)
+    facts = LoopFacts(loop, n, start, step)
+    carries = carries_of(loop)
+    classify_carries(facts, carries)
+    if regroup_sums(facts, [c for c in carries if c.kind == "rec"], carries):
+        facts.refresh()
+        carries = carries_of(loop)
+        classify_carries(facts, carries)
+    _rewrite_with_retries(loop, parent, facts, carries)
+
+
+def simplify_body(loop: Op, parent_ops: list[Op], bounds) -> None:
+    start, _, step = bounds if bounds is not None else (0, 0, 1)
+    (body,) = loop.blocks
+    hoist_invariants(loop, parent_ops)
+    for _ in range(8):
+        changed = forward(body, start, step)
+        dce(body)
+        if not changed:
+            break
+    hoist_invariants(loop, parent_ops)
+
+
+def _rewrite_with_retries(loop: Op, parent: Block, facts: LoopFacts, carries: list[Carry]) -> None:
+    forced: dict[int, str] = {}
+    for _ in range(len(facts.body.ops) + len(carries) + 2):
+        plan = make_plan(facts, carries, forced)
+        try:
+            new_ops, mapping = Rewriter(loop, facts, carries, plan).run()
+        except NotBatchable as e:
+            op = getattr(e, "op", None)
+            if op is None or id(op) in forced:
+                raise
+            forced[id(op)] = str(e)
+            continue
+        at = parent.ops.index(loop)
+        parent.ops[at:at + 1] = new_ops
+        substitute(parent, mapping)
+        _report(loop, facts, carries, plan)
+        return
+    raise AssertionError("vectorizer: no plan converged")
+
+
+# --- planning -----------------------------------------------------------------------------
+def make_plan(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -> Plan:
+    while True:
+        plan = _plan_once(facts, carries, forced)
+        demoted = _demote(facts, carries, plan)
+        if not demoted:
+            return plan
+
+
+def _sinks(carries: list[Carry]) -> set[int]:
+    s: set[int] = set()
+    for c in carries:
+        if c.kind == "map":
+            s.add(id(c.write))
+        elif c.kind == "reduction":
+            s.update(id(op) for op in c.chain)
+    return s
+
+
+def _plan_once(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -> Plan:
+    body = facts.body
+    rec = [c for c in carries if c.kind == "rec"]
+    sinks = _sinks(carries)
+    ops = [op for op in body.ops if id(op) not in sinks]
+    hot = {c.arg.id for c in rec}
+    forced_all: set[int] = set()
+    for op in ops:
+        if id(op) in forced or any(id(p) in forced_all for p in _producers(facts, op)):
+            forced_all.add(id(op))
+        if id(op) in forced_all or any(v.id in hot for v in op_operands(op)):
+            hot.update(v.id for v in op.outputs)
+    roots = [c.result for c in rec] + [v for op in ops if id(op) in forced_all for v in op_operands(op)]
+    in_loop = _backward(facts, roots, hot) | forced_all
+    pre = [op for op in ops if not any(v.id in hot for v in op.outputs)]
+    loop_ops = [op for op in ops if id(op) in in_loop]
+    post = [op for op in ops if id(op) not in in_loop and any(v.id in hot for v in op.outputs)]
+    return Plan(pre, loop_ops, post, rec, dict(forced))
+
+
+def _producers(facts: LoopFacts, op: Op) -> list[Op]:
+    return [facts.defs[v.id] for v in op_operands(op) if facts.defs.get(v.id) is not None]
+
+
+def _backward(facts: LoopFacts, roots: list[Value], hot: set[int]) -> set[int]:
+    """Ops the roots need that depend on a recurrence, plus affine index ops."""
+    keep: set[int] = set()
+    stack = list(roots)
+    while stack:
+        v = stack.pop()
+        op = facts.defs.get(v.id)
+        if op is None or id(op) in keep:
+            continue
+        if v.id in hot or v.id in facts.aff:
+            keep.add(id(op))
+            stack.extend(op_operands(op))
+    return keep
+
+
+def _demote(facts: LoopFacts, carries: list[Carry], plan: Plan) -> bool:
+    """Carries whose batched form would need something the loop keeps become
+    recurrences: a draw kept in the loop, a reduction term too large to stack."""
+    in_loop = {v.id for op in plan.loop for v in op.outputs}
+    budget = memory_budget()
+    changed = False
+    for c in carries:
+        if c.kind == "rng" and id(c.draw) in {id(op) for op in plan.loop}:
+            c.kind, c.why, changed = "rec", "its draws stay in the loop", True
+        elif c.kind == "reduction" and any(
+                t.id in in_loop and facts.n * size_of(t.shape) * t.dtype.itemsize > budget for t in c.terms):
+            c.kind, c.why, changed = "rec", "stacking its terms exceeds the memory budget", True
+    return changed
+
+
+# --- rewriting ----------------------------------------------------------------------------
+class Rewriter:
+    """Emits pre ops, the residual scan, post ops and the sinks."""
+
+    def __init__(self, loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan):
+        self.loop, self.facts, self.carries, self.plan = loop, facts, carries, plan
+        self.n = facts.n
+        self.b = IRBuilder(loop.loc, axis_size=self.n)
+        self.env = BatchEnv(self.b, self.n, facts.aff)
+        self.mapping: dict[int, Value] = {}
+
+    def run(self) -> tuple[list[Op], dict[int, Value]]:
+        for c in self.carries:
+            if c.kind == "map":
+                self.env.bind(c.arg, c.init, None)
+            elif c.kind == "rng":
+                self.env.bind(c.arg, c.init, "stream")
+        self._emit_all(self.plan.pre)
+        if self.plan.loop or self.plan.rec:
+            self._scan()
+        self._emit_all(self.plan.post)
+        self._sinks()
+        return self.b.ops, self.mapping
+
+    def _emit_all(self, ops: list[Op]) -> None:
+        for op in ops:
+            try:
+                self.env.emit(op)
+            except NotBatchable as e:
+                e.op = op  # type: ignore[attr-defined]
+                raise
+
+    # the residual scan ------------------------------------------------------------------------
+    def _scan(self) -> None:
+        body = self.facts.body
+        i = body.args[0]
+        loop_vals = {v.id for op in self.plan.loop for v in op.outputs} | {c.arg.id for c in self.plan.rec}
+        loop_vals.add(i.id)
+        stacked = self._stacked_values(loop_vals)
+        reads = IRBuilder(self.loop.loc)
+        k = self._iteration_index(reads, i)
+        local: dict[int, Value] = {}
+        for op in self.plan.loop:
+            for v in op_operands(op):
+                if v.id not in loop_vals and not v.is_const and v.id not in local:
+                    local[v.id] = self._read_in_loop(reads, v, k)
+        for c in self.plan.rec:
+            if c.result.id not in loop_vals and not c.result.is_const and c.result.id not in local:
+                local[c.result.id] = self._read_in_loop(reads, c.result, k)
+        local = {key: val for key, val in local.items() if val is not None}
+        new_body = Block([i, *(c.arg for c in self.plan.rec)], reads.ops + list(self.plan.loop),
+                         [c.result for c in self.plan.rec] + stacked)
+        substitute(new_body, local)
+        outs = [c.out for c in self.plan.rec] + [Value(v.dtype, (self.n, *v.shape)) for v in stacked]
+        inputs = (*self.loop.inputs[:3], *(c.init for c in self.plan.rec))
+        scan = Op(self.loop.prim, inputs, tuple(outs), dict(self.loop.attrs), self.loop.loc, (new_body,))
+        self.b.ops.append(scan)
+        for v, w in zip(stacked, outs[len(self.plan.rec):]):
+            self.env.bind(v, w, 0)
+
+    def _stacked_values(self, loop_vals: set[int]) -> list[Value]:
+        wanted: list[Value] = []
+        for op in self.plan.post:
+            wanted.extend(op_operands(op))
+        for c in self.carries:
+            if c.kind == "map":
+                wanted.append(c.write.inputs[1])
+            elif c.kind == "reduction":
+                wanted.extend(c.terms)
+            elif c.kind == "last":
+                wanted.append(c.result)
+        n_carry = len(self.carries)
+        wanted.extend(self.facts.body.results[n_carry:])
+        i = self.facts.body.args[0]
+        out, seen = [], set()
+        for v in wanted:
+            if v.id in loop_vals and v.id not in seen and v.id != i.id and v.id not in self.facts.aff:
+                seen.add(v.id)
+                out.append(v)
+        return out
+
+    def _iteration_index(self, b: IRBuilder, i: Value) -> Value:
+        start, step = self.facts.start, self.facts.step
+        k = i
+        if start != 0:
+            k = b.op("subtract", k, b.const(np.int64(start)))
+        if step != 1:
+            k = b.op("floor_divide", k, b.const(np.int64(step)))
+        return k
+
+    def _read_in_loop(self, b: IRBuilder, v: Value, k: Value) -> Value | None:
+        if v.id not in self.env.env and v.id not in self.facts.defs:
+            return None  # defined outside the loop
+        w, d = self.env.get(v)
+        if d is None:
+            return w
+        row = b.op("dynamic_slice", w, k, sizes=(1,))
+        return b.op("reshape", row, shape=tuple(v.shape))
+
+    # sinks ---------------------------------------------------------------------------------
+    def _sinks(self) -> None:
+        for c in self.carries:
+            self.b.loc = self.loop.loc
+            final = getattr(self, "_final_" + c.kind)(c)
+            if final is not None and final.id != c.out.id:
+                self.mapping[c.out.id] = final
+        n_carry = len(self.carries)
+        for y, o in zip(self.facts.body.results[n_carry:], self.loop.outputs[n_carry:]):
+            self.mapping[o.id] = self.env.batched(y)
+
+    def _final_rec(self, c: Carry) -> Value | None:
+        return None
+
+    def _final_pass(self, c: Carry) -> Value:
+        return c.init
+
+    def _final_rng(self, c: Carry) -> Value:
+        return self.env.get(c.result)[0]
+
+    def _final_last(self, c: Carry) -> Value:
+        if self.n == 0:
+            return c.init
+        w, d = self.env.get(c.result)
+        if d is None:
+            return w
+        row = self.b.op("slice", w, starts=(self.n - 1,), stops=(self.n,), steps=(1,))
+        return self.b.op("reshape", row, shape=tuple(c.out.shape))
+
+    def _final_reduction(self, c: Carry) -> Value:
+        b = self.b
+        if self.n == 0:
+            return c.init
+        reduced = []
+        for t in c.terms:
+            tb = self.env.batched(t)
+            r = b.op(REDUCER_OF[c.monoid], tb, axes=(0,))
+            if r.dtype != c.arg.dtype:
+                r = b.op("convert", r, dtype=c.arg.dtype)
+            reduced.append(r)
+        return fold_reduction(b, c, reduced)
+
+    def _final_map(self, c: Carry) -> Value:
+        if self.n == 0:
+            return c.init
+        return write_map(self.b, c, self.env.batched(c.write.inputs[1]), self.facts, self.n)
+
+
+def fold_reduction(b: IRBuilder, c: Carry, reduced: list[Value]) -> Value:
+    """init (+) r1 (+) r2 ..., seen through the carry's reshapes."""
+    acc = c.init
+    if tuple(c.inner.shape) != tuple(c.init.shape):
+        acc = b.op("reshape", acc, shape=tuple(c.inner.shape))
+    for r in reduced:
+        acc = b.op(c.monoid, acc, r)
+    if tuple(acc.shape) != tuple(c.init.shape):
+        if size_of(acc.shape) != size_of(c.init.shape):
+            acc = b.op("broadcast_to", acc, shape=tuple(c.inner.shape))
+        acc = b.op("reshape", acc, shape=tuple(c.init.shape))
+    return acc
+
+
+def write_map(b: IRBuilder, c: Carry, upd: Value, facts: LoopFacts, n: int) -> Value:
+    """Write the stacked blocks (n, *block) into the initial buffer at once."""
+    w = c.write
+    ax = c.axis
+    starts = w.inputs[2:]
+    a, b0 = facts.aff[starts[ax].id]
+    block = tuple(w.inputs[1].shape)
+    size = block[ax]
+    moved = move_axis(b, upd, 0, ax)  # (..., n, size, ...)
+    merged_shape = block[:ax] + (n * size,) + block[ax + 1:]
+    vals = b.op("reshape", moved, shape=merged_shape)
+    if any(not s.is_const for k, s in enumerate(starts) if k != ax):
+        dstarts = [b.const(np.int64(b0)) if k == ax else s for k, s in enumerate(starts)]
+        return b.op("dynamic_update_slice", c.init, vals, *dstarts)
+    lo = [b0 if k == ax else int(s.const) for k, s in enumerate(starts)]
+    hi = [lo[k] + block[k] for k in range(len(starts))]
+    steps = [1] * len(starts)
+    lo[ax] = b0
+    if size == 1:
+        steps[ax] = a
+        hi[ax] = b0 + a * (n - 1) + (1 if a > 0 else -1)
+    else:
+        hi[ax] = b0 + n * size
+    return b.op("update_slice", c.init, vals, starts=tuple(lo), stops=tuple(hi), steps=tuple(steps))
+
+
+# --- loops whose trip count is data -----------------------------------------------------------
+def _traced_trip(loop: Op, parent: Block) -> None:
+    """Keep the loop, unless every carry is a sum of loop-invariant terms:
+    then c + n * f replaces it (counter's `state[0] += 1.0`)."""
+    info = loop.attrs.get("loop")
+    facts = LoopFacts(loop, None, 0, 1)
+    carries = carries_of(loop)
+    classify_carries(facts, carries)
+    step = loop.inputs[2]
+    ok = step.is_const and int(step.const) > 0 and carries and all(
+        c.kind == "pass" or (c.kind == "reduction" and c.monoid == "add"
+                             and all(facts.invariant(t) for t in c.terms)) for c in carries)
+    if not ok:
+        if info is not None:
+            info.kind = "scan"
+            info.reason = "the trip count is only known at run time, so the loop stays a loop"
+        return
+    b = IRBuilder(loop.loc)
+    trip = _trip_value(b, loop.inputs[0], loop.inputs[1], int(step.const))
+    mapping: dict[int, Value] = {}
+    for c in carries:
+        if c.kind == "pass":
+            mapping[c.out.id] = c.init
+            continue
+        terms = [b.op("multiply", b.op("convert", trip, dtype=t.dtype), t) for t in c.terms]
+        mapping[c.out.id] = fold_reduction(b, c, terms)
+    at = parent.ops.index(loop)
+    parent.ops[at:at + 1] = b.ops
+    substitute(parent, mapping)
+    if info is not None:
+        names = ", ".join(f"`{loop_var_name(c, facts)}`" for c in carries if c.kind == "reduction")
+        info.kind, info.reason = "reduction", f"{names} adds the same value every iteration: n * value"
+
+
+def _trip_value(b: IRBuilder, start: Value, stop: Value, step: int) -> Value:
+    span = b.op("subtract", stop, start)
+    if step != 1:
+        span = b.op("floor_divide", b.op("add", span, b.const(np.int64(step - 1))), b.const(np.int64(step)))
+    return b.op("maximum", span, b.const(np.int64(0)))
+
+
+# --- explain -------------------------------------------------------------------------------
+def _report(loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan) -> None:
+    info = loop.attrs.get("loop")
+    if info is None:
+        return
+    if plan.rec or plan.loop:
+        info.kind = "scan"
+        info.reason = _scan_reason(facts, plan)
+    elif any(c.kind == "reduction" for c in carries):
+        info.kind = "reduction"
+        names = ", ".join(f"`{loop_var_name(c, facts)}` ({c.monoid})" for c in carries if c.kind == "reduction")
+        info.reason = f"reduces {names} over {facts.n} iterations"
+    else:
+        info.kind = "vectorized"
+        info.reason = f"all {facts.n} iterations are independent: batched tensor ops, no loop left"
+
+
+def _scan_reason(facts: LoopFacts, plan: Plan) -> str:
+    parts = []
+    for c in plan.rec:
+        op = facts.defs.get(c.result.id)
+        where = f"line {op.loc.line}: {op.loc.text.strip()}" if op is not None and op.loc.line else "its update"
+        parts.append(f"`{loop_var_name(c, facts)}` {c.why or 'reads its previous value'} ({where})")
+    for why in plan.forced.values():
+        parts.append(f"kept in the loop: {why}")
+    kept = len(plan.loop)
+    return "; ".join(parts) + f"; {kept} op(s) stay in the scan body"
+
+
+__all__ = ["vectorize_loop", "OverBudget"]
+_ = Any

@@ -1,0 +1,141 @@
+"""Local rewrites of a loop body that expose its dependence structure.
+
+Each rewrite preserves the value of every body result exactly (no
+reassociation here): store-to-load forwarding, overwrite of the same block,
+whole-array writes, reshape chains, loop-invariant code motion, dead-op
+removal, and promotion of a block read and written at a loop-invariant
+position to a carry of its own (register promotion).
+"""
+from __future__ import annotations
+
+from looptrace.ir.core import RNG, Block, Op, Value, walk
+from looptrace.ir.rewrite import substitute
+from looptrace.ops.registry import PRIMITIVES
+
+from .analysis import affine_values, const_int, defined_in, op_operands, result_uses, same_starts, users
+
+
+def forward(body: Block, start: int, step: int) -> bool:
+    """One sweep of the forwarding rules; True when something changed."""
+    defs = defined_in(body)
+    aff = affine_values(body, start, step)
+    mapping: dict[int, Value] = {}
+    for op in body.ops:
+        name = op.prim.name
+        src = defs.get(op.inputs[0].id) if op.inputs else None
+        if name == "dynamic_slice" and src is not None and src.prim.name == "dynamic_update_slice":
+            upd = src.inputs[1]
+            if same_starts(op.inputs[1:], src.inputs[2:], aff) and \
+                    tuple(op.attrs["sizes"]) == tuple(upd.shape[:len(op.attrs["sizes"])]):
+                mapping[op.out.id] = upd
+        elif name == "dynamic_update_slice":
+            _forward_write(op, src, aff, mapping)
+        elif name == "reshape":
+            x = op.inputs[0]
+            if tuple(x.shape) == tuple(op.out.shape):
+                mapping[op.out.id] = x
+            elif src is not None and src.prim.name == "reshape":
+                op.inputs = (src.inputs[0],)
+    mapping = {k: _resolve(v, mapping) for k, v in mapping.items()}
+    substitute(body, mapping)
+    return bool(mapping)
+
+
+def _resolve(v: Value, mapping: dict[int, Value]) -> Value:
+    while v.id in mapping:
+        v = mapping[v.id]
+    return v
+
+
+def _forward_write(op: Op, src: Op | None, aff: dict, mapping: dict[int, Value]) -> None:
+    x, upd, *starts = op.inputs
+    if tuple(upd.shape) == tuple(x.shape) and all(const_int(s) == 0 for s in starts):
+        mapping[op.out.id] = upd
+        return
+    if src is not None and src.prim.name == "dynamic_update_slice" and \
+            same_starts(starts, src.inputs[2:], aff) and src.inputs[1].shape == upd.shape:
+        op.inputs = (src.inputs[0], *op.inputs[1:])
+
+
+def is_pure(op: Op) -> bool:
+    return not any(o.prim.effectful for o in [op, *(x for b in op.blocks for x in walk(b))])
+
+
+def dce(body: Block) -> None:
+    """Drop ops whose outputs nobody reads (effect-free ones only)."""
+    while True:
+        us = users(body)
+        live = [op for op in body.ops if not is_pure(op) or any(
+            us.get(v.id) or result_uses(body, v) for v in op.outputs)]
+        if len(live) == len(body.ops):
+            return
+        body.ops = live
+
+
+def hoist_invariants(loop: Op, parent: list[Op]) -> None:
+    """Move effect-free body ops that read nothing defined in the body before
+    the loop (`parent` is the op list holding `loop`)."""
+    (body,) = loop.blocks
+    inside = {v.id for v in body.args}
+    moved, kept = [], []
+    for op in body.ops:
+        if is_pure(op) and not any(v.id in inside for v in op_operands(op)):
+            moved.append(op)
+        else:
+            kept.append(op)
+            inside.update(v.id for v in op.outputs)
+    if moved:
+        body.ops = kept
+        at = parent.index(loop)
+        parent[at:at] = moved
+
+
+def promote_blocks(loop: Op, parent: list[Op], start: int, step: int) -> None:
+    """A carried array read and written only at one loop-invariant block
+    becomes a carry of that block: read before the loop, written after it."""
+    (body,) = loop.blocks
+    n_carry = len(body.args) - 1
+    for k in range(n_carry):
+        _promote_one(loop, parent, k, start, step)
+
+
+def _promote_one(loop: Op, parent: list[Op], k: int, start: int, step: int) -> None:
+    (body,) = loop.blocks
+    arg, res = body.args[1 + k], body.results[k]
+    if arg.dtype == RNG:
+        return
+    defs, us = defined_in(body), users(body)
+    w = defs.get(res.id)
+    if w is None or w.prim.name != "dynamic_update_slice" or w.inputs[0].id != arg.id:
+        return
+    upd, starts = w.inputs[1], w.inputs[2:]
+    if any(s.id in defs for s in starts) or result_uses(body, arg) or len(us.get(res.id, ())) \
+            or result_uses(body, res) != 1:
+        return
+    aff = affine_values(body, start, step)
+    reads = [u for u in us.get(arg.id, []) if u is not w]
+    sizes = tuple(upd.shape[:len(starts)])
+    for u in reads:
+        if not (u.prim.name == "dynamic_slice" and u.inputs[0].id == arg.id and
+                same_starts(u.inputs[1:], starts, aff) and tuple(u.attrs["sizes"]) == sizes):
+            return
+    _rewrite_promoted(loop, parent, k, w, reads, sizes)
+
+
+def _rewrite_promoted(loop: Op, parent: list[Op], k: int, w: Op, reads: list[Op], sizes: tuple) -> None:
+    (body,) = loop.blocks
+    init = loop.inputs[3 + k]
+    upd, starts = w.inputs[1], w.inputs[2:]
+    v = Value(upd.dtype, tuple(upd.shape))
+    first = Value(upd.dtype, tuple(upd.shape))
+    last = Value(upd.dtype, tuple(upd.shape))
+    read0 = Op(PRIMITIVES["dynamic_slice"], (init, *starts), (first,), {"sizes": sizes}, w.loc)
+    write = Op(PRIMITIVES["dynamic_update_slice"], (init, last, *starts), (loop.outputs[k],), {}, w.loc)
+    substitute(body, {r.out.id: v for r in reads})
+    body.ops = [op for op in body.ops if op is not w and op not in reads]
+    body.args[1 + k] = v
+    body.results[k] = upd
+    loop.inputs = (*loop.inputs[:3 + k], first, *loop.inputs[4 + k:])
+    loop.outputs = (*loop.outputs[:k], last, *loop.outputs[k + 1:])
+    at = parent.index(loop)
+    parent[at:at + 1] = [read0, loop, write]
