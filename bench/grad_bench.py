@@ -19,6 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import looptrace  # noqa: E402
+from looptrace import pipeline  # noqa: E402
 from bench import competitors  # noqa: E402
 from bench._timing import compare, print_table  # noqa: E402
 from looptrace.examples import _rnn_args, rnn_taps  # noqa: E402
@@ -42,6 +43,17 @@ def numpy_bptt(X, y0, W1, W2, W3):
         g = W1.T @ g
     Yprev = np.vstack([y0[None], Y[:-1]])
     return Y.sum(), (g, G.T @ Yprev, G.T @ X[1:], G.T @ X[:-1])
+
+
+def rnn_taps_loss(X, y0, W1, W2, W3):
+    """rnn_taps with the loss accumulated in the loop: no O(T) output, so the
+    saved residuals are all that grows with T."""
+    y = y0
+    total = 0.0
+    for t in range(1, X.shape[0]):
+        y = np.tanh(W1 @ y + W2 @ X[t] + W3 @ X[t - 1])
+        total += np.sum(y)
+    return total
 
 
 def jax_value_and_grad():
@@ -77,9 +89,9 @@ def time_case(T: int, backend: str, repeats: int) -> dict[str, float]:
     return compare(cases, repeats=repeats, warmup=1)
 
 
-def peak_memory(T: int, backend: str, checkpoint: int | None) -> float:
+def peak_memory(fn, T: int, backend: str, checkpoint: int | None) -> float:
     args = _rnn_args(np.random.default_rng(0), T=T)
-    fwd = looptrace.jit(rnn_taps, backend=backend)
+    fwd = looptrace.jit(fn, backend=backend)
     vg = looptrace.value_and_grad(lambda *a: fwd(*a).sum(), argnums=WRT, backend=backend,
                                   checkpoint=checkpoint)
     vg(*args)  # compile outside the measurement
@@ -101,10 +113,21 @@ def main() -> None:
     print(f"backend={opts.backend}; JAX available: {competitors.HAVE_JAX}")
     print_table(rows, baseline="forward")
     print("\npeak memory of value_and_grad (tracemalloc, MiB):")
-    for T in sizes:
-        k = int(math.sqrt(T))
-        full, ckpt = peak_memory(T, opts.backend, None), peak_memory(T, opts.backend, k)
-        print(f"  T={T:6d}: full saving {full:8.3f}   checkpoint={k:3d} {ckpt:8.3f}")
+    for passes in ("with the pipeline's passes", "without passes (the gradient IR as built)"):
+        saved = list(pipeline.PASSES)
+        if passes.startswith("without"):
+            pipeline.PASSES.clear()
+        try:
+            print(f" {passes}:")
+            for fn in (rnn_taps, rnn_taps_loss):
+                for T in sizes:
+                    k = int(math.sqrt(T))
+                    full = peak_memory(fn, T, opts.backend, None)
+                    ckpt = peak_memory(fn, T, opts.backend, k)
+                    print(f"  {fn.__name__:14s} T={T:6d}: full saving {full:8.3f}   "
+                          f"checkpoint={k:3d} {ckpt:8.3f}")
+        finally:
+            pipeline.PASSES[:] = saved
 
 
 if __name__ == "__main__":
