@@ -48,16 +48,104 @@ def _blas_ok(op: Op, ins: list[str], out: str) -> bool:
             if sizes.setdefault(c, d) != d:
                 return False  # a broadcast letter
     only_one = (set(ins[0]) ^ set(ins[1])) - set(out)
-    return not only_one and set(out) <= set(ins[0]) | set(ins[1])
+    summed = (set(ins[0]) & set(ins[1])) - set(out)
+    return bool(summed) and not only_one and set(out) <= set(ins[0]) | set(ins[1])
 
 
 def _lower_blas(em: Emitter, op: Op, ins: list[str], out: str) -> None:
     (ia, ib), (a, b) = ins, op.inputs
-    batch = [c for c in out if c in ia and c in ib]
-    rows = [c for c in out if c in ia and c not in ib]
-    cols = [c for c in out if c in ib and c not in ia]
-    summed = [c for c in ia if c in ib and c not in out]
+    g = _groups(ins, out)
     size = {c: d for letters, v in zip(ins, op.inputs) for c, d in zip(letters, v.shape)}
+    if g["batch"]:
+        return _lower_batched(em, op, ins, out, g, size)
+    lead = _leading_free(ib, out, g["cols"])
+    rest = [c for c in g["cols"] if c not in lead]
+    if (lead and g["rows"] and ib[len(lead):] == "".join(g["summed"] + rest)
+            and out == lead + "".join(g["rows"] + rest)):
+        return _lower_lead_loop(em, op, ia, ib, out, g, size, lead)
+    return _lower_dot(em, op, ia, ib, out, g, size)
+
+
+def _groups(ins: list[str], out: str) -> dict[str, list[str]]:
+    ia, ib = ins
+    return {"batch": [c for c in out if c in ia and c in ib],
+            "rows": [c for c in out if c in ia and c not in ib],
+            "cols": [c for c in out if c in ib and c not in ia],
+            "summed": [c for c in ia if c in ib and c not in out]}
+
+
+def _leading_free(ib: str, out: str, cols: list[str]) -> str:
+    """The letters that lead both b and the output and are b's alone: a loop
+    over them reads b[q] and writes out[q] with no copy (a batch of data)."""
+    n = 0
+    while n < len(ib) and n < len(out) and ib[n] == out[n] and ib[n] in cols:
+        n += 1
+    return ib[:n]
+
+
+def _dims(size: dict, letters) -> tuple:
+    return tuple(size[c] for c in letters)
+
+
+def _lower_dot(em: Emitter, op: Op, ia: str, ib: str, out: str, g: dict, size: dict) -> None:
+    """One np.dot: (rows, summed) @ (summed, cols), 1-d where a group is empty."""
+    a2 = _arranged(em, op.inputs[0], ia, g["rows"] + g["summed"], [g["rows"], g["summed"]], size)
+    b2 = _arranged(em, op.inputs[1], ib, g["summed"] + g["cols"], [g["summed"], g["cols"]], size)
+    res = em.fresh("mm")
+    em.line(f"{res} = np.dot({a2}, {b2})")
+    _finish(em, op, res, g["rows"] + g["cols"], out, size)
+
+
+def _lower_lead_loop(em, op, ia, ib, out, g, size, lead: str) -> None:
+    """out[q] = A @ b[q] for each position q of the leading letters."""
+    cols = [c for c in g["cols"] if c not in lead]
+    a2 = _arranged(em, op.inputs[0], ia, g["rows"] + g["summed"], [g["rows"], g["summed"]], size)
+    nq = prod(_dims(size, lead))
+    k, n = prod(_dims(size, g["summed"])), prod(_dims(size, cols))
+    bq = em.fresh("bq")
+    em.line(f"{bq} = np.ascontiguousarray({em.name(op.inputs[1])}).reshape(({nq}, {k}, {n}))")
+    res = em.fresh("mm")
+    em.line(f"{res} = np.empty(({nq}, {prod(_dims(size, g['rows']))}, {n}), dtype={dtype_text(op.out.dtype)})")
+    q = em.fresh("q")
+    with em.loop(q, str(nq)):
+        em.line(f"np.dot({a2}, {bq}[{q}], {res}[{q}])")
+    _finish(em, op, res, list(lead) + g["rows"] + cols, out, size)
+
+
+def _arranged(em: Emitter, x, letters: str, order: list[str], groups: list[list[str]], size: dict) -> str:
+    """x with its axes in `order`, merged into one axis per nonempty group."""
+    shape = tuple(prod(_dims(size, grp)) for grp in groups if grp)
+    perm = tuple(letters.index(c) for c in order)
+    src = em.name(x)
+    if perm != tuple(range(x.ndim)):
+        src = f"np.transpose({src}, {perm})"
+    t = em.fresh("mat")
+    if len(shape) == x.ndim and perm == tuple(range(x.ndim)):
+        em.line(f"{t} = np.ascontiguousarray({src})")
+    else:
+        em.line(f"{t} = np.ascontiguousarray({src}).reshape({shape})")
+    return t
+
+
+def _finish(em: Emitter, op: Op, res: str, natural: list[str], out: str, size: dict) -> None:
+    """The product `res` (axes `natural`, possibly merged) as the op's output."""
+    v = em.name(op.out)
+    if not out:
+        em.line(f"{v} = {cast(res, op.out.dtype)}")
+        em.define(op.out)
+        return
+    shaped = f"{res}.reshape(({''.join(str(size[c]) + ', ' for c in natural)}))"
+    perm = tuple(natural.index(c) for c in out)
+    if perm == tuple(range(len(out))):
+        em.line(f"{v} = {shaped}")
+    else:
+        em.line(f"{v} = np.ascontiguousarray(np.transpose({shaped}, {perm}))")
+    em.define(op.out, owned=True)
+
+
+def _lower_batched(em: Emitter, op: Op, ins: list[str], out: str, g: dict, size: dict) -> None:
+    (ia, ib), (a, b) = ins, op.inputs
+    batch, rows, cols, summed = g["batch"], g["rows"], g["cols"], g["summed"]
     n = {k: prod(size[c] for c in group) for k, group in
          (("b", batch), ("m", rows), ("n", cols), ("k", summed))}
     a2 = _as_matrix(em, a, ia, batch + rows + summed, (n["b"], n["m"], n["k"]))
@@ -67,17 +155,7 @@ def _lower_blas(em: Emitter, op: Op, ins: list[str], out: str) -> None:
     q = em.fresh("q")
     with em.loop(q, str(n["b"])):
         em.line(f"np.dot({a2}[{q}], {b2}[{q}], {res}[{q}])")
-    natural = batch + rows + cols
-    shaped = f"{res}.reshape(({''.join(str(size[c]) + ', ' for c in natural)}))"
-    perm = tuple(natural.index(c) for c in out)
-    v = em.name(op.out)
-    if not out:
-        em.line(f"{v} = {cast(res + '[0, 0, 0]', op.out.dtype)}")
-    elif perm == tuple(range(len(out))):
-        em.line(f"{v} = {shaped}")
-    else:
-        em.line(f"{v} = np.ascontiguousarray(np.transpose({shaped}, {perm}))")
-    em.define(op.out, owned=True)
+    _finish(em, op, res, batch + rows + cols, out, size)
 
 
 def _as_matrix(em: Emitter, x, letters: str, order: list[str], shape3: tuple) -> str:

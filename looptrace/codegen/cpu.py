@@ -22,7 +22,7 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba.core.errors import NumbaWarning
+from numba.core.errors import NumbaError, NumbaWarning
 
 from looptrace.errors import InternalError, format_message
 from looptrace.ir.core import RNG, Op, Program, SourceLoc
@@ -42,32 +42,39 @@ class CpuKernel:
         self.source = source
         self.path = path
         self.consts = [c for _, c in em.const_args]
-        self.results = em.program.body.results
-        self._compiled: set = set()
+        # results that are scalars come back as 0-d arrays of their dtype (as in the interpreter)
+        self._scalars = {k: v.dtype for k, v in enumerate(em.program.body.results)
+                         if v.dtype != RNG and v.ndim == 0}
 
     def __call__(self, args: list) -> list:
-        args = [_scalar(a) for a in args]
-        self._ensure_compiled(args)
+        args = [a[()] if type(a) is np.ndarray and a.ndim == 0 else a for a in args]
+        if not self.kernel.overloads:
+            self._compile(args)
+        n_compiled = len(self.kernel.overloads)
         try:
             outs = self.kernel(*args, *self.consts)
         except IndexError as e:
             raise self._index_error(e) from None
-        return [_result(x, v) for x, v in zip(outs, self.results)]
+        except Exception as e:  # a new argument layout failed to compile, never a run-time error
+            if len(self.kernel.overloads) == n_compiled and not isinstance(e, NumbaError):
+                raise
+            raise self._compile_error(e) from None
+        if len(self.kernel.overloads) != n_compiled and self.path is not None:
+            disk.record(self.path)  # Numba compiled (and cached) another layout
+        return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
+                for k, x in enumerate(outs)]
 
-    def _ensure_compiled(self, args: list) -> None:
+    def _compile(self, args: list) -> None:
+        """Compile (or load from disk) for these arguments' types."""
         sig = tuple(numba.typeof(a) for a in [*args, *self.consts])
-        if sig in self._compiled:
-            return
-        before = len(self.kernel.overloads)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NumbaWarning)
                 self.kernel.compile(sig)
         except Exception as e:  # nothing of the user's runs while compiling: any error is ours
             raise self._compile_error(e) from None
-        if self.path is not None and len(self.kernel.overloads) > before:
+        if self.path is not None:
             disk.record(self.path)
-        self._compiled.add(sig)
 
     def _index_error(self, e: IndexError) -> IndexError:
         if len(e.args) != 3 or not isinstance(e.args[0], int):
@@ -106,21 +113,6 @@ def _numba_summary(message: str) -> str:
         if re.match(r"^[A-Za-z]*Error:", ln) or ln.startswith(("No implementation", "Cannot", "Invalid")):
             return ln
     return lines[1] if len(lines) > 1 else (lines[0] if lines else "")
-
-
-def _scalar(a: Any) -> Any:
-    """0-d arrays enter the kernel as NumPy scalars (Numba scalars inside)."""
-    if isinstance(a, np.ndarray) and a.ndim == 0:
-        return a[()]
-    return a
-
-
-def _result(x: Any, v) -> Any:
-    if v.dtype == RNG:
-        return x
-    if v.ndim == 0:
-        return np.asarray(x, dtype=v.dtype)
-    return x
 
 
 def compile_program(program: Program, *, parallel: bool = True, fastmath: bool = False,

@@ -127,6 +127,9 @@ class Emitter:
         self._ids = itertools.count()
         self._consts_seen: set[int] = set()
         self._local: dict[int, int] = {}
+        # integer scalars whose value range is known when emitting (loop indices with
+        # constant bounds, plus or minus constants): their bound checks are dropped
+        self.ranges: dict[int, tuple[int, int]] = {}
         self.first_line = 0
 
     # --- names and text ---------------------------------------------------------------------
@@ -182,6 +185,9 @@ class Emitter:
                 i += nn
             if 0 <= i <= nn - int(size):
                 return str(i)
+        known = self.ranges.get(start.id)
+        if known is not None and isinstance(n, str) and n.isdigit() and 0 <= known[0] and known[1] <= int(n) - int(size):
+            return self.name(start)  # a loop index (plus a constant) always in bounds
         var = self.fresh("s")
         self.line(f"{var} = check_start(np.int64({self.name(start)}), {n}, {size}, {self.error_code(axis)})")
         return var
@@ -334,7 +340,7 @@ class Emitter:
         return {v.id for v in free_values(block) if v.ndim and self.scope.can_consume(v)}
 
 
-PARALLEL_MIN_WORK = 1 << 16
+PARALLEL_MIN_WORK = 1 << 20  # element-ops: below this, thread start-up costs more than it saves
 
 
 def emit_program(program: Program, parallel: bool = True, fastmath: bool = False) -> Emitter:

@@ -73,6 +73,10 @@ def emit_for(em: Emitter, op: Op) -> None:
         if stacked:
             em.line(f"{counter} += 1")
 
+    if all(v.const is not None for v in (start, stop, step)):
+        r = range(int(start.const), int(stop.const), int(step.const))
+        if len(r):
+            em.ranges[index.id] = (min(r[0], r[-1]), max(r[0], r[-1]))
     em.line(f"for {em.name(index)} in range({bounds}):")
     with em.indented():
         em.emit_block(body, owned, finish=finish)
