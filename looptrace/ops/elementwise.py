@@ -28,15 +28,17 @@ BINARY = [
 UFUNCS: dict[str, np.ufunc] = {name: getattr(np, name) for name in UNARY + BINARY}
 
 
-def loop_dtypes(ufunc: np.ufunc, in_types: tuple) -> tuple[tuple, np.dtype]:
+def loop_dtypes(ufunc: np.ufunc, in_types: tuple, out_dtype=None) -> tuple[tuple, np.dtype]:
     """(input dtypes the loop runs in, output dtype) for `ufunc` applied to
     `in_types` (np.dtype, or the Python types int/float/complex/bool for weak
-    scalars, as NEP 50 treats them)."""
+    scalars, as NEP 50 treats them); `out_dtype` is a ufunc's `dtype=`
+    argument, which fixes the loop as NumPy's `signature` does."""
     if all(isinstance(t, type) for t in in_types):
         # all weak: NumPy would pick its object loop for comparisons of Python ints
         in_types = tuple(np.dtype(t) for t in in_types)
+    fixed = {} if out_dtype is None else {"signature": (None,) * ufunc.nin + (np.dtype(out_dtype),)}
     try:
-        resolved = ufunc.resolve_dtypes(tuple(in_types) + (None,))
+        resolved = ufunc.resolve_dtypes(tuple(in_types) + (None,), **fixed)
     except TypeError as e:  # e.g. bitwise ops on floats
         raise TypeError(f"np.{ufunc.__name__} is not defined for {in_types}: {e}") from None
     return resolved[:-1], resolved[-1]

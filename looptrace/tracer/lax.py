@@ -102,13 +102,14 @@ def array_from_sequence(seq: Sequence) -> Any:
 
 
 # --- elementwise -----------------------------------------------------------------
-def ufunc(name: str, *args: Any) -> Tracer:
+def ufunc(name: str, *args: Any, dtype: Any = None) -> Tracer:
+    """np.<name>(*args, dtype=dtype) with NEP 50 promotion resolved here."""
     uf = UFUNCS[name]
     for a in args:
         check_array_like(a, f"operand of np.{name}")
     in_types = tuple(dtype_for_promotion(a) for a in args)
     try:
-        loop_in, out_dtype = loop_dtypes(uf, in_types)
+        loop_in, out_dtype = loop_dtypes(uf, in_types, dtype)
     except TypeError as e:
         raise TraceError(str(e), ctx.current_loc()) from None
     vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]

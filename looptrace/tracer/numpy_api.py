@@ -15,6 +15,7 @@ import numpy as np
 
 from looptrace.errors import ShapeError, TraceError, UnsupportedError
 from looptrace.ops.elementwise import UFUNCS
+from looptrace.ops.reduce import MONOID
 
 from . import context as ctx
 from . import indexing, lax
@@ -56,8 +57,11 @@ class TracedUfunc:
         if not _any_traced(*args):
             return self.real(*args, **kwargs)
         dtype = kwargs.pop("dtype", None)
-        res = lax.ufunc(self.__name__, *args)
-        return lax.astype(res, dtype) if dtype is not None else res
+        casting = kwargs.pop("casting", "same_kind")
+        if kwargs or casting != "same_kind":
+            raise UnsupportedError(f"np.{self.__name__} with {sorted(kwargs) or ['casting']} is not supported",
+                                   ctx.current_loc())
+        return lax.ufunc(self.__name__, *args, dtype=dtype)
 
     def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, **kw):
         _no_out(out)
@@ -122,15 +126,56 @@ def _public_prefix(module: str) -> str:
 
 
 # --- reductions -------------------------------------------------------------------------------
-def _reducer(prim: str):
-    def fn(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
-        _no_out(out)
-        if not _any_traced(a):
-            return getattr(np, prim[7:] if prim[7:] not in ("all", "any") else prim[7:])(
-                a, axis=axis, keepdims=keepdims)
-        return lax.reduce(prim, a, axis, keepdims, dtype)
+_NO_VALUE = np._NoValue
+# the fill that a `where=` mask puts in place of masked-out elements
+_IDENTITY = {"reduce_sum": 0, "reduce_prod": 1, "reduce_all": True, "reduce_any": False}
 
-    return fn
+
+def _reducer(prim: str):
+    """np.sum/prod (which take dtype), np.max/min, np.all/any: NumPy's
+    signatures, including `initial` and `where`."""
+    real = getattr(np, prim[7:])
+
+    def with_dtype(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):
+        _no_out(out)
+        if not _any_traced(a, where, initial):
+            return real(a, axis=axis, dtype=dtype, keepdims=keepdims, initial=initial, where=where)
+        return _reduce(prim, a, axis, keepdims, dtype, initial, where)
+
+    def without_dtype(a, axis=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):
+        _no_out(out)
+        if not _any_traced(a, where, initial):
+            extra = {} if initial is _NO_VALUE else {"initial": initial}
+            return real(a, axis=axis, keepdims=keepdims, where=where, **extra)
+        return _reduce(prim, a, axis, keepdims, None, initial, where)
+
+    return with_dtype if prim in ("reduce_sum", "reduce_prod") else without_dtype
+
+
+def _reduce(prim: str, a, axis, keepdims: bool, dtype, initial, where) -> Tracer:
+    a = _tr(a)
+    if dtype is not None:
+        a = lax.astype(a, dtype)
+    has_initial = initial is not _NO_VALUE and initial is not None
+    if not (where is True):
+        fill = initial if prim in ("reduce_max", "reduce_min") else _IDENTITY[prim]
+        if fill is _NO_VALUE or fill is None:
+            raise ValueError(f"reduction operation '{prim[7:]}' does not have an identity, "
+                             "so to use a where mask one has to specify 'initial'")
+        a = lax.select(where, a, lax.astype(lax.broadcast_to(fill, ()), a.dtype))
+    axes = lax.norm_axes(axis, a.ndim)
+    if has_initial and prim in ("reduce_max", "reduce_min") and any(a.shape[i] == 0 for i in axes):
+        a = lax.concatenate([a, _initial_slab(a, axes[0], initial)], axes[0])
+    res = lax.reduce(prim, a, axis, keepdims)
+    if has_initial:
+        res = lax.ufunc(MONOID[prim], res, lax.astype(_tr(initial), res.dtype))
+    return res
+
+
+def _initial_slab(a: Tracer, axis: int, initial) -> Tracer:
+    """One slice of `initial` along an empty reduced axis (max/min of nothing)."""
+    shape = tuple(1 if i == axis else d for i, d in enumerate(a.shape))
+    return lax.full(shape, initial, a.dtype)
 
 
 def _no_out(out):
@@ -138,13 +183,13 @@ def _no_out(out):
         raise UnsupportedError("the out= argument is not supported", ctx.current_loc())
 
 
-def mean(a, axis=None, dtype=None, out=None, keepdims=False):
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     _no_out(out)
-    if not _any_traced(a):
-        return np.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    if not _any_traced(a, where):
+        return np.mean(a, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
     a = _tr(a)
-    s = lax.reduce("reduce_sum", a, axis, keepdims, _mean_dtype(a, dtype))
-    return _divide_keeping_dtype(s, _count(a, axis))
+    s = _reduce("reduce_sum", a, axis, keepdims, _mean_dtype(a, dtype), _NO_VALUE, where)
+    return _divide_keeping_dtype(s, _count(a, axis, keepdims, where))
 
 
 def _mean_dtype(a: Tracer, dtype: Any) -> Any:
@@ -152,31 +197,40 @@ def _mean_dtype(a: Tracer, dtype: Any) -> Any:
     return np.float64 if dtype is None and a.dtype.kind in "biu" else dtype
 
 
-def _count(a: Tracer, axis: Any) -> int:
-    return int(np.prod([a.shape[i] for i in lax.norm_axes(axis, a.ndim)]))
+def _count(a: Tracer, axis: Any, keepdims: bool = False, where: Any = True) -> Any:
+    """How many elements each mean averages: a Python int, or a traced count under a mask."""
+    if where is True:
+        return int(np.prod([a.shape[i] for i in lax.norm_axes(axis, a.ndim)]))
+    mask = lax.broadcast_to(lax.astype(where, np.bool_), a.shape)
+    return lax.reduce("reduce_sum", lax.astype(mask, np.intp), axis, keepdims)
 
 
-def _divide_keeping_dtype(s: Tracer, n: int) -> Tracer:
+def _divide_keeping_dtype(s: Tracer, n: Any) -> Tracer:
     """`s / n` in s's dtype, as np.mean divides its sum in place."""
     res = lax.ufunc("divide", s, n)
     return lax.astype(res, s.dtype) if res.dtype != s.dtype else res
 
 
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, **kw):
     _no_out(out)
-    if not _any_traced(a):
-        return np.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    if not _any_traced(a, where):
+        return np.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where, **kw)
+    if kw:
+        raise UnsupportedError(f"np.var with {sorted(kw)} is not supported", ctx.current_loc())
     a = _tr(a)
-    m = mean(a, axis, dtype, keepdims=True)
+    m = mean(a, axis, dtype, keepdims=True, where=where)
     d = lax.ufunc("subtract", a, m)
-    s = lax.reduce("reduce_sum", lax.ufunc("multiply", d, d), axis, keepdims, _mean_dtype(a, dtype))
-    return _divide_keeping_dtype(s, builtins.max(_count(a, axis) - ddof, 0))
+    s = _reduce("reduce_sum", lax.ufunc("multiply", d, d), axis, keepdims, _mean_dtype(a, dtype), _NO_VALUE,
+                where)
+    n = _count(a, axis, keepdims, where)
+    n = builtins.max(n - ddof, 0) if isinstance(n, int) else lax.ufunc("maximum", lax.ufunc("subtract", n, ddof), 0)
+    return _divide_keeping_dtype(s, n)
 
 
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
-    if not _any_traced(a):
-        return np.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-    return lax.ufunc("sqrt", var(a, axis, dtype, out, ddof, keepdims))
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, **kw):
+    if not _any_traced(a, where):
+        return np.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where, **kw)
+    return lax.ufunc("sqrt", var(a, axis, dtype, out, ddof, keepdims, where=where, **kw))
 
 
 def argmax(a, axis=None, out=None, keepdims=False):
@@ -384,6 +438,11 @@ def vstack(tup):
     return concatenate([atleast_2d(x) for x in tup], 0)
 
 
+def column_stack(tup):
+    cols = [lax.reshape(x, (-1, 1)) if _tr(x).ndim < 2 else x for x in tup]
+    return concatenate(cols, 1)
+
+
 def hstack(tup):
     arrs = [atleast_1d(x) for x in tup]
     return concatenate(arrs, 0 if _tr(arrs[0]).ndim == 1 else 1)
@@ -583,8 +642,7 @@ def diag(v, k=0):
     raise UnsupportedError("np.diag is supported only to read the main diagonal", ctx.current_loc())
 
 
-def sum_(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
-    return _reducer("reduce_sum")(a, axis, dtype, out, keepdims)
+sum_ = _reducer("reduce_sum")
 
 
 NAMESPACE: dict[str, Any] = {}
@@ -607,7 +665,7 @@ def _build_namespace() -> None:
     for name in ["mean", "var", "std", "argmax", "argmin", "matmul", "dot", "vdot", "inner", "outer",
                  "einsum", "tensordot", "reshape", "ravel", "transpose", "swapaxes", "moveaxis",
                  "expand_dims", "squeeze", "broadcast_to", "atleast_1d", "atleast_2d", "flip",
-                 "concatenate", "stack", "vstack", "hstack", "where", "clip", "zeros", "ones", "empty",
+                 "concatenate", "stack", "vstack", "hstack", "column_stack", "where", "clip", "zeros", "ones", "empty",
                  "full", "zeros_like", "ones_like", "empty_like", "full_like", "eye", "identity",
                  "arange", "linspace", "array", "asarray", "copy", "shape", "ndim", "size", "cumsum",
                  "trace", "diag"]:

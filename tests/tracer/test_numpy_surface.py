@@ -304,6 +304,56 @@ def test_reductions_generated_axes(name, shape, data, rng):
     check(make_reduction(name, axis, data.draw(st.booleans()), False), randn(rng, shape))
 
 
+def test_reductions_positional_arguments(rng):
+    def f(a, b):
+        return (a.sum(0), a.max(1), a.min(-1), a.mean(0), a.prod(1), a.argmax(1), a.std(0), a.var(1, None, None, 1),
+                np.std(a, ddof=1), np.sum(a, 0, np.float32), np.max(a, 0, None, True), b.all(0), np.any(b, 1),
+                np.sum([a[0], a[1]]), np.sum((a[0], a[1]), axis=0), np.max([a[0, 0], a[1, 1]]))
+
+    check(f, randn(rng, (3, 4)), rng.random((3, 4)) > 0.5)
+
+
+def test_reductions_initial_and_where(rng):
+    def f(a, e):
+        m = a > 0
+        return (np.sum(a, initial=1.5), np.max(a, initial=0.5), np.max(a, axis=0, initial=10.0),
+                np.min(a, axis=1, initial=-0.1), a.prod(initial=2.0), np.sum(a, where=m), np.sum(a, axis=0, where=m),
+                np.max(a, where=m, initial=-5.0), np.min(a, axis=1, where=m, initial=3.0), a.mean(where=m),
+                np.mean(a, axis=0, where=m[0]), np.var(a, where=m), np.std(a, axis=1, where=m, keepdims=True),
+                np.all(m, where=m), np.any(m, axis=0, where=~m), np.max(e, axis=0, initial=1.0),
+                np.sum(e, axis=0, initial=2.0), np.sum(np.arange(3), initial=1))
+
+    check(f, randn(rng, (3, 4)), np.zeros((0, 2)) + 1.0)
+
+
+def test_reduction_where_without_initial_raises_like_numpy(rng):
+    def f(a):
+        return np.max(a, where=a > 0)
+
+    with pytest.raises(ValueError, match="initial"):
+        f(randn(rng, 4))
+    with pytest.raises(ValueError, match="initial"):
+        looptrace.jit(f, backend="interpret")(randn(rng, 4))
+
+
+def test_ufunc_dtype_argument_fixes_the_loop(rng):
+    def f(a, i):
+        return (np.tanh(a, dtype=np.float32), np.add(a, 1, dtype=np.float32), np.add(i, i, dtype=np.float64),
+                np.multiply(i, 2.5, dtype=np.float32), np.less(a, 0.5, dtype=bool), np.exp(i, dtype=np.float32))
+
+    check(f, randn(rng, (3, 4)), rand_int(rng, (3, 4)))
+
+
+def test_ufunc_dtype_argument_refuses_unsafe_casts(rng):
+    def f(a):
+        return np.add(a, 1, dtype=np.int32)
+
+    with pytest.raises(TypeError):
+        f(randn(rng, 3))
+    with pytest.raises((looptrace.TraceError, TypeError), match="cast"):
+        looptrace.jit(f, backend="interpret")(randn(rng, 3))
+
+
 def test_sum_with_dtype_and_size_zero(rng):
     def f(x, e):
         return x.sum(dtype=np.float32), np.sum(x, axis=0, dtype=np.int64), e.sum(), e.sum(axis=0), \
@@ -459,7 +509,8 @@ def test_concatenate_stack_variants(rng):
                 np.stack([v, v], axis=1), np.vstack([a, b]), np.hstack([a, a]), np.hstack([v, v]),
                 np.concatenate([a.astype(np.float32), b]), np.stack([a[0], v[:3]]),
                 np.array([v, v]), np.array([a[0, 0], v[1]]), np.expand_dims(v, 0), np.squeeze(a[:1]),
-                np.atleast_2d(v), np.flip(a, 0), np.broadcast_to(v, (2, 4)))
+                np.atleast_2d(v), np.flip(a, 0), np.broadcast_to(v, (2, 4)), np.column_stack([a[0], b[0]]),
+                np.column_stack([a.T, v[:3]]))
 
     check(f, randn(rng, (2, 3)), randn(rng, (4, 3)), randn(rng, 4))
 
