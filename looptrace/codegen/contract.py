@@ -37,7 +37,6 @@ def _flops(op: Op, ins: list[str]) -> int:
 def _blas_ok(op: Op, ins: list[str], out: str) -> bool:
     if len(ins) != 2 or op.out.dtype not in (np.float64, np.float32, np.complex128, np.complex64):
         return False
-    a, b = op.inputs
     if any(isinstance(d, Dim) for v in op.inputs for d in v.shape):
         return False
     sizes: dict[str, int] = {}
@@ -53,7 +52,7 @@ def _blas_ok(op: Op, ins: list[str], out: str) -> bool:
 
 
 def _lower_blas(em: Emitter, op: Op, ins: list[str], out: str) -> None:
-    (ia, ib), (a, b) = ins, op.inputs
+    ia, ib = ins
     g = _groups(ins, out)
     size = {c: d for letters, v in zip(ins, op.inputs) for c, d in zip(letters, v.shape)}
     if g["batch"]:

@@ -18,7 +18,6 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
 
 import numba
 import numpy as np

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["check_start", "check_elem", "trip_count", "max_nan", "min_nan", "np", "numba"]
+__all__ = ["check_elem", "check_start", "max_nan", "min_nan", "np", "numba", "trip_count"]
 
 
 @numba.njit(cache=True, inline="always")
