@@ -99,6 +99,10 @@ class _VarargsJit:
         self.param_names = self.current.param_names
         return list(args)
 
+    def __call__(self, *args):
+        self._bind(args, {})
+        return self.current(*args)
+
     def __getattr__(self, name: str):
         if name == "current":
             raise AttributeError("call _bind first")

@@ -314,6 +314,9 @@ def cond_forward(op: Op, active: set[int], opts: Options):
     branches = [_branch_adjoint(blk, op, holders, active) for blk in op.blocks]
     targets = _ct_targets(branches, active)
     results = [[_branch_ct(br, t) for t in targets] for br in branches]
+    through = _passed_through(targets, results, holders)
+    results = [_drop(rs, targets, through) for rs in results]
+    targets = _drop(targets, targets, through)
     new_op, res_outs = _augmented_cond(op, branches)
 
     def pullback(b: Builder, cts: dict) -> None:
@@ -330,8 +333,27 @@ def cond_forward(op: Op, active: set[int], opts: Options):
         b.ops.append(Op(op.prim, (op.inputs[0],), outs, dict(op.attrs), op.loc, tuple(blocks)))
         for t, ct in zip(targets, outs):
             accumulate(b, cts, t, ct)
+        for t, h in through.items():
+            accumulate(b, cts, t, mapping[h.id])
 
     return [new_op], pullback
+
+
+def _passed_through(targets: list[Value], results: list[list[Value]], holders) -> dict:
+    """Targets whose cotangent is, in every branch, one output's cotangent
+    unchanged: they need no cond (and a loop carrying them sees them pass)."""
+    ids = {h.id for h in holders if h is not None}
+    through = {}
+    for k, t in enumerate(targets):
+        cts = [rs[k] for rs in results]
+        if cts[0].id in ids and all(c is cts[0] for c in cts):
+            through[t] = cts[0]
+    return through
+
+
+def _drop(values: list, targets: list[Value], through: dict) -> list:
+    """`values` (one per target) without the passed-through targets' entries."""
+    return [v for v, t in zip(values, targets) if t not in through]
 
 
 def _branch_adjoint(blk: Block, op: Op, holders, active: set[int]) -> BranchAdjoint:

@@ -151,3 +151,41 @@ def test_matrix_power_with_a_traced_trip_count(rng):
     A = 0.5 * rng.standard_normal((3, 3))
     g = looptrace.grad(looptrace.jit(power, backend=BACKEND))(A, 4)
     assert_close(g, numerical_grad(lambda a: power(a, 4), [A], 0), 1e-5, "matrix_power")
+
+
+def test_vjp_of_a_python_function_calling_a_jitted_one(rng):
+    def g(x):
+        out = np.empty_like(x)
+        acc = 0.0
+        for i in range(x.shape[0]):
+            acc = acc + np.sin(x[i])
+            out[i] = acc
+        return out
+
+    jitted = looptrace.jit(g, backend=BACKEND)
+    x = rng.standard_normal(4)
+    out, vjp_fn = looptrace.vjp(lambda *a: jitted(*a) * 2.0, x, backend=BACKEND)
+    np.testing.assert_allclose(out, 2 * g(x), rtol=1e-9)
+    ct = rng.standard_normal(4)
+    (gx,) = vjp_fn(ct)
+    assert_close(gx, numerical_grad(lambda a: float(ct @ (2 * g(a))), [x], 0), 1e-5, "vjp")
+
+
+def test_vjp_with_a_generator_replays_the_same_draws(rng):
+    def noisy(x, gen):
+        return x * gen.standard_normal(x.shape[0])
+
+    x = rng.standard_normal(3)
+    gen = np.random.default_rng(5)
+    out, vjp_fn = looptrace.vjp(looptrace.jit(noisy, backend=BACKEND), x, gen)
+    np.testing.assert_allclose(out, noisy(x, np.random.default_rng(5)), rtol=1e-12)
+    gx, ggen = vjp_fn(np.ones(3))
+    np.testing.assert_allclose(gx, np.random.default_rng(5).standard_normal(3), rtol=1e-12)
+    assert ggen is None
+    assert gen.bit_generator.state == _advanced(5, 3)
+
+
+def _advanced(seed, n):
+    g = np.random.default_rng(seed)
+    g.standard_normal(n)
+    return g.bit_generator.state

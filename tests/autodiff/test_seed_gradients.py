@@ -64,3 +64,24 @@ def test_checkpointing_gives_the_same_gradients(k, rng):
     ckpt = looptrace.grad(loss, argnums=(1, 2, 3, 4), checkpoint=k, backend=BACKEND)(*args)
     for a, b in zip(full, ckpt):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+# The CPU backend runs the same gradient programs (a few cases: each costs a
+# Numba compile). rnn_taps fails there because of a CPU-backend bug (a
+# for_loop that stacks its own carry argument gets the updated carry; the
+# same happens to noisy_rnn and matrix_power), not a gradient bug: the
+# interpret runs above pass on the same IR.
+CPU_CASES = [("sum_reduce", 0), ("polynomial", 2), ("batched_conv", 3),
+             pytest.param("rnn_taps", 2, marks=pytest.mark.xfail(strict=False, reason="CPU backend bug"))]
+
+
+@pytest.mark.parametrize("name,argnum", CPU_CASES)
+def test_grad_on_the_cpu_backend_matches_interpret(name, argnum, rng):
+    entry = PROGRAMS[name]
+    args = list(SMALL.get(name, entry["make_args"])(rng))
+    grads = []
+    for backend in ("interpret", "cpu"):
+        jitted = looptrace.jit(entry["fn"], backend=backend)
+        loss = looptrace.grad(lambda *xs: jitted(*xs).sum(), argnums=argnum, backend=backend)
+        grads.append(loss(*fresh(args)))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-9, atol=1e-12)
