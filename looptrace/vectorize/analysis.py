@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.ir.core import RNG, Block, Op, Value, free_values
+from looptrace.ir.core import RNG, Block, Op, Value, free_values, walk
 
 MONOIDS = ("add", "multiply", "maximum", "minimum", "logical_and", "logical_or")
 REDUCER_OF = {"add": "reduce_sum", "multiply": "reduce_prod", "maximum": "reduce_max",
@@ -93,7 +93,7 @@ def affine_values(block: Block, start: int, step: int) -> dict[int, tuple[int, i
         c = const_int(v)
         return (0, c) if c is not None else aff.get(v.id)
 
-    for op in block.ops:
+    for op in walk(block):
         name = op.prim.name
         if name not in ("add", "subtract", "multiply") or op.out.shape != ():
             continue

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from looptrace.ir.builder import IRBuilder
-from looptrace.ir.core import Op, Value
+from looptrace.ir.core import Block, Op, Value
 from looptrace.ops.shapes import size_of
 
 from .analysis import DRAWS
@@ -55,12 +55,13 @@ def memory_budget() -> int:
 class BatchEnv:
     """Batched stand-ins for body values, emitted into one builder."""
 
-    def __init__(self, b: IRBuilder, n: int, aff: dict[int, tuple[int, int]]):
+    def __init__(self, b: IRBuilder, n: int, aff: dict[int, tuple[int, int]], parent: "BatchEnv | None" = None):
         self.b = b
         self.n = n
         self.aff = aff
         self.env: dict[int, tuple[Value, Any]] = {}
         self.budget = memory_budget()
+        self.parent = parent
 
     def bind(self, v: Value, w: Value, d: Any) -> None:
         self.env[v.id] = (w, d)
@@ -74,6 +75,8 @@ class BatchEnv:
             w = self.materialize(*self.aff[v.id])
             self.env[v.id] = (w, 0)
             return w, 0
+        if self.parent is not None:
+            return self.parent.get(v)
         return v, None  # defined outside the loop
 
     def batched(self, v: Value) -> Value:
@@ -95,8 +98,11 @@ class BatchEnv:
         name = op.prim.name
         if name in ("add", "subtract", "multiply") and op.out.id in self.aff:
             return  # stays symbolic
+        if name == "for_loop":
+            self._for_loop(op)
+            return
         if op.prim.region:
-            raise NotBatchable(f"{name} stays in the loop")
+            raise NotBatchable(f"a {name} at line {op.loc.line} stays in the loop")
         if name == "dynamic_slice" and self._affine_read(op):
             return
         if name in DRAWS:
@@ -169,3 +175,30 @@ class BatchEnv:
         cut = self.b.op("slice", src, starts=tuple(lo), stops=tuple(hi), steps=tuple(steps))
         front = move_axis(self.b, cut, ax, 0)
         return self.b.op("reshape", front, shape=(self.n, *op.out.shape))
+
+    # a loop inside the batched body: one loop over batched carries --------------------------
+    def _for_loop(self, op: Op) -> None:
+        if any(self.get(v)[1] is not None for v in op.inputs[:3]):
+            raise NotBatchable(f"the trip count of the loop at line {op.loc.line} varies with the index")
+        (body,) = op.blocks
+        if any(not isinstance(v.dtype, np.dtype) for v in body.args[1:]):
+            raise NotBatchable(f"the loop at line {op.loc.line} carries a generator")
+        inner = BatchEnv(IRBuilder(op.loc, axis_size=self.n), self.n, {}, parent=self)
+        index = Value(body.args[0].dtype, ())
+        inner.bind(body.args[0], index, None)
+        args = [Value(v.dtype, (self.n, *v.shape)) for v in body.args[1:]]
+        for a, w in zip(body.args[1:], args):
+            inner.bind(a, w, 0)
+        for sub in body.ops:
+            inner.emit(sub)
+        results = [inner.batched(r) for r in body.results]
+        inits = [self.batched(v) for v in op.inputs[3:]]
+        n_carry = len(args)
+        outs = [Value(v.dtype, (self.n, *v.shape)) for v in op.outputs[:n_carry]]
+        outs += [Value(v.dtype, (v.shape[0], self.n, *v.shape[1:])) for v in op.outputs[n_carry:]]
+        new_body = Block([index, *args], inner.b.ops, results)
+        self.b.ops.append(Op(op.prim, (*op.inputs[:3], *inits), tuple(outs), dict(op.attrs), op.loc, (new_body,)))
+        for v, w in zip(op.outputs[:n_carry], outs[:n_carry]):
+            self.bind(v, w, 0)
+        for v, w in zip(op.outputs[n_carry:], outs[n_carry:]):
+            self.bind(v, move_axis(self.b, w, 1, 0), 0)

@@ -1,9 +1,106 @@
 """If-conversion: a `cond` in a loop body whose branches are pure becomes
-both branches plus `select`s (filled in below)."""
+both branches followed by `select`s, so the body has no control flow left.
+
+Invariant: a branch is converted only when running it unconditionally
+cannot fail or have effects: no random draws, no nested loops, no gathers or
+scatters, and every dynamic index is a constant or affine in the loop index
+and in bounds for every iteration (so the untaken branch never raises).
+Writes of the same block in both branches merge into one write of a select.
+"""
 from __future__ import annotations
 
-from looptrace.ir.core import Op
+from looptrace.ir.core import Block, Op, Value
+from looptrace.ops.registry import PRIMITIVES
+
+from .analysis import affine_values, const_int, defined_in, same_starts
+
+_UNSAFE = ("gather", "scatter", "dynamic_prefix")
 
 
 def if_convert(loop: Op, n: int, start: int, step: int) -> None:
-    return None
+    (body,) = loop.blocks
+    while True:
+        aff = affine_values(body, start, step)
+        target = next((op for op in body.ops if op.prim.name == "cond" and _convertible(op, aff, n)), None)
+        if target is None:
+            return
+        _convert(body, target, aff)
+
+
+def _convertible(op: Op, aff: dict, n: int) -> bool:
+    return all(_safe(inner, aff, n) for b in op.blocks for inner in b.ops)
+
+
+def _safe(op: Op, aff: dict, n: int) -> bool:
+    if op.prim.effectful or op.prim.region or op.prim.name in _UNSAFE:
+        return False
+    if op.prim.name == "dynamic_slice":
+        return _in_bounds(op.inputs[0], op.inputs[1:], op.attrs["sizes"], aff, n)
+    if op.prim.name == "dynamic_update_slice":
+        x, upd, *starts = op.inputs
+        return _in_bounds(x, starts, upd.shape[:len(starts)], aff, n)
+    return True
+
+
+def _in_bounds(x: Value, starts, sizes, aff: dict, n: int) -> bool:
+    for axis, (s, size) in enumerate(zip(starts, sizes)):
+        c = const_int(s)
+        a, b = (0, c) if c is not None else aff.get(s.id, (None, None))
+        if a is None or not isinstance(x.shape[axis], int):
+            return False
+        dim = x.shape[axis]
+        positions = [a * k + b for k in range(n)] or [b]
+        lo = -dim if size == 1 else 0
+        if min(positions) < lo or max(positions) > dim - size:
+            return False
+    return True
+
+
+def _convert(body: Block, cond: Op, aff: dict) -> None:
+    then, other = cond.blocks
+    pred = cond.inputs[0]
+    defs = defined_in(then) | defined_in(other)
+    merged: list[Op] = [*then.ops, *other.ops]
+    for a, b, out in zip(then.results, other.results, cond.outputs):
+        merged.extend(_merge(pred, a, b, out, defs, aff, cond))
+    at = body.ops.index(cond)
+    body.ops[at:at + 1] = merged
+
+
+def _merge(pred: Value, a: Value, b: Value, out: Value, defs: dict, aff: dict, cond: Op) -> list[Op]:
+    """Ops that make `out` = a if pred else b."""
+    wa, wb = defs.get(a.id), defs.get(b.id)
+    if a.id == b.id:
+        return [_op("reshape", (a,), out, cond, shape=tuple(out.shape))]
+    if _is_write(wa) and _is_write(wb) and wa.inputs[0].id == wb.inputs[0].id \
+            and same_starts(wa.inputs[2:], wb.inputs[2:], aff) and wa.inputs[1].shape == wb.inputs[1].shape:
+        return _merged_write(pred, wa.inputs[1], wb.inputs[1], wa, out, cond)
+    if _is_write(wa) and wa.inputs[0].id == b.id:
+        return _half_write(pred, wa, out, cond, taken=True)
+    if _is_write(wb) and wb.inputs[0].id == a.id:
+        return _half_write(pred, wb, out, cond, taken=False)
+    return [_op("select", (pred, a, b), out, cond)]
+
+
+def _is_write(op: Op | None) -> bool:
+    return op is not None and op.prim.name == "dynamic_update_slice"
+
+
+def _merged_write(pred, ua, ub, w: Op, out: Value, cond: Op) -> list[Op]:
+    sel = Value(ua.dtype, tuple(ua.shape))
+    return [_op("select", (pred, ua, ub), sel, cond),
+            _op("dynamic_update_slice", (w.inputs[0], sel, *w.inputs[2:]), out, cond)]
+
+
+def _half_write(pred, w: Op, out: Value, cond: Op, taken: bool) -> list[Op]:
+    x, upd, *starts = w.inputs
+    old = Value(upd.dtype, tuple(upd.shape))
+    read = _op("dynamic_slice", (x, *starts), old, cond, sizes=tuple(upd.shape[:len(starts)]))
+    sel = Value(upd.dtype, tuple(upd.shape))
+    pick = (pred, upd, old) if taken else (pred, old, upd)
+    return [read, _op("select", pick, sel, cond),
+            _op("dynamic_update_slice", (x, sel, *starts), out, cond)]
+
+
+def _op(name: str, inputs: tuple, out: Value, cond: Op, **attrs) -> Op:
+    return Op(PRIMITIVES[name], tuple(inputs), (out,), dict(attrs), cond.loc)

@@ -1,0 +1,103 @@
+"""Nested loops inside out, conditionals as selects, accumulator contractions."""
+import numpy as np
+import pytest
+
+import looptrace
+from looptrace.ir.core import walk
+
+
+def batch_of_rnns(X, h0, W, U):
+    B, T, d = X.shape
+    H = np.zeros((B, T, h0.shape[0]))
+    for b in range(B):
+        h = h0
+        for t in range(T):
+            h = np.tanh(W @ h + U @ X[b, t])
+            H[b, t] = h
+    return H
+
+
+def matmul(A, B):
+    n, k = A.shape
+    m = B.shape[1]
+    C = np.zeros((n, m))
+    for i in range(n):
+        for j in range(m):
+            for l in range(k):
+                C[i, j] += A[i, l] * B[l, j]
+    return C
+
+
+def leaky(x):
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            out[i] = x[i]
+        else:
+            out[i] = 0.1 * x[i]
+    return out
+
+
+def outer_acc(a, b):
+    S = np.zeros((a.shape[1], b.shape[1]))
+    for t in range(a.shape[0]):
+        S += np.outer(a[t], b[t])
+    return S
+
+
+def half_write(x):
+    out = np.ones_like(x)
+    for i in range(1, x.shape[0]):
+        if x[i] > x[i - 1]:
+            out[i] = x[i] - x[i - 1]
+    return out
+
+
+def _args(rng):
+    return {
+        batch_of_rnns: (rng.standard_normal((3, 5, 2)), rng.standard_normal(4),
+                        0.3 * rng.standard_normal((4, 4)), rng.standard_normal((4, 2))),
+        matmul: (rng.standard_normal((3, 4)), rng.standard_normal((4, 5))),
+        leaky: (rng.standard_normal(6),),
+        outer_acc: (rng.standard_normal((6, 3)), rng.standard_normal((6, 2))),
+        half_write: (rng.standard_normal(7),),
+    }
+
+
+def _ops(fn, args):
+    e = looptrace.explain(fn, *args)
+    return e, [op.prim.name for op in walk(e.program.body)]
+
+
+@pytest.mark.parametrize("fn", [batch_of_rnns, matmul, leaky, outer_acc, half_write], ids=lambda f: f.__name__)
+def test_values_match_plain(fn, rng, monkeypatch_env):
+    args = _args(rng)[fn]
+    got = looptrace.jit(fn, backend="interpret")(*args)
+    np.testing.assert_allclose(got, fn(*args), rtol=1e-9, atol=1e-12)
+
+
+def test_triple_loop_is_one_contraction(rng):
+    e, names = _ops(matmul, _args(rng)[matmul])
+    assert [l.kind for l in e.loops] == ["vectorized", "vectorized", "reduction"]
+    assert names.count("einsum") == 1 and "for_loop" not in names
+
+
+def test_outer_product_accumulation_is_one_product(rng):
+    e, names = _ops(outer_acc, _args(rng)[outer_acc])
+    assert [l.kind for l in e.loops] == ["reduction"]
+    assert names.count("einsum") == 1 and "reduce_sum" not in names
+
+
+@pytest.mark.parametrize("fn", [leaky, half_write], ids=lambda f: f.__name__)
+def test_pure_conditional_becomes_select(fn, rng):
+    e, names = _ops(fn, _args(rng)[fn])
+    assert [l.kind for l in e.loops] == ["vectorized"]
+    assert "select" in names and "cond" not in names and "for_loop" not in names
+
+
+def test_batch_of_rnns_is_one_scan_with_batched_state(rng):
+    e, names = _ops(batch_of_rnns, _args(rng)[batch_of_rnns])
+    assert [l.kind for l in e.loops] == ["vectorized", "scan"]
+    (scan,) = [op for op in walk(e.program.body) if op.prim.name == "for_loop"]
+    state = scan.blocks[0].args[1]
+    assert tuple(state.shape) == (3, 4)  # (batch, hidden)
