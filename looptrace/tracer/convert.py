@@ -183,22 +183,29 @@ class _Converter(ast.NodeTransformer):
         return node
 
     def visit_For(self, node: ast.For) -> list[ast.stmt]:
-        if node.orelse:
-            raise self._unsupported(node, "`for ... else` is not supported")
         key = next(_counter)
         body, flags = self._lower_jumps(node.body, key)
         target_names = names_in([ast.Assign(targets=[node.target], value=ast.Constant(None))]).stored
         assign_target = ast.Assign(targets=[node.target], value=_name("__lt_item"))
         ast.copy_location(assign_target, node)
         stmts = [assign_target, *body]
-        return self._loop(node, key, stmts, flags, target_names, kind="for")
+        return self._loop(node, key, stmts, flags, target_names, kind="for") + self._else(node, flags)
 
     def visit_While(self, node: ast.While) -> list[ast.stmt]:
-        if node.orelse:
-            raise self._unsupported(node, "`while ... else` is not supported")
         key = next(_counter)
         body, flags = self._lower_jumps(node.body, key)
-        return self._loop(node, key, body, flags, [], kind="while")
+        return self._loop(node, key, body, flags, [], kind="while") + self._else(node, flags)
+
+    def _else(self, node: ast.For | ast.While, flags: dict) -> list[ast.stmt]:
+        """A loop's `else:` runs when the loop ends without `break`."""
+        if not node.orelse:
+            return []
+        if not flags.get("brk"):
+            return self._visit_stmts(node.orelse)
+        test = ast.UnaryOp(ast.Not(), _name(flags["brk"]))
+        stmt = ast.copy_location(ast.If(test=test, body=node.orelse, orelse=[]), node.orelse[0])
+        ast.fix_missing_locations(stmt)
+        return self._visit_stmts([stmt])
 
     def _loop(self, node, key: int, body: list[ast.stmt], flags: dict, targets: list[str],
               kind: str) -> list[ast.stmt]:
@@ -209,7 +216,8 @@ class _Converter(ast.NodeTransformer):
         test_reads = _reads(node.test) if kind == "while" else set()
         live = tuple(n for n in assigned
                      if n not in targets and (live_in(n, original) or n in test_reads))
-        live_out = tuple(n for n in assigned if n in self._loads_outside(node))
+        live_out = tuple(n for n in assigned if n in self._loads_outside(node)
+                         or (n == flags.get("brk") and node.orelse))
         self.loop_stack.append(flags)
         new_body = self._visit_stmts(original)
         self.loop_stack.pop()
@@ -237,7 +245,9 @@ class _Converter(ast.NodeTransformer):
     def visit_If(self, node: ast.If) -> Any:
         if _contains(node, (ast.Return,)):
             if self.loop_stack:
-                raise self._unsupported(node, "`return` inside a loop is not supported")
+                ret = next(n for n in _walk_no_loops(node) if isinstance(n, ast.Return))
+                raise self._unsupported(ret, "`return` inside a loop is not supported",
+                                        "assign the result to a variable and `break`")
             node = self.generic_visit(node)  # a Python-valued condition: runs as Python
             test = ast.Call(_attr("python_cond"), [node.test], [])
             node.test = ast.copy_location(test, node.test)
@@ -278,7 +288,8 @@ class _Converter(ast.NodeTransformer):
         return _guard(body, flags), flags
 
     def _loads_outside(self, loop: ast.AST) -> set[str]:
-        inside = {id(n) for n in ast.walk(loop)}
+        """Names read outside `loop` (its `else:` clause runs after it: outside)."""
+        inside = {id(n) for n in ast.walk(loop)} - {id(n) for s in loop.orelse for n in ast.walk(s)}
         return {n.id for n in self._func_nodes if isinstance(n, ast.Name)
                 and isinstance(n.ctx, ast.Load) and id(n) not in inside}
 

@@ -7,7 +7,7 @@ import pytest
 
 import looptrace
 from looptrace.ir.core import walk
-from _loopcheck import check
+from ._loopcheck import check
 
 
 # --- helpers traced through ---------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import looptrace
-from _loopcheck import check
+from ._loopcheck import check
 
 
 # --- for over range ---------------------------------------------------------------------
@@ -721,3 +721,46 @@ def test_value_escaping_a_loop_is_refused(rng):
     with pytest.raises(looptrace.UnsupportedError, match="escaped") as e:
         looptrace.jit(dict_mutated_in_loop, backend="interpret")(rng.standard_normal((3, 2)))
     assert 'return d["a"]' in str(e.value)
+
+
+# --- for/while ... else ------------------------------------------------------------------------
+def for_else_no_break(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i]
+    else:
+        s = -s
+    return s
+
+
+def for_else_break(x):
+    found = -1
+    for i in range(x.shape[0]):
+        if x[i] > 1.0:
+            found = i
+            break
+    else:
+        found = x.shape[0]
+    return found
+
+
+def while_else_break(x):
+    i = 0
+    s = 0.0
+    while i < x.shape[0]:
+        if s > 2.0:
+            break
+        s = s + abs(x[i])
+        i += 1
+    else:
+        s = s * 10
+    return s, i
+
+
+def test_loop_else(rng):
+    x = rng.standard_normal(8)
+    check(for_else_no_break, x)
+    check(for_else_break, x)
+    check(for_else_break, x * 0.1)  # no break: the else runs
+    check(while_else_break, x)
+    check(while_else_break, x * 0.01)

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 import looptrace
-from _loopcheck import check
+from ._loopcheck import check
 
 _ids = itertools.count()
 SETTINGS = settings(max_examples=30, deadline=None)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import looptrace
-from _loopcheck import check
+from ._loopcheck import check
 
 
 # --- reads ------------------------------------------------------------------------------

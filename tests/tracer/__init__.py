@@ -1,0 +1,1 @@
+"""Tracer tests (a package, so module names do not clash with other test folders)."""
