@@ -285,17 +285,78 @@ def outer(a, b, out=None):
     return lax.einsum("i,j->ij", ravel(a), ravel(b))
 
 
-def einsum(spec, *operands, optimize=False, **kw):
+def einsum(spec, *operands, optimize=False, dtype=None, casting="safe", **kw):
     if not _any_traced(*operands):
-        return np.einsum(spec, *operands)
-    spec = spec.replace(" ", "")
-    if "..." in spec:
-        raise UnsupportedError("np.einsum with '...' is not supported", ctx.current_loc())
-    if "->" not in spec:
-        ins = spec.split(",")
+        return np.einsum(spec, *operands, optimize=optimize, dtype=dtype, casting=casting, **kw)
+    if kw or not isinstance(spec, str):
+        raise UnsupportedError(f"np.einsum with {sorted(kw) or 'operand lists'} is not supported",
+                               ctx.current_loc())
+    operands = [_tr(x) for x in operands]
+    if dtype is not None:  # NumPy casts the operands and computes in `dtype`
+        operands = [_cast_operand(x, dtype, casting) for x in operands]
+    ins, out = _parse_einsum(spec.replace(" ", ""), len(operands))
+    if any("..." in term for term in ins + [out or ""]):
+        ins, out, operands = _expand_ellipsis(ins, out, operands)
+    if out is None:  # implicit mode: the letters used once, in alphabetical order
         letters = "".join(ins)
-        spec = spec + "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    return lax.einsum(spec, *operands)
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return lax.einsum(",".join(ins) + "->" + out, *operands)
+
+
+def _cast_operand(x: Tracer, dtype, casting: str) -> Tracer:
+    if not np.can_cast(x.dtype, dtype, casting):
+        raise TypeError(f"np.einsum: cannot cast an operand from {x.dtype} to {np.dtype(dtype)} "
+                        f"according to the rule {casting!r}")
+    return lax.astype(x, dtype)
+
+
+def _parse_einsum(spec: str, n: int) -> tuple[list[str], str | None]:
+    ins, _, out = spec.partition("->")
+    terms = ins.split(",")
+    if len(terms) != n:
+        raise ShapeError(f"np.einsum: {len(terms)} operand subscripts for {n} operands", ctx.current_loc())
+    return terms, (out if "->" in spec else None)
+
+
+def _ellipsis_span(term: str, op: Tracer) -> tuple[int, int]:
+    """The axes of `op` that the '...' of `term` stands for."""
+    if "..." not in term:
+        return 0, 0
+    start = term.index("...")
+    k = op.ndim - (len(term) - 3)
+    if k < 0:
+        raise ShapeError(f"np.einsum: subscripts {term!r} have more letters than the operand has axes",
+                         ctx.current_loc())
+    return start, start + k
+
+
+def _expand_ellipsis(ins: list[str], out: str | None, ops: list[Tracer]):
+    """'...ij,...jk->...ik': the ellipsis becomes fresh letters for the
+    broadcast batch axes (right-aligned), each operand broadcast to them."""
+    used = set("".join(ins) + (out or "")) - set(".")
+    fresh = [c for c in lax.LETTERS + lax.LETTERS.upper() if c not in used]
+    spans = [_ellipsis_span(t, op) for t, op in zip(ins, ops)]
+    batch_shapes = [op.shape[a:b] for op, (a, b) in zip(ops, spans)]
+    try:
+        batch = tuple(np.broadcast_shapes(*batch_shapes))
+    except ValueError:
+        raise ShapeError("np.einsum: the '...' axes of shapes " + ", ".join(str(op.shape) for op in ops)
+                         + " cannot be broadcast together", ctx.current_loc()) from None
+    ell = "".join(fresh[:len(batch)])
+    new_ins, new_ops = [], []
+    for term, op, (a, b) in zip(ins, ops, spans):
+        k = b - a
+        target = batch[len(batch) - k:] if k else ()
+        if op.shape[a:b] != target:
+            op = lax.broadcast_to(op, op.shape[:a] + target + op.shape[b:])
+        new_ins.append(term.replace("...", ell[len(ell) - k:] if k else ""))
+        new_ops.append(op)
+    if out is None:
+        rest = "".join(new_ins)
+        out = ell + "".join(sorted(c for c in set(rest) if rest.count(c) == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    return new_ins, out, new_ops
 
 
 def tensordot(a, b, axes=2):
@@ -473,10 +534,12 @@ def where(condition, x=None, y=None):
     return lax.select(condition, x, y)
 
 
-def clip(a, a_min=None, a_max=None, out=None, **kw):
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
     _no_out(out)
-    a_min = kw.get("min", a_min)
-    a_max = kw.get("max", a_max)
+    if kw:
+        raise UnsupportedError(f"np.clip with {sorted(kw)} is not supported", ctx.current_loc())
+    a_min = a_min if min is None else min
+    a_max = a_max if max is None else max
     if not _any_traced(a, a_min, a_max):
         return np.clip(a, a_min, a_max)
     a = _tr(a)
@@ -573,13 +636,23 @@ def _iota(arr: np.ndarray) -> Tracer:
     return lax.astype(res, arr.dtype)
 
 
-def linspace(start, stop, num=50, endpoint=True, dtype=None, **kw):
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, **kw):
     if _any_traced(start, stop):
         raise UnsupportedError("np.linspace with traced bounds is not supported", ctx.current_loc())
-    return lax.wrap(ctx.const_value(np.linspace(start, stop, num, endpoint, dtype=dtype)))
+    res = np.linspace(start, stop, num, endpoint, retstep, dtype, axis, **kw)
+    return (lax.wrap(ctx.const_value(res[0])), res[1]) if retstep else lax.wrap(ctx.const_value(res))
 
 
-def array(obj, dtype=None, copy=True, **kw):
+def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, **kw):
+    res = _array(obj, dtype, copy, **kw)
+    if not is_tracer(res):
+        return np.array(res, ndmin=ndmin, copy=False) if ndmin else res
+    if res.ndim < ndmin:
+        res = lax.reshape(res, (1,) * (ndmin - res.ndim) + tuple(res.shape))
+    return res
+
+
+def _array(obj, dtype=None, copy=True, **kw):
     if is_tracer(obj):
         v = lax.astype(obj, dtype) if dtype is not None else lax.wrap(obj.value, weak=False)
         return v
@@ -655,7 +728,7 @@ def _build_namespace() -> None:
         if target:
             NAMESPACE[alias] = ufunc_fn(target)
     NAMESPACE["abs"] = ufunc_fn("absolute")
-    NAMESPACE["round"] = NAMESPACE["around"] = lambda a, decimals=0: _round(a, decimals)
+    NAMESPACE["round"] = NAMESPACE["around"] = _round
     NAMESPACE["sum"] = sum_
     for pub, prim in [("prod", "reduce_prod"), ("max", "reduce_max"), ("amax", "reduce_max"),
                       ("min", "reduce_min"), ("amin", "reduce_min"), ("all", "reduce_all"),
@@ -672,11 +745,21 @@ def _build_namespace() -> None:
         NAMESPACE[name] = local[name]
 
 
-def _round(a, decimals=0):
-    if decimals:
-        scale = 10.0 ** decimals
-        return lax.ufunc("divide", lax.ufunc("rint", lax.ufunc("multiply", a, scale)), scale)
-    return lax.ufunc("rint", a)
+def _round(a, decimals=0, out=None):
+    """np.round as NumPy computes it: rint(a * 10**d) / 10**d (a / 10**-d
+    and back for negative d); integers with d >= 0 are returned as they are."""
+    _no_out(out)
+    if not _any_traced(a):
+        return np.round(a, decimals)
+    a = _tr(a)
+    if a.dtype.kind in "iu" and decimals >= 0:
+        return copy(a)
+    if decimals == 0:
+        return lax.ufunc("rint", a)
+    scale, (scale_by, undo) = 10.0 ** abs(decimals), (("multiply", "divide") if decimals > 0
+                                                      else ("divide", "multiply"))
+    res = lax.ufunc(undo, lax.ufunc("rint", lax.ufunc(scale_by, a, scale)), scale)
+    return lax.astype(res, a.dtype) if a.dtype.kind in "iu" else res
 
 
 def norm(x, ord=None, axis=None, keepdims=False):

@@ -441,6 +441,36 @@ def test_einsum(spec, rng):
     check(make_einsum(spec, len(ops)), *ops)
 
 
+ELLIPSIS_CASES = [("...ij,...jk->...ik", (2, 3, 4), (2, 4, 5)), ("...ij,jk->...ik", (2, 3, 4), (4, 5)),
+                  ("...ij,...jk", (1, 3, 4), (2, 4, 5)), ("...i,...i", (2, 3), (2, 3)),
+                  ("i...->...", (2, 3, 4), None), ("...", (2, 3), None), ("ij...,jk...->ik...", (4, 3, 2), (3, 5, 2)),
+                  ("...ii->...i", (2, 3, 3), None), ("bij,bjk", (2, 3, 4), (2, 4, 5))]
+
+
+@pytest.mark.parametrize("spec, sa, sb", ELLIPSIS_CASES, ids=[c[0] for c in ELLIPSIS_CASES])
+def test_einsum_ellipsis(spec, sa, sb, rng):
+    ops = [randn(rng, sa)] + ([randn(rng, sb)] if sb else [])
+    check(make_einsum(spec, len(ops)), *ops)
+
+
+def test_einsum_dtype_and_mixed_operands(rng):
+    def f(a, b):
+        return (np.einsum("ij,jk", a, b, dtype=np.float32, casting="same_kind"), np.einsum("ij,kj->ik", a, a.astype(np.float32)),
+                np.einsum("i,i", a[0], np.arange(4)))
+
+    check(f, randn(rng, (3, 4)), randn(rng, (4, 2)))
+
+
+def test_einsum_unsafe_dtype_raises_like_numpy(rng):
+    def f(a):
+        return np.einsum("ij->i", a, dtype=np.float32)
+
+    with pytest.raises(TypeError):
+        f(randn(rng, (2, 2)))
+    with pytest.raises(TypeError):
+        looptrace.jit(f, backend="interpret")(randn(rng, (2, 2)))
+
+
 def test_outer_inner_tensordot_vdot(rng):
     def f(a, b, c, t):
         return (np.outer(a, b), np.outer(c, c), np.inner(a, b), np.inner(c, c[:, :4]), np.inner(2.0, a),
@@ -556,6 +586,23 @@ def test_clip(rng):
                 np.clip(u, 0, 300))
 
     check(f, randn(rng, (3, 4)), randn(rng, 4) - 0.5, rand_int(rng, (3, 4)), rand_int(rng, 5, 0, 9, np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int16])
+def test_round(dtype, rng):
+    def f(a):
+        return np.round(a, 2), np.round(a, -1), np.round(a), a.round(1), np.around(a, 3), np.round(a, decimals=-2)
+
+    check(f, (randn(rng, (3, 4)) * 300).astype(dtype))
+
+
+def test_linspace_array_ndmin_clip_keywords(rng):
+    def f(a):
+        return (np.linspace(0, 1, 5, retstep=True)[1] * a, np.linspace(0, 1, 3, endpoint=False) + a[0, :3],
+                np.array(a[0], ndmin=3), np.array([a[0, 0], 1.0], ndmin=2), np.array(2.0, ndmin=1),
+                np.clip(a, min=-1, max=1), np.clip(a, max=0.5))
+
+    check(f, randn(rng, (3, 4)))
 
 
 def test_linalg_norm(rng):
