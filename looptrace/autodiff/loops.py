@@ -3,7 +3,7 @@
 for_loop: the forward loop is re-emitted with extra stacked outputs holding,
 per step, the residuals its adjoint reads (and nothing else: values that
 depend only on the index and loop-invariant values are recomputed, a new
-carry is read from the next step's saved carry). The adjoint is a for_loop
+carry is read from the saved carries). The adjoint is a for_loop
 over the reversed index carrying the cotangents of the active carries plus
 one accumulator per captured active value.
 
@@ -96,12 +96,12 @@ class Residuals:
     """How the reverse loop gets each primal body value its adjoint reads."""
 
     saved: list[Value] = field(default_factory=list)  # stacked per step
-    carry_in: list[int] = field(default_factory=list)  # carries stacked at step entry
-    carry_out: dict[int, int] = field(default_factory=dict)  # value id -> carry read at next step
+    carries: list[int] = field(default_factory=list)  # carries whose new value is stacked
+    carry_out: dict[int, int] = field(default_factory=dict)  # value id -> its carry (new value)
     recompute: list[Op] = field(default_factory=list)  # recomputed in the reverse body
 
 
-def classify(op: Op, fwd_ops: list[Op], adj: BodyAdjoint, recompute_all: bool, static: bool) -> Residuals:
+def classify(op: Op, fwd_ops: list[Op], adj: BodyAdjoint, recompute_all: bool) -> Residuals:
     (body,) = op.blocks
     n_carry, _ = split_for_results(op)
     carry_pos = {body.args[1 + j].id: j for j in range(n_carry)}
@@ -113,14 +113,14 @@ def classify(op: Op, fwd_ops: list[Op], adj: BodyAdjoint, recompute_all: bool, s
     for v in wanted:
         if _recomputable(v, fwd_ops, carry_pos, recompute_all):
             recomputed.append(v)
-        elif v.id in new_carry and static and not recompute_all:
+        elif v.id in new_carry:
             res.carry_out[v.id] = new_carry[v.id]
         else:
             res.saved.append(v)
     res.recompute = _recompute_ops(fwd_ops, recomputed)
     reads = graph.used_values(adj.ops + res.recompute, adj.results)
     ids = {v.id for v in reads}
-    res.carry_in = sorted({carry_pos[i] for i in ids if i in carry_pos} | set(res.carry_out.values()))
+    res.carries = sorted({carry_pos[i] for i in ids if i in carry_pos} | set(res.carry_out.values()))
     return res
 
 
@@ -161,7 +161,7 @@ def for_forward(op: Op, active: set[int], opts: Options):
     n = _static_trips(op)
     if recompute_all and any(graph.is_effectful(o) for o in fwd_ops):
         recompute_all = False  # draws cannot be replayed: save them instead
-    res = classify(op, fwd_ops, adj, recompute_all, n is not None)
+    res = classify(op, fwd_ops, adj, recompute_all)
     new_op, stacks = _augmented_forward(op, fwd_ops, res, n)
     return [new_op], _for_pullback(op, new_op, carries, ys, adj, res, stacks, n)
 
@@ -177,7 +177,7 @@ def _static_trips(op: Op) -> int | None:
 
 def _augmented_forward(op: Op, fwd_ops: list[Op], res: Residuals, n: int | None):
     (body,) = op.blocks
-    extra = list(res.saved) + [body.args[1 + j] for j in res.carry_in]
+    extra = list(res.saved) + [body.results[j] for j in res.carries]
     lead = n if n is not None else Dim(None)
     stacks = [Value(v.dtype, (lead,) + tuple(v.shape)) for v in extra]
     new_body = Block(body.args, fwd_ops, list(body.results) + extra)
@@ -195,12 +195,11 @@ def _for_pullback(op, new_op, carries, ys, adj: BodyAdjoint, res: Residuals, sta
         init_ct = [read_ct_or_zeros(b, cts, op.outputs[j]) for j in carries]
         ys_ct = [read_ct_or_zeros(b, cts, op.outputs[n_carry + k]) for k in ys]
         acc0 = [b.zeros_like(v) for v in adj.captured]
-        ins = dict(zip(res.carry_in, stacks[len(res.saved):]))
-        ext = {j: _extend(b, ins[j], op.outputs[j]) for j in set(res.carry_out.values())}
+        outs_of = dict(zip(res.carries, stacks[len(res.saved):]))
         k = Value(INT, ())
         rb = Builder(op.loc)
         m = rb.sub(rb.sub(trips, int_lit(1)), k)
-        mapping = _reverse_env(rb, op, m, res, stacks, ins, ext, ys_ct, adj)
+        mapping = _reverse_env(rb, op, m, res, stacks, outs_of, ys_ct, adj)
         ops = rb.ops + graph.clone_ops(res.recompute + adj.ops, mapping)
         results = [mapping.get(v.id, v) for v in adj.results]
         rbody = Block([k] + adj.ct_carry_args + adj.acc_args, ops, results)
@@ -227,26 +226,27 @@ def _reverse_loop(b: Builder, trips: Value, body: Block, init: list) -> list[Val
     return [by_pos.get(j, init[j]) for j in range(len(init))]
 
 
-def _reverse_env(rb, op, m, res: Residuals, stacks, ins, ext, ys_ct, adj: BodyAdjoint) -> dict:
+def _reverse_env(rb, op, m, res: Residuals, stacks, outs_of, ys_ct, adj: BodyAdjoint) -> dict:
     """Values of the primal body (and cotangent placeholders) at reverse step m."""
     (body,) = op.blocks
     start, _, step = op.inputs[:3]
     mapping = {body.args[0].id: rb.add(start, rb.mul(m, step))}
     for v, s in zip(res.saved, stacks):
         mapping[v.id] = rb.index(s, m)
-    for j, s in ins.items():
-        mapping[body.args[1 + j].id] = rb.index(s if j not in ext else ext[j], m)
+    for j, s in outs_of.items():
+        mapping[body.args[1 + j].id] = _carry_in(rb, s, m, op.inputs[3 + j])
     for vid, j in res.carry_out.items():
-        mapping[vid] = rb.index(ext[j], rb.add(m, int_lit(1)))
+        mapping[vid] = rb.index(outs_of[j], m)
     for h, s in zip(adj.ct_y_holders, ys_ct):
         mapping[h.id] = rb.index(s, m)
     return mapping
 
 
-def _extend(b: Builder, stack: Value, final: Value) -> Value:
-    """The carries at every step's entry followed by the final carry."""
-    last = b.reshape(final, (1,) + tuple(final.shape))
-    return b.emit("concatenate", stack, last, axis=0)
+def _carry_in(rb: Builder, outs: Value, m: Value, init: Value) -> Value:
+    """The carry at step m's entry: the new carry of step m-1, or `init`."""
+    prev = rb.emit("maximum", rb.sub(m, int_lit(1)), int_lit(0))
+    first = rb.emit("equal", m, int_lit(0))
+    return rb.emit("select", first, init, rb.index(outs, prev))
 
 
 def _trip_count(b: Builder, start: Value, stop: Value, step: Value) -> Value:

@@ -67,12 +67,8 @@ def test_checkpointing_gives_the_same_gradients(k, rng):
 
 
 # The CPU backend runs the same gradient programs (a few cases: each costs a
-# Numba compile). rnn_taps fails there because of a CPU-backend bug (a
-# for_loop that stacks its own carry argument gets the updated carry; the
-# same happens to noisy_rnn and matrix_power), not a gradient bug: the
-# interpret runs above pass on the same IR.
-CPU_CASES = [("sum_reduce", 0), ("polynomial", 2), ("batched_conv", 3),
-             pytest.param("rnn_taps", 2, marks=pytest.mark.xfail(strict=False, reason="CPU backend bug"))]
+# Numba compile).
+CPU_CASES = [("sum_reduce", 0), ("polynomial", 2), ("batched_conv", 3), ("rnn_taps", 2)]
 
 
 @pytest.mark.parametrize("name,argnum", CPU_CASES)
