@@ -32,6 +32,7 @@ class OverBudget(NotBatchable):
 
 
 _BUDGET: list[int | None] = [None]
+_VIEWS = ("slice", "reshape", "transpose", "broadcast_to")  # NumPy views: no new memory
 
 
 def set_memory_budget(nbytes: int | None) -> None:
@@ -94,17 +95,18 @@ class BatchEnv:
     # ops --------------------------------------------------------------------------------------
     def emit(self, op: Op, token_dims: dict[int, Any] | None = None) -> None:
         self.b.loc = op.loc
-        self._check_budget(op)
         name = op.prim.name
         if name in ("add", "subtract", "multiply") and op.out.id in self.aff:
             return  # stays symbolic
+        if name == "dynamic_slice" and self._affine_read(op):
+            return  # a view of the operand: costs no memory
+        if name not in _VIEWS:
+            self._check_budget(op)
         if name == "for_loop":
             self._for_loop(op)
             return
         if op.prim.region:
             raise NotBatchable(f"a {name} at line {op.loc.line} stays in the loop")
-        if name == "dynamic_slice" and self._affine_read(op):
-            return
         if name in DRAWS:
             self._draw(op)
             return

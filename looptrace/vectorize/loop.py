@@ -422,7 +422,7 @@ def _scan_reason(facts: LoopFacts, plan: Plan) -> str:
         op = facts.defs.get(c.result.id)
         where = f"line {op.loc.line}: {op.loc.text.strip()}" if op is not None and op.loc.line else "its update"
         parts.append(f"`{loop_var_name(c, facts)}` {c.why or 'reads its previous value'} ({where})")
-    for why in plan.forced.values():
+    for why in dict.fromkeys(plan.forced.values()):
         parts.append(f"kept in the loop: {why}")
     kept = len(plan.loop)
     return "; ".join(parts) + f"; {kept} op(s) stay in the scan body"
