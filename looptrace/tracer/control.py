@@ -393,15 +393,18 @@ class LoopTrace:
         return None
 
     def _run_cond(self, index: Value | None) -> Value:
-        if self.cond_fn is not None:
-            c = self.cond_fn()
-        else:
+        def user_cond():
+            if self.cond_fn is not None:
+                return self.cond_fn()
             with ctx.at(self.loc):
-                c = self.it.in_range(index)
-        if self.brk is not None:
+                return self.it.in_range(index)
+
+        if self.brk is None:
+            c = user_cond()
+        else:  # after a `break` Python does not evaluate the loop's condition again
             flag = dict(zip(self.names, self.get()))[self.brk]
             with ctx.at(self.loc):
-                c = and_(lambda: c, lambda: not_(flag))
+                c = and_(lambda: not_(flag), user_cond)
         if not is_tracer(c):
             c = lax.as_value(bool(c), np.bool_)
             return c

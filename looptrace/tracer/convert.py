@@ -214,8 +214,9 @@ class _Converter(ast.NodeTransformer):
         if flags.get("brk") and flags["brk"] not in assigned:
             assigned.append(flags["brk"])
         test_reads = _reads(node.test) if kind == "while" else set()
-        live = tuple(n for n in assigned
-                     if n not in targets and (live_in(n, original) or n in test_reads))
+        live = tuple(n for n in assigned  # the break flag is read by the loop's exit test
+                     if n not in targets and (live_in(n, original) or n in test_reads
+                                              or n == flags.get("brk")))
         live_out = tuple(n for n in assigned if n in self._loads_outside(node)
                          or (n == flags.get("brk") and node.orelse))
         self.loop_stack.append(flags)

@@ -764,3 +764,28 @@ def test_loop_else(rng):
     check(for_else_break, x * 0.1)  # no break: the else runs
     check(while_else_break, x)
     check(while_else_break, x * 0.01)
+
+
+def break_last_statement(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += abs(x[i])
+        if s > 1.5:
+            break
+    return s
+
+
+def while_break_last_guards_condition(x):
+    i = 0
+    while x[i] < 5.0:
+        i += 1
+        if i == x.shape[0]:
+            break  # the condition x[i] is not evaluated again: it would be out of range
+    return i
+
+
+def test_break_as_last_statement(rng):
+    x = rng.standard_normal(10)
+    check(break_last_statement, x)
+    check(while_break_last_guards_condition, x)
+    check(while_break_last_guards_condition, x + 10.0)

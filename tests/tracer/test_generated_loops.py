@@ -142,14 +142,15 @@ def break_program(draw):
     cond = draw(st.sampled_from(["x[i] > 1.0", "acc > 1.5", "y[i] < -1.2 or x[i] > 1.5", "acc < -1.0"]))
     jump = draw(st.sampled_from(["break", "continue"]))
     body = draw(expr(["x[i]", "y[i]", "acc"]))
+    update = f"acc = acc * 0.5 + {bounded(body)}\n        n += 1"
+    test = f"if {cond}:\n            {jump}"
+    first, second = (test, update) if draw(st.booleans()) else (update, test)  # the jump may end the body
     return f"""def f(x, y):
     acc = 0.0
     n = 0
     for i in {rng_t}:
-        if {cond}:
-            {jump}
-        acc = acc * 0.5 + {bounded(body)}
-        n += 1
+        {first}
+        {second}
     return acc, n
 """
 
