@@ -95,6 +95,8 @@ def _install() -> None:
     Tracer.__setitem__ = indexing.setitem
     Tracer.T = property(lambda self: nx.transpose(self))
     Tracer.mT = property(lambda self: nx.swapaxes(self, -1, -2))
+    Tracer.real = property(nx.real)
+    Tracer.imag = property(nx.imag)
     methods = {
         "sum": nx.sum_, "prod": nx.NAMESPACE["prod"], "max": nx.NAMESPACE["max"],
         "min": nx.NAMESPACE["min"], "all": nx.NAMESPACE["all"], "any": nx.NAMESPACE["any"],
@@ -102,7 +104,8 @@ def _install() -> None:
         "dot": nx.dot, "transpose": _transpose_method, "reshape": nx.reshape, "ravel": nx.ravel,
         "flatten": lambda self: nx.copy(nx.ravel(self)), "squeeze": nx.squeeze, "clip": nx.clip,
         "copy": nx.copy, "astype": nx.astype, "swapaxes": nx.swapaxes, "cumsum": nx.cumsum,
-        "round": nx.NAMESPACE["round"], "conj": lambda self: self, "trace": nx.trace,
+        "round": nx.NAMESPACE["round"], "conj": nx.conjugate, "conjugate": nx.conjugate,
+        "trace": nx.trace,
     }
     for name, fn in methods.items():
         setattr(Tracer, name, fn)

@@ -421,7 +421,16 @@ def moveaxis(a, source, destination):
 
 
 def expand_dims(a, axis):
-    return lax.expand_dims(a, axis)
+    if not _any_traced(a):
+        return np.expand_dims(a, axis)
+    a = _tr(a)
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    ndim = a.ndim + len(axes)
+    new = sorted(lax.norm_axes(axes, ndim))
+    if len(new) != len(axes):
+        raise ShapeError("repeated axis in np.expand_dims", ctx.current_loc())
+    dims = iter(a.shape)
+    return lax.reshape(a, tuple(1 if i in new else next(dims) for i in range(ndim)))
 
 
 def squeeze(a, axis=None):
@@ -619,10 +628,10 @@ def identity(n, dtype=float, **kw):
 
 
 def arange(*args, dtype=None, **kw):
-    if _any_traced(*args):
+    if _any_traced(*args, *kw.values()):
         raise TraceError("np.arange with traced bounds has a data-dependent length", ctx.current_loc(),
                          "use static bounds (from .shape), or a loop")
-    arr = np.arange(*args, dtype=dtype)
+    arr = np.arange(*args, dtype=dtype, **kw)
     return lax.wrap(ctx.const_value(arr)) if arr.size <= 4096 else _iota(arr)
 
 
@@ -703,6 +712,69 @@ def cumsum(a, axis=None, dtype=None, out=None):
                            "write the loop: `acc += x[i]; out[i] = acc`")
 
 
+def _real_only(a, what: str) -> Tracer:
+    a = _tr(a)
+    if a.dtype.kind == "c":
+        raise UnsupportedError(f"{what} of complex arrays is not supported", ctx.current_loc())
+    return a
+
+
+def real(a):
+    return copy(_real_only(a, "np.real")) if _any_traced(a) else np.real(a)
+
+
+def imag(a):
+    return zeros_like(_real_only(a, "np.imag")) if _any_traced(a) else np.imag(a)
+
+
+def conjugate(a, **kw):
+    return lax.ufunc("positive", _real_only(a, "np.conjugate")) if _any_traced(a) else np.conjugate(a, **kw)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """NumPy's formula: |a - b| <= atol + rtol * |b|, exact equality for infinities."""
+    if not _any_traced(a, b, rtol, atol):
+        return np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    a, b = _tr(a), _tr(b)
+    dtype = lax.result_type(b, 1.0)
+    a, b = lax.astype(a, lax.result_type(a, 1.0)), lax.astype(b, dtype)
+    close = lax.ufunc("less_equal", lax.ufunc("absolute", lax.ufunc("subtract", a, b)),
+                      lax.ufunc("add", atol, lax.ufunc("multiply", rtol, lax.ufunc("absolute", b))))
+    res = lax.ufunc("logical_or", lax.ufunc("logical_and", close, lax.ufunc("isfinite", b)),
+                    lax.ufunc("equal", a, b))
+    if equal_nan:
+        both_nan = lax.ufunc("logical_and", lax.ufunc("isnan", a), lax.ufunc("isnan", b))
+        res = lax.ufunc("logical_or", res, both_nan)
+    return res
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if not _any_traced(a, b, rtol, atol):
+        return np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    res = lax.reduce("reduce_all", isclose(a, b, rtol, atol, equal_nan))
+    res.weak = True  # NumPy returns a Python bool
+    return res
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    if not _any_traced(x, nan, posinf, neginf):
+        return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+    x = _tr(x)
+    if x.dtype.kind not in "fc":
+        return globals()["copy"](x)
+    if x.dtype.kind == "c":
+        raise UnsupportedError("np.nan_to_num of complex arrays is not supported", ctx.current_loc())
+    info = np.finfo(x.dtype)
+    big = info.max if posinf is None else posinf
+    small = info.min if neginf is None else neginf
+    res = lax.select(lax.ufunc("isnan", x), lax.astype(lax.broadcast_to(nan, ()), x.dtype), x)
+    inf = lax.ufunc("isinf", x)
+    res = lax.select(lax.ufunc("logical_and", inf, lax.ufunc("greater", x, 0)),
+                     lax.astype(lax.broadcast_to(big, ()), x.dtype), res)
+    return lax.select(lax.ufunc("logical_and", inf, lax.ufunc("less", x, 0)),
+                      lax.astype(lax.broadcast_to(small, ()), x.dtype), res)
+
+
 def trace(a):
     a = _tr(a)
     return lax.einsum("ii->", a)
@@ -727,6 +799,7 @@ def _build_namespace() -> None:
     for alias, target in ALIASES.items():
         if target:
             NAMESPACE[alias] = ufunc_fn(target)
+    NAMESPACE["conj"] = conjugate
     NAMESPACE["abs"] = ufunc_fn("absolute")
     NAMESPACE["round"] = NAMESPACE["around"] = _round
     NAMESPACE["sum"] = sum_
@@ -741,7 +814,7 @@ def _build_namespace() -> None:
                  "concatenate", "stack", "vstack", "hstack", "column_stack", "where", "clip", "zeros", "ones", "empty",
                  "full", "zeros_like", "ones_like", "empty_like", "full_like", "eye", "identity",
                  "arange", "linspace", "array", "asarray", "copy", "shape", "ndim", "size", "cumsum",
-                 "trace", "diag"]:
+                 "trace", "diag", "real", "imag", "conjugate", "isclose", "allclose", "nan_to_num"]:
         NAMESPACE[name] = local[name]
 
 

@@ -605,6 +605,26 @@ def test_linspace_array_ndmin_clip_keywords(rng):
     check(f, randn(rng, (3, 4)))
 
 
+def test_expand_dims_arange_keywords_real_imag(rng):
+    def f(a):
+        return (np.expand_dims(a, (0, 2)), np.expand_dims(a, -1), np.expand_dims(a, (-1, 0)),
+                np.arange(start=1, stop=4) * a[0, :3], np.arange(stop=3), a.real, a.imag, np.real(a), np.imag(a),
+                np.conj(a), a.conj(), np.conjugate(a))
+
+    check(f, randn(rng, (3, 4)))
+
+
+def test_isclose_allclose_nan_to_num(rng):
+    def f(a, b, i):
+        return (np.isclose(a, b), np.isclose(a, a + 1e-9), np.isclose(a, b, rtol=0.5, atol=0.1),
+                np.isclose(b, b, equal_nan=True), np.isclose(i, i + 1, atol=1), np.allclose(a, a),
+                np.nan_to_num(b), np.nan_to_num(b, nan=-1.0, posinf=9.0), np.nan_to_num(i))
+
+    b = randn(rng, (3, 4))
+    b[0, 0], b[1, 1], b[2, 2] = np.nan, np.inf, -np.inf
+    check(f, randn(rng, (3, 4)), b, rand_int(rng, (3, 4)))
+
+
 def test_linalg_norm(rng):
     def f(v, m, t):
         return (np.linalg.norm(v), np.linalg.norm(m), np.linalg.norm(m, "fro"), np.linalg.norm(m, axis=0),
