@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import looptrace
+from looptrace.ops.elementwise import BINARY as BINARY_UFUNCS
 
 DTYPES = [np.float64, np.float32, np.float16, np.int64, np.int32, np.int8, np.uint8, np.uint16, np.bool_]
 RTOL = {np.dtype(np.float16): 2e-3, np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-9}
@@ -307,3 +308,42 @@ def test_setitem_casts_unsafely_as_numpy(rng):
 
     check(f, sample(rng, np.int32), sample(rng, np.float64))
     check(f, sample(rng, np.float32), sample(rng, np.float64))
+
+
+# --- every binary ufunc: result dtype (or refusal) as NumPy's ------------------------------------
+def make_ufunc_call(uf, scalar, scalar_first):
+    def with_scalar(x):
+        return uf(scalar, x) if scalar_first else uf(x, scalar)
+
+    def with_array(x, y):
+        return uf(x, y)
+
+    return with_array if scalar is None else with_scalar
+
+
+def _outcome(fn, *args):
+    """The result's dtype, or the kind of refusal (a type error)."""
+    try:
+        with np.errstate(all="ignore"):
+            res = fn(*args)
+    except (TypeError, looptrace.TraceError):
+        return "refused"
+    except (OverflowError, ValueError) as e:
+        return type(e).__name__
+    return np.dtype(res.dtype)
+
+
+UFUNC_DTYPES = [np.float32, np.int8, np.uint8, np.bool_]
+
+
+@pytest.mark.parametrize("name", BINARY_UFUNCS)
+def test_binary_ufunc_result_dtypes(name):
+    uf = getattr(np, name)
+    for dtype in UFUNC_DTYPES:
+        x = np.ones(2, dtype)
+        for scalar in (2, 2.5, True, np.float64(2), np.int16(3)):
+            fn = make_ufunc_call(uf, scalar, scalar_first=dtype is np.int8)
+            assert _outcome(looptrace.eval_shape, fn, x) == _outcome(fn, x), (name, dtype, scalar)
+        for other in UFUNC_DTYPES:
+            fn, y = make_ufunc_call(uf, None, False), np.ones(2, other)
+            assert _outcome(looptrace.eval_shape, fn, x, y) == _outcome(fn, x, y), (name, dtype, other)
