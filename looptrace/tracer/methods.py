@@ -95,6 +95,7 @@ def _install() -> None:
     Tracer.__setitem__ = indexing.setitem
     Tracer.T = property(lambda self: nx.transpose(self))
     Tracer.mT = property(lambda self: nx.swapaxes(self, -1, -2))
+    Tracer.__round__ = _round_builtin
     Tracer.real = property(nx.real)
     Tracer.imag = property(nx.imag)
     methods = {
@@ -123,6 +124,18 @@ def _missing_attribute(self, name: str):
         raise AttributeError(f"'Tracer' object has no attribute {name!r}")
     raise UnsupportedAttribute(f"the array method or attribute .{name} is not supported on traced arrays",
                            ctx.current_loc(), "see looptrace's list of supported NumPy functions")
+
+
+def _round_builtin(self, ndigits=None):
+    """round(x) of a traced scalar, as of a NumPy scalar: a Python int
+    without `ndigits`, else a scalar of x's dtype."""
+    if self.ndim:
+        raise TypeError("type numpy.ndarray doesn't define __round__ method")
+    if ndigits is None:
+        res = lax.astype(nx.NAMESPACE["round"](self), np.int64)
+        res.weak = True
+        return res
+    return nx.NAMESPACE["round"](self, ndigits)
 
 
 def _transpose_method(self, *axes):

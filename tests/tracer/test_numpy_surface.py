@@ -740,6 +740,13 @@ def test_builtins_on_traced_scalars(rng):
     check(f, randn(rng, (3, 4)))
 
 
+def test_round_builtin_on_traced_scalars(rng):
+    def f(a, i):
+        return round(a[0]), round(a.sum(), 2), round(a[1] * 10, -1), round(i[0]), round(a[2], 0)
+
+    check(f, randn(rng, 4) * 10, rand_int(rng, 3))
+
+
 def test_builtins_in_expressions(rng):
     def f(a, n):
         k = int(a.argmax())
