@@ -192,14 +192,11 @@ def loop_float32(x, rng):
     return h
 
 
-LOOPS = [loop_map, loop_recurrence, loop_scalar_draws, loop_while, loop_nested, loop_conditional_draw,
-         loop_list_append,
-         pytest.param(loop_break, marks=pytest.mark.xfail(
-             strict=False, reason="a `break` that is the last statement of a loop body is ignored "
-                                  "(tracer control flow, also without random draws)"))]
+LOOPS = [loop_map, loop_recurrence, loop_scalar_draws, loop_while, loop_break, loop_nested,
+         loop_conditional_draw, loop_list_append]
 
 
-@pytest.mark.parametrize("fn", LOOPS, ids=lambda f: getattr(f, "__name__", None))
+@pytest.mark.parametrize("fn", LOOPS, ids=lambda f: f.__name__)
 def test_draws_in_loops(fn, rng):
     check(fn, rng.standard_normal((5, 3)), seed=int(rng.integers(2**32)), rtol=1e-12)
 
