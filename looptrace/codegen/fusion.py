@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import prod
 
+import numpy as np
+
 from looptrace.ir.core import Block, Dim, Op, Value
 
 from .emitter import Emitter, cast
@@ -42,7 +44,31 @@ class BlockPlan:
 def is_fusible(op: Op) -> bool:
     if op.prim.region or len(op.outputs) != 1:
         return False
+    if op.prim.name == "einsum":
+        return contraction_axes(op) is not None
     return op.prim.family == "elementwise" or op.prim.name in ("broadcast_to", "iota") + REDUCTIONS
+
+
+def contraction_axes(op: Op) -> tuple[int, ...] | None:
+    """The summed axes of an einsum that is a sum of an elementwise product
+    (`bhd,bhd->bh`: every operand has the same letters and shape, and the
+    output keeps the others in order), so it fuses like a reduction; None for
+    a real matrix product (BLAS)."""
+    from looptrace.ops.linalg import parse_spec
+
+    ins, out = parse_spec(op.attrs["spec"])
+    full = ins[0]
+    if len(set(full)) != len(full) or any(letters != full for letters in ins):
+        return None
+    if any(tuple(x.shape) != tuple(op.inputs[0].shape) for x in op.inputs):
+        return None
+    if [c for c in full if c in out] != list(out) or len(set(out)) != len(out):
+        return None
+    return tuple(k for k, c in enumerate(full) if c not in out)
+
+
+def _is_reduction(op: Op) -> bool:
+    return op.prim.name in REDUCTIONS or op.prim.name == "einsum"
 
 
 def unit_dropped(shape: tuple, n_lead: int, sizes: tuple) -> tuple[tuple, list[int]]:
@@ -98,7 +124,7 @@ def _fits(v: Value, consumer: Op) -> bool:
     """Can v be computed element by element inside consumer's loop nest?"""
     if not is_fusible(consumer) or any(isinstance(d, Dim) for d in v.shape):
         return False
-    if consumer.prim.name in REDUCTIONS:
+    if _is_reduction(consumer):
         return True
     return tuple(consumer.out.shape) == tuple(v.shape)
 
@@ -195,7 +221,7 @@ class Fuser:
 
     def _compute(self, op: Op, idx: list[str]) -> str:
         name = op.prim.name
-        if name in REDUCTIONS:
+        if _is_reduction(op):
             return self._reduce(op, idx)
         if name == "broadcast_to":
             x = op.inputs[0]
@@ -209,8 +235,12 @@ class Fuser:
         return t
 
     def _reduce(self, op: Op, idx: list[str], parallel: bool = False) -> str:
-        em, rule = self.em, op.prim.lower_cpu
-        x, axes = op.inputs[0], tuple(op.attrs["axes"])
+        """A reduction (or a sum of products) at kept index `idx`: inner loops."""
+        em, x = self.em, op.inputs[0]
+        if op.prim.name == "einsum":
+            rule, axes = SUM_OF_PRODUCTS, contraction_axes(op)
+        else:
+            rule, axes = op.prim.lower_cpu, tuple(op.attrs["axes"])
         acc = em.fresh("acc")
         em.line(f"{acc} = {rule.init(x.dtype)}")
         saved = dict(self.memo)
@@ -222,10 +252,25 @@ class Fuser:
         for j, (var, k) in enumerate(zip(inner, axes)):
             em.line(f"for {var} in {'numba.prange' if parallel and j == 0 else 'range'}({em.size(x, k)}):")
             em.depth += 1
-        em.line(rule.update(acc, self.value_at(x, full), x.dtype))
+        term = " * ".join(self.value_at(u, full) for u in op.inputs)
+        em.line(rule.update(acc, term, x.dtype))
         em.depth = depth
         self.memo = saved
         return cast(acc, op.out.dtype)
+
+
+class _SumOfProducts:
+    """The accumulator rule of a fused einsum (float32 sums in float64)."""
+
+    def init(self, dtype) -> str:
+        dt = np.dtype(dtype)
+        return "0.0" if dt.kind == "f" else f"np.{dt.name}(0)"
+
+    def update(self, acc: str, x: str, dtype) -> str:
+        return f"{acc} += {x}"
+
+
+SUM_OF_PRODUCTS = _SumOfProducts()
 
 
 def broadcast_index(u: Value, out: Value, idx: list[str]) -> list[str]:
@@ -235,22 +280,23 @@ def broadcast_index(u: Value, out: Value, idx: list[str]) -> list[str]:
             for k in range(u.ndim)]
 
 
-def _work(op: Op) -> int:
+def _work(op: Op, plan: BlockPlan) -> int:
+    """Elements touched by a root's loop nest, its fused reductions' inner loops included."""
     def size(shape) -> int:
         return prod(d.bound if isinstance(d, Dim) else d for d in shape)
 
-    if op.prim.name in REDUCTIONS:
-        return size(op.inputs[0].shape)
-    return size(op.out.shape)
+    own = size(op.inputs[0].shape) if _is_reduction(op) else size(op.out.shape)
+    inner = [_work(plan.producer[u.id], plan) for u in op.inputs if u.id in plan.inlined]
+    return max([own, *inner])
 
 
 def emit_fused(em: Emitter, op: Op) -> None:
     """The loop nest of one fusion root (or one scalar statement)."""
     v, fz = op.out, Fuser(em)
-    big = em.work_is_large(_work(op))
+    big = em.work_is_large(_work(op, em.plan))
     if v.ndim == 0:
-        if op.prim.name in REDUCTIONS and op.inputs[0].ndim:
-            par = big and op.prim.lower_cpu.parallel_ok(op.inputs[0].dtype)
+        if _is_reduction(op) and op.inputs[0].ndim:
+            par = big and (op.prim.name == "einsum" or op.prim.lower_cpu.parallel_ok(op.inputs[0].dtype))
             expr = fz._reduce(op, [], parallel=par)
             em.uses_prange |= par
         else:

@@ -163,7 +163,7 @@ def test_einsum_specs(dtype, rng):
     specs = [("ij,jk->ik", m, n), ("ij,jk->ki", m, n), ("ij,j->i", m, v), ("j,j->", v, v),
              ("j,jk->k", v, n), ("bij,bjk->bik", bm, bn), ("bij,bjk->ik", bm, bn),
              ("bij,bjk->kbi", bm, bn), ("ii->i", sq), ("ji,bjk->bik", b.op("transpose", m, perm=(1, 0)), bn),
-             ("ij,bjk->bik", m, bn), ("i,j->ij", v, v), ("ij,jk,k->i", m, n, b.op("iota", shape=(12,), dtype=dtype, axis=0))]
+             ("ij,bjk->bik", m, bn), ("i,j->ij", v, v), ("bij,bij->bi", bm, bm), ("ij,ij->", m, m), ("ij,jk,k->i", m, n, b.op("iota", shape=(12,), dtype=dtype, axis=0))]
     outs = [b.op("einsum", *ins, spec=spec) for spec, *ins in specs]
     args = [rng.integers(-3, 4, a.shape).astype(dtype) if dtype == "int64" else rng.standard_normal(a.shape)
             for a in b.args]
