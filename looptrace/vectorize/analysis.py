@@ -163,7 +163,29 @@ def _classify(facts: LoopFacts, c: Carry) -> str:
         return "map"
     if _is_reduction(facts, c):
         return "reduction"
+    if facts.n is not None and _is_scatter_add(facts, c):
+        return "scatter"
     return _rec(c, c.why or "reads its previous value")
+
+
+def _is_scatter_add(facts: LoopFacts, c: Carry) -> bool:
+    """c[g(k)] += f(k) with a data-dependent row g(k): one scatter-add."""
+    w = facts.defs.get(c.result.id)
+    if w is None or w.prim.name != "dynamic_update_slice" or w.inputs[0].id != c.arg.id:
+        return False
+    upd, starts = w.inputs[1], w.inputs[2:]
+    if len(starts) != 1 or upd.shape[0] != 1 or facts.n_uses(c.result) != 1 or result_uses(facts.body, c.arg):
+        return False
+    reads = [u for u in facts.users.get(c.arg.id, []) if u is not w]
+    if len(reads) != 1 or reads[0].prim.name != "dynamic_slice" or reads[0].inputs[1].id != starts[0].id \
+            or facts.n_uses(reads[0].out) != 1 or _depends_on(facts, starts[0], c.arg):
+        return False
+    probe = Carry(c.index, reads[0].out, c.init, upd, c.out)
+    if not _is_reduction(facts, probe) or probe.monoid != "add":
+        return False
+    c.write, c.reads, c.monoid, c.terms, c.inner = w, reads, "add", probe.terms, probe.inner
+    c.chain = [w, reads[0], *probe.chain]
+    return True
 
 
 def _rec(c: Carry, why: str) -> str:

@@ -120,6 +120,8 @@ def _identity(op: Op, defs: dict[int, Op]) -> Value | None:
             op.inputs = (src.inputs[0],)
             x = src.inputs[0]
         return x if tuple(x.shape) == tuple(op.out.shape) else None
+    if name == "broadcast_to" and tuple(op.inputs[0].shape) == tuple(op.out.shape):
+        return op.inputs[0]
     if name == "slice":
         x = op.inputs[0]
         full = all(a == 0 and b == d and s == 1 for a, b, s, d in

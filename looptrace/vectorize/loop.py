@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from looptrace.ir.builder import IRBuilder
-from looptrace.ir.core import Block, Op, Value
+from looptrace.ir.core import Block, Op, Value, walk
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.control import trip_count
 from looptrace.ops.registry import PRIMITIVES
@@ -82,9 +82,11 @@ def _rewrite_with_retries(loop: Op, parent: Block, facts: LoopFacts, carries: li
     forced: dict[int, str] = {}
     for _ in range(len(facts.body.ops) + len(carries) + 2):
         plan = make_plan(facts, carries, forced)
+        saved = _snapshot(facts.body)
         try:
             new_ops, mapping = Rewriter(loop, facts, carries, plan).run()
         except NotBatchable as e:
+            _restore(saved)
             op = getattr(e, "op", None)
             if op is None or id(op) in forced:
                 raise
@@ -96,6 +98,23 @@ def _rewrite_with_retries(loop: Op, parent: Block, facts: LoopFacts, carries: li
         _report(loop, facts, carries, plan)
         return
     raise AssertionError("vectorizer: no plan converged")
+
+
+def _snapshot(body: Block) -> list:
+    """The inputs of every op in `body` (the scan substitutes into them)."""
+    return [(op, op.inputs) for op in walk(body)] + [(b, list(b.results)) for b in _blocks(body)]
+
+
+def _blocks(body: Block) -> list[Block]:
+    return [body] + [b for op in walk(body) for b in op.blocks]
+
+
+def _restore(saved: list) -> None:
+    for obj, val in saved:
+        if isinstance(obj, Block):
+            obj.results = val
+        else:
+            obj.inputs = val
 
 
 # --- planning -----------------------------------------------------------------------------
@@ -112,7 +131,7 @@ def _sinks(carries: list[Carry]) -> set[int]:
     for c in carries:
         if c.kind == "map":
             s.add(id(c.write))
-        elif c.kind == "reduction":
+        elif c.kind in ("reduction", "scatter"):
             s.update(id(op) for op in c.chain)
     return s
 
@@ -240,6 +259,8 @@ class Rewriter:
                 wanted.append(c.write.inputs[1])
             elif c.kind == "reduction":
                 wanted.extend(c.terms)
+            elif c.kind == "scatter":
+                wanted.extend([*c.terms, c.write.inputs[2]])
             elif c.kind == "last":
                 wanted.append(c.result)
         n_carry = len(self.carries)
@@ -311,6 +332,18 @@ class Rewriter:
                 r = b.op("convert", r, dtype=c.arg.dtype)
             reduced.append(r)
         return fold_reduction(b, c, reduced)
+
+    def _final_scatter(self, c: Carry) -> Value:
+        """init with f(k) added at row g(k), in iteration order (np.add.at)."""
+        b = self.b
+        terms = [self.env.batched(t) for t in c.terms]
+        total = terms[0]
+        for t in terms[1:]:
+            total = b.op("add", total, t)
+        total = b.op("broadcast_to", total, shape=(self.n, *c.inner.shape))
+        rows = b.op("reshape", total, shape=(self.n, *c.init.shape[1:]))
+        idx = self.env.batched(c.write.inputs[2])
+        return b.op("scatter", c.init, idx, rows, axis=0, mode="add")
 
     def _final_map(self, c: Carry) -> Value:
         if self.n == 0:
@@ -407,10 +440,13 @@ def _report(loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan) -> Non
     if plan.rec or plan.loop:
         info.kind = "scan"
         info.reason = _scan_reason(facts, plan)
-    elif any(c.kind == "reduction" for c in carries):
+    elif any(c.kind in ("reduction", "scatter") for c in carries):
         info.kind = "reduction"
         names = ", ".join(f"`{loop_var_name(c, facts)}` ({c.monoid})" for c in carries if c.kind == "reduction")
-        info.reason = f"reduces {names} over {facts.n} iterations"
+        scatters = ", ".join(f"`{loop_var_name(c, facts)}`" for c in carries if c.kind == "scatter")
+        info.reason = " and ".join(filter(None, [names and f"reduces {names}",
+                                                 scatters and f"scatter-adds into {scatters}"]))
+        info.reason += f" over {facts.n} iterations"
     else:
         info.kind = "vectorized"
         info.reason = f"all {facts.n} iterations are independent: batched tensor ops, no loop left"

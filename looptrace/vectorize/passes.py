@@ -5,9 +5,12 @@ Set LOOPTRACE_NO_VECTORIZE=1 to skip the pass (benchmarks compare both).
 """
 from __future__ import annotations
 
+import copy
 import os
+import warnings
 
-from looptrace.ir.core import Block, Program
+from looptrace.ir.core import Block, Op, Program, free_values
+from looptrace.ops.registry import PRIMITIVES
 
 from .loop import vectorize_loop
 from .fold import fold_reduce_einsum
@@ -30,7 +33,40 @@ def _block(block: Block) -> None:
         for sub in op.blocks:
             _block(sub)
         if op.prim.name == "for_loop" and op in block.ops:
-            vectorize_loop(op, block)
+            _guarded(op, block)
+
+
+def _guarded(op: Op, block: Block) -> None:
+    """Vectorize one loop; on an internal error keep the loop as traced (and
+    warn), unless LOOPTRACE_VECTORIZE_STRICT=1 (tests) asks to raise."""
+    saved_ops = list(block.ops)
+    saved_loop = _copy_loop(op)
+    try:
+        vectorize_loop(op, block)
+    except Exception as e:  # noqa: BLE001
+        if os.environ.get("LOOPTRACE_VECTORIZE_STRICT"):
+            raise
+        block.ops = saved_ops
+        block.ops[block.ops.index(op)] = saved_loop
+        info = saved_loop.attrs.get("loop")
+        if info is not None:
+            info.kind, info.reason = "scan", f"not vectorized: internal error in the vectorizer ({e})"
+        warnings.warn(f"looptrace: the vectorizer skipped the loop at line {op.loc.line}: {e!r}", stacklevel=2)
+
+
+def _copy_loop(op: Op) -> Op:
+    """A deep copy of a loop op that shares primitives, loop records and the
+    Value objects defined outside it."""
+    memo: dict[int, object] = {id(p): p for p in PRIMITIVES.values()}
+    memo[id(op.attrs.get("loop"))] = op.attrs.get("loop")
+    for v in op.inputs:
+        memo[id(v)] = v
+    for v in op.outputs:
+        memo[id(v)] = v
+    for b in op.blocks:
+        for v in free_values(b):
+            memo[id(v)] = v
+    return copy.deepcopy(op, memo)
 
 
 def register() -> None:

@@ -52,3 +52,23 @@ def test_to_dot_is_well_formed(name):
         assert src in declared and dst in declared
     if name == "rnn_taps":
         assert "for_loop [scan]" in dot and "cluster_" in dot
+
+
+def test_internal_error_keeps_the_loop(monkeypatch):
+    import looptrace.vectorize.passes as passes
+    from looptrace.vectorize.loop import simplify_body
+
+    def broken(loop, parent):
+        simplify_body(loop, parent.ops, None)  # mutate first, then fail
+        raise RuntimeError("boom")
+
+    monkeypatch.delenv("LOOPTRACE_VECTORIZE_STRICT")
+    monkeypatch.setenv("LOOPTRACE_VERIFY", "1")
+    monkeypatch.setattr(passes, "vectorize_loop", broken)
+    fn = PROGRAMS["batched_conv"]["fn"]
+    with pytest.warns(UserWarning, match="boom"):
+        e = looptrace.explain(fn, *_args("batched_conv"))
+    assert all("internal error" in l.reason for l in e.loops)
+    with pytest.warns(UserWarning, match="boom"):
+        got = looptrace.jit(fn, backend="interpret")(*_args("batched_conv", 1))
+    np.testing.assert_allclose(got, fn(*_args("batched_conv", 1)), rtol=1e-9)

@@ -30,6 +30,7 @@ STMTS = [
     "s = s + X[i] @ X[i + 2]",
     "acc += np.outer(X[i], X[i])[0]",
     "prod = prod * (1.0 + 0.1 * X[i, 1])",
+    "G[(X[i, 0] > 0) * 1] += X[i] * h",
 ]
 
 HEADER = """\
@@ -38,10 +39,10 @@ def f(X, W):
     out1 = np.zeros((T, d)); out2 = np.zeros((T, d)); out3 = np.zeros((T, d))
     Y = X.copy(); Z = np.zeros((T, d)); P = np.zeros((T, d))
     s = 0.0; m = X[0].copy(); h = np.ones(d) * 0.5; c = np.zeros(d)
-    acc = np.zeros(d); prod = 1.0
+    acc = np.zeros(d); prod = 1.0; G = np.zeros((2, d))
     for i in range(2, T - 2):
 """
-FOOTER = "    return out1, out2, out3, Y, Z, P, s, m, h, c, acc, prod\n"
+FOOTER = "    return out1, out2, out3, Y, Z, P, s, m, h, c, acc, prod, G\n"
 
 
 def make_source(picks):

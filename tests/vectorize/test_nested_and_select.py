@@ -53,6 +53,13 @@ def half_write(x):
     return out
 
 
+def histogram(idx, w):
+    h = np.zeros((4, w.shape[1]))
+    for i in range(idx.shape[0]):
+        h[idx[i]] += 2.0 * w[i]
+    return h
+
+
 def _args(rng):
     return {
         batch_of_rnns: (rng.standard_normal((3, 5, 2)), rng.standard_normal(4),
@@ -61,6 +68,7 @@ def _args(rng):
         leaky: (rng.standard_normal(6),),
         outer_acc: (rng.standard_normal((6, 3)), rng.standard_normal((6, 2))),
         half_write: (rng.standard_normal(7),),
+        histogram: (rng.integers(-4, 4, 9), rng.standard_normal((9, 3))),
     }
 
 
@@ -69,7 +77,8 @@ def _ops(fn, args):
     return e, [op.prim.name for op in walk(e.program.body)]
 
 
-@pytest.mark.parametrize("fn", [batch_of_rnns, matmul, leaky, outer_acc, half_write], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("fn", [batch_of_rnns, matmul, leaky, outer_acc, half_write, histogram],
+                         ids=lambda f: f.__name__)
 def test_values_match_plain(fn, rng, monkeypatch_env):
     args = _args(rng)[fn]
     got = looptrace.jit(fn, backend="interpret")(*args)
@@ -101,3 +110,9 @@ def test_batch_of_rnns_is_one_scan_with_batched_state(rng):
     (scan,) = [op for op in walk(e.program.body) if op.prim.name == "for_loop"]
     state = scan.blocks[0].args[1]
     assert tuple(state.shape) == (3, 4)  # (batch, hidden)
+
+
+def test_data_dependent_accumulation_is_a_scatter_add(rng):
+    e, names = _ops(histogram, _args(rng)[histogram])
+    assert [l.kind for l in e.loops] == ["reduction"] and "scatter-add" in e.loops[0].reason
+    assert "scatter" in names and "for_loop" not in names
