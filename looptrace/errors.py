@@ -27,6 +27,10 @@ class TraceError(LooptraceError):
     """Anything else wrong with the traced program."""
 
 
+class ConcreteIndexError(TraceError):
+    """A traced value is used where Python needs a concrete integer."""
+
+
 class InternalError(LooptraceError):
     """A looptrace bug: please report it with the message and the IR."""
 

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace.errors import TraceError, UnsupportedError
+from looptrace.errors import ConcreteIndexError, TraceError, UnsupportedError
 from looptrace.ir.core import Value
 
 from . import context as ctx
@@ -108,7 +108,7 @@ class Tracer:
                          ctx.current_loc())
 
     def __index__(self):
-        raise TraceError("a traced value is used where Python needs a concrete integer "
+        raise ConcreteIndexError("a traced value is used where Python needs a concrete integer "
                          "(a shape, a list index, a Python range outside a loop header)",
                          ctx.current_loc(),
                          "pass the value in `static_argnames`, or compute it from .shape")

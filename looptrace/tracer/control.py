@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace.errors import ShapeError, TraceError, UnsupportedError
+from looptrace.errors import ConcreteIndexError, ShapeError, TraceError, UnsupportedError
 from looptrace.ir.core import Block, Op, SourceLoc, Value
 from looptrace.ir.rewrite import substitute
 from looptrace.ops import get as prim
@@ -203,13 +203,15 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
     branches = []
     for fn in (then_fn, else_fn):
         frame = st.push("branch")
-        fn()
-        exits = materialize_views(get_fn(), entry)
-        st.pop(frame)
-        writes = {k: (box, box.value) for k, (box, before, _) in frame.captured.items()}
-        for box, before, _ in frame.captured.values():
-            box.value = before
-        set_fn(entry)
+        try:
+            fn()
+            exits = materialize_views(get_fn(), entry)
+        finally:  # also on errors: a loop being traced may retry as Python (see for_)
+            st.pop(frame)
+            writes = {k: (box, box.value) for k, (box, before, _) in frame.captured.items()}
+            for box, before, _ in frame.captured.values():
+                box.value = before
+            set_fn(entry)
         branches.append((frame, exits, writes))
     _merge_branches(pred, names, entry, branches, set_fn)
 
@@ -284,7 +286,21 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
     if it is None:
         return _python_for(iterable, body_fn, get_fn, names, brk)
     loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, it, None)
-    loop.run()
+    if not (isinstance(iterable, range) and len(iterable) <= UNROLL_LIMIT):
+        loop.run()
+        return
+    try:
+        loop.run()
+    except ConcreteIndexError:
+        # the index selects items of a Python object (ws[k] for a list ws): run the few
+        # iterations as Python instead, each traced on its own
+        loop.loop_info.kind = "vectorized"
+        loop.loop_info.reason = "unrolled while tracing: the loop index is used as a Python integer"
+        _python_for(iterable, body_fn, get_fn, names, brk)
+
+
+# a static range whose index must be a Python int is unrolled up to this many iterations
+UNROLL_LIMIT = 64
 
 
 def while_(cond_fn, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None):

@@ -789,3 +789,32 @@ def test_break_as_last_statement(rng):
     check(break_last_statement, x)
     check(while_break_last_guards_condition, x)
     check(while_break_last_guards_condition, x + 10.0)
+
+
+# --- a static range whose index selects items of a Python list: unrolled ------------------------
+def layer_stack(x, W0, W1, W2):
+    Ws = [W0, W1, W2]
+    h = x
+    for k in range(len(Ws)):
+        h = np.tanh(Ws[k] @ h)
+        if k > 0:
+            h = h + 0.5 * x
+    return h
+
+
+def list_index_in_long_loop(x):
+    coefs = [0.5] * 100
+    s = 0.0
+    for k in range(100):
+        s = s + coefs[k] * x[k % x.shape[0]]
+    return s
+
+
+def test_python_list_indexed_by_loop_index(rng):
+    W = [rng.standard_normal((3, 3)) for _ in range(3)]
+    f = check(layer_stack, rng.standard_normal(3), *W)
+    e = f.explain(rng.standard_normal(3), *W)
+    assert len(e.loops) == 1 and "unrolled" in e.loops[0].reason
+    with pytest.raises(looptrace.TraceError, match="concrete integer") as err:
+        looptrace.jit(list_index_in_long_loop, backend="interpret")(rng.standard_normal(4))
+    assert "coefs[k]" in str(err.value)
