@@ -13,6 +13,7 @@ from looptrace.ir.core import Block, Op, Program, free_values
 from looptrace.ops.registry import PRIMITIVES
 
 from .loop import vectorize_loop
+from .simplify import hoist_invariants
 from .fold import fold_reduce_einsum
 
 
@@ -34,6 +35,19 @@ def _block(block: Block) -> None:
             _block(sub)
         if op.prim.name == "for_loop" and op in block.ops:
             _guarded(op, block)
+        elif op.prim.name == "while_loop":
+            _while(op, block)
+
+
+def _while(op: Op, block: Block) -> None:
+    """A loop with a data-dependent exit stays a loop; its loop-invariant
+    work moves before it."""
+    moved = hoist_invariants(op, block.ops)
+    info = op.attrs.get("loop")
+    if info is not None and not info.reason:
+        info.reason = "its exit depends on data computed in the loop, so it stays a while loop"
+        if moved:
+            info.reason += f"; {moved} loop-invariant op(s) moved before it"
 
 
 def _guarded(op: Op, block: Block) -> None:

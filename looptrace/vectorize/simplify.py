@@ -72,10 +72,14 @@ def dce(body: Block) -> None:
         body.ops = live
 
 
-def hoist_invariants(loop: Op, parent: list[Op]) -> None:
-    """Move effect-free body ops that read nothing defined in the body before
-    the loop (`parent` is the op list holding `loop`)."""
-    (body,) = loop.blocks
+def hoist_invariants(loop: Op, parent: list[Op]) -> int:
+    """Move effect-free ops of the loop's blocks that read nothing defined in
+    them before the loop (`parent` is the op list holding `loop`); returns
+    how many moved."""
+    return sum(_hoist_block(body, loop, parent) for body in loop.blocks)
+
+
+def _hoist_block(body: Block, loop: Op, parent: list[Op]) -> int:
     inside = {v.id for v in body.args}
     moved, kept = [], []
     for op in body.ops:
@@ -88,6 +92,7 @@ def hoist_invariants(loop: Op, parent: list[Op]) -> None:
         body.ops = kept
         at = parent.index(loop)
         parent[at:at] = moved
+    return len(moved)
 
 
 def promote_blocks(loop: Op, parent: list[Op], start: int, step: int) -> None:

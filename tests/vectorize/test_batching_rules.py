@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import looptrace  # noqa: F401  (registers the primitives)
-from looptrace.ir.builder import EagerBuilder
+from looptrace.codegen.interpret import Env, run_op
+from looptrace.ir.builder import EagerBuilder, IRBuilder
+from looptrace.ir.core import Value
 from looptrace.ops import PRIMITIVES
 from looptrace.ops.elementwise import BINARY, UNARY, UFUNCS, loop_dtypes
 from looptrace.vectorize.batching import NotBatchable, apply_rule
@@ -116,6 +118,22 @@ def _run_case(case, n, batched, seed):
     assert out.dtype == expected.dtype, case
     assert out.shape == expected.shape, case
     np.testing.assert_allclose(out, expected, rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(_run_as_ir(prim, args, dims, attrs, n), expected, rtol=1e-12, equal_nan=True)
+
+
+def _run_as_ir(prim, args, dims, attrs, n):
+    """The same rule emitting IR: every op's declared type matches its value."""
+    vals = [Value(np.asarray(a).dtype, np.shape(a)) for a in args]
+    b = IRBuilder(axis_size=n)
+    (out,), _ = apply_rule(b, prim, vals, dims, attrs)
+    env = Env()
+    for v, a in zip(vals, args):
+        env.write(v, np.asarray(a))
+    for op in b.ops:
+        for v, x in zip(op.outputs, run_op(op, env)):
+            assert (np.asarray(x).dtype, np.shape(x)) == (v.dtype, tuple(v.shape)), op.prim.name
+            env.write(v, x)
+    return env.read(out)
 
 
 def _batched_sets(case):

@@ -116,3 +116,51 @@ def test_data_dependent_accumulation_is_a_scatter_add(rng):
     e, names = _ops(histogram, _args(rng)[histogram])
     assert [l.kind for l in e.loops] == ["reduction"] and "scatter-add" in e.loops[0].reason
     assert "scatter" in names and "for_loop" not in names
+
+
+SPELLINGS = {
+    "matmul_op": "np.tanh(W1 @ y + W2 @ X[t])",
+    "np_dot": "np.tanh(np.dot(W1, y) + np.dot(W2, X[t]))",
+    "np_matmul": "np.tanh(np.matmul(W1, y) + np.matmul(W2, X[t]))",
+    "method_dot": "np.tanh(W1.dot(y) + W2.dot(X[t]))",
+    "transposed": "np.tanh(y @ W1.T + X[t] @ W2.T)",
+}
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_spelling_does_not_matter(spelling, rng, monkeypatch_env):
+    import linecache
+
+    src = ("def rnn(X, y, W1, W2):\n    for t in range(X.shape[0]):\n"
+           f"        y = {SPELLINGS[spelling]}\n    return y\n")
+    filename = f"<spelling-{spelling}>"
+    linecache.cache[filename] = (len(src), None, src.splitlines(keepends=True), filename)
+    namespace = {"np": np}
+    exec(compile(src, filename, "exec"), namespace)
+    fn = namespace["rnn"]
+    args = (rng.standard_normal((6, 3)), rng.standard_normal(4), 0.3 * rng.standard_normal((4, 4)),
+            rng.standard_normal((4, 3)))
+    e, _ = _ops(fn, args)
+    (scan,) = [op for op in walk(e.program.body) if op.prim.name == "for_loop"]
+    names = [op.prim.name for op in scan.blocks[0].ops]
+    assert names.count("einsum") == 1 and names.count("add") == 1, names
+    np.testing.assert_allclose(looptrace.jit(fn, backend="interpret")(*args), fn(*args), rtol=1e-9, atol=1e-12)
+
+
+def while_with_invariant(x, W, tol):
+    v = x
+    k = 0
+    while np.sum(v * v) > tol and k < 50:
+        v = 0.5 * v + np.tanh(W.T @ x) * 0.01
+        k += 1
+    return v
+
+
+def test_while_loop_hoists_invariant_work(rng, monkeypatch_env):
+    x, W = rng.standard_normal(4), rng.standard_normal((4, 4))
+    e, _ = _ops(while_with_invariant, (x, W, 0.1))
+    assert [l.kind for l in e.loops] == ["while"] and "moved before it" in e.loops[0].reason
+    (loop,) = [op for op in walk(e.program.body) if op.prim.name == "while_loop"]
+    assert "tanh" not in [op.prim.name for b in loop.blocks for op in b.ops]
+    got = looptrace.jit(while_with_invariant, backend="interpret")(x, W, 0.1)
+    np.testing.assert_allclose(got, while_with_invariant(x, W, 0.1), rtol=1e-9)
