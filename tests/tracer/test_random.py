@@ -71,8 +71,9 @@ def draw_normal(x, rng):
 
 
 def draw_uniform(x, rng):
-    return rng.uniform(-1.0, 1.0, 4), rng.uniform(x, x + 1), rng.uniform(low=-x[0], high=2.0, size=(3, 2)), \
-        rng.uniform(size=2), rng.uniform(0, x.max(), size=5)
+    # NumPy refuses high < low: the bounds below are ordered for any x
+    return rng.uniform(-1.0, 1.0, 4), rng.uniform(x, x + 1), rng.uniform(low=-abs(x[0]), high=2.0, size=(3, 2)), \
+        rng.uniform(size=2), rng.uniform(0, np.abs(x).max(), size=5)
 
 
 def draw_random(x, rng):
