@@ -114,10 +114,14 @@ class Tracer:
                          "pass the value in `static_argnames`, or compute it from .shape")
 
     def __float__(self):
-        raise TraceError("float() of a traced array of more than one element", ctx.current_loc())
+        raise TraceError("a traced value is converted to a Python float (by a `math` function, "
+                         "string formatting, or a library outside NumPy); its value is known only at "
+                         "run time", ctx.current_loc(), "use the NumPy function (np.exp, not math.exp)")
 
     def __int__(self):
-        raise TraceError("int() of a traced array of more than one element", ctx.current_loc())
+        raise TraceError("a traced value is converted to a Python int outside looptrace's view; its "
+                         "value is known only at run time", ctx.current_loc(),
+                         "use .astype(np.int64), or pass the value in `static_argnames`")
 
     def __array__(self, *args, **kwargs):
         raise TraceError("a traced value was passed to a function that needs a concrete NumPy array",

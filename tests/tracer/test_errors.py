@@ -224,3 +224,39 @@ def test_errors_do_not_show_internal_frames(rng):
     with pytest.raises(LooptraceError) as e:
         jit(concat_bad)(rng.standard_normal((5, 4)), rng.standard_normal((3, 3)))
     assert "numpy" not in str(e.value).lower().split("hint")[0].replace("np.", "")
+
+
+def uses_math(x):
+    import math
+
+    s = x.sum()
+    return math.exp(s)
+
+
+def formats(x):
+    s = x.sum()
+    return "%d" % s
+
+
+def test_math_and_formatting_of_traced(rng):
+    with pytest.raises(TraceError, match="Python float") as e:
+        jit(uses_math)(rng.standard_normal(3))
+    assert_points_at(e.value, uses_math, "return math.exp(s)")
+    assert "np.exp" in str(e.value)
+    with pytest.raises(LooptraceError) as e:
+        jit(formats)(rng.standard_normal(3))
+    assert_points_at(e.value, formats, 'return "%d" % s')
+
+
+def helper_with_bad_shapes(a, b):
+    return a @ b
+
+
+def calls_bad_helper(x, y):
+    return helper_with_bad_shapes(x, y) + 1
+
+
+def test_error_in_helper_points_at_helper_line(rng):
+    with pytest.raises(ShapeError) as e:
+        jit(calls_bad_helper)(rng.standard_normal((2, 3)), rng.standard_normal((2, 3)))
+    assert_points_at(e.value, helper_with_bad_shapes, "return a @ b")
