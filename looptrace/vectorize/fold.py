@@ -122,6 +122,11 @@ def _identity(op: Op, defs: dict[int, Op]) -> Value | None:
         return x if tuple(x.shape) == tuple(op.out.shape) else None
     if name == "broadcast_to" and tuple(op.inputs[0].shape) == tuple(op.out.shape):
         return op.inputs[0]
+    if name == "update_slice":
+        x, upd = op.inputs
+        full = all(a == 0 and b == d and s == 1 for a, b, s, d in
+                   zip(op.attrs["starts"], op.attrs["stops"], op.attrs["steps"], x.shape))
+        return upd if full and upd.dtype == x.dtype and tuple(upd.shape) == tuple(x.shape) else None
     if name == "slice":
         x = op.inputs[0]
         full = all(a == 0 and b == d and s == 1 for a, b, s, d in
