@@ -212,6 +212,26 @@ def test_python_float_accumulator_of_float32_stays_float32(rng):
     assert total.dtype == np.float32
 
 
+def merge_python_float_in_if(x):
+    y = 1.0
+    if x.sum() > 0:
+        y = x[0]
+    return y * x
+
+
+def merge_python_float_in_ifexp(x):
+    return (x[0] if x.sum() > 0 else 2.0) * x
+
+
+@pytest.mark.xfail(strict=False, reason="if/ifexp merge promotes a Python float with np.result_type(float, "
+                                        "float32) = float64; NEP 50 gives float32 (tracer/control.py)")
+@pytest.mark.parametrize("fn", [merge_python_float_in_if, merge_python_float_in_ifexp], ids=lambda f: f.__name__)
+def test_branch_merging_a_python_float_keeps_float32(fn, rng):
+    x = sample(rng, np.float32, (3,))
+    assert check(fn, x).dtype == np.float32
+    assert check(fn, -x).dtype == np.float32
+
+
 def test_mixed_float32_float64_program(rng):
     def f(x32, w64):
         h = np.tanh(w64 @ x32)
