@@ -99,7 +99,9 @@ def dispatch_ufunc(ufunc, method, inputs, kwargs):
         return lax.matmul(*inputs)
     if name not in UFUNCS or method not in ("__call__", "reduce", "outer"):
         suffix = "" if method == "__call__" else "." + method
-        raise UnsupportedError(f"np.{name}{suffix} is not supported on traced arrays", ctx.current_loc())
+        qualname = f"np.{name}" if getattr(np, name, None) is ufunc else f"the ufunc {name}"
+        raise UnsupportedError(f"{qualname}{suffix} is not supported on traced arrays", ctx.current_loc(),
+                               "see looptrace's list of supported NumPy functions")
     traced = TracedUfunc(name)
     return (traced if method == "__call__" else getattr(traced, method))(*inputs, **kwargs)
 

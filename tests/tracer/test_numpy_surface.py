@@ -837,6 +837,28 @@ def test_unsupported_functions_name_function_and_line(fn, name, rng):
     assert f"line {err.loc.line}" in str(err)
 
 
+def un_imported_sort(x):
+    from numpy import sort
+
+    return sort(x)
+
+
+def un_foreign_ufunc(x):
+    return np.frompyfunc(abs, 1, 1)(x)
+
+
+def un_heaviside(x):
+    return np.heaviside(x, 0.5)
+
+
+@pytest.mark.parametrize("fn, name", [(un_imported_sort, "np.sort"), (un_foreign_ufunc, "the ufunc"),
+                                      (un_heaviside, "np.heaviside")], ids=lambda v: getattr(v, "__name__", v))
+def test_unsupported_reached_other_ways(fn, name, rng):
+    with pytest.raises(looptrace.UnsupportedError, match=name) as info:
+        looptrace.jit(fn, backend="interpret")(randn(rng, 3))
+    assert info.value.loc.file == __file__
+
+
 def test_unsupported_functions_on_plain_arrays_still_work(rng):
     def f(x):
         return x + np.sort(np.array([3.0, 1.0, 2.0])), np.cumsum(np.array([1.0, 2.0]))
