@@ -92,3 +92,24 @@ def test_every_statement_alone(monkeypatch_env):
 
 def test_all_statements_together(monkeypatch_env):
     check(make_source(list(range(len(STMTS)))), 9, 3, 1)
+
+
+def make_nested_source(picks):
+    """The generated loop inside an outer loop over a batch of sequences."""
+    inner = HEADER.split("\n", 1)[1] + "\n".join(textwrap.indent(STMTS[k], " " * 8) for k in picks) + "\n"
+    inner += ("    tot[b] = (np.sum(out1) + np.sum(out2) + np.sum(out3) + np.sum(Y) + np.sum(Z) + np.sum(P)"
+              " + s + np.sum(m) + np.sum(h) + np.sum(c) + np.sum(acc) + prod + np.sum(G))\n")
+    return ("def f(X3, W):\n    tot = np.zeros(X3.shape[0])\n    for b in range(X3.shape[0]):\n"
+            "        X = X3[b]\n" + textwrap.indent(inner, "    ") + "    return tot\n")
+
+
+@settings(max_examples=15, deadline=None)
+@given(picks=st.lists(st.integers(0, len(STMTS) - 1), min_size=1, max_size=4),
+       T=st.integers(4, 7), d=st.integers(2, 3), seed=st.integers(0, 2**16))
+def test_generated_nested_programs_match_plain(picks, T, d, seed, monkeypatch_env):
+    src = make_nested_source(picks)
+    f = build(src)
+    rng = np.random.default_rng(seed)
+    X3, W = rng.standard_normal((3, T, d)), 0.5 * rng.standard_normal((d, d))
+    got = looptrace.jit(f, backend="interpret")(X3, W)
+    np.testing.assert_allclose(got, f(X3, W), rtol=1e-9, atol=1e-12, err_msg=src)
