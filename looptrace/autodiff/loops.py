@@ -196,10 +196,12 @@ def _for_pullback(op, new_op, carries, ys, adj: BodyAdjoint, res: Residuals, sta
         ys_ct = [read_ct_or_zeros(b, cts, op.outputs[n_carry + k]) for k in ys]
         acc0 = [b.zeros_like(v) for v in adj.captured]
         outs_of = dict(zip(res.carries, stacks[len(res.saved):]))
+        if n is not None:  # affine reads (the vectorizer batches them as slices)
+            outs_of = {j: _with_init(b, s, op.inputs[3 + j]) for j, s in outs_of.items()}
         k = Value(INT, ())
         rb = Builder(op.loc)
         m = rb.sub(rb.sub(trips, int_lit(1)), k)
-        mapping = _reverse_env(rb, op, m, res, stacks, outs_of, ys_ct, adj)
+        mapping = _reverse_env(rb, op, m, res, stacks, outs_of, ys_ct, adj, n is not None)
         ops = rb.ops + graph.clone_ops(res.recompute + adj.ops, mapping)
         results = [mapping.get(v.id, v) for v in adj.results]
         rbody = Block([k] + adj.ct_carry_args + adj.acc_args, ops, results)
@@ -226,7 +228,7 @@ def _reverse_loop(b: Builder, trips: Value, body: Block, init: list) -> list[Val
     return [by_pos.get(j, init[j]) for j in range(len(init))]
 
 
-def _reverse_env(rb, op, m, res: Residuals, stacks, outs_of, ys_ct, adj: BodyAdjoint) -> dict:
+def _reverse_env(rb, op, m, res: Residuals, stacks, outs_of, ys_ct, adj: BodyAdjoint, ext: bool) -> dict:
     """Values of the primal body (and cotangent placeholders) at reverse step m."""
     (body,) = op.blocks
     start, _, step = op.inputs[:3]
@@ -234,12 +236,20 @@ def _reverse_env(rb, op, m, res: Residuals, stacks, outs_of, ys_ct, adj: BodyAdj
     for v, s in zip(res.saved, stacks):
         mapping[v.id] = rb.index(s, m)
     for j, s in outs_of.items():
-        mapping[body.args[1 + j].id] = _carry_in(rb, s, m, op.inputs[3 + j])
+        init = op.inputs[3 + j]
+        mapping[body.args[1 + j].id] = rb.index(s, m) if ext else _carry_in(rb, s, m, init)
     for vid, j in res.carry_out.items():
-        mapping[vid] = rb.index(outs_of[j], m)
+        mapping[vid] = rb.index(outs_of[j], rb.add(m, int_lit(1)) if ext else m)
     for h, s in zip(adj.ct_y_holders, ys_ct):
         mapping[h.id] = rb.index(s, m)
     return mapping
+
+
+def _with_init(b: Builder, outs: Value, init: Value) -> Value:
+    """[init, new carry after step 0, after step 1, ...]: entry k is the
+    carry at step k's entry, entry k + 1 its new value."""
+    first = b.reshape(b.emit("broadcast_to", init, shape=tuple(outs.shape[1:])), (1,) + tuple(outs.shape[1:]))
+    return b.emit("concatenate", first, outs, axis=0)
 
 
 def _carry_in(rb: Builder, outs: Value, m: Value, init: Value) -> Value:
