@@ -19,9 +19,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import looptrace  # noqa: E402
-from _timing import compare, print_table  # noqa: E402
-from looptrace.examples import PROGRAMS  # noqa: E402
+from _timing import compare, print_table
+
+import looptrace
+from looptrace.examples import PROGRAMS
 
 
 def compiled(fn, args, vectorize: bool):
@@ -51,7 +52,8 @@ def main() -> None:
         on = compiled(entry["fn"], args, vectorize=True)
         check = [entry["make_args"](np.random.default_rng(1)) for _ in range(2)]
         np.testing.assert_allclose(np.asarray(on(*check[0])), np.asarray(entry["fn"](*check[1])), rtol=1e-9)
-        rows[name] = compare({"off": lambda: off(*args), "on": lambda: on(*args)}, repeats=opts.repeats)
+        cases = {"off": lambda f=off, a=args: f(*a), "on": lambda f=on, a=args: f(*a)}
+        rows[name] = compare(cases, repeats=opts.repeats)
     print_table(rows, baseline="off", json_path=opts.json)
 
 

@@ -11,7 +11,8 @@ axis 0), `rule(...)` equals `np.stack([p(*slice_k) for k in range(n)])`.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -56,7 +56,7 @@ def memory_budget() -> int:
 class BatchEnv:
     """Batched stand-ins for body values, emitted into one builder."""
 
-    def __init__(self, b: IRBuilder, n: int, aff: dict[int, tuple[int, int]], parent: "BatchEnv | None" = None):
+    def __init__(self, b: IRBuilder, n: int, aff: dict[int, tuple[int, int]], parent: BatchEnv | None = None):
         self.b = b
         self.n = n
         self.aff = aff
@@ -128,7 +128,7 @@ class BatchEnv:
         if d != "stream":
             raise NotBatchable("a draw from a generator that is not a per-iteration stream")
         self.b.axis_size = self.n
-        outs, dims = apply_rule(self.b, op.prim, [token], [0], dict(op.attrs))
+        outs, _ = apply_rule(self.b, op.prim, [token], [0], dict(op.attrs))
         self.bind(op.outputs[0], outs[0], "stream-done")
         self.bind(op.outputs[1], outs[1], 0)
 

@@ -14,7 +14,6 @@ rounding of regrouped sums and reductions) and are ordered so that
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -22,11 +21,18 @@ from looptrace.ir.builder import IRBuilder
 from looptrace.ir.core import Block, Op, Value, walk
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.control import trip_count
-from looptrace.ops.registry import PRIMITIVES
 from looptrace.ops.shapes import size_of
 
-from .analysis import (REDUCER_OF, Carry, LoopFacts, carries_of, classify_carries, loop_var_name,
-                       op_operands, static_bounds)
+from .analysis import (
+    REDUCER_OF,
+    Carry,
+    LoopFacts,
+    carries_of,
+    classify_carries,
+    loop_var_name,
+    op_operands,
+    static_bounds,
+)
 from .batching import NotBatchable, move_axis
 from .hoist import BatchEnv, OverBudget, memory_budget
 from .regroup import regroup_sums
@@ -464,5 +470,4 @@ def _scan_reason(facts: LoopFacts, plan: Plan) -> str:
     return "; ".join(parts) + f"; {kept} op(s) stay in the scan body"
 
 
-__all__ = ["vectorize_loop", "OverBudget"]
-_ = Any
+__all__ = ["OverBudget", "vectorize_loop"]

@@ -12,9 +12,9 @@ import warnings
 from looptrace.ir.core import Block, Op, Program, free_values
 from looptrace.ops.registry import PRIMITIVES
 
+from .fold import fold_reduce_einsum
 from .loop import vectorize_loop
 from .simplify import hoist_invariants
-from .fold import fold_reduce_einsum
 
 
 def enabled() -> bool:
@@ -57,7 +57,7 @@ def _guarded(op: Op, block: Block) -> None:
     saved_loop = _copy_loop(op)
     try:
         vectorize_loop(op, block)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         if os.environ.get("LOOPTRACE_VECTORIZE_STRICT"):
             raise
         block.ops = saved_ops

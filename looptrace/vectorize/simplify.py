@@ -12,7 +12,15 @@ from looptrace.ir.core import RNG, Block, Op, Value, walk
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.registry import PRIMITIVES
 
-from .analysis import affine_values, const_int, defined_in, op_operands, result_uses, same_starts, users
+from .analysis import (
+    affine_values,
+    const_int,
+    defined_in,
+    op_operands,
+    result_uses,
+    same_starts,
+    users,
+)
 
 
 def forward(body: Block, start: int, step: int) -> bool:

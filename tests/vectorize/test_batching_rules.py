@@ -14,7 +14,7 @@ from looptrace.codegen.interpret import Env, run_op
 from looptrace.ir.builder import EagerBuilder, IRBuilder
 from looptrace.ir.core import Value
 from looptrace.ops import PRIMITIVES
-from looptrace.ops.elementwise import BINARY, UNARY, UFUNCS, loop_dtypes
+from looptrace.ops.elementwise import BINARY, UFUNCS, UNARY, loop_dtypes
 from looptrace.vectorize.batching import NotBatchable, apply_rule
 
 

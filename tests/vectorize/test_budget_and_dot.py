@@ -47,15 +47,15 @@ def test_to_dot_is_well_formed(name):
     dot = looptrace.explain(PROGRAMS[name]["fn"], *_args(name)).to_dot()
     assert dot.startswith("digraph") and dot.rstrip().endswith("}")
     assert dot.count("{") == dot.count("}")
-    declared = set(re.findall(r"^\s*(n\d+) \[", dot, re.M))
-    for src, dst in re.findall(r"^\s*(n\d+) -> (n\d+);", dot, re.M):
+    declared = set(re.findall(r"^\s*(n\d+) \[", dot, re.MULTILINE))
+    for src, dst in re.findall(r"^\s*(n\d+) -> (n\d+);", dot, re.MULTILINE):
         assert src in declared and dst in declared
     if name == "rnn_taps":
         assert "for_loop [scan]" in dot and "cluster_" in dot
 
 
 def test_internal_error_keeps_the_loop(monkeypatch):
-    import looptrace.vectorize.passes as passes
+    from looptrace.vectorize import passes
     from looptrace.vectorize.loop import simplify_body
 
     def broken(loop, parent):

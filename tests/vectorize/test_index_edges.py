@@ -5,6 +5,7 @@ import pytest
 
 import looptrace
 
+
 def rev(x):
     out = np.zeros_like(x)
     for i in range(x.shape[0] - 1, -1, -1):

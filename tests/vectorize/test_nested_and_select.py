@@ -7,7 +7,7 @@ from looptrace.ir.core import walk
 
 
 def batch_of_rnns(X, h0, W, U):
-    B, T, d = X.shape
+    B, T, _ = X.shape
     H = np.zeros((B, T, h0.shape[0]))
     for b in range(B):
         h = h0
@@ -105,7 +105,7 @@ def test_pure_conditional_becomes_select(fn, rng):
 
 
 def test_batch_of_rnns_is_one_scan_with_batched_state(rng):
-    e, names = _ops(batch_of_rnns, _args(rng)[batch_of_rnns])
+    e, _ = _ops(batch_of_rnns, _args(rng)[batch_of_rnns])
     assert [l.kind for l in e.loops] == ["vectorized", "scan"]
     (scan,) = [op for op in walk(e.program.body) if op.prim.name == "for_loop"]
     state = scan.blocks[0].args[1]
