@@ -100,7 +100,10 @@ def _parse_slice(n: int, axis: int, k: slice) -> Item:
     parts = (k.start, k.stop, k.step)
     if not any(is_tracer(p) for p in parts):
         start, stop, step = k.indices(n)
-        return Item("slice", axis, start, stop, step, len(range(start, stop, step)))
+        size = len(range(start, stop, step))
+        if size == 0:  # normalized: an empty slice's bounds (like -1 for step -1) mean nothing
+            return Item("slice", axis, 0, 0, 1, 0)
+        return Item("slice", axis, start, stop, step, size)
     if k.step not in (None, 1) or k.start is None or k.stop is None:
         raise UnsupportedError("a slice with traced bounds needs both bounds and step 1",
                                ctx.current_loc())
@@ -130,7 +133,7 @@ def _static_difference(b: Any, a: Any) -> int | None:
 def getitem(x: Tracer, key: Any) -> Tracer:
     items = parse_key(x.shape, key)
     if _mixed_advanced(items):
-        sub, rest = _split_advanced(x, items)
+        sub, rest = _split_advanced(x, items, key)
         return getitem(sub, rest)
     if any(i.kind == "array" for i in items) or _is_bool_array(key) or _scalar_index(items, key):
         return lax.wrap(getitem_value(x.value, items))
@@ -223,7 +226,7 @@ def _mixed_advanced(items: list[Item]) -> bool:
     return sum(1 for i in items if i.kind == "array") == 1 and any(i.kind in ("int", "dyn") for i in items)
 
 
-def _split_advanced(x: Tracer, items: list[Item]) -> tuple[Tracer, tuple]:
+def _split_advanced(x: Tracer, items: list[Item], key: Any) -> tuple[Tracer, tuple]:
     """`x[key]` as `x[basic][rest]`: a view without the integer array, then
     the array on the axis it lands on. Raises where NumPy's placement of the
     advanced axes (integers and the array together) differs from that."""
@@ -237,7 +240,7 @@ def _split_advanced(x: Tracer, items: list[Item]) -> tuple[Tracer, tuple]:
     arr = next(i.array for i in items if i.kind == "array")
     sub = getitem(x, tuple(basic))
     rest = (slice(None),) * rest_axis + (arr,)
-    expected = _numpy_shape(x.shape, items)
+    expected = _numpy_shape(x.shape, key)
     got = tuple(sub.shape[:rest_axis]) + tuple(np.shape(arr) if not is_tracer(arr) else arr.shape) \
         + tuple(sub.shape[rest_axis + 1:])
     if got != expected:
@@ -256,19 +259,19 @@ def _item_key(it: Item) -> Any:
     return slice(it.start, it.stop if it.stop >= 0 else None, it.step)
 
 
-def _numpy_shape(shape: tuple, items: list[Item]) -> tuple:
+def _numpy_shape(shape: tuple, key: Any) -> tuple:
     """The shape NumPy gives `x[key]` (traced positions replaced by 0)."""
-    key = []
-    for it in items:
-        if it.kind == "dyn":
-            key.append(0)
-        elif it.kind == "dslice":
-            key.append(slice(0, it.size))
-        elif it.kind == "array":
-            key.append(np.zeros(np.shape(it.array) if not is_tracer(it.array) else it.array.shape, np.int64))
+    concrete = []
+    for k in key if isinstance(key, tuple) else (key,):
+        if is_tracer(k) and k.ndim == 0:
+            concrete.append(0)
+        elif is_tracer(k):
+            concrete.append(np.zeros(k.shape, np.int64))
+        elif isinstance(k, slice) and any(is_tracer(p) for p in (k.start, k.stop, k.step)):
+            concrete.append(slice(0, _static_difference(k.stop, k.start)))
         else:
-            key.append(_item_key(it))
-    return np.broadcast_to(np.empty((), np.bool_), shape)[tuple(key)].shape
+            concrete.append(k)
+    return np.broadcast_to(np.empty((), np.bool_), shape)[tuple(concrete)].shape
 
 
 # --- writes ---------------------------------------------------------------------------
@@ -281,8 +284,8 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
         x.assign(lax.select(mask, lax.astype(value, x.dtype), x).value)
         return
     items = parse_key(x.shape, key)
-    if _mixed_advanced(items):
-        sub, rest = _split_advanced(x, items)
+    if _mixed_advanced(items) or _partial_with_array(x.shape, items):
+        sub, rest = _split_advanced(x, items, key)
         setitem(sub, rest, value)
         return
     old = x.value
@@ -302,6 +305,26 @@ def _target_shape(items: list[Item]) -> tuple:
     return tuple(i.size for i in items if i.kind in ("slice", "dslice"))
 
 
+def _partial_with_array(shape: tuple, items: list[Item]) -> bool:
+    """An integer array index next to new axes or partial/strided slices:
+    written as a scatter into the view those other items select."""
+    if sum(1 for i in items if i.kind == "array") != 1:
+        return False
+    return any(i.kind == "new" or i.kind == "dslice" or
+               (i.kind == "slice" and (i.step != 1 or i.size != shape[i.axis])) for i in items)
+
+
+def _fit_items(value: Any, dtype: np.dtype, items: list[Item]) -> Value:
+    """`value` broadcast to the shape `x[key]` has (new axes included, as
+    NumPy requires), then with those size-1 new axes dropped."""
+    full = tuple(1 if i.kind == "new" else i.size for i in items if i.kind in ("slice", "dslice", "new"))
+    v = _fit(value, dtype, full)
+    target = _target_shape(items)
+    if tuple(v.shape) != target:
+        v = ctx.emit1(prim("reshape"), [v], shape=target)
+    return v
+
+
 def _fit(value: Any, dtype: np.dtype, shape: tuple) -> Value:
     v = lax.as_value(value, dtype)
     if v.shape == shape:
@@ -316,7 +339,7 @@ def _fit(value: Any, dtype: np.dtype, shape: tuple) -> Value:
 
 def _block_update(old: Value, items: list[Item], value: Any) -> Value:
     axes = [i for i in items if i.kind != "new"]
-    upd = _fit(value, old.dtype, _target_shape(axes))
+    upd = _fit_items(value, old.dtype, items)
     block = tuple(1 if i.kind in ("int", "dyn") else i.size for i in axes)
     if upd.shape != block:
         upd = ctx.emit1(prim("reshape"), [upd], shape=block)
@@ -334,7 +357,7 @@ def _strided_update(old: Value, items: list[Item], value: Any) -> Value:
     stops = tuple(i.stop if i.kind == "slice" else i.start + 1 for i in axes)
     steps = tuple(i.step if i.kind == "slice" else 1 for i in axes)
     block = tuple(len(range(a, b, s)) for a, b, s in zip(starts, stops, steps))
-    upd = _fit(value, old.dtype, _target_shape(axes))
+    upd = _fit_items(value, old.dtype, items)
     if upd.shape != block:
         upd = ctx.emit1(prim("reshape"), [upd], shape=block)
     return ctx.emit1(prim("update_slice"), [old, upd], starts=starts, stops=stops, steps=steps)

@@ -389,3 +389,72 @@ def scalar_index_is_a_copy(x, A):
 
 def test_scalar_index_is_a_copy(rng):
     check(scalar_index_is_a_copy, rng.standard_normal(3), rng.standard_normal((3, 4)))
+
+
+# --- generated keys: reads and writes against NumPy ------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def index_case(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    key, axis, used_ellipsis, used_array = [], 0, False, False
+    while axis < len(shape) and draw(st.integers(0, 4)) > 0:
+        n = shape[axis]
+        kind = draw(st.sampled_from(["int", "slice", "none", "ellipsis", "array"]))
+        if kind == "int":
+            key.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            opt = st.one_of(st.none(), st.integers(-n - 1, n + 1))
+            step = draw(st.sampled_from([None, 1, 2, -1, -2]))
+            key.append(slice(draw(opt), draw(opt), step))
+        elif kind == "none":
+            key.append(None)
+            continue
+        elif kind == "ellipsis" and not used_ellipsis:
+            used_ellipsis = True
+            key.append(Ellipsis)
+            axis = len(shape) - sum(1 for k in key if k is not None and k is not Ellipsis) + 1
+            continue
+        elif kind == "array" and not used_array:
+            used_array = True
+            idx = draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=3))
+            key.append(np.array(idx))
+        else:
+            key.append(slice(None))
+        axis += 1
+    return shape, tuple(key)
+
+
+def _known_gap(key):
+    """An integer array together with integers, separated by a slice."""
+    has_array = any(isinstance(k, np.ndarray) for k in key)
+    return has_array and any(isinstance(k, int) for k in key)
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=index_case(), seed=st.integers(0, 2**32 - 1))
+def test_generated_keys_read_and_write(case, seed):
+    shape, key = case
+    data = np.random.default_rng(seed).standard_normal(shape)
+
+    def read(x):
+        return x[key] * 1.0
+
+    def write(x):
+        x[key] = -7.5
+        return x.sum()
+
+    value = np.random.default_rng(seed + 1).standard_normal(data[key].shape)
+    if seed % 2 and value.ndim:
+        value = value[..., :1]  # a value that broadcasts along the last axis
+
+    def write_array(x):
+        x[key] = value
+        return x
+
+    for fn in (read, write, write_array):
+        try:
+            check(fn, data)
+        except looptrace.UnsupportedError:
+            assert _known_gap(key), key
