@@ -75,8 +75,6 @@ def test_for_with_break(rng):
     check(first_crossing, (rng.uniform(0.8, 1.0, 8), 0.9), (0, 1))
 
 
-@pytest.mark.xfail(strict=False, reason="tracer bug: a `break` as the last statement of a loop body "
-                   "is dropped, so the forward value itself is wrong")
 def test_break_as_last_statement(rng):
     check(break_at_end, (rng.uniform(0.8, 1.0, 8), 0.9), (0, 1))
 
