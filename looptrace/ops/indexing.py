@@ -175,8 +175,8 @@ def _dyn_slice_batch(b, args, dims, *, sizes):
     if all(d is None for d in dims[1:]):
         return [b.op("dynamic_slice", x, int_const(b, 0), *starts, sizes=(n, *sizes))], [0]
     shape = base_shape(x, dims[0])
-    flat = flat_block_index(b, shape, list(zip(starts, dims[1:])), tuple(sizes))
-    return [_flat_take(b, bcast(b, x, dims[0], n), flat)], [0]
+    flat = flat_block_index(b, shape, list(zip(starts, dims[1:])), tuple(sizes), rows=dims[0] is not None)
+    return [_flat_take(b, bcast(b, x, dims[0], n) if dims[0] is not None else x, flat)], [0]
 
 
 def _dyn_update_batch(b, args, dims):

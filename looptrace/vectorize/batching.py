@@ -71,9 +71,10 @@ def norm_index(b: Any, idx: Any, size: int) -> Any:
     return b.op("select", neg, b.op("add", idx, int_const(b, size)), idx)
 
 
-def flat_block_index(b: Any, shape: tuple, starts: list, sizes: tuple) -> Any:
+def flat_block_index(b: Any, shape: tuple, starts: list, sizes: tuple, rows: bool = True) -> Any:
     """Flat indices (n, *sizes, *rest) into an (n, *shape) array of the blocks
-    x[m, s0[m]:s0[m]+k0, ...]; starts are batched (n,) or unbatched scalars."""
+    x[m, s0[m]:s0[m]+k0, ...]; starts are batched (n,) or unbatched scalars.
+    With rows=False the indices point into one unbatched x of `shape`."""
     n = None
     for s, d in starts:
         if d is not None:
@@ -82,7 +83,7 @@ def flat_block_index(b: Any, shape: tuple, starts: list, sizes: tuple) -> Any:
     rank = 1 + len(full)
     strides = [int(np.prod(shape[a + 1:], dtype=np.int64)) for a in range(len(shape))]
     total = int(np.prod(shape, dtype=np.int64))
-    flat = b.op("multiply", batch_iota(b, n, rank, 0), int_const(b, total))
+    flat = b.op("multiply", batch_iota(b, n, rank, 0), int_const(b, total if rows else 0))
     for a in range(len(full)):
         pos = b.op("iota", shape=tuple(full[a] if k == a + 1 else 1 for k in range(rank)),
                    dtype=np.dtype(np.int64), axis=a + 1)
