@@ -241,6 +241,8 @@ class Fuser:
             rule, axes = SUM_OF_PRODUCTS, contraction_axes(op)
         else:
             rule, axes = op.prim.lower_cpu, tuple(op.attrs["axes"])
+        if x.ndim == 1 and _sums(op) and x.dtype.kind == "f" and isinstance(x.shape[0], int) and x.shape[0] >= 64:
+            return self._sum_8way(op, rule, parallel)
         acc = em.fresh("acc")
         em.line(f"{acc} = {rule.init(x.dtype)}")
         saved = dict(self.memo)
@@ -257,6 +259,36 @@ class Fuser:
         em.depth = depth
         self.memo = saved
         return cast(acc, op.out.dtype)
+
+
+    def _sum_8way(self, op: Op, rule, parallel: bool) -> str:
+        """A float sum over one axis with 8 independent accumulators (as NumPy's
+        pairwise sum does at its leaves): 8 add chains instead of one."""
+        em, x = self.em, op.inputs[0]
+        n = x.shape[0]
+        accs = [em.fresh("acc") for _ in range(8)]
+        for a in accs:
+            em.line(f"{a} = {rule.init(x.dtype)}")
+        r = em.fresh("r")
+        saved = dict(self.memo)
+        with em.loop(r, str(n // 8), parallel):
+            for j, a in enumerate(accs):
+                term = " * ".join(self.value_at(u, [f"{r} * 8 + {j}"]) for u in op.inputs)
+                em.line(rule.update(a, term, x.dtype))
+        self.memo = dict(saved)
+        total = em.fresh("acc")
+        em.line(f"{total} = (({accs[0]} + {accs[1]}) + ({accs[2]} + {accs[3]})) + "
+                f"(({accs[4]} + {accs[5]}) + ({accs[6]} + {accs[7]}))")
+        tail = em.fresh("r")
+        with em.loop(tail, f"{n - n % 8}, {n}"):
+            term = " * ".join(self.value_at(u, [tail]) for u in op.inputs)
+            em.line(rule.update(total, term, x.dtype))
+        self.memo = saved
+        return cast(total, op.out.dtype)
+
+
+def _sums(op: Op) -> bool:
+    return op.prim.name in ("einsum", "reduce_sum")
 
 
 class _SumOfProducts:

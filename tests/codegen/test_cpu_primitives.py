@@ -189,3 +189,15 @@ def test_random_draws_match_numpy():
 def test_every_primitive_has_a_cpu_lowering():
     missing = [name for name, p in PRIMITIVES.items() if p.lower_cpu is None]
     assert missing == []
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_long_sums_use_eight_accumulators(dtype, rng):
+    b = Builder((dtype, (101,)), (dtype, (101,)))
+    x, y = b.args
+    outs = [b.op("reduce_sum", x, axes=(0,)), b.op("einsum", x, y, spec="i,i->"),
+            b.op("reduce_sum", b.op("exp", x), axes=(0,))]
+    program = b.program(outs)
+    assert "acc" in cpu.compile_program(program).source.split("* 8 + 7")[0]
+    check(program, [rng.standard_normal(101).astype(dtype), rng.standard_normal(101).astype(dtype)],
+          rtol=1e-9 if dtype == "float64" else 1e-5)
