@@ -294,8 +294,9 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
     elif all(i.kind != "slice" or i.step == 1 for i in items):
         new = _block_update(old, items, value)
     elif any(i.kind in ("dyn", "dslice") for i in items):
-        raise UnsupportedError("assigning to a strided slice at a traced position is not supported",
-                               ctx.current_loc())
+        first, rest = _split_dynamic(items)  # x[::2, i] = v as (view x[:, i])[::2] = v
+        setitem(getitem(x, first), rest, value)
+        return
     else:
         new = _strided_update(old, items, value)
     x.assign(new)
@@ -303,6 +304,24 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
 
 def _target_shape(items: list[Item]) -> tuple:
     return tuple(i.size for i in items if i.kind in ("slice", "dslice"))
+
+
+def _split_dynamic(items: list[Item]) -> tuple[tuple, tuple]:
+    """(first, rest) keys with x[key] == x[first][rest]: `first` holds the
+    integer and traced positions, `rest` the strided slices and new axes."""
+    first, rest = [], []
+    for it in items:
+        if it.kind == "new":
+            rest.append(None)
+        elif it.kind in ("int", "dyn"):
+            first.append(it.start)
+        elif it.kind == "dslice":
+            first.append(_item_key(it))
+            rest.append(slice(None))
+        else:
+            first.append(slice(None))
+            rest.append(_item_key(it))
+    return tuple(first), tuple(rest)
 
 
 def _partial_with_array(shape: tuple, items: list[Item]) -> bool:

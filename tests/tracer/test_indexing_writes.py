@@ -458,3 +458,31 @@ def test_generated_keys_read_and_write(case, seed):
             check(fn, data)
         except looptrace.UnsupportedError:
             assert _known_gap(key), key
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=index_case(), seed=st.integers(0, 2**32 - 1))
+def test_generated_keys_with_a_traced_integer(case, seed):
+    """The first integer of the key passed as a traced argument."""
+    shape, key = case
+    pos = next((p for p, k in enumerate(key) if isinstance(k, int)), None)
+    if pos is None:
+        return
+    data = np.random.default_rng(seed).standard_normal(shape)
+
+    def read(x, i):
+        k = list(key)
+        k[pos] = i
+        return x[tuple(k)] * 1.0
+
+    def write(x, i):
+        k = list(key)
+        k[pos] = i
+        x[tuple(k)] = 2.5
+        return x
+
+    for fn in (read, write):
+        try:
+            check(fn, data, key[pos])
+        except looptrace.UnsupportedError:
+            assert _known_gap(key), key
