@@ -222,6 +222,28 @@ def traced_bound_program(draw):
 """
 
 
+@st.composite
+def nested_break_program(draw):
+    cond = draw(st.sampled_from(["A[i, j] > 1.0", "acc > 1.0", "A[i, j] < b[i]", "j > i"]))
+    jump = draw(st.sampled_from(["break", "continue"]))
+    body = bounded(draw(expr(["acc", "A[i, j]", "b[i]"])))
+    outer_jump = draw(st.sampled_from(["", "\n        if acc < -1.5:\n            break"]))
+    return f"""def f(A, b):
+    out = np.zeros(A.shape[0])
+    total = 0.0
+    for i in range(A.shape[0]):
+        acc = b[i]
+        for j in range(A.shape[1]):
+            if {cond}:
+                {jump}
+            acc = {body}
+            A[i, j] = acc
+        out[i] = acc
+        total = total + acc{outer_jump}
+    return out, total
+"""
+
+
 def _data(seed, shape):
     return np.random.default_rng(seed).standard_normal(shape)
 
@@ -248,6 +270,14 @@ def test_generated_conditional_and_append(src, n, seed):
 def test_generated_traced_bounds(src, n, seed):
     f = compile_source(src)
     check(f, _data(seed, 6), _data(seed + 1, 6), n)
+
+
+@SETTINGS
+@given(src=nested_break_program(), shape=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+       seed=st.integers(0, 2**32 - 1))
+def test_generated_nested_with_jumps(src, shape, seed):
+    f = compile_source(src)
+    check(f, _data(seed, shape), _data(seed + 1, shape[0]))
 
 
 @SETTINGS
