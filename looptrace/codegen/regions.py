@@ -67,11 +67,13 @@ def emit_for(em: Emitter, op: Op) -> None:
         em.line(f"{counter} = 0")
 
     def finish() -> None:
-        _assign_carries(em, carries, body.results[:n_carry])
+        # stack first: a stacked output may be a carry argument, which the
+        # carry assignment below replaces with the next iteration's value
         for y, r in zip(stacked, body.results[n_carry:]):
             em.store(em.name(y), [counter], r)
         if stacked:
             em.line(f"{counter} += 1")
+        _assign_carries(em, carries, body.results[:n_carry])
 
     if all(v.const is not None for v in (start, stop, step)):
         r = range(int(start.const), int(stop.const), int(step.const))
