@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from looptrace.errors import format_message
 from looptrace.ir.core import Block, Dim, Op, Value
 from looptrace.ops.control import split_for_results
 
@@ -49,7 +50,14 @@ def run_op(op: Op, env: Env) -> list:
     ins = [env.read(v) for v in op.inputs]
     if op.prim.region:
         return REGION_RULES[op.prim.name](op, ins, env)
-    out = op.prim.impl(*ins, **op.attrs)
+    try:
+        out = op.prim.impl(*ins, **op.attrs)
+    except IndexError as e:
+        if getattr(e, "looptrace_located", False):
+            raise
+        located = IndexError(format_message(str(e), op.loc))
+        located.looptrace_located = True
+        raise located from None
     return list(out) if op.prim.multiple_results else [out]
 
 

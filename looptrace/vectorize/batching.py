@@ -84,6 +84,7 @@ def flat_block_index(b: Any, shape: tuple, starts: list, sizes: tuple, rows: boo
     strides = [int(np.prod(shape[a + 1:], dtype=np.int64)) for a in range(len(shape))]
     total = int(np.prod(shape, dtype=np.int64))
     flat = b.op("multiply", batch_iota(b, n, rank, 0), int_const(b, total if rows else 0))
+    valid = None
     for a in range(len(full)):
         pos = b.op("iota", shape=tuple(full[a] if k == a + 1 else 1 for k in range(rank)),
                    dtype=np.dtype(np.int64), axis=a + 1)
@@ -91,9 +92,22 @@ def flat_block_index(b: Any, shape: tuple, starts: list, sizes: tuple, rows: boo
             s, d = starts[a]
             s = norm_index(b, s, shape[a]) if sizes[a] == 1 else s
             s = b.op("reshape", s, shape=(n,) + (1,) * len(full)) if d is not None else s
+            ok = _start_in_range(b, s, shape[a] - sizes[a])
+            valid = ok if valid is None else b.op("logical_and", valid, ok)
             pos = b.op("add", pos, s)
         flat = b.op("add", flat, b.op("multiply", pos, int_const(b, strides[a])))
+    if valid is not None:
+        # a start out of range must raise IndexError as the loop would, never
+        # read a neighbouring block: point its indices past the end
+        past_end = int_const(b, (n or 1) * total if rows else total)
+        flat = b.op("select", valid, flat, past_end)
     return flat
+
+
+def _start_in_range(b: Any, s: Any, last: int) -> Any:
+    """0 <= s <= last, as a boolean array."""
+    return b.op("logical_and", b.op("greater_equal", s, int_const(b, 0)),
+                b.op("less_equal", s, int_const(b, last)))
 
 
 def apply_rule(b: Any, prim: Any, args: Sequence, dims: Sequence, attrs: dict) -> tuple[list, list]:

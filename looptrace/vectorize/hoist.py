@@ -148,11 +148,13 @@ class BatchEnv:
         dim = x.shape[ax]
         if sizes[ax] != 1 or not isinstance(dim, int):
             return False
-        pos = [b0 + a * k for k in range(self.n)]
-        if pos and min(pos) < 0 and max(pos) < 0 and min(pos) >= -dim:
-            b0 += dim
-        elif pos and (min(pos) < 0 or max(pos) >= dim):
-            return False
+        if self.n:
+            ends = (b0, b0 + a * (self.n - 1))  # the positions are monotonic in k
+            lo, hi = min(ends), max(ends)
+            if hi < 0 and lo >= -dim:
+                b0 += dim
+            elif lo < 0 or hi >= dim:
+                return False
         self.bind(op.out, self._slice_walk(op, xw, starts, forms, ax, a, b0), 0)
         return True
 
