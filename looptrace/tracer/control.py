@@ -92,7 +92,7 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
     st = ctx.state()
     (f1, a), (f2, b) = _trace_side(then_thunk, what), _trace_side(else_thunk, what)
     weak = lax.is_weak(a) and lax.is_weak(b)
-    dtype = np.result_type(lax.dtype_for_promotion(a), lax.dtype_for_promotion(b))
+    dtype = lax.result_type(a, b)
     shape = np.broadcast_shapes(np.shape(a) if not is_tracer(a) else a.shape,
                                 np.shape(b) if not is_tracer(b) else b.shape)
     va, vb = _value_in(f1, a, dtype, shape), _value_in(f2, b, dtype, shape)
@@ -233,7 +233,7 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     boxes = {**{k: v[0] for k, v in w1.items()}, **{k: v[0] for k, v in w2.items()}}
     outs_then, outs_else, kinds = [], [], []
     for k, a, b in pairs:
-        dtype = np.result_type(lax.dtype_for_promotion(a), lax.dtype_for_promotion(b))
+        dtype = lax.result_type(a, b)
         outs_then.append((a, dtype)), outs_else.append((b, dtype))
         kinds.append(("name", k, lax.is_weak(a) and lax.is_weak(b)))
     for key, box in boxes.items():

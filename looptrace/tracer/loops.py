@@ -397,8 +397,9 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
         except ValueError:
             raise ShapeError(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
                              "iteration; a loop variable must keep its shape", loc) from None
-        a = lax.WEAK_TYPES[spec.dtype.kind] if spec.weak else spec.dtype
-        b = lax.dtype_for_promotion(exit_obj)
+        # NEP 50: a weak (Python) side takes part as a Python value
+        a = lax.WEAK_TYPES[spec.dtype.kind](0) if spec.weak else spec.dtype
+        b = lax.weak_type(exit_obj)(0) if lax.is_weak(exit_obj) else lax.dtype_of(exit_obj)
         dtype = np.result_type(a, b)
         weak = spec.weak and lax.is_weak(exit_obj)
         if dtype == spec.dtype and weak == spec.weak and tuple(joined_shape) == spec.shape:
