@@ -199,8 +199,6 @@ def test_float32_accumulator_loop(rng):
     assert acc.dtype == np.float32 and total.dtype == np.float32
 
 
-@pytest.mark.xfail(strict=False, reason="loop carry join promotes a weak Python float with np.result_type("
-                                        "float, float32) = float64; NEP 50 gives float32 (tracer/loops.py)")
 def test_python_float_accumulator_of_float32_stays_float32(rng):
     def f(x):
         total = 0.0
@@ -223,8 +221,6 @@ def merge_python_float_in_ifexp(x):
     return (x[0] if x.sum() > 0 else 2.0) * x
 
 
-@pytest.mark.xfail(strict=False, reason="if/ifexp merge promotes a Python float with np.result_type(float, "
-                                        "float32) = float64; NEP 50 gives float32 (tracer/control.py)")
 @pytest.mark.parametrize("fn", [merge_python_float_in_if, merge_python_float_in_ifexp], ids=lambda f: f.__name__)
 def test_branch_merging_a_python_float_keeps_float32(fn, rng):
     x = sample(rng, np.float32, (3,))
