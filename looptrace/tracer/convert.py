@@ -141,6 +141,15 @@ class _Converter(ast.NodeTransformer):
         return ast.copy_location(ast.Call(
             func=_attr("call"), args=[node.func, *node.args], keywords=node.keywords), node)
 
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        """`a[k]` (a read) -> `__lt.getitem(a, k)`, so a NumPy array from the
+        enclosing scope can be indexed with a traced value."""
+        self.generic_visit(node)
+        if not isinstance(node.ctx, ast.Load):
+            return node
+        key = _key_expr(node.slice)
+        return ast.copy_location(ast.Call(func=_attr("getitem"), args=[node.value, key], keywords=[]), node)
+
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
         name = _append_target(node)
         if name is not None:
@@ -350,6 +359,16 @@ def _not_flags(flags: dict) -> ast.expr:
     names = [_name(f) for f in (flags.get("brk"), flags.get("cont")) if f]
     test = names[0] if len(names) == 1 else ast.BoolOp(ast.Or(), names)
     return ast.UnaryOp(ast.Not(), test)
+
+
+def _key_expr(key: ast.expr) -> ast.expr:
+    """A subscript's key as an ordinary expression (slices become slice(...))."""
+    if isinstance(key, ast.Slice):
+        parts = [p if p is not None else ast.Constant(None) for p in (key.lower, key.upper, key.step)]
+        return ast.copy_location(ast.Call(func=ast.Name("slice", ast.Load()), args=parts, keywords=[]), key)
+    if isinstance(key, ast.Tuple):
+        return ast.copy_location(ast.Tuple([_key_expr(e) for e in key.elts], ast.Load()), key)
+    return key
 
 
 # --- small AST builders --------------------------------------------------------------------

@@ -21,6 +21,21 @@ from .values import Segment
 _SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools", "itertools")
 
 
+def getitem(x: Any, key: Any) -> Any:
+    """`x[key]`; a NumPy array indexed with traced values becomes a constant."""
+    if isinstance(x, np.ndarray) and _has_tracer(key):
+        x = lax.wrap(lax.as_value(x))
+    return x[key]
+
+
+def _has_tracer(key: Any) -> bool:
+    if is_tracer(key):
+        return True
+    if isinstance(key, slice):
+        return any(is_tracer(p) for p in (key.start, key.stop, key.step))
+    return isinstance(key, tuple) and any(_has_tracer(k) for k in key)
+
+
 def append(lst: Any, value: Any) -> Any:
     if isinstance(lst, LoopList):
         return lst.append(value)
