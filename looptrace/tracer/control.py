@@ -441,18 +441,21 @@ class LoopTrace:
     def _check_alias_rebind(self, name: str, exit_obj: Any, body: Region) -> None:
         """`y = y0` then, in the loop, `y[...] = v` and `y = new`: the first
         iteration writes y0 (an argument or a view), later ones a new array.
-        A carried value cannot express that, so refuse rather than differ."""
+        A carried value cannot express that, so refuse rather than differ.
+        Any other name may hold the entry array too (`b = a` before the loop),
+        so this holds for local arrays as well as arguments and views."""
         entry = self.entry[name]
         if not is_tracer(entry) or exit_obj is entry or isinstance(exit_obj, Undefined):
             return
         root = entry
         while root.base is not None:
             root = root.base
-        shared = entry.base is not None or id(root._box) in ctx.state().arg_boxes
         cap = body.frame.captured.get(id(root._box))
         written = cap is not None and body.box_exits.get(id(root._box), cap[2]) is not cap[2]
-        if shared and written:
-            what = "a view of another array" if entry.base is not None else "an argument array"
+        if written:
+            what = ("a view of another array" if entry.base is not None else
+                    "an argument array" if id(root._box) in ctx.state().arg_boxes else
+                    "an array that other names may also refer to")
             raise UnsupportedError(
                 f"`{name}` is written in place and also rebound inside this loop while it refers to "
                 f"{what}; looptrace cannot follow which array each iteration writes", self.loc,

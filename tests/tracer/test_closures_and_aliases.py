@@ -29,3 +29,20 @@ def test_closure_array_indexed_by_a_traced_position(rng):
         return out
 
     check(pick, rng.standard_normal(3), 2)
+
+
+def test_local_alias_written_and_rebound_in_a_loop_is_refused(rng):
+    import pytest
+
+    import looptrace
+
+    def f(x):
+        a = x * 1.0
+        b = a
+        for i in range(3):
+            b[0] = i
+            b = b * 2.0
+        return a, b
+
+    with pytest.raises(looptrace.UnsupportedError, match="`b` is written in place and also rebound"):
+        looptrace.jit(f, backend="interpret")(rng.standard_normal(3))
