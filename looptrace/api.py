@@ -44,6 +44,8 @@ class JitFunction:
             if n not in self.param_names:
                 raise ValueError(f"static_argnames names {n!r}, which is not a parameter of {fn.__name__}")
         self._cache: dict[Any, Compiled] = {}
+        plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        self._positional = all(p.kind in plain for p in self.signature.parameters.values())
         functools.update_wrapper(self, fn)
 
     # calling -------------------------------------------------------------------------------
@@ -57,6 +59,8 @@ class JitFunction:
         return self._execute(compiled, specs, values)
 
     def _bind(self, args, kwargs) -> list:
+        if not kwargs and len(args) == len(self.param_names) and self._positional:
+            return list(args)  # the common call: every parameter given by position
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
@@ -79,7 +83,7 @@ class JitFunction:
             elif s.kind == "rng":
                 key.append(("r", type(v.bit_generator).__name__))
             else:
-                key.append((s.kind, str(s.dtype), s.shape))
+                key.append((s.kind, s.dtype, s.shape))
         return tuple(key)
 
     def _compiled_for(self, values: list) -> tuple[Compiled, list[ArgSpec]]:
