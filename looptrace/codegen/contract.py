@@ -102,6 +102,12 @@ def _lower_lead_loop(em, op, ia, ib, out, g, size, lead: str) -> None:
     nq = prod(_dims(size, lead))
     k, n = prod(_dims(size, g["summed"])), prod(_dims(size, cols))
     bq = em.fresh("bq")
+    if n == 1:  # out[q] = A @ b[q] for all q at once is one GEMM: B @ A.T
+        em.line(f"{bq} = np.ascontiguousarray({em.name(op.inputs[1])}).reshape(({nq}, {k}))")
+        res = em.fresh("mm")
+        em.line(f"{res} = np.dot({bq}, {a2}.T)")
+        _finish(em, op, res, list(lead) + g["rows"] + cols, out, size)
+        return
     em.line(f"{bq} = np.ascontiguousarray({em.name(op.inputs[1])}).reshape(({nq}, {k}, {n}))")
     res = em.fresh("mm")
     em.line(f"{res} = np.empty(({nq}, {prod(_dims(size, g['rows']))}, {n}), dtype={dtype_text(op.out.dtype)})")
