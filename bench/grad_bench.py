@@ -76,8 +76,8 @@ def check(args, vg) -> None:
         np.testing.assert_allclose(g, r, rtol=1e-7, atol=1e-10)
 
 
-def time_case(T: int, backend: str, repeats: int) -> dict[str, float]:
-    args = _rnn_args(np.random.default_rng(0), T=T)
+def time_case(T: int, backend: str, repeats: int, nx: int = 10, ny: int = 20) -> dict[str, float]:
+    args = _rnn_args(np.random.default_rng(0), T=T, nx=nx, ny=ny)
     fwd = looptrace.jit(rnn_taps, backend=backend)
     vg = looptrace.value_and_grad(lambda *a: fwd(*a).sum(), argnums=WRT, backend=backend)
     check(args, vg)
@@ -107,11 +107,17 @@ def main() -> None:
     ap.add_argument("--backend", default="interpret")
     ap.add_argument("--sizes", default="1001,10000")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--nx", type=int, default=10)
+    ap.add_argument("--ny", type=int, default=20)
+    ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory table")
     opts = ap.parse_args()
     sizes = [int(s) for s in opts.sizes.split(",")]
-    rows = {f"rnn_taps T={T}": time_case(T, opts.backend, opts.repeats) for T in sizes}
+    rows = {f"rnn_taps T={T} x{opts.nx} y{opts.ny}": time_case(T, opts.backend, opts.repeats, opts.nx, opts.ny)
+            for T in sizes}
     print(f"backend={opts.backend}; JAX available: {competitors.HAVE_JAX}")
     print_table(rows, baseline="forward")
+    if opts.no_memory:
+        return
     print("\npeak memory of value_and_grad (tracemalloc, MiB; interpret backend: tracemalloc "
           "does not see the CPU backend's Numba allocations):")
     for passes in ("with the pipeline's passes", "without passes (the gradient IR as built)"):
