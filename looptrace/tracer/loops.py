@@ -383,6 +383,10 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
         if is_tracer(entry) and not isinstance(exit_obj, Undefined):
             _check_array_like(exit_obj, name, loc)
             return join_spec(ValueSpec(entry.dtype, entry.shape, entry.weak), entry, exit_obj, name, loc)
+        if isinstance(entry, np.ndarray) and entry.dtype.kind in "biufc" and not isinstance(exit_obj, Undefined):
+            # a concrete array (a constant of this trace) that the loop replaces
+            _check_array_like(exit_obj, name, loc)
+            return join_spec(ValueSpec(entry.dtype, entry.shape, False), entry, exit_obj, name, loc)
         if isinstance(exit_obj, Undefined):
             return spec
         raise UnsupportedError(f"loop variable `{name}` is set to a new {type(exit_obj).__name__} "

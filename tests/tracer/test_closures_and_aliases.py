@@ -46,3 +46,36 @@ def test_local_alias_written_and_rebound_in_a_loop_is_refused(rng):
 
     with pytest.raises(looptrace.UnsupportedError, match="`b` is written in place and also rebound"):
         looptrace.jit(f, backend="interpret")(rng.standard_normal(3))
+
+
+START = np.linspace(-1.0, 1.0, 3)
+
+
+def scaled_from_a_global(x):
+    y = START
+    for i in range(4):
+        y = np.tanh(y * x + i)
+    return y
+
+
+def test_a_loop_carry_that_starts_as_a_global_array(rng):
+    check(scaled_from_a_global, rng.standard_normal(3))
+
+
+def test_grad_through_a_jitted_call_whose_carry_starts_as_a_closure_array(rng):
+    import looptrace
+    from looptrace.autodiff.check import assert_close, numerical_grad
+
+    X, y0, W = rng.standard_normal((6, 2)), rng.standard_normal(3), 0.3 * rng.standard_normal((3, 3))
+    V = rng.standard_normal((3, 2))
+
+    @looptrace.jit
+    def rnn(X, y0, W, V):
+        y = y0
+        for t in range(X.shape[0]):
+            y = np.tanh(W @ y + V @ X[t])
+        return y
+
+    g = looptrace.grad(lambda W: rnn(X, y0, W, V).sum(), backend="interpret")(W)
+    fd = numerical_grad(lambda W: float(rnn.py_func(X, y0, W, V).sum()), [W], 0)
+    assert_close(g, fd, 1e-5, "W")
