@@ -181,17 +181,38 @@ def _backward(facts: LoopFacts, roots: list[Value], hot: set[int]) -> set[int]:
     return keep
 
 
+def _summed_einsum_terms(facts: LoopFacts, carries: list[Carry]) -> set[int]:
+    """Terms of add-reductions made by an einsum used nowhere else: summing
+    the batched einsum over the batch axis folds into the einsum itself."""
+    uses: dict[int, int] = {}
+    for op in facts.body.ops:
+        for v in op_operands(op):
+            uses[v.id] = uses.get(v.id, 0) + 1
+    out = set()
+    for c in carries:
+        if c.kind != "reduction" or c.monoid != "add":
+            continue
+        for t in c.terms:
+            op = facts.defs.get(t.id)
+            if (op is not None and op.prim.name == "einsum" and uses.get(t.id, 0) <= 1
+                    and t.dtype.kind in "fc" and t.dtype == c.arg.dtype):  # what fold.py folds
+                out.add(t.id)
+    return out
+
+
 def _demote(facts: LoopFacts, carries: list[Carry], plan: Plan) -> bool:
     """Carries whose batched form would need something the loop keeps become
     recurrences: a draw kept in the loop, a reduction term too large to stack."""
     in_loop = {v.id for op in plan.loop for v in op.outputs}
     budget = memory_budget()
+    folded = _summed_einsum_terms(facts, carries)
     changed = False
     for c in carries:
         if c.kind == "rng" and id(c.draw) in {id(op) for op in plan.loop}:
             c.kind, c.why, changed = "rec", "its draws stay in the loop", True
         elif c.kind == "reduction" and any(
-                t.id in in_loop and facts.n * size_of(t.shape) * t.dtype.itemsize > budget for t in c.terms):
+                t.id in in_loop and t.id not in folded and facts.n * size_of(t.shape) * t.dtype.itemsize > budget
+                for t in c.terms):
             c.kind, c.why, changed = "rec", "stacking its terms exceeds the memory budget", True
     return changed
 
@@ -205,6 +226,7 @@ class Rewriter:
         self.n = facts.n
         self.b = IRBuilder(loop.loc, axis_size=self.n)
         self.env = BatchEnv(self.b, self.n, facts.aff)
+        self.env.folded = _summed_einsum_terms(facts, carries)
         self.mapping: dict[int, Value] = {}
 
     def run(self) -> tuple[list[Op], dict[int, Value]]:
