@@ -23,8 +23,8 @@ import numba
 import numpy as np
 from numba.core.errors import NumbaError, NumbaWarning
 
-from looptrace.errors import InternalError, format_message
-from looptrace.ir.core import RNG, Op, Program, SourceLoc
+from looptrace.errors import InternalError, UnsupportedError, format_message
+from looptrace.ir.core import RNG, Op, Program, SourceLoc, walk
 
 from . import cache as disk
 from .emitter import Emitter, emit_program, kernel_source
@@ -118,6 +118,7 @@ def compile_program(program: Program, *, parallel: bool = True, fastmath: bool =
                     cache: bool = True, key: str = "") -> CpuKernel:
     """Emit, write, import and wrap the kernel of `program` (compiled lazily
     for the argument types of the first call)."""
+    _check_dtypes(program)
     em = _emit(program, parallel, fastmath)
     header = f"# looptrace kernel for {program.name}(): generated, do not edit"
     source = kernel_source(em, header, cache=cache)
@@ -132,6 +133,19 @@ def compile_program(program: Program, *, parallel: bool = True, fastmath: bool =
         exec(compile(source, f"<looptrace kernel {program.name}>", "exec"), namespace)
         kernel = namespace["kernel"]
     return CpuKernel(kernel, em, source, path)
+
+
+def _check_dtypes(program: Program) -> None:
+    """Numba has no float16: say so, naming the first op that makes one."""
+    for v in program.body.args:
+        if v.dtype == np.float16:
+            raise UnsupportedError("float16 arrays are not supported by the CPU backend (Numba has no "
+                                   "float16)", None, "convert to float32, or use backend='interpret'")
+    for op in walk(program.body):
+        if any(v.dtype == np.float16 for v in op.outputs):
+            raise UnsupportedError("this computes in float16, which the CPU backend does not support "
+                                   "(Numba has no float16)", op.loc,
+                                   "convert to float32 first, or use backend='interpret'")
 
 
 def _emit(program: Program, parallel: bool, fastmath: bool) -> Emitter:

@@ -60,3 +60,18 @@ def test_fastmath_only_when_asked(rng):
     plain = looptrace.jit(squash, backend="cpu").explain(x).kernel_source
     fast = looptrace.jit(squash, backend="cpu", fastmath=True).explain(x).kernel_source
     assert "fastmath" not in plain and "fastmath=True" in fast
+
+
+def test_float16_is_a_clear_unsupported_error_naming_the_line():
+    import looptrace
+
+    def root(x):
+        return np.sqrt(x)  # NumPy computes uint8 -> float16
+
+    with pytest.raises(looptrace.UnsupportedError, match="float16") as info:
+        looptrace.jit(root, backend="cpu")(np.array([1, 4], np.uint8))
+    assert "np.sqrt(x)" in str(info.value)
+    with pytest.raises(looptrace.UnsupportedError, match="float16"):
+        looptrace.jit(root, backend="cpu")(np.ones(2, np.float16))
+    np.testing.assert_array_equal(looptrace.jit(root, backend="interpret")(np.array([1, 4], np.uint8)),
+                                  root(np.array([1, 4], np.uint8)))
