@@ -90,6 +90,8 @@ class JitFunction:
         specs = self._specs(values)
         key = self._key(specs, values)
         compiled = self._cache.get(key)
+        if compiled is not None and not _captured_unchanged(compiled.program):
+            compiled = None  # an array the program baked in was modified since: retrace
         if compiled is None:
             program = self.trace(values, specs)
             program = pipeline.run_passes(program)
@@ -165,6 +167,11 @@ class ShapeDtype:
     @property
     def ndim(self) -> int:
         return len(self.shape)
+
+
+def _captured_unchanged(program: Program) -> bool:
+    return all(a.shape == snap.shape and np.array_equal(a, snap, equal_nan=a.dtype.kind in "fc")
+               for a, snap in program.captured)
 
 
 def _runtime_arg(spec: ArgSpec, v: Any) -> Any:

@@ -140,6 +140,9 @@ class Program:
     out_tree: Any = None
     loops: list = field(default_factory=list)  # LoopInfo records, source order
     arg_specs: list = field(default_factory=list)
+    # NumPy arrays from the user's scope baked in as constants, with their
+    # contents when traced (a call whose arrays changed since is retraced)
+    captured: list = field(default_factory=list)
 
 
 def walk(block: Block) -> Iterator[Op]:

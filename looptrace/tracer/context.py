@@ -101,6 +101,7 @@ class TraceState:
         self.producers: dict[int, Op] = {}  # value id -> the op that emitted it (via `emit`)
         self.arg_boxes: set[int] = set()  # ids of the boxes of the traced function's array arguments
         self.value_frames: dict[int, Frame] = {}  # value id -> the frame whose block defines it
+        self.captured: list[tuple[np.ndarray, np.ndarray]] = []  # (array, its contents when traced)
 
     def push(self, kind: str) -> Frame:
         self.frame = Frame(self.frame, kind)
@@ -233,4 +234,7 @@ def emit1(prim: Primitive, inputs: list[Value], **attrs) -> Value:
 def const_value(x: Any, dtype: Any = None) -> Value:
     arr = np.array(x, dtype=dtype, copy=True)
     arr.flags.writeable = False
+    if isinstance(x, np.ndarray) and x.flags.writeable and _STATE:
+        # a mutable array baked into the program: calls check it is unchanged
+        _STATE[-1].captured.append((x, np.array(x, copy=True)))
     return literal(arr)

@@ -128,6 +128,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         program.out_tree = tree
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
+        program.captured = st.captured
         return program
 
 

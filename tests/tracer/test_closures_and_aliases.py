@@ -79,3 +79,22 @@ def test_grad_through_a_jitted_call_whose_carry_starts_as_a_closure_array(rng):
     g = looptrace.grad(lambda W: rnn(X, y0, W, V).sum(), backend="interpret")(W)
     fd = numerical_grad(lambda W: float(rnn.py_func(X, y0, W, V).sum()), [W], 0)
     assert_close(g, fd, 1e-5, "W")
+
+
+def test_a_global_array_modified_between_calls_is_seen(rng):
+    import looptrace
+
+    table = np.linspace(0.0, 1.0, 4)
+
+    def f(x):
+        s = 0.0
+        for i in range(4):
+            s += table[i] * x[i]
+        return s
+
+    x = rng.standard_normal(4)
+    for backend in ("interpret", "cpu"):
+        jitted = looptrace.jit(f, backend=backend)
+        assert np.isclose(jitted(x), f(x))
+        table[2] += 10.0
+        assert np.isclose(jitted(x), f(x), rtol=1e-12)
