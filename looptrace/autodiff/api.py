@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from looptrace import pipeline
-from looptrace.api import JitFunction, _runtime_arg
+from looptrace.api import JitFunction, _captured_unchanged, _runtime_arg
 from looptrace.errors import TraceError
 from looptrace.ir.core import Program
 from looptrace.tracer.trace import ArgSpec, build_output
@@ -29,6 +29,7 @@ class _Compiled:
     program: Program
     run: Callable[[list], list]
     n_out: int
+    forward: Program | None = None  # the traced function (its captured constants)
 
 
 class _Differentiated:
@@ -49,12 +50,16 @@ class _Differentiated:
         for i in wrt:
             _check_differentiable(caller, self.name, self.jit.param_names[i], i, specs[i])
         key = (self.jit._key(specs, values), wrt)
+        cached = self._cache.get(key)
+        if cached is not None and cached.forward is not None and not _captured_unchanged(cached.forward):
+            del self._cache[key]  # an array baked into the program changed since: retrace
         if key not in self._cache:
             program = self.jit.trace(values, specs)
             positions = [_arg_pos(specs, i) for i in wrt]
             grad_prog = pipeline.run_passes(gradient_program(program, positions, self.opts))
             n_out = len(program.body.results) - len(program.writebacks)
-            self._cache[key] = _Compiled(grad_prog, self.jit._backend_runner(grad_prog, values), n_out)
+            self._cache[key] = _Compiled(grad_prog, self.jit._backend_runner(grad_prog, values), n_out,
+                                         program)
         return self._cache[key], specs
 
     def run(self, values: list, wrt: tuple[int, ...], cts: list | None, caller: str):

@@ -98,3 +98,21 @@ def test_a_global_array_modified_between_calls_is_seen(rng):
         assert np.isclose(jitted(x), f(x))
         table[2] += 10.0
         assert np.isclose(jitted(x), f(x), rtol=1e-12)
+
+
+def test_grad_sees_a_global_array_modified_between_calls(rng):
+    import looptrace
+
+    table = np.linspace(0.5, 1.5, 3)
+
+    def f(x):
+        s = 0.0
+        for i in range(3):
+            s += table[i] * x[i] ** 2
+        return s
+
+    g = looptrace.grad(looptrace.jit(f, backend="interpret"), backend="interpret")
+    x = rng.standard_normal(3)
+    np.testing.assert_allclose(g(x), 2 * table * x)
+    table[1] = 7.0
+    np.testing.assert_allclose(g(x), 2 * table * x)
