@@ -84,14 +84,31 @@ def hoist_invariants(loop: Op, parent: list[Op]) -> int:
     """Move effect-free ops of the loop's blocks that read nothing defined in
     them before the loop (`parent` is the op list holding `loop`); returns
     how many moved."""
-    return sum(_hoist_block(body, loop, parent) for body in loop.blocks)
+    return sum(_hoist_block(body, loop, parent, _always_runs(loop, k))
+               for k, body in enumerate(loop.blocks))
 
 
-def _hoist_block(body: Block, loop: Op, parent: list[Op]) -> int:
+# ops that raise IndexError on bad positions: moved before a loop only when
+# the loop's block surely runs, else a zero-trip loop would raise where the
+# plain function does not
+_MAY_RAISE = {"dynamic_slice", "dynamic_update_slice", "gather", "scatter", "dynamic_prefix"}
+
+
+def _always_runs(loop: Op, k: int) -> bool:
+    if loop.prim.name == "while_loop":
+        return k == 0  # the condition runs at least once, the body may not
+    from .analysis import static_bounds
+
+    bounds = static_bounds(loop)
+    return bounds is not None and len(range(*bounds)) > 0
+
+
+def _hoist_block(body: Block, loop: Op, parent: list[Op], always_runs: bool = True) -> int:
     inside = {v.id for v in body.args}
     moved, kept = [], []
     for op in body.ops:
-        if is_pure(op) and not any(v.id in inside for v in op_operands(op)):
+        safe = always_runs or op.prim.name not in _MAY_RAISE
+        if safe and is_pure(op) and not any(v.id in inside for v in op_operands(op)):
             moved.append(op)
         else:
             kept.append(op)

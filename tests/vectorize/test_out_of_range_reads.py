@@ -60,3 +60,28 @@ def test_the_index_error_names_the_user_line():
         looptrace.jit(gather_rows, backend="interpret")(X1, np.array([0, 9]))
     message = str(info.value)
     assert "test_out_of_range_reads.py" in message and "x[idx[t]]" in message
+
+
+def _while_reads(x, k, j):
+    s = 0.0
+    i = 0
+    while i < k:
+        s += x[j]
+        i += 1
+    return s
+
+
+def _for_reads(x, k, j):
+    s = 0.0
+    for i in range(k):
+        s += x[j]
+    return s
+
+
+@pytest.mark.parametrize("fn", [_while_reads, _for_reads])
+def test_a_loop_that_runs_zero_times_does_not_raise_for_an_invariant_read(fn):
+    x = np.linspace(1.0, 2.0, 3)
+    assert looptrace.jit(fn, backend="interpret")(x, 0, 10) == fn(x, 0, 10) == 0.0
+    assert looptrace.jit(fn, backend="interpret")(x, 4, 1) == fn(x, 4, 1)
+    with pytest.raises(IndexError):
+        looptrace.jit(fn, backend="interpret")(x, 2, 10)
