@@ -170,6 +170,8 @@ class ShapeDtype:
 
 
 def _captured_unchanged(program: Program) -> bool:
+    if not all(glb.get(name) is value for glb, name, value in program.globals_read):
+        return False  # a data global was rebound since tracing
     return all(a.shape == snap.shape and np.array_equal(a, snap, equal_nan=a.dtype.kind in "fc")
                for a, snap in program.captured)
 

@@ -143,6 +143,7 @@ class Program:
     # NumPy arrays from the user's scope baked in as constants, with their
     # contents when traced (a call whose arrays changed since is retraced)
     captured: list = field(default_factory=list)
+    globals_read: list = field(default_factory=list)  # (module dict, name, value) of data globals
 
 
 def walk(block: Block) -> Iterator[Op]:

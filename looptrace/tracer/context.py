@@ -102,6 +102,7 @@ class TraceState:
         self.arg_boxes: set[int] = set()  # ids of the boxes of the traced function's array arguments
         self.value_frames: dict[int, Frame] = {}  # value id -> the frame whose block defines it
         self.captured: list[tuple[np.ndarray, np.ndarray]] = []  # (array, its contents when traced)
+        self.globals_read: list[tuple[dict, str, Any]] = []  # (module dict, name, value when traced)
 
     def push(self, kind: str) -> Frame:
         self.frame = Frame(self.frame, kind)

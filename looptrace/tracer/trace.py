@@ -38,7 +38,31 @@ def converted(fn: types.FunctionType) -> types.FunctionType:
     new = factory(*[_patch_value(c) for c in cells])
     new.__defaults__ = fn.__defaults__
     new.__kwdefaults__ = fn.__kwdefaults__
+    _note_data_globals(fn, factory.__code__)
     return new
+
+
+def _note_data_globals(fn: types.FunctionType, code: types.CodeType) -> None:
+    """Record the data globals (arrays, numbers) the function may read, so a
+    call after one of them is rebound retraces instead of using the old value."""
+    if not ctx.tracing():
+        return
+    glb = fn.__globals__
+    for name in _names(code):
+        value = glb.get(name, _MISSING)
+        if isinstance(value, (np.ndarray, np.generic, numbers.Number)):
+            ctx.state().globals_read.append((glb, name, value))
+
+
+def _names(code: types.CodeType) -> set[str]:
+    out = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            out |= _names(const)
+    return out
+
+
+_MISSING = object()
 
 
 def _patched_globals(glb: dict) -> dict:
@@ -129,6 +153,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
         program.captured = st.captured
+        program.globals_read = st.globals_read
         return program
 
 

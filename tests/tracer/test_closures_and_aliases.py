@@ -116,3 +116,21 @@ def test_grad_sees_a_global_array_modified_between_calls(rng):
     np.testing.assert_allclose(g(x), 2 * table * x)
     table[1] = 7.0
     np.testing.assert_allclose(g(x), 2 * table * x)
+
+
+def test_rebinding_a_data_global_between_calls_is_seen(rng):
+    import looptrace
+
+    from . import _rebound_globals as mod
+
+    x = rng.standard_normal(3)
+    jitted = looptrace.jit(mod.scaled, backend="interpret")
+    saved = mod.SCALE, mod.TABLE
+    try:
+        assert np.isclose(jitted(x), mod.scaled(x))
+        mod.SCALE = 5.0
+        assert np.isclose(jitted(x), mod.scaled(x), rtol=1e-12)
+        mod.TABLE = np.linspace(1.0, 2.0, 3)
+        assert np.isclose(jitted(x), mod.scaled(x), rtol=1e-12)
+    finally:
+        mod.SCALE, mod.TABLE = saved
