@@ -436,6 +436,22 @@ class NotConvertible(Exception):
     pass
 
 
+def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
+    """`lambda args: expr` (the one on fn's line with fn's parameters) as
+    `def __lt_lambda(args): return expr`, so calls inside it are converted."""
+    code = fn.__code__
+    params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    found = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno
+             and [a.arg for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs] == params]
+    if len(found) != 1:
+        raise NotConvertible("cannot tell which lambda on its line this is")
+    lam = found[0]
+    ret = ast.copy_location(ast.Return(lam.body), lam)
+    fdef = ast.FunctionDef(name="__lt_lambda", args=lam.args, body=[ret], decorator_list=[], returns=None,
+                           type_params=[])
+    return ast.copy_location(fdef, lam)
+
+
 def convert(fn: types.FunctionType) -> types.CodeType:
     """Code object of a factory that, called with the closure's cell values,
     returns the converted function."""
@@ -451,10 +467,10 @@ def convert(fn: types.FunctionType) -> types.CodeType:
         tree = ast.parse(src)
     except SyntaxError as e:
         raise NotConvertible(str(e)) from None
-    fdef = tree.body[0]
+    ast.increment_lineno(tree, first - 1)
+    fdef = tree.body[0] if fn.__name__ != "<lambda>" else _lambda_as_def(tree, fn)
     if not isinstance(fdef, ast.FunctionDef):
         raise NotConvertible("not a def statement")
-    ast.increment_lineno(tree, first - 1)
     filename = fn.__code__.co_filename
     fdef.decorator_list = []
     global_names = {n for s in ast.walk(fdef) if isinstance(s, ast.Global) for n in s.names}

@@ -58,7 +58,7 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _user_function(fn: types.FunctionType) -> bool:
     mod = getattr(fn, "__module__", "") or ""
-    return not mod.split(".")[0] in _SKIP_MODULES and fn.__name__ != "<lambda>"
+    return mod == "looptrace.examples" or mod.split(".")[0] not in _SKIP_MODULES
 
 
 def call_converted(fn: types.FunctionType, args: tuple, kwargs: dict) -> Any:

@@ -134,3 +134,24 @@ def test_rebinding_a_data_global_between_calls_is_seen(rng):
         assert np.isclose(jitted(x), mod.scaled(x), rtol=1e-12)
     finally:
         mod.SCALE, mod.TABLE = saved
+
+
+def _plain_loop(x, w):
+    out = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        out[i] = np.tanh(w * x[i])
+    return out
+
+
+def test_a_lambda_calling_a_plain_function_with_loops_is_converted(rng):
+    import looptrace
+    from looptrace.autodiff.check import assert_close, numerical_grad
+
+    x, w = rng.standard_normal(5), 0.7
+    f = looptrace.jit(lambda x, w: _plain_loop(x, w).sum(), backend="interpret")
+    assert np.isclose(f(x, w), _plain_loop(x, w).sum(), rtol=1e-12)
+    g = looptrace.grad(lambda x: _plain_loop(x, w).sum(), backend="interpret")(x)
+    assert_close(g, numerical_grad(lambda x: float(_plain_loop(x, w).sum()), [x], 0), 1e-5, "x")
+    square = lambda v: v * v  # noqa: E731
+    h = looptrace.jit(lambda v: square(v) + 1.0, backend="interpret")
+    np.testing.assert_array_equal(h(x), x * x + 1.0)
