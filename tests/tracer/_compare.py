@@ -1,0 +1,47 @@
+"""The comparison the NumPy-surface and dtype tests share: a jitted call
+(interpret backend) against the plain call, on copies of the same arguments."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import looptrace
+
+RTOL = {np.dtype(np.float16): 2e-3, np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-9}
+
+
+def assert_same(got, expected, rtol=None):
+    """Same structure, Python types, dtypes, shapes and values (NaNs equal)."""
+    if isinstance(expected, (tuple, list)):
+        assert type(got) is type(expected) and len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert_same(g, e, rtol)
+        return
+    if isinstance(expected, (bool, int, float, complex, tuple)) or expected is None:
+        assert type(got) is type(expected), (type(got), type(expected))
+    if isinstance(expected, np.dtype):
+        assert got == expected
+        return
+    g, e = np.asarray(got), np.asarray(expected)
+    assert g.dtype == e.dtype, (g.dtype, e.dtype)
+    assert g.shape == e.shape, (g.shape, e.shape)
+    tol = RTOL.get(e.dtype, 0) if rtol is None else rtol
+    if tol:
+        np.testing.assert_allclose(g, e, rtol=tol, atol=tol * 1e-3, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(g, e)
+
+
+def check(fn, *args, rtol=None):
+    """jit(fn)(*args) equals fn(*args), arguments' final contents and dtypes included."""
+    plain_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    jit_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    with np.errstate(all="ignore"):
+        expected = fn(*plain_args)
+        got = looptrace.jit(fn, backend="interpret")(*jit_args)
+    assert_same(got, expected, rtol)
+    for g, e in zip(jit_args, plain_args):
+        if isinstance(e, np.ndarray):
+            assert g.dtype == e.dtype
+            np.testing.assert_array_equal(g, e)
+    return got
