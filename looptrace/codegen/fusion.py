@@ -17,6 +17,7 @@ its uses count there for the in-place analysis (`BlockPlan.position`).
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from math import prod
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from looptrace.ir.core import Block, Dim, Op, Value
 
-from .emitter import Emitter, cast
+from .emitter import Emitter, cast, dtype_text
 
 REDUCTIONS = ("reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_all", "reduce_any")
 
@@ -202,12 +203,17 @@ class Fuser:
         self.em = em
         self.plan = em.plan
         self.memo: dict[tuple, str] = {}
+        self.reductions: list[Op] = []  # reductions computed, in order
+        self.reads: list[tuple[list[str], bool]] = []  # array reads: index, inside a reduction
+        self.reducing = 0
 
     def value_at(self, v: Value, idx: list[str], produce: bool = False) -> str:
         em = self.em
         if not produce and v.ndim == 0:
             return em.name(v)
         if not produce and v.id not in self.plan.inlined:
+            v, idx = self._through_transpose(v, idx)
+            self.reads.append((idx, self.reducing > 0))
             return f"{em.name(v)}[{', '.join(idx)}]"
         key = (v.id, tuple(idx))
         if key not in self.memo:
@@ -218,6 +224,20 @@ class Fuser:
             finally:
                 em.op = outer
         return self.memo[key]
+
+    def _through_transpose(self, v: Value, idx: list[str]) -> tuple[Value, list[str]]:
+        """A transposed view is read through its base: `np.transpose(x, p)[i, j]`
+        is `x[j, i]`, so the base's own layout (contiguous, known to Numba)
+        decides the stride, and loops over it can vectorize."""
+        op = self.plan.producer.get(v.id)
+        while op is not None and op.prim.name == "transpose" and not reshape_like(op):
+            perm = op.attrs["perm"]
+            base = [""] * len(perm)
+            for k, p in enumerate(perm):
+                base[p] = idx[k]
+            v, idx = op.inputs[0], base
+            op = self.plan.producer.get(v.id)
+        return v, idx
 
     def _compute(self, op: Op, idx: list[str]) -> str:
         name = op.prim.name
@@ -237,28 +257,34 @@ class Fuser:
     def _reduce(self, op: Op, idx: list[str], parallel: bool = False) -> str:
         """A reduction (or a sum of products) at kept index `idx`: inner loops."""
         em, x = self.em, op.inputs[0]
-        if op.prim.name == "einsum":
-            rule, axes = SUM_OF_PRODUCTS, contraction_axes(op)
-        else:
-            rule, axes = op.prim.lower_cpu, tuple(op.attrs["axes"])
+        rule, axes = reduction_rule(op), reduced_axes(op)
         if x.ndim == 1 and _sums(op) and x.dtype.kind == "f" and isinstance(x.shape[0], int) and x.shape[0] >= 64:
             return self._sum_8way(op, rule, parallel)
+        self.reductions.append(op)
         acc = em.fresh("acc")
         em.line(f"{acc} = {rule.init(x.dtype)}")
         saved = dict(self.memo)
         inner = [em.fresh("r") for _ in axes]
-        full, kept = [], iter(idx)
-        for k in range(x.ndim):
-            full.append(inner[axes.index(k)] if k in axes else next(kept))
         depth = em.depth
         for j, (var, k) in enumerate(zip(inner, axes)):
             em.line(f"for {var} in {'numba.prange' if parallel and j == 0 else 'range'}({em.size(x, k)}):")
             em.depth += 1
-        term = " * ".join(self.value_at(u, full) for u in op.inputs)
-        em.line(rule.update(acc, term, x.dtype))
+        em.line(rule.update(acc, self.term(op, idx, inner), x.dtype))
         em.depth = depth
         self.memo = saved
         return cast(acc, op.out.dtype)
+
+    def term(self, op: Op, idx: list[str], inner: list[str]) -> str:
+        """The element a reduction folds in, at kept index `idx` and reduced index `inner`."""
+        axes = reduced_axes(op)
+        full, kept = [], iter(idx)
+        for k in range(op.inputs[0].ndim):
+            full.append(inner[axes.index(k)] if k in axes else next(kept))
+        self.reducing += 1
+        try:
+            return " * ".join(self.value_at(u, full) for u in op.inputs)
+        finally:
+            self.reducing -= 1
 
 
     def _sum_8way(self, op: Op, rule, parallel: bool) -> str:
@@ -287,6 +313,14 @@ class Fuser:
         return cast(total, op.out.dtype)
 
 
+def reduced_axes(op: Op) -> tuple[int, ...]:
+    return contraction_axes(op) if op.prim.name == "einsum" else tuple(op.attrs["axes"])
+
+
+def reduction_rule(op: Op):
+    return SUM_OF_PRODUCTS if op.prim.name == "einsum" else op.prim.lower_cpu
+
+
 def _sums(op: Op) -> bool:
     return op.prim.name in ("einsum", "reduce_sum")
 
@@ -300,6 +334,10 @@ class _SumOfProducts:
 
     def update(self, acc: str, x: str, dtype) -> str:
         return f"{acc} += {x}"
+
+    def acc_dtype(self, dtype) -> np.dtype:
+        dt = np.dtype(dtype)
+        return np.dtype(np.float64) if dt.kind == "f" else dt
 
 
 SUM_OF_PRODUCTS = _SumOfProducts()
@@ -339,8 +377,91 @@ def emit_fused(em: Emitter, op: Op) -> None:
         return
     out = em.fresh_array(v) if not any(isinstance(d, Dim) for d in v.shape) else _dim_array(em, op)
     counts = [str(d) if not isinstance(d, Dim) else f"{out}.shape[{k}]" for k, d in enumerate(v.shape)]
+    reduction = _interchangeable(em, op)
+    if reduction is not None:
+        _emit_interchanged(em, op, reduction, out, counts, big)
+        return
     with em.loop_nest(counts, parallel_outer=big and v.shape[0] != 1) as idx:
         em.line(f"{out}[{', '.join(idx)}] = {fz.value_at(v, idx, produce=True)}")
+
+
+# --- reductions with the last kept axis innermost ----------------------------------------------
+# `out[i, j] = f(sum_d g(x[i, d], W[d, j]))` read in its natural order sums over
+# d innermost: one dependent add chain per element (no SIMD without
+# reassociating) and W read down a column. When every array the sum reads
+# that varies with j is contiguous along j, the nest is interchanged instead:
+#     for i: acc[:] = 0; for d: for j: acc[j] += g(...)   then   for j: out[i, j] = f(acc[j])
+# The j loop is independent (it vectorizes) and walks W along its rows. Each
+# element is still summed over d in the same order, so the values are the same.
+INTERCHANGE_MIN = 8  # the last kept axis must be at least this long
+
+
+def _interchangeable(em: Emitter, op: Op) -> Op | None:
+    """The one reduction in this root's nest when the interchange pays, else None."""
+    v = op.out
+    if v.ndim == 0 or (isinstance(v.shape[-1], int) and v.shape[-1] < INTERCHANGE_MIN):
+        return None
+    probe = Fuser(em)
+    symbols = [f"@{k}@" for k in range(v.ndim)]
+    start = len(em.lines)
+    try:
+        probe.value_at(v, symbols, produce=True)  # a dry run: only what it reads counts
+    finally:
+        del em.lines[start:], em.line_ops[start:]
+    if len(probe.reductions) != 1:
+        return None
+    red = probe.reductions[0]
+    if tuple(red.out.shape) != tuple(v.shape) or not _same_index_path(em.plan, red, op):
+        return None
+    j = symbols[-1]
+    inner = [(idx, in_red) for idx, in_red in probe.reads if in_red]
+    varying = [idx for idx, _ in inner if any(j in i for i in idx)]
+    if not varying or any(idx[-1] != j for idx in varying):
+        return None
+    return red
+
+
+def _same_index_path(plan: BlockPlan, red: Op, root: Op) -> bool:
+    """Is every op from `red` up to `root` elementwise over the same shape,
+    so `red` is read at the root's own index?"""
+    op = root
+    while op is not red:
+        if op.prim.family != "elementwise" or tuple(op.out.shape) != tuple(root.out.shape):
+            return False
+        nxt = [plan.producer[u.id] for u in op.inputs if u.id in plan.inlined
+               and tuple(u.shape) == tuple(root.out.shape)]
+        chain = [p for p in nxt if _reaches(plan, p, red)]
+        if len(chain) != 1:
+            return False
+        op = chain[0]
+    return True
+
+
+def _reaches(plan: BlockPlan, op: Op, target: Op) -> bool:
+    if op is target:
+        return True
+    return any(_reaches(plan, plan.producer[u.id], target) for u in op.inputs if u.id in plan.inlined)
+
+
+def _emit_interchanged(em: Emitter, op: Op, red: Op, out: str, counts: list[str], big: bool) -> None:
+    x, rule, axes = red.inputs[0], reduction_rule(red), reduced_axes(red)
+    acc_dt = rule.acc_dtype(x.dtype)
+    with em.loop_nest(counts[:-1], parallel_outer=big and op.out.ndim > 1 and op.out.shape[0] != 1) as outer:
+        fz = Fuser(em)
+        acc = em.fresh("acc")
+        em.line(f"{acc} = np.empty({counts[-1]}, dtype={dtype_text(acc_dt)})")
+        j = em.fresh("j")
+        with em.loop(j, counts[-1]):
+            em.line(f"{acc}[{j}] = {rule.init(x.dtype)}")
+        inner = [em.fresh("r") for _ in axes]
+        with contextlib.ExitStack() as stack:
+            for var, k in zip(inner, axes):
+                stack.enter_context(em.loop(var, em.size(x, k)))
+            stack.enter_context(em.loop(j, counts[-1]))
+            em.line(rule.update(f"{acc}[{j}]", fz.term(red, [*outer, j], inner), x.dtype))
+        fz.memo = {(red.out.id, (*outer, j)): cast(f"{acc}[{j}]", red.out.dtype)}
+        with em.loop(j, counts[-1]):
+            em.line(f"{out}[{', '.join([*outer, j])}] = {fz.value_at(op.out, [*outer, j], produce=True)}")
 
 
 def _shift_range(em: Emitter, op: Op) -> None:
