@@ -204,7 +204,7 @@ class Fuser:
         self.plan = em.plan
         self.memo: dict[tuple, str] = {}
         self.reductions: list[Op] = []  # reductions computed, in order
-        self.reads: list[tuple[list[str], bool]] = []  # array reads: index, inside a reduction
+        self.reads: list[tuple[Value, list[str], bool]] = []  # array, index, inside a reduction
         self.reducing = 0
 
     def value_at(self, v: Value, idx: list[str], produce: bool = False) -> str:
@@ -213,7 +213,7 @@ class Fuser:
             return em.name(v)
         if not produce and v.id not in self.plan.inlined:
             v, idx = self._through_transpose(v, idx)
-            self.reads.append((idx, self.reducing > 0))
+            self.reads.append((v, idx, self.reducing > 0))
             return f"{em.name(v)}[{', '.join(idx)}]"
         key = (v.id, tuple(idx))
         if key not in self.memo:
@@ -375,9 +375,18 @@ def emit_fused(em: Emitter, op: Op) -> None:
         em.line(f"{em.name(v)} = {expr}")
         em.define(v)
         return
-    out = em.fresh_array(v) if not any(isinstance(d, Dim) for d in v.shape) else _dim_array(em, op)
+    probe = _probe(em, op)
+    reuse = _reusable_input(em, op, probe)
+    if reuse is not None:  # each element overwrites the one input element it reads
+        out = em.name(v)
+        em.line(f"{out} = {em.name(reuse)}")
+        em.define(v, alias_of=reuse)
+    elif not any(isinstance(d, Dim) for d in v.shape):
+        out = em.fresh_array(v)
+    else:
+        out = _dim_array(em, op)
     counts = [str(d) if not isinstance(d, Dim) else f"{out}.shape[{k}]" for k, d in enumerate(v.shape)]
-    reduction = _interchangeable(em, op)
+    reduction = _interchangeable(em, op, probe)
     if reduction is not None:
         _emit_interchanged(em, op, reduction, out, counts, big)
         return
@@ -396,29 +405,61 @@ def emit_fused(em: Emitter, op: Op) -> None:
 INTERCHANGE_MIN = 8  # the last kept axis must be at least this long
 
 
-def _interchangeable(em: Emitter, op: Op) -> Op | None:
-    """The one reduction in this root's nest when the interchange pays, else None."""
-    v = op.out
-    if v.ndim == 0 or (isinstance(v.shape[-1], int) and v.shape[-1] < INTERCHANGE_MIN):
-        return None
+def _symbols(v: Value) -> list[str]:
+    return [f"@{k}@" for k in range(v.ndim)]
+
+
+def _probe(em: Emitter, op: Op) -> Fuser:
+    """A dry run of the root's element at symbolic index `_symbols(op.out)`:
+    no line stays, the Fuser keeps what was read and reduced."""
     probe = Fuser(em)
-    symbols = [f"@{k}@" for k in range(v.ndim)]
     start = len(em.lines)
     try:
-        probe.value_at(v, symbols, produce=True)  # a dry run: only what it reads counts
+        probe.value_at(op.out, _symbols(op.out), produce=True)
     finally:
         del em.lines[start:], em.line_ops[start:]
-    if len(probe.reductions) != 1:
+    return probe
+
+
+def _interchangeable(em: Emitter, op: Op, probe: Fuser) -> Op | None:
+    """The one reduction in this root's nest when the interchange pays, else None."""
+    v = op.out
+    if isinstance(v.shape[-1], int) and v.shape[-1] < INTERCHANGE_MIN or len(probe.reductions) != 1:
         return None
     red = probe.reductions[0]
     if tuple(red.out.shape) != tuple(v.shape) or not _same_index_path(em.plan, red, op):
         return None
-    j = symbols[-1]
-    inner = [(idx, in_red) for idx, in_red in probe.reads if in_red]
-    varying = [idx for idx, _ in inner if any(j in i for i in idx)]
+    j = _symbols(v)[-1]
+    varying = [idx for _, idx, in_red in probe.reads if in_red and any(j in i for i in idx)]
     if not varying or any(idx[-1] != j for idx in varying):
         return None
     return red
+
+
+def _reusable_input(em: Emitter, op: Op, probe: Fuser) -> Value | None:
+    """An input array this elementwise nest may overwrite: ours, dead after
+    this op, of the output's shape and dtype, contiguous, and read only at
+    the element being written."""
+    if probe.reductions or any(isinstance(d, Dim) for d in op.out.shape):
+        return None
+    here = _symbols(op.out)
+    reads: dict[int, list] = {}
+    for u, idx, _ in probe.reads:
+        reads.setdefault(u.id, [u]).append(idx)
+    for u, *indices in reads.values():
+        if (u.const is None and u.dtype == op.out.dtype and tuple(u.shape) == tuple(op.out.shape)
+                and all(idx == here for idx in indices) and _contiguous_owned(em, u)
+                and em.scope.can_consume(u)):
+            return u
+    return None
+
+
+def _contiguous_owned(em: Emitter, u: Value) -> bool:
+    """Memory this kernel allocated for u itself, or a reshape of it."""
+    if u.id in em.scope.owned:
+        return True
+    producer = em.plan.producer.get(u.id)
+    return producer is not None and producer.prim.name == "reshape" and em.scope.root.get(u.id) in em.scope.owned
 
 
 def _same_index_path(plan: BlockPlan, red: Op, root: Op) -> bool:

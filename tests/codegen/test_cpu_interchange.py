@@ -100,3 +100,25 @@ def test_interchange_inside_a_loop():
     X, W, h = rng.standard_normal((4, 6)), rng.standard_normal((6, 10)), rng.standard_normal((4, 10))
     f = looptrace.jit(fn, backend="cpu")
     np.testing.assert_allclose(f(X, W, h), fn(X, W, h), rtol=1e-9)
+
+
+# --- an elementwise nest writing over the array it reads ---------------------------------------
+def reuse_cases(A, B):
+    y = A @ B  # ours, dead after the next line: the nest may write over it
+    z = np.tanh(y * 2.0 + 1.0)
+    w = (A + 1.0) @ B
+    t = w + w.T  # reads w at the transposed element too: must not write over w
+    u = (A - 1.0) @ B
+    r = u + u[::-1]  # reads u reversed
+    return z, t, r
+
+
+def test_elementwise_nest_overwrites_only_a_safe_input():
+    rng = np.random.default_rng(6)
+    A, B = rng.standard_normal((40, 30)), rng.standard_normal((30, 40))
+    f = looptrace.jit(reuse_cases, backend="cpu")
+    for g, w in zip(f(A, B), reuse_cases(A, B)):
+        np.testing.assert_allclose(g, w, rtol=1e-9)
+    src = f.explain(A, B).kernel_source
+    assert src.count("np.empty((40, 40, ), dtype=np.float64)") == 2  # t and r get their own
+    assert "tanh" in src.split("np.empty((40, 40, ), dtype=np.float64)")[0]  # z wrote over y
