@@ -88,6 +88,11 @@ def register() -> None:
 
     if not any(name == "vectorize" for name, _ in pipeline.PASSES):
         pipeline.PASSES.insert(0, ("vectorize", vectorize))
+    if not any(name == "linear_scans" for name, _ in pipeline.PASSES):
+        from .linear import linear_scans  # residual linear recurrences and product chains (linear.py)
+
+        at = [name for name, _ in pipeline.PASSES].index("vectorize")
+        pipeline.PASSES.insert(at + 1, ("linear_scans", linear_scans))
 
 
 register()

@@ -126,6 +126,20 @@ def indexing_cases():
             "scatter_set": scatter("set"), "select": select, "convert": convert}
 
 
+def scan_cases():
+    def linear_scan(r, s):
+        steps = int(r.integers(0, 20))
+        return [r.uniform(-1, 1, (steps, *s)), r.standard_normal((steps, *s)), r.standard_normal(s)], {}
+
+    def matrix_power_apply(r, s):
+        m = s[-1]
+        side = "right" if r.random() < 0.5 else "left"
+        p0 = r.standard_normal((2, m) if side == "right" else (m, 2))
+        return [p0, 0.6 * r.standard_normal((m, m)), np.int64(r.integers(0, 7))], {"side": side}
+
+    return {"linear_scan": linear_scan, "matrix_power_apply": matrix_power_apply}
+
+
 def all_cases():
     cases = {}
     for n in UNARY:
@@ -137,6 +151,7 @@ def all_cases():
     cases["einsum"] = einsum_case
     cases.update(shape_cases())
     cases.update(indexing_cases())
+    cases.update(scan_cases())
     return {k: v for k, v in cases.items() if callable(PRIMITIVES[k.split("_")[0] if k.startswith("scatter") else k].vjp)
             and PRIMITIVES[k.split("_")[0] if k.startswith("scatter") else k].vjp != NOT_DIFFERENTIABLE}
 

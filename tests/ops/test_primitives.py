@@ -346,6 +346,36 @@ CASES = {
 }
 
 
+# --- scans (looptrace/ops/scan.py): references are the plain loops --------------------------------------
+def linear_scan_case(data):
+    state = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
+    steps = data.draw(st.integers(0, 40))  # both sides of the odd-even cutoff (16)
+    a = array(data, np.float64, (steps, *state), low=-1, high=1)
+    b = array(data, np.float64, (steps, *state), low=-1, high=1)
+    h = h0 = array(data, np.float64, state, low=-1, high=1)
+    rows = []
+    for t in range(steps):
+        h = a[t] * h + b[t]
+        rows.append(h)
+    return [a, b, h0], {}, [np.array(rows).reshape(a.shape)]
+
+
+def matrix_power_case(data):
+    m = data.draw(st.integers(1, 4))
+    side = data.draw(st.sampled_from(["right", "left"]))
+    p_shape = data.draw(st.sampled_from([(m,), (2, m) if side == "right" else (m, 2)]))
+    n = data.draw(st.integers(-1, 12))
+    p0 = array(data, np.float64, p_shape, low=-1, high=1)
+    a = array(data, np.float64, (m, m), low=-1, high=1)
+    p = p0
+    for _ in range(n):
+        p = p @ a if side == "right" else a @ p
+    return [p0, a, np.int64(n)], {"side": side}, [np.asarray(p, np.float64)]
+
+
+CASES.update({"linear_scan": linear_scan_case, "matrix_power_apply": matrix_power_case})
+
+
 # --- checks ------------------------------------------------------------------------------------------
 def assert_shape_fits(predicted: tuple, actual: tuple) -> None:
     """A static dimension must match; a run-time `Dim` must respect its bound."""

@@ -1,0 +1,404 @@
+"""Residual scans that need no loop (the pass after `vectorize`).
+
+The vectorize pass leaves a for_loop holding only its recurrences. Two kinds
+of recurrence are rewritten here, innermost loops first:
+  linear   every carry h is float and its update is affine in h,
+               h' = A_t * h + B_t   (also h * A_t, B_t + A_t * h, h + B_t,
+                                     A_t * h, differences, negations, / w)
+           with A_t, B_t independent of every carry (per-iteration values
+           the vectorizer stacked, or invariants): one `linear_scan` per
+           carry (a parallel prefix scan, ops/scan.py), when the static trip
+           count is at least `min_trips()`; values the loop stacked from
+           its carries are computed batched afterwards from the history.
+  product  the only carry P is updated P' = P @ A or A @ P (any einsum
+           spelling, A or A.T) with A loop invariant, the loop stacks
+           nothing and P is read by that product alone: one
+           `matrix_power_apply(P0, A, n)` (repeated squaring), the trip count
+           n static or computed at run time.
+Both stay kind "scan" in `explain`; the reason says how the scan runs.
+
+Invariant: a rewrite happens only when every carry matches; otherwise the
+loop is left exactly as it was (nothing is emitted before the match is
+complete). Results equal the loop's within the bounds in ops/scan.py.
+
+LOOPTRACE_NO_PREFIX_SCAN=1 / LOOPTRACE_NO_REPEATED_SQUARING=1 turn off each
+rewrite (benchmarks compare); LOOPTRACE_PREFIX_SCAN_MIN_TRIPS overrides the
+trip-count threshold; LOOPTRACE_NO_VECTORIZE=1 turns off both.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from looptrace.ir.builder import IRBuilder
+from looptrace.ir.core import Block, Op, Program, Value
+from looptrace.ir.rewrite import substitute
+from looptrace.ops.control import split_for_results, trip_count
+from looptrace.ops.linalg import parse_spec
+from looptrace.ops.shapes import size_of
+
+from .analysis import Carry, LoopFacts, carries_of, loop_var_name, op_operands, static_bounds
+from .batching import NotBatchable, expand_to_rank
+from .hoist import BatchEnv, memory_budget
+
+# Below this many steps a linear recurrence stays a loop. Measured (bench/
+# vectorize_beyond.py): on the interpreter the prefix scan wins from about 8
+# steps on; on the CPU backend the kernel is a sequential loop either way
+# and the rewrite costs stacking the coefficients, which is paid back only
+# by the interpreter; 32 keeps tiny loops untouched.
+MIN_TRIPS = 32
+
+
+def min_trips() -> int:
+    env = os.environ.get("LOOPTRACE_PREFIX_SCAN_MIN_TRIPS")
+    return int(env) if env else MIN_TRIPS
+
+
+def prefix_scan_enabled() -> bool:
+    return not (os.environ.get("LOOPTRACE_NO_PREFIX_SCAN") or os.environ.get("LOOPTRACE_NO_VECTORIZE"))
+
+
+def squaring_enabled() -> bool:
+    return not (os.environ.get("LOOPTRACE_NO_REPEATED_SQUARING") or os.environ.get("LOOPTRACE_NO_VECTORIZE"))
+
+
+def linear_scans(program: Program) -> Program:
+    """The pass: rewrite every matching for_loop, innermost first."""
+    _block(program.body)
+    return program
+
+
+def _block(block: Block) -> None:
+    for op in list(block.ops):
+        for sub in op.blocks:
+            _block(sub)
+        if op.prim.name == "for_loop" and op in block.ops:
+            if squaring_enabled() and rewrite_product_chain(op, block):
+                continue
+            if prefix_scan_enabled():
+                rewrite_linear(op, block)
+
+
+def _note(loop: Op, facts: LoopFacts, carries: list[Carry], what: str, how: str) -> None:
+    """The loop's explain entry: still a scan, and how it runs now."""
+    info = loop.attrs.get("loop")
+    if info is None:
+        return
+    parts = []
+    for c in carries:
+        op = facts.defs.get(c.result.id)
+        where = f" (line {op.loc.line}: {op.loc.text.strip()})" if op is not None and op.loc.line else ""
+        parts.append(f"`{loop_var_name(c, facts)}` is {what}{where}")
+    info.kind = "scan"
+    info.reason = "; ".join(parts) + f": {how}"
+
+
+def _replace(loop: Op, parent: Block, new_ops: list[Op], mapping: dict[int, Value]) -> None:
+    at = parent.ops.index(loop)
+    parent.ops[at:at + 1] = new_ops
+    substitute(parent, mapping)
+
+
+# --- linear recurrences ----------------------------------------------------------------------
+Coef = Value | float  # a per-iteration value of the body, or a Python constant
+
+
+@dataclass
+class Affine:
+    """value = a * h + b for the carry h being matched."""
+
+    a: Coef
+    b: Coef
+
+
+class Coefs:
+    """Builds coefficient arithmetic on body values, folding the constants."""
+
+    def __init__(self, loc, dtype: np.dtype):
+        self.b = IRBuilder(loc)
+        self.dtype = dtype
+
+    def _lit(self, x: Coef) -> Value:
+        return x if isinstance(x, Value) else self.b.const(np.asarray(x, dtype=self.dtype))
+
+    def add(self, x: Coef, y: Coef) -> Coef:
+        if not isinstance(x, Value) and not isinstance(y, Value):
+            return x + y
+        if isinstance(x, float) and x == 0.0:
+            return y
+        if isinstance(y, float) and y == 0.0:
+            return x
+        return self.b.op("add", self._lit(x), self._lit(y))
+
+    def neg(self, x: Coef) -> Coef:
+        return -x if not isinstance(x, Value) else self.b.op("negative", x)
+
+    def mul(self, x: Coef, w: Value) -> Coef:
+        if isinstance(x, float):
+            if x == 0.0:
+                return 0.0
+            if x == 1.0:
+                return w
+        return self.b.op("multiply", self._lit(x), w)
+
+    def div(self, x: Coef, w: Value) -> Coef:
+        if isinstance(x, float) and x == 0.0:
+            return 0.0
+        return self.b.op("divide", self._lit(x), w)
+
+
+class LinearMatch:
+    """Matches each carry's update as a * h + b with carry-free a and b."""
+
+    def __init__(self, facts: LoopFacts, carries: list[Carry]):
+        self.facts = facts
+        self.dep = _carry_dependent(facts, carries)
+        self.coefs: Coefs | None = None
+
+    def carry(self, c: Carry) -> Affine | None:
+        h = c.arg
+        if not isinstance(h.dtype, np.dtype) or h.dtype.kind != "f":
+            return None  # integers and generators keep their loop
+        self.coefs = Coefs(self.facts.op.loc, h.dtype)
+        return self._match(c.result, h)
+
+    def _match(self, v: Value, h: Value) -> Affine | None:
+        if v.id == h.id:
+            return Affine(1.0, 0.0)
+        if v.id not in self.dep:
+            return Affine(0.0, v) if v.dtype == h.dtype else None
+        op = self.facts.defs.get(v.id)
+        if op is None or v.dtype != h.dtype or tuple(v.shape) != tuple(h.shape):
+            return None
+        rule = getattr(self, "_" + op.prim.name, None)
+        return rule(op, h) if rule is not None else None
+
+    def _add(self, op: Op, h: Value) -> Affine | None:
+        x, y = (self._match(v, h) for v in op.inputs)
+        if x is None or y is None:
+            return None
+        return Affine(self.coefs.add(x.a, y.a), self.coefs.add(x.b, y.b))
+
+    def _subtract(self, op: Op, h: Value) -> Affine | None:
+        x, y = (self._match(v, h) for v in op.inputs)
+        if x is None or y is None:
+            return None
+        c = self.coefs
+        return Affine(c.add(x.a, c.neg(y.a)), c.add(x.b, c.neg(y.b)))
+
+    def _negative(self, op: Op, h: Value) -> Affine | None:
+        x = self._match(op.inputs[0], h)
+        return None if x is None else Affine(self.coefs.neg(x.a), self.coefs.neg(x.b))
+
+    def _multiply(self, op: Op, h: Value) -> Affine | None:
+        x, y = op.inputs
+        if x.id in self.dep and y.id in self.dep:
+            return None  # h * h, or two carries multiplied: not linear
+        dep, w = (x, y) if x.id in self.dep else (y, x)
+        f = self._match(dep, h)
+        if f is None or w.dtype != h.dtype:
+            return None
+        return Affine(self.coefs.mul(f.a, w), self.coefs.mul(f.b, w))
+
+    def _divide(self, op: Op, h: Value) -> Affine | None:
+        x, w = op.inputs
+        if w.id in self.dep or w.dtype != h.dtype:
+            return None
+        f = self._match(x, h)
+        return None if f is None else Affine(self.coefs.div(f.a, w), self.coefs.div(f.b, w))
+
+
+def _carry_dependent(facts: LoopFacts, carries: list[Carry]) -> set[int]:
+    """Ids of body values that depend on some carry."""
+    dep = {c.arg.id for c in carries}
+    for op in facts.body.ops:
+        if any(v.id in dep for v in op_operands(op)):
+            dep.update(v.id for v in op.outputs)
+    return dep
+
+
+def rewrite_linear(loop: Op, parent: Block) -> bool:
+    """for_loop whose carries are all affine in themselves -> linear_scan each."""
+    bounds = static_bounds(loop)
+    if bounds is None:
+        return False
+    n = trip_count(*bounds)
+    if n < max(min_trips(), 1):
+        return False
+    facts = LoopFacts(loop, n, bounds[0], bounds[2])
+    carries = carries_of(loop)
+    if not carries or not _fits_budget(carries, n):
+        return False
+    match = LinearMatch(facts, carries)
+    forms, coef_ops = [], []
+    for c in carries:
+        f = match.carry(c)
+        if f is None:
+            return False
+        forms.append(f)
+        coef_ops.extend(match.coefs.b.ops)
+    try:
+        new_ops, mapping = LinearRewrite(loop, facts, carries, match.dep).run(forms, coef_ops)
+    except NotBatchable:
+        return False
+    _replace(loop, parent, new_ops, mapping)
+    _note(loop, facts, carries, "a linear recurrence h = a[t] * h + b[t]",
+          f"runs as a parallel prefix scan over its {n} steps (O(log T) depth; looptrace/ops/scan.py)")
+    return True
+
+
+def _fits_budget(carries: list[Carry], n: int) -> bool:
+    """The coefficients and the history are stacked: 4 arrays of (n, *h)."""
+    nbytes = sum(4 * n * size_of(c.arg.shape) * c.arg.dtype.itemsize for c in carries)
+    return nbytes <= memory_budget()
+
+
+class LinearRewrite:
+    """Emits the batched coefficients, one linear_scan per carry, and the
+    stacked outputs computed from the histories."""
+
+    def __init__(self, loop: Op, facts: LoopFacts, carries: list[Carry], dep: set[int]):
+        self.loop, self.facts, self.carries, self.dep = loop, facts, carries, dep
+        self.n = facts.n
+        self.b = IRBuilder(loop.loc, axis_size=self.n)
+        self.env = BatchEnv(self.b, self.n, facts.aff)
+
+    def run(self, forms: list[Affine], coef_ops: list[Op]) -> tuple[list[Op], dict[int, Value]]:
+        for op in self.facts.body.ops:
+            if not any(v.id in self.dep for v in op.outputs):
+                self.env.emit(op)
+        for op in coef_ops:
+            self.env.emit(op)
+        mapping: dict[int, Value] = {}
+        for c, f in zip(self.carries, forms):
+            hist = self.b.op("linear_scan", self._stacked(f.a, c), self._stacked(f.b, c), c.init)
+            self.env.bind(c.result, hist, 0)
+            mapping[c.out.id] = self._last(hist, c)
+        n_carry, _ = split_for_results(self.loop)
+        ys = self.facts.body.results[n_carry:]
+        if any(y.id in self.dep for y in ys):
+            self._emit_from_histories(ys)
+        for y, o in zip(ys, self.loop.outputs[n_carry:]):
+            mapping[o.id] = self.env.batched(y)
+        return self.b.ops, mapping
+
+    def _stacked(self, coef: Coef, c: Carry) -> Value:
+        """The coefficient at every step, as an (n, *h.shape) array."""
+        shape = (self.n, *c.arg.shape)
+        if not isinstance(coef, Value):
+            return self.b.op("broadcast_to", self.b.const(np.asarray(coef, dtype=c.arg.dtype)), shape=shape)
+        w, d = self.env.get(coef)
+        if d is not None:
+            w = expand_to_rank(self.b, w, c.arg.ndim)
+        if tuple(w.shape) != shape:
+            w = self.b.op("broadcast_to", w, shape=shape)
+        return w
+
+    def _last(self, hist: Value, c: Carry) -> Value:
+        row = self.b.op("slice", hist, starts=(self.n - 1,), stops=(self.n,), steps=(1,))
+        return self.b.op("reshape", row, shape=tuple(c.arg.shape))
+
+    def _bind_previous(self, wanted: set[int]) -> None:
+        """Each carry argument at step t is the history at t - 1 (h0 first)."""
+        for c in self.carries:
+            if c.arg.id not in wanted:
+                continue
+            hist, _ = self.env.get(c.result)
+            head = self.b.op("reshape", c.init, shape=(1, *c.arg.shape))
+            before = self.b.op("slice", hist, starts=(0,), stops=(self.n - 1,), steps=(1,))
+            self.env.bind(c.arg, self.b.op("concatenate", head, before, axis=0), 0)
+
+    def _emit_from_histories(self, ys: list[Value]) -> None:
+        """Batch the carry-dependent ops the stacked outputs need."""
+        needed: set[int] = set()
+        read: set[int] = set()
+        stack = list(ys)
+        while stack:
+            v = stack.pop()
+            read.add(v.id)
+            op = self.facts.defs.get(v.id)
+            if v.id in self.env.env or op is None or v.id not in self.dep or id(op) in needed:
+                continue
+            needed.add(id(op))
+            stack.extend(op.inputs)
+        self._bind_previous(read)
+        for op in self.facts.body.ops:
+            if id(op) in needed:
+                if op.blocks:
+                    raise NotBatchable("a region op computes a stacked output from the carries")
+                self.env.emit(op)
+
+
+# --- product chains --------------------------------------------------------------------------
+def rewrite_product_chain(loop: Op, parent: Block) -> bool:
+    """P = P @ A (A invariant, P read only by it) n times -> P0 @ A^n."""
+    n_carry, n_ys = split_for_results(loop)
+    step = loop.inputs[2]
+    if n_carry != 1 or n_ys or not step.is_const or int(step.const) == 0:
+        return False
+    bounds = static_bounds(loop)
+    facts = LoopFacts(loop, trip_count(*bounds) if bounds else None, 0, int(step.const))
+    (c,) = carries_of(loop)
+    prod = facts.defs.get(c.result.id)
+    if prod is None or prod.prim.name != "einsum" or len(prod.inputs) != 2:
+        return False
+    if not isinstance(c.arg.dtype, np.dtype) or c.arg.dtype.kind not in "fc":
+        return False
+    if facts.n_uses(c.arg) != 1 or facts.n_uses(c.result) != 1 or c.arg.ndim not in (1, 2):
+        return False
+    if sum(v.id == c.arg.id for v in prod.inputs) != 1:
+        return False
+    pos = 0 if prod.inputs[0].id == c.arg.id else 1
+    mat = prod.inputs[1 - pos]
+    if not facts.invariant(mat) or mat.dtype != c.arg.dtype:
+        return False
+    orient = product_orientation(prod.attrs["spec"], pos, mat)
+    if orient is None:
+        return False
+    side, transposed = orient
+    b = IRBuilder(loop.loc)
+    if transposed:
+        mat = b.op("transpose", mat, perm=(1, 0))
+    count = _trip_value(b, loop.inputs[0], loop.inputs[1], int(step.const), bounds)
+    out = b.op("matrix_power_apply", c.init, mat, count, side=side)
+    _replace(loop, parent, b.ops, {c.out.id: out})
+    where = "P @ A" if side == "right" else "A @ P"
+    when = "its trip count read at run time" if bounds is None else f"{facts.n} steps"
+    _note(loop, facts, [c], f"a product chain {where} with A loop invariant",
+          f"runs by repeated squaring, O(log n) matrix products ({when})")
+    return True
+
+
+def product_orientation(spec: str, pos: int, mat: Value) -> tuple[str, bool] | None:
+    """('right' | 'left', transposed) when the einsum is P @ A, P @ A.T,
+    A @ P or A.T @ P for the carry P at operand `pos` and square A."""
+    ins, out = parse_spec(spec)
+    cp, ca = ins[pos], ins[1 - pos]
+    if len(ca) != 2 or len(set(ca)) != 2 or len(set(cp)) != len(cp) or mat.shape[0] != mat.shape[1]:
+        return None
+    x, y = ca
+    if cp[-1] == x and y not in cp and out == cp[:-1] + y:
+        return "right", False
+    if cp[-1] == y and x not in cp and out == cp[:-1] + x:
+        return "right", True
+    if cp[0] == y and x not in cp and out == x + cp[1:]:
+        return "left", False
+    if cp[0] == x and y not in cp and out == y + cp[1:]:
+        return "left", True
+    return None
+
+
+def _trip_value(b: IRBuilder, start: Value, stop: Value, step: int, bounds) -> Value:
+    """len(range(start, stop, step)) as an int64 scalar (a constant when static)."""
+    if bounds is not None:
+        return b.const(np.int64(trip_count(*bounds)))
+    i64 = np.dtype(np.int64)
+    start = start if start.dtype == i64 else b.op("convert", start, dtype=i64)
+    stop = stop if stop.dtype == i64 else b.op("convert", stop, dtype=i64)
+    span = b.op("subtract", stop, start) if step > 0 else b.op("subtract", start, stop)
+    k = abs(step)
+    if k != 1:
+        span = b.op("floor_divide", b.op("add", span, b.const(np.int64(k - 1))), b.const(np.int64(k)))
+    return b.op("maximum", span, b.const(np.int64(0)))
