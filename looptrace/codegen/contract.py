@@ -144,7 +144,7 @@ def _arranged(em: Emitter, x, letters: str, order: list[str], groups: list[list[
     perm = tuple(letters.index(c) for c in order)
     src = em.name(x)
     if perm != tuple(range(x.ndim)):
-        src = f"np.transpose({src}, {perm})"
+        src = em.permuted_copy(src, list(x.shape), perm, x.dtype)
     t = em.fresh("mat")
     if len(shape) == x.ndim and perm == tuple(range(x.ndim)):
         em.line(f"{t} = np.ascontiguousarray({src})")
@@ -165,7 +165,7 @@ def _finish(em: Emitter, op: Op, res: str, natural: list[str], out: str, size: d
     if perm == tuple(range(len(out))):
         em.line(f"{v} = {shaped}")
     else:
-        em.line(f"{v} = np.ascontiguousarray(np.transpose({shaped}, {perm}))")
+        em.line(f"{v} = {em.permuted_copy(shaped, [size[c] for c in natural], perm, op.out.dtype)}")
     em.define(op.out, owned=True)
 
 
@@ -191,7 +191,7 @@ def _as_matrix(em: Emitter, x, letters: str, order: list[str], shape3: tuple) ->
     if x.ndim == 0:
         src = f"np.full((1,), {src})"
     elif perm != tuple(range(x.ndim)):
-        src = f"np.transpose({src}, {perm})"
+        src = em.permuted_copy(src, list(x.shape), perm, x.dtype)
     t = em.fresh("mat")
     em.line(f"{t} = np.ascontiguousarray({src}).reshape({shape3})")
     return t

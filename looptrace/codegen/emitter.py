@@ -212,6 +212,28 @@ class Emitter:
         with self.loop_nest([self.size(src, k) for k in range(src.ndim)]) as at:
             self.line(f"{view}[{', '.join(at)}] = {self.name(src)}[{', '.join(at)}]")
 
+    def permuted_copy(self, src: str, sizes: list, perm: tuple, dtype) -> str:
+        """A new C-contiguous array holding np.transpose(src, perm). Numba's
+        np.transpose with axes costs about 5 s of compile time in each kernel
+        that uses it; `.T` (all axes reversed) and explicit loops cost none."""
+        perm = tuple(perm)
+        t = self.fresh("tr")
+        if perm == tuple(reversed(range(len(perm)))):
+            self.line(f"{t} = np.ascontiguousarray({src}.T)")
+            return t
+        if not src.isidentifier():
+            base = self.fresh("src")
+            self.line(f"{base} = {src}")
+            src = base
+        out_sizes = [str(sizes[p]) for p in perm]
+        self.line(f"{t} = np.empty(({''.join(n + ', ' for n in out_sizes)}), dtype={dtype_text(dtype)})")
+        with self.loop_nest(out_sizes) as idx:
+            at = [""] * len(perm)
+            for k, p in enumerate(perm):
+                at[p] = idx[k]
+            self.line(f"{t}[{', '.join(idx)}] = {src}[{', '.join(at)}]")
+        return t
+
     def dynamic_view(self, v: Value, ds: Op) -> None:
         """v = x[t0, ...]: a dynamic_slice whose unit axes a reshape drops."""
         x = ds.inputs[0]

@@ -118,7 +118,24 @@ def plan_block(block: Block) -> BlockPlan:
         else:
             plan.fused_roots.add(id(op))
     _place_folded(block, plan, users, index)
+    _skip_read_through_transposes(block, plan, users)
     return plan
+
+
+def _skip_read_through_transposes(block: Block, plan: BlockPlan, users: dict) -> None:
+    """A transpose read only by loop nests is never made: the nests read its
+    base at the permuted index (`Fuser._through_transpose`). Its base counts as
+    used where the last of those nests is."""
+    for op in block.ops:
+        if op.prim.name != "transpose" or reshape_like(op) or id(op) in plan.skip:
+            continue
+        us = users.get(op.out.id, [])
+        if not us or any(not isinstance(u, Op) or not is_fusible(u) for u in us):
+            continue
+        if any(isinstance(d, Dim) for d in op.out.shape):
+            continue
+        plan.skip.add(id(op))
+        plan.position[id(op)] = max(plan.position.get(id(u), block.ops.index(u)) for u in us)
 
 
 def _fits(v: Value, consumer: Op) -> bool:

@@ -186,9 +186,14 @@ def _transpose_lower_cpu(em, op) -> None:
 
     if reshape_like(op):  # only unit axes move: a reshape (and folds with its neighbours)
         return _reshape_lower_cpu(em, op)
-    x = op.inputs[0]
-    em.line(f"{em.name(op.out)} = np.transpose({em.name(x)}, {tuple(op.attrs['perm'])})")
-    em.define(op.out, alias_of=x)
+    x, perm = op.inputs[0], tuple(op.attrs["perm"])
+    if perm == tuple(reversed(range(x.ndim))):  # a view, cheap to compile
+        em.line(f"{em.name(op.out)} = {em.name(x)}.T")
+        em.define(op.out, alias_of=x)
+        return
+    sizes = [em.size(x, k) for k in range(x.ndim)]  # np.transpose(x, perm) costs seconds of compile
+    em.line(f"{em.name(op.out)} = {em.permuted_copy(em.name(x), sizes, perm, x.dtype)}")
+    em.define(op.out, owned=True)
 
 
 def _fused_only(em, op) -> None:
