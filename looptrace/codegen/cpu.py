@@ -46,7 +46,10 @@ class CpuKernel:
                          if v.dtype != RNG and v.ndim == 0}
 
     def __call__(self, args: list) -> list:
-        args = [a[()] if type(a) is np.ndarray and a.ndim == 0 else a for a in args]
+        return self.call_plain([a[()] if type(a) is np.ndarray and a.ndim == 0 else a for a in args])
+
+    def call_plain(self, args) -> list:
+        """Run on arguments Numba takes as they are: arrays (not 0-d) and scalars."""
         if not self.kernel.overloads:
             self._compile(args)
         n_compiled = len(self.kernel.overloads)
@@ -60,6 +63,8 @@ class CpuKernel:
             raise self._compile_error(e) from None
         if len(self.kernel.overloads) != n_compiled and self.path is not None:
             disk.record(self.path)  # Numba compiled (and cached) another layout
+        if not self._scalars:
+            return outs
         return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
                 for k, x in enumerate(outs)]
 

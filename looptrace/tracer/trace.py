@@ -201,7 +201,7 @@ def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
     kind = tree[0]
     if kind == "leaf":
         v = values[tree[1]]
-        if scalars and np.ndim(v) == 0:
+        if scalars and (type(v) is not np.ndarray or v.ndim == 0) and np.ndim(v) == 0:
             v = np.asarray(v)[()]
             return v.item() if tree[2] else v
         return v
