@@ -6,14 +6,15 @@ the static sizes, one of
   sequential   for t: for j: H[t, j] = A[t, j] * H[t-1, j] + B[t, j]
                (contiguous rows; below PARALLEL_MIN_WORK element-steps or
                with parallel=False);
-  state blocks a prange over blocks of the S independent elements, each
-               running the whole time loop (S >= STATE_BLOCKS_MIN);
+  state blocks a prange over one block of the S independent elements per
+               thread, each running the whole time loop (S >= 64 per thread,
+               at least 4 threads);
   time chunks  reduce-then-scan over C chunks of time: each chunk composes
                its affine maps (prange), one short sequential pass carries
                the state into each chunk, each chunk rescans from its
                incoming state (prange). Twice the flops of the loop, so it
-               only pays with more cores than this machine's two; it runs
-               only when TIME_CHUNKS is set (the bench measures it).
+               cannot pay on two cores; it runs only when
+               LOOPTRACE_SCAN_TIME_CHUNKS=1 is set (for measuring).
 matrix_power_apply: binary exponentiation with np.dot (BLAS), or the plain
 chain when squaring costs more multiply-adds (same rule as the NumPy impl).
 
@@ -25,18 +26,19 @@ from __future__ import annotations
 import os
 from math import prod
 
+import numba
+
 from looptrace.ir.core import Dim, Op
 
 from .emitter import Emitter, cast, dtype_text, literal
 
-STATE_BLOCKS_MIN = 64  # state elements: enough independent chains for a prange
+STATE_BLOCKS_MIN = 64  # state elements per thread: enough independent chains for a prange
+# Both parallel variants are memory-bound: measured on 2 cores (bench/README.md,
+# "Beyond the anchors") neither beats the sequential loop, so they are chosen
+# only with at least PARALLEL_MIN_THREADS threads (state blocks), or on request
+# (LOOPTRACE_SCAN_TIME_CHUNKS=1).
+PARALLEL_MIN_THREADS = 4
 TIME_CHUNKS = bool(os.environ.get("LOOPTRACE_SCAN_TIME_CHUNKS"))
-
-
-def _lines(em: Emitter, text: str, **names: str) -> None:
-    """Emit a block of source (4-space indents inside it are kept)."""
-    for raw in text.strip("\n").splitlines():
-        em.line(raw.format(**names))
 
 
 # --- linear_scan ---------------------------------------------------------------------------------
@@ -46,120 +48,137 @@ def emit_linear_scan(em: Emitter, op: Op) -> None:
     state = tuple(out.shape[1:])
     static = not any(isinstance(d, Dim) for d in out.shape)
     size = prod(state) if static else None
-    names = dict(T=em.size(out, 0), dt=dtype_text(out.dtype), one=literal(1, out.dtype),
-                 zero=literal(0, out.dtype), t=em.fresh("t"), j=em.fresh("j"), c=em.fresh("c"),
-                 h=em.fresh("h"), lo=em.fresh("lo"), hi=em.fresh("hi"))
+    n = dict(T=em.size(out, 0), dt=dtype_text(out.dtype), one=literal(1, out.dtype),
+             zero=literal(0, out.dtype), t=em.fresh("t"), j=em.fresh("j"), c=em.fresh("c"),
+             h=em.fresh("h"), lo=em.fresh("lo"), hi=em.fresh("hi"), nb=em.fresh("nb"))
+    n.update({k: em.fresh(k) for k in ("nc", "L", "ca", "cb", "cin", "pa", "pb", "cur")})
     if not state:
-        names.update(A=em.name(a), B=em.name(b), H=em.name(out), h0=cast(em.name(h0), out.dtype))
-        _emit_variant(em, names, out, 1)
-        em.define(out, owned=True)
-        return
-    flat = {k: em.fresh(k) for k in ("af", "bf", "hf", "of")}
-    names.update(A=flat["af"], B=flat["bf"], H=flat["of"], h0=flat["hf"], S=str(size) if static else em.fresh("S"))
-    if not static:
-        em.line(f"{names['S']} = {em.name(h0)}.size")
-    for key, v in (("af", a), ("bf", b)):
-        em.line(f"{flat[key]} = np.ascontiguousarray({em.name(v)}).reshape(({names['T']}, {names['S']}))")
-    em.line(f"{flat['hf']} = np.ascontiguousarray({em.name(h0)}).reshape(({names['S']},))")
-    _emit_variant(em, names, out, size)
-    sizes = "".join(em.size(out, k) + ", " for k in range(out.ndim))
-    em.line(f"{em.name(out)} = {flat['of']}.reshape(({sizes}))")
+        n.update(H=em.name(out), h0=cast(em.name(h0), out.dtype), S="1")
+    else:
+        n.update(H=em.fresh("of"), h0=em.fresh("hf"), S=str(size) if static else em.fresh("S"))
+        if not static:
+            em.line(f"{n['S']} = {em.name(h0)}.size")
+        em.line(f"{n['h0']} = np.ascontiguousarray({em.name(h0)}).reshape(({n['S']},))")
+    coef_a, coef_b = _coef_reader(em, a, out, n), _coef_reader(em, b, out, n)
+    _emit_variant(em, n, out, size, coef_a, coef_b)
+    if state:
+        sizes = "".join(em.size(out, k) + ", " for k in range(out.ndim))
+        em.line(f"{em.name(out)} = {n['H']}.reshape(({sizes}))")
     em.define(out, owned=True)
 
 
-def _emit_variant(em: Emitter, names: dict, out, size: int | None) -> None:
+def _coef_reader(em: Emitter, x, out, n: dict):
+    """`read(t, j)`: source text of coefficient x at step t, state element j
+    (flat). A coefficient without a time axis is read per element, never
+    broadcast to (T, S) in memory."""
+    scalar_state = out.ndim == 1
+    if x.ndim == 0:
+        return lambda t, j: em.name(x)
+    if tuple(x.shape) == tuple(out.shape) and scalar_state:
+        return lambda t, j: f"{em.name(x)}[{t}]"
+    flat = em.fresh("cf")
+    if x.ndim < out.ndim:  # the same at every step: one value per state element
+        em.line(f"{flat} = np.ascontiguousarray(np.broadcast_to({em.name(x)}, "
+                f"{_shape_text(em, out, 1)})).reshape(({n['S']},))")
+        return lambda t, j: f"{flat}[{j}]"
+    src = em.name(x) if tuple(x.shape) == tuple(out.shape) else \
+        f"np.broadcast_to({em.name(x)}, {em.shape_text(out)})"
+    if scalar_state:
+        em.line(f"{flat} = np.ascontiguousarray({src})")
+        return lambda t, j: f"{flat}[{t}]"
+    em.line(f"{flat} = np.ascontiguousarray({src}).reshape(({n['T']}, {n['S']}))")
+    return lambda t, j: f"{flat}[{t}, {j}]"
+
+
+def _shape_text(em: Emitter, v, first: int) -> str:
+    return "(" + "".join(em.size(v, k) + ", " for k in range(first, v.ndim)) + ")"
+
+
+def _emit_variant(em: Emitter, n: dict, out, size: int | None, A, B) -> None:
     steps = out.shape[0]
     work = steps * size if isinstance(steps, int) and size is not None else 0
-    scalar = not out.shape[1:]
-    if not em.work_is_large(work):
-        _lines(em, _SEQ_SCALAR if scalar else _SEQ_FLAT, **names)
-    elif not scalar and size >= STATE_BLOCKS_MIN:
+    scalar = out.ndim == 1
+    threads = numba.config.NUMBA_NUM_THREADS
+    if em.work_is_large(work) and not scalar and threads >= PARALLEL_MIN_THREADS \
+            and size >= STATE_BLOCKS_MIN * threads:
         em.uses_prange = True
-        _lines(em, _STATE_BLOCKS, nb=em.fresh("nb"), **names)
-    elif TIME_CHUNKS:
+        _lines(em, _state_blocks(n, A, B))
+    elif em.work_is_large(work) and TIME_CHUNKS:
         em.uses_prange = True
-        extra = {k: em.fresh(k) for k in ("nc", "L", "ca", "cb", "cin", "pa", "pb", "cur")}
-        _lines(em, _CHUNKS_SCALAR if scalar else _CHUNKS_FLAT, **names, **extra)
+        _lines(em, _time_chunks(n, A, B, scalar))
     else:
-        _lines(em, _SEQ_SCALAR if scalar else _SEQ_FLAT, **names)
+        _lines(em, _sequential(n, A, B, scalar))
 
 
-_SEQ_SCALAR = """
-{H} = np.empty(({T},), dtype={dt})
-{h} = {h0}
+def _lines(em: Emitter, text: str) -> None:
+    """Emit a block of source (4-space indents inside it are kept)."""
+    for raw in text.strip("\n").splitlines():
+        em.line(raw)
+
+
+def _sequential(n: dict, A, B, scalar: bool) -> str:
+    H, T, S, t, j, h = n["H"], n["T"], n["S"], n["t"], n["j"], n["h"]
+    if scalar:
+        return f"""
+{H} = np.empty(({T},), dtype={n['dt']})
+{h} = {n['h0']}
 for {t} in range({T}):
-    {h} = {A}[{t}] * {h} + {B}[{t}]
+    {h} = {A(t, '0')} * {h} + {B(t, '0')}
     {H}[{t}] = {h}
 """
-
-_SEQ_FLAT = """
-{H} = np.empty(({T}, {S}), dtype={dt})
+    return f"""
+{H} = np.empty(({T}, {S}), dtype={n['dt']})
 if {T} > 0:
     for {j} in range({S}):
-        {H}[0, {j}] = {A}[0, {j}] * {h0}[{j}] + {B}[0, {j}]
+        {H}[0, {j}] = {A('0', j)} * {n['h0']}[{j}] + {B('0', j)}
 for {t} in range(1, {T}):
     for {j} in range({S}):
-        {H}[{t}, {j}] = {A}[{t}, {j}] * {H}[{t} - 1, {j}] + {B}[{t}, {j}]
+        {H}[{t}, {j}] = {A(t, j)} * {H}[{t} - 1, {j}] + {B(t, j)}
 """
 
-_STATE_BLOCKS = """
-{H} = np.empty(({T}, {S}), dtype={dt})
-{nb} = min({S}, 8 * numba.get_num_threads())
+
+def _state_blocks(n: dict, A, B) -> str:
+    H, T, S, t, j, c, lo, hi, nb = (n[k] for k in ("H", "T", "S", "t", "j", "c", "lo", "hi", "nb"))
+    return f"""
+{H} = np.empty(({T}, {S}), dtype={n['dt']})
+{nb} = max(1, min({S} // 32, numba.get_num_threads()))
 for {c} in numba.prange({nb}):
     {lo} = {c} * {S} // {nb}
     {hi} = ({c} + 1) * {S} // {nb}
     if {T} > 0:
         for {j} in range({lo}, {hi}):
-            {H}[0, {j}] = {A}[0, {j}] * {h0}[{j}] + {B}[0, {j}]
+            {H}[0, {j}] = {A('0', j)} * {n['h0']}[{j}] + {B('0', j)}
     for {t} in range(1, {T}):
         for {j} in range({lo}, {hi}):
-            {H}[{t}, {j}] = {A}[{t}, {j}] * {H}[{t} - 1, {j}] + {B}[{t}, {j}]
+            {H}[{t}, {j}] = {A(t, j)} * {H}[{t} - 1, {j}] + {B(t, j)}
 """
 
-_CHUNKS_SCALAR = """
-{H} = np.empty(({T},), dtype={dt})
-{nc} = numba.get_num_threads()
-{L} = ({T} + {nc} - 1) // {nc}
-{ca} = np.empty(({nc},), dtype={dt})
-{cb} = np.empty(({nc},), dtype={dt})
-for {c} in numba.prange({nc}):
-    {pa} = {one}
-    {pb} = {zero}
-    for {t} in range({c} * {L}, min(({c} + 1) * {L}, {T})):
-        {pa} = {A}[{t}] * {pa}
-        {pb} = {A}[{t}] * {pb} + {B}[{t}]
-    {ca}[{c}] = {pa}
-    {cb}[{c}] = {pb}
-{cin} = np.empty(({nc},), dtype={dt})
-{cur} = {h0}
-for {c} in range({nc}):
-    {cin}[{c}] = {cur}
-    {cur} = {ca}[{c}] * {cur} + {cb}[{c}]
-for {c} in numba.prange({nc}):
-    {h} = {cin}[{c}]
-    for {t} in range({c} * {L}, min(({c} + 1) * {L}, {T})):
-        {h} = {A}[{t}] * {h} + {B}[{t}]
-        {H}[{t}] = {h}
-"""
 
-_CHUNKS_FLAT = """
-{H} = np.empty(({T}, {S}), dtype={dt})
+def _time_chunks(n: dict, A, B, scalar: bool) -> str:
+    """Reduce (compose each chunk's maps), carry across chunks, rescan."""
+    H, T, S, t, j, c, h = (n[k] for k in ("H", "T", "S", "t", "j", "c", "h"))
+    nc, L, ca, cb, cin, pa, pb, cur = (n[k] for k in ("nc", "L", "ca", "cb", "cin", "pa", "pb", "cur"))
+    h0 = n["h0"] if scalar else f"{n['h0']}[{j}]"
+    out = f"{H}[{t}]" if scalar else f"{H}[{t}, {j}]"
+    shape = f"({T},)" if scalar else f"({T}, {S})"
+    return f"""
+{H} = np.empty({shape}, dtype={n['dt']})
 {nc} = numba.get_num_threads()
 {L} = ({T} + {nc} - 1) // {nc}
-{ca} = np.empty(({nc}, {S}), dtype={dt})
-{cb} = np.empty(({nc}, {S}), dtype={dt})
+{ca} = np.empty(({nc}, {S}), dtype={n['dt']})
+{cb} = np.empty(({nc}, {S}), dtype={n['dt']})
 for {c} in numba.prange({nc}):
     for {j} in range({S}):
-        {pa} = {one}
-        {pb} = {zero}
+        {pa} = {n['one']}
+        {pb} = {n['zero']}
         for {t} in range({c} * {L}, min(({c} + 1) * {L}, {T})):
-            {pa} = {A}[{t}, {j}] * {pa}
-            {pb} = {A}[{t}, {j}] * {pb} + {B}[{t}, {j}]
+            {pa} = {A(t, j)} * {pa}
+            {pb} = {A(t, j)} * {pb} + {B(t, j)}
         {ca}[{c}, {j}] = {pa}
         {cb}[{c}, {j}] = {pb}
-{cin} = np.empty(({nc}, {S}), dtype={dt})
+{cin} = np.empty(({nc}, {S}), dtype={n['dt']})
 for {j} in range({S}):
-    {cur} = {h0}[{j}]
+    {cur} = {h0}
     for {c} in range({nc}):
         {cin}[{c}, {j}] = {cur}
         {cur} = {ca}[{c}, {j}] * {cur} + {cb}[{c}, {j}]
@@ -167,8 +186,8 @@ for {c} in numba.prange({nc}):
     for {j} in range({S}):
         {h} = {cin}[{c}, {j}]
         for {t} in range({c} * {L}, min(({c} + 1) * {L}, {T})):
-            {h} = {A}[{t}, {j}] * {h} + {B}[{t}, {j}]
-            {H}[{t}, {j}] = {h}
+            {h} = {A(t, j)} * {h} + {B(t, j)}
+            {out} = {h}
 """
 
 
@@ -206,7 +225,7 @@ def _power_core(em: Emitter, op: Op, r: str, p_text: str, a_text: str, k_text: s
                  step_r="np.dot({r}, {base})" if side == "right" else "np.dot({base}, {r})")
     names["step"] = names["step_r"].format(**names)
     names["chain"] = (f"np.dot({r}, {names['base']})" if side == "right" else f"np.dot({names['base']}, {r})")
-    _lines(em, _POWER, **names)
+    _lines(em, _POWER.format(**names))
 
 
 _POWER = """

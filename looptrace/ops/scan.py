@@ -2,9 +2,12 @@
 prefix scan, and a matrix product chain by repeated squaring.
 
 linear_scan(A, B, h0) -> H
-    A, B: (T, *s), h0: s, all of one float dtype. H[t] = A[t] * H[t-1] + B[t]
-    with H[-1] = h0 (elementwise), so H has shape (T, *s) and H[T-1] is the
-    final carry. Every affine map h -> a*h + b composes associatively:
+    h0: s; A, B broadcast (NumPy's rule) to (T, *s), all of one float dtype;
+    T is the leading axis of the broadcast, so a coefficient that is the same
+    at every step (of rank <= len(s), a constant) needs no time axis, but one
+    of A and B must have it unless T == 1. H[t] = A[t] * H[t-1] + B[t] with
+    H[-1] = h0 (elementwise), so H has shape (T, *s) and H[T-1] is the final
+    carry. Every affine map h -> a*h + b composes associatively:
     (a2, b2) o (a1, b1) = (a2*a1, a2*b1 + b2), so the T maps are combined by
     an odd-even (Blelloch-style) reduction: pair neighbours, solve the half-size
     problem recursively, fill in the even positions. That is O(T) work in
@@ -50,28 +53,38 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import Primitive, ShapeMismatch, register
-from .shapes import fmt
+from .shapes import broadcast_shapes, fmt
 
 SEQUENTIAL_BELOW = 16  # steps: below this the odd-even recursion stops and loops
 
 
 # --- linear_scan: shape rule and NumPy implementation ------------------------------------------
+def scan_shape(a_shape: tuple, b_shape: tuple, state: tuple) -> tuple:
+    """(T, *state): A and B broadcast with (1, *state); the state may not grow."""
+    state = tuple(state)
+    try:
+        full = broadcast_shapes(tuple(a_shape), tuple(b_shape), (1, *state))
+    except ShapeMismatch:
+        full = None
+    if full is None or tuple(full[1:]) != state:
+        raise ShapeMismatch(f"linear_scan needs A and B that broadcast to (T, *h0.shape); got A "
+                            f"{fmt(a_shape)}, B {fmt(b_shape)}, h0 {fmt(state)}")
+    return full
+
+
 def _linear_abstract(a, b, h0):
-    want = (a.shape[0],) + tuple(h0.shape) if len(a.shape) else None
-    if want is None or tuple(a.shape) != want or tuple(b.shape) != want:
-        raise ShapeMismatch(f"linear_scan needs A and B of shape (T, *h0.shape); got A {fmt(a.shape)}, "
-                            f"B {fmt(b.shape)}, h0 {fmt(h0.shape)}")
     if not (a.dtype == b.dtype == h0.dtype) or np.dtype(a.dtype).kind not in "fc":
         raise ShapeMismatch(f"linear_scan needs one float dtype, got {a.dtype}, {b.dtype}, {h0.dtype}")
-    return [(a.dtype, tuple(a.shape))]
+    return [(a.dtype, scan_shape(a.shape, b.shape, h0.shape))]
 
 
 def linear_scan_impl(a, b, h0) -> np.ndarray:
     """H[t] = a[t] * H[t-1] + b[t], H[-1] = h0, by odd-even reduction."""
     a, b, h0 = np.asarray(a), np.asarray(b), np.asarray(h0)
-    if a.shape[0] == 0:
-        return np.empty(a.shape, a.dtype)
-    return _odd_even(a, b, h0)
+    full = scan_shape(a.shape, b.shape, h0.shape)
+    if full[0] == 0:
+        return np.empty(full, a.dtype)
+    return _odd_even(np.broadcast_to(a, full), np.broadcast_to(b, full), h0)
 
 
 def _odd_even(a: np.ndarray, b: np.ndarray, h0: np.ndarray) -> np.ndarray:
@@ -173,13 +186,27 @@ matrix_power_apply = register(Primitive("matrix_power_apply", "scan", _power_abs
 
 # --- batching rules -----------------------------------------------------------------------------
 def _linear_batch(b, args, dims):
-    """Batch axis k: the scan runs over time, so the batch moves to axis 1."""
-    from looptrace.vectorize.batching import axis_size, bcast, move_axis
+    """The scan runs over time (axis 0), so the batch goes to axis 1 of the
+    coefficients; one without a time axis broadcasts as it is."""
+    from looptrace.vectorize.batching import axis_size, base_shape, bcast, move_axis
 
     n = axis_size(b, args, dims)
-    a, bb, h0 = (bcast(b, x, d, n) for x, d in zip(args, dims))
-    h = b.op(linear_scan, move_axis(b, a, 0, 1), move_axis(b, bb, 0, 1), h0)
+    a, bb, h0 = args
+    rank = 1 + len(base_shape(h0, dims[2]))
+    coefs = [_batched_coef(b, x, d, rank, move_axis) for x, d in ((a, dims[0]), (bb, dims[1]))]
+    h = b.op(linear_scan, *coefs, bcast(b, h0, dims[2], n))
     return [move_axis(b, h, 1, 0)], [0]
+
+
+def _batched_coef(b, x, d, rank: int, move_axis):
+    """A coefficient laid out as (T, batch, *s) for broadcasting."""
+    from looptrace.vectorize.batching import expand_to_rank
+
+    if d is None:
+        if len(x.shape) < rank:
+            return x  # the same at every step and batch member
+        return b.op("reshape", x, shape=(x.shape[0], 1, *x.shape[1:]))
+    return move_axis(b, expand_to_rank(b, x, rank), 0, 1)
 
 
 def _power_batch(b, args, dims, *, side: str, batch_dims: int = 0):
@@ -203,22 +230,26 @@ matrix_power_apply.batch = _power_batch
 # run backwards, so it is one more linear_scan over reversed operands; then
 # dB = L, dA[t] = L[t] * H[t-1], dh0 = A[0] * L[0].
 def _linear_vjp(b, op, g, wanted):
+    from looptrace.autodiff.rules import unbroadcast
+
     a, bb, h0 = op.inputs
-    t = a.shape[0]
+    full = tuple(op.out.shape)
+    t = full[0]
     if t == 0:
         return [b.zeros_like(v) if w else None for v, w in zip(op.inputs, wanted)]
-    lam = _reverse_scan(b, a, g, h0)
+    a_full = a if tuple(a.shape) == full else b.emit("broadcast_to", a, shape=full)
+    lam = _reverse_scan(b, a_full, g, h0)
     d_a = None
     if wanted[0]:
         prev = b.emit("slice", op.out, starts=(0,), stops=(t - 1,), steps=(1,))
         prev = b.emit("concatenate", b.reshape(h0, (1, *h0.shape)), prev, axis=0)
-        d_a = b.mul(lam, prev)
+        d_a = unbroadcast(b, b.mul(lam, prev), a)
     d_h0 = None
     if wanted[2]:
         first = b.emit("slice", lam, starts=(0,), stops=(1,), steps=(1,))
-        a0 = b.emit("slice", a, starts=(0,), stops=(1,), steps=(1,))
+        a0 = b.emit("slice", a_full, starts=(0,), stops=(1,), steps=(1,))
         d_h0 = b.reshape(b.mul(a0, first), tuple(h0.shape))
-    return [d_a, lam if wanted[1] else None, d_h0]
+    return [d_a, unbroadcast(b, lam, bb) if wanted[1] else None, d_h0]
 
 
 def _reverse_scan(b, a, g, h0):

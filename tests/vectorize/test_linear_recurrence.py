@@ -1,0 +1,343 @@
+"""A residual linear recurrence h = a[t] * h + b[t] runs as a `linear_scan`
+(looptrace/vectorize/linear.py, looptrace/ops/scan.py): the plain function's
+values (float64 rtol 1e-9, float32 rtol 1e-4) on the interpreter and the CPU
+backend, the rewrite seen in the IR and in `explain`, loops that must keep
+their scan, gradients against finite differences, and every CPU variant of
+the kernel compiled once.
+"""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import looptrace
+from looptrace.autodiff.check import numerical_grad
+from looptrace.codegen import cpu, interpret, scan_cpu
+from looptrace.ir.core import Block, Op, Program, SourceLoc, Value, walk
+from looptrace.ops import PRIMITIVES
+
+SETTINGS = settings(max_examples=30, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+RTOL = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-4}
+
+
+# --- the update spellings ---------------------------------------------------------------------
+def mul_add(a, b, h0):
+    h = h0
+    for t in range(a.shape[0]):
+        h = a[t] * h + b[t]
+    return h
+
+
+def h_first(a, b, h0):
+    h = h0
+    for t in range(a.shape[0]):
+        h = h * a[t] + b[t]
+    return h
+
+
+def b_first(a, b, h0):
+    h = h0
+    for t in range(a.shape[0]):
+        h = b[t] + a[t] * h
+    return h
+
+
+def add_only(a, b, h0):
+    h = h0
+    for t in range(a.shape[0]):
+        h = h + b[t]
+    return h
+
+
+def mul_only(a, b, h0):
+    h = h0
+    for t in range(a.shape[0]):
+        h = a[t] * h
+    return h
+
+
+def subtracted(a, b, h0):
+    h = h0
+    for t in range(a.shape[0]):
+        h = b[t] - a[t] * h
+    return h
+
+
+def grouped(a, b, h0):
+    h = h0
+    for t in range(a.shape[0]):
+        h = -((h - b[t]) * a[t]) / 1.5 + 0.25 * b[t]
+    return h
+
+
+def history(a, b, h0):
+    h = h0
+    Y = np.empty(b.shape, dtype=b.dtype)
+    for t in range(a.shape[0]):
+        h = a[t] * h + b[t]
+        Y[t] = h
+    return Y, h
+
+
+def history_before(a, b, h0):
+    h = h0
+    Y = np.empty(b.shape, dtype=b.dtype)
+    Z = np.empty(b.shape, dtype=b.dtype)
+    for t in range(a.shape[0]):
+        Y[t] = 2.0 * h + b[t]
+        h = a[t] * h + b[t]
+        Z[t] = h * a[t]
+    return Y, Z, h
+
+
+def two_carries(a, b, h0):
+    h = h0
+    g = h0 * 2.0
+    for t in range(a.shape[0]):
+        h = a[t] * h + b[t]
+        g = 0.5 * g - b[t]
+    return h, g
+
+
+SPELLINGS = [mul_add, h_first, b_first, add_only, mul_only, subtracted, grouped, history, history_before,
+             two_carries]
+
+
+def _args(rng, steps, state, dtype):
+    a = rng.uniform(-1, 1, (steps, *state)).astype(dtype)
+    b = rng.standard_normal((steps, *state)).astype(dtype)
+    return a, b, rng.standard_normal(state).astype(dtype)
+
+
+def _close(got, want, dtype):
+    for g, w in zip(np.atleast_1d(got) if not isinstance(got, tuple) else got,
+                    np.atleast_1d(want) if not isinstance(want, tuple) else want):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, w.shape, g.dtype, w.dtype)
+        np.testing.assert_allclose(g, w, rtol=RTOL[np.dtype(dtype)], atol=RTOL[np.dtype(dtype)])
+
+
+def scans_in(fn, args, backend="interpret"):
+    """(number of linear_scan ops, number of for_loops) after the passes, and the loop reports."""
+    e = looptrace.jit(fn, backend=backend).explain(*args)
+    ops = list(walk(e.program.body))
+    return sum(op.prim.name == "linear_scan" for op in ops), sum(op.prim.name == "for_loop" for op in ops), e.loops
+
+
+@pytest.fixture
+def low_threshold(monkeypatch):
+    monkeypatch.setenv("LOOPTRACE_PREFIX_SCAN_MIN_TRIPS", "1")
+
+
+# --- values -------------------------------------------------------------------------------------
+@SETTINGS
+@given(fn=st.sampled_from(SPELLINGS), steps=st.sampled_from([0, 1, 2, 5, 17, 40, 300]),
+       state=st.sampled_from([(), (3,), (2, 3)]), dtype=st.sampled_from([np.float64, np.float32]),
+       seed=st.integers(0, 2**32 - 1))
+def test_matches_plain_function(low_threshold, fn, steps, state, dtype, seed):
+    args = _args(np.random.default_rng(seed), steps, state, dtype)
+    _close(looptrace.jit(fn, backend="interpret")(*args), fn(*args), dtype)
+    if steps:
+        n_scans, n_loops, loops = scans_in(fn, args)
+        assert n_loops == 0
+        if fn in (add_only, mul_only):  # the vectorizer makes these a sum and a product
+            assert loops[0].kind == "reduction"
+        else:
+            assert n_scans >= 1 and loops[0].kind == "scan" and "parallel prefix scan" in loops[0].reason
+
+
+def ema(x, h0):
+    h = h0
+    Y = np.empty_like(x)
+    for t in range(x.shape[0]):
+        h = 0.9 * h + 0.1 * x[t]
+        Y[t] = h
+    return Y
+
+
+def from_index(x, h0):
+    h = h0
+    for t in range(2, x.shape[0]):
+        h = np.cos(0.01 * t) * h + np.sin(x[t - 1]) * x[t - 2]
+    return h
+
+
+def strided(x, h0):
+    h = h0
+    for t in range(x.shape[0] - 1, 0, -2):
+        h = x[t] * h + 1.0
+    return h
+
+
+@pytest.mark.parametrize("fn", [ema, from_index, strided])
+@pytest.mark.parametrize("steps", [64, 1001])
+def test_invariant_and_index_coefficients(fn, steps, rng):
+    args = (rng.uniform(-1, 1, (steps, 4)), rng.standard_normal(4))
+    _close(looptrace.jit(fn, backend="interpret")(*args), fn(*args), np.float64)
+    assert scans_in(fn, args)[:2] == (1, 0)
+
+
+def batch_of_recurrences(a, x, h0):
+    B, T = a.shape
+    out = np.zeros((B, T))
+    for i in range(B):
+        h = h0[i]
+        for t in range(T):
+            h = a[i, t] * h + x[t]
+            out[i, t] = h
+    return out
+
+
+def test_inner_recurrence_batched_by_the_outer_loop(rng):
+    args = (rng.uniform(-1, 1, (5, 200)), rng.standard_normal(200), rng.standard_normal(5))
+    _close(looptrace.jit(batch_of_recurrences, backend="interpret")(*args), batch_of_recurrences(*args), np.float64)
+    n_scans, n_loops, loops = scans_in(batch_of_recurrences, args)
+    assert (n_scans, n_loops) == (1, 0)
+    assert [lp.kind for lp in loops] == ["vectorized", "scan"]
+
+
+def long_run(a, b, h0):
+    h = h0
+    for t in range(a.shape[0]):
+        h = a[t] * h + b[t]
+    return h
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_million_steps(dtype, rng):
+    a, b, h0 = _args(rng, 10**6, (), dtype)
+    a = (0.5 + 0.5 * np.abs(a)).astype(dtype)  # well conditioned: 0.5 <= a <= 1
+    _close(looptrace.jit(long_run, backend="interpret")(a, b, h0), long_run(a, b, h0), dtype)
+
+
+# --- loops that keep their scan -----------------------------------------------------------------
+def coefficient_reads_h(a, b, h0):
+    h = h0
+    for t in range(a.shape[0]):
+        h = np.tanh(h) * a[t] + b[t]
+    return h
+
+
+def squared(a, b, h0):
+    h = h0
+    for t in range(a.shape[0]):
+        h = h * h * a[t] + b[t]
+    return h
+
+
+def coupled(a, b, h0):
+    h = h0
+    g = h0
+    for t in range(a.shape[0]):
+        h, g = a[t] * h + g, 0.5 * g + b[t]
+    return h, g
+
+
+def integers(a, b, h0):
+    h = h0
+    for t in range(a.shape[0]):
+        h = a[t] * h + b[t]
+    return h
+
+
+def runtime_trip(a, b, h0, k):
+    h = h0
+    for t in range(k):
+        h = a[t] * h + b[t]
+    return h
+
+
+@pytest.mark.parametrize("fn", [coefficient_reads_h, squared, coupled, integers])
+def test_not_linear_keeps_the_loop(fn, rng):
+    a, b, h0 = _args(rng, 100, (3,), np.float64)
+    a, b, h0 = 0.5 * a, 0.1 * b, 0.1 * h0  # bounded even for h * h
+    if fn is integers:
+        a, b, h0 = (rng.integers(-3, 4, x.shape) for x in (a, b, h0))
+    got = looptrace.jit(fn, backend="interpret")(a, b, h0)
+    _close(got, fn(a, b, h0), np.float64) if fn is not integers else \
+        np.testing.assert_array_equal(got, fn(a, b, h0))
+    n_scans, n_loops, loops = scans_in(fn, (a, b, h0))
+    assert (n_scans, n_loops) == (0, 1)
+    assert loops[0].kind == "scan" and "prefix scan" not in loops[0].reason
+
+
+def test_runtime_trip_count_keeps_the_loop(rng):
+    a, b, h0 = _args(rng, 100, (), np.float64)
+    assert looptrace.jit(runtime_trip, backend="interpret")(a, b, h0, 50) == pytest.approx(runtime_trip(a, b, h0, 50))
+    assert scans_in(runtime_trip, (a, b, h0, 50))[:2] == (0, 1)
+
+
+def test_short_loops_and_the_switch_keep_the_loop(monkeypatch, rng):
+    short = _args(rng, 4, (), np.float64)
+    assert scans_in(mul_add, short)[:2] == (0, 1)  # below the default threshold
+    longer = _args(rng, 100, (), np.float64)
+    assert scans_in(mul_add, longer)[:2] == (1, 0)
+    monkeypatch.setenv("LOOPTRACE_NO_PREFIX_SCAN", "1")
+    assert scans_in(mul_add, longer)[:2] == (0, 1)
+
+
+# --- gradients (the pass runs after autodiff) -----------------------------------------------------
+@pytest.mark.parametrize("fn", [mul_add, history, grouped, ema])
+def test_gradients_match_finite_differences(fn, rng):
+    if fn is ema:
+        args = [rng.uniform(-1, 1, (40, 3)), rng.standard_normal(3)]
+    else:
+        args = list(_args(rng, 40, (3,), np.float64))
+
+    def loss(*xs):
+        out = fn(*xs)
+        return sum(np.sum(np.asarray(o) ** 2) for o in (out if isinstance(out, tuple) else (out,)))
+
+    jitted = looptrace.jit(fn, backend="interpret")
+
+    def jloss(*xs):
+        out = jitted(*xs)
+        return sum((o ** 2).sum() for o in (out if isinstance(out, tuple) else (out,)))
+
+    grads = looptrace.grad(jloss, argnums=tuple(range(len(args))))(*args)
+    for i, g in enumerate(grads):
+        want = numerical_grad(loss, args, i)
+        np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-6)
+
+
+# --- CPU backend --------------------------------------------------------------------------------
+@pytest.mark.parametrize("fn,state,dtype", [(mul_add, (), np.float64), (history_before, (4,), np.float64),
+                                            (ema, (3,), np.float32)])
+def test_cpu_backend(fn, state, dtype, rng):
+    if fn is ema:
+        args = (rng.uniform(-1, 1, (500, *state)).astype(dtype), rng.standard_normal(state).astype(dtype))
+    else:
+        args = _args(rng, 500, state, dtype)
+    _close(looptrace.jit(fn, backend="cpu")(*args), fn(*args), dtype)
+    assert scans_in(fn, args, backend="cpu")[:2] == (1, 0)
+
+
+LOC = SourceLoc("test_linear_recurrence.py", 1, "")
+
+
+def _scan_program(a_shape, b_shape, state, dtype):
+    args = [Value(np.dtype(dtype), s) for s in (a_shape, b_shape, state)]
+    prim = PRIMITIVES["linear_scan"]
+    ((odt, oshape),) = prim.abstract(*args)
+    out = Value(np.dtype(odt), tuple(oshape))
+    return Program(Block(args, [Op(prim, tuple(args), (out,), {}, LOC)], [out]), name="scan")
+
+
+@pytest.mark.parametrize("variant", ["sequential", "state_blocks", "time_chunks"])
+@pytest.mark.parametrize("a_shape,b_shape,state", [((50,), (50,), ()), ((), (50, 6), (6,)),
+                                                  ((50, 1), (6,), (6,)), ((50, 2, 3), (50, 2, 3), (2, 3))])
+def test_every_cpu_variant_matches_the_interpreter(variant, a_shape, b_shape, state, monkeypatch, rng):
+    from looptrace.codegen import emitter
+
+    if variant != "sequential":
+        monkeypatch.setattr(emitter, "PARALLEL_MIN_WORK", 0)
+        monkeypatch.setattr(scan_cpu, "PARALLEL_MIN_THREADS", 1)
+        monkeypatch.setattr(scan_cpu, "STATE_BLOCKS_MIN", 1 if variant == "state_blocks" else 10**9)
+        monkeypatch.setattr(scan_cpu, "TIME_CHUNKS", variant == "time_chunks")
+    program = _scan_program(a_shape, b_shape, state, np.float64)
+    args = [rng.uniform(-1, 1, a_shape), rng.standard_normal(b_shape), rng.standard_normal(state)]
+    kernel = cpu.compile_program(program, cache=False)
+    if variant != "sequential" and state:
+        assert "prange" in kernel.source
+    np.testing.assert_allclose(kernel(args)[0], interpret.run_program(program, args)[0], rtol=1e-12, atol=1e-12)
