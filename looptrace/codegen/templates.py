@@ -3,14 +3,19 @@ Numba, each exercised by tests/codegen). Generated modules import them all
 with `from looptrace.codegen.templates import *`.
 
 Invariant: every helper is `@njit(cache=True)` with no global state, so a
-kernel loaded from the disk cache links against the same code.
+kernel loaded from the disk cache links against the same code. The SIMD-able
+math functions (`exp_f64`, `tanh_f32`, ...) live in codegen/mathlib.py, which
+keeps the same invariant, and are re-exported here.
 """
 from __future__ import annotations
 
 import numba
 import numpy as np
 
-__all__ = ["check_elem", "check_start", "max_nan", "min_nan", "np", "numba", "trip_count"]
+from looptrace.codegen.mathlib import exp_f32, exp_f64, tanh_f32, tanh_f64
+
+__all__ = ["check_elem", "check_start", "exp_f32", "exp_f64", "max_nan", "min_nan", "np", "numba",
+           "tanh_f32", "tanh_f64", "trip_count"]
 
 
 @numba.njit(cache=True, inline="always")

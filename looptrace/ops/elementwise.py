@@ -6,6 +6,8 @@ computation runs in (NumPy 2 promotion is resolved at trace time, once).
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from .registry import Primitive, register
@@ -296,8 +298,26 @@ _CPU_TEMPLATES = {
 }
 
 
+# tanh and exp of a float32/float64 call looptrace.codegen.mathlib (branch-free,
+# no libm call, so LLVM vectorizes the loop around them; <= 2 ulp from NumPy).
+# LOOPTRACE_LIBM=1 (read when a kernel is generated) restores np.tanh/np.exp.
+_CPU_MATHLIB = {"tanh": "tanh_f", "exp": "exp_f"}
+
+
+def _mathlib_call(name: str, args, in_dtypes) -> str | None:
+    dt = np.dtype(in_dtypes[0])
+    if name not in _CPU_MATHLIB or dt not in (np.float32, np.float64):
+        return None
+    if os.environ.get("LOOPTRACE_LIBM", "") == "1":
+        return None
+    return f"{_CPU_MATHLIB[name]}{dt.itemsize * 8}({args[0]})"
+
+
 def _ufunc_lower_cpu(name: str):
     def lower(args, in_dtypes, out_dtype) -> str:
+        call = _mathlib_call(name, args, in_dtypes)
+        if call is not None:
+            return call
         if name in _CPU_INFIX:
             return f"({args[0]} {_CPU_INFIX[name]} {args[1]})"
         if name == "invert" and np.dtype(in_dtypes[0]) == np.bool_:

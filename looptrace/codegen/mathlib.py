@@ -1,0 +1,215 @@
+"""Branch-free exp and tanh that LLVM can vectorize inside a Numba loop.
+
+Numba lowers `np.exp`/`np.tanh` to libm calls, and LLVM cannot vectorize a
+loop around a libm call (pip's llvmlite has no SVML), so a fused loop that
+applies tanh costs ~12-14 ns per element. The functions here are plain
+arithmetic (multiplies, adds, at most one divide, selects, integer shifts and
+bit reinterpretations): inlined into a kernel's loop, LLVM turns them into
+packed SIMD code (zmm/ymm on AVX-512/AVX2; 200k float64 tanh: 1.9 ns per
+element against 13.6 ns for np.tanh in a Numba loop). They are not fastmath:
+each result is within 2 ulp of NumPy's.
+
+Error bounds (float64: against NumPy's result; float32: against the float64
+result rounded to float32, since NumPy's own float32 exp/tanh are up to ~2.5
+ulp from it), asserted by tests/codegen/test_mathlib.py:
+
+- `exp_f64`: <= 1 ulp. Cody-Waite reduction x = k*ln2 + r with |r| <= ln2/2
+  (ln2 split in a hi part, exact times any k used here, and a lo part), a degree-13
+  Taylor polynomial for e**r, then a scale by 2**k done as two exact
+  multiplies by 2**(k//2) and 2**(k - k//2), so that overflow (x > 709.78)
+  gives inf and gradual underflow rounds once into a subnormal.
+- `exp_f32`: <= 1 ulp of float32 (computed in float64 with a degree-8
+  polynomial, then rounded once; over all 2**32 float32 inputs the largest
+  error is 0.503 ulp of the exact value).
+- `tanh_f64`: <= 2 ulp. |x| < 0.625: x + x*z*P(z)/Q(z) with z = x*x (Cephes'
+  rational); otherwise 1 - 2/(exp(2|x|) + 1); computed on |x|, then the sign
+  bit of x is copied in. It saturates to +-1, keeps tanh(-0.0) = -0.0 and
+  propagates NaN.
+- `tanh_f32`: <= 1 ulp of float32 (float64 inside, rounded once).
+
+Special values: exp(nan) = nan, exp(inf) = inf, exp(-inf) = 0; tanh(nan) =
+nan, tanh(+-inf) = +-1.
+
+Invariant: every function is `@njit(cache=True, inline="always",
+error_model="numpy")`, uses no global state and calls no libm function; its
+value depends only on its argument (no fastmath, no FMA contraction, so the
+result is the same whether or not LLVM vectorizes the caller).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+__all__ = ["exp_f32", "exp_f64", "tanh_f32", "tanh_f64"]
+
+_JIT = dict(cache=True, inline="always", error_model="numpy")
+
+# --- bit reinterpretation (an LLVM bitcast: free, and vectorizable) ---
+@intrinsic
+def _bits(typingctx, x):
+    """The int64 with the same bits as the float64 x."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _from_bits(typingctx, n):
+    """The float64 with the same bits as the int64 n."""
+    if n != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+# --- exp ---
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # low 32 bits zero: k * _LN2_HI is exact for |k| < 2**32
+_LN2_LO = 1.90821492927058770002e-10
+_ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer in the low mantissa bits
+_MAGIC_BITS = 0x4338000000000000  # bits of _ROUND_MAGIC
+_EXP_HI = 710.0  # exp(710) overflows: clamping there keeps k small and still gives inf
+_EXP_LO = -746.0  # exp(-746) underflows to 0
+
+
+@numba.njit(**_JIT)
+def _pow2(k):
+    """2.0**k for an int64 -1022 <= k <= 1023, built from its bits."""
+    return _from_bits((k + 1023) << 52)
+
+
+@numba.njit(**_JIT)
+def _reduce(x):
+    """(k, r) with x = k*ln2 + r, |r| <= ln2/2 (plus rounding), k an int64.
+
+    x must already be clamped to [_EXP_LO, _EXP_HI] (or be NaN: then r is NaN
+    and k is garbage but harmless).
+    """
+    t = x * _LOG2E + _ROUND_MAGIC
+    kf = t - _ROUND_MAGIC
+    k = _bits(t) - _MAGIC_BITS
+    r = (x - kf * _LN2_HI) - kf * _LN2_LO
+    return k, r
+
+
+@numba.njit(**_JIT)
+def _clamp_exp_arg(x):
+    """x clamped to [_EXP_LO, _EXP_HI]; NaN stays NaN."""
+    x = _EXP_HI if x > _EXP_HI else x
+    return _EXP_LO if x < _EXP_LO else x
+
+
+@numba.njit(**_JIT)
+def _scale(p, k):
+    """p * 2**k for |k| <= 1100, in two exact steps (one rounding if subnormal)."""
+    k1 = k >> 1
+    return (p * _pow2(k1)) * _pow2(k - k1)
+
+
+@numba.njit(**_JIT)
+def _expm_poly13(r):
+    """e**r for |r| <= 0.35, Taylor to degree 13 (truncation < 2**-57)."""
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    return 1.0 + p * r
+
+
+@numba.njit(**_JIT)
+def _expm_poly8(r):
+    """e**r for |r| <= 0.35, Taylor to degree 8 (truncation < 2**-32)."""
+    p = 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    return 1.0 + p * r
+
+
+@numba.njit(**_JIT)
+def exp_f64(x):
+    """np.exp for a float64, <= 1 ulp."""
+    k, r = _reduce(_clamp_exp_arg(np.float64(x)))
+    return _scale(_expm_poly13(r), k)
+
+
+@numba.njit(**_JIT)
+def _exp_f64_lowprec(x):
+    """exp in float64 to ~2**-32 relative: enough for a float32 result."""
+    k, r = _reduce(_clamp_exp_arg(x))
+    return _scale(_expm_poly8(r), k)
+
+
+@numba.njit(**_JIT)
+def exp_f32(x):
+    """np.exp for a float32 (float64 inside, one final rounding)."""
+    return np.float32(_exp_f64_lowprec(np.float64(x)))
+
+
+# --- tanh ---
+_TANH_SMALL = 0.625  # below: rational in x*x; above: 1 - 2/(exp(2|x|) + 1)
+_SIGN_BIT = np.int64(-0x8000000000000000)
+
+
+@numba.njit(**_JIT)
+def _tanh_abs(ax, e):
+    """tanh(ax) for ax = |x| >= 0 (or NaN), given e ~ exp(2*ax), with one divide.
+
+    ax < 0.625: Cephes' ax + (ax*z) * (P(z)/Q(z)), z = ax*ax; otherwise
+    1 - 2 * (1/(e + 1)). Both are a + b*(n/d): the operands are selected
+    first, so the vectorized loop divides once per element, not twice.
+    """
+    z = ax * ax
+    p = (-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z - 1.61468768441708447952e3
+    q = ((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z + 4.84406305325125486048e3
+    small = ax < _TANH_SMALL
+    a = ax if small else 1.0
+    b = ax * z if small else -2.0
+    n = p if small else 1.0
+    d = q if small else e + 1.0
+    return a + b * (n / d)
+
+
+@numba.njit(**_JIT)
+def _copysign(mag, sign):
+    """|mag| with the sign bit of `sign` (mag must be >= +0 or NaN)."""
+    return _from_bits(_bits(mag) | (_bits(sign) & _SIGN_BIT))
+
+
+@numba.njit(**_JIT)
+def tanh_f64(x):
+    """np.tanh for a float64, <= 2 ulp."""
+    x = np.float64(x)
+    ax = abs(x)
+    return _copysign(_tanh_abs(ax, exp_f64(ax + ax)), x)
+
+
+@numba.njit(**_JIT)
+def tanh_f32(x):
+    """np.tanh for a float32 (float64 inside, one final rounding)."""
+    xd = np.float64(x)
+    ax = abs(xd)
+    return np.float32(_copysign(_tanh_abs(ax, _exp_f64_lowprec(ax + ax)), xd))

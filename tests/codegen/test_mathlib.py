@@ -1,0 +1,191 @@
+"""looptrace.codegen.mathlib: ulp error against NumPy, special values, that a
+loop over it is vectorized, and that the CPU lowering uses it.
+
+The bounds are the ones stated in mathlib's docstring: float64 results within
+ULP64[name] ulp of NumPy's; float32 results within 1 ulp of the float64
+reference rounded to float32 (NumPy's own float32 exp/tanh are up to ~2.5 ulp
+from that reference, so they are not the oracle for float32).
+"""
+from __future__ import annotations
+
+import functools
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import looptrace
+from looptrace.codegen import mathlib
+from looptrace.ops.registry import PRIMITIVES
+
+ULP64 = {"exp": 1, "tanh": 2}
+NUMPY = {"exp": np.exp, "tanh": np.tanh}
+
+
+@functools.cache
+def _loop(name: str, dtype: str):
+    fn = getattr(mathlib, f"{name}_f{np.dtype(dtype).itemsize * 8}")
+
+    @numba.njit(error_model="numpy", boundscheck=False)
+    def apply(x, out):
+        for i in range(x.shape[0]):
+            out[i] = fn(x[i])
+
+    return apply
+
+
+def _run(name: str, x: np.ndarray) -> np.ndarray:
+    out = np.empty_like(x)
+    _loop(name, x.dtype.name)(x, out)
+    return out
+
+
+def _reference(name: str, x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return NUMPY[name](x.astype(np.float64)).astype(x.dtype)
+
+
+def _ordered(a: np.ndarray) -> np.ndarray:
+    """Float bits as integers whose order and differences count ulps (+0 == -0)."""
+    ints = a.view(np.int64 if a.dtype == np.float64 else np.int32).astype(np.int64)
+    return np.where(ints < 0, -(ints & (2 ** (8 * a.itemsize - 1) - 1)), ints)
+
+
+def ulp_distance(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    d = np.abs(_ordered(got) - _ordered(ref)).astype(np.float64)
+    both_nan = np.isnan(got) & np.isnan(ref)
+    d[both_nan] = 0
+    d[np.isnan(got) != np.isnan(ref)] = np.inf
+    return d
+
+
+def _bound(name: str, dtype) -> int:
+    return ULP64[name] if np.dtype(dtype) == np.float64 else 1
+
+
+def _check(name: str, x: np.ndarray) -> None:
+    got, ref = _run(name, x), _reference(name, x)
+    d = ulp_distance(got, ref)
+    worst = int(np.argmax(d))
+    assert d[worst] <= _bound(name, x.dtype), (name, x[worst], got[worst], ref[worst], d[worst])
+
+
+def _grids(name: str, dtype) -> list[np.ndarray]:
+    f32 = np.dtype(dtype) == np.float32
+    top = 88.8 if f32 else 709.9  # just past the overflow threshold
+    bottom = -104.0 if f32 else -745.2  # just past the last subnormal result
+    tiny = np.finfo(dtype).smallest_subnormal
+    common = [np.linspace(-1, 1, 200_001), np.geomspace(tiny, 1e-3, 20_001),
+              -np.geomspace(tiny, 1e-3, 20_001)]
+    if name == "exp":
+        return common + [np.linspace(bottom, top, 400_001), np.linspace(top - 1, top, 20_001),
+                         np.linspace(bottom, bottom + 40, 100_001)]
+    switch = mathlib._TANH_SMALL
+    return common + [np.linspace(-30, 30, 400_001), np.linspace(switch - 0.01, switch + 0.01, 20_001),
+                     -np.linspace(switch - 0.01, switch + 0.01, 20_001), np.linspace(15, 25, 10_001)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["exp", "tanh"])
+def test_dense_grids(name, dtype):
+    for grid in _grids(name, dtype):
+        _check(name, grid.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["exp", "tanh"])
+def test_special_values(name, dtype):
+    info = np.finfo(dtype)
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, info.max, -info.max,
+                  info.smallest_subnormal, -info.smallest_subnormal, info.tiny], dtype=dtype)
+    got = _run(name, x)
+    _check(name, x)
+    if name == "exp":
+        np.testing.assert_array_equal(got[:4], [1.0, 1.0, np.inf, 0.0])
+    else:
+        np.testing.assert_array_equal(got[:4], [0.0, -0.0, 1.0, -1.0])
+        assert np.signbit(got[1]) and not np.signbit(got[0])
+        np.testing.assert_array_equal(got[6:8], [1.0, -1.0])
+    assert np.isnan(got[4:6]).all()
+
+
+def test_exp_overflow_and_underflow_edges():
+    x = np.array([709.782712893384, 709.7827128933841, -745.1332191019411, -745.1332191019412,
+                  -708.3964185322641, -1000.0, 1000.0])
+    got = _run("exp", x)
+    assert np.isfinite(got[0]) and got[1] == np.inf
+    assert got[2] == np.finfo(np.float64).smallest_subnormal and got[3] == 0.0
+    assert got[5] == 0.0 and got[6] == np.inf
+    x32 = np.array([88.72283, 88.72284, -103.97208, -103.97209, -87.33654], dtype=np.float32)
+    _check("exp", x32)
+
+
+def _finite_arrays(dtype):
+    width = np.dtype(dtype).itemsize * 8
+    return hnp.arrays(dtype, st.integers(1, 64), elements=st.floats(width=width, allow_nan=False,
+                                                                      allow_infinity=False))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["exp", "tanh"])
+def test_hypothesis_finite_floats(name, dtype):
+    @settings(max_examples=30, deadline=None)
+    @given(x=_finite_arrays(dtype))
+    def check(x):
+        _check(name, x)
+
+    check()
+
+
+def test_hypothesis_bounded_floats():
+    @settings(max_examples=30, deadline=None)
+    @given(x=hnp.arrays(np.float64, st.integers(1, 64),
+                        elements=st.floats(-800, 800, allow_nan=False)))
+    def check(x):
+        _check("exp", x)
+        _check("tanh", x)
+        _check("exp", x.astype(np.float32))
+        _check("tanh", x.astype(np.float32))
+
+    check()
+
+
+@pytest.mark.parametrize("name", ["exp", "tanh"])
+def test_loop_is_vectorized_without_libm_calls(name):
+    loop = _loop(name, "float64")
+    llvm = loop.inspect_llvm(loop.signatures[0])
+    assert " x double>" in llvm, "the loop over mathlib was not vectorized"
+    assert f"@{name}(" not in llvm and f"@llvm.{name}." not in llvm
+
+
+def _act(x):
+    return np.tanh(x) + np.exp(-x * x)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cpu_lowering_uses_mathlib(monkeypatch, dtype):
+    x = np.random.default_rng(7).standard_normal(37).astype(dtype)
+    monkeypatch.delenv("LOOPTRACE_LIBM", raising=False)
+    f = looptrace.jit(_act, backend="cpu")
+    bits = np.dtype(dtype).itemsize * 8
+    src = f.explain(x).kernel_source
+    assert f"tanh_f{bits}(" in src and f"exp_f{bits}(" in src and "np.tanh" not in src
+    rtol = 1e-9 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(f(x), _act(x), rtol=rtol)
+
+
+def test_libm_switch_keeps_numpy(monkeypatch):
+    x = np.random.default_rng(8).standard_normal(5)
+    monkeypatch.setenv("LOOPTRACE_LIBM", "1")
+    src = looptrace.jit(_act, backend="cpu").explain(x).kernel_source
+    assert "np.tanh(" in src and "np.exp(" in src and "_f64" not in src
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64, np.float16])
+def test_other_dtypes_keep_numpy(monkeypatch, dtype):
+    monkeypatch.delenv("LOOPTRACE_LIBM", raising=False)
+    for name in ("exp", "tanh"):
+        assert PRIMITIVES[name].lower_cpu(["a"], [np.dtype(dtype)], np.dtype(dtype)) == f"np.{name}(a)"
