@@ -14,7 +14,9 @@ of recurrence are rewritten here, innermost loops first:
            spelling, A or A.T) with A loop invariant, the loop stacks
            nothing and P is read by that product alone: one
            `matrix_power_apply(P0, A, n)` (repeated squaring), the trip count
-           n static or computed at run time.
+           n static or computed at run time. The elementwise analogue
+           p' = p * a (a invariant) becomes p0 * a ** n (np.power: about one
+           ulp for a ** n, against the loop's n roundings).
 Both stay kind "scan" in `explain`; the reason says how the scan runs.
 
 Invariant: a rewrite happens only when every carry matches; otherwise the
@@ -340,11 +342,13 @@ def rewrite_product_chain(loop: Op, parent: Block) -> bool:
     facts = LoopFacts(loop, trip_count(*bounds) if bounds else None, 0, int(step.const))
     (c,) = carries_of(loop)
     prod = facts.defs.get(c.result.id)
-    if prod is None or prod.prim.name != "einsum" or len(prod.inputs) != 2:
+    if prod is None or prod.prim.name not in ("einsum", "multiply") or len(prod.inputs) != 2:
         return False
     if not isinstance(c.arg.dtype, np.dtype) or c.arg.dtype.kind not in "fc":
         return False
-    if facts.n_uses(c.arg) != 1 or facts.n_uses(c.result) != 1 or c.arg.ndim not in (1, 2):
+    if facts.n_uses(c.arg) != 1 or facts.n_uses(c.result) != 1:
+        return False
+    if prod.prim.name == "einsum" and c.arg.ndim not in (1, 2):
         return False
     if sum(v.id == c.arg.id for v in prod.inputs) != 1:
         return False
@@ -352,6 +356,8 @@ def rewrite_product_chain(loop: Op, parent: Block) -> bool:
     mat = prod.inputs[1 - pos]
     if not facts.invariant(mat) or mat.dtype != c.arg.dtype:
         return False
+    if prod.prim.name == "multiply":
+        return c.arg.dtype.kind == "f" and _rewrite_scaling(loop, parent, facts, c, mat, bounds)
     orient = product_orientation(prod.attrs["spec"], pos, mat)
     if orient is None:
         return False
@@ -366,6 +372,19 @@ def rewrite_product_chain(loop: Op, parent: Block) -> bool:
     when = "its trip count read at run time" if bounds is None else f"{facts.n} steps"
     _note(loop, facts, [c], f"a product chain {where} with A loop invariant",
           f"runs by repeated squaring, O(log n) matrix products ({when})")
+    return True
+
+
+def _rewrite_scaling(loop: Op, parent: Block, facts: LoopFacts, c: Carry, a: Value, bounds) -> bool:
+    """p = p * a (a invariant, elementwise) n times -> p0 * a ** n."""
+    b = IRBuilder(loop.loc)
+    count = _trip_value(b, loop.inputs[0], loop.inputs[1], int(loop.inputs[2].const), bounds)
+    power = b.op("power", a, b.op("convert", count, dtype=a.dtype))
+    out = b.op("multiply", c.init, power)
+    _replace(loop, parent, b.ops, {c.out.id: out})
+    when = "its trip count read at run time" if bounds is None else f"{facts.n} steps"
+    _note(loop, facts, [c], "scaled by the same loop-invariant factor every step",
+          f"computed as p0 * a ** n ({when})")
     return True
 
 

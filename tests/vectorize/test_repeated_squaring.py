@@ -214,3 +214,33 @@ def test_cpu_seed_program_float32(rng):
     for k in (2, 100):
         got = jitted(A, k)
         np.testing.assert_allclose(got, matrix_power(A, k), rtol=1e-4, atol=1e-5)
+
+
+# --- the elementwise analogue: p = p * a -> p0 * a ** n -----------------------------------------------
+def scaled(p, a, k):
+    for _ in range(k):
+        p = p * a
+    return p
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scaling_chain(backend, dtype, rng):
+    p, a = rng.standard_normal((2, 3)).astype(dtype), rng.uniform(-1.2, 1.2, 3).astype(dtype)
+    jitted = looptrace.jit(scaled, backend=backend)
+    for k in (0, 1, 2, 7, 40):
+        np.testing.assert_allclose(jitted(p, a, k), scaled(p, a, k), rtol=RTOL[np.dtype(dtype)], atol=1e-30)
+    n_pow, n_loops, loops = powers_in(scaled, (p, a, 7), backend=backend)
+    assert n_loops == 0 and "p0 * a ** n" in loops[0].reason
+
+
+def test_scaling_chain_gradient(rng):
+    p, a = rng.standard_normal(3), rng.uniform(0.5, 1.2, 3)
+    jitted = looptrace.jit(scaled, backend="interpret")
+
+    def loss(p, a):
+        return float(np.sum(scaled(p, a, 6) ** 2))
+
+    gp, ga = looptrace.grad(lambda p, a: (jitted(p, a, 6) ** 2).sum(), argnums=(0, 1))(p, a)
+    np.testing.assert_allclose(gp, numerical_grad(loss, [p, a], 0), rtol=1e-6)
+    np.testing.assert_allclose(ga, numerical_grad(loss, [p, a], 1), rtol=1e-6)
