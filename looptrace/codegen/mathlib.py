@@ -1,6 +1,6 @@
-"""Branch-free exp and tanh that LLVM can vectorize inside a Numba loop.
+"""Branch-free exp, tanh and log that LLVM can vectorize inside a Numba loop.
 
-Numba lowers `np.exp`/`np.tanh` to libm calls, and LLVM cannot vectorize a
+Numba lowers `np.exp`/`np.tanh`/`np.log` to libm calls, and LLVM cannot vectorize a
 loop around a libm call (pip's llvmlite has no SVML), so a fused loop that
 applies tanh costs ~12-14 ns per element. The functions here are plain
 arithmetic (multiplies, adds, at most one divide, selects, integer shifts and
@@ -26,6 +26,10 @@ ulp from it), asserted by tests/codegen/test_mathlib.py:
   bit of x is copied in. It saturates to +-1, keeps tanh(-0.0) = -0.0 and
   propagates NaN.
 - `tanh_f32`: <= 1 ulp of float32 (float64 inside, rounded once).
+- `log_f64`: <= 1 ulp. fdlibm's e_log.c (x = 2**k * (1 + f), s = f/(2 + f),
+  a degree-14 minimax polynomial in s) with its two final branches both
+  computed and selected; subnormals are scaled by 2**54 first. log(0) = -inf,
+  log(x < 0) = nan, log(inf) = inf. `log_f32`: float64 inside, <= 1 ulp.
 
 Special values: exp(nan) = nan, exp(inf) = inf, exp(-inf) = 0; tanh(nan) =
 nan, tanh(+-inf) = +-1.
@@ -43,7 +47,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["exp_f32", "exp_f64", "tanh_f32", "tanh_f64"]
+__all__ = ["exp_f32", "exp_f64", "log_f32", "log_f64", "tanh_f32", "tanh_f64"]
 
 _JIT = dict(cache=True, inline="always", error_model="numpy")
 
@@ -213,3 +217,64 @@ def tanh_f32(x):
     xd = np.float64(x)
     ax = abs(xd)
     return np.float32(_copysign(_tanh_abs(ax, _exp_f64_lowprec(ax + ax)), xd))
+
+
+# --- log ---
+_TWO54 = 18014398509481984.0  # 2**54: scales a subnormal into the normal range
+_MIN_NORMAL = 2.2250738585072014e-308
+_LG1 = 6.666666666666735130e-01  # fdlibm's minimax coefficients of log(1+f) in s**2
+_LG2 = 3.999999999940941908e-01
+_LG3 = 2.857142874366239149e-01
+_LG4 = 2.222219843214978396e-01
+_LG5 = 1.818357216161805012e-01
+_LG6 = 1.531383769920937332e-01
+_LG7 = 1.479819860511658591e-01
+
+
+@numba.njit(**_JIT)
+def _split_log_arg(x):
+    """(k, f) with x = 2**k * (1 + f), sqrt(2)/2 <= 1 + f < sqrt(2), for a positive
+    normal x (fdlibm's exponent/mantissa split, on the bits)."""
+    bits = _bits(x)
+    hx = bits >> 32
+    k = (hx >> 20) - 1023
+    hx = hx & 0x000FFFFF
+    i = (hx + 0x95F64) & 0x100000  # set when the mantissa is >= sqrt(2): halve it
+    m = _from_bits(((hx | (i ^ 0x3FF00000)) << 32) | (bits & 0xFFFFFFFF))
+    return k + (i >> 20), m - 1.0, hx
+
+
+@numba.njit(**_JIT)
+def _log_positive(x):
+    """log(x) for a positive normal x: fdlibm's e_log.c with both of its final
+    branches computed and the right one selected (< 1 ulp)."""
+    k, f, hx = _split_log_arg(x)
+    s = f / (2.0 + f)
+    dk = _from_bits(k + _MAGIC_BITS) - _ROUND_MAGIC  # float64(k) without cvtqq2pd (AVX-512 only)
+    z = s * s
+    w = z * z
+    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
+    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+    r = t2 + t1
+    hfsq = 0.5 * f * f
+    far = dk * _LN2_HI - ((hfsq - (s * (hfsq + r) + dk * _LN2_LO)) - f)
+    near = dk * _LN2_HI - ((s * (f - r) - dk * _LN2_LO) - f)
+    return far if ((hx - 0x6147A) | (0x6B851 - hx)) > 0 else near
+
+
+@numba.njit(**_JIT)
+def log_f64(x):
+    """np.log for a float64, <= 1 ulp; log(0) = -inf, log(x < 0) = nan."""
+    x = np.float64(x)
+    sub = x < _MIN_NORMAL
+    y = _log_positive(x * _TWO54 if sub else x)
+    y = y - 54.0 * _LN2_HI - 54.0 * _LN2_LO if sub else y
+    y = -np.inf if x == 0.0 else y
+    y = np.nan if x < 0.0 else y
+    return y if x < np.inf else x
+
+
+@numba.njit(**_JIT)
+def log_f32(x):
+    """np.log for a float32 (float64 inside, one final rounding)."""
+    return np.float32(log_f64(np.float64(x)))

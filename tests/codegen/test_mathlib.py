@@ -1,5 +1,5 @@
-"""looptrace.codegen.mathlib: ulp error against NumPy, special values, that a
-loop over it is vectorized, and that the CPU lowering uses it.
+"""looptrace.codegen.mathlib (exp, tanh, log): ulp error against NumPy, special
+values, that a loop over it is vectorized, and that the CPU lowering uses it.
 
 The bounds are the ones stated in mathlib's docstring: float64 results within
 ULP64[name] ulp of NumPy's; float32 results within 1 ulp of the float64
@@ -21,8 +21,9 @@ import looptrace
 from looptrace.codegen import mathlib
 from looptrace.ops.registry import PRIMITIVES
 
-ULP64 = {"exp": 1, "tanh": 2}
-NUMPY = {"exp": np.exp, "tanh": np.tanh}
+ULP64 = {"exp": 1, "tanh": 2, "log": 1}
+NUMPY = {"exp": np.exp, "tanh": np.tanh, "log": np.log}
+NAMES = list(NUMPY)
 
 
 @functools.cache
@@ -83,20 +84,24 @@ def _grids(name: str, dtype) -> list[np.ndarray]:
     if name == "exp":
         return common + [np.linspace(bottom, top, 400_001), np.linspace(top - 1, top, 20_001),
                          np.linspace(bottom, bottom + 40, 100_001)]
+    if name == "log":
+        huge = float(np.finfo(dtype).max)
+        return common + [np.geomspace(tiny, huge / 2, 400_001), np.linspace(0.99, 1.01, 100_001),
+                         np.linspace(0.5, 2.0, 200_001), np.linspace(huge / 1e3, huge, 10_001)]
     switch = mathlib._TANH_SMALL
     return common + [np.linspace(-30, 30, 400_001), np.linspace(switch - 0.01, switch + 0.01, 20_001),
                      -np.linspace(switch - 0.01, switch + 0.01, 20_001), np.linspace(15, 25, 10_001)]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name", ["exp", "tanh"])
+@pytest.mark.parametrize("name", NAMES)
 def test_dense_grids(name, dtype):
     for grid in _grids(name, dtype):
         _check(name, grid.astype(dtype))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name", ["exp", "tanh"])
+@pytest.mark.parametrize("name", NAMES)
 def test_special_values(name, dtype):
     info = np.finfo(dtype)
     x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, info.max, -info.max,
@@ -105,6 +110,9 @@ def test_special_values(name, dtype):
     _check(name, x)
     if name == "exp":
         np.testing.assert_array_equal(got[:4], [1.0, 1.0, np.inf, 0.0])
+    elif name == "log":
+        np.testing.assert_array_equal(got[:3], [-np.inf, -np.inf, np.inf])
+        assert np.isnan(got[3]) and np.isnan(got[7])
     else:
         np.testing.assert_array_equal(got[:4], [0.0, -0.0, 1.0, -1.0])
         assert np.signbit(got[1]) and not np.signbit(got[0])
@@ -130,7 +138,7 @@ def _finite_arrays(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name", ["exp", "tanh"])
+@pytest.mark.parametrize("name", NAMES)
 def test_hypothesis_finite_floats(name, dtype):
     @settings(max_examples=30, deadline=None)
     @given(x=_finite_arrays(dtype))
@@ -145,15 +153,14 @@ def test_hypothesis_bounded_floats():
     @given(x=hnp.arrays(np.float64, st.integers(1, 64),
                         elements=st.floats(-800, 800, allow_nan=False)))
     def check(x):
-        _check("exp", x)
-        _check("tanh", x)
-        _check("exp", x.astype(np.float32))
-        _check("tanh", x.astype(np.float32))
+        for name in NAMES:
+            _check(name, x)
+            _check(name, x.astype(np.float32))
 
     check()
 
 
-@pytest.mark.parametrize("name", ["exp", "tanh"])
+@pytest.mark.parametrize("name", NAMES)
 def test_loop_is_vectorized_without_libm_calls(name):
     loop = _loop(name, "float64")
     llvm = loop.inspect_llvm(loop.signatures[0])
@@ -162,7 +169,7 @@ def test_loop_is_vectorized_without_libm_calls(name):
 
 
 def _act(x):
-    return np.tanh(x) + np.exp(-x * x)
+    return np.tanh(x) + np.exp(-x * x) + np.log(x * x + 0.5)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -172,7 +179,8 @@ def test_cpu_lowering_uses_mathlib(monkeypatch, dtype):
     f = looptrace.jit(_act, backend="cpu")
     bits = np.dtype(dtype).itemsize * 8
     src = f.explain(x).kernel_source
-    assert f"tanh_f{bits}(" in src and f"exp_f{bits}(" in src and "np.tanh" not in src
+    for name in NAMES:
+        assert f"{name}_f{bits}(" in src and f"np.{name}" not in src
     rtol = 1e-9 if dtype == np.float64 else 1e-4
     np.testing.assert_allclose(f(x), _act(x), rtol=rtol)
 
@@ -181,11 +189,11 @@ def test_libm_switch_keeps_numpy(monkeypatch):
     x = np.random.default_rng(8).standard_normal(5)
     monkeypatch.setenv("LOOPTRACE_LIBM", "1")
     src = looptrace.jit(_act, backend="cpu").explain(x).kernel_source
-    assert "np.tanh(" in src and "np.exp(" in src and "_f64" not in src
+    assert "np.tanh(" in src and "np.exp(" in src and "np.log(" in src and "_f64" not in src
 
 
 @pytest.mark.parametrize("dtype", [np.complex128, np.complex64, np.float16])
 def test_other_dtypes_keep_numpy(monkeypatch, dtype):
     monkeypatch.delenv("LOOPTRACE_LIBM", raising=False)
-    for name in ("exp", "tanh"):
+    for name in NAMES:
         assert PRIMITIVES[name].lower_cpu(["a"], [np.dtype(dtype)], np.dtype(dtype)) == f"np.{name}(a)"
