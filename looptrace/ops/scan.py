@@ -12,8 +12,9 @@ linear_scan(A, B, h0) -> H
     an odd-even (Blelloch-style) reduction: pair neighbours, solve the half-size
     problem recursively, fill in the even positions. That is O(T) work in
     O(log T) whole-array NumPy passes (the interpreter's impl); the CPU kernel
-    runs a plain loop, or, when the work is large, a prange over blocks of the
-    state, or a blocked reduce-then-scan over chunks of time.
+    (codegen/scan_cpu.py) runs the plain loop over the stacked coefficients,
+    or with enough threads a prange over blocks of the state, or on request a
+    blocked reduce-then-scan over chunks of time.
 
 matrix_power_apply(P0, A, n, side="right"|"left", batch_dims=0) -> P
     P = P0 @ A^n (side "right") or A^n @ P0 ("left"), n an integer scalar read
@@ -29,17 +30,27 @@ gamma_k = k*u / (1 - k*u)):
       H[t] = sum_{s=-1..t} (prod_{r=s+1..t} A[r]) * B[s]      (B[-1] := h0)
   grouped differently. The sequential loop puts each term through up to 2(t+1)
   roundings: |H_loop[t] - H[t]| <= gamma_{2(t+1)} * sum_s |prod A| |B[s]|.
-  The odd-even scan puts each term through at most 2*ceil(log2(T+1)) + 2
-  roundings (one multiply and one add per level of the reduction tree, plus
-  the fill-in step): |H_scan[t] - H[t]| <= gamma_{2 ceil(log2(T+1)) + 2} *
-  sum_s |prod A| |B[s]|; the CPU kernel's chunked variant with chunks of L
-  steps and c chunks: gamma_{2(L + c)} times the same sum. So the prefix scan
-  is never looser than the loop's O(T u) bound; both are relative to the sum
-  of |terms| (well conditioned when |A| <= 1 and the B do not cancel).
+  The odd-even scan with d = ceil(log2(T)) levels puts each term through at
+  most 2 roundings per level on the way down (the pair composition, one
+  multiply and one add), 2 per level on the way up (the fill-in of even
+  positions) and 2 per step of the sequential base (fewer than
+  SEQUENTIAL_BELOW = 16 steps): to first order
+      |H_scan[t] - H[t]| <= gamma_{4d + 32} * sum_s |prod A| |B[s]|,
+  O(log T) u against the loop's O(T) u (for T = 10^6: gamma_112 against
+  gamma_2000000). A wide state (>= 8 elements) runs in blocks of L = 64
+  steps: 2L roundings inside a block, 2 for the fix-up, plus the scan of the
+  T/L block ends: gamma_{(2L + 2) ceil(log_L T) + 32} (for T = 10^6: gamma_428).
+  The CPU kernel runs the loop itself (the same roundings)
+  unless a parallel variant is chosen: state blocks are the loop per element;
+  time chunks of L steps in c chunks give gamma_{2(L + c)}. Both bounds are
+  relative to the sum of |terms|: tight when |A| <= 1 and the terms do not
+  cancel, loose otherwise (for the loop as much as for the scan).
 - matrix_power_apply: with m the contracted size, the chain gives
   |fl(P0 A^n) - P0 A^n| <= n * gamma_m * |P0| |A|^n (componentwise, to first
-  order); repeated squaring is a product tree of depth at most
-  2 floor(log2 n): |fl - exact| <= 2 floor(log2 n) * gamma_m * |P0| |A|^n.
+  order); repeated squaring is a product tree of depth
+  D = floor(log2 n) + popcount(n) <= 2 floor(log2 n) + 1 (the squarings,
+  then one product per set bit): |fl - exact| <= D * gamma_m * |P0| |A|^n
+  (for n = 10^6: D = 26 against 10^6).
   Both are relative to |P0| |A|^n: tight for nonnegative matrices, loose when
   the powers cancel (then the loop and the squaring differ from the exact
   power, and from each other, by that much).
@@ -79,12 +90,45 @@ def _linear_abstract(a, b, h0):
 
 
 def linear_scan_impl(a, b, h0) -> np.ndarray:
-    """H[t] = a[t] * H[t-1] + b[t], H[-1] = h0, by odd-even reduction."""
+    """H[t] = a[t] * H[t-1] + b[t], H[-1] = h0, by odd-even reduction (a
+    wide state: by blocks of BLOCK steps)."""
     a, b, h0 = np.asarray(a), np.asarray(b), np.asarray(h0)
     full = scan_shape(a.shape, b.shape, h0.shape)
     if full[0] == 0:
         return np.empty(full, a.dtype)
-    return _odd_even(np.broadcast_to(a, full), np.broadcast_to(b, full), h0)
+    a, b = np.broadcast_to(a, full), np.broadcast_to(b, full)
+    return _blocked(a, b, h0) if h0.size >= WIDE_STATE else _odd_even(a, b, h0)
+
+
+BLOCK = 64  # steps per block of the blocked scan
+WIDE_STATE = 8  # state elements from which the blocked scan is faster (measured)
+
+
+def _blocked(a: np.ndarray, b: np.ndarray, h0: np.ndarray) -> np.ndarray:
+    """Blocks of BLOCK steps, all blocks at once: each scans from zero while
+    its maps compose (P), the blocks' end states are one shorter scan, then
+    H += P * (state entering the block). The last partial block steps alone."""
+    steps, state = a.shape[0], a.shape[1:]
+    k = steps // BLOCK
+    if k < 2:
+        return _odd_even(a, b, h0)
+    a2, b2 = a[:k * BLOCK].reshape(k, BLOCK, *state), b[:k * BLOCK].reshape(k, BLOCK, *state)
+    local = np.empty((k, BLOCK, *state), a.dtype)
+    maps = np.empty((k, BLOCK, *state), a.dtype)
+    h = local[:, 0] = b2[:, 0]
+    p = maps[:, 0] = a2[:, 0]
+    for j in range(1, BLOCK):
+        h = local[:, j] = a2[:, j] * h + b2[:, j]
+        p = maps[:, j] = a2[:, j] * p
+    ends = _blocked(maps[:, -1], local[:, -1], h0)
+    entering = np.concatenate([h0[None], ends[:-1]])
+    local += maps * entering[:, None]
+    out = np.empty(a.shape, a.dtype)
+    out[:k * BLOCK] = local.reshape(k * BLOCK, *state)
+    h = out[k * BLOCK - 1]
+    for t in range(k * BLOCK, steps):
+        h = out[t] = a[t] * h + b[t]
+    return out
 
 
 def _odd_even(a: np.ndarray, b: np.ndarray, h0: np.ndarray) -> np.ndarray:

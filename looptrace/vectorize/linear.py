@@ -348,8 +348,6 @@ def rewrite_product_chain(loop: Op, parent: Block) -> bool:
         return False
     if facts.n_uses(c.arg) != 1 or facts.n_uses(c.result) != 1:
         return False
-    if prod.prim.name == "einsum" and c.arg.ndim not in (1, 2):
-        return False
     if sum(v.id == c.arg.id for v in prod.inputs) != 1:
         return False
     pos = 0 if prod.inputs[0].id == c.arg.id else 1
@@ -361,12 +359,12 @@ def rewrite_product_chain(loop: Op, parent: Block) -> bool:
     orient = product_orientation(prod.attrs["spec"], pos, mat)
     if orient is None:
         return False
-    side, transposed = orient
+    side, transposed, batch = orient
     b = IRBuilder(loop.loc)
     if transposed:
-        mat = b.op("transpose", mat, perm=(1, 0))
+        mat = b.op("transpose", mat, perm=(*range(batch), batch + 1, batch))
     count = _trip_value(b, loop.inputs[0], loop.inputs[1], int(step.const), bounds)
-    out = b.op("matrix_power_apply", c.init, mat, count, side=side)
+    out = b.op("matrix_power_apply", c.init, mat, count, side=side, batch_dims=batch)
     _replace(loop, parent, b.ops, {c.out.id: out})
     where = "P @ A" if side == "right" else "A @ P"
     when = "its trip count read at run time" if bounds is None else f"{facts.n} steps"
@@ -388,22 +386,26 @@ def _rewrite_scaling(loop: Op, parent: Block, facts: LoopFacts, c: Carry, a: Val
     return True
 
 
-def product_orientation(spec: str, pos: int, mat: Value) -> tuple[str, bool] | None:
-    """('right' | 'left', transposed) when the einsum is P @ A, P @ A.T,
-    A @ P or A.T @ P for the carry P at operand `pos` and square A."""
+def product_orientation(spec: str, pos: int, mat: Value) -> tuple[str, bool, int] | None:
+    """('right' | 'left', transposed, batch) when the einsum is P @ A, P @ A.T,
+    A @ P or A.T @ P for the carry P at operand `pos` and square A, after
+    `batch` leading letters shared by P, A and the result (a batched loop)."""
     ins, out = parse_spec(spec)
     cp, ca = ins[pos], ins[1 - pos]
-    if len(ca) != 2 or len(set(ca)) != 2 or len(set(cp)) != len(cp) or mat.shape[0] != mat.shape[1]:
+    batch = len(ca) - 2
+    if batch < 0 or not (cp[:batch] == ca[:batch] == out[:batch]) or len(cp) - batch not in (1, 2):
         return None
-    x, y = ca
+    if len(set(ca)) != len(ca) or len(set(cp)) != len(cp) or mat.shape[-1] != mat.shape[-2]:
+        return None
+    cp, (x, y), out = cp[batch:], ca[batch:], out[batch:]
     if cp[-1] == x and y not in cp and out == cp[:-1] + y:
-        return "right", False
+        return "right", False, batch
     if cp[-1] == y and x not in cp and out == cp[:-1] + x:
-        return "right", True
+        return "right", True, batch
     if cp[0] == y and x not in cp and out == x + cp[1:]:
-        return "left", False
+        return "left", False, batch
     if cp[0] == x and y not in cp and out == y + cp[1:]:
-        return "left", True
+        return "left", True, batch
     return None
 
 

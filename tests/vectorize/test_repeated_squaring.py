@@ -244,3 +244,27 @@ def test_scaling_chain_gradient(rng):
     gp, ga = looptrace.grad(lambda p, a: (jitted(p, a, 6) ** 2).sum(), argnums=(0, 1))(p, a)
     np.testing.assert_allclose(gp, numerical_grad(loss, [p, a], 0), rtol=1e-6)
     np.testing.assert_allclose(ga, numerical_grad(loss, [p, a], 1), rtol=1e-6)
+
+
+# --- a chain inside a loop the vectorizer batches ------------------------------------------------------
+def batch_of_chains(P0, As, k):
+    out = np.zeros(P0.shape)
+    for i in range(P0.shape[0]):
+        P = P0[i]
+        for _ in range(k):
+            P = P @ As[i].T
+        out[i] = P
+    return out
+
+
+@pytest.mark.parametrize("k", [0, 1, 6, 100])
+def test_chain_batched_by_the_outer_loop(k, rng):
+    P0 = rng.standard_normal((4, 2, 3))
+    As = np.stack([_matrix(rng, 3, np.float64) for _ in range(4)])
+    kw = {"static_argnames": ("k",)}
+    got = looptrace.jit(batch_of_chains, backend="interpret", **kw)(P0, As, k)
+    np.testing.assert_allclose(got, batch_of_chains(P0, As, k), rtol=1e-9, atol=1e-12)
+    if k:
+        n_pow, n_loops, loops = powers_in(batch_of_chains, (P0, As, k), **kw)
+        assert (n_pow, n_loops) == (1, 0)
+        assert [lp.kind for lp in loops] == ["vectorized", "scan"]
