@@ -1,6 +1,6 @@
-"""Branch-free exp, tanh and log that LLVM can vectorize inside a Numba loop.
+"""Branch-free exp, tanh, log and log1p that LLVM can vectorize inside a Numba loop.
 
-Numba lowers `np.exp`/`np.tanh`/`np.log` to libm calls, and LLVM cannot vectorize a
+Numba lowers `np.exp`/`np.tanh`/`np.log`/`np.log1p` to libm calls, and LLVM cannot vectorize a
 loop around a libm call (pip's llvmlite has no SVML), so a fused loop that
 applies tanh costs ~12-14 ns per element. The functions here are plain
 arithmetic (multiplies, adds, at most one divide, selects, integer shifts and
@@ -30,6 +30,8 @@ ulp from it), asserted by tests/codegen/test_mathlib.py:
   a degree-14 minimax polynomial in s) with its two final branches both
   computed and selected; subnormals are scaled by 2**54 first. log(0) = -inf,
   log(x < 0) = nan, log(inf) = inf. `log_f32`: float64 inside, <= 1 ulp.
+- `log1p_f64`: <= 2 ulp (1 measured): log(u) + (x - (u - 1))/u, u = 1 + x.
+  `log1p_f32`: float64 inside, <= 1 ulp.
 
 Special values: exp(nan) = nan, exp(inf) = inf, exp(-inf) = 0; tanh(nan) =
 nan, tanh(+-inf) = +-1.
@@ -47,7 +49,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["exp_f32", "exp_f64", "log_f32", "log_f64", "tanh_f32", "tanh_f64"]
+__all__ = ["exp_f32", "exp_f64", "log1p_f32", "log1p_f64", "log_f32", "log_f64", "tanh_f32", "tanh_f64"]
 
 _JIT = dict(cache=True, inline="always", error_model="numpy")
 
@@ -278,3 +280,25 @@ def log_f64(x):
 def log_f32(x):
     """np.log for a float32 (float64 inside, one final rounding)."""
     return np.float32(log_f64(np.float64(x)))
+
+
+# --- log1p ---
+_LOG1P_TINY = 2.0**-54  # below: log1p(x) rounds to x
+
+
+@numba.njit(**_JIT)
+def log1p_f64(x):
+    """np.log1p for a float64, <= 2 ulp: log(u) + e/u for u = fl(1 + x), whose
+    rounding error e = x - (u - 1) is exact (Fast2Sum) and enters to first order."""
+    x = np.float64(x)
+    u = 1.0 + x
+    lu = log_f64(u)
+    y = lu + (x - (u - 1.0)) / u
+    y = lu if abs(lu) == np.inf else y  # x = -1 or inf: the correction is nan
+    return x if abs(x) < _LOG1P_TINY else y
+
+
+@numba.njit(**_JIT)
+def log1p_f32(x):
+    """np.log1p for a float32 (float64 inside, one final rounding)."""
+    return np.float32(log1p_f64(np.float64(x)))

@@ -1,4 +1,4 @@
-"""looptrace.codegen.mathlib (exp, tanh, log): ulp error against NumPy, special
+"""looptrace.codegen.mathlib (exp, tanh, log, log1p): ulp error against NumPy, special
 values, that a loop over it is vectorized, and that the CPU lowering uses it.
 
 The bounds are the ones stated in mathlib's docstring: float64 results within
@@ -21,8 +21,8 @@ import looptrace
 from looptrace.codegen import mathlib
 from looptrace.ops.registry import PRIMITIVES
 
-ULP64 = {"exp": 1, "tanh": 2, "log": 1}
-NUMPY = {"exp": np.exp, "tanh": np.tanh, "log": np.log}
+ULP64 = {"exp": 1, "tanh": 2, "log": 1, "log1p": 2}
+NUMPY = {"exp": np.exp, "tanh": np.tanh, "log": np.log, "log1p": np.log1p}
 NAMES = list(NUMPY)
 
 
@@ -84,6 +84,9 @@ def _grids(name: str, dtype) -> list[np.ndarray]:
     if name == "exp":
         return common + [np.linspace(bottom, top, 400_001), np.linspace(top - 1, top, 20_001),
                          np.linspace(bottom, bottom + 40, 100_001)]
+    if name == "log1p":
+        return common + [np.geomspace(tiny, float(np.finfo(dtype).max) / 2, 400_001),
+                         np.linspace(-1, -0.99, 100_001), np.linspace(-1e-7, 1e-7, 100_001)]
     if name == "log":
         huge = float(np.finfo(dtype).max)
         return common + [np.geomspace(tiny, huge / 2, 400_001), np.linspace(0.99, 1.01, 100_001),
@@ -113,6 +116,10 @@ def test_special_values(name, dtype):
     elif name == "log":
         np.testing.assert_array_equal(got[:3], [-np.inf, -np.inf, np.inf])
         assert np.isnan(got[3]) and np.isnan(got[7])
+    elif name == "log1p":
+        np.testing.assert_array_equal(got[:3], [0.0, -0.0, np.inf])
+        assert np.signbit(got[1]) and np.isnan(got[3]) and got[9] == x[9] and got[8] == x[8]
+        assert _run(name, np.array([-1.0], dtype=dtype))[0] == -np.inf
     else:
         np.testing.assert_array_equal(got[:4], [0.0, -0.0, 1.0, -1.0])
         assert np.signbit(got[1]) and not np.signbit(got[0])
@@ -169,7 +176,7 @@ def test_loop_is_vectorized_without_libm_calls(name):
 
 
 def _act(x):
-    return np.tanh(x) + np.exp(-x * x) + np.log(x * x + 0.5)
+    return np.tanh(x) + np.exp(-x * x) + np.log(x * x + 0.5) + np.log1p(x * x)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -189,7 +196,9 @@ def test_libm_switch_keeps_numpy(monkeypatch):
     x = np.random.default_rng(8).standard_normal(5)
     monkeypatch.setenv("LOOPTRACE_LIBM", "1")
     src = looptrace.jit(_act, backend="cpu").explain(x).kernel_source
-    assert "np.tanh(" in src and "np.exp(" in src and "np.log(" in src and "_f64" not in src
+    assert "_f64" not in src
+    for name in NAMES:
+        assert f"np.{name}(" in src
 
 
 @pytest.mark.parametrize("dtype", [np.complex128, np.complex64, np.float16])
