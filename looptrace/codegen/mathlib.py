@@ -1,6 +1,6 @@
-"""Branch-free exp, tanh, log and log1p that LLVM can vectorize inside a Numba loop.
+"""Branch-free exp, expm1, tanh, log and log1p that LLVM can vectorize inside a Numba loop.
 
-Numba lowers `np.exp`/`np.tanh`/`np.log`/`np.log1p` to libm calls, and LLVM cannot vectorize a
+Numba lowers `np.exp`, `np.tanh`, `np.log`, ... to libm calls, and LLVM cannot vectorize a
 loop around a libm call (pip's llvmlite has no SVML), so a fused loop that
 applies tanh costs ~12-14 ns per element. The functions here are plain
 arithmetic (multiplies, adds, at most one divide, selects, integer shifts and
@@ -30,6 +30,9 @@ ulp from it), asserted by tests/codegen/test_mathlib.py:
   a degree-14 minimax polynomial in s) with its two final branches both
   computed and selected; subnormals are scaled by 2**54 first. log(0) = -inf,
   log(x < 0) = nan, log(inf) = inf. `log_f32`: float64 inside, <= 1 ulp.
+- `expm1_f64`: <= 2 ulp: the reduction of exp, q = e**r - 1 as r + r*r*P(r),
+  then 2**k*q + (2**k - 1) (2**k - 1 exact) for k <= 52, else 2**k*(1+q) - 1.
+  `expm1_f32`: float64 inside, <= 1 ulp.
 - `log1p_f64`: <= 2 ulp (1 measured): log(u) + (x - (u - 1))/u, u = 1 + x.
   `log1p_f32`: float64 inside, <= 1 ulp.
 
@@ -49,7 +52,8 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["exp_f32", "exp_f64", "log1p_f32", "log1p_f64", "log_f32", "log_f64", "tanh_f32", "tanh_f64"]
+__all__ = ["exp_f32", "exp_f64", "expm1_f32", "expm1_f64", "log1p_f32", "log1p_f64", "log_f32",
+           "log_f64", "tanh_f32", "tanh_f64"]
 
 _JIT = dict(cache=True, inline="always", error_model="numpy")
 
@@ -82,7 +86,7 @@ def _from_bits(typingctx, n):
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # low 32 bits zero: k * _LN2_HI is exact for |k| < 2**32
 _LN2_LO = 1.90821492927058770002e-10
-_ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer in the low mantissa bits
+_ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer (in the low bits)
 _MAGIC_BITS = 0x4338000000000000  # bits of _ROUND_MAGIC
 _EXP_HI = 710.0  # exp(710) overflows: clamping there keeps k small and still gives inf
 _EXP_LO = -746.0  # exp(-746) underflows to 0
@@ -189,8 +193,10 @@ def _tanh_abs(ax, e):
     first, so the vectorized loop divides once per element, not twice.
     """
     z = ax * ax
-    p = (-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z - 1.61468768441708447952e3
-    q = ((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z + 4.84406305325125486048e3
+    p = (-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z
+    p = p - 1.61468768441708447952e3
+    q = ((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z
+    q = q + 4.84406305325125486048e3
     small = ax < _TANH_SMALL
     a = ax if small else 1.0
     b = ax * z if small else -2.0
@@ -302,3 +308,45 @@ def log1p_f64(x):
 def log1p_f32(x):
     """np.log1p for a float32 (float64 inside, one final rounding)."""
     return np.float32(log1p_f64(np.float64(x)))
+
+
+# --- expm1 ---
+_EXPM1_LO = -60.0  # expm1(x) rounds to -1 below this
+
+
+@numba.njit(**_JIT)
+def _em1_poly13(r):
+    """e**r - 1 for |r| <= 0.35 without cancellation: r + r*r*(1/2 + r/6 + ...)."""
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    return r + (r * r) * p
+
+
+@numba.njit(**_JIT)
+def expm1_f64(x):
+    """np.expm1 for a float64, <= 2 ulp: with x = k*ln2 + r and q = e**r - 1,
+    2**k*q + (2**k - 1) (exact 2**k - 1) for k <= 52, else 2**k*(1 + q) - 1."""
+    x = np.float64(x)
+    xc = _clamp_exp_arg(x)
+    xc = _EXPM1_LO if xc < _EXPM1_LO else xc
+    k, r = _reduce(xc)
+    q = _em1_poly13(r)
+    s = _pow2(k if k < 53 else 0)
+    y = s * q + (s - 1.0) if k < 53 else _scale(1.0 + q, k) - 1.0
+    return x if abs(x) < _LOG1P_TINY else y
+
+
+@numba.njit(**_JIT)
+def expm1_f32(x):
+    """np.expm1 for a float32 (float64 inside, one final rounding)."""
+    return np.float32(expm1_f64(np.float64(x)))

@@ -298,11 +298,12 @@ _CPU_TEMPLATES = {
 }
 
 
-# tanh, exp, log and log1p of a float32/float64 call looptrace.codegen.mathlib
+# tanh, exp, expm1, log and log1p of a float32/float64 call looptrace.codegen.mathlib
 # (branch-free, no libm call, so LLVM vectorizes the loop around them; <= 2
 # ulp from NumPy). LOOPTRACE_LIBM=1 (read when a kernel is generated) restores
 # the np.<name> calls (libm).
-_CPU_MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "log": "log_f", "log1p": "log1p_f"}
+_CPU_MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "expm1": "expm1_f", "log": "log_f",
+                "log1p": "log1p_f"}
 
 
 def _mathlib_call(name: str, args, in_dtypes) -> str | None:

@@ -1,4 +1,4 @@
-"""looptrace.codegen.mathlib (exp, tanh, log, log1p): ulp error against NumPy, special
+"""looptrace.codegen.mathlib (exp, expm1, tanh, log, log1p): ulp error against NumPy, special
 values, that a loop over it is vectorized, and that the CPU lowering uses it.
 
 The bounds are the ones stated in mathlib's docstring: float64 results within
@@ -21,8 +21,8 @@ import looptrace
 from looptrace.codegen import mathlib
 from looptrace.ops.registry import PRIMITIVES
 
-ULP64 = {"exp": 1, "tanh": 2, "log": 1, "log1p": 2}
-NUMPY = {"exp": np.exp, "tanh": np.tanh, "log": np.log, "log1p": np.log1p}
+ULP64 = {"exp": 1, "expm1": 2, "tanh": 2, "log": 1, "log1p": 2}
+NUMPY = {"exp": np.exp, "expm1": np.expm1, "tanh": np.tanh, "log": np.log, "log1p": np.log1p}
 NAMES = list(NUMPY)
 
 
@@ -81,6 +81,10 @@ def _grids(name: str, dtype) -> list[np.ndarray]:
     tiny = np.finfo(dtype).smallest_subnormal
     common = [np.linspace(-1, 1, 200_001), np.geomspace(tiny, 1e-3, 20_001),
               -np.geomspace(tiny, 1e-3, 20_001)]
+    if name == "expm1":
+        return common + [np.linspace(bottom, top, 400_001), np.linspace(top - 1, top, 20_001),
+                         np.linspace(-70, -30, 20_001), np.linspace(30, 45, 20_001),
+                         np.linspace(-1.2, 1.2, 100_001)]
     if name == "exp":
         return common + [np.linspace(bottom, top, 400_001), np.linspace(top - 1, top, 20_001),
                          np.linspace(bottom, bottom + 40, 100_001)]
@@ -92,8 +96,9 @@ def _grids(name: str, dtype) -> list[np.ndarray]:
         return common + [np.geomspace(tiny, huge / 2, 400_001), np.linspace(0.99, 1.01, 100_001),
                          np.linspace(0.5, 2.0, 200_001), np.linspace(huge / 1e3, huge, 10_001)]
     switch = mathlib._TANH_SMALL
-    return common + [np.linspace(-30, 30, 400_001), np.linspace(switch - 0.01, switch + 0.01, 20_001),
-                     -np.linspace(switch - 0.01, switch + 0.01, 20_001), np.linspace(15, 25, 10_001)]
+    near_switch = np.linspace(switch - 0.01, switch + 0.01, 20_001)
+    return common + [np.linspace(-30, 30, 400_001), near_switch, -near_switch,
+                     np.linspace(15, 25, 10_001)]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -113,6 +118,9 @@ def test_special_values(name, dtype):
     _check(name, x)
     if name == "exp":
         np.testing.assert_array_equal(got[:4], [1.0, 1.0, np.inf, 0.0])
+    elif name == "expm1":
+        np.testing.assert_array_equal(got[:4], [0.0, -0.0, np.inf, -1.0])
+        assert np.signbit(got[1]) and got[8] == x[8] and got[9] == x[9]
     elif name == "log":
         np.testing.assert_array_equal(got[:3], [-np.inf, -np.inf, np.inf])
         assert np.isnan(got[3]) and np.isnan(got[7])
@@ -176,7 +184,7 @@ def test_loop_is_vectorized_without_libm_calls(name):
 
 
 def _act(x):
-    return np.tanh(x) + np.exp(-x * x) + np.log(x * x + 0.5) + np.log1p(x * x)
+    return np.tanh(x) + np.exp(-x * x) + np.log(x * x + 0.5) + np.log1p(x * x) + np.expm1(x)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -205,4 +213,5 @@ def test_libm_switch_keeps_numpy(monkeypatch):
 def test_other_dtypes_keep_numpy(monkeypatch, dtype):
     monkeypatch.delenv("LOOPTRACE_LIBM", raising=False)
     for name in NAMES:
-        assert PRIMITIVES[name].lower_cpu(["a"], [np.dtype(dtype)], np.dtype(dtype)) == f"np.{name}(a)"
+        lowered = PRIMITIVES[name].lower_cpu(["a"], [np.dtype(dtype)], np.dtype(dtype))
+        assert lowered == f"np.{name}(a)"
