@@ -175,9 +175,11 @@ def test_hypothesis_bounded_floats():
     check()
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", NAMES)
-def test_loop_is_vectorized_without_libm_calls(name):
-    loop = _loop(name, "float64")
+def test_loop_is_vectorized_without_libm_calls(name, dtype):
+    _run(name, np.ones(4, dtype=dtype))  # compiles the loop
+    loop = _loop(name, dtype)
     llvm = loop.inspect_llvm(loop.signatures[0])
     assert " x double>" in llvm, "the loop over mathlib was not vectorized"
     assert f"@{name}(" not in llvm and f"@llvm.{name}." not in llvm
