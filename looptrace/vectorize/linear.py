@@ -30,6 +30,7 @@ trip-count threshold; LOOPTRACE_NO_VECTORIZE=1 turns off both.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,10 +77,23 @@ def _block(block: Block) -> None:
         for sub in op.blocks:
             _block(sub)
         if op.prim.name == "for_loop" and op in block.ops:
-            if squaring_enabled() and rewrite_product_chain(op, block):
-                continue
-            if prefix_scan_enabled():
-                rewrite_linear(op, block)
+            _guarded(op, block)
+
+
+def _guarded(loop: Op, block: Block) -> None:
+    """Try both rewrites; an internal error leaves the loop as it was (a
+    rewrite changes nothing before its match is complete) and warns, unless
+    LOOPTRACE_VECTORIZE_STRICT=1 (tests) asks to raise."""
+    try:
+        if squaring_enabled() and rewrite_product_chain(loop, block):
+            return
+        if prefix_scan_enabled():
+            rewrite_linear(loop, block)
+    except Exception as e:
+        if os.environ.get("LOOPTRACE_VECTORIZE_STRICT"):
+            raise
+        warnings.warn(f"looptrace: the linear-scan pass skipped the loop at line {loop.loc.line}: {e!r}",
+                      stacklevel=2)
 
 
 def _note(loop: Op, facts: LoopFacts, carries: list[Carry], what: str, how: str) -> None:

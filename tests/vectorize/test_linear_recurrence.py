@@ -211,6 +211,16 @@ def test_a_million_steps(dtype, rng):
     _close(looptrace.jit(long_run, backend="interpret")(a, b, h0), long_run(a, b, h0), dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("steps", [4096, 5000])
+def test_wide_state_runs_in_blocks(dtype, steps, rng):
+    """A state of >= 8 elements over >= 4096 steps takes the blocked scan
+    (blocks of 64 steps, a partial block at the end)."""
+    args = _args(rng, steps, (2, 5), dtype)
+    _close(looptrace.jit(history, backend="interpret")(*args), history(*args), dtype)
+    assert scans_in(history, args)[:2] == (1, 0)
+
+
 # --- loops that keep their scan -----------------------------------------------------------------
 def coefficient_reads_h(a, b, h0):
     h = h0
