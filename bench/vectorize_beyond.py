@@ -28,10 +28,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import compare  # noqa: E402
+from _timing import compare
 
-import looptrace  # noqa: E402
-from looptrace.examples import matrix_power  # noqa: E402
+import looptrace
+from looptrace.examples import matrix_power
 
 
 def scalar(a, b, h0):
@@ -109,9 +109,8 @@ def run(name: str, size: int, backend: str, repeats: int, slow: float) -> dict:
     fn, make, off_var, _ = WORKLOADS[name]
     args = make(np.random.default_rng(0), size)
     on, off = compiled(fn, args, backend, None), compiled(fn, args, backend, off_var)
-    kinds = [lp.reason.split(": ")[-1][:40] for lp in on.explain(*args).loops]
     t = timed({"on": lambda: on(*args), "off": lambda: off(*args)}, repeats, slow)
-    return dict(on=t["on"], off=t["off"], err=rel_err(on(*args), fn(*args)), how=kinds)
+    return {"on": t["on"], "off": t["off"], "err": rel_err(on(*args), fn(*args))}
 
 
 def fmt(seconds: float) -> str:

@@ -48,9 +48,9 @@ def emit_linear_scan(em: Emitter, op: Op) -> None:
     state = tuple(out.shape[1:])
     static = not any(isinstance(d, Dim) for d in out.shape)
     size = prod(state) if static else None
-    n = dict(T=em.size(out, 0), dt=dtype_text(out.dtype), one=literal(1, out.dtype),
-             zero=literal(0, out.dtype), t=em.fresh("t"), j=em.fresh("j"), c=em.fresh("c"),
-             h=em.fresh("h"), lo=em.fresh("lo"), hi=em.fresh("hi"), nb=em.fresh("nb"))
+    n = {"T": em.size(out, 0), "dt": dtype_text(out.dtype), "one": literal(1, out.dtype),
+         "zero": literal(0, out.dtype)}
+    n.update({k: em.fresh(k) for k in ("t", "j", "c", "h", "lo", "hi", "nb")})
     n.update({k: em.fresh(k) for k in ("nc", "L", "ca", "cb", "cin", "pa", "pb", "cur")})
     if not state:
         n.update(H=em.name(out), h0=cast(em.name(h0), out.dtype), S="1")
@@ -195,7 +195,7 @@ for {c} in numba.prange({nc}):
 def emit_matrix_power(em: Emitter, op: Op) -> None:
     p0, a, count = op.inputs
     out = op.out
-    side, bd = op.attrs["side"], op.attrs.get("batch_dims", 0)
+    bd = op.attrs.get("batch_dims", 0)
     if bd == 0:
         _power_core(em, op, em.name(out), em.name(p0), em.name(a), em.name(count))
         em.define(out, owned=True)
@@ -219,12 +219,11 @@ def _power_core(em: Emitter, op: Op, r: str, p_text: str, a_text: str, k_text: s
     m = a.shape[-1]
     core = tuple(p0.shape[bd:])
     rows = 1 if len(core) == 1 else (core[0] if side == "right" else core[1])
-    names = dict(r=r, P=p_text, A=a_text, k=em.fresh("k"), kk=em.fresh("kk"), lg=em.fresh("lg"),
-                 pc=em.fresh("pc"), base=em.fresh("base"), i=em.fresh("i"), K=k_text,
-                 cube=str(m ** 3), sq=str(rows * m * m),
-                 step_r="np.dot({r}, {base})" if side == "right" else "np.dot({base}, {r})")
-    names["step"] = names["step_r"].format(**names)
-    names["chain"] = (f"np.dot({r}, {names['base']})" if side == "right" else f"np.dot({names['base']}, {r})")
+    base = em.fresh("base")
+    step = f"np.dot({r}, {base})" if side == "right" else f"np.dot({base}, {r})"
+    names = {"r": r, "P": p_text, "A": a_text, "K": k_text, "base": base, "step": step,
+             "cube": str(m ** 3), "sq": str(rows * m * m)}
+    names.update({k: em.fresh(k) for k in ("k", "kk", "lg", "pc", "i")})
     _lines(em, _POWER.format(**names))
 
 
@@ -248,5 +247,5 @@ if {k} >= 2 and {lg} * {cube}.0 + {pc} * {sq}.0 < {k} * {sq}.0:
             {base} = np.dot({base}, {base})
 else:
     for {i} in range({k}):
-        {r} = {chain}
+        {r} = {step}
 """

@@ -191,7 +191,7 @@ def squaring_pays(n: int, rows: int, m: int) -> bool:
     if n < 2:
         return False
     squarings = n.bit_length() - 1
-    return squarings * m ** 3 + bin(n).count("1") * rows * m * m < n * rows * m * m
+    return squarings * m ** 3 + n.bit_count() * rows * m * m < n * rows * m * m
 
 
 def matrix_power_apply_impl(p0, a, n, *, side: str = "right", batch_dims: int = 0) -> np.ndarray:

@@ -42,7 +42,14 @@ from looptrace.ops.control import split_for_results, trip_count
 from looptrace.ops.linalg import parse_spec
 from looptrace.ops.shapes import size_of
 
-from .analysis import Carry, LoopFacts, carries_of, loop_var_name, op_operands, static_bounds
+from .analysis import (
+    Carry,
+    LoopFacts,
+    carries_of,
+    loop_var_name,
+    op_operands,
+    static_bounds,
+)
 from .batching import NotBatchable, expand_to_rank
 from .hoist import BatchEnv, memory_budget
 

@@ -230,7 +230,7 @@ def test_scaling_chain(backend, dtype, rng):
     jitted = looptrace.jit(scaled, backend=backend)
     for k in (0, 1, 2, 7, 40):
         np.testing.assert_allclose(jitted(p, a, k), scaled(p, a, k), rtol=RTOL[np.dtype(dtype)], atol=1e-30)
-    n_pow, n_loops, loops = powers_in(scaled, (p, a, 7), backend=backend)
+    _, n_loops, loops = powers_in(scaled, (p, a, 7), backend=backend)
     assert n_loops == 0 and "p0 * a ** n" in loops[0].reason
 
 
