@@ -27,7 +27,10 @@ from looptrace.errors import InternalError, UnsupportedError, format_message
 from looptrace.ir.core import RNG, Op, Program, SourceLoc, walk
 
 from . import cache as disk
+from . import malloc
 from .emitter import Emitter, emit_program, kernel_source
+
+malloc.tune()  # large kernel temporaries come from the heap, not a fresh mmap each call
 
 REPORT = "this is a looptrace bug: please report it with this message and the generated kernel"
 
