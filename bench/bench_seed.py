@@ -112,29 +112,29 @@ def _repeat(fn, n: int) -> list[float]:
 
 # --- fresh-process compile timings ------------------------------------------------------------
 def child_main(kind: str, name: str) -> None:
-    """In a fresh process: seconds of `import`, first call and second call."""
-    t0 = time.perf_counter()
-    import looptrace as lt  # import time is reported separately
-
-    t1 = time.perf_counter()
+    """In a fresh process (looptrace, NumPy, Numba and the competitors are
+    already imported by this module): seconds of the first and second call."""
     plain, make, competitors = WORKLOADS[name]
     args = make(np.random.default_rng(0))
-    fn = lt.jit(plain, backend="cpu") if kind == "looptrace" else competitors["numba"]
+    fn = looptrace.jit(plain, backend="cpu") if kind == "looptrace" else competitors["numba"]
     t2 = time.perf_counter()
     fn(*args)
     t3 = time.perf_counter()
     fn(*args)
     t4 = time.perf_counter()
-    print(json.dumps({"import_s": t1 - t0, "first_call_s": t3 - t2, "second_call_s": t4 - t3}))
+    print(json.dumps({"first_call_s": t3 - t2, "second_call_s": t4 - t3}))
 
 
 def _child(kind: str, name: str, cache_dir: str) -> dict:
+    """The child's timings, plus `process_s`: the whole process, start to exit."""
     env = dict(os.environ, LOOPTRACE_CACHE_DIR=cache_dir)
+    t0 = time.perf_counter()
     out = subprocess.run([sys.executable, __file__, "--child", kind, name], env=env,
                          capture_output=True, text=True, timeout=600, check=False)
+    wall = time.perf_counter() - t0
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1:]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1]) | {"process_s": wall}
 
 
 def compile_times(names: list[str]) -> dict:
@@ -147,10 +147,15 @@ def compile_times(names: list[str]) -> dict:
         hand = _child("numba", name, tempfile.gettempdir())  # its own cache=True files in bench/
         rows[name] = {"cold_first_call_s": cold.get("first_call_s"),
                       "warm_start_first_call_s": warm.get("first_call_s"),
-                      "import_looptrace_s": warm.get("import_s"),
-                      "hand_numba_cached_first_call_s": hand.get("first_call_s"), "errors": [
+                      "warm_process_s": warm.get("process_s"),
+                      "hand_numba_cached_first_call_s": hand.get("first_call_s"),
+                      "hand_numba_process_s": hand.get("process_s"), "errors": [
                           r["error"] for r in (cold, warm, hand) if "error" in r]}
     return rows
+
+
+def _s(seconds) -> str:
+    return "n/a" if seconds is None else f"{seconds:.3f}"
 
 
 def call_overhead(repeats: int) -> dict:
@@ -188,9 +193,10 @@ def main() -> None:
     compiles = compile_times(names)
     print("\ncompile (fresh processes), seconds:")
     for name, r in compiles.items():
-        print(f"  {name:18s} cold {r['cold_first_call_s']!s:.6} warm start {r['warm_start_first_call_s']!s:.6}"
-              f" (import looptrace {r['import_looptrace_s']!s:.5}; hand njit from its cache "
-              f"{r['hand_numba_cached_first_call_s']!s:.6}) {r['errors'] or ''}")
+        print(f"  {name:18s} cold {_s(r['cold_first_call_s'])} warm start {_s(r['warm_start_first_call_s'])}"
+              f" (whole process {_s(r['warm_process_s'])}); hand njit from its cache "
+              f"{_s(r['hand_numba_cached_first_call_s'])} (whole process {_s(r['hand_numba_process_s'])})"
+              f" {r['errors'] or ''}")
     report = json.loads(Path(ns.json).read_text())
     report |= {"notes": notes, "scalar_recurrence_ns_per_step": per_step,
                "call_overhead_us": overhead, "compile": compiles}
