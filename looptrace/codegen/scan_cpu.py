@@ -28,7 +28,8 @@ from math import prod
 
 import numba
 
-from looptrace.ir.core import Dim, Op
+from looptrace.ir.core import Dim, Op, Value
+from looptrace.ops.scan import scan_shape
 
 from .emitter import Emitter, cast, dtype_text, literal
 
@@ -44,9 +45,11 @@ TIME_CHUNKS = bool(os.environ.get("LOOPTRACE_SCAN_TIME_CHUNKS"))
 # --- linear_scan ---------------------------------------------------------------------------------
 def emit_linear_scan(em: Emitter, op: Op) -> None:
     a, b, h0 = op.inputs
-    out = op.out
+    history = op.attrs.get("history", True)
+    out = op.out if history else Value(op.out.dtype, scan_shape(a.shape, b.shape, h0.shape))
     state = tuple(out.shape[1:])
     static = not any(isinstance(d, Dim) for d in out.shape)
+    assert history or static, "linear_scan without history needs static shapes"
     size = prod(state) if static else None
     n = {"T": em.size(out, 0), "dt": dtype_text(out.dtype), "one": literal(1, out.dtype),
          "zero": literal(0, out.dtype)}
@@ -60,11 +63,33 @@ def emit_linear_scan(em: Emitter, op: Op) -> None:
             em.line(f"{n['S']} = {em.name(h0)}.size")
         em.line(f"{n['h0']} = np.ascontiguousarray({em.name(h0)}).reshape(({n['S']},))")
     coef_a, coef_b = _coef_reader(em, a, out, n), _coef_reader(em, b, out, n)
-    _emit_variant(em, n, out, size, coef_a, coef_b)
-    if state:
-        sizes = "".join(em.size(out, k) + ", " for k in range(out.ndim))
-        em.line(f"{em.name(out)} = {n['H']}.reshape(({sizes}))")
-    em.define(out, owned=True)
+    if not history:
+        _lines(em, _final_only(n, coef_a, coef_b, not state, em.name(op.out), state))
+    else:
+        _emit_variant(em, n, out, size, coef_a, coef_b)
+        if state:
+            sizes = "".join(em.size(out, k) + ", " for k in range(out.ndim))
+            em.line(f"{em.name(out)} = {n['H']}.reshape(({sizes}))")
+    em.define(op.out, owned=op.out.ndim > 0)
+
+
+def _final_only(n: dict, A, B, scalar: bool, result: str, state: tuple) -> str:
+    """The loop keeping only the current state (no history stored)."""
+    T, S, t, j, h, cur = n["T"], n["S"], n["t"], n["j"], n["h"], n["cur"]
+    if scalar:
+        return f"""
+{h} = {n['h0']}
+for {t} in range({T}):
+    {h} = {A(t, '0')} * {h} + {B(t, '0')}
+{result} = {h}
+"""
+    return f"""
+{cur} = {n['h0']}.copy()
+for {t} in range({T}):
+    for {j} in range({S}):
+        {cur}[{j}] = {A(t, j)} * {cur}[{j}] + {B(t, j)}
+{result} = {cur}.reshape(({''.join(f'{d}, ' for d in state)}))
+"""
 
 
 def _coef_reader(em: Emitter, x, out, n: dict):

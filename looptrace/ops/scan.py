@@ -7,7 +7,8 @@ linear_scan(A, B, h0) -> H
     at every step (of rank <= len(s), a constant) needs no time axis, but one
     of A and B must have it unless T == 1. H[t] = A[t] * H[t-1] + B[t] with
     H[-1] = h0 (elementwise), so H has shape (T, *s) and H[T-1] is the final
-    carry. Every affine map h -> a*h + b composes associatively:
+    carry. With history=False only the final carry is returned (shape s; h0
+    when T == 0), and the CPU kernel stores no history. Every affine map h -> a*h + b composes associatively:
     (a2, b2) o (a1, b1) = (a2*a1, a2*b1 + b2), so the T maps are combined by
     an odd-even (Blelloch-style) reduction: pair neighbours, solve the half-size
     problem recursively, fill in the even positions. That is O(T) work in
@@ -83,22 +84,24 @@ def scan_shape(a_shape: tuple, b_shape: tuple, state: tuple) -> tuple:
     return full
 
 
-def _linear_abstract(a, b, h0):
+def _linear_abstract(a, b, h0, *, history: bool = True):
     if not (a.dtype == b.dtype == h0.dtype) or np.dtype(a.dtype).kind not in "fc":
         raise ShapeMismatch(f"linear_scan needs one float dtype, got {a.dtype}, {b.dtype}, {h0.dtype}")
-    return [(a.dtype, scan_shape(a.shape, b.shape, h0.shape))]
+    full = scan_shape(a.shape, b.shape, h0.shape)
+    return [(a.dtype, full if history else tuple(h0.shape))]
 
 
-def linear_scan_impl(a, b, h0) -> np.ndarray:
+def linear_scan_impl(a, b, h0, *, history: bool = True) -> np.ndarray:
     """H[t] = a[t] * H[t-1] + b[t], H[-1] = h0, by odd-even reduction (a
-    wide state: by blocks of BLOCK steps)."""
+    wide state: by blocks of BLOCK steps); H, or with history=False H[T-1]."""
     a, b, h0 = np.asarray(a), np.asarray(b), np.asarray(h0)
     full = scan_shape(a.shape, b.shape, h0.shape)
     if full[0] == 0:
-        return np.empty(full, a.dtype)
+        return np.empty(full, a.dtype) if history else h0.copy()
     a, b = np.broadcast_to(a, full), np.broadcast_to(b, full)
     wide = h0.size >= WIDE_STATE and full[0] >= BLOCKED_FROM
-    return _blocked(a, b, h0) if wide else _odd_even(a, b, h0)
+    out = _blocked(a, b, h0) if wide else _odd_even(a, b, h0)
+    return out if history else out[-1].copy()
 
 
 # From these sizes on the blocked scan beats the odd-even one (measured on 2
@@ -233,7 +236,7 @@ matrix_power_apply = register(Primitive("matrix_power_apply", "scan", _power_abs
 
 
 # --- batching rules -----------------------------------------------------------------------------
-def _linear_batch(b, args, dims):
+def _linear_batch(b, args, dims, *, history: bool = True):
     """The scan runs over time (axis 0), so the batch goes to axis 1 of the
     coefficients; one without a time axis broadcasts as it is."""
     from looptrace.vectorize.batching import axis_size, base_shape, bcast, move_axis
@@ -242,8 +245,8 @@ def _linear_batch(b, args, dims):
     a, bb, h0 = args
     rank = 1 + len(base_shape(h0, dims[2]))
     coefs = [_batched_coef(b, x, d, rank, move_axis) for x, d in ((a, dims[0]), (bb, dims[1]))]
-    h = b.op(linear_scan, *coefs, bcast(b, h0, dims[2], n))
-    return [move_axis(b, h, 1, 0)], [0]
+    h = b.op(linear_scan, *coefs, bcast(b, h0, dims[2], n), history=history)
+    return [move_axis(b, h, 1, 0) if history else h], [0]
 
 
 def _batched_coef(b, x, d, rank: int, move_axis):
@@ -281,15 +284,20 @@ def _linear_vjp(b, op, g, wanted):
     from looptrace.autodiff.rules import unbroadcast
 
     a, bb, h0 = op.inputs
-    full = tuple(op.out.shape)
+    full = scan_shape(a.shape, bb.shape, h0.shape)
     t = full[0]
     if t == 0:
-        return [b.zeros_like(v) if w else None for v, w in zip(op.inputs, wanted)]
+        zeros = [b.zeros_like(v) if w else None for v, w in zip(op.inputs, wanted)]
+        return zeros if op.attrs.get("history", True) else zeros[:2] + [g if wanted[2] else None]
+    hist = op.out
+    if not op.attrs.get("history", True):  # the history is recomputed; g is the last row's cotangent
+        hist = b.emit("linear_scan", a, bb, h0, history=True)
+        g = b.emit("concatenate", b.zeros((t - 1, *h0.shape), g.dtype), b.reshape(g, (1, *h0.shape)), axis=0)
     a_full = a if tuple(a.shape) == full else b.emit("broadcast_to", a, shape=full)
     lam = _reverse_scan(b, a_full, g, h0)
     d_a = None
     if wanted[0]:
-        prev = b.emit("slice", op.out, starts=(0,), stops=(t - 1,), steps=(1,))
+        prev = b.emit("slice", hist, starts=(0,), stops=(t - 1,), steps=(1,))
         prev = b.emit("concatenate", b.reshape(h0, (1, *h0.shape)), prev, axis=0)
         d_a = unbroadcast(b, b.mul(lam, prev), a)
     d_h0 = None

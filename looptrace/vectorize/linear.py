@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from looptrace.ir.builder import IRBuilder
-from looptrace.ir.core import Block, Op, Program, Value
+from looptrace.ir.core import Block, Dim, Op, Program, Value
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.control import split_for_results, trip_count
 from looptrace.ops.linalg import parse_spec
@@ -294,16 +294,21 @@ class LinearRewrite:
         for op in coef_ops:
             self.env.emit(op)
         mapping: dict[int, Value] = {}
+        n_carry, _ = split_for_results(self.loop)
+        ys = self.facts.body.results[n_carry:]
+        history = any(y.id in self.dep for y in ys)  # else only the final carries are used
+        history = history or any(isinstance(d, Dim) for c in self.carries for d in c.arg.shape)
         for c, f in zip(self.carries, forms):
             a, b = self._coef(f.a, c), self._coef(f.b, c)
             if a.ndim <= c.arg.ndim and b.ndim <= c.arg.ndim:  # neither varies: B gets the time axis
                 b = self.b.op("broadcast_to", b, shape=(self.n, *c.arg.shape))
-            hist = self.b.op("linear_scan", a, b, c.init)
+            if not history:
+                mapping[c.out.id] = self.b.op("linear_scan", a, b, c.init, history=False)
+                continue
+            hist = self.b.op("linear_scan", a, b, c.init, history=True)
             self.env.bind(c.result, hist, 0)
             mapping[c.out.id] = self._last(hist, c)
-        n_carry, _ = split_for_results(self.loop)
-        ys = self.facts.body.results[n_carry:]
-        if any(y.id in self.dep for y in ys):
+        if history:
             self._emit_from_histories(ys)
         for y, o in zip(ys, self.loop.outputs[n_carry:]):
             mapping[o.id] = self.env.batched(y)

@@ -129,7 +129,8 @@ def indexing_cases():
 def scan_cases():
     def linear_scan(r, s):
         steps = int(r.integers(0, 20))
-        return [r.uniform(-1, 1, (steps, *s)), r.standard_normal((steps, *s)), r.standard_normal(s)], {}
+        a = r.uniform(-1, 1, (steps, *s) if r.random() < 0.7 else s[-1:])  # or the same every step
+        return [a, r.standard_normal((steps, *s)), r.standard_normal(s)], {"history": bool(r.random() < 0.5)}
 
     def matrix_power_apply(r, s):
         m = s[-1]

@@ -92,6 +92,7 @@ def _indexing_cases():
 def _scan_cases():
     yield "linear_scan", lambda r: ([r.uniform(-1, 1, (5, 3)), r.random((5, 3)), r.random(3)], {})
     yield "linear_scan/scalar", lambda r: ([r.uniform(-1, 1, 20), r.random(20), r.random(())], {})
+    yield "linear_scan/final", lambda r: ([r.uniform(-1, 1, (5, 1)), r.random(3), r.random(3)], {"history": False})
     yield "matrix_power_apply", lambda r: ([r.random((2, 3)), r.random((3, 3)), np.int64(r.integers(0, 6))],
                                            {"side": "right"})
     yield "matrix_power_apply/left", lambda r: ([r.random(3), r.random((3, 3)), np.int64(r.integers(0, 6))],

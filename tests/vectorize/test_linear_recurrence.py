@@ -326,28 +326,28 @@ def test_cpu_backend(fn, state, dtype, rng):
 LOC = SourceLoc("test_linear_recurrence.py", 1, "")
 
 
-def _scan_program(a_shape, b_shape, state, dtype):
+def _scan_program(a_shape, b_shape, state, dtype, history=True):
     args = [Value(np.dtype(dtype), s) for s in (a_shape, b_shape, state)]
     prim = PRIMITIVES["linear_scan"]
-    ((odt, oshape),) = prim.abstract(*args)
+    ((odt, oshape),) = prim.abstract(*args, history=history)
     out = Value(np.dtype(odt), tuple(oshape))
-    return Program(Block(args, [Op(prim, tuple(args), (out,), {}, LOC)], [out]), name="scan")
+    return Program(Block(args, [Op(prim, tuple(args), (out,), {"history": history}, LOC)], [out]), name="scan")
 
 
-@pytest.mark.parametrize("variant", ["sequential", "state_blocks", "time_chunks"])
+@pytest.mark.parametrize("variant", ["sequential", "state_blocks", "time_chunks", "final_only"])
 @pytest.mark.parametrize("a_shape,b_shape,state", [((50,), (50,), ()), ((), (50, 6), (6,)),
                                                   ((50, 1), (6,), (6,)), ((50, 2, 3), (50, 2, 3), (2, 3))])
 def test_every_cpu_variant_matches_the_interpreter(variant, a_shape, b_shape, state, monkeypatch, rng):
     from looptrace.codegen import emitter
 
-    if variant != "sequential":
+    if variant not in ("sequential", "final_only"):
         monkeypatch.setattr(emitter, "PARALLEL_MIN_WORK", 0)
         monkeypatch.setattr(scan_cpu, "PARALLEL_MIN_THREADS", 1)
         monkeypatch.setattr(scan_cpu, "STATE_BLOCKS_MIN", 1 if variant == "state_blocks" else 10**9)
         monkeypatch.setattr(scan_cpu, "TIME_CHUNKS", variant == "time_chunks")
-    program = _scan_program(a_shape, b_shape, state, np.float64)
+    program = _scan_program(a_shape, b_shape, state, np.float64, history=variant != "final_only")
     args = [rng.uniform(-1, 1, a_shape), rng.standard_normal(b_shape), rng.standard_normal(state)]
     kernel = cpu.compile_program(program, cache=False)
-    if variant != "sequential" and state:
+    if variant in ("state_blocks", "time_chunks") and state:
         assert "prange" in kernel.source
     np.testing.assert_allclose(kernel(args)[0], interpret.run_program(program, args)[0], rtol=1e-12, atol=1e-12)
