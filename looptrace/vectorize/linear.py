@@ -55,7 +55,7 @@ from .hoist import BatchEnv, memory_budget
 
 # Below this many steps a linear recurrence stays a loop. Measured
 # (bench/vectorize_beyond.py, /tmp timing in the session): on the interpreter
-# the scan is 1.6x faster at 2 steps, 3x at 8, 15x at 32; on the CPU backend
+# the scan is 1.6x faster at 2 steps, 3-5x at 8, 7-15x at 32; on the CPU backend
 # both run the same sequential loop (within 1 us at 8 to 128 steps).
 MIN_TRIPS = 8
 
