@@ -59,12 +59,21 @@ def _lower_blas(em: Emitter, op: Op, ins: list[str], out: str) -> None:
     size = {c: d for letters, v in zip(ins, op.inputs) for c, d in zip(letters, v.shape)}
     if g["batch"]:
         return _lower_batched(em, op, ins, out, g, size)
+    lead = _lead_loop_letters(ib, out, g)
+    if lead:
+        return _lower_lead_loop(em, op, ia, ib, out, g, size, lead)
+    return _lower_dot(em, op, ia, ib, out, g, size)
+
+
+def _lead_loop_letters(ib: str, out: str, g: dict) -> str:
+    """The leading letters of a product lowered as a loop over b's leading
+    axes (`_lower_lead_loop`), or "" for one np.dot."""
     lead = _leading_free(ib, out, g["cols"])
     rest = [c for c in g["cols"] if c not in lead]
     if (lead and g["rows"] and ib[len(lead):] == "".join(g["summed"] + rest)
             and out == lead + "".join(g["rows"] + rest)):
-        return _lower_lead_loop(em, op, ia, ib, out, g, size, lead)
-    return _lower_dot(em, op, ia, ib, out, g, size)
+        return lead
+    return ""
 
 
 def _groups(ins: list[str], out: str) -> dict[str, list[str]]:
@@ -93,8 +102,31 @@ def _lower_dot(em: Emitter, op: Op, ia: str, ib: str, out: str, g: dict, size: d
     a2 = _arranged(em, op.inputs[0], ia, g["rows"] + g["summed"], [g["rows"], g["summed"]], size)
     b2 = _arranged(em, op.inputs[1], ib, g["summed"] + g["cols"], [g["summed"], g["cols"]], size)
     res = em.fresh("mm")
-    em.line(f"{res} = np.dot({a2}, {b2})")
+    if id(op) in em.pingpong:  # inside a loop: the row not written last time, no allocation
+        buf, parity = em.pingpong[id(op)]
+        em.line(f"{res} = {buf}[{parity}]")
+        em.line(f"{parity} = 1 - {parity}")
+        em.line(f"np.dot({a2}, {b2}, {res})")
+    else:
+        em.line(f"{res} = np.dot({a2}, {b2})")
     _finish(em, op, res, g["rows"] + g["cols"], out, size)
+
+
+def plain_dot_shape(op: Op) -> tuple[int, ...] | None:
+    """The shape of the one np.dot result `_lower_dot` makes for this einsum
+    (rows, cols; one of them when the other is empty), or None when the
+    einsum is lowered another way or gives a scalar."""
+    if op.prim.name != "einsum":
+        return None
+    ins, out = parse_spec(op.attrs["spec"])
+    if not (_blas_ok(op, ins, out) and _flops(op, ins) > SMALL_PRODUCT):
+        return None
+    g = _groups(ins, out)
+    if g["batch"] or _lead_loop_letters(ins[1], out, g):
+        return None
+    size = {c: d for letters, v in zip(ins, op.inputs) for c, d in zip(letters, v.shape)}
+    shape = tuple(prod(_dims(size, grp)) for grp in (g["rows"], g["cols"]) if grp)
+    return shape or None
 
 
 def _lower_lead_loop(em, op, ia, ib, out, g, size, lead: str) -> None:

@@ -121,6 +121,9 @@ class Emitter:
         self.const_args: list[tuple[str, np.ndarray]] = []
         self.error_sites: list[tuple[SourceLoc, int]] = []  # code -> (loc, axis)
         self.uses_prange = False
+        # id(einsum) -> (buffer, parity variable): products written into one of two
+        # rows allocated before their loop (codegen/regions.py, `reusable_products`)
+        self.pingpong: dict[int, tuple[str, str]] = {}
         self.op: Op | None = None
         self.scope: Scope | None = None
         self.plan = None  # fusion.BlockPlan of the block being emitted

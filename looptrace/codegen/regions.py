@@ -49,12 +49,86 @@ def _bind_outputs(em: Emitter, outs: tuple[Value, ...], sources: list[Value]) ->
         em.define(out, owned=_is_array(out))
 
 
+# --- products written into two preallocated rows ----------------------------------------------
+# A matrix product in a loop body would allocate its result every iteration.
+# Its memory can instead alternate between two rows allocated before the loop
+# when no value sharing that memory outlives the next iteration: each
+# iteration's product is then written into the row the previous iteration did
+# not use. Values that may share a product's memory are followed through
+# every op that can return a view of, or update in place, one of its inputs
+# (everything but the ops listed in FRESH). The product qualifies when
+#   - the loop is at the kernel's top level (it runs once: after it ends, no
+#     row is written again),
+#   - the product is in the loop body itself (it runs once per iteration),
+#   - nothing sharing its memory reaches a nested region or a cond,
+#   - and the carries it may become are not passed on unchanged: a carry
+#     argument's own memory reaches no result of the body.
+FRESH = {"einsum", "reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_all",
+         "reduce_any", "argmax", "argmin", "concatenate", "gather", "iota", "random_normal",
+         "random_uniform", "linear_scan", "matrix_power_apply"}
+
+
+def _sharing(block: Block, start: Value) -> set[int] | None:
+    """Ids of the values of `block` that may share `start`'s memory; None when
+    one of them is used by a region op or inside a nested block."""
+    nested = {v.id for op in block.ops for b in op.blocks for v in free_values(b)}
+    seen, stack = {start.id}, [start.id]
+    while stack:
+        vid = stack.pop()
+        if vid in nested:
+            return None
+        for op in block.ops:
+            if not any(u.id == vid for u in op.inputs):
+                continue
+            if op.blocks:
+                return None
+            if op.prim.name in FRESH:
+                continue
+            for out in op.outputs:
+                if out.ndim and out.id not in seen:  # a scalar never shares memory
+                    seen.add(out.id)
+                    stack.append(out.id)
+    return seen
+
+
+def reusable_products(em: Emitter, op: Op, body: Block, carry_args: list[Value]) -> list[Op]:
+    """The products of this loop's body that may alternate between two rows."""
+    from .contract import plain_dot_shape
+
+    if op not in em.program.body.ops:
+        return []
+    results = {v.id for v in body.results}
+    for a in carry_args:
+        if not _is_array(a):
+            continue
+        shared = _sharing(body, a)
+        if shared is None or shared & results:
+            return []
+    found = []
+    for p in body.ops:
+        if plain_dot_shape(p) is not None and _sharing(body, p.out) is not None:
+            found.append(p)
+    return found
+
+
+def _allocate_rows(em: Emitter, products: list[Op]) -> None:
+    from .contract import plain_dot_shape
+
+    for p in products:
+        buf, parity = em.fresh("pp"), em.fresh("pc")
+        shape = "".join(f"{d}, " for d in plain_dot_shape(p))
+        em.line(f"{buf} = np.empty((2, {shape}), dtype={dtype_text(p.out.dtype)})")
+        em.line(f"{parity} = 0")
+        em.pingpong[id(p)] = (buf, parity)
+
+
 def emit_for(em: Emitter, op: Op) -> None:
     start, stop, step, *init = op.inputs
     (body,) = op.blocks
     n_carry, _ = split_for_results(op)
     index, carries = body.args[0], body.args[1:]
     owned = _init_lines(em, op, carries, init)
+    _allocate_rows(em, reusable_products(em, op, body, carries))
     bounds = f"{em.name(start)}, {em.name(stop)}, {em.name(step)}"
     stacked = op.outputs[n_carry:]
     count = counter = None
@@ -90,6 +164,7 @@ def emit_for(em: Emitter, op: Op) -> None:
 def emit_while(em: Emitter, op: Op) -> None:
     cond, body = op.blocks
     owned = _init_lines(em, op, body.args, list(op.inputs))
+    _allocate_rows(em, reusable_products(em, op, body, body.args))
     em.line("while True:")
     with em.indented():
         for ca, ba in zip(cond.args, body.args):
