@@ -150,6 +150,15 @@ class _Converter(ast.NodeTransformer):
         key = _key_expr(node.slice)
         return ast.copy_location(ast.Call(func=_attr("getitem"), args=[node.value, key], keywords=[]), node)
 
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        """`obj.name` (a read) -> `__lt.attr(obj, "name")`, so an array or number
+        read from a module or object is recorded (a later rebinding retraces)."""
+        self.generic_visit(node)
+        if not isinstance(node.ctx, ast.Load):
+            return node
+        return ast.copy_location(ast.Call(func=_attr("attr"), args=[node.value, ast.Constant(node.attr)],
+                                          keywords=[]), node)
+
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
         name = _append_target(node)
         if name is not None:

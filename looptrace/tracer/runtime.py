@@ -28,6 +28,20 @@ def getitem(x: Any, key: Any) -> Any:
     return x[key]
 
 
+def attr(obj: Any, name: str) -> Any:
+    """`obj.name`. An array or number kept in a module's or an object's own
+    `__dict__` becomes a constant of the program: record where it was read,
+    so that rebinding it (`cfg.W = other`) makes the next call retrace."""
+    value = getattr(obj, name)
+    if ctx.tracing() and isinstance(value, (np.ndarray, np.generic, numbers.Number)):
+        d = getattr(obj, "__dict__", None)
+        read = ctx.state().globals_read
+        if isinstance(d, dict) and d.get(name) is value and not any(
+                e[0] is d and e[1] == name for e in read):
+            read.append((d, name, value))
+    return value
+
+
 def _has_tracer(key: Any) -> bool:
     if is_tracer(key):
         return True

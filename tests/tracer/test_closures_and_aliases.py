@@ -2,6 +2,7 @@
 with a loop index: they become constants of the traced program."""
 
 import numpy as np
+import pytest
 
 from ._loopcheck import check
 
@@ -134,6 +135,48 @@ def test_rebinding_a_data_global_between_calls_is_seen(rng):
         assert np.isclose(jitted(x), mod.scaled(x), rtol=1e-12)
     finally:
         mod.SCALE, mod.TABLE = saved
+
+
+class _Config:
+    def __init__(self):
+        self.W = np.linspace(0.5, 1.5, 3)
+        self.scale = 2.0
+
+
+CFG = _Config()
+
+
+def _from_attributes(x):
+    s = 0.0
+    for i in range(3):
+        s += CFG.scale * CFG.W[i] * x[i] + CFG.W.T[i] + np.pi
+    return s
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_rebinding_an_attribute_between_calls_is_seen(rng, backend):
+    """An array or number read through an attribute (cfg.W) is a constant of
+    the program; rebinding the attribute makes the next call retrace. Reads
+    that make a new object each time (W.T) do not force a retrace."""
+    import looptrace
+
+    x = rng.standard_normal(3)
+    jitted = looptrace.jit(_from_attributes, backend=backend)
+    traces = []
+    original = jitted.trace
+    jitted.trace = lambda *a, **k: traces.append(1) or original(*a, **k)
+    saved = CFG.W, CFG.scale
+    try:
+        assert np.isclose(jitted(x), _from_attributes(x), rtol=1e-12)
+        assert np.isclose(jitted(x), _from_attributes(x), rtol=1e-12)
+        assert len(traces) == 1
+        CFG.W = np.linspace(-1.0, 1.0, 3)
+        assert np.isclose(jitted(x), _from_attributes(x), rtol=1e-12)
+        CFG.scale = 5.0
+        assert np.isclose(jitted(x), _from_attributes(x), rtol=1e-12)
+        assert len(traces) == 3
+    finally:
+        CFG.W, CFG.scale = saved
 
 
 def _plain_loop(x, w):
