@@ -122,6 +122,18 @@ def plan_block(block: Block) -> BlockPlan:
     return plan
 
 
+def _read_through(op: Op, plan: BlockPlan) -> bool:
+    """May a nest read this transpose's base instead? Only while the base is
+    surely unchanged: the transpose is never made (its base counts as used at
+    its readers) or it is a view (`.T`, an alias the in-place rules follow).
+    A transpose made as a copy is read as itself: its base may be updated in
+    place after the copy."""
+    if op.prim.name != "transpose" or reshape_like(op):
+        return False
+    perm = tuple(op.attrs["perm"])
+    return id(op) in plan.skip or perm == tuple(reversed(range(len(perm))))
+
+
 def _skip_read_through_transposes(block: Block, plan: BlockPlan, users: dict) -> None:
     """A transpose read only by loop nests is never made: the nests read its
     base at the permuted index (`Fuser._through_transpose`). Its base counts as
@@ -247,7 +259,7 @@ class Fuser:
         is `x[j, i]`, so the base's own layout (contiguous, known to Numba)
         decides the stride, and loops over it can vectorize."""
         op = self.plan.producer.get(v.id)
-        while op is not None and op.prim.name == "transpose" and not reshape_like(op):
+        while op is not None and _read_through(op, self.plan):
             perm = op.attrs["perm"]
             base = [""] * len(perm)
             for k, p in enumerate(perm):

@@ -48,3 +48,21 @@ def test_transposed_input_written_in_a_loop_after_read():
     f = looptrace.jit(fn, backend="cpu")
     for g, w in zip(f(X), fn(X)):
         np.testing.assert_allclose(g, w, rtol=1e-9)
+
+
+def copied_transpose_then_base_updated(X):
+    Y = X * 1.0
+    T = np.transpose(Y, (1, 0, 2))  # read by a product too: made as a copy
+    S = T @ np.ones((X.shape[2], 2))
+    Y[0, 0, 0] = 100.0  # in NumPy T is a view: it sees this write
+    Z = T * 2.0
+    return S, Z, Y
+
+
+def test_a_transposed_view_sees_a_later_write_to_its_base():
+    """NumPy's view semantics hold whether the kernel copies the transpose
+    (read by a product) or reads through it (read by a loop nest)."""
+    X = np.random.default_rng(14).standard_normal((3, 4, 5))
+    f = looptrace.jit(copied_transpose_then_base_updated, backend="cpu")
+    for g, w in zip(f(X), copied_transpose_then_base_updated(X)):
+        np.testing.assert_allclose(g, w, rtol=1e-9)
