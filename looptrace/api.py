@@ -9,7 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from looptrace import pipeline
-from looptrace.codegen import interpret
+from looptrace.codegen import reference as interpret
 from looptrace.errors import LooptraceError
 from looptrace.ir.core import Program
 from looptrace.ir.printer import print_program

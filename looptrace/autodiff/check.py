@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace.codegen.interpret import run_program
+from looptrace.codegen.reference import run_program
 from looptrace.ir.core import Block, Program, Value
 from looptrace.ops.registry import PRIMITIVES
 

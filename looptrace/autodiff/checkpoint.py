@@ -20,7 +20,7 @@ from .rules import Builder
 def segmented(op: Op, k: int, active: set[int]):
     """(forward ops, pullback) of `op` checkpointed every `k` steps, or None
     when the trip count is not static or not longer than k."""
-    from .loops import _static_trips, int_lit
+    from .loop_adjoint import _static_trips, int_lit
     from .vjp import Options, run_pullbacks, transform_ops
 
     n = _static_trips(op)
@@ -44,7 +44,7 @@ def segmented(op: Op, k: int, active: set[int]):
 
 def _outer_loop(op: Op, k: int, n_seg: int, start: int, step: int) -> Op:
     """for s in range(n_seg): carries = inner k-step loop from start + s*k*step."""
-    from .loops import INT, int_lit
+    from .loop_adjoint import INT, int_lit
 
     (body,) = op.blocks
     n_carry, _ = split_for_results(op)
@@ -68,7 +68,7 @@ def args_init(op: Op) -> tuple:
 
 def _loop_copy(op: Op, start, step: int, trips: int, init: list, stop=None) -> Op:
     """A copy of `op` running `trips` steps from `start` with carries `init`."""
-    from .loops import int_lit
+    from .loop_adjoint import int_lit
 
     (body,) = op.blocks
     n_carry, _ = split_for_results(op)

@@ -80,7 +80,7 @@ def read_ct_or_zeros(b: Builder, cts: dict, v: Value) -> Value:
 # --- the two sweeps --------------------------------------------------------------------------
 def transform_ops(ops: list[Op], active: set[int], opts: Options) -> tuple[list[Op], list[Pullback]]:
     """Forward ops (active regions augmented) and the pullbacks, in op order."""
-    from . import loops
+    from . import loop_adjoint
 
     fwd: list[Op] = []
     pullbacks: list[Pullback] = []
@@ -89,7 +89,7 @@ def transform_ops(ops: list[Op], active: set[int], opts: Options) -> tuple[list[
             fwd.append(op)
             continue
         if op.prim.region:
-            new_ops, pb = loops.REGION_FORWARD[op.prim.name](op, active, opts)
+            new_ops, pb = loop_adjoint.REGION_FORWARD[op.prim.name](op, active, opts)
         else:
             new_ops, pb = [op], primitive_pullback(op, active)
         mark_outputs(op, active)

@@ -52,7 +52,7 @@ _attach_vjp_rules()
 # Region ops become plain Python control flow in the kernel (codegen/regions.py).
 def _region_lower_cpu(kind: str):
     def lower(em, op) -> None:
-        from looptrace.codegen import regions
+        from looptrace.codegen.cpu import regions
 
         getattr(regions, f"emit_{kind}")(em, op)
 

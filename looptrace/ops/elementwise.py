@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from .registry import Primitive, register
-from .shapes import broadcast_shapes
+from .shape_arith import broadcast_shapes
 
 UNARY = [
     "negative", "positive", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
@@ -298,7 +298,7 @@ _CPU_TEMPLATES = {
 }
 
 
-# tanh, exp, expm1, log and log1p of a float32/float64 call looptrace.codegen.mathlib
+# tanh, exp, expm1, log and log1p of a float32/float64 call looptrace.codegen.cpu.mathlib
 # (branch-free, no libm call, so LLVM vectorizes the loop around them; <= 2
 # ulp from NumPy). LOOPTRACE_LIBM=1 (read when a kernel is generated) restores
 # the np.<name> calls (libm).

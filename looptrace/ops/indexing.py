@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import Primitive, ShapeMismatch, register
-from .shapes import fmt
+from .shape_arith import fmt
 
 
 def _slice_abstract(x, *, starts, stops, steps):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import Primitive, ShapeMismatch, register
-from .shapes import fmt
+from .shape_arith import fmt
 
 
 def parse_spec(spec: str) -> tuple[list[str], str]:
@@ -123,7 +123,7 @@ einsum.vjp = _einsum_vjp
 # --- CPU lowering ---
 # Numba has no np.einsum: BLAS products or explicit loops (codegen/contract.py).
 def _einsum_lower_cpu(em, op) -> None:
-    from looptrace.codegen.contract import lower_einsum
+    from looptrace.codegen.cpu.contract import lower_einsum
 
     lower_einsum(em, op)
 

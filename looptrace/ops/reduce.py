@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import Primitive, ShapeMismatch, register
-from .shapes import fmt
+from .shape_arith import fmt
 
 REDUCERS = {
     "reduce_sum": np.sum, "reduce_prod": np.prod, "reduce_max": np.max,

@@ -6,7 +6,7 @@ import numpy as np
 from looptrace.ir.core import Dim
 
 from .registry import Primitive, ShapeMismatch, register
-from .shapes import fmt, size_of
+from .shape_arith import fmt, size_of
 
 
 def _reshape_abstract(x, *, shape):
@@ -182,7 +182,7 @@ def _reshape_lower_cpu(em, op) -> None:
 
 
 def _transpose_lower_cpu(em, op) -> None:
-    from looptrace.codegen.fusion import reshape_like
+    from looptrace.codegen.cpu.fusion import reshape_like
 
     if reshape_like(op):  # only unit axes move: a reshape (and folds with its neighbours)
         return _reshape_lower_cpu(em, op)

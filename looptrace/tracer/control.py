@@ -19,7 +19,7 @@ from looptrace.errors import ConcreteIndexError, ShapeError, TraceError, Unsuppo
 from looptrace.ir.core import Block, Op, SourceLoc, Value
 from looptrace.ir.rewrite import substitute
 from looptrace.ops import get as prim
-from looptrace.ops.shapes import fmt
+from looptrace.ops.shape_arith import fmt
 
 from . import context as ctx
 from . import lax

@@ -16,7 +16,7 @@ import numpy as np
 from looptrace.errors import ShapeError, TraceError, UnsupportedError
 from looptrace.ir.core import Value
 from looptrace.ops import get as prim
-from looptrace.ops.shapes import fmt
+from looptrace.ops.shape_arith import fmt
 
 from . import context as ctx
 from . import lax

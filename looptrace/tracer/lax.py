@@ -14,7 +14,7 @@ from looptrace.ir.core import Value
 from looptrace.ops import get as prim
 from looptrace.ops.elementwise import UFUNCS, loop_dtypes
 from looptrace.ops.reduce import reduced_dtype
-from looptrace.ops.shapes import broadcast_shapes, fmt
+from looptrace.ops.shape_arith import broadcast_shapes, fmt
 from looptrace.ops.registry import ShapeMismatch
 
 from . import context as ctx

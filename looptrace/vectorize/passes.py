@@ -13,7 +13,7 @@ from looptrace.ir.core import Block, Op, Program, free_values
 from looptrace.ops.registry import PRIMITIVES
 
 from .fold import fold_reduce_einsum
-from .loop import vectorize_loop
+from .loop_rewrite import vectorize_loop
 from .simplify import hoist_invariants
 
 
@@ -89,7 +89,7 @@ def register() -> None:
     if not any(name == "vectorize" for name, _ in pipeline.PASSES):
         pipeline.PASSES.insert(0, ("vectorize", vectorize))
     if not any(name == "linear_scans" for name, _ in pipeline.PASSES):
-        from .linear import linear_scans  # residual linear recurrences and product chains (linear.py)
+        from .linear_recurrence import linear_scans  # residual linear recurrences and product chains (linear.py)
 
         at = [name for name, _ in pipeline.PASSES].index("vectorize")
         pipeline.PASSES.insert(at + 1, ("linear_scans", linear_scans))

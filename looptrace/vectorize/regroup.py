@@ -96,7 +96,7 @@ def _already_grouped(interior: list[Op], cold: list) -> bool:
 
 def _signed_sum(leaves: list[tuple[Value, int]], new_ops: list[Op], root: Op) -> Value:
     def emit(name: str, *ins: Value) -> Value:
-        from looptrace.ops.shapes import broadcast_shapes
+        from looptrace.ops.shape_arith import broadcast_shapes
 
         shape = broadcast_shapes(*(v.shape for v in ins))
         out = Value(root.out.dtype, shape)

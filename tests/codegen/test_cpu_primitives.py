@@ -11,7 +11,8 @@ CPU lowering.
 import numpy as np
 import pytest
 
-from looptrace.codegen import cpu, interpret
+from looptrace.codegen import cpu
+from looptrace.codegen import reference as interpret
 from looptrace.ir.core import RNG, Block, Op, Program, SourceLoc, Value
 from looptrace.ops import PRIMITIVES
 from looptrace.ops.elementwise import BINARY, UFUNCS, UNARY, loop_dtypes

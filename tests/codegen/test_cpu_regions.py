@@ -6,7 +6,8 @@ interpreter does."""
 import numpy as np
 import pytest
 
-from looptrace.codegen import cpu, interpret
+from looptrace.codegen import cpu
+from looptrace.codegen import reference as interpret
 from looptrace.ir.core import Block, Op, Program, SourceLoc, Value, literal
 from looptrace.ops import PRIMITIVES
 

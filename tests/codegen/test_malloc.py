@@ -4,7 +4,7 @@ import platform
 
 import pytest
 
-from looptrace.codegen import malloc
+from looptrace.codegen.cpu import malloc
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""looptrace.codegen.mathlib (exp, expm1, tanh, log, log1p): ulp error against NumPy, special
+"""looptrace.codegen.cpu.mathlib (exp, expm1, tanh, log, log1p): ulp error against NumPy, special
 values, that a loop over it is vectorized, and that the CPU lowering uses it.
 
 The bounds are the ones stated in mathlib's docstring: float64 results within
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import looptrace
-from looptrace.codegen import mathlib
+from looptrace.codegen.cpu import mathlib
 from looptrace.ops.registry import PRIMITIVES
 
 ULP64 = {"exp": 1, "expm1": 2, "tanh": 2, "log": 1, "log1p": 2}

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import looptrace  # noqa: F401  (registers the primitives)
-from looptrace.codegen.interpret import Env, run_op
+from looptrace.codegen.reference import Env, run_op
 from looptrace.ir.builder import EagerBuilder, IRBuilder
 from looptrace.ir.core import Value
 from looptrace.ops import PRIMITIVES

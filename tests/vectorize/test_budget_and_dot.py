@@ -8,7 +8,7 @@ import pytest
 import looptrace
 from looptrace.examples import PROGRAMS
 from looptrace.ir.core import walk
-from looptrace.vectorize.hoist import memory_budget, set_memory_budget
+from looptrace.vectorize.batch_interpreter import memory_budget, set_memory_budget
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_to_dot_is_well_formed(name):
 
 def test_internal_error_keeps_the_loop(monkeypatch):
     from looptrace.vectorize import passes
-    from looptrace.vectorize.loop import simplify_body
+    from looptrace.vectorize.loop_rewrite import simplify_body
 
     def broken(loop, parent):
         simplify_body(loop, parent.ops, None)  # mutate first, then fail

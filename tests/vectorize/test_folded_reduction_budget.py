@@ -9,7 +9,7 @@ import pytest
 import looptrace
 from looptrace.examples import _rnn_args, rnn_taps
 from looptrace.ir.core import walk
-from looptrace.vectorize.hoist import set_memory_budget
+from looptrace.vectorize.batch_interpreter import set_memory_budget
 
 
 @pytest.fixture

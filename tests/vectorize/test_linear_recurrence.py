@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 import looptrace
 from looptrace.autodiff.check import numerical_grad
-from looptrace.codegen import cpu, interpret, scan_cpu
+from looptrace.codegen import cpu
+from looptrace.codegen import reference as interpret
+from looptrace.codegen.cpu import recurrence as scan_cpu
 from looptrace.ir.core import Block, Op, Program, SourceLoc, Value, walk
 from looptrace.ops import PRIMITIVES
 
@@ -338,7 +340,7 @@ def _scan_program(a_shape, b_shape, state, dtype, history=True):
 @pytest.mark.parametrize("a_shape,b_shape,state", [((50,), (50,), ()), ((), (50, 6), (6,)),
                                                   ((50, 1), (6,), (6,)), ((50, 2, 3), (50, 2, 3), (2, 3))])
 def test_every_cpu_variant_matches_the_interpreter(variant, a_shape, b_shape, state, monkeypatch, rng):
-    from looptrace.codegen import emitter
+    from looptrace.codegen.cpu import emitter
 
     if variant not in ("sequential", "final_only"):
         monkeypatch.setattr(emitter, "PARALLEL_MIN_WORK", 0)

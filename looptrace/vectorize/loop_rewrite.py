@@ -21,7 +21,7 @@ from looptrace.ir.builder import IRBuilder
 from looptrace.ir.core import Block, Op, Value, walk
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.control import trip_count
-from looptrace.ops.shapes import size_of
+from looptrace.ops.shape_arith import size_of
 
 from .analysis import (
     REDUCER_OF,
@@ -34,7 +34,7 @@ from .analysis import (
     static_bounds,
 )
 from .batching import NotBatchable, move_axis
-from .hoist import BatchEnv, OverBudget, memory_budget
+from .batch_interpreter import BatchEnv, OverBudget, memory_budget
 from .regroup import regroup_sums
 from .select import if_convert
 from .simplify import dce, forward, hoist_invariants, promote_blocks

@@ -16,7 +16,7 @@ import numpy as np
 
 from looptrace.ir.builder import IRBuilder
 from looptrace.ir.core import Block, Op, Value
-from looptrace.ops.shapes import size_of
+from looptrace.ops.shape_arith import size_of
 
 from .analysis import DRAWS
 from .batching import NotBatchable, apply_rule, move_axis

@@ -48,8 +48,8 @@ def code_fingerprint() -> str:
     h.update(f"{getattr(looptrace, '__version__', '0')} numba {numba.__version__} "
              f"numpy {np.__version__} python {sys.version}".encode())
     for sub in ("codegen", "ops"):
-        for f in sorted((pkg / sub).glob("*.py")):
-            h.update(f.name.encode())
+        for f in sorted((pkg / sub).rglob("*.py")):
+            h.update(str(f.relative_to(pkg)).encode())
             h.update(f.read_bytes())
     return h.hexdigest()
 

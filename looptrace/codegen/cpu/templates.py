@@ -1,6 +1,6 @@
 """Small Numba helpers that generated kernels call (real Python, compiled by
 Numba, each exercised by tests/codegen). Generated modules import them all
-with `from looptrace.codegen.templates import *`.
+with `from looptrace.codegen.cpu.templates import *`.
 
 Invariant: every helper is `@njit(cache=True)` with no global state, so a
 kernel loaded from the disk cache links against the same code. The SIMD-able
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from looptrace.codegen.mathlib import (exp_f32, exp_f64, expm1_f32, expm1_f64, log1p_f32, log1p_f64,
+from looptrace.codegen.cpu.mathlib import (exp_f32, exp_f64, expm1_f32, expm1_f64, log1p_f32, log1p_f64,
                                        log_f32, log_f64, tanh_f32, tanh_f64)
 
 __all__ = ["check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64", "log1p_f32",

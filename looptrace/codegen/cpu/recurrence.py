@@ -29,7 +29,7 @@ from math import prod
 import numba
 
 from looptrace.ir.core import Dim, Op, Value
-from looptrace.ops.scan import scan_shape
+from looptrace.ops.recurrence import scan_shape
 
 from .emitter import Emitter, cast, dtype_text, literal
 

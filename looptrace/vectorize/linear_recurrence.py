@@ -40,7 +40,7 @@ from looptrace.ir.core import Block, Dim, Op, Program, Value
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.control import split_for_results, trip_count
 from looptrace.ops.linalg import parse_spec
-from looptrace.ops.shapes import size_of
+from looptrace.ops.shape_arith import size_of
 
 from .analysis import (
     Carry,
@@ -51,7 +51,7 @@ from .analysis import (
     static_bounds,
 )
 from .batching import NotBatchable, expand_to_rank
-from .hoist import BatchEnv, memory_budget
+from .batch_interpreter import BatchEnv, memory_budget
 
 # Below this many steps a linear recurrence stays a loop. Measured
 # (bench/vectorize_beyond.py, /tmp timing in the session): on the interpreter

@@ -1,4 +1,4 @@
-"""Scans that need no loop: a first-order linear recurrence as a parallel
+"""Linear recurrences that need no loop: a first-order linear recurrence as a parallel
 prefix scan, and a matrix product chain by repeated squaring.
 
 linear_scan(A, B, h0) -> H
@@ -13,7 +13,7 @@ linear_scan(A, B, h0) -> H
     an odd-even (Blelloch-style) reduction: pair neighbours, solve the half-size
     problem recursively, fill in the even positions. That is O(T) work in
     O(log T) whole-array NumPy passes (the interpreter's impl); the CPU kernel
-    (codegen/scan_cpu.py) runs the plain loop over the stacked coefficients,
+    (codegen/cpu/recurrence.py) runs the plain loop over the stacked coefficients,
     or with enough threads a prange over blocks of the state, or on request a
     blocked reduce-then-scan over chunks of time.
 
@@ -65,7 +65,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import Primitive, ShapeMismatch, register
-from .shapes import broadcast_shapes, fmt
+from .shape_arith import broadcast_shapes, fmt
 
 SEQUENTIAL_BELOW = 16  # steps: below this the odd-even recursion stops and loops
 
@@ -164,7 +164,7 @@ def _sequential(a: np.ndarray, b: np.ndarray, h0: np.ndarray) -> np.ndarray:
     return out
 
 
-linear_scan = register(Primitive("linear_scan", "scan", _linear_abstract, linear_scan_impl,
+linear_scan = register(Primitive("linear_scan", "recurrence", _linear_abstract, linear_scan_impl,
                                  doc="H[t] = A[t] * H[t-1] + B[t] from H[-1] = h0, as a prefix scan"))
 
 
@@ -231,7 +231,7 @@ def _power_one(p0: np.ndarray, a: np.ndarray, n: int, side: str, bd: int) -> np.
     return np.array(p, dtype=p0.dtype, copy=True)
 
 
-matrix_power_apply = register(Primitive("matrix_power_apply", "scan", _power_abstract, matrix_power_apply_impl,
+matrix_power_apply = register(Primitive("matrix_power_apply", "recurrence", _power_abstract, matrix_power_apply_impl,
                                         doc="P0 @ A^n (or A^n @ P0) by repeated squaring"))
 
 
@@ -365,7 +365,7 @@ matrix_power_apply.vjp = _power_vjp
 # --- CPU lowering ---------------------------------------------------------------------------------
 def _lower_cpu(kind: str):
     def lower(em, op) -> None:
-        from looptrace.codegen import scan_cpu
+        from looptrace.codegen.cpu import recurrence as scan_cpu
 
         getattr(scan_cpu, f"emit_{kind}")(em, op)
 

@@ -293,7 +293,7 @@ class Emitter:
         """Emit `block`'s ops. Its args (and the outer values in `free`) whose
         ids are in `owned` may be updated in place; `finish` runs last, in the
         block's scope (it assigns the block's results)."""
-        from looptrace.codegen.fusion import plan_block
+        from looptrace.codegen.cpu.fusion import plan_block
 
         outer_scope, outer_plan = self.scope, self.plan
         self.plan = plan_block(block)
@@ -314,7 +314,7 @@ class Emitter:
         self.scope, self.plan = outer_scope, outer_plan
 
     def emit_op(self, op: Op) -> None:
-        from looptrace.codegen.fusion import emit_fused
+        from looptrace.codegen.cpu.fusion import emit_fused
 
         outer, self.op = self.op, op
         try:
@@ -391,7 +391,7 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
         header,
         "import numpy as np",
         "import numba",
-        "from looptrace.codegen.templates import *  # noqa: F403",
+        "from looptrace.codegen.cpu.templates import *  # noqa: F403",
         "",
         "PARALLEL = dict(comprehension=False, reduction=False, inplace_binop=False, setitem=False,",
         "                numpy=False, stencil=False, fusion=False, prange=True)",
