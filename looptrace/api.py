@@ -118,15 +118,11 @@ class JitFunction:
         return trace_function(self.py_func, self.param_names, tuple(values), specs, self.py_func.__name__)
 
     def _backend_runner(self, program: Program, values: list) -> Callable[[list], list]:
-        backend = self.resolve_backend(values)
-        if backend == "interpret":
-            return lambda args: interpret.run_program(program, args)
-        if backend == "cpu":
-            from looptrace.codegen import cpu
+        from looptrace.codegen import get_target
+        from looptrace.codegen.target import CompileOptions
 
-            return cpu.compile_program(program, parallel=self.parallel, fastmath=self.fastmath,
-                                       cache=self.cache, key=self._disk_key(values))
-        raise NotImplementedError(f"the {backend!r} backend is not built yet; use backend='interpret'")
+        options = CompileOptions(self.parallel, self.fastmath, self.cache, self._disk_key(values))
+        return get_target(self.resolve_backend(values)).compile(program, options)
 
     def _disk_key(self, values: list) -> str:
         """What a kernel on disk is keyed by besides its own source: the user's

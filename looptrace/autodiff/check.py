@@ -10,9 +10,9 @@ import numpy as np
 
 from looptrace.codegen.reference import run_program
 from looptrace.ir.core import Block, Program, Value
-from looptrace.ops.registry import PRIMITIVES
+from looptrace.ir.primitive import PRIMITIVES
 
-from .rules import Builder, dense, is_float
+from looptrace.ops.vjp_helpers import Builder, dense, is_float
 
 
 def numerical_grad(f: Callable[..., float], args: list, i: int, eps: float = 1e-6) -> np.ndarray:

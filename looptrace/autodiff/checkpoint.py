@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from looptrace.ir.core import Block, Op, Value
 from looptrace.ops.control import split_for_results
-from looptrace.ops.registry import PRIMITIVES
+from looptrace.ir.primitive import PRIMITIVES
 
 from . import graph
-from .rules import Builder
+from looptrace.ops.vjp_helpers import Builder
 
 
 def segmented(op: Op, k: int, active: set[int]):

@@ -23,10 +23,10 @@ from looptrace.errors import UnsupportedError
 from looptrace.ir.core import Block, Dim, Op, Value, free_values
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.control import split_for_results, trip_count
-from looptrace.ops.registry import PRIMITIVES
+from looptrace.ir.primitive import PRIMITIVES
 
 from . import graph
-from .rules import Builder, add_cts, dense, is_float
+from looptrace.ops.vjp_helpers import Builder, add_cts, dense, is_float
 from .vjp import (Options, accumulate, propagate_activity, read_ct_or_zeros, run_pullbacks,
                   transform_ops)
 

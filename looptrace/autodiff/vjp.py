@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from looptrace.ir.core import Block, Op, Program, Value, free_values
-from looptrace.ops.registry import NOT_DIFFERENTIABLE
+from looptrace.ir.primitive import NOT_DIFFERENTIABLE
 
 from . import graph
-from .rules import Builder, Ct, add_cts, dense, is_float
+from looptrace.ops.vjp_helpers import Builder, Ct, add_cts, dense, is_float
 
 Pullback = Callable[[Builder, dict], None]
 

@@ -1,5 +1,11 @@
-"""The reference backend: run the IR op by op with NumPy (loops as Python
-loops). Slow and obviously correct; every other backend is tested against it.
+"""The reference target (backend="interpret"): run the IR op by op with
+NumPy, loops as Python loops. Slow and obviously correct; every other target
+is tested against it.
+
+Its rules are `EvalRule`s: a primitive's own NumPy `impl` for every
+primitive that has one, and the region rules below for loops and
+conditionals. `run_program` needs no compile step; `TARGET.compile` wraps it
+as a Runner.
 """
 from __future__ import annotations
 
@@ -7,9 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from looptrace import ops
 from looptrace.errors import format_message
-from looptrace.ir.core import Block, Dim, Op, Value
+from looptrace.ir.core import Block, Dim, Op, Program, Value
 from looptrace.ops.control import split_for_results
+
+from .target import CompileOptions, EvalRule, Target
 
 
 class Env:
@@ -48,8 +57,10 @@ def run_block(block: Block, args: list, parent: Env | None = None) -> list:
 
 def run_op(op: Op, env: Env) -> list:
     ins = [env.read(v) for v in op.inputs]
-    if op.prim.region:
-        return REGION_RULES[op.prim.name](op, ins, env)
+    return TARGET.rule(op.prim).run(op, ins, env)
+
+
+def _run_impl(op: Op, ins: list, env: Env) -> list:
     try:
         out = op.prim.impl(*ins, **op.attrs)
     except IndexError as e:
@@ -95,8 +106,25 @@ def _cond(op: Op, ins: list, env: Env) -> list:
     return run_block(then if bool(ins[0]) else other, [], env)
 
 
-REGION_RULES = {"for_loop": _for_loop, "while_loop": _while_loop, "cond": _cond}
-
-
-def run_program(program, args: list) -> list:
+def run_program(program: Program, args: list) -> list:
     return run_block(program.body, args)
+
+
+class ReferenceRunner:
+    """A Program ready to interpret (the reference target's Runner)."""
+
+    source = None
+
+    def __init__(self, program: Program):
+        self.program = program
+
+    def __call__(self, args: list) -> list:
+        return run_program(self.program, args)
+
+
+TARGET = Target("interpret", capabilities=frozenset({"float16", "dynamic_shapes"}),
+                compile_program=lambda program, options=CompileOptions(): ReferenceRunner(program))
+TARGET.register(ops.control.for_loop, EvalRule(_for_loop))
+TARGET.register(ops.control.while_loop, EvalRule(_while_loop))
+TARGET.register(ops.control.cond, EvalRule(_cond))
+TARGET.register([p for p in ops.PRIMITIVES.values() if p.impl is not None], EvalRule(_run_impl))

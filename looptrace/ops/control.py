@@ -12,7 +12,7 @@ attrs["loop"] (for loops and while loops) is the index of the source loop in
 """
 from __future__ import annotations
 
-from .registry import Primitive, register
+from looptrace.ir.primitive import Primitive, register
 
 
 def _region_abstract(*_, **__):
@@ -39,26 +39,10 @@ def split_for_results(op) -> tuple[int, int]:
 # Loops and conditionals are differentiated from their blocks by
 # looptrace.autodiff.vjp (reverse loops, a cond on the same predicate).
 def _attach_vjp_rules() -> None:
-    from looptrace.autodiff.rules import RegionRule
+    from looptrace.ops.vjp_helpers import RegionRule
 
     for prim in (for_loop, while_loop, cond):
         prim.vjp = RegionRule()
 
 
 _attach_vjp_rules()
-
-
-# --- CPU lowering ---
-# Region ops become plain Python control flow in the kernel (codegen/regions.py).
-def _region_lower_cpu(kind: str):
-    def lower(em, op) -> None:
-        from looptrace.codegen.cpu import regions
-
-        getattr(regions, f"emit_{kind}")(em, op)
-
-    return lower
-
-
-for_loop.lower_cpu = _region_lower_cpu("for")
-while_loop.lower_cpu = _region_lower_cpu("while")
-cond.lower_cpu = _region_lower_cpu("cond")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Primitive, register
+from looptrace.ir.primitive import Primitive, register
 
 
 def _iota_impl(*, shape, dtype, axis):
@@ -14,7 +14,7 @@ def _iota_impl(*, shape, dtype, axis):
 
 
 register(Primitive("iota", "creation", lambda *, shape, dtype, axis: [(np.dtype(dtype), tuple(shape))],
-                   _iota_impl, doc="0, 1, 2, ... along `axis`, broadcast to `shape`"))
+                   _iota_impl, fusible=True, fresh=True, doc="0, 1, 2, ... along `axis`, broadcast to `shape`"))
 
 
 # --- batching rules ---
@@ -24,7 +24,7 @@ def _iota_batch(b, args, dims, **attrs):
 
 
 def _attach_batching_rules() -> None:
-    from .registry import PRIMITIVES
+    from looptrace.ir.primitive import PRIMITIVES
 
     PRIMITIVES["iota"].batch = _iota_batch
 
@@ -34,23 +34,9 @@ _attach_batching_rules()
 
 # --- VJP rules ---
 def _attach_vjp_rules() -> None:
-    from .registry import NOT_DIFFERENTIABLE, PRIMITIVES
+    from looptrace.ir.primitive import NOT_DIFFERENTIABLE, PRIMITIVES
 
     PRIMITIVES["iota"].vjp = NOT_DIFFERENTIABLE
 
 
 _attach_vjp_rules()
-
-
-# --- CPU lowering ---
-def _iota_lower_cpu(em, op) -> None:
-    raise AssertionError("iota is always lowered by codegen/fusion.py (element i is i[axis])")
-
-
-def _attach_cpu_rules() -> None:
-    from .registry import PRIMITIVES
-
-    PRIMITIVES["iota"].lower_cpu = _iota_lower_cpu
-
-
-_attach_cpu_rules()

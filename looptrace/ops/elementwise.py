@@ -6,11 +6,10 @@ computation runs in (NumPy 2 promotion is resolved at trace time, once).
 """
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
-from .registry import Primitive, register
+from looptrace.ir.primitive import Primitive, register
 from .shape_arith import broadcast_shapes
 
 UNARY = [
@@ -28,6 +27,11 @@ BINARY = [
     "bitwise_xor", "left_shift", "right_shift", "copysign",
 ]
 UFUNCS: dict[str, np.ufunc] = {name: getattr(np, name) for name in UNARY + BINARY}
+# About one machine instruction per element (the `cheap` trait): a loop nest of
+# a few of these is bound by memory bandwidth, not arithmetic.
+CHEAP = {"add", "subtract", "multiply", "negative", "positive", "absolute", "maximum", "minimum",
+         "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
+         "logical_or", "logical_not", "square"}
 
 
 def loop_dtypes(ufunc: np.ufunc, in_types: tuple, out_dtype=None) -> tuple[tuple, np.dtype]:
@@ -65,6 +69,7 @@ def _ufunc_impl(ufunc: np.ufunc):
 def _define_ufunc(name: str) -> Primitive:
     ufunc = UFUNCS[name]
     return register(Primitive(name, "elementwise", _ufunc_abstract(ufunc), _ufunc_impl(ufunc),
+                              elementwise=True, cheap=name in CHEAP,
                               extra={"ufunc": ufunc, "arity": ufunc.nin}))
 
 
@@ -78,6 +83,7 @@ def _select_abstract(cond, a, b, **_):
 
 select = register(Primitive(
     "select", "elementwise", _select_abstract, lambda c, a, b: np.asarray(np.where(c, a, b)),
+    elementwise=True, cheap=True,
     doc="select(cond, a, b) = np.where(cond, a, b); a and b share a dtype"))
 
 
@@ -91,11 +97,8 @@ def _convert_impl(x, *, dtype):
 
 
 convert = register(Primitive("convert", "elementwise", _convert_abstract, _convert_impl,
+                             elementwise=True, cheap=True,
                              doc="x.astype(dtype)"))
-
-
-def is_elementwise(prim: Primitive) -> bool:
-    return prim.family == "elementwise"
 
 
 # --- batching rules ---
@@ -103,7 +106,7 @@ def _batch_elementwise(prim: Primitive):
     """Batched operands get size-1 axes so the batch axis stays in front."""
 
     def rule(b, args, dims, **attrs):
-        from looptrace.vectorize.batching import expand_to_rank
+        from looptrace.ops.batching_helpers import expand_to_rank
 
         rank = max(len(x.shape) - (d is not None) for x, d in zip(args, dims))
         xs = [expand_to_rank(b, x, rank) if d is not None else x for x, d in zip(args, dims)]
@@ -113,10 +116,10 @@ def _batch_elementwise(prim: Primitive):
 
 
 def _attach_batching_rules() -> None:
-    from .registry import PRIMITIVES
+    from looptrace.ir.primitive import PRIMITIVES
 
     for p in PRIMITIVES.values():
-        if p.family == "elementwise":
+        if p.elementwise:
             p.batch = _batch_elementwise(p)
 
 
@@ -145,7 +148,7 @@ def _vjp_binary(dx, dy):
 
 
 def _unb(b, g, x):
-    from looptrace.autodiff.rules import unbroadcast
+    from looptrace.ops.vjp_helpers import unbroadcast
 
     return unbroadcast(b, g, x)
 
@@ -259,9 +262,9 @@ def _convert_vjp(b, g, op):
 
 
 def _attach_vjp_rules() -> None:
-    from looptrace.autodiff.rules import defvjp
+    from looptrace.ops.vjp_helpers import defvjp
 
-    from .registry import NOT_DIFFERENTIABLE, PRIMITIVES
+    from looptrace.ir.primitive import NOT_DIFFERENTIABLE, PRIMITIVES
 
     for name, deriv in _UNARY_DERIVS.items():
         defvjp(PRIMITIVES[name], _vjp_unary(deriv))
@@ -276,66 +279,3 @@ def _attach_vjp_rules() -> None:
 
 
 _attach_vjp_rules()
-
-
-# --- CPU lowering ---
-# An elementwise op lowers to a scalar expression over its inputs' scalar
-# expressions: lower_cpu(args, in_dtypes, out_dtype) -> str. codegen/fusion.py
-# places it inside a loop nest and casts the result to the op's dtype, so an
-# expression only has to be right in value (Numba's own scalar promotion may
-# differ from NumPy's; the cast restores the dtype).
-_CPU_INFIX = {
-    "add": "+", "subtract": "-", "multiply": "*", "divide": "/", "equal": "==",
-    "not_equal": "!=", "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
-    "bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "^", "left_shift": "<<",
-    "right_shift": ">>",
-}
-_CPU_TEMPLATES = {
-    "negative": "(-{0})", "positive": "(+{0})", "square": "({0} * {0})",
-    "absolute": "abs({0})", "logical_not": "(not {0})", "logical_and": "({0} and {1})",
-    "logical_or": "({0} or {1})", "logical_xor": "(bool({0}) != bool({1}))",
-    "maximum": "max_nan({0}, {1})", "minimum": "min_nan({0}, {1})",
-}
-
-
-# tanh, exp, expm1, log and log1p of a float32/float64 call looptrace.codegen.cpu.mathlib
-# (branch-free, no libm call, so LLVM vectorizes the loop around them; <= 2
-# ulp from NumPy). LOOPTRACE_LIBM=1 (read when a kernel is generated) restores
-# the np.<name> calls (libm).
-_CPU_MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "expm1": "expm1_f", "log": "log_f",
-                "log1p": "log1p_f"}
-
-
-def _mathlib_call(name: str, args, in_dtypes) -> str | None:
-    dt = np.dtype(in_dtypes[0])
-    if name not in _CPU_MATHLIB or dt not in (np.float32, np.float64):
-        return None
-    if os.environ.get("LOOPTRACE_LIBM", "") == "1":
-        return None
-    return f"{_CPU_MATHLIB[name]}{dt.itemsize * 8}({args[0]})"
-
-
-def _ufunc_lower_cpu(name: str):
-    def lower(args, in_dtypes, out_dtype) -> str:
-        call = _mathlib_call(name, args, in_dtypes)
-        if call is not None:
-            return call
-        if name in _CPU_INFIX:
-            return f"({args[0]} {_CPU_INFIX[name]} {args[1]})"
-        if name == "invert" and np.dtype(in_dtypes[0]) == np.bool_:
-            return f"(not {args[0]})"
-        if name == "reciprocal" and np.dtype(out_dtype).kind == "f":
-            return f"(1.0 / {args[0]})"
-        if name in _CPU_TEMPLATES:
-            return _CPU_TEMPLATES[name].format(*args)
-        return f"np.{name}({', '.join(args)})"
-
-    return lower
-
-
-from .registry import PRIMITIVES as _PRIMS  # noqa: E402
-
-for _name in UNARY + BINARY:
-    _PRIMS[_name].lower_cpu = _ufunc_lower_cpu(_name)
-select.lower_cpu = lambda args, in_dtypes, out_dtype: f"({args[1]} if {args[0]} else {args[2]})"
-convert.lower_cpu = lambda args, in_dtypes, out_dtype: args[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Primitive, ShapeMismatch, register
+from looptrace.ir.primitive import Primitive, ShapeMismatch, register
 from .shape_arith import fmt
 
 
@@ -24,7 +24,7 @@ def _slices(starts, stops, steps):
 
 register(Primitive("slice", "indexing", _slice_abstract,
                    lambda x, *, starts, stops, steps: x[_slices(starts, stops, steps)],
-                   doc="x[a0:b0:s0, a1:b1:s1, ...] with static, already normalized bounds"))
+                   view=True, doc="x[a0:b0:s0, a1:b1:s1, ...] with static, already normalized bounds"))
 
 
 def check_index(i: int, n: int, axis: int, size: int = 1) -> int:
@@ -51,7 +51,7 @@ def _dyn_slice_impl(x, *starts, sizes):
     return x[idx]
 
 
-register(Primitive("dynamic_slice", "indexing", _dyn_slice_abstract, _dyn_slice_impl,
+register(Primitive("dynamic_slice", "indexing", _dyn_slice_abstract, _dyn_slice_impl, view=True,
                    doc="x[s0:s0+k0, s1:s1+k1, ...] with traced starts, static sizes; "
                        "a negative start counts from the end only when its size is 1"))
 
@@ -116,7 +116,7 @@ def _checked(idx, n: int, axis: int):
 
 register(Primitive("gather", "indexing", _gather_abstract,
                    lambda x, idx, *, axis: np.take(x, _checked(idx, x.shape[axis], axis), axis=axis),
-                   doc="np.take(x, idx, axis)"))
+                   fresh=True, doc="np.take(x, idx, axis)"))
 
 
 def _scatter_abstract(x, idx, upd, *, axis, mode):
@@ -151,7 +151,7 @@ def _prefix_abstract(x, n):
              + tuple(x.shape[1:]))]
 
 
-register(Primitive("dynamic_prefix", "indexing", _prefix_abstract, lambda x, n: x[: int(n)],
+register(Primitive("dynamic_prefix", "indexing", _prefix_abstract, lambda x, n: x[: int(n)], view=True,
                    doc="x[:n] with traced n: a run-time length (a list grown under a condition)"))
 
 
@@ -168,7 +168,7 @@ def _flat_take(b, x, flat):
 
 
 def _dyn_slice_batch(b, args, dims, *, sizes):
-    from looptrace.vectorize.batching import axis_size, base_shape, bcast, flat_block_index, int_const
+    from looptrace.ops.batching_helpers import axis_size, base_shape, bcast, flat_block_index, int_const
 
     x, *starts = args
     n = axis_size(b, args, dims)
@@ -180,7 +180,7 @@ def _dyn_slice_batch(b, args, dims, *, sizes):
 
 
 def _dyn_update_batch(b, args, dims):
-    from looptrace.vectorize.batching import axis_size, base_shape, bcast, flat_block_index, int_const
+    from looptrace.ops.batching_helpers import axis_size, base_shape, bcast, flat_block_index, int_const
 
     x, upd, *starts = args
     n = axis_size(b, args, dims)
@@ -198,7 +198,7 @@ def _dyn_update_batch(b, args, dims):
 
 
 def _update_slice_batch(b, args, dims, *, starts, stops, steps):
-    from looptrace.vectorize.batching import axis_size, bcast
+    from looptrace.ops.batching_helpers import axis_size, bcast
 
     n = axis_size(b, args, dims)
     x, upd = (bcast(b, v, d, n) for v, d in zip(args, dims))
@@ -207,7 +207,7 @@ def _update_slice_batch(b, args, dims, *, starts, stops, steps):
 
 def _flatten_batched_axis(b, x, axis):
     """(n, ..., D at 1+axis, ...) -> (n*D, rest...) with rest in order."""
-    from looptrace.vectorize.batching import move_axis
+    from looptrace.ops.batching_helpers import move_axis
 
     moved = move_axis(b, x, axis + 1, 1)
     n, size = moved.shape[0], moved.shape[1]
@@ -216,14 +216,14 @@ def _flatten_batched_axis(b, x, axis):
 
 def _offset_indices(b, idx, n, size):
     """Batched indices (n, *s) shifted into row m's segment of a flat axis."""
-    from looptrace.vectorize.batching import batch_iota, int_const, norm_index
+    from looptrace.ops.batching_helpers import batch_iota, int_const, norm_index
 
     rows = b.op("multiply", batch_iota(b, n, len(idx.shape), 0), int_const(b, size))
     return b.op("add", norm_index(b, idx, size), rows)
 
 
 def _gather_batch(b, args, dims, *, axis):
-    from looptrace.vectorize.batching import move_axis
+    from looptrace.ops.batching_helpers import move_axis
 
     x, idx = args
     if dims[1] is None:
@@ -239,7 +239,7 @@ def _gather_batch(b, args, dims, *, axis):
 
 
 def _scatter_batch(b, args, dims, *, axis, mode):
-    from looptrace.vectorize.batching import axis_size, bcast, move_axis
+    from looptrace.ops.batching_helpers import axis_size, bcast, move_axis
 
     x, idx, upd = args
     n = axis_size(b, args, dims)
@@ -260,7 +260,7 @@ def _scatter_batch(b, args, dims, *, axis, mode):
 
 
 def _prefix_batch(b, args, dims):
-    from looptrace.vectorize.batching import NotBatchable, move_axis
+    from looptrace.ops.batching_helpers import NotBatchable, move_axis
 
     if dims[1] is not None:
         raise NotBatchable("dynamic_prefix with a batched length is ragged")
@@ -269,7 +269,7 @@ def _prefix_batch(b, args, dims):
 
 
 def _attach_batching_rules() -> None:
-    from .registry import PRIMITIVES
+    from looptrace.ir.primitive import PRIMITIVES
 
     rules = {"slice": _slice_batch, "dynamic_slice": _dyn_slice_batch,
              "dynamic_update_slice": _dyn_update_batch, "update_slice": _update_slice_batch,
@@ -289,7 +289,7 @@ _attach_batching_rules()
 # mode "set" and repeated indices, only the write NumPy keeps (the last)
 # receives a cotangent.
 def _dyn_slice_vjp(b, g, op):
-    from looptrace.autodiff.rules import SliceCt
+    from looptrace.ops.vjp_helpers import SliceCt
 
     x, *starts = op.inputs
     return SliceCt(x, g, tuple(starts))
@@ -318,7 +318,7 @@ def _update_slice_upd_vjp(b, g, op):
 
 
 def _gather_vjp(b, g, op):
-    from looptrace.autodiff.rules import ScatterCt
+    from looptrace.ops.vjp_helpers import ScatterCt
 
     x, idx = op.inputs
     return ScatterCt(x, idx, g, op.attrs["axis"])
@@ -356,9 +356,9 @@ def _last_write_mask(b, x, idx, upd, axis):
 
 
 def _attach_vjp_rules() -> None:
-    from looptrace.autodiff.rules import NoGradient, defvjp
+    from looptrace.ops.vjp_helpers import NoGradient, defvjp
 
-    from .registry import PRIMITIVES
+    from looptrace.ir.primitive import PRIMITIVES
 
     defvjp(PRIMITIVES["dynamic_slice"], _dyn_slice_vjp)
     defvjp(PRIMITIVES["dynamic_update_slice"], _dyn_update_x_vjp, _dyn_update_upd_vjp)
@@ -370,90 +370,3 @@ def _attach_vjp_rules() -> None:
 
 
 _attach_vjp_rules()
-
-
-# --- CPU lowering ---
-# lower_cpu(em, op) writes the op's code through the emitter (codegen/emitter.py).
-# Every traced index is checked in the generated code: IndexError, never a
-# read out of bounds.
-def _slice_text(starts, stops, steps) -> list[str]:
-    # a:b without a step keeps Numba's 'C' layout type (a:b:1 does not)
-    return [f"{s}:{'' if e < 0 else e}" + ("" if st == 1 else f":{st}")
-            for s, e, st in zip(starts, stops, steps)]
-
-
-def _slice_lower_cpu(em, op) -> None:
-    x, a = op.inputs[0], op.attrs
-    parts = _slice_text(a["starts"], a["stops"], a["steps"])
-    em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(parts)}]")
-    em.define(op.out, alias_of=x)
-
-
-def _dyn_slice_lower_cpu(em, op) -> None:
-    x = op.inputs[0]
-    idx = em.dynamic_index(x, list(op.inputs[1:]), op.attrs["sizes"], drop=False)
-    em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(idx)}]")
-    em.define(op.out, alias_of=x)
-
-
-def _dyn_update_lower_cpu(em, op) -> None:
-    x, upd, starts = op.inputs[0], op.inputs[1], list(op.inputs[2:])
-    src = em.plan.update_from.get(id(op))
-    idx = em.dynamic_index(x, starts, upd.shape[: len(starts)], drop=src is not None)
-    out = em.writable_copy(op.out, x)
-    em.store(out, idx, src if src is not None else upd)
-
-
-def _update_slice_lower_cpu(em, op) -> None:
-    x, upd, a = op.inputs[0], op.inputs[1], op.attrs
-    parts = _slice_text(a["starts"], a["stops"], a["steps"])
-    out = em.writable_copy(op.out, x)
-    em.store(out, parts, upd)
-
-
-def _take_index(em, x, idx, axis: int, at: list[str]) -> list[str]:
-    """x's index for position `at` of np.take(x, idx, axis): idx read and checked."""
-    mid = at[axis: axis + idx.ndim]
-    raw = f"{em.name(idx)}[{', '.join(mid)}]" if idx.ndim else em.name(idx)
-    j = em.fresh("j")
-    em.line(f"{j} = check_elem(np.int64({raw}), {em.size(x, axis)}, {em.error_code(axis)})")
-    return at[:axis] + [j] + at[axis + idx.ndim:]
-
-
-def _gather_lower_cpu(em, op) -> None:
-    x, idx, v, axis = op.inputs[0], op.inputs[1], op.out, op.attrs["axis"]
-    if v.ndim:
-        em.fresh_array(v)
-    with em.loop_nest([em.size(v, k) for k in range(v.ndim)]) as at:
-        src = f"{em.name(x)}[{', '.join(_take_index(em, x, idx, axis, at))}]"
-        em.line(f"{em.name(v)}[{', '.join(at)}] = {src}" if v.ndim else f"{em.name(v)} = {src}")
-
-
-def _scatter_lower_cpu(em, op) -> None:
-    x, idx, upd, axis = op.inputs[0], op.inputs[1], op.inputs[2], op.attrs["axis"]
-    out = em.writable_copy(op.out, x)
-    assign = "+=" if op.attrs["mode"] == "add" else "="
-    with em.loop_nest([em.size(upd, k) for k in range(upd.ndim)]) as at:
-        target = _take_index(em, x, idx, axis, at)
-        value = f"{em.name(upd)}[{', '.join(at)}]" if upd.ndim else em.name(upd)
-        em.line(f"{out}[{', '.join(target)}] {assign} {value}")
-
-
-def _prefix_lower_cpu(em, op) -> None:
-    x = op.inputs[0]
-    em.line(f"{em.name(op.out)} = {em.name(x)}[:{em.name(op.inputs[1])}]")
-    em.define(op.out, alias_of=x)
-
-
-def _attach_cpu_rules() -> None:
-    from .registry import PRIMITIVES
-
-    rules = {"slice": _slice_lower_cpu, "dynamic_slice": _dyn_slice_lower_cpu,
-             "dynamic_update_slice": _dyn_update_lower_cpu, "update_slice": _update_slice_lower_cpu,
-             "gather": _gather_lower_cpu, "scatter": _scatter_lower_cpu,
-             "dynamic_prefix": _prefix_lower_cpu}
-    for name, rule in rules.items():
-        PRIMITIVES[name].lower_cpu = rule
-
-
-_attach_cpu_rules()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Primitive, ShapeMismatch, register
+from looptrace.ir.primitive import Primitive, Reduction, ShapeMismatch, register
 from .shape_arith import fmt
 
 
@@ -60,8 +60,26 @@ def _as_matmul(ins: list[str], out: str, a, b):
     return None
 
 
-einsum = register(Primitive("einsum", "linalg", _einsum_abstract, einsum_impl,
-                            doc="general contraction with an explicit spec"))
+def contraction_axes(op) -> tuple[int, ...] | None:
+    """The summed axes of an einsum that is a sum of an elementwise product
+    (`bhd,bhd->bh`: every operand has the same letters and shape, and the
+    output keeps the others in order), so it folds like a reduction; None
+    for a real matrix product."""
+    ins, out = parse_spec(op.attrs["spec"])
+    full = ins[0]
+    if len(set(full)) != len(full) or any(letters != full for letters in ins):
+        return None
+    if any(tuple(x.shape) != tuple(op.inputs[0].shape) for x in op.inputs):
+        return None
+    if [c for c in full if c in out] != list(out) or len(set(out)) != len(out):
+        return None
+    return tuple(k for k, c in enumerate(full) if c not in out)
+
+
+# a sum of products is a fold (the `reduction` trait); any other einsum is a product
+_SUM_OF_PRODUCTS = Reduction("add", lambda acc: np.dtype(acc).type(0), contraction_axes, lambda dtype: dtype)
+einsum = register(Primitive("einsum", "linalg", _einsum_abstract, einsum_impl, reduction=_SUM_OF_PRODUCTS,
+                            fresh=True, doc="general contraction with an explicit spec"))
 
 
 # --- batching rules ---
@@ -118,14 +136,3 @@ def _einsum_vjp(b, op, g, wanted):
 
 
 einsum.vjp = _einsum_vjp
-
-
-# --- CPU lowering ---
-# Numba has no np.einsum: BLAS products or explicit loops (codegen/contract.py).
-def _einsum_lower_cpu(em, op) -> None:
-    from looptrace.codegen.cpu.contract import lower_einsum
-
-    lower_einsum(em, op)
-
-
-einsum.lower_cpu = _einsum_lower_cpu

@@ -13,7 +13,7 @@ import numpy as np
 
 from looptrace.ir.core import RNG
 
-from .registry import NOT_DIFFERENTIABLE, Primitive, register
+from looptrace.ir.primitive import NOT_DIFFERENTIABLE, Primitive, register
 
 
 def _draw_abstract(token, *, shape, dtype):
@@ -28,10 +28,10 @@ def _method_impl(method: str):
 
 
 register(Primitive("random_normal", "random", _draw_abstract, _method_impl("standard_normal"),
-                   multiple_results=True, effectful=True, vjp=NOT_DIFFERENTIABLE,
+                   multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
                    doc="rng.standard_normal(shape, dtype)"))
 register(Primitive("random_uniform", "random", _draw_abstract, _method_impl("random"),
-                   multiple_results=True, effectful=True, vjp=NOT_DIFFERENTIABLE,
+                   multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
                    doc="rng.random(shape, dtype), uniform on [0, 1)"))
 
 
@@ -49,36 +49,10 @@ def _draw_batch(method_prim_name: str):
 
 
 def _attach_batching_rules() -> None:
-    from .registry import PRIMITIVES
+    from looptrace.ir.primitive import PRIMITIVES
 
     for name in ("random_normal", "random_uniform"):
         PRIMITIVES[name].batch = _draw_batch(name)
 
 
 _attach_batching_rules()
-
-
-# --- CPU lowering ---
-# Numba draws from the caller's own np.random.Generator with NumPy's algorithms
-# (tests/codegen checks the values and the final state against NumPy's).
-def _draw_lower_cpu(method: str):
-    def lower(em, op) -> None:
-        token, (new_token, v) = op.inputs[0], op.outputs
-        em.line(f"{em.name(new_token)} = {em.name(token)}")
-        shape = tuple(v.shape) or (1,)
-        draw = f"{em.name(token)}.{method}({shape}, dtype=np.{v.dtype.name})"
-        em.line(f"{em.name(v)} = {draw}" + ("" if v.ndim else "[0]"))
-        em.define(new_token)
-        em.define(v, owned=bool(v.ndim))
-
-    return lower
-
-
-def _attach_cpu_rules() -> None:
-    from .registry import PRIMITIVES
-
-    PRIMITIVES["random_normal"].lower_cpu = _draw_lower_cpu("standard_normal")
-    PRIMITIVES["random_uniform"].lower_cpu = _draw_lower_cpu("random")
-
-
-_attach_cpu_rules()

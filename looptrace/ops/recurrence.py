@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Primitive, ShapeMismatch, register
+from looptrace.ir.primitive import Primitive, ShapeMismatch, register
 from .shape_arith import broadcast_shapes, fmt
 
 SEQUENTIAL_BELOW = 16  # steps: below this the odd-even recursion stops and loops
@@ -165,7 +165,7 @@ def _sequential(a: np.ndarray, b: np.ndarray, h0: np.ndarray) -> np.ndarray:
 
 
 linear_scan = register(Primitive("linear_scan", "recurrence", _linear_abstract, linear_scan_impl,
-                                 doc="H[t] = A[t] * H[t-1] + B[t] from H[-1] = h0, as a prefix scan"))
+                                 fresh=True, doc="H[t] = A[t] * H[t-1] + B[t] from H[-1] = h0, as a prefix scan"))
 
 
 # --- matrix_power_apply: shape rule and NumPy implementation ---------------------------------------
@@ -232,14 +232,14 @@ def _power_one(p0: np.ndarray, a: np.ndarray, n: int, side: str, bd: int) -> np.
 
 
 matrix_power_apply = register(Primitive("matrix_power_apply", "recurrence", _power_abstract, matrix_power_apply_impl,
-                                        doc="P0 @ A^n (or A^n @ P0) by repeated squaring"))
+                                        fresh=True, doc="P0 @ A^n (or A^n @ P0) by repeated squaring"))
 
 
 # --- batching rules -----------------------------------------------------------------------------
 def _linear_batch(b, args, dims, *, history: bool = True):
     """The scan runs over time (axis 0), so the batch goes to axis 1 of the
     coefficients; one without a time axis broadcasts as it is."""
-    from looptrace.vectorize.batching import axis_size, base_shape, bcast, move_axis
+    from looptrace.ops.batching_helpers import axis_size, base_shape, bcast, move_axis
 
     n = axis_size(b, args, dims)
     a, bb, h0 = args
@@ -251,7 +251,7 @@ def _linear_batch(b, args, dims, *, history: bool = True):
 
 def _batched_coef(b, x, d, rank: int, move_axis):
     """A coefficient laid out as (T, batch, *s) for broadcasting."""
-    from looptrace.vectorize.batching import expand_to_rank
+    from looptrace.ops.batching_helpers import expand_to_rank
 
     if d is None:
         if len(x.shape) < rank:
@@ -262,7 +262,7 @@ def _batched_coef(b, x, d, rank: int, move_axis):
 
 def _power_batch(b, args, dims, *, side: str, batch_dims: int = 0):
     """One more leading batch axis; a batched count is one count per member."""
-    from looptrace.vectorize.batching import axis_size, bcast
+    from looptrace.ops.batching_helpers import axis_size, bcast
 
     size = axis_size(b, args, dims)
     p0, a, count = args
@@ -281,7 +281,7 @@ matrix_power_apply.batch = _power_batch
 # run backwards, so it is one more linear_scan over reversed operands; then
 # dB = L, dA[t] = L[t] * H[t-1], dh0 = A[0] * L[0].
 def _linear_vjp(b, op, g, wanted):
-    from looptrace.autodiff.rules import unbroadcast
+    from looptrace.ops.vjp_helpers import unbroadcast
 
     a, bb, h0 = op.inputs
     full = scan_shape(a.shape, bb.shape, h0.shape)
@@ -360,17 +360,3 @@ def _power_vjp_a(b, p0, a_t, count, g, side: str, bd: int):
 
 linear_scan.vjp = _linear_vjp
 matrix_power_apply.vjp = _power_vjp
-
-
-# --- CPU lowering ---------------------------------------------------------------------------------
-def _lower_cpu(kind: str):
-    def lower(em, op) -> None:
-        from looptrace.codegen.cpu import recurrence as scan_cpu
-
-        getattr(scan_cpu, f"emit_{kind}")(em, op)
-
-    return lower
-
-
-linear_scan.lower_cpu = _lower_cpu("linear_scan")
-matrix_power_apply.lower_cpu = _lower_cpu("matrix_power")

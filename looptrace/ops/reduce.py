@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Primitive, ShapeMismatch, register
+from looptrace.ir.primitive import Primitive, Reduction, ShapeMismatch, register
 from .shape_arith import fmt
 
 REDUCERS = {
@@ -48,9 +48,34 @@ def _reduce_impl(name: str):
     return impl
 
 
+def _identity(name: str):
+    """The value a fold starts from, in its accumulator's dtype."""
+
+    def identity(acc: np.dtype):
+        acc = np.dtype(acc)
+        if name in ("reduce_sum", "reduce_prod"):
+            return acc.type(name == "reduce_prod")
+        if name in ("reduce_all", "reduce_any"):
+            return name == "reduce_all"
+        from_above = name == "reduce_min"
+        if acc.kind == "f":
+            return acc.type(np.inf if from_above else -np.inf)
+        if acc.kind == "b":
+            return from_above
+        info = np.iinfo(acc)
+        return acc.type(info.max if from_above else info.min)
+
+    return identity
+
+
+def _reduction(name: str) -> Reduction:
+    return Reduction(MONOID[name], _identity(name), lambda op: tuple(op.attrs["axes"]),
+                     lambda dtype: reduced_dtype(name, dtype))
+
+
 for _name in REDUCERS:
     register(Primitive(_name, "reduce", _reduce_abstract(_name), _reduce_impl(_name),
-                       extra={"monoid": MONOID[_name]}))
+                       reduction=_reduction(_name), fresh=True))
 
 
 def _arg_abstract(x, *, axis):
@@ -60,9 +85,9 @@ def _arg_abstract(x, *, axis):
 
 
 register(Primitive("argmax", "reduce", _arg_abstract,
-                   lambda x, *, axis: np.asarray(np.argmax(x, axis=axis)).astype(np.int64)))
+                   lambda x, *, axis: np.asarray(np.argmax(x, axis=axis)).astype(np.int64), fresh=True))
 register(Primitive("argmin", "reduce", _arg_abstract,
-                   lambda x, *, axis: np.asarray(np.argmin(x, axis=axis)).astype(np.int64)))
+                   lambda x, *, axis: np.asarray(np.argmin(x, axis=axis)).astype(np.int64), fresh=True))
 
 
 # --- batching rules ---
@@ -81,7 +106,7 @@ def _batch_arg(prim: Primitive):
 
 
 def _attach_batching_rules() -> None:
-    from .registry import PRIMITIVES
+    from looptrace.ir.primitive import PRIMITIVES
 
     for name in REDUCERS:
         PRIMITIVES[name].batch = _batch_reduce(PRIMITIVES[name])
@@ -98,20 +123,20 @@ _attach_batching_rules()
 # result, split evenly among ties. Boolean reductions and argmax/argmin are
 # not differentiable.
 def _sum_vjp(b, g, op):
-    from looptrace.autodiff.rules import broadcast_back
+    from looptrace.ops.vjp_helpers import broadcast_back
 
     return broadcast_back(b, g, op.inputs[0], op.attrs["axes"])
 
 
 def _prod_vjp(b, g, op):
-    from looptrace.autodiff.rules import broadcast_back
+    from looptrace.ops.vjp_helpers import broadcast_back
 
     (x,), axes = op.inputs, op.attrs["axes"]
     return b.div(b.mul(broadcast_back(b, g, x, axes), broadcast_back(b, op.out, x, axes)), x)
 
 
 def _extremum_vjp(b, g, op):
-    from looptrace.autodiff.rules import broadcast_back
+    from looptrace.ops.vjp_helpers import broadcast_back
 
     (x,), axes = op.inputs, op.attrs["axes"]
     hit = b.convert(b.emit("equal", x, broadcast_back(b, op.out, x, axes)), x.dtype)
@@ -120,9 +145,9 @@ def _extremum_vjp(b, g, op):
 
 
 def _attach_vjp_rules() -> None:
-    from looptrace.autodiff.rules import defvjp
+    from looptrace.ops.vjp_helpers import defvjp
 
-    from .registry import NOT_DIFFERENTIABLE, PRIMITIVES
+    from looptrace.ir.primitive import NOT_DIFFERENTIABLE, PRIMITIVES
 
     defvjp(PRIMITIVES["reduce_sum"], _sum_vjp)
     defvjp(PRIMITIVES["reduce_prod"], _prod_vjp)
@@ -133,82 +158,3 @@ def _attach_vjp_rules() -> None:
 
 
 _attach_vjp_rules()
-
-
-# --- CPU lowering ---
-from .registry import PRIMITIVES  # noqa: E402
-
-
-class CpuReduction:
-    """How codegen/fusion.py folds one element into a reduction's accumulator.
-    float32 sums and products accumulate in float64 (then round once)."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def acc_dtype(self, dtype) -> np.dtype:
-        out = reduced_dtype(self.name, np.dtype(dtype))
-        if self.name in ("reduce_sum", "reduce_prod") and out == np.float32:
-            return np.dtype(np.float64)
-        return out
-
-    def init(self, dtype) -> str:
-        acc = self.acc_dtype(dtype)
-        if self.name in ("reduce_all", "reduce_any"):
-            return str(self.name == "reduce_all")
-        if self.name in ("reduce_sum", "reduce_prod"):
-            return f"np.{acc.name}({int(self.name == 'reduce_prod')})"
-        sign = "-" if self.name == "reduce_max" else ""
-        if acc.kind == "f":
-            return f"np.{acc.name}({sign}np.inf)"
-        if acc.kind == "b":
-            return str(self.name == "reduce_min")
-        info = np.iinfo(acc)
-        return f"np.{acc.name}({info.min if sign else info.max})"
-
-    def update(self, acc: str, x: str, dtype) -> str:
-        return {
-            "reduce_sum": f"{acc} += {x}",
-            "reduce_prod": f"{acc} *= {x}",
-            "reduce_max": f"{acc} = max_nan({acc}, {x})",
-            "reduce_min": f"{acc} = min_nan({acc}, {x})",
-            "reduce_all": f"{acc} = {acc} and ({x} != 0)",
-            "reduce_any": f"{acc} = {acc} or ({x} != 0)",
-        }[self.name]
-
-    def parallel_ok(self, dtype) -> bool:
-        return self.name in ("reduce_sum", "reduce_prod")
-
-
-for _name in REDUCERS:
-    PRIMITIVES[_name].lower_cpu = CpuReduction(_name)
-
-
-def _arg_lower_cpu(better: str):
-    """argmax/argmin: the first position of the best element; NaN wins, as in NumPy."""
-
-    def lower(em, op) -> None:
-        x, v, axis = op.inputs[0], op.out, op.attrs["axis"]
-        if v.ndim:
-            em.fresh_array(v)
-        kept = [k for k in range(x.ndim) if k != axis]
-        with em.loop_nest([em.size(x, k) for k in kept]) as idx:
-            best, pos, j = em.fresh("best"), em.fresh("pos"), em.fresh("j")
-            at = list(idx)
-            at.insert(axis, "0")
-            em.line(f"{best} = {em.name(x)}[{', '.join(at)}]")
-            em.line(f"{pos} = 0")
-            at[axis] = j
-            elem = f"{em.name(x)}[{', '.join(at)}]"
-            with em.loop(j, em.size(x, axis)):
-                em.line(f"if ({elem} {better} {best} or ({elem} != {elem} and {best} == {best})):")
-                em.line(f"    {best} = {elem}")
-                em.line(f"    {pos} = {j}")
-            target = f"{em.name(v)}[{', '.join(idx)}]" if v.ndim else em.name(v)
-            em.line(f"{target} = np.int64({pos})")
-
-    return lower
-
-
-PRIMITIVES["argmax"].lower_cpu = _arg_lower_cpu(">")
-PRIMITIVES["argmin"].lower_cpu = _arg_lower_cpu("<")

@@ -5,7 +5,7 @@ import numpy as np
 
 from looptrace.ir.core import Dim
 
-from .registry import Primitive, ShapeMismatch, register
+from looptrace.ir.primitive import Primitive, ShapeMismatch, register
 from .shape_arith import fmt, size_of
 
 
@@ -22,7 +22,7 @@ def _reshape_impl(x, *, shape):
     return np.reshape(x, shape)
 
 
-register(Primitive("reshape", "shape", _reshape_abstract, _reshape_impl))
+register(Primitive("reshape", "shape", _reshape_abstract, _reshape_impl, view=True))
 
 
 def _transpose_abstract(x, *, perm):
@@ -32,7 +32,18 @@ def _transpose_abstract(x, *, perm):
 
 
 register(Primitive("transpose", "shape", _transpose_abstract,
-                   lambda x, *, perm: np.transpose(x, perm)))
+                   lambda x, *, perm: np.transpose(x, perm), view=True))
+
+
+def is_reshape_like(op) -> bool:
+    """A reshape, or a transpose that only moves unit axes (the same as a reshape)."""
+    if op.prim.name == "reshape":
+        return True
+    if op.prim.name != "transpose":
+        return False
+    x = op.inputs[0]
+    moved = [p for p in op.attrs["perm"] if x.shape[p] != 1]
+    return moved == sorted(moved)
 
 
 def _broadcast_abstract(x, *, shape):
@@ -50,7 +61,8 @@ def _broadcast_impl(x, *, shape):
     return np.broadcast_to(x, shape)
 
 
-register(Primitive("broadcast_to", "shape", _broadcast_abstract, _broadcast_impl))
+register(Primitive("broadcast_to", "shape", _broadcast_abstract, _broadcast_impl, view=True, fusible=True,
+                   cheap=True))
 
 
 def _concat_abstract(*xs, axis):
@@ -72,7 +84,7 @@ def _concat_abstract(*xs, axis):
 
 
 register(Primitive("concatenate", "shape", _concat_abstract,
-                   lambda *xs, axis: np.concatenate(xs, axis=axis)))
+                   lambda *xs, axis: np.concatenate(xs, axis=axis), fresh=True))
 
 
 # --- batching rules ---
@@ -86,14 +98,14 @@ def _transpose_batch(b, args, dims, *, perm):
 
 
 def _broadcast_batch(b, args, dims, *, shape):
-    from looptrace.vectorize.batching import expand_to_rank
+    from looptrace.ops.batching_helpers import expand_to_rank
 
     x = expand_to_rank(b, args[0], len(shape))
     return [b.op("broadcast_to", x, shape=(x.shape[0], *shape))], [0]
 
 
 def _concat_batch(b, args, dims, *, axis):
-    from looptrace.vectorize.batching import axis_size, bcast
+    from looptrace.ops.batching_helpers import axis_size, bcast
 
     n = axis_size(b, args, dims)
     xs = [bcast(b, x, d, n) for x, d in zip(args, dims)]
@@ -101,7 +113,7 @@ def _concat_batch(b, args, dims, *, axis):
 
 
 def _attach_batching_rules() -> None:
-    from .registry import PRIMITIVES
+    from looptrace.ir.primitive import PRIMITIVES
 
     PRIMITIVES["reshape"].batch = _reshape_batch
     PRIMITIVES["transpose"].batch = _transpose_batch
@@ -125,7 +137,7 @@ def _transpose_vjp(b, g, op):
 
 
 def _broadcast_vjp(b, g, op):
-    from looptrace.autodiff.rules import unbroadcast
+    from looptrace.ops.vjp_helpers import unbroadcast
 
     return unbroadcast(b, g, op.inputs[0])
 
@@ -146,9 +158,9 @@ def _concat_vjp(b, op, g, wanted):
 
 
 def _attach_vjp_rules() -> None:
-    from looptrace.autodiff.rules import defvjp
+    from looptrace.ops.vjp_helpers import defvjp
 
-    from .registry import PRIMITIVES
+    from looptrace.ir.primitive import PRIMITIVES
 
     defvjp(PRIMITIVES["reshape"], _reshape_vjp)
     defvjp(PRIMITIVES["transpose"], _transpose_vjp)
@@ -157,66 +169,3 @@ def _attach_vjp_rules() -> None:
 
 
 _attach_vjp_rules()
-
-
-# --- CPU lowering ---
-# lower_cpu(em, op) writes the op's code through the emitter (codegen/emitter.py).
-def _reshape_lower_cpu(em, op) -> None:
-    x, v = em.plan.reshape_from.get(id(op), op.inputs[0]), op.out
-    ds = em.plan.slice_into.get(id(op))
-    if ds is not None:  # reshape(dynamic_slice(x, t)) dropping unit axes: x[t]
-        em.dynamic_view(v, ds)
-    elif v.ndim == 0:
-        em.line(f"{em.name(v)} = {em.name(x)}" + (f"[{', '.join('0' * x.ndim)}]" if x.ndim else ""))
-        em.define(v)
-    elif x.ndim == 0:
-        em.line(f"{em.name(v)} = np.full({em.shape_text(v)}, {em.name(x)})")
-        em.define(v, owned=True)
-    elif tuple(x.shape) == tuple(v.shape):
-        em.line(f"{em.name(v)} = {em.name(x)}")
-        em.define(v, alias_of=x)
-    else:
-        sizes = "".join(("-1" if isinstance(d, Dim) else str(d)) + ", " for d in v.shape)
-        em.line(f"{em.name(v)} = np.ascontiguousarray({em.name(x)}).reshape(({sizes}))")
-        em.define(v, alias_of=x)
-
-
-def _transpose_lower_cpu(em, op) -> None:
-    from looptrace.codegen.cpu.fusion import reshape_like
-
-    if reshape_like(op):  # only unit axes move: a reshape (and folds with its neighbours)
-        return _reshape_lower_cpu(em, op)
-    x, perm = op.inputs[0], tuple(op.attrs["perm"])
-    if perm == tuple(reversed(range(x.ndim))):  # a view, cheap to compile
-        em.line(f"{em.name(op.out)} = {em.name(x)}.T")
-        em.define(op.out, alias_of=x)
-        return
-    sizes = [em.size(x, k) for k in range(x.ndim)]  # np.transpose(x, perm) costs seconds of compile
-    em.line(f"{em.name(op.out)} = {em.permuted_copy(em.name(x), sizes, perm, x.dtype)}")
-    em.define(op.out, owned=True)
-
-
-def _fused_only(em, op) -> None:
-    raise AssertionError(f"{op.prim.name} is always lowered by codegen/fusion.py")
-
-
-def _concat_lower_cpu(em, op) -> None:
-    v = op.out
-    parts = [em.name(x) if x.dtype == v.dtype else f"{em.name(x)}.astype(np.{v.dtype.name})"
-             for x in op.inputs]
-    em.line(f"{em.name(v)} = np.concatenate(({''.join(p + ', ' for p in parts)}), axis={op.attrs['axis']})")
-    em.define(v, owned=True)
-
-
-PRIMITIVES_CPU = {"reshape": _reshape_lower_cpu, "transpose": _transpose_lower_cpu,
-                  "broadcast_to": _fused_only, "concatenate": _concat_lower_cpu}
-
-
-def _attach_cpu_rules() -> None:
-    from .registry import PRIMITIVES
-
-    for name, rule in PRIMITIVES_CPU.items():
-        PRIMITIVES[name].lower_cpu = rule
-
-
-_attach_cpu_rules()

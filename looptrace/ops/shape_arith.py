@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from looptrace.ir.core import Dim
 
-from .registry import ShapeMismatch
+from looptrace.ir.primitive import ShapeMismatch
 
 
 def fmt(shape: tuple) -> str:

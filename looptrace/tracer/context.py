@@ -16,7 +16,7 @@ import numpy as np
 
 from looptrace.errors import InternalError, ShapeError
 from looptrace.ir.core import Block, Op, SourceLoc, UNKNOWN_LOC, Value, literal
-from looptrace.ops.registry import Primitive, ShapeMismatch
+from looptrace.ir.primitive import Primitive, ShapeMismatch
 
 # Code objects produced by the AST converter: frames running them are user code.
 USER_CODE: dict[int, Any] = {}

@@ -15,7 +15,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.elementwise import UFUNCS, loop_dtypes
 from looptrace.ops.reduce import reduced_dtype
 from looptrace.ops.shape_arith import broadcast_shapes, fmt
-from looptrace.ops.registry import ShapeMismatch
+from looptrace.ir.primitive import ShapeMismatch
 
 from . import context as ctx
 from .array import Tracer, is_tracer

@@ -19,11 +19,7 @@ from typing import Any
 import numpy as np
 
 from looptrace.ir.core import RNG, Block, Op, Value, free_values, walk
-
-MONOIDS = ("add", "multiply", "maximum", "minimum", "logical_and", "logical_or")
-REDUCER_OF = {"add": "reduce_sum", "multiply": "reduce_prod", "maximum": "reduce_max",
-              "minimum": "reduce_min", "logical_and": "reduce_all", "logical_or": "reduce_any"}
-DRAWS = ("random_normal", "random_uniform")
+from looptrace.ir.primitive import monoids
 
 
 @dataclass
@@ -195,7 +191,7 @@ def _rec(c: Carry, why: str) -> str:
 
 def _is_rng_stream(facts: LoopFacts, c: Carry) -> bool:
     us = facts.users.get(c.arg.id, [])
-    if len(us) != 1 or us[0].prim.name not in DRAWS or result_uses(facts.body, c.arg):
+    if len(us) != 1 or not us[0].prim.effectful or result_uses(facts.body, c.arg):
         return False
     draw = us[0]
     tok = draw.outputs[0]
@@ -278,7 +274,7 @@ def _is_reduction(facts: LoopFacts, c: Carry) -> bool:
         return False
     root = _strip_reshapes(facts, c.result, True)
     top = facts.defs.get(root.id)
-    if top is None or top.prim.name not in MONOIDS or facts.n_uses(root) != 1:
+    if top is None or top.prim.name not in monoids() or facts.n_uses(root) != 1:
         return False
     monoid = top.prim.name
     chain, terms, leaves = [], [], []

@@ -18,8 +18,7 @@ from looptrace.ir.builder import IRBuilder
 from looptrace.ir.core import Block, Op, Value
 from looptrace.ops.shape_arith import size_of
 
-from .analysis import DRAWS
-from .batching import NotBatchable, apply_rule, move_axis
+from looptrace.ops.batching_helpers import NotBatchable, apply_rule, move_axis
 
 
 class OverBudget(NotBatchable):
@@ -32,7 +31,6 @@ class OverBudget(NotBatchable):
 
 
 _BUDGET: list[int | None] = [None]
-_VIEWS = ("slice", "reshape", "transpose", "broadcast_to")  # NumPy views: no new memory
 
 
 def set_memory_budget(nbytes: int | None) -> None:
@@ -103,14 +101,14 @@ class BatchEnv:
             return  # stays symbolic
         if name == "dynamic_slice" and self._affine_read(op):
             return  # a view of the operand: costs no memory
-        if name not in _VIEWS:
+        if not (op.prim.view and len(op.inputs) == 1):  # a view at a static position: no new memory
             self._check_budget(op)
         if name == "for_loop":
             self._for_loop(op)
             return
         if op.prim.region:
             raise NotBatchable(f"a {name} at line {op.loc.line} stays in the loop")
-        if name in DRAWS:
+        if op.prim.effectful:  # a draw from a generator
             self._draw(op)
             return
         args, dims = zip(*(self.get(v) for v in op.inputs)) if op.inputs else ((), ())

@@ -13,7 +13,7 @@ import numpy as np
 from looptrace.ir.core import Block, Op, Value
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.linalg import parse_spec
-from looptrace.ops.registry import PRIMITIVES
+from looptrace.ir.primitive import PRIMITIVES
 
 from .analysis import users
 from .simplify import dce

@@ -50,7 +50,7 @@ from .analysis import (
     op_operands,
     static_bounds,
 )
-from .batching import NotBatchable, expand_to_rank
+from looptrace.ops.batching_helpers import NotBatchable, expand_to_rank
 from .batch_interpreter import BatchEnv, memory_budget
 
 # Below this many steps a linear recurrence stays a loop. Measured

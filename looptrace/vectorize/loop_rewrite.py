@@ -19,12 +19,12 @@ import numpy as np
 
 from looptrace.ir.builder import IRBuilder
 from looptrace.ir.core import Block, Op, Value, walk
+from looptrace.ir.primitive import reducer_of
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.control import trip_count
 from looptrace.ops.shape_arith import size_of
 
 from .analysis import (
-    REDUCER_OF,
     Carry,
     LoopFacts,
     carries_of,
@@ -33,7 +33,8 @@ from .analysis import (
     op_operands,
     static_bounds,
 )
-from .batching import NotBatchable, move_axis
+from looptrace.ops.batching_helpers import NotBatchable, move_axis
+
 from .batch_interpreter import BatchEnv, OverBudget, memory_budget
 from .regroup import regroup_sums
 from .select import if_convert
@@ -355,7 +356,7 @@ class Rewriter:
         reduced = []
         for t in c.terms:
             tb = self.env.batched(t)
-            r = b.op(REDUCER_OF[c.monoid], tb, axes=(0,))
+            r = b.op(reducer_of(c.monoid), tb, axes=(0,))
             if r.dtype != c.arg.dtype:
                 r = b.op("convert", r, dtype=c.arg.dtype)
             reduced.append(r)

@@ -10,7 +10,7 @@ import os
 import warnings
 
 from looptrace.ir.core import Block, Op, Program, free_values
-from looptrace.ops.registry import PRIMITIVES
+from looptrace.ir.primitive import PRIMITIVES
 
 from .fold import fold_reduce_einsum
 from .loop_rewrite import vectorize_loop

@@ -9,7 +9,7 @@ carry (a reduction's accumulator) are left alone.
 from __future__ import annotations
 
 from looptrace.ir.core import Op, Value
-from looptrace.ops.registry import PRIMITIVES
+from looptrace.ir.primitive import PRIMITIVES
 
 from .analysis import Carry, LoopFacts, op_operands
 

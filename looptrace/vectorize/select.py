@@ -10,7 +10,7 @@ Writes of the same block in both branches merge into one write of a select.
 from __future__ import annotations
 
 from looptrace.ir.core import Block, Op, Value
-from looptrace.ops.registry import PRIMITIVES
+from looptrace.ir.primitive import PRIMITIVES
 
 from .analysis import affine_values, const_int, defined_in, same_starts
 

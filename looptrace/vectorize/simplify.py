@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from looptrace.ir.core import RNG, Block, Op, Value, walk
 from looptrace.ir.rewrite import substitute
-from looptrace.ops.registry import PRIMITIVES
+from looptrace.ir.primitive import PRIMITIVES
 
 from .analysis import (
     affine_values,

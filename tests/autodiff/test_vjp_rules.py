@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from looptrace.autodiff.check import check_rule
-from looptrace.autodiff.rules import NoGradient, defvjp
+from looptrace.ops.vjp_helpers import NoGradient, defvjp
 from looptrace.ops import NOT_DIFFERENTIABLE, PRIMITIVES
 from looptrace.ops.elementwise import BINARY, UNARY
 

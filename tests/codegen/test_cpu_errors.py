@@ -46,7 +46,10 @@ def squash(x):
 
 
 def test_numba_compile_error_becomes_internal_error(rng, monkeypatch):
-    monkeypatch.setattr(PRIMITIVES["tanh"], "lower_cpu", lambda args, i, o: f"np.no_such_function({args[0]})")
+    from looptrace.codegen.cpu import TARGET as CPU
+    from looptrace.codegen.target import ScalarRule
+
+    monkeypatch.setitem(CPU.rules, "tanh", ScalarRule(lambda args, i, o: f"np.no_such_function({args[0]})"))
     f = looptrace.jit(squash, backend="cpu", cache=False)
     with pytest.raises(looptrace.errors.InternalError) as err:
         f(rng.standard_normal(4))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from looptrace.codegen import cpu
+from looptrace.codegen.target import CompileOptions
 from looptrace.codegen import reference as interpret
 from looptrace.ir.core import Block, Op, Program, SourceLoc, Value, literal
 from looptrace.ops import PRIMITIVES
@@ -47,6 +48,6 @@ def test_stacked_carry_argument_is_the_entry_value(update):
     program = _stacking_program(update)
     args = [np.array([1.0, 3.0])]
     want = interpret.run_program(program, [a.copy() for a in args])
-    got = cpu.compile_program(program, parallel=False, cache=False, key=update)([a.copy() for a in args])
+    got = cpu.compile_program(program, CompileOptions(parallel=False, cache=False, key=update))([a.copy() for a in args])
     for w, g in zip(want, got):
         np.testing.assert_array_equal(g, w)

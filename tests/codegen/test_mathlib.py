@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import looptrace
+from looptrace.codegen.cpu import TARGET as CPU
 from looptrace.codegen.cpu import mathlib
-from looptrace.ops.registry import PRIMITIVES
+from looptrace.ir.primitive import PRIMITIVES
 
 ULP64 = {"exp": 1, "expm1": 2, "tanh": 2, "log": 1, "log1p": 2}
 NUMPY = {"exp": np.exp, "expm1": np.expm1, "tanh": np.tanh, "log": np.log, "log1p": np.log1p}
@@ -215,5 +216,5 @@ def test_libm_switch_keeps_numpy(monkeypatch):
 def test_other_dtypes_keep_numpy(monkeypatch, dtype):
     monkeypatch.delenv("LOOPTRACE_LIBM", raising=False)
     for name in NAMES:
-        lowered = PRIMITIVES[name].lower_cpu(["a"], [np.dtype(dtype)], np.dtype(dtype))
+        lowered = CPU.rule(PRIMITIVES[name]).expr(["a"], [np.dtype(dtype)], np.dtype(dtype))
         assert lowered == f"np.{name}(a)"

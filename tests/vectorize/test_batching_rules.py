@@ -15,7 +15,7 @@ from looptrace.ir.builder import EagerBuilder, IRBuilder
 from looptrace.ir.core import Value
 from looptrace.ops import PRIMITIVES
 from looptrace.ops.elementwise import BINARY, UFUNCS, UNARY, loop_dtypes
-from looptrace.vectorize.batching import NotBatchable, apply_rule
+from looptrace.ops.batching_helpers import NotBatchable, apply_rule
 
 
 def _ufunc_dtype(name):

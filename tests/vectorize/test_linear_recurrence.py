@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import looptrace
 from looptrace.autodiff.check import numerical_grad
 from looptrace.codegen import cpu
+from looptrace.codegen.target import CompileOptions
 from looptrace.codegen import reference as interpret
 from looptrace.codegen.cpu import recurrence as scan_cpu
 from looptrace.ir.core import Block, Op, Program, SourceLoc, Value, walk
@@ -349,7 +350,7 @@ def test_every_cpu_variant_matches_the_interpreter(variant, a_shape, b_shape, st
         monkeypatch.setattr(scan_cpu, "TIME_CHUNKS", variant == "time_chunks")
     program = _scan_program(a_shape, b_shape, state, np.float64, history=variant != "final_only")
     args = [rng.uniform(-1, 1, a_shape), rng.standard_normal(b_shape), rng.standard_normal(state)]
-    kernel = cpu.compile_program(program, cache=False)
+    kernel = cpu.compile_program(program, CompileOptions(cache=False))
     if variant in ("state_blocks", "time_chunks") and state:
         assert "prange" in kernel.source
     np.testing.assert_allclose(kernel(args)[0], interpret.run_program(program, args)[0], rtol=1e-12, atol=1e-12)

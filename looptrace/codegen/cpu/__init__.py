@@ -1,2 +1,20 @@
-"""The Numba CPU target (see kernel.py)."""
-from .kernel import CpuKernel, compile_program  # noqa: F401
+"""The Numba CPU target (backend="cpu").
+
+  target.py      the Target object the rule modules register into
+  kernel.py      compile: emit, write, import, wrap as a Runner; errors mapped to the user's line
+  emitter.py     the kernel's source text and the emitter API rules write through
+  nest.py        loop nests of fusion roots (elementwise chains, folds, interchange)
+  scalar.py      elementwise rules (ScalarRule)            shape.py    reshape/transpose/broadcast/iota
+  reductions.py  folds and argmax/argmin                    indexing.py slices, gathers, scatters
+  contract.py    einsum: BLAS products or loops             random.py   generator draws
+  regions.py     for/while/cond as Python control flow     recurrence.py linear_scan, matrix_power_apply
+  mathlib.py     vectorizable exp/tanh/log/expm1/log1p      templates.py helpers kernels call
+  cache.py       the disk cache of generated modules        malloc.py   glibc malloc thresholds
+"""
+from . import contract, indexing, random, recurrence, reductions, regions, scalar, shape  # noqa: F401  (register rules)
+from .kernel import CpuKernel, compile_program
+from .target import TARGET
+
+TARGET.compile_program = compile_program
+
+__all__ = ["TARGET", "CpuKernel", "compile_program"]

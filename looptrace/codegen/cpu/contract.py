@@ -1,4 +1,4 @@
-"""The CPU lowering of `einsum` (Numba has no np.einsum).
+"""The CPU rule of `einsum` (Numba has no np.einsum).
 
 Float contractions of two operands become one matrix product through BLAS
 (`np.dot`), after a transpose/reshape of each operand into (batch, rows,
@@ -14,10 +14,12 @@ from math import prod
 
 import numpy as np
 
+from looptrace.codegen.target import StatementRule
 from looptrace.ir.core import Dim, Op
 from looptrace.ops.linalg import parse_spec
 
 from .emitter import Emitter, cast, dtype_text
+from .target import TARGET
 
 
 def lower_einsum(em: Emitter, op: Op) -> None:
@@ -259,3 +261,8 @@ def _element(em: Emitter, x, letters: str, where: dict) -> str:
         return em.name(x)
     idx = ["0" if x.shape[k] == 1 else where[c] for k, c in enumerate(letters)]
     return f"{em.name(x)}[{', '.join(idx)}]"
+
+
+# A sum of elementwise products (the einsum's `Reduction` trait says which) is
+# folded inside a loop nest by nest.py instead; this rule writes the others.
+TARGET.register("einsum", StatementRule(lower_einsum))

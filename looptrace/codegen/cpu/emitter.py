@@ -3,12 +3,13 @@
 Invariants of the generated source:
 - every SSA value has one variable (`v<id>`); 0-d values are Numba scalars,
   never 0-d arrays; array constants are extra kernel arguments (`k<id>`);
-- each primitive's `lower_cpu` rule (in its record in looptrace/ops/) writes
-  the code of one op through this emitter's small API (`name`, `line`,
-  `loop`, `size`, ...); elementwise chains go through codegen/fusion.py;
+- the walk over blocks is codegen/planning/walker.py's; each op's CPU rule
+  (registered in this folder) writes its code through this emitter's small
+  API (`name`, `line`, `loop`, `size`, ...); fusion roots go to nest.py;
 - an array is updated in place only when this code owns its memory and no
-  later use can see the old contents (`Scope.can_consume`); otherwise the
-  update copies. Arguments of the user's function are never written.
+  later use can see the old contents (planning/ownership.py,
+  `Scope.can_consume`); otherwise the update copies. Arguments of the
+  user's function are never written.
 - every emitted line records the op it came from, so a Numba error on a line
   of the generated file can name the user's line.
 """
@@ -16,12 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
 import numpy as np
 
-from looptrace.ir.core import RNG, Block, Dim, Op, Program, SourceLoc, Value
+from looptrace.codegen.planning.walker import BlockWalker
+from looptrace.codegen.target import Target
+from looptrace.ir.core import RNG, Block, Dim, Op, Program, SourceLoc, Value, free_values
 
 
 def literal(x, dtype) -> str:
@@ -58,61 +60,11 @@ def dtype_text(dtype) -> str:
     return f"np.{np.dtype(dtype).name}"
 
 
-@dataclass
-class Scope:
-    """Ownership facts for one block: who may be mutated in place."""
-
-    block: Block
-    last_use: dict[int, int]
-    owned: set[int] = field(default_factory=set)  # roots whose memory is ours
-    root: dict[int, int] = field(default_factory=dict)  # value id -> alias root id
-    members: dict[int, list[int]] = field(default_factory=dict)
-    pos: int = 0
-
-    def define(self, v: Value, owned: bool = False, alias_of: Value | None = None) -> None:
-        r = self.root.get(alias_of.id, alias_of.id) if alias_of is not None else v.id
-        self.root[v.id] = r
-        self.members.setdefault(r, []).append(v.id)
-        if owned and alias_of is None:
-            self.owned.add(v.id)
-
-    def can_consume(self, v: Value) -> bool:
-        """May the op at `pos` overwrite v's memory? Only when we own it and
-        nothing aliasing it is used after this op (or by this op elsewhere)."""
-        r = self.root.get(v.id)
-        if r is None or r not in self.owned:
-            return False
-        for m in self.members[r]:
-            last = self.last_use.get(m, -1)
-            if last > self.pos or (m != v.id and last == self.pos):
-                return False
-        return True
-
-
-def last_uses(block: Block, position: dict[int, int]) -> dict[int, int]:
-    """Value id -> index of the last op of `block` that uses it (uses inside a
-    region op's bodies count at that op; an op fused into a later one counts at
-    the later one, `position`); block results count at len(ops)."""
-    from looptrace.ir.core import free_values
-
-    last: dict[int, int] = {}
-    for i, op in enumerate(block.ops):
-        at = position.get(id(op), i)
-        for v in op.inputs:
-            last[v.id] = max(last.get(v.id, -1), at)
-        for sub in op.blocks:
-            for v in free_values(sub):
-                last[v.id] = max(last.get(v.id, -1), at)
-    for v in block.results:
-        last[v.id] = len(block.ops)
-    return last
-
-
-class Emitter:
+class Emitter(BlockWalker):
     """Accumulates the kernel's source lines while walking the program."""
 
-    def __init__(self, program: Program, parallel: bool = True, fastmath: bool = False):
-        self.program = program
+    def __init__(self, program: Program, target: Target, parallel: bool = True, fastmath: bool = False):
+        super().__init__(program, target)
         self.parallel = parallel
         self.fastmath = fastmath
         self.lines: list[str] = []
@@ -124,9 +76,6 @@ class Emitter:
         # id(einsum) -> (buffer, parity variable): products written into one of two
         # rows allocated before their loop (codegen/regions.py, `reusable_products`)
         self.pingpong: dict[int, tuple[str, str]] = {}
-        self.op: Op | None = None
-        self.scope: Scope | None = None
-        self.plan = None  # fusion.BlockPlan of the block being emitted
         self._ids = itertools.count()
         self._consts_seen: set[int] = set()
         self._local: dict[int, int] = {}
@@ -267,10 +216,20 @@ class Emitter:
         """Worth starting threads for: the jit's parallel flag and enough work."""
         return self.parallel and elements >= PARALLEL_MIN_WORK
 
-    # --- values and ownership -------------------------------------------------------------
-    def define(self, v: Value, owned: bool = False, alias_of: Value | None = None) -> None:
-        self.scope.define(v, owned, alias_of)
+    # --- the walk's hooks ---------------------------------------------------------------------
+    def emit_nest(self, op: Op) -> None:
+        from .nest import emit_fused
 
+        emit_fused(self, op)
+
+    def block_started(self) -> int:
+        return len(self.lines)
+
+    def block_ended(self, start: int) -> None:
+        if len(self.lines) == start:
+            self.line("pass")
+
+    # --- values and ownership -------------------------------------------------------------
     def fresh_array(self, v: Value) -> str:
         """`v = np.empty(shape)`; v owns it."""
         self.line(f"{self.name(v)} = np.empty({self.shape_text(v)}, dtype={dtype_text(v.dtype)})")
@@ -286,54 +245,6 @@ class Emitter:
             self.line(f"{self.name(out)} = {self.name(x)}.copy()")
             self.define(out, owned=True)
         return self.name(out)
-
-    # --- blocks -------------------------------------------------------------------------------
-    def emit_block(self, block: Block, owned: set[int] = frozenset(), free: list[Value] = (),
-                   finish: Callable[[], None] | None = None) -> None:
-        """Emit `block`'s ops. Its args (and the outer values in `free`) whose
-        ids are in `owned` may be updated in place; `finish` runs last, in the
-        block's scope (it assigns the block's results)."""
-        from looptrace.codegen.cpu.fusion import plan_block
-
-        outer_scope, outer_plan = self.scope, self.plan
-        self.plan = plan_block(block)
-        self.scope = Scope(block, last_uses(block, self.plan.position))
-        for a in [*block.args, *free]:
-            self.scope.define(a, owned=a.id in owned)
-        start = len(self.lines)
-        for i, op in enumerate(block.ops):
-            self.scope.pos = i
-            if id(op) in self.plan.skip:
-                continue
-            self.emit_op(op)
-        self.scope.pos = len(block.ops)
-        if finish is not None:
-            finish()
-        if len(self.lines) == start:
-            self.line("pass")
-        self.scope, self.plan = outer_scope, outer_plan
-
-    def emit_op(self, op: Op) -> None:
-        from looptrace.codegen.cpu.fusion import emit_fused
-
-        outer, self.op = self.op, op
-        try:
-            if id(op) in self.plan.fused_roots:
-                emit_fused(self, op)
-            else:
-                rule = op.prim.lower_cpu
-                if rule is None or not callable(rule):
-                    raise NotImplementedError(f"no CPU lowering for {op.prim.name}")
-                rule(self, op)
-            for v in op.outputs:
-                if v.id not in self.scope.root:
-                    self.define(v)
-        except Exception as e:
-            if not hasattr(e, "looptrace_op"):
-                e.looptrace_op = op  # the innermost op, for the error message
-            raise
-        finally:
-            self.op = outer
 
     def result_copy(self, v: Value, used: set[int]) -> str:
         """A carried array handed to the next iteration: ours, not aliased."""
@@ -360,17 +271,15 @@ class Emitter:
 
     def consumable_free(self, block: Block) -> set[int]:
         """Outer values a nested block may mutate: owned, last used by this op."""
-        from looptrace.ir.core import free_values
-
         return {v.id for v in free_values(block) if v.ndim and self.scope.can_consume(v)}
 
 
 PARALLEL_MIN_WORK = 1 << 20  # element-ops: below this, thread start-up costs more than it saves
 
 
-def emit_program(program: Program, parallel: bool = True, fastmath: bool = False) -> Emitter:
+def emit_program(program: Program, target: Target, parallel: bool = True, fastmath: bool = False) -> Emitter:
     """Walk the program's body; returns the emitter holding lines and tables."""
-    em = Emitter(program, parallel, fastmath)
+    em = Emitter(program, target, parallel, fastmath)
     body = program.body
     em.emit_block(body)
     # scalars come back as 0-d arrays of their dtype (as the interpreter returns them)

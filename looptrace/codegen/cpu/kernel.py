@@ -1,9 +1,10 @@
-"""The Numba CPU backend: a Program becomes one generated `@numba.njit` kernel.
+"""The Numba CPU target's compile step: a Program becomes one generated
+`@numba.njit` kernel.
 
-`compile_program` emits the kernel's source (codegen/emitter.py), writes it to
-the cache directory (codegen/cache.py) so Numba's disk cache can serve later
-processes, imports it, and returns a `CpuKernel`: a callable taking the
-program's runtime arguments and returning its results.
+`compile_program` emits the kernel's source (emitter.py), writes it to the
+cache directory (cache.py) so Numba's disk cache can serve later processes,
+imports it, and returns a `CpuKernel`: the target's Runner, a callable taking
+the program's runtime arguments and returning its results.
 
 Invariants: Numba's errors never reach the user raw. A compile failure is an
 `InternalError` naming the op and the user's line it came from; an index out
@@ -23,12 +24,14 @@ import numba
 import numpy as np
 from numba.core.errors import NumbaError, NumbaWarning
 
+from looptrace.codegen.target import CompileOptions, MissingLowering
 from looptrace.errors import InternalError, UnsupportedError, format_message
 from looptrace.ir.core import RNG, Op, Program, SourceLoc, walk
 
 from . import cache as disk
 from . import malloc
 from .emitter import Emitter, emit_program, kernel_source
+from .target import TARGET
 
 malloc.tune()  # large kernel temporaries come from the heap, not a fresh mmap each call
 
@@ -122,18 +125,18 @@ def _numba_summary(message: str) -> str:
     return lines[1] if len(lines) > 1 else (lines[0] if lines else "")
 
 
-def compile_program(program: Program, *, parallel: bool = True, fastmath: bool = False,
-                    cache: bool = True, key: str = "") -> CpuKernel:
+def compile_program(program: Program, options: CompileOptions = CompileOptions()) -> CpuKernel:
     """Emit, write, import and wrap the kernel of `program` (compiled lazily
     for the argument types of the first call)."""
     _check_dtypes(program)
-    em = _emit(program, parallel, fastmath)
+    em = _emit(program, options.parallel, options.fastmath)
+    cache = options.cache
     header = f"# looptrace kernel for {program.name}(): generated, do not edit"
     source = kernel_source(em, header, cache=cache)
     if os.environ.get("LOOPTRACE_DUMP_KERNEL"):
         print(f"--- kernel for {program.name} ---\n{source}", file=sys.stderr)
     if cache:
-        path = disk.write_module("lt_" + disk.digest(source, key), source)
+        path = disk.write_module("lt_" + disk.digest(source, options.key), source)
         disk.verify_or_clear(path)
         kernel = disk.import_module(path).kernel
     else:
@@ -158,8 +161,9 @@ def _check_dtypes(program: Program) -> None:
 
 def _emit(program: Program, parallel: bool, fastmath: bool) -> Emitter:
     try:
-        return emit_program(program, parallel, fastmath)
-    except (NotImplementedError, AssertionError, KeyError, TypeError, ValueError, StopIteration) as e:
+        return emit_program(program, TARGET, parallel, fastmath)
+    except (NotImplementedError, MissingLowering, AssertionError, KeyError, TypeError, ValueError,
+            StopIteration) as e:
         op: Op | None = getattr(e, "looptrace_op", None)
         loc: SourceLoc | None = op.loc if op is not None else None
         name = f"`{op.prim.name}`" if op is not None else "the program"

@@ -1,5 +1,5 @@
-"""CPU lowering of the scan family (looptrace/ops/scan.py): `linear_scan` and
-`matrix_power_apply` written into the kernel as explicit loops.
+"""CPU rules of the linear-recurrence family (looptrace/ops/recurrence.py):
+`linear_scan` and `matrix_power_apply` written into the kernel as explicit loops.
 
 linear_scan: the state is flattened to S elements and the kernel picks, from
 the static sizes, one of
@@ -19,7 +19,7 @@ matrix_power_apply: binary exponentiation with np.dot (BLAS), or the plain
 chain when squaring costs more multiply-adds (same rule as the NumPy impl).
 
 Invariant: every variant computes H[t] from the same terms as the NumPy
-implementation, within the error bounds stated in ops/scan.py.
+implementation, within the error bounds stated in ops/recurrence.py.
 """
 from __future__ import annotations
 
@@ -31,7 +31,10 @@ import numba
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ops.recurrence import scan_shape
 
+from looptrace.codegen.target import StatementRule
+
 from .emitter import Emitter, cast, dtype_text, literal
+from .target import TARGET
 
 STATE_BLOCKS_MIN = 64  # state elements per thread: enough independent chains for a prange
 # Both parallel variants are memory-bound: measured on 2 cores (bench/README.md,
@@ -274,3 +277,7 @@ else:
     for {i} in range({k}):
         {r} = {step}
 """
+
+
+TARGET.register("linear_scan", StatementRule(emit_linear_scan))
+TARGET.register("matrix_power_apply", StatementRule(emit_matrix_power))

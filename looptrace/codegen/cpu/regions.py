@@ -1,4 +1,4 @@
-"""Region ops as plain Python control flow inside the kernel.
+"""CPU rules of the region ops: plain Python control flow inside the kernel.
 
 for_loop   -> `for i in range(start, stop, step):` with the body inlined; the
               stacked outputs are allocated once before the loop and filled row
@@ -12,10 +12,13 @@ at the end of an iteration a carry that is not exclusively ours is copied.
 """
 from __future__ import annotations
 
+from looptrace.codegen.planning.sharing import sharing
+from looptrace.codegen.target import RegionRule
 from looptrace.ir.core import RNG, Block, Op, Value, free_values
 from looptrace.ops.control import split_for_results
 
 from .emitter import Emitter, dtype_text
+from .target import TARGET
 
 
 def _is_array(v: Value) -> bool:
@@ -56,41 +59,13 @@ def _bind_outputs(em: Emitter, outs: tuple[Value, ...], sources: list[Value]) ->
 # iteration's product is then written into the row the previous iteration did
 # not use. Values that may share a product's memory are followed through
 # every op that can return a view of, or update in place, one of its inputs
-# (everything but the ops listed in FRESH). The product qualifies when
+# (planning/sharing.py: everything but ops of a `fresh` primitive). The product qualifies when
 #   - the loop is at the kernel's top level (it runs once: after it ends, no
 #     row is written again),
 #   - the product is in the loop body itself (it runs once per iteration),
 #   - nothing sharing its memory reaches a nested region or a cond,
 #   - and the carries it may become are not passed on unchanged: a carry
 #     argument's own memory reaches no result of the body.
-FRESH = {"einsum", "reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_all",
-         "reduce_any", "argmax", "argmin", "concatenate", "gather", "iota", "random_normal",
-         "random_uniform", "linear_scan", "matrix_power_apply"}
-
-
-def _sharing(block: Block, start: Value) -> set[int] | None:
-    """Ids of the values of `block` that may share `start`'s memory; None when
-    one of them is used by a region op or inside a nested block."""
-    nested = {v.id for op in block.ops for b in op.blocks for v in free_values(b)}
-    seen, stack = {start.id}, [start.id]
-    while stack:
-        vid = stack.pop()
-        if vid in nested:
-            return None
-        for op in block.ops:
-            if not any(u.id == vid for u in op.inputs):
-                continue
-            if op.blocks:
-                return None
-            if op.prim.name in FRESH:
-                continue
-            for out in op.outputs:
-                if out.ndim and out.id not in seen:  # a scalar never shares memory
-                    seen.add(out.id)
-                    stack.append(out.id)
-    return seen
-
-
 def reusable_products(em: Emitter, op: Op, body: Block, carry_args: list[Value]) -> list[Op]:
     """The products of this loop's body that may alternate between two rows."""
     from .contract import plain_dot_shape
@@ -101,12 +76,12 @@ def reusable_products(em: Emitter, op: Op, body: Block, carry_args: list[Value])
     for a in carry_args:
         if not _is_array(a):
             continue
-        shared = _sharing(body, a)
+        shared = sharing(body, a)
         if shared is None or shared & results:
             return []
     found = []
     for p in body.ops:
-        if plain_dot_shape(p) is not None and _sharing(body, p.out) is not None:
+        if plain_dot_shape(p) is not None and sharing(body, p.out) is not None:
             found.append(p)
     return found
 
@@ -196,3 +171,8 @@ def _emit_branch(em: Emitter, op: Op, block: Block) -> None:
             em.line(f"{em.name(out)} = {em.result_copy(r, used)}")
 
     em.emit_block(block, consumable, free=free, finish=finish)
+
+
+TARGET.register("for_loop", RegionRule(emit_for))
+TARGET.register("while_loop", RegionRule(emit_while))
+TARGET.register("cond", RegionRule(emit_cond))

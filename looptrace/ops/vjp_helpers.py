@@ -9,8 +9,8 @@ IR through `b`, reading the primal op's inputs and output directly.
 Invariant: a cotangent has its primal value's shape and dtype; it is either a
 `Value` or a sparse `SliceCt` / `ScatterCt` that knows how to add itself into
 a dense accumulator (so a loop that reads `x[t]` adds into one row per step).
-This module imports only the IR core and the registry, so the families in
-`looptrace/ops/` can import it at the end of their module.
+It lives in `ops/` beside the rules written with it and imports only the IR,
+so no primitive family depends on the autodiff package.
 """
 from __future__ import annotations
 
@@ -19,23 +19,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace.ir.core import UNKNOWN_LOC, Dim, Op, SourceLoc, Value
-from looptrace.ops.registry import PRIMITIVES
+from looptrace.ir.builder import IRBuilder
+from looptrace.ir.core import Dim, Op, Value
 
 
-class Builder:
-    """Appends ops to `self.ops`, computing output types with each shape rule."""
-
-    def __init__(self, loc: SourceLoc = UNKNOWN_LOC):
-        self.ops: list[Op] = []
-        self.loc = loc
+class Builder(IRBuilder):
+    """The IR builder with the small arithmetic vocabulary VJP rules use."""
 
     def emit_multi(self, name: str, *inputs: Value, **attrs: Any) -> tuple[Value, ...]:
-        prim = PRIMITIVES[name]
-        avals = prim.abstract(*inputs, **attrs)
-        outs = tuple(Value(dtype, tuple(shape)) for dtype, shape in avals)
-        self.ops.append(Op(prim, tuple(inputs), outs, dict(attrs), self.loc))
-        return outs
+        out = self.op(name, *inputs, **attrs)
+        return out if isinstance(out, tuple) else (out,)
 
     def emit(self, name: str, *inputs: Value, **attrs: Any) -> Value:
         (out,) = self.emit_multi(name, *inputs, **attrs)

@@ -1,0 +1,86 @@
+"""CPU rules of the indexing primitives. Every traced index is checked in
+the generated code: IndexError naming the user's line, never a read out of
+bounds."""
+from __future__ import annotations
+
+from looptrace.codegen.target import StatementRule
+
+from .target import TARGET
+
+
+def _slice_text(starts, stops, steps) -> list[str]:
+    # a:b without a step keeps Numba's 'C' layout type (a:b:1 does not)
+    return [f"{s}:{'' if e < 0 else e}" + ("" if st == 1 else f":{st}")
+            for s, e, st in zip(starts, stops, steps)]
+
+
+def _slice_lower(em, op) -> None:
+    x, a = op.inputs[0], op.attrs
+    parts = _slice_text(a["starts"], a["stops"], a["steps"])
+    em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(parts)}]")
+    em.define(op.out, alias_of=x)
+
+
+def _dyn_slice_lower(em, op) -> None:
+    x = op.inputs[0]
+    idx = em.dynamic_index(x, list(op.inputs[1:]), op.attrs["sizes"], drop=False)
+    em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(idx)}]")
+    em.define(op.out, alias_of=x)
+
+
+def _dyn_update_lower(em, op) -> None:
+    x, upd, starts = op.inputs[0], op.inputs[1], list(op.inputs[2:])
+    src = em.plan.update_from.get(id(op))
+    idx = em.dynamic_index(x, starts, upd.shape[: len(starts)], drop=src is not None)
+    out = em.writable_copy(op.out, x)
+    em.store(out, idx, src if src is not None else upd)
+
+
+def _update_slice_lower(em, op) -> None:
+    x, upd, a = op.inputs[0], op.inputs[1], op.attrs
+    parts = _slice_text(a["starts"], a["stops"], a["steps"])
+    out = em.writable_copy(op.out, x)
+    em.store(out, parts, upd)
+
+
+def _take_index(em, x, idx, axis: int, at: list[str]) -> list[str]:
+    """x's index for position `at` of np.take(x, idx, axis): idx read and checked."""
+    mid = at[axis: axis + idx.ndim]
+    raw = f"{em.name(idx)}[{', '.join(mid)}]" if idx.ndim else em.name(idx)
+    j = em.fresh("j")
+    em.line(f"{j} = check_elem(np.int64({raw}), {em.size(x, axis)}, {em.error_code(axis)})")
+    return at[:axis] + [j] + at[axis + idx.ndim:]
+
+
+def _gather_lower(em, op) -> None:
+    x, idx, v, axis = op.inputs[0], op.inputs[1], op.out, op.attrs["axis"]
+    if v.ndim:
+        em.fresh_array(v)
+    with em.loop_nest([em.size(v, k) for k in range(v.ndim)]) as at:
+        src = f"{em.name(x)}[{', '.join(_take_index(em, x, idx, axis, at))}]"
+        em.line(f"{em.name(v)}[{', '.join(at)}] = {src}" if v.ndim else f"{em.name(v)} = {src}")
+
+
+def _scatter_lower(em, op) -> None:
+    x, idx, upd, axis = op.inputs[0], op.inputs[1], op.inputs[2], op.attrs["axis"]
+    out = em.writable_copy(op.out, x)
+    assign = "+=" if op.attrs["mode"] == "add" else "="
+    with em.loop_nest([em.size(upd, k) for k in range(upd.ndim)]) as at:
+        target = _take_index(em, x, idx, axis, at)
+        value = f"{em.name(upd)}[{', '.join(at)}]" if upd.ndim else em.name(upd)
+        em.line(f"{out}[{', '.join(target)}] {assign} {value}")
+
+
+def _prefix_lower(em, op) -> None:
+    x = op.inputs[0]
+    em.line(f"{em.name(op.out)} = {em.name(x)}[:{em.name(op.inputs[1])}]")
+    em.define(op.out, alias_of=x)
+
+
+TARGET.register("slice", StatementRule(_slice_lower))
+TARGET.register("dynamic_slice", StatementRule(_dyn_slice_lower))
+TARGET.register("dynamic_update_slice", StatementRule(_dyn_update_lower))
+TARGET.register("update_slice", StatementRule(_update_slice_lower))
+TARGET.register("gather", StatementRule(_gather_lower))
+TARGET.register("scatter", StatementRule(_scatter_lower))
+TARGET.register("dynamic_prefix", StatementRule(_prefix_lower))

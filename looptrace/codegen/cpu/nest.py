@@ -1,0 +1,355 @@
+"""The loop nest of one fusion root, as Numba source.
+
+The fusion plan (codegen/planning/fusion.py) says which ops are roots and
+which values are computed inside a consumer's nest. `emit_fused` writes one
+root's nest: `for` loops over the output (`prange` on the outer axis when the
+work pays for threads), and at each element the scalar code of the root and
+of every value fused into it (`Fuser.value_at`), through each primitive's CPU
+rule: a `ScalarRule` gives an elementwise op's expression, an `IndexRule` reads
+an input at a mapped index (broadcast_to, iota), and a fold (a reduction, or
+a sum of products) becomes inner loops over an accumulator whose start and
+update come from the primitive's `Reduction` trait (`FOLD_UPDATE`).
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from looptrace.codegen.planning.fusion import (BlockPlan, broadcast_index, is_fold, is_streaming, nest_work,
+                                               read_through)
+from looptrace.codegen.target import FoldRule, IndexRule
+from looptrace.ir.core import Dim, Op, Value
+from looptrace.ir.primitive import folded_axes
+
+from .emitter import Emitter, cast, dtype_text, literal
+from .target import TARGET
+
+# --- emitting a loop nest ----------------------------------------------------------------------
+class Fuser:
+    """Writes the scalar code of one root's element, recursing into the values
+    fused into it; `memo` shares a temporary between uses at the same index."""
+
+    def __init__(self, em: Emitter):
+        self.em = em
+        self.plan = em.plan
+        self.memo: dict[tuple, str] = {}
+        self.reductions: list[Op] = []  # reductions computed, in order
+        self.reads: list[tuple[Value, list[str], bool]] = []  # array, index, inside a reduction
+        self.reducing = 0
+
+    def value_at(self, v: Value, idx: list[str], produce: bool = False) -> str:
+        em = self.em
+        if not produce and v.ndim == 0:
+            return em.name(v)
+        if not produce and v.id not in self.plan.inlined:
+            v, idx = self._through_transpose(v, idx)
+            self.reads.append((v, idx, self.reducing > 0))
+            return f"{em.name(v)}[{', '.join(idx)}]"
+        key = (v.id, tuple(idx))
+        if key not in self.memo:
+            op = self.plan.producer[v.id]
+            outer, em.op = em.op, op  # lines of a fused op still name that op's user line
+            try:
+                self.memo[key] = self._compute(op, idx)
+            finally:
+                em.op = outer
+        return self.memo[key]
+
+    def _through_transpose(self, v: Value, idx: list[str]) -> tuple[Value, list[str]]:
+        """A transposed view is read through its base: `np.transpose(x, p)[i, j]`
+        is `x[j, i]`, so the base's own layout (contiguous, known to Numba)
+        decides the stride, and loops over it can vectorize."""
+        op = self.plan.producer.get(v.id)
+        while op is not None and read_through(op, self.plan):
+            perm = op.attrs["perm"]
+            base = [""] * len(perm)
+            for k, p in enumerate(perm):
+                base[p] = idx[k]
+            v, idx = op.inputs[0], base
+            op = self.plan.producer.get(v.id)
+        return v, idx
+
+    def _compute(self, op: Op, idx: list[str]) -> str:
+        if is_fold(op):
+            return self._reduce(op, idx)
+        rule = TARGET.rule(op.prim)
+        if rule.kind == "index":
+            return rule.element(self, op, idx)
+        args = [self.value_at(u, broadcast_index(u, op.out, idx)) for u in op.inputs]
+        expr = rule.expr(args, [u.dtype for u in op.inputs], op.out.dtype)
+        t = self.em.fresh()
+        self.em.line(f"{t} = {cast(expr, op.out.dtype)}")
+        return t
+
+    def _reduce(self, op: Op, idx: list[str], parallel: bool = False) -> str:
+        """A reduction (or a sum of products) at kept index `idx`: inner loops."""
+        em, x = self.em, op.inputs[0]
+        axes = folded_axes(op)
+        if (x.ndim == 1 and op.prim.reduction.combine == "add" and x.dtype.kind == "f"
+                and isinstance(x.shape[0], int) and x.shape[0] >= 64):
+            return self._sum_8way(op, parallel)
+        self.reductions.append(op)
+        acc = em.fresh("acc")
+        em.line(f"{acc} = {fold_init(op)}")
+        saved = dict(self.memo)
+        inner = [em.fresh("r") for _ in axes]
+        depth = em.depth
+        for j, (var, k) in enumerate(zip(inner, axes)):
+            em.line(f"for {var} in {'numba.prange' if parallel and j == 0 else 'range'}({em.size(x, k)}):")
+            em.depth += 1
+        em.line(fold_update(op, acc, self.term(op, idx, inner)))
+        em.depth = depth
+        self.memo = saved
+        return cast(acc, op.out.dtype)
+
+    def term(self, op: Op, idx: list[str], inner: list[str]) -> str:
+        """The element a reduction folds in, at kept index `idx` and reduced index `inner`."""
+        axes = folded_axes(op)
+        full, kept = [], iter(idx)
+        for k in range(op.inputs[0].ndim):
+            full.append(inner[axes.index(k)] if k in axes else next(kept))
+        self.reducing += 1
+        try:
+            return " * ".join(self.value_at(u, full) for u in op.inputs)
+        finally:
+            self.reducing -= 1
+
+
+    def _sum_8way(self, op: Op, parallel: bool) -> str:
+        """A float sum over one axis with 8 independent accumulators (as NumPy's
+        pairwise sum does at its leaves): 8 add chains instead of one."""
+        em, x = self.em, op.inputs[0]
+        n = x.shape[0]
+        accs = [em.fresh("acc") for _ in range(8)]
+        for a in accs:
+            em.line(f"{a} = {fold_init(op)}")
+        r = em.fresh("r")
+        saved = dict(self.memo)
+        with em.loop(r, str(n // 8), parallel):
+            for j, a in enumerate(accs):
+                term = " * ".join(self.value_at(u, [f"{r} * 8 + {j}"]) for u in op.inputs)
+                em.line(fold_update(op, a, term))
+        self.memo = dict(saved)
+        total = em.fresh("acc")
+        em.line(f"{total} = (({accs[0]} + {accs[1]}) + ({accs[2]} + {accs[3]})) + "
+                f"(({accs[4]} + {accs[5]}) + ({accs[6]} + {accs[7]}))")
+        tail = em.fresh("r")
+        with em.loop(tail, f"{n - n % 8}, {n}"):
+            term = " * ".join(self.value_at(u, [tail]) for u in op.inputs)
+            em.line(fold_update(op, total, term))
+        self.memo = saved
+        return cast(total, op.out.dtype)
+
+
+# --- folds ------------------------------------------------------------------------------------
+# How the accumulator of a fold takes one more term, by the binary primitive the
+# fold combines with (its `Reduction` trait); max and min propagate NaN as
+# np.maximum and np.minimum do.
+FOLD_UPDATE = {
+    "add": "{acc} += {x}",
+    "multiply": "{acc} *= {x}",
+    "maximum": "{acc} = max_nan({acc}, {x})",
+    "minimum": "{acc} = min_nan({acc}, {x})",
+    "logical_and": "{acc} = {acc} and ({x} != 0)",
+    "logical_or": "{acc} = {acc} or ({x} != 0)",
+}
+PARALLEL_FOLDS = ("add", "multiply")  # folds split over threads (exact for integers, reassociated for floats)
+
+
+def fold_acc_dtype(op: Op) -> np.dtype:
+    return op.prim.reduction.acc_dtype(op.inputs[0].dtype)
+
+
+def fold_init(op: Op) -> str:
+    acc = fold_acc_dtype(op)
+    return literal(op.prim.reduction.identity(acc), acc)
+
+
+def fold_update(op: Op, acc: str, x: str) -> str:
+    return FOLD_UPDATE[op.prim.reduction.combine].format(acc=acc, x=x)
+
+
+# A nest of a few cheap ops per element (a copy, an add, a cast) is bound by
+# memory bandwidth, which two threads barely raise, while each prange loop
+# adds about 0.3 s of Numba compile time: such nests need this many times
+# more elements before they run in parallel. Measured: rnn_taps float32,
+# T=10^4, y=512 (two 5M-element streaming nests) compiled in 3.0-3.2 s with
+# prange and 2.4 s without, and ran in the same time (0.17-0.19 s).
+STREAMING_DISCOUNT = 16
+
+
+def emit_fused(em: Emitter, op: Op) -> None:
+    """The loop nest of one fusion root (or one scalar statement)."""
+    v, fz = op.out, Fuser(em)
+    work = nest_work(op, em.plan)
+    big = em.work_is_large(work if not is_streaming(op, em.plan) else work // STREAMING_DISCOUNT)
+    if v.ndim == 0:
+        if is_fold(op) and op.inputs[0].ndim:
+            par = big and op.prim.reduction.combine in PARALLEL_FOLDS
+            expr = fz._reduce(op, [], parallel=par)
+            em.uses_prange |= par
+        else:
+            expr = fz.value_at(v, [], produce=True)
+            _shift_range(em, op)
+        em.line(f"{em.name(v)} = {expr}")
+        em.define(v)
+        return
+    probe = _probe(em, op)
+    reuse = _reusable_input(em, op, probe)
+    if reuse is not None:  # each element overwrites the one input element it reads
+        out = em.name(v)
+        em.line(f"{out} = {em.name(reuse)}")
+        em.define(v, alias_of=reuse)
+    elif not any(isinstance(d, Dim) for d in v.shape):
+        out = em.fresh_array(v)
+    else:
+        out = _dim_array(em, op)
+    counts = [str(d) if not isinstance(d, Dim) else f"{out}.shape[{k}]" for k, d in enumerate(v.shape)]
+    reduction = _interchangeable(em, op, probe)
+    if reduction is not None:
+        _emit_interchanged(em, op, reduction, out, counts, big)
+        return
+    with em.loop_nest(counts, parallel_outer=big and v.shape[0] != 1) as idx:
+        em.line(f"{out}[{', '.join(idx)}] = {fz.value_at(v, idx, produce=True)}")
+
+
+# --- reductions with the last kept axis innermost ----------------------------------------------
+# `out[i, j] = f(sum_d g(x[i, d], W[d, j]))` read in its natural order sums over
+# d innermost: one dependent add chain per element (no SIMD without
+# reassociating) and W read down a column. When every array the sum reads
+# that varies with j is contiguous along j, the nest is interchanged instead:
+#     for i: acc[:] = 0; for d: for j: acc[j] += g(...)   then   for j: out[i, j] = f(acc[j])
+# The j loop is independent (it vectorizes) and walks W along its rows. Each
+# element is still summed over d in the same order, so the values are the same.
+INTERCHANGE_MIN = 8  # the last kept axis must be at least this long
+
+
+def _symbols(v: Value) -> list[str]:
+    return [f"@{k}@" for k in range(v.ndim)]
+
+
+def _probe(em: Emitter, op: Op) -> Fuser:
+    """A dry run of the root's element at symbolic index `_symbols(op.out)`:
+    no line stays, the Fuser keeps what was read and reduced."""
+    probe = Fuser(em)
+    start = len(em.lines)
+    try:
+        probe.value_at(op.out, _symbols(op.out), produce=True)
+    finally:
+        del em.lines[start:], em.line_ops[start:]
+    return probe
+
+
+def _interchangeable(em: Emitter, op: Op, probe: Fuser) -> Op | None:
+    """The one reduction in this root's nest when the interchange pays, else None."""
+    v = op.out
+    if isinstance(v.shape[-1], int) and v.shape[-1] < INTERCHANGE_MIN or len(probe.reductions) != 1:
+        return None
+    red = probe.reductions[0]
+    if tuple(red.out.shape) != tuple(v.shape) or not _same_index_path(em.plan, red, op):
+        return None
+    j = _symbols(v)[-1]
+    varying = [idx for _, idx, in_red in probe.reads if in_red and any(j in i for i in idx)]
+    if not varying or any(idx[-1] != j for idx in varying):
+        return None
+    return red
+
+
+def _reusable_input(em: Emitter, op: Op, probe: Fuser) -> Value | None:
+    """An input array this elementwise nest may overwrite: ours, dead after
+    this op, of the output's shape and dtype, contiguous, and read only at
+    the element being written."""
+    if probe.reductions or any(isinstance(d, Dim) for d in op.out.shape):
+        return None
+    here = _symbols(op.out)
+    reads: dict[int, list] = {}
+    for u, idx, _ in probe.reads:
+        reads.setdefault(u.id, [u]).append(idx)
+    for u, *indices in reads.values():
+        if (u.const is None and u.dtype == op.out.dtype and tuple(u.shape) == tuple(op.out.shape)
+                and all(idx == here for idx in indices) and _contiguous_owned(em, u)
+                and em.scope.can_consume(u)):
+            return u
+    return None
+
+
+def _contiguous_owned(em: Emitter, u: Value) -> bool:
+    """Memory this kernel allocated for u itself, or a reshape of it."""
+    if u.id in em.scope.owned:
+        return True
+    producer = em.plan.producer.get(u.id)
+    return producer is not None and producer.prim.name == "reshape" and em.scope.root.get(u.id) in em.scope.owned
+
+
+def _same_index_path(plan: BlockPlan, red: Op, root: Op) -> bool:
+    """Is every op from `red` up to `root` elementwise over the same shape,
+    so `red` is read at the root's own index?"""
+    op = root
+    while op is not red:
+        if op.prim.family != "elementwise" or tuple(op.out.shape) != tuple(root.out.shape):
+            return False
+        nxt = [plan.producer[u.id] for u in op.inputs if u.id in plan.inlined
+               and tuple(u.shape) == tuple(root.out.shape)]
+        chain = [p for p in nxt if _reaches(plan, p, red)]
+        if len(chain) != 1:
+            return False
+        op = chain[0]
+    return True
+
+
+def _reaches(plan: BlockPlan, op: Op, target: Op) -> bool:
+    if op is target:
+        return True
+    return any(_reaches(plan, plan.producer[u.id], target) for u in op.inputs if u.id in plan.inlined)
+
+
+def _emit_interchanged(em: Emitter, op: Op, red: Op, out: str, counts: list[str], big: bool) -> None:
+    x, axes = red.inputs[0], folded_axes(red)
+    acc_dt = fold_acc_dtype(red)
+    with em.loop_nest(counts[:-1], parallel_outer=big and op.out.ndim > 1 and op.out.shape[0] != 1) as outer:
+        fz = Fuser(em)
+        acc = em.fresh("acc")
+        em.line(f"{acc} = np.empty({counts[-1]}, dtype={dtype_text(acc_dt)})")
+        j = em.fresh("j")
+        with em.loop(j, counts[-1]):
+            em.line(f"{acc}[{j}] = {fold_init(red)}")
+        inner = [em.fresh("r") for _ in axes]
+        with contextlib.ExitStack() as stack:
+            for var, k in zip(inner, axes):
+                stack.enter_context(em.loop(var, em.size(x, k)))
+            stack.enter_context(em.loop(j, counts[-1]))
+            em.line(fold_update(red, f"{acc}[{j}]", fz.term(red, [*outer, j], inner)))
+        fz.memo = {(red.out.id, (*outer, j)): cast(f"{acc}[{j}]", red.out.dtype)}
+        with em.loop(j, counts[-1]):
+            em.line(f"{out}[{', '.join([*outer, j])}] = {fz.value_at(op.out, [*outer, j], produce=True)}")
+
+
+def _shift_range(em: Emitter, op: Op) -> None:
+    """Range facts through `i + c` and `i - c` (i a known integer, c a constant)."""
+    if op.prim.name not in ("add", "subtract") or op.out.dtype.kind not in "iu":
+        return
+    a, b = op.inputs
+    if a.id in em.ranges and b.const is not None:
+        c = int(b.const) * (1 if op.prim.name == "add" else -1)
+        lo, hi = em.ranges[a.id]
+        em.ranges[op.out.id] = (lo + c, hi + c)
+    elif b.id in em.ranges and a.const is not None and op.prim.name == "add":
+        lo, hi = em.ranges[b.id]
+        em.ranges[op.out.id] = (lo + int(a.const), hi + int(a.const))
+
+
+def _dim_array(em: Emitter, op: Op) -> str:
+    """An output whose shape is known only at run time: sizes from an input."""
+    v = op.out
+    sizes = []
+    for k, d in enumerate(v.shape):
+        if not isinstance(d, Dim):
+            sizes.append(str(d))
+            continue
+        lead = [(u, k - (v.ndim - u.ndim)) for u in op.inputs if u.ndim]
+        src = next(f"{em.name(u)}.shape[{a}]" for u, a in lead if 0 <= a < u.ndim and u.shape[a] is d)
+        sizes.append(src)
+    em.line(f"{em.name(v)} = np.empty(({''.join(s + ', ' for s in sizes)}), dtype=np.{v.dtype.name})")
+    em.define(v, owned=True)
+    return em.name(v)

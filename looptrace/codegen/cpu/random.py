@@ -1,0 +1,25 @@
+"""CPU rules of the random draws."""
+from __future__ import annotations
+
+from looptrace.codegen.target import StatementRule
+
+from .target import TARGET
+
+
+# Numba draws from the caller's own np.random.Generator with NumPy's algorithms
+# (tests/codegen checks the values and the final state against NumPy's).
+def _draw_lower(method: str):
+    def lower(em, op) -> None:
+        token, (new_token, v) = op.inputs[0], op.outputs
+        em.line(f"{em.name(new_token)} = {em.name(token)}")
+        shape = tuple(v.shape) or (1,)
+        draw = f"{em.name(token)}.{method}({shape}, dtype=np.{v.dtype.name})"
+        em.line(f"{em.name(v)} = {draw}" + ("" if v.ndim else "[0]"))
+        em.define(new_token)
+        em.define(v, owned=bool(v.ndim))
+
+    return lower
+
+
+TARGET.register("random_normal", StatementRule(_draw_lower("standard_normal")))
+TARGET.register("random_uniform", StatementRule(_draw_lower("random")))

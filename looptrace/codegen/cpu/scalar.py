@@ -1,0 +1,68 @@
+"""CPU rules of the elementwise primitives: each is a `ScalarRule`, the Numba
+expression of one element from its inputs' element expressions.
+
+nest.py places the expression inside a loop nest and casts it to the op's
+dtype, so an expression only has to be right in value (Numba's own scalar
+promotion may differ from NumPy's; the cast restores the dtype). tanh, exp,
+expm1, log and log1p of float32/float64 call mathlib.py (branch-free, no libm
+call, so LLVM vectorizes the loop around them; <= 2 ulp from NumPy);
+LOOPTRACE_LIBM=1, read when a kernel is generated, restores the np.<name>
+calls (libm).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from looptrace.codegen.target import ScalarRule
+from looptrace.ops import elementwise
+
+from .target import TARGET
+
+INFIX = {
+    "add": "+", "subtract": "-", "multiply": "*", "divide": "/", "equal": "==",
+    "not_equal": "!=", "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
+    "bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "^", "left_shift": "<<",
+    "right_shift": ">>",
+}
+TEMPLATES = {
+    "negative": "(-{0})", "positive": "(+{0})", "square": "({0} * {0})",
+    "absolute": "abs({0})", "logical_not": "(not {0})", "logical_and": "({0} and {1})",
+    "logical_or": "({0} or {1})", "logical_xor": "(bool({0}) != bool({1}))",
+    "maximum": "max_nan({0}, {1})", "minimum": "min_nan({0}, {1})",
+}
+MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "expm1": "expm1_f", "log": "log_f", "log1p": "log1p_f"}
+
+
+def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
+    dt = np.dtype(in_dtypes[0])
+    if name not in MATHLIB or dt not in (np.float32, np.float64):
+        return None
+    if os.environ.get("LOOPTRACE_LIBM", "") == "1":
+        return None
+    return f"{MATHLIB[name]}{dt.itemsize * 8}({args[0]})"
+
+
+def ufunc_expr(name: str):
+    def expr(args: list[str], in_dtypes, out_dtype) -> str:
+        call = _mathlib_call(name, args, in_dtypes)
+        if call is not None:
+            return call
+        if name in INFIX:
+            return f"({args[0]} {INFIX[name]} {args[1]})"
+        if name == "invert" and np.dtype(in_dtypes[0]) == np.bool_:
+            return f"(not {args[0]})"
+        if name == "reciprocal" and np.dtype(out_dtype).kind == "f":
+            return f"(1.0 / {args[0]})"
+        if name in TEMPLATES:
+            return TEMPLATES[name].format(*args)
+        return f"np.{name}({', '.join(args)})"
+
+    return expr
+
+
+for _name in elementwise.UNARY + elementwise.BINARY:
+    TARGET.register(_name, ScalarRule(ufunc_expr(_name)))
+TARGET.register(elementwise.select, ScalarRule(lambda args, in_dtypes, out_dtype: f"({args[1]} if {args[0]} else {args[2]})"))
+TARGET.register(elementwise.convert, ScalarRule(lambda args, in_dtypes, out_dtype: args[0]))

@@ -1,0 +1,69 @@
+"""CPU rules of the shape primitives and of iota: reshape, transpose and
+concatenate are statements; broadcast_to and iota are read element by element
+inside a loop nest (`IndexRule`), so they are never stored."""
+from __future__ import annotations
+
+from looptrace.codegen.planning.fusion import broadcast_index
+from looptrace.codegen.target import IndexRule, StatementRule
+from looptrace.ir.core import Dim
+from looptrace.ops.shape import is_reshape_like
+
+from .emitter import cast
+from .target import TARGET
+
+
+def _reshape_lower(em, op) -> None:
+    x, v = em.plan.reshape_from.get(id(op), op.inputs[0]), op.out
+    ds = em.plan.slice_into.get(id(op))
+    if ds is not None:  # reshape(dynamic_slice(x, t)) dropping unit axes: x[t]
+        em.dynamic_view(v, ds)
+    elif v.ndim == 0:
+        em.line(f"{em.name(v)} = {em.name(x)}" + (f"[{', '.join('0' * x.ndim)}]" if x.ndim else ""))
+        em.define(v)
+    elif x.ndim == 0:
+        em.line(f"{em.name(v)} = np.full({em.shape_text(v)}, {em.name(x)})")
+        em.define(v, owned=True)
+    elif tuple(x.shape) == tuple(v.shape):
+        em.line(f"{em.name(v)} = {em.name(x)}")
+        em.define(v, alias_of=x)
+    else:
+        sizes = "".join(("-1" if isinstance(d, Dim) else str(d)) + ", " for d in v.shape)
+        em.line(f"{em.name(v)} = np.ascontiguousarray({em.name(x)}).reshape(({sizes}))")
+        em.define(v, alias_of=x)
+
+
+def _transpose_lower(em, op) -> None:
+    if is_reshape_like(op):  # only unit axes move: a reshape (and folds with its neighbours)
+        return _reshape_lower(em, op)
+    x, perm = op.inputs[0], tuple(op.attrs["perm"])
+    if perm == tuple(reversed(range(x.ndim))):  # a view, cheap to compile
+        em.line(f"{em.name(op.out)} = {em.name(x)}.T")
+        em.define(op.out, alias_of=x)
+        return
+    sizes = [em.size(x, k) for k in range(x.ndim)]  # np.transpose(x, perm) costs seconds of compile
+    em.line(f"{em.name(op.out)} = {em.permuted_copy(em.name(x), sizes, perm, x.dtype)}")
+    em.define(op.out, owned=True)
+
+
+def _concat_lower(em, op) -> None:
+    v = op.out
+    parts = [em.name(x) if x.dtype == v.dtype else f"{em.name(x)}.astype(np.{v.dtype.name})"
+             for x in op.inputs]
+    em.line(f"{em.name(v)} = np.concatenate(({''.join(p + ', ' for p in parts)}), axis={op.attrs['axis']})")
+    em.define(v, owned=True)
+
+
+def _broadcast_element(fz, op, idx: list[str]) -> str:
+    x = op.inputs[0]
+    return fz.value_at(x, broadcast_index(x, op.out, idx))
+
+
+def _iota_element(fz, op, idx: list[str]) -> str:
+    return cast(idx[op.attrs["axis"]], op.out.dtype)
+
+
+TARGET.register("reshape", StatementRule(_reshape_lower))
+TARGET.register("transpose", StatementRule(_transpose_lower))
+TARGET.register("concatenate", StatementRule(_concat_lower))
+TARGET.register("broadcast_to", IndexRule(_broadcast_element))
+TARGET.register("iota", IndexRule(_iota_element))

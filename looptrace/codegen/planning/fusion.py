@@ -1,0 +1,202 @@
+"""The fusion plan of a block: which ops become loop nests, and which values
+are never stored (target-neutral: it reads primitive traits, writes no text).
+
+A value made by a fusible op (`ir.primitive.is_fusible`: elementwise,
+broadcast_to, iota, a fold) whose one consumer is a fusible op over the same
+iteration space is computed inside that consumer's loop nest, element by
+element, as a scalar temporary. Every other fusible op is a *root*: one loop
+nest over its output (a fold adds inner loops over its folded axes). So
+`exp(-(sum((W - x)**2, -1)))` is one loop nest with no temporary array. The
+plan also records peepholes that keep scans free of small allocations:
+`reshape(dynamic_slice(x, t))` that only drops unit axes is one indexing
+expression `x[t]`, `dynamic_update_slice(y, reshape(v), t)` that only adds
+unit axes is `y[t] = v`, chains of reshapes are one reshape, and a transpose
+read only by loop nests is never made (the nests read its base).
+
+Invariant: an op folded into a later op is emitted at that op's position, and
+its uses count there for the ownership analysis (`BlockPlan.position`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+
+from looptrace.ir.core import Block, Dim, Op, Value
+from looptrace.ir.primitive import folded_axes, is_fusible
+from looptrace.ir.uses import Use, only_consumer, use_map
+from looptrace.ops.shape import is_reshape_like
+
+
+@dataclass
+class BlockPlan:
+    producer: dict[int, Op] = field(default_factory=dict)  # value id -> op in this block
+    inlined: set[int] = field(default_factory=set)  # value ids computed inside a consumer
+    fused_roots: set[int] = field(default_factory=set)  # id(op) of loop-nest roots
+    skip: set[int] = field(default_factory=set)  # id(op) emitted as part of another op
+    position: dict[int, int] = field(default_factory=dict)  # id(op) -> where it is emitted
+    slice_into: dict[int, Op] = field(default_factory=dict)  # id(reshape) -> its dynamic_slice
+    update_from: dict[int, Value] = field(default_factory=dict)  # id(dus) -> value written
+    reshape_from: dict[int, Value] = field(default_factory=dict)  # id(reshape) -> first input
+
+
+def is_fold(op: Op) -> bool:
+    """A reduction (or a sum of products) lowered as inner loops of a nest."""
+    return folded_axes(op) is not None
+
+
+def unit_dropped(shape: tuple, n_lead: int, sizes: tuple) -> tuple[tuple, list[int]]:
+    """The shape with the unit axes among the first `n_lead` (size 1 in `sizes`)
+    removed, and those axes."""
+    dropped = [k for k in range(n_lead) if sizes[k] == 1]
+    return tuple(d for k, d in enumerate(shape) if k not in dropped), dropped
+
+
+def plan_block(block: Block) -> BlockPlan:
+    plan = BlockPlan()
+    uses = use_map(block)
+    index = {id(op): i for i, op in enumerate(block.ops)}
+    for op in block.ops:
+        for v in op.outputs:
+            plan.producer[v.id] = op
+    _plan_peepholes(block, plan, uses)
+    for op in block.ops:
+        if id(op) in plan.skip or not is_fusible(op):
+            continue
+        consumer = only_consumer(uses, op.out)
+        if op.out.ndim and consumer is not None and _fits(op.out, consumer):
+            plan.inlined.add(op.out.id)
+            plan.skip.add(id(op))
+        else:
+            plan.fused_roots.add(id(op))
+    _place_folded(block, plan, uses, index)
+    _skip_read_through_transposes(block, plan, uses)
+    return plan
+
+
+def permutation(op: Op) -> tuple[int, ...] | None:
+    """The axes a transpose permutes (None for any other op)."""
+    return tuple(op.attrs["perm"]) if op.prim.name == "transpose" else None
+
+
+def read_through(op: Op, plan: BlockPlan) -> bool:
+    """May a nest read this transpose's base instead? Only while the base is
+    surely unchanged: the transpose is never made (its base counts as used at
+    its readers) or it is a view (`.T`, an alias the ownership rules follow).
+    A transpose made as a copy is read as itself: its base may be updated in
+    place after the copy."""
+    perm = permutation(op)
+    if perm is None or is_reshape_like(op):
+        return False
+    return id(op) in plan.skip or perm == tuple(reversed(range(len(perm))))
+
+
+def _skip_read_through_transposes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
+    """A transpose read only by loop nests is never made: the nests read its
+    base at the permuted index. Its base counts as used where the last of
+    those nests is."""
+    for op in block.ops:
+        if permutation(op) is None or is_reshape_like(op) or id(op) in plan.skip:
+            continue
+        us = uses.get(op.out.id, [])
+        if not us or any(u.op is None or u.nested or not is_fusible(u.op) for u in us):
+            continue
+        if any(isinstance(d, Dim) for d in op.out.shape):
+            continue
+        plan.skip.add(id(op))
+        plan.position[id(op)] = max(plan.position.get(id(u.op), block.ops.index(u.op)) for u in us)
+
+
+def _fits(v: Value, consumer: Op) -> bool:
+    """Can v be computed element by element inside consumer's loop nest?"""
+    if not is_fusible(consumer) or any(isinstance(d, Dim) for d in v.shape):
+        return False
+    if is_fold(consumer):
+        return True
+    return tuple(consumer.out.shape) == tuple(v.shape)
+
+
+def _plan_peepholes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
+    for op in block.ops:
+        if op.prim.name != "dynamic_update_slice":
+            continue
+        upd = op.inputs[1]
+        r = plan.producer.get(upd.id)
+        if r is None or r.prim.name != "reshape" or only_consumer(uses, upd) is not op:
+            continue
+        want, _ = unit_dropped(upd.shape, len(op.inputs) - 2, upd.shape)
+        if tuple(r.inputs[0].shape) == want:
+            plan.update_from[id(op)] = r.inputs[0]
+            plan.skip.add(id(r))
+    for op in block.ops:
+        if op.prim.name != "reshape" or id(op) in plan.skip:
+            continue
+        x = op.inputs[0]
+        d = plan.producer.get(x.id)
+        if d is None or d.prim.name != "dynamic_slice" or only_consumer(uses, x) is not op:
+            continue
+        want, _ = unit_dropped(x.shape, len(d.inputs) - 1, d.attrs["sizes"])
+        if tuple(op.out.shape) == want:
+            plan.slice_into[id(op)] = d
+            plan.skip.add(id(d))
+    _fold_reshape_chains(block, plan, uses)
+
+
+def _fold_reshape_chains(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
+    """reshape(reshape(x)) -> reshape(x) when the inner one has no other use."""
+    for op in block.ops:
+        if not is_reshape_like(op) or id(op) in plan.skip or id(op) in plan.slice_into:
+            continue
+        x = op.inputs[0]
+        inner = plan.producer.get(x.id)
+        if (inner is not None and is_reshape_like(inner) and id(inner) not in plan.skip
+                and id(inner) not in plan.slice_into and only_consumer(uses, x) is op):
+            plan.skip.add(id(inner))
+            x = plan.reshape_from.get(id(inner), inner.inputs[0])
+        plan.reshape_from[id(op)] = x
+
+
+def _place_folded(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], index: dict) -> None:
+    """Each skipped op is emitted where its consumer is (transitively)."""
+    def where(op: Op) -> int:
+        if id(op) not in plan.skip:
+            return index[id(op)]
+        consumer = next((u.op for u in uses[op.out.id] if u.op is not None and not u.nested), None)
+        return where(consumer) if consumer is not None else index[id(op)]
+
+    for op in block.ops:
+        if id(op) in plan.skip:
+            plan.position[id(op)] = where(op)
+
+
+def broadcast_index(u: Value, out: Value, idx: list[str]) -> list[str]:
+    """u's index for element `idx` of `out` (NumPy broadcasting, aligned right)."""
+    lead = out.ndim - u.ndim
+    return ["0" if u.shape[k] == 1 and out.shape[lead + k] != 1 else idx[lead + k]
+            for k in range(u.ndim)]
+
+
+# --- the work of a nest, for the decision to run it on many threads -----------------------------
+def nest_ops(op: Op, plan: BlockPlan) -> list[Op]:
+    """A root and the ops computed inside its nest."""
+    ops, stack = [], [op]
+    while stack:
+        o = stack.pop()
+        ops.append(o)
+        stack.extend(plan.producer[u.id] for u in o.inputs if u.id in plan.inlined)
+    return ops
+
+
+def is_streaming(op: Op, plan: BlockPlan) -> bool:
+    """Is this root's nest a few cheap ops and no fold (memory-bound)?"""
+    ops = nest_ops(op, plan)
+    return len(ops) <= 4 and all(o.prim.cheap for o in ops)
+
+
+def nest_work(op: Op, plan: BlockPlan) -> int:
+    """Elements touched by a root's loop nest, its folds' inner loops included."""
+    def size(shape) -> int:
+        return prod(d.bound if isinstance(d, Dim) else d for d in shape)
+
+    own = size(op.inputs[0].shape) if is_fold(op) else size(op.out.shape)
+    inner = [nest_work(plan.producer[u.id], plan) for u in op.inputs if u.id in plan.inlined]
+    return max([own, *inner])

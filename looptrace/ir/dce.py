@@ -1,0 +1,31 @@
+"""Purity and dead-code elimination, for every pass.
+
+An op is pure when neither it nor any op in its bodies is effectful (a random
+draw consumes and produces a generator's state). `dce` keeps an op when one of
+its outputs is live or it is impure, walking backwards once, so a chain of dead
+ops goes in one pass.
+"""
+from __future__ import annotations
+
+from .builder import rebuilt
+from .core import Block, Op, walk
+from .uses import used_values
+
+
+def is_pure(op: Op) -> bool:
+    return not op.prim.effectful and not any(o.prim.effectful for b in op.blocks for o in walk(b))
+
+
+def dce(block: Block, regions: bool = True) -> Block:
+    """`block` without ops whose results nothing reads (effects are kept).
+    With `regions`, region ops that stay get dead-code-free copies of their
+    bodies; `block` and its ops are never mutated."""
+    live = {v.id for v in block.results}
+    kept: list[Op] = []
+    for op in reversed(block.ops):
+        if not is_pure(op) or any(v.id in live for v in op.outputs):
+            if regions and op.blocks:
+                op = rebuilt(op, blocks=tuple(dce(b) for b in op.blocks))
+            kept.append(op)
+            live.update(v.id for v in used_values([op]))
+    return Block(block.args, kept[::-1], block.results)

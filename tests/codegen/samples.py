@@ -1,0 +1,225 @@
+"""Small programs built directly in the IR (no tracer) that together use every
+registered primitive, several per program so that one compile covers many.
+
+Each sample is `fn(rng) -> Sample(program, args, rtol)`; tests/codegen/
+test_lowering_completeness.py compiles every sample on every code-generating
+target and compares it with the reference interpreter, and checks that the
+samples cover the whole registry (so a new primitive needs a sample here).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from looptrace.ir.builder import IRBuilder
+from looptrace.ir.core import RNG, Block, Program, SourceLoc, Value, literal
+from looptrace.ops.elementwise import BINARY, UFUNCS, UNARY, loop_dtypes
+
+LOC = SourceLoc("samples.py", 1, "")
+
+
+@dataclass
+class Sample:
+    program: Program
+    args: list
+    rtol: float = 1e-9
+
+
+class Builder(IRBuilder):
+    """One block's builder: typed arguments, then `program(results)`."""
+
+    def __init__(self, *arg_types):
+        super().__init__(LOC)
+        self.args = [Value(t if t == RNG else np.dtype(t), tuple(s)) for t, s in arg_types]
+
+    def program(self, results, name: str = "sample") -> Program:
+        return Program(Block(self.args, self.ops, list(results)), name=name)
+
+
+def const(x, dtype=None) -> Value:
+    return literal(x, dtype)
+
+
+def same_loop(name: str, dtypes) -> bool:
+    """Does the ufunc's loop for these input dtypes run in exactly them?"""
+    try:
+        ins, _ = loop_dtypes(UFUNCS[name], tuple(np.dtype(d) for d in dtypes))
+    except TypeError:
+        return False
+    return all(np.dtype(a) == np.dtype(b) for a, b in zip(ins, dtypes))
+
+
+def unary(dtype: str) -> Callable:
+    def build(rng) -> Sample:
+        names = [n for n in UNARY if same_loop(n, [dtype])]
+        b = Builder((dtype, (3, 4)), (dtype, ()))
+        x, s = b.args
+        outs = [b.op(n, v) for n in names for v in (x, s)]
+        if dtype in ("float64", "float32"):
+            # inputs in (0.1, 0.9): inside every domain except arccosh's (x >= 1)
+            args = [rng.uniform(0.1, 0.9, (3, 4)).astype(dtype), np.asarray(rng.uniform(0.1, 0.9), dtype)]
+        else:
+            args = [rng.integers(-5, 6, (3, 4)).astype(dtype), np.asarray(rng.integers(-5, 6), dtype)]
+        return Sample(b.program(outs), args, 1e-5 if dtype == "float32" else 1e-9)
+
+    return build
+
+
+def binary(dtype: str) -> Callable:
+    def build(rng) -> Sample:
+        names = [n for n in BINARY if same_loop(n, [dtype, dtype])]
+        b = Builder((dtype, (3, 4)), (dtype, (4,)), (dtype, ()))
+        x, y, s = b.args
+        outs = [b.op(n, *pair) for n in names for pair in ((x, y), (y, s), (s, s))]
+        if dtype == "int64":
+            args = [rng.integers(1, 6, (3, 4)), rng.integers(1, 4, (4,)), np.asarray(2)]
+        elif dtype == "bool":
+            args = [rng.random((3, 4)) > 0.5, rng.random(4) > 0.5, np.asarray(True)]
+        else:
+            args = [rng.uniform(0.5, 2, (3, 4)), rng.uniform(0.5, 2, 4), np.asarray(1.5)]
+        return Sample(b.program(outs), [np.asarray(a, dtype) for a in args])
+
+    return build
+
+
+def select_convert_and_fused_chain(rng) -> Sample:
+    b = Builder(("float64", (3, 4)), ("float64", (4,)), ("int64", (3, 1)))
+    x, y, k = b.args
+    c = b.op("greater", x, y)
+    sel = b.op("select", c, x, y)
+    chain = b.op("exp", b.op("negative", b.op("multiply", sel, sel)))
+    outs = [sel, chain, b.op("convert", k, dtype="float32"), b.op("convert", x, dtype="int64"),
+            b.op("convert", c, dtype="float64"), b.op("convert", x, dtype="bool")]
+    return Sample(b.program(outs), [rng.standard_normal((3, 4)), rng.standard_normal(4),
+                                    rng.integers(-5, 5, (3, 1))])
+
+
+def reductions(dtype: str) -> Callable:
+    def build(rng) -> Sample:
+        b = Builder((dtype, (3, 4)))
+        (x,) = b.args
+        names = ["reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_all", "reduce_any"]
+        outs = [b.op(n, x, axes=axes) for n in names for axes in ((0,), (1,), (0, 1))]
+        outs += [b.op(n, x, axis=a) for n in ("argmax", "argmin") for a in (0, 1)]
+        x = rng.standard_normal((3, 4)) * 3
+        x[1, 2] = 0.0
+        return Sample(b.program(outs), [x.astype(dtype)], 1e-9 if dtype != "float32" else 1e-5)
+
+    return build
+
+
+def shape_primitives(rng) -> Sample:
+    b = Builder(("float64", (2, 3, 4)), ("float64", (3, 1)), ("int32", (2, 3, 4)), ("float64", ()))
+    x, y, xi, s = b.args
+    outs = [
+        b.op("reshape", x, shape=(6, 4)), b.op("reshape", x, shape=(24,)),
+        b.op("reshape", b.op("slice", x, starts=(0, 0, 0), stops=(1, 1, 1), steps=(1, 1, 1)), shape=()),
+        b.op("reshape", s, shape=(1, 1)),
+        b.op("transpose", x, perm=(2, 0, 1)), b.op("broadcast_to", y, shape=(2, 3, 4)),
+        b.op("broadcast_to", s, shape=(3,)),
+        b.op("concatenate", x, xi, axis=1), b.op("concatenate", x, x, axis=2),
+        b.op("iota", shape=(3, 4), dtype="int64", axis=1), b.op("iota", shape=(5,), dtype="float32", axis=0),
+    ]
+    return Sample(b.program(outs), [rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 1)),
+                                    rng.integers(-9, 9, (2, 3, 4)).astype("int32"), np.asarray(0.5)])
+
+
+def indexing_primitives(rng) -> Sample:
+    b = Builder(("float64", (5, 4)), ("int64", ()), ("int64", (3,)), ("float64", (3, 4)),
+                ("float64", (2, 2)), ("int64", ()))
+    x, t, idx, upd, blk, t2 = b.args
+    outs = [
+        b.op("slice", x, starts=(1, 0), stops=(5, 4), steps=(2, 1)),
+        b.op("slice", x, starts=(4, 3), stops=(-1, -1), steps=(-1, -2)),
+        b.op("dynamic_slice", x, t, sizes=(1,)), b.op("dynamic_slice", x, t2, const(1), sizes=(2, 2)),
+        b.op("reshape", b.op("dynamic_slice", x, t, sizes=(1,)), shape=(4,)),
+        b.op("dynamic_update_slice", x, blk, t2, const(2)),
+        b.op("dynamic_update_slice", x, b.op("reshape", b.op("exp", b.op("reshape", x, shape=(20,))), shape=(5, 4)),
+             const(0)),
+        b.op("update_slice", x, upd, starts=(0, 0), stops=(5, 4), steps=(2, 1)),
+        b.op("gather", x, idx, axis=0), b.op("gather", x, t, axis=1),
+        b.op("scatter", x, idx, upd, axis=0, mode="set"), b.op("scatter", x, idx, upd, axis=0, mode="add"),
+        b.op("dynamic_prefix", x, t),
+    ]
+    return Sample(b.program(outs), [rng.standard_normal((5, 4)), np.asarray(-2), np.array([0, -1, 0]),
+                                    rng.standard_normal((3, 4)), rng.standard_normal((2, 2)), np.asarray(3)])
+
+
+def einsum_specs(dtype: str) -> Callable:
+    def build(rng) -> Sample:
+        b = Builder((dtype, (20, 30)), (dtype, (30, 12)), (dtype, (30,)), (dtype, (4, 20, 30)),
+                    (dtype, (4, 30, 12)), (dtype, (3, 3)), (dtype, (70, 70)))
+        m, n, v, bm, bn, sq, big = b.args
+        specs = [("ij,jk->ik", m, n), ("ij,jk->ki", m, n), ("ij,j->i", m, v), ("j,j->", v, v),
+                 ("j,jk->k", v, n), ("bij,bjk->bik", bm, bn), ("bij,bjk->ik", bm, bn),
+                 ("bij,bjk->kbi", bm, bn), ("ii->i", sq), ("ji,bjk->bik", b.op("transpose", m, perm=(1, 0)), bn),
+                 ("ij,bjk->bik", m, bn), ("i,j->ij", v, v), ("bij,bij->bi", bm, bm), ("ij,ij->", m, m),
+                 ("ij,jk,k->i", m, n, b.op("iota", shape=(12,), dtype=dtype, axis=0)),
+                 ("ij,jk->ik", big, big)]  # large enough for BLAS
+        outs = [b.op("einsum", *ins, spec=spec) for spec, *ins in specs]
+        args = [rng.integers(-3, 4, a.shape).astype(dtype) if dtype == "int64" else rng.standard_normal(a.shape)
+                for a in b.args]
+        return Sample(b.program(outs), args)
+
+    return build
+
+
+def random_draws(rng) -> Sample:
+    b = Builder((RNG, ()))
+    (g,) = b.args
+    g, z = b.op("random_normal", g, shape=(3, 2), dtype="float64")
+    g, u = b.op("random_uniform", g, shape=(4,), dtype="float32")
+    g, w = b.op("random_normal", g, shape=(), dtype="float64")
+    return Sample(b.program([z, u, w, g]), [np.random.default_rng(int(rng.integers(1 << 30)))])
+
+
+def regions(rng) -> Sample:
+    """A counted loop carrying a sum and stacking rows, a while loop, a cond."""
+    b = Builder(("float64", (5, 3)), ("float64", ()))
+    x, s0 = b.args
+    i, acc = Value(np.dtype("int64"), ()), Value(np.dtype("float64"), ())
+    body = Builder()
+    row = body.op("reshape", body.op("dynamic_slice", x, i, sizes=(1,)), shape=(3,))
+    new = body.op("add", acc, body.op("reduce_sum", row, axes=(0,)))
+    scaled = body.op("multiply", row, new)
+    loop_body = Block([i, acc], body.ops, [new, scaled])
+    total, rows = Value(np.dtype("float64"), ()), Value(np.dtype("float64"), (5, 3))
+    b.region("for_loop", (const(np.int64(0)), const(np.int64(5)), const(np.int64(1)), s0), (total, rows),
+             (loop_body,))
+    c, c2 = Value(np.dtype("float64"), ()), Value(np.dtype("float64"), ())
+    cond_b, step_b = Builder(), Builder()
+    keep_going = cond_b.op("less", c, const(100.0))
+    doubled = step_b.op("add", step_b.op("multiply", c2, const(2.0)), const(1.0))
+    halted = Value(np.dtype("float64"), ())
+    b.region("while_loop", (b.op("absolute", total),), (halted,),
+             (Block([c], cond_b.ops, [keep_going]), Block([c2], step_b.ops, [doubled])))
+    then_b, else_b = Builder(), Builder()
+    pos = b.op("greater", total, const(0.0))
+    picked = Value(np.dtype("float64"), (5, 3))
+    b.region("cond", (pos,), (picked,), (Block([], then_b.ops, [rows]),
+                                          Block([], else_b.ops, [else_b.op("negative", rows)])))
+    return Sample(b.program([total, rows, halted, picked]), [rng.standard_normal((5, 3)), np.asarray(0.25)])
+
+
+def recurrences(rng) -> Sample:
+    b = Builder(("float64", (40, 3)), ("float64", (40, 3)), ("float64", (3,)), ("float64", (4, 4)),
+                ("float64", (2, 4)), ("int64", ()))
+    a, c, h0, m, p0, n = b.args
+    outs = [b.op("linear_scan", a, c, h0), b.op("linear_scan", a, c, h0, history=False),
+            b.op("matrix_power_apply", p0, m, n, side="right", batch_dims=0)]
+    args = [rng.uniform(0.5, 1.0, (40, 3)), rng.standard_normal((40, 3)), rng.standard_normal(3),
+            rng.standard_normal((4, 4)) / 3, rng.standard_normal((2, 4)), np.asarray(5)]
+    return Sample(b.program(outs), args)
+
+
+SAMPLES: dict[str, Callable] = {
+    **{f"unary_{d}": unary(d) for d in ("float64", "float32", "int64", "bool")},
+    "binary_float64": binary("float64"), "binary_int64": binary("int64"), "binary_bool": binary("bool"),
+    "select_convert": select_convert_and_fused_chain,
+    **{f"reductions_{d}": reductions(d) for d in ("float64", "float32", "int32", "bool")},
+    "shape": shape_primitives, "indexing": indexing_primitives,
+    "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),
+    "random": random_draws, "regions": regions, "recurrences": recurrences,
+}
