@@ -1,0 +1,22 @@
+"""Helpers shared by the CUDA kernel tests."""
+import numpy as np
+
+from looptrace.codegen.cuda import runtime
+
+
+class Arrays:
+    """Moves arrays to and from the mode's memory (device arrays on the GPU, fakes under the simulator)."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.ns = runtime.namespace(mode)
+
+    def to(self, a):
+        return self.ns.to_device(np.ascontiguousarray(a))
+
+    def empty(self, shape, dtype):
+        return self.ns.device_array(shape, dtype=dtype)
+
+    @staticmethod
+    def back(a):
+        return a.copy_to_host() if hasattr(a, "copy_to_host") else np.asarray(a)
