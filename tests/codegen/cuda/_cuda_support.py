@@ -3,6 +3,14 @@ import numpy as np
 
 from looptrace.codegen.cuda import runtime
 
+try:
+    runtime.check_installation()
+    CUDA_REASON = None
+except runtime.CudaUnavailableError as e:
+    CUDA_REASON = str(e).splitlines()[0]
+
+HAVE_DEVICE = CUDA_REASON is None and runtime.device_available()
+
 
 class Arrays:
     """Moves arrays to and from the mode's memory (device arrays on the GPU, fakes under the simulator)."""

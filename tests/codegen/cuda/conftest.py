@@ -13,15 +13,7 @@ import pytest
 
 from looptrace.codegen.cuda import runtime
 
-from _cuda_support import Arrays
-
-try:
-    runtime.check_installation()
-    CUDA_REASON = None
-except runtime.CudaUnavailableError as e:
-    CUDA_REASON = str(e).splitlines()[0]
-
-HAVE_DEVICE = CUDA_REASON is None and runtime.device_available()
+from _cuda_support import CUDA_REASON, HAVE_DEVICE, Arrays
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,0 +1,125 @@
+"""Persistent multi-block (cooperative) kernel for h_t = tanh(W h_{t-1} + U_t).
+
+For states or matrices too big for one block: the rows are split over the
+blocks of one cooperative launch, and `cuda.cg.this_grid().sync()` separates
+the steps, so the whole scan is still ONE launch.
+
+Invariant: block b owns rows [b*R, min(n, (b+1)*R)) with R = ceil(n / blocks);
+at each step it copies the whole previous state from global memory into its
+shared memory, computes its own rows of the new state and writes them to the
+other half of a global ping-pong buffer H (2, n) and to Y[t]. One grid sync
+per step orders the writes of step t before every block's reads of step t+1;
+with two halves no block can overwrite a state another block is still
+reading (that reading ended before the same grid sync). Block b keeps its
+slice of W^T (n x R words) in shared memory when it fits: that is what makes
+the multi-block variant worth its grid syncs for float64 W 200x200 (320 KB,
+too big for one block, 160 KB per block over two), and it reads the slice
+coalesced from global memory otherwise.
+
+The launch must not have more blocks than can be resident at once:
+`plan_cooperative` clamps to `max_cooperative_grid_blocks` (a larger grid
+fails with CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE). numba-cuda makes the
+launch cooperative by itself when the kernel uses this_grid(); it links
+cudadevrt for the grid sync.
+
+The simulator runs a cooperative grid as ONE block (its grid sync is a block
+barrier and its max_cooperative_grid_blocks is 1): it checks this kernel's
+indexing and the one-block case, not the synchronization between blocks.
+That is left to the `gpu` tests.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from numba import from_dtype
+
+from . import runtime
+from .limits import HOPPER, WARP, DeviceLimits, ceil_div, fits_shared, round_up
+
+cuda = None  # the kernels' CUDA namespace: runtime.bind_cuda sets it on first use
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@dataclass(frozen=True)
+class CooperativePlan:
+    blocks: int
+    threads: int
+    rows_per_block: int
+    shared_bytes: int
+    matrix_in_shared: bool
+    reason: str
+
+
+def plan_cooperative(n: int, dtype: Any, max_blocks: int, limits: DeviceLimits = HOPPER,
+                     threads: int = 256) -> CooperativePlan:
+    """Fewest blocks whose W^T slices fit shared memory, within max_blocks; else W from global memory."""
+    item = _check_dtype(dtype).itemsize
+    max_blocks = max(1, min(max_blocks, n))
+    for blocks in range(1, max_blocks + 1):
+        rows = ceil_div(n, blocks)
+        nbytes = (n + n * rows) * item
+        if fits_shared(nbytes, limits):
+            return CooperativePlan(blocks, min(threads, round_up(rows, WARP)), rows, nbytes, True,
+                                   f"W^T split over {blocks} blocks, {nbytes} B of shared memory each")
+    blocks = min(max_blocks, ceil_div(n, threads))
+    rows = ceil_div(n, blocks)
+    return CooperativePlan(blocks, min(threads, round_up(rows, WARP)), rows, n * item, False,
+                           f"W^T does not fit {max_blocks} blocks' shared memory: read from global memory (L2)")
+
+
+@functools.lru_cache(maxsize=None)
+def coop_forward_kernel(dtype: Any, matrix_in_shared: bool, mode: str) -> Callable:
+    """Kernel (U (T, n), WT (n, n), h0 (n,), Y (T, n), H (2, n)); launch [blocks, threads, 0, shared_bytes]."""
+    runtime.bind_cuda(globals())
+    dtype = _check_dtype(dtype)
+    nb, cast, keep = from_dtype(dtype), dtype.type, matrix_in_shared
+
+    def coop_forward(U, WT, h0, Y, H):
+        smem = cuda.shared.array(0, nb)
+        grid = cuda.cg.this_grid()
+        tid, nthreads = cuda.threadIdx.x, cuda.blockDim.x
+        T, n = U.shape[0], U.shape[1]
+        rows = (n + cuda.gridDim.x - 1) // cuda.gridDim.x
+        r0 = cuda.blockIdx.x * rows
+        r1 = min(n, r0 + rows)
+        for i in range(r0 + tid, r1, nthreads):
+            H[0, i] = h0[i]
+        if keep:
+            for k in range(tid, n * rows, nthreads):
+                j, r = k // rows, k % rows
+                if r0 + r < n:
+                    smem[n + k] = WT[j, r0 + r]
+        grid.sync()
+        for t in range(T):
+            cur = t % 2
+            for j in range(tid, n, nthreads):
+                smem[j] = H[cur, j]
+            cuda.syncthreads()
+            for i in range(r0 + tid, r1, nthreads):
+                u = U[t, i]
+                acc = cast(0)
+                for j in range(n):
+                    w = smem[n + j * rows + (i - r0)] if keep else WT[j, i]
+                    acc += w * smem[j]
+                h = math.tanh(acc + u)
+                H[1 - cur, i] = h
+                Y[t, i] = h
+            grid.sync()
+
+    return runtime.jit(mode)(coop_forward)
+
+
+def launch_coop_forward(U: Any, WT: Any, h0: Any, Y: Any, H: Any, mode: str, plan: CooperativePlan) -> None:
+    kernel = coop_forward_kernel(np.dtype(U.dtype), plan.matrix_in_shared, mode)
+    kernel[plan.blocks, plan.threads, 0, plan.shared_bytes](U, WT, h0, Y, H)
+
+
+def _check_dtype(dtype: Any) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"the cooperative scan kernel takes float32 or float64, got {dtype}")
+    return dtype
