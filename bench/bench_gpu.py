@@ -224,8 +224,8 @@ def main() -> None:
         report["workloads"][name] = info
         print_workload(name, info)
         print(f"  ({time.perf_counter() - t0:.1f} s for this workload)", flush=True)
-    Path(ns.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(ns.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
+        Path(ns.json).parent.mkdir(parents=True, exist_ok=True)  # after each workload: a timeout keeps the rest
+        Path(ns.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
 
 
 if __name__ == "__main__":
