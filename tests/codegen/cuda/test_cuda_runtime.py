@@ -102,3 +102,41 @@ def test_simulator_features(rng, dtype):
         nb = from_dtype(np.dtype(dtype))
         res = ptxinfo.kernel_resources(features, (nb[:], nb[:], int64[:]))
         assert res.registers > 0 and res.shared_bytes >= 32 * np.dtype(dtype).itemsize
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAVE_DEVICE, reason="no usable GPU")
+def test_cupy_and_numba_share_device_memory_without_copies():
+    """The cuBLAS route: numba device arrays <-> CuPy arrays through __cuda_array_interface__, same pointer."""
+    cp = pytest.importorskip("cupy")
+    cuda = runtime.require_device()
+    dev = cuda.to_device(np.arange(12.0).reshape(3, 4))
+    view = cp.asarray(dev)
+    assert view.data.ptr == dev.__cuda_array_interface__["data"][0]
+    product = view @ view.T  # cuBLAS
+    back = cuda.as_cuda_array(product)  # seen by numba without a copy
+    assert back.__cuda_array_interface__["data"][0] == product.data.ptr
+    np.testing.assert_allclose(back.copy_to_host(), dev.copy_to_host() @ dev.copy_to_host().T)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAVE_DEVICE, reason="no usable GPU")
+def test_device_limits_and_big_dynamic_shared_memory(rng):
+    """float32 W 200x200 (160 KB) in shared memory needs the raised dynamic limit: the rnn_taps seed size."""
+    from looptrace.codegen.cuda import limits
+    from looptrace.codegen.cuda import recurrence as rec
+    from numba import float32
+
+    lim = limits.device_limits()
+    assert lim.cc >= (7, 0) and lim.max_shared_per_block_optin > limits.STATIC_SHARED_LIMIT
+    T, n = 50, 200
+    U, W, h0 = (rng.uniform(-1, 1, (T, n)).astype(np.float32), (rng.uniform(-1, 1, (n, n)) / 15).astype(np.float32),
+                rng.uniform(-1, 1, n).astype(np.float32))
+    plan = rec.plan_single_block(n, np.float32, lim)
+    assert plan.matrix_in_shared and plan.shared_bytes > limits.STATIC_SHARED_LIMIT
+    kernel = rec.rnn_forward_kernel(np.float32, True, "gpu")
+    limits.allow_dynamic_shared(kernel, (float32[:, :], float32[:, :], float32[:], float32[:, :]), plan.shared_bytes)
+    cuda = runtime.require_device()
+    Y = cuda.device_array((T, n), np.float32)
+    rec.launch_forward(cuda.to_device(U), cuda.to_device(np.ascontiguousarray(W.T)), cuda.to_device(h0), Y, "gpu", plan)
+    np.testing.assert_allclose(Y.copy_to_host(), rec.forward_reference(U, W, h0), rtol=2e-5, atol=2e-6)
