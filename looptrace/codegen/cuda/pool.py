@@ -54,7 +54,7 @@ class DevicePool:
         self.stats = PoolStats()
         self._free: dict[tuple, list[Any]] = defaultdict(list)
         self._frames: list[list[Any]] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # _allocate trims while empty() holds it
 
     def empty(self, shape: tuple[int, ...] | int, dtype: Any, label: str = "buffer") -> Any:
         """A device array of `shape` and `dtype`, reused when one was released."""
@@ -112,11 +112,7 @@ class DevicePool:
         except Exception as e:  # numba raises CudaAPIError for CUDA_ERROR_OUT_OF_MEMORY
             if not _out_of_memory(e):
                 raise
-            self._lock.release()
-            try:
-                self.trim()
-            finally:
-                self._lock.acquire()
+            self.trim()
             try:
                 buf = ns.device_array(shape, dtype=dtype)
             except Exception as again:
