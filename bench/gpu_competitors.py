@@ -47,6 +47,7 @@ class Case:
     steps: int = 0
     notes: list[str] = field(default_factory=list)
     expect: Any = None  # what this case must return, when it runs a shortened workload
+    count: Callable[[], str] | None = None  # measures the launches of one call (a profiler), if possible
 
 
 @dataclass
@@ -98,6 +99,18 @@ def _jax():
         raise Skip(f"JAX not installed: {e}")
     jax.config.update("jax_enable_x64", True)
     return jax, jnp, lax
+
+
+def _torch_launches(torch, run: Callable[[], Any]) -> Callable[[], str]:
+    """GPU activities (kernels and copies) of one call, counted by PyTorch's profiler."""
+    def count() -> str:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            run()
+        n = sum(1 for e in prof.events() if getattr(e, "device_type", None) == torch.autograd.DeviceType.CUDA)
+        return f"{n} GPU activities (profiler)"
+    return count
 
 
 def _device_note(kind: str) -> list[str]:
@@ -156,15 +169,16 @@ def rnn_torch_cudnn(w: str, d: tuple, env: Env) -> Case:
             out.sum().backward()
             sync()
             return rnn.weight_hh_l0.grad
-        return Case(run, lambda g: g.cpu().numpy(), "cuDNN (kernels per call: see profiler)", 2 * (X.shape[0] - 1),
-                    _device_note(dev))
+        return Case(run, lambda g: g.cpu().numpy(), "cuDNN", 2 * (X.shape[0] - 1), _device_note(dev),
+                    count=_torch_launches(torch, run) if dev == "cuda" else None)
 
     def run():
         with torch.no_grad():
             out, _ = rnn(Xp, h0)
         sync()
         return out
-    return Case(run, lambda out: out[:, 0, :].cpu().numpy(), "cuDNN", X.shape[0] - 1, _device_note(dev))
+    return Case(run, lambda out: out[:, 0, :].cpu().numpy(), "cuDNN", X.shape[0] - 1, _device_note(dev),
+                count=_torch_launches(torch, run) if dev == "cuda" else None)
 
 
 def rnn_torch_eager(w: str, d: tuple, env: Env) -> Case:
@@ -182,7 +196,8 @@ def rnn_torch_eager(w: str, d: tuple, env: Env) -> Case:
             Y = torch.stack(out)
         sync()
         return Y
-    return Case(run, lambda Y: Y.cpu().numpy(), "~3 per step (gemv, add, tanh)", d[0].shape[0] - 1, _device_note(dev))
+    return Case(run, lambda Y: Y.cpu().numpy(), "~3 per step (gemv, add, tanh)", d[0].shape[0] - 1, _device_note(dev),
+                count=_torch_launches(torch, run) if dev == "cuda" else None)
 
 
 def rnn_cupy(w: str, d: tuple, env: Env) -> Case:
@@ -329,7 +344,8 @@ def gauss_torch(w, d, env):
         out = torch.exp(-(torch.sqrt((diff * diff).sum(-1)) ** 2)) / 2 * S**2
         sync()
         return out
-    return Case(run, lambda o: o.cpu().numpy(), "eager, ~7", 0, _device_note(dev))
+    return Case(run, lambda o: o.cpu().numpy(), "eager", 0, _device_note(dev),
+                count=_torch_launches(torch, run) if dev == "cuda" else None)
 
 
 def gauss_cupy(w, d, env):
@@ -390,7 +406,8 @@ def conv_torch(w, d, env):
         out = Wm @ im2col.reshape(N, P * K, S) + bias
         sync()
         return out
-    return Case(run, lambda o: o.cpu().numpy(), "3 (mask, batched GEMM, bias)", 0, _device_note(dev))
+    return Case(run, lambda o: o.cpu().numpy(), "eager", 0, _device_note(dev),
+                count=_torch_launches(torch, run) if dev == "cuda" else None)
 
 
 def conv_cupy(w, d, env):
