@@ -14,7 +14,8 @@ crash. Inputs go to the device once, before timing.
 
 Competitors (bench/gpu_competitors.py): "jax" (jit, lax.scan), "torch cudnn"
 (torch.nn.RNN, tanh), "torch eager" (a Python loop), "cupy" (by hand),
-"numba per-step" (one numba.cuda launch per step), "persistent" and the
+"numba per-step" (one numba.cuda launch per step), "persistent",
+"persistent coop" (single-block and cooperative multi-block) and the
 linear-scan kernels (looptrace's hand-written kernel library,
 looptrace/codegen/cuda/), "looptrace cpu"; and the slot "looptrace cuda",
 skipped with a message until backend="cuda" exists.
@@ -131,6 +132,7 @@ def _looptrace_cuda(w, fn, d, env):
 
 RNN = {"jax": gc.rnn_jax, "torch cudnn": gc.rnn_torch_cudnn, "torch eager": gc.rnn_torch_eager, "cupy": gc.rnn_cupy,
        "numba per-step": gc.rnn_numba_per_step, "persistent": gc.rnn_persistent,
+       "persistent coop": gc.rnn_persistent_coop,
        "looptrace cpu": _looptrace("cpu"), "looptrace cuda": _looptrace("cuda")}
 
 WORKLOADS = {
@@ -138,7 +140,8 @@ WORKLOADS = {
     "rnn_taps_f64": Workload(rnn_taps, _rnn(1001, 100, 200, np.float64), RNN),
     "rnn_taps_T1e4_y512_f32": Workload(rnn_taps, _rnn(10_000, 100, 512, np.float32), RNN),
     "rnn_taps_grad": Workload(rnn_taps_sum, _rnn(1001, 100, 200, np.float64),
-                              {k: RNN[k] for k in ("jax", "torch cudnn", "persistent", "looptrace cpu", "looptrace cuda")},
+                              {k: RNN[k] for k in ("jax", "torch cudnn", "persistent", "persistent coop", "looptrace cpu",
+                                                     "looptrace cuda")},
                               reference=lambda *a: numpy_bptt(*a)[1][1]),
     "gaussian_layer": Workload(gaussian_layer, lambda r, dry: _gauss_args(r, B=8 if dry else 1024, D=3 if dry else 64,
                                                                           H=5 if dry else 256),

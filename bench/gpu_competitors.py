@@ -282,6 +282,56 @@ def rnn_persistent(w: str, d: tuple, env: Env) -> Case:
     return _rnn_persistent_grad(d, env, cp, make_U, as_dev, plan, WT, Wd, y0d, Y, notes)
 
 
+def rnn_persistent_coop(w: str, d: tuple, env: Env) -> Case:
+    """looptrace's cooperative multi-block kernels (codegen/cuda/cooperative.py): W^T split over blocks' shared memory."""
+    from numba import from_dtype
+
+    from looptrace.codegen.cuda import cooperative as coop, limits
+
+    X, y0, W1, W2, W3 = d
+    T, n, dt = X.shape[0] - 1, y0.shape[0], X.dtype
+    nb = from_dtype(np.dtype(dt))
+    fsig = (nb[:, :], nb[:, :], nb[:], nb[:, :], nb[:, :])
+    rsig = (nb[:, :], nb[:, :], nb[:, :], nb[:], nb[:, :], nb[:], nb[:, :])
+    lim = limits.device_limits() if env.mode == "gpu" else limits.HOPPER
+    cap = 1 if env.mode == "sim" else 16
+    plan = coop.plan_cooperative(n, dt, cap, lim)
+    fwd = coop.coop_forward_kernel(dt, plan.matrix_in_shared, env.mode)
+    rev = coop.coop_reverse_kernel(dt, plan.matrix_in_shared, env.mode)
+    for kernel, sig in ((fwd, fsig), (rev, rsig)):
+        if env.mode == "gpu":
+            limits.allow_dynamic_shared(kernel, sig, plan.shared_bytes)
+            most = limits.cooperative_grid_limit(kernel, sig, plan.threads, plan.shared_bytes, env.mode)
+            if plan.blocks > most:
+                raise Skip(f"{plan.blocks} blocks wanted, max_cooperative_grid_blocks is {most}")
+    cp, make_U, notes = _hoisted_U(d, env)
+    notes.append(plan.reason)
+    as_dev = (lambda a: env.cuda.as_cuda_array(a)) if cp is not None else (lambda a: a)
+    WT, Wd, y0d = env.to(np.ascontiguousarray(W1.T)), env.to(W1), env.to(y0)
+    Y, H = env.empty((T, n), dt), env.empty((2, n), dt)
+    if w != "rnn_taps_grad":
+        def run():
+            coop.launch_coop_forward(as_dev(make_U()), WT, y0d, Y, H, env.mode, plan)
+            env.sync()
+            return Y
+        return Case(run, _back, f"1 cooperative ({plan.blocks} blocks) + 2 GEMMs", T, notes)
+    GY, g_last = env.to(np.ones((T, n), dt)), env.to(np.zeros(n, dt))
+    DA, gh0 = env.empty((T, n), dt), env.empty(n, dt)
+
+    def run_grad():
+        coop.launch_coop_forward(as_dev(make_U()), WT, y0d, Y, H, env.mode, plan)
+        coop.launch_coop_reverse(Y, Wd, GY, g_last, DA, gh0, H, env.mode, plan)
+        if cp is None:
+            return _back(DA).T @ np.vstack([y0[None], _back(Y)[:-1]])
+        A, Xc = cp.asarray(DA), cp.asarray(X)
+        dW1 = A.T @ cp.concatenate([cp.asarray(y0)[None], cp.asarray(Y)[:-1]])
+        dW2, dW3 = A.T @ Xc[1:], A.T @ Xc[:-1]
+        cp.cuda.Stream.null.synchronize()
+        return dW1
+    return Case(run_grad, _back if cp is None else (lambda r: r.get()),
+                f"2 cooperative ({plan.blocks} blocks) + 5 GEMMs", 2 * T, notes)
+
+
 def _rnn_persistent_grad(d, env, cp, make_U, as_dev, plan, WT, Wd, y0d, Y, notes) -> Case:
     from looptrace.codegen.cuda import recurrence as rec
 

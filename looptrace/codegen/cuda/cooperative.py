@@ -26,6 +26,11 @@ The simulator runs a cooperative grid as ONE block (its grid sync is a block
 barrier and its max_cooperative_grid_blocks is 1): it checks this kernel's
 indexing and the one-block case, not the synchronization between blocks.
 That is left to the `gpu` tests.
+
+`coop_reverse_kernel` is the reverse scan of the gradient in the same
+shape (see recurrence.py for the adjoint it computes): one more round after
+the last step gives the cotangent of h0, so the whole reverse scan is one
+launch too.
 """
 from __future__ import annotations
 
@@ -113,9 +118,71 @@ def coop_forward_kernel(dtype: Any, matrix_in_shared: bool, mode: str) -> Callab
     return runtime.jit(mode)(coop_forward)
 
 
+@functools.lru_cache(maxsize=None)
+def coop_reverse_kernel(dtype: Any, matrix_in_shared: bool, mode: str) -> Callable:
+    """Kernel (Y, W, GY, g_last, DA, gh0, D (2, n)): the reverse scan of recurrence.rnn_reverse_kernel, over blocks.
+
+    Block b owns the cotangent entries j in [b*R, (b+1)*R); at each step it
+    copies the whole cotangent da_{t+1} from the global ping-pong buffer D
+    into shared memory and keeps its column slice of W (n x R words, read
+    coalesced along a row of W) in shared memory when it fits. Launch like
+    the forward.
+    """
+    runtime.bind_cuda(globals())
+    dtype = _check_dtype(dtype)
+    nb, cast, keep = from_dtype(dtype), dtype.type, matrix_in_shared
+
+    def coop_reverse(Y, W, GY, g_last, DA, gh0, D):
+        smem = cuda.shared.array(0, nb)
+        grid = cuda.cg.this_grid()
+        tid, nthreads = cuda.threadIdx.x, cuda.blockDim.x
+        T, n = Y.shape[0], Y.shape[1]
+        cols = (n + cuda.gridDim.x - 1) // cuda.gridDim.x
+        c0 = cuda.blockIdx.x * cols
+        c1 = min(n, c0 + cols)
+        for j in range(c0 + tid, c1, nthreads):
+            D[0, j] = cast(0)  # da_T = 0
+        if keep:
+            for k in range(tid, n * cols, nthreads):
+                i, r = k // cols, k % cols
+                if c0 + r < n:
+                    smem[n + k] = W[i, c0 + r]
+        grid.sync()
+        for s in range(T + 1):  # the last round computes gh0 = W^T da_0
+            cur = s % 2
+            for i in range(tid, n, nthreads):
+                smem[i] = D[cur, i]
+            cuda.syncthreads()
+            t = T - 1 - s
+            for j in range(c0 + tid, c1, nthreads):
+                acc = cast(0)
+                for i in range(n):
+                    w = smem[n + i * cols + (j - c0)] if keep else W[i, j]
+                    acc += w * smem[i]
+                if s == T:
+                    gh0[j] = acc + (g_last[j] if T == 0 else cast(0))
+                else:
+                    dh = GY[t, j] + acc
+                    if s == 0:
+                        dh += g_last[j]
+                    h = Y[t, j]
+                    da = dh * (cast(1) - h * h)
+                    D[1 - cur, j] = da
+                    DA[t, j] = da
+            grid.sync()
+
+    return runtime.jit(mode)(coop_reverse)
+
+
 def launch_coop_forward(U: Any, WT: Any, h0: Any, Y: Any, H: Any, mode: str, plan: CooperativePlan) -> None:
     kernel = coop_forward_kernel(np.dtype(U.dtype), plan.matrix_in_shared, mode)
     kernel[plan.blocks, plan.threads, 0, plan.shared_bytes](U, WT, h0, Y, H)
+
+
+def launch_coop_reverse(Y: Any, W: Any, GY: Any, g_last: Any, DA: Any, gh0: Any, D: Any, mode: str,
+                        plan: CooperativePlan) -> None:
+    kernel = coop_reverse_kernel(np.dtype(Y.dtype), plan.matrix_in_shared, mode)
+    kernel[plan.blocks, plan.threads, 0, plan.shared_bytes](Y, W, GY, g_last, DA, gh0, D)
 
 
 def _check_dtype(dtype: Any) -> np.dtype:

@@ -119,19 +119,75 @@ def test_plan_budget_rules():
     assert rec.plan_single_block(4096, np.float32).threads == 1024
 
 
+def coop_plan(arrays, n, dtype, in_shared, threads=8):
+    max_blocks = 1 if arrays.mode == "sim" else 4
+    p = coop.plan_cooperative(n, dtype, max_blocks)
+    item = np.dtype(dtype).itemsize
+    return coop.CooperativePlan(p.blocks, threads, p.rows_per_block,
+                                (n + (n * p.rows_per_block if in_shared else 0)) * item, in_shared, "test")
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("in_shared", [True, False])
 def test_cooperative_forward_as_one_block(arrays, rng, dtype, in_shared):
     U, W, h0 = rnn_data(rng, 7, 13, dtype)
-    max_blocks = 1 if arrays.mode == "sim" else 4
-    p = coop.plan_cooperative(13, dtype, max_blocks)
-    item = np.dtype(dtype).itemsize
-    p = coop.CooperativePlan(p.blocks, 8, p.rows_per_block,
-                             (13 + (13 * p.rows_per_block if in_shared else 0)) * item, in_shared, "test")
+    p = coop_plan(arrays, 13, dtype, in_shared)
     Y, H = arrays.empty(U.shape, dtype), arrays.empty((2, 13), dtype)
     coop.launch_coop_forward(arrays.to(U), arrays.to(np.ascontiguousarray(W.T)), arrays.to(h0), Y, H,
                              arrays.mode, p)
     np.testing.assert_allclose(arrays.back(Y), rec.forward_reference(U, W, h0), **tol(dtype))
+
+
+def four_blocks(n, dtype):
+    """Four blocks of 64 threads, W^T slices in shared memory (above 48 KiB in float64): syncs between blocks."""
+    rows = -(-n // 4)
+    return coop.CooperativePlan(4, 64, rows, (n + n * rows) * np.dtype(dtype).itemsize, True, "test")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("in_shared", [True, False])
+def test_cooperative_reverse_as_one_block(arrays, rng, dtype, in_shared):
+    U, W, h0 = rnn_data(rng, 6, 9, dtype)
+    Y = rec.forward_reference(U, W, h0)
+    GY, g_last = rng.standard_normal(Y.shape).astype(dtype), rng.standard_normal(9).astype(dtype)
+    DA, gh0, D = arrays.empty(Y.shape, dtype), arrays.empty(9, dtype), arrays.empty((2, 9), dtype)
+    coop.launch_coop_reverse(arrays.to(Y), arrays.to(W), arrays.to(GY), arrays.to(g_last), DA, gh0, D,
+                             arrays.mode, coop_plan(arrays, 9, dtype, in_shared))
+    DA_ref, gh0_ref, _ = rec.reverse_reference(Y, W, GY, g_last, h0)
+    np.testing.assert_allclose(arrays.back(DA), DA_ref, **tol(dtype))
+    np.testing.assert_allclose(arrays.back(gh0), gh0_ref, **tol(dtype))
+
+
+def test_cooperative_reverse_zero_steps(rng):
+    arrays = Arrays("sim")
+    W, g_last = rng.standard_normal((4, 4)), rng.standard_normal(4)
+    DA, gh0, D = arrays.empty((0, 4), np.float64), arrays.empty(4, np.float64), arrays.empty((2, 4), np.float64)
+    coop.launch_coop_reverse(arrays.to(np.empty((0, 4))), arrays.to(W), arrays.to(np.empty((0, 4))),
+                             arrays.to(g_last), DA, gh0, D, "sim", coop_plan(arrays, 4, np.float64, True))
+    np.testing.assert_array_equal(arrays.back(gh0), g_last)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAVE_DEVICE, reason="no usable GPU")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cooperative_reverse_many_blocks_on_the_device(rng, dtype):
+    arrays = Arrays("gpu")
+    T, n = 500, 200
+    U, W, h0 = rnn_data(rng, T, n, dtype)
+    Y = rec.forward_reference(U, W, h0)
+    GY, g_last = np.ones((T, n), dtype), np.zeros(n, dtype)
+    from numba import from_dtype
+    nb = from_dtype(np.dtype(dtype))
+    sig = (nb[:, :], nb[:, :], nb[:, :], nb[:], nb[:, :], nb[:], nb[:, :])
+    p = four_blocks(n, dtype)
+    kernel = coop.coop_reverse_kernel(np.dtype(dtype), p.matrix_in_shared, "gpu")
+    limits.allow_dynamic_shared(kernel, sig, p.shared_bytes)
+    assert p.blocks <= limits.cooperative_grid_limit(kernel, sig, p.threads, p.shared_bytes, "gpu")
+    DA, gh0, D = arrays.empty((T, n), dtype), arrays.empty(n, dtype), arrays.empty((2, n), dtype)
+    coop.launch_coop_reverse(arrays.to(Y), arrays.to(W), arrays.to(GY), arrays.to(g_last), DA, gh0, D, "gpu", p)
+    DA_ref, gh0_ref, _ = rec.reverse_reference(Y, W, GY, g_last, h0)
+    np.testing.assert_allclose(arrays.back(DA), DA_ref, **tol(dtype))
+    np.testing.assert_allclose(arrays.back(gh0), gh0_ref, **tol(dtype))
 
 
 @pytest.mark.gpu
@@ -142,11 +198,11 @@ def test_cooperative_forward_many_blocks_on_the_device(rng, dtype):
     arrays = Arrays("gpu")
     T, n = 1000, 200
     U, W, h0 = rnn_data(rng, T, n, dtype)
-    kernel = coop.coop_forward_kernel(np.dtype(dtype), True, "gpu")
     from numba import from_dtype
     nb = from_dtype(np.dtype(dtype))
     sig = (nb[:, :], nb[:, :], nb[:], nb[:, :], nb[:, :])
-    p = coop.plan_cooperative(n, dtype, 8)
+    p = four_blocks(n, dtype)
+    kernel = coop.coop_forward_kernel(np.dtype(dtype), p.matrix_in_shared, "gpu")
     limits.allow_dynamic_shared(kernel, sig, p.shared_bytes)
     assert p.blocks <= limits.cooperative_grid_limit(kernel, sig, p.threads, p.shared_bytes, "gpu")
     Y, H = arrays.empty(U.shape, dtype), arrays.empty((2, n), dtype)
@@ -177,6 +233,8 @@ def test_compile_to_sm90_ptx(ptx_ok, dtype, in_shared):
     rev = ptxinfo.kernel_resources(rec.rnn_reverse_kernel(dtype, in_shared, "gpu"),
                                    _sig(dtype, (2, 2, 2, 1, 1, 2, 1)))
     cop = ptxinfo.kernel_resources(coop.coop_forward_kernel(dtype, in_shared, "gpu"), _sig(dtype, (2, 2, 1, 2, 2)))
-    for res in (fwd, rev, cop):
+    crev = ptxinfo.kernel_resources(coop.coop_reverse_kernel(dtype, in_shared, "gpu"),
+                                    _sig(dtype, (2, 2, 2, 1, 2, 1, 2)))
+    for res in (fwd, rev, cop, crev):
         assert 0 < res.registers <= 255 and not res.spills and res.local_bytes == 0
         assert res.barriers >= 1  # syncthreads

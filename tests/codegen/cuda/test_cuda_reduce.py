@@ -14,7 +14,7 @@ from looptrace.codegen.cuda import reduce as red
 
 from _cuda_support import Arrays
 
-SMALL = dict(block=16, items=2)  # CHUNK = 32: a 300-element row takes 3 passes
+SMALL = dict(block=16, items=2)  # CHUNK = 32: up to 1,024 elements in 2 passes, then 3
 
 
 def run(arrays, x, op, grid=None, **kw):
@@ -28,7 +28,7 @@ NUMPY = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min}
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("op", red.OPS)
 def test_matches_numpy_and_reference_bits(arrays, rng, op, dtype):
-    x = rng.standard_normal((3, 300)).astype(dtype)
+    x = rng.standard_normal((2, 150)).astype(dtype)
     if op == "prod":
         x = (1 + 0.05 * x).astype(dtype)  # keep the product finite
     got = run(arrays, x, op)
@@ -36,6 +36,14 @@ def test_matches_numpy_and_reference_bits(arrays, rng, op, dtype):
     np.testing.assert_array_equal(got, red.reference(x, op, **SMALL))
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(got, NUMPY[op](x, axis=1), rtol=rtol, atol=rtol)
+
+
+def test_three_passes(arrays, rng):
+    x = rng.standard_normal((1, 1100)).astype(np.float32)
+    assert len(red.pass_sizes(1100, **SMALL)) == 3
+    got = run(arrays, x, "sum")
+    np.testing.assert_array_equal(got, red.reference(x, "sum", **SMALL))
+    np.testing.assert_allclose(got, x.sum(axis=1, dtype=np.float64), rtol=1e-5)
 
 
 @pytest.mark.parametrize("op", ["sum", "max"])
