@@ -39,9 +39,9 @@ def map_kernel(body: Callable, n_in: int, ndim: int, mode: str) -> Callable:
     array, each input a flat array with an int64 array of element strides
     (0 along broadcast axes). Up to MAX_INPUTS inputs of up to MAX_NDIM axes.
     """
-    runtime.bind_cuda(globals())
     if not 1 <= n_in <= MAX_INPUTS or not 1 <= ndim <= MAX_NDIM:
         raise ValueError(f"map_kernel takes 1..{MAX_INPUTS} inputs of 1..{MAX_NDIM} axes, got {n_in}, {ndim}")
+    runtime.bind_cuda(globals())
     f = runtime.jit(mode)(device=True)(body)
     offset = _offset_device(ndim, mode)
     kernel = _KERNELS[n_in](f, offset)

@@ -67,8 +67,9 @@ def combine_device(op: str, mode: str) -> Callable:
 @functools.lru_cache(maxsize=None)
 def chunk_kernel(op: str, dtype: np.dtype, mode: str, block: int = BLOCK, items: int = ITEMS) -> Callable:
     """Kernel (x (R, n), out (R, nchunks)): out[r, c] = the fixed tree over chunk c of row r."""
-    runtime.bind_cuda(globals())
+    _check_op(op)
     dtype = _check_dtype(dtype)
+    runtime.bind_cuda(globals())
     combine = combine_device(op, mode)
     nbtype, cast, ident = from_dtype(dtype), dtype.type, IDENTITY[op]
     chunk = block * items

@@ -1,5 +1,6 @@
 """Helpers shared by the CUDA kernel tests."""
 import numpy as np
+import pytest
 
 from looptrace.codegen.cuda import runtime
 
@@ -12,10 +13,17 @@ except runtime.CudaUnavailableError as e:
 HAVE_DEVICE = CUDA_REASON is None and runtime.device_available()
 
 
+def require_cuda():
+    """Skip the calling test where numba-cuda is not usable (tests that need none of it run anyway)."""
+    if CUDA_REASON is not None:
+        pytest.skip(f"numba-cuda unusable here: {CUDA_REASON}")
+
+
 class Arrays:
     """Moves arrays to and from the mode's memory (device arrays on the GPU, fakes under the simulator)."""
 
     def __init__(self, mode):
+        require_cuda()
         self.mode = mode
         self.ns = runtime.namespace(mode)
 

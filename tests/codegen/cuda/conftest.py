@@ -1,7 +1,8 @@
 """Fixtures for the CUDA kernel library tests.
 
-Every test here needs numba-cuda (the `cuda` extra) and is skipped, with the
-reason, where it is not installed. Values are checked under the CUDA
+A test that needs numba-cuda (the `cuda` extra) is skipped, with the
+reason, where it is not usable (`require_cuda`); the rest (error messages,
+plans, budgets, parsing) runs everywhere. Values are checked under the CUDA
 simulator ("sim" mode: small sizes, one block at a time, no type checking)
 and, where a GPU is usable, on it as well ("gpu" mode, marked `gpu`). Types
 and lowering are checked by compiling the same kernels to sm_90 PTX, which
@@ -13,16 +14,7 @@ import pytest
 
 from looptrace.codegen.cuda import runtime
 
-from _cuda_support import CUDA_REASON, HAVE_DEVICE, Arrays
-
-
-def pytest_collection_modifyitems(config, items):
-    if CUDA_REASON is None:
-        return
-    skip = pytest.mark.skip(reason=f"numba-cuda unusable here: {CUDA_REASON}")
-    for item in items:
-        if "codegen/cuda" in str(item.fspath).replace("\\", "/"):
-            item.add_marker(skip)
+from _cuda_support import HAVE_DEVICE, Arrays, require_cuda
 
 
 # "sim" always; "gpu" only where a device is usable (and marked so `-m gpu` selects it).
@@ -34,14 +26,14 @@ MODES = [
 
 @pytest.fixture(params=MODES)
 def mode(request):
+    require_cuda()
     return request.param
 
 
 @pytest.fixture
 def ptx_ok():
     """Skip unless kernels can be compiled to PTX in this process."""
-    if CUDA_REASON is not None:
-        pytest.skip(CUDA_REASON)
+    require_cuda()
     if runtime.env_simulator():
         pytest.skip("NUMBA_ENABLE_CUDASIM=1: numba.cuda is the simulator, no PTX compiler")
 

@@ -3,13 +3,12 @@ competitor present here matches the plain function, the missing ones are skipped
 Speed is never looked at here."""
 import pytest
 
-from _cuda_support import CUDA_REASON
+from _cuda_support import require_cuda
 
 
 @pytest.mark.parametrize("workload", ["scalar_recurrence", "linear_recurrence", "rnn_taps_grad"])
 def test_dry_run_workload(workload):
-    if CUDA_REASON is not None:
-        pytest.skip(CUDA_REASON)
+    require_cuda()
     from bench import bench_gpu
     from bench import gpu_competitors as gc
 

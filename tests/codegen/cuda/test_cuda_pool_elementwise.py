@@ -10,7 +10,7 @@ from looptrace.codegen.cuda import elementwise as ew
 from looptrace.codegen.cuda import pool as pl
 from looptrace.codegen.cuda import recurrence as rec
 
-from _cuda_support import Arrays
+from _cuda_support import Arrays, require_cuda
 
 
 def test_pool_reuses_one_allocation_across_steps_and_calls(mode):
@@ -38,6 +38,7 @@ def test_pool_hands_a_buffer_to_one_owner_at_a_time(mode):
 
 
 def test_pool_limits_what_it_keeps():
+    require_cuda()
     pool = pl.DevicePool("sim", max_free_bytes=100)
     bufs = [pool.empty(10, np.float64) for _ in range(3)]
     for buf in bufs:
@@ -46,6 +47,7 @@ def test_pool_limits_what_it_keeps():
 
 
 def test_out_of_memory_names_the_buffer(monkeypatch):
+    require_cuda()
     pool = pl.DevicePool("sim")
     ns = pl.runtime.namespace("sim")
 
@@ -59,6 +61,7 @@ def test_out_of_memory_names_the_buffer(monkeypatch):
 
 def test_scan_through_the_pool_allocates_once(rng):
     """Two calls of the persistent forward scan with pooled buffers: the second allocates nothing."""
+    require_cuda()
     pool, arrays = pl.DevicePool("sim"), Arrays("sim")
     U, W, h0 = rng.uniform(-1, 1, (4, 6)), rng.uniform(-0.3, 0.3, (6, 6)), rng.uniform(-1, 1, 6)
     plan = rec.plan_single_block(6, np.float64)

@@ -13,7 +13,7 @@ import pytest
 from looptrace.codegen.cuda import ptxinfo, runtime
 from looptrace.errors import LooptraceError
 
-from _cuda_support import HAVE_DEVICE
+from _cuda_support import HAVE_DEVICE, require_cuda
 
 
 def test_missing_numba_cuda_is_a_clear_import_error(monkeypatch):
@@ -36,6 +36,7 @@ def test_numpy_25_with_numba_cuda_0304_is_refused_with_the_fix(monkeypatch):
 
 @pytest.mark.skipif(HAVE_DEVICE, reason="a GPU is usable here")
 def test_no_gpu_is_a_clear_error_not_a_driver_traceback():
+    require_cuda()
     if runtime.env_simulator():
         pytest.skip("NUMBA_ENABLE_CUDASIM=1")
     assert not runtime.device_available()
@@ -83,6 +84,7 @@ def _features(nbtype, cast):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_simulator_features(rng, dtype):
     global cuda, twice_dev
+    require_cuda()
     runtime.bind_cuda(globals())
     from numba import from_dtype
 
