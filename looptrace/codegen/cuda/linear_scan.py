@@ -42,19 +42,39 @@ from .limits import ceil_div
 cuda = None  # the kernels' CUDA namespace: runtime.bind_cuda sets it on first use
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 CX, TY, ITEMS = 32, 8, 16  # block (32, 8); chunk L = 128 steps
+UNROLL = 8  # steps whose loads the sequential kernel issues together
 
 
 @functools.lru_cache(maxsize=None)
-def sequential_kernel(dtype: Any, mode: str) -> Callable:
-    """Kernel (a, b, h0, H): thread c runs channel c's loop; channels grid-stride."""
+def sequential_kernel(dtype: Any, mode: str, unroll: int = UNROLL) -> Callable:
+    """Kernel (a, b, h0, H): thread c runs channel c's loop; channels grid-stride.
+
+    The loop is latency-bound: each step waits for its a_t and b_t. So the
+    steps go `unroll` at a time: all 2*unroll loads are issued first (into a
+    local array that the compiler keeps in registers: ptxas reports no local
+    memory), then the dependent multiply-adds run. Same operations in the
+    same order as the plain loop.
+    """
+    dtype = _check_dtype(dtype)
     runtime.bind_cuda(globals())
-    _check_dtype(dtype)
+    nb = from_dtype(dtype)
 
     def linear_scan_sequential(a, b, h0, H):
         T, C = a.shape[0], a.shape[1]
+        ra = cuda.local.array(unroll, nb)
+        rb = cuda.local.array(unroll, nb)
         for c in range(cuda.grid(1), C, cuda.gridsize(1)):
             h = h0[c]
-            for t in range(T):
+            t0 = 0
+            while t0 + unroll <= T:
+                for k in range(unroll):  # independent loads, all in flight at once
+                    ra[k] = a[t0 + k, c]
+                    rb[k] = b[t0 + k, c]
+                for k in range(unroll):
+                    h = ra[k] * h + rb[k]
+                    H[t0 + k, c] = h
+                t0 += unroll
+            for t in range(t0, T):
                 h = a[t, c] * h + b[t, c]
                 H[t, c] = h
 
