@@ -43,7 +43,7 @@ import numpy as np
 from numba import from_dtype
 
 from . import runtime
-from .limits import HOPPER, WARP, DeviceLimits, ceil_div, fits_shared, round_up
+from .limits import HOPPER, WARP, DeviceLimits, ceil_div, fits_shared, prepare_launch, round_up
 
 cuda = None  # the kernels' CUDA namespace: runtime.bind_cuda sets it on first use
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -176,13 +176,17 @@ def coop_reverse_kernel(dtype: Any, matrix_in_shared: bool, mode: str) -> Callab
 
 def launch_coop_forward(U: Any, WT: Any, h0: Any, Y: Any, H: Any, mode: str, plan: CooperativePlan) -> None:
     kernel = coop_forward_kernel(np.dtype(U.dtype), plan.matrix_in_shared, mode)
-    kernel[plan.blocks, plan.threads, 0, plan.shared_bytes](U, WT, h0, Y, H)
+    args = (U, WT, h0, Y, H)
+    prepare_launch(kernel, args, plan.threads, plan.shared_bytes, mode, cooperative_blocks=plan.blocks)
+    kernel[plan.blocks, plan.threads, 0, plan.shared_bytes](*args)
 
 
 def launch_coop_reverse(Y: Any, W: Any, GY: Any, g_last: Any, DA: Any, gh0: Any, D: Any, mode: str,
                         plan: CooperativePlan) -> None:
     kernel = coop_reverse_kernel(np.dtype(Y.dtype), plan.matrix_in_shared, mode)
-    kernel[plan.blocks, plan.threads, 0, plan.shared_bytes](Y, W, GY, g_last, DA, gh0, D)
+    args = (Y, W, GY, g_last, DA, gh0, D)
+    prepare_launch(kernel, args, plan.threads, plan.shared_bytes, mode, cooperative_blocks=plan.blocks)
+    kernel[plan.blocks, plan.threads, 0, plan.shared_bytes](*args)
 
 
 def _check_dtype(dtype: Any) -> np.dtype:

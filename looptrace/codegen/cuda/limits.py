@@ -94,33 +94,58 @@ def fits_shared(nbytes: int, limits: DeviceLimits = HOPPER) -> bool:
     return nbytes <= limits.max_shared_per_block_optin
 
 
-def allow_dynamic_shared(kernel: Any, argtypes: tuple, nbytes: int) -> None:
-    """Raise the kernel's dynamic shared-memory limit to `nbytes` (device only; no-op at or below 48 KiB).
+_raised_shared: dict[int, int] = {}  # id(compiled kernel) -> dynamic shared limit already set
+
+
+def prepare_launch(kernel: Any, args: tuple, threads: int, dynamic_shared: int, mode: str,
+                   cooperative_blocks: int | None = None) -> None:
+    """What a launch of `kernel` on `args` needs first, on a device (nothing under the simulator).
+
+    Compiles the overload the launch will use (the argument types of `args`
+    exactly: a C-contiguous array is another overload than a strided one),
+    raises its dynamic shared-memory limit when it asks for more than 48 KiB
+    (`allow_dynamic_shared`), and, for a cooperative launch, checks the grid
+    against max_cooperative_grid_blocks, with a clear error instead of
+    CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE.
+    """
+    if mode != "gpu":
+        return
+    compiled = kernel.compile(tuple(kernel.typeof_pyval(a) for a in args))
+    if dynamic_shared > STATIC_SHARED_LIMIT and _raised_shared.get(id(compiled), 0) < dynamic_shared:
+        allow_dynamic_shared(compiled, dynamic_shared)
+        _raised_shared[id(compiled)] = dynamic_shared
+    if cooperative_blocks is not None:
+        most = int(compiled.max_cooperative_grid_blocks(threads, dynamic_shared))
+        if cooperative_blocks > most:
+            raise ValueError(
+                f"a cooperative launch of {cooperative_blocks} blocks of {threads} threads with "
+                f"{dynamic_shared} B of shared memory exceeds max_cooperative_grid_blocks = {most}"
+            )
+
+
+def allow_dynamic_shared(compiled: Any, nbytes: int) -> None:
+    """Raise a compiled kernel's dynamic shared-memory limit to `nbytes` (device only).
 
     numba-cuda 0.30.4 exposes the carveout but not this attribute, so the
     driver call is made on the compiled kernel's handle, as numba's own
     `set_shared_memory_carveout` does.
     """
-    if nbytes <= STATIC_SHARED_LIMIT:
-        return
     require_device()
     from cuda.bindings import driver as cu
-
-    compiled = kernel.compile(argtypes) if hasattr(kernel, "compile") else kernel
-    cufunc = compiled._codelibrary.get_cufunc()
-    attr = cu.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
     from numba.cuda.cudadrv.driver import driver
 
+    cufunc = compiled._codelibrary.get_cufunc()
+    attr = cu.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
     driver.cuKernelSetAttribute(attr, int(nbytes), cufunc.handle, cufunc.device.id)
 
 
-def cooperative_grid_limit(kernel: Any, argtypes: tuple, block: int, dynamic_shared: int, mode: str) -> int:
-    """The most blocks a cooperative launch of `kernel` may have (max_cooperative_grid_blocks).
+def cooperative_grid_limit(kernel: Any, args: tuple, threads: int, dynamic_shared: int, mode: str) -> int:
+    """The most blocks a cooperative launch of `kernel` on `args` may have (max_cooperative_grid_blocks).
 
     Under the simulator this is 1: it runs a cooperative grid as one block
     (its grid sync is a block barrier).
     """
     if mode == "sim":
         return 1
-    compiled = kernel.compile(argtypes) if hasattr(kernel, "compile") else kernel
-    return int(compiled.max_cooperative_grid_blocks(block, dynamic_shared))
+    compiled = kernel.compile(tuple(kernel.typeof_pyval(a) for a in args))
+    return int(compiled.max_cooperative_grid_blocks(threads, dynamic_shared))

@@ -41,7 +41,7 @@ import numpy as np
 from numba import from_dtype
 
 from . import runtime
-from .limits import HOPPER, DeviceLimits, fits_shared, single_block_threads
+from .limits import HOPPER, DeviceLimits, fits_shared, prepare_launch, single_block_threads
 
 cuda = None  # the kernels' CUDA namespace: runtime.bind_cuda sets it on first use
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -159,14 +159,18 @@ def rnn_reverse_kernel(dtype: Any, matrix_in_shared: bool, mode: str) -> Callabl
 def launch_forward(U: Any, WT: Any, h0: Any, Y: Any, mode: str, plan: PersistentPlan) -> None:
     """Run the forward scan: one launch, one block."""
     kernel = rnn_forward_kernel(np.dtype(U.dtype), plan.matrix_in_shared, mode)
-    kernel[1, plan.threads, 0, plan.shared_bytes](U, WT, h0, Y)
+    args = (U, WT, h0, Y)
+    prepare_launch(kernel, args, plan.threads, plan.shared_bytes, mode)
+    kernel[1, plan.threads, 0, plan.shared_bytes](*args)
 
 
 def launch_reverse(Y: Any, W: Any, GY: Any, g_last: Any, h0: Any, DA: Any, gh0: Any,
                    mode: str, plan: PersistentPlan) -> None:
     """Run the reverse scan: one launch, one block."""
     kernel = rnn_reverse_kernel(np.dtype(Y.dtype), plan.matrix_in_shared, mode)
-    kernel[1, plan.threads, 0, plan.shared_bytes](Y, W, GY, g_last, h0, DA, gh0)
+    args = (Y, W, GY, g_last, h0, DA, gh0)
+    prepare_launch(kernel, args, plan.threads, plan.shared_bytes, mode)
+    kernel[1, plan.threads, 0, plan.shared_bytes](*args)
 
 
 # --- NumPy references (the plain loops these kernels replace) ---------------------------------

@@ -176,13 +176,7 @@ def test_cooperative_reverse_many_blocks_on_the_device(rng, dtype):
     U, W, h0 = rnn_data(rng, T, n, dtype)
     Y = rec.forward_reference(U, W, h0)
     GY, g_last = np.ones((T, n), dtype), np.zeros(n, dtype)
-    from numba import from_dtype
-    nb = from_dtype(np.dtype(dtype))
-    sig = (nb[:, :], nb[:, :], nb[:, :], nb[:], nb[:, :], nb[:], nb[:, :])
-    p = four_blocks(n, dtype)
-    kernel = coop.coop_reverse_kernel(np.dtype(dtype), p.matrix_in_shared, "gpu")
-    limits.allow_dynamic_shared(kernel, sig, p.shared_bytes)
-    assert p.blocks <= limits.cooperative_grid_limit(kernel, sig, p.threads, p.shared_bytes, "gpu")
+    p = four_blocks(n, dtype)  # the launch checks max_cooperative_grid_blocks and raises the shared limit
     DA, gh0, D = arrays.empty((T, n), dtype), arrays.empty(n, dtype), arrays.empty((2, n), dtype)
     coop.launch_coop_reverse(arrays.to(Y), arrays.to(W), arrays.to(GY), arrays.to(g_last), DA, gh0, D, "gpu", p)
     DA_ref, gh0_ref, _ = rec.reverse_reference(Y, W, GY, g_last, h0)
@@ -198,13 +192,7 @@ def test_cooperative_forward_many_blocks_on_the_device(rng, dtype):
     arrays = Arrays("gpu")
     T, n = 1000, 200
     U, W, h0 = rnn_data(rng, T, n, dtype)
-    from numba import from_dtype
-    nb = from_dtype(np.dtype(dtype))
-    sig = (nb[:, :], nb[:, :], nb[:], nb[:, :], nb[:, :])
-    p = four_blocks(n, dtype)
-    kernel = coop.coop_forward_kernel(np.dtype(dtype), p.matrix_in_shared, "gpu")
-    limits.allow_dynamic_shared(kernel, sig, p.shared_bytes)
-    assert p.blocks <= limits.cooperative_grid_limit(kernel, sig, p.threads, p.shared_bytes, "gpu")
+    p = four_blocks(n, dtype)  # the launch checks max_cooperative_grid_blocks and raises the shared limit
     Y, H = arrays.empty(U.shape, dtype), arrays.empty((2, n), dtype)
     coop.launch_coop_forward(arrays.to(U), arrays.to(np.ascontiguousarray(W.T)), arrays.to(h0), Y, H, "gpu", p)
     np.testing.assert_allclose(arrays.back(Y), rec.forward_reference(U, W, h0), **tol(dtype))

@@ -127,8 +127,6 @@ def test_device_limits_and_big_dynamic_shared_memory(rng):
     """float32 W 200x200 (160 KB) in shared memory needs the raised dynamic limit: the rnn_taps seed size."""
     from looptrace.codegen.cuda import limits
     from looptrace.codegen.cuda import recurrence as rec
-    from numba import float32
-
     lim = limits.device_limits()
     assert lim.cc >= (7, 0) and lim.max_shared_per_block_optin > limits.STATIC_SHARED_LIMIT
     T, n = 50, 200
@@ -136,9 +134,8 @@ def test_device_limits_and_big_dynamic_shared_memory(rng):
                 rng.uniform(-1, 1, n).astype(np.float32))
     plan = rec.plan_single_block(n, np.float32, lim)
     assert plan.matrix_in_shared and plan.shared_bytes > limits.STATIC_SHARED_LIMIT
-    kernel = rec.rnn_forward_kernel(np.float32, True, "gpu")
-    limits.allow_dynamic_shared(kernel, (float32[:, :], float32[:, :], float32[:], float32[:, :]), plan.shared_bytes)
     cuda = runtime.require_device()
     Y = cuda.device_array((T, n), np.float32)
+    # launch_forward raises the kernel's dynamic shared-memory limit (limits.prepare_launch)
     rec.launch_forward(cuda.to_device(U), cuda.to_device(np.ascontiguousarray(W.T)), cuda.to_device(h0), Y, "gpu", plan)
     np.testing.assert_allclose(Y.copy_to_host(), rec.forward_reference(U, W, h0), rtol=2e-5, atol=2e-6)
