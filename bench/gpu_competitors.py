@@ -313,8 +313,8 @@ def rnn_persistent_coop(w: str, d: tuple, env: Env) -> Case:
         dW1 = A.T @ cp.concatenate([cp.asarray(y0)[None], cp.asarray(Y)[:-1]])
         dW2, dW3 = A.T @ Xc[1:], A.T @ Xc[:-1]
         cp.cuda.Stream.null.synchronize()
-        return dW1
-    return Case(run_grad, _back if cp is None else (lambda r: r.get()),
+        return dW1, dW2, dW3
+    return Case(run_grad, _back if cp is None else (lambda r: r[0].get()),
                 f"2 cooperative ({plan.blocks} blocks) + 5 GEMMs", 2 * T, notes)
 
 
@@ -337,8 +337,8 @@ def _rnn_persistent_grad(d, env, cp, make_U, as_dev, plan, WT, Wd, y0d, Y, notes
         dW1 = A.T @ cp.concatenate([cp.asarray(y0)[None], Yc[:-1]])
         dW2, dW3 = A.T @ Xc[1:], A.T @ Xc[:-1]
         cp.cuda.Stream.null.synchronize()
-        return dW1
-    return Case(run, _back if cp is None else (lambda r: r.get()), "2 persistent + 5 GEMMs", 2 * T, notes)
+        return dW1, dW2, dW3
+    return Case(run, _back if cp is None else (lambda r: r[0].get()), "2 persistent + 5 GEMMs", 2 * T, notes)
 
 
 # --- gaussian_layer and batched_conv: one fused kernel / one batched product ------------------------

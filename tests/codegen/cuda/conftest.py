@@ -9,7 +9,6 @@ and lowering are checked by compiling the same kernels to sm_90 PTX, which
 needs numba-cuda[cu12] (NVVM, nvJitLink) but no GPU; that is skipped when
 NUMBA_ENABLE_CUDASIM=1 made numba.cuda the simulator.
 """
-import numpy as np
 import pytest
 
 from looptrace.codegen.cuda import runtime

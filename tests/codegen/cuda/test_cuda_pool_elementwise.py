@@ -21,7 +21,7 @@ def test_pool_reuses_one_allocation_across_steps_and_calls(mode):
                 with pool.frame():
                     a = pool.empty((4, 3), np.float32, "step temporary")
                     assert a.shape == (4, 3) and a.dtype == np.float32
-            b = pool.empty(7, np.float64)
+            pool.empty(7, np.float64)
     assert pool.stats.allocations == 2  # one per (shape, dtype), ever
     assert pool.stats.reuses == 3 * 5 + 3 - 2
     assert pool.stats.bytes_free == 4 * 3 * 4 + 7 * 8
