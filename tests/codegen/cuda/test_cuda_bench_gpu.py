@@ -1,0 +1,24 @@
+"""bench/bench_gpu.py in its dry-run mode (the simulator, tiny sizes): the script runs, every
+competitor present here matches the plain function, the missing ones are skipped with a reason.
+Speed is never looked at here."""
+import pytest
+
+from _cuda_support import require_cuda
+
+
+@pytest.mark.parametrize("workload", ["scalar_recurrence", "linear_recurrence", "rnn_taps_grad"])
+def test_dry_run_workload(workload):
+    require_cuda()
+    from bench import bench_gpu
+    from bench import gpu_competitors as gc
+
+    info = bench_gpu.run_workload(workload, gc.make_env("sim"), dry=True, repeats=1)
+    ran = {k: r for k, r in info.items() if "skipped" not in r}
+    assert "persistent" in ran or "chunked scan" in ran
+    for label, r in ran.items():
+        assert r["matches"], f"{label} does not match the plain function"
+        assert r["median_s"] > 0
+    assert "does not exist yet" in info["looptrace cuda"].get("skipped", "does not exist yet")
+    for r in info.values():
+        if "skipped" in r:
+            assert not r["skipped"].startswith("failed"), r["skipped"]
