@@ -121,9 +121,9 @@ def main() -> None:
     print("\npeak memory of value_and_grad (tracemalloc, MiB; interpret backend: tracemalloc "
           "does not see the CPU backend's Numba allocations):")
     for passes in ("with the pipeline's passes", "without passes (the gradient IR as built)"):
-        saved = list(pipeline.PASSES)
+        saved = pipeline.PASSES
         if passes.startswith("without"):
-            pipeline.PASSES.clear()
+            pipeline.PASSES = ()
         try:
             print(f" {passes}:")
             for fn in (rnn_taps, rnn_taps_loss):
@@ -134,7 +134,7 @@ def main() -> None:
                     print(f"  {fn.__name__:14s} T={T:6d}: full saving {full:8.3f}   "
                           f"checkpoint={k:3d} {ckpt:8.3f}")
         finally:
-            pipeline.PASSES[:] = saved
+            pipeline.PASSES = saved
 
 
 if __name__ == "__main__":

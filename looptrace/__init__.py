@@ -1,7 +1,7 @@
 """looptrace: a JIT compiler for the loops people write in plain Python + NumPy."""
 from looptrace import ops as _ops  # noqa: F401  (registers the primitives)
 from looptrace import tracer as _tracer  # noqa: F401
-from looptrace.vectorize import passes as _vectorize  # noqa: F401  (registers the pass)
+from looptrace import pipeline as _pipeline  # noqa: F401  (the passes)
 from looptrace.api import Explanation, JitFunction, LoopReport, eval_shape, explain, jit
 from looptrace.autodiff.api import grad, value_and_grad, vjp
 from looptrace.errors import InternalError, LooptraceError, ShapeError, TraceError, UnsupportedError

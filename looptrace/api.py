@@ -9,8 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from looptrace import pipeline
-from looptrace.codegen import reference as interpret
-from looptrace.errors import LooptraceError
+from looptrace.codegen.target import CompileOptions, Runner
 from looptrace.ir.core import Program
 from looptrace.ir.printer import print_program
 from looptrace.tracer import context as ctx
@@ -19,10 +18,23 @@ from looptrace.tracer.trace import ArgSpec, arg_spec, build_output, trace_functi
 BACKENDS = ("auto", "cpu", "cuda", "interpret")
 
 
+@dataclass(frozen=True)
+class Transform:
+    """A program transform applied between tracing and the passes (grad's
+    gradient program): `apply(traced program, arg specs) -> program`. Its
+    `key` tells cached transforms apart."""
+
+    key: Any
+    apply: Callable[[Program, list[ArgSpec]], Program]
+
+
 @dataclass
 class Compiled:
+    """One signature's compiled program: after the passes, and as traced."""
+
     program: Program
-    run: Callable[[list], list]
+    run: Runner
+    traced: Program
 
 
 class JitFunction:
@@ -50,6 +62,7 @@ class JitFunction:
         self._fast: dict[tuple, tuple[Compiled, list[ArgSpec]]] = {}
         self._fast_ok = self._positional and not self.static_argnames
         functools.update_wrapper(self, fn)
+        self.__looptrace_traceable__ = fn  # the tracer calls through to it (tracer/runtime.py)
 
     # calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -59,15 +72,15 @@ class JitFunction:
             return call_converted(self.py_func, args, kwargs)
         key = _plain_key(args) if self._fast_ok and not kwargs and len(args) == len(self.param_names) else None
         hit = self._fast.get(key) if key is not None else None
-        if hit is not None and (not hit[0].program.captured and not hit[0].program.globals_read
-                                or _captured_unchanged(hit[0].program)):
+        if hit is not None and (not hit[0].traced.captured and not hit[0].traced.globals_read
+                                or captured_unchanged(hit[0].traced)):
             compiled = hit[0]
             run_plain = getattr(compiled.run, "call_plain", None)
             if run_plain is None or compiled.program.writebacks:
                 return self._execute(compiled, hit[1], list(args))
             return build_output(compiled.program.out_tree, run_plain(args))
         values = self._bind(args, kwargs)
-        compiled, specs = self._compiled_for(values)
+        compiled, specs = self.compiled_for(values)
         if key is not None:
             self._fast[key] = (compiled, specs)
         return self._execute(compiled, specs, values)
@@ -82,7 +95,7 @@ class JitFunction:
         bound.apply_defaults()
         return [bound.arguments[n] for n in self.param_names]
 
-    def _specs(self, values: list) -> list[ArgSpec]:
+    def specs_of(self, values: list) -> list[ArgSpec]:
         return [arg_spec(n, v, n in self.static_argnames) for n, v in zip(self.param_names, values)]
 
     def _key(self, specs: list[ArgSpec], values: list) -> tuple:
@@ -100,29 +113,32 @@ class JitFunction:
                 key.append((s.kind, s.dtype, s.shape))
         return tuple(key)
 
-    def _compiled_for(self, values: list) -> tuple[Compiled, list[ArgSpec]]:
-        specs = self._specs(values)
-        key = self._key(specs, values)
+    def bind(self, args: tuple, kwargs: dict) -> list:
+        """The call's argument values, one per parameter (defaults applied)."""
+        return self._bind(args, kwargs)
+
+    def compiled_for(self, values: list, transform: Transform | None = None) -> tuple[Compiled, list[ArgSpec]]:
+        """The compiled program for these argument values (traced, transformed,
+        passed and lowered on first use; then cached per signature)."""
+        specs = self.specs_of(values)
+        key = (transform.key if transform is not None else None, self._key(specs, values))
         compiled = self._cache.get(key)
-        if compiled is not None and not _captured_unchanged(compiled.program):
+        if compiled is not None and not captured_unchanged(compiled.traced):
             compiled = None  # an array the program baked in was modified since: retrace
         if compiled is None:
-            program = self.trace(values, specs)
-            program = pipeline.run_passes(program)
-            compiled = Compiled(program, self._backend_runner(program, values))
+            traced = self.trace(values, specs)
+            program = transform.apply(traced, specs) if transform is not None else traced
+            result = pipeline.compile(program, self.resolve_backend(values), self._options(values))
+            compiled = Compiled(result.program, result.run, traced)
             self._cache[key] = compiled
         return compiled, specs
 
     def trace(self, values: list, specs: list[ArgSpec] | None = None) -> Program:
-        specs = specs or self._specs(values)
+        specs = specs or self.specs_of(values)
         return trace_function(self.py_func, self.param_names, tuple(values), specs, self.py_func.__name__)
 
-    def _backend_runner(self, program: Program, values: list) -> Callable[[list], list]:
-        from looptrace.codegen import get_target
-        from looptrace.codegen.target import CompileOptions
-
-        options = CompileOptions(self.parallel, self.fastmath, self.cache, self._disk_key(values))
-        return get_target(self.resolve_backend(values)).compile(program, options)
+    def _options(self, values: list) -> CompileOptions:
+        return CompileOptions(self.parallel, self.fastmath, self.cache, self._disk_key(values))
 
     def _disk_key(self, values: list) -> str:
         """What a kernel on disk is keyed by besides its own source: the user's
@@ -131,7 +147,7 @@ class JitFunction:
             src = inspect.getsource(self.py_func)
         except (OSError, TypeError):
             src = self.py_func.__qualname__
-        return f"{src}\n{self._key(self._specs(values), values)!r}"
+        return f"{src}\n{self._key(self.specs_of(values), values)!r}"
 
     def resolve_backend(self, values: list) -> str:
         if self.backend != "auto":
@@ -144,7 +160,7 @@ class JitFunction:
 
     def _execute(self, compiled: Compiled, specs: list[ArgSpec], values: list) -> Any:
         program = compiled.program
-        run_args = [_runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"]
+        run_args = [runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"]
         if program.writebacks:
             _check_aliasing(self.param_names, specs, values, program)
         outs = compiled.run(run_args)
@@ -155,14 +171,14 @@ class JitFunction:
 
     def explain(self, *args, **kwargs) -> "Explanation":
         values = self._bind(args, kwargs)
-        compiled, _ = self._compiled_for(values)
+        compiled, _ = self.compiled_for(values)
         e = Explanation(compiled.program)
         e.kernel_source = getattr(compiled.run, "source", None)  # the CPU backend's generated code
         return e
 
     def eval_shape(self, *args, **kwargs):
         values = self._bind(args, kwargs)
-        compiled, _ = self._compiled_for(values)
+        compiled, _ = self.compiled_for(values)
         p = compiled.program
         n_out = len(p.body.results) - len(p.writebacks)
         shapes = [ShapeDtype(tuple(v.shape), v.dtype) for v in p.body.results[:n_out]]
@@ -195,14 +211,14 @@ def _plain_key(args: tuple) -> tuple | None:
     return tuple(key)
 
 
-def _captured_unchanged(program: Program) -> bool:
+def captured_unchanged(program: Program) -> bool:
     if not all(glb.get(name) is value for glb, name, value in program.globals_read):
         return False  # a data global was rebound since tracing
     return all(a.shape == snap.shape and np.array_equal(a, snap, equal_nan=a.dtype.kind in "fc")
                for a, snap in program.captured)
 
 
-def _runtime_arg(spec: ArgSpec, v: Any) -> Any:
+def runtime_arg(spec: ArgSpec, v: Any) -> Any:
     if spec.kind == "rng":
         return v
     if spec.kind == "scalar":

@@ -2,7 +2,10 @@
 user's file, line and source text, then a hint."""
 from __future__ import annotations
 
-from looptrace.ir.core import SourceLoc
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # an error names a SourceLoc; the IR's verifier raises these errors
+    from looptrace.ir.core import SourceLoc
 
 
 class LooptraceError(Exception):

@@ -1,33 +1,106 @@
-"""The compiler pipeline, in order. Each pass is Program -> Program and can be
-tested alone; set LOOPTRACE_DUMP=<pass name> (or "all") to print the IR after
-it, and LOOPTRACE_VERIFY=1 to run the verifier after every pass (tests do)."""
+"""The whole compiler, top to bottom.
+
+    user function
+      -> tracer/ (api.py traces it once per signature)        Program
+      -> an optional program transform (grad: autodiff/vjp.py) Program
+      -> PASSES, in order (below)                             Program
+      -> a target's lowering (codegen/<target>/)              Runner
+
+`compile(program, target, options)` runs the passes and the target; both
+`jit` and `grad` reach it through `JitFunction.compiled_for` (api.py), which
+traces, applies the transform (if any) and caches per signature.
+
+Every pass is Program -> Program and can be run alone. The vectorize pass
+takes each loop, innermost first, through its own list of named steps.
+LOOPTRACE_DUMP=<name>[,<name>...] prints the IR after those passes or steps
+("trace", "vectorize", "vectorize.rewrite", "linear_scans", ...; "all" for
+every one), and LOOPTRACE_VERIFY=1 runs the verifier after each of them (the
+test suite always does).
+"""
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from typing import Callable
 
+from looptrace.codegen import get_target
+from looptrace.codegen.target import CompileOptions, Runner
 from looptrace.ir.core import Program
 from looptrace.ir.printer import print_program
 from looptrace.ir.verify import verify
-
-# (name, pass); later stages register theirs here (vectorize, dce, ...).
-PASSES: list[tuple[str, Callable[[Program], Program]]] = []
-
-
-def run_passes(program: Program, upto: str | None = None) -> Program:
-    _after("trace", program)
-    for name, fn in PASSES:
-        program = fn(program)
-        _after(name, program)
-        if name == upto:
-            break
-    return program
+from looptrace.vectorize import driver
+from looptrace.vectorize import loop_rewrite as per_loop
+from looptrace.vectorize.driver import Step
+from looptrace.vectorize.fold import fold_reduce_einsum
+from looptrace.vectorize.linear_recurrence import linear_scans
 
 
-def _after(name: str, program: Program) -> None:
+def after(name: str, program: Program) -> None:
+    """What runs after every pass and step: the verifier and the IR dump."""
     if os.environ.get("LOOPTRACE_VERIFY"):
         verify(program)
     dump = os.environ.get("LOOPTRACE_DUMP", "")
     if dump and (dump == "all" or name in dump.split(",")):
         print(f"--- IR after {name} ---\n{print_program(program)}", file=sys.stderr)
+
+
+# What a counted loop goes through (vectorize/loop_rewrite.py), in order.
+COUNTED_LOOP_STEPS = (
+    Step("simplify", per_loop.simplify),  # forwarding, dead ops, invariant motion (exact)
+    Step("traced_trip_count", per_loop.traced_trip_count),  # a data-dependent trip count stops here
+    Step("if_convert", per_loop.if_convert_body),  # pure conditionals -> selects, masked writes
+    Step("simplify_converted", per_loop.simplify),
+    Step("promote_blocks", per_loop.promote),  # a block read and written in place -> a carry
+    Step("hoist_invariants", per_loop.hoist),
+    Step("classify_carries", per_loop.classify),  # map, reduction, scatter-add, stream, recurrence
+    Step("regroup_sums", per_loop.regroup),  # recurrence-free terms of a sum added first
+    Step("rewrite", per_loop.rewrite),  # batched before / scan / batched after / sinks
+)
+# What a while loop goes through: it stays a loop.
+WHILE_LOOP_STEPS = (
+    Step("hoist_while_invariants", driver.hoist_while_invariants),
+)
+
+
+@dataclass(frozen=True)
+class Pass:
+    name: str
+    run: Callable[[Program], Program]
+
+
+def _fold_einsums(program: Program) -> Program:
+    if driver.enabled():
+        fold_reduce_einsum(program.body)
+    return program
+
+
+PASSES: tuple[Pass, ...] = (
+    Pass("vectorize", driver.each_loop(COUNTED_LOOP_STEPS, WHILE_LOOP_STEPS, after)),
+    Pass("fold_einsums", _fold_einsums),  # reductions of batched products fold into the product
+    Pass("linear_scans", linear_scans),  # residual linear recurrences -> prefix scans, chains -> squaring
+)
+
+
+def run_passes(program: Program, upto: str | None = None) -> Program:
+    after("trace", program)
+    for p in PASSES:
+        program = p.run(program)
+        after(p.name, program)
+        if p.name == upto:
+            break
+    return program
+
+
+@dataclass
+class Compiled:
+    """A program after the passes and the target's runner for it."""
+
+    program: Program
+    run: Runner
+
+
+def compile(program: Program, target: str, options: CompileOptions = CompileOptions()) -> Compiled:
+    """Run the passes on a traced (or transformed) program and lower it."""
+    program = run_passes(program)
+    return Compiled(program, get_target(target).compile(program, options))

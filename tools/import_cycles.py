@@ -2,12 +2,14 @@
 
 Every `import`/`from ... import` of a looptrace module counts, wherever it is
 written (module level or inside a function), because a deferred import is
-still a dependency that someone reading the code must follow. Prints the
+still a dependency that someone reading the code must follow; only imports
+under `if TYPE_CHECKING:` (annotations) do not. Prints the
 strongly connected components of the module graph and of the package graph
 (looptrace.ops, looptrace.codegen, ...), largest first.
 
     python tools/import_cycles.py            # both graphs
     python tools/import_cycles.py --packages # only the package graph
+    python tools/import_cycles.py --root ../other/looptrace
 """
 from __future__ import annotations
 
@@ -30,7 +32,12 @@ def imports_of(path: Path, mods: set[str]) -> set[str]:
     name = module_name(path)
     pkg = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                   and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+    for node in ast.walk(tree):
+        if id(node) in typing_only:  # an import for annotations only is no dependency at run time
+            continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -38,7 +45,9 @@ def imports_of(path: Path, mods: set[str]) -> set[str]:
             if node.level:
                 up = pkg.split(".")[: len(pkg.split(".")) - node.level + 1]
                 base = ".".join(up + ([base] if base else []))
-            targets = [f"{base}.{a.name}" for a in node.names] + [base]
+            # `from pkg import mod` depends on pkg.mod; on pkg itself only for a name defined there
+            subs = [f"{base}.{a.name}" for a in node.names]
+            targets = subs + ([base] if any(t not in mods for t in subs) else [])
         else:
             continue
         for t in targets:
@@ -107,6 +116,9 @@ def cycles(g: dict[str, set[str]]) -> list[list[str]]:
 
 
 def main() -> None:
+    global ROOT
+    if "--root" in sys.argv:  # another checkout's package, e.g. to compare before and after
+        ROOT = Path(sys.argv[sys.argv.index("--root") + 1]).resolve()
     g = graph()
     if "--packages" not in sys.argv:
         comps = cycles(g)

@@ -1,10 +1,11 @@
 """`grad`, `value_and_grad` and `vjp` (see API.md).
 
-On a call, the function is traced (a jitted function, or any Python function
-calling one), its gradient program is built by `vjp.gradient_program`, run
-through the pipeline, and executed by the function's backend; the result is
-cached per signature. Gradients come back with their argument's shape and
-dtype.
+The gradient is a program transform (`vjp.gradient_program`) fed into the
+same compile path and cache as `jit`: `JitFunction.compiled_for(values,
+transform)` traces the function (a jitted function, or any Python function
+calling one), applies the transform, runs the passes and the backend, and
+caches the result per signature and transform. Gradients come back with their
+argument's shape and dtype.
 """
 from __future__ import annotations
 
@@ -15,21 +16,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace import pipeline
-from looptrace.api import JitFunction, _captured_unchanged, _runtime_arg
+from looptrace.api import Compiled, JitFunction, Transform, runtime_arg
 from looptrace.errors import TraceError
-from looptrace.ir.core import Program
 from looptrace.tracer.trace import ArgSpec, build_output
 
 from .vjp import Options, gradient_program
-
-
-@dataclass
-class _Compiled:
-    program: Program
-    run: Callable[[list], list]
-    n_out: int
-    forward: Program | None = None  # the traced function (its captured constants)
 
 
 class _Differentiated:
@@ -43,36 +34,30 @@ class _Differentiated:
             self.jit = JitFunction(fn.py_func, fn.static_argnames, backend)
         self.opts = Options(checkpoint=checkpoint)
         self.name = getattr(fn, "__name__", "function")
-        self._cache: dict = {}
 
-    def compiled(self, values: list, wrt: tuple[int, ...], caller: str) -> tuple[_Compiled, list[ArgSpec]]:
-        specs = self.jit._specs(values)
+    def compiled(self, values: list, wrt: tuple[int, ...], caller: str) -> tuple[Compiled, list[ArgSpec], int]:
+        """The gradient program for these values (and the number of the
+        function's own outputs that lead its results)."""
+        specs = self.jit.specs_of(values)
         for i in wrt:
             _check_differentiable(caller, self.name, self.jit.param_names[i], i, specs[i])
-        key = (self.jit._key(specs, values), wrt)
-        cached = self._cache.get(key)
-        if cached is not None and cached.forward is not None and not _captured_unchanged(cached.forward):
-            del self._cache[key]  # an array baked into the program changed since: retrace
-        if key not in self._cache:
-            program = self.jit.trace(values, specs)
-            positions = [_arg_pos(specs, i) for i in wrt]
-            grad_prog = pipeline.run_passes(gradient_program(program, positions, self.opts))
-            n_out = len(program.body.results) - len(program.writebacks)
-            self._cache[key] = _Compiled(grad_prog, self.jit._backend_runner(grad_prog, values), n_out,
-                                         program)
-        return self._cache[key], specs
+        positions = tuple(_arg_pos(specs, i) for i in wrt)
+        transform = Transform(("vjp", positions, self.opts.checkpoint),
+                              lambda program, _: gradient_program(program, list(positions), self.opts))
+        c, specs = self.jit.compiled_for(values, transform)
+        return c, specs, len(c.traced.body.results) - len(c.traced.writebacks)
 
     def run(self, values: list, wrt: tuple[int, ...], cts: list | None, caller: str):
         """(output leaves, gradients as arrays shaped like the arguments)."""
-        c, specs = self.compiled(values, wrt, caller)
-        outs = c.program.body.results[: c.n_out]
+        c, specs, n_out = self.compiled(values, wrt, caller)
+        outs = c.program.body.results[:n_out]
         if cts is None:
             cts = [np.ones((), v.dtype) for v in outs]
         cts = [np.asarray(ct, dtype=v.dtype).reshape(v.shape) for ct, v in zip(cts, outs)]
-        args = [_runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"]
+        args = [runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"]
         res = c.run(args + cts)
-        grads = [_like_argument(g, values[i], specs[i]) for g, i in zip(res[c.n_out:], wrt)]
-        return res[: c.n_out], grads, c.program
+        grads = [_like_argument(g, values[i], specs[i]) for g, i in zip(res[n_out:], wrt)]
+        return res[:n_out], grads, c.program
 
 
 def _jit_of(fn: Callable, backend: str) -> JitFunction:
@@ -91,7 +76,7 @@ class _VarargsJit:
         self.fn, self.backend, self.by_arity = fn, backend, {}
         self.param_names: list[str] = []
 
-    def _bind(self, args, kwargs) -> list:
+    def bind(self, args, kwargs) -> list:
         if kwargs:
             raise TypeError(f"{self.fn.__name__}(): keyword arguments are not supported with *args")
         n = len(args)
@@ -105,12 +90,12 @@ class _VarargsJit:
         return list(args)
 
     def __call__(self, *args):
-        self._bind(args, {})
+        self.bind(args, {})
         return self.current(*args)
 
     def __getattr__(self, name: str):
         if name == "current":
-            raise AttributeError("call _bind first")
+            raise AttributeError("call bind first")
         return getattr(self.current, name)
 
 
@@ -160,10 +145,10 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
     d = _Differentiated(fn, checkpoint, backend)
 
     def value_and_grad_fn(*args, **kwargs):
-        values = d.jit._bind(args, kwargs)
+        values = d.jit.bind(args, kwargs)
         wrt = _argnums(argnums, len(values), "value_and_grad", d.name)
-        c, _ = d.compiled(values, wrt, "value_and_grad")
-        _check_scalar("grad", d.name, c.program.body.results[: c.n_out])
+        c, _, n_out = d.compiled(values, wrt, "value_and_grad")
+        _check_scalar("grad", d.name, c.program.body.results[:n_out])
         leaves, grads, program = d.run(values, wrt, None, "value_and_grad")
         value = build_output(program.out_tree, leaves)
         return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
@@ -188,15 +173,15 @@ def vjp(fn: Callable, *args, checkpoint: int | None = None, backend: str | None 
     """`(out, vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument
     (None for arguments that cannot be differentiated: integers, generators)."""
     d = _Differentiated(fn, checkpoint, backend)
-    values = d.jit._bind(args, {})
+    values = d.jit.bind(args, {})
     snapshot = [copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in values]
-    specs = d.jit._specs(values)
+    specs = d.jit.specs_of(values)
     wrt = tuple(i for i, s in enumerate(specs)
                 if s.kind in ("array", "scalar") and np.dtype(s.dtype).kind == "f")
     out = d.jit(*values)
 
     def vjp_fn(cotangent):
-        c, _ = d.compiled(snapshot, wrt, "vjp")
+        c, _, _ = d.compiled(snapshot, wrt, "vjp")
         leaves = _flatten_like(c.program.out_tree, cotangent)
         fresh = [copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in snapshot]
         _, grads, _ = d.run(fresh, wrt, leaves, "vjp")

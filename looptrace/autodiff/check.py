@@ -11,7 +11,6 @@ import numpy as np
 from looptrace.codegen.reference import run_program
 from looptrace.ir.core import Block, Program, Value
 from looptrace.ir.primitive import PRIMITIVES
-
 from looptrace.ops.vjp_helpers import Builder, dense, is_float
 
 

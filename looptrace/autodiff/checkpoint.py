@@ -9,22 +9,22 @@ Invariant: the rewritten loops compute exactly the original loop's outputs
 """
 from __future__ import annotations
 
+from looptrace.ir.builder import derived, rebuilt
+from looptrace.ir.clone import clone_block
 from looptrace.ir.core import Block, Op, Value
+from looptrace.ir.dce import is_pure
 from looptrace.ops.control import split_for_results
-from looptrace.ir.primitive import PRIMITIVES
-
-from . import graph
 from looptrace.ops.vjp_helpers import Builder
 
 
 def segmented(op: Op, k: int, active: set[int]):
     """(forward ops, pullback) of `op` checkpointed every `k` steps, or None
     when the trip count is not static or not longer than k."""
-    from .loop_adjoint import _static_trips, int_lit
+    from .loop_adjoint import _static_trips
     from .vjp import Options, run_pullbacks, transform_ops
 
     n = _static_trips(op)
-    if n is None or n <= k or any(graph.is_effectful(o) for o in op.blocks[0].ops):
+    if n is None or n <= k or any(not is_pure(o) for o in op.blocks[0].ops):
         return None
     start, _, step = (int(v.const) for v in op.inputs[:3])
     b = Builder(op.loc)
@@ -58,8 +58,8 @@ def _outer_loop(op: Op, k: int, n_seg: int, start: int, step: int) -> Op:
     outs = [Value(v.dtype, v.shape) for v in op.outputs[:n_carry]]
     outs += [Value(v.dtype, (n_seg, k) + tuple(v.shape[1:])) for v in op.outputs[n_carry:]]
     attrs = dict(op.attrs, recompute=True, trips=n_seg)
-    return Op(op.prim, (int_lit(0), int_lit(n_seg), int_lit(1), *args_init(op)), tuple(outs), attrs,
-              op.loc, (outer_body,))
+    return rebuilt(op, inputs=(int_lit(0), int_lit(n_seg), int_lit(1), *args_init(op)), outputs=tuple(outs),
+                   attrs=attrs, blocks=(outer_body,))
 
 
 def args_init(op: Op) -> tuple:
@@ -73,13 +73,13 @@ def _loop_copy(op: Op, start, step: int, trips: int, init: list, stop=None) -> O
     (body,) = op.blocks
     n_carry, _ = split_for_results(op)
     mapping: dict[int, Value] = {}
-    new_body = graph.clone_block(body, mapping)
+    new_body = clone_block(body, mapping)
     start_v = start if isinstance(start, Value) else int_lit(start)
     stop_v = stop if stop is not None else int_lit(start + trips * step)
     outs = [Value(v.dtype, v.shape) for v in op.outputs[:n_carry]]
     outs += [Value(v.dtype, (trips,) + tuple(v.shape[1:])) for v in op.outputs[n_carry:]]
-    return Op(op.prim, (start_v, stop_v, int_lit(step), *init), tuple(outs), dict(op.attrs, trips=trips),
-              op.loc, (new_body,))
+    return rebuilt(op, inputs=(start_v, stop_v, int_lit(step), *init), outputs=tuple(outs),
+                   attrs=dict(op.attrs, trips=trips), blocks=(new_body,))
 
 
 def _split_outputs(op: Op, loop: Op) -> tuple[list[Value], list[Value]]:
@@ -90,5 +90,7 @@ def _split_outputs(op: Op, loop: Op) -> tuple[list[Value], list[Value]]:
 def _rename(op: Op, values: list[Value]) -> list[Op]:
     """Ops defining op's own output values from `values` (so the rest of the
     program reads them unchanged)."""
-    return [Op(PRIMITIVES["reshape"], (v,), (orig,), {"shape": tuple(orig.shape)}, op.loc)
-            for orig, v in zip(op.outputs, values)]
+    b = derived(op)
+    for orig, v in zip(op.outputs, values):
+        b.op_into("reshape", (v,), (orig,), shape=tuple(orig.shape))
+    return b.ops

@@ -20,15 +20,24 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from looptrace.errors import UnsupportedError
+from looptrace.ir.builder import derived, rebuilt
+from looptrace.ir.clone import clone_block, clone_ops
 from looptrace.ir.core import Block, Dim, Op, Value, free_values
+from looptrace.ir.dce import is_pure
 from looptrace.ir.rewrite import substitute
+from looptrace.ir.uses import used_values
 from looptrace.ops.control import split_for_results, trip_count
-from looptrace.ir.primitive import PRIMITIVES
-
-from . import graph
 from looptrace.ops.vjp_helpers import Builder, add_cts, dense, is_float
-from .vjp import (Options, accumulate, propagate_activity, read_ct_or_zeros, run_pullbacks,
-                  transform_ops)
+
+from . import slicing
+from .vjp import (
+    Options,
+    accumulate,
+    propagate_activity,
+    read_ct_or_zeros,
+    run_pullbacks,
+    transform_ops,
+)
 
 INT = np.dtype(np.int64)
 
@@ -108,7 +117,7 @@ def classify(op: Op, fwd_ops: list[Op], adj: BodyAdjoint, recompute_all: bool) -
     new_carry = {body.results[j].id: j for j in range(n_carry)}
     produced = {v.id: o for o in fwd_ops for v in o.outputs}
     res = Residuals()
-    wanted = [v for v in graph.used_values(adj.ops, adj.results) if v.id in produced]
+    wanted = [v for v in used_values(adj.ops, adj.results) if v.id in produced]
     recomputed: list[Value] = []
     for v in wanted:
         if _recomputable(v, fwd_ops, carry_pos, recompute_all):
@@ -118,32 +127,32 @@ def classify(op: Op, fwd_ops: list[Op], adj: BodyAdjoint, recompute_all: bool) -
         else:
             res.saved.append(v)
     res.recompute = _recompute_ops(fwd_ops, recomputed)
-    reads = graph.used_values(adj.ops + res.recompute, adj.results)
+    reads = used_values(adj.ops + res.recompute, adj.results)
     ids = {v.id for v in reads}
     res.carries = sorted({carry_pos[i] for i in ids if i in carry_pos} | set(res.carry_out.values()))
     return res
 
 
 def _recomputable(v: Value, fwd_ops: list[Op], carry_pos: dict, recompute_all: bool) -> bool:
-    chain = graph.backward_slice(fwd_ops, [v])
-    if any(graph.is_effectful(o) for o in chain):
+    chain = slicing.backward_slice(fwd_ops, [v])
+    if any(not is_pure(o) for o in chain):
         return False
     if recompute_all:
         return True
-    reads = {u.id for u in graph.used_values(chain)}
+    reads = {u.id for u in used_values(chain)}
     return not any(i in carry_pos for i in reads)
 
 
 def _recompute_ops(fwd_ops: list[Op], values: list[Value]) -> list[Op]:
     """The slice computing `values`, with loops pruned to what it needs."""
-    chain = graph.backward_slice(fwd_ops, values)
+    chain = slicing.backward_slice(fwd_ops, values)
     need = {v.id for v in values}
     out: list[Op] = []
     for o in reversed(chain):
         if o.prim.name == "for_loop":
-            o = graph.prune_for_loop(o, need)
+            o = slicing.prune_for_loop(o, need)
         out.append(o)
-        need.update(v.id for v in graph.used_values([o]))
+        need.update(v.id for v in used_values([o]))
     return out[::-1]
 
 
@@ -159,7 +168,7 @@ def for_forward(op: Op, active: set[int], opts: Options):
     carries = active_carries(op, active)
     fwd_ops, adj, ys = body_adjoint(op, carries, active, opts)
     n = _static_trips(op)
-    if recompute_all and any(graph.is_effectful(o) for o in fwd_ops):
+    if recompute_all and any(not is_pure(o) for o in fwd_ops):
         recompute_all = False  # draws cannot be replayed: save them instead
     res = classify(op, fwd_ops, adj, recompute_all)
     new_op, stacks = _augmented_forward(op, fwd_ops, res, n)
@@ -181,7 +190,7 @@ def _augmented_forward(op: Op, fwd_ops: list[Op], res: Residuals, n: int | None)
     lead = n if n is not None else Dim(None)
     stacks = [Value(v.dtype, (lead,) + tuple(v.shape)) for v in extra]
     new_body = Block(body.args, fwd_ops, list(body.results) + extra)
-    new_op = Op(op.prim, op.inputs, tuple(op.outputs) + tuple(stacks), op.attrs, op.loc, (new_body,))
+    new_op = rebuilt(op, outputs=tuple(op.outputs) + tuple(stacks), blocks=(new_body,))
     return new_op, stacks
 
 
@@ -202,7 +211,7 @@ def _for_pullback(op, new_op, carries, ys, adj: BodyAdjoint, res: Residuals, sta
         rb = Builder(op.loc)
         m = rb.sub(rb.sub(trips, int_lit(1)), k)
         mapping = _reverse_env(rb, op, m, res, stacks, outs_of, ys_ct, adj, n is not None)
-        ops = rb.ops + graph.clone_ops(res.recompute + adj.ops, mapping)
+        ops = rb.ops + clone_ops(res.recompute + adj.ops, mapping)
         results = [mapping.get(v.id, v) for v in adj.results]
         rbody = Block([k] + adj.ct_carry_args + adj.acc_args, ops, results)
         outs = _reverse_loop(b, trips, rbody, [*init_ct, *acc0])
@@ -269,7 +278,7 @@ def _emit_region(self: Builder, name: str, inputs: tuple, block: Block) -> tuple
     """A for_loop over `block` (outputs typed from its carries)."""
     n_carry = len(block.args) - 1
     outs = tuple(Value(a.dtype, a.shape) for a in block.args[1:1 + n_carry])
-    self.ops.append(Op(PRIMITIVES[name], tuple(inputs), outs, {}, self.loc, (block,)))
+    self.region(name, tuple(inputs), outs, (block,))
     return outs
 
 
@@ -280,14 +289,14 @@ Builder.emit_multi_region = _emit_region
 def while_forward(op: Op, active: set[int], opts: Options):
     """count the trips with a copy of the loop, then differentiate a counted replay."""
     cond, body = op.blocks
-    if any(graph.is_effectful(o) for o in body.ops + cond.ops):
+    if any(not is_pure(o) for o in body.ops + cond.ops):
         raise UnsupportedError("cannot differentiate a while loop (or a loop with `break`) that draws "
                                "random numbers", op.loc, "draw the numbers before the loop")
     count_op, trips = _counting_loop(op)
     mapping: dict[int, Value] = {}
-    replay_body = graph.clone_block(Block([Value(INT, ())] + list(body.args), body.ops, body.results), mapping)
-    replay = Op(PRIMITIVES["for_loop"], (int_lit(0), trips, int_lit(1), *op.inputs), op.outputs,
-                dict(op.attrs), op.loc, (replay_body,))
+    replay_body = clone_block(Block([Value(INT, ())] + list(body.args), body.ops, body.results), mapping)
+    replay = derived(op, []).region("for_loop", (int_lit(0), trips, int_lit(1), *op.inputs), op.outputs,
+                                    (replay_body,), **op.attrs)
     new_ops, pb = for_forward(replay, active, opts)
     return [count_op] + new_ops, pb
 
@@ -295,17 +304,17 @@ def while_forward(op: Op, active: set[int], opts: Options):
 def _counting_loop(op: Op) -> tuple[Op, Value]:
     cond, body = op.blocks
     m1: dict[int, Value] = {}
-    c = graph.clone_block(cond, m1)
+    c = clone_block(cond, m1)
     c.args.append(Value(INT, ()))
     m2: dict[int, Value] = {}
-    bd = graph.clone_block(body, m2)
+    bd = clone_block(body, m2)
     counter = Value(INT, ())
     b = Builder(op.loc)
     bd.args.append(counter)
     bd.results = list(bd.results) + [b.add(counter, int_lit(1))]
     bd.ops.extend(b.ops)
     outs = tuple(Value(v.dtype, v.shape) for v in op.outputs) + (Value(INT, ()),)
-    count = Op(op.prim, tuple(op.inputs) + (int_lit(0),), outs, dict(op.attrs), op.loc, (c, bd))
+    count = rebuilt(op, inputs=tuple(op.inputs) + (int_lit(0),), outputs=outs, attrs=op.attrs, blocks=(c, bd))
     return count, outs[-1]
 
 
@@ -337,10 +346,10 @@ def cond_forward(op: Op, active: set[int], opts: Options):
         blocks = []
         for br, rs in zip(branches, results):
             m = dict(mapping)
-            ops = graph.clone_ops(br.builder.ops, m)
+            ops = clone_ops(br.builder.ops, m)
             blocks.append(Block([], ops, [m.get(v.id, v) for v in rs]))
         outs = tuple(Value(t.dtype, t.shape) for t in targets)
-        b.ops.append(Op(op.prim, (op.inputs[0],), outs, dict(op.attrs), op.loc, tuple(blocks)))
+        b.ops.append(rebuilt(op, inputs=(op.inputs[0],), outputs=outs, attrs=op.attrs, blocks=tuple(blocks)))
         for t, ct in zip(targets, outs):
             accumulate(b, cts, t, ct)
         for t, h in through.items():
@@ -374,7 +383,7 @@ def _branch_adjoint(blk: Block, op: Op, holders, active: set[int]) -> BranchAdjo
         if h is not None and r.id in active:
             accumulate(b, cts, r, h)
     run_pullbacks(b, pullbacks, cts)
-    return BranchAdjoint(fwd_ops, graph.used_values(fwd_ops, blk.results), cts, b, [])
+    return BranchAdjoint(fwd_ops, used_values(fwd_ops, blk.results), cts, b, [])
 
 
 def _ct_targets(branches: list[BranchAdjoint], active: set[int]) -> list[Value]:
@@ -396,7 +405,7 @@ def _branch_ct(br: BranchAdjoint, t: Value) -> Value:
 def _augmented_cond(op: Op, branches: list[BranchAdjoint]):
     for br in branches:
         local = {v.id for o in br.fwd_ops for v in o.outputs}
-        br.residuals = [v for v in graph.used_values(br.builder.ops) if v.id in local]
+        br.residuals = [v for v in used_values(br.builder.ops) if v.id in local]
     new_blocks = []
     for i, (blk, br) in enumerate(zip(op.blocks, branches)):
         zb = Builder(op.loc)
@@ -406,7 +415,7 @@ def _augmented_cond(op: Op, branches: list[BranchAdjoint]):
         new_blocks.append(Block([], br.fwd_ops + zb.ops, list(blk.results) + extra))
     res_outs = [[Value(v.dtype, v.shape) for v in br.residuals] for br in branches]
     outs = tuple(op.outputs) + tuple(v for r in res_outs for v in r)
-    return Op(op.prim, op.inputs, outs, dict(op.attrs), op.loc, tuple(new_blocks)), res_outs
+    return rebuilt(op, outputs=outs, attrs=op.attrs, blocks=tuple(new_blocks)), res_outs
 
 
 REGION_FORWARD = {"for_loop": for_forward, "while_loop": while_forward, "cond": cond_forward}

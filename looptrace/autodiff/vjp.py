@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from looptrace.ir.core import Block, Op, Program, Value, free_values
+from looptrace.ir.dce import dce
 from looptrace.ir.primitive import NOT_DIFFERENTIABLE
-
-from . import graph
 from looptrace.ops.vjp_helpers import Builder, Ct, add_cts, dense, is_float
 
 Pullback = Callable[[Builder, dict], None]
@@ -134,5 +133,5 @@ def gradient_program(p: Program, wrt: list[int], opts: Options = Options()) -> P
     run_pullbacks(b, pullbacks, cts)
     grads = [read_ct_or_zeros(b, cts, v) for v in wrt_vals]
     body = Block(list(p.body.args) + out_cts, fwd_ops + b.ops, list(outputs) + grads)
-    return Program(graph.dce(body), p.name + "_vjp", out_tree=p.out_tree, loops=p.loops,
+    return Program(dce(body), p.name + "_vjp", out_tree=p.out_tree, loops=p.loops,
                    arg_specs=p.arg_specs)

@@ -5,7 +5,8 @@ shape/dtype rule (`abstract`), NumPy implementation (`impl`), batching rule
 (`batch`), VJP rule (`vjp`, or NOT_DIFFERENTIABLE) and its *traits*: the
 facts every stage asks of a primitive instead of keeping lists of names
 (whether it is elementwise, fusible into a loop nest, a reduction and with
-what identity, a view, a fresh allocation, cheap, effectful).
+what identity, a view, a fresh allocation, cheap, effectful, whether it may
+raise on bad data).
 
 Lowerings are not here: each target registers its own rule per primitive in
 its folder under `looptrace/codegen/` (see codegen/target.py), so nothing in
@@ -73,6 +74,7 @@ class Primitive:
     view: bool = False  # the output may share the memory of the first input
     fresh: bool = False  # the output is always newly allocated, never an input's memory
     cheap: bool = False  # about one instruction per element: a nest of these is memory-bound
+    may_raise: bool = False  # raises at run time on bad data (an index out of bounds)
 
     def __repr__(self) -> str:
         return self.name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Block, Dim, Op, Program, Value
+from .core import Block, Op, Program, Value
 
 
 def fmt_type(v: Value) -> str:

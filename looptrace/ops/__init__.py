@@ -1,4 +1,20 @@
 """Primitives, one module per family; importing this registers them all."""
-from . import control, creation, elementwise, indexing, linalg, random, reduce, shape  # noqa: F401
-from . import recurrence  # noqa: F401  (linear recurrences and product chains without a loop)
-from looptrace.ir.primitive import NOT_DIFFERENTIABLE, PRIMITIVES, Primitive, ShapeMismatch, get  # noqa: F401
+from looptrace.ir.primitive import (  # noqa: F401
+    NOT_DIFFERENTIABLE,
+    PRIMITIVES,
+    Primitive,
+    ShapeMismatch,
+    get,
+)
+
+from . import (  # noqa: F401
+    control,
+    creation,
+    elementwise,
+    indexing,
+    linalg,
+    random,
+    recurrence,  # noqa: F401  (linear recurrences and product chains without a loop)
+    reduce,
+    shape,
+)

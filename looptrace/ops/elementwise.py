@@ -6,10 +6,10 @@ computation runs in (NumPy 2 promotion is resolved at trace time, once).
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from looptrace.ir.primitive import Primitive, register
+
 from .shape_arith import broadcast_shapes
 
 UNARY = [
@@ -262,9 +262,8 @@ def _convert_vjp(b, g, op):
 
 
 def _attach_vjp_rules() -> None:
-    from looptrace.ops.vjp_helpers import defvjp
-
     from looptrace.ir.primitive import NOT_DIFFERENTIABLE, PRIMITIVES
+    from looptrace.ops.vjp_helpers import defvjp
 
     for name, deriv in _UNARY_DERIVS.items():
         defvjp(PRIMITIVES[name], _vjp_unary(deriv))

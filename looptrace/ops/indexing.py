@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.ir.primitive import Primitive, ShapeMismatch, register
+
 from .shape_arith import fmt
 
 
@@ -51,7 +52,7 @@ def _dyn_slice_impl(x, *starts, sizes):
     return x[idx]
 
 
-register(Primitive("dynamic_slice", "indexing", _dyn_slice_abstract, _dyn_slice_impl, view=True,
+register(Primitive("dynamic_slice", "indexing", _dyn_slice_abstract, _dyn_slice_impl, view=True, may_raise=True,
                    doc="x[s0:s0+k0, s1:s1+k1, ...] with traced starts, static sizes; "
                        "a negative start counts from the end only when its size is 1"))
 
@@ -79,7 +80,7 @@ def _dyn_update_impl(x, upd, *starts):
     return out
 
 
-register(Primitive("dynamic_update_slice", "indexing", _dyn_update_abstract, _dyn_update_impl,
+register(Primitive("dynamic_update_slice", "indexing", _dyn_update_abstract, _dyn_update_impl, may_raise=True,
                    doc="x with x[s0:s0+u0, ...] = upd (functional); upd has x's dtype"))
 
 
@@ -116,7 +117,7 @@ def _checked(idx, n: int, axis: int):
 
 register(Primitive("gather", "indexing", _gather_abstract,
                    lambda x, idx, *, axis: np.take(x, _checked(idx, x.shape[axis], axis), axis=axis),
-                   fresh=True, doc="np.take(x, idx, axis)"))
+                   fresh=True, may_raise=True, doc="np.take(x, idx, axis)"))
 
 
 def _scatter_abstract(x, idx, upd, *, axis, mode):
@@ -139,7 +140,7 @@ def _scatter_impl(x, idx, upd, *, axis, mode):
     return out
 
 
-register(Primitive("scatter", "indexing", _scatter_abstract, _scatter_impl,
+register(Primitive("scatter", "indexing", _scatter_abstract, _scatter_impl, may_raise=True,
                    doc="x with x[..., idx, ...] = upd (mode 'set') or += upd (mode 'add', "
                        "repeated indices accumulate)"))
 
@@ -151,7 +152,7 @@ def _prefix_abstract(x, n):
              + tuple(x.shape[1:]))]
 
 
-register(Primitive("dynamic_prefix", "indexing", _prefix_abstract, lambda x, n: x[: int(n)], view=True,
+register(Primitive("dynamic_prefix", "indexing", _prefix_abstract, lambda x, n: x[: int(n)], view=True, may_raise=True,
                    doc="x[:n] with traced n: a run-time length (a list grown under a condition)"))
 
 
@@ -168,7 +169,13 @@ def _flat_take(b, x, flat):
 
 
 def _dyn_slice_batch(b, args, dims, *, sizes):
-    from looptrace.ops.batching_helpers import axis_size, base_shape, bcast, flat_block_index, int_const
+    from looptrace.ops.batching_helpers import (
+        axis_size,
+        base_shape,
+        bcast,
+        flat_block_index,
+        int_const,
+    )
 
     x, *starts = args
     n = axis_size(b, args, dims)
@@ -180,7 +187,13 @@ def _dyn_slice_batch(b, args, dims, *, sizes):
 
 
 def _dyn_update_batch(b, args, dims):
-    from looptrace.ops.batching_helpers import axis_size, base_shape, bcast, flat_block_index, int_const
+    from looptrace.ops.batching_helpers import (
+        axis_size,
+        base_shape,
+        bcast,
+        flat_block_index,
+        int_const,
+    )
 
     x, upd, *starts = args
     n = axis_size(b, args, dims)
@@ -356,9 +369,8 @@ def _last_write_mask(b, x, idx, upd, axis):
 
 
 def _attach_vjp_rules() -> None:
-    from looptrace.ops.vjp_helpers import NoGradient, defvjp
-
     from looptrace.ir.primitive import PRIMITIVES
+    from looptrace.ops.vjp_helpers import NoGradient, defvjp
 
     defvjp(PRIMITIVES["dynamic_slice"], _dyn_slice_vjp)
     defvjp(PRIMITIVES["dynamic_update_slice"], _dyn_update_x_vjp, _dyn_update_upd_vjp)

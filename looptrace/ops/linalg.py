@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.ir.primitive import Primitive, Reduction, ShapeMismatch, register
+
 from .shape_arith import fmt
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.ir.core import RNG
-
 from looptrace.ir.primitive import NOT_DIFFERENTIABLE, Primitive, register
 
 

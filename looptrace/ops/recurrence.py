@@ -65,6 +65,7 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.ir.primitive import Primitive, ShapeMismatch, register
+
 from .shape_arith import broadcast_shapes, fmt
 
 SEQUENTIAL_BELOW = 16  # steps: below this the odd-even recursion stops and loops

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.ir.primitive import Primitive, Reduction, ShapeMismatch, register
+
 from .shape_arith import fmt
 
 REDUCERS = {
@@ -145,9 +146,8 @@ def _extremum_vjp(b, g, op):
 
 
 def _attach_vjp_rules() -> None:
-    from looptrace.ops.vjp_helpers import defvjp
-
     from looptrace.ir.primitive import NOT_DIFFERENTIABLE, PRIMITIVES
+    from looptrace.ops.vjp_helpers import defvjp
 
     defvjp(PRIMITIVES["reduce_sum"], _sum_vjp)
     defvjp(PRIMITIVES["reduce_prod"], _prod_vjp)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.ir.core import Dim
-
 from looptrace.ir.primitive import Primitive, ShapeMismatch, register
+
 from .shape_arith import fmt, size_of
 
 
@@ -158,9 +158,8 @@ def _concat_vjp(b, op, g, wanted):
 
 
 def _attach_vjp_rules() -> None:
-    from looptrace.ops.vjp_helpers import defvjp
-
     from looptrace.ir.primitive import PRIMITIVES
+    from looptrace.ops.vjp_helpers import defvjp
 
     defvjp(PRIMITIVES["reshape"], _reshape_vjp)
     defvjp(PRIMITIVES["transpose"], _transpose_vjp)

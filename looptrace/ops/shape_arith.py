@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from looptrace.ir.core import Dim
-
 from looptrace.ir.primitive import ShapeMismatch
 
 

@@ -401,6 +401,13 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
         except ValueError:
             raise ShapeError(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
                              "iteration; a loop variable must keep its shape", loc) from None
+        if tuple(joined_shape) != tuple(shape):
+            # a value that grows (0.0, then a vector) is carried at its larger shape;
+            # one that shrinks would leave the loop at a shape Python never gives it
+            raise ShapeError(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
+                             "iteration; a loop variable may grow by broadcasting but not shrink",
+                             loc, f"give `{name}` its loop shape before the loop "
+                             f"(for example `{name} = np.zeros({shape})`)")
         # NEP 50: a weak (Python) side takes part as a Python value
         a = lax.WEAK_TYPES[spec.dtype.kind](0) if spec.weak else spec.dtype
         b = lax.weak_type(exit_obj)(0) if lax.is_weak(exit_obj) else lax.dtype_of(exit_obj)

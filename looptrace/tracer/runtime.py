@@ -61,10 +61,9 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     special = BUILTINS.get(id(fn)) if isinstance(fn, types.BuiltinFunctionType) or isinstance(fn, type) else None
     if special is not None:
         return special(*args, **kwargs)
-    from looptrace.api import JitFunction
-
-    if isinstance(fn, JitFunction):
-        return call_converted(fn.py_func, args, kwargs)
+    inner = getattr(fn, "__looptrace_traceable__", None)  # a jitted function: trace its Python function
+    if inner is not None:
+        return call_converted(inner, args, kwargs)
     if isinstance(fn, types.FunctionType) and _user_function(fn):
         return call_converted(fn, args, kwargs)
     return fn(*args, **kwargs)

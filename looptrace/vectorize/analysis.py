@@ -1,7 +1,7 @@
-"""Dependence analysis of one for_loop body.
+"""Dependence analysis of one for_loop body (its uses and affine indices come
+from ir/uses.py and ir/affine.py).
 
-Invariants: `affine_values` maps an integer scalar to (a, b) only when it
-equals a*k + b at iteration k (k = 0..n-1); `classify_carries` gives each
+Invariant: `classify_carries` gives each
 carried value exactly one kind:
   "pass"       the body yields the argument unchanged;
   "last"       the argument is never read: the final value is the last update;
@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from looptrace.ir.core import RNG, Block, Op, Value, free_values, walk
+from looptrace.ir.affine import affine_values, same_starts
+from looptrace.ir.core import RNG, Op, Value
 from looptrace.ir.primitive import monoids
+from looptrace.ir.uses import operands, producers, result_uses, users
 
 
 @dataclass
@@ -43,82 +43,20 @@ class Carry:
     why: str = ""  # rec: what made it a recurrence
 
 
-def op_operands(op: Op) -> list[Value]:
-    """Inputs of an op, with the free values of its nested blocks."""
-    vals = list(op.inputs)
-    for b in op.blocks:
-        vals.extend(free_values(b))
-    return vals
 
 
-def users(block: Block) -> dict[int, list[Op]]:
-    """value id -> top-level ops of `block` that read it (nested uses count
-    for the region op that holds them)."""
-    out: dict[int, list[Op]] = {}
-    for op in block.ops:
-        for v in op_operands(op):
-            lst = out.setdefault(v.id, [])
-            if op not in lst:
-                lst.append(op)
-    return out
 
 
-def result_uses(block: Block, v: Value) -> int:
-    return sum(1 for r in block.results if r.id == v.id)
 
 
-def defined_in(block: Block) -> dict[int, Op | None]:
-    d: dict[int, Op | None] = {v.id: None for v in block.args}
-    for op in block.ops:
-        for v in op.outputs:
-            d[v.id] = op
-    return d
 
 
-def const_int(v: Value) -> int | None:
-    if v.is_const and np.ndim(v.const) == 0 and np.asarray(v.const).dtype.kind in "iu":
-        return int(v.const)
-    return None
 
 
-def affine_values(block: Block, start: int, step: int) -> dict[int, tuple[int, int]]:
-    """value id -> (a, b) with value == a*k + b, for integer scalars of the body."""
-    aff = {block.args[0].id: (step, start)}
-
-    def form(v: Value):
-        c = const_int(v)
-        return (0, c) if c is not None else aff.get(v.id)
-
-    for op in walk(block):
-        name = op.prim.name
-        if name not in ("add", "subtract", "multiply") or op.out.shape != ():
-            continue
-        fs = [form(v) for v in op.inputs]
-        if any(f is None for f in fs) or op.out.dtype.kind not in "iu":
-            continue
-        (a1, b1), (a2, b2) = fs
-        if name == "add":
-            aff[op.out.id] = (a1 + a2, b1 + b2)
-        elif name == "subtract":
-            aff[op.out.id] = (a1 - a2, b1 - b2)
-        elif a1 == 0 or a2 == 0:
-            aff[op.out.id] = (a1 * b2 + a2 * b1, b1 * b2)
-    return aff
 
 
-def same_index(x: Value, y: Value, aff: dict) -> bool:
-    if x.id == y.id:
-        return True
-    cx, cy = const_int(x), const_int(y)
-    if cx is not None and cy is not None:
-        return cx == cy
-    fx = (0, cx) if cx is not None else aff.get(x.id)
-    fy = (0, cy) if cy is not None else aff.get(y.id)
-    return fx is not None and fx == fy
 
 
-def same_starts(xs, ys, aff) -> bool:
-    return len(xs) == len(ys) and all(same_index(a, b, aff) for a, b in zip(xs, ys))
 
 
 class LoopFacts:
@@ -132,7 +70,7 @@ class LoopFacts:
 
     def refresh(self) -> None:
         self.users = users(self.body)
-        self.defs = defined_in(self.body)
+        self.defs = producers(self.body)
         self.aff = affine_values(self.body, self.start, self.step)
 
     def invariant(self, v: Value) -> bool:
@@ -329,13 +267,10 @@ def _depends_on(facts: LoopFacts, v: Value, src: Value) -> bool:
         seen.add(x.id)
         op = facts.defs.get(x.id)
         if op is not None:
-            stack.extend(op_operands(op))
+            stack.extend(operands(op))
     return False
 
 
-def static_bounds(op: Op) -> tuple[int, int, int] | None:
-    vals = [const_int(v) for v in op.inputs[:3]]
-    return None if any(v is None for v in vals) else tuple(vals)  # type: ignore[return-value]
 
 
 def carries_of(op: Op) -> list[Carry]:

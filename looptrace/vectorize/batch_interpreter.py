@@ -14,11 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.ir.builder import IRBuilder
+from looptrace.ir.builder import IRBuilder, rebuilt
 from looptrace.ir.core import Block, Op, Value
-from looptrace.ops.shape_arith import size_of
-
 from looptrace.ops.batching_helpers import NotBatchable, apply_rule, move_axis
+from looptrace.ops.shape_arith import size_of
 
 
 class OverBudget(NotBatchable):
@@ -204,7 +203,8 @@ class BatchEnv:
         outs = [Value(v.dtype, (self.n, *v.shape)) for v in op.outputs[:n_carry]]
         outs += [Value(v.dtype, (v.shape[0], self.n, *v.shape[1:])) for v in op.outputs[n_carry:]]
         new_body = Block([index, *args], inner.b.ops, results)
-        self.b.ops.append(Op(op.prim, (*op.inputs[:3], *inits), tuple(outs), dict(op.attrs), op.loc, (new_body,)))
+        self.b.ops.append(rebuilt(op, inputs=(*op.inputs[:3], *inits), outputs=tuple(outs), attrs=op.attrs,
+                                  blocks=(new_body,)))
         for v, w in zip(op.outputs[:n_carry], outs[:n_carry]):
             self.bind(v, w, 0)
         for v, w in zip(op.outputs[n_carry:], outs[n_carry:]):

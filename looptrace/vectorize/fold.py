@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from looptrace.ir.builder import derived
 from looptrace.ir.core import Block, Op, Value
-from looptrace.ir.rewrite import substitute
-from looptrace.ops.linalg import parse_spec
+from looptrace.ir.dce import dce
 from looptrace.ir.primitive import PRIMITIVES
-
-from .analysis import users
-from .simplify import dce
+from looptrace.ir.rewrite import substitute
+from looptrace.ir.uses import users
+from looptrace.ops.linalg import parse_spec
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -28,7 +28,7 @@ def fold_reduce_einsum(block: Block) -> None:
     for _ in range(4):
         changed = _tidy(block)
         _fold(block)
-        dce(block)
+        block.ops = dce(block, regions=False).ops
         if not changed:
             break
 
@@ -82,7 +82,7 @@ def _product_spec(op: Op, added: dict | None = None):
         if len(keep) != len(v.shape) and added is not None:
             shape = tuple(v.shape[k] for k in keep)
             w = Value(v.dtype, shape)
-            added.setdefault(id(op), []).append(Op(PRIMITIVES["reshape"], (v,), (w,), {"shape": shape}, op.loc))
+            derived(op, added.setdefault(id(op), [])).op_into("reshape", (v,), (w,), shape=shape)
             v = w
         operands.append(v)
     return specs, letters, operands

@@ -35,22 +35,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from looptrace.ir.affine import static_bounds
 from looptrace.ir.builder import IRBuilder
 from looptrace.ir.core import Block, Dim, Op, Program, Value
 from looptrace.ir.rewrite import substitute
+from looptrace.ir.uses import operands
+from looptrace.ops.batching_helpers import NotBatchable, expand_to_rank
 from looptrace.ops.control import split_for_results, trip_count
 from looptrace.ops.linalg import parse_spec
 from looptrace.ops.shape_arith import size_of
 
-from .analysis import (
-    Carry,
-    LoopFacts,
-    carries_of,
-    loop_var_name,
-    op_operands,
-    static_bounds,
-)
-from looptrace.ops.batching_helpers import NotBatchable, expand_to_rank
+from .analysis import Carry, LoopFacts, carries_of, loop_var_name
 from .batch_interpreter import BatchEnv, memory_budget
 
 # Below this many steps a linear recurrence stays a loop. Measured
@@ -75,16 +70,10 @@ def squaring_enabled() -> bool:
 
 def linear_scans(program: Program) -> Program:
     """The pass: rewrite every matching for_loop, innermost first."""
-    _block(program.body)
+    from .driver import for_each_loop
+
+    for_each_loop(program.body, lambda op, block: _guarded(op, block) if op.prim.name == "for_loop" else None)
     return program
-
-
-def _block(block: Block) -> None:
-    for op in list(block.ops):
-        for sub in op.blocks:
-            _block(sub)
-        if op.prim.name == "for_loop" and op in block.ops:
-            _guarded(op, block)
 
 
 def _guarded(loop: Op, block: Block) -> None:
@@ -236,7 +225,7 @@ def _carry_dependent(facts: LoopFacts, carries: list[Carry]) -> set[int]:
     """Ids of body values that depend on some carry."""
     dep = {c.arg.id for c in carries}
     for op in facts.body.ops:
-        if any(v.id in dep for v in op_operands(op)):
+        if any(v.id in dep for v in operands(op)):
             dep.update(v.id for v in op.outputs)
     return dep
 

@@ -17,28 +17,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from looptrace.ir.builder import IRBuilder
-from looptrace.ir.core import Block, Op, Value, walk
+from looptrace.ir.affine import static_bounds
+from looptrace.ir.builder import IRBuilder, rebuilt
+from looptrace.ir.core import Block, Op, Program, Value, walk
+from looptrace.ir.dce import dce
 from looptrace.ir.primitive import reducer_of
 from looptrace.ir.rewrite import substitute
+from looptrace.ir.uses import operands
+from looptrace.ops.batching_helpers import NotBatchable, move_axis
 from looptrace.ops.control import trip_count
 from looptrace.ops.shape_arith import size_of
 
-from .analysis import (
-    Carry,
-    LoopFacts,
-    carries_of,
-    classify_carries,
-    loop_var_name,
-    op_operands,
-    static_bounds,
-)
-from looptrace.ops.batching_helpers import NotBatchable, move_axis
-
+from .analysis import Carry, LoopFacts, carries_of, classify_carries, loop_var_name
 from .batch_interpreter import BatchEnv, OverBudget, memory_budget
 from .regroup import regroup_sums
 from .select import if_convert
-from .simplify import dce, forward, hoist_invariants, promote_blocks
+from .simplify import forward, hoist_invariants, promote_blocks
 
 
 @dataclass
@@ -50,39 +44,85 @@ class Plan:
     forced: dict[int, str] = field(default_factory=dict)
 
 
-def vectorize_loop(loop: Op, parent: Block) -> None:
-    """Rewrite `loop` (an op of `parent`) in place of itself."""
-    bounds = static_bounds(loop)
-    simplify_body(loop, parent.ops, bounds)
-    if bounds is None:
-        _traced_trip(loop, parent)
-        return
-    start, stop, step = bounds
-    n = trip_count(start, stop, step)
-    if_convert(loop, n, start, step)
-    simplify_body(loop, parent.ops, bounds)
-    promote_blocks(loop, parent.ops, start, step)
-    hoist_invariants(loop, parent.ops)
-    facts = LoopFacts(loop, n, start, step)
-    carries = carries_of(loop)
-    classify_carries(facts, carries)
-    if regroup_sums(facts, [c for c in carries if c.kind == "rec"], carries):
-        facts.refresh()
-        carries = carries_of(loop)
-        classify_carries(facts, carries)
-    _rewrite_with_retries(loop, parent, facts, carries)
+@dataclass
+class LoopJob:
+    """One counted loop on its way through the per-loop steps (the list is in
+    looptrace/pipeline.py): the loop, the block holding it, and what the steps
+    learn about it. A step sets `done` when the loop needs no further step."""
+
+    loop: Op
+    parent: Block
+    program: Program
+    bounds: tuple[int, int, int] | None = None
+    n: int = 0
+    facts: LoopFacts | None = None
+    carries: list[Carry] = field(default_factory=list)
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        self.bounds = static_bounds(self.loop) if self.loop.prim.name == "for_loop" else None
+        if self.bounds is not None:
+            self.n = trip_count(*self.bounds)
 
 
-def simplify_body(loop: Op, parent_ops: list[Op], bounds) -> None:
-    start, _, step = bounds if bounds is not None else (0, 0, 1)
-    (body,) = loop.blocks
-    hoist_invariants(loop, parent_ops)
+def simplify(job: LoopJob) -> None:
+    """Forward stores to loads, drop dead ops, move loop-invariant ops out (exact)."""
+    start, _, step = job.bounds if job.bounds is not None else (0, 0, 1)
+    (body,) = job.loop.blocks
+    hoist_invariants(job.loop, job.parent.ops)
     for _ in range(8):
         changed = forward(body, start, step)
-        dce(body)
+        body.ops = dce(body, regions=False).ops
         if not changed:
             break
-    hoist_invariants(loop, parent_ops)
+    hoist_invariants(job.loop, job.parent.ops)
+
+
+def traced_trip_count(job: LoopJob) -> None:
+    """A loop whose trip count is data stays a loop, unless every carry adds the
+    same value each iteration (c + n * value)."""
+    if job.bounds is None:
+        _traced_trip(job.loop, job.parent)
+        job.done = True
+
+
+def if_convert_body(job: LoopJob) -> None:
+    """Effect-free conditionals become selects; conditional writes become masked writes."""
+    start, _, step = job.bounds
+    if_convert(job.loop, job.n, start, step)
+
+
+def promote(job: LoopJob) -> None:
+    """A block read and written at one loop-invariant position becomes a carry."""
+    start, _, step = job.bounds
+    promote_blocks(job.loop, job.parent.ops, start, step)
+
+
+def hoist(job: LoopJob) -> None:
+    """Move ops that read nothing defined in the loop before it."""
+    hoist_invariants(job.loop, job.parent.ops)
+
+
+def classify(job: LoopJob) -> None:
+    """Give each carried value its kind: map, reduction, scatter-add, stream, recurrence."""
+    start, _, step = job.bounds
+    job.facts = LoopFacts(job.loop, job.n, start, step)
+    job.carries = carries_of(job.loop)
+    classify_carries(job.facts, job.carries)
+
+
+def regroup(job: LoopJob) -> None:
+    """Add the recurrence-free terms of a recurrent sum first, so they leave the loop."""
+    rec = [c for c in job.carries if c.kind == "rec"]
+    if regroup_sums(job.facts, rec, job.carries):
+        job.facts.refresh()
+        job.carries = carries_of(job.loop)
+        classify_carries(job.facts, job.carries)
+
+
+def rewrite(job: LoopJob) -> None:
+    """Batch what no recurrence needs before the loop, keep the scan, batch the rest after."""
+    _rewrite_with_retries(job.loop, job.parent, job.facts, job.carries)
 
 
 def _rewrite_with_retries(loop: Op, parent: Block, facts: LoopFacts, carries: list[Carry]) -> None:
@@ -153,9 +193,9 @@ def _plan_once(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -
     for op in ops:
         if id(op) in forced or any(id(p) in forced_all for p in _producers(facts, op)):
             forced_all.add(id(op))
-        if id(op) in forced_all or any(v.id in hot for v in op_operands(op)):
+        if id(op) in forced_all or any(v.id in hot for v in operands(op)):
             hot.update(v.id for v in op.outputs)
-    roots = [c.result for c in rec] + [v for op in ops if id(op) in forced_all for v in op_operands(op)]
+    roots = [c.result for c in rec] + [v for op in ops if id(op) in forced_all for v in operands(op)]
     in_loop = _backward(facts, roots, hot) | forced_all
     pre = [op for op in ops if not any(v.id in hot for v in op.outputs)]
     loop_ops = [op for op in ops if id(op) in in_loop]
@@ -164,7 +204,7 @@ def _plan_once(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -
 
 
 def _producers(facts: LoopFacts, op: Op) -> list[Op]:
-    return [facts.defs[v.id] for v in op_operands(op) if facts.defs.get(v.id) is not None]
+    return [facts.defs[v.id] for v in operands(op) if facts.defs.get(v.id) is not None]
 
 
 def _backward(facts: LoopFacts, roots: list[Value], hot: set[int]) -> set[int]:
@@ -178,7 +218,7 @@ def _backward(facts: LoopFacts, roots: list[Value], hot: set[int]) -> set[int]:
             continue
         if v.id in hot or v.id in facts.aff:
             keep.add(id(op))
-            stack.extend(op_operands(op))
+            stack.extend(operands(op))
     return keep
 
 
@@ -187,7 +227,7 @@ def _summed_einsum_terms(facts: LoopFacts, carries: list[Carry]) -> set[int]:
     the batched einsum over the batch axis folds into the einsum itself."""
     uses: dict[int, int] = {}
     for op in facts.body.ops:
-        for v in op_operands(op):
+        for v in operands(op):
             uses[v.id] = uses.get(v.id, 0) + 1
     out = set()
     for c in carries:
@@ -262,7 +302,7 @@ class Rewriter:
         k = self._iteration_index(reads, i)
         local: dict[int, Value] = {}
         for op in self.plan.loop:
-            for v in op_operands(op):
+            for v in operands(op):
                 if v.id not in loop_vals and not v.is_const and v.id not in local:
                     local[v.id] = self._read_in_loop(reads, v, k)
         for c in self.plan.rec:
@@ -274,7 +314,7 @@ class Rewriter:
         substitute(new_body, local)
         outs = [c.out for c in self.plan.rec] + [Value(v.dtype, (self.n, *v.shape)) for v in stacked]
         inputs = (*self.loop.inputs[:3], *(c.init for c in self.plan.rec))
-        scan = Op(self.loop.prim, inputs, tuple(outs), dict(self.loop.attrs), self.loop.loc, (new_body,))
+        scan = rebuilt(self.loop, inputs=inputs, outputs=tuple(outs), attrs=self.loop.attrs, blocks=(new_body,))
         self.b.ops.append(scan)
         for v, w in zip(stacked, outs[len(self.plan.rec):]):
             self.env.bind(v, w, 0)
@@ -282,7 +322,7 @@ class Rewriter:
     def _stacked_values(self, loop_vals: set[int]) -> list[Value]:
         wanted: list[Value] = []
         for op in self.plan.post:
-            wanted.extend(op_operands(op))
+            wanted.extend(operands(op))
         for c in self.carries:
             if c.kind == "map":
                 wanted.append(c.write.inputs[1])
@@ -493,4 +533,4 @@ def _scan_reason(facts: LoopFacts, plan: Plan) -> str:
     return "; ".join(parts) + f"; {kept} op(s) stay in the scan body"
 
 
-__all__ = ["OverBudget", "vectorize_loop"]
+__all__ = ["OverBudget", "LoopJob"]

@@ -8,10 +8,11 @@ carry (a reduction's accumulator) are left alone.
 """
 from __future__ import annotations
 
+from looptrace.ir.builder import derived
 from looptrace.ir.core import Op, Value
-from looptrace.ir.primitive import PRIMITIVES
+from looptrace.ir.uses import operands
 
-from .analysis import Carry, LoopFacts, op_operands
+from .analysis import Carry, LoopFacts
 
 SUMS = ("add", "subtract")
 
@@ -32,7 +33,7 @@ def regroup_sums(facts: LoopFacts, rec: list[Carry], carries: list[Carry]) -> bo
 def _hot_values(facts: LoopFacts, rec: list[Carry]) -> set[int]:
     hot = {c.arg.id for c in rec}
     for op in facts.body.ops:
-        if any(v.id in hot for v in op_operands(op)):
+        if any(v.id in hot for v in operands(op)):
             hot.update(v.id for v in op.outputs)
     return hot
 
@@ -77,7 +78,7 @@ def _regroup(facts: LoopFacts, root: Op, hot: set[int], other_args: set[int]) ->
     new_ops: list[Op] = []
     cold_sum = _signed_sum(cold, new_ops, root)
     warm_sum = _signed_sum(warm, new_ops, root)
-    new_ops.append(Op(PRIMITIVES["add"], (warm_sum, cold_sum), root.outputs, {}, root.loc))
+    derived(root, new_ops).op_into("add", (warm_sum, cold_sum), root.outputs)
     ops = facts.body.ops
     at = ops.index(root)
     gone = {id(op) for op in interior}
@@ -100,7 +101,7 @@ def _signed_sum(leaves: list[tuple[Value, int]], new_ops: list[Op], root: Op) ->
 
         shape = broadcast_shapes(*(v.shape for v in ins))
         out = Value(root.out.dtype, shape)
-        new_ops.append(Op(PRIMITIVES[name], ins, (out,), {}, root.loc))
+        derived(root, new_ops).op_into(name, ins, (out,))
         return out
 
     (v0, s0), rest = leaves[0], leaves[1:]

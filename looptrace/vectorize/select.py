@@ -9,10 +9,10 @@ Writes of the same block in both branches merge into one write of a select.
 """
 from __future__ import annotations
 
+from looptrace.ir.affine import affine_values, const_int, same_starts
+from looptrace.ir.builder import derived
 from looptrace.ir.core import Block, Op, Value
-from looptrace.ir.primitive import PRIMITIVES
-
-from .analysis import affine_values, const_int, defined_in, same_starts
+from looptrace.ir.uses import producers
 
 _UNSAFE = ("gather", "scatter", "dynamic_prefix")
 
@@ -59,7 +59,7 @@ def _in_bounds(x: Value, starts, sizes, aff: dict, n: int) -> bool:
 def _convert(body: Block, cond: Op, aff: dict) -> None:
     then, other = cond.blocks
     pred = cond.inputs[0]
-    defs = defined_in(then) | defined_in(other)
+    defs = producers(then) | producers(other)
     merged: list[Op] = [*then.ops, *other.ops]
     for a, b, out in zip(then.results, other.results, cond.outputs):
         merged.extend(_merge(pred, a, b, out, defs, aff, cond))
@@ -103,4 +103,4 @@ def _half_write(pred, w: Op, out: Value, cond: Op, taken: bool) -> list[Op]:
 
 
 def _op(name: str, inputs: tuple, out: Value, cond: Op, **attrs) -> Op:
-    return Op(PRIMITIVES[name], tuple(inputs), (out,), dict(attrs), cond.loc)
+    return derived(cond).op_into(name, tuple(inputs), (out,), **attrs)

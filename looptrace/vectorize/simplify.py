@@ -8,24 +8,17 @@ position to a carry of its own (register promotion).
 """
 from __future__ import annotations
 
-from looptrace.ir.core import RNG, Block, Op, Value, walk
+from looptrace.ir.affine import affine_values, const_int, same_starts, static_bounds
+from looptrace.ir.builder import derived
+from looptrace.ir.core import RNG, Block, Op, Value
+from looptrace.ir.dce import is_pure
 from looptrace.ir.rewrite import substitute
-from looptrace.ir.primitive import PRIMITIVES
-
-from .analysis import (
-    affine_values,
-    const_int,
-    defined_in,
-    op_operands,
-    result_uses,
-    same_starts,
-    users,
-)
+from looptrace.ir.uses import operands, producers, result_uses, users
 
 
 def forward(body: Block, start: int, step: int) -> bool:
     """One sweep of the forwarding rules; True when something changed."""
-    defs = defined_in(body)
+    defs = producers(body)
     aff = affine_values(body, start, step)
     mapping: dict[int, Value] = {}
     for op in body.ops:
@@ -65,20 +58,6 @@ def _forward_write(op: Op, src: Op | None, aff: dict, mapping: dict[int, Value])
         op.inputs = (src.inputs[0], *op.inputs[1:])
 
 
-def is_pure(op: Op) -> bool:
-    return not any(o.prim.effectful for o in [op, *(x for b in op.blocks for x in walk(b))])
-
-
-def dce(body: Block) -> None:
-    """Drop ops whose outputs nobody reads (effect-free ones only)."""
-    while True:
-        us = users(body)
-        live = [op for op in body.ops if not is_pure(op) or any(
-            us.get(v.id) or result_uses(body, v) for v in op.outputs)]
-        if len(live) == len(body.ops):
-            return
-        body.ops = live
-
 
 def hoist_invariants(loop: Op, parent: list[Op]) -> int:
     """Move effect-free ops of the loop's blocks that read nothing defined in
@@ -88,17 +67,10 @@ def hoist_invariants(loop: Op, parent: list[Op]) -> int:
                for k, body in enumerate(loop.blocks))
 
 
-# ops that raise IndexError on bad positions: moved before a loop only when
-# the loop's block surely runs, else a zero-trip loop would raise where the
-# plain function does not
-_MAY_RAISE = {"dynamic_slice", "dynamic_update_slice", "gather", "scatter", "dynamic_prefix"}
-
-
 def _always_runs(loop: Op, k: int) -> bool:
     if loop.prim.name == "while_loop":
         return k == 0  # the condition runs at least once, the body may not
-    from .analysis import static_bounds
-
+    
     bounds = static_bounds(loop)
     return bounds is not None and len(range(*bounds)) > 0
 
@@ -107,8 +79,10 @@ def _hoist_block(body: Block, loop: Op, parent: list[Op], always_runs: bool = Tr
     inside = {v.id for v in body.args}
     moved, kept = [], []
     for op in body.ops:
-        safe = always_runs or op.prim.name not in _MAY_RAISE
-        if safe and is_pure(op) and not any(v.id in inside for v in op_operands(op)):
+        # an op that may raise moves before the loop only when the loop's block surely
+        # runs, else a zero-trip loop would raise where the plain function does not
+        safe = always_runs or not op.prim.may_raise
+        if safe and is_pure(op) and not any(v.id in inside for v in operands(op)):
             moved.append(op)
         else:
             kept.append(op)
@@ -134,7 +108,7 @@ def _promote_one(loop: Op, parent: list[Op], k: int, start: int, step: int) -> N
     arg, res = body.args[1 + k], body.results[k]
     if arg.dtype == RNG:
         return
-    defs, us = defined_in(body), users(body)
+    defs, us = producers(body), users(body)
     w = defs.get(res.id)
     if w is None or w.prim.name != "dynamic_update_slice" or w.inputs[0].id != arg.id:
         return
@@ -159,8 +133,8 @@ def _rewrite_promoted(loop: Op, parent: list[Op], k: int, w: Op, reads: list[Op]
     v = Value(upd.dtype, tuple(upd.shape))
     first = Value(upd.dtype, tuple(upd.shape))
     last = Value(upd.dtype, tuple(upd.shape))
-    read0 = Op(PRIMITIVES["dynamic_slice"], (init, *starts), (first,), {"sizes": sizes}, w.loc)
-    write = Op(PRIMITIVES["dynamic_update_slice"], (init, last, *starts), (loop.outputs[k],), {}, w.loc)
+    read0 = derived(w).op_into("dynamic_slice", (init, *starts), (first,), sizes=sizes)
+    write = derived(w).op_into("dynamic_update_slice", (init, last, *starts), (loop.outputs[k],))
     substitute(body, {r.out.id: v for r in reads})
     body.ops = [op for op in body.ops if op is not w and op not in reads]
     body.args[1 + k] = v

@@ -26,7 +26,7 @@ def test_default_budget_is_a_fraction_of_ram():
     assert 0 < memory_budget() < 1 << 50
 
 
-def test_over_budget_op_stays_in_loop(small_budget, monkeypatch_env):
+def test_over_budget_op_stays_in_loop(small_budget):
     fn = PROGRAMS["rnn_taps"]["fn"]
     e = looptrace.explain(fn, *_args("rnn_taps"))
     (loop,) = e.loops
@@ -55,16 +55,15 @@ def test_to_dot_is_well_formed(name):
 
 
 def test_internal_error_keeps_the_loop(monkeypatch):
-    from looptrace.vectorize import passes
-    from looptrace.vectorize.loop_rewrite import simplify_body
+    from looptrace.vectorize import loop_rewrite
 
-    def broken(loop, parent):
-        simplify_body(loop, parent.ops, None)  # mutate first, then fail
+    def broken(loop, parent, facts, carries):
+        loop.blocks[0].ops.clear()  # mutate first, then fail
         raise RuntimeError("boom")
 
     monkeypatch.delenv("LOOPTRACE_VECTORIZE_STRICT")
     monkeypatch.setenv("LOOPTRACE_VERIFY", "1")
-    monkeypatch.setattr(passes, "vectorize_loop", broken)
+    monkeypatch.setattr(loop_rewrite, "_rewrite_with_retries", broken)
     fn = PROGRAMS["batched_conv"]["fn"]
     with pytest.warns(UserWarning, match="boom"):
         e = looptrace.explain(fn, *_args("batched_conv"))

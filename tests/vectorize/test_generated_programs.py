@@ -81,16 +81,16 @@ def check(src, T, d, seed):
 @settings(max_examples=30, deadline=None)
 @given(picks=st.lists(st.integers(0, len(STMTS) - 1), min_size=1, max_size=5),
        T=st.integers(4, 9), d=st.integers(2, 3), seed=st.integers(0, 2**16))
-def test_generated_programs_match_plain(picks, T, d, seed, monkeypatch_env):
+def test_generated_programs_match_plain(picks, T, d, seed):
     check(make_source(picks), T, d, seed)
 
 
-def test_every_statement_alone(monkeypatch_env):
+def test_every_statement_alone():
     for k in range(len(STMTS)):
         check(make_source([k]), 7, 3, k)
 
 
-def test_all_statements_together(monkeypatch_env):
+def test_all_statements_together():
     check(make_source(list(range(len(STMTS)))), 9, 3, 1)
 
 
@@ -106,7 +106,7 @@ def make_nested_source(picks):
 @settings(max_examples=15, deadline=None)
 @given(picks=st.lists(st.integers(0, len(STMTS) - 1), min_size=1, max_size=4),
        T=st.integers(4, 7), d=st.integers(2, 3), seed=st.integers(0, 2**16))
-def test_generated_nested_programs_match_plain(picks, T, d, seed, monkeypatch_env):
+def test_generated_nested_programs_match_plain(picks, T, d, seed):
     src = make_nested_source(picks)
     f = build(src)
     rng = np.random.default_rng(seed)

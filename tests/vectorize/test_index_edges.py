@@ -59,7 +59,7 @@ CASES = {rev: "vectorized", stride: None, empty: "reduction", blocks: "scan", bl
 
 
 @pytest.mark.parametrize("fn", list(CASES), ids=lambda f: f.__name__)
-def test_edge_cases_match_plain(fn, rng, monkeypatch_env):
+def test_edge_cases_match_plain(fn, rng):
     x = rng.standard_normal((5, 3)).astype(np.float32) if fn is f32 else rng.standard_normal(8)
     got, want = looptrace.jit(fn, backend="interpret")(x), fn(x)
     got, want = (got, want) if isinstance(want, tuple) else ((got,), (want,))

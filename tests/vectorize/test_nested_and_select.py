@@ -79,7 +79,7 @@ def _ops(fn, args):
 
 @pytest.mark.parametrize("fn", [batch_of_rnns, matmul, leaky, outer_acc, half_write, histogram],
                          ids=lambda f: f.__name__)
-def test_values_match_plain(fn, rng, monkeypatch_env):
+def test_values_match_plain(fn, rng):
     args = _args(rng)[fn]
     got = looptrace.jit(fn, backend="interpret")(*args)
     np.testing.assert_allclose(got, fn(*args), rtol=1e-9, atol=1e-12)
@@ -128,7 +128,7 @@ SPELLINGS = {
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)
-def test_spelling_does_not_matter(spelling, rng, monkeypatch_env):
+def test_spelling_does_not_matter(spelling, rng):
     import linecache
 
     src = ("def rnn(X, y, W1, W2):\n    for t in range(X.shape[0]):\n"
@@ -156,7 +156,7 @@ def while_with_invariant(x, W, tol):
     return v
 
 
-def test_while_loop_hoists_invariant_work(rng, monkeypatch_env):
+def test_while_loop_hoists_invariant_work(rng):
     x, W = rng.standard_normal(4), rng.standard_normal((4, 4))
     e, _ = _ops(while_with_invariant, (x, W, 0.1))
     assert [l.kind for l in e.loops] == ["while"] and "moved before it" in e.loops[0].reason

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -41,17 +42,22 @@ def cache_dir() -> Path:
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """Hash of the files that decide what a kernel does (codegen and ops)."""
-    import looptrace
-
-    pkg = Path(looptrace.__file__).parent
+    pkg = Path(__file__).resolve().parents[2]  # the looptrace package
     h = hashlib.sha256()
-    h.update(f"{getattr(looptrace, '__version__', '0')} numba {numba.__version__} "
+    h.update(f"{_version()} numba {numba.__version__} "
              f"numpy {np.__version__} python {sys.version}".encode())
     for sub in ("codegen", "ops"):
         for f in sorted((pkg / sub).rglob("*.py")):
             h.update(str(f.relative_to(pkg)).encode())
             h.update(f.read_bytes())
     return h.hexdigest()
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("looptrace")
+    except importlib.metadata.PackageNotFoundError:
+        return "0"
 
 
 def digest(*parts: str) -> str:

@@ -18,8 +18,9 @@ from looptrace.codegen.target import StatementRule
 from looptrace.ir.core import Dim, Op
 from looptrace.ops.linalg import parse_spec
 
-from .emitter import Emitter, cast, dtype_text
+from .emitter import Emitter
 from .target import TARGET
+from .text import cast, dtype_text
 
 
 def lower_einsum(em: Emitter, op: Op) -> None:

@@ -23,41 +23,18 @@ import numpy as np
 
 from looptrace.codegen.planning.walker import BlockWalker
 from looptrace.codegen.target import Target
-from looptrace.ir.core import RNG, Block, Dim, Op, Program, SourceLoc, Value, free_values
+from looptrace.ir.core import (
+    RNG,
+    Block,
+    Dim,
+    Op,
+    Program,
+    SourceLoc,
+    Value,
+    free_values,
+)
 
-
-def literal(x, dtype) -> str:
-    """Source text of a scalar constant of `dtype`, exact and typed."""
-    dt = np.dtype(dtype)
-    x = np.asarray(x).reshape(()).item()
-    if dt.kind == "b":
-        return "True" if x else "False"
-    if dt.kind == "f":
-        text = _float_text(float(x))
-        return text if dt == np.float64 else f"np.{dt.name}({text})"
-    if dt.kind in "iu":
-        return f"np.{dt.name}({int(x)})"
-    if dt.kind == "c":
-        return f"np.{dt.name}({complex(x)!r})"
-    raise TypeError(f"no literal for dtype {dt}")
-
-
-def _float_text(f: float) -> str:
-    if f != f:
-        return "np.nan"
-    if f in (float("inf"), float("-inf")):
-        return "np.inf" if f > 0 else "(-np.inf)"
-    return repr(f)
-
-
-def cast(expr: str, dtype) -> str:
-    """`expr` converted to `dtype` as a Numba scalar."""
-    dt = np.dtype(dtype)
-    return f"np.{dt.name}({expr})"
-
-
-def dtype_text(dtype) -> str:
-    return f"np.{np.dtype(dtype).name}"
+from .text import cast, dtype_text, literal
 
 
 class Emitter(BlockWalker):

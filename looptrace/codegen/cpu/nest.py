@@ -13,17 +13,27 @@ update come from the primitive's `Reduction` trait (`FOLD_UPDATE`).
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from looptrace.codegen.planning.fusion import (BlockPlan, broadcast_index, is_fold, is_streaming, nest_work,
-                                               read_through)
-from looptrace.codegen.target import FoldRule, IndexRule
+from looptrace.codegen.planning.fusion import (
+    BlockPlan,
+    broadcast_index,
+    is_fold,
+    is_streaming,
+    nest_work,
+    read_through,
+)
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
 
-from .emitter import Emitter, cast, dtype_text, literal
 from .target import TARGET
+from .text import cast, dtype_text, literal
+
+if TYPE_CHECKING:
+    from .emitter import Emitter
+
 
 # --- emitting a loop nest ----------------------------------------------------------------------
 class Fuser:

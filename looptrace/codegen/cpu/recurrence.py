@@ -28,13 +28,13 @@ from math import prod
 
 import numba
 
+from looptrace.codegen.target import StatementRule
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ops.recurrence import scan_shape
 
-from looptrace.codegen.target import StatementRule
-
-from .emitter import Emitter, cast, dtype_text, literal
+from .emitter import Emitter
 from .target import TARGET
+from .text import cast, dtype_text, literal
 
 STATE_BLOCKS_MIN = 64  # state elements per thread: enough independent chains for a prange
 # Both parallel variants are memory-bound: measured on 2 cores (bench/README.md,

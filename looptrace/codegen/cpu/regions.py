@@ -17,8 +17,9 @@ from looptrace.codegen.target import RegionRule
 from looptrace.ir.core import RNG, Block, Op, Value, free_values
 from looptrace.ops.control import split_for_results
 
-from .emitter import Emitter, dtype_text
+from .emitter import Emitter
 from .target import TARGET
+from .text import dtype_text
 
 
 def _is_array(v: Value) -> bool:

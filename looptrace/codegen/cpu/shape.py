@@ -8,8 +8,8 @@ from looptrace.codegen.target import IndexRule, StatementRule
 from looptrace.ir.core import Dim
 from looptrace.ops.shape import is_reshape_like
 
-from .emitter import cast
 from .target import TARGET
+from .text import cast
 
 
 def _reshape_lower(em, op) -> None:

@@ -12,8 +12,18 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from looptrace.codegen.cpu.mathlib import (exp_f32, exp_f64, expm1_f32, expm1_f64, log1p_f32, log1p_f64,
-                                       log_f32, log_f64, tanh_f32, tanh_f64)
+from looptrace.codegen.cpu.mathlib import (
+    exp_f32,
+    exp_f64,
+    expm1_f32,
+    expm1_f64,
+    log1p_f32,
+    log1p_f64,
+    log_f32,
+    log_f64,
+    tanh_f32,
+    tanh_f64,
+)
 
 __all__ = ["check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64", "log1p_f32",
            "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "tanh_f32",

@@ -1,0 +1,94 @@
+"""The vectorize pass: every loop of the program, innermost first, goes
+through the per-loop steps that looptrace/pipeline.py lists (counted loops
+through `COUNTED_LOOP_STEPS`, while loops through `WHILE_LOOP_STEPS`).
+
+A failure inside the steps of one loop (an internal error, never a user's)
+restores that loop as it was traced and warns; LOOPTRACE_VECTORIZE_STRICT=1
+(tests) raises instead. LOOPTRACE_NO_VECTORIZE=1 skips the pass (benchmarks
+compare both).
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+from looptrace.ir.clone import copy_region
+from looptrace.ir.core import Block, Op, Program
+
+from .loop_rewrite import LoopJob
+from .simplify import hoist_invariants
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named step of the per-loop sequence: `run(job)` rewrites job.loop."""
+
+    name: str
+    run: Callable[[LoopJob], None]
+
+
+def enabled() -> bool:
+    return not os.environ.get("LOOPTRACE_NO_VECTORIZE")
+
+
+def for_each_loop(block: Block, visit: Callable[[Op, Block], None]) -> None:
+    """Call `visit(loop, block)` on every loop op, innermost first; a loop a
+    visit removed (rewrote away) is not visited."""
+    for op in list(block.ops):
+        for sub in op.blocks:
+            for_each_loop(sub, visit)
+        if op.prim.name in ("for_loop", "while_loop") and op in block.ops:
+            visit(op, block)
+
+
+def each_loop(counted: tuple[Step, ...], while_steps: tuple[Step, ...],
+              after: Callable[[str, Program], None]) -> Callable[[Program], Program]:
+    """The vectorize pass running these steps; `after(step name, program)`
+    is called after every step (the pipeline's verifier and IR dump)."""
+
+    def vectorize(program: Program) -> Program:
+        if not enabled():
+            return program
+
+        def visit(loop: Op, block: Block) -> None:
+            steps = counted if loop.prim.name == "for_loop" else while_steps
+            _guarded(LoopJob(loop, block, program), steps, after)
+
+        for_each_loop(program.body, visit)
+        return program
+
+    return vectorize
+
+
+def _guarded(job: LoopJob, steps: tuple[Step, ...], after: Callable[[str, Program], None]) -> None:
+    """Run the steps on one loop; on an internal error keep the loop as traced."""
+    block, loop = job.parent, job.loop
+    saved_ops, saved_loop = list(block.ops), copy_region(loop)
+    try:
+        for step in steps:
+            step.run(job)
+            after(f"vectorize.{step.name}", job.program)
+            if job.done:
+                break
+    except Exception as e:
+        if os.environ.get("LOOPTRACE_VECTORIZE_STRICT"):
+            raise
+        block.ops = saved_ops
+        block.ops[block.ops.index(loop)] = saved_loop
+        info = saved_loop.attrs.get("loop")
+        if info is not None:
+            info.kind, info.reason = "scan", f"not vectorized: internal error in the vectorizer ({e})"
+        warnings.warn(f"looptrace: the vectorizer skipped the loop at line {loop.loc.line}: {e!r}", stacklevel=2)
+
+
+def hoist_while_invariants(job: LoopJob) -> None:
+    """A loop with a data-dependent exit stays a loop; its loop-invariant work
+    moves before it."""
+    moved = hoist_invariants(job.loop, job.parent.ops)
+    info = job.loop.attrs.get("loop")
+    if info is not None and not info.reason:
+        info.reason = "its exit depends on data computed in the loop, so it stays a while loop"
+        if moved:
+            info.reason += f"; {moved} loop-invariant op(s) moved before it"
