@@ -392,31 +392,36 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
         raise UnsupportedError(f"loop variable `{name}` is set to a new {type(exit_obj).__name__} "
                                "inside a traced loop; only arrays and numbers can change there", loc)
     if isinstance(spec, ValueSpec):
-        if isinstance(exit_obj, Undefined):
-            raise TraceError(f"`{name}` may be unassigned at the end of the loop body", loc)
-        _check_array_like(exit_obj, name, loc)
-        shape = _shape_of(exit_obj)
-        try:
-            joined_shape = np.broadcast_shapes(spec.shape, shape)
-        except ValueError:
-            raise ShapeError(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
-                             "iteration; a loop variable must keep its shape", loc) from None
-        if tuple(joined_shape) != tuple(shape):
-            # a value that grows (0.0, then a vector) is carried at its larger shape;
-            # one that shrinks would leave the loop at a shape Python never gives it
-            raise ShapeError(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
-                             "iteration; a loop variable may grow by broadcasting but not shrink",
-                             loc, f"give `{name}` its loop shape before the loop "
-                             f"(for example `{name} = np.zeros({shape})`)")
-        # NEP 50: a weak (Python) side takes part as a Python value
-        a = lax.WEAK_TYPES[spec.dtype.kind](0) if spec.weak else spec.dtype
-        b = lax.weak_type(exit_obj)(0) if lax.is_weak(exit_obj) else lax.dtype_of(exit_obj)
-        dtype = np.result_type(a, b)
-        weak = spec.weak and lax.is_weak(exit_obj)
-        if dtype == spec.dtype and weak == spec.weak and tuple(joined_shape) == spec.shape:
-            return spec
-        return ValueSpec(dtype, joined_shape, weak, spec.zero_init)
+        return _join_value(spec, exit_obj, name, loc)
     return spec
+
+
+def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:
+    """A value carried through one more round: dtypes promote, shapes may grow."""
+    if isinstance(exit_obj, Undefined):
+        raise TraceError(f"`{name}` may be unassigned at the end of the loop body", loc)
+    _check_array_like(exit_obj, name, loc)
+    shape = _shape_of(exit_obj)
+    try:
+        joined_shape = np.broadcast_shapes(spec.shape, shape)
+    except ValueError:
+        raise ShapeError(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
+                         "iteration; a loop variable must keep its shape", loc) from None
+    if tuple(joined_shape) != tuple(shape):
+        # a value that grows (0.0, then a vector) is carried at its larger shape;
+        # one that shrinks would leave the loop at a shape Python never gives it
+        raise ShapeError(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
+                         "iteration; a loop variable may grow by broadcasting but not shrink",
+                         loc, f"give `{name}` its loop shape before the loop "
+                         f"(for example `{name} = np.zeros({shape})`)")
+    # NEP 50: a weak (Python) side takes part as a Python value
+    a = lax.WEAK_TYPES[spec.dtype.kind](0) if spec.weak else spec.dtype
+    b = lax.weak_type(exit_obj)(0) if lax.is_weak(exit_obj) else lax.dtype_of(exit_obj)
+    dtype = np.result_type(a, b)
+    weak = spec.weak and lax.is_weak(exit_obj)
+    if dtype == spec.dtype and weak == spec.weak and tuple(joined_shape) == spec.shape:
+        return spec
+    return ValueSpec(dtype, joined_shape, weak, spec.zero_init)
 
 
 def _check_array_like(x: Any, name: str, loc) -> None:
