@@ -156,21 +156,13 @@ def _lower_lead_loop(em, op, ia, ib, out, g, size, lead: str) -> None:
 
 def _parallel_batch(em: Emitter, count: int, flops: int) -> bool:
     """A batch of independent products runs one product per thread (`prange`)
-    when there are several, the work pays for the threads, and BLAS itself
-    runs on one thread (else both would start threads for every core: the
-    batch of 32 products in batched_conv took 8.0 ms that way, against 4.4 ms
-    with BLAS's own threads alone and 4.2 ms with prange over one-thread BLAS)."""
-    return count > 1 and em.work_is_large(flops) and blas_single_threaded()
-
-
-def blas_single_threaded() -> bool:
-    """Was BLAS told to use one thread (the variables OpenBLAS, OpenMP and MKL
-    read when they load)?"""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        value = os.environ.get(var, "").strip()
-        if value:
-            return value == "1"
-    return (os.cpu_count() or 1) == 1
+    when there are several and the work pays for the threads; the kernel then
+    runs with one BLAS thread (blas_threads.py), so the two do not both start
+    a thread per core."""
+    if count > 1 and em.work_is_large(flops):
+        em.blas_in_prange = True
+        return True
+    return False
 
 
 def _arranged(em: Emitter, x, letters: str, order: list[str], groups: list[list[str]], size: dict) -> str:

@@ -50,6 +50,7 @@ class Emitter(BlockWalker):
         self.const_args: list[tuple[str, np.ndarray]] = []
         self.error_sites: list[tuple[SourceLoc, int]] = []  # code -> (loc, axis)
         self.uses_prange = False
+        self.blas_in_prange = False  # BLAS called inside a prange loop (blas_threads.py)
         # id(einsum) -> (buffer, parity variable): products written into one of two
         # rows allocated before their loop (codegen/regions.py, `reusable_products`)
         self.pingpong: dict[int, tuple[str, str]] = {}

@@ -30,6 +30,7 @@ from looptrace.ir.core import RNG, Op, Program, SourceLoc, walk
 
 from . import cache as disk
 from . import malloc
+from .blas_threads import one_blas_thread
 from .emitter import Emitter, emit_program, kernel_source
 from .target import TARGET
 
@@ -60,7 +61,11 @@ class CpuKernel:
             self._compile(args)
         n_compiled = len(self.kernel.overloads)
         try:
-            outs = self.kernel(*args, *self.consts)
+            if self.em.blas_in_prange:
+                with one_blas_thread():
+                    outs = self.kernel(*args, *self.consts)
+            else:
+                outs = self.kernel(*args, *self.consts)
         except IndexError as e:
             raise self._index_error(e) from None
         except Exception as e:  # a new argument layout failed to compile, never a run-time error

@@ -1,0 +1,78 @@
+"""A kernel that calls BLAS inside prange runs with one BLAS thread and
+restores the caller's setting (codegen/cpu/blas_threads.py)."""
+import threading
+
+import numpy as np
+import pytest
+
+import looptrace
+from looptrace.codegen.cpu import blas_threads
+
+
+class FakeBlas:
+    def __init__(self, n):
+        self.n, self.calls = n, []
+
+    def get_num_threads(self):
+        return self.n
+
+    def set_num_threads(self, n):
+        self.calls.append(n)
+        self.n = n
+
+
+def batched(x, w):
+    out = np.empty((x.shape[0], x.shape[1], w.shape[2]))
+    for b in range(x.shape[0]):
+        out[b] = x[b] @ w[b]
+    return out
+
+
+@pytest.fixture(autouse=True)
+def kernel_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
+
+
+def test_the_library_numba_calls_is_found():
+    lib = blas_threads.numba_blas()
+    assert lib is not None and "scipy" in lib.filepath
+
+
+def test_one_thread_inside_and_restored_after(monkeypatch):
+    fake = FakeBlas(4)
+    monkeypatch.setattr(blas_threads, "numba_blas", lambda: fake)
+    with blas_threads.one_blas_thread():
+        assert fake.n == 1
+        with blas_threads.one_blas_thread():  # nested (another thread's kernel) keeps it
+            assert fake.n == 1
+        assert fake.n == 1
+    assert fake.n == 4 and fake.calls == [1, 4]
+
+
+def test_concurrent_kernels_restore_once(monkeypatch):
+    fake = FakeBlas(3)
+    monkeypatch.setattr(blas_threads, "numba_blas", lambda: fake)
+    barrier = threading.Barrier(4)
+
+    def run():
+        with blas_threads.one_blas_thread():
+            barrier.wait()
+            assert fake.n == 1
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert fake.n == 3
+
+
+def test_batched_products_run_in_prange_with_blas_threaded(monkeypatch, rng):
+    monkeypatch.setattr("looptrace.codegen.cpu.emitter.PARALLEL_MIN_WORK", 1)
+    fake = FakeBlas(2)
+    monkeypatch.setattr(blas_threads, "numba_blas", lambda: fake)
+    x, w = rng.standard_normal((8, 40, 50)), rng.standard_normal((8, 50, 30))
+    f = looptrace.jit(batched, backend="cpu", cache=False)
+    np.testing.assert_allclose(f(x, w), batched(x, w), rtol=1e-12)
+    assert "numba.prange" in f.explain(x, w).kernel_source
+    assert fake.calls == [1, 2]
