@@ -51,3 +51,31 @@ def test_stacked_carry_argument_is_the_entry_value(update):
     got = cpu.compile_program(program, CompileOptions(parallel=False, cache=False, key=update))([a.copy() for a in args])
     for w, g in zip(want, got):
         np.testing.assert_array_equal(g, w)
+
+
+def strided_reads(x):
+    y = np.zeros(x.shape[0] // 2)
+    for t in range(1, x.shape[0] // 2):
+        y[t] = x[2 * t - 1] * x[t - 1] + x[2 * t + 1]
+    return y
+
+
+def reads_past_the_end(x):
+    y = np.zeros(x.shape[0])
+    for t in range(x.shape[0]):
+        y[t] = x[t + 1]
+    return y
+
+
+def test_indices_affine_in_a_static_loop_need_no_bound_check(monkeypatch, rng):
+    import looptrace
+
+    monkeypatch.setenv("LOOPTRACE_NO_VECTORIZE", "1")  # keep the loop a loop
+    x = rng.standard_normal(11)
+    f = looptrace.jit(strided_reads, backend="cpu", cache=False)
+    np.testing.assert_allclose(f(x), strided_reads(x), rtol=1e-12)
+    assert "check_start" not in f.explain(x).kernel_source  # 2t-1, t-1, 2t+1 stay in [0, 10]
+    g = looptrace.jit(reads_past_the_end, backend="cpu", cache=False)
+    assert "check_start" in g.explain(x).kernel_source  # t+1 reaches 11
+    with pytest.raises(IndexError, match="index 11 is out of bounds for axis 0 with size 11"):
+        g(x)

@@ -9,7 +9,6 @@ operands, repeated or broadcast letters) becomes an explicit loop nest.
 """
 from __future__ import annotations
 
-import os
 from math import prod
 
 import numpy as np

@@ -57,8 +57,8 @@ class Emitter(BlockWalker):
         self._ids = itertools.count()
         self._consts_seen: set[int] = set()
         self._local: dict[int, int] = {}
-        # integer scalars whose value range is known when emitting (loop indices with
-        # constant bounds, plus or minus constants): their bound checks are dropped
+        # integer scalars whose value range is known when emitting (affine in the
+        # index of a loop with constant bounds, ir/affine.py): their bound checks go
         self.ranges: dict[int, tuple[int, int]] = {}
         self.first_line = 0
 

@@ -201,7 +201,6 @@ def emit_fused(em: Emitter, op: Op) -> None:
             em.uses_prange |= par
         else:
             expr = fz.value_at(v, [], produce=True)
-            _shift_range(em, op)
         em.line(f"{em.name(v)} = {expr}")
         em.define(v)
         return
@@ -335,18 +334,6 @@ def _emit_interchanged(em: Emitter, op: Op, red: Op, out: str, counts: list[str]
             em.line(f"{out}[{', '.join([*outer, j])}] = {fz.value_at(op.out, [*outer, j], produce=True)}")
 
 
-def _shift_range(em: Emitter, op: Op) -> None:
-    """Range facts through `i + c` and `i - c` (i a known integer, c a constant)."""
-    if op.prim.name not in ("add", "subtract") or op.out.dtype.kind not in "iu":
-        return
-    a, b = op.inputs
-    if a.id in em.ranges and b.const is not None:
-        c = int(b.const) * (1 if op.prim.name == "add" else -1)
-        lo, hi = em.ranges[a.id]
-        em.ranges[op.out.id] = (lo + c, hi + c)
-    elif b.id in em.ranges and a.const is not None and op.prim.name == "add":
-        lo, hi = em.ranges[b.id]
-        em.ranges[op.out.id] = (lo + int(a.const), hi + int(a.const))
 
 
 def _dim_array(em: Emitter, op: Op) -> str:

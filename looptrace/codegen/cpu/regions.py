@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from looptrace.codegen.planning.sharing import sharing
 from looptrace.codegen.target import RegionRule
+from looptrace.ir.affine import affine_values, value_range
 from looptrace.ir.core import RNG, Block, Op, Value, free_values
 from looptrace.ops.control import split_for_results
 
@@ -126,9 +127,12 @@ def emit_for(em: Emitter, op: Op) -> None:
         _assign_carries(em, carries, body.results[:n_carry])
 
     if all(v.const is not None for v in (start, stop, step)):
-        r = range(int(start.const), int(stop.const), int(step.const))
-        if len(r):
-            em.ranges[index.id] = (min(r[0], r[-1]), max(r[0], r[-1]))
+        # integers affine in the index have known ranges: their bound checks go
+        first, last, by = int(start.const), int(stop.const), int(step.const)
+        trips = len(range(first, last, by))
+        if trips:
+            for vid, form in affine_values(body, first, by).items():
+                em.ranges[vid] = value_range(form, trips)
     em.line(f"for {em.name(index)} in range({bounds}):")
     with em.indented():
         em.emit_block(body, owned, finish=finish)
