@@ -114,9 +114,10 @@ class Tracer:
                          "pass the value in `static_argnames`, or compute it from .shape")
 
     def __float__(self):
-        raise TraceError("a traced value is converted to a Python float (by a `math` function, "
-                         "string formatting, or a library outside NumPy); its value is known only at "
-                         "run time", ctx.current_loc(), "use the NumPy function (np.exp, not math.exp)")
+        raise TraceError("a traced value is converted to a Python float (by string formatting, or a "
+                         "library other than NumPy, math and cmath); its value is known only at run time",
+                         ctx.current_loc(), "compute with NumPy or math functions on traced values; "
+                         "format or hand them to other libraries outside the jitted function")
 
     def __int__(self):
         raise TraceError("a traced value is converted to a Python int outside looptrace's view; its "

@@ -127,15 +127,10 @@ def _missing_attribute(self, name: str):
 
 
 def _round_builtin(self, ndigits=None):
-    """round(x) of a traced scalar, as of a NumPy scalar: a Python int
-    without `ndigits`, else a scalar of x's dtype."""
-    if self.ndim:
-        raise TypeError("type numpy.ndarray doesn't define __round__ method")
-    if ndigits is None:
-        res = lax.astype(nx.NAMESPACE["round"](self), np.int64)
-        res.weak = True
-        return res
-    return nx.NAMESPACE["round"](self, ndigits)
+    """round(x[, ndigits]) of a traced scalar (tracer/pybuiltins.py)."""
+    from .pybuiltins import round_traced
+
+    return round_traced(self, ndigits)
 
 
 def _transpose_method(self, *axes):

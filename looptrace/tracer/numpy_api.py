@@ -714,23 +714,42 @@ def cumsum(a, axis=None, dtype=None, out=None):
                            "write the loop: `acc += x[i]; out[i] = acc`")
 
 
-def _real_only(a, what: str) -> Tracer:
-    a = _tr(a)
-    if a.dtype.kind == "c":
-        raise UnsupportedError(f"{what} of complex arrays is not supported", ctx.current_loc())
-    return a
-
-
 def real(a):
-    return copy(_real_only(a, "np.real")) if _any_traced(a) else np.real(a)
+    if not _any_traced(a):
+        return np.real(a)
+    a = _tr(a)
+    return _complex_part("real", a) if a.dtype.kind == "c" else copy(a)
 
 
 def imag(a):
-    return zeros_like(_real_only(a, "np.imag")) if _any_traced(a) else np.imag(a)
+    if not _any_traced(a):
+        return np.imag(a)
+    a = _tr(a)
+    return _complex_part("imag", a) if a.dtype.kind == "c" else zeros_like(a)
 
 
 def conjugate(a, **kw):
-    return lax.ufunc("positive", _real_only(a, "np.conjugate")) if _any_traced(a) else np.conjugate(a, **kw)
+    if not _any_traced(a):
+        return np.conjugate(a, **kw)
+    a = _tr(a)
+    return lax.ufunc("conjugate" if a.dtype.kind == "c" else "positive", a)
+
+
+# --- complex parts (issue 11: complex scalars and arrays) ---------------------------------------------
+def _complex_part(name: str, a: Tracer) -> Tracer:
+    from looptrace.ops import get as prim
+
+    return lax.wrap(ctx.emit1(prim(name), [a.value]), weak=a.weak)
+
+
+def angle(z, deg=False):
+    if not _any_traced(z):
+        return np.angle(z, deg)
+    z = _tr(z)
+    if z.dtype.kind != "c":
+        z = lax.astype(z, np.complex128 if z.dtype != np.float32 else np.complex64)
+    res = lax.ufunc("arctan2", _complex_part("imag", z), _complex_part("real", z))
+    return lax.ufunc("rad2deg", res) if deg else res
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -816,7 +835,7 @@ def _build_namespace() -> None:
                  "concatenate", "stack", "vstack", "hstack", "column_stack", "where", "clip", "zeros", "ones", "empty",
                  "full", "zeros_like", "ones_like", "empty_like", "full_like", "eye", "identity",
                  "arange", "linspace", "array", "asarray", "copy", "shape", "ndim", "size", "cumsum",
-                 "trace", "diag", "real", "imag", "conjugate", "isclose", "allclose", "nan_to_num"]:
+                 "trace", "diag", "real", "imag", "conjugate", "isclose", "allclose", "nan_to_num", "angle"]:
         NAMESPACE[name] = local[name]
 
 

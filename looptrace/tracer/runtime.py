@@ -12,7 +12,7 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import lax
+from . import lax, pybuiltins, pymath
 from .array import Tracer, is_tracer
 from .control import and_, for_, if_, ifexp, ld, not_, or_, python_cond, ret, while_  # noqa: F401
 from .loops import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
@@ -127,48 +127,6 @@ def _len(x):
     return builtins.len(x)
 
 
-def _minmax(name: str, ufunc: str):
-    real = getattr(builtins, name)
-
-    def fn(*args, **kwargs):
-        items = args[0] if len(args) == 1 else args
-        if isinstance(items, (list, tuple)) and any(is_tracer(a) for a in items) and not kwargs:
-            acc = items[0]
-            for x in items[1:]:
-                acc = lax.ufunc(ufunc, acc, x)
-            return acc
-        if is_tracer(items):
-            raise UnsupportedError(f"Python {name}() over a traced array iterates it; use np.{name}",
-                                   ctx.current_loc())
-        return real(*args, **kwargs)
-
-    return fn
-
-
-def _abs(x):
-    return lax.ufunc("absolute", x) if is_tracer(x) else builtins.abs(x)
-
-
-def _scalar_convert(kind: type):
-    def fn(x=0, *rest):
-        if not is_tracer(x):
-            return kind(x, *rest)
-        if x.shape not in ((), (1,)) and x.size != 1:
-            raise TraceError(f"only single-element arrays can be converted to Python {kind.__name__}s",
-                             ctx.current_loc())
-        x = lax.reshape(x, ())
-        if kind is int:
-            res = lax.astype(lax.ufunc("trunc", x) if x.dtype.kind == "f" else x, np.int64)
-        elif kind is float:
-            res = lax.astype(x, np.float64)
-        else:
-            res = lax.ufunc("not_equal", x, 0)
-        res.weak = True
-        return res
-
-    return fn
-
-
 def _sum(iterable, start=0):
     if is_tracer(iterable):
         raise UnsupportedError("Python sum() over a traced array iterates it; use np.sum",
@@ -187,8 +145,7 @@ def _print(*args, **kwargs):
 
 BUILTINS = {id(f): impl for f, impl in [
     (builtins.range, _range), (builtins.reversed, _reversed), (builtins.enumerate, _enumerate),
-    (builtins.zip, _zip), (builtins.len, _len), (builtins.min, _minmax("min", "minimum")),
-    (builtins.max, _minmax("max", "maximum")), (builtins.abs, _abs), (builtins.float, _scalar_convert(float)),
-    (builtins.int, _scalar_convert(int)), (builtins.bool, _scalar_convert(bool)), (builtins.sum, _sum),
-    (builtins.print, _print),
+    (builtins.zip, _zip), (builtins.len, _len), (builtins.sum, _sum), (builtins.print, _print),
 ]}
+BUILTINS.update(pybuiltins.BUILTINS)  # min, max, float, int, bool, complex, ... (Python's semantics)
+BUILTINS.update(pymath.FUNCTIONS)  # math.* and cmath.*

@@ -730,12 +730,17 @@ def test_int_of_traced_scalar_indexes(rng):
     check(f, randn(rng, 6))
 
 
-def test_python_sum_and_max_over_array_rejected(rng):
+def test_python_sum_over_array_and_max_over_rows_rejected(rng):
     def f(a):
+        return sum(a)
+
+    def g(a):
         return max(a)
 
-    with pytest.raises(looptrace.UnsupportedError, match="np.max"):
+    with pytest.raises(looptrace.UnsupportedError, match="np.sum"):
         looptrace.jit(f, backend="interpret")(randn(rng, 4))
+    with pytest.raises(looptrace.TraceError, match="np.max"):  # plain Python: ambiguous truth value
+        looptrace.jit(g, backend="interpret")(randn(rng, 4, 3))
 
 
 # --- unsupported functions ---------------------------------------------------------------------------------
