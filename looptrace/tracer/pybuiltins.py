@@ -74,7 +74,8 @@ def _minmax(name: str):
             if default is _MISSING:
                 raise ValueError(f"{name}() iterable argument is empty")
             return default
-        return _fold(list(items), keys or list(items), better, monoid, name)
+        items = list(items)
+        return _fold(items, keys if keys is not None else items, better, monoid, name)
 
     fn.__name__ = name
     return fn

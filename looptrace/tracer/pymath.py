@@ -86,7 +86,7 @@ def _weak(t: Tracer) -> Tracer:
 
 
 def _any_traced(*xs: Any) -> bool:
-    return any(is_tracer(x) for x in xs)
+    return any(is_tracer(x) or isinstance(x, (list, tuple)) and _any_traced(*x) for x in xs)
 
 
 def _traced(real: Callable, fn: Callable) -> Callable:
