@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace import pipeline
+from looptrace import pipeline, specialize
 from looptrace.codegen import interpret
 from looptrace.errors import LooptraceError
 from looptrace.ir.core import Program
@@ -44,6 +44,7 @@ class JitFunction:
             if n not in self.param_names:
                 raise ValueError(f"static_argnames names {n!r}, which is not a parameter of {fn.__name__}")
         self._cache: dict[Any, Compiled] = {}
+        self._auto_static: dict[str, str] = {}  # int arguments found to decide a shape -> why (specialize.py)
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self._positional = all(p.kind in plain for p in self.signature.parameters.values())
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
@@ -83,7 +84,10 @@ class JitFunction:
         return [bound.arguments[n] for n in self.param_names]
 
     def _specs(self, values: list) -> list[ArgSpec]:
-        return [arg_spec(n, v, n in self.static_argnames) for n, v in zip(self.param_names, values)]
+        params = self.signature.parameters
+        return [arg_spec(n, v, n in self.static_argnames or n in self._auto_static
+                         or specialize.is_unpassed_default(params[n], v))
+                for n, v in zip(self.param_names, values)]
 
     def _key(self, specs: list[ArgSpec], values: list) -> tuple:
         key = []
@@ -92,8 +96,9 @@ class JitFunction:
                 try:
                     hash(v)
                 except TypeError:
-                    raise TypeError(f"static argument `{n}` must be hashable, got {type(v).__name__}") from None
-                key.append(("s", type(v), v))
+                    if n in self.static_argnames:
+                        raise TypeError(f"static argument `{n}` must be hashable, got {type(v).__name__}") from None
+                key.append(("s", type(v), specialize.static_key(v)))
             elif s.kind == "rng":
                 key.append(("r", type(v.bit_generator).__name__))
             else:
@@ -107,7 +112,8 @@ class JitFunction:
         if compiled is not None and not _captured_unchanged(compiled.program):
             compiled = None  # an array the program baked in was modified since: retrace
         if compiled is None:
-            program = self.trace(values, specs)
+            program, specs = specialize.trace_specializing(self, values, specs)
+            key = self._key(specs, values)
             program = pipeline.run_passes(program)
             compiled = Compiled(program, self._backend_runner(program, values))
             self._cache[key] = compiled
@@ -258,11 +264,13 @@ class Explanation:
     def __init__(self, program: Program):
         self.program = program
         self.loops = [LoopReport(l.line, l.kind, l.reason, l.file) for l in program.loops]
+        self.notes = list(program.notes)  # what tracing decided: specializations, unrolled loops
 
     def __str__(self) -> str:
         lines = [print_program(self.program), "", "loops:"]
         for l in self.loops:
             lines.append(f"  line {l.line}: {l.kind}" + (f" ({l.reason})" if l.reason else ""))
+        lines += ["", "notes:"] + [f"  {n}" for n in self.notes] if self.notes else []
         return "\n".join(lines)
 
     __repr__ = __str__

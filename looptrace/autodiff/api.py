@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace import pipeline
+from looptrace import pipeline, specialize
 from looptrace.api import JitFunction, _captured_unchanged, _runtime_arg
 from looptrace.errors import TraceError
 from looptrace.ir.core import Program
@@ -46,7 +46,7 @@ class _Differentiated:
         self._cache: dict = {}
 
     def compiled(self, values: list, wrt: tuple[int, ...], caller: str) -> tuple[_Compiled, list[ArgSpec]]:
-        specs = self.jit._specs(values)
+        specs = specialize.concrete_ints(self.jit._specs(values), values, wrt)
         for i in wrt:
             _check_differentiable(caller, self.name, self.jit.param_names[i], i, specs[i])
         key = (self.jit._key(specs, values), wrt)

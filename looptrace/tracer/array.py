@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace.errors import ConcreteIndexError, TraceError, UnsupportedError
+from looptrace.errors import TraceError, UnsupportedError
 from looptrace.ir.core import Value
 
 from . import context as ctx
@@ -108,10 +108,11 @@ class Tracer:
                          ctx.current_loc())
 
     def __index__(self):
-        raise ConcreteIndexError("a traced value is used where Python needs a concrete integer "
-                         "(a shape, a list index, a Python range outside a loop header)",
-                         ctx.current_loc(),
-                         "pass the value in `static_argnames`, or compute it from .shape")
+        from .static import concrete_error
+
+        raise concrete_error([self], "a traced value is used where Python needs a concrete integer "
+                             "(a shape, a list index, a Python range outside a loop header)",
+                             "pass the value in `static_argnames`, or compute it from .shape")
 
     def __float__(self):
         raise TraceError("a traced value is converted to a Python float (by string formatting, or a "
@@ -120,9 +121,11 @@ class Tracer:
                          "format or hand them to other libraries outside the jitted function")
 
     def __int__(self):
-        raise TraceError("a traced value is converted to a Python int outside looptrace's view; its "
-                         "value is known only at run time", ctx.current_loc(),
-                         "use .astype(np.int64), or pass the value in `static_argnames`")
+        from .static import concrete_error
+
+        raise concrete_error([self], "a traced value is converted to a Python int outside looptrace's view; "
+                             "its value is known only at run time",
+                             "use .astype(np.int64), or pass the value in `static_argnames`")
 
     def __array__(self, *args, **kwargs):
         raise TraceError("a traced value was passed to a function that needs a concrete NumPy array",

@@ -461,6 +461,21 @@ def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
     return ast.copy_location(fdef, lam)
 
 
+def _drop_header_expressions(fdef: ast.FunctionDef) -> None:
+    """Replace the defaults and annotations of the converted `def` by None.
+    They were evaluated where the user's `def` ran, perhaps from locals of an
+    enclosing function (`def f(x, c=k*2)`) that the converted code cannot
+    see; the converted function gets the original's `__defaults__` and
+    `__kwdefaults__` instead."""
+    args = fdef.args
+    args.defaults = [ast.Constant(None) for _ in args.defaults]
+    args.kw_defaults = [None if d is None else ast.Constant(None) for d in args.kw_defaults]
+    for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
+        if a is not None:
+            a.annotation = None
+    fdef.returns = None
+
+
 def convert(fn: types.FunctionType) -> types.CodeType:
     """Code object of a factory that, called with the closure's cell values,
     returns the converted function."""
@@ -482,6 +497,7 @@ def convert(fn: types.FunctionType) -> types.CodeType:
         raise NotConvertible("not a def statement")
     filename = fn.__code__.co_filename
     fdef.decorator_list = []
+    _drop_header_expressions(fdef)
     global_names = {n for s in ast.walk(fdef) if isinstance(s, ast.Global) for n in s.names}
     conv = _Converter(filename, names_in(fdef.body), global_names)
     conv._func_nodes = list(ast.walk(fdef))

@@ -60,9 +60,12 @@ class TracedRange:
             raise ValueError("range() arg 3 must not be zero")
 
     def __iter__(self):
-        raise UnsupportedError("iterating over a traced range outside a `for` statement "
-                               "(for example in a comprehension) is not supported",
-                               ctx.current_loc(), "write a for loop")
+        from .static import UnsupportedConcrete, concrete_error
+
+        raise concrete_error([self.start, self.stop, self.step],
+                             "iterating over a range with traced bounds outside a `for` statement "
+                             "(for example in a comprehension) is not supported: it needs concrete bounds",
+                             "write a for loop", UnsupportedConcrete)
 
 
 class TracedReversed:

@@ -572,8 +572,10 @@ def _static_shape(shape) -> tuple:
     if isinstance(shape, numbers.Integral):
         return (int(shape),)
     if is_tracer(shape):
-        raise TraceError("array shapes must be static; this one is a traced value", ctx.current_loc(),
-                         "compute shapes from .shape, or pass the size in static_argnames")
+        from .static import concrete_error
+
+        raise concrete_error([shape], "array shapes must be static; this one is a traced value",
+                             "compute shapes from .shape, or pass the size in static_argnames")
     return tuple(int(d) if not is_tracer(d) else _static_shape(d)[0] for d in shape)
 
 

@@ -286,7 +286,8 @@ def _round_float(x: Tracer, n: int) -> Tracer:
         raise UnsupportedError(f"round(x, {n}) of a traced float: |ndigits| up to 22 is supported",
                                ctx.current_loc())
     scale = 10.0 ** abs(n)  # exact for |n| <= 22
-    small = lax.ufunc("less", lax.ufunc("absolute", x), 2.0 ** 52)  # larger floats (and inf, nan) stay
+    # x itself where x * 10**n >= 2**52 (x has no digit to round there, up to its last bit) or is inf/nan
+    small = lax.ufunc("less", lax.ufunc("absolute", x), 2.0 ** 52 / (scale if n >= 0 else 1.0))
     safe = lax.select(small, x, 0.0)
     if n >= 0:
         p = lax.ufunc("multiply", safe, scale)

@@ -152,7 +152,7 @@ def ints(x):
 
 def python_list_index(x, i):
     table = [1.0, 2.0, 3.0]
-    return x * table[i]
+    return x * table[i[0]]
 
 
 def test_hash_bool_int_of_traced(rng):
@@ -167,9 +167,9 @@ def test_hash_bool_int_of_traced(rng):
     with pytest.raises(LooptraceError) as e:
         jit(ints)(x)
     assert_points_at(e.value, ints, "return np.zeros(int(y))")
-    with pytest.raises(LooptraceError) as e:
-        jit(python_list_index)(x, 1)
-    assert_points_at(e.value, python_list_index, "return x * table[i]")
+    with pytest.raises(LooptraceError) as e:  # a Python list indexed by array data
+        jit(python_list_index)(x, np.array([1]))
+    assert_points_at(e.value, python_list_index, "return x * table[i[0]]")
 
 
 def test_bool_of_array_condition(rng):

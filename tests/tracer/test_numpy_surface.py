@@ -659,12 +659,12 @@ def test_full_with_traced_fill(rng):
     check(f, randn(rng, 4), 2.5)
 
 
-def test_traced_shape_is_an_error(rng):
+def test_shape_from_array_data_is_an_error(rng):
     def f(x, n):
         return np.zeros(n)
 
-    with pytest.raises(looptrace.TraceError, match="static"):
-        looptrace.jit(f, backend="interpret")(randn(rng, 3), 4)
+    with pytest.raises(looptrace.TraceError, match="static"):  # an int argument would be specialized on
+        looptrace.jit(f, backend="interpret")(randn(rng, 3), np.array(4))
 
 
 # --- methods and attributes ---------------------------------------------------------------------------
@@ -740,7 +740,7 @@ def test_python_sum_over_array_and_max_over_rows_rejected(rng):
     with pytest.raises(looptrace.UnsupportedError, match="np.sum"):
         looptrace.jit(f, backend="interpret")(randn(rng, 4))
     with pytest.raises(looptrace.TraceError, match="np.max"):  # plain Python: ambiguous truth value
-        looptrace.jit(g, backend="interpret")(randn(rng, 4, 3))
+        looptrace.jit(g, backend="interpret")(randn(rng, (4, 3)))
 
 
 # --- unsupported functions ---------------------------------------------------------------------------------

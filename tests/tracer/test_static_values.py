@@ -1,0 +1,157 @@
+"""Static values without ceremony: int arguments that decide a shape are
+specialized on automatically (one compiled version per value, and explain
+says so), defaults the caller did not pass are constants, a default computed
+from an enclosing function's local works, and grad keeps non-differentiated
+ints concrete."""
+
+import numpy as np
+import pytest
+
+import looptrace
+from looptrace.autodiff.check import assert_close, numerical_grad
+
+from ._loopcheck import check
+
+
+def shaped_by_n(x, n):
+    out = np.zeros(n)
+    for i in range(n):
+        out[i] = x[i % x.shape[0]] * i
+    grid = np.empty((n, 2))
+    grid[:, 0] = np.linspace(0.0, 1.0, n)
+    grid[:, 1] = out
+    return out.reshape(n // 2, -1), grid, np.ones(n * 2 + 1).sum()
+
+
+def test_an_int_that_decides_a_shape_is_specialized(rng):
+    x = rng.standard_normal(3)
+    f = looptrace.jit(shaped_by_n, backend="interpret")
+    for n in (4, 6, 4, 8, 6):
+        check(shaped_by_n, x, n, jitted=f)
+    assert len(f._cache) == 3  # one compiled version per value
+    e = looptrace.explain(f, x, 6)
+    assert any("specialized on `n` = 6" in note and "np.zeros(n)" in note for note in e.notes)
+    assert "specialized on `n` = 6" in str(e)
+
+
+def test_specialization_on_the_cpu_backend(rng):
+    f = looptrace.jit(shaped_by_n, backend="cpu")
+    x = rng.standard_normal(5)
+    for n in (4, 10):
+        check(shaped_by_n, x, n, jitted=f)
+
+
+def shaped_in_loop(x, n):
+    acc = 0.0
+    for i in range(x.shape[0]):
+        acc += np.sum(np.ones(n) * x[i])  # n read inside a loop body
+    return acc, [x[j] for j in range(n)]
+
+
+def test_specialized_from_inside_a_loop_and_a_comprehension(rng):
+    check(shaped_in_loop, rng.standard_normal(5), 3)
+
+
+def test_numpy_integer_scalars_are_specialized_too(rng):
+    check(shaped_by_n, rng.standard_normal(3), np.int64(4))
+
+
+def shaped_by_data(x):
+    return np.zeros(int(x[0] > 0) + 2)
+
+
+def shaped_by_float(x, s):
+    return np.zeros(int(s))
+
+
+def test_shapes_from_data_or_floats_still_fail_clearly(rng):
+    with pytest.raises(looptrace.TraceError, match="static"):
+        looptrace.jit(shaped_by_data, backend="interpret")(rng.standard_normal(3))
+    with pytest.raises(looptrace.TraceError, match="static"):
+        looptrace.jit(shaped_by_float, backend="interpret")(rng.standard_normal(3), 3.0)
+
+
+def test_an_int_used_as_a_value_is_not_specialized(rng):
+    def f(x, k):
+        return x * k + x[k % 3]
+
+    jf = looptrace.jit(f, backend="interpret")
+    for k in (1, 2, 5):
+        check(f, rng.standard_normal(3), k, jitted=jf)
+    assert len(jf._cache) == 1 and not looptrace.explain(jf, rng.standard_normal(3), 1).notes
+
+
+# --- defaults ------------------------------------------------------------------------------------
+def wrap(i, n):
+    return i % n
+
+
+def clamp(i, n):
+    return min(max(i, 0), n - 1)
+
+
+def with_defaults(x, mask=(1, 0, 1), mode=wrap, weights=[0.5, 2.0], how="sum", scale=2.0, n=3):
+    acc = np.zeros(n)
+    for k in range(len(mask)):
+        acc[k % n] += x[mode(k + 4, x.shape[0])] * mask[k] * weights[k % 2] * scale
+    return acc.sum() if how == "sum" else acc.max()
+
+
+def test_defaults_the_caller_did_not_pass_are_constants(rng):
+    x = rng.standard_normal(5)
+    f = check(with_defaults, x)
+    check(with_defaults, x, jitted=f)
+    assert len(f._cache) == 1
+    check(with_defaults, x, mode=clamp, jitted=f)  # a function passed explicitly is a constant too
+    check(with_defaults, x, scale=0.25, jitted=f)  # a number passed explicitly is an argument
+
+
+def test_explicit_tuple_still_needs_static_argnames(rng):
+    with pytest.raises(TypeError, match="static_argnames"):
+        looptrace.jit(with_defaults, backend="interpret")(rng.standard_normal(5), (1, 1))
+
+
+def test_array_default_is_read_at_call_time(rng):
+    base = np.arange(3.0)
+
+    def f(x, b=base):
+        return x + b
+
+    jf = looptrace.jit(f, backend="interpret")
+    check(f, rng.standard_normal(3), jitted=jf)
+    base[:] = 7.0
+    check(f, rng.standard_normal(3), jitted=jf)
+
+
+def make_scaled(k):
+    def scaled(x, c=k * 2, shift=-k):
+        return x * c + shift
+    return scaled
+
+
+def test_default_computed_from_an_enclosing_local(rng):
+    check(make_scaled(3), rng.standard_normal(4))
+    check(make_scaled(5), rng.standard_normal(4), 1.5)
+
+
+# --- grad keeps ints concrete -------------------------------------------------------------------
+def histogram_loss(idx, w, nbins):
+    h = np.zeros(nbins)
+    for i in range(idx.shape[0]):
+        h[idx[i]] += w[i] * w[i]
+    return np.sum(h * np.arange(nbins)) + h.reshape(nbins, 1).max()
+
+
+@pytest.mark.parametrize("jitted", [False, True])
+def test_grad_keeps_non_differentiated_ints_concrete(jitted, rng):
+    idx, w = rng.integers(0, 4, 7), rng.standard_normal(7)
+    fn = looptrace.jit(histogram_loss, backend="interpret") if jitted else histogram_loss
+    for nbins in (4, 6):
+        g = looptrace.grad(fn, argnums=1)(idx, w, nbins)
+        want = numerical_grad(lambda w: histogram_loss(idx, w, nbins), [w], 0)
+        assert_close(g, want, 1e-6, f"nbins={nbins}")
+        value, g2 = looptrace.value_and_grad(fn, argnums=1)(idx, w, nbins)
+        assert np.isclose(value, histogram_loss(idx, w, nbins))
+    out, vjp_fn = looptrace.vjp(fn, idx, w, 5)
+    assert np.isclose(out, histogram_loss(idx, w, 5))
+    assert_close(vjp_fn(1.0)[1], numerical_grad(lambda w: histogram_loss(idx, w, 5), [w], 0), 1e-6, "vjp")
