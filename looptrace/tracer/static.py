@@ -71,3 +71,86 @@ def _captured_entries(frame) -> dict[int, Value]:
                 out[arg.id] = entry
         f = f.parent
     return out
+
+
+# --- slice lengths ------------------------------------------------------------------------------------
+def static_difference(b: Value, a: Value) -> int | None:
+    """b - a when it is the same integer whatever the traced values, else None.
+    Each side becomes a linear form (integer coefficients over atoms plus a
+    constant); atoms are compared by structure, so `E[i*2:i*2+3]` (two
+    separate products i*2) has length 3, as `s = i*2; E[s:s+3]` does."""
+    memo: dict[int, tuple] = {}
+    fb, cb = _linear(b, memo)
+    fa, ca = _linear(a, memo)
+    diff = dict(fb)
+    for atom, c in fa.items():
+        diff[atom] = diff.get(atom, 0) - c
+    if any(c for c in diff.values()):
+        return None
+    return cb - ca
+
+
+_LINEAR = ("add", "subtract", "multiply", "negative", "positive", "convert")
+
+
+def _linear(v: Value, memo: dict) -> tuple[dict, int]:
+    """(atom -> coefficient, constant) with v == sum(c * atom) + constant."""
+    if v.id in memo:
+        return memo[v.id]
+    c = _int_const(v)
+    if c is not None:
+        return {}, c
+    op = ctx.state().producers.get(v.id)
+    form = None
+    if op is not None and op.prim.name in _LINEAR and v.dtype.kind in "iu":
+        form = _linear_op(op, memo)
+    if form is None:
+        form = ({_atom(v, op, memo): 1}, 0)
+    memo[v.id] = form
+    return form
+
+
+def _linear_op(op, memo: dict) -> tuple[dict, int] | None:
+    name = op.prim.name
+    if name == "convert":
+        return _linear(op.inputs[0], memo) if op.inputs[0].dtype.kind in "iu" else None
+    forms = [_linear(x, memo) for x in op.inputs]
+    if name in ("negative", "positive"):
+        (f, c), = forms
+        k = -1 if name == "negative" else 1
+        return {a: k * n for a, n in f.items()}, k * c
+    (f1, c1), (f2, c2) = forms
+    if name == "multiply":
+        if f1 and f2:
+            return None  # a product of two traced values is an atom
+        (f, c), k = ((f1, c1), c2) if not f2 else ((f2, c2), c1)
+        return {a: k * n for a, n in f.items()}, k * c
+    k = 1 if name == "add" else -1
+    out = dict(f1)
+    for a, n in f2.items():
+        out[a] = out.get(a, 0) + k * n
+    return out, c1 + k * c2
+
+
+def _atom(v: Value, op, memo: dict):
+    """A value's identity for comparing forms: by structure when an op without
+    effects or regions computes it from inputs (so two separate computations
+    of `n // 2` are the same atom), else the value itself."""
+    if op is None or op.blocks or op.prim.effectful or len(op.outputs) != 1:
+        return ("value", v.id)
+    inputs = tuple(_form_key(_linear(x, memo)) for x in op.inputs)
+    attrs = tuple(sorted((k, repr(a)) for k, a in op.attrs.items()))
+    return (op.prim.name, attrs, str(v.dtype), tuple(v.shape), inputs)
+
+
+def _form_key(form: tuple[dict, int]):
+    f, c = form
+    return (frozenset((a, n) for a, n in f.items() if n), c)
+
+
+def _int_const(v: Value) -> int | None:
+    import numpy as np
+
+    if v.is_const and v.shape == () and np.dtype(v.dtype).kind in "iu":
+        return int(v.const)
+    return None

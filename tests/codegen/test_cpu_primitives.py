@@ -95,6 +95,22 @@ def test_binary_ufuncs_broadcasting(dtype, rng):
     check(b.program(outs), [np.asarray(a, dtype) for a in args])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_special_functions_and_complex_parts(dtype, rng):
+    """ops/special.py: erf ... trigamma on both sides of zero (off the poles), complex parts."""
+    cdtype = "complex128" if dtype == "float64" else "complex64"
+    b = Builder((dtype, (3, 4)), (dtype, ()), (cdtype, (4,)))
+    x, s, z = b.args
+    names = ["erf", "erfc", "gamma", "lgamma", "digamma", "trigamma"]
+    outs = [b.op(n, v) for n in names for v in (x, s)]
+    outs += [b.op("real", z), b.op("imag", z), b.op("make_complex", x, s), b.op("real", b.op("make_complex", s, x))]
+    xv = rng.uniform(-4, 6, (3, 4))
+    xv = np.where(np.abs(xv - np.round(xv)) < 0.05, xv + 0.3, xv)
+    zv = rng.standard_normal(4) + 1j * rng.standard_normal(4)
+    check(b.program(outs), [xv.astype(dtype), np.asarray(2.7, dtype), zv.astype(cdtype)],
+          rtol=1e-12 if dtype == "float64" else 2e-5)
+
+
 def test_select_convert_and_fused_chain(rng):
     b = Builder(("float64", (3, 4)), ("float64", (4,)), ("int64", (3, 1)))
     x, y, k = b.args

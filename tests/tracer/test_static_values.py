@@ -155,3 +155,68 @@ def test_grad_keeps_non_differentiated_ints_concrete(jitted, rng):
     out, vjp_fn = looptrace.vjp(fn, idx, w, 5)
     assert np.isclose(out, histogram_loss(idx, w, 5))
     assert_close(vjp_fn(1.0)[1], numerical_grad(lambda w: histogram_loss(idx, w, 5), [w], 0), 1e-6, "vjp")
+
+
+# --- slices whose length is constant, however spelled -------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SPELLINGS = [  # start = a*i + b, written in different ways (the stop repeats it, plus k)
+    "{a}*i + {b}", "i*{a} + {b}", "{b} + i*{a}", "(i + 1)*{a} + {b} - {a}", "-(-{a}*i - {b})",
+    "{a}*(i + {b}) - {b}*{a} + {b}", "i*{a} - (-{b})",
+]
+
+
+def _slice_program(start: str, stop: str, n_iter: int):
+    src = (f"def prog(E):\n    out = np.zeros({n_iter})\n    for i in range({n_iter}):\n"
+           f"        out[i] = E[{start}:{stop}].sum() * (i + 1)\n    return out\n")
+    ns = {"np": np}
+    import linecache
+
+    name = f"<slices {abs(hash(src))}>"
+    linecache.cache[name] = (len(src), None, src.splitlines(True), name)
+    exec(compile(src, name, "exec"), ns)
+    return ns["prog"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(a=st.integers(1, 3), b=st.integers(0, 3), k=st.integers(1, 3), n_iter=st.integers(1, 4),
+       s1=st.sampled_from(SPELLINGS), s2=st.sampled_from(SPELLINGS))
+def test_constant_length_slices_however_spelled(a, b, k, n_iter, s1, s2):
+    start = s1.format(a=a, b=b)
+    stop = "(" + s2.format(a=a, b=b) + f") + {k}"
+    prog = _slice_program(start, stop, n_iter)
+    E = np.random.default_rng(a * 100 + b * 10 + k).standard_normal(a * n_iter + b + k + 2)
+    check(prog, E)
+
+
+def shifted_halves(E, n):
+    out = np.zeros(3)
+    for i in range(3):
+        out[i] = E[n // 2 + i:n // 2 + i + 2].sum() + E[i * 2:i * 2 + 3].max()
+    return out
+
+
+def test_constant_length_slices_around_a_traced_offset(rng):
+    check(shifted_halves, rng.standard_normal(12), np.int64(3) * 0 + 4)  # n traced (a NumPy int in an array)
+    check(shifted_halves, rng.standard_normal(12), 5)
+
+
+def varying_window(x):
+    acc = 0.0
+    for i in range(x.shape[0]):
+        acc += x[i:].sum()
+    return acc
+
+
+def window_of_args(x, a, b):
+    return x[a:b].sum()
+
+
+def test_a_slice_of_varying_length_gets_a_rewrite_hint(rng):
+    check(varying_window, rng.standard_normal(5))  # a short static range: unrolled while tracing
+    with pytest.raises(looptrace.TraceError, match="length of this slice") as e:
+        looptrace.jit(varying_window, backend="interpret")(rng.standard_normal(100))
+    assert "np.where((k >= start) & (k < stop), x, 0)" in str(e.value)
+    assert "acc += x[i:].sum()" in str(e.value)
+    check(window_of_args, rng.standard_normal(6), 1, 4)  # int arguments: specialized on
