@@ -14,7 +14,8 @@ from looptrace.errors import TraceError, UnsupportedError
 from . import context as ctx
 from . import lax, pybuiltins, pymath
 from .array import Tracer, is_tracer
-from .control import and_, for_, if_, ifexp, ld, not_, or_, python_cond, ret, while_  # noqa: F401
+from .control import and_, compare, contains, for_, if_, ifexp, ld, not_, or_, ret, while_  # noqa: F401
+from .merge import NO_RETURN, returned  # noqa: F401  (early returns: tracer/returns.py)
 from .loops import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
 from .values import Segment
 

@@ -540,11 +540,10 @@ def test_if_inside_loops(rng):
     check(if_python_in_loop, rng.standard_normal(5))
 
 
-def test_if_return_traced_condition_is_unsupported(rng):
+def test_if_return_traced_condition(rng):  # tests/tracer/test_early_return.py has the rest
     f = looptrace.jit(if_array_reduce_cond, backend="interpret")
-    with pytest.raises(looptrace.UnsupportedError, match="return") as e:
-        f(rng.standard_normal(4))
-    assert "if x.sum() > 0:" in str(e.value)
+    check(if_array_reduce_cond, np.abs(rng.standard_normal(4)), jitted=f)
+    check(if_array_reduce_cond, -np.abs(rng.standard_normal(4)), jitted=f)
 
 
 def if_return_python(x, k):

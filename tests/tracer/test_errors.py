@@ -82,18 +82,20 @@ def test_shape_error_carry(rng):
     np.testing.assert_array_equal(jit(carry_changes_shape)(np.arange(4.0)), carry_changes_shape(np.arange(4.0)))
 
 
-def return_in_loop(x):
+def return_in_try_in_loop(x):
     for i in range(x.shape[0]):
-        if i > 2:
+        try:
             return x[i]
+        except IndexError:
+            pass
     return x[0]
 
 
 def test_unsupported_error_constructs(rng):
     x = rng.standard_normal(4)
     with pytest.raises(UnsupportedError) as e:
-        jit(return_in_loop)(x)
-    assert_points_at(e.value, return_in_loop, "return x[i]")
+        jit(return_in_try_in_loop)(x)
+    assert_points_at(e.value, return_in_try_in_loop, "return x[i]")
 
 
 def uses_fft(x):
