@@ -22,7 +22,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.shapes import fmt
 
 from . import context as ctx
-from . import lax, merge, returns
+from . import lax, merge, nests, returns
 from .array import Tracer, is_tracer
 from .loops import (LoopIter, LoopList, carry_spec_for, join_spec, loop_iterable, register_loop,
                     spec_leaves, spec_rebuild)
@@ -317,6 +317,9 @@ def _results_in(frame: ctx.Frame, items: list[tuple[Any, Any]]) -> list[Value]:
 
 # --- loops -----------------------------------------------------------------------------------
 def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None):
+    nest = nests.as_nest(iterable)
+    if nest is not None:
+        return _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, _loc(loc), brk)
     it = loop_iterable(iterable)
     if it is None:
         return _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc), None)
@@ -331,6 +334,23 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
         # run the few iterations as Python instead, each traced on its own
         _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc),
                     "the loop index is used as a Python integer")
+
+
+def _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, loc, brk) -> None:
+    """`for item in nest`: one loop per level, outermost first, all carrying
+    the loop's names; the body is traced once, in the innermost level."""
+    levels = nest.levels
+    if not levels:  # np.ndindex(()): one iteration
+        body_fn(nest.item(()))
+        return
+
+    def level(k: int, outer: tuple) -> Callable:
+        if k == len(levels) - 1:
+            return lambda i: body_fn(nest.item(outer + (i,)))
+        return lambda i: LoopTrace(names, get_fn, set_fn, level(k + 1, outer + (i,)), live, live_out, loc,
+                                   brk, levels[k + 1], None).run()
+
+    LoopTrace(names, get_fn, set_fn, level(0, ()), live, live_out, loc, brk, levels[0], None).run()
 
 
 # a static range whose index must be a Python int is unrolled up to this many iterations

@@ -6,7 +6,7 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import indexing, lax, numpy_api as nx
+from . import indexing, lax, nests, numpy_api as nx
 from .array import Tracer
 
 BINARY_OPS = {
@@ -96,6 +96,7 @@ def _install() -> None:
     Tracer.T = property(lambda self: nx.transpose(self))
     Tracer.mT = property(lambda self: nx.swapaxes(self, -1, -2))
     Tracer.__round__ = _round_builtin
+    Tracer.flat = property(nests.flat)
     Tracer.real = property(nx.real)
     Tracer.imag = property(nx.imag)
     methods = {

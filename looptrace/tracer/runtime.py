@@ -12,7 +12,7 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import lax, pybuiltins, pymath
+from . import lax, nests, pybuiltins, pymath
 from .array import Tracer, is_tracer
 from .control import and_, compare, contains, for_, if_, ifexp, ld, not_, or_, ret, while_  # noqa: F401
 from .merge import NO_RETURN, returned  # noqa: F401  (early returns: tracer/returns.py)
@@ -101,6 +101,9 @@ def _reversed(seq):
 
 
 def _enumerate(seq, start=0):
+    nest = nests.as_nest(seq)
+    if nest is not None:
+        return nest.enumerate(start)
     if isinstance(seq, (TracedRange, TracedReversed, builtins.range)) or is_tracer(seq) or \
             isinstance(seq, (np.ndarray, TracedZip)):
         return TracedEnumerate(seq, start)
@@ -108,6 +111,11 @@ def _enumerate(seq, start=0):
 
 
 def _zip(*seqs, strict=False):
+    found = [nests.as_nest(s) for s in seqs]
+    if seqs and all(n is not None for n in found):
+        zipped = nests.zip_nests(found)
+        if zipped is not None:
+            return zipped
     if any(isinstance(s, (TracedRange, TracedReversed, builtins.range, np.ndarray)) or is_tracer(s)
            for s in seqs) and all(isinstance(s, (TracedRange, TracedReversed, builtins.range, np.ndarray))
                                   or is_tracer(s) for s in seqs):
@@ -150,3 +158,4 @@ BUILTINS = {id(f): impl for f, impl in [
 ]}
 BUILTINS.update(pybuiltins.BUILTINS)  # min, max, float, int, bool, complex, ... (Python's semantics)
 BUILTINS.update(pymath.FUNCTIONS)  # math.* and cmath.*
+BUILTINS.update(nests.FACTORIES)  # np.ndindex, np.ndenumerate, itertools.product: loop nests
