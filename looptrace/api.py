@@ -141,7 +141,11 @@ class JitFunction:
             src = inspect.getsource(self.py_func)
         except (OSError, TypeError):
             src = self.py_func.__qualname__
-        return f"{src}\n{self._key(self._specs(values), values)!r}"
+        try:
+            signature = self._key(self._specs(values), values)
+        except TypeError:  # a gradient keeps tuples concrete (specialize.grad_specs): they are in the source
+            signature = tuple(type(v).__name__ for v in values)
+        return f"{src}\n{signature!r}"
 
     def resolve_backend(self, values: list) -> str:
         if self.backend != "auto":

@@ -12,7 +12,7 @@ specialized on, besides the ones named in `static_argnames`.
   Arrays and generators given as defaults stay arguments (they are read, or
   advanced, at call time).
 - `grad`, `value_and_grad` and `vjp` keep the non-differentiated Python ints
-  concrete, as JAX's grad does.
+  (and tuples, lists, strings) concrete, as JAX's grad does.
 
 Invariant: only Python ints, bools and NumPy integer scalars are specialized
 automatically (a float never is: calls with floats may share a compiled
@@ -108,10 +108,26 @@ def program_notes(jf, values: list) -> list[str]:
     return notes
 
 
-def concrete_ints(specs: list, values: list, wrt: tuple[int, ...]) -> list:
-    """The specs with every non-differentiated Python int made static (grad
-    keeps them concrete, as JAX's does)."""
-    from looptrace.tracer.trace import ArgSpec
+def grad_specs(jf, values: list, wrt: tuple[int, ...]) -> list:
+    """The specs of a gradient's call: as `jf`'s, except that every argument
+    not differentiated that is a Python int or a non-array Python value (a
+    tuple, a list, a string) is static: grad keeps them concrete, as JAX's
+    does. Floats stay traced (a changing learning rate must not recompile)."""
+    from looptrace.tracer.trace import arg_spec
 
-    return [ArgSpec("static") if i not in wrt and s.kind == "scalar" and is_int_like(values[i]) else s
-            for i, (s, v) in enumerate(zip(specs, values))]
+    params = jf.signature.parameters
+    specs = []
+    for i, (n, v) in enumerate(zip(jf.param_names, values)):
+        concrete = i not in wrt and (is_int_like(v) and not isinstance(v, np.generic)
+                                     or isinstance(v, (tuple, list, str, dict)))
+        static = concrete or n in jf.static_argnames or n in jf._auto_static or \
+            is_unpassed_default(params[n], v)
+        specs.append(arg_spec(n, v, static))
+    return specs
+
+
+def differentiable(values: list) -> tuple[int, ...]:
+    """Positions of the float arrays and numbers (what vjp differentiates)."""
+    return tuple(i for i, v in enumerate(values)
+                 if isinstance(v, (float, np.floating)) and not isinstance(v, bool)
+                 or isinstance(v, np.ndarray) and v.dtype.kind == "f")

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from looptrace import pipeline, specialize
-from looptrace.api import JitFunction, _captured_unchanged, _runtime_arg
+from looptrace.api import Compiled, JitFunction, _captured_unchanged, _runtime_arg
 from looptrace.errors import TraceError
 from looptrace.ir.core import Program
 from looptrace.tracer.trace import ArgSpec, build_output
@@ -46,7 +46,7 @@ class _Differentiated:
         self._cache: dict = {}
 
     def compiled(self, values: list, wrt: tuple[int, ...], caller: str) -> tuple[_Compiled, list[ArgSpec]]:
-        specs = specialize.concrete_ints(self.jit._specs(values), values, wrt)
+        specs = specialize.grad_specs(self.jit, values, wrt)
         for i in wrt:
             _check_differentiable(caller, self.name, self.jit.param_names[i], i, specs[i])
         key = (self.jit._key(specs, values), wrt)
@@ -61,6 +61,22 @@ class _Differentiated:
             self._cache[key] = _Compiled(grad_prog, self.jit._backend_runner(grad_prog, values), n_out,
                                          program)
         return self._cache[key], specs
+
+    def forward(self, values: list, wrt: tuple[int, ...]) -> Any:
+        """The function's value, compiled with the gradient's specs (its ints,
+        tuples and strings concrete), as a jitted call would return it."""
+        specs = specialize.grad_specs(self.jit, values, wrt)
+        try:
+            if [s.kind for s in self.jit._specs(values)] == [s.kind for s in specs]:
+                return self.jit(*values)  # nothing made concrete: the jitted function's own cache
+        except TypeError:
+            pass
+        key = ("forward", self.jit._key(specs, values))
+        compiled = self._cache.get(key)
+        if compiled is None or not _captured_unchanged(compiled.program):
+            program = pipeline.run_passes(self.jit.trace(values, specs))
+            compiled = self._cache[key] = Compiled(program, self.jit._backend_runner(program, values))
+        return self.jit._execute(compiled, specs, values)
 
     def run(self, values: list, wrt: tuple[int, ...], cts: list | None, caller: str):
         """(output leaves, gradients as arrays shaped like the arguments)."""
@@ -190,10 +206,8 @@ def vjp(fn: Callable, *args, checkpoint: int | None = None, backend: str | None 
     d = _Differentiated(fn, checkpoint, backend)
     values = d.jit._bind(args, {})
     snapshot = [copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in values]
-    specs = d.jit._specs(values)
-    wrt = tuple(i for i, s in enumerate(specs)
-                if s.kind in ("array", "scalar") and np.dtype(s.dtype).kind == "f")
-    out = d.jit(*values)
+    wrt = specialize.differentiable(values)
+    out = d.forward(values, wrt)
 
     def vjp_fn(cotangent):
         c, _ = d.compiled(snapshot, wrt, "vjp")

@@ -97,6 +97,9 @@ def dispatch_ufunc(ufunc, method, inputs, kwargs):
     name = ufunc.__name__
     if name == "matmul" and method == "__call__" and not kwargs:
         return lax.matmul(*inputs)
+    special = _scipy_special(ufunc, method, kwargs)
+    if special is not None:
+        return special(*inputs)
     if name not in UFUNCS or method not in ("__call__", "reduce", "outer"):
         suffix = "" if method == "__call__" else "." + method
         qualname = f"np.{name}" if getattr(np, name, None) is ufunc else f"the ufunc {name}"
@@ -104,6 +107,16 @@ def dispatch_ufunc(ufunc, method, inputs, kwargs):
                                "see looptrace's list of supported NumPy functions")
     traced = TracedUfunc(name)
     return (traced if method == "__call__" else getattr(traced, method))(*inputs, **kwargs)
+
+
+def _scipy_special(ufunc, method: str, kwargs: dict):
+    """scipy.special.erf/erfc/gamma/gammaln/psi met a tracer: ops/special.py's
+    primitives (float32 stays float32, others compute in float64, as scipy)."""
+    from .pymath import special_ufunc
+
+    if method != "__call__" or kwargs:
+        return None
+    return special_ufunc(ufunc)
 
 
 _UFUNC_REDUCE = {"add": "reduce_sum", "multiply": "reduce_prod", "maximum": "reduce_max",

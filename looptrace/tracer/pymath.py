@@ -318,3 +318,32 @@ def _table() -> dict[int, Callable]:
 
 
 FUNCTIONS: dict[int, Callable] = _table()
+
+
+# --- scipy.special ufuncs on traced arrays (numpy_api.dispatch_ufunc) -----------------------------------
+def _scipy_table() -> dict[int, str]:
+    try:
+        import scipy.special as sp
+    except ImportError:  # pragma: no cover - scipy is a dependency
+        return {}
+    return {id(sp.erf): "erf", id(sp.erfc): "erfc", id(sp.gamma): "gamma", id(sp.gammaln): "lgamma",
+            id(sp.psi): "digamma", id(sp.digamma): "digamma"}
+
+
+_SCIPY_SPECIAL = _scipy_table()
+
+
+def special_ufunc(ufunc) -> Callable | None:
+    primitive = _SCIPY_SPECIAL.get(id(ufunc))
+    if primitive is None:
+        return None
+
+    def call(x):
+        x = x if is_tracer(x) else lax.wrap(lax.as_value(x))
+        if x.dtype.kind == "c":
+            raise UnsupportedError(f"scipy.special.{ufunc.__name__} of complex values is not supported",
+                                   ctx.current_loc())
+        dtype = float_dtype(x.dtype) if x.dtype != np.float16 else np.dtype(np.float32)
+        return lax.wrap(ctx.emit1(prim(primitive), [lax.as_value(x, dtype)]))
+
+    return call

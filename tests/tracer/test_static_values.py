@@ -220,3 +220,33 @@ def test_a_slice_of_varying_length_gets_a_rewrite_hint(rng):
     assert "np.where((k >= start) & (k < stop), x, 0)" in str(e.value)
     assert "acc += x[i:].sum()" in str(e.value)
     check(window_of_args, rng.standard_normal(6), 1, 4)  # int arguments: specialized on
+
+
+def weighted_taps(w, x, taps, mode):
+    s = 0.0
+    for k in range(len(taps)):
+        v = x[taps[k]] * w[k]
+        s += v * v if mode == "square" else v
+    return s
+
+
+def test_grad_keeps_tuples_and_strings_concrete(rng):
+    w, x = rng.standard_normal(3), rng.standard_normal(6)
+    for taps, mode in (((0, 2, 5), "square"), ((1, 1, 4), "plain")):
+        g = looptrace.grad(weighted_taps)(w, x, taps, mode)
+        want = numerical_grad(lambda w: weighted_taps(w, x, taps, mode), [w], 0)
+        assert_close(g, want, 1e-6, f"{taps} {mode}")
+    out, vjp_fn = looptrace.vjp(weighted_taps, w, x, [0, 1, 2], "square")
+    cts = vjp_fn(1.0)
+    assert cts[2] is None and cts[3] is None
+    assert_close(cts[0], numerical_grad(lambda w: weighted_taps(w, x, [0, 1, 2], "square"), [w], 0), 1e-6, "vjp")
+
+
+def test_scipy_special_on_traced_arrays(rng):
+    import scipy.special as sp
+
+    def f(x):
+        return sp.erf(x) + sp.erfc(x / 2) * sp.gamma(x + 3) + sp.gammaln(x + 3) + sp.psi(x + 3)
+
+    check(f, rng.uniform(-1, 1, 7))
+    check(f, rng.uniform(-1, 1, 7).astype(np.float32), rtol=1e-5)
