@@ -54,10 +54,6 @@ def test_complex_intermediates(rng):
     check(complex_mix, [rng.uniform(-1, 1, 5), rng.uniform(-1, 1, 5)], (0, 1))
 
 
-def test_complex_intermediates_cpu(rng):
-    check(complex_mix, [rng.uniform(-1, 1, 5), rng.uniform(-1, 1, 5)], (0, 1), backend="cpu")
-
-
 @pytest.mark.parametrize("fn", [math.erf, math.erfc, math.gamma, math.lgamma])
 def test_special_function_gradients_match_their_derivatives(fn, rng):
     def f(x):
