@@ -1,7 +1,7 @@
 """Joining what a name holds after the two branches of a traced `if`.
 
 `pair_up(a, b)` splits the two values into leaves to select between (arrays
-and numbers, position by position through tuples) and a function that
+and numbers, position by position through tuples, lists and dicts) and a function that
 rebuilds the joined value from the selected leaves. Two things besides plain
 arrays take part:
 
@@ -70,26 +70,36 @@ def pair_up(a: Any, b: Any) -> tuple[list[tuple[Any, Any]], Callable[[list], Any
         return pair_up(stand_in, real) if a is NO_RETURN else pair_up(real, stand_in)
     if _undefined(a) or _undefined(b):
         return [], lambda _: UNDEFINED_LEAF
-    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
-        parts = [pair_up(x, y) for x, y in zip(a, b)]
-        leaves = [p for ls, _ in parts for p in ls]
-
-        def rebuild(values: list) -> tuple:
-            out, pos = [], 0
-            for ls, rb in parts:
-                out.append(rb(values[pos:pos + len(ls)]))
-                pos += len(ls)
-            return tuple(out)
-
-        return leaves, rebuild
+    if type(a) is type(b) and isinstance(a, (tuple, list)) and len(a) == len(b):
+        return _pair_sequences(list(a), list(b), type(a))
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        keys = list(a)
+        leaves, rebuild = _pair_sequences([a[k] for k in keys], [b[k] for k in keys], list)
+        return leaves, lambda values: dict(zip(keys, rebuild(values)))
     if array_like(a) and array_like(b):
         return [(a, b)], lambda values: values[0]
     raise Mismatch(_kind(a), _kind(b))
 
 
+def _pair_sequences(a: list, b: list, kind: type):
+    parts = [pair_up(x, y) for x, y in zip(a, b)]
+    leaves = [p for ls, _ in parts for p in ls]
+
+    def rebuild(values: list):
+        out, pos = [], 0
+        for ls, rb in parts:
+            out.append(rb(values[pos:pos + len(ls)]))
+            pos += len(ls)
+        return kind(out)
+
+    return leaves, rebuild
+
+
 def placeholder_like(x: Any) -> Any:
-    if isinstance(x, tuple):
-        return tuple(placeholder_like(e) for e in x)
+    if isinstance(x, (tuple, list)):
+        return type(x)(placeholder_like(e) for e in x)
+    if isinstance(x, dict):
+        return {k: placeholder_like(e) for k, e in x.items()}
     if x is None or isinstance(x, Placeholder) or not array_like(x):
         return x
     return Placeholder(lax.dtype_of(x), tuple(x.shape) if is_tracer(x) else np.shape(x), lax.is_weak(x))
@@ -122,8 +132,10 @@ def _undefined(x: Any) -> bool:
 def _kind(x: Any) -> str:
     if x is None:
         return "None"
-    if isinstance(x, tuple):
-        return f"a tuple of {len(x)}"
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of {len(x)}"
+    if isinstance(x, dict):
+        return f"a dict with keys {sorted(map(str, x))}"
     if array_like(x):
         return "an array or number"
     return f"a {type(x).__name__}"

@@ -114,6 +114,25 @@ def accumulate_until(x, limit):
     return total, False
 
 
+def bisect_sqrt2(a, b, tol):
+    fa = a * a - 2.0
+    while True:
+        m = 0.5 * (a + b)
+        fm = m * m - 2.0
+        if abs(fm) < tol or b - a < tol:
+            return m
+        if fa * fm < 0:
+            b = m
+        else:
+            a, fa = m, fm
+
+
+def containers(x):
+    if x[0] > 0:
+        return {"a": x[0], "b": [x, x[1]]}
+    return {"a": -x[0], "b": [x * 2, x[2]]}
+
+
 CASES = [
     (normalize, lambda r: [r.standard_normal(3)]), (normalize, lambda r: [np.zeros(3)]),
     (sign_class, lambda r: [r.standard_normal(4) * 2]), (first_negative, lambda r: [r.standard_normal(6)]),
@@ -126,6 +145,7 @@ CASES = [
     (enumerate_return, lambda r: [r.standard_normal(5), r.standard_normal(5)]),
     (python_list_return, lambda r: [r.uniform(0, 1, 2)]), (calls_helper_in_loop, lambda r: [r.standard_normal(8)]),
     (accumulate_until, lambda r: [r.uniform(0, 1, 7), 2.0]), (accumulate_until, lambda r: [r.uniform(0, 1, 7), 9.0]),
+    (bisect_sqrt2, lambda r: [0.0, float(r.uniform(2, 5)), 1e-10]), (containers, lambda r: [r.standard_normal(3)]),
 ]
 
 
