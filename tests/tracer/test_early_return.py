@@ -129,8 +129,23 @@ def bisect_sqrt2(a, b, tol):
 
 def containers(x):
     if x[0] > 0:
-        return {"a": x[0], "b": [x, x[1]]}
-    return {"a": -x[0], "b": [x * 2, x[2]]}
+        return x[0], [x, x[1]]
+    return -x[0], [x * 2, x[2]]
+
+
+def dict_result(x):
+    if x[0] > 0:
+        return {"a": x[0], "b": x}
+    return {"a": -x[0], "b": x * 2}
+
+
+def test_dict_result(rng):
+    f = looptrace.jit(dict_result, backend="interpret")
+    for x in (rng.standard_normal(3), -np.abs(rng.standard_normal(3))):
+        got, want = f(x), dict_result(x)
+        assert list(got) == list(want)
+        for k in want:
+            np.testing.assert_allclose(got[k], want[k])
 
 
 CASES = [
