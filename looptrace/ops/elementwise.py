@@ -356,4 +356,12 @@ from .registry import PRIMITIVES as _PRIMS  # noqa: E402
 for _name in UNARY + BINARY:
     _PRIMS[_name].lower_cpu = _ufunc_lower_cpu(_name)
 select.lower_cpu = lambda args, in_dtypes, out_dtype: f"({args[1]} if {args[0]} else {args[2]})"
-convert.lower_cpu = lambda args, in_dtypes, out_dtype: args[0]
+def _convert_lower_cpu(args, in_dtypes, out_dtype) -> str:
+    """The cast itself is fusion's; from complex NumPy keeps the real part
+    (to bool: whether either part is nonzero)."""
+    if np.dtype(in_dtypes[0]).kind != "c" or np.dtype(out_dtype).kind == "c":
+        return args[0]
+    return f"({args[0]} != 0)" if np.dtype(out_dtype) == np.bool_ else f"({args[0]}).real"
+
+
+convert.lower_cpu = _convert_lower_cpu

@@ -7,6 +7,7 @@ the cpu backend."""
 
 import cmath
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -286,18 +287,26 @@ def test_scalar_functions_on_the_cpu_backend(rng):
 
 
 def test_complex_arrays_on_the_cpu_backend(rng):
-    def f(z, w):
+    def f(z, w, c):
         acc = np.zeros(z.shape[1], np.complex128)
         for i in range(z.shape[0]):
             acc = acc * 0.5 + np.exp(1j * np.angle(z[i])) * w[i]
-        c = (z * z.conj()).real + np.abs(z) ** 2 - np.imag(z * 1j)
-        return acc, c, z.sum(axis=0), (z @ w.T), np.sqrt(z).astype(np.complex64)
+        v = c.copy()
+        for t in range(4):  # a complex recurrence (a Mandelbrot step)
+            v = v * v * 0.3 + c
+        c2 = (z * z.conj()).real + np.abs(z) ** 2 - np.imag(z * 1j)
+        parts = np.stack([z.real.astype(np.float32), z.astype(np.float64).astype(np.float32)])
+        return (acc, c2, z.sum(axis=0), (z @ w.T), np.sqrt(z).astype(np.complex64), v, np.prod(c[:3]),
+                (z ** (0.5 + 0.5j)).mean(), parts, (z * 0).astype(bool) | (z != 0), z.astype(np.int64))
 
     z = rng.standard_normal((6, 4)) + 1j * rng.standard_normal((6, 4))
     w = (rng.standard_normal((6, 4)) + 1j * rng.standard_normal((6, 4))).astype(np.complex128)
-    want = f(z, w)
-    for backend in ("interpret", "cpu"):
-        got = looptrace.jit(f, backend=backend)(z, w)
-        for g, e in zip(got, want):
-            assert g.dtype == e.dtype and g.shape == e.shape
-            np.testing.assert_allclose(g, e, rtol=1e-6 if e.dtype == np.complex64 else 1e-12)
+    c = (rng.standard_normal(4) * 0.3 + 1j * rng.standard_normal(4) * 0.3).astype(np.complex64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        want = f(z, w, c)
+        for backend in ("interpret", "cpu"):
+            got = looptrace.jit(f, backend=backend)(z, w, c)
+            for g, e in zip(got, want):
+                assert g.dtype == e.dtype and g.shape == e.shape
+                np.testing.assert_allclose(g, e, rtol=1e-5 if e.dtype in (np.complex64, np.float32) else 1e-12)
