@@ -167,11 +167,15 @@ def _visible(defined_in: "ctx.Frame", frame: "ctx.Frame") -> bool:
 def note_write(box: ctx.Box) -> None:
     """Record, in every enclosing branch frame that does not own `box`, the
     value it had before the branch wrote it (so the branch can be undone and
-    merged)."""
+    merged). Inside a loop the box holds the loop body's argument: the value
+    at the levels outside the loop is the entry value the loop captured."""
     f = ctx.state().frame
+    value = box.value
     while f is not None and not f.owns(box):
         if f.kind == "branch" and id(box) not in f.captured:
-            f.captured[id(box)] = (box, box.value, None)
+            f.captured[id(box)] = (box, value, None)
+        elif f.kind == "loop" and id(box) in f.captured:
+            value = f.captured[id(box)][1]
         f = f.parent
 
 

@@ -157,17 +157,24 @@ def _as_bool(x: Any) -> Any:
 
 
 def materialize_views(exits: tuple, entry) -> tuple:
-    """Exit values with each view made concrete in the current frame. A view
-    reads its base lazily; read after the frame is popped (or after the
-    branch's writes are undone) it would see the wrong base value or refer to
-    values of the popped block. A name still bound to its entry object keeps
-    it, so aliases survive."""
-    out = []
-    for e, before in zip(exits, entry):
-        if is_tracer(e) and e.base is not None and e is not before:
-            e = Tracer(e.value, weak=e.weak)
-        out.append(e)
-    return tuple(out)
+    """Exit values read in the current frame. A view reads its base lazily,
+    and an array of an outer frame written in this one has its writes undone
+    when the frame is popped: read afterwards, either would see the wrong
+    value (or values of the popped block). So every traced leaf a name newly
+    holds (through tuples, lists and dicts too: a returned `(out, total)`) is
+    read now. A name still bound to its entry object keeps it, so aliases
+    survive."""
+    return tuple(e if e is before else _read_now(e) for e, before in zip(exits, entry))
+
+
+def _read_now(x: Any) -> Any:
+    if is_tracer(x):
+        return x if x.base is None and x._box.frame is ctx.state().frame else Tracer(x.value, weak=x.weak)
+    if type(x) in (tuple, list) and all(_array_like(e) or type(e) in (tuple, list, dict) for e in x):
+        return type(x)(_read_now(e) for e in x)
+    if type(x) is dict:
+        return {k: _read_now(v) for k, v in x.items()}
+    return x
 
 
 def ret(x: Any) -> Any:

@@ -12,6 +12,7 @@ import looptrace
 from looptrace.autodiff.check import assert_close, numerical_grad
 
 from ._loopcheck import check
+from .test_generated_loops import compile_source
 
 
 def normalize(x):
@@ -267,3 +268,66 @@ def single_element_truth(x):
 def test_size_one_array_condition(rng):
     check(single_element_truth, rng.standard_normal(3))
     check(single_element_truth, -np.abs(rng.standard_normal(3)))
+
+
+# --- generated programs with returns at random places -----------------------------------------------
+@st.composite
+def return_program(draw):
+    def maybe(kinds, cond_choices, indent):
+        kind = draw(st.sampled_from(kinds))
+        if kind == "":
+            return ""
+        cond = draw(st.sampled_from(cond_choices))
+        stmt = {"return": draw(st.sampled_from(["return out * 2, acc", "return out, total - 1.0"])),
+                "break": "break", "continue": "continue"}[kind]
+        pad = " " * indent
+        return f"\n{pad}if {cond}:\n{pad}    {stmt}"
+
+    inner = maybe(["", "return", "break", "continue"], ["A[i, j] > 1.2", "acc > 1.0", "A[i, j] < b[i] - 1"], 12)
+    outer = maybe(["", "return", "break"], ["acc < -0.8", "total > 1.5", "b[i] > 1.4"], 8)
+    pre = maybe(["", "return"], ["b[0] > 1.8", "A.sum() < -3"], 4)
+    post = maybe(["", "return"], ["total > 0", "out[0] < 0"], 4)
+    rng_t = draw(st.sampled_from(["range(A.shape[0])", "reversed(range(A.shape[0]))", "range(1, A.shape[0])"]))
+    return f"""def f(A, b):
+    out = np.zeros(A.shape[0])
+    total = 0.0
+    acc = 0.0{pre}
+    for i in {rng_t}:
+        acc = b[i]
+        for j in range(A.shape[1]):{inner}
+            acc = np.tanh(acc * 0.7 + A[i, j])
+            A[i, j] = acc
+        out[i] = acc{outer}
+        total = total + acc{post}
+    return out, total
+"""
+
+
+@settings(max_examples=40, deadline=None)
+@given(src=return_program(), shape=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+       seed=st.integers(0, 2**32 - 1))
+def test_generated_programs_with_returns(src, shape, seed):
+    f = compile_source(src)
+    r = np.random.default_rng(seed)
+    check(f, r.standard_normal(shape), r.standard_normal(shape[0]))
+
+
+def nested_writes_under_condition(A, b):
+    out = np.zeros(A.shape[0])
+    if b[0] < 0.5:  # a traced condition around loops that write outer arrays (and an argument)
+        for i in range(A.shape[0]):
+            acc = b[i]
+            for j in range(A.shape[1]):
+                acc = acc * 0.7 + A[i, j]
+                A[i, j] = acc
+            out[i] = acc
+    return out
+
+
+def test_loops_writing_outer_arrays_under_a_traced_condition(rng):
+    """The value restored on the branch not taken is the one before the `if`,
+    not a loop body's argument (this IR used to fail verification)."""
+    for b0 in (0.0, 1.0):
+        b = rng.standard_normal(3)
+        b[0] = b0
+        check(nested_writes_under_condition, rng.standard_normal((3, 2)), b)
