@@ -251,3 +251,14 @@ def test_scipy_special_on_traced_arrays(rng):
 
     check(f, rng.uniform(-1, 1, 7))
     check(f, rng.uniform(-1, 1, 7).astype(np.float32), rtol=1e-5)
+
+
+def test_functions_and_dtypes_passed_as_arguments_are_constants(rng):
+    def f(x, op, dtype):
+        return op(x).astype(dtype)
+
+    jf = looptrace.jit(f, backend="interpret")
+    x = rng.standard_normal(4)
+    for op, dtype in ((np.sin, np.float32), (np.cos, np.dtype(np.float64)), (np.sin, np.float32), (abs, float)):
+        check(f, x, op, dtype, jitted=jf)
+    assert len(jf._cache) == 3
