@@ -23,7 +23,7 @@ import math
 
 import numba
 
-_JIT = dict(cache=True, inline="always", error_model="numpy")
+_JIT = {"cache": True, "inline": "always", "error_model": "numpy"}
 
 
 @numba.njit(**_JIT)
@@ -56,7 +56,7 @@ def _cot_pi(x):
 @numba.njit(**_JIT)
 def digamma(x):
     x = float(x)
-    if x != x or x == -math.inf:
+    if math.isnan(x) or x == -math.inf:
         return math.nan
     if x == math.inf:
         return math.inf
@@ -80,7 +80,7 @@ def digamma(x):
 @numba.njit(**_JIT)
 def trigamma(x):
     x = float(x)
-    if x != x or x == -math.inf:
+    if math.isnan(x) or x == -math.inf:
         return math.nan
     if x == math.inf:
         return 0.0

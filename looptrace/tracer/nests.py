@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import itertools
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -29,8 +30,16 @@ from looptrace.errors import UnsupportedError
 from . import context as ctx
 from . import lax
 from .array import Tracer, is_tracer
-from .loops import (LoopIter, TracedEnumerate, TracedRange, TracedReversed, TracedZip, _length_and_item,
-                    _range_iter, _trip_count)
+from .loops import (
+    LoopIter,
+    TracedEnumerate,
+    TracedRange,
+    TracedReversed,
+    TracedZip,
+    _length_and_item,
+    _range_iter,
+    _trip_count,
+)
 
 
 class Nest:
@@ -42,10 +51,10 @@ class Nest:
     def __iter__(self):
         return iter(self._concrete())
 
-    def enumerate(self, start: int = 0) -> "Nest":
+    def enumerate(self, start: int = 0) -> Nest:
         def item(idx: tuple) -> tuple:
-            return lax.ufunc("add", _flat_counter(self.levels, idx), start) if start else \
-                _flat_counter(self.levels, idx), self.item(idx)
+            count = _flat_counter(self.levels, idx)
+            return (lax.ufunc("add", count, start) if start else count), self.item(idx)
 
         return Nest(self.levels, item, lambda: enumerate(self._concrete(), start))
 

@@ -21,7 +21,8 @@ real builtin when no argument is traced.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -166,7 +167,7 @@ def _complex(real=0, imag=_MISSING):
     a, b = lax.astype(lax.wrap(lax.as_value(re)), np.complex128), lax.astype(lax.wrap(lax.as_value(im)), np.complex128)
     from looptrace.ops import get as prim
 
-    part = lambda p, v: lax.wrap(ctx.emit1(prim(p), [v.value]))  # noqa: E731
+    part = lambda p, v: lax.wrap(ctx.emit1(prim(p), [v.value]))
     return _weak(make_complex(lax.ufunc("subtract", part("real", a), part("imag", b)),
                               lax.ufunc("add", part("imag", a), part("real", b))))
 

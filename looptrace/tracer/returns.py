@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import ast
 
-from looptrace.errors import UnsupportedError
-
 FLAG, SLOT = "__lt_ret", "__lt_rv"
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 

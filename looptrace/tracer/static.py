@@ -11,7 +11,7 @@ them in `static_argnames`.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from looptrace.errors import ConcreteIndexError, UnsupportedError
 from looptrace.ir.core import Value

@@ -75,7 +75,7 @@ def early_exit_writes(x, out):
 
 
 def enumerate_return(x, y):
-    for i, (a, b) in enumerate(zip(x, y)):
+    for i, (a, b) in enumerate(zip(x, y)):  # noqa: PLW0120  (a loop's else with returns)
         if a * b > 0.5:
             return i + a
     else:

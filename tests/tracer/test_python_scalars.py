@@ -67,7 +67,7 @@ def test_math_types_ints_and_predicates(rng):
     def f(x, k):
         return (math.floor(x[0]), math.ceil(x[1]), math.trunc(x[2]), math.floor(k), math.isnan(x[3]),
                 math.isinf(x[4]), math.isfinite(x[3]), math.pi * x[0], math.e + math.tau + math.inf * 0 + k,
-                math.log(abs(x[1]), 2.0), math.log(k + 10, abs(x[1]) + 5), math.hypot(x[0], x[1], x[2]), math.hypot(),
+                math.log(abs(x[1]), 2.0), math.log(k + 10, abs(x[1]) + 5),  # noqa: FURB163 math.hypot(x[0], x[1], x[2]), math.hypot(),
                 math.modf(x[0]), math.modf(x[4]), math.isclose(x[0], x[0] * (1 + 1e-12)),
                 math.isclose(x[0], x[1], abs_tol=10.0), math.prod(x[:3]), math.prod([x[0], k, 2.0]),
                 math.dist(x[:2], x[2:4]), math.dist((x[0], 1.0), (2.0, x[1])))

@@ -90,7 +90,7 @@ def clamp(i, n):
     return min(max(i, 0), n - 1)
 
 
-def with_defaults(x, mask=(1, 0, 1), mode=wrap, weights=[0.5, 2.0], how="sum", scale=2.0, n=3):
+def with_defaults(x, mask=(1, 0, 1), mode=wrap, weights=[0.5, 2.0], how="sum", scale=2.0, n=3):  # noqa: B006
     acc = np.zeros(n)
     for k in range(len(mask)):
         acc[k % n] += x[mode(k + 4, x.shape[0])] * mask[k] * weights[k % 2] * scale
@@ -149,18 +149,19 @@ def test_grad_keeps_non_differentiated_ints_concrete(jitted, rng):
     backend = None if jitted else "interpret"
     for nbins in (4, 6):
         g = looptrace.grad(fn, argnums=1, backend=backend)(idx, w, nbins)
-        want = numerical_grad(lambda w: histogram_loss(idx, w, nbins), [w], 0)
+        want = numerical_grad(lambda w, nbins=nbins: histogram_loss(idx, w, nbins), [w], 0)
         assert_close(g, want, 1e-6, f"nbins={nbins}")
         value, g2 = looptrace.value_and_grad(fn, argnums=1, backend=backend)(idx, w, nbins)
         assert np.isclose(value, histogram_loss(idx, w, nbins))
+        np.testing.assert_allclose(g2, g)
     out, vjp_fn = looptrace.vjp(fn, idx, w, 5, backend=backend)
     assert np.isclose(out, histogram_loss(idx, w, 5))
     assert_close(vjp_fn(1.0)[1], numerical_grad(lambda w: histogram_loss(idx, w, 5), [w], 0), 1e-6, "vjp")
 
 
 # --- slices whose length is constant, however spelled -------------------------------------------------
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 SPELLINGS = [  # start = a*i + b, written in different ways (the stop repeats it, plus k)
     "{a}*i + {b}", "i*{a} + {b}", "{b} + i*{a}", "(i + 1)*{a} + {b} - {a}", "-(-{a}*i - {b})",
@@ -235,9 +236,10 @@ def test_grad_keeps_tuples_and_strings_concrete(rng):
     w, x = rng.standard_normal(3), rng.standard_normal(6)
     for taps, mode in (((0, 2, 5), "square"), ((1, 1, 4), "plain")):
         g = looptrace.grad(weighted_taps, backend="interpret")(w, x, taps, mode)
-        want = numerical_grad(lambda w: weighted_taps(w, x, taps, mode), [w], 0)
+        want = numerical_grad(lambda w, taps=taps, mode=mode: weighted_taps(w, x, taps, mode), [w], 0)
         assert_close(g, want, 1e-6, f"{taps} {mode}")
     out, vjp_fn = looptrace.vjp(weighted_taps, w, x, [0, 1, 2], "square", backend="interpret")
+    assert np.isclose(out, weighted_taps(w, x, [0, 1, 2], "square"))
     cts = vjp_fn(1.0)
     assert cts[2] is None and cts[3] is None
     assert_close(cts[0], numerical_grad(lambda w: weighted_taps(w, x, [0, 1, 2], "square"), [w], 0), 1e-6, "vjp")
