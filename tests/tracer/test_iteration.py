@@ -123,11 +123,20 @@ def three_levels(x):
     return out
 
 
+def enumerate_product_steps(x):
+    s = 0.0
+    for k, (i, j) in enumerate(itertools.product(range(1, x.shape[0], 2), range(x.shape[1] - 1, -1, -1)), 3):
+        s += x[i, j] * k
+    for k, v in enumerate(x.flat, 1):
+        s -= v / k
+    return s
+
+
 CASES = [(ndindex_map, [(4, 5)]), (ndindex_tuple_index, [(3, 4)]), (ndenumerate_weighted, [(3, 4)]),
          (product_ranges, [(4, 6)]), (product_repeat, [(5,)]), (product_of_arrays, [(3,), (4,)]),
          (flat_iteration, [(3, 4)]), (zip_flats, [(3, 4), (3, 4)]), (enumerate_zip_arrays, [(5,), (5,)]),
          (count_over, [(4, 5)]), (first_over, [(4, 5)]), (break_in_nest, [(4, 5)]), (concrete_uses, [(2, 3)]),
-         (three_levels, [(2, 3, 4)])]
+         (three_levels, [(2, 3, 4)]), (enumerate_product_steps, [(5, 3)])]
 
 
 @pytest.mark.parametrize("fn,shapes", CASES, ids=[fn.__name__ for fn, _ in CASES])
