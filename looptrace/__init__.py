@@ -4,8 +4,8 @@ from looptrace import tracer as _tracer  # noqa: F401
 from looptrace import pipeline as _pipeline  # noqa: F401  (the passes)
 from looptrace.api import Explanation, JitFunction, LoopReport, eval_shape, explain, jit
 from looptrace.autodiff.api import grad, value_and_grad, vjp
-from looptrace.errors import InternalError, LooptraceError, ShapeError, TraceError, UnsupportedError
+from looptrace.errors import InternalError, LooptraceError, ShapeError, TraceError, UnrollWarning, UnsupportedError
 
 __version__ = "0.1.0"
 __all__ = ["jit", "grad", "value_and_grad", "vjp", "eval_shape", "explain", "Explanation", "LoopReport", "JitFunction",
-           "LooptraceError", "ShapeError", "UnsupportedError", "TraceError", "InternalError"]
+           "LooptraceError", "ShapeError", "UnsupportedError", "TraceError", "InternalError", "UnrollWarning"]

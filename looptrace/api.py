@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace import pipeline
+from looptrace import pipeline, specialize
 from looptrace.codegen.target import CompileOptions, Runner
 from looptrace.ir.core import Program
 from looptrace.ir.printer import print_program
@@ -56,6 +56,7 @@ class JitFunction:
             if n not in self.param_names:
                 raise ValueError(f"static_argnames names {n!r}, which is not a parameter of {fn.__name__}")
         self._cache: dict[Any, Compiled] = {}
+        self._auto_static: dict[str, str] = {}  # int arguments found to decide a shape -> why (specialize.py)
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self._positional = all(p.kind in plain for p in self.signature.parameters.values())
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
@@ -77,13 +78,13 @@ class JitFunction:
             compiled = hit[0]
             run_plain = getattr(compiled.run, "call_plain", None)
             if run_plain is None or compiled.program.writebacks:
-                return self._execute(compiled, hit[1], list(args))
+                return self.execute(compiled, hit[1], list(args))
             return build_output(compiled.program.out_tree, run_plain(args))
         values = self._bind(args, kwargs)
         compiled, specs = self.compiled_for(values)
         if key is not None:
             self._fast[key] = (compiled, specs)
-        return self._execute(compiled, specs, values)
+        return self.execute(compiled, specs, values)
 
     def _bind(self, args, kwargs) -> list:
         if not kwargs and len(args) == len(self.param_names) and self._positional:
@@ -96,7 +97,10 @@ class JitFunction:
         return [bound.arguments[n] for n in self.param_names]
 
     def specs_of(self, values: list) -> list[ArgSpec]:
-        return [arg_spec(n, v, n in self.static_argnames) for n, v in zip(self.param_names, values)]
+        params = self.signature.parameters
+        return [arg_spec(n, v, n in self.static_argnames or n in self._auto_static
+                         or specialize.is_unpassed_default(params[n], v))
+                for n, v in zip(self.param_names, values)]
 
     def _key(self, specs: list[ArgSpec], values: list) -> tuple:
         key = []
@@ -105,8 +109,9 @@ class JitFunction:
                 try:
                     hash(v)
                 except TypeError:
-                    raise TypeError(f"static argument `{n}` must be hashable, got {type(v).__name__}") from None
-                key.append(("s", type(v), v))
+                    if n in self.static_argnames:
+                        raise TypeError(f"static argument `{n}` must be hashable, got {type(v).__name__}") from None
+                key.append(("s", type(v), specialize.static_key(v)))
             elif s.kind == "rng":
                 key.append(("r", type(v.bit_generator).__name__))
             else:
@@ -117,16 +122,21 @@ class JitFunction:
         """The call's argument values, one per parameter (defaults applied)."""
         return self._bind(args, kwargs)
 
-    def compiled_for(self, values: list, transform: Transform | None = None) -> tuple[Compiled, list[ArgSpec]]:
+    def compiled_for(self, values: list, transform: Transform | None = None,
+                     specs_of: Callable[[list], list[ArgSpec]] | None = None) -> tuple[Compiled, list[ArgSpec]]:
         """The compiled program for these argument values (traced, transformed,
-        passed and lowered on first use; then cached per signature)."""
-        specs = self.specs_of(values)
+        passed and lowered on first use; then cached per signature).
+        `specs_of(values)` decides which arguments are static (grad keeps more
+        of them concrete than a call does)."""
+        specs_of = specs_of or self.specs_of
+        specs = specs_of(values)
         key = (transform.key if transform is not None else None, self._key(specs, values))
         compiled = self._cache.get(key)
         if compiled is not None and not captured_unchanged(compiled.traced):
             compiled = None  # an array the program baked in was modified since: retrace
         if compiled is None:
-            traced = self.trace(values, specs)
+            traced, specs = specialize.trace_specializing(self, values, specs, specs_of)
+            key = (key[0], self._key(specs, values))
             program = transform.apply(traced, specs) if transform is not None else traced
             result = pipeline.compile(program, self.resolve_backend(values), self._options(values))
             compiled = Compiled(result.program, result.run, traced)
@@ -147,7 +157,11 @@ class JitFunction:
             src = inspect.getsource(self.py_func)
         except (OSError, TypeError):
             src = self.py_func.__qualname__
-        return f"{src}\n{self._key(self.specs_of(values), values)!r}"
+        try:
+            signature = self._key(self.specs_of(values), values)
+        except TypeError:  # a gradient keeps tuples concrete (specialize.grad_specs): they are in the source
+            signature = tuple(type(v).__name__ for v in values)
+        return f"{src}\n{signature!r}"
 
     def resolve_backend(self, values: list) -> str:
         if self.backend != "auto":
@@ -158,7 +172,7 @@ class JitFunction:
 
         return "cpu" if "cpu" in available_backends() else "interpret"
 
-    def _execute(self, compiled: Compiled, specs: list[ArgSpec], values: list) -> Any:
+    def execute(self, compiled: Compiled, specs: list[ArgSpec], values: list) -> Any:
         program = compiled.program
         run_args = [runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"]
         if program.writebacks:
@@ -270,11 +284,13 @@ class Explanation:
     def __init__(self, program: Program):
         self.program = program
         self.loops = [LoopReport(l.line, l.kind, l.reason, l.file) for l in program.loops]
+        self.notes = list(program.notes)  # what tracing decided: specializations, unrolled loops
 
     def __str__(self) -> str:
         lines = [print_program(self.program), "", "loops:"]
         for l in self.loops:
             lines.append(f"  line {l.line}: {l.kind}" + (f" ({l.reason})" if l.reason else ""))
+        lines += ["", "notes:"] + [f"  {n}" for n in self.notes] if self.notes else []
         return "\n".join(lines)
 
     __repr__ = __str__

@@ -34,6 +34,10 @@ class ConcreteIndexError(TraceError):
     """A traced value is used where Python needs a concrete integer."""
 
 
+class UnrollWarning(UserWarning):
+    """A Python-level loop that looptrace unrolls while tracing ran long."""
+
+
 class InternalError(LooptraceError):
     """A looptrace bug: please report it with the message and the IR."""
 

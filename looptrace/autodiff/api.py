@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import copy
 import inspect
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
+from looptrace import specialize
 from looptrace.api import Compiled, JitFunction, Transform, runtime_arg
 from looptrace.errors import TraceError
 from looptrace.tracer.trace import ArgSpec, build_output
@@ -38,14 +38,29 @@ class _Differentiated:
     def compiled(self, values: list, wrt: tuple[int, ...], caller: str) -> tuple[Compiled, list[ArgSpec], int]:
         """The gradient program for these values (and the number of the
         function's own outputs that lead its results)."""
-        specs = self.jit.specs_of(values)
+        specs = specialize.grad_specs(self.jit, values, wrt)
         for i in wrt:
             _check_differentiable(caller, self.name, self.jit.param_names[i], i, specs[i])
         positions = tuple(_arg_pos(specs, i) for i in wrt)
         transform = Transform(("vjp", positions, self.opts.checkpoint),
                               lambda program, _: gradient_program(program, list(positions), self.opts))
-        c, specs = self.jit.compiled_for(values, transform)
+        c, specs = self.jit.compiled_for(values, transform, self._specs_of(wrt))
         return c, specs, len(c.traced.body.results) - len(c.traced.writebacks)
+
+    def _specs_of(self, wrt: tuple[int, ...]) -> Callable[[list], list[ArgSpec]]:
+        return lambda values: specialize.grad_specs(self.jit, values, wrt)
+
+    def forward(self, values: list, wrt: tuple[int, ...]) -> Any:
+        """The function's value, compiled with the gradient's specs (its ints,
+        tuples and strings concrete), as a jitted call would return it."""
+        try:
+            if [s.kind for s in self.jit.specs_of(values)] == \
+                    [s.kind for s in specialize.grad_specs(self.jit, values, wrt)]:
+                return self.jit(*values)  # nothing made concrete: the jitted function's own cache
+        except TypeError:
+            pass
+        compiled, specs = self.jit.compiled_for(values, None, self._specs_of(wrt))
+        return self.jit.execute(compiled, specs, values)
 
     def run(self, values: list, wrt: tuple[int, ...], cts: list | None, caller: str):
         """(output leaves, gradients as arrays shaped like the arguments)."""
@@ -175,10 +190,8 @@ def vjp(fn: Callable, *args, checkpoint: int | None = None, backend: str | None 
     d = _Differentiated(fn, checkpoint, backend)
     values = d.jit.bind(args, {})
     snapshot = [copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in values]
-    specs = d.jit.specs_of(values)
-    wrt = tuple(i for i, s in enumerate(specs)
-                if s.kind in ("array", "scalar") and np.dtype(s.dtype).kind == "f")
-    out = d.jit(*values)
+    wrt = specialize.differentiable(values)
+    out = d.forward(values, wrt)
 
     def vjp_fn(cotangent):
         c, _, _ = d.compiled(snapshot, wrt, "vjp")

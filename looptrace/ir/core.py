@@ -144,6 +144,7 @@ class Program:
     # contents when traced (a call whose arrays changed since is retraced)
     captured: list = field(default_factory=list)
     globals_read: list = field(default_factory=list)  # (module dict, name, value) of data globals
+    notes: list = field(default_factory=list)  # what tracing decided, for explain (specializations, unrolling)
 
 
 def walk(block: Block) -> Iterator[Op]:

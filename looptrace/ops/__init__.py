@@ -17,4 +17,5 @@ from . import (  # noqa: F401
     recurrence,  # noqa: F401  (linear recurrences and product chains without a loop)
     reduce,
     shape,
+    special,  # erf, gamma, ...; complex parts
 )

@@ -17,14 +17,14 @@ UNARY = [
     "sqrt", "cbrt", "square", "reciprocal", "absolute", "sign", "sin", "cos", "tan",
     "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
     "arctanh", "floor", "ceil", "trunc", "rint", "logical_not", "isnan", "isinf",
-    "isfinite", "invert", "deg2rad", "rad2deg",
+    "isfinite", "invert", "deg2rad", "rad2deg", "conjugate",
 ]
 BINARY = [
     "add", "subtract", "multiply", "divide", "floor_divide", "remainder", "power",
     "maximum", "minimum", "fmax", "fmin", "arctan2", "hypot", "logaddexp",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
-    "bitwise_xor", "left_shift", "right_shift", "copysign",
+    "bitwise_xor", "left_shift", "right_shift", "copysign", "fmod",
 ]
 UFUNCS: dict[str, np.ufunc] = {name: getattr(np, name) for name in UNARY + BINARY}
 # About one machine instruction per element (the `cheap` trait): a loop nest of
@@ -199,7 +199,6 @@ _UNARY_DERIVS = {
     "cbrt": lambda b, x, o: _e(b, "reciprocal", b.scale(b.mul(o, o), 3.0)),
     "square": lambda b, x, o: b.scale(x, 2.0),
     "reciprocal": lambda b, x, o: b.neg(b.mul(o, o)),
-    "absolute": lambda b, x, o: _e(b, "sign", x),
     "sin": lambda b, x, o: _e(b, "cos", x),
     "cos": lambda b, x, o: b.neg(_e(b, "sin", x)),
     "tan": lambda b, x, o: b.add(_c(b, 1.0, o), b.mul(o, o)),
@@ -233,6 +232,7 @@ _BINARY_DERIVS = {
     "logaddexp": (lambda b, x, y, o: _e(b, "exp", b.sub(x, o)),
                   lambda b, x, y, o: _e(b, "exp", b.sub(y, o))),
     "copysign": (lambda b, x, y, o: b.mul(_e(b, "sign", x), _e(b, "sign", o)), None),
+    "fmod": (lambda b, x, y, o: _c(b, 1.0, o), lambda b, x, y, o: b.neg(_e(b, "trunc", b.div(x, y)))),
 }
 _BINARY_DERIVS["fmax"] = _BINARY_DERIVS["maximum"]
 _BINARY_DERIVS["fmin"] = _BINARY_DERIVS["minimum"]
@@ -254,10 +254,26 @@ def _select_side(k):
     return rule
 
 
+def _conjugate_vjp(b, g, op):
+    return _e(b, "conjugate", g)
+
+
+def _absolute_vjp(b, g, op):
+    """Real x: g * sign(x). Complex x (JAX's convention): g * conj(x) / |x|, 0 at 0."""
+    x, o = op.inputs[0], op.out
+    if x.dtype.kind != "c":
+        return b.mul(g, _e(b, "sign", x))
+    safe = b.emit("select", _e(b, "equal", o, _c(b, 0.0, o)), _c(b, 1.0, o), o)
+    unit = b.div(_e(b, "conjugate", x), b.convert(safe, x.dtype))
+    return b.mul(b.convert(g, x.dtype), unit)
+
+
 def _convert_vjp(b, g, op):
     x = op.inputs[0]
     if x.dtype.kind not in "fc":
         return None
+    if g.dtype.kind == "c" and x.dtype.kind != "c":
+        g = _e(b, "real", g)  # the real part of a cotangent: no ComplexWarning cast
     return b.convert(g, x.dtype)
 
 
@@ -273,6 +289,8 @@ def _attach_vjp_rules() -> None:
         defvjp(PRIMITIVES[name], *([None] * PRIMITIVES[name].extra["arity"]))
     for name in _NOT_DIFFERENTIABLE:
         PRIMITIVES[name].vjp = NOT_DIFFERENTIABLE
+    defvjp(PRIMITIVES["conjugate"], _conjugate_vjp)
+    defvjp(PRIMITIVES["absolute"], _absolute_vjp)
     defvjp(select, None, _select_side(1), _select_side(2))
     defvjp(convert, _convert_vjp)
 

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace.errors import ConcreteIndexError, TraceError, UnsupportedError
+from looptrace.errors import TraceError, UnsupportedError
 from looptrace.ir.core import Value
 
 from . import context as ctx
@@ -108,20 +108,24 @@ class Tracer:
                          ctx.current_loc())
 
     def __index__(self):
-        raise ConcreteIndexError("a traced value is used where Python needs a concrete integer "
-                         "(a shape, a list index, a Python range outside a loop header)",
-                         ctx.current_loc(),
-                         "pass the value in `static_argnames`, or compute it from .shape")
+        from .static import concrete_error
+
+        raise concrete_error([self], "a traced value is used where Python needs a concrete integer "
+                             "(a shape, a list index, a Python range outside a loop header)",
+                             "pass the value in `static_argnames`, or compute it from .shape")
 
     def __float__(self):
-        raise TraceError("a traced value is converted to a Python float (by a `math` function, "
-                         "string formatting, or a library outside NumPy); its value is known only at "
-                         "run time", ctx.current_loc(), "use the NumPy function (np.exp, not math.exp)")
+        raise TraceError("a traced value is converted to a Python float (by string formatting, or a "
+                         "library other than NumPy, math and cmath); its value is known only at run time",
+                         ctx.current_loc(), "compute with NumPy or math functions on traced values; "
+                         "format or hand them to other libraries outside the jitted function")
 
     def __int__(self):
-        raise TraceError("a traced value is converted to a Python int outside looptrace's view; its "
-                         "value is known only at run time", ctx.current_loc(),
-                         "use .astype(np.int64), or pass the value in `static_argnames`")
+        from .static import concrete_error
+
+        raise concrete_error([self], "a traced value is converted to a Python int outside looptrace's view; "
+                             "its value is known only at run time",
+                             "use .astype(np.int64), or pass the value in `static_argnames`")
 
     def __array__(self, *args, **kwargs):
         raise TraceError("a traced value was passed to a function that needs a concrete NumPy array",
@@ -163,11 +167,15 @@ def _visible(defined_in: "ctx.Frame", frame: "ctx.Frame") -> bool:
 def note_write(box: ctx.Box) -> None:
     """Record, in every enclosing branch frame that does not own `box`, the
     value it had before the branch wrote it (so the branch can be undone and
-    merged)."""
+    merged). Inside a loop the box holds the loop body's argument: the value
+    at the levels outside the loop is the entry value the loop captured."""
     f = ctx.state().frame
+    value = box.value
     while f is not None and not f.owns(box):
         if f.kind == "branch" and id(box) not in f.captured:
-            f.captured[id(box)] = (box, box.value, None)
+            f.captured[id(box)] = (box, value, None)
+        elif f.kind == "loop" and id(box) in f.captured:
+            value = f.captured[id(box)][1]
         f = f.parent
 
 

@@ -22,7 +22,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.shape_arith import fmt
 
 from . import context as ctx
-from . import lax
+from . import lax, merge, nests, returns
 from .array import Tracer, is_tracer
 from .loops import (LoopIter, LoopList, carry_spec_for, join_spec, loop_iterable, register_loop,
                     spec_leaves, spec_rebuild)
@@ -148,24 +148,33 @@ def _risky(frame: ctx.Frame) -> bool:
 def _as_bool(x: Any) -> Any:
     if is_tracer(x):
         if x.shape != ():
-            raise TraceError("the truth value of an array with more than one element is ambiguous",
-                             ctx.current_loc(), "use a.any() or a.all()")
+            if x.size != 1:
+                raise TraceError("the truth value of an array with more than one element is ambiguous",
+                                 ctx.current_loc(), "use a.any() or a.all()")
+            x = lax.reshape(x, ())  # a one-element array has a truth value, as in NumPy
         return lax.astype(x, np.bool_) if x.dtype != np.bool_ else x
     return bool(x)
 
 
 def materialize_views(exits: tuple, entry) -> tuple:
-    """Exit values with each view made concrete in the current frame. A view
-    reads its base lazily; read after the frame is popped (or after the
-    branch's writes are undone) it would see the wrong base value or refer to
-    values of the popped block. A name still bound to its entry object keeps
-    it, so aliases survive."""
-    out = []
-    for e, before in zip(exits, entry):
-        if is_tracer(e) and e.base is not None and e is not before:
-            e = Tracer(e.value, weak=e.weak)
-        out.append(e)
-    return tuple(out)
+    """Exit values read in the current frame. A view reads its base lazily,
+    and an array of an outer frame written in this one has its writes undone
+    when the frame is popped: read afterwards, either would see the wrong
+    value (or values of the popped block). So every traced leaf a name newly
+    holds (through tuples, lists and dicts too: a returned `(out, total)`) is
+    read now. A name still bound to its entry object keeps it, so aliases
+    survive."""
+    return tuple(e if e is before else _read_now(e) for e, before in zip(exits, entry))
+
+
+def _read_now(x: Any) -> Any:
+    if is_tracer(x):
+        return x if x.base is None and x._box.frame is ctx.state().frame else Tracer(x.value, weak=x.weak)
+    if type(x) in (tuple, list) and all(_array_like(e) or type(e) in (tuple, list, dict) for e in x):
+        return type(x)(_read_now(e) for e in x)
+    if type(x) is dict:
+        return {k: _read_now(v) for k, v in x.items()}
+    return x
 
 
 def ret(x: Any) -> Any:
@@ -183,13 +192,41 @@ def ret(x: Any) -> Any:
     return x
 
 
-def python_cond(x: Any) -> bool:
-    """The test of an `if` whose body returns: it must be a Python value."""
-    if is_tracer(x):
-        raise UnsupportedError("`return` inside an `if` on a traced condition is not supported",
-                               ctx.current_loc(), "assign the result to a variable in both branches "
-                               "and return it after the `if`, or use np.where")
-    return x
+def compare(left_thunk: Callable[[], Any], ops: tuple, thunks: tuple) -> Any:
+    """A chained comparison `a < b < c`, or one with `in`: each operand is
+    evaluated once and in order, and the chain stops at the first false link
+    (a traced link makes the rest a conditional, as `and` does)."""
+    return _chain(left_thunk(), ops, thunks)
+
+
+def _chain(left: Any, ops: tuple, thunks: tuple) -> Any:
+    right = thunks[0]()
+    link = _COMPARE[ops[0]](left, right)
+    if len(ops) == 1:
+        return link
+    return and_(lambda: link, lambda: _chain(right, ops[1:], thunks[1:]))
+
+
+def contains(seq: Any, x: Any) -> Any:
+    """`x in seq` for a traced `x` or `seq`: any(x == e) over a Python
+    sequence of numbers, (seq == x).any() over an array, as NumPy's does."""
+    if is_tracer(seq):
+        return lax.reduce("reduce_any", lax.ufunc("equal", seq, x))
+    if is_tracer(x) and isinstance(seq, (tuple, list, set, frozenset, range)) and all(
+            isinstance(e, (numbers.Number, np.generic)) or is_tracer(e) for e in seq):
+        acc: Any = False
+        for e in seq:
+            acc = or_(lambda acc=acc: acc, lambda e=e: _as_bool(lax.ufunc("equal", x, e)))
+        return acc
+    return x in seq
+
+
+_COMPARE = {
+    "Lt": lambda a, b: a < b, "LtE": lambda a, b: a <= b, "Gt": lambda a, b: a > b, "GtE": lambda a, b: a >= b,
+    "Eq": lambda a, b: a == b, "NotEq": lambda a, b: a != b, "Is": lambda a, b: a is b,
+    "IsNot": lambda a, b: a is not b, "In": lambda a, b: contains(b, a),
+    "NotIn": lambda a, b: not_(contains(b, a)),
+}
 
 
 # --- conditionals --------------------------------------------------------------------------
@@ -219,23 +256,18 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
 def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     (f1, ex1, w1), (f2, ex2, w2) = branches
     merged = list(entry)
-    pairs: list[tuple[int, Any, Any]] = []  # (name index, then value, else value)
-    for k, (e, a, b) in enumerate(zip(entry, ex1, ex2)):
-        if a is b:
-            merged[k] = a
-        elif _array_like(a) and _array_like(b):
-            pairs.append((k, a, b))
-        elif isinstance(a, (Undefined, type(UNBOUND))) or isinstance(b, (Undefined, type(UNBOUND))):
-            merged[k] = Undefined(names[k], ctx.current_loc())
-        else:
-            raise UnsupportedError(f"`{names[k]}` is set to different Python objects in the two "
-                                   "branches of a traced `if`", ctx.current_loc())
+    outs_then, outs_else, kinds, rebuilds = [], [], [], []
+    for k, (a, b) in enumerate(zip(ex1, ex2)):
+        try:
+            leaves, rebuild = merge.pair_up(a, b)
+        except merge.Mismatch as m:
+            raise UnsupportedError(_mismatch_message(names[k], *m.args), ctx.current_loc()) from None
+        rebuilds.append((k, len(leaves), rebuild))
+        for x, y in leaves:
+            dtype, weak = merge.leaf_type(x, y)
+            outs_then.append((x, dtype)), outs_else.append((y, dtype))
+            kinds.append(("name", names[k], weak))
     boxes = {**{k: v[0] for k, v in w1.items()}, **{k: v[0] for k, v in w2.items()}}
-    outs_then, outs_else, kinds = [], [], []
-    for k, a, b in pairs:
-        dtype = lax.result_type(a, b)
-        outs_then.append((a, dtype)), outs_else.append((b, dtype))
-        kinds.append(("name", k, lax.is_weak(a) and lax.is_weak(b)))
     for key, box in boxes.items():
         a = w1[key][1] if key in w1 else box.value
         b = w2[key][1] if key in w2 else box.value
@@ -243,24 +275,34 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
         kinds.append(("box", box, False))
     then_vals = _results_in(f1, outs_then)
     else_vals = _results_in(f2, outs_else)
-    for tv, ev, (kind, _, _) in zip(then_vals, else_vals, kinds):
+    for tv, ev, (kind, name, _) in zip(then_vals, else_vals, kinds):
         if tv.shape != ev.shape and kind == "name":
-            raise ShapeError(f"a variable has shape {fmt(tv.shape)} in one branch of this `if` and "
+            what = "the function returns" if name == returns.SLOT else f"`{name}` has"
+            raise ShapeError(f"{what} shape {fmt(tv.shape)} in one branch of this `if` and "
                              f"{fmt(ev.shape)} in the other", ctx.current_loc())
     f1.block.results, f2.block.results = then_vals, else_vals
     outs = [Value(v.dtype, v.shape) for v in then_vals]
     op = Op(prim("cond"), (pred.value,), tuple(outs), {}, ctx.current_loc(), (f1.block, f2.block))
     ctx.state().frame.block.ops.append(op)
-    for out, (kind, k, weak) in zip(outs, kinds):
-        if kind == "name":
-            merged[k] = Tracer(out, weak=weak)
-        else:
-            ctx.touch(k)
+    selected = iter(Tracer(out, weak=weak) for out, (kind, _, weak) in zip(outs, kinds) if kind == "name")
+    for k, n_leaves, rebuild in rebuilds:
+        value = rebuild([next(selected) for _ in range(n_leaves)])
+        merged[k] = Undefined(names[k], ctx.current_loc()) if value is merge.UNDEFINED_LEAF else value
+    for out, (kind, box, _) in zip(outs, kinds):
+        if kind == "box":
+            ctx.touch(box)
             from .array import note_write
 
-            note_write(k)
-            k.set(out)
+            note_write(box)
+            box.set(out)
     set_fn(tuple(merged))
+
+
+def _mismatch_message(name: str, a: str, b: str) -> str:
+    if name == returns.SLOT:
+        return (f"this function returns {a} on one path and {b} on another, chosen by a traced "
+                "condition; return the same kind of value on every path")
+    return f"`{name}` is set to different Python objects in the two branches of a traced `if` ({a}, {b})"
 
 
 def _array_like(x: Any) -> bool:
@@ -274,7 +316,7 @@ def _results_in(frame: ctx.Frame, items: list[tuple[Any, Any]]) -> list[Value]:
     try:
         out = []
         for x, dtype in items:
-            out.append(x if isinstance(x, Value) else lax.as_value(x, dtype))
+            out.append(x if isinstance(x, Value) else lax.as_value(merge.materialize(x, dtype), dtype))
         return out
     finally:
         st.frame = saved
@@ -282,9 +324,12 @@ def _results_in(frame: ctx.Frame, items: list[tuple[Any, Any]]) -> list[Value]:
 
 # --- loops -----------------------------------------------------------------------------------
 def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None):
+    nest = nests.as_nest(iterable)
+    if nest is not None:
+        return _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, _loc(loc), brk)
     it = loop_iterable(iterable)
     if it is None:
-        return _python_for(iterable, body_fn, get_fn, names, brk)
+        return _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc), None)
     loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, it, None)
     if not (isinstance(iterable, range) and len(iterable) <= UNROLL_LIMIT):
         loop.run()
@@ -292,15 +337,33 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
     try:
         loop.run()
     except ConcreteIndexError:
-        # the index selects items of a Python object (ws[k] for a list ws): run the few
-        # iterations as Python instead, each traced on its own
-        loop.loop_info.kind = "vectorized"
-        loop.loop_info.reason = "unrolled while tracing: the loop index is used as a Python integer"
-        _python_for(iterable, body_fn, get_fn, names, brk)
+        # the index selects items of a Python object (ws[k] for a list ws), or decides a shape:
+        # run the few iterations as Python instead, each traced on its own
+        _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc),
+                    "the loop index is used as a Python integer")
+
+
+def _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, loc, brk) -> None:
+    """`for item in nest`: one loop per level, outermost first, all carrying
+    the loop's names; the body is traced once, in the innermost level."""
+    levels = nest.levels
+    if not levels:  # np.ndindex(()): one iteration
+        body_fn(nest.item(()))
+        return
+
+    def level(k: int, outer: tuple) -> Callable:
+        if k == len(levels) - 1:
+            return lambda i: body_fn(nest.item(outer + (i,)))
+        return lambda i: LoopTrace(names, get_fn, set_fn, level(k + 1, outer + (i,)), live, live_out, loc,
+                                   brk, levels[k + 1], None).run()
+
+    LoopTrace(names, get_fn, set_fn, level(0, ()), live, live_out, loc, brk, levels[0], None).run()
 
 
 # a static range whose index must be a Python int is unrolled up to this many iterations
 UNROLL_LIMIT = 64
+# a loop run as Python (over a list, or unrolled) warns past this many iterations
+UNROLL_WARN = 100
 
 
 def while_(cond_fn, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None):
@@ -316,17 +379,39 @@ def _loc(loc) -> SourceLoc | None:
     return SourceLoc(loc[0], loc[1], linecache.getline(loc[0], loc[1]).rstrip("\n"))
 
 
-def _python_for(iterable, body_fn, get_fn, names, brk) -> None:
-    """A loop over a Python container runs as Python (one trace per element)."""
+def _python_for(iterable, body_fn, get_fn, set_fn, names, brk, loc, why: str | None) -> None:
+    """A loop over a Python container runs as Python: one trace of the body per
+    element (the loop is unrolled). After a `break` (or a `return`) on a traced
+    condition, the remaining iterations run under that condition."""
+    info = register_loop(loc, "vectorized") if loc is not None else None
+    count = 0
     for item in iterable:
-        body_fn(item)
-        if brk is not None:
-            flag = dict(zip(names, get_fn()))[brk]
-            if is_tracer(flag):
-                raise UnsupportedError("`break` on a traced condition in a loop over a Python "
-                                       "container is not supported", ctx.current_loc())
-            if flag:
-                break
+        count += 1
+        flag = dict(zip(names, get_fn()))[brk] if brk is not None and count > 1 else False
+        if is_tracer(flag):
+            if_(not_(flag), lambda item=item: body_fn(item), lambda: None, get_fn, set_fn, names)
+        elif flag:
+            break
+        else:
+            body_fn(item)
+        if count == UNROLL_WARN + 1:
+            _warn_unrolled(loc, why)
+    if info is not None:
+        what = why or f"a loop over a Python {type(iterable).__name__}"
+        info.kind, info.reason = "vectorized", f"unrolled while tracing ({what}): {count} iterations, " \
+            "each traced on its own"
+
+
+def _warn_unrolled(loc: SourceLoc | None, why: str | None) -> None:
+    import warnings
+
+    from looptrace.errors import UnrollWarning, format_message
+
+    what = why or "it iterates over a Python container, not a range or an array"
+    warnings.warn(UnrollWarning(format_message(
+        f"this loop is unrolled while tracing ({what}) and runs more than {UNROLL_WARN} iterations: "
+        "trace and compile time grow with each one", loc,
+        "iterate over an array (np.asarray(the_list)) or a range, so the loop is traced once")), stacklevel=2)
 
 
 @dataclass

@@ -28,6 +28,8 @@ from typing import Any
 from looptrace.errors import UnsupportedError
 from looptrace.ir.core import SourceLoc
 
+from . import returns
+
 _counter = itertools.count()
 
 
@@ -179,6 +181,18 @@ class _Converter(ast.NodeTransformer):
         thunks = [ast.Lambda(args=_no_args(), body=v) for v in node.values]
         return ast.copy_location(ast.Call(func=_attr(fn), args=thunks, keywords=[]), node)
 
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        """`a < b < c` and `x in (0, 1)` -> `__lt.compare(...)`, so a traced link
+        is not asked for its Python truth value; one plain comparison stays."""
+        self.generic_visit(node)
+        if len(node.ops) == 1 and not isinstance(node.ops[0], (ast.In, ast.NotIn)):
+            return node
+        thunks = [ast.Lambda(args=_no_args(), body=v) for v in node.comparators]
+        ops = ast.Tuple([ast.Constant(type(op).__name__) for op in node.ops], ast.Load())
+        call = ast.Call(func=_attr("compare"), args=[ast.Lambda(args=_no_args(), body=node.left), ops,
+                                                     ast.Tuple(thunks, ast.Load())], keywords=[])
+        return ast.copy_location(call, node)
+
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         self.generic_visit(node)
         thunks = [ast.Lambda(args=_no_args(), body=v) for v in (node.body, node.orelse)]
@@ -192,7 +206,7 @@ class _Converter(ast.NodeTransformer):
 
     # control flow ---------------------------------------------------------------------
     def visit_Return(self, node: ast.Return) -> ast.AST:
-        if self.loop_stack:
+        if self.loop_stack:  # returns.lower_returns has turned these into flags and breaks
             raise self._unsupported(node, "`return` inside a loop is not supported",
                                     "assign the result to a variable and `break`")
         node = self.generic_visit(node)
@@ -262,15 +276,6 @@ class _Converter(ast.NodeTransformer):
         return [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
 
     def visit_If(self, node: ast.If) -> Any:
-        if _contains(node, (ast.Return,)):
-            if self.loop_stack:
-                ret = next(n for n in _walk_no_loops(node) if isinstance(n, ast.Return))
-                raise self._unsupported(ret, "`return` inside a loop is not supported",
-                                        "assign the result to a variable and `break`")
-            node = self.generic_visit(node)  # a Python-valued condition: runs as Python
-            test = ast.Call(_attr("python_cond"), [node.test], [])
-            node.test = ast.copy_location(test, node.test)
-            return node
         key = next(_counter)
         assigned = [n for n in names_in(node.body + node.orelse).stored if n not in self.globals]
         then = self._visit_stmts(node.body) or [ast.Pass()]
@@ -333,10 +338,6 @@ def _walk_no_loops(node: ast.AST):
         if isinstance(child, (ast.For, ast.While, ast.FunctionDef, ast.Lambda, ast.AsyncFunctionDef)):
             continue
         yield from _walk_no_loops(child)
-
-
-def _contains(node: ast.AST, kinds: tuple) -> bool:
-    return any(isinstance(n, kinds) for n in _walk_no_loops(node))
 
 
 def _guard(stmts: list[ast.stmt], flags: dict) -> list[ast.stmt]:
@@ -445,6 +446,13 @@ class NotConvertible(Exception):
     pass
 
 
+class _Located:
+    """What `_Converter._unsupported` needs of a converter: the file name."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+
+
 def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
     """`lambda args: expr` (the one on fn's line with fn's parameters) as
     `def __lt_lambda(args): return expr`, so calls inside it are converted."""
@@ -459,6 +467,21 @@ def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
     fdef = ast.FunctionDef(name="__lt_lambda", args=lam.args, body=[ret], decorator_list=[], returns=None,
                            type_params=[])
     return ast.copy_location(fdef, lam)
+
+
+def _drop_header_expressions(fdef: ast.FunctionDef) -> None:
+    """Replace the defaults and annotations of the converted `def` by None.
+    They were evaluated where the user's `def` ran, perhaps from locals of an
+    enclosing function (`def f(x, c=k*2)`) that the converted code cannot
+    see; the converted function gets the original's `__defaults__` and
+    `__kwdefaults__` instead."""
+    args = fdef.args
+    args.defaults = [ast.Constant(None) for _ in args.defaults]
+    args.kw_defaults = [None if d is None else ast.Constant(None) for d in args.kw_defaults]
+    for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
+        if a is not None:
+            a.annotation = None
+    fdef.returns = None
 
 
 def convert(fn: types.FunctionType) -> types.CodeType:
@@ -482,7 +505,11 @@ def convert(fn: types.FunctionType) -> types.CodeType:
         raise NotConvertible("not a def statement")
     filename = fn.__code__.co_filename
     fdef.decorator_list = []
+    _drop_header_expressions(fdef)
     global_names = {n for s in ast.walk(fdef) if isinstance(s, ast.Global) for n in s.names}
+    if returns.needs_lowering(fdef.body):  # early returns become a flag and a value slot
+        unsupported = lambda node, msg, hint="": _Converter._unsupported(_Located(filename), node, msg, hint)  # noqa: E731
+        fdef.body = returns.lower_returns(fdef.body, unsupported)
     conv = _Converter(filename, names_in(fdef.body), global_names)
     conv._func_nodes = list(ast.walk(fdef))
     fdef.body = conv._visit_stmts(fdef.body)

@@ -104,29 +104,36 @@ def _parse_slice(n: int, axis: int, k: slice) -> Item:
         if size == 0:  # normalized: an empty slice's bounds (like -1 for step -1) mean nothing
             return Item("slice", axis, 0, 0, 1, 0)
         return Item("slice", axis, start, stop, step, size)
-    if k.step not in (None, 1) or k.start is None or k.stop is None:
-        raise UnsupportedError("a slice with traced bounds needs both bounds and step 1",
-                               ctx.current_loc())
+    if k.step not in (None, 1):
+        raise UnsupportedError("a slice with traced bounds needs step 1", ctx.current_loc())
+    if k.start is None or k.stop is None:  # x[i:] is x[i:n], x[:i] is x[0:i]
+        k = slice(0 if k.start is None else k.start, n if k.stop is None else k.stop)
     size = _static_difference(k.stop, k.start)
     if size is None:
-        raise TraceError("the length of this slice depends on traced values; it must be static",
-                         ctx.current_loc(), "write it as x[t - k:t] with a constant k")
+        from .static import concrete_error
+
+        # int arguments that decide the length are specialized on (looptrace/specialize.py)
+        raise concrete_error([k.start, k.stop], "the length of this slice (stop - start) depends on traced "
+                             "values; a slice's length must be known when tracing", _DYNAMIC_SLICE_HINT)
     start = k.start if is_tracer(k.start) else int(k.start)
     if size < 0 or size > n:
         raise ShapeError(f"slice of length {size} does not fit axis {axis} of size {n}", ctx.current_loc())
     return Item("dslice", axis, start, size=size)
 
 
-def _static_difference(b: Any, a: Any) -> int | None:
-    def parts(x):
-        if is_tracer(x):
-            return ctx.affine(x.value)
-        return (None, int(x))
+_DYNAMIC_SLICE_HINT = (
+    "if the length is a constant k, write the stop as start + k (x[s:s + k]); to reduce over a varying "
+    "range, mask the whole axis instead: k = np.arange(x.shape[0]); "
+    "np.sum(np.where((k >= start) & (k < stop), x, 0)); or loop: for j in range(start, stop): acc += x[j]")
 
-    (bb, bo), (ab, ao) = parts(b), parts(a)
-    if bb is ab:
-        return bo - ao
-    return None
+
+def _static_difference(b: Any, a: Any) -> int | None:
+    from .static import static_difference
+
+    def value(x: Any):
+        return x.value if is_tracer(x) else ctx.const_value(int(x), np.int64)
+
+    return static_difference(value(b), value(a))
 
 
 # --- reads ----------------------------------------------------------------------------

@@ -170,8 +170,10 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tracer:
 def full(shape: Any, fill: Any, dtype: Any = None) -> Tracer:
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     if any(is_tracer(d) for d in shape):
-        raise TraceError("array shapes must be static; this one depends on a traced value",
-                         ctx.current_loc(), "compute shapes from .shape or pass them in static_argnames")
+        from .static import concrete_error
+
+        raise concrete_error(shape, "array shapes must be static; this one depends on a traced value",
+                             "compute shapes from .shape or pass them in static_argnames")
     if dtype is None:
         dtype = np.float64 if isinstance(fill, (float, int)) and not isinstance(fill, bool) and \
             isinstance(fill, float) else dtype_of(fill)

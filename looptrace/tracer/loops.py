@@ -24,6 +24,7 @@ from looptrace.ir.core import Dim, SourceLoc, Value
 from . import context as ctx
 from . import lax
 from .array import Tracer, is_tracer
+from .merge import NO_RETURN
 from .values import UNBOUND, Segment, Undefined
 
 
@@ -60,9 +61,12 @@ class TracedRange:
             raise ValueError("range() arg 3 must not be zero")
 
     def __iter__(self):
-        raise UnsupportedError("iterating over a traced range outside a `for` statement "
-                               "(for example in a comprehension) is not supported",
-                               ctx.current_loc(), "write a for loop")
+        from .static import UnsupportedConcrete, concrete_error
+
+        raise concrete_error([self.start, self.stop, self.step],
+                             "iterating over a range with traced bounds outside a `for` statement "
+                             "(for example in a comprehension) is not supported: it needs concrete bounds",
+                             "write a for loop", UnsupportedConcrete)
 
 
 class TracedReversed:
@@ -218,8 +222,9 @@ class TempSpec(Spec):
 class ValueSpec(Spec):
     kind = "value"
 
-    def __init__(self, dtype, shape, weak, zero_init=False):
+    def __init__(self, dtype, shape, weak, zero_init=False, placeholder=False):
         self.dtype, self.shape, self.weak, self.zero_init = np.dtype(dtype), tuple(shape), weak, zero_init
+        self.placeholder = placeholder  # the return slot: a flag guards it, zeros are fine unset
 
     def bind(self, loop, name):
         v = Value(self.dtype, self.shape)
@@ -243,7 +248,7 @@ class ValueSpec(Spec):
         return _results_in(body.frame, [(exit_obj, self.dtype)])
 
     def after_loop(self, loop, name, outs):
-        if self.zero_init and not _surely_runs(loop):
+        if self.zero_init and not self.placeholder and not _surely_runs(loop):
             # first assigned in a loop that may run zero times: as in Python, it may be unbound
             return Undefined(name, loop.loc)
         return Tracer(outs[0], weak=self.weak)
@@ -263,6 +268,8 @@ def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Sp
         return ListSpec(entry)
     if not live and not live_out:
         return TempSpec()
+    if entry is NO_RETURN:
+        return SlotSpec()
     if entry is UNBOUND or isinstance(entry, Undefined):
         return PendingSpec() if live_out else TempSpec()
     if isinstance(entry, tuple) and _tuple_leafy(entry):
@@ -361,8 +368,58 @@ class PendingSpec(Spec):
         return Undefined(name, loop.loc), []
 
 
+class SlotSpec(Spec):
+    """The function's return slot before any `return` (tracer/returns.py): its
+    type is learned from the `return` in the body; until then, and on paths
+    that have not returned, it holds zeros (the return flag guards it)."""
+
+    kind = "slot"
+
+    def bind(self, loop, name):
+        return NO_RETURN, []
+
+    def after_loop(self, loop, name, outs):
+        return NO_RETURN
+
+    def join(self, exit_obj: Any, loc) -> Spec:
+        if exit_obj is NO_RETURN:
+            return self
+        if exit_obj is None:
+            return NoneSpec()
+        if isinstance(exit_obj, tuple) and _tuple_leafy(exit_obj):
+            return TupleSpec([_slot_value(e) for e in exit_obj])
+        _check_array_like(exit_obj, "the returned value", loc)
+        return _slot_value(exit_obj)
+
+
+def _slot_value(x: Any) -> "ValueSpec":
+    if isinstance(x, tuple):
+        return TupleSpec([_slot_value(e) for e in x])
+    return ValueSpec(lax.dtype_of(x), _shape_of(x), lax.is_weak(x), zero_init=True, placeholder=True)
+
+
+class NoneSpec(Spec):
+    """The return slot after a bare `return` (the function returns None)."""
+
+    kind = "none"
+
+    def bind(self, loop, name):
+        return None, []
+
+    def after_loop(self, loop, name, outs):
+        return None
+
+    def join(self, exit_obj: Any, loc) -> Spec:
+        if exit_obj is None:
+            return self
+        raise UnsupportedError("this function returns None on one path and a value on another, chosen "
+                               "by a traced condition in this loop; return the same kind of value", loc)
+
+
 def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
     """The spec for the next round, or `spec` itself if this round fits."""
+    if isinstance(spec, (SlotSpec, NoneSpec)):
+        return spec.join(exit_obj, loc)
     if isinstance(spec, ListSpec):
         return spec.join(exit_obj, name, loc)
     if isinstance(spec, TempSpec):
@@ -421,7 +478,7 @@ def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:
     weak = spec.weak and lax.is_weak(exit_obj)
     if dtype == spec.dtype and weak == spec.weak and tuple(joined_shape) == spec.shape:
         return spec
-    return ValueSpec(dtype, joined_shape, weak, spec.zero_init)
+    return ValueSpec(dtype, joined_shape, weak, spec.zero_init, spec.placeholder)
 
 
 def _check_array_like(x: Any, name: str, loc) -> None:

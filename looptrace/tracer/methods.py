@@ -6,7 +6,7 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import indexing, lax, numpy_api as nx
+from . import indexing, lax, nests, numpy_api as nx
 from .array import Tracer
 
 BINARY_OPS = {
@@ -96,6 +96,7 @@ def _install() -> None:
     Tracer.T = property(lambda self: nx.transpose(self))
     Tracer.mT = property(lambda self: nx.swapaxes(self, -1, -2))
     Tracer.__round__ = _round_builtin
+    Tracer.flat = property(nests.flat)
     Tracer.real = property(nx.real)
     Tracer.imag = property(nx.imag)
     methods = {
@@ -127,15 +128,10 @@ def _missing_attribute(self, name: str):
 
 
 def _round_builtin(self, ndigits=None):
-    """round(x) of a traced scalar, as of a NumPy scalar: a Python int
-    without `ndigits`, else a scalar of x's dtype."""
-    if self.ndim:
-        raise TypeError("type numpy.ndarray doesn't define __round__ method")
-    if ndigits is None:
-        res = lax.astype(nx.NAMESPACE["round"](self), np.int64)
-        res.weak = True
-        return res
-    return nx.NAMESPACE["round"](self, ndigits)
+    """round(x[, ndigits]) of a traced scalar (tracer/pybuiltins.py)."""
+    from .pybuiltins import round_traced
+
+    return round_traced(self, ndigits)
 
 
 def _transpose_method(self, *axes):

@@ -97,6 +97,9 @@ def dispatch_ufunc(ufunc, method, inputs, kwargs):
     name = ufunc.__name__
     if name == "matmul" and method == "__call__" and not kwargs:
         return lax.matmul(*inputs)
+    special = _scipy_special(ufunc, method, kwargs)
+    if special is not None:
+        return special(*inputs)
     if name not in UFUNCS or method not in ("__call__", "reduce", "outer"):
         suffix = "" if method == "__call__" else "." + method
         qualname = f"np.{name}" if getattr(np, name, None) is ufunc else f"the ufunc {name}"
@@ -104,6 +107,16 @@ def dispatch_ufunc(ufunc, method, inputs, kwargs):
                                "see looptrace's list of supported NumPy functions")
     traced = TracedUfunc(name)
     return (traced if method == "__call__" else getattr(traced, method))(*inputs, **kwargs)
+
+
+def _scipy_special(ufunc, method: str, kwargs: dict):
+    """scipy.special.erf/erfc/gamma/gammaln/psi met a tracer: ops/special.py's
+    primitives (float32 stays float32, others compute in float64, as scipy)."""
+    from .pymath import special_ufunc
+
+    if method != "__call__" or kwargs:
+        return None
+    return special_ufunc(ufunc)
 
 
 _UFUNC_REDUCE = {"add": "reduce_sum", "multiply": "reduce_prod", "maximum": "reduce_max",
@@ -572,8 +585,10 @@ def _static_shape(shape) -> tuple:
     if isinstance(shape, numbers.Integral):
         return (int(shape),)
     if is_tracer(shape):
-        raise TraceError("array shapes must be static; this one is a traced value", ctx.current_loc(),
-                         "compute shapes from .shape, or pass the size in static_argnames")
+        from .static import concrete_error
+
+        raise concrete_error([shape], "array shapes must be static; this one is a traced value",
+                             "compute shapes from .shape, or pass the size in static_argnames")
     return tuple(int(d) if not is_tracer(d) else _static_shape(d)[0] for d in shape)
 
 
@@ -714,23 +729,42 @@ def cumsum(a, axis=None, dtype=None, out=None):
                            "write the loop: `acc += x[i]; out[i] = acc`")
 
 
-def _real_only(a, what: str) -> Tracer:
-    a = _tr(a)
-    if a.dtype.kind == "c":
-        raise UnsupportedError(f"{what} of complex arrays is not supported", ctx.current_loc())
-    return a
-
-
 def real(a):
-    return copy(_real_only(a, "np.real")) if _any_traced(a) else np.real(a)
+    if not _any_traced(a):
+        return np.real(a)
+    a = _tr(a)
+    return _complex_part("real", a) if a.dtype.kind == "c" else copy(a)
 
 
 def imag(a):
-    return zeros_like(_real_only(a, "np.imag")) if _any_traced(a) else np.imag(a)
+    if not _any_traced(a):
+        return np.imag(a)
+    a = _tr(a)
+    return _complex_part("imag", a) if a.dtype.kind == "c" else zeros_like(a)
 
 
 def conjugate(a, **kw):
-    return lax.ufunc("positive", _real_only(a, "np.conjugate")) if _any_traced(a) else np.conjugate(a, **kw)
+    if not _any_traced(a):
+        return np.conjugate(a, **kw)
+    a = _tr(a)
+    return lax.ufunc("conjugate" if a.dtype.kind == "c" else "positive", a)
+
+
+# --- complex parts (issue 11: complex scalars and arrays) ---------------------------------------------
+def _complex_part(name: str, a: Tracer) -> Tracer:
+    from looptrace.ops import get as prim
+
+    return lax.wrap(ctx.emit1(prim(name), [a.value]), weak=a.weak)
+
+
+def angle(z, deg=False):
+    if not _any_traced(z):
+        return np.angle(z, deg)
+    z = _tr(z)
+    if z.dtype.kind != "c":
+        z = lax.astype(z, np.complex128 if z.dtype != np.float32 else np.complex64)
+    res = lax.ufunc("arctan2", _complex_part("imag", z), _complex_part("real", z))
+    return lax.ufunc("rad2deg", res) if deg else res
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -816,7 +850,7 @@ def _build_namespace() -> None:
                  "concatenate", "stack", "vstack", "hstack", "column_stack", "where", "clip", "zeros", "ones", "empty",
                  "full", "zeros_like", "ones_like", "empty_like", "full_like", "eye", "identity",
                  "arange", "linspace", "array", "asarray", "copy", "shape", "ndim", "size", "cumsum",
-                 "trace", "diag", "real", "imag", "conjugate", "isclose", "allclose", "nan_to_num"]:
+                 "trace", "diag", "real", "imag", "conjugate", "isclose", "allclose", "nan_to_num", "angle"]:
         NAMESPACE[name] = local[name]
 
 

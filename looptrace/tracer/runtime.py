@@ -12,9 +12,10 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import lax
+from . import lax, nests, pybuiltins, pymath
 from .array import Tracer, is_tracer
-from .control import and_, for_, if_, ifexp, ld, not_, or_, python_cond, ret, while_  # noqa: F401
+from .control import and_, compare, contains, for_, if_, ifexp, ld, not_, or_, ret, while_  # noqa: F401
+from .merge import NO_RETURN, returned  # noqa: F401  (early returns: tracer/returns.py)
 from .loops import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
 from .values import Segment
 
@@ -99,6 +100,9 @@ def _reversed(seq):
 
 
 def _enumerate(seq, start=0):
+    nest = nests.as_nest(seq)
+    if nest is not None:
+        return nest.enumerate(start)
     if isinstance(seq, (TracedRange, TracedReversed, builtins.range)) or is_tracer(seq) or \
             isinstance(seq, (np.ndarray, TracedZip)):
         return TracedEnumerate(seq, start)
@@ -106,6 +110,11 @@ def _enumerate(seq, start=0):
 
 
 def _zip(*seqs, strict=False):
+    found = [nests.as_nest(s) for s in seqs]
+    if seqs and all(n is not None for n in found):
+        zipped = nests.zip_nests(found)
+        if zipped is not None:
+            return zipped
     if any(isinstance(s, (TracedRange, TracedReversed, builtins.range, np.ndarray)) or is_tracer(s)
            for s in seqs) and all(isinstance(s, (TracedRange, TracedReversed, builtins.range, np.ndarray))
                                   or is_tracer(s) for s in seqs):
@@ -126,48 +135,6 @@ def _len(x):
     return builtins.len(x)
 
 
-def _minmax(name: str, ufunc: str):
-    real = getattr(builtins, name)
-
-    def fn(*args, **kwargs):
-        items = args[0] if len(args) == 1 else args
-        if isinstance(items, (list, tuple)) and any(is_tracer(a) for a in items) and not kwargs:
-            acc = items[0]
-            for x in items[1:]:
-                acc = lax.ufunc(ufunc, acc, x)
-            return acc
-        if is_tracer(items):
-            raise UnsupportedError(f"Python {name}() over a traced array iterates it; use np.{name}",
-                                   ctx.current_loc())
-        return real(*args, **kwargs)
-
-    return fn
-
-
-def _abs(x):
-    return lax.ufunc("absolute", x) if is_tracer(x) else builtins.abs(x)
-
-
-def _scalar_convert(kind: type):
-    def fn(x=0, *rest):
-        if not is_tracer(x):
-            return kind(x, *rest)
-        if x.shape not in ((), (1,)) and x.size != 1:
-            raise TraceError(f"only single-element arrays can be converted to Python {kind.__name__}s",
-                             ctx.current_loc())
-        x = lax.reshape(x, ())
-        if kind is int:
-            res = lax.astype(lax.ufunc("trunc", x) if x.dtype.kind == "f" else x, np.int64)
-        elif kind is float:
-            res = lax.astype(x, np.float64)
-        else:
-            res = lax.ufunc("not_equal", x, 0)
-        res.weak = True
-        return res
-
-    return fn
-
-
 def _sum(iterable, start=0):
     if is_tracer(iterable):
         raise UnsupportedError("Python sum() over a traced array iterates it; use np.sum",
@@ -186,8 +153,8 @@ def _print(*args, **kwargs):
 
 BUILTINS = {id(f): impl for f, impl in [
     (builtins.range, _range), (builtins.reversed, _reversed), (builtins.enumerate, _enumerate),
-    (builtins.zip, _zip), (builtins.len, _len), (builtins.min, _minmax("min", "minimum")),
-    (builtins.max, _minmax("max", "maximum")), (builtins.abs, _abs), (builtins.float, _scalar_convert(float)),
-    (builtins.int, _scalar_convert(int)), (builtins.bool, _scalar_convert(bool)), (builtins.sum, _sum),
-    (builtins.print, _print),
+    (builtins.zip, _zip), (builtins.len, _len), (builtins.sum, _sum), (builtins.print, _print),
 ]}
+BUILTINS.update(pybuiltins.BUILTINS)  # min, max, float, int, bool, complex, ... (Python's semantics)
+BUILTINS.update(pymath.FUNCTIONS)  # math.* and cmath.*
+BUILTINS.update(nests.FACTORIES)  # np.ndindex, np.ndenumerate, itertools.product: loop nests

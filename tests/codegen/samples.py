@@ -84,6 +84,26 @@ def binary(dtype: str) -> Callable:
     return build
 
 
+def special_functions(dtype: str) -> Callable:
+    """ops/special.py: erf ... trigamma on both sides of zero (off the poles), complex parts."""
+
+    def build(rng) -> Sample:
+        cdtype = "complex128" if dtype == "float64" else "complex64"
+        b = Builder((dtype, (3, 4)), (dtype, ()), (cdtype, (4,)))
+        x, s, z = b.args
+        names = ["erf", "erfc", "gamma", "lgamma", "digamma", "trigamma"]
+        outs = [b.op(n, v) for n in names for v in (x, s)]
+        outs += [b.op("real", z), b.op("imag", z), b.op("make_complex", x, s),
+                 b.op("real", b.op("make_complex", s, x))]
+        xv = rng.uniform(-4, 6, (3, 4))
+        xv = np.where(np.abs(xv - np.round(xv)) < 0.05, xv + 0.3, xv)
+        zv = rng.standard_normal(4) + 1j * rng.standard_normal(4)
+        return Sample(b.program(outs), [xv.astype(dtype), np.asarray(2.7, dtype), zv.astype(cdtype)],
+                      1e-12 if dtype == "float64" else 2e-5)
+
+    return build
+
+
 def select_convert_and_fused_chain(rng) -> Sample:
     b = Builder(("float64", (3, 4)), ("float64", (4,)), ("int64", (3, 1)))
     x, y, k = b.args
@@ -218,6 +238,7 @@ SAMPLES: dict[str, Callable] = {
     **{f"unary_{d}": unary(d) for d in ("float64", "float32", "int64", "bool")},
     "binary_float64": binary("float64"), "binary_int64": binary("int64"), "binary_bool": binary("bool"),
     "select_convert": select_convert_and_fused_chain,
+    **{f"special_{d}": special_functions(d) for d in ("float64", "float32")},
     **{f"reductions_{d}": reductions(d) for d in ("float64", "float32", "int32", "bool")},
     "shape": shape_primitives, "indexing": indexing_primitives,
     "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),

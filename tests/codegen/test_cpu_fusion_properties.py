@@ -3,7 +3,7 @@
 Each example builds `epilogue(reduce(combine(A[:, :, None], B[None]), axis=1))`
 from random parts, with B passed as itself or transposed, and compares the
 compiled kernel with the plain function. This exercises the fused loop nests
-of codegen/fusion.py: the interchanged reductions, transposes read through
+of codegen/cpu/nest.py: the interchanged reductions, transposes read through
 their base, and nests that write over a dead input. Few examples: each one
 is a Numba compile.
 """

@@ -1,4 +1,4 @@
-"""Reductions whose last kept axis is moved innermost (codegen/fusion.py).
+"""Reductions whose last kept axis is moved innermost (codegen/cpu/nest.py).
 
 `out[i, j] = f(sum_d g(x[i, d], W[d, j]))` is emitted as `for d: for j:
 acc[j] += ...` when every array the sum reads along j is contiguous along j.

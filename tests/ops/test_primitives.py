@@ -378,6 +378,50 @@ def matrix_power_case(data):
 CASES.update({"linear_scan": linear_scan_case, "matrix_power_apply": matrix_power_case})
 
 
+# --- special functions and complex parts (looptrace/ops/special.py) ------------------------------------
+def special_case(name: str):
+    import scipy.special as sp
+
+    reference = {"erf": sp.erf, "erfc": sp.erfc, "gamma": sp.gamma, "lgamma": sp.gammaln, "digamma": sp.psi,
+                 "trigamma": lambda x: sp.polygamma(1, x)}[name]
+    low = -4.5 if name in ("gamma", "lgamma", "digamma", "trigamma") else -6
+
+    def case(data):
+        dtype = data.draw(st.sampled_from([np.dtype(np.float64), np.dtype(np.float32)]))
+        x = array(data, dtype, data.draw(shapes), low=low, high=25)
+        x = np.where(x == np.round(x), x + 0.25, x).astype(dtype)  # off the poles
+        with np.errstate(over="ignore"):
+            expected = np.asarray(reference(x.astype(np.float64))).astype(dtype)
+        return [x], {}, [expected]
+
+    return case
+
+
+def complex_array(data, dtype, shape):
+    part = np.float32 if dtype == np.complex64 else np.float64
+    return (array(data, part, shape) + 1j * array(data, part, shape)).astype(dtype)
+
+
+def part_case(name: str):
+    def case(data):
+        dtype = data.draw(st.sampled_from([np.dtype(np.complex128), np.dtype(np.complex64)]))
+        z = complex_array(data, dtype, data.draw(shapes))
+        return [z], {}, [getattr(np, name)(z).copy()]
+
+    return case
+
+
+def make_complex_case(data):
+    dtype = data.draw(st.sampled_from([np.dtype(np.float64), np.dtype(np.float32)]))
+    s1, s2 = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4)).input_shapes
+    re, im = array(data, dtype, s1), array(data, dtype, s2)
+    return [re, im], {}, [(re + 1j * im).astype(np.complex64 if dtype == np.float32 else np.complex128)]
+
+
+CASES.update({name: special_case(name) for name in ("erf", "erfc", "gamma", "lgamma", "digamma", "trigamma")})
+CASES.update({"real": part_case("real"), "imag": part_case("imag"), "make_complex": make_complex_case})
+
+
 # --- checks ------------------------------------------------------------------------------------------
 def assert_shape_fits(predicted: tuple, actual: tuple) -> None:
     """A static dimension must match; a run-time `Dim` must respect its bound."""

@@ -540,11 +540,10 @@ def test_if_inside_loops(rng):
     check(if_python_in_loop, rng.standard_normal(5))
 
 
-def test_if_return_traced_condition_is_unsupported(rng):
+def test_if_return_traced_condition(rng):  # tests/tracer/test_early_return.py has the rest
     f = looptrace.jit(if_array_reduce_cond, backend="interpret")
-    with pytest.raises(looptrace.UnsupportedError, match="return") as e:
-        f(rng.standard_normal(4))
-    assert "if x.sum() > 0:" in str(e.value)
+    check(if_array_reduce_cond, np.abs(rng.standard_normal(4)), jitted=f)
+    check(if_array_reduce_cond, -np.abs(rng.standard_normal(4)), jitted=f)
 
 
 def if_return_python(x, k):
@@ -703,11 +702,17 @@ def comprehension_traced_range(X, n):
     return np.array([X[i].sum() for i in range(n)])
 
 
+def comprehension_data_range(X):
+    return np.array([X[i].sum() for i in range(int(X[0, 0] > 0) + 1)])
+
+
 def test_comprehensions(rng):
     check(comprehension, rng.standard_normal((3, 2)))
+    f = check(comprehension_traced_range, rng.standard_normal((3, 2)), 2)  # n is specialized on
+    assert "specialized on `n` = 2" in str(looptrace.explain(f, rng.standard_normal((3, 2)), 2))
     with pytest.raises(looptrace.UnsupportedError, match="for loop") as e:
-        looptrace.jit(comprehension_traced_range, backend="interpret")(rng.standard_normal((3, 2)), 2)
-    assert "for i in range(n)" in str(e.value)
+        looptrace.jit(comprehension_data_range, backend="interpret")(rng.standard_normal((3, 2)))
+    assert "for i in range(int(X[0, 0] > 0) + 1)" in str(e.value)
 
 
 def dict_mutated_in_loop(X):

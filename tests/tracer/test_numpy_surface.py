@@ -659,12 +659,12 @@ def test_full_with_traced_fill(rng):
     check(f, randn(rng, 4), 2.5)
 
 
-def test_traced_shape_is_an_error(rng):
+def test_shape_from_array_data_is_an_error(rng):
     def f(x, n):
         return np.zeros(n)
 
-    with pytest.raises(looptrace.TraceError, match="static"):
-        looptrace.jit(f, backend="interpret")(randn(rng, 3), 4)
+    with pytest.raises(looptrace.TraceError, match="static"):  # an int argument would be specialized on
+        looptrace.jit(f, backend="interpret")(randn(rng, 3), np.array(4))
 
 
 # --- methods and attributes ---------------------------------------------------------------------------
@@ -730,12 +730,17 @@ def test_int_of_traced_scalar_indexes(rng):
     check(f, randn(rng, 6))
 
 
-def test_python_sum_and_max_over_array_rejected(rng):
+def test_python_sum_over_array_and_max_over_rows_rejected(rng):
     def f(a):
+        return sum(a)
+
+    def g(a):
         return max(a)
 
-    with pytest.raises(looptrace.UnsupportedError, match="np.max"):
+    with pytest.raises(looptrace.UnsupportedError, match="np.sum"):
         looptrace.jit(f, backend="interpret")(randn(rng, 4))
+    with pytest.raises(looptrace.TraceError, match="np.max"):  # plain Python: ambiguous truth value
+        looptrace.jit(g, backend="interpret")(randn(rng, (4, 3)))
 
 
 # --- unsupported functions ---------------------------------------------------------------------------------

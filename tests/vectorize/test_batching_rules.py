@@ -47,6 +47,11 @@ def _elementwise_cases():
         yield name + "/scalar", (lambda r, dt=dt: ([_arr(r, (), dt), _arr(r, (2,), dt)], {}))
     yield "select", lambda r: ([r.random((2, 3)) > 0.5, r.random(3), r.random(())], {})
     yield "convert", lambda r: ([r.random((2, 3))], {"dtype": np.dtype(np.float32)})
+    for name in ("erf", "erfc", "gamma", "lgamma", "digamma", "trigamma"):  # ops/special.py
+        yield name, lambda r: ([r.random((2, 3)) * 3 + 0.2], {})
+    for name in ("real", "imag"):
+        yield name, lambda r: ([r.random((2, 3)) + 1j * r.random((2, 3))], {})
+    yield "make_complex", lambda r: ([r.random((2, 3)), r.random(3)], {})
 
 
 def _reduce_cases():

@@ -54,7 +54,8 @@ def f32(x):
     return h
 
 
-CASES = {rev: "vectorized", stride: None, empty: "reduction", blocks: "scan", blocks2: "vectorized",
+# `empty`: m = max(m, x[i]) is Python's max (NaN-aware: `x[i] if x[i] > m else m`), a recurrence
+CASES = {rev: "vectorized", stride: None, empty: "scan", blocks: "scan", blocks2: "vectorized",
          even_write: "vectorized", neg_idx: None, f32: "scan"}
 
 

@@ -65,4 +65,14 @@ def ufunc_expr(name: str):
 for _name in elementwise.UNARY + elementwise.BINARY:
     TARGET.register(_name, ScalarRule(ufunc_expr(_name)))
 TARGET.register(elementwise.select, ScalarRule(lambda args, in_dtypes, out_dtype: f"({args[1]} if {args[0]} else {args[2]})"))
-TARGET.register(elementwise.convert, ScalarRule(lambda args, in_dtypes, out_dtype: args[0]))
+
+
+def convert_expr(args: list[str], in_dtypes, out_dtype) -> str:
+    """The cast itself is the nest's; from complex NumPy keeps the real part
+    (to bool: whether either part is nonzero)."""
+    if np.dtype(in_dtypes[0]).kind != "c" or np.dtype(out_dtype).kind == "c":
+        return args[0]
+    return f"({args[0]} != 0)" if np.dtype(out_dtype) == np.bool_ else f"({args[0]}).real"
+
+
+TARGET.register(elementwise.convert, ScalarRule(convert_expr))

@@ -1,0 +1,134 @@
+"""Static values without ceremony: which arguments a compiled version is
+specialized on, besides the ones named in `static_argnames`.
+
+- An int argument that decides a shape (`np.zeros(n)`, `reshape(n, -1)`,
+  `np.linspace(a, b, n)`, `range(n)` in a comprehension) is found while
+  tracing (the ConcreteIndexError of tracer/static.py says which arguments
+  the value came from) and made static: the function is traced again, and
+  from then on there is one compiled version per value of it. `explain`
+  says so.
+- A default value the caller did not pass (a tuple, a function, a string, a
+  number) is a constant of the program, not an argument to type-check.
+  Arrays and generators given as defaults stay arguments (they are read, or
+  advanced, at call time).
+- `grad`, `value_and_grad` and `vjp` keep the non-differentiated Python ints
+  (and tuples, lists, strings) concrete, as JAX's grad does.
+
+Invariant: only Python ints, bools and NumPy integer scalars are specialized
+automatically (a float never is: calls with floats may share a compiled
+version by type alone), and a name, once specialized, stays static for the
+JitFunction's lifetime, so every later key carries its value.
+"""
+from __future__ import annotations
+
+import inspect
+import numbers
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import ConcreteIndexError
+from looptrace.ir.core import Program
+
+
+def is_unpassed_default(param: inspect.Parameter, value: Any) -> bool:
+    """Is `value` the parameter's own default (so the caller did not pass it)?
+    Arrays and generators given as defaults stay arguments."""
+    if param.default is inspect.Parameter.empty or value is not param.default:
+        return False
+    return not isinstance(value, (np.ndarray, np.random.Generator))
+
+
+def is_int_like(value: Any) -> bool:
+    return isinstance(value, (bool, numbers.Integral)) and not isinstance(value, np.ndarray)
+
+
+def static_key(value: Any) -> Any:
+    """A hashable stand-in for a static value: the value itself, or for an
+    unhashable default (a list, a dict) a frozen copy of its contents."""
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        pass
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(static_key(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((static_key(k), static_key(v)) for k, v in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return ("set", frozenset(static_key(v) for v in value))
+    return ("id", id(value))
+
+
+def trace_specializing(jf, values: list, specs: list, specs_of=None) -> tuple[Program, list]:
+    """Trace `jf` on `values`; where an int argument must be concrete, make
+    it static and trace again (`specs_of(values)` gives the new specs, jf's
+    own by default). Returns the program and the specs it used."""
+    while True:
+        try:
+            program = jf.trace(values, specs)
+        except ConcreteIndexError as e:
+            names = _specializable(jf, specs, values, e)
+            if not names:
+                raise
+            for n in names:
+                jf._auto_static[n] = _reason(e)
+            specs = (specs_of or jf.specs_of)(values)
+            continue
+        program.notes = program_notes(jf, values) + list(getattr(program, "notes", []))
+        return program, specs
+
+
+def _specializable(jf, specs: list, values: list, e: ConcreteIndexError) -> list[str]:
+    positions = getattr(e, "arg_positions", None)
+    if not positions:
+        return []
+    traced = [i for i, s in enumerate(specs) if s.kind != "static"]
+    names = []
+    for pos in positions:
+        i = traced[pos]
+        if not is_int_like(values[i]) or jf.param_names[i] in jf._auto_static:
+            return []
+        names.append(jf.param_names[i])
+    return names
+
+
+def _reason(e: ConcreteIndexError) -> str:
+    loc = e.loc
+    if loc is None or loc.line <= 0:
+        return "it decides a shape"
+    return f"it decides a shape at line {loc.line}: {loc.text.strip()}"
+
+
+def program_notes(jf, values: list) -> list[str]:
+    notes = []
+    for name, reason in jf._auto_static.items():
+        value = values[jf.param_names.index(name)]
+        notes.append(f"specialized on `{name}` = {value!r} ({reason}); each value of `{name}` compiles "
+                     "its own version")
+    return notes
+
+
+def grad_specs(jf, values: list, wrt: tuple[int, ...]) -> list:
+    """The specs of a gradient's call: as `jf`'s, except that every argument
+    not differentiated that is a Python int or a non-array Python value (a
+    tuple, a list, a string) is static: grad keeps them concrete, as JAX's
+    does. Floats stay traced (a changing learning rate must not recompile)."""
+    from looptrace.tracer.trace import arg_spec
+
+    params = jf.signature.parameters
+    specs = []
+    for i, (n, v) in enumerate(zip(jf.param_names, values)):
+        concrete = i not in wrt and (is_int_like(v) and not isinstance(v, np.generic)
+                                     or isinstance(v, (tuple, list, str, dict)))
+        static = concrete or n in jf.static_argnames or n in jf._auto_static or \
+            is_unpassed_default(params[n], v)
+        specs.append(arg_spec(n, v, static))
+    return specs
+
+
+def differentiable(values: list) -> tuple[int, ...]:
+    """Positions of the float arrays and numbers (what vjp differentiates)."""
+    return tuple(i for i, v in enumerate(values)
+                 if isinstance(v, (float, np.floating)) and not isinstance(v, bool)
+                 or isinstance(v, np.ndarray) and v.dtype.kind == "f")

@@ -1,0 +1,142 @@
+"""Joining what a name holds after the two branches of a traced `if`.
+
+`pair_up(a, b)` splits the two values into leaves to select between (arrays
+and numbers, position by position through tuples, lists and dicts) and a function that
+rebuilds the joined value from the selected leaves. Two things besides plain
+arrays take part:
+
+- `NO_RETURN`, the function's return slot before any `return` ran
+  (tracer/returns.py). The flag that guards the slot says which path holds a
+  real value, so the other path contributes a `Placeholder` (zeros of the
+  same type); `returned` turns a slot that never received a value into None.
+- a name unassigned on one side (`Undefined`/unbound): the joined value is
+  `Undefined`, which fails on use, as Python's NameError would.
+
+Invariant: a mismatch (a tuple against an array, tuples of different
+lengths, two different Python objects) raises `Mismatch`, which the caller
+turns into an error naming the variable.
+"""
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import lax
+from .array import is_tracer
+from .values import UNBOUND, Undefined
+
+
+class NoReturn:
+    """The return slot of a function whose `return` has not run on this path."""
+
+    def __repr__(self) -> str:
+        return "<no return yet>"
+
+
+NO_RETURN = NoReturn()
+
+
+def returned(x: Any) -> Any:
+    """The value a function returns from its slot: None if no `return` ran."""
+    return None if x is NO_RETURN else x
+
+
+@dataclass
+class Placeholder:
+    """Zeros standing in for a value on the path that has not returned."""
+
+    dtype: Any
+    shape: tuple
+    weak: bool
+
+
+class Mismatch(Exception):
+    pass
+
+
+UNDEFINED_LEAF = object()  # pair_up's rebuild marker: the joined name is undefined
+
+
+def pair_up(a: Any, b: Any) -> tuple[list[tuple[Any, Any]], Callable[[list], Any]]:
+    """(leaf pairs to select between, rebuild(selected leaves) -> joined value)."""
+    if a is b:
+        return [], lambda _: a
+    if a is NO_RETURN or b is NO_RETURN:
+        real = b if a is NO_RETURN else a
+        stand_in = placeholder_like(real)
+        return pair_up(stand_in, real) if a is NO_RETURN else pair_up(real, stand_in)
+    if _undefined(a) or _undefined(b):
+        return [], lambda _: UNDEFINED_LEAF
+    if type(a) is type(b) and isinstance(a, (tuple, list)) and len(a) == len(b):
+        return _pair_sequences(list(a), list(b), type(a))
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        keys = list(a)
+        leaves, rebuild = _pair_sequences([a[k] for k in keys], [b[k] for k in keys], list)
+        return leaves, lambda values: dict(zip(keys, rebuild(values)))
+    if array_like(a) and array_like(b):
+        return [(a, b)], lambda values: values[0]
+    raise Mismatch(_kind(a), _kind(b))
+
+
+def _pair_sequences(a: list, b: list, kind: type):
+    parts = [pair_up(x, y) for x, y in zip(a, b)]
+    leaves = [p for ls, _ in parts for p in ls]
+
+    def rebuild(values: list):
+        out, pos = [], 0
+        for ls, rb in parts:
+            out.append(rb(values[pos:pos + len(ls)]))
+            pos += len(ls)
+        return kind(out)
+
+    return leaves, rebuild
+
+
+def placeholder_like(x: Any) -> Any:
+    if isinstance(x, (tuple, list)):
+        return type(x)(placeholder_like(e) for e in x)
+    if isinstance(x, dict):
+        return {k: placeholder_like(e) for k, e in x.items()}
+    if x is None or isinstance(x, Placeholder) or not array_like(x):
+        return x
+    return Placeholder(lax.dtype_of(x), tuple(x.shape) if is_tracer(x) else np.shape(x), lax.is_weak(x))
+
+
+def leaf_type(a: Any, b: Any) -> tuple[Any, bool]:
+    """(dtype, weak) of the joined leaf: NumPy's promotion of the two sides."""
+    sides = [x for x in (a, b) if not isinstance(x, Placeholder)]
+    if not sides:
+        return a.dtype, a.weak
+    weak = all(x.weak if isinstance(x, Placeholder) else lax.is_weak(x) for x in (a, b))
+    return lax.result_type(*sides), weak
+
+
+def materialize(x: Any, dtype: Any) -> Any:
+    """A Placeholder as zeros of `dtype` (in the current frame); anything else as it is."""
+    if isinstance(x, Placeholder):
+        return lax.full(x.shape, 0, dtype)
+    return x
+
+
+def array_like(x: Any) -> bool:
+    return is_tracer(x) or isinstance(x, (numbers.Number, np.ndarray, np.generic, Placeholder))
+
+
+def _undefined(x: Any) -> bool:
+    return isinstance(x, Undefined) or x is UNBOUND
+
+
+def _kind(x: Any) -> str:
+    if x is None:
+        return "None"
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of {len(x)}"
+    if isinstance(x, dict):
+        return f"a dict with keys {sorted(map(str, x))}"
+    if array_like(x):
+        return "an array or number"
+    return f"a {type(x).__name__}"

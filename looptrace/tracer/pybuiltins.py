@@ -1,0 +1,314 @@
+"""Python's builtins on traced scalars, with Python's semantics.
+
+- `max(a, b, ...)` is a fold that keeps the running value unless the next
+  item is strictly greater (`b > a`), so NaNs behave as in plain Python:
+  `max(nan, 1.0)` is nan and `max(1.0, nan)` is 1.0 (np.maximum gives nan
+  for both). `min` likewise with `<`. Ints and bools, which have no NaN, use
+  np.maximum/np.minimum (the same values, and a loop accumulating them stays
+  a reduction). `key=` and `default=` work as in Python; over a traced 1-D
+  array the fold becomes one reduction. Items that are arrays of more than
+  one element raise, as Python does (their truth value is ambiguous).
+- `round(x)` of a Python float (a weak traced float) is an int, rounded half
+  to even; `round(x, n)` is Python's correctly rounded result (computed
+  exactly with an error-free product, not as rint(x * 10**n) / 10**n, which
+  NumPy's np.round does and which is right for NumPy scalars).
+- `float`, `int`, `bool`, `complex`, `abs`, `divmod`, `pow`, `any`, `all`
+  give the Python type (a weak scalar).
+
+Invariant: `BUILTINS` maps `id(builtin)` to an implementation that calls the
+real builtin when no argument is traced.
+"""
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import TraceError, UnsupportedError
+
+from . import context as ctx
+from . import lax
+from .array import Tracer, is_tracer
+from .pymath import as_float, make_complex, scalar
+
+_MISSING = object()
+# a Python max/min with key= over a concrete sequence is unrolled up to this many items
+KEY_FOLD_LIMIT = 256
+
+
+def _weak(t: Tracer) -> Tracer:
+    t.weak = True
+    return t
+
+
+def _traced_any(xs) -> bool:
+    return any(is_tracer(x) for x in xs)
+
+
+# --- max / min -------------------------------------------------------------------------------------
+def _minmax(name: str):
+    real = getattr(builtins, name)
+    better = "greater" if name == "max" else "less"
+    monoid = "maximum" if name == "max" else "minimum"
+
+    def fn(*args, key=None, default=_MISSING):
+        extra = {} if default is _MISSING else {"default": default}
+        if len(args) == 1 and is_tracer(args[0]) and key is None:
+            return _over_array(args[0], name, monoid, default)
+        items = args[0] if len(args) == 1 else args
+        if len(args) == 1 and not isinstance(items, (list, tuple)):
+            if not hasattr(items, "__iter__"):
+                return real(*args, key=key, **extra)
+            items = list(items)
+        keys = None
+        if key is not None and len(items) <= KEY_FOLD_LIMIT:
+            keys = [key(x) for x in items]
+        if not _traced_any(items) and not (keys and _traced_any(keys)):
+            return real(items, key=key, **extra) if len(args) == 1 else real(*args, key=key)
+        if key is not None and keys is None:
+            raise UnsupportedError(f"{name}() with key= over {len(items)} items is unrolled while tracing; "
+                                   f"more than {KEY_FOLD_LIMIT} is not supported", ctx.current_loc(),
+                                   f"use np.arg{name}")
+        if not items:
+            if default is _MISSING:
+                raise ValueError(f"{name}() iterable argument is empty")
+            return default
+        items = list(items)
+        return _fold(items, keys if keys is not None else items, better, monoid, name)
+
+    fn.__name__ = name
+    return fn
+
+
+def _check_item(x: Any, name: str) -> None:
+    shape = x.shape if is_tracer(x) else np.shape(x)
+    if shape != ():
+        raise TraceError(f"{name}() compares its items with `>`/`<`; an array of shape {shape} has no "
+                         "single truth value", ctx.current_loc(), f"use np.{name}imum(a, b) elementwise, "
+                         f"or np.{name}(a) over an array")
+    if lax.dtype_of(x).kind == "c":
+        raise TraceError(f"{name}(): complex numbers cannot be ordered", ctx.current_loc())
+
+
+def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
+    for x in keys:
+        _check_item(x, name)
+    plain = keys is items and all(lax.dtype_of(x).kind in "biu" for x in items)
+    acc, acc_key = items[0], keys[0]
+    for x, k in zip(items[1:], keys[1:]):
+        if plain:
+            acc = lax.ufunc(monoid, acc, x)
+            continue
+        take = lax.ufunc(better, k, acc_key)
+        acc = lax.select(take, x, acc) if _traced_any((take,)) else (x if take else acc)
+        if keys is not items:
+            acc_key = lax.select(take, k, acc_key)
+        else:
+            acc_key = acc
+    return acc
+
+
+def _over_array(x: Tracer, name: str, monoid: str, default: Any) -> Any:
+    """max(x) of a traced array: Python iterates its first axis."""
+    if x.ndim == 0:
+        raise TypeError("iteration over a 0-d array")
+    if x.ndim > 1:
+        raise TraceError(f"{name}() over an array of shape {x.shape} compares its rows, whose truth "
+                         "value is ambiguous", ctx.current_loc(), f"use np.{name}(x) or x.{name}()")
+    if x.shape[0] == 0:
+        if default is _MISSING:
+            raise ValueError(f"{name}() iterable argument is empty")
+        return default
+    if x.dtype.kind == "c":
+        raise TraceError(f"{name}(): complex numbers cannot be ordered", ctx.current_loc())
+    reducer = "reduce_max" if monoid == "maximum" else "reduce_min"
+    if x.dtype.kind not in "fc":
+        return lax.reduce(reducer, x)
+    # the fold keeps x[0] if it is nan (nothing compares greater), else it skips every nan
+    first = x[0]
+    no_nans = lax.select(lax.ufunc("isnan", x), first, x)
+    return lax.select(lax.ufunc("isnan", first), first, lax.reduce(reducer, no_nans))
+
+
+# --- conversions -----------------------------------------------------------------------------------
+def _float(x=0.0, *rest):
+    if not is_tracer(x):
+        return builtins.float(x, *rest)
+    return _weak(as_float(x, "float()"))
+
+
+def _int(x=0, *rest):
+    if not is_tracer(x):
+        return builtins.int(x, *rest)
+    x = scalar(x, "int()")
+    if x.dtype.kind in "biu":
+        return _weak(lax.astype(x, np.int64))
+    return _weak(lax.astype(lax.ufunc("trunc", as_float(x, "int()")), np.int64))
+
+
+def _bool(x=False):
+    if not is_tracer(x):
+        return builtins.bool(x)
+    return _weak(lax.ufunc("not_equal", scalar(x, "bool()"), 0))
+
+
+def _complex(real=0, imag=_MISSING):
+    if not is_tracer(real) and not is_tracer(imag):
+        return builtins.complex(real) if imag is _MISSING else builtins.complex(real, imag)
+    if imag is _MISSING:
+        return _weak(lax.astype(scalar(real, "complex()"), np.complex128))
+    re, im = (scalar(v, "complex()") if is_tracer(v) else v for v in (real, imag))
+    if lax.dtype_of(re).kind != "c" and lax.dtype_of(im).kind != "c":
+        return _weak(make_complex(as_float(re, "complex()") if is_tracer(re) else builtins.float(re),
+                                  as_float(im, "complex()") if is_tracer(im) else builtins.float(im)))
+    # complex(a, b) with complex parts is a + b*1j computed part by part, as Python does
+    a, b = lax.astype(lax.wrap(lax.as_value(re)), np.complex128), lax.astype(lax.wrap(lax.as_value(im)), np.complex128)
+    from looptrace.ops import get as prim
+
+    part = lambda p, v: lax.wrap(ctx.emit1(prim(p), [v.value]))
+    return _weak(make_complex(lax.ufunc("subtract", part("real", a), part("imag", b)),
+                              lax.ufunc("add", part("imag", a), part("real", b))))
+
+
+def _abs(x):
+    return lax.ufunc("absolute", x) if is_tracer(x) else builtins.abs(x)
+
+
+def _divmod(a, b):
+    if not (is_tracer(a) or is_tracer(b)):
+        return builtins.divmod(a, b)
+    return lax.ufunc("floor_divide", a, b), lax.ufunc("remainder", a, b)
+
+
+def _pow(base, exp, mod=None):
+    if not (is_tracer(base) or is_tracer(exp) or is_tracer(mod)):
+        return builtins.pow(base, exp, mod)
+    if mod is not None:
+        raise UnsupportedError("pow() with a modulus on traced values is not supported", ctx.current_loc())
+    return base ** exp if is_tracer(base) else lax.ufunc("power", base, exp)
+
+
+def _any_all(name: str):
+    real = getattr(builtins, name)
+    op, reducer = ("logical_or", "reduce_any") if name == "any" else ("logical_and", "reduce_all")
+
+    def fn(iterable):
+        if is_tracer(iterable):
+            if iterable.ndim == 0:
+                raise TypeError("iteration over a 0-d array")
+            if iterable.ndim > 1:
+                raise TraceError(f"{name}() over an array of shape {iterable.shape} takes the truth value "
+                                 "of its rows, which is ambiguous", ctx.current_loc(), f"use np.{name}(x)")
+            return _weak(lax.reduce(reducer, lax.astype(iterable, np.bool_)))
+        items = list(iterable)
+        if not _traced_any(items):
+            return real(items)
+        acc: Any = name == "all"
+        for x in items:
+            if is_tracer(x):
+                x = _bool(x)
+            acc = lax.ufunc(op, acc, x) if _traced_any((acc, x)) else (acc or x if name == "any" else acc and x)
+        return _weak(lax.astype(lax.wrap(lax.as_value(acc)), np.bool_)) if is_tracer(acc) else builtins.bool(acc)
+
+    return fn
+
+
+# --- round -----------------------------------------------------------------------------------------
+def round_traced(x: Tracer, ndigits: Any = None) -> Tracer:
+    """round(x[, ndigits]) of a traced scalar: Python's for Python numbers (weak
+    scalars), np.round's for NumPy scalars, as `round` does in plain Python."""
+    if is_tracer(ndigits):
+        raise TraceError("round()'s ndigits is a traced value; it must be a Python int", ctx.current_loc(),
+                         "pass it in static_argnames")
+    if ndigits is not None and not isinstance(ndigits, (int, np.integer)):
+        raise TypeError(f"'{type(ndigits).__name__}' object cannot be interpreted as an integer")
+    if x.ndim:
+        raise TypeError("type numpy.ndarray doesn't define __round__ method")
+    if x.dtype.kind == "c":
+        raise TypeError("type complex doesn't define __round__ method")
+    if not x.weak:
+        return _round_numpy(x, ndigits)
+    if x.dtype.kind in "biu":
+        return _weak(_round_int(lax.astype(x, np.int64), ndigits))
+    if ndigits is None:
+        return _weak(lax.astype(lax.ufunc("rint", x), np.int64))
+    return _weak(_round_float(lax.astype(x, np.float64), int(ndigits)))
+
+
+def _round_numpy(x: Tracer, ndigits: Any) -> Tracer:
+    from .numpy_api import NAMESPACE
+
+    if ndigits is None:  # a NumPy scalar's __round__() is a Python int
+        return _weak(lax.astype(NAMESPACE["round"](x), np.int64))
+    return NAMESPACE["round"](x, int(ndigits))
+
+
+def _round_int(x: Tracer, ndigits: Any) -> Tracer:
+    """A Python int rounded to a multiple of 10**-ndigits, half to even."""
+    if ndigits is None or ndigits >= 0:
+        return x
+    if ndigits < -18:  # beyond int64's range every int64 rounds to 0
+        return lax.ufunc("multiply", x, 0)
+    m = 10 ** int(-ndigits)
+    q = lax.ufunc("floor_divide", x, m)
+    twice = lax.ufunc("multiply", lax.ufunc("subtract", x, lax.ufunc("multiply", q, m)), 2)
+    odd = lax.ufunc("not_equal", lax.ufunc("remainder", q, 2), 0)
+    up = lax.ufunc("logical_or", lax.ufunc("greater", twice, m),
+                   lax.ufunc("logical_and", lax.ufunc("equal", twice, m), odd))
+    return lax.ufunc("multiply", lax.ufunc("add", q, lax.astype(up, np.int64)), m)
+
+
+_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's splitter for float64
+
+
+def _split(a: Tracer) -> tuple[Tracer, Tracer]:
+    c = lax.ufunc("multiply", _SPLIT, a)
+    hi = lax.ufunc("subtract", c, lax.ufunc("subtract", c, a))
+    return hi, lax.ufunc("subtract", a, hi)
+
+
+def _product_error(a: Tracer, b: float, p: Tracer) -> Tracer:
+    """a*b - p exactly, for p = fl(a*b) (Dekker's TwoProduct, no FMA needed)."""
+    (ah, al), (bh, bl) = _split(a), _split(lax.astype(lax.full((), b, np.float64), np.float64))
+    mul, add, sub = (lambda u, v: lax.ufunc("multiply", u, v)), (lambda u, v: lax.ufunc("add", u, v)), \
+        (lambda u, v: lax.ufunc("subtract", u, v))
+    return add(add(add(sub(mul(ah, bh), p), mul(ah, bl)), mul(al, bh)), mul(al, bl))
+
+
+def _round_float(x: Tracer, n: int) -> Tracer:
+    """Python's round(x, n): x's exact value rounded to n decimals (half to even
+    only on exact ties), then the nearest float. With y = x * 10**n exactly
+    (p + err, p the rounded product), y rounds to rint(p) unless p is a
+    half-integer, where err's sign decides; the final division (or product,
+    n < 0) of exact values rounds once, as Python's strtod does."""
+    if abs(n) > 22:
+        raise UnsupportedError(f"round(x, {n}) of a traced float: |ndigits| up to 22 is supported",
+                               ctx.current_loc())
+    scale = 10.0 ** abs(n)  # exact for |n| <= 22
+    # x itself where x * 10**n >= 2**52 (x has no digit to round there, up to its last bit) or is inf/nan
+    small = lax.ufunc("less", lax.ufunc("absolute", x), 2.0 ** 52 / (scale if n >= 0 else 1.0))
+    safe = lax.select(small, x, 0.0)
+    if n >= 0:
+        p = lax.ufunc("multiply", safe, scale)
+        err = _product_error(safe, scale, p)
+    else:
+        p = lax.ufunc("divide", safe, scale)
+        err = lax.ufunc("subtract", lax.ufunc("subtract", safe, lax.ufunc("multiply", p, scale)),
+                        _product_error(p, scale, lax.ufunc("multiply", p, scale)))
+    low = lax.ufunc("floor", p)
+    tie = lax.ufunc("equal", lax.ufunc("subtract", p, low), 0.5)
+    r = lax.select(lax.ufunc("logical_and", tie, lax.ufunc("greater", err, 0.0)), lax.ufunc("add", low, 1.0),
+                   lax.select(lax.ufunc("logical_and", tie, lax.ufunc("less", err, 0.0)), low,
+                              lax.ufunc("rint", p)))
+    res = lax.ufunc("divide", r, scale) if n >= 0 else lax.ufunc("multiply", r, scale)
+    return lax.select(small, lax.ufunc("copysign", res, x), x)
+
+
+BUILTINS: dict[int, Callable] = {id(f): impl for f, impl in [
+    (builtins.min, _minmax("min")), (builtins.max, _minmax("max")), (builtins.abs, _abs),
+    (builtins.float, _float), (builtins.int, _int), (builtins.bool, _bool), (builtins.complex, _complex),
+    (builtins.divmod, _divmod), (builtins.pow, _pow), (builtins.any, _any_all("any")),
+    (builtins.all, _any_all("all")),
+]}

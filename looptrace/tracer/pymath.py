@@ -1,0 +1,350 @@
+"""Python's `math` and `cmath` modules on traced scalars.
+
+`math.exp(x[i])` in a traced function computes what plain Python computes:
+the argument is converted to a Python float (float64), the result is a Python
+float, int or bool, which the tracer represents as a *weak* scalar (it
+promotes as a Python number does under NumPy 2). `cmath` functions convert
+to complex128 and give a weak complex. Calls on concrete values run the real
+function.
+
+Invariant: `FUNCTIONS` maps `id(real function)` to its traced version;
+`runtime.call` consults it for every call in converted code, so
+`math.exp(x)`, `from math import exp` and `m = math; m.exp(x)` all reach it.
+Functions of the module with no NumPy equivalent (factorial, isqrt, gcd,
+frexp, ...) and math.fsum (exactly rounded, which np.sum is not) raise
+UnsupportedError when given a traced value, never a different answer.
+
+Known difference: where Python raises a domain or range error (math.log(-1),
+math.sqrt(-1), math.exp(1000), math.floor(nan)), compiled code cannot stop
+at that point yet: it gives the IEEE value (nan, inf) as NumPy and Numba do.
+"""
+from __future__ import annotations
+
+import cmath
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import TraceError, UnsupportedError
+from looptrace.ops import get as prim
+from looptrace.ops.special import float_dtype
+
+from . import context as ctx
+from . import lax
+from .array import Tracer, is_tracer
+
+
+# --- arguments -----------------------------------------------------------------------------------
+def _size1_converts() -> bool:
+    """Does this NumPy convert a size-1 array of ndim > 0 to a Python float
+    (NumPy < 2.4, with a DeprecationWarning)? Traced values do what it does."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            float(np.zeros(1))
+            return True
+        except TypeError:
+            return False
+
+
+SIZE1_CONVERTS = _size1_converts()
+
+
+def scalar(x: Tracer, what: str) -> Tracer:
+    """`x` as a 0-d tracer, as Python's float()/int() would accept it."""
+    if x.ndim == 0:
+        return x
+    if x.size == 1 and SIZE1_CONVERTS:
+        return lax.reshape(x, ())
+    raise TraceError(f"{what} needs a scalar, but this traced value is an array of shape {x.shape} "
+                     "(only 0-dimensional arrays can be converted to Python scalars)", ctx.current_loc(),
+                     "index one element, or use the NumPy function on the whole array")
+
+
+def as_float(x: Any, what: str) -> Tracer:
+    """`float(x)` for a traced `x`: float64 (a NumPy complex gives its real part,
+    a Python complex is a TypeError, as in Python)."""
+    x = scalar(x, what)
+    if x.dtype.kind == "c":
+        if x.weak:
+            raise TraceError(f"{what} must be a real number, not complex", ctx.current_loc(),
+                             "use the cmath function, or take .real first")
+        x = lax.wrap(ctx.emit1(prim("real"), [x.value]))
+    return lax.astype(x, np.float64)
+
+
+def as_complex(x: Any, what: str) -> Tracer:
+    return lax.astype(scalar(x, what), np.complex128)
+
+
+def _weak(t: Tracer) -> Tracer:
+    t.weak = True
+    return t
+
+
+def _any_traced(*xs: Any) -> bool:
+    return any(is_tracer(x) or isinstance(x, (list, tuple)) and _any_traced(*x) for x in xs)
+
+
+def _traced(real: Callable, fn: Callable) -> Callable:
+    """`fn` on traced arguments, the real function otherwise."""
+    def call(*args, **kwargs):
+        if not _any_traced(*args, *kwargs.values()):
+            return real(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    call.__name__ = real.__name__
+    return call
+
+
+# --- math ------------------------------------------------------------------------------------------
+def _float_ufunc(name: str, ufunc: str):
+    def fn(*xs):
+        return _weak(lax.ufunc(ufunc, *(as_float(x, f"math.{name}()") if is_tracer(x) else float(x)
+                                         for x in xs)))
+
+    return fn
+
+
+def _special(name: str, primitive: str):
+    def fn(x):
+        v = as_float(x, f"math.{name}()")
+        return _weak(lax.wrap(ctx.emit1(prim(primitive), [lax.as_value(v, float_dtype(v.dtype))])))
+
+    return fn
+
+
+def _to_int(name: str, ufunc: str):
+    """math.floor/ceil/trunc: a Python int (an int argument comes back as it is)."""
+    def fn(x):
+        x = scalar(x, f"math.{name}()")
+        if x.dtype.kind in "biu":
+            return _weak(lax.astype(x, np.int64))
+        return _weak(lax.astype(lax.ufunc(ufunc, as_float(x, f"math.{name}()")), np.int64))
+
+    return fn
+
+
+def _predicate(name: str, ufunc: str):
+    def fn(x):
+        return _weak(lax.ufunc(ufunc, as_float(x, f"math.{name}()")))
+
+    return fn
+
+
+def _log(x, base=None):
+    res = lax.ufunc("log", as_float(x, "math.log()"))
+    if base is not None:
+        b = as_float(base, "math.log()") if is_tracer(base) else float(base)
+        res = lax.ufunc("divide", res, lax.ufunc("log", b))
+    return _weak(res)
+
+
+def _hypot(*coords):
+    if not coords:
+        return 0.0
+    acc = lax.ufunc("absolute", as_float(coords[0], "math.hypot()") if is_tracer(coords[0]) else float(coords[0]))
+    for c in coords[1:]:
+        acc = lax.ufunc("hypot", acc, as_float(c, "math.hypot()") if is_tracer(c) else float(c))
+    return _weak(lax.astype(acc, np.float64))
+
+
+def _dist(p, q):
+    if is_tracer(p) or is_tracer(q):
+        d = lax.ufunc("subtract", lax.astype(_tr(p), np.float64), lax.astype(_tr(q), np.float64))
+        if d.ndim != 1:
+            raise TraceError(f"math.dist() needs two points (sequences); got shape {d.shape}", ctx.current_loc())
+        return _weak(lax.ufunc("sqrt", lax.reduce("reduce_sum", lax.ufunc("multiply", d, d))))
+    if len(p) != len(q):
+        raise ValueError("both points must have the same number of dimensions")
+    return _hypot(*[lax.ufunc("subtract", as_float_any(a), as_float_any(b)) for a, b in zip(p, q)])
+
+
+def as_float_any(x: Any) -> Any:
+    return as_float(x, "math.dist()") if is_tracer(x) else float(x)
+
+
+def _tr(x: Any) -> Tracer:
+    return x if is_tracer(x) else lax.wrap(lax.as_value(x))
+
+
+def _prod(iterable, *, start=1):
+    if is_tracer(iterable):
+        if iterable.ndim == 0:
+            raise TypeError("iteration over a 0-d array")
+        res = lax.reduce("reduce_prod", iterable, 0)
+        return res if start == 1 else lax.ufunc("multiply", start, res)
+    acc = start
+    for x in iterable:
+        acc = lax.ufunc("multiply", acc, x) if _any_traced(acc, x) else acc * x
+    return acc
+
+
+def _isclose(a, b, *, rel_tol=1e-09, abs_tol=0.0):
+    """|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol), infinities equal only to themselves."""
+    a = as_float(a, "math.isclose()") if is_tracer(a) else float(a)
+    b = as_float(b, "math.isclose()") if is_tracer(b) else float(b)
+    diff = lax.ufunc("absolute", lax.ufunc("subtract", a, b))
+    scale = lax.ufunc("maximum", lax.ufunc("absolute", a), lax.ufunc("absolute", b))
+    tol = lax.ufunc("maximum", lax.ufunc("multiply", rel_tol, scale), abs_tol)
+    finite = lax.ufunc("logical_and", lax.ufunc("isfinite", a), lax.ufunc("isfinite", b))
+    close = lax.ufunc("logical_and", finite, lax.ufunc("less_equal", diff, tol))
+    return _weak(lax.ufunc("logical_or", lax.ufunc("equal", a, b), close))
+
+
+def _modf(x):
+    """(fractional part, integer part), both with x's sign; modf(+-inf) = (+-0.0, +-inf)."""
+    x = as_float(x, "math.modf()")
+    whole = lax.ufunc("trunc", x)
+    frac = lax.select(lax.ufunc("isinf", x), 0.0, lax.ufunc("subtract", x, whole))
+    return _weak(lax.ufunc("copysign", frac, x)), _weak(whole)
+
+
+def _unsupported(name: str, hint: str):
+    def fn(*args, **kwargs):
+        raise UnsupportedError(f"math.{name}() of a traced value is not supported", ctx.current_loc(), hint)
+
+    return fn
+
+
+_INTEGER_HINT = "Python's integer functions have no fixed-width equivalent; compute it outside the function"
+MATH: dict[str, Callable] = {
+    **{n: _float_ufunc(n, u) for n, u in [
+        ("acos", "arccos"), ("acosh", "arccosh"), ("asin", "arcsin"), ("asinh", "arcsinh"), ("atan", "arctan"),
+        ("atanh", "arctanh"), ("cos", "cos"), ("cosh", "cosh"), ("sin", "sin"), ("sinh", "sinh"),
+        ("tan", "tan"), ("tanh", "tanh"), ("exp", "exp"), ("expm1", "expm1"), ("log10", "log10"),
+        ("log1p", "log1p"), ("log2", "log2"), ("sqrt", "sqrt"), ("fabs", "absolute"), ("degrees", "rad2deg"),
+        ("radians", "deg2rad"), ("atan2", "arctan2"), ("copysign", "copysign"), ("fmod", "fmod"),
+        ("pow", "power"), ("cbrt", "cbrt"), ("exp2", "exp2")]},
+    **{n: _special(n, n) for n in ("erf", "erfc", "gamma", "lgamma")},
+    **{n: _to_int(n, n) for n in ("floor", "ceil", "trunc")},
+    **{n: _predicate(n, n) for n in ("isnan", "isinf", "isfinite")},
+    "log": _log, "hypot": _hypot, "dist": _dist, "prod": _prod, "isclose": _isclose, "modf": _modf,
+    **{n: _unsupported(n, _INTEGER_HINT) for n in ("factorial", "comb", "perm", "gcd", "lcm", "isqrt")},
+    **{n: _unsupported(n, "see looptrace's list of supported math functions")
+       for n in ("frexp", "ldexp", "nextafter", "ulp", "remainder", "sumprod")},
+    "fsum": _unsupported("fsum", "math.fsum rounds the exact sum once, which np.sum does not; "
+                                 "use np.sum (or sum()) if that rounding is acceptable"),
+}
+
+
+# --- cmath ------------------------------------------------------------------------------------------
+def _complex_ufunc(name: str, ufunc: str):
+    def fn(z):
+        return _weak(lax.ufunc(ufunc, as_complex(z, f"cmath.{name}()")))
+
+    return fn
+
+
+def _parts(z: Tracer) -> tuple[Tracer, Tracer]:
+    return lax.wrap(ctx.emit1(prim("real"), [z.value])), lax.wrap(ctx.emit1(prim("imag"), [z.value]))
+
+
+def _phase(z):
+    re, im = _parts(as_complex(z, "cmath.phase()"))
+    return _weak(lax.ufunc("arctan2", im, re))
+
+
+def _polar(z):
+    z = as_complex(z, "cmath.polar()")
+    return _weak(lax.ufunc("absolute", z)), _phase(z)
+
+
+def _rect(r, phi):
+    r = as_float(r, "cmath.rect()") if is_tracer(r) else float(r)
+    phi = as_float(phi, "cmath.rect()") if is_tracer(phi) else float(phi)
+    re = lax.ufunc("multiply", r, lax.ufunc("cos", phi))
+    im = lax.ufunc("multiply", r, lax.ufunc("sin", phi))
+    return _weak(make_complex(re, im))
+
+
+def make_complex(re: Any, im: Any) -> Tracer:
+    """complex(re, im) of two real scalars, without arithmetic (inf and nan stay)."""
+    re, im = lax.as_value(re, np.float64), lax.as_value(im, np.float64)
+    return lax.wrap(ctx.emit1(prim("make_complex"), [re, im]))
+
+
+def _clog(z, base=None):
+    res = lax.ufunc("log", as_complex(z, "cmath.log()"))
+    if base is not None:
+        b = as_complex(base, "cmath.log()") if is_tracer(base) else complex(base)
+        res = lax.ufunc("divide", res, lax.ufunc("log", b))
+    return _weak(res)
+
+
+def _cpredicate(name: str, both: bool):
+    """cmath.isnan/isinf: either part; cmath.isfinite: both parts."""
+    def fn(z):
+        re, im = _parts(as_complex(z, f"cmath.{name}()"))
+        test = "isfinite" if both else name
+        return _weak(lax.ufunc("logical_and" if both else "logical_or", lax.ufunc(test, re), lax.ufunc(test, im)))
+
+    return fn
+
+
+def _cisclose(a, b, *, rel_tol=1e-09, abs_tol=0.0):
+    a = as_complex(a, "cmath.isclose()") if is_tracer(a) else complex(a)
+    b = as_complex(b, "cmath.isclose()") if is_tracer(b) else complex(b)
+    diff = lax.ufunc("absolute", lax.ufunc("subtract", a, b))
+    scale = lax.ufunc("maximum", lax.ufunc("absolute", a), lax.ufunc("absolute", b))
+    tol = lax.ufunc("maximum", lax.ufunc("multiply", rel_tol, scale), abs_tol)
+    fin = lax.ufunc("logical_and", _cpredicate("isfinite", True)(a), _cpredicate("isfinite", True)(b))
+    close = lax.ufunc("logical_and", fin, lax.ufunc("less_equal", diff, tol))
+    return _weak(lax.ufunc("logical_or", lax.ufunc("equal", a, b), close))
+
+
+CMATH: dict[str, Callable] = {
+    **{n: _complex_ufunc(n, u) for n, u in [
+        ("acos", "arccos"), ("acosh", "arccosh"), ("asin", "arcsin"), ("asinh", "arcsinh"), ("atan", "arctan"),
+        ("atanh", "arctanh"), ("cos", "cos"), ("cosh", "cosh"), ("sin", "sin"), ("sinh", "sinh"),
+        ("tan", "tan"), ("tanh", "tanh"), ("exp", "exp"), ("log10", "log10"), ("sqrt", "sqrt")]},
+    "log": _clog, "phase": _phase, "polar": _polar, "rect": _rect, "isclose": _cisclose,
+    "isnan": _cpredicate("isnan", False), "isinf": _cpredicate("isinf", False),
+    "isfinite": _cpredicate("isfinite", True),
+}
+
+
+def _table() -> dict[int, Callable]:
+    out = {}
+    for module, table in ((math, MATH), (cmath, CMATH)):
+        for name, fn in table.items():
+            real = getattr(module, name, None)
+            if real is not None:
+                out[id(real)] = _traced(real, fn)
+    return out
+
+
+FUNCTIONS: dict[int, Callable] = _table()
+
+
+# --- scipy.special ufuncs on traced arrays (numpy_api.dispatch_ufunc) -----------------------------------
+def _scipy_table() -> dict[int, str]:
+    try:
+        import scipy.special as sp
+    except ImportError:  # pragma: no cover - scipy is a dependency
+        return {}
+    return {id(sp.erf): "erf", id(sp.erfc): "erfc", id(sp.gamma): "gamma", id(sp.gammaln): "lgamma",
+            id(sp.psi): "digamma", id(sp.digamma): "digamma"}
+
+
+_SCIPY_SPECIAL = _scipy_table()
+
+
+def special_ufunc(ufunc) -> Callable | None:
+    primitive = _SCIPY_SPECIAL.get(id(ufunc))
+    if primitive is None:
+        return None
+
+    def call(x):
+        x = x if is_tracer(x) else lax.wrap(lax.as_value(x))
+        if x.dtype.kind == "c":
+            raise UnsupportedError(f"scipy.special.{ufunc.__name__} of complex values is not supported",
+                                   ctx.current_loc())
+        dtype = float_dtype(x.dtype) if x.dtype != np.float16 else np.dtype(np.float32)
+        return lax.wrap(ctx.emit1(prim(primitive), [lax.as_value(x, dtype)]))
+
+    return call

@@ -1,0 +1,134 @@
+"""Early `return`, as AutoGraph converts it: a flag and a value slot.
+
+    def f(x):                               def f(x):
+        if x.sum() > 0:                         __lt_ret = False
+            return x                            __lt_rv = __lt.NO_RETURN
+        y = g(x)                   ->           if x.sum() > 0:
+        return y * 2                                __lt_rv = x
+                                                    __lt_ret = True
+                                                if not __lt_ret:
+                                                    y = g(x)
+                                                    __lt_rv = y * 2
+                                                    __lt_ret = True
+                                                return __lt.returned(__lt_rv)
+
+Inside a loop a `return` also breaks out of it, and of every loop around it
+(`if __lt_ret: break` after the inner loop), so it means leaving the
+function, as in Python. The conversion runs before the loop and branch
+conversion (convert.py), which then handles the flags like any variable:
+on a Python condition they are Python bools and the code runs as Python
+does; on a traced condition the `if` becomes a conditional op and the value
+slot a selected value (control.py fills the slot with zeros on the path that
+has not returned yet, `NO_RETURN`, since the flag guards it).
+
+Invariant: after `lower_returns`, the only `return` of the function (outside
+nested functions) is its last statement.
+"""
+from __future__ import annotations
+
+import ast
+
+FLAG, SLOT = "__lt_ret", "__lt_rv"
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def needs_lowering(body: list[ast.stmt]) -> bool:
+    """Does the function return anywhere but at its last top-level statement?"""
+    returns = [n for s in body for n in _walk(s) if isinstance(n, ast.Return)]
+    return bool(returns) and not (len(returns) == 1 and body and returns[0] is body[-1])
+
+
+def lower_returns(body: list[ast.stmt], unsupported) -> list[ast.stmt]:
+    """The function body with every `return` turned into flag and slot writes
+    (see the module docstring); `unsupported(node, msg)` builds the error for
+    a return looptrace cannot convert."""
+    lowered = _block(body, in_loop=False, unsupported=unsupported)
+    head = [_assign(FLAG, ast.Constant(False)), _assign(SLOT, _lt_attr("NO_RETURN"))]
+    tail = ast.Return(ast.Call(_lt_attr("returned"), [ast.Name(SLOT, ast.Load())], []))
+    out = head + lowered + [tail]
+    first = body[0] if body else None
+    for s in out:
+        if first is not None:
+            ast.copy_location(s, first if s in head else body[-1])
+    return [ast.fix_missing_locations(s) for s in out]
+
+
+def _block(stmts: list[ast.stmt], in_loop: bool, unsupported) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for i, s in enumerate(stmts):
+        if isinstance(s, ast.Return):
+            out += _return(s, in_loop)
+            return out  # the rest of the block is unreachable
+        if not _has_return(s):
+            out.append(s)
+            continue
+        out.append(_statement(s, in_loop, unsupported))
+        rest = stmts[i + 1:]
+        if in_loop:  # the return breaks out of this loop too, and the break guards what follows
+            if isinstance(s, (ast.For, ast.While)):
+                out.append(_copy(ast.If(ast.Name(FLAG, ast.Load()), [_copy(ast.Break(), s)], []), s))
+            out += _block(rest, in_loop, unsupported)
+            return out
+        rest = _block(rest, in_loop, unsupported)
+        if rest:
+            guard = ast.UnaryOp(ast.Not(), ast.Name(FLAG, ast.Load()))
+            out.append(_copy(ast.If(guard, rest, []), rest[0]))
+        return out
+    return out
+
+
+def _return(node: ast.Return, in_loop: bool) -> list[ast.stmt]:
+    value = node.value if node.value is not None else ast.Constant(None)
+    out = [_copy(_assign(SLOT, value), node), _copy(_assign(FLAG, ast.Constant(True)), node)]
+    if in_loop:
+        out.append(_copy(ast.Break(), node))
+    return out
+
+
+def _statement(s: ast.stmt, in_loop: bool, unsupported) -> ast.stmt:
+    """A compound statement with the returns inside it lowered."""
+    if isinstance(s, ast.If):
+        s.body = _block(s.body, in_loop, unsupported) or [_copy(ast.Pass(), s)]
+        s.orelse = _block(s.orelse, in_loop, unsupported)
+    elif isinstance(s, (ast.For, ast.While)):
+        s.body = _block(s.body, True, unsupported) or [_copy(ast.Pass(), s)]
+        s.orelse = _block(s.orelse, in_loop, unsupported)
+    elif isinstance(s, ast.With) and not in_loop:
+        s.body = _block(s.body, in_loop, unsupported)
+    elif isinstance(s, ast.Try) and not in_loop:
+        s.body = _block(s.body, in_loop, unsupported)
+        for h in s.handlers:
+            h.body = _block(h.body, in_loop, unsupported) or [_copy(ast.Pass(), h)]
+        s.orelse = _block(s.orelse, in_loop, unsupported)
+        s.finalbody = _block(s.finalbody, in_loop, unsupported)
+    else:
+        ret = next(n for n in _walk(s) if isinstance(n, ast.Return))
+        raise unsupported(ret, f"`return` inside `{type(s).__name__.lower()}` in a loop is not supported",
+                          "assign the result to a variable, `break`, and return after the loop")
+    return s
+
+
+def _has_return(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Return) for n in _walk(node))
+
+
+def _walk(node: ast.AST):
+    """ast.walk without entering nested functions, lambdas or classes (a nested
+    `def` statement yields nothing: its returns are its own)."""
+    if isinstance(node, _SCOPES):
+        return
+    yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _walk(child)
+
+
+def _assign(name: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[ast.Name(name, ast.Store())], value=value)
+
+
+def _lt_attr(name: str) -> ast.expr:
+    return ast.Attribute(value=ast.Name("__lt", ast.Load()), attr=name, ctx=ast.Load())
+
+
+def _copy(new: ast.AST, old: ast.AST) -> ast.AST:
+    return ast.fix_missing_locations(ast.copy_location(new, old))
