@@ -390,6 +390,8 @@ def special_case(name: str):
         dtype = data.draw(st.sampled_from([np.dtype(np.float64), np.dtype(np.float32)]))
         x = array(data, dtype, data.draw(shapes), low=low, high=25)
         x = np.where(x == np.round(x), x + 0.25, x).astype(dtype)  # off the poles
+        # and off subnormals, where scipy's gammaln gives inf (Python's lgamma, the impl, is right)
+        x = np.where(np.abs(x) < np.finfo(dtype).tiny, np.asarray(0.25, dtype), x).astype(dtype)
         with np.errstate(over="ignore"):
             expected = np.asarray(reference(x.astype(np.float64))).astype(dtype)
         return [x], {}, [expected]
