@@ -647,13 +647,6 @@ def _iota(arr: np.ndarray) -> Tracer:
     return lax.astype(res, arr.dtype)
 
 
-def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, **kw):
-    if _any_traced(start, stop):
-        raise UnsupportedError("np.linspace with traced bounds is not supported", ctx.current_loc())
-    res = np.linspace(start, stop, num, endpoint, retstep, dtype, axis, **kw)
-    return (lax.wrap(ctx.const_value(res[0])), res[1]) if retstep else lax.wrap(ctx.const_value(res))
-
-
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, **kw):
     res = _array(obj, dtype, copy, **kw)
     if not is_tracer(res):
@@ -705,13 +698,6 @@ def ndim(a):
 
 def size(a):
     return _tr(a).size if is_tracer(a) else np.size(a)
-
-
-def cumsum(a, axis=None, dtype=None, out=None):
-    if not _any_traced(a):
-        return np.cumsum(a, axis=axis, dtype=dtype, out=out)
-    raise UnsupportedError("np.cumsum is not supported on traced arrays yet", ctx.current_loc(),
-                           "write the loop: `acc += x[i]; out[i] = acc`")
 
 
 def _real_only(a, what: str) -> Tracer:
@@ -815,7 +801,7 @@ def _build_namespace() -> None:
                  "expand_dims", "squeeze", "broadcast_to", "atleast_1d", "atleast_2d", "flip",
                  "concatenate", "stack", "vstack", "hstack", "column_stack", "where", "clip", "zeros", "ones", "empty",
                  "full", "zeros_like", "ones_like", "empty_like", "full_like", "eye", "identity",
-                 "arange", "linspace", "array", "asarray", "copy", "shape", "ndim", "size", "cumsum",
+                 "arange", "array", "asarray", "copy", "shape", "ndim", "size",
                  "trace", "diag", "real", "imag", "conjugate", "isclose", "allclose", "nan_to_num"]:
         NAMESPACE[name] = local[name]
 
@@ -945,6 +931,11 @@ def _guarded(fn, qualname: str):
 
 
 _build_namespace()
+from . import np_arrays, np_stats, masked  # noqa: E402  (compositions in their own modules)
+
+NAMESPACE.update(np_arrays.TABLE)
+NAMESPACE.update(np_stats.TABLE)
+NAMESPACE.update(masked.TABLE)
 np_namespace = _Namespace(NAMESPACE, np, "np.")
 linalg_namespace = _Namespace(LINALG, np.linalg, "np.linalg.")
 object.__setattr__(np_namespace, "linalg", linalg_namespace)

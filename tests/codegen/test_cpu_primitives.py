@@ -201,3 +201,18 @@ def test_long_sums_use_eight_accumulators(dtype, rng):
     assert "acc" in cpu.compile_program(program).source.split("* 8 + 7")[0]
     check(program, [rng.standard_normal(101).astype(dtype), rng.standard_normal(101).astype(dtype)],
           rtol=1e-9 if dtype == "float64" else 1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int32", "bool"])
+def test_sort_and_argsort(dtype, rng):
+    """Lane by lane along every axis; NaNs last; ties in their original order."""
+    b = Builder((dtype, (5, 7)), (dtype, (9,)))
+    x, v = b.args
+    outs = [b.op(name, x, axis=a) for name in ("sort", "argsort") for a in (0, 1)]
+    outs += [b.op("sort", v, axis=0), b.op("argsort", v, axis=0)]
+    xs = (rng.integers(-3, 4, (5, 7)) if dtype != "float64" else rng.standard_normal((5, 7))).astype(dtype)
+    vs = (rng.integers(-3, 4, 9) if dtype != "float64" else rng.standard_normal(9)).astype(dtype)
+    if dtype == "float64":
+        xs[1, 2] = vs[4] = np.nan
+        xs[3, :3] = 0.5  # ties
+    check(b.program(outs), [xs, vs])
