@@ -34,7 +34,10 @@ from .analysis import (
     static_bounds,
 )
 from .batching import NotBatchable, move_axis
+from .delay import describe as describe_delay_lines
+from .delay import split_delay_lines
 from .hoist import BatchEnv, OverBudget, memory_budget
+from .masked import is_conditional_term, mask_accumulations
 from .regroup import regroup_sums
 from .select import if_convert
 from .simplify import dce, forward, hoist_invariants, promote_blocks
@@ -59,10 +62,17 @@ def vectorize_loop(loop: Op, parent: Block) -> None:
     start, stop, step = bounds
     n = trip_count(start, stop, step)
     if_convert(loop, n, start, step)
+    mask_accumulations(loop.blocks[0])
     simplify_body(loop, parent.ops, bounds)
     promote_blocks(loop, parent.ops, start, step)
     hoist_invariants(loop, parent.ops)
     facts = LoopFacts(loop, n, start, step)
+    lines = split_delay_lines(loop, parent, facts)
+    if lines:
+        for line in lines:
+            vectorize_loop(line.writer, parent)
+        simplify_body(loop, parent.ops, bounds)
+        facts = LoopFacts(loop, n, start, step)
     carries = carries_of(loop)
     classify_carries(facts, carries)
     if regroup_sums(facts, [c for c in carries if c.kind == "rec"], carries):
@@ -70,6 +80,9 @@ def vectorize_loop(loop: Op, parent: Block) -> None:
         carries = carries_of(loop)
         classify_carries(facts, carries)
     _rewrite_with_retries(loop, parent, facts, carries)
+    info = loop.attrs.get("loop")
+    if lines and info is not None:
+        info.reason += "; " + describe_delay_lines(lines)
 
 
 def simplify_body(loop: Op, parent_ops: list[Op], bounds) -> None:
@@ -470,7 +483,8 @@ def _report(loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan) -> Non
         info.reason = _scan_reason(facts, plan)
     elif any(c.kind in ("reduction", "scatter") for c in carries):
         info.kind = "reduction"
-        names = ", ".join(f"`{loop_var_name(c, facts)}` ({c.monoid})" for c in carries if c.kind == "reduction")
+        names = ", ".join(f"`{loop_var_name(c, facts)}` ({c.monoid}{_masked_note(c, facts)})"
+                          for c in carries if c.kind == "reduction")
         scatters = ", ".join(f"`{loop_var_name(c, facts)}`" for c in carries if c.kind == "scatter")
         info.reason = " and ".join(filter(None, [names and f"reduces {names}",
                                                  scatters and f"scatter-adds into {scatters}"]))
@@ -478,6 +492,13 @@ def _report(loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan) -> Non
     else:
         info.kind = "vectorized"
         info.reason = f"all {facts.n} iterations are independent: batched tensor ops, no loop left"
+
+
+def _masked_note(c: Carry, facts: LoopFacts) -> str:
+    """A conditional accumulation (`if c[i]: acc += v[i]`) reduces masked terms."""
+    if any(is_conditional_term(t, facts.defs) for t in c.terms):
+        return ", a conditional accumulation: the `if` became a mask on its terms"
+    return ""
 
 
 def _scan_reason(facts: LoopFacts, plan: Plan) -> str:
