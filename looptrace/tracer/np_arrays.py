@@ -273,6 +273,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
                        lax.ufunc("multiply", y, step))
     else:
         step = lax.full((), np.nan, dt)
+        step.weak = True  # NumPy's step is then the Python float nan
         y = lax.ufunc("multiply", y, delta)
     y = lax.ufunc("add", y, start)
     if endpoint and num > 1:

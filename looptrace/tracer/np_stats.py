@@ -246,8 +246,8 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     if not _any_traced(a, q, weights):
         return np.percentile(a, q, axis=axis, overwrite_input=overwrite_input, method=method,
                              keepdims=keepdims, weights=weights, interpolation=interpolation)
-    weak = type(q) in (int, float)
-    return _quantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, interpolation, weak, "np.percentile")
+    return _quantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, interpolation, lax.is_weak(q),
+                     "np.percentile")
 
 
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
@@ -255,8 +255,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", 
     if not _any_traced(a, q, weights):
         return np.quantile(a, q, axis=axis, overwrite_input=overwrite_input, method=method,
                            keepdims=keepdims, weights=weights, interpolation=interpolation)
-    weak = type(q) in (int, float)
-    return _quantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, interpolation, weak, "np.quantile")
+    return _quantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, interpolation, lax.is_weak(q),
+                     "np.quantile")
 
 
 def _scaled(q, by: int):
@@ -278,7 +278,7 @@ def _quantile(a, q, axis, out, method, keepdims, weights, interpolation, weak, n
     if x.shape[-1] == 0:
         raise UnsupportedError(f"{name} of an empty axis is not supported", ctx.current_loc())
     s = _sorted_last(x)
-    res = _traced_q(s, q, method, name) if is_tracer(q) else _static_q(s, np.asarray(q), method, weak)
+    res = _traced_q(s, q, method, name, weak) if is_tracer(q) else _static_q(s, np.asarray(q), method, weak)
     q_nd = np.ndim(q) if not is_tracer(q) else q.ndim
     if q_nd:  # NumPy puts the axes of q first
         res = lax.transpose(res, list(range(res.ndim - q_nd, res.ndim)) + list(range(res.ndim - q_nd)))
@@ -324,19 +324,20 @@ def _lerp(lo: Tracer, hi: Tracer, t) -> Tracer:
     return lax.select(np.asarray(t) >= 0.5, high, low)
 
 
-def _traced_q(s: Tracer, q: Tracer, method: str, name: str) -> Tracer:
+def _traced_q(s: Tracer, q: Tracer, method: str, name: str, weak: bool) -> Tracer:
     """method="linear" with q known only at run time: the neighbours are gathered."""
     if method != "linear":
         raise UnsupportedError(f"{name} with a traced q supports only method='linear'", ctx.current_loc(),
                                "pass q as a constant, or use method='linear'")
     n = s.shape[-1]
     count = lax.full(s.shape[:-1] + (1,) * q.ndim, n, np.int64)
-    return _interpolate(s, lax.astype(q, lax.result_type(q, 1.0)), count)
+    return _interpolate(s, lax.astype(q, lax.result_type(q, 1.0)), count, weak)
 
 
-def _interpolate(s: Tracer, q: Tracer, count: Tracer) -> Tracer:
+def _interpolate(s: Tracer, q: Tracer, count: Tracer, weak: bool) -> Tracer:
     """Linear quantiles of the first `count` elements of each sorted lane of s
-    (q traced, or a count that differs per lane: the nan forms)."""
+    (q traced, or a count that differs per lane: the nan forms). A weak q (a
+    Python number) interpolates in s's dtype, as NumPy does."""
     lanes = s.shape[:-1]
     qb = lax.reshape(q, (1,) * len(lanes) + q.shape)
     cnt = lax.astype(count, qb.dtype)
@@ -348,6 +349,8 @@ def _interpolate(s: Tracer, q: Tracer, count: Tracer) -> Tracer:
     prev_i = lax.select(above, top, prev_i)
     next_i = lax.select(above, top, lax.ufunc("minimum", lax.ufunc("add", prev_i, 1), top))
     gamma = lax.ufunc("subtract", virtual, prev)
+    if weak and _inexact(s):
+        gamma = lax.astype(gamma, s.dtype)
     flat = lanes + (int(np.prod(q.shape, dtype=np.int64)),)
     idx_lo = lax.reshape(lax.astype(lax.broadcast_to(prev_i, lanes + q.shape), np.int64), flat)
     idx_hi = lax.reshape(lax.astype(lax.broadcast_to(next_i, lanes + q.shape), np.int64), flat)
@@ -390,7 +393,8 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
     if not _any_traced(a, q, weights):
         return np.nanpercentile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights,
                                 interpolation=interpolation)
-    return _nanquantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, "np.nanpercentile")
+    return _nanquantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, lax.is_weak(q),
+                        "np.nanpercentile")
 
 
 def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
@@ -398,22 +402,23 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
     if not _any_traced(a, q, weights):
         return np.nanquantile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights,
                               interpolation=interpolation)
-    return _nanquantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, "np.nanquantile")
+    return _nanquantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, lax.is_weak(q),
+                        "np.nanquantile")
 
 
-def _nanquantile(a, q, axis, out, method, keepdims, weights, name):
+def _nanquantile(a, q, axis, out, method, keepdims, weights, weak: bool, name: str):
     nx._no_out(out)
     if weights is not None or method != "linear":
         raise UnsupportedError(f"{name} supports only method='linear' without weights", ctx.current_loc())
     a = _real(a, name)
     if not _inexact(a):
-        return _quantile(a, q, axis, out, method, keepdims, weights, None, False, name)
+        return _quantile(a, q, axis, out, method, keepdims, weights, None, weak, name)
     x, axes = _lanes_last(a, axis)
     s = _sorted_last(x)
     q = _tr(q) if is_tracer(q) else lax.wrap(ctx.const_value(np.asarray(q, np.float64)))
     count = lax.reduce("reduce_sum", lax.astype(lax.ufunc("logical_not", _isnan(x)), np.int64), -1)
     count = lax.reshape(count, count.shape + (1,) * q.ndim)
-    res = _interpolate(s, q, count)
+    res = _interpolate(s, q, count, weak)
     res = lax.select(lax.ufunc("equal", count, 0), lax.astype(lax.full((), np.nan, res.dtype), res.dtype), res)
     if q.ndim:
         res = lax.transpose(res, list(range(res.ndim - q.ndim, res.ndim)) + list(range(res.ndim - q.ndim)))

@@ -167,16 +167,17 @@ def _reduce(prim: str, a, axis, keepdims: bool, dtype, initial, where) -> Tracer
         a = lax.select(where, a, lax.astype(lax.broadcast_to(fill, ()), a.dtype))
     axes = lax.norm_axes(axis, a.ndim)
     if has_initial and prim in ("reduce_max", "reduce_min") and any(a.shape[i] == 0 for i in axes):
-        a = lax.concatenate([a, _initial_slab(a, axes[0], initial)], axes[0])
+        a = _initial_slab(a, axes, initial)  # max/min of nothing: `initial` in every lane
     res = lax.reduce(prim, a, axis, keepdims)
     if has_initial:
         res = lax.ufunc(MONOID[prim], res, lax.astype(_tr(initial), res.dtype))
     return res
 
 
-def _initial_slab(a: Tracer, axis: int, initial) -> Tracer:
-    """One slice of `initial` along an empty reduced axis (max/min of nothing)."""
-    shape = tuple(1 if i == axis else d for i, d in enumerate(a.shape))
+def _initial_slab(a: Tracer, axes: tuple, initial) -> Tracer:
+    """In place of an array with an empty reduced axis: one slice of `initial`
+    along the reduced axes (max/min of nothing)."""
+    shape = tuple(1 if i in axes else d for i, d in enumerate(a.shape))
     return lax.full(shape, initial, a.dtype)
 
 

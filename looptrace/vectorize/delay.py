@@ -198,3 +198,10 @@ def describe(lines: list[DelayLine]) -> str:
         parts.append(f"`{d.name}` is a delay line (written from values that do not read it, read at "
                      f"iteration offsets {offs}): its writes are one batched update")
     return "; ".join(parts)
+
+
+def kept_notes(reason: str) -> str:
+    """The delay-line sentences of a loop's explain reason (a later pass that
+    rewrites the reason keeps them)."""
+    notes = [part for part in reason.split("; ") if "is a delay line" in part]
+    return "".join("; " + n for n in notes)

@@ -51,6 +51,7 @@ from .analysis import (
     static_bounds,
 )
 from .batching import NotBatchable, expand_to_rank
+from .delay import kept_notes
 from .hoist import BatchEnv, memory_budget
 
 # Below this many steps a linear recurrence stays a loop. Measured
@@ -114,7 +115,7 @@ def _note(loop: Op, facts: LoopFacts, carries: list[Carry], what: str, how: str)
         where = f" (line {op.loc.line}: {op.loc.text.strip()})" if op is not None and op.loc.line else ""
         parts.append(f"`{loop_var_name(c, facts)}` is {what}{where}")
     info.kind = "scan"
-    info.reason = "; ".join(parts) + f": {how}"
+    info.reason = "; ".join(parts) + f": {how}" + kept_notes(info.reason)
 
 
 def _replace(loop: Op, parent: Block, new_ops: list[Op], mapping: dict[int, Value]) -> None:
