@@ -414,6 +414,33 @@ def gather_lanes(arr: Tracer, idx: Tracer, axis: int) -> Tracer:
     return lax.wrap(out)
 
 
+def fill_diagonal(a, val, wrap=False):
+    """In place, as NumPy: a[i, i, ...] = val (val cycled along the diagonal)."""
+    if not _any_traced(a, val):
+        return np.fill_diagonal(a, val, wrap=wrap)
+    if not is_tracer(a):
+        raise UnsupportedError("np.fill_diagonal into a constant array is not supported", ctx.current_loc(),
+                               "copy it first: a = np.array(a)")
+    if a.ndim < 2 or (a.ndim > 2 and len(set(a.shape)) != 1):
+        raise ValueError("All dimensions of input must be of equal length" if a.ndim > 2 else
+                         "array must be at least 2-d")
+    flat = np.zeros(a.size, bool)
+    if a.ndim == 2:  # NumPy's flat positions: every (columns + 1)th, up to columns**2 without wrap
+        step, end = a.shape[1] + 1, (a.size if wrap else a.shape[1] * a.shape[1])
+    else:
+        step, end = 1 + int(np.cumprod(a.shape[:-1]).sum()), a.size
+    positions = np.arange(0, min(end, a.size), step)
+    flat[positions] = True
+    mask = lax.wrap(ctx.const_value(flat.reshape(a.shape)))
+    v = _tr(val)
+    if v.ndim:  # cycled over the diagonal positions, as NumPy's flat assignment does
+        cycled = np.zeros(a.size, np.int64)
+        cycled[positions] = np.arange(positions.size) % max(v.size, 1)
+        v = lax.wrap(ctx.emit1(prim("gather"), [lax.reshape(v, (-1,)).value,
+                                                ctx.const_value(cycled.reshape(a.shape))], axis=0))
+    a.assign(lax.select(mask, lax.astype(v, a.dtype), a).value)
+
+
 # --- counts and ranges ------------------------------------------------------------------------------------
 def count_nonzero(a, axis=None, *, keepdims=False):
     if not _any_traced(a):
@@ -437,4 +464,4 @@ def ptp(a, axis=None, out=None, keepdims=False):
 TABLE = {name: globals()[name] for name in (
     "cumsum", "cumprod", "nancumsum", "nancumprod", "diff", "roll", "tile", "repeat", "meshgrid",
     "broadcast_arrays", "linspace", "convolve", "correlate", "sort", "argsort", "take_along_axis",
-    "count_nonzero", "ptp")}
+    "count_nonzero", "ptp", "fill_diagonal")}

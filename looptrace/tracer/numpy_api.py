@@ -35,7 +35,8 @@ def _any_traced(*xs: Any) -> bool:
 
 
 # --- ufuncs ---------------------------------------------------------------------------------
-ALIASES = {"abs": "absolute", "true_divide": "divide", "mod": "remainder", "conjugate": None}
+ALIASES = {"abs": "absolute", "true_divide": "divide", "mod": "remainder", "conjugate": None,
+           "radians": "deg2rad", "degrees": "rad2deg"}
 
 
 class TracedUfunc:
