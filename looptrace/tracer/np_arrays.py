@@ -461,7 +461,35 @@ def ptp(a, axis=None, out=None, keepdims=False):
     return lax.ufunc("subtract", hi, lax.reduce("reduce_min", a, axis, keepdims))
 
 
+# --- scalar types: np.float64(x), np.int64(x) of traced values --------------------------------------------
+def _scalar_type(real: type) -> type:
+    """A subclass of NumPy's scalar type whose constructor casts traced values
+    (np.int64(np.floor(v)) is v.astype(np.int64), as in NumPy); as a dtype it
+    is the type itself (np.dtype(sub) == np.dtype(real))."""
+
+    def new(cls, *args, **kwargs):
+        if args and _any_traced(*args):
+            if len(args) > 1 or kwargs:
+                raise UnsupportedError(f"np.{real.__name__}(...) with more than one argument of traced values",
+                                       ctx.current_loc())
+            return lax.astype(args[0], real)
+        return real(*args, **kwargs)
+
+    return type(real.__name__, (real,), {"__new__": new, "__module__": "numpy"})
+
+
+SCALAR_TYPES = {}
+for _name in ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+              "uint64", "intp", "uintp", "complex64", "complex128", "double", "single", "half", "int_", "longlong",
+              "ulonglong", "bool_", "bool"):
+    try:
+        SCALAR_TYPES[_name] = _scalar_type(getattr(np, _name))
+    except TypeError:  # a type NumPy does not let us subclass (np.bool_): calling it stays unsupported
+        pass
+
+
 TABLE = {name: globals()[name] for name in (
     "cumsum", "cumprod", "nancumsum", "nancumprod", "diff", "roll", "tile", "repeat", "meshgrid",
     "broadcast_arrays", "linspace", "convolve", "correlate", "sort", "argsort", "take_along_axis",
     "count_nonzero", "ptp", "fill_diagonal")}
+TABLE.update(SCALAR_TYPES)

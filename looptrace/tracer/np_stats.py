@@ -425,6 +425,70 @@ def _nanquantile(a, q, axis, out, method, keepdims, weights, weak: bool, name: s
     return _keep(res, a, axes, q.ndim) if keepdims else res
 
 
+# --- histograms ---------------------------------------------------------------------------------------------
+def histogram(a, bins=10, range=None, density=None, weights=None):
+    """NumPy's equal-bins algorithm (the index from the scaled offset, then the
+    one-ulp corrections against the edges), counted by one scatter-add."""
+    if not _any_traced(a, range, weights):
+        return np.histogram(a, bins=bins, range=range, density=density, weights=weights)
+    if is_tracer(bins) or np.ndim(bins) != 0 or isinstance(bins, str):
+        raise UnsupportedError("np.histogram of traced data supports an integer number of bins", ctx.current_loc(),
+                               "pass bins=<int> (with range=(lo, hi) for fixed edges)")
+    nb = int(bins)
+    if nb < 1:
+        raise ValueError("`bins` must be positive, when an integer")
+    a = lax.reshape(_tr(a), (-1,))
+    if a.dtype.kind == "c":
+        raise UnsupportedError("np.histogram of complex data is not supported", ctx.current_loc())
+    first, last = _outer_edges(a, range)
+    edges = nx.NAMESPACE["linspace"](first, last, nb + 1, dtype=_bin_type(first, last, a))
+    x = lax.astype(a, edges.dtype)
+    keep = lax.ufunc("logical_and", lax.ufunc("greater_equal", x, first), lax.ufunc("less_equal", x, last))
+    scaled = lax.ufunc("multiply", lax.ufunc("divide", lax.ufunc("subtract", x, first),
+                                             lax.ufunc("subtract", last, first)), nb)
+    idx = lax.astype(lax.select(keep, scaled, 0.0), np.int64)
+    idx = lax.ufunc("subtract", idx, lax.ufunc("equal", idx, nb))
+    idx = lax.ufunc("subtract", idx, lax.ufunc("less", x, edges[idx]))
+    top = lax.ufunc("add", idx, 1)
+    inc = lax.ufunc("logical_and", lax.ufunc("greater_equal", x, edges[lax.ufunc("minimum", top, nb)]),
+                    lax.ufunc("not_equal", idx, nb - 1))
+    idx = lax.select(keep, lax.ufunc("add", idx, inc), 0)
+    w = lax.full(a.shape, 1, np.intp) if weights is None else lax.reshape(_tr(weights), (-1,))
+    w = lax.select(keep, w, lax.astype(lax.full((), 0, w.dtype), w.dtype))
+    counts = lax.wrap(ctx.emit1(prim("scatter"), [lax.full((nb,), 0, w.dtype).value, idx.value, w.value],
+                                axis=0, mode="add"))
+    if density:
+        widths = lax.astype(nx.NAMESPACE["diff"](edges), np.float64)
+        counts = lax.ufunc("divide", lax.ufunc("divide", counts, widths), lax.reduce("reduce_sum", counts))
+    return counts, edges
+
+
+def _outer_edges(a: Tracer, range) -> tuple:
+    """NumPy's _get_outer_edges; an empty range widens by 0.5 on each side."""
+    if range is not None:
+        first, last = range
+        if not _any_traced(first, last):
+            if first > last:
+                raise ValueError("max must be larger than min in range parameter.")
+            if not (np.isfinite(first) and np.isfinite(last)):
+                raise ValueError(f"supplied range of [{first}, {last}] is not finite")
+    elif a.size == 0:
+        first, last = 0, 1
+    else:
+        first, last = lax.reduce("reduce_min", a), lax.reduce("reduce_max", a)
+    if not _any_traced(first, last):
+        return (first - 0.5, last + 0.5) if first == last else (first, last)
+    first, last = _tr(first), _tr(last)
+    same = lax.ufunc("equal", first, last)
+    return (lax.select(same, lax.ufunc("subtract", first, 0.5), first),
+            lax.select(same, lax.ufunc("add", last, 0.5), last))
+
+
+def _bin_type(first, last, a: Tracer) -> np.dtype:
+    dt = lax.result_type(first, last, a)
+    return np.result_type(dt, float) if dt.kind in "biu" else dt
+
+
 TABLE: dict[str, Any] = {name: globals()[name] for name in (
     "average", "nansum", "nanprod", "nanmax", "nanmin", "nanargmax", "nanargmin", "nanmean", "nanvar",
-    "nanstd", "median", "percentile", "quantile", "nanmedian", "nanpercentile", "nanquantile")}
+    "nanstd", "median", "percentile", "quantile", "nanmedian", "nanpercentile", "nanquantile", "histogram")}
