@@ -95,26 +95,28 @@ _attach_vjp_rules()
 
 
 # --- CPU lowering ---
-# One lane (all axes but `axis` fixed) at a time: Numba's np.sort (NaNs last)
-# or its stable argsort (kind="mergesort") on the lane, copied out by an
-# explicit loop (Numba's array setitem costs seconds of compile time).
+# One lane (all axes but `axis` fixed) at a time: the stable merge argsort of
+# codegen/templates.py (NaNs last) into a per-lane index buffer, then an
+# explicit copy-out loop (Numba's array setitem costs seconds of compile time).
 def _lower_cpu(which: str):
     def lower(em, op) -> None:
         x, v, axis = op.inputs[0], op.out, op.attrs["axis"]
         out = em.fresh_array(v)
         kept = [k for k in range(x.ndim) if k != axis]
         lanes = int(np.prod([x.shape[k] for k in kept], dtype=np.int64)) if kept else 1
+        n = em.size(x, axis)
         work = lanes * max(int(x.shape[axis]), 1)
         with em.loop_nest([em.size(x, k) for k in kept], parallel_outer=em.work_is_large(work)) as idx:
             at = list(idx)
             at.insert(axis, ":")
-            lane = f"{em.name(x)}[{', '.join(at)}]"
-            tmp, j = em.fresh("srt"), em.fresh("j")
-            call = f"np.sort({lane})" if which == "sort" else f"np.argsort({lane}, kind='mergesort')"
-            em.line(f"{tmp} = {call}")
+            lane, order, j = em.fresh("lane"), em.fresh("order"), em.fresh("j")
+            em.line(f"{lane} = {em.name(x)}[{', '.join(at)}]")
+            em.line(f"{order} = np.empty({n}, np.int64)")
+            em.line(f"argsort_lane({lane}, {order})")
             at[axis] = j
-            with em.loop(j, em.size(x, axis)):
-                em.line(f"{out}[{', '.join(at)}] = {tmp}[{j}]")
+            value = f"{order}[{j}]" if which == "argsort" else f"{lane}[{order}[{j}]]"
+            with em.loop(j, n):
+                em.line(f"{out}[{', '.join(at)}] = {value}")
 
     return lower
 

@@ -194,6 +194,30 @@ def test_count_nonzero_and_ptp(rng):
     check(lambda a: (np.ptp(a), np.ptp(a, axis=0), np.ptp(a, 1, keepdims=True)), rng.standard_normal((3, 4)))
 
 
+def test_fill_diagonal_in_place(rng):
+    def f(a, v):
+        b = a.copy()
+        np.fill_diagonal(b, 0.0)
+        np.fill_diagonal(a, v)  # into an argument: the caller sees it
+        c = np.zeros((5, 3))
+        np.fill_diagonal(c, 2.0, wrap=True)
+        d = np.zeros((3, 3, 3))
+        np.fill_diagonal(d, v[:2])
+        return b, c, d
+
+    check(f, rng.standard_normal((4, 6)), rng.standard_normal(3))
+    check(f, rng.standard_normal((6, 4)), rng.standard_normal(3))
+
+
+def test_scalar_types_cast_traced_values(rng):
+    def f(x, lo):
+        b = np.int64(np.floor((x[0] - lo) / 0.5))
+        return (b, np.float32(x), np.zeros(2, dtype=np.float32), x.astype(np.int32), np.float64(2.5) * x[1],
+                np.uint8(x > 0), x.dtype == np.float64, np.radians(x), np.degrees(x))
+
+    check(f, rng.standard_normal(4), -1.0)
+
+
 # --- gradients ---------------------------------------------------------------------------------------------------
 def _grad_check(fn, args, argnum, rng):
     jitted = looptrace.jit(fn, backend="interpret")

@@ -172,3 +172,24 @@ def g_nan(x):
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_gradients_match_finite_differences(fn, make, argnum, rng):
     _grad_check(fn, make(rng), argnum, rng)
+
+
+# --- histograms ----------------------------------------------------------------------------------------------
+@SETTINGS
+@given(n=st.integers(0, 40), bins=st.integers(1, 12), dtype=st.sampled_from(["float64", "float32", "int64"]),
+       ranged=st.booleans(), density=st.booleans(), weighted=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_histogram(n, bins, dtype, ranged, density, weighted, seed):
+    r = np.random.default_rng(seed)
+    x = (r.standard_normal(n) * 3).astype(dtype)
+    rng_ = (-2.0, 2.5) if ranged else None
+    if weighted:
+        check(lambda a, w: np.histogram(a, bins, range=rng_, density=density, weights=w), x, r.random(n))
+    else:
+        check(lambda a: np.histogram(a, bins, range=rng_, density=density), x)
+
+
+def test_histogram_of_a_constant_range_and_edges(rng):
+    check(lambda a: np.histogram(a * 0 + 1.5, 4), rng.standard_normal(6))  # all equal: widened by 0.5
+    with pytest.raises(looptrace.UnsupportedError, match="integer number of bins"):
+        looptrace.jit(lambda a: np.histogram(a, bins=np.array([0.0, 1.0, 3.0])), backend="interpret")(
+            rng.standard_normal(5))
