@@ -37,7 +37,7 @@ def group_onehot(values, labels, groups):
 
 
 def _groups(r, m, k=16):
-    n = 60 if m == "test" else 500_000
+    n = 60 if m == "test" else 200_000
     return r.standard_normal(n), r.integers(0, k, n)
 
 

@@ -70,11 +70,11 @@ def newton_sqrt(a):
 
 KERNELS = [
     Kernel("pi_monte_carlo", pi_monte_carlo,
-           lambda r, m: (r.random(100 if m == "test" else 1_000_000), r.random(100 if m == "test" else 1_000_000)),
+           lambda r, m: (r.random(100 if m == "test" else 200_000), r.random(100 if m == "test" else 200_000)),
            "loop", "monte carlo"),
-    Kernel("trapezoid", trapezoid, lambda r, m: (r.standard_normal(50 if m == "test" else 1_000_000), 0.01), "loop",
+    Kernel("trapezoid", trapezoid, lambda r, m: (r.standard_normal(50 if m == "test" else 200_000), 0.01), "loop",
            "integration"),
-    Kernel("prefix_sum_loop", prefix_sum_loop, lambda r, m: (r.standard_normal(50 if m == "test" else 1_000_000),),
+    Kernel("prefix_sum_loop", prefix_sum_loop, lambda r, m: (r.standard_normal(50 if m == "test" else 200_000),),
            "loop", "scan", rtol=1e-8),
     Kernel("power_iteration", power_iteration,
            lambda r, m: (np.cov(r.standard_normal((6, 40))) if m == "test" else np.cov(r.standard_normal((300, 600))),
@@ -85,6 +85,6 @@ KERNELS = [
     Kernel("polynomial_horner", polynomial_horner,
            lambda r, m: (r.standard_normal(8), r.uniform(-1, 1, 40 if m == "test" else 1_000_000)), "mixed",
            "polynomial"),
-    Kernel("newton_sqrt", newton_sqrt, lambda r, m: (r.uniform(0.5, 4.0, 30 if m == "test" else 100_000),), "loop",
+    Kernel("newton_sqrt", newton_sqrt, lambda r, m: (r.uniform(0.5, 4.0, 30 if m == "test" else 20_000),), "loop",
            "iteration"),
 ]

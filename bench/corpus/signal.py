@@ -90,11 +90,11 @@ KERNELS = [
            "moving average", expect=error(), note="an int argument sizes an array or slice (automatic int specialization, issue 11 part A)"),
     Kernel("moving_average_convolve", moving_average_convolve, lambda r, m: (_signal(r, m, 64, 1_000_000),), "array",
            "moving average"),
-    Kernel("moving_average_fixed", moving_average_fixed, lambda r, m: (_signal(r, m, 64, 50_000),), "mixed",
+    Kernel("moving_average_fixed", moving_average_fixed, lambda r, m: (_signal(r, m, 64, 20_000),), "mixed",
            "moving average"),
     Kernel("fir_loops", fir_loops, lambda r, m: (_signal(r, m, 40, 20_000), r.standard_normal(8)), "loop",
            "filter"),
     Kernel("iir_biquad", iir_biquad, lambda r, m: (_signal(r, m), 0.2, 0.4, 0.2, -0.5, 0.1), "loop", "filter"),
     Kernel("echo", echo, lambda r, m: (_signal(r, m), 0.6), "loop", "filter"),
-    Kernel("rolling_std", rolling_std, lambda r, m: (_signal(r, m, 64, 50_000),), "mixed", "moving average"),
+    Kernel("rolling_std", rolling_std, lambda r, m: (_signal(r, m, 64, 10_000),), "mixed", "moving average"),
 ]

@@ -108,7 +108,7 @@ KERNELS = [
     Kernel("histogram_loop", histogram_loop, lambda r, m: (_x(r, m, 50, 200_000), -4.0, 4.0, 32), "loop",
            "histogram", expect=error(), note="nbins sizes an array and int() of a traced value (issue 11 part A)"),
     Kernel("histogram_numpy", histogram_numpy, lambda r, m: (_x(r, m),), "array", "histogram"),
-    Kernel("histogram_fixed", histogram_fixed, lambda r, m: (_x(r, m, 50, 200_000), -4.0, 4.0), "loop",
+    Kernel("histogram_fixed", histogram_fixed, lambda r, m: (_x(r, m, 50, 100_000), -4.0, 4.0), "loop",
            "histogram"),
     Kernel("masked_group_stats", masked_group_stats, lambda r, m: (_x(r, m), _x(r, m)), "array", "statistics"),
     Kernel("covariance_loops", covariance_loops,
