@@ -120,7 +120,6 @@ def _install() -> None:
         "round": nx.NAMESPACE["round"], "conj": nx.conjugate, "conjugate": nx.conjugate,
         "trace": nx.trace, "cumprod": nx.NAMESPACE["cumprod"], "argsort": nx.NAMESPACE["argsort"],
         "sort": np_arrays.sort_method, "repeat": nx.NAMESPACE["repeat"], "nonzero": nx.NAMESPACE["nonzero"],
-        "ptp": nx.NAMESPACE["ptp"],
     }
     for name, fn in methods.items():
         setattr(Tracer, name, fn)

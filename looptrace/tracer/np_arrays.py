@@ -155,8 +155,7 @@ def roll(a, shift, axis=None):
     if axis is None:
         return lax.reshape(roll(lax.reshape(a, (-1,)), shift, 0), a.shape)
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
-    shifts = (shift,) if is_tracer(shift) and shift.ndim == 0 or not isinstance(shift, (tuple, list)) \
-        else tuple(shift)
+    shifts = tuple(shift) if isinstance(shift, (tuple, list)) else (shift,)
     if len(shifts) == 1 and len(axes) > 1:
         shifts = shifts * len(axes)
     if len(axes) == 1 and len(shifts) > 1:

@@ -254,6 +254,12 @@ def g_linspace(a, b):
     return np.linspace(a, b, 5) ** 2
 
 
+def g_grid(x, y):
+    gx, gy = np.meshgrid(x, y)
+    order = np.argsort(x, kind="stable")
+    return np.clip(gx * gy, -0.5, 0.5) + np.take_along_axis(gx, np.broadcast_to(order, gx.shape), axis=1) ** 2
+
+
 @pytest.mark.parametrize("fn, make, argnum", [
     (g_cumsum, lambda r: (r.uniform(0.5, 1.5, (3, 4)),), 0),
     (g_shifts, lambda r: (r.standard_normal((3, 4)), 1), 0),
@@ -262,6 +268,8 @@ def g_linspace(a, b):
     (g_conv, lambda r: (r.standard_normal(7), r.standard_normal(3)), 0),
     (g_conv, lambda r: (r.standard_normal(7), r.standard_normal(3)), 1),
     (g_linspace, lambda r: (float(r.standard_normal()), float(r.standard_normal())), 1),
+    (g_grid, lambda r: (r.standard_normal(4), r.standard_normal(3)), 0),
+    (g_grid, lambda r: (r.standard_normal(4), r.standard_normal(3)), 1),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_gradients_match_finite_differences(fn, make, argnum, rng):
     _grad_check(fn, make(rng), argnum, rng)
@@ -283,6 +291,26 @@ def test_batched_inside_a_vectorized_loop(rng):
     x, k = rng.standard_normal((6, 7)), rng.standard_normal(3)
     check(per_row, x, k)
     e = looptrace.explain(looptrace.jit(per_row, backend="interpret"), x, k)
+    assert [l.kind for l in e.loops] == ["vectorized"], str(e)
+
+
+def per_row_more(x, w):
+    n, m = x.shape
+    out = np.empty((n, 2 * m))
+    stats = np.empty((n, 5))
+    for i in range(n):
+        gx, gy = np.meshgrid(x[i, :2], w[:3])
+        out[i] = np.tile(np.clip(x[i], -0.5, 0.5), 2) + np.repeat(np.cumprod(x[i])[::2], 4)[:2 * m]
+        row = np.where(x[i] > 1.0, np.nan, x[i])
+        stats[i] = np.array([np.nanmean(row), np.average(x[i], weights=w), x[i].var(ddof=1),
+                             np.histogram(x[i], 4, range=(-2.0, 2.0))[0][1], (gx * gy).sum()])
+    return out, stats
+
+
+def test_more_batched_inside_a_vectorized_loop(rng):
+    x, w = rng.standard_normal((5, 6)), rng.uniform(0.5, 1.5, 6)
+    check(per_row_more, x, w)
+    e = looptrace.explain(looptrace.jit(per_row_more, backend="interpret"), x, w)
     assert [l.kind for l in e.loops] == ["vectorized"], str(e)
 
 
