@@ -115,7 +115,7 @@ def run_kernel(name: str, repeats: int, timeout: float) -> dict:
         env["LOOPTRACE_CACHE_DIR"] = cache
         cmd = [sys.executable, __file__, "--child", name, "--repeats", str(repeats)]
         try:
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
             out, timed_out = proc.stdout, False
             if proc.returncode:
                 out += "@@" + json.dumps({"child_error": (proc.stderr.strip().splitlines() or [""])[-1]}) + "\n"

@@ -13,8 +13,8 @@ Every kernel module defines KERNELS, a list of `Kernel`s.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -37,7 +37,18 @@ def error() -> dict:
 
 
 def all_kernels() -> list[Kernel]:
-    from . import distances, finance, grids, grouping, misc, nbody, physics, signal, stats, stencils
+    from . import (
+        distances,
+        finance,
+        grids,
+        grouping,
+        misc,
+        nbody,
+        physics,
+        signal,
+        stats,
+        stencils,
+    )
 
     out: list[Kernel] = []
     for mod in (stencils, nbody, finance, physics, signal, stats, grouping, distances, grids, misc):

@@ -222,7 +222,7 @@ class MaskedSelection:
             self.fail(f"np.{ufunc.__name__}.{method}")
         return self.elementwise(nx.NAMESPACE[nx.ALIASES.get(ufunc.__name__) or ufunc.__name__], inputs, kwargs)
 
-    def elementwise(self, fn, inputs, kwargs=None) -> "MaskedSelection":
+    def elementwise(self, fn, inputs, kwargs=None) -> MaskedSelection:
         args = []
         for x in inputs:
             if isinstance(x, MaskedSelection):
@@ -251,7 +251,7 @@ class MaskedSelection:
     def size(self):
         self.fail(".size (count with np.count_nonzero(mask))")
 
-    def __len__(self):
+    def __len__(self):  # noqa: PLE0303  (it always raises)
         self.fail("len() (count with np.count_nonzero(mask))")
 
     def __getitem__(self, key):
@@ -263,7 +263,7 @@ class MaskedSelection:
     def __iter__(self):
         self.fail("iterating over it")
 
-    def __bool__(self):
+    def __bool__(self):  # noqa: PLE0304  (it always raises)
         self.fail("its truth value")
 
     def __array__(self, *args, **kwargs):

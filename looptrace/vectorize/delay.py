@@ -29,7 +29,14 @@ from fractions import Fraction
 from looptrace.ir.core import Block, Op, Value
 from looptrace.ir.rewrite import substitute
 
-from .analysis import LoopFacts, _injective_in_bounds, carries_of, loop_var_name, op_operands, same_index
+from .analysis import (
+    LoopFacts,
+    _injective_in_bounds,
+    carries_of,
+    loop_var_name,
+    op_operands,
+    same_index,
+)
 
 
 @dataclass
@@ -65,7 +72,6 @@ def _plan(facts: LoopFacts, c) -> tuple[Op, list[tuple[Op, bool]]] | None:
     if _depends_on_carry(facts, w):
         return None
     ax = _walking_axis(facts, w)
-    a, b1 = facts.aff[w.inputs[2 + ax].id]
     reads = []
     for v, after in ((c.arg, False), (w.out, True)):
         for u in facts.users.get(v.id, []):
@@ -77,7 +83,7 @@ def _plan(facts: LoopFacts, c) -> tuple[Op, list[tuple[Op, bool]]] | None:
             reads.append((u, sees_final))
     if facts.n_uses(w.out) != len([r for r in reads if r[0].inputs[0].id == w.out.id]) + 1:
         return None  # the buffer is used some other way (returned by the body twice, ...)
-    if not any(final for _, final in reads) and all(not r.inputs[0].id == w.out.id for r, _ in reads) and \
+    if not any(final for _, final in reads) and all(r.inputs[0].id != w.out.id for r, _ in reads) and \
             all(_offset(facts, w, ax, r) == 0 for r, _ in reads):
         return None  # reads only at the write position: the classifier's plain map
     return w, reads

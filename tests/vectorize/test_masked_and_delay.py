@@ -84,7 +84,7 @@ def elif_chain(v):
 def nested_ifs(a, b):
     both = 0
     for i in range(a.shape[0]):
-        if a[i] > 0:
+        if a[i] > 0:  # noqa: SIM102  (nested on purpose: the inner cond converts first)
             if b[i] > 0:
                 both += 1
     return both
@@ -341,7 +341,7 @@ def test_buffers_that_are_not_delay_lines(fn, make, rng):
 
 
 def test_conditional_write_keeps_exact_values(rng):
-    kinds, e = run(conditional_write, rng.standard_normal(15))
+    _, e = run(conditional_write, rng.standard_normal(15))
     assert "delay line" not in e.loops[0].reason
 
 
