@@ -65,11 +65,12 @@ def mask_accumulations(body: Block) -> int:
 
 
 def _negate_subtractions(body: Block, carried: set[int]) -> None:
-    """acc - f -> acc + (-f) for a carried acc (exact in IEEE and in two's
-    complement): `acc -= v[i]` is then a sum like `acc += v[i]`."""
+    """acc - f -> acc + (-f) for a carried acc (IEEE defines x - y as x + (-y);
+    two's complement wraps alike; unsigned integers are left alone): `acc -= v[i]`
+    is then a sum like `acc += v[i]`."""
     for op in list(body.ops):
         acc = op.inputs[0] if op.prim.name == "subtract" else None
-        if acc is None or acc.id not in carried or acc.dtype.kind == "b" or op.out.dtype != acc.dtype:
+        if acc is None or acc.id not in carried or acc.dtype.kind not in "fci" or op.out.dtype != acc.dtype:
             continue
         f = op.inputs[1]
         neg = Value(f.dtype, tuple(f.shape))
