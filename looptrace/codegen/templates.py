@@ -15,7 +15,7 @@ import numpy as np
 from looptrace.codegen.mathlib import (exp_f32, exp_f64, expm1_f32, expm1_f64, log1p_f32, log1p_f64,
                                        log_f32, log_f64, tanh_f32, tanh_f64)
 
-__all__ = ["argsort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
+__all__ = ["argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "tanh_f32",
            "tanh_f64", "trip_count"]
 
@@ -107,3 +107,11 @@ def argsort_lane(x, out):
     if passes % 2 == 1:
         for i in range(n):
             out[i] = tmp[i]
+
+
+@numba.njit(cache=True)
+def sort_lane(buf):
+    """Sort the contiguous 1-d buf in place, NaNs last (Numba's np.sort
+    algorithm, compiled once per dtype here and cached on disk, not in
+    every kernel)."""
+    buf.sort()

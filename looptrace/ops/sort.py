@@ -95,9 +95,11 @@ _attach_vjp_rules()
 
 
 # --- CPU lowering ---
-# One lane (all axes but `axis` fixed) at a time: the stable merge argsort of
-# codegen/templates.py (NaNs last) into a per-lane index buffer, then an
-# explicit copy-out loop (Numba's array setitem costs seconds of compile time).
+# One lane (all axes but `axis` fixed) at a time, copied into a contiguous
+# buffer: sorted in place by `sort_lane`, or ordered by the stable merge
+# `argsort_lane` (both in codegen/templates.py, NaNs last, compiled once per
+# dtype and cached on disk), then copied out by explicit loops (Numba's array
+# setitem costs seconds of compile time).
 def _lower_cpu(which: str):
     def lower(em, op) -> None:
         x, v, axis = op.inputs[0], op.out, op.attrs["axis"]
@@ -108,17 +110,26 @@ def _lower_cpu(which: str):
         work = lanes * max(int(x.shape[axis]), 1)
         with em.loop_nest([em.size(x, k) for k in kept], parallel_outer=em.work_is_large(work)) as idx:
             at = list(idx)
-            at.insert(axis, ":")
-            lane, order, j = em.fresh("lane"), em.fresh("order"), em.fresh("j")
-            em.line(f"{lane} = {em.name(x)}[{', '.join(at)}]")
-            em.line(f"{order} = np.empty({n}, np.int64)")
-            em.line(f"argsort_lane({lane}, {order})")
-            at[axis] = j
-            value = f"{order}[{j}]" if which == "argsort" else f"{lane}[{order}[{j}]]"
+            buf, j = em.fresh("lane"), em.fresh("j")
+            at.insert(axis, j)
+            em.line(f"{buf} = np.empty({n}, {dtype_text(x.dtype)})")
             with em.loop(j, n):
-                em.line(f"{out}[{', '.join(at)}] = {value}")
+                em.line(f"{buf}[{j}] = {em.name(x)}[{', '.join(at)}]")
+            if which == "sort":
+                em.line(f"sort_lane({buf})")
+                result = buf
+            else:
+                result = em.fresh("order")
+                em.line(f"{result} = np.empty({n}, np.int64)")
+                em.line(f"argsort_lane({buf}, {result})")
+            with em.loop(j, n):
+                em.line(f"{out}[{', '.join(at)}] = {result}[{j}]")
 
     return lower
+
+
+def dtype_text(dtype) -> str:
+    return f"np.{np.dtype(dtype).name}"
 
 
 sort.lower_cpu = _lower_cpu("sort")
