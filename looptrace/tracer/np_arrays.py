@@ -461,6 +461,24 @@ def ptp(a, axis=None, out=None, keepdims=False):
 
 
 # --- scalar types: np.float64(x), np.int64(x) of traced values --------------------------------------------
+class _SameType(type):
+    """The metaclass of the traced scalar types: each stands for NumPy's own
+    type in isinstance/issubclass checks and comparisons (`x.dtype.type ==
+    np.float64`, `isinstance(v, np.int64)` inside a traced function)."""
+
+    def __instancecheck__(cls, x) -> bool:
+        return isinstance(x, cls.real)
+
+    def __subclasscheck__(cls, sub) -> bool:
+        return issubclass(sub, cls.real)
+
+    def __eq__(cls, other) -> bool:
+        return other is cls or other is cls.real
+
+    def __hash__(cls) -> int:
+        return hash(cls.real)
+
+
 def _scalar_type(real: type) -> type:
     """A subclass of NumPy's scalar type whose constructor casts traced values
     (np.int64(np.floor(v)) is v.astype(np.int64), as in NumPy); as a dtype it
@@ -474,7 +492,7 @@ def _scalar_type(real: type) -> type:
             return lax.astype(args[0], real)
         return real(*args, **kwargs)
 
-    return type(real.__name__, (real,), {"__new__": new, "__module__": "numpy"})
+    return _SameType(real.__name__, (real,), {"__new__": new, "__module__": "numpy", "real": real})
 
 
 SCALAR_TYPES = {}

@@ -213,7 +213,8 @@ def test_scalar_types_cast_traced_values(rng):
     def f(x, lo):
         b = np.int64(np.floor((x[0] - lo) / 0.5))
         return (b, np.float32(x), np.zeros(2, dtype=np.float32), x.astype(np.int32), np.float64(2.5) * x[1],
-                np.uint8(x > 0), x.dtype == np.float64, np.radians(x), np.degrees(x))
+                np.uint8(x > 0), x.dtype == np.float64, np.radians(x), np.degrees(x),
+                isinstance(np.float64(1.5), np.float64), x.dtype.type == np.float64, np.dtype(np.int32).name)
 
     check(f, rng.standard_normal(4), -1.0)
 
