@@ -50,9 +50,11 @@ COUNTED_LOOP_STEPS = (
     Step("simplify", per_loop.simplify),  # forwarding, dead ops, invariant motion (exact)
     Step("traced_trip_count", per_loop.traced_trip_count),  # a data-dependent trip count stops here
     Step("if_convert", per_loop.if_convert_body),  # pure conditionals -> selects, masked writes
+    Step("mask_conditional_sums", per_loop.mask_conditional_sums),  # if c: acc += f -> acc += where(c, f, 0)
     Step("simplify_converted", per_loop.simplify),
     Step("promote_blocks", per_loop.promote),  # a block read and written in place -> a carry
     Step("hoist_invariants", per_loop.hoist),
+    Step("split_delay_lines", per_loop.split_delays),  # buf[t+k] = s[t]; ... buf[t]: a writer loop of its own
     Step("classify_carries", per_loop.classify),  # map, reduction, scatter-add, stream, recurrence
     Step("regroup_sums", per_loop.regroup),  # recurrence-free terms of a sum added first
     Step("rewrite", per_loop.rewrite),  # batched before / scan / batched after / sinks

@@ -17,5 +17,6 @@ from . import (  # noqa: F401
     recurrence,  # noqa: F401  (linear recurrences and product chains without a loop)
     reduce,
     shape,
+    sort,  # sort, argsort
     special,  # erf, gamma, ...; complex parts
 )

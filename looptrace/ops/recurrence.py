@@ -2,7 +2,8 @@
 prefix scan, and a matrix product chain by repeated squaring.
 
 linear_scan(A, B, h0) -> H
-    h0: s; A, B broadcast (NumPy's rule) to (T, *s), all of one float dtype;
+    h0: s; A, B broadcast (NumPy's rule) to (T, *s), all of one dtype (float,
+    or integer: np.cumsum of ints, exact, wrapping on overflow as NumPy does);
     T is the leading axis of the broadcast, so a coefficient that is the same
     at every step (of rank <= len(s), a constant) needs no time axis, but one
     of A and B must have it unless T == 1. H[t] = A[t] * H[t-1] + B[t] with
@@ -86,8 +87,8 @@ def scan_shape(a_shape: tuple, b_shape: tuple, state: tuple) -> tuple:
 
 
 def _linear_abstract(a, b, h0, *, history: bool = True):
-    if not (a.dtype == b.dtype == h0.dtype) or np.dtype(a.dtype).kind not in "fc":
-        raise ShapeMismatch(f"linear_scan needs one float dtype, got {a.dtype}, {b.dtype}, {h0.dtype}")
+    if not (a.dtype == b.dtype == h0.dtype) or np.dtype(a.dtype).kind not in "fciu":
+        raise ShapeMismatch(f"linear_scan needs one numeric dtype, got {a.dtype}, {b.dtype}, {h0.dtype}")
     full = scan_shape(a.shape, b.shape, h0.shape)
     return [(a.dtype, full if history else tuple(h0.shape))]
 

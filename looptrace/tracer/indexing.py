@@ -138,6 +138,11 @@ def _static_difference(b: Any, a: Any) -> int | None:
 
 # --- reads ----------------------------------------------------------------------------
 def getitem(x: Tracer, key: Any) -> Tracer:
+    from . import masked
+
+    mask = masked.mask_of(key)
+    if mask is not None:  # x[mask]: a length known only at run time (masked.py)
+        return masked.read(x, mask)
     items = parse_key(x.shape, key)
     if _mixed_advanced(items):
         sub, rest = _split_advanced(x, items, key)
@@ -283,13 +288,15 @@ def _numpy_shape(shape: tuple, key: Any) -> tuple:
 
 # --- writes ---------------------------------------------------------------------------
 def setitem(x: Tracer, key: Any, value: Any) -> None:
+    from . import masked
+
     if isinstance(value, Tracer) and value.base is x and value.index is key:
         return  # `x[k] += v` already wrote through the view x[k]
-    lax.check_array_like(value, "value to assign")
-    if _is_bool_array(key):
-        mask = key
-        x.assign(lax.select(mask, lax.astype(value, x.dtype), x).value)
+    mask = masked.mask_of(key)
+    if mask is not None:  # x[mask] = v: a select
+        masked.write(x, mask, value)
         return
+    lax.check_array_like(value, "value to assign")
     items = parse_key(x.shape, key)
     if _mixed_advanced(items) or _partial_with_array(x.shape, items):
         sub, rest = _split_advanced(x, items, key)

@@ -7,6 +7,7 @@ from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
 from . import indexing, lax, nests, numpy_api as nx
+from . import masked, np_arrays  # noqa: I001  (after numpy_api, whose namespace they extend)
 from .array import Tracer
 
 BINARY_OPS = {
@@ -24,6 +25,8 @@ def _logical_or_bitwise(ufunc: str):
 
 def _binary(ufunc: str):
     def op(self, other):
+        if masked.is_selection(other):
+            return NotImplemented  # x[mask] decides (masked.py)
         if ufunc == "power" and _fast_power(self, other):
             return lax.ufunc(_fast_power(self, other), self)
         return lax.ufunc(_bool_aware(ufunc, self, other), self, other)
@@ -77,6 +80,15 @@ def _inplace(target: Tracer, res: Tracer, ufunc: str) -> None:
     target.assign(res.value)
 
 
+def _compare(ufunc: str):
+    def op(self, other):
+        if masked.is_selection(other):
+            return NotImplemented
+        return lax.ufunc(ufunc, self, other)
+
+    return op
+
+
 def _install() -> None:
     for py, uf in BINARY_OPS.items():
         op, rop, iop = _binary(uf)
@@ -84,7 +96,7 @@ def _install() -> None:
         setattr(Tracer, f"__r{py}__", rop)
         setattr(Tracer, f"__i{py}__", iop)
     for py, uf in COMPARE_OPS.items():
-        setattr(Tracer, f"__{py}__", (lambda uf: lambda self, other: lax.ufunc(uf, self, other))(uf))
+        setattr(Tracer, f"__{py}__", _compare(uf))
     Tracer.__neg__ = lambda self: lax.ufunc("negative", self)
     Tracer.__pos__ = lambda self: lax.ufunc("positive", self)
     Tracer.__abs__ = lambda self: lax.ufunc("absolute", self)
@@ -105,13 +117,15 @@ def _install() -> None:
         "mean": nx.mean, "var": nx.var, "std": nx.std, "argmax": nx.argmax, "argmin": nx.argmin,
         "dot": nx.dot, "transpose": _transpose_method, "reshape": nx.reshape, "ravel": nx.ravel,
         "flatten": lambda self: nx.copy(nx.ravel(self)), "squeeze": nx.squeeze, "clip": nx.clip,
-        "copy": nx.copy, "astype": nx.astype, "swapaxes": nx.swapaxes, "cumsum": nx.cumsum,
+        "copy": nx.copy, "astype": nx.astype, "swapaxes": nx.swapaxes, "cumsum": nx.NAMESPACE["cumsum"],
         "round": nx.NAMESPACE["round"], "conj": nx.conjugate, "conjugate": nx.conjugate,
-        "trace": nx.trace,
+        "trace": nx.trace, "cumprod": nx.NAMESPACE["cumprod"], "argsort": nx.NAMESPACE["argsort"],
+        "sort": np_arrays.sort_method, "repeat": nx.NAMESPACE["repeat"], "nonzero": nx.NAMESPACE["nonzero"],
     }
     for name, fn in methods.items():
         setattr(Tracer, name, fn)
     Tracer.__getattr__ = _missing_attribute
+    masked.install_operators(BINARY_OPS, COMPARE_OPS)
 
 
 class UnsupportedAttribute(UnsupportedError, AttributeError):

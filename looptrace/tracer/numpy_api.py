@@ -35,7 +35,8 @@ def _any_traced(*xs: Any) -> bool:
 
 
 # --- ufuncs ---------------------------------------------------------------------------------
-ALIASES = {"abs": "absolute", "true_divide": "divide", "mod": "remainder", "conjugate": None}
+ALIASES = {"abs": "absolute", "true_divide": "divide", "mod": "remainder", "conjugate": None,
+           "radians": "deg2rad", "degrees": "rad2deg"}
 
 
 class TracedUfunc:
@@ -180,16 +181,17 @@ def _reduce(prim: str, a, axis, keepdims: bool, dtype, initial, where) -> Tracer
         a = lax.select(where, a, lax.astype(lax.broadcast_to(fill, ()), a.dtype))
     axes = lax.norm_axes(axis, a.ndim)
     if has_initial and prim in ("reduce_max", "reduce_min") and any(a.shape[i] == 0 for i in axes):
-        a = lax.concatenate([a, _initial_slab(a, axes[0], initial)], axes[0])
+        a = _initial_slab(a, axes, initial)  # max/min of nothing: `initial` in every lane
     res = lax.reduce(prim, a, axis, keepdims)
     if has_initial:
         res = lax.ufunc(MONOID[prim], res, lax.astype(_tr(initial), res.dtype))
     return res
 
 
-def _initial_slab(a: Tracer, axis: int, initial) -> Tracer:
-    """One slice of `initial` along an empty reduced axis (max/min of nothing)."""
-    shape = tuple(1 if i == axis else d for i, d in enumerate(a.shape))
+def _initial_slab(a: Tracer, axes: tuple, initial) -> Tracer:
+    """In place of an array with an empty reduced axis: one slice of `initial`
+    along the reduced axes (max/min of nothing)."""
+    shape = tuple(1 if i in axes else d for i, d in enumerate(a.shape))
     return lax.full(shape, initial, a.dtype)
 
 
@@ -662,13 +664,6 @@ def _iota(arr: np.ndarray) -> Tracer:
     return lax.astype(res, arr.dtype)
 
 
-def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, **kw):
-    if _any_traced(start, stop):
-        raise UnsupportedError("np.linspace with traced bounds is not supported", ctx.current_loc())
-    res = np.linspace(start, stop, num, endpoint, retstep, dtype, axis, **kw)
-    return (lax.wrap(ctx.const_value(res[0])), res[1]) if retstep else lax.wrap(ctx.const_value(res))
-
-
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, **kw):
     res = _array(obj, dtype, copy, **kw)
     if not is_tracer(res):
@@ -722,11 +717,11 @@ def size(a):
     return _tr(a).size if is_tracer(a) else np.size(a)
 
 
-def cumsum(a, axis=None, dtype=None, out=None):
-    if not _any_traced(a):
-        return np.cumsum(a, axis=axis, dtype=dtype, out=out)
-    raise UnsupportedError("np.cumsum is not supported on traced arrays yet", ctx.current_loc(),
-                           "write the loop: `acc += x[i]; out[i] = acc`")
+def _real_only(a, what: str) -> Tracer:
+    a = _tr(a)
+    if a.dtype.kind == "c":
+        raise UnsupportedError(f"{what} of complex arrays is not supported", ctx.current_loc())
+    return a
 
 
 def real(a):
@@ -849,7 +844,7 @@ def _build_namespace() -> None:
                  "expand_dims", "squeeze", "broadcast_to", "atleast_1d", "atleast_2d", "flip",
                  "concatenate", "stack", "vstack", "hstack", "column_stack", "where", "clip", "zeros", "ones", "empty",
                  "full", "zeros_like", "ones_like", "empty_like", "full_like", "eye", "identity",
-                 "arange", "linspace", "array", "asarray", "copy", "shape", "ndim", "size", "cumsum",
+                 "arange", "array", "asarray", "copy", "shape", "ndim", "size",
                  "trace", "diag", "real", "imag", "conjugate", "isclose", "allclose", "nan_to_num", "angle"]:
         NAMESPACE[name] = local[name]
 
@@ -979,6 +974,11 @@ def _guarded(fn, qualname: str):
 
 
 _build_namespace()
+from . import np_arrays, np_stats, masked  # noqa: E402  (compositions in their own modules)
+
+NAMESPACE.update(np_arrays.TABLE)
+NAMESPACE.update(np_stats.TABLE)
+NAMESPACE.update(masked.TABLE)
 np_namespace = _Namespace(NAMESPACE, np, "np.")
 linalg_namespace = _Namespace(LINALG, np.linalg, "np.linalg.")
 object.__setattr__(np_namespace, "linalg", linalg_namespace)

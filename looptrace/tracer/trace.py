@@ -18,6 +18,7 @@ from . import context as ctx
 from . import lax, runtime
 from .array import Tracer, is_tracer
 from .convert import NotConvertible, convert
+from .masked import is_selection
 from .numpy_api import LINALG, NAMESPACE, linalg_namespace, np_namespace
 from .values import RngTracer, Segment, Undefined
 
@@ -176,6 +177,8 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
     def walk(v: Any) -> Any:
         if isinstance(v, Undefined):
             v._fail()
+        if is_selection(v):
+            v.escaped()
         if is_tracer(v):
             leaves.append(v)
             return ("leaf", len(leaves) - 1, v.weak)

@@ -54,7 +54,7 @@ def each_loop(counted: tuple[Step, ...], while_steps: tuple[Step, ...],
 
         def visit(loop: Op, block: Block) -> None:
             steps = counted if loop.prim.name == "for_loop" else while_steps
-            _guarded(LoopJob(loop, block, program), steps, after)
+            _guarded(LoopJob(loop, block, program, vectorize_loop=visit), steps, after)
 
         for_each_loop(program.body, visit)
         return program

@@ -47,6 +47,7 @@ from looptrace.ops.shape_arith import size_of
 
 from .analysis import Carry, LoopFacts, carries_of, loop_var_name
 from .batch_interpreter import BatchEnv, memory_budget
+from .delay import kept_notes
 
 # Below this many steps a linear recurrence stays a loop. Measured
 # (bench/vectorize_beyond.py, /tmp timing in the session): on the interpreter
@@ -103,7 +104,7 @@ def _note(loop: Op, facts: LoopFacts, carries: list[Carry], what: str, how: str)
         where = f" (line {op.loc.line}: {op.loc.text.strip()})" if op is not None and op.loc.line else ""
         parts.append(f"`{loop_var_name(c, facts)}` is {what}{where}")
     info.kind = "scan"
-    info.reason = "; ".join(parts) + f": {how}"
+    info.reason = "; ".join(parts) + f": {how}" + kept_notes(info.reason)
 
 
 def _replace(loop: Op, parent: Block, new_ops: list[Op], mapping: dict[int, Value]) -> None:

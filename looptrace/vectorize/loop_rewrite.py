@@ -14,6 +14,7 @@ rounding of regrouped sums and reductions) and are ordered so that
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from looptrace.ops.shape_arith import size_of
 
 from .analysis import Carry, LoopFacts, carries_of, classify_carries, loop_var_name
 from .batch_interpreter import BatchEnv, OverBudget, memory_budget
+from .delay import describe as describe_delay_lines
+from .delay import split_delay_lines
+from .masked import is_conditional_term, mask_accumulations
 from .regroup import regroup_sums
 from .select import if_convert
 from .simplify import forward, hoist_invariants, promote_blocks
@@ -57,6 +61,9 @@ class LoopJob:
     n: int = 0
     facts: LoopFacts | None = None
     carries: list[Carry] = field(default_factory=list)
+    delay_lines: list = field(default_factory=list)
+    # sends a loop this job split off through the whole step sequence (the driver's)
+    vectorize_loop: Callable[[Op, Block], None] | None = None
     done: bool = False
 
     def __post_init__(self) -> None:
@@ -92,6 +99,11 @@ def if_convert_body(job: LoopJob) -> None:
     if_convert(job.loop, job.n, start, step)
 
 
+def mask_conditional_sums(job: LoopJob) -> None:
+    """select(p, acc + f, acc) -> acc + select(p, f, 0): a conditional accumulation is a masked reduction."""
+    mask_accumulations(job.loop.blocks[0])
+
+
 def promote(job: LoopJob) -> None:
     """A block read and written at one loop-invariant position becomes a carry."""
     start, _, step = job.bounds
@@ -101,6 +113,17 @@ def promote(job: LoopJob) -> None:
 def hoist(job: LoopJob) -> None:
     """Move ops that read nothing defined in the loop before it."""
     hoist_invariants(job.loop, job.parent.ops)
+
+
+def split_delays(job: LoopJob) -> None:
+    """A buffer written from values that do not read it, and read at other
+    offsets (a delay line), is written by a loop of its own (a map)."""
+    start, _, step = job.bounds
+    job.delay_lines = split_delay_lines(job.loop, job.parent, LoopFacts(job.loop, job.n, start, step))
+    for line in job.delay_lines:
+        job.vectorize_loop(line.writer, job.parent)
+    if job.delay_lines:
+        simplify(job)
 
 
 def classify(job: LoopJob) -> None:
@@ -123,6 +146,9 @@ def regroup(job: LoopJob) -> None:
 def rewrite(job: LoopJob) -> None:
     """Batch what no recurrence needs before the loop, keep the scan, batch the rest after."""
     _rewrite_with_retries(job.loop, job.parent, job.facts, job.carries)
+    info = job.loop.attrs.get("loop")
+    if job.delay_lines and info is not None:
+        info.reason += "; " + describe_delay_lines(job.delay_lines)
 
 
 def _rewrite_with_retries(loop: Op, parent: Block, facts: LoopFacts, carries: list[Carry]) -> None:
@@ -511,7 +537,8 @@ def _report(loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan) -> Non
         info.reason = _scan_reason(facts, plan)
     elif any(c.kind in ("reduction", "scatter") for c in carries):
         info.kind = "reduction"
-        names = ", ".join(f"`{loop_var_name(c, facts)}` ({c.monoid})" for c in carries if c.kind == "reduction")
+        names = ", ".join(f"`{loop_var_name(c, facts)}` ({c.monoid}{_masked_note(c, facts)})"
+                          for c in carries if c.kind == "reduction")
         scatters = ", ".join(f"`{loop_var_name(c, facts)}`" for c in carries if c.kind == "scatter")
         info.reason = " and ".join(filter(None, [names and f"reduces {names}",
                                                  scatters and f"scatter-adds into {scatters}"]))
@@ -519,6 +546,13 @@ def _report(loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan) -> Non
     else:
         info.kind = "vectorized"
         info.reason = f"all {facts.n} iterations are independent: batched tensor ops, no loop left"
+
+
+def _masked_note(c: Carry, facts: LoopFacts) -> str:
+    """A conditional accumulation (`if c[i]: acc += v[i]`) reduces masked terms."""
+    if any(is_conditional_term(t, facts.defs) for t in c.terms):
+        return ", a conditional accumulation: the `if` became a mask on its terms"
+    return ""
 
 
 def _scan_reason(facts: LoopFacts, plan: Plan) -> str:

@@ -18,13 +18,30 @@ _UNSAFE = ("gather", "scatter", "dynamic_prefix")
 
 
 def if_convert(loop: Op, n: int, start: int, step: int) -> None:
+    """Convert every convertible cond of the body, innermost first (so
+    `if ...: elif ...:` chains, nested in the else branch, convert too)."""
     (body,) = loop.blocks
     while True:
         aff = affine_values(body, start, step)
-        target = next((op for op in body.ops if op.prim.name == "cond" and _convertible(op, aff, n)), None)
+        target = _innermost(body, aff, n)
         if target is None:
             return
-        _convert(body, target, aff)
+        _convert(*target, aff)
+
+
+def _innermost(block: Block, aff: dict, n: int) -> tuple[Block, Op] | None:
+    """(block, cond) for a convertible cond whose branches hold no cond; only
+    conds are entered (a nested loop's conds are its own loop's business)."""
+    for op in block.ops:
+        if op.prim.name != "cond":
+            continue
+        for sub in op.blocks:
+            found = _innermost(sub, aff, n)
+            if found is not None:
+                return found
+        if _convertible(op, aff, n):
+            return block, op
+    return None
 
 
 def _convertible(op: Op, aff: dict, n: int) -> bool:

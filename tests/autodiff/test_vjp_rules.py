@@ -143,6 +143,13 @@ def scan_cases():
     return {"linear_scan": linear_scan, "matrix_power_apply": matrix_power_apply}
 
 
+def sort_cases():
+    def sort(r, s):  # distinct values: the permutation is locally constant
+        return [r.permutation(int(np.prod(s))).reshape(s) + 0.3 * r.random(s)], {"axis": int(r.integers(len(s)))}
+
+    return {"sort": sort}
+
+
 def all_cases():
     cases = {}
     for n in UNARY:
@@ -157,6 +164,7 @@ def all_cases():
     cases.update(shape_cases())
     cases.update(indexing_cases())
     cases.update(scan_cases())
+    cases.update(sort_cases())
     return {k: v for k, v in cases.items() if callable(PRIMITIVES[k.split("_")[0] if k.startswith("scatter") else k].vjp)
             and PRIMITIVES[k.split("_")[0] if k.startswith("scatter") else k].vjp != NOT_DIFFERENTIABLE}
 

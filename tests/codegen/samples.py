@@ -186,6 +186,20 @@ def einsum_specs(dtype: str) -> Callable:
     return build
 
 
+def sort_and_argsort(rng) -> Sample:
+    """Lane by lane along every axis, for floats (NaNs last, ties in their
+    original order), ints and bools."""
+    b = Builder(("float64", (5, 7)), ("float64", (9,)), ("int32", (4, 6)), ("bool", (8,)))
+    x, v, xi, xb = b.args
+    outs = [b.op(name, x, axis=a) for name in ("sort", "argsort") for a in (0, 1)]
+    outs += [b.op("sort", v, axis=0), b.op("argsort", v, axis=0), b.op("sort", xi, axis=1),
+             b.op("argsort", xi, axis=0), b.op("sort", xb, axis=0), b.op("argsort", xb, axis=0)]
+    xs, vs = rng.standard_normal((5, 7)), rng.standard_normal(9)
+    xs[1, 2] = vs[4] = np.nan
+    xs[3, :3] = 0.5  # ties
+    return Sample(b.program(outs), [xs, vs, rng.integers(-3, 4, (4, 6)).astype("int32"), rng.random(8) > 0.5])
+
+
 def random_draws(rng) -> Sample:
     b = Builder((RNG, ()))
     (g,) = b.args
@@ -242,5 +256,5 @@ SAMPLES: dict[str, Callable] = {
     **{f"reductions_{d}": reductions(d) for d in ("float64", "float32", "int32", "bool")},
     "shape": shape_primitives, "indexing": indexing_primitives,
     "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),
-    "random": random_draws, "regions": regions, "recurrences": recurrences,
+    "sort": sort_and_argsort, "random": random_draws, "regions": regions, "recurrences": recurrences,
 }

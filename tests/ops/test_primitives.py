@@ -350,16 +350,17 @@ CASES = {
 def linear_scan_case(data):
     state = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
     steps = data.draw(st.integers(0, 40))  # both sides of the odd-even cutoff (16)
-    a = array(data, np.float64, (steps, *state), low=-1, high=1)
-    b = array(data, np.float64, (steps, *state), low=-1, high=1)
-    h = h0 = array(data, np.float64, state, low=-1, high=1)
+    dtype = data.draw(st.sampled_from([np.dtype(np.float64), np.dtype(np.int64)]))  # ints: np.cumsum
+    a = array(data, dtype, (steps, *state), low=-1, high=1)
+    b = array(data, dtype, (steps, *state), low=-1, high=1)
+    h = h0 = array(data, dtype, state, low=-1, high=1)
     rows = []
     for t in range(steps):
         h = a[t] * h + b[t]
         rows.append(h)
     if data.draw(st.booleans()):
-        return [a, b, h0], {"history": False}, [np.asarray(h, np.float64)]
-    return [a, b, h0], {}, [np.array(rows).reshape(a.shape)]
+        return [a, b, h0], {"history": False}, [np.asarray(h, dtype)]
+    return [a, b, h0], {}, [np.array(rows, dtype).reshape(a.shape)]
 
 
 def matrix_power_case(data):
@@ -399,6 +400,21 @@ def special_case(name: str):
     return case
 
 
+# --- sorting (looptrace/ops/sort.py) ------------------------------------------------------------------
+def sort_case(name: str):
+    def case(data):
+        dtype = data.draw(st.sampled_from(DTYPES))
+        x = array(data, dtype, data.draw(nonempty_shapes), low=-3, high=3)
+        if dtype.kind == "f" and x.size and data.draw(st.booleans()):
+            x.flat[data.draw(st.integers(0, x.size - 1))] = np.nan  # NaNs sort last
+        axis = data.draw(st.integers(0, x.ndim - 1))
+        # ties keep their order (kind="stable": one of the orders NumPy allows)
+        ref = np.sort(x, axis=axis) if name == "sort" else np.argsort(x, axis=axis, kind="stable")
+        return [x], {"axis": axis}, [ref]
+
+    return case
+
+
 def complex_array(data, dtype, shape):
     part = np.float32 if dtype == np.complex64 else np.float64
     return (array(data, part, shape) + 1j * array(data, part, shape)).astype(dtype)
@@ -422,6 +438,9 @@ def make_complex_case(data):
 
 CASES.update({name: special_case(name) for name in ("erf", "erfc", "gamma", "lgamma", "digamma", "trigamma")})
 CASES.update({"real": part_case("real"), "imag": part_case("imag"), "make_complex": make_complex_case})
+
+
+CASES.update({"sort": sort_case("sort"), "argsort": sort_case("argsort")})
 
 
 # --- checks ------------------------------------------------------------------------------------------

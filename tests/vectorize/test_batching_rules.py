@@ -104,8 +104,14 @@ def _scan_cases():
                                                 {"side": "left"})
 
 
+def _sort_cases():
+    yield "sort", lambda r: ([r.random((3, 4))], {"axis": 1})
+    yield "sort/axis0", lambda r: ([r.integers(0, 3, (4, 2))], {"axis": 0})
+    yield "argsort", lambda r: ([r.random((3, 4))], {"axis": 0})
+
+
 CASES = dict(itertools.chain(_elementwise_cases(), _reduce_cases(), _shape_cases(), _indexing_cases(),
-                             _scan_cases()))
+                             _scan_cases(), _sort_cases()))
 
 
 def _prim_name(case):

@@ -1,0 +1,512 @@
+"""NumPy array functions under tracing that rearrange, repeat, scan or sort:
+roll, diff, tile, repeat, meshgrid, broadcast_arrays, linspace (traced
+endpoints), convolve/correlate, cumsum/cumprod (and the nan forms), sort,
+argsort, take_along_axis, count_nonzero, ptp.
+
+Invariant: each is a composition of existing primitives (STYLE.md rule 2):
+prefix sums and products are one `linear_scan` (ops/scan.py), sorting is the
+`sort`/`argsort` pair (ops/sort.py); shapes follow NumPy's rules for the
+static arguments and every output dtype is the one NumPy gives. Without a
+traced argument each function is NumPy's own.
+"""
+from __future__ import annotations
+
+import numbers
+import operator
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import ShapeError, TraceError, UnsupportedError
+from looptrace.ops import get as prim
+from looptrace.ops.reduce import reduced_dtype
+
+from . import context as ctx
+from . import lax
+from . import numpy_api as nx
+from .array import Tracer, is_tracer
+
+_tr, _any_traced = nx._tr, nx._any_traced
+
+
+def _axis(axis: int, ndim: int) -> int:
+    return lax.norm_axes(axis, ndim)[0]
+
+
+def _along(a: Tracer, axis: int, start: int, stop: int, step: int = 1) -> Tracer:
+    """a[..., start:stop:step, ...] on `axis` (a copy-free read)."""
+    return a[(slice(None),) * axis + (slice(start, stop, step),)]
+
+
+def _static_int(x: Any, what: str) -> int:
+    if is_tracer(x):
+        raise TraceError(f"{what} must be a static integer; this one is a traced value", ctx.current_loc(),
+                         "compute it from .shape, or pass it in static_argnames")
+    return operator.index(x)
+
+
+def _moveaxis(a: Tracer, src: int, dst: int) -> Tracer:
+    if src == dst:
+        return a
+    perm = [i for i in range(a.ndim) if i != src]
+    perm.insert(dst, src)
+    return lax.transpose(a, perm)
+
+
+def iota(n: int, dtype: Any = np.int64) -> Tracer:
+    return lax.astype(lax.wrap(ctx.emit1(prim("iota"), [], shape=(n,), dtype=np.dtype(np.int64), axis=0)),
+                      dtype)
+
+
+# --- prefix sums and products (linear_scan) ---------------------------------------------------------
+def cumsum(a, axis=None, dtype=None, out=None):
+    nx._no_out(out)
+    if not _any_traced(a):
+        return np.cumsum(a, axis=axis, dtype=dtype)
+    return _prefix(_tr(a), axis, dtype, "add")
+
+
+def cumprod(a, axis=None, dtype=None, out=None):
+    nx._no_out(out)
+    if not _any_traced(a):
+        return np.cumprod(a, axis=axis, dtype=dtype)
+    return _prefix(_tr(a), axis, dtype, "multiply")
+
+
+def nancumsum(a, axis=None, dtype=None, out=None):
+    nx._no_out(out)
+    if not _any_traced(a):
+        return np.nancumsum(a, axis=axis, dtype=dtype)
+    return _prefix(_nan_to(_tr(a), 0), axis, dtype, "add")
+
+
+def nancumprod(a, axis=None, dtype=None, out=None):
+    nx._no_out(out)
+    if not _any_traced(a):
+        return np.nancumprod(a, axis=axis, dtype=dtype)
+    return _prefix(_nan_to(_tr(a), 1), axis, dtype, "multiply")
+
+
+def _nan_to(a: Tracer, fill) -> Tracer:
+    if a.dtype.kind not in "fc":
+        return a
+    return lax.select(lax.ufunc("isnan", a), lax.astype(lax.full((), fill, a.dtype), a.dtype), a)
+
+
+def _prefix(a: Tracer, axis, dtype, ufunc: str) -> Tracer:
+    """np.add/multiply.accumulate as one linear_scan over the moved axis:
+    cumsum is H[t] = 1 * H[t-1] + x[t] from 0, cumprod H[t] = x[t] * H[t-1] + 0 from 1."""
+    if axis is None:
+        a, axis = lax.reshape(a, (-1,)), 0
+    axis = _axis(axis, a.ndim)
+    prim_name = "reduce_sum" if ufunc == "add" else "reduce_prod"
+    dt = np.dtype(dtype) if dtype is not None else reduced_dtype(prim_name, a.dtype)
+    work = np.dtype(np.int64) if dt.kind == "b" else dt  # bool accumulation: count, then != 0
+    x = _moveaxis(lax.astype(a, work), axis, 0)
+    state = tuple(x.shape[1:])
+    one, zero = lax.full((), 1, work), lax.full((), 0, work)
+    if ufunc == "add":
+        coef_a, coef_b, h0 = one, x, lax.full(state, 0, work)
+    else:
+        coef_a, coef_b, h0 = x, zero, lax.full(state, 1, work)
+    if x.shape[0] == 0:
+        res = x
+    else:
+        res = lax.wrap(ctx.emit1(prim("linear_scan"), [coef_a.value, coef_b.value, h0.value]))
+    res = _moveaxis(res, 0, axis)
+    return lax.ufunc("not_equal", res, 0) if dt.kind == "b" else res
+
+
+# --- differences, rolls, tiles, repeats ---------------------------------------------------------------
+def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    if not _any_traced(a, prepend, append):
+        return np.diff(a, n=n, axis=axis, prepend=prepend, append=append)
+    a = _tr(a)
+    n = _static_int(n, "np.diff's n")
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n!r}")
+    if a.ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    axis = _axis(axis, a.ndim)
+    parts = [_edge(x, a, axis) for x in (prepend,) if x is not np._NoValue] + [a] + \
+        [_edge(x, a, axis) for x in (append,) if x is not np._NoValue]
+    if len(parts) > 1:
+        a = lax.concatenate(parts, axis)
+    op = "not_equal" if a.dtype == np.bool_ else "subtract"
+    for _ in range(n):
+        m = a.shape[axis]
+        a = lax.ufunc(op, _along(a, axis, 1, m), _along(a, axis, 0, max(m - 1, 0)))
+    return a
+
+
+def _edge(x, a: Tracer, axis: int) -> Tracer:
+    """prepend/append: a scalar becomes one slice along `axis`."""
+    x = _tr(x)
+    if x.ndim == 0:
+        shape = tuple(1 if i == axis else d for i, d in enumerate(a.shape))
+        return lax.broadcast_to(x, shape)
+    return x
+
+
+def roll(a, shift, axis=None):
+    if not _any_traced(a, shift):
+        return np.roll(a, shift, axis=axis)
+    a = _tr(a)
+    if axis is None:
+        return lax.reshape(roll(lax.reshape(a, (-1,)), shift, 0), a.shape)
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    shifts = tuple(shift) if isinstance(shift, (tuple, list)) else (shift,)
+    if len(shifts) == 1 and len(axes) > 1:
+        shifts = shifts * len(axes)
+    if len(axes) == 1 and len(shifts) > 1:
+        axes = axes * len(shifts)
+    if len(shifts) != len(axes):
+        raise ValueError("'shift' and 'axis' should be scalars or 1D sequences")
+    res = a
+    for s, ax in zip(shifts, axes):
+        res = _roll1(res, s, _axis(ax, a.ndim))
+    return res if res is not a else lax.wrap(a.value)
+
+
+def _roll1(a: Tracer, shift, axis: int) -> Tracer:
+    n = a.shape[axis]
+    if n == 0:
+        return a
+    if is_tracer(shift):  # out[i] = a[(i - shift) mod n]: a gather
+        if shift.dtype.kind not in "iu" or shift.ndim:
+            raise TraceError("np.roll needs an integer shift", ctx.current_loc())
+        src = lax.ufunc("remainder", lax.ufunc("subtract", iota(n), lax.astype(shift, np.int64)), n)
+        return lax.wrap(ctx.emit1(prim("gather"), [a.value, src.value], axis=axis))
+    s = operator.index(shift) % n
+    if s == 0:
+        return a
+    return lax.concatenate([_along(a, axis, n - s, n), _along(a, axis, 0, n - s)], axis)
+
+
+def tile(A, reps):
+    if not _any_traced(A, reps):
+        return np.tile(A, reps)
+    A = _tr(A)
+    reps = (reps,) if not isinstance(reps, (tuple, list)) else tuple(reps)
+    reps = tuple(_static_int(r, "np.tile's reps") for r in reps)
+    d = max(A.ndim, len(reps))
+    shape = (1,) * (d - A.ndim) + tuple(A.shape)
+    reps = (1,) * (d - len(reps)) + reps
+    if all(r == 1 for r in reps):
+        return lax.reshape(lax.wrap(A.value), shape)
+    spread = lax.reshape(A, tuple(x for s in shape for x in (1, s)))
+    spread = lax.broadcast_to(spread, tuple(x for r, s in zip(reps, shape) for x in (r, s)))
+    return lax.reshape(spread, tuple(r * s for r, s in zip(reps, shape)))
+
+
+def repeat(a, repeats, axis=None):
+    if not _any_traced(a, repeats):
+        return np.repeat(a, repeats, axis=axis)
+    if _any_traced(repeats):
+        raise UnsupportedError("np.repeat with traced repeat counts gives an array whose length depends on "
+                               "the data", ctx.current_loc(),
+                               "pass the counts as a NumPy array or Python ints (they are then constants)")
+    a = _tr(a)
+    if axis is None:
+        a, axis = lax.reshape(a, (-1,)), 0
+    axis = _axis(axis, a.ndim)
+    n = a.shape[axis]
+    reps = np.asarray(repeats)
+    if reps.ndim == 0:
+        r = operator.index(reps.item())
+        if r < 0:
+            raise ValueError("negative dimensions are not allowed")
+        spread = lax.reshape(a, a.shape[:axis + 1] + (1,) + a.shape[axis + 1:])
+        spread = lax.broadcast_to(spread, a.shape[:axis + 1] + (r,) + a.shape[axis + 1:])
+        return lax.reshape(spread, a.shape[:axis] + (n * r,) + a.shape[axis + 1:])
+    idx = np.repeat(np.arange(n), np.broadcast_to(reps, (n,)) if reps.size == 1 else reps)
+    return lax.wrap(ctx.emit1(prim("gather"), [a.value, ctx.const_value(idx.astype(np.int64))], axis=axis))
+
+
+# --- grids --------------------------------------------------------------------------------------------
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    if not _any_traced(*xi):
+        return np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing)
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    ndim = len(xi)
+    ones = (1,) * ndim
+    out = [lax.reshape(_tr(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
+    if indexing == "xy" and ndim > 1:
+        out[0] = lax.reshape(out[0], (1, -1) + ones[2:])
+        out[1] = lax.reshape(out[1], (-1, 1) + ones[2:])
+    if not sparse:
+        out = list(broadcast_arrays(*out))
+    return tuple(lax.wrap(o.value) for o in out)
+
+
+def broadcast_arrays(*args, subok=False):
+    if not _any_traced(*args):
+        return np.broadcast_arrays(*args, subok=subok)
+    args = [_tr(x) for x in args]
+    try:
+        shape = np.broadcast_shapes(*(x.shape for x in args))
+    except ValueError:
+        raise ShapeError("shape mismatch: objects cannot be broadcast to a single shape: "
+                         + ", ".join(str(x.shape) for x in args), ctx.current_loc()) from None
+    return tuple(lax.broadcast_to(x, shape) for x in args)
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, **kw):
+    """NumPy's algorithm with traced endpoints; `num` must be static."""
+    if not _any_traced(start, stop, num):
+        res = np.linspace(start, stop, num, endpoint, retstep, dtype, axis, **kw)
+        return (lax.wrap(ctx.const_value(res[0])), res[1]) if retstep else lax.wrap(ctx.const_value(res))
+    num = _static_int(num, "np.linspace's num")
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    div = (num - 1) if endpoint else num
+    dt = lax.result_type(start, stop, 1.0)
+    start, stop = lax.astype(_tr(start), dt), lax.astype(_tr(stop), dt)
+    delta = lax.ufunc("subtract", stop, start)
+    y = lax.reshape(iota(num, dt), (-1,) + (1,) * delta.ndim)
+    if div > 0:
+        step = lax.ufunc("divide", delta, div)
+        zero = lax.reduce("reduce_any", lax.ufunc("equal", step, 0))  # denormal deltas: NumPy's gh-5437 path
+        y = lax.select(zero, lax.ufunc("multiply", lax.ufunc("divide", y, div), delta),
+                       lax.ufunc("multiply", y, step))
+    else:
+        step = lax.full((), np.nan, dt)
+        step.weak = True  # NumPy's step is then the Python float nan
+        y = lax.ufunc("multiply", y, delta)
+    y = lax.ufunc("add", y, start)
+    if endpoint and num > 1:
+        last = lax.reshape(lax.broadcast_to(stop, y.shape[1:]), (1,) + tuple(y.shape[1:]))
+        y = lax.concatenate([_along(y, 0, 0, num - 1), last], 0)
+    if axis != 0:
+        y = _moveaxis(y, 0, _axis(axis, y.ndim))
+    if dtype is not None and np.dtype(dtype).kind in "iu":
+        y = lax.ufunc("floor", y)
+    if dtype is not None:
+        y = lax.astype(y, dtype)
+    return (y, step) if retstep else y
+
+
+# --- convolution ----------------------------------------------------------------------------------------
+UNROLL_KERNEL = 32  # taps: up to this many the sum is written out; beyond, a window gather and a product
+
+
+def convolve(a, v, mode="full"):
+    if not _any_traced(a, v):
+        return np.convolve(a, v, mode=mode)
+    a, v = _as_1d(a), _as_1d(v)
+    if a.shape[0] < v.shape[0]:
+        a, v = v, a
+    return _correlate(a, v[::-1], mode, "np.convolve")
+
+
+def correlate(a, v, mode="valid"):
+    if not _any_traced(a, v):
+        return np.correlate(a, v, mode=mode)
+    a, v = _as_1d(a), _as_1d(v)
+    if a.dtype.kind == "c" or v.dtype.kind == "c":
+        raise UnsupportedError("np.correlate of complex arrays is not supported", ctx.current_loc())
+    if a.shape[0] < v.shape[0]:  # NumPy swaps, then reverses the result
+        return _correlate(v, a, mode, "np.correlate")[::-1]
+    return _correlate(a, v, mode, "np.correlate")
+
+
+def _as_1d(x) -> Tracer:
+    x = _tr(x)
+    if x.ndim == 0:
+        return lax.reshape(x, (1,))
+    if x.ndim != 1:
+        raise ValueError("object too deep for desired array")
+    return x
+
+
+def _correlate(a: Tracer, v: Tracer, mode: str, name: str) -> Tracer:
+    """out[k] = sum_j a_pad[k + j] * v[j] for the window of `mode` (len(a) >= len(v))."""
+    n, m = a.shape[0], v.shape[0]
+    if m == 0:
+        raise ValueError("v cannot be empty")
+    dtype = lax.result_type(a, v)
+    a, v = lax.astype(a, dtype), lax.astype(v, dtype)
+    if mode == "full":
+        pad, length = m - 1, n + m - 1
+    elif mode == "same":
+        pad, length = (m - 1) - (m - 1) // 2, n
+    elif mode == "valid":
+        pad, length = 0, n - m + 1
+    else:
+        raise ValueError(f"{name}: mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
+    zeros = lax.full((m - 1,), 0, dtype)
+    padded = lax.concatenate([zeros, a, zeros], 0) if m > 1 else a
+    first = (m - 1) - pad
+    if m <= UNROLL_KERNEL:
+        total = None
+        for j in range(m):
+            term = lax.ufunc("multiply", _along(padded, 0, first + j, first + j + length), v[j])
+            total = term if total is None else lax.ufunc("add", total, term)
+        return total
+    windows = np.arange(length)[:, None] + np.arange(m)[None, :] + first
+    w = lax.wrap(ctx.emit1(prim("gather"), [padded.value, ctx.const_value(windows.astype(np.int64))], axis=0))
+    return lax.einsum("km,m->k", w, v)
+
+
+# --- sorting --------------------------------------------------------------------------------------------
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    if not _any_traced(a):
+        return np.sort(a, axis=axis, kind=kind, order=order, stable=stable)
+    a, axis = _sortable(a, axis, "np.sort", order)
+    return lax.wrap(ctx.emit1(prim("sort"), [a.value], axis=axis))
+
+
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    if not _any_traced(a):
+        return np.argsort(a, axis=axis, kind=kind, order=order, stable=stable)
+    a, axis = _sortable(a, axis, "np.argsort", order)
+    return lax.wrap(ctx.emit1(prim("argsort"), [a.value], axis=axis))
+
+
+def _sortable(a, axis, name: str, order) -> tuple[Tracer, int]:
+    a = _tr(a)
+    if order is not None:
+        raise UnsupportedError(f"{name} with order= (structured arrays) is not supported", ctx.current_loc())
+    if a.dtype.kind == "c":
+        raise UnsupportedError(f"{name} of complex arrays is not supported", ctx.current_loc())
+    if axis is None:
+        return lax.reshape(a, (-1,)), 0
+    if a.ndim == 0:
+        raise ShapeError(f"{name}: axis {axis} is out of bounds for array of dimension 0", ctx.current_loc())
+    return a, _axis(axis, a.ndim)
+
+
+def sort_method(self, axis=-1, kind=None, order=None, *, stable=None):
+    """x.sort(): in place, returns None."""
+    self.assign(sort(self, axis, kind, order).value)
+
+
+def take_along_axis(arr, indices, axis=-1):
+    if not _any_traced(arr, indices):
+        return np.take_along_axis(arr, indices, axis=axis)
+    arr, idx = _tr(arr), _tr(indices)
+    if axis is None:
+        arr, axis = lax.reshape(arr, (-1,)), 0
+    if idx.dtype.kind not in "iu" or idx.ndim != arr.ndim:
+        raise ShapeError("`indices` must be an integer array with as many dimensions as `arr`", ctx.current_loc())
+    axis = _axis(axis, arr.ndim)
+    return gather_lanes(arr, idx, axis)
+
+
+def gather_lanes(arr: Tracer, idx: Tracer, axis: int) -> Tracer:
+    """out[..., j, ...] = arr[..., idx[..., j, ...], ...] along `axis` (lanes
+    broadcast as NumPy's take_along_axis does), as one gather of the flattened array."""
+    n = arr.shape[axis]
+    shape = tuple(np.broadcast_shapes(tuple(d for i, d in enumerate(arr.shape) if i != axis),
+                                      tuple(d for i, d in enumerate(idx.shape) if i != axis)))
+    arr = lax.broadcast_to(arr, shape[:axis] + (n,) + shape[axis:])
+    idx = lax.broadcast_to(idx, shape[:axis] + (idx.shape[axis],) + shape[axis:])
+    pos = lax.ufunc("add", lax.astype(idx, np.int64), lax.ufunc("multiply", n, lax.ufunc("less", idx, 0)))
+    strides = np.cumprod((arr.shape[1:] + (1,))[::-1])[::-1]
+    flat = lax.ufunc("multiply", pos, int(strides[axis]))
+    for k in range(arr.ndim):
+        if k != axis:
+            ramp = lax.reshape(iota(arr.shape[k]), tuple(arr.shape[k] if i == k else 1 for i in range(arr.ndim)))
+            flat = lax.ufunc("add", flat, lax.ufunc("multiply", ramp, int(strides[k])))
+    out = ctx.emit1(prim("gather"), [lax.reshape(arr, (-1,)).value, lax.astype(flat, np.int64).value], axis=0)
+    return lax.wrap(out)
+
+
+def fill_diagonal(a, val, wrap=False):
+    """In place, as NumPy: a[i, i, ...] = val (val cycled along the diagonal)."""
+    if not _any_traced(a, val):
+        return np.fill_diagonal(a, val, wrap=wrap)
+    if not is_tracer(a):
+        raise UnsupportedError("np.fill_diagonal into a constant array is not supported", ctx.current_loc(),
+                               "copy it first: a = np.array(a)")
+    if a.ndim < 2 or (a.ndim > 2 and len(set(a.shape)) != 1):
+        raise ValueError("All dimensions of input must be of equal length" if a.ndim > 2 else
+                         "array must be at least 2-d")
+    flat = np.zeros(a.size, bool)
+    if a.ndim == 2:  # NumPy's flat positions: every (columns + 1)th, up to columns**2 without wrap
+        step, end = a.shape[1] + 1, (a.size if wrap else a.shape[1] * a.shape[1])
+    else:
+        step, end = 1 + int(np.cumprod(a.shape[:-1]).sum()), a.size
+    positions = np.arange(0, min(end, a.size), step)
+    flat[positions] = True
+    mask = lax.wrap(ctx.const_value(flat.reshape(a.shape)))
+    v = _tr(val)
+    if v.ndim:  # cycled over the diagonal positions, as NumPy's flat assignment does
+        cycled = np.zeros(a.size, np.int64)
+        cycled[positions] = np.arange(positions.size) % max(v.size, 1)
+        v = lax.wrap(ctx.emit1(prim("gather"), [lax.reshape(v, (-1,)).value,
+                                                ctx.const_value(cycled.reshape(a.shape))], axis=0))
+    a.assign(lax.select(mask, lax.astype(v, a.dtype), a).value)
+
+
+# --- counts and ranges ------------------------------------------------------------------------------------
+def count_nonzero(a, axis=None, *, keepdims=False):
+    if not _any_traced(a):
+        return np.count_nonzero(a, axis=axis, keepdims=keepdims)
+    a = _tr(a)
+    res = lax.reduce("reduce_sum", lax.astype(lax.ufunc("not_equal", a, 0), np.int64), axis, keepdims)
+    if axis is None and not keepdims:
+        res.weak = True  # NumPy returns a Python int
+    return res
+
+
+def ptp(a, axis=None, out=None, keepdims=False):
+    nx._no_out(out)
+    if not _any_traced(a):
+        return np.ptp(a, axis=axis, keepdims=keepdims)
+    a = _tr(a)
+    hi = lax.reduce("reduce_max", a, axis, keepdims)
+    return lax.ufunc("subtract", hi, lax.reduce("reduce_min", a, axis, keepdims))
+
+
+# --- scalar types: np.float64(x), np.int64(x) of traced values --------------------------------------------
+class _SameType(type):
+    """The metaclass of the traced scalar types: each stands for NumPy's own
+    type in isinstance/issubclass checks and comparisons (`x.dtype.type ==
+    np.float64`, `isinstance(v, np.int64)` inside a traced function)."""
+
+    def __instancecheck__(cls, x) -> bool:
+        return isinstance(x, cls.real)
+
+    def __subclasscheck__(cls, sub) -> bool:
+        return issubclass(sub, cls.real)
+
+    def __eq__(cls, other) -> bool:
+        return other is cls or other is cls.real
+
+    def __hash__(cls) -> int:
+        return hash(cls.real)
+
+
+def _scalar_type(real: type) -> type:
+    """A subclass of NumPy's scalar type whose constructor casts traced values
+    (np.int64(np.floor(v)) is v.astype(np.int64), as in NumPy); as a dtype it
+    is the type itself (np.dtype(sub) == np.dtype(real))."""
+
+    def new(cls, *args, **kwargs):
+        if args and _any_traced(*args):
+            if len(args) > 1 or kwargs:
+                raise UnsupportedError(f"np.{real.__name__}(...) with more than one argument of traced values",
+                                       ctx.current_loc())
+            return lax.astype(args[0], real)
+        return real(*args, **kwargs)
+
+    return _SameType(real.__name__, (real,), {"__new__": new, "__module__": "numpy", "real": real})
+
+
+SCALAR_TYPES = {}
+for _name in ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+              "uint64", "intp", "uintp", "complex64", "complex128", "double", "single", "half", "int_", "longlong",
+              "ulonglong", "bool_", "bool"):
+    try:
+        SCALAR_TYPES[_name] = _scalar_type(getattr(np, _name))
+    except TypeError:  # a type NumPy does not let us subclass (np.bool_): calling it stays unsupported
+        pass
+
+
+TABLE = {name: globals()[name] for name in (
+    "cumsum", "cumprod", "nancumsum", "nancumprod", "diff", "roll", "tile", "repeat", "meshgrid",
+    "broadcast_arrays", "linspace", "convolve", "correlate", "sort", "argsort", "take_along_axis",
+    "count_nonzero", "ptp", "fill_diagonal")}
+TABLE.update(SCALAR_TYPES)

@@ -1,0 +1,131 @@
+"""Conditional accumulation as a masked reduction.
+
+After if-conversion, `if c[i]: acc += v[i]` is `acc' = select(p, acc + v, acc)`,
+which reads acc twice and so is not a reduction. The identity of the monoid
+makes it one, exactly:
+
+    select(p, acc (+) f, acc) -> acc (+) select(p, f, e)
+    select(p, acc, acc (+) f) -> acc (+) select(p, e, f)
+    select(p, acc (+) f, acc (+) g) -> acc (+) select(p, f, g)
+
+with e the identity of (+) in f's dtype (-0.0 for a float sum, so that
+x + e == x bit for bit, signed zeros included; 1 for products; -inf/+inf or
+the integer extremes for max/min; True/False for and/or). The classifier then
+sees acc (+) term with a term that does not read acc: a reduction over the
+masked terms. When the mask (or f) reads acc the rewrite is still exact and
+the carry stays a recurrence. `acc -= f` is first written acc + (-f).
+
+Invariant: only selects whose kept side is a carried argument of the loop
+body are rewritten, and only when the new op has the carry's shape and dtype.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from looptrace.ir.builder import derived, rebuilt
+from looptrace.ir.core import Block, Op, Value, literal
+from looptrace.ir.primitive import monoids
+from looptrace.ir.uses import producers, users
+from looptrace.ops.shape_arith import broadcast_shapes
+
+
+def identity(monoid: str, dtype: np.dtype) -> np.ndarray:
+    """The e with x (+) e == x for every x of `dtype` (NaN and signed zeros included)."""
+    dt = np.dtype(dtype)
+    if dt.kind == "b":
+        return np.asarray(monoid in ("multiply", "minimum", "logical_and"), dt)
+    if monoid in ("add", "logical_or"):
+        return np.asarray(complex(-0.0, -0.0) if dt.kind == "c" else (-0.0 if dt.kind == "f" else 0), dt)
+    if monoid in ("multiply", "logical_and"):
+        return np.asarray(1, dt)
+    low = monoid == "maximum"
+    if dt.kind == "f":
+        return np.asarray(-np.inf if low else np.inf, dt)
+    info = np.iinfo(dt)
+    return np.asarray(info.min if low else info.max, dt)
+
+
+def mask_accumulations(body: Block) -> int:
+    """Rewrite the conditional updates of carried values (to a fixed point:
+    an `elif` chain nests one select in another); returns how many."""
+    carried = {v.id for v in body.args[1:]}
+    _negate_subtractions(body, carried)
+    count = 0
+    while True:
+        defs, uses = producers(body), users(body)
+        for op in body.ops:
+            new = _masked(op, carried, defs, uses) if op.prim.name == "select" else None
+            if new is not None:
+                i = body.ops.index(op)
+                body.ops[i:i + 1] = new
+                count += 1
+                break
+        else:
+            return count
+
+
+def _negate_subtractions(body: Block, carried: set[int]) -> None:
+    """acc - f -> acc + (-f) for a carried acc (IEEE defines x - y as x + (-y);
+    two's complement wraps alike; unsigned integers are left alone): `acc -= v[i]`
+    is then a sum like `acc += v[i]`."""
+    for op in list(body.ops):
+        acc = op.inputs[0] if op.prim.name == "subtract" else None
+        if acc is None or acc.id not in carried or acc.dtype.kind not in "fci" or op.out.dtype != acc.dtype:
+            continue
+        f = op.inputs[1]
+        neg = Value(f.dtype, tuple(f.shape))
+        i = body.ops.index(op)
+        b = derived(op)
+        b.op_into("negative", (f,), (neg,))
+        b.op_into("add", (acc, neg), (op.out,))
+        body.ops[i:i + 1] = b.ops
+
+
+def _monoid_of(v: Value, acc: Value, defs: dict, uses: dict) -> tuple[Op, Value] | None:
+    """(op, f) when v = acc (+) f, computed only for this select."""
+    upd = defs.get(v.id)
+    if upd is None or upd.prim.name not in monoids() or len(uses.get(v.id, ())) != 1:
+        return None
+    x, y = upd.inputs
+    f = y if x.id == acc.id else x if y.id == acc.id else None
+    if f is None or f.dtype != acc.dtype or upd.out.dtype != acc.dtype:
+        return None
+    return upd, f
+
+
+def _masked(sel: Op, carried: set[int], defs: dict, uses: dict) -> list[Op] | None:
+    pred, a, b = sel.inputs
+    candidates = [a, b] + [x for v in (a, b) if defs.get(v.id) is not None for x in defs[v.id].inputs]
+    for acc in dict.fromkeys(x for x in candidates if x.id in carried):
+        if tuple(sel.out.shape) != tuple(acc.shape):
+            continue
+        side_a = None if a.id == acc.id else _monoid_of(a, acc, defs, uses)
+        side_b = None if b.id == acc.id else _monoid_of(b, acc, defs, uses)
+        if (side_a is None and a.id != acc.id) or (side_b is None and b.id != acc.id):
+            continue
+        ups = [s for s in (side_a, side_b) if s is not None]
+        if not ups or len({u.prim.name for u, _ in ups}) != 1:
+            continue
+        monoid = ups[0][0]
+        e = literal(identity(monoid.prim.name, acc.dtype))
+        fa, fb = (side_a[1] if side_a else e), (side_b[1] if side_b else e)
+        if broadcast_shapes(tuple(acc.shape), tuple(pred.shape), tuple(fa.shape), tuple(fb.shape)) != \
+                tuple(acc.shape):
+            continue
+        return _rewrite(sel, monoid, acc, fa, fb)
+    return None
+
+
+def _rewrite(sel: Op, upd: Op, acc: Value, fa: Value, fb: Value) -> list[Op]:
+    """acc (+) select(p, fa, fb): the update's op, now folding the selected term."""
+    pred = sel.inputs[0]
+    term = Value(acc.dtype, broadcast_shapes(tuple(pred.shape), tuple(fa.shape), tuple(fb.shape)))
+    masked = derived(sel).op_into("select", (pred, fa, fb), (term,))
+    fold = rebuilt(upd, inputs=(acc, term), outputs=(sel.out,), attrs=upd.attrs)
+    return [masked, fold]
+
+
+def is_conditional_term(v: Value, defs: dict) -> bool:
+    """Is v a select (the term of a conditional accumulation)?"""
+    op = defs.get(v.id)
+    return op is not None and op.prim.name == "select"

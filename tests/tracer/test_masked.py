@@ -1,0 +1,170 @@
+"""Boolean masks (tracer/masked.py): x[mask] in reductions and arithmetic,
+x[mask] = v as a select, constant masks as gathers; and the clear errors for
+everything whose shape depends on the data (a bare x[mask], np.nonzero,
+np.unique, ...). Values against NumPy on the interpret backend, gradients
+against central finite differences, the batched form in a vectorized loop.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import looptrace
+from looptrace.autodiff.check import assert_close, numerical_grad
+
+from ._compare import check
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy: the mean of an empty selection
+SETTINGS = settings(max_examples=15, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def reductions(x):
+    pos = x[x > 0]
+    return (pos.sum(), np.sum(x[x < -0.5]), x[x > 0].mean(), np.mean(pos), pos.var(), np.std(pos, ddof=1),
+            x[x > 0].prod(), np.any(x[x > 1]), x[x > 0].all(), x[x > 0].max(initial=-np.inf),
+            np.min(x[x < 0], initial=0.0))
+
+
+@SETTINGS
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=5), seed=st.integers(0, 2**32 - 1))
+def test_reductions_of_a_selection(shape, seed):
+    check(reductions, np.random.default_rng(seed).standard_normal(shape))
+
+
+def test_row_masks_and_axes(rng):
+    x = rng.standard_normal((6, 3))
+
+    def f(a):
+        rows = a[a[:, 0] > 0]
+        return rows.sum(axis=0), rows.mean(axis=0), rows.sum(), rows.sum(axis=1).sum(), a[a[:, 1] > 0, :].max(
+            axis=0, initial=-10.0), np.sum(rows, axis=0, keepdims=True)
+
+    check(f, x)
+
+
+def test_arithmetic_on_selections(rng):
+    x, y = rng.standard_normal(9), rng.standard_normal(9)
+
+    def f(a, b):
+        m = a > 0
+        return ((a[m] * 2 + 1).sum(), (3 - a[m]).mean(), (a[m] * b[m]).sum(), np.exp(a[m]).sum(),
+                (a[m] ** 2).sum(), (-a[m]).sum(), abs(b[m]).max(initial=0.0), (a[m] > 1).sum())
+
+    check(f, x, y)
+
+
+def test_masked_writes(rng):
+    x, y = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+
+    def f(a, b):
+        c = a.copy()
+        c[c < 0] = 0.0
+        d = a.copy()
+        d[b > 0] = b[b > 0] * 2  # the same mask, computed twice
+        e = a.copy()
+        e[a[:, 0] > 0] = b[0]  # rows, a value broadcast over the trailing axis
+        a[a > 1] += 1.0  # into an argument: the caller sees it
+        return c, d, e
+
+    check(f, x, y)
+
+
+def test_constant_masks_are_gathers(rng):
+    keep = np.array([True, False, True, True, False])
+    check(lambda a: (a[keep], a[keep].sum(), a[keep, :] * 2), rng.standard_normal((5, 3)))
+    grid = rng.random((3, 4)) > 0.5
+    check(lambda a: a[grid], rng.standard_normal((3, 4, 2)))
+
+
+def test_masked_reduction_inside_a_vectorized_loop(rng):
+    def per_row(x, t):
+        out = np.zeros(x.shape[0])
+        for i in range(x.shape[0]):
+            out[i] = x[i][x[i] > t].sum() + np.mean(x[i][x[i] > t])
+        return out
+
+    x = rng.standard_normal((5, 8))
+    check(per_row, x, 0.1)
+    e = looptrace.explain(looptrace.jit(per_row, backend="interpret"), x, 0.1)
+    assert [l.kind for l in e.loops] == ["vectorized"]
+
+
+def test_gradient_through_masks(rng):
+    def f(x):
+        y = x.copy()
+        y[y < -0.5] = 0.0
+        return x[x > 0].sum() * 2 + np.mean(x[x > 0.2]) + (y * y).sum()
+
+    x = rng.standard_normal(7)
+    x = x + 0.05 * np.sign(x)  # away from the mask edges, where f is not differentiable
+    got = looptrace.grad(looptrace.jit(f, backend="interpret"), backend="interpret")(x)
+    assert_close(got, numerical_grad(f, [x], 0), 1e-5, "masked")
+
+
+# --- clear errors --------------------------------------------------------------------------------------------
+def bare(x):
+    return x[x > 0]
+
+
+def indexed(x):
+    return x[x > 0][0]
+
+
+def measured(x):
+    return len(x[x > 0])
+
+
+def other_mask(x, y):
+    z = x.copy()
+    z[x > 0] = y[y > 0]
+    return z
+
+
+def no_initial(x):
+    return x[x > 0].max()
+
+
+def full_value(x, y):
+    z = x.copy()
+    z[x > 0] = y
+    return z
+
+
+def mixed(x, y):
+    return (x[x > 0] + y).sum()
+
+
+@pytest.mark.parametrize("fn, match", [
+    (bare, "length known only at run time"), (indexed, "indexing"), (measured, "len"),
+    (other_mask, "different masks"), (no_initial, "initial="), (full_value, "number of selected"),
+    (mixed, r"shape \(6,\)"),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_data_dependent_selections_are_clear_errors(fn, match, rng):
+    import inspect
+
+    args = [rng.standard_normal(6) for _ in inspect.signature(fn).parameters]
+    with pytest.raises(looptrace.UnsupportedError, match=match) as info:
+        looptrace.jit(fn, backend="interpret")(*args)
+    assert info.value.loc.file == __file__
+    assert "x[x > 0]" in str(info.value) or "z[x > 0]" in str(info.value)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("np.nonzero", lambda x: np.nonzero(x > 0)), ("np.nonzero", lambda x: (x > 0).nonzero()),
+    ("np.unique", lambda x: np.unique(x)), ("np.flatnonzero", lambda x: np.flatnonzero(x)),
+    ("np.argwhere", lambda x: np.argwhere(x)), ("np.extract", lambda x: np.extract(x > 0, x)),
+    ("np.compress", lambda x: np.compress(x > 0, x)), ("np.nonzero", lambda x: np.where(x > 0)),
+])
+def test_data_dependent_functions_say_why(name, call, rng):
+    with pytest.raises(looptrace.UnsupportedError, match="depends on the data") as info:
+        looptrace.jit(call, backend="interpret")(rng.standard_normal(5))
+    assert name in str(info.value) and info.value.hint
+
+
+def test_data_dependent_functions_of_constants_still_work(rng):
+    check(lambda x: x[np.nonzero(np.array([1, 0, 2]))[0]] + np.unique(np.array([3.0, 1.0, 3.0])).sum(),
+          rng.standard_normal(3))

@@ -1,0 +1,195 @@
+"""Statistics of tracer/np_stats.py against NumPy: np.average, var/std with
+ddof, median, percentile/quantile (static and traced q, NumPy's methods) and
+the np.nan* reductions; values, dtypes, axis/keepdims, NaN propagation and
+gradients against central finite differences (interpret backend).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import looptrace
+from looptrace.autodiff.check import assert_close, numerical_grad
+
+from ._compare import check
+
+SETTINGS = settings(max_examples=15, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5)
+
+
+def sample(rng, shape, dtype="float64", nans=False):
+    dtype = np.dtype(dtype)
+    x = rng.integers(-5, 6, shape).astype(dtype) if dtype.kind in "iub" else rng.standard_normal(shape).astype(dtype)
+    if nans and dtype.kind == "f" and x.size:
+        x.flat[rng.integers(0, x.size, max(1, x.size // 3))] = np.nan
+    return x
+
+
+def axes_of(data, ndim):
+    return data.draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1),
+                               st.sets(st.integers(0, ndim - 1), min_size=1).map(tuple)))
+
+
+# NumPy warns on all-NaN lanes and empty means; looptrace computes silently
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+# --- average, var, std --------------------------------------------------------------------------------
+@SETTINGS
+@given(data=st.data(), shape=shapes, dtype=st.sampled_from(["float64", "float32", "int64", "bool"]),
+       seed=st.integers(0, 2**32 - 1))
+def test_average(data, shape, dtype, seed):
+    r = np.random.default_rng(seed)
+    x = sample(r, shape, dtype)
+    axis = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    keep = data.draw(st.booleans())
+    check(lambda a: np.average(a, axis=axis, keepdims=keep), x, rtol=1e-5 if dtype == "float32" else None)
+    w = r.uniform(0.5, 2, shape)
+    check(lambda a, b: np.average(a, axis=axis, weights=b, returned=True), x, w,
+          rtol=1e-5 if dtype == "float32" else None)
+    if axis is not None:
+        w1 = r.uniform(0.5, 2, shape[axis])
+        check(lambda a, b: np.average(a, axis=axis, weights=b, keepdims=keep), x, w1,
+              rtol=1e-5 if dtype == "float32" else None)
+
+
+@SETTINGS
+@given(data=st.data(), shape=shapes, ddof=st.integers(0, 2), seed=st.integers(0, 2**32 - 1))
+def test_var_std_ddof(data, shape, ddof, seed):
+    x = sample(np.random.default_rng(seed), shape)
+    axis = axes_of(data, len(shape))
+    keep = data.draw(st.booleans())
+    check(lambda a: (np.var(a, axis=axis, ddof=ddof, keepdims=keep), a.std(axis, ddof=ddof),
+                           a.var(ddof=ddof), np.std(a.astype(np.float32), axis=axis, ddof=ddof)), x, rtol=1e-5)
+
+
+# --- order statistics --------------------------------------------------------------------------------------
+@SETTINGS
+@given(data=st.data(), shape=shapes, dtype=st.sampled_from(["float64", "float32", "int32"]),
+       nans=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_median(data, shape, dtype, nans, seed):
+    x = sample(np.random.default_rng(seed), shape, dtype, nans)
+    axis = axes_of(data, len(shape))
+    keep = data.draw(st.booleans())
+    check(lambda a: np.median(a, axis=axis, keepdims=keep), x)
+
+
+METHODS = ["linear", "lower", "higher", "midpoint", "nearest", "hazen", "weibull", "median_unbiased",
+           "inverted_cdf", "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf"]
+
+
+@SETTINGS
+@given(data=st.data(), shape=shapes, dtype=st.sampled_from(["float64", "float32", "int64"]),
+       method=st.sampled_from(METHODS), nans=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_percentile_and_quantile(data, shape, dtype, method, nans, seed):
+    # (float32 only without NaN: NumPy returns a NaN lane's float32 NaN as is when the result is 0-d,
+    # a float64 otherwise; looptrace gives the formula's float64 in both cases)
+    x = sample(np.random.default_rng(seed), shape, dtype, nans and dtype != "float32")
+    axis = axes_of(data, len(shape))
+    keep = data.draw(st.booleans())
+    q = data.draw(st.one_of(st.floats(0, 100), st.lists(st.floats(0, 100), min_size=1, max_size=3)))
+    check(lambda a: np.percentile(a, q, axis=axis, method=method, keepdims=keep), x)
+    qs = np.asarray(q) / 100
+    check(lambda a: np.quantile(a, qs, axis=axis, method=method), x)
+
+
+def test_quantile_with_a_traced_q(rng):
+    x = rng.standard_normal((4, 9))
+    check(lambda a, q: (np.quantile(a, q, axis=1), np.percentile(a, q * 100)), x, 0.37)
+    check(lambda a, q: np.quantile(a, q, axis=0, keepdims=True), x, np.array([0.1, 0.5, 1.0]))
+    with pytest.raises(looptrace.UnsupportedError, match="method='linear'"):
+        looptrace.jit(lambda a, q: np.quantile(a, q, method="lower"), backend="interpret")(x, 0.3)
+
+
+def test_percentile_out_of_range_is_a_value_error(rng):
+    with pytest.raises(ValueError, match="range"):
+        looptrace.jit(lambda a: np.percentile(a, 120), backend="interpret")(rng.standard_normal(4))
+
+
+# --- nan reductions -------------------------------------------------------------------------------------------
+@SETTINGS
+@given(data=st.data(), shape=shapes, dtype=st.sampled_from(["float64", "float32", "int64"]),
+       seed=st.integers(0, 2**32 - 1))
+def test_nan_reductions(data, shape, dtype, seed):
+    x = sample(np.random.default_rng(seed), shape, dtype, nans=True)
+    axis = axes_of(data, len(shape))
+    keep = data.draw(st.booleans())
+    rtol = 1e-4 if dtype == "float32" else None
+    check(lambda a: (np.nansum(a, axis=axis, keepdims=keep), np.nanprod(a, axis=axis),
+                           np.nanmax(a, axis=axis, keepdims=keep), np.nanmin(a, axis=axis),
+                           np.nanmean(a, axis=axis, keepdims=keep)), x, rtol=rtol)
+    ddof = data.draw(st.integers(0, 2))
+    check(lambda a: (np.nanvar(a, axis=axis, ddof=ddof), np.nanstd(a, axis=axis, keepdims=keep)), x,
+          rtol=rtol)
+    check(lambda a: (np.nanmedian(a, axis=axis, keepdims=keep), np.nanquantile(a, 0.5, axis=axis),
+                     np.nanpercentile(a, 70, axis=axis, keepdims=keep)), x, rtol=rtol)
+    if dtype != "float32":  # NumPy: float32 for an all-NaN 1-d lane with an array q, float64 otherwise
+        check(lambda a: np.nanpercentile(a, [20, 90], axis=axis), x)
+
+
+def test_nanargmax_and_nanargmin(rng):
+    x = rng.standard_normal((4, 5))
+    x[0, 1] = x[2, 3] = np.nan
+    check(lambda a: (np.nanargmax(a), np.nanargmin(a, axis=1), np.nanargmax(a, axis=0, keepdims=True)), x)
+
+
+def test_nan_reductions_with_initial_and_where(rng):
+    x = rng.standard_normal((3, 4))
+    x[1, 1] = np.nan
+    m = rng.random((3, 4)) > 0.3
+    check(lambda a, w: (np.nansum(a, where=w), np.nanmax(a, axis=1, initial=-5.0, where=w),
+                        np.nanmean(a, axis=0, where=w)), x, m)
+
+
+# --- gradients -----------------------------------------------------------------------------------------------
+def _grad_check(fn, args, argnum, rng):
+    jitted = looptrace.jit(fn, backend="interpret")
+    g = rng.standard_normal(np.shape(fn(*args)))
+    got = looptrace.grad(lambda *xs: (g * jitted(*xs)).sum(), argnums=argnum, backend="interpret")(*args)
+    want = numerical_grad(lambda *xs: float(np.sum(g * fn(*xs))), list(args), argnum)
+    assert_close(got, want, 1e-5, fn.__name__)
+
+
+def g_stats(x, w):
+    return np.stack([np.average(x, axis=1, weights=w), np.var(x, axis=1, ddof=1), np.std(x, axis=1, ddof=2),
+                     np.median(x, axis=1), np.percentile(x, 30, axis=1), np.quantile(x, 0.9, axis=1)])
+
+
+def g_nan(x):
+    y = np.where(x > 1.2, np.nan, x)
+    return np.stack([np.nansum(y, 0), np.nanmean(y, 0), np.nanvar(y, 0, ddof=1), np.nanmax(y, 0),
+                     np.nanmedian(y, 0)])
+
+
+@pytest.mark.parametrize("fn, make, argnum", [
+    (g_stats, lambda r: (r.permutation(20).reshape(4, 5) + r.random((4, 5)) * 0.5, r.uniform(0.5, 2, 5)), 0),
+    (g_stats, lambda r: (r.permutation(20).reshape(4, 5) + r.random((4, 5)) * 0.5, r.uniform(0.5, 2, 5)), 1),
+    (g_nan, lambda r: (r.permutation(12).reshape(4, 3) * 0.2 + r.random((4, 3)) * 0.05,), 0),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_gradients_match_finite_differences(fn, make, argnum, rng):
+    _grad_check(fn, make(rng), argnum, rng)
+
+
+# --- histograms ----------------------------------------------------------------------------------------------
+@SETTINGS
+@given(n=st.integers(0, 40), bins=st.integers(1, 12), dtype=st.sampled_from(["float64", "float32", "int64"]),
+       ranged=st.booleans(), density=st.booleans(), weighted=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_histogram(n, bins, dtype, ranged, density, weighted, seed):
+    r = np.random.default_rng(seed)
+    x = (r.standard_normal(n) * 3).astype(dtype)
+    rng_ = (-2.0, 2.5) if ranged else None
+    if weighted:
+        check(lambda a, w: np.histogram(a, bins, range=rng_, density=density, weights=w), x, r.random(n))
+    else:
+        check(lambda a: np.histogram(a, bins, range=rng_, density=density), x)
+
+
+def test_histogram_of_a_constant_range_and_edges(rng):
+    check(lambda a: np.histogram(a * 0 + 1.5, 4), rng.standard_normal(6))  # all equal: widened by 0.5
+    with pytest.raises(looptrace.UnsupportedError, match="integer number of bins"):
+        looptrace.jit(lambda a: np.histogram(a, bins=np.array([0.0, 1.0, 3.0])), backend="interpret")(
+            rng.standard_normal(5))
