@@ -66,6 +66,11 @@ def is_effectful(op: Op) -> bool:
     return any(is_effectful(o) for b in op.blocks for o in b.ops)
 
 
+def _raises(op: Op) -> bool:
+    """A run-time check (ops/check.py), here or nested: never dead."""
+    return op.prim.raises or any(_raises(o) for b in op.blocks for o in b.ops)
+
+
 def backward_slice(ops: list[Op], wanted: list[Value]) -> list[Op]:
     """The ops of `ops` (in order) that `wanted` values depend on."""
     need = {v.id for v in wanted}
@@ -82,7 +87,7 @@ def dce(block: Block) -> Block:
     live = {v.id for v in block.results}
     kept: list[Op] = []
     for op in reversed(block.ops):
-        if is_effectful(op) or any(v.id in live for v in op.outputs):
+        if is_effectful(op) or _raises(op) or any(v.id in live for v in op.outputs):
             op = _dce_region(op)
             kept.append(op)
             live.update(v.id for v in used_values([op]))

@@ -29,6 +29,7 @@ from looptrace.ir.core import RNG, Op, Program, SourceLoc, walk
 from . import cache as disk
 from . import malloc
 from .emitter import Emitter, emit_program, kernel_source
+from .templates import CheckFailed
 
 malloc.tune()  # large kernel temporaries come from the heap, not a fresh mmap each call
 
@@ -58,6 +59,8 @@ class CpuKernel:
         n_compiled = len(self.kernel.overloads)
         try:
             outs = self.kernel(*args, *self.consts)
+        except CheckFailed as e:  # a data-dependent raise/assert of the user's program
+            raise self.em.check_sites[e.args[0]].make() from None
         except IndexError as e:
             raise self._index_error(e) from None
         except Exception as e:  # a new argument layout failed to compile, never a run-time error

@@ -120,6 +120,7 @@ class Emitter:
         self.depth = 1
         self.const_args: list[tuple[str, np.ndarray]] = []
         self.error_sites: list[tuple[SourceLoc, int]] = []  # code -> (loc, axis)
+        self.check_sites: list = []  # CheckFailed code -> ops.check.Failure
         self.uses_prange = False
         # id(einsum) -> (buffer, parity variable): products written into one of two
         # rows allocated before their loop (codegen/regions.py, `reusable_products`)
@@ -179,6 +180,11 @@ class Emitter:
         """A code the kernel raises with IndexError, mapped back to the op's line."""
         self.error_sites.append((self.op.loc if self.op else None, axis))
         return len(self.error_sites) - 1
+
+    def check_code(self, failure) -> int:
+        """A code the kernel raises with CheckFailed, mapped back to the user's exception."""
+        self.check_sites.append(failure)
+        return len(self.check_sites) - 1
 
     def checked_start(self, start: Value, n: str, size: int | str, axis: int) -> str:
         """A variable holding a bounds-checked dynamic start (NumPy's rules)."""

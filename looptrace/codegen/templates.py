@@ -15,9 +15,14 @@ import numpy as np
 from looptrace.codegen.mathlib import (exp_f32, exp_f64, expm1_f32, expm1_f64, log1p_f32, log1p_f64,
                                        log_f32, log_f64, tanh_f32, tanh_f64)
 
-__all__ = ["check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64", "log1p_f32",
+__all__ = ["CheckFailed", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64", "log1p_f32",
            "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "tanh_f32",
            "tanh_f64", "trip_count"]
+
+
+class CheckFailed(Exception):
+    """Raised by a kernel's `check` (looptrace/ops/check.py) with the code of
+    the failure; the kernel's caller raises the user's exception instead."""
 
 
 @numba.njit(cache=True, inline="always")

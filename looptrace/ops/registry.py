@@ -29,6 +29,9 @@ class Primitive:
     multiple_results: bool = False
     region: bool = False  # owns body blocks (loops, conditionals)
     effectful: bool = False  # consumes/produces a state token (random draws)
+    # may raise the user's exception at run time (ops/check.py): never dropped as dead,
+    # never moved to where it could run when the plain function would not
+    raises: bool = False
     batch: Callable | None = None
     vjp: Any = None  # a callable, or NOT_DIFFERENTIABLE
     lower_cpu: Any = None

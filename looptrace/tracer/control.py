@@ -213,7 +213,24 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
                 box.value = before
             set_fn(entry)
         branches.append((frame, exits, writes))
+    branches = _drop_raising(pred, entry, branches)
     _merge_branches(pred, names, entry, branches, set_fn)
+
+
+def _drop_raising(pred: Tracer, entry: tuple, branches: list) -> list:
+    """A branch that ends in `raise` contributes no values to the merge (after
+    the `if`, only the other branch can have run); its checks move before the
+    `if`, on the branch's condition (tracer/checks.py)."""
+    from .checks import hoist_checks
+
+    out = []
+    for k, (frame, exits, writes) in enumerate(branches):
+        taken = pred if k == 0 else lax.ufunc("logical_not", pred)
+        hoist_checks(frame, taken)
+        out.append((frame, entry, {}) if frame.raised else (frame, exits, writes))
+    if all(frame.raised for frame, _, _ in branches):
+        ctx.state().frame.raised = True
+    return out
 
 
 def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:

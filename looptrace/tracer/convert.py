@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
+import sys
 import textwrap
 import types
 from typing import Any
@@ -186,6 +187,40 @@ class _Converter(ast.NodeTransformer):
 
     def visit_FunctionDef(self, node):
         return node  # nested user functions are converted when called
+
+    # raise / assert / try (tracer/checks.py) ----------------------------------------------
+    def visit_Raise(self, node: ast.Raise) -> ast.AST:
+        """`raise E(...)` -> `__lt.raise_(E(...))`: a run-time check under a
+        traced condition; a bare `raise` (re-raise) stays Python's."""
+        if node.exc is None:
+            return node
+        node = self.generic_visit(node)
+        call = ast.Call(_attr("raise_"), [node.exc], [])
+        return ast.copy_location(ast.Expr(ast.copy_location(call, node)), node)
+
+    def visit_Assert(self, node: ast.Assert) -> ast.AST:
+        if sys.flags.optimize:
+            return None  # python -O drops asserts; so does the converted code
+        node = self.generic_visit(node)
+        args = [node.test] + ([ast.Lambda(_no_args(), node.msg)] if node.msg is not None else [])
+        call = ast.copy_location(ast.Call(_attr("assert_"), args, []), node)
+        return ast.copy_location(ast.Expr(call), node)
+
+    def visit_Try(self, node: ast.Try) -> ast.AST:
+        """The body runs inside `with __lt.try_block(handler classes)`, so an op
+        that could raise what a handler catches is refused; each handler
+        first passes looptrace's own errors on."""
+        node = self.generic_visit(node)
+        kinds = [h.type if h.type is not None else _name("BaseException") for h in node.handlers]
+        classes = ast.Lambda(_no_args(), _flat_classes(kinds))
+        item = ast.withitem(ast.Call(_attr("try_block"), [classes], []), None)
+        node.body = [ast.copy_location(ast.With([item], node.body), node)]
+        for h in node.handlers:
+            guard = ast.copy_location(ast.Expr(ast.Call(_attr("passthrough"), [], [])), h)
+            h.body = [guard] + h.body
+        return ast.fix_missing_locations(node)
+
+    visit_TryStar = visit_Try
 
     def visit_Lambda(self, node):
         return node
@@ -368,6 +403,12 @@ def _not_flags(flags: dict) -> ast.expr:
     names = [_name(f) for f in (flags.get("brk"), flags.get("cont")) if f]
     test = names[0] if len(names) == 1 else ast.BoolOp(ast.Or(), names)
     return ast.UnaryOp(ast.Not(), test)
+
+
+def _flat_classes(kinds: list[ast.expr]) -> ast.expr:
+    """A tuple of the classes named by `except` clauses (each may be a tuple)."""
+    parts = [ast.Starred(k, ast.Load()) if isinstance(k, ast.Tuple) else k for k in kinds]
+    return ast.Tuple(parts, ast.Load())
 
 
 def _key_expr(key: ast.expr) -> ast.expr:

@@ -14,6 +14,7 @@ from looptrace.errors import TraceError, UnsupportedError
 from . import context as ctx
 from . import lax
 from .array import Tracer, is_tracer
+from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .control import and_, for_, if_, ifexp, ld, not_, or_, python_cond, ret, while_  # noqa: F401
 from .loops import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
 from .values import Segment

@@ -154,9 +154,11 @@ def _plan_once(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -
             forced_all.add(id(op))
         if id(op) in forced_all or any(v.id in hot for v in op_operands(op)):
             hot.update(v.id for v in op.outputs)
-    roots = [c.result for c in rec] + [v for op in ops if id(op) in forced_all for v in op_operands(op)]
-    in_loop = _backward(facts, roots, hot) | forced_all
-    pre = [op for op in ops if not any(v.id in hot for v in op.outputs)]
+    # a check (no outputs) on a value of the recurrence runs in the scan, at its iteration
+    checks = {id(op) for op in ops if not op.outputs and any(v.id in hot for v in op_operands(op))}
+    roots = [c.result for c in rec] + [v for op in ops if id(op) in forced_all | checks for v in op_operands(op)]
+    in_loop = _backward(facts, roots, hot) | forced_all | checks
+    pre = [op for op in ops if id(op) not in checks and not any(v.id in hot for v in op.outputs)]
     loop_ops = [op for op in ops if id(op) in in_loop]
     post = [op for op in ops if id(op) not in in_loop and any(v.id in hot for v in op.outputs)]
     return Plan(pre, loop_ops, post, rec, dict(forced))

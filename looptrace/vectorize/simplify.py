@@ -66,7 +66,7 @@ def _forward_write(op: Op, src: Op | None, aff: dict, mapping: dict[int, Value])
 
 
 def is_pure(op: Op) -> bool:
-    return not any(o.prim.effectful for o in [op, *(x for b in op.blocks for x in walk(b))])
+    return not any(o.prim.effectful or o.prim.raises for o in [op, *(x for b in op.blocks for x in walk(b))])
 
 
 def dce(body: Block) -> None:

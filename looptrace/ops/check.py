@@ -1,0 +1,133 @@
+"""Run-time checks: the data-dependent `raise` and `assert` of a user's program.
+
+    check(p_1, ..., p_k) {failures=(f_1, ..., f_k)}      no outputs
+
+Every `p_j` is a bool array and all have one shape. The op raises `f_j`'s
+exception for the first true element in row-major order (ties within one
+element: the lowest j), and does nothing when every element is false. Each
+`Failure` holds the user's exception (class and arguments, made when the
+function was traced) and the source line of its `raise`/`assert`; the raised
+exception is a fresh copy of the user's, with a note naming that line.
+
+Invariants:
+- a check is never dead: it has no outputs, and `Primitive.raises` keeps it
+  in every pass that drops unused ops, and out of every rewrite that would
+  run it where the plain function does not run it (a hoist out of a loop that
+  may run zero times);
+- batching keeps the order of failures: a loop's checks batched over its
+  iterations become one check over arrays whose leading axis is the
+  iteration, so row-major order is iteration order; nested loops batch
+  inside out, so it is also the order of the loop nest;
+- a check has no derivative (it produces nothing) and is not a random draw:
+  autodiff may recompute the ops around it.
+
+Other stages build on this one mechanism: the tracer (tracer/checks.py) emits
+it for `raise` and `assert` under traced conditions; any later feature that
+must fail at run time on data (a bound, a domain) emits `check` through
+`tracer.checks.emit_check(pred, exc)` and gets the same treatment everywhere.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from looptrace.ir.core import SourceLoc
+
+from .registry import NOT_DIFFERENTIABLE, Primitive, ShapeMismatch, register
+from .shapes import fmt
+
+
+@dataclass(frozen=True, eq=False)
+class Failure:
+    """The exception one check raises, and where the user wrote it."""
+
+    exc: BaseException
+    loc: SourceLoc
+
+    def make(self) -> BaseException:
+        """A fresh copy of the user's exception, noting the line it comes from."""
+        try:
+            e = copy.copy(self.exc)
+        except Exception:  # an exception class whose copy fails: raise the original
+            e = self.exc
+        e.__notes__ = list(getattr(self.exc, "__notes__", ()))
+        if self.loc.line > 0:
+            where = f'  File "{self.loc.file}", line {self.loc.line}'
+            e.add_note(f"raised by looptrace's compiled code at\n{where}\n    {self.loc.text.strip()}")
+        e.looptrace_located = True  # the interpreter passes it on unchanged
+        return e
+
+    def __deepcopy__(self, memo) -> "Failure":
+        return self  # immutable: loop copies share it
+
+    def __repr__(self) -> str:
+        return f"{type(self.exc).__name__}@{self.loc}"
+
+
+def _check_abstract(*preds, failures):
+    if len(preds) != len(failures) or not preds:
+        raise ShapeMismatch("check needs one predicate per failure")
+    shape = tuple(preds[0].shape)
+    for p in preds:
+        if p.dtype != np.dtype(np.bool_) or tuple(p.shape) != shape:
+            raise ShapeMismatch(f"check predicates must be bool arrays of one shape, got "
+                                f"{p.dtype}{fmt(p.shape)} and bool{fmt(shape)}")
+    return []
+
+
+def first_failure(preds: list, failures: tuple) -> Failure | None:
+    """The failure of the first true element (row-major, then predicate order)."""
+    flat = np.stack([np.asarray(p, dtype=bool).reshape(-1) for p in preds], axis=1).reshape(-1)
+    if not flat.any():
+        return None
+    return failures[int(np.argmax(flat)) % len(preds)]
+
+
+def _check_impl(*preds, failures):
+    hit = first_failure(list(preds), failures)
+    if hit is not None:
+        raise hit.make()
+    return ()
+
+
+check = register(Primitive("check", "check", _check_abstract, _check_impl, multiple_results=True,
+                           raises=True, vjp=NOT_DIFFERENTIABLE,
+                           doc="raise failures[j] for the first true element of p_j (row-major)"))
+
+
+# --- batching rules ---
+def _check_batch(b, args, dims, *, failures):
+    """One check over every batch member: the batch axis in front, so the
+    first failing member (in order) is the one that raises."""
+    n = b.axis_size if all(d is None for d in dims) else next(
+        a.shape[0] for a, d in zip(args, dims) if d is not None)
+    preds = [a if d is not None else b.op("broadcast_to", a, shape=(n, *a.shape)) for a, d in zip(args, dims)]
+    b.op("check", *preds, failures=failures)
+    return [], []
+
+
+check.batch = _check_batch
+
+
+# --- CPU lowering ---
+# `if p: raise CheckFailed(code)` per element, in row-major order; the kernel's
+# caller turns the code back into the user's exception (codegen/cpu.py).
+def _check_lower_cpu(em, op) -> None:
+    preds, failures = op.inputs, op.attrs["failures"]
+    codes = [em.check_code(f) for f in failures]
+    shape = preds[0].shape
+    if not shape:
+        for p, code in zip(preds, codes):
+            em.line(f"if {em.name(p)}:")
+            em.line(f"    raise CheckFailed({code})")
+        return
+    with em.loop_nest([em.size(preds[0], k) for k in range(len(shape))]) as idx:
+        at = ", ".join(idx)
+        for p, code in zip(preds, codes):
+            em.line(f"if {em.name(p)}[{at}]:")
+            em.line(f"    raise CheckFailed({code})")
+
+
+check.lower_cpu = _check_lower_cpu
