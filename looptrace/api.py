@@ -8,11 +8,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace import pipeline
+from looptrace import guards, pipeline
 from looptrace.codegen import interpret
-from looptrace.errors import LooptraceError
+from looptrace.errors import LooptraceError, TraceError
 from looptrace.ir.core import Program
 from looptrace.ir.printer import print_program
+from looptrace.sigcache import SignatureCache
 from looptrace.tracer import context as ctx
 from looptrace.tracer.trace import ArgSpec, arg_spec, build_output, trace_function
 
@@ -43,11 +44,12 @@ class JitFunction:
         for n in self.static_argnames:
             if n not in self.param_names:
                 raise ValueError(f"static_argnames names {n!r}, which is not a parameter of {fn.__name__}")
-        self._cache: dict[Any, Compiled] = {}
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self._positional = all(p.kind in plain for p in self.signature.parameters.values())
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
         self._fast: dict[tuple, tuple[Compiled, list[ArgSpec]]] = {}
+        # compiled per signature: built once under its lock, bounded, LRU (looptrace/sigcache.py)
+        self._cache = SignatureCache(on_evict=_forget_in(self._fast))
         self._fast_ok = self._positional and not self.static_argnames
         functools.update_wrapper(self, fn)
 
@@ -59,18 +61,26 @@ class JitFunction:
             return call_converted(self.py_func, args, kwargs)
         key = _plain_key(args) if self._fast_ok and not kwargs and len(args) == len(self.param_names) else None
         hit = self._fast.get(key) if key is not None else None
-        if hit is not None and (not hit[0].program.captured and not hit[0].program.globals_read
-                                or _captured_unchanged(hit[0].program)):
+        if hit is not None:  # no lock here: warm calls from many threads run side by side
             compiled = hit[0]
-            run_plain = getattr(compiled.run, "call_plain", None)
-            if run_plain is None or compiled.program.writebacks:
-                return self._execute(compiled, hit[1], list(args))
-            return build_output(compiled.program.out_tree, run_plain(args))
+            program = compiled.program
+            extra = guards.bind(program, args)
+            if extra is not None and (not program.captured or _captured_unchanged(program)):
+                run_plain = getattr(compiled.run, "call_plain", None)
+                if run_plain is None or program.writebacks or not _plain_extra(program):
+                    return self._execute(compiled, hit[1], list(args), extra)
+                return build_output(program.out_tree, run_plain(args + extra if extra else args))
         values = self._bind(args, kwargs)
-        compiled, specs = self._compiled_for(values)
-        if key is not None:
-            self._fast[key] = (compiled, specs)
-        return self._execute(compiled, specs, values)
+        for _ in range(_MAX_RETRACES):
+            compiled, specs = self._compiled_for(values)
+            extra = guards.bind(compiled.program, values)
+            if extra is not None:  # else what it reads from outside changed just now: again
+                if key is not None:
+                    self._fast[key] = (compiled, specs)
+                return self._execute(compiled, specs, values, extra)
+        raise TraceError(f"{self.py_func.__name__}: what it reads from outside its arguments changes "
+                         "while it is being compiled (a global, closure or attribute)",
+                         hint="pass the changing value as an argument")
 
     def _bind(self, args, kwargs) -> list:
         if not kwargs and len(args) == len(self.param_names) and self._positional:
@@ -103,14 +113,13 @@ class JitFunction:
     def _compiled_for(self, values: list) -> tuple[Compiled, list[ArgSpec]]:
         specs = self._specs(values)
         key = self._key(specs, values)
-        compiled = self._cache.get(key)
-        if compiled is not None and not _captured_unchanged(compiled.program):
-            compiled = None  # an array the program baked in was modified since: retrace
-        if compiled is None:
-            program = self.trace(values, specs)
-            program = pipeline.run_passes(program)
-            compiled = Compiled(program, self._backend_runner(program, values))
-            self._cache[key] = compiled
+
+        def build() -> Compiled:
+            program = pipeline.run_passes(self.trace(values, specs))
+            return Compiled(program, self._backend_runner(program, values))
+
+        # a program whose guards fail (something it read from outside changed) is retraced
+        compiled = self._cache.get_or_build(key, build, lambda c: _still_valid(c.program, values))
         return compiled, specs
 
     def trace(self, values: list, specs: list[ArgSpec] | None = None) -> Program:
@@ -146,14 +155,15 @@ class JitFunction:
 
         return "cpu" if "cpu" in available_backends() else "interpret"
 
-    def _execute(self, compiled: Compiled, specs: list[ArgSpec], values: list) -> Any:
+    def _execute(self, compiled: Compiled, specs: list[ArgSpec], values: list, extra: tuple = ()) -> Any:
         program = compiled.program
-        run_args = [_runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"]
+        run_args = [_runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
         if program.writebacks:
             _check_aliasing(self.param_names, specs, values, program)
-        outs = compiled.run(run_args)
+        outs = transactional_run(compiled.run, run_args)
+        targets = values + list(extra) if extra else values
         for argi, res in program.writebacks:
-            np.copyto(values[argi], outs[res], casting="unsafe")
+            np.copyto(targets[argi], outs[res], casting="unsafe")
         n_out = len(program.body.results) - len(program.writebacks)
         return build_output(program.out_tree, outs[:n_out])
 
@@ -200,10 +210,50 @@ def _plain_key(args: tuple) -> tuple | None:
 
 
 def _captured_unchanged(program: Program) -> bool:
-    if not all(glb.get(name) is value for glb, name, value in program.globals_read):
-        return False  # a data global was rebound since tracing
+    """Arrays of unknown origin baked in as constants (one returned by a
+    function the tracer does not enter) still hold what they held when traced.
+    Arrays reached from globals, closures, attributes and containers are not
+    baked in: they are implicit arguments (looptrace/guards.py)."""
     return all(a.shape == snap.shape and np.array_equal(a, snap, equal_nan=a.dtype.kind in "fc")
                for a, snap in program.captured)
+
+
+def _still_valid(program: Program, values: list) -> bool:
+    return guards.bind(program, values) is not None and _captured_unchanged(program)
+
+
+def _plain_extra(program: Program) -> bool:
+    gs = program.guards
+    return gs is None or gs.plain
+
+
+def _forget_in(fast: dict) -> Callable:
+    """An eviction hook dropping the fast-path entries of an evicted signature."""
+    def forget(_key, compiled) -> None:
+        for k, (c, _) in list(fast.items()):
+            if c is compiled:
+                fast.pop(k, None)
+
+    return forget
+
+
+_MAX_RETRACES = 4
+
+
+def transactional_run(run: Callable[[list], list], args: list) -> list:
+    """Run a compiled program; if it raises, the generators among its
+    arguments are put back as they were (arrays are written back only after a
+    successful run): a call that fails changes nothing the caller can see."""
+    gens = [a for a in args if isinstance(a, np.random.Generator)]
+    if not gens:
+        return run(args)
+    states = [g.bit_generator.state for g in gens]
+    try:
+        return run(args)
+    except BaseException:
+        for g, s in zip(gens, states):
+            g.bit_generator.state = s
+        raise
 
 
 def _runtime_arg(spec: ArgSpec, v: Any) -> Any:
@@ -215,7 +265,7 @@ def _runtime_arg(spec: ArgSpec, v: Any) -> Any:
 
 
 def _check_aliasing(names, specs, values, program) -> None:
-    written = {i for i, _ in program.writebacks}
+    written = {i for i, _ in program.writebacks if i < len(values)}  # implicit ones: guards.py
     arrays = [i for i, s in enumerate(specs) if s.kind == "array"]
     for i in written:
         for j in arrays:

@@ -15,10 +15,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace import pipeline
-from looptrace.api import JitFunction, _captured_unchanged, _runtime_arg
+import threading
+
+from looptrace import guards, pipeline
+from looptrace.api import JitFunction, _runtime_arg, _still_valid, transactional_run
 from looptrace.errors import TraceError
 from looptrace.ir.core import Program
+from looptrace.sigcache import SignatureCache
 from looptrace.tracer.trace import ArgSpec, build_output
 
 from .vjp import Options, gradient_program
@@ -43,34 +46,40 @@ class _Differentiated:
             self.jit = JitFunction(fn.py_func, fn.static_argnames, backend)
         self.opts = Options(checkpoint=checkpoint)
         self.name = getattr(fn, "__name__", "function")
-        self._cache: dict = {}
+        # built once per signature under its lock; warm calls take no lock (looptrace/sigcache.py)
+        self._cache = SignatureCache()
 
     def compiled(self, values: list, wrt: tuple[int, ...], caller: str) -> tuple[_Compiled, list[ArgSpec]]:
         specs = self.jit._specs(values)
         for i in wrt:
             _check_differentiable(caller, self.name, self.jit.param_names[i], i, specs[i])
         key = (self.jit._key(specs, values), wrt)
-        cached = self._cache.get(key)
-        if cached is not None and cached.forward is not None and not _captured_unchanged(cached.forward):
-            del self._cache[key]  # an array baked into the program changed since: retrace
-        if key not in self._cache:
+
+        def build() -> _Compiled:
             program = self.jit.trace(values, specs)
             positions = [_arg_pos(specs, i) for i in wrt]
             grad_prog = pipeline.run_passes(gradient_program(program, positions, self.opts))
             n_out = len(program.body.results) - len(program.writebacks)
-            self._cache[key] = _Compiled(grad_prog, self.jit._backend_runner(grad_prog, values), n_out,
-                                         program)
-        return self._cache[key], specs
+            return _Compiled(grad_prog, self.jit._backend_runner(grad_prog, values), n_out, program)
+
+        # retraced when what the function read from outside changed (looptrace/guards.py)
+        return self._cache.get_or_build(key, build, lambda c: _still_valid(c.forward, values)), specs
 
     def run(self, values: list, wrt: tuple[int, ...], cts: list | None, caller: str):
         """(output leaves, gradients as arrays shaped like the arguments)."""
-        c, specs = self.compiled(values, wrt, caller)
+        for _ in range(4):
+            c, specs = self.compiled(values, wrt, caller)
+            extra = guards.bind(c.forward, values)  # the implicit arguments: arrays read from outside
+            if extra is not None:
+                break
+        else:
+            raise TraceError(f"{self.name}: what it reads from outside its arguments keeps changing")
         outs = c.program.body.results[: c.n_out]
         if cts is None:
             cts = [np.ones((), v.dtype) for v in outs]
         cts = [np.asarray(ct, dtype=v.dtype).reshape(v.shape) for ct, v in zip(cts, outs)]
-        args = [_runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"]
-        res = c.run(args + cts)
+        args = [_runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
+        res = transactional_run(c.run, args + cts)
         grads = [_like_argument(g, values[i], specs[i]) for g, i in zip(res[c.n_out:], wrt)]
         return res[: c.n_out], grads, c.program
 
@@ -85,32 +94,47 @@ def _jit_of(fn: Callable, backend: str) -> JitFunction:
 
 
 class _VarargsJit:
-    """Dispatches a *args function to one JitFunction per number of arguments."""
+    """Dispatches a *args function to one JitFunction per number of arguments.
+    The arity of the call in progress is per thread: threads calling with
+    different numbers of arguments never see each other's."""
 
     def __init__(self, fn: Callable, backend: str):
         self.fn, self.backend, self.by_arity = fn, backend, {}
-        self.param_names: list[str] = []
+        self._lock = threading.Lock()
+        self._local = threading.local()
 
     def _bind(self, args, kwargs) -> list:
         if kwargs:
             raise TypeError(f"{self.fn.__name__}(): keyword arguments are not supported with *args")
         n = len(args)
-        if n not in self.by_arity:
-            names = [f"a{i}" for i in range(n)]
-            ns: dict = {"fn": self.fn}
-            exec(f"def wrapper({', '.join(names)}):\n    return fn({', '.join(names)})", ns)
-            self.by_arity[n] = JitFunction(ns["wrapper"], backend=self.backend)
-        self.current = self.by_arity[n]
-        self.param_names = self.current.param_names
+        with self._lock:
+            if n not in self.by_arity:
+                names = [f"a{i}" for i in range(n)]
+                ns: dict = {"fn": self.fn}
+                exec(f"def wrapper({', '.join(names)}):\n    return fn({', '.join(names)})", ns)
+                self.by_arity[n] = JitFunction(ns["wrapper"], backend=self.backend)
+        self._local.current = self.by_arity[n]
         return list(args)
+
+    @property
+    def current(self) -> JitFunction:
+        current = getattr(self._local, "current", None)
+        if current is None:
+            raise AttributeError("call _bind first")
+        return current
+
+    @property
+    def param_names(self) -> list[str]:
+        current = getattr(self._local, "current", None)
+        return current.param_names if current is not None else []
 
     def __call__(self, *args):
         self._bind(args, {})
         return self.current(*args)
 
     def __getattr__(self, name: str):
-        if name == "current":
-            raise AttributeError("call _bind first")
+        if name in ("_local", "_lock", "by_arity", "fn", "backend"):
+            raise AttributeError(name)  # not set yet (being built): never recurse into `current`
         return getattr(self.current, name)
 
 

@@ -143,7 +143,10 @@ class Program:
     # NumPy arrays from the user's scope baked in as constants, with their
     # contents when traced (a call whose arrays changed since is retraced)
     captured: list = field(default_factory=list)
-    globals_read: list = field(default_factory=list)  # (module dict, name, value) of data globals
+    globals_read: list = field(default_factory=list)  # unused; kept for readers of old programs
+    # what the program read from outside its arguments: guards and implicit arguments
+    # (looptrace/guards.py); the implicit arguments are the last block arguments
+    guards: Any = None
 
 
 def walk(block: Block) -> Iterator[Op]:

@@ -117,6 +117,7 @@ class TraceState:
         self.captured: list[tuple[np.ndarray, np.ndarray]] = []  # (array, its contents when traced)
         self.globals_read: list[tuple[dict, str, Any]] = []  # (module dict, name, value when traced)
         self.try_stack: list = []  # the `try` bodies being traced (tracer/checks.py)
+        self.externals = None  # what the trace reads from outside its arguments (tracer/external.py)
 
     def push(self, kind: str) -> Frame:
         self.frame = Frame(self.frame, kind)

@@ -335,7 +335,9 @@ def _loc(loc) -> SourceLoc | None:
 
 def _python_for(iterable, body_fn, get_fn, names, brk) -> None:
     """A loop over a Python container runs as Python (one trace per element)."""
-    for item in iterable:
+    from .external import items
+
+    for item in items(iterable):
         body_fn(item)
         if brk is not None:
             flag = dict(zip(names, get_fn()))[brk]

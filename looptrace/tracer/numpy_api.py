@@ -944,8 +944,10 @@ def _guarded(fn, qualname: str):
     return call
 
 
+from .external import RandomNamespace as _RandomNamespace  # noqa: E402
+
 _build_namespace()
 np_namespace = _Namespace(NAMESPACE, np, "np.")
 linalg_namespace = _Namespace(LINALG, np.linalg, "np.linalg.")
 object.__setattr__(np_namespace, "linalg", linalg_namespace)
-object.__setattr__(np_namespace, "random", np.random)
+object.__setattr__(np_namespace, "random", _RandomNamespace())

@@ -3,7 +3,6 @@ the builtins that need to understand traced values."""
 from __future__ import annotations
 
 import builtins
-import numbers
 import types
 from typing import Any
 
@@ -12,7 +11,7 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import lax
+from . import external, lax
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .control import and_, for_, if_, ifexp, ld, not_, or_, python_cond, ret, while_  # noqa: F401
@@ -23,24 +22,25 @@ _SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools",
 
 
 def getitem(x: Any, key: Any) -> Any:
-    """`x[key]`; a NumPy array indexed with traced values becomes a constant."""
+    """`x[key]`. An item of a container reached from outside the function is
+    read through its source (tracer/external.py): an array in it is an
+    implicit argument, a number is guarded. A NumPy array made while tracing
+    and indexed with traced values becomes a constant."""
     if isinstance(x, np.ndarray) and _has_tracer(key):
         x = lax.wrap(lax.as_value(x))
-    return x[key]
+    value = x[key]
+    if not _has_tracer(key):
+        return external.read_item(x, key, value)
+    return value
 
 
 def attr(obj: Any, name: str) -> Any:
-    """`obj.name`. An array or number kept in a module's or an object's own
-    `__dict__` becomes a constant of the program: record where it was read,
-    so that rebinding it (`cfg.W = other`) makes the next call retrace."""
+    """`obj.name`. An attribute of an object reached from outside the function
+    (a module, a configuration object, a class) is read through its source:
+    an array is an implicit argument, anything else is guarded, so rebinding
+    it (`cfg.W = other`, `cfg.scale = 5.0`) is seen by the next call."""
     value = getattr(obj, name)
-    if ctx.tracing() and isinstance(value, (np.ndarray, np.generic, numbers.Number)):
-        d = getattr(obj, "__dict__", None)
-        read = ctx.state().globals_read
-        if isinstance(d, dict) and d.get(name) is value and not any(
-                e[0] is d and e[1] == name for e in read):
-            read.append((d, name, value))
-    return value
+    return external.read_attr(obj, name, value) if ctx.tracing() else value
 
 
 def _has_tracer(key: Any) -> bool:
@@ -104,7 +104,7 @@ def _enumerate(seq, start=0):
     if isinstance(seq, (TracedRange, TracedReversed, builtins.range)) or is_tracer(seq) or \
             isinstance(seq, (np.ndarray, TracedZip)):
         return TracedEnumerate(seq, start)
-    return builtins.enumerate(seq, start)
+    return builtins.enumerate(external.items(seq), start)
 
 
 def _zip(*seqs, strict=False):
@@ -112,7 +112,7 @@ def _zip(*seqs, strict=False):
            for s in seqs) and all(isinstance(s, (TracedRange, TracedReversed, builtins.range, np.ndarray))
                                   or is_tracer(s) for s in seqs):
         return TracedZip(*seqs)
-    return builtins.zip(*seqs, strict=strict)
+    return builtins.zip(*(external.items(s) for s in seqs), strict=strict)
 
 
 def _len(x):

@@ -378,6 +378,21 @@ def matrix_power_case(data):
 CASES.update({"linear_scan": linear_scan_case, "matrix_power_apply": matrix_power_case})
 
 
+def check_case(data):
+    """Predicates that all hold false: the check passes and returns nothing
+    (tests/reliability/test_runtime_checks.py covers the raising side)."""
+    from looptrace.ir.core import SourceLoc
+    from looptrace.ops.check import Failure
+
+    shape = data.draw(shapes)
+    k = data.draw(st.integers(1, 3))
+    failures = tuple(Failure(ValueError(f"failure {j}"), SourceLoc("f.py", j + 1)) for j in range(k))
+    return [np.zeros(shape, bool) for _ in range(k)], {"failures": failures}, []
+
+
+CASES["check"] = check_case
+
+
 # --- checks ------------------------------------------------------------------------------------------
 def assert_shape_fits(predicted: tuple, actual: tuple) -> None:
     """A static dimension must match; a run-time `Dim` must respect its bound."""

@@ -29,7 +29,8 @@ def test_primitive_has_abstract_and_impl(name):
     assert p.name == name and get(name) is p
     assert callable(p.abstract), f"{name} has no shape/dtype rule"
     assert callable(p.impl), f"{name} has no NumPy implementation"
-    assert p.family in {"elementwise", "reduce", "linalg", "shape", "indexing", "creation", "random", "scan"}
+    assert p.family in {"elementwise", "reduce", "linalg", "shape", "indexing", "creation", "random", "scan",
+                        "check"}
 
 
 @pytest.mark.parametrize("name", REGION)
