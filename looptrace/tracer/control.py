@@ -219,18 +219,32 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
 
 def _drop_raising(pred: Tracer, entry: tuple, branches: list) -> list:
     """A branch that ends in `raise` contributes no values to the merge (after
-    the `if`, only the other branch can have run); its checks move before the
-    `if`, on the branch's condition (tracer/checks.py)."""
+    the `if`, only the other branch can have run): it yields placeholders of
+    the other branch's types, and its checks move before the `if`, on the
+    branch's condition (tracer/checks.py)."""
     from .checks import hoist_checks
 
-    out = []
-    for k, (frame, exits, writes) in enumerate(branches):
-        taken = pred if k == 0 else lax.ufunc("logical_not", pred)
-        hoist_checks(frame, taken)
-        out.append((frame, entry, {}) if frame.raised else (frame, exits, writes))
-    if all(frame.raised for frame, _, _ in branches):
+    for k, (frame, _, _) in enumerate(branches):
+        hoist_checks(frame, pred if k == 0 else lax.ufunc("logical_not", pred))
+    raised = [frame.raised for frame, _, _ in branches]
+    if all(raised):
         ctx.state().frame.raised = True
+        return [(frame, entry, {}) for frame, _, _ in branches]
+    if not any(raised):
+        return branches
+    r = raised.index(True)
+    _, other_exits, _ = branches[1 - r]
+    exits = tuple(_placeholder(x) if is_tracer(x) and x is not e else x for x, e in zip(other_exits, entry))
+    out = list(branches)
+    out[r] = (branches[r][0], exits, {})
     return out
+
+
+def _placeholder(x: Tracer) -> Tracer:
+    """A value of x's type for a branch that raises (it is never read)."""
+    zero = lax.wrap(lax.as_value(np.zeros((), x.dtype)))
+    v = lax.broadcast_to(zero, tuple(x.shape)) if x.shape else zero
+    return Tracer(lax.as_value(v), weak=x.weak)
 
 
 def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:

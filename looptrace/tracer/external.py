@@ -118,12 +118,25 @@ class Externals:
             v = src.fetch(self.values)
             if v is _FAIL:
                 continue
+            if kind == "id" and src.fetch(self.values) is not v:
+                # each read makes a new object (a bound method, a property): compare by equality,
+                # or not at all when even that changes from one read to the next
+                if not _stable_equal(v, src.fetch(self.values)):
+                    continue
+                kind = "eq"
             guards.append(Guard(src, kind, fingerprint(v) if kind == "struct" else v))
         implicit = [Implicit(src, kind, getattr(arg, "dtype", None) if kind == "array" else None,
                              tuple(arg.shape) if kind == "array" else ())
                     for src, kind, _, arg in self.implicit]
         plain = all(imp.kind == "array" and imp.shape != () for imp in implicit)  # see api.py fast path
         return GuardSet(guards, implicit, list(self.aliases), set(written), plain)
+
+
+def _stable_equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
 
 
 def _root_tracer(value: Any, kind: str) -> tuple[Any, Value]:

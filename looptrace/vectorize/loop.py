@@ -37,7 +37,7 @@ from .batching import NotBatchable, move_axis
 from .hoist import BatchEnv, OverBudget, memory_budget
 from .regroup import regroup_sums
 from .select import if_convert
-from .simplify import dce, forward, hoist_invariants, promote_blocks
+from .simplify import dce, forward, hoist_invariants, merge_checks, promote_blocks
 
 
 @dataclass
@@ -60,6 +60,7 @@ def vectorize_loop(loop: Op, parent: Block) -> None:
     n = trip_count(start, stop, step)
     if_convert(loop, n, start, step)
     simplify_body(loop, parent.ops, bounds)
+    merge_checks(loop.blocks[0])
     promote_blocks(loop, parent.ops, start, step)
     hoist_invariants(loop, parent.ops)
     facts = LoopFacts(loop, n, start, step)

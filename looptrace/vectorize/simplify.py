@@ -80,6 +80,25 @@ def dce(body: Block) -> None:
         body.ops = live
 
 
+def merge_checks(body: Block) -> None:
+    """check(p) ... check(q) in one loop body -> one check(p, q) where the last
+    was: batched over the iterations, the merged check raises for the first
+    failing iteration, as the loop does (two batched checks would each scan
+    every iteration, and the first in program order would win)."""
+    checks = [op for op in body.ops if op.prim.raises and op.prim.name == "check"]
+    if len(checks) < 2:
+        return
+    shape = tuple(checks[0].inputs[0].shape)
+    group = [op for op in checks if tuple(op.inputs[0].shape) == shape]
+    if len(group) < 2:
+        return
+    merged = Op(group[0].prim, tuple(v for op in group for v in op.inputs), (),
+                {"failures": tuple(f for op in group for f in op.attrs["failures"])}, group[-1].loc)
+    at = body.ops.index(group[-1])
+    body.ops[at] = merged
+    body.ops = [op for op in body.ops if op not in group[:-1]]
+
+
 def hoist_invariants(loop: Op, parent: list[Op]) -> int:
     """Move effect-free ops of the loop's blocks that read nothing defined in
     them before the loop (`parent` is the op list holding `loop`); returns
