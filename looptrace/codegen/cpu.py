@@ -67,8 +67,6 @@ class CpuKernel:
             if len(self.kernel.overloads) == n_compiled and not isinstance(e, NumbaError):
                 raise
             raise self._compile_error(e) from None
-        if len(self.kernel.overloads) != n_compiled and self.path is not None:
-            disk.record(self.path)  # Numba compiled (and cached) another layout
         if not self._scalars:
             return outs
         return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
@@ -83,8 +81,6 @@ class CpuKernel:
                 self.kernel.compile(sig)
         except Exception as e:  # nothing of the user's runs while compiling: any error is ours
             raise self._compile_error(e) from None
-        if self.path is not None:
-            disk.record(self.path)
 
     def _index_error(self, e: IndexError) -> IndexError:
         if len(e.args) != 3 or not isinstance(e.args[0], int):
@@ -135,15 +131,24 @@ def compile_program(program: Program, *, parallel: bool = True, fastmath: bool =
     source = kernel_source(em, header, cache=cache)
     if os.environ.get("LOOPTRACE_DUMP_KERNEL"):
         print(f"--- kernel for {program.name} ---\n{source}", file=sys.stderr)
-    if cache:
-        path = disk.write_module("lt_" + disk.digest(source, key), source)
-        disk.verify_or_clear(path)
-        kernel = disk.import_module(path).kernel
-    else:
-        path, namespace = None, {}
-        exec(compile(source, f"<looptrace kernel {program.name}>", "exec"), namespace)
+    path, kernel = _cached_kernel(source, key) if cache else (None, None)
+    if kernel is None:
+        namespace: dict = {}
+        exec(compile(source.replace("cache=True", "cache=False", 1), f"<looptrace kernel {program.name}>",
+                     "exec"), namespace)
         kernel = namespace["kernel"]
     return CpuKernel(kernel, em, source, path)
+
+
+def _cached_kernel(source: str, key: str):
+    """(path, kernel) of the kernel module in the disk cache; (None, None),
+    after one warning, when the cache cannot be used (codegen/cache.py)."""
+    try:
+        path = disk.write_module("lt_" + disk.digest(source, key), source)
+        return path, disk.import_module(path).kernel
+    except disk.CACHE_FAULTS as e:
+        disk.unwritable(disk.cache_root(), e)
+        return None, None
 
 
 def _check_dtypes(program: Program) -> None:

@@ -69,3 +69,15 @@ def min_nan(acc, x):
     if x < acc or x != x:
         return x
     return acc
+
+
+def _harden_helpers() -> None:
+    """Their disk cache is read through verified files too (codegen/cache.py)."""
+    import sys
+
+    from looptrace.codegen.cache import harden_module
+
+    harden_module(sys.modules[__name__])
+
+
+_harden_helpers()
