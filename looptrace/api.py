@@ -15,6 +15,7 @@ from looptrace.ir.core import Program
 from looptrace.ir.printer import print_program
 from looptrace.sigcache import SignatureCache
 from looptrace.tracer import context as ctx
+from looptrace.tracer.convert import deep_recursion
 from looptrace.tracer.trace import ArgSpec, arg_spec, build_output, trace_function
 
 BACKENDS = ("auto", "cpu", "cuda", "interpret")
@@ -115,8 +116,9 @@ class JitFunction:
         key = self._key(specs, values)
 
         def build() -> Compiled:
-            program = pipeline.run_passes(self.trace(values, specs))
-            return Compiled(program, self._backend_runner(program, values))
+            with deep_recursion():  # passes walk expressions as deep as the user's
+                program = pipeline.run_passes(self.trace(values, specs))
+                return Compiled(program, self._backend_runner(program, values))
 
         # a program whose guards fail (something it read from outside changed) is retraced
         compiled = self._cache.get_or_build(key, build, lambda c: _still_valid(c.program, values))

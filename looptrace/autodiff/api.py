@@ -22,6 +22,7 @@ from looptrace.api import JitFunction, _runtime_arg, _still_valid, transactional
 from looptrace.errors import TraceError
 from looptrace.ir.core import Program
 from looptrace.sigcache import SignatureCache
+from looptrace.tracer.convert import deep_recursion
 from looptrace.tracer.trace import ArgSpec, build_output
 
 from .vjp import Options, gradient_program
@@ -56,11 +57,12 @@ class _Differentiated:
         key = (self.jit._key(specs, values), wrt)
 
         def build() -> _Compiled:
-            program = self.jit.trace(values, specs)
-            positions = [_arg_pos(specs, i) for i in wrt]
-            grad_prog = pipeline.run_passes(gradient_program(program, positions, self.opts))
-            n_out = len(program.body.results) - len(program.writebacks)
-            return _Compiled(grad_prog, self.jit._backend_runner(grad_prog, values), n_out, program)
+            with deep_recursion():
+                program = self.jit.trace(values, specs)
+                positions = [_arg_pos(specs, i) for i in wrt]
+                grad_prog = pipeline.run_passes(gradient_program(program, positions, self.opts))
+                n_out = len(program.body.results) - len(program.writebacks)
+                return _Compiled(grad_prog, self.jit._backend_runner(grad_prog, values), n_out, program)
 
         # retraced when what the function read from outside changed (looptrace/guards.py)
         return self._cache.get_or_build(key, build, lambda c: _still_valid(c.forward, values)), specs

@@ -32,6 +32,8 @@ import sys
 import tempfile
 import threading
 import warnings
+import weakref
+from collections import OrderedDict
 from pathlib import Path
 from types import ModuleType
 
@@ -103,22 +105,45 @@ def _forget(path: Path) -> None:
             pass
 
 
-def import_module(path: Path) -> ModuleType:
-    """Import a kernel module (each process imports a module once) and put
-    every dispatcher in it behind verified cache files."""
+def load_kernel(path: Path):
+    """The `kernel` dispatcher of a kernel module, behind verified cache
+    files. A process imports a module once while its kernel is in use; the
+    modules of kernels no longer used are dropped, least recently used first,
+    beyond the in-memory bound (looptrace/sigcache.py): Numba's compiled code
+    and IR go with them. Kernel modules are not put in `sys.modules`."""
+    from looptrace.sigcache import max_entries
+
     name = f"looptrace_kernels.{path.stem}"
     with _import_lock:
-        if name in sys.modules:
-            return sys.modules[name]
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        harden_module(module)
-        sys.modules[name] = module
-        return module
+        kernel = _RECENT.get(name) or _LIVE.get(name)
+        if kernel is None:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            harden_module(module)
+            kernel = module.kernel
+            _LIVE[name] = kernel
+        _RECENT[name] = kernel
+        _RECENT.move_to_end(name)
+        while len(_RECENT) > max_entries():
+            _RECENT.popitem(last=False)
+        return kernel
+
+
+def import_module(path: Path) -> ModuleType:
+    """The module of a kernel (see load_kernel)."""
+    return sys.modules.get(f"looptrace_kernels.{path.stem}") or _module_of(load_kernel(path))
+
+
+def _module_of(kernel) -> ModuleType:
+    module = ModuleType(kernel.py_func.__module__)
+    module.__dict__.update(kernel.py_func.__globals__)
+    return module
 
 
 _import_lock = threading.Lock()
+_RECENT: "OrderedDict[str, object]" = OrderedDict()  # recently used kernels, bounded
+_LIVE: "weakref.WeakValueDictionary[str, object]" = weakref.WeakValueDictionary()  # any still in use
 
 
 # --- verified cache files -----------------------------------------------------------------------

@@ -145,7 +145,7 @@ def _cached_kernel(source: str, key: str):
     after one warning, when the cache cannot be used (codegen/cache.py)."""
     try:
         path = disk.write_module("lt_" + disk.digest(source, key), source)
-        return path, disk.import_module(path).kernel
+        return path, disk.load_kernel(path)
     except disk.CACHE_FAULTS as e:
         disk.unwritable(disk.cache_root(), e)
         return None, None

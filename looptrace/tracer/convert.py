@@ -23,6 +23,7 @@ import inspect
 import itertools
 import sys
 import textwrap
+import threading
 import types
 from typing import Any
 
@@ -502,12 +503,47 @@ def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
     return ast.copy_location(fdef, lam)
 
 
+class deep_recursion:
+    """Python's recursion limit raised to at least `depth` while converting or
+    tracing: AST visitors recurse once per level of nesting, and a 500-term
+    expression that Python runs fine must not fail here. (Since Python 3.11
+    a Python-to-Python call uses no C stack, so the raised limit is safe.)
+    Nested and concurrent uses share one raise; the last one out restores."""
+
+    _lock = threading.Lock()
+    _users = 0
+    _saved = 0
+
+    def __init__(self, depth: int = 20_000):
+        self.depth = depth
+
+    def __enter__(self) -> None:
+        cls = type(self)
+        with cls._lock:
+            if cls._users == 0:
+                cls._saved = sys.getrecursionlimit()
+                sys.setrecursionlimit(max(cls._saved, self.depth))
+            cls._users += 1
+
+    def __exit__(self, *exc) -> None:
+        cls = type(self)
+        with cls._lock:
+            cls._users -= 1
+            if cls._users == 0:
+                sys.setrecursionlimit(cls._saved)
+
+
 def convert(fn: types.FunctionType) -> types.CodeType:
     """Code object of a factory that, called with the closure's cell values,
     returns the converted function."""
     key = fn.__code__
     if key in _CACHE:
         return _CACHE[key]
+    with deep_recursion():
+        return _convert(fn, key)
+
+
+def _convert(fn: types.FunctionType, key) -> types.CodeType:
     try:
         lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError) as e:
