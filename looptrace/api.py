@@ -202,7 +202,7 @@ def _plain_key(args: tuple) -> tuple | None:
     key = []
     for a in args:
         t = type(a)
-        if t is np.ndarray and a.ndim:
+        if t is np.ndarray and a.ndim and a.dtype.isnative and a.flags.aligned:
             key.append((a.dtype, a.shape))
         elif t is float:
             key.append(t)
@@ -263,7 +263,10 @@ def _runtime_arg(spec: ArgSpec, v: Any) -> Any:
         return v
     if spec.kind == "scalar":
         return np.asarray(v, dtype=spec.dtype)
-    return np.asarray(v)
+    a = np.asarray(v)
+    if not a.dtype.isnative or not a.flags.aligned:  # big-endian or unaligned data: a native copy
+        a = np.array(a, dtype=spec.dtype)
+    return a
 
 
 def _check_aliasing(names, specs, values, program) -> None:

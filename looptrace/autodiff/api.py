@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import copy
 import inspect
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-
-import threading
 
 from looptrace import guards, pipeline
 from looptrace.api import JitFunction, _runtime_arg, _still_valid, transactional_run
@@ -40,6 +39,7 @@ class _Differentiated:
     """The gradient machinery shared by grad, value_and_grad and vjp."""
 
     def __init__(self, fn: Callable, checkpoint: int | None, backend: str | None):
+        _check_checkpoint(checkpoint)
         self.fn = fn
         self.backend = backend
         self.jit = fn if isinstance(fn, JitFunction) else _jit_of(fn, backend or "auto")
@@ -84,6 +84,17 @@ class _Differentiated:
         res = transactional_run(c.run, args + cts)
         grads = [_like_argument(g, values[i], specs[i]) for g, i in zip(res[c.n_out:], wrt)]
         return res[: c.n_out], grads, c.program
+
+
+def _check_checkpoint(checkpoint: Any) -> None:
+    """checkpoint= is None or a positive int (the number of steps between saved carries)."""
+    if checkpoint is None:
+        return
+    if isinstance(checkpoint, bool) or not isinstance(checkpoint, (int, np.integer)):
+        raise TypeError(f"checkpoint must be a positive int (steps between saved carries) or None, "
+                        f"not {type(checkpoint).__name__} {checkpoint!r}")
+    if checkpoint < 1:
+        raise ValueError(f"checkpoint must be a positive int (steps between saved carries), not {checkpoint}")
 
 
 def _jit_of(fn: Callable, backend: str) -> JitFunction:

@@ -25,6 +25,7 @@ from numba.core.errors import NumbaError, NumbaWarning
 
 from looptrace.errors import InternalError, UnsupportedError, format_message
 from looptrace.ir.core import RNG, Op, Program, SourceLoc, walk
+from looptrace.ops.indexing import index_message
 
 from . import cache as disk
 from . import malloc
@@ -86,8 +87,9 @@ class CpuKernel:
         if len(e.args) != 3 or not isinstance(e.args[0], int):
             return e
         code, i, n = e.args
-        loc, axis = self.em.error_sites[code]
-        return IndexError(format_message(f"index {i} is out of bounds for axis {axis} with size {n}", loc))
+        loc, axis, size = self.em.error_sites[code]
+        size = int(size) if str(size).isdigit() else 1
+        return IndexError(format_message(index_message(int(i), int(n), axis, size), loc))
 
     def _compile_error(self, e: Exception) -> InternalError:
         op = self._op_of_error(str(e))

@@ -119,7 +119,7 @@ class Emitter:
         self.line_ops: list[Op | None] = []
         self.depth = 1
         self.const_args: list[tuple[str, np.ndarray]] = []
-        self.error_sites: list[tuple[SourceLoc, int]] = []  # code -> (loc, axis)
+        self.error_sites: list[tuple[SourceLoc, int, int | str]] = []  # code -> (loc, axis, slice size)
         self.check_sites: list = []  # CheckFailed code -> ops.check.Failure
         self.uses_prange = False
         # id(einsum) -> (buffer, parity variable): products written into one of two
@@ -176,9 +176,9 @@ class Emitter:
         sizes = [self.size(v, k) for k in range(v.ndim)]
         return "(" + "".join(s + ", " for s in sizes) + ")"
 
-    def error_code(self, axis: int) -> int:
+    def error_code(self, axis: int, size: int | str = 1) -> int:
         """A code the kernel raises with IndexError, mapped back to the op's line."""
-        self.error_sites.append((self.op.loc if self.op else None, axis))
+        self.error_sites.append((self.op.loc if self.op else None, axis, size))
         return len(self.error_sites) - 1
 
     def check_code(self, failure) -> int:
@@ -198,7 +198,7 @@ class Emitter:
         if known is not None and isinstance(n, str) and n.isdigit() and 0 <= known[0] and known[1] <= int(n) - int(size):
             return self.name(start)  # a loop index (plus a constant) always in bounds
         var = self.fresh("s")
-        self.line(f"{var} = check_start(np.int64({self.name(start)}), {n}, {size}, {self.error_code(axis)})")
+        self.line(f"{var} = check_start(np.int64({self.name(start)}), {n}, {size}, {self.error_code(axis, size)})")
         return var
 
     def dynamic_index(self, x: Value, starts: list[Value], sizes, drop: bool) -> list[str]:

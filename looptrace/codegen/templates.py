@@ -27,12 +27,12 @@ class CheckFailed(Exception):
 
 @numba.njit(cache=True, inline="always")
 def check_start(i, n, size, code):
-    """A dynamic slice start, normalized as NumPy does; raises IndexError(code, i, n)."""
-    if i < 0 and size == 1:
-        i += n
-    if i < 0 or i > n - size:
+    """A dynamic slice start, normalized as NumPy does; raises IndexError(code, i, n)
+    with the index as given."""
+    j = i + n if i < 0 and size == 1 else i
+    if j < 0 or j > n - size:
         raise IndexError(code, i, n)
-    return i
+    return j
 
 
 @numba.njit(cache=True, inline="always")

@@ -28,12 +28,22 @@ register(Primitive("slice", "indexing", _slice_abstract,
 
 
 def check_index(i: int, n: int, axis: int, size: int = 1) -> int:
-    i = int(i)
+    given = i = int(i)
     if i < 0 and size == 1:
         i += n
     if not 0 <= i <= n - size:
-        raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
+        raise IndexError(index_message(given, n, axis, size))
     return i
+
+
+def index_message(i: int, n: int, axis: int, size: int = 1) -> str:
+    """NumPy's message for an index out of range (the index as the user gave
+    it); for a slice that runs past the end, what NumPy would have done."""
+    if size == 1 or i < 0 or i > n:
+        return f"index {i} is out of bounds for axis {axis} with size {n}"
+    return (f"the slice [{i}:{i} + {size}] runs past the end of axis {axis} (size {n}); NumPy would "
+            f"shorten it to {n - i} element(s), but a traced slice keeps its static length {size}: "
+            "stop the loop earlier, pad the array (np.pad), or index elements one by one")
 
 
 def _dyn_slice_abstract(x, *starts, sizes):

@@ -91,9 +91,11 @@ def arg_spec(name: str, x: Any, static: bool) -> ArgSpec:
             raise ValueError(f"argument `{name}` = {x} does not fit in int64")
         return ArgSpec("scalar", np.asarray(x).dtype, (), weak=True)
     if isinstance(x, (np.ndarray, np.generic)):
+        _check_array_class(name, x)
         if x.dtype.kind not in "biufc":
             raise TypeError(f"argument `{name}` has dtype {x.dtype}; looptrace compiles numeric arrays only")
-        return ArgSpec("array", x.dtype, tuple(x.shape))
+        # a non-native byte order (big-endian data) is converted at the call (api._runtime_arg)
+        return ArgSpec("array", x.dtype.newbyteorder("="), tuple(x.shape))
     if isinstance(x, (list, tuple)):
         raise TypeError(f"argument `{name}` is a {type(x).__name__}; pass a NumPy array "
                         "(np.asarray(...)) or name it in static_argnames")
@@ -101,6 +103,16 @@ def arg_spec(name: str, x: Any, static: bool) -> ArgSpec:
         return ArgSpec("static")
     raise TypeError(f"argument `{name}` has unsupported type {type(x).__name__}; pass NumPy arrays or "
                     "numbers, or name it in static_argnames")
+
+
+def _check_array_class(name: str, x: Any) -> None:
+    """Array subclasses whose meaning NumPy's own functions would change."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"argument `{name}` is a masked array; looptrace compiles plain arrays and would "
+                        "ignore its mask: pass np.ma.filled(x, fill) (or x.data and x.mask as two arrays)")
+    if isinstance(x, np.matrix):
+        raise TypeError(f"argument `{name}` is a np.matrix, whose `*` is a matrix product; pass "
+                        "np.asarray(x)")
 
 
 def _bind_arg(spec: ArgSpec, x: Any) -> tuple[Any, Value | None]:
