@@ -54,6 +54,13 @@ class JitFunction:
         self._fast_ok = self._positional and not self.static_argnames
         functools.update_wrapper(self, fn)
 
+    def __reduce__(self) -> tuple:
+        """Pickled by reference: its function and options, never compiled code
+        (looptrace/pickling.py)."""
+        from looptrace.pickling import reduce_jit
+
+        return reduce_jit(self)
+
     # calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if ctx.tracing():

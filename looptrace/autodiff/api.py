@@ -20,6 +20,7 @@ from looptrace import guards, pipeline
 from looptrace.api import JitFunction, _runtime_arg, _still_valid, transactional_run
 from looptrace.errors import TraceError
 from looptrace.ir.core import Program
+from looptrace.pickling import Transformed
 from looptrace.sigcache import SignatureCache
 from looptrace.tracer.convert import deep_recursion
 from looptrace.tracer.trace import ArgSpec, build_output
@@ -205,8 +206,7 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
         value = build_output(program.out_tree, leaves)
         return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
 
-    value_and_grad_fn.__name__ = f"value_and_grad_{d.name}"
-    return value_and_grad_fn
+    return Transformed("value_and_grad", value_and_grad_fn, fn, (argnums, checkpoint, backend))
 
 
 def grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | None = None,
@@ -217,8 +217,7 @@ def grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | None = None,
     def grad_fn(*args, **kwargs):
         return vg(*args, **kwargs)[1]
 
-    grad_fn.__name__ = f"grad_{getattr(fn, '__name__', 'function')}"
-    return grad_fn
+    return Transformed("grad", grad_fn, fn, (argnums, checkpoint, backend))
 
 
 def vjp(fn: Callable, *args, checkpoint: int | None = None, backend: str | None = None):

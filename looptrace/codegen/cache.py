@@ -23,6 +23,7 @@ Invariants:
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -40,6 +41,11 @@ from types import ModuleType
 import numba
 import numpy as np
 from numba.core.caching import IndexDataCacheFile
+
+try:
+    import fcntl
+except ImportError:  # not on this platform: compiles are not serialized across processes
+    fcntl = None
 
 
 def cache_root() -> str:
@@ -83,12 +89,29 @@ def write_module(stem: str, source: str) -> Path:
             return path
     except (OSError, UnicodeDecodeError):
         pass
-    _forget(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         f.write(source)
+    try:  # first writer wins: a process racing us keeps the same file (and Numba's source stamp)
+        os.link(tmp, path)
+        os.unlink(tmp)
+        return path
+    except FileExistsError:
+        if _same_text(path, source):
+            os.unlink(tmp)
+            return path
+    except OSError:  # no hard links here: replace below
+        pass
+    _forget(path)
     os.replace(tmp, path)
     return path
+
+
+def _same_text(path: Path, source: str) -> bool:
+    try:
+        return path.read_text() == source
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def numba_files(path: Path) -> list[Path]:
@@ -108,9 +131,9 @@ def _forget(path: Path) -> None:
 def load_kernel(path: Path):
     """The `kernel` dispatcher of a kernel module, behind verified cache
     files. A process imports a module once while its kernel is in use; the
-    modules of kernels no longer used are dropped, least recently used first,
-    beyond the in-memory bound (looptrace/sigcache.py): Numba's compiled code
-    and IR go with them. Kernel modules are not put in `sys.modules`."""
+    modules of kernels no longer used are dropped (from `sys.modules` too,
+    where Numba finds them by name when it loads cached code), least recently
+    used first, beyond the in-memory bound (looptrace/sigcache.py)."""
     from looptrace.sigcache import max_entries
 
     name = f"looptrace_kernels.{path.stem}"
@@ -122,23 +145,24 @@ def load_kernel(path: Path):
             spec.loader.exec_module(module)
             harden_module(module)
             kernel = module.kernel
+            kernel.looptrace_module = module  # the module lives as long as its kernel
             _LIVE[name] = kernel
+        sys.modules[name] = _module_of(kernel)
         _RECENT[name] = kernel
         _RECENT.move_to_end(name)
         while len(_RECENT) > max_entries():
-            _RECENT.popitem(last=False)
+            old, _ = _RECENT.popitem(last=False)
+            sys.modules.pop(old, None)
         return kernel
 
 
 def import_module(path: Path) -> ModuleType:
     """The module of a kernel (see load_kernel)."""
-    return sys.modules.get(f"looptrace_kernels.{path.stem}") or _module_of(load_kernel(path))
+    return _module_of(load_kernel(path))
 
 
 def _module_of(kernel) -> ModuleType:
-    module = ModuleType(kernel.py_func.__module__)
-    module.__dict__.update(kernel.py_func.__globals__)
-    return module
+    return kernel.looptrace_module
 
 
 _import_lock = threading.Lock()
@@ -232,6 +256,30 @@ def harden_module(module: ModuleType) -> None:
     for value in vars(module).values():
         if isinstance(value, CPUDispatcher):
             harden(value)
+
+
+# --- one compile per machine -----------------------------------------------------------------------
+@contextlib.contextmanager
+def compile_lock(path: Path | None):
+    """Hold an exclusive file lock beside the kernel module while compiling:
+    processes compiling the same kernel at once (Dask workers on one machine)
+    take turns, and each one after the first loads the first one's compiled
+    code from the disk cache. Without a writable directory, no lock."""
+    fd = None
+    if path is not None and fcntl is not None:
+        try:
+            fd = os.open(str(path.with_suffix(".lock")), os.O_CREAT | os.O_RDWR, 0o666)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            if fd is not None:
+                os.close(fd)
+            fd = None
+    try:
+        yield
+    finally:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
 
 # --- a cache that cannot be written ---------------------------------------------------------------

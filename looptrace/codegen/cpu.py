@@ -61,7 +61,7 @@ class CpuKernel:
         try:
             outs = self.kernel(*args, *self.consts)
         except CheckFailed as e:  # a data-dependent raise/assert of the user's program
-            raise self.em.check_sites[e.args[0]].make() from None
+            raise self.em.check_sites[e.args[0]].make(*e.args[1:2]) from None
         except IndexError as e:
             raise self._index_error(e) from None
         except Exception as e:  # a new argument layout failed to compile, never a run-time error
@@ -77,7 +77,7 @@ class CpuKernel:
         """Compile (or load from disk) for these arguments' types."""
         sig = tuple(numba.typeof(a) for a in [*args, *self.consts])
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), disk.compile_lock(self.path):
                 warnings.simplefilter("ignore", NumbaWarning)
                 self.kernel.compile(sig)
         except Exception as e:  # nothing of the user's runs while compiling: any error is ours

@@ -216,6 +216,10 @@ class Emitter:
         if src.ndim == 0:
             self.line(f"{target}[{', '.join(idx)}] = {self.name(src)}")
             return
+        if all(d == 1 for d in src.shape):  # one element: no loop nest (each costs Numba compile time)
+            zeros = ", ".join("0" for _ in range(src.ndim))
+            self.line(f"{target}[{', '.join(idx)}][{zeros}] = {self.name(src)}[{zeros}]")
+            return
         view = self.fresh("dst")
         self.line(f"{view} = {target}[{', '.join(idx)}]")
         with self.loop_nest([self.size(src, k) for k in range(src.ndim)]) as at:

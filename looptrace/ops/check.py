@@ -1,13 +1,17 @@
 """Run-time checks: the data-dependent `raise` and `assert` of a user's program.
 
-    check(p_1, ..., p_k) {failures=(f_1, ..., f_k)}      no outputs
+    check(p_1, ..., p_k, v_1, ..., v_m) {failures=(f_1, ..., f_k)}      no outputs
 
 Every `p_j` is a bool array and all have one shape. The op raises `f_j`'s
 exception for the first true element in row-major order (ties within one
 element: the lowest j), and does nothing when every element is false. Each
 `Failure` holds the user's exception (class and arguments, made when the
 function was traced) and the source line of its `raise`/`assert`; the raised
-exception is a fresh copy of the user's, with a note naming that line.
+exception is a fresh copy of the user's, with a note naming that line. A
+failure with a `message` also takes an integer array `v` (one per such
+failure, in order, shaped like the predicates): its exception is made at
+run time from the message and the value at the failing element (an index out
+of range names the index as the user gave it).
 
 Invariants:
 - a check is never dead: it has no outputs, and `Primitive.raises` keeps it
@@ -45,11 +49,12 @@ class Failure:
 
     exc: BaseException
     loc: SourceLoc
+    message: str | None = None  # "... {value} ...": made at run time from a value input
 
-    def make(self) -> BaseException:
+    def make(self, value=None) -> BaseException:
         """A fresh copy of the user's exception, noting the line it comes from."""
         try:
-            e = copy.copy(self.exc)
+            e = copy.copy(self.exc) if self.message is None else type(self.exc)(self.message.format(value=value))
         except Exception:  # an exception class whose copy fails: raise the original
             e = self.exc
         e.__notes__ = list(getattr(self.exc, "__notes__", ()))
@@ -66,29 +71,50 @@ class Failure:
         return f"{type(self.exc).__name__}@{self.loc}"
 
 
-def _check_abstract(*preds, failures):
-    if len(preds) != len(failures) or not preds:
-        raise ShapeMismatch("check needs one predicate per failure")
+def split_inputs(inputs, failures) -> tuple[list, list]:
+    """(predicates, value per failure or None) of a check's inputs."""
+    k = len(failures)
+    preds, rest = list(inputs[:k]), iter(inputs[k:])
+    return preds, [next(rest) if f.message is not None else None for f in failures]
+
+
+def join_inputs(preds, values, failures) -> tuple:
+    return (*preds, *(v for v, f in zip(values, failures) if f.message is not None))
+
+
+def _check_abstract(*inputs, failures):
+    n_values = sum(f.message is not None for f in failures)
+    if len(inputs) != len(failures) + n_values or not failures:
+        raise ShapeMismatch("check needs one predicate per failure and one value per valued failure")
+    preds, values = split_inputs(inputs, failures)
     shape = tuple(preds[0].shape)
     for p in preds:
         if p.dtype != np.dtype(np.bool_) or tuple(p.shape) != shape:
             raise ShapeMismatch(f"check predicates must be bool arrays of one shape, got "
                                 f"{p.dtype}{fmt(p.shape)} and bool{fmt(shape)}")
+    for v in values:
+        if v is not None and (v.dtype.kind not in "iu" or tuple(v.shape) != shape):
+            raise ShapeMismatch(f"check values must be integer arrays of shape {fmt(shape)}")
     return []
 
 
-def first_failure(preds: list, failures: tuple) -> Failure | None:
-    """The failure of the first true element (row-major, then predicate order)."""
+def first_failure(preds: list, failures: tuple) -> tuple[int, int] | None:
+    """(failure index, flat element) of the first true element (row-major,
+    then predicate order), or None."""
     flat = np.stack([np.asarray(p, dtype=bool).reshape(-1) for p in preds], axis=1).reshape(-1)
     if not flat.any():
         return None
-    return failures[int(np.argmax(flat)) % len(preds)]
+    pos = int(np.argmax(flat))
+    return pos % len(preds), pos // len(preds)
 
 
-def _check_impl(*preds, failures):
-    hit = first_failure(list(preds), failures)
+def _check_impl(*inputs, failures):
+    preds, values = split_inputs(inputs, failures)
+    hit = first_failure(preds, failures)
     if hit is not None:
-        raise hit.make()
+        j, elem = hit
+        value = None if values[j] is None else int(np.asarray(values[j]).reshape(-1)[elem])
+        raise failures[j].make(value)
     return ()
 
 
@@ -103,8 +129,8 @@ def _check_batch(b, args, dims, *, failures):
     first failing member (in order) is the one that raises."""
     n = b.axis_size if all(d is None for d in dims) else next(
         a.shape[0] for a, d in zip(args, dims) if d is not None)
-    preds = [a if d is not None else b.op("broadcast_to", a, shape=(n, *a.shape)) for a, d in zip(args, dims)]
-    b.op("check", *preds, failures=failures)
+    batched = [a if d is not None else b.op("broadcast_to", a, shape=(n, *a.shape)) for a, d in zip(args, dims)]
+    b.op("check", *batched, failures=failures)
     return [], []
 
 
@@ -115,19 +141,22 @@ check.batch = _check_batch
 # `if p: raise CheckFailed(code)` per element, in row-major order; the kernel's
 # caller turns the code back into the user's exception (codegen/cpu.py).
 def _check_lower_cpu(em, op) -> None:
-    preds, failures = op.inputs, op.attrs["failures"]
+    failures = op.attrs["failures"]
+    preds, values = split_inputs(op.inputs, failures)
     codes = [em.check_code(f) for f in failures]
     shape = preds[0].shape
     if not shape:
-        for p, code in zip(preds, codes):
-            em.line(f"if {em.name(p)}:")
-            em.line(f"    raise CheckFailed({code})")
+        _raise_lines(em, preds, values, codes, "")
         return
     with em.loop_nest([em.size(preds[0], k) for k in range(len(shape))]) as idx:
-        at = ", ".join(idx)
-        for p, code in zip(preds, codes):
-            em.line(f"if {em.name(p)}[{at}]:")
-            em.line(f"    raise CheckFailed({code})")
+        _raise_lines(em, preds, values, codes, f"[{', '.join(idx)}]")
+
+
+def _raise_lines(em, preds, values, codes, at: str) -> None:
+    for p, v, code in zip(preds, values, codes):
+        em.line(f"if {em.name(p)}{at}:")
+        extra = f", np.int64({em.name(v)}{at})" if v is not None else ""
+        em.line(f"    raise CheckFailed({code}{extra})")
 
 
 check.lower_cpu = _check_lower_cpu

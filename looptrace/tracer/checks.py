@@ -101,9 +101,12 @@ def hoist_checks(frame: ctx.Frame, taken: Any) -> None:
         if op.prim.name != "check" or any(v.id in inside for v in op.inputs):
             kept.append(op)
             continue
-        preds = [taken if _is_true(p) else lax.ufunc("logical_and", taken, lax.wrap(p)) for p in op.inputs]
+        from looptrace.ops.check import join_inputs, split_inputs
+
+        preds, values = split_inputs(op.inputs, op.attrs["failures"])
+        preds = [taken if _is_true(p) else lax.ufunc("logical_and", taken, lax.wrap(p)) for p in preds]
         vals = [lax.as_value(p, np.bool_) for p in preds]
-        ctx.emit(prim("check"), vals, op.loc, **op.attrs)
+        ctx.emit(prim("check"), list(join_inputs(vals, values, op.attrs["failures"])), op.loc, **op.attrs)
     frame.block.ops = kept
 
 

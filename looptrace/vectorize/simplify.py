@@ -92,8 +92,12 @@ def merge_checks(body: Block) -> None:
     group = [op for op in checks if tuple(op.inputs[0].shape) == shape]
     if len(group) < 2:
         return
-    merged = Op(group[0].prim, tuple(v for op in group for v in op.inputs), (),
-                {"failures": tuple(f for op in group for f in op.attrs["failures"])}, group[-1].loc)
+    from looptrace.ops.check import join_inputs, split_inputs
+
+    failures = tuple(f for op in group for f in op.attrs["failures"])
+    parts = [split_inputs(op.inputs, op.attrs["failures"]) for op in group]
+    inputs = join_inputs([p for ps, _ in parts for p in ps], [v for _, vs in parts for v in vs], failures)
+    merged = Op(group[0].prim, inputs, (), {"failures": failures}, group[-1].loc)
     at = body.ops.index(group[-1])
     body.ops[at] = merged
     body.ops = [op for op in body.ops if op not in group[:-1]]
