@@ -53,8 +53,14 @@ class Failure:
 
     def make(self, value=None) -> BaseException:
         """A fresh copy of the user's exception, noting the line it comes from."""
+        if self.message is not None:  # looptrace's own check (an index): the line is in the message
+            from looptrace.errors import format_message
+
+            e = type(self.exc)(format_message(self.message.format(value=value), self.loc))
+            e.looptrace_located = True
+            return e
         try:
-            e = copy.copy(self.exc) if self.message is None else type(self.exc)(self.message.format(value=value))
+            e = copy.copy(self.exc)
         except Exception:  # an exception class whose copy fails: raise the original
             e = self.exc
         e.__notes__ = list(getattr(self.exc, "__notes__", ()))
