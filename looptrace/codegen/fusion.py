@@ -441,9 +441,15 @@ def _work(op: Op, plan: BlockPlan) -> int:
     def size(shape) -> int:
         return prod(d.bound if isinstance(d, Dim) else d for d in shape)
 
-    own = size(op.inputs[0].shape) if _is_reduction(op) else size(op.out.shape)
-    inner = [_work(plan.producer[u.id], plan) for u in op.inputs if u.id in plan.inlined]
-    return max([own, *inner])
+    best, stack, seen = 0, [op], set()
+    while stack:  # the ops fused into this root, without recursing once per link
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        best = max(best, size(o.inputs[0].shape) if _is_reduction(o) else size(o.out.shape))
+        stack.extend(plan.producer[u.id] for u in o.inputs if u.id in plan.inlined)
+    return best
 
 
 def emit_fused(em: Emitter, op: Op) -> None:
