@@ -50,7 +50,7 @@ def test_no_recursion_limit_on_programs_python_runs(what, backend, tmp_path, rng
 def test_deep_fused_chain_on_the_cpu_backend(tmp_path, rng):
     """The CPU backend's fusion emits a chain of any length without recursing
     once per link (a bounded default sample of the slow tests above)."""
-    f = _made(chained(150), "f", tmp_path)
+    f = _made(chained(260), "f", tmp_path)
     x = rng.standard_normal(5)
     np.testing.assert_allclose(lt.jit(f, backend="cpu")(x), f(x), rtol=1e-9)
 
