@@ -8,11 +8,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace import pipeline, specialize
+from looptrace import guards, pipeline, specialize
 from looptrace.codegen.target import CompileOptions, Runner
+from looptrace.errors import TraceError
 from looptrace.ir.core import Program
 from looptrace.ir.printer import print_program
+from looptrace.sigcache import SignatureCache
 from looptrace.tracer import context as ctx
+from looptrace.tracer.convert import deep_recursion
 from looptrace.tracer.trace import ArgSpec, arg_spec, build_output, trace_function
 
 BACKENDS = ("auto", "cpu", "cuda", "interpret")
@@ -30,15 +33,21 @@ class Transform:
 
 @dataclass
 class Compiled:
-    """One signature's compiled program: after the passes, and as traced."""
+    """One signature's compiled program: after the passes, and as traced (its
+    guards and implicit arguments), with the argument specs it was traced with."""
 
     program: Program
     run: Runner
     traced: Program
+    specs: list[ArgSpec]
 
 
 class JitFunction:
     """A function compiled per signature (shapes, dtypes, static values)."""
+
+    # a call while tracing traces `py_func` instead (tracer/runtime.py reads this
+    # marker on the type, so the tracer needs no import of this module)
+    __looptrace_traceable__ = True
 
     def __init__(self, fn: Callable, static_argnames=(), backend: str = "auto", cache: bool = True,
                  parallel: bool = True, fastmath: bool = False):
@@ -55,15 +64,23 @@ class JitFunction:
         for n in self.static_argnames:
             if n not in self.param_names:
                 raise ValueError(f"static_argnames names {n!r}, which is not a parameter of {fn.__name__}")
-        self._cache: dict[Any, Compiled] = {}
         self._auto_static: dict[str, str] = {}  # int arguments found to decide a shape -> why (specialize.py)
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self._positional = all(p.kind in plain for p in self.signature.parameters.values())
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
         self._fast: dict[tuple, tuple[Compiled, list[ArgSpec]]] = {}
+        # compiled per signature (and transform): built once under its lock, bounded, LRU
+        # (looptrace/sigcache.py)
+        self._cache = SignatureCache(on_evict=_forget_in(self._fast))
         self._fast_ok = self._positional and not self.static_argnames
         functools.update_wrapper(self, fn)
-        self.__looptrace_traceable__ = fn  # the tracer calls through to it (tracer/runtime.py)
+
+    def __reduce__(self) -> tuple:
+        """Pickled by reference: its function and options, never compiled code
+        (looptrace/pickling.py)."""
+        from looptrace.pickling import reduce_jit
+
+        return reduce_jit(self)
 
     # calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -73,18 +90,25 @@ class JitFunction:
             return call_converted(self.py_func, args, kwargs)
         key = _plain_key(args) if self._fast_ok and not kwargs and len(args) == len(self.param_names) else None
         hit = self._fast.get(key) if key is not None else None
-        if hit is not None and (not hit[0].traced.captured and not hit[0].traced.globals_read
-                                or captured_unchanged(hit[0].traced)):
-            compiled = hit[0]
-            run_plain = getattr(compiled.run, "call_plain", None)
-            if run_plain is None or compiled.program.writebacks:
-                return self.execute(compiled, hit[1], list(args))
-            return build_output(compiled.program.out_tree, run_plain(args))
+        if hit is not None:  # no lock here: warm calls from many threads run side by side
+            compiled, traced = hit[0], hit[0].traced
+            extra = guards.bind(traced, args)
+            if extra is not None and (not traced.captured or captured_unchanged(traced)):
+                run_plain = getattr(compiled.run, "call_plain", None)
+                if run_plain is None or compiled.program.writebacks or not _plain_extra(traced):
+                    return self.execute(compiled, hit[1], list(args), extra)
+                return build_output(compiled.program.out_tree, run_plain(args + extra if extra else args))
         values = self._bind(args, kwargs)
-        compiled, specs = self.compiled_for(values)
-        if key is not None:
-            self._fast[key] = (compiled, specs)
-        return self.execute(compiled, specs, values)
+        for _ in range(_MAX_RETRACES):
+            compiled, specs = self.compiled_for(values)
+            extra = guards.bind(compiled.traced, values)
+            if extra is not None:  # else what it reads from outside changed just now: again
+                if key is not None:
+                    self._fast[key] = (compiled, specs)
+                return self.execute(compiled, specs, values, extra)
+        raise TraceError(f"{self.py_func.__name__}: what it reads from outside its arguments changes "
+                         "while it is being compiled (a global, closure or attribute)",
+                         hint="pass the changing value as an argument")
 
     def _bind(self, args, kwargs) -> list:
         if not kwargs and len(args) == len(self.param_names) and self._positional:
@@ -131,17 +155,21 @@ class JitFunction:
         specs_of = specs_of or self.specs_of
         specs = specs_of(values)
         key = (transform.key if transform is not None else None, self._key(specs, values))
-        compiled = self._cache.get(key)
-        if compiled is not None and not captured_unchanged(compiled.traced):
-            compiled = None  # an array the program baked in was modified since: retrace
-        if compiled is None:
-            traced, specs = specialize.trace_specializing(self, values, specs, specs_of)
-            key = (key[0], self._key(specs, values))
-            program = transform.apply(traced, specs) if transform is not None else traced
-            result = pipeline.compile(program, self.resolve_backend(values), self._options(values))
-            compiled = Compiled(result.program, result.run, traced)
-            self._cache[key] = compiled
-        return compiled, specs
+
+        def build() -> Compiled:
+            with deep_recursion():  # passes walk expressions as deep as the user's
+                traced, used = specialize.trace_specializing(self, values, specs, specs_of)
+                program = transform.apply(traced, used) if transform is not None else traced
+                result = pipeline.compile(program, self.resolve_backend(values), self._options(values))
+                return Compiled(result.program, result.run, traced, used)
+
+        # a program whose guards fail (something it read from outside changed) is retraced
+        compiled = self._cache.get_or_build(key, build, lambda c: _still_valid(c.traced, values))
+        if [s.kind for s in compiled.specs] != [s.kind for s in specs]:
+            # tracing found arguments to specialize on: later calls look it up by the new key
+            self._cache[(key[0], self._key(compiled.specs, values))] = compiled
+            self._cache.pop(key)
+        return compiled, compiled.specs
 
     def trace(self, values: list, specs: list[ArgSpec] | None = None) -> Program:
         specs = specs or self.specs_of(values)
@@ -172,14 +200,17 @@ class JitFunction:
 
         return "cpu" if "cpu" in available_backends() else "interpret"
 
-    def execute(self, compiled: Compiled, specs: list[ArgSpec], values: list) -> Any:
+    def execute(self, compiled: Compiled, specs: list[ArgSpec], values: list, extra: tuple = ()) -> Any:
+        """Run on the call's values plus the implicit arguments (guards.py);
+        arguments are written back only after a successful run."""
         program = compiled.program
-        run_args = [runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"]
+        run_args = [runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
         if program.writebacks:
             _check_aliasing(self.param_names, specs, values, program)
-        outs = compiled.run(run_args)
+        outs = transactional_run(compiled.run, run_args)
+        targets = values + list(extra) if extra else values
         for argi, res in program.writebacks:
-            np.copyto(values[argi], outs[res], casting="unsafe")
+            np.copyto(targets[argi], outs[res], casting="unsafe")
         n_out = len(program.body.results) - len(program.writebacks)
         return build_output(program.out_tree, outs[:n_out])
 
@@ -216,7 +247,7 @@ def _plain_key(args: tuple) -> tuple | None:
     key = []
     for a in args:
         t = type(a)
-        if t is np.ndarray and a.ndim:
+        if t is np.ndarray and a.ndim and a.dtype.isnative and a.flags.aligned:
             key.append((a.dtype, a.shape))
         elif t is float:
             key.append(t)
@@ -226,10 +257,50 @@ def _plain_key(args: tuple) -> tuple | None:
 
 
 def captured_unchanged(program: Program) -> bool:
-    if not all(glb.get(name) is value for glb, name, value in program.globals_read):
-        return False  # a data global was rebound since tracing
+    """Arrays of unknown origin baked in as constants (one returned by a
+    function the tracer does not enter) still hold what they held when traced.
+    Arrays reached from globals, closures, attributes and containers are not
+    baked in: they are implicit arguments (looptrace/guards.py)."""
     return all(a.shape == snap.shape and np.array_equal(a, snap, equal_nan=a.dtype.kind in "fc")
                for a, snap in program.captured)
+
+
+def _still_valid(program: Program, values: list) -> bool:
+    return guards.bind(program, values) is not None and captured_unchanged(program)
+
+
+def _plain_extra(program: Program) -> bool:
+    gs = program.guards
+    return gs is None or gs.plain
+
+
+def _forget_in(fast: dict) -> Callable:
+    """An eviction hook dropping the fast-path entries of an evicted signature."""
+    def forget(_key, compiled) -> None:
+        for k, (c, _) in list(fast.items()):
+            if c is compiled:
+                fast.pop(k, None)
+
+    return forget
+
+
+_MAX_RETRACES = 4
+
+
+def transactional_run(run: Callable[[list], list], args: list) -> list:
+    """Run a compiled program; if it raises, the generators among its
+    arguments are put back as they were (arrays are written back only after a
+    successful run): a call that fails changes nothing the caller can see."""
+    gens = [a for a in args if isinstance(a, np.random.Generator)]
+    if not gens:
+        return run(args)
+    states = [g.bit_generator.state for g in gens]
+    try:
+        return run(args)
+    except BaseException:
+        for g, s in zip(gens, states):
+            g.bit_generator.state = s
+        raise
 
 
 def runtime_arg(spec: ArgSpec, v: Any) -> Any:
@@ -237,11 +308,14 @@ def runtime_arg(spec: ArgSpec, v: Any) -> Any:
         return v
     if spec.kind == "scalar":
         return np.asarray(v, dtype=spec.dtype)
-    return np.asarray(v)
+    a = np.asarray(v)
+    if not a.dtype.isnative or not a.flags.aligned:  # big-endian or unaligned data: a native copy
+        a = np.array(a, dtype=spec.dtype)
+    return a
 
 
 def _check_aliasing(names, specs, values, program) -> None:
-    written = {i for i, _ in program.writebacks}
+    written = {i for i, _ in program.writebacks if i < len(values)}  # implicit ones: guards.py
     arrays = [i for i, s in enumerate(specs) if s.kind == "array"]
     for i in written:
         for j in arrays:

@@ -77,7 +77,7 @@ KERNELS = [
            "distance matrix", rtol=1e-7),
     Kernel("haversine", haversine, _points, "array", "distance matrix"),
     Kernel("haversine_loop", haversine_loop, lambda r, m: _points(r, "test") if m == "test" else
-           tuple(a[:200_000] for a in _points(r, m)), "loop", "distance matrix", expect=error(), note="math.* on a traced scalar (issue 11 part A)"),
+           tuple(a[:200_000] for a in _points(r, m)), "loop", "distance matrix"),
     Kernel("knn_indices", knn_indices,
            lambda r, m: (r.standard_normal((30, 4) if m == "test" else (200_000, 4)), r.standard_normal(4)),
            "array", "distance matrix"),

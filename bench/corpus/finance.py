@@ -93,7 +93,7 @@ def _prices(r, m):
 
 
 KERNELS = [
-    Kernel("black_scholes_scalar", black_scholes_scalar, _options, "loop", "finance", expect=error(), note="math.* on a traced scalar (issue 11 part A)"),
+    Kernel("black_scholes_scalar", black_scholes_scalar, _options, "loop", "finance"),
     Kernel("black_scholes_numpy", black_scholes_numpy, _options, "array", "finance"),
     Kernel("gbm_paths", gbm_paths,
            lambda r, m: (100.0, 0.05, 0.2, 1 / 252, r.standard_normal((10, 16) if m == "test" else (250, 20000))),

@@ -46,7 +46,7 @@ def linspace_samples(a, b):
 
 
 KERNELS = [
-    Kernel("grid_fill", grid_fill, lambda r, m: (8 if m == "test" else 1000,), "array", "grid", expect=error(), note="an int argument sizes an array or slice (automatic int specialization, issue 11 part A)"),
+    Kernel("grid_fill", grid_fill, lambda r, m: (8 if m == "test" else 1000,), "array", "grid"),
     Kernel("grid_fill_like", grid_fill_like, lambda r, m: (np.linspace(-1, 1, 8 if m == "test" else 1000),), "array",
            "grid"),
     Kernel("gaussian_bump", gaussian_bump,

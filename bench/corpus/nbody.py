@@ -87,7 +87,7 @@ def _leapfrog_args(r, m):
 
 
 KERNELS = [
-    Kernel("nbody_accel_loops", nbody_accel_loops, lambda r, m: _bodies(r, m, 8, 200), "loop", "n-body", expect=error(), note="math.* on a traced scalar (issue 11 part A)"),
+    Kernel("nbody_accel_loops", nbody_accel_loops, lambda r, m: _bodies(r, m, 8, 200), "loop", "n-body"),
     Kernel("nbody_accel_broadcast", nbody_accel_broadcast, lambda r, m: _bodies(r, m, 8, 1000), "array",
            "n-body"),
     Kernel("nbody_accel_rows", nbody_accel_rows, lambda r, m: _bodies(r, m, 8, 400), "mixed", "n-body"),

@@ -140,7 +140,7 @@ def _board(r, m):
 
 
 KERNELS = [
-    Kernel("ising_metropolis", ising_metropolis, _spins, "loop", "ising", expect=error(), note="math.* on a traced scalar (issue 11 part A)"),
+    Kernel("ising_metropolis", ising_metropolis, _spins, "loop", "ising"),
     Kernel("ising_checkerboard", ising_checkerboard, lambda r, m: _spins(r, m, 8, 512), "array", "ising"),
     Kernel("life_loops", life_loops, _board, "loop", "game of life"),
     Kernel("life_numpy", life_numpy, lambda r, m: _board(r, m) if m == "test" else
@@ -150,7 +150,7 @@ KERNELS = [
     Kernel("lj_energy", lj_energy, lambda r, m: (r.uniform(0, 5, (8 if m == "test" else 200, 3)), 5.0),
            "loop", "molecular dynamics"),
     Kernel("pendulum", pendulum, lambda r, m: (1.0, 0.0, 0.001, 100 if m == "test" else 200_000), "loop",
-           "ode", expect=error(), note="math.* on a traced scalar (issue 11 part A)"),
+           "ode"),
     Kernel("spring_chain", spring_chain,
            lambda r, m: (r.standard_normal(16 if m == "test" else 100_000),
                          r.standard_normal(16 if m == "test" else 100_000), 0.5, 0.01, 5 if m == "test" else 50),

@@ -85,9 +85,9 @@ def _signal(r, m, test=64, bench=200_000):
 
 KERNELS = [
     Kernel("moving_average_loop", moving_average_loop, lambda r, m: (_signal(r, m, 64, 20_000), 8), "loop",
-           "moving average", expect=error(), note="an int argument sizes an array or slice (automatic int specialization, issue 11 part A)"),
+           "moving average"),
     Kernel("moving_average_cumsum", moving_average_cumsum, lambda r, m: (_signal(r, m, 64, 1_000_000), 8), "array",
-           "moving average", expect=error(), note="an int argument sizes an array or slice (automatic int specialization, issue 11 part A)"),
+           "moving average"),
     Kernel("moving_average_convolve", moving_average_convolve, lambda r, m: (_signal(r, m, 64, 1_000_000),), "array",
            "moving average"),
     Kernel("moving_average_fixed", moving_average_fixed, lambda r, m: (_signal(r, m, 64, 20_000),), "mixed",

@@ -106,7 +106,7 @@ KERNELS = [
     Kernel("column_quantiles", column_quantiles,
            lambda r, m: (r.standard_normal((21, 5) if m == "test" else (2001, 500)),), "array", "statistics"),
     Kernel("histogram_loop", histogram_loop, lambda r, m: (_x(r, m, 50, 200_000), -4.0, 4.0, 32), "loop",
-           "histogram", expect=error(), note="nbins sizes an array and int() of a traced value (issue 11 part A)"),
+           "histogram"),
     Kernel("histogram_numpy", histogram_numpy, lambda r, m: (_x(r, m),), "array", "histogram"),
     Kernel("histogram_fixed", histogram_fixed, lambda r, m: (_x(r, m, 50, 100_000), -4.0, 4.0), "loop",
            "histogram"),

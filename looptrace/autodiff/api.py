@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import copy
 import inspect
+import threading
 from typing import Any, Callable
 
 import numpy as np
 
-from looptrace import specialize
-from looptrace.api import Compiled, JitFunction, Transform, runtime_arg
+from looptrace import guards, specialize
+from looptrace.api import Compiled, JitFunction, Transform, runtime_arg, transactional_run
 from looptrace.errors import TraceError
+from looptrace.pickling import Transformed
 from looptrace.tracer.trace import ArgSpec, build_output
 
 from .vjp import Options, gradient_program
@@ -27,6 +29,7 @@ class _Differentiated:
     """The gradient machinery shared by grad, value_and_grad and vjp."""
 
     def __init__(self, fn: Callable, checkpoint: int | None, backend: str | None):
+        _check_checkpoint(checkpoint)
         self.fn = fn
         self.backend = backend
         self.jit = fn if isinstance(fn, JitFunction) else _jit_of(fn, backend or "auto")
@@ -59,20 +62,42 @@ class _Differentiated:
                 return self.jit(*values)  # nothing made concrete: the jitted function's own cache
         except TypeError:
             pass
-        compiled, specs = self.jit.compiled_for(values, None, self._specs_of(wrt))
-        return self.jit.execute(compiled, specs, values)
+        compiled, specs, extra = self._bound(values, lambda: self.jit.compiled_for(values, None, self._specs_of(wrt)))
+        return self.jit.execute(compiled, specs, values, extra)
+
+    def _bound(self, values: list, compile_: Callable) -> tuple:
+        """(compiled, specs, implicit arguments): retraced when what the
+        function reads from outside its arguments changed (looptrace/guards.py)."""
+        for _ in range(4):
+            compiled, specs, *_ = compile_()
+            extra = guards.bind(compiled.traced, values)
+            if extra is not None:
+                return compiled, specs, extra
+        raise TraceError(f"{self.name}: what it reads from outside its arguments keeps changing")
 
     def run(self, values: list, wrt: tuple[int, ...], cts: list | None, caller: str):
         """(output leaves, gradients as arrays shaped like the arguments)."""
-        c, specs, n_out = self.compiled(values, wrt, caller)
+        c, specs, extra = self._bound(values, lambda: self.compiled(values, wrt, caller))
+        n_out = len(c.traced.body.results) - len(c.traced.writebacks)
         outs = c.program.body.results[:n_out]
         if cts is None:
             cts = [np.ones((), v.dtype) for v in outs]
         cts = [np.asarray(ct, dtype=v.dtype).reshape(v.shape) for ct, v in zip(cts, outs)]
-        args = [runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"]
-        res = c.run(args + cts)
+        args = [runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
+        res = transactional_run(c.run, args + cts)
         grads = [_like_argument(g, values[i], specs[i]) for g, i in zip(res[n_out:], wrt)]
         return res[:n_out], grads, c.program
+
+
+def _check_checkpoint(checkpoint: Any) -> None:
+    """checkpoint= is None or a positive int (the number of steps between saved carries)."""
+    if checkpoint is None:
+        return
+    if isinstance(checkpoint, bool) or not isinstance(checkpoint, (int, np.integer)):
+        raise TypeError(f"checkpoint must be a positive int (steps between saved carries) or None, "
+                        f"not {type(checkpoint).__name__} {checkpoint!r}")
+    if checkpoint < 1:
+        raise ValueError(f"checkpoint must be a positive int (steps between saved carries), not {checkpoint}")
 
 
 def _jit_of(fn: Callable, backend: str) -> JitFunction:
@@ -85,32 +110,47 @@ def _jit_of(fn: Callable, backend: str) -> JitFunction:
 
 
 class _VarargsJit:
-    """Dispatches a *args function to one JitFunction per number of arguments."""
+    """Dispatches a *args function to one JitFunction per number of arguments.
+    The arity of the call in progress is per thread: threads calling with
+    different numbers of arguments never see each other's."""
 
     def __init__(self, fn: Callable, backend: str):
         self.fn, self.backend, self.by_arity = fn, backend, {}
-        self.param_names: list[str] = []
+        self._lock = threading.Lock()
+        self._local = threading.local()
 
     def bind(self, args, kwargs) -> list:
         if kwargs:
             raise TypeError(f"{self.fn.__name__}(): keyword arguments are not supported with *args")
         n = len(args)
-        if n not in self.by_arity:
-            names = [f"a{i}" for i in range(n)]
-            ns: dict = {"fn": self.fn}
-            exec(f"def wrapper({', '.join(names)}):\n    return fn({', '.join(names)})", ns)
-            self.by_arity[n] = JitFunction(ns["wrapper"], backend=self.backend)
-        self.current = self.by_arity[n]
-        self.param_names = self.current.param_names
+        with self._lock:
+            if n not in self.by_arity:
+                names = [f"a{i}" for i in range(n)]
+                ns: dict = {"fn": self.fn}
+                exec(f"def wrapper({', '.join(names)}):\n    return fn({', '.join(names)})", ns)
+                self.by_arity[n] = JitFunction(ns["wrapper"], backend=self.backend)
+        self._local.current = self.by_arity[n]
         return list(args)
+
+    @property
+    def current(self) -> JitFunction:
+        current = getattr(self._local, "current", None)
+        if current is None:
+            raise AttributeError("call _bind first")
+        return current
+
+    @property
+    def param_names(self) -> list[str]:
+        current = getattr(self._local, "current", None)
+        return current.param_names if current is not None else []
 
     def __call__(self, *args):
         self.bind(args, {})
         return self.current(*args)
 
     def __getattr__(self, name: str):
-        if name == "current":
-            raise AttributeError("call bind first")
+        if name in ("_local", "_lock", "by_arity", "fn", "backend"):
+            raise AttributeError(name)  # not set yet (being built): never recurse into `current`
         return getattr(self.current, name)
 
 
@@ -168,8 +208,7 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
         value = build_output(program.out_tree, leaves)
         return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
 
-    value_and_grad_fn.__name__ = f"value_and_grad_{d.name}"
-    return value_and_grad_fn
+    return Transformed("value_and_grad", value_and_grad_fn, fn, (argnums, checkpoint, backend))
 
 
 def grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | None = None,
@@ -180,8 +219,7 @@ def grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | None = None,
     def grad_fn(*args, **kwargs):
         return vg(*args, **kwargs)[1]
 
-    grad_fn.__name__ = f"grad_{getattr(fn, '__name__', 'function')}"
-    return grad_fn
+    return Transformed("grad", grad_fn, fn, (argnums, checkpoint, backend))
 
 
 def vjp(fn: Callable, *args, checkpoint: int | None = None, backend: str | None = None):

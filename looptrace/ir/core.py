@@ -115,7 +115,7 @@ class Block:
 class Op:
     """One operation: a primitive applied to inputs, with static attributes."""
 
-    prim: Any  # ops.registry.Primitive
+    prim: Any  # ir.primitive.Primitive
     inputs: tuple[Value, ...]
     outputs: tuple[Value, ...]
     attrs: dict
@@ -143,8 +143,10 @@ class Program:
     # NumPy arrays from the user's scope baked in as constants, with their
     # contents when traced (a call whose arrays changed since is retraced)
     captured: list = field(default_factory=list)
-    globals_read: list = field(default_factory=list)  # (module dict, name, value) of data globals
     notes: list = field(default_factory=list)  # what tracing decided, for explain (specializations, unrolling)
+    # what the program read from outside its arguments: guards and implicit arguments
+    # (looptrace/guards.py); the implicit arguments are the last block arguments
+    guards: Any = None
 
 
 def walk(block: Block) -> Iterator[Op]:

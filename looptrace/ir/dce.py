@@ -1,7 +1,8 @@
 """Purity and dead-code elimination, for every pass.
 
 An op is pure when neither it nor any op in its bodies is effectful (a random
-draw consumes and produces a generator's state). `dce` keeps an op when one of
+draw consumes and produces a generator's state) or a run-time check (it
+exists to raise). `dce` keeps an op when one of
 its outputs is live or it is impure, walking backwards once, so a chain of dead
 ops goes in one pass.
 """
@@ -13,7 +14,8 @@ from .uses import used_values
 
 
 def is_pure(op: Op) -> bool:
-    return not op.prim.effectful and not any(o.prim.effectful for b in op.blocks for o in walk(b))
+    """No effect and no run-time check, here or in a body: free to drop or move."""
+    return not any(o.prim.effectful or o.prim.raises for o in [op, *(x for b in op.blocks for x in walk(b))])
 
 
 def dce(block: Block, regions: bool = True) -> Block:

@@ -75,6 +75,9 @@ class Primitive:
     fresh: bool = False  # the output is always newly allocated, never an input's memory
     cheap: bool = False  # about one instruction per element: a nest of these is memory-bound
     may_raise: bool = False  # raises at run time on bad data (an index out of bounds)
+    # exists to raise the user's exception at run time (ops/check.py): never dropped
+    # as dead, never moved to where it could run when the plain function would not
+    raises: bool = False
 
     def __repr__(self) -> str:
         return self.name

@@ -8,6 +8,7 @@ from looptrace.ir.primitive import (  # noqa: F401
 )
 
 from . import (  # noqa: F401
+    check,  # data-dependent raise and assert, run as checks
     control,
     creation,
     elementwise,

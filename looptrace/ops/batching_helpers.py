@@ -81,6 +81,8 @@ def flat_block_index(b: Any, shape: tuple, starts: list, sizes: tuple, rows: boo
             n = s.shape[0]
     full = tuple(sizes) + tuple(shape[len(sizes):])
     rank = 1 + len(full)
+    for a, (s, d) in enumerate(starts):
+        check_index_range(b, s if d is not None else b.op("broadcast_to", s, shape=(n,)), shape[a], sizes[a], a)
     strides = [int(np.prod(shape[a + 1:], dtype=np.int64)) for a in range(len(shape))]
     total = int(np.prod(shape, dtype=np.int64))
     flat = b.op("multiply", batch_iota(b, n, rank, 0), int_const(b, total if rows else 0))
@@ -102,6 +104,26 @@ def flat_block_index(b: Any, shape: tuple, starts: list, sizes: tuple, rows: boo
         past_end = int_const(b, (n or 1) * total if rows else total)
         flat = b.op("select", valid, flat, past_end)
     return flat
+
+
+def check_index_range(b: Any, idx: Any, dim: int, size: int = 1, axis: int = 0) -> None:
+    """A run-time check (ops/check.py) that batched indices are in range:
+    out of range raises IndexError naming the index as the user gave it, at
+    the first iteration that has one, before any flat index is formed from
+    it (which could otherwise land in a neighbouring row)."""
+    from looptrace.ir.core import UNKNOWN_LOC
+    from looptrace.ops.check import Failure
+
+    if size == 1:
+        ok = b.op("logical_and", b.op("greater_equal", idx, int_const(b, -dim)), b.op("less", idx, int_const(b, dim)))
+        message = f"index {{value}} is out of bounds for axis {axis} with size {dim}"
+    else:
+        ok = _start_in_range(b, idx, dim - size)
+        message = (f"the slice [{{value}}:{{value}} + {size}] runs past the end of axis {axis} (size {dim}); "
+                   "NumPy would shorten it, but a traced slice keeps its static length: stop the loop "
+                   "earlier, pad the array (np.pad), or index elements one by one")
+    failure = Failure(IndexError(), getattr(b, "loc", UNKNOWN_LOC), message)
+    b.op("check", b.op("logical_not", ok), idx, failures=(failure,))
 
 
 def _start_in_range(b: Any, s: Any, last: int) -> Any:

@@ -134,7 +134,7 @@ _attach_batching_rules()
 # minimum split the cotangent evenly between tied inputs (as JAX does).
 def _vjp_unary(deriv):
     """d out / d x as a function of (b, x, out); the rule is g * deriv."""
-    return lambda b, g, op: b.mul(g, deriv(b, op.inputs[0], op.out))
+    return lambda b, g, op: _ct_times(b, g, deriv(b, op.inputs[0], op.out), op)
 
 
 def _vjp_binary(dx, dy):
@@ -142,9 +142,25 @@ def _vjp_binary(dx, dy):
     def side(deriv, k):
         if deriv is None:
             return None
-        return lambda b, g, op: _unb(b, b.mul(g, deriv(b, *op.inputs, op.out)), op.inputs[k])
+        return lambda b, g, op: _unb(b, _ct_times(b, g, deriv(b, *op.inputs, op.out), op), op.inputs[k])
 
     return side(dx, 0), side(dy, 1)
+
+
+# ufuncs whose derivative is infinite or NaN somewhere on (or off) their domain
+_SINGULAR = {"sqrt", "cbrt", "log", "log2", "log10", "log1p", "reciprocal", "divide", "power", "arcsin",
+             "arccos", "arctanh", "arccosh", "tan", "arctan2", "hypot", "remainder"}
+
+
+def _ct_times(b, g, d, op):
+    """g * d, where a zero cotangent contributes exactly zero: the branch of
+    np.where(x > 0, np.sqrt(x), 0.) not taken at x < 0 gets a zero cotangent,
+    and 0 * (the NaN derivative of sqrt there) must not poison the gradient."""
+    prod = b.mul(g, d)
+    if op.prim.name not in _SINGULAR or g.is_const:
+        return prod
+    zero = _e(b, "equal", g, _c(b, 0.0, g))
+    return b.emit("select", zero, _c(b, 0.0, prod), prod)
 
 
 def _unb(b, g, x):

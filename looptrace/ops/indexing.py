@@ -29,12 +29,22 @@ register(Primitive("slice", "indexing", _slice_abstract,
 
 
 def check_index(i: int, n: int, axis: int, size: int = 1) -> int:
-    i = int(i)
+    given = i = int(i)
     if i < 0 and size == 1:
         i += n
     if not 0 <= i <= n - size:
-        raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
+        raise IndexError(index_message(given, n, axis, size))
     return i
+
+
+def index_message(i: int, n: int, axis: int, size: int = 1) -> str:
+    """NumPy's message for an index out of range (the index as the user gave
+    it); for a slice that runs past the end, what NumPy would have done."""
+    if size == 1 or i < 0 or i > n:
+        return f"index {i} is out of bounds for axis {axis} with size {n}"
+    return (f"the slice [{i}:{i} + {size}] runs past the end of axis {axis} (size {n}); NumPy would "
+            f"shorten it to {n - i} element(s), but a traced slice keeps its static length {size}: "
+            "stop the loop earlier, pad the array (np.pad), or index elements one by one")
 
 
 def _dyn_slice_abstract(x, *starts, sizes):
@@ -227,10 +237,12 @@ def _flatten_batched_axis(b, x, axis):
     return b.op("reshape", moved, shape=(n * size, *moved.shape[2:])), size
 
 
-def _offset_indices(b, idx, n, size):
-    """Batched indices (n, *s) shifted into row m's segment of a flat axis."""
-    from looptrace.ops.batching_helpers import batch_iota, int_const, norm_index
+def _offset_indices(b, idx, n, size, axis=0):
+    """Batched indices (n, *s) shifted into row m's segment of a flat axis
+    (checked first: an index out of range must not land in another row)."""
+    from looptrace.ops.batching_helpers import batch_iota, check_index_range, int_const, norm_index
 
+    check_index_range(b, idx, size, 1, axis)
     rows = b.op("multiply", batch_iota(b, n, len(idx.shape), 0), int_const(b, size))
     return b.op("add", norm_index(b, idx, size), rows)
 
@@ -245,7 +257,7 @@ def _gather_batch(b, args, dims, *, axis):
         return [move_axis(b, b.op("gather", x, idx, axis=axis), axis, 0)], [0]
     n = x.shape[0]
     flat, size = _flatten_batched_axis(b, x, axis)
-    out = b.op("gather", flat, _offset_indices(b, idx, n, size), axis=0)
+    out = b.op("gather", flat, _offset_indices(b, idx, n, size, axis), axis=0)
     k = len(idx.shape) - 1  # out: (n, *idx, x[:axis], x[axis+1:]) -> (n, x[:axis], *idx, ...)
     perm = (0, *range(1 + k, 1 + k + axis), *range(1, 1 + k), *range(1 + k + axis, len(out.shape)))
     return [b.op("transpose", out, perm=perm)], [0]
@@ -266,7 +278,7 @@ def _scatter_batch(b, args, dims, *, axis, mode):
     moved = b.op("transpose", ub, perm=perm)
     count = int(np.prod(idx.shape, dtype=np.int64))
     flat_upd = b.op("reshape", moved, shape=(count, *moved.shape[1 + k:]))
-    flat_idx = b.op("reshape", _offset_indices(b, idx, n, size), shape=(count,))
+    flat_idx = b.op("reshape", _offset_indices(b, idx, n, size, axis), shape=(count,))
     out = b.op("scatter", flat, flat_idx, flat_upd, axis=0, mode=mode)
     shaped = b.op("reshape", out, shape=(n, size, *flat.shape[1:]))
     return [move_axis(b, shaped, 1, axis + 1)], [0]

@@ -132,6 +132,11 @@ class Tracer:
                          ctx.current_loc(),
                          "looptrace traces NumPy calls it knows; this one converts its input instead")
 
+    def __format__(self, spec: str) -> str:
+        raise TraceError("a traced value is formatted into a string (an f-string, format(), or the "
+                         "message of a raise/assert); its value is known only at run time",
+                         ctx.current_loc(), "build the message from shapes and Python values only")
+
     def item(self, *args):
         raise TraceError(".item() needs a concrete value; it is only known at run time", ctx.current_loc())
 

@@ -1,5 +1,9 @@
 """Trace state: the stack of blocks being built and how ops are emitted.
 
+Invariant: all tracing state (the trace stack, the source-location
+overrides) is per thread, so two threads tracing at once never see each
+other's frames: another thread's trace is never mistaken for a nested call.
+
 A `Frame` builds one block (the function body, a loop body, a branch). Boxes
 (the mutable cells behind traced arrays) created in an outer frame and touched
 inside a loop body are captured lazily: the body gets a block argument for
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import linecache
 import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -36,19 +41,26 @@ class at:
         self.loc = loc
 
     def __enter__(self) -> None:
-        _OVERRIDE.append(self.loc)
+        _LOCAL.override.append(self.loc)
 
     def __exit__(self, *exc) -> None:
-        _OVERRIDE.pop()
+        _LOCAL.override.pop()
 
 
-_OVERRIDE: list = []
+class _ThreadState(threading.local):
+    """One per thread: the traces in progress (innermost last) and the
+    source locations `at` forces."""
+
+    def __init__(self):
+        self.stack: list[TraceState] = []
+        self.override: list = []
 
 
 def current_loc() -> SourceLoc:
     """The innermost user source line on the Python stack."""
-    if _OVERRIDE and _OVERRIDE[-1] is not None:
-        return _OVERRIDE[-1]
+    override = _LOCAL.override
+    if override and override[-1] is not None:
+        return override[-1]
     frame = sys._getframe(1)
     while frame is not None:
         if id(frame.f_code) in USER_CODE:
@@ -83,6 +95,7 @@ class Frame:
         # boxes captured by this loop frame: id(box) -> (box, entry value, block arg)
         self.captured: dict[int, tuple[Box, Value, Value]] = {}
         self.depth = 0 if parent is None else parent.depth + 1
+        self.raised = False  # a `raise` ends this block unconditionally (tracer/checks.py)
 
     def owns(self, box: Box) -> bool:
         f: Frame | None = box.frame
@@ -103,6 +116,8 @@ class TraceState:
         self.value_frames: dict[int, Frame] = {}  # value id -> the frame whose block defines it
         self.captured: list[tuple[np.ndarray, np.ndarray]] = []  # (array, its contents when traced)
         self.globals_read: list[tuple[dict, str, Any]] = []  # (module dict, name, value when traced)
+        self.try_stack: list = []  # the `try` bodies being traced (tracer/checks.py)
+        self.externals = None  # what the trace reads from outside its arguments (tracer/external.py)
 
     def push(self, kind: str) -> Frame:
         self.frame = Frame(self.frame, kind)
@@ -139,27 +154,28 @@ def visible(defined_in: Frame, frame: Frame | None) -> bool:
     return False
 
 
-_STATE: list[TraceState] = []
+_LOCAL = _ThreadState()
 
 
 def state() -> TraceState:
-    if not _STATE:
+    stack = _LOCAL.stack
+    if not stack:
         raise InternalError("no trace in progress")
-    return _STATE[-1]
+    return stack[-1]
 
 
 def tracing() -> bool:
-    return bool(_STATE)
+    return bool(_LOCAL.stack)
 
 
 class trace_scope:
     def __enter__(self) -> TraceState:
         st = TraceState()
-        _STATE.append(st)
+        _LOCAL.stack.append(st)
         return st
 
     def __exit__(self, *exc) -> None:
-        _STATE.pop()
+        _LOCAL.stack.pop()
 
 
 def touch(box: Box) -> None:
@@ -190,6 +206,10 @@ def emit(prim: Primitive, inputs: list[Value], loc: SourceLoc | None = None, **a
     outs = tuple(Value(dtype, tuple(shape)) for dtype, shape in avals)
     op = Op(prim, tuple(inputs), outs, dict(attrs), loc)
     st = state()
+    if st.try_stack:
+        from .checks import refuse_in_try
+
+        refuse_in_try(prim, attrs, loc)
     for v in inputs:
         st.check_visible(v)
     st.frame.block.ops.append(op)
@@ -235,7 +255,7 @@ def emit1(prim: Primitive, inputs: list[Value], **attrs) -> Value:
 def const_value(x: Any, dtype: Any = None) -> Value:
     arr = np.array(x, dtype=dtype, copy=True)
     arr.flags.writeable = False
-    if isinstance(x, np.ndarray) and x.flags.writeable and _STATE:
+    if isinstance(x, np.ndarray) and x.flags.writeable and _LOCAL.stack:
         # a mutable array baked into the program: calls check it is unchanged
-        _STATE[-1].captured.append((x, np.array(x, copy=True)))
+        _LOCAL.stack[-1].captured.append((x, np.array(x, copy=True)))
     return literal(arr)

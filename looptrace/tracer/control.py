@@ -250,7 +250,38 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
                 box.value = before
             set_fn(entry)
         branches.append((frame, exits, writes))
+    branches = _drop_raising(pred, entry, branches)
     _merge_branches(pred, names, entry, branches, set_fn)
+
+
+def _drop_raising(pred: Tracer, entry: tuple, branches: list) -> list:
+    """A branch that ends in `raise` contributes no values to the merge (after
+    the `if`, only the other branch can have run): it yields placeholders of
+    the other branch's types, and its checks move before the `if`, on the
+    branch's condition (tracer/checks.py)."""
+    from .checks import hoist_checks
+
+    for k, (frame, _, _) in enumerate(branches):
+        hoist_checks(frame, pred if k == 0 else lax.ufunc("logical_not", pred))
+    raised = [frame.raised for frame, _, _ in branches]
+    if all(raised):
+        ctx.state().frame.raised = True
+        return [(frame, entry, {}) for frame, _, _ in branches]
+    if not any(raised):
+        return branches
+    r = raised.index(True)
+    _, other_exits, _ = branches[1 - r]
+    exits = tuple(_placeholder(x) if is_tracer(x) and x is not e else x for x, e in zip(other_exits, entry))
+    out = list(branches)
+    out[r] = (branches[r][0], exits, {})
+    return out
+
+
+def _placeholder(x: Tracer) -> Tracer:
+    """A value of x's type for a branch that raises (it is never read)."""
+    zero = lax.wrap(lax.as_value(np.zeros((), x.dtype)))
+    v = lax.broadcast_to(zero, tuple(x.shape)) if x.shape else zero
+    return Tracer(lax.as_value(v), weak=x.weak)
 
 
 def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
@@ -383,9 +414,11 @@ def _python_for(iterable, body_fn, get_fn, set_fn, names, brk, loc, why: str | N
     """A loop over a Python container runs as Python: one trace of the body per
     element (the loop is unrolled). After a `break` (or a `return`) on a traced
     condition, the remaining iterations run under that condition."""
+    from .external import items
+
     info = register_loop(loc, "vectorized") if loc is not None else None
     count = 0
-    for item in iterable:
+    for item in items(iterable):  # reads of a container's items are guarded (external.py)
         count += 1
         flag = dict(zip(names, get_fn()))[brk] if brk is not None and count > 1 else False
         if is_tracer(flag):

@@ -21,7 +21,9 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
+import sys
 import textwrap
+import threading
 import types
 from typing import Any
 
@@ -201,6 +203,40 @@ class _Converter(ast.NodeTransformer):
     def visit_FunctionDef(self, node):
         return node  # nested user functions are converted when called
 
+    # raise / assert / try (tracer/checks.py) ----------------------------------------------
+    def visit_Raise(self, node: ast.Raise) -> ast.AST:
+        """`raise E(...)` -> `__lt.raise_(E(...))`: a run-time check under a
+        traced condition; a bare `raise` (re-raise) stays Python's."""
+        if node.exc is None:
+            return node
+        node = self.generic_visit(node)
+        call = ast.Call(_attr("raise_"), [node.exc], [])
+        return ast.copy_location(ast.Expr(ast.copy_location(call, node)), node)
+
+    def visit_Assert(self, node: ast.Assert) -> ast.AST:
+        if sys.flags.optimize:
+            return None  # python -O drops asserts; so does the converted code
+        node = self.generic_visit(node)
+        args = [node.test] + ([ast.Lambda(_no_args(), node.msg)] if node.msg is not None else [])
+        call = ast.copy_location(ast.Call(_attr("assert_"), args, []), node)
+        return ast.copy_location(ast.Expr(call), node)
+
+    def visit_Try(self, node: ast.Try) -> ast.AST:
+        """The body runs inside `with __lt.try_block(handler classes)`, so an op
+        that could raise what a handler catches is refused; each handler
+        first passes looptrace's own errors on."""
+        node = self.generic_visit(node)
+        kinds = [h.type if h.type is not None else _name("BaseException") for h in node.handlers]
+        classes = ast.Lambda(_no_args(), _flat_classes(kinds))
+        item = ast.withitem(ast.Call(_attr("try_block"), [classes], []), None)
+        node.body = [ast.copy_location(ast.With([item], node.body), node)]
+        for h in node.handlers:
+            guard = ast.copy_location(ast.Expr(ast.Call(_attr("passthrough"), [], [])), h)
+            h.body = [guard] + h.body
+        return ast.fix_missing_locations(node)
+
+    visit_TryStar = visit_Try
+
     def visit_Lambda(self, node):
         return node
 
@@ -371,6 +407,12 @@ def _not_flags(flags: dict) -> ast.expr:
     return ast.UnaryOp(ast.Not(), test)
 
 
+def _flat_classes(kinds: list[ast.expr]) -> ast.expr:
+    """A tuple of the classes named by `except` clauses (each may be a tuple)."""
+    parts = [ast.Starred(k, ast.Load()) if isinstance(k, ast.Tuple) else k for k in kinds]
+    return ast.Tuple(parts, ast.Load())
+
+
 def _key_expr(key: ast.expr) -> ast.expr:
     """A subscript's key as an ordinary expression (slices become slice(...))."""
     if isinstance(key, ast.Slice):
@@ -484,12 +526,47 @@ def _drop_header_expressions(fdef: ast.FunctionDef) -> None:
     fdef.returns = None
 
 
+class deep_recursion:
+    """Python's recursion limit raised to at least `depth` while converting or
+    tracing: AST visitors recurse once per level of nesting, and a 500-term
+    expression that Python runs fine must not fail here. (Since Python 3.11
+    a Python-to-Python call uses no C stack, so the raised limit is safe.)
+    Nested and concurrent uses share one raise; the last one out restores."""
+
+    _lock = threading.Lock()
+    _users = 0
+    _saved = 0
+
+    def __init__(self, depth: int = 20_000):
+        self.depth = depth
+
+    def __enter__(self) -> None:
+        cls = type(self)
+        with cls._lock:
+            if cls._users == 0:
+                cls._saved = sys.getrecursionlimit()
+                sys.setrecursionlimit(max(cls._saved, self.depth))
+            cls._users += 1
+
+    def __exit__(self, *exc) -> None:
+        cls = type(self)
+        with cls._lock:
+            cls._users -= 1
+            if cls._users == 0:
+                sys.setrecursionlimit(cls._saved)
+
+
 def convert(fn: types.FunctionType) -> types.CodeType:
     """Code object of a factory that, called with the closure's cell values,
     returns the converted function."""
     key = fn.__code__
     if key in _CACHE:
         return _CACHE[key]
+    with deep_recursion():
+        return _convert(fn, key)
+
+
+def _convert(fn: types.FunctionType, key) -> types.CodeType:
     try:
         lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError) as e:

@@ -30,6 +30,7 @@ from . import context as ctx
 from . import lax
 from . import numpy_api as nx
 from .array import Tracer, is_tracer
+from .external import concrete_if_outside
 
 _NO = np._NoValue
 HINT = ("use it in a reduction (x[mask].sum(), np.mean(x[mask])), assign through the same mask "
@@ -65,7 +66,9 @@ def _check_mask(x: Tracer, mask: Any) -> None:
 
 
 def read(x: Tracer, mask: Any) -> Any:
-    """x[mask]: a gather for a constant mask, a MaskedSelection for a traced one."""
+    """x[mask]: a gather for a constant mask (or one read from outside the
+    function's arguments: baked in, guarded), a MaskedSelection for a traced one."""
+    mask = concrete_if_outside(mask)
     _check_mask(x, mask)
     if not is_tracer(mask):
         rows = np.flatnonzero(np.asarray(mask)).astype(np.int64)

@@ -25,6 +25,7 @@ from . import context as ctx
 from . import lax
 from . import numpy_api as nx
 from .array import Tracer, is_tracer
+from .external import concrete_if_outside
 
 _tr, _any_traced = nx._tr, nx._any_traced
 
@@ -39,9 +40,13 @@ def _along(a: Tracer, axis: int, start: int, stop: int, step: int = 1) -> Tracer
 
 
 def _static_int(x: Any, what: str) -> int:
+    """A count that decides a shape; an int argument it comes from is
+    specialized on (tracer/static.py), anything else traced is an error."""
     if is_tracer(x):
-        raise TraceError(f"{what} must be a static integer; this one is a traced value", ctx.current_loc(),
-                         "compute it from .shape, or pass it in static_argnames")
+        from .static import concrete_error
+
+        raise concrete_error([x], f"{what} must be a static integer; this one is a traced value",
+                             "compute it from .shape, or pass it in static_argnames")
     return operator.index(x)
 
 
@@ -200,6 +205,7 @@ def tile(A, reps):
 
 
 def repeat(a, repeats, axis=None):
+    repeats = concrete_if_outside(repeats)  # counts read from outside decide the shape: baked in, guarded
     if not _any_traced(a, repeats):
         return np.repeat(a, repeats, axis=axis)
     if _any_traced(repeats):

@@ -25,6 +25,7 @@ from . import context as ctx
 from . import lax
 from . import numpy_api as nx
 from .array import Tracer, is_tracer
+from .external import concrete_if_outside
 from .np_arrays import gather_lanes
 
 _tr, _any_traced, _NO = nx._tr, nx._any_traced, np._NoValue
@@ -260,6 +261,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", 
 
 
 def _scaled(q, by: int):
+    q = concrete_if_outside(q)  # q read from outside picks the method's path: baked in, guarded
     if is_tracer(q):
         return lax.ufunc("divide", q, by)
     q = np.true_divide(q, by)
@@ -271,6 +273,7 @@ def _scaled(q, by: int):
 
 def _quantile(a, q, axis, out, method, keepdims, weights, interpolation, weak, name):
     nx._no_out(out)
+    q = concrete_if_outside(q)  # q read from outside picks the method's path: baked in, guarded
     if weights is not None or interpolation is not None:
         raise UnsupportedError(f"{name} with weights= or interpolation= is not supported", ctx.current_loc())
     a = _real(a, name)
@@ -431,6 +434,7 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     one-ulp corrections against the edges), counted by one scatter-add."""
     if not _any_traced(a, range, weights):
         return np.histogram(a, bins=bins, range=range, density=density, weights=weights)
+    bins = concrete_if_outside(bins)
     if is_tracer(bins) or np.ndim(bins) != 0 or isinstance(bins, str):
         raise UnsupportedError("np.histogram of traced data supports an integer number of bins", ctx.current_loc(),
                                "pass bins=<int> (with range=(lo, hi) for fixed edges)")

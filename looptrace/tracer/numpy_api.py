@@ -973,6 +973,8 @@ def _guarded(fn, qualname: str):
     return call
 
 
+from .external import RandomNamespace as _RandomNamespace  # noqa: E402
+
 _build_namespace()
 from . import np_arrays, np_stats, masked  # noqa: E402  (compositions in their own modules)
 
@@ -982,4 +984,4 @@ NAMESPACE.update(masked.TABLE)
 np_namespace = _Namespace(NAMESPACE, np, "np.")
 linalg_namespace = _Namespace(LINALG, np.linalg, "np.linalg.")
 object.__setattr__(np_namespace, "linalg", linalg_namespace)
-object.__setattr__(np_namespace, "random", np.random)
+object.__setattr__(np_namespace, "random", _RandomNamespace())

@@ -3,7 +3,6 @@ the builtins that need to understand traced values."""
 from __future__ import annotations
 
 import builtins
-import numbers
 import types
 from typing import Any
 
@@ -12,8 +11,9 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import lax, nests, pybuiltins, pymath
+from . import external, lax, nests, pybuiltins, pymath
 from .array import Tracer, is_tracer
+from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .control import and_, compare, contains, for_, if_, ifexp, ld, not_, or_, ret, while_  # noqa: F401
 from .merge import NO_RETURN, returned  # noqa: F401  (early returns: tracer/returns.py)
 from .loops import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
@@ -23,24 +23,25 @@ _SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools",
 
 
 def getitem(x: Any, key: Any) -> Any:
-    """`x[key]`; a NumPy array indexed with traced values becomes a constant."""
+    """`x[key]`. An item of a container reached from outside the function is
+    read through its source (tracer/external.py): an array in it is an
+    implicit argument, a number is guarded. A NumPy array made while tracing
+    and indexed with traced values becomes a constant."""
     if isinstance(x, np.ndarray) and _has_tracer(key):
         x = lax.wrap(lax.as_value(x))
-    return x[key]
+    value = x[key]
+    if not _has_tracer(key):
+        return external.read_item(x, key, value)
+    return value
 
 
 def attr(obj: Any, name: str) -> Any:
-    """`obj.name`. An array or number kept in a module's or an object's own
-    `__dict__` becomes a constant of the program: record where it was read,
-    so that rebinding it (`cfg.W = other`) makes the next call retrace."""
+    """`obj.name`. An attribute of an object reached from outside the function
+    (a module, a configuration object, a class) is read through its source:
+    an array is an implicit argument, anything else is guarded, so rebinding
+    it (`cfg.W = other`, `cfg.scale = 5.0`) is seen by the next call."""
     value = getattr(obj, name)
-    if ctx.tracing() and isinstance(value, (np.ndarray, np.generic, numbers.Number)):
-        d = getattr(obj, "__dict__", None)
-        read = ctx.state().globals_read
-        if isinstance(d, dict) and d.get(name) is value and not any(
-                e[0] is d and e[1] == name for e in read):
-            read.append((d, name, value))
-    return value
+    return external.read_attr(obj, name, value) if ctx.tracing() else value
 
 
 def _has_tracer(key: Any) -> bool:
@@ -62,9 +63,8 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     special = BUILTINS.get(id(fn)) if isinstance(fn, types.BuiltinFunctionType) or isinstance(fn, type) else None
     if special is not None:
         return special(*args, **kwargs)
-    inner = getattr(fn, "__looptrace_traceable__", None)  # a jitted function: trace its Python function
-    if inner is not None:
-        return call_converted(inner, args, kwargs)
+    if getattr(type(fn), "__looptrace_traceable__", False):  # a jitted function: trace its Python function
+        return call_converted(fn.py_func, args, kwargs)
     if isinstance(fn, types.FunctionType) and _user_function(fn):
         return call_converted(fn, args, kwargs)
     return fn(*args, **kwargs)
@@ -106,7 +106,7 @@ def _enumerate(seq, start=0):
     if isinstance(seq, (TracedRange, TracedReversed, builtins.range)) or is_tracer(seq) or \
             isinstance(seq, (np.ndarray, TracedZip)):
         return TracedEnumerate(seq, start)
-    return builtins.enumerate(seq, start)
+    return builtins.enumerate(external.items(seq), start)
 
 
 def _zip(*seqs, strict=False):
@@ -119,7 +119,7 @@ def _zip(*seqs, strict=False):
            for s in seqs) and all(isinstance(s, (TracedRange, TracedReversed, builtins.range, np.ndarray))
                                   or is_tracer(s) for s in seqs):
         return TracedZip(*seqs)
-    return builtins.zip(*seqs, strict=strict)
+    return builtins.zip(*(external.items(s) for s in seqs), strict=strict)
 
 
 def _len(x):

@@ -3,6 +3,7 @@ run the converted function once, and collect outputs and in-place writes to
 arguments."""
 from __future__ import annotations
 
+import builtins
 import inspect
 import numbers
 import types
@@ -12,10 +13,11 @@ from typing import Any
 import numpy as np
 
 from looptrace.errors import TraceError, UnsupportedError
+from looptrace.guards import Source
 from looptrace.ir.core import RNG, Program, Value
 
 from . import context as ctx
-from . import lax, runtime
+from . import external, lax, runtime
 from .array import Tracer, is_tracer
 from .convert import NotConvertible, convert
 from .masked import is_selection
@@ -35,43 +37,23 @@ def converted(fn: types.FunctionType) -> types.FunctionType:
     exec(code, glb, ns)
     factory = ns["__lt_factory"]
     ctx.register_user_code(factory.__code__)
-    cells = [c.cell_contents for c in (fn.__closure__ or ())]
-    new = factory(*[_patch_value(c) for c in cells])
+    new = factory(*[_cell_value(fn, k, c) for k, c in enumerate(fn.__closure__ or ())])
     new.__defaults__ = fn.__defaults__
     new.__kwdefaults__ = fn.__kwdefaults__
-    _note_data_globals(fn, factory.__code__)
     return new
 
 
-def _note_data_globals(fn: types.FunctionType, code: types.CodeType) -> None:
-    """Record the data globals (arrays, numbers) the function may read, so a
-    call after one of them is rebound retraces instead of using the old value."""
-    if not ctx.tracing():
-        return
-    glb = fn.__globals__
-    for name in _names(code):
-        value = glb.get(name, _MISSING)
-        if isinstance(value, (np.ndarray, np.generic, numbers.Number)):
-            ctx.state().globals_read.append((glb, name, value))
-
-
-def _names(code: types.CodeType) -> set[str]:
-    out = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            out |= _names(const)
-    return out
-
-
-_MISSING = object()
+def _cell_value(fn: types.FunctionType, k: int, cell) -> Any:
+    """A closure variable, read through its cell (guarded, or an implicit argument)."""
+    name = fn.__code__.co_freevars[k]
+    return external.read(_patch_value(cell.cell_contents), Source("cell", cell, name))
 
 
 def _patched_globals(glb: dict) -> dict:
-    out = dict(glb)
-    for k, v in glb.items():
-        out[k] = _patch_value(v)
-    out["__lt"] = runtime
-    return out
+    """The globals the converted code runs with: the module's own, read lazily
+    and guarded (tracer/external.py), plus the `__lt` runtime."""
+    own = {"__lt": runtime, "__builtins__": glb.get("__builtins__", builtins)}
+    return external.TracedGlobals(glb, own, _patch_value)
 
 
 def _patch_value(v: Any) -> Any:
@@ -79,6 +61,8 @@ def _patch_value(v: Any) -> Any:
         return np_namespace
     if v is np.linalg:
         return linalg_namespace
+    if v is np.random:
+        return external.RandomNamespace()
     if callable(v) and getattr(v, "__module__", None) in ("numpy", "numpy.linalg") or isinstance(v, np.ufunc):
         name = getattr(v, "__name__", None)
         table = LINALG if "linalg" in (getattr(v, "__module__", "") or "") else NAMESPACE
@@ -108,9 +92,11 @@ def arg_spec(name: str, x: Any, static: bool) -> ArgSpec:
             raise ValueError(f"argument `{name}` = {x} does not fit in int64")
         return ArgSpec("scalar", np.asarray(x).dtype, (), weak=True)
     if isinstance(x, (np.ndarray, np.generic)):
+        _check_array_class(name, x)
         if x.dtype.kind not in "biufc":
             raise TypeError(f"argument `{name}` has dtype {x.dtype}; looptrace compiles numeric arrays only")
-        return ArgSpec("array", x.dtype, tuple(x.shape))
+        # a non-native byte order (big-endian data) is converted at the call (api.runtime_arg)
+        return ArgSpec("array", x.dtype.newbyteorder("="), tuple(x.shape))
     if isinstance(x, (list, tuple)):
         raise TypeError(f"argument `{name}` is a {type(x).__name__}; pass a NumPy array "
                         "(np.asarray(...)) or name it in static_argnames")
@@ -118,6 +104,16 @@ def arg_spec(name: str, x: Any, static: bool) -> ArgSpec:
         return ArgSpec("static")  # a function, a dtype: a constant of the program, keyed by value
     raise TypeError(f"argument `{name}` has unsupported type {type(x).__name__}; pass NumPy arrays or "
                     "numbers, or name it in static_argnames")
+
+
+def _check_array_class(name: str, x: Any) -> None:
+    """Array subclasses whose meaning NumPy's own functions would change."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"argument `{name}` is a masked array; looptrace compiles plain arrays and would "
+                        "ignore its mask: pass np.ma.filled(x, fill) (or x.data and x.mask as two arrays)")
+    if isinstance(x, np.matrix):
+        raise TypeError(f"argument `{name}` is a np.matrix, whose `*` is a matrix product; pass "
+                        "np.asarray(x)")
 
 
 def _bind_arg(spec: ArgSpec, x: Any) -> tuple[Any, Value | None]:
@@ -133,12 +129,15 @@ def _bind_arg(spec: ArgSpec, x: Any) -> tuple[Any, Value | None]:
 def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs: list[ArgSpec],
                    name: str) -> Program:
     with ctx.trace_scope() as st:
+        st.externals = ext = external.Externals(tuple(args))
         bound, arg_vals = [], []
-        for spec, x in zip(specs, args):
+        for i, (spec, x) in enumerate(zip(specs, args)):
             obj, v = _bind_arg(spec, x)
             bound.append(obj)
             if v is not None:
                 arg_vals.append(v)
+            elif x is not None:
+                ext.register(x, Source("arg", i, names[i]))  # a static object: its attributes are guarded
         st.root.block.args = arg_vals
         st.arg_boxes = {id(obj._box) for obj, spec in zip(bound, specs) if spec.kind == "array"}
         result = converted(fn)(*bound)
@@ -147,15 +146,26 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         results = [lax.as_value(l) for l in leaves]
         for v in results:
             st.check_visible(v)
-        writebacks = _writebacks(bound, specs, len(results))
+        writebacks = _writebacks(bound, specs, len(results)) + _implicit_writebacks(ext, len(args))
+        st.root.block.args = arg_vals + [arg for _, _, _, arg in ext.implicit]
         st.root.block.results = results + [v for _, v in writebacks]
         program.writebacks = [(argi, len(results) + k) for k, (argi, _) in enumerate(writebacks)]
         program.out_tree = tree
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
         program.captured = st.captured
-        program.globals_read = st.globals_read
+        program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
         return program
+
+
+def _implicit_writebacks(ext: external.Externals, n_args: int) -> list[tuple[int, Value]]:
+    """Outside arrays written in place: written back after the call (their
+    index counts after the explicit arguments)."""
+    out = []
+    for k, (_, kind, tracer, arg) in enumerate(ext.implicit):
+        if kind == "array" and tracer._box.value is not arg:
+            out.append((n_args + k, tracer._box.value))
+    return out
 
 
 def _writebacks(bound: list, specs: list[ArgSpec], n_results: int) -> list[tuple[int, Value]]:

@@ -278,15 +278,17 @@ class LinearRewrite:
         self.env = BatchEnv(self.b, self.n, facts.aff)
 
     def run(self, forms: list[Affine], coef_ops: list[Op]) -> tuple[list[Op], dict[int, Value]]:
+        # checks on the carries (ops/check.py) run batched over the history, after the scan
+        late = [op for op in self.facts.body.ops if not op.outputs and any(v.id in self.dep for v in op.inputs)]
         for op in self.facts.body.ops:
-            if not any(v.id in self.dep for v in op.outputs):
+            if op not in late and not any(v.id in self.dep for v in op.outputs):
                 self.env.emit(op)
         for op in coef_ops:
             self.env.emit(op)
         mapping: dict[int, Value] = {}
         n_carry, _ = split_for_results(self.loop)
         ys = self.facts.body.results[n_carry:]
-        history = any(y.id in self.dep for y in ys)  # else only the final carries are used
+        history = any(y.id in self.dep for y in ys) or bool(late)  # else only the final carries are used
         history = history or any(isinstance(d, Dim) for c in self.carries for d in c.arg.shape)
         for c, f in zip(self.carries, forms):
             a, b = self._coef(f.a, c), self._coef(f.b, c)
@@ -299,7 +301,9 @@ class LinearRewrite:
             self.env.bind(c.result, hist, 0)
             mapping[c.out.id] = self._last(hist, c)
         if history:
-            self._emit_from_histories(ys)
+            self._emit_from_histories(ys + [v for op in late for v in op.inputs])
+        for op in late:
+            self.env.emit(op)
         for y, o in zip(ys, self.loop.outputs[n_carry:]):
             mapping[o.id] = self.env.batched(y)
         return self.b.ops, mapping

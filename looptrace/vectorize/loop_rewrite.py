@@ -36,7 +36,7 @@ from .delay import split_delay_lines
 from .masked import is_conditional_term, mask_accumulations
 from .regroup import regroup_sums
 from .select import if_convert
-from .simplify import forward, hoist_invariants, promote_blocks
+from .simplify import forward, hoist_invariants, merge_checks, promote_blocks
 
 
 @dataclass
@@ -102,6 +102,11 @@ def if_convert_body(job: LoopJob) -> None:
 def mask_conditional_sums(job: LoopJob) -> None:
     """select(p, acc + f, acc) -> acc + select(p, f, 0): a conditional accumulation is a masked reduction."""
     mask_accumulations(job.loop.blocks[0])
+
+
+def merge_run_time_checks(job: LoopJob) -> None:
+    """check(p) ... check(q) -> check(p, q): batched, the first failing iteration decides."""
+    merge_checks(job.loop.blocks[0])
 
 
 def promote(job: LoopJob) -> None:
@@ -221,9 +226,11 @@ def _plan_once(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -
             forced_all.add(id(op))
         if id(op) in forced_all or any(v.id in hot for v in operands(op)):
             hot.update(v.id for v in op.outputs)
-    roots = [c.result for c in rec] + [v for op in ops if id(op) in forced_all for v in operands(op)]
-    in_loop = _backward(facts, roots, hot) | forced_all
-    pre = [op for op in ops if not any(v.id in hot for v in op.outputs)]
+    # a check (no outputs) on a value of the recurrence runs in the scan, at its iteration
+    checks = {id(op) for op in ops if not op.outputs and any(v.id in hot for v in operands(op))}
+    roots = [c.result for c in rec] + [v for op in ops if id(op) in forced_all | checks for v in operands(op)]
+    in_loop = _backward(facts, roots, hot) | forced_all | checks
+    pre = [op for op in ops if id(op) not in checks and not any(v.id in hot for v in op.outputs)]
     loop_ops = [op for op in ops if id(op) in in_loop]
     post = [op for op in ops if id(op) not in in_loop and any(v.id in hot for v in op.outputs)]
     return Plan(pre, loop_ops, post, rec, dict(forced))

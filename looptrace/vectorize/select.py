@@ -49,7 +49,7 @@ def _convertible(op: Op, aff: dict, n: int) -> bool:
 
 
 def _safe(op: Op, aff: dict, n: int) -> bool:
-    if op.prim.effectful or op.prim.region or op.prim.name in _UNSAFE:
+    if op.prim.effectful or op.prim.raises or op.prim.region or op.prim.name in _UNSAFE:
         return False
     if op.prim.name == "dynamic_slice":
         return _in_bounds(op.inputs[0], op.inputs[1:], op.attrs["sizes"], aff, n)

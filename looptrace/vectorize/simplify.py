@@ -59,6 +59,29 @@ def _forward_write(op: Op, src: Op | None, aff: dict, mapping: dict[int, Value])
 
 
 
+def merge_checks(body: Block) -> None:
+    """check(p) ... check(q) in one loop body -> one check(p, q) where the last
+    was: batched over the iterations, the merged check raises for the first
+    failing iteration, as the loop does (two batched checks would each scan
+    every iteration, and the first in program order would win)."""
+    checks = [op for op in body.ops if op.prim.raises and op.prim.name == "check"]
+    if len(checks) < 2:
+        return
+    shape = tuple(checks[0].inputs[0].shape)
+    group = [op for op in checks if tuple(op.inputs[0].shape) == shape]
+    if len(group) < 2:
+        return
+    from looptrace.ops.check import join_inputs, split_inputs
+
+    failures = tuple(f for op in group for f in op.attrs["failures"])
+    parts = [split_inputs(op.inputs, op.attrs["failures"]) for op in group]
+    inputs = join_inputs([p for ps, _ in parts for p in ps], [v for _, vs in parts for v in vs], failures)
+    merged = derived(group[-1]).op_into(group[0].prim, inputs, (), failures=failures)
+    at = body.ops.index(group[-1])
+    body.ops[at] = merged
+    body.ops = [op for op in body.ops if op not in group[:-1]]
+
+
 def hoist_invariants(loop: Op, parent: list[Op]) -> int:
     """Move effect-free ops of the loop's blocks that read nothing defined in
     them before the loop (`parent` is the op list holding `loop`); returns

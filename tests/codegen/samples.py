@@ -200,6 +200,20 @@ def sort_and_argsort(rng) -> Sample:
     return Sample(b.program(outs), [xs, vs, rng.integers(-3, 4, (4, 6)).astype("int32"), rng.random(8) > 0.5])
 
 
+def run_time_checks(rng) -> Sample:
+    """Checks whose predicates all hold false (they pass); the raising side is
+    tests/reliability/test_runtime_checks.py's."""
+    from looptrace.ops.check import Failure
+
+    b = Builder(("float64", (3, 4)), ("int64", (3, 4)))
+    x, k = b.args
+    b.op("check", b.op("greater", x, const(50.0)), failures=(Failure(ValueError("too big"), LOC),))
+    failures = (Failure(ValueError("negative"), LOC), Failure(IndexError(""), LOC, "index {value} is out"))
+    b.op("check", b.op("less", x, const(-50.0)), b.op("less", k, const(np.int64(0))), k, failures=failures)
+    return Sample(b.program([b.op("multiply", x, const(2.0))]), [rng.standard_normal((3, 4)),
+                                                                  rng.integers(0, 9, (3, 4))])
+
+
 def random_draws(rng) -> Sample:
     b = Builder((RNG, ()))
     (g,) = b.args
@@ -256,5 +270,5 @@ SAMPLES: dict[str, Callable] = {
     **{f"reductions_{d}": reductions(d) for d in ("float64", "float32", "int32", "bool")},
     "shape": shape_primitives, "indexing": indexing_primitives,
     "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),
-    "sort": sort_and_argsort, "random": random_draws, "regions": regions, "recurrences": recurrences,
+    "sort": sort_and_argsort, "checks": run_time_checks, "random": random_draws, "regions": regions, "recurrences": recurrences,
 }

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import looptrace
-from looptrace.ops import PRIMITIVES
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 NumPy interpreter (every primitive's rule on every target is compiled by
 test_lowering_completeness.py)."""
 
-import numpy as np
 import pytest
 
 from looptrace.codegen import cpu

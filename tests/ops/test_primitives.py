@@ -443,6 +443,21 @@ CASES.update({"real": part_case("real"), "imag": part_case("imag"), "make_comple
 CASES.update({"sort": sort_case("sort"), "argsort": sort_case("argsort")})
 
 
+def check_case(data):
+    """Predicates that all hold false: the check passes and returns nothing
+    (tests/reliability/test_runtime_checks.py covers the raising side)."""
+    from looptrace.ir.core import SourceLoc
+    from looptrace.ops.check import Failure
+
+    shape = data.draw(shapes)
+    k = data.draw(st.integers(1, 3))
+    failures = tuple(Failure(ValueError(f"failure {j}"), SourceLoc("f.py", j + 1)) for j in range(k))
+    return [np.zeros(shape, bool) for _ in range(k)], {"failures": failures}, []
+
+
+CASES["check"] = check_case
+
+
 # --- checks ------------------------------------------------------------------------------------------
 def assert_shape_fits(predicted: tuple, actual: tuple) -> None:
     """A static dimension must match; a run-time `Dim` must respect its bound."""

@@ -168,3 +168,22 @@ def test_data_dependent_functions_say_why(name, call, rng):
 def test_data_dependent_functions_of_constants_still_work(rng):
     check(lambda x: x[np.nonzero(np.array([1, 0, 2]))[0]] + np.unique(np.array([3.0, 1.0, 3.0])).sum(),
           rng.standard_normal(3))
+
+
+def test_a_mask_read_from_outside_is_baked_in_and_guarded(rng):
+    """A mask (or repeat counts) the function reads from a closure decides a
+    shape: the program bakes its contents in, and a call after the mask
+    changed in place traces again instead of using the old contents."""
+    keep = np.array([True, False, True, True, False])
+    counts = np.array([1, 0, 2, 1, 3])
+
+    def f(a):
+        return a[keep] * 2, np.repeat(a, counts, axis=0)
+
+    jitted = looptrace.jit(f, backend="interpret")
+    x = rng.standard_normal((5, 3))
+    for _ in range(2):
+        got, want = jitted(x), f(x)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+        keep[1], counts[1] = True, 4  # changed in place: the next call must see it

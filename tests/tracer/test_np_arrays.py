@@ -141,8 +141,12 @@ def test_linspace_of_arrays_and_axes(rng):
 
 
 def test_linspace_count_must_be_static(rng):
+    # an int argument is specialized on (one version per value); a count computed from data is an error
+    f = looptrace.jit(lambda a, n: np.linspace(0.0, a, n), backend="interpret")
+    for n in (5, 7):
+        np.testing.assert_array_equal(f(1.5, np.int64(n)), np.linspace(0.0, 1.5, n))
     with pytest.raises(looptrace.LooptraceError, match="static"):
-        looptrace.jit(lambda a, n: np.linspace(0.0, a, n), backend="interpret")(1.0, np.int64(5))
+        looptrace.jit(lambda x: np.linspace(0.0, 1.0, (x > 0).sum()), backend="interpret")(rng.standard_normal(4))
 
 
 # --- convolution --------------------------------------------------------------------------------------------

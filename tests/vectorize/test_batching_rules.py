@@ -180,7 +180,7 @@ def test_every_primitive_has_a_batching_rule():
 
 def test_every_batchable_primitive_has_a_case():
     covered = {_prim_name(c) for c in CASES}
-    skipped = {"iota", "random_normal", "random_uniform", "dynamic_prefix"}  # tested below
+    skipped = {"iota", "random_normal", "random_uniform", "dynamic_prefix", "check"}  # tested below
     untested = [p.name for p in PRIMITIVES.values() if not p.region and p.name not in covered | skipped]
     assert untested == []
 
@@ -201,6 +201,37 @@ def test_batched_draw_consumes_stream_like_the_loop(name, method, n):
     assert dims == [None, 0]
     np.testing.assert_array_equal(vals, np.stack(rows) if n else np.zeros((0, 2, 3)))
     assert gen.bit_generator.state == plain.bit_generator.state
+
+
+@pytest.mark.parametrize("n", [0, 1, 4])
+@pytest.mark.parametrize("batched", [(0,), (1,), (0, 1)])
+def test_batched_check_raises_the_first_failure_of_the_loop(n, batched, rng):
+    """check(p, q) batched over n iterations raises what the loop of n
+    checks raises first: the earliest iteration, then the first predicate."""
+    from looptrace.ir.core import SourceLoc
+    from looptrace.ops.check import Failure
+
+    failures = (Failure(ValueError("p"), SourceLoc("f.py", 1)), Failure(KeyError("q"), SourceLoc("f.py", 2)))
+    for _ in range(20):
+        rows = [[rng.random((2,)) < 0.2 for _ in range(2)] for _ in range(n)]
+        base = [rng.random((2,)) < 0.2 for _ in range(2)]
+        per = [[r[j] if j in batched else base[j] for j in range(2)] for r in rows]
+        expected = None
+        for p in per:
+            try:
+                PRIMITIVES["check"].impl(*p, failures=failures)
+            except Exception as e:
+                expected = type(e)
+                break
+        args = [np.stack([r[j] for r in rows]) if j in batched and n else
+                (np.zeros((0, 2), bool) if j in batched else base[j]) for j in range(2)]
+        dims = [0 if j in batched else None for j in range(2)]
+        got = None
+        try:
+            PRIMITIVES["check"].batch(EagerBuilder(axis_size=n), args, dims, failures=failures)
+        except Exception as e:
+            got = type(e)
+        assert got is expected
 
 
 @pytest.mark.parametrize("n", [0, 3])

@@ -48,7 +48,8 @@ class Emitter(BlockWalker):
         self.line_ops: list[Op | None] = []
         self.depth = 1
         self.const_args: list[tuple[str, np.ndarray]] = []
-        self.error_sites: list[tuple[SourceLoc, int]] = []  # code -> (loc, axis)
+        self.error_sites: list[tuple[SourceLoc, int, int | str]] = []  # code -> (loc, axis, slice size)
+        self.check_sites: list = []  # CheckFailed code -> ops.check.Failure
         self.uses_prange = False
         self.blas_in_prange = False  # BLAS called inside a prange loop (blas_threads.py)
         # id(einsum) -> (buffer, parity variable): products written into one of two
@@ -102,10 +103,15 @@ class Emitter(BlockWalker):
         sizes = [self.size(v, k) for k in range(v.ndim)]
         return "(" + "".join(s + ", " for s in sizes) + ")"
 
-    def error_code(self, axis: int) -> int:
+    def error_code(self, axis: int, size: int | str = 1) -> int:
         """A code the kernel raises with IndexError, mapped back to the op's line."""
-        self.error_sites.append((self.op.loc if self.op else None, axis))
+        self.error_sites.append((self.op.loc if self.op else None, axis, size))
         return len(self.error_sites) - 1
+
+    def check_code(self, failure) -> int:
+        """A code the kernel raises with CheckFailed, mapped back to the user's exception."""
+        self.check_sites.append(failure)
+        return len(self.check_sites) - 1
 
     def checked_start(self, start: Value, n: str, size: int | str, axis: int) -> str:
         """A variable holding a bounds-checked dynamic start (NumPy's rules)."""
@@ -119,7 +125,7 @@ class Emitter(BlockWalker):
         if known is not None and isinstance(n, str) and n.isdigit() and 0 <= known[0] and known[1] <= int(n) - int(size):
             return self.name(start)  # a loop index (plus a constant) always in bounds
         var = self.fresh("s")
-        self.line(f"{var} = check_start(np.int64({self.name(start)}), {n}, {size}, {self.error_code(axis)})")
+        self.line(f"{var} = check_start(np.int64({self.name(start)}), {n}, {size}, {self.error_code(axis, size)})")
         return var
 
     def dynamic_index(self, x: Value, starts: list[Value], sizes, drop: bool) -> list[str]:
@@ -136,6 +142,10 @@ class Emitter(BlockWalker):
         setitem costs seconds of compile time; these loops cost none)."""
         if src.ndim == 0:
             self.line(f"{target}[{', '.join(idx)}] = {self.name(src)}")
+            return
+        if all(d == 1 for d in src.shape):  # one element: no loop nest (each costs Numba compile time)
+            zeros = ", ".join("0" for _ in range(src.ndim))
+            self.line(f"{target}[{', '.join(idx)}][{zeros}] = {self.name(src)}[{zeros}]")
             return
         view = self.fresh("dst")
         self.line(f"{view} = {target}[{', '.join(idx)}]")

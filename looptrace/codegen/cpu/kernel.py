@@ -27,12 +27,14 @@ from numba.core.errors import NumbaError, NumbaWarning
 from looptrace.codegen.target import CompileOptions, MissingLowering
 from looptrace.errors import InternalError, UnsupportedError, format_message
 from looptrace.ir.core import RNG, Op, Program, SourceLoc, walk
+from looptrace.ops.indexing import index_message
 
 from . import cache as disk
 from . import malloc
 from .blas_threads import one_blas_thread
 from .emitter import Emitter, emit_program, kernel_source
 from .target import TARGET
+from .templates import CheckFailed
 
 malloc.tune()  # large kernel temporaries come from the heap, not a fresh mmap each call
 
@@ -66,14 +68,14 @@ class CpuKernel:
                     outs = self.kernel(*args, *self.consts)
             else:
                 outs = self.kernel(*args, *self.consts)
+        except CheckFailed as e:  # a data-dependent raise/assert of the user's program
+            raise self.em.check_sites[e.args[0]].make(*e.args[1:2]) from None
         except IndexError as e:
             raise self._index_error(e) from None
         except Exception as e:  # a new argument layout failed to compile, never a run-time error
             if len(self.kernel.overloads) == n_compiled and not isinstance(e, NumbaError):
                 raise
             raise self._compile_error(e) from None
-        if len(self.kernel.overloads) != n_compiled and self.path is not None:
-            disk.record(self.path)  # Numba compiled (and cached) another layout
         if not self._scalars:
             return outs
         return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
@@ -83,20 +85,19 @@ class CpuKernel:
         """Compile (or load from disk) for these arguments' types."""
         sig = tuple(numba.typeof(a) for a in [*args, *self.consts])
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), disk.compile_lock(self.path):
                 warnings.simplefilter("ignore", NumbaWarning)
                 self.kernel.compile(sig)
         except Exception as e:  # nothing of the user's runs while compiling: any error is ours
             raise self._compile_error(e) from None
-        if self.path is not None:
-            disk.record(self.path)
 
     def _index_error(self, e: IndexError) -> IndexError:
         if len(e.args) != 3 or not isinstance(e.args[0], int):
             return e
         code, i, n = e.args
-        loc, axis = self.em.error_sites[code]
-        return IndexError(format_message(f"index {i} is out of bounds for axis {axis} with size {n}", loc))
+        loc, axis, size = self.em.error_sites[code]
+        size = int(size) if str(size).isdigit() else 1
+        return IndexError(format_message(index_message(int(i), int(n), axis, size), loc))
 
     def _compile_error(self, e: Exception) -> InternalError:
         op = self._op_of_error(str(e))
@@ -140,15 +141,24 @@ def compile_program(program: Program, options: CompileOptions = CompileOptions()
     source = kernel_source(em, header, cache=cache)
     if os.environ.get("LOOPTRACE_DUMP_KERNEL"):
         print(f"--- kernel for {program.name} ---\n{source}", file=sys.stderr)
-    if cache:
-        path = disk.write_module("lt_" + disk.digest(source, options.key), source)
-        disk.verify_or_clear(path)
-        kernel = disk.import_module(path).kernel
-    else:
-        path, namespace = None, {}
-        exec(compile(source, f"<looptrace kernel {program.name}>", "exec"), namespace)
+    path, kernel = _cached_kernel(source, options.key) if cache else (None, None)
+    if kernel is None:
+        namespace: dict = {}
+        exec(compile(source.replace("cache=True", "cache=False", 1), f"<looptrace kernel {program.name}>",
+                     "exec"), namespace)
         kernel = namespace["kernel"]
     return CpuKernel(kernel, em, source, path)
+
+
+def _cached_kernel(source: str, key: str):
+    """(path, kernel) of the kernel module in the disk cache; (None, None),
+    after one warning, when the cache cannot be used (codegen/cpu/cache.py)."""
+    try:
+        path = disk.write_module("lt_" + disk.digest(source, key), source)
+        return path, disk.load_kernel(path)
+    except disk.CACHE_FAULTS as e:
+        disk.unwritable(disk.cache_root(), e)
+        return None, None
 
 
 def _check_dtypes(program: Program) -> None:

@@ -359,3 +359,15 @@ def expm1_f64(x):
 def expm1_f32(x):
     """np.expm1 for a float32 (float64 inside, one final rounding)."""
     return np.float32(expm1_f64(np.float64(x)))
+
+
+def _harden_helpers() -> None:
+    """Their disk cache is read through verified files too (codegen/cpu/cache.py)."""
+    import sys
+
+    from looptrace.codegen.cpu.cache import harden_module
+
+    harden_module(sys.modules[__name__])
+
+
+_harden_helpers()

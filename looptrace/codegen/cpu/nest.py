@@ -47,6 +47,7 @@ class Fuser:
         self.reductions: list[Op] = []  # reductions computed, in order
         self.reads: list[tuple[Value, list[str], bool]] = []  # array, index, inside a reduction
         self.reducing = 0
+        self._ordering = False
 
     def value_at(self, v: Value, idx: list[str], produce: bool = False) -> str:
         em = self.em
@@ -57,6 +58,8 @@ class Fuser:
             self.reads.append((v, idx, self.reducing > 0))
             return f"{em.name(v)}[{', '.join(idx)}]"
         key = (v.id, tuple(idx))
+        if key not in self.memo and not self._ordering:
+            self._inputs_first(v, idx)
         if key not in self.memo:
             op = self.plan.producer[v.id]
             outer, em.op = em.op, op  # lines of a fused op still name that op's user line
@@ -65,6 +68,34 @@ class Fuser:
             finally:
                 em.op = outer
         return self.memo[key]
+
+    def _inputs_first(self, v: Value, idx: list[str]) -> None:
+        """Compute the fused inputs of `v` deepest first, with an explicit
+        stack: each then finds its own inputs computed, so a chain of any
+        length emits without recursing once per link (Python's recursion
+        limit is no limit on the user's program)."""
+        order, stack, seen = [], [(v, tuple(idx), False)], set()
+        while stack:
+            u, at, expanded = stack.pop()
+            if expanded:
+                order.append((u, list(at)))
+                continue
+            if (u.id, at) in seen or (u.id, at) in self.memo:
+                continue
+            seen.add((u.id, at))
+            stack.append((u, at, True))
+            op = self.plan.producer[u.id]
+            if is_fold(op):
+                continue  # a fold computes its input inside its own loops
+            for w in reversed(op.inputs):  # popped in input order: the lines come out as before
+                if w.ndim and w.id in self.plan.inlined:
+                    stack.append((w, tuple(broadcast_index(w, op.out, list(at))), False))
+        self._ordering = True
+        try:
+            for u, at in order[:-1]:
+                self.value_at(u, at)
+        finally:
+            self._ordering = False
 
     def _through_transpose(self, v: Value, idx: list[str]) -> tuple[Value, list[str]]:
         """A transposed view is read through its base: `np.transpose(x, p)[i, j]`
@@ -82,7 +113,11 @@ class Fuser:
 
     def _compute(self, op: Op, idx: list[str]) -> str:
         if is_fold(op):
-            return self._reduce(op, idx)
+            ordering, self._ordering = self._ordering, False  # its input orders itself, in its loops
+            try:
+                return self._reduce(op, idx)
+            finally:
+                self._ordering = ordering
         rule = TARGET.rule(op.prim)
         if rule.kind == "index":
             return rule.element(self, op, idx)
@@ -308,9 +343,16 @@ def _same_index_path(plan: BlockPlan, red: Op, root: Op) -> bool:
 
 
 def _reaches(plan: BlockPlan, op: Op, target: Op) -> bool:
-    if op is target:
-        return True
-    return any(_reaches(plan, plan.producer[u.id], target) for u in op.inputs if u.id in plan.inlined)
+    stack, seen = [op], set()
+    while stack:  # without recursing once per link
+        o = stack.pop()
+        if o is target:
+            return True
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        stack.extend(plan.producer[u.id] for u in o.inputs if u.id in plan.inlined)
+    return False
 
 
 def _emit_interchanged(em: Emitter, op: Op, red: Op, out: str, counts: list[str], big: bool) -> None:

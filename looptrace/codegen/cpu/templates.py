@@ -26,20 +26,25 @@ from looptrace.codegen.cpu.mathlib import (
 )
 from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_gamma, math_lgamma, trigamma
 
-__all__ = ["argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
+__all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "tanh_f32",
            "tanh_f64", "trip_count"]
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
 
 
+class CheckFailed(Exception):
+    """Raised by a kernel's `check` (looptrace/ops/check.py) with the code of
+    the failure; the kernel's caller raises the user's exception instead."""
+
+
 @numba.njit(cache=True, inline="always")
 def check_start(i, n, size, code):
-    """A dynamic slice start, normalized as NumPy does; raises IndexError(code, i, n)."""
-    if i < 0 and size == 1:
-        i += n
-    if i < 0 or i > n - size:
+    """A dynamic slice start, normalized as NumPy does; raises IndexError(code, i, n)
+    with the index as given."""
+    j = i + n if i < 0 and size == 1 else i
+    if j < 0 or j > n - size:
         raise IndexError(code, i, n)
-    return i
+    return j
 
 
 @numba.njit(cache=True, inline="always")
@@ -127,3 +132,15 @@ def sort_lane(buf):
     algorithm, compiled once per dtype here and cached on disk, not in
     every kernel)."""
     buf.sort()
+
+
+def _harden_helpers() -> None:
+    """Their disk cache is read through verified files too (cache.py)."""
+    import sys
+
+    from looptrace.codegen.cpu.cache import harden_module
+
+    harden_module(sys.modules[__name__])
+
+
+_harden_helpers()

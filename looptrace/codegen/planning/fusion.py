@@ -177,10 +177,14 @@ def broadcast_index(u: Value, out: Value, idx: list[str]) -> list[str]:
 
 # --- the work of a nest, for the decision to run it on many threads -----------------------------
 def nest_ops(op: Op, plan: BlockPlan) -> list[Op]:
-    """A root and the ops computed inside its nest."""
-    ops, stack = [], [op]
+    """A root and the ops computed inside its nest (each once; no recursion,
+    so a chain of any length is fine)."""
+    ops, stack, seen = [], [op], set()
     while stack:
         o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
         ops.append(o)
         stack.extend(plan.producer[u.id] for u in o.inputs if u.id in plan.inlined)
     return ops
@@ -197,6 +201,4 @@ def nest_work(op: Op, plan: BlockPlan) -> int:
     def size(shape) -> int:
         return prod(d.bound if isinstance(d, Dim) else d for d in shape)
 
-    own = size(op.inputs[0].shape) if is_fold(op) else size(op.out.shape)
-    inner = [nest_work(plan.producer[u.id], plan) for u in op.inputs if u.id in plan.inlined]
-    return max([own, *inner])
+    return max(size(o.inputs[0].shape) if is_fold(o) else size(o.out.shape) for o in nest_ops(op, plan))

@@ -1,0 +1,175 @@
+"""`raise`, `assert` and `try` in traced code.
+
+The converter (tracer/convert.py) turns `raise E(...)` into `__lt.raise_(...)`,
+`assert c, msg` into `__lt.assert_(c, lambda: msg)`, wraps each `try` body in
+`with __lt.try_block(...)` and starts each `except` handler with
+`__lt.passthrough()`. Their meaning:
+
+- A `raise` reached unconditionally by the trace (only Python-valued
+  conditions lead to it, outside any traced loop or branch) raises right away,
+  as the plain function would on every call with this signature. Under a
+  traced condition, in a loop body or in a branch it becomes a run-time
+  `check` (ops/check.py): the compiled code raises the user's exception, with
+  its class and message and a note naming the line, exactly when the plain
+  function would. The branch that raises does not take part in merging the
+  `if`'s variables: after it, only the other branch's values can be seen.
+- `assert` on a traced value is a check of `not cond`; on a Python value it
+  is Python's assert. Under `python -O` asserts are not converted, as Python
+  drops them.
+- The exception and its message are made while tracing: they may use shapes,
+  static values and Python values, not traced values (formatting a traced
+  value raises TraceError).
+- `try`/`except` runs as Python while tracing. Where compiled code could
+  raise at run time inside the `try` (an index out of range, a check) an
+  exception that one of its handlers catches, the handler cannot be reached
+  from compiled code: that is refused at trace time with UnsupportedError,
+  never ignored. looptrace's own errors are never caught by user handlers.
+
+`emit_check(pred, exc)` is the entry point for any other feature that must
+fail at run time on data.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+from looptrace.errors import LooptraceError, UnsupportedError
+from looptrace.ir.core import SourceLoc
+from looptrace.ops import get as prim
+from looptrace.ops.check import Failure
+
+from . import context as ctx
+from . import lax
+from .array import is_tracer
+
+# primitives that raise IndexError at run time on an index out of range
+_INDEX_ERRORS = frozenset({"dynamic_slice", "dynamic_update_slice", "gather", "scatter", "dynamic_prefix"})
+
+
+def _as_exception(exc: Any) -> BaseException:
+    if isinstance(exc, type) and issubclass(exc, BaseException):
+        return exc()
+    if isinstance(exc, BaseException):
+        return exc
+    raise TypeError("exceptions must derive from BaseException")
+
+
+def _under_traced_control() -> bool:
+    st = ctx.state()
+    return st.frame is not st.root
+
+
+def emit_check(pred: Any, exc: BaseException, loc: SourceLoc | None = None) -> None:
+    """Raise `exc` at run time where `pred` (a traced bool) is true."""
+    loc = loc or ctx.current_loc()
+    p = lax.as_value(pred, np.bool_)
+    ctx.emit(prim("check"), [p], loc, failures=(Failure(exc, loc),))
+
+
+def raise_(exc: Any) -> None:
+    """`raise exc` in converted code."""
+    exc = _as_exception(exc)
+    if not ctx.tracing() or not _under_traced_control():
+        raise exc
+    emit_check(True, exc)
+    ctx.state().frame.raised = True
+
+
+def assert_(cond: Any, message: Callable[[], Any] | None = None) -> None:
+    """`assert cond, message` in converted code."""
+    if not is_tracer(cond):
+        if not cond:
+            raise_(AssertionError(message()) if message is not None else AssertionError())
+        return
+    exc = AssertionError(message()) if message is not None else AssertionError()
+    if cond.shape != ():
+        from .control import _as_bool
+
+        _as_bool(cond)  # the ambiguous truth value of an array: the same error as `if`
+    emit_check(lax.ufunc("logical_not", lax.astype(cond, np.bool_)), exc)
+
+
+def hoist_checks(frame: ctx.Frame, taken: Any) -> None:
+    """Move the checks of a traced branch whose predicates are computed
+    outside it to the enclosing block, as `check(taken and p)`; the branch
+    (often left empty) then stays convertible to a select."""
+    inside = {v.id for op in frame.block.ops for v in op.outputs}
+    kept = []
+    for op in frame.block.ops:
+        if op.prim.name != "check" or any(v.id in inside for v in op.inputs):
+            kept.append(op)
+            continue
+        from looptrace.ops.check import join_inputs, split_inputs
+
+        preds, values = split_inputs(op.inputs, op.attrs["failures"])
+        preds = [taken if _is_true(p) else lax.ufunc("logical_and", taken, lax.wrap(p)) for p in preds]
+        vals = [lax.as_value(p, np.bool_) for p in preds]
+        ctx.emit(prim("check"), list(join_inputs(vals, values, op.attrs["failures"])), op.loc, **op.attrs)
+    frame.block.ops = kept
+
+
+def _is_true(v) -> bool:
+    return v.is_const and v.shape == () and bool(v.const)
+
+
+# --- try / except ------------------------------------------------------------------------------
+class try_block:
+    """The body of a `try` whose handlers catch the classes `handlers()`
+    returns (evaluated when first needed, as Python evaluates them only when
+    an exception arrives)."""
+
+    def __init__(self, handlers: Callable[[], tuple]):
+        self.handlers = handlers
+        self.loc = ctx.current_loc() if ctx.tracing() else None
+
+    def __enter__(self) -> None:
+        if ctx.tracing():
+            ctx.state().try_stack.append(self)
+
+    def __exit__(self, *exc) -> None:
+        if ctx.tracing():
+            ctx.state().try_stack.pop()
+
+    def catches(self, cls: type) -> bool:
+        try:
+            caught = self.handlers()
+        except Exception:
+            return True  # a handler that cannot be evaluated now: assume it may catch
+        return any(issubclass(cls, c) for c in _flatten(caught))
+
+
+def _flatten(classes: Any) -> list[type]:
+    if isinstance(classes, tuple):
+        return [c for x in classes for c in _flatten(x)]
+    return [classes] if isinstance(classes, type) else []
+
+
+def run_time_exceptions(p, attrs: dict) -> list[type]:
+    """The exception classes an op of primitive `p` may raise at run time."""
+    if p.name in _INDEX_ERRORS:
+        return [IndexError]
+    if p.raises:
+        return [type(f.exc) for f in attrs.get("failures", ())]
+    return []
+
+
+def refuse_in_try(p, attrs: dict, loc: SourceLoc) -> None:
+    """Called for each op emitted inside a `try` body."""
+    for block in ctx.state().try_stack:
+        for cls in run_time_exceptions(p, attrs):
+            if block.catches(cls):
+                raise UnsupportedError(
+                    f"this may raise {cls.__name__} at run time inside a `try` whose `except` catches it; "
+                    "compiled code cannot jump to the handler", loc,
+                    "test the condition explicitly (if ...: ...) instead of catching the exception, "
+                    "or move the try/except outside the jitted function")
+
+
+def passthrough() -> None:
+    """First statement of every converted `except` handler: looptrace's own
+    errors (a construct it cannot trace) are never the user's to catch."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, LooptraceError):
+        raise exc

@@ -1,0 +1,301 @@
+"""Reading from outside a traced function's arguments (the tracing side of
+looptrace/guards.py).
+
+Every read that leaves the function's own scope goes through `read`: module
+globals (the converted function's globals are a `TracedGlobals` view of the
+module's dict), closure cells, attributes of and items in objects reached that
+way, and the items a Python loop takes from such a container. `read` returns
+what the traced code should see: an implicit-argument Tracer for an array, a
+traced generator for a `np.random.Generator`, the object itself otherwise;
+and it records the guard that keeps the compiled program honest.
+
+Invariant: an outside array is never baked into the program as a constant
+by these paths; the same array reached twice is the same Tracer (so writes
+through one name are seen through the other, as in NumPy).
+"""
+from __future__ import annotations
+
+import types
+from typing import Any, Iterable
+
+import numpy as np
+
+from looptrace.errors import UnsupportedError
+from looptrace.guards import DATA, GuardSet, Implicit, Guard, Source, _FAIL, fingerprint, is_library_object
+from looptrace.ir.core import RNG, Value
+
+from . import context as ctx
+
+
+class Externals:
+    """What one trace read from outside its arguments."""
+
+    def __init__(self, values: tuple):
+        self.values = values
+        self.sources: dict[int, Source] = {}  # id(object) -> how it was first reached
+        self.keep: list = []  # the objects of `sources`, alive while tracing
+        self.guards: dict[tuple, tuple[Source, str]] = {}
+        self.implicit: list[tuple[Source, str, Any, Value]] = []  # (source, kind, tracer, block arg)
+        self.by_id: dict[int, int] = {}  # id(array or generator) -> implicit index
+        self.aliases: list[tuple[int, Source]] = []
+
+    # --- reading ------------------------------------------------------------------------------
+    def read(self, value: Any, source: Source) -> Any:
+        from .array import Tracer
+        from .values import RngTracer
+
+        if isinstance(value, (Tracer, RngTracer)):
+            return value
+        if type(value) is np.ndarray:
+            if value.dtype.kind not in "biufc":
+                return self._guard(value, source, "id")
+            return self._implicit(value, source, "array")
+        if isinstance(value, np.ndarray):
+            return self._subclass(value, source)
+        if isinstance(value, np.random.Generator):
+            return self._implicit(value, source, "rng")
+        legacy = legacy_random(value)
+        if legacy is not None:
+            return legacy
+        if isinstance(value, DATA):
+            return self._guard(value, source, "eq")
+        if type(value) in (list, tuple, dict):
+            self._register(value, source)
+            return self._guard(value, source, "struct")
+        if isinstance(value, types.ModuleType) or is_library_object(value):
+            self._register(value, source)
+            return value
+        self._register(value, source)
+        return self._guard(value, source, "id")
+
+    def source_of(self, obj: Any) -> Source | None:
+        return self.sources.get(id(obj))
+
+    def register(self, value: Any, source: Source) -> None:
+        self._register(value, source)
+
+    def _register(self, value: Any, source: Source) -> None:
+        if id(value) not in self.sources:
+            self.sources[id(value)] = source
+            self.keep.append(value)
+
+    def _guard(self, value: Any, source: Source, kind: str) -> Any:
+        self.guards.setdefault(source.key(), (source, kind))
+        return value
+
+    def _subclass(self, value: np.ndarray, source: Source) -> Any:
+        if isinstance(value, np.ma.MaskedArray):
+            raise UnsupportedError(f"`{source.describe()}` is a masked array; looptrace compiles plain "
+                                   "NumPy arrays and would ignore its mask", ctx.current_loc(),
+                                   "use np.ma.filled(...) or its .data and .mask explicitly")
+        return self._guard(value, source, "id")
+
+    def _implicit(self, value: Any, source: Source, kind: str) -> Any:
+        k = self.by_id.get(id(value))
+        if k is not None:
+            if self.implicit[k][0].key() != source.key():
+                self.aliases.append((k, source))
+            return self.implicit[k][2]
+        tracer, arg = _root_tracer(value, kind)
+        self.by_id[id(value)] = len(self.implicit)
+        self.implicit.append((source, kind, tracer, arg))
+        self.keep.append(value)
+        return tracer
+
+    def contents(self, x: Any) -> np.ndarray | None:
+        """The array behind an implicit-argument tracer, as it is now."""
+        for k, (_, kind, tracer, _) in enumerate(self.implicit):
+            if kind == "array" and tracer is x:
+                return next(v for v in self.keep if self.by_id.get(id(v)) == k)
+        return None
+
+    def items(self, container: Any) -> Iterable:
+        """The items of a container, each read through its source."""
+        src = self.source_of(container)
+        if src is None or type(container) not in (list, tuple):
+            return container
+        return (self.read(x, src.item(k)) for k, x in enumerate(container))
+
+    # --- the guard set of the finished trace -----------------------------------------------------
+    def guard_set(self, written: set[int]) -> GuardSet | None:
+        if not self.guards and not self.implicit:
+            return None
+        guards = []
+        for src, kind in self.guards.values():
+            v = src.fetch(self.values)
+            if v is _FAIL:
+                continue
+            if kind == "id" and src.fetch(self.values) is not v:
+                # each read makes a new object (a bound method, a property): compare by equality,
+                # or not at all when even that changes from one read to the next
+                if not _stable_equal(v, src.fetch(self.values)):
+                    continue
+                kind = "eq"
+            guards.append(Guard(src, kind, fingerprint(v) if kind == "struct" else v))
+        implicit = [Implicit(src, kind, getattr(arg, "dtype", None) if kind == "array" else None,
+                             tuple(arg.shape) if kind == "array" else ())
+                    for src, kind, _, arg in self.implicit]
+        plain = all(imp.kind == "array" and imp.shape != () for imp in implicit)  # see api.py fast path
+        return GuardSet(guards, implicit, list(self.aliases), set(written), plain)
+
+
+def _stable_equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _root_tracer(value: Any, kind: str) -> tuple[Any, Value]:
+    """A tracer whose box lives in the function's own frame, holding a new
+    block argument of the program (appended after the explicit ones)."""
+    from .array import Tracer
+    from .values import RngTracer
+
+    st = ctx.state()
+    if kind == "rng":
+        arg = Value(RNG, ())
+        tracer = RngTracer(arg)
+    else:
+        arg = Value(value.dtype, tuple(value.shape))
+        tracer = Tracer(arg)
+    tracer._box.frame = st.root
+    return tracer, arg
+
+
+# --- entry points for the converted code -------------------------------------------------------------
+def current() -> Externals | None:
+    if not ctx.tracing():
+        return None
+    return getattr(ctx.state(), "externals", None)
+
+
+def read(value: Any, source: Source) -> Any:
+    ex = current()
+    return value if ex is None else ex.read(value, source)
+
+
+def concrete_if_outside(x: Any) -> Any:
+    """An array read from outside the function's arguments, as its contents,
+    where a shape or a method depends on them (a boolean mask, repeat counts,
+    quantiles): the program bakes the contents in, and every call checks that
+    the array still holds them (api.captured_unchanged), else it is traced
+    again. Anything else comes back as it was."""
+    ex = current()
+    arr = ex.contents(x) if ex is not None else None
+    if arr is None:
+        return x
+    ctx.state().captured.append((arr, arr.copy()))
+    return arr
+
+
+def read_attr(obj: Any, name: str, value: Any) -> Any:
+    ex = current()
+    if ex is None:
+        return value
+    src = ex.source_of(obj)
+    return value if src is None else ex.read(value, src.attr(name))
+
+
+def read_item(container: Any, key: Any, value: Any) -> Any:
+    ex = current()
+    if ex is None or type(container) not in (list, tuple, dict):
+        return value
+    src = ex.source_of(container)
+    if src is None:
+        return value
+    try:
+        hash(key)
+    except TypeError:
+        return value
+    return ex.read(value, src.item(key))
+
+
+def items(container: Any) -> Iterable:
+    ex = current()
+    return container if ex is None else ex.items(container)
+
+
+class TracedGlobals(dict):
+    """The globals of converted code: names it defines itself (the `__lt`
+    runtime, `global` assignments) live here; every other name is read from
+    the module's own dict when the code reads it, through `read`."""
+
+    def __init__(self, real: dict, own: dict, patch):
+        super().__init__(own)
+        self.real = real
+        self.patch = patch
+
+    def __getitem__(self, name: str) -> Any:
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        value = self.real[name]  # a KeyError sends Python on to the builtins
+        return read(self.patch(value), Source("global", self.real, name))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self.real
+
+
+# --- NumPy's legacy global random state ------------------------------------------------------------
+_LEGACY_HINT = ("pass a generator as an argument (rng = np.random.default_rng(seed)) and draw from it "
+                "(rng.random(), rng.normal(...)): looptrace draws from it at run time")
+
+
+class RefusedRandom:
+    """Stands for NumPy's global random state (np.random.random, rand, normal,
+    seed, ..., or a RandomState) in traced code: any use is refused, since a
+    draw would be made once, while tracing, and baked into the program."""
+
+    def __init__(self, what: str):
+        self._what = what
+
+    def _refuse(self, *args, **kwargs):
+        raise UnsupportedError(f"{self._what} uses NumPy's global (legacy) random state, which compiled "
+                               "code cannot draw from: the draw would happen once, while tracing, and "
+                               "every call would return the same numbers", ctx.current_loc(), _LEGACY_HINT)
+
+    __call__ = _refuse
+
+    def __getattr__(self, name: str):
+        return RefusedRandom(f"{self._what}.{name}")
+
+
+def legacy_random(value: Any) -> RefusedRandom | None:
+    """A refusing stand-in when `value` is NumPy's legacy random state or one
+    of its bound methods."""
+    if isinstance(value, np.random.RandomState):
+        return RefusedRandom("a np.random.RandomState")
+    owner = getattr(value, "__self__", None)
+    if isinstance(owner, np.random.RandomState):
+        return RefusedRandom(f"np.random.{getattr(value, '__name__', '?')}()")
+    return None
+
+
+# the np.random names traced code may use: the Generator API, which draws at run time
+_GENERATOR_API = {"default_rng", "Generator", "BitGenerator", "SeedSequence", "PCG64", "PCG64DXSM", "MT19937",
+                  "Philox", "SFC64"}
+
+
+class RandomNamespace:
+    """`np.random` as traced code sees it."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "default_rng":
+            return _default_rng
+        if name in _GENERATOR_API or name.startswith("_"):
+            return getattr(np.random, name)
+        return RefusedRandom(f"np.random.{name}()")
+
+
+def _default_rng(seed=None, *args, **kwargs):
+    if seed is None and not args and not kwargs:
+        raise UnsupportedError("np.random.default_rng() without a seed inside a jitted function would draw "
+                               "fresh entropy once, while tracing, and reuse it on every call",
+                               ctx.current_loc(), _LEGACY_HINT)
+    return np.random.default_rng(seed, *args, **kwargs)
