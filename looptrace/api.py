@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace import guards, pipeline, specialize
+from looptrace import guards, pickling, pipeline, specialize
 from looptrace.codegen.target import CompileOptions, Runner
 from looptrace.errors import TraceError
 from looptrace.ir.core import Program
@@ -78,9 +78,9 @@ class JitFunction:
     def __reduce__(self) -> tuple:
         """Pickled by reference: its function and options, never compiled code
         (looptrace/pickling.py)."""
-        from looptrace.pickling import reduce_jit
-
-        return reduce_jit(self)
+        options = dict(static_argnames=self.static_argnames, backend=self.backend, cache=self.cache,
+                       parallel=self.parallel, fastmath=self.fastmath)
+        return _rebuild_jit, (pickling.reference(self.py_func, self), options)
 
     # calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -322,6 +322,14 @@ def _check_aliasing(names, specs, values, program) -> None:
             if j != i and np.may_share_memory(values[i], values[j]):
                 raise ValueError(f"arguments `{names[i]}` and `{names[j]}` share memory and `{names[i]}` "
                                  "is written in place; pass a copy of one of them")
+
+
+def _rebuild_jit(ref: Any, options: dict) -> "JitFunction":
+    obj = pickling.resolve(ref)
+    if isinstance(obj, JitFunction) and all(getattr(obj, k) == v for k, v in options.items()):
+        return obj  # the module's own jitted function: its compiled signatures are shared
+    fn = obj.py_func if isinstance(obj, JitFunction) else obj
+    return JitFunction(fn, **options)
 
 
 # --- public functions -------------------------------------------------------------------------

@@ -19,10 +19,33 @@ import numpy as np
 from looptrace import guards, specialize
 from looptrace.api import Compiled, JitFunction, Transform, runtime_arg, transactional_run
 from looptrace.errors import TraceError
-from looptrace.pickling import Transformed
+from looptrace import pickling
 from looptrace.tracer.trace import ArgSpec, build_output
 
 from .vjp import Options, gradient_program
+
+
+class Transformed:
+    """The function `grad`, `value_and_grad` return: callable, and pickled as
+    the call that made it (by reference: looptrace/pickling.py)."""
+
+    def __init__(self, kind: str, impl: Callable, fn: Callable, args: tuple):
+        self._kind, self._impl, self._fn, self._args = kind, impl, fn, args
+        self.__name__ = f"{kind}_{getattr(fn, '__name__', 'function')}"
+        self.__wrapped__ = fn
+
+    def __call__(self, *args, **kwargs):
+        return self._impl(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<looptrace {self._kind} of {getattr(self._fn, '__qualname__', self._fn)!r}>"
+
+    def __reduce__(self) -> tuple:
+        return _rebuild_transformed, (self._kind, pickling.reference(self._fn, self._fn), self._args)
+
+
+def _rebuild_transformed(kind: str, fn: Any, args: tuple) -> Transformed:
+    return {"grad": grad, "value_and_grad": value_and_grad}[kind](pickling.resolve(fn), *args)
 
 
 class _Differentiated:

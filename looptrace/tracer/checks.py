@@ -41,7 +41,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.check import Failure
 
 from . import context as ctx
-from . import lax
+from . import semantics as sem
 from .array import is_tracer
 
 # primitives that raise IndexError at run time on an index out of range
@@ -64,7 +64,7 @@ def _under_traced_control() -> bool:
 def emit_check(pred: Any, exc: BaseException, loc: SourceLoc | None = None) -> None:
     """Raise `exc` at run time where `pred` (a traced bool) is true."""
     loc = loc or ctx.current_loc()
-    p = lax.as_value(pred, np.bool_)
+    p = sem.as_value(pred, np.bool_)
     ctx.emit(prim("check"), [p], loc, failures=(Failure(exc, loc),))
 
 
@@ -88,7 +88,7 @@ def assert_(cond: Any, message: Callable[[], Any] | None = None) -> None:
         from .control import _as_bool
 
         _as_bool(cond)  # the ambiguous truth value of an array: the same error as `if`
-    emit_check(lax.ufunc("logical_not", lax.astype(cond, np.bool_)), exc)
+    emit_check(sem.ufunc("logical_not", sem.astype(cond, np.bool_)), exc)
 
 
 def hoist_checks(frame: ctx.Frame, taken: Any) -> None:
@@ -104,8 +104,8 @@ def hoist_checks(frame: ctx.Frame, taken: Any) -> None:
         from looptrace.ops.check import join_inputs, split_inputs
 
         preds, values = split_inputs(op.inputs, op.attrs["failures"])
-        preds = [taken if _is_true(p) else lax.ufunc("logical_and", taken, lax.wrap(p)) for p in preds]
-        vals = [lax.as_value(p, np.bool_) for p in preds]
+        preds = [taken if _is_true(p) else sem.ufunc("logical_and", taken, sem.wrap(p)) for p in preds]
+        vals = [sem.as_value(p, np.bool_) for p in preds]
         ctx.emit(prim("check"), list(join_inputs(vals, values, op.attrs["failures"])), op.loc, **op.attrs)
     frame.block.ops = kept
 

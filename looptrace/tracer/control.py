@@ -22,9 +22,10 @@ from looptrace.ops import get as prim
 from looptrace.ops.shape_arith import fmt
 
 from . import context as ctx
-from . import lax, merge, nests, returns
+from . import merge, nests, returns
+from . import semantics as sem
 from .array import Tracer, is_tracer
-from .loops import (LoopIter, LoopList, carry_spec_for, join_spec, loop_iterable, register_loop,
+from .carries import (LoopIter, LoopList, carry_spec_for, join_spec, loop_iterable, register_loop,
                     spec_leaves, spec_rebuild)
 from .values import UNBOUND, Segment, Undefined
 
@@ -41,7 +42,7 @@ def ld(thunk: Callable[[], Any]) -> Any:
 # --- boolean helpers --------------------------------------------------------------------
 def not_(x: Any) -> Any:
     if is_tracer(x):
-        return lax.ufunc("logical_not", x)
+        return sem.ufunc("logical_not", x)
     return not x
 
 
@@ -91,8 +92,8 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
     condition guards) makes it a `cond`, evaluated as Python would."""
     st = ctx.state()
     (f1, a), (f2, b) = _trace_side(then_thunk, what), _trace_side(else_thunk, what)
-    weak = lax.is_weak(a) and lax.is_weak(b)
-    dtype = lax.result_type(a, b)
+    weak = sem.is_weak(a) and sem.is_weak(b)
+    dtype = sem.result_type(a, b)
     shape = np.broadcast_shapes(np.shape(a) if not is_tracer(a) else a.shape,
                                 np.shape(b) if not is_tracer(b) else b.shape)
     va, vb = _value_in(f1, a, dtype, shape), _value_in(f2, b, dtype, shape)
@@ -102,10 +103,10 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
             for op in f.block.ops:
                 for v in op.outputs:
                     st.value_frames[v.id] = st.frame
-        return lax.wrap(ctx.emit1(prim("select"), [lax.as_value(pred, np.bool_), va, vb]), weak=weak)
+        return sem.wrap(ctx.emit1(prim("select"), [sem.as_value(pred, np.bool_), va, vb]), weak=weak)
     f1.block.results, f2.block.results = [va], [vb]
     out = Value(np.dtype(dtype), tuple(shape))
-    st.frame.block.ops.append(Op(prim("cond"), (lax.as_value(pred, np.bool_),), (out,), {},
+    st.frame.block.ops.append(Op(prim("cond"), (sem.as_value(pred, np.bool_),), (out,), {},
                                  ctx.current_loc(), (f1.block, f2.block)))
     return Tracer(out, weak=weak)
 
@@ -133,9 +134,9 @@ def _value_in(frame: ctx.Frame, x: Any, dtype, shape: tuple) -> Value:
     st = ctx.state()
     saved, st.frame = st.frame, frame
     try:
-        v = lax.as_value(x, dtype)
+        v = sem.as_value(x, dtype)
         if tuple(v.shape) != tuple(shape):
-            v = lax.broadcast_to(lax.wrap(v), tuple(shape)).value
+            v = sem.broadcast_to(sem.wrap(v), tuple(shape)).value
         return v
     finally:
         st.frame = saved
@@ -151,8 +152,8 @@ def _as_bool(x: Any) -> Any:
             if x.size != 1:
                 raise TraceError("the truth value of an array with more than one element is ambiguous",
                                  ctx.current_loc(), "use a.any() or a.all()")
-            x = lax.reshape(x, ())  # a one-element array has a truth value, as in NumPy
-        return lax.astype(x, np.bool_) if x.dtype != np.bool_ else x
+            x = sem.reshape(x, ())  # a one-element array has a truth value, as in NumPy
+        return sem.astype(x, np.bool_) if x.dtype != np.bool_ else x
     return bool(x)
 
 
@@ -211,12 +212,12 @@ def contains(seq: Any, x: Any) -> Any:
     """`x in seq` for a traced `x` or `seq`: any(x == e) over a Python
     sequence of numbers, (seq == x).any() over an array, as NumPy's does."""
     if is_tracer(seq):
-        return lax.reduce("reduce_any", lax.ufunc("equal", seq, x))
+        return sem.reduce("reduce_any", sem.ufunc("equal", seq, x))
     if is_tracer(x) and isinstance(seq, (tuple, list, set, frozenset, range)) and all(
             isinstance(e, (numbers.Number, np.generic)) or is_tracer(e) for e in seq):
         acc: Any = False
         for e in seq:
-            acc = or_(lambda acc=acc: acc, lambda e=e: _as_bool(lax.ufunc("equal", x, e)))
+            acc = or_(lambda acc=acc: acc, lambda e=e: _as_bool(sem.ufunc("equal", x, e)))
         return acc
     return x in seq
 
@@ -262,7 +263,7 @@ def _drop_raising(pred: Tracer, entry: tuple, branches: list) -> list:
     from .checks import hoist_checks
 
     for k, (frame, _, _) in enumerate(branches):
-        hoist_checks(frame, pred if k == 0 else lax.ufunc("logical_not", pred))
+        hoist_checks(frame, pred if k == 0 else sem.ufunc("logical_not", pred))
     raised = [frame.raised for frame, _, _ in branches]
     if all(raised):
         ctx.state().frame.raised = True
@@ -279,9 +280,9 @@ def _drop_raising(pred: Tracer, entry: tuple, branches: list) -> list:
 
 def _placeholder(x: Tracer) -> Tracer:
     """A value of x's type for a branch that raises (it is never read)."""
-    zero = lax.wrap(lax.as_value(np.zeros((), x.dtype)))
-    v = lax.broadcast_to(zero, tuple(x.shape)) if x.shape else zero
-    return Tracer(lax.as_value(v), weak=x.weak)
+    zero = sem.wrap(sem.as_value(np.zeros((), x.dtype)))
+    v = sem.broadcast_to(zero, tuple(x.shape)) if x.shape else zero
+    return Tracer(sem.as_value(v), weak=x.weak)
 
 
 def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
@@ -347,7 +348,7 @@ def _results_in(frame: ctx.Frame, items: list[tuple[Any, Any]]) -> list[Value]:
     try:
         out = []
         for x, dtype in items:
-            out.append(x if isinstance(x, Value) else lax.as_value(merge.materialize(x, dtype), dtype))
+            out.append(x if isinstance(x, Value) else sem.as_value(merge.materialize(x, dtype), dtype))
         return out
     finally:
         st.frame = saved
@@ -521,7 +522,7 @@ class LoopTrace:
             next_index = None
             if self.is_while:
                 with ctx.at(self.loc):
-                    next_index = lax.ufunc("add", Tracer(index), self.it.step_tracer()).value
+                    next_index = sem.ufunc("add", Tracer(index), self.it.step_tracer()).value
             return next_index
         self.body_fn()
         return None
@@ -540,7 +541,7 @@ class LoopTrace:
             with ctx.at(self.loc):
                 c = and_(lambda: not_(flag), user_cond)
         if not is_tracer(c):
-            c = lax.as_value(bool(c), np.bool_)
+            c = sem.as_value(bool(c), np.bool_)
             return c
         return _as_bool(c).value
 

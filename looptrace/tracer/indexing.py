@@ -19,7 +19,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.shape_arith import fmt
 
 from . import context as ctx
-from . import lax
+from . import semantics as sem
 from .array import Tracer, is_tracer
 
 
@@ -148,7 +148,7 @@ def getitem(x: Tracer, key: Any) -> Tracer:
         sub, rest = _split_advanced(x, items, key)
         return getitem(sub, rest)
     if any(i.kind == "array" for i in items) or _is_bool_array(key) or _scalar_index(items, key):
-        return lax.wrap(getitem_value(x.value, items))
+        return sem.wrap(getitem_value(x.value, items))
     parent = x
 
     def derive(base_val: Value) -> Value:
@@ -170,7 +170,7 @@ def getitem_value(v: Value, items: list[Item]) -> Value:
     v = _dynamic_part(v, items)
     for it in items:
         if it.kind == "array":
-            idx = lax.as_value(it.array)
+            idx = sem.as_value(it.array)
             v = ctx.emit1(prim("gather"), [v, idx], axis=it.axis)
     return _final_reshape(v, items)
 
@@ -203,7 +203,7 @@ def _dynamic_part(v: Value, items: list[Item]) -> Value:
     for axis in range(last + 1):
         it = by_axis[axis]
         if it.kind in ("dyn", "dslice"):
-            starts.append(lax.as_value(it.start, np.int64))
+            starts.append(sem.as_value(it.start, np.int64))
             sizes.append(it.size)
         else:
             starts.append(ctx.const_value(0, np.int64))
@@ -296,7 +296,7 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
     if mask is not None:  # x[mask] = v: a select
         masked.write(x, mask, value)
         return
-    lax.check_array_like(value, "value to assign")
+    sem.check_array_like(value, "value to assign")
     items = parse_key(x.shape, key)
     if _mixed_advanced(items) or _partial_with_array(x.shape, items):
         sub, rest = _split_advanced(x, items, key)
@@ -359,12 +359,12 @@ def _fit_items(value: Any, dtype: np.dtype, items: list[Item]) -> Value:
 
 
 def _fit(value: Any, dtype: np.dtype, shape: tuple) -> Value:
-    v = lax.as_value(value, dtype)
+    v = sem.as_value(value, dtype)
     if v.shape == shape:
         return v
     shape_no_new = shape
     try:
-        return lax.broadcast_to(lax.wrap(v), shape_no_new).value
+        return sem.broadcast_to(sem.wrap(v), shape_no_new).value
     except ShapeError:
         raise ShapeError(f"could not broadcast input array from shape {fmt(v.shape)} into shape "
                          f"{fmt(shape)}", ctx.current_loc()) from None
@@ -376,7 +376,7 @@ def _block_update(old: Value, items: list[Item], value: Any) -> Value:
     block = tuple(1 if i.kind in ("int", "dyn") else i.size for i in axes)
     if upd.shape != block:
         upd = ctx.emit1(prim("reshape"), [upd], shape=block)
-    starts = [lax.as_value(i.start, np.int64) if i.kind in ("dyn", "dslice")
+    starts = [sem.as_value(i.start, np.int64) if i.kind in ("dyn", "dslice")
               else ctx.const_value(i.start, np.int64) for i in axes]
     while len(starts) > 1 and starts[-1].is_const and int(starts[-1].const) == 0 \
             and block[len(starts) - 1] == old.shape[len(starts) - 1]:
@@ -404,7 +404,7 @@ def _scatter_set(old: Value, items: list[Item], value: Any) -> Value:
         raise UnsupportedError("assigning through an integer array index is supported only with "
                                "full slices on the other axes", ctx.current_loc())
     it = arr_items[0]
-    idx = lax.as_value(it.array)
+    idx = sem.as_value(it.array)
     shape = old.shape[:it.axis] + idx.shape + old.shape[it.axis + 1:]
     upd = _fit(value, old.dtype, tuple(shape))
     return ctx.emit1(prim("scatter"), [old, idx, upd], axis=it.axis, mode="set")

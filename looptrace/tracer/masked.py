@@ -27,7 +27,7 @@ from looptrace.ir.core import SourceLoc, Value
 from looptrace.ops import get as prim
 
 from . import context as ctx
-from . import lax
+from . import semantics as sem
 from . import numpy_api as nx
 from .array import Tracer, is_tracer
 from .external import concrete_if_outside
@@ -73,9 +73,9 @@ def read(x: Tracer, mask: Any) -> Any:
     if not is_tracer(mask):
         rows = np.flatnonzero(np.asarray(mask)).astype(np.int64)
         k = mask.ndim
-        flat = lax.reshape(x, (int(np.prod(x.shape[:k], dtype=np.int64)),) + tuple(x.shape[k:]))
-        return lax.wrap(ctx.emit1(prim("gather"), [flat.value, ctx.const_value(rows)], axis=0))
-    return MaskedSelection(lax.wrap(x.value), mask, ctx.current_loc())
+        flat = sem.reshape(x, (int(np.prod(x.shape[:k], dtype=np.int64)),) + tuple(x.shape[k:]))
+        return sem.wrap(ctx.emit1(prim("gather"), [flat.value, ctx.const_value(rows)], axis=0))
+    return MaskedSelection(sem.wrap(x.value), mask, ctx.current_loc())
 
 
 def write(x: Tracer, mask: Any, value: Any) -> None:
@@ -95,8 +95,8 @@ def write(x: Tracer, mask: Any, value: Any) -> None:
                 f"assigning an array of shape {vshape} through a boolean mask needs it to match the number "
                 "of selected elements, known only at run time", ctx.current_loc(),
                 "assign a scalar, or y[mask] = values[mask], or use np.where(mask, values, y)")
-    m = lax.reshape(_tr_mask(mask), tuple(mask.shape) + (1,) * len(rest))
-    x.assign(lax.select(m, lax.astype(data, x.dtype), x).value)
+    m = sem.reshape(_tr_mask(mask), tuple(mask.shape) + (1,) * len(rest))
+    x.assign(sem.select(m, sem.astype(data, x.dtype), x).value)
 
 
 def same_value(a: Value, b: Value, depth: int = 8) -> bool:
@@ -126,7 +126,7 @@ def _broadcasts(src: tuple, dst: tuple) -> bool:
 
 
 def _tr_mask(mask: Any) -> Tracer:
-    return mask if is_tracer(mask) else lax.wrap(ctx.const_value(np.asarray(mask)))
+    return mask if is_tracer(mask) else sem.wrap(ctx.const_value(np.asarray(mask)))
 
 
 # --- the selection ----------------------------------------------------------------------------------------
@@ -158,8 +158,8 @@ class MaskedSelection:
 
     def where(self) -> Tracer:
         """The mask broadcast to data's shape (a reduction's where=)."""
-        m = lax.reshape(self.mask, tuple(self.mask.shape) + (1,) * len(self.rest))
-        return lax.broadcast_to(m, self.data.shape)
+        m = sem.reshape(self.mask, tuple(self.mask.shape) + (1,) * len(self.rest))
+        return sem.broadcast_to(m, self.data.shape)
 
     def fail(self, what: str = "") -> None:
         what = what or "this use"
@@ -175,7 +175,7 @@ class MaskedSelection:
         k = self.mask.ndim
         if axis is None:
             return True, tuple(range(self.data.ndim))
-        axes = lax.norm_axes(axis, self.ndim)
+        axes = sem.norm_axes(axis, self.ndim)
         data_axes = tuple(range(k)) if 0 in axes else ()
         return 0 in axes, data_axes + tuple(k - 1 + a for a in axes if a != 0)
 
@@ -214,7 +214,7 @@ class MaskedSelection:
         return _keepdims(res, self, axis) if keepdims else res
 
     def astype(self, dtype, *args, **kw):
-        return MaskedSelection(lax.astype(self.data, dtype), self.mask, self.loc)
+        return MaskedSelection(sem.astype(self.data, dtype), self.mask, self.loc)
 
     def copy(self, *args, **kw):
         return self
@@ -279,8 +279,8 @@ class MaskedSelection:
 
 
 def _keepdims(res: Tracer, sel: MaskedSelection, axis) -> Tracer:
-    axes = lax.norm_axes(axis, sel.ndim)
-    return lax.reshape(res, tuple(1 if i in axes else d for i, d in enumerate((1,) + sel.rest)))
+    axes = sem.norm_axes(axis, sel.ndim)
+    return sem.reshape(res, tuple(1 if i in axes else d for i, d in enumerate((1,) + sel.rest)))
 
 
 def _make_reducer(prim_name: str):

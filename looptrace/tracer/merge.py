@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from . import lax
+from . import semantics as sem
 from .array import is_tracer
 from .values import UNBOUND, Undefined
 
@@ -103,7 +103,7 @@ def placeholder_like(x: Any) -> Any:
         return {k: placeholder_like(e) for k, e in x.items()}
     if x is None or isinstance(x, Placeholder) or not array_like(x):
         return x
-    return Placeholder(lax.dtype_of(x), tuple(x.shape) if is_tracer(x) else np.shape(x), lax.is_weak(x))
+    return Placeholder(sem.dtype_of(x), tuple(x.shape) if is_tracer(x) else np.shape(x), sem.is_weak(x))
 
 
 def leaf_type(a: Any, b: Any) -> tuple[Any, bool]:
@@ -111,14 +111,14 @@ def leaf_type(a: Any, b: Any) -> tuple[Any, bool]:
     sides = [x for x in (a, b) if not isinstance(x, Placeholder)]
     if not sides:
         return a.dtype, a.weak
-    weak = all(x.weak if isinstance(x, Placeholder) else lax.is_weak(x) for x in (a, b))
-    return lax.result_type(*sides), weak
+    weak = all(x.weak if isinstance(x, Placeholder) else sem.is_weak(x) for x in (a, b))
+    return sem.result_type(*sides), weak
 
 
 def materialize(x: Any, dtype: Any) -> Any:
     """A Placeholder as zeros of `dtype` (in the current frame); anything else as it is."""
     if isinstance(x, Placeholder):
-        return lax.full(x.shape, 0, dtype)
+        return sem.full(x.shape, 0, dtype)
     return x
 
 

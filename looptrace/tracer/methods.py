@@ -6,7 +6,8 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import indexing, lax, nests, numpy_api as nx
+from . import indexing, nests, numpy_api as nx
+from . import semantics as sem
 from . import masked, np_arrays  # noqa: I001  (after numpy_api, whose namespace they extend)
 from .array import Tracer
 
@@ -28,11 +29,11 @@ def _binary(ufunc: str):
         if masked.is_selection(other):
             return NotImplemented  # x[mask] decides (masked.py)
         if ufunc == "power" and _fast_power(self, other):
-            return lax.ufunc(_fast_power(self, other), self)
-        return lax.ufunc(_bool_aware(ufunc, self, other), self, other)
+            return sem.ufunc(_fast_power(self, other), self)
+        return sem.ufunc(_bool_aware(ufunc, self, other), self, other)
 
     def rop(self, other):
-        return lax.ufunc(_bool_aware(ufunc, other, self), other, self)
+        return sem.ufunc(_bool_aware(ufunc, other, self), other, self)
 
     def iop(self, other):
         res = op(self, other)
@@ -61,7 +62,7 @@ def _fast_power(base, exponent) -> str | None:
 def _bool_aware(ufunc: str, a, b) -> str:
     """`&`, `|`, `^` on booleans are the logical ufuncs, as in NumPy."""
     if ufunc in ("bitwise_and", "bitwise_or", "bitwise_xor"):
-        if lax.dtype_of(a) == np.bool_ and lax.dtype_of(b) == np.bool_:
+        if sem.dtype_of(a) == np.bool_ and sem.dtype_of(b) == np.bool_:
             return "logical_" + ufunc[8:]
     return ufunc
 
@@ -76,7 +77,7 @@ def _inplace(target: Tracer, res: Tracer, ufunc: str) -> None:
             raise TraceError(f"cannot cast the result of {ufunc} from {res.dtype} to {target.dtype} "
                              "in place (same_kind casting)", ctx.current_loc(),
                              "write `a = a op b` to get a new array of the promoted type")
-        res = lax.astype(res, target.dtype)
+        res = sem.astype(res, target.dtype)
     target.assign(res.value)
 
 
@@ -84,7 +85,7 @@ def _compare(ufunc: str):
     def op(self, other):
         if masked.is_selection(other):
             return NotImplemented
-        return lax.ufunc(ufunc, self, other)
+        return sem.ufunc(ufunc, self, other)
 
     return op
 
@@ -97,12 +98,12 @@ def _install() -> None:
         setattr(Tracer, f"__i{py}__", iop)
     for py, uf in COMPARE_OPS.items():
         setattr(Tracer, f"__{py}__", _compare(uf))
-    Tracer.__neg__ = lambda self: lax.ufunc("negative", self)
-    Tracer.__pos__ = lambda self: lax.ufunc("positive", self)
-    Tracer.__abs__ = lambda self: lax.ufunc("absolute", self)
-    Tracer.__invert__ = lambda self: lax.ufunc("logical_not" if self.dtype == np.bool_ else "invert", self)
-    Tracer.__matmul__ = lambda self, other: lax.matmul(self, other)
-    Tracer.__rmatmul__ = lambda self, other: lax.matmul(other, self)
+    Tracer.__neg__ = lambda self: sem.ufunc("negative", self)
+    Tracer.__pos__ = lambda self: sem.ufunc("positive", self)
+    Tracer.__abs__ = lambda self: sem.ufunc("absolute", self)
+    Tracer.__invert__ = lambda self: sem.ufunc("logical_not" if self.dtype == np.bool_ else "invert", self)
+    Tracer.__matmul__ = lambda self, other: sem.matmul(self, other)
+    Tracer.__rmatmul__ = lambda self, other: sem.matmul(other, self)
     Tracer.__getitem__ = indexing.getitem
     Tracer.__setitem__ = indexing.setitem
     Tracer.T = property(lambda self: nx.transpose(self))

@@ -28,9 +28,9 @@ import numpy as np
 from looptrace.errors import UnsupportedError
 
 from . import context as ctx
-from . import lax
+from . import semantics as sem
 from .array import Tracer, is_tracer
-from .loops import (
+from .carries import (
     LoopIter,
     TracedEnumerate,
     TracedRange,
@@ -54,7 +54,7 @@ class Nest:
     def enumerate(self, start: int = 0) -> Nest:
         def item(idx: tuple) -> tuple:
             count = _flat_counter(self.levels, idx)
-            return (lax.ufunc("add", count, start) if start else count), self.item(idx)
+            return (sem.ufunc("add", count, start) if start else count), self.item(idx)
 
         return Nest(self.levels, item, lambda: enumerate(self._concrete(), start))
 
@@ -67,12 +67,12 @@ def _flat_counter(levels: list[LoopIter], idx: tuple) -> Any:
         pos = i
         if not (isinstance(level.start, numbers.Integral) and level.start == 0 and
                 isinstance(level.step, numbers.Integral) and level.step == 1):
-            pos = lax.ufunc("floor_divide", lax.ufunc("subtract", i, level.start), level.step)
+            pos = sem.ufunc("floor_divide", sem.ufunc("subtract", i, level.start), level.step)
         if acc is None:
             acc = pos
         else:
             n = _trip_count(level.start, level.stop, level.step)
-            acc = lax.ufunc("add", lax.ufunc("multiply", acc, n), pos)
+            acc = sem.ufunc("add", sem.ufunc("multiply", acc, n), pos)
     return 0 if acc is None else acc
 
 
@@ -167,14 +167,14 @@ class FlatIter:
             return np.unravel_index(int(k) % max(self.base.size, 1), shape) if shape else ()
         idx = []
         for d in reversed(shape[1:]):
-            idx.append(lax.ufunc("remainder", k, d))
-            k = lax.ufunc("floor_divide", k, d)
+            idx.append(sem.ufunc("remainder", k, d))
+            k = sem.ufunc("floor_divide", k, d)
         idx.append(k)
         return tuple(reversed(idx))
 
     def __getitem__(self, k: Any) -> Any:
         if isinstance(k, slice) or (is_tracer(k) and k.ndim) or isinstance(k, (list, np.ndarray)):
-            return lax.reshape(self.base, (-1,))[k]
+            return sem.reshape(self.base, (-1,))[k]
         return self.base[self._unravel(k)]
 
     def __setitem__(self, k: Any, value: Any) -> None:
@@ -195,7 +195,7 @@ def as_nest(obj: Any) -> Nest | None:
     if isinstance(obj, FlatIter):
         return obj.nest()
     if isinstance(obj, np.flatiter):
-        return FlatIter(lax.wrap(lax.as_value(obj.base))).nest()
+        return FlatIter(sem.wrap(sem.as_value(obj.base))).nest()
     return None
 
 

@@ -22,7 +22,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.reduce import reduced_dtype
 
 from . import context as ctx
-from . import lax
+from . import semantics as sem
 from . import numpy_api as nx
 from .array import Tracer, is_tracer
 from .external import concrete_if_outside
@@ -31,7 +31,7 @@ _tr, _any_traced = nx._tr, nx._any_traced
 
 
 def _axis(axis: int, ndim: int) -> int:
-    return lax.norm_axes(axis, ndim)[0]
+    return sem.norm_axes(axis, ndim)[0]
 
 
 def _along(a: Tracer, axis: int, start: int, stop: int, step: int = 1) -> Tracer:
@@ -55,11 +55,11 @@ def _moveaxis(a: Tracer, src: int, dst: int) -> Tracer:
         return a
     perm = [i for i in range(a.ndim) if i != src]
     perm.insert(dst, src)
-    return lax.transpose(a, perm)
+    return sem.transpose(a, perm)
 
 
 def iota(n: int, dtype: Any = np.int64) -> Tracer:
-    return lax.astype(lax.wrap(ctx.emit1(prim("iota"), [], shape=(n,), dtype=np.dtype(np.int64), axis=0)),
+    return sem.astype(sem.wrap(ctx.emit1(prim("iota"), [], shape=(n,), dtype=np.dtype(np.int64), axis=0)),
                       dtype)
 
 
@@ -95,31 +95,31 @@ def nancumprod(a, axis=None, dtype=None, out=None):
 def _nan_to(a: Tracer, fill) -> Tracer:
     if a.dtype.kind not in "fc":
         return a
-    return lax.select(lax.ufunc("isnan", a), lax.astype(lax.full((), fill, a.dtype), a.dtype), a)
+    return sem.select(sem.ufunc("isnan", a), sem.astype(sem.full((), fill, a.dtype), a.dtype), a)
 
 
 def _prefix(a: Tracer, axis, dtype, ufunc: str) -> Tracer:
     """np.add/multiply.accumulate as one linear_scan over the moved axis:
     cumsum is H[t] = 1 * H[t-1] + x[t] from 0, cumprod H[t] = x[t] * H[t-1] + 0 from 1."""
     if axis is None:
-        a, axis = lax.reshape(a, (-1,)), 0
+        a, axis = sem.reshape(a, (-1,)), 0
     axis = _axis(axis, a.ndim)
     prim_name = "reduce_sum" if ufunc == "add" else "reduce_prod"
     dt = np.dtype(dtype) if dtype is not None else reduced_dtype(prim_name, a.dtype)
     work = np.dtype(np.int64) if dt.kind == "b" else dt  # bool accumulation: count, then != 0
-    x = _moveaxis(lax.astype(a, work), axis, 0)
+    x = _moveaxis(sem.astype(a, work), axis, 0)
     state = tuple(x.shape[1:])
-    one, zero = lax.full((), 1, work), lax.full((), 0, work)
+    one, zero = sem.full((), 1, work), sem.full((), 0, work)
     if ufunc == "add":
-        coef_a, coef_b, h0 = one, x, lax.full(state, 0, work)
+        coef_a, coef_b, h0 = one, x, sem.full(state, 0, work)
     else:
-        coef_a, coef_b, h0 = x, zero, lax.full(state, 1, work)
+        coef_a, coef_b, h0 = x, zero, sem.full(state, 1, work)
     if x.shape[0] == 0:
         res = x
     else:
-        res = lax.wrap(ctx.emit1(prim("linear_scan"), [coef_a.value, coef_b.value, h0.value]))
+        res = sem.wrap(ctx.emit1(prim("linear_scan"), [coef_a.value, coef_b.value, h0.value]))
     res = _moveaxis(res, 0, axis)
-    return lax.ufunc("not_equal", res, 0) if dt.kind == "b" else res
+    return sem.ufunc("not_equal", res, 0) if dt.kind == "b" else res
 
 
 # --- differences, rolls, tiles, repeats ---------------------------------------------------------------
@@ -136,11 +136,11 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
     parts = [_edge(x, a, axis) for x in (prepend,) if x is not np._NoValue] + [a] + \
         [_edge(x, a, axis) for x in (append,) if x is not np._NoValue]
     if len(parts) > 1:
-        a = lax.concatenate(parts, axis)
+        a = sem.concatenate(parts, axis)
     op = "not_equal" if a.dtype == np.bool_ else "subtract"
     for _ in range(n):
         m = a.shape[axis]
-        a = lax.ufunc(op, _along(a, axis, 1, m), _along(a, axis, 0, max(m - 1, 0)))
+        a = sem.ufunc(op, _along(a, axis, 1, m), _along(a, axis, 0, max(m - 1, 0)))
     return a
 
 
@@ -149,7 +149,7 @@ def _edge(x, a: Tracer, axis: int) -> Tracer:
     x = _tr(x)
     if x.ndim == 0:
         shape = tuple(1 if i == axis else d for i, d in enumerate(a.shape))
-        return lax.broadcast_to(x, shape)
+        return sem.broadcast_to(x, shape)
     return x
 
 
@@ -158,7 +158,7 @@ def roll(a, shift, axis=None):
         return np.roll(a, shift, axis=axis)
     a = _tr(a)
     if axis is None:
-        return lax.reshape(roll(lax.reshape(a, (-1,)), shift, 0), a.shape)
+        return sem.reshape(roll(sem.reshape(a, (-1,)), shift, 0), a.shape)
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
     shifts = tuple(shift) if isinstance(shift, (tuple, list)) else (shift,)
     if len(shifts) == 1 and len(axes) > 1:
@@ -170,7 +170,7 @@ def roll(a, shift, axis=None):
     res = a
     for s, ax in zip(shifts, axes):
         res = _roll1(res, s, _axis(ax, a.ndim))
-    return res if res is not a else lax.wrap(a.value)
+    return res if res is not a else sem.wrap(a.value)
 
 
 def _roll1(a: Tracer, shift, axis: int) -> Tracer:
@@ -180,12 +180,12 @@ def _roll1(a: Tracer, shift, axis: int) -> Tracer:
     if is_tracer(shift):  # out[i] = a[(i - shift) mod n]: a gather
         if shift.dtype.kind not in "iu" or shift.ndim:
             raise TraceError("np.roll needs an integer shift", ctx.current_loc())
-        src = lax.ufunc("remainder", lax.ufunc("subtract", iota(n), lax.astype(shift, np.int64)), n)
-        return lax.wrap(ctx.emit1(prim("gather"), [a.value, src.value], axis=axis))
+        src = sem.ufunc("remainder", sem.ufunc("subtract", iota(n), sem.astype(shift, np.int64)), n)
+        return sem.wrap(ctx.emit1(prim("gather"), [a.value, src.value], axis=axis))
     s = operator.index(shift) % n
     if s == 0:
         return a
-    return lax.concatenate([_along(a, axis, n - s, n), _along(a, axis, 0, n - s)], axis)
+    return sem.concatenate([_along(a, axis, n - s, n), _along(a, axis, 0, n - s)], axis)
 
 
 def tile(A, reps):
@@ -198,10 +198,10 @@ def tile(A, reps):
     shape = (1,) * (d - A.ndim) + tuple(A.shape)
     reps = (1,) * (d - len(reps)) + reps
     if all(r == 1 for r in reps):
-        return lax.reshape(lax.wrap(A.value), shape)
-    spread = lax.reshape(A, tuple(x for s in shape for x in (1, s)))
-    spread = lax.broadcast_to(spread, tuple(x for r, s in zip(reps, shape) for x in (r, s)))
-    return lax.reshape(spread, tuple(r * s for r, s in zip(reps, shape)))
+        return sem.reshape(sem.wrap(A.value), shape)
+    spread = sem.reshape(A, tuple(x for s in shape for x in (1, s)))
+    spread = sem.broadcast_to(spread, tuple(x for r, s in zip(reps, shape) for x in (r, s)))
+    return sem.reshape(spread, tuple(r * s for r, s in zip(reps, shape)))
 
 
 def repeat(a, repeats, axis=None):
@@ -214,7 +214,7 @@ def repeat(a, repeats, axis=None):
                                "pass the counts as a NumPy array or Python ints (they are then constants)")
     a = _tr(a)
     if axis is None:
-        a, axis = lax.reshape(a, (-1,)), 0
+        a, axis = sem.reshape(a, (-1,)), 0
     axis = _axis(axis, a.ndim)
     n = a.shape[axis]
     reps = np.asarray(repeats)
@@ -222,11 +222,11 @@ def repeat(a, repeats, axis=None):
         r = operator.index(reps.item())
         if r < 0:
             raise ValueError("negative dimensions are not allowed")
-        spread = lax.reshape(a, a.shape[:axis + 1] + (1,) + a.shape[axis + 1:])
-        spread = lax.broadcast_to(spread, a.shape[:axis + 1] + (r,) + a.shape[axis + 1:])
-        return lax.reshape(spread, a.shape[:axis] + (n * r,) + a.shape[axis + 1:])
+        spread = sem.reshape(a, a.shape[:axis + 1] + (1,) + a.shape[axis + 1:])
+        spread = sem.broadcast_to(spread, a.shape[:axis + 1] + (r,) + a.shape[axis + 1:])
+        return sem.reshape(spread, a.shape[:axis] + (n * r,) + a.shape[axis + 1:])
     idx = np.repeat(np.arange(n), np.broadcast_to(reps, (n,)) if reps.size == 1 else reps)
-    return lax.wrap(ctx.emit1(prim("gather"), [a.value, ctx.const_value(idx.astype(np.int64))], axis=axis))
+    return sem.wrap(ctx.emit1(prim("gather"), [a.value, ctx.const_value(idx.astype(np.int64))], axis=axis))
 
 
 # --- grids --------------------------------------------------------------------------------------------
@@ -237,13 +237,13 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
         raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
     ndim = len(xi)
     ones = (1,) * ndim
-    out = [lax.reshape(_tr(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
+    out = [sem.reshape(_tr(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
     if indexing == "xy" and ndim > 1:
-        out[0] = lax.reshape(out[0], (1, -1) + ones[2:])
-        out[1] = lax.reshape(out[1], (-1, 1) + ones[2:])
+        out[0] = sem.reshape(out[0], (1, -1) + ones[2:])
+        out[1] = sem.reshape(out[1], (-1, 1) + ones[2:])
     if not sparse:
         out = list(broadcast_arrays(*out))
-    return tuple(lax.wrap(o.value) for o in out)
+    return tuple(sem.wrap(o.value) for o in out)
 
 
 def broadcast_arrays(*args, subok=False):
@@ -255,41 +255,41 @@ def broadcast_arrays(*args, subok=False):
     except ValueError:
         raise ShapeError("shape mismatch: objects cannot be broadcast to a single shape: "
                          + ", ".join(str(x.shape) for x in args), ctx.current_loc()) from None
-    return tuple(lax.broadcast_to(x, shape) for x in args)
+    return tuple(sem.broadcast_to(x, shape) for x in args)
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, **kw):
     """NumPy's algorithm with traced endpoints; `num` must be static."""
     if not _any_traced(start, stop, num):
         res = np.linspace(start, stop, num, endpoint, retstep, dtype, axis, **kw)
-        return (lax.wrap(ctx.const_value(res[0])), res[1]) if retstep else lax.wrap(ctx.const_value(res))
+        return (sem.wrap(ctx.const_value(res[0])), res[1]) if retstep else sem.wrap(ctx.const_value(res))
     num = _static_int(num, "np.linspace's num")
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     div = (num - 1) if endpoint else num
-    dt = lax.result_type(start, stop, 1.0)
-    start, stop = lax.astype(_tr(start), dt), lax.astype(_tr(stop), dt)
-    delta = lax.ufunc("subtract", stop, start)
-    y = lax.reshape(iota(num, dt), (-1,) + (1,) * delta.ndim)
+    dt = sem.result_type(start, stop, 1.0)
+    start, stop = sem.astype(_tr(start), dt), sem.astype(_tr(stop), dt)
+    delta = sem.ufunc("subtract", stop, start)
+    y = sem.reshape(iota(num, dt), (-1,) + (1,) * delta.ndim)
     if div > 0:
-        step = lax.ufunc("divide", delta, div)
-        zero = lax.reduce("reduce_any", lax.ufunc("equal", step, 0))  # denormal deltas: NumPy's gh-5437 path
-        y = lax.select(zero, lax.ufunc("multiply", lax.ufunc("divide", y, div), delta),
-                       lax.ufunc("multiply", y, step))
+        step = sem.ufunc("divide", delta, div)
+        zero = sem.reduce("reduce_any", sem.ufunc("equal", step, 0))  # denormal deltas: NumPy's gh-5437 path
+        y = sem.select(zero, sem.ufunc("multiply", sem.ufunc("divide", y, div), delta),
+                       sem.ufunc("multiply", y, step))
     else:
-        step = lax.full((), np.nan, dt)
+        step = sem.full((), np.nan, dt)
         step.weak = True  # NumPy's step is then the Python float nan
-        y = lax.ufunc("multiply", y, delta)
-    y = lax.ufunc("add", y, start)
+        y = sem.ufunc("multiply", y, delta)
+    y = sem.ufunc("add", y, start)
     if endpoint and num > 1:
-        last = lax.reshape(lax.broadcast_to(stop, y.shape[1:]), (1,) + tuple(y.shape[1:]))
-        y = lax.concatenate([_along(y, 0, 0, num - 1), last], 0)
+        last = sem.reshape(sem.broadcast_to(stop, y.shape[1:]), (1,) + tuple(y.shape[1:]))
+        y = sem.concatenate([_along(y, 0, 0, num - 1), last], 0)
     if axis != 0:
         y = _moveaxis(y, 0, _axis(axis, y.ndim))
     if dtype is not None and np.dtype(dtype).kind in "iu":
-        y = lax.ufunc("floor", y)
+        y = sem.ufunc("floor", y)
     if dtype is not None:
-        y = lax.astype(y, dtype)
+        y = sem.astype(y, dtype)
     return (y, step) if retstep else y
 
 
@@ -320,7 +320,7 @@ def correlate(a, v, mode="valid"):
 def _as_1d(x) -> Tracer:
     x = _tr(x)
     if x.ndim == 0:
-        return lax.reshape(x, (1,))
+        return sem.reshape(x, (1,))
     if x.ndim != 1:
         raise ValueError("object too deep for desired array")
     return x
@@ -331,8 +331,8 @@ def _correlate(a: Tracer, v: Tracer, mode: str, name: str) -> Tracer:
     n, m = a.shape[0], v.shape[0]
     if m == 0:
         raise ValueError("v cannot be empty")
-    dtype = lax.result_type(a, v)
-    a, v = lax.astype(a, dtype), lax.astype(v, dtype)
+    dtype = sem.result_type(a, v)
+    a, v = sem.astype(a, dtype), sem.astype(v, dtype)
     if mode == "full":
         pad, length = m - 1, n + m - 1
     elif mode == "same":
@@ -341,18 +341,18 @@ def _correlate(a: Tracer, v: Tracer, mode: str, name: str) -> Tracer:
         pad, length = 0, n - m + 1
     else:
         raise ValueError(f"{name}: mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
-    zeros = lax.full((m - 1,), 0, dtype)
-    padded = lax.concatenate([zeros, a, zeros], 0) if m > 1 else a
+    zeros = sem.full((m - 1,), 0, dtype)
+    padded = sem.concatenate([zeros, a, zeros], 0) if m > 1 else a
     first = (m - 1) - pad
     if m <= UNROLL_KERNEL:
         total = None
         for j in range(m):
-            term = lax.ufunc("multiply", _along(padded, 0, first + j, first + j + length), v[j])
-            total = term if total is None else lax.ufunc("add", total, term)
+            term = sem.ufunc("multiply", _along(padded, 0, first + j, first + j + length), v[j])
+            total = term if total is None else sem.ufunc("add", total, term)
         return total
     windows = np.arange(length)[:, None] + np.arange(m)[None, :] + first
-    w = lax.wrap(ctx.emit1(prim("gather"), [padded.value, ctx.const_value(windows.astype(np.int64))], axis=0))
-    return lax.einsum("km,m->k", w, v)
+    w = sem.wrap(ctx.emit1(prim("gather"), [padded.value, ctx.const_value(windows.astype(np.int64))], axis=0))
+    return sem.einsum("km,m->k", w, v)
 
 
 # --- sorting --------------------------------------------------------------------------------------------
@@ -360,14 +360,14 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     if not _any_traced(a):
         return np.sort(a, axis=axis, kind=kind, order=order, stable=stable)
     a, axis = _sortable(a, axis, "np.sort", order)
-    return lax.wrap(ctx.emit1(prim("sort"), [a.value], axis=axis))
+    return sem.wrap(ctx.emit1(prim("sort"), [a.value], axis=axis))
 
 
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     if not _any_traced(a):
         return np.argsort(a, axis=axis, kind=kind, order=order, stable=stable)
     a, axis = _sortable(a, axis, "np.argsort", order)
-    return lax.wrap(ctx.emit1(prim("argsort"), [a.value], axis=axis))
+    return sem.wrap(ctx.emit1(prim("argsort"), [a.value], axis=axis))
 
 
 def _sortable(a, axis, name: str, order) -> tuple[Tracer, int]:
@@ -377,7 +377,7 @@ def _sortable(a, axis, name: str, order) -> tuple[Tracer, int]:
     if a.dtype.kind == "c":
         raise UnsupportedError(f"{name} of complex arrays is not supported", ctx.current_loc())
     if axis is None:
-        return lax.reshape(a, (-1,)), 0
+        return sem.reshape(a, (-1,)), 0
     if a.ndim == 0:
         raise ShapeError(f"{name}: axis {axis} is out of bounds for array of dimension 0", ctx.current_loc())
     return a, _axis(axis, a.ndim)
@@ -393,7 +393,7 @@ def take_along_axis(arr, indices, axis=-1):
         return np.take_along_axis(arr, indices, axis=axis)
     arr, idx = _tr(arr), _tr(indices)
     if axis is None:
-        arr, axis = lax.reshape(arr, (-1,)), 0
+        arr, axis = sem.reshape(arr, (-1,)), 0
     if idx.dtype.kind not in "iu" or idx.ndim != arr.ndim:
         raise ShapeError("`indices` must be an integer array with as many dimensions as `arr`", ctx.current_loc())
     axis = _axis(axis, arr.ndim)
@@ -406,17 +406,17 @@ def gather_lanes(arr: Tracer, idx: Tracer, axis: int) -> Tracer:
     n = arr.shape[axis]
     shape = tuple(np.broadcast_shapes(tuple(d for i, d in enumerate(arr.shape) if i != axis),
                                       tuple(d for i, d in enumerate(idx.shape) if i != axis)))
-    arr = lax.broadcast_to(arr, shape[:axis] + (n,) + shape[axis:])
-    idx = lax.broadcast_to(idx, shape[:axis] + (idx.shape[axis],) + shape[axis:])
-    pos = lax.ufunc("add", lax.astype(idx, np.int64), lax.ufunc("multiply", n, lax.ufunc("less", idx, 0)))
+    arr = sem.broadcast_to(arr, shape[:axis] + (n,) + shape[axis:])
+    idx = sem.broadcast_to(idx, shape[:axis] + (idx.shape[axis],) + shape[axis:])
+    pos = sem.ufunc("add", sem.astype(idx, np.int64), sem.ufunc("multiply", n, sem.ufunc("less", idx, 0)))
     strides = np.cumprod((arr.shape[1:] + (1,))[::-1])[::-1]
-    flat = lax.ufunc("multiply", pos, int(strides[axis]))
+    flat = sem.ufunc("multiply", pos, int(strides[axis]))
     for k in range(arr.ndim):
         if k != axis:
-            ramp = lax.reshape(iota(arr.shape[k]), tuple(arr.shape[k] if i == k else 1 for i in range(arr.ndim)))
-            flat = lax.ufunc("add", flat, lax.ufunc("multiply", ramp, int(strides[k])))
-    out = ctx.emit1(prim("gather"), [lax.reshape(arr, (-1,)).value, lax.astype(flat, np.int64).value], axis=0)
-    return lax.wrap(out)
+            ramp = sem.reshape(iota(arr.shape[k]), tuple(arr.shape[k] if i == k else 1 for i in range(arr.ndim)))
+            flat = sem.ufunc("add", flat, sem.ufunc("multiply", ramp, int(strides[k])))
+    out = ctx.emit1(prim("gather"), [sem.reshape(arr, (-1,)).value, sem.astype(flat, np.int64).value], axis=0)
+    return sem.wrap(out)
 
 
 def fill_diagonal(a, val, wrap=False):
@@ -436,14 +436,14 @@ def fill_diagonal(a, val, wrap=False):
         step, end = 1 + int(np.cumprod(a.shape[:-1]).sum()), a.size
     positions = np.arange(0, min(end, a.size), step)
     flat[positions] = True
-    mask = lax.wrap(ctx.const_value(flat.reshape(a.shape)))
+    mask = sem.wrap(ctx.const_value(flat.reshape(a.shape)))
     v = _tr(val)
     if v.ndim:  # cycled over the diagonal positions, as NumPy's flat assignment does
         cycled = np.zeros(a.size, np.int64)
         cycled[positions] = np.arange(positions.size) % max(v.size, 1)
-        v = lax.wrap(ctx.emit1(prim("gather"), [lax.reshape(v, (-1,)).value,
+        v = sem.wrap(ctx.emit1(prim("gather"), [sem.reshape(v, (-1,)).value,
                                                 ctx.const_value(cycled.reshape(a.shape))], axis=0))
-    a.assign(lax.select(mask, lax.astype(v, a.dtype), a).value)
+    a.assign(sem.select(mask, sem.astype(v, a.dtype), a).value)
 
 
 # --- counts and ranges ------------------------------------------------------------------------------------
@@ -451,7 +451,7 @@ def count_nonzero(a, axis=None, *, keepdims=False):
     if not _any_traced(a):
         return np.count_nonzero(a, axis=axis, keepdims=keepdims)
     a = _tr(a)
-    res = lax.reduce("reduce_sum", lax.astype(lax.ufunc("not_equal", a, 0), np.int64), axis, keepdims)
+    res = sem.reduce("reduce_sum", sem.astype(sem.ufunc("not_equal", a, 0), np.int64), axis, keepdims)
     if axis is None and not keepdims:
         res.weak = True  # NumPy returns a Python int
     return res
@@ -462,8 +462,8 @@ def ptp(a, axis=None, out=None, keepdims=False):
     if not _any_traced(a):
         return np.ptp(a, axis=axis, keepdims=keepdims)
     a = _tr(a)
-    hi = lax.reduce("reduce_max", a, axis, keepdims)
-    return lax.ufunc("subtract", hi, lax.reduce("reduce_min", a, axis, keepdims))
+    hi = sem.reduce("reduce_max", a, axis, keepdims)
+    return sem.ufunc("subtract", hi, sem.reduce("reduce_min", a, axis, keepdims))
 
 
 # --- scalar types: np.float64(x), np.int64(x) of traced values --------------------------------------------
@@ -495,7 +495,7 @@ def _scalar_type(real: type) -> type:
             if len(args) > 1 or kwargs:
                 raise UnsupportedError(f"np.{real.__name__}(...) with more than one argument of traced values",
                                        ctx.current_loc())
-            return lax.astype(args[0], real)
+            return sem.astype(args[0], real)
         return real(*args, **kwargs)
 
     return _SameType(real.__name__, (real,), {"__new__": new, "__module__": "numpy", "real": real})

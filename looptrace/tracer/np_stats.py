@@ -22,7 +22,7 @@ from looptrace.errors import UnsupportedError
 from looptrace.ops import get as prim
 
 from . import context as ctx
-from . import lax
+from . import semantics as sem
 from . import numpy_api as nx
 from .array import Tracer, is_tracer
 from .external import concrete_if_outside
@@ -32,11 +32,11 @@ _tr, _any_traced, _NO = nx._tr, nx._any_traced, np._NoValue
 
 
 def _isnan(a: Tracer) -> Tracer:
-    return lax.ufunc("isnan", a)
+    return sem.ufunc("isnan", a)
 
 
 def _fill_nan(a: Tracer, fill) -> Tracer:
-    return lax.select(_isnan(a), lax.astype(lax.full((), fill, a.dtype), a.dtype), a)
+    return sem.select(_isnan(a), sem.astype(sem.full((), fill, a.dtype), a.dtype), a)
 
 
 def _inexact(a: Tracer) -> bool:
@@ -52,17 +52,17 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NO):
     keep = bool(keepdims) if keepdims is not _NO else False
     if weights is None:
         avg = nx.mean(a, axis, keepdims=keep)
-        scl = lax.full((), a.size // max(avg.size, 1), avg.dtype)
+        scl = sem.full((), a.size // max(avg.size, 1), avg.dtype)
     else:
         w = _weights_like(a, _tr(weights), axis)
         dt = np.result_type(a.dtype, w.dtype, np.float64) if a.dtype.kind in "biu" else \
             np.result_type(a.dtype, w.dtype)
-        scl = nx._reduce("reduce_sum", lax.astype(w, dt), axis, keep, None, _NO, True)
-        total = nx._reduce("reduce_sum", lax.ufunc("multiply", a, w, dtype=dt), axis, keep, None, _NO, True)
-        avg = lax.ufunc("divide", total, scl)
+        scl = nx._reduce("reduce_sum", sem.astype(w, dt), axis, keep, None, _NO, True)
+        total = nx._reduce("reduce_sum", sem.ufunc("multiply", a, w, dtype=dt), axis, keep, None, _NO, True)
+        avg = sem.ufunc("divide", total, scl)
     if not returned:
         return avg
-    return avg, lax.wrap(lax.broadcast_to(scl, avg.shape).value)
+    return avg, sem.wrap(sem.broadcast_to(scl, avg.shape).value)
 
 
 def _weights_like(a: Tracer, w: Tracer, axis) -> Tracer:
@@ -71,11 +71,11 @@ def _weights_like(a: Tracer, w: Tracer, axis) -> Tracer:
         return w
     if axis is None:
         raise TypeError("Axis must be specified when shapes of a and weights differ.")
-    axes = lax.norm_axes(axis, a.ndim)
+    axes = sem.norm_axes(axis, a.ndim)
     if w.ndim != len(axes) or tuple(a.shape[i] for i in axes) != w.shape:
         raise ValueError("Shape of weights must be consistent with shape of a along specified axis.")
     shape = tuple(a.shape[i] if i in axes else 1 for i in range(a.ndim))
-    return lax.reshape(w, shape)
+    return sem.reshape(w, shape)
 
 
 # --- nan reductions -------------------------------------------------------------------------------------
@@ -117,11 +117,11 @@ def _nan_extremum(name: str, fill, a, axis, out, keepdims, initial, where):
     res = nx._reduce(name, _fill_nan(a, fill), axis, keepdims, None, initial, where)
     if initial is not _NO and initial is not None:
         return res
-    valid = lax.ufunc("logical_not", _isnan(a))
+    valid = sem.ufunc("logical_not", _isnan(a))
     if where is not True:
-        valid = lax.ufunc("logical_and", valid, where)
-    seen = lax.reduce("reduce_any", valid, axis, keepdims)
-    return lax.select(seen, res, lax.astype(lax.full((), np.nan, res.dtype), res.dtype))
+        valid = sem.ufunc("logical_and", valid, where)
+    seen = sem.reduce("reduce_any", valid, axis, keepdims)
+    return sem.select(seen, res, sem.astype(sem.full((), np.nan, res.dtype), res.dtype))
 
 
 def nanargmax(a, axis=None, out=None, *, keepdims=False):
@@ -151,9 +151,9 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
 
 
 def _nan_total(a: Tracer, axis, dtype, keepdims: bool, where):
-    valid = lax.ufunc("logical_not", _isnan(a))
+    valid = sem.ufunc("logical_not", _isnan(a))
     total = nx._reduce("reduce_sum", _fill_nan(a, 0), axis, keepdims, dtype, _NO, where)
-    count = nx._reduce("reduce_sum", lax.astype(valid, np.intp), axis, keepdims, None, _NO, where)
+    count = nx._reduce("reduce_sum", sem.astype(valid, np.intp), axis, keepdims, None, _NO, where)
     return total, count
 
 
@@ -170,15 +170,15 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         return nx.var(a, axis, dtype, None, ddof, keepdims, where=where)
     total, count = _nan_total(a, axis, dtype, True, where)
     avg = _tr(mean) if mean is not _NO else nx._divide_keeping_dtype(total, count)
-    dev = _fill_nan(lax.ufunc("subtract", a, avg), 0)
+    dev = _fill_nan(sem.ufunc("subtract", a, avg), 0)
     if dev.dtype.kind == "c":
         raise UnsupportedError("np.nanvar of complex arrays is not supported", ctx.current_loc())
-    sq = nx._reduce("reduce_sum", lax.ufunc("multiply", dev, dev), axis, keepdims, dtype, _NO, where)
+    sq = nx._reduce("reduce_sum", sem.ufunc("multiply", dev, dev), axis, keepdims, dtype, _NO, where)
     if not keepdims:
-        count = lax.reshape(count, sq.shape)
-    dof = lax.ufunc("subtract", count, ddof)
+        count = sem.reshape(count, sq.shape)
+    dof = sem.ufunc("subtract", count, ddof)
     res = nx._divide_keeping_dtype(sq, dof)
-    return lax.select(lax.ufunc("less_equal", dof, 0), lax.astype(lax.full((), np.nan, res.dtype), res.dtype),
+    return sem.select(sem.ufunc("less_equal", dof, 0), sem.astype(sem.full((), np.nan, res.dtype), res.dtype),
                       res)
 
 
@@ -187,7 +187,7 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     if not _any_traced(a, where, mean):
         kw = {k: v for k, v in (("mean", mean), ("correction", correction)) if v is not _NO}
         return np.nanstd(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where, **kw)
-    return lax.ufunc("sqrt", nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+    return sem.ufunc("sqrt", nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
                                     correction=correction))
 
 
@@ -195,22 +195,22 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
 def _lanes_last(a: Tracer, axis) -> tuple[Tracer, tuple[int, ...]]:
     """a with the reduced axes moved to the end and merged into one; the
     normalized axes (NumPy's _ureduce)."""
-    axes = lax.norm_axes(axis, a.ndim)
+    axes = sem.norm_axes(axis, a.ndim)
     rest = [i for i in range(a.ndim) if i not in axes]
-    moved = lax.transpose(a, rest + list(axes)) if rest + list(axes) != list(range(a.ndim)) else a
+    moved = sem.transpose(a, rest + list(axes)) if rest + list(axes) != list(range(a.ndim)) else a
     lanes = tuple(a.shape[i] for i in rest)
     merged = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
-    return lax.reshape(moved, lanes + (merged,)), axes
+    return sem.reshape(moved, lanes + (merged,)), axes
 
 
 def _keep(res: Tracer, a: Tracer, axes: tuple, lead: int = 0) -> Tracer:
     """keepdims: the reduced axes come back as 1s (after `lead` axes of q)."""
     shape = tuple(res.shape[:lead]) + tuple(1 if i in axes else d for i, d in enumerate(a.shape))
-    return lax.reshape(res, shape)
+    return sem.reshape(res, shape)
 
 
 def _sorted_last(x: Tracer) -> Tracer:
-    return lax.wrap(ctx.emit1(prim("sort"), [x.value], axis=x.ndim - 1))
+    return sem.wrap(ctx.emit1(prim("sort"), [x.value], axis=x.ndim - 1))
 
 
 def _at(x: Tracer, k: int) -> Tracer:
@@ -231,7 +231,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         mid = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
         res = nx.mean(nx.stack([_at(s, k) for k in mid], -1), -1)
         if _inexact(a):
-            res = lax.select(_isnan(_at(s, n - 1)), lax.astype(_at(s, n - 1), res.dtype), res)
+            res = sem.select(_isnan(_at(s, n - 1)), sem.astype(_at(s, n - 1), res.dtype), res)
     return _keep(res, a, axes) if keepdims else res
 
 
@@ -247,7 +247,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     if not _any_traced(a, q, weights):
         return np.percentile(a, q, axis=axis, overwrite_input=overwrite_input, method=method,
                              keepdims=keepdims, weights=weights, interpolation=interpolation)
-    return _quantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, interpolation, lax.is_weak(q),
+    return _quantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, interpolation, sem.is_weak(q),
                      "np.percentile")
 
 
@@ -256,14 +256,14 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", 
     if not _any_traced(a, q, weights):
         return np.quantile(a, q, axis=axis, overwrite_input=overwrite_input, method=method,
                            keepdims=keepdims, weights=weights, interpolation=interpolation)
-    return _quantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, interpolation, lax.is_weak(q),
+    return _quantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, interpolation, sem.is_weak(q),
                      "np.quantile")
 
 
 def _scaled(q, by: int):
     q = concrete_if_outside(q)  # q read from outside picks the method's path: baked in, guarded
     if is_tracer(q):
-        return lax.ufunc("divide", q, by)
+        return sem.ufunc("divide", q, by)
     q = np.true_divide(q, by)
     if not (np.all(q >= 0) and np.all(q <= 1)):
         raise ValueError("Percentiles must be in the range [0, 100]" if by == 100 else
@@ -284,7 +284,7 @@ def _quantile(a, q, axis, out, method, keepdims, weights, interpolation, weak, n
     res = _traced_q(s, q, method, name, weak) if is_tracer(q) else _static_q(s, np.asarray(q), method, weak)
     q_nd = np.ndim(q) if not is_tracer(q) else q.ndim
     if q_nd:  # NumPy puts the axes of q first
-        res = lax.transpose(res, list(range(res.ndim - q_nd, res.ndim)) + list(range(res.ndim - q_nd)))
+        res = sem.transpose(res, list(range(res.ndim - q_nd, res.ndim)) + list(range(res.ndim - q_nd)))
     return _keep(res, a, axes, q_nd) if keepdims else res
 
 
@@ -304,27 +304,27 @@ def _static_q(s: Tracer, q: np.ndarray, method: str, weak: bool) -> Tracer:
         res = _lerp(_take(s, prev), _take(s, nxt), gamma if not weak else float(gamma))
     if _inexact(s):
         last = _at(s, n - 1)
-        last = lax.reshape(last, last.shape + (1,) * q.ndim)
-        res = lax.select(_isnan(last), lax.astype(last, res.dtype), res)
+        last = sem.reshape(last, last.shape + (1,) * q.ndim)
+        res = sem.select(_isnan(last), sem.astype(last, res.dtype), res)
     return res
 
 
 def _take(s: Tracer, idx: np.ndarray) -> Tracer:
     """s[..., idx] for static integer positions (q's shape last)."""
-    return lax.wrap(ctx.emit1(prim("gather"), [s.value, ctx.const_value(np.asarray(idx, np.int64))],
+    return sem.wrap(ctx.emit1(prim("gather"), [s.value, ctx.const_value(np.asarray(idx, np.int64))],
                               axis=s.ndim - 1))
 
 
 def _lerp(lo: Tracer, hi: Tracer, t) -> Tracer:
     """NumPy's _lerp: lo + (hi - lo) * t, and hi - (hi - lo) * (1 - t) where t >= 0.5."""
-    diff = lax.ufunc("subtract", hi, lo)
-    t_val = t if isinstance(t, float) else lax.wrap(ctx.const_value(t))
-    low = lax.ufunc("add", lo, lax.ufunc("multiply", diff, t_val))
-    high = lax.ufunc("subtract", hi, lax.ufunc("multiply", diff, lax.ufunc("subtract", 1, t_val)))
-    high = lax.astype(high, low.dtype)
+    diff = sem.ufunc("subtract", hi, lo)
+    t_val = t if isinstance(t, float) else sem.wrap(ctx.const_value(t))
+    low = sem.ufunc("add", lo, sem.ufunc("multiply", diff, t_val))
+    high = sem.ufunc("subtract", hi, sem.ufunc("multiply", diff, sem.ufunc("subtract", 1, t_val)))
+    high = sem.astype(high, low.dtype)
     if isinstance(t, float):
         return high if t >= 0.5 else low
-    return lax.select(np.asarray(t) >= 0.5, high, low)
+    return sem.select(np.asarray(t) >= 0.5, high, low)
 
 
 def _traced_q(s: Tracer, q: Tracer, method: str, name: str, weak: bool) -> Tracer:
@@ -333,8 +333,8 @@ def _traced_q(s: Tracer, q: Tracer, method: str, name: str, weak: bool) -> Trace
         raise UnsupportedError(f"{name} with a traced q supports only method='linear'", ctx.current_loc(),
                                "pass q as a constant, or use method='linear'")
     n = s.shape[-1]
-    count = lax.full(s.shape[:-1] + (1,) * q.ndim, n, np.int64)
-    return _interpolate(s, lax.astype(q, lax.result_type(q, 1.0)), count, weak)
+    count = sem.full(s.shape[:-1] + (1,) * q.ndim, n, np.int64)
+    return _interpolate(s, sem.astype(q, sem.result_type(q, 1.0)), count, weak)
 
 
 def _interpolate(s: Tracer, q: Tracer, count: Tracer, weak: bool) -> Tracer:
@@ -342,32 +342,32 @@ def _interpolate(s: Tracer, q: Tracer, count: Tracer, weak: bool) -> Tracer:
     (q traced, or a count that differs per lane: the nan forms). A weak q (a
     Python number) interpolates in s's dtype, as NumPy does."""
     lanes = s.shape[:-1]
-    qb = lax.reshape(q, (1,) * len(lanes) + q.shape)
-    cnt = lax.astype(count, qb.dtype)
-    virtual = lax.ufunc("multiply", lax.ufunc("subtract", cnt, 1), qb)
-    prev = lax.ufunc("floor", virtual)
-    top = lax.ufunc("subtract", cnt, 1)
-    prev_i = lax.ufunc("maximum", lax.ufunc("minimum", prev, top), 0)
-    above = lax.ufunc("greater_equal", virtual, top)
-    prev_i = lax.select(above, top, prev_i)
-    next_i = lax.select(above, top, lax.ufunc("minimum", lax.ufunc("add", prev_i, 1), top))
-    gamma = lax.ufunc("subtract", virtual, prev)
+    qb = sem.reshape(q, (1,) * len(lanes) + q.shape)
+    cnt = sem.astype(count, qb.dtype)
+    virtual = sem.ufunc("multiply", sem.ufunc("subtract", cnt, 1), qb)
+    prev = sem.ufunc("floor", virtual)
+    top = sem.ufunc("subtract", cnt, 1)
+    prev_i = sem.ufunc("maximum", sem.ufunc("minimum", prev, top), 0)
+    above = sem.ufunc("greater_equal", virtual, top)
+    prev_i = sem.select(above, top, prev_i)
+    next_i = sem.select(above, top, sem.ufunc("minimum", sem.ufunc("add", prev_i, 1), top))
+    gamma = sem.ufunc("subtract", virtual, prev)
     if weak and _inexact(s):
-        gamma = lax.astype(gamma, s.dtype)
+        gamma = sem.astype(gamma, s.dtype)
     flat = lanes + (int(np.prod(q.shape, dtype=np.int64)),)
-    idx_lo = lax.reshape(lax.astype(lax.broadcast_to(prev_i, lanes + q.shape), np.int64), flat)
-    idx_hi = lax.reshape(lax.astype(lax.broadcast_to(next_i, lanes + q.shape), np.int64), flat)
-    lo = lax.reshape(gather_lanes(s, idx_lo, s.ndim - 1), lanes + q.shape)
-    hi = lax.reshape(gather_lanes(s, idx_hi, s.ndim - 1), lanes + q.shape)
-    diff = lax.ufunc("subtract", hi, lo)
-    low = lax.ufunc("add", lo, lax.ufunc("multiply", diff, gamma))
-    high = lax.ufunc("subtract", hi, lax.ufunc("multiply", diff, lax.ufunc("subtract", 1, gamma)))
-    res = lax.select(lax.ufunc("greater_equal", gamma, 0.5), high, low)
+    idx_lo = sem.reshape(sem.astype(sem.broadcast_to(prev_i, lanes + q.shape), np.int64), flat)
+    idx_hi = sem.reshape(sem.astype(sem.broadcast_to(next_i, lanes + q.shape), np.int64), flat)
+    lo = sem.reshape(gather_lanes(s, idx_lo, s.ndim - 1), lanes + q.shape)
+    hi = sem.reshape(gather_lanes(s, idx_hi, s.ndim - 1), lanes + q.shape)
+    diff = sem.ufunc("subtract", hi, lo)
+    low = sem.ufunc("add", lo, sem.ufunc("multiply", diff, gamma))
+    high = sem.ufunc("subtract", hi, sem.ufunc("multiply", diff, sem.ufunc("subtract", 1, gamma)))
+    res = sem.select(sem.ufunc("greater_equal", gamma, 0.5), high, low)
     if _inexact(s):
-        last = lax.reshape(gather_lanes(s, lax.reshape(lax.astype(lax.ufunc("maximum", top, 0), np.int64),
+        last = sem.reshape(gather_lanes(s, sem.reshape(sem.astype(sem.ufunc("maximum", top, 0), np.int64),
                                                        lanes + (1,)), s.ndim - 1),
                            lanes + (1,) * q.ndim)
-        res = lax.select(_isnan(last), lax.astype(last, res.dtype), res)
+        res = sem.select(_isnan(last), sem.astype(last, res.dtype), res)
     return res
 
 
@@ -381,13 +381,13 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         return median(a, axis, keepdims=keepdims)
     x, axes = _lanes_last(a, axis)
     s = _sorted_last(x)  # NaNs last: the first `count` elements of a lane are its numbers
-    count = lax.reduce("reduce_sum", lax.astype(lax.ufunc("logical_not", _isnan(x)), np.int64), -1, True)
-    lo = lax.ufunc("floor_divide", lax.ufunc("subtract", count, 1), 2)
-    hi = lax.ufunc("floor_divide", count, 2)
-    pick = [lax.reshape(gather_lanes(s, lax.ufunc("maximum", i, 0), s.ndim - 1), s.shape[:-1]) for i in (lo, hi)]
+    count = sem.reduce("reduce_sum", sem.astype(sem.ufunc("logical_not", _isnan(x)), np.int64), -1, True)
+    lo = sem.ufunc("floor_divide", sem.ufunc("subtract", count, 1), 2)
+    hi = sem.ufunc("floor_divide", count, 2)
+    pick = [sem.reshape(gather_lanes(s, sem.ufunc("maximum", i, 0), s.ndim - 1), s.shape[:-1]) for i in (lo, hi)]
     res = nx.mean(nx.stack(pick, -1), -1)
-    empty = lax.ufunc("equal", lax.reshape(count, s.shape[:-1]), 0)
-    res = lax.select(empty, lax.astype(lax.full((), np.nan, res.dtype), res.dtype), res)
+    empty = sem.ufunc("equal", sem.reshape(count, s.shape[:-1]), 0)
+    res = sem.select(empty, sem.astype(sem.full((), np.nan, res.dtype), res.dtype), res)
     return _keep(res, a, axes) if keepdims else res
 
 
@@ -396,7 +396,7 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
     if not _any_traced(a, q, weights):
         return np.nanpercentile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights,
                                 interpolation=interpolation)
-    return _nanquantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, lax.is_weak(q),
+    return _nanquantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, sem.is_weak(q),
                         "np.nanpercentile")
 
 
@@ -405,7 +405,7 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
     if not _any_traced(a, q, weights):
         return np.nanquantile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights,
                               interpolation=interpolation)
-    return _nanquantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, lax.is_weak(q),
+    return _nanquantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, sem.is_weak(q),
                         "np.nanquantile")
 
 
@@ -418,13 +418,13 @@ def _nanquantile(a, q, axis, out, method, keepdims, weights, weak: bool, name: s
         return _quantile(a, q, axis, out, method, keepdims, weights, None, weak, name)
     x, axes = _lanes_last(a, axis)
     s = _sorted_last(x)
-    q = _tr(q) if is_tracer(q) else lax.wrap(ctx.const_value(np.asarray(q, np.float64)))
-    count = lax.reduce("reduce_sum", lax.astype(lax.ufunc("logical_not", _isnan(x)), np.int64), -1)
-    count = lax.reshape(count, count.shape + (1,) * q.ndim)
+    q = _tr(q) if is_tracer(q) else sem.wrap(ctx.const_value(np.asarray(q, np.float64)))
+    count = sem.reduce("reduce_sum", sem.astype(sem.ufunc("logical_not", _isnan(x)), np.int64), -1)
+    count = sem.reshape(count, count.shape + (1,) * q.ndim)
     res = _interpolate(s, q, count, weak)
-    res = lax.select(lax.ufunc("equal", count, 0), lax.astype(lax.full((), np.nan, res.dtype), res.dtype), res)
+    res = sem.select(sem.ufunc("equal", count, 0), sem.astype(sem.full((), np.nan, res.dtype), res.dtype), res)
     if q.ndim:
-        res = lax.transpose(res, list(range(res.ndim - q.ndim, res.ndim)) + list(range(res.ndim - q.ndim)))
+        res = sem.transpose(res, list(range(res.ndim - q.ndim, res.ndim)) + list(range(res.ndim - q.ndim)))
     return _keep(res, a, axes, q.ndim) if keepdims else res
 
 
@@ -441,29 +441,29 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     nb = int(bins)
     if nb < 1:
         raise ValueError("`bins` must be positive, when an integer")
-    a = lax.reshape(_tr(a), (-1,))
+    a = sem.reshape(_tr(a), (-1,))
     if a.dtype.kind == "c":
         raise UnsupportedError("np.histogram of complex data is not supported", ctx.current_loc())
     first, last = _outer_edges(a, range)
     edges = nx.NAMESPACE["linspace"](first, last, nb + 1, dtype=_bin_type(first, last, a))
-    x = lax.astype(a, edges.dtype)
-    keep = lax.ufunc("logical_and", lax.ufunc("greater_equal", x, first), lax.ufunc("less_equal", x, last))
-    scaled = lax.ufunc("multiply", lax.ufunc("divide", lax.ufunc("subtract", x, first),
-                                             lax.ufunc("subtract", last, first)), nb)
-    idx = lax.astype(lax.select(keep, scaled, 0.0), np.int64)
-    idx = lax.ufunc("subtract", idx, lax.ufunc("equal", idx, nb))
-    idx = lax.ufunc("subtract", idx, lax.ufunc("less", x, edges[idx]))
-    top = lax.ufunc("add", idx, 1)
-    inc = lax.ufunc("logical_and", lax.ufunc("greater_equal", x, edges[lax.ufunc("minimum", top, nb)]),
-                    lax.ufunc("not_equal", idx, nb - 1))
-    idx = lax.select(keep, lax.ufunc("add", idx, inc), 0)
-    w = lax.full(a.shape, 1, np.intp) if weights is None else lax.reshape(_tr(weights), (-1,))
-    w = lax.select(keep, w, lax.astype(lax.full((), 0, w.dtype), w.dtype))
-    counts = lax.wrap(ctx.emit1(prim("scatter"), [lax.full((nb,), 0, w.dtype).value, idx.value, w.value],
+    x = sem.astype(a, edges.dtype)
+    keep = sem.ufunc("logical_and", sem.ufunc("greater_equal", x, first), sem.ufunc("less_equal", x, last))
+    scaled = sem.ufunc("multiply", sem.ufunc("divide", sem.ufunc("subtract", x, first),
+                                             sem.ufunc("subtract", last, first)), nb)
+    idx = sem.astype(sem.select(keep, scaled, 0.0), np.int64)
+    idx = sem.ufunc("subtract", idx, sem.ufunc("equal", idx, nb))
+    idx = sem.ufunc("subtract", idx, sem.ufunc("less", x, edges[idx]))
+    top = sem.ufunc("add", idx, 1)
+    inc = sem.ufunc("logical_and", sem.ufunc("greater_equal", x, edges[sem.ufunc("minimum", top, nb)]),
+                    sem.ufunc("not_equal", idx, nb - 1))
+    idx = sem.select(keep, sem.ufunc("add", idx, inc), 0)
+    w = sem.full(a.shape, 1, np.intp) if weights is None else sem.reshape(_tr(weights), (-1,))
+    w = sem.select(keep, w, sem.astype(sem.full((), 0, w.dtype), w.dtype))
+    counts = sem.wrap(ctx.emit1(prim("scatter"), [sem.full((nb,), 0, w.dtype).value, idx.value, w.value],
                                 axis=0, mode="add"))
     if density:
-        widths = lax.astype(nx.NAMESPACE["diff"](edges), np.float64)
-        counts = lax.ufunc("divide", lax.ufunc("divide", counts, widths), lax.reduce("reduce_sum", counts))
+        widths = sem.astype(nx.NAMESPACE["diff"](edges), np.float64)
+        counts = sem.ufunc("divide", sem.ufunc("divide", counts, widths), sem.reduce("reduce_sum", counts))
     return counts, edges
 
 
@@ -479,17 +479,17 @@ def _outer_edges(a: Tracer, range) -> tuple:
     elif a.size == 0:
         first, last = 0, 1
     else:
-        first, last = lax.reduce("reduce_min", a), lax.reduce("reduce_max", a)
+        first, last = sem.reduce("reduce_min", a), sem.reduce("reduce_max", a)
     if not _any_traced(first, last):
         return (first - 0.5, last + 0.5) if first == last else (first, last)
     first, last = _tr(first), _tr(last)
-    same = lax.ufunc("equal", first, last)
-    return (lax.select(same, lax.ufunc("subtract", first, 0.5), first),
-            lax.select(same, lax.ufunc("add", last, 0.5), last))
+    same = sem.ufunc("equal", first, last)
+    return (sem.select(same, sem.ufunc("subtract", first, 0.5), first),
+            sem.select(same, sem.ufunc("add", last, 0.5), last))
 
 
 def _bin_type(first, last, a: Tracer) -> np.dtype:
-    dt = lax.result_type(first, last, a)
+    dt = sem.result_type(first, last, a)
     return np.result_type(dt, float) if dt.kind in "biu" else dt
 
 

@@ -1,7 +1,7 @@
 """The NumPy surface under tracing: the `np` a traced function sees, the
 `__array_ufunc__`/`__array_function__` dispatch, and the array methods.
 
-Functions here are compositions of `lax` operations; none has rules of its
+Functions here are compositions of `semantics` operations; none has rules of its
 own (mean is sum / n, clip is minimum(maximum), norm is sqrt(sum(x*x)), ...).
 """
 from __future__ import annotations
@@ -18,7 +18,8 @@ from looptrace.ops.elementwise import UFUNCS
 from looptrace.ops.reduce import MONOID
 
 from . import context as ctx
-from . import indexing, lax
+from . import indexing
+from . import semantics as sem
 from .array import Tracer, is_tracer
 from .values import Segment
 
@@ -62,7 +63,7 @@ class TracedUfunc:
         if kwargs or casting != "same_kind":
             raise UnsupportedError(f"np.{self.__name__} with {sorted(kwargs) or ['casting']} is not supported",
                                    ctx.current_loc())
-        return lax.ufunc(self.__name__, *args, dtype=dtype)
+        return sem.ufunc(self.__name__, *args, dtype=dtype)
 
     def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, **kw):
         _no_out(out)
@@ -70,13 +71,13 @@ class TracedUfunc:
             return self.real.reduce(a, axis=axis, dtype=dtype, keepdims=keepdims, **kw)
         if self.__name__ not in _UFUNC_REDUCE or kw:
             self._unsupported("reduce")
-        return lax.reduce(_UFUNC_REDUCE[self.__name__], a, axis, keepdims, dtype)
+        return sem.reduce(_UFUNC_REDUCE[self.__name__], a, axis, keepdims, dtype)
 
     def outer(self, a, b, **kw):
         if not _any_traced(a, b):
             return self.real.outer(a, b, **kw)
         a, b = _tr(a), _tr(b)
-        return self(lax.reshape(a, a.shape + (1,) * b.ndim), b, **kw)
+        return self(sem.reshape(a, a.shape + (1,) * b.ndim), b, **kw)
 
     def _unsupported(self, method: str):
         raise UnsupportedError(f"np.{self.__name__}.{method} is not supported on traced arrays",
@@ -97,7 +98,7 @@ def dispatch_ufunc(ufunc, method, inputs, kwargs):
     """`__array_ufunc__`: a NumPy ufunc met a Tracer (e.g. `ndarray @ tracer`)."""
     name = ufunc.__name__
     if name == "matmul" and method == "__call__" and not kwargs:
-        return lax.matmul(*inputs)
+        return sem.matmul(*inputs)
     special = _scipy_special(ufunc, method, kwargs)
     if special is not None:
         return special(*inputs)
@@ -171,20 +172,20 @@ def _reducer(prim: str):
 def _reduce(prim: str, a, axis, keepdims: bool, dtype, initial, where) -> Tracer:
     a = _tr(a)
     if dtype is not None:
-        a = lax.astype(a, dtype)
+        a = sem.astype(a, dtype)
     has_initial = initial is not _NO_VALUE and initial is not None
     if not (where is True):
         fill = initial if prim in ("reduce_max", "reduce_min") else _IDENTITY[prim]
         if fill is _NO_VALUE or fill is None:
             raise ValueError(f"reduction operation '{prim[7:]}' does not have an identity, "
                              "so to use a where mask one has to specify 'initial'")
-        a = lax.select(where, a, lax.astype(lax.broadcast_to(fill, ()), a.dtype))
-    axes = lax.norm_axes(axis, a.ndim)
+        a = sem.select(where, a, sem.astype(sem.broadcast_to(fill, ()), a.dtype))
+    axes = sem.norm_axes(axis, a.ndim)
     if has_initial and prim in ("reduce_max", "reduce_min") and any(a.shape[i] == 0 for i in axes):
         a = _initial_slab(a, axes, initial)  # max/min of nothing: `initial` in every lane
-    res = lax.reduce(prim, a, axis, keepdims)
+    res = sem.reduce(prim, a, axis, keepdims)
     if has_initial:
-        res = lax.ufunc(MONOID[prim], res, lax.astype(_tr(initial), res.dtype))
+        res = sem.ufunc(MONOID[prim], res, sem.astype(_tr(initial), res.dtype))
     return res
 
 
@@ -192,7 +193,7 @@ def _initial_slab(a: Tracer, axes: tuple, initial) -> Tracer:
     """In place of an array with an empty reduced axis: one slice of `initial`
     along the reduced axes (max/min of nothing)."""
     shape = tuple(1 if i in axes else d for i, d in enumerate(a.shape))
-    return lax.full(shape, initial, a.dtype)
+    return sem.full(shape, initial, a.dtype)
 
 
 def _no_out(out):
@@ -217,15 +218,15 @@ def _mean_dtype(a: Tracer, dtype: Any) -> Any:
 def _count(a: Tracer, axis: Any, keepdims: bool = False, where: Any = True) -> Any:
     """How many elements each mean averages: a Python int, or a traced count under a mask."""
     if where is True:
-        return int(np.prod([a.shape[i] for i in lax.norm_axes(axis, a.ndim)]))
-    mask = lax.broadcast_to(lax.astype(where, np.bool_), a.shape)
-    return lax.reduce("reduce_sum", lax.astype(mask, np.intp), axis, keepdims)
+        return int(np.prod([a.shape[i] for i in sem.norm_axes(axis, a.ndim)]))
+    mask = sem.broadcast_to(sem.astype(where, np.bool_), a.shape)
+    return sem.reduce("reduce_sum", sem.astype(mask, np.intp), axis, keepdims)
 
 
 def _divide_keeping_dtype(s: Tracer, n: Any) -> Tracer:
     """`s / n` in s's dtype, as np.mean divides its sum in place."""
-    res = lax.ufunc("divide", s, n)
-    return lax.astype(res, s.dtype) if res.dtype != s.dtype else res
+    res = sem.ufunc("divide", s, n)
+    return sem.astype(res, s.dtype) if res.dtype != s.dtype else res
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, **kw):
@@ -236,18 +237,18 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Tru
         raise UnsupportedError(f"np.var with {sorted(kw)} is not supported", ctx.current_loc())
     a = _tr(a)
     m = mean(a, axis, dtype, keepdims=True, where=where)
-    d = lax.ufunc("subtract", a, m)
-    s = _reduce("reduce_sum", lax.ufunc("multiply", d, d), axis, keepdims, _mean_dtype(a, dtype), _NO_VALUE,
+    d = sem.ufunc("subtract", a, m)
+    s = _reduce("reduce_sum", sem.ufunc("multiply", d, d), axis, keepdims, _mean_dtype(a, dtype), _NO_VALUE,
                 where)
     n = _count(a, axis, keepdims, where)
-    n = builtins.max(n - ddof, 0) if isinstance(n, int) else lax.ufunc("maximum", lax.ufunc("subtract", n, ddof), 0)
+    n = builtins.max(n - ddof, 0) if isinstance(n, int) else sem.ufunc("maximum", sem.ufunc("subtract", n, ddof), 0)
     return _divide_keeping_dtype(s, n)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, **kw):
     if not _any_traced(a, where):
         return np.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where, **kw)
-    return lax.ufunc("sqrt", var(a, axis, dtype, out, ddof, keepdims, where=where, **kw))
+    return sem.ufunc("sqrt", var(a, axis, dtype, out, ddof, keepdims, where=where, **kw))
 
 
 def argmax(a, axis=None, out=None, keepdims=False):
@@ -263,43 +264,43 @@ def _arg_reduce(name: str, a, axis, out, keepdims: bool):
     if not _any_traced(a):
         return getattr(np, name)(a, axis=axis, keepdims=keepdims)
     a = _tr(a)
-    res = lax.arg_reduce(name, a, axis)
+    res = sem.arg_reduce(name, a, axis)
     if not keepdims:
         return res
-    kept = lax.norm_axes(axis, a.ndim)
-    return lax.reshape(res, tuple(1 if i in kept else d for i, d in enumerate(a.shape)))
+    kept = sem.norm_axes(axis, a.ndim)
+    return sem.reshape(res, tuple(1 if i in kept else d for i, d in enumerate(a.shape)))
 
 
 def _tr(x: Any) -> Tracer:
-    return x if is_tracer(x) else lax.wrap(lax.as_value(x), weak=lax.is_weak(x))
+    return x if is_tracer(x) else sem.wrap(sem.as_value(x), weak=sem.is_weak(x))
 
 
 # --- products -----------------------------------------------------------------------------------
 def matmul(a, b, out=None):
     _no_out(out)
-    return lax.matmul(a, b) if _any_traced(a, b) else np.matmul(a, b)
+    return sem.matmul(a, b) if _any_traced(a, b) else np.matmul(a, b)
 
 
 def dot(a, b, out=None):
     _no_out(out)
-    return lax.dot(a, b) if _any_traced(a, b) else np.dot(a, b)
+    return sem.dot(a, b) if _any_traced(a, b) else np.dot(a, b)
 
 
 def vdot(a, b):
-    return lax.einsum("i,i->", ravel(a), ravel(b))
+    return sem.einsum("i,i->", ravel(a), ravel(b))
 
 
 def inner(a, b):
     if np.ndim(a) == 0 if not is_tracer(a) else a.ndim == 0:
-        return lax.ufunc("multiply", a, b)
+        return sem.ufunc("multiply", a, b)
     na, nb = _tr(a).ndim, _tr(b).ndim
-    la, lb = lax.LETTERS[:na - 1], lax.LETTERS[na - 1:na + nb - 2]
-    return lax.einsum(f"{la}z,{lb}z->{la}{lb}", a, b)
+    la, lb = sem.LETTERS[:na - 1], sem.LETTERS[na - 1:na + nb - 2]
+    return sem.einsum(f"{la}z,{lb}z->{la}{lb}", a, b)
 
 
 def outer(a, b, out=None):
     _no_out(out)
-    return lax.einsum("i,j->ij", ravel(a), ravel(b))
+    return sem.einsum("i,j->ij", ravel(a), ravel(b))
 
 
 def einsum(spec, *operands, optimize=False, dtype=None, casting="safe", **kw):
@@ -317,14 +318,14 @@ def einsum(spec, *operands, optimize=False, dtype=None, casting="safe", **kw):
     if out is None:  # implicit mode: the letters used once, in alphabetical order
         letters = "".join(ins)
         out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    return lax.einsum(",".join(ins) + "->" + out, *operands)
+    return sem.einsum(",".join(ins) + "->" + out, *operands)
 
 
 def _cast_operand(x: Tracer, dtype, casting: str) -> Tracer:
     if not np.can_cast(x.dtype, dtype, casting):
         raise TypeError(f"np.einsum: cannot cast an operand from {x.dtype} to {np.dtype(dtype)} "
                         f"according to the rule {casting!r}")
-    return lax.astype(x, dtype)
+    return sem.astype(x, dtype)
 
 
 def _parse_einsum(spec: str, n: int) -> tuple[list[str], str | None]:
@@ -351,7 +352,7 @@ def _expand_ellipsis(ins: list[str], out: str | None, ops: list[Tracer]):
     """'...ij,...jk->...ik': the ellipsis becomes fresh letters for the
     broadcast batch axes (right-aligned), each operand broadcast to them."""
     used = set("".join(ins) + (out or "")) - set(".")
-    fresh = [c for c in lax.LETTERS + lax.LETTERS.upper() if c not in used]
+    fresh = [c for c in sem.LETTERS + sem.LETTERS.upper() if c not in used]
     spans = [_ellipsis_span(t, op) for t, op in zip(ins, ops)]
     batch_shapes = [op.shape[a:b] for op, (a, b) in zip(ops, spans)]
     try:
@@ -365,7 +366,7 @@ def _expand_ellipsis(ins: list[str], out: str | None, ops: list[Tracer]):
         k = b - a
         target = batch[len(batch) - k:] if k else ()
         if op.shape[a:b] != target:
-            op = lax.broadcast_to(op, op.shape[:a] + target + op.shape[b:])
+            op = sem.broadcast_to(op, op.shape[:a] + target + op.shape[b:])
         new_ins.append(term.replace("...", ell[len(ell) - k:] if k else ""))
         new_ops.append(op)
     if out is None:
@@ -385,12 +386,12 @@ def tensordot(a, b, axes=2):
                       [axes[1]] if isinstance(axes[1], numbers.Integral) else list(axes[1]))
     ax_a = [x % a.ndim for x in ax_a]
     ax_b = [x % b.ndim for x in ax_b]
-    la = list(lax.LETTERS[:a.ndim])
-    lb = list(lax.LETTERS[a.ndim:a.ndim + b.ndim])
+    la = list(sem.LETTERS[:a.ndim])
+    lb = list(sem.LETTERS[a.ndim:a.ndim + b.ndim])
     for i, j in zip(ax_a, ax_b):
         lb[j] = la[i]
     out = [c for i, c in enumerate(la) if i not in ax_a] + [c for j, c in enumerate(lb) if j not in ax_b]
-    return lax.einsum(f"{''.join(la)},{''.join(lb)}->{''.join(out)}", a, b)
+    return sem.einsum(f"{''.join(la)},{''.join(lb)}->{''.join(out)}", a, b)
 
 
 # --- shapes ------------------------------------------------------------------------------------------
@@ -404,7 +405,7 @@ def reshape(a, *shape, order="C", newshape=None):
     if not _any_traced(a):
         return np.reshape(a, shape)
     base = _tr(a)
-    return _derived_view(base, lambda v: lax.reshape(lax.wrap(v), shape).value)
+    return _derived_view(base, lambda v: sem.reshape(sem.wrap(v), shape).value)
 
 
 def _derived_view(base: Tracer, fn) -> Tracer:
@@ -419,7 +420,7 @@ def ravel(a, order="C"):
 def transpose(a, axes=None):
     if not _any_traced(a):
         return np.transpose(a, axes)
-    return _derived_view(_tr(a), lambda v: lax.transpose(lax.wrap(v), axes).value)
+    return _derived_view(_tr(a), lambda v: sem.transpose(sem.wrap(v), axes).value)
 
 
 def swapaxes(a, axis1, axis2):
@@ -443,40 +444,40 @@ def expand_dims(a, axis):
     a = _tr(a)
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
     ndim = a.ndim + len(axes)
-    new = sorted(lax.norm_axes(axes, ndim))
+    new = sorted(sem.norm_axes(axes, ndim))
     if len(new) != len(axes):
         raise ShapeError("repeated axis in np.expand_dims", ctx.current_loc())
     dims = iter(a.shape)
-    return lax.reshape(a, tuple(1 if i in new else next(dims) for i in range(ndim)))
+    return sem.reshape(a, tuple(1 if i in new else next(dims) for i in range(ndim)))
 
 
 def squeeze(a, axis=None):
     a = _tr(a)
-    axes = tuple(i for i, d in enumerate(a.shape) if d == 1) if axis is None else lax.norm_axes(axis, a.ndim)
+    axes = tuple(i for i, d in enumerate(a.shape) if d == 1) if axis is None else sem.norm_axes(axis, a.ndim)
     for ax in axes:
         if a.shape[ax] != 1:
             raise ShapeError(f"cannot select an axis to squeeze out which has size not equal to one",
                              ctx.current_loc())
-    return lax.reshape(a, tuple(d for i, d in enumerate(a.shape) if i not in axes))
+    return sem.reshape(a, tuple(d for i, d in enumerate(a.shape) if i not in axes))
 
 
 def broadcast_to(a, shape):
-    return lax.broadcast_to(a, (shape,) if isinstance(shape, numbers.Integral) else shape)
+    return sem.broadcast_to(a, (shape,) if isinstance(shape, numbers.Integral) else shape)
 
 
 def atleast_1d(a):
     a = _tr(a)
-    return lax.reshape(a, (1,)) if a.ndim == 0 else a
+    return sem.reshape(a, (1,)) if a.ndim == 0 else a
 
 
 def atleast_2d(a):
     a = _tr(a)
-    return lax.reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a
+    return sem.reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a
 
 
 def flip(a, axis=None):
     a = _tr(a)
-    axes = lax.norm_axes(axis, a.ndim)
+    axes = sem.norm_axes(axis, a.ndim)
     key = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(a.ndim))
     return copy(a[key])
 
@@ -495,16 +496,16 @@ def _segment_value(seg: Segment) -> Tracer:
     from looptrace.ops import get as prim
 
     if seg.count is None:
-        return lax.wrap(seg.value)
-    return lax.wrap(ctx.emit1(prim("dynamic_prefix"), [seg.value, lax.as_value(seg.count, np.int64)]))
+        return sem.wrap(seg.value)
+    return sem.wrap(ctx.emit1(prim("dynamic_prefix"), [seg.value, sem.as_value(seg.count, np.int64)]))
 
 
 def concatenate(arrays, axis=0, out=None, dtype=None):
     _no_out(out)
     if not _any_traced(*arrays):
         return np.concatenate(arrays, axis=axis, dtype=dtype)
-    res = lax.concatenate(_seq(arrays), axis)
-    return lax.astype(res, dtype) if dtype is not None else res
+    res = sem.concatenate(_seq(arrays), axis)
+    return sem.astype(res, dtype) if dtype is not None else res
 
 
 def stack(arrays, axis=0, out=None, dtype=None):
@@ -517,8 +518,8 @@ def stack(arrays, axis=0, out=None, dtype=None):
         if axis != 0:
             res = moveaxis(res, 0, axis)
     else:
-        res = lax.stack(arrays, axis)
-    return lax.astype(res, dtype) if dtype is not None else res
+        res = sem.stack(arrays, axis)
+    return sem.astype(res, dtype) if dtype is not None else res
 
 
 def vstack(tup):
@@ -526,7 +527,7 @@ def vstack(tup):
 
 
 def column_stack(tup):
-    cols = [lax.reshape(x, (-1, 1)) if _tr(x).ndim < 2 else x for x in tup]
+    cols = [sem.reshape(x, (-1, 1)) if _tr(x).ndim < 2 else x for x in tup]
     return concatenate(cols, 1)
 
 
@@ -541,14 +542,14 @@ def _list_to_array(items: list) -> Tracer:
     for x in items:
         if isinstance(x, Segment):
             if pending:
-                parts.append(lax.stack(pending, 0))
+                parts.append(sem.stack(pending, 0))
                 pending = []
             parts.append(_segment_value(x))
         else:
             pending.append(x)
     if pending:
-        parts.append(lax.stack(pending, 0))
-    return parts[0] if len(parts) == 1 else lax.concatenate(parts, 0)
+        parts.append(sem.stack(pending, 0))
+    return parts[0] if len(parts) == 1 else sem.concatenate(parts, 0)
 
 
 def where(condition, x=None, y=None):
@@ -557,7 +558,7 @@ def where(condition, x=None, y=None):
                                ctx.current_loc(), "use np.where(condition, x, y)")
     if not _any_traced(condition, x, y):
         return np.where(condition, x, y)
-    return lax.select(condition, x, y)
+    return sem.select(condition, x, y)
 
 
 def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
@@ -574,11 +575,11 @@ def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
         a_min = None if type(a_min) is int and a_min <= info.min else a_min
         a_max = None if type(a_max) is int and a_max >= info.max else a_max
     if a_min is None and a_max is None:
-        return lax.ufunc("positive", a)
+        return sem.ufunc("positive", a)
     if a_min is not None:
-        a = lax.ufunc("maximum", a, a_min)
+        a = sem.ufunc("maximum", a, a_min)
     if a_max is not None:
-        a = lax.ufunc("minimum", a, a_max)
+        a = sem.ufunc("minimum", a, a_max)
     return a
 
 
@@ -595,11 +596,11 @@ def _static_shape(shape) -> tuple:
 
 
 def zeros(shape, dtype=float, order="C", **kw):
-    return lax.full(_static_shape(shape), 0, np.dtype(dtype))
+    return sem.full(_static_shape(shape), 0, np.dtype(dtype))
 
 
 def ones(shape, dtype=float, order="C", **kw):
-    return lax.full(_static_shape(shape), 1, np.dtype(dtype))
+    return sem.full(_static_shape(shape), 1, np.dtype(dtype))
 
 
 def empty(shape, dtype=float, order="C", **kw):
@@ -608,25 +609,25 @@ def empty(shape, dtype=float, order="C", **kw):
 
 def full(shape, fill_value, dtype=None, order="C", **kw):
     if dtype is None:
-        dtype = lax.dtype_of(fill_value) if not lax.is_weak(fill_value) else np.asarray(
-            fill_value if not is_tracer(fill_value) else lax.WEAK_TYPES[fill_value.dtype.kind](0)).dtype
-    return lax.full(_static_shape(shape), fill_value, np.dtype(dtype))
+        dtype = sem.dtype_of(fill_value) if not sem.is_weak(fill_value) else np.asarray(
+            fill_value if not is_tracer(fill_value) else sem.WEAK_TYPES[fill_value.dtype.kind](0)).dtype
+    return sem.full(_static_shape(shape), fill_value, np.dtype(dtype))
 
 
 def _like(a, dtype, shape):
-    dt = np.dtype(dtype) if dtype is not None else lax.dtype_of(a)
+    dt = np.dtype(dtype) if dtype is not None else sem.dtype_of(a)
     sh = _static_shape(shape) if shape is not None else (a.shape if is_tracer(a) else np.shape(a))
     return dt, sh
 
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None):
     dt, sh = _like(a, dtype, shape)
-    return lax.full(sh, 0, dt)
+    return sem.full(sh, 0, dt)
 
 
 def ones_like(a, dtype=None, order="K", subok=True, shape=None):
     dt, sh = _like(a, dtype, shape)
-    return lax.full(sh, 1, dt)
+    return sem.full(sh, 1, dt)
 
 
 def empty_like(a, dtype=None, order="K", subok=True, shape=None):
@@ -635,11 +636,11 @@ def empty_like(a, dtype=None, order="K", subok=True, shape=None):
 
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
     dt, sh = _like(a, dtype, shape)
-    return lax.full(sh, fill_value, dt)
+    return sem.full(sh, fill_value, dt)
 
 
 def eye(N, M=None, k=0, dtype=float, order="C", **kw):
-    return lax.wrap(ctx.const_value(np.eye(N, M, k, dtype=dtype)))
+    return sem.wrap(ctx.const_value(np.eye(N, M, k, dtype=dtype)))
 
 
 def identity(n, dtype=float, **kw):
@@ -651,17 +652,17 @@ def arange(*args, dtype=None, **kw):
         raise TraceError("np.arange with traced bounds has a data-dependent length", ctx.current_loc(),
                          "use static bounds (from .shape), or a loop")
     arr = np.arange(*args, dtype=dtype, **kw)
-    return lax.wrap(ctx.const_value(arr)) if arr.size <= 4096 else _iota(arr)
+    return sem.wrap(ctx.const_value(arr)) if arr.size <= 4096 else _iota(arr)
 
 
 def _iota(arr: np.ndarray) -> Tracer:
     from looptrace.ops import get as prim
 
-    ramp = lax.wrap(ctx.emit1(prim("iota"), [], shape=(arr.size,), dtype=np.dtype(np.int64), axis=0))
+    ramp = sem.wrap(ctx.emit1(prim("iota"), [], shape=(arr.size,), dtype=np.dtype(np.int64), axis=0))
     start = arr[0]
     step = arr[1] - arr[0] if arr.size > 1 else 0
-    res = lax.ufunc("add", start, lax.ufunc("multiply", lax.astype(ramp, arr.dtype), step))
-    return lax.astype(res, arr.dtype)
+    res = sem.ufunc("add", start, sem.ufunc("multiply", sem.astype(ramp, arr.dtype), step))
+    return sem.astype(res, arr.dtype)
 
 
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, **kw):
@@ -669,22 +670,22 @@ def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, **kw):
     if not is_tracer(res):
         return np.array(res, ndmin=ndmin, copy=False) if ndmin else res
     if res.ndim < ndmin:
-        res = lax.reshape(res, (1,) * (ndmin - res.ndim) + tuple(res.shape))
+        res = sem.reshape(res, (1,) * (ndmin - res.ndim) + tuple(res.shape))
     return res
 
 
 def _array(obj, dtype=None, copy=True, **kw):
     if is_tracer(obj):
-        v = lax.astype(obj, dtype) if dtype is not None else lax.wrap(obj.value, weak=False)
+        v = sem.astype(obj, dtype) if dtype is not None else sem.wrap(obj.value, weak=False)
         return v
     if isinstance(obj, (list, tuple)):
         if any(isinstance(x, Segment) for x in obj):
             res = _list_to_array(list(obj))
         elif _any_traced(*obj):
-            res = lax.array_from_sequence(obj)
+            res = sem.array_from_sequence(obj)
         else:
             return np.array(obj, dtype=dtype)
-        return lax.astype(res, dtype) if dtype is not None else res
+        return sem.astype(res, dtype) if dtype is not None else res
     return np.array(obj, dtype=dtype)
 
 
@@ -697,11 +698,11 @@ def asarray(obj, dtype=None, **kw):
 def copy(a, **kw):
     if not _any_traced(a):
         return np.copy(a)
-    return lax.wrap(_tr(a).value)
+    return sem.wrap(_tr(a).value)
 
 
 def astype(a, dtype, copy=True):
-    return lax.astype(a, dtype)
+    return sem.astype(a, dtype)
 
 
 # --- misc ------------------------------------------------------------------------------------------------
@@ -742,14 +743,14 @@ def conjugate(a, **kw):
     if not _any_traced(a):
         return np.conjugate(a, **kw)
     a = _tr(a)
-    return lax.ufunc("conjugate" if a.dtype.kind == "c" else "positive", a)
+    return sem.ufunc("conjugate" if a.dtype.kind == "c" else "positive", a)
 
 
 # --- complex parts (issue 11: complex scalars and arrays) ---------------------------------------------
 def _complex_part(name: str, a: Tracer) -> Tracer:
     from looptrace.ops import get as prim
 
-    return lax.wrap(ctx.emit1(prim(name), [a.value]), weak=a.weak)
+    return sem.wrap(ctx.emit1(prim(name), [a.value]), weak=a.weak)
 
 
 def angle(z, deg=False):
@@ -757,9 +758,9 @@ def angle(z, deg=False):
         return np.angle(z, deg)
     z = _tr(z)
     if z.dtype.kind != "c":
-        z = lax.astype(z, np.complex128 if z.dtype != np.float32 else np.complex64)
-    res = lax.ufunc("arctan2", _complex_part("imag", z), _complex_part("real", z))
-    return lax.ufunc("rad2deg", res) if deg else res
+        z = sem.astype(z, np.complex128 if z.dtype != np.float32 else np.complex64)
+    res = sem.ufunc("arctan2", _complex_part("imag", z), _complex_part("real", z))
+    return sem.ufunc("rad2deg", res) if deg else res
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -767,22 +768,22 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     if not _any_traced(a, b, rtol, atol):
         return np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
     a, b = _tr(a), _tr(b)
-    dtype = lax.result_type(b, 1.0)
-    a, b = lax.astype(a, lax.result_type(a, 1.0)), lax.astype(b, dtype)
-    close = lax.ufunc("less_equal", lax.ufunc("absolute", lax.ufunc("subtract", a, b)),
-                      lax.ufunc("add", atol, lax.ufunc("multiply", rtol, lax.ufunc("absolute", b))))
-    res = lax.ufunc("logical_or", lax.ufunc("logical_and", close, lax.ufunc("isfinite", b)),
-                    lax.ufunc("equal", a, b))
+    dtype = sem.result_type(b, 1.0)
+    a, b = sem.astype(a, sem.result_type(a, 1.0)), sem.astype(b, dtype)
+    close = sem.ufunc("less_equal", sem.ufunc("absolute", sem.ufunc("subtract", a, b)),
+                      sem.ufunc("add", atol, sem.ufunc("multiply", rtol, sem.ufunc("absolute", b))))
+    res = sem.ufunc("logical_or", sem.ufunc("logical_and", close, sem.ufunc("isfinite", b)),
+                    sem.ufunc("equal", a, b))
     if equal_nan:
-        both_nan = lax.ufunc("logical_and", lax.ufunc("isnan", a), lax.ufunc("isnan", b))
-        res = lax.ufunc("logical_or", res, both_nan)
+        both_nan = sem.ufunc("logical_and", sem.ufunc("isnan", a), sem.ufunc("isnan", b))
+        res = sem.ufunc("logical_or", res, both_nan)
     return res
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     if not _any_traced(a, b, rtol, atol):
         return np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    res = lax.reduce("reduce_all", isclose(a, b, rtol, atol, equal_nan))
+    res = sem.reduce("reduce_all", isclose(a, b, rtol, atol, equal_nan))
     res.weak = True  # NumPy returns a Python bool
     return res
 
@@ -798,23 +799,23 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     info = np.finfo(x.dtype)
     big = info.max if posinf is None else posinf
     small = info.min if neginf is None else neginf
-    res = lax.select(lax.ufunc("isnan", x), lax.astype(lax.broadcast_to(nan, ()), x.dtype), x)
-    inf = lax.ufunc("isinf", x)
-    res = lax.select(lax.ufunc("logical_and", inf, lax.ufunc("greater", x, 0)),
-                     lax.astype(lax.broadcast_to(big, ()), x.dtype), res)
-    return lax.select(lax.ufunc("logical_and", inf, lax.ufunc("less", x, 0)),
-                      lax.astype(lax.broadcast_to(small, ()), x.dtype), res)
+    res = sem.select(sem.ufunc("isnan", x), sem.astype(sem.broadcast_to(nan, ()), x.dtype), x)
+    inf = sem.ufunc("isinf", x)
+    res = sem.select(sem.ufunc("logical_and", inf, sem.ufunc("greater", x, 0)),
+                     sem.astype(sem.broadcast_to(big, ()), x.dtype), res)
+    return sem.select(sem.ufunc("logical_and", inf, sem.ufunc("less", x, 0)),
+                      sem.astype(sem.broadcast_to(small, ()), x.dtype), res)
 
 
 def trace(a):
     a = _tr(a)
-    return lax.einsum("ii->", a)
+    return sem.einsum("ii->", a)
 
 
 def diag(v, k=0):
     v = _tr(v)
     if v.ndim == 2 and k == 0:
-        return lax.einsum("ii->i", v)
+        return sem.einsum("ii->i", v)
     raise UnsupportedError("np.diag is supported only to read the main diagonal", ctx.current_loc())
 
 
@@ -859,11 +860,11 @@ def _round(a, decimals=0, out=None):
     if a.dtype.kind in "iu" and decimals >= 0:
         return copy(a)
     if decimals == 0:
-        return lax.ufunc("rint", a)
+        return sem.ufunc("rint", a)
     scale, (scale_by, undo) = 10.0 ** abs(decimals), (("multiply", "divide") if decimals > 0
                                                       else ("divide", "multiply"))
-    res = lax.ufunc(undo, lax.ufunc("rint", lax.ufunc(scale_by, a, scale)), scale)
-    return lax.astype(res, a.dtype) if a.dtype.kind in "iu" else res
+    res = sem.ufunc(undo, sem.ufunc("rint", sem.ufunc(scale_by, a, scale)), scale)
+    return sem.astype(res, a.dtype) if a.dtype.kind in "iu" else res
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -875,9 +876,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if x.dtype.kind == "c":
         raise UnsupportedError("np.linalg.norm of complex arrays is not supported", ctx.current_loc())
     if x.dtype.kind in "biu":
-        x = lax.astype(x, np.float64)
+        x = sem.astype(x, np.float64)
     if axis is None and ord is None:
-        return _norm_keepdims(lax.ufunc("sqrt", _sum_squares(x, None)), x, None, keepdims)
+        return _norm_keepdims(sem.ufunc("sqrt", _sum_squares(x, None)), x, None, keepdims)
     if axis is None:
         if x.ndim not in (1, 2):
             raise ShapeError("Improper number of dimensions to norm.", ctx.current_loc())
@@ -894,38 +895,38 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 
 def _sum_squares(x: Tracer, axis) -> Tracer:
-    return lax.reduce("reduce_sum", lax.ufunc("multiply", x, x), axis)
+    return sem.reduce("reduce_sum", sem.ufunc("multiply", x, x), axis)
 
 
 def _norm_keepdims(res: Tracer, x: Tracer, axes, keepdims: bool) -> Tracer:
     if not keepdims:
         return res
-    kept = lax.norm_axes(axes, x.ndim)
-    return lax.reshape(res, tuple(1 if i in kept else d for i, d in enumerate(x.shape)))
+    kept = sem.norm_axes(axes, x.ndim)
+    return sem.reshape(res, tuple(1 if i in kept else d for i, d in enumerate(x.shape)))
 
 
 def _vector_norm(x: Tracer, ord, axis: int) -> Tracer:
     if ord is None or ord == 2:
-        return lax.ufunc("sqrt", _sum_squares(x, axis))
+        return sem.ufunc("sqrt", _sum_squares(x, axis))
     if isinstance(ord, str):
         raise UnsupportedError(f"np.linalg.norm: invalid norm order {ord!r} for vectors", ctx.current_loc())
-    absx = lax.ufunc("absolute", x)
+    absx = sem.ufunc("absolute", x)
     if ord == np.inf:
-        return lax.reduce("reduce_max", absx, axis)
+        return sem.reduce("reduce_max", absx, axis)
     if ord == -np.inf:
-        return lax.reduce("reduce_min", absx, axis)
+        return sem.reduce("reduce_min", absx, axis)
     if ord == 0:
-        return lax.reduce("reduce_sum", lax.astype(lax.ufunc("not_equal", x, 0), x.dtype), axis)
+        return sem.reduce("reduce_sum", sem.astype(sem.ufunc("not_equal", x, 0), x.dtype), axis)
     if ord == 1:
-        return lax.reduce("reduce_sum", absx, axis)
-    total = lax.reduce("reduce_sum", lax.astype(lax.ufunc("power", absx, ord), x.dtype), axis)
-    return lax.ufunc("power", total, lax.astype(lax.ufunc("reciprocal", float(ord)), total.dtype))
+        return sem.reduce("reduce_sum", absx, axis)
+    total = sem.reduce("reduce_sum", sem.astype(sem.ufunc("power", absx, ord), x.dtype), axis)
+    return sem.ufunc("power", total, sem.astype(sem.ufunc("reciprocal", float(ord)), total.dtype))
 
 
 def _matrix_norm(x: Tracer, ord, axes: tuple) -> Tracer:
     row, col = axes
     if ord is None or ord == "fro":
-        return lax.ufunc("sqrt", _sum_squares(x, axes))
+        return sem.ufunc("sqrt", _sum_squares(x, axes))
     if ord in (1, -1):
         col = col - 1 if col > row else col
         reducer, sum_axis, pick_axis = ("reduce_max" if ord == 1 else "reduce_min"), row, col
@@ -935,8 +936,8 @@ def _matrix_norm(x: Tracer, ord, axes: tuple) -> Tracer:
     else:
         raise UnsupportedError(f"np.linalg.norm with ord={ord!r} for matrices needs a singular value "
                                "decomposition, which is not supported", ctx.current_loc())
-    sums = lax.reduce("reduce_sum", lax.ufunc("absolute", x), sum_axis)
-    return lax.reduce(reducer, sums, pick_axis)
+    sums = sem.reduce("reduce_sum", sem.ufunc("absolute", x), sum_axis)
+    return sem.reduce(reducer, sums, pick_axis)
 
 
 LINALG: dict[str, Any] = {"norm": norm}

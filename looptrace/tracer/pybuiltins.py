@@ -29,7 +29,7 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import lax
+from . import semantics as sem
 from .array import Tracer, is_tracer
 from .pymath import as_float, make_complex, scalar
 
@@ -88,23 +88,23 @@ def _check_item(x: Any, name: str) -> None:
         raise TraceError(f"{name}() compares its items with `>`/`<`; an array of shape {shape} has no "
                          "single truth value", ctx.current_loc(), f"use np.{name}imum(a, b) elementwise, "
                          f"or np.{name}(a) over an array")
-    if lax.dtype_of(x).kind == "c":
+    if sem.dtype_of(x).kind == "c":
         raise TraceError(f"{name}(): complex numbers cannot be ordered", ctx.current_loc())
 
 
 def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
     for x in keys:
         _check_item(x, name)
-    plain = keys is items and all(lax.dtype_of(x).kind in "biu" for x in items)
+    plain = keys is items and all(sem.dtype_of(x).kind in "biu" for x in items)
     acc, acc_key = items[0], keys[0]
     for x, k in zip(items[1:], keys[1:]):
         if plain:
-            acc = lax.ufunc(monoid, acc, x)
+            acc = sem.ufunc(monoid, acc, x)
             continue
-        take = lax.ufunc(better, k, acc_key)
-        acc = lax.select(take, x, acc) if _traced_any((take,)) else (x if take else acc)
+        take = sem.ufunc(better, k, acc_key)
+        acc = sem.select(take, x, acc) if _traced_any((take,)) else (x if take else acc)
         if keys is not items:
-            acc_key = lax.select(take, k, acc_key)
+            acc_key = sem.select(take, k, acc_key)
         else:
             acc_key = acc
     return acc
@@ -125,11 +125,11 @@ def _over_array(x: Tracer, name: str, monoid: str, default: Any) -> Any:
         raise TraceError(f"{name}(): complex numbers cannot be ordered", ctx.current_loc())
     reducer = "reduce_max" if monoid == "maximum" else "reduce_min"
     if x.dtype.kind not in "fc":
-        return lax.reduce(reducer, x)
+        return sem.reduce(reducer, x)
     # the fold keeps x[0] if it is nan (nothing compares greater), else it skips every nan
     first = x[0]
-    no_nans = lax.select(lax.ufunc("isnan", x), first, x)
-    return lax.select(lax.ufunc("isnan", first), first, lax.reduce(reducer, no_nans))
+    no_nans = sem.select(sem.ufunc("isnan", x), first, x)
+    return sem.select(sem.ufunc("isnan", first), first, sem.reduce(reducer, no_nans))
 
 
 # --- conversions -----------------------------------------------------------------------------------
@@ -144,42 +144,42 @@ def _int(x=0, *rest):
         return builtins.int(x, *rest)
     x = scalar(x, "int()")
     if x.dtype.kind in "biu":
-        return _weak(lax.astype(x, np.int64))
-    return _weak(lax.astype(lax.ufunc("trunc", as_float(x, "int()")), np.int64))
+        return _weak(sem.astype(x, np.int64))
+    return _weak(sem.astype(sem.ufunc("trunc", as_float(x, "int()")), np.int64))
 
 
 def _bool(x=False):
     if not is_tracer(x):
         return builtins.bool(x)
-    return _weak(lax.ufunc("not_equal", scalar(x, "bool()"), 0))
+    return _weak(sem.ufunc("not_equal", scalar(x, "bool()"), 0))
 
 
 def _complex(real=0, imag=_MISSING):
     if not is_tracer(real) and not is_tracer(imag):
         return builtins.complex(real) if imag is _MISSING else builtins.complex(real, imag)
     if imag is _MISSING:
-        return _weak(lax.astype(scalar(real, "complex()"), np.complex128))
+        return _weak(sem.astype(scalar(real, "complex()"), np.complex128))
     re, im = (scalar(v, "complex()") if is_tracer(v) else v for v in (real, imag))
-    if lax.dtype_of(re).kind != "c" and lax.dtype_of(im).kind != "c":
+    if sem.dtype_of(re).kind != "c" and sem.dtype_of(im).kind != "c":
         return _weak(make_complex(as_float(re, "complex()") if is_tracer(re) else builtins.float(re),
                                   as_float(im, "complex()") if is_tracer(im) else builtins.float(im)))
     # complex(a, b) with complex parts is a + b*1j computed part by part, as Python does
-    a, b = lax.astype(lax.wrap(lax.as_value(re)), np.complex128), lax.astype(lax.wrap(lax.as_value(im)), np.complex128)
+    a, b = sem.astype(sem.wrap(sem.as_value(re)), np.complex128), sem.astype(sem.wrap(sem.as_value(im)), np.complex128)
     from looptrace.ops import get as prim
 
-    part = lambda p, v: lax.wrap(ctx.emit1(prim(p), [v.value]))
-    return _weak(make_complex(lax.ufunc("subtract", part("real", a), part("imag", b)),
-                              lax.ufunc("add", part("imag", a), part("real", b))))
+    part = lambda p, v: sem.wrap(ctx.emit1(prim(p), [v.value]))
+    return _weak(make_complex(sem.ufunc("subtract", part("real", a), part("imag", b)),
+                              sem.ufunc("add", part("imag", a), part("real", b))))
 
 
 def _abs(x):
-    return lax.ufunc("absolute", x) if is_tracer(x) else builtins.abs(x)
+    return sem.ufunc("absolute", x) if is_tracer(x) else builtins.abs(x)
 
 
 def _divmod(a, b):
     if not (is_tracer(a) or is_tracer(b)):
         return builtins.divmod(a, b)
-    return lax.ufunc("floor_divide", a, b), lax.ufunc("remainder", a, b)
+    return sem.ufunc("floor_divide", a, b), sem.ufunc("remainder", a, b)
 
 
 def _pow(base, exp, mod=None):
@@ -187,7 +187,7 @@ def _pow(base, exp, mod=None):
         return builtins.pow(base, exp, mod)
     if mod is not None:
         raise UnsupportedError("pow() with a modulus on traced values is not supported", ctx.current_loc())
-    return base ** exp if is_tracer(base) else lax.ufunc("power", base, exp)
+    return base ** exp if is_tracer(base) else sem.ufunc("power", base, exp)
 
 
 def _any_all(name: str):
@@ -201,7 +201,7 @@ def _any_all(name: str):
             if iterable.ndim > 1:
                 raise TraceError(f"{name}() over an array of shape {iterable.shape} takes the truth value "
                                  "of its rows, which is ambiguous", ctx.current_loc(), f"use np.{name}(x)")
-            return _weak(lax.reduce(reducer, lax.astype(iterable, np.bool_)))
+            return _weak(sem.reduce(reducer, sem.astype(iterable, np.bool_)))
         items = list(iterable)
         if not _traced_any(items):
             return real(items)
@@ -209,8 +209,8 @@ def _any_all(name: str):
         for x in items:
             if is_tracer(x):
                 x = _bool(x)
-            acc = lax.ufunc(op, acc, x) if _traced_any((acc, x)) else (acc or x if name == "any" else acc and x)
-        return _weak(lax.astype(lax.wrap(lax.as_value(acc)), np.bool_)) if is_tracer(acc) else builtins.bool(acc)
+            acc = sem.ufunc(op, acc, x) if _traced_any((acc, x)) else (acc or x if name == "any" else acc and x)
+        return _weak(sem.astype(sem.wrap(sem.as_value(acc)), np.bool_)) if is_tracer(acc) else builtins.bool(acc)
 
     return fn
 
@@ -231,17 +231,17 @@ def round_traced(x: Tracer, ndigits: Any = None) -> Tracer:
     if not x.weak:
         return _round_numpy(x, ndigits)
     if x.dtype.kind in "biu":
-        return _weak(_round_int(lax.astype(x, np.int64), ndigits))
+        return _weak(_round_int(sem.astype(x, np.int64), ndigits))
     if ndigits is None:
-        return _weak(lax.astype(lax.ufunc("rint", x), np.int64))
-    return _weak(_round_float(lax.astype(x, np.float64), int(ndigits)))
+        return _weak(sem.astype(sem.ufunc("rint", x), np.int64))
+    return _weak(_round_float(sem.astype(x, np.float64), int(ndigits)))
 
 
 def _round_numpy(x: Tracer, ndigits: Any) -> Tracer:
     from .numpy_api import NAMESPACE
 
     if ndigits is None:  # a NumPy scalar's __round__() is a Python int
-        return _weak(lax.astype(NAMESPACE["round"](x), np.int64))
+        return _weak(sem.astype(NAMESPACE["round"](x), np.int64))
     return NAMESPACE["round"](x, int(ndigits))
 
 
@@ -250,30 +250,30 @@ def _round_int(x: Tracer, ndigits: Any) -> Tracer:
     if ndigits is None or ndigits >= 0:
         return x
     if ndigits < -18:  # beyond int64's range every int64 rounds to 0
-        return lax.ufunc("multiply", x, 0)
+        return sem.ufunc("multiply", x, 0)
     m = 10 ** int(-ndigits)
-    q = lax.ufunc("floor_divide", x, m)
-    twice = lax.ufunc("multiply", lax.ufunc("subtract", x, lax.ufunc("multiply", q, m)), 2)
-    odd = lax.ufunc("not_equal", lax.ufunc("remainder", q, 2), 0)
-    up = lax.ufunc("logical_or", lax.ufunc("greater", twice, m),
-                   lax.ufunc("logical_and", lax.ufunc("equal", twice, m), odd))
-    return lax.ufunc("multiply", lax.ufunc("add", q, lax.astype(up, np.int64)), m)
+    q = sem.ufunc("floor_divide", x, m)
+    twice = sem.ufunc("multiply", sem.ufunc("subtract", x, sem.ufunc("multiply", q, m)), 2)
+    odd = sem.ufunc("not_equal", sem.ufunc("remainder", q, 2), 0)
+    up = sem.ufunc("logical_or", sem.ufunc("greater", twice, m),
+                   sem.ufunc("logical_and", sem.ufunc("equal", twice, m), odd))
+    return sem.ufunc("multiply", sem.ufunc("add", q, sem.astype(up, np.int64)), m)
 
 
 _SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's splitter for float64
 
 
 def _split(a: Tracer) -> tuple[Tracer, Tracer]:
-    c = lax.ufunc("multiply", _SPLIT, a)
-    hi = lax.ufunc("subtract", c, lax.ufunc("subtract", c, a))
-    return hi, lax.ufunc("subtract", a, hi)
+    c = sem.ufunc("multiply", _SPLIT, a)
+    hi = sem.ufunc("subtract", c, sem.ufunc("subtract", c, a))
+    return hi, sem.ufunc("subtract", a, hi)
 
 
 def _product_error(a: Tracer, b: float, p: Tracer) -> Tracer:
     """a*b - p exactly, for p = fl(a*b) (Dekker's TwoProduct, no FMA needed)."""
-    (ah, al), (bh, bl) = _split(a), _split(lax.astype(lax.full((), b, np.float64), np.float64))
-    mul, add, sub = (lambda u, v: lax.ufunc("multiply", u, v)), (lambda u, v: lax.ufunc("add", u, v)), \
-        (lambda u, v: lax.ufunc("subtract", u, v))
+    (ah, al), (bh, bl) = _split(a), _split(sem.astype(sem.full((), b, np.float64), np.float64))
+    mul, add, sub = (lambda u, v: sem.ufunc("multiply", u, v)), (lambda u, v: sem.ufunc("add", u, v)), \
+        (lambda u, v: sem.ufunc("subtract", u, v))
     return add(add(add(sub(mul(ah, bh), p), mul(ah, bl)), mul(al, bh)), mul(al, bl))
 
 
@@ -287,23 +287,32 @@ def _round_float(x: Tracer, n: int) -> Tracer:
         raise UnsupportedError(f"round(x, {n}) of a traced float: |ndigits| up to 22 is supported",
                                ctx.current_loc())
     scale = 10.0 ** abs(n)  # exact for |n| <= 22
-    # x itself where x * 10**n >= 2**52 (x has no digit to round there, up to its last bit) or is inf/nan
-    small = lax.ufunc("less", lax.ufunc("absolute", x), 2.0 ** 52 / (scale if n >= 0 else 1.0))
-    safe = lax.select(small, x, 0.0)
+    # x itself where x * 10**n >= 2**53: rounding y = x * 10**n to an integer moves it by at most
+    # 1/2, under a quarter of x's own spacing there, so the nearest float is x again (inf, nan too)
+    finite = sem.ufunc("less", sem.ufunc("absolute", x), 2.0 ** 53 / (scale if n >= 0 else 1.0))
+    safe = sem.select(finite, x, 0.0)
     if n >= 0:
-        p = lax.ufunc("multiply", safe, scale)
+        p = sem.ufunc("multiply", safe, scale)
         err = _product_error(safe, scale, p)
     else:
-        p = lax.ufunc("divide", safe, scale)
-        err = lax.ufunc("subtract", lax.ufunc("subtract", safe, lax.ufunc("multiply", p, scale)),
-                        _product_error(p, scale, lax.ufunc("multiply", p, scale)))
-    low = lax.ufunc("floor", p)
-    tie = lax.ufunc("equal", lax.ufunc("subtract", p, low), 0.5)
-    r = lax.select(lax.ufunc("logical_and", tie, lax.ufunc("greater", err, 0.0)), lax.ufunc("add", low, 1.0),
-                   lax.select(lax.ufunc("logical_and", tie, lax.ufunc("less", err, 0.0)), low,
-                              lax.ufunc("rint", p)))
-    res = lax.ufunc("divide", r, scale) if n >= 0 else lax.ufunc("multiply", r, scale)
-    return lax.select(small, lax.ufunc("copysign", res, x), x)
+        p = sem.ufunc("divide", safe, scale)
+        err = sem.ufunc("subtract", sem.ufunc("subtract", safe, sem.ufunc("multiply", p, scale)),
+                        _product_error(p, scale, sem.ufunc("multiply", p, scale)))
+    low = sem.ufunc("floor", p)
+    tie = sem.ufunc("equal", sem.ufunc("subtract", p, low), 0.5)
+    r = sem.select(sem.ufunc("logical_and", tie, sem.ufunc("greater", err, 0.0)), sem.ufunc("add", low, 1.0),
+                   sem.select(sem.ufunc("logical_and", tie, sem.ufunc("less", err, 0.0)), low,
+                              sem.ufunc("rint", p)))
+    # 2**52 <= |p| < 2**53: p is an integer and the exact y = p + err with |err| <= 1/2; round
+    # half to even on y (a tie err = +-1/2 moves an odd p away from it); r = p + step is exact
+    big = sem.ufunc("greater_equal", sem.ufunc("absolute", p), 2.0 ** 52)
+    odd = sem.ufunc("equal", sem.ufunc("remainder", p, 2.0), 1.0)
+    half = sem.ufunc("equal", sem.ufunc("absolute", err), 0.5)
+    step = sem.select(sem.ufunc("logical_and", half, odd), sem.ufunc("sign", err),
+                      sem.select(half, 0.0, sem.ufunc("rint", err)))
+    r = sem.select(big, sem.ufunc("add", p, step), r)  # exact below 2**53
+    res = sem.ufunc("divide", r, scale) if n >= 0 else sem.ufunc("multiply", r, scale)
+    return sem.select(finite, sem.ufunc("copysign", res, x), x)
 
 
 BUILTINS: dict[int, Callable] = {id(f): impl for f, impl in [

@@ -32,7 +32,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.special import float_dtype
 
 from . import context as ctx
-from . import lax
+from . import semantics as sem
 from .array import Tracer, is_tracer
 
 
@@ -59,7 +59,7 @@ def scalar(x: Tracer, what: str) -> Tracer:
     if x.ndim == 0:
         return x
     if x.size == 1 and SIZE1_CONVERTS:
-        return lax.reshape(x, ())
+        return sem.reshape(x, ())
     raise TraceError(f"{what} needs a scalar, but this traced value is an array of shape {x.shape} "
                      "(only 0-dimensional arrays can be converted to Python scalars)", ctx.current_loc(),
                      "index one element, or use the NumPy function on the whole array")
@@ -73,12 +73,12 @@ def as_float(x: Any, what: str) -> Tracer:
         if x.weak:
             raise TraceError(f"{what} must be a real number, not complex", ctx.current_loc(),
                              "use the cmath function, or take .real first")
-        x = lax.wrap(ctx.emit1(prim("real"), [x.value]))
-    return lax.astype(x, np.float64)
+        x = sem.wrap(ctx.emit1(prim("real"), [x.value]))
+    return sem.astype(x, np.float64)
 
 
 def as_complex(x: Any, what: str) -> Tracer:
-    return lax.astype(scalar(x, what), np.complex128)
+    return sem.astype(scalar(x, what), np.complex128)
 
 
 def _weak(t: Tracer) -> Tracer:
@@ -104,7 +104,7 @@ def _traced(real: Callable, fn: Callable) -> Callable:
 # --- math ------------------------------------------------------------------------------------------
 def _float_ufunc(name: str, ufunc: str):
     def fn(*xs):
-        return _weak(lax.ufunc(ufunc, *(as_float(x, f"math.{name}()") if is_tracer(x) else float(x)
+        return _weak(sem.ufunc(ufunc, *(as_float(x, f"math.{name}()") if is_tracer(x) else float(x)
                                          for x in xs)))
 
     return fn
@@ -113,7 +113,7 @@ def _float_ufunc(name: str, ufunc: str):
 def _special(name: str, primitive: str):
     def fn(x):
         v = as_float(x, f"math.{name}()")
-        return _weak(lax.wrap(ctx.emit1(prim(primitive), [lax.as_value(v, float_dtype(v.dtype))])))
+        return _weak(sem.wrap(ctx.emit1(prim(primitive), [sem.as_value(v, float_dtype(v.dtype))])))
 
     return fn
 
@@ -123,45 +123,45 @@ def _to_int(name: str, ufunc: str):
     def fn(x):
         x = scalar(x, f"math.{name}()")
         if x.dtype.kind in "biu":
-            return _weak(lax.astype(x, np.int64))
-        return _weak(lax.astype(lax.ufunc(ufunc, as_float(x, f"math.{name}()")), np.int64))
+            return _weak(sem.astype(x, np.int64))
+        return _weak(sem.astype(sem.ufunc(ufunc, as_float(x, f"math.{name}()")), np.int64))
 
     return fn
 
 
 def _predicate(name: str, ufunc: str):
     def fn(x):
-        return _weak(lax.ufunc(ufunc, as_float(x, f"math.{name}()")))
+        return _weak(sem.ufunc(ufunc, as_float(x, f"math.{name}()")))
 
     return fn
 
 
 def _log(x, base=None):
-    res = lax.ufunc("log", as_float(x, "math.log()"))
+    res = sem.ufunc("log", as_float(x, "math.log()"))
     if base is not None:
         b = as_float(base, "math.log()") if is_tracer(base) else float(base)
-        res = lax.ufunc("divide", res, lax.ufunc("log", b))
+        res = sem.ufunc("divide", res, sem.ufunc("log", b))
     return _weak(res)
 
 
 def _hypot(*coords):
     if not coords:
         return 0.0
-    acc = lax.ufunc("absolute", as_float(coords[0], "math.hypot()") if is_tracer(coords[0]) else float(coords[0]))
+    acc = sem.ufunc("absolute", as_float(coords[0], "math.hypot()") if is_tracer(coords[0]) else float(coords[0]))
     for c in coords[1:]:
-        acc = lax.ufunc("hypot", acc, as_float(c, "math.hypot()") if is_tracer(c) else float(c))
-    return _weak(lax.astype(acc, np.float64))
+        acc = sem.ufunc("hypot", acc, as_float(c, "math.hypot()") if is_tracer(c) else float(c))
+    return _weak(sem.astype(acc, np.float64))
 
 
 def _dist(p, q):
     if is_tracer(p) or is_tracer(q):
-        d = lax.ufunc("subtract", lax.astype(_tr(p), np.float64), lax.astype(_tr(q), np.float64))
+        d = sem.ufunc("subtract", sem.astype(_tr(p), np.float64), sem.astype(_tr(q), np.float64))
         if d.ndim != 1:
             raise TraceError(f"math.dist() needs two points (sequences); got shape {d.shape}", ctx.current_loc())
-        return _weak(lax.ufunc("sqrt", lax.reduce("reduce_sum", lax.ufunc("multiply", d, d))))
+        return _weak(sem.ufunc("sqrt", sem.reduce("reduce_sum", sem.ufunc("multiply", d, d))))
     if len(p) != len(q):
         raise ValueError("both points must have the same number of dimensions")
-    return _hypot(*[lax.ufunc("subtract", as_float_any(a), as_float_any(b)) for a, b in zip(p, q)])
+    return _hypot(*[sem.ufunc("subtract", as_float_any(a), as_float_any(b)) for a, b in zip(p, q)])
 
 
 def as_float_any(x: Any) -> Any:
@@ -169,18 +169,18 @@ def as_float_any(x: Any) -> Any:
 
 
 def _tr(x: Any) -> Tracer:
-    return x if is_tracer(x) else lax.wrap(lax.as_value(x))
+    return x if is_tracer(x) else sem.wrap(sem.as_value(x))
 
 
 def _prod(iterable, *, start=1):
     if is_tracer(iterable):
         if iterable.ndim == 0:
             raise TypeError("iteration over a 0-d array")
-        res = lax.reduce("reduce_prod", iterable, 0)
-        return res if start == 1 else lax.ufunc("multiply", start, res)
+        res = sem.reduce("reduce_prod", iterable, 0)
+        return res if start == 1 else sem.ufunc("multiply", start, res)
     acc = start
     for x in iterable:
-        acc = lax.ufunc("multiply", acc, x) if _any_traced(acc, x) else acc * x
+        acc = sem.ufunc("multiply", acc, x) if _any_traced(acc, x) else acc * x
     return acc
 
 
@@ -188,20 +188,20 @@ def _isclose(a, b, *, rel_tol=1e-09, abs_tol=0.0):
     """|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol), infinities equal only to themselves."""
     a = as_float(a, "math.isclose()") if is_tracer(a) else float(a)
     b = as_float(b, "math.isclose()") if is_tracer(b) else float(b)
-    diff = lax.ufunc("absolute", lax.ufunc("subtract", a, b))
-    scale = lax.ufunc("maximum", lax.ufunc("absolute", a), lax.ufunc("absolute", b))
-    tol = lax.ufunc("maximum", lax.ufunc("multiply", rel_tol, scale), abs_tol)
-    finite = lax.ufunc("logical_and", lax.ufunc("isfinite", a), lax.ufunc("isfinite", b))
-    close = lax.ufunc("logical_and", finite, lax.ufunc("less_equal", diff, tol))
-    return _weak(lax.ufunc("logical_or", lax.ufunc("equal", a, b), close))
+    diff = sem.ufunc("absolute", sem.ufunc("subtract", a, b))
+    scale = sem.ufunc("maximum", sem.ufunc("absolute", a), sem.ufunc("absolute", b))
+    tol = sem.ufunc("maximum", sem.ufunc("multiply", rel_tol, scale), abs_tol)
+    finite = sem.ufunc("logical_and", sem.ufunc("isfinite", a), sem.ufunc("isfinite", b))
+    close = sem.ufunc("logical_and", finite, sem.ufunc("less_equal", diff, tol))
+    return _weak(sem.ufunc("logical_or", sem.ufunc("equal", a, b), close))
 
 
 def _modf(x):
     """(fractional part, integer part), both with x's sign; modf(+-inf) = (+-0.0, +-inf)."""
     x = as_float(x, "math.modf()")
-    whole = lax.ufunc("trunc", x)
-    frac = lax.select(lax.ufunc("isinf", x), 0.0, lax.ufunc("subtract", x, whole))
-    return _weak(lax.ufunc("copysign", frac, x)), _weak(whole)
+    whole = sem.ufunc("trunc", x)
+    frac = sem.select(sem.ufunc("isinf", x), 0.0, sem.ufunc("subtract", x, whole))
+    return _weak(sem.ufunc("copysign", frac, x)), _weak(whole)
 
 
 def _unsupported(name: str, hint: str):
@@ -235,44 +235,44 @@ MATH: dict[str, Callable] = {
 # --- cmath ------------------------------------------------------------------------------------------
 def _complex_ufunc(name: str, ufunc: str):
     def fn(z):
-        return _weak(lax.ufunc(ufunc, as_complex(z, f"cmath.{name}()")))
+        return _weak(sem.ufunc(ufunc, as_complex(z, f"cmath.{name}()")))
 
     return fn
 
 
 def _parts(z: Tracer) -> tuple[Tracer, Tracer]:
-    return lax.wrap(ctx.emit1(prim("real"), [z.value])), lax.wrap(ctx.emit1(prim("imag"), [z.value]))
+    return sem.wrap(ctx.emit1(prim("real"), [z.value])), sem.wrap(ctx.emit1(prim("imag"), [z.value]))
 
 
 def _phase(z):
     re, im = _parts(as_complex(z, "cmath.phase()"))
-    return _weak(lax.ufunc("arctan2", im, re))
+    return _weak(sem.ufunc("arctan2", im, re))
 
 
 def _polar(z):
     z = as_complex(z, "cmath.polar()")
-    return _weak(lax.ufunc("absolute", z)), _phase(z)
+    return _weak(sem.ufunc("absolute", z)), _phase(z)
 
 
 def _rect(r, phi):
     r = as_float(r, "cmath.rect()") if is_tracer(r) else float(r)
     phi = as_float(phi, "cmath.rect()") if is_tracer(phi) else float(phi)
-    re = lax.ufunc("multiply", r, lax.ufunc("cos", phi))
-    im = lax.ufunc("multiply", r, lax.ufunc("sin", phi))
+    re = sem.ufunc("multiply", r, sem.ufunc("cos", phi))
+    im = sem.ufunc("multiply", r, sem.ufunc("sin", phi))
     return _weak(make_complex(re, im))
 
 
 def make_complex(re: Any, im: Any) -> Tracer:
     """complex(re, im) of two real scalars, without arithmetic (inf and nan stay)."""
-    re, im = lax.as_value(re, np.float64), lax.as_value(im, np.float64)
-    return lax.wrap(ctx.emit1(prim("make_complex"), [re, im]))
+    re, im = sem.as_value(re, np.float64), sem.as_value(im, np.float64)
+    return sem.wrap(ctx.emit1(prim("make_complex"), [re, im]))
 
 
 def _clog(z, base=None):
-    res = lax.ufunc("log", as_complex(z, "cmath.log()"))
+    res = sem.ufunc("log", as_complex(z, "cmath.log()"))
     if base is not None:
         b = as_complex(base, "cmath.log()") if is_tracer(base) else complex(base)
-        res = lax.ufunc("divide", res, lax.ufunc("log", b))
+        res = sem.ufunc("divide", res, sem.ufunc("log", b))
     return _weak(res)
 
 
@@ -281,7 +281,7 @@ def _cpredicate(name: str, both: bool):
     def fn(z):
         re, im = _parts(as_complex(z, f"cmath.{name}()"))
         test = "isfinite" if both else name
-        return _weak(lax.ufunc("logical_and" if both else "logical_or", lax.ufunc(test, re), lax.ufunc(test, im)))
+        return _weak(sem.ufunc("logical_and" if both else "logical_or", sem.ufunc(test, re), sem.ufunc(test, im)))
 
     return fn
 
@@ -289,12 +289,12 @@ def _cpredicate(name: str, both: bool):
 def _cisclose(a, b, *, rel_tol=1e-09, abs_tol=0.0):
     a = as_complex(a, "cmath.isclose()") if is_tracer(a) else complex(a)
     b = as_complex(b, "cmath.isclose()") if is_tracer(b) else complex(b)
-    diff = lax.ufunc("absolute", lax.ufunc("subtract", a, b))
-    scale = lax.ufunc("maximum", lax.ufunc("absolute", a), lax.ufunc("absolute", b))
-    tol = lax.ufunc("maximum", lax.ufunc("multiply", rel_tol, scale), abs_tol)
-    fin = lax.ufunc("logical_and", _cpredicate("isfinite", True)(a), _cpredicate("isfinite", True)(b))
-    close = lax.ufunc("logical_and", fin, lax.ufunc("less_equal", diff, tol))
-    return _weak(lax.ufunc("logical_or", lax.ufunc("equal", a, b), close))
+    diff = sem.ufunc("absolute", sem.ufunc("subtract", a, b))
+    scale = sem.ufunc("maximum", sem.ufunc("absolute", a), sem.ufunc("absolute", b))
+    tol = sem.ufunc("maximum", sem.ufunc("multiply", rel_tol, scale), abs_tol)
+    fin = sem.ufunc("logical_and", _cpredicate("isfinite", True)(a), _cpredicate("isfinite", True)(b))
+    close = sem.ufunc("logical_and", fin, sem.ufunc("less_equal", diff, tol))
+    return _weak(sem.ufunc("logical_or", sem.ufunc("equal", a, b), close))
 
 
 CMATH: dict[str, Callable] = {
@@ -340,11 +340,11 @@ def special_ufunc(ufunc) -> Callable | None:
         return None
 
     def call(x):
-        x = x if is_tracer(x) else lax.wrap(lax.as_value(x))
+        x = x if is_tracer(x) else sem.wrap(sem.as_value(x))
         if x.dtype.kind == "c":
             raise UnsupportedError(f"scipy.special.{ufunc.__name__} of complex values is not supported",
                                    ctx.current_loc())
         dtype = float_dtype(x.dtype) if x.dtype != np.float16 else np.dtype(np.float32)
-        return lax.wrap(ctx.emit1(prim(primitive), [lax.as_value(x, dtype)]))
+        return sem.wrap(ctx.emit1(prim(primitive), [sem.as_value(x, dtype)]))
 
     return call

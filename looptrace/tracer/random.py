@@ -9,7 +9,7 @@ from looptrace.errors import TraceError, UnsupportedError
 from looptrace.ops import get as prim
 
 from . import context as ctx
-from . import lax
+from . import semantics as sem
 
 
 def _shape(size) -> tuple:
@@ -25,10 +25,10 @@ def _shape(size) -> tuple:
         raise TraceError("the size of a random draw must be static", ctx.current_loc()) from None
 
 
-def _draw(gen, name: str, shape: tuple, dtype) -> lax.Tracer:
+def _draw(gen, name: str, shape: tuple, dtype) -> sem.Tracer:
     token, sample = ctx.emit(prim(name), [gen.token], shape=shape, dtype=np.dtype(dtype))
     gen.advance(token)
-    return lax.wrap(sample)
+    return sem.wrap(sample)
 
 
 def _no_out(out) -> None:
@@ -37,16 +37,16 @@ def _no_out(out) -> None:
                                "assign the draw instead")
 
 
-def _as_python_float(x: lax.Tracer) -> lax.Tracer:
+def _as_python_float(x: sem.Tracer) -> sem.Tracer:
     """A draw without `size` from scalar parameters is a Python float in
     NumPy: weak in promotion (x32 * rng.random() stays float32)."""
-    res = lax.astype(x, np.float64)
+    res = sem.astype(x, np.float64)
     res.weak = True
     return res
 
 
 def _scalar_result(size, *params) -> bool:
-    return size is None and all(np.ndim(p) == 0 if not lax.is_tracer(p) else p.ndim == 0 for p in params)
+    return size is None and all(np.ndim(p) == 0 if not sem.is_tracer(p) else p.ndim == 0 for p in params)
 
 
 def standard_normal(gen, size=None, dtype=np.float64, out=None):
@@ -58,7 +58,7 @@ def standard_normal(gen, size=None, dtype=np.float64, out=None):
 def normal(gen, loc=0.0, scale=1.0, size=None):
     shape = _shape(size) if size is not None else _bshape(loc, scale)
     z = _draw(gen, "random_normal", shape, np.float64)
-    res = lax.ufunc("add", _float64(loc), lax.ufunc("multiply", _float64(scale), z))
+    res = sem.ufunc("add", _float64(loc), sem.ufunc("multiply", _float64(scale), z))
     return _as_python_float(res) if _scalar_result(size, loc, scale) else res
 
 
@@ -72,13 +72,13 @@ def uniform(gen, low=0.0, high=1.0, size=None):
     shape = _shape(size) if size is not None else _bshape(low, high)
     u = _draw(gen, "random_uniform", shape, np.float64)
     low, high = _float64(low), _float64(high)
-    res = lax.ufunc("add", low, lax.ufunc("multiply", lax.ufunc("subtract", high, low), u))
+    res = sem.ufunc("add", low, sem.ufunc("multiply", sem.ufunc("subtract", high, low), u))
     return _as_python_float(res) if _scalar_result(size, low, high) else res
 
 
 def _float64(x):
     """Distribution parameters enter NumPy's sampler as float64."""
-    return lax.astype(x, np.float64) if lax.is_tracer(x) and not x.weak else x
+    return sem.astype(x, np.float64) if sem.is_tracer(x) and not x.weak else x
 
 
 def _float_dtype(dtype, method: str) -> np.dtype:
@@ -89,7 +89,7 @@ def _float_dtype(dtype, method: str) -> np.dtype:
 
 
 def _bshape(*xs) -> tuple:
-    return np.broadcast_shapes(*(x.shape if lax.is_tracer(x) else np.shape(x) for x in xs))
+    return np.broadcast_shapes(*(x.shape if sem.is_tracer(x) else np.shape(x) for x in xs))
 
 
 METHODS = {"standard_normal": standard_normal, "normal": normal, "random": random, "uniform": uniform}

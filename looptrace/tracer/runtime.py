@@ -11,12 +11,13 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import external, lax, nests, pybuiltins, pymath
+from . import external, nests, pybuiltins, pymath
+from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .control import and_, compare, contains, for_, if_, ifexp, ld, not_, or_, ret, while_  # noqa: F401
 from .merge import NO_RETURN, returned  # noqa: F401  (early returns: tracer/returns.py)
-from .loops import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
+from .carries import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
 from .values import Segment
 
 _SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools", "itertools")
@@ -28,7 +29,7 @@ def getitem(x: Any, key: Any) -> Any:
     implicit argument, a number is guarded. A NumPy array made while tracing
     and indexed with traced values becomes a constant."""
     if isinstance(x, np.ndarray) and _has_tracer(key):
-        x = lax.wrap(lax.as_value(x))
+        x = sem.wrap(sem.as_value(x))
     value = x[key]
     if not _has_tracer(key):
         return external.read_item(x, key, value)
@@ -84,7 +85,7 @@ def call_converted(fn: types.FunctionType, args: tuple, kwargs: dict) -> Any:
 # --- builtins ----------------------------------------------------------------------------------
 def _range(*args):
     if any(is_tracer(a) for a in args):
-        return TracedRange(*(lax.astype(a, np.int64) if is_tracer(a) and a.dtype.kind in "iu" else a
+        return TracedRange(*(sem.astype(a, np.int64) if is_tracer(a) and a.dtype.kind in "iu" else a
                              for a in args))
     return builtins.range(*args)
 
@@ -128,9 +129,9 @@ def _len(x):
         for e in x:
             if isinstance(e, Segment):
                 n = e.count if e.count is not None else e.value.shape[0]
-                total = lax.ufunc("add", total, n) if is_tracer(n) or is_tracer(total) else total + n
+                total = sem.ufunc("add", total, n) if is_tracer(n) or is_tracer(total) else total + n
             else:
-                total = total + 1 if not is_tracer(total) else lax.ufunc("add", total, 1)
+                total = total + 1 if not is_tracer(total) else sem.ufunc("add", total, 1)
         return total
     return builtins.len(x)
 

@@ -17,7 +17,8 @@ from looptrace.guards import Source
 from looptrace.ir.core import RNG, Program, Value
 
 from . import context as ctx
-from . import external, lax, runtime
+from . import external, runtime
+from . import semantics as sem
 from .array import Tracer, is_tracer
 from .convert import NotConvertible, convert
 from .masked import is_selection
@@ -143,7 +144,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         result = converted(fn)(*bound)
         program = Program(st.root.block, name)
         leaves, tree = _flatten_output(result)
-        results = [lax.as_value(l) for l in leaves]
+        results = [sem.as_value(l) for l in leaves]
         for v in results:
             st.check_visible(v)
         writebacks = _writebacks(bound, specs, len(results)) + _implicit_writebacks(ext, len(args))

@@ -310,3 +310,17 @@ def test_complex_arrays_on_the_cpu_backend(rng):
             for g, e in zip(got, want):
                 assert g.dtype == e.dtype and g.shape == e.shape
                 np.testing.assert_allclose(g, e, rtol=1e-5 if e.dtype in (np.complex64, np.float32) else 1e-12)
+
+
+def test_round_where_the_scaled_value_passes_two_to_the_52():
+    """round(x, n) with x * 10**n in [2**52, 2**53): the scaled value is an
+    integer in float, and the exact product decides (found by hypothesis:
+    450360.44113581826 to 10 digits is 450360.4411358183)."""
+    def f(x, n):
+        y = float(x[0])
+        return round(y, n)
+
+    for v, n in [(450360.44113581826, 10), (150120.14704527275 * 3, 10), (692394.8368566255 * 3, 10),
+                 (-955355.7779573522 * 3, 11), (2.0 ** 52 / 1e3 + 0.0005, 3)]:
+        got = looptrace.jit(f, backend="interpret", static_argnames="n")(np.array([v]), n)
+        assert repr(got) == repr(f(np.array([v]), n)), (v, n)

@@ -22,7 +22,7 @@ from looptrace.errors import ShapeError, TraceError, UnsupportedError
 from looptrace.ir.core import Dim, SourceLoc, Value
 
 from . import context as ctx
-from . import lax
+from . import semantics as sem
 from .array import Tracer, is_tracer
 from .merge import NO_RETURN
 from .values import UNBOUND, Segment, Undefined
@@ -74,7 +74,7 @@ class TracedReversed:
         if not (isinstance(rng.step, numbers.Integral) and rng.step in (1, -1)):
             raise UnsupportedError("reversed() of a traced range needs step 1 or -1", ctx.current_loc())
         s = rng.step
-        self.range = TracedRange(lax.ufunc("subtract", rng.stop, s), lax.ufunc("subtract", rng.start, s), -s)
+        self.range = TracedRange(sem.ufunc("subtract", rng.stop, s), sem.ufunc("subtract", rng.start, s), -s)
 
 
 class TracedEnumerate:
@@ -97,7 +97,7 @@ class LoopIter:
         self.static_len = static_len
 
     def bounds(self) -> tuple[Value, Value, Value]:
-        return tuple(lax.as_value(b, np.int64) for b in (self.start, self.stop, self.step))
+        return tuple(sem.as_value(b, np.int64) for b in (self.start, self.stop, self.step))
 
     def item(self, index: Value) -> Any:
         t = Tracer(index, weak=True)  # range() yields Python ints: they promote weakly
@@ -113,10 +113,10 @@ class LoopIter:
     def in_range(self, index: Value):
         i = Tracer(index)
         if isinstance(self.step, numbers.Integral):
-            return lax.ufunc("less" if self.step > 0 else "greater", i, self.stop)
-        up = lax.ufunc("less", i, self.stop)
-        down = lax.ufunc("greater", i, self.stop)
-        return lax.select(lax.ufunc("greater", self.step, 0), up, down)
+            return sem.ufunc("less" if self.step > 0 else "greater", i, self.stop)
+        up = sem.ufunc("less", i, self.stop)
+        down = sem.ufunc("greater", i, self.stop)
+        return sem.select(sem.ufunc("greater", self.step, 0), up, down)
 
 
 def _counter_iter(n, item_fn) -> LoopIter:
@@ -132,15 +132,15 @@ def _length_and_item(obj: Any):
                 and it.step == 1:
             return it.stop, lambda i: i
         n = _trip_count(it.start, it.stop, it.step)
-        return n, lambda i: _weak(lax.ufunc("add", it.start, lax.ufunc("multiply", i, it.step)))
+        return n, lambda i: _weak(sem.ufunc("add", it.start, sem.ufunc("multiply", i, it.step)))
     if is_tracer(obj) or isinstance(obj, np.ndarray):
         if np.ndim(obj) == 0 if not is_tracer(obj) else obj.ndim == 0:
             raise TraceError("iteration over a 0-d array", ctx.current_loc())
-        arr = obj if is_tracer(obj) else lax.wrap(lax.as_value(obj))
+        arr = obj if is_tracer(obj) else sem.wrap(sem.as_value(obj))
         return arr.shape[0], lambda i: arr[i]
     if isinstance(obj, TracedEnumerate):
         n, inner = _length_and_item(obj.inner)
-        return n, lambda i: (lax.ufunc("add", i, obj.start) if obj.start else i, inner(i))
+        return n, lambda i: (sem.ufunc("add", i, obj.start) if obj.start else i, inner(i))
     if isinstance(obj, TracedZip):
         parts = [_length_and_item(x) for x in obj.inners]
         lens = [p[0] for p in parts]
@@ -159,9 +159,9 @@ def _weak(t: Tracer) -> Tracer:
 def _trip_count(start, stop, step):
     if all(isinstance(x, numbers.Integral) for x in (start, stop, step)):
         return len(range(start, stop, step))
-    span = lax.ufunc("subtract", stop, start)
-    n = lax.ufunc("floor_divide", lax.ufunc("add", span, lax.ufunc("subtract", step, lax.ufunc("sign", step))), step)
-    return lax.ufunc("maximum", n, 0)
+    span = sem.ufunc("subtract", stop, start)
+    n = sem.ufunc("floor_divide", sem.ufunc("add", span, sem.ufunc("subtract", step, sem.ufunc("sign", step))), step)
+    return sem.ufunc("maximum", n, 0)
 
 
 def _range_iter(obj) -> LoopIter:
@@ -236,10 +236,10 @@ class ValueSpec(Spec):
     def init_values(self, loop, name):
         e = loop.entry[name]
         if self.zero_init or e is UNBOUND or isinstance(e, Undefined):
-            return [lax.full(self.shape, 0, self.dtype).value]
-        v = lax.as_value(e, self.dtype)
+            return [sem.full(self.shape, 0, self.dtype).value]
+        v = sem.as_value(e, self.dtype)
         if tuple(v.shape) != self.shape:
-            v = lax.broadcast_to(lax.wrap(v), self.shape).value
+            v = sem.broadcast_to(sem.wrap(v), self.shape).value
         return [v]
 
     def result_values(self, loop, body, exit_obj):
@@ -276,7 +276,7 @@ def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Sp
         return TupleSpec([carry_spec_for(f"{name}[{k}]", e, True, True, loc) for k, e in enumerate(entry)])
     if isinstance(entry, (numbers.Number, np.generic)) and not isinstance(entry, bool) or \
             isinstance(entry, (bool, np.bool_)):
-        return ValueSpec(lax.dtype_of(entry), np.shape(entry), lax.is_weak(entry))
+        return ValueSpec(sem.dtype_of(entry), np.shape(entry), sem.is_weak(entry))
     return AliasSpec()
 
 
@@ -395,7 +395,7 @@ class SlotSpec(Spec):
 def _slot_value(x: Any) -> "ValueSpec":
     if isinstance(x, tuple):
         return TupleSpec([_slot_value(e) for e in x])
-    return ValueSpec(lax.dtype_of(x), _shape_of(x), lax.is_weak(x), zero_init=True, placeholder=True)
+    return ValueSpec(sem.dtype_of(x), _shape_of(x), sem.is_weak(x), zero_init=True, placeholder=True)
 
 
 class NoneSpec(Spec):
@@ -433,7 +433,7 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
             return TupleSpec([join_spec(PendingSpec(), UNBOUND, e, f"{name}[{k}]", loc)
                               for k, e in enumerate(exit_obj)])
         _check_array_like(exit_obj, name, loc)
-        return ValueSpec(lax.dtype_of(exit_obj), _shape_of(exit_obj), lax.is_weak(exit_obj), zero_init=True)
+        return ValueSpec(sem.dtype_of(exit_obj), _shape_of(exit_obj), sem.is_weak(exit_obj), zero_init=True)
     if isinstance(spec, AliasSpec):
         if exit_obj is entry:
             return spec
@@ -472,10 +472,10 @@ def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:
                          loc, f"give `{name}` its loop shape before the loop "
                          f"(for example `{name} = np.zeros({shape})`)")
     # NEP 50: a weak (Python) side takes part as a Python value
-    a = lax.WEAK_TYPES[spec.dtype.kind](0) if spec.weak else spec.dtype
-    b = lax.weak_type(exit_obj)(0) if lax.is_weak(exit_obj) else lax.dtype_of(exit_obj)
+    a = sem.WEAK_TYPES[spec.dtype.kind](0) if spec.weak else spec.dtype
+    b = sem.weak_type(exit_obj)(0) if sem.is_weak(exit_obj) else sem.dtype_of(exit_obj)
     dtype = np.result_type(a, b)
-    weak = spec.weak and lax.is_weak(exit_obj)
+    weak = spec.weak and sem.is_weak(exit_obj)
     if dtype == spec.dtype and weak == spec.weak and tuple(joined_shape) == spec.shape:
         return spec
     return ValueSpec(dtype, joined_shape, weak, spec.zero_init, spec.placeholder)
@@ -510,17 +510,17 @@ class LoopList:
 
     def append(self, v: Any) -> "LoopList":
         spec = self.spec
-        val = lax.as_value(v)
+        val = sem.as_value(v)
         spec.observe(val)
         if spec.mode == "stack":
             if ctx.state().frame is not self.frame:
                 self.in_branch = True
-            self.segments.append(lax.expand_dims(lax.wrap(val), 0).value)
+            self.segments.append(sem.expand_dims(sem.wrap(val), 0).value)
         else:
             from .indexing import setitem
 
-            setitem(spec.buffer, spec.count, lax.wrap(val))
-            spec.count.assign(lax.ufunc("add", spec.count, 1).value)
+            setitem(spec.buffer, spec.count, sem.wrap(val))
+            spec.count.assign(sem.ufunc("add", spec.count, 1).value)
         spec.appends_this_round += 1
         return self
 
@@ -597,9 +597,9 @@ class ListSpec(Spec):
         saved, st.frame = st.frame, state.frame
         try:
             segs = state.segments
-            v = segs[0] if len(segs) == 1 else lax.concatenate([lax.wrap(s) for s in segs], 0).value
+            v = segs[0] if len(segs) == 1 else sem.concatenate([sem.wrap(s) for s in segs], 0).value
             if v.shape[0] == 1:
-                v = lax.reshape(lax.wrap(v), v.shape[1:]).value
+                v = sem.reshape(sem.wrap(v), v.shape[1:]).value
                 state.per_iter = 1
             else:
                 state.per_iter = v.shape[0]
@@ -617,8 +617,8 @@ class ListSpec(Spec):
         dtype, shape = self.elem
         new = ListSpec(self.entry)
         new.mode, new.elem = "buffer", self.elem
-        new.buffer = lax.full((capacity,) + shape, 0, dtype)
-        new.count = lax.wrap(lax.as_value(0, np.int64))
+        new.buffer = sem.full((capacity,) + shape, 0, dtype)
+        new.count = sem.wrap(sem.as_value(0, np.int64))
         new.kind = "list-buffer"
         return new
 
@@ -636,7 +636,7 @@ class ListSpec(Spec):
             if not isinstance(n, int):
                 raise UnsupportedError("appending several elements per iteration of a loop with a "
                                        "traced trip count is not supported", loop.loc)
-            stacked = lax.reshape(lax.wrap(stacked), (n * state.per_iter,) + tuple(stacked.shape[2:])).value
+            stacked = sem.reshape(sem.wrap(stacked), (n * state.per_iter,) + tuple(stacked.shape[2:])).value
         _append_segment(self.entry, Segment(stacked))
 
 
