@@ -34,6 +34,7 @@ class Buf:
     kind: str  # "host" | "shared"
     name: str
     dtype: np.dtype
+    tag: int = 0  # tells apart the regions of one shared array (for barrier placement)
 
 
 @dataclass(frozen=True)

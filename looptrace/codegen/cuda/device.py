@@ -64,6 +64,8 @@ class DeviceCode:
         self.pending_reads: set = set()
         self.pending_writes: set = set()
         self.wrote_since_barrier = False
+        self.preamble_names: set[str] = set()
+        self.pingpong = False  # a persistent kernel with double-buffered carries (`par`)
 
     # --- text ---------------------------------------------------------------------------------
     def line(self, text: str) -> None:
@@ -130,7 +132,7 @@ class DeviceCode:
     def touch(self, b: Buf, write: bool) -> None:
         if self.phase is None:
             return
-        (self.phase.writes if write else self.phase.reads).add((b.kind, b.name))
+        (self.phase.writes if write else self.phase.reads).add((b.kind, b.name, b.tag))
 
     # --- phases and barriers (persistent kernels) ------------------------------------------
     def begin_phase(self) -> None:

@@ -91,9 +91,13 @@ class CudaEmitter(BlockWalker):
         self._const_names: dict[int, str] = {}
         self.error_sites: list[tuple[SourceLoc | None, int]] = []
         self.notes: list[str] = []  # what the backend chose, for explain
-        self.loop_notes: dict[int, str] = {}  # index into program.loops -> GPU strategy
+        self.loop_notes: dict[tuple, str] = {}  # (file, line) of a source loop -> its GPU strategy
         self.team = None  # team.TeamCtx while a persistent kernel is written
         self.cublas = False  # products go to cuBLAS through CuPy (rules/contract.py)
+        # integer scalars whose value range is known when emitting (loop indices with constant
+        # bounds, plus or minus constants): their bound checks are dropped
+        self.ranges: dict[int, tuple[int, int]] = {}
+        self.overrides: dict[int, Any] = {}  # value id -> another location (staged copies in a kernel)
         self._ids = itertools.count()
 
     # --- names and host text --------------------------------------------------------------
@@ -144,6 +148,8 @@ class CudaEmitter(BlockWalker):
 
     # --- locations ------------------------------------------------------------------------------
     def loc(self, v: Value) -> Any:
+        if v.id in self.overrides:
+            return self.overrides[v.id]
         if v.const is not None:
             if v.ndim == 0:
                 return Lit(literal(v.const, v.dtype), v.dtype)
@@ -335,6 +341,36 @@ class CudaEmitter(BlockWalker):
         if isinstance(loc, Reg):
             return Sym("reg", loc.name)
         return Sym("host", self.host_scalar(v))
+
+
+def index_range(start: Value, stop: Value, step: Value) -> tuple[int, int] | None:
+    """(min, max) of a counted loop's index when its bounds are constants and it runs."""
+    if any(v.const is None for v in (start, stop, step)):
+        return None
+    r = range(int(start.const), int(stop.const), int(step.const))
+    return (min(r[0], r[-1]), max(r[0], r[-1])) if len(r) else None
+
+
+def shift_range(em: "CudaEmitter", op: Op) -> None:
+    """Range facts through `i + c` and `i - c` (i a known integer, c a constant)."""
+    if op.prim.name not in ("add", "subtract") or op.out.dtype.kind not in "iu":
+        return
+    a, b = op.inputs
+    if a.id in em.ranges and b.const is not None:
+        c = int(b.const) * (1 if op.prim.name == "add" else -1)
+        lo, hi = em.ranges[a.id]
+        em.ranges[op.out.id] = (lo + c, hi + c)
+    elif b.id in em.ranges and a.const is not None and op.prim.name == "add":
+        lo, hi = em.ranges[b.id]
+        em.ranges[op.out.id] = (lo + int(a.const), hi + int(a.const))
+
+
+def loop_key(op: Op) -> tuple:
+    """(file, line) of the source loop a loop op came from (what `explain` reports by)."""
+    info = op.attrs.get("loop")
+    if info is not None and hasattr(info, "line"):
+        return (info.file, info.line)
+    return (op.loc.file, op.loc.line)
 
 
 def launch_args(code: DeviceCode) -> str:

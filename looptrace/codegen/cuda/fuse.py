@@ -161,6 +161,8 @@ def emit_fused(em: CudaEmitter, op: Op) -> None:
         code.store(out, idx, value)
         for dst in extra:
             code.store(dst, idx, value)
+    if extra:
+        em.team.written_rows.add(v.id)
 
 
 def _as_view(em: CudaEmitter, op: Op) -> bool:
@@ -175,7 +177,10 @@ def _as_view(em: CudaEmitter, op: Op) -> bool:
 
 
 def _scalar_root(em: CudaEmitter, op: Op) -> None:
+    from .emitter import shift_range
+
     v = op.out
+    shift_range(em, op)
     if is_fold(op) and op.inputs[0].ndim:
         from .rules.reductions import scalar_fold
 

@@ -244,6 +244,8 @@ class CallRuntime:
         """A persistent kernel: one block (or a cooperative grid) for the whole loop."""
         plan = self.plans[kernel.__name__ if hasattr(kernel, "__name__") else kernel.py_func.__name__]
         blocks, threads, shared = plan.launch(self.mode)
+        if self.mode == "gpu" and plan.cooperative:
+            blocks = max(1, min(blocks, limits.cooperative_grid_limit(kernel, args, threads, shared, self.mode)))
         if self.mode == "gpu":
             limits.prepare_launch(kernel, args, threads, shared, self.mode,
                                   cooperative_blocks=blocks if plan.cooperative else None)

@@ -37,16 +37,22 @@ def checked_start(em: CudaEmitter, start: Value, n: int | Dim, size: int, axis: 
             i += n
         if 0 <= i <= n - size:
             return i, None
+    known = em.ranges.get(start.id)
+    safe = known is not None and isinstance(n, int) and 0 <= known[0] and known[1] <= n - size
     nt = em.size_of(n)
-    code = em.error_code(axis)
     if em.team is not None:
+        code = em.team.code
         name = em.fresh("s")
-        expr = em.device_scalar(em.team.code, start)
-        em.team.code.line(f"{name} = check_start({expr}, {em.team.code.size(nt)}, {size}, {code}, "
-                          f"{em.team.code.err()})")
+        expr = em.device_scalar(code, start)
+        if safe:  # a loop index (plus a constant) always in bounds: no check
+            code.line(f"{name} = np.int64({expr})")
+        else:
+            code.line(f"{name} = check_start({expr}, {code.size(nt)}, {size}, {em.error_code(axis)}, {code.err()})")
         return None, A.Sym("reg", name)
+    if safe:
+        return None, A.Sym("host", em.host_scalar(start))
     name = em.fresh("s")
-    em.hline(f"{name} = rt.check_start({em.host_scalar(start)}, {nt}, {size}, {code})")
+    em.hline(f"{name} = rt.check_start({em.host_scalar(start)}, {nt}, {size}, {em.error_code(axis)})")
     return None, A.Sym("host", name)
 
 

@@ -25,7 +25,7 @@ from looptrace.ops.control import split_for_results
 
 from ...cpu.text import dtype_text
 from .. import access as A
-from ..emitter import Access, CudaEmitter, HostScalar, RngLoc, is_array
+from ..emitter import Access, CudaEmitter, HostScalar, RngLoc, index_range, is_array, loop_key
 from ..target import TARGET
 
 
@@ -124,6 +124,9 @@ def _host_for(em: CudaEmitter, op: Op) -> None:
     em.hline(f"{k} = 0")
     idx, mark = em.fresh("i"), em.fresh("mark")
     em.locs[index.id] = HostScalar(idx, index.dtype)
+    known = index_range(start, stop, step)
+    if known is not None:
+        em.ranges[index.id] = known
 
     def finish() -> None:
         for buf, y, r in zip(ys, stacked, body.results[n_carry:]):
@@ -142,7 +145,7 @@ def _host_for(em: CudaEmitter, op: Op) -> None:
         em.bind(out, em.locs[a.id], owned=is_array(out))
     for out, buf in zip(stacked, ys):
         em.bind(out, A.whole(A.Buf("host", buf, out.dtype), tuple(out.shape)), owned=True)
-    em.loop_notes.setdefault(op.attrs.get("loop"), "host-driven steps")
+    em.loop_notes.setdefault(loop_key(op), "host-driven steps")
 
 
 def _row_size(y: Value) -> int:
@@ -183,7 +186,7 @@ def emit_while(em: CudaEmitter, op: Op) -> None:
         em.emit_block(body, {a.id for a in body.args if is_array(a)}, finish=finish)
     for out, a in zip(op.outputs, body.args):
         em.bind(out, em.locs[a.id], owned=is_array(out))
-    em.loop_notes.setdefault(op.attrs.get("loop"), "host-driven steps")
+    em.loop_notes.setdefault(loop_key(op), "host-driven steps")
 
 
 def emit_cond(em: CudaEmitter, op: Op) -> None:
