@@ -125,6 +125,11 @@ class CudaEmitter(BlockWalker):
         k = lineno - first if first is not None else -1
         return self.hline_ops[k] if 0 <= k < len(self.hline_ops) else None
 
+    def note_loop(self, op: Op, text: str) -> None:
+        """What became of a source loop on the GPU (a gradient has two loops on one line)."""
+        key = loop_key(op)
+        self.loop_notes[key] = f"{self.loop_notes[key]} | {text}" if key in self.loop_notes else text
+
     def error_code(self, axis: int) -> int:
         self.error_sites.append((self.op.loc if self.op else None, axis))
         return len(self.error_sites) - 1

@@ -57,6 +57,8 @@ def select_mode() -> str:
 class CudaRunner:
     """A compiled program: call it with the program's runtime arguments."""
 
+    takes_device_arrays = True  # api.py passes the caller's GPU arrays through
+
     def __init__(self, program: Program, em: CudaEmitter, source: str, ns: dict, mode: str):
         self.program = program
         self.em = em
@@ -67,7 +69,7 @@ class CudaRunner:
         self.kernels = {rec.code.name: rec for rec in em.kernels}
         self.plans = {name: rec.notes["plan"] for name, rec in self.kernels.items() if "plan" in rec.notes}
         self.loop_notes = dict(em.loop_notes)
-        self.notes = list(em.notes)
+        self.notes = list(dict.fromkeys(em.notes))
         self._consts: list | None = None
 
     def __call__(self, args: list) -> list:
@@ -86,7 +88,8 @@ class CudaRunner:
             err = rt.error()
             if err is not None:
                 raise rt.index_error(*err)
-            return [self._output(rt, v, r, device_out) for v, r in zip(self.program.body.results, results)]
+            seen = {id(x) for x in inputs}  # a device result never aliases an argument or another result
+            return [self._output(rt, v, r, device_out, seen) for v, r in zip(self.program.body.results, results)]
         finally:
             rt.finish()
 
@@ -108,7 +111,7 @@ class CudaRunner:
             return rt.flat_device(_as_numba(a, self.mode))
         return rt.upload(np.ascontiguousarray(a, dtype=v.dtype))
 
-    def _output(self, rt: CallRuntime, v, r: tuple, device_out: bool) -> Any:
+    def _output(self, rt: CallRuntime, v, r: tuple, device_out: bool, seen: set) -> Any:
         kind = r[0]
         if kind == "g":
             return r[1]
@@ -119,8 +122,15 @@ class CudaRunner:
         buf, shape = r[1], tuple(int(d) for d in r[2])
         n = int(np.prod(shape, dtype=np.int64))
         if device_out:
+            if n == 0:
+                return rt.ns.device_array(shape, dtype=v.dtype)
+            if id(buf) in seen:
+                out = rt.ns.device_array(n, dtype=v.dtype)
+                out.copy_to_device(buf[:n])
+                return out.reshape(shape)
+            seen.add(id(buf))
             rt.detach(buf)
-            return buf[:n].reshape(shape) if n else rt.ns.device_array(shape, dtype=v.dtype)
+            return buf[:n].reshape(shape)
         if n == 0:
             return np.empty(shape, dtype=v.dtype)
         return buf[:n].copy_to_host().reshape(shape)
@@ -170,9 +180,9 @@ def _is_device_array(a: Any) -> bool:
 
 def _as_numba(a: Any, mode: str) -> Any:
     """A numba device array (or the simulator's) viewing `a` without a copy."""
-    if hasattr(a, "copy_to_host"):
-        return a
-    return runtime.numba_cuda().as_cuda_array(a)
+    from .interop import as_numba
+
+    return as_numba(a)
 
 
 # --- compiling ---------------------------------------------------------------------------------------

@@ -341,7 +341,7 @@ def _finish_kernel(em: CudaEmitter, team: TeamCtx, op: Op, plan) -> None:
     rec = em.add_kernel(code, "coop" if team.cooperative else "single")
     rec.notes["plan"] = launch
     em.hline(f"rt.launch_team({code.name}, {launch_args(code)})")
-    em.loop_notes[loop_key(op)] = plan.reason
+    em.note_loop(op, plan.reason)
 
 
 def _carry_storage(em: CudaEmitter, team: TeamCtx, args: list[Value], results: list[Value],

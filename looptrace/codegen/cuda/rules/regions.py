@@ -103,10 +103,10 @@ def emit_for(em: CudaEmitter, op: Op) -> None:
         from ..team import emit_persistent
 
         return emit_persistent(em, op, plan)
-    _host_for(em, op)
+    _host_for(em, op, plan)
 
 
-def _host_for(em: CudaEmitter, op: Op) -> None:
+def _host_for(em: CudaEmitter, op: Op, plan) -> None:
     start, stop, step, *init = op.inputs
     (body,) = op.blocks
     n_carry, _ = split_for_results(op)
@@ -145,7 +145,7 @@ def _host_for(em: CudaEmitter, op: Op) -> None:
         em.bind(out, em.locs[a.id], owned=is_array(out))
     for out, buf in zip(stacked, ys):
         em.bind(out, A.whole(A.Buf("host", buf, out.dtype), tuple(out.shape)), owned=True)
-    em.loop_notes.setdefault(loop_key(op), "host-driven steps")
+    em.note_loop(op, plan.reason)
 
 
 def _row_size(y: Value) -> int:
@@ -186,7 +186,7 @@ def emit_while(em: CudaEmitter, op: Op) -> None:
         em.emit_block(body, {a.id for a in body.args if is_array(a)}, finish=finish)
     for out, a in zip(op.outputs, body.args):
         em.bind(out, em.locs[a.id], owned=is_array(out))
-    em.loop_notes.setdefault(loop_key(op), "host-driven steps")
+    em.note_loop(op, plan.reason)
 
 
 def emit_cond(em: CudaEmitter, op: Op) -> None:
