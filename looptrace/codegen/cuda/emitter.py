@@ -125,6 +125,14 @@ class CudaEmitter(BlockWalker):
         k = lineno - first if first is not None else -1
         return self.hline_ops[k] if 0 <= k < len(self.hline_ops) else None
 
+    def kernel_op_at_line(self, lineno: int) -> Op | None:
+        """The op a line of a kernel was written for."""
+        for rec in self.kernels:
+            k = lineno - rec.notes.get("first_line", 1 << 60)
+            if 0 <= k < len(rec.code.line_ops):
+                return rec.code.line_ops[k]
+        return None
+
     def note_loop(self, op: Op, text: str) -> None:
         """What became of a source loop on the GPU (a gradient has two loops on one line)."""
         key = loop_key(op)

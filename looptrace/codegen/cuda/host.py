@@ -92,9 +92,9 @@ class CallRuntime:
         """Hand back what was taken since `mark`, except the buffers in `keep` (the carries)."""
         kept = {id(b) for b in keep}
         later = self.taken[mark:]
-        self.taken = self.taken[:mark] + [b for b in later if id(b) in kept]
+        self.taken = self.taken[:mark] + [b for b in later if b is not None and id(b) in kept]
         for buf in later:
-            if id(buf) not in kept and id(buf) in self._pooled:
+            if buf is not None and id(buf) not in kept and id(buf) in self._pooled:
                 self._pooled.discard(id(buf))
                 self.pool.release(buf)
 
@@ -109,18 +109,25 @@ class CallRuntime:
         """Hand a pool buffer back now (a carry replaced by the next step's)."""
         if id(buf) in self._pooled:
             self._pooled.discard(id(buf))
-            self.taken = [b for b in self.taken if b is not buf]
+            self._forget(buf)
             self.pool.release(buf)
+
+    def _forget(self, buf: Any) -> None:
+        """Drop buf from the taken list in place (positions stay: marks remain valid)."""
+        for k, b in enumerate(self.taken):
+            if b is buf:
+                self.taken[k] = None
 
     def detach(self, buf: Any) -> None:
         """A buffer handed to the caller: never returned to the pool."""
         if id(buf) in self._pooled:
             self._pooled.discard(id(buf))
-            self.taken = [b for b in self.taken if b is not buf]
+            self._forget(buf)
 
     def finish(self) -> None:
         for buf in self.taken:
-            self.pool.release(buf)
+            if buf is not None and id(buf) in self._pooled:
+                self.pool.release(buf)
         self.taken, self._pooled = [], set()
 
     # --- scalars ------------------------------------------------------------------------------

@@ -136,7 +136,7 @@ def _sim_lib() -> SimpleNamespace:
 
 
 TILE = {"gpu": 16, "sim": 4}
-TREE = {"gpu": (256, 8), "sim": (4, 2)}  # threads per block, items per thread of a tree-reduction pass
+TREE = {"gpu": (256, 8), "sim": (4, 16)}  # threads per block, items per thread of a tree-reduction pass
 
 
 def namespace(mode: str) -> dict:

@@ -80,7 +80,8 @@ class CudaRunner:
             try:
                 results = self.host(rt, *inputs)
             except LaunchFailed as e:
-                raise self._compile_error(self.kernels[e.kernel].op, e.error) from None
+                op = self._kernel_op(e.error) or self.kernels[e.kernel].op
+                raise self._compile_error(op, e.error) from None
             except (LooptraceError, MemoryError, IndexError, runtime.CudaUnavailableError):
                 raise
             except Exception as e:
@@ -141,6 +142,19 @@ class CudaRunner:
         for frame in reversed(traceback.extract_tb(e.__traceback__)):
             if frame.filename == filename:
                 return self.em.op_at_line(frame.lineno)
+        return None
+
+    def _kernel_op(self, e: BaseException) -> Op | None:
+        """The op of the kernel line an error points at (a simulator traceback, or numba's message)."""
+        import re
+
+        filename = self.ns["__looptrace_file__"]
+        lines = [f.lineno for f in traceback.extract_tb(e.__traceback__) if f.filename == filename]
+        lines += [int(n) for n in re.findall(r"line (\d+)", str(e))]
+        for lineno in reversed(lines):
+            op = self.em.kernel_op_at_line(lineno)
+            if op is not None:
+                return op
         return None
 
     def _compile_error(self, op: Op | None, e: BaseException) -> InternalError:
@@ -247,7 +261,11 @@ def module_source(em: CudaEmitter) -> str:
     lines = [f"def host({args}):"] + ["    " * d + t for d, t in em.hlines]
     host = "\n".join(lines) + "\n"
     source = module.assemble(em.program.name, kernels, host)
-    em.host_first_line = source.splitlines().index(lines[0]) + 2  # 1-based line of hlines[0]
+    text = source.splitlines()
+    em.host_first_line = text.index(lines[0]) + 2  # 1-based line of hlines[0]
+    for rec in em.kernels:  # 1-based line of each kernel's first body line
+        head = text.index(f"def {rec.code.name}({', '.join(p.name for p in rec.code.params)}):")
+        rec.notes["first_line"] = head + 2 + len(rec.code.preamble)
     return source
 
 

@@ -18,6 +18,8 @@ NaN winning, as NumPy's.
 """
 from __future__ import annotations
 
+import os
+
 from looptrace.codegen.target import FoldRule, StatementRule
 from looptrace.ir.core import Dim, Op
 from looptrace.ir.primitive import folded_axes
@@ -29,6 +31,10 @@ from ..fuse import Fuser, fold_acc_dtype, fold_init, fold_update
 from ..target import TARGET
 
 TREE_MIN = 4096  # folded elements from which a fold to one value runs as a tree, not in one thread
+
+
+def tree_min() -> int:
+    return int(os.environ.get("LOOPTRACE_CUDA_TREE_MIN", TREE_MIN))
 COMBINE = {
     "add": "({a} + {b})", "multiply": "({a} * {b})", "maximum": "max_nan({a}, {b})",
     "minimum": "min_nan({a}, {b})", "logical_and": "({a} and {b})", "logical_or": "({a} or {b})",
@@ -46,7 +52,7 @@ def scalar_fold(em: CudaEmitter, op: Op) -> None:
         em.team.reduce_scalar(op)
         return
     n = [x.shape[k] for k in folded_axes(op)]
-    big = any(isinstance(d, Dim) for d in n) or _prod(n) >= TREE_MIN
+    big = any(isinstance(d, Dim) for d in n) or _prod(n) >= tree_min()
     if not big:
         em.scalar_result(v, lambda code: Fuser(em, code).fold(op, []))
         return
