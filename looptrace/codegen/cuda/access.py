@@ -158,5 +158,6 @@ def element_offset(a: Access, idx: list[str]) -> tuple[int, list[str]]:
         if i.lstrip("-").isdigit():
             const += int(i) * s
         else:
-            parts.append(i if s == 1 else f"{i} * {s}")
+            term = i if i.isidentifier() else f"({i})"
+            parts.append(term if s == 1 else f"{term} * {s}")
     return const, parts

@@ -42,29 +42,31 @@ def chunked_min_steps() -> int:
 
 
 # --- linear_scan ---------------------------------------------------------------------------------
+UNROLL = 8  # steps whose coefficient loads are issued together (the chain itself is serial)
+
+
 def emit_linear_scan(em: CudaEmitter, op: Op) -> None:
     a, b, h0 = op.inputs
     history = op.attrs.get("history", True)
     full = scan_shape(a.shape, b.shape, h0.shape)
     T, state = full[0], tuple(full[1:])
-    if _chunked(em, op, T, state, history):
-        _emit_chunked(em, op, full)
-        return
-    out = em.alloc(op.out) if op.out.ndim else None
     S = prod(state)
+    if _chunked(em, op, T, state):
+        _emit_chunked(em, op, full, history)
+        em.note_loop(op, f"GPU: chunked parallel prefix scan ({T} steps x {S} channels: chunk totals, "
+                         "carries, fix-up; 3 launches)")
+        return
+    if em.team is None:
+        em.note_loop(op, f"GPU: sequential over time, one thread per state element ({S}), "
+                         f"the loads of {UNROLL} steps issued together")
+    out = em.alloc(op.out) if op.out.ndim else None
 
     def run(code, j: str) -> str:
         sidx = em.index_of(code, j, state) if state else []
         h = em.fresh("h")
         code.line(f"{h} = {_cast(_read(em, code, h0, state, sidx), op.out.dtype)}")
-        t = em.fresh("t")
-        code.line(f"for {t} in range({code.size(em.size_of(T))}):")
-        with code.indented():
-            ca = _read(em, code, a, full, [t, *sidx])
-            cb = _read(em, code, b, full, [t, *sidx])
-            code.line(f"{h} = {_cast(f'{ca} * {h} + {cb}', op.out.dtype)}")
-            if history:
-                code.store(out, [t, *sidx], h)
+        step = _step(em, code, op, a, b, full, sidx, h, out if history else None)
+        _unrolled(em, code, T, step)
         return h
 
     if not history and not state:
@@ -76,6 +78,40 @@ def emit_linear_scan(em: CudaEmitter, op: Op) -> None:
             code.store(out, em.index_of(code, e, state), h)
 
 
+def _step(em, code, op, a, b, full, sidx, h, out):
+    """Lines of steps t, t+1, ...: loads first (independent), then the dependent chain."""
+    def step(ts: list[str]) -> None:
+        loads = []
+        for t in ts:
+            ca, cb = em.fresh("ca"), em.fresh("cb")
+            code.line(f"{ca} = {_read(em, code, a, full, [t, *sidx])}")
+            code.line(f"{cb} = {_read(em, code, b, full, [t, *sidx])}")
+            loads.append((t, ca, cb))
+        for t, ca, cb in loads:
+            code.line(f"{h} = {_cast(f'{ca} * {h} + {cb}', op.out.dtype)}")
+            if out is not None:
+                code.store(out, [t, *sidx], h)
+    return step
+
+
+def _unrolled(em, code, T, step) -> None:
+    """for t in range(T): step(t), UNROLL steps at a time, then the remainder."""
+    n = code.size(em.size_of(T))
+    t0 = em.fresh("t")
+    if isinstance(T, int) and T < UNROLL:
+        code.line(f"for {t0} in range({n}):")
+        with code.indented():
+            step([t0])
+        return
+    code.line(f"for {t0} in range(0, {n} - {UNROLL - 1}, {UNROLL}):")
+    with code.indented():
+        step([t0] + [f"{t0} + {k}" for k in range(1, UNROLL)])
+    t1 = em.fresh("t")
+    code.line(f"for {t1} in range({n} - {n} % {UNROLL}, {n}):")
+    with code.indented():
+        step([t1])
+
+
 def _read(em: CudaEmitter, code, x, full: tuple, idx: list[str]) -> str:
     """x (broadcast to `full`, NumPy's rule) at `idx`."""
     if x.ndim == 0:
@@ -83,13 +119,15 @@ def _read(em: CudaEmitter, code, x, full: tuple, idx: list[str]) -> str:
     return code.load(A.broadcast(em.acc(x), tuple(full)), idx)
 
 
-def _chunked(em: CudaEmitter, op: Op, T, state: tuple, history: bool) -> bool:
-    if em.team is not None or not history or isinstance(T, Dim) or np.dtype(op.out.dtype).kind != "f":
+def _chunked(em: CudaEmitter, op: Op, T, state: tuple) -> bool:
+    if em.team is not None or isinstance(T, Dim) or np.dtype(op.out.dtype).kind != "f":
         return False
     return T >= chunked_min_steps() and prod(state) <= CHUNKED_MAX_STATE
 
 
-def _emit_chunked(em: CudaEmitter, op: Op, full: tuple) -> None:
+def _emit_chunked(em: CudaEmitter, op: Op, full: tuple, history: bool) -> None:
+    """The chunked scan of codegen/cuda/linear_scan.py on contiguous (T, S) coefficients; without
+    history, the scan writes a scratch history and the result is its last row."""
     a, b, h0 = op.inputs
     T, S = full[0], prod(full[1:])
     flat = []
@@ -100,10 +138,13 @@ def _emit_chunked(em: CudaEmitter, op: Op, full: tuple) -> None:
         else:
             em.copy(dst, x)
         flat.append(dst.buf.name)
-    out = em.alloc(op.out)
+    H = em.alloc(op.out) if history else em.alloc_temp(full, op.out.dtype)
     em.notes.append(f"line {op.loc.line}: `linear_scan` over {T} steps x {S} channels: chunked parallel "
                     "prefix scan (chunk totals, carries, fix-up: 3 launches)")
-    em.hline(f"rt.chunked_scan({flat[0]}, {flat[1]}, {flat[2]}, {out.buf.name}, {T}, {S})")
+    em.hline(f"rt.chunked_scan({flat[0]}, {flat[1]}, {flat[2]}, {H.buf.name}, {T}, {S})")
+    if not history:
+        last = A.Access(H.buf, tuple(full[1:]), A.c_strides(tuple(full[1:])), A.Off((T - 1) * S))
+        em.bind(op.out, last, owned=op.out.ndim > 0)
 
 
 # --- matrix_power_apply --------------------------------------------------------------------------
