@@ -84,7 +84,8 @@ class TeamCtx:
     value_bytes: int = 0
     shared_dtypes: set = field(default_factory=set)
     scratch: list = field(default_factory=list)  # (host name, count, dtype) allocated before the launch
-    extent: int = 1  # the widest parallel loop: threads wanted
+    extent: int = 1  # the widest parallel loop of the loop body: threads wanted
+    counting: bool = False  # inside the loop body (prologue copies do not size the team)
     pingpong: dict = field(default_factory=dict)  # value id -> storage for a carry's next value
     rows: dict = field(default_factory=dict)  # value id -> stacked rows it is also written to
     reductions: int = 0
@@ -126,7 +127,7 @@ class TeamCtx:
     @contextlib.contextmanager
     def parallel(self, n: str) -> Iterator[tuple[DeviceCode, str]]:
         code = self.code
-        if n.isdigit():
+        if n.isdigit() and self.counting:
             self.extent = max(self.extent, int(n))
         code.begin_phase()
         e = self.em.fresh("e")
@@ -166,7 +167,8 @@ class TeamCtx:
         with code.indented():
             inner = em.index_of(code, f, sizes)
             code.line(fold_update(op, acc, Fuser(em, code).term(op, [], inner)))
-        self.extent = max(self.extent, prod(sizes))
+        if self.counting:
+            self.extent = max(self.extent, prod(sizes))
         red = f"red_{'bool' if acc_dt.kind == 'b' else acc_dt.name}"
         if red not in code.preamble_names:
             sdt = "boolean" if acc_dt.kind == "b" else acc_dt.name
@@ -282,6 +284,17 @@ def _staging_plan(op: Op) -> list[tuple[Value, tuple[int, ...]]]:
     return list(seen.values())
 
 
+def _values_bytes(op: Op) -> int:
+    """An upper bound of the shared memory the loop's values take (carries twice: ping-pong)."""
+    total = sum(2 * prod(a.shape) * np.dtype(a.dtype).itemsize for b in op.blocks for a in b.args
+                if a.dtype != RNG and a.ndim)
+    for inner in (o for b in op.blocks for o in walk(b)):
+        for v in inner.outputs:
+            if v.dtype != RNG and v.ndim and not inner.prim.view:
+                total += prod(d for d in v.shape if isinstance(d, int)) * np.dtype(v.dtype).itemsize
+    return total + 8 * 64  # alignment
+
+
 def _inverse(perm: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(perm.index(a) for a in range(len(perm)))
 
@@ -290,9 +303,10 @@ def _stage_in_global(em: CudaEmitter, team: TeamCtx, op: Op) -> list:
     """Decide where each operand is staged; make the global (transposed) copies now, on the host.
     Returns the operands to stage in shared memory inside the kernel."""
     shared, budget = [], 0
+    room = SHARED_TOTAL - min(SHARED_VALUES, _values_bytes(op))
     for x, perm in _staging_plan(op):
         nbytes = prod(x.shape) * np.dtype(x.dtype).itemsize
-        if not team.cooperative and budget + nbytes <= SHARED_TOTAL - SHARED_VALUES:
+        if not team.cooperative and budget + nbytes <= room:
             shared.append((x, perm))
             budget += nbytes
             em.notes.append(f"line {op.loc.line}: {tuple(x.shape)} operand staged in shared memory "
@@ -444,6 +458,7 @@ def _persistent_for(em: CudaEmitter, team: TeamCtx, op: Op, bounds: list[str], o
     code.sync()  # the carries' first values, written above, are read by every thread
     code.begin_phase()
     code.line(f"for i_ in range({', '.join(bounds)}):")
+    team.counting = True
     with code.indented():
         def finish() -> None:
             for r, row in zip(body.results[n_carry:], rows):
@@ -457,6 +472,7 @@ def _persistent_for(em: CudaEmitter, team: TeamCtx, op: Op, bounds: list[str], o
                 code.line("par = 1 - par")
 
         em.emit_block(body, {a.id for a in carries if a.ndim}, finish=finish)
+    team.counting = False
     _copy_out(em, team, carries, op.outputs[:n_carry], outs[:n_carry], storage)
 
 
@@ -483,8 +499,10 @@ def _persistent_while(em: CudaEmitter, team: TeamCtx, op: Op, outs: list) -> Non
     code.sync()
     code.begin_phase()
     code.line("while True:")
+    team.counting = True
     with code.indented():
         _while_step(em, team, cond, body, storage)
+    team.counting = False
     _copy_out(em, team, body.args, op.outputs, outs, storage)
 
 

@@ -44,14 +44,29 @@ def tiled_min_work(sim: bool) -> int:
     return int(os.environ.get("LOOPTRACE_CUDA_TILED_MIN", SIM_TILED_MIN_WORK if sim else TILED_MIN_WORK))
 
 
+SPLIT = 4  # independent accumulators of a long float dot product (4 add chains instead of one)
+SPLIT_MIN = 32  # summed length from which they pay
+
+
 def contraction_element(fz, op: Op, idx: list[str]) -> str:
     """Element `idx` of the einsum's output: a loop over the summed letters."""
     em, code = fz.em, fz.code
     ins, out = parse_spec(op.attrs["spec"])
     size = _letter_sizes(op, ins)
     summed = sorted({c for letters in ins for c in letters} - set(out))
-    where = dict(zip(out, idx))
     acc_dt = _acc_dtype(op)
+    where = dict(zip(out, idx))
+
+    def term(at: dict) -> str:
+        parts = []
+        for letters, x in zip(ins, op.inputs):
+            pos = ["0" if x.shape[k] == 1 and size[c] != 1 else at[c] for k, c in enumerate(letters)]
+            parts.append(cast(fz.value_at(x, pos), acc_dt))
+        return " * ".join(parts)
+
+    if len(summed) == 1 and isinstance(size[summed[0]], int) and size[summed[0]] >= SPLIT_MIN \
+            and acc_dt.kind == "f":
+        return cast(_split_sum(fz, summed[0], size[summed[0]], where, term, acc_dt), op.out.dtype)
     acc = em.fresh("acc")
     code.line(f"{acc} = {dtype_text(acc_dt)}(0)")
     depth = code.depth
@@ -61,14 +76,34 @@ def contraction_element(fz, op: Op, idx: list[str]) -> str:
         code.line(f"for {var} in range({code.size(em.size_of(size[c]))}):")
         code.depth += 1
     saved = dict(fz.memo)
-    terms = []
-    for letters, x in zip(ins, op.inputs):
-        at = ["0" if x.shape[k] == 1 and size[c] != 1 else where[c] for k, c in enumerate(letters)]
-        terms.append(cast(fz.value_at(x, at), acc_dt))
-    code.line(f"{acc} += " + " * ".join(terms))
+    code.line(f"{acc} += {term(where)}")
     fz.memo = saved
     code.depth = depth
     return cast(acc, op.out.dtype)
+
+
+def _split_sum(fz, letter: str, n: int, where: dict, term, acc_dt) -> str:
+    """sum over `letter` with SPLIT accumulators (each summed in order), then the tail."""
+    em, code = fz.em, fz.code
+    accs = [em.fresh("acc") for _ in range(SPLIT)]
+    for a in accs:
+        code.line(f"{a} = {dtype_text(acc_dt)}(0)")
+    r, q = em.fresh("r"), em.fresh("q")
+    saved = dict(fz.memo)
+    code.line(f"for {r} in range({n // SPLIT}):")
+    with code.indented():
+        code.line(f"{q} = {r} * {SPLIT}")
+        for k, a in enumerate(accs):
+            code.line(f"{a} += {term({**where, letter: q if k == 0 else f'{q} + {k}'})}")
+    fz.memo = dict(saved)
+    total = em.fresh("acc")
+    code.line(f"{total} = ({accs[0]} + {accs[1]}) + ({accs[2]} + {accs[3]})")
+    tail = em.fresh("r")
+    code.line(f"for {tail} in range({n - n % SPLIT}, {n}):")
+    with code.indented():
+        code.line(f"{total} += {term({**where, letter: tail})}")
+    fz.memo = saved
+    return total
 
 
 def _acc_dtype(op: Op) -> np.dtype:
