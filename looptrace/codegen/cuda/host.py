@@ -251,6 +251,10 @@ class CallRuntime:
         """A persistent kernel: one block (or a cooperative grid) for the whole loop."""
         plan = self.plans[kernel.__name__ if hasattr(kernel, "__name__") else kernel.py_func.__name__]
         blocks, threads, shared = plan.launch(self.mode)
+        if self.mode == "gpu":  # the registers ptxas gave the kernel cap its block size
+            compiled = kernel.compile(tuple(kernel.typeof_pyval(a) for a in args))
+            cap = int(compiled.max_threads_per_block)
+            threads = max(limits.WARP, min(threads, cap // limits.WARP * limits.WARP))
         if self.mode == "gpu" and plan.cooperative:
             blocks = max(1, min(blocks, limits.cooperative_grid_limit(kernel, args, threads, shared, self.mode)))
         if self.mode == "gpu":

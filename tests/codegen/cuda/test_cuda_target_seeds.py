@@ -14,7 +14,7 @@ import looptrace as lt
 from looptrace.codegen.cuda import runtime
 from looptrace.examples import PROGRAMS, _conv_args, _rnn_args
 
-from _cuda_support import assert_like_plain, cuda_backend
+from _cuda_support import HAVE_DEVICE, assert_like_plain, cuda_backend
 
 SMALL = {
     "rnn_taps": lambda rng: _rnn_args(rng, T=9, nx=3, ny=5),
@@ -106,3 +106,37 @@ def test_gaussian_layer_is_one_fused_kernel(rng):
     args = p["make_args"](rng)
     src = lt.jit(p["fn"], backend="cuda").explain(*args).kernel_source
     assert src.count("rt.launch(") == 2  # S**2, then the fused distance-exp-scale root
+
+
+# --- on a GPU (skipped without one) -------------------------------------------------------------------------
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAVE_DEVICE, reason="no usable GPU")
+@pytest.mark.parametrize("name", NAMES)
+def test_seed_program_on_a_gpu(name):
+    p = PROGRAMS[name]
+    args = p["make_args"](np.random.default_rng(0))  # the seed sizes
+    jitted = lt.jit(p["fn"], backend="cuda")
+    assert_like_plain(p["fn"], args, jitted)
+    cuda = runtime.require_device()
+    if name not in ("noisy_rnn", "counter", "powers_of_two", "polynomial", "matrix_power"):
+        dev = [cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in args]
+        out = lt.jit(p["fn"])(*dev)
+        got = out.copy_to_host() if hasattr(out, "copy_to_host") else out
+        np.testing.assert_allclose(got, p["fn"](*args), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAVE_DEVICE, reason="no usable GPU")
+def test_products_go_to_cublas_when_cupy_is_installed():
+    cupy = pytest.importorskip("cupy")
+    rng = np.random.default_rng(0)
+
+    def f(a, b, c):
+        return a @ b, np.einsum("bij,bkj->bki", c, c)
+
+    args = (rng.standard_normal((64, 96)), rng.standard_normal((96, 32)), rng.standard_normal((4, 16, 8)))
+    jitted = lt.jit(f, backend="cuda")
+    assert_like_plain(f, args, jitted)
+    assert any("cuBLAS through CuPy" in n for n in jitted.explain(*args).notes)
+    out = lt.jit(f)(*[cupy.asarray(a) for a in args])  # CuPy arrays in: device arrays out
+    np.testing.assert_allclose(out[0].copy_to_host(), args[0] @ args[1], rtol=1e-9)
