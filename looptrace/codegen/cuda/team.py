@@ -47,7 +47,7 @@ from looptrace.ops.control import split_for_results
 from ..cpu.text import dtype_text
 from . import access as A
 from .device import DeviceCode
-from .emitter import CudaEmitter, HostScalar, Lit, Reg, _cast, index_range, launch_args, loop_key
+from .emitter import CudaEmitter, HostScalar, Lit, Reg, _cast, index_range, launch_args
 from .limits import HOPPER
 
 SHARED_VALUES = 96 * 1024  # bytes of dynamic shared memory for the body's values (single block)

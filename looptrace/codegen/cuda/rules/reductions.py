@@ -25,7 +25,7 @@ from looptrace.ir.core import Dim, Op
 from looptrace.ir.primitive import folded_axes
 from looptrace.ops import reduce
 
-from ...cpu.text import dtype_text, literal
+from ...cpu.text import dtype_text
 from ..emitter import CudaEmitter, _cast
 from ..fuse import Fuser, fold_acc_dtype, fold_init, fold_update
 from ..target import TARGET

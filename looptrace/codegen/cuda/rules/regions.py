@@ -25,7 +25,7 @@ from looptrace.ops.control import split_for_results
 
 from ...cpu.text import dtype_text
 from .. import access as A
-from ..emitter import Access, CudaEmitter, HostScalar, RngLoc, index_range, is_array, loop_key
+from ..emitter import Access, CudaEmitter, HostScalar, RngLoc, index_range, is_array
 from ..target import TARGET
 
 
