@@ -67,6 +67,9 @@ class Fuser:
         em = self.em
         if not produce and v.ndim == 0:
             return em.device_scalar(self.code, v)
+        if not produce and v.id in em.overrides and v.id in self.plan.inlined:  # a fold done as a tree
+            stored = em.overrides[v.id]
+            return cast(self.code.load(stored, idx), v.dtype)
         if not produce and v.id not in self.plan.inlined:
             key = (v.id, tuple(idx))
             if key in self.memo:
@@ -151,12 +154,13 @@ def emit_fused(em: CudaEmitter, op: Op) -> None:
         return
     from .rules.reductions import tree_reduce_inlined
 
-    memo = tree_reduce_inlined(em, op) if em.team is None else {}
+    if em.team is None and tree_reduce_inlined(em, op):
+        return
     out = em.alloc(v)
     extra = em.team.destinations(v) if em.team is not None else []
     with em.parallel(em.count(v.shape)) as (code, e):
         idx = em.index_of(code, e, v.shape)
-        fz = Fuser(em, code, memo)
+        fz = Fuser(em, code)
         value = fz.value_at(v, idx, produce=True)
         code.store(out, idx, value)
         for dst in extra:

@@ -44,6 +44,19 @@ def test_tree_reduction_is_deterministic(rng, monkeypatch):
     assert any("tree reduction" in n for n in f.explain(x).notes)
 
 
+def column_stats(x):
+    return np.exp(x.sum(axis=0) / 100.0), x.max(axis=0), np.sqrt((x * x).sum(axis=0)).astype(np.float32)
+
+
+def test_tree_reductions_of_few_long_rows(rng, monkeypatch):
+    monkeypatch.setenv("LOOPTRACE_CUDA_TREE_MIN", "64")
+    x = rng.standard_normal((300, 3))
+    jitted = lt.jit(column_stats, backend="cuda")
+    got = assert_like_plain(column_stats, (x,), jitted)
+    assert all(np.array_equal(a, b) for a, b in zip(jitted(x), got))
+    assert sum("deterministic block tree reductions" in n for n in jitted.explain(x).notes) == 3
+
+
 def products(a, b, c, d):
     return a @ b, np.einsum("bij,bkj->bki", c, d), a.T @ a, (a.astype(np.int64) @ b.astype(np.int64))
 

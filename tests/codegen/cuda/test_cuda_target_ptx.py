@@ -111,3 +111,27 @@ def test_persistent_kernel_resources(ptx_ok, dtype, monkeypatch):
     res = ptxinfo.resources(ptx[scan])
     assert not res.spills and res.local_bytes == 0
     assert res.registers <= 64, res.log
+
+
+def library_shapes(x, a, b, c, idx, w, counts):
+    """Tree reductions (to one value and to a few rows), tiled products, a chunked scan, atomics."""
+    h = 0.0
+    H = np.empty((x.shape[0], 2))
+    for t in range(x.shape[0]):
+        h = 0.9 * h + x[t]
+        H[t] = h
+    for i in range(idx.shape[0]):
+        counts[idx[i]] += w[i]
+    return H, np.sum(x * x), np.exp(c.sum(axis=0)), a @ b, np.einsum("bij,bkj->bki", c[None], c[None]), counts
+
+
+def test_tree_product_scan_and_atomic_kernels_compile(ptx_ok):
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal((5000, 2)), rng.standard_normal((64, 96)), rng.standard_normal((96, 32)),
+            rng.standard_normal((5000, 3)), rng.integers(0, 4, 300), rng.standard_normal(300), np.zeros(4)]
+    program = pipeline.run_passes(lt.jit(library_shapes, backend="interpret").trace(args))
+    runner, _ = gpu_module(program, "library_shapes")
+    kinds = {rec.kind for rec in runner.kernels.values()}
+    assert {"tree", "gemm"} <= kinds, kinds
+    assert "rt.chunked_scan(" in runner.source and "cuda.atomic.add" in runner.source
+    compile_all(program, "library_shapes")
