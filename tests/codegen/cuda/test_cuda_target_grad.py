@@ -8,10 +8,14 @@ kernel). Gradients of device arrays stay on the device.
 """
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import looptrace as lt
+from looptrace.autodiff.check import assert_close, numerical_grad
 from looptrace.codegen.cuda import runtime
 from looptrace.examples import _rnn_args, rnn_taps
+from tests.autodiff import test_generated_loop_grads as gg
 
 from _cuda_support import cuda_backend
 
@@ -67,3 +71,19 @@ def test_gradients_of_device_arrays_stay_on_the_device(rng):
     assert type(g).__name__ == "FakeCUDAArray"
     want = lt.grad(lt.jit(loss, backend="interpret"), argnums=2)(*args)
     np.testing.assert_allclose(g.copy_to_host(), want, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=gg.programs(), n=st.integers(0, 5), strategy=st.sampled_from(["single", "coop", "host"]),
+       seed=st.integers(0, 2**16))
+def test_generated_loop_gradients(source, n, strategy, seed, tmp_path_factory, monkeypatch):
+    """tests/autodiff/test_generated_loop_grads.py's programs (maps, reductions, recurrences,
+    nested loops, break), their gradients on cuda against finite differences."""
+    monkeypatch.setenv("LOOPTRACE_CUDA_SCAN", strategy)
+    f = gg.load(source, tmp_path_factory.getbasetemp())
+    rng = np.random.default_rng(seed)
+    x, w = rng.uniform(-1.0, 1.0, n), float(rng.uniform(0.5, 1.5))
+    value, (gx, gw) = lt.value_and_grad(lt.jit(f, backend="cuda"), argnums=(0, 1), backend="cuda")(x, w)
+    np.testing.assert_allclose(value, f(x, w), rtol=1e-9, atol=1e-12)
+    assert_close(gx, numerical_grad(f, [x, w], 0), 1e-5, source)
+    assert_close(np.asarray(gw), numerical_grad(f, [x, w], 1), 1e-5, source)

@@ -7,8 +7,9 @@ launched every step). The simulator runs a cooperative grid as ONE block,
 so the "coop" runs here check the kernel's indexing, barriers and
 reductions, not the synchronization between blocks: that is what the
 gpu-marked test checks on a device. A bounded number of generated loop
-programs (tests/vectorize/test_generated_programs.py's statements) run with
-a strategy drawn for each.
+programs (tests/vectorize/test_generated_programs.py's statements and
+tests/tracer/test_generated_loops.py's programs) run with a strategy drawn
+for each.
 """
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 import looptrace as lt
 from looptrace.examples import PROGRAMS, _rnn_args
+from tests.tracer import test_generated_loops as gl
 from tests.vectorize.test_generated_programs import STMTS, build, make_source
 
 from _cuda_support import HAVE_DEVICE, assert_like_plain, cuda_backend
@@ -126,3 +128,16 @@ def test_cooperative_scan_over_many_blocks_on_a_gpu(ny, monkeypatch):
     fn = PROGRAMS["rnn_taps"]["fn"]
     args = _rnn_args(np.random.default_rng(0), T=50, nx=8, ny=ny)
     np.testing.assert_allclose(lt.jit(fn, backend="cuda")(*args), fn(*args), rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(src=st.one_of(gl.map_program(), gl.accumulate_program(), gl.recurrence_program(), gl.break_program(),
+                     gl.while_program(), gl.conditional_program(), gl.append_program()),
+       n=st.integers(1, 6), strategy=st.sampled_from(STRATEGIES), seed=st.integers(0, 2**16))
+def test_generated_tracer_programs(src, n, strategy, seed, monkeypatch):
+    """tests/tracer/test_generated_loops.py's programs (break, while, append, conditionals) on cuda."""
+    monkeypatch.setenv("LOOPTRACE_CUDA_SCAN", strategy)
+    f = gl.compile_source(src)
+    rng = np.random.default_rng(seed)
+    args = (rng.standard_normal(n), rng.standard_normal(n))
+    assert_like_plain(f, args, lt.jit(f, backend="cuda"))

@@ -20,7 +20,7 @@ this fallback.
 from __future__ import annotations
 
 from looptrace.codegen.target import RegionRule
-from looptrace.ir.core import RNG, Block, Op, Value, free_values
+from looptrace.ir.core import RNG, Block, Dim, Op, Value, free_values
 from looptrace.ops.control import split_for_results
 
 from ...cpu.text import dtype_text
@@ -118,6 +118,8 @@ def _host_for(em: CudaEmitter, op: Op, plan) -> None:
     em.hline(f"{count} = len(range({bounds}))")
     ys = []
     for y in stacked:
+        if isinstance(y.shape[0], Dim):  # a trip count read at run time
+            em.dims.setdefault(y.shape[0].id, count)
         buf = em.fresh("b")
         em.hline(f"{buf} = rt.empty({count} * {_row_size(y)}, {dtype_text(y.dtype)})")
         ys.append(buf)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from looptrace.codegen.planning.fusion import broadcast_index, unit_dropped
 from looptrace.codegen.target import IndexRule, StatementRule
+from looptrace.ir.core import Dim
 
 from ...cpu.text import cast
 from .. import access as A
@@ -50,16 +51,34 @@ def _transpose_lower(em: CudaEmitter, op) -> None:
 
 def _concat_lower(em: CudaEmitter, op) -> None:
     v, axis = op.out, op.attrs["axis"]
+    d = v.shape[axis]
+    if isinstance(d, Dim) and d.id not in em.dims:  # a run-time length: the parts' lengths added
+        name = em.fresh("d")
+        em.hline(f"{name} = {' + '.join(em.size(x, axis) for x in op.inputs)}")
+        em.dims[d.id] = name
     out = em.alloc(v)
     start = 0
     for x in op.inputs:
         n = x.shape[axis]
+        if isinstance(n, Dim) or not isinstance(start, int):  # a part of run-time length
+            at = _named(em, str(start))
+            part = A.Access(out.buf, tuple(x.shape), out.strides, out.off.plus(0, A.Sym("host", at), out.strides[axis]))
+            em.copy_access(part, em.acc(x))
+            start = f"{at} + {em.size(x, axis)}"
+            continue
         starts = [0] * v.ndim
         stops = [d if isinstance(d, int) else -1 for d in v.shape]
         starts[axis], stops[axis] = start, start + n
         part = A.static_slice(out, starts, stops, [1] * v.ndim)
         em.copy_access(part, em.acc(x))
         start += n
+
+
+def _named(em: CudaEmitter, text: str) -> str:
+    """A host variable holding `text` (a part's start along a run-time axis)."""
+    name = em.fresh("o")
+    em.hline(f"{name} = {text}")
+    return name
 
 
 def _broadcast_element(fz, op, idx: list[str]) -> str:
