@@ -4,10 +4,14 @@ The target (emitted per program; docs/cuda-notes.md):
   target.py    the Target object the rules register into
   runner.py    compile: mode, emit, assemble, load; the Runner (copies in and
                out, device arrays in and out, errors named by the user's line)
-  emitter.py   value locations, host lines, `parallel` blocks (a kernel each at
-               the top level, a loop over a team inside a persistent kernel)
+  emitter.py   the walk: value locations, host lines, `parallel` blocks (a
+               kernel each at the top level, a loop over a team inside a
+               persistent kernel)
+  values.py    where a value lives (host scalar, register, device Access)
   access.py    strided views of flat buffers      device.py  one kernel's text
-  fuse.py      the element code of a fusion root   module.py  source + namespaces
+  nest.py      a fusion root's loop (or view)     fuse.py    its element code
+  contraction.py  an einsum's element             tree.py    tree reductions
+  module.py    the module's source and its namespace per mode
   team.py      persistent kernels (one block, or a cooperative grid)
   strategy.py  the cost model choosing each loop's strategy
   host.py      what the host function calls: pool, launches, fetches, errors

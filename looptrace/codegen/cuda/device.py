@@ -167,3 +167,11 @@ class DeviceCode:
         if off.const or not parts:
             parts.append(str(off.const))
         return " + ".join(parts)
+
+
+def launch_args(code: DeviceCode) -> str:
+    """The host expressions passed to `code`'s parameters, as a tuple's text."""
+    parts = []
+    for p in code.params:
+        parts.append(p.host if p.kind == "array" else f"np.{p.dtype.name}({p.host})")
+    return "(" + "".join(x + ", " for x in parts) + ")"

@@ -36,34 +36,12 @@ import numpy as np
 
 from looptrace.codegen.planning.walker import BlockWalker
 from looptrace.codegen.target import Target
-from looptrace.ir.core import RNG, Dim, Op, Program, SourceLoc, Value
+from looptrace.ir.core import Dim, Op, Program, SourceLoc, Value
 
 from ..cpu.text import dtype_text, literal
-from .access import Access, Buf, Sym, c_strides, whole
-from .device import DeviceCode
-
-
-@dataclass(frozen=True)
-class HostScalar:
-    name: str
-    dtype: np.dtype
-
-
-@dataclass(frozen=True)
-class Reg:
-    name: str
-    dtype: np.dtype
-
-
-@dataclass(frozen=True)
-class Lit:
-    text: str
-    dtype: np.dtype
-
-
-@dataclass(frozen=True)
-class RngLoc:
-    name: str
+from .access import Access, Buf, Sym, whole
+from .device import DeviceCode, launch_args
+from .values import HostScalar, Lit, Reg, RngLoc, cast_to, is_array, loop_key  # noqa: F401
 
 
 @dataclass
@@ -224,7 +202,7 @@ class CudaEmitter(BlockWalker):
             return
         out = self.alloc(v)
         with self.parallel("1") as (code, _):
-            code.store(out, [], _cast(expr_of(code), v.dtype))
+            code.store(out, [], cast_to(expr_of(code), v.dtype))
 
     # --- storage --------------------------------------------------------------------------------
     def alloc(self, v: Value, shape: tuple | None = None) -> Access:
@@ -276,18 +254,18 @@ class CudaEmitter(BlockWalker):
         if x.ndim == 0:
             with self.parallel(self.count(dst.shape)) as (code, e):
                 idx = self.index_of(code, e, dst.shape)
-                code.store(dst, idx, _cast(self.device_scalar(code, x), dst.dtype))
+                code.store(dst, idx, cast_to(self.device_scalar(code, x), dst.dtype))
             return
         self.copy_access(dst, self.acc(x))
 
     def copy_access(self, dst: Access, src: Access) -> None:
         if not src.shape:
             with self.parallel("1") as (code, _):
-                code.store(dst, [], _cast(code.load(src, []), dst.dtype))
+                code.store(dst, [], cast_to(code.load(src, []), dst.dtype))
             return
         with self.parallel(self.count(dst.shape)) as (code, e):
             idx = self.index_of(code, e, dst.shape)
-            code.store(dst, idx, _cast(code.load(src, idx), dst.dtype))
+            code.store(dst, idx, cast_to(code.load(src, idx), dst.dtype))
 
     # --- parallel loops ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -331,7 +309,7 @@ class CudaEmitter(BlockWalker):
 
     # --- the walk's hooks -------------------------------------------------------------------------
     def emit_nest(self, op: Op) -> None:
-        from .fuse import emit_fused
+        from .nest import emit_fused
 
         emit_fused(self, op)
 
@@ -356,51 +334,3 @@ class CudaEmitter(BlockWalker):
         return Sym("host", self.host_scalar(v))
 
 
-def index_range(start: Value, stop: Value, step: Value) -> tuple[int, int] | None:
-    """(min, max) of a counted loop's index when its bounds are constants and it runs."""
-    if any(v.const is None for v in (start, stop, step)):
-        return None
-    r = range(int(start.const), int(stop.const), int(step.const))
-    return (min(r[0], r[-1]), max(r[0], r[-1])) if len(r) else None
-
-
-def shift_range(em: "CudaEmitter", op: Op) -> None:
-    """Range facts through `i + c` and `i - c` (i a known integer, c a constant)."""
-    if op.prim.name not in ("add", "subtract") or op.out.dtype.kind not in "iu":
-        return
-    a, b = op.inputs
-    if a.id in em.ranges and b.const is not None:
-        c = int(b.const) * (1 if op.prim.name == "add" else -1)
-        lo, hi = em.ranges[a.id]
-        em.ranges[op.out.id] = (lo + c, hi + c)
-    elif b.id in em.ranges and a.const is not None and op.prim.name == "add":
-        lo, hi = em.ranges[b.id]
-        em.ranges[op.out.id] = (lo + int(a.const), hi + int(a.const))
-
-
-def loop_key(op: Op) -> tuple:
-    """(file, line) of the source loop a loop op came from (what `explain` reports by)."""
-    info = op.attrs.get("loop")
-    if info is not None and hasattr(info, "line"):
-        return (info.file, info.line)
-    return (op.loc.file, op.loc.line)
-
-
-def launch_args(code: DeviceCode) -> str:
-    """The host expressions passed to `code`'s parameters, as a tuple's text."""
-    parts = []
-    for p in code.params:
-        parts.append(p.host if p.kind == "array" else f"np.{p.dtype.name}({p.host})")
-    return "(" + "".join(x + ", " for x in parts) + ")"
-
-
-def _cast(expr: str, dtype: Any) -> str:
-    return f"np.{np.dtype(dtype).name}({expr})"
-
-
-def plain_shape_strides(shape: tuple) -> tuple[int, ...]:
-    return c_strides(shape)
-
-
-def is_array(v: Value) -> bool:
-    return v.dtype != RNG and v.ndim > 0

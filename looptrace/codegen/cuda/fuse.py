@@ -1,4 +1,4 @@
-"""The device code of one fusion root: its element, and the values fused into it.
+"""The element code of a fusion root and of the values fused into it (`Fuser`).
 
 The fusion plan (planning/fusion.py) says which ops are roots and which values
 are computed inside a consumer. A root becomes one parallel loop over its
@@ -19,11 +19,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from looptrace.codegen.planning.fusion import broadcast_index, is_fold, read_through
-from looptrace.ir.core import Dim, Op, Value
+from looptrace.ir.core import Op, Value
 from looptrace.ir.primitive import folded_axes
 
 from ..cpu.text import cast, literal
-from .access import broadcast
+from .contraction import contraction_element
 from .device import DeviceCode
 from .target import TARGET
 
@@ -102,8 +102,6 @@ class Fuser:
         if is_fold(op):
             return self.fold(op, idx)
         if op.prim.name == "einsum":
-            from .rules.contract import contraction_element
-
             return contraction_element(self, op, idx)
         rule = TARGET.rule(op.prim)
         if rule.kind == "index":
@@ -142,68 +140,3 @@ class Fuser:
         if len(parts) == 1:
             return parts[0]
         return " * ".join(cast(p, acc) for p in parts)
-
-
-def emit_fused(em: CudaEmitter, op: Op) -> None:
-    """The code of one fusion root."""
-    v = op.out
-    if v.ndim == 0:
-        _scalar_root(em, op)
-        return
-    if _as_view(em, op):
-        return
-    from .rules.reductions import tree_reduce_inlined
-
-    if em.team is None and tree_reduce_inlined(em, op):
-        return
-    out = em.alloc(v)
-    extra = em.team.destinations(v) if em.team is not None else []
-    with em.parallel(em.count(v.shape)) as (code, e):
-        idx = em.index_of(code, e, v.shape)
-        fz = Fuser(em, code)
-        value = fz.value_at(v, idx, produce=True)
-        code.store(out, idx, value)
-        for dst in extra:
-            code.store(dst, idx, value)
-    if extra:
-        em.team.written_rows.add(v.id)
-
-
-def _as_view(em: CudaEmitter, op: Op) -> bool:
-    """A root that only broadcasts a stored value is a view of it."""
-    if op.prim.name != "broadcast_to" or any(isinstance(d, Dim) for d in op.out.shape):
-        return False
-    x = op.inputs[0]
-    if x.id in em.plan.inlined or x.ndim == 0 and not hasattr(em.loc(x), "buf"):
-        return False
-    em.view(op.out, broadcast(em.acc(x), tuple(op.out.shape)), x)
-    return True
-
-
-def _scalar_root(em: CudaEmitter, op: Op) -> None:
-    from .emitter import shift_range
-
-    v = op.out
-    shift_range(em, op)
-    if is_fold(op) and op.inputs[0].ndim:
-        from .rules.reductions import scalar_fold
-
-        scalar_fold(em, op)
-        return
-    if em.team is None and all(em.on_host(u) for u in op.inputs) and op.prim.impl is not None:
-        _host_scalar_op(em, op)
-        return
-    em.scalar_result(v, lambda code: Fuser(em, code).value_at(v, [], produce=True))
-
-
-def _host_scalar_op(em: CudaEmitter, op: Op) -> None:
-    """A scalar op on host scalars runs on the host with the primitive's own
-    NumPy implementation (the reference semantics, no launch)."""
-    from .emitter import HostScalar
-
-    v = op.out
-    name = em.fresh("h")
-    args = "".join(em.host_scalar(u) + ", " for u in op.inputs)
-    em.host_ops.append(op)
-    em.hline(f"{name} = rt.host_op({len(em.host_ops) - 1}, ({args}))")
-    em.bind(v, HostScalar(name, v.dtype))

@@ -31,9 +31,10 @@ from looptrace.ir.core import RNG, Op, Program, SourceLoc, walk
 
 from . import module, runtime
 from .access import Buf, whole
-from .emitter import Access, CudaEmitter, HostScalar, Lit, RngLoc, launch_args
+from .emitter import CudaEmitter
 from .host import CallRuntime, LaunchFailed
 from .target import TARGET
+from .values import HostScalar, Lit, RngLoc
 
 REPORT = "this is a looptrace bug: please report it with this message and the generated module"
 SIM_SWITCH = "LOOPTRACE_CUDA_SIM"
@@ -283,4 +284,4 @@ def _check_dtypes(program: Program) -> None:
                                        op.loc, "convert to float32/float64 first, or use backend='interpret'")
 
 
-__all__ = ["CudaRunner", "compile_program", "launch_args", "Access"]
+__all__ = ["CudaRunner", "compile_program"]

@@ -35,20 +35,28 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from math import prod
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
 from looptrace.codegen.planning.ownership import last_uses
 from looptrace.ir.core import RNG, Block, Op, Value, free_values, walk
+from looptrace.ir.primitive import folded_axes
 from looptrace.ir.uses import use_map
 from looptrace.ops.control import split_for_results
+from looptrace.ops.linalg import parse_spec
 
 from ..cpu.text import dtype_text
 from . import access as A
-from .device import DeviceCode
-from .emitter import CudaEmitter, HostScalar, Lit, Reg, _cast, index_range, launch_args
+from .device import DeviceCode, launch_args
+from .fuse import Fuser, fold_acc_dtype, fold_init, fold_update
 from .limits import HOPPER
+from .tree import combine
+from .values import Reg, index_range
+from .values import cast_to as _cast
+
+if TYPE_CHECKING:
+    from .emitter import CudaEmitter
 
 SHARED_VALUES = 96 * 1024  # bytes of dynamic shared memory for the body's values (single block)
 # all dynamic shared memory of a block: the sm_90 opt-in limit (232,448 B) less the static
@@ -153,9 +161,6 @@ class TeamCtx:
 
     def reduce_scalar(self, op: Op) -> None:
         """A fold to one value: each thread folds its share, then a tree in shared memory."""
-        from .fuse import Fuser, fold_acc_dtype, fold_init, fold_update
-        from .rules.reductions import combine
-        from looptrace.ir.primitive import folded_axes
 
         em, code, v, x = self.em, self.code, op.out, op.inputs[0]
         sizes = tuple(x.shape[k] for k in folded_axes(op))
@@ -267,8 +272,6 @@ def emit_persistent(em: CudaEmitter, op: Op, plan) -> None:
 def _staging_plan(op: Op) -> list[tuple[Value, tuple[int, ...]]]:
     """(operand, axis order) for each loop-invariant matrix a product in the loop reads: the
     product's fastest output letter (consecutive threads) becomes the operand's last axis."""
-    from looptrace.ops.linalg import parse_spec
-
     outer = {v.id for b in op.blocks for v in free_values(b)}
     seen: dict[int, tuple] = {}
     for inner in (o for b in op.blocks for o in walk(b)):
@@ -612,4 +615,4 @@ def emit_team_cond(em: CudaEmitter, op: Op) -> None:
         em.bind(v, t, owned=v.ndim > 0)
 
 
-__all__ = ["HostScalar", "Lit", "TeamLaunch", "emit_persistent"]
+__all__ = ["TeamLaunch", "emit_persistent", "emit_team_cond", "emit_team_for", "emit_team_while"]

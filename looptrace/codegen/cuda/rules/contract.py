@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from math import prod
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,8 +32,13 @@ from looptrace.ir.core import Dim, Op
 from looptrace.ops.linalg import parse_spec
 
 from ...cpu.text import cast, dtype_text
-from ..emitter import CudaEmitter, launch_args
+from ..contraction import acc_dtype, contraction_element, letter_sizes
+from ..device import DeviceCode, launch_args
+from ..fuse import Fuser
 from ..target import TARGET
+
+if TYPE_CHECKING:
+    from ..emitter import CudaEmitter
 
 TILED_MIN_WORK = 1 << 14  # multiply-adds from which a product uses the tiled kernel (on a GPU)
 # Under the simulator every block barrier of every tile costs about a millisecond, so the tiled
@@ -42,81 +48,6 @@ SIM_TILED_MIN_WORK = 1 << 24
 
 def tiled_min_work(sim: bool) -> int:
     return int(os.environ.get("LOOPTRACE_CUDA_TILED_MIN", SIM_TILED_MIN_WORK if sim else TILED_MIN_WORK))
-
-
-SPLIT = 4  # independent accumulators of a long float dot product (4 add chains instead of one)
-SPLIT_MIN = 32  # summed length from which they pay
-
-
-def contraction_element(fz, op: Op, idx: list[str]) -> str:
-    """Element `idx` of the einsum's output: a loop over the summed letters."""
-    em, code = fz.em, fz.code
-    ins, out = parse_spec(op.attrs["spec"])
-    size = _letter_sizes(op, ins)
-    summed = sorted({c for letters in ins for c in letters} - set(out))
-    acc_dt = _acc_dtype(op)
-    where = dict(zip(out, idx))
-
-    def term(at: dict) -> str:
-        parts = []
-        for letters, x in zip(ins, op.inputs):
-            pos = ["0" if x.shape[k] == 1 and size[c] != 1 else at[c] for k, c in enumerate(letters)]
-            parts.append(cast(fz.value_at(x, pos), acc_dt))
-        return " * ".join(parts)
-
-    if len(summed) == 1 and isinstance(size[summed[0]], int) and size[summed[0]] >= SPLIT_MIN \
-            and acc_dt.kind == "f":
-        return cast(_split_sum(fz, summed[0], size[summed[0]], where, term, acc_dt), op.out.dtype)
-    acc = em.fresh("acc")
-    code.line(f"{acc} = {dtype_text(acc_dt)}(0)")
-    depth = code.depth
-    for c in summed:
-        var = em.fresh("r")
-        where[c] = var
-        code.line(f"for {var} in range({code.size(em.size_of(size[c]))}):")
-        code.depth += 1
-    saved = dict(fz.memo)
-    code.line(f"{acc} += {term(where)}")
-    fz.memo = saved
-    code.depth = depth
-    return cast(acc, op.out.dtype)
-
-
-def _split_sum(fz, letter: str, n: int, where: dict, term, acc_dt) -> str:
-    """sum over `letter` with SPLIT accumulators (each summed in order), then the tail."""
-    em, code = fz.em, fz.code
-    accs = [em.fresh("acc") for _ in range(SPLIT)]
-    for a in accs:
-        code.line(f"{a} = {dtype_text(acc_dt)}(0)")
-    r, q = em.fresh("r"), em.fresh("q")
-    saved = dict(fz.memo)
-    code.line(f"for {r} in range({n // SPLIT}):")
-    with code.indented():
-        code.line(f"{q} = {r} * {SPLIT}")
-        for k, a in enumerate(accs):
-            code.line(f"{a} += {term({**where, letter: q if k == 0 else f'{q} + {k}'})}")
-    fz.memo = dict(saved)
-    total = em.fresh("acc")
-    code.line(f"{total} = ({accs[0]} + {accs[1]}) + ({accs[2]} + {accs[3]})")
-    tail = em.fresh("r")
-    code.line(f"for {tail} in range({n - n % SPLIT}, {n}):")
-    with code.indented():
-        code.line(f"{total} += {term({**where, letter: tail})}")
-    fz.memo = saved
-    return total
-
-
-def _acc_dtype(op: Op) -> np.dtype:
-    return np.dtype(op.out.dtype)
-
-
-def _letter_sizes(op: Op, ins: list[str]) -> dict:
-    size: dict = {}
-    for letters, x in zip(ins, op.inputs):
-        for c, d in zip(letters, x.shape):
-            if c not in size or size[c] == 1:
-                size[c] = d
-    return size
 
 
 def lower_einsum(em: CudaEmitter, op: Op) -> None:
@@ -136,7 +67,7 @@ def lower_einsum(em: CudaEmitter, op: Op) -> None:
 
 def _work(op: Op) -> int:
     ins, _ = parse_spec(op.attrs["spec"])
-    return prod(d for d in _letter_sizes(op, ins).values() if isinstance(d, int))
+    return prod(d for d in letter_sizes(op, ins).values() if isinstance(d, int))
 
 
 def gemm_groups(op: Op) -> dict | None:
@@ -162,8 +93,6 @@ def gemm_groups(op: Op) -> dict | None:
 
 
 def _lower_elementwise(em: CudaEmitter, op: Op) -> None:
-    from ..fuse import Fuser
-
     v = op.out
     if v.ndim == 0:
         em.scalar_result(v, lambda code: contraction_element(Fuser(em, code), op, []))
@@ -186,15 +115,13 @@ def _offset(em: CudaEmitter, code, acc, letters: str, where: dict) -> str:
 
 def _lower_tiled(em: CudaEmitter, op: Op, g: dict) -> None:
     """C[z, r, c] = sum_k A[z, r, k] B[z, k, c] in TILE x TILE tiles (groups of letters merged)."""
-    from ..device import DeviceCode
-
     ins, out = parse_spec(op.attrs["spec"])
-    size = _letter_sizes(op, ins)
+    size = letter_sizes(op, ins)
     nb, m, n, k = (prod(size[c] for c in g[key]) for key in ("batch", "rows", "cols", "summed"))
     a, b = (em.acc(x) for x in op.inputs)
     dst = em.alloc(op.out)
     code = DeviceCode(em.fresh("gemm"), em)
-    acc_dt = _acc_dtype(op)
+    acc_dt = acc_dtype(op)
     sdt = "boolean" if acc_dt.kind == "b" else acc_dt.name
     code.preamble += [f"sa = cuda.shared.array((TILE, TILE1), {sdt})",
                       f"sb = cuda.shared.array((TILE, TILE1), {sdt})",

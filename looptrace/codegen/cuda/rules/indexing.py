@@ -14,15 +14,18 @@ the same bits every time. When there are too few columns to fill the GPU
 from __future__ import annotations
 
 from math import prod
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from looptrace.codegen.target import StatementRule
 from looptrace.ir.core import Dim, Value
 
-from ...cpu.text import dtype_text
 from .. import access as A
-from ..emitter import CudaEmitter, HostScalar, Lit, _cast
+from ..values import cast_to as _cast
+
+if TYPE_CHECKING:
+    from ..emitter import CudaEmitter
 from ..target import TARGET
 
 ATOMIC_DTYPES = {np.dtype(t) for t in (np.int32, np.int64, np.uint32, np.uint64, np.float32, np.float64)}
@@ -191,4 +194,4 @@ TARGET.register("gather", StatementRule(_gather_lower))
 TARGET.register("scatter", StatementRule(_scatter_lower))
 TARGET.register("dynamic_prefix", StatementRule(_prefix_lower))
 
-__all__ = ["checked_start", "dynamic_view", "HostScalar", "Lit", "dtype_text"]
+__all__ = ["checked_start", "dynamic_view"]

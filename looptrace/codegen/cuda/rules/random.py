@@ -9,10 +9,15 @@ draws into one). A loop whose body draws therefore runs host-driven
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from looptrace.codegen.target import StatementRule
 
-from ..emitter import CudaEmitter, HostScalar, RngLoc
 from ..access import Buf, whole
+from ..values import HostScalar, RngLoc
+
+if TYPE_CHECKING:
+    from ..emitter import CudaEmitter
 from ..target import TARGET
 
 

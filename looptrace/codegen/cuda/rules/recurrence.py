@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from math import prod
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,7 +31,10 @@ from looptrace.ops.recurrence import scan_shape
 from ...cpu.text import dtype_text
 from .. import access as A
 from ..device import DeviceCode
-from ..emitter import CudaEmitter, _cast
+from ..values import cast_to as _cast
+
+if TYPE_CHECKING:
+    from ..emitter import CudaEmitter
 from ..target import TARGET
 
 CHUNKED_MIN_STEPS = 4096

@@ -19,13 +19,19 @@ this fallback.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from looptrace.codegen.target import RegionRule
 from looptrace.ir.core import RNG, Block, Dim, Op, Value, free_values
 from looptrace.ops.control import split_for_results
 
 from ...cpu.text import dtype_text
 from .. import access as A
-from ..emitter import Access, CudaEmitter, HostScalar, RngLoc, index_range, is_array
+from ..access import Access
+from ..values import HostScalar, RngLoc, index_range, is_array
+
+if TYPE_CHECKING:
+    from ..emitter import CudaEmitter
 from ..target import TARGET
 
 

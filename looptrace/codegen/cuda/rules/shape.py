@@ -8,13 +8,18 @@ are never stored (a broadcast that is a root of its own is a view, fuse.py).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from looptrace.codegen.planning.fusion import broadcast_index, unit_dropped
 from looptrace.codegen.target import IndexRule, StatementRule
 from looptrace.ir.core import Dim
 
 from ...cpu.text import cast
 from .. import access as A
-from ..emitter import Access, CudaEmitter
+from ..access import Access
+
+if TYPE_CHECKING:
+    from ..emitter import CudaEmitter
 from ..target import TARGET
 from .indexing import dynamic_view
 
