@@ -12,7 +12,8 @@ The target (emitted per program; docs/cuda-notes.md):
   nest.py      a fusion root's loop (or view)     fuse.py    its element code
   contraction.py  an einsum's element             tree.py    tree reductions
   module.py    the module's source and its namespace per mode
-  team.py      persistent kernels (one block, or a cooperative grid)
+  team.py      persistent kernels: the team and its storage
+  persistent.py  a top-level loop as one kernel    team_loops.py  carries, nested control flow
   strategy.py  the cost model choosing each loop's strategy
   host.py      what the host function calls: pool, launches, fetches, errors
   rules/       one rule per primitive, by family

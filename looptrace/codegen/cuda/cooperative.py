@@ -43,7 +43,15 @@ import numpy as np
 from numba import from_dtype
 
 from . import runtime
-from .limits import HOPPER, WARP, DeviceLimits, ceil_div, fits_shared, prepare_launch, round_up
+from .limits import (
+    HOPPER,
+    WARP,
+    DeviceLimits,
+    ceil_div,
+    fits_shared,
+    prepare_launch,
+    round_up,
+)
 
 cuda = None  # the kernels' CUDA namespace: runtime.bind_cuda sets it on first use
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))

@@ -41,7 +41,13 @@ import numpy as np
 from numba import from_dtype
 
 from . import runtime
-from .limits import HOPPER, DeviceLimits, fits_shared, prepare_launch, single_block_threads
+from .limits import (
+    HOPPER,
+    DeviceLimits,
+    fits_shared,
+    prepare_launch,
+    single_block_threads,
+)
 
 cuda = None  # the kernels' CUDA namespace: runtime.bind_cuda sets it on first use
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))

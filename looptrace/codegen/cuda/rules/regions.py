@@ -99,14 +99,14 @@ def _own_buffer(em: CudaEmitter, r: Value, used: set) -> str:
 
 def emit_for(em: CudaEmitter, op: Op) -> None:
     if em.team is not None:
-        from ..team import emit_team_for
+        from ..team_loops import emit_team_for
 
         return emit_team_for(em, op)
     from ..strategy import choose
 
     plan = choose(em, op)
     if plan.kind != "host":
-        from ..team import emit_persistent
+        from ..persistent import emit_persistent
 
         return emit_persistent(em, op, plan)
     _host_for(em, op, plan)
@@ -165,14 +165,14 @@ def _row_size(y: Value) -> int:
 
 def emit_while(em: CudaEmitter, op: Op) -> None:
     if em.team is not None:
-        from ..team import emit_team_while
+        from ..team_loops import emit_team_while
 
         return emit_team_while(em, op)
     from ..strategy import choose
 
     plan = choose(em, op)
     if plan.kind != "host":
-        from ..team import emit_persistent
+        from ..persistent import emit_persistent
 
         return emit_persistent(em, op, plan)
     cond, body = op.blocks
@@ -199,7 +199,7 @@ def emit_while(em: CudaEmitter, op: Op) -> None:
 
 def emit_cond(em: CudaEmitter, op: Op) -> None:
     if em.team is not None:
-        from ..team import emit_team_cond
+        from ..team_loops import emit_team_cond
 
         return emit_team_cond(em, op)
     (pred,) = op.inputs
