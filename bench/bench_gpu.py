@@ -17,8 +17,10 @@ Competitors (bench/gpu_competitors.py): "jax" (jit, lax.scan), "torch cudnn"
 "numba per-step" (one numba.cuda launch per step), "persistent",
 "persistent coop" (single-block and cooperative multi-block) and the
 linear-scan kernels (looptrace's hand-written kernel library,
-looptrace/codegen/cuda/), "looptrace cpu"; and the slot "looptrace cuda",
-skipped with a message until backend="cuda" exists.
+looptrace/codegen/cuda/), "looptrace cpu", and "looptrace cuda": the plain
+function compiled with backend="cuda", called on device arrays (device in,
+device out); its "launches" column says what `explain` reports: the GPU
+strategy of each loop and the launches of the generated host function.
 
     python bench/bench_gpu.py [--repeats 7] [--only rnn_taps_f32,...] [--json PATH]
     python bench/bench_gpu.py --dry-run     # CUDA simulator, tiny sizes: checks the script, times nothing real
@@ -94,7 +96,7 @@ def _looptrace(backend):
             jitted = looptrace.jit(fn, backend=backend)
             jitted(*d)
         except NotImplementedError as e:
-            raise gc.Skip(f"backend={backend!r} does not exist yet ({e})") from e
+            raise gc.Skip(f"backend={backend!r} does not exist ({e})") from e
         steps = d[0].shape[0] if w in ("scalar_recurrence", "linear_recurrence") else 0
         steps = d[0].shape[0] - 1 if w.startswith("rnn_taps") else steps
         return gc.Case(lambda: jitted(*d), np.asarray, "n/a" if backend == "cpu" else "see explain()", steps)
@@ -102,32 +104,41 @@ def _looptrace(backend):
 
 
 def _looptrace_cuda(w, fn, d, env):
-    """The slot for backend="cuda": skipped with the reason until it exists."""
-    try:  # NumPy inputs first: today this is where backend="cuda" says it is not built
-        looptrace.jit(rnn_taps if w == "rnn_taps_grad" else fn, backend="cuda")(*d)
-    except NotImplementedError as e:
-        raise gc.Skip(f"backend='cuda' does not exist yet ({e})") from e
+    """backend="cuda" on device arrays (NumPy inputs are checked first: they must give NumPy back)."""
+    target = rnn_taps if w == "rnn_taps_grad" else fn
+    if not isinstance(looptrace.jit(target, backend="cuda")(*d), (np.ndarray, np.generic, float)):
+        raise AssertionError("backend='cuda' on NumPy inputs did not return NumPy")
     args = tuple(env.to(a) if isinstance(a, np.ndarray) else a for a in d)
     fetch = lambda r: r.copy_to_host() if hasattr(r, "copy_to_host") else np.asarray(r)  # noqa: E731
-    try:
-        if w == "rnn_taps_grad":
-            jitted = looptrace.jit(rnn_taps, backend="cuda")
-            vg = looptrace.value_and_grad(lambda *a: jitted(*a).sum(), argnums=(1, 2, 3, 4), backend="cuda")
-            call = lambda: vg(*args)  # noqa: E731
-            fetch_grad = lambda r: fetch(r[1][1])  # noqa: E731
-        else:
-            jitted = looptrace.jit(fn, backend="cuda")
-            call, fetch_grad = (lambda: jitted(*args)), fetch
-        call()
-    except NotImplementedError as e:
-        raise gc.Skip(f"backend='cuda' does not exist yet ({e})") from e
+    if w == "rnn_taps_grad":
+        jitted = looptrace.jit(rnn_taps, backend="cuda")
+        vg = looptrace.value_and_grad(lambda *a: jitted(*a).sum(), argnums=(1, 2, 3, 4), backend="cuda")
+        call = lambda: vg(*args)  # noqa: E731
+        fetch_grad = lambda r: fetch(r[1][1])  # noqa: E731
+    else:
+        jitted = looptrace.jit(fn, backend="cuda")
+        call, fetch_grad = (lambda: jitted(*args)), fetch
+    call()
 
     def run():
         out = call()
         env.sync()
         return out
     steps = d[0].shape[0] - 1 if w.startswith("rnn_taps") else (d[0].shape[0] if "recurrence" in w else 0)
-    return gc.Case(run, fetch_grad, "see explain()", steps, ["device arrays in and out"])
+    return gc.Case(run, fetch_grad, _cuda_plan(jitted, args), steps, ["device arrays in and out"])
+
+
+def _cuda_plan(jitted, args) -> str:
+    """What explain says the GPU does: each loop's strategy, and the launch sites of the host function."""
+    e = jitted.explain(*args)
+    kinds = []
+    for l in e.loops:
+        for kind in ("persistent single-block", "persistent cooperative", "host-driven"):
+            if kind in l.reason:
+                kinds.append(kind)
+    host = e.kernel_source[e.kernel_source.index("def host"):]
+    sites = host.count("rt.launch")
+    return f"{sites} launch sites" + (f"; loops: {', '.join(kinds)}" if kinds else "")
 
 
 RNN = {"jax": gc.rnn_jax, "torch cudnn": gc.rnn_torch_cudnn, "torch eager": gc.rnn_torch_eager, "cupy": gc.rnn_cupy,
@@ -250,6 +261,8 @@ def main() -> None:
     if unknown:
         ap.error(f"unknown workloads {sorted(unknown)}; known: {list(WORKLOADS)}")
     mode = "sim" if ns.dry_run else "gpu"
+    if ns.dry_run:
+        os.environ.setdefault("LOOPTRACE_CUDA_SIM", "1")  # backend="cuda" may use the simulator
     try:
         env = gc.make_env(mode)
     except Exception as e:

@@ -7,7 +7,9 @@
 #   3. run the `gpu`-marked tests (tests/codegen/cuda) -> $OUT/gpu_tests.txt;
 #   4. run bench/bench_gpu.py -> $OUT/bench_gpu.txt and $OUT/bench_gpu.json.
 # Each stage has its own timeout; the whole script stays under 8 minutes
-# (install ~10 s, env 30 s, tests 150 s, bench 270 s). A failing stage is
+# (install ~10 s, env 30 s, tests 150 s, bench 270 s). The gpu tests include the
+# cuda backend's: the seed programs at seed size on the device, the cooperative
+# scan over many blocks (grid sync, which the simulator cannot check), CuPy's cuBLAS. A failing stage is
 # reported and the next one still runs; the exit code is the first failure's.
 #
 #   bash bench/gpu_check.sh             # on the GPU machine (device tool: carry .whl)
@@ -54,7 +56,8 @@ EOF
 
 if [ "$DRY" = 1 ]; then
   note "tests (dry run: the simulator tests of tests/codegen/cuda)"
-  timeout 300 "$PY" -m pytest -q -p no:cacheprovider tests/codegen/cuda 2>&1 | tee "$OUT/gpu_tests.txt"
+  XDIST=$("$PY" -c "import xdist" 2>/dev/null && echo "-n 2")
+  timeout 480 "$PY" -m pytest -q -p no:cacheprovider $XDIST tests/codegen/cuda 2>&1 | tee "$OUT/gpu_tests.txt"
 else
   note "gpu tests"
   timeout 150 "$PY" -m pytest -m gpu -q -p no:cacheprovider -rs tests/codegen/cuda 2>&1 | tee "$OUT/gpu_tests.txt"

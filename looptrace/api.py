@@ -16,7 +16,7 @@ from looptrace.ir.printer import print_program
 from looptrace.sigcache import SignatureCache
 from looptrace.tracer import context as ctx
 from looptrace.tracer.convert import deep_recursion
-from looptrace.tracer.trace import ArgSpec, arg_spec, build_output, trace_function
+from looptrace.tracer.trace import ArgSpec, arg_spec, build_output, device_array_spec, trace_function
 
 BACKENDS = ("auto", "cpu", "cuda", "interpret")
 
@@ -139,7 +139,7 @@ class JitFunction:
             elif s.kind == "rng":
                 key.append(("r", type(v.bit_generator).__name__))
             else:
-                key.append((s.kind, s.dtype, s.shape))
+                key.append((s.kind, s.dtype, s.shape) + (("device",) if s.device else ()))
         return tuple(key)
 
     def bind(self, args: tuple, kwargs: dict) -> list:
@@ -194,7 +194,7 @@ class JitFunction:
     def resolve_backend(self, values: list) -> str:
         if self.backend != "auto":
             return self.backend
-        if any(hasattr(v, "__cuda_array_interface__") for v in values):
+        if any(device_array_spec(v) is not None for v in values):
             return "cuda"
         from looptrace.codegen import available_backends
 
@@ -204,21 +204,23 @@ class JitFunction:
         """Run on the call's values plus the implicit arguments (guards.py);
         arguments are written back only after a successful run."""
         program = compiled.program
-        run_args = [runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
+        keep = getattr(compiled.run, "takes_device_arrays", False)
+        run_args = [runtime_arg(s, v, keep) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
         if program.writebacks:
             _check_aliasing(self.param_names, specs, values, program)
         outs = transactional_run(compiled.run, run_args)
         targets = values + list(extra) if extra else values
         for argi, res in program.writebacks:
-            np.copyto(targets[argi], outs[res], casting="unsafe")
+            _write_back(targets[argi], outs[res], specs[argi] if argi < len(specs) else None)
         n_out = len(program.body.results) - len(program.writebacks)
         return build_output(program.out_tree, outs[:n_out])
 
     def explain(self, *args, **kwargs) -> "Explanation":
         values = self._bind(args, kwargs)
         compiled, _ = self.compiled_for(values)
-        e = Explanation(compiled.program)
-        e.kernel_source = getattr(compiled.run, "source", None)  # the CPU backend's generated code
+        e = Explanation(compiled.program, getattr(compiled.run, "loop_notes", None),
+                        getattr(compiled.run, "notes", None))
+        e.kernel_source = getattr(compiled.run, "source", None)  # the generated code (cpu, cuda)
         return e
 
     def eval_shape(self, *args, **kwargs):
@@ -303,15 +305,45 @@ def transactional_run(run: Callable[[list], list], args: list) -> list:
         raise
 
 
-def runtime_arg(spec: ArgSpec, v: Any) -> Any:
+def runtime_arg(spec: ArgSpec, v: Any, keep_device: bool = False) -> Any:
+    """A call's argument as a runner takes it: NumPy, or a GPU array for a runner
+    that takes them (`keep_device`; others get a host copy)."""
     if spec.kind == "rng":
         return v
     if spec.kind == "scalar":
         return np.asarray(v, dtype=spec.dtype)
+    if spec.device:
+        if keep_device:
+            return v
+        from looptrace.codegen.cuda.interop import to_host
+
+        return to_host(v)
     a = np.asarray(v)
     if not a.dtype.isnative or not a.flags.aligned:  # big-endian or unaligned data: a native copy
         a = np.array(a, dtype=spec.dtype)
     return a
+
+
+def _write_back(target: Any, result: Any, spec: ArgSpec | None) -> None:
+    """An in-place write into an argument (or an implicit one: spec None), as the caller sees it."""
+    if spec is not None and spec.device:
+        from looptrace.codegen.cuda.interop import copy_into
+
+        copy_into(target, result)
+        return
+    if device_array_spec(result) is not None:
+        from looptrace.codegen.cuda.interop import to_host
+
+        result = to_host(result)
+    np.copyto(target, result, casting="unsafe")
+
+
+def _may_share(a: Any, b: Any, sa: ArgSpec, sb: ArgSpec) -> bool:
+    if sa.device or sb.device:
+        from looptrace.codegen.cuda.interop import may_share_memory
+
+        return sa.device and sb.device and may_share_memory(a, b)
+    return np.may_share_memory(a, b)
 
 
 def _check_aliasing(names, specs, values, program) -> None:
@@ -319,7 +351,7 @@ def _check_aliasing(names, specs, values, program) -> None:
     arrays = [i for i, s in enumerate(specs) if s.kind == "array"]
     for i in written:
         for j in arrays:
-            if j != i and np.may_share_memory(values[i], values[j]):
+            if j != i and _may_share(values[i], values[j], specs[i], specs[j]):
                 raise ValueError(f"arguments `{names[i]}` and `{names[j]}` share memory and `{names[i]}` "
                                  "is written in place; pass a copy of one of them")
 
@@ -330,6 +362,10 @@ def _rebuild_jit(ref: Any, options: dict) -> "JitFunction":
         return obj  # the module's own jitted function: its compiled signatures are shared
     fn = obj.py_func if isinstance(obj, JitFunction) else obj
     return JitFunction(fn, **options)
+
+
+def _with_note(reason: str, note: str | None) -> str:
+    return reason if not note else (f"{reason}; {note}" if reason else note)
 
 
 # --- public functions -------------------------------------------------------------------------
@@ -361,12 +397,19 @@ class LoopReport:
 
 
 class Explanation:
-    """What became of each source loop, and the program after the passes."""
+    """What became of each source loop, and the program after the passes.
+    `loop_notes` ((file, line) -> text) is what the backend did with each loop
+    (the cuda backend: its GPU strategy and why), appended to the reason;
+    `notes` lists other choices of the backend (cuBLAS or its own product
+    kernel, staged operands)."""
 
-    def __init__(self, program: Program):
+    def __init__(self, program: Program, loop_notes: dict | None = None, notes: list | None = None):
         self.program = program
-        self.loops = [LoopReport(l.line, l.kind, l.reason, l.file) for l in program.loops]
-        self.notes = list(program.notes)  # what tracing decided: specializations, unrolled loops
+        loop_notes = loop_notes or {}
+        self.loops = [LoopReport(l.line, l.kind, _with_note(l.reason, loop_notes.get((l.file, l.line))), l.file)
+                      for l in program.loops]
+        # what tracing decided (specializations, unrolled loops), then the backend's choices
+        self.notes = list(program.notes) + list(notes or [])
 
     def __str__(self) -> str:
         lines = [print_program(self.program), "", "loops:"]

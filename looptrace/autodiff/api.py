@@ -106,7 +106,8 @@ class _Differentiated:
         if cts is None:
             cts = [np.ones((), v.dtype) for v in outs]
         cts = [np.asarray(ct, dtype=v.dtype).reshape(v.shape) for ct, v in zip(cts, outs)]
-        args = [runtime_arg(s, v) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
+        keep = getattr(c.run, "takes_device_arrays", False)
+        args = [runtime_arg(s, v, keep) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
         res = transactional_run(c.run, args + cts)
         grads = [_like_argument(g, values[i], specs[i]) for g, i in zip(res[n_out:], wrt)]
         return res[:n_out], grads, c.program
@@ -192,6 +193,8 @@ def _check_differentiable(caller: str, name: str, param: str, i: int, spec: ArgS
 
 
 def _like_argument(g: np.ndarray, value: Any, spec: ArgSpec) -> Any:
+    if spec.device and not isinstance(g, np.ndarray):  # a gradient on the GPU stays there
+        return g.reshape(spec.shape) if tuple(g.shape) != tuple(spec.shape) else g
     g = np.asarray(g, dtype=spec.dtype).reshape(spec.shape)
     return g[()] if spec.kind == "scalar" else g
 

@@ -7,6 +7,8 @@
   reference.py the NumPy interpreter of the IR (backend="interpret"), the
                reference every other target is tested against
   cpu/         the Numba CPU target (backend="cpu")
+  cuda/        the numba.cuda target (backend="cuda"): a GPU, or the CUDA
+               simulator where NUMBA_ENABLE_CUDASIM=1 or LOOPTRACE_CUDA_SIM=1
 
 A target's package builds one `Target` object named TARGET; `get_target`
 imports it on first use, so a machine without Numba still runs the
@@ -14,16 +16,19 @@ interpreter.
 """
 from __future__ import annotations
 
+import functools
 import importlib
+import os
 
 from .target import Target
 
-_PACKAGES = {"interpret": "looptrace.codegen.reference", "cpu": "looptrace.codegen.cpu"}
+_PACKAGES = {"interpret": "looptrace.codegen.reference", "cpu": "looptrace.codegen.cpu",
+             "cuda": "looptrace.codegen.cuda"}
 
 
 def get_target(name: str) -> Target:
     if name not in _PACKAGES:
-        raise NotImplementedError(f"the {name!r} backend is not built yet; use backend='cpu' or 'interpret'")
+        raise NotImplementedError(f"the {name!r} backend does not exist; use backend='cpu', 'cuda' or 'interpret'")
     return importlib.import_module(_PACKAGES[name]).TARGET
 
 
@@ -37,4 +42,25 @@ def available_backends() -> tuple[str, ...]:
         import numba  # noqa: F401
     except ImportError:
         return ("interpret",)
-    return ("interpret", "cpu")
+    return ("interpret", "cpu", "cuda") if cuda_available() else ("interpret", "cpu")
+
+
+def cuda_available() -> bool:
+    """numba-cuda is installed and can run kernels here: on a GPU, or under the
+    CUDA simulator where NUMBA_ENABLE_CUDASIM=1 or LOOPTRACE_CUDA_SIM=1 allow it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version("numba-cuda")
+    except PackageNotFoundError:
+        return False
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or os.environ.get("LOOPTRACE_CUDA_SIM") == "1":
+        return True
+    return _cuda_device()
+
+
+@functools.lru_cache(maxsize=1)
+def _cuda_device() -> bool:
+    from looptrace.codegen.cuda import runtime  # imports numba.cuda: seconds, once
+
+    return runtime.device_available()

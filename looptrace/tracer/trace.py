@@ -81,6 +81,18 @@ class ArgSpec:
     dtype: Any = None
     shape: tuple = ()
     weak: bool = False
+    device: bool = False  # an array in GPU memory (__cuda_array_interface__)
+
+
+def device_array_spec(x: Any) -> tuple[np.dtype, tuple] | None:
+    """(dtype, shape) of a GPU array (anything with __cuda_array_interface__: numba,
+    CuPy, PyTorch CUDA tensors; or the CUDA simulator's arrays), else None."""
+    cai = getattr(x, "__cuda_array_interface__", None)
+    if isinstance(cai, dict):
+        return np.dtype(cai["typestr"]), tuple(int(d) for d in cai["shape"])
+    if type(x).__name__ == "FakeCUDAArray":  # numba's CUDA simulator has no interface dict
+        return np.dtype(x.dtype), tuple(x.shape)
+    return None
 
 
 def arg_spec(name: str, x: Any, static: bool) -> ArgSpec:
@@ -98,6 +110,11 @@ def arg_spec(name: str, x: Any, static: bool) -> ArgSpec:
             raise TypeError(f"argument `{name}` has dtype {x.dtype}; looptrace compiles numeric arrays only")
         # a non-native byte order (big-endian data) is converted at the call (api.runtime_arg)
         return ArgSpec("array", x.dtype.newbyteorder("="), tuple(x.shape))
+    device = device_array_spec(x)
+    if device is not None:
+        if device[0].kind not in "biufc":
+            raise TypeError(f"argument `{name}` has dtype {device[0]}; looptrace compiles numeric arrays only")
+        return ArgSpec("array", device[0], device[1], device=True)
     if isinstance(x, (list, tuple)):
         raise TypeError(f"argument `{name}` is a {type(x).__name__}; pass a NumPy array "
                         "(np.asarray(...)) or name it in static_argnames")

@@ -17,17 +17,3 @@ def strict_vectorizer(monkeypatch):
 @pytest.fixture(autouse=True)
 def kernel_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
-
-
-def pytest_collection_modifyitems(config, items):
-    """Tests marked slow (each has a bounded sample that runs by default) run
-    only when asked: LOOPTRACE_SLOW_TESTS=1, or a -m expression naming them."""
-    import os
-
-    if os.environ.get("LOOPTRACE_SLOW_TESTS") or "slow" in (config.getoption("markexpr") or ""):
-        return
-    skip = pytest.mark.skip(reason="slow: run with LOOPTRACE_SLOW_TESTS=1 or -m slow")
-    here = os.path.dirname(__file__)
-    for item in items:
-        if "slow" in item.keywords and str(item.fspath).startswith(here):
-            item.add_marker(skip)

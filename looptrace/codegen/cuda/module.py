@@ -1,0 +1,165 @@
+"""The generated module: its source text, and the namespace it runs in per mode.
+
+One Program becomes one module: a header of device helper functions, one
+`@jit` kernel per parallel block (and per persistent scan), and the host
+function `host(rt, *args)` that allocates through the pool, launches the
+kernels in order and returns the results (emitter.py writes both).
+
+The same source runs in both modes ("gpu": numba.cuda, "sim": the CUDA
+simulator) and is compiled to sm_90 PTX by the tests: only the namespace it
+is executed in differs. `cuda` is always the real numba.cuda module (the
+simulator swaps it for its fake while a kernel runs), `jit` is the mode's
+decorator, and under the simulator `math` and `lib` are NumPy-backed shims
+so that a domain error gives NaN (as on the device) instead of Python's
+ValueError. `TILE` (the product kernel's tile edge) and `SIM` are constants
+of the namespace: smaller tiles under the simulator keep its thread count low.
+"""
+from __future__ import annotations
+
+import hashlib
+import linecache
+import math
+from types import SimpleNamespace
+
+import numpy as np
+
+from . import runtime
+
+HELPERS = '''
+@jit(device=True)
+def max_nan(a, b):
+    if b > a or b != b:
+        return b
+    return a
+
+
+@jit(device=True)
+def min_nan(a, b):
+    if b < a or b != b:
+        return b
+    return a
+
+
+@jit(device=True)
+def fmax_(a, b):
+    if a != a or b > a:
+        return b
+    return a
+
+
+@jit(device=True)
+def fmin_(a, b):
+    if a != a or b < a:
+        return b
+    return a
+
+
+@jit(device=True)
+def logaddexp_(a, b):
+    if a == b:
+        return a + math.log(2.0)
+    d = a - b
+    if d > 0:
+        return a + math.log1p(math.exp(-d))
+    if d <= 0:
+        return b + math.log1p(math.exp(d))
+    return d
+
+
+@jit(device=True)
+def report(err, code, i, n):
+    if cuda.atomic.compare_and_swap(err, 0, code + 1) == 0:
+        err[1] = i
+        err[2] = n
+
+
+@jit(device=True)
+def check_start(i, n, size, code, err):
+    """A dynamic slice start as NumPy normalizes it; a bad one is reported and clamped to 0."""
+    i = np.int64(i)
+    if i < 0 and size == 1:
+        i += n
+    if i < 0 or i > n - size:
+        report(err, np.int64(code), i, np.int64(n))
+        return np.int64(0)
+    return i
+
+
+@jit(device=True)
+def check_elem(i, n, code, err):
+    """An element index (negative counts from the end); a bad one is reported and clamped to 0."""
+    i = np.int64(i)
+    if i < -n or i >= n:
+        report(err, np.int64(code), i, np.int64(n))
+        return np.int64(0)
+    if i < 0:
+        return i + n
+    return i
+'''
+
+HEADER = """# looptrace cuda module for {name}(): generated, do not edit
+import numpy as np
+from numba import boolean, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
+# provided by the namespace (codegen/cuda/module.py): cuda, jit, math, lib, TILE, TILE1, TREE, TREE_ITEMS, SIM
+"""
+
+
+def assemble(name: str, kernels: list[str], host: str) -> str:
+    return "\n\n".join([HEADER.format(name=name).rstrip("\n"), HELPERS.strip("\n"), *kernels, host]) + "\n"
+
+
+def _ignoring(f):
+    def call(*args):
+        with np.errstate(all="ignore"):
+            return f(*args)
+
+    return call
+
+
+def _sim_math() -> SimpleNamespace:
+    names = {"exp": np.exp, "exp2": np.exp2, "expm1": np.expm1, "log": np.log, "log2": np.log2,
+             "log10": np.log10, "log1p": np.log1p, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
+             "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh,
+             "cosh": np.cosh, "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh,
+             "atanh": np.arctanh, "atan2": np.arctan2, "hypot": np.hypot, "copysign": np.copysign,
+             "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite, "fabs": np.fabs}
+    return SimpleNamespace(pi=math.pi, e=math.e, inf=math.inf, nan=math.nan,
+                           **{k: _ignoring(f) for k, f in names.items()})
+
+
+def _sim_lib() -> SimpleNamespace:
+    names = {"floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "rint": np.rint, "cbrt": np.cbrt}
+    table = {}
+    for k, f in names.items():
+        table[k] = table[k + "f"] = _ignoring(f)
+    return SimpleNamespace(**table)
+
+
+TILE = {"gpu": 16, "sim": 4}
+TREE = {"gpu": (256, 8), "sim": (4, 16)}  # threads per block, items per thread of a tree-reduction pass
+
+
+def namespace(mode: str) -> dict:
+    """Globals a generated module runs in, for `mode`."""
+    cuda = runtime.numba_cuda()
+    ns = {"np": np, "cuda": cuda, "jit": runtime.jit(mode), "TILE": TILE[mode], "TILE1": TILE[mode] + 1,
+          "SIM": mode == "sim",
+          "TREE": TREE[mode][0], "TREE_ITEMS": TREE[mode][1]}
+    if mode == "sim":
+        ns.update(math=_sim_math(), lib=_sim_lib())
+    else:
+        from numba.cuda import libdevice
+
+        ns.update(math=math, lib=libdevice)
+    return ns
+
+
+def load(source: str, name: str, mode: str) -> dict:
+    """Execute the module's source in a fresh namespace of `mode`."""
+    digest = hashlib.sha1(source.encode()).hexdigest()[:12]
+    filename = f"<looptrace cuda {name} {digest} {mode}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    ns = namespace(mode)
+    exec(compile(source, filename, "exec"), ns)
+    ns["__looptrace_file__"] = filename
+    return ns

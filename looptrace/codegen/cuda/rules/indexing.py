@@ -1,0 +1,197 @@
+"""cuda rules of the indexing primitives. Every traced index is checked.
+
+slice and dynamic_slice are views. A dynamic start known to the host is
+checked there (IndexError at once, naming the line); inside a persistent
+kernel it is checked on the device (`check_start`: the call's error flag is
+set and the start clamped, so nothing outside the array is touched).
+gather checks each index on the device. scatter writes each column of the
+output (the positions that share the non-indexed coordinates) in one
+thread, visiting the indices in order: repeated indices then keep NumPy's
+order (the last write wins; adds accumulate in order), with no atomics and
+the same bits every time. When there are too few columns to fill the GPU
+(a histogram: `counts[idx[i]] += 1`), adds use atomics instead.
+"""
+from __future__ import annotations
+
+from math import prod
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from looptrace.codegen.target import StatementRule
+from looptrace.ir.core import Dim, Value
+
+from .. import access as A
+from ..values import cast_to as _cast
+
+if TYPE_CHECKING:
+    from ..emitter import CudaEmitter
+from ..target import TARGET
+
+ATOMIC_DTYPES = {np.dtype(t) for t in (np.int32, np.int64, np.uint32, np.uint64, np.float32, np.float64)}
+ATOMIC_MAX_COLUMNS = 64  # fewer columns than this (and many indices): atomics, not one thread per column
+
+
+def checked_start(em: CudaEmitter, start: Value, n: int | Dim, size: int, axis: int) -> tuple[int | None, A.Sym | None]:
+    """A dynamic start (NumPy's rules), checked: a constant, or a symbol."""
+    if start.const is not None and isinstance(n, int):
+        i = int(start.const)
+        if i < 0 and size == 1:
+            i += n
+        if 0 <= i <= n - size:
+            return i, None
+    known = em.ranges.get(start.id)
+    safe = known is not None and isinstance(n, int) and 0 <= known[0] and known[1] <= n - size
+    nt = em.size_of(n)
+    if em.team is not None:
+        code = em.team.code
+        name = em.fresh("s")
+        expr = em.device_scalar(code, start)
+        if safe:  # a loop index (plus a constant) always in bounds: no check
+            code.line(f"{name} = np.int64({expr})")
+        else:
+            code.line(f"{name} = check_start({expr}, {code.size(nt)}, {size}, {em.error_code(axis)}, {code.err()})")
+        return None, A.Sym("reg", name)
+    if safe:
+        return None, A.Sym("host", em.host_scalar(start))
+    name = em.fresh("s")
+    em.hline(f"{name} = rt.check_start({em.host_scalar(start)}, {nt}, {size}, {em.error_code(axis)})")
+    return None, A.Sym("host", name)
+
+
+def dynamic_view(em: CudaEmitter, x: Value, starts: list[Value], sizes) -> A.Access:
+    """x[s0:s0+k0, ...] with checked starts."""
+    acc = em.acc(x)
+    checked = [checked_start(em, s, x.shape[a], k, a) for a, (s, k) in enumerate(zip(starts, sizes))]
+    return A.offset_by(acc, checked, tuple(sizes))
+
+
+def _slice_lower(em: CudaEmitter, op) -> None:
+    x, a = op.inputs[0], op.attrs
+    em.view(op.out, A.static_slice(em.acc(x), a["starts"], a["stops"], a["steps"]), x)
+
+
+def _dyn_slice_lower(em: CudaEmitter, op) -> None:
+    x = op.inputs[0]
+    em.view(op.out, dynamic_view(em, x, list(op.inputs[1:]), op.attrs["sizes"]), x)
+
+
+def _dyn_update_lower(em: CudaEmitter, op) -> None:
+    x, upd, starts = op.inputs[0], op.inputs[1], list(op.inputs[2:])
+    src = em.plan.update_from.get(id(op))
+    sizes = tuple(upd.shape[: len(starts)])
+    if any(isinstance(u, int) and isinstance(d, int) and u > d for u, d in zip(upd.shape, x.shape)):
+        # only a loop of zero trips writes a block into an empty axis: at run time this is an error
+        for a, s in enumerate(starts):
+            checked_start(em, s, x.shape[a], upd.shape[a], a)
+        em.bind(op.out, em.acc(x), alias_of=x)
+        return
+    out = em.writable(op.out, x)
+    checked = [checked_start(em, s, x.shape[a], upd.shape[a], a) for a, s in enumerate(starts)]
+    region = A.offset_by(out, checked, sizes)
+    if src is not None:
+        region = A.drop_axes(region, [k for k in range(len(starts)) if sizes[k] == 1])
+    em.copy(region, src if src is not None else upd)
+
+
+def _update_slice_lower(em: CudaEmitter, op) -> None:
+    x, upd, a = op.inputs[0], op.inputs[1], op.attrs
+    out = em.writable(op.out, x)
+    em.copy(A.static_slice(out, a["starts"], a["stops"], a["steps"]), upd)
+
+
+def _gather_lower(em: CudaEmitter, op) -> None:
+    x, idx, v, axis = op.inputs[0], op.inputs[1], op.out, op.attrs["axis"]
+    xa = em.acc(x)
+    code_no = em.error_code(axis)
+    if v.ndim == 0:
+        em.scalar_result(v, lambda code: code.load(xa, [_take(em, code, x, idx, axis, [], code_no)]))
+        return
+    out = em.alloc(v)
+    with em.parallel(em.count(v.shape)) as (code, e):
+        at = em.index_of(code, e, v.shape)
+        j = _take(em, code, x, idx, axis, at, code_no)
+        code.store(out, at, code.load(xa, at[:axis] + [j] + at[axis + idx.ndim:]))
+
+
+def _take(em: CudaEmitter, code, x: Value, idx: Value, axis: int, at: list[str], code_no: int) -> str:
+    """The checked position along `axis` for output position `at`."""
+    mid = at[axis: axis + idx.ndim]
+    raw = code.load(em.acc(idx), mid) if idx.ndim else em.device_scalar(code, idx)
+    j = em.fresh("j")
+    code.line(f"{j} = check_elem({raw}, {code.size(em.size(x, axis))}, {code_no}, {code.err()})")
+    return j
+
+
+def _scatter_lower(em: CudaEmitter, op) -> None:
+    x, idx, upd, axis = op.inputs[0], op.inputs[1], op.inputs[2], op.attrs["axis"]
+    mode = op.attrs["mode"]
+    out = em.writable(op.out, x)
+    cols = tuple(x.shape[:axis]) + tuple(x.shape[axis + 1:])
+    n_idx = prod(idx.shape) if idx.ndim else 1
+    code_no = em.error_code(axis)
+    atomic = (mode == "add" and np.dtype(x.dtype) in ATOMIC_DTYPES and prod(cols) < ATOMIC_MAX_COLUMNS
+              and n_idx > prod(cols) and not any(isinstance(d, Dim) for d in x.shape))
+    if atomic:
+        _scatter_atomic(em, out, x, idx, upd, axis, code_no)
+    else:
+        _scatter_columns(em, out, x, idx, upd, axis, mode, cols, code_no)
+
+
+def _scatter_columns(em, out, x, idx, upd, axis, mode, cols, code_no) -> None:
+    """One thread per column, the indices in order: NumPy's order, no atomics."""
+    ua = em.acc(upd) if upd.ndim else None
+    with em.parallel(em.count(cols) if cols else "1") as (code, e):
+        c = em.index_of(code, e, cols)
+        pre, post = c[:axis], c[axis:]
+        p = em.fresh("p")
+        code.line(f"for {p} in range({prod(idx.shape) if idx.ndim else 1}):")
+        with code.indented():
+            pos = em.index_of(code, p, tuple(idx.shape))
+            raw = code.load(em.acc(idx), pos) if idx.ndim else em.device_scalar(code, idx)
+            j = em.fresh("j")
+            code.line(f"{j} = check_elem({raw}, {code.size(em.size(x, axis))}, {code_no}, {code.err()})")
+            value = code.load(ua, pre + pos + post) if ua is not None else em.device_scalar(code, upd)
+            target = pre + [j] + post
+            if mode == "add":
+                value = f"{code.load(out, target)} + {value}"
+            code.store(out, target, _cast(value, x.dtype))
+
+
+def _scatter_atomic(em, out, x, idx, upd, axis, code_no) -> None:
+    """Adds from one thread per update element, with atomics (few columns, many indices)."""
+    ua = em.acc(upd) if upd.ndim else None
+    with em.parallel(em.count(upd.shape) if upd.ndim else "1") as (code, e):
+        at = em.index_of(code, e, tuple(upd.shape))
+        pos = at[axis: axis + idx.ndim]
+        raw = code.load(em.acc(idx), pos) if idx.ndim else em.device_scalar(code, idx)
+        j = em.fresh("j")
+        code.line(f"{j} = check_elem({raw}, {code.size(em.size(x, axis))}, {code_no}, {code.err()})")
+        target = at[:axis] + [j] + at[axis + idx.ndim:]
+        value = code.load(ua, at) if ua is not None else em.device_scalar(code, upd)
+        code.touch(out.buf, write=True)
+        addr = code.address(out, target)
+        base, offset = addr[: addr.index("[")], addr[addr.index("[") + 1: -1]
+        code.line(f"cuda.atomic.add({base}, {offset}, {_cast(value, x.dtype)})")
+
+
+def _prefix_lower(em: CudaEmitter, op) -> None:
+    x, n, v = op.inputs[0], op.inputs[1], op.out
+    size = em.size(x, 0)
+    d = v.shape[0]
+    name = em.fresh("d")
+    em.hline(f"{name} = len(range({size})[:int({em.host_scalar(n)})])")
+    em.dims[d.id] = name
+    acc = em.acc(x)
+    em.view(v, A.Access(acc.buf, (d, *acc.shape[1:]), acc.strides, acc.off), x)
+
+
+TARGET.register("slice", StatementRule(_slice_lower))
+TARGET.register("dynamic_slice", StatementRule(_dyn_slice_lower))
+TARGET.register("dynamic_update_slice", StatementRule(_dyn_update_lower))
+TARGET.register("update_slice", StatementRule(_update_slice_lower))
+TARGET.register("gather", StatementRule(_gather_lower))
+TARGET.register("scatter", StatementRule(_scatter_lower))
+TARGET.register("dynamic_prefix", StatementRule(_prefix_lower))
+
+__all__ = ["checked_start", "dynamic_view"]

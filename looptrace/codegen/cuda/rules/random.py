@@ -1,0 +1,42 @@
+"""cuda rules of the random draws: they run on the host.
+
+The caller's `np.random.Generator` is a host object, and looptrace promises
+its values and its final state equal the plain function's, so draws call
+that generator with NumPy's own algorithms and the samples are copied to the
+device (one copy per draw; the vectorizer has already batched a loop's
+draws into one). A loop whose body draws therefore runs host-driven
+(strategy.py): a persistent kernel cannot call the host.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from looptrace.codegen.target import StatementRule
+
+from ..access import Buf, whole
+from ..values import HostScalar, RngLoc
+
+if TYPE_CHECKING:
+    from ..emitter import CudaEmitter
+from ..target import TARGET
+
+
+def _draw_lower(method: str):
+    def lower(em: CudaEmitter, op) -> None:
+        token, (new_token, v) = op.inputs[0], op.outputs
+        gen = em.loc(token).name
+        em.bind(new_token, RngLoc(gen))
+        sample = em.fresh("draw")
+        em.hline(f"{sample} = np.asarray({gen}.{method}({tuple(v.shape)!r}, dtype=np.{v.dtype.name}))")
+        if v.ndim == 0:
+            em.bind(v, HostScalar(f"{sample}[()]", v.dtype))
+            return
+        buf = em.fresh("b")
+        em.hline(f"{buf} = rt.upload({sample})")
+        em.bind(v, whole(Buf("host", buf, v.dtype), tuple(v.shape)), owned=True)
+
+    return lower
+
+
+TARGET.register("random_normal", StatementRule(_draw_lower("standard_normal")))
+TARGET.register("random_uniform", StatementRule(_draw_lower("random")))

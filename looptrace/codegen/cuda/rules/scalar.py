@@ -1,0 +1,106 @@
+"""cuda rules of the elementwise primitives: each a `ScalarRule`, the device
+expression of one element from its inputs' element expressions.
+
+The CPU's expressions (codegen/cpu/scalar.py) are reused where numba.cuda
+compiles them the same way (operators, comparisons, `abs`, select, convert);
+the rest are overridden here, because numba-cuda 0.30 cannot type NumPy
+ufuncs such as np.exp on scalars inside a kernel (seen: KeyError during
+typing) and the CPU's branch-free mathlib is host code:
+  math.<f>    libdevice through numba's `math` support (exp, log, tanh, ...)
+  lib.<f>     numba.cuda.libdevice where `math` has no float-valued twin
+              (floor, ceil, trunc, rint, cbrt: `f` suffix for float32)
+  helpers     max_nan, min_nan, fmax_, fmin_, logaddexp_ (device functions in
+              the generated module's header, codegen/cuda/module.py)
+Under the simulator the module's `math` and `lib` are NumPy-backed shims, so
+a domain error gives NaN as on the device instead of Python's ValueError.
+
+Inputs already have the NumPy loop's dtypes (the tracer converts them), and
+the Fuser casts every result to the op's dtype, so an expression only has to
+be right in value. Integer division and remainder by zero give 0, as NumPy's.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from looptrace.codegen.target import ScalarRule
+from looptrace.ops import elementwise
+
+from ...cpu.scalar import INFIX, TEMPLATES
+from ...cpu.text import literal
+from ..target import TARGET
+
+MATH = {
+    "exp": "exp", "exp2": "exp2", "expm1": "expm1", "log": "log", "log2": "log2", "log10": "log10",
+    "log1p": "log1p", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin",
+    "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
+    "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "arctan2": "atan2", "hypot": "hypot",
+    "copysign": "copysign", "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite",
+}
+LIBDEVICE = {"floor": "floor", "ceil": "ceil", "trunc": "trunc", "rint": "rint", "cbrt": "cbrt"}
+HELPERS = {"maximum": "max_nan", "minimum": "min_nan", "fmax": "fmax_", "fmin": "fmin_", "logaddexp": "logaddexp_"}
+
+
+def _is_float(dt) -> bool:
+    return np.dtype(dt).kind == "f"
+
+
+def ufunc_expr(name: str):
+    def expr(args: list[str], in_dtypes, out_dtype) -> str:
+        dt = np.dtype(in_dtypes[0])
+        special = _special(name, args, dt)
+        if special is not None:
+            return special
+        if name in MATH and (dt.kind in "fiub"):
+            return f"math.{MATH[name]}({', '.join(args)})"
+        if name in LIBDEVICE:
+            if not _is_float(dt):
+                return args[0]  # floor/ceil/trunc/rint of an integer is itself
+            return f"lib.{LIBDEVICE[name]}{'f' if dt == np.float32 else ''}({args[0]})"
+        if name in HELPERS:
+            return f"{HELPERS[name]}({', '.join(args)})"
+        if name in INFIX:
+            return f"({args[0]} {INFIX[name]} {args[1]})"
+        if name in TEMPLATES:
+            return TEMPLATES[name].format(*args)
+        raise NotImplementedError(f"no cuda expression for np.{name} on {dt}")
+
+    return expr
+
+
+def _special(name: str, args: list[str], dt: np.dtype) -> str | None:
+    x = args[0]
+    if name == "reciprocal":
+        if _is_float(dt):
+            return f"({literal(1, dt)} / {x})"
+        low = literal(np.iinfo(dt).min, dt) if dt.kind in "iu" else "0"
+        return f"({low} if {x} == 0 else (1 // {x} if {x} > 0 else -(1 // -{x})))"
+    if name == "sign":
+        one, zero = literal(1, dt), literal(0, dt)
+        if _is_float(dt):
+            return f"({x} if ({x} != {x} or {x} == 0) else ({one} if {x} > 0 else -{one}))"
+        return f"({one} if {x} > 0 else ({literal(-1, dt) if dt.kind == 'i' else zero} if {x} < 0 else {zero}))"
+    if name in ("floor_divide", "remainder") and not _is_float(dt):
+        op = "//" if name == "floor_divide" else "%"
+        return f"({literal(0, dt)} if {args[1]} == 0 else {x} {op} {args[1]})"
+    if name in ("floor_divide", "remainder"):
+        return f"({x} {'//' if name == 'floor_divide' else '%'} {args[1]})"
+    if name == "power":
+        return f"({x} ** {args[1]})"
+    if name == "divide":
+        return f"({x} / {args[1]})"
+    if name == "invert":
+        return f"(not {x})" if dt == np.bool_ else f"(~{x})"
+    if name in ("deg2rad", "rad2deg"):
+        k = math.pi / 180 if name == "deg2rad" else 180 / math.pi
+        return f"({x} * {literal(k, dt)})"
+    if name == "absolute" and dt == np.bool_:
+        return x
+    return None
+
+
+for _name in elementwise.UNARY + elementwise.BINARY:
+    TARGET.register(_name, ScalarRule(ufunc_expr(_name)))
+TARGET.register(elementwise.select, ScalarRule(lambda args, in_dtypes, out_dtype: f"({args[1]} if {args[0]} else {args[2]})"))
+TARGET.register(elementwise.convert, ScalarRule(lambda args, in_dtypes, out_dtype: args[0]))

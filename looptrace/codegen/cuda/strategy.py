@@ -1,0 +1,139 @@
+"""Which strategy runs each top-level loop on the GPU, and why (for `explain`).
+
+Three strategies (issue 12; the figures behind them are in
+../shared/research/gpu-and-ad.md):
+  single  a persistent kernel of ONE block runs every step in one launch:
+          state in shared memory, a block barrier between dependent ops
+  coop    a persistent cooperative kernel: the whole grid runs every step,
+          a grid sync between dependent ops (for steps too wide for a block)
+  host    host-driven steps: the body's kernels launched every step
+A loop can run persistently only if every op of its body can run inside a
+kernel: no random draw (the generator lives on the host), no run-time
+shape, no repeated squaring (host-driven products). Among the strategies it
+can use, the cost model below picks the cheapest per step.
+
+The cost model (per step, microseconds). Assumptions, not measurements (no
+GPU was available when it was written; bench/bench_gpu.py measures):
+  single: barriers * BARRIER_US + work / threads(<= 1024) * MAC_NS / 1000
+  coop:   barriers * GRID_SYNC_US + work / (blocks * 256) * MAC_NS / 1000
+  host:   launches * LAUNCH_US + work / GPU_THREADS * MAC_NS / 1000
+where work is the multiply-adds and element updates of one step and
+barriers (launches) the ops of the body that write memory. LAUNCH_US is
+numba-cuda's measured launch cost with array arguments (6.6-14 us, numba-
+cuda#288); GRID_SYNC_US is a guess (no Hopper figure was found); a block
+barrier costs tens of cycles. LOOPTRACE_CUDA_SCAN=single|coop|host forces a
+strategy where the loop allows it (tests use it to run each one).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from math import prod
+
+from looptrace.ir.core import RNG, Dim, Op, walk
+from looptrace.ir.primitive import folded_axes
+from looptrace.ops.linalg import parse_spec
+
+from .limits import HOPPER
+
+BARRIER_US = 0.05
+GRID_SYNC_US = 3.0
+LAUNCH_US = 10.0
+MAC_NS = 1.0  # one dependent multiply-add (an L2 or shared-memory read) per thread
+GPU_THREADS = HOPPER.sm_count * 2048
+COOP_MAX_THREADS = HOPPER.sm_count * 256  # one 256-thread block per SM: always co-resident
+NOT_IN_A_KERNEL = {"random_normal": "draws from the host's generator",
+                   "random_uniform": "draws from the host's generator",
+                   "matrix_power_apply": "repeated squaring is host-driven",
+                   "dynamic_prefix": "has a run-time length"}
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    kind: str  # "single" | "coop" | "host"
+    reason: str
+
+
+@dataclass(frozen=True)
+class StepCost:
+    work: int  # multiply-adds and element writes per step
+    width: int  # the widest op (elements one parallel loop covers)
+    writes: int  # ops that write memory (barriers in a kernel, launches on the host)
+
+
+def choose(em, op: Op) -> ScanPlan:
+    """The strategy for a top-level loop."""
+    blocker = _blocker(op)
+    forced = os.environ.get("LOOPTRACE_CUDA_SCAN", "")
+    if blocker is not None:
+        return ScanPlan("host", f"GPU: host-driven steps, because {blocker}")
+    cost = step_cost(op)
+    est = {"single": _single_us(cost), "coop": _coop_us(cost), "host": _host_us(cost)}
+    kind = forced if forced in est else min(est, key=est.get)
+    figures = ", ".join(f"{k} {v:.2f} us" for k, v in est.items())
+    what = {"single": "a persistent single-block kernel (every step in one launch, state in shared memory)",
+            "coop": "a persistent cooperative kernel (every step in one launch, a grid sync between ops)",
+            "host": "host-driven steps (the body's kernels launched every step)"}[kind]
+    why = "forced by LOOPTRACE_CUDA_SCAN" if forced in est else "the cheapest by the cost model"
+    return ScanPlan(kind, f"GPU: {what}; {why}: {cost.work} multiply-adds, {cost.writes} writes per step, "
+                          f"widest op {cost.width} elements; estimated per step: {figures}")
+
+
+def _blocker(op: Op) -> str | None:
+    """Why this loop cannot run inside a kernel (None when it can)."""
+    for inner in walk_with(op):
+        if inner.prim.name in NOT_IN_A_KERNEL:
+            return f"`{inner.prim.name}` at line {inner.loc.line} {NOT_IN_A_KERNEL[inner.prim.name]}"
+        for v in [*inner.inputs, *inner.outputs]:
+            if v.dtype == RNG:
+                return f"a generator is carried through it (line {inner.loc.line})"
+            if any(isinstance(d, Dim) for d in v.shape):
+                return f"`{inner.prim.name}` at line {inner.loc.line} has a run-time shape"
+    return None
+
+
+def walk_with(op: Op):
+    yield op
+    for b in op.blocks:
+        yield from walk(b)
+
+
+def step_cost(op: Op) -> StepCost:
+    work, width, writes = 0, 1, 0
+    for inner in (o for b in op.blocks for o in walk(b)):
+        if inner.prim.region or not inner.outputs:
+            continue
+        out = inner.outputs[-1]
+        n = prod(d for d in out.shape if isinstance(d, int)) if out.ndim else 1
+        width = max(width, n)
+        work += n * _inner_length(inner)
+        if out.ndim and not inner.prim.view and inner.prim.name not in ("reshape", "transpose"):
+            writes += 1
+    return StepCost(work, width, max(writes, 1))
+
+
+def _inner_length(op: Op) -> int:
+    """Multiply-adds per output element (1 for elementwise ops)."""
+    if op.prim.name == "einsum":
+        ins, out = parse_spec(op.attrs["spec"])
+        size = {c: d for letters, x in zip(ins, op.inputs) for c, d in zip(letters, x.shape) if isinstance(d, int)}
+        return prod(size[c] for c in set(size) - set(out)) if set(size) - set(out) else 1
+    axes = folded_axes(op) if op.prim.reduction is not None else None
+    if axes:
+        return prod(op.inputs[0].shape[k] for k in axes if isinstance(op.inputs[0].shape[k], int))
+    return 1
+
+
+def _single_us(c: StepCost) -> float:
+    threads = min(1024, max(32, c.width))
+    return c.writes * BARRIER_US + c.work / threads * MAC_NS / 1000
+
+
+def _coop_us(c: StepCost) -> float:
+    threads = min(COOP_MAX_THREADS, max(256, c.width))
+    return c.writes * GRID_SYNC_US + c.work / threads * MAC_NS / 1000
+
+
+def _host_us(c: StepCost) -> float:
+    threads = min(GPU_THREADS, max(256, c.width))
+    return c.writes * LAUNCH_US + c.work / threads * MAC_NS / 1000

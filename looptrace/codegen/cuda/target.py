@@ -1,0 +1,4 @@
+"""The cuda target object; the rule modules of codegen/cuda/rules/ register into it."""
+from looptrace.codegen.target import Target
+
+TARGET = Target("cuda", capabilities=frozenset({"parallel", "device_memory", "persistent_scans"}))
