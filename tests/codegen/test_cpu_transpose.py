@@ -4,6 +4,8 @@ which costs about 5 s of compile time per kernel. A full reversal is `.T`
 base; anything else is an explicit copy. Values follow the plain function.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -66,3 +68,25 @@ def test_a_transposed_view_sees_a_later_write_to_its_base():
     f = looptrace.jit(copied_transpose_then_base_updated, backend="cpu")
     for g, w in zip(f(X), copied_transpose_then_base_updated(X)):
         np.testing.assert_allclose(g, w, rtol=1e-9)
+
+
+def products_of_transposes(x1, x2, A):
+    B = A * 2.0  # a transpose of a value the kernel made, and of an argument
+    return (-2 * np.dot(x1, x2.T) + np.sum(np.square(x1), axis=1)[:, None] + np.sum(np.square(x2), axis=1),
+            x2.T @ B, B.T @ x2, B.T @ B.T.T, np.dot(A.T, x2))
+
+
+def test_products_read_transposes_in_place():
+    """A product of `.T` operands is one np.dot of the untransposed arrays
+    (BLAS takes the transpose): no transposed copy, no permuted loop."""
+    rng = np.random.default_rng(9)
+    x1, x2, A = rng.standard_normal((3, 70)), rng.standard_normal((90, 70)), rng.standard_normal((90, 80))
+    f = looptrace.jit(products_of_transposes, backend="cpu")
+    for g, w in zip(f(x1, x2, A), products_of_transposes(x1, x2, A)):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=1e-11, atol=1e-11)
+    src = f.explain(x1, x2, A).kernel_source
+    assert src.count("np.dot(") == 5
+    assert not re.search(r"\btr\d+_ = ", src)  # no permuted copy (Emitter.permuted_copy)
+    views = re.findall(r"(v\d+) = v\d+\.T$", src, re.M)
+    assert views and not any(f"ascontiguousarray({v})" in src for v in views)  # no copy of a .T view

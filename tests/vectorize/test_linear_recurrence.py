@@ -354,3 +354,35 @@ def test_every_cpu_variant_matches_the_interpreter(variant, a_shape, b_shape, st
     if variant in ("state_blocks", "time_chunks") and state:
         assert "prange" in kernel.source
     np.testing.assert_allclose(kernel(args)[0], interpret.run_program(program, args)[0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("variant", ["sequential", "final_only"])
+@pytest.mark.parametrize("a_shape,b_shape,state", [((50, 1, 1), (2, 3), (2, 3)), ((), (1, 2, 3), (2, 3)),
+                                                  ((2, 3), (50, 1, 1), (2, 3)), ((50, 1, 3), (3,), (2, 3)),
+                                                  ((50, 2, 3), (50, 2, 3), (2, 3))])
+def test_state_blocks_and_coefficients_read_in_place(variant, a_shape, b_shape, state, monkeypatch, rng):
+    """Blocks of 4 state elements (a tail of 2), coefficients one per step or
+    one per state element read where they are, others broadcast."""
+    monkeypatch.setattr(scan_cpu, "STATE_BLOCK", 4)
+    program = _scan_program(a_shape, b_shape, state, np.float64, history=variant != "final_only")
+    args = [rng.uniform(-1, 1, a_shape), rng.standard_normal(b_shape), rng.standard_normal(state)]
+    kernel = cpu.compile_program(program, CompileOptions(cache=False))
+    assert ("broadcast_to" in kernel.source) == (a_shape == (50, 1, 3))
+    np.testing.assert_allclose(kernel(args)[0], interpret.run_program(program, args)[0], rtol=1e-12, atol=1e-12)
+
+
+def horner(coef, x):
+    y = np.zeros_like(x)
+    for k in range(coef.shape[0]):
+        y = y * x + coef[k]
+    return y
+
+
+def test_horner_over_a_wide_state_is_exact(rng):
+    """8 steps over 1500 points (blocks of 512, a tail): the same operations
+    per point as the plain function, so the same values."""
+    coef, x = rng.standard_normal(8), rng.uniform(-1, 1, 1500)
+    f = looptrace.jit(horner, backend="cpu")
+    np.testing.assert_array_equal(f(coef, x), horner(coef, x))
+    src = f.explain(coef, x).kernel_source
+    assert "broadcast_to" not in src and "range(0, 1500, 512)" in src

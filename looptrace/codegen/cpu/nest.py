@@ -163,7 +163,15 @@ class Fuser:
 
     def _sum_8way(self, op: Op, parallel: bool) -> str:
         """A float sum over one axis with 8 independent accumulators (as NumPy's
-        pairwise sum does at its leaves): 8 add chains instead of one."""
+        pairwise sum does at its leaves): 8 add chains instead of one.
+
+        Accumulator j takes the terms at r*8 + j in increasing r, then the 8
+        are added pairwise, then the n % 8 tail in order; the order is the
+        same whether the 8 terms are written out (a cheap term: the chains
+        interleave, and LLVM can vectorize them) or written once inside a loop
+        over j that picks the accumulator (`_sum_8way_rolled`: a term with
+        loops of its own or a long body, which written out 9 times costs Numba
+        minutes of compile time and gains nothing)."""
         em, x = self.em, op.inputs[0]
         n = x.shape[0]
         accs = [em.fresh("acc") for _ in range(8)]
@@ -172,19 +180,58 @@ class Fuser:
         r = em.fresh("r")
         saved = dict(self.memo)
         with em.loop(r, str(n // 8), parallel):
+            mark = self._mark()
             for j, a in enumerate(accs):
-                term = " * ".join(self.value_at(u, [f"{r} * 8 + {j}"]) for u in op.inputs)
+                term = self._term_1d(op, f"{r} * 8 + {j}")
                 em.line(fold_update(op, a, term))
+                if j == 0 and self._costly_since(mark):
+                    self._rewind(mark, saved)
+                    self._sum_8way_rolled(op, r, accs)
+                    break
         self.memo = dict(saved)
         total = em.fresh("acc")
         em.line(f"{total} = (({accs[0]} + {accs[1]}) + ({accs[2]} + {accs[3]})) + "
                 f"(({accs[4]} + {accs[5]}) + ({accs[6]} + {accs[7]}))")
-        tail = em.fresh("r")
-        with em.loop(tail, f"{n - n % 8}, {n}"):
-            term = " * ".join(self.value_at(u, [tail]) for u in op.inputs)
-            em.line(fold_update(op, total, term))
+        if n % 8:
+            tail = em.fresh("r")
+            with em.loop(tail, f"{n - n % 8}, {n}"):
+                em.line(fold_update(op, total, self._term_1d(op, tail)))
         self.memo = saved
         return cast(total, op.out.dtype)
+
+    def _term_1d(self, op: Op, at: str) -> str:
+        return " * ".join(self.value_at(u, [at]) for u in op.inputs)
+
+    def _sum_8way_rolled(self, op: Op, r: str, accs: list[str]) -> None:
+        """The 8 terms of one step written once, in a loop over j that adds
+        term j to accumulator j (each accumulator's terms, and their order,
+        as in the written-out form)."""
+        em = self.em
+        j = em.fresh("j")
+        with em.loop(j, "8"):
+            term = self._term_1d(op, f"{r} * 8 + {j}")
+            for k, a in enumerate(accs):
+                em.line(("if" if k == 0 else "elif") + f" {j} == {k}:" if k < 7 else "else:")
+                with em.indented():
+                    em.line(fold_update(op, a, term))
+
+    def _mark(self) -> tuple[int, int, int]:
+        return len(self.em.lines), len(self.reductions), len(self.reads)
+
+    def _costly_since(self, mark: tuple[int, int, int]) -> bool:
+        """Did the code emitted since `mark` (one term) loop, or run long?"""
+        lines = self.em.lines[mark[0]:]
+        return len(lines) > UNROLL_MAX_LINES or any(ln.lstrip().startswith(("for ", "while ")) for ln in lines)
+
+    def _rewind(self, mark: tuple[int, int, int], memo: dict) -> None:
+        del self.em.lines[mark[0]:], self.em.line_ops[mark[0]:]
+        del self.reductions[mark[1]:], self.reads[mark[2]:]
+        self.memo = dict(memo)
+
+
+# A term of a float sum is written out 8 times (`Fuser._sum_8way`) only while
+# it takes at most this many lines and no loop: each copy is compiled anew.
+UNROLL_MAX_LINES = 12
 
 
 # --- folds ------------------------------------------------------------------------------------
