@@ -14,7 +14,8 @@ come back to the host either way.
 Invariants: numba's errors never reach the user raw: a kernel that fails to
 compile is an InternalError naming the op and the user's line it came from;
 a bad index found on the device is an IndexError naming the user's line,
-raised after the call (the call's error flag); float16, and complex where
+and a failed check the user's exception, raised after the call (the call's
+error flag); float16, and complex where
 numba.cuda cannot compute it, are refused up front (dtypes.py).
 """
 from __future__ import annotations
@@ -90,7 +91,7 @@ class CudaRunner:
                 raise self._compile_error(self._host_op(e), e) from None
             err = rt.error()
             if err is not None:
-                raise rt.index_error(*err)
+                raise rt.call_error(*err)
             seen = {id(x) for x in inputs}  # a device result never aliases an argument or another result
             return [self._output(rt, v, r, device_out, seen) for v, r in zip(self.program.body.results, results)]
         finally:
