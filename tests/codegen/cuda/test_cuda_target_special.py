@@ -4,8 +4,8 @@ compile to sm_90 PTX (test_cuda_target_ptx.py compiles the samples).
 
 - math.erf, erfc, gamma, lgamma in a scalar loop (Python's values; IEEE
   values where Python raises, as the reference);
-- digamma and trigamma through the gradients of lgamma and digamma... as the
-  CPU's algorithm: against scipy;
+- digamma and trigamma (the primitives, compiled alone): against scipy, and
+  at poles, zeros and infinities bit for bit as the cpu target's functions;
 - np.fmod on floats and integers: C's sign of the dividend, 0 for an integer
   divided by 0 (hypothesis over signs and zero divisors);
 - complex arrays in and out: arithmetic, conjugate, parts, abs, a sum and a
