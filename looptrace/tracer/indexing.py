@@ -154,8 +154,9 @@ def getitem(x: Tracer, key: Any) -> Tracer:
     def derive(base_val: Value) -> Value:
         return getitem_value(base_val, parse_key(tuple(base_val.shape), key))
 
-    view = Tracer(base=parent, derive=derive, index=key)
-    return view
+    from . import windows
+
+    return windows.view(parent, derive, key, items)
 
 
 def getitem_value(v: Value, items: list[Item]) -> Value:
@@ -297,6 +298,10 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
         masked.write(x, mask, value)
         return
     sem.check_array_like(value, "value to assign")
+    from . import windows
+
+    if windows.write(x, key, value):  # x[s:s+k] = v, shortened as NumPy does where it runs past the end
+        return
     items = parse_key(x.shape, key)
     if _mixed_advanced(items) or _partial_with_array(x.shape, items):
         sub, rest = _split_advanced(x, items, key)

@@ -8,7 +8,7 @@ from looptrace.errors import TraceError, UnsupportedError
 from . import context as ctx
 from . import indexing, nests, numpy_api as nx
 from . import semantics as sem
-from . import masked, np_arrays  # noqa: I001  (after numpy_api, whose namespace they extend)
+from . import masked, np_arrays, windows  # noqa: I001  (after numpy_api, whose namespace they extend)
 from .array import Tracer
 
 BINARY_OPS = {
@@ -127,6 +127,7 @@ def _install() -> None:
         setattr(Tracer, name, fn)
     Tracer.__getattr__ = _missing_attribute
     masked.install_operators(BINARY_OPS, COMPARE_OPS)
+    windows.install(BINARY_OPS, COMPARE_OPS)
 
 
 class UnsupportedAttribute(UnsupportedError, AttributeError):

@@ -63,7 +63,7 @@ class TracedUfunc:
         if kwargs or casting != "same_kind":
             raise UnsupportedError(f"np.{self.__name__} with {sorted(kwargs) or ['casting']} is not supported",
                                    ctx.current_loc())
-        return sem.ufunc(self.__name__, *args, dtype=dtype)
+        return windows.carried(sem.ufunc(self.__name__, *args, dtype=dtype), self.__name__, args)
 
     def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, **kw):
         _no_out(out)
@@ -977,11 +977,12 @@ def _guarded(fn, qualname: str):
 from .external import RandomNamespace as _RandomNamespace  # noqa: E402
 
 _build_namespace()
-from . import np_arrays, np_stats, masked  # noqa: E402  (compositions in their own modules)
+from . import np_arrays, np_stats, masked, windows  # noqa: E402  (compositions in their own modules)
 
 NAMESPACE.update(np_arrays.TABLE)
 NAMESPACE.update(np_stats.TABLE)
 NAMESPACE.update(masked.TABLE)
+NAMESPACE.update(windows.reductions(NAMESPACE))
 np_namespace = _Namespace(NAMESPACE, np, "np.")
 linalg_namespace = _Namespace(LINALG, np.linalg, "np.linalg.")
 object.__setattr__(np_namespace, "linalg", linalg_namespace)

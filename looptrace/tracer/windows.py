@@ -1,0 +1,352 @@
+"""Windows: slices with a traced start and a static length, `x[s:s + k]`.
+
+NumPy shortens a slice that runs past the end of its axis (and gives an empty
+one from s = n on). looptrace compiles static shapes, so a window keeps its
+length k: used as an array, it is the checked `dynamic_slice`, which raises
+IndexError at run time where NumPy would have shortened it (saying so).
+
+Where the window feeds a reduction over its own axis, the shortened length is
+never needed, and the answer is exactly NumPy's for every start s >= 0: the
+reduction runs over the k positions s, s+1, ..., read at an index clamped into
+the axis, with the positions past the end left out (`where=`), i.e. pad and
+mask, on the machinery of boolean-mask reads (masked.MaskedSelection):
+  - x[s:s+k].sum(), .prod(), .mean(), .var(ddof=...), .std(), .any(), .all(),
+    and the np.* functions of the same names;
+  - .max() / .min(): exact while s < n; from s = n on NumPy raises ValueError
+    (an empty reduction), and so does the compiled code;
+  - elementwise arithmetic keeps a window a window (`(x[s:s+k] ** 2).sum()`,
+    `np.abs(x[s:s+k] - m).max()`, `x[s:s+k] * y[s:s+k]` for equally long axes),
+    as long as the other operands are scalars or broadcast against the
+    window's trailing axes, as the shortened array would.
+A window over axis 0 only (`x[s:s+k]`, `x[s:s+k, :]`); a negative traced start
+raises IndexError at run time (NumPy would count it from the end).
+
+Invariant: a Window is a Tracer (a view, or a fresh result) in every other
+use, so nothing that worked before changes; the masked form is built only by
+the reductions above, and its ops are dead code otherwise.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from looptrace.ir.core import SourceLoc
+
+from . import context as ctx
+from . import masked
+from . import semantics as sem
+from .array import Tracer, is_tracer
+
+_REDUCTIONS = ("sum", "prod", "max", "min", "all", "any", "mean", "var", "std")
+_FUNCTIONS = {"sum": "sum", "prod": "prod", "max": "max", "amax": "max", "min": "min", "amin": "min",
+              "all": "all", "any": "any", "mean": "mean", "var": "var", "std": "std"}
+
+
+class Origin:
+    """What the masked form of a window needs: the start, the axis length and
+    the window length (windows combine elementwise only when all three agree)."""
+
+    __slots__ = ("start", "n", "k", "loc")
+
+    def __init__(self, start: Tracer, n: int, k: int, loc: SourceLoc):
+        self.start, self.n, self.k, self.loc = start, n, k, loc
+
+    def same(self, other: "Origin") -> bool:
+        return self.n == other.n and self.k == other.k and masked.same_value(self.start.value, other.start.value)
+
+    def positions(self) -> Tracer:
+        from . import numpy_api as nx
+
+        return nx.arange(self.k) + self.start
+
+    def selection(self, base: Tracer) -> masked.MaskedSelection:
+        """base[s:s+k] padded and masked: rows read at min(s + j, n - 1)."""
+        from looptrace.ops import get as prim
+
+        pos = self.positions()
+        rows = sem.ufunc("minimum", pos, self.n - 1)
+        data = sem.wrap(ctx.emit1(prim("gather"), [base.value, sem.as_value(rows, np.int64)], axis=0))
+        return masked.MaskedSelection(data, pos < self.n, self.loc)
+
+    def check_start(self) -> None:
+        from .checks import emit_check
+
+        emit_check(self.start < 0, IndexError(
+            f"a slice [start:start + {self.k}] with a negative traced start: NumPy would count it from the "
+            "end, looptrace reads a window from a start >= 0 only"), self.loc)
+
+    def check_nonempty(self, name: str) -> None:
+        from .checks import emit_check
+
+        what = {"max": "maximum", "min": "minimum"}[name]
+        emit_check(self.start >= self.n, ValueError(
+            f"zero-size array to reduction operation {what} which has no identity"), self.loc)
+
+
+class _Windowed:
+    """Reductions, ufuncs and operators of a window (mixed into Tracer)."""
+
+    __slots__ = ()
+
+    def _selection(self) -> masked.MaskedSelection | None:
+        raise NotImplementedError
+
+    def _origin(self) -> Origin | None:
+        raise NotImplementedError
+
+    def _reduce(self, name: str, args: tuple, kwargs: dict) -> Any:
+        origin = self._origin()
+        axis = kwargs.get("axis", args[0] if args else None)
+        if origin is None or kwargs.get("out") is not None or not _over_first_axis(axis, self.ndim):
+            return None
+        if kwargs.get("where", True) is not True:
+            return None
+        sel = self._selection()
+        origin.check_start()
+        kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+        if name in ("max", "min") and kwargs.get("initial", np._NoValue) is np._NoValue:
+            origin.check_nonempty(name)
+            kwargs["initial"] = _extreme(self.dtype, lowest=name == "max")
+        return getattr(sel, name)(*args, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        name = _FUNCTIONS.get(func.__name__)
+        if name is not None and args and args[0] is self:
+            res = self._reduce(name, args[1:], dict(kwargs))
+            if res is not None:
+                return res
+        return Tracer.__array_function__(self, func, types, args, kwargs)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        plain = Tracer.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
+        if method != "__call__" or kwargs or not is_tracer(plain) or plain.shape != self.shape:
+            return plain
+        from . import numpy_api as nx
+
+        fn = nx.NAMESPACE.get(nx.ALIASES.get(ufunc.__name__) or ufunc.__name__)
+        return _combined(plain, fn, inputs) if fn is not None else plain
+
+
+def _over_first_axis(axis: Any, ndim: int) -> bool:
+    if axis is None:
+        return True
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return any(isinstance(a, (int, np.integer)) and int(a) % ndim == 0 for a in axes)
+
+
+def _extreme(dtype: np.dtype, lowest: bool) -> Any:
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return -np.inf if lowest else np.inf
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return info.min if lowest else info.max
+    return not lowest  # bool: max starts from False, min from True
+
+
+class Window(_Windowed, Tracer):
+    """x[s:s+k] with a traced s: a view of x, with a masked form for reductions."""
+
+    __slots__ = ("origin",)
+
+    def __init__(self, base: Tracer, derive: Callable, key: Any, origin: Origin):
+        Tracer.__init__(self, base=base, derive=derive, index=key)
+        self.origin = origin
+
+    def _origin(self) -> Origin:
+        return self.origin
+
+    def _selection(self) -> masked.MaskedSelection:
+        return self.origin.selection(self.base)  # the base as it is now: a view sees earlier writes
+
+
+class WindowResult(_Windowed, Tracer):
+    """An elementwise result of windows and scalars: a fresh array, with the
+    same computation on the windows' masked forms."""
+
+    __slots__ = ("sel", "origin")
+
+    def __init__(self, plain: Tracer, sel: masked.MaskedSelection, origin: Origin):
+        Tracer.__init__(self, plain.value)
+        self.sel, self.origin = sel, origin
+
+    def _origin(self) -> Origin | None:
+        return self.origin
+
+    def _selection(self) -> masked.MaskedSelection:
+        return self.sel
+
+    def assign(self, value) -> None:
+        self.sel = self.origin = None  # written into: no longer the computation it was
+        Tracer.assign(self, value)
+
+
+def _combined(plain: Tracer, fn: Callable, inputs: tuple) -> Tracer:
+    """`plain` (fn of inputs) as a WindowResult where every input is a scalar, a
+    window of the same origin, or an array broadcasting against the trailing axes."""
+    origins = [x._origin() for x in inputs if isinstance(x, _Windowed)]
+    if not origins or any(o is None for o in origins) or not all(origins[0].same(o) for o in origins[1:]):
+        return plain
+    rest = tuple(plain.shape[1:])
+    args = []
+    for x in inputs:
+        if isinstance(x, _Windowed):
+            args.append(x._selection())
+            continue
+        shape = tuple(np.shape(x)) if not is_tracer(x) else tuple(x.shape)
+        if len(shape) > len(rest) or not masked._broadcasts(shape, rest):
+            return plain
+        args.append(x)
+    sel = next(a for a in args if isinstance(a, masked.MaskedSelection))
+    return WindowResult(plain, sel.elementwise(fn, tuple(args)), origins[0])
+
+
+def _windowed_binary(py: str, ufunc: str):
+    def op(self, other):
+        plain = getattr(Tracer, f"__{py}__")(self, other)
+        return _from_operator(plain, ufunc, (self, other))
+
+    def rop(self, other):
+        plain = getattr(Tracer, f"__r{py}__")(self, other)
+        return _from_operator(plain, ufunc, (other, self))
+
+    return op, rop
+
+
+def _from_operator(plain: Any, ufunc: str, inputs: tuple) -> Any:
+    from . import numpy_api as nx
+
+    if not is_tracer(plain) or plain.shape != next(x for x in inputs if isinstance(x, _Windowed)).shape:
+        return plain
+    return _combined(plain, nx.NAMESPACE[ufunc], inputs)
+
+
+def install(binary_ops: dict, compare_ops: dict) -> None:
+    """Operators and reduction methods of windows (called by methods.py)."""
+    for py, uf in {**binary_ops, **compare_ops}.items():
+        op, rop = _windowed_binary(py, uf)
+        setattr(_Windowed, f"__{py}__", op)
+        if py in binary_ops:
+            setattr(_Windowed, f"__r{py}__", rop)
+    for py, uf in binary_ops.items():
+        setattr(Window, f"__i{py}__", _in_place(py, uf))
+    for py, uf in (("neg", "negative"), ("abs", "absolute")):
+        setattr(_Windowed, f"__{py}__", _unary(py, uf))
+    for name in _REDUCTIONS:
+        setattr(_Windowed, name, _method(name))
+
+
+def carried(plain: Any, ufunc: str, inputs: tuple) -> Any:
+    """np.<ufunc>(...) in traced code: a window in, a window out (numpy_api.TracedUfunc)."""
+    if not any(isinstance(x, _Windowed) for x in inputs):
+        return plain
+    return _from_operator(plain, ufunc, inputs)
+
+
+def reductions(namespace: dict) -> dict:
+    """np.sum, np.mean, np.max, ... of traced code, reducing a window masked."""
+    def wrap(name: str, fn: Callable) -> Callable:
+        def call(a, *args, **kwargs):
+            if isinstance(a, _Windowed):
+                res = a._reduce(name, args, dict(kwargs))
+                if res is not None:
+                    return res
+            return fn(a, *args, **kwargs)
+
+        call.__name__ = getattr(fn, "__name__", name)
+        return call
+
+    return {np_name: wrap(name, namespace[np_name]) for np_name, name in _FUNCTIONS.items() if np_name in namespace}
+
+
+def _in_place(py: str, ufunc: str):
+    """`x[s:s+k] op= v`: the window's new contents, written as a window write."""
+    def iop(self, other):
+        res = _from_operator(getattr(Tracer, f"__{py}__")(self, other), ufunc, (self, other))
+        castable = is_tracer(res) and np.can_cast(res.dtype, self.dtype, "same_kind")
+        if isinstance(res, _Windowed) and castable and write(self.base, self.index, res):
+            return self  # x.__setitem__(key, self) then sees the view and writes nothing more
+        return getattr(Tracer, f"__i{py}__")(self, other)
+
+    return iop
+
+
+def _unary(py: str, ufunc: str):
+    def op(self):
+        from . import numpy_api as nx
+
+        return _combined(getattr(Tracer, f"__{py}__")(self), nx.NAMESPACE[ufunc], (self,))
+
+    return op
+
+
+def _method(name: str):
+    def call(self, *args, **kwargs):
+        res = self._reduce(name, args, dict(kwargs))
+        return res if res is not None else getattr(Tracer, name)(self, *args, **kwargs)
+
+    return call
+
+
+def write(x: Tracer, key: Any, value: Any) -> bool:
+    """x[s:s+k] = value with NumPy's shortening, where the value does not need
+    the shortened length: a scalar, an array broadcasting against the trailing
+    axes, or a window of the same origin (`y[s:s+k] = 2 * x[s:s+k]`, and
+    `y[s:s+k] += v`, which writes through the view). The block written is the
+    window moved back to fit, s' = min(s, n - k); its positions before s keep
+    their contents, so nothing outside NumPy's shortened slice changes. False
+    where this is not such a write (the checked update then runs)."""
+    from . import indexing
+
+    items = indexing.parse_key(tuple(x.shape), key)
+    origin = _origin_of(x, items)
+    if origin is None:
+        return False
+    rest = tuple(x.shape[1:])
+    if isinstance(value, _Windowed):
+        if value._origin() is None or not origin.same(value._origin()):
+            return False
+        data = value._selection().data
+    else:
+        shape = tuple(np.shape(value)) if not is_tracer(value) else tuple(value.shape)
+        if len(shape) > len(rest) or not masked._broadcasts(shape, rest):
+            return False
+        data = None
+    from . import numpy_api as nx
+
+    origin.check_start()
+    start = sem.ufunc("minimum", origin.start, origin.n - origin.k)
+    pos = nx.arange(origin.k) + start
+    fitted = [indexing.Item("dslice", 0, start, size=origin.k), *items[1:]]
+    old = sem.wrap(indexing.getitem_value(x.value, fitted))
+    if data is not None:  # row j of data is position s + j: read it at position pos[j]
+        from looptrace.ops import get as prim
+
+        shift = sem.ufunc("minimum", sem.ufunc("maximum", pos - origin.start, 0), origin.k - 1)
+        value = sem.wrap(ctx.emit1(prim("gather"), [data.value, sem.as_value(shift, np.int64)], axis=0))
+    taken = sem.reshape(pos >= origin.start, (origin.k,) + (1,) * len(rest))
+    new = nx.where(taken, sem.astype(value, x.dtype) if is_tracer(value) else value, old)
+    x.assign(indexing._block_update(x.value, fitted, new))
+    return True
+
+
+def _origin_of(x: Tracer, items: list) -> Origin | None:
+    first = items[0] if items else None
+    if first is None or first.kind != "dslice" or first.axis != 0 or not is_tracer(first.start):
+        return None
+    shape = tuple(x.shape)
+    if any(i.kind != "slice" or (i.start, i.stop, i.step) != (0, shape[i.axis], 1) for i in items[1:]):
+        return None
+    if shape[0] < 1 or first.size < 1:
+        return None
+    return Origin(first.start, int(shape[0]), int(first.size), ctx.current_loc())
+
+
+def view(parent: Tracer, derive: Callable, key: Any, items: list) -> Tracer:
+    """The view parent[key]: a Window when key is a traced-start slice of axis 0
+    with every other axis whole, else a plain view."""
+    origin = _origin_of(parent, items)
+    if origin is None:
+        return Tracer(base=parent, derive=derive, index=key)
+    return Window(parent, derive, key, origin)
