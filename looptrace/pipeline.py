@@ -55,7 +55,9 @@ COUNTED_LOOP_STEPS = (
     Step("merge_checks", per_loop.merge_run_time_checks),  # raise/assert in the body: one check
     Step("promote_blocks", per_loop.promote),  # a block read and written in place -> a carry
     Step("hoist_invariants", per_loop.hoist),
+    Step("drop_clamps", per_loop.drop_clamps),  # min(s, n - k) the loop's bounds decide -> s
     Step("split_delay_lines", per_loop.split_delays),  # buf[t+k] = s[t]; ... buf[t]: a writer loop of its own
+    Step("merge_row_writes", per_loop.merge_rows),  # out[i, 0] = a; out[i, 1] = b -> one row write
     Step("classify_carries", per_loop.classify),  # map, reduction, scatter-add, stream, recurrence
     Step("regroup_sums", per_loop.regroup),  # recurrence-free terms of a sum added first
     Step("rewrite", per_loop.rewrite),  # batched before / scan / batched after / sinks

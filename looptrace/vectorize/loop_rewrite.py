@@ -34,7 +34,9 @@ from .batch_interpreter import BatchEnv, OverBudget, memory_budget
 from .delay import describe as describe_delay_lines
 from .delay import split_delay_lines
 from .masked import is_conditional_term, mask_accumulations
+from .bounds import drop_clamps_in_range
 from .regroup import regroup_sums
+from .row_writes import merge_row_writes
 from .select import if_convert
 from .simplify import forward, hoist_invariants, merge_checks, promote_blocks
 
@@ -129,6 +131,20 @@ def split_delays(job: LoopJob) -> None:
         job.vectorize_loop(line.writer, job.parent)
     if job.delay_lines:
         simplify(job)
+
+
+def drop_clamps(job: LoopJob) -> None:
+    """min(s, n - k) that the loop's bounds decide is s (bounds.py)."""
+    start, _, step = job.bounds
+    if job.n is not None:
+        drop_clamps_in_range(job.loop, LoopFacts(job.loop, job.n, start, step))
+
+
+def merge_rows(job: LoopJob) -> None:
+    """out[i, 0] = a; out[i, 1] = b: one write of the row block (row_writes.py)."""
+    start, _, step = job.bounds
+    if job.n is not None:
+        merge_row_writes(job.loop, LoopFacts(job.loop, job.n, start, step))
 
 
 def classify(job: LoopJob) -> None:

@@ -177,3 +177,25 @@ def test_compiled_windows_match_and_vectorize(rng):
         np.testing.assert_allclose(g, w, rtol=1e-12)
     np.testing.assert_allclose(got_x, want_x, rtol=1e-12)
     np.testing.assert_allclose(got_y, want_y, rtol=1e-12)
+
+
+def fill_in_bounds(x, y):
+    for i in range(0, x.shape[0] - 2, 3):
+        y[i:i + 3] = x[i]  # never past the end: the clamp min(i, n - 3) is i (vectorize/bounds.py)
+    return y
+
+
+def fill_past_the_end(x, y):
+    for i in range(x.shape[0]):
+        y[i:i + 3] = x[i]
+    return y
+
+
+def test_a_window_write_the_bounds_keep_inside_is_not_clamped(rng):
+    x, y = rng.standard_normal(8), rng.standard_normal(8)
+    check(fill_in_bounds, x, y)
+    check(fill_past_the_end, x, y)
+    f = looptrace.jit(fill_in_bounds, backend="interpret")
+    report = looptrace.explain(f, x, y.copy())
+    assert "minimum" not in str(report.program)
+    assert [l.kind for l in report.loops] == ["vectorized"]  # disjoint blocks at an affine start: a map
