@@ -45,6 +45,7 @@ def stages(fn, x, with_numba: bool) -> tuple:
     import looptrace as lt
     from looptrace import pipeline
     from looptrace.codegen import cpu
+    from looptrace.codegen.target import CompileOptions
 
     j = lt.jit(fn, backend="cpu")
     t0 = time.perf_counter()
@@ -52,7 +53,7 @@ def stages(fn, x, with_numba: bool) -> tuple:
     t1 = time.perf_counter()
     program = pipeline.run_passes(program)
     t2 = time.perf_counter()
-    kernel = cpu.compile_program(program, cache=False)
+    kernel = cpu.compile_program(program, CompileOptions(cache=False))
     t3 = time.perf_counter()
     numba_s = None
     if with_numba:

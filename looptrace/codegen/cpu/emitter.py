@@ -34,6 +34,7 @@ from looptrace.ir.core import (
     free_values,
 )
 
+from .outline import outline
 from .text import cast, dtype_text, literal
 
 
@@ -62,6 +63,7 @@ class Emitter(BlockWalker):
         # index of a loop with constant bounds, ir/affine.py): their bound checks go
         self.ranges: dict[int, tuple[int, int]] = {}
         self.first_line = 0
+        self.line_origin: dict[int, int] = {}  # module line (1-based) -> index into self.lines
 
     # --- names and text ---------------------------------------------------------------------
     def name(self, v: Value) -> str:
@@ -284,6 +286,7 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
         flags.append("fastmath=True")
     if em.uses_prange:
         flags.append("parallel=PARALLEL")
+    decorator = f"@numba.njit({', '.join(flags)})"
     head = [
         header,
         "import numpy as np",
@@ -294,8 +297,16 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
         "                numpy=False, stencil=False, fusion=False, prange=True)",
         "",
         "",
-        f"@numba.njit({', '.join(flags)})",
+        decorator,
         f"def {fn_name}({', '.join(args)}):",
     ]
     em.first_line = len(head) + 1  # 1-based line of em.lines[0] in the module
-    return "\n".join(head + em.lines) + "\n"
+    split = outline(em.lines, args, decorator, fn_name)  # a long kernel: parts compiled one at a time
+    if split is None:
+        em.line_origin = {em.first_line + k: k for k in range(len(em.lines))}
+        return "\n".join(head + em.lines) + "\n"
+    module = [(line, None) for line in head] + split.kernel
+    for part in split.parts:
+        module += [("", None), ("", None), *part]
+    em.line_origin = {n + 1: k for n, (_, k) in enumerate(module) if k is not None}
+    return "\n".join(line for line, _ in module) + "\n"

@@ -110,7 +110,7 @@ class CpuKernel:
     def _op_of_error(self, message: str) -> Op | None:
         lines = [int(m) for m in re.findall(r"line (\d+)", message)]
         for ln in reversed(lines):
-            k = ln - self.em.first_line
+            k = self.em.line_origin.get(ln, -1)
             if 0 <= k < len(self.em.line_ops) and self.em.line_ops[k] is not None:
                 return self.em.line_ops[k]
         # no line number (e.g. an attribute error): the first line naming the culprit
