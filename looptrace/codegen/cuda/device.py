@@ -29,6 +29,9 @@ import numpy as np
 from .access import Access, Buf, Off, Sym, element_offset
 
 
+ERR_FLAG = Buf("host", "rt.err", np.dtype(np.int64))
+
+
 @dataclass
 class Param:
     name: str
@@ -109,6 +112,11 @@ class DeviceCode:
         return text if text.lstrip("-").isdigit() else self.param(text, "scalar", np.int64)
 
     def err(self) -> str:
+        """The call's error flag. A bad index's report counts as a read (reports
+        only race to be first in time); a check's phases write it
+        (rules/check.py), so a persistent kernel puts a barrier between a check
+        and the index checks around it, keeping program order."""
+        self.touch(ERR_FLAG, write=False)
         return self.param("rt.err", "array", np.int64)
 
     # --- reading and writing elements ------------------------------------------------------

@@ -120,6 +120,12 @@ class CudaEmitter(BlockWalker):
         self.error_sites.append((self.op.loc if self.op else None, axis))
         return len(self.error_sites) - 1
 
+    def check_code(self, failure: Any) -> int:
+        """An error code whose site is a check's failure (rules/check.py): the runner
+        raises the user's exception for it (host.CallRuntime.call_error)."""
+        self.error_sites.append((failure.loc, failure))
+        return len(self.error_sites) - 1
+
     # --- sizes ----------------------------------------------------------------------------------
     def size(self, v: Value | Access, axis: int) -> str:
         """Host text of a size: a number, or the host variable of a run-time size."""

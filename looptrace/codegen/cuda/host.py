@@ -7,7 +7,8 @@ configurations from limits.py (small fixed ones under the simulator, whose
 threads are OS threads), fetches the few scalars the host must see (a trip
 count, a predicate), runs host-side scalar ops and random draws, and owns
 the call's error flag: an int64[4] device buffer kernels write the first bad
-index into (code + 1, index, size), read once after the call.
+index or failed check into (code + 1, index or value, size, and a check's
+pending key: rules/check.py), read once after the call.
 
 Invariant: every buffer taken during a call goes back to the pool when the
 call ends, except those handed to the caller as results (`detach`); a buffer
@@ -156,6 +157,19 @@ class CallRuntime:
             raise self.index_error(code, i, n)
         return i
 
+    def call_error(self, code: int, i: int, n: int) -> BaseException:
+        """The exception of error code `code`: a check's failure (the user's
+        exception, rules/check.py) or a bad index."""
+        site = self.error_sites[code][1]
+        if not isinstance(site, int):  # an ops.check.Failure; `i` is its value
+            return site.make(i if site.message is not None else None)
+        return self.index_error(code, i, n)
+
+    def failed(self) -> bool:
+        """Has a kernel reported an error so far (a synchronization)? A host-driven
+        `while` stops there, as the cpu target's raise would."""
+        return self._err is not None and int(self._err[:1].copy_to_host()[0]) != 0
+
     def index_error(self, code: int, i: int, n: int) -> IndexError:
         from looptrace.errors import format_message
 
@@ -169,7 +183,7 @@ class CallRuntime:
         return self._err
 
     def error(self) -> tuple[int, int, int] | None:
-        """(code, index, size) of the first bad index a kernel reported, or None."""
+        """(code, index or value, size) of the first error a kernel reported, or None."""
         if self._err is None:
             return None
         code, i, n, _ = self._err.copy_to_host()

@@ -67,6 +67,79 @@ def logaddexp_(a, b):
 
 
 @jit(device=True)
+def fmod_i(a, b):
+    """C's fmod of integers (the sign of the dividend); 0 for a zero divisor, as NumPy."""
+    if b == 0:
+        return a - a
+    r = a % b
+    if r != 0 and (a < 0) != (b < 0):
+        r -= b
+    return r
+
+
+@jit(device=True)
+def cot_pi_(x):
+    """cot(pi x) with the argument reduced exactly to (-1/2, 1/2]."""
+    r = x - lib.floor(x + 0.5)
+    return 1.0 / math.tan(math.pi * r)
+
+
+@jit(device=True)
+def digamma_(x):
+    """codegen/cpu/specialfn.py's digamma: reflection, recurrence to x >= 10, series to x^-14."""
+    x = np.float64(x)
+    if math.isnan(x) or x == -math.inf:
+        return math.nan
+    if x == math.inf:
+        return math.inf
+    if x == 0.0:
+        return -math.inf if math.copysign(1.0, x) > 0 else math.inf
+    acc = 0.0
+    if x < 0.0:
+        if x == lib.floor(x):
+            return math.nan
+        acc = -math.pi * cot_pi_(x)
+        x = 1.0 - x
+    while x < 10.0:
+        acc -= 1.0 / x
+        x += 1.0
+    f = 1.0 / (x * x)
+    series = f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (
+        -1.0 / 132 + f * (691.0 / 32760 + f * (-1.0 / 12)))))))
+    return acc + (math.log(x) - 0.5 / x + series)
+
+
+@jit(device=True)
+def trigamma_(x):
+    """codegen/cpu/specialfn.py's trigamma: reflection, recurrence to x >= 10, series."""
+    x = np.float64(x)
+    if math.isnan(x) or x == -math.inf:
+        return math.nan
+    if x == math.inf:
+        return 0.0
+    if x == 0.0:
+        return math.inf
+    acc = 0.0
+    sign = 1.0
+    if x < 0.0:
+        if x == lib.floor(x):
+            return math.nan
+        s = math.sin(math.pi * (x - lib.floor(x + 0.5)))
+        acc = math.pi * math.pi / (s * s)
+        sign = -1.0
+        x = 1.0 - x
+    small = 0.0
+    while x < 10.0:
+        small += 1.0 / (x * x)
+        x += 1.0
+    f = 1.0 / (x * x)
+    tail = 1.0 / 6 + f * (-1.0 / 30 + f * (1.0 / 42 + f * (-1.0 / 30 + f * (
+        5.0 / 66 + f * (-691.0 / 2730 + f * (7.0 / 6))))))
+    series = (1.0 + (0.5 + tail / x) / x) / x
+    return acc + sign * (small + series)
+
+
+@jit(device=True)
 def report(err, code, i, n):
     if cuda.atomic.compare_and_swap(err, 0, code + 1) == 0:
         err[1] = i
@@ -123,8 +196,27 @@ def _sim_math() -> SimpleNamespace:
              "cosh": np.cosh, "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh,
              "atanh": np.arctanh, "atan2": np.arctan2, "hypot": np.hypot, "copysign": np.copysign,
              "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite, "fabs": np.fabs}
+    names["fmod"] = np.fmod
+    special = {k: _ieee(getattr(math, k), f) for k, f in _special_fallbacks().items()}
     return SimpleNamespace(pi=math.pi, e=math.e, inf=math.inf, nan=math.nan,
-                           **{k: _ignoring(f) for k, f in names.items()})
+                           **{k: _ignoring(f) for k, f in names.items()}, **special)
+
+
+def _special_fallbacks() -> dict:
+    import scipy.special as sp
+
+    return {"erf": sp.erf, "erfc": sp.erfc, "gamma": sp.gamma, "lgamma": sp.gammaln}
+
+
+def _ieee(f, fallback):
+    """Python's math.<f>, with the IEEE value where Python raises (libdevice's answer there)."""
+    def call(x):
+        try:
+            return f(float(x))
+        except (ValueError, OverflowError):
+            return float(fallback(float(x)))
+
+    return call
 
 
 def _sim_lib() -> SimpleNamespace:

@@ -14,7 +14,9 @@ come back to the host either way.
 Invariants: numba's errors never reach the user raw: a kernel that fails to
 compile is an InternalError naming the op and the user's line it came from;
 a bad index found on the device is an IndexError naming the user's line,
-raised after the call (the call's error flag); float16 is refused up front.
+and a failed check the user's exception, raised after the call (the call's
+error flag); float16, and complex where
+numba.cuda cannot compute it, are refused up front (dtypes.py).
 """
 from __future__ import annotations
 
@@ -26,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from looptrace.codegen.target import CompileOptions, MissingLowering
-from looptrace.errors import InternalError, LooptraceError, UnsupportedError
-from looptrace.ir.core import RNG, Op, Program, SourceLoc, walk
+from looptrace.errors import InternalError, LooptraceError
+from looptrace.ir.core import RNG, Op, Program, SourceLoc
 
-from . import module, runtime
+from . import dtypes, module, runtime
 from .access import Buf, whole
 from .emitter import CudaEmitter
 from .host import CallRuntime, LaunchFailed
@@ -89,7 +91,7 @@ class CudaRunner:
                 raise self._compile_error(self._host_op(e), e) from None
             err = rt.error()
             if err is not None:
-                raise rt.index_error(*err)
+                raise rt.call_error(*err)
             seen = {id(x) for x in inputs}  # a device result never aliases an argument or another result
             return [self._output(rt, v, r, device_out, seen) for v, r in zip(self.program.body.results, results)]
         finally:
@@ -202,7 +204,7 @@ def _as_numba(a: Any, mode: str) -> Any:
 
 # --- compiling ---------------------------------------------------------------------------------------
 def compile_program(program: Program, options: CompileOptions = CompileOptions()) -> CudaRunner:
-    _check_dtypes(program)
+    dtypes.check_program(program)
     mode = select_mode()
     em = emit_program(program, mode)
     source = module_source(em)
@@ -268,20 +270,6 @@ def module_source(em: CudaEmitter) -> str:
         head = text.index(f"def {rec.code.name}({', '.join(p.name for p in rec.code.params)}):")
         rec.notes["first_line"] = head + 2 + len(rec.code.preamble)
     return source
-
-
-def _check_dtypes(program: Program) -> None:
-    """numba.cuda kernels here take no float16 or complex: say so, naming the first op that makes one."""
-    bad = (np.dtype(np.float16), np.dtype(np.complex64), np.dtype(np.complex128))
-    for v in program.body.args:
-        if v.dtype in bad:
-            raise UnsupportedError(f"{v.dtype} arrays are not supported by the cuda backend", None,
-                                   "convert to float32/float64, or use backend='cpu' or 'interpret'")
-    for op in walk(program.body):
-        for v in op.outputs:
-            if v.dtype in bad:
-                raise UnsupportedError(f"this computes in {v.dtype}, which the cuda backend does not support",
-                                       op.loc, "convert to float32/float64 first, or use backend='interpret'")
 
 
 __all__ = ["CudaRunner", "compile_program"]

@@ -135,3 +135,27 @@ def test_tree_product_scan_and_atomic_kernels_compile(ptx_ok):
     assert {"tree", "gemm"} <= kinds, kinds
     assert "rt.chunked_scan(" in runner.source and "cuda.atomic.add" in runner.source
     compile_all(program, "library_shapes")
+
+
+def _sorted_steps(x, w):
+    h = np.zeros(x.shape[1])
+    for t in range(x.shape[0]):
+        h = np.sort(np.tanh(w * h + x[t]))
+    return h, np.argsort(x, axis=0, kind="stable")
+
+
+@pytest.mark.parametrize("name", ["checks", "special_float32"])
+def test_issue_10_and_11_sample_kernels_compile(ptx_ok, name):
+    """Run-time checks (atomic max, compare-and-swap of the flag), special functions, complex parts."""
+    compile_all(SAMPLES[name](np.random.default_rng(0)).program, name)
+
+
+def test_check_and_sort_in_persistent_kernels_compile(ptx_ok, monkeypatch):
+    from tests.reliability._check_programs import in_while
+
+    monkeypatch.setenv("LOOPTRACE_CUDA_SCAN", "single")
+    traced = lt.jit(in_while, backend="interpret").trace([np.ones(6)])
+    assert compile_all(pipeline.run_passes(traced), "in_while", only="scan")
+    rng = np.random.default_rng(0)
+    traced = lt.jit(_sorted_steps, backend="interpret").trace([rng.standard_normal((4, 6)), rng.standard_normal(6)])
+    assert compile_all(pipeline.run_passes(traced), "sorted_steps")

@@ -179,6 +179,7 @@ def emit_while(em: CudaEmitter, op: Op) -> None:
     names = _init_carries(em, op, body.args, list(op.inputs))
     mark = em.fresh("mark")
     em.hline("while True:")
+    sites = len(em.error_sites)
     with em.hindented():
         em.hline(f"{mark} = rt.mark()")
         for ca, ba in zip(cond.args, body.args):
@@ -190,6 +191,9 @@ def emit_while(em: CudaEmitter, op: Op) -> None:
         def finish() -> None:
             _next_carries(em, body.args, body.results, names)
             em.hline(f"rt.release_since({mark}, ({''.join(n + ', ' for n in names)}))")
+            if len(em.error_sites) > sites:  # a failed check or bad index stops the loop (the call raises)
+                em.hline("if rt.failed():")
+                em.hline("    break")
 
         em.emit_block(body, {a.id for a in body.args if is_array(a)}, finish=finish)
     for out, a in zip(op.outputs, body.args):

@@ -72,7 +72,7 @@ def ufunc_expr(name: str):
 def _special(name: str, args: list[str], dt: np.dtype) -> str | None:
     x = args[0]
     if name == "reciprocal":
-        if _is_float(dt):
+        if dt.kind in "fc":
             return f"({literal(1, dt)} / {x})"
         low = literal(np.iinfo(dt).min, dt) if dt.kind in "iu" else "0"
         return f"({low} if {x} == 0 else (1 // {x} if {x} > 0 else -(1 // -{x})))"
@@ -100,7 +100,21 @@ def _special(name: str, args: list[str], dt: np.dtype) -> str | None:
     return None
 
 
+OWN_MODULE = {"fmod", "conjugate"}  # rules/special.py
+
+
 for _name in elementwise.UNARY + elementwise.BINARY:
-    TARGET.register(_name, ScalarRule(ufunc_expr(_name)))
+    if _name not in OWN_MODULE:
+        TARGET.register(_name, ScalarRule(ufunc_expr(_name)))
 TARGET.register(elementwise.select, ScalarRule(lambda args, in_dtypes, out_dtype: f"({args[1]} if {args[0]} else {args[2]})"))
-TARGET.register(elementwise.convert, ScalarRule(lambda args, in_dtypes, out_dtype: args[0]))
+
+
+def convert_expr(args: list[str], in_dtypes, out_dtype) -> str:
+    """The cast itself is the nest's; from complex NumPy keeps the real part
+    (to bool: whether either part is nonzero), as the CPU's convert."""
+    if np.dtype(in_dtypes[0]).kind != "c" or np.dtype(out_dtype).kind == "c":
+        return args[0]
+    return f"({args[0]} != 0)" if np.dtype(out_dtype) == np.bool_ else f"({args[0]}).real"
+
+
+TARGET.register(elementwise.convert, ScalarRule(convert_expr))
