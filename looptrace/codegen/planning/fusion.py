@@ -26,6 +26,8 @@ from looptrace.ir.primitive import folded_axes, is_fusible
 from looptrace.ir.uses import Use, only_consumer, use_map
 from looptrace.ops.shape import is_reshape_like
 
+from .order_stats import sort_positions
+
 
 @dataclass
 class BlockPlan:
@@ -37,6 +39,8 @@ class BlockPlan:
     slice_into: dict[int, Op] = field(default_factory=dict)  # id(reshape) -> its dynamic_slice
     update_from: dict[int, Value] = field(default_factory=dict)  # id(dus) -> value written
     reshape_from: dict[int, Value] = field(default_factory=dict)  # id(reshape) -> first input
+    # id(sort or argsort) -> the only positions of its sorted axis ever read (order_stats.py)
+    sort_positions: dict[int, tuple] = field(default_factory=dict)
 
 
 def is_fold(op: Op) -> bool:
@@ -70,6 +74,11 @@ def plan_block(block: Block) -> BlockPlan:
             plan.fused_roots.add(id(op))
     _place_folded(block, plan, uses, index)
     _skip_read_through_transposes(block, plan, uses)
+    for op in block.ops:
+        if op.prim.name in ("sort", "argsort"):
+            read = sort_positions(op, uses)
+            if read is not None:
+                plan.sort_positions[id(op)] = read
     return plan
 
 
