@@ -24,6 +24,7 @@ from looptrace.codegen.planning.fusion import (
     is_streaming,
     nest_work,
     read_through,
+    unit_reindex,
 )
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
@@ -100,14 +101,22 @@ class Fuser:
     def _through_transpose(self, v: Value, idx: list[str]) -> tuple[Value, list[str]]:
         """A transposed view is read through its base: `np.transpose(x, p)[i, j]`
         is `x[j, i]`, so the base's own layout (contiguous, known to Numba)
-        decides the stride, and loops over it can vectorize."""
+        decides the stride, and loops over it can vectorize. A reshape that
+        only adds or drops unit axes and is never made is read through its
+        source the same way (`unit_reindex`)."""
         op = self.plan.producer.get(v.id)
-        while op is not None and read_through(op, self.plan):
-            perm = op.attrs["perm"]
-            base = [""] * len(perm)
-            for k, p in enumerate(perm):
-                base[p] = idx[k]
-            v, idx = op.inputs[0], base
+        while op is not None:
+            if id(op) in self.plan.unit_reshapes:
+                src = self.plan.reshape_from.get(id(op), op.inputs[0])
+                v, idx = src, unit_reindex(tuple(src.shape), tuple(v.shape), idx)
+            elif read_through(op, self.plan):
+                perm = op.attrs["perm"]
+                base = [""] * len(perm)
+                for k, p in enumerate(perm):
+                    base[p] = idx[k]
+                v, idx = op.inputs[0], base
+            else:
+                break
             op = self.plan.producer.get(v.id)
         return v, idx
 
