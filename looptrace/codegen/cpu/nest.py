@@ -29,6 +29,7 @@ from looptrace.codegen.planning.fusion import (
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
 
+from .costs import cost_factor
 from .target import TARGET
 from .text import cast, dtype_text, literal
 
@@ -283,7 +284,7 @@ STREAMING_DISCOUNT = 16
 def emit_fused(em: Emitter, op: Op) -> None:
     """The loop nest of one fusion root (or one scalar statement)."""
     v, fz = op.out, Fuser(em)
-    work = nest_work(op, em.plan)
+    work = nest_work(op, em.plan) * cost_factor(op, em.plan)  # costly elements go parallel sooner
     big = em.work_is_large(work if not is_streaming(op, em.plan) else work // STREAMING_DISCOUNT)
     if v.ndim == 0:
         if is_fold(op) and op.inputs[0].ndim:
