@@ -56,7 +56,9 @@ def unit_dropped(shape: tuple, n_lead: int, sizes: tuple) -> tuple[tuple, list[i
     return tuple(d for k, d in enumerate(shape) if k not in dropped), dropped
 
 
-def plan_block(block: Block) -> BlockPlan:
+def plan_block(block: Block, unit_reshapes: bool = False) -> BlockPlan:
+    """The block's plan; `unit_reshapes`: the target's nests read through a
+    reshape that only adds or drops unit axes (`_skip_unit_reshapes`)."""
     plan = BlockPlan()
     uses = use_map(block)
     index = {id(op): i for i, op in enumerate(block.ops)}
@@ -80,7 +82,8 @@ def plan_block(block: Block) -> BlockPlan:
             read = sort_positions(op, uses)
             if read is not None:
                 plan.sort_positions[id(op)] = read
-    _skip_unit_reshapes(block, plan, uses)
+    if unit_reshapes:
+        _skip_unit_reshapes(block, plan, uses)
     return plan
 
 
