@@ -87,6 +87,8 @@ def _leapfrog_args(r, m):
 
 
 KERNELS = [
+    Kernel("nbody_accel_4096", nbody_accel_broadcast, lambda r, m: _bodies(r, m, 9, 4096), "array", "n-body",
+           note="the issue's case: nbody_accel_broadcast over 4096 bodies"),
     Kernel("nbody_accel_loops", nbody_accel_loops, lambda r, m: _bodies(r, m, 8, 200), "loop", "n-body"),
     Kernel("nbody_accel_broadcast", nbody_accel_broadcast, lambda r, m: _bodies(r, m, 8, 1000), "array",
            "n-body"),

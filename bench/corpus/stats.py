@@ -95,6 +95,15 @@ def conditional_sums(x, t):
     return s, c
 
 
+def column_variance(X):
+    """The issue's case: a variance over one axis of a 2000 x 2000 array."""
+    return X.var(axis=0)
+
+
+def row_variance(X):
+    return np.var(X, axis=1, ddof=1)
+
+
 def _x(r, m, test=50, bench=1_000_000):
     return r.standard_normal(test if m == "test" else bench)
 
@@ -103,6 +112,10 @@ KERNELS = [
     Kernel("welford", welford, lambda r, m: (_x(r, m, 50, 200_000),), "loop", "statistics", rtol=1e-8),
     Kernel("zscore_clip", zscore_clip, lambda r, m: (r.standard_normal((20, 4) if m == "test" else (2000, 2000)),),
            "array", "statistics"),
+    Kernel("column_variance", column_variance,
+           lambda r, m: (r.standard_normal((20, 7) if m == "test" else (2000, 2000)),), "array", "statistics"),
+    Kernel("row_variance", row_variance,
+           lambda r, m: (r.standard_normal((20, 7) if m == "test" else (2000, 2000)),), "array", "statistics"),
     Kernel("column_quantiles", column_quantiles,
            lambda r, m: (r.standard_normal((21, 5) if m == "test" else (2001, 500)),), "array", "statistics"),
     Kernel("histogram_loop", histogram_loop, lambda r, m: (_x(r, m, 50, 200_000), -4.0, 4.0, 32), "loop",

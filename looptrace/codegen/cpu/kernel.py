@@ -33,6 +33,7 @@ from . import cache as disk
 from . import malloc
 from .blas_threads import one_blas_thread
 from .emitter import Emitter, emit_program, kernel_source
+from .threading_policy import prepare_threads
 from .target import TARGET
 from .templates import CheckFailed
 
@@ -136,6 +137,8 @@ def compile_program(program: Program, options: CompileOptions = CompileOptions()
     for the argument types of the first call)."""
     _check_dtypes(program)
     em = _emit(program, options.parallel, options.fastmath)
+    if em.uses_prange:
+        prepare_threads()  # before Numba loads its threading layer (threading_policy.py)
     cache = options.cache
     header = f"# looptrace kernel for {program.name}(): generated, do not edit"
     source = kernel_source(em, header, cache=cache)

@@ -24,10 +24,12 @@ from looptrace.codegen.planning.fusion import (
     is_streaming,
     nest_work,
     read_through,
+    unit_reindex,
 )
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
 
+from .costs import cost_factor
 from .target import TARGET
 from .text import cast, dtype_text, literal
 
@@ -100,14 +102,22 @@ class Fuser:
     def _through_transpose(self, v: Value, idx: list[str]) -> tuple[Value, list[str]]:
         """A transposed view is read through its base: `np.transpose(x, p)[i, j]`
         is `x[j, i]`, so the base's own layout (contiguous, known to Numba)
-        decides the stride, and loops over it can vectorize."""
+        decides the stride, and loops over it can vectorize. A reshape that
+        only adds or drops unit axes and is never made is read through its
+        source the same way (`unit_reindex`)."""
         op = self.plan.producer.get(v.id)
-        while op is not None and read_through(op, self.plan):
-            perm = op.attrs["perm"]
-            base = [""] * len(perm)
-            for k, p in enumerate(perm):
-                base[p] = idx[k]
-            v, idx = op.inputs[0], base
+        while op is not None:
+            if id(op) in self.plan.unit_reshapes:
+                src = self.plan.reshape_from.get(id(op), op.inputs[0])
+                v, idx = src, unit_reindex(tuple(src.shape), tuple(v.shape), idx)
+            elif read_through(op, self.plan):
+                perm = op.attrs["perm"]
+                base = [""] * len(perm)
+                for k, p in enumerate(perm):
+                    base[p] = idx[k]
+                v, idx = op.inputs[0], base
+            else:
+                break
             op = self.plan.producer.get(v.id)
         return v, idx
 
@@ -133,7 +143,12 @@ class Fuser:
         axes = folded_axes(op)
         if (x.ndim == 1 and op.prim.reduction.combine == "add" and x.dtype.kind == "f"
                 and isinstance(x.shape[0], int) and x.shape[0] >= 64):
-            return self._sum_8way(op, parallel)
+            return self._sum_8way(op, parallel, lambda at: self._term_1d(op, at), x.shape[0])
+        if (len(axes) == 1 and axes[0] == x.ndim - 1 and op.prim.reduction.combine == "add"
+                and x.dtype.kind == "f" and isinstance(x.shape[-1], int) and x.shape[-1] >= 64):
+            # a sum along the last (contiguous) axis at each kept index: the same 8 chains
+            self.reductions.append(op)
+            return self._sum_8way(op, parallel, lambda at: self.term(op, idx, [at]), x.shape[-1])
         self.reductions.append(op)
         acc = em.fresh("acc")
         em.line(f"{acc} = {fold_init(op)}")
@@ -161,8 +176,9 @@ class Fuser:
             self.reducing -= 1
 
 
-    def _sum_8way(self, op: Op, parallel: bool) -> str:
-        """A float sum over one axis with 8 independent accumulators (as NumPy's
+    def _sum_8way(self, op: Op, parallel: bool, term_at, n: int) -> str:
+        """A float sum over one axis (of a 1-d array, or the last axis at one
+        kept index; `term_at(index text)` is its term) with 8 independent accumulators (as NumPy's
         pairwise sum does at its leaves): 8 add chains instead of one.
 
         Accumulator j takes the terms at r*8 + j in increasing r, then the 8
@@ -172,8 +188,7 @@ class Fuser:
         over j that picks the accumulator (`_sum_8way_rolled`: a term with
         loops of its own or a long body, which written out 9 times costs Numba
         minutes of compile time and gains nothing)."""
-        em, x = self.em, op.inputs[0]
-        n = x.shape[0]
+        em = self.em
         accs = [em.fresh("acc") for _ in range(8)]
         for a in accs:
             em.line(f"{a} = {fold_init(op)}")
@@ -182,11 +197,11 @@ class Fuser:
         with em.loop(r, str(n // 8), parallel):
             mark = self._mark()
             for j, a in enumerate(accs):
-                term = self._term_1d(op, f"{r} * 8 + {j}")
+                term = term_at(f"{r} * 8 + {j}")
                 em.line(fold_update(op, a, term))
                 if j == 0 and self._costly_since(mark):
                     self._rewind(mark, saved)
-                    self._sum_8way_rolled(op, r, accs)
+                    self._sum_8way_rolled(op, r, accs, term_at)
                     break
         self.memo = dict(saved)
         total = em.fresh("acc")
@@ -195,21 +210,21 @@ class Fuser:
         if n % 8:
             tail = em.fresh("r")
             with em.loop(tail, f"{n - n % 8}, {n}"):
-                em.line(fold_update(op, total, self._term_1d(op, tail)))
+                em.line(fold_update(op, total, term_at(tail)))
         self.memo = saved
         return cast(total, op.out.dtype)
 
     def _term_1d(self, op: Op, at: str) -> str:
         return " * ".join(self.value_at(u, [at]) for u in op.inputs)
 
-    def _sum_8way_rolled(self, op: Op, r: str, accs: list[str]) -> None:
+    def _sum_8way_rolled(self, op: Op, r: str, accs: list[str], term_at) -> None:
         """The 8 terms of one step written once, in a loop over j that adds
         term j to accumulator j (each accumulator's terms, and their order,
         as in the written-out form)."""
         em = self.em
         j = em.fresh("j")
         with em.loop(j, "8"):
-            term = self._term_1d(op, f"{r} * 8 + {j}")
+            term = term_at(f"{r} * 8 + {j}")
             for k, a in enumerate(accs):
                 em.line(("if" if k == 0 else "elif") + f" {j} == {k}:" if k < 7 else "else:")
                 with em.indented():
@@ -274,7 +289,7 @@ STREAMING_DISCOUNT = 16
 def emit_fused(em: Emitter, op: Op) -> None:
     """The loop nest of one fusion root (or one scalar statement)."""
     v, fz = op.out, Fuser(em)
-    work = nest_work(op, em.plan)
+    work = nest_work(op, em.plan) * cost_factor(op, em.plan)  # costly elements go parallel sooner
     big = em.work_is_large(work if not is_streaming(op, em.plan) else work // STREAMING_DISCOUNT)
     if v.ndim == 0:
         if is_fold(op) and op.inputs[0].ndim:

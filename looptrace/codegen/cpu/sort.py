@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.codegen.target import StatementRule
+from looptrace.ir.core import literal
 
 from .target import TARGET
 from .text import dtype_text
@@ -11,9 +12,29 @@ from .text import dtype_text
 
 # One lane (all axes but `axis` fixed) at a time, copied into a contiguous
 # buffer: sorted in place by `sort_lane`, or ordered by the stable merge
-# `argsort_lane` (both in templates.py, NaNs last, compiled once per
+# `argsort_lane` (templates.py and selection.py, NaNs last, compiled once per
 # dtype and cached on disk), then copied out by explicit loops (Numba's array
-# setitem costs seconds of compile time).
+# setitem costs seconds of compile time). When the program reads only some
+# positions of the sorted axis (planning/order_stats.py: a median, a
+# percentile, `np.argsort(d)[:k]`), only those are computed: a first few by
+# one pass that keeps the k smallest (`topk_lane`, `argtopk_lane`), others by
+# quickselect (`select_lane`, `argselect_lane`). Their values are the full
+# sort's; the positions nobody reads hold other elements of the lane.
+TOPK_MAX = 32  # a prefix this short is kept by one pass (cost up to n k on reversed data)
+
+
+def _strategy(em, op, n: int | str) -> tuple[str, object]:
+    """("full", None), ("topk", k) or ("select", positions array name)."""
+    pos = em.plan.sort_positions.get(id(op)) if em.plan is not None else None
+    if pos is None or 2 * len(pos) > int(n):  # most of the lane: the full sort is the faster path
+        return "full", None
+    if not pos:
+        return "none", None
+    if pos == tuple(range(len(pos))) and len(pos) <= TOPK_MAX:
+        return "topk", len(pos)
+    return "select", em.name(literal(np.asarray(pos, np.int64)))
+
+
 def _lower(which: str):
     def lower(em, op) -> None:
         x, v, axis = op.inputs[0], op.out, op.attrs["axis"]
@@ -29,17 +50,29 @@ def _lower(which: str):
             em.line(f"{buf} = np.empty({n}, {dtype_text(x.dtype)})")
             with em.loop(j, n):
                 em.line(f"{buf}[{j}] = {em.name(x)}[{', '.join(at)}]")
-            if which == "sort":
-                em.line(f"sort_lane({buf})")
-                result = buf
-            else:
-                result = em.fresh("order")
-                em.line(f"{result} = np.empty({n}, np.int64)")
-                em.line(f"argsort_lane({buf}, {result})")
+            result = _sorted_lane(em, op, which, buf, n)
             with em.loop(j, n):
                 em.line(f"{out}[{', '.join(at)}] = {result}[{j}]")
 
     return lower
+
+
+def _sorted_lane(em, op, which: str, buf: str, n: str) -> str:
+    """Emit the sort of one lane held in `buf`; the name of the sorted lane."""
+    how, arg = _strategy(em, op, n)
+    if which == "sort":
+        call = {"full": f"sort_lane({buf})", "topk": f"topk_lane({buf}, {arg})",
+                "select": f"select_lane({buf}, {arg})", "none": None}[how]
+        if call:
+            em.line(call)
+        return buf
+    result = em.fresh("order")
+    em.line(f"{result} = np.empty({n}, np.int64)")
+    call = {"full": f"argsort_lane({buf}, {result})", "topk": f"argtopk_lane({buf}, {result}, {arg})",
+            "select": f"argselect_lane({buf}, {result}, {arg})", "none": None}[how]
+    if call:
+        em.line(call)
+    return result
 
 
 TARGET.register("sort", StatementRule(_lower("sort")))

@@ -24,11 +24,13 @@ from looptrace.codegen.cpu.mathlib import (
     tanh_f32,
     tanh_f64,
 )
+from looptrace.codegen.cpu.selection import argselect_lane, argsort_range, argtopk_lane, select_lane, topk_lane
 from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_gamma, math_lgamma, trigamma
 
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "tanh_f32",
            "tanh_f64", "trip_count"]
+__all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
 
 
@@ -86,44 +88,12 @@ def min_nan(acc, x):
 @numba.njit(cache=True)
 def argsort_lane(x, out):
     """out[:] = the stable sorting order of the 1-d x, NaNs last (NumPy's
-    kind="stable"), by a bottom-up merge sort. Numba's own np.sort/np.argsort
-    cost about ten seconds of compile time per kernel; this compiles once per
-    dtype and is cached on disk."""
-    n = x.shape[0]
-    for i in range(n):
+    kind="stable"): insertion-sorted runs, then merges (selection.py).
+    Numba's own np.sort/np.argsort cost about ten seconds of compile time per
+    kernel; this compiles once per dtype and is cached on disk."""
+    for i in range(x.shape[0]):
         out[i] = i
-    tmp = np.empty(n, np.int64)
-    src, dst = out, tmp
-    width, passes = 1, 0
-    while width < n:
-        lo = 0
-        while lo < n:
-            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
-            i, j, k = lo, mid, lo
-            while i < mid and j < hi:
-                a, b = x[src[j]], x[src[i]]
-                if a < b or (b != b and a == a):  # the right run's head strictly first
-                    dst[k] = src[j]
-                    j += 1
-                else:
-                    dst[k] = src[i]
-                    i += 1
-                k += 1
-            while i < mid:
-                dst[k] = src[i]
-                i += 1
-                k += 1
-            while j < hi:
-                dst[k] = src[j]
-                j += 1
-                k += 1
-            lo += 2 * width
-        src, dst = dst, src
-        width *= 2
-        passes += 1
-    if passes % 2 == 1:
-        for i in range(n):
-            out[i] = tmp[i]
+    argsort_range(x, out, 0, x.shape[0])
 
 
 @numba.njit(cache=True)

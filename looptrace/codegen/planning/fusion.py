@@ -26,6 +26,8 @@ from looptrace.ir.primitive import folded_axes, is_fusible
 from looptrace.ir.uses import Use, only_consumer, use_map
 from looptrace.ops.shape import is_reshape_like
 
+from .order_stats import sort_positions
+
 
 @dataclass
 class BlockPlan:
@@ -37,6 +39,9 @@ class BlockPlan:
     slice_into: dict[int, Op] = field(default_factory=dict)  # id(reshape) -> its dynamic_slice
     update_from: dict[int, Value] = field(default_factory=dict)  # id(dus) -> value written
     reshape_from: dict[int, Value] = field(default_factory=dict)  # id(reshape) -> first input
+    # id(sort or argsort) -> the only positions of its sorted axis ever read (order_stats.py)
+    sort_positions: dict[int, tuple] = field(default_factory=dict)
+    unit_reshapes: set[int] = field(default_factory=set)  # id(reshape) never made: nests read its base
 
 
 def is_fold(op: Op) -> bool:
@@ -51,7 +56,9 @@ def unit_dropped(shape: tuple, n_lead: int, sizes: tuple) -> tuple[tuple, list[i
     return tuple(d for k, d in enumerate(shape) if k not in dropped), dropped
 
 
-def plan_block(block: Block) -> BlockPlan:
+def plan_block(block: Block, unit_reshapes: bool = False) -> BlockPlan:
+    """The block's plan; `unit_reshapes`: the target's nests read through a
+    reshape that only adds or drops unit axes (`_skip_unit_reshapes`)."""
     plan = BlockPlan()
     uses = use_map(block)
     index = {id(op): i for i, op in enumerate(block.ops)}
@@ -70,6 +77,13 @@ def plan_block(block: Block) -> BlockPlan:
             plan.fused_roots.add(id(op))
     _place_folded(block, plan, uses, index)
     _skip_read_through_transposes(block, plan, uses)
+    for op in block.ops:
+        if op.prim.name in ("sort", "argsort"):
+            read = sort_positions(op, uses)
+            if read is not None:
+                plan.sort_positions[id(op)] = read
+    if unit_reshapes:
+        _skip_unit_reshapes(block, plan, uses)
     return plan
 
 
@@ -104,6 +118,47 @@ def _skip_read_through_transposes(block: Block, plan: BlockPlan, uses: dict[int,
             continue
         plan.skip.add(id(op))
         plan.position[id(op)] = max(plan.position.get(id(u.op), block.ops.index(u.op)) for u in us)
+
+
+def _read_only_by_nests(op: Op, uses: dict[int, list[Use]]) -> bool:
+    us = uses.get(op.out.id, [])
+    return bool(us) and all(u.op is not None and not u.nested and is_fusible(u.op) for u in us)
+
+
+def _place_at_last_reader(block: Block, plan: BlockPlan, op: Op, uses: dict[int, list[Use]]) -> None:
+    plan.skip.add(id(op))
+    plan.position[id(op)] = max(plan.position.get(id(u.op), block.ops.index(u.op)) for u in uses[op.out.id])
+
+
+def unit_axes_only(src_shape: tuple, out_shape: tuple) -> bool:
+    """Is reshaping src_shape to out_shape only adding or dropping unit axes?"""
+    return [d for d in src_shape if d != 1] == [d for d in out_shape if d != 1]
+
+
+def unit_reindex(src_shape: tuple, out_shape: tuple, idx: list[str]) -> list[str]:
+    """The index into the source of a unit-axes reshape for element `idx` of
+    its output: the non-unit axes pair up in order, a unit axis of the source
+    is 0."""
+    kept = iter(i for i, d in zip(idx, out_shape) if d != 1)
+    return ["0" if d == 1 else next(kept) for d in src_shape]
+
+
+def _skip_unit_reshapes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
+    """A reshape that only adds or drops unit axes, read only by loop nests,
+    is never made (no `np.ascontiguousarray(x).reshape(...)`, which copies a
+    strided x and costs Numba compile time): the nests read its source at
+    `unit_reindex`. Like a skipped transpose, its source counts as used where
+    the last of those nests is."""
+    for op in block.ops:
+        if not is_reshape_like(op) or id(op) in plan.skip or id(op) in plan.slice_into:
+            continue
+        src = plan.reshape_from.get(id(op), op.inputs[0])
+        if src.ndim == 0 or op.out.ndim == 0 or not unit_axes_only(tuple(src.shape), tuple(op.out.shape)):
+            continue
+        if any(isinstance(d, Dim) for d in (*src.shape, *op.out.shape)) or not _read_only_by_nests(op, uses):
+            continue
+        plan.unit_reshapes.add(id(op))
+        _place_at_last_reader(block, plan, op, uses)
 
 
 def _fits(v: Value, consumer: Op) -> bool:
