@@ -12,6 +12,10 @@ a garbage collection must stay flat (their kernels are released).
 
     python bench/memory_churn.py [--signatures 200] [--closures 300] [--max 32]
 
+Part 3 does part 2's churn with plain `numba.njit`: Numba never frees the
+machine code it compiled (LLVM MCJIT; numba#5976, numba#7831), so its growth
+per function is the floor for looptrace too.
+
 Kernels compile into a fresh temporary cache directory, so every signature
 costs a real compile (the worst case for memory).
 """
@@ -87,6 +91,24 @@ def closure_churn(n: int, every: int, backend: str) -> list[tuple[int, float]]:
     return rows
 
 
+def numba_floor(n: int, every: int) -> list[tuple[int, float]]:
+    """The same closure churn in plain Numba: a new @njit function per call,
+    dropped after it. Numba's MCJIT never frees compiled code (numba#5976,
+    numba#7831), so this growth is the floor for any in-process compiler on it."""
+    import numba
+
+    x = np.linspace(0.0, 1.0, 16)
+    rows = []
+    for k in range(1, n + 1):
+        f = numba.njit(cache=False)(make_closure(k))
+        f(x)
+        del f
+        if k % every == 0:
+            gc.collect()
+            rows.append((k, rss_mb()))
+    return rows
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--signatures", type=int, default=200)
@@ -111,6 +133,12 @@ def main() -> None:
     print("| closures | RSS (MB) | growth since part 2 started (MB) |")
     print("|---:|---:|---:|")
     for k, mb in closure_churn(args.closures, max(args.closures // 10, 1), args.backend):
+        print(f"| {k} | {mb:.0f} | {mb - base:+.0f} |")
+    base = rss_mb()
+    print("\n## the floor: the same closure churn in plain numba.njit")
+    print("| functions | RSS (MB) | growth since part 3 started (MB) |")
+    print("|---:|---:|---:|")
+    for k, mb in numba_floor(args.closures, max(args.closures // 10, 1)):
         print(f"| {k} | {mb:.0f} | {mb - base:+.0f} |")
 
 
