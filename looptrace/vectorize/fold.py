@@ -47,6 +47,8 @@ def _fold(block: Block) -> None:
         operands = src.inputs
         if src.prim.name == "einsum":
             ins, out = parse_spec(src.attrs["spec"])
+        elif src.prim.name == "multiply" and any(v.ndim == 0 for v in src.inputs):
+            continue  # sum(x * s) for a scalar s contracts nothing: the sum fuses x's producer
         elif src.prim.name == "multiply" and _product_spec(src) is not None:
             ins, out, operands = _product_spec(src, added)
         else:

@@ -48,3 +48,32 @@ def test_weight_gradient_leaves_the_reverse_scan(tiny_budget, rng):
     set_memory_budget(None)
     (want,) = looptrace.grad(lambda *a: jitted(*a).sum(), argnums=(2,), backend="interpret")(*args)
     np.testing.assert_allclose(g, want, rtol=1e-9)
+
+
+def trapezoid(y, dx):
+    s = 0.0
+    for i in range(1, y.shape[0]):
+        s += 0.5 * (y[i] + y[i - 1]) * dx
+    return s
+
+
+def weighted(x, w):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i] * w[i]
+    return s
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_sum_scaled_by_a_scalar_stays_a_sum(backend, rng):
+    """sum(t * dx) with a scalar dx contracts nothing: it stays a reduce_sum
+    (whose term the CPU target fuses into its 8-chain sum) instead of an
+    einsum 'a,->' that materializes t; a product of two arrays still folds."""
+    y, x, w = rng.standard_normal(300), rng.standard_normal(50), rng.standard_normal(50)
+    f = looptrace.jit(trapezoid, backend=backend)
+    np.testing.assert_allclose(f(y, 0.1), trapezoid(y, 0.1), rtol=1e-12)
+    prims = {op.prim.name for op in walk(looptrace.explain(f, y, 0.1).program.body)}
+    assert "reduce_sum" in prims and "einsum" not in prims
+    g = looptrace.jit(weighted, backend=backend)
+    np.testing.assert_allclose(g(x, w), weighted(x, w), rtol=1e-12)
+    assert "einsum" in {op.prim.name for op in walk(looptrace.explain(g, x, w).program.body)}
