@@ -9,7 +9,7 @@
   contract.py    einsum: BLAS products or loops             random.py   generator draws
   sort.py        sort, argsort by lanes (templates.py)       check.py    run-time checks (raise, assert)
   regions.py     for/while/cond as Python control flow     recurrence.py linear_scan, matrix_power_apply
-  special.py     erf, gamma, digamma, ...; complex parts    specialfn.py digamma/trigamma in Numba
+  special.py     erf, gamma, digamma, ...; complex parts    specialfn.py digamma/trigamma (codegen/scalar_algorithms.py) in Numba
   mathlib.py     vectorizable exp/tanh/log/expm1/log1p      templates.py helpers kernels call
   cache.py       the disk cache of generated modules        malloc.py   glibc malloc thresholds
 """

@@ -23,6 +23,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from looptrace.codegen import scalar_algorithms
+
 from . import runtime
 
 HELPERS = '''
@@ -77,66 +79,9 @@ def fmod_i(a, b):
     return r
 
 
-@jit(device=True)
-def cot_pi_(x):
-    """cot(pi x) with the argument reduced exactly to (-1/2, 1/2]."""
-    r = x - lib.floor(x + 0.5)
-    return 1.0 / math.tan(math.pi * r)
-
-
-@jit(device=True)
-def digamma_(x):
-    """codegen/cpu/specialfn.py's digamma: reflection, recurrence to x >= 10, series to x^-14."""
-    x = np.float64(x)
-    if math.isnan(x) or x == -math.inf:
-        return math.nan
-    if x == math.inf:
-        return math.inf
-    if x == 0.0:
-        return -math.inf if math.copysign(1.0, x) > 0 else math.inf
-    acc = 0.0
-    if x < 0.0:
-        if x == lib.floor(x):
-            return math.nan
-        acc = -math.pi * cot_pi_(x)
-        x = 1.0 - x
-    while x < 10.0:
-        acc -= 1.0 / x
-        x += 1.0
-    f = 1.0 / (x * x)
-    series = f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (
-        -1.0 / 132 + f * (691.0 / 32760 + f * (-1.0 / 12)))))))
-    return acc + (math.log(x) - 0.5 / x + series)
-
-
-@jit(device=True)
-def trigamma_(x):
-    """codegen/cpu/specialfn.py's trigamma: reflection, recurrence to x >= 10, series."""
-    x = np.float64(x)
-    if math.isnan(x) or x == -math.inf:
-        return math.nan
-    if x == math.inf:
-        return 0.0
-    if x == 0.0:
-        return math.inf
-    acc = 0.0
-    sign = 1.0
-    if x < 0.0:
-        if x == lib.floor(x):
-            return math.nan
-        s = math.sin(math.pi * (x - lib.floor(x + 0.5)))
-        acc = math.pi * math.pi / (s * s)
-        sign = -1.0
-        x = 1.0 - x
-    small = 0.0
-    while x < 10.0:
-        small += 1.0 / (x * x)
-        x += 1.0
-    f = 1.0 / (x * x)
-    tail = 1.0 / 6 + f * (-1.0 / 30 + f * (1.0 / 42 + f * (-1.0 / 30 + f * (
-        5.0 / 66 + f * (-691.0 / 2730 + f * (7.0 / 6))))))
-    series = (1.0 + (0.5 + tail / x) / x) / x
-    return acc + sign * (small + series)
+# one definition for every target (codegen/scalar_algorithms.py), compiled as device functions
+digamma_ = jit(device=True)(scalar_algorithms.digamma)
+trigamma_ = jit(device=True)(scalar_algorithms.trigamma)
 
 
 @jit(device=True)
@@ -173,7 +118,8 @@ def check_elem(i, n, code, err):
 HEADER = """# looptrace cuda module for {name}(): generated, do not edit
 import numpy as np
 from numba import boolean, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
-# provided by the namespace (codegen/cuda/module.py): cuda, jit, math, lib, TILE, TILE1, TREE, TREE_ITEMS, SIM
+# provided by the namespace (codegen/cuda/module.py): cuda, jit, math, lib, TILE, TILE1, TREE, TREE_ITEMS, SIM,
+# scalar_algorithms
 """
 
 
@@ -235,7 +181,7 @@ def namespace(mode: str) -> dict:
     """Globals a generated module runs in, for `mode`."""
     cuda = runtime.numba_cuda()
     ns = {"np": np, "cuda": cuda, "jit": runtime.jit(mode), "TILE": TILE[mode], "TILE1": TILE[mode] + 1,
-          "SIM": mode == "sim",
+          "SIM": mode == "sim", "scalar_algorithms": scalar_algorithms,
           "TREE": TREE[mode][0], "TREE_ITEMS": TREE[mode][1]}
     if mode == "sim":
         ns.update(math=_sim_math(), lib=_sim_lib())

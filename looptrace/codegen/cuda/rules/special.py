@@ -7,10 +7,10 @@ call (fmod, conjugate); each a `ScalarRule`.
                              or range error they give the IEEE value, as
                              the reference does (ops/special.py)
   digamma, trigamma          device functions digamma_ / trigamma_ of the
-                             module's header (module.py): the CPU target's
-                             algorithm (codegen/cpu/specialfn.py: reflection,
-                             recurrence to x >= 10, asymptotic series), in
-                             float64 like the CPU's, rounded by the cast
+                             module's header (module.py): the definitions
+                             the CPU target compiles too
+                             (codegen/scalar_algorithms.py), in float64 like
+                             the CPU's, rounded by the cast
   fmod                       C's fmod (the sign of the dividend): `math.fmod`
                              on floats (libdevice fmod); integers through
                              fmod_i (the floored remainder corrected to the
