@@ -30,9 +30,11 @@ from looptrace.ir.core import Program
 from looptrace.ir.printer import print_program
 from looptrace.ir.verify import verify
 from looptrace.vectorize import driver
+from looptrace.vectorize.bounds import decide_ranges
 from looptrace.vectorize import loop_rewrite as per_loop
 from looptrace.vectorize.driver import Step
 from looptrace.vectorize.fold import fold_reduce_einsum
+from looptrace.vectorize.iotas import canonical_iotas
 from looptrace.vectorize.linear_recurrence import linear_scans
 
 
@@ -84,6 +86,8 @@ PASSES: tuple[Pass, ...] = (
     Pass("vectorize", driver.each_loop(COUNTED_LOOP_STEPS, WHILE_LOOP_STEPS, after)),
     Pass("fold_einsums", _fold_einsums),  # reductions of batched products fold into the product
     Pass("linear_scans", linear_scans),  # residual linear recurrences -> prefix scans, chains -> squaring
+    Pass("iotas", canonical_iotas),  # iota through reshapes, broadcasts, *1 and +0: a nest's loop variable
+    Pass("ranges", decide_ranges),  # clamps, comparisons and checks that the positions' ranges decide
 )
 
 

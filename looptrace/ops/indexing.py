@@ -191,6 +191,11 @@ def _dyn_slice_batch(b, args, dims, *, sizes):
     n = axis_size(b, args, dims)
     if all(d is None for d in dims[1:]):
         return [b.op("dynamic_slice", x, int_const(b, 0), *starts, sizes=(n, *sizes))], [0]
+    if dims[0] is None and len(starts) == 1 and sizes[0] == 1:
+        # one element (row) x[s] per member: a gather, which checks and wraps s as
+        # NumPy's index does (the one-element slice's rule), and reads in place
+        idx = b.op("reshape", starts[0], shape=(n, 1))
+        return [b.op("gather", x, idx, axis=0)], [0]
     shape = base_shape(x, dims[0])
     flat = flat_block_index(b, shape, list(zip(starts, dims[1:])), tuple(sizes), rows=dims[0] is not None)
     return [_flat_take(b, bcast(b, x, dims[0], n) if dims[0] is not None else x, flat)], [0]

@@ -1,49 +1,181 @@
-"""Clamps a loop's bounds decide: `minimum(j, c)` and `maximum(j, c)` of an
-integer index j affine in the loop index, against a constant c.
+"""What a loop's static bounds decide: the range of every integer value of the
+body, and the clamps, comparisons and run-time checks that range settles.
 
-Windows (tracer/windows.py) write `y[s:s+k]` at min(s, n - k) so that a
-window running past the end is shortened as NumPy does. Where the loop's
-static bounds show that s never passes n - k, the clamp is the identity, and
-replacing it by s leaves a write at an affine position, which the classifier
-can see is a map. Exact: the replaced value equals the clamp at every
-iteration the loop runs.
+Windows (tracer/windows.py) read `x[s:s+k]` padded and masked, at rows
+min(s + j, n - 1) where s + j < n, and write `y[s:s+k]` at min(s, n - k), so
+that a window running past the end behaves as NumPy's shortened slice. In
+the loops people write, the bounds keep every window inside its axis
+(`for i in range(n - k + 1): x[i:i + k].mean()`); there the clamp is the
+identity, the mask is all true and the check of a negative start never
+fires. This step proves it and removes them, leaving a plain read at an
+affine position (which the classifier and the fuser see through) and a mean
+divided by the constant k.
+
+Integer ranges come from the loop index (its static bounds), the indices of
+the loops around it (`outer`: their static bounds), constants, and
++, -, *, minimum, maximum, integer converts and broadcasts of those (interval
+arithmetic, ir/ranges.py; a scalar affine in the loop index uses its exact
+affine range).
+Decided, in order:
+  - minimum(a, b) / maximum(a, b) whose one side always wins -> that side;
+  - a comparison (<, <=, >, >=, ==, !=) whose answer is the same at every
+    iteration -> a constant;
+  - ops whose inputs are all constants -> their constant (small results);
+  - select(all true, a, b) -> a, select(all false, a, b) -> b;
+  - a check's predicate that is constantly false is dropped (and the check
+    with its last predicate).
+Exact: each replaced value equals what it replaces at every iteration the
+loop runs.
 """
 from __future__ import annotations
 
-from looptrace.ir.affine import affine_form, const_int, value_range
-from looptrace.ir.core import Op
+from typing import Optional
+
+import numpy as np
+
+from looptrace.ir.affine import static_bounds, value_range
+from looptrace.ir.core import Block, Op, Program, Value, literal
+from looptrace.ir.dce import dce
+from looptrace.ir.ranges import Interval, Ranges, loop_leaf
 from looptrace.ir.rewrite import substitute
+from looptrace.ops.check import join_inputs, split_inputs
+from looptrace.ops.control import trip_count
 
 from .analysis import LoopFacts
 
+_FOLD_LIMIT = 4096  # elements: larger constants stay computed
+_COMPARE = {
+    "less": lambda a, b: (a[1] < b[0], a[0] >= b[1]),
+    "less_equal": lambda a, b: (a[1] <= b[0], a[0] > b[1]),
+    "greater": lambda a, b: (a[0] > b[1], a[1] <= b[0]),
+    "greater_equal": lambda a, b: (a[0] >= b[1], a[1] < b[0]),
+    "equal": lambda a, b: (a[0] == a[1] == b[0] == b[1], a[1] < b[0] or b[1] < a[0]),
+    "not_equal": lambda a, b: (a[1] < b[0] or b[1] < a[0], a[0] == a[1] == b[0] == b[1]),
+}
 
-def drop_clamps_in_range(loop: Op, facts: LoopFacts) -> bool:
-    """Replace each clamp the bounds decide by its index; True if any was."""
+
+def drop_clamps_in_range(loop: Op, facts: LoopFacts, outer: dict[int, Interval]) -> bool:
+    """Decide what the loop's bounds decide (module docstring); True if anything was."""
     if not facts.n:
         return False
-    (body,) = loop.blocks
-    mapping = {}
-    for op in body.ops:
-        if op.prim.name not in ("minimum", "maximum") or op.out.shape != () or op.out.dtype.kind not in "iu":
-            continue
-        index, bound = _index_and_bound(facts, op)
-        if index is None:
-            continue
-        lo, hi = value_range(affine_form(index, facts.aff), facts.n)
-        if (op.prim.name == "minimum" and hi <= bound) or (op.prim.name == "maximum" and lo >= bound):
-            if index.dtype == op.out.dtype:
-                mapping[op.out.id] = index
-    substitute(body, mapping)
-    if mapping:
+    changed = decide_block(loop.blocks[0], Ranges(loop_leaf(facts.aff, facts.n, outer)))
+    if changed:
         facts.refresh()
-    return bool(mapping)
+    return changed
 
 
-def _index_and_bound(facts: LoopFacts, op: Op):
-    a, b = op.inputs
-    for index, other in ((a, b), (b, a)):
-        c = const_int(other)
-        form = affine_form(index, facts.aff)
-        if c is not None and form is not None and form[0] != 0:
-            return index, c
-    return None, None
+def decide_ranges(program: Program) -> Program:
+    """The same decisions on the whole program after vectorization, where the
+    batched ops compute positions from iotas (`iota - k >= 0`, the bounds
+    checks of batched reads): every block, with the index of each counted
+    loop around it."""
+    _decide_nested(program.body, Ranges())
+    return program
+
+
+def _decide_nested(block: Block, ranges: Ranges) -> None:
+    decide_block(block, ranges)
+    for op in block.ops:
+        for sub in op.blocks:
+            index: dict[int, Interval] = {}
+            bounds = static_bounds(op) if op.prim.name == "for_loop" else None
+            if bounds is not None and trip_count(*bounds) > 0:
+                start, _, step = bounds
+                index[sub.args[0].id] = value_range((step, start), trip_count(*bounds))
+            _decide_nested(sub, Ranges(lambda v, index=index: index.get(v.id, ranges.of(v))))
+
+
+def decide_block(body: Block, ranges: Ranges) -> bool:
+    """Replace what `ranges` decides in body's own ops (uses in nested blocks
+    follow); True if anything was."""
+    mapping: dict[int, Value] = {}
+    kept: list[Op] = []
+    changed = False
+    for op in body.ops:
+        if mapping:
+            op.inputs = tuple(mapping.get(v.id, v) for v in op.inputs)
+            for sub in op.blocks:
+                substitute(sub, mapping)
+        if op.prim.name == "check":
+            if not _prune_check(op):
+                changed = True
+                continue
+            kept.append(op)
+            continue
+        new = _decide(op, ranges)
+        if new is not None:
+            mapping[op.out.id] = new
+            changed = True
+        else:
+            ranges.learn(op)
+        kept.append(op)
+    body.ops = kept
+    body.results = [mapping.get(v.id, v) for v in body.results]
+    if changed:
+        body.ops = dce(body, regions=False).ops
+    return changed
+
+
+def _decide(op: Op, ranges: Ranges) -> Optional[Value]:
+    """The value that replaces op's output, or None."""
+    if len(op.outputs) != 1 or op.blocks or op.prim.effectful or op.prim.raises:
+        return None
+    name, out = op.prim.name, op.out
+    if name in ("minimum", "maximum") and out.dtype.kind in "iu":
+        a, b = op.inputs
+        ra, rb = ranges.of(a), ranges.of(b)
+        if ra is not None and rb is not None:
+            lower_wins = name == "minimum"
+            for x, rx, ry in ((a, ra, rb), (b, rb, ra)):
+                wins = rx[1] <= ry[0] if lower_wins else rx[0] >= ry[1]
+                if wins and _same_type(x, out):
+                    return x
+    if name in _COMPARE and len(op.inputs) == 2:
+        ra, rb = (ranges.of(v) for v in op.inputs)
+        if ra is not None and rb is not None:
+            true, false = _COMPARE[name](ra, rb)
+            if true or false:
+                return literal(np.full(out.shape, bool(true)))
+    if name == "select":
+        c, a, b = op.inputs
+        if c.is_const and np.asarray(c.const).size:
+            cc = np.asarray(c.const)
+            pick = a if cc.all() else b if not cc.any() else None
+            if pick is not None and _same_type(pick, out):
+                return pick
+    if all(v.is_const for v in op.inputs) and op.inputs and op.prim.impl is not None:
+        return _fold(op)
+    return None
+
+
+def _fold(op: Op) -> Optional[Value]:
+    out = op.out
+    if op.prim.multiple_results or int(np.prod(out.shape, dtype=np.int64)) > _FOLD_LIMIT:
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            res = np.asarray(op.prim.impl(*(np.asarray(v.const) for v in op.inputs), **op.attrs))
+    except Exception:  # an op that raises on its constants raises at run time, as it did
+        return None
+    if res.shape != tuple(out.shape) or res.dtype != out.dtype:
+        return None
+    return literal(res)
+
+
+def _same_type(v: Value, out: Value) -> bool:
+    return tuple(v.shape) == tuple(out.shape) and v.dtype == out.dtype
+
+
+def _prune_check(op: Op) -> bool:
+    """Drop the predicates that are constantly false; False if none is left."""
+    failures = op.attrs["failures"]
+    preds, values = split_inputs(op.inputs, failures)
+    keep = [j for j, p in enumerate(preds) if not (p.is_const and not np.asarray(p.const).any())]
+    if len(keep) == len(preds):
+        return True
+    if not keep:
+        return False
+    failures = tuple(failures[j] for j in keep)
+    op.inputs = join_inputs([preds[j] for j in keep], [values[j] for j in keep], failures)
+    op.attrs = {**op.attrs, "failures": failures}
+    return True

@@ -14,8 +14,11 @@ import warnings
 from dataclasses import dataclass
 from typing import Callable
 
+from looptrace.ir.affine import static_bounds, value_range
 from looptrace.ir.clone import copy_region
 from looptrace.ir.core import Block, Op, Program
+
+from looptrace.ops.control import trip_count
 
 from .loop_rewrite import LoopJob
 from .simplify import hoist_invariants
@@ -33,14 +36,22 @@ def enabled() -> bool:
     return not os.environ.get("LOOPTRACE_NO_VECTORIZE")
 
 
-def for_each_loop(block: Block, visit: Callable[[Op, Block], None]) -> None:
-    """Call `visit(loop, block)` on every loop op, innermost first; a loop a
-    visit removed (rewrote away) is not visited."""
+def for_each_loop(block: Block, visit: Callable[..., None], outer: dict | None = None) -> None:
+    """Call `visit(loop, block, outer)` on every loop op, innermost first; a
+    loop a visit removed (rewrote away) is not visited. `outer` maps the index
+    of each enclosing counted loop with static bounds to its [lo, hi]."""
+    outer = {} if outer is None else outer
     for op in list(block.ops):
+        inner = outer
+        if op.prim.name == "for_loop":
+            bounds = static_bounds(op)
+            if bounds is not None and trip_count(*bounds) > 0:
+                start, _, step = bounds
+                inner = {**outer, op.blocks[0].args[0].id: value_range((step, start), trip_count(*bounds))}
         for sub in op.blocks:
-            for_each_loop(sub, visit)
+            for_each_loop(sub, visit, inner)
         if op.prim.name in ("for_loop", "while_loop") and op in block.ops:
-            visit(op, block)
+            visit(op, block, outer)
 
 
 def each_loop(counted: tuple[Step, ...], while_steps: tuple[Step, ...],
@@ -52,9 +63,9 @@ def each_loop(counted: tuple[Step, ...], while_steps: tuple[Step, ...],
         if not enabled():
             return program
 
-        def visit(loop: Op, block: Block) -> None:
+        def visit(loop: Op, block: Block, outer: dict | None = None) -> None:
             steps = counted if loop.prim.name == "for_loop" else while_steps
-            _guarded(LoopJob(loop, block, program, vectorize_loop=visit), steps, after)
+            _guarded(LoopJob(loop, block, program, vectorize_loop=visit, outer=outer or {}), steps, after)
 
         for_each_loop(program.body, visit)
         return program

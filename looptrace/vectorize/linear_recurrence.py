@@ -73,7 +73,7 @@ def linear_scans(program: Program) -> Program:
     """The pass: rewrite every matching for_loop, innermost first."""
     from .driver import for_each_loop
 
-    for_each_loop(program.body, lambda op, block: _guarded(op, block) if op.prim.name == "for_loop" else None)
+    for_each_loop(program.body, lambda op, block, outer: _guarded(op, block) if op.prim.name == "for_loop" else None)
     return program
 
 

@@ -65,7 +65,9 @@ class LoopJob:
     carries: list[Carry] = field(default_factory=list)
     delay_lines: list = field(default_factory=list)
     # sends a loop this job split off through the whole step sequence (the driver's)
-    vectorize_loop: Callable[[Op, Block], None] | None = None
+    vectorize_loop: Callable[..., None] | None = None
+    # [lo, hi] of the index of each counted loop around this one (static bounds)
+    outer: dict = field(default_factory=dict)
     done: bool = False
 
     def __post_init__(self) -> None:
@@ -98,7 +100,7 @@ def traced_trip_count(job: LoopJob) -> None:
 def if_convert_body(job: LoopJob) -> None:
     """Effect-free conditionals become selects; conditional writes become masked writes."""
     start, _, step = job.bounds
-    if_convert(job.loop, job.n, start, step)
+    if_convert(job.loop, job.n, start, step, job.outer)
 
 
 def mask_conditional_sums(job: LoopJob) -> None:
@@ -128,7 +130,7 @@ def split_delays(job: LoopJob) -> None:
     start, _, step = job.bounds
     job.delay_lines = split_delay_lines(job.loop, job.parent, LoopFacts(job.loop, job.n, start, step))
     for line in job.delay_lines:
-        job.vectorize_loop(line.writer, job.parent)
+        job.vectorize_loop(line.writer, job.parent, job.outer)
     if job.delay_lines:
         simplify(job)
 
@@ -137,7 +139,7 @@ def drop_clamps(job: LoopJob) -> None:
     """min(s, n - k) that the loop's bounds decide is s (bounds.py)."""
     start, _, step = job.bounds
     if job.n is not None:
-        drop_clamps_in_range(job.loop, LoopFacts(job.loop, job.n, start, step))
+        drop_clamps_in_range(job.loop, LoopFacts(job.loop, job.n, start, step), job.outer)
 
 
 def merge_rows(job: LoopJob) -> None:

@@ -3,72 +3,76 @@ both branches followed by `select`s, so the body has no control flow left.
 
 Invariant: a branch is converted only when running it unconditionally
 cannot fail or have effects: no random draws, no nested loops, no gathers or
-scatters, and every dynamic index is a constant or affine in the loop index
-and in bounds for every iteration (so the untaken branch never raises).
+scatters, and every dynamic index is in bounds at every iteration, by the
+ranges of the loop's index and of the loops around it (ir/ranges.py), so
+the untaken branch never raises.
 Writes of the same block in both branches merge into one write of a select.
 """
 from __future__ import annotations
 
-from looptrace.ir.affine import affine_values, const_int, same_starts
+from looptrace.ir.affine import affine_values, same_starts
 from looptrace.ir.builder import derived
 from looptrace.ir.core import Block, Op, Value
+from looptrace.ir.ranges import Ranges, loop_leaf
 from looptrace.ir.uses import producers
 
 _UNSAFE = ("gather", "scatter", "dynamic_prefix")
 
 
-def if_convert(loop: Op, n: int, start: int, step: int) -> None:
+def if_convert(loop: Op, n: int, start: int, step: int, outer: dict | None = None) -> None:
     """Convert every convertible cond of the body, innermost first (so
-    `if ...: elif ...:` chains, nested in the else branch, convert too)."""
+    `if ...: elif ...:` chains, nested in the else branch, convert too).
+    `outer`: [lo, hi] of the indices of the loops around this one."""
     (body,) = loop.blocks
     while True:
         aff = affine_values(body, start, step)
-        target = _innermost(body, aff, n)
+        ranges = Ranges(loop_leaf(aff, n, outer or {})).learn_all(body)
+        target = _innermost(body, ranges, n)
         if target is None:
             return
         _convert(*target, aff)
 
 
-def _innermost(block: Block, aff: dict, n: int) -> tuple[Block, Op] | None:
+def _innermost(block: Block, ranges: Ranges, n: int) -> tuple[Block, Op] | None:
     """(block, cond) for a convertible cond whose branches hold no cond; only
     conds are entered (a nested loop's conds are its own loop's business)."""
     for op in block.ops:
         if op.prim.name != "cond":
             continue
         for sub in op.blocks:
-            found = _innermost(sub, aff, n)
+            found = _innermost(sub, ranges, n)
             if found is not None:
                 return found
-        if _convertible(op, aff, n):
+        if _convertible(op, ranges, n):
             return block, op
     return None
 
 
-def _convertible(op: Op, aff: dict, n: int) -> bool:
-    return all(_safe(inner, aff, n) for b in op.blocks for inner in b.ops)
+def _convertible(op: Op, ranges: Ranges, n: int) -> bool:
+    return all(_safe(inner, ranges, n) for b in op.blocks for inner in b.ops)
 
 
-def _safe(op: Op, aff: dict, n: int) -> bool:
+def _safe(op: Op, ranges: Ranges, n: int) -> bool:
     if op.prim.effectful or op.prim.raises or op.prim.region or op.prim.name in _UNSAFE:
         return False
     if op.prim.name == "dynamic_slice":
-        return _in_bounds(op.inputs[0], op.inputs[1:], op.attrs["sizes"], aff, n)
+        return _in_bounds(op.inputs[0], op.inputs[1:], op.attrs["sizes"], ranges, n)
     if op.prim.name == "dynamic_update_slice":
         x, upd, *starts = op.inputs
-        return _in_bounds(x, starts, upd.shape[:len(starts)], aff, n)
+        return _in_bounds(x, starts, upd.shape[:len(starts)], ranges, n)
     return True
 
 
-def _in_bounds(x: Value, starts, sizes, aff: dict, n: int) -> bool:
+def _in_bounds(x: Value, starts, sizes, ranges: Ranges, n: int) -> bool:
+    """Is every start in bounds at every iteration (a one-element start may
+    count from the end, as NumPy's index does)?"""
     for axis, (s, size) in enumerate(zip(starts, sizes)):
-        c = const_int(s)
-        a, b = (0, c) if c is not None else aff.get(s.id, (None, None))
-        if a is None or not isinstance(x.shape[axis], int):
+        r = ranges.of(s)
+        if r is None or not isinstance(x.shape[axis], int):
             return False
         dim = x.shape[axis]
-        positions = [a * k + b for k in range(n)] or [b]
         lo = -dim if size == 1 else 0
-        if min(positions) < lo or max(positions) > dim - size:
+        if r[0] < lo or r[1] > dim - size:
             return False
     return True
 

@@ -3,7 +3,9 @@ the generated code: IndexError naming the user's line, never a read out of
 bounds."""
 from __future__ import annotations
 
-from looptrace.codegen.target import StatementRule
+from looptrace.codegen.target import IndexRule, StatementRule
+
+from looptrace.ir.ranges import range_in_block
 
 from .target import TARGET
 
@@ -52,13 +54,32 @@ def _take_index(em, x, idx, axis: int, at: list[str]) -> list[str]:
     return at[:axis] + [j] + at[axis + idx.ndim:]
 
 
-def _gather_lower(em, op) -> None:
-    x, idx, v, axis = op.inputs[0], op.inputs[1], op.out, op.attrs["axis"]
-    if v.ndim:
-        em.fresh_array(v)
-    with em.loop_nest([em.size(v, k) for k in range(v.ndim)]) as at:
-        src = f"{em.name(x)}[{', '.join(_take_index(em, x, idx, axis, at))}]"
-        em.line(f"{em.name(v)}[{', '.join(at)}] = {src}" if v.ndim else f"{em.name(v)} = {src}")
+def _gather_element(fz, op, at: list[str]) -> str:
+    """Element `at` of a gather inside a loop nest (capability fused_gathers):
+    its index read (computed in place when the plan fuses it) and checked,
+    then the array read there."""
+    em, (x, idx), axis = fz.em, op.inputs, op.attrs["axis"]
+    mid = at[axis: axis + idx.ndim]
+    ordering, fz._ordering = fz._ordering, False  # the index orders its own inputs
+    try:
+        raw = fz.value_at(idx, mid) if idx.ndim else em.name(idx)
+    finally:
+        fz._ordering = ordering
+    j = em.fresh("j")
+    r = range_in_block(idx, fz.plan.producer)
+    n = x.shape[axis]
+    if r is not None and isinstance(n, int) and 0 <= r[0] and r[1] < n:  # always inside the axis
+        em.line(f"{j} = np.int64({raw})")
+    elif r is not None and isinstance(n, int) and -n <= r[0] and r[1] < n:  # inside, counted from either end
+        k = em.fresh("k")
+        em.line(f"{k} = np.int64({raw})")
+        em.line(f"{j} = {k} + {n} if {k} < 0 else {k}")
+    else:
+        em.line(f"{j} = check_elem(np.int64({raw}), {em.size(x, axis)}, {em.error_code(axis)})")
+    text = fz.value_at(x, at[:axis] + [j] + at[axis + idx.ndim:])
+    u, read, in_red = fz.reads[-1]  # read at j, which varies with the index's own positions
+    fz.reads[-1] = (u, [tuple(mid) if i == j else i for i in read], in_red)
+    return text
 
 
 def _scatter_lower(em, op) -> None:
@@ -81,6 +102,6 @@ TARGET.register("slice", StatementRule(_slice_lower))
 TARGET.register("dynamic_slice", StatementRule(_dyn_slice_lower))
 TARGET.register("dynamic_update_slice", StatementRule(_dyn_update_lower))
 TARGET.register("update_slice", StatementRule(_update_slice_lower))
-TARGET.register("gather", StatementRule(_gather_lower))
+TARGET.register("gather", IndexRule(_gather_element))
 TARGET.register("scatter", StatementRule(_scatter_lower))
 TARGET.register("dynamic_prefix", StatementRule(_prefix_lower))

@@ -28,6 +28,7 @@ from looptrace.codegen.planning.fusion import (
 )
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
+from looptrace.ir.ranges import progression
 
 from .costs import cost_factor
 from .target import TARGET
@@ -56,6 +57,9 @@ class Fuser:
         if not produce and v.ndim == 0:
             return em.name(v)
         if not produce and v.id not in self.plan.inlined:
+            ramp = progression(v)
+            if ramp is not None:  # a constant arange: its element is arithmetic on the loop variable
+                return cast(_ramp_text(*ramp, idx[0]), v.dtype)
             v, idx = self._through_transpose(v, idx)
             self.reads.append((v, idx, self.reducing > 0))
             return f"{em.name(v)}[{', '.join(idx)}]"
@@ -87,8 +91,8 @@ class Fuser:
             seen.add((u.id, at))
             stack.append((u, at, True))
             op = self.plan.producer[u.id]
-            if is_fold(op):
-                continue  # a fold computes its input inside its own loops
+            if is_fold(op) or op.prim.name == "gather":
+                continue  # a fold computes its input inside its own loops, a gather its index
             for w in reversed(op.inputs):  # popped in input order: the lines come out as before
                 if w.ndim and w.id in self.plan.inlined:
                     stack.append((w, tuple(broadcast_index(w, op.out, list(at))), False))
@@ -318,6 +322,11 @@ def emit_fused(em: Emitter, op: Op) -> None:
         return
     with em.loop_nest(counts, parallel_outer=big and v.shape[0] != 1) as idx:
         em.line(f"{out}[{', '.join(idx)}] = {fz.value_at(v, idx, produce=True)}")
+
+
+def _ramp_text(start: int, step: int, at: str) -> str:
+    scaled = at if step == 1 else f"{step} * {at}"
+    return scaled if start == 0 else f"{start} + {scaled}"
 
 
 # --- reductions with the last kept axis innermost ----------------------------------------------

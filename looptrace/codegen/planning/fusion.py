@@ -13,6 +13,13 @@ expression `x[t]`, `dynamic_update_slice(y, reshape(v), t)` that only adds
 unit axes is `y[t] = v`, chains of reshapes are one reshape, and a transpose
 read only by loop nests is never made (the nests read its base).
 
+A target that reads gathers inside its nests (capability `fused_gathers`)
+has each `gather` planned as a fusible op too: its index array may be
+computed inside it, and the gather inside its consumer, so a window
+`x[i + j]` summed over j reads x in place instead of through an (n, k)
+temporary of indices and one of values. The gathered array itself is never
+computed inside a gather (it is read at data-dependent positions).
+
 Invariant: an op folded into a later op is emitted at that op's position, and
 its uses count there for the ownership analysis (`BlockPlan.position`).
 """
@@ -42,6 +49,11 @@ class BlockPlan:
     # id(sort or argsort) -> the only positions of its sorted axis ever read (order_stats.py)
     sort_positions: dict[int, tuple] = field(default_factory=dict)
     unit_reshapes: set[int] = field(default_factory=set)  # id(reshape) never made: nests read its base
+    gathers: bool = False  # gathers are fusible (the target's nests read them in place)
+
+    def fusible(self, op: Op) -> bool:
+        """Is op computed element by element inside a loop nest in this plan?"""
+        return is_fusible(op) or (self.gathers and op.prim.name == "gather")
 
 
 def is_fold(op: Op) -> bool:
@@ -56,21 +68,28 @@ def unit_dropped(shape: tuple, n_lead: int, sizes: tuple) -> tuple[tuple, list[i
     return tuple(d for k, d in enumerate(shape) if k not in dropped), dropped
 
 
-def plan_block(block: Block, unit_reshapes: bool = False) -> BlockPlan:
+def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False) -> BlockPlan:
     """The block's plan; `unit_reshapes`: the target's nests read through a
-    reshape that only adds or drops unit axes (`_skip_unit_reshapes`)."""
-    plan = BlockPlan()
+    reshape that only adds or drops unit axes (`_skip_unit_reshapes`);
+    `gathers`: the target's nests read gathers in place and recompute
+    positions in each nest that reads them (module docstring)."""
+    plan = BlockPlan(gathers=gathers)
     uses = use_map(block)
     index = {id(op): i for i, op in enumerate(block.ops)}
     for op in block.ops:
         for v in op.outputs:
             plan.producer[v.id] = op
     _plan_peepholes(block, plan, uses)
+    positions = _positions(block, plan) if gathers else set()
     for op in block.ops:
-        if id(op) in plan.skip or not is_fusible(op):
+        if id(op) in plan.skip or not plan.fusible(op):
+            continue
+        if op.out.id in positions and _recomputable(plan, op.out, uses):
+            plan.inlined.add(op.out.id)
+            plan.skip.add(id(op))
             continue
         consumer = only_consumer(uses, op.out)
-        if op.out.ndim and consumer is not None and _fits(op.out, consumer):
+        if op.out.ndim and consumer is not None and _fits(plan, op.out, consumer):
             plan.inlined.add(op.out.id)
             plan.skip.add(id(op))
         else:
@@ -112,7 +131,7 @@ def _skip_read_through_transposes(block: Block, plan: BlockPlan, uses: dict[int,
         if permutation(op) is None or is_reshape_like(op) or id(op) in plan.skip:
             continue
         us = uses.get(op.out.id, [])
-        if not us or any(u.op is None or u.nested or not is_fusible(u.op) for u in us):
+        if not us or any(u.op is None or u.nested or not plan.fusible(u.op) for u in us):
             continue
         if any(isinstance(d, Dim) for d in op.out.shape):
             continue
@@ -120,9 +139,9 @@ def _skip_read_through_transposes(block: Block, plan: BlockPlan, uses: dict[int,
         plan.position[id(op)] = max(plan.position.get(id(u.op), block.ops.index(u.op)) for u in us)
 
 
-def _read_only_by_nests(op: Op, uses: dict[int, list[Use]]) -> bool:
+def _read_only_by_nests(plan: BlockPlan, op: Op, uses: dict[int, list[Use]]) -> bool:
     us = uses.get(op.out.id, [])
-    return bool(us) and all(u.op is not None and not u.nested and is_fusible(u.op) for u in us)
+    return bool(us) and all(u.op is not None and not u.nested and plan.fusible(u.op) for u in us)
 
 
 def _place_at_last_reader(block: Block, plan: BlockPlan, op: Op, uses: dict[int, list[Use]]) -> None:
@@ -155,16 +174,46 @@ def _skip_unit_reshapes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]
         src = plan.reshape_from.get(id(op), op.inputs[0])
         if src.ndim == 0 or op.out.ndim == 0 or not unit_axes_only(tuple(src.shape), tuple(op.out.shape)):
             continue
-        if any(isinstance(d, Dim) for d in (*src.shape, *op.out.shape)) or not _read_only_by_nests(op, uses):
+        if any(isinstance(d, Dim) for d in (*src.shape, *op.out.shape)) or not _read_only_by_nests(plan, op, uses):
             continue
         plan.unit_reshapes.add(id(op))
         _place_at_last_reader(block, plan, op, uses)
 
 
-def _fits(v: Value, consumer: Op) -> bool:
+def _positions(block: Block, plan: BlockPlan) -> set[int]:
+    """Values computed from iotas by cheap elementwise ops and broadcasts (with
+    scalars and constants): `i - k`, `i - k >= 0`. Cheaper to recompute in
+    every nest that reads them than to store and load."""
+    pos: set[int] = set()
+    for op in block.ops:
+        if len(op.outputs) != 1 or not op.out.ndim or any(isinstance(d, Dim) for d in op.out.shape):
+            continue
+        name = op.prim.name
+        if name == "iota":
+            pos.add(op.out.id)
+        elif (name == "broadcast_to" or op.prim.elementwise and op.prim.cheap) and \
+                any(u.id in pos for u in op.inputs) and \
+                all(u.ndim == 0 or u.is_const or u.id in pos for u in op.inputs):
+            pos.add(op.out.id)
+    return pos
+
+
+def _recomputable(plan: BlockPlan, v: Value, uses: dict[int, list[Use]]) -> bool:
+    """Is every use of v a nest of this block that can compute it in place?"""
+    us = uses.get(v.id, [])
+    return bool(us) and all(u.op is not None and not u.nested and plan.fusible(u.op)
+                            and not (u.op.prim.name == "gather" and u.op.inputs[0] is v) for u in us)
+
+
+def _fits(plan: BlockPlan, v: Value, consumer: Op) -> bool:
     """Can v be computed element by element inside consumer's loop nest?"""
-    if not is_fusible(consumer) or any(isinstance(d, Dim) for d in v.shape):
+    if not plan.fusible(consumer) or any(isinstance(d, Dim) for d in v.shape):
         return False
+    if consumer.prim.name == "gather":  # its index, at the index's own positions; never the array read
+        return consumer.inputs[0] is not v
+    made = plan.producer.get(v.id)
+    if made is not None and made.prim.name == "iota":  # only a loop variable: free at any broadcast index
+        return True
     if is_fold(consumer):
         return True
     return tuple(consumer.out.shape) == tuple(v.shape)

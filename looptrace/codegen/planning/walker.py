@@ -23,6 +23,8 @@ from .ownership import Scope, last_uses
 # A target whose nests read a unit-axes reshape through its source (the CPU's
 # Fuser._through_transpose) says so in its capabilities.
 UNIT_RESHAPE_READS = "unit_reshape_reads"
+# A target whose nests read a gather in place (an IndexRule for `gather`).
+FUSED_GATHERS = "fused_gathers"
 
 
 class BlockWalker:
@@ -52,7 +54,8 @@ class BlockWalker:
         ids are in `owned` may be updated in place; `finish` runs last, in the
         block's scope (it assigns the block's results)."""
         outer_scope, outer_plan = self.scope, self.plan
-        self.plan = plan_block(block, unit_reshapes=UNIT_RESHAPE_READS in self.target.capabilities)
+        caps = self.target.capabilities
+        self.plan = plan_block(block, unit_reshapes=UNIT_RESHAPE_READS in caps, gathers=FUSED_GATHERS in caps)
         self.scope = Scope(block, last_uses(block, self.plan.position))
         for a in [*block.args, *free]:
             self.scope.define(a, owned=a.id in owned)

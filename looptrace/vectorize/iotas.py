@@ -1,0 +1,113 @@
+"""Positions kept as positions: iota through the reshapes, broadcasts and
+trivial arithmetic that batching wraps it in.
+
+Batching a loop turns its index i into `iota * step + start` and lines it
+up against the other operands with a reshape ((n,) -> (n, 1)) or a
+broadcast. Each of those is a value a target must compute or store, while an
+iota of the final shape is only the loop variable of the nest that reads it:
+`x[i + r]` summed over r is a read at an affine position (contiguous, and
+vectorizable) instead of a read at `x[k[r] + v[i]]` through two arrays.
+
+Rewrites (exact, integers only where it matters):
+  - multiply(x, 1), multiply(1, x) -> x; add(x, 0), add(0, x), subtract(x, 0)
+    -> x for an integer x of the output's shape and dtype;
+  - reshape(iota) that only adds or drops unit axes -> an iota of the new shape;
+  - broadcast_to(iota) -> an iota of the new shape (the iota's axis keeps its length);
+  - reshape(gather(x, reshape(i))) -> gather(x, i) for a 1-d x (a batched
+    element read x[s], whose index and result the batching reshaped).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from looptrace.ir.affine import const_int
+from looptrace.ir.builder import derived
+from looptrace.ir.core import Block, Op, Program, Value
+from looptrace.ir.dce import dce
+from looptrace.ir.rewrite import substitute
+
+
+def canonical_iotas(program: Program) -> Program:
+    _block(program.body)
+    return program
+
+
+def _block(block: Block) -> None:
+    mapping: dict[int, Value] = {}
+    producer: dict[int, Op] = {}
+    ops: list[Op] = []
+    for op in block.ops:
+        if mapping and any(v.id in mapping for v in op.inputs):
+            op.inputs = tuple(mapping.get(v.id, v) for v in op.inputs)
+        for sub in op.blocks:
+            substitute(sub, mapping)
+            _block(sub)
+        made = len(ops)
+        new = _rewrite(op, ops, producer)
+        if new is not None:
+            mapping[op.out.id] = new
+        ops.append(op)
+        for o in ops[made:]:
+            for v in o.outputs:
+                producer[v.id] = o
+    block.ops = ops
+    block.results = [mapping.get(v.id, v) for v in block.results]
+    if mapping:
+        block.ops = dce(block, regions=False).ops
+
+
+def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+    name = op.prim.name
+    if len(op.outputs) != 1 or op.blocks:
+        return None
+    out = op.out
+    if name in ("multiply", "add", "subtract") and out.dtype.kind in "iu" and len(op.inputs) == 2:
+        unit = 1 if name == "multiply" else 0
+        a, b = op.inputs
+        for keep, other in ((a, b), (b, a)) if name != "subtract" else ((a, b),):
+            if const_int(other) == unit and keep.dtype == out.dtype and tuple(keep.shape) == tuple(out.shape):
+                return keep
+        return None
+    if name not in ("reshape", "broadcast_to"):
+        return None
+    src = producer.get(op.inputs[0].id)
+    if name == "reshape" and src is not None and src.prim.name == "gather":
+        return _gather_unreshaped(op, src, ops, producer)
+    if src is None or src.prim.name != "iota":
+        return None
+    axis = _new_axis(tuple(src.out.shape), src.attrs["axis"], tuple(out.shape), name)
+    if axis is None:
+        return None
+    return derived(op, ops).op("iota", shape=tuple(out.shape), dtype=np.dtype(out.dtype), axis=axis)
+
+
+def _gather_unreshaped(op: Op, gather: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+    """reshape(gather(x, reshape(i))) -> gather(x, i) for a 1-d x, when the
+    reshapes only move the index's shape there and back (batched element reads)."""
+    x, idx = gather.inputs
+    inner = producer.get(idx.id)
+    if x.ndim != 1 or inner is None or inner.prim.name != "reshape":
+        return None
+    if tuple(inner.inputs[0].shape) != tuple(op.out.shape):
+        return None
+    return derived(op, ops).op("gather", x, inner.inputs[0], axis=0)
+
+
+def _new_axis(shape: tuple, axis: int, new: tuple, how: str) -> int | None:
+    """The iota's axis in the new shape, or None when the positions move."""
+    n = shape[axis]
+    if how == "broadcast_to":
+        lead = len(new) - len(shape)
+        return axis + lead if lead >= 0 and new[axis + lead] == n else None
+    if [d for d in shape if d != 1] != [d for d in new if d != 1]:
+        return None
+    if n == 1:
+        return None  # a unit iota is all zeros: left as it is
+    before = sum(1 for d in shape[:axis] if d != 1)  # non-unit axes before it
+    seen = 0
+    for k, d in enumerate(new):
+        if d != 1:
+            if seen == before:
+                return k
+            seen += 1
+    return None
