@@ -21,7 +21,8 @@ Decided, in order:
   - a comparison (<, <=, >, >=, ==, !=) whose answer is the same at every
     iteration -> a constant;
   - ops whose inputs are all constants -> their constant (small results);
-  - select(all true, a, b) -> a, select(all false, a, b) -> b;
+  - select(all true, a, b) -> a, select(all false, a, b) -> b; `and`/`or`
+    with an all-true or all-false side;
   - a check's predicate that is constantly false is dropped (and the check
     with its last predicate).
 Exact: each replaced value equals what it replaces at every iteration the
@@ -34,6 +35,7 @@ from typing import Optional
 import numpy as np
 
 from looptrace.ir.affine import static_bounds, value_range
+from looptrace.ir.builder import derived
 from looptrace.ir.core import Block, Op, Program, Value, literal
 from looptrace.ir.dce import dce
 from looptrace.ir.ranges import Interval, Ranges, loop_leaf
@@ -102,7 +104,10 @@ def decide_block(body: Block, ranges: Ranges) -> bool:
                 continue
             kept.append(op)
             continue
-        new = _decide(op, ranges)
+        made = len(kept)
+        new = _decide(op, ranges, kept)
+        for o in kept[made:]:  # a splat made for the decision
+            ranges.learn(o)
         if new is not None:
             mapping[op.out.id] = new
             changed = True
@@ -116,8 +121,8 @@ def decide_block(body: Block, ranges: Ranges) -> bool:
     return changed
 
 
-def _decide(op: Op, ranges: Ranges) -> Optional[Value]:
-    """The value that replaces op's output, or None."""
+def _decide(op: Op, ranges: Ranges, kept: list[Op]) -> Optional[Value]:
+    """The value that replaces op's output, or None (ops it needs go to `kept`)."""
     if len(op.outputs) != 1 or op.blocks or op.prim.effectful or op.prim.raises:
         return None
     name, out = op.prim.name, op.out
@@ -135,17 +140,51 @@ def _decide(op: Op, ranges: Ranges) -> Optional[Value]:
         if ra is not None and rb is not None:
             true, false = _COMPARE[name](ra, rb)
             if true or false:
-                return literal(np.full(out.shape, bool(true)))
+                return _filled(bool(true), op, kept)
     if name == "select":
         c, a, b = op.inputs
-        if c.is_const and np.asarray(c.const).size:
-            cc = np.asarray(c.const)
-            pick = a if cc.all() else b if not cc.any() else None
-            if pick is not None and _same_type(pick, out):
+        flag = _uniform(c, ranges)
+        if flag is not None:
+            pick = a if flag else b
+            if _same_type(pick, out):
                 return pick
+    if name in ("logical_and", "logical_or") and out.dtype == np.bool_:
+        absorbing = name == "logical_or"  # x or True is True; x and False is False
+        for x, other in (op.inputs, op.inputs[::-1]):
+            flag = _uniform(other, ranges)
+            if flag is None:
+                continue
+            if bool(flag) == absorbing:
+                return _filled(absorbing, op, kept)
+            if _same_type(x, out):
+                return x
     if all(v.is_const for v in op.inputs) and op.inputs and op.prim.impl is not None:
         return _fold(op)
     return None
+
+
+def _filled(value, op: Op, kept: list[Op]) -> Value:
+    """`value` everywhere in op's output shape: a constant when small, else a
+    broadcast of the scalar (never a large literal passed to the kernel)."""
+    out = op.out
+    scalar = np.asarray(value, dtype=out.dtype)
+    if int(np.prod(out.shape, dtype=np.int64)) <= _FOLD_LIMIT:
+        return literal(np.full(out.shape, scalar, dtype=out.dtype))
+    return derived(op, kept).op("broadcast_to", literal(scalar), shape=tuple(out.shape))
+
+
+def _uniform(v: Value, ranges: Ranges):
+    """v's one value when every element is the same (a constant or a
+    broadcast scalar constant), else None."""
+    if not v.is_const:
+        made = ranges.made.get(v.id)
+        if made is None or made.prim.name != "broadcast_to" or not made.inputs[0].is_const:
+            return None
+        v = made.inputs[0]
+    c = np.asarray(v.const).reshape(-1)
+    if c.size == 0 or not (c == c[0]).all():
+        return None
+    return c[0].item()
 
 
 def _fold(op: Op) -> Optional[Value]:

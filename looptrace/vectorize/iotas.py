@@ -9,6 +9,7 @@ iota of the final shape is only the loop variable of the nest that reads it:
 vectorizable) instead of a read at `x[k[r] + v[i]]` through two arrays.
 
 Rewrites (exact, integers only where it matters):
+  - a reshape or broadcast to the operand's own shape -> the operand;
   - multiply(x, 1), multiply(1, x) -> x; add(x, 0), add(0, x), subtract(x, 0)
     -> x for an integer x of the output's shape and dtype;
   - reshape(iota) that only adds or drops unit axes -> an iota of the new shape;
@@ -70,6 +71,8 @@ def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
         return None
     if name not in ("reshape", "broadcast_to"):
         return None
+    if tuple(op.inputs[0].shape) == tuple(out.shape) and op.inputs[0].dtype == out.dtype:
+        return op.inputs[0]  # to its own shape: nothing to do
     src = producer.get(op.inputs[0].id)
     if name == "reshape" and src is not None and src.prim.name == "gather":
         return _gather_unreshaped(op, src, ops, producer)

@@ -1,0 +1,128 @@
+"""A slice read of a buffer that was just written through a slice: the read
+takes the written values and the old ones directly (store-to-load
+forwarding), so the buffer need not be made.
+
+A delay line (delay.py) leaves, after batching,
+
+    buf1 = update_slice(buf0, s, starts=(k,))      # buf[t + k] = s[t], all t
+    r    = slice(buf1, starts=(0,), stops=(n,))    # ... = buf[t], all t
+
+Element p of r is s[p - k] where the write covered p, and buf0[p] elsewhere:
+
+  - read inside the written rows:   r = slice(s, p0 - k .. p1 - k)  (a view);
+  - read outside them:               r = slice(buf0, ...);
+  - partly inside:                   r = select(k <= p < k + len(s),
+                                                 gather(s, clamp(p - k)), buf0[p])
+    with p an iota; the clamp keeps the untaken gather in bounds (the ranges
+    pass then sees it is), and a buf0 that is one value everywhere (np.zeros)
+    is that value.
+
+With no other use, buf1 (and the copy of buf0 it needs) is dead: `echo`'s
+output is one pass over x. Only unit steps; the write and the read may
+differ on the first axis only where the read's other axes lie inside the
+write's (then whether an element was written depends on its row alone).
+Exact: every element equals the buffer's element after the write.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from looptrace.ir.builder import derived
+from looptrace.ir.core import Block, Op, Program, Value, literal
+from looptrace.ir.dce import dce
+from looptrace.ir.rewrite import substitute
+
+
+def forward_slice_reads(program: Program) -> Program:
+    _block(program.body)
+    return program
+
+
+def _block(block: Block) -> None:
+    mapping: dict[int, Value] = {}
+    producer: dict[int, Op] = {}
+    ops: list[Op] = []
+    for op in block.ops:
+        if mapping:
+            op.inputs = tuple(mapping.get(v.id, v) for v in op.inputs)
+        for sub in op.blocks:
+            substitute(sub, mapping)
+            _block(sub)
+        made = len(ops)
+        if op.prim.name == "slice":
+            src = producer.get(op.inputs[0].id)
+            if src is not None and src.prim.name == "update_slice":
+                new = _forwarded(op, src, ops, producer)
+                if new is not None:
+                    mapping[op.out.id] = new
+        ops.append(op)
+        for o in ops[made:]:
+            for v in o.outputs:
+                producer[v.id] = o
+    block.ops = ops
+    block.results = [mapping.get(v.id, v) for v in block.results]
+    if mapping:
+        block.ops = dce(block, regions=False).ops
+
+
+def _box(op: Op, shape: tuple) -> list[tuple[int, int]] | None:
+    """[start, stop) per axis of a slice or update_slice with unit steps."""
+    a = op.attrs
+    if any(s != 1 for s in a["steps"]) or any(e < 0 for e in a["stops"]):
+        return None
+    box = list(zip(a["starts"], a["stops"]))
+    return box + [(0, d) for d in shape[len(box):]]
+
+
+def _forwarded(read: Op, write: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+    base, upd = write.inputs
+    shape = tuple(base.shape)
+    if not all(isinstance(d, int) for d in shape):
+        return None
+    rbox, wbox = _box(read, shape), _box(write, shape)
+    if rbox is None or wbox is None:
+        return None
+    if any(not (w0 <= r0 and r1 <= w1) for (r0, r1), (w0, w1) in zip(rbox[1:], wbox[1:])):
+        return None  # written or not would depend on more than the row
+    b = derived(read, ops)
+    (r0, r1), (w0, w1) = rbox[0], wbox[0]
+    rest = [(r - w, e - w) for (r, e), (w, _) in zip(rbox[1:], wbox[1:])]  # the other axes, in upd
+    if w0 <= r0 and r1 <= w1:  # every row read was written
+        return _slice(b, upd, [(r0 - w0, r1 - w0), *rest])
+    if r1 <= w0 or w1 <= r0:  # none was
+        return _slice(b, base, rbox)
+    rows = r1 - r0
+    k = len(shape)
+    pos = b.op("add", b.op("iota", shape=(rows,) + (1,) * (k - 1), dtype=np.dtype(np.int64), axis=0),
+               literal(np.int64(r0)))
+    inside = b.op("logical_and", b.op("greater_equal", pos, literal(np.int64(w0))),
+                  b.op("less", pos, literal(np.int64(w1))))
+    at = b.op("minimum", b.op("maximum", b.op("subtract", pos, literal(np.int64(w0))), literal(np.int64(0))),
+              literal(np.int64(w1 - w0 - 1)))
+    written = b.op("gather", _slice(b, upd, [(0, w1 - w0), *rest]),
+                   b.op("reshape", at, shape=(rows,)), axis=0)
+    old = _uniform(base, producer)
+    if old is None:
+        old = _slice(b, base, rbox)
+    return b.op("select", inside, written, old)
+
+
+def _slice(b, x: Value, box: list[tuple[int, int]]) -> Value:
+    if all(s == 0 and e == d for (s, e), d in zip(box, x.shape)):
+        return x
+    return b.op("slice", x, starts=tuple(s for s, _ in box), stops=tuple(e for _, e in box),
+                steps=(1,) * len(box))
+
+
+def _uniform(v: Value, producer: dict[int, Op]) -> Value | None:
+    """v's one value as a scalar, when every element is the same (np.zeros)."""
+    if v.is_const:
+        c = np.asarray(v.const).reshape(-1)
+        same = c.size > 0 and bool((c == c[0]).all())
+        if same and c.dtype.kind in "fc":
+            same = bool((np.signbit(c.real) == np.signbit(c[0].real)).all())  # -0.0 is not 0.0
+        return literal(c[0]) if same else None
+    op = producer.get(v.id)
+    if op is not None and op.prim.name == "broadcast_to" and op.inputs[0].ndim == 0:
+        return op.inputs[0]
+    return None

@@ -1,0 +1,95 @@
+"""A slice read of a buffer just written through a slice takes the written
+and the old values directly (vectorize/forward.py): a delay line's buffer is
+never made when nothing else reads it. Checked against the plain function on
+random data, including buffers that start non-zero, buffers returned as
+well, row buffers, and generated delays and read windows."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import looptrace
+from looptrace.ir.core import walk
+
+
+def echo(x, gain):
+    n = x.shape[0]
+    buf = np.zeros(n + 7)
+    y = np.empty(n)
+    for t in range(n):
+        buf[t + 7] = x[t]
+        y[t] = x[t] + gain * buf[t]
+    return y
+
+
+def echo_from(x, start):
+    """The buffer starts as the caller's data (not one value) and is returned too."""
+    buf = start.copy()
+    y = np.empty(x.shape[0])
+    for t in range(x.shape[0]):
+        buf[t + 3] = x[t] * 2.0
+        y[t] = buf[t] - x[t]
+    return y, buf
+
+
+def row_delay(X):
+    n, m = X.shape
+    buf = np.ones((n + 2, m))
+    Y = np.empty((n, m))
+    for t in range(n):
+        buf[t + 2] = X[t] * 0.5
+        Y[t] = X[t] + buf[t]
+    return Y
+
+
+def _prims(f, *args):
+    return [op.prim.name for op in walk(f.explain(*args).program.body)]
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_echo_never_makes_its_buffer(backend, rng):
+    x = rng.standard_normal(30)
+    f = looptrace.jit(echo, backend=backend)
+    np.testing.assert_allclose(f(x, 0.6), echo(x, 0.6), rtol=1e-12)
+    assert "update_slice" not in _prims(f, x, 0.6)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_buffer_of_data_that_is_also_returned(backend, rng):
+    x, start = rng.standard_normal(12), rng.standard_normal(15)
+    got = looptrace.jit(echo_from, backend=backend)(x, start)
+    want = echo_from(x, start)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_row_buffers(backend, rng):
+    X = rng.standard_normal((9, 4))
+    np.testing.assert_allclose(looptrace.jit(row_delay, backend=backend)(X), row_delay(X), rtol=1e-12)
+
+
+def _delay_program(delay: int, lo: int, hi: int):
+    def f(x, start):
+        buf = start.copy()
+        y = np.zeros(x.shape[0])
+        for t in range(x.shape[0]):
+            buf[t + delay] = x[t] + 1.0
+            y[t] = buf[t + lo:t + hi].sum() if hi > lo else buf[t + lo]
+        return y, buf
+
+    return f
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 10), delay=st.integers(0, 4), lo=st.integers(0, 4), width=st.integers(0, 3),
+       seed=st.integers(0, 2**16))
+def test_generated_delays_match_the_plain_loop(n, delay, lo, width, seed):
+    r = np.random.default_rng(seed)
+    x, start = r.standard_normal(n), r.standard_normal(n + 8)
+    f = _delay_program(delay, lo, lo + width)
+    want = f(x, start)
+    got = looptrace.jit(f, backend="interpret")(x, start)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
