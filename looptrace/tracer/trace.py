@@ -232,10 +232,17 @@ def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
     kind = tree[0]
     if kind == "leaf":
         v = values[tree[1]]
-        if scalars and (type(v) is not np.ndarray or v.ndim == 0) and np.ndim(v) == 0:
+        if not scalars:
+            return v
+        if type(v) is np.ndarray:  # the common cases first: a warm call's cost is mostly this
+            if v.ndim:
+                return v
+            v = v[()]
+        elif not isinstance(v, np.generic):
+            if np.ndim(v) != 0:
+                return v
             v = np.asarray(v)[()]
-            return v.item() if tree[2] else v
-        return v
+        return v.item() if tree[2] else v
     if kind == "tuple":
         return tuple(build_output(t, values, scalars) for t in tree[1])
     if kind == "list":

@@ -10,9 +10,12 @@ Writes of the same block in both branches merge into one write of a select.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from looptrace.ir.affine import affine_values, same_starts
 from looptrace.ir.builder import derived
-from looptrace.ir.core import Block, Op, Value
+from looptrace.ir.core import Block, Op, Value, literal
+from looptrace.ir.primitive import monoids
 from looptrace.ir.ranges import Ranges, loop_leaf
 from looptrace.ir.uses import producers
 
@@ -30,7 +33,7 @@ def if_convert(loop: Op, n: int, start: int, step: int, outer: dict | None = Non
         target = _innermost(body, ranges, n)
         if target is None:
             return
-        _convert(*target, aff)
+        _convert(*target, aff, ranges, n)
 
 
 def _innermost(block: Block, ranges: Ranges, n: int) -> tuple[Block, Op] | None:
@@ -43,7 +46,7 @@ def _innermost(block: Block, ranges: Ranges, n: int) -> tuple[Block, Op] | None:
             found = _innermost(sub, ranges, n)
             if found is not None:
                 return found
-        if _convertible(op, ranges, n):
+        if _convertible(op, ranges, n) or _masked_update(op, ranges, n) is not None:
             return block, op
     return None
 
@@ -77,7 +80,12 @@ def _in_bounds(x: Value, starts, sizes, ranges: Ranges, n: int) -> bool:
     return True
 
 
-def _convert(body: Block, cond: Op, aff: dict) -> None:
+def _convert(body: Block, cond: Op, aff: dict, ranges: Ranges, n: int) -> None:
+    rmw = None if _convertible(cond, ranges, n) else _masked_update(cond, ranges, n)
+    if rmw is not None:
+        at = body.ops.index(cond)
+        body.ops[at:at + 1] = _unconditional_update(cond, *rmw)
+        return
     then, other = cond.blocks
     pred = cond.inputs[0]
     defs = producers(then) | producers(other)
@@ -121,6 +129,90 @@ def _half_write(pred, w: Op, out: Value, cond: Op, taken: bool) -> list[Op]:
     pick = (pred, upd, old) if taken else (pred, old, upd)
     return [read, _op("select", pick, sel, cond),
             _op("dynamic_update_slice", (x, sel, *starts), out, cond)]
+
+
+# --- a conditional read-modify-write at a data-dependent position ------------------------------
+# `if ok: hist[b] += w` reads and writes hist[b] only when ok (b may be out of
+# range otherwise). It becomes an unconditional update with the identity e of
+# the combining op where ok is false, at a position that is always valid:
+#     b' = b if ok else 0;   hist[b'] = hist[b'] (+) (w if ok else e)
+# x (+) e == x bit for bit (masked.identity: -0.0 for a float sum), so a false
+# ok leaves hist[0] as it was; a true ok does exactly what the branch did, and
+# raises where it raised. The update is then a scatter-accumulation.
+def _masked_update(cond: Op, ranges: Ranges, n: int):
+    """(taken, read, combine, f, write, others) when one branch of `cond` is
+    only an element read-modify-write of an outer array with a term computed
+    safely, and the other yields that array unchanged; else None."""
+    if len(cond.outputs) != 1:
+        return None
+    for taken, (branch, rest) in ((True, cond.blocks), (False, cond.blocks[::-1])):
+        if len(branch.results) != 1 or len(rest.ops) or rest.results[0].id != _written_array(branch):
+            continue
+        found = _rmw(branch, ranges, n)
+        if found is not None:
+            return (taken, *found)
+    return None
+
+
+def _written_array(branch: Block) -> int | None:
+    """The id of the array the branch's one result writes an element of."""
+    if len(branch.results) != 1:
+        return None
+    w = producers(branch).get(branch.results[0].id)
+    return w.inputs[0].id if w is not None and w.prim.name == "dynamic_update_slice" else None
+
+
+def _rmw(branch: Block, ranges: Ranges, n: int):
+    defs = producers(branch)
+    write = defs.get(branch.results[0].id)
+    x, upd, *starts = write.inputs
+    if x.id in defs or any(s.id in defs or s.ndim for s in starts) or upd.ndim != len(starts) \
+            or any(d != 1 for d in upd.shape):
+        return None
+    new_op = defs.get(upd.id)
+    if new_op is None or new_op.prim.name != "reshape":
+        return None
+    combine = defs.get(new_op.inputs[0].id)
+    if combine is None or combine.prim.name not in monoids() or combine.out.shape != ():
+        return None
+    old_r = next((defs.get(v.id) for v in combine.inputs if defs.get(v.id) is not None
+                  and defs[v.id].prim.name == "reshape"), None)
+    read = defs.get(old_r.inputs[0].id) if old_r is not None else None
+    if read is None or read.prim.name != "dynamic_slice" or read.inputs[0].id != x.id \
+            or [v.id for v in read.inputs[1:]] != [v.id for v in starts]:
+        return None
+    f = next(v for v in combine.inputs if v.id != old_r.out.id) if len(combine.inputs) == 2 else None
+    if f is None or f.dtype != combine.out.dtype or combine.out.dtype != x.dtype:
+        return None
+    rmw = {id(write), id(new_op), id(combine), id(old_r), id(read)}
+    others = [op for op in branch.ops if id(op) not in rmw]
+    if not all(_safe(op, ranges, n) for op in others) or _depends_on(others, {old_r.out.id, read.out.id}):
+        return None
+    if sum(1 for op in branch.ops for v in op.inputs if v.id == old_r.out.id) != 1:
+        return None  # the old value feeds only the combine
+    return read, combine, f, write, others
+
+
+def _depends_on(ops: list[Op], ids: set[int]) -> bool:
+    return any(v.id in ids for op in ops for v in op.inputs)
+
+
+def _unconditional_update(cond: Op, taken: bool, read: Op, combine: Op, f: Value, write: Op,
+                          others: list[Op]) -> list[Op]:
+    from .masked import identity
+
+    b = derived(cond)
+    pred = cond.inputs[0]
+    if not taken:
+        pred = b.op("logical_not", pred)
+    x = write.inputs[0]
+    starts = [b.op("select", pred, s, literal(np.asarray(0, s.dtype))) for s in write.inputs[2:]]
+    term = b.op("select", pred, f, literal(identity(combine.prim.name, f.dtype)))
+    old = b.op("reshape", b.op("dynamic_slice", x, *starts, sizes=(1,) * len(starts)), shape=())
+    new = b.op(combine.prim.name, *(old if v.id != f.id else term for v in combine.inputs))
+    upd = b.op("reshape", new, shape=tuple(write.inputs[1].shape))
+    b.op_into("dynamic_update_slice", (x, upd, *starts), (cond.out,))
+    return [*others, *b.ops]
 
 
 def _op(name: str, inputs: tuple, out: Value, cond: Op, **attrs) -> Op:

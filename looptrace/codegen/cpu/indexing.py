@@ -45,15 +45,6 @@ def _update_slice_lower(em, op) -> None:
     em.store(out, parts, upd)
 
 
-def _take_index(em, x, idx, axis: int, at: list[str]) -> list[str]:
-    """x's index for position `at` of np.take(x, idx, axis): idx read and checked."""
-    mid = at[axis: axis + idx.ndim]
-    raw = f"{em.name(idx)}[{', '.join(mid)}]" if idx.ndim else em.name(idx)
-    j = em.fresh("j")
-    em.line(f"{j} = check_elem(np.int64({raw}), {em.size(x, axis)}, {em.error_code(axis)})")
-    return at[:axis] + [j] + at[axis + idx.ndim:]
-
-
 def _gather_element(fz, op, at: list[str]) -> str:
     """Element `at` of a gather inside a loop nest (capability fused_gathers):
     its index read (computed in place when the plan fuses it) and checked,
@@ -83,13 +74,24 @@ def _gather_element(fz, op, at: list[str]) -> str:
 
 
 def _scatter_lower(em, op) -> None:
+    """The index and update are read at each element, or computed there when
+    the plan inlined them (array-free values: an array of ones, positions)."""
+    from .nest import Fuser
+
+    group = [op, *em.plan.scatter_group.get(id(op), [])]  # scatters through the same index
     x, idx, upd, axis = op.inputs[0], op.inputs[1], op.inputs[2], op.attrs["axis"]
-    out = em.writable_copy(op.out, x)
-    assign = "+=" if op.attrs["mode"] == "add" else "="
+    outs = [em.writable_copy(s.out, s.inputs[0]) for s in group]
     with em.loop_nest([em.size(upd, k) for k in range(upd.ndim)]) as at:
-        target = _take_index(em, x, idx, axis, at)
-        value = f"{em.name(upd)}[{', '.join(at)}]" if upd.ndim else em.name(upd)
-        em.line(f"{out}[{', '.join(target)}] {assign} {value}")
+        fz = Fuser(em)
+        mid = at[axis: axis + idx.ndim]
+        raw = fz.value_at(idx, mid) if idx.ndim else em.name(idx)
+        j = em.fresh("j")
+        em.line(f"{j} = check_elem(np.int64({raw}), {em.size(x, axis)}, {em.error_code(axis)})")
+        target = ", ".join(at[:axis] + [j] + at[axis + idx.ndim:])
+        for s, out in zip(group, outs):
+            u = s.inputs[2]
+            value = fz.value_at(u, at) if u.ndim else em.name(u)
+            em.line(f"{out}[{target}] {'+=' if s.attrs['mode'] == 'add' else '='} {value}")
 
 
 def _prefix_lower(em, op) -> None:

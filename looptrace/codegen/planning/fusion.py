@@ -50,6 +50,8 @@ class BlockPlan:
     sort_positions: dict[int, tuple] = field(default_factory=dict)
     unit_reshapes: set[int] = field(default_factory=set)  # id(reshape) never made: nests read its base
     gathers: bool = False  # gathers are fusible (the target's nests read them in place)
+    # id(scatter) -> the scatters right after it through the same index, emitted in its loop
+    scatter_group: dict[int, list] = field(default_factory=dict)
 
     def fusible(self, op: Op) -> bool:
         """Is op computed element by element inside a loop nest in this plan?"""
@@ -103,7 +105,38 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False)
                 plan.sort_positions[id(op)] = read
     if unit_reshapes:
         _skip_unit_reshapes(block, plan, uses)
+    if gathers:
+        _group_scatters(block, plan)
     return plan
+
+
+def _group_scatters(block: Block, plan: BlockPlan) -> None:
+    """Scatters one right after another (nothing emitted between them) through
+    the same index array share one loop: `sums[g[i]] += v[i]; counts[g[i]] += 1`
+    reads g once per element. A follower reads nothing the scatters before it
+    in the group write, so running it alongside them changes nothing."""
+    head, prev = None, None
+    for op in block.ops:
+        if id(op) in plan.skip:
+            continue
+        if op.prim.name == "scatter" and prev is not None and prev.prim.name == "scatter" and head is not None \
+                and _same_walk(head, op) and not _reads_group(plan, head, op):
+            plan.scatter_group.setdefault(id(head), []).append(op)
+            plan.skip.add(id(op))
+            plan.position[id(op)] = block.ops.index(head)
+        else:
+            head = op if op.prim.name == "scatter" else None
+        prev = op
+
+
+def _same_walk(a: Op, b: Op) -> bool:
+    return (a.inputs[1] is b.inputs[1] and a.attrs["axis"] == b.attrs["axis"]
+            and tuple(a.inputs[2].shape) == tuple(b.inputs[2].shape))
+
+
+def _reads_group(plan: BlockPlan, head: Op, op: Op) -> bool:
+    written = {head.out.id} | {o.out.id for o in plan.scatter_group.get(id(head), [])}
+    return any(v.id in written for v in op.inputs)
 
 
 def permutation(op: Op) -> tuple[int, ...] | None:
@@ -181,15 +214,16 @@ def _skip_unit_reshapes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]
 
 
 def _positions(block: Block, plan: BlockPlan) -> set[int]:
-    """Values computed from iotas by cheap elementwise ops and broadcasts (with
-    scalars and constants): `i - k`, `i - k >= 0`. Cheaper to recompute in
-    every nest that reads them than to store and load."""
+    """Values computed from iotas and broadcast scalars by cheap elementwise
+    ops and broadcasts (with scalars and constants): `i - k`, `i - k >= 0`,
+    an array of ones. Cheaper to recompute in every nest that reads them than
+    to store and load, and they read no array a nest could be writing."""
     pos: set[int] = set()
     for op in block.ops:
         if len(op.outputs) != 1 or not op.out.ndim or any(isinstance(d, Dim) for d in op.out.shape):
             continue
         name = op.prim.name
-        if name == "iota":
+        if name == "iota" or name == "broadcast_to" and op.inputs[0].ndim == 0:
             pos.add(op.out.id)
         elif (name == "broadcast_to" or op.prim.elementwise and op.prim.cheap) and \
                 any(u.id in pos for u in op.inputs) and \
@@ -201,13 +235,55 @@ def _positions(block: Block, plan: BlockPlan) -> set[int]:
 def _recomputable(plan: BlockPlan, v: Value, uses: dict[int, list[Use]]) -> bool:
     """Is every use of v a nest of this block that can compute it in place?"""
     us = uses.get(v.id, [])
-    return bool(us) and all(u.op is not None and not u.nested and plan.fusible(u.op)
-                            and not (u.op.prim.name == "gather" and u.op.inputs[0] is v) for u in us)
+    return bool(us) and all(u.op is not None and not u.nested and _reads_in_place(plan, u.op, v) for u in us)
+
+
+def _reads_in_place(plan: BlockPlan, consumer: Op, v: Value) -> bool:
+    """Can `consumer` compute the array-free value v at each element it reads?
+    A gather and a scatter read their array (input 0) at data-dependent
+    positions, so only their other inputs; a scatter is a statement whose
+    loop computes its index and update in place (codegen/cpu/indexing.py)."""
+    if consumer.prim.name in ("gather", "scatter"):
+        return consumer.inputs[0] is not v
+    return plan.fusible(consumer)
+
+
+def _root(plan: BlockPlan, v: Value) -> int:
+    """The array whose memory v may be a view of (through view ops of this block)."""
+    op = plan.producer.get(v.id)
+    while op is not None and op.prim.view and op.inputs:
+        v = op.inputs[0]
+        op = plan.producer.get(v.id)
+    return v.id
+
+
+def _reads_root_of(plan: BlockPlan, v: Value, x: Value) -> bool:
+    """Would computing v in place read memory of x (directly or through a
+    view)? A scatter that updates x in place must not read x while it writes."""
+    target = _root(plan, x)
+    stack, seen = [v], set()
+    while stack:
+        u = stack.pop()
+        if u.id in seen or u.is_const or u.ndim == 0:
+            continue
+        seen.add(u.id)
+        op = plan.producer.get(u.id)
+        if u is v or u.id in plan.inlined:
+            if op is None:
+                return True  # an argument of the block: read as it is
+            stack.extend(op.inputs)
+        elif _root(plan, u) == target:
+            return True
+    return False
 
 
 def _fits(plan: BlockPlan, v: Value, consumer: Op) -> bool:
     """Can v be computed element by element inside consumer's loop nest?"""
-    if not plan.fusible(consumer) or any(isinstance(d, Dim) for d in v.shape):
+    if any(isinstance(d, Dim) for d in v.shape):
+        return False
+    if consumer.prim.name == "scatter" and plan.gathers:  # its index or update, unless it reads the target
+        return consumer.inputs[0] is not v and not _reads_root_of(plan, v, consumer.inputs[0])
+    if not plan.fusible(consumer):
         return False
     if consumer.prim.name == "gather":  # its index, at the index's own positions; never the array read
         return consumer.inputs[0] is not v
