@@ -249,9 +249,43 @@ def _plan_once(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -
     roots = [c.result for c in rec] + [v for op in ops if id(op) in forced_all | checks for v in operands(op)]
     in_loop = _backward(facts, roots, hot) | forced_all | checks
     pre = [op for op in ops if id(op) not in checks and not any(v.id in hot for v in op.outputs)]
+    if rec:
+        in_loop |= _scalar_feeders(facts, pre, in_loop)
+        pre = [op for op in pre if id(op) not in in_loop]
     loop_ops = [op for op in ops if id(op) in in_loop]
     post = [op for op in ops if id(op) not in in_loop and any(v.id in hot for v in op.outputs)]
     return Plan(pre, loop_ops, post, rec, dict(forced))
+
+
+def _scalar_feeders(facts: LoopFacts, pre: list[Op], in_loop: set[int]) -> set[int]:
+    """Pre ops that only feed the scan and cost about an instruction per
+    iteration (an element read at an affine position, cheap scalar
+    arithmetic): batched, each would be a pass over memory and an array the
+    scan reads back; in the scan they run beside the recurrence's latency
+    chain for free. `x[i] > x[i - 1]` of a running count stays in its scan."""
+    moved: set[int] = set()
+    for op in reversed(pre):
+        if not _per_iteration_cheap(facts, op):
+            continue
+        outs = op.outputs
+        if any(facts.n_uses(v) != len(facts.users.get(v.id, ())) for v in outs):
+            continue  # a result of the body (a map's write, a stacked output)
+        users = [u for v in outs for u in facts.users.get(v.id, ())]
+        if users and all(id(u) in in_loop or id(u) in moved for u in users):
+            moved.add(id(op))
+    return moved
+
+
+def _per_iteration_cheap(facts: LoopFacts, op: Op) -> bool:
+    if len(op.outputs) != 1 or op.blocks or op.prim.effectful or op.prim.raises:
+        return False
+    out = op.out
+    name = op.prim.name
+    if name == "dynamic_slice":
+        return size_of(out.shape) == 1 and all(facts.invariant(s) or s.id in facts.aff for s in op.inputs[1:])
+    if name == "reshape":
+        return out.shape == () and size_of(op.inputs[0].shape) == 1
+    return out.shape == () and op.prim.elementwise and op.prim.cheap
 
 
 def _producers(facts: LoopFacts, op: Op) -> list[Op]:
