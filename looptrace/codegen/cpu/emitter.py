@@ -145,14 +145,18 @@ class Emitter(BlockWalker):
         if src.ndim == 0:
             self.line(f"{target}[{', '.join(idx)}] = {self.name(src)}")
             return
-        if all(d == 1 for d in src.shape):  # one element: no loop nest (each costs Numba compile time)
+        if all(d == 1 for d in src.shape) and src.id not in self.plan.inlined:  # one element: no loop nest
             zeros = ", ".join("0" for _ in range(src.ndim))
             self.line(f"{target}[{', '.join(idx)}][{zeros}] = {self.name(src)}[{zeros}]")
             return
         view = self.fresh("dst")
         self.line(f"{view} = {target}[{', '.join(idx)}]")
+        inlined = src.id in self.plan.inlined  # computed in this loop (planning/fusion.py)
+        if inlined:
+            from .nest import Fuser
         with self.loop_nest([self.size(src, k) for k in range(src.ndim)]) as at:
-            self.line(f"{view}[{', '.join(at)}] = {self.name(src)}[{', '.join(at)}]")
+            value = Fuser(self).value_at(src, at) if inlined else f"{self.name(src)}[{', '.join(at)}]"
+            self.line(f"{view}[{', '.join(at)}] = {value}")
 
     def permuted_copy(self, src: str, sizes: list, perm: tuple, dtype) -> str:
         """A new C-contiguous array holding np.transpose(src, perm). Numba's
@@ -228,7 +232,8 @@ class Emitter(BlockWalker):
 
     def writable_copy(self, out: Value, x: Value) -> str:
         """`out` becomes x itself when x may be consumed here, else a copy of x."""
-        if x.const is None and self.scope.can_consume(x):
+        disjoint = self.plan.disjoint_views.get(id(self.op), frozenset()) if self.op is not None else frozenset()
+        if x.const is None and self.scope.can_consume(x, disjoint):
             self.line(f"{self.name(out)} = {self.name(x)}")
             self.define(out, alias_of=x)
         else:

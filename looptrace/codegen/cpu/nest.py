@@ -305,6 +305,9 @@ def emit_fused(em: Emitter, op: Op) -> None:
         em.line(f"{em.name(v)} = {expr}")
         em.define(v)
         return
+    if id(op) in em.plan.unfilled:  # every element is written before it is read (planning/fusion.py)
+        em.fresh_array(v)
+        return
     probe = _probe(em, op)
     reuse = _reusable_input(em, op, probe)
     if reuse is not None:  # each element overwrites the one input element it reads

@@ -45,6 +45,11 @@ class BlockPlan:
     position: dict[int, int] = field(default_factory=dict)  # id(op) -> where it is emitted
     slice_into: dict[int, Op] = field(default_factory=dict)  # id(reshape) -> its dynamic_slice
     update_from: dict[int, Value] = field(default_factory=dict)  # id(dus) -> value written
+    update_reshapes: dict[int, Op] = field(default_factory=dict)  # id(reshape skipped for update_from) -> the dus
+    # id(update) -> views of its target that its inlined update reads away from the part written:
+    # they do not keep the write from reusing the target's memory
+    disjoint_views: dict[int, set] = field(default_factory=dict)
+    unfilled: set[int] = field(default_factory=set)  # id(fill) overwritten before any read: allocated only
     reshape_from: dict[int, Value] = field(default_factory=dict)  # id(reshape) -> first input
     # id(sort or argsort) -> the only positions of its sorted axis ever read (order_stats.py)
     sort_positions: dict[int, tuple] = field(default_factory=dict)
@@ -91,6 +96,7 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False)
             plan.skip.add(id(op))
             continue
         consumer = only_consumer(uses, op.out)
+        consumer = plan.update_reshapes.get(id(consumer), consumer)  # y[t] = reshape(v): v's reader is the write
         if op.out.ndim and consumer is not None and _fits(plan, op.out, consumer):
             plan.inlined.add(op.out.id)
             plan.skip.add(id(op))
@@ -107,7 +113,58 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False)
         _skip_unit_reshapes(block, plan, uses)
     if gathers:
         _group_scatters(block, plan)
+        _overwritten_fills(block, plan, uses)
     return plan
+
+
+COVER_LIMIT = 1 << 24  # elements: larger fills are not analysed (the mask would cost memory)
+
+
+def _overwritten_fills(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
+    """A constant fill (np.empty, np.zeros) that static writes overwrite
+    completely before anything reads it is never made: only allocated.
+    `z = np.empty((n, n, 3)); z[:, :, 0] = ...; z[:, :, 1] = ...;
+    z[:, :, 2] = f(z[:, :, 0], z[:, :, 1])`: every read of a partial z is a
+    static slice inside what was written by then, and the last write leaves
+    nothing of the fill."""
+    for op in block.ops:
+        if id(op) not in plan.fused_roots or op.prim.name != "broadcast_to" or op.inputs[0].ndim != 0:
+            continue
+        shape = tuple(op.out.shape)
+        if any(isinstance(d, Dim) for d in shape) or not shape or prod(shape) > COVER_LIMIT:
+            continue
+        if _covered(op.out, shape, plan, uses):
+            plan.unfilled.add(id(op))
+
+
+def _covered(v: Value, shape: tuple, plan: BlockPlan, uses: dict[int, list[Use]]) -> bool:
+    import numpy as np
+
+    written = np.zeros(shape, dtype=bool)
+    while True:
+        if written.all():
+            return True
+        us = uses.get(v.id, [])
+        writes = [u.op for u in us if u.op is not None and not u.nested and u.op.prim.name in
+                  ("update_slice", "dynamic_update_slice") and u.op.inputs[0] is v]
+        if len(writes) != 1 or any(u.op is None or u.nested for u in us):
+            return False
+        for u in us:
+            if u.op is writes[0]:
+                continue
+            if u.op.prim.name != "slice" or not _inside(u.op.attrs, written):
+                return False  # something reads the fill
+        box = _written_box(writes[0])
+        if box is None:
+            return False
+        written[tuple(slice(a, b) for a, b in box)] = True
+        v = writes[0].out
+
+
+def _inside(attrs: dict, written) -> bool:
+    if any(st != 1 for st in attrs["steps"]) or any(e < 0 for e in attrs["stops"]):
+        return False
+    return bool(written[tuple(slice(a, b) for a, b in zip(attrs["starts"], attrs["stops"]))].all())
 
 
 def _group_scatters(block: Block, plan: BlockPlan) -> None:
@@ -257,9 +314,11 @@ def _root(plan: BlockPlan, v: Value) -> int:
     return v.id
 
 
-def _reads_root_of(plan: BlockPlan, v: Value, x: Value) -> bool:
+def _reads_root_of(plan: BlockPlan, v: Value, x: Value, write: Op | None = None) -> bool:
     """Would computing v in place read memory of x (directly or through a
-    view)? A scatter that updates x in place must not read x while it writes."""
+    view)? A scatter that updates x in place must not read x while it writes.
+    With `write` (an update_slice), a static slice of x itself that lies
+    away from the written box is no conflict."""
     target = _root(plan, x)
     stack, seen = [v], set()
     while stack:
@@ -272,9 +331,42 @@ def _reads_root_of(plan: BlockPlan, v: Value, x: Value) -> bool:
             if op is None:
                 return True  # an argument of the block: read as it is
             stack.extend(op.inputs)
-        elif _root(plan, u) == target:
+        elif _root(plan, u) == target and not _disjoint_read(plan, u, x, write):
             return True
     return False
+
+
+def _disjoint_read(plan: BlockPlan, u: Value, x: Value, write: Op | None) -> bool:
+    """Is u (through reshapes) a static slice of x that shares no element with
+    the box `write` (an update_slice, or a dynamic_update_slice at constant
+    starts) writes?"""
+    box = _written_box(write) if write is not None else None
+    read = plan.producer.get(u.id)
+    while read is not None and is_reshape_like(read):
+        read = plan.producer.get(read.inputs[0].id)
+    if box is None or read is None or read.prim.name != "slice" or read.inputs[0] is not x:
+        return False
+    r = read.attrs
+    if any(st != 1 for st in r["steps"]) or any(e < 0 for e in r["stops"]):
+        return False
+    if not any(r_hi <= w_lo or w_hi <= r_lo for r_lo, r_hi, (w_lo, w_hi) in zip(r["starts"], r["stops"], box)):
+        return False
+    plan.disjoint_views.setdefault(id(write), set()).add(read.out.id)
+    return True
+
+
+def _written_box(write: Op) -> list[tuple[int, int]] | None:
+    if write.prim.name == "update_slice":
+        a = write.attrs
+        if any(st != 1 for st in a["steps"]) or any(e < 0 for e in a["stops"]):
+            return None
+        return list(zip(a["starts"], a["stops"]))
+    if write.prim.name == "dynamic_update_slice":
+        upd, starts = write.inputs[1], write.inputs[2:]
+        if not all(v.is_const for v in starts) or any(isinstance(d, Dim) for d in upd.shape):
+            return None
+        return [(int(v.const), int(v.const) + d) for v, d in zip(starts, upd.shape)]
+    return None
 
 
 def _fits(plan: BlockPlan, v: Value, consumer: Op) -> bool:
@@ -283,6 +375,11 @@ def _fits(plan: BlockPlan, v: Value, consumer: Op) -> bool:
         return False
     if consumer.prim.name == "scatter" and plan.gathers:  # its index or update, unless it reads the target
         return consumer.inputs[0] is not v and not _reads_root_of(plan, v, consumer.inputs[0])
+    if consumer.prim.name in ("update_slice", "dynamic_update_slice") and plan.gathers:
+        # the update, computed in the store's loop: it may read the target only
+        # through static slices away from the part written (z[..., 2] from z[..., 0])
+        update = plan.update_from.get(id(consumer), consumer.inputs[1])
+        return update is v and v.ndim > 0 and not _reads_root_of(plan, v, consumer.inputs[0], consumer)
     if not plan.fusible(consumer):
         return False
     if consumer.prim.name == "gather":  # its index, at the index's own positions; never the array read
@@ -306,6 +403,7 @@ def _plan_peepholes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -
         want, _ = unit_dropped(upd.shape, len(op.inputs) - 2, upd.shape)
         if tuple(r.inputs[0].shape) == want:
             plan.update_from[id(op)] = r.inputs[0]
+            plan.update_reshapes[id(r)] = op
             plan.skip.add(id(r))
     for op in block.ops:
         if op.prim.name != "reshape" or id(op) in plan.skip:

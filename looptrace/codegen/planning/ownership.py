@@ -32,15 +32,16 @@ class Scope:
         if owned and alias_of is None:
             self.owned.add(v.id)
 
-    def can_consume(self, v: Value) -> bool:
+    def can_consume(self, v: Value, disjoint: set[int] = frozenset()) -> bool:
         """May the op at `pos` overwrite v's memory? Only when we own it and
-        nothing aliasing it is used after this op (or by this op elsewhere)."""
+        nothing aliasing it is used after this op (or by this op elsewhere,
+        unless it is a view in `disjoint`: read away from what the op writes)."""
         r = self.root.get(v.id)
         if r is None or r not in self.owned:
             return False
         for m in self.members[r]:
             last = self.last_use.get(m, -1)
-            if last > self.pos or (m != v.id and last == self.pos):
+            if last > self.pos or (m != v.id and last == self.pos and m not in disjoint):
                 return False
         return True
 
