@@ -14,7 +14,7 @@ result could wrap around its dtype has no range.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,7 +31,7 @@ def is_integer(v: Value) -> bool:
     return isinstance(v.dtype, np.dtype) and v.dtype.kind in "iu"
 
 
-def const_range(v: Value) -> Optional[Interval]:
+def const_range(v: Value) -> Interval | None:
     """[min, max] of an integer constant (None for anything else, or an empty one)."""
     if not v.is_const or not is_integer(v):
         return None
@@ -39,7 +39,7 @@ def const_range(v: Value) -> Optional[Interval]:
     return (int(c.min()), int(c.max())) if c.size else None
 
 
-def progression(v: Value) -> Optional[tuple[int, int]]:
+def progression(v: Value) -> tuple[int, int] | None:
     """(start, step) of a 1-d integer constant that is start + step * k, else None."""
     if not v.is_const or not is_integer(v) or v.ndim != 1:
         return None
@@ -50,7 +50,7 @@ def progression(v: Value) -> Optional[tuple[int, int]]:
     return (start, step) if np.array_equal(c, start + step * np.arange(c.size, dtype=np.int64)) else None
 
 
-def op_range(op: Op, of: Callable[[Value], Optional[Interval]]) -> Optional[Interval]:
+def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
     """The range of op's integer output from its inputs' ranges (`of`)."""
     if len(op.outputs) != 1 or not is_integer(op.out):
         return None
@@ -78,14 +78,14 @@ def op_range(op: Op, of: Callable[[Value], Optional[Interval]]) -> Optional[Inte
     return _fitting(r, op.out.dtype)
 
 
-def _fitting(r: Optional[Interval], dtype) -> Optional[Interval]:
+def _fitting(r: Interval | None, dtype) -> Interval | None:
     if r is None:
         return None
     info = np.iinfo(dtype)
     return r if info.min <= r[0] and r[1] <= info.max else None
 
 
-def range_in_block(v: Value, producer: dict[int, Op], depth: int = 32) -> Optional[Interval]:
+def range_in_block(v: Value, producer: dict[int, Op], depth: int = 32) -> Interval | None:
     """The range of v from the ops of one block (`producer`: value id -> op);
     arguments and values made elsewhere have none. Bounded depth: an index
     expression is short, and a long chain only costs a check."""
@@ -98,7 +98,7 @@ def range_in_block(v: Value, producer: dict[int, Op], depth: int = 32) -> Option
     return op_range(op, lambda u: range_in_block(u, producer, depth - 1))
 
 
-Leaf = Callable[[Value], Optional[Interval]]
+Leaf = Callable[[Value], Interval | None]
 
 
 class Ranges:
@@ -111,7 +111,7 @@ class Ranges:
         self.known: dict[int, Interval] = {}
         self.made: dict[int, Op] = {}
 
-    def of(self, v: Value) -> Optional[Interval]:
+    def of(self, v: Value) -> Interval | None:
         if not is_integer(v):
             return None
         if v.is_const:
@@ -127,7 +127,7 @@ class Ranges:
         if r is not None:
             self.known[op.out.id] = r
 
-    def _select(self, op: Op) -> Optional[Interval]:
+    def _select(self, op: Op) -> Interval | None:
         """select(u < k, u + n, u) and the like: each branch's range with u
         restricted to where that branch is taken (NumPy's negative-index
         wrap is in range although u + n and u are not, each alone)."""
@@ -146,7 +146,7 @@ class Ranges:
             return None
         return min(p[0] for p in parts), max(p[1] for p in parts)
 
-    def _restricted(self, x: Value, test: Optional[Op], taken: bool) -> Optional[Interval]:
+    def _restricted(self, x: Value, test: Op | None, taken: bool) -> Interval | None:
         own = self.of(x)
         cut = _comparison_cut(test, self.of, taken) if test is not None else None
         if cut is None:
@@ -169,7 +169,7 @@ class Ranges:
         lo, hi = max(ru[0], lo), min(ru[1], hi)
         return (lo + shift, hi + shift) if lo <= hi else (1, 0)
 
-    def learn_all(self, block: Block) -> "Ranges":
+    def learn_all(self, block: Block) -> Ranges:
         for op in walk(block):
             self.learn(op)
         return self
@@ -200,7 +200,7 @@ def _comparison_cut(test: Op, of: Callable, taken: bool):
 def loop_leaf(aff: dict, trips: int, outer: dict[int, Interval]) -> Leaf:
     """The leaves of a loop body: scalars affine in its index (exact over its
     `trips` iterations) and the indices of the loops around it (`outer`)."""
-    def leaf(v: Value) -> Optional[Interval]:
+    def leaf(v: Value) -> Interval | None:
         if v.shape == () and trips > 0:
             form = affine_form(v, aff)
             if form is not None:

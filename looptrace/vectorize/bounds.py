@@ -30,8 +30,6 @@ loop runs.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from looptrace.ir.affine import static_bounds, value_range
@@ -121,7 +119,7 @@ def decide_block(body: Block, ranges: Ranges) -> bool:
     return changed
 
 
-def _decide(op: Op, ranges: Ranges, kept: list[Op]) -> Optional[Value]:
+def _decide(op: Op, ranges: Ranges, kept: list[Op]) -> Value | None:
     """The value that replaces op's output, or None (ops it needs go to `kept`)."""
     if len(op.outputs) != 1 or op.blocks or op.prim.effectful or op.prim.raises:
         return None
@@ -187,7 +185,7 @@ def _uniform(v: Value, ranges: Ranges):
     return c[0].item()
 
 
-def _fold(op: Op) -> Optional[Value]:
+def _fold(op: Op) -> Value | None:
     out = op.out
     if op.prim.multiple_results or int(np.prod(out.shape, dtype=np.int64)) > _FOLD_LIMIT:
         return None

@@ -28,41 +28,22 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.ir.builder import derived
-from looptrace.ir.core import Block, Op, Program, Value, literal
-from looptrace.ir.dce import dce
-from looptrace.ir.rewrite import substitute
+from looptrace.ir.core import Op, Program, Value, literal
+from looptrace.ir.rewrite import rewrite_each_op
 
 
 def forward_slice_reads(program: Program) -> Program:
-    _block(program.body)
+    rewrite_each_op(program.body, _rewrite)
     return program
 
 
-def _block(block: Block) -> None:
-    mapping: dict[int, Value] = {}
-    producer: dict[int, Op] = {}
-    ops: list[Op] = []
-    for op in block.ops:
-        if mapping:
-            op.inputs = tuple(mapping.get(v.id, v) for v in op.inputs)
-        for sub in op.blocks:
-            substitute(sub, mapping)
-            _block(sub)
-        made = len(ops)
-        if op.prim.name == "slice":
-            src = producer.get(op.inputs[0].id)
-            if src is not None and src.prim.name == "update_slice":
-                new = _forwarded(op, src, ops, producer)
-                if new is not None:
-                    mapping[op.out.id] = new
-        ops.append(op)
-        for o in ops[made:]:
-            for v in o.outputs:
-                producer[v.id] = o
-    block.ops = ops
-    block.results = [mapping.get(v.id, v) for v in block.results]
-    if mapping:
-        block.ops = dce(block, regions=False).ops
+def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+    if op.prim.name != "slice":
+        return None
+    src = producer.get(op.inputs[0].id)
+    if src is None or src.prim.name != "update_slice":
+        return None
+    return _forwarded(op, src, ops, producer)
 
 
 def _box(op: Op, shape: tuple) -> list[tuple[int, int]] | None:

@@ -23,38 +23,13 @@ import numpy as np
 
 from looptrace.ir.affine import const_int
 from looptrace.ir.builder import derived
-from looptrace.ir.core import Block, Op, Program, Value
-from looptrace.ir.dce import dce
-from looptrace.ir.rewrite import substitute
+from looptrace.ir.core import Op, Program, Value
+from looptrace.ir.rewrite import rewrite_each_op
 
 
 def canonical_iotas(program: Program) -> Program:
-    _block(program.body)
+    rewrite_each_op(program.body, _rewrite)
     return program
-
-
-def _block(block: Block) -> None:
-    mapping: dict[int, Value] = {}
-    producer: dict[int, Op] = {}
-    ops: list[Op] = []
-    for op in block.ops:
-        if mapping and any(v.id in mapping for v in op.inputs):
-            op.inputs = tuple(mapping.get(v.id, v) for v in op.inputs)
-        for sub in op.blocks:
-            substitute(sub, mapping)
-            _block(sub)
-        made = len(ops)
-        new = _rewrite(op, ops, producer)
-        if new is not None:
-            mapping[op.out.id] = new
-        ops.append(op)
-        for o in ops[made:]:
-            for v in o.outputs:
-                producer[v.id] = o
-    block.ops = ops
-    block.results = [mapping.get(v.id, v) for v in block.results]
-    if mapping:
-        block.ops = dce(block, regions=False).ops
 
 
 def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
