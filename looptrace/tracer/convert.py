@@ -361,19 +361,30 @@ class _Converter(ast.NodeTransformer):
 
 
 def _has_jump(stmts: list[ast.stmt], kind: type) -> bool:
+    """Does a `break`/`continue` of the loop whose body is `stmts` occur?"""
     for s in stmts:
-        for n in _walk_no_loops(s):
+        for n in _walk_own(s):
             if isinstance(n, kind):
                 return True
     return False
 
 
-def _walk_no_loops(node: ast.AST):
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _walk_own(node: ast.AST):
+    """The nodes whose jumps belong to the loop around `node`: a nested loop's
+    body has its own (its `else:` clause runs after it, so its jumps are the
+    outer loop's); a nested function or class is not the loop's at all."""
     yield node
+    if isinstance(node, _SCOPES):
+        return
+    if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
+        for s in node.orelse:
+            yield from _walk_own(s)
+        return
     for child in ast.iter_child_nodes(node):
-        if isinstance(child, (ast.For, ast.While, ast.FunctionDef, ast.Lambda, ast.AsyncFunctionDef)):
-            continue
-        yield from _walk_no_loops(child)
+        yield from _walk_own(child)
 
 
 def _guard(stmts: list[ast.stmt], flags: dict) -> list[ast.stmt]:
@@ -397,6 +408,15 @@ def _guard(stmts: list[ast.stmt], flags: dict) -> list[ast.stmt]:
             return out
         if isinstance(s, (ast.With, ast.Try)) and (_has_jump([s], ast.Break) or _has_jump([s], ast.Continue)):
             raise UnsupportedError("`break`/`continue` inside `with`/`try` is not supported")
+        if isinstance(s, (ast.For, ast.While)) and (_has_jump([s], ast.Break) or _has_jump([s], ast.Continue)):
+            # a nested loop's `else:` clause jumps out of this loop: flags, as in an `if`
+            s = ast.copy_location(type(s)(**{**{f: getattr(s, f) for f in s._fields},
+                                             "orelse": _guard(s.orelse, flags)}), stmts[i])
+            out.append(s)
+            rest = _guard(stmts[i + 1:], flags)
+            if rest:
+                out.append(ast.copy_location(ast.If(test=_not_flags(flags), body=rest, orelse=[]), stmts[i]))
+            return out
         out.append(s)
     return out
 

@@ -449,6 +449,61 @@ def test_nested_break_and_while(rng):
     check(nested_while_in_for, rng.standard_normal(6) * 4)
 
 
+def escape_counts(re, limit):
+    out = np.zeros(re.shape, dtype=np.int64)
+    for i in range(re.shape[0]):
+        for j in range(re.shape[1]):
+            x, n = 0.0, 0
+            for k in range(limit):
+                if x * x > 4.0:
+                    break  # the k loop's: i and j stay counted loops
+                x = x * x + re[i, j]
+                n += 1
+            out[i, j] = n
+    return out
+
+
+def first_row_without_negatives(X):
+    found = -1
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            if X[i, j] < 0:
+                break
+        else:
+            found = i
+            break  # in the inner loop's else clause: the outer loop's break
+    return found
+
+
+def rows_with_negatives(X):
+    count = 0
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            if X[i, j] < 0:
+                break
+        else:
+            continue  # the outer loop's continue
+        count += 1
+    return count
+
+
+def test_a_break_belongs_to_its_own_loop(rng):
+    re = rng.uniform(-2.0, 1.0, (4, 5))
+    check(escape_counts, re, 12)
+    kinds = [r.kind for r in looptrace.explain(escape_counts, re, 12).loops]
+    assert kinds[:2] != ["while", "while"] and "while" not in kinds[:2], kinds
+    assert kinds[2] == "while"
+
+
+@pytest.mark.parametrize("fn", [first_row_without_negatives, rows_with_negatives])
+def test_jumps_in_an_inner_loops_else_clause_are_the_outer_loops(fn, rng):
+    X = rng.standard_normal((6, 3))
+    X[3] = np.abs(X[3])  # one row without negatives
+    check(fn, X)
+    check(fn, -np.abs(X))
+    check(fn, np.abs(X))
+
+
 # --- if / elif / else ----------------------------------------------------------------------------
 def if_traced(x, a):
     if a > 0:
