@@ -58,7 +58,7 @@ def _box(op: Op, shape: tuple) -> list[tuple[int, int]] | None:
 def _forwarded(read: Op, write: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
     base, upd = write.inputs
     shape = tuple(base.shape)
-    if not all(isinstance(d, int) for d in shape):
+    if not all(isinstance(d, int) for d in shape) or upd.dtype != base.dtype or read.out.dtype != base.dtype:
         return None
     rbox, wbox = _box(read, shape), _box(write, shape)
     if rbox is None or wbox is None:

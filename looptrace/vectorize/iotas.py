@@ -14,6 +14,8 @@ Rewrites (exact, integers only where it matters):
     -> x for an integer x of the output's shape and dtype;
   - reshape(iota) that only adds or drops unit axes -> an iota of the new shape;
   - broadcast_to(iota) -> an iota of the new shape (the iota's axis keeps its length);
+  - reshape(f(a, b)) -> f(reshape(a), reshape(b)) for an integer or bool
+    elementwise f (unit axes only), so the reshape reaches the iota;
   - reshape(gather(x, reshape(i))) -> gather(x, i) for a 1-d x (a batched
     element read x[s], whose index and result the batching reshaped).
 """
@@ -51,12 +53,40 @@ def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
     src = producer.get(op.inputs[0].id)
     if name == "reshape" and src is not None and src.prim.name == "gather":
         return _gather_unreshaped(op, src, ops, producer)
+    if name == "reshape" and src is not None and src.prim.elementwise and out.dtype.kind in "biu":
+        return _reshape_into(op, src, ops, producer)
     if src is None or src.prim.name != "iota":
         return None
     axis = _new_axis(tuple(src.out.shape), src.attrs["axis"], tuple(out.shape), name)
     if axis is None:
         return None
     return derived(op, ops).op("iota", shape=tuple(out.shape), dtype=np.dtype(out.dtype), axis=axis)
+
+
+def _reshape_into(op: Op, src: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+    """reshape(f(a, b)) -> f(reshape(a), reshape(b)) for integer or bool
+    elementwise f when the reshape only adds or drops unit axes and every
+    array operand has f's shape: the reshape moves down to the iotas (where
+    it folds), so `i + 1` lined up as (n, 1) is still a position."""
+    shape, new = tuple(src.out.shape), tuple(op.out.shape)
+    if [d for d in shape if d != 1] != [d for d in new if d != 1]:
+        return None
+    if any(u.ndim and tuple(u.shape) != shape for u in src.inputs):
+        return None
+    b = derived(op, ops)
+    args = []
+    for u in src.inputs:
+        if not u.ndim:
+            args.append(u)
+            continue
+        made = len(ops)
+        r = b.op("reshape", u, shape=new)
+        inner = _rewrite(ops[made], ops, producer)  # the reshape moves further down, or stays
+        for o in ops[made:]:
+            for v in o.outputs:
+                producer[v.id] = o
+        args.append(inner if inner is not None else r)
+    return b.op(src.prim.name, *args, **src.attrs)
 
 
 def _gather_unreshaped(op: Op, gather: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:

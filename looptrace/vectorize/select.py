@@ -18,6 +18,7 @@ from looptrace.ir.core import Block, Op, Value, literal
 from looptrace.ir.primitive import monoids
 from looptrace.ir.ranges import Ranges, loop_leaf
 from looptrace.ir.uses import producers
+from looptrace.ops.shape_arith import size_of
 
 _UNSAFE = ("gather", "scatter", "dynamic_prefix")
 
@@ -30,29 +31,40 @@ def if_convert(loop: Op, n: int, start: int, step: int, outer: dict | None = Non
     while True:
         aff = affine_values(body, start, step)
         ranges = Ranges(loop_leaf(aff, n, outer or {})).learn_all(body)
-        target = _innermost(body, ranges, n)
+        target = _innermost(body, ranges, n, aff)
         if target is None:
             return
         _convert(*target, aff, ranges, n)
 
 
-def _innermost(block: Block, ranges: Ranges, n: int) -> tuple[Block, Op] | None:
+def _innermost(block: Block, ranges: Ranges, n: int, aff: dict) -> tuple[Block, Op] | None:
     """(block, cond) for a convertible cond whose branches hold no cond; only
     conds are entered (a nested loop's conds are its own loop's business)."""
     for op in block.ops:
         if op.prim.name != "cond":
             continue
         for sub in op.blocks:
-            found = _innermost(sub, ranges, n)
+            found = _innermost(sub, ranges, n, aff)
             if found is not None:
                 return found
-        if _convertible(op, ranges, n) or _masked_update(op, ranges, n) is not None:
+        if _convertible(op, ranges, n, aff) or _masked_update(op, ranges, n) is not None:
             return block, op
     return None
 
 
-def _convertible(op: Op, ranges: Ranges, n: int) -> bool:
-    return all(_safe(inner, ranges, n) for b in op.blocks for inner in b.ops)
+# A select of whole arrays per iteration costs the array's size each time; a
+# branch that writes a carried array in several places would need one, so it
+# stays a branch (in the scan) unless the array is this small.
+SELECT_MAX_ELEMENTS = 64
+
+
+def _convertible(op: Op, ranges: Ranges, n: int, aff: dict) -> bool:
+    if not all(_safe(inner, ranges, n) for b in op.blocks for inner in b.ops):
+        return False
+    then, other = op.blocks
+    defs = producers(then) | producers(other)
+    return all(_merge_kind(a, b, defs, aff) != "select" or size_of(out.shape) <= SELECT_MAX_ELEMENTS
+               for a, b, out in zip(then.results, other.results, op.outputs))
 
 
 def _safe(op: Op, ranges: Ranges, n: int) -> bool:
@@ -81,7 +93,7 @@ def _in_bounds(x: Value, starts, sizes, ranges: Ranges, n: int) -> bool:
 
 
 def _convert(body: Block, cond: Op, aff: dict, ranges: Ranges, n: int) -> None:
-    rmw = None if _convertible(cond, ranges, n) else _masked_update(cond, ranges, n)
+    rmw = None if _convertible(cond, ranges, n, aff) else _masked_update(cond, ranges, n)
     if rmw is not None:
         at = body.ops.index(cond)
         body.ops[at:at + 1] = _unconditional_update(cond, *rmw)
@@ -96,17 +108,33 @@ def _convert(body: Block, cond: Op, aff: dict, ranges: Ranges, n: int) -> None:
     body.ops[at:at + 1] = merged
 
 
+def _merge_kind(a: Value, b: Value, defs: dict, aff: dict) -> str:
+    """How `a if pred else b` is made: "same", "merged" (one write each, same
+    place), "then"/"else" (one side writes the other), or "select"."""
+    wa, wb = defs.get(a.id), defs.get(b.id)
+    if a.id == b.id:
+        return "same"
+    if _is_write(wa) and _is_write(wb) and wa.inputs[0].id == wb.inputs[0].id \
+            and same_starts(wa.inputs[2:], wb.inputs[2:], aff) and wa.inputs[1].shape == wb.inputs[1].shape:
+        return "merged"
+    if _is_write(wa) and wa.inputs[0].id == b.id:
+        return "then"
+    if _is_write(wb) and wb.inputs[0].id == a.id:
+        return "else"
+    return "select"
+
+
 def _merge(pred: Value, a: Value, b: Value, out: Value, defs: dict, aff: dict, cond: Op) -> list[Op]:
     """Ops that make `out` = a if pred else b."""
     wa, wb = defs.get(a.id), defs.get(b.id)
-    if a.id == b.id:
+    kind = _merge_kind(a, b, defs, aff)
+    if kind == "same":
         return [_op("reshape", (a,), out, cond, shape=tuple(out.shape))]
-    if _is_write(wa) and _is_write(wb) and wa.inputs[0].id == wb.inputs[0].id \
-            and same_starts(wa.inputs[2:], wb.inputs[2:], aff) and wa.inputs[1].shape == wb.inputs[1].shape:
+    if kind == "merged":
         return _merged_write(pred, wa.inputs[1], wb.inputs[1], wa, out, cond)
-    if _is_write(wa) and wa.inputs[0].id == b.id:
+    if kind == "then":
         return _half_write(pred, wa, out, cond, taken=True)
-    if _is_write(wb) and wb.inputs[0].id == a.id:
+    if kind == "else":
         return _half_write(pred, wb, out, cond, taken=False)
     return [_op("select", (pred, a, b), out, cond)]
 

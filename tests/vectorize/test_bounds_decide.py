@@ -140,3 +140,28 @@ def test_generated_offsets_match_the_plain_loop(n, lo, span, off, k, seed):
         assert lo + off < 0
         return
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def pair_sums(pos):
+    n = pos.shape[0]
+    acc = np.zeros_like(pos)
+    for i in range(n):
+        for j in range(n):
+            if i != j:  # in range by the loop bounds, but three writes of a carried array
+                d0 = pos[j, 0] - pos[i, 0]
+                d1 = pos[j, 1] - pos[i, 1]
+                acc[i, 0] += d0
+                acc[i, 1] += d1 * d0
+    return acc
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_several_guarded_writes_never_select_whole_arrays(backend, rng):
+    """A branch writing a carried array in several places stays a branch: a
+    select of the whole array per iteration would cost its size each time."""
+    pos = rng.standard_normal((40, 2))  # 80 elements: over SELECT_MAX_ELEMENTS
+    f = looptrace.jit(pair_sums, backend=backend)
+    np.testing.assert_allclose(f(pos), pair_sums(pos), rtol=1e-12)
+    program = f.explain(pos).program
+    big = [op for op in walk(program.body) if op.prim.name == "select" and op.out.shape == (40, 2)]
+    assert not big, big
