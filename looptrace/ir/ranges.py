@@ -59,6 +59,9 @@ def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
         return (0, max(int(op.attrs["shape"][op.attrs["axis"]]) - 1, 0))
     if name in PASS_THROUGH:
         return _fitting(of(op.inputs[0]), op.out.dtype)
+    if name == "remainder" and len(op.inputs) == 2:  # floor modulo by a positive constant
+        d = const_range(op.inputs[1])
+        return (0, d[0] - 1) if d is not None and d[0] == d[1] and d[0] > 0 else None
     if name not in ARITHMETIC or len(op.inputs) != 2:
         return None
     a, b = (of(v) for v in op.inputs)

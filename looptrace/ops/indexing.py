@@ -196,9 +196,32 @@ def _dyn_slice_batch(b, args, dims, *, sizes):
         # NumPy's index does (the one-element slice's rule), and reads in place
         idx = b.op("reshape", starts[0], shape=(n, 1))
         return [b.op("gather", x, idx, axis=0)], [0]
+    if dims[0] is None and all(k == 1 for k in sizes) and all(isinstance(d, int) for d in x.shape):
+        return [_element_gather(b, x, starts, dims[1:], n)], [0]
     shape = base_shape(x, dims[0])
     flat = flat_block_index(b, shape, list(zip(starts, dims[1:])), tuple(sizes), rows=dims[0] is not None)
     return [_flat_take(b, bcast(b, x, dims[0], n) if dims[0] is not None else x, flat)], [0]
+
+
+def _element_gather(b, x, starts, dims, n):
+    """x[s0, s1, ...] (one element, or one sub-array of the axes after the
+    starts) per batch member: each start checked and wrapped on its own axis
+    (NumPy's index rule), then one gather from x seen as (rows, *rest) at
+    the row s0 * stride0 + s1 * stride1 + ... (read in place by a target
+    that fuses gathers; the checks are decided away where the ranges allow)."""
+    from looptrace.ops.batching_helpers import check_index_range, int_const, norm_index
+
+    k = len(starts)
+    lead, rest = tuple(x.shape[:k]), tuple(x.shape[k:])
+    flat = None
+    for a, (s, d) in enumerate(zip(starts, dims)):
+        s = s if d is not None else b.op("broadcast_to", s, shape=(n,))
+        check_index_range(b, s, lead[a], 1, a)
+        stride = int(np.prod(lead[a + 1:], dtype=np.int64))
+        term = b.op("multiply", norm_index(b, s, lead[a]), int_const(b, stride))
+        flat = term if flat is None else b.op("add", flat, term)
+    rows = b.op("reshape", x, shape=(int(np.prod(lead, dtype=np.int64)), *rest))
+    return b.op("gather", rows, b.op("reshape", flat, shape=(n,) + (1,) * k), axis=0)
 
 
 def _dyn_update_batch(b, args, dims):

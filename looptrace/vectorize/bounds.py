@@ -97,7 +97,7 @@ def decide_block(body: Block, ranges: Ranges) -> bool:
             for sub in op.blocks:
                 substitute(sub, mapping)
         if op.prim.name == "check":
-            if not _prune_check(op):
+            if not _prune_check(op, ranges):
                 changed = True
                 continue
             kept.append(op)
@@ -203,11 +203,11 @@ def _same_type(v: Value, out: Value) -> bool:
     return tuple(v.shape) == tuple(out.shape) and v.dtype == out.dtype
 
 
-def _prune_check(op: Op) -> bool:
+def _prune_check(op: Op, ranges: Ranges) -> bool:
     """Drop the predicates that are constantly false; False if none is left."""
     failures = op.attrs["failures"]
     preds, values = split_inputs(op.inputs, failures)
-    keep = [j for j, p in enumerate(preds) if not (p.is_const and not np.asarray(p.const).any())]
+    keep = [j for j, p in enumerate(preds) if _uniform(p, ranges) is not False]
     if len(keep) == len(preds):
         return True
     if not keep:

@@ -71,8 +71,8 @@ def _reshape_into(op: Op, src: Op, ops: list[Op], producer: dict[int, Op]) -> Va
     shape, new = tuple(src.out.shape), tuple(op.out.shape)
     if [d for d in shape if d != 1] != [d for d in new if d != 1]:
         return None
-    if any(u.ndim and tuple(u.shape) != shape for u in src.inputs):
-        return None
+    if any(u.ndim and tuple(u.shape) != shape for u in src.inputs) or not any(u.ndim for u in src.inputs):
+        return None  # every array operand of f's shape, and at least one (else f's result stays a scalar)
     b = derived(op, ops)
     args = []
     for u in src.inputs:

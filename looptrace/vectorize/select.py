@@ -133,9 +133,9 @@ def _merge(pred: Value, a: Value, b: Value, out: Value, defs: dict, aff: dict, c
     if kind == "merged":
         return _merged_write(pred, wa.inputs[1], wb.inputs[1], wa, out, cond)
     if kind == "then":
-        return _half_write(pred, wa, out, cond, taken=True)
+        return _half_write(pred, wa, out, cond, taken=True, defs=defs)
     if kind == "else":
-        return _half_write(pred, wb, out, cond, taken=False)
+        return _half_write(pred, wb, out, cond, taken=False, defs=defs)
     return [_op("select", (pred, a, b), out, cond)]
 
 
@@ -149,8 +149,12 @@ def _merged_write(pred, ua, ub, w: Op, out: Value, cond: Op) -> list[Op]:
             _op("dynamic_update_slice", (w.inputs[0], sel, *w.inputs[2:]), out, cond)]
 
 
-def _half_write(pred, w: Op, out: Value, cond: Op, taken: bool) -> list[Op]:
+def _half_write(pred, w: Op, out: Value, cond: Op, taken: bool, defs: dict | None = None) -> list[Op]:
     x, upd, *starts = w.inputs
+    made = (defs or {}).get(upd.id)
+    if made is not None and made.prim.name in ("reshape", "broadcast_to") and made.inputs[0].ndim == 0 \
+            and pred.ndim == 0 and all(d == 1 for d in upd.shape):
+        return _half_write_element(pred, w, made.inputs[0], out, cond, taken)
     old = Value(upd.dtype, tuple(upd.shape))
     read = _op("dynamic_slice", (x, *starts), old, cond, sizes=tuple(upd.shape[:len(starts)]))
     sel = Value(upd.dtype, tuple(upd.shape))
@@ -241,6 +245,20 @@ def _unconditional_update(cond: Op, taken: bool, read: Op, combine: Op, f: Value
     upd = b.op("reshape", new, shape=tuple(write.inputs[1].shape))
     b.op_into("dynamic_update_slice", (x, upd, *starts), (cond.out,))
     return [*others, *b.ops]
+
+
+def _half_write_element(pred, w: Op, value: Value, out: Value, cond: Op, taken: bool) -> list[Op]:
+    """One element written under a condition: the select is of scalars (the
+    element read and the value), then reshaped into the write, so the scan
+    makes no one-element arrays per iteration."""
+    x, upd, *starts = w.inputs
+    b = derived(cond)
+    old = b.op("reshape", b.op("dynamic_slice", x, *starts, sizes=tuple(upd.shape[:len(starts)])), shape=())
+    if value.dtype != old.dtype:
+        value = b.op("convert", value, dtype=old.dtype)
+    sel = b.op("select", pred, value, old) if taken else b.op("select", pred, old, value)
+    b.op_into("dynamic_update_slice", (x, b.op("reshape", sel, shape=tuple(upd.shape)), *starts), (out,))
+    return b.ops
 
 
 def _op(name: str, inputs: tuple, out: Value, cond: Op, **attrs) -> Op:
