@@ -176,13 +176,20 @@ def getitem_value(v: Value, items: list[Item]) -> Value:
     return _final_reshape(v, items)
 
 
+def _joins_dynamic(it: Item, items: list[Item]) -> bool:
+    """An integer index beside traced ones is one more start of the
+    dynamic_slice (`pos[j, 0]` is one element read, not a column view then a
+    read of it)."""
+    return it.kind == "int" and any(i.kind in ("dyn", "dslice") for i in items)
+
+
 def _static_part(v: Value, items: list[Item]) -> Value:
     axes = [i for i in items if i.kind not in ("new",)]
     starts, stops, steps = [], [], []
     for it in axes:
         if it.kind == "slice":
             starts.append(it.start), stops.append(it.stop), steps.append(it.step)
-        elif it.kind == "int":
+        elif it.kind == "int" and not _joins_dynamic(it, items):
             starts.append(it.start), stops.append(it.start + 1), steps.append(1)
         else:
             n = v.shape[it.axis]
@@ -194,7 +201,7 @@ def _static_part(v: Value, items: list[Item]) -> Value:
 
 
 def _dynamic_part(v: Value, items: list[Item]) -> Value:
-    dyn = [i for i in items if i.kind in ("dyn", "dslice")]
+    dyn = [i for i in items if i.kind in ("dyn", "dslice") or _joins_dynamic(i, items)]
     if not dyn:
         return v
     last = max(i.axis for i in dyn)
@@ -206,6 +213,9 @@ def _dynamic_part(v: Value, items: list[Item]) -> Value:
         if it.kind in ("dyn", "dslice"):
             starts.append(sem.as_value(it.start, np.int64))
             sizes.append(it.size)
+        elif _joins_dynamic(it, items):
+            starts.append(ctx.const_value(it.start, np.int64))
+            sizes.append(1)
         else:
             starts.append(ctx.const_value(0, np.int64))
             sizes.append(v.shape[axis])
