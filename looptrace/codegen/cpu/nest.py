@@ -61,8 +61,10 @@ class Fuser:
             if ramp is not None:  # a constant arange: its element is arithmetic on the loop variable
                 return cast(_ramp_text(*ramp, idx[0]), v.dtype)
             v, idx = self._through_transpose(v, idx)
-            self.reads.append((v, idx, self.reducing > 0))
-            return f"{em.name(v)}[{', '.join(idx)}]"
+            if v.id not in self.plan.inlined:
+                self.reads.append((v, idx, self.reducing > 0))
+                return f"{em.name(v)}[{', '.join(idx)}]"
+            # a position read through a unit reshape: computed here (planning/fusion.py)
         key = (v.id, tuple(idx))
         if key not in self.memo and not self._ordering:
             self._inputs_first(v, idx)

@@ -55,6 +55,7 @@ class BlockPlan:
     sort_positions: dict[int, tuple] = field(default_factory=dict)
     unit_reshapes: set[int] = field(default_factory=set)  # id(reshape) never made: nests read its base
     gathers: bool = False  # gathers are fusible (the target's nests read them in place)
+    unit_reshape_reads: bool = False  # the target's nests read unit-axes reshapes through their source
     # id(scatter) -> the scatters right after it through the same index, emitted in its loop
     scatter_group: dict[int, list] = field(default_factory=dict)
 
@@ -80,7 +81,7 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False)
     reshape that only adds or drops unit axes (`_skip_unit_reshapes`);
     `gathers`: the target's nests read gathers in place and recompute
     positions in each nest that reads them (module docstring)."""
-    plan = BlockPlan(gathers=gathers)
+    plan = BlockPlan(gathers=gathers, unit_reshape_reads=unit_reshapes)
     uses = use_map(block)
     index = {id(op): i for i, op in enumerate(block.ops)}
     for op in block.ops:
@@ -91,7 +92,7 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False)
     for op in block.ops:
         if id(op) in plan.skip or not plan.fusible(op):
             continue
-        if op.out.id in positions and _recomputable(plan, op.out, uses):
+        if op.out.id in positions and _recomputable(plan, op.out, uses, block):
             plan.inlined.add(op.out.id)
             plan.skip.add(id(op))
             continue
@@ -282,6 +283,9 @@ def _positions(block: Block, plan: BlockPlan) -> set[int]:
         name = op.prim.name
         if name == "iota" or name == "broadcast_to" and op.inputs[0].ndim == 0:
             pos.add(op.out.id)
+        elif plan.unit_reshape_reads and is_reshape_like(op) and op.inputs[0].id in pos \
+                and unit_axes_only(tuple(op.inputs[0].shape), tuple(op.out.shape)):
+            pos.add(op.out.id)  # read through to its source, which nests then compute
         elif (name == "broadcast_to" or op.prim.elementwise and op.prim.cheap) and \
                 any(u.id in pos for u in op.inputs) and \
                 all(u.ndim == 0 or u.is_const or u.id in pos for u in op.inputs):
@@ -289,10 +293,26 @@ def _positions(block: Block, plan: BlockPlan) -> set[int]:
     return pos
 
 
-def _recomputable(plan: BlockPlan, v: Value, uses: dict[int, list[Use]]) -> bool:
-    """Is every use of v a nest of this block that can compute it in place?"""
+def _recomputable(plan: BlockPlan, v: Value, uses: dict[int, list[Use]], block: Block) -> bool:
+    """Is every use of v a nest of this block that can compute it in place
+    (directly, or through a unit-axes reshape that only nests read)?"""
     us = uses.get(v.id, [])
-    return bool(us) and all(u.op is not None and not u.nested and _reads_in_place(plan, u.op, v) for u in us)
+    return bool(us) and all(u.op is not None and not u.nested and
+                            (_reads_in_place(plan, u.op, v) or _read_through_unit_reshape(plan, u.op, uses))
+                            for u in us)
+
+
+def _read_through_unit_reshape(plan: BlockPlan, op: Op, uses: dict[int, list[Use]]) -> bool:
+    """Will `op` be a unit-axes reshape that is never made (`_skip_unit_reshapes`
+    decides the same way), its readers reading its source in their nests?"""
+    if not plan.unit_reshape_reads or not is_reshape_like(op) or id(op) in plan.skip or id(op) in plan.slice_into:
+        return False
+    src = plan.reshape_from.get(id(op), op.inputs[0])
+    if src.ndim == 0 or op.out.ndim == 0 or not unit_axes_only(tuple(src.shape), tuple(op.out.shape)):
+        return False
+    if any(isinstance(d, Dim) for d in (*src.shape, *op.out.shape)):
+        return False
+    return _read_only_by_nests(plan, op, uses)
 
 
 def _reads_in_place(plan: BlockPlan, consumer: Op, v: Value) -> bool:
