@@ -68,7 +68,7 @@ class JitFunction:
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self._positional = all(p.kind in plain for p in self.signature.parameters.values())
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
-        self._fast: dict[tuple, tuple[Compiled, list[ArgSpec]]] = {}
+        self._fast: dict[tuple, tuple] = {}  # key -> (compiled, specs, runtime arg positions or None)
         # compiled per signature (and transform): built once under its lock, bounded, LRU
         # (looptrace/sigcache.py)
         self._cache = SignatureCache(on_evict=_forget_in(self._fast))
@@ -97,6 +97,8 @@ class JitFunction:
                 run_plain = getattr(compiled.run, "call_plain", None)
                 if run_plain is None or compiled.program.writebacks or not _plain_extra(traced):
                     return self.execute(compiled, hit[1], list(args), extra)
+                if hit[2] is not None:  # static ints are in the program, not the kernel's arguments
+                    args = tuple(args[i] for i in hit[2])
                 return build_output(compiled.program.out_tree, run_plain(args + extra if extra else args))
         values = self._bind(args, kwargs)
         for _ in range(_MAX_RETRACES):
@@ -104,7 +106,10 @@ class JitFunction:
             extra = guards.bind(compiled.traced, values)
             if extra is not None:  # else what it reads from outside changed just now: again
                 if key is not None:
-                    self._fast[key] = (compiled, specs)
+                    if len(self._fast) >= _FAST_ENTRIES:  # int values are in the keys: stay bounded
+                        self._fast.clear()
+                    runtime = tuple(i for i, s in enumerate(specs) if s.kind != "static")
+                    self._fast[key] = (compiled, specs, runtime if len(runtime) < len(specs) else None)
                 return self.execute(compiled, specs, values, extra)
         raise TraceError(f"{self.py_func.__name__}: what it reads from outside its arguments changes "
                          "while it is being compiled (a global, closure or attribute)",
@@ -243,9 +248,11 @@ class ShapeDtype:
 
 
 def _plain_key(args: tuple) -> tuple | None:
-    """The signature of a call made of arrays (not 0-d) and Python floats, read
-    without building ArgSpecs (a few microseconds per call); None otherwise.
-    Equal keys mean equal `JitFunction._key`s."""
+    """The signature of a call made of arrays (not 0-d), Python floats and
+    Python ints, read without building ArgSpecs (a few microseconds per
+    call); None otherwise. An int's value is part of the key (it may be a
+    static value, such as a count that sizes an array). Equal keys mean
+    equal `JitFunction._key`s."""
     key = []
     for a in args:
         t = type(a)
@@ -253,6 +260,8 @@ def _plain_key(args: tuple) -> tuple | None:
             key.append((a.dtype, a.shape))
         elif t is float:
             key.append(t)
+        elif t is int:
+            key.append((t, a))
         else:
             return None
     return tuple(key)
@@ -279,14 +288,15 @@ def _plain_extra(program: Program) -> bool:
 def _forget_in(fast: dict) -> Callable:
     """An eviction hook dropping the fast-path entries of an evicted signature."""
     def forget(_key, compiled) -> None:
-        for k, (c, _) in list(fast.items()):
-            if c is compiled:
+        for k, entry in list(fast.items()):
+            if entry[0] is compiled:
                 fast.pop(k, None)
 
     return forget
 
 
 _MAX_RETRACES = 4
+_FAST_ENTRIES = 256  # fast-path keys per function (ints by value): cleared when full
 
 
 def transactional_run(run: Callable[[list], list], args: list) -> list:

@@ -62,3 +62,38 @@ def test_plain_call_writes_arguments_in_place():
     assert f(s1, 0.5) == pytest.approx(bump(s2, 0.5))
     assert f(s1, 0.5) == pytest.approx(bump(s2, 0.5))
     np.testing.assert_allclose(s1, s2)
+
+
+def window_sums(x, w):  # w sizes the output: a static value, one program per value
+    out = np.zeros(x.shape[0] - w + 1)
+    for i in range(x.shape[0] - w + 1):
+        out[i] = x[i:i + w].sum()
+    return out
+
+
+def powers(x, k):  # k is a traced int: one program for every value
+    y = np.ones_like(x)
+    for _ in range(k):
+        y = y * x
+    return y
+
+
+def test_int_arguments_take_the_plain_path_by_value(rng):
+    x = rng.standard_normal(30)
+    f, g = looptrace.jit(window_sums, backend="cpu"), looptrace.jit(powers, backend="cpu")
+    for w in (3, 5, 3, 7, 5):
+        np.testing.assert_allclose(f(x, w), window_sums(x, w), rtol=1e-12)
+    for k in (2, 4, 2, 0, 3):
+        np.testing.assert_allclose(g(x, k), powers(x, k), rtol=1e-12)
+    assert any(isinstance(part, tuple) and part[0] is int for key in f._fast for part in key)
+    assert len(f._fast) == 3 and len(g._fast) == 4
+
+
+def test_the_plain_path_stays_bounded(rng):
+    from looptrace.api import _FAST_ENTRIES
+
+    g = looptrace.jit(powers, backend="cpu")
+    x = rng.standard_normal(4)
+    for k in range(_FAST_ENTRIES + 10):
+        assert g(x, k)[0] == pytest.approx(x[0] ** k, rel=1e-9)
+    assert len(g._fast) <= _FAST_ENTRIES
