@@ -9,19 +9,7 @@ import re
 import numpy as np
 
 import looptrace
-
-
-def blur_3x3(img):
-    h, w = img.shape
-    out = np.zeros_like(img)
-    for i in range(1, h - 1):
-        for j in range(1, w - 1):
-            s = 0.0
-            for di in range(-1, 2):
-                for dj in range(-1, 2):
-                    s += img[i + di, j + dj]
-            out[i, j] = s / 9.0
-    return out
+from bench.corpus.stencils import blur_3x3
 
 
 def test_stencil_reads_at_computed_positions(rng):

@@ -11,15 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import looptrace
-
-
-def grid_fill_like(xs):
-    n = xs.shape[0]
-    z = np.empty((n, n, 3))
-    z[:, :, 0] = xs[:, None]
-    z[:, :, 1] = xs[None, :]
-    z[:, :, 2] = np.sqrt(z[:, :, 0] ** 2 + z[:, :, 1] ** 2)
-    return z.reshape(-1, 3)
+from bench.corpus.grids import grid_fill_like
 
 
 def partly_written(x):

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import looptrace
+from bench.corpus.signal import fir_loops as fir
 from looptrace.ir.core import walk
 
 W = 5
@@ -31,18 +32,6 @@ def window_means_past_end(x):
     for i in range(n):
         out[i] = x[i:i + W].mean()  # shortened near the end, as NumPy does
     return out
-
-
-def fir(x, h):
-    n, m = x.shape[0], h.shape[0]
-    y = np.zeros(n)
-    for i in range(n):
-        acc = 0.0
-        for k in range(m):
-            if i - k >= 0:
-                acc += h[k] * x[i - k]
-        y[i] = acc
-    return y
 
 
 def lagged(x):

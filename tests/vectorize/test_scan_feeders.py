@@ -7,20 +7,8 @@ import numpy as np
 import pytest
 
 import looptrace
+from bench.corpus.misc import longest_run
 from looptrace.ir.core import walk
-
-
-def longest_run(x):
-    best = 1
-    cur = 1
-    for i in range(1, x.shape[0]):
-        if x[i] > x[i - 1]:
-            cur += 1
-        else:
-            cur = 1
-        if cur > best:
-            best = cur
-    return best
 
 
 def smooth_of_exp(x, a):
