@@ -50,6 +50,7 @@ class Emitter(BlockWalker):
         self.depth = 1
         self.const_args: list[tuple[str, np.ndarray]] = []
         self.error_sites: list[tuple[SourceLoc, int, int | str]] = []  # code -> (loc, axis, slice size)
+        self.validated_gathers: set[int] = set()  # id(gather) whose indices a loop before its nest checked
         self.check_sites: list = []  # CheckFailed code -> ops.check.Failure
         self.uses_prange = False
         self.blas_in_prange = False  # BLAS called inside a prange loop (blas_threads.py)

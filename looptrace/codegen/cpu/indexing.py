@@ -61,11 +61,12 @@ def _gather_element(fz, op, at: list[str]) -> str:
     n = x.shape[axis]
     if r is not None and isinstance(n, int) and 0 <= r[0] and r[1] < n:  # always inside the axis
         em.line(f"{j} = np.int64({raw})")
-    elif r is not None and isinstance(n, int) and -n <= r[0] and r[1] < n:  # inside, counted from either end
-        k = em.fresh("k")
+    elif (r is not None and isinstance(n, int) and -n <= r[0] and r[1] < n) or id(op) in em.validated_gathers:
+        k = em.fresh("k")  # inside, counted from either end (by its range, or checked before the nest)
         em.line(f"{k} = np.int64({raw})")
-        em.line(f"{j} = {k} + {n} if {k} < 0 else {k}")
+        em.line(f"{j} = {k} + {em.size(x, axis)} if {k} < 0 else {k}")
     else:
+        fz.checked_gathers.append(op)
         em.line(f"{j} = check_elem(np.int64({raw}), {em.size(x, axis)}, {em.error_code(axis)})")
     text = fz.value_at(x, at[:axis] + [j] + at[axis + idx.ndim:])
     u, read, in_red = fz.reads[-1]  # read at j, which varies with the index's own positions

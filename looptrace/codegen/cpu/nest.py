@@ -49,6 +49,7 @@ class Fuser:
         self.memo: dict[tuple, str] = {}
         self.reductions: list[Op] = []  # reductions computed, in order
         self.reads: list[tuple[Value, list[str], bool]] = []  # array, index, inside a reduction
+        self.checked_gathers: list[Op] = []  # gathers whose index is checked in the nest (may raise)
         self.reducing = 0
         self._ordering = False
 
@@ -311,6 +312,8 @@ def emit_fused(em: Emitter, op: Op) -> None:
         em.fresh_array(v)
         return
     probe = _probe(em, op)
+    if big and probe.checked_gathers:
+        _validate_first(em, probe.checked_gathers)
     reuse = _reusable_input(em, op, probe)
     if reuse is not None:  # each element overwrites the one input element it reads
         out = em.name(v)
@@ -327,6 +330,20 @@ def emit_fused(em: Emitter, op: Op) -> None:
         return
     with em.loop_nest(counts, parallel_outer=big and v.shape[0] != 1) as idx:
         em.line(f"{out}[{', '.join(idx)}] = {fz.value_at(v, idx, produce=True)}")
+
+
+def _validate_first(em: Emitter, gathers: list[Op]) -> None:
+    """A raising check inside a loop keeps Numba from running it as a prange
+    (it falls back to one thread). For a nest large enough for threads, the
+    gathers' indices are checked first, in a loop of their own (the error is
+    the same IndexError, naming the first bad index of each gather), and the
+    nest reads them with the wrap alone (`em.validated_gathers`)."""
+    for g in gathers:
+        x, idx, axis = g.inputs[0], g.inputs[1], g.attrs["axis"]
+        with em.loop_nest([em.size(idx, k) for k in range(idx.ndim)]) as at:
+            raw = Fuser(em).value_at(idx, at) if idx.ndim else em.name(idx)
+            em.line(f"check_elem(np.int64({raw}), {em.size(x, axis)}, {em.error_code(axis)})")
+        em.validated_gathers.add(id(g))
 
 
 def _ramp_text(start: int, step: int, at: str) -> str:

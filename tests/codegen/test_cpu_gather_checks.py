@@ -1,0 +1,40 @@
+"""A gather whose index is not known to be in range keeps NumPy's checks: in
+a nest large enough for threads, the indices are checked in a loop before
+it (a raising check inside a prange would make Numba run it on one thread)
+and the nest reads with the wrap alone (codegen/cpu/nest.py
+`_validate_first`). Values, negative indices and the IndexError are
+compared with the plain function."""
+
+import numpy as np
+import pytest
+
+import looptrace
+from looptrace.codegen.cpu.emitter import PARALLEL_MIN_WORK
+
+
+def pick(x, idx):
+    return np.sqrt(np.abs(x[idx])) * 2.0 + x[idx]
+
+
+N = 2 * PARALLEL_MIN_WORK
+
+
+def test_large_gathers_are_checked_before_a_threaded_nest(rng):
+    x = rng.standard_normal(N)
+    idx = rng.integers(-N, N, N)  # negative ones count from the end
+    f = looptrace.jit(pick, backend="cpu")
+    np.testing.assert_allclose(f(x, idx), pick(x, idx), rtol=1e-12)
+    src = f.explain(x, idx).kernel_source
+    assert "numba.prange(" in src
+    assert "check_elem" not in src[src.index("numba.prange("):], src  # checked before the threaded nests
+
+
+@pytest.mark.parametrize("bad", [N, -N - 1])
+def test_a_bad_index_still_raises(rng, bad):
+    x = rng.standard_normal(N)
+    idx = rng.integers(0, N, N)
+    idx[N // 3] = bad
+    with pytest.raises(IndexError):
+        pick(x, idx)
+    with pytest.raises(IndexError, match=f"index {bad} is out of bounds"):
+        looptrace.jit(pick, backend="cpu")(x, idx)
