@@ -8,20 +8,12 @@ import numpy as np
 import pytest
 
 import looptrace
+from bench.corpus.grids import grid_fill_like as grid
 
 
 @pytest.fixture(autouse=True)
 def kernel_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
-
-
-def grid(xs):
-    n = xs.shape[0]
-    z = np.empty((n, n, 3))
-    z[:, :, 0] = xs[:, None]
-    z[:, :, 1] = xs[None, :]
-    z[:, :, 2] = np.sqrt(z[:, :, 0] ** 2 + z[:, :, 1] ** 2)
-    return z.reshape(-1, 3)
 
 
 def written_after(z, w):
