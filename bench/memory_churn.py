@@ -77,18 +77,10 @@ def signature_churn(n: int, every: int, backend: str) -> list[tuple[int, float, 
 
 
 def closure_churn(n: int, every: int, backend: str) -> list[tuple[int, float]]:
+    """A new closure per call, compiled by looptrace and dropped after it."""
     import looptrace
 
-    x = np.linspace(0.0, 1.0, 16)
-    rows = []
-    for k in range(1, n + 1):
-        f = looptrace.jit(make_closure(k), backend=backend)
-        f(x)
-        del f
-        if k % every == 0:
-            gc.collect()
-            rows.append((k, rss_mb()))
-    return rows
+    return _churn(n, every, lambda fn: looptrace.jit(fn, backend=backend))
 
 
 def numba_floor(n: int, every: int) -> list[tuple[int, float]]:
@@ -97,10 +89,15 @@ def numba_floor(n: int, every: int) -> list[tuple[int, float]]:
     numba#7831), so this growth is the floor for any in-process compiler on it."""
     import numba
 
+    return _churn(n, every, numba.njit(cache=False))
+
+
+def _churn(n: int, every: int, compile_fn) -> list[tuple[int, float]]:
+    """RSS every `every` closures, each compiled by `compile_fn`, called once, dropped."""
     x = np.linspace(0.0, 1.0, 16)
     rows = []
     for k in range(1, n + 1):
-        f = numba.njit(cache=False)(make_closure(k))
+        f = compile_fn(make_closure(k))
         f(x)
         del f
         if k % every == 0:
