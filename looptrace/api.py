@@ -201,9 +201,9 @@ class JitFunction:
             return self.backend
         if any(device_array_spec(v) is not None for v in values):
             return "cuda"
-        from looptrace.codegen import available_backends
+        from looptrace.codegen import cpu_available
 
-        return "cpu" if "cpu" in available_backends() else "interpret"
+        return "cpu" if cpu_available() else "interpret"
 
     def execute(self, compiled: Compiled, specs: list[ArgSpec], values: list, extra: tuple = ()) -> Any:
         """Run on the call's values plus the implicit arguments (guards.py);

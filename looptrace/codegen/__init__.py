@@ -38,11 +38,19 @@ def target_names() -> tuple[str, ...]:
 
 def available_backends() -> tuple[str, ...]:
     """Backends this installation can run ("auto" picks "cpu" when listed)."""
+    if not cpu_available():
+        return ("interpret",)
+    return ("interpret", "cpu", "cuda") if cuda_available() else ("interpret", "cpu")
+
+
+def cpu_available() -> bool:
+    """Numba is importable. Asked on its own by backend="auto", which picks the CPU whenever it
+    can: the CUDA probe behind available_backends imports numba.cuda, about 2 s of a cold call."""
     try:
         import numba  # noqa: F401
     except ImportError:
-        return ("interpret",)
-    return ("interpret", "cpu", "cuda") if cuda_available() else ("interpret", "cpu")
+        return False
+    return True
 
 
 def cuda_available() -> bool:

@@ -7,6 +7,10 @@ each is its own test and pytest-xdist spreads them over the workers; kernels
 land in a per-session cache directory.
 """
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -51,6 +55,18 @@ def test_cpu_matches_plain(name, rng):
 def test_auto_backend_is_cpu():
     f = looptrace.jit(PROGRAMS["double_map"]["fn"])
     assert f.resolve_backend([np.ones(3)]) == "cpu"
+
+
+def test_auto_backend_does_not_import_numba_cuda():
+    """Choosing the CPU for host arrays must not pay for the CUDA probe (importing numba.cuda
+    takes about 2 s, which landed in every cold call before)."""
+    code = ("import sys, numpy as np, looptrace\n"
+            "f = looptrace.jit(lambda x: x * 2.0)\n"
+            "assert f.resolve_backend([np.ones(3)]) == 'cpu'\n"
+            "print('numba.cuda' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_ENABLE_CUDASIM", "LOOPTRACE_CUDA_SIM")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_second_call_reuses_the_kernel(rng):
