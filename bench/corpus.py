@@ -5,8 +5,9 @@ compile is cold and a hang or a crash stays in the child):
   - the outcome on backend "interpret" at the small test size, and on "cpu"
     at the benchmark size (ok / error / crash / wrong / timeout, see
     bench/corpus/run.py), with the first line of any error;
-  - cold compile: the first cpu call minus one warm run (trace, vectorize,
-    Numba compile);
+  - cold compile: the first cpu call (timed alone: not the plain call and the
+    copies the judging makes) minus one warm run (trace, vectorize, Numba
+    compile);
   - speed: medians of the plain function, looptrace (cpu) and `numba.njit`
     of the same function where Numba compiles it, interleaved in one process
     (bench/_timing.py); ratios are plain / looptrace and numba / looptrace
@@ -48,9 +49,8 @@ def child(name: str, repeats: int) -> None:
     kernel = next(k for k in all_kernels() if k.name == name)
     emit({"interpret": _as_dict(run_one(kernel, "interpret"))})
     args = kernel.make(np.random.default_rng(1), "bench")
-    start = time.perf_counter()
     outcome, jitted = judge(kernel, args, "cpu", explain=False)
-    first = time.perf_counter() - start
+    first = outcome.first_s
     emit({"cpu": _as_dict(outcome)})
     if outcome.kind != "ok":
         return

@@ -15,6 +15,7 @@ both draw the same numbers).
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,7 @@ class Outcome:
     kind: str  # ok | error | crash | wrong
     detail: str = ""
     loops: list = field(default_factory=list)  # explain kinds, source order
+    first_s: float | None = None  # the jitted call alone (its first: trace, passes, compile, one run)
 
 
 def same(got, expected, rtol: float) -> bool:
@@ -61,17 +63,19 @@ def judge(kernel: Kernel, args: tuple, backend: str, explain: bool = True) -> tu
     with np.errstate(all="ignore"):
         expected = kernel.fn(*plain_args)
     jitted = looptrace.jit(kernel.fn, backend=backend)
+    start = time.perf_counter()
     try:
         with np.errstate(all="ignore"):
             got = jitted(*jit_args)
     except Exception as e:  # noqa: BLE001 - the point is to classify it
         return Outcome("error" if is_clear(e) else "crash", first_line(e)), jitted
+    first_s = time.perf_counter() - start
     if not same(got, expected, kernel.rtol):
         return Outcome("wrong", "the result differs from the plain function's"), jitted
     for p, j in zip(plain_args, jit_args):
         if isinstance(p, np.ndarray) and not same(j, p, kernel.rtol):
             return Outcome("wrong", "an argument array differs after the call"), jitted
-    out = Outcome("ok")
+    out = Outcome("ok", first_s=first_s)
     if explain:
         out.loops = [l.kind for l in looptrace.explain(jitted, *copy.deepcopy(args)).loops]
     return out, jitted

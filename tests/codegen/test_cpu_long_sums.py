@@ -82,3 +82,41 @@ def test_cheap_term_is_written_out(n, rng):
     f = looptrace.jit(squares_total, backend="cpu")
     assert float(f(x)) == eight_way([float(v) * float(v) + 1.0 for v in x])
     assert "* 8 + 7" in f.explain(x).kernel_source
+
+
+def root_total(x):
+    return np.sqrt(np.abs(x) + 1.0).sum()
+
+
+def chunked_eight_way(terms: np.ndarray, chunks: int) -> float:
+    """The order of a sum split over threads: the steps of 8 terms cut into
+    `chunks` runs, each run summed as `eight_way` sums (8 sequential
+    accumulators, added pairwise), the runs' totals added in run order, then
+    the tail."""
+    n = len(terms)
+    rows = n // 8
+    step = -(-rows // chunks)
+    total = 0.0
+    for c in range(-(-rows // step)):
+        block = terms[c * step * 8:min(c * step + step, rows) * 8].reshape(-1, 8)
+        acc = [float(a) for a in np.cumsum(block, axis=0)[-1]]  # cumsum adds in order
+        total += ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+    for k in range(n - n % 8, n):
+        total += float(terms[k])
+    return total
+
+
+def test_sum_split_over_threads_has_one_order(rng):
+    """A sum large enough for threads is cut into chunks, each with its own 8
+    accumulators, written to an array and added in order after the prange: no
+    reduction variables (Numba compiles code for each) and a value that does not
+    depend on how many threads ran."""
+    from looptrace.codegen.cpu.nest import PARALLEL_SUM_CHUNKS
+
+    x = rng.standard_normal(2_000_003)
+    f = looptrace.jit(root_total, backend="cpu")
+    src = f.explain(x).kernel_source
+    assert "numba.prange" in src and "parts" in src
+    terms = np.sqrt(np.abs(x) + 1.0)  # correctly rounded: the same terms as the kernel's
+    assert float(f(x)) == chunked_eight_way(terms, PARALLEL_SUM_CHUNKS)
+    np.testing.assert_allclose(f(x), root_total(x), rtol=1e-12)

@@ -194,14 +194,45 @@ class Fuser:
         interleave, and LLVM can vectorize them) or written once inside a loop
         over j that picks the accumulator (`_sum_8way_rolled`: a term with
         loops of its own or a long body, which written out 9 times costs Numba
-        minutes of compile time and gains nothing)."""
+        minutes of compile time and gains nothing). Split over threads, the
+        steps are cut into chunks, each summed so, and the chunk totals added
+        in chunk order after them (the same sum whatever the thread count)."""
+        em = self.em
+        saved = dict(self.memo)
+        rows, total = n // 8, em.fresh("acc")
+        if parallel:
+            # threads take chunks of steps, each chunk with its own 8 accumulators, and write
+            # the chunk's pairwise total; the totals are added in order after the prange (no
+            # reduction variable: Numba lowers each with code of its own, 8 of them cost
+            # gbm_paths 1.7 s of a 3.4 s compile, and the sum does not depend on the threads)
+            step = -(-rows // PARALLEL_SUM_CHUNKS)
+            chunks = -(-rows // step)
+            c, parts = em.fresh("c"), em.fresh("parts")
+            em.line(f"{parts} = np.empty({chunks}, dtype=np.{fold_acc_dtype(op).name})")
+            with em.loop(c, str(chunks), True):
+                steps = f"{c} * {step}, min({c} * {step} + {step}, {rows})"
+                em.line(f"{parts}[{c}] = {self._sum_8way_steps(op, term_at, steps, saved)}")
+            em.line(f"{total} = {fold_init(op)}")
+            with em.loop(c, str(chunks)):
+                em.line(fold_update(op, total, f"{parts}[{c}]"))
+        else:
+            em.line(f"{total} = {self._sum_8way_steps(op, term_at, str(rows), saved)}")
+        self.memo = dict(saved)
+        if n % 8:
+            tail = em.fresh("r")
+            with em.loop(tail, f"{n - n % 8}, {n}"):
+                em.line(fold_update(op, total, term_at(tail)))
+        self.memo = saved
+        return cast(total, op.out.dtype)
+
+    def _sum_8way_steps(self, op: Op, term_at, steps: str, saved: dict) -> str:
+        """The 8 accumulators over `steps` (range text) of 8 terms each, and their pairwise total."""
         em = self.em
         accs = [em.fresh("acc") for _ in range(8)]
         for a in accs:
             em.line(f"{a} = {fold_init(op)}")
         r = em.fresh("r")
-        saved = dict(self.memo)
-        with em.loop(r, str(n // 8), parallel):
+        with em.loop(r, steps):
             mark = self._mark()
             for j, a in enumerate(accs):
                 term = term_at(f"{r} * 8 + {j}")
@@ -211,15 +242,8 @@ class Fuser:
                     self._sum_8way_rolled(op, r, accs, term_at)
                     break
         self.memo = dict(saved)
-        total = em.fresh("acc")
-        em.line(f"{total} = (({accs[0]} + {accs[1]}) + ({accs[2]} + {accs[3]})) + "
+        return (f"(({accs[0]} + {accs[1]}) + ({accs[2]} + {accs[3]})) + "
                 f"(({accs[4]} + {accs[5]}) + ({accs[6]} + {accs[7]}))")
-        if n % 8:
-            tail = em.fresh("r")
-            with em.loop(tail, f"{n - n % 8}, {n}"):
-                em.line(fold_update(op, total, term_at(tail)))
-        self.memo = saved
-        return cast(total, op.out.dtype)
 
     def _term_1d(self, op: Op, at: str) -> str:
         return " * ".join(self.value_at(u, [at]) for u in op.inputs)
@@ -254,6 +278,9 @@ class Fuser:
 # A term of a float sum is written out 8 times (`Fuser._sum_8way`) only while
 # it takes at most this many lines and no loop: each copy is compiled anew.
 UNROLL_MAX_LINES = 12
+
+# A float sum split over threads is cut into at most this many chunks of steps.
+PARALLEL_SUM_CHUNKS = 256
 
 
 # --- folds ------------------------------------------------------------------------------------
