@@ -15,6 +15,8 @@ Invariants of the generated source:
 """
 from __future__ import annotations
 
+import re
+
 import contextlib
 import itertools
 from collections.abc import Iterator
@@ -150,14 +152,19 @@ class Emitter(BlockWalker):
             zeros = ", ".join("0" for _ in range(src.ndim))
             self.line(f"{target}[{', '.join(idx)}][{zeros}] = {self.name(src)}[{zeros}]")
             return
-        view = self.fresh("dst")
-        self.line(f"{view} = {target}[{', '.join(idx)}]")
+        parts = [_slice_part(p) for p in idx]
+        if any(p is None for p in parts):  # not index text we wrote: through a view
+            view = self.fresh("dst")
+            self.line(f"{view} = {target}[{', '.join(idx)}]")
         inlined = src.id in self.plan.inlined  # computed in this loop (planning/fusion.py)
         if inlined:
             from .nest import Fuser
         with self.loop_nest([self.size(src, k) for k in range(src.ndim)]) as at:
             value = Fuser(self).value_at(src, at) if inlined else f"{self.name(src)}[{', '.join(at)}]"
-            self.line(f"{view}[{', '.join(at)}] = {value}")
+            if any(p is None for p in parts):
+                self.line(f"{view}[{', '.join(at)}] = {value}")
+            else:  # the target itself at shifted indices: a view costs Numba ~20 ms of compile each
+                self.line(f"{target}[{', '.join(_through_parts(parts, at))}] = {value}")
 
     def permuted_copy(self, src: str, sizes: list, perm: tuple, dtype) -> str:
         """A new C-contiguous array holding np.transpose(src, perm). Numba's
@@ -316,3 +323,32 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
         module += [("", None), ("", None), *part]
     em.line_origin = {n + 1: k for n, (_, k) in enumerate(module) if k is not None}
     return "\n".join(line for line, _ in module) + "\n"
+
+
+_SLICE_PART = re.compile(r"^\s*(-?\w+)?\s*:\s*([^:\[\]()]*?)\s*(?::\s*(-?\d+))?\s*$")
+_INDEX_PART = re.compile(r"^\s*(-?\w+)\s*$")
+
+
+def _slice_part(part: str) -> tuple[str, str | None, int] | None:
+    """("index", name, 0) for an integer index, ("slice", start, step) for
+    `start:stop[:step]` (start a name or an integer), None for other text."""
+    m = _INDEX_PART.match(part)
+    if m:
+        return ("index", m.group(1), 0)
+    m = _SLICE_PART.match(part)
+    if m:
+        return ("slice", m.group(1) or "0", int(m.group(3) or 1))
+    return None
+
+
+def _through_parts(parts: list, at: list[str]) -> list[str]:
+    """The target's index of element `at` of target[parts] (axes beyond the parts run whole)."""
+    out, k = [], 0
+    for kind, start, step in parts:
+        if kind == "index":
+            out.append(start)
+            continue
+        i = at[k] if step == 1 else f"{at[k]} * {step}"
+        out.append(i if start == "0" else f"({start} + {i})")
+        k += 1
+    return out + at[k:]

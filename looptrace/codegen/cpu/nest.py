@@ -24,6 +24,7 @@ from looptrace.codegen.planning.fusion import (
     is_streaming,
     nest_work,
     read_through,
+    slice_read,
     unit_reindex,
 )
 from looptrace.ir.core import Dim, Op, Value
@@ -117,6 +118,8 @@ class Fuser:
             if id(op) in self.plan.unit_reshapes:
                 src = self.plan.reshape_from.get(id(op), op.inputs[0])
                 v, idx = src, unit_reindex(tuple(src.shape), tuple(v.shape), idx)
+            elif (shifted := slice_read(op, self.plan, idx)) is not None:  # a slice never made
+                v, idx = op.inputs[0], shifted
             elif read_through(op, self.plan):
                 perm = op.attrs["perm"]
                 base = [""] * len(perm)

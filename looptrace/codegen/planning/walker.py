@@ -25,6 +25,8 @@ from .ownership import Scope, last_uses
 UNIT_RESHAPE_READS = "unit_reshape_reads"
 # A target whose nests read a gather in place (an IndexRule for `gather`).
 FUSED_GATHERS = "fused_gathers"
+# A target whose nests read a static slice through its base (`_skip_read_through_slices`)
+SLICE_READS = "slice_reads"
 
 
 class BlockWalker:
@@ -55,7 +57,8 @@ class BlockWalker:
         block's scope (it assigns the block's results)."""
         outer_scope, outer_plan = self.scope, self.plan
         caps = self.target.capabilities
-        self.plan = plan_block(block, unit_reshapes=UNIT_RESHAPE_READS in caps, gathers=FUSED_GATHERS in caps)
+        self.plan = plan_block(block, unit_reshapes=UNIT_RESHAPE_READS in caps, gathers=FUSED_GATHERS in caps,
+                               slices=SLICE_READS in caps)
         self.scope = Scope(block, last_uses(block, self.plan.position))
         for a in [*block.args, *free]:
             self.scope.define(a, owned=a.id in owned)
