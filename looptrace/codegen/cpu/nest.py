@@ -32,6 +32,7 @@ from looptrace.ir.primitive import folded_axes
 from looptrace.ir.ranges import progression
 
 from .costs import cost_factor
+from .scalar import float64_closed
 from .target import TARGET
 from .text import cast, dtype_text, literal
 
@@ -144,7 +145,7 @@ class Fuser:
         args = [self.value_at(u, broadcast_index(u, op.out, idx)) for u in op.inputs]
         expr = rule.expr(args, [u.dtype for u in op.inputs], op.out.dtype)
         t = self.em.fresh()
-        self.em.line(f"{t} = {cast(expr, op.out.dtype)}")
+        self.em.line(f"{t} = {expr if float64_closed(op) else cast(expr, op.out.dtype)}")
         return t
 
     def _reduce(self, op: Op, idx: list[str], parallel: bool = False) -> str:
@@ -171,7 +172,7 @@ class Fuser:
         em.line(fold_update(op, acc, self.term(op, idx, inner)))
         em.depth = depth
         self.memo = saved
-        return cast(acc, op.out.dtype)
+        return acc if float64_fold(op) else cast(acc, op.out.dtype)
 
     def term(self, op: Op, idx: list[str], inner: list[str]) -> str:
         """The element a reduction folds in, at kept index `idx` and reduced index `inner`."""
@@ -226,7 +227,7 @@ class Fuser:
             with em.loop(tail, f"{n - n % 8}, {n}"):
                 em.line(fold_update(op, total, term_at(tail)))
         self.memo = saved
-        return cast(total, op.out.dtype)
+        return total if float64_fold(op) else cast(total, op.out.dtype)
 
     def _sum_8way_steps(self, op: Op, term_at, steps: str, saved: dict) -> str:
         """The 8 accumulators over `steps` (range text) of 8 terms each, and their pairwise total."""
@@ -299,6 +300,14 @@ FOLD_UPDATE = {
     "logical_or": "{acc} = {acc} or ({x} != 0)",
 }
 PARALLEL_FOLDS = ("add", "multiply")  # folds split over threads (exact for integers, reassociated for floats)
+
+
+def float64_fold(op: Op) -> bool:
+    """Is the accumulator of this fold already a float64 in Numba (float64
+    terms, a float64 accumulator and result), so that it needs no cast?"""
+    f8 = np.dtype(np.float64)
+    return (op.out.dtype == f8 and fold_acc_dtype(op) == f8 and all(u.dtype == f8 for u in op.inputs)
+            and op.prim.reduction.combine in ("add", "multiply", "maximum", "minimum"))
 
 
 def fold_acc_dtype(op: Op) -> np.dtype:
