@@ -25,13 +25,23 @@ from .text import cast, dtype_text
 
 def lower_einsum(em: Emitter, op: Op) -> None:
     ins, out = parse_spec(op.attrs["spec"])
-    if _blas_ok(op, ins, out) and _flops(op, ins) > SMALL_PRODUCT:
+    if _blas_ok(op, ins, out) and _flops(op, ins) > SMALL_PRODUCT and not _tiny_batched(op, ins, out):
         _lower_blas(em, op, ins, out)
     else:
         _lower_loops(em, op, ins, out)
 
 
 SMALL_PRODUCT = 4096  # below this many multiply-adds, a loop beats a BLAS call
+TINY_BATCH_ITEM = 16  # a batched product whose each result has fewer elements: loops
+
+
+def _tiny_batched(op: Op, ins: list[str], out: str) -> bool:
+    """A batch of products each with a tiny result (n-body's (d * w[:, :, None]).sum(1):
+    per body, a 3-vector): one BLAS call per batch item costs more than its work, and
+    the operands would be copied into the (batch, rows, summed) layout first."""
+    g = _groups(ins, out)
+    size = {c: d for letters, v in zip(ins, op.inputs) for c, d in zip(letters, v.shape)}
+    return bool(g["batch"]) and prod(size[c] for c in g["rows"] + g["cols"]) < TINY_BATCH_ITEM
 
 
 def _flops(op: Op, ins: list[str]) -> int:

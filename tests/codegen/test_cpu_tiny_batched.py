@@ -1,0 +1,46 @@
+"""A batch of products whose each result is tiny (n-body's
+`(d * w[:, :, None]).sum(axis=1)`: per body, a 3-vector) is written as loops,
+not as one BLAS call per batch item after copying the operands into the
+(batch, rows, summed) layout (cpu/contract.py `_tiny_batched`). Larger
+per-item results still go to BLAS. The plain function is the oracle."""
+import numpy as np
+import pytest
+
+import looptrace
+from bench.corpus.nbody import nbody_accel_broadcast
+
+
+@pytest.fixture(autouse=True)
+def kernel_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
+
+
+def weighted_rows(d, w):
+    return (d * w[:, :, None]).sum(axis=1)
+
+
+def batched_matmul(a, b):
+    return np.einsum("bij,bjk->bik", a, b)
+
+
+def test_tiny_results_are_loops():
+    rng = np.random.default_rng(5)
+    d, w = rng.standard_normal((60, 90, 3)), rng.standard_normal((60, 90))
+    f = looptrace.jit(weighted_rows, backend="cpu")
+    np.testing.assert_allclose(f(d, w), weighted_rows(d, w), rtol=1e-12)
+    assert "np.dot" not in f.explain(d, w).kernel_source
+
+
+def test_nbody_broadcast_matches():
+    rng = np.random.default_rng(6)
+    pos, mass = rng.standard_normal((70, 3)), rng.uniform(0.5, 1.5, 70)
+    f = looptrace.jit(nbody_accel_broadcast, backend="cpu")
+    np.testing.assert_allclose(f(pos, mass), nbody_accel_broadcast(pos, mass), rtol=1e-10)
+
+
+def test_larger_results_still_use_blas():
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((4, 30, 40)), rng.standard_normal((4, 40, 20))
+    f = looptrace.jit(batched_matmul, backend="cpu")
+    np.testing.assert_allclose(f(a, b), batched_matmul(a, b), rtol=1e-12)
+    assert "np.dot" in f.explain(a, b).kernel_source
