@@ -7,7 +7,8 @@ compile is cold and a hang or a crash stays in the child):
     bench/corpus/run.py), with the first line of any error;
   - cold compile: the first cpu call (timed alone: not the plain call and the
     copies the judging makes) minus one warm run (trace, vectorize, Numba
-    compile);
+    compile); with --compile-repeats N, the median of N such fresh processes
+    (one sample varies by about +-0.4 s on a busy 2-core machine);
   - speed: medians of the plain function, looptrace (cpu) and `numba.njit`
     of the same function where Numba compiles it, interleaved in one process
     (bench/_timing.py); ratios are plain / looptrace and numba / looptrace
@@ -16,7 +17,8 @@ compile is cold and a hang or a crash stays in the child):
 Then a table (markdown with --markdown) and the summary the issue's goals
 are stated in. Numbers are of one run on one machine.
 
-    python bench/corpus.py [--only a,b] [--repeats 5] [--timeout 300] [--json out.json] [--markdown out.md]
+    python bench/corpus.py [--only a,b] [--repeats 5] [--compile-repeats 3] [--timeout 300]
+                           [--json out.json] [--markdown out.md]
 """
 from __future__ import annotations
 
@@ -68,6 +70,23 @@ def child(name: str, repeats: int) -> None:
     emit({"medians": medians, "repeats": n, "compile_s": max(first - medians["looptrace"], 0.0)})
 
 
+def child_compile(name: str) -> None:
+    """One more cold first call of the kernel on cpu (a fresh process and kernel cache), timed alone."""
+    import numpy as np
+
+    from bench.corpus import all_kernels
+    from bench.corpus.run import judge
+
+    warnings.simplefilter("ignore")
+    kernel = next(k for k in all_kernels() if k.name == name)
+    args = kernel.make(np.random.default_rng(1), "bench")
+    outcome, jitted = judge(kernel, args, "cpu", explain=False)
+    if outcome.kind == "ok":
+        start = time.perf_counter()
+        jitted(*args)
+        emit({"first_s": outcome.first_s, "warm_s": time.perf_counter() - start})
+
+
 def _caller(fn, args):
     """A timed call on the same arguments each time (writes into them only repeat the same work)."""
     return lambda: fn(*args)
@@ -109,11 +128,24 @@ def emit(d: dict) -> None:
 
 
 # --- the parent: every kernel in its own process ------------------------------------------------------------
-def run_kernel(name: str, repeats: int, timeout: float) -> dict:
+def run_kernel(name: str, repeats: int, timeout: float, compile_repeats: int = 1) -> dict:
+    result = _run_child(name, repeats, timeout)
+    if compile_repeats > 1 and result.get("compile_s") is not None:
+        samples = [result["compile_s"]]
+        for _ in range(compile_repeats - 1):
+            extra = _run_child(name, repeats, timeout, ["--child-compile", name])
+            if "first_s" in extra:
+                samples.append(max(extra["first_s"] - extra["warm_s"], 0.0))
+        result["compile_samples"] = samples
+        result["compile_s"] = sorted(samples)[len(samples) // 2]  # the median (upper for an even count)
+    return result
+
+
+def _run_child(name: str, repeats: int, timeout: float, mode: list | None = None) -> dict:
     env = dict(os.environ)
     with tempfile.TemporaryDirectory() as cache:
         env["LOOPTRACE_CACHE_DIR"] = cache
-        cmd = [sys.executable, __file__, "--child", name, "--repeats", str(repeats)]
+        cmd = [sys.executable, __file__, *(mode or ["--child", name]), "--repeats", str(repeats)]
         try:
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
             out, timed_out = proc.stdout, False
@@ -126,6 +158,8 @@ def run_kernel(name: str, repeats: int, timeout: float) -> dict:
     for line in out.splitlines():
         if line.startswith("@@"):
             result.update(json.loads(line[2:]))
+    if mode:
+        return result
     if timed_out:
         for backend in ("interpret", "cpu"):
             result.setdefault(backend, {"kind": "timeout", "detail": f"over {timeout:.0f} s", "loops": []})
@@ -198,6 +232,9 @@ def summary(results: list[dict], kernels: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--child")
+    ap.add_argument("--child-compile")
+    ap.add_argument("--compile-repeats", type=int, default=1,
+                    help="cold compiles per kernel, each in a fresh process; the median is reported")
     ap.add_argument("--only", default="")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--timeout", type=float, default=300.0)
@@ -207,13 +244,16 @@ def main() -> None:
     if a.child:
         child(a.child, a.repeats)
         return
+    if a.child_compile:
+        child_compile(a.child_compile)
+        return
     from bench.corpus import all_kernels
 
     kernels = {k.name: k for k in all_kernels()}
     names = [n for n in a.only.split(",") if n] or list(kernels)
     results = []
     for name in names:
-        r = run_kernel(name, a.repeats, a.timeout)
+        r = run_kernel(name, a.repeats, a.timeout, a.compile_repeats)
         results.append(r)
         rp = ratio(r, "plain")
         print(f"{name:26s} interpret={r['interpret']['kind']:7s} cpu={r['cpu']['kind']:7s} "
