@@ -121,8 +121,19 @@ def _lower_dot(em: Emitter, op: Op, ia: str, ib: str, out: str, g: dict, size: d
         em.line(f"{parity} = 1 - {parity}")
         em.line(f"np.dot({a2}, {b2}, {res})")
     else:
-        em.line(f"{res} = np.dot({a2}, {b2})")
+        _dot_into(em, res, a2, b2, tuple(prod(_dims(size, grp)) for grp in (g["rows"], g["cols"]) if grp), op)
     _finish(em, op, res, g["rows"] + g["cols"], out, size)
+
+
+def _dot_into(em: Emitter, res: str, a: str, b: str, shape: tuple, op: Op) -> None:
+    """res = a @ b through np.dot's out argument: Numba's two-argument np.dot
+    wraps the same BLAS call in an allocating layer (np.zeros, checks) that
+    costs about 0.4 s of compile time per signature (power_iteration)."""
+    if not shape:  # a scalar: no out argument
+        em.line(f"{res} = np.dot({a}, {b})")
+        return
+    em.line(f"{res} = np.empty({shape}, dtype={dtype_text(op.out.dtype)})")
+    em.line(f"np.dot({a}, {b}, {res})")
 
 
 def plain_dot_shape(op: Op) -> tuple[int, ...] | None:
@@ -152,7 +163,7 @@ def _lower_lead_loop(em, op, ia, ib, out, g, size, lead: str) -> None:
     if n == 1:  # out[q] = A @ b[q] for all q at once is one GEMM: B @ A.T
         em.line(f"{bq} = np.ascontiguousarray({em.name(op.inputs[1])}).reshape(({nq}, {k}))")
         res = em.fresh("mm")
-        em.line(f"{res} = np.dot({bq}, {a2}.T)")
+        _dot_into(em, res, bq, f"{a2}.T", (nq, prod(_dims(size, g["rows"]))), op)
         _finish(em, op, res, list(lead) + g["rows"] + cols, out, size)
         return
     em.line(f"{bq} = np.ascontiguousarray({em.name(op.inputs[1])}).reshape(({nq}, {k}, {n}))")

@@ -1,8 +1,13 @@
-"""A batch of products whose each result is tiny (n-body's
+"""How the CPU target lowers products (cpu/contract.py).
+
+A batch of products whose each result is tiny (n-body's
 `(d * w[:, :, None]).sum(axis=1)`: per body, a 3-vector) is written as loops,
 not as one BLAS call per batch item after copying the operands into the
 (batch, rows, summed) layout (cpu/contract.py `_tiny_batched`). Larger
-per-item results still go to BLAS. The plain function is the oracle."""
+per-item results still go to BLAS. A product with an array result is
+`np.dot(a, b, out)` into an array allocated first: Numba's two-argument
+np.dot adds an allocating layer that costs compile time (`_dot_into`).
+The plain function is the oracle."""
 import numpy as np
 import pytest
 
@@ -44,3 +49,20 @@ def test_larger_results_still_use_blas():
     f = looptrace.jit(batched_matmul, backend="cpu")
     np.testing.assert_allclose(f(a, b), batched_matmul(a, b), rtol=1e-12)
     assert "np.dot" in f.explain(a, b).kernel_source
+
+
+def power_iteration(A, v, iters):
+    for _ in range(iters):
+        w = A @ v
+        v = w / np.linalg.norm(w)
+    return v, v @ A @ v
+
+
+def test_products_write_into_an_allocated_result():
+    rng = np.random.default_rng(8)
+    A, v = rng.standard_normal((80, 80)), rng.standard_normal(80)
+    f = looptrace.jit(power_iteration, backend="cpu")
+    for e, g in zip(power_iteration(A, v, 5), f(A, v, 5), strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-10)
+    src = f.explain(A, v, 5).kernel_source
+    assert "np.dot(" in src and "= np.dot(" not in src, src
