@@ -275,18 +275,20 @@ def _lower_loops(em: Emitter, op: Op, ins: list[str], out: str) -> None:
                 size[c] = em.size(v, k)
     inner = sorted({c for letters in ins for c in letters} - set(out))
     acc_dtype = np.float64 if op.out.dtype == np.float32 else op.out.dtype
+    # float64 throughout: Numba types it so already, no np.float64(...) to compile (scalar.py)
+    f8 = acc_dtype == np.float64 and op.out.dtype == np.float64 and all(x.dtype == np.float64 for x in op.inputs)
     v = em.name(op.out)
     if out:
         em.fresh_array(op.out)
     with em.loop_nest([size[c] for c in out]) as oidx:
         acc = em.fresh("acc")
-        em.line(f"{acc} = {dtype_text(acc_dtype)}(0)")
+        em.line(f"{acc} = " + ("0.0" if f8 else f"{dtype_text(acc_dtype)}(0)"))
         with em.loop_nest([size[c] for c in inner]) as iidx:
             where = dict(zip(out, oidx)) | dict(zip(inner, iidx))
             terms = [_element(em, x, letters, where) for letters, x in zip(ins, op.inputs)]
-            em.line(f"{acc} += " + " * ".join(f"{dtype_text(acc_dtype)}({t})" for t in terms))
+            em.line(f"{acc} += " + " * ".join(t if f8 else f"{dtype_text(acc_dtype)}({t})" for t in terms))
         target = f"{v}[{', '.join(oidx)}]" if out else v
-        em.line(f"{target} = {cast(acc, op.out.dtype)}")
+        em.line(f"{target} = {acc if f8 else cast(acc, op.out.dtype)}")
     if not out:
         em.define(op.out)
 
