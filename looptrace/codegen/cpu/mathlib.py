@@ -61,7 +61,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["exp_f32", "exp_f64", "expm1_f32", "expm1_f64", "log1p_f32", "log1p_f64", "log_f32",
+__all__ = ["pick", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64", "log1p_f32", "log1p_f64", "log_f32",
            "log_f64", "tanh_f32", "tanh_f64"]
 
 _JIT = dict(cache=True, error_model="numpy")
@@ -73,6 +73,28 @@ _JIT = dict(cache=True, error_model="numpy")
 # cache, instead of once per call site (black_scholes_numpy, 6 exp/log: kernel
 # compile 5.5 -> 2.4 s).
 _JIT_INLINE = dict(cache=True, inline="always", error_model="numpy")
+
+# --- a branch-free choice (an LLVM select: vectorizable) ---
+@intrinsic
+def pick(typingctx, cond, a, b):
+    """`a if cond else b` with both already evaluated, as one LLVM `select`.
+    Numba lowers a conditional expression to branches, which LLVM keeps when
+    an arm reads memory: a masked sum (`x if m else 0.0` in 8 chains) then
+    mispredicts on random masks and never vectorizes (1e6 elements: 5.7 ms as
+    branches, 0.40 ms as selects)."""
+    ty = typingctx.unify_pairs(a, b)
+    if ty is None or not isinstance(ty, (types.Number, types.Boolean)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        c, x, y = args
+        c = context.cast(builder, c, sig.args[0], types.boolean)
+        x = context.cast(builder, x, sig.args[1], ty)
+        y = context.cast(builder, y, sig.args[2], ty)
+        return builder.select(c, x, y)
+
+    return ty(cond, a, b), codegen
+
 
 # --- bit reinterpretation (an LLVM bitcast: free, and vectorizable) ---
 @intrinsic

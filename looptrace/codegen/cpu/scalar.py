@@ -64,7 +64,8 @@ def ufunc_expr(name: str):
 
 for _name in elementwise.UNARY + elementwise.BINARY:
     TARGET.register(_name, ScalarRule(ufunc_expr(_name)))
-TARGET.register(elementwise.select, ScalarRule(lambda args, in_dtypes, out_dtype: f"({args[1]} if {args[0]} else {args[2]})"))
+# both arms are evaluated anyway (array reads and temporaries): one LLVM select, not branches (mathlib.pick)
+TARGET.register(elementwise.select, ScalarRule(lambda args, in_dtypes, out_dtype: f"pick({args[0]}, {args[1]}, {args[2]})"))
 
 
 def convert_expr(args: list[str], in_dtypes, out_dtype) -> str:

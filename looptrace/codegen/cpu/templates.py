@@ -24,11 +24,12 @@ from looptrace.codegen.cpu.mathlib import (
     tanh_f32,
     tanh_f64,
 )
+from looptrace.codegen.cpu.mathlib import pick
 from looptrace.codegen.cpu.selection import argselect_lane, argsort_range, argtopk_lane, select_lane, topk_lane
 from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_gamma, math_lgamma, trigamma
 
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
-           "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "tanh_f32",
+           "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count"]
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
