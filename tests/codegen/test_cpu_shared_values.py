@@ -2,13 +2,16 @@
 element that nest computes, is computed inside that nest (once per element)
 instead of in a pass of its own (planning/fusion.py `_inline_shared`). Only
 into a nest root: a scatter's serial loop keeps what vectorizes outside it.
+A cheap op of one stored array (a mask `y > 0`) read by several nests is
+recomputed in each (`_cheap_read`): a select on a mask loaded from memory
+stays branches, on a comparison it vectorizes.
 The plain function is the oracle; each case also says how many arrays the
 kernel allocates."""
 import numpy as np
 import pytest
 
 import looptrace
-from bench.corpus.stats import histogram_numpy
+from bench.corpus.stats import histogram_numpy, masked_group_stats
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +42,17 @@ def in_place(x):
     return y
 
 
+def mask_then_write(x, y):
+    m = y > 0.0
+    s1 = np.where(m, x, 0.0).sum()
+    y[:3] = -1.0  # the argument changes between the mask's two readers
+    s2 = np.where(m, x, 1.0).sum()
+    return s1, s2, m.sum()
+
+
 CASES = [
+    (masked_group_stats, lambda r: (r.standard_normal(3000), r.standard_normal(3000)), 1),
+    (mask_then_write, lambda r: (r.standard_normal(400), r.standard_normal(400) + 0.5), 1),
     (lennard_jones_terms, lambda r: (r.uniform(0.8, 2.0, 500),), 1),
     (chain, lambda r: (r.standard_normal((30, 40)),), 1),
     (two_nests, lambda r: (r.standard_normal(300), r.standard_normal(300)), 2),
