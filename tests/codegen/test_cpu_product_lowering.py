@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import looptrace
+from bench.corpus.misc import power_iteration
 from bench.corpus.nbody import nbody_accel_broadcast
 
 
@@ -49,13 +50,6 @@ def test_larger_results_still_use_blas():
     f = looptrace.jit(batched_matmul, backend="cpu")
     np.testing.assert_allclose(f(a, b), batched_matmul(a, b), rtol=1e-12)
     assert "np.dot" in f.explain(a, b).kernel_source
-
-
-def power_iteration(A, v, iters):
-    for _ in range(iters):
-        w = A @ v
-        v = w / np.linalg.norm(w)
-    return v, v @ A @ v
 
 
 def test_products_write_into_an_allocated_result():
