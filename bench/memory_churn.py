@@ -1,14 +1,19 @@
 """Resident memory under signature churn, and after jitted closures are dropped.
 
 Part 1 calls one jitted function (CPU backend) with N different input
-lengths: every length is a new signature, so a new trace, program and Numba
-kernel. Resident memory (RSS, from /proc/self/statm) is printed every few
-signatures. With the in-memory cache bounded (`LOOPTRACE_MAX_COMPILED`,
-default 128; the run below sets it with --max), RSS must level off once the
-bound is reached instead of growing with N.
+lengths: every length is a new signature, so a new trace and program, but
+only the first two compile a Numba kernel (the first length its own, the
+second the shape-generic kernel all later lengths share:
+looptrace/codegen/cpu/generic.py). Resident memory (RSS, from
+/proc/self/statm) is printed every few signatures; it must stay flat after
+the second. The in-memory cache of signatures is bounded too
+(`LOOPTRACE_MAX_COMPILED`, default 128; the run below sets it with --max).
+`LOOPTRACE_SPECIALIZED_SHAPES=0` gives the old behaviour (a kernel per
+signature) for comparison.
 
-Part 2 creates K jitted closures, calls each once, and drops them; RSS after
-a garbage collection must stay flat (their kernels are released).
+Part 2 creates K jitted closures (each with its own captured constant),
+calls each once, and drops them; RSS after a garbage collection must stay
+flat (their kernels share one generic kernel, or are released).
 
     python bench/memory_churn.py [--signatures 200] [--closures 300] [--max 32]
 
@@ -70,7 +75,7 @@ def signature_churn(n: int, every: int, backend: str) -> list[tuple[int, float, 
     rows, t0 = [], time.perf_counter()
     for k in range(1, n + 1):
         f(np.linspace(0.0, 1.0, 10 + k))
-        if k % every == 0:
+        if k % every == 0 or k in (1, 2, 3):
             gc.collect()
             rows.append((k, rss_mb(), total_entries(), time.perf_counter() - t0))
     return rows
@@ -118,7 +123,9 @@ def main() -> None:
     import looptrace  # noqa: F401  (after the environment is set)
 
     start = rss_mb()
-    print(f"# backend={args.backend} LOOPTRACE_MAX_COMPILED={args.max} python={sys.version.split()[0]}")
+    print(f"# backend={args.backend} LOOPTRACE_MAX_COMPILED={args.max} "
+          f"LOOPTRACE_SPECIALIZED_SHAPES={os.environ.get('LOOPTRACE_SPECIALIZED_SHAPES', '(default)')} "
+          f"python={sys.version.split()[0]}")
     print(f"# RSS at start (looptrace and numba imported): {start:.0f} MB")
     print("\n## signature churn: one function, a new input length per call")
     print("| signatures | RSS (MB) | RSS growth (MB) | compiled kept | seconds |")

@@ -4,7 +4,10 @@
 `compile_program` emits the kernel's source (emitter.py), writes it to the
 cache directory (cache.py) so Numba's disk cache can serve later processes,
 imports it, and returns a `CpuKernel`: the target's Runner, a callable taking
-the program's runtime arguments and returning its results.
+the program's runtime arguments and returning its results. A signature whose
+source differs from an earlier one's only in numeric literals may run its
+family's shape-generic kernel instead, with those literals as extra
+arguments (generic.py).
 
 Invariants: Numba's errors never reach the user raw. A compile failure is an
 `InternalError` naming the op and the user's line it came from; an index out
@@ -29,8 +32,10 @@ from looptrace.errors import InternalError, UnsupportedError, format_message
 from looptrace.ir.core import RNG, Op, Program, SourceLoc, walk
 from looptrace.ops.indexing import index_message
 
+from looptrace.sigcache import max_entries
+
 from . import cache as disk
-from . import malloc
+from . import generic, malloc
 from .blas_threads import one_blas_thread
 from .emitter import Emitter, emit_program, kernel_source
 from .threading_policy import prepare_threads
@@ -45,12 +50,16 @@ REPORT = "this is a looptrace bug: please report it with this message and the ge
 class CpuKernel:
     """A compiled program: call it with the program's runtime arguments."""
 
-    def __init__(self, kernel, em: Emitter, source: str, path: Path | None):
+    def __init__(self, kernel, em: Emitter, source: str, path: Path | None, shared=None):
         self.kernel = kernel
         self.em = em
         self.source = source
         self.path = path
         self.consts = [c for _, c in em.const_args]
+        # a family's generic kernel (generic.py): (Generic, its parameter values, Family, and
+        # a thunk giving this signature's own (kernel, source, path) should it fail to compile)
+        self.shared = shared
+        self.holes = tuple(shared[1]) if shared is not None else ()
         # results that are scalars come back as 0-d arrays of their dtype (as in the interpreter)
         self._scalars = {k: v.dtype for k, v in enumerate(em.program.body.results)
                          if v.dtype != RNG and v.ndim == 0}
@@ -66,9 +75,9 @@ class CpuKernel:
         try:
             if self.em.blas_in_prange:
                 with one_blas_thread():
-                    outs = self.kernel(*args, *self.consts)
+                    outs = self.kernel(*args, *self.consts, *self.holes)
             else:
-                outs = self.kernel(*args, *self.consts)
+                outs = self.kernel(*args, *self.consts, *self.holes)
         except CheckFailed as e:  # a data-dependent raise/assert of the user's program
             raise self.em.check_sites[e.args[0]].make(*e.args[1:2]) from None
         except IndexError as e:
@@ -76,6 +85,9 @@ class CpuKernel:
         except Exception as e:  # a new argument layout failed to compile, never a run-time error
             if len(self.kernel.overloads) == n_compiled and not isinstance(e, NumbaError):
                 raise
+            if self.shared is not None:  # the generic kernel does not compile for these types
+                self._specialize()
+                return self.call_plain(args)
             raise self._compile_error(e) from None
         if not self._scalars:
             return outs
@@ -84,13 +96,37 @@ class CpuKernel:
 
     def _compile(self, args: list) -> None:
         """Compile (or load from disk) for these arguments' types."""
-        sig = tuple(numba.typeof(a) for a in [*args, *self.consts])
+        sig = tuple(numba.typeof(a) for a in [*args, *self.consts, *self.holes])
         try:
             with warnings.catch_warnings(), disk.compile_lock(self.path):
                 warnings.simplefilter("ignore", NumbaWarning)
                 self.kernel.compile(sig)
         except Exception as e:  # nothing of the user's runs while compiling: any error is ours
-            raise self._compile_error(e) from None
+            if self.shared is None:
+                raise self._compile_error(e) from None
+            self._specialize()
+            self._compile(args)
+
+    def _specialize(self) -> None:
+        """The generic kernel failed to compile: its family goes back to
+        specialized kernels, and this signature compiles its own."""
+        g, _, fam, own = self.shared
+        with fam.lock:
+            fam.closed = True
+            if g in fam.generics:
+                fam.generics.remove(g)
+        self.kernel, self.source, self.path = own()
+        self.shared, self.holes = None, ()
+
+    @property
+    def notes(self) -> list[str]:
+        if self.shared is None:
+            return []
+        g = self.shared[0]
+        values = ", ".join(f"{n}={v!r}" for n, v in zip(g.params, self.holes))
+        return [f"shape-generic kernel: this signature's sizes and constants {values} are passed at run "
+                "time, so the signatures that differ only in them share one compiled kernel "
+                "(codegen/cpu/generic.py)"]
 
     def _index_error(self, e: IndexError) -> IndexError:
         if len(e.args) != 3 or not isinstance(e.args[0], int):
@@ -144,13 +180,43 @@ def compile_program(program: Program, options: CompileOptions = CompileOptions()
     source = kernel_source(em, header, cache=cache)
     if os.environ.get("LOOPTRACE_DUMP_KERNEL"):
         print(f"--- kernel for {program.name} ---\n{source}", file=sys.stderr)
-    path, kernel = _cached_kernel(source, options.key) if cache else (None, None)
-    if kernel is None:
-        namespace: dict = {}
-        exec(compile(source.replace("cache=True", "cache=False", 1), f"<looptrace kernel {program.name}>",
-                     "exec"), namespace)
-        kernel = namespace["kernel"]
+
+    def own() -> tuple:
+        path, kernel = _cached_kernel(source, options.key) if cache else (None, None)
+        return (kernel if kernel is not None else _exec(source, program.name)), source, path
+
+    shared = _shared_kernel(source, cache, program.name)
+    if shared is not None:
+        g, values, fam = shared
+        return CpuKernel(g.kernel, em, g.source, g.path, (g, values, fam, own))
+    kernel, _, path = own()
     return CpuKernel(kernel, em, source, path)
+
+
+def _shared_kernel(source: str, cache: bool, name: str):
+    """(generic kernel, its parameter values, family) when this signature
+    runs its family's generic kernel (generic.py); else None."""
+    if generic.specialized_members() == 0:
+        return None
+    lits = generic.literals(source)
+    fam = generic.family(lits, max_entries())
+    with fam.lock:
+        g, values = generic.plan(fam, lits, source)
+        if g is None:
+            return None
+        if g.kernel is None:
+            g.path, g.kernel = _cached_kernel(g.source, "generic") if cache else (None, None)
+            if g.kernel is None:
+                g.kernel = _exec(g.source, name)
+            fam.generics.append(g)
+    return g, values, fam
+
+
+def _exec(source: str, name: str):
+    """The kernel of `source`, compiled in memory (no disk cache)."""
+    namespace: dict = {}
+    exec(compile(source.replace("cache=True", "cache=False"), f"<looptrace kernel {name}>", "exec"), namespace)
+    return namespace["kernel"]
 
 
 def _cached_kernel(source: str, key: str):
