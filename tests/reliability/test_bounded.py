@@ -3,6 +3,7 @@ of bounded size, the kernels of dropped functions are released, and
 programs Python runs fine (400 chained statements, a 500-term expression, a
 500-item list iterated in a loop) compile."""
 import gc
+import os
 import weakref
 
 import numpy as np
@@ -110,3 +111,27 @@ def test_kernels_of_dropped_functions_are_released(backend, rng):
         del jitted, compiled, f
     gc.collect()
     assert all(r() is None for r in refs)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="RSS read from /proc")
+def test_resident_memory_is_flat_under_signature_churn(rng):
+    """40 input lengths: two Numba compiles (the first length's own kernel,
+    then one shape-generic kernel for the rest: codegen/cpu/generic.py), and
+    resident memory after the third length stays put (a compile per length
+    was about 1.7 MB each, bench/memory_churn.py)."""
+    f = lt.jit(smooth, backend="cpu")
+    lengths = range(40, 80)
+    for k, n in enumerate(lengths):
+        x = rng.standard_normal(n)
+        np.testing.assert_allclose(f(x), smooth(x), rtol=1e-12)
+        if k == 2:
+            gc.collect()
+            before = _rss_mb()
+    gc.collect()
+    assert _rss_mb() - before < 10
+    assert len({id(c.run.kernel) for c in f._cache.values()}) == 2
