@@ -133,8 +133,21 @@ def emit_for(em: Emitter, op: Op) -> None:
         if trips:
             for vid, form in affine_values(body, first, by).items():
                 em.ranges[vid] = value_range(form, trips)
-    em.line(f"for {em.name(index)} in range({bounds}):")
+    if step.const is not None and int(step.const) == 1 and start.const is not None and int(start.const) == 0:
+        em.line(f"for {em.name(index)} in range({em.name(stop)}):")
+        head = []
+    elif step.const is not None and int(step.const) == 1:
+        # a counted loop from 0: LLVM simplifies `range(a, n)` with both unknown far less well
+        # (a triangular pair loop ran 1.8x slower; bench/README.md, shape-generic kernels)
+        offset = em.fresh("d")
+        em.line(f"for {offset} in range({em.name(stop)} - {em.name(start)}):")
+        head = [f"{em.name(index)} = {em.name(start)} + {offset}"]
+    else:
+        em.line(f"for {em.name(index)} in range({bounds}):")
+        head = []
     with em.indented():
+        for line in head:
+            em.line(line)
         em.emit_block(body, owned, finish=finish)
     _bind_outputs(em, op.outputs[:n_carry], carries)
     for y in stacked:
