@@ -118,6 +118,7 @@ class TraceState:
         self.globals_read: list[tuple[dict, str, Any]] = []  # (module dict, name, value when traced)
         self.try_stack: list = []  # the `try` bodies being traced (tracer/checks.py)
         self.externals = None  # what the trace reads from outside its arguments (tracer/external.py)
+        self.notes: list[str] = []  # for explain: what tracing could not do as usual (Program.notes)
 
     def push(self, kind: str) -> Frame:
         self.frame = Frame(self.frame, kind)

@@ -31,7 +31,8 @@ def converted(fn: types.FunctionType) -> types.FunctionType:
     source is unavailable)."""
     try:
         code = convert(fn)
-    except NotConvertible:
+    except NotConvertible as e:
+        _unconverted(fn, str(e))
         return fn
     glb = _patched_globals(fn.__globals__)
     ns: dict[str, Any] = {}
@@ -42,6 +43,40 @@ def converted(fn: types.FunctionType) -> types.FunctionType:
     new.__defaults__ = fn.__defaults__
     new.__kwdefaults__ = fn.__kwdefaults__
     return new
+
+
+_warned_unconverted: set = set()
+
+
+def _unconverted(fn: types.FunctionType, why: str) -> None:
+    """A function whose source cannot be read runs as Python while tracing:
+    its loops are unrolled. Warn once per function, and tell explain."""
+    code = getattr(fn, "__code__", None)
+    if code is not None and not _has_control_flow(code):
+        return  # straight-line code traces the same either way
+    where = f"{getattr(fn, '__qualname__', fn)} ({code.co_filename}:{code.co_firstlineno})" if code else str(fn)
+    text = (f"looptrace cannot read the source of {where}: {why}. It runs as plain Python while tracing, "
+            "so its loops are unrolled (trace and compile time grow with every iteration) and "
+            "conditions on array values cannot be traced")
+    if ctx.tracing() and text not in ctx.state().notes:
+        ctx.state().notes.append(text)
+    if code is not None and code not in _warned_unconverted:
+        _warned_unconverted.add(code)
+        import warnings
+
+        from looptrace.errors import UnrollWarning
+
+        warnings.warn(UnrollWarning(text + "; define it in a file or a notebook cell"), stacklevel=3)
+
+
+def _has_control_flow(code: types.CodeType) -> bool:
+    """Does this bytecode loop or branch (nested functions included)?"""
+    import dis
+
+    for ins in dis.get_instructions(code):
+        if ins.opname == "FOR_ITER" or "JUMP" in ins.opname:
+            return True
+    return any(_has_control_flow(c) for c in code.co_consts if isinstance(c, types.CodeType))
 
 
 def _cell_value(fn: types.FunctionType, k: int, cell) -> Any:
@@ -172,6 +207,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
         program.captured = st.captured
+        program.notes = list(st.notes)
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
         return program
 
