@@ -179,6 +179,38 @@ def test_generated_shape_sequences_match_plain(shapes, seed):
         np.testing.assert_allclose(f(a), blur_rows(a), rtol=1e-12)
 
 
+def row_norms(a):
+    return np.sqrt((a * a).sum(axis=1)) * 0.5
+
+
+def recurrent_loss(w, x):
+    y = 0.0
+    for t in range(x.shape[0]):
+        y = np.tanh(w * y + x[t])
+    return y * y
+
+
+def test_threaded_kernels_share_one_generic_kernel():
+    f = looptrace.jit(row_norms, backend="cpu")
+    rng = np.random.default_rng(3)
+    for shape in [(50000, 50), (40000, 30), (30000, 45)]:
+        a = rng.standard_normal(shape)
+        np.testing.assert_allclose(f(a), row_norms(a), rtol=1e-12)
+    a = rng.standard_normal((30000, 45))
+    assert shared(f, a) and "prange" in f.explain(a).kernel_source
+    assert kernels_compiled(f) == 2
+
+
+def test_gradients_through_a_shared_kernel_match_finite_differences():
+    g = looptrace.grad(recurrent_loss, backend="cpu")
+    rng = np.random.default_rng(4)
+    for n in [30, 45, 60]:
+        x = rng.standard_normal(n) * 0.5
+        w, h = 0.7, 1e-6
+        fd = (recurrent_loss(w + h, x) - recurrent_loss(w - h, x)) / (2 * h)
+        assert g(w, x) == pytest.approx(fd, rel=1e-6, abs=1e-9)
+
+
 # --- the literal analysis itself --------------------------------------------------------------
 SOURCE = '''
 import numpy as np
