@@ -8,6 +8,7 @@ from looptrace.codegen.target import IndexRule, StatementRule
 from looptrace.ir.ranges import range_in_block
 
 from .target import TARGET
+from .text import as_int64
 
 
 def _slice_text(starts, stops, steps) -> list[str]:
@@ -60,14 +61,14 @@ def _gather_element(fz, op, at: list[str]) -> str:
     r = range_in_block(idx, fz.plan.producer)
     n = x.shape[axis]
     if r is not None and isinstance(n, int) and 0 <= r[0] and r[1] < n:  # always inside the axis
-        em.line(f"{j} = np.int64({raw})")
+        em.line(f"{j} = {as_int64(raw, idx.dtype)}")
     elif (r is not None and isinstance(n, int) and -n <= r[0] and r[1] < n) or id(op) in em.validated_gathers:
         k = em.fresh("k")  # inside, counted from either end (by its range, or checked before the nest)
-        em.line(f"{k} = np.int64({raw})")
+        em.line(f"{k} = {as_int64(raw, idx.dtype)}")
         em.line(f"{j} = {k} + {em.size(x, axis)} if {k} < 0 else {k}")
     else:
         fz.checked_gathers.append(op)
-        em.line(f"{j} = check_elem(np.int64({raw}), {em.size(x, axis)}, {em.error_code(axis)})")
+        em.line(f"{j} = check_elem({as_int64(raw, idx.dtype)}, {em.size(x, axis)}, {em.error_code(axis)})")
     text = fz.value_at(x, at[:axis] + [j] + at[axis + idx.ndim:])
     u, read, in_red = fz.reads[-1]  # read at j, which varies with the index's own positions
     fz.reads[-1] = (u, [tuple(mid) if i == j else i for i in read], in_red)
@@ -87,7 +88,7 @@ def _scatter_lower(em, op) -> None:
         mid = at[axis: axis + idx.ndim]
         raw = fz.value_at(idx, mid) if idx.ndim else em.name(idx)
         j = em.fresh("j")
-        em.line(f"{j} = check_elem(np.int64({raw}), {em.size(x, axis)}, {em.error_code(axis)})")
+        em.line(f"{j} = check_elem({as_int64(raw, idx.dtype)}, {em.size(x, axis)}, {em.error_code(axis)})")
         target = ", ".join(at[:axis] + [j] + at[axis + idx.ndim:])
         for s, out in zip(group, outs):
             u = s.inputs[2]

@@ -34,7 +34,7 @@ from looptrace.ir.ranges import progression
 from .costs import cost_factor
 from .scalar import float64_closed
 from .target import TARGET
-from .text import cast, dtype_text, literal
+from .text import as_int64, cast, dtype_text, literal
 
 if TYPE_CHECKING:
     from .emitter import Emitter
@@ -303,10 +303,10 @@ PARALLEL_FOLDS = ("add", "multiply")  # folds split over threads (exact for inte
 
 
 def float64_fold(op: Op) -> bool:
-    """Is the accumulator of this fold already a float64 in Numba (float64
-    terms, a float64 accumulator and result), so that it needs no cast?"""
-    f8 = np.dtype(np.float64)
-    return (op.out.dtype == f8 and fold_acc_dtype(op) == f8 and all(u.dtype == f8 for u in op.inputs)
+    """Is the accumulator of this fold already of its dtype in Numba (float64
+    or int64 terms, accumulator and result), so that it needs no cast?"""
+    dt = op.out.dtype
+    return (dt in (np.float64, np.int64) and fold_acc_dtype(op) == dt and all(u.dtype == dt for u in op.inputs)
             and op.prim.reduction.combine in ("add", "multiply", "maximum", "minimum"))
 
 
@@ -381,7 +381,7 @@ def _validate_first(em: Emitter, gathers: list[Op]) -> None:
         x, idx, axis = g.inputs[0], g.inputs[1], g.attrs["axis"]
         with em.loop_nest([em.size(idx, k) for k in range(idx.ndim)]) as at:
             raw = Fuser(em).value_at(idx, at) if idx.ndim else em.name(idx)
-            em.line(f"check_elem(np.int64({raw}), {em.size(x, axis)}, {em.error_code(axis)})")
+            em.line(f"check_elem({as_int64(raw, idx.dtype)}, {em.size(x, axis)}, {em.error_code(axis)})")
         em.validated_gathers.add(id(g))
 
 

@@ -86,7 +86,28 @@ TARGET.register(elementwise.convert, ScalarRule(convert_expr))
 _FLOAT64_CLOSED = frozenset([*elementwise.UNARY, *elementwise.BINARY, "select", "convert"])
 
 
+# The same for int64 (integer arithmetic of int64 operands is int64 in Numba; a
+# literal int is an int64) and for bool results (comparisons of real numbers,
+# logic of bools). Integer index arithmetic is most of a stencil's or a
+# gather's element expressions: life_loops' kernel compiled 2.6 -> 2.1 s.
+_INT64_CLOSED = frozenset(["add", "subtract", "multiply", "negative", "positive", "square", "remainder",
+                           "floor_divide", "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift",
+                           "right_shift", "maximum", "minimum", "select", "convert"])
+_COMPARISONS = frozenset(["equal", "not_equal", "less", "less_equal", "greater", "greater_equal"])
+_BOOL_CLOSED = frozenset(["logical_and", "logical_or", "logical_not", "logical_xor", "select", "convert"])
+
+
 def float64_closed(op) -> bool:
-    f8 = np.dtype(np.float64)
-    return (op.prim.name in _FLOAT64_CLOSED and op.out.dtype == f8
-            and all(u.dtype == f8 for u in op.inputs[1 if op.prim.name == "select" else 0:]))
+    """Does Numba type this op's element expression as its dtype already, so
+    that it needs no cast (operands typed as their own dtypes)?"""
+    out = op.out.dtype
+    data = op.inputs[1 if op.prim.name == "select" else 0:]
+    if out == np.float64:
+        return op.prim.name in _FLOAT64_CLOSED and all(u.dtype == np.float64 for u in data)
+    if out == np.int64:
+        return op.prim.name in _INT64_CLOSED and all(u.dtype == np.int64 for u in data)
+    if out == np.bool_:
+        if op.prim.name in _COMPARISONS:
+            return all(u.dtype.kind in "iuf" for u in data)
+        return op.prim.name in _BOOL_CLOSED and all(u.dtype == np.bool_ for u in data)
+    return False

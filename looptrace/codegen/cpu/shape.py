@@ -3,6 +3,8 @@ concatenate are statements; broadcast_to and iota are read element by element
 inside a loop nest (`IndexRule`), so they are never stored."""
 from __future__ import annotations
 
+import numpy as np
+
 from looptrace.codegen.planning.fusion import broadcast_index
 from looptrace.codegen.target import IndexRule, StatementRule
 from looptrace.ir.core import Dim
@@ -59,7 +61,8 @@ def _broadcast_element(fz, op, idx: list[str]) -> str:
 
 
 def _iota_element(fz, op, idx: list[str]) -> str:
-    return cast(idx[op.attrs["axis"]], op.out.dtype)
+    i = idx[op.attrs["axis"]]
+    return i if op.out.dtype == np.int64 else cast(i, op.out.dtype)  # loop variables are int64
 
 
 TARGET.register("reshape", StatementRule(_reshape_lower))

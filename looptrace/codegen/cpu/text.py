@@ -13,6 +13,8 @@ def literal(x, dtype) -> str:
     if dt.kind == "f":
         text = _float_text(float(x))
         return text if dt == np.float64 else f"np.{dt.name}({text})"
+    if dt == np.int64 and -2 ** 63 <= int(x) < 2 ** 63:
+        return f"({int(x)})" if int(x) < 0 else str(int(x))  # Numba types an int literal as int64
     if dt.kind in "iu":
         return f"np.{dt.name}({int(x)})"
     if dt.kind == "c":
@@ -32,6 +34,11 @@ def cast(expr: str, dtype) -> str:
     """`expr` converted to `dtype` as a Numba scalar."""
     dt = np.dtype(dtype)
     return f"np.{dt.name}({expr})"
+
+
+def as_int64(expr: str, dtype) -> str:
+    """`expr`, of `dtype` in Numba, as an int64 (a cast only when it is not one)."""
+    return expr if np.dtype(dtype) == np.int64 else f"np.int64({expr})"
 
 
 def dtype_text(dtype) -> str:
