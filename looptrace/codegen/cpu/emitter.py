@@ -207,10 +207,16 @@ class Emitter(BlockWalker):
 
     @contextlib.contextmanager
     def loop_nest(self, counts: list[str], parallel_outer: bool = False) -> Iterator[list[str]]:
-        """Nested loops over `counts`; yields the index variables."""
+        """Nested loops over `counts`; yields the index variables. An axis of
+        length 1 gets no loop: its index is the literal 0 (a loop is a range,
+        an iterator and a branch for Numba to type and lower, about 20 ms of
+        compile each)."""
         idx = [self.fresh("i") for _ in counts]
         with contextlib.ExitStack() as stack:
             for k, (var, n) in enumerate(zip(idx, counts)):
+                if str(n) == "1" and not (parallel_outer and k == 0):
+                    idx[k] = "0"
+                    continue
                 stack.enter_context(self.loop(var, n, parallel_outer and k == 0))
             yield idx
 
