@@ -166,6 +166,20 @@ class Emitter(BlockWalker):
             else:  # the target itself at shifted indices: a view costs Numba ~20 ms of compile each
                 self.line(f"{target}[{', '.join(_through_parts(parts, at))}] = {value}")
 
+    def store_group(self, target: str, writes: list[tuple[list[str], Value]]) -> None:
+        """target[idx_k] = src_k for each write, in one loop nest over their
+        common shape (planning/fusion.py `_group_updates`: disjoint boxes)."""
+        from .nest import Fuser
+
+        parts = [[_slice_part(p) for p in idx] for idx, _ in writes]
+        shape = writes[0][1].shape
+        with self.loop_nest([self.size(writes[0][1], k) for k in range(len(shape))]) as at:
+            fz = Fuser(self)
+            for part, (_, src) in zip(parts, writes):
+                value = fz.value_at(src, at) if src.id in self.plan.inlined else \
+                    (f"{self.name(src)}[{', '.join(at)}]" if src.ndim else self.name(src))
+                self.line(f"{target}[{', '.join(_through_parts(part, at))}] = {value}")
+
     def permuted_copy(self, src: str, sizes: list, perm: tuple, dtype) -> str:
         """A new C-contiguous array holding np.transpose(src, perm). Numba's
         np.transpose with axes costs about 5 s of compile time in each kernel

@@ -31,19 +31,42 @@ def _dyn_slice_lower(em, op) -> None:
     em.define(op.out, alias_of=x)
 
 
+def _follow(em, s, head, out: str) -> str:
+    """A later write of a group writes the head's buffer: its input is the
+    previous write's result, which nothing else reads (`_group_updates`)."""
+    if s is not head:
+        em.line(f"{em.name(s.out)} = {out}")
+        em.define(s.out, alias_of=s.inputs[0])
+    return out
+
+
 def _dyn_update_lower(em, op) -> None:
-    x, upd, starts = op.inputs[0], op.inputs[1], list(op.inputs[2:])
-    src = em.plan.update_from.get(id(op))
-    idx = em.dynamic_index(x, starts, upd.shape[: len(starts)], drop=src is not None)
-    out = em.writable_copy(op.out, x)
-    em.store(out, idx, src if src is not None else upd)
+    group = [op, *em.plan.update_group.get(id(op), [])]  # writes into the same buffer (fusion.py)
+    writes = []
+    for s in group:
+        x, upd, starts = s.inputs[0], s.inputs[1], list(s.inputs[2:])
+        src = em.plan.update_from.get(id(s))
+        idx = em.dynamic_index(x, starts, upd.shape[: len(starts)], drop=src is not None)
+        out = em.writable_copy(s.out, x) if s is op else _follow(em, s, op, out)
+        writes.append((idx, src if src is not None else upd))
+    if len(writes) == 1:
+        em.store(out, *writes[0])
+    else:
+        em.store_group(out, writes)
 
 
 def _update_slice_lower(em, op) -> None:
-    x, upd, a = op.inputs[0], op.inputs[1], op.attrs
-    parts = _slice_text(a["starts"], a["stops"], a["steps"])
-    out = em.writable_copy(op.out, x)
-    em.store(out, parts, upd)
+    group = [op, *em.plan.update_group.get(id(op), [])]  # writes into the same buffer (fusion.py)
+    writes = []
+    out = em.writable_copy(op.out, op.inputs[0])
+    for s in group:
+        a = s.attrs
+        _follow(em, s, op, out)
+        writes.append((_slice_text(a["starts"], a["stops"], a["steps"]), s.inputs[1]))
+    if len(writes) == 1:
+        em.store(out, *writes[0])
+    else:
+        em.store_group(out, writes)
 
 
 def _gather_element(fz, op, at: list[str]) -> str:

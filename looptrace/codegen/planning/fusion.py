@@ -58,6 +58,9 @@ class BlockPlan:
     unit_reshape_reads: bool = False  # the target's nests read unit-axes reshapes through their source
     # id(scatter) -> the scatters right after it through the same index, emitted in its loop
     scatter_group: dict[int, list] = field(default_factory=dict)
+    # id(update_slice) -> the update_slices right after it into the same buffer, at disjoint
+    # static boxes with updates of the same shape: written in its loop nest
+    update_group: dict[int, list] = field(default_factory=dict)
 
     def fusible(self, op: Op) -> bool:
         """Is op computed element by element inside a loop nest in this plan?"""
@@ -127,6 +130,7 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
         _skip_unit_reshapes(block, plan, uses)
     if gathers:
         _group_scatters(block, plan)
+        _group_updates(block, plan, uses)
         _overwritten_fills(block, plan, uses)
     return plan
 
@@ -252,6 +256,67 @@ def _group_scatters(block: Block, plan: BlockPlan) -> None:
         else:
             head = op if op.prim.name == "scatter" else None
         prev = op
+
+
+UPDATE_GROUP_MAX = 64  # writes per shared nest: a longer loop body is one function LLVM optimizes superlinearly
+
+
+def _group_updates(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
+    """Static slice writes one right after another into one buffer, each
+    writing the previous one's result (`out[:, 0] = a; out[:, 1] = b; ...`,
+    a row written piece by piece and then batched), share one loop nest: one
+    pass over the rows instead of one per piece, and one nest for Numba to
+    compile. Exact when the boxes written are pairwise disjoint (no element is
+    written twice, so the order of the writes does not matter) and no update
+    reads the buffer or an earlier write of the group (checked by `_fits` and
+    `_reads_group`)."""
+    head, prev, boxes = None, None, []
+    for op in block.ops:
+        if id(op) in plan.skip:
+            continue
+        box = _written_box(op) if op.prim.name in ("update_slice", "dynamic_update_slice") else None
+        if (box is not None and head is not None and prev is not None and op.inputs[0] is prev.out
+                and only_consumer(uses, prev.out) is op and op.prim is head.prim
+                and (id(op) in plan.update_from) == (id(head) in plan.update_from)
+                and tuple(_update_of(plan, op).shape) == tuple(_update_of(plan, head).shape)
+                and len(boxes) < UPDATE_GROUP_MAX and all(_disjoint(box, b) for b in boxes)
+                and not _reads_updates(plan, head, op)):
+            plan.update_group.setdefault(id(head), []).append(op)
+            plan.skip.add(id(op))
+            plan.position[id(op)] = block.ops.index(head)
+            boxes.append(box)
+        elif box is not None:
+            head, boxes = op, [box]
+        else:
+            head, boxes = None, []
+        prev = op
+
+
+def _update_of(plan: BlockPlan, op: Op) -> Value:
+    """The value a slice write stores (through a unit reshape the plan skips)."""
+    return plan.update_from.get(id(op), op.inputs[1])
+
+
+def _disjoint(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> bool:
+    return any(hi_a <= lo_b or hi_b <= lo_a for (lo_a, hi_a), (lo_b, hi_b) in zip(a, b))
+
+
+def _reads_updates(plan: BlockPlan, head: Op, op: Op) -> bool:
+    """Does op's update read the buffer written by the group (through anything
+    computed in its loop)?"""
+    written = {head.inputs[0].id, head.out.id} | {o.out.id for o in plan.update_group.get(id(head), [])}
+    seen, stack = set(), [_update_of(plan, op)]
+    while stack:
+        v = stack.pop()
+        if v.id in written:
+            return True
+        if v.id in seen:
+            continue
+        seen.add(v.id)
+        made = plan.producer.get(v.id)
+        if made is not None and (v.id in plan.inlined or id(made) in plan.skip):
+            stack.extend(made.inputs)
+    return False
 
 
 def _same_walk(a: Op, b: Op) -> bool:
