@@ -12,6 +12,7 @@
   special.py     erf, gamma, digamma, ...; complex parts    specialfn.py digamma/trigamma (codegen/scalar_algorithms.py) in Numba
   mathlib.py     vectorizable exp/tanh/log/expm1/log1p      templates.py helpers kernels call
   cache.py       the disk cache of generated modules        malloc.py   glibc malloc thresholds
+  generic.py     shape-generic kernels: signatures differing only in numeric literals share one compile
 """
 from . import check, contract, indexing, random, recurrence, reductions, regions, scalar, shape, sort, special  # noqa: F401  (register rules)
 from .kernel import CpuKernel, compile_program
