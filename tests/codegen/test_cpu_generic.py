@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import looptrace
+from bench.memory_churn import make_closure as make_scaled
+from bench.memory_churn import smooth
 from looptrace.codegen.cpu import generic
 
 
@@ -22,15 +24,6 @@ def fresh_families(tmp_path_factory, monkeypatch):
     generic.forget_families()
     yield
     generic.forget_families()
-
-
-def smooth(x):
-    y = 0.0
-    out = np.empty_like(x)
-    for t in range(x.shape[0]):
-        y = 0.5 * y + x[t]
-        out[t] = np.tanh(y)
-    return out
 
 
 def blur_rows(a):
@@ -47,15 +40,6 @@ def window_sums(x, k):
     for i in range(n):
         out[i] = x[i:i + k].sum()
     return out
-
-
-def make_scaled(scale):
-    def scaled_sum(x):
-        s = 0.0
-        for i in range(x.shape[0]):
-            s += scale * x[i]
-        return s
-    return scaled_sum
 
 
 def kernels_compiled(f) -> int:

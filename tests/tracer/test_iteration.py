@@ -254,33 +254,33 @@ def test_product_over_a_python_list_runs_as_python(rng):
     check(f, rng.standard_normal(4))
 
 
-SOURCELESS = """
-def smooth(x):
-    y = 0.0
-    out = np.empty_like(x)
-    for t in range(x.shape[0]):
-        y = 0.5 * y + x[t]
-        out[t] = y
-    return out
-
 def doubled(x):
     return x * 2.0
-"""
+
+
+def _sourceless(fn):
+    """`fn` made again by exec of its source text: no file, no linecache entry."""
+    import inspect
+
+    ns = {"np": np}
+    exec(compile(inspect.getsource(fn), "<generated>", "exec"), ns)
+    return ns[fn.__name__]
 
 
 def test_a_function_without_source_warns_that_its_loops_are_unrolled(rng):
     """exec of a string (no file, no linecache entry): looptrace cannot
     convert the function, so its loop runs while tracing. Say so, once, and
     in explain; straight-line code traces the same and is not warned about."""
-    ns = {"np": np}
-    exec(compile(SOURCELESS, "<generated>", "exec"), ns)
+    from bench.memory_churn import smooth
+
+    smooth, twice = _sourceless(smooth), _sourceless(doubled)
     x = rng.standard_normal(30)
-    f = looptrace.jit(ns["smooth"], backend="interpret")
+    f = looptrace.jit(smooth, backend="interpret")
     with pytest.warns(looptrace.UnrollWarning, match="cannot read the source of smooth") as w:
-        np.testing.assert_allclose(f(x), ns["smooth"](x), rtol=1e-12)
+        np.testing.assert_allclose(f(x), smooth(x), rtol=1e-12)
     assert "<generated>" in str(w[0].message)
     assert any("loops are unrolled" in n for n in f.explain(x).notes)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        np.testing.assert_allclose(looptrace.jit(ns["doubled"], backend="interpret")(x), 2.0 * x)
+        np.testing.assert_allclose(looptrace.jit(twice, backend="interpret")(x), 2.0 * x)
         f(rng.standard_normal(31))  # once per function
