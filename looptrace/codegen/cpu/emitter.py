@@ -166,12 +166,17 @@ class Emitter(BlockWalker):
             else:  # the target itself at shifted indices: a view costs Numba ~20 ms of compile each
                 self.line(f"{target}[{', '.join(_through_parts(parts, at))}] = {value}")
 
-    def store_group(self, target: str, writes: list[tuple[list[str], Value]]) -> None:
+    def store_all(self, target: str, writes: list[tuple[list[str], Value]]) -> None:
         """target[idx_k] = src_k for each write, in one loop nest over their
-        common shape (planning/fusion.py `_group_updates`: disjoint boxes)."""
+        common shape (planning/fusion.py `_group_updates`: disjoint boxes);
+        one write, or index text that is not ours, is `store`d write by write."""
         from .nest import Fuser
 
         parts = [[_slice_part(p) for p in idx] for idx, _ in writes]
+        if len(writes) == 1 or any(p is None for part in parts for p in part):
+            for idx, src in writes:
+                self.store(target, idx, src)
+            return
         shape = writes[0][1].shape
         with self.loop_nest([self.size(writes[0][1], k) for k in range(len(shape))]) as at:
             fz = Fuser(self)

@@ -49,10 +49,7 @@ def _dyn_update_lower(em, op) -> None:
         idx = em.dynamic_index(x, starts, upd.shape[: len(starts)], drop=src is not None)
         out = em.writable_copy(s.out, x) if s is op else _follow(em, s, op, out)
         writes.append((idx, src if src is not None else upd))
-    if len(writes) == 1:
-        em.store(out, *writes[0])
-    else:
-        em.store_group(out, writes)
+    em.store_all(out, writes)
 
 
 def _update_slice_lower(em, op) -> None:
@@ -63,10 +60,7 @@ def _update_slice_lower(em, op) -> None:
         a = s.attrs
         _follow(em, s, op, out)
         writes.append((_slice_text(a["starts"], a["stops"], a["steps"]), s.inputs[1]))
-    if len(writes) == 1:
-        em.store(out, *writes[0])
-    else:
-        em.store_group(out, writes)
+    em.store_all(out, writes)
 
 
 def _gather_element(fz, op, at: list[str]) -> str:
