@@ -52,3 +52,28 @@ def test_weights():
     assert 1 < element_cost(O("exp")) < element_cost(O("sin"))
     assert element_cost(O("sin", elementwise=False)) == 1
     assert cost_factor.__doc__
+
+
+def parity(a, b):
+    return (a[:, None] + b[None, :]) % 2
+
+
+def wrapped(a, b, k):
+    return (a[:, None] + b[None, :]) % k
+
+
+def test_integer_remainder_by_a_constant_is_cheap():
+    """An int `% 2` is a multiply and shifts after LLVM (no libm call): a
+    512x512 map of it stays serial (a prange costs compile time for nothing),
+    while the same map on floats (fmod per element) goes parallel."""
+    r = np.random.default_rng(2)
+    a, b = r.integers(-1000, 1000, 512), r.integers(-1000, 1000, 512)
+    f = looptrace.jit(parity, backend="cpu", parallel=True)
+    assert "numba.prange(" not in f.explain(a, b).kernel_source
+    np.testing.assert_array_equal(f(a, b), parity(a, b))
+    x, y = a + r.random(512), b + r.random(512)
+    assert "numba.prange(" in f.explain(x, y).kernel_source
+    np.testing.assert_allclose(f(x, y), parity(x, y), rtol=1e-12, atol=1e-12)
+    g = looptrace.jit(wrapped, backend="cpu", parallel=True)
+    for k in (7, -3):  # a division per element, with Python's sign rule
+        np.testing.assert_array_equal(g(a, b, k), wrapped(a, b, k))

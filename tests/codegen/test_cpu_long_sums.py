@@ -2,10 +2,11 @@
 `Fuser._sum_8way`).
 
 Accumulator j takes the terms at 8r + j in increasing r; the 8 are added
-pairwise, then the n % 8 tail in order. A cheap term is written out 8 times;
-a term with a loop of its own (a fold) is written once in a loop over j
-that picks the accumulator. Both must give exactly the value of that order,
-which `eight_way` computes in Python from terms computed the same way.
+pairwise, then the n % 8 tail in order. The 8 are one tuple and every term,
+cheap or with a loop of its own (a fold), is written once in a loop over j
+that adds it to item j (templates.py `lane_add`). The kernel must give
+exactly the value of that order, which `eight_way` computes in Python from
+terms computed the same way.
 """
 
 import numpy as np
@@ -69,7 +70,7 @@ def test_costly_term_is_written_once_and_keeps_the_order(n, rng):
     for fn in (f, g):
         src = fn.explain(a, b, *([c] if fn is g else [])).kernel_source
         assert "* 8 + 7" not in src  # not written out 8 times
-        assert "== 6:" in src  # one term, dispatched to its accumulator
+        assert "lane_add(" in src  # one term, added to its accumulator
 
 
 def squares_total(x):
@@ -77,11 +78,23 @@ def squares_total(x):
 
 
 @pytest.mark.parametrize("n", [64, 203])
-def test_cheap_term_is_written_out(n, rng):
+def test_cheap_term_is_written_once(n, rng):
     x = rng.standard_normal(n)
     f = looptrace.jit(squares_total, backend="cpu")
     assert float(f(x)) == eight_way([float(v) * float(v) + 1.0 for v in x])
-    assert "* 8 + 7" in f.explain(x).kernel_source
+    src = f.explain(x).kernel_source
+    assert "* 8 + 7" not in src and src.count("lane_add(") == 1
+
+
+@pytest.mark.parametrize("n", [64, 131])
+def test_float32_terms_accumulate_in_float64(n, rng):
+    """`acc += x` with a float64 accumulator widens a float32 term first; the
+    lanes do too (the sum rounds to float32 once, at the end)."""
+    x = rng.standard_normal(n).astype(np.float32) * np.float32(1e3)
+    f = looptrace.jit(squares_total, backend="cpu")
+    got = f(x)
+    assert got.dtype == np.float32
+    assert got == np.float32(eight_way([float(np.float32(v * v) + np.float32(1.0)) for v in x]))
 
 
 def root_total(x):

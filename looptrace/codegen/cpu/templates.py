@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 from looptrace.codegen.cpu.mathlib import (
     exp_f32,
@@ -30,7 +32,7 @@ from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_g
 
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
-           "tanh_f64", "trip_count", "dot_into", "dot_value"]
+           "tanh_f64", "trip_count", "dot_into", "dot_value", "lane_add"]
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
 
@@ -52,6 +54,31 @@ def dot_into(a, b, out):
 def dot_value(a, b):
     """np.dot(a, b) of two vectors (a scalar), compiled once as `dot_into` is."""
     return np.dot(a, b)
+
+
+@intrinsic
+def lane_add(typingctx, lanes, j, x):
+    """`lanes` (a tuple of floats) with x added to its item j: the 8
+    accumulators of a float sum (codegen/cpu/nest.py `Fuser._sum_8way`) as one
+    value, so that the term is written once, in a loop over j of 8 steps,
+    instead of 8 times (each copy is typed and lowered by Numba anew). LLVM
+    unrolls that loop and keeps the 8 in registers: the same adds, in the same
+    order, as 8 scalar accumulators. x is converted to the lanes' type first,
+    as `acc += x` converts it (float32 to float64)."""
+    if not (isinstance(lanes, types.UniTuple) and isinstance(lanes.dtype, types.Float)
+            and isinstance(j, types.Integer) and isinstance(x, types.Number)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        tup, idx, val = args
+        val = context.cast(builder, val, sig.args[2], lanes.dtype)
+        slot = cgutils.alloca_once(builder, tup.type)
+        builder.store(tup, slot)
+        lane = builder.gep(slot, [idx.type(0), idx], inbounds=True)
+        builder.store(builder.fadd(builder.load(lane), val), lane)
+        return builder.load(slot)
+
+    return lanes(lanes, j, x), codegen
 
 
 @numba.njit(cache=True, inline="always")
