@@ -312,6 +312,10 @@ def emit_fused(em: Emitter, op: Op) -> None:
     if id(op) in em.plan.unfilled:  # every element is written before it is read (planning/fusion.py)
         em.fresh_array(v)
         return
+    group = em.plan.map_group.get(id(op))
+    if group:
+        _emit_map_group(em, [op, *group])
+        return
     probe = _probe(em, op)
     if big and probe.checked_gathers:
         _validate_first(em, probe.checked_gathers)
@@ -331,6 +335,42 @@ def emit_fused(em: Emitter, op: Op) -> None:
         return
     with em.loop_nest(counts, parallel_outer=big and v.shape[0] != 1) as idx:
         em.line(f"{out}[{', '.join(idx)}] = {fz.value_at(v, idx, produce=True)}")
+
+
+def _emit_map_group(em: Emitter, ops: list[Op]) -> None:
+    """Maps over one shape that read none of each other's results
+    (planning/fusion.py `_group_maps`) in one loop nest: at each index, every
+    map's element in turn, sharing the temporaries they have in common. A map
+    writes over an input in place only when no other map of the group reads
+    it (each reads an element before it is written only within its own map)."""
+    probes = [_probe(em, o) for o in ops]
+    root = em.scope.root
+    reads = [{root.get(u.id, u.id) for u, _, _ in p.reads} for p in probes]  # memory read, views included
+    outs, taken = [], set()
+    for k, (o, probe) in enumerate(zip(ops, probes)):
+        reuse = _reusable_input(em, o, probe)
+        memory = root.get(reuse.id, reuse.id) if reuse is not None else None
+        if reuse is not None and memory not in taken and not any(
+                memory in r for j, r in enumerate(reads) if j != k):
+            taken.add(memory)
+            outs.append(em.name(o.out))
+            em.line(f"{outs[-1]} = {em.name(reuse)}")
+            em.define(o.out, alias_of=reuse)
+        else:
+            outs.append(em.fresh_array(o.out))
+    work = 0
+    for o in ops:
+        w = nest_work(o, em.plan) * cost_factor(o, em.plan)
+        work += w // STREAMING_DISCOUNT if is_streaming(o, em.plan) else w
+    shape = ops[0].out.shape
+    fz, outer = Fuser(em), em.op
+    with em.loop_nest([str(d) for d in shape], parallel_outer=em.work_is_large(work) and shape[0] != 1) as idx:
+        try:
+            for o, out in zip(ops, outs):
+                em.op = o  # each line names its own op (error messages)
+                em.line(f"{out}[{', '.join(idx)}] = {fz.value_at(o.out, idx, produce=True)}")
+        finally:
+            em.op = outer
 
 
 def _validate_first(em: Emitter, gathers: list[Op]) -> None:

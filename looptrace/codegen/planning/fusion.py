@@ -61,6 +61,9 @@ class BlockPlan:
     # id(update_slice) -> the update_slices right after it into the same buffer, at disjoint
     # static boxes with updates of the same shape: written in its loop nest
     update_group: dict[int, list] = field(default_factory=dict)
+    # id(map root) -> the map roots right after it over the same shape that read none of the
+    # group's results: computed in its loop nest (`_group_maps`)
+    map_group: dict[int, list] = field(default_factory=dict)
 
     def fusible(self, op: Op) -> bool:
         """Is op computed element by element inside a loop nest in this plan?"""
@@ -132,6 +135,7 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
         _group_scatters(block, plan)
         _group_updates(block, plan, uses)
         _overwritten_fills(block, plan, uses)
+        _group_maps(block, plan)
     return plan
 
 
@@ -290,6 +294,62 @@ def _group_updates(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) ->
         else:
             head, boxes = None, []
         prev = op
+
+
+MAP_GROUP_MAX = 8  # maps per shared nest
+
+
+def _group_maps(block: Block, plan: BlockPlan) -> None:
+    """Elementwise roots one right after another (nothing emitted between
+    them) over the same static shape, none reading another's result, share one
+    loop nest: each element of every result in one pass (one loop, or one
+    `prange`, for Numba to compile instead of several: a prange costs about
+    0.3-0.5 s of compile time; and each input is read once per element).
+    Exact: iteration i computes every map's element i from inputs that no map
+    of the group writes, except an input a map overwrites in place, which the
+    emitter allows only when no other map of the group reads it
+    (codegen/cpu/nest.py `_emit_map_group`)."""
+    index = {id(op): i for i, op in enumerate(block.ops)}
+    head, members = None, []
+    for op in block.ops:
+        if id(op) in plan.skip:
+            continue
+        if id(op) not in plan.fused_roots or not _plain_map(op, plan):
+            head, members = None, []
+            continue
+        if (head is not None and len(members) < MAP_GROUP_MAX
+                and tuple(op.out.shape) == tuple(head.out.shape)
+                and not _leaves(op, plan) & {m.out.id for m in members}):
+            members.append(op)
+            plan.map_group.setdefault(id(head), []).append(op)
+            plan.skip.add(id(op))
+            plan.position[id(op)] = index[id(head)]
+        else:
+            head, members = op, [op]
+
+
+def _plain_map(op: Op, plan: BlockPlan) -> bool:
+    """A root whose nest is elementwise ops (and broadcasts) only, over a static shape."""
+    return (op.out.ndim > 0 and all(isinstance(d, int) for d in op.out.shape) and id(op) not in plan.unfilled
+            and all((o.prim.elementwise or o.prim.name == "broadcast_to") and not is_fold(o)
+                    for o in nest_ops(op, plan)))
+
+
+def _leaves(op: Op, plan: BlockPlan) -> set[int]:
+    """The ids of the values a root's nest reads, and of what it reads them
+    through: values computed inside it, and ops the plan skips because nests
+    read through them (a reversed or strided slice, a transpose, a unit
+    reshape) followed to their sources."""
+    seen, stack = set(), list(op.inputs)
+    while stack:
+        v = stack.pop()
+        if v.id in seen:
+            continue
+        seen.add(v.id)
+        made = plan.producer.get(v.id)
+        if made is not None and (v.id in plan.inlined or id(made) in plan.skip):
+            stack.extend(made.inputs)
+    return seen
 
 
 def _update_of(plan: BlockPlan, op: Op) -> Value:

@@ -1,0 +1,145 @@
+"""Elementwise roots one right after another over one shape, none reading
+another's result, share one loop nest (planning/fusion.py `_group_maps`,
+codegen/cpu/nest.py `_emit_map_group`): one loop (or prange) instead of
+several. Values and effects are the plain function's; a map overwrites an
+input in place only when no other map of the group reads it."""
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import looptrace
+
+
+@pytest.fixture(autouse=True)
+def kernel_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
+
+
+def cnd(d):
+    """The cumulative normal of Black-Scholes (a polynomial and an exp)."""
+    k = 1.0 / (1.0 + 0.2316419 * np.abs(d))
+    w = 1.0 - 0.3989422804014327 * np.exp(-0.5 * d * d) * k * (0.31938153 + k * (-0.356563782 + k * 1.781477937))
+    return np.where(d < 0, 1.0 - w, w)
+
+
+def call_put(s, x, t, r, v):
+    d1 = (np.log(s / x) + (r + 0.5 * v * v) * t) / (v * np.sqrt(t))
+    d2 = d1 - v * np.sqrt(t)
+    disc = x * np.exp(-r * t)
+    call = s * cnd(d1) - disc * cnd(d2)
+    put = disc * cnd(-d2) - s * cnd(-d1)
+    return call, put
+
+
+def _nests(src: str) -> int:
+    return sum(1 for ln in src.splitlines() if ln.startswith("    for "))
+
+
+def _data(rng, n):
+    return (rng.uniform(5, 30, n), rng.uniform(1, 100, n), rng.uniform(0.25, 10, n))
+
+
+@pytest.mark.parametrize("n", [7, 200_000])
+def test_independent_maps_share_one_nest(n, rng):
+    s, x, t = _data(rng, n)
+    f = looptrace.jit(call_put, backend="cpu")
+    for got, want in zip(f(s, x, t, 0.02, 0.3), call_put(s, x, t, 0.02, 0.3)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    src = f.explain(s, x, t, 0.02, 0.3).kernel_source
+    # call and put: one nest (one prange at the large size), both written in it
+    assert src.count("numba.prange(") == (1 if n > 1000 else 0)
+    last = src[src.rindex("\n    for "):]
+    assert last.count("] = ") >= 2
+
+
+def overwrite_read_by_other(x, y):
+    t = np.exp(np.abs(x) + 0.5) + x  # a temporary of the kernel's own, read by both maps below
+    u = x * 1.5 - t  # alone, as t's last reader, u would be written over t
+    w = y * 1.5 - t
+    return u, w
+
+
+def independent_inputs(x, y):
+    a = (np.exp(x) + 1.0) * 3.0
+    b = np.sin(y) + np.cos(y)
+    return a, b
+
+
+@pytest.mark.parametrize("fn", [overwrite_read_by_other, independent_inputs])
+def test_in_place_writes_only_where_no_other_map_reads(fn, rng):
+    x, y = rng.standard_normal((40, 9)), rng.standard_normal((40, 9))
+    f = looptrace.jit(fn, backend="cpu")
+    for got, want in zip(f(x, y), fn(x, y)):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+    src = f.explain(x, y).kernel_source
+    last = src[src.rindex("\n    for "):]
+    assert last.count("] = ") == 2  # both maps in one nest
+    if fn is overwrite_read_by_other:  # u is not written over t, which w reads after it
+        assert not re.search(r"^ +v\d+ = v\d+$", src, re.M)
+
+
+def chained(x, y):
+    a = np.exp(x) * 2.0
+    b = a + y  # reads the first map's result: not in its nest
+    return a, b
+
+
+def reversed_read(x, y):
+    a = np.exp(x) * 2.0
+    b = a[::-1] * 3.0 + y  # reads the first map's result at another index (through the reversal)
+    return a, b
+
+
+@pytest.mark.parametrize("fn", [chained, reversed_read])
+def test_a_map_reading_an_earlier_result_is_not_grouped(fn, rng):
+    x, y = rng.standard_normal(50), rng.standard_normal(50)
+    f = looptrace.jit(fn, backend="cpu")
+    for got, want in zip(f(x, y), fn(x, y)):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+# --- generated programs: several maps of shared temporaries -------------------------------------
+UNARY = [np.exp, np.sin, np.abs, np.sqrt, np.tanh]
+
+
+def _program(spec):
+    """spec: temporaries, each a unary of an input or earlier temporary plus an
+    input; outputs, each a combination of two values, the first maybe read
+    reversed. Every array is (n, m)."""
+    temps, outs = spec
+
+    def fn(x, y, z):
+        vals = [x, y, z]
+        for (u, a, b) in temps:
+            vals.append(UNARY[u](np.abs(vals[a]) + 0.5) + vals[b])
+        return tuple((vals[a][::-1] if flip else vals[a]) * 1.5 - vals[b] for a, b, flip in outs)
+
+    return fn
+
+
+@st.composite
+def programs(draw):
+    temps = []
+    for k in range(draw(st.integers(1, 4))):
+        have = 3 + k
+        temps.append((draw(st.integers(0, len(UNARY) - 1)), draw(st.integers(0, have - 1)),
+                      draw(st.integers(0, have - 1))))
+    have = 3 + len(temps)
+    outs = [(draw(st.integers(0, have - 1)), draw(st.integers(0, have - 1)), draw(st.booleans()))
+            for _ in range(draw(st.integers(2, 4)))]
+    return temps, outs
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spec=programs(), n=st.integers(1, 6), m=st.integers(1, 9))
+def test_generated_maps_follow_the_plain_function(spec, n, m, rng):
+    fn = _program(spec)
+    x, y, z = (rng.standard_normal((n, m)) for _ in range(3))
+    got = looptrace.jit(fn, backend="cpu")(x, y, z)
+    want = fn(x, y, z)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
