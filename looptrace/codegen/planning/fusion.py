@@ -18,7 +18,11 @@ has each `gather` planned as a fusible op too: its index array may be
 computed inside it, and the gather inside its consumer, so a window
 `x[i + j]` summed over j reads x in place instead of through an (n, k)
 temporary of indices and one of values. The gathered array itself is never
-computed inside a gather (it is read at data-dependent positions).
+computed inside a gather (it is read at data-dependent positions). Such a
+target also emits groups of roots in one nest: scatters through one index,
+slice writes into one buffer at disjoint boxes (`_group_updates`), and
+elementwise roots one right after another over one shape that read none of
+each other's results (`_group_maps`).
 
 Invariant: an op folded into a later op is emitted at that op's position, and
 its uses count there for the ownership analysis (`BlockPlan.position`).
