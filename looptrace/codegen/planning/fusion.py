@@ -340,11 +340,16 @@ def _plain_map(op: Op, plan: BlockPlan) -> bool:
 
 
 def _leaves(op: Op, plan: BlockPlan) -> set[int]:
-    """The ids of the values a root's nest reads, and of what it reads them
-    through: values computed inside it, and ops the plan skips because nests
-    read through them (a reversed or strided slice, a transpose, a unit
-    reshape) followed to their sources."""
-    seen, stack = set(), list(op.inputs)
+    """The ids of the values a root's nest reads (`_reached`)."""
+    return _reached(plan, op.inputs)
+
+
+def _reached(plan: BlockPlan, values) -> set[int]:
+    """The ids of `values` and of what a nest reading them reads through
+    them: values computed inside the nest, and ops the plan skips because
+    nests read through them (a reversed or strided slice, a transpose, a unit
+    reshape), followed to their sources."""
+    seen, stack = set(), list(values)
     while stack:
         v = stack.pop()
         if v.id in seen:
@@ -369,18 +374,7 @@ def _reads_updates(plan: BlockPlan, head: Op, op: Op) -> bool:
     """Does op's update read the buffer written by the group (through anything
     computed in its loop)?"""
     written = {head.inputs[0].id, head.out.id} | {o.out.id for o in plan.update_group.get(id(head), [])}
-    seen, stack = set(), [_update_of(plan, op)]
-    while stack:
-        v = stack.pop()
-        if v.id in written:
-            return True
-        if v.id in seen:
-            continue
-        seen.add(v.id)
-        made = plan.producer.get(v.id)
-        if made is not None and (v.id in plan.inlined or id(made) in plan.skip):
-            stack.extend(made.inputs)
-    return False
+    return bool(_reached(plan, [_update_of(plan, op)]) & written)
 
 
 def _same_walk(a: Op, b: Op) -> bool:
