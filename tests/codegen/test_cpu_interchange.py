@@ -30,9 +30,9 @@ def test_gaussian_layer_is_interchanged_and_exact():
     f = looptrace.jit(ex.gaussian_layer, backend="cpu")
     np.testing.assert_allclose(f(*args), ex.gaussian_layer(*args), rtol=1e-9)
     src = f.explain(*args).kernel_source
-    assert "np.empty(40, dtype=np.float64)" in src  # one accumulator row per i
+    assert "alloc(40, np.float64)" in src  # one accumulator row per i
     # the sum over D is outside the loop over H: W is read along its rows
-    body = src[src.index("np.empty(40"):]
+    body = src[src.index("alloc(40"):]
     assert body.index("range(16)") < body.index("range(40)", body.index("range(16)"))
 
 
@@ -49,7 +49,7 @@ def test_every_reduction_kind_interchanged(dtype):
         assert g.dtype == w.dtype and g.shape == w.shape
         np.testing.assert_allclose(g, w, rtol=rtol, equal_nan=True)
     src = f.explain(X, Y).kernel_source
-    assert src.count("np.empty(11, dtype=") == 6
+    assert src.count("alloc(11, ") == 6
 
 
 def row_sums(X, W):
@@ -64,7 +64,7 @@ def test_reduction_along_contiguous_axis_keeps_its_order():
     f = looptrace.jit(row_sums, backend="cpu")
     for g, w in zip(f(X, W), row_sums(X, W)):
         np.testing.assert_allclose(g, w, rtol=1e-9)
-    assert "np.empty(30, dtype=np.float64)" not in f.explain(X, W).kernel_source
+    assert "alloc(30, np.float64)" not in f.explain(X, W).kernel_source
 
 
 def several_axes(A, B):
@@ -77,7 +77,7 @@ def test_several_reduced_axes_and_transposed_reads():
     A, B = rng.standard_normal((3, 4, 5)), rng.standard_normal((4, 5, 12))
     f = looptrace.jit(several_axes, backend="cpu")
     np.testing.assert_allclose(f(A, B), several_axes(A, B), rtol=1e-9)
-    assert "np.empty(12, dtype=np.float64)" in f.explain(A, B).kernel_source
+    assert "alloc(12, np.float64)" in f.explain(A, B).kernel_source
 
     def transposed(P, Q):
         return np.exp(-np.sum((P.T[:, :, None] - Q[None, :, :]) ** 2, axis=1))
@@ -85,7 +85,7 @@ def test_several_reduced_axes_and_transposed_reads():
     P, Q = rng.standard_normal((7, 10)), rng.standard_normal((7, 9))
     g = looptrace.jit(transposed, backend="cpu")
     np.testing.assert_allclose(g(P, Q), transposed(P, Q), rtol=1e-9)
-    assert "np.empty(9, dtype=np.float64)" in g.explain(P, Q).kernel_source
+    assert "alloc(9, np.float64)" in g.explain(P, Q).kernel_source
 
 
 def test_interchange_inside_a_loop():
@@ -120,5 +120,5 @@ def test_elementwise_nest_overwrites_only_a_safe_input():
     for g, w in zip(f(A, B), reuse_cases(A, B)):
         np.testing.assert_allclose(g, w, rtol=1e-9)
     src = f.explain(A, B).kernel_source
-    assert src.count("np.empty((40, 40, ), dtype=np.float64)") == 2  # t and r get their own
-    assert "tanh" in src.split("np.empty((40, 40, ), dtype=np.float64)")[0]  # z wrote over y
+    assert src.count("alloc((40, 40, ), np.float64)") == 2  # t and r get their own
+    assert "tanh" in src.split("alloc((40, 40, ), np.float64)")[0]  # z wrote over y

@@ -74,7 +74,7 @@ def test_matches_and_allocates_less(fn, make, arrays):
     for p, j in zip(plain_args, jit_args, strict=True):
         np.testing.assert_array_equal(j, p)
     src = f.explain(*args).kernel_source
-    assert src.count("np.empty(") + src.count(".copy()") <= arrays, src
+    assert src.count("alloc(") + src.count("copied(") <= arrays, src
 
 
 def test_histogram_keeps_its_vectorized_passes():

@@ -1,7 +1,7 @@
 """A reshape that only adds or drops unit axes, read only by loop nests, is
 never made on the CPU target: the nests read its source (planning/fusion.py
 `_skip_unit_reshapes`, cpu/nest.py). A strided source is then not copied by
-`np.ascontiguousarray`. Values and the effects on arguments follow the plain
+`contiguous` (np.ascontiguousarray). Values and the effects on arguments follow the plain
 function, also when the source is written after the reshape was taken."""
 
 import numpy as np

@@ -65,7 +65,7 @@ def test_conditional_element_writes(backend, rng):
     f = looptrace.jit(flips, backend=backend)
     np.testing.assert_array_equal(f(s, r), flips(s, r))
     if backend == "cpu":
-        assert "np.full((1, 1" not in f.explain(s, r).kernel_source
+        assert "filled((1, 1" not in f.explain(s, r).kernel_source
 
 
 def test_a_reshaped_scalar_stays_an_array(rng):

@@ -135,7 +135,7 @@ def _dot_into(em: Emitter, res: str, a: str, b: str, shape: tuple, op: Op) -> No
     if not shape:  # a scalar: no out argument
         em.line(f"{res} = dot_value({a}, {b})")
         return
-    em.line(f"{res} = np.empty({shape}, dtype={dtype_text(op.out.dtype)})")
+    em.line(f"{res} = alloc({shape}, {dtype_text(op.out.dtype)})")
     em.line(f"dot_into({a}, {b}, {res})")
 
 
@@ -164,14 +164,14 @@ def _lower_lead_loop(em, op, ia, ib, out, g, size, lead: str) -> None:
     k, n = prod(_dims(size, g["summed"])), prod(_dims(size, cols))
     bq = em.fresh("bq")
     if n == 1:  # out[q] = A @ b[q] for all q at once is one GEMM: B @ A.T
-        em.line(f"{bq} = np.ascontiguousarray({em.name(op.inputs[1])}).reshape(({nq}, {k}))")
+        em.line(f"{bq} = contiguous({em.name(op.inputs[1])}).reshape(({nq}, {k}))")
         res = em.fresh("mm")
         _dot_into(em, res, bq, f"{a2}.T", (nq, prod(_dims(size, g["rows"]))), op)
         _finish(em, op, res, list(lead) + g["rows"] + cols, out, size)
         return
-    em.line(f"{bq} = np.ascontiguousarray({em.name(op.inputs[1])}).reshape(({nq}, {k}, {n}))")
+    em.line(f"{bq} = contiguous({em.name(op.inputs[1])}).reshape(({nq}, {k}, {n}))")
     res = em.fresh("mm")
-    em.line(f"{res} = np.empty(({nq}, {prod(_dims(size, g['rows']))}, {n}), dtype={dtype_text(op.out.dtype)})")
+    em.line(f"{res} = alloc(({nq}, {prod(_dims(size, g['rows']))}, {n}), {dtype_text(op.out.dtype)})")
     q = em.fresh("q")
     with em.loop(q, str(nq), _parallel_batch(em, nq, _flops(op, [ia, ib]))):
         em.line(f"dot_into({a2}, {bq}[{q}], {res}[{q}])")
@@ -201,9 +201,9 @@ def _arranged(em: Emitter, x, letters: str, order: list[str], groups: list[list[
         src = em.permuted_copy(src, list(x.shape), perm, x.dtype)
     t = em.fresh("mat")
     if len(shape) == x.ndim and perm == tuple(range(x.ndim)):
-        em.line(f"{t} = np.ascontiguousarray({src})")
+        em.line(f"{t} = contiguous({src})")
     else:
-        em.line(f"{t} = np.ascontiguousarray({src}).reshape({shape})")
+        em.line(f"{t} = contiguous({src}).reshape({shape})")
     return t
 
 
@@ -221,7 +221,7 @@ def _as_blas_matrix(em: Emitter, x, perm: tuple, shape: tuple) -> str | None:
         x, perm = producer.inputs[0], perm[::-1]
         producer = em.plan.producer.get(x.id)
     t = em.fresh("mat")
-    em.line(f"{t} = np.ascontiguousarray({em.name(x)}){'.T' if perm == (1, 0) else ''}")
+    em.line(f"{t} = contiguous({em.name(x)}){'.T' if perm == (1, 0) else ''}")
     return t
 
 
@@ -249,7 +249,7 @@ def _lower_batched(em: Emitter, op: Op, ins: list[str], out: str, g: dict, size:
     a2 = _as_matrix(em, a, ia, batch + rows + summed, (n["b"], n["m"], n["k"]))
     b2 = _as_matrix(em, b, ib, batch + summed + cols, (n["b"], n["k"], n["n"]))
     res = em.fresh("mm")
-    em.line(f"{res} = np.empty(({n['b']}, {n['m']}, {n['n']}), dtype={dtype_text(op.out.dtype)})")
+    em.line(f"{res} = alloc(({n['b']}, {n['m']}, {n['n']}), {dtype_text(op.out.dtype)})")
     q = em.fresh("q")
     with em.loop(q, str(n["b"]), _parallel_batch(em, n["b"], _flops(op, ins))):
         em.line(f"dot_into({a2}[{q}], {b2}[{q}], {res}[{q}])")
@@ -261,11 +261,11 @@ def _as_matrix(em: Emitter, x, letters: str, order: list[str], shape3: tuple) ->
     perm = tuple(letters.index(c) for c in order)
     src = em.name(x)
     if x.ndim == 0:
-        src = f"np.full((1,), {src})"
+        src = f"filled((1,), {src})"
     elif perm != tuple(range(x.ndim)):
         src = em.permuted_copy(src, list(x.shape), perm, x.dtype)
     t = em.fresh("mat")
-    em.line(f"{t} = np.ascontiguousarray({src}).reshape({shape3})")
+    em.line(f"{t} = contiguous({src}).reshape({shape3})")
     return t
 
 

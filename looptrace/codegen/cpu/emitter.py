@@ -192,14 +192,14 @@ class Emitter(BlockWalker):
         perm = tuple(perm)
         t = self.fresh("tr")
         if perm == tuple(reversed(range(len(perm)))):
-            self.line(f"{t} = np.ascontiguousarray({src}.T)")
+            self.line(f"{t} = contiguous({src}.T)")
             return t
         if not src.isidentifier():
             base = self.fresh("src")
             self.line(f"{base} = {src}")
             src = base
         out_sizes = [str(sizes[p]) for p in perm]
-        self.line(f"{t} = np.empty(({''.join(n + ', ' for n in out_sizes)}), dtype={dtype_text(dtype)})")
+        self.line(f"{t} = alloc(({''.join(n + ', ' for n in out_sizes)}), {dtype_text(dtype)})")
         with self.loop_nest(out_sizes) as idx:
             at = [""] * len(perm)
             for k, p in enumerate(perm):
@@ -258,8 +258,8 @@ class Emitter(BlockWalker):
 
     # --- values and ownership -------------------------------------------------------------
     def fresh_array(self, v: Value) -> str:
-        """`v = np.empty(shape)`; v owns it."""
-        self.line(f"{self.name(v)} = np.empty({self.shape_text(v)}, dtype={dtype_text(v.dtype)})")
+        """`v = alloc(shape, dtype)` (np.empty, templates.py); v owns it."""
+        self.line(f"{self.name(v)} = alloc({self.shape_text(v)}, {dtype_text(v.dtype)})")
         self.define(v, owned=True)
         return self.name(v)
 
@@ -270,7 +270,7 @@ class Emitter(BlockWalker):
             self.line(f"{self.name(out)} = {self.name(x)}")
             self.define(out, alias_of=x)
         else:
-            self.line(f"{self.name(out)} = {self.name(x)}.copy()")
+            self.line(f"{self.name(out)} = copied({self.name(x)})")
             self.define(out, owned=True)
         return self.name(out)
 
@@ -281,7 +281,7 @@ class Emitter(BlockWalker):
             if r is not None and r in self.scope.owned and r not in used:
                 used.add(r)
                 return self.name(v)
-            return f"{self.name(v)}.copy()"
+            return f"copied({self.name(v)})"
         if v.ndim == 0 and v.dtype != RNG:
             return cast(self.name(v), v.dtype)
         return self.name(v)
@@ -295,7 +295,7 @@ class Emitter(BlockWalker):
             return cast(self.name(v), v.dtype)
         if v.const is None and self.scope.can_consume(v):
             return self.name(v)
-        return f"{self.name(v)}.copy()"
+        return f"copied({self.name(v)})"
 
     def consumable_free(self, block: Block) -> set[int]:
         """Outer values a nested block may mutate: owned, last used by this op."""
@@ -321,8 +321,9 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
     args = [em.name(a) for a in em.program.body.args] + [n for n, _ in em.const_args]
     # no_cfunc_wrapper: the kernel (and its outlined parts) is called from Python or from
     # the kernel, never as a first-class function: Numba need not compile a C-callable
-    # wrapper for it (ising_checkerboard: 0.04 s of its compile; the other 0.04 s of cfunc
-    # wrappers are Numba's own np.empty/np.concatenate implementations')
+    # wrapper for it (ising_checkerboard: 0.04 s of its compile). Arrays are made by the
+    # cached helpers of templates.py (alloc, contiguous, copied, filled, joined), not by
+    # Numba's np.empty & co., which it would compile again in every process
     flags = [f"cache={cache}", "nogil=True", "error_model='numpy'", "boundscheck=False", "no_cfunc_wrapper=True"]
     if em.fastmath:
         flags.append("fastmath=True")

@@ -212,9 +212,9 @@ class Fuser:
             step = -(-rows // PARALLEL_SUM_CHUNKS)
             chunks = -(-rows // step)
             c, parts = em.fresh("c"), em.fresh("parts")
-            em.line(f"{parts} = np.empty({chunks}, dtype=np.{fold_acc_dtype(op).name})")
+            em.line(f"{parts} = alloc({chunks}, np.{fold_acc_dtype(op).name})")
             with em.loop(c, str(chunks), True):
-                steps = f"{c} * {step}, min({c} * {step} + {step}, {rows})"
+                steps = f"{c} * {step}, min2({c} * {step} + {step}, {rows})"
                 em.line(f"{parts}[{c}] = {self._sum_8way_steps(op, term_at, steps, saved)}")
             em.line(f"{total} = {fold_init(op)}")
             with em.loop(c, str(chunks)):
@@ -495,7 +495,7 @@ def _emit_interchanged(em: Emitter, op: Op, red: Op, out: str, counts: list[str]
     with em.loop_nest(counts[:-1], parallel_outer=big and op.out.ndim > 1 and op.out.shape[0] != 1) as outer:
         fz = Fuser(em)
         acc = em.fresh("acc")
-        em.line(f"{acc} = np.empty({counts[-1]}, dtype={dtype_text(acc_dt)})")
+        em.line(f"{acc} = alloc({counts[-1]}, {dtype_text(acc_dt)})")
         j = em.fresh("j")
         with em.loop(j, counts[-1]):
             em.line(f"{acc}[{j}] = {fold_init(red)}")
@@ -523,6 +523,6 @@ def _dim_array(em: Emitter, op: Op) -> str:
         lead = [(u, k - (v.ndim - u.ndim)) for u in op.inputs if u.ndim]
         src = next(f"{em.name(u)}.shape[{a}]" for u, a in lead if 0 <= a < u.ndim and u.shape[a] is d)
         sizes.append(src)
-    em.line(f"{em.name(v)} = np.empty(({''.join(s + ', ' for s in sizes)}), dtype=np.{v.dtype.name})")
+    em.line(f"{em.name(v)} = alloc(({''.join(s + ', ' for s in sizes)}), np.{v.dtype.name})")
     em.define(v, owned=True)
     return em.name(v)

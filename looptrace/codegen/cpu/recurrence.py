@@ -72,7 +72,7 @@ def emit_linear_scan(em: Emitter, op: Op) -> None:
         n.update(H=em.fresh("of"), h0=em.fresh("hf"), S=str(size) if static else em.fresh("S"))
         if not static:
             em.line(f"{n['S']} = {em.name(h0)}.size")
-        em.line(f"{n['h0']} = np.ascontiguousarray({em.name(h0)}).reshape(({n['S']},))")
+        em.line(f"{n['h0']} = contiguous({em.name(h0)}).reshape(({n['S']},))")
     coef_a, coef_b = _coef_reader(em, a, out, n), _coef_reader(em, b, out, n)
     if not history:
         # the state starts in h0's own memory when nothing reads h0 after this op
@@ -98,9 +98,9 @@ for {t} in range({T}):
 """
     blo, bhi = n["blo"], n["bhi"]
     return f"""
-{cur} = {n['h0']}{'.copy()' if copy else ''}
+{cur} = {'copied(' + n['h0'] + ')' if copy else n['h0']}
 for {blo} in range(0, {S}, {STATE_BLOCK}):
-    {bhi} = min({blo} + {STATE_BLOCK}, {S})
+    {bhi} = min2({blo} + {STATE_BLOCK}, {S})
     for {t} in range({T}):
         for {j} in range({blo}, {bhi}):
             {cur}[{j}] = {A(t, j)} * {cur}[{j}] + {B(t, j)}
@@ -124,9 +124,9 @@ def _coef_reader(em: Emitter, x, out, n: dict):
     src = em.name(x) if tuple(x.shape) == tuple(out.shape) else \
         f"np.broadcast_to({em.name(x)}, {em.shape_text(out)})"
     if scalar_state:
-        em.line(f"{flat} = np.ascontiguousarray({src})")
+        em.line(f"{flat} = contiguous({src})")
         return lambda t, j: f"{flat}[{t}]"
-    em.line(f"{flat} = np.ascontiguousarray({src}).reshape(({n['T']}, {n['S']}))")
+    em.line(f"{flat} = contiguous({src}).reshape(({n['T']}, {n['S']}))")
     return lambda t, j: f"{flat}[{t}, {j}]"
 
 
@@ -143,10 +143,10 @@ def _unbroadcast_reader(em: Emitter, x, out, n: dict):
     rows = n["T"] if over_time else "1"
     flat = em.fresh("cf")
     if all(isinstance(d, int) and d == 1 for d in state):
-        em.line(f"{flat} = np.ascontiguousarray({em.name(x)}).reshape(({rows},))")
+        em.line(f"{flat} = contiguous({em.name(x)}).reshape(({rows},))")
         return (lambda t, j: f"{flat}[{t}]") if over_time else (lambda t, j: f"{flat}[0]")
     if len(state) == out.ndim - 1 and all(a is b or a == b for a, b in zip(state, out.shape[1:])):
-        em.line(f"{flat} = np.ascontiguousarray({em.name(x)}).reshape(({rows}, {n['S']}))")
+        em.line(f"{flat} = contiguous({em.name(x)}).reshape(({rows}, {n['S']}))")
         return (lambda t, j: f"{flat}[{t}, {j}]") if over_time else (lambda t, j: f"{flat}[0, {j}]")
     return None
 
@@ -181,7 +181,7 @@ def _sequential(n: dict, A, B, scalar: bool) -> str:
     H, T, S, t, j, h = n["H"], n["T"], n["S"], n["t"], n["j"], n["h"]
     if scalar:
         return f"""
-{H} = np.empty(({T},), dtype={n['dt']})
+{H} = alloc(({T},), {n['dt']})
 {h} = {n['h0']}
 for {t} in range({T}):
     {h} = {A(t, '0')} * {h} + {B(t, '0')}
@@ -189,9 +189,9 @@ for {t} in range({T}):
 """
     blo, bhi = n["blo"], n["bhi"]
     return f"""
-{H} = np.empty(({T}, {S}), dtype={n['dt']})
+{H} = alloc(({T}, {S}), {n['dt']})
 for {blo} in range(0, {S}, {STATE_BLOCK}):
-    {bhi} = min({blo} + {STATE_BLOCK}, {S})
+    {bhi} = min2({blo} + {STATE_BLOCK}, {S})
     if {T} > 0:
         for {j} in range({blo}, {bhi}):
             {H}[0, {j}] = {A('0', j)} * {n['h0']}[{j}] + {B('0', j)}
@@ -204,8 +204,8 @@ for {blo} in range(0, {S}, {STATE_BLOCK}):
 def _state_blocks(n: dict, A, B) -> str:
     H, T, S, t, j, c, lo, hi, nb = (n[k] for k in ("H", "T", "S", "t", "j", "c", "lo", "hi", "nb"))
     return f"""
-{H} = np.empty(({T}, {S}), dtype={n['dt']})
-{nb} = max(1, min({S} // 32, numba.get_num_threads()))
+{H} = alloc(({T}, {S}), {n['dt']})
+{nb} = max2(1, min2({S} // 32, numba.get_num_threads()))
 for {c} in numba.prange({nb}):
     {lo} = {c} * {S} // {nb}
     {hi} = ({c} + 1) * {S} // {nb}
@@ -226,21 +226,21 @@ def _time_chunks(n: dict, A, B, scalar: bool) -> str:
     out = f"{H}[{t}]" if scalar else f"{H}[{t}, {j}]"
     shape = f"({T},)" if scalar else f"({T}, {S})"
     return f"""
-{H} = np.empty({shape}, dtype={n['dt']})
+{H} = alloc({shape}, {n['dt']})
 {nc} = numba.get_num_threads()
 {L} = ({T} + {nc} - 1) // {nc}
-{ca} = np.empty(({nc}, {S}), dtype={n['dt']})
-{cb} = np.empty(({nc}, {S}), dtype={n['dt']})
+{ca} = alloc(({nc}, {S}), {n['dt']})
+{cb} = alloc(({nc}, {S}), {n['dt']})
 for {c} in numba.prange({nc}):
     for {j} in range({S}):
         {pa} = {n['one']}
         {pb} = {n['zero']}
-        for {t} in range({c} * {L}, min(({c} + 1) * {L}, {T})):
+        for {t} in range({c} * {L}, min2(({c} + 1) * {L}, {T})):
             {pa} = {A(t, j)} * {pa}
             {pb} = {A(t, j)} * {pb} + {B(t, j)}
         {ca}[{c}, {j}] = {pa}
         {cb}[{c}, {j}] = {pb}
-{cin} = np.empty(({nc}, {S}), dtype={n['dt']})
+{cin} = alloc(({nc}, {S}), {n['dt']})
 for {j} in range({S}):
     {cur} = {h0}
     for {c} in range({nc}):
@@ -249,7 +249,7 @@ for {j} in range({S}):
 for {c} in numba.prange({nc}):
     for {j} in range({S}):
         {h} = {cin}[{c}, {j}]
-        for {t} in range({c} * {L}, min(({c} + 1) * {L}, {T})):
+        for {t} in range({c} * {L}, min2(({c} + 1) * {L}, {T})):
             {h} = {A(t, j)} * {h} + {B(t, j)}
             {out} = {h}
 """
@@ -264,7 +264,7 @@ def emit_matrix_power(em: Emitter, op: Op) -> None:
         _power_core(em, op, em.name(out), em.name(p0), em.name(a), em.name(count))
         em.define(out, owned=True)
         return
-    em.line(f"{em.name(out)} = np.empty({em.shape_text(out)}, dtype={dtype_text(out.dtype)})")
+    em.line(f"{em.name(out)} = alloc({em.shape_text(out)}, {dtype_text(out.dtype)})")
     with em.loop_nest([em.size(out, k) for k in range(bd)]) as idx:
         at = ", ".join(idx)
         r = em.fresh("r")
@@ -292,8 +292,8 @@ def _power_core(em: Emitter, op: Op, r: str, p_text: str, a_text: str, k_text: s
 
 
 _POWER = """
-{r} = np.ascontiguousarray({P}).copy()
-{base} = np.ascontiguousarray({A})
+{r} = copied({P})
+{base} = contiguous({A})
 {k} = np.int64({K})
 {kk} = {k}
 {lg} = -1

@@ -34,7 +34,7 @@ def _init_lines(em: Emitter, op: Op, targets: list[Value], inits: list[Value]) -
     for a, x in zip(targets, inits):
         text = em.consume_or_copy(x)
         if x.id in captured or x.id in taken:
-            text = em.name(x) + ".copy()" if _is_array(x) else text
+            text = f"copied({em.name(x)})" if _is_array(x) else text
         taken.add(x.id)
         em.line(f"{em.name(a)} = {text}")
     return {a.id for a in targets if _is_array(a)}
@@ -94,7 +94,7 @@ def _allocate_rows(em: Emitter, products: list[Op]) -> None:
     for p in products:
         buf, parity = em.fresh("pp"), em.fresh("pc")
         shape = "".join(f"{d}, " for d in plain_dot_shape(p))
-        em.line(f"{buf} = np.empty((2, {shape}), dtype={dtype_text(p.out.dtype)})")
+        em.line(f"{buf} = alloc((2, {shape}), {dtype_text(p.out.dtype)})")
         em.line(f"{parity} = 0")
         em.pingpong[id(p)] = (buf, parity)
 
@@ -114,7 +114,7 @@ def emit_for(em: Emitter, op: Op) -> None:
         em.line(f"{count} = trip_count({bounds})")
         for y in stacked:
             rest = "".join(em.size(y, k) + ", " for k in range(1, y.ndim))
-            em.line(f"{em.name(y)} = np.empty(({count}, {rest}), dtype={dtype_text(y.dtype)})")
+            em.line(f"{em.name(y)} = alloc(({count}, {rest}), {dtype_text(y.dtype)})")
         em.line(f"{counter} = 0")
 
     def finish() -> None:

@@ -23,14 +23,14 @@ def _reshape_lower(em, op) -> None:
         em.line(f"{em.name(v)} = {em.name(x)}" + (f"[{', '.join('0' * x.ndim)}]" if x.ndim else ""))
         em.define(v)
     elif x.ndim == 0:
-        em.line(f"{em.name(v)} = np.full({em.shape_text(v)}, {em.name(x)})")
+        em.line(f"{em.name(v)} = filled({em.shape_text(v)}, {em.name(x)})")
         em.define(v, owned=True)
     elif tuple(x.shape) == tuple(v.shape):
         em.line(f"{em.name(v)} = {em.name(x)}")
         em.define(v, alias_of=x)
     else:
         sizes = "".join(("-1" if isinstance(d, Dim) else str(d)) + ", " for d in v.shape)
-        em.line(f"{em.name(v)} = np.ascontiguousarray({em.name(x)}).reshape(({sizes}))")
+        em.line(f"{em.name(v)} = contiguous({em.name(x)}).reshape(({sizes}))")
         em.define(v, alias_of=x)
 
 
@@ -51,7 +51,7 @@ def _concat_lower(em, op) -> None:
     v = op.out
     parts = [em.name(x) if x.dtype == v.dtype else f"{em.name(x)}.astype(np.{v.dtype.name})"
              for x in op.inputs]
-    em.line(f"{em.name(v)} = np.concatenate(({''.join(p + ', ' for p in parts)}), axis={op.attrs['axis']})")
+    em.line(f"{em.name(v)} = joined(({''.join(p + ', ' for p in parts)}), {op.attrs['axis']})")
     em.define(v, owned=True)
 
 

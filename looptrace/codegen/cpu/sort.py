@@ -47,7 +47,7 @@ def _lower(which: str):
             at = list(idx)
             buf, j = em.fresh("lane"), em.fresh("j")
             at.insert(axis, j)
-            em.line(f"{buf} = np.empty({n}, {dtype_text(x.dtype)})")
+            em.line(f"{buf} = alloc({n}, {dtype_text(x.dtype)})")
             with em.loop(j, n):
                 em.line(f"{buf}[{j}] = {em.name(x)}[{', '.join(at)}]")
             result = _sorted_lane(em, op, which, buf, n)
@@ -67,7 +67,7 @@ def _sorted_lane(em, op, which: str, buf: str, n: str) -> str:
             em.line(call)
         return buf
     result = em.fresh("order")
-    em.line(f"{result} = np.empty({n}, np.int64)")
+    em.line(f"{result} = alloc({n}, np.int64)")
     call = {"full": f"argsort_lane({buf}, {result})", "topk": f"argtopk_lane({buf}, {result}, {arg})",
             "select": f"argselect_lane({buf}, {result}, {arg})", "none": None}[how]
     if call:

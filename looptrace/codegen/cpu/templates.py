@@ -33,6 +33,7 @@ from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_g
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "dot_into", "dot_value", "lane_add"]
+__all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2"]  # from the disk cache, not compiled per kernel
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
 
@@ -54,6 +55,76 @@ def dot_into(a, b, out):
 def dot_value(a, b):
     """np.dot(a, b) of two vectors (a scalar), compiled once as `dot_into` is."""
     return np.dot(a, b)
+
+
+# --- arrays ---------------------------------------------------------------------------------
+# A kernel's arrays are made through these instead of np.empty & co. written in
+# the kernel: Numba compiles its NumPy implementations (np.empty,
+# np.ascontiguousarray, ...) anew in every process for every kernel that uses
+# them, 0.05-0.2 s per (function, rank, dtype) plus about 0.05 s for the array
+# allocator (0.2-0.7 s of a kernel's first call in the corpus), while these
+# come from the disk cache once compiled, as bitcode that LLVM still inlines.
+# Their arguments are typed without literal values (`_typed_plain`), so that a
+# signature is (rank, dtype), not one per shape.
+
+@numba.njit(cache=True, nogil=True)
+def alloc(shape, dtype):
+    """np.empty(shape, dtype)."""
+    return np.empty(shape, dtype)
+
+
+@numba.njit(cache=True, nogil=True)
+def contiguous(a):
+    """np.ascontiguousarray(a): a itself when it is C-contiguous, else a copy."""
+    return np.ascontiguousarray(a)
+
+
+@numba.njit(cache=True, nogil=True)
+def copied(a):
+    """a.copy(): a new C-contiguous array."""
+    return a.copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def filled(shape, x):
+    """np.full(shape, x)."""
+    return np.full(shape, x)
+
+
+@numba.njit(cache=True, nogil=True)
+def joined(parts, axis):
+    """np.concatenate(parts, axis)."""
+    return np.concatenate(parts, axis)
+
+
+@numba.njit(cache=True, nogil=True)
+def min2(a, b):
+    """min(a, b) of two numbers (Numba compiles its builtin min per process)."""
+    return b if b < a else a
+
+
+@numba.njit(cache=True, nogil=True)
+def max2(a, b):
+    """max(a, b) of two numbers."""
+    return b if b > a else a
+
+
+
+def _typed_plain(dispatcher) -> None:
+    """Calls of `dispatcher` from a kernel are typed on their arguments' plain
+    types: a shape (64, 3) written in the kernel is UniTuple(int64, 2), not a
+    tuple of literal 64 and 3, which would compile (and cache) one version of
+    the helper per shape."""
+    typed = dispatcher.get_call_template
+
+    def get_call_template(args, kws):
+        return typed(tuple(types.unliteral(a) for a in args), {k: types.unliteral(v) for k, v in kws.items()})
+
+    dispatcher.get_call_template = get_call_template
+
+
+for _helper in (alloc, contiguous, copied, filled, joined, min2, max2):
+    _typed_plain(_helper)
 
 
 @intrinsic

@@ -1,0 +1,126 @@
+"""A kernel makes its arrays through the cached helpers of
+codegen/cpu/templates.py (`alloc`, `contiguous`, `copied`, `filled`,
+`joined`), never through Numba's np.empty & co. written in the kernel, which
+Numba compiles again in every process (0.05-0.2 s each). The helpers are
+typed on plain argument types, one compiled version per rank and dtype
+whatever the shape, so a new process with a warm helper cache compiles none of
+Numba's array implementations. Values and effects are the plain function's."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from numba.core import types
+
+import looptrace
+from looptrace.codegen.cpu import templates
+
+HELPERS = ("alloc", "contiguous", "copied", "filled", "joined")
+NUMBA_SPELLINGS = ("np.empty(", "np.ascontiguousarray(", ".copy()", "np.full(", "np.concatenate(")
+
+
+@pytest.fixture(autouse=True)
+def kernel_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
+
+
+def arrays(x, y, n):
+    """A copy written in place, a concatenation, a full, a scalar reshaped,
+    a strided read made contiguous by a reshape, and a fresh array carried
+    through a loop."""
+    z = x.copy()
+    z[0] += 1.0
+    c = np.concatenate([x, y], axis=0)
+    f = np.full((n, 3), x[0, 0]) + y[0, 0]
+    g = np.reshape(x[0, 0] * y[0, 0], (1, 1))
+    r = x[:, ::2].reshape(-1)
+    acc = np.zeros(x.shape[1])
+    for i in range(x.shape[0]):
+        acc = acc * 0.5 + x[i]
+    return z, c, f, g, r.sum(), acc
+
+
+def _literal(t) -> bool:
+    if isinstance(t, types.Literal):
+        return True
+    return isinstance(t, types.BaseTuple) and any(_literal(e) for e in t)
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (9, 5)])
+def test_values_and_no_numba_array_functions_in_the_kernel(rng, shape):
+    x, y = rng.standard_normal(shape), rng.standard_normal((3, shape[1]))
+    f = looptrace.jit(arrays, backend="cpu", static_argnames=("n",))
+    for got, want in zip(f(x, y, 4), arrays(x, y, 4)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    src = f.explain(x, y, 4).kernel_source
+    assert not [s for s in NUMBA_SPELLINGS if s in src], src
+    assert "alloc(" in src and "joined(" in src and "filled(" in src
+
+
+def test_helpers_are_typed_without_literals(rng):
+    """Two kernels whose arrays differ only in size share the helpers'
+    compiled versions: no signature holds a literal size."""
+    f = looptrace.jit(arrays, backend="cpu", static_argnames=("n",))
+    f(rng.standard_normal((6, 4)), rng.standard_normal((3, 4)), 4)
+    before = {h: set(getattr(templates, h).signatures) for h in HELPERS}
+    x, y = rng.standard_normal((11, 7)), rng.standard_normal((2, 7))
+    for got, want in zip(f(x, y, 5), arrays(x, y, 5)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    for h in HELPERS:
+        sigs = getattr(templates, h).signatures
+        assert sigs, h
+        assert not [s for s in sigs if any(_literal(t) for t in s)], (h, sigs)
+        assert set(sigs) == before[h], h  # other sizes, the same versions
+
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    sys.path.insert(0, sys.argv[1])
+    import numba.core.dispatcher as D
+    compiled = []
+    plain_compile = D.Dispatcher.compile
+    def compile(self, sig):
+        n = len(self.overloads)
+        cres = plain_compile(self, sig)
+        if len(self.overloads) > n and not self.py_func.__module__.startswith("looptrace_kernels"):
+            compiled.append(self.py_func.__module__ + "." + self.py_func.__name__)
+        return cres
+    D.Dispatcher.compile = compile
+    import user_mod, looptrace
+    rng = np.random.default_rng(int(sys.argv[2]))
+    x, y = rng.standard_normal((int(sys.argv[2]), 4)), rng.standard_normal((3, 4))
+    f = looptrace.jit(user_mod.arrays, backend="cpu", static_argnames=("n",))
+    ok = all(np.allclose(a, b, rtol=1e-12) for a, b in zip(f(x, y, 3), user_mod.arrays(x, y, 3)))
+    print(json.dumps({"ok": ok, "compiled": compiled}))
+""")
+
+
+def test_a_new_process_compiles_nothing_of_numbas(tmp_path):
+    """With the helpers in Numba's disk cache (the first process put them
+    there), a new process compiling the kernel afresh loads them and compiles
+    nothing of Numba's own (np.empty, np.concatenate, the array allocator,
+    builtin min)."""
+    import inspect
+
+    (tmp_path / "user_mod.py").write_text("import numpy as np\n\n" + inspect.getsource(arrays))
+    (tmp_path / "run.py").write_text(SCRIPT)
+
+    def run(kernels: str) -> dict:
+        env = dict(os.environ, LOOPTRACE_CACHE_DIR=str(tmp_path / kernels), NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+        out = subprocess.run([sys.executable, str(tmp_path / "run.py"), str(tmp_path), "700"], env=env,
+                             capture_output=True, text=True, timeout=300, check=False)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    first = run("k1")
+    assert first["ok"]
+    assert any(c.startswith("numba.np.arrayobj") for c in first["compiled"])  # the helpers were compiled here
+    second = run("k2")  # an empty kernel cache: the kernel is compiled again
+    assert second["ok"]
+    assert "looptrace.codegen.cpu.templates.alloc" in second["compiled"]  # loaded from the disk cache
+    assert not [c for c in second["compiled"] if c.startswith("numba.")], second["compiled"]
