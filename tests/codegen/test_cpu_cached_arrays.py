@@ -19,8 +19,9 @@ from numba.core import types
 import looptrace
 from looptrace.codegen.cpu import templates
 
-HELPERS = ("alloc", "contiguous", "copied", "filled", "joined")
-NUMBA_SPELLINGS = ("np.empty(", "np.ascontiguousarray(", ".copy()", "np.full(", "np.concatenate(")
+HELPERS = ("alloc", "contiguous", "copied", "filled", "joined", "normal_draws", "uniform_draws")
+NUMBA_SPELLINGS = ("np.empty(", "np.ascontiguousarray(", ".copy()", "np.full(", "np.concatenate(", ".standard_normal(",
+                   ".random(")
 
 
 @pytest.fixture(autouse=True)
@@ -28,20 +29,30 @@ def kernel_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
 
 
-def arrays(x, y, n):
+def arrays(x, y, n, g):
     """A copy written in place, a concatenation, a full, a scalar reshaped,
-    a strided read made contiguous by a reshape, and a fresh array carried
-    through a loop."""
+    a strided read made contiguous by a reshape, a fresh array carried
+    through a loop, draws from a generator and a while loop per row (its
+    counts stacked by the loop: `trip_count`)."""
     z = x.copy()
     z[0] += 1.0
     c = np.concatenate([x, y], axis=0)
     f = np.full((n, 3), x[0, 0]) + y[0, 0]
-    g = np.reshape(x[0, 0] * y[0, 0], (1, 1))
+    s = np.reshape(x[0, 0] * y[0, 0], (1, 1))
     r = x[:, ::2].reshape(-1)
     acc = np.zeros(x.shape[1])
     for i in range(x.shape[0]):
         acc = acc * 0.5 + x[i]
-    return z, c, f, g, r.sum(), acc
+    noise = g.standard_normal(x.shape[1]) + g.random(3).sum()
+    steps = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        k = 0
+        v = abs(x[i, 0]) + 0.5
+        while v > 0.1 and k < 6:
+            v = v * 0.5
+            k += 1
+        steps[i] = k
+    return z, c, f, s, r.sum(), acc, noise, steps
 
 
 def _literal(t) -> bool:
@@ -54,21 +65,24 @@ def _literal(t) -> bool:
 def test_values_and_no_numba_array_functions_in_the_kernel(rng, shape):
     x, y = rng.standard_normal(shape), rng.standard_normal((3, shape[1]))
     f = looptrace.jit(arrays, backend="cpu", static_argnames=("n",))
-    for got, want in zip(f(x, y, 4), arrays(x, y, 4)):
+    g1, g2 = np.random.default_rng(5), np.random.default_rng(5)
+    for got, want in zip(f(x, y, 4, g1), arrays(x, y, 4, g2)):
         np.testing.assert_allclose(got, want, rtol=1e-12)
-    src = f.explain(x, y, 4).kernel_source
+    assert g1.bit_generator.state == g2.bit_generator.state
+    src = f.explain(x, y, 4, g1).kernel_source
     assert not [s for s in NUMBA_SPELLINGS if s in src], src
-    assert "alloc(" in src and "joined(" in src and "filled(" in src
+    for helper in ("alloc(", "joined(", "filled(", "copied(", "contiguous(", "normal_draws(", "uniform_draws(", "trip_count("):
+        assert helper in src, helper
 
 
 def test_helpers_are_typed_without_literals(rng):
     """Two kernels whose arrays differ only in size share the helpers'
     compiled versions: no signature holds a literal size."""
     f = looptrace.jit(arrays, backend="cpu", static_argnames=("n",))
-    f(rng.standard_normal((6, 4)), rng.standard_normal((3, 4)), 4)
+    f(rng.standard_normal((6, 4)), rng.standard_normal((3, 4)), 4, np.random.default_rng(1))
     before = {h: set(getattr(templates, h).signatures) for h in HELPERS}
     x, y = rng.standard_normal((11, 7)), rng.standard_normal((2, 7))
-    for got, want in zip(f(x, y, 5), arrays(x, y, 5)):
+    for got, want in zip(f(x, y, 5, np.random.default_rng(2)), arrays(x, y, 5, np.random.default_rng(2))):
         np.testing.assert_allclose(got, want, rtol=1e-12)
     for h in HELPERS:
         sigs = getattr(templates, h).signatures
@@ -95,7 +109,8 @@ SCRIPT = textwrap.dedent("""
     rng = np.random.default_rng(int(sys.argv[2]))
     x, y = rng.standard_normal((int(sys.argv[2]), 4)), rng.standard_normal((3, 4))
     f = looptrace.jit(user_mod.arrays, backend="cpu", static_argnames=("n",))
-    ok = all(np.allclose(a, b, rtol=1e-12) for a, b in zip(f(x, y, 3), user_mod.arrays(x, y, 3)))
+    got, want = f(x, y, 3, np.random.default_rng(7)), user_mod.arrays(x, y, 3, np.random.default_rng(7))
+    ok = all(np.allclose(a, b, rtol=1e-12) for a, b in zip(got, want))
     print(json.dumps({"ok": ok, "compiled": compiled}))
 """)
 

@@ -7,13 +7,14 @@ from .target import TARGET
 
 
 # Numba draws from the caller's own np.random.Generator with NumPy's algorithms
-# (tests/codegen checks the values and the final state against NumPy's).
-def _draw_lower(method: str):
+# (tests/codegen checks the values and the final state against NumPy's), through
+# the cached helpers of templates.py (Generator.standard_normal and .random).
+def _draw_lower(helper: str):
     def lower(em, op) -> None:
         token, (new_token, v) = op.inputs[0], op.outputs
         em.line(f"{em.name(new_token)} = {em.name(token)}")
         shape = tuple(v.shape) or (1,)
-        draw = f"{em.name(token)}.{method}({shape}, dtype=np.{v.dtype.name})"
+        draw = f"{helper}({em.name(token)}, {shape}, np.{v.dtype.name})"
         em.line(f"{em.name(v)} = {draw}" + ("" if v.ndim else "[0]"))
         em.define(new_token)
         em.define(v, owned=bool(v.ndim))
@@ -21,5 +22,5 @@ def _draw_lower(method: str):
     return lower
 
 
-TARGET.register("random_normal", StatementRule(_draw_lower("standard_normal")))
-TARGET.register("random_uniform", StatementRule(_draw_lower("random")))
+TARGET.register("random_normal", StatementRule(_draw_lower("normal_draws")))
+TARGET.register("random_uniform", StatementRule(_draw_lower("uniform_draws")))

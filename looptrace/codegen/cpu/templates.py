@@ -33,7 +33,7 @@ from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_g
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "dot_into", "dot_value", "lane_add"]
-__all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2"]  # from the disk cache, not compiled per kernel
+__all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
 
@@ -110,6 +110,19 @@ def max2(a, b):
 
 
 
+@numba.njit(cache=True, nogil=True)
+def normal_draws(gen, shape, dtype):
+    """gen.standard_normal(shape, dtype=dtype) from the caller's np.random.Generator
+    (Numba compiles its generator methods in every process: 0.7 s of gbm_rng's first call)."""
+    return gen.standard_normal(shape, dtype=dtype)
+
+
+@numba.njit(cache=True, nogil=True)
+def uniform_draws(gen, shape, dtype):
+    """gen.random(shape, dtype=dtype)."""
+    return gen.random(shape, dtype=dtype)
+
+
 def _typed_plain(dispatcher) -> None:
     """Calls of `dispatcher` from a kernel are typed on their arguments' plain
     types: a shape (64, 3) written in the kernel is UniTuple(int64, 2), not a
@@ -123,7 +136,7 @@ def _typed_plain(dispatcher) -> None:
     dispatcher.get_call_template = get_call_template
 
 
-for _helper in (alloc, contiguous, copied, filled, joined, min2, max2):
+for _helper in (alloc, contiguous, copied, filled, joined, min2, max2, normal_draws, uniform_draws):
     _typed_plain(_helper)
 
 
@@ -179,7 +192,7 @@ def trip_count(start, stop, step):
         n = (stop - start + step - 1) // step
     else:
         n = (start - stop - step - 1) // (-step)
-    return max(n, 0)
+    return n if n > 0 else 0  # not max(): Numba compiles its builtin max in every process
 
 
 @numba.njit(cache=True, inline="always")
