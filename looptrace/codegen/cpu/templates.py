@@ -57,92 +57,85 @@ def dot_value(a, b):
     return np.dot(a, b)
 
 
-# --- arrays ---------------------------------------------------------------------------------
-# A kernel's arrays are made through these instead of np.empty & co. written in
-# the kernel: Numba compiles its NumPy implementations (np.empty,
-# np.ascontiguousarray, ...) anew in every process for every kernel that uses
-# them, 0.05-0.2 s per (function, rank, dtype) plus about 0.05 s for the array
-# allocator (0.2-0.7 s of a kernel's first call in the corpus), while these
-# come from the disk cache once compiled, as bitcode that LLVM still inlines.
-# Their arguments are typed without literal values (`_typed_plain`), so that a
-# signature is (rank, dtype), not one per shape.
-
-# Called only from kernels, never from Python or as a C function pointer: no
-# wrappers for either (about 0.1 s of each helper's first compile on a machine)
-_LEAN = dict(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+# --- what a kernel would otherwise ask of Numba's NumPy ------------------------------------------
+# A kernel makes its arrays (and its random draws, min and max) through these
+# instead of writing np.empty & co.: Numba compiles its own implementations of
+# those anew in every process for every kernel that uses them, 0.05-0.2 s per
+# (function, rank, dtype) plus about 0.05 s for the array allocator (0.2-0.7 s
+# of a kernel's first call in the corpus), while these come from the disk cache
+# once compiled, as object code plus bitcode that LLVM still inlines.
 
 
-@numba.njit(**_LEAN)
-def alloc(shape, dtype):
-    """np.empty(shape, dtype)."""
-    return np.empty(shape, dtype)
-
-
-@numba.njit(**_LEAN)
-def contiguous(a):
-    """np.ascontiguousarray(a): a itself when it is C-contiguous, else a copy."""
-    return np.ascontiguousarray(a)
-
-
-@numba.njit(**_LEAN)
-def copied(a):
-    """a.copy(): a new C-contiguous array."""
-    return a.copy()
-
-
-@numba.njit(**_LEAN)
-def filled(shape, x):
-    """np.full(shape, x)."""
-    return np.full(shape, x)
-
-
-@numba.njit(**_LEAN)
-def joined(parts, axis):
-    """np.concatenate(parts, axis)."""
-    return np.concatenate(parts, axis)
-
-
-@numba.njit(**_LEAN)
-def min2(a, b):
-    """min(a, b) of two numbers (Numba compiles its builtin min per process)."""
-    return b if b < a else a
-
-
-@numba.njit(**_LEAN)
-def max2(a, b):
-    """max(a, b) of two numbers."""
-    return b if b > a else a
-
-
-
-@numba.njit(**_LEAN)
-def normal_draws(gen, shape, dtype):
-    """gen.standard_normal(shape, dtype=dtype) from the caller's np.random.Generator
-    (Numba compiles its generator methods in every process: 0.7 s of gbm_rng's first call)."""
-    return gen.standard_normal(shape, dtype=dtype)
-
-
-@numba.njit(**_LEAN)
-def uniform_draws(gen, shape, dtype):
-    """gen.random(shape, dtype=dtype)."""
-    return gen.random(shape, dtype=dtype)
-
-
-def _typed_plain(dispatcher) -> None:
-    """Calls of `dispatcher` from a kernel are typed on their arguments' plain
-    types: a shape (64, 3) written in the kernel is UniTuple(int64, 2), not a
-    tuple of literal 64 and 3, which would compile (and cache) one version of
-    the helper per shape."""
+def _kernel_helper(fn):
+    """njit for a helper that only kernels call: cached on disk, without the
+    CPython and C wrappers (never called from Python or through a pointer;
+    about 0.1 s of the helper's first compile on a machine), and typed on its
+    arguments' plain types: a shape (64, 3) written in the kernel is
+    UniTuple(int64, 2), not a tuple of literal 64 and 3, which would compile
+    (and cache) one version of the helper per shape."""
+    dispatcher = numba.njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)(fn)
     typed = dispatcher.get_call_template
 
     def get_call_template(args, kws):
         return typed(tuple(types.unliteral(a) for a in args), {k: types.unliteral(v) for k, v in kws.items()})
 
     dispatcher.get_call_template = get_call_template
+    return dispatcher
 
 
-for _helper in (alloc, contiguous, copied, filled, joined, min2, max2, normal_draws, uniform_draws):
-    _typed_plain(_helper)
+@_kernel_helper
+def alloc(shape, dtype):
+    """np.empty(shape, dtype)."""
+    return np.empty(shape, dtype)
+
+
+@_kernel_helper
+def contiguous(a):
+    """np.ascontiguousarray(a): a itself when it is C-contiguous, else a copy."""
+    return np.ascontiguousarray(a)
+
+
+@_kernel_helper
+def copied(a):
+    """a.copy(): a new C-contiguous array."""
+    return a.copy()
+
+
+@_kernel_helper
+def filled(shape, x):
+    """np.full(shape, x)."""
+    return np.full(shape, x)
+
+
+@_kernel_helper
+def joined(parts, axis):
+    """np.concatenate(parts, axis)."""
+    return np.concatenate(parts, axis)
+
+
+@_kernel_helper
+def min2(a, b):
+    """min(a, b) of two numbers."""
+    return b if b < a else a
+
+
+@_kernel_helper
+def max2(a, b):
+    """max(a, b) of two numbers."""
+    return b if b > a else a
+
+
+@_kernel_helper
+def normal_draws(gen, shape, dtype):
+    """gen.standard_normal(shape, dtype=dtype) from the caller's np.random.Generator
+    (Numba's generator methods were 0.7 s of gbm_rng's first call)."""
+    return gen.standard_normal(shape, dtype=dtype)
+
+
+@_kernel_helper
+def uniform_draws(gen, shape, dtype):
+    """gen.random(shape, dtype=dtype)."""
+    return gen.random(shape, dtype=dtype)
 
 
 @intrinsic
