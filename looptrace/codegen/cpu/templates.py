@@ -163,7 +163,7 @@ def lane_add(typingctx, lanes, j, x):
     return lanes(lanes, j, x), codegen
 
 
-@numba.njit(cache=True, inline="always")
+@_kernel_helper  # not inline="always": Numba would type and lower it again at every call
 def check_start(i, n, size, code):
     """A dynamic slice start, normalized as NumPy does; raises IndexError(code, i, n)
     with the index as given."""
@@ -173,7 +173,7 @@ def check_start(i, n, size, code):
     return j
 
 
-@numba.njit(cache=True, inline="always")
+@_kernel_helper  # not inline="always": Numba would type and lower it again at every call
 def check_elem(i, n, code):
     """An element index of a gather/scatter (negative counts from the end)."""
     if i < -n or i >= n:
