@@ -139,3 +139,25 @@ def test_a_new_process_compiles_nothing_of_numbas(tmp_path):
     assert second["ok"]
     assert "looptrace.codegen.cpu.templates.alloc" in second["compiled"]  # loaded from the disk cache
     assert not [c for c in second["compiled"] if c.startswith("numba.")], second["compiled"]
+
+
+def gather(x, idx):
+    return x[idx] * 2.0
+
+
+def test_bounds_checks_are_called_helpers(rng):
+    """A gather's bounds check is the cached `check_elem`, compiled as a
+    version of its own (not typed again inside every kernel): values, negative
+    indices and the IndexError for an index out of range stay the plain
+    function's."""
+    x = rng.standard_normal(9)
+    idx = rng.integers(-9, 9, 14)
+    f = looptrace.jit(gather, backend="cpu")
+    np.testing.assert_allclose(f(x, idx), gather(x, idx), rtol=1e-12)
+    assert "check_elem(" in f.explain(x, idx).kernel_source
+    assert templates.check_elem.signatures  # a compiled version, not inlined IR
+    assert not [s for s in templates.check_elem.signatures if any(_literal(t) for t in s)]
+    bad = idx.copy()
+    bad[3] = 9
+    with pytest.raises(IndexError, match=r"index 9 is out of bounds(.|\n)*return x\[idx\] \* 2.0"):
+        f(x, bad)
