@@ -12,6 +12,7 @@ without any annotation from the user.
 """
 from __future__ import annotations
 
+import collections
 import linecache
 import sys
 import threading
@@ -113,6 +114,9 @@ class TraceState:
         self.loops: dict[tuple, Any] = {}
         self.producers: dict[int, Op] = {}  # value id -> the op that emitted it (via `emit`)
         self.arg_boxes: set[int] = set()  # ids of the boxes of the traced function's array arguments
+        # ids of the boxes of arrays a converted user function was passed or closes over, while it runs:
+        # its caller can still see them (control.LoopTrace._detach)
+        self.foreign_boxes: collections.Counter = collections.Counter()
         self.value_frames: dict[int, Frame] = {}  # value id -> the frame whose block defines it
         self.captured: list[tuple[np.ndarray, np.ndarray]] = []  # (array, its contents when traced)
         self.globals_read: list[tuple[dict, str, Any]] = []  # (module dict, name, value when traced)

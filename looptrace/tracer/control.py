@@ -25,8 +25,8 @@ from . import context as ctx
 from . import merge, nests, returns
 from . import semantics as sem
 from .array import Tracer, is_tracer
-from .carries import (LoopIter, LoopList, carry_spec_for, join_spec, loop_iterable, register_loop,
-                    spec_leaves, spec_rebuild)
+from .carries import (LoopIter, LoopList, ValueSpec, carry_spec_for, join_spec, loop_iterable,
+                      register_loop, spec_leaves, spec_rebuild)
 from .values import UNBOUND, Segment, Undefined
 
 MAX_ROUNDS = 6
@@ -355,14 +355,14 @@ def _results_in(frame: ctx.Frame, items: list[tuple[Any, Any]]) -> list[Value]:
 
 
 # --- loops -----------------------------------------------------------------------------------
-def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None):
+def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None, scope=None):
     nest = nests.as_nest(iterable)
     if nest is not None:
-        return _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, _loc(loc), brk)
+        return _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, _loc(loc), brk, scope)
     it = loop_iterable(iterable)
     if it is None:
         return _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc), None)
-    loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, it, None)
+    loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, it, None, scope)
     if not (isinstance(iterable, range) and len(iterable) <= UNROLL_LIMIT):
         loop.run()
         return
@@ -375,7 +375,7 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
                     "the loop index is used as a Python integer")
 
 
-def _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, loc, brk) -> None:
+def _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, loc, brk, scope) -> None:
     """`for item in nest`: one loop per level, outermost first, all carrying
     the loop's names; the body is traced once, in the innermost level."""
     levels = nest.levels
@@ -387,9 +387,9 @@ def _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, loc, brk) 
         if k == len(levels) - 1:
             return lambda i: body_fn(nest.item(outer + (i,)))
         return lambda i: LoopTrace(names, get_fn, set_fn, level(k + 1, outer + (i,)), live, live_out, loc,
-                                   brk, levels[k + 1], None).run()
+                                   brk, levels[k + 1], None, scope).run()
 
-    LoopTrace(names, get_fn, set_fn, level(0, ()), live, live_out, loc, brk, levels[0], None).run()
+    LoopTrace(names, get_fn, set_fn, level(0, ()), live, live_out, loc, brk, levels[0], None, scope).run()
 
 
 # a static range whose index must be a Python int is unrolled up to this many iterations
@@ -398,8 +398,8 @@ UNROLL_LIMIT = 64
 UNROLL_WARN = 100
 
 
-def while_(cond_fn, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None):
-    loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, None, cond_fn)
+def while_(cond_fn, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None, scope=None):
+    loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, None, cond_fn, scope)
     loop.run()
 
 
@@ -455,14 +455,34 @@ class Region:
     frame: ctx.Frame
     name_args: list[Value]
     exits: tuple = ()
+    raw_exits: tuple = ()
     extra: Any = None
+
+
+def _root(t: Tracer) -> Tracer:
+    while t.base is not None:
+        t = t.base
+    return t
+
+
+def _holds(obj: Any, box: ctx.Box, depth: int = 0) -> bool:
+    """Does `obj` (a variable's value) refer to the array whose box is `box`?"""
+    if is_tracer(obj):
+        return _root(obj)._box is box
+    if depth < 4 and isinstance(obj, (tuple, list)):
+        return any(_holds(o, box, depth + 1) for o in obj)
+    if depth < 4 and isinstance(obj, dict):
+        return any(_holds(o, box, depth + 1) for o in obj.values())
+    return False
 
 
 class LoopTrace:
     """Traces one source loop into a for_loop or while_loop op."""
 
-    def __init__(self, names, get_fn, set_fn, body_fn, live, live_out, loc, brk, it, cond_fn):
+    def __init__(self, names, get_fn, set_fn, body_fn, live, live_out, loc, brk, it, cond_fn, scope=None):
         self.names, self.get, self.set, self.body_fn = list(names), get_fn, set_fn, body_fn
+        self.scope = scope  # the function's other variables read outside the loop (convert._scope_getter)
+        self.detached: dict[int, str] = {}  # id(box) -> the name that carried it (_detach)
         self.live, self.live_out, self.loc, self.brk = set(live), set(live_out), loc, brk
         self.it: LoopIter | None = it
         self.cond_fn = cond_fn
@@ -479,7 +499,7 @@ class LoopTrace:
         for _ in range(MAX_ROUNDS):
             cond = self._trace(specs, self._run_cond) if self.is_while else None
             body = self._trace(specs, self._run_body)
-            new_specs = self._check(specs, body)
+            new_specs = self._check(specs, body, cond)
             if new_specs is None:
                 self._finish(specs, body, cond)
                 return
@@ -505,7 +525,8 @@ class LoopTrace:
             self.set(tuple(bound))
             region = Region(frame, name_args)
             region.extra = run(index)
-            region.exits = materialize_views(self.get(), [self.entry[n] for n in self.names])
+            region.raw_exits = self.get()  # what the names hold, before materialize_views reads them
+            region.exits = materialize_views(region.raw_exits, [self.entry[n] for n in self.names])
             region.box_exits = {k: box.value for k, (box, _, _) in frame.captured.items()}
         finally:
             st.pop(frame)
@@ -545,40 +566,96 @@ class LoopTrace:
             return c
         return _as_bool(c).value
 
-    def _check(self, specs: dict, body: Region) -> dict | None:
-        changed = False
+    def _check(self, specs: dict, body: Region, cond: Region | None) -> dict | None:
+        if self.detached:
+            self._check_detached(specs, body, cond)
         new = dict(specs)
+        rebound = [n for n, exit_obj in zip(self.names, body.exits)
+                   if specs[n].kind == "alias" and is_tracer(self.entry[n]) and exit_obj is not self.entry[n]
+                   and not isinstance(exit_obj, Undefined)]
+        written = [n for n in rebound if self._writes_entry(n, body)]
+        if written:
+            # the loop writes an array a name enters with, then rebinds the name (double buffering,
+            # `cur, nxt = nxt, cur`): every rebound name carries its array's contents instead
+            for n in written + [n for n in rebound if n not in written]:
+                self._detach(n, n if n in written else written[0])
+                entry = self.entry[n]
+                new[n] = ValueSpec(entry.dtype, entry.shape, entry.weak)
+            names = ", ".join(f"`{n}`" for n in rebound)
+            where = f"line {self.loc.line}: " if self.loc is not None else ""
+            note = (f"{where}{names} {'is' if len(rebound) == 1 else 'are'} written in place and rebound in "
+                    "this loop (double buffering): each carries its contents as a value")
+            if note not in ctx.state().notes:
+                ctx.state().notes.append(note)
+        changed = bool(written)
         for n, exit_obj in zip(self.names, body.exits):
-            if specs[n].kind == "alias":
-                self._check_alias_rebind(n, exit_obj, body)
+            if n in written or (written and n in rebound):
+                continue
             joined = join_spec(specs[n], self.entry[n], exit_obj, n, self.loc)
             if joined is not specs[n]:
                 new[n] = joined
                 changed = True
         return new if changed else None
 
-    def _check_alias_rebind(self, name: str, exit_obj: Any, body: Region) -> None:
-        """`y = y0` then, in the loop, `y[...] = v` and `y = new`: the first
-        iteration writes y0 (an argument or a view), later ones a new array.
-        A carried value cannot express that, so refuse rather than differ.
-        Any other name may hold the entry array too (`b = a` before the loop),
-        so this holds for local arrays as well as arguments and views."""
-        entry = self.entry[name]
-        if not is_tracer(entry) or exit_obj is entry or isinstance(exit_obj, Undefined):
-            return
-        root = entry
-        while root.base is not None:
-            root = root.base
+    def _writes_entry(self, name: str, body: Region) -> bool:
+        """Does the body write (in place) the array `name` entered the loop with?"""
+        root = _root(self.entry[name])
         cap = body.frame.captured.get(id(root._box))
-        written = cap is not None and body.box_exits.get(id(root._box), cap[2]) is not cap[2]
-        if written:
-            what = ("a view of another array" if entry.base is not None else
-                    "an argument array" if id(root._box) in ctx.state().arg_boxes else
-                    "an array that other names may also refer to")
+        return cap is not None and body.box_exits.get(id(root._box), cap[2]) is not cap[2]
+
+    def _detach(self, name: str, written: str) -> None:
+        """Carry `name` as a value: each iteration starts from a copy of the
+        contents it left, in an array of its own, so writes through the name
+        land there. The array the name entered with is left behind, never
+        read again, which is exact only when nothing else can see that array:
+        refuse an argument, a view, an array the caller or a closure holds and
+        one that another variable still refers to where it is read later."""
+        entry = self.entry[name]
+        st = ctx.state()
+        box = _root(entry)._box
+        what = None
+        if entry.base is not None:
+            what = "a view of another array"
+        elif id(box) in st.arg_boxes:
+            what = "an argument array"
+        elif id(box) in st.foreign_boxes:
+            what = "an array the calling function passed in (or a closure holds)"
+        elif self.scope is None:
+            what = "an array that other names may also refer to"
+        else:
+            others = [(m, v) for m, v in self.entry.items() if m != name] + sorted(self.scope().items())
+            holder = next((m for m, v in others if _holds(v, box)), None)
+            if holder is not None:
+                what = f"an array that `{holder}` also refers to"
+        if what is not None:
+            subject = (f"`{name}` is written in place and also rebound inside this loop" if written == name else
+                       f"`{written}` is written in place inside this loop and `{name}` is rebound")
             raise UnsupportedError(
-                f"`{name}` is written in place and also rebound inside this loop while it refers to "
-                f"{what}; looptrace cannot follow which array each iteration writes", self.loc,
-                f"write `{name} = {name}.copy()` before the loop, or use separate names")
+                f"{subject} while it refers to {what}; looptrace cannot follow which array each "
+                "iteration writes", self.loc, f"write `{name} = {name}.copy()` before the loop, or use "
+                "separate names")
+        self.detached[id(box)] = name
+
+    def _check_detached(self, specs: dict, body: Region, cond: Region | None) -> None:
+        """After `_detach`: the loop must not reach a left-behind array through
+        another name, and a carried name must leave an iteration holding an
+        array made in it (not one from outside the loop, which the next
+        iteration's writes through the name would have to change too)."""
+        for frame in [body.frame] + ([cond.frame] if cond is not None else []):
+            for key in self.detached:
+                if key in frame.captured:
+                    raise UnsupportedError(
+                        f"`{self.detached[key]}` is written in place and rebound inside this loop, and the "
+                        "loop also reads or writes the array it entered with through another name; "
+                        "looptrace cannot follow which array each iteration writes", self.loc,
+                        f"write `{self.detached[key]} = {self.detached[key]}.copy()` before the loop")
+        for n, exit_obj in zip(self.names, body.raw_exits):
+            if specs[n].kind == "value" and is_tracer(exit_obj) and exit_obj.ndim > 0 \
+                    and not body.frame.owns(_root(exit_obj)._box):
+                raise UnsupportedError(
+                    f"`{n}` is set to an array from outside this loop while the loop writes the arrays "
+                    "its variables hold in place; looptrace cannot follow which array each iteration "
+                    "writes", self.loc, f"write `{n} = <that array>.copy()`")
 
     def _discard(self, body: Region, cond: Region | None) -> None:
         pass  # the frames were popped and boxes restored; their blocks are dropped

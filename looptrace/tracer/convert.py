@@ -138,6 +138,7 @@ class _Converter(ast.NodeTransformer):
         self.func_loads = func_names
         self.globals = global_names
         self.loop_stack: list[dict] = []
+        self.params: set[str] = set()
 
     # calls --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.AST:
@@ -303,6 +304,10 @@ class _Converter(ast.NodeTransformer):
         meta = [ast.keyword("live", _const_tuple(live)), ast.keyword("live_out", _const_tuple(live_out)),
                 ast.keyword("loc", _loc(node, self.filename)),
                 ast.keyword("brk", ast.Constant(flags.get("brk")))]
+        others = self._others(node, assigned)
+        if others:
+            out.append(_scope_getter(key, others))
+            meta.append(ast.keyword("scope", _name(f"__lt_scope_{key}")))
         if kind == "for":
             call = ast.Call(_attr("for_"), [self.visit(node.iter), *common], meta)
         else:
@@ -346,6 +351,14 @@ class _Converter(ast.NodeTransformer):
         if not flags:
             return body, flags
         return _guard(body, flags), flags
+
+    def _others(self, loop: ast.AST, assigned: list[str]) -> list[str]:
+        """This function's variables that the loop does not assign but that are
+        read outside it: what may still refer to an array the loop's variables
+        hold when they enter it (control.LoopTrace._detach)."""
+        local = set(self.func_loads.stored) | self.params
+        return sorted(n for n in self._loads_outside(loop)
+                      if n in local and n not in assigned and n not in self.globals)
 
     def _loads_outside(self, loop: ast.AST) -> set[str]:
         """Names read outside `loop` (its `else:` clause runs after it: outside)."""
@@ -492,6 +505,13 @@ def _get_set(key: int, names: list[str]) -> list[ast.stmt]:
     return [get, setter]
 
 
+def _scope_getter(key: int, names: list[str]) -> ast.stmt:
+    """`def __lt_scope_K(): return {"a": ld(lambda: a), ...}` (unbound names read as UNBOUND)."""
+    loads = [ast.Call(_attr("ld"), [ast.Lambda(_no_args(), _name(n))], []) for n in names]
+    table = ast.Dict([ast.Constant(n) for n in names], loads)
+    return _def(f"__lt_scope_{key}", [], [ast.Return(table)])
+
+
 def _const_tuple(items: tuple) -> ast.expr:
     return ast.Tuple([ast.Constant(i) for i in items], ast.Load())
 
@@ -609,6 +629,8 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
         fdef.body = returns.lower_returns(fdef.body, unsupported)
     conv = _Converter(filename, names_in(fdef.body), global_names)
     conv._func_nodes = list(ast.walk(fdef))
+    a = fdef.args
+    conv.params = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p is not None}
     fdef.body = conv._visit_stmts(fdef.body)
     free = list(fn.__code__.co_freevars)
     factory = _def("__lt_factory", [ast.arg(n) for n in free], [fdef, ast.Return(_name(fdef.name))])

@@ -3,6 +3,7 @@ the builtins that need to understand traced values."""
 from __future__ import annotations
 
 import builtins
+import collections
 import types
 from typing import Any
 
@@ -79,7 +80,36 @@ def _user_function(fn: types.FunctionType) -> bool:
 def call_converted(fn: types.FunctionType, args: tuple, kwargs: dict) -> Any:
     from .trace import converted
 
-    return converted(fn)(*args, **kwargs)
+    st = ctx.state()
+    cells = [c.cell_contents for c in fn.__closure__ or () if _cell_filled(c)]
+    boxes = [id(b) for b in _array_boxes((args, kwargs, cells))]
+    st.foreign_boxes.update(boxes)
+    try:
+        return converted(fn)(*args, **kwargs)
+    finally:
+        st.foreign_boxes.subtract(boxes)
+        st.foreign_boxes += collections.Counter()  # drop the zero counts
+
+
+def _cell_filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def _array_boxes(obj: Any, depth: int = 0) -> list:
+    """The boxes of the (root) arrays that `obj` refers to, through tuples, lists and dicts."""
+    if is_tracer(obj):
+        while obj.base is not None:
+            obj = obj.base
+        return [obj._box] if obj._box is not None else []
+    if depth < 4 and isinstance(obj, (tuple, list)):
+        return [b for o in obj for b in _array_boxes(o, depth + 1)]
+    if depth < 4 and isinstance(obj, dict):
+        return [b for o in obj.values() for b in _array_boxes(o, depth + 1)]
+    return []
 
 
 # --- builtins ----------------------------------------------------------------------------------
