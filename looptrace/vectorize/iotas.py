@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.ir.affine import const_int
-from looptrace.ir.builder import derived
+from looptrace.ir.builder import IRBuilder, derived
 from looptrace.ir.core import Op, Program, Value
 from looptrace.ir.rewrite import rewrite_each_op
 
@@ -98,7 +98,7 @@ def _gather_unreshaped(op: Op, gather: Op, ops: list[Op], producer: dict[int, Op
         return None
     if tuple(inner.inputs[0].shape) != tuple(op.out.shape):
         return None
-    return derived(op, ops).op("gather", x, inner.inputs[0], axis=0)
+    return IRBuilder(gather.loc, ops=ops).op("gather", x, inner.inputs[0], axis=0)  # its errors name the read
 
 
 def _new_axis(shape: tuple, axis: int, new: tuple, how: str) -> int | None:
