@@ -11,7 +11,7 @@ import numpy as np
 from looptrace import guards, pickling, pipeline, specialize
 from looptrace.codegen.target import CompileOptions, Runner
 from looptrace.errors import TraceError
-from looptrace.ir.core import Program
+from looptrace.ir.core import RNG, Program
 from looptrace.ir.printer import print_program
 from looptrace.sigcache import SignatureCache
 from looptrace.tracer import context as ctx
@@ -68,7 +68,8 @@ class JitFunction:
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self._positional = all(p.kind in plain for p in self.signature.parameters.values())
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
-        self._fast: dict[tuple, tuple] = {}  # key -> (compiled, specs, runtime arg positions or None)
+        # key -> (compiled, specs, runtime arg positions or None, _direct_runner or None)
+        self._fast: dict[tuple, tuple] = {}
         # compiled per signature (and transform): built once under its lock, bounded, LRU
         # (looptrace/sigcache.py)
         self._cache = SignatureCache(on_evict=_forget_in(self._fast))
@@ -84,6 +85,10 @@ class JitFunction:
 
     # calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if not kwargs and self._fast_ok:  # the warm call, first and with as little as possible on the way
+            hit = self._fast.get(_plain_key(args))
+            if hit is not None and hit[3] is not None and not ctx.tracing():
+                return hit[3](args)
         if ctx.tracing():
             from looptrace.tracer.runtime import call_converted
 
@@ -109,7 +114,8 @@ class JitFunction:
                     if len(self._fast) >= _FAST_ENTRIES:  # int values are in the keys: stay bounded
                         self._fast.clear()
                     runtime = tuple(i for i, s in enumerate(specs) if s.kind != "static")
-                    self._fast[key] = (compiled, specs, runtime if len(runtime) < len(specs) else None)
+                    runtime = runtime if len(runtime) < len(specs) else None
+                    self._fast[key] = (compiled, specs, runtime, _direct_runner(compiled, runtime))
                 return self.execute(compiled, specs, values, extra)
         raise TraceError(f"{self.py_func.__name__}: what it reads from outside its arguments changes "
                          "while it is being compiled (a global, closure or attribute)",
@@ -265,6 +271,31 @@ def _plain_key(args: tuple) -> tuple | None:
         else:
             return None
     return tuple(key)
+
+
+def _direct_runner(compiled, runtime: tuple | None) -> Callable | None:
+    """A warm call's whole work when there is nothing to check between calls
+    (no guards on globals, no captured arrays, no write-backs) and the
+    backend can run its kernel on the arguments as they come: one call, the
+    kernel's, and its outputs unpacked. A call right after other work runs
+    with cold caches, where every Python object a call path touches costs
+    (tens of microseconds over the longer path, bench/README.md); None
+    where the general path is needed."""
+    traced, program = compiled.traced, compiled.program
+    fast = getattr(compiled.run, "fast", None)
+    run = fast() if fast is not None else None
+    if run is None or program.writebacks or traced.captured or getattr(traced, "guards", None) is not None:
+        return None
+    tree = program.out_tree
+    results = program.body.results
+    if tree[0] == "leaf" and results[tree[1]].ndim > 0 and results[tree[1]].dtype != RNG:
+        k = tree[1]  # one array: the common case
+        if runtime is None:
+            return lambda args: run(args)[k]
+        return lambda args: run(tuple(args[i] for i in runtime))[k]
+    if runtime is None:
+        return lambda args: build_output(tree, run(args))
+    return lambda args: build_output(tree, run(tuple(args[i] for i in runtime)))
 
 
 def captured_unchanged(program: Program) -> bool:

@@ -264,16 +264,24 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
     return leaves, tree
 
 
+# a Python scalar result as NumPy's scalar of the same kind (np.asarray(v)[()], without the array)
+_PY_SCALARS = {float: np.float64, bool: np.bool_, complex: np.complex128,
+               int: lambda v: np.int64(v) if -2**63 <= v < 2**63 else np.asarray(v)[()]}
+
+
 def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
     kind = tree[0]
     if kind == "leaf":
         v = values[tree[1]]
         if not scalars:
             return v
-        if type(v) is np.ndarray:  # the common cases first: a warm call's cost is mostly this
+        t = type(v)
+        if t is np.ndarray:  # the common cases first: a warm call's cost is mostly this
             if v.ndim:
                 return v
             v = v[()]
+        elif t in _PY_SCALARS:  # a compiled kernel's scalar result
+            return v if tree[2] else _PY_SCALARS[t](v)
         elif not isinstance(v, np.generic):
             if np.ndim(v) != 0:
                 return v

@@ -97,3 +97,98 @@ def test_the_plain_path_stays_bounded(rng):
     for k in range(_FAST_ENTRIES + 10):
         assert g(x, k)[0] == pytest.approx(x[0] ** k, rel=1e-9)
     assert len(g._fast) <= _FAST_ENTRIES
+
+
+# --- the direct runner: a warm call with nothing to check is the kernel's call and its outputs ---------
+def _direct(f):
+    return [entry[3] for entry in f._fast.values()]
+
+
+def stats(x, thresh):
+    n = 0
+    hit = False
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > thresh:
+            n += 1
+            hit = True
+        s += x[i] * x[i]
+    return s, n, hit, np.cumsum(x)
+
+
+def gather(x, idx):
+    out = np.empty(idx.shape[0])
+    for i in range(idx.shape[0]):
+        out[i] = x[idx[i]]
+    return out
+
+
+def checked(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        assert x[i] > -100.0, "a sample below -100"
+        s += x[i]
+    return s
+
+
+def as_float32(x):
+    acc = np.float32(0.0)
+    for i in range(x.shape[0]):
+        acc += x[i]
+    return acc
+
+
+def test_direct_runner_gives_what_the_plain_function_gives(rng):
+    """Scalars of every Python kind, a tuple with an array, a static int, in
+    the types the plain function returns, on the first and the warm calls."""
+    x = rng.standard_normal(40)
+    f, g, h = (looptrace.jit(fn, backend="cpu") for fn in (stats, window_sums, as_float32))
+    for _ in range(3):
+        got, want = f(x, 0.3), stats(x, 0.3)
+        assert [type(v) for v in got] == [type(v) for v in want]
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+        assert got[1:3] == want[1:3]
+        np.testing.assert_allclose(got[3], want[3], rtol=1e-12)
+        np.testing.assert_allclose(g(x, 4), window_sums(x, 4), rtol=1e-12)
+        x32 = x.astype(np.float32)
+        got32, want32 = h(x32), as_float32(x32)
+        assert type(got32) is type(want32) is np.float32
+        np.testing.assert_allclose(got32, want32, rtol=1e-5)
+    assert all(r is not None for r in _direct(f))
+    assert _direct(h) == [None]  # a float32 scalar result: converted on the general path
+
+
+def test_direct_runner_reports_errors_as_the_full_path_does(rng):
+    f, c = looptrace.jit(gather, backend="cpu"), looptrace.jit(checked, backend="cpu")
+    x = rng.standard_normal(8)
+    idx = rng.integers(0, 8, 5)
+    np.testing.assert_allclose(f(x, idx), gather(x, idx))
+    assert c(x) == pytest.approx(checked(x))
+    assert all(r is not None for r in _direct(f) + _direct(c))
+    bad = idx.copy()
+    bad[3] = 8
+    with pytest.raises(IndexError, match="index 8 is out of bounds for axis 0 with size 8\n.*"
+                                         "test_cpu_call_path.py.*\n    out\\[i\\] = x\\[idx\\[i\\]\\]"):
+        f(x, bad)
+    y = x.copy()
+    y[5] = -1000.0
+    with pytest.raises(AssertionError, match="a sample below -100"):
+        c(y)
+    np.testing.assert_allclose(f(x, idx), gather(x, idx))  # and the next call is fine
+
+
+def test_direct_runner_compiles_a_new_layout(rng):
+    f = looptrace.jit(gather, backend="cpu")
+    x = rng.standard_normal(16)
+    idx = rng.integers(0, 8, 5)
+    np.testing.assert_allclose(f(x[:8], idx), gather(x[:8], idx))
+    np.testing.assert_allclose(f(x[::2], idx), gather(x[::2], idx))  # same key, a strided layout
+    np.testing.assert_allclose(f(x[:8], idx), gather(x[:8], idx))
+
+
+def test_no_direct_runner_where_there_is_something_to_check(rng):
+    f, b = looptrace.jit(scaled, backend="cpu"), looptrace.jit(bump, backend="cpu")
+    f(rng.standard_normal(2))
+    b(rng.standard_normal(3), 0.5)
+    assert _direct(f) == [None]  # a captured global array: checked on every call
+    assert _direct(b) == [None]  # written into an argument: the write-back path

@@ -44,6 +44,9 @@ from .templates import CheckFailed
 
 malloc.tune()  # large kernel temporaries come from the heap, not a fresh mmap each call
 
+# scalar result dtypes whose Numba result (a Python float, int, bool, complex) needs no conversion
+_PLAIN_SCALARS = {np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_), np.dtype(np.complex128)}
+
 REPORT = "this is a looptrace bug: please report it with this message and the generated kernel"
 
 
@@ -78,21 +81,45 @@ class CpuKernel:
                     outs = self.kernel(*args, *self.consts, *self.holes)
             else:
                 outs = self.kernel(*args, *self.consts, *self.holes)
-        except CheckFailed as e:  # a data-dependent raise/assert of the user's program
-            raise self.em.check_sites[e.args[0]].make(*e.args[1:2]) from None
-        except IndexError as e:
-            raise self._index_error(e) from None
-        except Exception as e:  # a new argument layout failed to compile, never a run-time error
-            if len(self.kernel.overloads) == n_compiled and not isinstance(e, NumbaError):
-                raise
-            if self.shared is not None:  # the generic kernel does not compile for these types
-                self._specialize()
-                return self.call_plain(args)
-            raise self._compile_error(e) from None
+        except Exception as e:
+            return self._failed(e, args, n_compiled)
         if not self._scalars:
             return outs
         return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
                 for k, x in enumerate(outs)]
+
+    def fast(self):
+        """`call_plain` for a warm call that needs none of its extra work (no
+        BLAS thread limit, scalar results that Numba gives back as the Python
+        float, int, bool or complex of their dtype), or None. api.py calls it
+        with nothing else on the way: a call right after other work runs with
+        cold caches, where each object a call touches costs."""
+        if self.em.blas_in_prange or any(d not in _PLAIN_SCALARS for d in self._scalars.values()):
+            return None
+        return self._run_fast
+
+    def _run_fast(self, args) -> tuple:
+        kernel = self.kernel
+        n_compiled = len(kernel.overloads)
+        try:
+            return kernel(*args, *self.consts, *self.holes)
+        except Exception as e:
+            return self._failed(e, args, n_compiled)
+
+    def _failed(self, e: Exception, args, n_compiled: int):
+        """The kernel call raised: a run-time check of the user's program, an
+        index out of bounds, or a new argument layout that did not compile
+        (nothing ran: compile for it, or specialize and run again)."""
+        if isinstance(e, CheckFailed):  # a data-dependent raise/assert of the user's program
+            raise self.em.check_sites[e.args[0]].make(*e.args[1:2]) from None
+        if isinstance(e, IndexError):
+            raise self._index_error(e) from None
+        if len(self.kernel.overloads) == n_compiled and not isinstance(e, NumbaError):
+            raise e
+        if self.shared is not None:  # the generic kernel does not compile for these types
+            self._specialize()
+            return self.call_plain(args)
+        raise self._compile_error(e) from None
 
     def _compile(self, args: list) -> None:
         """Compile (or load from disk) for these arguments' types."""
