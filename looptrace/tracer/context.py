@@ -257,6 +257,14 @@ def emit1(prim: Primitive, inputs: list[Value], **attrs) -> Value:
     return out
 
 
+def own_const(x: Any, dtype: Any = None) -> Value:
+    """An array looptrace made while tracing (an index table, np.eye, np.arange):
+    a constant no one else holds, so no call checks that it is unchanged."""
+    arr = np.array(x, dtype=dtype, copy=True)
+    arr.flags.writeable = False
+    return literal(arr)
+
+
 def const_value(x: Any, dtype: Any = None) -> Value:
     arr = np.array(x, dtype=dtype, copy=True)
     arr.flags.writeable = False

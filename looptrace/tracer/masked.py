@@ -74,7 +74,7 @@ def read(x: Tracer, mask: Any) -> Any:
         rows = np.flatnonzero(np.asarray(mask)).astype(np.int64)
         k = mask.ndim
         flat = sem.reshape(x, (int(np.prod(x.shape[:k], dtype=np.int64)),) + tuple(x.shape[k:]))
-        return sem.wrap(ctx.emit1(prim("gather"), [flat.value, ctx.const_value(rows)], axis=0))
+        return sem.wrap(ctx.emit1(prim("gather"), [flat.value, ctx.own_const(rows)], axis=0))
     return MaskedSelection(sem.wrap(x.value), mask, ctx.current_loc())
 
 

@@ -226,7 +226,7 @@ def repeat(a, repeats, axis=None):
         spread = sem.broadcast_to(spread, a.shape[:axis + 1] + (r,) + a.shape[axis + 1:])
         return sem.reshape(spread, a.shape[:axis] + (n * r,) + a.shape[axis + 1:])
     idx = np.repeat(np.arange(n), np.broadcast_to(reps, (n,)) if reps.size == 1 else reps)
-    return sem.wrap(ctx.emit1(prim("gather"), [a.value, ctx.const_value(idx.astype(np.int64))], axis=axis))
+    return sem.wrap(ctx.emit1(prim("gather"), [a.value, ctx.own_const(idx, np.int64)], axis=axis))
 
 
 # --- grids --------------------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     """NumPy's algorithm with traced endpoints; `num` must be static."""
     if not _any_traced(start, stop, num):
         res = np.linspace(start, stop, num, endpoint, retstep, dtype, axis, **kw)
-        return (sem.wrap(ctx.const_value(res[0])), res[1]) if retstep else sem.wrap(ctx.const_value(res))
+        return (sem.wrap(ctx.own_const(res[0])), res[1]) if retstep else sem.wrap(ctx.own_const(res))
     num = _static_int(num, "np.linspace's num")
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
@@ -351,7 +351,7 @@ def _correlate(a: Tracer, v: Tracer, mode: str, name: str) -> Tracer:
             total = term if total is None else sem.ufunc("add", total, term)
         return total
     windows = np.arange(length)[:, None] + np.arange(m)[None, :] + first
-    w = sem.wrap(ctx.emit1(prim("gather"), [padded.value, ctx.const_value(windows.astype(np.int64))], axis=0))
+    w = sem.wrap(ctx.emit1(prim("gather"), [padded.value, ctx.own_const(windows, np.int64)], axis=0))
     return sem.einsum("km,m->k", w, v)
 
 
@@ -436,13 +436,13 @@ def fill_diagonal(a, val, wrap=False):
         step, end = 1 + int(np.cumprod(a.shape[:-1]).sum()), a.size
     positions = np.arange(0, min(end, a.size), step)
     flat[positions] = True
-    mask = sem.wrap(ctx.const_value(flat.reshape(a.shape)))
+    mask = sem.wrap(ctx.own_const(flat.reshape(a.shape)))
     v = _tr(val)
     if v.ndim:  # cycled over the diagonal positions, as NumPy's flat assignment does
         cycled = np.zeros(a.size, np.int64)
         cycled[positions] = np.arange(positions.size) % max(v.size, 1)
         v = sem.wrap(ctx.emit1(prim("gather"), [sem.reshape(v, (-1,)).value,
-                                                ctx.const_value(cycled.reshape(a.shape))], axis=0))
+                                                ctx.own_const(cycled.reshape(a.shape))], axis=0))
     a.assign(sem.select(mask, sem.astype(v, a.dtype), a).value)
 
 

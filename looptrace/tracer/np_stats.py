@@ -311,7 +311,7 @@ def _static_q(s: Tracer, q: np.ndarray, method: str, weak: bool) -> Tracer:
 
 def _take(s: Tracer, idx: np.ndarray) -> Tracer:
     """s[..., idx] for static integer positions (q's shape last)."""
-    return sem.wrap(ctx.emit1(prim("gather"), [s.value, ctx.const_value(np.asarray(idx, np.int64))],
+    return sem.wrap(ctx.emit1(prim("gather"), [s.value, ctx.own_const(idx, np.int64)],
                               axis=s.ndim - 1))
 
 

@@ -640,7 +640,7 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
 
 
 def eye(N, M=None, k=0, dtype=float, order="C", **kw):
-    return sem.wrap(ctx.const_value(np.eye(N, M, k, dtype=dtype)))
+    return sem.wrap(ctx.own_const(np.eye(N, M, k, dtype=dtype)))
 
 
 def identity(n, dtype=float, **kw):
@@ -652,7 +652,7 @@ def arange(*args, dtype=None, **kw):
         raise TraceError("np.arange with traced bounds has a data-dependent length", ctx.current_loc(),
                          "use static bounds (from .shape), or a loop")
     arr = np.arange(*args, dtype=dtype, **kw)
-    return sem.wrap(ctx.const_value(arr)) if arr.size <= 4096 else _iota(arr)
+    return sem.wrap(ctx.own_const(arr)) if arr.size <= 4096 else _iota(arr)
 
 
 def _iota(arr: np.ndarray) -> Tracer:
