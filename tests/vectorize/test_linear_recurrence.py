@@ -386,3 +386,76 @@ def test_horner_over_a_wide_state_is_exact(rng):
     np.testing.assert_array_equal(f(coef, x), horner(coef, x))
     src = f.explain(coef, x).kernel_source
     assert "broadcast_to" not in src and "range(0, 1500, 512)" in src
+
+
+# --- cheap coefficient maps computed inside the scalar recurrence's loop -------------------------
+def ewma(x, alpha):
+    out = np.empty_like(x)
+    m = x[0]
+    for i in range(x.shape[0]):
+        m = alpha * x[i] + (1.0 - alpha) * m
+        out[i] = m
+    return out
+
+
+def leaky(x, k, g):
+    m = 0.0
+    for i in range(x.shape[0]):
+        m = (g - k[i] * 0.5) * m + (x[i] - k[i])  # both coefficients are maps
+    return m  # the final value only: the recurrence keeps no history
+
+
+def costly(x, alpha):
+    m = 0.0
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        m = alpha * m + np.exp(x[i])
+        out[i] = m
+    return out
+
+
+@pytest.mark.parametrize("fn,make", [
+    (ewma, lambda r: (r.standard_normal(3000), 0.05)),
+    (leaky, lambda r: (r.standard_normal(3000), r.uniform(0, 1, 3000), 0.9)),
+    (costly, lambda r: (r.uniform(-1, 1, 3000), 0.7)),
+])
+def test_cheap_coefficient_maps_are_computed_in_the_scan(fn, make, rng, tmp_path, monkeypatch):
+    """No T-element temporary for `alpha * x[i]` (planning/fusion.py
+    `_inline_into_scans`); a map with exp keeps its vectorized nest."""
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path))
+    args = make(rng)
+    f = looptrace.jit(fn, backend="cpu")
+    _close(f(*args), fn(*args), np.dtype(np.float64))
+    assert scans_in(fn, args, backend="cpu")[:2] == (1, 0)
+    src = f.explain(*args).kernel_source
+    allocs = src.count("alloc((3000,")
+    assert allocs == (2 if fn is costly else 1 if fn is ewma else 0), src
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.integers(1, 40), seed=st.integers(0, 2**32 - 1), coef=st.sampled_from(["a", "b", "both"]))
+def test_fused_coefficients_match_the_interpreter(low_threshold, steps, seed, coef):
+    """Generated maps of cheap ops (a scale, a shift, a select) as a, b or both."""
+    rng = np.random.default_rng(seed)
+
+    def fn(x, y, h0):
+        h = h0
+        out = np.empty_like(x)
+        for t in range(x.shape[0]):
+            a = 0.5 * x[t] if coef != "b" else 0.8
+            b = np.where(y[t] > 0, y[t] - 1.0, 2.0 * y[t]) if coef != "a" else y[t]
+            h = a * h + b
+            out[t] = h
+        return out, h
+
+    args = (rng.uniform(-1.5, 1.5, steps), rng.standard_normal(steps), float(rng.standard_normal()))
+    f = looptrace.jit(fn, backend="cpu")
+    got_cpu = f(*args)
+    assert scans_in(fn, args, backend="cpu")[:2] == (1, 0)
+    body = f.explain(*args).kernel_source.split("def kernel")[1]
+    assert body.count("for ") == 1, body  # the recurrence's loop, with the maps in it
+    got_ref = looptrace.jit(fn, backend="interpret")(*args)
+    want = fn(*args)
+    for g, r, w in zip(got_cpu, got_ref, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(r, w, rtol=1e-12, atol=1e-12)

@@ -66,6 +66,9 @@ def emit_linear_scan(em: Emitter, op: Op) -> None:
          "zero": literal(0, out.dtype)}
     n.update({k: em.fresh(k) for k in ("t", "j", "c", "h", "lo", "hi", "nb")})
     n.update({k: em.fresh(k) for k in ("nc", "L", "ca", "cb", "cin", "pa", "pb", "cur", "blo", "bhi")})
+    if not state and any(x.ndim and x.id in em.plan.inlined for x in (a, b)):
+        _fused_scalar(em, op, out, n, history)
+        return
     if not state:
         n.update(H=em.name(out), h0=cast(em.name(h0), out.dtype), S="1")
     else:
@@ -83,6 +86,28 @@ def emit_linear_scan(em: Emitter, op: Op) -> None:
         if state:
             sizes = "".join(em.size(out, k) + ", " for k in range(out.ndim))
             em.line(f"{em.name(out)} = {n['H']}.reshape(({sizes}))")
+    em.define(op.out, owned=op.out.ndim > 0)
+
+
+def _fused_scalar(em: Emitter, op: Op, out: Value, n: dict, history: bool) -> None:
+    """A scalar recurrence whose cheap coefficient maps are computed inside
+    its loop (planning/fusion.py `_inline_into_scans`): no temporary array."""
+    from .nest import Fuser
+
+    a, b, h0 = op.inputs
+    readers = {x.id: _coef_reader(em, x, out, n) for x in (a, b) if not (x.ndim and x.id in em.plan.inlined)}
+    t, h = n["t"], n["h"]
+    if history:
+        em.line(f"{em.name(op.out)} = alloc(({n['T']},), {n['dt']})")
+    em.line(f"{h} = {cast(em.name(h0), out.dtype)}")
+    with em.loop(t, n["T"]):
+        fz = Fuser(em)
+        coef = [readers[x.id](t, "0") if x.id in readers else fz.value_at(x, [t]) for x in (a, b)]
+        em.line(f"{h} = {coef[0]} * {h} + {coef[1]}")
+        if history:
+            em.line(f"{em.name(op.out)}[{t}] = {h}")
+    if not history:
+        em.line(f"{em.name(op.out)} = {h}")
     em.define(op.out, owned=op.out.ndim > 0)
 
 

@@ -35,6 +35,7 @@ from math import prod
 from looptrace.ir.core import Block, Dim, Op, Value
 from looptrace.ir.primitive import folded_axes, is_fusible
 from looptrace.ir.uses import Use, only_consumer, use_map
+from looptrace.ops.recurrence import scan_shape
 from looptrace.ops.shape import is_reshape_like
 
 from .order_stats import sort_positions
@@ -86,13 +87,16 @@ def unit_dropped(shape: tuple, n_lead: int, sizes: tuple) -> tuple[tuple, list[i
     return tuple(d for k, d in enumerate(shape) if k not in dropped), dropped
 
 
-def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False, slices: bool = False) -> BlockPlan:
+def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False, slices: bool = False,
+               scans: bool = False) -> BlockPlan:
     """The block's plan; `unit_reshapes`: the target's nests read through a
     reshape that only adds or drops unit axes (`_skip_unit_reshapes`);
     `slices`: its nests read through a static slice
     (`_skip_read_through_slices`);
     `gathers`: the target's nests read gathers in place and recompute
-    positions in each nest that reads them (module docstring)."""
+    positions in each nest that reads them (module docstring);
+    `scans`: a scalar linear recurrence computes cheap coefficient maps
+    inside its loop (`_inline_into_scans`)."""
     plan = BlockPlan(gathers=gathers, unit_reshape_reads=unit_reshapes)
     uses = use_map(block)
     index = {id(op): i for i, op in enumerate(block.ops)}
@@ -123,6 +127,8 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
             plan.fused_roots.add(id(op))
     _inline_shared(block, plan, uses, positions)
     _place_folded(block, plan, uses, index)
+    if scans:
+        _inline_into_scans(block, plan, uses, index)
     for op in recomputed:  # what it reads counts as used where its last reader is
         plan.position[id(op)] = max(plan.position.get(id(u.op), index[id(u.op)]) for u in uses[op.out.id])
     _skip_read_through_transposes(block, plan, uses)
@@ -185,6 +191,37 @@ def _inline_shared(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], po
         plan.inlined.add(v.id)
         plan.skip.add(id(op))
         home[id(op)] = home_of(consumers[0])
+
+
+def _inline_into_scans(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], index: dict) -> None:
+    """A scalar linear recurrence h[t] = a[t] * h[t-1] + b[t] whose a or b is
+    a map of a few cheap ops read by nothing else computes it inside its own
+    loop, step by step: the vectorizer hoisted `alpha * x[t]` out of the
+    recurrence as a map over all T steps, which as a nest of its own writes a
+    T-element temporary and reads it back (ewma: 1.6 MB each way, and the
+    allocation's page faults on a cold call). In the serial loop the map's few
+    ops do not depend on h, so they overlap the recurrence's latency chain.
+    Costly maps (exp, sin: `is_streaming` is false) keep their vectorized nest."""
+    for op in block.ops:
+        if op.prim.name != "linear_scan" or id(op) in plan.skip:
+            continue
+        a, b, h0 = op.inputs
+        steps = scan_shape(a.shape, b.shape, h0.shape)
+        if len(steps) != 1 or isinstance(steps[0], Dim):
+            continue
+        for v in {a.id: a, b.id: b}.values():
+            made = plan.producer.get(v.id)
+            if made is None or id(made) not in plan.fused_roots or len(made.outputs) != 1 or v is h0:
+                continue
+            if tuple(v.shape) != tuple(steps) or only_consumer(uses, v) is not op:
+                continue
+            if is_fold(made) or not is_streaming(made, plan):
+                continue
+            plan.fused_roots.discard(id(made))
+            plan.inlined.add(v.id)
+            plan.skip.add(id(made))
+            for o in nest_ops(made, plan):
+                plan.position[id(o)] = index[id(op)]
 
 
 def _space(op: Op) -> tuple:
