@@ -133,3 +133,76 @@ def test_sum_split_over_threads_has_one_order(rng):
     terms = np.sqrt(np.abs(x) + 1.0)  # correctly rounded: the same terms as the kernel's
     assert float(f(x)) == chunked_eight_way(terms, PARALLEL_SUM_CHUNKS)
     np.testing.assert_allclose(f(x), root_total(x), rtol=1e-12)
+
+
+# --- a fold inside each term, along a strided axis: computed 64 positions at a time -----------------
+def growth_total(z, s):
+    """gbm_paths' shape: the mean over paths of a product over steps (column j
+    of z is path j: the product runs down a column)."""
+    return np.maximum(np.prod(1.0 + s * z, axis=0) - 1.0, 0.0).sum()
+
+
+def gbm_mean(S0, mu, sigma, dt, z):
+    S = np.full(z.shape[1], S0)
+    for t in range(z.shape[0]):
+        S = S * np.exp((mu - 0.5 * sigma * sigma) * dt + sigma * np.sqrt(dt) * z[t])
+    return np.maximum(S - S0, 0.0).mean()
+
+
+def _column_products(z, s):
+    terms = []
+    for j in range(z.shape[1]):
+        p = 1.0
+        for t in range(z.shape[0]):
+            p *= 1.0 + s * float(z[t, j])
+        terms.append(max(p - 1.0, 0.0))
+    return terms
+
+
+@pytest.mark.parametrize("n", [8, 64, 100, 203])
+def test_inner_fold_in_blocks_keeps_every_order(n, rng):
+    """Each column's product takes its steps in order, each lane of the sum its
+    columns in order: bit for bit the value of the column-by-column loop,
+    with a block of 64 columns, a partial block and a tail of n % 8."""
+    f = looptrace.jit(growth_total, backend="cpu")
+    for _ in range(8):
+        z = rng.standard_normal((7, n))
+        assert float(f(z, 0.1)) == eight_way(_column_products(z, 0.1))
+    src = f.explain(z, 0.1).kernel_source
+    if n >= 64:
+        assert "alloc(64," in src and "nonneg(" in src  # fold values of 64 columns, computed together
+
+
+def test_inner_fold_split_over_threads(rng, monkeypatch):
+    """Chunks of rows over threads, each computing its blocks' folds: the
+    chunked order, and the plain function's value."""
+    from looptrace.codegen.cpu.nest import PARALLEL_SUM_CHUNKS
+
+    monkeypatch.setattr("looptrace.codegen.cpu.emitter.PARALLEL_MIN_WORK", 1)
+    z = rng.standard_normal((9, 5003))
+    f = looptrace.jit(growth_total, backend="cpu")
+    src = f.explain(z, 0.05).kernel_source
+    assert "numba.prange" in src and "alloc(64," in src
+    terms = np.array(_column_products(z, 0.05))
+    assert float(f(z, 0.05)) == chunked_eight_way(terms, PARALLEL_SUM_CHUNKS)
+    np.testing.assert_allclose(f(z, 0.05), growth_total(z, 0.05), rtol=1e-12)
+
+
+@pytest.mark.parametrize("paths", [40, 2000])
+def test_gbm_mean_matches_the_plain_function(paths, rng):
+    z = rng.standard_normal((30, paths))
+    f = looptrace.jit(gbm_mean, backend="cpu")
+    np.testing.assert_allclose(f(100.0, 0.05, 0.2, 1 / 252, z), gbm_mean(100.0, 0.05, 0.2, 1 / 252, z), rtol=1e-12)
+
+
+def test_nonneg_is_the_value():
+    import numba
+
+    from looptrace.codegen.cpu.templates import nonneg
+
+    @numba.njit
+    def read(x, r, j):
+        return x[nonneg(r * 8 + j)]
+
+    x = np.arange(40.0)
+    assert read(x, 3, 5) == 29.0 and read(x, 0, 0) == 0.0

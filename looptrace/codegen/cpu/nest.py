@@ -214,13 +214,13 @@ class Fuser:
             c, parts = em.fresh("c"), em.fresh("parts")
             em.line(f"{parts} = alloc({chunks}, np.{fold_acc_dtype(op).name})")
             with em.loop(c, str(chunks), True):
-                steps = f"{c} * {step}, min2({c} * {step} + {step}, {rows})"
+                steps = (f"{c} * {step}", f"min2({c} * {step} + {step}, {rows})")
                 em.line(f"{parts}[{c}] = {self._sum_8way_steps(op, term_at, steps, saved)}")
             em.line(f"{total} = {fold_init(op)}")
             with em.loop(c, str(chunks)):
                 em.line(fold_update(op, total, f"{parts}[{c}]"))
         else:
-            em.line(f"{total} = {self._sum_8way_steps(op, term_at, str(rows), saved)}")
+            em.line(f"{total} = {self._sum_8way_steps(op, term_at, ('0', str(rows)), saved)}")
         self.memo = dict(saved)
         if n % 8:
             tail = em.fresh("r")
@@ -229,17 +229,55 @@ class Fuser:
         self.memo = saved
         return total if float64_fold(op) else cast(total, op.out.dtype)
 
-    def _sum_8way_steps(self, op: Op, term_at, steps: str, saved: dict) -> str:
-        """The 8 accumulators over `steps` (range text) of 8 terms each, and their pairwise total."""
+    def _sum_8way_steps(self, op: Op, term_at, steps: tuple[str, str], saved: dict) -> str:
+        """The 8 accumulators over rows `steps` (first, end) of 8 terms each, and their pairwise total."""
         em = self.em
         lanes, r, j = em.fresh("lanes"), em.fresh("r"), em.fresh("j")
         em.line(f"{lanes} = ({', '.join([fold_init(op)] * 8)}, )")
-        with em.loop(r, steps):
-            with em.loop(j, "8"):
-                em.line(f"{lanes} = lane_add({lanes}, {j}, {term_at(f'{r} * 8 + {j}')})")
+        inner = _lane_fold(self, op)
+        if inner is not None:
+            self._sum_with_inner_fold(inner, term_at, steps, lanes, r, j)
+        else:
+            with em.loop(r, ", ".join(steps) if steps[0] != "0" else steps[1]):
+                with em.loop(j, "8"):
+                    em.line(f"{lanes} = lane_add({lanes}, {j}, {term_at(f'nonneg({r} * 8 + {j})')})")
         self.memo = dict(saved)
         acc = [f"{lanes}[{k}]" for k in range(8)]
         return f"(({acc[0]} + {acc[1]}) + ({acc[2]} + {acc[3]})) + (({acc[4]} + {acc[5]}) + ({acc[6]} + {acc[7]}))"
+
+    def _sum_with_inner_fold(self, red: Op, term_at, steps: tuple[str, str], lanes: str, r: str, j: str) -> None:
+        """The sum's rows in blocks of INNER_BLOCK / 8, each block computing the
+        fold `red` (`_lane_fold`) for its INNER_BLOCK positions first: the
+        fold's loops outside, a loop over the block's neighbouring positions
+        inside, which LLVM vectorizes (exp over 64 paths at once instead of
+        one path's steps one by one; 8 positions were too few for it). Then
+        the sum's terms read the block's fold values. Each fold takes its
+        terms in the same order as before and each lane of the sum too: the
+        same value, bit for bit."""
+        em, x = self.em, red.inputs[0]
+        rows_per = INNER_BLOCK // 8
+        blk, r0, e, n = em.fresh("inner"), em.fresh("r"), em.fresh("e"), em.fresh("n")
+        em.line(f"{blk} = alloc({INNER_BLOCK}, np.{fold_acc_dtype(red).name})")
+        with em.loop(r0, f"{steps[0]}, {steps[1]}, {rows_per}"):
+            em.line(f"{n} = min2({rows_per}, {steps[1]} - {r0}) * 8")
+            with em.loop(e, n):
+                em.line(f"{blk}[{e}] = {fold_init(red)}")
+            saved = dict(self.memo)
+            loops = [em.fresh("r") for _ in folded_axes(red)]
+            with contextlib.ExitStack() as stack:
+                for var, k in zip(loops, folded_axes(red)):
+                    stack.enter_context(em.loop(var, em.size(x, k)))
+                stack.enter_context(em.loop(e, n))
+                self.reductions.append(red)
+                em.line(fold_update(red, f"{blk}[{e}]", self.term(red, [f"nonneg({r0} * 8 + {e})"], loops)))
+            self.memo = dict(saved)
+            at = f"nonneg({r} * 8 + {j})"
+            value = f"{blk}[nonneg(({r} - {r0}) * 8 + {j})]"
+            self.memo[(red.out.id, (at,))] = value if float64_fold(red) else cast(value, red.out.dtype)
+            with em.loop(r, f"{r0}, {r0} + {n} // 8"):
+                with em.loop(j, "8"):
+                    em.line(f"{lanes} = lane_add({lanes}, {j}, {term_at(at)})")
+            self.memo = saved
 
     def _term_1d(self, op: Op, at: str) -> str:
         return " * ".join(self.value_at(u, [at]) for u in op.inputs)
@@ -405,6 +443,43 @@ INTERCHANGE_MIN = 8  # the last kept axis must be at least this long
 
 def _symbols(v: Value) -> list[str]:
     return [f"@{k}@" for k in range(v.ndim)]
+
+
+INNER_BLOCK = 64  # positions whose inner folds are computed together (`Fuser._sum_with_inner_fold`)
+
+
+def _lane_fold(fz: Fuser, op: Op) -> Op | None:
+    """The one fold computed inside each term of the 1-d sum `op`, when its
+    accumulation runs along a strided axis of an input whose contiguous last
+    axis is the sum's (so 8 lanes of the sum read 8 neighbours): gbm_paths'
+    `prod(exp(c + s * z[t, path]) over t)` per path, under the mean over
+    paths. None otherwise: the term is computed lane by lane as before."""
+    plan = fz.plan
+    x = op.inputs[0]
+    if x.ndim != 1 or len(op.inputs) != 1 or x.id not in plan.inlined:
+        return None
+    folds, stack, seen = [], [plan.producer[x.id]], set()
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        if is_fold(o):
+            folds.append(o)
+            continue
+        spread = o.prim.name == "broadcast_to" and all(u.ndim == 0 for u in o.inputs)  # a scalar everywhere
+        if not (o.prim.family == "elementwise" or spread) or tuple(o.out.shape) != tuple(x.shape):
+            return None
+        stack.extend(plan.producer[u.id] for u in o.inputs if u.ndim and u.id in plan.inlined)
+    if len(folds) != 1:
+        return None
+    red = folds[0]
+    y, axes = red.inputs[0], folded_axes(red)
+    if (red.prim.reduction is None or red.prim.reduction.combine not in ("add", "multiply") or len(red.inputs) != 1
+            or fold_acc_dtype(red).kind != "f" or tuple(red.out.shape) != tuple(x.shape)
+            or y.ndim - len(axes) != 1 or (y.ndim - 1) in axes):
+        return None
+    return red
 
 
 def _probe(em: Emitter, op: Op) -> Fuser:

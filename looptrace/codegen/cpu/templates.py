@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir as llvmir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
@@ -32,7 +33,7 @@ from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_g
 
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
-           "tanh_f64", "trip_count", "dot_into", "dot_value", "lane_add"]
+           "tanh_f64", "trip_count", "dot_into", "dot_value", "lane_add", "nonneg"]
 __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
@@ -161,6 +162,29 @@ def lane_add(typingctx, lanes, j, x):
         return builder.load(slot)
 
     return lanes(lanes, j, x), codegen
+
+
+@intrinsic
+def nonneg(typingctx, i):
+    """i, which the kernel's own construction makes >= 0 (`r * 8 + j` over
+    rows r >= 0 and lanes j), told to LLVM (llvm.assume). Numba indexes with
+    a signed integer through `i if i >= 0 else i + n`; where LLVM cannot prove
+    i >= 0 (an index built from a prange chunk's rows: a gufunc's bounds are
+    arguments), that select makes a contiguous read a gather: a loop of
+    `inner[j] *= 1.0 + z[t, r * 64 + j]` ran 8.9 ms against 0.9 ms with the
+    index so marked (codegen/cpu/nest.py). Never for an index that may be
+    negative: LLVM would be free to read anywhere."""
+    if not isinstance(i, types.Integer) or not i.signed:
+        return None
+
+    def codegen(context, builder, sig, args):
+        (v,) = args
+        assume = builder.module.declare_intrinsic("llvm.assume", fnty=llvmir.FunctionType(
+            llvmir.VoidType(), [llvmir.IntType(1)]))
+        builder.call(assume, [builder.icmp_signed(">=", v, v.type(0))])
+        return v
+
+    return i(i), codegen
 
 
 @_kernel_helper  # not inline="always": Numba would type and lower it again at every call
