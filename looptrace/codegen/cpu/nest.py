@@ -335,6 +335,9 @@ STREAMING_DISCOUNT = 16
 def emit_fused(em: Emitter, op: Op) -> None:
     """The loop nest of one fusion root (or one scalar statement)."""
     v, fz = op.out, Fuser(em)
+    if id(op) in em.plan.lazy:
+        _emit_lazy_select(em, op)
+        return
     work = nest_work(op, em.plan) * cost_factor(op, em.plan)  # costly elements go parallel sooner
     big = em.work_is_large(work if not is_streaming(op, em.plan) else work // STREAMING_DISCOUNT)
     if v.ndim == 0:
@@ -373,6 +376,21 @@ def emit_fused(em: Emitter, op: Op) -> None:
         return
     with em.loop_nest(counts, parallel_outer=big and v.shape[0] != 1) as idx:
         em.line(f"{out}[{', '.join(idx)}] = {fz.value_at(v, idx, produce=True)}")
+
+
+def _emit_lazy_select(em: Emitter, op: Op) -> None:
+    """A scalar select whose operand ops run only on their branch
+    (planning/fusion.py `_lazy_selects`)."""
+    cond, *operands = op.inputs
+    out = em.name(op.out)
+    for k, (v, chain) in enumerate(zip(operands, em.plan.lazy[id(op)])):
+        em.line(f"if {em.name(cond)}:" if k == 0 else "else:")
+        with em.indented():
+            for o in chain:
+                em.emit_op(o)
+            same = v.const is None and v.dtype == op.out.dtype  # else both branches' types must agree
+            em.line(f"{out} = {em.name(v) if same else cast(em.name(v), op.out.dtype)}")
+    em.define(op.out)
 
 
 def _emit_map_group(em: Emitter, ops: list[Op]) -> None:

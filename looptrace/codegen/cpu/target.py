@@ -2,4 +2,5 @@
 from looptrace.codegen.target import Target
 
 TARGET = Target("cpu", capabilities=frozenset({"parallel", "blas", "disk_cache", "unit_reshape_reads",
-                                               "fused_gathers", "slice_reads", "fused_scan_inputs"}))
+                                               "fused_gathers", "slice_reads", "fused_scan_inputs",
+                                               "lazy_selects"}))

@@ -69,6 +69,9 @@ class BlockPlan:
     # id(map root) -> the map roots right after it over the same shape that read none of the
     # group's results: computed in its loop nest (`_group_maps`)
     map_group: dict[int, list] = field(default_factory=dict)
+    # id(scalar select) -> (ops computing its true operand, ops computing its false operand), in
+    # block order: computed only on the branch taken (`_lazy_selects`)
+    lazy: dict[int, tuple] = field(default_factory=dict)
 
     def fusible(self, op: Op) -> bool:
         """Is op computed element by element inside a loop nest in this plan?"""
@@ -88,7 +91,7 @@ def unit_dropped(shape: tuple, n_lead: int, sizes: tuple) -> tuple[tuple, list[i
 
 
 def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False, slices: bool = False,
-               scans: bool = False) -> BlockPlan:
+               scans: bool = False, lazy: bool = False) -> BlockPlan:
     """The block's plan; `unit_reshapes`: the target's nests read through a
     reshape that only adds or drops unit axes (`_skip_unit_reshapes`);
     `slices`: its nests read through a static slice
@@ -96,7 +99,8 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
     `gathers`: the target's nests read gathers in place and recompute
     positions in each nest that reads them (module docstring);
     `scans`: a scalar linear recurrence computes cheap coefficient maps
-    inside its loop (`_inline_into_scans`)."""
+    inside its loop (`_inline_into_scans`); `lazy`: a scalar select
+    computes a costly operand only on its branch (`_lazy_selects`)."""
     plan = BlockPlan(gathers=gathers, unit_reshape_reads=unit_reshapes)
     uses = use_map(block)
     index = {id(op): i for i, op in enumerate(block.ops)}
@@ -129,6 +133,8 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
     _place_folded(block, plan, uses, index)
     if scans:
         _inline_into_scans(block, plan, uses, index)
+    if lazy:
+        _lazy_selects(block, plan, uses, index)
     for op in recomputed:  # what it reads counts as used where its last reader is
         plan.position[id(op)] = max(plan.position.get(id(u.op), index[id(u.op)]) for u in uses[op.out.id])
     _skip_read_through_transposes(block, plan, uses)
@@ -222,6 +228,57 @@ def _inline_into_scans(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]
             plan.skip.add(id(made))
             for o in nest_ops(made, plan):
                 plan.position[id(o)] = index[id(op)]
+
+
+def _lazy_selects(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], index: dict) -> None:
+    """`if de <= 0.0 or r < math.exp(-beta * de)` is traced as a select of two
+    computed operands, so the exp runs every time where Python skips it
+    whenever the first test holds (ising_metropolis: about half the sites).
+    For a scalar select, the scalar elementwise ops that only its true (or
+    only its false) operand needs, and that include a costly one (not
+    `cheap`: exp, log, sin, ...), are computed in that branch of an if/else
+    instead: what they read is computed before (array reads stay where they
+    are, so no write in between can change what they see)."""
+    for op in block.ops:
+        if op.prim.name != "select" or op.out.ndim != 0 or id(op) in plan.skip:
+            continue
+        cond, a, b = op.inputs
+        chains = []
+        for v, other in ((a, (cond, b)), (b, (cond, a))):
+            chain = _only_for(plan, uses, op, v) if all(v is not o for o in other) else []
+            chains.append(chain if any(not o.prim.cheap for o in chain) else [])
+        if not any(chains):
+            continue
+        for chain in chains:
+            for o in chain:
+                plan.skip.add(id(o))
+                plan.position[id(o)] = index[id(op)]
+        plan.lazy[id(op)] = tuple(sorted(chain, key=lambda o: index[id(o)]) for chain in chains)
+
+
+def _only_for(plan: BlockPlan, uses: dict[int, list[Use]], select: Op, v: Value) -> list[Op]:
+    """The scalar elementwise ops of this block that compute `v` and whose
+    results nothing but `select` (through v) and each other read."""
+    chain: dict[int, Op] = {}
+    stack = [v]
+    while stack:
+        u = stack.pop()
+        made = plan.producer.get(u.id)
+        if (made is None or id(made) in chain or u.ndim != 0 or len(made.outputs) != 1 or not made.prim.elementwise
+                or id(made) in plan.skip or id(made) not in plan.fused_roots or made.prim.effectful):
+            continue
+        chain[id(made)] = made
+        stack.extend(made.inputs)
+    changed = True
+    while changed:  # drop what is read outside the chain, and what then feeds only dropped ops
+        changed = False
+        for key, o in list(chain.items()):
+            readers = uses.get(o.out.id, [])
+            if any(r.op is None or r.nested or (id(r.op) not in chain and not (r.op is select and o.out is v))
+                   for r in readers):
+                del chain[key]
+                changed = True
+    return list(chain.values())
 
 
 def _space(op: Op) -> tuple:

@@ -28,6 +28,7 @@ FUSED_GATHERS = "fused_gathers"
 # A target whose nests read a static slice through its base (`_skip_read_through_slices`)
 SLICE_READS = "slice_reads"
 FUSED_SCAN_INPUTS = "fused_scan_inputs"  # planning/fusion.py `_inline_into_scans`
+LAZY_SELECTS = "lazy_selects"  # planning/fusion.py `_lazy_selects`
 
 
 class BlockWalker:
@@ -59,7 +60,8 @@ class BlockWalker:
         outer_scope, outer_plan = self.scope, self.plan
         caps = self.target.capabilities
         self.plan = plan_block(block, unit_reshapes=UNIT_RESHAPE_READS in caps, gathers=FUSED_GATHERS in caps,
-                               slices=SLICE_READS in caps, scans=FUSED_SCAN_INPUTS in caps)
+                               slices=SLICE_READS in caps, scans=FUSED_SCAN_INPUTS in caps,
+                               lazy=LAZY_SELECTS in caps)
         self.scope = Scope(block, last_uses(block, self.plan.position))
         for a in [*block.args, *free]:
             self.scope.define(a, owned=a.id in owned)

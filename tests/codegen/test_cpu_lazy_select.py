@@ -1,0 +1,146 @@
+"""A scalar select computes a costly operand only on the branch that takes it
+(planning/fusion.py `_lazy_selects`, codegen/cpu/nest.py `_emit_lazy_select`):
+`if de <= 0.0 or r < math.exp(-beta * de)` runs the exp only when the first
+test fails, as Python does. Values and argument effects are the plain
+function's; the kernel source shows where each op went."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import looptrace
+
+from tests.tracer._loopcheck import check
+
+
+@pytest.fixture(autouse=True)
+def kernel_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
+
+
+def metropolis(spins, beta, rand):
+    s = spins.copy()
+    n, m = s.shape
+    for i in range(n):
+        for j in range(m):
+            nb = s[(i + 1) % n, j] + s[(i - 1) % n, j] + s[i, (j + 1) % m] + s[i, (j - 1) % m]
+            de = 2.0 * s[i, j] * nb
+            if de <= 0.0 or rand[i, j] < math.exp(-beta * de):
+                s[i, j] = -s[i, j]
+    return s
+
+
+def both_costly(x):
+    """The select reads the carried value: it stays in the loop, a scalar select."""
+    out = np.empty_like(x)
+    acc = 0.0
+    for i in range(x.shape[0]):
+        acc = (math.exp(-acc) if acc > 0.0 else math.log1p(acc * acc)) + x[i]
+        out[i] = acc
+    return out
+
+
+def shared_exp(x):
+    acc = 0.0
+    for i in range(x.shape[0]):
+        e = math.exp(-abs(x[i]))
+        acc = 0.9 * acc + (e if x[i] > 0.0 else 2.0 * e) + e
+    return acc
+
+
+def cheap_only(x):
+    acc = 0.0
+    for i in range(x.shape[0]):
+        acc = acc * 0.5 + (x[i] * 2.0 if x[i] > 0.0 else -x[i])
+    return acc
+
+
+def float32_literal(x):
+    acc = np.float32(0.0)
+    for i in range(x.shape[0]):
+        acc = np.float32(0.5) * acc + (np.float32(0.0) if x[i] < 0 else np.exp(x[i]))
+    return acc
+
+
+def _body(src: str) -> str:
+    return src.split("def kernel", 1)[1]
+
+
+def test_metropolis_computes_the_exp_only_when_needed(rng):
+    spins = rng.choice(np.array([-1.0, 1.0]), (24, 20))
+    rand = rng.random((24, 20))
+    f = looptrace.jit(metropolis, backend="cpu")
+    check(metropolis, spins, 0.4, rand, jitted=f)
+    body = _body(f.explain(spins, 0.4, rand).kernel_source)
+    branch = body[body.index("else:"):]
+    assert "exp_f64" in branch and "exp_f64" not in body[:body.index("else:")]
+
+
+@pytest.mark.parametrize("fn,make", [
+    (both_costly, lambda r: (r.standard_normal(300),)),
+    (shared_exp, lambda r: (r.standard_normal(300),)),
+    (cheap_only, lambda r: (r.standard_normal(300),)),
+])
+def test_which_operands_move(fn, make, rng):
+    args = make(rng)
+    f = looptrace.jit(fn, backend="cpu")
+    check(fn, *args, jitted=f, rtol=1e-12)
+    body = _body(f.explain(*args).kernel_source)
+    if fn is both_costly:  # each operand on its own branch
+        assert body.index("exp_f64") > body.index("if ") and body.index("log1p") > body.index("else:")
+    elif fn is shared_exp:  # the exp is read twice more: computed before the select, no branch
+        assert "else:" not in body and "pick(" in body
+    else:  # nothing costly: a branch-free pick
+        assert "else:" not in body and "pick(" in body
+
+
+def test_a_literal_operand_keeps_the_select_dtype(rng):
+    x = rng.standard_normal(50).astype(np.float32)
+    f = looptrace.jit(float32_literal, backend="cpu")
+    got, want = f(x), float32_literal(x)
+    assert got.dtype == want.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def _log1p_abs(v):
+    return math.log1p(abs(v))
+
+
+def _sqrt_abs(v):
+    return math.sqrt(abs(v))
+
+
+def _same(v):
+    return v
+
+
+OPS = {"exp": math.exp, "log1p": _log1p_abs, "sin": math.sin, "sqrt": _sqrt_abs}
+
+
+@settings(max_examples=10, deadline=None)
+@given(op_true=st.sampled_from(sorted(OPS)), op_false=st.sampled_from(sorted(OPS) + ["none"]),
+       threshold=st.floats(-1.0, 1.0), seed=st.integers(0, 2**32 - 1))
+def test_generated_conditional_expressions(op_true, op_false, threshold, seed):
+    """A conditional expression with costly operands on either side, or one
+    side a plain value, accumulated through a loop."""
+    f_true = OPS[op_true]
+    f_false = OPS.get(op_false, _same)
+
+    def fn(x, y):
+        acc = 0.0
+        out = np.empty_like(x)
+        for i in range(x.shape[0]):
+            # on the carried value: a scalar select in the loop's body, not hoisted
+            acc = 0.25 * (f_true(acc) + y[i] if acc < threshold else f_false(acc - y[i]) * x[i]) + x[i]
+            out[i] = acc
+        return out, acc
+
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(-1, 1, 40), rng.standard_normal(40)
+    f = looptrace.jit(fn, backend="cpu")
+    check(fn, x, y, jitted=f, rtol=1e-12)
+    body = _body(f.explain(x, y).kernel_source)
+    assert "else:" in body  # exp, log1p, sin and sqrt are costly: each on its own branch
