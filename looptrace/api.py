@@ -85,9 +85,9 @@ class JitFunction:
 
     # calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not kwargs and self._fast_ok:  # the warm call, first and with as little as possible on the way
+        if not kwargs:  # the warm call, first and with as little as possible on the way
             hit = self._fast.get(_plain_key(args))
-            if hit is not None and hit[3] is not None and not ctx.tracing():
+            if hit is not None and hit[3] is not None and not ctx.TRACES[0]:
                 return hit[3](args)
         if ctx.tracing():
             from looptrace.tracer.runtime import call_converted
@@ -283,19 +283,18 @@ def _direct_runner(compiled, runtime: tuple | None) -> Callable | None:
     where the general path is needed."""
     traced, program = compiled.traced, compiled.program
     fast = getattr(compiled.run, "fast", None)
-    run = fast() if fast is not None else None
-    if run is None or program.writebacks or traced.captured or getattr(traced, "guards", None) is not None:
+    if fast is None or program.writebacks or traced.captured or getattr(traced, "guards", None) is not None:
         return None
     tree = program.out_tree
     results = program.body.results
     if tree[0] == "leaf" and results[tree[1]].ndim > 0 and results[tree[1]].dtype != RNG:
-        k = tree[1]  # one array: the common case
-        if runtime is None:
-            return lambda args: run(args)[k]
-        return lambda args: run(tuple(args[i] for i in runtime))[k]
-    if runtime is None:
-        return lambda args: build_output(tree, run(args))
-    return lambda args: build_output(tree, run(tuple(args[i] for i in runtime)))
+        run = fast(tree[1])  # one array, the common case: the kernel's call gives it
+    else:
+        whole = fast()
+        run = (lambda args: build_output(tree, whole(args))) if whole is not None else None
+    if run is None or runtime is None:
+        return run
+    return lambda args: run(tuple(args[i] for i in runtime))
 
 
 def captured_unchanged(program: Program) -> bool:

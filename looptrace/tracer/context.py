@@ -173,14 +173,24 @@ def tracing() -> bool:
     return bool(_LOCAL.stack)
 
 
+# traces in progress in all threads: a warm call checks this one number (api.py) and only
+# when it is not 0 asks `tracing()`, which is per thread
+TRACES = [0]
+_TRACES_LOCK = threading.Lock()
+
+
 class trace_scope:
     def __enter__(self) -> TraceState:
         st = TraceState()
         _LOCAL.stack.append(st)
+        with _TRACES_LOCK:
+            TRACES[0] += 1
         return st
 
     def __exit__(self, *exc) -> None:
         _LOCAL.stack.pop()
+        with _TRACES_LOCK:
+            TRACES[0] -= 1
 
 
 def touch(box: Box) -> None:

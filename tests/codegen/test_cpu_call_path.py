@@ -4,6 +4,8 @@ exactly like the full path: new shapes, dtypes and layouts compile anew,
 modified captured arrays retrace, scalars come back as scalars, and arguments
 written in place are written."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -192,3 +194,41 @@ def test_no_direct_runner_where_there_is_something_to_check(rng):
     b(rng.standard_normal(3), 0.5)
     assert _direct(f) == [None]  # a captured global array: checked on every call
     assert _direct(b) == [None]  # written into an argument: the write-back path
+
+
+
+TABLE = np.array([1.0, 2.0, 3.0])
+
+
+def table_total(t):
+    s = 0.0
+    for i in range(t.shape[0]):
+        s += t[i] * t[i]
+    return s
+
+
+table_total_jit = looptrace.jit(table_total, backend="cpu")
+
+
+def uses_the_table(x):
+    total = functools.partial(table_total_jit, TABLE)  # called from outside the converted code
+    return total() + x.sum()
+
+
+def test_a_warm_jitted_function_called_while_tracing_is_traced(rng):
+    """table_total_jit is warm on TABLE (its direct runner exists). Called on
+    that global array while uses_the_table is traced (through a partial, from
+    outside the converted code), it must be traced into uses_the_table's
+    program (which then sees TABLE change), not run once at trace time into
+    a constant. (The converter already routes such calls to tracing; the warm
+    path's own check of `ctx.TRACES` is the second line.)"""
+    assert table_total_jit(TABLE) == table_total(TABLE) and table_total_jit(TABLE) == table_total(TABLE)
+    assert _direct(table_total_jit) != [None]
+    f = looptrace.jit(uses_the_table, backend="cpu")
+    x = rng.standard_normal(4)
+    try:
+        assert f(x) == pytest.approx(uses_the_table(x))
+        TABLE[1] = -5.0
+        assert f(x) == pytest.approx(uses_the_table(x))
+    finally:
+        TABLE[:] = [1.0, 2.0, 3.0]

@@ -88,15 +88,33 @@ class CpuKernel:
         return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
                 for k, x in enumerate(outs)]
 
-    def fast(self):
+    def fast(self, pick: int | None = None):
         """`call_plain` for a warm call that needs none of its extra work (no
         BLAS thread limit, scalar results that Numba gives back as the Python
-        float, int, bool or complex of their dtype), or None. api.py calls it
-        with nothing else on the way: a call right after other work runs with
-        cold caches, where each object a call touches costs."""
+        float, int, bool or complex of their dtype), as one closure: the
+        kernel's call and, with `pick`, its output `pick` only; None where
+        the extra work is needed. api.py calls it with nothing else on the
+        way: a call right after other work runs with cold caches, where each
+        object and frame a call touches costs."""
         if self.em.blas_in_prange or any(d not in _PLAIN_SCALARS for d in self._scalars.values()):
             return None
-        return self._run_fast
+        if self.shared is not None:  # its generic kernel may give way to its own (`_specialize`)
+            run = self._run_fast
+            return run if pick is None else (lambda args: run(args)[pick])
+        kernel, tail, failed = self.kernel, (*self.consts, *self.holes), self._failed
+        if pick is None:
+            def direct(args):
+                try:
+                    return kernel(*args, *tail)
+                except Exception as e:
+                    return failed(e, args, None)
+        else:
+            def direct(args):
+                try:
+                    return kernel(*args, *tail)[pick]
+                except Exception as e:
+                    return failed(e, args, None)[pick]
+        return direct
 
     def _run_fast(self, args) -> tuple:
         kernel = self.kernel
@@ -106,15 +124,17 @@ class CpuKernel:
         except Exception as e:
             return self._failed(e, args, n_compiled)
 
-    def _failed(self, e: Exception, args, n_compiled: int):
+    def _failed(self, e: Exception, args, n_compiled: int | None):
         """The kernel call raised: a run-time check of the user's program, an
         index out of bounds, or a new argument layout that did not compile
-        (nothing ran: compile for it, or specialize and run again)."""
+        (nothing ran: compile for it, or specialize and run again).
+        `n_compiled`: the kernel's compiled versions before the call (None:
+        not counted; then only a Numba error is a compile failure)."""
         if isinstance(e, CheckFailed):  # a data-dependent raise/assert of the user's program
             raise self.em.check_sites[e.args[0]].make(*e.args[1:2]) from None
         if isinstance(e, IndexError):
             raise self._index_error(e) from None
-        if len(self.kernel.overloads) == n_compiled and not isinstance(e, NumbaError):
+        if not isinstance(e, NumbaError) and (n_compiled is None or len(self.kernel.overloads) == n_compiled):
             raise e
         if self.shared is not None:  # the generic kernel does not compile for these types
             self._specialize()
