@@ -18,18 +18,9 @@ from hypothesis import strategies as st
 import looptrace
 from looptrace.autodiff.check import assert_close, numerical_grad
 
+from bench.corpus.stencils import heat_1d_loops as heat_1d
+
 from ._loopcheck import check
-
-
-def heat_1d(u, alpha, steps):
-    n = u.shape[0]
-    cur = u.copy()
-    nxt = u.copy()
-    for _ in range(steps):
-        for i in range(1, n - 1):
-            nxt[i] = cur[i] + alpha * (cur[i - 1] - 2.0 * cur[i] + cur[i + 1])
-        cur, nxt = nxt, cur
-    return cur
 
 
 def heat_2d_slices(u, alpha, steps):

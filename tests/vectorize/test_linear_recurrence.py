@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import looptrace
+from bench.corpus.finance import ewma as ewma_loop
 from looptrace.autodiff.check import numerical_grad
 from looptrace.codegen import cpu
 from looptrace.codegen.target import CompileOptions
@@ -389,15 +390,6 @@ def test_horner_over_a_wide_state_is_exact(rng):
 
 
 # --- cheap coefficient maps computed inside the scalar recurrence's loop -------------------------
-def ewma(x, alpha):
-    out = np.empty_like(x)
-    m = x[0]
-    for i in range(x.shape[0]):
-        m = alpha * x[i] + (1.0 - alpha) * m
-        out[i] = m
-    return out
-
-
 def leaky(x, k, g):
     m = 0.0
     for i in range(x.shape[0]):
@@ -415,7 +407,7 @@ def costly(x, alpha):
 
 
 @pytest.mark.parametrize("fn,make", [
-    (ewma, lambda r: (r.standard_normal(3000), 0.05)),
+    (ewma_loop, lambda r: (r.standard_normal(3000), 0.05)),
     (leaky, lambda r: (r.standard_normal(3000), r.uniform(0, 1, 3000), 0.9)),
     (costly, lambda r: (r.uniform(-1, 1, 3000), 0.7)),
 ])
@@ -429,7 +421,7 @@ def test_cheap_coefficient_maps_are_computed_in_the_scan(fn, make, rng, tmp_path
     assert scans_in(fn, args, backend="cpu")[:2] == (1, 0)
     src = f.explain(*args).kernel_source
     allocs = src.count("alloc((3000,")
-    assert allocs == (2 if fn is costly else 1 if fn is ewma else 0), src
+    assert allocs == (2 if fn is costly else 1 if fn is ewma_loop else 0), src
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
