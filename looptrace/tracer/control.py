@@ -576,12 +576,15 @@ class LoopTrace:
         written = [n for n in rebound if self._writes_entry(n, body)]
         if written:
             # the loop writes an array a name enters with, then rebinds the name (double buffering,
-            # `cur, nxt = nxt, cur`): every rebound name carries its array's contents instead
-            for n in written + [n for n in rebound if n not in written]:
+            # `cur, nxt = nxt, cur`): those names, and every rebound name whose array another name
+            # holds at the end of the body (the next iteration may write it), carry contents instead
+            held = {id(_root(e)._box) for e in body.raw_exits if is_tracer(e)}
+            rebound = written + [n for n in rebound if n not in written and id(_root(self.entry[n])._box) in held]
+            for n in rebound:
                 self._detach(n, n if n in written else written[0])
                 entry = self.entry[n]
                 new[n] = ValueSpec(entry.dtype, entry.shape, entry.weak)
-            names = ", ".join(f"`{n}`" for n in rebound)
+            names = ", ".join(f"`{n}`" for n in self.names if n in rebound)
             where = f"line {self.loc.line}: " if self.loc is not None else ""
             note = (f"{where}{names} {'is' if len(rebound) == 1 else 'are'} written in place and rebound in "
                     "this loop (double buffering): each carries its contents as a value")
@@ -649,8 +652,9 @@ class LoopTrace:
                         "loop also reads or writes the array it entered with through another name; "
                         "looptrace cannot follow which array each iteration writes", self.loc,
                         f"write `{self.detached[key]} = {self.detached[key]}.copy()` before the loop")
+        carried = set(self.detached.values())
         for n, exit_obj in zip(self.names, body.raw_exits):
-            if specs[n].kind == "value" and is_tracer(exit_obj) and exit_obj.ndim > 0 \
+            if n in carried and is_tracer(exit_obj) and exit_obj.ndim > 0 \
                     and not body.frame.owns(_root(exit_obj)._box):
                 raise UnsupportedError(
                     f"`{n}` is set to an array from outside this loop while the loop writes the arrays "

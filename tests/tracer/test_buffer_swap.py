@@ -299,3 +299,20 @@ def test_buffers_made_by_a_helper_function_are_fine(rng):
 
     for steps in (0, 1, 4):
         check(f, rng.standard_normal(6), steps)
+
+
+def test_an_argument_rebound_beside_swapped_buffers_is_fine(rng):
+    """`y` starts as the caller's array and is rebound to new arrays, never
+    written: nothing flows into it from the swapped buffers."""
+    def f(u, x, steps):
+        cur = u.copy()
+        nxt = u.copy()
+        y = x
+        for _ in range(steps):
+            nxt[1:] = cur[:-1] * 0.5 + y[1:]
+            cur, nxt = nxt, cur
+            y = y * 0.9
+        return cur, y
+
+    for steps in (0, 1, 4):
+        check(f, rng.standard_normal(6), rng.standard_normal(6), steps)
