@@ -35,7 +35,6 @@ from math import prod
 from looptrace.ir.core import Block, Dim, Op, Value
 from looptrace.ir.primitive import folded_axes, is_fusible
 from looptrace.ir.uses import Use, only_consumer, use_map
-from looptrace.ops.recurrence import scan_shape
 from looptrace.ops.shape import is_reshape_like
 
 from .order_stats import sort_positions
@@ -212,9 +211,10 @@ def _inline_into_scans(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]
         if op.prim.name != "linear_scan" or id(op) in plan.skip:
             continue
         a, b, h0 = op.inputs
-        steps = scan_shape(a.shape, b.shape, h0.shape)
-        if len(steps) != 1 or isinstance(steps[0], Dim):
-            continue
+        lengths = [x.shape[0] for x in (a, b) if x.ndim == 1]
+        if h0.ndim != 0 or a.ndim > 1 or b.ndim > 1 or not lengths or any(isinstance(n, Dim) for n in lengths):
+            continue  # only a scalar state over static steps
+        steps = (max(lengths),)
         for v in {a.id: a, b.id: b}.values():
             made = plan.producer.get(v.id)
             if made is None or id(made) not in plan.fused_roots or len(made.outputs) != 1 or v is h0:
