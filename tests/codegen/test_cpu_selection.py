@@ -148,3 +148,23 @@ def test_selection_inside_a_loop_body():
     X = np.round(r.standard_normal((9, 31)) * 3)
     X[2, 4] = np.nan
     np.testing.assert_array_equal(looptrace.jit(in_a_loop, backend="cpu")(X), in_a_loop(X))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_the_fallback_sort_of_a_badly_partitioned_part(dtype):
+    """selection._heapsort_vals (what select_lane sorts a part with when the
+    partitions go deeper than its limit): NumPy's order, NaNs last, any
+    sub-range, the rest untouched."""
+    from looptrace.codegen.cpu.selection import _heapsort_vals
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 17, 200):
+        a = (rng.standard_normal(n) * 10).astype(dtype)
+        if dtype != np.int64 and n > 2:
+            a[rng.integers(0, n, n // 3)] = np.nan
+        lo, hi = (0, n - 1) if n < 3 else (1, n - 2)
+        want = a.copy()
+        want[lo:hi + 1] = np.sort(a[lo:hi + 1])
+        got = a.copy()
+        _heapsort_vals(got, lo, hi)
+        np.testing.assert_array_equal(got, want)

@@ -120,6 +120,35 @@ def _depth_limit(n):
 
 
 @numba.njit(cache=True)
+def _sift_down(a, lo, root, n):
+    """Restore the max-heap (in the sort order) of a[lo:lo + n] below `root`."""
+    while True:
+        child = 2 * root + 1
+        if child >= n:
+            return
+        if child + 1 < n and val_less(a[lo + child], a[lo + child + 1]):
+            child += 1
+        if not val_less(a[lo + root], a[lo + child]):
+            return
+        a[lo + root], a[lo + child] = a[lo + child], a[lo + root]
+        root = child
+
+
+@numba.njit(cache=True)
+def _heapsort_vals(a, lo, hi):
+    """Sort a[lo..hi] in place in the sort order (NaNs last): O(n log n) for
+    a part that partitions badly. Ours rather than Numba's `.sort()`, whose
+    quicksort Numba compiles anew on a machine's first use of each dtype
+    (1.3 s of column_quantiles' 3.4 s first compile)."""
+    n = hi - lo + 1
+    for root in range(n // 2 - 1, -1, -1):
+        _sift_down(a, lo, root, n)
+    for end in range(n - 1, 0, -1):
+        a[lo], a[lo + end] = a[lo + end], a[lo]
+        _sift_down(a, lo, 0, end)
+
+
+@numba.njit(cache=True)
 def select_lane(a, pos):
     """Reorder the contiguous 1-d `a` in place so that a[p] is its p-th
     element in sorted order for every p of `pos` (sorted, distinct, in range)."""
@@ -136,7 +165,7 @@ def select_lane(a, pos):
             _insertion_vals(a, lo, hi)
             continue
         if depth > limit:
-            a[lo:hi + 1].sort()
+            _heapsort_vals(a, lo, hi)
             continue
         j = _partition_vals(a, lo, hi)
         m = plo
