@@ -6,8 +6,10 @@ product, the two oversubscribe the cores: batched_conv took 8.0 ms that way,
 against 4.4 ms with BLAS's own threads alone and 4.2 ms with prange over
 one-thread BLAS (2 cores, bench/README.md). So a kernel that calls BLAS
 inside a prange loop (`Emitter.blas_in_prange`) runs with the BLAS library
-Numba calls (SciPy's, through scipy.linalg.cython_blas) set to one thread,
+it calls set to one thread,
 and the caller's setting is restored after the call, through threadpoolctl.
+The library is the one kernels multiply with (blas.py): NumPy's, or SciPy's
+where kernels use Numba's np.dot.
 The switch costs about 3 microseconds per call; kernels without BLAS inside
 prange never pay it.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import threading
 from collections.abc import Iterator
 
@@ -28,15 +31,22 @@ _saved = 1
 
 @functools.lru_cache(maxsize=1)
 def numba_blas():
-    """threadpoolctl's controller of the BLAS library Numba's np.dot calls,
-    or None when it cannot be found (then nothing is limited)."""
+    """threadpoolctl's controller of the BLAS library kernels call (NumPy's
+    through blas.py, or SciPy's through Numba's np.dot), or None when it
+    cannot be found (then nothing is limited)."""
+    from . import blas
     try:
-        import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's BLAS)
         from threadpoolctl import ThreadpoolController
+        if blas.choice() == "numba":
+            import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's BLAS)
     except ImportError:
         return None
-    libs = [lib for lib in ThreadpoolController().lib_controllers
-            if lib.user_api == "blas" and "scipy" in lib.filepath and "numpy" not in lib.filepath]
+    controllers = [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"]
+    if blas.choice() == "numba":
+        libs = [lib for lib in controllers if "scipy" in lib.filepath and "numpy" not in lib.filepath]
+    else:
+        path = blas.numpy_library().path
+        libs = [lib for lib in controllers if os.path.realpath(lib.filepath) == path]
     return libs[0] if len(libs) == 1 else None
 
 

@@ -64,8 +64,9 @@ def code_fingerprint() -> str:
     """Hash of the files that decide what a kernel does (codegen and ops)."""
     pkg = Path(__file__).resolve().parents[2]  # the looptrace package
     h = hashlib.sha256()
+    from .blas import choice  # which BLAS library the kernels call
     h.update(f"{_version()} numba {numba.__version__} "
-             f"numpy {np.__version__} python {sys.version}".encode())
+             f"numpy {np.__version__} python {sys.version} blas {choice()}".encode())
     for sub in ("codegen", "ops"):
         for f in sorted((pkg / sub).rglob("*.py")):
             h.update(str(f.relative_to(pkg)).encode())

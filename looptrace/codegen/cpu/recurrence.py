@@ -17,7 +17,7 @@ the static sizes, one of
                incoming state (prange). Twice the flops of the loop, so it
                cannot pay on two cores; it runs only when
                LOOPTRACE_SCAN_TIME_CHUNKS=1 is set (for measuring).
-matrix_power_apply: binary exponentiation with np.dot (BLAS), or the plain
+matrix_power_apply: binary exponentiation with templates.dot (BLAS), or the plain
 chain when squaring costs more multiply-adds (same rule as the NumPy impl).
 
 Invariant: every variant computes H[t] from the same terms as the NumPy
@@ -309,7 +309,7 @@ def _power_core(em: Emitter, op: Op, r: str, p_text: str, a_text: str, k_text: s
     core = tuple(p0.shape[bd:])
     rows = 1 if len(core) == 1 else (core[0] if side == "right" else core[1])
     base = em.fresh("base")
-    step = f"np.dot({r}, {base})" if side == "right" else f"np.dot({base}, {r})"
+    step = f"dot({r}, {base})" if side == "right" else f"dot({base}, {r})"
     names = {"r": r, "P": p_text, "A": a_text, "K": k_text, "base": base, "step": step,
              "cube": str(m ** 3), "sq": str(rows * m * m)}
     names.update({k: em.fresh(k) for k in ("k", "kk", "lg", "pc", "i")})
@@ -333,7 +333,7 @@ if {k} >= 2 and {lg} * {cube}.0 + {pc} * {sq}.0 < {k} * {sq}.0:
             {r} = {step}
         {k} >>= 1
         if {k} > 0:
-            {base} = np.dot({base}, {base})
+            {base} = dot({base}, {base})
 else:
     for {i} in range({k}):
         {r} = {step}

@@ -27,13 +27,14 @@ from looptrace.codegen.cpu.mathlib import (
     tanh_f32,
     tanh_f64,
 )
+from looptrace.codegen.cpu.blas import dot, dot_into, dot_value  # NumPy's BLAS (blas.py)
 from looptrace.codegen.cpu.mathlib import pick
 from looptrace.codegen.cpu.selection import argselect_lane, argsort_range, argtopk_lane, select_lane, topk_lane
 from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_gamma, math_lgamma, trigamma
 
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
-           "tanh_f64", "trip_count", "dot_into", "dot_value", "lane_add", "nonneg"]
+           "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "lane_add", "nonneg"]
 __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
@@ -42,20 +43,6 @@ __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "tr
 class CheckFailed(Exception):
     """Raised by a kernel's `check` (looptrace/ops/check.py) with the code of
     the failure; the kernel's caller raises the user's exception instead."""
-
-
-@numba.njit(cache=True, nogil=True)
-def dot_into(a, b, out):
-    """np.dot(a, b, out): compiled once per signature into Numba's disk cache
-    and called, instead of lowered again in every kernel that multiplies
-    (BLAS through Numba's np.dot is about 0.2 s of each such kernel's compile)."""
-    np.dot(a, b, out)
-
-
-@numba.njit(cache=True, nogil=True)
-def dot_value(a, b):
-    """np.dot(a, b) of two vectors (a scalar), compiled once as `dot_into` is."""
-    return np.dot(a, b)
 
 
 # --- what a kernel would otherwise ask of Numba's NumPy ------------------------------------------

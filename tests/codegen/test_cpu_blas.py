@@ -1,0 +1,166 @@
+"""Kernels multiply through the BLAS library NumPy calls (codegen/cpu/blas.py):
+`dot_into`, `dot_value` and `dot` agree with np.dot for every BLAS dtype,
+operand layout (row-major, a `.T` view, a row-strided slice, a copy for
+anything else), empty operands and outputs BLAS cannot write in place; the
+threads limited around prange regions are that library's; with
+LOOPTRACE_BLAS=numba kernels use Numba's np.dot and give the same values."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import looptrace
+from looptrace.codegen.cpu import blas, blas_threads
+
+DTYPES = [np.float64, np.float32, np.complex128, np.complex64]
+found = pytest.mark.skipif(blas.numpy_library() is None, reason="NumPy's CBLAS symbols not found here")
+
+
+@pytest.fixture(autouse=True)
+def kernel_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
+
+
+def _array(rng, shape, dtype):
+    x = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape)
+    return x.astype(dtype)
+
+
+def _tol(dtype):
+    return dict(rtol=2e-4, atol=2e-4) if np.dtype(dtype) in (np.float32, np.complex64) else dict(rtol=1e-12, atol=1e-12)
+
+
+def _layouts(rng, rows, cols, dtype):
+    """The same kind of operand in each layout kernels pass to BLAS."""
+    return {
+        "row-major": _array(rng, (rows, cols), dtype),
+        "transposed": _array(rng, (cols, rows), dtype).T,
+        "row-strided": _array(rng, (rows * 2, cols), dtype)[::2],
+        "column-strided": _array(rng, (rows, cols * 2), dtype)[:, ::2],
+        "leading-dimension": _array(rng, (rows, cols + 3), dtype)[:, :cols],
+        "reversed": _array(rng, (rows, cols), dtype)[::-1],
+    }
+
+
+@found
+def test_the_library_is_numpys():
+    assert blas.choice().startswith("numpy ")
+    lib = blas_threads.numba_blas()
+    assert lib is not None and os.path.realpath(lib.filepath) == blas.numpy_library().path
+
+
+@found
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_matrix_products_in_every_layout(rng, dtype):
+    for na, a in _layouts(rng, 7, 5, dtype).items():
+        for nb, b in _layouts(rng, 5, 6, dtype).items():
+            want = np.dot(a, b)
+            out = np.empty(want.shape, dtype)
+            blas.dot_into(a, b, out)
+            np.testing.assert_allclose(out, want, **_tol(dtype), err_msg=f"{na} @ {nb}")
+            np.testing.assert_allclose(blas.dot(a, b), want, **_tol(dtype), err_msg=f"{na} @ {nb}")
+
+
+@found
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_matrix_vector_products(rng, dtype):
+    vectors = {"contiguous": _array(rng, 5, dtype), "strided": _array(rng, 15, dtype)[::3],
+               "reversed": _array(rng, 5, dtype)[::-1]}
+    for na, a in _layouts(rng, 7, 5, dtype).items():
+        for nx, x in vectors.items():
+            want = np.dot(a, x)
+            out = np.empty(7, dtype)
+            blas.dot_into(a, x, out)
+            np.testing.assert_allclose(out, want, **_tol(dtype), err_msg=f"{na} @ {nx}")
+            want = np.dot(x, a.T)
+            out = np.empty(7, dtype)
+            blas.dot_into(x, a.T, out)
+            np.testing.assert_allclose(out, want, **_tol(dtype), err_msg=f"{nx} @ {na}.T")
+            np.testing.assert_allclose(blas.dot(x, a.T), want, **_tol(dtype))
+
+
+@found
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dot_products(rng, dtype):
+    x, y = _array(rng, 30, dtype), _array(rng, 30, dtype)
+    for a, b in [(x, y), (x[::3], y[::-3]), (x[:1], y[:1])]:
+        np.testing.assert_allclose(blas.dot_value(a, b), np.dot(a, b), **_tol(dtype))
+        np.testing.assert_allclose(blas.dot(a, b), np.dot(a, b), **_tol(dtype))
+
+
+@found
+def test_outputs_blas_cannot_write_in_place(rng):
+    a, b = _array(rng, (4, 3), np.float64), _array(rng, (3, 5), np.float64)
+    out = np.zeros((5, 4)).T  # column-major
+    blas.dot_into(a, b, out)
+    np.testing.assert_allclose(out, a @ b, rtol=1e-12)
+    z = np.zeros(10)[::2]
+    blas.dot_into(b.T, a[0], z)
+    np.testing.assert_allclose(z, b.T @ a[0], rtol=1e-12)
+    y = np.zeros(5)[::-1]  # a negative stride: written through a temporary
+    blas.dot_into(b.T, a[0], y)
+    np.testing.assert_allclose(y, b.T @ a[0], rtol=1e-12)
+
+
+@found
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_empty_operands(rng, dtype):
+    out = np.full((3, 4), 7, dtype)
+    blas.dot_into(_array(rng, (3, 0), dtype), _array(rng, (0, 4), dtype), out)
+    assert (out == 0).all()
+    y = np.full(3, 7, dtype)
+    blas.dot_into(_array(rng, (3, 0), dtype), _array(rng, 0, dtype), y)
+    assert (y == 0).all()
+    blas.dot_into(_array(rng, (0, 4), dtype), _array(rng, (4, 2), dtype), np.empty((0, 2), dtype))
+    assert blas.dot_value(_array(rng, 0, dtype), _array(rng, 0, dtype)) == 0
+
+
+@found
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(1, 9), k=st.integers(1, 9), n=st.integers(1, 9), ta=st.booleans(), tb=st.booleans(),
+       seed=st.integers(0, 2 ** 16))
+def test_generated_products(m, k, n, ta, tb, seed):
+    r = np.random.default_rng(seed)
+    a = r.standard_normal((k, m)).T if ta else r.standard_normal((m, k))
+    b = r.standard_normal((n, k)).T if tb else r.standard_normal((k, n))
+    out = np.empty((m, n))
+    blas.dot_into(a, b, out)
+    np.testing.assert_allclose(out, a @ b, rtol=1e-12, atol=1e-12)
+
+
+def products(a, b, x):
+    return a @ b, a.T @ x, (a @ b).T @ x, x @ a, x @ x
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernels_multiply_as_numpy_does(rng, dtype):
+    a, b, x = _array(rng, (70, 80), dtype), _array(rng, (80, 90), dtype), _array(rng, 70, dtype)
+    got = looptrace.jit(products, backend="cpu")(a, b, x)
+    for g, w in zip(got, products(a, b, x)):
+        np.testing.assert_allclose(g, w, rtol=1e-3 if dtype == np.float32 else 1e-10)
+
+
+def test_numbas_dot_on_request(tmp_path):
+    """LOOPTRACE_BLAS=numba: kernels call Numba's np.dot (SciPy's BLAS)."""
+    script = textwrap.dedent("""
+        import numpy as np, looptrace
+        from looptrace.codegen.cpu import blas, blas_threads
+        def f(a, b): return a @ b, a[0] @ b
+        r = np.random.default_rng(3)
+        a, b = r.standard_normal((70, 80)), r.standard_normal((80, 90))
+        got = looptrace.jit(f, backend="cpu")(a, b)
+        assert np.allclose(got[0], a @ b) and np.allclose(got[1], a[0] @ b)
+        lib = blas_threads.numba_blas()
+        print(blas.choice(), lib is None or "scipy" in lib.filepath)
+    """)
+    env = dict(os.environ, LOOPTRACE_BLAS="numba", LOOPTRACE_CACHE_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["numba", "True"]
