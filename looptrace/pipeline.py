@@ -35,6 +35,7 @@ from looptrace.vectorize import loop_rewrite as per_loop
 from looptrace.vectorize.driver import Step
 from looptrace.vectorize.fold import fold_reduce_einsum
 from looptrace.vectorize.forward import forward_slice_reads
+from looptrace.vectorize.fused_products import fused_products
 from looptrace.vectorize.iotas import canonical_iotas
 from looptrace.vectorize.linear_recurrence import linear_scans
 
@@ -83,9 +84,16 @@ def _fold_einsums(program: Program) -> Program:
     return program
 
 
+def _fused_products(program: Program) -> Program:
+    if driver.enabled():
+        fused_products(program.body)
+    return program
+
+
 PASSES: tuple[Pass, ...] = (
     Pass("vectorize", driver.each_loop(COUNTED_LOOP_STEPS, WHILE_LOOP_STEPS, after)),
     Pass("fold_einsums", _fold_einsums),  # reductions of batched products fold into the product
+    Pass("fused_products", _fused_products),  # a matrix-vector product of computed elements: a fold
     Pass("linear_scans", linear_scans),  # residual linear recurrences -> prefix scans, chains -> squaring
     Pass("forward_updates", forward_slice_reads),  # a slice of a buffer just written: the values written
     Pass("iotas", canonical_iotas),  # iota through reshapes, broadcasts, *1 and +0: a nest's loop variable

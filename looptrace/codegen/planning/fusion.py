@@ -611,18 +611,53 @@ def _positions(block: Block, plan: BlockPlan) -> set[int]:
 
 
 def _cheap_read(plan: BlockPlan, op: Op, uses: dict[int, list[Use]]) -> bool:
-    """A cheap elementwise op of one stored array and scalars (`y > 0.0`),
-    read by several nests: each nest recomputes it (one load and one
-    instruction) instead of reading it back. A stored boolean mask is the
-    case that matters: a select on a mask loaded from memory stays branches
-    in LLVM (4.5 ms per 10^6 elements), on a comparison it vectorizes (0.4 ms).
-    The array read counts as used where the last reader is (plan_block)."""
+    """A cheap elementwise op read by several nests, each of which recomputes
+    it instead of reading it back:
+    - of one stored array of its shape and scalars (`y > 0.0`): one load and
+      one instruction. A stored boolean mask is the case that matters: a
+      select on a mask loaded from memory stays branches in LLVM (4.5 ms per
+      10^6 elements), on a comparison it vectorizes (0.4 ms);
+    - or a few cheap ops (the chain inlined into it) of arrays that it
+      broadcasts, each with fewer elements than it: a one-hot matrix
+      `(labels[:, None] == groups[None, :]).astype(float)`, (200000, 16),
+      read by a product and a sum, is computed in both nests from labels and
+      groups instead of being written (25.6 MB) and read back twice.
+    The arrays read count as used where the last reader is (plan_block)."""
     if len(op.outputs) != 1 or not (op.prim.elementwise and op.prim.cheap) or not op.out.ndim:
         return False
     if any(isinstance(d, Dim) for d in op.out.shape) or len(uses.get(op.out.id, [])) < 2:
         return False
     arrays = [u for u in op.inputs if u.ndim and not u.is_const]
-    return len(arrays) == 1 and arrays[0].id not in plan.inlined and tuple(arrays[0].shape) == tuple(op.out.shape)
+    if len(arrays) == 1 and arrays[0].id not in plan.inlined and tuple(arrays[0].shape) == tuple(op.out.shape):
+        return True
+    reads = _cheap_chain_reads(plan, op, budget=[CHEAP_CHAIN])
+    size = prod(op.out.shape)
+    return reads is not None and all(prod(v.shape) < size for v in reads)
+
+
+CHEAP_CHAIN = 4  # cheap ops at most in a chain each reader recomputes
+
+
+def _cheap_chain_reads(plan: BlockPlan, op: Op, budget: list[int]) -> list[Value] | None:
+    """The stored arrays read by the element of `op` and of the values
+    inlined into it, when all of them are cheap elementwise ops (at most
+    `budget` of them); None otherwise."""
+    budget[0] -= 1
+    if budget[0] < 0 or len(op.outputs) != 1 or not (op.prim.elementwise and op.prim.cheap):
+        return None
+    reads: list[Value] = []
+    for u in op.inputs:
+        if u.ndim == 0 or u.is_const:
+            continue
+        src = plan.producer.get(u.id)
+        if u.id in plan.inlined and src is not None:
+            inner = _cheap_chain_reads(plan, src, budget)
+            if inner is None:
+                return None
+            reads += inner
+        else:
+            reads.append(u)
+    return reads
 
 
 def _recomputable(plan: BlockPlan, v: Value, uses: dict[int, list[Use]], block: Block) -> bool:
