@@ -6,9 +6,10 @@ are two thread pools, and an OpenBLAS worker busy-waits for a while after each
 call (OPENBLAS_THREAD_TIMEOUT, about 2^28 cycles by default). A program that
 alternates NumPy's products with a kernel's (a training loop calling a
 looptrace kernel and `@` by turns, or a benchmark timing both) then runs each
-product with the other pool's threads spinning on the same cores: on 2 cores a
-(1000, 64) @ (64, 1000) product took 1.25 ms alone and 3.8-4.2 ms right after
-the other library's (bench/blas_pools.py). So a kernel multiplies through
+product with the other pool's threads spinning on the same cores: on 2 cores NumPy's
+(1000, 64) @ (64, 1000) took 1.4 ms alone and 3.9 ms right after a kernel
+that multiplied through SciPy's library, and the kernel 4.2 ms right after
+NumPy's product (bench/blas_pools.py). So a kernel multiplies through
 NumPy's own library: one thread pool in the process, whose threads a user's
 `threadpoolctl` limits on NumPy also govern.
 
@@ -176,40 +177,53 @@ def _ptr(typingctx, arr):
     return VOIDP(arr), codegen
 
 
-@numba.njit(inline="always")
 def _matrix(x):
     """(transposed, leading dimension, array) of a 2-d operand as row-major
     BLAS reads it: (False, ld, x) row-major, (True, ld, x) column-major,
     or a row-major copy."""
-    size = x.itemsize
-    r, c = x.shape
-    s0, s1 = x.strides
-    if (c <= 1 or s1 == size) and (r <= 1 or (s0 > 0 and s0 % size == 0 and s0 // size >= c)):
-        return False, max(c, 1) if r <= 1 else s0 // size, x
-    if (r <= 1 or s0 == size) and (c <= 1 or (s1 > 0 and s1 % size == 0 and s1 // size >= r)):
-        return True, max(r, 1) if c <= 1 else s1 // size, x
-    return False, max(c, 1), np.ascontiguousarray(x)
 
 
-@numba.njit(inline="always")
-def _row_major(x):
-    """Whether BLAS can write the 2-d array x in place as a row-major matrix."""
-    size = x.itemsize
-    r, c = x.shape
-    s0, s1 = x.strides
-    return (c <= 1 or s1 == size) and (r <= 1 or (s0 > 0 and s0 % size == 0 and s0 // size >= c))
-
-
-@numba.njit(inline="always")
 def _vector(x):
     """(increment, array) of a 1-d operand: its stride in elements, or a copy's."""
-    size = x.itemsize
-    s = x.strides[0]
-    if x.shape[0] <= 1:
-        return 1, x
-    if s > 0 and s % size == 0:
-        return s // size, x
-    return 1, np.ascontiguousarray(x)
+
+
+# What a kernel passes is C- or F-contiguous (its own arrays, `.T` views),
+# which the types say: then no test and no copy is compiled. Compile time
+# matters here: each kernel that multiplies links this code in (an unused
+# copy branch for every operand cost about 0.5 s per kernel).
+@overload(_matrix)
+def _ov_matrix(x):
+    if x.layout == "C":
+        return lambda x: (False, max(x.shape[1], 1), x)
+    if x.layout == "F":
+        return lambda x: (True, max(x.shape[0], 1), x)
+
+    def impl(x):
+        size = x.itemsize
+        r, c = x.shape
+        s0, s1 = x.strides
+        if (c <= 1 or s1 == size) and (r <= 1 or (s0 > 0 and s0 % size == 0 and s0 // size >= c)):
+            return False, max(c, 1) if r <= 1 else s0 // size, x
+        if (r <= 1 or s0 == size) and (c <= 1 or (s1 > 0 and s1 % size == 0 and s1 // size >= r)):
+            return True, max(r, 1) if c <= 1 else s1 // size, x
+        return False, max(c, 1), np.ascontiguousarray(x)
+    return impl
+
+
+@overload(_vector)
+def _ov_vector(x):
+    if x.layout in "CF":
+        return lambda x: (1, x)
+
+    def impl(x):
+        size = x.itemsize
+        s = x.strides[0]
+        if x.shape[0] <= 1:
+            return 1, x
+        if s > 0 and s % size == 0:
+            return s // size, x
+        return 1, np.ascontiguousarray(x)
+    return impl
 
 
 def _gemm(a, b, out):
@@ -228,7 +242,7 @@ def _scalars(dtype):
     """alpha and beta as BLAS takes them: values, or arrays for complex."""
 
 
-@overload(_scalars, inline="always")
+@overload(_scalars)
 def _ov_scalars(dtype):
     kind = dtype.dtype
     if isinstance(kind, types.Complex):
@@ -245,28 +259,47 @@ def _ov_gemm(a, b, out):
     fn = _EXTERNAL[("gemm", a.dtype)]
     complex_kind = isinstance(a.dtype, types.Complex)
 
-    def impl(a, b, out):
+    def run(a, b, target, ldc):
         m, k = a.shape
         n = b.shape[1]
-        if m == 0 or n == 0:
-            return
-        if k == 0:
-            out[...] = 0
-            return
         ta, lda, a_ = _matrix(a)
         tb, ldb, b_ = _matrix(b)
-        direct = _row_major(out)
-        target = out if direct else np.empty((m, n), out.dtype)
-        ldc = max(n, 1) if (m <= 1 or not direct) else out.strides[0] // out.itemsize
-        alpha, beta = _scalars(out.dtype)
+        alpha, beta = _scalars(target.dtype)
         if complex_kind:
             fn(ROW_MAJOR, TRANS if ta else NO_TRANS, TRANS if tb else NO_TRANS, m, n, k, _ptr(alpha), _ptr(a_),
                lda, _ptr(b_), ldb, _ptr(beta), _ptr(target), ldc)
         else:
             fn(ROW_MAJOR, TRANS if ta else NO_TRANS, TRANS if tb else NO_TRANS, m, n, k, alpha, _ptr(a_),
                lda, _ptr(b_), ldb, beta, _ptr(target), ldc)
-        if not direct:
-            out[...] = target
+
+    run = numba.njit(run)
+    if out.layout == "C":  # a kernel's own result: written in place
+        def impl(a, b, out):
+            m, k = a.shape
+            n = b.shape[1]
+            if m == 0 or n == 0:
+                return
+            if k == 0:
+                out[...] = 0
+                return
+            run(a, b, out, max(n, 1))
+    else:
+        def impl(a, b, out):
+            m, k = a.shape
+            n = b.shape[1]
+            if m == 0 or n == 0:
+                return
+            if k == 0:
+                out[...] = 0
+                return
+            size = out.itemsize
+            s0, s1 = out.strides
+            if (n <= 1 or s1 == size) and (m <= 1 or (s0 > 0 and s0 % size == 0 and s0 // size >= n)):
+                run(a, b, out, max(n, 1) if m <= 1 else s0 // size)
+            else:
+                target = np.empty((m, n), out.dtype)
+                run(a, b, target, max(n, 1))
+                out[...] = target
     return impl
 
 
@@ -275,30 +308,44 @@ def _ov_gemv(a, x, y, left):
     fn = _EXTERNAL[("gemv", a.dtype)]
     complex_kind = isinstance(a.dtype, types.Complex)
 
-    def impl(a, x, y, left):
+    def run(a, x, target, incy, left):
         r, c = a.shape
-        if y.shape[0] == 0:
-            return
-        if x.shape[0] == 0:
-            y[:] = 0
-            return
         transposed, lda, a_ = _matrix(a)
         incx, x_ = _vector(x)
-        direct = y.shape[0] <= 1 or (y.strides[0] > 0 and y.strides[0] % y.itemsize == 0)
-        target = y if direct else np.empty(y.shape[0], y.dtype)
-        incy = 1 if (y.shape[0] <= 1 or not direct) else y.strides[0] // y.itemsize
         # a stored row-major as (r, c), or column-major: row-major (c, r) read transposed
         rows, cols = (c, r) if transposed else (r, c)
         trans = transposed != left  # x @ a is a.T @ x
-        alpha, beta = _scalars(y.dtype)
+        alpha, beta = _scalars(target.dtype)
         if complex_kind:
             fn(ROW_MAJOR, TRANS if trans else NO_TRANS, rows, cols, _ptr(alpha), _ptr(a_), lda, _ptr(x_), incx,
                _ptr(beta), _ptr(target), incy)
         else:
             fn(ROW_MAJOR, TRANS if trans else NO_TRANS, rows, cols, alpha, _ptr(a_), lda, _ptr(x_), incx,
                beta, _ptr(target), incy)
-        if not direct:
-            y[:] = target
+
+    run = numba.njit(run)
+    if y.layout in "CF":  # contiguous: written in place
+        def impl(a, x, y, left):
+            if y.shape[0] == 0:
+                return
+            if x.shape[0] == 0:
+                y[:] = 0
+                return
+            run(a, x, y, 1, left)
+    else:
+        def impl(a, x, y, left):
+            if y.shape[0] == 0:
+                return
+            if x.shape[0] == 0:
+                y[:] = 0
+                return
+            s = y.strides[0]
+            if y.shape[0] <= 1 or (s > 0 and s % y.itemsize == 0):
+                run(a, x, y, 1 if y.shape[0] <= 1 else s // y.itemsize, left)
+            else:
+                target = np.empty(y.shape[0], y.dtype)
+                run(a, x, target, 1, left)
+                y[:] = target
     return impl
 
 
