@@ -80,3 +80,19 @@ def test_batched_products_run_in_prange_with_blas_threaded(monkeypatch, rng):
     np.testing.assert_allclose(f(x, w), batched(x, w), rtol=1e-12)
     assert "numba.prange" in f.explain(x, w).kernel_source
     assert fake.calls == [1, 2]
+
+
+@pytest.mark.skipif(blas.choice() == "numba", reason="kernels call Numba's np.dot here")
+def test_products_blas_threads_itself_stay_in_a_serial_loop(monkeypatch, rng):
+    """Each product big enough for BLAS to thread (m * n * k >= 262144): the
+    batch loop is serial and BLAS's own threads (NumPy's pool) run it."""
+    monkeypatch.setattr("looptrace.codegen.cpu.emitter.PARALLEL_MIN_WORK", 1)
+    fake = FakeBlas(2)
+    monkeypatch.setattr(blas_threads, "numba_blas", lambda: fake)
+    x, w = rng.standard_normal((4, 80, 70)), rng.standard_normal((4, 70, 60))
+    f = looptrace.jit(batched, backend="cpu", cache=False)
+    np.testing.assert_allclose(f(x, w), batched(x, w), rtol=1e-12)
+    src = f.explain(x, w).kernel_source
+    loop = next(line for line in src.splitlines() if "dot_into" in line)
+    before = src[:src.index(loop)].splitlines()
+    assert "numba.prange" not in before[-1] and fake.calls == []
