@@ -275,23 +275,13 @@ def _ov_gemm(a, b, out):
     run = numba.njit(run)
     if out.layout == "C":  # a kernel's own result: written in place
         def impl(a, b, out):
-            m, k = a.shape
-            n = b.shape[1]
-            if m == 0 or n == 0:
-                return
-            if k == 0:
-                out[...] = 0
-                return
-            run(a, b, out, max(n, 1))
+            if not _empty_product(a, b, out):
+                run(a, b, out, max(b.shape[1], 1))
     else:
         def impl(a, b, out):
-            m, k = a.shape
-            n = b.shape[1]
-            if m == 0 or n == 0:
+            if _empty_product(a, b, out):
                 return
-            if k == 0:
-                out[...] = 0
-                return
+            m, n = out.shape
             size = out.itemsize
             s0, s1 = out.strides
             if (n <= 1 or s1 == size) and (m <= 1 or (s0 > 0 and s0 % size == 0 and s0 // size >= n)):
@@ -301,6 +291,20 @@ def _ov_gemm(a, b, out):
                 run(a, b, target, max(n, 1))
                 out[...] = target
     return impl
+
+
+@numba.njit
+def _empty_product(a, b, out):
+    """True when a @ b has an empty dimension: out is then filled (zeros
+    where only the summed one is empty) and BLAS is not called."""
+    m, k = a.shape
+    n = b.shape[1]
+    if m == 0 or n == 0:
+        return True
+    if k == 0:
+        out[...] = 0
+        return True
+    return False
 
 
 @overload(_gemv)
@@ -326,18 +330,11 @@ def _ov_gemv(a, x, y, left):
     run = numba.njit(run)
     if y.layout in "CF":  # contiguous: written in place
         def impl(a, x, y, left):
-            if y.shape[0] == 0:
-                return
-            if x.shape[0] == 0:
-                y[:] = 0
-                return
-            run(a, x, y, 1, left)
+            if not _empty_vector_product(x, y):
+                run(a, x, y, 1, left)
     else:
         def impl(a, x, y, left):
-            if y.shape[0] == 0:
-                return
-            if x.shape[0] == 0:
-                y[:] = 0
+            if _empty_vector_product(x, y):
                 return
             s = y.strides[0]
             if y.shape[0] <= 1 or (s > 0 and s % y.itemsize == 0):
@@ -347,6 +344,18 @@ def _ov_gemv(a, x, y, left):
                 run(a, x, target, 1, left)
                 y[:] = target
     return impl
+
+
+@numba.njit
+def _empty_vector_product(x, y):
+    """True when a matrix-vector product has an empty dimension: y is then
+    filled (zeros where only the summed one is empty)."""
+    if y.shape[0] == 0:
+        return True
+    if x.shape[0] == 0:
+        y[:] = 0
+        return True
+    return False
 
 
 @overload(_dot)
