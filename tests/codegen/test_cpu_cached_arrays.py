@@ -161,3 +161,26 @@ def test_bounds_checks_are_called_helpers(rng):
     bad[3] = 9
     with pytest.raises(IndexError, match=r"index 9 is out of bounds(.|\n)*return x\[idx\] \* 2.0"):
         f(x, bad)
+
+
+def test_alloc_builds_arrays_as_np_empty_does():
+    """`alloc` builds its array with Numba's own shape parsing and allocator
+    (an intrinsic, not the np.empty overload's implementation): every rank,
+    dtype and a 0-d shape; a negative size raises NumPy's ValueError."""
+    import numba
+
+    @numba.njit
+    def make(n):
+        a, b = templates.alloc((n, 2), np.float64), templates.alloc(n, np.int32)
+        c, d = templates.alloc((), np.complex128), templates.alloc((n, 1, 2), np.bool_)
+        e = templates.alloc((n, 0), np.float32)
+        a[:] = 1.5
+        b[:] = 2
+        return a, b, c, d, e
+
+    a, b, c, d, e = make(3)
+    assert [x.shape for x in (a, b, c, d, e)] == [(3, 2), (3,), (), (3, 1, 2), (3, 0)]
+    assert [x.dtype for x in (a, b, c, d, e)] == [np.float64, np.int32, np.complex128, np.bool_, np.float32]
+    assert a.sum() == 9.0 and b.sum() == 6 and a.flags.c_contiguous and d.flags.c_contiguous
+    with pytest.raises(ValueError, match="negative dimensions"):
+        make(-1)
