@@ -97,6 +97,27 @@ def test_float32_terms_accumulate_in_float64(n, rng):
     assert got == np.float32(eight_way([float(np.float32(v * v) + np.float32(1.0)) for v in x]))
 
 
+def exp_log_total(x):
+    return np.log(np.exp(-(x * x)) + 1.0).sum()
+
+
+@pytest.mark.parametrize("n", [64, 203, 1000])
+def test_vectorizable_terms_in_blocks_keep_the_order(n, rng):
+    """A term holding exp or log is computed 64 terms at a time into a block
+    (`_sum_in_blocks`, where LLVM vectorizes it) and then added to the 8
+    lanes: each lane takes the same terms in the same order (partial last
+    blocks and the tail included)."""
+    from looptrace.codegen.cpu.mathlib import exp_f64, log_f64
+
+    x = rng.standard_normal(n)
+    f = looptrace.jit(exp_log_total, backend="cpu")
+    terms = [float(log_f64(exp_f64(-(float(v) * float(v))) + 1.0)) for v in x]
+    assert float(f(x)) == eight_way(terms)
+    np.testing.assert_allclose(f(x), exp_log_total(x), rtol=1e-13)
+    src = f.explain(x).kernel_source
+    assert "terms" in src and src.count("lane_add(") == 1
+
+
 def root_total(x):
     return np.sqrt(np.abs(x) + 1.0).sum()
 

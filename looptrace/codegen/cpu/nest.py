@@ -22,6 +22,7 @@ from looptrace.codegen.planning.fusion import (
     broadcast_index,
     is_fold,
     is_streaming,
+    nest_ops,
     nest_work,
     read_through,
     slice_read,
@@ -31,7 +32,7 @@ from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
 from looptrace.ir.ranges import progression
 
-from .costs import cost_factor
+from .costs import MATHLIB, cost_factor, element_cost
 from .scalar import float64_closed
 from .target import TARGET
 from .text import as_int64, cast, dtype_text, literal
@@ -237,6 +238,8 @@ class Fuser:
         inner = _lane_fold(self, op)
         if inner is not None:
             self._sum_with_inner_fold(inner, term_at, steps, lanes, r, j)
+        elif any(element_cost(o) == MATHLIB for o in nest_ops(op, em.plan)):
+            self._sum_in_blocks(op, term_at, steps, lanes, r, j)
         else:
             with em.loop(r, ", ".join(steps) if steps[0] != "0" else steps[1]):
                 with em.loop(j, "8"):
@@ -244,6 +247,29 @@ class Fuser:
         self.memo = dict(saved)
         acc = [f"{lanes}[{k}]" for k in range(8)]
         return f"(({acc[0]} + {acc[1]}) + ({acc[2]} + {acc[3]})) + (({acc[4]} + {acc[5]}) + ({acc[6]} + {acc[7]}))"
+
+    def _sum_in_blocks(self, op: Op, term_at, steps: tuple[str, str], lanes: str, r: str, j: str) -> None:
+        """The sum's terms computed INNER_BLOCK at a time into a small array
+        by a loop of their own, then added to the 8 lanes: a term holding
+        exp or log (mathlib.py's vectorizable versions) is vectorized by LLVM
+        in such a loop, while inside the 8-lane loop it stayed scalar code,
+        slower than libm's (log_likelihood, `np.log(np.exp(-s) / c).sum()`
+        over 10^5 elements: 3.7 ms in lanes, 0.47 ms in blocks; NumPy 0.47).
+        Each lane takes the same terms in the same order: the same value, bit
+        for bit."""
+        em = self.em
+        rows_per = INNER_BLOCK // 8
+        blk, r0, e, n = em.fresh("terms"), em.fresh("r"), em.fresh("e"), em.fresh("n")
+        em.line(f"{blk} = alloc({INNER_BLOCK}, np.{fold_acc_dtype(op).name})")
+        with em.loop(r0, f"{steps[0]}, {steps[1]}, {rows_per}"):
+            em.line(f"{n} = min2({rows_per}, {steps[1]} - {r0}) * 8")
+            saved = dict(self.memo)
+            with em.loop(e, n):
+                em.line(f"{blk}[{e}] = {term_at(f'nonneg({r0} * 8 + {e})')}")
+            self.memo = saved
+            with em.loop(r, f"{r0}, {r0} + {n} // 8"):
+                with em.loop(j, "8"):
+                    em.line(f"{lanes} = lane_add({lanes}, {j}, {blk}[nonneg(({r} - {r0}) * 8 + {j})])")
 
     def _sum_with_inner_fold(self, red: Op, term_at, steps: tuple[str, str], lanes: str, r: str, j: str) -> None:
         """The sum's rows in blocks of INNER_BLOCK / 8, each block computing the
