@@ -1,0 +1,160 @@
+"""Run a public benchmark collection's kernels through looptrace, unchanged.
+
+Our corpus (bench/corpus/) is written by us; the public collections stay as
+a check of how looptrace meets code written by other people. This reads the
+kernels of serge-sans-paille/numpy-benchmarks from a checkout (a work tree,
+or a bare git directory: the files at HEAD) and copies nothing of them into
+this repository. Each file there holds one function and two comment lines,
+`#setup: <statements>` and `#run: <call>`; for each file, in a child process
+(a hang or a crash stays in it):
+  - the setup runs, and the call's arguments are evaluated in its namespace;
+  - the plain function and `looptrace.jit(fn, backend=...)` run on copies,
+    judged as the corpus judges (bench/corpus/run.py: ok / error (a clear
+    looptrace error) / crash (any other exception) / wrong / timeout), on
+    "interpret" and "cpu", at the collection's own sizes;
+  - where cpu is ok, medians of the plain call and the jitted one,
+    interleaved (bench/_timing.py), and the ratio plain / looptrace.
+
+    python bench/public_check.py --repo /path/to/numpy-benchmarks [--only a,b] [--timeout 300] [--repeats 5]
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DIR = "numpy_benchmarks/benchmarks"
+
+
+def sources(repo: Path) -> dict[str, str]:
+    """name -> source of every benchmark file of the collection."""
+    tree = repo / BENCH_DIR
+    if tree.is_dir():
+        return {p.stem: p.read_text() for p in sorted(tree.glob("*.py")) if p.stem != "__init__"}
+    git = ["git", "--git-dir", str(repo)]
+    names = subprocess.run(git + ["ls-tree", "--name-only", f"HEAD:{BENCH_DIR}"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    return {Path(n).stem: subprocess.run(git + ["show", f"HEAD:{BENCH_DIR}/{n}"], capture_output=True, text=True,
+                                         check=True).stdout
+            for n in sorted(names) if n.endswith(".py") and n != "__init__.py"}
+
+
+def _directive(source: str, key: str) -> str | None:
+    for line in source.splitlines():
+        if line.startswith(f"#{key}:"):
+            return line[len(key) + 2:].strip()
+    return None
+
+
+def child(name: str, source: str, repeats: int) -> dict:
+    import importlib
+    import warnings
+
+    import numpy as np
+
+    from bench._timing import compare
+    from bench.corpus import Kernel
+    from bench.corpus.run import judge
+
+    warnings.simplefilter("ignore")
+    setup, run = _directive(source, "setup"), _directive(source, "run")
+    if setup is None or run is None:
+        return {"name": name, "skipped": "no #setup/#run lines"}
+    folder = tempfile.mkdtemp()
+    Path(folder, f"pub_{name}.py").write_text(source)  # a file of its own: the tracer reads the source
+    sys.path.insert(0, folder)
+    module = importlib.import_module(f"pub_{name}")
+    namespace: dict = {}
+    exec(setup, namespace)  # noqa: S102 - the collection's own setup line
+    call = ast.parse(run, mode="eval").body
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.keywords:
+        return {"name": name, "skipped": f"#run is not a plain call: {run}"}
+    fn = getattr(module, call.func.id)
+    args: tuple = ()
+    for a in call.args:  # noqa: S307 - the collection's own arguments
+        if isinstance(a, ast.Starred):
+            args += tuple(eval(compile(ast.Expression(a.value), name, "eval"), namespace))
+        else:
+            args += (eval(compile(ast.Expression(a), name, "eval"), namespace),)
+    kernel = Kernel(name, fn, lambda r, m: args, "public", "public", rtol=1e-7)
+    out: dict = {"name": name}
+    jitted = None
+    for backend in ("interpret", "cpu"):
+        outcome, jitted = judge(kernel, args, backend, explain=False)
+        out[backend] = outcome.kind
+        if outcome.detail:
+            out[backend + "_detail"] = outcome.detail
+    if out["cpu"] == "ok":
+        import copy
+        plain_args, jit_args = copy.deepcopy(args), copy.deepcopy(args)
+        with np.errstate(all="ignore"):
+            medians = compare({"plain": lambda: fn(*plain_args), "looptrace": lambda: jitted(*jit_args)},
+                              repeats=repeats)
+        out["plain_s"], out["looptrace_s"] = medians["plain"], medians["looptrace"]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repo", required=True, help="a checkout of serge-sans-paille/numpy-benchmarks")
+    parser.add_argument("--only", default="")
+    parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    found = sources(Path(args.repo))
+    if args.child:
+        print(json.dumps(child(args.child, found[args.child], args.repeats)))
+        return
+    names = [n for n in found if not args.only or n in args.only.split(",")]
+    rows = []
+    for name in names:
+        cmd = [sys.executable, __file__, "--repo", args.repo, "--child", name, "--repeats", str(args.repeats)]
+        env = dict(os.environ, LOOPTRACE_CACHE_DIR=tempfile.mkdtemp())
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=env)
+            lines = done.stdout.strip().splitlines()
+            row = json.loads(lines[-1]) if done.returncode == 0 and lines else \
+                {"name": name, "interpret": "crash", "cpu": "crash",
+                 "cpu_detail": (done.stderr.strip().splitlines() or ["no output"])[-1][:160]}
+        except subprocess.TimeoutExpired:
+            row = {"name": name, "interpret": "timeout", "cpu": "timeout"}
+        rows.append(row)
+        print(_line(row), flush=True)
+    _summary(rows)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+def _line(row: dict) -> str:
+    if "skipped" in row:
+        return f"| {row['name']} | skipped: {row['skipped']} | | | |"
+    ratio = f"{row['plain_s'] / row['looptrace_s']:.2f}×" if row.get("looptrace_s") else ""
+    detail = row.get("cpu_detail") or row.get("interpret_detail") or ""
+    return f"| {row['name']} | {row['interpret']} | {row['cpu']} | {ratio} | {detail[:110]} |"
+
+
+def _summary(rows: list[dict]) -> None:
+    judged = [r for r in rows if "skipped" not in r]
+    for backend in ("interpret", "cpu"):
+        kinds = [r[backend] for r in judged]
+        counts = ", ".join(f"{kinds.count(k)} {k}" for k in ("ok", "error", "crash", "wrong", "timeout"))
+        print(f"- {backend}: {counts} of {len(judged)}")
+    ratios = [r["plain_s"] / r["looptrace_s"] for r in judged if r.get("looptrace_s")]
+    if ratios:
+        import math
+        geo = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+        print(f"- cpu vs plain (ok ones): geometric mean {geo:.2f}×, {sum(x < 1.0 for x in ratios)} below 1.0×")
+
+
+if __name__ == "__main__":
+    main()
