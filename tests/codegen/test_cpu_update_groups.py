@@ -102,3 +102,57 @@ def test_generated_piecewise_writes_match_plain(src, seed, tmp_path):
     f = _made(src, tmp_path)
     x = np.random.default_rng(seed).standard_normal(50)
     np.testing.assert_array_equal(looptrace.jit(f, backend="cpu")(x), f(x))
+
+
+def zero_grid(x):
+    """numpy-benchmarks' create_grid: two of three columns written, the third
+    stays the fill."""
+    n = x.shape[0]
+    z = np.zeros((n, n, 3))
+    z[:, :, 0] = x.reshape(-1, 1)
+    z[:, :, 1] = x
+    return z.reshape(n * n, 3)
+
+
+def filled_rows(x, y):
+    """A non-zero fill, positions picked along the first axis, two rows left."""
+    z = np.full((4, x.shape[0]), 7.5)
+    z[0] = x * 2.0
+    z[2] = y - x
+    return z
+
+
+def head_reads_the_fill(x):
+    n = x.shape[0]
+    z = np.ones((n, n, 3))
+    z[:, :, 0] = z[:, :, 2] + x
+    z[:, :, 1] = x.reshape(-1, 1)
+    return z
+
+
+def many_left(x):
+    z = np.zeros((x.shape[0], 8))
+    z[:, 1] = x
+    return z
+
+
+@pytest.mark.parametrize("fn,make,loops", [
+    (zero_grid, lambda r: (r.standard_normal(300),), 2),  # one nest: the two writes and z[i, j, 2] = 0
+    (filled_rows, lambda r: (r.standard_normal(2000), r.standard_normal(2000)), 1),  # rows 1 and 3 beside
+    (head_reads_the_fill, lambda r: (r.standard_normal(300),), 5),  # the fill's 3 loops, then the group's 2
+    (many_left, lambda r: (r.standard_normal(3000),), 3),  # 7 of 8 columns left: the fill's own nest
+])
+def test_fill_written_beside_the_group(rng, fn, make, loops):
+    """A fill read only by a group of slice writes that pick single positions
+    along some axes is written in the group's nest, at the positions the
+    writes leave (planning/fusion.py `_fills_with_writes`); a head that reads
+    the fill, or more than 4 positions left, keeps the fill's own nest."""
+    args = make(rng)
+    f = looptrace.jit(fn, backend="cpu")
+    np.testing.assert_array_equal(f(*args), fn(*args))
+    body = f.explain(*args).kernel_source.split("def kernel", 1)[1]
+    assert _loops(body) == loops, body
+    if fn is zero_grid:
+        assert "2] = 0.0" in body
+    if fn is filled_rows:
+        assert "[1, " in body and "[3, " in body and body.count("= 7.5") == 2

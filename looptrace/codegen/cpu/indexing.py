@@ -40,6 +40,21 @@ def _follow(em, s, head, out: str) -> str:
     return out
 
 
+def _fill_rest(em, head, head_idx: list[str]) -> list:
+    """The writes of what a group leaves of a fill never made (planning/fusion.py
+    `_fills_with_writes`): the head's index with each picked axis at a rest
+    position, written as the head writes it (a plain integer where its axis
+    is dropped, else a one-long slice)."""
+    fill, rest = em.plan.fill_rest.get(id(head), (None, []))
+    writes = []
+    for at in rest:
+        idx = list(head_idx)
+        for k, i in at.items():
+            idx[k] = f"{i}:{i + 1}" if ":" in idx[k] else str(i)
+        writes.append((idx, fill))
+    return writes
+
+
 def _dyn_update_lower(em, op) -> None:
     group = [op, *em.plan.update_group.get(id(op), [])]  # writes into the same buffer (fusion.py)
     writes = []
@@ -49,7 +64,7 @@ def _dyn_update_lower(em, op) -> None:
         idx = em.dynamic_index(x, starts, upd.shape[: len(starts)], drop=src is not None)
         out = em.writable_copy(s.out, x) if s is op else _follow(em, s, op, out)
         writes.append((idx, src if src is not None else upd))
-    em.store_all(out, writes)
+    em.store_all(out, writes + _fill_rest(em, op, writes[0][0]))
 
 
 def _update_slice_lower(em, op) -> None:
@@ -60,7 +75,7 @@ def _update_slice_lower(em, op) -> None:
         a = s.attrs
         _follow(em, s, op, out)
         writes.append((_slice_text(a["starts"], a["stops"], a["steps"]), s.inputs[1]))
-    em.store_all(out, writes)
+    em.store_all(out, writes + _fill_rest(em, op, writes[0][0]))
 
 
 def _gather_element(fz, op, at: list[str]) -> str:

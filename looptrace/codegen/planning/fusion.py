@@ -30,6 +30,7 @@ its uses count there for the ownership analysis (`BlockPlan.position`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import itertools
 from math import prod
 
 from looptrace.ir.core import Block, Dim, Op, Value
@@ -54,6 +55,10 @@ class BlockPlan:
     # they do not keep the write from reusing the target's memory
     disjoint_views: dict[int, set] = field(default_factory=dict)
     unfilled: set[int] = field(default_factory=set)  # id(fill) overwritten before any read: allocated only
+    # id(update_slice heading a group) -> (fill value, [{picked axis: position}]): the rest of a fill
+    # its group leaves (the other axes whole),
+    # written in the group's loop nest (`_fills_with_writes`); the fill itself is in `unfilled`
+    fill_rest: dict[int, tuple] = field(default_factory=dict)
     reshape_from: dict[int, Value] = field(default_factory=dict)  # id(reshape) -> first input
     # id(sort or argsort) -> the only positions of its sorted axis ever read (order_stats.py)
     sort_positions: dict[int, tuple] = field(default_factory=dict)
@@ -150,6 +155,7 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
         _group_scatters(block, plan)
         _group_updates(block, plan, uses)
         _overwritten_fills(block, plan, uses)
+        _fills_with_writes(block, plan, uses)
         _group_maps(block, plan)
     return plan
 
@@ -309,6 +315,49 @@ def _overwritten_fills(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]
             continue
         if _covered(op.out, shape, plan, uses):
             plan.unfilled.add(id(op))
+
+
+FILL_REST_MAX = 4  # boxes of a fill's rest written beside a group's writes
+
+
+def _fills_with_writes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
+    """A constant fill read only by a group of static slice writes that pick
+    single positions along some axes and take the rest whole (`z =
+    np.zeros((n, n, 3)); z[:, :, 0] = a; z[:, :, 1] = b`) is written in the
+    group's loop nest: at each position the writes, then the fill value at
+    the positions no write takes (z[i, j, 2] = 0). One pass over the buffer
+    instead of a fill pass and a write pass (numpy-benchmarks' create_grid:
+    the zero fill was a 15 MB pass of its own). The group's updates read
+    neither the buffer nor each other (`_group_updates`), so no value is
+    read before it is written."""
+    for op in block.ops:
+        if (id(op) not in plan.fused_roots or id(op) in plan.unfilled or op.prim.name != "broadcast_to"
+                or op.inputs[0].ndim != 0):
+            continue
+        shape = tuple(op.out.shape)
+        if any(isinstance(d, Dim) for d in shape) or not shape:
+            continue
+        us = uses.get(op.out.id, [])
+        head = us[0].op if len(us) == 1 else None
+        if (head is None or us[0].nested or head.prim.name not in ("update_slice", "dynamic_update_slice")
+                or head.inputs[0] is not op.out):
+            continue
+        group = [head, *plan.update_group.get(id(head), [])]
+        boxes = [_written_box(w) for w in group]
+        if any(b is None for b in boxes) or any(_reads_root_of(plan, w.inputs[1], op.out) for w in group):
+            continue
+        picked = [k for k, (a, b) in enumerate(boxes[0]) if (a, b) != (0, shape[k])]
+        if not picked or any(b - a != 1 for a, b in (boxes[0][k] for k in picked)):
+            continue
+        if any([k for k, (a, b) in enumerate(box) if (a, b) != (0, shape[k])] != picked or
+               any(b - a != 1 for a, b in (box[k] for k in picked)) for box in boxes):
+            continue
+        taken = {tuple(box[k][0] for k in picked) for box in boxes}
+        rest = [at for at in itertools.product(*(range(shape[k]) for k in picked)) if at not in taken]
+        if len(rest) > FILL_REST_MAX:
+            continue
+        plan.unfilled.add(id(op))
+        plan.fill_rest[id(head)] = (op.inputs[0], [dict(zip(picked, at)) for at in rest])
 
 
 def _covered(v: Value, shape: tuple, plan: BlockPlan, uses: dict[int, list[Use]]) -> bool:
