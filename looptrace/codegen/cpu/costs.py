@@ -8,9 +8,9 @@ element in cheap-op units minus one. A nest of cheap ops keeps factor 1.
 Costs, measured serial on this machine over 10^6 float64 elements
 (ns/element): add, multiply, divide, sqrt, floor about 0.7-1 (memory-bound);
 exp, log, tanh 2.9-4.5 (the branch-free SIMD versions of mathlib.py); sin,
-arctan, power 15-21 (libm calls, one element at a time). So a 360,000
-element map of sqrt, exp and sin (6 ms serial) now goes parallel, while a
-copy or an add stays serial until far more elements.
+arctan, power 15-21 (libm calls, one element at a time; weighted 24). So a
+360,000 element map of sqrt, exp and sin (6 ms serial) now goes parallel,
+while a copy or an add stays serial until far more elements.
 
 Invariant: a factor is >= 1, so weighting only ever moves a nest towards
 threads, never a cheap nest away from them.
@@ -21,7 +21,10 @@ from looptrace.codegen.planning.fusion import BlockPlan, nest_ops
 from looptrace.ir.core import Op
 
 MATHLIB = 4  # exp, log, tanh, expm1, log1p: vectorized polynomial versions (mathlib.py)
-LIBM = 16  # a call per element that LLVM cannot vectorize
+# a call per element that LLVM cannot vectorize: 15-21 ns against 0.7-1 ns for an add, 15-30
+# units. 16 kept numpy-benchmarks' arc_distance (10^4 elements of sin, cos, arctan2: 0.5 ms
+# serial, 0.28 ms on 2 threads, NumPy 0.40 ms) just under the threshold.
+LIBM = 24
 
 ELEMENT_COST = {
     **dict.fromkeys(("exp", "log", "tanh", "expm1", "log1p"), MATHLIB),
