@@ -165,7 +165,6 @@ def _register() -> dict:
 
 
 _EXTERNAL = _register()
-_INDEX = numba.int64 if (numpy_library() is None or numpy_library().int_bits == 64) else numba.int32
 
 
 @intrinsic
