@@ -253,20 +253,26 @@ class ShapeDtype:
         return len(self.shape)
 
 
+# NumPy scalars a kernel takes as they come (typed by their own dtype, as a 0-d
+# array is): the elements of float arrays, as `f(y, *params)` passes them
+_NP_REALS = frozenset({np.float64, np.float32, np.complex128, np.complex64})
+_NP_INTS = frozenset({np.int64, np.int32, np.intp})
+
+
 def _plain_key(args: tuple) -> tuple | None:
     """The signature of a call made of arrays (not 0-d), Python floats and
-    Python ints, read without building ArgSpecs (a few microseconds per
-    call); None otherwise. An int's value is part of the key (it may be a
-    static value, such as a count that sizes an array). Equal keys mean
-    equal `JitFunction._key`s."""
+    ints, and NumPy float, complex and int scalars, read without building
+    ArgSpecs (a few microseconds per call); None otherwise. An int's value is
+    part of the key (it may be a static value, such as a count that sizes an
+    array). Equal keys mean equal `JitFunction._key`s."""
     key = []
     for a in args:
         t = type(a)
         if t is np.ndarray and a.ndim and a.dtype.isnative and a.flags.aligned:
             key.append((a.dtype, a.shape))
-        elif t is float:
+        elif t is float or t in _NP_REALS:
             key.append(t)
-        elif t is int:
+        elif t is int or t in _NP_INTS:
             key.append((t, a))
         else:
             return None

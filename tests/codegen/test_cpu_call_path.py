@@ -101,6 +101,27 @@ def test_the_plain_path_stays_bounded(rng):
     assert len(g._fast) <= _FAST_ENTRIES
 
 
+def test_numpy_scalars_take_the_plain_path_by_type(rng):
+    """Elements of float arrays passed as arguments (`f(y, *params)`) are NumPy
+    scalars: keyed by their type (a float32 scalar keeps float32 arithmetic, a
+    float64 one promotes, a Python float is weak), NumPy ints by value (one
+    may size an array)."""
+    x = rng.standard_normal(12).astype(np.float32)
+    f, g = looptrace.jit(decay, backend="cpu"), looptrace.jit(window_sums, backend="cpu")
+    params = rng.uniform(0.2, 0.8, 3)
+    for a in (params[0], np.float32(params[1]), float(params[2]), params[0], np.complex128(params[1] + 0.5j)):
+        for _ in range(2):  # the first call compiles, the second takes the direct runner
+            got, want = f(x, a), decay(x, a)
+            assert np.asarray(got).dtype == np.asarray(want).dtype
+            np.testing.assert_allclose(got, want, rtol=2e-6)
+    assert len(f._fast) == 4
+    assert f._fast[((x.dtype, x.shape), np.float64)][3] is not None  # a float32 result: the general path
+    y = rng.standard_normal(20)
+    for w in (np.int64(3), np.int64(5), 3):
+        np.testing.assert_allclose(g(y, w), window_sums(y, w), rtol=1e-12)
+    assert len(g._fast) == 3
+
+
 # --- the direct runner: a warm call with nothing to check is the kernel's call and its outputs ---------
 def _direct(f):
     return [entry[3] for entry in f._fast.values()]
