@@ -1,6 +1,7 @@
 """Integer ranges: the smallest and largest value an integer array (or
 scalar) can hold, by interval arithmetic over constants, iota, broadcasts,
-reshapes, integer converts, +, -, *, minimum and maximum.
+reshapes, integer converts, +, -, *, minimum and maximum, and floor division
+and modulo by a positive constant.
 
 Users: the vectorizer decides clamps, comparisons and checks with the ranges
 a loop's static bounds give (vectorize/bounds.py) and converts conditionals
@@ -59,6 +60,11 @@ def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
         return (0, max(int(op.attrs["shape"][op.attrs["axis"]]) - 1, 0))
     if name in PASS_THROUGH:
         return _fitting(of(op.inputs[0]), op.out.dtype)
+    if name == "floor_divide" and len(op.inputs) == 2:  # by a positive constant: monotone
+        a, d = of(op.inputs[0]), const_range(op.inputs[1])
+        if a is None or d is None or d[0] != d[1] or d[0] <= 0:
+            return None
+        return (a[0] // d[0], a[1] // d[0])
     if name == "remainder" and len(op.inputs) == 2:  # floor modulo by a positive constant
         d = const_range(op.inputs[1])
         return (0, d[0] - 1) if d is not None and d[0] == d[1] and d[0] > 0 else None

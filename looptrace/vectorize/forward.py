@@ -17,6 +17,8 @@ Element p of r is s[p - k] where the write covered p, and buf0[p] elsewhere:
     pass then sees it is), and a buf0 that is one value everywhere (np.zeros)
     is that value.
 
+A write that covers the whole buffer (`y[:] = v`) is the values written.
+
 With no other use, buf1 (and the copy of buf0 it needs) is dead: `echo`'s
 output is one pass over x. Only unit steps; the write and the read may
 differ on the first axis only where the read's other axes lie inside the
@@ -38,12 +40,25 @@ def forward_slice_reads(program: Program) -> Program:
 
 
 def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+    if op.prim.name in ("dynamic_update_slice", "update_slice"):
+        return _whole_write(op)
     if op.prim.name != "slice":
         return None
     src = producer.get(op.inputs[0].id)
     if src is None or src.prim.name != "update_slice":
         return None
     return _forwarded(op, src, ops, producer)
+
+
+def _whole_write(op: Op) -> Value | None:
+    """A write of the whole buffer (`y[:] = v` into a new array): the values
+    written, and the buffer's old contents are never read."""
+    base, upd = op.inputs[:2]
+    if tuple(upd.shape) != tuple(base.shape) or upd.dtype != base.dtype or not base.ndim:
+        return None
+    if op.prim.name == "update_slice":
+        return upd if _box(op, tuple(base.shape)) == [(0, d) for d in base.shape] else None
+    return upd if all(s.is_const and int(s.const) == 0 for s in op.inputs[2:]) else None
 
 
 def _box(op: Op, shape: tuple) -> list[tuple[int, int]] | None:

@@ -17,11 +17,18 @@ Rewrites (exact, integers only where it matters):
   - reshape(f(a, b)) -> f(reshape(a), reshape(b)) for an integer or bool
     elementwise f (unit axes only), so the reshape reaches the iota;
   - reshape(gather(x, reshape(i))) -> gather(x, i) for a 1-d x (a batched
-    element read x[s], whose index and result the batching reshaped).
+    element read x[s], whose index and result the batching reshaped);
+  - reshape(broadcast_to(x, S), T) that merges a broadcast axis with others
+    (np.repeat, np.tile: `repeat(x, r)` is x spread to (n, r), then (n*r,))
+    -> gathers of x at positions, `x[k // r]` and `x[k % n]`: a loop nest
+    reads the element it needs instead of the spread array being written
+    and copied into the merged shape (`_spread_read`).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from math import prod
 
 from looptrace.ir.affine import const_int
 from looptrace.ir.builder import IRBuilder, derived
@@ -55,6 +62,8 @@ def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
         return _gather_unreshaped(op, src, ops, producer)
     if name == "reshape" and src is not None and src.prim.elementwise and out.dtype.kind in "biu":
         return _reshape_into(op, src, ops, producer)
+    if name == "reshape" and src is not None and src.prim.name == "broadcast_to":
+        return _spread_read(op, src, ops, producer)
     if src is None or src.prim.name != "iota":
         return None
     axis = _new_axis(tuple(src.out.shape), src.attrs["axis"], tuple(out.shape), name)
@@ -99,6 +108,63 @@ def _gather_unreshaped(op: Op, gather: Op, ops: list[Op], producer: dict[int, Op
     if tuple(inner.inputs[0].shape) != tuple(op.out.shape):
         return None
     return IRBuilder(gather.loc, ops=ops).op("gather", x, inner.inputs[0], axis=0)  # its errors name the read
+
+
+def _spread_read(op: Op, spread: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+    """reshape(broadcast_to(x, S), T) where each axis of T merges consecutive
+    axes of S (unit axes aside) holding at most one axis of x that is not
+    broadcast, and some axis merges a broadcast one: x (its unit axes
+    dropped) read through one gather per merged axis, at
+    `(k // inner) % n` for the element k of that axis (inner: the sizes
+    after x's axis in the merge, n: its length). The positions are iotas
+    and integer ops, computed by the nest that reads the element."""
+    x, full, new = spread.inputs[0], tuple(spread.out.shape), tuple(op.out.shape)
+    if not all(isinstance(d, int) for d in (*full, *new, *x.shape)) or x.ndim == 0:
+        return None
+    lead = len(full) - x.ndim
+    own = (1,) * lead + tuple(x.shape)  # x's axes lined up with S
+    groups = _merged_axes(full, new)
+    if groups is None:
+        return None
+    real = [[j for j in g if own[j] == full[j]] for g in groups]
+    if any(len(r) > 1 for r in real) or not any(len(g) > 1 for g in groups):
+        return None
+    b = derived(op, ops)
+    inner = producer.get(x.id)
+    base = inner.inputs[0] if inner is not None and inner.prim.name == "reshape" else x
+    base_shape = tuple(full[r[0]] if r else 1 for r in real)
+    if tuple(base.shape) != base_shape:
+        base = b.op("reshape", base, shape=base_shape)
+    for t, (g, r) in enumerate(zip(groups, real)):
+        if len(g) < 2 or not r:
+            continue
+        j = r[0]
+        at = b.op("iota", shape=(new[t],), dtype=np.dtype(np.int64), axis=0)
+        after = prod(full[i] for i in g if i > j)
+        if after > 1:
+            at = b.op("floor_divide", at, np.int64(after))
+        if j != g[0]:
+            at = b.op("remainder", at, np.int64(full[j]))
+        base = b.op("gather", base, at, axis=t)
+    return base if tuple(base.shape) == new else b.op("broadcast_to", base, shape=new)
+
+
+def _merged_axes(shape: tuple, new: tuple) -> list[list[int]] | None:
+    """For each axis of `new`, the axes of `shape` (unit axes left out) whose
+    sizes multiply to its size, consecutive and in order; None where the
+    reshape splits an axis."""
+    axes = [k for k, d in enumerate(shape) if d != 1]
+    groups, k = [], 0
+    for d in new:
+        g, size = [], 1
+        while size < d and k < len(axes):
+            g.append(axes[k])
+            size *= shape[axes[k]]
+            k += 1
+        if size != d:
+            return None
+        groups.append(g)
+    return groups if k == len(axes) else None
 
 
 def _new_axis(shape: tuple, axis: int, new: tuple, how: str) -> int | None:
