@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -53,6 +54,8 @@ class JitFunction:
                  parallel: bool = True, fastmath: bool = False):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+        fn = fn.py_func if isinstance(fn, JitFunction) else fn
+        _check_traceable(fn)
         self.py_func = fn
         self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
         self.backend = backend
@@ -257,6 +260,22 @@ class ShapeDtype:
 # array is): the elements of float arrays, as `f(y, *params)` passes them
 _NP_REALS = frozenset({np.float64, np.float32, np.complex128, np.complex64})
 _NP_INTS = frozenset({np.int64, np.int32, np.intp})
+
+
+def _check_traceable(fn: Any) -> None:
+    """jit compiles Python functions (and methods): their code is what is traced."""
+    if isinstance(getattr(fn, "__func__", fn), types.FunctionType):
+        return
+    if isinstance(fn, functools.partial):
+        inner = getattr(fn.func, "__name__", type(fn.func).__name__)
+        raise TypeError(f"looptrace.jit compiles Python functions, not a functools.partial (of {inner}): jit "
+                        "the function itself and pass the bound values as arguments, or write a def that "
+                        "calls it")
+    name = getattr(fn, "__name__", None) or type(fn).__name__
+    if getattr(fn, "__module__", None) == "numpy" or isinstance(fn, np.ufunc):
+        name = f"np.{name}"
+    raise TypeError(f"looptrace.jit compiles Python functions; {name} is a {type(fn).__name__}: write a "
+                    f"def that calls it, e.g. `lt.jit(lambda x: {name}(x))`")
 
 
 def _plain_key(args: tuple) -> tuple | None:

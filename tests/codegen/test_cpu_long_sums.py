@@ -1,5 +1,5 @@
 """Long float sums over one axis: 8 accumulators (codegen/cpu/nest.py
-`Fuser._sum_8way`).
+`Fuser._fold_8way`; min and max folds too).
 
 Accumulator j takes the terms at 8r + j in increasing r; the 8 are added
 pairwise, then the n % 8 tail in order. The 8 are one tuple and every term,
@@ -8,6 +8,8 @@ that adds it to item j (templates.py `lane_add`). The kernel must give
 exactly the value of that order, which `eight_way` computes in Python from
 terms computed the same way.
 """
+
+import warnings
 
 import numpy as np
 import pytest
@@ -227,3 +229,32 @@ def test_nonneg_is_the_value():
 
     x = np.arange(40.0)
     assert read(x, 3, 5) == 29.0 and read(x, 0, 0) == 0.0
+
+
+
+def extremes(x, rows):
+    return x.min(), np.max(np.abs(x)), np.nanmax(rows, axis=1), rows.min(axis=-1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_min_and_max_folds_run_in_lanes(dtype, rng):
+    """Min and max over 64 or more terms take 8 lanes (templates.py lane_min,
+    lane_max): exact in any order, NaN anywhere (a lane, the tail, the first
+    term) propagates as np.minimum's, np.nanmax skips it."""
+    f = looptrace.jit(extremes, backend="cpu")
+    for n in (64, 203):
+        x, rows = rng.standard_normal(n).astype(dtype), rng.standard_normal((5, n)).astype(dtype)
+        for nan_at in (None, 0, 9, n - 1):
+            xs, rs = x.copy(), rows.copy()
+            if nan_at is not None:
+                xs[nan_at] = np.nan
+                rs[1, nan_at] = np.nan
+                rs[3, :] = np.nan  # a row all NaN: nanmax gives NaN (NumPy warns)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                want = extremes(xs, rs)
+                got = f(xs, rs)
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(g, w)
+    src = f.explain(x, rows).kernel_source
+    assert "lane_min(" in src and "lane_max(" in src

@@ -269,3 +269,17 @@ def test_eval_shape(rng):
     f = looptrace.jit(static_shape, backend="interpret", static_argnames="n")
     out = looptrace.eval_shape(f, rng.standard_normal(3), 4)
     assert out.shape == (4, 3) and out.dtype == np.float64
+
+
+def test_jit_of_what_is_not_a_python_function_is_a_clear_error(rng):
+    """jit traces a function's code: a ufunc, a NumPy function, a builtin or a
+    partial has none; a jitted function is jitted again from its own."""
+    import functools
+
+    for fn, name in [(np.abs, "np.absolute"), (np.sum, "np.sum"), (len, "len"),
+                     (functools.partial(np.add, 1.0), "functools.partial")]:
+        with pytest.raises(TypeError, match=f"looptrace.jit compiles Python functions.*{name}"):
+            looptrace.jit(fn)
+    twice = looptrace.jit(looptrace.jit(lambda a: a * 2.0), backend="interpret")
+    x = rng.standard_normal(3)
+    np.testing.assert_allclose(twice(x), x * 2.0)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from looptrace.codegen.planning.fusion import BlockPlan, nest_ops
 from looptrace.ir.core import Op
 
-MATHLIB = 4  # exp, log, tanh, expm1, log1p: vectorized polynomial versions (mathlib.py)
+MATHLIB = 4  # exp, log, tanh, expm1, log1p, |complex|: vectorized versions (mathlib.py)
 # a call per element that LLVM cannot vectorize: 15-21 ns against 0.7-1 ns for an add, 15-30
 # units. 16 kept numpy-benchmarks' arc_distance (10^4 elements of sin, cos, arctan2: 0.5 ms
 # serial, 0.28 ms on 2 threads, NumPy 0.40 ms) just under the threshold.
@@ -50,6 +50,8 @@ def element_cost(op: Op) -> int:
         return 1
     if op.prim.name in INT_DIVISION and all(getattr(u.dtype, "kind", "O") in "iub" for u in op.inputs):
         return 1 if op.inputs[-1].is_const else INT_DIVISION_BY_VARIABLE
+    if op.prim.name == "absolute" and getattr(op.inputs[0].dtype, "kind", "O") == "c":
+        return MATHLIB  # mathlib.py's cabs: a divide and two square roots, vectorized
     return ELEMENT_COST.get(op.prim.name, 1)
 
 

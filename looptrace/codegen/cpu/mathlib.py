@@ -40,7 +40,13 @@ ulp from it), asserted by tests/codegen/test_mathlib.py:
   `log1p_f32`: float64 inside; equal to NumPy's float64 log1p rounded to
   float32 for every float32 input (checked exhaustively).
 
-The CPU backend lowers np.exp/expm1/tanh/log/log1p of float32/float64 to
+- `cabs_c128`: <= 2 ulp from hypot (sqrt of the sum of squares, <= 1 ulp, or
+  hi*sqrt(1 + (lo/hi)**2) where the squares would overflow or underflow;
+  NumPy's own SIMD loop is the scaled form everywhere, itself <= 2 ulp).
+  `cabs_c64`: float64 inside, one rounding.
+
+The CPU backend lowers np.exp/expm1/tanh/log/log1p of float32/float64 (and
+np.abs of complex64/complex128, to cabs) to
 these (ops/elementwise.py, `_CPU_MATHLIB`); LOOPTRACE_LIBM=1 in the
 environment when a kernel is generated restores the np.<name> (libm) calls.
 
@@ -54,6 +60,8 @@ value depends only on its argument (no fastmath, no FMA contraction, so the
 result is the same whether or not LLVM vectorizes the caller).
 """
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
@@ -389,6 +397,42 @@ def expm1_f64(x):
 def expm1_f32(x):
     """np.expm1 for a float32 (float64 inside, one final rounding)."""
     return np.float32(expm1_f64(np.float64(x)))
+
+
+# --- |z| of a complex z ---
+_SQUARE_SAFE_HI = 2.0 ** 500  # hi below: hi*hi does not overflow
+_SQUARE_SAFE_LO = 2.0 ** -500  # hi above: hi*hi is normal, and an underflowing lo*lo negligible
+
+
+@numba.njit(**_JIT_INLINE)
+def cabs_c128(z):
+    """np.abs of a complex128 (hypot of its parts): sqrt(a*a + b*b) where the
+    squares neither overflow nor underflow (<= 1 ulp from hypot), else the
+    scaled hi*sqrt(1 + (lo/hi)**2) (<= 2 ulp, as NumPy's own); both are computed and one selected, so a loop
+    of them vectorizes (libm's hypot is a call per element: 10^4 elements
+    37 us against 6.4 us; NumPy's own SIMD loop 5.8 us). An infinite part
+    gives inf (even beside a NaN), else a NaN part gives NaN, as hypot."""
+    a = abs(z.real)
+    b = abs(z.imag)
+    bigger = a > b
+    hi = a if bigger else b
+    lo = b if bigger else a
+    direct = math.sqrt(a * a + b * b)
+    r = lo / hi
+    scaled = hi * math.sqrt(1.0 + r * r)
+    safe = hi < _SQUARE_SAFE_HI and (hi > _SQUARE_SAFE_LO or hi == 0.0)
+    res = direct if safe else scaled
+    return np.inf if (a == np.inf or b == np.inf) else res
+
+
+@numba.njit(**_JIT_INLINE)
+def cabs_c64(z):
+    """np.abs of a complex64: float64 inside (no square can overflow or
+    underflow), one final rounding; an infinite part gives inf."""
+    a = abs(np.float64(z.real))
+    b = abs(np.float64(z.imag))
+    res = np.float32(math.sqrt(a * a + b * b))
+    return np.float32(np.inf) if (a == np.inf or b == np.inf) else res
 
 
 def _harden_helpers() -> None:

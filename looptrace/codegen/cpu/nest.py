@@ -153,14 +153,14 @@ class Fuser:
         """A reduction (or a sum of products) at kept index `idx`: inner loops."""
         em, x = self.em, op.inputs[0]
         axes = folded_axes(op)
-        if (x.ndim == 1 and op.prim.reduction.combine == "add" and x.dtype.kind == "f"
-                and isinstance(x.shape[0], int) and x.shape[0] >= 64):
-            return self._sum_8way(op, parallel, lambda at: self._term_1d(op, at), x.shape[0])
-        if (len(axes) == 1 and axes[0] == x.ndim - 1 and op.prim.reduction.combine == "add"
-                and x.dtype.kind == "f" and isinstance(x.shape[-1], int) and x.shape[-1] >= 64):
-            # a sum along the last (contiguous) axis at each kept index: the same 8 chains
+        lanes = op.prim.reduction.combine in LANE_UPDATE and x.dtype.kind == "f"
+        if lanes and x.ndim == 1 and isinstance(x.shape[0], int) and x.shape[0] >= 64:
+            return self._fold_8way(op, parallel, lambda at: self._term_1d(op, at), x.shape[0])
+        if (lanes and len(axes) == 1 and axes[0] == x.ndim - 1 and isinstance(x.shape[-1], int)
+                and x.shape[-1] >= 64):
+            # a fold along the last (contiguous) axis at each kept index: the same 8 chains
             self.reductions.append(op)
-            return self._sum_8way(op, parallel, lambda at: self.term(op, idx, [at]), x.shape[-1])
+            return self._fold_8way(op, parallel, lambda at: self.term(op, idx, [at]), x.shape[-1])
         self.reductions.append(op)
         acc = em.fresh("acc")
         em.line(f"{acc} = {fold_init(op)}")
@@ -188,10 +188,12 @@ class Fuser:
             self.reducing -= 1
 
 
-    def _sum_8way(self, op: Op, parallel: bool, term_at, n: int) -> str:
-        """A float sum over one axis (of a 1-d array, or the last axis at one
-        kept index; `term_at(index text)` is its term) with 8 independent accumulators (as NumPy's
-        pairwise sum does at its leaves): 8 add chains instead of one.
+    def _fold_8way(self, op: Op, parallel: bool, term_at, n: int) -> str:
+        """A float sum, min or max over one axis (of a 1-d array, or the last
+        axis at one kept index; `term_at(index text)` is its term) with 8
+        independent accumulators (as NumPy's pairwise sum does at its leaves):
+        8 chains instead of one. A min of 10^4 floats: 15.9 us in one chain of
+        min_nan, 3.8 us in 8 (NumPy 4.1 us); min and max are exact in any order.
 
         Accumulator j takes the terms at r*8 + j in increasing r, then the 8
         are added pairwise, then the n % 8 tail in order. The 8 are one tuple
@@ -216,12 +218,12 @@ class Fuser:
             em.line(f"{parts} = alloc({chunks}, np.{fold_acc_dtype(op).name})")
             with em.loop(c, str(chunks), True):
                 steps = (f"{c} * {step}", f"min2({c} * {step} + {step}, {rows})")
-                em.line(f"{parts}[{c}] = {self._sum_8way_steps(op, term_at, steps, saved)}")
+                em.line(f"{parts}[{c}] = {self._fold_8way_steps(op, term_at, steps, saved)}")
             em.line(f"{total} = {fold_init(op)}")
             with em.loop(c, str(chunks)):
                 em.line(fold_update(op, total, f"{parts}[{c}]"))
         else:
-            em.line(f"{total} = {self._sum_8way_steps(op, term_at, ('0', str(rows)), saved)}")
+            em.line(f"{total} = {self._fold_8way_steps(op, term_at, ('0', str(rows)), saved)}")
         self.memo = dict(saved)
         if n % 8:
             tail = em.fresh("r")
@@ -230,25 +232,28 @@ class Fuser:
         self.memo = saved
         return total if float64_fold(op) else cast(total, op.out.dtype)
 
-    def _sum_8way_steps(self, op: Op, term_at, steps: tuple[str, str], saved: dict) -> str:
+    def _fold_8way_steps(self, op: Op, term_at, steps: tuple[str, str], saved: dict) -> str:
         """The 8 accumulators over rows `steps` (first, end) of 8 terms each, and their pairwise total."""
         em = self.em
         lanes, r, j = em.fresh("lanes"), em.fresh("r"), em.fresh("j")
         em.line(f"{lanes} = ({', '.join([fold_init(op)] * 8)}, )")
+        lane_fn = LANE_UPDATE[op.prim.reduction.combine]
         inner = _lane_fold(self, op)
         if inner is not None:
-            self._sum_with_inner_fold(inner, term_at, steps, lanes, r, j)
+            self._sum_with_inner_fold(inner, term_at, steps, lanes, r, j, lane_fn)
         elif any(element_cost(o) == MATHLIB for o in nest_ops(op, em.plan)):
-            self._sum_in_blocks(op, term_at, steps, lanes, r, j)
+            self._sum_in_blocks(op, term_at, steps, lanes, r, j, lane_fn)
         else:
             with em.loop(r, ", ".join(steps) if steps[0] != "0" else steps[1]):
                 with em.loop(j, "8"):
-                    em.line(f"{lanes} = lane_add({lanes}, {j}, {term_at(f'nonneg({r} * 8 + {j})')})")
+                    em.line(f"{lanes} = {lane_fn}({lanes}, {j}, {term_at(f'nonneg({r} * 8 + {j})')})")
         self.memo = dict(saved)
         acc = [f"{lanes}[{k}]" for k in range(8)]
-        return f"(({acc[0]} + {acc[1]}) + ({acc[2]} + {acc[3]})) + (({acc[4]} + {acc[5]}) + ({acc[6]} + {acc[7]}))"
+        pair = PAIR[op.prim.reduction.combine]
+        return pair(pair(pair(acc[0], acc[1]), pair(acc[2], acc[3])), pair(pair(acc[4], acc[5]), pair(acc[6], acc[7])))
 
-    def _sum_in_blocks(self, op: Op, term_at, steps: tuple[str, str], lanes: str, r: str, j: str) -> None:
+    def _sum_in_blocks(self, op: Op, term_at, steps: tuple[str, str], lanes: str, r: str, j: str,
+                       lane_fn: str) -> None:
         """The sum's terms computed INNER_BLOCK at a time into a small array
         by a loop of their own, then added to the 8 lanes: a term holding
         exp or log (mathlib.py's vectorizable versions) is vectorized by LLVM
@@ -269,9 +274,10 @@ class Fuser:
             self.memo = saved
             with em.loop(r, f"{r0}, {r0} + {n} // 8"):
                 with em.loop(j, "8"):
-                    em.line(f"{lanes} = lane_add({lanes}, {j}, {blk}[nonneg(({r} - {r0}) * 8 + {j})])")
+                    em.line(f"{lanes} = {lane_fn}({lanes}, {j}, {blk}[nonneg(({r} - {r0}) * 8 + {j})])")
 
-    def _sum_with_inner_fold(self, red: Op, term_at, steps: tuple[str, str], lanes: str, r: str, j: str) -> None:
+    def _sum_with_inner_fold(self, red: Op, term_at, steps: tuple[str, str], lanes: str, r: str, j: str,
+                             lane_fn: str) -> None:
         """The sum's rows in blocks of INNER_BLOCK / 8, each block computing the
         fold `red` (`_lane_fold`) for its INNER_BLOCK positions first: the
         fold's loops outside, a loop over the block's neighbouring positions
@@ -302,7 +308,7 @@ class Fuser:
             self.memo[(red.out.id, (at,))] = value if float64_fold(red) else cast(value, red.out.dtype)
             with em.loop(r, f"{r0}, {r0} + {n} // 8"):
                 with em.loop(j, "8"):
-                    em.line(f"{lanes} = lane_add({lanes}, {j}, {term_at(at)})")
+                    em.line(f"{lanes} = {lane_fn}({lanes}, {j}, {term_at(at)})")
             self.memo = saved
 
     def _term_1d(self, op: Op, at: str) -> str:
@@ -325,7 +331,12 @@ FOLD_UPDATE = {
     "logical_and": "{acc} = {acc} and ({x} != 0)",
     "logical_or": "{acc} = {acc} or ({x} != 0)",
 }
-PARALLEL_FOLDS = ("add", "multiply")  # folds split over threads (exact for integers, reassociated for floats)
+PARALLEL_FOLDS = ("add", "multiply")
+# folds run in 8 lanes (`Fuser._fold_8way`): the intrinsic that updates lane j (templates.py), and
+# how two lanes' totals combine
+LANE_UPDATE = {"add": "lane_add", "minimum": "lane_min", "maximum": "lane_max"}
+PAIR = {"add": lambda a, b: f"({a} + {b})", "minimum": lambda a, b: f"min_nan({a}, {b})",
+        "maximum": lambda a, b: f"max_nan({a}, {b})"}  # folds split over threads (exact for integers, reassociated for floats)
 
 
 def float64_fold(op: Op) -> bool:

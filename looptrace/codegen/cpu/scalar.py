@@ -4,7 +4,7 @@ expression of one element from its inputs' element expressions.
 nest.py places the expression inside a loop nest and casts it to the op's
 dtype, so an expression only has to be right in value (Numba's own scalar
 promotion may differ from NumPy's; the cast restores the dtype). tanh, exp,
-expm1, log and log1p of float32/float64 call mathlib.py (branch-free, no libm
+expm1, log and log1p of float32/float64, and the absolute value of a complex, call mathlib.py (branch-free, no libm
 call, so LLVM vectorizes the loop around them; <= 2 ulp from NumPy);
 LOOPTRACE_LIBM=1, read when a kernel is generated, restores the np.<name>
 calls (libm).
@@ -37,9 +37,11 @@ MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "expm1": "expm1_f", "log": "log_f",
 
 def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
     dt = np.dtype(in_dtypes[0])
-    if name not in MATHLIB or dt not in (np.float32, np.float64):
-        return None
     if os.environ.get("LOOPTRACE_LIBM", "") == "1":
+        return None
+    if name == "absolute" and dt in (np.complex64, np.complex128):
+        return f"cabs_c{dt.itemsize * 8}({args[0]})"
+    if name not in MATHLIB or dt not in (np.float32, np.float64):
         return None
     return f"{MATHLIB[name]}{dt.itemsize * 8}({args[0]})"
 

@@ -17,6 +17,8 @@ from numba.extending import intrinsic
 from numba.np.arrayobj import _empty_nd_impl, _parse_shape
 
 from looptrace.codegen.cpu.mathlib import (
+    cabs_c64,
+    cabs_c128,
     exp_f32,
     exp_f64,
     expm1_f32,
@@ -35,7 +37,7 @@ from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_g
 
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
-           "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "lane_add", "nonneg"]
+           "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "lane_add", "lane_min", "lane_max", "nonneg"]
 __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
@@ -150,29 +152,52 @@ def uniform_draws(gen, shape, dtype):
     return gen.random(shape, dtype=dtype)
 
 
-@intrinsic
-def lane_add(typingctx, lanes, j, x):
-    """`lanes` (a tuple of floats) with x added to its item j: the 8
-    accumulators of a float sum (codegen/cpu/nest.py `Fuser._sum_8way`) as one
+def _lane_intrinsic(name: str, combine, doc: str):
+    """An intrinsic `(lanes, j, x) -> lanes` with item j of the tuple `lanes`
+    combined with x by `combine(builder, acc, x)` (x converted to the lanes'
+    type first)."""
+
+    def typer(typingctx, lanes, j, x):
+        if not (isinstance(lanes, types.UniTuple) and isinstance(lanes.dtype, types.Float)
+                and isinstance(j, types.Integer) and isinstance(x, types.Number)):
+            return None
+
+        def codegen(context, builder, sig, args):
+            tup, idx, val = args
+            val = context.cast(builder, val, sig.args[2], lanes.dtype)
+            slot = cgutils.alloca_once(builder, tup.type)
+            builder.store(tup, slot)
+            lane = builder.gep(slot, [idx.type(0), idx], inbounds=True)
+            builder.store(combine(builder, builder.load(lane), val), lane)
+            return builder.load(slot)
+
+        return lanes(lanes, j, x), codegen
+
+    typer.__name__ = typer.__qualname__ = name
+    typer.__doc__ = doc
+    return intrinsic(typer)
+
+
+def _nan_select(order: str):
+    """x where `x <order> acc` or x is NaN, else acc: np.minimum / np.maximum
+    (NaN propagates), as min_nan / max_nan."""
+    def combine(builder, acc, x):
+        take = builder.or_(builder.fcmp_ordered(order, x, acc), builder.fcmp_unordered("uno", x, x))
+        return builder.select(take, x, acc)
+
+    return combine
+
+
+lane_add = _lane_intrinsic("lane_add", lambda builder, acc, x: builder.fadd(acc, x), """\
+    `lanes` (a tuple of floats) with x added to its item j: the 8
+    accumulators of a float sum (codegen/cpu/nest.py `Fuser._fold_8way`) as one
     value, so that the term is written once, in a loop over j of 8 steps,
     instead of 8 times (each copy is typed and lowered by Numba anew). LLVM
     unrolls that loop and keeps the 8 in registers: the same adds, in the same
     order, as 8 scalar accumulators. x is converted to the lanes' type first,
-    as `acc += x` converts it (float32 to float64)."""
-    if not (isinstance(lanes, types.UniTuple) and isinstance(lanes.dtype, types.Float)
-            and isinstance(j, types.Integer) and isinstance(x, types.Number)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        tup, idx, val = args
-        val = context.cast(builder, val, sig.args[2], lanes.dtype)
-        slot = cgutils.alloca_once(builder, tup.type)
-        builder.store(tup, slot)
-        lane = builder.gep(slot, [idx.type(0), idx], inbounds=True)
-        builder.store(builder.fadd(builder.load(lane), val), lane)
-        return builder.load(slot)
-
-    return lanes(lanes, j, x), codegen
+    as `acc += x` converts it (float32 to float64).""")
+lane_min = _lane_intrinsic("lane_min", _nan_select("<"), "`lanes` with item j replaced by min_nan(item j, x): a min fold's 8 lanes.")
+lane_max = _lane_intrinsic("lane_max", _nan_select(">"), "`lanes` with item j replaced by max_nan(item j, x): a max fold's 8 lanes.")
 
 
 @intrinsic
