@@ -155,12 +155,13 @@ class Fuser:
         axes = folded_axes(op)
         lanes = op.prim.reduction.combine in LANE_UPDATE and x.dtype.kind == "f"
         if lanes and x.ndim == 1 and isinstance(x.shape[0], int) and x.shape[0] >= 64:
-            return self._fold_8way(op, parallel, lambda at: self._term_1d(op, at), x.shape[0])
+            return self._fold_8way(op, parallel, lambda at: self._term_1d(op, at), x.shape[0], lambda at: [at])
         if (lanes and len(axes) == 1 and axes[0] == x.ndim - 1 and isinstance(x.shape[-1], int)
                 and x.shape[-1] >= 64):
             # a fold along the last (contiguous) axis at each kept index: the same 8 chains
             self.reductions.append(op)
-            return self._fold_8way(op, parallel, lambda at: self.term(op, idx, [at]), x.shape[-1])
+            return self._fold_8way(op, parallel, lambda at: self.term(op, idx, [at]), x.shape[-1],
+                                   lambda at: [*idx, at])
         self.reductions.append(op)
         acc = em.fresh("acc")
         em.line(f"{acc} = {fold_init(op)}")
@@ -188,7 +189,7 @@ class Fuser:
             self.reducing -= 1
 
 
-    def _fold_8way(self, op: Op, parallel: bool, term_at, n: int) -> str:
+    def _fold_8way(self, op: Op, parallel: bool, term_at, n: int, index_at) -> str:
         """A float sum, min or max over one axis (of a 1-d array, or the last
         axis at one kept index; `term_at(index text)` is its term) with 8
         independent accumulators (as NumPy's pairwise sum does at its leaves):
@@ -218,12 +219,12 @@ class Fuser:
             em.line(f"{parts} = alloc({chunks}, np.{fold_acc_dtype(op).name})")
             with em.loop(c, str(chunks), True):
                 steps = (f"{c} * {step}", f"min2({c} * {step} + {step}, {rows})")
-                em.line(f"{parts}[{c}] = {self._fold_8way_steps(op, term_at, steps, saved)}")
+                em.line(f"{parts}[{c}] = {self._fold_8way_steps(op, term_at, steps, saved, index_at)}")
             em.line(f"{total} = {fold_init(op)}")
             with em.loop(c, str(chunks)):
                 em.line(fold_update(op, total, f"{parts}[{c}]"))
         else:
-            em.line(f"{total} = {self._fold_8way_steps(op, term_at, ('0', str(rows)), saved)}")
+            em.line(f"{total} = {self._fold_8way_steps(op, term_at, ('0', str(rows)), saved, index_at)}")
         self.memo = dict(saved)
         if n % 8:
             tail = em.fresh("r")
@@ -232,7 +233,7 @@ class Fuser:
         self.memo = saved
         return total if float64_fold(op) else cast(total, op.out.dtype)
 
-    def _fold_8way_steps(self, op: Op, term_at, steps: tuple[str, str], saved: dict) -> str:
+    def _fold_8way_steps(self, op: Op, term_at, steps: tuple[str, str], saved: dict, index_at) -> str:
         """The 8 accumulators over rows `steps` (first, end) of 8 terms each, and their pairwise total."""
         em = self.em
         lanes, r, j = em.fresh("lanes"), em.fresh("r"), em.fresh("j")
@@ -242,7 +243,7 @@ class Fuser:
         if inner is not None:
             self._sum_with_inner_fold(inner, term_at, steps, lanes, r, j, lane_fn)
         elif any(element_cost(o) == MATHLIB for o in nest_ops(op, em.plan)):
-            self._sum_in_blocks(op, term_at, steps, lanes, r, j, lane_fn)
+            self._sum_in_blocks(op, term_at, steps, lanes, r, j, lane_fn, index_at)
         else:
             with em.loop(r, ", ".join(steps) if steps[0] != "0" else steps[1]):
                 with em.loop(j, "8"):
@@ -253,7 +254,7 @@ class Fuser:
         return pair(pair(pair(acc[0], acc[1]), pair(acc[2], acc[3])), pair(pair(acc[4], acc[5]), pair(acc[6], acc[7])))
 
     def _sum_in_blocks(self, op: Op, term_at, steps: tuple[str, str], lanes: str, r: str, j: str,
-                       lane_fn: str) -> None:
+                       lane_fn: str, index_at) -> None:
         """The sum's terms computed INNER_BLOCK at a time into a small array
         by a loop of their own, then added to the 8 lanes: a term holding
         exp or log (mathlib.py's vectorizable versions) is vectorized by LLVM
@@ -261,16 +262,31 @@ class Fuser:
         slower than libm's (log_likelihood, `np.log(np.exp(-s) / c).sum()`
         over 10^5 elements: 3.7 ms in lanes, 0.47 ms in blocks; NumPy 0.47).
         Each lane takes the same terms in the same order: the same value, bit
-        for bit."""
+        for bit.
+
+        A term with one such call feeding another (`log(exp(-s) / c)`) has
+        the inner one's values computed into a block of their own first, by
+        a loop of its own (`_staged_calls`): both calls in one loop body ran
+        4.2 ns per element, in two loops 2.4 ns (10^5 elements)."""
         em = self.em
         rows_per = INNER_BLOCK // 8
         blk, r0, e, n = em.fresh("terms"), em.fresh("r"), em.fresh("e"), em.fresh("n")
         em.line(f"{blk} = alloc({INNER_BLOCK}, np.{fold_acc_dtype(op).name})")
+        stages = [(m, em.fresh("stage")) for m in _staged_calls(op, em.plan)]
+        for m, name in stages:
+            em.line(f"{name} = alloc({INNER_BLOCK}, np.{m.out.dtype.name})")
         with em.loop(r0, f"{steps[0]}, {steps[1]}, {rows_per}"):
             em.line(f"{n} = min2({rows_per}, {steps[1]} - {r0}) * 8")
             saved = dict(self.memo)
+            at = f"nonneg({r0} * 8 + {e})"
+            for m, name in stages:  # each stage reads the ones before it from their blocks
+                staged = dict(self.memo)
+                with em.loop(e, n):
+                    em.line(f"{name}[{e}] = {self.value_at(m.out, index_at(at))}")
+                self.memo = staged
+                self.memo[(m.out.id, tuple(index_at(at)))] = f"{name}[{e}]"
             with em.loop(e, n):
-                em.line(f"{blk}[{e}] = {term_at(f'nonneg({r0} * 8 + {e})')}")
+                em.line(f"{blk}[{e}] = {term_at(at)}")
             self.memo = saved
             with em.loop(r, f"{r0}, {r0} + {n} // 8"):
                 with em.loop(j, "8"):
@@ -313,6 +329,40 @@ class Fuser:
 
     def _term_1d(self, op: Op, at: str) -> str:
         return " * ".join(self.value_at(u, [at]) for u in op.inputs)
+
+
+def _staged_calls(op: Op, plan: BlockPlan) -> list[Op]:
+    """The vectorized math calls (exp, log, ...) of a fold's term whose value
+    feeds another such call, of the fold input's shape, innermost first; none
+    where the term holds a fold of its own."""
+    order: list[Op] = []  # the nest's ops, each after the ops it reads
+    seen: set[int] = set()
+    stack = [(op, False)]
+    while stack:
+        o, done = stack.pop()
+        if done:
+            order.append(o)
+            continue
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        stack.append((o, True))
+        stack.extend((plan.producer[u.id], False) for u in o.inputs if u.id in plan.inlined)
+    inner = order[:-1]  # the fold itself is last
+    if any(is_fold(o) for o in inner):
+        return []
+    below: dict[int, set] = {}  # id(op) -> the calls its value is computed from
+    fed: set[int] = set()  # calls whose value another call reads
+    for o in inner:
+        below[id(o)] = set()
+        for u in o.inputs:
+            p = plan.producer.get(u.id) if u.id in plan.inlined else None
+            if p is not None:
+                below[id(o)] |= below[id(p)] | ({id(p)} if element_cost(p) == MATHLIB else set())
+        if element_cost(o) == MATHLIB:
+            fed |= below[id(o)]
+    shape = tuple(op.inputs[0].shape)
+    return [o for o in inner if id(o) in fed and tuple(o.out.shape) == shape]
 
 
 # A float sum split over threads is cut into at most this many chunks of steps.
