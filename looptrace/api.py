@@ -113,7 +113,7 @@ class JitFunction:
             compiled, specs = self.compiled_for(values)
             extra = guards.bind(compiled.traced, values)
             if extra is not None:  # else what it reads from outside changed just now: again
-                if key is not None:
+                if key is not None and self._fast_ok:  # (tracing may have made a float static)
                     if len(self._fast) >= _FAST_ENTRIES:  # int values are in the keys: stay bounded
                         self._fast.clear()
                     runtime = tuple(i for i, s in enumerate(specs) if s.kind != "static")

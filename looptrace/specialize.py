@@ -14,10 +14,15 @@ specialized on, besides the ones named in `static_argnames`.
 - `grad`, `value_and_grad` and `vjp` keep the non-differentiated Python ints
   (and tuples, lists, strings) concrete, as JAX's grad does.
 
-Invariant: only Python ints, bools and NumPy integer scalars are specialized
-automatically (a float never is: calls with floats may share a compiled
-version by type alone), and a name, once specialized, stays static for the
-JitFunction's lifetime, so every later key carries its value.
+- A float argument whose value decides a shape (`np.linspace(a, b, int(n))`
+  with n = 100.0, as code written for other compilers types a count) is
+  specialized the same way: only where a shape needs its value; any other
+  float shares a compiled version by type alone.
+
+Invariant: only numbers found to decide a shape are specialized automatically
+(Python ints, bools and floats, NumPy integer and float scalars), and a name,
+once specialized, stays static for the JitFunction's lifetime, so every later
+key carries its value.
 """
 from __future__ import annotations
 
@@ -41,6 +46,11 @@ def is_unpassed_default(param: inspect.Parameter, value: Any) -> bool:
 
 def is_int_like(value: Any) -> bool:
     return isinstance(value, (bool, numbers.Integral)) and not isinstance(value, np.ndarray)
+
+
+def _number_like(value: Any) -> bool:
+    """An int, bool or float (Python or NumPy scalar): may be made static where a shape needs it."""
+    return is_int_like(value) or isinstance(value, (float, np.floating))
 
 
 def static_key(value: Any) -> Any:
@@ -73,6 +83,9 @@ def trace_specializing(jf, values: list, specs: list, specs_of=None) -> tuple[Pr
                 raise
             for n in names:
                 jf._auto_static[n] = _reason(e)
+                if not is_int_like(values[jf.param_names.index(n)]):
+                    jf._fast_ok = False  # the plain-call cache keys floats by type, not value
+                    jf._fast.clear()
             specs = (specs_of or jf.specs_of)(values)
             continue
         program.notes = program_notes(jf, values) + list(getattr(program, "notes", []))
@@ -87,7 +100,7 @@ def _specializable(jf, specs: list, values: list, e: ConcreteIndexError) -> list
     names = []
     for pos in positions:
         i = traced[pos]
-        if not is_int_like(values[i]) or jf.param_names[i] in jf._auto_static:
+        if not _number_like(values[i]) or jf.param_names[i] in jf._auto_static:
             return []
         names.append(jf.param_names[i])
     return names

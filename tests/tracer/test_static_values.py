@@ -61,14 +61,37 @@ def shaped_by_data(x):
 
 
 def shaped_by_float(x, s):
-    return np.zeros(int(s))
+    return np.zeros(s) + x[0]
 
 
-def test_shapes_from_data_or_floats_still_fail_clearly(rng):
+def test_shapes_from_data_still_fail_clearly(rng):
     with pytest.raises(looptrace.TraceError, match="static"):
         looptrace.jit(shaped_by_data, backend="interpret")(rng.standard_normal(3))
-    with pytest.raises(looptrace.TraceError, match="static"):
-        looptrace.jit(shaped_by_float, backend="interpret")(rng.standard_normal(3), 3.0)
+
+
+def grid_of(lo, hi, n, scale):
+    """numpy-benchmarks' mandelbrot types its counts as floats: int(n) sizes the grid."""
+    xs = np.linspace(lo, hi, int(n))
+    return xs[:, None] * scale + xs[None, :]
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_float_that_decides_a_shape_is_specialized(backend, rng):
+    """Only the float a shape needs: `scale` keeps one version for all its
+    values, `n` compiles one per value, on the plain call path too."""
+    jf = looptrace.jit(grid_of, backend=backend)
+    lo = float(rng.uniform(-1, 0))
+    for n, scale in [(5.0, 0.5), (7.0, 1.5), (5.0, 2.5), (np.float64(3.0), 0.25), (7.0, 3.0)]:
+        check(grid_of, lo, 1.0, n, scale, jitted=jf)
+    assert set(jf._auto_static) == {"n"}
+    assert len(jf._cache) == 3  # n = 5.0, 7.0, 3.0
+    notes = looptrace.explain(jf, lo, 1.0, 4.0, 0.5).notes
+    assert any("specialized on `n` = 4.0" in note for note in notes)
+    x = rng.standard_normal(3)
+    with pytest.raises(TypeError):  # a float given as the count itself: NumPy's TypeError, as plain
+        shaped_by_float(x, 3.0)
+    with pytest.raises(TypeError):
+        looptrace.jit(shaped_by_float, backend=backend)(x, 3.0)
 
 
 def test_an_int_used_as_a_value_is_not_specialized(rng):
