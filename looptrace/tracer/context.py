@@ -123,6 +123,7 @@ class TraceState:
         self.try_stack: list = []  # the `try` bodies being traced (tracer/checks.py)
         self.externals = None  # what the trace reads from outside its arguments (tracer/external.py)
         self.notes: list[str] = []  # for explain: what tracing could not do as usual (Program.notes)
+        self.unrolled = 0  # iterations of range loops unrolled so far, their index a Python int (control.for_)
 
     def push(self, kind: str) -> Frame:
         self.frame = Frame(self.frame, kind)

@@ -368,9 +368,16 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
         return
     try:
         loop.run()
-    except ConcreteIndexError:
+    except ConcreteIndexError as e:
         # the index selects items of a Python object (ws[k] for a list ws), or decides a shape:
         # run the few iterations as Python instead, each traced on its own
+        st = ctx.state()
+        if st.unrolled + len(iterable) > UNROLL_TOTAL:  # nested in other unrolled loops: too many bodies
+            e.add_note(f"looptrace: this loop was not unrolled: with the loops unrolled before and around "
+                       f"it that would trace more than {UNROLL_TOTAL} copies of loop bodies, each compiled "
+                       "on its own")
+            raise
+        st.unrolled += len(iterable)
         _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc),
                     "the loop index is used as a Python integer")
 
@@ -392,8 +399,12 @@ def _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, loc, brk, 
     LoopTrace(names, get_fn, set_fn, level(0, ()), live, live_out, loc, brk, levels[0], None, scope).run()
 
 
-# a static range whose index must be a Python int is unrolled up to this many iterations
+# a static range whose index must be a Python int is unrolled up to this many iterations, and
+# such unrolled iterations in one trace, nested ones included, up to UNROLL_TOTAL: a triangular
+# `for i in range(n): for j in range(i): A[i, :j]` unrolls n*n/2 bodies (npbench's lu at n = 60:
+# 1800 bodies, whose Numba compile ran past 300 s; at n = 16, 136 bodies, 22 s)
 UNROLL_LIMIT = 64
+UNROLL_TOTAL = 128
 # a loop run as Python (over a list, or unrolled) warns past this many iterations
 UNROLL_WARN = 100
 

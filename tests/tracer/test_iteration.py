@@ -244,6 +244,32 @@ def test_unrolled_loop_is_reported_and_warns_past_a_threshold(rng):
     assert "for w in weights:" in str(w[0].message)
 
 
+def lu_in_place(A):
+    """npbench's lu: the slices' lengths are the loop indices, so both loops
+    are unrolled while tracing (n + n*n/2 bodies)."""
+    for i in range(A.shape[0]):
+        for j in range(i):
+            A[i, j] -= A[i, :j] @ A[:j, j]
+            A[i, j] /= A[j, j]
+        for j in range(i, A.shape[0]):
+            A[i, j] -= A[i, :i] @ A[:i, j]
+
+
+def test_nested_unrolling_is_bounded(rng):
+    """A small triangular nest is unrolled and runs as the plain function; a
+    larger one (at n = 60 its Numba compile ran past 300 s) is the clear
+    error of the slice whose length the index decides, with a note why."""
+    from looptrace.tracer.control import UNROLL_TOTAL
+
+    a = rng.random((6, 6)) + 6 * np.eye(6)
+    check(lu_in_place, a)
+    big = rng.random((16, 16)) + 16 * np.eye(16)  # 16 + 16 * 17 = 288 bodies
+    assert 16 + 16 * 17 > UNROLL_TOTAL
+    with pytest.raises(looptrace.TraceError, match="length of this slice") as e:
+        looptrace.jit(lu_in_place, backend="interpret")(big)
+    assert any(f"more than {UNROLL_TOTAL} copies of loop bodies" in n for n in e.value.__notes__)
+
+
 def test_product_over_a_python_list_runs_as_python(rng):
     def f(x):
         s = 0.0
