@@ -252,6 +252,9 @@ def _plan_once(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -
     if rec:
         in_loop |= _scalar_feeders(facts, pre, in_loop)
         pre = [op for op in pre if id(op) not in in_loop]
+    if forced_all:
+        in_loop |= _large_cheap_feeders(facts, pre, in_loop)
+        pre = [op for op in pre if id(op) not in in_loop]
     loop_ops = [op for op in ops if id(op) in in_loop]
     post = [op for op in ops if id(op) not in in_loop and any(v.id in hot for v in op.outputs)]
     return Plan(pre, loop_ops, post, rec, dict(forced))
@@ -271,6 +274,34 @@ def _scalar_feeders(facts: LoopFacts, pre: list[Op], in_loop: set[int]) -> set[i
         if any(facts.n_uses(v) != len(facts.users.get(v.id, ())) for v in outs):
             continue  # a result of the body (a map's write, a stacked output)
         users = [u for v in outs for u in facts.users.get(v.id, ())]
+        if users and all(id(u) in in_loop or id(u) in moved for u in users):
+            moved.add(id(op))
+    return moved
+
+
+# A cheap elementwise value of the body read only by ops that stay in the loop stays there too
+# when stacked for all iterations it would take more than this many bytes.
+STACKED_FEEDER_BYTES = 1 << 22
+
+
+def _large_cheap_feeders(facts: LoopFacts, pre: list[Op], in_loop: set[int]) -> set[int]:
+    """Pre ops of cheap elementwise work (a comparison, a logical_and) read
+    only by ops kept in the loop (over the memory budget, say): batched, each
+    would be stacked for every iteration, written once and read back once per
+    iteration; in the loop, its element is computed where it is read.
+    npbench's azimint_naive: its (1000, 400000) mask, 400 MB, was batched for
+    a loop whose masked sums stayed in it (304 ms, NumPy 193)."""
+    if not facts.n:
+        return set()
+    moved: set[int] = set()
+    for op in reversed(pre):
+        if len(op.outputs) != 1 or op.blocks or not (op.prim.elementwise and op.prim.cheap) or not op.out.ndim:
+            continue
+        if op.prim.effectful or op.prim.raises or facts.n_uses(op.out) != len(facts.users.get(op.out.id, ())):
+            continue  # a result of the body
+        if facts.n * size_of(op.out.shape) * np.dtype(op.out.dtype).itemsize <= STACKED_FEEDER_BYTES:
+            continue
+        users = facts.users.get(op.out.id, ())
         if users and all(id(u) in in_loop or id(u) in moved for u in users):
             moved.add(id(op))
     return moved
