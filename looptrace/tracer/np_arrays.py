@@ -229,6 +229,34 @@ def repeat(a, repeats, axis=None):
     return sem.wrap(ctx.emit1(prim("gather"), [a.value, ctx.own_const(idx, np.int64)], axis=axis))
 
 
+# --- triangles ----------------------------------------------------------------------------------------
+def tril(m, k=0):
+    if not _any_traced(m, k):
+        return np.tril(m, k)
+    return _triangle(_tr(m), k, lower=True)
+
+
+def triu(m, k=0):
+    if not _any_traced(m, k):
+        return np.triu(m, k)
+    return _triangle(_tr(m), k, lower=False)
+
+
+def _triangle(a: Tracer, k, lower: bool) -> Tracer:
+    """The last two axes' elements at or below (np.tril) or at or above
+    (np.triu) diagonal k kept, the others zero: a select on the positions'
+    column - row, which a loop nest computes in place. A 1-d input is its
+    row repeated, as NumPy's."""
+    if a.ndim == 0:
+        raise ValueError("np.tril/np.triu need an array of at least one dimension")
+    if a.ndim == 1:
+        a = sem.broadcast_to(a, (a.shape[0], a.shape[0]))
+    rows, cols = a.shape[-2], a.shape[-1]
+    offset = sem.ufunc("subtract", sem.reshape(iota(cols), (1, cols)), sem.reshape(iota(rows), (rows, 1)))
+    keep = sem.ufunc("less_equal" if lower else "greater_equal", offset, k)
+    return nx.where(keep, a, sem.full((), 0, a.dtype))
+
+
 # --- grids --------------------------------------------------------------------------------------------
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     if not _any_traced(*xi):
@@ -514,5 +542,5 @@ for _name in ("float16", "float32", "float64", "int8", "int16", "int32", "int64"
 TABLE = {name: globals()[name] for name in (
     "cumsum", "cumprod", "nancumsum", "nancumprod", "diff", "roll", "tile", "repeat", "meshgrid",
     "broadcast_arrays", "linspace", "convolve", "correlate", "sort", "argsort", "take_along_axis",
-    "count_nonzero", "ptp", "fill_diagonal")}
+    "count_nonzero", "ptp", "fill_diagonal", "tril", "triu")}
 TABLE.update(SCALAR_TYPES)

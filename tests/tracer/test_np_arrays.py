@@ -108,6 +108,18 @@ def test_repeat(data, shape, seed):
     check(lambda a: np.repeat(a, counts, axis=axis), x)
 
 
+@SETTINGS
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=5), k=st.integers(-5, 5),
+       dtype=st.sampled_from(["float64", "int32", "bool"]), seed=st.integers(0, 2**32 - 1))
+def test_tril_triu(shape, k, dtype, seed):
+    x = data_of(np.random.default_rng(seed), shape, dtype)
+    check(lambda a: (np.tril(a, k), np.triu(a, k), np.triu(a)), x)
+
+
+def test_tril_with_a_traced_diagonal(rng):
+    check(lambda a, k: np.tril(a, k) - np.triu(a, k + 1), rng.standard_normal((4, 6)), 1)
+
+
 def test_repeat_with_traced_counts_is_a_clear_error(rng):
     with pytest.raises(looptrace.UnsupportedError, match="depends on"):
         looptrace.jit(lambda a, k: np.repeat(a, k), backend="interpret")(rng.standard_normal(3), np.array([1, 2, 0]))
@@ -255,6 +267,10 @@ def g_conv(x, k):
     return np.convolve(x, k, "same") + np.correlate(x, k, "full")[:x.shape[0]]
 
 
+def g_triangles(m):
+    return (np.triu(-(m * m.T) / (np.abs(m) + 1.0), 1) ** 2).sum() + np.tril(m, -1).sum(axis=0)
+
+
 def g_linspace(a, b):
     return np.linspace(a, b, 5) ** 2
 
@@ -269,6 +285,7 @@ def g_grid(x, y):
     (g_cumsum, lambda r: (r.uniform(0.5, 1.5, (3, 4)),), 0),
     (g_shifts, lambda r: (r.standard_normal((3, 4)), 1), 0),
     (g_tiles, lambda r: (r.standard_normal((3, 2)),), 0),
+    (g_triangles, lambda r: (r.standard_normal((4, 4)),), 0),
     (g_sort, lambda r: (r.permutation(12).reshape(3, 4) + r.random((3, 4)) * 0.5,), 0),
     (g_conv, lambda r: (r.standard_normal(7), r.standard_normal(3)), 0),
     (g_conv, lambda r: (r.standard_normal(7), r.standard_normal(3)), 1),
