@@ -435,6 +435,10 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     if not _any_traced(a, range, weights):
         return np.histogram(a, bins=bins, range=range, density=density, weights=weights)
     bins = concrete_if_outside(bins)
+    if is_tracer(bins) and bins.ndim == 0 and bins.dtype.kind in "iu":
+        from .np_arrays import _static_int
+
+        bins = _static_int(bins, "np.histogram's number of bins")  # an int argument: specialized on
     if is_tracer(bins) or np.ndim(bins) != 0 or isinstance(bins, str):
         raise UnsupportedError("np.histogram of traced data supports an integer number of bins", ctx.current_loc(),
                                "pass bins=<int> (with range=(lo, hi) for fixed edges)")

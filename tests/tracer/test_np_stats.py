@@ -193,3 +193,18 @@ def test_histogram_of_a_constant_range_and_edges(rng):
     with pytest.raises(looptrace.UnsupportedError, match="integer number of bins"):
         looptrace.jit(lambda a: np.histogram(a, bins=np.array([0.0, 1.0, 3.0])), backend="interpret")(
             rng.standard_normal(5))
+
+
+def ring_histograms(data, radius, npt):
+    """npbench's azimint_hist: the number of bins is an int argument."""
+    return np.histogram(radius, npt)[0], np.histogram(radius, npt, weights=data)[0]
+
+
+def test_histogram_bins_from_an_int_argument_are_specialized(rng):
+    data, radius = rng.random(200), rng.random(200)
+    f = looptrace.jit(ring_histograms, backend="interpret")
+    for npt in (10, 7, 10):
+        for got, want in zip(f(data, radius, npt), ring_histograms(data, radius, npt)):
+            assert got.dtype == want.dtype
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert set(f._auto_static) == {"npt"} and len(f._cache) == 2
