@@ -497,6 +497,73 @@ def _bin_type(first, last, a: Tracer) -> np.dtype:
     return np.result_type(dt, float) if dt.kind in "biu" else dt
 
 
+# --- covariance ---------------------------------------------------------------------------------------------
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *, dtype=None):
+    """np.cov as NumPy computes it without weights: the variables' rows less
+    their means, X @ X.T.conj() / (N - ddof), squeezed."""
+    if not _any_traced(m, y, ddof):
+        return np.cov(m, y, rowvar, bias, ddof, fweights, aweights, dtype=dtype)
+    if fweights is not None or aweights is not None:
+        raise UnsupportedError("np.cov with fweights or aweights is not supported on traced values",
+                               ctx.current_loc(), "weight the rows yourself: (w * X) @ X.T / w.sum()")
+    X, fact = _centered(m, y, rowvar, bias, ddof, dtype)
+    if X is None:
+        return sem.full((0, 0), 0, fact)
+    Xt = sem.transpose(X, [1, 0])
+    if X.dtype.kind == "c":
+        Xt = sem.ufunc("conjugate", Xt)
+    return nx.NAMESPACE["squeeze"](sem.ufunc("divide", nx.NAMESPACE["matmul"](X, Xt), fact))
+
+
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    """np.corrcoef: the covariance over the outer product of the variables'
+    standard deviations (each row's own sum of squares), clipped to [-1, 1]
+    (real data)."""
+    if not _any_traced(x, y):
+        return np.corrcoef(x, y, rowvar, dtype=dtype)
+    c = _tr(cov(x, y, rowvar, dtype=dtype))
+    if c.ndim == 0:
+        return sem.ufunc("divide", c, c)
+    if c.dtype.kind == "c":
+        raise UnsupportedError("np.corrcoef of complex data is not supported on traced values", ctx.current_loc())
+    X, fact = _centered(x, y, rowvar, False, None, dtype)
+    root = sem.ufunc("sqrt", sem.ufunc("divide", nx.NAMESPACE["sum"](sem.ufunc("multiply", X, X), axis=1), fact))
+    c = sem.ufunc("divide", c, sem.reshape(root, (-1, 1)))
+    c = sem.ufunc("divide", c, sem.reshape(root, (1, -1)))
+    return nx.NAMESPACE["clip"](c, -1, 1)
+
+
+def _centered(m, y, rowvar: bool, bias, ddof, dtype) -> tuple:
+    """np.cov's variables as rows less their means, and the divisor N - ddof
+    (None and the dtype for no variables)."""
+    if ddof is not None and not is_tracer(ddof) and ddof != int(ddof):
+        raise ValueError("ddof must be integer")
+    m = _tr(m)
+    if m.ndim > 2:
+        raise ValueError("m has more than 2 dimensions")
+    if y is not None and np.ndim(y) > 2:
+        raise ValueError("y has more than 2 dimensions")
+    if dtype is None:
+        dtype = np.result_type(m.dtype, np.float64) if y is None else \
+            np.result_type(m.dtype, sem.dtype_of(y), np.float64)
+    dtype = np.dtype(dtype)
+    X = sem.astype(nx.NAMESPACE["atleast_2d"](m), dtype)
+    if not rowvar and m.ndim != 1:
+        X = sem.transpose(X, [1, 0])
+    if X.shape[0] == 0:
+        return None, dtype
+    if y is not None:
+        Y = sem.astype(nx.NAMESPACE["atleast_2d"](_tr(y)), dtype)
+        if not rowvar and Y.shape[0] != 1:
+            Y = sem.transpose(Y, [1, 0])
+        X = nx.NAMESPACE["concatenate"]((X, Y), axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    X = sem.ufunc("subtract", X, nx.NAMESPACE["mean"](X, axis=1, keepdims=True))
+    n = X.shape[1]
+    return X, (sem.ufunc("subtract", n, ddof) if is_tracer(ddof) else float(n - ddof))
+
+
 TABLE: dict[str, Any] = {name: globals()[name] for name in (
-    "average", "nansum", "nanprod", "nanmax", "nanmin", "nanargmax", "nanargmin", "nanmean", "nanvar",
+    "cov", "corrcoef", "average", "nansum", "nanprod", "nanmax", "nanmin", "nanargmax", "nanargmin", "nanmean", "nanvar",
     "nanstd", "median", "percentile", "quantile", "nanmedian", "nanpercentile", "nanquantile", "histogram")}

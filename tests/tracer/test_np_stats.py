@@ -208,3 +208,28 @@ def test_histogram_bins_from_an_int_argument_are_specialized(rng):
             assert got.dtype == want.dtype
             np.testing.assert_allclose(got, want, rtol=1e-12)
     assert set(f._auto_static) == {"npt"} and len(f._cache) == 2
+
+
+@SETTINGS
+@given(rows=st.integers(1, 4), cols=st.integers(2, 6), rowvar=st.booleans(), bias=st.booleans(),
+       dtype=st.sampled_from(["float64", "float32", "int64"]), seed=st.integers(0, 2**32 - 1))
+def test_cov_and_corrcoef(rows, cols, rowvar, bias, dtype, seed):
+    r = np.random.default_rng(seed)
+    m = (r.standard_normal((rows, cols)) * 3).astype(dtype)
+    check(lambda a: (np.cov(a, rowvar=rowvar, bias=bias), np.cov(a[0], a[-1]), np.cov(a, ddof=0)), m)
+    if dtype != "int64":
+        check(lambda a: np.corrcoef(a, rowvar=rowvar), m + r.standard_normal(m.shape).astype(dtype))
+
+
+def g_cov(m):
+    return np.cov(m) ** 2 + np.corrcoef(m.T)[:3, :3]
+
+
+def test_cov_gradient(rng):
+    _grad_check(g_cov, (rng.standard_normal((3, 5)),), 0, rng)
+
+
+def test_cov_with_weights_is_a_clear_error(rng):
+    with pytest.raises(looptrace.UnsupportedError, match="fweights or aweights"):
+        looptrace.jit(lambda a, w: np.cov(a, aweights=w), backend="interpret")(rng.standard_normal((2, 4)),
+                                                                               rng.random(4))
