@@ -143,6 +143,10 @@ def getitem(x: Tracer, key: Any) -> Tracer:
     mask = masked.mask_of(key)
     if mask is not None:  # x[mask]: a length known only at run time (masked.py)
         return masked.read(x, mask)
+    varying = masked.varying_slice(x.shape, key)
+    if varying is not None:  # x[i, a:b] of a length known only at run time: masked.py
+        whole, positions, bounds = varying
+        return masked.MaskedSelection(getitem(x, whole), positions, ctx.current_loc(), bounds)
     items = parse_key(x.shape, key)
     if _mixed_advanced(items):
         sub, rest = _split_advanced(x, items, key)
@@ -306,6 +310,11 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
     mask = masked.mask_of(key)
     if mask is not None:  # x[mask] = v: a select
         masked.write(x, mask, value)
+        return
+    varying = masked.varying_slice(x.shape, key)
+    if varying is not None:  # x[i, a:b] = v of a length known only at run time: a select in x[i, :]
+        whole, positions, bounds = varying
+        masked.write(getitem(x, whole), positions, value, bounds)
         return
     sem.check_array_like(value, "value to assign")
     from . import windows

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.errors import UnsupportedError
+from looptrace.errors import ConcreteIndexError, UnsupportedError
 from looptrace.ir.core import SourceLoc, Value
 from looptrace.ops import get as prim
 
@@ -78,12 +78,16 @@ def read(x: Tracer, mask: Any) -> Any:
     return MaskedSelection(sem.wrap(x.value), mask, ctx.current_loc())
 
 
-def write(x: Tracer, mask: Any, value: Any) -> None:
-    """x[mask] = value, as a select (the value must not need the selection's length)."""
+def write(x: Tracer, mask: Any, value: Any, bounds: tuple = ()) -> None:
+    """x[mask] = value, as a select (the value must not need the selection's
+    length); `bounds`: a varying slice's traced bounds (`varying_slice`),
+    whose failures are that slice's ConcreteIndexError."""
     _check_mask(x, mask)
     rest = tuple(x.shape[mask.ndim:])
     if isinstance(value, MaskedSelection):
         if not value.same_mask(mask):
+            if bounds:
+                value.fail("assigning it through other positions")
             raise UnsupportedError("assigning x[mask1] = y[mask2] with different masks needs the positions of "
                                    "the selected elements", ctx.current_loc(), "use np.where(mask, y, x)")
         data = value.data
@@ -91,6 +95,9 @@ def write(x: Tracer, mask: Any, value: Any) -> None:
         data = value
         vshape = tuple(np.shape(value)) if not is_tracer(value) else tuple(value.shape)
         if len(vshape) > len(rest) or not _broadcasts(vshape, rest):
+            if bounds:
+                MaskedSelection(x, mask, ctx.current_loc(), bounds).fail(
+                    f"assigning an array of shape {vshape} to it")
             raise UnsupportedError(
                 f"assigning an array of shape {vshape} through a boolean mask needs it to match the number "
                 "of selected elements, known only at run time", ctx.current_loc(),
@@ -137,8 +144,9 @@ class MaskedSelection:
 
     __array_priority__ = 1001
 
-    def __init__(self, data: Tracer, mask: Tracer, loc: SourceLoc):
+    def __init__(self, data: Tracer, mask: Tracer, loc: SourceLoc, bounds: tuple = ()):
         self.data, self.mask, self.loc = data, mask, loc
+        self.bounds = bounds  # a slice's traced bounds when this is x[a:b] (`varying_slice`)
 
     @property
     def rest(self) -> tuple:
@@ -163,6 +171,19 @@ class MaskedSelection:
 
     def fail(self, what: str = "") -> None:
         what = what or "this use"
+        if self.bounds:
+            from .indexing import _DYNAMIC_SLICE_HINT
+            from .static import arg_sources
+
+            # a ConcreteIndexError, as before slices of varying length fed reductions: an int argument
+            # that decides the length is specialized on, a short loop whose index it is is unrolled
+            e = ConcreteIndexError(f"the length of this slice (stop - start) depends on traced values; {what} "
+                                   "needs that length (a reduction over it, elementwise arithmetic, a dot "
+                                   "product of two such slices or a write through one does not)", self.loc,
+                                   _DYNAMIC_SLICE_HINT)
+            values = [b.value for b in self.bounds if is_tracer(b)]
+            e.arg_positions = arg_sources(values) if values else None
+            raise e
         raise UnsupportedError(f"x[mask] with a traced boolean mask has a length known only at run time; "
                                f"{what} needs that length", self.loc, HINT)
 
@@ -185,7 +206,7 @@ class MaskedSelection:
         over_mask, data_axes = self._axes(axis)
         if not over_mask:
             return MaskedSelection(_REDUCERS[name](self.data, axis=data_axes, dtype=dtype, initial=initial),
-                                   self.mask, self.loc)
+                                   self.mask, self.loc, self.bounds)
         if name in ("max", "min") and initial is _NO:
             raise UnsupportedError(f"x[mask].{name}() raises when no element is selected, which is known only at "
                                    "run time", self.loc,
@@ -209,12 +230,12 @@ class MaskedSelection:
             self.fail("a where= argument")
         over_mask, data_axes = self._axes(axis)
         if not over_mask:
-            return MaskedSelection(fn(self.data, data_axes, dtype, **kw), self.mask, self.loc)
+            return MaskedSelection(fn(self.data, data_axes, dtype, **kw), self.mask, self.loc, self.bounds)
         res = fn(self.data, data_axes, dtype, where=self.where(), **kw)
         return _keepdims(res, self, axis) if keepdims else res
 
     def astype(self, dtype, *args, **kw):
-        return MaskedSelection(sem.astype(self.data, dtype), self.mask, self.loc)
+        return MaskedSelection(sem.astype(self.data, dtype), self.mask, self.loc, self.bounds)
 
     def copy(self, *args, **kw):
         return self
@@ -237,7 +258,7 @@ class MaskedSelection:
                 if len(shape) > len(self.rest) or not _broadcasts(shape, self.rest):
                     self.fail(f"combining it with an array of shape {shape}")
                 args.append(x)
-        return MaskedSelection(fn(*args, **(kwargs or {})), self.mask, self.loc)
+        return MaskedSelection(fn(*args, **(kwargs or {})), self.mask, self.loc, self.bounds)
 
     def __array_function__(self, func, types, args, kwargs):
         fn = SELECTION_FUNCTIONS.get(func.__name__)
@@ -336,6 +357,19 @@ def install_operators(binary_ops: dict, compare_ops: dict) -> None:
         nx.NAMESPACE["logical_not" if self.dtype == np.bool_ else "invert"], (self,))
 
 
+def _dot(a: Any, b: Any) -> Any:
+    """a @ b, np.dot(a, b) of two 1-d selections made with the same mask
+    (`L[i, :i] @ x[:i]`): the sum of their products over the mask."""
+    sel = a if isinstance(a, MaskedSelection) else b
+    if not (isinstance(a, MaskedSelection) and isinstance(b, MaskedSelection)) or a.rest or b.rest:
+        sel.fail("a product other than the dot product of two 1-d selections of the same positions")
+    return sel.elementwise(nx.NAMESPACE["multiply"], (a, b)).sum()
+
+
+MaskedSelection.__matmul__ = lambda self, other: _dot(self, other)
+MaskedSelection.__rmatmul__ = lambda self, other: _dot(other, self)
+
+
 def _selection_fn(method: str):
     def call(a, *args, **kwargs):
         return getattr(a, method)(*args, **kwargs)
@@ -346,6 +380,61 @@ def _selection_fn(method: str):
 SELECTION_FUNCTIONS = {name: _selection_fn(m) for name, m in [
     ("sum", "sum"), ("prod", "prod"), ("max", "max"), ("amax", "max"), ("min", "min"), ("amin", "min"),
     ("all", "all"), ("any", "any"), ("mean", "mean"), ("var", "var"), ("std", "std")]}
+SELECTION_FUNCTIONS.update(dict.fromkeys(("dot", "vdot", "inner", "matmul"), _dot))
+
+
+# --- slices of a length known only at run time ----------------------------------------------------------------
+def varying_slice(shape: tuple, key: Any) -> tuple | None:
+    """For `x[i, a:b, ...]` whose slice has traced bounds and a length that is
+    not static, with only integer indices before it (so the sliced axis
+    leads the result; integers and static slices may follow): (the key with that slice made whole, the mask of the
+    positions a <= p < b on that axis, the bounds). None for anything else.
+    Bounds count from the end when negative and are clipped to the axis, as
+    NumPy's."""
+    from .indexing import _static_difference
+
+    parts = key if isinstance(key, tuple) else (key,)
+    found, kept = None, False  # the varying slice's position; an axis kept before it
+    for p, k in enumerate(parts):
+        if isinstance(k, slice):
+            if not any(is_tracer(b) for b in (k.start, k.stop, k.step)):
+                kept = kept or found is None
+                continue
+            if k.step not in (None, 1) or found is not None or kept or p >= len(shape):
+                return None  # a second one, or an axis before it: the sliced axis would not lead
+            stop = shape[p] if k.stop is None else k.stop
+            start = 0 if k.start is None else k.start
+            if _static_difference(stop, start) is not None:
+                return None  # a window of static length: windows.py
+            found = p
+        elif k is None or k is Ellipsis or not _scalar_int(k):
+            return None
+    if found is None:
+        return None
+    n = shape[found]
+    k = parts[found]
+    pos = nx.NAMESPACE["arange"](n)
+    lo = _bound(0 if k.start is None else k.start, n)
+    hi = _bound(n if k.stop is None else k.stop, n)
+    mask = sem.ufunc("logical_and", sem.ufunc("greater_equal", pos, lo), sem.ufunc("less", pos, hi))
+    whole = parts[:found] + (slice(None),) + parts[found + 1:]
+    return whole, mask, tuple(b for b in (k.start, k.stop) if is_tracer(b))
+
+
+def _scalar_int(k: Any) -> bool:
+    if is_tracer(k):
+        return k.ndim == 0 and k.dtype.kind in "iu"
+    return isinstance(k, (int, np.integer)) and not isinstance(k, bool)
+
+
+def _bound(b: Any, n: int) -> Any:
+    """A slice bound as NumPy reads it: from the end when negative, clipped to [0, n]."""
+    if not is_tracer(b):
+        b = int(b)
+        return min(max(b + n if b < 0 else b, 0), n)
+    b = sem.astype(b, np.int64)
+    b = sem.select(sem.ufunc("less", b, 0), sem.ufunc("add", b, n), b)
+    return sem.ufunc("minimum", sem.ufunc("maximum", b, 0), n)
 
 
 def is_selection(x: Any) -> bool:

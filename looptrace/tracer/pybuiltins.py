@@ -315,7 +315,26 @@ def _round_float(x: Tracer, n: int) -> Tracer:
     return sem.select(finite, sem.ufunc("copysign", res, x), x)
 
 
+_WEAK_TYPES = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
+
+
+def _isinstance(obj, classinfo):
+    """isinstance with a traced value standing for what the plain function
+    holds there: an array for one of at least one dimension, else the Python
+    number of a Python-number argument or the NumPy scalar of its dtype."""
+    if not is_tracer(obj):
+        return builtins.isinstance(obj, classinfo)
+    if obj.ndim:
+        kind = np.ndarray
+    elif getattr(obj, "weak", False):
+        kind = _WEAK_TYPES.get(obj.dtype.kind, np.generic)
+    else:
+        kind = obj.dtype.type
+    return builtins.issubclass(kind, classinfo)
+
+
 BUILTINS: dict[int, Callable] = {id(f): impl for f, impl in [
+    (builtins.isinstance, _isinstance),
     (builtins.min, _minmax("min")), (builtins.max, _minmax("max")), (builtins.abs, _abs),
     (builtins.float, _float), (builtins.int, _int), (builtins.bool, _bool), (builtins.complex, _complex),
     (builtins.divmod, _divmod), (builtins.pow, _pow), (builtins.any, _any_all("any")),

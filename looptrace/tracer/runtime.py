@@ -182,7 +182,18 @@ def _print(*args, **kwargs):
     return builtins.print(*args, **kwargs)
 
 
+def _ndarray(shape, dtype=float, buffer=None, offset=0, strides=None, order=None):
+    """np.ndarray(shape, dtype) without a buffer: a new array, as np.empty
+    (its contents unset; looptrace's are zeros)."""
+    if buffer is None and strides is None:
+        from .numpy_api import empty
+
+        return empty(shape, dtype)
+    return np.ndarray(shape, dtype, buffer, offset, strides, order)
+
+
 BUILTINS = {id(f): impl for f, impl in [
+    (np.ndarray, _ndarray),
     (builtins.range, _range), (builtins.reversed, _reversed), (builtins.enumerate, _enumerate),
     (builtins.zip, _zip), (builtins.len, _len), (builtins.sum, _sum), (builtins.print, _print),
 ]}

@@ -283,3 +283,23 @@ def test_jit_of_what_is_not_a_python_function_is_a_clear_error(rng):
     twice = looptrace.jit(looptrace.jit(lambda a: a * 2.0), backend="interpret")
     x = rng.standard_normal(3)
     np.testing.assert_allclose(twice(x), x * 2.0)
+
+
+def typed_checks(x, a, k):
+    """isinstance on traced values, and np.ndarray(shape, dtype) as np.empty
+    (npbench's vadv allocates so)."""
+    import numbers
+
+    out = np.ndarray(x.shape, dtype=x.dtype)
+    out[:] = x * a
+    return (out, isinstance(out, np.ndarray), isinstance(x[0, 0], np.floating), isinstance(a, float),
+            isinstance(k, (int, np.integer)), isinstance(x.sum(), numbers.Number),
+            isinstance(x, (list, tuple)), isinstance(x[0, 0], float))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_isinstance_and_the_ndarray_constructor(backend, rng):
+    x = rng.standard_normal((4, 3))
+    got, want = looptrace.jit(typed_checks, backend=backend)(x, 0.5, 3), typed_checks(x, 0.5, 3)
+    np.testing.assert_allclose(got[0], want[0])
+    assert tuple(bool(v) for v in got[1:]) == want[1:]
