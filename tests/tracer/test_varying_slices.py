@@ -164,3 +164,18 @@ def test_gradient_through_a_triangular_solve(rng):
         got = looptrace.grad(grad_target, argnums=argnum, backend="interpret")(L, b)
         want = numerical_grad(grad_target, [L, b], argnum)
         assert_close(got, want, 1e-6, f"argument {argnum}")
+
+
+def csr_times_vector(rows, cols, vals, x):
+    """npbench's spmv: a gather through a slice of varying length needs that length."""
+    y = np.empty(rows.shape[0] - 1)
+    for i in range(rows.shape[0] - 1):
+        y[i] = vals[rows[i]:rows[i + 1]] @ x[cols[rows[i]:rows[i + 1]]]
+    return y
+
+
+def test_indexing_with_a_varying_slice_is_the_slice_error(rng):
+    rows = np.array([0, 2, 3, 5])
+    cols, vals, x = np.array([0, 2, 1, 0, 1]), rng.random(5), rng.random(3)
+    with pytest.raises(looptrace.TraceError, match="length of this slice.*indexing with it"):
+        looptrace.jit(csr_times_vector, backend="interpret")(rows, cols, vals, x)

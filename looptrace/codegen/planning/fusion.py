@@ -287,9 +287,12 @@ def _only_for(plan: BlockPlan, uses: dict[int, list[Use]], select: Op, v: Value)
     return list(chain.values())
 
 
-def _space(op: Op) -> tuple:
+def _space(op: Op) -> tuple | None:
     """The shape of the elements an op's loop computes (a scatter or a slice
-    update: its update's; any other op: its output's)."""
+    update: its update's; any other op: its output's; None for an op of
+    several outputs, a loop that takes the value as a carry, say)."""
+    if len(op.outputs) != 1:
+        return None
     if op.prim.name == "scatter":
         return tuple(op.inputs[2].shape)
     if op.prim.name in ("update_slice", "dynamic_update_slice"):
