@@ -116,23 +116,34 @@ def main() -> None:
         print(json.dumps(child(args.child, found[args.child], args.repeats)))
         return
     names = [n for n in found if not args.only or n in args.only.split(",")]
+    run_children(names, lambda name: [sys.executable, __file__, "--repo", args.repo, "--child", name,
+                                      "--repeats", str(args.repeats)], args.timeout, args.json)
+
+
+def run_children(names: list[str], command, timeout: float, json_path: str | None, timed_out=None) -> list[dict]:
+    """Each kernel in a child process of its own (`command(name)`, a fresh
+    looptrace cache each) whose last stdout line is its row; a row per kernel
+    printed as it ends, then the summary. `timed_out(name, stdout)`: the row
+    of a child past `timeout` (default: timeout on both backends)."""
     rows = []
     for name in names:
-        cmd = [sys.executable, __file__, "--repo", args.repo, "--child", name, "--repeats", str(args.repeats)]
         env = dict(os.environ, LOOPTRACE_CACHE_DIR=tempfile.mkdtemp())
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=env)
+            done = subprocess.run(command(name), capture_output=True, text=True, timeout=timeout, env=env)
             lines = done.stdout.strip().splitlines()
             row = json.loads(lines[-1]) if done.returncode == 0 and lines else \
                 {"name": name, "interpret": "crash", "cpu": "crash",
-                 "cpu_detail": (done.stderr.strip().splitlines() or ["no output"])[-1][:160]}
-        except subprocess.TimeoutExpired:
-            row = {"name": name, "interpret": "timeout", "cpu": "timeout"}
+                 "cpu_detail": (done.stderr.strip().splitlines() or ["no output"])[-1][:160],
+                 "cpu_trace": done.stderr[-4000:]}
+        except subprocess.TimeoutExpired as e:
+            row = timed_out(name, e.stdout) if timed_out is not None else \
+                {"name": name, "interpret": "timeout", "cpu": "timeout"}
         rows.append(row)
         print(_line(row), flush=True)
     _summary(rows)
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+    if json_path:
+        Path(json_path).write_text(json.dumps(rows, indent=1))
+    return rows
 
 
 def _line(row: dict) -> str:

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.public_check import _line, _summary  # noqa: E402
+from bench.public_check import run_children  # noqa: E402
 
 INFO_DIR = "bench_info"
 BENCH_DIR = "npbench/benchmarks"
@@ -291,26 +290,10 @@ def main() -> None:
         print(json.dumps(child(checkout, args.child, args.preset, args.repeats)))
         return
     names = [n for n in checkout.names() if not args.only or n in args.only.split(",")]
-    rows = []
     print("| kernel | interpret | cpu | vs plain | detail |\n|---|---|---|---|---|", flush=True)
-    for name in names:
-        cmd = [sys.executable, __file__, "--repo", args.repo, "--child", name, "--preset", args.preset,
-               "--repeats", str(args.repeats)]
-        env = dict(os.environ, LOOPTRACE_CACHE_DIR=tempfile.mkdtemp())
-        try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=env)
-            lines = done.stdout.strip().splitlines()
-            row = json.loads(lines[-1]) if done.returncode == 0 and lines else \
-                {"name": name, "interpret": "crash", "cpu": "crash",
-                 "cpu_detail": (done.stderr.strip().splitlines() or ["no output"])[-1][:160],
-                 "cpu_trace": done.stderr[-4000:]}
-        except subprocess.TimeoutExpired as e:
-            row = _partial(name, e.stdout)
-        rows.append(row)
-        print(_line(row), flush=True)
-    _summary(rows)
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+    run_children(names, lambda name: [sys.executable, __file__, "--repo", args.repo, "--child", name,
+                                      "--preset", args.preset, "--repeats", str(args.repeats)],
+                 args.timeout, args.json, _partial)
 
 
 if __name__ == "__main__":
