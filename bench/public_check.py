@@ -102,20 +102,29 @@ def child(name: str, source: str, repeats: int) -> dict:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repo", required=True, help="a checkout of serge-sans-paille/numpy-benchmarks")
-    parser.add_argument("--only", default="")
+def parser_for(doc: str, repo_help: str) -> argparse.ArgumentParser:
+    """The options both public checks take (a script adds its own)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repo", required=True, help=repo_help)
+    parser.add_argument("--only", default="", help="kernels to run, comma-separated (default: all)")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser
+
+
+def selected(names, only: str) -> list[str]:
+    return [n for n in names if not only or n in only.split(",")]
+
+
+def main() -> None:
+    args = parser_for(__doc__, "a checkout of serge-sans-paille/numpy-benchmarks").parse_args()
     found = sources(Path(args.repo))
     if args.child:
         print(json.dumps(child(args.child, found[args.child], args.repeats)))
         return
-    names = [n for n in found if not args.only or n in args.only.split(",")]
+    names = selected(found, args.only)
     run_children(names, lambda name: [sys.executable, __file__, "--repo", args.repo, "--child", name,
                                       "--repeats", str(args.repeats)], args.timeout, args.json)
 

@@ -37,7 +37,6 @@ looptrace it was raised (the full traceback is in the --json file).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -47,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.public_check import run_children  # noqa: E402
+from bench.public_check import parser_for, run_children, selected  # noqa: E402
 
 INFO_DIR = "bench_info"
 BENCH_DIR = "npbench/benchmarks"
@@ -276,20 +275,14 @@ def _partial(name: str, stdout) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repo", required=True, help="a checkout of spcl/npbench (work tree or git directory)")
+    parser = parser_for(__doc__, "a checkout of spcl/npbench (work tree or git directory)")
     parser.add_argument("--preset", default="S", help="npbench's data size: S, M, L or paper")
-    parser.add_argument("--only", default="")
-    parser.add_argument("--timeout", type=float, default=300.0)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--json")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     checkout = Checkout(Path(args.repo))
     if args.child:
         print(json.dumps(child(checkout, args.child, args.preset, args.repeats)))
         return
-    names = [n for n in checkout.names() if not args.only or n in args.only.split(",")]
+    names = selected(checkout.names(), args.only)
     print("| kernel | interpret | cpu | vs plain | detail |\n|---|---|---|---|---|", flush=True)
     run_children(names, lambda name: [sys.executable, __file__, "--repo", args.repo, "--child", name,
                                       "--preset", args.preset, "--repeats", str(args.repeats)],
