@@ -482,7 +482,9 @@ def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:
 
 
 def _check_array_like(x: Any, name: str, loc) -> None:
-    if type(x).__name__ == "MaskedSelection":  # x[mask], x[:t]: its length is needed past the loop
+    from .masked import is_selection
+
+    if is_selection(x):  # x[mask], x[:t]: its length is needed past the loop
         x.escaped()
     if not (is_tracer(x) or isinstance(x, (numbers.Number, np.ndarray, np.generic))):
         raise UnsupportedError(f"loop variable `{name}` holds a {type(x).__name__}; only arrays and "

@@ -93,7 +93,9 @@ def _parse_one(shape: tuple, axis: int, k: Any) -> Item:
             raise UnsupportedError(f"indexing with an array of dtype {arr.dtype} is not supported",
                                    ctx.current_loc(), "index with integer arrays")
         return Item("array", axis, array=arr)
-    if type(k).__name__ == "MaskedSelection":  # x[idx[a:b]]: the positions' count is needed
+    from .masked import is_selection
+
+    if is_selection(k):  # x[idx[a:b]]: the positions' count is needed
         k.fail("indexing with it")
     raise TraceError(f"cannot index with a {type(k).__name__}", ctx.current_loc())
 

@@ -70,9 +70,10 @@ def check_array_like(x: Any, what: str = "value") -> None:
         return
     if isinstance(x, (list, tuple)):
         return
-    fail = getattr(x, "fail", None)
-    if fail is not None and type(x).__name__ == "MaskedSelection":  # x[mask], x[:i]: say why (masked.py)
-        fail(f"using it as an array {what}")
+    from .masked import is_selection
+
+    if is_selection(x):  # x[mask], x[:i]: say why its length is needed (masked.py)
+        x.fail(f"using it as an array {what}")
     raise UnsupportedError(f"cannot use a {type(x).__name__} as an array {what}", ctx.current_loc())
 
 
