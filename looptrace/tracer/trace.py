@@ -33,7 +33,12 @@ def converted(fn: types.FunctionType) -> types.FunctionType:
         code = convert(fn)
     except NotConvertible as e:
         _unconverted(fn, str(e))
-        return fn
+        # still run with NumPy's names resolved to the traced ones (np.empty
+        # gives a traced array), and globals read and guarded as usual
+        plain = types.FunctionType(fn.__code__, _patched_globals(fn.__globals__), fn.__name__,
+                                   fn.__defaults__, fn.__closure__)
+        plain.__kwdefaults__ = fn.__kwdefaults__
+        return plain
     glb = _patched_globals(fn.__globals__)
     ns: dict[str, Any] = {}
     exec(code, glb, ns)

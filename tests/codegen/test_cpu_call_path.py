@@ -87,7 +87,7 @@ def test_int_arguments_take_the_plain_path_by_value(rng):
         np.testing.assert_allclose(f(x, w), window_sums(x, w), rtol=1e-12)
     for k in (2, 4, 2, 0, 3):
         np.testing.assert_allclose(g(x, k), powers(x, k), rtol=1e-12)
-    assert any(isinstance(part, tuple) and part[0] is int for key in f._fast for part in key)
+    assert {key[0][1] for key in f._fast} == {int} and {key[-1] for key in f._fast} == {3, 5, 7}
     assert len(f._fast) == 3 and len(g._fast) == 4
 
 
@@ -115,11 +115,40 @@ def test_numpy_scalars_take_the_plain_path_by_type(rng):
             assert np.asarray(got).dtype == np.asarray(want).dtype
             np.testing.assert_allclose(got, want, rtol=2e-6)
     assert len(f._fast) == 4
-    assert f._fast[((x.dtype, x.shape), np.float64)][3] is not None  # a float32 result: the general path
+    assert f._fast[((np.ndarray, np.float64), x.dtype, x.shape)][3] is not None  # a float32 result
     y = rng.standard_normal(20)
     for w in (np.int64(3), np.int64(5), 3):
         np.testing.assert_allclose(g(y, w), window_sums(y, w), rtol=1e-12)
     assert len(g._fast) == 3
+
+
+def test_numpy_scalars_reach_the_kernel_as_python_numbers(rng, monkeypatch):
+    """Numba reads a Python float, int or complex in C and a NumPy scalar
+    through its generic typeof: the direct runner hands the kernel np.float64,
+    np.int64 and np.complex128 as Python numbers (same Numba type, same
+    compiled version), and keeps np.float32 (a float32 kernel argument)."""
+    from looptrace import api
+
+    seen = []
+    real = api._argument_adapter
+
+    def spy(types, runtime):
+        adapt = real(types, runtime)
+        return None if adapt is None else (lambda a: seen.append(adapt(a)) or seen[-1])
+
+    monkeypatch.setattr(api, "_argument_adapter", spy)
+    x = rng.standard_normal(9)
+    f = looptrace.jit(decay, backend="cpu")
+    for a in (np.float64(0.3), np.complex128(0.2 + 0.4j), np.float32(0.7)):
+        for _ in range(3):
+            got, want = f(x, a), decay(x, a)
+            assert np.asarray(got).dtype == np.asarray(want).dtype
+            np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert [type(args[1]) for args in seen] == [float, float, complex, complex]  # float32 keeps its type
+    g = looptrace.jit(window_sums, backend="cpu")
+    y = rng.standard_normal(15)
+    for w in (np.int64(4), np.int64(4), np.int64(6)):
+        np.testing.assert_allclose(g(y, w), window_sums(y, w), rtol=1e-12)
 
 
 # --- the direct runner: a warm call with nothing to check is the kernel's call and its outputs ---------

@@ -311,3 +311,25 @@ def test_a_function_without_source_warns_that_its_loops_are_unrolled(rng):
         warnings.simplefilter("error")
         np.testing.assert_allclose(looptrace.jit(twice, backend="interpret")(x), 2.0 * x)
         f(rng.standard_normal(31))  # once per function
+
+
+def three_rates(y, a, b):
+    out = np.empty((3,))
+    out[0] = y[0] * (1.0 - y[0]) - a * y[0] * y[1]
+    out[1] = np.exp(-b * y[1]) + y[2]
+    out[2] = np.sum(y) * a
+    return out
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_function_without_source_still_traces_numpy_calls(rng, backend):
+    """Unconverted, it runs as Python while tracing, but with NumPy's names
+    resolved to looptrace's: np.empty gives a traced array that traced values
+    are written into (it was a NumPy array: `setting an array element with a
+    sequence`)."""
+    fn = _sourceless(three_rates)
+    y = rng.uniform(0.1, 0.9, 3)
+    f = looptrace.jit(fn, backend=backend)
+    for a, b in ((0.3, 1.2), (np.float64(0.7), np.float64(0.1))):
+        np.testing.assert_allclose(f(y, a, b), three_rates(y, a, b), rtol=1e-12)
+    assert not f.explain(y, 0.3, 1.2).notes or all("unrolled" not in n for n in f.explain(y, 0.3, 1.2).notes)
