@@ -10,13 +10,14 @@ import pytest
 
 import looptrace
 from looptrace.codegen.cpu.emitter import PARALLEL_MIN_WORK
+from looptrace.codegen.cpu.nest import CHECKED_GATHER_DISCOUNT
 
 
 def pick(x, idx):
     return np.sqrt(np.abs(x[idx])) * 2.0 + x[idx]
 
 
-N = 2 * PARALLEL_MIN_WORK
+N = 2 * CHECKED_GATHER_DISCOUNT * PARALLEL_MIN_WORK  # the checks run first, serially: threads need more work
 
 
 def test_large_gathers_are_checked_before_a_threaded_nest(rng):
@@ -27,6 +28,18 @@ def test_large_gathers_are_checked_before_a_threaded_nest(rng):
     src = f.explain(x, idx).kernel_source
     assert "numba.prange(" in src
     assert "check_elem" not in src[src.index("numba.prange("):], src  # checked before the threaded nests
+
+
+def test_a_checked_gather_nest_just_above_the_threshold_stays_on_one_thread(rng):
+    """Checking first costs a serial pass over the indices: a nest only a
+    little above the threshold keeps its checks inside and one thread."""
+    n = 2 * PARALLEL_MIN_WORK
+    x = rng.standard_normal(n)
+    idx = rng.integers(-n, n, n)
+    f = looptrace.jit(pick, backend="cpu")
+    np.testing.assert_allclose(f(x, idx), pick(x, idx), rtol=1e-12)
+    src = f.explain(x, idx).kernel_source
+    assert "numba.prange(" not in src and "check_elem" in src
 
 
 @pytest.mark.parametrize("bad", [N, -N - 1])

@@ -302,7 +302,13 @@ class Emitter(BlockWalker):
         return {v.id for v in free_values(block) if v.ndim and self.scope.can_consume(v)}
 
 
-PARALLEL_MIN_WORK = 1 << 20  # element-ops: below this, thread start-up costs more than it saves
+# element-ops (codegen/cpu/costs.py): below this, thread start-up costs more
+# than it saves. Measured on 2 cores (Intel, 2026-12-02; bench/README.md):
+# x*2+1 over 3*10^5 float64 243 us serial, 113-137 us on two threads, at
+# 10^5 39 us against 42; a 16-term window sum over 2*10^4 (320k element-ops)
+# 91 us serial, 212 us threaded; 1 << 20 had left 10 of the corpus's
+# kernels serial at 1.06-2.6x their threaded speed.
+PARALLEL_MIN_WORK = 1 << 19
 
 
 def emit_program(program: Program, target: Target, parallel: bool = True, fastmath: bool = False) -> Emitter:
