@@ -343,10 +343,22 @@ def _binary(ufunc: str):
     return op, rop
 
 
-def install_operators(binary_ops: dict, compare_ops: dict) -> None:
-    """Python's operators on selections (called by methods.py with the Tracer's tables)."""
+def _power(general, fast_power):
+    def op(self, other):
+        fast = fast_power(self, other)
+        return self.elementwise(nx.NAMESPACE[fast], (self,)) if fast else general(self, other)
+
+    return op
+
+
+def install_operators(binary_ops: dict, compare_ops: dict, fast_power) -> None:
+    """Python's operators on selections (called by methods.py with the Tracer's
+    tables, and its `_fast_power`: a selection is an array in NumPy, so
+    `x[mask] ** 2` is np.square, as for any array)."""
     for py, uf in {**binary_ops, **compare_ops}.items():
         op, rop = _binary(uf)
+        if py == "pow":
+            op = _power(op, fast_power)
         setattr(MaskedSelection, f"__{py}__", op)
         if py in binary_ops:
             setattr(MaskedSelection, f"__r{py}__", rop)

@@ -48,7 +48,7 @@ def _binary(ufunc: str):
 def _fast_power(base, exponent) -> str | None:
     """NumPy computes `array ** 2` as np.square (bool ** 2 is int8), and
     `** 0.5`, `** -1` of a float array as np.sqrt, np.reciprocal."""
-    if base.weak:
+    if not masked.is_selection(base) and base.weak:  # a selection (x[mask]) is an array
         return None
     if type(exponent) is int and exponent == 2:
         return "square"
@@ -126,7 +126,7 @@ def _install() -> None:
     for name, fn in methods.items():
         setattr(Tracer, name, fn)
     Tracer.__getattr__ = _missing_attribute
-    masked.install_operators(BINARY_OPS, COMPARE_OPS)
+    masked.install_operators(BINARY_OPS, COMPARE_OPS, _fast_power)
     windows.install(BINARY_OPS, COMPARE_OPS)
 
 

@@ -57,6 +57,36 @@ def test_arithmetic_on_selections(rng):
     check(f, x, y)
 
 
+def escape_counts(c, maxiter):
+    """numpy-benchmarks' mandelbrot: `Z[I] ** 2` of a complex selection."""
+    n = np.zeros(c.shape, dtype=np.int64)
+    z = np.zeros(c.shape, np.complex128)
+    for k in range(maxiter):
+        inside = np.less(np.abs(z), 4.0)
+        n[inside] = k
+        z[inside] = z[inside] ** 2 + c[inside]
+    return z, n
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_selection_squared_is_np_square(rng, backend):
+    """A selection is an array in NumPy, so `x[mask] ** 2` is np.square (a
+    complex product, not a complex power), as for any array: overflow to inf
+    and nan included, and no pow call in the kernel (NumPy's SIMD square may
+    fuse a multiply-add: 1 ulp apart from the plain product)."""
+    c = (rng.uniform(-2.5, 1.0, (6, 7)) + 1j * rng.uniform(-1.5, 1.5, (6, 7))) * rng.choice([1.0, 1e80], (6, 7))
+    f = looptrace.jit(escape_counts, backend=backend)
+    with np.errstate(all="ignore"):
+        got, want = f(c, 6), escape_counts(c, 6)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-10, equal_nan=True)
+    np.testing.assert_array_equal(got[1], want[1])
+    if backend == "cpu":
+        assert "np.power" not in f.explain(c, 6).kernel_source
+    x = rng.standard_normal(8)
+    check(lambda a: (a[a > 0] ** 2, a[a < 0] ** 0.5, a[a > 0.1] ** -1, a[a > 0] ** 3)[0].sum(), x)
+    check(lambda a: ((a[a > 0] ** 0.5).sum(), (a[a > 0.1] ** -1).sum(), (a[a > 0] ** 3).sum()), x)
+
+
 def test_masked_writes(rng):
     x, y = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
 
