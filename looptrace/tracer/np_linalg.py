@@ -88,13 +88,18 @@ def det(a):
 def cholesky(a, /, *, upper=False):
     if not _any_traced(a):
         return np.linalg.cholesky(a, upper=upper)
-    low = _emit("cholesky", _square(a, "cholesky"))
+    a = _square(a, "cholesky")
     if not upper:
-        return low
-    if low.dtype.kind == "c":
+        return _emit("cholesky", a)
+    if a.dtype.kind == "c":
         raise UnsupportedError("np.linalg.cholesky(..., upper=True) of complex arrays is not supported",
                                ctx.current_loc(), "take the conjugate transpose of the lower factor")
-    return sem.transpose(low, (*range(low.ndim - 2), low.ndim - 1, low.ndim - 2))
+    # U = L(a^T)^T: the upper factor of a is read from a's upper triangle
+    return _swap_last(_emit("cholesky", _swap_last(a)))
+
+
+def _swap_last(x: Tracer) -> Tracer:
+    return sem.transpose(x, (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
 
 
 TABLE: dict[str, Any] = {"solve": solve, "inv": inv, "det": det, "cholesky": cholesky}
