@@ -10,7 +10,8 @@ exactly (the tracer broadcasts them and turns a vector right-hand side into
 one column, tracer/np_linalg.py); operands have one dtype among float32,
 float64, complex64, complex128 (the tracer promotes ints and bools to
 float64, as NumPy does). A singular matrix (solve, inv) or one that is not
-positive definite (cholesky) raises np.linalg.LinAlgError on the CPU targets.
+positive definite (cholesky) raises np.linalg.LinAlgError on cpu and interpret
+(the cuda rule gives inf or nan there, codegen/cuda/rules/decomp.py).
 A vector right-hand side and cholesky(upper=True) are compositions in the
 tracer (tracer/np_linalg.py).
 """
@@ -20,6 +21,7 @@ import numpy as np
 
 from looptrace.ir.primitive import Primitive, ShapeMismatch, register
 
+from .batching_helpers import axis_size, bcast
 from .shape_arith import fmt
 
 DTYPES = tuple(np.dtype(d) for d in ("float32", "float64", "complex64", "complex128"))
@@ -72,8 +74,6 @@ cholesky = register(Primitive("cholesky", "decomp", _square_abstract("np.linalg.
 # --- batching rules ---
 # The leading batch axis is one more batch axis; an unbatched operand is broadcast.
 def _solve_batch(b, args, dims):
-    from .batching_helpers import axis_size, bcast
-
     n = axis_size(b, args, dims)
     return [b.op("solve", *(bcast(b, x, d, n) for x, d in zip(args, dims)))], [0]
 
@@ -86,8 +86,9 @@ def _unary_batch(name: str):
 
 
 solve.batch = _solve_batch
-for _p in (inv, det, cholesky):
-    _p.batch = _unary_batch(_p.name)
+inv.batch = _unary_batch("inv")
+det.batch = _unary_batch("det")
+cholesky.batch = _unary_batch("cholesky")
 
 
 # --- VJP rules (real dtypes) ---
