@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     recurrence,  # noqa: F401  (linear recurrences and product chains without a loop)
     reduce,
     shape,
+    decomp,  # solve, inv, det, cholesky
     sort,  # sort, argsort
     special,  # erf, gamma, ...; complex parts
 )

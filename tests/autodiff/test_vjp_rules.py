@@ -150,6 +150,27 @@ def sort_cases():
     return {"sort": sort}
 
 
+def decomp_cases():
+    """Matrices of the last size of `s` with a batch axis of the first when
+    there are more (well conditioned: random + n I; SPD for cholesky)."""
+    def square(r, s):
+        n, lead = s[-1], tuple(s[:1]) if len(s) > 1 else ()
+        return r.standard_normal(lead + (n, n)) + n * np.eye(n), n, lead
+
+    def solve(r, s):
+        a, n, lead = square(r, s)
+        return [a, r.standard_normal(lead + (n, int(r.integers(1, 3))))], {}
+
+    def cholesky(r, s):
+        m, n, _ = square(r, s)
+        return [m @ np.swapaxes(m, -1, -2) + n * np.eye(n)], {}
+
+    def one(r, s):
+        return [square(r, s)[0]], {}
+
+    return {"solve": solve, "inv": one, "det": one, "cholesky": cholesky}
+
+
 def all_cases():
     cases = {}
     for n in UNARY:
@@ -165,6 +186,7 @@ def all_cases():
     cases.update(indexing_cases())
     cases.update(scan_cases())
     cases.update(sort_cases())
+    cases.update(decomp_cases())
     return {k: v for k, v in cases.items() if callable(PRIMITIVES[k.split("_")[0] if k.startswith("scatter") else k].vjp)
             and PRIMITIVES[k.split("_")[0] if k.startswith("scatter") else k].vjp != NOT_DIFFERENTIABLE}
 

@@ -200,6 +200,26 @@ def sort_and_argsort(rng) -> Sample:
     return Sample(b.program(outs), [xs, vs, rng.integers(-3, 4, (4, 6)).astype("int32"), rng.random(8) > 0.5])
 
 
+def decompositions(dtype: str) -> Callable:
+    """solve, inv, det and cholesky of one matrix and of a batch (3-d) of
+    well-conditioned ones (random + n I; symmetric positive definite for
+    cholesky, whose upper triangle holds junk it must not read)."""
+    def build(rng) -> Sample:
+        b = Builder((dtype, (4, 4)), (dtype, (4, 2)), (dtype, (3, 3, 3)), (dtype, (3, 3, 1)), (dtype, (4, 4)))
+        a, rhs, a3, rhs3, spd = b.args
+        outs = [b.op("solve", a, rhs), b.op("inv", a), b.op("det", a), b.op("cholesky", spd),
+                b.op("solve", a3, rhs3), b.op("inv", a3), b.op("det", a3), b.op("cholesky", a3)]
+        m = rng.standard_normal((4, 4))
+        spd_arg = m @ m.T + 4 * np.eye(4)
+        spd_arg[0, 3] = spd_arg[1, 2] = 99.0
+        m3 = rng.standard_normal((3, 3, 3))
+        args = [rng.standard_normal((4, 4)) + 4 * np.eye(4), rng.standard_normal((4, 2)),
+                m3 @ m3.transpose(0, 2, 1) + 3 * np.eye(3), rng.standard_normal((3, 3, 1)), spd_arg]
+        return Sample(b.program(outs), [x.astype(dtype) for x in args], 1e-9 if dtype == "float64" else 1e-4)
+
+    return build
+
+
 def run_time_checks(rng) -> Sample:
     """Checks whose predicates all hold false (they pass); the raising side is
     tests/reliability/test_runtime_checks.py's."""
@@ -270,5 +290,6 @@ SAMPLES: dict[str, Callable] = {
     **{f"reductions_{d}": reductions(d) for d in ("float64", "float32", "int32", "bool")},
     "shape": shape_primitives, "indexing": indexing_primitives,
     "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),
-    "sort": sort_and_argsort, "checks": run_time_checks, "random": random_draws, "regions": regions, "recurrences": recurrences,
+    "sort": sort_and_argsort, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
+    "checks": run_time_checks, "random": random_draws, "regions": regions, "recurrences": recurrences,
 }

@@ -443,6 +443,46 @@ CASES.update({"real": part_case("real"), "imag": part_case("imag"), "make_comple
 CASES.update({"sort": sort_case("sort"), "argsort": sort_case("argsort")})
 
 
+# --- decompositions (looptrace/ops/decomp.py): references built from known factors ---------------------
+def _factors(data):
+    """(dtype, lead, n, unit lower L, upper U with diagonal in [1, 2])."""
+    dtype = data.draw(st.sampled_from([np.dtype(np.float64), np.dtype(np.float32)]))
+    lead = tuple(data.draw(st.lists(st.integers(0, 3), max_size=2)))
+    n = data.draw(st.integers(1, 4))
+    low = np.tril(array(data, np.float64, lead + (n, n), low=-0.5, high=0.5), -1) + np.eye(n)
+    up = np.triu(array(data, np.float64, lead + (n, n), low=-0.5, high=0.5), 1)
+    up = up + np.eye(n) * array(data, np.float64, lead + (n, 1), low=1, high=2)
+    return dtype, lead, n, low, up
+
+
+def solve_case(data):
+    dtype, lead, n, low, up = _factors(data)
+    x = array(data, np.float64, lead + (n, data.draw(st.integers(1, 3))), low=-1, high=1)
+    a = low @ up
+    return [a.astype(dtype), (a @ x).astype(dtype)], {}, [x.astype(dtype)]
+
+
+def inv_case(data):
+    dtype, lead, n, low, up = _factors(data)
+    a = low @ up
+    return [a.astype(dtype)], {}, [np.linalg.solve(a, np.broadcast_to(np.eye(n), a.shape)).astype(dtype)]
+
+
+def det_case(data):
+    dtype, lead, n, low, up = _factors(data)
+    return [(low @ up).astype(dtype)], {}, [np.prod(np.diagonal(up, axis1=-2, axis2=-1), -1).astype(dtype)]
+
+
+def cholesky_case(data):
+    dtype, lead, n, low, up = _factors(data)
+    factor = low * np.swapaxes(np.diagonal(up, axis1=-2, axis2=-1)[..., None], -1, -2)  # diagonal in [1, 2]
+    a = factor @ np.swapaxes(factor, -1, -2) + np.triu(np.full((n, n), 5.0), 1)  # the upper part is not read
+    return [a.astype(dtype)], {}, [factor.astype(dtype)]
+
+
+CASES.update({"solve": solve_case, "inv": inv_case, "det": det_case, "cholesky": cholesky_case})
+
+
 def check_case(data):
     """Predicates that all hold false: the check passes and returns nothing
     (tests/reliability/test_runtime_checks.py covers the raising side)."""

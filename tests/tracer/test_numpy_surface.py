@@ -782,8 +782,8 @@ def un_partition_method(x):
     return y
 
 
-def un_inv(x):
-    return np.linalg.inv(x)
+def un_eig(x):
+    return np.linalg.eig(x)
 
 
 def un_ufunc_accumulate(x):
@@ -794,7 +794,7 @@ def un_ufunc_accumulate(x):
     (un_fft, "np.fft.fft"), (un_svd, "np.linalg.svd"), (un_partition, "np.partition"),
     (un_searchsorted, "np.searchsorted"), (un_searchsorted_method, "searchsorted"), (un_polyfit, "np.polyfit"),
     (un_unique, "np.unique"), (un_interp, "np.interp"), (un_partition_method, ".partition"),
-    (un_inv, "np.linalg.inv"),
+    (un_eig, "np.linalg.eig"),
     (un_ufunc_accumulate, "np.add.accumulate"),
 ], ids=lambda v: getattr(v, "__name__", v))
 def test_unsupported_functions_name_function_and_line(fn, name, rng):

@@ -110,8 +110,21 @@ def _sort_cases():
     yield "argsort", lambda r: ([r.random((3, 4))], {"axis": 0})
 
 
+def _square(r, lead=()):
+    return r.standard_normal(lead + (3, 3)) + 3 * np.eye(3)
+
+
+def _decomp_cases():
+    yield "solve", lambda r: ([_square(r), r.random((3, 2))], {})
+    yield "solve/lead", lambda r: ([_square(r, (2,)), r.random((2, 3, 1))], {})
+    yield "inv", lambda r: ([_square(r)], {})
+    yield "det", lambda r: ([_square(r)], {})
+    yield "det/lead", lambda r: ([_square(r, (2,))], {})
+    yield "cholesky", lambda r: ([(lambda m: m @ m.T + 3 * np.eye(3))(r.standard_normal((3, 3)))], {})
+
+
 CASES = dict(itertools.chain(_elementwise_cases(), _reduce_cases(), _shape_cases(), _indexing_cases(),
-                             _scan_cases(), _sort_cases()))
+                             _scan_cases(), _sort_cases(), _decomp_cases()))
 
 
 def _prim_name(case):

@@ -8,13 +8,14 @@
   reductions.py  folds and argmax/argmin                    indexing.py slices, gathers, scatters
   contract.py    einsum: BLAS products or loops             random.py   generator draws
   sort.py        sort, argsort by lanes (templates.py)       check.py    run-time checks (raise, assert)
+  decomp.py      solve, inv, det, cholesky (lapack.py)
   regions.py     for/while/cond as Python control flow     recurrence.py linear_scan, matrix_power_apply
   special.py     erf, gamma, digamma, ...; complex parts    specialfn.py digamma/trigamma (codegen/scalar_algorithms.py) in Numba
   mathlib.py     vectorizable exp/tanh/log/expm1/log1p      templates.py helpers kernels call
   cache.py       the disk cache of generated modules        malloc.py   glibc malloc thresholds
   generic.py     shape-generic kernels: signatures differing only in numeric literals share one compile
 """
-from . import check, contract, indexing, random, recurrence, reductions, regions, scalar, shape, sort, special  # noqa: F401  (register rules)
+from . import check, contract, decomp, indexing, random, recurrence, reductions, regions, scalar, shape, sort, special  # noqa: F401  (register rules)
 from .kernel import CpuKernel, compile_program
 from .target import TARGET
 

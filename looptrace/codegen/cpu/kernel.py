@@ -134,6 +134,8 @@ class CpuKernel:
             raise self.em.check_sites[e.args[0]].make(*e.args[1:2]) from None
         if isinstance(e, IndexError):
             raise self._index_error(e) from None
+        if isinstance(e, np.linalg.LinAlgError):
+            raise self._linalg_error(e) from None
         if not isinstance(e, NumbaError) and (n_compiled is None or len(self.kernel.overloads) == n_compiled):
             raise e
         if self.shared is not None:  # the generic kernel does not compile for these types
@@ -182,6 +184,13 @@ class CpuKernel:
         loc, axis, size = self.em.error_sites[code]
         size = int(size) if str(size).isdigit() else 1
         return IndexError(format_message(index_message(int(i), int(n), axis, size), loc))
+
+    def _linalg_error(self, e: np.linalg.LinAlgError) -> np.linalg.LinAlgError:
+        """Numba's LAPACK error in NumPy's words, at the user's line when one op can raise it."""
+        text = str(e)
+        message = "Singular matrix" if "singular" in text else text.rstrip(".")
+        sites = {op.loc for op in walk(self.em.program.body) if op.prim.name in ("solve", "inv", "cholesky")}
+        return np.linalg.LinAlgError(format_message(message, sites.pop() if len(sites) == 1 else None))
 
     def _compile_error(self, e: Exception) -> InternalError:
         op = self._op_of_error(str(e))

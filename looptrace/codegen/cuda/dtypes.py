@@ -31,7 +31,7 @@ COMPLEX_ELEMENTWISE = {
 }
 # other ops that take complex values: data movement, folds by + and *, products, loops
 COMPLEX_REFUSED = {"sort", "argsort", "reduce_max", "reduce_min", "argmax", "argmin", "reduce_all",
-                   "reduce_any", "linear_scan", "matrix_power_apply"}
+                   "reduce_any", "linear_scan", "matrix_power_apply", "solve", "inv", "det", "cholesky"}
 
 
 def _complex(dt) -> bool:

@@ -1,0 +1,55 @@
+"""CPU rules of solve, inv, det and cholesky (ops/decomp.py).
+
+Each operand becomes a C-contiguous (batch, rows, cols) array (a view when
+it already is one, else a copy) and one helper of lapack.py runs Numba's
+np.linalg function on each matrix in turn, writing into the freshly
+allocated output seen through the same 3-d shape. The batch runs on one
+core: LAPACK's own work dominates for all but tiny matrices.
+"""
+from __future__ import annotations
+
+from looptrace.codegen.target import StatementRule
+from looptrace.ir.core import Op, Value
+
+from .emitter import Emitter
+from .target import TARGET
+from .text import dtype_text
+
+
+def _batch_count(em: Emitter, v: Value, lead: int) -> str:
+    sizes = [em.size(v, k) for k in range(lead)]
+    return " * ".join(sizes) if sizes else "1"
+
+
+def _as_batch(em: Emitter, x: Value) -> str:
+    """x as a C-contiguous (batch, rows, cols) array."""
+    shape3 = f"({_batch_count(em, x, x.ndim - 2)}, {em.size(x, x.ndim - 2)}, {em.size(x, x.ndim - 1)})"
+    t = em.fresh("mats")
+    em.line(f"{t} = contiguous({em.name(x)}).reshape({shape3})")
+    return t
+
+
+def _lower(helper: str):
+    def lower(em: Emitter, op: Op) -> None:
+        mats = [_as_batch(em, x) for x in op.inputs]
+        v = op.out
+        if v.ndim == 0:  # the determinant of one matrix
+            buf = em.fresh("det")
+            em.line(f"{buf} = alloc((1,), {dtype_text(v.dtype)})")
+            em.line(f"{helper}({', '.join(mats)}, {buf})")
+            em.line(f"{em.name(v)} = {buf}[0]")
+            em.define(v)
+            return
+        out = em.fresh_array(v)
+        if helper == "det_batch":
+            target = f"{out}.reshape(({_batch_count(em, v, v.ndim)},))"
+        else:
+            target = f"{out}.reshape(({_batch_count(em, v, v.ndim - 2)}, {em.size(v, v.ndim - 2)}, " \
+                     f"{em.size(v, v.ndim - 1)}))"
+        em.line(f"{helper}({', '.join(mats)}, {target})")
+
+    return lower
+
+
+for _name in ("solve", "inv", "det", "cholesky"):
+    TARGET.register(_name, StatementRule(_lower(f"{_name}_batch")))

@@ -1,0 +1,216 @@
+"""cuda rules of solve, inv, det and cholesky (ops/decomp.py): one thread per matrix.
+
+solve, inv and det copy the matrix into a scratch buffer in global memory
+(shared or scratch memory inside a persistent kernel) and run Gaussian
+elimination with partial pivoting on it, applying the same row operations
+to the right-hand side (solve: b, inv: the identity), which live in the
+output; back substitution then leaves the solution there. det is the
+product of the pivots, its sign flipped once per row swap. cholesky is the
+Cholesky-Banachiewicz loop, row by row, reading the input's lower triangle
+and writing the factor (zeros above the diagonal) into the output.
+
+Cost: per matrix of size n with k right-hand sides, about 2n^3/3 + 2n^2 k
+multiply-adds (solve; inv has k = n; det n^3/3; cholesky n^3/6), all on one
+thread, the matrices of a batch in parallel, with n^2 elements of scratch per
+matrix. That suits batches of small matrices (the point loop of
+contour_integral); one large matrix runs on a single thread (no blocked or
+multi-thread factorization). There is no error flag: a singular matrix gives
+inf or nan where the CPU targets raise LinAlgError, and a matrix that is not
+positive definite gives nan in the factor. Complex operands are refused
+(codegen/cuda/dtypes.py).
+"""
+from __future__ import annotations
+
+import re
+
+from looptrace.codegen.target import StatementRule
+
+from ..emitter import CudaEmitter
+from ..target import TARGET
+from ..values import cast_to
+
+
+_LOCALS = re.compile(r"\b(r|c|p|j|q|v|t|f|s|d|best|piv|sign)_\b")
+
+
+class _Mats:
+    """The device code of one thread and element access to its matrices (the
+    batch index `lead`, then a row and a column). Local names written `r_`,
+    `s_`, ... get a suffix of this op's own, so two ops in one persistent
+    kernel never share a local variable (nor its type)."""
+
+    def __init__(self, em: CudaEmitter, code, lead: list[str]):
+        self.code, self.lead = code, lead
+        self.suffix = em.fresh("")
+
+    def local(self, text: str) -> str:
+        return _LOCALS.sub(lambda mt: mt.group(1) + self.suffix, text)
+
+    def line(self, text: str) -> None:
+        self.code.line(self.local(text))
+
+    def indented(self):
+        return self.code.indented()
+
+    def get(self, acc, i: str, j: str) -> str:
+        return self.code.load(acc, self.lead + [self.local(i), self.local(j)])
+
+    def put(self, acc, i: str, j: str, expr: str) -> None:
+        self.code.store(acc, self.lead + [self.local(i), self.local(j)], cast_to(self.local(expr), acc.dtype))
+
+
+def _scratch(em: CudaEmitter, shape: tuple, dtype):
+    if em.team is not None:
+        return em.team.storage(shape, dtype)
+    return em.alloc_temp(shape, dtype)
+
+
+def _copy(m: _Mats, dst, src, rows: str, cols: str) -> None:
+    m.line(f"for r_ in range({rows}):")
+    with m.indented():
+        m.line(f"for c_ in range({cols}):")
+        with m.indented():
+            m.put(dst, "r_", "c_", m.get(src, "r_", "c_"))
+
+
+def _identity(m: _Mats, dst, n: str) -> None:
+    m.line(f"for r_ in range({n}):")
+    with m.indented():
+        m.line(f"for c_ in range({n}):")
+        with m.indented():
+            m.put(dst, "r_", "c_", "1 if r_ == c_ else 0")
+
+
+def _eliminate(m: _Mats, w, x, n: str, k: str | None, sign: str | None) -> None:
+    """Reduce w to upper triangular form by partial pivoting, applying the row
+    swaps and updates to x's k columns (none when k is None); `sign` names a
+    variable flipped at each swap."""
+    m.line(f"for c_ in range({n}):")
+    with m.indented():
+        m.line("p_ = c_")
+        m.line(f"best_ = abs({m.get(w, 'c_', 'c_')})")
+        m.line(f"for r_ in range(c_ + 1, {n}):")
+        with m.indented():
+            m.line(f"v_ = abs({m.get(w, 'r_', 'c_')})")
+            m.line("if v_ > best_:")
+            m.line("    best_ = v_")
+            m.line("    p_ = r_")
+        m.line("if p_ != c_:")
+        with m.indented():
+            if sign is not None:
+                m.line(f"{sign} = -{sign}")
+            for acc, cols in ((w, n), (x, k)):
+                if cols is None:
+                    continue
+                m.line(f"for j_ in range({cols}):")
+                with m.indented():
+                    m.line(f"t_ = {m.get(acc, 'c_', 'j_')}")
+                    m.put(acc, "c_", "j_", m.get(acc, "p_", "j_"))
+                    m.put(acc, "p_", "j_", "t_")
+        m.line(f"piv_ = {m.get(w, 'c_', 'c_')}")
+        m.line(f"for r_ in range(c_ + 1, {n}):")
+        with m.indented():
+            m.line(f"f_ = {m.get(w, 'r_', 'c_')} / piv_")
+            for acc, first, cols in ((w, "c_ + 1", n), (x, "0", k)):
+                if cols is None:
+                    continue
+                m.line(f"for j_ in range({first}, {cols}):")
+                with m.indented():
+                    m.put(acc, "r_", "j_", f"{m.get(acc, 'r_', 'j_')} - f_ * {m.get(acc, 'c_', 'j_')}")
+
+
+def _back_substitute(m: _Mats, w, x, n: str, k: str) -> None:
+    m.line(f"for c_ in range({n} - 1, -1, -1):")
+    with m.indented():
+        m.line(f"for j_ in range({k}):")
+        with m.indented():
+            m.line(f"s_ = {m.get(x, 'c_', 'j_')}")
+            m.line(f"for q_ in range(c_ + 1, {n}):")
+            m.line(f"    s_ -= {m.get(w, 'c_', 'q_')} * {m.get(x, 'q_', 'j_')}")
+            m.put(x, "c_", "j_", f"s_ / {m.get(w, 'c_', 'c_')}")
+
+
+def _per_matrix(em: CudaEmitter, a, body) -> None:
+    """`body(m, n)` once per matrix of `a`, one thread each."""
+    lead = tuple(a.shape[:-2])
+    with em.parallel(em.count(lead)) as (code, e):
+        m = _Mats(em, code, em.index_of(code, e, lead))
+        body(m, code.size(em.size(a, a.ndim - 1)))
+
+
+def _lower_solve(em: CudaEmitter, op) -> None:
+    a, b = op.inputs
+    aa, ba = em.acc(a), em.acc(b)
+    out = em.alloc(op.out)
+    w = _scratch(em, tuple(a.shape), a.dtype)
+
+    def body(m, n):
+        k = m.code.size(em.size(b, b.ndim - 1))
+        _copy(m, w, aa, n, n)
+        _copy(m, out, ba, n, k)
+        _eliminate(m, w, out, n, k, None)
+        _back_substitute(m, w, out, n, k)
+
+    _per_matrix(em, a, body)
+
+
+def _lower_inv(em: CudaEmitter, op) -> None:
+    (a,) = op.inputs
+    aa, out = em.acc(a), em.alloc(op.out)
+    w = _scratch(em, tuple(a.shape), a.dtype)
+
+    def body(m, n):
+        _copy(m, w, aa, n, n)
+        _identity(m, out, n)
+        _eliminate(m, w, out, n, n, None)
+        _back_substitute(m, w, out, n, n)
+
+    _per_matrix(em, a, body)
+
+
+def _lower_det(em: CudaEmitter, op) -> None:
+    (a,) = op.inputs
+    aa, out = em.acc(a), em.alloc(op.out)
+    w = _scratch(em, tuple(a.shape), a.dtype)
+
+    def body(m, n):
+        _copy(m, w, aa, n, n)
+        m.line(f"sign_ = {cast_to(1, a.dtype)}")
+        _eliminate(m, w, None, n, None, "sign_")
+        m.line("d_ = sign_")
+        m.line(f"for c_ in range({n}):")
+        m.line(f"    d_ *= {m.get(w, 'c_', 'c_')}")
+        m.code.store(out, m.lead, cast_to(m.local("d_"), op.out.dtype))
+
+    _per_matrix(em, a, body)
+
+
+def _lower_cholesky(em: CudaEmitter, op) -> None:
+    (a,) = op.inputs
+    aa, out = em.acc(a), em.alloc(op.out)
+
+    def body(m, n):
+        m.line(f"for r_ in range({n}):")
+        with m.indented():
+            m.line("for c_ in range(r_ + 1):")
+            with m.indented():
+                m.line(f"s_ = {m.get(aa, 'r_', 'c_')}")
+                m.line("for q_ in range(c_):")
+                m.line(f"    s_ -= {m.get(out, 'r_', 'q_')} * {m.get(out, 'c_', 'q_')}")
+                m.line("if r_ == c_:")
+                with m.indented():
+                    m.put(out, "r_", "c_", "math.sqrt(s_) if s_ >= 0 else math.nan")
+                m.line("else:")
+                with m.indented():
+                    m.put(out, "r_", "c_", f"s_ / {m.get(out, 'c_', 'c_')}")
+            m.line(f"for c_ in range(r_ + 1, {n}):")
+            with m.indented():
+                m.put(out, "r_", "c_", "0")
+
+    _per_matrix(em, a, body)
+
+
+TARGET.register("solve", StatementRule(_lower_solve))
+TARGET.register("inv", StatementRule(_lower_inv))
+TARGET.register("det", StatementRule(_lower_det))
+TARGET.register("cholesky", StatementRule(_lower_cholesky))

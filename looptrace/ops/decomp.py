@@ -1,0 +1,175 @@
+"""Dense decompositions of square matrices: `solve`, `inv`, `det`, `cholesky`.
+
+solve(a, b) -> x with a @ x == b    a (..., n, n), b (..., n, k), same leading dims
+inv(a)      -> a^-1                 a (..., n, n)
+det(a)      -> det(a)               (...)
+cholesky(a) -> the lower factor L of a = L L^H, reading only a's lower triangle
+
+Invariant: every axis before the last two is a batch axis the operands share
+exactly (the tracer broadcasts them and turns a vector right-hand side into
+one column, tracer/np_linalg.py); operands have one dtype among float32,
+float64, complex64, complex128 (the tracer promotes ints and bools to
+float64, as NumPy does). A singular matrix (solve, inv) or one that is not
+positive definite (cholesky) raises np.linalg.LinAlgError on cpu and interpret
+(the cuda rule gives inf or nan there, codegen/cuda/rules/decomp.py).
+A vector right-hand side and cholesky(upper=True) are compositions in the
+tracer (tracer/np_linalg.py).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from looptrace.ir.primitive import Primitive, ShapeMismatch, register
+
+from .batching_helpers import axis_size, bcast
+from .shape_arith import fmt
+
+DTYPES = tuple(np.dtype(d) for d in ("float32", "float64", "complex64", "complex128"))
+
+
+def check_square(a, what: str) -> None:
+    if len(a.shape) < 2:
+        raise ShapeMismatch(f"{what}: {len(a.shape)}-dimensional array given. "
+                            "Array must be at least two-dimensional")
+    if a.shape[-1] != a.shape[-2]:
+        raise ShapeMismatch(f"{what}: Last 2 dimensions of the array must be square "
+                            f"(the array has shape {fmt(a.shape)})")
+    if np.dtype(a.dtype) not in DTYPES:
+        raise ShapeMismatch(f"{what}: array type {a.dtype} is unsupported in linalg")
+
+
+def _solve_abstract(a, b):
+    check_square(a, "np.linalg.solve")
+    if len(b.shape) != len(a.shape) or tuple(b.shape[:-1]) != tuple(a.shape[:-1]):
+        raise ShapeMismatch(f"np.linalg.solve: the right-hand side of shape {fmt(b.shape)} does not fit "
+                            f"the matrix of shape {fmt(a.shape)} (it needs shape {fmt(a.shape[:-1])} + (k,))")
+    if a.dtype != b.dtype:
+        raise ShapeMismatch(f"np.linalg.solve: operands of dtypes {a.dtype} and {b.dtype} (the tracer promotes)")
+    return [(a.dtype, tuple(b.shape))]
+
+
+def _square_abstract(what: str, drop: int):
+    def abstract(a):
+        check_square(a, what)
+        return [(a.dtype, tuple(a.shape[: len(a.shape) - drop]))]
+
+    return abstract
+
+
+def _det_impl(a):
+    return np.asarray(np.linalg.det(a), dtype=a.dtype)
+
+
+solve = register(Primitive("solve", "decomp", _solve_abstract, np.linalg.solve, fresh=True, may_raise=True,
+                           doc="x with a @ x == b, matrix by matrix (LinAlgError when a is singular)"))
+inv = register(Primitive("inv", "decomp", _square_abstract("np.linalg.inv", 0), np.linalg.inv, fresh=True,
+                         may_raise=True, doc="the inverse, matrix by matrix (LinAlgError when singular)"))
+det = register(Primitive("det", "decomp", _square_abstract("np.linalg.det", 2), _det_impl, fresh=True,
+                         doc="the determinant of each matrix"))
+cholesky = register(Primitive("cholesky", "decomp", _square_abstract("np.linalg.cholesky", 0), np.linalg.cholesky,
+                              fresh=True, may_raise=True,
+                              doc="the lower Cholesky factor of each matrix, from its lower triangle"))
+
+
+# --- batching rules ---
+# The leading batch axis is one more batch axis; an unbatched operand is broadcast.
+def _solve_batch(b, args, dims):
+    n = axis_size(b, args, dims)
+    return [b.op("solve", *(bcast(b, x, d, n) for x, d in zip(args, dims)))], [0]
+
+
+def _unary_batch(name: str):
+    def rule(b, args, dims):
+        return [b.op(name, args[0])], [0]
+
+    return rule
+
+
+solve.batch = _solve_batch
+inv.batch = _unary_batch("inv")
+det.batch = _unary_batch("det")
+cholesky.batch = _unary_batch("cholesky")
+
+
+# --- VJP rules (real dtypes) ---
+# With x = a^-1 b: gb = a^-T g and ga = -gb x^T. With y = a^-1: ga = -y^T g y^T.
+# With d = det(a): ga = g d a^-T. With L = cholesky(a) and its cotangent G:
+# P = phi(L^T G), phi keeping the lower triangle with the diagonal halved,
+# S = L^-T P L^-1; as the function reads only a's lower triangle, ga =
+# phi(S + S^T) (an entry below the diagonal moves both a[i, j] and a[j, i]
+# of the symmetric matrix the factor is of). Complex operands would need
+# conjugates: they raise instead.
+_LETTERS = "zyxwvutsrqpo"
+
+
+def _mm(b, x, y, spec: str):
+    """The matrix product `spec` ("ij,jk->ik") over the shared batch axes."""
+    lead = _LETTERS[: x.ndim - 2]
+    ins, out = spec.split("->")
+    sx, sy = ins.split(",")
+    return b.emit("einsum", x, y, spec=f"{lead}{sx},{lead}{sy}->{lead}{out}")
+
+
+def _mT(b, x):
+    """x with its last two axes swapped."""
+    nd = x.ndim
+    return b.emit("transpose", x, perm=(*range(nd - 2), nd - 1, nd - 2))
+
+
+def _real_only(op) -> None:
+    if op.out.dtype.kind == "c":
+        from looptrace.errors import UnsupportedError
+
+        raise UnsupportedError(f"cannot differentiate np.linalg.{op.prim.name} of complex arrays", op.loc,
+                               "differentiate a function of real arrays")
+
+
+def _solve_b_vjp(b, g, op):
+    _real_only(op)
+    return b.emit("solve", _mT(b, op.inputs[0]), g)
+
+
+def _solve_a_vjp(b, g, op):
+    gb = _solve_b_vjp(b, g, op)
+    return b.neg(_mm(b, gb, op.out, "ik,jk->ij"))
+
+
+def _inv_vjp(b, g, op):
+    _real_only(op)
+    y = op.out
+    return b.neg(_mm(b, _mm(b, y, g, "ji,jk->ik"), y, "ik,lk->il"))
+
+
+def _det_vjp(b, g, op):
+    _real_only(op)
+    (a,) = op.inputs
+    scale = b.reshape(b.mul(g, op.out), tuple(g.shape) + (1, 1))
+    return b.mul(b.emit("broadcast_to", scale, shape=tuple(a.shape)), _mT(b, b.emit("inv", a)))
+
+
+def _phi(b, x):
+    """The lower triangle of x's matrices with their diagonal halved."""
+    n = x.shape[-1]
+    mask = np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n)
+    return b.mul(x, b.emit("broadcast_to", b.lit(mask, x), shape=tuple(x.shape)))
+
+
+def _cholesky_vjp(b, g, op):
+    _real_only(op)
+    low = op.out
+    p = _phi(b, _mm(b, low, g, "ki,kj->ij"))
+    upper = _mT(b, low)
+    s = _mT(b, b.emit("solve", upper, _mT(b, b.emit("solve", upper, p))))
+    return _phi(b, b.add(s, _mT(b, s)))
+
+
+def _attach_vjp_rules() -> None:
+    from .vjp_helpers import defvjp
+
+    defvjp(solve, _solve_a_vjp, _solve_b_vjp)
+    defvjp(inv, _inv_vjp)
+    defvjp(det, _det_vjp)
+    defvjp(cholesky, _cholesky_vjp)
+
+
+_attach_vjp_rules()
