@@ -10,8 +10,8 @@ exactly (the tracer broadcasts them and turns a vector right-hand side into
 one column, tracer/np_linalg.py); operands have one dtype among float32,
 float64, complex64, complex128 (the tracer promotes ints and bools to
 float64, as NumPy does). A singular matrix (solve, inv) or one that is not
-positive definite (cholesky) raises np.linalg.LinAlgError on cpu and interpret
-(the cuda rule gives inf or nan there, codegen/cuda/rules/decomp.py).
+positive definite (cholesky) raises np.linalg.LinAlgError on every target
+(cuda: through the call's error flag, codegen/cuda/rules/decomp.py).
 A vector right-hand side and cholesky(upper=True) are compositions in the
 tracer (tracer/np_linalg.py).
 """

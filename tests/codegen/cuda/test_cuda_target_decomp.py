@@ -54,3 +54,33 @@ def test_complex_is_a_clear_error(rng):
     z = square(rng, (3, 3)) + 1j * rng.standard_normal((3, 3))
     with pytest.raises(lt.UnsupportedError, match="`inv` on complex128"):
         lt.jit(lambda z: np.linalg.inv(z), backend="cuda")(z)
+
+
+def solve_into(a, b, out):
+    out[:] = 1.0 + b  # written only when the call succeeds
+    return np.linalg.solve(a, b), np.linalg.inv(a)
+
+
+@pytest.mark.parametrize("bad", [0, 2])
+def test_singular_and_indefinite_raise_linalgerror_as_numpy_does(rng, bad):
+    """A zero pivot or a non-positive diagonal reports into the call's error
+    flag: LinAlgError with NumPy's message, at the user's line, and the
+    argument keeps what it held (nothing of a failed call reaches the caller)."""
+    a = square(rng, (3, 4, 4))
+    a[bad, :, 1] = 0.0  # a zero column: a zero pivot for LAPACK and for the elimination here
+    b, out = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 4, 2))
+    kept = out.copy()
+    with pytest.raises(np.linalg.LinAlgError, match="Singular matrix"):
+        solve_into(a, b, out.copy())
+    with pytest.raises(np.linalg.LinAlgError, match="Singular matrix") as e:
+        lt.jit(solve_into, backend="cuda")(a, b, out)
+    assert "solve_into" not in str(e.value) or "line" in str(e.value)
+    np.testing.assert_array_equal(out, kept)
+    s = spd(rng, (2, 3, 3))
+    s[bad % 2, 1, 1] = -1.0
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        np.linalg.cholesky(s)
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        lt.jit(lambda s: np.linalg.cholesky(s), backend="cuda")(s)
+    np.testing.assert_allclose(lt.jit(lambda a: np.linalg.det(a), backend="cuda")(a), np.linalg.det(a),
+                               atol=1e-9)  # det of a singular matrix is no error

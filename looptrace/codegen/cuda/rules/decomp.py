@@ -9,22 +9,33 @@ product of the pivots, its sign flipped once per row swap. cholesky is the
 Cholesky-Banachiewicz loop, row by row, reading the input's lower triangle
 and writing the factor (zeros above the diagonal) into the output.
 
+A zero pivot (solve, inv) or a diagonal that is not positive (cholesky)
+reports into the call's error flag (as a check does, rules/check.py): the
+runner raises np.linalg.LinAlgError with NumPy's message after the call
+("Singular matrix", "Matrix is not positive definite") and nothing reaches
+the caller, as on the cpu target. A matrix singular only through rounding
+(two equal columns) may give a tiny pivot here where LAPACK's order of
+operations gives zero, or the other way round: then one raises and the other
+returns huge values.
+
 Cost: per matrix of size n with k right-hand sides, about 2n^3/3 + 2n^2 k
 multiply-adds (solve; inv has k = n; det n^3/3; cholesky n^3/6), all on one
 thread, the matrices of a batch in parallel, with n^2 elements of scratch per
 matrix. That suits batches of small matrices (the point loop of
 contour_integral); one large matrix runs on a single thread (no blocked or
-multi-thread factorization). There is no error flag: a singular matrix gives
-inf or nan where the CPU targets raise LinAlgError, and a matrix that is not
-positive definite gives nan in the factor. Complex operands are refused
+multi-thread factorization). Complex operands are refused
 (codegen/cuda/dtypes.py).
 """
 from __future__ import annotations
 
 import re
 
-from looptrace.codegen.target import StatementRule
+import numpy as np
 
+from looptrace.codegen.target import StatementRule
+from looptrace.ops.check import Failure
+
+from ..device import ERR_FLAG
 from ..emitter import CudaEmitter
 from ..target import TARGET
 from ..values import cast_to
@@ -59,6 +70,18 @@ class _Mats:
         self.code.store(acc, self.lead + [self.local(i), self.local(j)], cast_to(self.local(expr), acc.dtype))
 
 
+def _failure_code(em: CudaEmitter, op, message: str) -> int:
+    """The error code under which this op reports a LinAlgError (host.call_error makes it)."""
+    return em.check_code(Failure(np.linalg.LinAlgError(message), op.loc, message))
+
+
+def _fail(m: "_Mats", code_: int) -> str:
+    """The device statement that reports failure `code_` (the first report wins)."""
+    err = m.code.err()
+    m.code.touch(ERR_FLAG, write=True)
+    return f"cuda.atomic.compare_and_swap({err}, 0, {code_ + 1})"
+
+
 def _scratch(em: CudaEmitter, shape: tuple, dtype):
     if em.team is not None:
         return em.team.storage(shape, dtype)
@@ -81,10 +104,11 @@ def _identity(m: _Mats, dst, n: str) -> None:
             m.put(dst, "r_", "c_", "1 if r_ == c_ else 0")
 
 
-def _eliminate(m: _Mats, w, x, n: str, k: str | None, sign: str | None) -> None:
+def _eliminate(m: _Mats, w, x, n: str, k: str | None, sign: str | None, fail: str | None = None) -> None:
     """Reduce w to upper triangular form by partial pivoting, applying the row
     swaps and updates to x's k columns (none when k is None); `sign` names a
-    variable flipped at each swap."""
+    variable flipped at each swap; `fail` is run at a zero pivot (the matrix
+    is singular)."""
     m.line(f"for c_ in range({n}):")
     with m.indented():
         m.line("p_ = c_")
@@ -108,6 +132,11 @@ def _eliminate(m: _Mats, w, x, n: str, k: str | None, sign: str | None) -> None:
                     m.put(acc, "c_", "j_", m.get(acc, "p_", "j_"))
                     m.put(acc, "p_", "j_", "t_")
         m.line(f"piv_ = {m.get(w, 'c_', 'c_')}")
+        m.line("if piv_ == 0:")  # the column is zero from here down: nothing to eliminate (det: 0)
+        with m.indented():
+            if fail is not None:
+                m.line(fail)
+            m.line("continue")
         m.line(f"for r_ in range(c_ + 1, {n}):")
         with m.indented():
             m.line(f"f_ = {m.get(w, 'r_', 'c_')} / piv_")
@@ -143,12 +172,13 @@ def _lower_solve(em: CudaEmitter, op) -> None:
     aa, ba = em.acc(a), em.acc(b)
     out = em.alloc(op.out)
     w = _scratch(em, tuple(a.shape), a.dtype)
+    singular = _failure_code(em, op, "Singular matrix")
 
     def body(m, n):
         k = m.code.size(em.size(b, b.ndim - 1))
         _copy(m, w, aa, n, n)
         _copy(m, out, ba, n, k)
-        _eliminate(m, w, out, n, k, None)
+        _eliminate(m, w, out, n, k, None, _fail(m, singular))
         _back_substitute(m, w, out, n, k)
 
     _per_matrix(em, a, body)
@@ -158,11 +188,12 @@ def _lower_inv(em: CudaEmitter, op) -> None:
     (a,) = op.inputs
     aa, out = em.acc(a), em.alloc(op.out)
     w = _scratch(em, tuple(a.shape), a.dtype)
+    singular = _failure_code(em, op, "Singular matrix")
 
     def body(m, n):
         _copy(m, w, aa, n, n)
         _identity(m, out, n)
-        _eliminate(m, w, out, n, n, None)
+        _eliminate(m, w, out, n, n, None, _fail(m, singular))
         _back_substitute(m, w, out, n, n)
 
     _per_matrix(em, a, body)
@@ -188,8 +219,10 @@ def _lower_det(em: CudaEmitter, op) -> None:
 def _lower_cholesky(em: CudaEmitter, op) -> None:
     (a,) = op.inputs
     aa, out = em.acc(a), em.alloc(op.out)
+    indefinite = _failure_code(em, op, "Matrix is not positive definite")
 
     def body(m, n):
+        fail = _fail(m, indefinite)
         m.line(f"for r_ in range({n}):")
         with m.indented():
             m.line("for c_ in range(r_ + 1):")
@@ -199,6 +232,8 @@ def _lower_cholesky(em: CudaEmitter, op) -> None:
                 m.line(f"    s_ -= {m.get(out, 'r_', 'q_')} * {m.get(out, 'c_', 'q_')}")
                 m.line("if r_ == c_:")
                 with m.indented():
+                    m.line("if not s_ > 0:")  # LAPACK's potrf stops there (nan included)
+                    m.line(f"    {fail}")
                     m.put(out, "r_", "c_", "math.sqrt(s_) if s_ >= 0 else math.nan")
                 m.line("else:")
                 with m.indented():
