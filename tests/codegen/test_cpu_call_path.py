@@ -129,14 +129,10 @@ def test_numpy_scalars_reach_the_kernel_as_python_numbers(rng, monkeypatch):
     compiled version), and keeps np.float32 (a float32 kernel argument)."""
     from looptrace import api
 
-    seen = []
-    real = api._argument_adapter
-
-    def spy(types, runtime):
-        adapt = real(types, runtime)
-        return None if adapt is None else (lambda a: seen.append(adapt(a)) or seen[-1])
-
-    monkeypatch.setattr(api, "_argument_adapter", spy)
+    assert api._kernel_args((np.ndarray, np.float64, np.complex128, np.float32), None) == \
+        "(a[0], float(a[1]), complex(a[2]), a[3], )"
+    assert api._kernel_args((np.ndarray, float), None) is None
+    assert api._kernel_args((np.ndarray, np.int64, float), (0, 2)) == "(a[0], a[2], )"
     x = rng.standard_normal(9)
     f = looptrace.jit(decay, backend="cpu")
     for a in (np.float64(0.3), np.complex128(0.2 + 0.4j), np.float32(0.7)):
@@ -144,7 +140,7 @@ def test_numpy_scalars_reach_the_kernel_as_python_numbers(rng, monkeypatch):
             got, want = f(x, a), decay(x, a)
             assert np.asarray(got).dtype == np.asarray(want).dtype
             np.testing.assert_allclose(got, want, rtol=1e-6)
-    assert [type(args[1]) for args in seen] == [float, float, complex, complex]  # float32 keeps its type
+    assert len(f._fast) == 3 and all(entry[3] is not None for entry in f._fast.values())
     g = looptrace.jit(window_sums, backend="cpu")
     y = rng.standard_normal(15)
     for w in (np.int64(4), np.int64(4), np.int64(6)):

@@ -88,33 +88,29 @@ class CpuKernel:
         return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
                 for k, x in enumerate(outs)]
 
-    def fast(self, pick: int | None = None):
+    def fast(self, pick: int | None = None, args: str | None = None):
         """`call_plain` for a warm call that needs none of its extra work (no
         BLAS thread limit, scalar results that Numba gives back as the Python
-        float, int, bool or complex of their dtype), as one closure: the
+        float, int, bool or complex of their dtype), as one function: the
         kernel's call and, with `pick`, its output `pick` only; None where
-        the extra work is needed. api.py calls it with nothing else on the
-        way: a call right after other work runs with cold caches, where each
-        object and frame a call touches costs."""
+        the extra work is needed. `args`: the kernel's arguments as an
+        expression of the call's tuple `a` (api.py `_kernel_args`: some
+        positions, NumPy scalars as Python numbers), else the tuple itself.
+        api.py calls it with nothing else on the way: a call right after
+        other work runs with cold caches, where each object and frame a call
+        touches costs."""
         if self.em.blas_in_prange or any(d not in _PLAIN_SCALARS for d in self._scalars.values()):
             return None
+        at = "" if pick is None else f"[{pick}]"
         if self.shared is not None:  # its generic kernel may give way to its own (`_specialize`)
-            run = self._run_fast
-            return run if pick is None else (lambda args: run(args)[pick])
-        kernel, tail, failed = self.kernel, (*self.consts, *self.holes), self._failed
-        if pick is None:
-            def direct(args):
-                try:
-                    return kernel(*args, *tail)
-                except Exception as e:
-                    return failed(e, args, None)
+            env = {"run": self._run_fast}
+            body = f"    return run({args or 'a'}){at}\n"
         else:
-            def direct(args):
-                try:
-                    return kernel(*args, *tail)[pick]
-                except Exception as e:
-                    return failed(e, args, None)[pick]
-        return direct
+            env = {"kernel": self.kernel, "tail": (*self.consts, *self.holes), "failed": self._failed}
+            body = (f"    b = {args or 'a'}\n    try:\n        return kernel(*b, *tail){at}\n"
+                    f"    except Exception as e:\n        return failed(e, b, None){at}\n")
+        exec(f"def direct(a):\n{body}", env)  # noqa: S102 (positions and names of our own)
+        return env["direct"]
 
     def _run_fast(self, args) -> tuple:
         kernel = self.kernel
