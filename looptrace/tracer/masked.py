@@ -98,7 +98,7 @@ def write(x: Tracer, mask: Any, value: Any, bounds: tuple = (), axis: int = 0) -
             f"assigning an array of shape {_shape(value)} through a boolean mask needs it to match the number "
             "of selected elements, known only at run time", ctx.current_loc(),
             "assign a scalar, or y[mask] = values[mask], or use np.where(mask, values, y)")
-    data = target.aligned(value, target.ndim, axis, "assigning through it")
+    data = target.aligned(value, target.ndim, axis, "assigning to it")
     if not _broadcasts(_shape(data), tuple(x.shape)):
         target.fail(f"assigning an array of shape {_shape(value)} to it")
     x.assign(sem.select(target.where(), sem.astype(data, x.dtype), x).value)
