@@ -1,9 +1,11 @@
-"""Slices whose length is known only at run time, `x[i, :j]`, where they
-feed what does not need that length (masked.py `varying_slice`): reductions,
-elementwise arithmetic, the dot product of two such slices over the same
-positions, and writes through one. The triangular loops of linear algebra
-written with NumPy slices (npbench's trisolv, syrk, trmm, cholesky, lu) are
-then traced once. Anything else needing the length is the ConcreteIndexError
+"""Slices whose length is known only at run time, `x[i, :j]`, `x[:, j:]`,
+where they feed what does not need that length (varying.py
+`varying_slice`): reductions, elementwise arithmetic, products with a vector
+(`L[i, :i] @ x[:i]`, `v @ X[:, a:b]`), np.flip, gathers through one
+(`x[cols[a:b]]`), and writes through one. The triangular loops of linear
+algebra written with NumPy slices (npbench's trisolv, syrk, trmm, cholesky,
+lu, correlation, covariance, durbin) and CSR products (spmv) are then traced
+once. Anything else needing the length is the ConcreteIndexError
 it always was: an int argument deciding the length is specialized on, and a
 short loop whose index decides it is unrolled."""
 
