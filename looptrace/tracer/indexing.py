@@ -142,15 +142,16 @@ def _static_difference(b: Any, a: Any) -> int | None:
 
 # --- reads ----------------------------------------------------------------------------
 def getitem(x: Tracer, key: Any) -> Tracer:
-    from . import masked
+    from . import masked, varying
 
     mask = masked.mask_of(key)
     if mask is not None:  # x[mask]: a length known only at run time (masked.py)
         return masked.read(x, mask)
-    varying = masked.varying_slice(x.shape, key)
-    if varying is not None:  # x[i, a:b] of a length known only at run time: masked.py
-        whole, positions, bounds = varying
-        return masked.MaskedSelection(getitem(x, whole), positions, ctx.current_loc(), bounds)
+    if masked.is_selection(key):  # y[idx[a:b]]: a gather at the selected indices (varying.py)
+        return varying.gather(x, key)
+    sliced = varying.varying_slice(x.shape, key)
+    if sliced is not None:  # x[i, a:b] of a length known only at run time: varying.py
+        return sliced.read(getitem(x, sliced.whole))
     items = parse_key(x.shape, key)
     if _mixed_advanced(items):
         sub, rest = _split_advanced(x, items, key)
@@ -307,7 +308,7 @@ def _numpy_shape(shape: tuple, key: Any) -> tuple:
 
 # --- writes ---------------------------------------------------------------------------
 def setitem(x: Tracer, key: Any, value: Any) -> None:
-    from . import masked
+    from . import masked, varying
 
     if isinstance(value, Tracer) and value.base is x and value.index is key:
         return  # `x[k] += v` already wrote through the view x[k]
@@ -315,10 +316,9 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
     if mask is not None:  # x[mask] = v: a select
         masked.write(x, mask, value)
         return
-    varying = masked.varying_slice(x.shape, key)
-    if varying is not None:  # x[i, a:b] = v of a length known only at run time: a select in x[i, :]
-        whole, positions, bounds = varying
-        masked.write(getitem(x, whole), positions, value, bounds)
+    sliced = varying.varying_slice(x.shape, key)
+    if sliced is not None:  # x[i, a:b] = v of a length known only at run time: a select in x[i, :]
+        masked.write(getitem(x, sliced.whole), sliced.mask, value, sliced.bounds, sliced.axis)
         return
     sem.check_array_like(value, "value to assign")
     from . import windows

@@ -2,11 +2,15 @@
 
 `x[mask]` with a traced mask has a length known only at run time, so it is
 kept as a `MaskedSelection`: the whole of `x` (data) and the mask over its
-leading axes. It is exact wherever the result does not need that length:
+leading axes (or, for a slice of varying length, varying.py, over the sliced
+axis wherever it lies). It is exact wherever the result does not need that
+length:
   - reductions: x[mask].sum(), np.mean(x[mask]), x[mask].var(ddof=1), ...
     become reductions of x with `where=mask`;
-  - elementwise arithmetic with scalars (or arrays broadcasting against the
-    trailing axes) and between selections of the same mask;
+  - elementwise arithmetic with scalars, arrays broadcasting against it with
+    length 1 on the selected axis, and selections of the same mask;
+  - products with a vector (`v @ X[:, a:b]`, `L[i, :i] @ x[:i]`): an
+    elementwise product and a sum;
   - assignment through the same mask: y[mask] = x[mask] * 2 (a select).
 Anything else (returning it, indexing it, len()) raises UnsupportedError at
 the line that made the selection, saying why and how to rewrite.
@@ -78,35 +82,35 @@ def read(x: Tracer, mask: Any) -> Any:
     return MaskedSelection(sem.wrap(x.value), mask, ctx.current_loc())
 
 
-def write(x: Tracer, mask: Any, value: Any, bounds: tuple = ()) -> None:
+def write(x: Tracer, mask: Any, value: Any, bounds: tuple = (), axis: int = 0) -> None:
     """x[mask] = value, as a select (the value must not need the selection's
-    length); `bounds`: a varying slice's traced bounds (`varying_slice`),
-    whose failures are that slice's ConcreteIndexError."""
-    _check_mask(x, mask)
-    rest = tuple(x.shape[mask.ndim:])
-    if isinstance(value, MaskedSelection):
-        if not value.same_mask(mask):
-            if bounds:
-                value.fail("assigning it through other positions")
-            raise UnsupportedError("assigning x[mask1] = y[mask2] with different masks needs the positions of "
-                                   "the selected elements", ctx.current_loc(), "use np.where(mask, y, x)")
-        data = value.data
-    else:
-        data = value
-        vshape = tuple(np.shape(value)) if not is_tracer(value) else tuple(value.shape)
-        if len(vshape) > len(rest) or not _broadcasts(vshape, rest):
-            if bounds:
-                MaskedSelection(x, mask, ctx.current_loc(), bounds).fail(
-                    f"assigning an array of shape {vshape} to it")
-            raise UnsupportedError(
-                f"assigning an array of shape {vshape} through a boolean mask needs it to match the number "
-                "of selected elements, known only at run time", ctx.current_loc(),
-                "assign a scalar, or y[mask] = values[mask], or use np.where(mask, values, y)")
-    m = sem.reshape(_tr_mask(mask), tuple(mask.shape) + (1,) * len(rest))
-    x.assign(sem.select(m, sem.astype(data, x.dtype), x).value)
+    length); the mask covers x's axes from `axis` on. `bounds`: a varying
+    slice's traced bounds (`varying_slice`), whose failures are that slice's
+    ConcreteIndexError."""
+    if not axis:
+        _check_mask(x, mask)
+    target = MaskedSelection(x, _tr_mask(mask), ctx.current_loc(), bounds, axis)
+    if isinstance(value, MaskedSelection) and not value.same_mask(mask) and not bounds:
+        raise UnsupportedError("assigning x[mask1] = y[mask2] with different masks needs the positions of "
+                               "the selected elements", ctx.current_loc(), "use np.where(mask, y, x)")
+    if not isinstance(value, MaskedSelection) and not _fits(value, target) and not bounds:
+        raise UnsupportedError(
+            f"assigning an array of shape {_shape(value)} through a boolean mask needs it to match the number "
+            "of selected elements, known only at run time", ctx.current_loc(),
+            "assign a scalar, or y[mask] = values[mask], or use np.where(mask, values, y)")
+    data = target.aligned(value, target.ndim, axis, "assigning to it")
+    if not _broadcasts(_shape(data), tuple(x.shape)):
+        target.fail(f"assigning an array of shape {_shape(value)} to it")
+    x.assign(sem.select(target.where(), sem.astype(data, x.dtype), x).value)
 
 
-def same_value(a: Value, b: Value, depth: int = 8) -> bool:
+def _fits(value: Any, target: MaskedSelection) -> bool:
+    """Does an array assigned through a boolean mask broadcast against the trailing axes?"""
+    shape = _shape(value)
+    return len(shape) <= len(target.rest) and _broadcasts(shape, target.rest)
+
+
+def same_value(a: Value, b: Value, depth: int = 12) -> bool:
     """Do a and b hold the same array? The same value, equal constants, or the
     same pure op on the same inputs (`y[c > 0] = x[c > 0]` computes c > 0 twice)."""
     if a.id == b.id:
@@ -138,19 +142,36 @@ def _tr_mask(mask: Any) -> Tracer:
 
 # --- the selection ----------------------------------------------------------------------------------------
 class MaskedSelection:
-    """x[mask] for a traced mask: `data` (x's full shape) and `mask` (bool, the
-    leading axes of data). It stands for the array NumPy would return:
-    shape (count, *data.shape[mask.ndim:])."""
+    """x[mask] for a traced mask: `data` and `mask` (bool). The mask covers
+    data's axes axis .. axis + mask.ndim - 1 (`axis` is 0 for x[mask]; a
+    varying slice `x[:, a:b]` masks the axis it slices, where NumPy puts it).
+    It stands for the array NumPy would return: data's shape with those axes
+    replaced by one of length count, at position `axis`. `span`: a varying
+    slice's clipped bounds (lo, hi), which np.flip needs."""
 
     __array_priority__ = 1001
 
-    def __init__(self, data: Tracer, mask: Tracer, loc: SourceLoc, bounds: tuple = ()):
+    def __init__(self, data: Tracer, mask: Tracer, loc: SourceLoc, bounds: tuple = (), axis: int = 0,
+                 span: tuple = ()):
         self.data, self.mask, self.loc = data, mask, loc
         self.bounds = bounds  # a slice's traced bounds when this is x[a:b] (`varying_slice`)
+        self.axis, self.span = axis, span
+
+    def like(self, data: Tracer, axis: int | None = None) -> MaskedSelection:
+        """A selection of the same positions holding `data`."""
+        return MaskedSelection(data, self.mask, self.loc, self.bounds, self.axis if axis is None else axis,
+                               self.span)
 
     @property
     def rest(self) -> tuple:
-        return tuple(self.data.shape[self.mask.ndim:])
+        """NumPy's shape without the selection's axis."""
+        shape = tuple(self.data.shape)
+        return shape[:self.axis] + shape[self.axis + self.mask.ndim:]
+
+    @property
+    def after(self) -> int:
+        """How many axes follow the selection's axis (what aligns two selections under broadcasting)."""
+        return self.ndim - 1 - self.axis
 
     @property
     def ndim(self) -> int:
@@ -166,8 +187,8 @@ class MaskedSelection:
 
     def where(self) -> Tracer:
         """The mask broadcast to data's shape (a reduction's where=)."""
-        m = sem.reshape(self.mask, tuple(self.mask.shape) + (1,) * len(self.rest))
-        return sem.broadcast_to(m, self.data.shape)
+        shape = (1,) * self.axis + tuple(self.mask.shape) + (1,) * self.after
+        return sem.broadcast_to(sem.reshape(self.mask, shape), self.data.shape)
 
     def fail(self, what: str = "") -> None:
         what = what or "this use"
@@ -193,20 +214,28 @@ class MaskedSelection:
     # --- reductions ------------------------------------------------------------------------------------
     def _axes(self, axis) -> tuple[bool, tuple]:
         """(reduces over the selection axis, the data axes reduced)."""
-        k = self.mask.ndim
         if axis is None:
             return True, tuple(range(self.data.ndim))
         axes = sem.norm_axes(axis, self.ndim)
-        data_axes = tuple(range(k)) if 0 in axes else ()
-        return 0 in axes, data_axes + tuple(k - 1 + a for a in axes if a != 0)
+        k, at = self.mask.ndim, self.axis
+        data_axes = [a if a < at else a + k - 1 for a in axes if a != at]
+        if at in axes:
+            data_axes += range(at, at + k)
+        return at in axes, tuple(sorted(data_axes))
+
+    def _reduced(self, data: Tracer, axis) -> MaskedSelection:
+        """The selection left when `axis` (not the selection's) is reduced away."""
+        axes = sem.norm_axes(axis, self.ndim)
+        return self.like(data, self.axis - sum(1 for a in axes if a < self.axis))
 
     def reduce(self, name: str, axis=None, dtype=None, keepdims=False, initial=_NO, where=True, **kw) -> Any:
         if where is not True or kw:
             self.fail(f"{name} with where= or {sorted(kw)}")
         over_mask, data_axes = self._axes(axis)
         if not over_mask:
-            return MaskedSelection(_REDUCERS[name](self.data, axis=data_axes, dtype=dtype, initial=initial),
-                                   self.mask, self.loc, self.bounds)
+            if keepdims:
+                self.fail(f"{name} with keepdims=True")
+            return self._reduced(_REDUCERS[name](self.data, axis=data_axes, dtype=dtype, initial=initial), axis)
         if name in ("max", "min") and initial is _NO:
             raise UnsupportedError(f"x[mask].{name}() raises when no element is selected, which is known only at "
                                    "run time", self.loc,
@@ -230,12 +259,14 @@ class MaskedSelection:
             self.fail("a where= argument")
         over_mask, data_axes = self._axes(axis)
         if not over_mask:
-            return MaskedSelection(fn(self.data, data_axes, dtype, **kw), self.mask, self.loc, self.bounds)
+            if keepdims:
+                self.fail("keepdims=True")
+            return self._reduced(fn(self.data, data_axes, dtype, **kw), axis)
         res = fn(self.data, data_axes, dtype, where=self.where(), **kw)
         return _keepdims(res, self, axis) if keepdims else res
 
     def astype(self, dtype, *args, **kw):
-        return MaskedSelection(sem.astype(self.data, dtype), self.mask, self.loc, self.bounds)
+        return self.like(sem.astype(self.data, dtype))
 
     def copy(self, *args, **kw):
         return self
@@ -247,18 +278,31 @@ class MaskedSelection:
         return self.elementwise(nx.NAMESPACE[nx.ALIASES.get(ufunc.__name__) or ufunc.__name__], inputs, kwargs)
 
     def elementwise(self, fn, inputs, kwargs=None) -> MaskedSelection:
-        args = []
-        for x in inputs:
-            if isinstance(x, MaskedSelection):
-                if not self.same_mask(x):
-                    self.fail("combining selections made with different masks")
-                args.append(x.data)
-            else:
-                shape = tuple(np.shape(x)) if not is_tracer(x) else tuple(x.shape)
-                if len(shape) > len(self.rest) or not _broadcasts(shape, self.rest):
-                    self.fail(f"combining it with an array of shape {shape}")
-                args.append(x)
-        return MaskedSelection(fn(*args, **(kwargs or {})), self.mask, self.loc, self.bounds)
+        """fn of selections of the same positions and arrays, broadcast as NumPy
+        would: every selection's axis lands on the same axis of the result, where
+        the arrays have length 1 (or do not reach)."""
+        ndim = max(_ndim(x) for x in inputs)
+        at = ndim - 1 - self.after
+        args = [self.aligned(x, ndim, at, "combining it with") for x in inputs]
+        return self.like(fn(*args, **(kwargs or {})), at)
+
+    def aligned(self, x: Any, ndim: int, at: int, doing: str) -> Any:
+        """x as data to combine with data laid out as a selection whose axis is
+        `at` of `ndim` (NumPy's view), or fail saying why the length is needed."""
+        if isinstance(x, MaskedSelection):
+            if not self.same_mask(x):
+                self.fail(f"{doing} a selection made with another mask")
+            if x.after != ndim - 1 - at:
+                self.fail(f"{doing} a selection whose selected axis does not line up with it")
+            return x.data
+        shape = _shape(x)
+        lead = ndim - len(shape)
+        if lead > at:  # it does not reach the selection's axis
+            return x
+        if lead < 0 or shape[at - lead] != 1:
+            self.fail(f"{doing} an array of shape {shape}")
+        k = at - lead
+        return sem.reshape(x, shape[:k] + (1,) * self.mask.ndim + shape[k + 1:])
 
     def __array_function__(self, func, types, args, kwargs):
         fn = SELECTION_FUNCTIONS.get(func.__name__)
@@ -301,7 +345,16 @@ class MaskedSelection:
 
 def _keepdims(res: Tracer, sel: MaskedSelection, axis) -> Tracer:
     axes = sem.norm_axes(axis, sel.ndim)
-    return sem.reshape(res, tuple(1 if i in axes else d for i, d in enumerate((1,) + sel.rest)))
+    shape = sel.rest[:sel.axis] + (1,) + sel.rest[sel.axis:]
+    return sem.reshape(res, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+
+
+def _shape(x: Any) -> tuple:
+    return tuple(x.shape) if is_tracer(x) else tuple(np.shape(x))
+
+
+def _ndim(x: Any) -> int:
+    return x.ndim if isinstance(x, MaskedSelection) else len(_shape(x))
 
 
 def _make_reducer(prim_name: str):
@@ -370,12 +423,35 @@ def install_operators(binary_ops: dict, compare_ops: dict, fast_power) -> None:
 
 
 def _dot(a: Any, b: Any) -> Any:
-    """a @ b, np.dot(a, b) of two 1-d selections made with the same mask
-    (`L[i, :i] @ x[:i]`): the sum of their products over the mask."""
+    """a @ b, np.dot(a, b) where one or both are selections and neither has
+    more than 2 axes, composed from elementwise products and a sum:
+    `L[i, :i] @ x[:i]`, `v @ X[:, a:b]` (a selection along X's second axis),
+    `X[:, a:b] @ y[a:b]`."""
     sel = a if isinstance(a, MaskedSelection) else b
-    if not (isinstance(a, MaskedSelection) and isinstance(b, MaskedSelection)) or a.rest or b.rest:
+    na, nb = _ndim(a), _ndim(b)
+    if na == 0 or nb == 0 or na > 2 or nb > 2 or (na == 2 and nb == 2):
+        sel.fail("a matrix product other than with a vector")
+    for x, summed, other in ((a, na - 1, b), (b, 0, a)):  # the axis each operand sums over
+        if isinstance(x, MaskedSelection) and x.axis == summed and not isinstance(other, MaskedSelection):
+            x.fail(f"a product summing it against an array of shape {_shape(other)}")
+    if na == 1 and nb == 2:  # a[:, None] * b summed over the first axis
+        return sel.elementwise(nx.NAMESPACE["multiply"], (_column(a), b)).sum(axis=0)
+    return sel.elementwise(nx.NAMESPACE["multiply"], (a, b)).sum(axis=-1 if na == 2 else None)
+
+
+def _column(v: Any) -> Any:
+    """v[:, None] of a 1-d array or selection."""
+    if isinstance(v, MaskedSelection):
+        return v.like(sem.reshape(v.data, tuple(v.data.shape) + (1,)))
+    return sem.reshape(v, _shape(v) + (1,))
+
+
+def _inner(a: Any, b: Any) -> Any:
+    """np.vdot, np.inner of two 1-d arrays (one a selection)."""
+    sel = a if isinstance(a, MaskedSelection) else b
+    if _ndim(a) != 1 or _ndim(b) != 1:
         sel.fail("a product other than the dot product of two 1-d selections of the same positions")
-    return sel.elementwise(nx.NAMESPACE["multiply"], (a, b)).sum()
+    return _dot(a, b)
 
 
 MaskedSelection.__matmul__ = lambda self, other: _dot(self, other)
@@ -392,61 +468,8 @@ def _selection_fn(method: str):
 SELECTION_FUNCTIONS = {name: _selection_fn(m) for name, m in [
     ("sum", "sum"), ("prod", "prod"), ("max", "max"), ("amax", "max"), ("min", "min"), ("amin", "min"),
     ("all", "all"), ("any", "any"), ("mean", "mean"), ("var", "var"), ("std", "std")]}
-SELECTION_FUNCTIONS.update(dict.fromkeys(("dot", "vdot", "inner", "matmul"), _dot))
-
-
-# --- slices of a length known only at run time ----------------------------------------------------------------
-def varying_slice(shape: tuple, key: Any) -> tuple | None:
-    """For `x[i, a:b, ...]` whose slice has traced bounds and a length that is
-    not static, with only integer indices before it (so the sliced axis
-    leads the result; integers and static slices may follow): (the key with that slice made whole, the mask of the
-    positions a <= p < b on that axis, the bounds). None for anything else.
-    Bounds count from the end when negative and are clipped to the axis, as
-    NumPy's."""
-    from .indexing import _static_difference
-
-    parts = key if isinstance(key, tuple) else (key,)
-    found, kept = None, False  # the varying slice's position; an axis kept before it
-    for p, k in enumerate(parts):
-        if isinstance(k, slice):
-            if not any(is_tracer(b) for b in (k.start, k.stop, k.step)):
-                kept = kept or found is None
-                continue
-            if k.step not in (None, 1) or found is not None or kept or p >= len(shape):
-                return None  # a second one, or an axis before it: the sliced axis would not lead
-            stop = shape[p] if k.stop is None else k.stop
-            start = 0 if k.start is None else k.start
-            if _static_difference(stop, start) is not None:
-                return None  # a window of static length: windows.py
-            found = p
-        elif k is None or k is Ellipsis or not _scalar_int(k):
-            return None
-    if found is None:
-        return None
-    n = shape[found]
-    k = parts[found]
-    pos = nx.NAMESPACE["arange"](n)
-    lo = _bound(0 if k.start is None else k.start, n)
-    hi = _bound(n if k.stop is None else k.stop, n)
-    mask = sem.ufunc("logical_and", sem.ufunc("greater_equal", pos, lo), sem.ufunc("less", pos, hi))
-    whole = parts[:found] + (slice(None),) + parts[found + 1:]
-    return whole, mask, tuple(b for b in (k.start, k.stop) if is_tracer(b))
-
-
-def _scalar_int(k: Any) -> bool:
-    if is_tracer(k):
-        return k.ndim == 0 and k.dtype.kind in "iu"
-    return isinstance(k, (int, np.integer)) and not isinstance(k, bool)
-
-
-def _bound(b: Any, n: int) -> Any:
-    """A slice bound as NumPy reads it: from the end when negative, clipped to [0, n]."""
-    if not is_tracer(b):
-        b = int(b)
-        return min(max(b + n if b < 0 else b, 0), n)
-    b = sem.astype(b, np.int64)
-    b = sem.select(sem.ufunc("less", b, 0), sem.ufunc("add", b, n), b)
-    return sem.ufunc("minimum", sem.ufunc("maximum", b, 0), n)
+SELECTION_FUNCTIONS.update(dict.fromkeys(("dot", "matmul"), _dot))
+SELECTION_FUNCTIONS.update(dict.fromkeys(("vdot", "inner"), _inner))
 
 
 def is_selection(x: Any) -> bool:

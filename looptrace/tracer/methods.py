@@ -24,6 +24,12 @@ def _logical_or_bitwise(ufunc: str):
     return ufunc
 
 
+def _matmul(self, other):
+    if masked.is_selection(other):
+        return NotImplemented  # v @ x[:, a:b]: the selection decides (masked.py)
+    return sem.matmul(self, other)
+
+
 def _binary(ufunc: str):
     def op(self, other):
         if masked.is_selection(other):
@@ -102,7 +108,7 @@ def _install() -> None:
     Tracer.__pos__ = lambda self: sem.ufunc("positive", self)
     Tracer.__abs__ = lambda self: sem.ufunc("absolute", self)
     Tracer.__invert__ = lambda self: sem.ufunc("logical_not" if self.dtype == np.bool_ else "invert", self)
-    Tracer.__matmul__ = lambda self, other: sem.matmul(self, other)
+    Tracer.__matmul__ = _matmul
     Tracer.__rmatmul__ = lambda self, other: sem.matmul(other, self)
     Tracer.__getitem__ = indexing.getitem
     Tracer.__setitem__ = indexing.setitem

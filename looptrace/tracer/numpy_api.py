@@ -476,6 +476,8 @@ def atleast_2d(a):
 
 
 def flip(a, axis=None):
+    if not _any_traced(a):  # a NumPy array, or a selection (np.flip(x[:i]): varying.py)
+        return np.flip(a, axis)
     a = _tr(a)
     axes = sem.norm_axes(axis, a.ndim)
     key = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(a.ndim))

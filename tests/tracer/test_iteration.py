@@ -245,15 +245,16 @@ def test_unrolled_loop_is_reported_and_warns_past_a_threshold(rng):
 
 
 def lu_in_place(A):
-    """npbench's lu with its dot products over reversed slices: np.flip needs
-    the slices' lengths, which are the loop indices, so both loops are
-    unrolled while tracing (n + n*n/2 bodies)."""
+    """npbench's lu with its dot products over reversed slices, reversed by
+    indexing (`[::-1]`): indexing a slice needs its length, which is a loop
+    index, so both loops are unrolled while tracing (n + n*n/2 bodies).
+    (np.flip of such a slice no longer needs it: test_varying_slices.py.)"""
     for i in range(A.shape[0]):
         for j in range(i):
-            A[i, j] -= np.flip(A[i, :j]) @ np.flip(A[:j, j])
+            A[i, j] -= A[i, :j][::-1] @ A[:j, j][::-1]
             A[i, j] /= A[j, j]
         for j in range(i, A.shape[0]):
-            A[i, j] -= np.flip(A[i, :i]) @ np.flip(A[:i, j])
+            A[i, j] -= A[i, :i][::-1] @ A[:i, j][::-1]
 
 
 def test_nested_unrolling_is_bounded(rng):

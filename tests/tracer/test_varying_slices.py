@@ -1,9 +1,11 @@
-"""Slices whose length is known only at run time, `x[i, :j]`, where they
-feed what does not need that length (masked.py `varying_slice`): reductions,
-elementwise arithmetic, the dot product of two such slices over the same
-positions, and writes through one. The triangular loops of linear algebra
-written with NumPy slices (npbench's trisolv, syrk, trmm, cholesky, lu) are
-then traced once. Anything else needing the length is the ConcreteIndexError
+"""Slices whose length is known only at run time, `x[i, :j]`, `x[:, j:]`,
+where they feed what does not need that length (varying.py
+`varying_slice`): reductions, elementwise arithmetic, products with a vector
+(`L[i, :i] @ x[:i]`, `v @ X[:, a:b]`), np.flip, gathers through one
+(`x[cols[a:b]]`), and writes through one. The triangular loops of linear
+algebra written with NumPy slices (npbench's trisolv, syrk, trmm, cholesky,
+lu, correlation, covariance, durbin) and CSR products (spmv) are then traced
+once. Anything else needing the length is the ConcreteIndexError
 it always was: an int argument deciding the length is specialized on, and a
 short loop whose index decides it is unrolled."""
 
@@ -123,15 +125,15 @@ def test_an_int_argument_bound_is_traced_where_the_length_is_not_needed(rng):
     assert set(g._auto_static) == {"n"}  # its length is the result's: specialized, as before
 
 
-def flipped_prefixes(x):
+def running_sums_of_prefixes(x):
     out = np.zeros(x.shape[0])
     for i in range(x.shape[0]):
-        out[i] = (np.flip(x[:i]) * np.arange(i)).sum()  # np.flip and np.arange(i) need the length
+        out[i] = (np.cumsum(x[:i]) ** 2).sum()  # np.cumsum needs the length
     return out
 
 
 def test_a_short_loop_needing_the_length_is_still_unrolled(rng):
-    f = check(flipped_prefixes, rng.standard_normal(6))
+    f = check(running_sums_of_prefixes, rng.standard_normal(6))
     assert "unrolled" in str(looptrace.explain(f, rng.standard_normal(6)))
 
 
@@ -166,16 +168,264 @@ def test_gradient_through_a_triangular_solve(rng):
         assert_close(got, want, 1e-6, f"argument {argnum}")
 
 
-def csr_times_vector(rows, cols, vals, x):
-    """npbench's spmv: a gather through a slice of varying length needs that length."""
-    y = np.empty(rows.shape[0] - 1)
-    for i in range(rows.shape[0] - 1):
-        y[i] = vals[rows[i]:rows[i + 1]] @ x[cols[rows[i]:rows[i + 1]]]
+# --- a varying slice on any axis, np.flip of one, gathers through one (varying.py) ----------------------
+# polybench/npbench kernels as npbench writes them
+
+
+def correlation(M, float_n, data):
+    mean = np.mean(data, axis=0)
+    stddev = np.std(data, axis=0)
+    stddev[stddev <= 0.1] = 1.0
+    data -= mean
+    data /= np.sqrt(float_n) * stddev
+    corr = np.eye(M, dtype=data.dtype)
+    for i in range(M - 1):
+        corr[i + 1:M, i] = corr[i, i + 1:M] = data[:, i] @ data[:, i + 1:M]
+    return corr
+
+
+def covariance(M, float_n, data):
+    mean = np.mean(data, axis=0)
+    data -= mean
+    cov = np.zeros((M, M), dtype=data.dtype)
+    for i in range(M):
+        cov[i:M, i] = cov[i, i:M] = data[:, i] @ data[:, i:M] / (float_n - 1.0)
+    return cov
+
+
+def durbin(r):
+    y = np.empty_like(r)
+    alpha = -r[0]
+    beta = 1.0
+    y[0] = -r[0]
+    for k in range(1, r.shape[0]):
+        beta *= 1.0 - alpha * alpha
+        alpha = -(r[k] + np.dot(np.flip(r[:k]), y[:k])) / beta
+        y[:k] += alpha * np.flip(y[:k])
+        y[k] = alpha
     return y
 
 
-def test_indexing_with_a_varying_slice_is_the_slice_error(rng):
-    rows = np.array([0, 2, 3, 5])
-    cols, vals, x = np.array([0, 2, 1, 0, 1]), rng.random(5), rng.random(3)
-    with pytest.raises(looptrace.TraceError, match="length of this slice.*indexing with it"):
-        looptrace.jit(csr_times_vector, backend="interpret")(rows, cols, vals, x)
+def spmv(A_row, A_col, A_val, x):
+    y = np.empty(A_row.size - 1, A_val.dtype)
+    for i in range(A_row.size - 1):
+        cols = A_col[A_row[i]:A_row[i + 1]]
+        vals = A_val[A_row[i]:A_row[i + 1]]
+        y[i] = vals @ x[cols]
+    return y
+
+
+def _csr(rng, n, per_row=4, dtype=np.int64):
+    row = np.concatenate([[0], np.cumsum(rng.integers(0, per_row + 1, n))]).astype(dtype)
+    return row, rng.integers(0, n, row[-1]).astype(dtype), rng.random(row[-1]), rng.random(n)
+
+
+KERNELS = [
+    (correlation, lambda r, n: (n, float(n + 7), r.random((n + 7, n)))),
+    (covariance, lambda r, n: (n, float(n + 7), r.random((n + 7, n)))),
+    (durbin, lambda r, n: (r.random(n) * 0.2 + 0.05,)),
+    (spmv, _csr),
+]
+
+
+def _ir_lines(f, args) -> int:
+    return len(str(looptrace.explain(f, *args)).splitlines())
+
+
+@pytest.mark.parametrize("fn, make", KERNELS, ids=lambda v: getattr(v, "__name__", ""))
+def test_npbench_kernels_are_traced_once(fn, make, rng):
+    """n = 60: past the unrolling limits; the program is the same size at n = 20."""
+    f = check(fn, *make(rng, 60))
+    e = looptrace.explain(f, *make(rng, 60))
+    assert e.loops and all(loop.kind != "unrolled" for loop in e.loops)
+    assert "unrolled" not in str(e)
+    assert _ir_lines(looptrace.jit(fn, backend="interpret"), make(rng, 20)) == _ir_lines(f, make(rng, 60))
+
+
+@pytest.mark.parametrize("fn, make", KERNELS, ids=lambda v: getattr(v, "__name__", ""))
+def test_npbench_kernels_on_the_cpu_backend(fn, make, rng):
+    check(fn, *make(rng, 12), jitted=looptrace.jit(fn, backend="cpu"))
+
+
+def test_spmv_with_int32_indices_and_empty_rows(rng):
+    row, col, val, x = _csr(rng, 30, per_row=2, dtype=np.int32)
+    assert (np.diff(row) == 0).any()
+    check(spmv, row, col, val, x)
+
+
+def middle_axis(X, w, v):
+    a, n, b = X.shape
+    out = np.zeros((n, a))
+    tot = np.zeros(n)
+    for i in range(n):
+        out[i] = X[:, i:, :].sum(axis=(1, 2)) + (X[:, :i, :] * w).max(axis=2, initial=0.0).sum(axis=1)
+        tot[i] = (v[:, None, None] * X[:, i:, :]).sum() + (X[:, i:, :] * w[None, None, :]).mean()
+    return out, tot
+
+
+def test_the_varying_axis_in_the_middle_of_a_3d_array(rng):
+    f = check(middle_axis, rng.standard_normal((3, 40, 4)), rng.standard_normal(4), rng.standard_normal(3))
+    assert "unrolled" not in str(looptrace.explain(f, rng.standard_normal((3, 40, 4)), rng.standard_normal(4),
+                                                   rng.standard_normal(3)))
+
+
+def flips(x, y):
+    n = x.shape[0]
+    out = np.zeros((n, 3))
+    for i in range(n):
+        out[i, 0] = (np.flip(x[:i]) * x[:i] + 1.0).sum()
+        out[i, 1] = np.flip(x[i // 2:i + 1]) @ y[i // 2:i + 1]
+        out[i, 2] = np.max(np.flip(np.flip(x[i:]) - y[i:]) * y[i:], initial=-5.0)
+    return out
+
+
+def test_flip_in_elementwise_expressions_and_dot_products(rng):
+    f = check(flips, rng.standard_normal(40), rng.standard_normal(40))
+    assert "unrolled" not in str(looptrace.explain(f, rng.standard_normal(40), rng.standard_normal(40)))
+
+
+def writes_across(B, v):
+    for i in range(B.shape[1]):
+        B[:, i:] = B[:, i:] * 0.5 + v[:, None]
+        B[1, :i] -= np.flip(B[0, :i])
+        B[:, :i] += 1.0
+    return B.sum()
+
+
+def test_writes_through_a_slice_on_a_later_axis(rng):
+    f = check(writes_across, rng.standard_normal((4, 40)), rng.standard_normal(4))
+    assert "unrolled" not in str(looptrace.explain(f, rng.standard_normal((4, 40)), rng.standard_normal(4)))
+
+
+def gathered_norms(rows, cols, x, X):
+    out = np.zeros((rows.shape[0] - 1, 3))
+    for i in range(rows.shape[0] - 1):
+        picked = x[cols[rows[i]:rows[i + 1]]]
+        out[i, 0] = np.sum(picked ** 2)
+        out[i, 1] = np.max(np.abs(picked), initial=0.0)
+        out[i, 2] = X[cols[rows[i]:rows[i + 1]]].sum(axis=0) @ x[:3]
+    return out
+
+
+def test_a_gather_through_a_varying_slice_inside_reductions(rng):
+    row, col, _, x = _csr(rng, 40)
+    col[::3] -= 40  # negative indices count from the end, as NumPy's
+    f = check(gathered_norms, row, col, x, rng.standard_normal((40, 3)))
+    assert "unrolled" not in str(looptrace.explain(f, row, col, x, rng.standard_normal((40, 3))))
+
+
+def test_a_gathered_index_out_of_range_raises_only_inside_the_slice(rng):
+    row, col, val, x = _csr(rng, 20)
+    padded = np.append(col, 999)  # past the last row's end: never read
+    check(spmv, row, padded, np.append(val, 1.0), x)
+    col[len(col) // 2] = 20
+    with pytest.raises(IndexError):
+        spmv(row, col, val, x)
+    with pytest.raises(IndexError):
+        looptrace.jit(spmv, backend="interpret")(row, col, val, x)
+
+
+def durbin_loss(r):
+    y = np.empty_like(r)
+    alpha = -r[0]
+    beta = 1.0
+    y[0] = -r[0]
+    for k in range(1, r.shape[0]):
+        beta *= 1.0 - alpha * alpha
+        alpha = -(r[k] + np.dot(np.flip(r[:k]), y[:k])) / beta
+        y[:k] += alpha * np.flip(y[:k])
+        y[k] = alpha
+    return (y * np.arange(1.0, r.shape[0] + 1.0)).sum()
+
+
+def spmv_loss(rows, cols, vals, x):
+    y = np.zeros(rows.shape[0] - 1)
+    for i in range(rows.shape[0] - 1):
+        y[i] = vals[rows[i]:rows[i + 1]] @ x[cols[rows[i]:rows[i + 1]]]
+    return (y ** 2).sum()
+
+
+def test_gradients_through_flips_and_gathers(rng):
+    from looptrace.autodiff.check import assert_close, numerical_grad
+
+    r = rng.random(7) * 0.2 + 0.05
+    got = looptrace.grad(durbin_loss, backend="interpret")(r)
+    assert_close(got, numerical_grad(durbin_loss, [r], 0), 1e-6, "durbin")
+    args = list(_csr(rng, 8))
+    for argnum in (2, 3):
+        got = looptrace.grad(spmv_loss, argnums=argnum, backend="interpret")(*args)
+        assert_close(got, numerical_grad(spmv_loss, args, argnum), 1e-6, f"spmv argument {argnum}")
+
+
+def mixed(X, idx, k):
+    m, n = X.shape
+    out = np.zeros((n, 3))
+    for i in range(n):
+        out[i, 0] = (X[:, 0] @ X[:, i - k:]).sum()
+        out[i, 1] = np.flip(X[-1, :i + k]) @ X[0, :i + k]
+        out[i, 2] = np.sum(X[0][idx[i // 2:i + k]])
+    return out
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(m=st.integers(1, 4), n=st.integers(1, 10), k=st.integers(-3, 3), seed=st.integers(0, 2**32 - 1))
+def test_generated_sizes_and_bounds(m, n, k, seed):
+    r = np.random.default_rng(seed)
+    check(mixed, r.standard_normal((m, n)), r.integers(-n, n, n), k)
+
+
+def transposed(X):
+    acc = 0.0
+    for i in range(X.shape[1]):
+        acc += X[:, :i].T.sum()
+    return acc
+
+
+def matrix_product(X):
+    acc = 0.0
+    for i in range(X.shape[0]):
+        acc += (X[:i, :] @ X[:, :i]).sum()
+    return acc
+
+
+def whole_vector_times(X, v):
+    acc = 0.0
+    for i in range(X.shape[0]):
+        acc += (v @ X[:i, :]).sum()
+    return acc
+
+
+def two_index_gather(x, idx):
+    acc = 0.0
+    for i in range(idx.shape[0]):
+        acc += x[idx[:i], 0].sum()
+    return acc
+
+
+def other_axes_line_up(X, y):
+    acc = 0.0
+    for i in range(X.shape[0]):
+        acc += (X[i:, :] * y[i:]).sum()  # (count, n) * (count,): the selected axes do not line up
+    return acc
+
+
+@pytest.mark.parametrize("fn, args, what", [
+    (transposed, lambda r: (r.random((3, 200)),), ".T"),
+    (matrix_product, lambda r: (r.random((200, 200)),), "a matrix product"),
+    (whole_vector_times, lambda r: (r.random((200, 3)), r.random(200)), "an array of shape \\(200,\\)"),
+    (two_index_gather, lambda r: (r.random((200, 2)), r.integers(0, 200, 200)), "indexing with it"),
+    (other_axes_line_up, lambda r: (r.random((200, 200)), r.random(200)), "does not line up"),
+], ids=["transposed", "matrix_product", "whole_vector", "two_index_gather", "axes_not_lined_up"])
+def test_uses_that_need_the_length_are_the_slice_error(fn, args, what, rng):
+    """Past the unrolling limits (a short loop is unrolled instead)."""
+    with pytest.raises(looptrace.TraceError, match=f"length of this slice.*{what}"):
+        looptrace.jit(fn, backend="interpret")(*args(rng))
+
+
+def flipped_mask(x):
+    return np.flip(x[x > 0]).sum()
+
+
+def test_flip_of_a_boolean_mask_selection_is_unsupported(rng):
+    with pytest.raises(looptrace.UnsupportedError, match="np.flip of a boolean-mask selection"):
+        looptrace.jit(flipped_mask, backend="interpret")(rng.standard_normal(10))

@@ -1,0 +1,127 @@
+"""Slices whose length is known only at run time: `x[i, a:b]`, `x[:, a:b]`.
+
+Such a slice is a `MaskedSelection` (masked.py) over the whole sliced axis,
+masked to the positions a <= p < b, at the axis where NumPy puts it. On top
+of what every selection supports (reductions, elementwise arithmetic, dot
+products, writes through it), a slice's positions are contiguous and known
+(`span`), which gives two more uses that need no length:
+  - np.flip(x[a:b]): element p reads position a + b - 1 - p, a gather inside
+    the same positions;
+  - y[x[a:b]]: a gather at the selected indices (y[A_col[lo:hi]] in CSR
+    products), index-checked only where the mask holds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from looptrace.ops import get as prim
+
+from . import context as ctx
+from . import numpy_api as nx
+from . import semantics as sem
+from .array import Tracer, is_tracer
+from .masked import SELECTION_FUNCTIONS, MaskedSelection
+
+
+@dataclass(frozen=True, slots=True)
+class VaryingSlice:
+    """`x[key]` read as x[whole], masked on `axis` (of the result) to `mask`."""
+    whole: tuple
+    mask: Tracer
+    bounds: tuple  # the slice's traced bounds, for the ConcreteIndexError of a use needing the length
+    axis: int
+    span: tuple  # (lo, hi): the bounds as NumPy reads them
+
+    def read(self, data: Tracer) -> MaskedSelection:
+        return MaskedSelection(data, self.mask, ctx.current_loc(), self.bounds, self.axis, self.span)
+
+
+def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
+    """For `x[..., a:b, ...]` with one slice of traced bounds and a length that
+    is not static, the others integers and static slices: that slice made
+    whole, and the mask of the positions a <= p < b on its axis. None for
+    anything else. Bounds count from the end when negative and are clipped
+    to the axis, as NumPy's."""
+    from .indexing import _static_difference
+
+    parts = key if isinstance(key, tuple) else (key,)
+    found, axis = None, 0  # the varying slice's position in key, and in the result
+    for p, k in enumerate(parts):
+        if isinstance(k, slice):
+            if not any(is_tracer(b) for b in (k.start, k.stop, k.step)):
+                axis += found is None
+                continue
+            if k.step not in (None, 1) or found is not None or p >= len(shape):
+                return None
+            stop = shape[p] if k.stop is None else k.stop
+            start = 0 if k.start is None else k.start
+            if _static_difference(stop, start) is not None:
+                return None  # a window of static length: windows.py
+            found = p
+        elif k is None or k is Ellipsis or not _scalar_int(k):
+            return None
+    if found is None:
+        return None
+    n, k = shape[found], parts[found]
+    pos = nx.NAMESPACE["arange"](n)
+    lo = _bound(0 if k.start is None else k.start, n)
+    hi = _bound(n if k.stop is None else k.stop, n)
+    mask = sem.ufunc("logical_and", sem.ufunc("greater_equal", pos, lo), sem.ufunc("less", pos, hi))
+    whole = parts[:found] + (slice(None),) + parts[found + 1:]
+    bounds = tuple(b for b in (k.start, k.stop) if is_tracer(b))
+    return VaryingSlice(whole, mask, bounds, axis, (lo, hi))
+
+
+def _scalar_int(k: Any) -> bool:
+    if is_tracer(k):
+        return k.ndim == 0 and k.dtype.kind in "iu"
+    return isinstance(k, (int, np.integer)) and not isinstance(k, bool)
+
+
+def _bound(b: Any, n: int) -> Any:
+    """A slice bound as NumPy reads it: from the end when negative, clipped to [0, n]."""
+    if not is_tracer(b):
+        b = int(b)
+        return min(max(b + n if b < 0 else b, 0), n)
+    b = sem.astype(b, np.int64)
+    b = sem.select(sem.ufunc("less", b, 0), sem.ufunc("add", b, n), b)
+    return sem.ufunc("minimum", sem.ufunc("maximum", b, 0), n)
+
+
+def flip(sel: MaskedSelection, axis=None) -> MaskedSelection:
+    """np.flip of a slice of varying length: on the sliced axis, position p
+    reads lo + hi - 1 - p (clipped, so the positions outside read something
+    in range); the other axes flip as any array's."""
+    axes = sem.norm_axes(axis, sel.ndim)
+    if sel.axis in axes and not sel.span:
+        sel.fail("np.flip of a boolean-mask selection")
+    data = sel.data
+    others = [a if a < sel.axis else a + sel.mask.ndim - 1 for a in axes if a != sel.axis]
+    if others:
+        data = nx.flip(data, tuple(others))
+    n = data.shape[sel.axis]
+    if sel.axis in axes and n:
+        lo, hi = sel.span
+        rows = nx.NAMESPACE["arange"](n)
+        rows = sem.ufunc("minimum", sem.ufunc("maximum", sem.ufunc("subtract", lo + hi - 1, rows), 0), n - 1)
+        data = sem.wrap(ctx.emit1(prim("gather"), [data.value, sem.as_value(rows, np.int64)], axis=sel.axis))
+    return sel.like(data)
+
+
+def gather(x: Tracer, sel: MaskedSelection) -> MaskedSelection:
+    """x[sel] for a selection of integers: x gathered at the selected indices,
+    a selection of the same positions (NumPy's shape: sel's, then x's
+    trailing axes). Positions outside the mask read x[0], so only the
+    selected indices are checked against x's length."""
+    if sel.dtype.kind not in "iu":
+        sel.fail(f"indexing with it (of dtype {sel.dtype})")
+    if x.ndim == 0 or x.shape[0] == 0:
+        sel.fail("indexing an empty axis with it")
+    rows = sem.select(sel.where(), sel.data, 0)
+    return sel.like(x[rows])
+
+
+SELECTION_FUNCTIONS["flip"] = flip
