@@ -115,7 +115,11 @@ def _parse_slice(n: int, axis: int, k: slice) -> Item:
     size = _static_difference(k.stop, k.start)
     if size is None:
         from .static import concrete_error
+        from .varying import reads_array_data
 
+        if reads_array_data(k):
+            raise concrete_error([k.start, k.stop], "the bounds of this slice are read from an array, so its "
+                                 "length is known only at run time", _DATA_BOUNDS_HINT)
         # int arguments that decide the length are specialized on (looptrace/specialize.py)
         raise concrete_error([k.start, k.stop], "the length of this slice (stop - start) depends on traced "
                              "values; a slice's length must be known when tracing", _DYNAMIC_SLICE_HINT)
@@ -129,6 +133,12 @@ _DYNAMIC_SLICE_HINT = (
     "if the length is a constant k, write the stop as start + k (x[s:s + k]); to reduce over a varying "
     "range, mask the whole axis instead: k = np.arange(x.shape[0]); "
     "np.sum(np.where((k >= start) & (k < stop), x, 0)); or loop: for j in range(start, stop): acc += x[j]")
+
+
+_DATA_BOUNDS_HINT = (
+    "slices whose bounds come from an array (row pointers, segment offsets) split an axis into pieces; "
+    "loop over each piece's elements instead, which looptrace keeps as a loop of that length: "
+    "for j in range(ptr[i], ptr[i + 1]): acc += vals[j] * x[cols[j]]")
 
 
 def _static_difference(b: Any, a: Any) -> int | None:

@@ -7,8 +7,11 @@ products, writes through it), a slice's positions are contiguous and known
 (`span`), which gives two more uses that need no length:
   - np.flip(x[a:b]): element p reads position a + b - 1 - p, a gather inside
     the same positions;
-  - y[x[a:b]]: a gather at the selected indices (y[A_col[lo:hi]] in CSR
-    products), index-checked only where the mask holds.
+  - y[x[a:b]]: a gather at the selected indices, index-checked only where
+    the mask holds.
+A slice whose bounds are read from an array (CSR row pointers) is refused
+(`reads_array_data`): such slices split the axis, and a whole-axis mask per
+iteration would cost the axis times the iterations.
 """
 from __future__ import annotations
 
@@ -63,7 +66,7 @@ def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
             found = p
         elif k is None or k is Ellipsis or not _scalar_int(k):
             return None
-    if found is None:
+    if found is None or reads_array_data(parts[found]):
         return None
     n, k = shape[found], parts[found]
     pos = nx.NAMESPACE["arange"](n)
@@ -73,6 +76,35 @@ def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
     whole = parts[:found] + (slice(None),) + parts[found + 1:]
     bounds = tuple(b for b in (k.start, k.stop) if is_tracer(b))
     return VaryingSlice(whole, mask, bounds, axis, (lo, hi))
+
+
+# ops that read an array's elements: a bound computed through one depends on the data
+_READS = frozenset({"slice", "dynamic_slice", "gather", "dynamic_prefix"})
+
+
+def reads_array_data(k: slice, limit: int = 64) -> bool:
+    """Is a traced bound of slice k computed from an array's elements (CSR row
+    pointers: `v[ptr[i]:ptr[i + 1]]`)? Such slices partition an axis, so a
+    mask over the whole axis at every iteration costs the axis times the
+    iterations where the plain loop costs the axis once (spmv, 3*10^4 rows of
+    3*10^5 nonzeros: 14.9 s against NumPy's 0.12 s): they are refused
+    (indexing.py `_DATA_BOUNDS_HINT`). Bounds from loop indices, shapes and
+    scalar arguments (`L[i, :i]`) cost at most twice the plain loop."""
+    producers = ctx.state().producers
+    todo = [b.value for b in (k.start, k.stop) if is_tracer(b)]
+    seen: set[int] = set()
+    while todo and len(seen) < limit:
+        v = todo.pop()
+        if v.id in seen or v.is_const:
+            continue
+        seen.add(v.id)
+        op = producers.get(v.id)
+        if op is None:
+            continue  # an argument or a loop's own value
+        if op.prim.name in _READS and op.inputs[0].ndim and not op.inputs[0].is_const:
+            return True
+        todo.extend(op.inputs)
+    return False
 
 
 def _scalar_int(k: Any) -> bool:
