@@ -92,3 +92,20 @@ def test_libm_map_of_ten_thousand_elements_goes_parallel():
     f = looptrace.jit(arc_distance, backend="cpu", parallel=True)
     np.testing.assert_allclose(f(*args), arc_distance(*args), rtol=1e-13, atol=1e-15)
     assert "numba.prange(" in f.explain(*args).kernel_source
+
+
+def four_sums(a, b, c, d):
+    return (a * 2.0).sum(), (b * 3.0 + 1.0).sum(), (c * c).sum(), np.abs(d).sum()
+
+
+@pytest.mark.parametrize("n, threaded", [(1500, 1), (2500, 4)])
+def test_a_kernel_gets_one_medium_parallel_region_and_every_large_one(monkeypatch, n, threaded, rng):
+    """A parallel region costs 0.3-1 s of Numba compile: of the nests
+    between the threshold and twice it, only the first gets threads; larger
+    ones always do. Values are the plain function's either way."""
+    monkeypatch.setattr("looptrace.codegen.cpu.emitter.PARALLEL_MIN_WORK", 1000)
+    args = [rng.standard_normal(n) for _ in range(4)]
+    f = looptrace.jit(four_sums, backend="cpu")
+    for got, want in zip(f(*args), four_sums(*args)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert f.explain(*args).kernel_source.count("numba.prange(") == threaded

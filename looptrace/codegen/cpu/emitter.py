@@ -55,6 +55,7 @@ class Emitter(BlockWalker):
         self.validated_gathers: set[int] = set()  # id(gather) whose indices a loop before its nest checked
         self.check_sites: list = []  # CheckFailed code -> ops.check.Failure
         self.uses_prange = False
+        self.medium_regions = 0  # parallel decisions below 2 * PARALLEL_MIN_WORK so far (work_is_large)
         self.blas_in_prange = False  # BLAS called inside a prange loop (blas_threads.py)
         # id(einsum) -> (buffer, parity variable): products written into one of two
         # rows allocated before their loop (codegen/regions.py, `reusable_products`)
@@ -240,8 +241,17 @@ class Emitter(BlockWalker):
             yield idx
 
     def work_is_large(self, elements: int) -> bool:
-        """Worth starting threads for: the jit's parallel flag and enough work."""
-        return self.parallel and elements >= PARALLEL_MIN_WORK
+        """Worth starting threads for: the jit's parallel flag and enough
+        work. Each parallel region costs about half a second of Numba compile
+        (its parfor), so only the first MEDIUM_PARALLEL_REGIONS nests below
+        twice PARALLEL_MIN_WORK are made parallel; larger ones always are.
+        Call it once per decision: a yes below that size uses up one region."""
+        if not self.parallel or elements < PARALLEL_MIN_WORK:
+            return False
+        if elements >= 2 * PARALLEL_MIN_WORK:
+            return True
+        self.medium_regions += 1
+        return self.medium_regions <= MEDIUM_PARALLEL_REGIONS
 
     # --- the walk's hooks ---------------------------------------------------------------------
     def emit_nest(self, op: Op) -> None:
@@ -309,6 +319,12 @@ class Emitter(BlockWalker):
 # 91 us serial, 212 us threaded; 1 << 20 had left 10 of the corpus's
 # kernels serial at 1.06-2.6x their threaded speed.
 PARALLEL_MIN_WORK = 1 << 19
+# Parallel regions cost Numba compile time (its parfor pass: the first about
+# 1 s here, each further one 0.3-0.5 s; masked_group_stats, six regions at
+# 2^19: cold compile 0.8-1.2 s -> 4.7-4.8 s for 5.8 -> 4.2 ms a call; with
+# two 1.7-2.8 s, with one 1.8-2.1 s): from 2^19 to 2^20 element-ops only the
+# first nest of a kernel gets threads (log_likelihood's one nest does).
+MEDIUM_PARALLEL_REGIONS = 1
 
 
 def emit_program(program: Program, target: Target, parallel: bool = True, fastmath: bool = False) -> Emitter:

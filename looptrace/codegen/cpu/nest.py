@@ -435,10 +435,9 @@ def emit_fused(em: Emitter, op: Op) -> None:
         return
     work = nest_work(op, em.plan) * cost_factor(op, em.plan)  # costly elements go parallel sooner
     work = work if not is_streaming(op, em.plan) else work // STREAMING_DISCOUNT
-    big = em.work_is_large(work)
     if v.ndim == 0:
         if is_fold(op) and op.inputs[0].ndim:
-            par = big and op.prim.reduction.combine in PARALLEL_FOLDS
+            par = op.prim.reduction.combine in PARALLEL_FOLDS and em.work_is_large(work)
             expr = fz._reduce(op, [], parallel=par)
             em.uses_prange |= par
         else:
@@ -454,8 +453,8 @@ def emit_fused(em: Emitter, op: Op) -> None:
         _emit_map_group(em, [op, *group])
         return
     probe = _probe(em, op)
-    if big and probe.checked_gathers:  # its indices are checked first, on one thread
-        big = em.work_is_large(work // CHECKED_GATHER_DISCOUNT)
+    # a nest whose gathers are checked has its indices checked first, on one thread
+    big = em.work_is_large(work // CHECKED_GATHER_DISCOUNT if probe.checked_gathers else work)
     if big and probe.checked_gathers:
         _validate_first(em, probe.checked_gathers)
     reuse = _reusable_input(em, op, probe)
