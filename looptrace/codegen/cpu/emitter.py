@@ -240,18 +240,21 @@ class Emitter(BlockWalker):
                 stack.enter_context(self.loop(var, n, parallel_outer and k == 0))
             yield idx
 
-    def work_is_large(self, elements: int) -> bool:
+    def work_is_large(self, elements: int, costly: bool = False) -> bool:
         """Worth starting threads for: the jit's parallel flag and enough
-        work. Each parallel region costs about half a second of Numba compile
-        (its parfor), so only the first MEDIUM_PARALLEL_REGIONS nests below
-        twice PARALLEL_MIN_WORK are made parallel; larger ones always are.
-        Call it once per decision: a yes below that size uses up one region."""
+        work. From twice PARALLEL_MIN_WORK always; from PARALLEL_MIN_WORK
+        only for a nest of costly elements (exp, log, libm calls: `costly`),
+        and only the first MEDIUM_PARALLEL_REGIONS such nests of a kernel,
+        since each parallel region costs Numba compile time. Call it once
+        per decision: a yes below twice the threshold uses up one region."""
         if not self.parallel or elements < PARALLEL_MIN_WORK:
             return False
         if elements >= 2 * PARALLEL_MIN_WORK:
             return True
+        if not costly or self.medium_regions >= MEDIUM_PARALLEL_REGIONS:
+            return False
         self.medium_regions += 1
-        return self.medium_regions <= MEDIUM_PARALLEL_REGIONS
+        return True
 
     # --- the walk's hooks ---------------------------------------------------------------------
     def emit_nest(self, op: Op) -> None:
@@ -320,10 +323,12 @@ class Emitter(BlockWalker):
 # kernels serial at 1.06-2.6x their threaded speed.
 PARALLEL_MIN_WORK = 1 << 19
 # Parallel regions cost Numba compile time (its parfor pass: the first about
-# 1 s here, each further one 0.3-0.5 s; masked_group_stats, six regions at
-# 2^19: cold compile 0.8-1.2 s -> 4.7-4.8 s for 5.8 -> 4.2 ms a call; with
-# two 1.7-2.8 s, with one 1.8-2.1 s): from 2^19 to 2^20 element-ops only the
-# first nest of a kernel gets threads (log_likelihood's one nest does).
+# 1 s here, each further one 0.3-0.5 s; masked_group_stats, six cheap
+# regions at 2^19: cold compile 0.8-1.2 s -> 4.7-4.8 s for 5.8 -> 4.2 ms a
+# call; column_quantiles' sorted lanes 1.4 -> 2.5-3.8 s): from 2^19 to 2^20
+# element-ops only the first nest of costly elements gets threads
+# (log_likelihood's exp and log: 0.78 -> 1.1-1.3x NumPy); cheap nests keep
+# 2^20, as before this session.
 MEDIUM_PARALLEL_REGIONS = 1
 
 

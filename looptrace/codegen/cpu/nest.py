@@ -433,11 +433,13 @@ def emit_fused(em: Emitter, op: Op) -> None:
     if id(op) in em.plan.lazy:
         _emit_lazy_select(em, op)
         return
-    work = nest_work(op, em.plan) * cost_factor(op, em.plan)  # costly elements go parallel sooner
+    factor = cost_factor(op, em.plan)
+    work = nest_work(op, em.plan) * factor  # costly elements go parallel sooner
     work = work if not is_streaming(op, em.plan) else work // STREAMING_DISCOUNT
+    costly = factor >= MATHLIB
     if v.ndim == 0:
         if is_fold(op) and op.inputs[0].ndim:
-            par = op.prim.reduction.combine in PARALLEL_FOLDS and em.work_is_large(work)
+            par = op.prim.reduction.combine in PARALLEL_FOLDS and em.work_is_large(work, costly)
             expr = fz._reduce(op, [], parallel=par)
             em.uses_prange |= par
         else:
@@ -454,7 +456,7 @@ def emit_fused(em: Emitter, op: Op) -> None:
         return
     probe = _probe(em, op)
     # a nest whose gathers are checked has its indices checked first, on one thread
-    big = em.work_is_large(work // CHECKED_GATHER_DISCOUNT if probe.checked_gathers else work)
+    big = em.work_is_large(work // CHECKED_GATHER_DISCOUNT if probe.checked_gathers else work, costly)
     if big and probe.checked_gathers:
         _validate_first(em, probe.checked_gathers)
     reuse = _reusable_input(em, op, probe)
@@ -511,13 +513,16 @@ def _emit_map_group(em: Emitter, ops: list[Op]) -> None:
             em.define(o.out, alias_of=reuse)
         else:
             outs.append(em.fresh_array(o.out))
-    work = 0
+    work, costly = 0, False
     for o in ops:
-        w = nest_work(o, em.plan) * cost_factor(o, em.plan)
+        factor = cost_factor(o, em.plan)
+        w = nest_work(o, em.plan) * factor
         work += w // STREAMING_DISCOUNT if is_streaming(o, em.plan) else w
+        costly |= factor >= MATHLIB
     shape = ops[0].out.shape
     fz, outer = Fuser(em), em.op
-    with em.loop_nest([str(d) for d in shape], parallel_outer=em.work_is_large(work) and shape[0] != 1) as idx:
+    big = shape[0] != 1 and em.work_is_large(work, costly)
+    with em.loop_nest([str(d) for d in shape], parallel_outer=big) as idx:
         try:
             for o, out in zip(ops, outs):
                 em.op = o  # each line names its own op (error messages)
