@@ -355,16 +355,7 @@ def test_a_gathered_index_out_of_range_raises_only_inside_the_slice(rng):
 
 
 def durbin_loss(r):
-    y = np.empty_like(r)
-    alpha = -r[0]
-    beta = 1.0
-    y[0] = -r[0]
-    for k in range(1, r.shape[0]):
-        beta *= 1.0 - alpha * alpha
-        alpha = -(r[k] + np.dot(np.flip(r[:k]), y[:k])) / beta
-        y[:k] += alpha * np.flip(y[:k])
-        y[k] = alpha
-    return (y * np.arange(1.0, r.shape[0] + 1.0)).sum()
+    return (durbin(r) * np.arange(1.0, r.shape[0] + 1.0)).sum()
 
 
 def band_loss(cols, vals, x):

@@ -167,36 +167,41 @@ def _per_matrix(em: CudaEmitter, a, body) -> None:
         body(m, code.size(em.size(a, a.ndim - 1)))
 
 
-def _lower_solve(em: CudaEmitter, op) -> None:
-    a, b = op.inputs
-    aa, ba = em.acc(a), em.acc(b)
-    out = em.alloc(op.out)
-    w = _scratch(em, tuple(a.shape), a.dtype)
-    singular = _failure_code(em, op, "Singular matrix")
-
-    def body(m, n):
-        k = m.code.size(em.size(b, b.ndim - 1))
-        _copy(m, w, aa, n, n)
-        _copy(m, out, ba, n, k)
-        _eliminate(m, w, out, n, k, None, _fail(m, singular))
-        _back_substitute(m, w, out, n, k)
-
-    _per_matrix(em, a, body)
-
-
-def _lower_inv(em: CudaEmitter, op) -> None:
-    (a,) = op.inputs
+def _solve_into(em: CudaEmitter, op, a, right_side) -> None:
+    """Gaussian elimination of each matrix of `a` applied to the right-hand
+    side that `right_side(m, out, n)` writes into the output (returning its
+    column count), then back substitution: the solution is left there."""
     aa, out = em.acc(a), em.alloc(op.out)
     w = _scratch(em, tuple(a.shape), a.dtype)
     singular = _failure_code(em, op, "Singular matrix")
 
     def body(m, n):
         _copy(m, w, aa, n, n)
-        _identity(m, out, n)
-        _eliminate(m, w, out, n, n, None, _fail(m, singular))
-        _back_substitute(m, w, out, n, n)
+        k = right_side(m, out, n)
+        _eliminate(m, w, out, n, k, None, _fail(m, singular))
+        _back_substitute(m, w, out, n, k)
 
     _per_matrix(em, a, body)
+
+
+def _lower_solve(em: CudaEmitter, op) -> None:
+    a, b = op.inputs
+    ba = em.acc(b)
+
+    def right_side(m, out, n):
+        k = m.code.size(em.size(b, b.ndim - 1))
+        _copy(m, out, ba, n, k)
+        return k
+
+    _solve_into(em, op, a, right_side)
+
+
+def _lower_inv(em: CudaEmitter, op) -> None:
+    def right_side(m, out, n):
+        _identity(m, out, n)
+        return n
+
+    _solve_into(em, op, op.inputs[0], right_side)
 
 
 def _lower_det(em: CudaEmitter, op) -> None:
