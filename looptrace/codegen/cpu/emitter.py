@@ -319,8 +319,8 @@ class Emitter(BlockWalker):
 # than it saves. Measured on 2 cores (Intel, 2026-12-02; bench/README.md):
 # x*2+1 over 3*10^5 float64 243 us serial, 113-137 us on two threads, at
 # 10^5 39 us against 42; a 16-term window sum over 2*10^4 (320k element-ops)
-# 91 us serial, 212 us threaded; 1 << 20 had left 10 of the corpus's
-# kernels serial at 1.06-2.6x their threaded speed.
+# 91 us serial, 212 us threaded. Only nests of costly elements use this
+# threshold; every other nest needs twice it (`work_is_large`).
 PARALLEL_MIN_WORK = 1 << 19
 # Parallel regions cost Numba compile time (its parfor pass: the first about
 # 1 s here, each further one 0.3-0.5 s; masked_group_stats, six cheap
