@@ -60,6 +60,22 @@ class TracedRange:
         if isinstance(self.step, numbers.Integral) and self.step == 0:
             raise ValueError("range() arg 3 must not be zero")
 
+    def __len__(self):
+        raise TypeError("len() of a range with traced bounds is traced: looptrace's len() gives it")
+
+    def length(self) -> Any:
+        """len(range(start, stop, step)) as a traced integer (Python's rule: 0 when empty)."""
+        start, stop, step = self.start, self.stop, self.step
+        up = sem.ufunc("floor_divide", sem.ufunc("add", sem.ufunc("subtract", stop, start),
+                                                  sem.ufunc("subtract", step, 1)), step)
+        down = sem.ufunc("floor_divide", sem.ufunc("subtract", sem.ufunc("subtract", start, stop),
+                                                    sem.ufunc("add", step, 1)), sem.ufunc("negative", step))
+        if isinstance(step, numbers.Integral):
+            n = up if step > 0 else down
+        else:
+            n = sem.select(sem.ufunc("greater", step, 0), up, down)
+        return sem.ufunc("maximum", n, 0)
+
     def __iter__(self):
         from .static import UnsupportedConcrete, concrete_error
 

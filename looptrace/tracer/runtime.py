@@ -163,6 +163,8 @@ def _len(x):
             else:
                 total = total + 1 if not is_tracer(total) else sem.ufunc("add", total, 1)
         return total
+    if isinstance(x, TracedRange):
+        return x.length()
     return builtins.len(x)
 
 

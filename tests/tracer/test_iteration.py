@@ -334,3 +334,33 @@ def test_a_function_without_source_still_traces_numpy_calls(rng, backend):
     for a, b in ((0.3, 1.2), (np.float64(0.7), np.float64(0.1))):
         np.testing.assert_allclose(f(y, a, b), three_rates(y, a, b), rtol=1e-12)
     assert not f.explain(y, 0.3, 1.2).notes or all("unrolled" not in n for n in f.explain(y, 0.3, 1.2).notes)
+
+
+def _strided_rows(x, n, s):
+    out = np.zeros((len(range(3, n, s)),) + x.shape)
+    k = 0
+    for t in range(3, n, s):
+        out[k] = x * t
+        k += 1
+    return out, len(range(n, 2, -3)), len(range(1, n, s))
+
+
+@pytest.mark.parametrize("n", [20, 3, 2, -4])
+@pytest.mark.parametrize("s", [1, 2, 5])
+def test_len_of_a_range_with_traced_bounds(n, s, rng):
+    """len(range(...)) of traced ints is Python's count (0 when empty); where
+    it sizes an array, the int is specialized (one version per value)."""
+    x = rng.normal(size=3)
+    got = looptrace.jit(_strided_rows, backend="interpret")(x, n, s)
+    want = _strided_rows(x, n, s)
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[1:] == want[1:]
+
+
+def test_len_of_a_range_with_a_traced_step_of_either_sign():
+    def f(x, a, b, s):
+        return x * len(range(a, b, s))
+
+    g = looptrace.jit(f, backend="interpret")
+    for a, b, s in [(0, 10, 3), (10, 0, -3), (10, 0, 3), (0, 10, -1), (-5, 5, 4), (5, -5, -4)]:
+        assert g(1.0, a, b, s) == f(1.0, a, b, s)
