@@ -46,11 +46,29 @@ def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
     return f"{MATHLIB[name]}{dt.itemsize * 8}({args[0]})"
 
 
+# x ** 3 and x ** 4 of a float as products (Numba's np.power is a libm pow call per element,
+# which no loop around it vectorizes): <= 2 ulp from pow; inf, nan, -0.0 and overflow as pow.
+# paths' `x ** 3` over 10^8 elements: 2.3 s with pow. NumPy's own SIMD pow is faster than libm.
+_SMALL_POWERS = {"3.0": "({0} * {0} * {0})", "4.0": "(({0} * {0}) * ({0} * {0}))"}
+
+
+def _small_power(args: list[str], in_dtypes, out_dtype) -> str | None:
+    if np.dtype(out_dtype).kind != "f" or np.dtype(in_dtypes[0]).kind != "f":
+        return None
+    exponent = args[1]
+    for text, form in _SMALL_POWERS.items():
+        if exponent in (text, f"np.float32({text})", text[:-2]):
+            return form.format(args[0])
+    return None
+
+
 def ufunc_expr(name: str):
     def expr(args: list[str], in_dtypes, out_dtype) -> str:
         call = _mathlib_call(name, args, in_dtypes)
         if call is not None:
             return call
+        if name == "power" and (small := _small_power(args, in_dtypes, out_dtype)) is not None:
+            return small
         if name in INFIX:
             return f"({args[0]} {INFIX[name]} {args[1]})"
         if name == "invert" and np.dtype(in_dtypes[0]) == np.bool_:
