@@ -34,6 +34,15 @@ from looptrace.ir.core import Program
 from looptrace.ir.primitive import Primitive
 
 
+def loop_key(op) -> tuple:
+    """(file, line) of the source loop a loop op came from: what `explain`
+    reports a backend's notes on that loop by (`loop_notes`)."""
+    info = op.attrs.get("loop")
+    if info is not None and hasattr(info, "line"):
+        return (info.file, info.line)
+    return (op.loc.file, op.loc.line)
+
+
 class MissingLowering(NotImplementedError):
     """A target has no rule for a primitive."""
 

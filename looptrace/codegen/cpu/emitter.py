@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from looptrace.codegen.planning.walker import BlockWalker
-from looptrace.codegen.target import Target
+from looptrace.codegen.target import Target, loop_key
 from looptrace.ir.core import (
     RNG,
     Block,
@@ -68,6 +68,7 @@ class Emitter(BlockWalker):
         self.ranges: dict[int, tuple[int, int]] = {}
         self.first_line = 0
         self.line_origin: dict[int, int] = {}  # module line (1-based) -> index into self.lines
+        self.loop_notes: dict[tuple, str] = {}  # (file, line) of a source loop -> how the kernel runs it
 
     # --- names and text ---------------------------------------------------------------------
     def name(self, v: Value) -> str:
@@ -82,6 +83,11 @@ class Emitter(BlockWalker):
                 self.const_args.append((f"k{n}", np.ascontiguousarray(v.const)))
             return f"k{n}"
         return f"v{n}"
+
+    def note_loop(self, op: Op, text: str) -> None:
+        """What the kernel does with a source loop, for `explain` (a gradient has two loops on one line)."""
+        key = loop_key(op)
+        self.loop_notes[key] = f"{self.loop_notes[key]} | {text}" if key in self.loop_notes else text
 
     def fresh(self, prefix: str = "t") -> str:
         return f"{prefix}{next(self._ids)}_"
@@ -121,6 +127,16 @@ class Emitter(BlockWalker):
 
     def checked_start(self, start: Value, n: str, size: int | str, axis: int) -> str:
         """A variable holding a bounds-checked dynamic start (NumPy's rules)."""
+        known = self.start_in_bounds(start, n, size)
+        if known is not None:
+            return known
+        var = self.fresh("s")
+        self.line(f"{var} = check_start(np.int64({self.name(start)}), {n}, {size}, {self.error_code(axis, size)})")
+        return var
+
+    def start_in_bounds(self, start: Value, n: str, size: int | str) -> str | None:
+        """The text of a dynamic start known to lie in bounds, which needs no
+        check (a constant, or a loop index plus a constant); else None."""
         if start.const is not None and isinstance(n, str) and n.isdigit():
             i, nn = int(start.const), int(n)
             if i < 0 and size == 1:
@@ -129,10 +145,8 @@ class Emitter(BlockWalker):
                 return str(i)
         known = self.ranges.get(start.id)
         if known is not None and isinstance(n, str) and n.isdigit() and 0 <= known[0] and known[1] <= int(n) - int(size):
-            return self.name(start)  # a loop index (plus a constant) always in bounds
-        var = self.fresh("s")
-        self.line(f"{var} = check_start(np.int64({self.name(start)}), {n}, {size}, {self.error_code(axis, size)})")
-        return var
+            return self.name(start)
+        return None
 
     def dynamic_index(self, x: Value, starts: list[Value], sizes, drop: bool) -> list[str]:
         """Index texts of x[s0:s0+k0, ...] with checked starts; with `drop`,

@@ -62,6 +62,7 @@ class CpuKernel:
         # a family's generic kernel (generic.py): (Generic, its parameter values, Family, and
         # a thunk giving this signature's own (kernel, source, path) should it fail to compile)
         self.shared = shared
+        self.loop_notes = dict(em.loop_notes)  # what `explain` adds to each loop's report
         self.holes = tuple(shared[1]) if shared is not None else ()
         # results that are scalars come back as 0-d arrays of their dtype (as in the interpreter)
         self._scalars = {k: v.dtype for k, v in enumerate(em.program.body.results)

@@ -25,6 +25,7 @@ from looptrace.ir.primitive import folded_axes, is_fusible
 from looptrace.ops.control import split_for_results
 
 from .emitter import Emitter
+from .pointwise import emit_pointwise, pointwise_ops
 from .target import TARGET
 from .text import dtype_text
 
@@ -146,6 +147,10 @@ def emit_for(em: Emitter, op: Op) -> None:
     if _parallel_map(em, op, n_carry):
         _emit_parallel_map(em, op, body)
         return
+    point_ops = pointwise_ops(em, op)
+    if point_ops is not None:
+        emit_pointwise(em, op, point_ops)
+        return
     index, carries = body.args[0], body.args[1:]
     owned = _init_lines(em, op, carries, init)
     _allocate_rows(em, reusable_products(em, op, body, carries))
@@ -169,25 +174,8 @@ def emit_for(em: Emitter, op: Op) -> None:
             em.line(f"{counter} += 1")
         _assign_carries(em, carries, body.results[:n_carry])
 
-    if all(v.const is not None for v in (start, stop, step)):
-        # integers affine in the index have known ranges: their bound checks go
-        first, last, by = int(start.const), int(stop.const), int(step.const)
-        trips = len(range(first, last, by))
-        if trips:
-            for vid, form in affine_values(body, first, by).items():
-                em.ranges[vid] = value_range(form, trips)
-    if step.const is not None and int(step.const) == 1 and start.const is not None and int(start.const) == 0:
-        em.line(f"for {em.name(index)} in range({em.name(stop)}):")
-        head = []
-    elif step.const is not None and int(step.const) == 1:
-        # a counted loop from 0: LLVM simplifies `range(a, n)` with both unknown far less well
-        # (a triangular pair loop ran 1.8x slower; bench/README.md, shape-generic kernels)
-        offset = em.fresh("d")
-        em.line(f"for {offset} in range({em.name(stop)} - {em.name(start)}):")
-        head = [f"{em.name(index)} = {em.name(start)} + {offset}"]
-    else:
-        em.line(f"for {em.name(index)} in range({bounds}):")
-        head = []
+    known_index_ranges(em, op)
+    head = for_header(em, op)
     with em.indented():
         for line in head:
             em.line(line)
@@ -195,6 +183,35 @@ def emit_for(em: Emitter, op: Op) -> None:
     _bind_outputs(em, op.outputs[:n_carry], carries)
     for y in stacked:
         em.define(y, owned=True)
+
+
+def known_index_ranges(em: Emitter, op: Op) -> None:
+    """Integers affine in the index of a loop with constant bounds have known
+    ranges (`em.ranges`): their bound checks go."""
+    start, stop, step = op.inputs[:3]
+    if all(v.const is not None for v in (start, stop, step)):
+        first, last, by = int(start.const), int(stop.const), int(step.const)
+        trips = len(range(first, last, by))
+        if trips:
+            for vid, form in affine_values(op.blocks[0], first, by).items():
+                em.ranges[vid] = value_range(form, trips)
+
+
+def for_header(em: Emitter, op: Op) -> list[str]:
+    """Writes the `for` line of a for_loop; returns the lines its body starts with."""
+    start, stop, step = op.inputs[:3]
+    index = op.blocks[0].args[0]
+    if step.const is not None and int(step.const) == 1 and start.const is not None and int(start.const) == 0:
+        em.line(f"for {em.name(index)} in range({em.name(stop)}):")
+        return []
+    if step.const is not None and int(step.const) == 1:
+        # a counted loop from 0: LLVM simplifies `range(a, n)` with both unknown far less well
+        # (a triangular pair loop ran 1.8x slower; bench/README.md, shape-generic kernels)
+        offset = em.fresh("d")
+        em.line(f"for {offset} in range({em.name(stop)} - {em.name(start)}):")
+        return [f"{em.name(index)} = {em.name(start)} + {offset}"]
+    em.line(f"for {em.name(index)} in range({em.name(start)}, {em.name(stop)}, {em.name(step)}):")
+    return []
 
 
 def _emit_parallel_map(em: Emitter, op: Op, body: Block) -> None:

@@ -35,13 +35,13 @@ from typing import Any, Iterator
 import numpy as np
 
 from looptrace.codegen.planning.walker import BlockWalker
-from looptrace.codegen.target import Target
+from looptrace.codegen.target import Target, loop_key
 from looptrace.ir.core import Dim, Op, Program, SourceLoc, Value
 
 from ..cpu.text import dtype_text, literal
 from .access import Access, Buf, Sym, whole
 from .device import DeviceCode, launch_args
-from .values import HostScalar, Lit, Reg, RngLoc, cast_to, is_array, loop_key  # noqa: F401
+from .values import HostScalar, Lit, Reg, RngLoc, cast_to, is_array  # noqa: F401
 
 
 @dataclass

@@ -63,14 +63,6 @@ def shift_range(em: Any, op: Op) -> None:
         em.ranges[op.out.id] = (lo + int(a.const), hi + int(a.const))
 
 
-def loop_key(op: Op) -> tuple:
-    """(file, line) of the source loop a loop op came from (what `explain` reports by)."""
-    info = op.attrs.get("loop")
-    if info is not None and hasattr(info, "line"):
-        return (info.file, info.line)
-    return (op.loc.file, op.loc.line)
-
-
 def cast_to(expr: str, dtype: Any) -> str:
     """`expr` converted to `dtype` in device (or host) code."""
     return f"np.{np.dtype(dtype).name}({expr})"

@@ -53,15 +53,17 @@ class BlockWalker:
 
     # --- the walk ---------------------------------------------------------------------------
     def emit_block(self, block: Block, owned: set[int] = frozenset(), free: list[Value] = (),
-                   finish: Callable[[], None] | None = None) -> None:
+                   finish: Callable[[], None] | None = None,
+                   adjust: Callable[[BlockPlan], None] | None = None) -> None:
         """Emit `block`'s ops. Its args (and the outer values in `free`) whose
         ids are in `owned` may be updated in place; `finish` runs last, in the
-        block's scope (it assigns the block's results)."""
+        block's scope (it assigns the block's results); `adjust` may change
+        the block's fusion plan before any op is emitted (a region rule that
+        computes some of the block's values itself)."""
         outer_scope, outer_plan = self.scope, self.plan
-        caps = self.target.capabilities
-        self.plan = plan_block(block, unit_reshapes=UNIT_RESHAPE_READS in caps, gathers=FUSED_GATHERS in caps,
-                               slices=SLICE_READS in caps, scans=FUSED_SCAN_INPUTS in caps,
-                               lazy=LAZY_SELECTS in caps)
+        self.plan = self.plan_of(block)
+        if adjust is not None:
+            adjust(self.plan)
         self.scope = Scope(block, last_uses(block, self.plan.position))
         for a in [*block.args, *free]:
             self.scope.define(a, owned=a.id in owned)
@@ -75,6 +77,12 @@ class BlockWalker:
             finish()
         self.block_ended(mark)
         self.scope, self.plan = outer_scope, outer_plan
+
+    def plan_of(self, block: Block) -> BlockPlan:
+        """The fusion plan `emit_block` gives `block` on this target."""
+        caps = self.target.capabilities
+        return plan_block(block, unit_reshapes=UNIT_RESHAPE_READS in caps, gathers=FUSED_GATHERS in caps,
+                          slices=SLICE_READS in caps, scans=FUSED_SCAN_INPUTS in caps, lazy=LAZY_SELECTS in caps)
 
     def emit_op(self, op: Op) -> None:
         outer, self.op = self.op, op

@@ -1,0 +1,222 @@
+"""A scan whose every step is element work, run point by point.
+
+Many recurrences the vectorizer must leave in a loop update each element of
+their state from the same element only: particles stepped by an ODE, paths
+of a Monte Carlo simulation, Mandelbrot's `z = z*z + c`, a per-pixel
+iteration. Written as the plain loop does it (`for t: for each point`), each
+step streams the whole state through memory: 10^6 points and 100 steps of
+`z = z*z*0.5 + c` ran 88 ms, bound by memory bandwidth. Each point's steps
+depend on no other point, so the loops can be exchanged: the kernel takes
+the state POINT_BLOCK points at a time, runs all the steps over that block
+(its state stays in L1), then the next block; the loop over a block's
+points still vectorizes, and blocks are independent work for the threads.
+The same loop ran 17 ms so on one thread and 9 ms on two.
+
+The loop qualifies (`pointwise_ops`) when
+  - its carries are arrays of one shape S (the points) and each stacked
+    output is a row of that shape;
+  - every op of its body that reads a carry, or that gives an array, is
+    element work (a ScalarRule, broadcast_to, iota) whose shape broadcasts
+    to S: its element at a point reads only elements at that point;
+  - every other op (a step's own values) is a 0-d op or a view of values
+    from outside the loop (`noise[t]`, `X[:, t]`), which the kernel takes
+    once per step of each block;
+  - nothing raises, has an effect or draws random numbers, except the bound
+    checks of a view's dynamic start.
+
+LOOPTRACE_NO_POINTWISE=1 in the environment when a kernel is generated keeps
+every scan step by step (for measuring: bench/pointwise_scan.py).
+
+Invariant: every element of every carry and stacked output takes the same
+operations, in the same order, as in the loop written step by step: the
+same bits. A bound check raises the same error at the same first failing
+step (the steps of the first block run first, in order); checks keep the
+blocks on one thread, since a raise inside a prange does.
+"""
+from __future__ import annotations
+
+import os
+from math import prod
+
+from looptrace.codegen.planning.fusion import BlockPlan, broadcast_index
+from looptrace.ir.core import RNG, Dim, Op, Value
+from looptrace.ir.primitive import is_fusible
+from looptrace.ops.control import split_for_results
+from looptrace.ops.shape import is_reshape_like
+
+from .costs import MATHLIB, element_cost
+from .emitter import Emitter
+from .target import TARGET
+from .text import dtype_text
+
+# Points a block runs through all the steps: with a few state arrays of float64 it stays in L1,
+# and a loop of this many points vectorizes with few leftovers (the linear scans' STATE_BLOCK)
+POINT_BLOCK = 512
+# per-step views of values from outside the loop
+_STEP_VIEWS = frozenset(["dynamic_slice", "slice", "reshape", "transpose"])
+
+
+def _broadcasts_to(shape: tuple, points: tuple) -> bool:
+    if len(shape) > len(points):
+        return False
+    lead = len(points) - len(shape)
+    return all(d == 1 or d == points[lead + k] for k, d in enumerate(shape))
+
+
+def _element_op(op: Op) -> bool:
+    if not is_fusible(op) or op.prim.reduction is not None or op.prim.may_raise:
+        return False
+    return TARGET.rule(op.prim).kind == "scalar" or op.prim.name in ("broadcast_to", "iota")
+
+
+def _cheap_view(op: Op, plan: BlockPlan) -> bool:
+    """Is this view written as a view (no copy) under the body's plan?"""
+    name = op.prim.name
+    if name in ("dynamic_slice", "slice"):
+        return True
+    if id(op) in plan.skip or op.out.ndim == 0:
+        return True
+    if name == "transpose" and not is_reshape_like(op):
+        return tuple(op.attrs["perm"]) == tuple(reversed(range(op.out.ndim)))
+    x = plan.reshape_from.get(id(op), op.inputs[0])
+    return (id(op) in plan.slice_into or id(op) in plan.unit_reshapes
+            or (x.ndim > 0 and tuple(x.shape) == tuple(op.out.shape)))
+
+
+def pointwise_ops(em: Emitter, op: Op) -> list[Op] | None:
+    """The body's ops computed at each point, when this for_loop is a
+    pointwise scan (module docstring); else None."""
+    n_carry, _ = split_for_results(op)
+    (body,) = op.blocks
+    carries = body.args[1:]
+    if not carries or os.environ.get("LOOPTRACE_NO_POINTWISE"):
+        return None
+    points = tuple(carries[0].shape)
+    if not points or any(c.dtype == RNG or tuple(c.shape) != points for c in carries):
+        return None
+    if any(r.dtype == RNG or tuple(r.shape) != points for r in body.results[n_carry:]):
+        return None
+    plan = em.plan_of(body)
+    at_point = {c.id for c in carries}
+    ops = []
+    for o in body.ops:
+        if o.blocks or o.prim.raises or o.prim.effectful or len(o.outputs) != 1:
+            return None
+        if any(v.dtype == RNG for v in (*o.inputs, o.out)):
+            return None
+        reads_point = any(u.id in at_point for u in o.inputs)
+        if _element_op(o) and (reads_point or o.out.ndim):
+            if not _broadcasts_to(tuple(o.out.shape), points):
+                return None
+            at_point.add(o.out.id)
+            ops.append(o)
+        elif reads_point:
+            return None
+        elif o.out.ndim and not (o.prim.name in _STEP_VIEWS and _cheap_view(o, plan)):
+            return None
+        elif not o.out.ndim and not (_element_op(o) or o.prim.name in _STEP_VIEWS):
+            return None
+    return ops if any(o.out.ndim for o in ops) else None
+
+
+def _checks_free(em: Emitter, body) -> bool:
+    """Are all the body's dynamic starts known in bounds (no check that raises)?"""
+    for o in body.ops:
+        if o.prim.name == "dynamic_slice":
+            x = o.inputs[0]
+            for a, (s, k) in enumerate(zip(o.inputs[1:], o.attrs["sizes"])):
+                if em.start_in_bounds(s, em.size(x, a), k) is None:
+                    return False
+    return True
+
+
+def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
+    """The scan as blocks of points, each running all the steps (module docstring)."""
+    from .nest import Fuser
+    from .regions import _bind_outputs, _init_lines, for_header, known_index_ranges
+
+    start, stop, step = op.inputs[:3]
+    (body,) = op.blocks
+    n_carry, _ = split_for_results(op)
+    carries = body.args[1:]
+    stacked = op.outputs[n_carry:]
+    _init_lines(em, op, carries, list(op.inputs[3:]))
+    known_index_ranges(em, op)
+    ref = carries[0]
+    sizes = [em.size(ref, k) for k in range(ref.ndim)]
+    count = None
+    if stacked:
+        count = em.fresh("n")
+        em.line(f"{count} = trip_count({em.name(start)}, {em.name(stop)}, {em.name(step)})")
+        for y in stacked:
+            em.line(f"{em.name(y)} = alloc(({count}, {''.join(s + ', ' for s in sizes)}), {dtype_text(y.dtype)})")
+
+    trips = (len(range(int(start.const), int(stop.const), int(step.const)))
+             if all(v.const is not None for v in (start, stop, step)) else None)
+    n_points = prod(d for d in ref.shape if not isinstance(d, Dim)) if not any(isinstance(d, Dim) for d in ref.shape) else None
+    costly = any(element_cost(o) >= MATHLIB for o in ops)
+    work = (n_points or 0) * (trips if trips is not None else 1) * len(ops)
+    parallel = em.work_is_large(work, costly) and _checks_free(em, body)
+    em.note_loop(op, f"runs point by point: blocks of {POINT_BLOCK} points, each through all its steps"
+                     + (", the blocks on the threads" if parallel else ""))
+
+    nb, b, lo, hi, q = (em.fresh(k) for k in ("nb", "b", "lo", "hi", "q"))
+    last = sizes[-1]
+    em.line(f"{nb} = ({last} + {POINT_BLOCK - 1}) // {POINT_BLOCK}")
+    outer = [em.fresh("i") for _ in sizes[:-1]]
+    depth = em.depth
+    if outer:  # the first axis and the blocks of the last share one loop: work for every thread
+        em.line(f"for {q} in {'numba.prange' if parallel else 'range'}({sizes[0]} * {nb}):")
+        em.depth += 1
+        em.line(f"{outer[0]} = {q} // {nb}")
+        em.line(f"{b} = {q} - {outer[0]} * {nb}")
+        for var, n in zip(outer[1:], sizes[1:-1]):
+            em.line(f"for {var} in range({n}):")
+            em.depth += 1
+    else:
+        em.line(f"for {b} in {'numba.prange' if parallel else 'range'}({nb}):")
+        em.depth += 1
+    em.uses_prange |= parallel
+    em.line(f"{lo} = {b} * {POINT_BLOCK}")
+    em.line(f"{hi} = min2({lo} + {POINT_BLOCK}, {last})")
+    counter = em.fresh("k")
+    if stacked:
+        em.line(f"{counter} = 0")
+
+    def adjust(plan: BlockPlan) -> None:  # the point ops are computed at each point, in `finish`
+        for o in ops:
+            plan.fused_roots.discard(id(o))
+            plan.map_group.pop(id(o), None)
+            plan.skip.add(id(o))
+            plan.inlined.add(o.out.id)
+
+    def finish() -> None:
+        j = em.fresh("j")
+        with em.loop(j, f"{lo}, {hi}"):
+            idx = [*outer, f"nonneg({j})"]
+            fz = Fuser(em)
+            values = []
+            for r in body.results:  # every result before any store: a carry may read another
+                t = em.fresh()
+                em.line(f"{t} = {fz.value_at(r, broadcast_index(r, ref, idx))}")
+                values.append(t)
+            for c, v in zip(carries, values):
+                em.line(f"{em.name(c)}[{', '.join(idx)}] = {v}")
+            for y, v in zip(stacked, values[n_carry:]):
+                em.line(f"{em.name(y)}[{counter}, {', '.join(idx)}] = {v}")
+        if stacked:
+            em.line(f"{counter} += 1")
+
+    parallel_inside, em.parallel = em.parallel, False  # one level of threads: the blocks
+    try:
+        head = for_header(em, op)
+        with em.indented():
+            for line in head:
+                em.line(line)
+            em.emit_block(body, {c.id for c in carries}, finish=finish, adjust=adjust)
+    finally:
+        em.parallel = parallel_inside
+        em.depth = depth
+    _bind_outputs(em, op.outputs[:n_carry], carries)
+    for y in stacked:
+        em.define(y, owned=True)

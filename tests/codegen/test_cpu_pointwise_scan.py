@@ -1,0 +1,260 @@
+"""A scan whose body updates each element of its state from that element
+only runs point by point on the CPU (codegen/cpu/pointwise.py): blocks of
+points, each through all the steps. Values, stacked rows, argument effects
+and errors are the plain function's; gradients match finite differences."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import looptrace
+
+POINTWISE = "runs point by point"
+
+
+@pytest.fixture(autouse=True)
+def kernel_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
+
+
+def _note(f, *args) -> str:
+    (loop,) = f.explain(*args).loops
+    return loop.reason
+
+
+def quadratic(c):
+    z = np.zeros_like(c)
+    for _ in range(40):
+        z = z * z * 0.5 + c
+    return z
+
+
+@pytest.mark.parametrize("n", [7, 600, 300_000])
+def test_quadratic_map(n, rng):
+    c = rng.uniform(-0.4, 0.4, n)
+    f = looptrace.jit(quadratic, backend="cpu")
+    np.testing.assert_array_equal(f(c), quadratic(c))
+    note = _note(f, c)
+    assert POINTWISE in note
+    assert ("on the threads" in note) == (n == 300_000)
+    assert ("numba.prange" in f.explain(c).kernel_source) == (n == 300_000)
+
+
+def mandelbrot_counts(c):
+    z = np.zeros_like(c)
+    n = np.zeros(c.shape, np.int64)
+    for _ in range(30):
+        live = np.abs(z) <= 2.0
+        z = np.where(live, z * z + c, z)
+        n += live
+    return n, z
+
+
+@pytest.mark.parametrize("shape", [(9,), (13, 40)])
+def test_mandelbrot_counts(shape, rng):
+    c = rng.uniform(-2, 0.6, shape) + 1j * rng.uniform(-1.2, 1.2, shape)
+    f = looptrace.jit(mandelbrot_counts, backend="cpu")
+    (n, z), (n_want, z_want) = f(c), mandelbrot_counts(c)
+    np.testing.assert_array_equal(n, n_want)
+    # Numba's complex product rounds differently from NumPy's in the last bit (as step by step)
+    np.testing.assert_allclose(z, z_want, rtol=1e-12)
+    assert POINTWISE in _note(f, c)
+
+
+def paths(x0, noise, dt, drift):
+    x = x0.copy()
+    hist = np.empty(noise.shape)
+    for t in range(noise.shape[0]):
+        x = x + dt * (-x ** 3 + np.sin(0.1 * t) * drift) + 0.3 * noise[t]
+        hist[t] = x
+    return x, hist
+
+
+def test_paths_read_a_row_of_noise_per_step_and_stack_history(rng):
+    """State (4, 70): the step's row of `noise` is a view read at each point,
+    `drift` (70,) broadcasts along the first axis, sin(0.1 t) is a step scalar."""
+    x0, noise, drift = rng.normal(size=(4, 70)), rng.normal(size=(25, 4, 70)), rng.normal(size=70)
+    f = looptrace.jit(paths, backend="cpu")
+    for got, want in zip(f(x0, noise, 0.01, drift), paths(x0, noise, 0.01, drift)):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    assert POINTWISE in _note(f, x0, noise, 0.01, drift)
+
+
+def columns(x0, X):
+    x = x0.copy()
+    for t in range(X.shape[1]):
+        x = np.tanh(0.9 * x + X[:, t] * x)
+    return x
+
+
+def test_a_column_per_step(rng):
+    x0, X = rng.normal(size=300), rng.normal(size=(300, 12)) * 0.1
+    f = looptrace.jit(columns, backend="cpu")
+    np.testing.assert_allclose(f(x0, X), columns(x0, X), rtol=1e-13)
+    assert POINTWISE in _note(f, x0, X)
+
+
+def swaps(a, b):
+    for _ in range(11):
+        a, b = b, a + 0.5 * b
+    p, q = a.copy(), b.copy()
+    for _ in range(5):
+        p, q = q, p
+    return a, b, p, q
+
+
+def test_carries_that_read_each_other(rng):
+    """Every result is computed before any carry is stored: `a, b = b, a`."""
+    a, b = rng.normal(size=(3, 50)), rng.normal(size=(3, 50))
+    f = looptrace.jit(swaps, backend="cpu")
+    for got, want in zip(f(a, b), swaps(a, b)):
+        np.testing.assert_array_equal(got, want)
+    assert POINTWISE in f.explain(a, b).loops[0].reason
+
+
+def strided_steps(x0, n):
+    x = x0.copy()
+    out = np.zeros((n,) + x0.shape)
+    for t in range(3, n, 2):
+        x = np.cos(x) + t * 0.01
+        out[t] = x
+    return x, out
+
+
+def test_start_and_step(rng):
+    x0 = rng.normal(size=70)
+    f = looptrace.jit(strided_steps, backend="cpu")
+    for got, want in zip(f(x0, 20), strided_steps(x0, 20)):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    assert POINTWISE in _note(f, x0, 20)
+
+
+def relax_in_place(x, c):
+    for _ in range(20):
+        x[:] = np.tanh(0.5 * x) + c
+    return x.sum()
+
+
+def test_argument_updated_in_place(rng):
+    x, c = rng.normal(size=1000), rng.normal(size=1000)
+    x2 = x.copy()
+    f = looptrace.jit(relax_in_place, backend="cpu")
+    got = f(x, c)
+    want = relax_in_place(x2, c)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(x, x2, rtol=1e-14)
+    assert POINTWISE in _note(f, x, c)
+
+
+def shifted_reads(x0, noise, k):
+    x = x0.copy()
+    for t in range(noise.shape[0]):
+        x = np.sin(x) + noise[t + k]
+    return x
+
+
+def test_a_start_out_of_bounds_raises_index_error(rng):
+    x0, noise = rng.normal(size=600), rng.normal(size=(10, 600))
+    f = looptrace.jit(shifted_reads, backend="cpu")
+    np.testing.assert_array_equal(f(x0, noise, 0), shifted_reads(x0, noise, 0))
+    keep = x0.copy()
+    with pytest.raises(IndexError):
+        shifted_reads(x0, noise, 3)
+    with pytest.raises(IndexError, match="shifted_reads|test_cpu_pointwise_scan"):
+        f(x0, noise, 3)
+    np.testing.assert_array_equal(x0, keep)
+    assert POINTWISE in _note(f, x0, noise, 0)
+
+
+def neighbours(x0):
+    x = x0.copy()
+    for _ in range(6):
+        x = 0.5 * x + 0.25 * np.roll(x, 1)
+    return x
+
+
+def test_a_body_reading_other_points_runs_step_by_step(rng):
+    x0 = rng.normal(size=40)
+    f = looptrace.jit(neighbours, backend="cpu")
+    np.testing.assert_allclose(f(x0), neighbours(x0), rtol=1e-14)
+    assert POINTWISE not in _note(f, x0)
+
+
+def loss(x0, c):
+    x = x0
+    for _ in range(8):
+        x = np.tanh(x * c) + 0.1 * x
+    return np.sum(x ** 2)
+
+
+def test_gradient_matches_finite_differences(rng):
+    x0, c = rng.normal(size=30), rng.normal(size=30)
+    g = looptrace.grad(loss, argnums=(0, 1), backend="cpu")(x0, c)
+    eps = 1e-6
+    for k, a in enumerate((x0, c)):
+        fd = np.empty_like(a)
+        for i in range(a.size):
+            up, dn = a.copy(), a.copy()
+            up[i] += eps
+            dn[i] -= eps
+            args_up = (up, c) if k == 0 else (x0, up)
+            args_dn = (dn, c) if k == 0 else (x0, dn)
+            fd[i] = (loss(*args_up) - loss(*args_dn)) / (2 * eps)
+        np.testing.assert_allclose(g[k], fd, rtol=1e-6, atol=1e-8)
+
+
+def float32_counts(z0, c):
+    z = z0
+    n = np.zeros(z0.shape, np.int32)
+    for _ in range(12):
+        z = np.sin(z) * np.float32(0.9) + c
+        n = n + (z > 0)
+    return z, n
+
+
+def test_mixed_dtypes(rng):
+    z0, c = rng.normal(size=(5, 6)).astype(np.float32), rng.normal(size=(5, 6)).astype(np.float32)
+    f = looptrace.jit(float32_counts, backend="cpu")
+    (z, n), (z_want, n_want) = f(z0, c), float32_counts(z0, c)
+    assert z.dtype == z_want.dtype and n.dtype == n_want.dtype
+    np.testing.assert_allclose(z, z_want, rtol=1e-5)  # float32 sin: 1 ulp from NumPy's
+    np.testing.assert_array_equal(n, n_want)
+    assert POINTWISE in _note(f, z0, c)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=3), steps=st.integers(0, 5),
+       ops=st.lists(st.sampled_from(["mul", "add", "sin", "where", "bcast"]), min_size=1, max_size=4),
+       seed=st.integers(0, 2 ** 16))
+def test_generated_pointwise_loops(shape, steps, ops, seed):
+    """Small generated bodies of element work on generated state shapes."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(shape)
+
+    def body(x, y, c, row):
+        for op in ops:
+            if op == "mul":
+                x = x * c + 0.1
+            elif op == "add":
+                y = y + x * 0.5
+            elif op == "sin":
+                x = np.sin(x + y)
+            elif op == "where":
+                y = np.where(x > 0, y * 0.9, y - x)
+            else:
+                x = x + row
+        return x, y
+
+    def prog(x0, y0, c, row):
+        x, y = x0.copy(), y0.copy()
+        hist = np.empty((steps,) + x0.shape)
+        for t in range(steps):
+            x, y = body(x, y, c, row)
+            hist[t] = x - y
+        return x, y, hist
+
+    args = (rng.normal(size=shape), rng.normal(size=shape), rng.normal(size=shape), rng.normal(size=shape[-1:]))
+    f = looptrace.jit(prog, backend="cpu")
+    for got, want in zip(f(*args), prog(*args)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
