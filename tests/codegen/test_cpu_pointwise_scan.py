@@ -258,3 +258,49 @@ def test_generated_pointwise_loops(shape, steps, ops, seed):
     f = looptrace.jit(prog, backend="cpu")
     for got, want in zip(f(*args), prog(*args)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def running_stats(x0, c):
+    x = x0.copy()
+    total = np.zeros_like(x0)
+    peak = np.full(x0.shape, -np.inf)
+    count = np.zeros(x0.shape, np.int64)
+    for _ in range(25):
+        x = np.sin(x * c) + 0.5
+        total += x
+        peak = np.maximum(peak, x)
+        if_pos = x > 0.7
+        count += if_pos
+    return x, total, peak, count
+
+
+def test_folds_over_the_steps_accumulate_in_the_point_loop(rng):
+    """`total += x`, `count += (x > 0.7)` and a running maximum, which the
+    vectorizer makes folds over stacked rows after the loop, accumulate per
+    point inside it: no (steps, points) rows, the same bits."""
+    x0, c = rng.normal(size=(6, 90)), rng.normal(size=(6, 90))
+    f = looptrace.jit(running_stats, backend="cpu")
+    for got, want in zip(f(x0, c), running_stats(x0, c)):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    src = f.explain(x0, c).kernel_source
+    assert POINTWISE in _note(f, x0, c)
+    assert "trip_count" not in src  # no stacked rows left
+
+
+def history_and_total(x0):
+    x = x0.copy()
+    hist = np.empty((12,) + x0.shape)
+    total = np.zeros_like(x0)
+    for t in range(12):
+        x = np.cos(x)
+        hist[t] = x
+        total += x
+    return hist, total
+
+
+def test_rows_read_elsewhere_are_still_stacked(rng):
+    x0 = rng.normal(size=50)
+    f = looptrace.jit(history_and_total, backend="cpu")
+    for got, want in zip(f(x0), history_and_total(x0)):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
