@@ -304,3 +304,20 @@ def test_rows_read_elsewhere_are_still_stacked(rng):
     f = looptrace.jit(history_and_total, backend="cpu")
     for got, want in zip(f(x0), history_and_total(x0)):
         np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+def iterate(c, n):
+    z = np.zeros_like(c)
+    for _ in range(n):
+        z = np.cos(z) * 0.5 + c
+    return z
+
+
+def test_a_trip_count_read_at_run_time(rng):
+    """`range(n)` with n an argument: one kernel for every n (0 included);
+    enough points put the blocks on the threads (UNKNOWN_TRIPS steps assumed)."""
+    c = rng.normal(size=20_000)
+    f = looptrace.jit(iterate, backend="cpu")
+    for n in (0, 1, 7):
+        np.testing.assert_allclose(f(c, n), iterate(c, n), rtol=1e-14)
+    assert "on the threads" in _note(f, c, 3)

@@ -61,6 +61,9 @@ from .text import cast, dtype_text
 # Points a block runs through all the steps: with a few state arrays of float64 it stays in L1,
 # and a loop of this many points vectorizes with few leftovers (the linear scans' STATE_BLOCK)
 POINT_BLOCK = 512
+# The steps a loop whose trip count is read at run time is taken to run, when deciding
+# whether its blocks go on the threads (numpy-benchmarks' mandelbrot runs `maxiter` = 100)
+UNKNOWN_TRIPS = 64
 # per-step views of values from outside the loop
 _STEP_VIEWS = frozenset(["dynamic_slice", "slice", "reshape", "transpose"])
 
@@ -234,7 +237,7 @@ def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
              if all(v.const is not None for v in (start, stop, step)) else None)
     n_points = 0 if any(isinstance(d, Dim) for d in ref.shape) else prod(ref.shape)  # sizes read at run time: one thread
     costly = any(element_cost(o) >= MATHLIB for o in ops)
-    work = n_points * (trips if trips is not None else 1) * len(ops)
+    work = n_points * (trips if trips is not None else UNKNOWN_TRIPS) * len(ops)
     parallel = em.work_is_large(work, costly) and _checks_free(em, body)
     em.note_loop(op, f"runs point by point: blocks of {POINT_BLOCK} points, each through all its steps"
                      + (", the blocks on the threads" if parallel else ""))
