@@ -321,3 +321,37 @@ def test_a_trip_count_read_at_run_time(rng):
     for n in (0, 1, 7):
         np.testing.assert_allclose(f(c, n), iterate(c, n), rtol=1e-14)
     assert "on the threads" in _note(f, c, 3)
+
+
+def euler_in_time(x0, dt, n):
+    x = x0.copy()
+    t = 0.0
+    for _ in range(n):
+        x = x + dt * np.sin(t) * x * (1 - x)
+        t += dt
+    return x
+
+
+def euler_returning_time(x0, dt, n):
+    x = x0.copy()
+    t = 0.0
+    for _ in range(n):
+        x = x + dt * np.sin(t) * x * (1 - x)
+        t += dt
+    return x, t
+
+
+@pytest.mark.parametrize("n_points", [50, 40_000])
+def test_a_scalar_carry_is_replicated_in_each_block(n_points, rng):
+    """`t += dt` runs in every block (each its own copy); its last value is
+    in no one block, so a loop whose scalar carry is read after it runs step
+    by step."""
+    x0 = rng.uniform(0, 1, n_points)
+    f = looptrace.jit(euler_in_time, backend="cpu")
+    np.testing.assert_allclose(f(x0, 0.01, 90), euler_in_time(x0, 0.01, 90), rtol=1e-13)
+    assert POINTWISE in _note(f, x0, 0.01, 90)
+    g = looptrace.jit(euler_returning_time, backend="cpu")
+    (x, t), (x_want, t_want) = g(x0, 0.01, 90), euler_returning_time(x0, 0.01, 90)
+    np.testing.assert_allclose(x, x_want, rtol=1e-13)
+    assert t == t_want
+    assert POINTWISE not in _note(g, x0, 0.01, 90)

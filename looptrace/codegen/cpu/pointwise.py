@@ -13,8 +13,10 @@ points still vectorizes, and blocks are independent work for the threads.
 The same loop ran 17 ms so on one thread and 9 ms on two.
 
 The loop qualifies (`pointwise_ops`) when
-  - its carries are arrays of one shape S (the points) and each stacked
-    output is a row of that shape;
+  - its carried arrays have one shape S (the points) and each stacked
+    output is a row of that shape; a carried scalar (`t += dt`) is computed
+    from scalars only, and replicated: each block runs its recurrence, so
+    its last value is in no one place, and nothing after the loop may read it;
   - every op of its body that reads a carry, or that gives an array, is
     element work (a ScalarRule, broadcast_to, iota) whose shape broadcasts
     to S: its element at a point reads only elements at that point;
@@ -100,16 +102,21 @@ def pointwise_ops(em: Emitter, op: Op) -> list[Op] | None:
     pointwise scan (module docstring); else None."""
     n_carry, _ = split_for_results(op)
     (body,) = op.blocks
-    carries = body.args[1:]
-    if not carries or os.environ.get("LOOPTRACE_NO_POINTWISE"):
+    arrays = [c for c in body.args[1:] if c.ndim]
+    if not arrays or os.environ.get("LOOPTRACE_NO_POINTWISE"):
         return None
-    points = tuple(carries[0].shape)
-    if not points or any(c.dtype == RNG or tuple(c.shape) != points for c in carries):
+    points = tuple(arrays[0].shape)
+    if any(c.dtype == RNG or tuple(c.shape) != points for c in arrays):
         return None
+    scalars = [k for k, c in enumerate(body.args[1:]) if not c.ndim]
+    if any(body.args[1 + k].dtype == RNG for k in scalars):
+        return None
+    if scalars and not _unread(em, [op.outputs[k] for k in scalars]):
+        return None  # a replicated scalar carry's last value is in no one block to hand on
     if any(r.dtype == RNG or tuple(r.shape) != points for r in body.results[n_carry:]):
         return None
     plan = em.plan_of(body)
-    at_point = {c.id for c in carries}
+    at_point = {c.id for c in arrays}
     ops = []
     for o in body.ops:
         if o.blocks or o.prim.raises or o.prim.effectful or len(o.outputs) != 1:
@@ -128,7 +135,19 @@ def pointwise_ops(em: Emitter, op: Op) -> list[Op] | None:
             return None
         elif not o.out.ndim and not (_element_op(o) or o.prim.name in _STEP_VIEWS):
             return None
+    if any(body.results[k].id in at_point for k in scalars):
+        return None
     return ops if any(o.out.ndim for o in ops) else None
+
+
+def _unread(em: Emitter, values: list[Value]) -> bool:
+    """Does nothing after the loop read these outputs (in its block, its nested blocks, its results)?"""
+    ids = {v.id for v in values}
+    block = em.scope.block
+    for o in block.ops:
+        if any(v.id in ids for v in o.inputs) or any(v.id in ids for b in o.blocks for v in free_values(b)):
+            return False
+    return not any(v.id in ids for v in block.results)
 
 
 def _folded_rows(em: Emitter, op: Op) -> dict[int, list[tuple[list[Op], Op]]]:
@@ -211,9 +230,11 @@ def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
     start, stop, step = op.inputs[:3]
     (body,) = op.blocks
     n_carry, _ = split_for_results(op)
-    carries = body.args[1:]
+    carries = [c for c in body.args[1:] if c.ndim]
+    scalars = [(c, x, r) for c, x, r in zip(body.args[1:], op.inputs[3:], body.results) if not c.ndim]
+    results = [r for c, r in zip(body.args[1:], body.results) if c.ndim] + list(body.results[n_carry:])
     stacked = op.outputs[n_carry:]
-    _init_lines(em, op, carries, list(op.inputs[3:]))
+    _init_lines(em, op, carries, [x for c, x in zip(body.args[1:], op.inputs[3:]) if c.ndim])
     known_index_ranges(em, op)
     ref = carries[0]
     sizes = [em.size(ref, k) for k in range(ref.ndim)]
@@ -264,6 +285,8 @@ def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
     counter = em.fresh("k")
     if kept:
         em.line(f"{counter} = 0")
+    for c, x, _ in scalars:  # each block runs the scalar recurrences itself
+        em.line(f"{em.name(c)} = {cast(em.name(x), c.dtype)}")
     if folded:
         j0 = em.fresh("j")
         with em.loop(j0, f"{lo}, {hi}"):
@@ -283,19 +306,22 @@ def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
             idx = [*outer, f"nonneg({j})"]
             fz = Fuser(em)
             values = []
-            for r in body.results:  # every result before any store: a carry may read another
+            for r in results:  # every result before any store: a carry may read another
                 t = em.fresh()
                 em.line(f"{t} = {fz.value_at(r, broadcast_index(r, ref, idx))}")
                 values.append(t)
             for c, v in zip(carries, values):
                 em.line(f"{em.name(c)}[{', '.join(idx)}] = {v}")
+            rows = values[len(carries):]
             for k in kept:
-                em.line(f"{em.name(stacked[k])}[{counter}, {', '.join(idx)}] = {values[n_carry + k]}")
+                em.line(f"{em.name(stacked[k])}[{counter}, {', '.join(idx)}] = {rows[k]}")
             for k, chain, red, acc in folds:
-                term = _chain_text(em, chain, stacked[k], values[n_carry + k])
-                em.line(fold_update(red, f"{acc}[{', '.join(idx)}]", term))
+                em.line(fold_update(red, f"{acc}[{', '.join(idx)}]", _chain_text(em, chain, stacked[k], rows[k])))
         if kept:
             em.line(f"{counter} += 1")
+        if scalars:
+            em.line(", ".join(em.name(c) for c, _, _ in scalars) + ", = "
+                    + ", ".join(cast(em.name(r), c.dtype) for c, _, r in scalars) + ",")
 
     parallel_inside, em.parallel = em.parallel, False  # one level of threads: the blocks
     try:
@@ -307,7 +333,7 @@ def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
     finally:
         em.parallel = parallel_inside
         em.depth = depth
-    _bind_outputs(em, op.outputs[:n_carry], carries)
+    _bind_outputs(em, [v for c, v in zip(body.args[1:], op.outputs) if c.ndim], carries)
     for k in kept:
         em.define(stacked[k], owned=True)
     for _, _, red, acc in folds:
