@@ -15,8 +15,9 @@ The same loop ran 17 ms so on one thread and 9 ms on two.
 The loop qualifies (`pointwise_ops`) when
   - its carried arrays have one shape S (the points) and each stacked
     output is a row of that shape; a carried scalar (`t += dt`) is computed
-    from scalars only, and replicated: each block runs its recurrence, so
-    its last value is in no one place, and nothing after the loop may read it;
+    from scalars only: each block runs its recurrence, and where the loop's
+    last value of it is read, a loop of the scalar steps alone computes it
+    once more, before the blocks (`_scalar_steps`);
   - every op of its body that reads a carry, or that gives an array, is
     element work (a ScalarRule, broadcast_to, iota) whose shape broadcasts
     to S: its element at a point reads only elements at that point;
@@ -111,8 +112,6 @@ def pointwise_ops(em: Emitter, op: Op) -> list[Op] | None:
     scalars = [k for k, c in enumerate(body.args[1:]) if not c.ndim]
     if any(body.args[1 + k].dtype == RNG for k in scalars):
         return None
-    if scalars and not _unread(em, [op.outputs[k] for k in scalars]):
-        return None  # a replicated scalar carry's last value is in no one block to hand on
     if any(r.dtype == RNG or tuple(r.shape) != points for r in body.results[n_carry:]):
         return None
     plan = em.plan_of(body)
@@ -138,16 +137,6 @@ def pointwise_ops(em: Emitter, op: Op) -> list[Op] | None:
     if any(body.results[k].id in at_point for k in scalars):
         return None
     return ops if any(o.out.ndim for o in ops) else None
-
-
-def _unread(em: Emitter, values: list[Value]) -> bool:
-    """Does nothing after the loop read these outputs (in its block, its nested blocks, its results)?"""
-    ids = {v.id for v in values}
-    block = em.scope.block
-    for o in block.ops:
-        if any(v.id in ids for v in o.inputs) or any(v.id in ids for b in o.blocks for v in free_values(b)):
-            return False
-    return not any(v.id in ids for v in block.results)
 
 
 def _folded_rows(em: Emitter, op: Op) -> dict[int, list[tuple[list[Op], Op]]]:
@@ -254,6 +243,8 @@ def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
             y = stacked[k]
             em.line(f"{em.name(y)} = alloc(({count}, {''.join(s + ', ' for s in sizes)}), {dtype_text(y.dtype)})")
 
+    scalar_outs = [v for c, v in zip(body.args[1:], op.outputs) if not c.ndim]
+    finals = _scalar_steps(em, op, scalars) if scalars and not _unread(em, scalar_outs) else {}
     trips = (len(range(int(start.const), int(stop.const), int(step.const)))
              if all(v.const is not None for v in (start, stop, step)) else None)
     n_points = 0 if any(isinstance(d, Dim) for d in ref.shape) else prod(ref.shape)  # sizes read at run time: one thread
@@ -334,6 +325,10 @@ def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
         em.parallel = parallel_inside
         em.depth = depth
     _bind_outputs(em, [v for c, v in zip(body.args[1:], op.outputs) if c.ndim], carries)
+    for (c, _, _), out in zip(scalars, scalar_outs):
+        if finals:
+            em.line(f"{em.name(out)} = {finals[c.id]}")
+            em.define(out)
     for k in kept:
         em.define(stacked[k], owned=True)
     for _, _, red, acc in folds:
@@ -351,3 +346,52 @@ def _chain_text(em: Emitter, chain: list[Op], row: Value, value: str) -> str:
         value, row = em.fresh(), o.out
         em.line(f"{value} = {expr if float64_closed(o) else cast(expr, o.out.dtype)}")
     return value
+
+
+def _unread(em: Emitter, values: list[Value]) -> bool:
+    """Does nothing after the loop read these outputs (in its block, its nested blocks, its results)?"""
+    ids = {v.id for v in values}
+    block = em.scope.block
+    for o in block.ops:
+        if any(v.id in ids for v in o.inputs) or any(v.id in ids for b in o.blocks for v in free_values(b)):
+            return False
+    return not any(v.id in ids for v in block.results)
+
+
+def _scalar_steps(em: Emitter, op: Op, scalars: list) -> dict[int, str]:
+    """The scalar carries' last values: a loop of the steps' scalar ops alone
+    (each block runs its own copy of them, inside a prange: private).
+    Returns carry id -> the variable holding its last value."""
+    from .regions import for_header
+
+    (body,) = op.blocks
+    producer = {o.out.id: o for o in body.ops if len(o.outputs) == 1}
+    needed, stack = set(), [r for _, _, r in scalars]
+    while stack:  # the ops the scalar results are computed from
+        v = stack.pop()
+        o = producer.get(v.id)
+        if o is not None and id(o) not in needed:
+            needed.add(id(o))
+            stack.extend(o.inputs)
+    finals = {c.id: em.fresh("last") for c, _, _ in scalars}
+    for c, x, _ in scalars:
+        em.line(f"{em.name(c)} = {cast(em.name(x), c.dtype)}")
+
+    def adjust(plan: BlockPlan) -> None:
+        for o in body.ops:
+            if id(o) not in needed:
+                plan.skip.add(id(o))
+                plan.fused_roots.discard(id(o))
+
+    def finish() -> None:
+        em.line(", ".join(em.name(c) for c, _, _ in scalars) + ", = "
+                + ", ".join(cast(em.name(r), c.dtype) for c, _, r in scalars) + ",")
+
+    head = for_header(em, op)
+    with em.indented():
+        for line in head:
+            em.line(line)
+        em.emit_block(body, set(), finish=finish, adjust=adjust)
+    for c, _, _ in scalars:
+        em.line(f"{finals[c.id]} = {em.name(c)}")
+    return finals
