@@ -10,6 +10,7 @@
   sort.py        sort, argsort by lanes (templates.py)       check.py    run-time checks (raise, assert)
   decomp.py      solve, inv, det, cholesky (lapack.py)
   regions.py     for/while/cond as Python control flow     recurrence.py linear_scan, matrix_power_apply
+  pointwise.py   a scan whose body updates each point from that point only: blocks of points through all steps
   special.py     erf, gamma, digamma, ...; complex parts    specialfn.py digamma/trigamma (codegen/scalar_algorithms.py) in Numba
   mathlib.py     vectorizable exp/tanh/log/expm1/log1p      templates.py helpers kernels call
   cache.py       the disk cache of generated modules        malloc.py   glibc malloc thresholds

@@ -12,20 +12,11 @@ the state POINT_BLOCK points at a time, runs all the steps over that block
 points still vectorizes, and blocks are independent work for the threads.
 The same loop ran 17 ms so on one thread and 9 ms on two.
 
-The loop qualifies (`pointwise_ops`) when
-  - its carried arrays have one shape S (the points) and each stacked
-    output is a row of that shape; a carried scalar (`t += dt`) is computed
-    from scalars only: each block runs its recurrence, and where the loop's
-    last value of it is read, a loop of the scalar steps alone computes it
-    once more, before the blocks (`_scalar_steps`);
-  - every op of its body that reads a carry, or that gives an array, is
-    element work (a ScalarRule, broadcast_to, iota) whose shape broadcasts
-    to S: its element at a point reads only elements at that point;
-  - every other op (a step's own values) is a 0-d op or a view of values
-    from outside the loop (`noise[t]`, `X[:, t]`), which the kernel takes
-    once per step of each block;
-  - nothing raises, has an effect or draws random numbers, except the bound
-    checks of a view's dynamic start.
+Which loops qualify is target-neutral (planning/pointwise.py). A carried
+scalar (`t += dt`) runs in each block; where the loop's last value of it is
+read, a loop of the scalar steps alone computes it once more, before the
+blocks (`_scalar_steps`). A step's own values (0-d ops, views such as
+`noise[t]`) are taken once per step of each block.
 
 A stacked output read only by a fold over its steps (`n += live`, which the
 vectorizer makes a masked count: live stacked, summed over the steps after
@@ -35,9 +26,6 @@ shape, not T rows of them. Mandelbrot's counts over 10^6 points and 50
 steps: no 50 MB of stacked rows and no second pass over them. Each point's
 accumulator takes the steps in order, as the fold after the loop did.
 
-LOOPTRACE_NO_POINTWISE=1 in the environment when a kernel is generated keeps
-every scan step by step (for measuring: bench/pointwise_scan.py).
-
 Invariant: every element of every carry and stacked output takes the same
 operations, in the same order, as in the loop written step by step: the
 same bits. A bound check raises the same error at the same first failing
@@ -46,12 +34,13 @@ blocks on one thread, since a raise inside a prange does.
 """
 from __future__ import annotations
 
-import os
 from math import prod
 
 from looptrace.codegen.planning.fusion import BlockPlan, broadcast_index
-from looptrace.ir.core import RNG, Dim, Op, Value, free_values
-from looptrace.ir.primitive import folded_axes, is_fusible
+from looptrace.codegen.planning.pointwise import element_op
+from looptrace.codegen.planning.pointwise import pointwise_ops as planned_pointwise_ops
+from looptrace.ir.core import Dim, Op, Value, free_values
+from looptrace.ir.primitive import folded_axes
 from looptrace.ops.control import split_for_results
 from looptrace.ops.shape import is_reshape_like
 
@@ -67,21 +56,6 @@ POINT_BLOCK = 512
 # The steps a loop whose trip count is read at run time is taken to run, when deciding
 # whether its blocks go on the threads (numpy-benchmarks' mandelbrot runs `maxiter` = 100)
 UNKNOWN_TRIPS = 64
-# per-step views of values from outside the loop
-_STEP_VIEWS = frozenset(["dynamic_slice", "slice", "reshape", "transpose"])
-
-
-def _broadcasts_to(shape: tuple, points: tuple) -> bool:
-    if len(shape) > len(points):
-        return False
-    lead = len(points) - len(shape)
-    return all(d == 1 or d == points[lead + k] for k, d in enumerate(shape))
-
-
-def _element_op(op: Op) -> bool:
-    if not is_fusible(op) or op.prim.reduction is not None or op.prim.may_raise:
-        return False
-    return TARGET.rule(op.prim).kind == "scalar" or op.prim.name in ("broadcast_to", "iota")
 
 
 def _cheap_view(op: Op, plan: BlockPlan) -> bool:
@@ -99,44 +73,9 @@ def _cheap_view(op: Op, plan: BlockPlan) -> bool:
 
 
 def pointwise_ops(em: Emitter, op: Op) -> list[Op] | None:
-    """The body's ops computed at each point, when this for_loop is a
-    pointwise scan (module docstring); else None."""
-    n_carry, _ = split_for_results(op)
-    (body,) = op.blocks
-    arrays = [c for c in body.args[1:] if c.ndim]
-    if not arrays or os.environ.get("LOOPTRACE_NO_POINTWISE"):
-        return None
-    points = tuple(arrays[0].shape)
-    if any(c.dtype == RNG or tuple(c.shape) != points for c in arrays):
-        return None
-    scalars = [k for k, c in enumerate(body.args[1:]) if not c.ndim]
-    if any(body.args[1 + k].dtype == RNG for k in scalars):
-        return None
-    if any(r.dtype == RNG or tuple(r.shape) != points for r in body.results[n_carry:]):
-        return None
-    plan = em.plan_of(body)
-    at_point = {c.id for c in arrays}
-    ops = []
-    for o in body.ops:
-        if o.blocks or o.prim.raises or o.prim.effectful or len(o.outputs) != 1:
-            return None
-        if any(v.dtype == RNG for v in (*o.inputs, o.out)):
-            return None
-        reads_point = any(u.id in at_point for u in o.inputs)
-        if _element_op(o) and (reads_point or o.out.ndim):
-            if not _broadcasts_to(tuple(o.out.shape), points):
-                return None
-            at_point.add(o.out.id)
-            ops.append(o)
-        elif reads_point:
-            return None
-        elif o.out.ndim and not (o.prim.name in _STEP_VIEWS and _cheap_view(o, plan)):
-            return None
-        elif not o.out.ndim and not (_element_op(o) or o.prim.name in _STEP_VIEWS):
-            return None
-    if any(body.results[k].id in at_point for k in scalars):
-        return None
-    return ops if any(o.out.ndim for o in ops) else None
+    """The body's ops computed at each point when this for_loop is a
+    pointwise scan (planning/pointwise.py); else None."""
+    return planned_pointwise_ops(op, em.plan_of(op.blocks[0]), _cheap_view)
 
 
 def _folded_rows(em: Emitter, op: Op) -> dict[int, list[tuple[list[Op], Op]]]:
@@ -178,7 +117,7 @@ def _folded_rows(em: Emitter, op: Op) -> dict[int, list[tuple[list[Op], Op]]]:
                     and u.prim.reduction.combine in FOLD_UPDATE and float64_fold(u)
                     and tuple(u.out.shape) == points):
                 return chain, u
-            if not (_element_op(u) and u.prim.name not in ("broadcast_to", "iota")
+            if not (element_op(u) and u.prim.name not in ("broadcast_to", "iota")
                     and tuple(u.out.shape) == tuple(v.shape)
                     and all(w is v or known_before(w) for w in u.inputs)):
                 return None

@@ -151,7 +151,7 @@ def emit_for(em: Emitter, op: Op) -> None:
     if point_ops is not None:
         emit_pointwise(em, op, point_ops)
         return
-    index, carries = body.args[0], body.args[1:]
+    carries = body.args[1:]
     owned = _init_lines(em, op, carries, init)
     _allocate_rows(em, reusable_products(em, op, body, carries))
     bounds = f"{em.name(start)}, {em.name(stop)}, {em.name(step)}"
