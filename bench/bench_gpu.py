@@ -62,6 +62,14 @@ def linear_recurrence(a, b, h0):
     return H
 
 
+def langevin(x0, noise, dt, s):
+    """Overdamped Langevin paths: every point alone (a pointwise scan: looptrace cuda's points kernel)."""
+    x = x0.copy()
+    for t in range(noise.shape[0]):
+        x = x + dt * (x - x * x * x) + s * noise[t]
+    return x
+
+
 def rnn_taps_sum(X, y0, W1, W2, W3):
     return rnn_taps(X, y0, W1, W2, W3).sum()
 
@@ -99,6 +107,7 @@ def _looptrace(backend):
             raise gc.Skip(f"backend={backend!r} does not exist ({e})") from e
         steps = d[0].shape[0] if w in ("scalar_recurrence", "linear_recurrence") else 0
         steps = d[0].shape[0] - 1 if w.startswith("rnn_taps") else steps
+        steps = d[1].shape[0] if w.startswith("langevin") else steps
         return gc.Case(lambda: jitted(*d), np.asarray, "n/a" if backend == "cpu" else "see explain()", steps)
     return make
 
@@ -125,6 +134,7 @@ def _looptrace_cuda(w, fn, d, env):
         env.sync()
         return out
     steps = d[0].shape[0] - 1 if w.startswith("rnn_taps") else (d[0].shape[0] if "recurrence" in w else 0)
+    steps = d[1].shape[0] if w.startswith("langevin") else steps
     return gc.Case(run, fetch_grad, _cuda_plan(jitted, args), steps, ["device arrays in and out"])
 
 
@@ -133,7 +143,7 @@ def _cuda_plan(jitted, args) -> str:
     e = jitted.explain(*args)
     kinds = []
     for l in e.loops:
-        for kind in ("persistent single-block", "persistent cooperative", "host-driven"):
+        for kind in ("points kernel", "persistent single-block", "persistent cooperative", "host-driven"):
             if kind in l.reason:
                 kinds.append(kind)
     host = e.kernel_source[e.kernel_source.index("def host"):]
@@ -177,6 +187,11 @@ WORKLOADS = {
         r.standard_normal((37 if dry else 2**16, 5 if dry else 64)), r.standard_normal(5 if dry else 64)),
         {"jax": gc.linear_jax, "persistent": gc.linear_persistent, "looptrace cpu": _looptrace("cpu"),
          "looptrace cuda": _looptrace("cuda")}),
+    "langevin_f32": Workload(langevin, lambda r, dry: (
+        r.standard_normal(6 if dry else 2**16).astype(np.float32),
+        r.standard_normal((5 if dry else 1000, 6 if dry else 2**16)).astype(np.float32), 0.01, 0.1),
+        {"jax": gc.langevin_jax, "torch eager": gc.langevin_torch, "cupy": gc.langevin_cupy,
+         "looptrace cpu": _looptrace("cpu"), "looptrace cuda": _looptrace("cuda")}),
 }
 
 

@@ -517,3 +517,45 @@ def linear_persistent(w, d, env):
         return H
     return {"chunked scan": Case(run_chunked, _back, "3", a.shape[0]),
             "sequential/channel": Case(run_seq, _back, "1", a.shape[0])}
+
+
+# --- langevin: x = x + dt*(x - x**3) + s*noise[t], every point alone (a pointwise scan) ----------
+
+
+def langevin_jax(w, d, env):
+    jax, jnp, lax = _jax()
+    x0, noise, dt, s = d
+    f = jax.jit(lambda x0, noise: lax.scan(lambda x, n: (x + dt * (x - x * x * x) + s * n, None), x0, noise)[0])
+    args = [jax.device_put(x0), jax.device_put(noise)]
+    return Case(lambda: f(*args).block_until_ready(), np.asarray, "host-driven While", noise.shape[0],
+                _device_note(jax.devices()[0].platform))
+
+
+def langevin_torch(w, d, env):
+    torch, dev = _torch()
+    x0, noise, dt, s = d
+    xt, nt = torch.from_numpy(x0).to(dev), torch.from_numpy(noise).to(dev)
+    sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
+
+    def run():
+        x = xt.clone()
+        for t in range(nt.shape[0]):
+            x = x + dt * (x - x * x * x) + s * nt[t]
+        sync()
+        return x
+    return Case(run, lambda o: o.cpu().numpy(), "eager", noise.shape[0], _device_note(dev),
+                count=_torch_launches(torch, run) if dev == "cuda" else None)
+
+
+def langevin_cupy(w, d, env):
+    cp = _cupy()
+    x0, noise, dt, s = d
+    xd, nd = cp.asarray(x0), cp.asarray(noise)
+
+    def run():
+        x = xd.copy()
+        for t in range(nd.shape[0]):
+            x = x + dt * (x - x * x * x) + s * nd[t]
+        cp.cuda.Stream.null.synchronize()
+        return x
+    return Case(run, cp.asnumpy, f"~{5 * noise.shape[0]}", noise.shape[0])

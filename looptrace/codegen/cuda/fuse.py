@@ -26,6 +26,7 @@ from ..cpu.text import cast, literal
 from .contraction import contraction_element
 from .device import DeviceCode
 from .target import TARGET
+from .values import Reg
 
 if TYPE_CHECKING:
     from .emitter import CudaEmitter
@@ -74,6 +75,8 @@ class Fuser:
             key = (v.id, tuple(idx))
             if key in self.memo:
                 return self.memo[key]
+            if isinstance(em.locs.get(v.id), Reg):  # a point's carry in a points kernel (points.py)
+                return em.locs[v.id].name
             v, idx = self._through_transpose(v, idx)
             return self.code.load(em.acc(v), idx)
         key = (v.id, tuple(idx))

@@ -1,13 +1,17 @@
 """Which strategy runs each top-level loop on the GPU, and why (for `explain`).
 
-Three strategies (issue 12; the figures behind them are in
+Four strategies (issue 12; the figures behind them are in
 ../shared/research/gpu-and-ad.md):
+  points  a pointwise scan (each point of the state updated from that point
+          only, planning/pointwise.py): one thread per point runs every
+          step, in one launch, with no barrier (points.py); chosen whenever
+          the loop is one, since it launches once and never synchronizes
   single  a persistent kernel of ONE block runs every step in one launch:
           state in shared memory, a block barrier between dependent ops
   coop    a persistent cooperative kernel: the whole grid runs every step,
           a grid sync between dependent ops (for steps too wide for a block)
   host    host-driven steps: the body's kernels launched every step
-A loop can run persistently only if every op of its body can run inside a
+Otherwise a loop can run persistently only if every op of its body can run inside a
 kernel: no random draw (the generator lives on the host), no run-time
 shape, no repeated squaring (host-driven products). Among the strategies it
 can use, the cost model below picks the cheapest per step.
@@ -22,7 +26,8 @@ barriers (launches) the ops of the body that write memory. LAUNCH_US is
 numba-cuda's measured launch cost with array arguments (6.6-14 us, numba-
 cuda#288); GRID_SYNC_US is a guess (no Hopper figure was found); a block
 barrier costs tens of cycles. LOOPTRACE_CUDA_SCAN=single|coop|host forces a
-strategy where the loop allows it (tests use it to run each one).
+strategy where the loop allows it (tests use it to run each one; "points"
+only where the loop is pointwise).
 """
 from __future__ import annotations
 
@@ -50,7 +55,7 @@ NOT_IN_A_KERNEL = {"random_normal": "draws from the host's generator",
 
 @dataclass(frozen=True)
 class ScanPlan:
-    kind: str  # "single" | "coop" | "host"
+    kind: str  # "points" | "single" | "coop" | "host"
     reason: str
 
 
@@ -68,6 +73,10 @@ def choose(em, op: Op) -> ScanPlan:
     if blocker is not None:
         return ScanPlan("host", f"GPU: host-driven steps, because {blocker}")
     cost = step_cost(op)
+    if forced in ("", "points") and _points(em, op):
+        why = "forced by LOOPTRACE_CUDA_SCAN" if forced else "each point of its state is updated from that point only"
+        return ScanPlan("points", f"GPU: a points kernel (one thread per point runs every step, in one launch, "
+                                  f"with no barrier); {why}")
     est = {"single": _single_us(cost), "coop": _coop_us(cost), "host": _host_us(cost)}
     kind = forced if forced in est else min(est, key=est.get)
     figures = ", ".join(f"{k} {v:.2f} us" for k, v in est.items())
@@ -77,6 +86,18 @@ def choose(em, op: Op) -> ScanPlan:
     why = "forced by LOOPTRACE_CUDA_SCAN" if forced in est else "the cheapest by the cost model"
     return ScanPlan(kind, f"GPU: {what}; {why}: {cost.work} multiply-adds, {cost.writes} writes per step, "
                           f"widest op {cost.width} elements; estimated per step: {figures}")
+
+
+def _points(em, op: Op) -> bool:
+    """May this loop run as a points kernel (points.py)? A pointwise scan
+    (planning/pointwise.py) with points to run: carried scalars are stored
+    by the thread of the first point."""
+    from .points import points_ops
+
+    if points_ops(em, op) is None:
+        return False
+    arrays = [a for a in op.blocks[0].args[1:] if a.ndim]
+    return prod(arrays[0].shape) > 0 or all(a.ndim for a in op.blocks[0].args[1:])
 
 
 def _blocker(op: Op) -> str | None:

@@ -105,6 +105,10 @@ def emit_for(em: CudaEmitter, op: Op) -> None:
     from ..strategy import choose
 
     plan = choose(em, op)
+    if plan.kind == "points":
+        from ..points import emit_points, points_ops
+
+        return emit_points(em, op, points_ops(em, op), plan)
     if plan.kind != "host":
         from ..persistent import emit_persistent
 
