@@ -32,7 +32,7 @@ def test_long_sums_use_eight_accumulators(dtype, rng):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_small_integer_powers_are_products(dtype, rng):
     """x ** 3 and x ** 4 of floats are products (codegen/cpu/scalar.py
-    `_small_power`): within 2 ulp of NumPy's pow, and the same at inf, nan,
+    `small_power`): within 2 ulp of NumPy's pow, and the same at inf, nan,
     signed zeros, overflow and underflow; other exponents stay pow."""
 
     def powers(x):

@@ -52,7 +52,7 @@ def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
 _SMALL_POWERS = {"3.0": "({0} * {0} * {0})", "4.0": "(({0} * {0}) * ({0} * {0}))"}
 
 
-def _small_power(args: list[str], in_dtypes, out_dtype) -> str | None:
+def small_power(args: list[str], in_dtypes, out_dtype) -> str | None:
     if np.dtype(out_dtype).kind != "f" or np.dtype(in_dtypes[0]).kind != "f":
         return None
     exponent = args[1]
@@ -67,7 +67,7 @@ def ufunc_expr(name: str):
         call = _mathlib_call(name, args, in_dtypes)
         if call is not None:
             return call
-        if name == "power" and (small := _small_power(args, in_dtypes, out_dtype)) is not None:
+        if name == "power" and (small := small_power(args, in_dtypes, out_dtype)) is not None:
             return small
         if name in INFIX:
             return f"({args[0]} {INFIX[name]} {args[1]})"

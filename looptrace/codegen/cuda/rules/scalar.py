@@ -27,7 +27,7 @@ import numpy as np
 from looptrace.codegen.target import ScalarRule
 from looptrace.ops import elementwise
 
-from ...cpu.scalar import INFIX, TEMPLATES
+from ...cpu.scalar import INFIX, TEMPLATES, small_power
 from ...cpu.text import literal
 from ..target import TARGET
 
@@ -87,7 +87,8 @@ def _special(name: str, args: list[str], dt: np.dtype) -> str | None:
     if name in ("floor_divide", "remainder"):
         return f"({x} {'//' if name == 'floor_divide' else '%'} {args[1]})"
     if name == "power":
-        return f"({x} ** {args[1]})"
+        small = small_power(args, [dt], dt) if _is_float(dt) else None  # x**3, x**4: products, as on CPU
+        return small if small is not None else f"({x} ** {args[1]})"
     if name == "divide":
         return f"({x} / {args[1]})"
     if name == "invert":
