@@ -354,3 +354,22 @@ def test_a_scalar_carry_is_replicated_in_each_block(n_points, rng):
     np.testing.assert_allclose(x, x_want, rtol=1e-13)
     assert t == t_want
     assert POINTWISE in _note(g, x0, 0.01, 90)
+
+
+def renormalized(x0, c):
+    x = x0.copy()
+    for _ in range(3):
+        for _ in range(5):
+            x = np.sin(x) * c + 0.1
+        x = x / np.max(np.abs(x))
+    return x
+
+
+@pytest.mark.parametrize("n", [40, 300_000])
+def test_a_pointwise_loop_inside_another_loop(n, rng):
+    """The outer loop reads every point (a max): step by step; the inner one runs point by point."""
+    x0, c = rng.normal(size=n), rng.normal(size=n)
+    f = looptrace.jit(renormalized, backend="cpu")
+    np.testing.assert_allclose(f(x0, c), renormalized(x0, c), rtol=1e-13)
+    notes = [l.reason for l in f.explain(x0, c).loops]
+    assert sum(POINTWISE in r for r in notes) == 1, notes
