@@ -4,6 +4,8 @@ function, and their kernels compiled to sm_90 PTX (types and lowering; the
 simulator checks neither)."""
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import looptrace as lt
 from looptrace import pipeline
@@ -127,3 +129,34 @@ def test_points_kernel_over_many_blocks_on_a_gpu():
     x0, noise = rng.normal(size=(300, 1000)), rng.normal(size=(40, 300, 1000))
     for g, w in zip(lt.jit(paths, backend="cuda")(x0, noise, 0.01, args[3][:1]), paths(x0, noise, 0.01, args[3][:1])):
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), steps=st.integers(0, 4),
+       ops=st.lists(st.sampled_from(["mul", "add", "sin", "where", "bcast"]), min_size=1, max_size=4),
+       seed=st.integers(0, 2 ** 16))
+def test_generated_points_loops(shape, steps, ops, seed):
+    """Small generated bodies of element work on generated state shapes, as points kernels."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(shape)
+
+    def prog(x0, y0, c, row):
+        x, y = x0.copy(), y0.copy()
+        hist = np.empty((steps,) + x0.shape)
+        for t in range(steps):
+            for op in ops:
+                if op == "mul":
+                    x = x * c + 0.1
+                elif op == "add":
+                    y = y + x * 0.5
+                elif op == "sin":
+                    x = np.sin(x + y)
+                elif op == "where":
+                    y = np.where(x > 0, y * 0.9, y - x)
+                else:
+                    x = x + row
+            hist[t] = x - y
+        return x, y, hist
+
+    args = (rng.normal(size=shape), rng.normal(size=shape), rng.normal(size=shape), rng.normal(size=shape[-1:]))
+    assert_like_plain(prog, args, lt.jit(prog, backend="cuda"))
