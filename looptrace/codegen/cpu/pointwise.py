@@ -37,10 +37,9 @@ from __future__ import annotations
 from math import prod
 
 from looptrace.codegen.planning.fusion import BlockPlan, broadcast_index
-from looptrace.codegen.planning.pointwise import element_op
+from looptrace.codegen.planning.pointwise import folded_rows
 from looptrace.codegen.planning.pointwise import pointwise_ops as planned_pointwise_ops
 from looptrace.ir.core import Dim, Op, Value, free_values
-from looptrace.ir.primitive import folded_axes
 from looptrace.ops.control import split_for_results
 from looptrace.ops.shape import is_reshape_like
 
@@ -79,64 +78,13 @@ def pointwise_ops(em: Emitter, op: Op) -> list[Op] | None:
 
 
 def _folded_rows(em: Emitter, op: Op) -> dict[int, list[tuple[list[Op], Op]]]:
-    """Stacked outputs (by position) read only by folds over the steps,
-    each through element work of its own: position -> [(the element ops, in
-    order, and the fold)]. The fold is one whose accumulator is its dtype
-    (float64 or int64 terms, `float64_fold`), so accumulating it in an array
-    of that dtype takes the same steps. The element ops' other inputs are
-    0-d values known before the loop."""
+    """planning/pointwise.py `folded_rows`, for folds whose accumulator is
+    their dtype (float64 or int64 terms, `float64_fold`): accumulating one in
+    an array of that dtype takes the same steps."""
     from .nest import FOLD_UPDATE, float64_fold
 
-    block, plan = em.scope.block, em.plan
-    position = {id(o): i for i, o in enumerate(block.ops)}
-    here = position[id(op)]
-    uses: dict[int, list] = {}
-    for o in block.ops:
-        for v in o.inputs:
-            uses.setdefault(v.id, []).append(o)
-        for sub in o.blocks:
-            for v in free_values(sub):
-                uses.setdefault(v.id, []).append(None)
-    for v in block.results:
-        uses.setdefault(v.id, []).append(None)
-    grouped = {id(o) for head, rest in plan.map_group.items() for o in rest} | set(plan.map_group)
-    n_carry, _ = split_for_results(op)
-    points = tuple(op.blocks[0].args[1].shape)
-
-    def known_before(w: Value) -> bool:
-        p = plan.producer.get(w.id)
-        return w.ndim == 0 and (w.const is not None or p is None or position[id(p)] < here)
-
-    def fold_from(u: Op, v: Value) -> tuple[list[Op], Op] | None:
-        """The element ops from u on, each read only by the next, and the fold they end in."""
-        chain = []
-        while True:
-            if id(u) in grouped or sum(w is v for w in u.inputs) != 1:
-                return None
-            if (u.prim.reduction is not None and folded_axes(u) == (0,) and len(u.inputs) == 1
-                    and u.prim.reduction.combine in FOLD_UPDATE and float64_fold(u)
-                    and tuple(u.out.shape) == points):
-                return chain, u
-            if not (element_op(u) and u.prim.name not in ("broadcast_to", "iota")
-                    and tuple(u.out.shape) == tuple(v.shape)
-                    and all(w is v or known_before(w) for w in u.inputs)):
-                return None
-            chain.append(u)
-            us = uses.get(u.out.id, [])
-            if len(us) != 1 or us[0] is None:
-                return None
-            u, v = us[0], u.out
-
-    found = {}
-    for k, y in enumerate(op.outputs[n_carry:]):
-        readers = list(dict.fromkeys(map(id, uses.get(y.id, []))))  # each reading op once
-        ops = {id(u): u for u in uses.get(y.id, []) if u is not None}
-        if not readers or any(r not in ops for r in readers):
-            continue
-        folds = [fold_from(ops[r], y) for r in readers]
-        if all(f is not None for f in folds):
-            found[k] = folds
-    return found
+    return folded_rows(op, em.scope.block, em.plan,
+                       lambda red: red.prim.reduction.combine in FOLD_UPDATE and float64_fold(red))
 
 
 def _checks_free(em: Emitter, body) -> bool:

@@ -8,7 +8,9 @@ points: coalesced), holds each point's carries in registers, and runs every
 step of the loop for it. The step's own values (0-d ops, views such as
 `noise[t]`) are computed by every thread alike, as registers; the body's
 element work is the Fuser's code at the thread's point; stacked rows are
-written as each step ends; the last carries are stored once. Against the
+written as each step ends; the last carries are stored once. A stacked
+output read only by folds over the steps (`n += live`: planning/pointwise.py
+`folded_rows`) is accumulated in a register of each point instead. Against the
 other strategies (strategy.py) it launches once and never synchronizes:
 host-driven steps launch the body's kernels every step (~10 us each), a
 cooperative kernel syncs the grid between the body's ops.
@@ -27,12 +29,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from looptrace.codegen.planning.fusion import BlockPlan, broadcast_index
-from looptrace.codegen.planning.pointwise import pointwise_ops
+from looptrace.codegen.planning.pointwise import folded_rows, pointwise_ops
 from looptrace.ir.core import Dim, Op
 from looptrace.ops.control import split_for_results
 
 from .device import DeviceCode, launch_args
-from .fuse import Fuser
+from .fuse import FOLD_UPDATE, Fuser, fold_init, fold_update
+from .target import TARGET
 from .team import TeamCtx
 from .values import Reg, cast_to, index_range
 
@@ -83,7 +86,15 @@ def emit_points(em: CudaEmitter, op: Op, ops: list[Op], plan) -> None:
         em.dims.setdefault(stacked[0][0].shape[0].id, count)
     finals = {out.id: em.alloc_temp(points, out.dtype) for _, _, _, out in arrays}
     finals.update({out.id: em.alloc_temp((), out.dtype) for _, _, _, out in scalars})
-    rows = {y.id: em.alloc_temp(tuple(y.shape), y.dtype) for y, _ in stacked}
+    folded = folded_rows(op, em.scope.block, em.plan, lambda red: red.prim.reduction.combine in FOLD_UPDATE)
+    folds = [(k, chain, red, em.fresh("acc")) for k, found in folded.items() for chain, red in found]
+    for _, chain, red, _ in folds:  # those ops are this loop's now (the plan: not emitted)
+        for o in (*chain, red):
+            em.plan.skip.add(id(o))
+            em.plan.fused_roots.discard(id(o))
+        em.plan.inlined.discard(red.out.id)
+        finals[red.out.id] = em.alloc_temp(points, red.out.dtype)
+    rows = {y.id: em.alloc_temp(tuple(y.shape), y.dtype) for k, (y, _) in enumerate(stacked) if k not in folded}
 
     code = DeviceCode(em.fresh("pts"), em)
     team = PointsCtx(em, False, code)
@@ -100,8 +111,10 @@ def emit_points(em: CudaEmitter, op: Op, ops: list[Op], plan) -> None:
             name = em.fresh("c")
             code.line(f"{name} = {cast_to(em.device_scalar(code, x), c.dtype)}")
             em.locs[c.id] = Reg(name, np.dtype(c.dtype))
+        for _, _, red, acc in folds:
+            code.line(f"{acc} = {fold_init(red)}")
         k, t = em.fresh("k"), em.fresh("t")
-        if stacked:
+        if rows:
             code.line(f"{k} = 0")
         em.locs[index.id] = Reg(t, np.dtype(index.dtype))
         known = index_range(start, stop, step)
@@ -125,8 +138,11 @@ def emit_points(em: CudaEmitter, op: Op, ops: list[Op], plan) -> None:
             for (c, _, _, _), v in zip(carried, values):
                 code.line(f"{em.locs[c.id].name} = {v}")
             for (y, _), v in zip(stacked, values[n_carry:]):
-                code.store(rows[y.id], [k, *idx], v)
-            if stacked:
+                if y.id in rows:
+                    code.store(rows[y.id], [k, *idx], v)
+            for j, chain, red, acc in folds:
+                code.line(fold_update(red, acc, _chain_text(em, code, chain, stacked[j][0], values[n_carry + j])))
+            if rows:
                 code.line(f"{k} += 1")
 
         code.line(f"for {t} in range({bounds}):")
@@ -138,6 +154,8 @@ def emit_points(em: CudaEmitter, op: Op, ops: list[Op], plan) -> None:
             em.team = None
         for c, _, _, out in arrays:
             code.store(finals[out.id], idx, em.locs[c.id].name)
+        for _, _, red, acc in folds:
+            code.store(finals[red.out.id], idx, cast_to(acc, red.out.dtype))
         if scalars:
             code.line("if e == 0:")
             with code.indented():
@@ -148,5 +166,20 @@ def emit_points(em: CudaEmitter, op: Op, ops: list[Op], plan) -> None:
     for _, _, _, out in carried:
         em.bind(out, finals[out.id], owned=out.ndim > 0)
     for y, _ in stacked:
-        em.bind(y, rows[y.id], owned=True)
+        if y.id in rows:
+            em.bind(y, rows[y.id], owned=True)
+    for _, _, red, _ in folds:
+        em.bind(red.out, finals[red.out.id], owned=True)
     em.note_loop(op, plan.reason)
+
+
+def _chain_text(em: CudaEmitter, code: DeviceCode, chain: list[Op], row, value: str) -> str:
+    """The element of the last op of `chain` (element ops, each reading the one
+    before it, the first reading stacked output `row`) where that output's
+    element is `value`: one temporary per op, as the Fuser writes them."""
+    for o in chain:
+        args = [value if w is row else em.device_scalar(code, w) for w in o.inputs]
+        expr = TARGET.rule(o.prim).expr(args, [w.dtype for w in o.inputs], o.out.dtype)
+        value, row = em.fresh(), o.out
+        code.line(f"{value} = {cast_to(expr, o.out.dtype)}")
+    return value

@@ -17,6 +17,10 @@ loops the other way round: points outside, steps inside (CPU: blocks of
 points through all the steps, codegen/cpu/pointwise.py; cuda: one thread per
 point, every step in one launch, codegen/cuda/points.py).
 
+A stacked output read only by folds over the steps (`n += live`, which the
+vectorizer makes a masked count: rows stacked, summed after the loop) may
+then be accumulated at each point instead (`folded_rows`): no rows of T x S.
+
 LOOPTRACE_NO_POINTWISE=1 in the environment when a kernel is generated keeps
 every scan step by step (for measuring: bench/pointwise_scan.py).
 """
@@ -25,8 +29,8 @@ from __future__ import annotations
 import os
 from typing import Callable
 
-from looptrace.ir.core import RNG, Op
-from looptrace.ir.primitive import is_fusible
+from looptrace.ir.core import RNG, Block, Op, Value, free_values
+from looptrace.ir.primitive import folded_axes, is_fusible
 from looptrace.ops.control import split_for_results
 
 from .fusion import BlockPlan
@@ -91,3 +95,62 @@ def pointwise_ops(op: Op, plan: BlockPlan, cheap_view: Callable[[Op, BlockPlan],
     if any(body.results[k].id in at_point for k in scalars):
         return None
     return ops if any(o.out.ndim for o in ops) else None
+
+
+def folded_rows(op: Op, block: Block, plan: BlockPlan,
+                foldable: Callable[[Op], bool]) -> dict[int, list[tuple[list[Op], Op]]]:
+    """Stacked outputs of pointwise scan `op` (by position among them) read
+    only by folds over the steps, each through element work of its own:
+    position -> [(the element ops, in order, and the fold)]. `block` holds
+    `op`, `plan` is its fusion plan; `foldable(fold)`: may the target
+    accumulate this fold at each point (over axis 0 only). The element ops'
+    other inputs are 0-d values known before the loop. A target that takes
+    these ops into the loop's code must mark them emitted in `plan`."""
+    position = {id(o): i for i, o in enumerate(block.ops)}
+    here = position[id(op)]
+    uses: dict[int, list] = {}
+    for o in block.ops:
+        for v in o.inputs:
+            uses.setdefault(v.id, []).append(o)
+        for sub in o.blocks:
+            for v in free_values(sub):
+                uses.setdefault(v.id, []).append(None)
+    for v in block.results:
+        uses.setdefault(v.id, []).append(None)
+    grouped = {id(o) for rest in plan.map_group.values() for o in rest} | set(plan.map_group)
+    n_carry, _ = split_for_results(op)
+    points = next(tuple(a.shape) for a in op.blocks[0].args[1:] if a.ndim)
+
+    def known_before(w: Value) -> bool:
+        p = plan.producer.get(w.id)
+        return w.ndim == 0 and (w.const is not None or p is None or position[id(p)] < here)
+
+    def fold_from(u: Op, v: Value) -> tuple[list[Op], Op] | None:
+        """The element ops from u on, each read only by the next, and the fold they end in."""
+        chain = []
+        while True:
+            if id(u) in grouped or sum(w is v for w in u.inputs) != 1:
+                return None
+            if (u.prim.reduction is not None and folded_axes(u) == (0,) and len(u.inputs) == 1
+                    and foldable(u) and tuple(u.out.shape) == points):
+                return chain, u
+            if not (element_op(u) and u.prim.name not in ("broadcast_to", "iota")
+                    and tuple(u.out.shape) == tuple(v.shape)
+                    and all(w is v or known_before(w) for w in u.inputs)):
+                return None
+            chain.append(u)
+            us = uses.get(u.out.id, [])
+            if len(us) != 1 or us[0] is None:
+                return None
+            u, v = us[0], u.out
+
+    found = {}
+    for k, y in enumerate(op.outputs[n_carry:]):
+        readers = list(dict.fromkeys(map(id, uses.get(y.id, []))))  # each reading op once
+        ops = {id(u): u for u in uses.get(y.id, []) if u is not None}
+        if not readers or any(r not in ops for r in readers):
+            continue
+        folds = [fold_from(ops[r], y) for r in readers]
+        if all(f is not None for f in folds):
+            found[k] = folds
+    return found

@@ -71,7 +71,22 @@ def shifted_reads(x0, noise, k):
     return x
 
 
+def running_stats(x0, c):
+    """Folds over the steps, accumulated per point in the kernel: a sum, a running max, a count."""
+    x = x0.copy()
+    total = np.zeros_like(x0)
+    peak = np.full(x0.shape, -np.inf)
+    count = np.zeros(x0.shape, np.int64)
+    for _ in range(7):
+        x = np.sin(x * c) + 0.5
+        total += x
+        peak = np.maximum(peak, x)
+        count += x > 0.7
+    return x, total, peak, count
+
+
 CASES = {
+    "running_stats": (running_stats, lambda rng: (rng.normal(size=(4, 5)), rng.normal(size=(4, 5)))),
     "quadratic": (quadratic, lambda rng: (rng.uniform(-0.4, 0.4, 37),)),
     "mandelbrot": (mandelbrot_counts, lambda rng: (rng.uniform(-2, 0.6, (3, 5)) + 1j * rng.uniform(-1.2, 1.2, (3, 5)),)),
     "paths": (paths, lambda rng: (rng.normal(size=(2, 6)), rng.normal(size=(7, 2, 6)), 0.01, rng.normal(size=6))),
