@@ -8,7 +8,10 @@ interleaved medians, `_timing.compare`). Compile times are reported apart.
 Workloads:
   quadratic   z = z*z*0.5 + c over 10^6 points, 100 steps
   mandelbrot  live = |z| <= 2; z = where(live, z*z + c, z); n += live over
-              10^6 complex points, 50 steps
+              10^6 complex points, 50 steps (the counts and the last z)
+
+The three programs are also the tests' (tests/codegen/test_cpu_pointwise_scan.py,
+tests/codegen/cuda/test_cuda_points.py).
   paths       x += dt*(-x**3 + sin(0.1 t)*drift) + 0.3*noise[t], 2000 x 256 paths, 200 steps, history kept
 
     python bench/pointwise_scan.py [--repeats 7] [--quick]
@@ -46,7 +49,7 @@ def mandelbrot(c):
         live = np.abs(z) <= 2.0
         z = np.where(live, z * z + c, z)
         n += live
-    return n
+    return n, z
 
 
 def paths(x0, noise, dt, drift):
