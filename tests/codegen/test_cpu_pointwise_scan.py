@@ -359,3 +359,37 @@ def test_a_pointwise_loop_inside_another_loop(n, rng):
     np.testing.assert_allclose(f(x0, c), renormalized(x0, c), rtol=1e-13)
     notes = [l.reason for l in f.explain(x0, c).loops]
     assert sum(POINTWISE in r for r in notes) == 1, notes
+
+
+def backwards(x0, noise):
+    x = x0.copy()
+    hist = np.empty(noise.shape)
+    for t in range(noise.shape[0] - 1, -1, -1):
+        x = np.cos(x) + noise[t]
+        hist[t] = x
+    return x, hist
+
+
+def floor_divisions(a, b):
+    q = a.copy()
+    for _ in range(3):
+        q = q // b + 1
+    return q
+
+
+def test_a_backward_range_and_integer_state(rng):
+    """range(n - 1, -1, -1) writes its rows from the last; integer carries
+    floor-divide by zero as NumPy does (0, with a warning there)."""
+    x0, noise = rng.normal(size=5), rng.normal(size=(6, 5))
+    f = looptrace.jit(backwards, backend="cpu")
+    for got, want in zip(f(x0, noise), backwards(x0, noise)):
+        np.testing.assert_array_equal(got, want)
+    assert POINTWISE in _note(f, x0, noise)
+    a, b = rng.integers(-9, 9, 10), rng.integers(-2, 3, 10)
+    g = looptrace.jit(floor_divisions, backend="cpu")
+    with np.errstate(divide="ignore"):
+        want = floor_divisions(a, b)
+    got = g(a, b)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    assert POINTWISE in _note(g, a, b)
