@@ -393,3 +393,30 @@ def test_a_backward_range_and_integer_state(rng):
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
     assert POINTWISE in _note(g, a, b)
+
+
+def particles(pos0, vel0, mass, gravity, noise):
+    """(N, 3) states: mass (N, 1) and gravity (3,) broadcast, a noise row per step."""
+    pos, vel = pos0.copy(), vel0.copy()
+    path = np.empty(noise.shape)
+    dist = np.zeros(pos0.shape)
+    for t in range(noise.shape[0]):
+        vel = vel * 0.99 + 0.01 * (gravity + noise[t] / mass)
+        pos = pos + 0.01 * vel
+        path[t] = pos
+        dist += np.abs(vel)
+    return pos, vel, path, dist
+
+
+@pytest.mark.parametrize("n", [5, 70_000])
+def test_a_short_last_axis_is_taken_whole(n, rng):
+    """The blocks cut the particles, not their 3 coordinates (SHORT_AXIS):
+    each coordinate is written out in the loop over a block's rows."""
+    args = (rng.normal(size=(n, 3)), rng.normal(size=(n, 3)), rng.uniform(1, 2, (n, 1)), rng.normal(size=3),
+            rng.normal(size=(6, n, 3)))
+    f = looptrace.jit(particles, backend="cpu")
+    for got, want in zip(f(*args), particles(*args)):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    assert POINTWISE in _note(f, *args)
+    src = f.explain(*args).kernel_source
+    assert "nonneg(j" in src and ", 2] = " in src  # coordinate 2 written out in the loop over rows
