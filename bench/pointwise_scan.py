@@ -13,6 +13,7 @@ Workloads:
 The three programs are also the tests' (tests/codegen/test_cpu_pointwise_scan.py,
 tests/codegen/cuda/test_cuda_points.py).
   paths       x += dt*(-x**3 + sin(0.1 t)*drift) + 0.3*noise[t], 2000 x 256 paths, 200 steps, history kept
+  xyz         the quadratic map over a (10^5, 3) state, 100 steps (a short last axis)
 
     python bench/pointwise_scan.py [--repeats 7] [--quick]
 """
@@ -61,14 +62,23 @@ def paths(x0, noise, dt, drift):
     return x, hist
 
 
+def xyz(x0, c):
+    """The quadratic map over a (N, 3) state: a short last axis (SHORT_AXIS)."""
+    x = x0.copy()
+    for _ in range(100):
+        x = x * x * 0.5 + c
+    return x
+
+
 def _workloads(rng, quick: bool):
     n = 10 ** 5 if quick else 10 ** 6
     c = rng.uniform(-0.4, 0.4, n)
     cz = rng.uniform(-2, 0.6, n) + 1j * rng.uniform(-1.2, 1.2, n)
     p = (2000, 256) if not quick else (200, 256)
     x0, noise, drift = rng.normal(size=p), rng.normal(size=(200, *p)), rng.normal(size=p[1])
+    c3 = rng.uniform(-0.4, 0.4, (n // 10, 3))
     return {"quadratic": (quadratic, (c,)), "mandelbrot": (mandelbrot, (cz,)),
-            "paths": (paths, (x0, noise, 0.01, drift))}
+            "paths": (paths, (x0, noise, 0.01, drift)), "xyz": (xyz, (np.zeros_like(c3), c3))}
 
 
 def _compiled(fn, args, off: bool):
