@@ -115,7 +115,10 @@ def main() -> None:
         for f in (on, off, nb):  # every case gives the plain function's values
             got = f(*args)
             for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
-                np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-9)
+                # 1e-6: Mandelbrot's z after 50 steps near the set's boundary amplifies the last bit by
+                # which Numba's complex product differs from NumPy's (tests compare it bit for bit
+                # with the step-by-step kernel)
+                np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-9)
         times = compare({"point by point": lambda: on(*args), "step by step": lambda: off(*args),
                          "numpy": lambda: fn(*args), "numba.njit": lambda: nb(*args)}, repeats=a.repeats, warmup=1)
         compile_s = {"point by point": c_on, "step by step": c_off, "numba.njit": c_nb}
