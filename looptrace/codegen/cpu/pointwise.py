@@ -41,7 +41,7 @@ import contextlib
 from math import prod
 
 from looptrace.codegen.planning.fusion import BlockPlan, broadcast_index
-from looptrace.codegen.planning.pointwise import folded_rows
+from looptrace.codegen.planning.pointwise import compute_at_points, folded_rows, skip_all_but, take_folds
 from looptrace.codegen.planning.pointwise import pointwise_ops as planned_pointwise_ops
 from looptrace.ir.core import Dim, Op, Value, free_values
 from looptrace.ops.control import split_for_results
@@ -125,11 +125,8 @@ def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
     folded = _folded_rows(em, op)
     kept = [k for k in range(len(stacked)) if k not in folded]
     folds = [(k, chain, red, em.fresh("acc")) for k, found in folded.items() for chain, red in found]
-    for _, chain, red, acc in folds:  # those ops are this loop's now (plan: not emitted)
-        for o in (*chain, red):
-            em.plan.skip.add(id(o))
-            em.plan.fused_roots.discard(id(o))
-        em.plan.inlined.discard(red.out.id)
+    take_folds(em.plan, [(chain, red) for _, chain, red, _ in folds])  # those ops are this loop's now
+    for _, chain, red, acc in folds:
         em.line(f"{acc} = alloc(({''.join(s + ', ' for s in sizes)}), {dtype_text(red.out.dtype)})")
     if kept:
         count = em.fresh("n")
@@ -193,13 +190,6 @@ def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
                 for _, _, red, acc in folds:
                     em.line(f"{acc}[{', '.join(at)}] = {fold_init(red)}")
 
-    def adjust(plan: BlockPlan) -> None:  # the point ops are computed at each point, in `finish`
-        for o in ops:
-            plan.fused_roots.discard(id(o))
-            plan.map_group.pop(id(o), None)
-            plan.skip.add(id(o))
-            plan.inlined.add(o.out.id)
-
     def finish() -> None:
         with block_points() as points:
             fz = Fuser(em)  # one for the row: a value broadcast along a short last axis is computed once
@@ -228,7 +218,7 @@ def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
         with em.indented():
             for line in head:
                 em.line(line)
-            em.emit_block(body, {c.id for c in carries}, finish=finish, adjust=adjust)
+            em.emit_block(body, {c.id for c in carries}, finish=finish, adjust=lambda plan: compute_at_points(plan, ops))
     finally:
         em.parallel = parallel_inside
         em.depth = depth
@@ -285,12 +275,6 @@ def _scalar_steps(em: Emitter, op: Op, scalars: list) -> dict[int, str]:
     for c, x, _ in scalars:
         em.line(f"{em.name(c)} = {cast(em.name(x), c.dtype)}")
 
-    def adjust(plan: BlockPlan) -> None:
-        for o in body.ops:
-            if id(o) not in needed:
-                plan.skip.add(id(o))
-                plan.fused_roots.discard(id(o))
-
     def finish() -> None:
         em.line(", ".join(em.name(c) for c, _, _ in scalars) + ", = "
                 + ", ".join(cast(em.name(r), c.dtype) for c, _, r in scalars) + ",")
@@ -299,7 +283,7 @@ def _scalar_steps(em: Emitter, op: Op, scalars: list) -> dict[int, str]:
     with em.indented():
         for line in head:
             em.line(line)
-        em.emit_block(body, set(), finish=finish, adjust=adjust)
+        em.emit_block(body, set(), finish=finish, adjust=lambda plan: skip_all_but(plan, body, needed))
     for c, _, _ in scalars:
         em.line(f"{finals[c.id]} = {em.name(c)}")
     return finals

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from looptrace.codegen.planning.fusion import BlockPlan, broadcast_index
-from looptrace.codegen.planning.pointwise import folded_rows, pointwise_ops
+from looptrace.codegen.planning.pointwise import compute_at_points, folded_rows, pointwise_ops, take_folds
 from looptrace.ir.core import Dim, Op
 from looptrace.ops.control import split_for_results
 
@@ -88,11 +88,8 @@ def emit_points(em: CudaEmitter, op: Op, ops: list[Op], plan) -> None:
     finals.update({out.id: em.alloc_temp((), out.dtype) for _, _, _, out in scalars})
     folded = folded_rows(op, em.scope.block, em.plan, lambda red: red.prim.reduction.combine in FOLD_UPDATE)
     folds = [(k, chain, red, em.fresh("acc")) for k, found in folded.items() for chain, red in found]
-    for _, chain, red, _ in folds:  # those ops are this loop's now (the plan: not emitted)
-        for o in (*chain, red):
-            em.plan.skip.add(id(o))
-            em.plan.fused_roots.discard(id(o))
-        em.plan.inlined.discard(red.out.id)
+    take_folds(em.plan, [(chain, red) for _, chain, red, _ in folds])  # those ops are this loop's now
+    for _, chain, red, _ in folds:
         finals[red.out.id] = em.alloc_temp(points, red.out.dtype)
     rows = {y.id: em.alloc_temp(tuple(y.shape), y.dtype) for k, (y, _) in enumerate(stacked) if k not in folded}
 
@@ -121,12 +118,6 @@ def emit_points(em: CudaEmitter, op: Op, ops: list[Op], plan) -> None:
         if known is not None:
             em.ranges[index.id] = known
 
-        def adjust(plan: BlockPlan) -> None:  # the point ops are computed at the point, in `finish`
-            for o in ops:
-                plan.fused_roots.discard(id(o))
-                plan.skip.add(id(o))
-                plan.inlined.add(o.out.id)
-
         def finish() -> None:
             fz = Fuser(em, code)
             values = []
@@ -149,7 +140,7 @@ def emit_points(em: CudaEmitter, op: Op, ops: list[Op], plan) -> None:
         em.team = team
         try:
             with code.indented():
-                em.emit_block(body, set(), finish=finish, adjust=adjust)
+                em.emit_block(body, set(), finish=finish, adjust=lambda plan: compute_at_points(plan, ops))
         finally:
             em.team = None
         for c, _, _, out in arrays:

@@ -154,3 +154,32 @@ def folded_rows(op: Op, block: Block, plan: BlockPlan,
         if all(f is not None for f in folds):
             found[k] = folds
     return found
+
+
+def compute_at_points(plan: BlockPlan, ops: list[Op]) -> None:
+    """Mark `ops` (the body's point ops) as computed at each point by the
+    loop's own code: no nest of their own, their values inlined where read."""
+    for o in ops:
+        plan.fused_roots.discard(id(o))
+        plan.map_group.pop(id(o), None)
+        plan.skip.add(id(o))
+        plan.inlined.add(o.out.id)
+
+
+def take_folds(plan: BlockPlan, folds) -> None:
+    """Mark the element ops and folds of `folded_rows` ((chain, fold) pairs)
+    as written by the loop (not emitted where they stand); each fold's value
+    is then a stored array the loop defines, read as such."""
+    for chain, red in folds:
+        for o in (*chain, red):
+            plan.skip.add(id(o))
+            plan.fused_roots.discard(id(o))
+        plan.inlined.discard(red.out.id)
+
+
+def skip_all_but(plan: BlockPlan, block: Block, keep: set[int]) -> None:
+    """Emit only the ops of `block` whose id is in `keep`."""
+    for o in block.ops:
+        if id(o) not in keep:
+            plan.skip.add(id(o))
+            plan.fused_roots.discard(id(o))
