@@ -364,7 +364,15 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
         return _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc), None)
     loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, it, None, scope)
     if not (isinstance(iterable, range) and len(iterable) <= UNROLL_LIMIT):
-        loop.run()
+        try:
+            loop.run()
+        except ConcreteIndexError as e:
+            if isinstance(iterable, range):
+                e.add_note(f"looptrace: this loop was not unrolled: it runs {len(iterable)} iterations, more "
+                           f"than the {UNROLL_LIMIT} it unrolls")
+            else:
+                _concrete_bounds(iterable, e)
+            raise
         return
     try:
         loop.run()
@@ -380,6 +388,23 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
         st.unrolled += len(iterable)
         _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc),
                     "the loop index is used as a Python integer")
+
+
+def _concrete_bounds(iterable, e: ConcreteIndexError) -> None:
+    """The body needs a concrete value that the loop's state or index decides
+    (`np.reshape(y, (R**i, -1))`): where the range's bounds come from int
+    arguments, ask for those to be specialized on (looptrace/specialize.py),
+    so that the traced-again loop is a static range, which for_ unrolls when
+    it is short."""
+    from .carries import TracedRange
+    from .static import arg_sources
+
+    if getattr(e, "arg_positions", None) or not isinstance(iterable, TracedRange):
+        return
+    bounds = [b.value for b in (iterable.start, iterable.stop, iterable.step) if is_tracer(b)]
+    positions = arg_sources(bounds) if bounds else None
+    if positions:
+        e.arg_positions = positions
 
 
 def _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, loc, brk, scope) -> None:

@@ -34,11 +34,15 @@ def _binary(ufunc: str):
     def op(self, other):
         if masked.is_selection(other):
             return NotImplemented  # x[mask] decides (masked.py)
+        if _repeats_sequence(ufunc, self, other):
+            return NotImplemented  # `n * [x]` of a Python int n: Python repeats the list (n.__index__)
         if ufunc == "power" and _fast_power(self, other):
             return sem.ufunc(_fast_power(self, other), self)
         return sem.ufunc(_bool_aware(ufunc, self, other), self, other)
 
     def rop(self, other):
+        if _repeats_sequence(ufunc, self, other):
+            return NotImplemented  # `[x] * n`, as above
         return sem.ufunc(_bool_aware(ufunc, other, self), other, self)
 
     def iop(self, other):
@@ -49,6 +53,13 @@ def _binary(ufunc: str):
         return self
 
     return op, rop, iop
+
+
+def _repeats_sequence(ufunc: str, self, other) -> bool:
+    """A Python int (weak, traced) times a list or tuple: Python's repetition,
+    which needs the int's value (an int argument is then specialized on)."""
+    return ufunc == "multiply" and isinstance(other, (list, tuple)) and self.weak and self.ndim == 0 \
+        and self.dtype.kind in "iu"
 
 
 def _fast_power(base, exponent) -> str | None:

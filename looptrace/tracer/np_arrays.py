@@ -159,7 +159,7 @@ def roll(a, shift, axis=None):
     a = _tr(a)
     if axis is None:
         return sem.reshape(roll(sem.reshape(a, (-1,)), shift, 0), a.shape)
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    axes = sem.axis_tuple(axis)
     shifts = tuple(shift) if isinstance(shift, (tuple, list)) else (shift,)
     if len(shifts) == 1 and len(axes) > 1:
         shifts = shifts * len(axes)
@@ -209,9 +209,13 @@ def repeat(a, repeats, axis=None):
     if not _any_traced(a, repeats):
         return np.repeat(a, repeats, axis=axis)
     if _any_traced(repeats):
-        raise UnsupportedError("np.repeat with traced repeat counts gives an array whose length depends on "
-                               "the data", ctx.current_loc(),
-                               "pass the counts as a NumPy array or Python ints (they are then constants)")
+        from .static import UnsupportedConcrete, concrete_error
+
+        counts = repeats if is_tracer(repeats) else None
+        raise concrete_error([counts] if counts is not None and counts.ndim == 0 else [],
+                             "np.repeat with traced repeat counts gives an array whose length depends on "
+                             "the data", "pass the counts as a NumPy array or Python ints (they are then "
+                             "constants)", cls=UnsupportedConcrete)
     a = _tr(a)
     if axis is None:
         a, axis = sem.reshape(a, (-1,)), 0

@@ -442,7 +442,7 @@ def expand_dims(a, axis):
     if not _any_traced(a):
         return np.expand_dims(a, axis)
     a = _tr(a)
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    axes = sem.axis_tuple(axis)
     ndim = a.ndim + len(axes)
     new = sorted(sem.norm_axes(axes, ndim))
     if len(new) != len(axes):
@@ -649,12 +649,84 @@ def identity(n, dtype=float, **kw):
     return eye(n, dtype=dtype)
 
 
+def _traced_leaves(xs) -> list:
+    """The tracers among `xs` and inside their lists and tuples."""
+    out = []
+    for x in xs:
+        if is_tracer(x):
+            out.append(x)
+        elif isinstance(x, (list, tuple)):
+            out.extend(_traced_leaves(x))
+    return out
+
+
 def arange(*args, dtype=None, **kw):
     if _any_traced(*args, *kw.values()):
-        raise TraceError("np.arange with traced bounds has a data-dependent length", ctx.current_loc(),
-                         "use static bounds (from .shape), or a loop")
+        from .static import concrete_error
+
+        # bounds computed from number arguments only: those are specialized on (tracer/static.py)
+        raise concrete_error(_traced_leaves((*args, *kw.values())),
+                             "np.arange with traced bounds has a data-dependent length",
+                             "use static bounds (from .shape), or a loop")
     arr = np.arange(*args, dtype=dtype, **kw)
     return sem.wrap(ctx.own_const(arr)) if arr.size <= 4096 else _iota(arr)
+
+
+class _Grid:
+    """np.mgrid / np.ogrid: the same arrays as NumPy's (dtype, shape and
+    values: `i * step + start` per axis, NumPy's formula); the bounds must be
+    static, and int arguments giving them are specialized on."""
+
+    def __init__(self, sparse: bool):
+        self.sparse = sparse
+        self.name = "ogrid" if sparse else "mgrid"
+
+    def __repr__(self) -> str:
+        return f"<traced np.{self.name}>"
+
+    def __getitem__(self, key):
+        keys = key if isinstance(key, tuple) else (key,)
+        parts = [p for k in keys for p in ((k.start, k.stop, k.step) if isinstance(k, slice) else (k,))]
+        traced = _traced_leaves(parts)
+        if traced:
+            from .static import concrete_error
+
+            raise concrete_error(traced, f"the bounds of np.{self.name}[...] decide the shape of its result; "
+                                 "these are traced values", "use static bounds (from .shape), or pass the "
+                                 "values in static_argnames")
+        if not isinstance(key, tuple):
+            return _grid_axis(key, np.mgrid[key]) if isinstance(key, slice) else np.mgrid[key]
+        axes = np.ogrid[key]
+        if not isinstance(axes, tuple):
+            return axes
+        axes = tuple(_grid_axis(k, a) for k, a in zip(key, axes))
+        if self.sparse:
+            return axes
+        shape = tuple(a.shape[k] for k, a in enumerate(axes))
+        return sem.stack([sem.broadcast_to(a, shape) for a in axes], 0)
+
+
+def _grid_axis(k: slice, arr: np.ndarray) -> Tracer:
+    """One axis of a grid: NumPy's own small arrays as constants; a long one
+    as `iota * step + start` (the formula nd_grid uses: the same bits)."""
+    if arr.size <= 4096:
+        return sem.wrap(ctx.own_const(arr))
+    start = 0 if k.start is None else k.start
+    step = 1 if k.step is None else k.step
+    if isinstance(step, (complex, np.complexfloating)):
+        count = int(abs(step))
+        step = (k.stop - start) / float(count - 1) if count != 1 else 1
+    ramp = sem.astype(sem.reshape(iota_of(arr.size), arr.shape), arr.dtype)
+    return sem.astype(sem.ufunc("add", sem.ufunc("multiply", ramp, step), start), arr.dtype)
+
+
+def iota_of(n: int) -> Tracer:
+    from looptrace.ops import get as prim
+
+    return sem.wrap(ctx.emit1(prim("iota"), [], shape=(n,), dtype=np.dtype(np.int64), axis=0))
+
+
+mgrid, ogrid = _Grid(False), _Grid(True)
 
 
 def _iota(arr: np.ndarray) -> Tracer:
@@ -848,7 +920,8 @@ def _build_namespace() -> None:
                  "concatenate", "stack", "vstack", "hstack", "column_stack", "where", "clip", "zeros", "ones", "empty",
                  "full", "zeros_like", "ones_like", "empty_like", "full_like", "eye", "identity",
                  "arange", "array", "asarray", "copy", "shape", "ndim", "size",
-                 "trace", "diag", "real", "imag", "conjugate", "isclose", "allclose", "nan_to_num", "angle"]:
+                 "trace", "diag", "real", "imag", "conjugate", "isclose", "allclose", "nan_to_num", "angle",
+                 "mgrid", "ogrid"]:
         NAMESPACE[name] = local[name]
 
 
@@ -885,7 +958,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
         if x.ndim not in (1, 2):
             raise ShapeError("Improper number of dimensions to norm.", ctx.current_loc())
         axis = tuple(range(x.ndim))
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    axes = sem.axis_tuple(axis)
     axes = tuple(a % x.ndim for a in axes)
     if len(axes) == 1:
         res = _vector_norm(x, ord, axes[0])
@@ -969,8 +1042,16 @@ class _Namespace(types.SimpleNamespace):
 def _guarded(fn, qualname: str):
     def call(*args, **kwargs):
         if _any_traced(*args, *kwargs.values()):
-            raise UnsupportedError(f"{qualname} is not supported on traced values", ctx.current_loc(),
-                                   "see looptrace's list of supported NumPy functions")
+            message = f"{qualname} is not supported on traced values"
+            hint = "see looptrace's list of supported NumPy functions"
+            traced = _traced_leaves((*args, *kwargs.values()))
+            if traced and all(t.ndim == 0 and t.dtype.kind in "iub" for t in traced):
+                from .static import UnsupportedConcrete, concrete_error
+
+                # only integer scalars are traced (np.hanning(n), np.indices((n, n))): where they come from
+                # int arguments, those are specialized on and the call runs on Python ints
+                raise concrete_error(traced, message, hint, cls=UnsupportedConcrete)
+            raise UnsupportedError(message, ctx.current_loc(), hint)
         return fn(*args, **kwargs)
 
     return call

@@ -5,6 +5,7 @@ from these few functions.
 from __future__ import annotations
 
 import numbers
+import operator
 from typing import Any, Sequence
 
 import numpy as np
@@ -228,10 +229,21 @@ def _norm_axis(axis: int, ndim: int) -> int:
     return axis % ndim
 
 
+def axis_tuple(axis: Any) -> tuple:
+    """An `axis=` argument as a tuple of its axes. A traced axis must be a
+    concrete int: one computed from an int argument is specialized on
+    (tracer/static.py), as a shape is."""
+    if is_tracer(axis):
+        axis = operator.index(axis)
+    if isinstance(axis, numbers.Integral):
+        return (axis,)
+    return tuple(operator.index(a) if is_tracer(a) else a for a in axis)
+
+
 def norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    axes = axis_tuple(axis)
     try:
         return tuple(sorted({_norm_axis(int(a), ndim) for a in axes}))
     except ShapeMismatch as e:

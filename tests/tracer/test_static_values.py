@@ -295,3 +295,124 @@ def test_functions_and_dtypes_passed_as_arguments_are_constants(rng):
     for op, dtype in ((np.sin, np.float32), (np.cos, np.dtype(np.float64)), (np.sin, np.float32), (abs, float)):
         check(f, x, op, dtype, jitted=jf)
     assert len(jf._cache) == 3
+
+
+# --- counts, bounds and axes given by int arguments, wherever NumPy takes them ------------------------
+def ranges_and_grids(x, n, m):
+    i, j = np.mgrid[0:n, 1:m + 1]  # the npbench stockham_fft spelling
+    col, row = np.ogrid[0:n, 0:m]
+    return (np.arange(n) * x[0], np.arange(1, n + 2, 2), np.arange(0.5, n, 0.25) + x[1],
+            np.arange(n, dtype=np.float32), i * x[2] + j, col + row * 10,
+            np.mgrid[0:1:n * 1j] * x[3], np.mgrid[0:n], np.mgrid[-1.0:1.0:m * 1j, 0:n:2])
+
+
+def test_arange_and_grids_with_int_arguments(rng):
+    x = rng.standard_normal(4)
+    f = looptrace.jit(ranges_and_grids, backend="interpret")
+    for n, m in ((3, 5), (6, 2), (3, 5)):
+        check(ranges_and_grids, x, n, m, jitted=f)
+    assert len(f._cache) == 2
+    e = looptrace.explain(f, x, 3, 5)
+    assert any("specialized on `n` = 3" in note and "np.mgrid[0:n, 1:m + 1]" in note for note in e.notes)
+
+
+def long_grid(x):
+    a, b = np.mgrid[0.1:1.0:4097j, 0.5:0.9:0.2]  # an axis past 4096: `iota * step + start`, not a constant
+    c = np.ogrid[3:9000:2][None]
+    return a * x[0], b, c
+
+
+def test_long_grid_axes_are_numpys_bits(rng):
+    x = rng.standard_normal(1)
+    got = looptrace.jit(long_grid, backend="interpret")(x)
+    for g, e in zip(got, long_grid(x)):
+        assert g.dtype == e.dtype and g.shape == e.shape
+        np.testing.assert_array_equal(g, e)
+
+
+def counts_elsewhere(x, n, k):
+    return (np.indices((n, 2))[0] * x[0, 0], np.tri(n, n, k - 2) * x[1, 0], np.hanning(n) * x[2, 1],
+            x.sum(axis=k - 1), np.expand_dims(x, k) + 1.0, np.concatenate([x] * n),
+            np.stack(n * [x[:2]]), np.repeat(x, n), np.ones((n, 2)).cumsum(axis=k - 1))
+
+
+def test_counts_and_axes_from_int_arguments(rng):
+    x = rng.standard_normal((3, 2))
+    f = looptrace.jit(counts_elsewhere, backend="interpret")
+    check(counts_elsewhere, x, 4, 1, jitted=f)
+    check(counts_elsewhere, x, 2, 2, jitted=f)
+    notes = looptrace.explain(f, x, 4, 1).notes
+    assert any("specialized on `n` = 4" in note for note in notes)
+    assert any("specialized on `k` = 1" in note for note in notes)
+
+
+def arange_in_short_loop(x, n):
+    s = 0.0
+    for i in range(3):  # the index decides a length: the three iterations are traced one by one
+        s += (np.arange(i + n) * x[i]).sum()
+    return s
+
+
+def test_arange_of_a_loop_index_and_an_argument(rng):
+    check(arange_in_short_loop, rng.standard_normal(3), 4)
+
+
+@pytest.mark.parametrize("fn, what", [
+    (lambda x: np.arange(int(x.argmax()) + 1), "np.arange with traced bounds"),
+    (lambda x: np.mgrid[0:x.argmax(), 0:2], "np.mgrid[...]"),
+    (lambda x: np.indices((x.argmax(), 2)), "np.indices is not supported on traced values"),
+    (lambda x: np.repeat(x, x.argmax()), "np.repeat with traced repeat counts"),
+])
+def test_counts_read_from_data_are_clear_errors(fn, what, rng):
+    x = rng.standard_normal(5)
+    with pytest.raises(looptrace.TraceError if "arange" in what or "mgrid" in what
+                       else looptrace.UnsupportedError, match=what.replace("[", r"\[").replace("]", r"\]")):
+        looptrace.jit(fn, backend="interpret")(x)
+
+
+def test_a_float_argument_to_an_unsupported_function_is_not_specialized(rng):
+    def f(x, hi):
+        return np.logspace(0.0, hi, 4) * x[0]
+
+    jf = looptrace.jit(f, backend="interpret")
+    with pytest.raises(looptrace.UnsupportedError, match="np.logspace is not supported"):
+        jf(rng.standard_normal(2), 1.5)
+    assert not jf._auto_static
+
+
+def stockham_like(x, R, K):
+    i_coord, j_coord = np.mgrid[0:R, 0:R]
+    dft = np.exp(-2.0j * np.pi * i_coord * j_coord / R)
+    y = x.copy()
+    for i in range(K):  # R**i decides shapes: a short loop traced iteration by iteration
+        yv = np.reshape(y, (R**i, R, R**(K - i - 1)))
+        perm = np.transpose(yv, axes=(1, 0, 2)).reshape(R, R**(K - 1))
+        y = np.reshape(dft @ perm, (R**K,))
+    return y
+
+
+def test_shapes_from_powers_of_arguments_on_cpu(rng):
+    R, K = 2, 4
+    x = rng.standard_normal(R**K) + 1j * rng.standard_normal(R**K)
+    check(stockham_like, x, R, K, jitted=looptrace.jit(stockham_like, backend="cpu"))
+
+
+def test_explain_names_the_loop_bound_specialized_for_a_shape(rng):
+    R, K = 2, 3
+    x = rng.standard_normal(R**K) + 0j
+    f = looptrace.jit(stockham_like, backend="interpret")
+    check(stockham_like, x, R, K, jitted=f)
+    notes = looptrace.explain(f, x, R, K).notes
+    assert any("specialized on `K` = 3" in note for note in notes)
+    assert any("unrolled" in str(loop) for loop in looptrace.explain(f, x, R, K).loops)
+
+
+def test_a_long_loop_whose_index_decides_a_shape_is_still_an_error(rng):
+    def f(x, n):
+        s = 0.0
+        for i in range(n):
+            s += np.zeros(i + 1).sum() + x[0]
+        return s
+
+    with pytest.raises(looptrace.TraceError, match="not unrolled|array shapes must be static"):
+        looptrace.jit(f, backend="interpret")(rng.standard_normal(2), 500)
