@@ -11,7 +11,6 @@ traced argument each function is NumPy's own.
 """
 from __future__ import annotations
 
-import numbers
 import operator
 from typing import Any
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.errors import ShapeError, TraceError, UnsupportedError
+from looptrace.errors import ShapeError, UnsupportedError
 from looptrace.ops.elementwise import UFUNCS
 from looptrace.ops.reduce import MONOID
 
