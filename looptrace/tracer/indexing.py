@@ -2,8 +2,9 @@
 slice, gather and update primitives.
 
 Supported keys: ints, slices (static bounds, or traced bounds whose length is
-static, like `X[t - 3:t]`), traced integer scalars, None, Ellipsis, one integer
-array (with slices), and boolean masks for writes.
+static, like `X[t - 3:t]`), traced integer scalars, None, Ellipsis, integer
+arrays (with slices and integers: advanced.py takes two or more), and
+boolean masks for writes.
 """
 from __future__ import annotations
 
@@ -152,7 +153,7 @@ def _static_difference(b: Any, a: Any) -> int | None:
 
 # --- reads ----------------------------------------------------------------------------
 def getitem(x: Tracer, key: Any) -> Tracer:
-    from . import masked, varying
+    from . import advanced, masked, varying
 
     mask = masked.mask_of(key)
     if mask is not None:  # x[mask]: a length known only at run time (masked.py)
@@ -163,9 +164,11 @@ def getitem(x: Tracer, key: Any) -> Tracer:
     if sliced is not None:  # x[i, a:b] of a length known only at run time: varying.py
         return sliced.read(getitem(x, sliced.whole))
     items = parse_key(x.shape, key)
+    if advanced.wanted(items):
+        return advanced.getitem(x, items, key)
     if _mixed_advanced(items):
-        sub, rest = _split_advanced(x, items, key)
-        return getitem(sub, rest)
+        split = _split_advanced(x, items, key)
+        return getitem(*split) if split is not None else advanced.getitem(x, items, key)
     if any(i.kind == "array" for i in items) or _is_bool_array(key) or _scalar_index(items, key):
         return sem.wrap(getitem_value(x.value, items))
     parent = x
@@ -179,8 +182,8 @@ def getitem(x: Tracer, key: Any) -> Tracer:
 
 
 def getitem_value(v: Value, items: list[Item]) -> Value:
-    if sum(1 for i in items if i.kind == "array") > 1:
-        raise UnsupportedError("indexing with more than one integer array is not supported",
+    if sum(1 for i in items if i.kind == "array") > 1:  # getitem sends these to advanced.py
+        raise UnsupportedError("indexing with more than one integer array is not supported here",
                                ctx.current_loc(), "index one axis at a time")
     has_array = any(i.kind == "array" for i in items)
     if has_array and any(i.kind in ("int", "dyn") for i in items):
@@ -268,10 +271,11 @@ def _mixed_advanced(items: list[Item]) -> bool:
     return sum(1 for i in items if i.kind == "array") == 1 and any(i.kind in ("int", "dyn") for i in items)
 
 
-def _split_advanced(x: Tracer, items: list[Item], key: Any) -> tuple[Tracer, tuple]:
+def _split_advanced(x: Tracer, items: list[Item], key: Any) -> tuple[Tracer, tuple] | None:
     """`x[key]` as `x[basic][rest]`: a view without the integer array, then
-    the array on the axis it lands on. Raises where NumPy's placement of the
-    advanced axes (integers and the array together) differs from that."""
+    the array on the axis it lands on. None where NumPy's placement of the
+    advanced axes (integers and the array together) differs from that
+    (advanced.py takes those)."""
     basic, rest_axis = [], 0
     for k, it in enumerate(items):
         if it.kind == "array":
@@ -286,8 +290,7 @@ def _split_advanced(x: Tracer, items: list[Item], key: Any) -> tuple[Tracer, tup
     got = tuple(sub.shape[:rest_axis]) + tuple(np.shape(arr) if not is_tracer(arr) else arr.shape) \
         + tuple(sub.shape[rest_axis + 1:])
     if got != expected:
-        raise UnsupportedError("this mix of an integer array and integer indices, separated by a "
-                               "slice, is not supported", ctx.current_loc(), "index in two steps")
+        return None
     return sub, rest
 
 
@@ -318,7 +321,7 @@ def _numpy_shape(shape: tuple, key: Any) -> tuple:
 
 # --- writes ---------------------------------------------------------------------------
 def setitem(x: Tracer, key: Any, value: Any) -> None:
-    from . import masked, varying
+    from . import advanced, masked, varying
 
     if isinstance(value, Tracer) and value.base is x and value.index is key:
         return  # `x[k] += v` already wrote through the view x[k]
@@ -336,9 +339,15 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
     if windows.write(x, key, value):  # x[s:s+k] = v, shortened as NumPy does where it runs past the end
         return
     items = parse_key(x.shape, key)
+    if advanced.wanted(items):
+        advanced.setitem(x, items, key, value)
+        return
     if _mixed_advanced(items) or _partial_with_array(x.shape, items):
-        sub, rest = _split_advanced(x, items, key)
-        setitem(sub, rest, value)
+        split = _split_advanced(x, items, key)
+        if split is None:
+            advanced.setitem(x, items, key, value)
+        else:
+            setitem(*split, value)
         return
     old = x.value
     if any(i.kind == "array" for i in items):

@@ -1,0 +1,152 @@
+"""Several integer arrays in one index: `A[rows, cols]`, `P[np.arange(n), y]`,
+`A[np.triu_indices(n, 1)]`, `T[i, :, idx]`, reads and writes.
+
+NumPy's rule: the integer arrays (and, beside them, the integers) are
+broadcast together to one shape S; the result has S where the indexed axes
+were when they stand next to each other in the key, else S first, followed
+by the axes the slices keep. Here that is one gather from the array seen as
+(rows, *kept axes): the indexed axes moved to the front and flattened, each
+index checked against its own axis (IndexError naming it, as NumPy raises,
+never a neighbour's element) and wrapped when negative, then combined into
+one row number. A write is the same row number fed to a scatter.
+
+Invariant: the result's shape is NumPy's (`indexing._numpy_shape`), checked
+on every read.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import InternalError
+from looptrace.ops import get as prim
+from looptrace.ops.check import Failure
+
+from . import context as ctx
+from . import semantics as sem
+from .array import Tracer, is_tracer
+
+_ADVANCED = ("array", "int", "dyn")
+
+
+def wanted(items: list) -> bool:
+    """Two integer arrays or more, or one array with integers where taking
+    the integers first would put the array's axes elsewhere than NumPy does."""
+    return sum(1 for i in items if i.kind == "array") >= 2
+
+
+def getitem(x: Tracer, items: list, key: Any) -> Tracer:
+    from .indexing import _numpy_shape
+
+    sub, positions, adjacent = _basic(x, items, key)
+    rows, rest = _rows(sub, positions)
+    flat, s_shape = _flat_index(items, [sub.shape[p] for p in positions])
+    out = sem.wrap(ctx.emit1(prim("gather"), [rows.value, flat.value], axis=0))
+    out = _place(out, len(s_shape), positions[0] if adjacent else 0)
+    if tuple(out.shape) != _numpy_shape(x.shape, key):
+        raise InternalError(f"advanced index gave shape {out.shape}, NumPy {_numpy_shape(x.shape, key)}")
+    return out
+
+
+def setitem(x: Tracer, items: list, key: Any, value: Any) -> None:
+    from . import indexing
+
+    sub, positions, adjacent = _basic(x, items, key)
+    if sub is not x:  # x[i, 1:3, j] = v: the write goes through the view x[:, 1:3, :]
+        rest = [slice(None)] * sub.ndim
+        adv = [it for it in items if it.kind in _ADVANCED]
+        for p, it in zip(positions, adv):
+            rest[p] = it.array if it.kind == "array" else it.start
+        indexing.setitem(sub, tuple(rest), value)
+        return
+    rows, rest_shape = _rows(sub, positions)
+    flat, s_shape = _flat_index(items, [sub.shape[p] for p in positions])
+    # the value as x[key] is shaped (S placed as NumPy places it), then S first: the scatter's layout
+    read_shape = list(rest_shape)
+    at = positions[0] if adjacent else 0
+    read_shape[at:at] = s_shape
+    upd = sem.wrap(indexing._fit(value, x.dtype, tuple(read_shape)))
+    k = len(s_shape)
+    upd = sem.transpose(upd, list(range(at, at + k)) + [a for a in range(len(read_shape))
+                                                         if not at <= a < at + k])
+    new_rows = ctx.emit1(prim("scatter"), [rows.value, flat.value, sem.as_value(upd)], axis=0, mode="set")
+    moved_shape = tuple(sub.shape[p] for p in positions) + tuple(rest_shape)
+    moved = sem.reshape(sem.wrap(new_rows), moved_shape)
+    perm = positions + [a for a in range(sub.ndim) if a not in positions]
+    inverse = [perm.index(a) for a in range(sub.ndim)]
+    x.assign(sem.transpose(moved, inverse).value)
+
+
+def _basic(x: Tracer, items: list, key: Any) -> tuple[Tracer, list[int], bool]:
+    """(x with the slices and new axes applied and full slices on the indexed
+    axes, the positions of the indexed axes in it, whether they stand next to
+    each other in the key)."""
+    from .indexing import _item_key
+
+    basic, positions, full = [], [], True
+    for p, it in enumerate(items):
+        if it.kind in _ADVANCED:
+            positions.append(p)
+            basic.append(slice(None))
+        elif it.kind == "slice" and it.start == 0 and it.step == 1 and it.size == x.shape[it.axis]:
+            basic.append(slice(None))
+        else:
+            basic.append(_item_key(it))
+            full = False
+    order = [k for k, it in enumerate(items) if it.kind in _ADVANCED]
+    adjacent = order == list(range(order[0], order[-1] + 1))
+    sub = x if full else x[tuple(basic)]
+    return sub, positions, adjacent
+
+
+def _rows(sub: Tracer, positions: list[int]) -> tuple[Tracer, tuple]:
+    """`sub` with the indexed axes moved to the front and flattened into one."""
+    perm = positions + [a for a in range(sub.ndim) if a not in positions]
+    moved = sem.transpose(sub, perm) if perm != list(range(sub.ndim)) else sub
+    lead = math.prod(sub.shape[p] for p in positions)
+    rest = tuple(moved.shape[len(positions):])
+    return sem.reshape(moved, (lead,) + rest), rest
+
+
+def _flat_index(items: list, dims: list[int]) -> tuple[Tracer, tuple]:
+    """The row of each indexed element in the flattened axes (int64, shape S)."""
+    adv = [it for it in items if it.kind in _ADVANCED]
+    indices = [it.array if it.kind == "array" else it.start for it in adv]
+    shapes = [tuple(i.shape) if is_tracer(i) else np.shape(i) for i in indices]
+    s_shape = tuple(np.broadcast_shapes(*shapes))
+    if not any(is_tracer(i) for i in indices):
+        concrete = [np.asarray(i, np.int64) for i in indices]
+        if all(((c >= -n) & (c < n)).all() for c, n in zip(concrete, dims)):
+            rows = np.ravel_multi_index(tuple(np.where(c < 0, c + n, c) for c, n in zip(concrete, dims)),
+                                        tuple(dims)) if dims else np.zeros(s_shape, np.int64)
+            return sem.wrap(ctx.own_const(np.broadcast_to(rows, s_shape), np.int64)), s_shape
+    flat = None
+    for a, (it, idx, n) in enumerate(zip(adv, indices, dims)):
+        i = sem.astype(idx, np.int64) if is_tracer(idx) else sem.wrap(ctx.own_const(np.asarray(idx), np.int64))
+        if it.kind != "int":  # an int was checked and wrapped when the key was read
+            i = _checked(i, n, it.axis)
+        stride = math.prod(dims[a + 1:])
+        term = sem.ufunc("multiply", i, stride) if stride != 1 else i
+        flat = term if flat is None else sem.ufunc("add", flat, term)
+    return sem.broadcast_to(sem.astype(flat, np.int64), s_shape), s_shape
+
+
+def _checked(i: Tracer, n: int, axis: int) -> Tracer:
+    """i with negative indices counted from the end; out of [-n, n) raises
+    IndexError at run time, as NumPy does, naming the index and the axis."""
+    loc = ctx.current_loc()
+    bad = sem.ufunc("logical_or", sem.ufunc("less", i, -n), sem.ufunc("greater_equal", i, n))
+    failure = Failure(IndexError(), loc, f"index {{value}} is out of bounds for axis {axis} with size {n}")
+    ctx.emit(prim("check"), [bad.value, i.value], loc, failures=(failure,))
+    return sem.select(sem.ufunc("less", i, 0), sem.ufunc("add", i, n), i)
+
+
+def _place(out: Tracer, k: int, at: int) -> Tracer:
+    """The gather's (S, *kept) with S moved to position `at` of the kept axes."""
+    if at == 0 or k == 0:
+        return out
+    kept = list(range(k, out.ndim))
+    perm = kept[:at] + list(range(k)) + kept[at:]
+    return sem.transpose(out, perm)
