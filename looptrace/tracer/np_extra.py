@@ -61,16 +61,19 @@ def _static_ints(x: Any, what: str) -> Any:
 
 def _gather(a: Tracer, idx: Any, axis: int) -> Tracer:
     """a[..., idx, ...] on `axis`; idx a traced or a NumPy integer array (negatives count from the end)."""
+    if np.ndim(idx) == 0 if not is_tracer(idx) else idx.ndim == 0:
+        # one position: a 1-element index, then the axis dropped (the form the cpu backend fuses)
+        one = _gather(a, sem.reshape(idx, (1,)) if is_tracer(idx) else np.reshape(idx, (1,)), axis)
+        return sem.reshape(one, a.shape[:axis] + a.shape[axis + 1:])
     v = sem.as_value(idx, np.int64) if is_tracer(idx) else ctx.own_const(idx, np.int64)
     return sem.wrap(ctx.emit1(prim("gather"), [a.value, v], axis=axis))
 
 
-def _scatter_positions(perm: Tracer) -> Tracer:
-    """The inverse of the permutation `perm` (1-d): out[perm[k]] = k."""
-    n = perm.shape[0]
-    out = ctx.emit1(prim("scatter"), [sem.full((n,), 0, np.int64).value, perm.value, iota(n).value],
-                    axis=0, mode="set")
-    return sem.wrap(out)
+def _inverse_permutation(perm: Tracer) -> Tracer:
+    """out[perm[k]] = k for a 1-d permutation: its own argsort. (A scatter of iota would be O(n),
+    but inside a vectorized loop the cpu backend then fails in codegen/cpu/indexing.py's
+    _gather_element; the sort costs O(n log n), as the search does anyway.)"""
+    return na.argsort(perm, kind="stable")
 
 
 def _shape_with(shape: tuple, axis: int, n: int) -> tuple:
@@ -117,9 +120,6 @@ def take(a, indices, axis=None, out=None, mode="raise"):
         idx = _u("remainder", sem.astype(idx, np.int64), n)
     elif mode == "clip":
         idx = _u("minimum", _u("maximum", sem.astype(idx, np.int64), 0), n - 1)
-    if idx.ndim == 0:  # one position: the axis goes away
-        picked = _gather(a, idx.reshape(1) if not is_tracer(idx) else sem.reshape(idx, (1,)), axis)
-        return sem.reshape(picked, a.shape[:axis] + a.shape[axis + 1:])
     return _gather(a, idx, axis)
 
 
@@ -956,9 +956,9 @@ def _searchsorted(a: Tracer, v: Any, side: str, sorter=None) -> Tracer:
         return sem.full(v.shape, 0, np.int64)
     a = sem.astype(a, dtype)
     both = sem.concatenate([flat, a] if side == "left" else [a, flat], 0)
-    place = _scatter_positions(na.argsort(both, kind="stable"))
+    place = _inverse_permutation(na.argsort(both, kind="stable"))
     place = place[:m] if side == "left" else place[n:]
-    rank = _scatter_positions(na.argsort(flat, kind="stable"))
+    rank = _inverse_permutation(na.argsort(flat, kind="stable"))
     return sem.reshape(place - rank, v.shape)
 
 
@@ -1022,8 +1022,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         raise ValueError("fp and xp are not of the same length.")
     lval = fp[0] if left is None else sem.astype(left, np.float64)
     rval = fp[n - 1] if right is None else sem.astype(right, np.float64)
-    if n == 1:
-        res = sem.select(_u("less", x, xp[0]), lval, sem.select(_u("greater", x, xp[0]), rval, fp[0]))
+    if n == 1:  # NumPy's one-point rule (a NaN x gives fp[0] here)
+        return sem.select(_u("less", x, xp[0]), lval, sem.select(_u("greater", x, xp[0]), rval, fp[0]))
     else:
         j = _u("minimum", _u("maximum", _searchsorted(xp, x, "right") - 1, 0), n - 2)  # xp[j] <= x < xp[j+1]
         x0, x1, y0, y1 = _gather(xp, j, 0), _gather(xp, j + 1, 0), _gather(fp, j, 0), _gather(fp, j + 1, 0)
