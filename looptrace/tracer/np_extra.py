@@ -545,7 +545,9 @@ def ldexp(x1, x2, out=None, **kwargs):
         return np.ldexp(x1, x2, **kwargs)
     if kwargs:
         raise _unsupported(f"np.ldexp with {sorted(kwargs)} is not supported on traced values")
-    t1, _, to = _resolve(np.ldexp, x1, x2)
+    _, _, to = _resolve(np.ldexp, x1, x2)
+    if to.itemsize > 8:
+        raise _unsupported(f"np.ldexp of {to} values is not supported on traced values")
     x = sem.astype(x1, np.float64)
     e = sem.astype(x2, np.int64)
     if to != np.float64:  # float16/float32: exact in float64, then one rounding
