@@ -51,3 +51,21 @@ def test_a_bad_index_still_raises(rng, bad):
         pick(x, idx)
     with pytest.raises(IndexError, match=f"index {bad} is out of bounds"):
         looptrace.jit(pick, backend="cpu")(x, idx)
+
+
+def ranks_per_row(X):
+    out = np.empty(X.shape)
+    for i in range(X.shape[0]):
+        p = np.argsort(X[i])
+        inv = np.zeros(p.shape[0], np.int64)
+        inv[p] = np.arange(p.shape[0])  # a scatter inverting the permutation, then read in a nest
+        out[i] = inv * 2.0 + X[i]
+    return out
+
+
+def test_a_gather_of_a_value_computed_in_its_nest(rng):
+    """The batched scatter's rows are read by a gather whose array is not a
+    stored one (codegen/cpu/indexing.py `_gather_element` marked the last
+    read, which was not there: IndexError in codegen)."""
+    X = rng.standard_normal((5, 7))
+    np.testing.assert_array_equal(looptrace.jit(ranks_per_row, backend="cpu")(X), ranks_per_row(X))

@@ -101,9 +101,11 @@ def _gather_element(fz, op, at: list[str]) -> str:
     else:
         fz.checked_gathers.append(op)
         em.line(f"{j} = check_elem({as_int64(raw, idx.dtype)}, {em.size(x, axis)}, {em.error_code(axis)})")
+    before = len(fz.reads)
     text = fz.value_at(x, at[:axis] + [j] + at[axis + idx.ndim:])
-    u, read, in_red = fz.reads[-1]  # read at j, which varies with the index's own positions
-    fz.reads[-1] = (u, [tuple(mid) if i == j else i for i in read], in_red)
+    for k in range(before, len(fz.reads)):  # reads at j (of x, or of what x is computed from when it is
+        u, read, in_red = fz.reads[k]      # computed here) vary with the index's own positions
+        fz.reads[k] = (u, [tuple(mid) if i == j else i for i in read], in_red)
     return text
 
 
