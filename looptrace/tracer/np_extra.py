@@ -69,13 +69,6 @@ def _gather(a: Tracer, idx: Any, axis: int) -> Tracer:
     return sem.wrap(ctx.emit1(prim("gather"), [a.value, v], axis=axis))
 
 
-def _inverse_permutation(perm: Tracer) -> Tracer:
-    """out[perm[k]] = k for a 1-d permutation: its own argsort. (A scatter of iota would be O(n),
-    but inside a vectorized loop the cpu backend then fails in codegen/cpu/indexing.py's
-    _gather_element; the sort costs O(n log n), as the search does anyway.)"""
-    return na.argsort(perm, kind="stable")
-
-
 def _shape_with(shape: tuple, axis: int, n: int) -> tuple:
     return tuple(shape[:axis]) + (n,) + tuple(shape[axis + 1:])
 
@@ -938,9 +931,12 @@ def searchsorted(a, v, side="left", sorter=None):
 
 
 def _searchsorted(a: Tracer, v: Any, side: str, sorter=None) -> Tracer:
-    """Insertion points of v in sorted a by sorting both together: a stable argsort of [v, a] ('left':
-    each v before the a equal to it) or [a, v] ('right'); each v's place in it, less its rank among
-    the v, is the count of a before it. O((m + n) log(m + n)), NaNs last as in NumPy's order."""
+    """Insertion points of v in sorted a: a binary search for every v at
+    once, n.bit_length() halvings of [lo, hi) (each a gather of a at the
+    middles, a comparison and two selects, all elementwise over v):
+    O(m log n) work, fused into one pass over v. 'left' moves past a[mid]
+    when a[mid] < v, 'right' when not v < a[mid]; `<` orders NaNs last, as
+    NumPy's sort and search do."""
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right' (got {side!r})")
     if a.ndim != 1:
@@ -952,16 +948,26 @@ def _searchsorted(a: Tracer, v: Any, side: str, sorter=None) -> Tracer:
     dtype = sem.result_type(a, v)
     if dtype.kind == "c":
         raise _unsupported("np.searchsorted of complex values is not supported on traced values")
-    flat = sem.astype(sem.reshape(v, (-1,)), dtype)
-    m, n = flat.shape[0], a.shape[0]
-    if m == 0 or n == 0:
+    n = a.shape[0]
+    if n == 0 or v.size == 0:
         return sem.full(v.shape, 0, np.int64)
-    a = sem.astype(a, dtype)
-    both = sem.concatenate([flat, a] if side == "left" else [a, flat], 0)
-    place = _inverse_permutation(na.argsort(both, kind="stable"))
-    place = place[:m] if side == "left" else place[n:]
-    rank = _inverse_permutation(na.argsort(flat, kind="stable"))
-    return sem.reshape(place - rank, v.shape)
+    a, v = sem.astype(a, dtype), sem.astype(v, dtype)
+    lo, hi = sem.full(v.shape, 0, np.int64), sem.full(v.shape, n, np.int64)
+    for _ in range(int(n).bit_length()):
+        mid = _u("right_shift", _u("add", lo, hi), 1)
+        at = _gather(a, _u("minimum", mid, n - 1), 0)
+        past = _before(at, v) if side == "left" else _u("logical_not", _before(v, at))
+        open_ = _u("less", lo, hi)
+        lo = sem.select(_u("logical_and", open_, past), _u("add", mid, 1), lo)
+        hi = sem.select(_u("logical_and", open_, _u("logical_not", past)), mid, hi)
+    return lo
+
+
+def _before(x: Tracer, y: Tracer) -> Tracer:
+    """x < y in NumPy's sort order (NaN after every number)."""
+    if x.dtype.kind != "f":
+        return _u("less", x, y)
+    return _u("logical_or", _u("less", x, y), _u("logical_and", _u("isnan", y), _u("logical_not", _u("isnan", x))))
 
 
 def digitize(x, bins, right=False):
