@@ -330,6 +330,8 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
         masked.write(x, mask, value)
         return
     sliced = varying.varying_slice(x.shape, key)
+    if sliced is not None and sliced.windowed:  # a select over the whole axis at every write
+        sliced.read(x).fail("a write through it")
     if sliced is not None:  # x[i, a:b] = v of a length known only at run time: a select in x[i, :]
         masked.write(getitem(x, sliced.whole), sliced.mask, value, sliced.bounds, sliced.axis)
         return

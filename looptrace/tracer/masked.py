@@ -152,15 +152,16 @@ class MaskedSelection:
     __array_priority__ = 1001
 
     def __init__(self, data: Tracer, mask: Tracer, loc: SourceLoc, bounds: tuple = (), axis: int = 0,
-                 span: tuple = ()):
+                 span: tuple = (), windowed: bool = False):
         self.data, self.mask, self.loc = data, mask, loc
         self.bounds = bounds  # a slice's traced bounds when this is x[a:b] (`varying_slice`)
         self.axis, self.span = axis, span
+        self.windowed = windowed  # bounds read from an array: only folds over its window (varying.py)
 
     def like(self, data: Tracer, axis: int | None = None) -> MaskedSelection:
         """A selection of the same positions holding `data`."""
         return MaskedSelection(data, self.mask, self.loc, self.bounds, self.axis if axis is None else axis,
-                               self.span)
+                               self.span, self.windowed)
 
     @property
     def rest(self) -> tuple:
@@ -192,6 +193,14 @@ class MaskedSelection:
 
     def fail(self, what: str = "") -> None:
         what = what or "this use"
+        if self.windowed:
+            from .indexing import _DATA_BOUNDS_HINT
+            from .static import concrete_error
+
+            raise concrete_error(self.bounds, "the bounds of this slice are read from an array, so its length "
+                                 f"is known only at run time; {what} needs that length, or would run over the "
+                                 "whole axis at every iteration (a sum over it, a mean, a dot product or a "
+                                 "max/min of floats with initial= does not)", _DATA_BOUNDS_HINT)
         if self.bounds:
             from .indexing import _DYNAMIC_SLICE_HINT
             from .static import arg_sources
@@ -241,6 +250,15 @@ class MaskedSelection:
                                    "run time", self.loc,
                                    f"pass initial= (np.{name}(x[mask], initial=...)), or use "
                                    f"np.{name}(x, where=mask, initial=...)")
+        if self.windowed and (name not in ("sum", "max", "min") or name != "sum" and self.dtype.kind != "f"):
+            self.fail(f"np.{name} of it")
+        if self.windowed and name != "sum" and dtype is None:
+            # over the window alone: the fold starts at -inf (+inf), the identity outside it
+            # (codegen/planning/fold_window.py), then meets `initial` as np.max does
+            start = -np.inf if name == "max" else np.inf
+            res = _REDUCERS[name](self.data, axis=data_axes, dtype=None, initial=start, where=self.where())
+            res = sem.ufunc("maximum" if name == "max" else "minimum", res, initial)
+            return _keepdims(res, self, axis) if keepdims else res
         res = _REDUCERS[name](self.data, axis=data_axes, dtype=dtype, initial=initial, where=self.where())
         return _keepdims(res, self, axis) if keepdims else res
 

@@ -9,9 +9,13 @@ products, writes through it), a slice's positions are contiguous and known
     the same positions;
   - y[x[a:b]]: a gather at the selected indices, index-checked only where
     the mask holds.
-A slice whose bounds are read from an array (CSR row pointers) is refused
-(`reads_array_data`): such slices split the axis, and a whole-axis mask per
-iteration would cost the axis times the iterations.
+A slice whose bounds are read from an array (CSR row pointers,
+`reads_array_data`) splits an axis into pieces, and a whole-axis mask per
+iteration would cost the axis times the iterations: such a selection is
+`windowed`, and only its uses that end in a sum (sum, mean, var, std, a dot
+product, and max/min of floats, composed so) are allowed, because a target
+runs those folds over the window alone (codegen/planning/fold_window.py);
+the others raise the slice's error with the loop to write instead.
 """
 from __future__ import annotations
 
@@ -37,9 +41,11 @@ class VaryingSlice:
     bounds: tuple  # the slice's traced bounds, for the ConcreteIndexError of a use needing the length
     axis: int
     span: tuple  # (lo, hi): the bounds as NumPy reads them
+    windowed: bool = False  # the bounds are read from an array (`reads_array_data`)
 
     def read(self, data: Tracer) -> MaskedSelection:
-        return MaskedSelection(data, self.mask, ctx.current_loc(), self.bounds, self.axis, self.span)
+        return MaskedSelection(data, self.mask, ctx.current_loc(), self.bounds, self.axis, self.span,
+                               self.windowed)
 
 
 def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
@@ -66,7 +72,7 @@ def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
             found = p
         elif k is None or k is Ellipsis or not _scalar_int(k):
             return None
-    if found is None or reads_array_data(parts[found]):
+    if found is None:
         return None
     n, k = shape[found], parts[found]
     pos = nx.NAMESPACE["arange"](n)
@@ -75,7 +81,7 @@ def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
     mask = sem.ufunc("logical_and", sem.ufunc("greater_equal", pos, lo), sem.ufunc("less", pos, hi))
     whole = parts[:found] + (slice(None),) + parts[found + 1:]
     bounds = tuple(b for b in (k.start, k.stop) if is_tracer(b))
-    return VaryingSlice(whole, mask, bounds, axis, (lo, hi))
+    return VaryingSlice(whole, mask, bounds, axis, (lo, hi), reads_array_data(k))
 
 
 # ops that read an array's elements: a bound computed through one depends on the data
@@ -87,9 +93,10 @@ def reads_array_data(k: slice, limit: int = 64) -> bool:
     pointers: `v[ptr[i]:ptr[i + 1]]`)? Such slices partition an axis, so a
     mask over the whole axis at every iteration costs the axis times the
     iterations where the plain loop costs the axis once (spmv, 3*10^4 rows of
-    3*10^5 nonzeros: 14.9 s against NumPy's 0.12 s): they are refused
-    (indexing.py `_DATA_BOUNDS_HINT`). Bounds from loop indices, shapes and
-    scalar arguments (`L[i, :i]`) cost at most twice the plain loop."""
+    3*10^5 nonzeros: 14.9 s against NumPy's 0.12 s, before folds ran over
+    their window alone): their selections are `windowed`. Bounds from loop
+    indices, shapes and scalar arguments (`L[i, :i]`) cost at most twice the
+    plain loop even unnarrowed."""
     producers = ctx.state().producers
     todo = [b.value for b in (k.start, k.stop) if is_tracer(b)]
     seen: set[int] = set()

@@ -258,19 +258,85 @@ def test_npbench_kernels_on_the_cpu_backend(fn, make, rng):
     check(fn, *make(rng, 12), jitted=looptrace.jit(fn, backend="cpu"))
 
 
-def test_slices_bounded_by_array_contents_are_refused_with_the_loop_rewrite(rng):
-    """CSR row pointers split an axis into pieces: masking the whole axis at
-    every row would cost rows x nonzeros (3*10^4 rows of 3*10^5 nonzeros:
-    14.9 s against NumPy's 0.12 s). The error says so and gives the loop
-    over each piece, which is traced once and costs the nonzeros once."""
+def segment_stats(ptr, vals, x, cols):
+    """Per segment (CSR row): the uses of a slice bounded by array contents
+    that end in a sum, each run over the segment's window."""
+    n = ptr.size - 1
+    out = np.empty((n, 6))
+    for i in range(n):
+        v = vals[ptr[i]:ptr[i + 1]]
+        c = cols[ptr[i]:ptr[i + 1]]
+        out[i, 0] = v.sum()
+        out[i, 1] = (v * x[c] - 1.0).sum()
+        out[i, 2] = np.dot(x[c], v)
+        out[i, 3] = v.max(initial=-5.0)
+        out[i, 4] = np.min(v, initial=0.25)
+        out[i, 5] = np.sum(np.flip(v) * v)
+    return out
+
+
+def segment_means(ptr, vals):
+    m = np.empty((ptr.size - 1, 2))
+    for i in range(ptr.size - 1):
+        v = vals[ptr[i]:ptr[i + 1]]
+        m[i, 0] = v.mean()
+        m[i, 1] = v.var()
+    return m
+
+
+def test_slices_bounded_by_array_contents_in_sums(rng):
+    """CSR row pointers split an axis into pieces: a sum, a dot product, a
+    mean or a float max/min with initial= over one runs over its piece alone
+    on the cpu backend (codegen/planning/fold_window.py), so the whole costs
+    the nonzeros once, not rows x nonzeros."""
+    row, col, val, x = _csr(rng, 40, per_row=5)
+    assert (np.diff(row) == 0).any()  # empty rows
+    check(spmv, row, col, val, x)
+    check(segment_stats, row, val, x, col)
+    for backend in ("interpret", "cpu"):
+        f = looptrace.jit(spmv, backend=backend)
+        check(spmv, row, col, val, x, jitted=f)
+        row32, col32, val32, x32 = _csr(rng, 30, per_row=2, dtype=np.int32)
+        check(spmv, row32, col32, val32, x32, jitted=f)
+    f = check(segment_stats, row, val, x, col, jitted=looptrace.jit(segment_stats, backend="cpu"))
+    src = looptrace.explain(f, row, val, x, col).kernel_source
+    assert src.count("max2(np.int64(0), ") >= 5  # every fold starts at its window
+    with np.errstate(all="ignore"):
+        check(segment_means, row, val)  # empty rows: nan, as NumPy's mean of nothing
+
+
+def test_slices_bounded_by_array_contents_elsewhere_say_how_to_rewrite(rng):
+    """Uses that need the piece's length, or that no sum takes over the
+    window (a write, a product, an int max), raise the slice's error with
+    the loop over each piece, which is traced once and costs the nonzeros
+    once."""
     args = _csr(rng, 300)
-    with pytest.raises(ConcreteIndexError, match="read from an array") as e:
-        looptrace.jit(spmv, backend="interpret")(*args)
-    assert "for j in range(ptr[i], ptr[i + 1])" in str(e.value)
+
+    def write(A_row, A_col, A_val, x):
+        y = A_val.copy()
+        for i in range(A_row.size - 1):
+            y[A_row[i]:A_row[i + 1]] = x[i]
+        return y
+
+    def product(A_row, A_col, A_val, x):
+        y = np.empty(A_row.size - 1)
+        for i in range(A_row.size - 1):
+            y[i] = np.prod(A_val[A_row[i]:A_row[i + 1]])
+        return y
+
+    def int_max(A_row, A_col, A_val, x):
+        y = np.empty(A_row.size - 1, np.int64)
+        for i in range(A_row.size - 1):
+            y[i] = A_col[A_row[i]:A_row[i + 1]].max(initial=0)
+        return y
+
+    for fn in (write, product, int_max):
+        with pytest.raises(ConcreteIndexError, match="read from an array") as e:
+            looptrace.jit(fn, backend="interpret")(*args)
+        assert "for j in range(ptr[i], ptr[i + 1])" in str(e.value)
     f = check(spmv_loops, *args)
     assert [loop.kind for loop in looptrace.explain(f, *args).loops] == ["scan", "scan"]
     row, col, val, x = _csr(rng, 30, per_row=2, dtype=np.int32)
-    assert (np.diff(row) == 0).any()  # empty rows
     check(spmv_loops, row, col, val, x, jitted=looptrace.jit(spmv_loops, backend="cpu"))
 
 

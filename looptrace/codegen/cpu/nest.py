@@ -28,6 +28,7 @@ from looptrace.codegen.planning.fusion import (
     slice_read,
     unit_reindex,
 )
+from looptrace.codegen.planning.fold_window import window
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
 from looptrace.ir.ranges import progression
@@ -167,23 +168,58 @@ class Fuser:
         self.reductions.append(op)
         acc = em.fresh("acc")
         em.line(f"{acc} = {fold_init(op)}")
+        span = self._window(op, axes[0], lambda at: self._input_index(op, idx, [at])) if len(axes) == 1 else None
+        parallel = parallel and span is None  # a window is a part of the axis: no threads for it
         saved = dict(self.memo)
         inner = [em.fresh("r") for _ in axes]
         depth = em.depth
         for j, (var, k) in enumerate(zip(inner, axes)):
-            em.line(f"for {var} in {'numba.prange' if parallel and j == 0 else 'range'}({em.size(x, k)}):")
+            bounds = f"{span[0]}, {span[1]}" if span else em.size(x, k)
+            em.line(f"for {var} in {'numba.prange' if parallel and j == 0 else 'range'}({bounds}):")
             em.depth += 1
         em.line(fold_update(op, acc, self.term(op, idx, inner)))
         em.depth = depth
         self.memo = saved
         return acc if float64_fold(op) else cast(acc, op.out.dtype)
 
-    def term(self, op: Op, idx: list[str], inner: list[str]) -> str:
-        """The element a reduction folds in, at kept index `idx` and reduced index `inner`."""
+    def _input_index(self, op: Op, idx: list[str], inner: list[str]) -> list[str]:
+        """The fold's input index at kept index `idx` and reduced index `inner`."""
         axes = folded_axes(op)
         full, kept = [], iter(idx)
         for k in range(op.inputs[0].ndim):
             full.append(inner[axes.index(k)] if k in axes else next(kept))
+        return full
+
+    def _window(self, op: Op, axis: int, index_at) -> tuple[str, str] | None:
+        """(first, end): positions on the folded `axis` outside which every
+        term is zero (planning/fold_window.py), clipped to the axis, as
+        int64 names computed at the kept index; None where the fold has no
+        such window. The loop over them keeps the mask inside: the same bits
+        as the whole axis."""
+        em = self.em
+        w = window(op, axis, em.producers)
+        if w is None:
+            return None
+        at_start = index_at("0")
+
+        def bound(b) -> str:
+            text = as_int64(self.value_at(b.value, broadcast_index(b.value, w.masked, at_start)), b.value.dtype)
+            return f"{text} + {b.shift}" if b.shift else text
+
+        first, end = em.fresh("lo"), em.fresh("hi")
+        lo = "np.int64(0)"
+        for b in w.lows:
+            lo = f"max2({lo}, {bound(b)})"
+        hi = f"np.int64({em.size(op.inputs[0], axis)})"
+        for b in w.highs:
+            hi = f"min2({hi}, {bound(b)})"
+        em.line(f"{first} = {lo}")
+        em.line(f"{end} = max2({first}, {hi})")
+        return first, end
+
+    def term(self, op: Op, idx: list[str], inner: list[str]) -> str:
+        """The element a reduction folds in, at kept index `idx` and reduced index `inner`."""
+        full = self._input_index(op, idx, inner)
         self.reducing += 1
         try:
             return " * ".join(self.value_at(u, full) for u in op.inputs)
@@ -208,9 +244,10 @@ class Fuser:
         summed so, and the chunk totals added in chunk order after them (the
         same sum whatever the thread count)."""
         em = self.em
+        span = self._window(op, len(index_at("0")) - 1, index_at)
         saved = dict(self.memo)
         rows, total = n // 8, em.fresh("acc")
-        if parallel:
+        if parallel and span is None:
             # threads take chunks of steps, each chunk with its own 8 accumulators, and write
             # the chunk's pairwise total; the totals are added in order after the prange (no
             # reduction variable: Numba lowers each with code of its own, 8 of them cost
@@ -225,8 +262,11 @@ class Fuser:
             em.line(f"{total} = {fold_init(op)}")
             with em.loop(c, str(chunks)):
                 em.line(fold_update(op, total, f"{parts}[{c}]"))
-        else:
-            em.line(f"{total} = {self._fold_8way_steps(op, term_at, ('0', str(rows)), saved, index_at)}")
+        else:  # serial; where the terms are zero outside a window (a CSR row, a triangle's row), only
+            # the rows of 8 that meet it (the window is a part of the axis: no threads for it)
+            steps = ("0", str(rows)) if span is None else \
+                (f"{span[0]} // 8", f"min2({rows}, ({span[1]} + 7) // 8)")
+            em.line(f"{total} = {self._fold_8way_steps(op, term_at, steps, saved, index_at)}")
         self.memo = dict(saved)
         if n % 8:
             tail = em.fresh("r")

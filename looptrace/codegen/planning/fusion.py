@@ -38,6 +38,7 @@ from looptrace.ir.primitive import folded_axes, is_fusible
 from looptrace.ir.uses import Use, only_consumer, use_map
 from looptrace.ops.shape import is_reshape_like
 
+from .fold_window import window_masked
 from .order_stats import sort_positions
 
 
@@ -76,6 +77,7 @@ class BlockPlan:
     # id(scalar select) -> (ops computing its true operand, ops computing its false operand), in
     # block order: computed only on the branch taken (`_lazy_selects`)
     lazy: dict[int, tuple] = field(default_factory=dict)
+    everywhere: dict[int, Op] = field(default_factory=dict)  # value id -> op, over the whole program
 
     def fusible(self, op: Op) -> bool:
         """Is op computed element by element inside a loop nest in this plan?"""
@@ -95,7 +97,7 @@ def unit_dropped(shape: tuple, n_lead: int, sizes: tuple) -> tuple[tuple, list[i
 
 
 def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False, slices: bool = False,
-               scans: bool = False, lazy: bool = False) -> BlockPlan:
+               scans: bool = False, lazy: bool = False, producers: dict | None = None) -> BlockPlan:
     """The block's plan; `unit_reshapes`: the target's nests read through a
     reshape that only adds or drops unit axes (`_skip_unit_reshapes`);
     `slices`: its nests read through a static slice
@@ -104,8 +106,11 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
     positions in each nest that reads them (module docstring);
     `scans`: a scalar linear recurrence computes cheap coefficient maps
     inside its loop (`_inline_into_scans`); `lazy`: a scalar select
-    computes a costly operand only on its branch (`_lazy_selects`)."""
+    computes a costly operand only on its branch (`_lazy_selects`);
+    `producers`: the ops computing values over the whole program (a loop
+    body reads positions computed outside it), where the walker knows them."""
     plan = BlockPlan(gathers=gathers, unit_reshape_reads=unit_reshapes)
+    plan.everywhere = producers if producers is not None else plan.producer
     uses = use_map(block)
     index = {id(op): i for i, op in enumerate(block.ops)}
     for op in block.ops:
@@ -675,6 +680,9 @@ def _cheap_read(plan: BlockPlan, op: Op, uses: dict[int, list[Use]]) -> bool:
       read by a product and a sum, is computed in both nests from labels and
       groups instead of being written (25.6 MB) and read back twice.
     The arrays read count as used where the last reader is (plan_block)."""
+    if op.prim.name == "gather" and len(uses.get(op.out.id, [])) >= 2 \
+            and window_masked(op.inputs[1], plan.everywhere):
+        return True  # `x[cols[ptr[i]:ptr[i + 1]]]` read by several folds, each over its window alone
     if len(op.outputs) != 1 or not (op.prim.elementwise and op.prim.cheap) or not op.out.ndim:
         return False
     if any(isinstance(d, Dim) for d in op.out.shape) or len(uses.get(op.out.id, [])) < 2:
@@ -683,8 +691,13 @@ def _cheap_read(plan: BlockPlan, op: Op, uses: dict[int, list[Use]]) -> bool:
     if len(arrays) == 1 and arrays[0].id not in plan.inlined and tuple(arrays[0].shape) == tuple(op.out.shape):
         return True
     reads = _cheap_chain_reads(plan, op, budget=[CHEAP_CHAIN])
+    if reads is None:
+        return False
     size = prod(op.out.shape)
-    return reads is not None and all(prod(v.shape) < size for v in reads)
+    # one array of its own shape at most (read several times: `(p >= lo) & (p < hi)` of positions p)
+    whole = {v.id for v in reads if prod(v.shape) >= size}
+    return len(whole) <= 1 and all(prod(v.shape) < size or tuple(v.shape) == tuple(op.out.shape)
+                                   for v in reads)
 
 
 CHEAP_CHAIN = 4  # cheap ops at most in a chain each reader recomputes
@@ -702,6 +715,8 @@ def _cheap_chain_reads(plan: BlockPlan, op: Op, budget: list[int]) -> list[Value
         if u.ndim == 0 or u.is_const:
             continue
         src = plan.producer.get(u.id)
+        if u.id in plan.inlined and src is not None and src.prim.name == "iota":
+            continue  # a position: the loop variable, no read (a slice's mask `lo <= p < hi`)
         if u.id in plan.inlined and src is not None:
             inner = _cheap_chain_reads(plan, src, budget)
             if inner is None:

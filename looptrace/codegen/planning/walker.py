@@ -78,11 +78,27 @@ class BlockWalker:
         self.block_ended(mark)
         self.scope, self.plan = outer_scope, outer_plan
 
+    @property
+    def producers(self) -> dict[int, Op]:
+        """value id -> the op that computes it, over every block of the program
+        (a loop body's fold reads positions computed outside the loop)."""
+        found = getattr(self, "_producers", None)
+        if found is None:
+            found = self._producers = {}
+            stack = [self.program.body]
+            while stack:
+                for op in stack.pop().ops:
+                    for v in op.outputs:
+                        found[v.id] = op
+                    stack.extend(op.blocks)
+        return found
+
     def plan_of(self, block: Block) -> BlockPlan:
         """The fusion plan `emit_block` gives `block` on this target."""
         caps = self.target.capabilities
         return plan_block(block, unit_reshapes=UNIT_RESHAPE_READS in caps, gathers=FUSED_GATHERS in caps,
-                          slices=SLICE_READS in caps, scans=FUSED_SCAN_INPUTS in caps, lazy=LAZY_SELECTS in caps)
+                          slices=SLICE_READS in caps, scans=FUSED_SCAN_INPUTS in caps, lazy=LAZY_SELECTS in caps,
+                          producers=self.producers)
 
     def emit_op(self, op: Op) -> None:
         outer, self.op = self.op, op

@@ -1,0 +1,101 @@
+"""Folds over a window (codegen/planning/fold_window.py): a sum, max or min
+whose terms are masked to lo <= p < hi on the summed axis runs only over the
+rows of 8 that meet [lo, hi) (the mask stays inside them), in a batched
+nest, in a loop kept as a loop and for the mask's own count. Values against
+the plain function; the kernel source shows the window."""
+
+import re
+
+import numpy as np
+
+import looptrace
+from looptrace.codegen.planning.fold_window import window
+from looptrace.ir.builder import IRBuilder
+from looptrace.ir.core import Value
+
+
+def lower_products(L, b):
+    y = np.zeros(b.shape[0])
+    for i in range(b.shape[0]):
+        y[i] = L[i, :i + 1] @ b[:i + 1] - L[i, i:].sum()
+    return y
+
+
+def row_stats(A):
+    n = A.shape[0]
+    out = np.zeros((n, 3))
+    for i in range(n):
+        out[i, 0] = A[i, i:].sum()
+        out[i, 1] = A[i, :i + 1].max(initial=-np.inf)
+        out[i, 2] = A[i, i:].mean()
+    return out
+
+
+def csr_matvec(ptr, cols, vals, x):
+    y = np.empty(ptr.size - 1)
+    for i in range(ptr.size - 1):
+        y[i] = vals[ptr[i]:ptr[i + 1]] @ x[cols[ptr[i]:ptr[i + 1]]]
+    return y
+
+
+def _windows(src: str) -> int:
+    return len(re.findall(r"lo\d+_ = ", src))
+
+
+def test_triangular_rows_fold_over_their_window(rng):
+    """(A triangular solve's rows read the solution so far: its loop stays a
+    loop, and the vectorizer batches the rows' masks out of it, so those
+    folds see a stored mask and run over the whole row.)"""
+    n = 200
+    L = rng.standard_normal((n, n))
+    b = rng.standard_normal(n)
+    f = looptrace.jit(lower_products, backend="cpu")
+    np.testing.assert_allclose(f(L, b), lower_products(L, b), rtol=1e-12)
+    assert _windows(looptrace.explain(f, L, b).kernel_source) == 2
+
+
+def test_sums_maxima_and_means_of_varying_rows(rng):
+    A = rng.standard_normal((150, 150))
+    f = looptrace.jit(row_stats, backend="cpu")
+    np.testing.assert_allclose(f(A), row_stats(A), rtol=1e-12)
+    assert _windows(looptrace.explain(f, A).kernel_source) == 3
+
+
+def test_csr_rows_in_a_loop_kept_as_a_loop(rng):
+    """20000 rows of 200000 nonzeros: batching the rows' masks would take 4 GB,
+    so the loop stays a loop, and each row's fold runs over its own nonzeros
+    (rows x nonzeros would be 4*10^9 terms)."""
+    n, nnz = 20000, 200000
+    ptr = np.concatenate([[0], np.sort(rng.integers(0, nnz, n - 1)), [nnz]])
+    cols, vals, x = rng.integers(0, n, nnz), rng.standard_normal(nnz), rng.standard_normal(n)
+    f = looptrace.jit(csr_matvec, backend="cpu")
+    np.testing.assert_allclose(f(ptr, cols, vals, x), csr_matvec(ptr, cols, vals, x), rtol=1e-10, atol=1e-12)
+    e = looptrace.explain(f, ptr, cols, vals, x)
+    assert e.loops[0].kind in ("scan", "map")
+    assert _windows(e.kernel_source) == 1
+
+
+def test_the_window_is_found_only_where_terms_outside_are_neutral():
+    b = IRBuilder()
+    x = Value(np.dtype(np.float64), (4, 16))
+    lo = Value(np.dtype(np.int64), (4, 1))
+    pos = b.op("iota", shape=(1, 16), dtype=np.dtype(np.int64), axis=1)
+    mask = b.op("greater_equal", pos, lo)
+    for name, fill, found in (("reduce_sum", 0.0, True), ("reduce_sum", -0.0, False), ("reduce_sum", 1.0, False),
+                              ("reduce_max", -np.inf, True), ("reduce_max", 0.0, False),
+                              ("reduce_min", np.inf, True), ("reduce_prod", 1.0, False)):
+        sel = b.op("select", mask, x, b.const(np.float64(fill)))
+        b.op(name, sel, axes=(1,))
+        producer = {v.id: op for op in b.ops for v in op.outputs}
+        w = window(b.ops[-1], 1, producer)
+        assert (w is not None) == found, (name, fill)
+        if found:
+            assert [bd.value for bd in w.lows] == [lo] and not w.highs
+    count = b.op("reduce_sum", b.op("convert", mask, dtype=np.dtype(np.int64)), axes=(1,))
+    producer = {v.id: op for op in b.ops for v in op.outputs}
+    assert window(b.ops[-1], 1, producer) is not None and count.shape == (4,)
+    b.op("reduce_sum", b.op("select", b.op("greater_equal", lo, pos), x, b.const(np.float64(0.0))), axes=(1,))
+    producer = {v.id: op for op in b.ops for v in op.outputs}
+    w = window(b.ops[-1], 1, producer)  # lo >= p: p < lo + 1
+    assert w is not None and not w.lows and [(bd.value, bd.shift) for bd in w.highs] == [(lo, 1)]
+    assert window(b.ops[-1], 0, producer) is None  # not along axis 0
