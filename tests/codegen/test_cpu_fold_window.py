@@ -42,16 +42,34 @@ def _windows(src: str) -> int:
     return len(re.findall(r"lo\d+_ = ", src))
 
 
+def forward_substitution(L, b):
+    x = np.zeros(b.shape[0])
+    for i in range(b.shape[0]):
+        x[i] = (b[i] - L[i, :i] @ x[:i]) / L[i, i]
+    return x
+
+
 def test_triangular_rows_fold_over_their_window(rng):
-    """(A triangular solve's rows read the solution so far: its loop stays a
-    loop, and the vectorizer batches the rows' masks out of it, so those
-    folds see a stored mask and run over the whole row.)"""
     n = 200
     L = rng.standard_normal((n, n))
     b = rng.standard_normal(n)
     f = looptrace.jit(lower_products, backend="cpu")
     np.testing.assert_allclose(f(L, b), lower_products(L, b), rtol=1e-12)
     assert _windows(looptrace.explain(f, L, b).kernel_source) == 2
+
+
+def test_a_triangular_solve_reads_its_row_of_the_batched_mask(rng):
+    """The solve's rows read the solution so far: the loop stays a loop, and
+    the vectorizer batches the rows' masks out of it (M[t, p] = p < t); each
+    row's fold reads row i of M, whose window is p < i (fold_window.py
+    `_row_compare`)."""
+    n = 200
+    L = np.tril(rng.standard_normal((n, n))) + n * np.eye(n)
+    b = rng.standard_normal(n)
+    f = looptrace.jit(forward_substitution, backend="cpu")
+    np.testing.assert_allclose(f(L, b), forward_substitution(L, b), rtol=1e-12)
+    e = looptrace.explain(f, L, b)
+    assert e.loops[0].kind == "scan" and _windows(e.kernel_source) == 1
 
 
 def test_sums_maxima_and_means_of_varying_rows(rng):

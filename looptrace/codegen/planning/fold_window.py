@@ -59,12 +59,64 @@ def window(op: Op, axis: int, producer: dict[int, Op]) -> Window | None:
     lows, highs = [], []
     for test in _conjuncts(mask, producer):
         found = _compare(test, u, axis, producer)
+        if found is None and u.ndim == 1:
+            found = _row_compare(test, producer)
         if found is not None:
             side, bound = found
             (lows if side == "lo" else highs).append(bound)
     if not lows and not highs:
         return None
     return Window(u, tuple(lows), tuple(highs))
+
+
+def _row_compare(row: Op, producer: dict[int, Op]) -> tuple[str, Bound] | None:
+    """Row s of a mask batched out of a loop (`reshape(dynamic_slice(M, s))`,
+    M[t, p] = p < t + c, the vectorizer's hoist of `L[i, :i]`'s mask): the
+    comparison of the row's positions with s + c."""
+    if row.prim.name != "reshape" or row.out.ndim != 1:
+        return None
+    ds = producer.get(row.inputs[0].id)
+    if ds is None or ds.prim.name != "dynamic_slice" or len(ds.inputs) != 2 or ds.inputs[0].ndim != 2 \
+            or tuple(ds.attrs.get("sizes", ())) != (1,):
+        return None
+    m, start = ds.inputs
+    test = producer.get(m.id)
+    if test is None or len(test.inputs) != 2:
+        return None
+    a, b = test.inputs
+    for table, pos, other in ((_LEFT, a, b), (_RIGHT, b, a)):
+        if test.prim.name in table and _is_position(pos, m, 1, producer):
+            offset = _row_offset(other, m, producer)
+            if offset is not None:
+                side, shift = table[test.prim.name]
+                return side, Bound(start, shift + offset)
+    return None
+
+
+def _row_offset(v: Value, m: Value, producer: dict[int, Op]) -> int | None:
+    """c when v (broadcast to m, aligned right) is t + c at row t, else None."""
+    if v.dtype.kind not in "iu" or v.ndim != 2 or v.shape != (m.shape[0], 1):
+        return None
+    op = producer.get(v.id)
+    if op is None:
+        return None
+    if op.prim.name == "iota" and op.attrs.get("axis") == 0:
+        return 0
+    if op.prim.name in ("add", "subtract") and len(op.inputs) == 2:
+        x, c = op.inputs
+        if op.prim.name == "add" and _int_scalar(x) is not None:
+            x, c = c, x
+        k = _int_scalar(c)
+        inner = _row_offset(x, m, producer) if k is not None else None
+        if inner is not None:
+            return inner + (k if op.prim.name == "add" else -k)
+    return None
+
+
+def _int_scalar(v: Value) -> int | None:
+    if v.is_const and v.shape == () and np.asarray(v.const).dtype.kind in "iu":
+        return int(v.const)
+    return None
 
 
 def _mask_of(u: Value, producer: dict[int, Op], neutral: float) -> Value | None:
