@@ -150,3 +150,36 @@ def _place(out: Tracer, k: int, at: int) -> Tracer:
     kept = list(range(k, out.ndim))
     perm = kept[:at] + list(range(k)) + kept[at:]
     return sem.transpose(out, perm)
+
+
+def add_at(a: Tracer, key: Any, b: Any, name: str) -> None:
+    """np.add.at(a, key, b) (np.subtract.at): a[key] += b with every
+    repeated index adding its own term, as one scatter-add into `a` seen as
+    (rows of the indexed leading axes, *the rest)."""
+    from looptrace.errors import UnsupportedError
+
+    from .indexing import _fit, parse_key
+
+    items = parse_key(a.shape, key if isinstance(key, tuple) else (key,))
+    adv = [it for it in items if it.kind in _ADVANCED]
+    k = len(adv)
+    rest_whole = all(it.kind == "slice" and it.start == 0 and it.step == 1 and it.size == a.shape[it.axis]
+                     for it in items if it.kind not in _ADVANCED)
+    if not adv or not rest_whole or [it.axis for it in adv] != list(range(k)) or \
+            any(it.kind == "new" for it in items):
+        raise UnsupportedError(f"np.{name}.at is supported with integer indices (arrays, ints) on the leading "
+                               "axes and whole axes after them", ctx.current_loc(),
+                               "move the indexed axes first, or index one axis at a time")
+    res = sem.result_type(a, b)
+    if not np.can_cast(res, a.dtype, "same_kind"):
+        raise TypeError(f"Cannot cast ufunc '{name}' output from {res!r} to {a.dtype!r} with casting rule "
+                        "'same_kind'")
+    dims = [a.shape[i] for i in range(k)]
+    flat, s_shape = _flat_index(items, dims)
+    rest = tuple(a.shape[k:])
+    rows = sem.reshape(a, (math.prod(dims),) + rest)
+    upd = sem.wrap(_fit(b, a.dtype, tuple(s_shape) + rest))
+    if name == "subtract":
+        upd = sem.ufunc("negative", upd)
+    new = ctx.emit1(prim("scatter"), [rows.value, flat.value, upd.value], axis=0, mode="add")
+    a.assign(sem.reshape(sem.wrap(new), tuple(a.shape)).value)

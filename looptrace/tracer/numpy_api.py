@@ -42,8 +42,9 @@ ALIASES = {"abs": "absolute", "true_divide": "divide", "mod": "remainder", "conj
 
 class TracedUfunc:
     """`np.<ufunc>` as a traced function sees it: calls, `.reduce` and `.outer`
-    trace; its other methods (accumulate, at, reduceat) raise UnsupportedError
-    when they meet a traced value; everything else is the real ufunc's."""
+    trace, and so do add/subtract `.at` and add/multiply `.accumulate`; its
+    other methods raise UnsupportedError when they meet a traced value;
+    everything else is the real ufunc's."""
 
     def __init__(self, name: str):
         self.real = UFUNCS[name]
@@ -72,6 +73,29 @@ class TracedUfunc:
         if self.__name__ not in _UFUNC_REDUCE or kw:
             self._unsupported("reduce")
         return sem.reduce(_UFUNC_REDUCE[self.__name__], a, axis, keepdims, dtype)
+
+    def at(self, a, indices, b=None):
+        """np.add.at / np.subtract.at into a traced array: repeated indices
+        accumulate (advanced.py `add_at`); the other ufuncs' .at raise."""
+        if not _any_traced(a, indices, b):
+            return self.real.at(a, indices, b) if b is not None else self.real.at(a, indices)
+        if self.__name__ not in ("add", "subtract") or b is None or not is_tracer(a):
+            self._unsupported("at" if is_tracer(a) else "at into an array that is not traced")
+        from . import advanced
+
+        advanced.add_at(a, indices, b, self.__name__)
+
+    def accumulate(self, array, axis=0, dtype=None, out=None):
+        """np.add.accumulate / np.multiply.accumulate: prefix sums and products."""
+        _no_out(out)
+        if not _any_traced(array):
+            return self.real.accumulate(array, axis=axis, dtype=dtype)
+        if self.__name__ not in ("add", "multiply"):
+            self._unsupported("accumulate")
+        from . import np_arrays
+
+        scan = np_arrays.cumsum if self.__name__ == "add" else np_arrays.cumprod
+        return scan(array, axis=axis, dtype=dtype)
 
     def outer(self, a, b, **kw):
         if not _any_traced(a, b):

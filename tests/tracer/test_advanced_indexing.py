@@ -151,3 +151,41 @@ def test_compiled_and_in_a_loop(rng):
     A = rng.standard_normal((5, 4))
     check(scatter_pairs, A, rng.integers(0, 5, 6), rng.integers(0, 4, 6), rng.standard_normal(6),
           jitted=looptrace.jit(scatter_pairs, backend="cpu"))
+
+
+# --- np.add.at: repeated indices accumulate ------------------------------------------------------------
+def histogram_by_hand(idx, w, out):
+    np.add.at(out, idx, w)
+    np.subtract.at(out, idx[:2], 1.0)
+    return out.sum()
+
+
+def grid_add(G, i, j, v):
+    np.add.at(G, (i, j), v)  # several index arrays: one flat row each
+    np.add.at(G, (i[0], j), 2.0)
+    np.add.at(G, -1, v[:G.shape[1]])
+    return G
+
+
+def test_add_at_accumulates_repeated_indices(rng):
+    idx = rng.integers(-6, 6, 40)  # many repeats, negative ones count from the end
+    check(histogram_by_hand, idx, rng.standard_normal(40), rng.standard_normal(6))
+    G = rng.standard_normal((4, 5, 3))
+    i, j = rng.integers(0, 4, 9), rng.integers(-5, 5, 9)
+    check(grid_add, G, i, j, rng.standard_normal((9, 3)))
+    check(grid_add, G, i, j, rng.standard_normal((9, 3)), jitted=looptrace.jit(grid_add, backend="cpu"))
+    check(lambda x: (np.add.accumulate(x, axis=1), np.multiply.accumulate(x)), rng.standard_normal((3, 4)))
+
+
+def test_add_at_errors(rng):
+    x = rng.standard_normal(5)
+    with pytest.raises(IndexError):
+        looptrace.jit(histogram_by_hand, backend="interpret")(np.array([0, 9, 1]), x[:3], x.copy())
+    with pytest.raises(TypeError, match="same_kind"):
+        looptrace.jit(lambda a, i: np.add.at(a, i, 0.5), backend="interpret")(np.zeros(3, np.int64),
+                                                                                np.array([0, 1]))
+    with pytest.raises(looptrace.UnsupportedError, match="np.maximum.at"):
+        looptrace.jit(lambda a, i: np.maximum.at(a, i, 0.5), backend="interpret")(x.copy(), np.array([0, 1]))
+    with pytest.raises(looptrace.UnsupportedError, match="leading axes"):
+        looptrace.jit(lambda a, i: np.add.at(a, (slice(None), i), 0.5),
+                      backend="interpret")(np.zeros((2, 3)), np.array([0, 1]))
