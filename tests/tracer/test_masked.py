@@ -188,6 +188,7 @@ def test_data_dependent_selections_are_clear_errors(fn, match, rng):
     ("np.unique", lambda x: np.unique(x)), ("np.flatnonzero", lambda x: np.flatnonzero(x)),
     ("np.argwhere", lambda x: np.argwhere(x)), ("np.extract", lambda x: np.extract(x > 0, x)),
     ("np.compress", lambda x: np.compress(x > 0, x)), ("np.nonzero", lambda x: np.where(x > 0)),
+    ("np.bincount", lambda x: np.bincount((x > 0).astype(np.int64))),
 ])
 def test_data_dependent_functions_say_why(name, call, rng):
     with pytest.raises(looptrace.UnsupportedError, match="depends on the data") as info:
