@@ -71,6 +71,11 @@ class Tracer:
     def shape(self) -> tuple:
         return tuple(self.value.shape)
 
+    @shape.setter
+    def shape(self, new) -> None:
+        raise UnsupportedError("setting an array's .shape in place is not supported", ctx.current_loc(),
+                               "rebind a reshaped array instead: x = x.reshape(...)")
+
     @property
     def dtype(self) -> np.dtype:
         return self.value.dtype

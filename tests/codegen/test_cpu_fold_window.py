@@ -117,3 +117,24 @@ def test_the_window_is_found_only_where_terms_outside_are_neutral():
     w = window(b.ops[-1], 1, producer)  # lo >= p: p < lo + 1
     assert w is not None and not w.lows and [(bd.value, bd.shift) for bd in w.highs] == [(lo, 1)]
     assert window(b.ops[-1], 0, producer) is None  # not along axis 0
+
+
+def test_batched_csr_rows_check_their_indices_inside_the_window(rng):
+    """npbench's spmv at its S size (uint32 row pointers and columns): the
+    rows batch into one threaded nest, whose gather indices are checked
+    first (nest.py `_validate_first`), each row over its own window, not
+    rows x nonzeros."""
+    n, nnz = 4096, 8192
+    ptr = np.concatenate([[0], np.sort(rng.integers(0, nnz, n - 1)), [nnz]]).astype(np.uint32)
+    cols, vals, x = rng.integers(0, n, nnz).astype(np.uint32), rng.standard_normal(nnz), rng.standard_normal(n)
+    f = looptrace.jit(csr_matvec, backend="cpu")
+    np.testing.assert_allclose(f(ptr, cols, vals, x), csr_matvec(ptr, cols, vals, x), rtol=1e-10, atol=1e-12)
+    src = looptrace.explain(f, ptr, cols, vals, x).kernel_source
+    assert "check_elem" in src and f"range({nnz})" not in src, src
+    bad = cols.copy()
+    bad[ptr[7]] = n + 3  # a column out of range inside a row: NumPy's IndexError
+    with np.testing.assert_raises(IndexError):
+        f(ptr, bad, vals, x)
+    outside = np.concatenate([cols, [n + 3]]).astype(np.uint32)  # past the last row: never read, as in NumPy
+    np.testing.assert_allclose(f(ptr, outside, np.append(vals, 1.0), x), csr_matvec(ptr, cols, vals, x),
+                               rtol=1e-10, atol=1e-12)

@@ -262,3 +262,13 @@ def test_error_in_helper_points_at_helper_line(rng):
     with pytest.raises(ShapeError) as e:
         jit(calls_bad_helper)(rng.standard_normal((2, 3)), rng.standard_normal((2, 3)))
     assert_points_at(e.value, helper_with_bad_shapes, "return a @ b")
+
+
+def test_setting_shape_in_place_says_to_rebind():
+    def f(x):
+        x.shape = (x.size,)  # npbench's mandelbrot2 writes `Xi.shape = ... = xn * yn`
+        return x
+
+    with pytest.raises(looptrace.UnsupportedError, match=r"\.shape in place") as info:
+        looptrace.jit(f, backend="interpret")(np.ones((2, 3)))
+    assert "x.reshape" in info.value.hint and info.value.loc.line > 0

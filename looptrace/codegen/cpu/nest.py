@@ -28,7 +28,7 @@ from looptrace.codegen.planning.fusion import (
     slice_read,
     unit_reindex,
 )
-from looptrace.codegen.planning.fold_window import window
+from looptrace.codegen.planning.fold_window import select_window, window
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
 from looptrace.ir.ranges import progression
@@ -200,22 +200,7 @@ class Fuser:
         w = window(op, axis, em.producers)
         if w is None:
             return None
-        at_start = index_at("0")
-
-        def bound(b) -> str:
-            text = as_int64(self.value_at(b.value, broadcast_index(b.value, w.masked, at_start)), b.value.dtype)
-            return f"{text} + {b.shift}" if b.shift else text
-
-        first, end = em.fresh("lo"), em.fresh("hi")
-        lo = "np.int64(0)"
-        for b in w.lows:
-            lo = f"max2({lo}, {bound(b)})"
-        hi = f"np.int64({em.size(op.inputs[0], axis)})"
-        for b in w.highs:
-            hi = f"min2({hi}, {bound(b)})"
-        em.line(f"{first} = {lo}")
-        em.line(f"{end} = max2({first}, {hi})")
-        return first, end
+        return _window_text(self, w, index_at("0"), f"np.int64({em.size(op.inputs[0], axis)})")
 
     def term(self, op: Op, idx: list[str], inner: list[str]) -> str:
         """The element a reduction folds in, at kept index `idx` and reduced index `inner`."""
@@ -579,10 +564,40 @@ def _validate_first(em: Emitter, gathers: list[Op]) -> None:
     nest reads them with the wrap alone (`em.validated_gathers`)."""
     for g in gathers:
         x, idx, axis = g.inputs[0], g.inputs[1], g.attrs["axis"]
-        with em.loop_nest([em.size(idx, k) for k in range(idx.ndim)]) as at:
-            raw = Fuser(em).value_at(idx, at) if idx.ndim else em.name(idx)
-            em.line(f"check_elem({as_int64(raw, idx.dtype)}, {em.size(x, axis)}, {em.error_code(axis)})")
+        w = select_window(idx, idx.ndim - 1, em.producers) if idx.ndim else None
+        if w is not None:  # indices through a varying slice, 0 outside it: checked inside it only
+            with em.loop_nest([em.size(idx, k) for k in range(idx.ndim - 1)]) as outer:
+                fz = Fuser(em)
+                first, end = _window_text(fz, w, outer + ["0"], f"np.int64({em.size(idx, idx.ndim - 1)})")
+                r = em.fresh("r")
+                with em.loop(r, f"{first}, {end}"):
+                    raw = fz.value_at(idx, outer + [r])
+                    em.line(f"check_elem({as_int64(raw, idx.dtype)}, {em.size(x, axis)}, {em.error_code(axis)})")
+        else:
+            with em.loop_nest([em.size(idx, k) for k in range(idx.ndim)]) as at:
+                raw = Fuser(em).value_at(idx, at) if idx.ndim else em.name(idx)
+                em.line(f"check_elem({as_int64(raw, idx.dtype)}, {em.size(x, axis)}, {em.error_code(axis)})")
         em.validated_gathers.add(id(g))
+
+
+def _window_text(fz: Fuser, w, at_start: list[str], size: str) -> tuple[str, str]:
+    """(first, end) names of a window's positions, clipped to [0, size), read at `at_start`."""
+    em = fz.em
+
+    def bound(b) -> str:
+        text = as_int64(fz.value_at(b.value, broadcast_index(b.value, w.masked, at_start)), b.value.dtype)
+        return f"{text} + {b.shift}" if b.shift else text
+
+    first, end = em.fresh("lo"), em.fresh("hi")
+    lo = "np.int64(0)"
+    for b in w.lows:
+        lo = f"max2({lo}, {bound(b)})"
+    hi = size
+    for b in w.highs:
+        hi = f"min2({hi}, {bound(b)})"
+    em.line(f"{first} = {lo}")
+    em.line(f"{end} = max2({first}, {hi})")
+    return first, end
 
 
 def _ramp_text(start: int, step: int, at: str) -> str:

@@ -54,8 +54,20 @@ def window(op: Op, axis: int, producer: dict[int, Op]) -> Window | None:
         return None
     u = op.inputs[0]
     mask = _mask_of(u, producer, _FOLDS[op.prim.name])
-    if mask is None:
+    return _bounds(u, mask, axis, producer) if mask is not None else None
+
+
+def select_window(v: Value, axis: int, producer: dict[int, Op]) -> Window | None:
+    """The window on `axis` of v = select(mask, x, 0): outside it v is 0 (the
+    indices of a gather through a varying slice, `x[cols[ptr[i]:ptr[i + 1]]]`,
+    which need checking only inside it)."""
+    sel = producer.get(v.id)
+    if sel is None or sel.prim.name != "select" or not _is(sel.inputs[2], 0.0):
         return None
+    return _bounds(v, sel.inputs[0], axis, producer)
+
+
+def _bounds(u: Value, mask: Value, axis: int, producer: dict[int, Op]) -> Window | None:
     lows, highs = [], []
     for test in _conjuncts(mask, producer):
         found = _compare(test, u, axis, producer)
@@ -190,8 +202,4 @@ def window_masked(v: Value, producer: dict[int, Op]) -> bool:
     its axes (the indices of a gather through a varying slice, `x[c]` with
     `c = cols[ptr[i]:ptr[i + 1]]`)? A gather at such indices is cheap to
     compute again in each fold that reads it over its window."""
-    sel = producer.get(v.id)
-    if sel is None or sel.prim.name != "select" or not _is(sel.inputs[2], 0.0):
-        return False
-    tests = _conjuncts(sel.inputs[0], producer)
-    return any(_compare(t, v, axis, producer) is not None for t in tests for axis in range(v.ndim))
+    return any(select_window(v, axis, producer) is not None for axis in range(v.ndim))
