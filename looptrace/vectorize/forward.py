@@ -30,18 +30,45 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.ir.builder import derived
-from looptrace.ir.core import Op, Program, Value, literal
+from looptrace.ir.core import Op, Program, Value, literal, walk
 from looptrace.ir.rewrite import rewrite_each_op
 
 
 def forward_slice_reads(program: Program) -> Program:
-    rewrite_each_op(program.body, _rewrite)
+    _REWRITTEN_ELSEWHERE.clear()
+    _REWRITTEN_ELSEWHERE.update(_writes_written_again(program))
+    try:
+        rewrite_each_op(program.body, _rewrite)
+    finally:
+        _REWRITTEN_ELSEWHERE.clear()
     return program
+
+
+# ids of dynamic_update_slice ops whose box another write of the same buffer, at the same starts,
+# writes again (so a read moved off them can leave them dead without losing their bound check)
+_REWRITTEN_ELSEWHERE: set[int] = set()
+
+
+def _writes_written_again(program: Program) -> set[int]:
+    by_box: dict[tuple, list[Op]] = {}
+    for op in walk(program.body):
+        if op.prim.name == "dynamic_update_slice":
+            key = (op.inputs[0].id, tuple(op.inputs[1].shape), tuple(_start_key(s) for s in op.inputs[2:]))
+            by_box.setdefault(key, []).append(op)
+    return {id(op) for ops in by_box.values() if len(ops) > 1 for op in ops}
+
+
+def _start_key(v: Value):
+    if v.is_const and v.shape == ():
+        return ("const", int(np.asarray(v.const)))
+    return ("value", v.id)
 
 
 def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
     if op.prim.name in ("dynamic_update_slice", "update_slice"):
         return _whole_write(op)
+    if op.prim.name == "dynamic_slice":
+        return _read_past(op, ops, producer)
     if op.prim.name != "slice":
         return None
     src = producer.get(op.inputs[0].id)
@@ -122,3 +149,55 @@ def _uniform(v: Value, producer: dict[int, Op]) -> Value | None:
     if op is not None and op.prim.name == "broadcast_to" and op.inputs[0].ndim == 0:
         return op.inputs[0]
     return None
+
+
+# --- a traced read beside a traced write -------------------------------------------------------------
+def _read_past(read: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+    """dynamic_slice(dynamic_update_slice(x, u, *w), *r) where, on some axis,
+    r and w differ by a constant that keeps the read box clear of the
+    written one (`ccol[:, :, k - 1]` after `ccol[:, :, k] = ...`, a Thomas
+    sweep): the same read of x. Then the written buffer is not needed for
+    the read; when nothing else reads it, the write (and the copy of x a
+    write beside a live x costs) is dead. Only for a write whose box is
+    written again in the same buffer (`ccol[:, :, k] = ccol[:, :, k] * d`):
+    that write checks the same bounds, so none is lost with the dead one."""
+    write = producer.get(read.inputs[0].id)
+    if write is None or write.prim.name != "dynamic_update_slice" or id(write) not in _REWRITTEN_ELSEWHERE:
+        return None  # (a write left dead would take its bound check with it)
+    x, upd = write.inputs[:2]
+    w_starts, r_starts = write.inputs[2:], read.inputs[1:]
+    sizes = read.attrs["sizes"]
+    for a in range(min(len(w_starts), len(r_starts))):
+        d = _difference(r_starts[a], w_starts[a], producer)
+        if d is not None and (d >= upd.shape[a] or -d >= sizes[a]):
+            out = Value(read.out.dtype, tuple(read.out.shape))
+            ops.append(Op(read.prim, (x, *r_starts), (out,), dict(read.attrs), read.loc))
+            return out
+    return None
+
+
+def _difference(a: Value, b: Value, producer: dict[int, Op]) -> int | None:
+    """a - b when both are one integer value plus constants, else None."""
+    base_a, off_a = _base_offset(a, producer)
+    base_b, off_b = _base_offset(b, producer)
+    if base_a is base_b or (base_a is not None and base_b is not None and base_a.id == base_b.id):
+        return off_a - off_b
+    return None
+
+
+def _base_offset(v: Value, producer: dict[int, Op], depth: int = 8) -> tuple[Value | None, int]:
+    """(base, offset) with v == base + offset (base None: v is the constant offset)."""
+    if v.is_const and v.shape == () and np.asarray(v.const).dtype.kind in "iu":
+        return None, int(v.const)
+    op = producer.get(v.id)
+    if op is None or depth == 0 or v.dtype.kind not in "iu":
+        return v, 0
+    if op.prim.name == "convert" and op.inputs[0].dtype.kind in "iu":
+        return _base_offset(op.inputs[0], producer, depth - 1)
+    if op.prim.name in ("add", "subtract") and len(op.inputs) == 2:
+        (ba, oa), (bb, ob) = (_base_offset(u, producer, depth - 1) for u in op.inputs)
+        if op.prim.name == "add" and (ba is None or bb is None):
+            return (bb if ba is None else ba), oa + ob
+        if op.prim.name == "subtract" and bb is None:
+            return ba, oa - ob
+    return v, 0
