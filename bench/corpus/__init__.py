@@ -46,12 +46,13 @@ def all_kernels() -> list[Kernel]:
         nbody,
         physics,
         signal,
+        sparse,
         stats,
         stencils,
     )
 
     out: list[Kernel] = []
-    for mod in (stencils, nbody, finance, physics, signal, stats, grouping, distances, grids, misc):
+    for mod in (stencils, nbody, finance, physics, signal, stats, grouping, distances, grids, misc, sparse):
         out.extend(mod.KERNELS)
     names = [k.name for k in out]
     assert len(names) == len(set(names)), "kernel names must be unique"
