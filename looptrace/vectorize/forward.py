@@ -169,11 +169,54 @@ def _read_past(read: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None
     sizes = read.attrs["sizes"]
     for a in range(min(len(w_starts), len(r_starts))):
         d = _difference(r_starts[a], w_starts[a], producer)
-        if d is not None and (d >= upd.shape[a] or -d >= sizes[a]):
-            out = Value(read.out.dtype, tuple(read.out.shape))
-            ops.append(Op(read.prim, (x, *r_starts), (out,), dict(read.attrs), read.loc))
-            return out
+        n, rk, wk = x.shape[a], sizes[a], upd.shape[a]
+        if d is None or not isinstance(n, int):
+            continue
+        if rk == wk == 1:
+            apart = d != 0 and abs(d) < n  # a negative start counts from the end: r, r + n or r - n apart
+        else:
+            apart = rk > 1 and wk > 1 and (d >= wk or -d >= rk)  # starts of longer boxes do not wrap
+        if apart:
+            return _read_of(x, read, ops)
+    if len(w_starts) == len(r_starts) and all(k == 1 for k in sizes) and \
+            tuple(upd.shape) == tuple(read.out.shape) and upd.dtype == read.out.dtype:
+        # one element (row) written and one read, boxes of one shape: either the same box (the
+        # starts all equal) or disjoint: `A[i, j] /= A[j, j]` right after `A[i, j] -= ...`
+        same = None
+        for a, (r, w) in enumerate(zip(r_starts, w_starts)):
+            if _difference(r, w, producer) == 0:
+                continue
+            if not isinstance(x.shape[a], int):
+                return None
+            eq = _emit(ops, "equal", (_wrapped(r, x.shape[a], ops, read.loc), _wrapped(w, x.shape[a], ops, read.loc)),
+                       read.loc)
+            same = eq if same is None else _emit(ops, "logical_and", (same, eq), read.loc)
+        if same is None:
+            return upd  # the very box written
+        return _emit(ops, "select", (same, upd, _read_of(x, read, ops)), read.loc)
     return None
+
+
+def _wrapped(s: Value, n: int, ops: list[Op], loc) -> Value:
+    """A one-element start as the position it reads (negative: from the end)."""
+    zero, size = literal(np.asarray(0, s.dtype)), literal(np.asarray(n, s.dtype))
+    return _emit(ops, "select", (_emit(ops, "less", (s, zero), loc), _emit(ops, "add", (s, size), loc), s), loc)
+
+
+def _read_of(x: Value, read: Op, ops: list[Op]) -> Value:
+    out = Value(read.out.dtype, tuple(read.out.shape))
+    ops.append(Op(read.prim, (x, *read.inputs[1:]), (out,), dict(read.attrs), read.loc))
+    return out
+
+
+def _emit(ops: list[Op], name: str, inputs: tuple, loc) -> Value:
+    from looptrace.ops import get as prim
+
+    p = prim(name)
+    (dtype, shape), = p.abstract(*inputs)
+    out = Value(dtype, tuple(shape))
+    ops.append(Op(p, tuple(inputs), (out,), {}, loc))
+    return out
 
 
 def _difference(a: Value, b: Value, producer: dict[int, Op]) -> int | None:

@@ -141,3 +141,44 @@ def test_a_write_read_only_beside_keeps_its_bound_check(rng):
         written_once(x, 4)
     with pytest.raises(IndexError):
         f(x, 4)
+
+
+def cholesky_in_place(A):
+    """npbench's cholesky: A[i, j] -= ... then A[i, j] /= A[j, j] reads an
+    element beside the one just written (j < i): no copy of A per element."""
+    A[0, 0] = np.sqrt(A[0, 0])
+    for i in range(1, A.shape[0]):
+        for j in range(i):
+            A[i, j] -= np.dot(A[i, :j], A[j, :j])
+            A[i, j] /= A[j, j]
+        A[i, i] -= np.dot(A[i, :i], A[i, :i])
+        A[i, i] = np.sqrt(A[i, i])
+
+
+def wrapped_alias(x, shift):
+    """x[k - n] is x[k]: the read between two writes of x[k] is the first write."""
+    for k in range(x.shape[0]):
+        x[k] = x[k] + 1.0
+        y = x[k - shift]
+        x[k] = y * 2.0 + x[k]
+    return x
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_element_updates_read_their_neighbours_without_a_copy(backend, rng):
+    n = 12
+    M = rng.random((n, n))
+    A = M @ M.T + n * np.eye(n)
+    got, want = A.copy(), A.copy()
+    f = looptrace.jit(cholesky_in_place, backend=backend)
+    f(got)
+    cholesky_in_place(want)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    if backend == "cpu":
+        assert "copied(" not in f.explain(A.copy()).kernel_source.split("\n    for ", 1)[1]
+    x = rng.standard_normal(5)
+    for shift in (5, 1, 3):  # 5: x[k - 5] is x[k] itself (negative, from the end)
+        a, b = x.copy(), x.copy()
+        looptrace.jit(wrapped_alias, backend=backend)(a, shift)
+        wrapped_alias(b, shift)
+        np.testing.assert_allclose(a, b, rtol=1e-12)
