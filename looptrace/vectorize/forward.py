@@ -72,9 +72,40 @@ def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
     if op.prim.name != "slice":
         return None
     src = producer.get(op.inputs[0].id)
+    if src is not None and src.prim.name == "concatenate":
+        return _slice_of_piece(op, src, ops)
     if src is None or src.prim.name != "update_slice":
         return None
     return _forwarded(op, src, ops, producer)
+
+
+def _slice_of_piece(read: Op, cat: Op, ops: list[Op]) -> Value | None:
+    """A static slice of a concatenation that lies inside one of its pieces
+    (`i, j = np.mgrid[0:n, 0:m]`, the rows of an np.stack): the same slice
+    of that piece, or the piece itself, and the concatenation (the copy of
+    every piece) is not made for it."""
+    axis = cat.attrs["axis"]
+    a = read.attrs
+    start, stop, step = a["starts"][axis], a["stops"][axis], a["steps"][axis]
+    if step <= 0 or stop <= start:
+        return None
+    offset = 0
+    for piece in cat.inputs:
+        n = piece.shape[axis]
+        if not isinstance(n, int):
+            return None
+        if offset <= start and stop <= offset + n:
+            starts = tuple(s - offset if k == axis else s for k, s in enumerate(a["starts"]))
+            stops = tuple(s - offset if k == axis else s for k, s in enumerate(a["stops"]))
+            whole = all(b == 0 and e == d and t == 1 for b, e, t, d in zip(starts, stops, a["steps"], piece.shape))
+            if whole:
+                return piece
+            out = Value(read.out.dtype, tuple(read.out.shape))
+            ops.append(Op(read.prim, (piece,), (out,), {"starts": starts, "stops": stops, "steps": a["steps"]},
+                          read.loc))
+            return out
+        offset += n
+    return None
 
 
 def _whole_write(op: Op) -> Value | None:

@@ -182,3 +182,19 @@ def test_element_updates_read_their_neighbours_without_a_copy(backend, rng):
         looptrace.jit(wrapped_alias, backend=backend)(a, shift)
         wrapped_alias(b, shift)
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def grid_rows(x):
+    i, j = np.mgrid[0:7, 0:5]  # a stack of two grids, unpacked into its rows
+    s = np.stack([x, 2.0 * x, x + 1.0])
+    return i * x[0] + j, s[1:3] - s[2], s[0:2]
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_slices_of_a_concatenation_read_its_pieces(backend, rng):
+    x = rng.standard_normal(5)
+    f = looptrace.jit(grid_rows, backend=backend)
+    for g, w in zip(f(x), grid_rows(x)):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    prims = _prims(f, x)
+    assert prims.count("concatenate") == 1  # s[1:3] spans two pieces: made; the grid's stack is not
