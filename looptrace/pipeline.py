@@ -35,6 +35,7 @@ from looptrace.vectorize import loop_rewrite as per_loop
 from looptrace.vectorize.driver import Step
 from looptrace.vectorize.fold import fold_reduce_einsum
 from looptrace.vectorize.forward import forward_slice_reads
+from looptrace.vectorize.sink import sink_into_bodies
 from looptrace.vectorize.fused_products import fused_products
 from looptrace.vectorize.iotas import canonical_iotas
 from looptrace.vectorize.linear_recurrence import linear_scans
@@ -96,6 +97,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("fused_products", _fused_products),  # a matrix-vector product of computed elements: a fold
     Pass("linear_scans", linear_scans),  # residual linear recurrences -> prefix scans, chains -> squaring
     Pass("forward_updates", forward_slice_reads),  # a slice of a buffer just written: the values written
+    Pass("sink", sink_into_bodies),  # cheap values read in one branch only: computed there
     Pass("iotas", canonical_iotas),  # iota through reshapes, broadcasts, *1 and +0: a nest's loop variable
     Pass("ranges", decide_ranges),  # clamps, comparisons and checks that the positions' ranges decide
 )

@@ -198,3 +198,25 @@ def test_slices_of_a_concatenation_read_its_pieces(backend, rng):
         np.testing.assert_allclose(g, w, rtol=1e-12)
     prims = _prims(f, x)
     assert prims.count("concatenate") == 1  # s[1:3] spans two pieces: made; the grid's stack is not
+
+
+def guarded_segment_sums(ptr, vals):
+    out = np.zeros(ptr.size - 1)
+    for i in range(ptr.size - 1):
+        seg = vals[ptr[i]:ptr[i + 1]]
+        if ptr[i + 1] > ptr[i]:  # the mask is read in this branch only (vectorize/sink.py)
+            out[i] = seg.sum() + seg.max(initial=-np.inf)
+    return out
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_mask_read_in_one_branch_is_computed_there(backend, rng, monkeypatch):
+    """(The loop is kept a loop here, as one whose batched masks would not
+    fit the memory budget is.)"""
+    monkeypatch.setenv("LOOPTRACE_NO_VECTORIZE", "1")
+    ptr = np.concatenate([[0], np.cumsum(rng.integers(0, 4, 30))])
+    vals = rng.standard_normal(ptr[-1])
+    f = looptrace.jit(guarded_segment_sums, backend=backend)
+    np.testing.assert_allclose(f(ptr, vals), guarded_segment_sums(ptr, vals), rtol=1e-12)
+    body = next(op for op in walk(f.explain(ptr, vals).program.body) if op.prim.name == "for_loop").blocks[0]
+    assert not any(op.prim.name == "logical_and" for op in body.ops)  # moved into the cond's branch
