@@ -65,6 +65,14 @@ def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
         if a is None or d is None or d[0] != d[1] or d[0] <= 0:
             return None
         return (a[0] // d[0], a[1] // d[0])
+    if name == "right_shift" and len(op.inputs) == 2:  # by a non-negative constant: monotone
+        a, k = of(op.inputs[0]), const_range(op.inputs[1])
+        if a is None or k is None or k[0] != k[1] or k[0] < 0:
+            return None
+        return (a[0] >> k[0], a[1] >> k[0])
+    if name == "select" and len(op.inputs) == 3:  # either operand
+        a, b = of(op.inputs[1]), of(op.inputs[2])
+        return None if a is None or b is None else (min(a[0], b[0]), max(a[1], b[1]))
     if name == "remainder" and len(op.inputs) == 2:  # floor modulo by a positive constant
         d = const_range(op.inputs[1])
         return (0, d[0] - 1) if d is not None and d[0] == d[1] and d[0] > 0 else None
@@ -94,17 +102,21 @@ def _fitting(r: Interval | None, dtype) -> Interval | None:
     return r if info.min <= r[0] and r[1] <= info.max else None
 
 
-def range_in_block(v: Value, producer: dict[int, Op], depth: int = 32) -> Interval | None:
+def range_in_block(v: Value, producer: dict[int, Op], depth: int = 256, memo: dict | None = None) -> Interval | None:
     """The range of v from the ops of one block (`producer`: value id -> op);
-    arguments and values made elsewhere have none. Bounded depth: an index
-    expression is short, and a long chain only costs a check."""
+    arguments and values made elsewhere have none. Each value is looked at
+    once (`memo`: a binary search's bounds are read by both halves of every
+    step); bounded depth: a long chain only costs a check."""
     r = const_range(v)
     if r is not None or depth == 0:
         return r
+    memo = {} if memo is None else memo
+    if v.id in memo:
+        return memo[v.id]
     op = producer.get(v.id)
-    if op is None:
-        return None
-    return op_range(op, lambda u: range_in_block(u, producer, depth - 1))
+    found = None if op is None else op_range(op, lambda u: range_in_block(u, producer, depth - 1, memo))
+    memo[v.id] = found
+    return found
 
 
 Leaf = Callable[[Value], Interval | None]

@@ -84,3 +84,23 @@ def test_arithmetic_that_could_wrap_has_no_range(dtype):
     x = b.op("iota", shape=(4,), dtype=np.dtype(dtype), axis=0)
     v = b.op("add", x, literal(np.array(big, dtype=dtype)))
     assert range_in_block(v, {op.out.id: op for op in b.ops}) is None
+
+
+def test_a_binary_search_index_stays_inside_the_table():
+    """np.searchsorted's halvings (tracer/np_extra.py): lo, hi start at 0 and
+    n and move to mid + 1 or mid by selects; the index min(mid, n - 1) read at
+    every step is inside [0, n - 1] however many steps (each value is looked
+    at once: both halves of every step read the last lo and hi)."""
+    n, steps = 1000, 24
+    b = IRBuilder()
+    cond = Value(np.dtype(np.bool_), (5,))
+    lo = b.op("broadcast_to", literal(np.int64(0)), shape=(5,))
+    hi = b.op("broadcast_to", literal(np.int64(n)), shape=(5,))
+    for _ in range(steps):
+        mid = b.op("right_shift", b.op("add", lo, hi), literal(np.int64(1)))
+        at = b.op("minimum", mid, literal(np.int64(n - 1)))
+        lo = b.op("select", cond, b.op("add", mid, literal(np.int64(1))), lo)
+        hi = b.op("select", cond, mid, hi)
+    producer = {v.id: op for op in b.ops for v in op.outputs}
+    assert range_in_block(at, producer) == (0, n - 1)
+    assert range_in_block(lo, producer) == (0, n + 1)
