@@ -498,12 +498,27 @@ def select(condlist, choicelist, default=0):
     return res
 
 
-def heaviside(x1, x2, out=None, **kwargs):
-    nx._no_out(out)
-    if not _any_traced(x1, x2):
-        return np.heaviside(x1, x2, **kwargs)
-    if kwargs:
-        raise _unsupported(f"np.heaviside with {sorted(kwargs)} is not supported on traced values")
+def _ufunc_form(real: np.ufunc):
+    """np.<ufunc>(x..., out=None, **kwargs) around a traced composition `impl(*x)`:
+    NumPy's own call without a traced operand; out= and other keywords refused."""
+    def wrap(impl):
+        def call(*args, out=None, **kwargs):
+            xs, rest = args[:real.nin], args[real.nin:]
+            nx._no_out(rest[0] if rest else out)  # out may be given by position, as NumPy allows
+            if not _any_traced(*xs):
+                return real(*xs, **kwargs)
+            if kwargs:
+                raise _unsupported(f"np.{real.__name__} with {sorted(kwargs)} is not supported on traced values")
+            return impl(*xs)
+
+        call.__name__ = impl.__name__
+        return call
+
+    return wrap
+
+
+@_ufunc_form(np.heaviside)
+def heaviside(x1, x2):
     t1, t2, to = _resolve(np.heaviside, x1, x2)
     x, h = sem.astype(x1, t1), sem.astype(x2, t2)
     step = sem.select(_u("less", x, 0), sem.full((), 0, to), sem.full((), 1, to))
@@ -520,24 +535,16 @@ def sinc(x):
     return _u("sin", y) / y
 
 
-def float_power(x1, x2, out=None, **kwargs):
-    nx._no_out(out)
-    if not _any_traced(x1, x2):
-        return np.float_power(x1, x2, **kwargs)
-    if kwargs:
-        raise _unsupported(f"np.float_power with {sorted(kwargs)} is not supported on traced values")
+@_ufunc_form(np.float_power)
+def float_power(x1, x2):
     t1, t2, _ = _resolve(np.float_power, x1, x2)
     return _u("power", sem.astype(x1, t1), sem.astype(x2, t2))
 
 
-def ldexp(x1, x2, out=None, **kwargs):
+@_ufunc_form(np.ldexp)
+def ldexp(x1, x2):
     """x1 * 2**x2 rounded once: powers of two that stay exact, the last (the one that may leave the
     normal range downwards) applied last."""
-    nx._no_out(out)
-    if not _any_traced(x1, x2):
-        return np.ldexp(x1, x2, **kwargs)
-    if kwargs:
-        raise _unsupported(f"np.ldexp with {sorted(kwargs)} is not supported on traced values")
     _, _, to = _resolve(np.ldexp, x1, x2)
     if to.itemsize > 8:
         raise _unsupported(f"np.ldexp of {to} values is not supported on traced values")
@@ -556,12 +563,8 @@ def ldexp(x1, x2, out=None, **kwargs):
     return x * _u("exp2", sem.astype(last, np.float64))
 
 
-def modf(x, out=None, **kwargs):
-    nx._no_out(out)
-    if not _any_traced(x):
-        return np.modf(x, **kwargs)
-    if kwargs:
-        raise _unsupported(f"np.modf with {sorted(kwargs)} is not supported on traced values")
+@_ufunc_form(np.modf)
+def modf(x):
     t, _, _ = _resolve(np.modf, x)
     x = sem.astype(x, t)
     whole = _u("trunc", x)
@@ -569,12 +572,8 @@ def modf(x, out=None, **kwargs):
     return _u("copysign", frac, x), whole
 
 
-def divmod_(x1, x2, out=None, **kwargs):
-    nx._no_out(out)
-    if not _any_traced(x1, x2):
-        return np.divmod(x1, x2, **kwargs)
-    if kwargs:
-        raise _unsupported(f"np.divmod with {sorted(kwargs)} is not supported on traced values")
+@_ufunc_form(np.divmod)
+def divmod_(x1, x2):
     return _u("floor_divide", x1, x2), _u("remainder", x1, x2)
 
 

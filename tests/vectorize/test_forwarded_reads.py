@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import looptrace
 from looptrace.ir.core import walk
+from tests.tracer.test_varying_slices import cholesky as cholesky_in_place  # npbench's, in place
 
 
 def echo(x, gain):
@@ -143,18 +144,6 @@ def test_a_write_read_only_beside_keeps_its_bound_check(rng):
         f(x, 4)
 
 
-def cholesky_in_place(A):
-    """npbench's cholesky: A[i, j] -= ... then A[i, j] /= A[j, j] reads an
-    element beside the one just written (j < i): no copy of A per element."""
-    A[0, 0] = np.sqrt(A[0, 0])
-    for i in range(1, A.shape[0]):
-        for j in range(i):
-            A[i, j] -= np.dot(A[i, :j], A[j, :j])
-            A[i, j] /= A[j, j]
-        A[i, i] -= np.dot(A[i, :i], A[i, :i])
-        A[i, i] = np.sqrt(A[i, i])
-
-
 def wrapped_alias(x, shift):
     """x[k - n] is x[k]: the read between two writes of x[k] is the first write."""
     for k in range(x.shape[0]):
@@ -166,6 +155,8 @@ def wrapped_alias(x, shift):
 
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
 def test_element_updates_read_their_neighbours_without_a_copy(backend, rng):
+    """npbench's cholesky: A[i, j] -= ... then A[i, j] /= A[j, j] reads an
+    element beside the one just written (j < i): no copy of A per element."""
     n = 12
     M = rng.random((n, n))
     A = M @ M.T + n * np.eye(n)
