@@ -8,11 +8,11 @@ count of that mask, or a max/min of `select(mask, term, -inf/+inf)`). Every
 term outside [lo, hi) is then +0 (or the max's -inf, the min's +inf), which
 changes nothing in a fold whose accumulators start at that value (x + +0.0
 == x bit for bit, and a sum started at +0.0 is never -0.0), so a target may
-run the fold's loop
-over any range that covers [lo, hi) clipped to the axis, and keep the mask
-for the positions of that range outside the window. The result is the same
-bits as the whole-axis loop; the work is the window's length instead of the
-axis': a CSR product costs the nonzeros once instead of rows times nonzeros.
+run the fold's loop over any range that covers [lo, hi) clipped to the
+axis, and keep the mask for the positions of that range outside the window.
+The result is the same bits as the whole-axis loop; the work is the
+window's length instead of the axis': a CSR product costs the nonzeros once
+instead of rows times nonzeros.
 
 `window(op, axis, producer)` gives the bounds as values to read at the
 fold's kept index (each independent of the summed axis), or None.
@@ -26,7 +26,7 @@ import numpy as np
 from looptrace.ir.core import Op, Value
 from looptrace.ir.ranges import progression
 
-# a fold -> the value its terms take outside the window that leaves it unchanged (None: zero)
+# a fold -> the value its terms take outside the window that leaves it unchanged
 _FOLDS = {"reduce_sum": 0.0, "reduce_max": -np.inf, "reduce_min": np.inf}
 # comparison name -> (position on the left: the bound is lower or upper and inclusive or not)
 _LEFT = {"greater_equal": ("lo", 0), "greater": ("lo", 1), "less": ("hi", 0), "less_equal": ("hi", 1)}
