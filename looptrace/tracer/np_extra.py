@@ -602,21 +602,21 @@ def rot90(m, k=1, axes=(0, 1)):
 
 
 def fliplr(m):
-    if not _any_traced(m):
-        return np.fliplr(m)
-    m = _strong(m)
-    if m.ndim < 2:
-        raise ValueError("Input must be >= 2-d.")
-    return nx.flip(m, 1)
+    return _flip_one(m, 1, np.fliplr)
 
 
 def flipud(m):
+    return _flip_one(m, 0, np.flipud)
+
+
+def _flip_one(m, axis: int, real):
+    """m flipped on `axis`, which it must have (NumPy's error otherwise)."""
     if not _any_traced(m):
-        return np.flipud(m)
+        return real(m)
     m = _strong(m)
-    if m.ndim < 1:
-        raise ValueError("Input must be >= 1-d.")
-    return nx.flip(m, 0)
+    if m.ndim <= axis:
+        raise ValueError(f"Input must be >= {axis + 1}-d.")
+    return nx.flip(m, axis)
 
 
 def split(ary, indices_or_sections, axis=0):

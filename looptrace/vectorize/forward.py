@@ -35,18 +35,12 @@ from looptrace.ir.rewrite import rewrite_each_op
 
 
 def forward_slice_reads(program: Program) -> Program:
-    _REWRITTEN_ELSEWHERE.clear()
-    _REWRITTEN_ELSEWHERE.update(_writes_written_again(program))
-    try:
-        rewrite_each_op(program.body, _rewrite)
-    finally:
-        _REWRITTEN_ELSEWHERE.clear()
+    # ids of dynamic_update_slice ops whose box another write of the same buffer, at the same
+    # starts, writes again (a read moved off them can leave them dead without losing their bound
+    # check); per program, not module state: functions may compile on several threads at once
+    again = _writes_written_again(program)
+    rewrite_each_op(program.body, lambda op, ops, producer: _rewrite(op, ops, producer, again))
     return program
-
-
-# ids of dynamic_update_slice ops whose box another write of the same buffer, at the same starts,
-# writes again (so a read moved off them can leave them dead without losing their bound check)
-_REWRITTEN_ELSEWHERE: set[int] = set()
 
 
 def _writes_written_again(program: Program) -> set[int]:
@@ -64,11 +58,11 @@ def _start_key(v: Value):
     return ("value", v.id)
 
 
-def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op], again: set[int]) -> Value | None:
     if op.prim.name in ("dynamic_update_slice", "update_slice"):
         return _whole_write(op)
     if op.prim.name == "dynamic_slice":
-        return _read_past(op, ops, producer)
+        return _read_past(op, ops, producer, again)
     if op.prim.name != "slice":
         return None
     src = producer.get(op.inputs[0].id)
@@ -183,7 +177,7 @@ def _uniform(v: Value, producer: dict[int, Op]) -> Value | None:
 
 
 # --- a traced read beside a traced write -------------------------------------------------------------
-def _read_past(read: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+def _read_past(read: Op, ops: list[Op], producer: dict[int, Op], again: set[int]) -> Value | None:
     """dynamic_slice(dynamic_update_slice(x, u, *w), *r) where, on some axis,
     r and w differ by a constant that keeps the read box clear of the
     written one (`ccol[:, :, k - 1]` after `ccol[:, :, k] = ...`, a Thomas
@@ -193,7 +187,7 @@ def _read_past(read: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None
     written again in the same buffer (`ccol[:, :, k] = ccol[:, :, k] * d`):
     that write checks the same bounds, so none is lost with the dead one."""
     write = producer.get(read.inputs[0].id)
-    if write is None or write.prim.name != "dynamic_update_slice" or id(write) not in _REWRITTEN_ELSEWHERE:
+    if write is None or write.prim.name != "dynamic_update_slice" or id(write) not in again:
         return None  # (a write left dead would take its bound check with it)
     x, upd = write.inputs[:2]
     w_starts, r_starts = write.inputs[2:], read.inputs[1:]
