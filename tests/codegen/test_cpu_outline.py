@@ -83,3 +83,96 @@ def test_outline_keeps_short_kernels_and_returns_in_place():
     plain: dict = {}
     exec("def k(p):\n" + "\n".join(lines), plain)
     assert all(namespace["k"](p) == plain["k"](p) for p in (-3, 0, 1, 5))
+
+
+# --- long parallel loop bodies become functions of their own (outline_bodies) ----------------
+class _FakeNumba:
+    prange = range
+
+
+def _run(body_lines, params, args, parts=()):
+    namespace: dict = {"numba": _FakeNumba}
+    text = f"def k({', '.join(params)}):\n" + "\n".join(body_lines) + "\n"
+    for part in parts:
+        text += "\n".join(line for line, _ in part[1:]) + "\n"
+    exec(text, namespace)
+    return namespace["k"](*args)
+
+
+def test_a_long_prange_body_becomes_a_function(monkeypatch):
+    monkeypatch.setattr(outline, "BODY_MIN", 4)
+    lines = ["    out = np.empty(n)", "    s = 0.0",
+             "    for i in numba.prange(n):",
+             "        p = idx[i]", "        a = x[p] * 2.0", "        b = a + 1.0", "        if b > 1.0:",
+             "            b = b * 3.0", "        out[i] = b - a",
+             "    for j in numba.prange(n):",  # a reduction into s: stays
+             "        k = idx[j]", "        t = x[k] + 1.0", "        u = t * t", "        w = u - t", "        s += w",
+             "    for j in numba.prange(n):",  # no gather: stays (LLVM vectorizes it across j)
+             "        t = x[j] + 1.0", "        u = t * t", "        w = u - t", "        out[j] += w",
+             "    for j in numba.prange(n):",  # a short body: stays
+             "        out[idx[j]] += 1.0",
+             "    return out, s"]
+    split = outline.outline_bodies(lines, ["x", "idx", "n", "np"], "@numba.njit(cache=False)", "k")
+    assert split is not None and len(split.parts) == 1
+    assert split.parts[0][1][0] == "def k_body0(i, idx, out, x):"
+    body = [line for line, _ in split.kernel]
+    assert body[3] == "        k_body0(i, idx, out, x)" and len(body) == len(lines) - 5
+    # every moved line keeps its origin (error messages name the op that emitted it)
+    assert [k for _, k in split.parts[0][2:]] == list(range(3, 9))
+    rng = np.random.default_rng(1)
+    x, idx = rng.standard_normal(7), rng.integers(0, 7, 7)
+    want = _run(lines, ["x", "idx", "n", "np"], (x, idx, 7, np))
+    got = _run(body, ["x", "idx", "n", "np"], (x, idx, 7, np), split.parts)
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[1] == want[1]
+
+
+@pytest.mark.parametrize("line", ["            break", "            continue", "            return 1",
+                                  "            raise ValueError('x')"])
+def test_a_prange_body_that_leaves_the_loop_stays(monkeypatch, line):
+    monkeypatch.setattr(outline, "BODY_MIN", 2)
+    lines = ["    for i in numba.prange(n):", "        j = idx[i]", "        a = x[j] * 2.0", "        if a > 1.0:",
+             line, "        x[i] = a", "    return x"]
+    assert outline.outline_bodies(lines, ["x", "idx", "n"], "@numba.njit(cache=False)", "k") is None
+    lines[4] = "            a = 0.0"
+    assert outline.outline_bodies(lines, ["x", "idx", "n"], "@numba.njit(cache=False)", "k") is not None
+
+
+def test_a_name_bound_in_the_body_and_read_after_the_loop_stays(monkeypatch):
+    monkeypatch.setattr(outline, "BODY_MIN", 2)
+    lines = ["    for i in numba.prange(n):", "        j = idx[i]", "        a = x[j] * 2.0", "        x[i] = a",
+             "    return a"]
+    assert outline.outline_bodies(lines, ["x", "idx", "n"], "@numba.njit(cache=False)", "k") is None
+    inner = ["    for i in numba.prange(n):", "        acc = 0.0", "        for j in range(n):",
+             "            k = idx[j]", "            acc += x[k]", "        y[i] = acc",
+             "    return y"]  # an inner loop: stays (a fold vectorizes there)
+    assert outline.outline_bodies(inner, ["x", "idx", "y", "n"], "@numba.njit(cache=False)", "k") is None
+
+
+def search_and_scale(x, xp, fp, rows):
+    """A binary search per element (np.interp: ~150 cheap ops an element), a
+    cheap map, and row folds, each a nest of its own."""
+    y = np.interp(x, xp, fp)
+    z = x * 2.0 + 1.0
+    return y, z, (rows * rows).sum(axis=1) + np.exp(rows).max(axis=1)
+
+
+def test_long_cheap_nests_go_parallel_and_run_as_outlined_bodies(monkeypatch, rng):
+    """The cost model counts the cheap ops of a nest past the first few
+    (costs.py): the search nest crosses the thread threshold where the map of
+    the same elements does not; its long body runs as a function of its own.
+    Values match the plain function."""
+    from looptrace.codegen.cpu import emitter
+
+    monkeypatch.setattr(emitter, "PARALLEL_MIN_WORK", 1 << 16)
+    monkeypatch.setattr(outline, "BODY_MIN", 8)
+    x, xp, fp = rng.random(20_000) * 1.2 - 0.1, np.sort(rng.random(300)), rng.standard_normal(300)
+    rows = rng.standard_normal((300, 40))
+    f = looptrace.jit(search_and_scale, backend="cpu", cache=False)
+    for g, w in zip(f(x, xp, fp, rows), search_and_scale(x, xp, fp, rows)):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    src = looptrace.explain(f, x, xp, fp, rows).kernel_source
+    assert "def kernel_body0(" in src and "    kernel_body0(i" in src
+    loops = [ln.strip() for ln in src.splitlines() if ln.strip().startswith("for ")]  # kernel and parts
+    assert sum("prange" in ln for ln in loops) >= 1
+    assert any("range(20000)" in ln and "prange" not in ln for ln in loops)  # the cheap map stays serial

@@ -12,6 +12,18 @@ arctan, power 15-21 (libm calls, one element at a time; weighted 24). So a
 360,000 element map of sqrt, exp and sin (6 ms serial) now goes parallel,
 while a copy or an add stays serial until far more elements.
 
+A chain of gathers where each index comes from an earlier gather of the
+same element is neither memory-bound nor vectorized: np.searchsorted and
+np.interp are a binary search per element (n.bit_length() halvings of a
+gather, comparisons and selects, about 14 ops each), 160 ops whose loads
+wait on each other. np.interp of 10^6 points into 1000 took 110 ms serial
+(110 ns an element, about 0.7 ns an op) and 53-64 ms on 2 threads
+(2026-12-03), while its factor was 1 and its 10^6 elements stayed under the
+threshold. So in a nest with such a chain, the cheap ops past the first
+CHEAP_FREE count too, CHEAP_PER_UNIT of them a unit. Elsewhere they do not:
+LLVM vectorizes a chain of cheap arithmetic across elements (a 16-tap moving
+sum of 10^6 counted so went threaded: 2.8 -> 4.8 ms).
+
 Invariant: a factor is >= 1, so weighting only ever moves a nest towards
 threads, never a cheap nest away from them.
 """
@@ -55,6 +67,47 @@ def element_cost(op: Op) -> int:
     return ELEMENT_COST.get(op.prim.name, 1)
 
 
+# the cheap ops a nest holds for free (a memory-bound map of a few ops), and how
+# many further ones make a unit
+CHEAP_FREE = 8
+CHEAP_PER_UNIT = 4
+
+
 def cost_factor(root: Op, plan: BlockPlan) -> int:
     """How many cheap element-ops one element of root's nest is worth."""
-    return 1 + sum(element_cost(o) - 1 for o in nest_ops(root, plan))
+    ops = nest_ops(root, plan)
+    costs = [element_cost(o) for o in ops]
+    factor = 1 + sum(c - 1 for c in costs)
+    if _chases(ops, plan):
+        computed = sum(1 for o, c in zip(ops, costs) if c == 1 and not o.prim.view and o.prim.name != "broadcast_to")
+        factor += max(0, computed - CHEAP_FREE) // CHEAP_PER_UNIT
+    return factor
+
+
+def _chases(ops: list[Op], plan: BlockPlan) -> bool:
+    """Does a gather of the nest read at an index computed, inside the nest,
+    from another gather (a search: loads that wait on loads)?"""
+    inside = {id(o) for o in ops}
+    after_gather: dict[int, bool] = {}  # id(op) -> its value depends on a gather in the nest
+
+    def depends(o: Op) -> bool:
+        stack, order, queued = [o], [], set()
+        while stack:  # producers first, without recursion (chains are long)
+            x = stack.pop()
+            if id(x) in after_gather or id(x) in queued:
+                continue
+            queued.add(id(x))
+            order.append(x)
+            stack.extend(p for p in _producers(x, plan) if id(p) in inside)
+        for x in reversed(order):
+            after_gather[id(x)] = x.prim.name == "gather" or any(
+                after_gather.get(id(p), False) for p in _producers(x, plan) if id(p) in inside)
+        return after_gather[id(o)]
+
+    return any(o.prim.name == "gather" and any(depends(p) for p in _producers(o, plan, index_only=True)
+                                               if id(p) in inside) for o in ops)
+
+
+def _producers(o: Op, plan: BlockPlan, index_only: bool = False) -> list[Op]:
+    inputs = o.inputs[1:] if index_only else o.inputs
+    return [plan.producer[u.id] for u in inputs if u.id in plan.inlined]

@@ -36,7 +36,7 @@ from looptrace.ir.core import (
     free_values,
 )
 
-from .outline import outline
+from .outline import outline, outline_bodies
 from .text import cast, dtype_text, literal
 
 
@@ -385,12 +385,20 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
         f"def {fn_name}({', '.join(args)}):",
     ]
     em.first_line = len(head) + 1  # 1-based line of em.lines[0] in the module
-    split = outline(em.lines, args, decorator, fn_name)  # a long kernel: parts compiled one at a time
+    # long prange bodies become functions of their own, then a long kernel is cut
+    # into parts compiled one at a time (outline.py); each line keeps its origin
+    bodies = outline_bodies(em.lines, args, decorator.replace(", parallel=PARALLEL", ""), fn_name)
+    lines = [(line, k) for k, line in enumerate(em.lines)] if bodies is None else bodies.kernel
+    split = outline([line for line, _ in lines], args, decorator, fn_name)
     if split is None:
-        em.line_origin = {em.first_line + k: k for k in range(len(em.lines))}
-        return "\n".join(head + em.lines) + "\n"
-    module = [(line, None) for line in head] + split.kernel
-    for part in split.parts:
+        module = [(line, None) for line in head] + lines
+        parts = []
+    else:
+        def origin(part):
+            return [(line, None if k is None else lines[k][1]) for line, k in part]
+        module = [(line, None) for line in head] + origin(split.kernel)
+        parts = [origin(part) for part in split.parts]
+    for part in parts + (bodies.parts if bodies is not None else []):
         module += [("", None), ("", None), *part]
     em.line_origin = {n + 1: k for n, (_, k) in enumerate(module) if k is not None}
     return "\n".join(line for line, _ in module) + "\n"
