@@ -79,6 +79,9 @@ def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
     if name not in ARITHMETIC or len(op.inputs) != 2:
         return None
     a, b = (of(v) for v in op.inputs)
+    if name in ("minimum", "maximum") and (a is None) != (b is None) and op.out.dtype.kind in "iu":
+        whole = np.iinfo(op.out.dtype)  # a clip by a bound: the other side may be anything
+        a, b = (r if r is not None else (int(whole.min), int(whole.max)) for r in (a, b))
     if a is None or b is None:
         return None
     if name == "add":
@@ -114,7 +117,16 @@ def range_in_block(v: Value, producer: dict[int, Op], depth: int = 256, memo: di
     if v.id in memo:
         return memo[v.id]
     op = producer.get(v.id)
-    found = None if op is None else op_range(op, lambda u: range_in_block(u, producer, depth - 1, memo))
+
+    def of(u: Value) -> Interval | None:
+        return range_in_block(u, producer, depth - 1, memo) if is_integer(u) else None
+
+    if op is None:
+        found = None
+    elif op.prim.name == "select" and len(op.outputs) == 1:
+        found = select_range(op, of, producer.get)
+    else:
+        found = op_range(op, of)
     memo[v.id] = found
     return found
 
@@ -144,56 +156,59 @@ class Ranges:
         if len(op.outputs) != 1:
             return
         self.made[op.out.id] = op
-        r = self._select(op) if op.prim.name == "select" else op_range(op, self.of)
+        r = select_range(op, self.of, self.made.get) if op.prim.name == "select" else op_range(op, self.of)
         if r is not None:
             self.known[op.out.id] = r
-
-    def _select(self, op: Op) -> Interval | None:
-        """select(u < k, u + n, u) and the like: each branch's range with u
-        restricted to where that branch is taken (NumPy's negative-index
-        wrap is in range although u + n and u are not, each alone)."""
-        if not is_integer(op.out):
-            return None
-        c, *branches = op.inputs
-        test = self.made.get(c.id)
-        parts = []
-        for x, taken in zip(branches, (True, False)):
-            r = self._restricted(x, test, taken)
-            if r is None:
-                return None
-            if r[0] <= r[1]:  # an empty range: the branch is never taken
-                parts.append(r)
-        if not parts:
-            return None
-        return min(p[0] for p in parts), max(p[1] for p in parts)
-
-    def _restricted(self, x: Value, test: Op | None, taken: bool) -> Interval | None:
-        own = self.of(x)
-        cut = _comparison_cut(test, self.of, taken) if test is not None else None
-        if cut is None:
-            return own
-        u, (lo, hi) = cut
-        if x.id == u.id:
-            return own if own is None else (max(own[0], lo), min(own[1], hi))
-        made = self.made.get(x.id)
-        if made is None or made.prim.name not in ("add", "subtract") or own is None:
-            return own
-        a, b = made.inputs
-        shift = None
-        if a.id == u.id and b.is_const and np.ndim(b.const) == 0:
-            shift = int(b.const) if made.prim.name == "add" else -int(b.const)
-        elif made.prim.name == "add" and b.id == u.id and a.is_const and np.ndim(a.const) == 0:
-            shift = int(a.const)
-        ru = self.of(u)
-        if shift is None or ru is None:
-            return own
-        lo, hi = max(ru[0], lo), min(ru[1], hi)
-        return (lo + shift, hi + shift) if lo <= hi else (1, 0)
 
     def learn_all(self, block: Block) -> Ranges:
         for op in walk(block):
             self.learn(op)
         return self
+
+
+def select_range(op: Op, of: Callable[[Value], Interval | None], made: Callable[[int], Op | None]) -> Interval | None:
+    """select(u < k, u + n, u) and the like: each branch's range with u
+    restricted to where that branch is taken (NumPy's negative-index wrap is
+    in range although u + n and u are not, each alone). `made`: value id ->
+    the op computing it, where known."""
+    if not is_integer(op.out):
+        return None
+    c, *branches = op.inputs
+    test = made(c.id)
+    parts = []
+    for x, taken in zip(branches, (True, False)):
+        r = _restricted(x, test, taken, of, made)
+        if r is None:
+            return None
+        if r[0] <= r[1]:  # an empty range: the branch is never taken
+            parts.append(r)
+    if not parts:
+        return None
+    return min(p[0] for p in parts), max(p[1] for p in parts)
+
+
+def _restricted(x: Value, test: Op | None, taken: bool, of: Callable, made: Callable) -> Interval | None:
+    own = of(x)
+    cut = _comparison_cut(test, of, taken) if test is not None else None
+    if cut is None:
+        return own
+    u, (lo, hi) = cut
+    if x.id == u.id:
+        return own if own is None else (max(own[0], lo), min(own[1], hi))
+    shifted = made(x.id)
+    if shifted is None or shifted.prim.name not in ("add", "subtract") or own is None:
+        return own
+    a, b = shifted.inputs
+    shift = None
+    if a.id == u.id and b.is_const and np.ndim(b.const) == 0:
+        shift = int(b.const) if shifted.prim.name == "add" else -int(b.const)
+    elif shifted.prim.name == "add" and b.id == u.id and a.is_const and np.ndim(a.const) == 0:
+        shift = int(a.const)
+    ru = of(u)
+    if shift is None or ru is None:
+        return own
+    lo, hi = max(ru[0], lo), min(ru[1], hi)
+    return (lo + shift, hi + shift) if lo <= hi else (1, 0)
 
 
 _CUTS = {  # u OP k taken (True) or not: the range of u, as (lo, hi) offsets from k

@@ -140,6 +140,9 @@ def _checked(i: Tracer, n: int, axis: int) -> Tracer:
     bad = sem.ufunc("logical_or", sem.ufunc("less", i, -n), sem.ufunc("greater_equal", i, n))
     failure = Failure(IndexError(), loc, f"index {{value}} is out of bounds for axis {axis} with size {n}")
     ctx.emit(prim("check"), [bad.value, i.value], loc, failures=(failure,))
+    # past the check every index is in [-n, n): the clip changes nothing, and tells the
+    # range analysis (ir/ranges.py) so, so the gather or scatter needs no check of its own
+    i = sem.ufunc("minimum", sem.ufunc("maximum", i, -n), n - 1)
     return sem.select(sem.ufunc("less", i, 0), sem.ufunc("add", i, n), i)
 
 

@@ -104,3 +104,22 @@ def test_a_binary_search_index_stays_inside_the_table():
     producer = {v.id: op for op in b.ops for v in op.outputs}
     assert range_in_block(at, producer) == (0, n - 1)
     assert range_in_block(lo, producer) == (0, n + 1)
+
+
+def test_a_clipped_then_wrapped_index_is_inside_the_axis():
+    """np.add.at's index past its bounds check (tracer/advanced.py
+    `_checked`): clip(i, -n, n - 1) of an index of unknown range, then the
+    negative wrap; range_in_block refines each branch of the select by its
+    test, as Ranges does. The check before the clip is what makes it exact."""
+    n = 64
+    b = IRBuilder()
+    i = Value(np.dtype(np.int64), (9,))
+    clipped = b.op("minimum", b.op("maximum", i, literal(np.int64(-n))), literal(np.int64(n - 1)))
+    wrapped = b.op("select", b.op("less", clipped, literal(np.int64(0))),
+                   b.op("add", clipped, literal(np.int64(n))), clipped)
+    producer = {v.id: op for op in b.ops for v in op.outputs}
+    assert range_in_block(clipped, producer) == (-n, n - 1)
+    assert range_in_block(wrapped, producer) == (0, n - 1)
+    unclipped = b.op("select", b.op("less", i, literal(np.int64(0))), b.op("add", i, literal(np.int64(n))), i)
+    producer = {v.id: op for op in b.ops for v in op.outputs}
+    assert range_in_block(unclipped, producer) is None  # nothing known of i: no range

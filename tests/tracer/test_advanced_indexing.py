@@ -189,3 +189,21 @@ def test_add_at_errors(rng):
     with pytest.raises(looptrace.UnsupportedError, match="leading axes"):
         looptrace.jit(lambda a, i: np.add.at(a, (slice(None), i), 0.5),
                       backend="interpret")(np.zeros((2, 3)), np.array([0, 1]))
+
+
+def test_compiled_add_at_checks_every_index_before_it_adds(rng):
+    """NumPy checks all of np.add.at's indices before it adds anything; so
+    does the cpu kernel, in one pass that computes the test where it reads
+    it (codegen/cpu/check.py), then a scatter with no check of its own (the
+    indices are clipped to where the check put them, ir/ranges.py)."""
+    f = looptrace.jit(histogram_by_hand, backend="cpu")
+    idx, w, acc = rng.integers(-6, 6, 300), rng.standard_normal(300), rng.standard_normal(6)
+    check(histogram_by_hand, idx, w, acc, jitted=f)
+    src = f.explain(idx, w, acc.copy()).kernel_source
+    assert "check_elem" not in src and "np.bool)" not in src  # no mask array, no second check
+    for bad in (6, -7):
+        idx[150] = bad
+        kept = acc.copy()
+        with pytest.raises(IndexError, match=f"index {bad} is out of bounds for axis 0 with size 6"):
+            f(idx, w, acc)
+        np.testing.assert_array_equal(acc, kept)  # nothing was added

@@ -8,23 +8,33 @@ from .target import TARGET
 
 
 # `if p: raise CheckFailed(code)` per element, in row-major order; the kernel's
-# caller turns the code back into the user's exception (kernel.py).
+# caller turns the code back into the user's exception (kernel.py). A
+# predicate the plan inlined (planning/fusion.py `_fits`: an index's
+# out-of-bounds test, read only here) is computed in the check's own loop, so
+# no array of booleans is written and read again (np.add.at of 10^6 indices:
+# three passes became two).
 def _check_lower(em, op) -> None:
+    from .nest import Fuser
+
     failures = op.attrs["failures"]
     preds, values = split_inputs(op.inputs, failures)
     codes = [em.check_code(f) for f in failures]
     shape = preds[0].shape
     if not shape:
-        _raise_lines(em, preds, values, codes, "")
+        _raise_lines(em, [em.name(p) for p in preds], [v and em.name(v) for v in values], codes)
         return
     with em.loop_nest([em.size(preds[0], k) for k in range(len(shape))]) as idx:
-        _raise_lines(em, preds, values, codes, f"[{', '.join(idx)}]")
+        fz = Fuser(em)
+        texts = [fz.value_at(p, idx) for p in preds]
+        # a value named in the message is computed before the branch (the fuser may bind names)
+        shown = [None if v is None else fz.value_at(v, idx) if v.ndim else em.name(v) for v in values]
+        _raise_lines(em, texts, shown, codes)
 
 
-def _raise_lines(em, preds, values, codes, at: str) -> None:
+def _raise_lines(em, preds: list[str], values: list, codes) -> None:
     for p, v, code in zip(preds, values, codes):
-        em.line(f"if {em.name(p)}{at}:")
-        extra = f", np.int64({em.name(v)}{at})" if v is not None else ""
+        em.line(f"if {p}:")
+        extra = f", np.int64({v})" if v is not None else ""
         em.line(f"    raise CheckFailed({code}{extra})")
 
 

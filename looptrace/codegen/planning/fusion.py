@@ -829,6 +829,8 @@ def _fits(plan: BlockPlan, v: Value, consumer: Op) -> bool:
         return False
     if consumer.prim.name == "scatter" and plan.gathers:  # its index or update, unless it reads the target
         return consumer.inputs[0] is not v and not _reads_root_of(plan, v, consumer.inputs[0])
+    if consumer.prim.name == "check" and plan.gathers:  # a predicate (or its value) computed in the check's loop
+        return v.ndim > 0 and tuple(v.shape) == tuple(consumer.inputs[0].shape)
     if consumer.prim.name in ("update_slice", "dynamic_update_slice") and plan.gathers:
         # the update, computed in the store's loop: it may read the target only
         # through static slices away from the part written (z[..., 2] from z[..., 0])
