@@ -27,6 +27,7 @@ from typing import Callable
 from looptrace.codegen import get_target
 from looptrace.codegen.target import CompileOptions, Runner
 from looptrace.ir.core import Program
+from looptrace.ir.dce import dce
 from looptrace.ir.printer import print_program
 from looptrace.ir.verify import verify
 from looptrace.vectorize import driver
@@ -91,6 +92,15 @@ def _fused_products(program: Program) -> Program:
     return program
 
 
+def _drop_dead(program: Program) -> Program:
+    """Ops nothing reads, in every block, except those that may raise (the
+    plain function's read out of bounds raises though nothing uses it).
+    thomas_columns (bench/corpus/sparse.py) kept a strided copy of a
+    (4096, 79) input that a body had stopped reading after vectorization."""
+    program.body = dce(program.body, keep_raising=True)
+    return program
+
+
 PASSES: tuple[Pass, ...] = (
     Pass("vectorize", driver.each_loop(COUNTED_LOOP_STEPS, WHILE_LOOP_STEPS, after)),
     Pass("fold_einsums", _fold_einsums),  # reductions of batched products fold into the product
@@ -100,6 +110,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("sink", sink_into_bodies),  # cheap values read in one branch only: computed there
     Pass("iotas", canonical_iotas),  # iota through reshapes, broadcasts, *1 and +0: a nest's loop variable
     Pass("ranges", decide_ranges),  # clamps, comparisons and checks that the positions' ranges decide
+    Pass("dead_ops", _drop_dead),  # what the passes left unread (a read they moved elsewhere)
 )
 
 

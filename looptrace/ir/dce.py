@@ -18,16 +18,19 @@ def is_pure(op: Op) -> bool:
     return not any(o.prim.effectful or o.prim.raises for o in [op, *(x for b in op.blocks for x in walk(b))])
 
 
-def dce(block: Block, regions: bool = True) -> Block:
+def dce(block: Block, regions: bool = True, keep_raising: bool = False) -> Block:
     """`block` without ops whose results nothing reads (effects are kept).
     With `regions`, region ops that stay get dead-code-free copies of their
-    bodies; `block` and its ops are never mutated."""
+    bodies; `block` and its ops are never mutated. With `keep_raising`, ops
+    that may raise on bad data (an out-of-bounds read) stay too: the plain
+    function raises there even when nothing reads the value."""
     live = {v.id for v in block.results}
     kept: list[Op] = []
     for op in reversed(block.ops):
-        if not is_pure(op) or any(v.id in live for v in op.outputs):
+        if not is_pure(op) or any(v.id in live for v in op.outputs) or \
+                keep_raising and any(o.prim.may_raise for o in [op, *(x for b in op.blocks for x in walk(b))]):
             if regions and op.blocks:
-                op = rebuilt(op, blocks=tuple(dce(b) for b in op.blocks))
+                op = rebuilt(op, blocks=tuple(dce(b, keep_raising=keep_raising) for b in op.blocks))
             kept.append(op)
             live.update(v.id for v in used_values([op]))
     return Block(block.args, kept[::-1], block.results)

@@ -296,10 +296,22 @@ class Emitter(BlockWalker):
         if x.const is None and self.scope.can_consume(x, disjoint):
             self.line(f"{self.name(out)} = {self.name(x)}")
             self.define(out, alias_of=x)
+        elif self._filled_with_constant(x) and x.ndim:
+            # x is a constant fill (np.zeros, np.empty: one buffer for all of them, the
+            # IR being SSA): filling a new one writes it once where a copy reads and writes
+            value = self.name(self.plan.everywhere[x.id].inputs[0])
+            self.fresh_array(out)
+            with self.loop_nest([self.size(x, k) for k in range(x.ndim)]) as idx:
+                self.line(f"{self.name(out)}[{', '.join(idx)}] = {value}")
         else:
             self.line(f"{self.name(out)} = copied({self.name(x)})")
             self.define(out, owned=True)
         return self.name(out)
+
+    def _filled_with_constant(self, x: Value) -> bool:
+        made = self.plan.everywhere.get(x.id)
+        return (x.const is None and made is not None and made.prim.name == "broadcast_to"
+                and made.inputs[0].is_const and made.inputs[0].ndim == 0 and made.inputs[0].dtype == x.dtype)
 
     def result_copy(self, v: Value, used: set[int]) -> str:
         """A carried array handed to the next iteration: ours, not aliased."""
