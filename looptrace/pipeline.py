@@ -32,6 +32,7 @@ from looptrace.ir.printer import print_program
 from looptrace.ir.verify import verify
 from looptrace.vectorize import driver
 from looptrace.vectorize.bounds import decide_ranges
+from looptrace.vectorize.dead_reads import check_dead_reads
 from looptrace.vectorize import loop_rewrite as per_loop
 from looptrace.vectorize.driver import Step
 from looptrace.vectorize.fold import fold_reduce_einsum
@@ -102,6 +103,7 @@ def _drop_dead(program: Program) -> Program:
 
 
 PASSES: tuple[Pass, ...] = (
+    Pass("dead_reads", check_dead_reads),  # a read nothing uses still raises out of bounds: a check
     Pass("vectorize", driver.each_loop(COUNTED_LOOP_STEPS, WHILE_LOOP_STEPS, after)),
     Pass("fold_einsums", _fold_einsums),  # reductions of batched products fold into the product
     Pass("fused_products", _fused_products),  # a matrix-vector product of computed elements: a fold

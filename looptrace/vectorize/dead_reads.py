@@ -1,0 +1,102 @@
+"""Reads whose value nothing uses keep their bounds check.
+
+`x[i]` with i out of range raises IndexError in the plain function even when
+the value read is never used. In the IR that read is a `dynamic_slice` or a
+`gather` (ops that may raise), and dead-code elimination, which runs in many
+passes, drops an unused op whatever it may raise. So, first of all the
+passes, each such read that nothing uses (in the traced program, with the
+user's code as written) gets beside it a `check` op (ops/check.py) with the
+same condition and NumPy's message; a check is never dropped. Reads that are
+used are left alone: their own bounds check runs where they run.
+
+Exact: the check raises for exactly the indices the read raises for, with the
+message `check_index` (ops/indexing.py) gives, except a slice of static
+length that runs past the end, whose message omits how many elements NumPy
+would have kept.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from looptrace.ir.builder import IRBuilder
+from looptrace.ir.core import Block, Op, Program, Value, literal
+from looptrace.ir.dce import is_pure
+from looptrace.ir.uses import used_values
+from looptrace.ops.check import Failure
+
+_OUT_OF_BOUNDS = "index {{value}} is out of bounds for axis {axis} with size {n}"
+_PAST_END = ("the slice [{{value}}:{{value}} + {size}] runs past the end of axis {axis} (size {n}); a traced "
+             "slice keeps its static length {size}: stop the loop earlier, pad the array (np.pad), or index "
+             "elements one by one")
+
+
+def check_dead_reads(program: Program) -> Program:
+    _visit(program.body)
+    return program
+
+
+def _visit(block: Block) -> None:
+    dead = _dead(block)
+    ops: list[Op] = []
+    for op in block.ops:
+        if id(op) in dead and op.prim.name in ("dynamic_slice", "gather") and _checkable(op):
+            b = IRBuilder(op.loc, ops=ops)
+            (_slice_checks if op.prim.name == "dynamic_slice" else _gather_checks)(b, op)
+        ops.append(op)
+        for sub in op.blocks:  # a loop nothing uses still raises where its reads do
+            _visit(sub)
+    block.ops = ops
+
+
+def _dead(block: Block) -> set[int]:
+    """ids of the ops of block that dead-code elimination would drop (ir/dce.py)."""
+    live = {v.id for v in block.results}
+    dead: set[int] = set()
+    for op in reversed(block.ops):
+        if not is_pure(op) or any(v.id in live for v in op.outputs):
+            live.update(v.id for v in used_values([op]))
+        else:
+            dead.add(id(op))
+    return dead
+
+
+def _checkable(op: Op) -> bool:
+    x = op.inputs[0]
+    return all(isinstance(d, (int, np.integer)) for d in x.shape)
+
+
+def _slice_checks(b: IRBuilder, op: Op) -> None:
+    x, starts, sizes = op.inputs[0], op.inputs[1:], op.attrs["sizes"]
+    preds, values, failures = [], [], []
+    for axis, (s, k) in enumerate(zip(starts, sizes)):
+        n = int(x.shape[axis])
+        if s.is_const:
+            continue  # a constant start was checked when traced
+        s64 = s if s.dtype == np.int64 else b.op("convert", s, dtype=np.dtype(np.int64))
+        low = -n if k == 1 else 0
+        high = n - 1 if k == 1 else n  # past it: NumPy's own IndexError
+        preds.append(_outside(b, s64, low, high))
+        values.append(s64)
+        failures.append(Failure(IndexError(), op.loc, _OUT_OF_BOUNDS.format(axis=axis, n=n)))
+        if k > 1:  # in [0, n] but running past the end
+            past = b.op("logical_and", b.op("greater", s64, literal(np.int64(n - k))),
+                        b.op("less_equal", s64, literal(np.int64(n))))
+            preds.append(past)
+            values.append(s64)
+            failures.append(Failure(IndexError(), op.loc, _PAST_END.format(axis=axis, n=n, size=k)))
+    if preds:
+        b.op("check", *preds, *values, failures=tuple(failures))
+
+
+def _gather_checks(b: IRBuilder, op: Op) -> None:
+    x, idx, axis = op.inputs[0], op.inputs[1], op.attrs["axis"]
+    if idx.is_const or idx.dtype.kind not in "iu":
+        return
+    n = int(x.shape[axis])
+    i64 = idx if idx.dtype == np.int64 else b.op("convert", idx, dtype=np.dtype(np.int64))
+    failure = Failure(IndexError(), op.loc, _OUT_OF_BOUNDS.format(axis=axis, n=n))
+    b.op("check", _outside(b, i64, -n, n - 1), i64, failures=(failure,))
+
+
+def _outside(b: IRBuilder, v: Value, low: int, high: int) -> Value:
+    return b.op("logical_or", b.op("less", v, literal(np.int64(low))), b.op("greater", v, literal(np.int64(high))))
