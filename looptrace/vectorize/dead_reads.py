@@ -10,9 +10,9 @@ same condition and NumPy's message; a check is never dropped. Reads that are
 used are left alone: their own bounds check runs where they run.
 
 Exact: the check raises for exactly the indices the read raises for, with the
-message `check_index` (ops/indexing.py) gives, except a slice of static
-length that runs past the end, whose message omits how many elements NumPy
-would have kept.
+message `check_index` (ops/indexing.py) gives. Only element and row reads
+(every dynamic size 1) and gathers: what a slice of static length running
+past the end means is tracer/windows.py's business (a shorter window).
 """
 from __future__ import annotations
 
@@ -25,9 +25,6 @@ from looptrace.ir.uses import used_values
 from looptrace.ops.check import Failure
 
 _OUT_OF_BOUNDS = "index {{value}} is out of bounds for axis {axis} with size {n}"
-_PAST_END = ("the slice [{{value}}:{{value}} + {size}] runs past the end of axis {axis} (size {n}); a traced "
-             "slice keeps its static length {size}: stop the loop earlier, pad the array (np.pad), or index "
-             "elements one by one")
 
 
 def check_dead_reads(program: Program) -> Program:
@@ -68,22 +65,16 @@ def _checkable(op: Op) -> bool:
 def _slice_checks(b: IRBuilder, op: Op) -> None:
     x, starts, sizes = op.inputs[0], op.inputs[1:], op.attrs["sizes"]
     preds, values, failures = [], [], []
-    for axis, (s, k) in enumerate(zip(starts, sizes)):
+    if any(k != 1 for k in sizes):
+        return  # a slice of static length: tracer/windows.py decides what one past the end means
+    for axis, s in enumerate(starts):
         n = int(x.shape[axis])
         if s.is_const:
             continue  # a constant start was checked when traced
         s64 = s if s.dtype == np.int64 else b.op("convert", s, dtype=np.dtype(np.int64))
-        low = -n if k == 1 else 0
-        high = n - 1 if k == 1 else n  # past it: NumPy's own IndexError
-        preds.append(_outside(b, s64, low, high))
+        preds.append(_outside(b, s64, -n, n - 1))
         values.append(s64)
         failures.append(Failure(IndexError(), op.loc, _OUT_OF_BOUNDS.format(axis=axis, n=n)))
-        if k > 1:  # in [0, n] but running past the end
-            past = b.op("logical_and", b.op("greater", s64, literal(np.int64(n - k))),
-                        b.op("less_equal", s64, literal(np.int64(n))))
-            preds.append(past)
-            values.append(s64)
-            failures.append(Failure(IndexError(), op.loc, _PAST_END.format(axis=axis, n=n, size=k)))
     if preds:
         b.op("check", *preds, *values, failures=tuple(failures))
 
