@@ -38,6 +38,7 @@ def error() -> dict:
 
 def all_kernels() -> list[Kernel]:
     from . import (
+        algorithms,
         distances,
         finance,
         grids,
@@ -52,7 +53,8 @@ def all_kernels() -> list[Kernel]:
     )
 
     out: list[Kernel] = []
-    for mod in (stencils, nbody, finance, physics, signal, stats, grouping, distances, grids, misc, sparse):
+    for mod in (stencils, nbody, finance, physics, signal, stats, grouping, distances, grids, misc, sparse,
+                algorithms):
         out.extend(mod.KERNELS)
     names = [k.name for k in out]
     assert len(names) == len(set(names)), "kernel names must be unique"

@@ -102,8 +102,32 @@ def array_from_sequence(seq: Sequence) -> Any:
     """np.array([...]) of a nested list that may hold tracers."""
     if not any(is_tracer(e) or isinstance(e, (list, tuple)) for e in seq):
         return np.array(seq)
-    items = [array_from_sequence(e) if isinstance(e, (list, tuple)) else e for e in seq]
+    # np.array gives a Python number its default dtype (np.array([1.0, f32]) is float64):
+    # no weak promotion here, unlike in arithmetic
+    items = [array_from_sequence(e) if isinstance(e, (list, tuple)) else
+             astype(e, np.dtype(weak_type(e))) if is_weak(e) else e for e in seq]
+    if 2 <= len(items) <= SCALARS_AS_SELECTS and all(np.ndim(e) == 0 for e in items):
+        return _scalars_as_selects(items)
     return stack(items, 0)
+
+
+# np.array([a, b, c]) of a few scalars: element k is select(i == k, ...) over an iota,
+# elementwise ops that a consumer's loop nest computes in place (codegen/planning/fusion.py),
+# where stacking them allocates a piece per scalar and the array (corpus rk4_lorenz: four
+# such arrays per step of an RK4 integrator, 100,000 steps). Beyond a few elements the
+# chain of selects costs more per element than the copies.
+SCALARS_AS_SELECTS = 8
+
+
+def _scalars_as_selects(items: list) -> Tracer:
+    dtype = result_type(*items)
+    n = len(items)
+    at = wrap(ctx.emit1(prim("iota"), [], shape=(n,), dtype=np.dtype(np.int64), axis=0))
+    parts = [astype(x, dtype) for x in items]
+    out = broadcast_to(parts[-1], (n,))
+    for k in range(n - 2, -1, -1):
+        out = select(ufunc("equal", at, k), parts[k], out)
+    return wrap(as_value(out, dtype), weak=False)
 
 
 # --- elementwise -----------------------------------------------------------------
