@@ -28,10 +28,12 @@ BINARY = [
 ]
 UFUNCS: dict[str, np.ufunc] = {name: getattr(np, name) for name in UNARY + BINARY}
 # About one machine instruction per element (the `cheap` trait): a loop nest of
-# a few of these is bound by memory bandwidth, not arithmetic.
+# a few of these is bound by memory bandwidth, not arithmetic. The roundings are
+# one instruction too (roundsd): as cheap feeders of a scan they are computed in
+# its loop, not stacked (corpus histogram2d_loop 0.61x -> 1.06x numba.njit).
 CHEAP = {"add", "subtract", "multiply", "negative", "positive", "absolute", "maximum", "minimum",
          "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
-         "logical_or", "logical_not", "square"}
+         "logical_or", "logical_not", "square", "floor", "ceil", "trunc", "rint"}
 
 
 def loop_dtypes(ufunc: np.ufunc, in_types: tuple, out_dtype=None) -> tuple[tuple, np.dtype]:

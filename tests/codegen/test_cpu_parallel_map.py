@@ -69,3 +69,18 @@ def test_a_loop_with_a_carry_stays_serial(small_budget, rng):
     np.testing.assert_allclose(f(data, radius, 20), running(data, radius, 20), rtol=1e-12)
     src = f.explain(data, radius, 20).kernel_source
     assert "numba.prange(n" not in src
+
+
+def test_rounding_feeders_of_a_scan_are_computed_in_its_loop(monkeypatch, rng):
+    """floor, ceil, trunc and rint are cheap (one instruction): feeding a scan,
+    they are computed where the loop reads them rather than stacked for every
+    iteration (corpus histogram2d_loop: int(x[i] * n) per point)."""
+    from bench.corpus.algorithms import histogram2d_loop
+    from looptrace.vectorize import loop_rewrite
+
+    monkeypatch.setattr(loop_rewrite, "STACKED_FEEDER_BYTES", 1000)
+    x, y = rng.random(2000) * 1.1, rng.random(2000) - 0.05
+    f = looptrace.jit(histogram2d_loop, backend="cpu")
+    np.testing.assert_array_equal(f(x, y, 8), histogram2d_loop(x, y, 8))
+    src = f.explain(x, y, 8).kernel_source
+    assert "alloc((2000, ), np.float64)" not in src and "np.trunc" in src
