@@ -193,14 +193,16 @@ def test_add_at_errors(rng):
 
 def test_compiled_add_at_checks_every_index_before_it_adds(rng):
     """NumPy checks all of np.add.at's indices before it adds anything; so
-    does the cpu kernel, in one pass that computes the test where it reads
-    it (codegen/cpu/check.py), then a scatter with no check of its own (the
+    does the cpu kernel, in a pass that computes the test where it reads it
+    (codegen/cpu/check.py: an or-reduction, then the raising loop only when
+    one fails), then a scatter with no check of its own (the
     indices are clipped to where the check put them, ir/ranges.py)."""
     f = looptrace.jit(histogram_by_hand, backend="cpu")
     idx, w, acc = rng.integers(-6, 6, 300), rng.standard_normal(300), rng.standard_normal(6)
     check(histogram_by_hand, idx, w, acc, jitted=f)
     src = f.explain(idx, w, acc.copy()).kernel_source
     assert "check_elem" not in src and "np.bool)" not in src  # no mask array, no second check
+    assert "if bad" in src  # an or-reduction over the test first; the raising loop only then
     for bad in (6, -7):
         idx[150] = bad
         kept = acc.copy()

@@ -23,7 +23,18 @@ def _check_lower(em, op) -> None:
     if not shape:
         _raise_lines(em, [em.name(p) for p in preds], [v and em.name(v) for v in values], codes)
         return
-    with em.loop_nest([em.size(preds[0], k) for k in range(len(shape))]) as idx:
+    sizes = [em.size(preds[0], k) for k in range(len(shape))]
+    # first whether any element fails, as an or-reduction LLVM vectorizes (a loop that may
+    # raise does not vectorize: 10^6 index tests 1.50 ms against 0.49), then, only then,
+    # the loop that finds the first failure in row-major order and raises it
+    bad = em.fresh("bad")
+    em.line(f"{bad} = False")
+    with em.loop_nest(sizes) as idx:
+        fz = Fuser(em)
+        texts = [fz.value_at(p, idx) for p in preds]
+        em.line(f"{bad} |= " + " | ".join(f"({t})" for t in texts))
+    em.line(f"if {bad}:")
+    with em.indented(), em.loop_nest(sizes) as idx:
         fz = Fuser(em)
         texts = [fz.value_at(p, idx) for p in preds]
         # a value named in the message is computed before the branch (the fuser may bind names)
