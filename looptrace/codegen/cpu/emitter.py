@@ -56,6 +56,9 @@ class Emitter(BlockWalker):
         self.check_sites: list = []  # CheckFailed code -> ops.check.Failure
         self.uses_prange = False
         self.medium_regions = 0  # parallel decisions below 2 * PARALLEL_MIN_WORK so far (work_is_large)
+        # value id -> the scalar it reshapes, for a loop's stacked row that is only a scalar
+        # as a (1,) array (regions.py `_scalar_rows`): stored as the scalar, never made
+        self.scalar_rows: dict[int, Value] = {}
         self.blas_in_prange = False  # BLAS called inside a prange loop (blas_threads.py)
         # id(einsum) -> (buffer, parity variable): products written into one of two
         # rows allocated before their loop (codegen/regions.py, `reusable_products`)
@@ -162,6 +165,10 @@ class Emitter(BlockWalker):
         setitem costs seconds of compile time; these loops cost none)."""
         if src.ndim == 0:
             self.line(f"{target}[{', '.join(idx)}] = {self.name(src)}")
+            return
+        if src.id in self.scalar_rows:
+            zeros = ", ".join("0" for _ in range(src.ndim))
+            self.line(f"{target}[{', '.join(idx)}][{zeros}] = {self.name(self.scalar_rows[src.id])}")
             return
         if all(d == 1 for d in src.shape) and src.id not in self.plan.inlined:  # one element: no loop nest
             zeros = ", ".join("0" for _ in range(src.ndim))

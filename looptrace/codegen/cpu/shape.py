@@ -22,6 +22,8 @@ def _reshape_lower(em, op) -> None:
     elif v.ndim == 0:
         em.line(f"{em.name(v)} = {em.name(x)}" + (f"[{', '.join('0' * x.ndim)}]" if x.ndim else ""))
         em.define(v)
+    elif x.ndim == 0 and em.scalar_rows.get(v.id) is x:
+        return  # only stored as a loop's row: the store writes x (regions.py `_scalar_rows`)
     elif x.ndim == 0:
         em.line(f"{em.name(v)} = filled({em.shape_text(v)}, {em.name(x)})")
         em.define(v, owned=True)
