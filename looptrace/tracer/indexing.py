@@ -178,7 +178,13 @@ def getitem(x: Tracer, key: Any) -> Tracer:
 
     from . import windows
 
-    return windows.view(parent, derive, key, items)
+    view = windows.view(parent, derive, key, items)
+    if any(i.kind == "dyn" for i in items):
+        # a traced integer index raises IndexError now in NumPy, even for a view
+        # nothing reads: read it now (the view keeps this value while its base is
+        # unchanged; an unused read keeps its bounds check, vectorize/dead_reads.py)
+        view.value
+    return view
 
 
 def getitem_value(v: Value, items: list[Item]) -> Value:

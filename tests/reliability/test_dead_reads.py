@@ -77,14 +77,45 @@ def test_an_unused_index_array_read_raises(rng):
         g(x, np.array([-6, 1]))
 
 
-@pytest.mark.xfail(strict=True, reason="a view (a row, a slice) is made only when it is used "
-                                       "(tracer/windows.py): one never used is never checked")
-def test_an_unused_row_view_raises(rng):
+def rows_in_loop(A, i):
+    s = 0.0
+    for t in range(3):
+        row = A[i + t]
+        part = A[i - t, 1:]
+        s += A[t, 0]
+    return s
+
+
+def view_then_write(A, i):
+    row = A[i]
+    A[0] = 1.0
+    return row.sum()
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_an_unused_row_view_raises(backend, rng):
     A = rng.standard_normal((4, 3))
-    f = looptrace.jit(row_and_slice, backend="interpret")
-    np.testing.assert_allclose(f(A, 3, 2), row_and_slice(A, 3, 2))
+    f = looptrace.jit(row_and_slice, backend=backend)
+    for i, j in [(3, 2), (-4, 3), (4, 0), (-5, 0)]:
+        want, got = _outcome(row_and_slice, A, i, j), _outcome(f, A, i, j)
+        assert want[0] == got[0] and (want[0] == "ok" or want[1] == got[1]), (i, want, got)
+    g = looptrace.jit(rows_in_loop, backend=backend)
+    for i in [0, 1, 2, -1, 3, 6, -2]:
+        want, got = _outcome(rows_in_loop, A, i), _outcome(g, A, i)
+        assert want[0] == got[0] and (want[0] == "ok" or want[1] == got[1]), (i, want, got)
+        if want[0] == "ok":
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+
+
+def test_a_view_read_after_a_write_to_its_base(rng):
+    for i in [2, 0, -1]:
+        A = rng.standard_normal((4, 3))
+        B = A.copy()
+        np.testing.assert_allclose(looptrace.jit(view_then_write, backend="interpret")(A, i), view_then_write(B, i))
+        np.testing.assert_array_equal(A, B)
+    A = rng.standard_normal((4, 3))
     with pytest.raises(IndexError, match="index 4 is out of bounds for axis 0 with size 4"):
-        f(A, 4, 0)
+        looptrace.jit(view_then_write, backend="interpret")(A, 4)
 
 
 def test_a_used_read_gets_no_second_check(rng):
@@ -92,4 +123,11 @@ def test_a_used_read_gets_no_second_check(rng):
         return x[i] * 2.0
 
     program = looptrace.jit(used, backend="interpret").explain(rng.standard_normal(5), 2).program
+    assert not any(op.prim.name == "check" for op in program.body.ops)
+
+    def used_row(A, i):
+        row = A[i]
+        return row * 2.0
+
+    program = looptrace.jit(used_row, backend="interpret").explain(rng.standard_normal((4, 3)), 2).program
     assert not any(op.prim.name == "check" for op in program.body.ops)
