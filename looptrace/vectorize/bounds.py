@@ -21,6 +21,8 @@ Decided, in order:
   - a comparison (<, <=, >, >=, ==, !=) whose answer is the same at every
     iteration -> a constant;
   - ops whose inputs are all constants -> their constant (small results);
+    elementwise ops whose inputs are each one value everywhere -> that
+    value everywhere (a broadcast where large);
   - select(all true, a, b) -> a, select(all false, a, b) -> b; `and`/`or`
     with an all-true or all-false side;
   - a check's predicate that is constantly false is dropped (and the check
@@ -158,7 +160,27 @@ def _decide(op: Op, ranges: Ranges, kept: list[Op]) -> Value | None:
                 return x
     if all(v.is_const for v in op.inputs) and op.inputs and op.prim.impl is not None:
         return _fold(op)
+    if op.prim.elementwise and op.inputs and op.prim.impl is not None:
+        return _fold_uniform(op, ranges, kept)
     return None
+
+
+def _fold_uniform(op: Op, ranges: Ranges, kept: list[Op]) -> Value | None:
+    """An elementwise op of inputs each one value everywhere (constants and
+    broadcasts of a constant, as the decisions above make them): its one
+    value everywhere (`not True` over a batched check's rows is False)."""
+    scalars = [_uniform(v, ranges) for v in op.inputs]
+    if any(s is None for s in scalars):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            res = np.asarray(op.prim.impl(*(np.asarray(s, dtype=v.dtype) for s, v in zip(scalars, op.inputs)),
+                                          **op.attrs))
+    except Exception:  # an op that raises on its constants raises at run time, as it did
+        return None
+    if res.shape != () or res.dtype != op.out.dtype:
+        return None
+    return _filled(res[()], op, kept)
 
 
 def _filled(value, op: Op, kept: list[Op]) -> Value:

@@ -154,3 +154,26 @@ def test_several_guarded_writes_never_select_whole_arrays(backend, rng):
     program = f.explain(pos).program
     big = [op for op in walk(program.body) if op.prim.name == "select" and op.out.shape == (40, 2)]
     assert not big, big
+
+
+def column_sums(B, obs):
+    out = np.empty(obs.shape[0])
+    for t in range(obs.shape[0]):
+        out[t] = B[:, obs[t]].sum()  # a whole column: its row start 0 is always in range
+    return out
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_batched_check_that_cannot_fail_is_dropped_at_any_length(backend, rng):
+    """Batched over more rows than a folded constant holds (bounds._FOLD_LIMIT),
+    the row start's check is `not True` on a broadcast: still dropped; the
+    column index keeps its check."""
+    B = rng.standard_normal((4, 6))
+    for T in (7, 5000):
+        obs = rng.integers(-6, 6, T)
+        f = looptrace.jit(column_sums, backend=backend)
+        np.testing.assert_allclose(f(B, obs), column_sums(B, obs), rtol=1e-12)
+        assert _prims(f.explain(B, obs).program).count("check") == 1
+    obs[17] = 6
+    with pytest.raises(IndexError, match="index 6 is out of bounds for axis 1 with size 6"):
+        f(B, obs)
