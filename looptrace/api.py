@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import inspect
 import types
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -73,9 +74,11 @@ class JitFunction:
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
         # key -> (compiled, specs, runtime arg positions or None, _direct_runner or None)
         self._fast: dict[tuple, tuple] = {}
+        # the last warm call's signature as a guard and its direct runner (`_monomorphic`), or None
+        self._mono: Callable | None = None
         # compiled per signature (and transform): built once under its lock, bounded, LRU
         # (looptrace/sigcache.py)
-        self._cache = SignatureCache(on_evict=_forget_in(self._fast))
+        self._cache = SignatureCache(on_evict=_forget_in(self))
         self._fast_ok = self._positional and not self.static_argnames
         functools.update_wrapper(self, fn)
 
@@ -89,8 +92,14 @@ class JitFunction:
     # calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if not kwargs:  # the warm call, first and with as little as possible on the way
+            mono = self._mono
+            if mono is not None:
+                out = mono(args)
+                if out is not _MISS:
+                    return out
             hit = self._fast.get(_plain_key(args))
             if hit is not None and hit[3] is not None and not ctx.TRACES[0]:
+                self._mono = hit[4]
                 return hit[3](args)
         if ctx.tracing():
             from looptrace.tracer.runtime import call_converted
@@ -115,14 +124,26 @@ class JitFunction:
             if extra is not None:  # else what it reads from outside changed just now: again
                 if key is not None and self._fast_ok:  # (tracing may have made a float static)
                     if len(self._fast) >= _FAST_ENTRIES:  # int values are in the keys: stay bounded
-                        self._fast.clear()
+                        self.forget_fast()
                     runtime = tuple(i for i, s in enumerate(specs) if s.kind != "static")
                     runtime = runtime if len(runtime) < len(specs) else None
-                    self._fast[key] = (compiled, specs, runtime, _direct_runner(compiled, runtime, key[0]))
+                    direct = _direct_runner(compiled, runtime, key[0])
+                    mono = _direct_runner(compiled, runtime, key[0], _guard(key)) if direct is not None else None
+                    self._fast[key] = (compiled, specs, runtime, direct, mono)
                 return self.execute(compiled, specs, values, extra)
         raise TraceError(f"{self.py_func.__name__}: what it reads from outside its arguments changes "
                          "while it is being compiled (a global, closure or attribute)",
                          hint="pass the changing value as an argument")
+
+    def forget_fast(self, compiled=None) -> None:
+        """Drop the warm-call entries (of one compiled signature, or all)."""
+        self._mono = None
+        if compiled is None:
+            self._fast.clear()
+            return
+        for k, entry in list(self._fast.items()):
+            if entry[0] is compiled:
+                self._fast.pop(k, None)
 
     def _bind(self, args, kwargs) -> list:
         if not kwargs and len(args) == len(self.param_names) and self._positional:
@@ -348,7 +369,8 @@ def _kernel_args(types: tuple, runtime: tuple | None) -> str | None:
     return "(" + "".join(p + ", " for p in parts) + ")"
 
 
-def _direct_runner(compiled, runtime: tuple | None, types: tuple) -> Callable | None:
+def _direct_runner(compiled, runtime: tuple | None, types: tuple,
+                   guard: tuple[str, dict] | None = None) -> Callable | None:
     """A warm call's whole work when there is nothing to check between calls
     (no guards on globals, no captured arrays, no write-backs) and the
     backend can run its kernel on the arguments as they come: one call, the
@@ -356,7 +378,8 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple) -> Callable | 
     with cold caches, where every Python object a call path touches costs
     (tens of microseconds over the longer path, bench/README.md); None
     where the general path is needed. `types`: the call's argument types
-    (the key's first part), for `_kernel_args`."""
+    (the key's first part), for `_kernel_args`; `guard`: a `_guard`, run
+    first (the runner then gives `_MISS` for another signature)."""
     traced, program = compiled.traced, compiled.program
     fast = getattr(compiled.run, "fast", None)
     if fast is None or program.writebacks or traced.captured or getattr(traced, "guards", None) is not None:
@@ -365,9 +388,13 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple) -> Callable | 
     results = program.body.results
     args = _kernel_args(types, runtime)
     if tree[0] == "leaf" and results[tree[1]].ndim > 0 and results[tree[1]].dtype != RNG:
-        return fast(tree[1], args)  # one array, the common case: the kernel's call gives it
-    whole = fast(None, args)
-    return (lambda a: build_output(tree, whole(a))) if whole is not None else None
+        return fast(tree[1], args, guard)  # one array, the common case: the kernel's call gives it
+    whole = fast(None, args, guard)
+    if whole is None:
+        return None
+    if guard is None:
+        return lambda a: build_output(tree, whole(a))
+    return lambda a: _MISS if (out := whole(a)) is _MISS else build_output(tree, out)
 
 
 def captured_unchanged(program: Program) -> bool:
@@ -388,14 +415,50 @@ def _plain_extra(program: Program) -> bool:
     return gs is None or gs.plain
 
 
-def _forget_in(fast: dict) -> Callable:
-    """An eviction hook dropping the fast-path entries of an evicted signature."""
+def _forget_in(jf: JitFunction) -> Callable:
+    """An eviction hook dropping the fast-path entries of an evicted signature
+    (holding the function weakly: its cache holds the hook)."""
+    ref = weakref.ref(jf)
+
     def forget(_key, compiled) -> None:
-        for k, entry in list(fast.items()):
-            if entry[0] is compiled:
-                fast.pop(k, None)
+        owner = ref()
+        if owner is not None:
+            owner.forget_fast(compiled)
 
     return forget
+
+
+_MISS = object()
+
+
+def _guard(key: tuple) -> tuple[str, dict]:
+    """Source lines (and the names they use) that return `_MISS` unless a
+    call's argument tuple `a` has exactly the types, array dtypes and shapes
+    and int values of `key` (a `_plain_key`), for the runner JitFunction
+    keeps for the last signature called (`_mono`): a function called over
+    and over with one signature, the common case, then skips building and
+    hashing its key (for eight arguments, 1.5 us of a 6 us call on the 2-vCPU
+    machine of bench/README.md's fifteenth session). Identity tests only: a
+    dtype equal to the key's but another object misses, and the general
+    path decides."""
+    types = key[0]
+    arrays, ints = _key_plan(types)
+    env: dict[str, Any] = {"MISS": _MISS, "TRACES": ctx.TRACES}
+    tests = []
+    for i, t in enumerate(types):
+        env[f"T{i}"] = t
+        tests.append(f"type(x{i}) is T{i}")
+    for j, i in enumerate(arrays):
+        env[f"D{i}"], env[f"S{i}"] = key[1 + 2 * j], key[2 + 2 * j]
+        tests.append(f"x{i}.dtype is D{i} and x{i}.shape == S{i} and x{i}.flags.aligned")
+    for j, i in enumerate(ints):
+        env[f"V{i}"] = key[1 + 2 * len(arrays) + j]
+        tests.append(f"x{i} == V{i}")
+    names = "".join(f"x{i}, " for i in range(len(types)))
+    src = f"    if len(a) != {len(types)} or TRACES[0]:\n        return MISS\n"
+    if types:
+        src += f"    {names} = a\n    if not ({' and '.join(tests)}):\n        return MISS\n"
+    return src, env
 
 
 _MAX_RETRACES = 4

@@ -85,7 +85,7 @@ def trace_specializing(jf, values: list, specs: list, specs_of=None) -> tuple[Pr
                 jf._auto_static[n] = _reason(e)
                 if not is_int_like(values[jf.param_names.index(n)]):
                     jf._fast_ok = False  # the plain-call cache keys floats by type, not value
-                    jf._fast.clear()
+                    jf.forget_fast()
             specs = (specs_of or jf.specs_of)(values)
             continue
         program.notes = program_notes(jf, values) + list(getattr(program, "notes", []))

@@ -278,3 +278,47 @@ def test_a_warm_jitted_function_called_while_tracing_is_traced(rng):
         assert f(x) == pytest.approx(uses_the_table(x))
     finally:
         TABLE[:] = [1.0, 2.0, 3.0]
+
+
+# --- the last signature's runner (JitFunction._mono): a guard, then the direct runner ----------------
+def test_alternating_signatures_each_get_their_own_program(rng):
+    """The runner kept for the last signature must miss every other one:
+    another dtype, shape, type of scalar or int value, in any order."""
+    f, g = looptrace.jit(decay, backend="cpu"), looptrace.jit(window_sums, backend="cpu")
+    x = rng.standard_normal(12)
+    calls = [(x, 0.5), (x.astype(np.float32), 0.5), (x[:7], 0.5), (x, np.float32(0.5)), (x, 2),
+             (x, 0.75), (x[:7].copy(), 0.3)]
+    for args in calls * 3 + calls[::-1] * 2:
+        got, want = f(*args), decay(*args)
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+    for w in (3, 3, 5, 3, 5, 5, 4):
+        np.testing.assert_allclose(g(x, w), window_sums(x, w), rtol=1e-12)
+    assert f._mono is not None and g._mono is not None
+
+
+def test_an_equal_dtype_of_another_object_or_an_unaligned_array_takes_the_general_path(rng):
+    f = looptrace.jit(decay, backend="cpu")
+    x = rng.standard_normal(6)
+    for _ in range(2):
+        assert f(x, 0.5) == pytest.approx(decay(x, 0.5), rel=1e-12)
+    tagged = x.astype(np.dtype(np.float64, metadata={"unit": "m"}))
+    assert tagged.dtype == x.dtype and tagged.dtype is not x.dtype
+    raw = np.zeros(6 * 8 + 1, dtype=np.uint8)
+    unaligned = raw[1:].view(np.float64)
+    unaligned[:] = x
+    assert not unaligned.flags.aligned
+    for y in (tagged, unaligned, x, unaligned, tagged):
+        assert f(y, 0.5) == pytest.approx(decay(x, 0.5), rel=1e-12)
+
+
+def test_forgetting_the_warm_entries_forgets_the_last_runner(rng):
+    f = looptrace.jit(decay, backend="cpu")
+    x = rng.standard_normal(5)
+    f(x, 0.5), f(x, 0.5)
+    assert f._mono is not None
+    compiled = next(iter(f._fast.values()))[0]
+    f.forget_fast(compiled)
+    assert f._mono is None and not f._fast
+    assert f(x, 0.5) == pytest.approx(decay(x, 0.5), rel=1e-12)
+    assert f(x, 0.5) == pytest.approx(decay(x, 0.5), rel=1e-12) and f._mono is not None

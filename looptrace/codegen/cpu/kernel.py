@@ -89,7 +89,7 @@ class CpuKernel:
         return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
                 for k, x in enumerate(outs)]
 
-    def fast(self, pick: int | None = None, args: str | None = None):
+    def fast(self, pick: int | None = None, args: str | None = None, guard: tuple[str, dict] | None = None):
         """`call_plain` for a warm call that needs none of its extra work (no
         BLAS thread limit, scalar results that Numba gives back as the Python
         float, int, bool or complex of their dtype), as one function: the
@@ -99,7 +99,8 @@ class CpuKernel:
         positions, NumPy scalars as Python numbers), else the tuple itself.
         api.py calls it with nothing else on the way: a call right after
         other work runs with cold caches, where each object and frame a call
-        touches costs."""
+        touches costs. `guard`: lines run first (indented, they may return)
+        and the names they use (api.py `_monomorphic`)."""
         if self.em.blas_in_prange or any(d not in _PLAIN_SCALARS for d in self._scalars.values()):
             return None
         at = "" if pick is None else f"[{pick}]"
@@ -110,6 +111,9 @@ class CpuKernel:
             env = {"kernel": self.kernel, "tail": (*self.consts, *self.holes), "failed": self._failed}
             body = (f"    b = {args or 'a'}\n    try:\n        return kernel(*b, *tail){at}\n"
                     f"    except Exception as e:\n        return failed(e, b, None){at}\n")
+        if guard is not None:
+            body = guard[0] + body
+            env.update(guard[1])
         exec(f"def direct(a):\n{body}", env)  # noqa: S102 (positions and names of our own)
         return env["direct"]
 
