@@ -1,7 +1,9 @@
 """Integer ranges: the smallest and largest value an integer array (or
 scalar) can hold, by interval arithmetic over constants, iota, broadcasts,
 reshapes, integer converts, +, -, *, minimum and maximum, and floor division
-and modulo by a positive constant.
+and modulo by a positive constant; a read of an array's elements (a slice,
+a dynamic slice, a gather, a transpose) holds what the array holds, and an
+array with a part written holds what either held.
 
 Users: the vectorizer decides clamps, comparisons and checks with the ranges
 a loop's static bounds give (vectorize/bounds.py) and converts conditionals
@@ -19,13 +21,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .affine import affine_form, value_range
+from .affine import affine_form, static_bounds, value_range
 from .core import Block, Op, Value, walk
 
 Interval = tuple[int, int]
 
 ARITHMETIC = ("add", "subtract", "multiply", "minimum", "maximum")
 PASS_THROUGH = ("broadcast_to", "reshape", "convert")
+ELEMENTS_OF_FIRST = ("slice", "dynamic_slice", "gather", "transpose")  # some elements of input 0
+WRITTEN = {"dynamic_update_slice": 1, "update_slice": 1}  # input 0 with input k written into it
 
 
 def is_integer(v: Value) -> bool:
@@ -60,6 +64,15 @@ def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
         return (0, max(int(op.attrs["shape"][op.attrs["axis"]]) - 1, 0))
     if name in PASS_THROUGH:
         return _fitting(of(op.inputs[0]), op.out.dtype)
+    if name in ELEMENTS_OF_FIRST and op.out.dtype == op.inputs[0].dtype:
+        return of(op.inputs[0])
+    if name in WRITTEN or (name == "scatter" and op.attrs.get("mode") != "add"):
+        a, b = of(op.inputs[0]), of(op.inputs[WRITTEN.get(name, 2)])
+        return _union(a, b, op.out.dtype)
+    if name == "concatenate":
+        rs = [of(v) for v in op.inputs]
+        return None if any(r is None for r in rs) else _fitting((min(r[0] for r in rs), max(r[1] for r in rs)),
+                                                                op.out.dtype)
     if name == "floor_divide" and len(op.inputs) == 2:  # by a positive constant: monotone
         a, d = of(op.inputs[0]), const_range(op.inputs[1])
         if a is None or d is None or d[0] != d[1] or d[0] <= 0:
@@ -96,6 +109,10 @@ def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
     else:
         r = (max(a[0], b[0]), max(a[1], b[1]))
     return _fitting(r, op.out.dtype)
+
+
+def _union(a: Interval | None, b: Interval | None, dtype) -> Interval | None:
+    return None if a is None or b is None else _fitting((min(a[0], b[0]), max(a[1], b[1])), dtype)
 
 
 def _fitting(r: Interval | None, dtype) -> Interval | None:
@@ -189,24 +206,30 @@ def select_range(op: Op, of: Callable[[Value], Interval | None], made: Callable[
 
 def _restricted(x: Value, test: Op | None, taken: bool, of: Callable, made: Callable) -> Interval | None:
     own = of(x)
-    cut = _comparison_cut(test, of, taken) if test is not None else None
-    if cut is None:
+    cuts = _cuts(test, of, made, taken) if test is not None else {}
+    if not cuts:
         return own
-    u, (lo, hi) = cut
-    if x.id == u.id:
-        return own if own is None else (max(own[0], lo), min(own[1], hi))
+    if x.id in cuts:  # the test bounds x itself (on both sides: x of unknown range, a bin index)
+        lo, hi = cuts[x.id][1]
+        if own is None:
+            whole = np.iinfo(x.dtype)
+            own = (int(whole.min), int(whole.max))
+        return (max(own[0], lo), min(own[1], hi))
+    if own is None:
+        return own
     shifted = made(x.id)
-    if shifted is None or shifted.prim.name not in ("add", "subtract") or own is None:
+    if shifted is None or shifted.prim.name not in ("add", "subtract"):
         return own
     a, b = shifted.inputs
-    shift = None
-    if a.id == u.id and b.is_const and np.ndim(b.const) == 0:
-        shift = int(b.const) if shifted.prim.name == "add" else -int(b.const)
-    elif shifted.prim.name == "add" and b.id == u.id and a.is_const and np.ndim(a.const) == 0:
-        shift = int(a.const)
-    ru = of(u)
+    shift = u = None
+    if a.id in cuts and b.is_const and np.ndim(b.const) == 0:
+        u, shift = a, int(b.const) if shifted.prim.name == "add" else -int(b.const)
+    elif shifted.prim.name == "add" and b.id in cuts and a.is_const and np.ndim(a.const) == 0:
+        u, shift = b, int(a.const)
+    ru = of(u) if u is not None else None
     if shift is None or ru is None:
         return own
+    lo, hi = cuts[u.id][1]
     lo, hi = max(ru[0], lo), min(ru[1], hi)
     return (lo + shift, hi + shift) if lo <= hi else (1, 0)
 
@@ -217,17 +240,53 @@ _CUTS = {  # u OP k taken (True) or not: the range of u, as (lo, hi) offsets fro
     "greater": ((1, None), (None, 0)),
     "greater_equal": ((0, None), (None, -1)),
 }
+_MIRRORED = {"less": "greater", "less_equal": "greater_equal", "greater": "less", "greater_equal": "less_equal"}
 
 
-def _comparison_cut(test: Op, of: Callable, taken: bool):
-    """(u, [lo, hi]) that u lies in when `test` (u OP k, k an integer constant
-    scalar) is `taken`; None for any other test."""
-    if test.prim.name not in _CUTS or len(test.inputs) != 2:
-        return None
+def _cuts(test: Op, of: Callable, made: Callable, taken: bool, depth: int = 4) -> dict[int, tuple[Value, Interval]]:
+    """value id -> (u, [lo, hi]) that u lies in when `test` is `taken`: a
+    comparison of an integer u with an integer constant scalar (either side),
+    and the cuts of both sides of an `and` taken (`or` not taken; a select
+    with a constant False or True branch is one)."""
+    name = test.prim.name
+    if name in _CUTS and len(test.inputs) == 2:
+        cut = _comparison_cut(test, taken)
+        return {cut[0].id: cut} if cut is not None else {}
+    sides = None
+    if name in ("logical_and", "logical_or") and len(test.inputs) == 2 and taken == (name == "logical_and"):
+        sides = test.inputs
+    elif name == "select" and len(test.inputs) == 3:
+        c, a, b = test.inputs
+        if taken and _is_flag(b, False):  # c and a
+            sides = (c, a)
+        elif not taken and _is_flag(a, True):  # c or b
+            sides = (c, b)
+    if sides is None or depth == 0:
+        return {}
+    found: dict[int, tuple[Value, Interval]] = {}
+    for side in sides:
+        op = made(side.id)
+        for vid, (u, (lo, hi)) in (_cuts(op, of, made, taken, depth - 1) if op is not None else {}).items():
+            if vid in found:
+                lo, hi = max(lo, found[vid][1][0]), min(hi, found[vid][1][1])
+            found[vid] = (u, (lo, hi))
+    return found
+
+
+def _is_flag(v: Value, flag: bool) -> bool:
+    return v.is_const and v.dtype == np.bool_ and np.ndim(v.const) == 0 and bool(v.const) is flag
+
+
+def _comparison_cut(test: Op, taken: bool):
+    """(u, [lo, hi]) that u lies in when `test` (u OP k or k OP u, k an
+    integer constant scalar) is `taken`; None for any other test."""
     u, k = test.inputs
+    name = test.prim.name
+    if u.is_const and not k.is_const:
+        u, k, name = k, u, _MIRRORED[name]
     if not (k.is_const and np.ndim(k.const) == 0 and is_integer(k)) or not is_integer(u):
         return None
-    lo, hi = _CUTS[test.prim.name][0 if taken else 1]
+    lo, hi = _CUTS[name][0 if taken else 1]
     big = 1 << 126
     k = int(k.const)
     return u, (-big if lo is None else k + lo, big if hi is None else k + hi)
@@ -244,3 +303,30 @@ def loop_leaf(aff: dict, trips: int, outer: dict[int, Interval]) -> Leaf:
         return outer.get(v.id)
 
     return leaf
+
+
+def nested_ranges(block: Block) -> dict[int, Interval]:
+    """value id -> range, for every integer value of block and of the blocks
+    in it, learned in program order: a counted loop with constant bounds
+    gives its index the range it runs over; other block arguments (carries,
+    a while loop's state) have none. Codegen reads it to drop the bounds
+    checks of reads at starts it proves inside the axis (`v = perm[i]` for a
+    perm computed as (iota + 1) % n, then x[v])."""
+    found: dict[int, Interval] = {}
+
+    def visit(b: Block, ranges: Ranges) -> None:
+        for op in b.ops:
+            ranges.learn(op)
+            for sub in op.blocks:
+                index: dict[int, Interval] = {}
+                bounds = static_bounds(op) if op.prim.name == "for_loop" else None
+                if bounds is not None and bounds[2] != 0:
+                    trips = len(range(*bounds))
+                    if trips > 0:
+                        index[sub.args[0].id] = value_range((bounds[2], bounds[0]), trips)
+                found.update(index)
+                visit(sub, Ranges(lambda v, index=index, outer=ranges: index.get(v.id, outer.of(v))))
+        found.update(ranges.known)
+
+    visit(block, Ranges())
+    return found

@@ -123,3 +123,122 @@ def test_a_clipped_then_wrapped_index_is_inside_the_axis():
     unclipped = b.op("select", b.op("less", i, literal(np.int64(0))), b.op("add", i, literal(np.int64(n))), i)
     producer = {v.id: op for op in b.ops for v in op.outputs}
     assert range_in_block(unclipped, producer) is None  # nothing known of i: no range
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(2, 8), shift=st.integers(-5, 5), scale=st.integers(-3, 3), at=st.integers(0, 7),
+       picks=st.lists(st.integers(-8, 7), min_size=1, max_size=6), order=st.permutations(range(5)))
+def test_reads_and_writes_of_arrays_keep_their_elements_range(n, shift, scale, at, picks, order):
+    """A slice, dynamic slice, gather or transpose holds some of its array's
+    elements; an array with a part written holds either's; a concatenation
+    any of its parts': each computed range contains every element."""
+    b = IRBuilder()
+    i64 = np.dtype(np.int64)
+    a = b.op("add", b.op("multiply", b.op("iota", shape=(n, 3), dtype=i64, axis=0), literal(np.int64(scale))),
+             literal(np.int64(shift)))
+    c = b.op("remainder", b.op("iota", shape=(n, 3), dtype=i64, axis=1), literal(np.int64(2)))
+    start = literal(np.int64(at % n))
+    made = {
+        0: lambda: b.op("slice", a, starts=(1, 0), stops=(n, 2), steps=(1, 1)),
+        1: lambda: b.op("dynamic_slice", a, start, literal(np.int64(0)), sizes=(1, 3)),
+        2: lambda: b.op("gather", a, literal(np.array([p % n for p in picks], dtype=np.int64)), axis=0),
+        3: lambda: b.op("transpose", c, perm=(1, 0)),
+        4: lambda: b.op("dynamic_update_slice", a, b.op("slice", c, starts=(0, 0), stops=(1, 3), steps=(1, 1)),
+                        start, literal(np.int64(0))),
+    }
+    outs = [made[k]() for k in order]
+    outs.append(b.op("concatenate", a, c, axis=0))
+    producer = {v.id: op for op in b.ops for v in op.outputs}
+    eager, env = EagerBuilder(), {}
+    for op in b.ops:
+        args = [env[u.id] if u.id in env else np.asarray(u.const) for u in op.inputs]
+        env[op.out.id] = eager.op(op.prim.name, *args, **op.attrs)
+    for v in outs:
+        r = range_in_block(v, producer)
+        got = env[v.id]
+        assert r is not None and r[0] <= got.min() and got.max() <= r[1], (v, r, got)
+
+
+def test_nested_ranges_give_loop_indices_and_what_is_read_at_them():
+    """nested_ranges over a traced program: the index of a counted loop, and
+    a neighbour table (i + 1) % n computed before the loop and read in it
+    (the table's elements as traced: a dynamic_slice of it, reshaped)."""
+    from looptrace.ir.core import walk
+    from looptrace.ir.ranges import nested_ranges
+
+    def ring(x):
+        n = x.shape[0]
+        nxt = (np.arange(n) + 1) % n
+        s = 0.0
+        for i in range(2, n):
+            s = s * 0.5 + x[nxt[i]]
+        return s
+
+    program = looptrace.jit(ring, backend="interpret").trace([np.ones(12)])  # as traced: the loop is there
+    found = nested_ranges(program.body)
+    loops = [op for op in walk(program.body) if op.prim.name == "for_loop"]
+    assert loops and all(found[op.blocks[0].args[0].id] == (2, 11) for op in loops)
+    reads = [op for op in walk(program.body) if op.prim.name == "dynamic_slice" and op.inputs[0].dtype == np.int64]
+    assert reads and all(found[op.out.id] == (0, 11) for op in reads)
+    assert all(found[op.out.id] == (0, 11) for op in walk(program.body)
+               if op.prim.name == "reshape" and any(op.inputs[0] is r.out for r in reads))
+
+
+CMP = ("less", "less_equal", "greater", "greater_equal")
+
+
+@settings(max_examples=80, deadline=None)
+@given(parts=st.lists(st.tuples(st.sampled_from(CMP), st.integers(-12, 12), st.booleans()), min_size=1, max_size=4),
+       joins=st.lists(st.sampled_from(["and", "or", "select_and", "select_or"]), min_size=3, max_size=3),
+       pick_first=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_a_select_under_a_compound_test_stays_in_its_range(parts, joins, pick_first, seed):
+    """select(test, u, 3) or select(test, 3, u) with u of unknown range and
+    test comparisons of u with constants (either side) joined by and/or
+    (or their select forms): the range found holds every element."""
+    b = IRBuilder()
+    u = Value(np.dtype(np.int64), (64,))
+    tests = []
+    for name, k, const_left in parts:
+        kk = literal(np.int64(k))
+        tests.append(b.op(name, kk, u) if const_left else b.op(name, u, kk))
+    t = tests[0]
+    for join, other in zip(joins, tests[1:]):
+        if join == "and":
+            t = b.op("logical_and", t, other)
+        elif join == "or":
+            t = b.op("logical_or", t, other)
+        elif join == "select_and":
+            t = b.op("select", t, other, literal(np.bool_(False)))
+        else:
+            t = b.op("select", t, literal(np.bool_(True)), other)
+    three = literal(np.int64(3))
+    out = b.op("select", t, u, three) if pick_first else b.op("select", t, three, u)
+    producer = {v.id: op for op in b.ops for v in op.outputs}
+    r = range_in_block(out, producer)
+    values = np.random.default_rng(seed).integers(-40, 40, 64)
+    eager, env = EagerBuilder(), {u.id: values}
+    for op in b.ops:
+        args = [env[v.id] if v.id in env else np.asarray(v.const) for v in op.inputs]
+        env[op.out.id] = eager.op(op.prim.name, *args, **op.attrs)
+    got = env[out.id]
+    if r is not None:
+        assert r[0] <= got.min() and got.max() <= r[1], (r, got)
+
+
+def test_a_bin_index_tested_on_both_sides_is_inside_the_axis():
+    """`if 0 <= b < n: hist[b] += 1` with b from a float (no range of its
+    own): select(b >= 0 and b < n, b, 0) lies in [0, n - 1], in each
+    spelling of the `and`."""
+    n = 32
+    for spelling in ("logical_and", "select"):
+        b = IRBuilder()
+        u = Value(np.dtype(np.int64), (9,))
+        lo, hi = b.op("greater_equal", u, literal(np.int64(0))), b.op("less", u, literal(np.int64(n)))
+        both = b.op("logical_and", lo, hi) if spelling == "logical_and" else \
+            b.op("select", lo, hi, literal(np.bool_(False)))
+        at = b.op("select", both, u, literal(np.int64(0)))
+        producer = {v.id: op for op in b.ops for v in op.outputs}
+        assert range_in_block(at, producer) == (0, n - 1)
+        either = b.op("select", b.op("logical_or", lo, hi), u, literal(np.int64(0)))
+        producer = {v.id: op for op in b.ops for v in op.outputs}
+        assert range_in_block(either, producer) is None  # u >= 0 or u < n bounds nothing
