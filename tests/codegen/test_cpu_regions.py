@@ -79,3 +79,77 @@ def test_indices_affine_in_a_static_loop_need_no_bound_check(monkeypatch, rng):
     assert "check_start" in g.explain(x).kernel_source  # t+1 reaches 11
     with pytest.raises(IndexError, match="index 11 is out of bounds for axis 0 with size 11"):
         g(x)
+
+
+def sweep(s, nxt, prv):
+    s = s.copy()
+    n = s.shape[0]
+    for i in range(n):
+        s[i] = 0.5 * (s[nxt[i]] - s[prv[i]]) + np.tanh(s[i])
+    return s
+
+
+def periodic_sweep(s):
+    n = s.shape[0]
+    return sweep(s, (np.arange(n) + 1) % n, (np.arange(n) - 1) % n)
+
+
+def test_indices_read_from_a_table_of_known_range_need_no_bound_check(rng):
+    """A neighbour table (i + 1) % n computed in the kernel holds 0..n-1
+    (ir/ranges.py `nested_ranges`): the reads at its elements are not
+    checked. The same tables passed as arguments can hold anything: checked,
+    raising as the plain function does."""
+    import looptrace
+
+    x = rng.standard_normal(13)
+    f = looptrace.jit(periodic_sweep, backend="cpu", cache=False)
+    np.testing.assert_allclose(f(x), periodic_sweep(x), rtol=1e-12)
+    assert "check_start" not in f.explain(x).kernel_source
+    g = looptrace.jit(sweep, backend="cpu", cache=False)
+    nxt, prv = (np.arange(13) + 1) % 13, (np.arange(13) - 1) % 13
+    np.testing.assert_allclose(g(x, nxt, prv), sweep(x, nxt, prv), rtol=1e-12)
+    assert "check_start" in g.explain(x, nxt, prv).kernel_source
+    nxt[5] = 13
+    with pytest.raises(IndexError, match="index 13 is out of bounds for axis 0 with size 13"):
+        g(x, nxt, prv)
+
+
+def group_max(values, labels, out):
+    for i in range(values.shape[0]):
+        g = labels[i]
+        if values[i] > out[g]:
+            out[g] = values[i]
+    return out
+
+
+def branch_then_after(x, idx):
+    s = 0.0
+    for i in range(x.shape[0]):
+        g = idx[i]
+        if x[i] > 0.0:
+            s += x[g]  # checked in the branch only
+        s += 2.0 * x[g]  # checked again: the branch may not have run
+    return s
+
+
+def test_a_start_checked_before_in_scope_is_not_checked_again(monkeypatch, rng):
+    import looptrace
+
+    monkeypatch.setenv("LOOPTRACE_NO_VECTORIZE", "1")
+    values, labels = rng.standard_normal(50), rng.integers(-8, 8, 50)
+    out = np.full(8, -np.inf)
+    f = looptrace.jit(group_max, backend="cpu", cache=False)
+    got, want = out.copy(), out.copy()
+    np.testing.assert_array_equal(f(values, labels, got), group_max(values, labels, want))
+    np.testing.assert_array_equal(got, want)
+    assert f.explain(values, labels, out).kernel_source.count("check_start(") == 1
+    labels[7] = 8
+    with pytest.raises(IndexError, match="index 8 is out of bounds for axis 0 with size 8"):
+        f(values, labels, out.copy())
+    g = looptrace.jit(branch_then_after, backend="cpu", cache=False)
+    x, idx = rng.standard_normal(20), rng.integers(-20, 20, 20)
+    np.testing.assert_allclose(g(x, idx), branch_then_after(x, idx), rtol=1e-12)
+    assert g.explain(x, idx).kernel_source.count("check_start(") == 2
+    x[4], idx[4] = -1.0, 20  # the branch does not run: the read after it raises
+    with pytest.raises(IndexError, match="index 20 is out of bounds for axis 0 with size 20"):
+        g(x, idx)

@@ -25,6 +25,7 @@ import numpy as np
 
 from looptrace.codegen.planning.walker import BlockWalker
 from looptrace.codegen.target import Target, loop_key
+from looptrace.ir.ranges import nested_ranges
 from looptrace.ir.core import (
     RNG,
     Block,
@@ -66,9 +67,12 @@ class Emitter(BlockWalker):
         self._ids = itertools.count()
         self._consts_seen: set[int] = set()
         self._local: dict[int, int] = {}
-        # integer scalars whose value range is known when emitting (affine in the
-        # index of a loop with constant bounds, ir/affine.py): their bound checks go
-        self.ranges: dict[int, tuple[int, int]] = {}
+        # (start id, axis length, size) -> (variable, its line's index and text, depth): checked starts
+        self._checked_starts: dict[tuple, tuple[str, int, str, int]] = {}
+        # integer values whose range is known when emitting (ir/ranges.py
+        # `nested_ranges`; affine in the index of a loop with constant bounds,
+        # ir/affine.py, added per loop): their bound checks go
+        self.ranges: dict[int, tuple[int, int]] = nested_ranges(program.body)
         self.first_line = 0
         self.line_origin: dict[int, int] = {}  # module line (1-based) -> index into self.lines
         self.loop_notes: dict[tuple, str] = {}  # (file, line) of a source loop -> how the kernel runs it
@@ -129,13 +133,29 @@ class Emitter(BlockWalker):
         return len(self.check_sites) - 1
 
     def checked_start(self, start: Value, n: str, size: int | str, axis: int) -> str:
-        """A variable holding a bounds-checked dynamic start (NumPy's rules)."""
+        """A variable holding a bounds-checked dynamic start (NumPy's rules);
+        the one checked before where it is still in scope (group_max reads
+        out[g] and writes it under an if: one check)."""
         known = self.start_in_bounds(start, n, size)
         if known is not None:
             return known
+        key = (start.id, n, size)
+        seen = self._checked_starts.get(key)
+        if seen is not None and self._in_scope(*seen[1:]):
+            return seen[0]
         var = self.fresh("s")
         self.line(f"{var} = check_start(np.int64({self.name(start)}), {n}, {size}, {self.error_code(axis, size)})")
+        self._checked_starts[key] = (var, len(self.lines) - 1, self.lines[-1], self.depth)
         return var
+
+    def _in_scope(self, at: int, text: str, depth: int) -> bool:
+        """Line `at` (still `text`: a dry run may have taken it back) is run
+        before the next line wherever that lands: no line since has left its
+        block (a line less indented than `depth`: an else, a loop's end)."""
+        if at >= len(self.lines) or self.lines[at] is not text:
+            return False
+        indent = "    " * depth
+        return all(ln.startswith(indent) for ln in itertools.islice(self.lines, at + 1, None))
 
     def start_in_bounds(self, start: Value, n: str, size: int | str) -> str | None:
         """The text of a dynamic start known to lie in bounds, which needs no
