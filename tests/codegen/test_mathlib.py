@@ -276,3 +276,37 @@ def test_cabs_loop_is_vectorized_and_lowered():
     assert "cabs_c128(" in src
     np.testing.assert_allclose(looptrace.jit(lambda a: np.abs(a) * 2.0, backend="cpu")(z), np.abs(z) * 2.0,
                                rtol=1e-15)
+
+
+@numba.njit(error_model="numpy")
+def _muladd_scalar(a, b, c):
+    return mathlib._muladd(a, b, c)
+
+
+@numba.njit(error_model="numpy")
+def _exp_scalar(x):
+    return mathlib.exp_f64(x)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.tuples(*(st.floats(-1e3, 1e3, allow_nan=False) for _ in range(3))))
+def test_muladd_rounds_once_where_the_cpu_has_fma(abc):
+    """_muladd(a, b, c) is a*b + c rounded once (exact rational arithmetic as
+    the oracle) where the host has FMA; a multiply then an add elsewhere."""
+    from fractions import Fraction
+
+    a, b, c = abc
+    got = _muladd_scalar(a, b, c)
+    if mathlib._HOST_FMA:
+        assert got == float(Fraction(a) * Fraction(b) + Fraction(c))
+    else:
+        assert got == a * b + c
+
+
+def test_exp_is_the_same_in_scalar_and_vectorized_code():
+    """The fused multiply-adds round as one operation in a SIMD lane and in
+    scalar code: exp of every element equals exp of that element alone."""
+    x = np.random.default_rng(3).uniform(-745.0, 709.0, 4099)
+    out = np.empty_like(x)
+    _loop("exp", "float64")(x, out)
+    assert np.array_equal(out, np.array([_exp_scalar(v) for v in x]))
