@@ -389,12 +389,39 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     args = _kernel_args(types, runtime)
     if tree[0] == "leaf" and results[tree[1]].ndim > 0 and results[tree[1]].dtype != RNG:
         return fast(tree[1], args, guard)  # one array, the common case: the kernel's call gives it
+    build = _flat_tuple(tree, results)
+    if build is not None:  # a tuple of arrays and scalars: built in the runner itself
+        return fast(None, args, guard, build)
     whole = fast(None, args, guard)
     if whole is None:
         return None
     if guard is None:
         return lambda a: build_output(tree, whole(a))
     return lambda a: _MISS if (out := whole(a)) is _MISS else build_output(tree, out)
+
+
+def _flat_tuple(tree: tuple, results: list) -> tuple[str, dict, Callable] | None:
+    """A result that is a tuple of the kernel's outputs (`return s, n, x`), as
+    an expression of the outputs `o` that builds what `build_output` would
+    from the kernel's own return (arrays as they are; a float64, int64,
+    bool or complex128 scalar, which Numba gives back as the Python number,
+    as the NumPy scalar of its dtype, or as that Python number where the
+    plain function returns one), with build_output for outputs that come
+    another way; None for any other tree. A tuple result skips the general
+    builder's recursion per call (linspace_samples: 1.5 of a 6.6 us call)."""
+    if tree[0] != "tuple" or not all(t[0] == "leaf" for t in tree[1]):
+        return None
+    parts, names = [], {}
+    for t in tree[1]:
+        k, v = t[1], results[t[1]]
+        if v.dtype == RNG:
+            return None
+        if v.ndim > 0 or t[2]:
+            parts.append(f"o[{k}]")
+        else:
+            names[f"C{k}"] = np.dtype(v.dtype).type
+            parts.append(f"C{k}(o[{k}])")
+    return "(" + "".join(p + ", " for p in parts) + ")", names, lambda outs: build_output(tree, outs)
 
 
 def captured_unchanged(program: Program) -> bool:

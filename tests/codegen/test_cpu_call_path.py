@@ -322,3 +322,28 @@ def test_forgetting_the_warm_entries_forgets_the_last_runner(rng):
     assert f._mono is None and not f._fast
     assert f(x, 0.5) == pytest.approx(decay(x, 0.5), rel=1e-12)
     assert f(x, 0.5) == pytest.approx(decay(x, 0.5), rel=1e-12) and f._mono is not None
+
+
+def mixed_tuple(x, k):
+    s = 0.0
+    n = 0
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            s += x[i]
+            n += 1
+    return s, n, n > 3, s * 1j, np.cumsum(x), x.shape[0], 2.5, s
+
+
+def test_a_tuple_result_is_built_in_the_runner_as_the_plain_function_gives_it(rng):
+    """float64, int64, bool and complex results as NumPy scalars, a Python
+    int and float where the plain function returns those, an array, an
+    output twice: the same types and values on the first, the warm and the
+    last-signature calls, and after a new layout compiled."""
+    f = looptrace.jit(mixed_tuple, backend="cpu")
+    x = rng.standard_normal(11)
+    for args in [(x, 1), (x, 1), (x, 1), (x[::2].copy(), 1), (x, 1), (x[1::2], 1), (x[1::2], 1)]:
+        got, want = f(*args), mixed_tuple(*args)
+        assert [type(v) for v in got] == [type(v) for v in want]
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12)
+    assert all(entry[3] is not None and entry[4] is not None for entry in f._fast.values())

@@ -21,6 +21,7 @@ import os
 import re
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numba
@@ -89,7 +90,8 @@ class CpuKernel:
         return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
                 for k, x in enumerate(outs)]
 
-    def fast(self, pick: int | None = None, args: str | None = None, guard: tuple[str, dict] | None = None):
+    def fast(self, pick: int | None = None, args: str | None = None, guard: tuple[str, dict] | None = None,
+             build: tuple[str, dict, Callable] | None = None):
         """`call_plain` for a warm call that needs none of its extra work (no
         BLAS thread limit, scalar results that Numba gives back as the Python
         float, int, bool or complex of their dtype), as one function: the
@@ -100,11 +102,25 @@ class CpuKernel:
         api.py calls it with nothing else on the way: a call right after
         other work runs with cold caches, where each object and frame a call
         touches costs. `guard`: lines run first (indented, they may return)
-        and the names they use (api.py `_monomorphic`)."""
+        and the names they use (api.py `_guard`). `build`: the call's result
+        as an expression of the kernel's outputs `o`, the names it uses, and
+        the general builder for outputs that come another way (a new layout
+        compiled, a generic kernel)."""
         if self.em.blas_in_prange or any(d not in _PLAIN_SCALARS for d in self._scalars.values()):
             return None
         at = "" if pick is None else f"[{pick}]"
-        if self.shared is not None:  # its generic kernel may give way to its own (`_specialize`)
+        if build is not None:
+            expr, names, general = build
+            if self.shared is not None:
+                env = {"run": self._run_fast, "general": general}
+                body = f"    return general(run({args or 'a'}))\n"
+            else:
+                env = {"kernel": self.kernel, "tail": (*self.consts, *self.holes), "failed": self._failed,
+                       "general": general, **names}
+                body = (f"    b = {args or 'a'}\n    try:\n        o = kernel(*b, *tail)\n"
+                        f"    except Exception as e:\n        return general(failed(e, b, None))\n"
+                        f"    return {expr}\n")
+        elif self.shared is not None:  # its generic kernel may give way to its own (`_specialize`)
             env = {"run": self._run_fast}
             body = f"    return run({args or 'a'}){at}\n"
         else:
