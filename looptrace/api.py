@@ -390,7 +390,7 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     if tree[0] == "leaf" and results[tree[1]].ndim > 0 and results[tree[1]].dtype != RNG:
         return fast(tree[1], args, guard)  # one array, the common case: the kernel's call gives it
     build = _flat_tuple(tree, results)
-    if build is not None:  # a tuple of arrays and scalars: built in the runner itself
+    if build is not None:  # a scalar, or a tuple of arrays and scalars: built in the runner itself
         return fast(None, args, guard, build)
     whole = fast(None, args, guard)
     if whole is None:
@@ -401,7 +401,8 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
 
 
 def _flat_tuple(tree: tuple, results: list) -> tuple[str, dict, Callable] | None:
-    """A result that is a tuple of the kernel's outputs (`return s, n, x`), as
+    """A result that is one of the kernel's outputs or a tuple of them
+    (`return s`, `return s, n, x`), as
     an expression of the outputs `o` that builds what `build_output` would
     from the kernel's own return (arrays as they are; a float64, int64,
     bool or complex128 scalar, which Numba gives back as the Python number,
@@ -409,10 +410,11 @@ def _flat_tuple(tree: tuple, results: list) -> tuple[str, dict, Callable] | None
     plain function returns one), with build_output for outputs that come
     another way; None for any other tree. A tuple result skips the general
     builder's recursion per call (linspace_samples: 1.5 of a 6.6 us call)."""
-    if tree[0] != "tuple" or not all(t[0] == "leaf" for t in tree[1]):
+    leaves = [tree] if tree[0] == "leaf" else tree[1] if tree[0] == "tuple" else ()
+    if not leaves or not all(t[0] == "leaf" for t in leaves):
         return None
     parts, names = [], {}
-    for t in tree[1]:
+    for t in leaves:
         k, v = t[1], results[t[1]]
         if v.dtype == RNG:
             return None
@@ -421,7 +423,8 @@ def _flat_tuple(tree: tuple, results: list) -> tuple[str, dict, Callable] | None
         else:
             names[f"C{k}"] = np.dtype(v.dtype).type
             parts.append(f"C{k}(o[{k}])")
-    return "(" + "".join(p + ", " for p in parts) + ")", names, lambda outs: build_output(tree, outs)
+    expr = parts[0] if tree[0] == "leaf" else "(" + "".join(p + ", " for p in parts) + ")"
+    return expr, names, lambda outs: build_output(tree, outs)
 
 
 def captured_unchanged(program: Program) -> bool:
