@@ -312,9 +312,9 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         step.weak = True  # NumPy's step is then the Python float nan
         y = sem.ufunc("multiply", y, delta)
     y = sem.ufunc("add", y, start)
-    if endpoint and num > 1:
-        last = sem.reshape(sem.broadcast_to(stop, y.shape[1:]), (1,) + tuple(y.shape[1:]))
-        y = sem.concatenate([_along(y, 0, 0, num - 1), last], 0)
+    if endpoint and num > 1:  # the last sample is stop exactly: a select, fused where y is read
+        at_end = sem.reshape(sem.ufunc("equal", iota(num), num - 1), (-1,) + (1,) * delta.ndim)
+        y = sem.select(at_end, sem.broadcast_to(stop, y.shape), y)
     if axis != 0:
         y = _moveaxis(y, 0, _axis(axis, y.ndim))
     if dtype is not None and np.dtype(dtype).kind in "iu":

@@ -350,3 +350,18 @@ def test_new_functions_on_the_cpu_backend(rng, tmp_path, monkeypatch):
     x, k = rng.standard_normal((6, 7)), rng.standard_normal(3)
     np.testing.assert_allclose(looptrace.jit(per_row_scans, backend="cpu")(x, k), per_row_scans(x, k),
                                rtol=1e-9, atol=1e-12)
+
+
+def test_linspace_ends_at_stop_without_a_concatenation(rng):
+    """The last sample is stop exactly (NumPy's rule) by a select over the
+    positions, which fuses where the samples are read: no concatenate."""
+    from looptrace.ir.core import walk
+
+    def samples(a, b):
+        return np.exp(-np.linspace(a, b, 257) ** 2)
+
+    f = looptrace.jit(samples, backend="interpret")
+    a, b = float(rng.standard_normal()), float(rng.standard_normal() + 3.0)
+    np.testing.assert_array_equal(f(a, b), samples(a, b))
+    prims = [op.prim.name for op in walk(f.explain(a, b).program.body)]
+    assert "concatenate" not in prims
