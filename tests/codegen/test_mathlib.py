@@ -310,3 +310,24 @@ def test_exp_is_the_same_in_scalar_and_vectorized_code():
     out = np.empty_like(x)
     _loop("exp", "float64")(x, out)
     assert np.array_equal(out, np.array([_exp_scalar(v) for v in x]))
+
+
+def _recurrence(x):
+    y = np.empty_like(x)
+    h = 0.5
+    for t in range(x.shape[0]):
+        h = np.log1p(np.exp(-h * x[t])) + 0.25  # on the critical path of the scan
+        y[t] = h
+    return y, np.exp(x)  # a map: vectorized, mathlib
+
+
+def test_a_scalar_on_a_serial_loops_critical_path_calls_libm(rng):
+    """exp/log1p of a float64 scalar in a scan's body: libm (half the
+    latency of the polynomials in a chain); the elementwise map beside it
+    keeps mathlib. Values as the plain function's."""
+    x = rng.standard_normal(300)
+    f = looptrace.jit(_recurrence, backend="cpu")
+    for got, want in zip(f(x), _recurrence(x)):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    src = f.explain(x).kernel_source
+    assert "np.exp(" in src and "np.log1p(" in src and "exp_f64(" in src

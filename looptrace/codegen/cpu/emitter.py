@@ -67,6 +67,7 @@ class Emitter(BlockWalker):
         self._ids = itertools.count()
         self._consts_seen: set[int] = set()
         self._local: dict[int, int] = {}
+        self.serial_loops = 0  # serial loop bodies being emitted (`serial`)
         # (start id, axis length, size) -> (variable, its line's index and text, depth): checked starts
         self._checked_starts: dict[tuple, tuple[str, int, str, int]] = {}
         # integer values whose range is known when emitting (ir/ranges.py
@@ -102,6 +103,25 @@ class Emitter(BlockWalker):
     def line(self, text: str) -> None:
         self.lines.append("    " * self.depth + text)
         self.line_ops.append(self.op)
+
+    @contextlib.contextmanager
+    def serial(self, carried: bool) -> Iterator[None]:
+        """Inside: the body of a loop whose iterations follow each other (a
+        scan's carries, a while loop), where a scalar's math is on the
+        critical path (`latency_bound`)."""
+        self.serial_loops += int(carried)
+        try:
+            yield
+        finally:
+            self.serial_loops -= int(carried)
+
+    def latency_bound(self, op: Op) -> bool:
+        """Is op a scalar computed in a serial loop's body? Its exp, log,
+        expm1 and log1p then call libm (LLVM's intrinsics), whose table-driven
+        code has about half the latency of mathlib's polynomials (a recurrence
+        through exp: 18 ns a step against 45 ns); a loop of them vectorizes
+        no more than that recurrence."""
+        return self.serial_loops > 0 and op.out.ndim == 0
 
     @contextlib.contextmanager
     def indented(self) -> Iterator[None]:

@@ -34,7 +34,7 @@ from looptrace.ir.primitive import folded_axes
 from looptrace.ir.ranges import progression
 
 from .costs import MATHLIB, cost_factor, element_cost
-from .scalar import float64_closed
+from .scalar import float64_closed, latency_call
 from .target import TARGET
 from .text import as_int64, cast, dtype_text, literal
 
@@ -147,7 +147,8 @@ class Fuser:
         if rule.kind == "index":
             return rule.element(self, op, idx)
         args = [self.value_at(u, broadcast_index(u, op.out, idx)) for u in op.inputs]
-        expr = rule.expr(args, [u.dtype for u in op.inputs], op.out.dtype)
+        expr = latency_call(op, args) if self.em.latency_bound(op) else None
+        expr = expr or rule.expr(args, [u.dtype for u in op.inputs], op.out.dtype)
         t = self.em.fresh()
         self.em.line(f"{t} = {expr if float64_closed(op) else cast(expr, op.out.dtype)}")
         return t

@@ -197,7 +197,7 @@ def emit_for(em: Emitter, op: Op) -> None:
 
     known_index_ranges(em, op)
     head = for_header(em, op)
-    with em.indented():
+    with em.indented(), em.serial(n_carry > 0):
         for line in head:
             em.line(line)
         em.emit_block(body, owned, finish=finish)
@@ -270,7 +270,7 @@ def emit_while(em: Emitter, op: Op) -> None:
     owned = _init_lines(em, op, body.args, list(op.inputs))
     _allocate_rows(em, reusable_products(em, op, body, body.args))
     em.line("while True:")
-    with em.indented():
+    with em.indented(), em.serial(True):
         for ca, ba in zip(cond.args, body.args):
             em.line(f"{em.name(ca)} = {em.name(ba)}")
         em.emit_block(cond, finish=lambda: em.line(f"if not {em.name(cond.results[0])}:"))

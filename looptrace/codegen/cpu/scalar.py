@@ -46,6 +46,17 @@ def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
     return f"{MATHLIB[name]}{dt.itemsize * 8}({args[0]})"
 
 
+LIBM_FOR_LATENCY = ("exp", "expm1", "log", "log1p")  # tanh: mathlib's is as quick as libm's in a chain
+
+
+def latency_call(op, args: list[str]) -> str | None:
+    """The libm call for a float64 scalar exp/expm1/log/log1p on a serial
+    loop's critical path (Emitter.latency_bound); None otherwise."""
+    if op.prim.name not in LIBM_FOR_LATENCY or op.inputs[0].dtype != np.float64 or op.out.dtype != np.float64:
+        return None
+    return f"np.{op.prim.name}({args[0]})"
+
+
 # x ** 3 and x ** 4 of a float as products (Numba's np.power is a libm pow call per element,
 # which no loop around it vectorizes): <= 2 ulp from pow; inf, nan, -0.0 and overflow as pow.
 # paths' `x ** 3` over 10^8 elements: 2.3 s with pow. NumPy's own SIMD pow is faster than libm.
