@@ -114,14 +114,6 @@ def test_indices_read_from_a_table_of_known_range_need_no_bound_check(rng):
         g(x, nxt, prv)
 
 
-def group_max(values, labels, out):
-    for i in range(values.shape[0]):
-        g = labels[i]
-        if values[i] > out[g]:
-            out[g] = values[i]
-    return out
-
-
 def branch_then_after(x, idx):
     s = 0.0
     for i in range(x.shape[0]):
@@ -134,6 +126,7 @@ def branch_then_after(x, idx):
 
 def test_a_start_checked_before_in_scope_is_not_checked_again(monkeypatch, rng):
     import looptrace
+    from bench.corpus.grouping import group_max
 
     monkeypatch.setenv("LOOPTRACE_NO_VECTORIZE", "1")
     values, labels = rng.standard_normal(50), rng.integers(-8, 8, 50)

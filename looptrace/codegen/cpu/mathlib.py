@@ -206,14 +206,9 @@ def _scale(p, k):
 
 
 @numba.njit(**_JIT)
-def _expm_poly13(r):
-    """e**r for |r| <= 0.35, Taylor to degree 13 (truncation < 2**-57)."""
-    p = 1.0 / 6227020800.0
-    p = _muladd(p, r, 1.0 / 479001600.0)
-    p = _muladd(p, r, 1.0 / 39916800.0)
-    p = _muladd(p, r, 1.0 / 3628800.0)
-    p = _muladd(p, r, 1.0 / 362880.0)
-    p = _muladd(p, r, 1.0 / 40320.0)
+def _exp_tail(p, r):
+    """e**r from p = (e**r - sum of r**k/k! for k < 8) / r**8, Horner on
+    down: the last seven coefficients, then 1 + p*r."""
     p = _muladd(p, r, 1.0 / 5040.0)
     p = _muladd(p, r, 1.0 / 720.0)
     p = _muladd(p, r, 1.0 / 120.0)
@@ -225,17 +220,21 @@ def _expm_poly13(r):
 
 
 @numba.njit(**_JIT)
+def _expm_poly13(r):
+    """e**r for |r| <= 0.35, Taylor to degree 13 (truncation < 2**-57)."""
+    p = 1.0 / 6227020800.0
+    p = _muladd(p, r, 1.0 / 479001600.0)
+    p = _muladd(p, r, 1.0 / 39916800.0)
+    p = _muladd(p, r, 1.0 / 3628800.0)
+    p = _muladd(p, r, 1.0 / 362880.0)
+    p = _muladd(p, r, 1.0 / 40320.0)
+    return _exp_tail(p, r)
+
+
+@numba.njit(**_JIT)
 def _expm_poly8(r):
     """e**r for |r| <= 0.35, Taylor to degree 8 (truncation < 2**-32)."""
-    p = 1.0 / 40320.0
-    p = _muladd(p, r, 1.0 / 5040.0)
-    p = _muladd(p, r, 1.0 / 720.0)
-    p = _muladd(p, r, 1.0 / 120.0)
-    p = _muladd(p, r, 1.0 / 24.0)
-    p = _muladd(p, r, 1.0 / 6.0)
-    p = _muladd(p, r, 0.5)
-    p = _muladd(p, r, 1.0)
-    return _muladd(p, r, 1.0)
+    return _exp_tail(1.0 / 40320.0, r)
 
 
 @numba.njit(**_JIT)
