@@ -162,3 +162,23 @@ def test_generated_maps_follow_the_plain_function(spec, n, m, rng):
     want = fn(x, y, z)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+def shared_then_overwritten(x, y, z):
+    """The case hypothesis found: w = |t| + 0.5 feeds exp (u = exp(w) + t,
+    which may take t's buffer) and sin (v = sin(w) + u, computed in the
+    output's nest, so t is read there, after u's nest)."""
+    t = np.exp(np.abs(x) + 0.5) + x
+    w = np.abs(t) + 0.5
+    u = np.exp(w) + t
+    v = np.sin(w) + u
+    return x * 1.5 - u, x * 1.5 - v
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (40, 9)])
+def test_a_buffer_read_by_a_later_nest_through_inlined_values_is_not_overwritten(shape, rng):
+    x, y, z = (rng.standard_normal(shape) for _ in range(3))
+    f = looptrace.jit(shared_then_overwritten, backend="cpu")
+    for got, want in zip(f(x, y, z), shared_then_overwritten(x, y, z)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert f(x, y, z)[1].shape == shape

@@ -162,7 +162,28 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
         _overwritten_fills(block, plan, uses)
         _fills_with_writes(block, plan, uses)
         _group_maps(block, plan)
+    _read_where_computed(block, plan, uses, index)
     return plan
+
+
+def _read_where_computed(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], index: dict) -> None:
+    """An inlined value is computed in the nest of each op that reads it, so
+    what it reads is read there: its position (ownership.last_uses) is at
+    least its readers' latest, through chains of inlined values. Without
+    this, in `w = |t| + 0.5; u = exp(w) + t; v = sin(w) + u` with w
+    recomputed in v's nest, `|t|` (inlined into w) counted its read of t at
+    its own place, and u was written over t's buffer before v's nest read t
+    (a wrong answer, found by tests/codegen/test_cpu_map_groups.py's
+    generated programs). Later positions only: a last use found later than
+    it is only keeps a buffer from being reused."""
+    for op in reversed(block.ops):
+        if id(op) not in plan.skip or len(op.outputs) != 1 or op.out.id not in plan.inlined:
+            continue
+        readers = [u.op for u in uses.get(op.out.id, []) if u.op is not None]
+        if not readers:
+            continue
+        at = max(plan.position.get(id(r), index.get(id(r), -1)) for r in readers)
+        plan.position[id(op)] = max(plan.position.get(id(op), index[id(op)]), at)
 
 
 def _inline_shared(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], positions: set) -> None:
