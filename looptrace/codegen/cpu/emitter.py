@@ -25,7 +25,6 @@ import numpy as np
 
 from looptrace.codegen.planning.walker import BlockWalker
 from looptrace.codegen.target import Target, loop_key
-from looptrace.ir.ranges import nested_ranges
 from looptrace.ir.core import (
     RNG,
     Block,
@@ -36,6 +35,7 @@ from looptrace.ir.core import (
     Value,
     free_values,
 )
+from looptrace.ir.ranges import nested_ranges
 
 from .outline import outline, outline_bodies
 from .text import cast, dtype_text, literal
