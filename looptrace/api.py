@@ -74,7 +74,7 @@ class JitFunction:
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
         # key -> (compiled, specs, runtime arg positions or None, _direct_runner or None)
         self._fast: dict[tuple, tuple] = {}
-        # the last warm call's signature as a guard and its direct runner (`_monomorphic`), or None
+        # the last warm signature's runner: `_guard` then the kernel call (`_direct_runner`), or None
         self._mono: Callable | None = None
         # compiled per signature (and transform): built once under its lock, bounded, LRU
         # (looptrace/sigcache.py)
@@ -468,7 +468,7 @@ def _guard(key: tuple) -> tuple[str, dict]:
     keeps for the last signature called (`_mono`): a function called over
     and over with one signature, the common case, then skips building and
     hashing its key (for eight arguments, 1.5 us of a 6 us call on the 2-vCPU
-    machine of bench/README.md's fifteenth session). Identity tests only: a
+    machine of bench/README.md's sixteenth session). Identity tests only: a
     dtype equal to the key's but another object misses, and the general
     path decides."""
     types = key[0]
