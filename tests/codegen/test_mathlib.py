@@ -331,3 +331,58 @@ def test_a_scalar_on_a_serial_loops_critical_path_calls_libm(rng):
         np.testing.assert_allclose(got, want, rtol=1e-14)
     src = f.explain(x).kernel_source
     assert "np.exp(" in src and "np.log1p(" in src and "exp_f64(" in src
+
+
+@numba.njit(error_model="numpy")
+def _exp_loop_wide(x, out):
+    mathlib.wide_vectors()
+    for i in range(x.shape[0]):
+        out[i] = mathlib.exp_f64(x[i])
+
+
+@numba.njit(error_model="numpy")
+def _exp_loop_narrow(x, out):
+    for i in range(x.shape[0]):
+        out[i] = mathlib.exp_f64(x[i])
+
+
+def test_wide_vectors_marks_only_the_function_it_is_called_in():
+    """wide_vectors() sets LLVM's prefer-vector-width=512 on its own function:
+    on an AVX-512 host that loop uses zmm registers, the same loop without
+    the call does not, and both give the same bits (lanewise arithmetic)."""
+    x = np.random.default_rng(5).uniform(-700.0, 700.0, 1031)
+    wide, narrow = np.empty_like(x), np.empty_like(x)
+    _exp_loop_wide(x, wide)
+    _exp_loop_narrow(x, narrow)
+    assert np.array_equal(wide, narrow)
+    assert '"prefer-vector-width"="512"' in _exp_loop_wide.inspect_llvm(_exp_loop_wide.signatures[0])
+    assert '"prefer-vector-width"="512"' not in _exp_loop_narrow.inspect_llvm(_exp_loop_narrow.signatures[0])
+    if "+avx512f" in mathlib._HOST_FEATURES:
+        assert "zmm" in _exp_loop_wide.inspect_asm(_exp_loop_wide.signatures[0])
+
+
+def _parallel_and_serial(x, y):
+    z = np.exp(x) * y + 1.0  # a prange map at this size
+    s = 0.0
+    for i in range(y.shape[0]):
+        s = s * 0.5 + z[i]
+    return z, s
+
+
+@pytest.mark.parametrize("wide", [True, False])
+def test_kernels_ask_for_wide_vectors_in_every_function_and_prange_body(monkeypatch, rng, wide):
+    """With WIDE_VECTORS each njit function of a kernel's module and each
+    prange body starts with wide_vectors(); without, none does. Values as
+    the plain function's either way."""
+    from looptrace.codegen.cpu import emitter
+    monkeypatch.setattr(emitter, "WIDE_VECTORS", wide)
+    x, y = rng.standard_normal(600_000), rng.standard_normal(600_000)
+    f = looptrace.jit(_parallel_and_serial, backend="cpu", cache=False)
+    got, want = f(x, y), _parallel_and_serial(x, y)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-14, atol=1e-15)  # exp within 1 ulp, then + 1.0
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+    lines = f.explain(x, y).kernel_source.splitlines()
+    starts = [k for k, line in enumerate(lines) if line.startswith("def ") or "in numba.prange(" in line]
+    assert starts and any("numba.prange(" in lines[k] for k in starts)
+    assert all((lines[k + 1].strip() == "wide_vectors()") == wide for k in starts)
+    assert sum(line.strip() == "wide_vectors()" for line in lines) == (len(starts) if wide else 0)

@@ -37,6 +37,7 @@ from looptrace.ir.core import (
 )
 from looptrace.ir.ranges import nested_ranges
 
+from .mathlib import WIDE_VECTORS
 from .outline import outline, outline_bodies
 from .text import cast, dtype_text, literal
 
@@ -459,8 +460,27 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
         parts = [origin(part) for part in split.parts]
     for part in parts + (bodies.parts if bodies is not None else []):
         module += [("", None), ("", None), *part]
+    if WIDE_VECTORS:
+        module = _wide_vectors(module)
     em.line_origin = {n + 1: k for n, (_, k) in enumerate(module) if k is not None}
     return "\n".join(line for line, _ in module) + "\n"
+
+
+_PRANGE_LINE = re.compile(r"^\s*for .* in numba\.prange\(.*\):\s*$")
+
+
+def _wide_vectors(module: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
+    """`module` with `wide_vectors()` (mathlib.py) as the first statement of
+    each njit function and of each prange body (Numba compiles a prange body
+    as a function of its own): their loops use 512-bit vectors."""
+    out = []
+    for n, (line, origin) in enumerate(module):
+        out.append((line, origin))
+        after_decorator = line.startswith("def ") and n and module[n - 1][0].startswith("@numba.njit")
+        if (after_decorator or _PRANGE_LINE.match(line)) and n + 1 < len(module):
+            body = module[n + 1][0]
+            out.append((body[: len(body) - len(body.lstrip())] + "wide_vectors()", None))
+    return out
 
 
 _SLICE_PART = re.compile(r"^\s*(-?\w+)?\s*:\s*([^:\[\]()]*?)\s*(?::\s*(-?\d+))?\s*$")

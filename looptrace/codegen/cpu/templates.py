@@ -31,7 +31,7 @@ from looptrace.codegen.cpu.mathlib import (
     tanh_f64,
 )
 from looptrace.codegen.cpu.blas import dot, dot_into, dot_value  # NumPy's BLAS (blas.py)
-from looptrace.codegen.cpu.mathlib import pick
+from looptrace.codegen.cpu.mathlib import pick, wide_vectors
 from looptrace.codegen.cpu.lapack import cholesky_batch, det_batch, inv_batch, solve_batch
 from looptrace.codegen.cpu.selection import argselect_lane, argsort_range, argtopk_lane, select_lane, topk_lane
 from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_gamma, math_lgamma, trigamma
@@ -40,6 +40,7 @@ __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_star
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "lane_add", "lane_min", "lane_max", "nonneg"]
 __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
+__all__ += ["wide_vectors"]  # codegen/cpu/mathlib.py: 512-bit vectors in the function it is called in
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
