@@ -69,3 +69,38 @@ def test_a_gather_of_a_value_computed_in_its_nest(rng):
     read, which was not there: IndexError in codegen)."""
     X = rng.standard_normal((5, 7))
     np.testing.assert_array_equal(looptrace.jit(ranks_per_row, backend="cpu")(X), ranks_per_row(X))
+
+
+def _start_as_numpy(i, n, size):
+    """The start NumPy's x[i:i+size] (size 1: x[i]) reads from, or None where it raises."""
+    j = i + n if i < 0 and size == 1 else i
+    return None if (j < 0 or j > n - size) else j
+
+
+def test_the_check_helpers_at_every_edge():
+    """check_start and check_elem (one unsigned comparison each) accept and
+    normalize exactly the indices NumPy does, and raise with the index as given."""
+    import numba
+
+    from looptrace.codegen.cpu.templates import check_elem, check_start
+
+    @numba.njit
+    def start(i, n, size):
+        return check_start(i, n, size, 7)
+
+    @numba.njit
+    def elem(i, n):
+        return check_elem(i, n, 7)
+
+    def outcome(f, *args):
+        try:
+            return f(*args)
+        except IndexError as e:
+            assert e.args == (7, int(args[0]), args[1])
+            return None
+
+    for n in (0, 1, 2, 5, 16):
+        for i in [*range(-40, 40), -2**63, 2**63 - 1]:
+            for size in (1, 2, 3, 6, 17):
+                assert outcome(start, np.int64(i), n, size) == _start_as_numpy(i, n, size), (i, n, size)
+            assert outcome(elem, np.int64(i), n) == _start_as_numpy(i, n, 1), (i, n)
