@@ -211,6 +211,7 @@ def test_inner_fold_in_blocks_keeps_every_order(n, rng):
     src = f.explain(z, 0.1).kernel_source
     if n >= 64:
         assert "alloc(64," in src and "nonneg(" in src  # fold values of 64 columns, computed together
+        assert "wide_vectors()" not in src  # 256-bit vectors for these blocks (nest.py `_sum_with_inner_fold`)
 
 
 def test_inner_fold_split_over_threads(rng, monkeypatch):

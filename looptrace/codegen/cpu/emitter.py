@@ -57,6 +57,7 @@ class Emitter(BlockWalker):
         self.validated_gathers: set[int] = set()  # id(gather) whose indices a loop before its nest checked
         self.check_sites: list = []  # CheckFailed code -> ops.check.Failure
         self.uses_prange = False
+        self.wide_vectors = WIDE_VECTORS  # 512-bit vectors in the kernel's functions (`_wide_vectors`)
         self.medium_regions = 0  # parallel decisions below 2 * PARALLEL_MIN_WORK so far (work_is_large)
         # value id -> the scalar it reshapes, for a loop's stacked row that is only a scalar
         # as a (1,) array (regions.py `_scalar_rows`): stored as the scalar, never made
@@ -460,7 +461,7 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
         parts = [origin(part) for part in split.parts]
     for part in parts + (bodies.parts if bodies is not None else []):
         module += [("", None), ("", None), *part]
-    if WIDE_VECTORS:
+    if em.wide_vectors:
         module = _wide_vectors(module)
     em.line_origin = {n + 1: k for n, (_, k) in enumerate(module) if k is not None}
     return "\n".join(line for line, _ in module) + "\n"

@@ -331,6 +331,12 @@ class Fuser:
         terms in the same order as before and each lane of the sum too: the
         same value, bit for bit."""
         em, x = self.em, red.inputs[0]
+        # 256-bit vectors here (emitter.py `_wide_vectors`): LLVM unrolls the
+        # short block loop of 512-bit steps in full and spills, and the fold's
+        # rows are far apart in memory. gbm_paths (250 steps x 20,000 paths),
+        # the kernel by hand: 21-22 ms with 256-bit vectors, 50 ms with 512
+        # (blocks of 128 paths: 20-27 ms against 16.4 ms; seventeenth session)
+        em.wide_vectors = False
         rows_per = INNER_BLOCK // 8
         blk, r0, e, n = em.fresh("inner"), em.fresh("r"), em.fresh("e"), em.fresh("n")
         em.line(f"{blk} = alloc({INNER_BLOCK}, np.{fold_acc_dtype(red).name})")
