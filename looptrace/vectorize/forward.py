@@ -63,6 +63,8 @@ def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op], again: set[int]) ->
         return _whole_write(op)
     if op.prim.name == "dynamic_slice":
         return _read_past(op, ops, producer, again)
+    if op.prim.name == "reshape":
+        return _reshape_of_reshape(op, ops, producer)
     if op.prim.name != "slice":
         return None
     src = producer.get(op.inputs[0].id)
@@ -100,6 +102,23 @@ def _slice_of_piece(read: Op, cat: Op, ops: list[Op]) -> Value | None:
             return out
         offset += n
     return None
+
+
+def _reshape_of_reshape(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+    """A reshape of a reshape reshapes the first one's input, and to that
+    input's own shape is that input: np.mgrid's rows, once `_slice_of_piece`
+    takes them from their pieces, were broadcast -> (1, n, n) -> (n, n), a
+    chain the nest reading them wrote out as a buffer (two int64 grids of
+    18 MB for n = 1500) where the broadcast itself is read in place."""
+    src = producer.get(op.inputs[0].id)
+    if src is None or src.prim.name != "reshape":
+        return None
+    x = src.inputs[0]
+    if tuple(op.attrs["shape"]) == tuple(x.shape):
+        return x
+    out = Value(op.out.dtype, tuple(op.out.shape))
+    ops.append(Op(op.prim, (x,), (out,), dict(op.attrs), op.loc))
+    return out
 
 
 def _whole_write(op: Op) -> Value | None:

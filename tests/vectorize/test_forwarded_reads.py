@@ -191,6 +191,36 @@ def test_slices_of_a_concatenation_read_its_pieces(backend, rng):
     assert prims.count("concatenate") == 1  # s[1:3] spans two pieces: made; the grid's stack is not
 
 
+def gaussian_on_mgrid(n, width):
+    i, j = np.mgrid[0:n, 0:n]
+    c = (n - 1) / 2.0
+    return np.exp(-((i - c) ** 2 + (j - c) ** 2) / (2.0 * width ** 2))
+
+
+def reshaped_twice(x):
+    y = x.reshape(1, 6, 4).reshape(6, 4)  # back to x's shape: x itself
+    z = (x * 2.0).reshape(24, 1).reshape(4, 6)
+    return y + 1.0, z - x.reshape(2, 12).reshape(4, 6), y
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_reshape_of_a_reshape_reshapes_the_first_input(backend, rng):
+    """np.mgrid's rows are the broadcasts themselves (broadcast -> (1, n, n) ->
+    (n, n) folds): the cpu kernel reads them in place, no int64 grid is
+    made; values as the plain function's, for mgrid and for chains of
+    reshapes written out, including one that returns to the input's shape."""
+    f = looptrace.jit(gaussian_on_mgrid, backend=backend)
+    np.testing.assert_allclose(f(40, 7.5), gaussian_on_mgrid(40, 7.5), rtol=1e-14)
+    assert _prims(f, 40, 7.5).count("reshape") == 0
+    if backend == "cpu":
+        assert "np.int64)" not in f.explain(40, 7.5).kernel_source  # no grid of indices allocated
+    x = rng.standard_normal((6, 4))
+    g = looptrace.jit(reshaped_twice, backend=backend)
+    for got, want in zip(g(x), reshaped_twice(x)):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    assert _prims(g, x).count("reshape") == 2  # one per chain that changes the shape
+
+
 def guarded_segment_sums(ptr, vals):
     out = np.zeros(ptr.size - 1)
     for i in range(ptr.size - 1):
