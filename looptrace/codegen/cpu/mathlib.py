@@ -151,28 +151,28 @@ _HOST_FMA = "+fma" in _HOST_FEATURES
 # (codegen/cpu/emitter.py), so its loops, and the math functions LLVM inlines
 # into them, use zmm registers. The exp loop of bench/README.md (seventeenth
 # session) went 220 -> 160 us for 10^5 float64 on the Sapphire Rapids Xeon.
+# ("min-legal-vector-width"="512" beside it made no difference: the same
+# code, 1130 zmm references in gbm_paths' kernel either way.) Kernels whose
+# loops lose with 512-bit steps keep 256 (nest.py `_sum_with_inner_fold`).
 WIDE_VECTORS = "+avx512f" in _HOST_FEATURES and not os.environ.get("LOOPTRACE_NO_WIDE_VECTORS")
-_WIDE_ATTRIBUTES = ('"prefer-vector-width"="512"', '"min-legal-vector-width"="512"')
+_WIDE_ATTRIBUTE = '"prefer-vector-width"="512"'
 
 
 @intrinsic
 def wide_vectors(typingctx):
     """No code: marks the function it is called in (after inlining, the one
     LLVM vectorizes) to use 512-bit vectors. llvmlite's FunctionAttributes
-    knows only LLVM's enum attributes, so the string attributes go into its
-    set directly; they are written into the `define` line as they are."""
+    knows only LLVM's enum attributes, so the string attribute goes into its
+    set directly; it is written into the `define` line as it is."""
 
     def codegen(context, builder, signature, args):
-        for attribute in _WIDE_ATTRIBUTES:
-            set.add(builder.function.attributes, attribute)
+        set.add(builder.function.attributes, _WIDE_ATTRIBUTE)
         return context.get_dummy_value()
 
     return types.none(), codegen
 
 
 # --- a multiply-add, fused where the CPU has FMA ---
-
-
 @intrinsic
 def _muladd(typingctx, a, b, c):
     """a*b + c for float64: one `llvm.fma` (one rounding) where the host CPU
