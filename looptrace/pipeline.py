@@ -108,7 +108,8 @@ PASSES: tuple[Pass, ...] = (
     Pass("fold_einsums", _fold_einsums),  # reductions of batched products fold into the product
     Pass("fused_products", _fused_products),  # a matrix-vector product of computed elements: a fold
     Pass("linear_scans", linear_scans),  # residual linear recurrences -> prefix scans, chains -> squaring
-    Pass("forward_updates", forward_slice_reads),  # a slice of a buffer just written: the values written
+    Pass("forward_updates", forward_slice_reads),  # a slice of a buffer just written: the values written;
+    # a slice of a concatenation: its piece; a reshape of a reshape: one reshape (vectorize/forward.py)
     Pass("sink", sink_into_bodies),  # cheap values read in one branch only: computed there
     Pass("iotas", canonical_iotas),  # iota through reshapes, broadcasts, *1 and +0: a nest's loop variable
     Pass("ranges", decide_ranges),  # clamps, comparisons and checks that the positions' ranges decide

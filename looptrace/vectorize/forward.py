@@ -18,6 +18,10 @@ Element p of r is s[p - k] where the write covered p, and buf0[p] elsewhere:
     is that value.
 
 A write that covers the whole buffer (`y[:] = v`) is the values written.
+A static slice of a concatenation inside one piece reads that piece
+(`_slice_of_piece`: np.mgrid's and np.stack's rows), and a reshape of a
+reshape reshapes the first one's input (`_reshape_of_reshape`: those rows
+come out as broadcast -> (1, n, n) -> (n, n), which folds to the broadcast).
 
 With no other use, buf1 (and the copy of buf0 it needs) is dead: `echo`'s
 output is one pass over x. Only unit steps; the write and the read may
