@@ -5,8 +5,11 @@ programs are split; each must match the plain function, arguments included,
 and raise what it raises."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
+from numba.core import event
 
 import looptrace
 from looptrace.codegen.cpu import outline
@@ -116,7 +119,8 @@ def test_a_long_prange_body_becomes_a_function(monkeypatch):
     assert split is not None and len(split.parts) == 1
     assert split.parts[0][1][0] == "def k_body0(i, idx, out, x):"
     body = [line for line, _ in split.kernel]
-    assert body[3] == "        k_body0(i, idx, out, x)" and len(body) == len(lines) - 5
+    # the index cast as the parfor types it: one signature for both of Numba's typings
+    assert body[3] == "        k_body0(np.uint64(i), idx, out, x)" and len(body) == len(lines) - 5
     # every moved line keeps its origin (error messages name the op that emitted it)
     assert [k for _, k in split.parts[0][2:]] == list(range(3, 9))
     rng = np.random.default_rng(1)
@@ -149,6 +153,22 @@ def test_a_name_bound_in_the_body_and_read_after_the_loop_stays(monkeypatch):
     assert outline.outline_bodies(inner, ["x", "idx", "y", "n"], "@numba.njit(cache=False)", "k") is None
 
 
+@contextlib.contextmanager
+def _compiles():
+    """The names of the functions Numba compiles (or loads) inside the block, once per signature."""
+    names: list[str] = []
+
+    class Listener(event.Listener):
+        def on_start(self, ev):
+            names.append(ev.data["dispatcher"].py_func.__name__)
+
+        def on_end(self, ev):
+            pass
+
+    with event.install_listener("numba:compile", Listener()):
+        yield names
+
+
 def search_and_scale(x, xp, fp, rows):
     """A binary search per element (np.interp: ~150 cheap ops an element), a
     cheap map, and row folds, each a nest of its own."""
@@ -169,10 +189,13 @@ def test_long_cheap_nests_go_parallel_and_run_as_outlined_bodies(monkeypatch, rn
     x, xp, fp = rng.random(20_000) * 1.2 - 0.1, np.sort(rng.random(300)), rng.standard_normal(300)
     rows = rng.standard_normal((300, 40))
     f = looptrace.jit(search_and_scale, backend="cpu", cache=False)
-    for g, w in zip(f(x, xp, fp, rows), search_and_scale(x, xp, fp, rows)):
+    with _compiles() as compiled:
+        got = f(x, xp, fp, rows)
+    for g, w in zip(got, search_and_scale(x, xp, fp, rows)):
         np.testing.assert_allclose(g, w, rtol=1e-12)
+    assert compiled.count("kernel_body0") == 1  # one signature for both of Numba's typings
     src = looptrace.explain(f, x, xp, fp, rows).kernel_source
-    assert "def kernel_body0(" in src and "    kernel_body0(i" in src
+    assert "def kernel_body0(" in src and "    kernel_body0(np.uint64(i" in src
     loops = [ln.strip() for ln in src.splitlines() if ln.strip().startswith("for ")]  # kernel and parts
     assert sum("prange" in ln for ln in loops) >= 1
     assert any("range(20000)" in ln and "prange" not in ln for ln in loops)  # the cheap map stays serial

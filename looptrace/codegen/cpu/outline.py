@@ -166,9 +166,10 @@ def outline_bodies(lines: list[str], params: list[str], decorator: str, name: st
             continue
         fname = f"{name}_body{len(parts)}"
         args = ", ".join([loop.target.id, *free])
+        call = ", ".join([f"np.{_index_type(loop)}({loop.target.id})", *free])
         parts.append([(decorator, None), (f"def {fname}({args}):", None),
                       *[("    " + lines[i][indent:], i) for i in range(first, last + 1)]])
-        replaced[first] = (last, " " * indent + f"{fname}({args})")
+        replaced[first] = (last, " " * indent + f"{fname}({call})")
     if not parts:
         return None
     kernel: list[tuple[str, int | None]] = []
@@ -182,6 +183,19 @@ def outline_bodies(lines: list[str], params: list[str], decorator: str, name: st
             kernel.append((lines[i], i))
             i += 1
     return Outlined(kernel, parts)
+
+
+def _index_type(loop: ast.For) -> str:
+    """The type the body function takes its index as: the one Numba's parfor
+    gives the loop index (uint64 from a start that is a literal >= 0, else
+    int64). Numba types the kernel twice, before the loop becomes a parfor
+    (the index is an int64 there) and after; with the index cast in the call
+    both typings ask for the same signature, so the body compiles once, not
+    twice (resample_interp: 1.05 s and 0.88 s for the two, 2026-12-03)."""
+    bounds = loop.iter.args if isinstance(loop.iter, ast.Call) else []
+    start = bounds[0] if len(bounds) > 1 else ast.Constant(0)
+    unsigned = isinstance(start, ast.Constant) and type(start.value) is int and start.value >= 0
+    return "uint64" if unsigned else "int64"
 
 
 def _is_prange(loop: ast.For) -> bool:
