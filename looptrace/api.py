@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import linecache
+import threading
 import types
 import weakref
 from dataclasses import dataclass
@@ -10,10 +12,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace import guards, pickling, pipeline, specialize
+from looptrace import guards, pickling, pipeline, pytree, specialize
 from looptrace.codegen.target import CompileOptions, Runner
 from looptrace.errors import TraceError
-from looptrace.ir.core import RNG, Program
+from looptrace.ir.core import RNG, Program, SourceLoc
 from looptrace.ir.printer import print_program
 from looptrace.sigcache import SignatureCache
 from looptrace.tracer import context as ctx
@@ -80,6 +82,8 @@ class JitFunction:
         # (looptrace/sigcache.py)
         self._cache = SignatureCache(on_evict=_forget_in(self))
         self._fast_ok = self._positional and not self.static_argnames
+        # (trees of the container arguments, static positions) -> _FlatJit (pytree.py)
+        self._flats: dict[tuple, JitFunction] = {}
         functools.update_wrapper(self, fn)
 
     def __reduce__(self) -> tuple:
@@ -118,6 +122,9 @@ class JitFunction:
                     args = tuple(args[i] for i in hit[2])
                 return build_output(compiled.program.out_tree, run_plain(args + extra if extra else args))
         values = self._bind(args, kwargs)
+        flat = self._flat_route(values)
+        if flat is not None:  # containers of arrays among the arguments: leaf by leaf (pytree.py)
+            return flat[0](*flat[1])
         for _ in range(_MAX_RETRACES):
             compiled, specs = self.compiled_for(values)
             extra = guards.bind(compiled.traced, values)
@@ -154,6 +161,50 @@ class JitFunction:
             raise TypeError(f"{self.py_func.__name__}(): {e}") from None
         bound.apply_defaults()
         return [bound.arguments[n] for n in self.param_names]
+
+    # containers of arrays as arguments (looptrace/pytree.py) -----------------------------------
+    def _static_at(self, values: list) -> set[int]:
+        """Positions of the arguments a call keeps static (as specs_of decides)."""
+        params = self.signature.parameters
+        return {i for i, (n, v) in enumerate(zip(self.param_names, values))
+                if n in self.static_argnames or n in self._auto_static or specialize.is_unpassed_default(params[n], v)}
+
+    def _flat_route(self, values: list, flatten_at: set[int] | None = None) -> tuple | None:
+        """(the flat JitFunction, the flat values) for a call with container
+        arguments to pass leaf by leaf (by default the containers not kept
+        static), or None when there is none."""
+        if flatten_at is None:
+            if not any(isinstance(v, pytree.CONTAINERS) for v in values):
+                return None
+            static = self._static_at(values)
+            flatten_at = {i for i, v in enumerate(values) if isinstance(v, pytree.CONTAINERS) and i not in static}
+        if not flatten_at:
+            return None
+        static = self._static_at(values) - flatten_at
+        trees, flat_values, leaf_names = [], [], []
+        for i, (n, v) in enumerate(zip(self.param_names, values)):
+            if i in flatten_at:
+                leaves, names, tree = pytree.flatten(v, n)
+                trees.append(tree)
+                flat_values += leaves
+                leaf_names.append(names)
+            else:
+                trees.append(None)
+                flat_values.append(v)
+                leaf_names.append(None)
+        key = (tuple(trees), frozenset(static))
+        with _FLAT_LOCK:
+            sub = self._flats.get(key)
+            if sub is None:
+                if len(self._flats) >= _FLAT_ENTRIES:
+                    self._flats.clear()
+                sub = self._flats[key] = _FlatJit(self, trees, leaf_names, static)
+        return sub, flat_values
+
+    @property
+    def display_names(self) -> list[str]:
+        """The parameters as error messages name them."""
+        return self.param_names
 
     def specs_of(self, values: list) -> list[ArgSpec]:
         params = self.signature.parameters
@@ -242,7 +293,7 @@ class JitFunction:
         keep = getattr(compiled.run, "takes_device_arrays", False)
         run_args = [runtime_arg(s, v, keep) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
         if program.writebacks:
-            _check_aliasing(self.param_names, specs, values, program)
+            _check_aliasing(self.display_names, specs, values, program)
         outs = transactional_run(compiled.run, run_args)
         targets = values + list(extra) if extra else values
         for argi, res in program.writebacks:
@@ -252,6 +303,9 @@ class JitFunction:
 
     def explain(self, *args, **kwargs) -> "Explanation":
         values = self._bind(args, kwargs)
+        flat = self._flat_route(values)
+        if flat is not None:
+            return flat[0].explain(*flat[1])
         compiled, _ = self.compiled_for(values)
         e = Explanation(compiled.program, getattr(compiled.run, "loop_notes", None),
                         getattr(compiled.run, "notes", None))
@@ -260,6 +314,9 @@ class JitFunction:
 
     def eval_shape(self, *args, **kwargs):
         values = self._bind(args, kwargs)
+        flat = self._flat_route(values)
+        if flat is not None:
+            return flat[0].eval_shape(*flat[1])
         compiled, _ = self.compiled_for(values)
         p = compiled.program
         n_out = len(p.body.results) - len(p.writebacks)
@@ -281,6 +338,103 @@ class ShapeDtype:
 # array is): the elements of float arrays, as `f(y, *params)` passes them
 _NP_REALS = frozenset({np.float64, np.float32, np.complex128, np.complex64})
 _NP_INTS = frozenset({np.int64, np.int32, np.intp})
+
+
+_FLAT_LOCK = threading.Lock()
+_FLAT_ENTRIES = 64  # container structures kept per function (constants in them are part of the key)
+
+
+class _FlatJit(JitFunction):
+    """`jf` called with its container arguments passed leaf by leaf: a
+    JitFunction of a generated function with one parameter per leaf, which
+    rebuilds the containers and calls jf's function with them (pytree.py).
+    `static` are the positions jf keeps static (static_argnames, defaults not
+    passed); they stay jf's parameters, static here too."""
+
+    def __init__(self, jf: JitFunction, trees: list, leaf_names: list, static: set[int]):
+        fn = jf.py_func
+        sig = jf.signature.parameters
+        params, display, call, static_names = [], [], [], []
+        for i, (n, tree, names) in enumerate(zip(jf.param_names, trees, leaf_names)):
+            kind = sig[n].kind
+            if tree is None:
+                params.append(n)
+                display.append(n)
+                expr = n
+                if i in static:
+                    static_names.append(n)
+            else:
+                leaves = [f"_lt_{i}_{k}" for k in range(len(names))]
+                params += leaves
+                display += names
+                expr = f"_lt_rebuild({i}, [{', '.join(leaves)}])"
+            if kind == inspect.Parameter.VAR_POSITIONAL:
+                call.append(f"*{expr}")
+            elif kind == inspect.Parameter.VAR_KEYWORD:
+                call.append(f"**{expr}")
+            elif kind == inspect.Parameter.KEYWORD_ONLY:
+                call.append(f"{n}={expr}")
+            else:
+                call.append(expr)
+        made = threading.local()  # the containers rebuilt for the call being traced (this thread's)
+
+        def rebuild(i: int, leaves: list) -> Any:
+            value = pytree.unflatten(trees[i], leaves)[0]
+            if not hasattr(made, "now"):
+                made.now = pytree.Rebuilt()
+            made.now.add(jf.param_names[i], value)
+            return value
+
+        def run(args: tuple, kwargs: dict) -> Any:
+            from looptrace.errors import UnsupportedError
+            from looptrace.tracer.runtime import call_converted
+
+            rebuilt = getattr(made, "now", None) or pytree.Rebuilt()
+            made.__dict__.pop("now", None)
+            out = call_converted(fn, args, kwargs)
+            changed = rebuilt.changed()
+            if changed is not None:
+                code = fn.__code__
+                loc = SourceLoc(code.co_filename, code.co_firstlineno,
+                                linecache.getline(code.co_filename, code.co_firstlineno).rstrip("\n"))
+                raise UnsupportedError(f"{fn.__name__} changes its container argument `{changed}` (an item "
+                                       "assigned, added or removed), which the caller would see; looptrace "
+                                       "passes containers in by value", loc,
+                                       "build a new container and return it, or pass the arrays separately")
+            return out
+
+        ns: dict[str, Any] = {"_lt_rebuild": rebuild, "_lt_run": run}
+        src = (f"def _lt_flat({', '.join(params)}):\n"
+               f"    return _lt_run(*_lt_split({', '.join(call)}))\n")
+        ns["_lt_split"] = lambda *a, **k: (a, k)
+        exec(src, ns)  # noqa: S102 - the parameters are generated names, the body fixed
+        flat = ns["_lt_flat"]
+        flat.__name__, flat.__qualname__, flat.__module__ = fn.__name__, fn.__qualname__, fn.__module__
+        super().__init__(flat, [n for n in static_names if n in jf.static_argnames], jf.backend, jf.cache,
+                         jf.parallel, jf.fastmath)
+        # static in jf for this call without being named static (defaults not passed, shape ints)
+        self._kept_static = frozenset(n for n in static_names if n not in jf.static_argnames)
+        self._display = display
+        self._user_fn = fn
+        self._trees = tuple(trees)
+
+    @property
+    def display_names(self) -> list[str]:
+        return self._display
+
+    def _flat_route(self, values: list, flatten_at: set[int] | None = None) -> tuple | None:
+        return None  # its containers are the ones kept static
+
+    def specs_of(self, values: list) -> list[ArgSpec]:
+        return [arg_spec(d, v, n in self.static_argnames or n in self._kept_static or n in self._auto_static)
+                for n, d, v in zip(self.param_names, self._display, values)]
+
+    def _disk_key(self, values: list) -> str:
+        try:
+            src = inspect.getsource(self._user_fn)
+        except (OSError, TypeError):
+            src = self._user_fn.__qualname__
+        return f"{src}\n{self._trees!r}\n{super()._disk_key(values)}"
 
 
 def _check_traceable(fn: Any) -> None:

@@ -135,7 +135,7 @@ def grad_specs(jf, values: list, wrt: tuple[int, ...]) -> list:
         concrete = i not in wrt and (is_int_like(v) and not isinstance(v, np.generic)
                                      or isinstance(v, (tuple, list, str, dict)))
         static = concrete or n in jf.static_argnames or n in jf._auto_static or \
-            is_unpassed_default(params[n], v)
+            n in getattr(jf, "_kept_static", ()) or is_unpassed_default(params[n], v)
         specs.append(arg_spec(n, v, static))
     return specs
 

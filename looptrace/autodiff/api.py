@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace import guards, specialize
+from looptrace import guards, pytree, specialize
 from looptrace.api import Compiled, JitFunction, Transform, runtime_arg, transactional_run
 from looptrace.errors import TraceError
 from looptrace import pickling
@@ -60,13 +60,52 @@ class _Differentiated:
             self.jit = JitFunction(fn.py_func, fn.static_argnames, backend)
         self.opts = Options(checkpoint=checkpoint)
         self.name = getattr(fn, "__name__", "function")
+        self._flats: dict = {}  # _FlatJit -> its _Differentiated (`flat`)
+        self._lock = threading.Lock()
+
+    def flat(self, values: list, wrt: tuple[int, ...]) -> tuple:
+        """(differentiated, values, wrt, regroup) for a call whose arguments
+        may be containers (looptrace/pytree.py): the differentiated containers
+        and the others that hold arrays are passed leaf by leaf, each leaf of
+        a differentiated one differentiated; regroup(gradients) gives one
+        gradient per entry of `wrt`, a container like its argument's. Without
+        such containers: self, unchanged, and the identity."""
+        jf = self.jit.current if isinstance(self.jit, _VarargsJit) else self.jit
+        at = {i for i, v in enumerate(values)
+              if isinstance(v, pytree.CONTAINERS) and (i in wrt or pytree.holds_array(v))}
+        route = jf._flat_route(values, at) if at else None
+        if route is None:
+            return self, values, wrt, lambda grads: grads
+        sub, flat_values = route
+        starts, pos = [], 0
+        for tree in sub._trees:
+            starts.append(pos)
+            pos += 1 if tree is None else pytree.count_leaves(tree)
+        flat_wrt: list[int] = []
+        spans = []
+        for i in wrt:
+            tree = sub._trees[i]
+            n = 1 if tree is None else pytree.count_leaves(tree)
+            spans.append((len(flat_wrt), n, tree))
+            flat_wrt += range(starts[i], starts[i] + n)
+        with self._lock:
+            dd = self._flats.get(sub)
+            if dd is None:
+                dd = self._flats[sub] = _Differentiated(sub, self.opts.checkpoint, None)
+                dd.name = self.name
+
+        def regroup(grads: list) -> list:
+            return [grads[k] if tree is None else pytree.unflatten(tree, grads[k:k + n])[0]
+                    for k, n, tree in spans]
+
+        return dd, flat_values, tuple(flat_wrt), regroup
 
     def compiled(self, values: list, wrt: tuple[int, ...], caller: str) -> tuple[Compiled, list[ArgSpec], int]:
         """The gradient program for these values (and the number of the
         function's own outputs that lead its results)."""
         specs = specialize.grad_specs(self.jit, values, wrt)
         for i in wrt:
-            _check_differentiable(caller, self.name, self.jit.param_names[i], i, specs[i])
+            _check_differentiable(caller, self.name, self.jit.display_names[i], i, specs[i])
         positions = tuple(_arg_pos(specs, i) for i in wrt)
         transform = Transform(("vjp", positions, self.opts.checkpoint),
                               lambda program, _: gradient_program(program, list(positions), self.opts))
@@ -228,9 +267,11 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
     def value_and_grad_fn(*args, **kwargs):
         values = d.jit.bind(args, kwargs)
         wrt = _argnums(argnums, len(values), "value_and_grad", d.name)
-        c, _, n_out = d.compiled(values, wrt, "value_and_grad")
+        dd, values, wrt, regroup = d.flat(values, wrt)
+        c, _, n_out = dd.compiled(values, wrt, "value_and_grad")
         _check_scalar("grad", d.name, c.program.body.results[:n_out])
-        leaves, grads, program = d.run(values, wrt, None, "value_and_grad")
+        leaves, grads, program = dd.run(values, wrt, None, "value_and_grad")
+        grads = regroup(grads)
         value = build_output(program.out_tree, leaves)
         return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
 

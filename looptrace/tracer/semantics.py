@@ -63,7 +63,13 @@ def dtype_of(x: Any) -> np.dtype:
         return x.dtype
     if isinstance(x, PY_SCALARS):
         return np.asarray(x).dtype
+    if isinstance(x, (list, tuple)) and _holds_tracer(x):  # as np.array of it: `x + [a, b]`
+        return array_from_sequence(x).dtype
     return np.asarray(x).dtype
+
+
+def _holds_tracer(seq: Sequence) -> bool:
+    return any(is_tracer(e) or isinstance(e, (list, tuple)) and _holds_tracer(e) for e in seq)
 
 
 def check_array_like(x: Any, what: str = "value") -> None:

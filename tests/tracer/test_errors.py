@@ -200,13 +200,12 @@ def test_wrong_argument_count(rng):
 @pytest.mark.parametrize("bad,exc", [
     (np.array([1, "a"], dtype=object), TypeError),
     ("a string", TypeError),
-    ([1.0, 2.0], TypeError),
-    ({"a": 1}, TypeError),
+    ([{1, 2}], TypeError),  # containers pass leaf by leaf (test_container_args.py); a set is no leaf
     (np.array(["x", "y"]), TypeError),
     (2**70, ValueError),
 ])
 def test_bad_argument_types_name_the_argument(bad, exc, rng):
-    with pytest.raises(exc, match="`y`"):
+    with pytest.raises(exc, match=r"`y(\[0\])?`"):
         jit(two_args)(rng.standard_normal(2), bad)
 
 

@@ -129,9 +129,14 @@ def test_defaults_the_caller_did_not_pass_are_constants(rng):
     check(with_defaults, x, scale=0.25, jitted=f)  # a number passed explicitly is an argument
 
 
-def test_explicit_tuple_still_needs_static_argnames(rng):
-    with pytest.raises(TypeError, match="static_argnames"):
-        looptrace.jit(with_defaults, backend="interpret")(rng.standard_normal(5), (1, 1))
+def test_an_explicit_tuple_is_an_argument_leaf_by_leaf(rng):
+    """Passed, the tuple is a container argument (looptrace/pytree.py): its
+    ints are traced; the defaults not passed stay constants."""
+    x = rng.standard_normal(5)
+    f = looptrace.jit(with_defaults, backend="interpret")
+    for mask in [(1, 1), (2, -1), (1, 0, 3)]:
+        assert np.isclose(f(x, mask), with_defaults(x, mask))
+    assert len(f._flats) == 2  # one structure per tuple length
 
 
 def test_array_default_is_read_at_call_time(rng):

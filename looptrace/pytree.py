@@ -1,0 +1,151 @@
+"""Containers of arrays as arguments: tuples, lists, dicts and namedtuples.
+
+    @lt.jit
+    def predict(params, X):             params = {"W": W, "b": b}, or (W, b)
+        return np.tanh(X @ params["W"] + params["b"])
+
+A call whose argument is such a container (at any depth) runs as a call of a
+function with one parameter per leaf: `flatten` splits each container into
+its leaves (arrays, numbers, generators: what an argument may be) and a
+`Tree`, hashable, that records everything else (the container types, dict
+keys in order, and the other items as constants: None, strings, functions).
+api.py keeps one flat JitFunction per tuple of Trees, whose parameters are
+the leaves; it rebuilds each container from its leaves (`unflatten`) and
+calls the user's function with them, traced as usual. So each leaf is typed,
+specialized and written back exactly as an argument of its own would be: an
+array written in place inside a container is seen by the caller, and a
+Python int in a container that sizes an array is specialized on. grad of a
+container argument returns a container of the same shape with a gradient
+at each leaf (autodiff/api.py).
+
+Containers are passed in by value: the function gets containers of its own.
+A function that changes a container argument itself (assigns an item,
+appends, deletes) would change the caller's in plain Python; `Rebuilt`
+checks after tracing that none was changed and raises UnsupportedError if
+one was. A tuple holding only constants and Python numbers stays what it
+was before: a static argument when its parameter is static (a default not
+passed, static_argnames), keyed by value.
+
+Invariant: flatten(x) gives leaves in the order unflatten reads them (dicts
+in insertion order, sequences by position), and two values with equal Trees
+differ only in their leaves.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+CONTAINERS = (tuple, list, dict)
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The structure of one argument: kind "leaf", "const" (aux: the value),
+    "tuple", "list", "dict" (aux: the keys), "namedtuple" (aux: the class)."""
+
+    kind: str
+    children: tuple = ()
+    aux: Any = None
+
+
+def is_leaf(x: Any) -> bool:
+    """What may be an argument of its own: an array (NumPy or on the GPU), a
+    number, a generator."""
+    return isinstance(x, (np.ndarray, np.generic, np.random.Generator, numbers.Number)) or \
+        hasattr(x, "__cuda_array_interface__") or type(x).__name__ == "FakeCUDAArray"
+
+
+def holds_array(x: Any) -> bool:
+    """A container with at least one array among its leaves (at any depth)."""
+    if isinstance(x, dict):
+        return any(holds_array(v) for v in x.values())
+    if isinstance(x, (tuple, list)):
+        return any(holds_array(v) for v in x)
+    return isinstance(x, np.ndarray) or hasattr(x, "__cuda_array_interface__") or \
+        type(x).__name__ == "FakeCUDAArray"
+
+
+def flatten(x: Any, name: str) -> tuple[list, list[str], Tree]:
+    """(leaves, their names as the user would write them, Tree) of the argument `name`."""
+    leaves: list = []
+    names: list[str] = []
+
+    def walk(v: Any, path: str) -> Tree:
+        if isinstance(v, dict):
+            keys = tuple(v)
+            return Tree("dict", tuple(walk(v[k], f"{path}[{k!r}]") for k in keys), keys)
+        if isinstance(v, tuple) and hasattr(type(v), "_fields"):
+            return Tree("namedtuple", tuple(walk(e, f"{path}.{f}") for f, e in zip(type(v)._fields, v)), type(v))
+        if isinstance(v, (tuple, list)):
+            return Tree(type(v).__name__, tuple(walk(e, f"{path}[{i}]") for i, e in enumerate(v)))
+        if is_leaf(v):
+            leaves.append(v)
+            names.append(path)
+            return Tree("leaf")
+        try:
+            hash(v)
+        except TypeError:
+            raise TypeError(f"argument `{path}` has unsupported type {type(v).__name__}; a container "
+                            "argument may hold arrays, numbers, containers of them, and hashable "
+                            "constants (None, strings)") from None
+        return Tree("const", aux=v)
+
+    return leaves, names, walk(x, name)
+
+
+def unflatten(tree: Tree, leaves: list, start: int = 0) -> tuple[Any, int]:
+    """The container `tree` describes, with leaves from `leaves[start:]`;
+    returns it and the position after the last leaf read."""
+    kind = tree.kind
+    if kind == "leaf":
+        return leaves[start], start + 1
+    if kind == "const":
+        return tree.aux, start
+    items = []
+    for child in tree.children:
+        item, start = unflatten(child, leaves, start)
+        items.append(item)
+    if kind == "dict":
+        return dict(zip(tree.aux, items)), start
+    if kind == "namedtuple":
+        return tree.aux(*items), start
+    return (tuple(items) if kind == "tuple" else items), start
+
+
+def count_leaves(tree: Tree) -> int:
+    if tree.kind == "leaf":
+        return 1
+    return sum(count_leaves(c) for c in tree.children)
+
+
+class Rebuilt:
+    """The containers handed to the function in one trace, and what each held
+    (the identity of every item), to tell afterwards whether the function
+    changed one of them."""
+
+    def __init__(self):
+        self.entries: list[tuple[str, Any, Any]] = []
+
+    def add(self, name: str, value: Any) -> Any:
+        self.entries.append((name, value, _shape_of(value)))
+        return value
+
+    def changed(self) -> str | None:
+        """The name of an argument whose container the function changed, or None."""
+        for name, value, before in self.entries:
+            if _shape_of(value) != before:
+                return name
+        return None
+
+
+def _shape_of(x: Any) -> Any:
+    if isinstance(x, dict):
+        return ("dict", tuple((k, _shape_of(v)) for k, v in x.items()))
+    if isinstance(x, list):
+        return ("list", tuple(_shape_of(v) for v in x))
+    if isinstance(x, tuple):
+        return ("tuple", tuple(_shape_of(v) for v in x))
+    return id(x)
