@@ -1,9 +1,12 @@
 """Sorting along one static axis: `sort` and `argsort`.
 
 sort(x, axis) -> x sorted along `axis` (NaNs last, as NumPy puts them);
-argsort(x, axis) -> int64 positions that sort x along `axis`, ties in their
-original order (NumPy's kind="stable"; NumPy's default kind may order ties
-differently, which is one of the orders it allows).
+argsort(x, axis, stable=True) -> int64 positions that sort x along `axis`,
+ties in their original order (NumPy's kind="stable"). With stable=False
+(NumPy's default kind, asked for by the user) ties may come in any order:
+the interpreter and the CPU backend's whole-array path call NumPy's own
+default sort, so they order ties as the plain function does; the other
+paths keep them in their original order, one of the orders NumPy allows.
 
 Invariant: the two primitives agree: take_along_axis(x, argsort(x)) == sort(x).
 np.median, np.percentile and friends are compositions over `sort` in the tracer.
@@ -34,7 +37,7 @@ def _sort_abstract(x, *, axis):
     return [(x.dtype, tuple(x.shape))]
 
 
-def _argsort_abstract(x, *, axis):
+def _argsort_abstract(x, *, axis, stable=True):
     _check(x, axis)
     return [(np.dtype(np.int64), tuple(x.shape))]
 
@@ -43,14 +46,15 @@ sort = register(Primitive("sort", "sort", _sort_abstract,
                           lambda x, *, axis: np.sort(x, axis=axis, kind="stable"),
                           fresh=True, doc="x sorted along a static axis, NaNs last"))
 argsort = register(Primitive("argsort", "sort", _argsort_abstract,
-                             lambda x, *, axis: np.argsort(x, axis=axis, kind="stable").astype(np.int64),
+                             lambda x, *, axis, stable=True:
+                             np.argsort(x, axis=axis, kind="stable" if stable else None).astype(np.int64),
                              fresh=True, doc="the stable sorting permutation of x along a static axis"))
 
 
 # --- batching rules ---
 def _batch(name: str):
-    def rule(b, args, dims, *, axis):
-        return [b.op(name, args[0], axis=axis + 1)], [0]
+    def rule(b, args, dims, *, axis, **attrs):
+        return [b.op(name, args[0], axis=axis + 1, **attrs)], [0]
 
     return rule
 

@@ -398,7 +398,12 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     if not _any_traced(a):
         return np.argsort(a, axis=axis, kind=kind, order=order, stable=stable)
     a, axis = _sortable(a, axis, "np.argsort", order)
-    return sem.wrap(ctx.emit1(prim("argsort"), [a.value], axis=axis))
+    if kind is not None and stable is not None:  # NumPy's own check
+        raise ValueError("`kind` and keyword parameters can't be provided at the same time. Use only one of them.")
+    if stable or kind in ("stable", "mergesort"):
+        return sem.wrap(ctx.emit1(prim("argsort"), [a.value], axis=axis))
+    # NumPy's default kind: ties in the order NumPy's own sort leaves them where it is called (ops/sort.py)
+    return sem.wrap(ctx.emit1(prim("argsort"), [a.value], axis=axis, stable=False))
 
 
 def _sortable(a, axis, name: str, order) -> tuple[Tracer, int]:

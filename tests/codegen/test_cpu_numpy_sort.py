@@ -1,0 +1,104 @@
+"""Whole-array sorts at a kernel's top level run NumPy's own sort from the
+kernel (codegen/cpu/sort.py, `numba.objmode`): the same values as the plain
+function and, for argsort, ties in the same order, whatever kind the user
+asked for. Shorter sorts and sorts inside loops keep the kernel's own lane
+sort (argsort there is stable: one of the orders NumPy allows)."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import looptrace
+from looptrace.codegen.cpu import sort as cpu_sort
+
+
+def _exact(got, want):
+    got = got if isinstance(got, tuple) else (got,)
+    want = want if isinstance(want, tuple) else (want,)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        np.testing.assert_array_equal(g, w)
+
+
+def sorts(x):
+    return np.sort(x), np.argsort(x), np.argsort(x, kind="stable"), np.argsort(x, stable=True)
+
+
+def sorts_2d(x):
+    return np.sort(x, axis=0), np.argsort(x, axis=0), np.argsort(x, axis=1, kind="mergesort"), np.sort(x, axis=1)
+
+
+def per_row(x):
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):  # batched: one sort along axis 1, at the top level
+        out[i] = np.sort(x[i])
+    return out
+
+
+def sorted_steps(x):
+    for _ in range(3):  # a recurrence: the sort stays in the loop
+        x = np.sort(x * -1.5 + 0.25)
+    return x
+
+
+@pytest.mark.parametrize("make", [
+    lambda r: r.uniform(1.0, 100.0, 20000).astype(np.float32),  # float32 ties
+    lambda r: r.integers(0, 40, 20000),  # many ties
+    lambda r: np.where(r.random(9000) > 0.5, 0.0, -0.0),  # signed zeros: equal keys
+    lambda r: np.where(r.random(9000) > 0.9, np.nan, r.standard_normal(9000)),  # NaNs last
+    lambda r: r.random(9000) > 0.5,
+])
+def test_large_top_level_sorts_are_numpys_own(make, rng):
+    x = make(rng)
+    f = looptrace.jit(sorts, backend="cpu")
+    _exact(f(x.copy()), sorts(x.copy()))
+    assert looptrace.explain(f, x).kernel_source.count("numba.objmode") == 3  # the two stable ones are one op
+
+
+def test_along_either_axis(rng):
+    x = rng.integers(0, 7, (200, 60)).astype(np.float64)
+    f = looptrace.jit(sorts_2d, backend="cpu")
+    _exact(f(x.copy()), sorts_2d(x.copy()))
+    x = rng.standard_normal((60, 200)).T  # a transposed view: the results are C-ordered arrays all the same
+    _exact(f(x), sorts_2d(x))
+
+
+def test_short_sorts_and_sorts_in_loops_stay_in_the_kernel(rng):
+    x = rng.standard_normal(100)
+    f = looptrace.jit(sorts, backend="cpu")
+    got, want = f(x), sorts(x)
+    _exact(got, want)  # distinct keys: every argsort agrees
+    assert "objmode" not in looptrace.explain(f, x).kernel_source
+    rows = rng.standard_normal((40, 300))
+    g = looptrace.jit(per_row, backend="cpu")
+    _exact(g(rows), per_row(rows))
+    assert "objmode" in looptrace.explain(g, rows).kernel_source
+    x = rng.standard_normal(6000)
+    h = looptrace.jit(sorted_steps, backend="cpu")
+    _exact(h(x), sorted_steps(x))
+    assert "objmode" not in looptrace.explain(h, x).kernel_source
+
+
+def test_kind_and_stable_together_is_numpys_error(rng):
+    x = rng.standard_normal(5)
+    with pytest.raises(ValueError, match="at the same time"):
+        looptrace.jit(lambda a: np.argsort(a, kind="stable", stable=True), backend="interpret")(x)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=3), levels=st.integers(1, 6),
+       seed=st.integers(0, 2**31 - 1), data=st.data())
+def test_generated_arrays_with_ties_match_plain(shape, levels, seed, data, monkeypatch):
+    """With the threshold lowered, small generated arrays (few distinct
+    values: ties everywhere) take NumPy's path; interpret gives the same."""
+    monkeypatch.setattr(cpu_sort, "NUMPY_SORT_MIN", 1)
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    x = np.random.default_rng(seed).integers(0, levels, shape).astype(np.float64)
+
+    def fn(a):
+        return np.sort(a, axis=axis), np.argsort(a, axis=axis), np.argsort(a, axis=axis, kind="stable")
+
+    want = fn(x.copy())
+    for backend in ("interpret", "cpu"):
+        _exact(looptrace.jit(fn, backend=backend, cache=False)(x.copy()), want)
