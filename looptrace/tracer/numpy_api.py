@@ -86,10 +86,15 @@ class TracedUfunc:
         advanced.add_at(a, indices, b, self.__name__)
 
     def accumulate(self, array, axis=0, dtype=None, out=None):
-        """np.add.accumulate / np.multiply.accumulate: prefix sums and products."""
+        """np.add.accumulate / np.multiply.accumulate: prefix sums and products;
+        running maxima, minima, ands and ors (np_scans.py)."""
         _no_out(out)
         if not _any_traced(array):
             return self.real.accumulate(array, axis=axis, dtype=dtype)
+        from . import np_scans
+
+        if self.__name__ in np_scans.RUNNING:
+            return np_scans.accumulate(self.__name__, _tr(array), axis, dtype)
         if self.__name__ not in ("add", "multiply"):
             self._unsupported("accumulate")
         from . import np_arrays
