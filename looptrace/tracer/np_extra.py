@@ -1045,11 +1045,59 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     return sem.select(_u("isnan", x), x, res)
 
 
+# --- np.fix, np.unwrap -------------------------------------------------------------------------------
+def fix(x, out=None):
+    """Round toward zero, as NumPy does it: ceil, then floor where x >= 0."""
+    if not _any_traced(x):
+        return np.fix(x, out=out)
+    if out is not None:
+        raise UnsupportedError("np.fix(..., out=) is not supported on traced values", ctx.current_loc(),
+                               "assign the result instead")
+    x = _strong(x)
+    return sem.select(_u("greater_equal", x, 0), _u("floor", x), _u("ceil", x))
+
+
+def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
+    """NumPy's algorithm (numpy/lib/_function_base_impl.py) over traced values:
+    the differences folded into [-period/2, period/2), the correction where a
+    jump is at least `discont`, summed along the axis and added back."""
+    if not _any_traced(p, discont, period):
+        return np.unwrap(p, discont=discont, axis=axis, period=period)
+    if sem.is_tracer(period):
+        raise UnsupportedError("np.unwrap with a traced period is not supported", ctx.current_loc(),
+                               "pass the period as a Python number")
+    p = _strong(p)
+    axis = na._axis(axis, p.ndim) if p.ndim else axis
+    dd = na.diff(p, axis=axis)
+    if discont is None:
+        discont = period / 2
+    dtype = np.result_type(dd.dtype, period)
+    if np.issubdtype(dtype, np.integer):
+        high, rem = divmod(period, 2)
+        ambiguous = rem == 0
+    else:
+        high, ambiguous = period / 2, True
+    low = -high
+    ddmod = _u("add", _u("remainder", _u("subtract", dd, low), period), low)
+    if ambiguous:
+        edge = _u("logical_and", _u("equal", ddmod, low), _u("greater", dd, 0))
+        ddmod = sem.select(edge, sem.astype(sem.full((), high, ddmod.dtype), ddmod.dtype), ddmod)
+    correct = _u("subtract", ddmod, dd)
+    correct = sem.select(_u("less", _u("absolute", dd), discont), sem.full((), 0, correct.dtype), correct)
+    head = [slice(None)] * p.ndim
+    head[axis] = slice(0, 1)
+    tail = [slice(None)] * p.ndim
+    tail[axis] = slice(1, None)
+    up = sem.astype(p, dtype)
+    rest = _u("add", p[tuple(tail)], na.cumsum(correct, axis=axis))
+    return sem.concatenate([up[tuple(head)], sem.astype(rest, dtype)], axis)
+
+
 TABLE: dict[str, Any] = {name: globals()[name] for name in (
     "take", "pad", "diag", "diagflat", "trapezoid", "gradient", "cross", "polyval", "vander", "kron",
     "select", "heaviside", "sinc", "float_power", "ldexp", "modf", "rot90", "fliplr", "flipud",
     "split", "array_split", "hsplit", "vsplit", "dsplit", "dstack", "block", "append", "insert", "delete",
     "cumulative_sum", "cumulative_prod", "unravel_index", "ravel_multi_index", "searchsorted", "digitize",
-    "isin", "interp")}  # np.<name>
+    "isin", "interp", "fix", "unwrap")}  # np.<name>
 TABLE["divmod"] = divmod_
 LINALG_TABLE: dict[str, Any] = {"matrix_power": matrix_power}  # np.linalg.<name>
