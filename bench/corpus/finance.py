@@ -82,6 +82,12 @@ def max_drawdown(prices):
     return worst
 
 
+def drawdown_numpy(prices):
+    """The same measure vectorized: the running peak by np.maximum.accumulate."""
+    peak = np.maximum.accumulate(prices)
+    return ((peak - prices) / peak).max(), np.minimum.accumulate(prices)
+
+
 def _options(r, m):
     n = 16 if m == "test" else 200_000
     return (r.uniform(50, 150, n), r.uniform(50, 150, n), r.uniform(0.1, 2.0, n), 0.03, 0.25)
@@ -103,4 +109,5 @@ KERNELS = [
                          np.ones(16 if m == "test" else 20000)), "mixed", "finance"),
     Kernel("ewma", ewma, lambda r, m: (_prices(r, m), 0.05), "loop", "moving average"),
     Kernel("max_drawdown", max_drawdown, lambda r, m: (_prices(r, m),), "loop", "finance"),
+    Kernel("drawdown_numpy", drawdown_numpy, lambda r, m: (_prices(r, m),), "array", "finance"),
 ]

@@ -57,6 +57,24 @@ def polynomial_horner(coef, x):
     return y
 
 
+def mlp_params(params, X):
+    """A small MLP whose parameters come as a list of dicts (the JAX habit);
+    tanh layers, then a softmax per row."""
+    h = X
+    for layer in params[:-1]:
+        h = np.tanh(h @ layer["W"] + layer["b"])
+    logits = h @ params[-1]["W"] + params[-1]["b"]
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _mlp(r, m):
+    n, sizes = (8, (6, 5, 4, 3)) if m == "test" else (20_000, (64, 128, 128, 10))
+    params = [{"W": r.standard_normal((a, b)) / np.sqrt(a), "b": r.standard_normal(b) * 0.1}
+              for a, b in zip(sizes[:-1], sizes[1:])]
+    return params, r.standard_normal((n, sizes[0]))
+
+
 def newton_sqrt(a):
     """Newton iterations for sqrt, a fixed count, element by element."""
     out = np.empty_like(a)
@@ -85,6 +103,7 @@ KERNELS = [
     Kernel("polynomial_horner", polynomial_horner,
            lambda r, m: (r.standard_normal(8), r.uniform(-1, 1, 40 if m == "test" else 1_000_000)), "mixed",
            "polynomial"),
+    Kernel("mlp_params", mlp_params, _mlp, "array", "machine learning", rtol=1e-7),
     Kernel("newton_sqrt", newton_sqrt, lambda r, m: (r.uniform(0.5, 4.0, 30 if m == "test" else 20_000),), "loop",
            "iteration"),
 ]

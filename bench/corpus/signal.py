@@ -79,6 +79,12 @@ def rolling_std(x):
     return out
 
 
+def phase_unwrap(z):
+    """Instantaneous frequency of a complex signal: its angle unwrapped, then differenced."""
+    phase = np.unwrap(np.angle(z))
+    return np.diff(phase) / (2 * np.pi), phase[-1]
+
+
 def _signal(r, m, test=64, bench=200_000):
     return r.standard_normal(test if m == "test" else bench)
 
@@ -96,5 +102,8 @@ KERNELS = [
            "filter"),
     Kernel("iir_biquad", iir_biquad, lambda r, m: (_signal(r, m), 0.2, 0.4, 0.2, -0.5, 0.1), "loop", "filter"),
     Kernel("echo", echo, lambda r, m: (_signal(r, m), 0.6), "loop", "filter"),
+    Kernel("phase_unwrap", phase_unwrap,
+           lambda r, m: (np.exp(1j * np.cumsum(r.uniform(0.0, 1.5, 64 if m == "test" else 1_000_000))),),
+           "array", "filter"),
     Kernel("rolling_std", rolling_std, lambda r, m: (_signal(r, m, 64, 10_000),), "mixed", "moving average"),
 ]
