@@ -294,6 +294,8 @@ class JitFunction:
         run_args = [runtime_arg(s, v, keep) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
         if program.writebacks:
             _check_aliasing(self.display_names, specs, values, program)
+            if extra:
+                _check_outside_aliasing(self.display_names, specs, values, extra, program)
         outs = transactional_run(compiled.run, run_args)
         targets = values + list(extra) if extra else values
         for argi, res in program.writebacks:
@@ -691,6 +693,8 @@ def _write_back(target: Any, result: Any, spec: ArgSpec | None) -> None:
 
         copy_into(target, result)
         return
+    if result is target:  # the kernel wrote into the argument itself (codegen/cpu/emitter.py emit_program)
+        return
     if device_array_spec(result) is not None:
         from looptrace.codegen.cuda.interop import to_host
 
@@ -714,6 +718,24 @@ def _check_aliasing(names, specs, values, program) -> None:
             if j != i and _may_share(values[i], values[j], specs[i], specs[j]):
                 raise ValueError(f"arguments `{names[i]}` and `{names[j]}` share memory and `{names[i]}` "
                                  "is written in place; pass a copy of one of them")
+
+
+def _check_outside_aliasing(names, specs, values, extra, program) -> None:
+    """An argument written in place that shares memory with an array the
+    function reads from outside its arguments (a global, a closure's, an
+    attribute: the implicit arguments of guards.py), or an outside array
+    written in place that shares memory with an argument: the plain function
+    would see each write through the other name; the compiled one reads the
+    values from before the call. Refused, as two aliasing arguments are."""
+    written = {i for i, _ in program.writebacks}
+    arrays = [i for i, s in enumerate(specs) if s.kind == "array"]
+    outside = [k for k, x in enumerate(extra) if isinstance(x, np.ndarray)]
+    for i in arrays:
+        for k in outside:
+            if (i in written or len(values) + k in written) and np.may_share_memory(values[i], extra[k]):
+                raise ValueError(f"argument `{names[i]}` shares memory with an array the function reads from "
+                                 "outside its arguments (a global, closure or attribute), and one of them is "
+                                 "written in place; pass a copy")
 
 
 def _rebuild_jit(ref: Any, options: dict) -> "JitFunction":

@@ -56,6 +56,7 @@ class Emitter(BlockWalker):
         self.error_sites: list[tuple[SourceLoc, int, int | str]] = []  # code -> (loc, axis, slice size)
         self.validated_gathers: set[int] = set()  # id(gather) whose indices a loop before its nest checked
         self.check_sites: list = []  # CheckFailed code -> ops.check.Failure
+        self.consumed: tuple[int, ...] = ()  # arguments written into directly (emit_program)
         self.uses_prange = False
         self.wide_vectors = WIDE_VECTORS  # 512-bit vectors in the kernel's functions (`_wide_vectors`)
         self.medium_regions = 0  # parallel decisions below 2 * PARALLEL_MIN_WORK so far (work_is_large)
@@ -408,14 +409,62 @@ MEDIUM_PARALLEL_REGIONS = 1
 
 
 def emit_program(program: Program, target: Target, parallel: bool = True, fastmath: bool = False) -> Emitter:
-    """Walk the program's body; returns the emitter holding lines and tables."""
+    """Walk the program's body; returns the emitter holding lines and tables.
+
+    Arguments written back are written into directly when nothing in the
+    kernel can raise: the kernel is emitted once as usual, and if it holds no
+    check, raise or LAPACK call, again with those arguments owned (the
+    ownership rules of planning/ownership.py then let the first in-place
+    write take the argument itself, not a copy, wherever nothing reads the
+    old contents afterwards). The caller's array ends as it would have after
+    the copy back, and no half-written state can be seen, since nothing
+    raises in between (short of running out of memory). `em.consumed`: the
+    positions of such arguments among the kernel's (the runner copies one
+    that shares memory with another argument first, kernel.py)."""
+    em = _emit_body(program, target, parallel, fastmath, frozenset())
+    consumable = _written_back_args(program)
+    if not consumable or may_raise(em.lines):
+        return em
+    wide = _emit_body(program, target, parallel, fastmath, frozenset(program.body.args[k].id for k in consumable))
+    if may_raise(wide.lines):  # (the same ops as the first time: never, but never assume)
+        return em
+    wide.consumed = tuple(consumable)
+    return wide
+
+
+def _emit_body(program: Program, target: Target, parallel: bool, fastmath: bool, owned: frozenset) -> Emitter:
     em = Emitter(program, target, parallel, fastmath)
     body = program.body
-    em.emit_block(body)
+    em.emit_block(body, owned)
     # scalars come back as 0-d arrays of their dtype (as the interpreter returns them)
     outs = [em.name(v) if v.dtype != RNG else "None" for v in body.results]
     em.line("return (" + "".join(o + ", " for o in outs) + ")")
     return em
+
+
+def _written_back_args(program: Program) -> list[int]:
+    """Positions among the kernel's arguments of the user's array arguments
+    that are written back (implicit ones, read from globals, excepted)."""
+    specs = getattr(program, "arg_specs", None)
+    if not specs or not program.writebacks:
+        return []
+    out = []
+    for argi, _ in program.writebacks:
+        if argi >= len(specs) or specs[argi].kind != "array" or specs[argi].device:
+            continue
+        pos = sum(1 for s in specs[:argi] if s.kind != "static")
+        if pos < len(program.body.args) and program.body.args[pos].ndim:
+            out.append(pos)
+    return sorted(set(out))
+
+
+# what in a kernel's lines can raise: the checks of templates.py and check.py, the
+# user's raise/assert, LAPACK's LinAlgError, object mode (NumPy code)
+_RAISING = ("raise ", "check_", "_batch(", "np.linalg", "objmode", "assert ")
+
+
+def may_raise(lines: list[str]) -> bool:
+    return any(token in line for line in lines for token in _RAISING)
 
 
 def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "kernel") -> str:

@@ -70,7 +70,12 @@ class CpuKernel:
                          if v.dtype != RNG and v.ndim == 0}
 
     def __call__(self, args: list) -> list:
-        return self.call_plain([a[()] if type(a) is np.ndarray and a.ndim == 0 else a for a in args])
+        args = [a[()] if type(a) is np.ndarray and a.ndim == 0 else a for a in args]
+        for k in self.em.consumed:  # written into directly (emitter.emit_program): unless it shares
+            a = args[k]             # memory with another argument, which must still read the old values
+            if any(j != k and isinstance(b, np.ndarray) and np.may_share_memory(a, b) for j, b in enumerate(args)):
+                args[k] = a.copy()
+        return self.call_plain(args)
 
     def call_plain(self, args) -> list:
         """Run on arguments Numba takes as they are: arrays (not 0-d) and scalars."""
