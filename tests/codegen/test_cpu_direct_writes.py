@@ -95,3 +95,13 @@ def test_an_argument_sharing_memory_with_a_global_it_reads_is_refused(backend):
     np.testing.assert_array_equal(G, np.arange(10.0))
     with pytest.raises(ValueError, match="shares memory"):
         f(G[2:5])
+
+
+def test_a_read_only_argument_raises_numpys_error_and_stays(rng):
+    u, D = rng.standard_normal(40), np.zeros(40)
+    D.setflags(write=False)
+    with pytest.raises(ValueError, match="read-only"):
+        centered(u, D, 1.0)
+    with pytest.raises(ValueError, match="read-only"):
+        looptrace.jit(centered, backend="cpu")(u, D, 1.0)
+    assert not D.any()

@@ -71,9 +71,10 @@ class CpuKernel:
 
     def __call__(self, args: list) -> list:
         args = [a[()] if type(a) is np.ndarray and a.ndim == 0 else a for a in args]
-        for k in self.em.consumed:  # written into directly (emitter.emit_program): unless it shares
-            a = args[k]             # memory with another argument, which must still read the old values
-            if any(j != k and isinstance(b, np.ndarray) and np.may_share_memory(a, b) for j, b in enumerate(args)):
+        for k in self.em.consumed:  # written into directly (emitter.emit_program): unless it is
+            a = args[k]             # read-only (the write back then raises NumPy's ValueError) or shares
+            if not a.flags.writeable or any(  # memory with another argument, which must read the old values
+                    j != k and isinstance(b, np.ndarray) and np.may_share_memory(a, b) for j, b in enumerate(args)):
                 args[k] = a.copy()
         return self.call_plain(args)
 
