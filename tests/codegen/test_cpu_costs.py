@@ -114,3 +114,22 @@ def test_one_medium_parallel_region_for_costly_nests_and_every_large_one(monkeyp
     if n < 1000:  # the cheap first sum stays serial; the exp sum, the first costly one, is threaded
         after = src.split("numba.prange(")[1]
         assert "exp_f64" in after.split("\n    v")[0] and "log_f64" not in after.split("\n    v")[0]
+
+
+def cube(a):
+    return a ** 3
+
+
+def pow_half(a):
+    return a ** 2.5
+
+
+def test_a_small_integer_power_is_products_not_pow():
+    """`a ** 3` is written as multiplies (scalar.py small_power), so it costs
+    as a multiply: 10^5 of them stay serial, where a real pow goes threaded."""
+    a = np.random.default_rng(2).uniform(0.5, 2.0, 100_000)
+    f, g = looptrace.jit(cube, backend="cpu"), looptrace.jit(pow_half, backend="cpu")
+    assert "numba.prange(" not in f.explain(a).kernel_source
+    assert "numba.prange(" in g.explain(a).kernel_source
+    np.testing.assert_allclose(f(a), cube(a), rtol=1e-15)
+    np.testing.assert_allclose(g(a), pow_half(a), rtol=1e-15)
