@@ -88,17 +88,22 @@ class _Differentiated:
             n = 1 if tree is None else pytree.count_leaves(tree)
             spans.append((len(flat_wrt), n, tree))
             flat_wrt += range(starts[i], starts[i] + n)
-        with self._lock:
-            dd = self._flats.get(sub)
-            if dd is None:
-                dd = self._flats[sub] = _Differentiated(sub, self.opts.checkpoint, None)
-                dd.name = self.name
+        dd = self.of_flat(sub)
 
         def regroup(grads: list) -> list:
             return [grads[k] if tree is None else pytree.unflatten(tree, grads[k:k + n])[0]
                     for k, n, tree in spans]
 
         return dd, flat_values, tuple(flat_wrt), regroup
+
+    def of_flat(self, sub) -> "_Differentiated":
+        """The machinery for `sub`, a _FlatJit of this function (one per structure)."""
+        with self._lock:
+            dd = self._flats.get(sub)
+            if dd is None:
+                dd = self._flats[sub] = _Differentiated(sub, self.opts.checkpoint, None)
+                dd.name = self.name
+            return dd
 
     def compiled(self, values: list, wrt: tuple[int, ...], caller: str) -> tuple[Compiled, list[ArgSpec], int]:
         """The gradient program for these values (and the number of the
@@ -291,9 +296,36 @@ def grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | None = None,
 
 def vjp(fn: Callable, *args, checkpoint: int | None = None, backend: str | None = None):
     """`(out, vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument
-    (None for arguments that cannot be differentiated: integers, generators)."""
+    (None for arguments that cannot be differentiated: integers, generators;
+    for a container of arrays, a container like it with None at such leaves)."""
     d = _Differentiated(fn, checkpoint, backend)
     values = d.jit.bind(args, {})
+    jf = d.jit.current if isinstance(d.jit, _VarargsJit) else d.jit
+    at = {i for i, v in enumerate(values) if isinstance(v, pytree.CONTAINERS) and pytree.holds_array(v)}
+    route = jf._flat_route(values, at) if at else None
+    if route is None:
+        return _vjp_of(d, values)
+    # containers of arrays: leaf by leaf (looptrace/pytree.py); each one's cotangent is a
+    # container like it, None at the leaves that cannot be differentiated
+    sub, flat = route
+    out, flat_fn = _vjp_of(d.of_flat(sub), flat)
+
+    def vjp_fn(cotangent):
+        cts, pos, res = flat_fn(cotangent), 0, []
+        for tree in sub._trees:
+            if tree is None:
+                res.append(cts[pos])
+                pos += 1
+            else:
+                n = pytree.count_leaves(tree)
+                res.append(pytree.unflatten(tree, list(cts[pos:pos + n]))[0])
+                pos += n
+        return tuple(res)
+
+    return out, vjp_fn
+
+
+def _vjp_of(d: _Differentiated, values: list):
     snapshot = [copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in values]
     wrt = specialize.differentiable(values)
     out = d.forward(values, wrt)

@@ -287,3 +287,21 @@ def test_generated_structures_match_plain(tree):
     x = np.random.default_rng(0).standard_normal(3)
     got = looptrace.jit(weighted, backend="interpret")(copy.deepcopy(tree), x)
     assert np.isclose(got, weighted(copy.deepcopy(tree), x), rtol=1e-9, atol=1e-12)
+
+
+def scaled_layer(params, x, k):
+    return np.tanh(x @ params["W"] + params["b"]) * k
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_vjp_of_a_container_is_a_container(backend, rng):
+    params = {"W": rng.standard_normal((4, 3)), "b": rng.standard_normal(3), "n": 3}
+    x = rng.standard_normal((5, 4))
+    out, vjp_fn = looptrace.vjp(scaled_layer, params, x, 2, backend=backend)
+    np.testing.assert_allclose(out, scaled_layer(params, x, 2), rtol=1e-12)
+    ct = rng.standard_normal(out.shape)
+    g, gx, gk = vjp_fn(ct)
+    assert isinstance(g, dict) and list(g) == ["W", "b", "n"] and g["n"] is None and gk is None
+    for key in ("W", "b"):
+        close(g[key], fd(lambda v, key=key: np.sum(scaled_layer({**params, key: v}, x, 2) * ct), params[key]))
+    close(gx, fd(lambda v: np.sum(scaled_layer(params, v, 2) * ct), x))
