@@ -6,7 +6,8 @@ np.add/multiply.accumulate are one `linear_scan` (np_arrays.py `_prefix`).
 These are written as the loop a user would write, `acc = f(acc, x[i]);
 out[i] = acc`, below in plain Python, and traced like the user's own code
 (runtime.call_converted): the loop is captured once and becomes a scan over
-the moved axis, whose carry is one row (`explain` lists it under this file).
+the moved axis, whose carry is one row (`explain` lists the loop of
+`_running` under this file, once however many accumulations use it).
 A log-step (Hillis-Steele) form would vectorize but do log2(n) passes over
 the array, slower than NumPy's one pass from 2**10 elements on.
 
@@ -44,70 +45,17 @@ def accumulate(ufunc: str, a: Tracer, axis, dtype) -> Tracer:
     x = _moveaxis(a, axis, 0)
     if x.shape[0] == 0:
         return a
-    out = call_converted(_SCANS[ufunc], (x,), {})
+    out = call_converted(_running, (x, getattr(np, ufunc)), {})
     return _moveaxis(out, 0, axis)
 
 
-# --- the loops (traced as user code: keep them plain) ----------------------------------------------
-def _running_maximum(x):
+# --- the loop (traced as user code: keep it plain) ------------------------------------------------
+def _running(x, step):
+    """`step` is the NumPy ufunc itself: called on traced values it is traced."""
     out = np.empty_like(x)
     acc = x[0]
     out[0] = acc
     for i in range(1, x.shape[0]):
-        acc = np.maximum(acc, x[i])
+        acc = step(acc, x[i])
         out[i] = acc
     return out
-
-
-def _running_minimum(x):
-    out = np.empty_like(x)
-    acc = x[0]
-    out[0] = acc
-    for i in range(1, x.shape[0]):
-        acc = np.minimum(acc, x[i])
-        out[i] = acc
-    return out
-
-
-def _running_fmax(x):
-    out = np.empty_like(x)
-    acc = x[0]
-    out[0] = acc
-    for i in range(1, x.shape[0]):
-        acc = np.fmax(acc, x[i])
-        out[i] = acc
-    return out
-
-
-def _running_fmin(x):
-    out = np.empty_like(x)
-    acc = x[0]
-    out[0] = acc
-    for i in range(1, x.shape[0]):
-        acc = np.fmin(acc, x[i])
-        out[i] = acc
-    return out
-
-
-def _running_and(x):
-    out = np.empty_like(x)
-    acc = x[0]
-    out[0] = acc
-    for i in range(1, x.shape[0]):
-        acc = np.logical_and(acc, x[i])
-        out[i] = acc
-    return out
-
-
-def _running_or(x):
-    out = np.empty_like(x)
-    acc = x[0]
-    out[0] = acc
-    for i in range(1, x.shape[0]):
-        acc = np.logical_or(acc, x[i])
-        out[i] = acc
-    return out
-
-
-_SCANS = {"maximum": _running_maximum, "minimum": _running_minimum, "fmax": _running_fmax,
-          "fmin": _running_fmin, "logical_and": _running_and, "logical_or": _running_or}
