@@ -105,3 +105,21 @@ def test_a_read_only_argument_raises_numpys_error_and_stays(rng):
     with pytest.raises(ValueError, match="read-only"):
         looptrace.jit(centered, backend="cpu")(u, D, 1.0)
     assert not D.any()
+
+
+def test_every_raising_helper_is_known_to_may_raise():
+    """emit_program writes into arguments only when `may_raise` finds nothing
+    that can raise in a kernel's lines; a helper of templates.py or lapack.py
+    that raises must be named so that it does."""
+    import ast
+    import inspect
+
+    from looptrace.codegen.cpu import emitter, lapack, templates
+
+    for module in (templates, lapack):
+        tree = ast.parse(inspect.getsource(module))
+        for fn in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]:
+            raises = any(isinstance(n, ast.Raise) for n in ast.walk(fn)) or \
+                any(isinstance(n, ast.Attribute) and n.attr == "linalg" for n in ast.walk(fn))
+            if raises:
+                assert emitter.may_raise([f"    x = {fn.name}(a, b)"]), f"{module.__name__}.{fn.name} raises"
