@@ -173,32 +173,34 @@ class JitFunction:
         """(the flat JitFunction, the flat values) for a call with container
         arguments to pass leaf by leaf (by default the containers not kept
         static), or None when there is none."""
+        if flatten_at is None and not any(isinstance(v, pytree.CONTAINERS) for v in values):
+            return None
+        kept = self._static_at(values)
         if flatten_at is None:
-            if not any(isinstance(v, pytree.CONTAINERS) for v in values):
-                return None
-            static = self._static_at(values)
-            flatten_at = {i for i, v in enumerate(values) if isinstance(v, pytree.CONTAINERS) and i not in static}
+            flatten_at = {i for i, v in enumerate(values) if isinstance(v, pytree.CONTAINERS) and i not in kept}
         if not flatten_at:
             return None
-        static = self._static_at(values) - flatten_at
-        trees, flat_values, leaf_names = [], [], []
+        static = kept - flatten_at
+        trees, flat_values = [], []
         for i, (n, v) in enumerate(zip(self.param_names, values)):
             if i in flatten_at:
-                leaves, names, tree = pytree.flatten(v, n)
+                leaves, tree = pytree.flatten(v, n)
                 trees.append(tree)
                 flat_values += leaves
-                leaf_names.append(names)
             else:
                 trees.append(None)
                 flat_values.append(v)
-                leaf_names.append(None)
         key = (tuple(trees), frozenset(static))
-        with _FLAT_LOCK:
-            sub = self._flats.get(key)
-            if sub is None:
-                if len(self._flats) >= _FLAT_ENTRIES:
-                    self._flats.clear()
-                sub = self._flats[key] = _FlatJit(self, trees, leaf_names, static)
+        sub = self._flats.get(key)
+        if sub is None:
+            names = [pytree.leaf_names(v, n) if t is not None else None
+                     for n, v, t in zip(self.param_names, values, trees)]
+            with _FLAT_LOCK:
+                sub = self._flats.get(key)
+                if sub is None:
+                    if len(self._flats) >= _FLAT_ENTRIES:
+                        self._flats.clear()
+                    sub = self._flats[key] = _FlatJit(self, trees, names, static)
         return sub, flat_values
 
     @property

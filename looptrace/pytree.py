@@ -33,22 +33,24 @@ differ only in their leaves.
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 CONTAINERS = (tuple, list, dict)
 
 
-@dataclass(frozen=True)
-class Tree:
+class Tree(NamedTuple):
     """The structure of one argument: kind "leaf", "const" (aux: the value),
-    "tuple", "list", "dict" (aux: the keys), "namedtuple" (aux: the class)."""
+    "tuple", "list", "dict" (aux: the keys), "namedtuple" (aux: the class).
+    A tuple, so hashing and comparing one (every call's cache key) is C's."""
 
     kind: str
     children: tuple = ()
     aux: Any = None
+
+
+_LEAF = Tree("leaf")
 
 
 def is_leaf(x: Any) -> bool:
@@ -68,32 +70,52 @@ def holds_array(x: Any) -> bool:
         type(x).__name__ == "FakeCUDAArray"
 
 
-def flatten(x: Any, name: str) -> tuple[list, list[str], Tree]:
-    """(leaves, their names as the user would write them, Tree) of the argument `name`."""
+def flatten(x: Any, name: str) -> tuple[list, Tree]:
+    """(leaves, Tree) of the argument `name` (leaf_names gives the leaves' names)."""
     leaves: list = []
-    names: list[str] = []
 
-    def walk(v: Any, path: str) -> Tree:
+    def walk(v: Any) -> Tree:
         if isinstance(v, dict):
             keys = tuple(v)
-            return Tree("dict", tuple(walk(v[k], f"{path}[{k!r}]") for k in keys), keys)
+            return Tree("dict", tuple([walk(v[k]) for k in keys]), keys)
         if isinstance(v, tuple) and hasattr(type(v), "_fields"):
-            return Tree("namedtuple", tuple(walk(e, f"{path}.{f}") for f, e in zip(type(v)._fields, v)), type(v))
+            return Tree("namedtuple", tuple([walk(e) for e in v]), type(v))
         if isinstance(v, (tuple, list)):
-            return Tree(type(v).__name__, tuple(walk(e, f"{path}[{i}]") for i, e in enumerate(v)))
+            return Tree(type(v).__name__, tuple([walk(e) for e in v]))
         if is_leaf(v):
             leaves.append(v)
-            names.append(path)
-            return Tree("leaf")
+            return _LEAF
         try:
             hash(v)
         except TypeError:
+            path = next(p for p, e in _paths(x, name) if e is v)
             raise TypeError(f"argument `{path}` has unsupported type {type(v).__name__}; a container "
                             "argument may hold arrays, numbers, containers of them, and hashable "
                             "constants (None, strings)") from None
         return Tree("const", aux=v)
 
-    return leaves, names, walk(x, name)
+    return leaves, walk(x)
+
+
+def leaf_names(x: Any, name: str) -> list[str]:
+    """The leaves' names as the user would write them (`params['W']`, `ws[0]`, `p.b`),
+    in flatten's order: only needed when a structure is seen first."""
+    return [p for p, e in _paths(x, name) if is_leaf(e)]
+
+
+def _paths(v: Any, path: str):
+    """(path, item) of every item of v, depth first, in flatten's order."""
+    if isinstance(v, dict):
+        for k in v:
+            yield from _paths(v[k], f"{path}[{k!r}]")
+    elif isinstance(v, tuple) and hasattr(type(v), "_fields"):
+        for f, e in zip(type(v)._fields, v):
+            yield from _paths(e, f"{path}.{f}")
+    elif isinstance(v, (tuple, list)):
+        for i, e in enumerate(v):
+            yield from _paths(e, f"{path}[{i}]")
+    else:
+        yield path, v
 
 
 def unflatten(tree: Tree, leaves: list, start: int = 0) -> tuple[Any, int]:
