@@ -1053,6 +1053,8 @@ class _Namespace(types.SimpleNamespace):
     functions without a traced version raise UnsupportedError when they meet
     a traced value."""
 
+    library_module = True  # its numbers (np.pi, np.nan) are constants: no guards (tracer/external.py)
+
     def __init__(self, table: dict, real: Any, prefix: str):
         super().__init__()
         object.__setattr__(self, "_table", table)

@@ -5,6 +5,7 @@ modified captured arrays retrace, scalars come back as scalars, and arguments
 written in place are written."""
 
 import functools
+import math
 
 import numpy as np
 import pytest
@@ -241,6 +242,34 @@ def test_no_direct_runner_where_there_is_something_to_check(rng):
     assert _direct(f) == [None]  # a captured global array: checked on every call
     assert _direct(b) == [None]  # written into an argument: the write-back path
 
+
+def nanmean(a):  # numba-benchmark's (numbagg's) nanmean
+    total, count = 0.0, 0
+    for ai in a.flat:
+        if not np.isnan(ai):
+            total += ai
+            count += 1
+    if count > 0:
+        return total / count * (math.pi / np.pi) + (math.inf - np.inf if a.size < 0 else 0.0)
+    return np.nan
+
+
+def test_library_constants_are_not_guarded(rng):
+    """np.nan, np.pi, math.pi, math.inf are constants: no guard keeps the
+    call off the direct runner (each guard cost a call 115 us after other
+    work: nanmean 185 -> 27 us)."""
+    f = looptrace.jit(nanmean, backend="cpu")
+    x = rng.standard_normal(50)
+    x[x < -0.5] = np.nan
+    for a in (x, np.full(3, np.nan)):
+        got, want = f(a), nanmean(a)
+        assert isinstance(got, float)  # the plain function's branches give np.float64 and float
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    f(x)
+    assert all(d is not None for d in _direct(f)) and f._mono is not None
+    assert f.explain(x).kernel_source is not None
+    compiled = next(iter(f._fast.values()))[0]
+    assert getattr(compiled.traced, "guards", None) is None
 
 
 TABLE = np.array([1.0, 2.0, 3.0])
