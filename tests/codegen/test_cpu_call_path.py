@@ -272,6 +272,52 @@ def test_library_constants_are_not_guarded(rng):
     assert getattr(compiled.traced, "guards", None) is None
 
 
+SOFTENING = 0.01
+MODE = "sum"
+
+
+def softened(x):
+    r = np.sqrt(x * x + SOFTENING)
+    return r.sum() if MODE == "sum" else r.max()
+
+
+def test_guarded_globals_are_checked_by_the_direct_runner(rng):
+    """A function reading module numbers keeps the direct runner, which
+    checks them itself: rebinding one is seen by the next call (the plain
+    and the last-signature runner alike), and rebinding it back finds the
+    first program again."""
+    global SOFTENING, MODE
+    f = looptrace.jit(softened, backend="cpu")
+    x = rng.standard_normal(40)
+    try:
+        for soft, mode in [(0.01, "sum"), (0.01, "sum"), (0.5, "sum"), (0.5, "sum"), (0.5, "max"),
+                           (float("nan"), "max"), (float("nan"), "max"), (2, "sum"), (0.01, "sum")]:
+            SOFTENING, MODE = soft, mode
+            got, want = f(x), softened(x)
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+            assert type(got) is type(want)
+            assert all(d is not None for d in _direct(f))
+    finally:
+        SOFTENING, MODE = 0.01, "sum"
+
+
+def make_scaled(scale):
+    def scaled_by(x):
+        return x * scale
+    return scaled_by
+
+
+def test_a_closure_guard_is_checked_by_the_direct_runner(rng):
+    x = rng.standard_normal(5)
+    g = make_scaled(2.0)
+    f = looptrace.jit(g, backend="cpu")
+    for _ in range(3):
+        np.testing.assert_array_equal(f(x), g(x))
+    assert all(d is not None for d in _direct(f))
+    g.__closure__[0].cell_contents = 3.0
+    np.testing.assert_array_equal(f(x), x * 3.0)
+
+
 TABLE = np.array([1.0, 2.0, 3.0])
 
 
