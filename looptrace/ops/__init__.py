@@ -19,6 +19,7 @@ from . import (  # noqa: F401
     reduce,
     shape,
     decomp,  # solve, inv, det, cholesky
+    factorizations,  # slogdet, eigh, eigvalsh, svd, svdvals, qr, pinv
     sort,  # sort, argsort
     special,  # erf, gamma, ...; complex parts
 )

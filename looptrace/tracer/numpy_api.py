@@ -972,8 +972,8 @@ def _round(a, decimals=0, out=None):
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
-    """np.linalg.norm for the vector norms and the matrix norms that need no
-    decomposition (None/'fro', 1, -1, inf, -inf)."""
+    """np.linalg.norm for the vector and the matrix norms (2, -2 and 'nuc'
+    from the singular values)."""
     if not _any_traced(x):
         return np.linalg.norm(x, ord, axis, keepdims)
     x = _tr(x)
@@ -1037,9 +1037,13 @@ def _matrix_norm(x: Tracer, ord, axes: tuple) -> Tracer:
     elif ord in (np.inf, -np.inf):
         row = row - 1 if row > col else row
         reducer, sum_axis, pick_axis = ("reduce_max" if ord == np.inf else "reduce_min"), col, row
+    elif ord in (2, -2, "nuc"):  # from the singular values (tracer/np_linalg.py)
+        from .np_linalg import singular_values
+
+        s = singular_values(sem.transpose(x, [a for a in range(x.ndim) if a not in (row, col)] + [row, col]))
+        return sem.reduce({2: "reduce_max", -2: "reduce_min", "nuc": "reduce_sum"}[ord], s, -1)
     else:
-        raise UnsupportedError(f"np.linalg.norm with ord={ord!r} for matrices needs a singular value "
-                               "decomposition, which is not supported", ctx.current_loc())
+        raise UnsupportedError(f"np.linalg.norm: invalid norm order {ord!r} for matrices", ctx.current_loc())
     sums = sem.reduce("reduce_sum", sem.ufunc("absolute", x), sum_axis)
     return sem.reduce(reducer, sums, pick_axis)
 

@@ -25,6 +25,8 @@ class Sample:
     program: Program
     args: list
     rtol: float = 1e-9
+    atol: float = 1e-12
+    refused_by: tuple = ()  # targets that refuse it when compiling (an UnsupportedError naming np.linalg)
 
 
 class Builder(IRBuilder):
@@ -220,6 +222,24 @@ def decompositions(dtype: str) -> Callable:
     return build
 
 
+def factorizations(dtype: str) -> Callable:
+    """slogdet, eigh, eigvalsh, svd (full and thin), svdvals, qr (reduced and
+    complete) and pinv of one matrix and of a batch (ops/factorizations.py);
+    the cuda target refuses them (codegen/cuda/rules/factorizations.py)."""
+    def build(rng) -> Sample:
+        b = Builder((dtype, (4, 4)), (dtype, (2, 5, 3)), (dtype, (3, 4)))
+        sq, tall, wide = b.args
+        outs = [b.op("slogdet", sq), b.op("eigh", sq), b.op("eigvalsh", sq), b.op("svd", tall, full=True),
+                b.op("svd", wide, full=False), b.op("svdvals", tall), b.op("qr", tall, complete=False),
+                b.op("qr", tall, complete=True), b.op("qr", wide, complete=True), b.op("pinv", tall, rcond=1e-15)]
+        m = rng.standard_normal((4, 4))
+        args = [m + m.T + np.diag([0.0, 3.0, 6.0, 9.0]), rng.standard_normal((2, 5, 3)), rng.standard_normal((3, 4))]
+        return Sample(b.program(outs), [x.astype(dtype) for x in args], 1e-8 if dtype == "float64" else 2e-3,
+                      atol=1e-12 if dtype == "float64" else 1e-5, refused_by=("cuda",))
+
+    return build
+
+
 def run_time_checks(rng) -> Sample:
     """Checks whose predicates all hold false (they pass); the raising side is
     tests/reliability/test_runtime_checks.py's."""
@@ -291,5 +311,6 @@ SAMPLES: dict[str, Callable] = {
     "shape": shape_primitives, "indexing": indexing_primitives,
     "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),
     "sort": sort_and_argsort, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
+    **{f"factorizations_{d}": factorizations(d) for d in ("float64", "float32")},
     "checks": run_time_checks, "random": random_draws, "regions": regions, "recurrences": recurrences,
 }

@@ -12,6 +12,7 @@ import pytest
 from looptrace.codegen import available_backends, get_target, target_names
 from looptrace.codegen import reference
 from looptrace.codegen.target import CompileOptions
+from looptrace.errors import UnsupportedError
 from looptrace.ir.core import walk
 from looptrace.ops import PRIMITIVES
 
@@ -45,7 +46,7 @@ def check_against_reference(target: str, sample) -> None:
         e, g = np.asarray(e), np.asarray(g)
         assert g.shape == e.shape, what
         assert g.dtype == e.dtype, what
-        np.testing.assert_allclose(g, e, rtol=sample.rtol, atol=1e-12, equal_nan=True, err_msg=what)
+        np.testing.assert_allclose(g, e, rtol=sample.rtol, atol=sample.atol, equal_nan=True, err_msg=what)
     for a, b in zip(want_args, got_args):  # arrays are never written; generators advance alike
         if isinstance(a, np.random.Generator):
             assert b.bit_generator.state == a.bit_generator.state
@@ -56,7 +57,12 @@ def check_against_reference(target: str, sample) -> None:
 @pytest.mark.parametrize("target", CODEGEN_TARGETS)
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_sample_compiles_and_matches_the_reference(target, name, rng):
-    check_against_reference(target, SAMPLES[name](rng))
+    sample = SAMPLES[name](rng)
+    if target in sample.refused_by:  # the target says so when compiling, naming the NumPy function
+        with pytest.raises(UnsupportedError, match=r"np\.linalg\.\w+.* is not supported by the"):
+            get_target(target).compile(sample.program, CompileOptions(cache=False))
+        return
+    check_against_reference(target, sample)
 
 
 def test_samples_cover_every_primitive():

@@ -33,6 +33,8 @@ from looptrace.codegen.cpu.mathlib import (
 from looptrace.codegen.cpu.blas import dot, dot_into, dot_value  # NumPy's BLAS (blas.py)
 from looptrace.codegen.cpu.mathlib import pick, wide_vectors
 from looptrace.codegen.cpu.lapack import cholesky_batch, det_batch, inv_batch, solve_batch
+from looptrace.codegen.cpu.lapack import (eigh_batch, eigvalsh_batch, pinv_batch, qr_batch, slogdet_batch,
+                                         svd_batch, svdvals_batch)
 from looptrace.codegen.cpu.selection import argselect_lane, argsort_range, argtopk_lane, select_lane, topk_lane
 from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_gamma, math_lgamma, trigamma
 
@@ -43,6 +45,8 @@ __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2",
 __all__ += ["wide_vectors"]  # codegen/cpu/mathlib.py: 512-bit vectors in the function it is called in
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
+__all__ += ["eigh_batch", "eigvalsh_batch", "pinv_batch", "qr_batch", "slogdet_batch", "svd_batch",
+            "svdvals_batch"]  # codegen/cpu/lapack.py
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
 
 
