@@ -304,8 +304,9 @@ def _svd_vjp(b, g, op):
     j = b.mul(f, _mm(b, u, gu, "ki,kj->ij"))
     kk = b.mul(f, _mm(b, v, gv, "ki,kj->ij"))
     sm = _diag(b, s)
-    inner = b.add(b.add(_mm(b, b.sub(j, _mT(b, j)), sm, "ik,kj->ij"), _diag(b, gs)),
-                  _mm(b, sm, b.sub(kk, _mT(b, kk)), "ik,kj->ij"))
+    # F o (X - X^T) = J + J^T with J = F o X, as F is antisymmetric
+    inner = b.add(b.add(_mm(b, b.add(j, _mT(b, j)), sm, "ik,kj->ij"), _diag(b, gs)),
+                  _mm(b, sm, b.add(kk, _mT(b, kk)), "ik,kj->ij"))
     ga = _mm(b, _mm(b, u, inner, "ik,kl->il"), vh, "il,lj->ij")
     sinv = _diag(b, b.div(b.lit(1.0, s), s))
     if m > k:  # (I - U U^T) gU S^-1 V^T

@@ -197,6 +197,8 @@ CASES = all_cases()
 # complex parts: their cotangents are complex, which check_rule (real finite differences) does not
 # see; tests/autodiff/test_complex_and_special_grads.py checks them through real-valued functions
 CHECKED_ELSEWHERE = {"real", "imag", "make_complex"}
+# factorizations: need well separated eigen/singular values; tests/autodiff/test_linalg_grads.py checks them
+CHECKED_ELSEWHERE |= {"slogdet", "eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv"}
 
 
 def test_every_differentiable_primitive_is_checked():
