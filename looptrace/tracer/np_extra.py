@@ -1014,7 +1014,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     if not _any_traced(x, xp, fp, left, right, period):
         return np.interp(x, xp, fp, left, right, period)
     if period is not None:
-        raise _unsupported("np.interp with period= is not supported on traced values")
+        return _interp_periodic(x, xp, fp, period)
     fp = _strong(fp)
     if fp.dtype.kind == "c":
         raise _unsupported("np.interp of complex fp is not supported on traced values")
@@ -1043,6 +1043,57 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         res = sem.select(_u("equal", x, xp[n - 1]), fp[n - 1], res)
         res = sem.select(_u("greater", x, xp[n - 1]), rval, sem.select(_u("less", x, xp[0]), lval, res))
     return sem.select(_u("isnan", x), x, res)
+
+
+def _interp_periodic(x, xp, fp, period):
+    """NumPy's periodic interpolation: x and xp taken modulo |period|, the
+    points sorted by their positions in the period, one copy of the last
+    point before the first and of the first after the last, then the plain
+    rule (left and right do not apply)."""
+    if is_tracer(period):
+        raise _unsupported("np.interp: a traced period is not supported", "pass the period as a number")
+    if period == 0:
+        raise ValueError("period must be a non-zero value")
+    period = abs(period)
+    fp = _strong(fp)
+    if fp.dtype.kind == "c":
+        raise _unsupported("np.interp of complex fp is not supported on traced values")
+    x, xp, fp = (sem.astype(_strong(v), np.float64) for v in (x, xp, fp))
+    if xp.ndim != 1 or fp.ndim != 1:
+        raise ValueError("Data points must be 1-D sequences")
+    if xp.shape[0] != fp.shape[0]:
+        raise ValueError("fp and xp are not of the same length")
+    x, xp = _u("remainder", x, period), _u("remainder", xp, period)
+    order = na.argsort(xp)
+    xp, fp = _gather(xp, order, 0), _gather(fp, order, 0)
+    xp = sem.concatenate([xp[-1:] - period, xp, xp[0:1] + period])
+    fp = sem.concatenate([fp[-1:], fp, fp[0:1]])
+    return interp(x, xp, fp)
+
+
+def lexsort(keys, axis=-1):
+    """Indices that sort by the last key, ties by the one before it, and so
+    on: a stable argsort by the first key, then by each next key in the
+    order found so far (stable sorts compose into exactly NumPy's order)."""
+    if not _any_traced(keys, axis):
+        return np.lexsort(keys, axis=axis)
+    if is_tracer(keys):
+        keys = [keys[k] for k in range(keys.shape[0])] if keys.ndim > 1 else [keys]
+    elif not isinstance(keys, (list, tuple)):
+        raise _unsupported("np.lexsort: keys must be a sequence of arrays or a 2-D array")
+    if len(keys) == 0:
+        raise TypeError("need sequence of keys with len > 0 in lexsort")
+    keys = [_strong(k) for k in keys]
+    if any(tuple(k.shape) != tuple(keys[0].shape) for k in keys):
+        raise ValueError("all keys need to be the same shape")
+    if keys[0].ndim == 0:
+        raise np.exceptions.AxisError(_static_int(axis, "np.lexsort's axis"), 0)
+    axis = _axis_of(axis, keys[0].ndim, "np.lexsort")
+    order = na.argsort(keys[0], axis=axis, kind="stable")
+    for k in keys[1:]:
+        order = na.take_along_axis(order, na.argsort(na.take_along_axis(k, order, axis), axis=axis,
+                                                     kind="stable"), axis)
+    return order
 
 
 # --- np.fix, np.unwrap -------------------------------------------------------------------------------
@@ -1098,6 +1149,6 @@ TABLE: dict[str, Any] = {name: globals()[name] for name in (
     "select", "heaviside", "sinc", "float_power", "ldexp", "modf", "rot90", "fliplr", "flipud",
     "split", "array_split", "hsplit", "vsplit", "dsplit", "dstack", "block", "append", "insert", "delete",
     "cumulative_sum", "cumulative_prod", "unravel_index", "ravel_multi_index", "searchsorted", "digitize",
-    "isin", "interp", "fix", "unwrap")}  # np.<name>
+    "isin", "interp", "fix", "unwrap", "lexsort")}  # np.<name>
 TABLE["divmod"] = divmod_
 LINALG_TABLE: dict[str, Any] = {"matrix_power": matrix_power}  # np.linalg.<name>

@@ -471,6 +471,108 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     return counts, edges
 
 
+def histogramdd(sample, bins=10, range=None, density=None, weights=None):
+    """NumPy's algorithm: per axis the edges (equal bins between the range or
+    the data's min and max, or given edges), the bin of each point by
+    searchsorted (the last edge counted in the last bin), one flat index over
+    bins with an outlier bin at each end, one scatter-add of the weights in
+    the points' order (np.bincount's sums), the outliers cut off. Counts are
+    float64, as NumPy gives them."""
+    if not _any_traced(sample, range, weights):
+        return np.histogramdd(sample, bins=bins, range=range, density=density, weights=weights)
+    from .np_extra import _searchsorted
+
+    if is_tracer(sample):
+        if sample.ndim != 2:
+            sample = sem.transpose(sem.reshape(sample, (1, -1)) if sample.ndim < 2 else sample)
+    else:  # a sequence of 1-d arrays: NumPy stacks them (one dtype for all)
+        sample = sem.transpose(sem.stack([sem.reshape(_tr(x), (-1,)) if np.ndim(x) == 0 else _tr(x)
+                                          for x in sample]))
+    if sample.dtype.kind == "c":
+        raise UnsupportedError("np.histogramdd of complex data is not supported", ctx.current_loc())
+    n, dims = sample.shape
+    try:
+        if len(bins) != dims:
+            raise ValueError("The dimension of bins must be equal to the dimension of the sample x.")
+    except TypeError:
+        bins = dims * [bins]
+    if range is None:
+        range = (None,) * dims
+    elif len(range) != dims:
+        raise ValueError("range argument must have one entry per dimension")
+    edges, counts = [], []
+    for i, (b, r) in enumerate(zip(bins, range)):
+        x = sample[:, i]
+        b = concrete_if_outside(b)
+        if is_tracer(b) and b.ndim == 0 and b.dtype.kind in "iu":
+            from .np_arrays import _static_int
+
+            b = _static_int(b, "np.histogramdd's number of bins")
+        if is_tracer(b):
+            raise UnsupportedError("np.histogramdd of traced data supports integer bins or fixed edges",
+                                   ctx.current_loc(), "pass bins=<int> or concrete edge arrays")
+        if np.ndim(b) == 0:
+            if b < 1:
+                raise ValueError(f"`bins[{i}]` must be positive, when an integer")
+            first, last = _outer_edges(x, r)
+            e = nx.NAMESPACE["linspace"](first, last, _bins_index(b, i) + 1)
+        elif np.ndim(b) == 1:
+            b = np.asarray(b)
+            if np.any(b[:-1] > b[1:]):
+                raise ValueError(f"`bins[{i}]` must be monotonically increasing, when an array")
+            e = sem.wrap(ctx.own_const(b))
+        else:
+            raise ValueError(f"`bins[{i}]` must be a scalar or 1d array")
+        at = _searchsorted(e, x, "right")
+        at = sem.ufunc("subtract", at, sem.astype(sem.ufunc("equal", x, e[-1]), at.dtype))
+        edges.append(e)
+        counts.append(at)
+    sizes = [e.shape[0] + 1 for e in edges]  # an outlier bin at each end
+    flat = counts[0]
+    for at, size in zip(counts[1:], sizes[1:]):
+        flat = sem.ufunc("add", sem.ufunc("multiply", flat, size), at)
+    w = sem.full((n,), 1.0, np.float64) if weights is None else sem.astype(sem.reshape(_tr(weights), (-1,)),
+                                                                           np.float64)
+    if w.shape[0] != n:
+        raise ValueError("The weights and list don't have the same length.")
+    total = 1
+    for size in sizes:
+        total *= size
+    hist = sem.wrap(ctx.emit1(prim("scatter"), [sem.full((total,), 0.0, np.float64).value,
+                                                sem.astype(flat, np.int64).value, w.value], axis=0, mode="add"))
+    hist = sem.reshape(hist, tuple(sizes))[(slice(1, -1),) * dims]
+    if density:
+        s = sem.reduce("reduce_sum", hist)
+        for i, e in enumerate(edges):
+            shape = [1] * dims
+            shape[i] = sizes[i] - 2
+            hist = sem.ufunc("divide", hist, sem.reshape(nx.NAMESPACE["diff"](e), tuple(shape)))
+        hist = sem.ufunc("divide", hist, s)
+    return hist, edges
+
+
+def _bins_index(b, i: int) -> int:
+    import operator
+
+    try:
+        return operator.index(b)
+    except TypeError as e:
+        raise TypeError(f"`bins[{i}]` must be an integer, when a scalar") from e
+
+
+def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
+    if not _any_traced(x, y, range, weights):
+        return np.histogram2d(x, y, bins=bins, range=range, density=density, weights=weights)
+    try:
+        count = len(bins)
+    except TypeError:
+        count = 1
+    if count != 1 and count != 2:  # one array of edges for both axes
+        bins = [bins, bins]
+    hist, edges = histogramdd([x, y], bins, range, density, weights)
+    return hist, edges[0], edges[1]
+
+
 def _outer_edges(a: Tracer, range) -> tuple:
     """NumPy's _get_outer_edges; an empty range widens by 0.5 on each side."""
     if range is not None:
@@ -487,6 +589,14 @@ def _outer_edges(a: Tracer, range) -> tuple:
     if not _any_traced(first, last):
         return (first - 0.5, last + 0.5) if first == last else (first, last)
     first, last = _tr(first), _tr(last)
+    from .checks import emit_check
+
+    finite = sem.ufunc("logical_and", sem.ufunc("isfinite", first), sem.ufunc("isfinite", last))
+    if range is None:  # NumPy's errors, at run time: NaN or inf in the data (it would give NaN edges)
+        emit_check(sem.ufunc("logical_not", finite), ValueError("autodetected range of the data is not finite"))
+    else:
+        emit_check(sem.ufunc("greater", first, last), ValueError("max must be larger than min in range parameter."))
+        emit_check(sem.ufunc("logical_not", finite), ValueError("supplied range is not finite"))
     same = sem.ufunc("equal", first, last)
     return (sem.select(same, sem.ufunc("subtract", first, 0.5), first),
             sem.select(same, sem.ufunc("add", last, 0.5), last))
@@ -566,4 +676,4 @@ def _centered(m, y, rowvar: bool, bias, ddof, dtype) -> tuple:
 
 TABLE: dict[str, Any] = {name: globals()[name] for name in (
     "cov", "corrcoef", "average", "nansum", "nanprod", "nanmax", "nanmin", "nanargmax", "nanargmin", "nanmean", "nanvar",
-    "nanstd", "median", "percentile", "quantile", "nanmedian", "nanpercentile", "nanquantile", "histogram")}
+    "nanstd", "median", "percentile", "quantile", "nanmedian", "nanpercentile", "nanquantile", "histogram", "histogramdd", "histogram2d")}

@@ -476,8 +476,8 @@ def test_interp_special_values(rng):
 
 def test_unsupported_arguments_name_themselves(rng):
     x = rng.standard_normal(5)
-    with pytest.raises(looptrace.UnsupportedError, match="period"):
-        jit(lambda a: np.interp(a, np.arange(3.0), np.arange(3.0), period=2.0))(x)
+    with pytest.raises(looptrace.UnsupportedError, match="period"):  # a traced period (a number works)
+        jit(lambda a, p: np.interp(a, np.arange(3.0), np.arange(3.0), period=p))(x, 2.0)
     with pytest.raises(looptrace.UnsupportedError, match="complex"):
         jit(lambda a: np.searchsorted(a, a * 1j))(x)
     with pytest.raises(looptrace.UnsupportedError, match="out="):
