@@ -7,9 +7,9 @@ for a static `q` the virtual indices, neighbours and interpolation weights
 are computed by NumPy's helpers at trace time, so only the sort and two
 gathers run; dtypes and NaN propagation are NumPy's.
 
-Known divergence until run-time checks exist (issue 10): where NumPy raises
-on data (np.average with weights summing to zero, np.nanargmax of an all-NaN
-lane), the traced version returns inf/nan or position 0 instead.
+Where NumPy raises on data (np.average with weights summing to zero,
+np.nanargmax of an all-NaN lane, np.histogram of non-finite data), a run-time
+check (tracer/checks.py) raises NumPy's exception.
 """
 from __future__ import annotations
 
@@ -59,6 +59,9 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NO):
             np.result_type(a.dtype, w.dtype)
         scl = nx._reduce("reduce_sum", sem.astype(w, dt), axis, keep, None, _NO, True)
         total = nx._reduce("reduce_sum", sem.ufunc("multiply", a, w, dtype=dt), axis, keep, None, _NO, True)
+        from .checks import emit_check
+
+        emit_check(sem.ufunc("equal", scl, 0.0), ZeroDivisionError("Weights sum to zero, can't be normalized"))
         avg = sem.ufunc("divide", total, scl)
     if not returned:
         return avg
@@ -136,6 +139,10 @@ def _nan_arg(name: str, fill, a, axis, out, keepdims):
     if not _any_traced(a):
         return getattr(np, "nan" + name)(a, axis=axis, keepdims=keepdims)
     a = _tr(a)
+    if _inexact(a):  # NumPy's error for a lane of NaNs only, at run time
+        from .checks import emit_check
+
+        emit_check(sem.reduce("reduce_all", _isnan(a), axis), ValueError("All-NaN slice encountered"))
     return nx._arg_reduce(name, _fill_nan(a, fill) if _inexact(a) else a, axis, out, keepdims)
 
 

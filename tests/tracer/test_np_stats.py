@@ -233,3 +233,28 @@ def test_cov_with_weights_is_a_clear_error(rng):
     with pytest.raises(looptrace.UnsupportedError, match="fweights or aweights"):
         looptrace.jit(lambda a, w: np.cov(a, aweights=w), backend="interpret")(rng.standard_normal((2, 4)),
                                                                                rng.random(4))
+
+
+# --- NumPy's errors on data, at run time (tracer/checks.py) -----------------------------------------------------
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_errors_numpy_raises_on_data(backend, rng):
+    def weighted(a, w):
+        return np.average(a, axis=0, weights=w)
+
+    def nan_positions(a):
+        return np.nanargmax(a, axis=1), np.nanargmin(a)
+
+    a = rng.standard_normal((4, 3))
+    w = rng.random(4)
+    b = a.copy()
+    b[1, 2] = np.nan
+    np.testing.assert_allclose(looptrace.jit(weighted, backend=backend)(a, w), weighted(a, w), rtol=1e-12)
+    for got, want in zip(looptrace.jit(nan_positions, backend=backend)(b), nan_positions(b)):
+        np.testing.assert_array_equal(got, want)
+    w[:] = [1.0, -1.0, 0.5, -0.5]
+    b[2] = np.nan
+    for fn, args, err in [(weighted, (a, w), ZeroDivisionError), (nan_positions, (b,), ValueError)]:
+        with pytest.raises(err) as plain:
+            fn(*args)
+        with pytest.raises(err, match=str(plain.value)):
+            looptrace.jit(fn, backend=backend)(*args)
