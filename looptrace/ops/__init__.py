@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     control,
     creation,
     elementwise,
+    fft,  # fft, rfft, irfft over the last axis
     indexing,
     linalg,
     random,

@@ -157,7 +157,7 @@ _UFUNC_REDUCE = {"add": "reduce_sum", "multiply": "reduce_prod", "maximum": "red
 def dispatch_function(func, args, kwargs):
     name = func.__name__
     mod = getattr(func, "__module__", "") or ""
-    table = {"np.": NAMESPACE, "np.linalg.": LINALG}.get(_public_prefix(mod))
+    table = {"np.": NAMESPACE, "np.linalg.": LINALG, "np.fft.": np_fft.TABLE}.get(_public_prefix(mod))
     fn = table.get(name) if table is not None else None
     if fn is None or not callable(fn) or isinstance(fn, type):
         raise UnsupportedError(f"{_public_prefix(mod)}{name} is not supported on traced arrays",
@@ -1107,4 +1107,7 @@ LINALG.update(np_extra.LINALG_TABLE)
 np_namespace = _Namespace(NAMESPACE, np, "np.")
 linalg_namespace = _Namespace(LINALG, np.linalg, "np.linalg.")
 object.__setattr__(np_namespace, "linalg", linalg_namespace)
+from . import np_fft  # noqa: E402  (np.fft: ops/fft.py's transforms and their compositions)
+
+object.__setattr__(np_namespace, "fft", _Namespace(np_fft.TABLE, np.fft, "np.fft."))
 object.__setattr__(np_namespace, "random", _RandomNamespace())

@@ -240,6 +240,23 @@ def factorizations(dtype: str) -> Callable:
     return build
 
 
+def fourier_transforms(dtype: str) -> Callable:
+    """fft both ways, rfft and irfft (even and odd n) over the last axis of a
+    vector and of a batch of lanes (ops/fft.py)."""
+    def build(rng) -> Sample:
+        cdt = "complex64" if dtype == "float32" else "complex128"
+        b = Builder((cdt, (3, 8)), (dtype, (7,)), (dtype, (2, 6)), (cdt, (4, 5)), (cdt, (4,)))
+        z, v, m, half, h4 = b.args
+        outs = [b.op("fft", z, inverse=False), b.op("fft", z, inverse=True), b.op("rfft", v), b.op("rfft", m),
+                b.op("irfft", half, n=8), b.op("irfft", half, n=9), b.op("irfft", h4, n=6)]
+        args = [rng.standard_normal(a.shape) + (1j * rng.standard_normal(a.shape) if a.dtype.kind == "c" else 0)
+                for a in b.args]
+        return Sample(b.program(outs), [a.astype(x.dtype) for a, x in zip(args, b.args)],
+                      1e-9 if dtype == "float64" else 1e-4, atol=1e-12 if dtype == "float64" else 1e-5)
+
+    return build
+
+
 def run_time_checks(rng) -> Sample:
     """Checks whose predicates all hold false (they pass); the raising side is
     tests/reliability/test_runtime_checks.py's."""
@@ -312,5 +329,6 @@ SAMPLES: dict[str, Callable] = {
     "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),
     "sort": sort_and_argsort, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
     **{f"factorizations_{d}": factorizations(d) for d in ("float64", "float32")},
+    **{f"fft_{d}": fourier_transforms(d) for d in ("float64", "float32")},
     "checks": run_time_checks, "random": random_draws, "regions": regions, "recurrences": recurrences,
 }

@@ -443,6 +443,28 @@ CASES.update({"real": part_case("real"), "imag": part_case("imag"), "make_comple
 CASES.update({"sort": sort_case("sort"), "argsort": sort_case("argsort")})
 
 
+# --- Fourier transforms (looptrace/ops/fft.py): unscaled, over the last axis -----------------------------
+def fft_case(name: str):
+    def case(data):
+        single = data.draw(st.booleans())
+        shape = data.draw(nonempty_shapes)
+        if name == "rfft":
+            x = array(data, np.dtype(np.float32 if single else np.float64), shape)
+            return [x], {}, [np.fft.rfft(x).astype(np.complex64 if single else np.complex128)]
+        z = complex_array(data, np.dtype(np.complex64 if single else np.complex128), shape)
+        if name == "fft":
+            inverse = data.draw(st.booleans())
+            ref = np.fft.ifft(z, norm="forward") if inverse else np.fft.fft(z)
+            return [z], {"inverse": inverse}, [ref.astype(z.dtype)]
+        n = data.draw(st.sampled_from([2 * shape[-1] - 2, 2 * shape[-1] - 1]).filter(lambda k: k >= 1))
+        return [z], {"n": n}, [np.fft.irfft(z, n, norm="forward").astype(np.float32 if single else np.float64)]
+
+    return case
+
+
+CASES.update({name: fft_case(name) for name in ("fft", "rfft", "irfft")})
+
+
 # --- decompositions (looptrace/ops/decomp.py): references built from known factors ---------------------
 def _factors(data):
     """(dtype, lead, n, unit lower L, upper U with diagonal in [1, 2])."""

@@ -123,8 +123,16 @@ def _decomp_cases():
     yield "cholesky", lambda r: ([(lambda m: m @ m.T + 3 * np.eye(3))(r.standard_normal((3, 3)))], {})
 
 
+def _fft_cases():
+    yield "fft", lambda r: ([r.standard_normal((2, 5)) + 1j * r.standard_normal((2, 5))], {"inverse": False})
+    yield "fft/inverse", lambda r: ([(r.standard_normal(4) + 1j * r.standard_normal(4)).astype(np.complex64)],
+                                    {"inverse": True})
+    yield "rfft", lambda r: ([r.standard_normal((3, 6))], {})
+    yield "irfft", lambda r: ([r.standard_normal((2, 4)) + 1j * r.standard_normal((2, 4))], {"n": 7})
+
+
 CASES = dict(itertools.chain(_elementwise_cases(), _reduce_cases(), _shape_cases(), _indexing_cases(),
-                             _scan_cases(), _sort_cases(), _decomp_cases()))
+                             _scan_cases(), _sort_cases(), _decomp_cases(), _fft_cases()))
 
 
 def _prim_name(case):

@@ -9,6 +9,7 @@
   contract.py    einsum: BLAS products or loops             random.py   generator draws
   sort.py        sort, argsort by lanes (templates.py)       check.py    run-time checks (raise, assert)
   decomp.py      solve, inv, det, cholesky (lapack.py)
+  fft.py         fft, rfft, irfft: NumPy's pocketfft in object mode
   regions.py     for/while/cond as Python control flow     recurrence.py linear_scan, matrix_power_apply
   pointwise.py   a scan whose body updates each point from that point only: blocks of points through all steps
   special.py     erf, gamma, digamma, ...; complex parts    specialfn.py digamma/trigamma (codegen/scalar_algorithms.py) in Numba
@@ -16,7 +17,7 @@
   cache.py       the disk cache of generated modules        malloc.py   glibc malloc thresholds
   generic.py     shape-generic kernels: signatures differing only in numeric literals share one compile
 """
-from . import check, contract, decomp, factorizations, indexing, random, recurrence, reductions, regions, scalar, shape, sort, special  # noqa: F401  (register rules)
+from . import check, contract, decomp, factorizations, fft, indexing, random, recurrence, reductions, regions, scalar, shape, sort, special  # noqa: F401  (register rules)
 from .kernel import CpuKernel, compile_program
 from .target import TARGET
 
