@@ -505,6 +505,71 @@ def cholesky_case(data):
 CASES.update({"solve": solve_case, "inv": inv_case, "det": det_case, "cholesky": cholesky_case})
 
 
+# factorizations (ops/factorizations.py): values independent of LAPACK where they are unique (slogdet,
+# eigvalsh, svdvals, pinv of an invertible matrix); for the vectors (unique up to sign) the expected
+# array is NumPy's, packed here by hand, so the case checks the packing (values: test_linalg_decompositions.py)
+def _spectral(data):
+    dtype, lead, n, low, up = _factors(data)
+    q = np.linalg.qr(low @ up)[0]
+    w = np.cumsum(array(data, np.float64, lead + (n,), low=0.5, high=1.5), -1) - n / 2
+    return dtype, lead, n, low, up, q, w
+
+
+def slogdet_case(data):
+    dtype, lead, n, low, up = _factors(data)
+    logabs = np.sum(np.log(np.diagonal(up, axis1=-2, axis2=-1)), -1)
+    return [(low @ up).astype(dtype)], {}, [np.stack([np.ones_like(logabs), logabs], -1).astype(dtype)]
+
+
+def eigvalsh_case(data):
+    dtype, lead, n, low, up, q, w = _spectral(data)
+    a = (q * w[..., None, :]) @ np.swapaxes(q, -1, -2) + np.triu(np.full((n, n), 7.0), 1)  # upper: not read
+    return [a.astype(dtype)], {}, [w.astype(dtype)]
+
+
+def eigh_case(data):
+    [a], _, _ = eigvalsh_case(data)
+    w, v = np.linalg.eigh(a)
+    return [a], {}, [np.concatenate([w[..., None, :], v], axis=-2)]
+
+
+def svdvals_case(data):
+    dtype, lead, n, low, up, q, w = _spectral(data)
+    s = (w + n / 2)[..., ::-1]  # positive, descending, at least 0.5 apart
+    return [((q * s[..., None, :]) @ np.swapaxes(q, -1, -2)).astype(dtype)], {}, [s.astype(dtype)]
+
+
+def svd_case(data):
+    dtype, lead, n, low, up = _factors(data)
+    m, full = data.draw(st.integers(1, 4)), data.draw(st.booleans())
+    a = np.concatenate([low @ up, np.ones(lead + (m, n))], axis=-2).astype(dtype)
+    u, s, vh = np.linalg.svd(a, full_matrices=full)
+    rows, k = a.shape[-2], s.shape[-1]
+    packed = np.zeros(lead + (rows + 1 + vh.shape[-2], max(u.shape[-1], k, n)), dtype)
+    packed[..., :rows, :u.shape[-1]], packed[..., rows, :k], packed[..., rows + 1:, :n] = u, s, vh
+    return [a], {"full": full}, [packed]
+
+
+def qr_case(data):
+    dtype, lead, n, low, up = _factors(data)
+    m = data.draw(st.integers(1, 4))
+    a = np.concatenate([low @ up, np.ones(lead + (m, n))], axis=-2).astype(dtype)
+    q, r = np.linalg.qr(a)
+    packed = np.zeros(lead + (n + m + n, n), dtype)
+    packed[..., :n + m, :], packed[..., n + m:, :] = q, r
+    return [a], {"complete": False}, [packed]
+
+
+def pinv_case(data):
+    dtype, lead, n, low, up = _factors(data)
+    a = low @ up
+    return [a.astype(dtype)], {"rcond": 1e-15}, [np.linalg.solve(a, np.broadcast_to(np.eye(n), a.shape)).astype(dtype)]
+
+
+CASES.update({"slogdet": slogdet_case, "eigvalsh": eigvalsh_case, "eigh": eigh_case, "svdvals": svdvals_case,
+              "svd": svd_case, "qr": qr_case, "pinv": pinv_case})
+
+
 def check_case(data):
     """Predicates that all hold false: the check passes and returns nothing
     (tests/reliability/test_runtime_checks.py covers the raising side)."""
