@@ -121,6 +121,16 @@ def _decomp_cases():
     yield "det", lambda r: ([_square(r)], {})
     yield "det/lead", lambda r: ([_square(r, (2,))], {})
     yield "cholesky", lambda r: ([(lambda m: m @ m.T + 3 * np.eye(3))(r.standard_normal((3, 3)))], {})
+    # factorizations (ops/factorizations.py): one call on the stack equals the per-matrix calls
+    yield "slogdet", lambda r: ([r.standard_normal((3, 3))], {})
+    yield "eigh", lambda r: ([r.standard_normal((3, 3))], {})
+    yield "eigvalsh", lambda r: ([r.standard_normal((2, 3, 3))], {})
+    yield "svd", lambda r: ([r.standard_normal((4, 3))], {"full": True})
+    yield "svd/thin", lambda r: ([r.standard_normal((2, 3, 5))], {"full": False})
+    yield "svdvals", lambda r: ([r.standard_normal((3, 4))], {})
+    yield "qr", lambda r: ([r.standard_normal((4, 3))], {"complete": False})
+    yield "qr/complete", lambda r: ([r.standard_normal((5, 2))], {"complete": True})
+    yield "pinv", lambda r: ([r.standard_normal((2, 4))], {"rcond": 1e-15})
 
 
 def _fft_cases():
