@@ -85,6 +85,25 @@ def phase_unwrap(z):
     return np.diff(phase) / (2 * np.pi), phase[-1]
 
 
+def spectrogram(x, n_fft, hop):
+    """Power spectrogram (STFT with a Hann window), one frame per loop step."""
+    window = np.hanning(n_fft)
+    n_frames = 1 + (x.shape[0] - n_fft) // hop
+    S = np.empty((n_frames, n_fft // 2 + 1))
+    for t in range(n_frames):
+        frame = x[t * hop:t * hop + n_fft] * window
+        S[t] = np.abs(np.fft.rfft(frame)) ** 2
+    return S
+
+
+def fft_convolve(x, h):
+    """Linear convolution through the FFT (zero-padded to a power of two), as scipy's fftconvolve does."""
+    n = x.shape[0] + h.shape[0] - 1
+    size = 1 << (n - 1).bit_length()
+    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(h, size), size)
+    return y[:n]
+
+
 def _signal(r, m, test=64, bench=200_000):
     return r.standard_normal(test if m == "test" else bench)
 
@@ -106,4 +125,8 @@ KERNELS = [
            lambda r, m: (np.exp(1j * np.cumsum(r.uniform(0.0, 1.5, 64 if m == "test" else 1_000_000))),),
            "array", "filter"),
     Kernel("rolling_std", rolling_std, lambda r, m: (_signal(r, m, 64, 10_000),), "mixed", "moving average"),
+    Kernel("spectrogram", spectrogram, lambda r, m: (_signal(r, m, 300, 1_000_000), 64 if m == "test" else 512,
+                                                     16 if m == "test" else 128), "mixed", "spectrum"),
+    Kernel("fft_convolve", fft_convolve, lambda r, m: (_signal(r, m, 100, 1_000_000), r.standard_normal(31)),
+           "array", "filter"),
 ]
