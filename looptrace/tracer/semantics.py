@@ -147,9 +147,32 @@ def ufunc(name: str, *args: Any, dtype: Any = None) -> Tracer:
         loop_in, out_dtype = loop_dtypes(uf, in_types, dtype)
     except TypeError as e:
         raise TraceError(str(e), ctx.current_loc()) from None
+    if name == "power" and np.dtype(out_dtype).kind in "iu":
+        _check_int_exponent(args[1], all(is_weak(a) for a in args))
     vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
     out = ctx.emit1(prim(name), vals)
     return wrap(out, weak=all(is_weak(a) for a in args))
+
+
+def _check_int_exponent(e: Any, python_ints: bool) -> None:
+    """An integer power raises on a negative exponent, as NumPy's does (at
+    run time for a traced exponent). Of two Python ints (`2 ** (i - 3)`)
+    Python gives a float there, a type the trace cannot know in advance:
+    that is an error too, which says how to write it."""
+    if dtype_of(e).kind != "i":
+        return
+    if python_ints:
+        exc = ValueError("a negative exponent of an int power: Python gives a float here, which looptrace's "
+                         "int result cannot hold; write the base as a float (2.0 ** n)")
+    else:
+        exc = ValueError("Integers to negative integer powers are not allowed.")
+    if not isinstance(e, Tracer):
+        if np.any(np.asarray(e) < 0):
+            raise exc
+        return
+    from .checks import emit_check
+
+    emit_check(ufunc("less", e, 0), exc)
 
 
 def select(cond: Any, a: Any, b: Any) -> Tracer:

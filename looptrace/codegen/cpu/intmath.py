@@ -1,0 +1,70 @@
+"""Integer element functions as NumPy defines them where Numba's own differ
+(found by comparing with the plain function: wrong answers before these).
+
+- fmod_int(a, b): C's remainder, the sign of the dividend (np.fmod(-7, 2) is
+  -1; Numba's np.fmod of integers gave Python's 1), and 0 for b == 0.
+- shl(a, b, bits) / shr(a, b, bits): a shift by the type's width or more, or
+  by a negative count, gives 0 (and -1 for a negative a shifted right), as
+  NumPy's npy_lshift/npy_rshift; LLVM leaves such a shift undefined and x86
+  masks the count (1 << 64 gave 1).
+- ipow(a, b): NumPy's integer power by repeated squaring, wrapping as its
+  multiplications do (3 ** 50 in int64: Numba's np.power went through a
+  float and lost the low bits). A negative b is caught before by the
+  tracer's run-time check (tracer/semantics.py); here it gives 0.
+- floordiv_int(a, b): the smallest integer // -1 is itself (NumPy wraps;
+  Numba's gave 0), for a divisor that is not a positive literal.
+
+Each is inlined where it is called: a few integer instructions, no calls.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, inline="always")
+def fmod_int(a, b):
+    if b == 0:
+        return a - a
+    r = a % b  # the sign of b (Python's rule): moved to the sign of a
+    if r != 0 and (r < 0) != (a < 0):
+        r -= b
+    return r
+
+
+@numba.njit(cache=True, inline="always")
+def shl(a, b, bits):
+    if b < 0 or b >= bits:
+        return a - a
+    return a << b
+
+
+@numba.njit(cache=True, inline="always")
+def shr(a, b, bits):
+    if b < 0 or b >= bits:
+        return ~(a - a) if a < 0 else a - a  # ~0: -1 of a's type (a literal -1 would make it a float)
+    return a >> b
+
+
+@numba.njit(cache=True, inline="always")
+def ipow(a, b, one):
+    """`one`: 1 of the operands' dtype (a literal 1 with a uint64 would make Numba's arithmetic float64)."""
+    if b < 0:
+        return a - a
+    out = a if b & one else one
+    b >>= one
+    while b > 0:
+        a *= a
+        if b & one:
+            out *= a
+        b >>= one
+    return out
+
+
+@numba.njit(cache=True, inline="always")
+def floordiv_int(a, b):
+    """np.floor_divide of integers: the smallest integer divided by -1 wraps
+    to itself, as NumPy's (Numba's gave 0); a zero divisor gives 0."""
+    if b == -1:
+        return -a
+    return np.floor_divide(a, b)

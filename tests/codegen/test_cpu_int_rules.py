@@ -1,0 +1,92 @@
+"""Integer element rules as NumPy defines them (codegen/cpu/intmath.py), and
+the run-time error of an integer power with a negative exponent
+(tracer/semantics.py): each was a wrong answer on the cpu backend before
+(np.fmod(-7, 2) gave 1, 1 << 64 gave 1, 3 ** 50 lost its low bits,
+MIN // -1 gave 0, 2 ** -1 of ints gave 0)."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import looptrace
+
+
+@pytest.fixture(autouse=True)
+def kernel_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
+
+
+def int_ops(a, b, s, p):
+    return np.fmod(a, b), a << s, a >> s, np.left_shift(b, s), np.right_shift(b, s), a ** p, a // b, a % b
+
+
+DTYPES = ["int64", "int32", "int8", "uint64", "uint16"]
+_compiled = {}
+
+
+def _run(dtype, a, b, s, p):
+    f = _compiled.setdefault(dtype, looptrace.jit(int_ops, backend="cpu"))
+    with np.errstate(all="ignore"):
+        want = int_ops(a, b, s, p)
+        got = f(a, b, s, p)
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert g.dtype == w.dtype, k
+        np.testing.assert_array_equal(g, w, err_msg=f"result {k} for {dtype}")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**32 - 1))
+def test_integer_rules_match_numpy(dtype, seed):
+    r = np.random.default_rng(seed)
+    info = np.iinfo(dtype)
+    n = 64
+    a = r.integers(info.min, info.max, n, dtype=dtype, endpoint=True)
+    a[:8] = np.array([info.min, info.max, 0, 1, 7, 5, 3, 2], dtype=dtype)
+    if info.min < 0:
+        a[8:12] = np.array([-1, -7, -3, -2]).astype(dtype)
+    b = r.integers(max(info.min, -9), 10, n, dtype=dtype, endpoint=True)
+    b[:4] = np.array([0, -1 if info.min < 0 else 1, 2, 3]).astype(dtype)
+    s = r.integers(0, 8 * info.bits // 8 + 8, n).astype(dtype if info.min < 0 else np.int64)
+    if info.min < 0:
+        s[:3] = [-1, info.bits, info.bits + 5]
+    p = r.integers(0, 70, n).astype(dtype) if info.bits > 8 else r.integers(0, 20, n).astype(dtype)
+    _run(dtype, a, b, s.astype(dtype) if info.min >= 0 else s, p)
+
+
+def test_integer_power_is_exact_past_the_float_mantissa():
+    def pw(a, p):
+        return a ** p
+
+    a, p = np.array([3, 10, -7, 2, 5]), np.array([50, 20, 21, 62, 27])
+    for backend in ("interpret", "cpu"):
+        np.testing.assert_array_equal(looptrace.jit(pw, backend=backend)(a, p), pw(a, p))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_negative_integer_exponent_raises(backend, rng):
+    def arrays(a, p):
+        return a ** p
+
+    def python_ints(x):
+        s = 0.0
+        for i in range(x.shape[0]):
+            s += x[i] * (2 ** (i - 3))
+        return s
+
+    def non_negative(x):
+        s = 0
+        for i in range(x.shape[0]):
+            s += 3 ** i + (i - 2) ** 3
+        return s
+
+    a = rng.integers(1, 5, 6)
+    with pytest.raises(ValueError, match="Integers to negative integer powers"):
+        arrays(a, np.array([1, 2, -1, 0, 1, 1]))
+    with pytest.raises(ValueError, match="Integers to negative integer powers"):
+        looptrace.jit(arrays, backend=backend)(a, np.array([1, 2, -1, 0, 1, 1]))
+    np.testing.assert_array_equal(looptrace.jit(arrays, backend=backend)(a, a), arrays(a, a))
+    x = rng.standard_normal(6)
+    with pytest.raises(ValueError, match=r"2\.0 \*\* n") as info:
+        looptrace.jit(python_ints, backend=backend)(x)
+    assert "s += x[i] * (2 ** (i - 3))" in "".join(info.value.__notes__)  # the user's line
+    assert looptrace.jit(non_negative, backend=backend)(x) == non_negative(x)
