@@ -13,7 +13,9 @@ pinv(a, rcond) @ b, the minimum-norm least-squares solution NumPy's gelsd
 computes (so its gradient is the pseudo-inverse's); its residuals are
 |b - a x|^2 per column when m > n, and a run-time check raises where NumPy
 would return none because a is rank-deficient. eig and eigvals (complex
-results for real input) are refused.
+results for real input) are refused. svd(hermitian=True) computes the general
+SVD (the same singular values; the vectors may differ in sign from NumPy's
+eigh-based ones); pinv(hermitian=True) is the general pinv (it is unique).
 """
 from __future__ import annotations
 
