@@ -117,7 +117,7 @@ def check_elem(i, n, code, err):
 
 HEADER = """# looptrace cuda module for {name}(): generated, do not edit
 import numpy as np
-from numba import boolean, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
+from numba import boolean, complex64, complex128, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
 # provided by the namespace (codegen/cuda/module.py): cuda, jit, math, lib, TILE, TILE1, TREE, TREE_ITEMS, SIM,
 # scalar_algorithms
 """
