@@ -29,7 +29,11 @@ Non-convergence raises np.linalg.LinAlgError.
 
 Gradients (real operands, reverse mode): rules at the bottom of this file.
 eigh's and svd's vector gradients divide by differences of eigenvalues
-(squared singular values): repeated ones give inf/nan, as in JAX and PyTorch.
+(squared singular values): repeated ones give inf/nan, as in JAX and PyTorch;
+svd's also divide by the singular values of a non-square matrix (rank-deficient:
+inf/nan). svd's vectors are differentiable for the thin factorization (and the
+full one of a square matrix), qr for the reduced one with m >= n; other cases
+raise UnsupportedError. pinv's rule assumes the rank is locally constant.
 """
 from __future__ import annotations
 
