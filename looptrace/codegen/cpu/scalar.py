@@ -32,9 +32,10 @@ TEMPLATES = {
     "logical_or": "({0} or {1})", "logical_xor": "(bool({0}) != bool({1}))",
     "maximum": "max_nan({0}, {1})", "minimum": "min_nan({0}, {1})",
 }
-# integer rules as NumPy's where Numba's differ (intmath.py); `bits`: the width of the first operand
+# integer rules as NumPy's where Numba's differ (nprules.py); `bits`: the width of the first operand
 INT_HELPERS = {"fmod": "fmod_int({0}, {1})", "left_shift": "shl({0}, {1}, {bits})",
                "right_shift": "shr({0}, {1}, {bits})", "power": "ipow({0}, {1}, np.{dtype}(1))"}
+FLOAT_HELPERS = {"floor_divide": "floordiv_f({0}, {1})", "remainder": "remainder_f({0}, {1})"}  # nprules.py
 MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "expm1": "expm1_f", "log": "log_f", "log1p": "log1p_f"}
 
 
@@ -86,8 +87,10 @@ def ufunc_expr(name: str):
         if np.dtype(out_dtype).kind in "iu" and name in INT_HELPERS:
             return INT_HELPERS[name].format(*args, bits=8 * np.dtype(in_dtypes[0]).itemsize,
                                             dtype=np.dtype(in_dtypes[0]).name)
+        if name in FLOAT_HELPERS and np.dtype(out_dtype).kind == "f":
+            return FLOAT_HELPERS[name].format(*args)
         if name == "floor_divide" and np.dtype(out_dtype).kind == "i" and not args[1].isdigit():
-            return f"floordiv_int({args[0]}, {args[1]})"  # a divisor that may be -1 (intmath.py)
+            return f"floordiv_int({args[0]}, {args[1]})"  # a divisor that may be -1 (nprules.py)
         if name in INFIX:
             return f"({args[0]} {INFIX[name]} {args[1]})"
         if name == "invert" and np.dtype(in_dtypes[0]) == np.bool_:

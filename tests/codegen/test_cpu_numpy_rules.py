@@ -1,4 +1,4 @@
-"""Integer element rules as NumPy defines them (codegen/cpu/intmath.py), and
+"""Integer element rules as NumPy defines them (codegen/cpu/nprules.py), and
 the run-time error of an integer power with a negative exponent
 (tracer/semantics.py): each was a wrong answer on the cpu backend before
 (np.fmod(-7, 2) gave 1, 1 << 64 gave 1, 3 ** 50 lost its low bits,
@@ -90,3 +90,26 @@ def test_a_negative_integer_exponent_raises(backend, rng):
         looptrace.jit(python_ints, backend=backend)(x)
     assert "s += x[i] * (2 ** (i - 3))" in "".join(info.value.__notes__)  # the user's line
     assert looptrace.jit(non_negative, backend=backend)(x) == non_negative(x)
+
+
+def float_division(a, b):
+    return a // b, a % b, np.divmod(b, a)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_float_floor_division_and_remainder_match_numpy(dtype, rng):
+    """NumPy's npy_divmod: 89.0 // 0.1 is 889 (Numba's floor(a / b) gave
+    890), inf // -1e-310 is NaN (gave -inf), zeros signed as NumPy's."""
+    edges = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 1e-310, -1e-310, 1e300, -1e300, np.inf, -np.inf, np.nan,
+                      89.0, 0.1, 7.25, -7.25, 1e15 + 0.5, 3.0, -3.0])
+    a, b = np.repeat(edges, edges.size), np.tile(edges, edges.size)
+    n = 4000
+    a = np.concatenate([a, rng.standard_normal(n) * 10 ** rng.uniform(-3, 6, n)]).astype(dtype)
+    b = np.concatenate([b, rng.standard_normal(n) * 10 ** rng.uniform(-3, 3, n)]).astype(dtype)
+    with np.errstate(all="ignore"):
+        want = float_division(a, b)
+        got = looptrace.jit(float_division, backend="cpu")(a, b)
+    for g, w in zip(got[:2] + got[2], want[:2] + want[2]):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
