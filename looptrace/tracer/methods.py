@@ -55,6 +55,12 @@ def _binary(ufunc: str):
     return op, rop, iop
 
 
+def _conj_method(self):
+    """ndarray.conj(): the array itself unless complex (NumPy returns self, a
+    bool array stays bool; np.conjugate makes it int8)."""
+    return nx.conjugate(self) if self.dtype.kind == "c" else self
+
+
 def _repeats_sequence(ufunc: str, self, other) -> bool:
     """A Python int (weak, traced) times a list or tuple: Python's repetition,
     which needs the int's value (an int argument is then specialized on)."""
@@ -136,7 +142,7 @@ def _install() -> None:
         "dot": nx.dot, "transpose": _transpose_method, "reshape": nx.reshape, "ravel": nx.ravel,
         "flatten": lambda self: nx.copy(nx.ravel(self)), "squeeze": nx.squeeze, "clip": nx.clip,
         "copy": nx.copy, "astype": nx.astype, "swapaxes": nx.swapaxes, "cumsum": nx.NAMESPACE["cumsum"],
-        "round": nx.NAMESPACE["round"], "conj": nx.conjugate, "conjugate": nx.conjugate,
+        "round": nx.NAMESPACE["round"], "conj": _conj_method, "conjugate": _conj_method,
         "trace": nx.trace, "cumprod": nx.NAMESPACE["cumprod"], "argsort": nx.NAMESPACE["argsort"],
         "sort": np_arrays.sort_method, "repeat": nx.NAMESPACE["repeat"], "nonzero": nx.NAMESPACE["nonzero"],
     }

@@ -846,6 +846,8 @@ def conjugate(a, **kw):
     if not _any_traced(a):
         return np.conjugate(a, **kw)
     a = _tr(a)
+    if a.dtype == np.bool_:  # NumPy's first loop that takes a bool is int8's
+        a = sem.astype(a, np.int8)
     return sem.ufunc("conjugate" if a.dtype.kind == "c" else "positive", a)
 
 

@@ -113,3 +113,21 @@ def test_float_floor_division_and_remainder_match_numpy(dtype, rng):
         assert g.dtype == w.dtype
         np.testing.assert_array_equal(g, w)
         np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
+
+
+def test_sign_of_zeros_nan_and_large_unsigned_values():
+    """np.sign(-0.0) is +0.0 and np.sign of a uint8 200 is 1 (Numba's gave
+    -0.0 and 255)."""
+    def signs(x, u, v):
+        return np.sign(x), np.sign(x.astype(np.float32)), np.sign(u), np.sign(v)
+
+    x = np.array([-0.0, 0.0, np.nan, np.inf, -np.inf, 2.5, -1e-310, 1e-310])
+    u = np.array([0, 1, 127, 128, 200, 255], dtype=np.uint8)
+    v = np.array([0, 1, 2**63, 2**64 - 1], dtype=np.uint64)
+    for backend in ("interpret", "cpu"):
+        with np.errstate(all="ignore"):
+            got, want = looptrace.jit(signs, backend=backend)(x, u, v), signs(x, u, v)
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w)
+            np.testing.assert_array_equal(np.signbit(g), np.signbit(w))

@@ -844,3 +844,17 @@ def test_hasattr_on_a_tracer_is_false_for_unsupported_methods(rng):
         return x * 2 if hasattr(x, "partition") else x
 
     assert looptrace.jit(f, backend="interpret")(np.ones(2)).tolist() == [1.0, 1.0]
+
+
+def test_conjugate_of_real_and_bool_arrays(rng):
+    """np.conjugate of bool computes in int8 (NumPy's first loop taking a
+    bool); the method gives the array itself unless it is complex."""
+    def conj(a, b, c):
+        return np.conjugate(a), a.conj(), np.conj(b), b.conjugate(), c.conj(), np.conjugate(c)
+
+    args = rng.random(5) > 0.5, rng.standard_normal(4), rng.standard_normal(3) + 1j * rng.standard_normal(3)
+    for backend in ("interpret", "cpu"):
+        got, want = looptrace.jit(conj, backend=backend)(*args), conj(*args)
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w)

@@ -19,6 +19,9 @@ comparing with the plain function: wrong answers before these).
   giving a / b and fmod's NaN. Numba's floor(a / b) gave 890 for
   89.0 // 0.1 (NumPy and Python 889), -inf for inf // -1e-310 (NaN) and
   0.0 for the remainder where NumPy gives -0.0.
+- sign_f(x): np.sign of a float: +0.0 for either zero (Numba's gave -0.0
+  for -0.0); of an unsigned integer the emitter writes `x > 0` (Numba's
+  np.sign read 200 as a uint8 as negative: 255).
 
 Each is inlined where it is called: a few integer instructions, no calls.
 """
@@ -103,3 +106,14 @@ def remainder_f(a, b):
             mod += b
         return mod
     return np.copysign(mod - mod, b)
+
+
+@numba.njit(cache=True, inline="always")
+def sign_f(x):
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    if x != x:
+        return x + 0.0  # NaN
+    return 0.0  # +0.0 for either zero

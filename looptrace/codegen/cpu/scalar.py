@@ -35,7 +35,7 @@ TEMPLATES = {
 # integer rules as NumPy's where Numba's differ (nprules.py); `bits`: the width of the first operand
 INT_HELPERS = {"fmod": "fmod_int({0}, {1})", "left_shift": "shl({0}, {1}, {bits})",
                "right_shift": "shr({0}, {1}, {bits})", "power": "ipow({0}, {1}, np.{dtype}(1))"}
-FLOAT_HELPERS = {"floor_divide": "floordiv_f({0}, {1})", "remainder": "remainder_f({0}, {1})"}  # nprules.py
+FLOAT_HELPERS = {"floor_divide": "floordiv_f({0}, {1})", "remainder": "remainder_f({0}, {1})", "sign": "sign_f({0})"}  # nprules.py
 MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "expm1": "expm1_f", "log": "log_f", "log1p": "log1p_f"}
 
 
@@ -87,6 +87,8 @@ def ufunc_expr(name: str):
         if np.dtype(out_dtype).kind in "iu" and name in INT_HELPERS:
             return INT_HELPERS[name].format(*args, bits=8 * np.dtype(in_dtypes[0]).itemsize,
                                             dtype=np.dtype(in_dtypes[0]).name)
+        if name == "sign" and np.dtype(in_dtypes[0]).kind == "u":
+            return f"({args[0]} > 0)"  # Numba's np.sign reads a large unsigned value as negative
         if name in FLOAT_HELPERS and np.dtype(out_dtype).kind == "f":
             return FLOAT_HELPERS[name].format(*args)
         if name == "floor_divide" and np.dtype(out_dtype).kind == "i" and not args[1].isdigit():
