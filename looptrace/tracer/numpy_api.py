@@ -965,6 +965,9 @@ def _round(a, decimals=0, out=None):
     a = _tr(a)
     if a.dtype.kind in "iu" and decimals >= 0:
         return copy(a)
+    if a.dtype == np.bool_ and decimals != 0:  # NumPy's error: the scaled values cannot go back into bool
+        raise TypeError(f"Cannot cast ufunc '{'multiply' if decimals > 0 else 'divide'}' output from "
+                        "dtype('float64') to dtype('bool') with casting rule 'same_kind'")
     if decimals == 0:
         return sem.ufunc("rint", a)
     scale, (scale_by, undo) = 10.0 ** abs(decimals), (("multiply", "divide") if decimals > 0

@@ -858,3 +858,13 @@ def test_conjugate_of_real_and_bool_arrays(rng):
         for g, w in zip(got, want):
             assert g.dtype == w.dtype
             np.testing.assert_array_equal(g, w)
+
+
+def test_round_of_bools_with_decimals_raises_as_numpy(rng):
+    b = rng.random(4) > 0.5
+    check(lambda a: np.round(a), b)  # float16, as NumPy
+    for d in (2, -1):
+        with pytest.raises(TypeError):
+            np.round(b, d)
+        with pytest.raises(TypeError, match="Cannot cast ufunc"):
+            looptrace.jit(lambda a: np.round(a, d), backend="interpret")(b)
