@@ -1,6 +1,7 @@
 """Integer ranges: the smallest and largest value an integer array (or
 scalar) can hold, by interval arithmetic over constants, iota, broadcasts,
-reshapes, integer converts, +, -, *, minimum and maximum, and floor division
+reshapes, integer converts, +, -, *, ** and << by non-negative amounts,
+minimum and maximum, and floor division
 and modulo by a positive constant; a read of an array's elements (a slice,
 a dynamic slice, a gather, a transpose) holds what the array holds, and an
 array with a part written holds what either held.
@@ -89,6 +90,8 @@ def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
     if name == "remainder" and len(op.inputs) == 2:  # floor modulo by a positive constant
         d = const_range(op.inputs[1])
         return (0, d[0] - 1) if d is not None and d[0] == d[1] and d[0] > 0 else None
+    if name in ("power", "left_shift") and len(op.inputs) == 2:
+        return _fitting(_growth_range(name, of(op.inputs[0]), of(op.inputs[1])), op.out.dtype)
     if name not in ARITHMETIC or len(op.inputs) != 2:
         return None
     a, b = (of(v) for v in op.inputs)
@@ -109,6 +112,23 @@ def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
     else:
         r = (max(a[0], b[0]), max(a[1], b[1]))
     return _fitting(r, op.out.dtype)
+
+
+def _growth_range(name: str, a: Interval | None, b: Interval | None) -> Interval | None:
+    """a ** b or a << b for non-negative b (None otherwise): for a >= 0
+    monotone in each operand, so the corners bound it; a negative base gives
+    both signs up to the largest magnitude."""
+    if a is None or b is None or b[0] < 0 or b[1] > 4096:
+        return None
+    if name == "left_shift":
+        ends = [x << y for x in a for y in b]
+        return (min(ends), max(ends))
+    if a[0] >= 0:
+        ends = [x ** y for x in a for y in b]
+        return (min(ends), max(ends))
+    top = max(abs(a[0]), abs(a[1]))
+    m = top ** b[1] if top > 1 else 1
+    return (-m, m)
 
 
 def _union(a: Interval | None, b: Interval | None, dtype) -> Interval | None:
@@ -308,8 +328,9 @@ def loop_leaf(aff: dict, trips: int, outer: dict[int, Interval]) -> Leaf:
 def nested_ranges(block: Block) -> dict[int, Interval]:
     """value id -> range, for every integer value of block and of the blocks
     in it, learned in program order: a counted loop with constant bounds
-    gives its index the range it runs over; other block arguments (carries,
-    a while loop's state) have none. Codegen reads it to drop the bounds
+    gives its index the range it runs over, and a carry its body yields
+    unchanged (an enclosing loop's index read inside) the range of its entry
+    value; other block arguments (carries, a while loop's state) have none. Codegen reads it to drop the bounds
     checks of reads at starts it proves inside the axis (`v = perm[i]` for a
     perm computed as (iota + 1) % n, then x[v])."""
     found: dict[int, Interval] = {}
@@ -324,6 +345,11 @@ def nested_ranges(block: Block) -> dict[int, Interval]:
                     trips = len(range(*bounds))
                     if trips > 0:
                         index[sub.args[0].id] = value_range((bounds[2], bounds[0]), trips)
+                if op.prim.name == "for_loop":  # a carry the body yields unchanged holds its entry value
+                    for arg, init, out in zip(sub.args[1:], op.inputs[3:], sub.results):
+                        r = ranges.of(init) if out is arg else None
+                        if r is not None:
+                            index[arg.id] = r
                 found.update(index)
                 visit(sub, Ranges(lambda v, index=index, outer=ranges: index.get(v.id, outer.of(v))))
         found.update(ranges.known)

@@ -151,7 +151,16 @@ def ufunc(name: str, *args: Any, dtype: Any = None) -> Tracer:
         _check_int_exponent(args[1], all(is_weak(a) for a in args))
     vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
     out = ctx.emit1(prim(name), vals)
+    if name in _GROWING and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
+            and any(isinstance(a, Tracer) for a in args):
+        ctx.state().python_ints[out.id] = name  # checked after the trace where it may leave 64 bits
     return wrap(out, weak=all(is_weak(a) for a in args))
+
+
+# Python-int operations that leave 64 bits soonest: plain Python then makes a big integer where the
+# compiled code would wrap (tracer/int_overflow.py). Sums and differences are not checked: past
+# 2**63 only from such values or from operands already that large.
+_GROWING = ("multiply", "power", "left_shift")
 
 
 def _check_int_exponent(e: Any, python_ints: bool) -> None:

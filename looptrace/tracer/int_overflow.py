@@ -1,0 +1,78 @@
+"""Python ints past 64 bits: a run-time check where the compiled code would
+wrap around and plain Python would not.
+
+Python's ints have no size; a traced one is an int64. A product, power or
+shift of two Python ints (`s *= i` for a factorial, `3 ** (5 * i)`, an FNV
+hash `h * 1099511628211`) whose value leaves 64 bits would make a big
+integer in the plain function and wrap in the compiled one: a wrong answer.
+The tracer records each such op (semantics.ufunc: `TraceState.python_ints`);
+after the trace, `guard` adds a check right after every recorded op whose
+result range (ir/ranges.py `nested_ranges`: constants, loop indices over
+static bounds, an enclosing index read in a nested loop, and arithmetic on
+them) is not known to fit. Index arithmetic such as `i * m + j` over static
+bounds gets none, so the common kernel is unchanged.
+
+The check raises OverflowError at run time, naming the user's line. Its test
+is in float64 (|a * b|, |a| ** b, |a| * 2 ** b against 2 ** 63): exact but
+for a result within about 2 ** 10 of 2 ** 63, which it may refuse. Sums and
+differences are not checked: they leave 64 bits only from operands that are
+already near 2 ** 63.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from looptrace.ir.core import Block, Op, Program, Value, literal
+from looptrace.ir.ranges import nested_ranges
+from looptrace.ops import get as prim
+from looptrace.ops.check import Failure
+
+_TWO63 = float(2**63)
+MESSAGE = ("a Python int result past 64 bits: plain Python makes a big integer here, looptrace's compiled code "
+           "holds int64; compute it in floats (2.0 * n), or with NumPy int64 values if wrapping around is meant")
+
+
+def guard(program: Program, marked: dict[int, str]) -> None:
+    """Add the checks for the recorded ops of `program` that may overflow."""
+    if not marked:
+        return
+    fits = nested_ranges(program.body)
+    _guard_block(program.body, marked, fits)
+
+
+def _guard_block(block: Block, marked: dict[int, str], fits: dict) -> None:
+    ops: list[Op] = []
+    for op in block.ops:
+        ops.append(op)
+        for sub in op.blocks:
+            _guard_block(sub, marked, fits)
+        if len(op.outputs) == 1 and op.out.id in marked and op.out.id not in fits:
+            ops.extend(_check_ops(op, marked[op.out.id]))
+    block.ops = ops
+
+
+def _make(name: str, inputs: list[Value], loc, **attrs) -> Op:
+    p = prim(name)
+    avals = p.abstract(*inputs, **attrs)
+    return Op(p, tuple(inputs), tuple(Value(dt, tuple(shape)) for dt, shape in avals), dict(attrs), loc)
+
+
+def _check_ops(op: Op, name: str) -> list[Op]:
+    """convert both operands to float64, the result's size, the test, the check."""
+    loc, out = op.loc, []
+
+    def make(n: str, inputs: list[Value], **attrs) -> Value:
+        new = _make(n, inputs, loc, **attrs)
+        out.append(new)
+        return new.out
+
+    a, b = (make("convert", [v], dtype=np.dtype(np.float64)) for v in op.inputs)
+    if name == "multiply":
+        size = make("multiply", [a, b])
+    elif name == "power":
+        size = make("power", [make("absolute", [a]), b])
+    else:
+        size = make("multiply", [a, make("exp2", [b])])
+    bad = make("greater_equal", [make("absolute", [size]), literal(np.float64(_TWO63))])
+    out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(MESSAGE), loc),)}, loc))
+    return out

@@ -1,0 +1,78 @@
+"""Python ints past 64 bits (tracer/semantics.py `_check_python_int`): the
+plain function makes a big integer where looptrace's int64 would wrap, so a
+product, power or shift of Python ints that can leave 64 bits is checked at
+run time (OverflowError naming the line); one whose operands' ranges show it
+always fits (index arithmetic over static bounds) gets no check."""
+import numpy as np
+import pytest
+
+import looptrace
+from looptrace.ir.core import walk
+
+
+def factorial_scaled(x, n):
+    s = 1
+    for i in range(1, n + 1):
+        s *= i
+    return x * s
+
+
+def power_sum(x):
+    s = 0
+    for i in range(x.shape[0]):
+        s += 3 ** (i * 5)
+    return s
+
+
+def fnv_mod(x):
+    h = 1469598103934665603
+    for i in range(x.shape[0]):
+        h = (h ^ int(x[i])) * 1099511628211
+    return h % 1000
+
+
+def middle_binomial(x, n):
+    c = 1
+    for k in range(n // 2):
+        c = c * (n - k) // (k + 1)  # C(n, k + 1)
+    return x * c
+
+
+def index_arithmetic(x):
+    n, m = x.shape
+    out = np.zeros(n * m)
+    flat = x.ravel()
+    for i in range(n):
+        for j in range(m):
+            out[i * m + j] = flat[(n - 1 - i) * m + j] * (i * i + (1 << j) + j ** 3)
+    return out
+
+
+def overflow_checks(f, *args) -> int:
+    f(*args)
+    return sum(1 for entry in f._fast.values() for op in walk(entry[0].traced.body)
+               if op.prim.name == "check" and any("64 bits" in str(fl.exc) for fl in op.attrs["failures"]))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_python_ints_past_64_bits_raise(backend, rng):
+    x = rng.standard_normal(3)
+    for fn, args in [(factorial_scaled, (x, 25)), (power_sum, (rng.standard_normal(14),)),
+                     (fnv_mod, (rng.integers(0, 9, 6).astype(float),)), (middle_binomial, (x, 70))]:
+        with pytest.raises(OverflowError, match="past 64 bits") as info:
+            looptrace.jit(fn, backend=backend)(*args)
+        assert fn.__name__ in "".join(getattr(info.value, "__notes__", [])) or \
+            __file__ in "".join(getattr(info.value, "__notes__", []))
+    np.testing.assert_array_equal(looptrace.jit(factorial_scaled, backend=backend)(x, 20), factorial_scaled(x, 20))
+    np.testing.assert_array_equal(looptrace.jit(middle_binomial, backend=backend)(x, 40), middle_binomial(x, 40))
+    small = rng.standard_normal(8)
+    assert looptrace.jit(power_sum, backend=backend)(small) == power_sum(small)
+
+
+def test_index_arithmetic_over_static_bounds_is_not_checked(rng):
+    x = rng.standard_normal((5, 7))
+    f = looptrace.jit(index_arithmetic, backend="interpret")
+    assert overflow_checks(f, x) == 0
+    np.testing.assert_array_equal(f(x), index_arithmetic(x))
+    assert overflow_checks(looptrace.jit(factorial_scaled, backend="interpret"), x, 5) == 1
+
