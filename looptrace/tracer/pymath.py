@@ -14,9 +14,17 @@ Functions of the module with no NumPy equivalent (factorial, isqrt, gcd,
 frexp, ...) and math.fsum (exactly rounded, which np.sum is not) raise
 UnsupportedError when given a traced value, never a different answer.
 
-Known difference: where Python raises a domain or range error (math.log(-1),
-math.sqrt(-1), math.exp(1000), math.floor(nan)), compiled code cannot stop
-at that point yet: it gives the IEEE value (nan, inf) as NumPy and Numba do.
+Where Python raises a domain or range error (math.log(-1), math.sqrt(-1),
+math.exp(1000), math.cos(inf)), a run-time check (tracer/checks.py) raises
+the same exception (`math_errors`): the IEEE value (nan, inf) that NumPy and
+Numba give would be a result the plain function never returns.
+
+Known difference: int(x) and math.floor/ceil/trunc of a NaN, an infinity or
+a float past 2**63 give a wrapped int64 where Python raises (or makes a big
+int). A check there cost histogram2d_loop 3.6 -> 11.4 ms (its argument,
+shared by the check and the loop, was stored: two passes over 16 MB); it
+needs a conversion that checks inside its consumer's loop, as gathers check
+their indices.
 """
 from __future__ import annotations
 
@@ -101,11 +109,78 @@ def _traced(real: Callable, fn: Callable) -> Callable:
     return call
 
 
+# --- Python's errors, at run time (tracer/checks.py) ----------------------------------------------------
+# CPython's math module raises "math domain error" (ValueError) where the C result is NaN from a
+# non-NaN argument or infinite at a pole, and "math range error" (OverflowError) where it overflows.
+# The tests read the argument only (the result's test would make the check's loop compute the
+# function a second time: black_scholes_scalar 9.4 -> 15 ms): the domain's edges, and for the
+# functions that overflow the largest argument with a finite result (found by bisection: the same
+# bits as CPython's libm).
+_DOMAIN = {
+    "sqrt": lambda x: _u("less", x, 0.0),
+    "log": lambda x: _u("less_equal", x, 0.0), "log2": lambda x: _u("less_equal", x, 0.0),
+    "log10": lambda x: _u("less_equal", x, 0.0), "log1p": lambda x: _u("less_equal", x, -1.0),
+    "acos": lambda x: _u("greater", _u("absolute", x), 1.0), "asin": lambda x: _u("greater", _u("absolute", x), 1.0),
+    "acosh": lambda x: _u("less", x, 1.0), "atanh": lambda x: _u("greater_equal", _u("absolute", x), 1.0),
+    "cos": lambda x: _u("isinf", x), "sin": lambda x: _u("isinf", x), "tan": lambda x: _u("isinf", x),
+}
+_RANGE = {
+    "exp": lambda x: _u("greater", x, 709.782712893384), "expm1": lambda x: _u("greater", x, 709.782712893384),
+    "exp2": lambda x: _u("greater", x, 1023.9999999999999),
+    "cosh": lambda x: _u("greater", _u("absolute", x), 710.4758600739439),
+    "sinh": lambda x: _u("greater", _u("absolute", x), 710.4758600739439),
+}
+
+
+def _u(name: str, *xs: Any) -> Tracer:
+    return sem.ufunc(name, *xs)
+
+
+def _checks(pairs: list) -> None:
+    """One check op for several (predicate, exception): one pass over the values."""
+    from looptrace.ops.check import Failure
+
+    loc = ctx.current_loc()
+    preds = [sem.as_value(p, np.bool_) for p, _ in pairs]  # of one scalar argument: one shape
+    ctx.emit(prim("check"), preds, loc, failures=tuple(Failure(e, loc) for _, e in pairs))
+
+
+def math_errors(name: str, xs: list, r: Tracer) -> None:
+    """The check that raises what math.<name>(*xs) raises in Python (the
+    result `r` is read only by gamma, lgamma and pow, whose edges are not
+    one number)."""
+    x = xs[0] if is_tracer(xs[0]) else sem.wrap(sem.as_value(float(xs[0])))
+    if name in _DOMAIN:
+        _checks([(_DOMAIN[name](x), ValueError("math domain error"))])
+    elif name in _RANGE:
+        _checks([(_RANGE[name](x), OverflowError("math range error"))])
+    elif name == "fmod":
+        y = xs[1] if is_tracer(xs[1]) else sem.wrap(sem.as_value(float(xs[1])))
+        bad = _u("logical_or", _u("logical_and", _u("equal", y, 0.0), _u("logical_not", _u("isnan", x))),
+                 _u("logical_and", _u("isinf", x), _u("logical_not", _u("isnan", y))))
+        _checks([(bad, ValueError("math domain error"))])
+    elif name in ("gamma", "lgamma", "pow"):
+        ys = [v if is_tracer(v) else sem.wrap(sem.as_value(float(v))) for v in xs]
+        given, finite = _u("logical_not", _u("isnan", ys[0])), _u("isfinite", ys[0])
+        for v in ys[1:]:
+            given = _u("logical_and", given, _u("logical_not", _u("isnan", v)))
+            finite = _u("logical_and", finite, _u("isfinite", v))
+        infinite = _u("logical_and", _u("isinf", r), finite)
+        # a pole (gamma at 0, -1, ...; 0 ** negative) is a domain error, a finite argument's overflow a range error
+        pole = _u("logical_and", _u("less_equal", x, 0.0), _u("equal", x, _u("floor", x))) if name != "pow" \
+            else _u("equal", x, 0.0)
+        _checks([(_u("logical_and", _u("isnan", r), given), ValueError("math domain error")),
+                 (_u("logical_and", infinite, pole), ValueError("math domain error")),
+                 (_u("logical_and", infinite, _u("logical_not", pole)), OverflowError("math range error"))])
+
+
 # --- math ------------------------------------------------------------------------------------------
 def _float_ufunc(name: str, ufunc: str):
     def fn(*xs):
-        return _weak(sem.ufunc(ufunc, *(as_float(x, f"math.{name}()") if is_tracer(x) else float(x)
-                                         for x in xs)))
+        xs = [as_float(x, f"math.{name}()") if is_tracer(x) else float(x) for x in xs]
+        r = _weak(sem.ufunc(ufunc, *xs))
+        math_errors(name, xs, r)
+        return r
 
     return fn
 
@@ -113,7 +188,9 @@ def _float_ufunc(name: str, ufunc: str):
 def _special(name: str, primitive: str):
     def fn(x):
         v = as_float(x, f"math.{name}()")
-        return _weak(sem.wrap(ctx.emit1(prim(primitive), [sem.as_value(v, float_dtype(v.dtype))])))
+        r = _weak(sem.wrap(ctx.emit1(prim(primitive), [sem.as_value(v, float_dtype(v.dtype))])))
+        math_errors(name, [v], r)
+        return r
 
     return fn
 
@@ -137,10 +214,18 @@ def _predicate(name: str, ufunc: str):
 
 
 def _log(x, base=None):
-    res = sem.ufunc("log", as_float(x, "math.log()"))
+    x = as_float(x, "math.log()")
+    res = sem.ufunc("log", x)
+    math_errors("log", [x], res)
     if base is not None:
         b = as_float(base, "math.log()") if is_tracer(base) else float(base)
-        res = sem.ufunc("divide", res, sem.ufunc("log", b))
+        lb = sem.ufunc("log", b)
+        math_errors("log", [b], lb)
+        if is_tracer(lb) or lb == 0:
+            from .checks import emit_check
+
+            emit_check(_u("equal", lb, 0.0), ZeroDivisionError("float division by zero"))  # base 1
+        res = sem.ufunc("divide", res, lb)
     return _weak(res)
 
 

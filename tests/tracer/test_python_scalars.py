@@ -324,3 +324,52 @@ def test_round_where_the_scaled_value_passes_two_to_the_52():
                  (-955355.7779573522 * 3, 11), (2.0 ** 52 / 1e3 + 0.0005, 3)]:
         got = looptrace.jit(f, backend="interpret", static_argnames="n")(np.array([v]), n)
         assert repr(got) == repr(f(np.array([v]), n)), (v, n)
+
+
+# --- Python's domain and range errors of the math module, at run time (pymath.math_errors) ---------------------
+ERROR_CASES = [  # (function, an argument where Python raises, an argument where it does not)
+    (math.sqrt, -1.0, -0.0), (math.log, 0.0, 1e-300), (math.log2, -2.0, 8.0), (math.log10, -0.5, 1e300),
+    (math.log1p, -1.0, -0.9999), (math.acos, 1.0000001, -1.0), (math.asin, -1.5, 1.0), (math.acosh, 0.5, 1.0),
+    (math.atanh, 1.0, -0.999), (math.cos, math.inf, 1e300), (math.sin, -math.inf, 3.0), (math.tan, math.inf, 1.5),
+    (math.exp, 709.79, 709.78), (math.expm1, 800.0, -800.0), (math.cosh, -711.0, 710.0), (math.sinh, 711.0, -710.0),
+    (math.gamma, 0.0, 171.5), (math.gamma, 172.0, -0.5), (math.lgamma, -2.0, 1e300),
+]
+
+
+@pytest.mark.parametrize("fn, bad, good", ERROR_CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_math_domain_and_range_errors_raise_as_python(fn, bad, good):
+    def f(x):
+        s = 0.0
+        for i in range(x.shape[0]):
+            s += fn(x[i])
+        return s
+
+    jf = looptrace.jit(f, backend="interpret")
+    ok = np.array([good, 0.5 if fn not in (math.acosh,) else 2.0, good])
+    assert jf(ok) == pytest.approx(f(ok), rel=1e-12)
+    x = np.array([good, bad, good])
+    with pytest.raises((ValueError, OverflowError)) as plain:
+        f(x)
+    with pytest.raises(type(plain.value), match=str(plain.value)):
+        jf(x)
+    assert np.isnan(jf(np.array([np.nan, good])))  # NaN in, NaN out: no error, as in Python
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_math_errors_compiled_and_two_argument_functions(backend, rng):
+    def f(x, y):
+        s = 0.0
+        for i in range(x.shape[0]):
+            s += math.sqrt(x[i]) + math.fmod(x[i], y[i]) + math.pow(x[i], y[i]) + math.log(x[i], 2.0)
+        return s
+
+    x, y = rng.uniform(0.5, 3.0, 20), rng.uniform(0.5, 3.0, 20)
+    jf = looptrace.jit(f, backend=backend)
+    assert jf(x, y) == pytest.approx(f(x, y), rel=1e-12)
+    for k, (a, b) in enumerate([(-1.0, 1.0), (1.0, 0.0), (0.0, -1.0), (1e300, 3.0), (math.inf, 2.0)]):
+        xs, ys = x.copy(), y.copy()
+        xs[7], ys[7] = a, b
+        with pytest.raises((ValueError, OverflowError)) as plain:
+            f(xs, ys)
+        with pytest.raises(type(plain.value), match=str(plain.value)):
+            jf(xs, ys)
