@@ -65,7 +65,23 @@ def _ufunc_impl(ufunc: np.ufunc):
         with np.errstate(all="ignore"):
             return np.asarray(ufunc(*xs))
 
+    if ufunc is np.power:
+        return _power_impl
     return impl
+
+
+def _power_impl(*xs, **_):
+    """np.power, but an integer power with a negative exponent gives 0 instead
+    of raising: the tracer puts a check on such an exponent
+    (tracer/semantics.py), which the vectorizer may move after the power
+    when it merges it with another (an overflow check): the check raises
+    the user's error, with the user's line, as on the compiled targets."""
+    a, b = (np.asarray(x) for x in xs)
+    if a.dtype.kind in "iub" and b.dtype.kind in "iu" and np.any(b < 0):
+        with np.errstate(all="ignore"):
+            return np.asarray(np.where(b < 0, 0, np.power(a, np.maximum(b, 0))))
+    with np.errstate(all="ignore"):
+        return np.asarray(np.power(a, b))
 
 
 def _define_ufunc(name: str) -> Primitive:
