@@ -184,50 +184,41 @@ def _cook(a: Tracer, s, axes, inverse_real: bool, fname: str) -> tuple[list, lis
     return s, axes
 
 
-def _c2c_nd(fname: str, one_axis, default_axes=None):
+def _nd(fname: str, apply, real_output: bool = False, default_axes=None):
+    """np.fft.<fname>: the transform over several axes, `apply(a, s, axes,
+    norm)` once NumPy's `s` and `axes` are read (`_cook`)."""
     def transform(a, s=None, axes=default_axes, norm=None, out=None):
         if not _any_traced(a, s, axes):
             return getattr(np.fft, fname)(a, s=s, axes=axes, norm=norm, out=out)
         _no_out(out, fname)
         a = _tr(a)
-        s, axes = _cook(a, s, axes, False, fname)
+        s, axes = _cook(a, s, axes, real_output, fname)
+        return apply(a, s, axes, norm)
+
+    transform.__name__ = fname
+    return transform
+
+
+def _c2c_axes(one_axis):
+    def apply(a, s, axes, norm):
         for ii in reversed(range(len(axes))):
             a = one_axis(a, n=s[ii], axis=axes[ii], norm=norm)
         return a
 
-    transform.__name__ = fname
-    return transform
+    return apply
 
 
-def _rfftn(fname: str, default_axes=None):
-    def transform(a, s=None, axes=default_axes, norm=None, out=None):
-        if not _any_traced(a, s, axes):
-            return getattr(np.fft, fname)(a, s=s, axes=axes, norm=norm, out=out)
-        _no_out(out, fname)
-        a = _tr(a)
-        s, axes = _cook(a, s, axes, False, fname)
-        a = rfft(a, s[-1], axes[-1], norm)
-        for ii in range(len(axes) - 2, -1, -1):
-            a = fft(a, s[ii], axes[ii], norm)
-        return a
-
-    transform.__name__ = fname
-    return transform
+def _rfft_axes(a, s, axes, norm):
+    a = rfft(a, s[-1], axes[-1], norm)
+    for ii in range(len(axes) - 2, -1, -1):
+        a = fft(a, s[ii], axes[ii], norm)
+    return a
 
 
-def _irfftn(fname: str, default_axes=None):
-    def transform(a, s=None, axes=default_axes, norm=None, out=None):
-        if not _any_traced(a, s, axes):
-            return getattr(np.fft, fname)(a, s=s, axes=axes, norm=norm, out=out)
-        _no_out(out, fname)
-        a = _tr(a)
-        s, axes = _cook(a, s, axes, True, fname)
-        for ii in range(len(axes) - 1):
-            a = ifft(a, s[ii], axes[ii], norm)
-        return irfft(a, s[-1], axes[-1], norm)
-
-    transform.__name__ = fname
-    return transform
+def _irfft_axes(a, s, axes, norm):
+    for ii in range(len(axes) - 1):
+        a = ifft(a, s[ii], axes[ii], norm)
+    return irfft(a, s[-1], axes[-1], norm)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -270,10 +261,12 @@ def _shift(fname: str, sign: int):
 
 TABLE: dict[str, Any] = {
     "fft": fft, "ifft": ifft, "rfft": rfft, "irfft": irfft,
-    "fft2": _c2c_nd("fft2", fft, (-2, -1)), "ifft2": _c2c_nd("ifft2", ifft, (-2, -1)),
-    "fftn": _c2c_nd("fftn", fft), "ifftn": _c2c_nd("ifftn", ifft),
-    "rfft2": _rfftn("rfft2", (-2, -1)), "irfft2": _irfftn("irfft2", (-2, -1)),
-    "rfftn": _rfftn("rfftn"), "irfftn": _irfftn("irfftn"),
+    "fft2": _nd("fft2", _c2c_axes(fft), default_axes=(-2, -1)),
+    "ifft2": _nd("ifft2", _c2c_axes(ifft), default_axes=(-2, -1)),
+    "fftn": _nd("fftn", _c2c_axes(fft)), "ifftn": _nd("ifftn", _c2c_axes(ifft)),
+    "rfft2": _nd("rfft2", _rfft_axes, default_axes=(-2, -1)),
+    "irfft2": _nd("irfft2", _irfft_axes, real_output=True, default_axes=(-2, -1)),
+    "rfftn": _nd("rfftn", _rfft_axes), "irfftn": _nd("irfftn", _irfft_axes, real_output=True),
     "fftfreq": fftfreq, "rfftfreq": rfftfreq,
     "fftshift": _shift("fftshift", 1), "ifftshift": _shift("ifftshift", -1),
 }
