@@ -10,7 +10,10 @@ after the trace, `guard` adds a check right after every recorded op whose
 result range (ir/ranges.py `nested_ranges`: constants, loop indices over
 static bounds, an enclosing index read in a nested loop, and arithmetic on
 them) is not known to fit. Index arithmetic such as `i * m + j` over static
-bounds gets none, so the common kernel is unchanged.
+bounds gets none, so the common kernel is unchanged. `guard` runs at the
+end of the trace (tracer/trace.py), not as a pass of pipeline.py: its marks
+are value ids of the traced program, which a program transform (grad)
+renames; the checks it adds are ordinary `check` ops from then on.
 
 The check raises OverflowError at run time, naming the user's line. Its test
 is in float64 (|a * b|, |a| ** b, |a| * 2 ** b against 2 ** 63): exact but
