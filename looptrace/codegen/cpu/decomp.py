@@ -11,6 +11,7 @@ from __future__ import annotations
 from looptrace.codegen.target import StatementRule
 from looptrace.ir.core import Op, Value
 
+from . import numpy_linalg
 from .emitter import Emitter
 from .target import TARGET
 from .text import dtype_text
@@ -33,6 +34,8 @@ def _lower(helper: str):
     def lower(em: Emitter, op: Op) -> None:
         mats = [_as_batch(em, x) for x in op.inputs]
         v = op.out
+        if numpy_linalg.emit_call(em, op, helper[: -len("_batch")], mats):
+            return  # a batch at the top level: NumPy's own (numpy_linalg.py)
         if v.ndim == 0:  # the determinant of one matrix
             buf = em.fresh("det")
             em.line(f"{buf} = alloc((1,), {dtype_text(v.dtype)})")

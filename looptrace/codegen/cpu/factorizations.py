@@ -9,6 +9,7 @@ from __future__ import annotations
 from looptrace.codegen.target import StatementRule
 from looptrace.ir.core import Op
 
+from . import numpy_linalg
 from .decomp import _as_batch, _batch_count
 from .emitter import Emitter
 from .target import TARGET
@@ -18,6 +19,8 @@ def _lower(helper: str, extra=lambda op: ()):
     def lower(em: Emitter, op: Op) -> None:
         (a,) = op.inputs
         mats, v = _as_batch(em, a), op.out
+        if numpy_linalg.emit_call(em, op, helper[: -len("_batch")], [mats], tuple(extra(op))):
+            return  # a batch at the top level: NumPy's own (numpy_linalg.py)
         out = em.fresh_array(v)
         if v.ndim == a.ndim:  # matrices
             lead, tail = v.ndim - 2, f"{em.size(v, v.ndim - 2)}, {em.size(v, v.ndim - 1)}"

@@ -1,0 +1,77 @@
+"""A batch of matrices factored at a kernel's top level calls NumPy's batched
+np.linalg in object mode (codegen/cpu/numpy_linalg.py): the same values,
+dtypes and errors as the plain function, for every decomposition; inside a
+loop and for a few matrices the per-matrix helpers stay."""
+import numpy as np
+import pytest
+
+import looptrace
+
+BATCH = 80  # >= numpy_linalg.MIN_BATCH
+
+
+@pytest.fixture(autouse=True)
+def kernel_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
+
+
+def everything(a, s, b, r):
+    sign, logabs = np.linalg.slogdet(a)
+    w, v = np.linalg.eigh(s)
+    u, sv, vh = np.linalg.svd(r, full_matrices=False)
+    q, rr = np.linalg.qr(r)
+    return (np.linalg.solve(a, b), np.linalg.inv(a), np.linalg.det(a), np.linalg.cholesky(s), sign, logabs,
+            w, np.abs(v), np.linalg.eigvalsh(s), np.abs(u), sv, np.linalg.svd(r, compute_uv=False),
+            np.abs(q), np.abs(rr), np.linalg.pinv(r), np.linalg.norm(a, 2, axis=(1, 2)))
+
+
+def inputs(rng, dtype):
+    a = rng.standard_normal((BATCH, 3, 3)) + 3 * np.eye(3)
+    m = rng.standard_normal((BATCH, 4, 4))
+    s = m @ np.swapaxes(m, -1, -2) + 4 * np.eye(4)
+    return tuple(x.astype(dtype) for x in (a, s, rng.standard_normal((BATCH, 3, 2)),
+                                           rng.standard_normal((BATCH, 5, 3))))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_batched_decompositions_equal_numpy(dtype, rng):
+    args = inputs(rng, dtype)
+    f = looptrace.jit(everything, backend="cpu")
+    got, want = f(*args), everything(*args)
+    tol = 1e-9 if dtype == "float64" else 2e-4
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert g.dtype == w.dtype and g.shape == w.shape, k
+        np.testing.assert_allclose(g, w, rtol=tol, atol=tol, err_msg=str(k))
+    src = f.explain(*args).kernel_source
+    assert src.count("nplinalg.") >= 10 and "_batch(" not in src
+
+
+def test_a_singular_matrix_in_the_batch_raises_numpys_error(rng):
+    a = rng.standard_normal((BATCH, 3, 3))
+    a[17, 2] = a[17, 0]  # two equal rows
+    b = rng.standard_normal((BATCH, 3, 1))
+    for fn in (lambda a, b: np.linalg.solve(a, b), lambda a, b: np.linalg.inv(a) @ b):
+        with pytest.raises(np.linalg.LinAlgError) as plain:
+            fn(a, b)
+        with pytest.raises(np.linalg.LinAlgError, match=str(plain.value)):
+            looptrace.jit(fn, backend="cpu")(a, b)
+    s = -np.eye(3)[None].repeat(BATCH, 0)
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        looptrace.jit(lambda s: np.linalg.cholesky(s), backend="cpu")(s)
+
+
+def test_few_matrices_and_loops_keep_the_per_matrix_helpers(rng):
+    def loop(a, b):
+        out = np.empty_like(b)
+        for t in range(3):
+            out = np.linalg.solve(a + t, out * 0.5 + b)
+        return out
+
+    a, b = rng.standard_normal((4, 3, 3)) + 3 * np.eye(3), rng.standard_normal((4, 3, 1))
+    f = looptrace.jit(loop, backend="cpu")
+    np.testing.assert_allclose(f(a, b), loop(a, b), rtol=1e-10)
+    assert "nplinalg." not in f.explain(a, b).kernel_source
+    m = rng.standard_normal((50, 40))  # one matrix, its singular values: NumPy's, without vectors
+    g = looptrace.jit(lambda m: np.linalg.norm(m, 2), backend="cpu")
+    assert g(m) == pytest.approx(np.linalg.norm(m, 2), rel=1e-12)
+    assert "nplinalg.svdvals" in g.explain(m).kernel_source
