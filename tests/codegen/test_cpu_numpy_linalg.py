@@ -62,7 +62,7 @@ def test_a_singular_matrix_in_the_batch_raises_numpys_error(rng):
 
 def test_few_matrices_and_loops_keep_the_per_matrix_helpers(rng):
     def loop(a, b):
-        out = np.empty_like(b)
+        out = np.zeros_like(b)
         for t in range(3):
             out = np.linalg.solve(a + t, out * 0.5 + b)
         return out
