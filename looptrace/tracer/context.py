@@ -114,6 +114,7 @@ class TraceState:
         self.loops: dict[tuple, Any] = {}
         self.producers: dict[int, Op] = {}  # value id -> the op that emitted it (via `emit`)
         self.python_ints: dict[int, str] = {}  # value id -> op name: a Python-int product, power or shift
+        self.python_divs: dict[int, str] = {}  # value id -> op name: a division of two Python numbers
         self.arg_boxes: set[int] = set()  # ids of the boxes of the traced function's array arguments
         # ids of the boxes of arrays a converted user function was passed or closes over, while it runs:
         # its caller can still see them (control.LoopTrace._detach)

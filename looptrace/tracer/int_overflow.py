@@ -1,6 +1,12 @@
 """Python ints past 64 bits: a run-time check where the compiled code would
 wrap around and plain Python would not.
 
+The same pass checks the divisions of two Python numbers (`1.0 / (i - k)`,
+`7 % (i - k)`) whose divisor may be 0: Python raises ZeroDivisionError (with
+its own message, made here by Python), NumPy gives inf or 0. A divisor whose
+integer range excludes 0 (`i + 1`, also converted to float) gets no check;
+NumPy scalars (`x[i] / 0.0`) keep NumPy's inf.
+
 Python's ints have no size; a traced one is an int64. A product, power or
 shift of two Python ints (`s *= i` for a factorial, `3 ** (5 * i)`, an FNV
 hash `h * 1099511628211`) whose value leaves 64 bits would make a big
@@ -25,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from looptrace.ir.core import Block, Op, Program, Value, literal
+from looptrace.ir.core import Block, Op, Program, Value, literal, walk
 from looptrace.ir.ranges import nested_ranges
 from looptrace.ops import get as prim
 from looptrace.ops.check import Failure
@@ -35,23 +41,61 @@ MESSAGE = ("a Python int result past 64 bits: plain Python makes a big integer h
            "holds int64; compute it in floats (2.0 * n), or with NumPy int64 values if wrapping around is meant")
 
 
-def guard(program: Program, marked: dict[int, str]) -> None:
-    """Add the checks for the recorded ops of `program` that may overflow."""
-    if not marked:
+def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | None = None) -> None:
+    """Add the checks for the recorded ops of `program` that may overflow, and
+    for the recorded divisions of Python numbers whose divisor may be 0
+    (Python raises ZeroDivisionError where NumPy gives inf or 0)."""
+    divisions = divisions or {}
+    if not marked and not divisions:
         return
     fits = nested_ranges(program.body)
-    _guard_block(program.body, marked, fits)
+    made = {v.id: op for op in walk(program.body) for v in op.outputs}
+    _guard_block(program.body, marked, divisions, fits, made)
 
 
-def _guard_block(block: Block, marked: dict[int, str], fits: dict) -> None:
+def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str], fits: dict, made: dict) -> None:
     ops: list[Op] = []
     for op in block.ops:
         ops.append(op)
         for sub in op.blocks:
-            _guard_block(sub, marked, fits)
-        if len(op.outputs) == 1 and op.out.id in marked and op.out.id not in fits:
+            _guard_block(sub, marked, divisions, fits, made)
+        if len(op.outputs) != 1:
+            continue
+        if op.out.id in marked and op.out.id not in fits:
             ops.extend(_check_ops(op, marked[op.out.id]))
+        if op.out.id in divisions and _may_be_zero(op.inputs[1], fits, made):
+            ops.extend(_zero_divisor_ops(op))
     block.ops = ops
+
+
+def _may_be_zero(v: Value, fits: dict, made: dict) -> bool:
+    """Is 0 possibly among v's values? An integer range (or a float converted
+    from one: `1.0 / (i + 1)`) that excludes 0 says no."""
+    if v.is_const:
+        return bool(np.any(np.asarray(v.const) == 0))
+    src = made.get(v.id)
+    if v.id not in fits and src is not None and src.prim.name == "convert":
+        v = src.inputs[0]
+    r = fits.get(v.id)
+    return r is None or r[0] <= 0 <= r[1]
+
+
+def _zero_divisor_ops(op: Op) -> list[Op]:
+    """divisor == 0, then a check raising Python's ZeroDivisionError for this
+    operation and dtype (its message made by Python itself)."""
+    divisor = op.inputs[1]
+    kind = np.dtype(op.inputs[0].dtype).kind
+    one, zero = (1.0, 0.0) if kind in "fc" or np.dtype(divisor.dtype).kind in "fc" else (1, 0)
+    try:
+        {"divide": lambda: one / zero, "floor_divide": lambda: one // zero,
+         "remainder": lambda: one % zero}[op.prim.name]()
+        exc = ZeroDivisionError("division by zero")
+    except ZeroDivisionError as e:
+        exc = e
+    test = _make("equal", [divisor, literal(np.zeros((), divisor.dtype))], op.loc)
+    check = Op(prim("check"), (test.out,), (), {"failures": (Failure(ZeroDivisionError(*exc.args), op.loc),)},
+               op.loc)
+    return [test, check]
 
 
 def _make(name: str, inputs: list[Value], loc, **attrs) -> Op:

@@ -154,6 +154,8 @@ def ufunc(name: str, *args: Any, dtype: Any = None) -> Tracer:
     if name in _GROWING and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
             and any(isinstance(a, Tracer) for a in args):
         ctx.state().python_ints[out.id] = name  # checked after the trace where it may leave 64 bits
+    if name in _DIVIDING and all(is_weak(a) for a in args) and any(isinstance(a, Tracer) for a in args):
+        ctx.state().python_divs[out.id] = name  # Python raises on a zero divisor: checked after the trace
     return wrap(out, weak=all(is_weak(a) for a in args))
 
 
@@ -161,6 +163,7 @@ def ufunc(name: str, *args: Any, dtype: Any = None) -> Tracer:
 # compiled code would wrap (tracer/int_overflow.py). Sums and differences are not checked: past
 # 2**63 only from such values or from operands already that large.
 _GROWING = ("multiply", "power", "left_shift")
+_DIVIDING = ("divide", "floor_divide", "remainder")  # of two Python numbers: ZeroDivisionError on 0
 
 
 def _check_int_exponent(e: Any, python_ints: bool) -> None:

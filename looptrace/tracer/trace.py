@@ -214,7 +214,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         program.captured = st.captured
         program.notes = list(st.notes)
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
-        int_overflow.guard(program, st.python_ints)
+        int_overflow.guard(program, st.python_ints, st.python_divs)
         return program
 
 

@@ -76,3 +76,51 @@ def test_index_arithmetic_over_static_bounds_is_not_checked(rng):
     np.testing.assert_array_equal(f(x), index_arithmetic(x))
     assert overflow_checks(looptrace.jit(factorial_scaled, backend="interpret"), x, 5) == 1
 
+
+
+# --- division of Python numbers by zero: ZeroDivisionError, as in Python -----------------------------------------
+def harmonic_shifted(x, k):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += 1.0 / (i - k) + 7 % (i + 1) + x[i] / (x[i] - x[i] + 1.0)
+    return s
+
+
+def int_quotients(x, k):
+    s = 0
+    for i in range(x.shape[0]):
+        s += 7 // (i - k) + 7 % (i - k)
+    return s + x[0]
+
+
+def zero_checks(f, *args) -> int:
+    f(*args)
+    return sum(1 for entry in f._fast.values() for op in walk(entry[0].traced.body)
+               if op.prim.name == "check" and any(isinstance(fl.exc, ZeroDivisionError) for fl in op.attrs["failures"]))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_python_number_division_by_zero_raises(backend, rng):
+    x = rng.standard_normal(6)
+    for fn in (harmonic_shifted, int_quotients):
+        f = looptrace.jit(fn, backend=backend)
+        assert f(x, -1) == pytest.approx(fn(x, -1), rel=1e-12)
+        with pytest.raises(ZeroDivisionError) as plain:
+            fn(x, 3)
+        with pytest.raises(ZeroDivisionError, match=str(plain.value)) as info:
+            f(x, 3)
+        assert "(i - k)" in "".join(info.value.__notes__)
+
+
+def test_numpy_scalars_and_nonzero_divisors_get_no_check(rng):
+    def numpy_semantics(x):
+        s = 0.0
+        for i in range(x.shape[0]):
+            s += (abs(x[i]) + 1.0) / (x[i] - x[i]) + 1.0 / (i + 1) + 5 // (2 * i + 1)
+        return s
+
+    x = rng.standard_normal(4)
+    f = looptrace.jit(numpy_semantics, backend="interpret")
+    with np.errstate(all="ignore"):
+        assert zero_checks(f, x) == 0
+        assert np.isinf(f(x)) and np.isinf(numpy_semantics(x))  # x[i] / 0.0 of NumPy scalars: inf, no error
