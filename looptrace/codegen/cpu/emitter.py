@@ -334,6 +334,21 @@ class Emitter(BlockWalker):
             self.line("pass")
 
     # --- values and ownership -------------------------------------------------------------
+    def object_mode(self, v: Value, expr: str) -> None:
+        """v computed by Python in a `numba.objmode` block: `expr`, NumPy code
+        on the kernel's arrays (NumPy's own sort, FFT, batched linalg), made a
+        fresh C-contiguous array of v's dtype (a 0-d v: a scalar of it).
+        The block may raise (`may_raise` sees "objmode")."""
+        out, dt = self.name(v), np.dtype(v.dtype).name
+        if v.ndim:
+            layout = ", ".join([":"] * (v.ndim - 1) + ["::1"])
+            self.line(f"with numba.objmode({out}='{dt}[{layout}]'):")
+            self.line(f"    {out} = np.ascontiguousarray({expr}, dtype=np.{dt})")
+        else:
+            self.line(f"with numba.objmode({out}='{dt}'):")
+            self.line(f"    {out} = np.{dt}({expr})")
+        self.define(v, owned=True)
+
     def fresh_array(self, v: Value) -> str:
         """`v = alloc(shape, dtype)` (np.empty, templates.py); v owns it."""
         self.line(f"{self.name(v)} = alloc({self.shape_text(v)}, {dtype_text(v.dtype)})")

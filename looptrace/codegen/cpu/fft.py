@@ -13,8 +13,6 @@ never hold a statement like this one, so that error is a guard.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from looptrace.codegen.target import StatementRule
 from looptrace.errors import UnsupportedError
 
@@ -35,11 +33,7 @@ def _lower(which: str):
         if em.depth > 1 and _enclosed_by_prange(em):
             raise UnsupportedError(f"{_USER_NAMES[which]} inside a parallel loop is not supported by the "
                                    "cpu backend", op.loc, "use backend='interpret', or parallel=False")
-        out = em.name(v)
-        layout = ", ".join([":"] * (v.ndim - 1) + ["::1"])
-        em.line(f"with numba.objmode({out}='{np.dtype(v.dtype).name}[{layout}]'):")
-        em.line(f"    {out} = np.ascontiguousarray({_CALLS[which](em.name(x), op)}, dtype=np.{v.dtype})")
-        em.define(v, owned=True)
+        em.object_mode(v, _CALLS[which](em.name(x), op))
 
     return lower
 

@@ -96,15 +96,6 @@ def emit_call(em, op, name: str, mats: list[str], extra: tuple = ()) -> bool:
         return False  # empty matrices: the helpers' own rules
     if name in ("svd", "qr"):
         extra = (*extra, str(int(v.shape[-1])))
-    out = em.name(v)
-    layout = ", ".join([":"] * (v.ndim - 1) + ["::1"]) if v.ndim else ""
-    kind = f"{np.dtype(v.dtype).name}[{layout}]" if v.ndim else np.dtype(v.dtype).name
     shape = "(" + "".join(f"{int(d)}, " for d in v.shape) + ")"
-    call = f"nplinalg.{name}({', '.join([*mats, *extra])})"
-    em.line(f"with numba.objmode({out}='{kind}'):")
-    if v.ndim:
-        em.line(f"    {out} = np.ascontiguousarray({call}, dtype=np.{np.dtype(v.dtype).name}).reshape({shape})")
-    else:
-        em.line(f"    {out} = np.{np.dtype(v.dtype).name}({call}.reshape(()))")
-    em.define(v, owned=True)
+    em.object_mode(v, f"nplinalg.{name}({', '.join([*mats, *extra])}).reshape({shape})")
     return True

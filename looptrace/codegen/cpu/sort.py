@@ -55,17 +55,13 @@ def _numpy_sort(em, op, which: str) -> bool:
         return False
     if int(np.prod(x.shape, dtype=np.int64)) < NUMPY_SORT_MIN or _strategy(em, op, x.shape[axis])[0] != "full":
         return False
-    out, src = em.name(v), em.name(x)
-    elem = "int64" if which == "argsort" else ("bool" if x.dtype == np.bool_ else np.dtype(x.dtype).name)
-    layout = ", ".join([":"] * (x.ndim - 1) + ["::1"])
+    src = em.name(x)
     if which == "sort":
         call = f"np.sort({src}, axis={axis})"
     else:
         kind = "None" if op.attrs.get("stable", True) is False else "'stable'"
-        call = f"np.argsort({src}, axis={axis}, kind={kind}).astype(np.int64)"
-    em.line(f"with numba.objmode({out}='{elem}[{layout}]'):")
-    em.line(f"    {out} = np.ascontiguousarray({call})")
-    em.define(v, owned=True)
+        call = f"np.argsort({src}, axis={axis}, kind={kind})"
+    em.object_mode(v, call)
     return True
 
 
