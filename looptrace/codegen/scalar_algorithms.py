@@ -1,6 +1,7 @@
 """Scalar algorithms every code-generating target compiles for itself.
 
-Plain Python on `math` only, so that one definition serves Numba's CPU
+Plain Python on `math` (and NumPy's scalar types, for gcd/lcm's uint64),
+so that one definition serves Numba's CPU
 target (`numba.njit(...)(digamma)`, codegen/cpu/specialfn.py) and numba.cuda
 (`jit(device=True)(digamma)`, codegen/cuda/module.py), and the two targets
 give the same bits.
@@ -18,6 +19,10 @@ tests/codegen/test_specialfn.py. Poles: nan at the negative integers, at 0
 digamma is -inf/+inf by the sign of zero and trigamma +inf (as scipy); nan
 for nan and -inf.
 
+gcd(a, b) / lcm(a, b): np.gcd and np.lcm of integers of one dtype
+(tests/tracer/test_np_bincount_gcd.py compares them with NumPy on every
+integer width, at the extremes).
+
 Invariant: no function here calls another (a compiled function cannot call
 a plain one, so the reduction is written in each), and none
 converts a float to an integer (math.floor would, overflowing past 2**63):
@@ -27,6 +32,8 @@ Python compute alike (`%` on floats; Numba's CPU target has no math.fmod).
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 
 def digamma(x):
@@ -92,3 +99,32 @@ def trigamma(x):
         5.0 / 66 + f * (-691.0 / 2730 + f * (7.0 / 6))))))
     series = (1.0 + (0.5 + tail / x) / x) / x
     return acc + sign * (small + series)
+
+
+def gcd(a, b):
+    """np.gcd of two integers of one dtype: Euclid on |a| and |b| as uint64,
+    so |INT64_MIN| = 2**63 is a value (NumPy's npy_gcd computes in the
+    unsigned type of the width; the result, cast back by the caller, is
+    INT_MIN for gcd(INT_MIN, 0), as NumPy's). |a| of a negative a is
+    -(a + 1) + 1, which never overflows the signed type and needs no
+    wrapping cast (the CUDA simulator runs this on NumPy scalars, which
+    refuse to wrap a negative into uint64)."""
+    x = np.uint64(a) if a >= 0 else np.uint64(-(a + 1)) + np.uint64(1)
+    y = np.uint64(b) if b >= 0 else np.uint64(-(b + 1)) + np.uint64(1)
+    while x != 0:
+        x, y = y % x, x
+    return y
+
+
+def lcm(a, b):
+    """np.lcm: |a| // gcd * |b| in uint64, wrapping as NumPy's unsigned
+    product does; 0 when either is 0. Euclid is written out again here
+    (a compiled function cannot call a plain one)."""
+    x = np.uint64(a) if a >= 0 else np.uint64(-(a + 1)) + np.uint64(1)
+    y = np.uint64(b) if b >= 0 else np.uint64(-(b + 1)) + np.uint64(1)
+    p, q = x, y
+    while p != 0:
+        p, q = q % p, p
+    if q == 0:
+        return q
+    return x // q * y

@@ -24,7 +24,7 @@ BINARY = [
     "maximum", "minimum", "fmax", "fmin", "arctan2", "hypot", "logaddexp",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
-    "bitwise_xor", "left_shift", "right_shift", "copysign", "fmod",
+    "bitwise_xor", "left_shift", "right_shift", "copysign", "fmod", "gcd", "lcm",
 ]
 UFUNCS: dict[str, np.ufunc] = {name: getattr(np, name) for name in UNARY + BINARY}
 # About one machine instruction per element (the `cheap` trait): a loop nest of
@@ -272,6 +272,7 @@ _BINARY_DERIVS["fmax"] = _BINARY_DERIVS["maximum"]
 _BINARY_DERIVS["fmin"] = _BINARY_DERIVS["minimum"]
 _ZERO_GRADIENT = ["sign", "floor", "ceil", "trunc", "rint", "floor_divide"]
 _NOT_DIFFERENTIABLE = [
+    "gcd", "lcm",  # integers only
     "logical_not", "isnan", "isinf", "isfinite", "invert", "equal", "not_equal", "less",
     "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor",
     "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",

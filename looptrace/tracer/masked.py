@@ -507,14 +507,12 @@ _DATA_SHAPED = {
     "extract": "the selected elements",
     "compress": "the selected elements",
     "trim_zeros": "the array without its leading/trailing zeros",
-    "bincount": "one count per value up to the largest one",
 }
 _REWRITE = {
     "nonzero": "keep the shape with a mask: np.where(cond, x, 0), x[cond].sum(), np.count_nonzero(cond)",
     "unique": "for counts per known value use a loop `counts[v[i]] += 1` over a fixed-size array, "
               "or sort and compare neighbours: s = np.sort(x); np.count_nonzero(np.diff(s)) + 1",
     "extract": "keep the shape: np.where(cond, x, 0), or reduce: x[cond].sum()",
-    "bincount": "count into an array of a known length: out = np.zeros(n); np.add.at(out, x, weights)",
 }
 
 

@@ -19,6 +19,9 @@ comparing with the plain function: wrong answers before these).
   giving a / b and fmod's NaN. Numba's floor(a / b) gave 890 for
   89.0 // 0.1 (NumPy and Python 889), -inf for inf // -1e-310 (NaN) and
   0.0 for the remainder where NumPy gives -0.0.
+- gcd_int(a, b) / lcm_int(a, b): np.gcd and np.lcm, codegen/scalar_algorithms.py's
+  (|a| and |b| as uint64, so gcd(INT64_MIN, 0) is INT64_MIN and an lcm
+  wraps, as NumPy's); Numba's np.gcd is not used.
 - sign_f(x): np.sign of a float: +0.0 for either zero (Numba's gave -0.0
   for -0.0); of an unsigned integer the emitter writes `x > 0` (Numba's
   np.sign read 200 as a uint8 as negative: 255).
@@ -29,6 +32,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+from looptrace.codegen import scalar_algorithms
 
 
 @numba.njit(cache=True, inline="always")
@@ -117,3 +122,8 @@ def sign_f(x):
     if x != x:
         return x + 0.0  # NaN
     return 0.0  # +0.0 for either zero
+
+
+# np.gcd / np.lcm of integers: one definition for the CPU and cuda targets (codegen/scalar_algorithms.py)
+gcd_int = numba.njit(cache=True, inline="always")(scalar_algorithms.gcd)
+lcm_int = numba.njit(cache=True, inline="always")(scalar_algorithms.lcm)

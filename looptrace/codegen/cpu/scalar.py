@@ -34,7 +34,8 @@ TEMPLATES = {
 }
 # integer rules as NumPy's where Numba's differ (nprules.py); `bits`: the width of the first operand
 INT_HELPERS = {"fmod": "fmod_int({0}, {1})", "left_shift": "shl({0}, {1}, {bits})",
-               "right_shift": "shr({0}, {1}, {bits})", "power": "ipow({0}, {1}, np.{dtype}(1))"}
+               "right_shift": "shr({0}, {1}, {bits})", "power": "ipow({0}, {1}, np.{dtype}(1))",
+               "gcd": "gcd_int({0}, {1})", "lcm": "lcm_int({0}, {1})"}
 FLOAT_HELPERS = {"floor_divide": "floordiv_f({0}, {1})", "remainder": "remainder_f({0}, {1})", "sign": "sign_f({0})"}  # nprules.py
 MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "expm1": "expm1_f", "log": "log_f", "log1p": "log1p_f"}
 

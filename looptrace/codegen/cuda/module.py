@@ -82,6 +82,8 @@ def fmod_i(a, b):
 # one definition for every target (codegen/scalar_algorithms.py), compiled as device functions
 digamma_ = jit(device=True)(scalar_algorithms.digamma)
 trigamma_ = jit(device=True)(scalar_algorithms.trigamma)
+gcd_ = jit(device=True)(scalar_algorithms.gcd)
+lcm_ = jit(device=True)(scalar_algorithms.lcm)
 
 
 @jit(device=True)

@@ -39,7 +39,8 @@ MATH = {
     "copysign": "copysign", "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite",
 }
 LIBDEVICE = {"floor": "floor", "ceil": "ceil", "trunc": "trunc", "rint": "rint", "cbrt": "cbrt"}
-HELPERS = {"maximum": "max_nan", "minimum": "min_nan", "fmax": "fmax_", "fmin": "fmin_", "logaddexp": "logaddexp_"}
+HELPERS = {"maximum": "max_nan", "minimum": "min_nan", "fmax": "fmax_", "fmin": "fmin_", "logaddexp": "logaddexp_",
+           "gcd": "gcd_", "lcm": "lcm_"}
 
 
 def _is_float(dt) -> bool:
