@@ -142,9 +142,6 @@ class Tracer:
                          "message of a raise/assert); its value is known only at run time",
                          ctx.current_loc(), "build the message from shapes and Python values only")
 
-    def item(self, *args):
-        raise TraceError(".item() needs a concrete value; it is only known at run time", ctx.current_loc())
-
     def tolist(self):
         raise TraceError(".tolist() needs a concrete value; it is only known at run time", ctx.current_loc())
 

@@ -115,7 +115,7 @@ class TraceState:
         self.producers: dict[int, Op] = {}  # value id -> the op that emitted it (via `emit`)
         self.python_ints: dict[int, str] = {}  # value id -> op name: a Python-int product, power or shift
         self.python_divs: dict[int, str] = {}  # value id -> op name: a division of two Python numbers
-        self.arg_boxes: set[int] = set()  # ids of the boxes of the traced function's array arguments
+        self.arg_boxes: dict[int, int] = {}  # id of the box of each array argument -> its position
         # ids of the boxes of arrays a converted user function was passed or closes over, while it runs:
         # its caller can still see them (control.LoopTrace._detach)
         self.foreign_boxes: collections.Counter = collections.Counter()

@@ -145,6 +145,7 @@ def _install() -> None:
         "round": nx.NAMESPACE["round"], "conj": _conj_method, "conjugate": _conj_method,
         "trace": nx.trace, "cumprod": nx.NAMESPACE["cumprod"], "argsort": nx.NAMESPACE["argsort"],
         "sort": np_arrays.sort_method, "repeat": nx.NAMESPACE["repeat"], "nonzero": nx.NAMESPACE["nonzero"],
+        "item": _item_method,
     }
     for name, fn in methods.items():
         setattr(Tracer, name, fn)
@@ -164,6 +165,26 @@ def _missing_attribute(self, name: str):
         raise AttributeError(f"'Tracer' object has no attribute {name!r}")
     raise UnsupportedAttribute(f"the array method or attribute .{name} is not supported on traced arrays",
                            ctx.current_loc(), "see looptrace's list of supported NumPy functions")
+
+
+# the Python scalar that ndarray.item() makes of each dtype kind, as the dtype it is traced in
+_PYTHON_SCALAR = {"b": np.bool_, "i": np.int64, "u": np.int64, "f": np.float64, "c": np.complex128}
+
+
+def _item_method(self, *args):
+    """a.item(), a.item(k), a.item(i, j): one element as a Python scalar,
+    traced as a weak value (it promotes as a Python bool, int, float or
+    complex does). An unsigned value past 2**63 is held as int64 bits, which
+    convert back exactly where it meets an unsigned array."""
+    if not args:
+        if self.size != 1:
+            raise ValueError("can only convert an array of size 1 to a Python scalar")
+        elem = nx.reshape(self, ())
+    elif len(args) == 1 and not isinstance(args[0], tuple):
+        elem = nx.reshape(self, (-1,))[args[0]]
+    else:
+        elem = self[tuple(args[0]) if len(args) == 1 else args]
+    return Tracer(sem.astype(elem, _PYTHON_SCALAR[self.dtype.kind]).value, weak=True)
 
 
 def _round_builtin(self, ndigits=None):

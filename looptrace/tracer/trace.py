@@ -197,7 +197,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
             elif x is not None:
                 ext.register(x, Source("arg", i, names[i]))  # a static object: its attributes are guarded
         st.root.block.args = arg_vals
-        st.arg_boxes = {id(obj._box) for obj, spec in zip(bound, specs) if spec.kind == "array"}
+        st.arg_boxes = {id(obj._box): i for i, (obj, spec) in enumerate(zip(bound, specs)) if spec.kind == "array"}
         result = converted(fn)(*bound)
         program = Program(st.root.block, name)
         leaves, tree = _flatten_output(result)
