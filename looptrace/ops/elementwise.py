@@ -119,6 +119,54 @@ convert = register(Primitive("convert", "elementwise", _convert_abstract, _conve
                              doc="x.astype(dtype)"))
 
 
+# Python's int() of a float: the compiled targets' cast wraps a NaN, an infinity
+# or a float past 2**63 around, where Python raises (or makes a big int).
+# `failures` (ops/check.py Failure, made by `pyint_failures`): what NaN, an
+# infinity and a finite float past int64 raise, each naming the user's line.
+# Elementwise, so it is computed inside its consumer's loop (a gather's, a
+# scatter's), the test next to the read; `may_raise`, so no pass moves it out
+# of a loop that may not run or into a branch, and one nothing reads keeps its
+# test (vectorize/dead_reads.py).
+INT64_LIMIT = float(2**63)
+BIG_INT_MESSAGE = ("int() of a float past 64 bits: plain Python makes a big integer here, looptrace's compiled "
+                   "code holds int64")
+
+
+def pyint_failures(loc) -> tuple:
+    """The failures of a `pyint` at source line `loc`: Python's own messages."""
+    from .check import Failure
+
+    return (Failure(ValueError("cannot convert float NaN to integer"), loc),
+            Failure(OverflowError("cannot convert float infinity to integer"), loc),
+            Failure(OverflowError(BIG_INT_MESSAGE), loc))
+
+
+def failed_pyint(x) -> int | None:
+    """Which failure (0 NaN, 1 infinity, 2 past int64) the first element of x
+    that does not fit raises, in row-major order; None when all fit."""
+    x = np.asarray(x)
+    fits = (x >= -INT64_LIMIT) & (x < INT64_LIMIT)
+    if fits.all():
+        return None
+    bad = x.reshape(-1)[int(np.argmin(fits.reshape(-1)))]
+    return 0 if np.isnan(bad) else 1 if np.isinf(bad) else 2
+
+
+def _pyint_abstract(x, *, failures):
+    return [(np.dtype(np.int64), x.shape)]
+
+
+def _pyint_impl(x, *, failures):
+    j = failed_pyint(x)
+    if j is not None:
+        raise failures[j].make()
+    return np.asarray(x).astype(np.int64)
+
+
+pyint = register(Primitive("pyint", "elementwise", _pyint_abstract, _pyint_impl, elementwise=True, cheap=True,
+                           may_raise=True, doc="int(x) of a whole float x as Python's (NaN, inf, |x| >= 2**63 raise)"))
+
+
 # --- batching rules ---
 def _batch_elementwise(prim: Primitive):
     """Batched operands get size-1 axes so the batch axis stays in front."""
@@ -275,7 +323,7 @@ _NOT_DIFFERENTIABLE = [
     "gcd", "lcm",  # integers only
     "logical_not", "isnan", "isinf", "isfinite", "invert", "equal", "not_equal", "less",
     "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift", "pyint",
 ]
 
 

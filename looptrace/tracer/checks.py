@@ -150,7 +150,7 @@ def run_time_exceptions(p, attrs: dict) -> list[type]:
     """The exception classes an op of primitive `p` may raise at run time."""
     if p.name in _INDEX_ERRORS:
         return [IndexError]
-    if p.raises:
+    if p.raises or p.may_raise:  # a check, or an op that tests its data (pyint)
         return [type(f.exc) for f in attrs.get("failures", ())]
     return []
 

@@ -31,7 +31,7 @@ from looptrace.errors import TraceError, UnsupportedError
 from . import context as ctx
 from . import semantics as sem
 from .array import Tracer, is_tracer
-from .pymath import as_float, make_complex, scalar
+from .pymath import as_float, int_of_whole, make_complex, scalar
 
 _MISSING = object()
 # a Python max/min with key= over a concrete sequence is unrolled up to this many items
@@ -145,7 +145,7 @@ def _int(x=0, *rest):
     x = scalar(x, "int()")
     if x.dtype.kind in "biu":
         return _weak(sem.astype(x, np.int64))
-    return _weak(sem.astype(sem.ufunc("trunc", as_float(x, "int()")), np.int64))
+    return int_of_whole(sem.ufunc("trunc", as_float(x, "int()")))
 
 
 def _bool(x=False):
@@ -233,7 +233,7 @@ def round_traced(x: Tracer, ndigits: Any = None) -> Tracer:
     if x.dtype.kind in "biu":
         return _weak(_round_int(sem.astype(x, np.int64), ndigits))
     if ndigits is None:
-        return _weak(sem.astype(sem.ufunc("rint", x), np.int64))
+        return int_of_whole(sem.ufunc("rint", x))
     return _weak(_round_float(sem.astype(x, np.float64), int(ndigits)))
 
 
@@ -241,7 +241,7 @@ def _round_numpy(x: Tracer, ndigits: Any) -> Tracer:
     from .numpy_api import NAMESPACE
 
     if ndigits is None:  # a NumPy scalar's __round__() is a Python int
-        return _weak(sem.astype(NAMESPACE["round"](x), np.int64))
+        return int_of_whole(NAMESPACE["round"](x)) if x.dtype.kind in "fc" else _weak(sem.astype(x, np.int64))
     return NAMESPACE["round"](x, int(ndigits))
 
 

@@ -19,12 +19,14 @@ math.exp(1000), math.cos(inf)), a run-time check (tracer/checks.py) raises
 the same exception (`math_errors`): the IEEE value (nan, inf) that NumPy and
 Numba give would be a result the plain function never returns.
 
-Known difference: int(x) and math.floor/ceil/trunc of a NaN, an infinity or
-a float past 2**63 give a wrapped int64 where Python raises (or makes a big
-int). A check there cost histogram2d_loop 3.6 -> 11.4 ms (its argument,
-shared by the check and the loop, was stored: two passes over 16 MB); it
-needs a conversion that checks inside its consumer's loop, as gathers check
-their indices.
+int(x), round(x) and math.floor/ceil/trunc of a float make the int with the
+`pyint` primitive (ops/elementwise.py): a NaN raises ValueError and an
+infinity OverflowError, as in Python; a float past 2**63, where Python makes
+a big int, raises OverflowError (looptrace's ints are int64). The test is
+computed inside the loop that reads the int, as a gather tests its index: a
+separate check over the floats cost histogram2d_loop 3.6 -> 11.4 ms (the
+floats, read by the check and by the loop, were stored: two passes over 16
+MB).
 """
 from __future__ import annotations
 
@@ -195,13 +197,22 @@ def _special(name: str, primitive: str):
     return fn
 
 
+def int_of_whole(x: Tracer) -> Tracer:
+    """The Python int of a traced float holding a whole number (or NaN or an
+    infinity): Python's errors where it does not fit (module docstring)."""
+    from looptrace.ops.elementwise import pyint_failures
+
+    loc = ctx.current_loc()
+    return _weak(sem.wrap(ctx.emit(prim("pyint"), [sem.as_value(x)], loc, failures=pyint_failures(loc))[0]))
+
+
 def _to_int(name: str, ufunc: str):
     """math.floor/ceil/trunc: a Python int (an int argument comes back as it is)."""
     def fn(x):
         x = scalar(x, f"math.{name}()")
         if x.dtype.kind in "biu":
             return _weak(sem.astype(x, np.int64))
-        return _weak(sem.astype(sem.ufunc(ufunc, as_float(x, f"math.{name}()")), np.int64))
+        return int_of_whole(sem.ufunc(ufunc, as_float(x, f"math.{name}()")))
 
     return fn
 

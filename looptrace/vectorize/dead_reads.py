@@ -1,4 +1,5 @@
-"""Reads whose value nothing uses keep their bounds check.
+"""Reads whose value nothing uses keep their bounds check (and an int() of a
+float nothing uses keeps its test).
 
 `x[i]` with i out of range raises IndexError in the plain function even when
 the value read is never used. In the IR that read is a `dynamic_slice` or a
@@ -7,7 +8,8 @@ passes, drops an unused op whatever it may raise. So, first of all the
 passes, each such read that nothing uses (in the traced program, with the
 user's code as written) gets beside it a `check` op (ops/check.py) with the
 same condition and NumPy's message; a check is never dropped. Reads that are
-used are left alone: their own bounds check runs where they run.
+used are left alone: their own bounds check runs where they run. A `pyint`
+(int() of a float) that nothing uses gets the check of its own failures.
 
 Exact: the check raises for exactly the indices the read raises for, with the
 message `check_index` (ops/indexing.py) gives. Only element and row reads
@@ -39,6 +41,8 @@ def _visit(block: Block) -> None:
         if id(op) in dead and op.prim.name in ("dynamic_slice", "gather") and _checkable(op):
             b = IRBuilder(op.loc, ops=ops)
             (_slice_checks if op.prim.name == "dynamic_slice" else _gather_checks)(b, op)
+        elif id(op) in dead and op.prim.name == "pyint":
+            _pyint_check(IRBuilder(op.loc, ops=ops), op)
         ops.append(op)
         for sub in op.blocks:  # a loop nothing uses still raises where its reads do
             _visit(sub)
@@ -87,6 +91,16 @@ def _gather_checks(b: IRBuilder, op: Op) -> None:
     i64 = idx if idx.dtype == np.int64 else b.op("convert", idx, dtype=np.dtype(np.int64))
     failure = Failure(IndexError(), op.loc, _OUT_OF_BOUNDS.format(axis=axis, n=n))
     b.op("check", _outside(b, i64, -n, n - 1), i64, failures=(failure,))
+
+
+def _pyint_check(b: IRBuilder, op: Op) -> None:
+    """int(x) of a float nothing reads still raises for NaN, an infinity or a
+    float past int64 (ops/elementwise.py `pyint`): the same failures, in its
+    order (an infinity is past int64 too; the lower failure wins)."""
+    x = op.inputs[0]
+    limit = literal(np.asarray(2.0**63, x.dtype))
+    big = b.op("logical_or", b.op("greater_equal", x, limit), b.op("less", x, b.op("negative", limit)))
+    b.op("check", b.op("isnan", x), b.op("isinf", x), big, failures=op.attrs["failures"])
 
 
 def _outside(b: IRBuilder, v: Value, low: int, high: int) -> Value:

@@ -75,7 +75,8 @@ def _safe(op: Op, ranges: Ranges, n: int) -> bool:
     if op.prim.name == "dynamic_update_slice":
         x, upd, *starts = op.inputs
         return _in_bounds(x, starts, upd.shape[:len(starts)], ranges, n)
-    return True
+    # an op that tests its data (int() of a float, a solve) would raise in the branch not taken
+    return not op.prim.may_raise
 
 
 def _in_bounds(x: Value, starts, sizes, ranges: Ranges, n: int) -> bool:

@@ -30,7 +30,7 @@ def sink_into_bodies(program: Program) -> Program:
 
 def _movable(op: Op) -> bool:
     return (len(op.outputs) == 1 and not op.blocks and op.prim.elementwise and op.prim.cheap and is_pure(op)
-            and op.out.ndim > 0)
+            and not op.prim.may_raise and op.out.ndim > 0)  # in a branch, it would not raise when not taken
 
 
 def _sink(block: Block) -> None:

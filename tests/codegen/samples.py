@@ -261,14 +261,16 @@ def run_time_checks(rng) -> Sample:
     """Checks whose predicates all hold false (they pass); the raising side is
     tests/reliability/test_runtime_checks.py's."""
     from looptrace.ops.check import Failure
+    from looptrace.ops.elementwise import pyint_failures
 
     b = Builder(("float64", (3, 4)), ("int64", (3, 4)))
     x, k = b.args
     b.op("check", b.op("greater", x, const(50.0)), failures=(Failure(ValueError("too big"), LOC),))
     failures = (Failure(ValueError("negative"), LOC), Failure(IndexError(""), LOC, "index {value} is out"))
     b.op("check", b.op("less", x, const(-50.0)), b.op("less", k, const(np.int64(0))), k, failures=failures)
-    return Sample(b.program([b.op("multiply", x, const(2.0))]), [rng.standard_normal((3, 4)),
-                                                                  rng.integers(0, 9, (3, 4))])
+    whole = b.op("pyint", b.op("trunc", b.op("multiply", x, const(1e3))), failures=pyint_failures(LOC))
+    return Sample(b.program([b.op("multiply", x, const(2.0)), whole]), [rng.standard_normal((3, 4)),
+                                                                        rng.integers(0, 9, (3, 4))])
 
 
 def random_draws(rng) -> Sample:

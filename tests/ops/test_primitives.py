@@ -130,6 +130,16 @@ def convert_case(data):
     return [x], {"dtype": dst}, [x.astype(dst)]
 
 
+def pyint_case(data):
+    """int() of whole floats that fit (the raising side: tests/tracer/test_python_int_conversion.py)."""
+    from looptrace.ir.core import SourceLoc
+    from looptrace.ops.elementwise import pyint_failures
+
+    x = np.trunc(array(data, data.draw(st.sampled_from([np.float32, np.float64])), data.draw(shapes),
+                       low=-1e6, high=1e6))
+    return [x], {"failures": pyint_failures(SourceLoc("<test>", 0, ""))}, [x.astype(np.int64)]
+
+
 # --- reductions --------------------------------------------------------------------------------
 REFERENCE_REDUCERS = {"reduce_sum": np.sum, "reduce_prod": np.prod, "reduce_max": np.max,
                       "reduce_min": np.min, "reduce_all": np.all, "reduce_any": np.any}
@@ -332,7 +342,7 @@ def random_case(method: str):
 
 CASES = {
     **{name: ufunc_case(name) for name in UNARY + BINARY},
-    "select": select_case, "convert": convert_case,
+    "select": select_case, "convert": convert_case, "pyint": pyint_case,
     **{name: reduce_case(name) for name in REFERENCE_REDUCERS},
     "argmax": arg_case("argmax"), "argmin": arg_case("argmin"),
     "einsum": einsum_case,

@@ -37,6 +37,13 @@ def _arr(r, shape, dtype):
     return (r.random(shape) * 0.8 + 0.1).astype(dtype)
 
 
+def _pyint_failures():
+    from looptrace.ir.core import SourceLoc
+    from looptrace.ops.elementwise import pyint_failures
+
+    return pyint_failures(SourceLoc("<test>", 0, ""))
+
+
 def _elementwise_cases():
     for name in UNARY:
         dt = _ufunc_dtype(name)
@@ -47,6 +54,7 @@ def _elementwise_cases():
         yield name + "/scalar", (lambda r, dt=dt: ([_arr(r, (), dt), _arr(r, (2,), dt)], {}))
     yield "select", lambda r: ([r.random((2, 3)) > 0.5, r.random(3), r.random(())], {})
     yield "convert", lambda r: ([r.random((2, 3))], {"dtype": np.dtype(np.float32)})
+    yield "pyint", lambda r: ([np.floor(r.random((2, 3)) * 100)], {"failures": _pyint_failures()})
     for name in ("erf", "erfc", "gamma", "lgamma", "digamma", "trigamma"):  # ops/special.py
         yield name, lambda r: ([r.random((2, 3)) * 3 + 0.2], {})
     for name in ("real", "imag"):

@@ -55,6 +55,7 @@ class Emitter(BlockWalker):
         self.const_args: list[tuple[str, np.ndarray]] = []
         self.error_sites: list[tuple[SourceLoc, int, int | str]] = []  # code -> (loc, axis, slice size)
         self.validated_gathers: set[int] = set()  # id(gather) whose indices a loop before its nest checked
+        self.int_flag: str | None = None  # the variable counting int() failures of the nest (nest.py)
         self.check_sites: list = []  # CheckFailed code -> ops.check.Failure
         self.consumed: tuple[int, ...] = ()  # arguments written into directly (emit_program)
         self.uses_prange = False

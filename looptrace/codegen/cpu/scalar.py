@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from looptrace.codegen.target import ScalarRule
+from looptrace.codegen.target import IndexRule, ScalarRule
 from looptrace.ops import elementwise
 
 from .target import TARGET
@@ -122,6 +122,31 @@ def convert_expr(args: list[str], in_dtypes, out_dtype) -> str:
 
 
 TARGET.register(elementwise.convert, ScalarRule(convert_expr))
+
+def _pyint_element(fz, op, idx: list[str]) -> str:
+    """Python's int() of a whole float (ops/elementwise.py `pyint`), tested
+    where it is read. Where the nest counts failures (`Emitter.int_flag`,
+    nest.py `counting_int_failures`) the test adds to the count, branch-free,
+    so the loop stays SIMD and parallel; otherwise a failing test raises at
+    once (`check_int`)."""
+    em = fz.em
+    x = fz.value_at(op.inputs[0], idx)
+    if not x.isidentifier():
+        x, text = em.fresh(), x
+        em.line(f"{x} = {text}")
+    bad = f"not (abs({x}) < 9.223372036854775808e18)"  # NaN too; -2**63 fits, check_int knows
+    if em.int_flag is not None:
+        em.line(f"{em.int_flag} += {bad}")
+    else:
+        codes = [em.check_code(f) for f in op.attrs["failures"]]  # consecutive, as check_int reads them
+        em.line(f"if {bad}:")
+        em.line(f"    check_int({x}, {codes[0]})")
+    t = em.fresh()
+    em.line(f"{t} = np.int64({x})")
+    return t
+
+
+TARGET.register(elementwise.pyint, IndexRule(_pyint_element))
 
 # Elementwise primitives whose expression above, on float64 operands, Numba
 # types as float64 already: a float64 result needs no np.float64(...) around

@@ -41,7 +41,7 @@ from looptrace.codegen.cpu.lapack import (eigh_batch, eigvalsh_batch, pinv_batch
 from looptrace.codegen.cpu.selection import argselect_lane, argsort_range, argtopk_lane, select_lane, topk_lane
 from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_gamma, math_lgamma, trigamma
 
-__all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
+__all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "lane_add", "lane_min", "lane_max", "nonneg"]
 __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
@@ -258,6 +258,22 @@ def check_elem(i, n, code):
     if np.uint64(j) >= np.uint64(n):  # -n <= i < n in one test (check_start)
         raise IndexError(code, i, n)
     return j
+
+
+@_kernel_helper
+def check_int(x, code):
+    """Raises for a float whose Python int() looptrace cannot make (called only
+    for such a float: the kernel tests it, codegen/cpu/scalar.py `pyint`):
+    CheckFailed(code) for NaN, code + 1 for an infinity, code + 2 for a float
+    past int64 (the op's three failures, given consecutive codes); returns for
+    -2**63, which fits (the kernel's test, |x| < 2**63, is one instruction less)."""
+    if x == -9.223372036854775808e18:
+        return
+    if x != x:
+        raise CheckFailed(code)
+    if x == np.inf or x == -np.inf:
+        raise CheckFailed(code + 1)
+    raise CheckFailed(code + 2)
 
 
 @numba.njit(cache=True, inline="always")

@@ -106,6 +106,21 @@ def check_start(i, n, size, code, err):
 
 
 @jit(device=True)
+def check_int(x, code, err):
+    """Python's int() of a whole float (ops/elementwise.py `pyint`): reports
+    code for NaN, code + 1 for an infinity, code + 2 past int64, and gives 0."""
+    if x >= -9.223372036854775808e18 and x < 9.223372036854775808e18:
+        return np.int64(x)
+    k = code + 2
+    if x != x:
+        k = code
+    elif x == math.inf or x == -math.inf:
+        k = code + 1
+    report(err, np.int64(k), np.int64(0), np.int64(0))
+    return np.int64(0)
+
+
+@jit(device=True)
 def check_elem(i, n, code, err):
     """An element index (negative counts from the end); a bad one is reported and clamped to 0."""
     i = np.int64(i)

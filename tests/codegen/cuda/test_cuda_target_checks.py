@@ -121,3 +121,20 @@ def test_an_assert_before_a_bad_index_wins(rng):
     idx[2] = 1
     with pytest.raises(IndexError, match="index 9"):
         lt.jit(bounded, backend="cuda")(x, idx)
+
+
+def test_int_of_a_float_raises_as_python_does(rng):
+    """int()/math.floor of NaN, an infinity or a float past int64 (ops/elementwise.py
+    `pyint`): tested on the device where the int is read, reported as Python's error."""
+    from tests.tracer.test_python_int_conversion import assert_same_outcome, histogram, rounded_sum
+
+    hist = lt.jit(histogram, static_argnames=("nb",), backend="cuda")
+    summed = lt.jit(rounded_sum, backend="cuda")
+    x = rng.random(24)
+    assert_same_outcome(histogram, hist, x, 5)
+    assert_same_outcome(rounded_sum, summed, x * 40 - 20)
+    for special in (np.nan, np.inf, -np.inf, 1e19):
+        bad = x.copy()
+        bad[rng.integers(24)] = special
+        assert_same_outcome(histogram, hist, bad, 5, big=special == 1e19)
+        assert_same_outcome(rounded_sum, summed, bad, big=special == 1e19)

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from looptrace.codegen.target import ScalarRule
+from looptrace.codegen.target import IndexRule, ScalarRule
 from looptrace.ops import elementwise
 
 from ...cpu.scalar import INFIX, TEMPLATES, small_power
@@ -120,3 +120,17 @@ def convert_expr(args: list[str], in_dtypes, out_dtype) -> str:
 
 
 TARGET.register(elementwise.convert, ScalarRule(convert_expr))
+
+
+def _pyint_element(fz, op, idx: list[str]) -> str:
+    """Python's int() of a whole float, tested where it is read: a failure is
+    reported into the call's error flag (module.py `check_int`)."""
+    em, code = fz.em, fz.code
+    x = fz.value_at(op.inputs[0], idx)
+    codes = [em.check_code(f) for f in op.attrs["failures"]]  # consecutive, as check_int reads them
+    t = em.fresh()
+    code.line(f"{t} = check_int({x}, {codes[0]}, {code.err()})")
+    return t
+
+
+TARGET.register(elementwise.pyint, IndexRule(_pyint_element))
