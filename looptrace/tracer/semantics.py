@@ -160,7 +160,7 @@ def ufunc(name: str, *args: Any, dtype: Any = None) -> Tracer:
 
 
 # Python-int operations that leave 64 bits soonest: plain Python then makes a big integer where the
-# compiled code would wrap (tracer/int_overflow.py). Sums and differences are not checked: past
+# compiled code would wrap (tracer/python_numbers.py). Sums and differences are not checked: past
 # 2**63 only from such values or from operands already that large.
 _GROWING = ("multiply", "power", "left_shift")
 _DIVIDING = ("divide", "floor_divide", "remainder")  # of two Python numbers: ZeroDivisionError on 0

@@ -17,7 +17,7 @@ from looptrace.guards import Source
 from looptrace.ir.core import RNG, Program, Value
 
 from . import context as ctx
-from . import external, int_overflow, runtime
+from . import external, python_numbers, runtime
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .convert import NotConvertible, convert
@@ -214,7 +214,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         program.captured = st.captured
         program.notes = list(st.notes)
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
-        int_overflow.guard(program, st.python_ints, st.python_divs)
+        python_numbers.guard(program, st.python_ints, st.python_divs)
         return program
 
 

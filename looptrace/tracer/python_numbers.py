@@ -1,5 +1,6 @@
-"""Python ints past 64 bits: a run-time check where the compiled code would
-wrap around and plain Python would not.
+"""Python numbers where NumPy's differ: a run-time check where the compiled
+code would wrap an int around, or divide by zero, and plain Python would not
+(int() of a float is the `pyint` primitive's, tracer/pymath.py).
 
 The same pass checks the divisions of two Python numbers (`1.0 / (i - k)`,
 `7 % (i - k)`) whose divisor may be 0: Python raises ZeroDivisionError (with
