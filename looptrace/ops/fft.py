@@ -9,9 +9,13 @@ irfft(x, n)      complex, last axis exactly n // 2 + 1 -> real, last axis n:
                  imaginary parts of the zero and, for even n, the Nyquist bin
                  are ignored, as NumPy's C2R transform ignores them)
 
-All three are unscaled (no 1/n, NumPy's norm="backward" forward transform and
-norm="forward" inverse one); the tracer (tracer/np_fft.py) multiplies by the
-norm's factor, moves the user's axis last and pads or truncates to `n`.
+Each takes `scale`, a real factor on its result (default 1: unscaled, no
+1/n: NumPy's norm="backward" forward transform and norm="forward" inverse
+one), and fft and rfft take `n`, the length the last axis is zero-padded to
+(default: its own); the tracer (tracer/np_fft.py) turns the user's `norm`
+into `scale`, moves the user's axis last, truncates with a slice and pads
+with `n`, so a padded transform is one call of NumPy's (no padded copy), and
+a scaled one is scaled inside it (no pass over the result).
 float32 stays single precision (complex64), as NumPy 2 keeps it.
 
 VJPs (JAX's convention for complex cotangents, the transpose of the real
@@ -51,21 +55,32 @@ def _last_axis(x, what: str) -> int:
     return n
 
 
-def _fft_abstract(x, *, inverse):
-    _last_axis(x, "fft")
+def _length(x, n, what: str) -> int:
+    """The transform's length: `n`, to which the last axis (m <= n) is
+    zero-padded, or the last axis itself."""
+    m = _last_axis(x, what)
+    if n is None:
+        return m
+    if not isinstance(n, int) or isinstance(m, (int, np.integer)) and not 1 <= m <= n:
+        raise ShapeMismatch(f"{what} of length {n} pads a last axis of at most {n} elements, not {m}")
+    return n
+
+
+def _fft_abstract(x, *, inverse, n=None, scale=1.0):
+    n = _length(x, n, "fft")
     if np.dtype(x.dtype) not in (np.complex64, np.complex128):
         raise ShapeMismatch(f"fft needs complex64 or complex128 input, not {x.dtype}")
-    return [(x.dtype, tuple(x.shape))]
+    return [(x.dtype, tuple(x.shape[:-1]) + (n,))]
 
 
-def _rfft_abstract(x):
-    n = _last_axis(x, "rfft")
+def _rfft_abstract(x, *, n=None, scale=1.0):
+    n = _length(x, n, "rfft")
     if np.dtype(x.dtype) not in (np.float32, np.float64):
         raise ShapeMismatch(f"rfft needs float32 or float64 input, not {x.dtype}")
     return [(complex_dtype(x.dtype), tuple(x.shape[:-1]) + (n // 2 + 1,))]
 
 
-def _irfft_abstract(x, *, n):
+def _irfft_abstract(x, *, n, scale=1.0):
     m = _last_axis(x, "irfft")
     if np.dtype(x.dtype) not in (np.complex64, np.complex128):
         raise ShapeMismatch(f"irfft needs complex64 or complex128 input, not {x.dtype}")
@@ -74,25 +89,29 @@ def _irfft_abstract(x, *, n):
     return [(real_dtype(x.dtype), tuple(x.shape[:-1]) + (n,))]
 
 
-def _fft_impl(x, *, inverse):
-    y = np.fft.ifft(x, axis=-1, norm="forward") if inverse else np.fft.fft(x, axis=-1)
-    return y.astype(x.dtype, copy=False)
+def _times(y, scale):
+    return y if scale == 1.0 else y * scale
 
 
-def _rfft_impl(x):
-    return np.fft.rfft(x, axis=-1).astype(complex_dtype(x.dtype), copy=False)
+def _fft_impl(x, *, inverse, n=None, scale=1.0):
+    y = np.fft.ifft(x, n=n, axis=-1, norm="forward") if inverse else np.fft.fft(x, n=n, axis=-1)
+    return _times(y, scale).astype(x.dtype, copy=False)
 
 
-def _irfft_impl(x, *, n):
-    return np.fft.irfft(x, n=n, axis=-1, norm="forward").astype(real_dtype(x.dtype), copy=False)
+def _rfft_impl(x, *, n=None, scale=1.0):
+    return _times(np.fft.rfft(x, n=n, axis=-1), scale).astype(complex_dtype(x.dtype), copy=False)
+
+
+def _irfft_impl(x, *, n, scale=1.0):
+    return _times(np.fft.irfft(x, n=n, axis=-1, norm="forward"), scale).astype(real_dtype(x.dtype), copy=False)
 
 
 fft = register(Primitive("fft", "fft", _fft_abstract, _fft_impl, fresh=True,
-                         doc="unscaled complex DFT over the last axis (inverse: the conjugate direction)"))
+                         doc="scale * complex DFT of the last axis zero-padded to n (inverse: the conjugate direction)"))
 rfft = register(Primitive("rfft", "fft", _rfft_abstract, _rfft_impl, fresh=True,
-                          doc="unscaled DFT of a real last axis: its n // 2 + 1 first bins"))
+                          doc="scale * DFT of a real last axis zero-padded to n: its n // 2 + 1 first bins"))
 irfft = register(Primitive("irfft", "fft", _irfft_abstract, _irfft_impl, fresh=True,
-                           doc="unscaled inverse of rfft: n real samples from n // 2 + 1 bins"))
+                           doc="scale * the inverse of rfft: n real samples from n // 2 + 1 bins"))
 
 
 # --- batching rules: the transform is over the last axis, a leading batch axis is one more lane ---
@@ -120,19 +139,29 @@ def _weights(n: int, dtype, inverse: bool):
     return literal((1.0 / w if inverse else w).astype(dtype))
 
 
+def _first(b, x, m: int):
+    """x's first m elements along its last axis (the part a padded transform read)."""
+    if x.shape[-1] == m:
+        return x
+    nd = len(x.shape)
+    return b.emit("slice", x, starts=(0,) * nd, stops=tuple(x.shape[:-1]) + (m,), steps=(1,) * nd)
+
+
 def _fft_vjp(b, g, op):
-    return b.emit("fft", g, inverse=op.attrs["inverse"])
+    a = op.attrs
+    return _first(b, b.emit("fft", g, inverse=a["inverse"], scale=a.get("scale", 1.0)), op.inputs[0].shape[-1])
 
 
 def _rfft_vjp(b, g, op):
-    n = op.inputs[0].shape[-1]
+    m = op.inputs[0].shape[-1]
+    n = op.attrs.get("n") or m
     weighted = b.mul(b.emit("conjugate", g), _weights(n, g.dtype, inverse=False))
-    return b.emit("irfft", weighted, n=n)
+    return _first(b, b.emit("irfft", weighted, n=n, scale=op.attrs.get("scale", 1.0)), m)
 
 
 def _irfft_vjp(b, g, op):
     n = op.attrs["n"]
-    spectrum = b.emit("conjugate", b.emit("rfft", g))
+    spectrum = b.emit("conjugate", b.emit("rfft", g, scale=op.attrs.get("scale", 1.0)))
     return b.mul(spectrum, _weights(n, spectrum.dtype, inverse=True))
 
 

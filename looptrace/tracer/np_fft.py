@@ -105,10 +105,17 @@ def _resize_last(x: Tracer, n: int) -> Tracer:
     return x
 
 
-def _scaled(x: Tracer, factor: float) -> Tracer:
-    if factor == 1.0:
-        return x
-    return sem.ufunc("multiply", x, factor)  # a Python float: the dtype stays x's
+def _padded_transform(name: str, x: Tracer, n: int, factor: float, **attrs) -> Tracer:
+    """fft/rfft (ops/fft.py) of x's last axis truncated or zero-padded to n,
+    scaled by the norm's factor: a padding and a scale are the primitive's
+    own (one call of NumPy's, no padded copy, no pass over the result)."""
+    if n < x.shape[-1]:
+        x = _resize_last(x, n)
+    if n != x.shape[-1]:
+        attrs["n"] = n
+    if factor != 1.0:
+        attrs["scale"] = factor
+    return _emit(name, x, **attrs)
 
 
 def _transform(fname: str, a, axis, out) -> tuple[Tracer, int]:
@@ -126,8 +133,8 @@ def _c2c(fname: str, inverse: bool):
         a, axis = _transform(fname, a, axis, out)
         n = _check_n(a.shape[axis] if n is None else _static_int(n, "n", fname))
         factor = _norm_factor(norm, n, forward=not inverse)
-        x = _resize_last(_to_last(sem.astype(a, complex_dtype(a.dtype)), axis), n)
-        return _from_last(_scaled(_emit("fft", x, inverse=inverse), factor), axis)
+        x = _to_last(sem.astype(a, complex_dtype(a.dtype)), axis)
+        return _from_last(_padded_transform("fft", x, n, factor, inverse=inverse), axis)
 
     transform.__name__ = fname
     return transform
@@ -146,8 +153,8 @@ def rfft(a, n=None, axis=-1, norm=None, out=None):
                         "safely coerced to any supported types according to the casting rule ''safe''")
     n = _check_n(a.shape[axis] if n is None else _static_int(n, "n", "rfft"))
     factor = _norm_factor(norm, n, forward=True)
-    x = _resize_last(_to_last(sem.astype(a, real_dtype(a.dtype)), axis), n)
-    return _from_last(_scaled(_emit("rfft", x), factor), axis)
+    x = _to_last(sem.astype(a, real_dtype(a.dtype)), axis)
+    return _from_last(_padded_transform("rfft", x, n, factor), axis)
 
 
 def irfft(a, n=None, axis=-1, norm=None, out=None):
@@ -157,7 +164,7 @@ def irfft(a, n=None, axis=-1, norm=None, out=None):
     n = _check_n(2 * (a.shape[axis] - 1) if n is None else _static_int(n, "n", "irfft"))
     factor = _norm_factor(norm, n, forward=False)
     x = _resize_last(_to_last(sem.astype(a, complex_dtype(a.dtype)), axis), n // 2 + 1)
-    y = _scaled(_emit("irfft", x, n=n), factor)
+    y = _emit("irfft", x, n=n, **({"scale": factor} if factor != 1.0 else {}))
     if a.dtype == np.float16:
         y = sem.astype(y, np.float16)
     return _from_last(y, axis)

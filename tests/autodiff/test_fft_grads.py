@@ -86,3 +86,15 @@ def test_recurrence_through_a_transform(rng):
 
 def test_cpu_backend(rng):
     check(frames_loss, [rng.standard_normal(26), rng.standard_normal(8)], (0, 1), backend="cpu")
+
+
+@pytest.mark.parametrize("norm", [None, "ortho", "forward"])
+def test_padded_convolution(norm, rng):
+    """rfft zero-padded past the input (ops/fft.py `n`) and scaled by the
+    norm (`scale`), both ways: a linear convolution through the FFT."""
+    def loss(x, h, w):
+        size = 16
+        y = np.fft.irfft(np.fft.rfft(x, size, norm=norm) * np.fft.rfft(h, size, norm=norm), size, norm=norm)
+        return np.sum(y[: x.shape[0] + h.shape[0] - 1] * w)
+
+    check(loss, [rng.standard_normal(9), rng.standard_normal(4), rng.standard_normal(12)], (0, 1))

@@ -242,13 +242,17 @@ def factorizations(dtype: str) -> Callable:
 
 def fourier_transforms(dtype: str) -> Callable:
     """fft both ways, rfft and irfft (even and odd n) over the last axis of a
-    vector and of a batch of lanes (ops/fft.py)."""
+    vector and of a batch of lanes (ops/fft.py), unscaled, and zero-padded
+    (`n`) and scaled by NumPy's norms' factors and by another number."""
     def build(rng) -> Sample:
         cdt = "complex64" if dtype == "float32" else "complex128"
         b = Builder((cdt, (3, 8)), (dtype, (7,)), (dtype, (2, 6)), (cdt, (4, 5)), (cdt, (4,)))
         z, v, m, half, h4 = b.args
         outs = [b.op("fft", z, inverse=False), b.op("fft", z, inverse=True), b.op("rfft", v), b.op("rfft", m),
-                b.op("irfft", half, n=8), b.op("irfft", half, n=9), b.op("irfft", h4, n=6)]
+                b.op("irfft", half, n=8), b.op("irfft", half, n=9), b.op("irfft", h4, n=6),
+                b.op("fft", z, inverse=True, n=11, scale=1 / 11), b.op("fft", z, inverse=False, scale=8 ** -0.5),
+                b.op("rfft", v, n=12, scale=1 / 12), b.op("rfft", m, n=9, scale=0.3),
+                b.op("irfft", half, n=8, scale=0.125), b.op("irfft", h4, n=7, scale=2.5)]
         args = [rng.standard_normal(a.shape) + (1j * rng.standard_normal(a.shape) if a.dtype.kind == "c" else 0)
                 for a in b.args]
         return Sample(b.program(outs), [a.astype(x.dtype) for a, x in zip(args, b.args)],

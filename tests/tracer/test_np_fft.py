@@ -209,3 +209,25 @@ def test_a_transform_in_a_parallel_loop_is_a_clear_error():
     assert cpu_fft._enclosed_by_prange(FakeEmitter())
     FakeEmitter.lines = ["    for i0_ in numba.prange(4):", "        x = 1", "    for j in range(3):", "        y = 2"]
     assert not cpu_fft._enclosed_by_prange(FakeEmitter())
+
+
+def padded_transforms(x, h, z, k):
+    size = 64
+    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(h, size), size)[: x.shape[0] + h.shape[0] - 1]
+    o = np.fft.irfft(np.fft.rfft(x, size, norm="ortho"), size, norm="ortho")
+    f = np.fft.ifft(np.fft.fft(z, 40, norm="forward"), 40, norm="forward")
+    return (y, o, f, np.fft.fft(z, 33) * 0.5, np.fft.rfft(x, 51, norm="forward"))[k]
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_padding_and_norms_are_numpys_own(backend, rng):
+    """A transform zero-padded past its input and scaled by a norm is one
+    call of NumPy's with `n` and `norm` on cpu (ops/fft.py), not a padded
+    copy and a product; the values are NumPy's either way."""
+    z = rng.standard_normal(30) + 1j * rng.standard_normal(30)
+    x, h = rng.standard_normal(45), rng.standard_normal(11)
+    for k in range(5):
+        same(padded_transforms, x, h, z, k, backend=backend, static_argnames=("k",))
+    if backend == "cpu":
+        src = lt.jit(padded_transforms, backend="cpu", static_argnames=("k",)).explain(x, h, z, 1).kernel_source
+        assert "n=64" in src and "norm='ortho'" in src and "joined" not in src, src

@@ -13,17 +13,28 @@ never hold a statement like this one, so that error is a guard.
 """
 from __future__ import annotations
 
+import math
+
 from looptrace.codegen.target import StatementRule
 from looptrace.errors import UnsupportedError
 
 from .target import TARGET
 
-_CALLS = {
-    "fft": lambda src, op: f"np.fft.ifft({src}, axis=-1, norm='forward')" if op.attrs["inverse"]
-    else f"np.fft.fft({src}, axis=-1)",
-    "rfft": lambda src, op: f"np.fft.rfft({src}, axis=-1)",
-    "irfft": lambda src, op: f"np.fft.irfft({src}, n={op.attrs['n']}, axis=-1, norm='forward')",
-}
+def _call(which: str, src: str, op) -> str:
+    """NumPy's call computing the op: its padding is NumPy's `n`, its scale
+    NumPy's `norm` where one gives it (else a product inside the block)."""
+    a = op.attrs
+    inverse = which == "irfft" or a.get("inverse", False)
+    fname = {"fft": "ifft" if inverse else "fft", "rfft": "rfft", "irfft": "irfft"}[which]
+    n = a.get("n") or op.inputs[0].shape[-1]
+    length = f", n={a['n']}" if a.get("n") else ""
+    # the norm whose factor on this direction is `scale` (unscaled: backward forward, forward inverse)
+    scale = a.get("scale", 1.0)
+    norms = {1.0: "forward" if inverse else "backward", 1.0 / n: "backward" if inverse else "forward",
+             1.0 / math.sqrt(n): "ortho"}
+    norm = norms.get(scale)
+    call = f"np.fft.{fname}({src}{length}, axis=-1, norm='{norm or norms[1.0]}')"
+    return call if norm is not None else f"{call} * {scale!r}"
 _USER_NAMES = {"fft": "np.fft.fft/ifft", "rfft": "np.fft.rfft", "irfft": "np.fft.irfft"}
 
 
@@ -33,7 +44,7 @@ def _lower(which: str):
         if em.depth > 1 and _enclosed_by_prange(em):
             raise UnsupportedError(f"{_USER_NAMES[which]} inside a parallel loop is not supported by the "
                                    "cpu backend", op.loc, "use backend='interpret', or parallel=False")
-        em.object_mode(v, _CALLS[which](em.name(x), op))
+        em.object_mode(v, _call(which, em.name(x), op))
 
     return lower
 

@@ -7,7 +7,8 @@ taken from (j k) mod n so it stays in [0, 2 pi), with the sums of the real
 and imaginary parts in float64 (cast once to the output's dtype). irfft's
 thread of output sample j sums w_k Re(X_k exp(2 pi i j k / n)) over the
 n // 2 + 1 bins, w_k = 2 except the zero and (n even) the Nyquist bin.
-Every output element is written once: no scratch memory, no atomics, no
+A padded transform sums over the input's samples only (the padding's zeros
+add nothing); `scale` multiplies both sums. Every output element is written once: no scratch memory, no atomics, no
 barrier, the same code at the top level and inside a persistent kernel.
 
 Cost: n multiply-adds and one sincos per output element, n^2 per lane (all
@@ -31,7 +32,8 @@ def _dft(which: str):
         x, v = op.inputs[0], op.out
         xa, out = em.acc(x), em.alloc(v)
         shape = tuple(v.shape)
-        n = op.attrs["n"] if which == "irfft" else x.shape[-1]
+        n = op.attrs.get("n") or x.shape[-1]  # (fft/rfft: past the input's m samples, zeros, which add nothing)
+        scale = op.attrs.get("scale", 1.0)
         sign = 1.0 if which == "irfft" or op.attrs.get("inverse") else -1.0
         real_in = np.dtype(x.dtype).kind != "c"
         with em.parallel(em.count(shape)) as (code, e):
@@ -55,6 +57,9 @@ def _dft(which: str):
                 else:
                     code.line(f"{re} += {xv}.real * {c} - {xv}.imag * {s}")
                     code.line(f"{im} += {xv}.real * {s} + {xv}.imag * {c}")
+            if scale != 1.0:
+                code.line(f"{re} *= {scale!r}")
+                code.line(f"{im} *= {scale!r}")
             value = re if which == "irfft" else f"complex({re}, {im})"
             code.store(out, idx, cast_to(value, v.dtype))
 
