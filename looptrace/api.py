@@ -302,10 +302,12 @@ class JitFunction:
                 _check_outside_aliasing(self.display_names, specs, values, extra, program)
         outs = transactional_run(compiled.run, run_args)
         targets = values + list(extra) if extra else values
+        n_out = len(program.body.results) - len(program.writebacks)
+        results = _unshared(outs[:n_out], [targets[argi] for argi, _ in program.writebacks],
+                            [outs[res] for _, res in program.writebacks])
         for argi, res in program.writebacks:
             _write_back(targets[argi], outs[res], specs[argi] if argi < len(specs) else None)
-        n_out = len(program.body.results) - len(program.writebacks)
-        return build_output(program.out_tree, outs[:n_out])
+        return build_output(program.out_tree, results)
 
     def explain(self, *args, **kwargs) -> "Explanation":
         values = self._bind(args, kwargs)
@@ -725,6 +727,20 @@ def runtime_arg(spec: ArgSpec, v: Any, keep_device: bool = False) -> Any:
     if not a.dtype.isnative or not a.flags.aligned:  # big-endian or unaligned data: a native copy
         a = np.array(a, dtype=spec.dtype)
     return a
+
+
+def _unshared(results: list, targets: list, written: list) -> list:
+    """The function's results, each a copy where it shares memory with an
+    argument about to be written back. Such a result is that argument's
+    contents from before the function's writes (`v = s.copy(); s[1] = 7;
+    return v`: the kernel returns its argument `s` unchanged as `v`), which
+    the write-back must not reach. A result that is itself a written-back
+    value (`s[1] = 7; return s`) already holds the new contents and stays."""
+    hosts = [t for t in targets if isinstance(t, np.ndarray)]
+    if not hosts:
+        return results
+    return [r.copy() if isinstance(r, np.ndarray) and not any(r is w for w in written)
+            and any(np.may_share_memory(r, t) for t in hosts) else r for r in results]
 
 
 def _write_back(target: Any, result: Any, spec: ArgSpec | None) -> None:
