@@ -264,13 +264,13 @@ class ValueSpec(Spec):
         return _results_in(body.frame, [(exit_obj, self.dtype)])
 
     def after_loop(self, loop, name, outs):
-        if self.zero_init and not self.placeholder and not _surely_runs(loop):
+        if self.zero_init and not self.placeholder and not surely_runs(loop):
             # first assigned in a loop that may run zero times: as in Python, it may be unbound
             return Undefined(name, loop.loc)
         return Tracer(outs[0], weak=self.weak)
 
 
-def _surely_runs(loop) -> bool:
+def surely_runs(loop) -> bool:
     """Does the loop run its body at least once, whatever the data?"""
     it = loop.it
     return it is not None and loop.cond_fn is None and isinstance(it.static_len, numbers.Integral) \

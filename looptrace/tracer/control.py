@@ -26,7 +26,7 @@ from . import merge, nests, returns
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .carries import (LoopIter, LoopList, ValueSpec, carry_spec_for, join_spec, loop_iterable,
-                      register_loop, spec_leaves, spec_rebuild)
+                      register_loop, spec_leaves, spec_rebuild, surely_runs)
 from .values import UNBOUND, Segment, Undefined
 
 MAX_ROUNDS = 6
@@ -495,6 +495,15 @@ class Region:
     extra: Any = None
 
 
+def _holds_tracer(key: Any) -> bool:
+    """Does a view's index hold a traced value (through tuples and slices)?"""
+    if isinstance(key, (tuple, list)):
+        return any(_holds_tracer(k) for k in key)
+    if isinstance(key, slice):
+        return any(_holds_tracer(k) for k in (key.start, key.stop, key.step))
+    return is_tracer(key)
+
+
 def _root(t: Tracer) -> Tracer:
     while t.base is not None:
         t = t.base
@@ -702,7 +711,7 @@ class LoopTrace:
 
     # building the op ---------------------------------------------------------------------------
     def _finish(self, specs: dict, body: Region, cond: Region | None) -> None:
-        carried_boxes = self._carried_boxes(body, cond)
+        carried_boxes, invariant = self._carried_boxes(body, cond)
         name_inits, name_results = self._name_values(specs, body)
         box_inits = [entry for _, entry, _ in carried_boxes]
         box_args_body = [body.frame.captured[id(b)][2] for b, _, _ in carried_boxes]
@@ -716,35 +725,42 @@ class LoopTrace:
         else:
             body.frame.block.results = name_results + box_results + ys
             outs = self._emit_for(body, name_inits + box_inits, ys)
+        # only now, with every result chosen (an exit value may be the argument itself: `v = s`,
+        # `v = s.copy()`, whose copy shares the array until written) and every conversion of one
+        # emitted, can the arguments of arrays the loop only reads become their outer values
+        for region, mapping in zip((body, cond), invariant):
+            if region is not None:
+                substitute(region.frame.block, mapping)
         n_names = len(name_inits)
         self._bind_outputs(specs, body, outs[:n_names], outs[n_names:n_names + len(carried_boxes)],
                            carried_boxes, outs[n_names + len(carried_boxes):])
 
-    def _carried_boxes(self, body: Region, cond: Region | None) -> list:
-        """Boxes written in the body (carried), in a stable order; boxes only
-        read are loop-invariant: their block argument becomes the outer value."""
-        carried = []
+    def _carried_boxes(self, body: Region, cond: Region | None) -> tuple[list, tuple[dict, dict]]:
+        """Boxes written in the body (carried), in a stable order, and per
+        region (body, cond) the substitution that makes the block argument of
+        each box only read (loop-invariant) its outer value. The caller
+        applies it once the blocks' results are final: a result may be such
+        an argument."""
+        carried, invariant = [], {}
         for key, (box, entry, arg) in list(body.frame.captured.items()):
             exit_value = body.box_exits.get(key, arg)
             if exit_value is arg:
-                substitute(body.frame.block, {arg.id: entry})
+                invariant[arg.id] = entry
             else:
                 box.value_at_exit = exit_value
                 carried.append((box, entry, arg))
-        if cond is not None:
-            self._align_cond(cond, body, carried)
-        return carried
+        cond_invariant = self._align_cond(cond, carried) if cond is not None else {}
+        return carried, (invariant, cond_invariant)
 
-    def _align_cond(self, cond: Region, body: Region, carried: list) -> None:
+    def _align_cond(self, cond: Region, carried: list) -> dict:
+        """Give the condition block an argument per carried box (in `carried`'s
+        order); return the substitution of its arguments of boxes the body
+        does not write."""
         carried_ids = {id(b) for b, _, _ in carried}
-        args = []
-        for key, (box, entry, arg) in cond.frame.captured.items():
-            if key not in carried_ids:
-                substitute(cond.frame.block, {arg.id: entry})
-        for box, entry, _ in carried:
-            cap = cond.frame.captured.get(id(box))
-            args.append(cap[2] if cap else Value(entry.dtype, entry.shape))
-        cond.box_args = args
+        invariant = {arg.id: entry for key, (_, entry, arg) in cond.frame.captured.items() if key not in carried_ids}
+        cond.box_args = [cond.frame.captured[id(box)][2] if id(box) in cond.frame.captured
+                         else Value(entry.dtype, entry.shape) for box, entry, _ in carried]
+        return invariant
 
     def _name_values(self, specs: dict, body: Region) -> tuple[list[Value], list[Value]]:
         inits, results = [], []
@@ -787,6 +803,23 @@ class LoopTrace:
         ctx.state().frame.block.ops.append(op)
         return outs[len(idx_init):]
 
+    def _same_array_each_time(self, raw: Any) -> bool:
+        """Does a name leave every iteration holding the same array object from
+        outside the loop (`v = s`), or a view of one with a static index
+        (`v = s[...]`, `v = s[1:].T`)? Then, as in Python, it still refers to
+        that array after a loop that surely runs, and sees (and makes) later
+        writes to it; the loop's output for the name is not read. Names the
+        loop rebinds are fresh values in the body, so an outer object here is
+        reached through names the loop leaves alone: it is loop-invariant."""
+        if not surely_runs(self):
+            return False  # the name may keep its value from before the loop
+        x = raw
+        while is_tracer(x) and x.base is not None:
+            if _holds_tracer(x.index):  # `s[i]`: another view each iteration
+                return False
+            x = x.base
+        return is_tracer(x) and ctx.visible(x._box.frame, ctx.state().frame)
+
     def _bind_outputs(self, specs, body, name_outs, box_outs, carried_boxes, ys) -> None:
         from .array import note_write
 
@@ -796,10 +829,11 @@ class LoopTrace:
             box.set(out)
         final = []
         pos = 0
-        for n in self.names:
+        for n, raw in zip(self.names, body.raw_exits):
             spec = specs[n]
             k = spec.n_values()
-            final.append(spec.after_loop(self, n, name_outs[pos:pos + k]))
+            after = spec.after_loop(self, n, name_outs[pos:pos + k])
+            final.append(raw if is_tracer(after) and self._same_array_each_time(raw) else after)
             pos += k
         stacked = iter(ys)
         for state in self._stacked_lists(specs, body):

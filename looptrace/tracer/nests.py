@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 
 from looptrace.errors import UnsupportedError
-from looptrace.ops import get as prim
 
 from . import context as ctx
 from . import semantics as sem
@@ -332,10 +331,8 @@ def _element(t: Tracer, at: list, written: bool, aliased: bool) -> Tracer:
     key = tuple(0 if d == 1 else at[skip + k] for k, d in enumerate(t.shape))
     if written or aliased:
         elem = t[key + (Ellipsis,)]
-    elif key:
-        elem = Tracer(t[key].value)
-    else:  # a 0-d operand: a value of the loop body's own, which a name may carry out of the loop
-        elem = Tracer(ctx.emit1(prim("reshape"), [t.value], shape=()))
+    else:
+        elem = Tracer(t[key].value if key else t.value)
     if not written:
         elem.__class__ = _ReadOnlyElement
     return elem
