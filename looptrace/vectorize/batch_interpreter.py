@@ -181,7 +181,9 @@ class BatchEnv:
         hi = [lo[k] + sizes[k] for k in range(len(starts))]
         steps = [1] * len(starts)
         lo[ax], steps[ax] = b0, a
-        hi[ax] = b0 + a * (self.n - 1) + (1 if a > 0 else -1) if self.n else b0
+        hi[ax] = b0 + a * (self.n - 1) + (1 if a > 0 else -1)
+        if not self.n:  # no iteration: an empty cut at 0 (b0 may lie outside the axis: y[n - 2 - i] for n = 1)
+            lo[ax] = hi[ax] = 0
         cut = self.b.op("slice", src, starts=tuple(lo), stops=tuple(hi), steps=tuple(steps))
         front = move_axis(self.b, cut, ax, 0)
         return self.b.op("reshape", front, shape=(self.n, *op.out.shape))
