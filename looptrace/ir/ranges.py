@@ -1,6 +1,7 @@
 """Integer ranges: the smallest and largest value an integer array (or
 scalar) can hold, by interval arithmetic over constants, iota, broadcasts,
-reshapes, integer converts, +, -, *, ** and << by non-negative amounts,
+reshapes, integer converts (from a narrower dtype: that dtype's range at
+most), +, -, *, ** and << by non-negative amounts,
 minimum and maximum, and floor division
 and modulo by a positive constant; a read of an array's elements (a slice,
 a dynamic slice, a gather, a transpose) holds what the array holds, and an
@@ -37,6 +38,16 @@ def is_integer(v: Value) -> bool:
     return isinstance(v.dtype, np.dtype) and v.dtype.kind in "iu"
 
 
+def dtype_range(dtype) -> Interval | None:
+    """[min, max] of every value of an integer or bool dtype (None for others)."""
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "iub":
+        return None
+    if dtype.kind == "b":
+        return (0, 1)
+    info = np.iinfo(dtype)
+    return (int(info.min), int(info.max))
+
+
 def const_range(v: Value) -> Interval | None:
     """[min, max] of an integer constant (None for anything else, or an empty one)."""
     if not v.is_const or not is_integer(v):
@@ -64,7 +75,10 @@ def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
     if name == "iota":
         return (0, max(int(op.attrs["shape"][op.attrs["axis"]]) - 1, 0))
     if name in PASS_THROUGH:
-        return _fitting(of(op.inputs[0]), op.out.dtype)
+        r = of(op.inputs[0])
+        if r is None and name == "convert":  # whatever it holds, it held in its own dtype
+            r = dtype_range(op.inputs[0].dtype)
+        return _fitting(r, op.out.dtype)
     if name in ELEMENTS_OF_FIRST and op.out.dtype == op.inputs[0].dtype:
         return of(op.inputs[0])
     if name in WRITTEN or (name == "scatter" and op.attrs.get("mode") != "add"):

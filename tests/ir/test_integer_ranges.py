@@ -242,3 +242,20 @@ def test_a_bin_index_tested_on_both_sides_is_inside_the_axis():
         either = b.op("select", b.op("logical_or", lo, hi), u, literal(np.int64(0)))
         producer = {v.id: op for op in b.ops for v in op.outputs}
         assert range_in_block(either, producer) is None  # u >= 0 or u < n bounds nothing
+
+
+def test_a_convert_from_a_narrower_dtype_holds_that_dtype():
+    """An argument has no range, but widened it holds what its dtype holds;
+    narrowed, or from a float, nothing is known."""
+    b = IRBuilder()
+    x32, x64, xf = Value(np.dtype(np.int32), (4,)), Value(np.dtype(np.int64), (4,)), Value(np.dtype(np.float64), (4,))
+    wide = b.op("convert", x32, dtype=np.dtype(np.int64))
+    narrow = b.op("convert", x64, dtype=np.dtype(np.int32))
+    from_float = b.op("convert", xf, dtype=np.dtype(np.int64))
+    flag = b.op("convert", b.op("less", x32, literal(np.int32(0))), dtype=np.dtype(np.uint8))
+    ranges = Ranges()
+    for op in b.ops:
+        ranges.learn(op)
+    assert ranges.of(wide) == (-2**31, 2**31 - 1)
+    assert ranges.of(narrow) is None and ranges.of(from_float) is None
+    assert ranges.of(flag) == (0, 1)

@@ -77,6 +77,23 @@ def test_index_arithmetic_over_static_bounds_is_not_checked(rng):
     assert overflow_checks(looptrace.jit(factorial_scaled, backend="interpret"), x, 5) == 1
 
 
+def item_products(a, b):
+    total = 0
+    for i in range(a.shape[0]):
+        total += a[i].item() * b[i].item()
+    return total
+
+
+def test_products_of_narrow_ints_are_not_checked(rng):
+    """a[i].item() of an int32 array holds int32's range (a convert from it):
+    a product of two fits int64 whatever the data (nditer2 of numba-benchmark
+    lost a pass over both arrays to its check); of int64 items it may not."""
+    a, b = (rng.integers(-2**28, 2**28, 50).astype(np.int32) for _ in range(2))  # the sum fits too
+    f = looptrace.jit(item_products, backend="interpret")
+    assert overflow_checks(f, a, b) == 0
+    assert f(a, b) == item_products(a, b)
+    assert overflow_checks(looptrace.jit(item_products, backend="interpret"), a.astype(np.int64), b) == 1
+
 
 # --- division of Python numbers by zero: ZeroDivisionError, as in Python -----------------------------------------
 def harmonic_shifted(x, k):
