@@ -156,7 +156,7 @@ def child(repo: Path, name: str, repeats: int) -> dict:
 
     from bench._timing import compare
     from bench.corpus import Kernel
-    from bench.corpus.run import judge, same
+    from bench.corpus.run import judge
 
     warnings.simplefilter("ignore")
     mods = load(repo)
@@ -180,7 +180,7 @@ def child(repo: Path, name: str, repeats: int) -> dict:
     njitted = _njit(module, fn)
     try:
         with np.errstate(all="ignore"):
-            if same(njitted(*copy.deepcopy(args)), fn(*copy.deepcopy(args)), rtol):
+            if _same_values(njitted(*copy.deepcopy(args)), fn(*copy.deepcopy(args)), rtol):
                 cases["numba"] = (njitted, copy.deepcopy(args))
     except numba.core.errors.NumbaError:
         pass
@@ -188,6 +188,26 @@ def child(repo: Path, name: str, repeats: int) -> dict:
         medians = compare({k: (lambda f=f, a=a: f(*a)) for k, (f, a) in cases.items()}, repeats=repeats)
     out.update({f"{k}_s": v for k, v in medians.items()})
     return out
+
+
+def _same_values(got, expected, rtol: float) -> bool:
+    """numba.njit's result as a timing reference: the plain function's values,
+    in whatever types Numba's own typing gives them (nditer1 adds u.item(), an
+    int64 in Numba, to an int32 total and returns a Python int where the plain
+    function returns np.int32). Compared in the dtype both promote to, so no
+    value is rounded or wrapped to make them agree."""
+    import numpy as np
+
+    from bench.corpus.run import same
+    if isinstance(expected, (tuple, list)):
+        return isinstance(got, (tuple, list)) and len(got) == len(expected) and \
+            all(_same_values(g, e, rtol) for g, e in zip(got, expected))
+    g, e = np.asarray(got), np.asarray(expected)
+    try:
+        common = np.result_type(g.dtype, e.dtype)
+    except TypeError:
+        return False
+    return same(g.astype(common), e.astype(common), rtol)
 
 
 def _float32(args) -> bool:
