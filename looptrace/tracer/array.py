@@ -6,6 +6,11 @@ the array sees them, as with NumPy. Basic indexing returns a view: a Tracer
 that re-reads its base when the base changes and writes through to it.
 Python scalars passed in are traced as *weak* values: they promote as Python
 scalars do under NumPy 2 (a weak float times a float32 array is float32).
+
+A 0-d Tracer is a NumPy scalar (what `x[i]`, `x.sum()` and any ufunc give),
+immutable, so `acc += v` rebinds `acc` and `b = acc` keeps the old value,
+unless it is a 0-d *array* (`array0d`: a 0-d array argument, np.zeros(()),
+np.array(x), ...), which `+=` writes into, as NumPy does.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from . import context as ctx
 
 
 class Tracer:
-    __slots__ = ("_box", "weak", "base", "derive", "index", "_seen", "aff", "__weakref__")
+    __slots__ = ("_box", "weak", "base", "derive", "index", "_seen", "aff", "array0d", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, value: Value | None = None, *, weak: bool = False,
@@ -31,6 +36,7 @@ class Tracer:
         self.index = index  # the basic index a view was taken with (write-through)
         self._seen = -1
         self.aff = None  # integer scalars: (base Value, offset), for static slice sizes
+        self.array0d = False  # a 0-d ndarray, not a NumPy scalar (module docstring)
         self._box = ctx.Box(value, ctx.state().frame) if value is not None else None
 
     # --- the current value -------------------------------------------------
@@ -188,3 +194,11 @@ def note_write(box: ctx.Box) -> None:
 
 def is_tracer(x: Any) -> bool:
     return isinstance(x, Tracer)
+
+
+def as_array0d(x: Any) -> Any:
+    """x, marked a 0-d ndarray when it is a 0-d Tracer made just now (by an
+    array constructor: np.zeros(()), np.array(v)): `+=` then writes into it."""
+    if isinstance(x, Tracer) and x.ndim == 0 and x.base is None:
+        x.array0d = True
+    return x

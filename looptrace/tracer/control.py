@@ -290,6 +290,8 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     merged = list(entry)
     outs_then, outs_else, kinds, rebuilds = [], [], [], []
     for k, (a, b) in enumerate(zip(ex1, ex2)):
+        if a is not b:  # the name differs between the branches: each side's value as its branch left it
+            a, b = _as_written(a, w1), _as_written(b, w2)
         try:
             leaves, rebuild = merge.pair_up(a, b)
         except merge.Mismatch as m:
@@ -328,6 +330,19 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
             note_write(box)
             box.set(out)
     set_fn(tuple(merged))
+
+
+def _as_written(x: Any, writes: dict) -> Any:
+    """A name's exit `x` as its branch left it: an array the branch wrote in
+    place (`s += v` of a 0-d array, its entry object still) has had its write
+    undone when the branch ended, so its value is the one written. (The name
+    then becomes the merged value, not that object: the other branch bound a
+    different one.)"""
+    if is_tracer(x) and x.base is None:
+        for box, value in writes.values():
+            if box is x._box:
+                return Tracer(value, weak=x.weak)
+    return x
 
 
 def _mismatch_message(name: str, a: str, b: str) -> str:

@@ -47,8 +47,8 @@ def _binary(ufunc: str):
 
     def iop(self, other):
         res = op(self, other)
-        if self.weak:  # a Python number: `x += y` rebinds, nothing is written
-            return res
+        if self.weak or self.ndim == 0 and self.base is None and not self.array0d:
+            return res  # a Python number or a NumPy scalar: `x += y` rebinds, nothing is written
         _inplace(self, res, ufunc)
         return self
 

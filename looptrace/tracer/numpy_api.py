@@ -20,7 +20,7 @@ from looptrace.ops.reduce import MONOID
 from . import context as ctx
 from . import indexing
 from . import semantics as sem
-from .array import Tracer, is_tracer
+from .array import Tracer, as_array0d, is_tracer
 from .values import Segment
 
 _real_np = np
@@ -627,11 +627,11 @@ def _static_shape(shape) -> tuple:
 
 
 def zeros(shape, dtype=float, order="C", **kw):
-    return sem.full(_static_shape(shape), 0, np.dtype(dtype))
+    return as_array0d(sem.full(_static_shape(shape), 0, np.dtype(dtype)))
 
 
 def ones(shape, dtype=float, order="C", **kw):
-    return sem.full(_static_shape(shape), 1, np.dtype(dtype))
+    return as_array0d(sem.full(_static_shape(shape), 1, np.dtype(dtype)))
 
 
 def empty(shape, dtype=float, order="C", **kw):
@@ -642,7 +642,7 @@ def full(shape, fill_value, dtype=None, order="C", **kw):
     if dtype is None:
         dtype = sem.dtype_of(fill_value) if not sem.is_weak(fill_value) else np.asarray(
             fill_value if not is_tracer(fill_value) else sem.WEAK_TYPES[fill_value.dtype.kind](0)).dtype
-    return sem.full(_static_shape(shape), fill_value, np.dtype(dtype))
+    return as_array0d(sem.full(_static_shape(shape), fill_value, np.dtype(dtype)))
 
 
 def _like(a, dtype, shape):
@@ -653,12 +653,12 @@ def _like(a, dtype, shape):
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None):
     dt, sh = _like(a, dtype, shape)
-    return sem.full(sh, 0, dt)
+    return as_array0d(sem.full(sh, 0, dt))
 
 
 def ones_like(a, dtype=None, order="K", subok=True, shape=None):
     dt, sh = _like(a, dtype, shape)
-    return sem.full(sh, 1, dt)
+    return as_array0d(sem.full(sh, 1, dt))
 
 
 def empty_like(a, dtype=None, order="K", subok=True, shape=None):
@@ -667,7 +667,7 @@ def empty_like(a, dtype=None, order="K", subok=True, shape=None):
 
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
     dt, sh = _like(a, dtype, shape)
-    return sem.full(sh, fill_value, dt)
+    return as_array0d(sem.full(sh, fill_value, dt))
 
 
 def eye(N, M=None, k=0, dtype=float, order="C", **kw):
@@ -774,7 +774,7 @@ def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, **kw):
         return np.array(res, ndmin=ndmin, copy=False) if ndmin else res
     if res.ndim < ndmin:
         res = sem.reshape(res, (1,) * (ndmin - res.ndim) + tuple(res.shape))
-    return res
+    return as_array0d(res) if res is not obj else res
 
 
 def _array(obj, dtype=None, copy=True, **kw):
@@ -793,8 +793,9 @@ def _array(obj, dtype=None, copy=True, **kw):
 
 
 def asarray(obj, dtype=None, **kw):
-    if is_tracer(obj) and (dtype is None or np.dtype(dtype) == obj.dtype) and not obj.weak:
-        return obj
+    if is_tracer(obj) and (dtype is None or np.dtype(dtype) == obj.dtype) and not obj.weak and \
+            (obj.ndim or obj.array0d or obj.base is not None):
+        return obj  # an array already (a NumPy scalar becomes a new 0-d array)
     return array(obj, dtype)
 
 

@@ -180,7 +180,9 @@ def _bind_arg(spec: ArgSpec, x: Any) -> tuple[Any, Value | None]:
     v = Value(spec.dtype, spec.shape)
     if spec.kind == "rng":
         return RngTracer(v), v
-    return Tracer(v, weak=spec.weak), v
+    t = Tracer(v, weak=spec.weak)
+    t.array0d = spec.kind == "array" and v.ndim == 0  # a 0-d ndarray argument, which `+=` writes into
+    return t, v
 
 
 # --- tracing ------------------------------------------------------------------------------------
