@@ -174,9 +174,12 @@ class Emitter(BlockWalker):
 
     def _in_scope(self, at: int, text: str, depth: int) -> bool:
         """Line `at` (still `text`: a dry run may have taken it back) is run
-        before the next line wherever that lands: no line since has left its
+        before the next line wherever that lands: the next line is not less
+        indented than it (a branch's check, read after the branch, is not run
+        on the other branch: `v[s] = ...` after an `if`/`else` stored at the
+        else branch's start, a wrong answer), and no line since has left its
         block (a line less indented than `depth`: an else, a loop's end)."""
-        if at >= len(self.lines) or self.lines[at] is not text:
+        if at >= len(self.lines) or self.lines[at] is not text or self.depth < depth:
             return False
         indent = "    " * depth
         return all(ln.startswith(indent) for ln in itertools.islice(self.lines, at + 1, None))
