@@ -388,7 +388,7 @@ class Rewriter:
 
     def run(self) -> tuple[list[Op], dict[int, Value]]:
         for c in self.carries:
-            if c.kind == "map":
+            if c.kind in ("map", "pass"):  # (a carry the body yields unchanged holds its init throughout)
                 self.env.bind(c.arg, c.init, None)
             elif c.kind == "rng":
                 self.env.bind(c.arg, c.init, "stream")
@@ -416,7 +416,9 @@ class Rewriter:
         stacked = self._stacked_values(loop_vals)
         reads = IRBuilder(self.loop.loc)
         k = self._iteration_index(reads, i)
-        local: dict[int, Value] = {}
+        # a carry the body yields unchanged is its init at every iteration (read in the scan's
+        # ops, it would otherwise be an argument of the old loop left undefined)
+        local: dict[int, Value] = {c.arg.id: c.init for c in self.carries if c.kind == "pass"}
         for op in self.plan.loop:
             for v in operands(op):
                 if v.id not in loop_vals and not v.is_const and v.id not in local:
