@@ -125,6 +125,25 @@ def test_the_first_bad_value_in_loop_order_decides(rng):
         jitted(x)
 
 
+def floor_sum_through_index(x, idx):
+    acc = 0.0
+    for i in range(x.shape[0] - 1, -1, -1):
+        acc = acc + math.floor(abs(x[idx[i]]))  # a sum whose nest also checks an index
+    return acc
+
+
+def test_a_fold_with_a_checked_index_and_an_int(rng):
+    """The fold's nest holds a checked index, so it is emitted again with
+    raising int() tests; the sum is the second emission's (nest.py
+    `counting_int_failures`; the first one's name was read: a NameError
+    from Numba, found by the generated-program fuzz)."""
+    x, idx = rng.uniform(-9, 9, 7), rng.integers(0, 7, 7)
+    jitted = looptrace.jit(floor_sum_through_index, backend="cpu")
+    assert jitted(x, idx) == floor_sum_through_index(x, idx)
+    x[3] = np.nan
+    assert_same_outcome(floor_sum_through_index, jitted, x, idx)
+
+
 def scaled_ints(x):
     out = np.empty(x.shape[0], dtype=np.int64)
     for i in range(x.shape[0]):

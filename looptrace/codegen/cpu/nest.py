@@ -474,9 +474,9 @@ def emit_fused(em: Emitter, op: Op) -> None:
         if is_fold(op) and op.inputs[0].ndim:
             par = op.prim.reduction.combine in PARALLEL_FOLDS and em.work_is_large(work, costly)
             folds: list[str] = []
-            counting_int_failures(em, lambda parallel: folds.append(Fuser(em)._reduce(op, [], parallel=parallel)),
-                                  par)
-            expr = folds[0]
+            kept = counting_int_failures(em, lambda parallel: folds.append(Fuser(em)._reduce(op, [], parallel=parallel)),
+                                         par)
+            expr = folds[kept]  # the fold whose lines stayed
             em.uses_prange |= par
         else:
             expr = fz.value_at(v, [], produce=True)
@@ -516,7 +516,7 @@ def emit_fused(em: Emitter, op: Op) -> None:
     counting_int_failures(em, nest, big and v.shape[0] != 1)
 
 
-def counting_int_failures(em: Emitter, nest: Callable[[bool], None], parallel: bool) -> None:
+def counting_int_failures(em: Emitter, nest: Callable[[bool], None], parallel: bool) -> int:
     """Emit a nest, `nest(parallel)`, whose int() tests (scalar.py `pyint`)
     count failures branch-free, so that the loop stays SIMD and may run on
     threads (a test that raises in the loop cost a map of int(x * 64.0) over
@@ -525,7 +525,9 @@ def counting_int_failures(em: Emitter, nest: Callable[[bool], None], parallel: b
     tests that raise: the first failure in row-major order raises, as in
     the plain function. A nest holding anything else that may raise (a
     checked index, which could read at a failed int's value first) is
-    emitted once, with tests that raise; one with no int() is as it was."""
+    emitted once, with tests that raise; one with no int() is as it was.
+    Returns which call of `nest` made the lines that compute the result: 0,
+    or 1 when the first one's lines were taken back and emitted again."""
     from .emitter import may_raise
 
     start = len(em.lines)
@@ -542,10 +544,12 @@ def counting_int_failures(em: Emitter, nest: Callable[[bool], None], parallel: b
     elif may_raise(body):
         del em.lines[start:], em.line_ops[start:]
         nest(parallel)
+        return 1
     else:
         em.line(f"if {flag}:")
         with em.indented():
-            nest(False)
+            nest(False)  # (its result, on one thread, is not read: it raises, or the value is the same)
+    return 0
 
 
 def _emit_lazy_select(em: Emitter, op: Op) -> None:
