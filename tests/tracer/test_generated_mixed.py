@@ -147,3 +147,16 @@ def test_generated_mixed_interpret(src, n, seed):
 @given(src=program(), n=st.integers(1, 12), seed=st.integers(0, 2**31))
 def test_generated_mixed_cpu(chunk, src, n, seed):
     check_program(src, n, seed, "cpu")
+
+
+@settings(max_examples=8, **SETTINGS)
+@given(src=program(), n=st.integers(1, 12), seed=st.integers(0, 2**31))
+def test_generated_mixed_cuda(src, n, seed):
+    """Under the CUDA simulator where no GPU is usable (its threads run
+    concurrently: a missing barrier shows as a wrong value in some runs;
+    codegen/cuda/team_loops.py's if/else barrier was found this way)."""
+    from looptrace.codegen import cuda_available
+
+    if not cuda_available():
+        pytest.skip("backend='cuda' is not available here")
+    check_program(src, n, seed, "cuda")
