@@ -34,7 +34,7 @@ def test_walks_of_zero_or_more_steps(backend, n, rng):
     x, y = rng.uniform(0.5, 2.0, n), rng.standard_normal(n)
     want = reversed_reads(x, y)
     assert looptrace.jit(reversed_reads, backend=backend)(x, y) == pytest.approx(want, rel=1e-12)
-    out, out2 = rng.standard_normal(n), None
+    out = rng.standard_normal(n)
     out2 = out.copy()
     got = looptrace.jit(reversed_writes, backend=backend)(x, out)
     np.testing.assert_allclose(got, reversed_writes(x, out2), rtol=1e-12)
