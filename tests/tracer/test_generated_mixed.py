@@ -82,7 +82,7 @@ def statement(draw, depth: int = 0) -> list[str]:
     if k == 7:
         return [f"out[i] = out[i - 1] * 0.5 + {e} if i > 0 else {e}"]
     if k == 8:
-        return [f"before = acc", f"acc += {e}", "out[i] = acc - before"]
+        return ["before = acc", f"acc += {e}", "out[i] = acc - before"]
     if k == 9:
         then, other = draw(statement(depth + 1)), draw(statement(depth + 1))
         return [f"if {c} > 0:"] + ["    " + s for s in then] + ["else:"] + ["    " + s for s in other]
