@@ -135,6 +135,47 @@ def test_generated_products(m, k, n, ta, tb, seed):
     np.testing.assert_allclose(out, a @ b, rtol=1e-12, atol=1e-12)
 
 
+@found
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_matrix_times_its_own_transpose(rng, dtype):
+    """x @ x.T and x.T @ x go to syrk, as NumPy's do: the result is exactly
+    symmetric, as NumPy's is, and equal to it."""
+    x = _array(rng, (37, 53), dtype)
+    for a, b in ((x, x.T), (x.T, x), (x[:, 3:40], x[:, 3:40].T), (x[::2].T, x[::2])):
+        out = np.empty((a.shape[0], b.shape[1]), dtype)
+        blas.dot_into(a, b, out)
+        np.testing.assert_allclose(out, a @ b, **_tol(dtype))
+        np.testing.assert_array_equal(out, out.T)
+    # the same memory read at another offset or leading dimension is not a transpose
+    a, b = x[:36, :36], x[1:, :36].T
+    out = np.empty((36, 36), dtype)
+    blas.dot_into(a, b, out)
+    np.testing.assert_allclose(out, a @ b, **_tol(dtype))
+    square = _array(rng, (20, 20), dtype)
+    out = np.empty((20, 20), dtype)
+    blas.dot_into(square, square, out)  # the same array, not transposed
+    np.testing.assert_allclose(out, square @ square, **_tol(dtype))
+
+
+def covariance(data):
+    return np.cov(np.transpose(data))
+
+
+def gram(x):
+    centered = x - x.mean(axis=0)
+    return centered.T @ centered, centered @ centered.T
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernels_multiply_a_matrix_by_its_transpose_as_numpy_does(rng, dtype):
+    x = _array(rng, (60, 45), dtype)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(looptrace.jit(covariance, backend="cpu")(x), covariance(x), **tol)
+    for g, w in zip(looptrace.jit(gram, backend="cpu")(x), gram(x)):
+        np.testing.assert_allclose(g, w, **tol)
+        np.testing.assert_array_equal(g, g.T)
+
+
 def products(a, b, x):
     return a @ b, a.T @ x, (a @ b).T @ x, x @ a, x @ x
 

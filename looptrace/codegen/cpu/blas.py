@@ -47,9 +47,9 @@ import numpy as np
 from numba.core import cgutils, types
 from numba.extending import intrinsic, overload
 
-ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # CBLAS enum values
+ROW_MAJOR, NO_TRANS, TRANS, UPPER = 101, 111, 112, 121  # CBLAS enum values
 _KINDS = {"s": types.float32, "d": types.float64, "c": types.complex64, "z": types.complex128}
-_ROUTINES = ("gemm", "gemv")
+_ROUTINES = ("gemm", "gemv", "syrk")
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,8 @@ def _signature(routine: str, kind: str, index) -> types.Signature:
                           scalar, VOIDP, index)
     if routine == "gemv":
         return types.void(_I32, _I32, index, index, scalar, VOIDP, index, VOIDP, index, scalar, VOIDP, index)
+    if routine == "syrk":
+        return types.void(_I32, _I32, _I32, index, index, scalar, VOIDP, index, scalar, VOIDP, index)
     if kind in "cz":  # dotu_sub: the result through a pointer
         return types.void(index, VOIDP, index, VOIDP, index, VOIDP)
     return dt(index, VOIDP, index, VOIDP, index)
@@ -174,6 +176,15 @@ def _ptr(typingctx, arr):
         ary = context.make_array(sig.args[0])(context, builder, args[0])
         return builder.bitcast(ary.data, cgutils.voidptr_t)
     return VOIDP(arr), codegen
+
+
+@intrinsic
+def _address(typingctx, arr):
+    """The address of an array's first element, as an integer."""
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        return builder.ptrtoint(ary.data, context.get_value_type(types.intp))
+    return types.intp(arr), codegen
 
 
 def _matrix(x):
@@ -256,6 +267,7 @@ def _ov_scalars(dtype):
 @overload(_gemm)
 def _ov_gemm(a, b, out):
     fn = _EXTERNAL[("gemm", a.dtype)]
+    syrk = _EXTERNAL[("syrk", a.dtype)]
     complex_kind = isinstance(a.dtype, types.Complex)
 
     def run(a, b, target, ldc):
@@ -264,6 +276,19 @@ def _ov_gemm(a, b, out):
         ta, lda, a_ = _matrix(a)
         tb, ldb, b_ = _matrix(b)
         alpha, beta = _scalars(target.dtype)
+        if ta != tb and m == n and lda == ldb and _address(a_) == _address(b_):
+            # x @ x.T or x.T @ x, as NumPy multiplies them: syrk computes the
+            # upper triangle (half the work) and the lower one is its mirror
+            if complex_kind:
+                syrk(ROW_MAJOR, UPPER, TRANS if ta else NO_TRANS, n, k, _ptr(alpha), _ptr(a_), lda, _ptr(beta),
+                     _ptr(target), ldc)
+            else:
+                syrk(ROW_MAJOR, UPPER, TRANS if ta else NO_TRANS, n, k, alpha, _ptr(a_), lda, beta, _ptr(target),
+                     ldc)
+            for i in range(n):
+                for j in range(i + 1, n):
+                    target[j, i] = target[i, j]
+            return
         if complex_kind:
             fn(ROW_MAJOR, TRANS if ta else NO_TRANS, TRANS if tb else NO_TRANS, m, n, k, _ptr(alpha), _ptr(a_),
                lda, _ptr(b_), ldb, _ptr(beta), _ptr(target), ldc)
