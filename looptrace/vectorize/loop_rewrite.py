@@ -252,7 +252,7 @@ def _plan_once(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -
     if rec:
         in_loop |= _scalar_feeders(facts, pre, in_loop)
         pre = [op for op in pre if id(op) not in in_loop]
-    if forced_all:
+    if forced_all or rec:
         in_loop |= _large_cheap_feeders(facts, pre, in_loop)
         pre = [op for op in pre if id(op) not in in_loop]
     loop_ops = [op for op in ops if id(op) in in_loop]
@@ -286,20 +286,32 @@ STACKED_FEEDER_BYTES = 1 << 22
 
 def _large_cheap_feeders(facts: LoopFacts, pre: list[Op], in_loop: set[int]) -> set[int]:
     """Pre ops of cheap elementwise work (a comparison, a logical_and) read
-    only by ops kept in the loop (over the memory budget, say): batched, each
-    would be stacked for every iteration, written once and read back once per
-    iteration; in the loop, its element is computed where it is read.
+    only by ops kept in the loop: batched, each would be stacked for every
+    iteration, written once and read back once per iteration; in the loop,
+    its element is computed where it is read. They move when stacked they
+    would pass the memory budget, or whatever their size when they read no
+    memory of their own iteration (positions compared with the loop index:
+    the mask of `L[i, :i] @ x[:i]`, which npbench's trisolv stacked as a
+    (2000, 2000) array for a scan that reads one row of it per iteration).
     npbench's azimint_naive: its (1000, 400000) mask, 400 MB, was batched for
     a loop whose masked sums stayed in it (304 ms, NumPy 193)."""
     if not facts.n:
         return set()
+    candidates = {id(op) for op in pre
+                  if len(op.outputs) == 1 and not op.blocks and op.prim.elementwise and op.prim.cheap and op.out.ndim
+                  and not (op.prim.effectful or op.prim.raises)
+                  and facts.n_uses(op.out) == len(facts.users.get(op.out.id, ()))}  # not a result of the body
+    positional: set[int] = set()  # candidates whose arrays are invariant or positional themselves
+    for op in pre:
+        if id(op) in candidates and all(not v.ndim or facts.invariant(v) or id(facts.defs.get(v.id)) in positional
+                                        for v in operands(op)):
+            positional.add(id(op))
     moved: set[int] = set()
     for op in reversed(pre):
-        if len(op.outputs) != 1 or op.blocks or not (op.prim.elementwise and op.prim.cheap) or not op.out.ndim:
+        if id(op) not in candidates:
             continue
-        if op.prim.effectful or op.prim.raises or facts.n_uses(op.out) != len(facts.users.get(op.out.id, ())):
-            continue  # a result of the body
-        if facts.n * size_of(op.out.shape) * np.dtype(op.out.dtype).itemsize <= STACKED_FEEDER_BYTES:
+        if id(op) not in positional and \
+                facts.n * size_of(op.out.shape) * np.dtype(op.out.dtype).itemsize <= STACKED_FEEDER_BYTES:
             continue
         users = facts.users.get(op.out.id, ())
         if users and all(id(u) in in_loop or id(u) in moved for u in users):

@@ -84,3 +84,26 @@ def test_rounding_feeders_of_a_scan_are_computed_in_its_loop(monkeypatch, rng):
     np.testing.assert_array_equal(f(x, y, 8), histogram2d_loop(x, y, 8))
     src = f.explain(x, y, 8).kernel_source
     assert "alloc((2000, ), np.float64)" not in src and "np.trunc" in src
+
+
+def trisolv(L, x, b):
+    """npbench's trisolv: forward substitution, a dot product of a growing prefix."""
+    for i in range(x.shape[0]):
+        x[i] = (b[i] - L[i, :i] @ x[:i]) / L[i, i]
+
+
+def test_a_positional_mask_of_a_scan_is_computed_in_its_loop(rng):
+    """The mask of `L[i, :i]` (positions compared with the loop index) reads
+    no memory: whatever its size it is computed where the scan reads it, not
+    stacked as an (n, n) array the scan reads back a row of per iteration."""
+    n = 300
+    L = rng.random((n, n)) + np.eye(n) * n
+    b = rng.random(n)
+    x_plain = rng.random(n)
+    x_jit = x_plain.copy()
+    f = looptrace.jit(trisolv, backend="cpu")
+    trisolv(L, x_plain, b)
+    f(L, x_jit, b)
+    np.testing.assert_allclose(x_jit, x_plain, rtol=1e-12)
+    src = f.explain(L, x_jit, b).kernel_source
+    assert f"alloc(({n}, {n}, ), np.bool" not in src
