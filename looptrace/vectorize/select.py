@@ -28,26 +28,28 @@ def if_convert(loop: Op, n: int, start: int, step: int, outer: dict | None = Non
     `if ...: elif ...:` chains, nested in the else branch, convert too).
     `outer`: [lo, hi] of the indices of the loops around this one."""
     (body,) = loop.blocks
+    carried = {v.id for v in (*body.args, *body.results)}
     while True:
         aff = affine_values(body, start, step)
         ranges = Ranges(loop_leaf(aff, n, outer or {})).learn_all(body)
-        target = _innermost(body, ranges, n, aff)
+        target = _innermost(body, ranges, n, aff, carried)
         if target is None:
             return
-        _convert(*target, aff, ranges, n)
+        _convert(*target, aff, ranges, n, carried)
 
 
-def _innermost(block: Block, ranges: Ranges, n: int, aff: dict) -> tuple[Block, Op] | None:
+def _innermost(block: Block, ranges: Ranges, n: int, aff: dict, carried: set[int]) -> tuple[Block, Op] | None:
     """(block, cond) for a convertible cond whose branches hold no cond; only
-    conds are entered (a nested loop's conds are its own loop's business)."""
+    conds are entered (a nested loop's conds are its own loop's business).
+    `carried`: the ids of the loop's carries, as its body takes and yields them."""
     for op in block.ops:
         if op.prim.name != "cond":
             continue
         for sub in op.blocks:
-            found = _innermost(sub, ranges, n, aff)
+            found = _innermost(sub, ranges, n, aff, carried)
             if found is not None:
                 return found
-        if _convertible(op, ranges, n, aff) or _masked_update(op, ranges, n) is not None:
+        if _convertible(op, ranges, n, aff, carried) or _masked_update(op, ranges, n) is not None:
             return block, op
     return None
 
@@ -58,13 +60,25 @@ def _innermost(block: Block, ranges: Ranges, n: int, aff: dict) -> tuple[Block, 
 SELECT_MAX_ELEMENTS = 64
 
 
-def _convertible(op: Op, ranges: Ranges, n: int, aff: dict) -> bool:
+def _convertible(op: Op, ranges: Ranges, n: int, aff: dict, carried: set[int]) -> bool:
     if not all(_safe(inner, ranges, n) for b in op.blocks for inner in b.ops):
         return False
     then, other = op.blocks
     defs = producers(then) | producers(other)
     return all(_merge_kind(a, b, defs, aff) != "select" or size_of(out.shape) <= SELECT_MAX_ELEMENTS
+               or _fresh_elementwise(op, a, b, out, carried)
                for a, b, out in zip(then.results, other.results, op.outputs))
+
+
+def _fresh_elementwise(cond: Op, a: Value, b: Value, out: Value, carried: set[int]) -> bool:
+    """A select of a large value costs no more than its branches when the
+    value is made afresh in each iteration (not a carry, taken or yielded)
+    by elementwise work only: `if abs(z) < 1: X = -X` of npbench's
+    contour_integral, which as a branch kept its loop a scan of (50, 150)
+    copies, and batched is one select beside the negation."""
+    if {a.id, b.id, out.id} & carried:
+        return False
+    return all(inner.prim.elementwise for blk in cond.blocks for inner in blk.ops)
 
 
 def _safe(op: Op, ranges: Ranges, n: int) -> bool:
@@ -93,8 +107,8 @@ def _in_bounds(x: Value, starts, sizes, ranges: Ranges, n: int) -> bool:
     return True
 
 
-def _convert(body: Block, cond: Op, aff: dict, ranges: Ranges, n: int) -> None:
-    rmw = None if _convertible(cond, ranges, n, aff) else _masked_update(cond, ranges, n)
+def _convert(body: Block, cond: Op, aff: dict, ranges: Ranges, n: int, carried: set[int]) -> None:
+    rmw = None if _convertible(cond, ranges, n, aff, carried) else _masked_update(cond, ranges, n)
     if rmw is not None:
         at = body.ops.index(cond)
         body.ops[at:at + 1] = _unconditional_update(cond, *rmw)

@@ -164,3 +164,46 @@ def test_while_loop_hoists_invariant_work(rng):
     assert "tanh" not in [op.prim.name for b in loop.blocks for op in b.ops]
     got = looptrace.jit(while_with_invariant, backend="interpret")(x, W, 0.1)
     np.testing.assert_allclose(got, while_with_invariant(x, W, 0.1), rtol=1e-9)
+
+
+def signed_sums(z, M):
+    """npbench's contour_integral, its branch: a large value made afresh in
+    each iteration, negated on one side of an `if`."""
+    P0 = np.zeros(M.shape[1:])
+    P1 = np.zeros(M.shape[1:])
+    for k in range(z.shape[0]):
+        X = M[k] * z[k]
+        if abs(z[k]) < 0.5:
+            X = -X
+        P0 += X
+        P1 += z[k] * np.exp(X)
+    return P0, P1
+
+
+def carried_flip(z, x0):
+    """The same branch on a carried array: selecting the whole array in every
+    iteration would cost its size each time, so it stays a branch."""
+    x = x0.copy()
+    for k in range(z.shape[0]):
+        if z[k] < 0.5:
+            x = -x * 0.9
+        x = x + z[k]
+    return x
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_large_fresh_value_of_a_branch_becomes_a_select(backend, rng):
+    z, M = rng.random(12), rng.standard_normal((12, 20, 15))
+    got = looptrace.jit(signed_sums, backend=backend)(z, M)
+    for g, w in zip(got, signed_sums(z, M)):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+    e, names = _ops(signed_sums, (z, M))
+    assert [l.kind for l in e.loops] == ["reduction"] and "cond" not in names and "select" in names
+
+
+def test_a_large_carried_value_of_a_branch_stays_a_branch(rng):
+    z, x0 = rng.random(12), rng.standard_normal(300)
+    got = looptrace.jit(carried_flip, backend="interpret")(z, x0)
+    np.testing.assert_allclose(got, carried_flip(z, x0), rtol=1e-12)
+    e, names = _ops(carried_flip, (z, x0))
+    assert "cond" in names and [l.kind for l in e.loops] == ["scan"]
