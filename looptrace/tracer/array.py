@@ -71,6 +71,8 @@ class Tracer:
         ctx.touch(self._box)
         note_write(self._box)
         self._box.set(value)
+        if self._box.links:
+            _write_linked(self._box, value, {id(self._box)})
 
     # --- metadata (static) -------------------------------------------------
     @property
@@ -175,6 +177,62 @@ def _visible(defined_in: "ctx.Frame", frame: "ctx.Frame") -> bool:
             return True
         f = f.parent
     return False
+
+
+def link(box: ctx.Box, other: "ctx.Box | None", cond: "Value | None", when: bool, holder=None) -> None:
+    """The array of `box` is the one of `other` where `cond == when`: a name
+    a traced `if` left bound to an array from before it on one side only
+    (`if c: v = v * 2`, then `v += 1` writes the argument where not c). Writes
+    into either reach the other there. `other` None: writes into `box` are
+    refused (a view, or a name that a loop may have rebound); `holder`: only
+    while that Tracer lives."""
+    box.links = (box.links or []) + [(cond, when, other, holder)]
+    if other is not None:
+        other.links = (other.links or []) + [(cond, when, box, None)]
+
+
+def linked_boxes(box: ctx.Box) -> list:
+    """Every box `box` is linked to, directly or through others."""
+    seen, todo = {id(box): box}, [box]
+    while todo:
+        for _, _, other, _ in todo.pop().links or ():
+            if other is not None and id(other) not in seen:
+                seen[id(other)] = other
+                todo.append(other)
+    return [b for b in seen.values() if b is not box]
+
+
+def _write_linked(box: ctx.Box, value: Value, done: set) -> None:
+    from . import semantics as sem
+
+    st = ctx.state()
+    for entry in list(box.links):
+        cond, when, other, holder = entry
+        f = st.value_frames.get(cond.id) if cond is not None else None
+        if (f is not None and not ctx.visible(f, st.frame)) or (holder is not None and holder() is None):
+            box.links.remove(entry)  # the `if` that linked them is closed, or the name let go of the array
+            continue
+        if other is None:
+            raise UnsupportedError(
+                "this array is written in place, and a traced condition decided whether a name refers to it "
+                "or to another array (or a view of one); looptrace cannot follow which array the write "
+                "reaches", ctx.current_loc(),
+                "take a .copy() where the name is rebound, or use separate names")
+        if id(other) in done:
+            continue
+        ctx.touch(other)
+        if other.value.dtype != value.dtype or tuple(other.value.shape) != tuple(value.shape):
+            raise UnsupportedError(
+                "this array is written in place, and a traced condition decided which of two arrays of "
+                "different types its name refers to; looptrace cannot follow which array the write reaches",
+                ctx.current_loc(), "use separate names, or take a .copy() where the name is rebound")
+        c = Tracer(cond) if when else sem.ufunc("logical_not", Tracer(cond))
+        new = sem.select(c, Tracer(value), Tracer(other.value)).value
+        note_write(other)
+        other.set(new)
+        done.add(id(other))
+        if other.links:
+            _write_linked(other, new, done)
 
 
 def note_write(box: ctx.Box) -> None:

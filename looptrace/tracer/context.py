@@ -74,12 +74,15 @@ def current_loc() -> SourceLoc:
 class Box:
     """A mutable cell holding the current SSA value of one traced array."""
 
-    __slots__ = ("value", "frame", "version", "value_at_exit")
+    __slots__ = ("value", "frame", "version", "value_at_exit", "links")
 
     def __init__(self, value: Value, frame: "Frame"):
         self.value = value
         self.frame = frame
         self.version = 0
+        # arrays this one may be, decided by a traced condition (tracer/array.py's `link`):
+        # [(condition Value or None, when, other Box or None: writes refused, holder weakref or None)]
+        self.links: list | None = None
 
     def set(self, value: Value) -> None:
         self.value = value

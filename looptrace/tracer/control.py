@@ -10,6 +10,7 @@ number of traces is bounded by a small constant, never by the trip count.
 from __future__ import annotations
 
 import numbers
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -238,12 +239,13 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
     pred = _as_bool(cond)
     entry = get_fn()
     st = ctx.state()
-    branches = []
+    branches, raws = [], []
     for fn in (then_fn, else_fn):
         frame = st.push("branch")
         try:
             fn()
-            exits = materialize_views(get_fn(), entry)
+            raws.append(get_fn())
+            exits = materialize_views(raws[-1], entry)
         finally:  # also on errors: a loop being traced may retry as Python (see for_)
             st.pop(frame)
             writes = {k: (box, box.value) for k, (box, before, _) in frame.captured.items()}
@@ -251,8 +253,32 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
                 box.value = before
             set_fn(entry)
         branches.append((frame, exits, writes))
+    raws = [None if frame.raised else raw for (frame, _, _), raw in zip(branches, raws)]
     branches = _drop_raising(pred, entry, branches)
     _merge_branches(pred, names, entry, branches, set_fn)
+    _link_arrays(pred, get_fn(), [frame for frame, _, _ in branches], raws)
+
+
+def _link_arrays(pred: Tracer, merged: tuple, frames: list, raws: list) -> None:
+    """A name a branch left bound to an array from before the `if` (its entry
+    array, another name's) and the other branch to a different one is, after
+    the `if`, that array where the branch ran: link its new array to it, so
+    later writes through either reach the other (tracer/array.py's `link`)."""
+    from .array import link
+
+    for k, m in enumerate(merged):
+        if not (is_tracer(m) and m.base is None and (m.ndim > 0 or m.array0d)):
+            continue
+        sides = [raw[k] if raw is not None else None for raw in raws]
+        if sides[0] is sides[1] and sides[0] is not None:
+            continue
+        for when, frame, x in zip((True, False), frames, sides):
+            if not (is_tracer(x) and (x.ndim > 0 or x.array0d)) or x is m:
+                continue
+            root = _root(x)
+            if frame.owns(root._box):
+                continue  # made in the branch: only this name holds it
+            link(m._box, None if x.base is not None else root._box, pred.value, when)
 
 
 def _drop_raising(pred: Tracer, entry: tuple, branches: list) -> list:
@@ -584,6 +610,7 @@ class LoopTrace:
             frame.block.args += name_args
             self.set(tuple(bound))
             region = Region(frame, name_args)
+            region.bound = dict(zip(self.names, bound))
             region.extra = run(index)
             region.raw_exits = self.get()  # what the names hold, before materialize_views reads them
             region.exits = materialize_views(region.raw_exits, [self.entry[n] for n in self.names])
@@ -835,6 +862,30 @@ class LoopTrace:
             x = x.base
         return is_tracer(x) and ctx.visible(x._box.frame, ctx.state().frame)
 
+    def _link_exit(self, out: Any, raw: Any, body: Region, name: str) -> None:
+        """A name the body left bound to an array that a traced `if` linked to
+        one from outside the loop, or to the one the name held when the
+        iteration began (`if c: v = v * 2` in the body): after the loop it is
+        that array, or the one the name entered the loop with, where no
+        iteration rebound it, which looptrace does not carry. Writes into
+        either while the name holds its array are refused (tracer/array.py's
+        `link`)."""
+        from .array import link, linked_boxes
+
+        if not (is_tracer(out) and is_tracer(raw) and out is not raw and raw.base is None and raw._box.links):
+            return
+        linked = linked_boxes(raw._box)
+        outer = [b for b in linked if not body.frame.owns(b)]
+        began, entry = body.bound.get(name), self.entry.get(name)
+        if is_tracer(began) and is_tracer(entry) and (entry.ndim > 0 or entry.array0d) \
+                and any(b is _root(began)._box for b in linked):
+            outer.append(_root(entry)._box)
+        if outer:
+            root = _root(out)
+            link(root._box, None, None, False)
+            for b in outer:
+                link(b, None, None, False, weakref.ref(root))
+
     def _bind_outputs(self, specs, body, name_outs, box_outs, carried_boxes, ys) -> None:
         from .array import note_write
 
@@ -849,6 +900,7 @@ class LoopTrace:
             k = spec.n_values()
             after = spec.after_loop(self, n, name_outs[pos:pos + k])
             final.append(raw if is_tracer(after) and self._same_array_each_time(raw) else after)
+            self._link_exit(final[-1], raw, body, n)
             pos += k
         stacked = iter(ys)
         for state in self._stacked_lists(specs, body):

@@ -1,0 +1,144 @@
+"""A name that a traced `if` rebinds on one side only refers, after the
+`if`, to the array it held before where that side did not run: an in-place
+write through it must reach that array (an argument the caller sees, or the
+array another name holds), and a write through the other name must reach it.
+Found by a generated program (`if ...: oc = np.maximum(oc, X[idx[i]])` in a
+loop, then `oc += ...`): looptrace wrote a fresh array and left the argument
+unchanged. Where looptrace cannot follow which array a write reaches (the
+rebinding is in a loop, or the old value is a view), it must refuse with an
+UnsupportedError, never answer differently."""
+
+import numpy as np
+import pytest
+
+import looptrace
+
+
+def _same(f, *args):
+    plain = [a.copy() for a in args]
+    comp = [a.copy() for a in args]
+    try:
+        want = f(*plain)
+    except Exception as e:  # noqa: BLE001
+        want = e
+    try:
+        got = looptrace.jit(f, backend="interpret")(*comp)
+    except looptrace.UnsupportedError:
+        return "refused"
+    if isinstance(want, Exception):
+        raise AssertionError(f"plain raised {want!r}, compiled returned {got!r}")
+    for g, w in zip(comp, plain):
+        np.testing.assert_allclose(g, w, rtol=1e-12, err_msg="arguments after the call")
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    return "ok"
+
+
+def rebound_then_written(x, v):
+    if x[0] > 0.0:
+        v = np.maximum(v, x[0])
+    v += 1.0
+    return v
+
+
+def other_name_written(x, v):
+    w = v
+    if x[0] > 0.0:
+        w = v * 2.0
+    v += 1.0
+    return w
+
+
+def element_written(x, v):
+    if x[0] > 0.0:
+        pass
+    else:
+        v = v * 2.0
+    v[1] = 7.0
+    return v
+
+
+def written_in_a_loop(x, v):
+    if x[0] > 0.0:
+        v = v - 1.0
+    for i in range(x.shape[0]):
+        v[i % 3] += x[i]
+    return v
+
+
+def chosen_between_arguments(x, v, u):
+    w = u
+    if x[0] > 0.0:
+        w = v
+    w[0] = 5.0
+    return w
+
+
+def nested(x, v):
+    if x[0] > 0.0:
+        if x[1] > 0.0:
+            v = v * 3.0
+    v += 1.0
+    return v
+
+
+@pytest.mark.parametrize("f", [rebound_then_written, other_name_written, element_written, written_in_a_loop, nested])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_write_after_a_one_sided_rebinding(f, sign):
+    r = np.random.default_rng(3)
+    x = np.abs(r.standard_normal(5)) * sign
+    assert _same(f, x, r.standard_normal(3)) == "ok"
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_write_through_a_name_chosen_between_arguments(sign):
+    r = np.random.default_rng(4)
+    x = np.abs(r.standard_normal(5)) * sign
+    assert _same(chosen_between_arguments, x, r.standard_normal(3), r.standard_normal(3)) == "ok"
+
+
+def rebound_in_a_loop_written_after(x, v):
+    for i in range(x.shape[0]):
+        if x[i] > 5.0:
+            v = np.maximum(v, x[i])
+    for i in range(x.shape[0]):
+        v += 1.0
+    return v
+
+
+def rebound_in_a_loop_written_in_it(x, v):
+    for i in range(x.shape[0]):
+        if x[i] > 5.0:
+            v = v * 2.0
+        v += 1.0
+    return v
+
+
+def view_or_copy(x, X):
+    v = X[1]
+    if x[0] > 0.0:
+        v = X[0] * 1.0
+    v[0] = 9.0
+    return v
+
+
+@pytest.mark.parametrize("f", [rebound_in_a_loop_written_after, rebound_in_a_loop_written_in_it])
+def test_rebinding_in_a_loop_is_exact_or_refused(f):
+    r = np.random.default_rng(5)
+    _same(f, r.standard_normal(4), r.standard_normal(3))
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_view_on_one_side_is_exact_or_refused(sign):
+    r = np.random.default_rng(6)
+    _same(view_or_copy, np.abs(r.standard_normal(2)) * sign, r.standard_normal((2, 3)))
+
+
+def test_rebinding_without_writes_still_compiles():
+    def f(x, v):
+        for i in range(x.shape[0]):
+            if x[i] > 0.0:
+                v = np.maximum(v, x[i])
+        return v.sum() + v[0]
+
+    r = np.random.default_rng(7)
+    assert _same(f, r.standard_normal(6), r.standard_normal(3)) == "ok"
