@@ -1,4 +1,5 @@
-"""Sorting along one static axis: `sort` and `argsort`.
+"""Sorting along one static axis: `sort` and `argsort`; partial sorts
+`partition` and `argpartition`.
 
 sort(x, axis) -> x sorted along `axis` (NaNs last, as NumPy puts them);
 argsort(x, axis, stable=True) -> int64 positions that sort x along `axis`,
@@ -10,6 +11,18 @@ paths keep them in their original order, one of the orders NumPy allows.
 
 Invariant: the two primitives agree: take_along_axis(x, argsort(x)) == sort(x).
 np.median, np.percentile and friends are compositions over `sort` in the tracer.
+
+partition(x, kth, axis) and argpartition(x, kth, axis) are NumPy's own
+(np.partition / np.argpartition with introselect): every position in `kth`
+(a sorted tuple of static positions, 0 <= k < n) holds the element a full
+sort puts there, smaller-or-equal elements before it and greater-or-equal
+after; the order inside those stretches is NumPy's implementation's, so every
+target either calls NumPy (interpreter; cpu, in object mode) or refuses (cuda)
+rather than return another valid partition. The two do not agree with each
+other: NumPy's partition and argpartition order the stretches differently, so
+take_along_axis(x, argpartition(x)) may differ from partition(x) off `kth`.
+partition's VJP therefore pairs input and output positions by value (stable
+argsorts of both), which is the permutation NumPy applied up to ties.
 """
 from __future__ import annotations
 
@@ -51,6 +64,35 @@ argsort = register(Primitive("argsort", "sort", _argsort_abstract,
                              fresh=True, doc="the stable sorting permutation of x along a static axis"))
 
 
+def _partition_check(x, kth, axis) -> None:
+    _check(x, axis)
+    n = x.shape[axis]
+    if not isinstance(kth, tuple) or not kth or list(kth) != sorted(set(kth)) or \
+            any(not isinstance(k, int) for k in kth):
+        raise ShapeMismatch(f"partition needs a sorted tuple of distinct int positions, not {kth!r}")
+    if isinstance(n, (int, np.integer)) and not (0 <= kth[0] and kth[-1] < n):
+        raise ShapeMismatch(f"partition positions {kth} out of bounds for an axis of {n}")
+
+
+def _partition_abstract(x, *, kth, axis):
+    _partition_check(x, kth, axis)
+    return [(x.dtype, tuple(x.shape))]
+
+
+def _argpartition_abstract(x, *, kth, axis):
+    _partition_check(x, kth, axis)
+    return [(np.dtype(np.int64), tuple(x.shape))]
+
+
+partition = register(Primitive("partition", "sort", _partition_abstract,
+                               lambda x, *, kth, axis: np.partition(x, list(kth), axis=axis),
+                               fresh=True, doc="NumPy's np.partition of x along a static axis at static kth"))
+argpartition = register(Primitive("argpartition", "sort", _argpartition_abstract,
+                                  lambda x, *, kth, axis:
+                                  np.argpartition(x, list(kth), axis=axis).astype(np.int64),
+                                  fresh=True, doc="NumPy's np.argpartition of x along a static axis at static kth"))
+
+
 # --- batching rules ---
 def _batch(name: str):
     def rule(b, args, dims, *, axis, **attrs):
@@ -61,6 +103,8 @@ def _batch(name: str):
 
 sort.batch = _batch("sort")
 argsort.batch = _batch("argsort")
+partition.batch = _batch("partition")
+argpartition.batch = _batch("argpartition")
 
 
 # --- VJP rules ---
@@ -71,6 +115,16 @@ def _sort_vjp(b, g, op):
     (x,), axis = op.inputs, op.attrs["axis"]
     perm = b.emit("argsort", x, axis=axis)
     return unsort(b, g, perm, axis)
+
+
+def _partition_vjp(b, g, op):
+    """y = partition(x) moved x[perm[j]] to y[j]; perm pairs the r-th smallest
+    of x with the r-th smallest of y (stable argsorts s1 of x, s2 of y):
+    perm[s2[r]] = s1[r], then the cotangent goes back as sort's does."""
+    (x,), axis = op.inputs, op.attrs["axis"]
+    s1 = b.emit("argsort", x, axis=axis)
+    s2 = b.emit("argsort", op.out, axis=axis)
+    return unsort(b, g, unsort(b, s1, s2, axis), axis)
 
 
 def unsort(b, g, perm, axis: int):
@@ -98,7 +152,9 @@ def _attach_vjp_rules() -> None:
     from looptrace.ops.vjp_helpers import defvjp
 
     defvjp(sort, _sort_vjp)
+    defvjp(partition, _partition_vjp)
     argsort.vjp = NOT_DIFFERENTIABLE
+    argpartition.vjp = NOT_DIFFERENTIABLE
 
 
 _attach_vjp_rules()

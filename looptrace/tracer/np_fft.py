@@ -1,6 +1,7 @@
 """np.fft under tracing: fft, ifft, rfft, irfft over one axis (the primitives
-of ops/fft.py), their 2-d and n-d versions as NumPy composes them, and the
-helpers fftfreq, rfftfreq, fftshift, ifftshift.
+of ops/fft.py), hfft and ihfft (irfft and rfft of the conjugate in the other
+direction, as NumPy composes them), their 2-d and n-d versions as NumPy
+composes them, and the helpers fftfreq, rfftfreq, fftshift, ifftshift.
 
 Invariant: values, shapes and dtypes are NumPy 2's: float16/float32/complex64
 compute in complex64 (irfft of float16 gives float16), everything else in
@@ -170,6 +171,37 @@ def irfft(a, n=None, axis=-1, norm=None, out=None):
     return _from_last(y, axis)
 
 
+# NumPy's `_swap_direction`: hfft/ihfft are irfft/rfft with the norm of the other direction
+_SWAPPED = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _swap_direction(norm: Any) -> str:
+    if norm not in _SWAPPED:
+        raise ValueError(f'Invalid norm value {norm}; should be "backward", "ortho" or "forward".')
+    return _SWAPPED[norm]
+
+
+def hfft(a, n=None, axis=-1, norm=None, out=None):
+    """The real spectrum of a Hermitian-symmetric signal: irfft(conj(a)) with
+    the norm swapped, n = 2 (m - 1) by default (NumPy's own composition)."""
+    if not _any_traced(a, n, axis):
+        return np.fft.hfft(a, n=n, axis=axis, norm=norm, out=out)
+    a, ax = _transform("hfft", a, axis, out)
+    n = (a.shape[ax] - 1) * 2 if n is None else _static_int(n, "n", "hfft")
+    new_norm = _swap_direction(norm)
+    return irfft(nx.conjugate(a), n, ax, norm=new_norm)
+
+
+def ihfft(a, n=None, axis=-1, norm=None, out=None):
+    """The inverse of hfft: conj(rfft(a)) with the norm swapped."""
+    if not _any_traced(a, n, axis):
+        return np.fft.ihfft(a, n=n, axis=axis, norm=norm, out=out)
+    a, ax = _transform("ihfft", a, axis, out)
+    n = a.shape[ax] if n is None else _static_int(n, "n", "ihfft")
+    new_norm = _swap_direction(norm)
+    return nx.conjugate(rfft(a, n, ax, norm=new_norm))
+
+
 # --- several axes -------------------------------------------------------------------------------
 def _cook(a: Tracer, s, axes, inverse_real: bool, fname: str) -> tuple[list, list]:
     """NumPy's `_cook_nd_args`: the lengths and axes of an n-d transform."""
@@ -267,7 +299,7 @@ def _shift(fname: str, sign: int):
 
 
 TABLE: dict[str, Any] = {
-    "fft": fft, "ifft": ifft, "rfft": rfft, "irfft": irfft,
+    "fft": fft, "ifft": ifft, "rfft": rfft, "irfft": irfft, "hfft": hfft, "ihfft": ihfft,
     "fft2": _nd("fft2", _c2c_axes(fft), default_axes=(-2, -1)),
     "ifft2": _nd("ifft2", _c2c_axes(ifft), default_axes=(-2, -1)),
     "fftn": _nd("fftn", _c2c_axes(fft)), "ifftn": _nd("ifftn", _c2c_axes(ifft)),

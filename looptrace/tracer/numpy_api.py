@@ -1101,13 +1101,14 @@ def _guarded(fn, qualname: str):
 from .external import RandomNamespace as _RandomNamespace  # noqa: E402
 
 _build_namespace()
-from . import np_arrays, np_counting, np_extra, np_linalg, np_stats, masked, windows  # noqa: E402  (compositions in their own modules)
+from . import np_arrays, np_counting, np_extra, np_linalg, np_partition, np_stats, masked, windows  # noqa: E402  (compositions in their own modules)
 
 NAMESPACE.update(np_arrays.TABLE)
 NAMESPACE.update(np_stats.TABLE)
 NAMESPACE.update(np_extra.TABLE)
 NAMESPACE.update(masked.TABLE)
 NAMESPACE.update(np_counting.TABLE)
+NAMESPACE.update(np_partition.TABLE)
 NAMESPACE.update(windows.reductions(NAMESPACE))
 LINALG.update(np_linalg.TABLE)
 LINALG.update(np_extra.LINALG_TABLE)

@@ -147,7 +147,13 @@ def sort_cases():
     def sort(r, s):  # distinct values: the permutation is locally constant
         return [r.permutation(int(np.prod(s))).reshape(s) + 0.3 * r.random(s)], {"axis": int(r.integers(len(s)))}
 
-    return {"sort": sort}
+    def partition(r, s):  # NumPy's own; distinct values, so its permutation is locally constant too
+        (x,), attrs = sort(r, s)
+        n = s[attrs["axis"]]
+        kth = tuple(sorted(set(int(k) for k in r.integers(0, n, int(r.integers(1, 3))))))
+        return [x], {**attrs, "kth": kth}
+
+    return {"sort": sort, "partition": partition}
 
 
 def decomp_cases():

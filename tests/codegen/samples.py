@@ -26,7 +26,7 @@ class Sample:
     args: list
     rtol: float = 1e-9
     atol: float = 1e-12
-    refused_by: tuple = ()  # targets that refuse it when compiling (an UnsupportedError naming np.linalg)
+    refused_by: tuple = ()  # targets that refuse it when compiling (an UnsupportedError naming the NumPy function)
 
 
 class Builder(IRBuilder):
@@ -202,6 +202,23 @@ def sort_and_argsort(rng) -> Sample:
     return Sample(b.program(outs), [xs, vs, rng.integers(-3, 4, (4, 6)).astype("int32"), rng.random(8) > 0.5])
 
 
+def partitions(rng) -> Sample:
+    """partition and argpartition (NumPy's own, ops/sort.py) at one and at
+    several positions, along every axis, for floats (NaNs, ties), ints and
+    bools; the cuda target refuses them (codegen/cuda/rules/partition.py)."""
+    b = Builder(("float64", (6, 9)), ("int32", (11,)), ("bool", (7,)))
+    x, xi, xb = b.args
+    outs = [b.op(name, x, kth=kth, axis=a) for name in ("partition", "argpartition")
+            for kth, a in (((2,), 0), ((0, 4, 8), 1), ((5,), 0))]
+    outs += [b.op("partition", xi, kth=(3, 7), axis=0), b.op("argpartition", xi, kth=(10,), axis=0),
+             b.op("partition", xb, kth=(2,), axis=0), b.op("argpartition", xb, kth=(4,), axis=0)]
+    xs = rng.standard_normal((6, 9))
+    xs[1, 2] = np.nan
+    xs[3, :3] = 0.5  # ties
+    return Sample(b.program(outs), [xs, rng.integers(-3, 4, 11).astype("int32"), rng.random(7) > 0.5],
+                  refused_by=("cuda",))
+
+
 def decompositions(dtype: str) -> Callable:
     """solve, inv, det and cholesky of one matrix and of a batch (3-d) of
     well-conditioned ones (random + n I; symmetric positive definite for
@@ -333,7 +350,7 @@ SAMPLES: dict[str, Callable] = {
     **{f"reductions_{d}": reductions(d) for d in ("float64", "float32", "int32", "bool")},
     "shape": shape_primitives, "indexing": indexing_primitives,
     "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),
-    "sort": sort_and_argsort, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
+    "sort": sort_and_argsort, "partition": partitions, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
     **{f"factorizations_{d}": factorizations(d) for d in ("float64", "float32")},
     **{f"fft_{d}": fourier_transforms(d) for d in ("float64", "float32")},
     "checks": run_time_checks, "random": random_draws, "regions": regions, "recurrences": recurrences,

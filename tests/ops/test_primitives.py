@@ -453,6 +453,23 @@ CASES.update({"real": part_case("real"), "imag": part_case("imag"), "make_comple
 CASES.update({"sort": sort_case("sort"), "argsort": sort_case("argsort")})
 
 
+def partition_case(name: str):
+    """NumPy's own partition (ops/sort.py): the reference is np.partition / np.argpartition itself."""
+    def case(data):
+        dtype = data.draw(st.sampled_from(DTYPES))
+        x = array(data, dtype, data.draw(nonempty_shapes), low=-3, high=3)
+        axis = data.draw(st.integers(0, x.ndim - 1))
+        n = x.shape[axis]
+        kth = tuple(sorted(set(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3)))))
+        ref = np.partition(x, kth, axis=axis) if name == "partition" else np.argpartition(x, kth, axis=axis)
+        return [x], {"kth": kth, "axis": axis}, [ref]
+
+    return case
+
+
+CASES.update({"partition": partition_case("partition"), "argpartition": partition_case("argpartition")})
+
+
 # --- Fourier transforms (looptrace/ops/fft.py): unscaled, over the last axis -----------------------------
 def fft_case(name: str):
     def case(data):
@@ -657,6 +674,8 @@ def test_impl_and_abstract(name, data):
     ("concatenate", [np.ones((5, 4)), np.ones((3, 3))], {"axis": 0}),
     ("update_slice", [np.ones((4,)), np.ones((3,))], {"starts": (0,), "stops": (2,), "steps": (1,)}),
     ("gather", [np.ones((4,)), np.ones((2,))], {"axis": 0}),
+    ("partition", [np.ones((2, 3))], {"kth": (3,), "axis": 1}),
+    ("argpartition", [np.ones((2, 3))], {"kth": (2, 1), "axis": 1}),
     ("scatter", [np.ones((4,)), np.zeros((2,), np.int64), np.ones((3,))], {"axis": 0, "mode": "add"}),
 ])
 def test_abstract_rejects_bad_shapes(name, inputs, attrs):

@@ -744,20 +744,20 @@ def test_python_sum_over_array_and_max_over_rows_rejected(rng):
 
 
 # --- unsupported functions ---------------------------------------------------------------------------------
-def un_fft(x):
-    return np.fft.hfft(x)
+def un_roots(x):
+    return np.roots(x[0])  # (np.fft.hfft is supported: tracer/np_fft.py)
 
 
 def un_svd(x):
     return np.linalg.tensorinv(x, ind=1)
 
 
-def un_partition(x):
-    return np.partition(x, 1)
+def un_poly(x):
+    return np.poly(x[0])  # (np.partition is supported: tracer/np_partition.py)
 
 
-def un_argpartition(x):
-    return np.argpartition(x[0], 1)  # (np.bincount is supported with a static minlength: tracer/np_counting.py)
+def un_sliding_window_view(x):
+    return np.lib.stride_tricks.sliding_window_view(x[0], 2)  # (np.argpartition is supported)
 
 
 def un_searchsorted_method(x):
@@ -776,9 +776,9 @@ def un_polyder(x):
     return np.polyder(x[0])
 
 
-def un_partition_method(x):
+def un_put_method(x):
     y = x.copy()
-    y.partition(1)
+    y.put(0, 1.0)  # (y.partition is supported)
     return y
 
 
@@ -791,9 +791,9 @@ def un_ufunc_accumulate(x):
 
 
 @pytest.mark.parametrize("fn, name", [
-    (un_fft, "np.fft.hfft"), (un_svd, "np.linalg.tensorinv"), (un_partition, "np.partition"),
-    (un_argpartition, "np.argpartition"), (un_searchsorted_method, "searchsorted"), (un_polyfit, "np.polyfit"),
-    (un_unique, "np.unique"), (un_polyder, "np.polyder"), (un_partition_method, ".partition"),
+    (un_roots, "np.roots"), (un_svd, "np.linalg.tensorinv"), (un_poly, "np.poly"),
+    (un_sliding_window_view, "sliding_window_view"), (un_searchsorted_method, "searchsorted"),
+    (un_polyfit, "np.polyfit"), (un_unique, "np.unique"), (un_polyder, "np.polyder"), (un_put_method, ".put"),
     (un_eig, "np.linalg.eig"),
     (un_ufunc_accumulate, "np.subtract.accumulate"),
 ], ids=lambda v: getattr(v, "__name__", v))
@@ -810,10 +810,10 @@ def test_unsupported_functions_name_function_and_line(fn, name, rng):
     assert f"line {err.loc.line}" in str(err)
 
 
-def un_imported_partition(x):
-    from numpy import partition
+def un_imported_roots(x):
+    from numpy import roots
 
-    return partition(x, 1)
+    return roots(x)
 
 
 def un_foreign_ufunc(x):
@@ -824,7 +824,7 @@ def un_nextafter(x):
     return np.nextafter(x, 0.5)
 
 
-@pytest.mark.parametrize("fn, name", [(un_imported_partition, "np.partition"), (un_foreign_ufunc, "the ufunc"),
+@pytest.mark.parametrize("fn, name", [(un_imported_roots, "np.roots"), (un_foreign_ufunc, "the ufunc"),
                                       (un_nextafter, "np.nextafter")], ids=lambda v: getattr(v, "__name__", v))
 def test_unsupported_reached_other_ways(fn, name, rng):
     with pytest.raises(looptrace.UnsupportedError, match=name) as info:
@@ -841,7 +841,7 @@ def test_unsupported_functions_on_plain_arrays_still_work(rng):
 
 def test_hasattr_on_a_tracer_is_false_for_unsupported_methods(rng):
     def f(x):
-        return x * 2 if hasattr(x, "partition") else x
+        return x * 2 if hasattr(x, "put") else x
 
     assert looptrace.jit(f, backend="interpret")(np.ones(2)).tolist() == [1.0, 1.0]
 

@@ -116,6 +116,9 @@ def _sort_cases():
     yield "sort", lambda r: ([r.random((3, 4))], {"axis": 1})
     yield "sort/axis0", lambda r: ([r.integers(0, 3, (4, 2))], {"axis": 0})
     yield "argsort", lambda r: ([r.random((3, 4))], {"axis": 0})
+    yield "partition", lambda r: ([r.random((3, 7))], {"kth": (1, 5), "axis": 1})
+    yield "partition/axis0", lambda r: ([r.integers(0, 3, (6, 2))], {"kth": (0,), "axis": 0})
+    yield "argpartition", lambda r: ([r.random((5, 4))], {"kth": (2,), "axis": 0})
 
 
 def _square(r, lead=()):
