@@ -219,7 +219,15 @@ class Emitter(BlockWalker):
             return
         if all(d == 1 for d in src.shape) and src.id not in self.plan.inlined:  # one element: no loop nest
             zeros = ", ".join("0" for _ in range(src.ndim))
-            self.line(f"{target}[{', '.join(idx)}][{zeros}] = {self.name(src)}[{zeros}]")
+            parts = [_slice_part(p) for p in idx]
+            if all(p is not None for p in parts):
+                # the element itself (an index, or a slice's start; 0 on the axes the index leaves
+                # whole): a view per write costs a reference count (group_max: 107 -> 93 us, 2*10^5 labels)
+                sliced = sum(p[0] == "slice" for p in parts)
+                at = [p[1] for p in parts] + ["0"] * (src.ndim - sliced)
+                self.line(f"{target}[{', '.join(at)}] = {self.name(src)}[{zeros}]")
+            else:
+                self.line(f"{target}[{', '.join(idx)}][{zeros}] = {self.name(src)}[{zeros}]")
             return
         parts = [_slice_part(p) for p in idx]
         if any(p is None for p in parts):  # not index text we wrote: through a view
