@@ -417,6 +417,12 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
         return
     try:
         loop.run()
+    except ShapeError:
+        if len(iterable) != 0:
+            raise
+        # no iteration, known while tracing: the body met a shape only its iterations would
+        # guarantee (x[i:i + 3] for i in range(n - 2), n < 3); Python runs none of it
+        _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc), "its range is empty")
     except ConcreteIndexError as e:
         # the index selects items of a Python object (ws[k] for a list ws), or decides a shape:
         # run the few iterations as Python instead, each traced on its own
