@@ -1,0 +1,196 @@
+"""Random 2-D loop programs for tests/tracer/test_generated_mixed.py: rows
+and columns of a matrix in nested loops (`out[i, j]` writes, `x[i].sum()`,
+`x[:, j]`, recurrences along a row or down a column), reductions over an
+axis, np.where/np.maximum/np.minimum on rows, slices with steps and windows
+of static length (`x[::2]`, `w[i:i + 3]`, `out[i, 0:2] += ...`), while loops
+on a traced condition with a counter, `break` in nested loops, `return`
+inside an `if`, integer arrays with `//` and `%`, and a float32 input mixed
+with float64. `program(random.Random(seed))` draws one; `args(n, m, seed)`
+its arguments (m >= 3). An ad hoc run of 3,000 on interpret, 120 on cpu and
+100 on the CUDA simulator found a write through a name rebound on one side
+of a traced `if` (tests/tracer/test_conditional_aliases.py) and window
+loops of zero trips refused (tests/tracer/test_empty_static_ranges.py)."""
+
+import numpy as np
+
+# arguments: X (n,m) f64, Y (n,m) f32, v (m,) f64, w (n,) f64, idx (n,) int, ia (n,) int,
+#            out (n,m) f64, o1 (n,) f64, oc (m,) f64
+SIG = "def f(X, Y, v, w, idx, ia, out, o1, oc):"
+RET = "return out, o1, oc, acc, cnt, s"
+
+
+def scal_ij(r, depth=2):
+    leaves = ["X[i, j]", "Y[i, j]", "v[j]", "w[i]", "X[idx[i], j]", "X[n - 1 - i, m - 1 - j]", "float(j)",
+              "0.5", "out[i, j]", "float(ia[i] % 3)", "X[i, (j + 1) % m]"]
+    if depth == 0 or r.random() < 0.35:
+        return r.choice(leaves)
+    k = r.randrange(8)
+    a, b = scal_ij(r, depth - 1), scal_ij(r, depth - 1)
+    return ["({} + {})", "({} - {})", "({} * {})", "np.tanh({})", "max({}, {})", "min({}, {})",
+            "abs({})", "({} if {} > 0 else 0.25)"][k].format(a, b, a)
+
+
+def row(r, depth=2):
+    """An (m,) expression in row i."""
+    leaves = ["X[i]", "Y[i]", "v", "X[idx[i]]", "X[n - 1 - i]", "X[i, ::-1]", "out[i]", "(X[i] * w[i])",
+              "Y[i].astype(np.float64)", "(X[i] * 2)"]
+    if depth == 0 or r.random() < 0.35:
+        return r.choice(leaves)
+    k = r.randrange(9)
+    a, b = row(r, depth - 1), row(r, depth - 1)
+    return ["({} + {})", "({} - {})", "({} * {})", "np.tanh({})", "np.maximum({}, {})", "np.minimum({}, {})",
+            "np.abs({})", "np.where({} > 0, {}, 0.5)", "np.where({1} > {0}, {0}, {1})"][k].format(a, b)
+
+
+def col(r):
+    return r.choice(["X[:, j]", "Y[:, j]", "(X[:, j] * w)", "np.abs(X[:, j])", "(X[:, j] + X[:, (j + 1) % m])",
+                     "X[::-1, j]", "out[:, j]"])
+
+
+def reduce_(r, e):
+    return r.choice(["{}.sum()", "{}.max()", "{}.min()", "{}.mean()", "np.sum({})", "np.max({})", "np.prod(np.tanh({}))",
+                     "np.dot({}, {})", "{}[::2].sum()", "{}[1:3].sum()", "np.argmax({})"]).format(e, e)
+
+
+def elem_stmt(r, depth=0):
+    e = scal_ij(r)
+    k = r.randrange(14 if depth == 0 else 9)
+    if k == 0:
+        return [f"out[i, j] = {e}"]
+    if k == 1:
+        return [f"out[i, j] += {e}"]
+    if k == 2:
+        return [f"acc += {e}"]
+    if k == 3:
+        return [f"out[i, j] = out[i, j - 1] * 0.5 + {e} if j > 0 else {e}"]
+    if k == 4:
+        return [f"out[i, j] = out[i - 1, j] * 0.5 + {e} if i > 0 else {e}"]
+    if k == 5:
+        return [f"if {e} > 0.3:", "    cnt += 1"]
+    if k == 6:
+        return [f"s += (ia[i] * (j + 1)) // 3 - ia[i] % 2 + int({scal_ij(r, 1)} * 2.0) // 2"]
+    if k == 7:
+        return [f"oc[j] += {e}"]
+    if k == 8:
+        return [f"o1[i] = max(o1[i], {e})"]
+    if k == 9:
+        a, b = elem_stmt(r, depth + 1), elem_stmt(r, depth + 1)
+        return [f"if {scal_ij(r, 1)} > 0:"] + ["    " + x for x in a] + ["else:"] + ["    " + x for x in b]
+    if k == 10:
+        return [f"if {scal_ij(r, 1)} > 1.2:", "    break"]
+    if k == 11:
+        return [f"if {scal_ij(r, 1)} > 2.0:", "    " + RET]
+    if k == 12:
+        return [f"ia[i] = (ia[i] + j) % 7 - {r.choice(['1', 'j // 2', 'ia[i] // 3'])}"]
+    return [f"out[i, j] = X[i, j] / (1.0 + abs({e}))"]
+
+
+def row_stmt(r, depth=0):
+    e = row(r)
+    k = r.randrange(17 if depth == 0 else 12)
+    if k == 0:
+        return [f"out[i] = {e}"]
+    if k == 1:
+        return [f"out[i] += {e}"]
+    if k == 2:
+        return [f"o1[i] = {reduce_(r, e)}"]
+    if k == 3:
+        return [f"acc += {reduce_(r, e)}"]
+    if k == 4:
+        return [f"oc += {e}"]
+    if k == 5:
+        return [f"out[i, 0:2] += {e}[1:3]"]
+    if k == 6:
+        return [f"out[i, 1:] = {e}[:m - 1] * 0.5"]
+    if k == 7:
+        return [f"oc = np.maximum(oc, {e})"]
+    if k == 8:
+        return [f"s += int(ia[i] // 2) + int({reduce_(r, e)} > 0)"]
+    if k == 9:
+        return [f"out[i] = out[i - 1] * 0.5 + {e} if i > 0 else {e}"]
+    if k == 10:
+        return [f"o1[i] = {reduce_(r, e)} if {reduce_(r, row(r, 1))} > 0 else w[i]"]
+    if k == 11:
+        return [f"out[i, ::2] = {e}[::2]"]
+    if k == 12:
+        a, b = row_stmt(r, depth + 1), row_stmt(r, depth + 1)
+        return [f"if {reduce_(r, row(r, 1))} > 0:"] + ["    " + x for x in a] + ["else:"] + ["    " + x for x in b]
+    if k == 13:
+        return [f"if {reduce_(r, row(r, 1))} > 2.0:", "    break"]
+    if k == 14:
+        return [f"if {reduce_(r, row(r, 1))} > 3.0:", "    " + RET]
+    if k == 15:
+        inner = [elem_stmt(r) for _ in range(r.randint(1, 2))]
+        return [f"for j in range({r.choice(['m', '1, m', 'm - 1, -1, -1'])}):"] + ["    " + x for s in inner for x in s]
+    return [f"ia[i] = ia[i] % 4 + {r.choice(['i // 2', '-(ia[i] // 3)', 'int(X[i, 0] > 0)'])}"]
+
+
+def col_stmt(r):
+    c = col(r)
+    k = r.randrange(5)
+    if k == 0:
+        return [f"oc[j] = {reduce_(r, c)}"]
+    if k == 1:
+        return [f"out[:, j] = {c} * 0.5"]
+    if k == 2:
+        return [f"acc += {reduce_(r, c)}"]
+    if k == 3:
+        return [f"out[:, j] += {c}"]
+    return [f"oc[j] = oc[j - 1] + {reduce_(r, c)} if j > 0 else 0.0"]
+
+
+def top_stmt(r):
+    k = r.randrange(9)
+    if k <= 2:
+        body = [row_stmt(r) for _ in range(r.randint(1, 3))]
+        loop = r.choice(["range(n)", "range(1, n)", "range(n - 1, -1, -1)"])
+        return [f"for i in {loop}:"] + ["    " + x for s in body for x in s]
+    if k == 3:
+        body = [elem_stmt(r) for _ in range(r.randint(1, 3))]
+        li = r.choice(["range(n)", "range(n - 1, -1, -1)"])
+        lj = r.choice(["range(m)", "range(1, m)", "range(m - 1, -1, -1)"])
+        return [f"for i in {li}:", f"    for j in {lj}:"] + ["        " + x for s in body for x in s]
+    if k == 4:
+        body = [col_stmt(r) for _ in range(r.randint(1, 2))]
+        return ["for j in range(m):"] + ["    " + x for s in body for x in s]
+    if k == 5:
+        cond = r.choice(["k < n and acc < 3.0", "k < n", "acc < 2.0 and k < 3 * n", "k < n and X[k % n, 0] < 1.5"])
+        step = r.choice(["acc += abs(X[k % n, 0]) + 0.1", "acc += np.abs(X[k % n]).sum() * 0.3",
+                         "o1[k % n] += acc", "w[k % n] = w[k % n] * 0.5 + acc"])
+        body = ["    " + step, "    k += 1"]
+        if r.random() < 0.3:
+            body.insert(1, "    if X[k % n, 1] > 1.0:\n        break")
+        return ["k = 0", f"while {cond}:"] + body + ["cnt += k"]
+    if k == 6:
+        return [r.choice(["oc += X.sum(axis=0)", "o1 += X.max(axis=1)", "o1 = o1 + np.min(X, axis=1)",
+                          "oc += np.mean(X * out, axis=0)", "acc += X.sum(axis=1).max()",
+                          "o1 += Y.sum(axis=1)", "out[::2] = X[::2] * 2.0", "out[1::2] += Y[1::2]",
+                          "oc += X[:, ::-1].sum(axis=0)", "s += int(ia.sum() // 3)", "w[::2] = w[::2] % 1.5",
+                          "ia[1:] = ia[:-1] // 2"])]
+    if k == 7:
+        body = r.choice([["o1[i] = w[i:i + 3].sum()"], ["o1[i:i + 2] += v[:2] * w[i]"], ["w[i:i + 3] = w[i:i + 3] * 0.5 + 0.1"],
+                         ["acc += np.max(w[i:i + 3]) - np.min(o1[i:i + 3])"], ["o1[i + 2] = o1[i + 1] + o1[i] * 0.5"],
+                         ["out[i:i + 2, 0] = X[i:i + 2, 1] * acc", "acc += 0.1"]])
+        return ["for i in range(n - 2):"] + ["    " + x for x in body]
+    # integer-array loop
+    body = r.choice([["s += ia[i] // 3 + ia[i] % 3"], ["ia[i] = ia[i] * 3 // 2 - ia[(i + 1) % n] % 4"],
+                     ["o1[i] = ia[i] / 2 + ia[i] // 2"], ["s += (ia[i] - 5) // 2", "s = s % 1000"],
+                     ["s += ia[idx[i]] % (i + 1)"], ["ia[idx[i]] += 1"]])
+    return ["for i in range(n):"] + ["    " + x for x in body]
+
+
+def program(r):
+    body = [top_stmt(r) for _ in range(r.randint(1, 3))]
+    lines = [SIG, "    n, m = X.shape", "    acc = 0.0", "    cnt = 0", "    s = 0"]
+    for st in body:
+        for x in st:
+            lines += ["    " + y for y in x.split("\n")]
+    lines.append("    " + RET)
+    return "\n".join(lines) + "\n"
+
+
+def args(n: int, m: int, seed: int) -> list:
+    r = np.random.default_rng(seed)
+    return [r.standard_normal((n, m)), r.standard_normal((n, m)).astype(np.float32), r.standard_normal(m),
+            r.standard_normal(n), r.integers(0, n, n), r.integers(-5, 9, n), r.standard_normal((n, m)),
+            r.standard_normal(n), r.standard_normal(m)]
