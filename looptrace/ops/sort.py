@@ -14,7 +14,8 @@ np.median, np.percentile and friends are compositions over `sort` in the tracer.
 
 partition(x, kth, axis) and argpartition(x, kth, axis) are NumPy's own
 (np.partition / np.argpartition with introselect): every position in `kth`
-(a sorted tuple of static positions, 0 <= k < n) holds the element a full
+(a sorted tuple of static positions, 0 <= k < n, repeats kept since
+NumPy's arrangement depends on them) holds the element a full
 sort puts there, smaller-or-equal elements before it and greater-or-equal
 after; the order inside those stretches is NumPy's implementation's, so every
 target either calls NumPy (interpreter; cpu, in object mode) or refuses (cuda)
@@ -67,9 +68,9 @@ argsort = register(Primitive("argsort", "sort", _argsort_abstract,
 def _partition_check(x, kth, axis) -> None:
     _check(x, axis)
     n = x.shape[axis]
-    if not isinstance(kth, tuple) or not kth or list(kth) != sorted(set(kth)) or \
+    if not isinstance(kth, tuple) or not kth or list(kth) != sorted(kth) or \
             any(not isinstance(k, int) for k in kth):
-        raise ShapeMismatch(f"partition needs a sorted tuple of distinct int positions, not {kth!r}")
+        raise ShapeMismatch(f"partition needs a sorted tuple of int positions, not {kth!r}")
     if isinstance(n, (int, np.integer)) and not (0 <= kth[0] and kth[-1] < n):
         raise ShapeMismatch(f"partition positions {kth} out of bounds for an axis of {n}")
 

@@ -50,13 +50,14 @@ def _static_kth(kth: Any, name: str) -> np.ndarray:
 
 
 def _kth_tuple(kth: np.ndarray, n: int) -> tuple[int, ...]:
-    """Normalized, sorted, distinct positions; NumPy's error for one out of range."""
-    out = set()
+    """Normalized and sorted positions, as NumPy's own selection reads them
+    (repeats kept: NumPy's result depends on them); NumPy's error for one out of range."""
+    out = []
     for k in kth.tolist():
         pos = k + n if k < 0 else k
         if not 0 <= pos < n:
             raise ValueError(f"kth(={pos}) out of bounds ({n})")
-        out.add(pos)
+        out.append(pos)
     return tuple(sorted(out))
 
 

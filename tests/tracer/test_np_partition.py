@@ -297,3 +297,13 @@ def test_plain_arrays_are_numpys(rng):
         return np.partition(c, 3) + x, np.argpartition(c, [1, 2]) + 0 * x.astype(np.int64)
 
     exact(f, data(rng, 8))
+
+
+def test_repeated_kth_is_passed_on(rng):
+    """NumPy's arrangement depends on repeated positions in kth ((0, 0) differs
+    from (0,) for this array): they are kept, not merged."""
+    x = np.random.default_rng(0).standard_normal(4)
+    assert not np.array_equal(np.partition(x, (0, 0)), np.partition(x, 0))
+    for backend in ("interpret", "cpu"):
+        exact(lambda x: (np.partition(x, (0, 0)), np.argpartition(x, [-4, 0]), np.partition(x, 0)), x,
+              backend=backend)
