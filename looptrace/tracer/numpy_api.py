@@ -157,7 +157,8 @@ _UFUNC_REDUCE = {"add": "reduce_sum", "multiply": "reduce_prod", "maximum": "red
 def dispatch_function(func, args, kwargs):
     name = func.__name__
     mod = getattr(func, "__module__", "") or ""
-    table = {"np.": NAMESPACE, "np.linalg.": LINALG, "np.fft.": np_fft.TABLE}.get(_public_prefix(mod))
+    table = {"np.": NAMESPACE, "np.linalg.": LINALG, "np.fft.": np_fft.TABLE,
+             "np.lib.stride_tricks.": np_more.LIB_TABLE}.get(_public_prefix(mod))
     fn = table.get(name) if table is not None else None
     if fn is None or not callable(fn) or isinstance(fn, type):
         raise UnsupportedError(f"{_public_prefix(mod)}{name} is not supported on traced arrays",
@@ -1101,7 +1102,7 @@ def _guarded(fn, qualname: str):
 from .external import RandomNamespace as _RandomNamespace  # noqa: E402
 
 _build_namespace()
-from . import np_arrays, np_counting, np_extra, np_linalg, np_partition, np_stats, masked, windows  # noqa: E402  (compositions in their own modules)
+from . import np_arrays, np_counting, np_extra, np_linalg, np_more, np_partition, np_stats, masked, windows  # noqa: E402  (compositions in their own modules)
 
 NAMESPACE.update(np_arrays.TABLE)
 NAMESPACE.update(np_stats.TABLE)
@@ -1109,9 +1110,11 @@ NAMESPACE.update(np_extra.TABLE)
 NAMESPACE.update(masked.TABLE)
 NAMESPACE.update(np_counting.TABLE)
 NAMESPACE.update(np_partition.TABLE)
+NAMESPACE.update(np_more.TABLE)
 NAMESPACE.update(windows.reductions(NAMESPACE))
 LINALG.update(np_linalg.TABLE)
 LINALG.update(np_extra.LINALG_TABLE)
+LINALG.update(np_more.LINALG_TABLE)
 np_namespace = _Namespace(NAMESPACE, np, "np.")
 linalg_namespace = _Namespace(LINALG, np.linalg, "np.linalg.")
 object.__setattr__(np_namespace, "linalg", linalg_namespace)

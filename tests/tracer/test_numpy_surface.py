@@ -756,8 +756,8 @@ def un_poly(x):
     return np.poly(x[0])  # (np.partition is supported: tracer/np_partition.py)
 
 
-def un_sliding_window_view(x):
-    return np.lib.stride_tricks.sliding_window_view(x[0], 2)  # (np.argpartition is supported)
+def un_histogram_bin_edges(x):
+    return np.histogram_bin_edges(x[0], 2)  # (np.argpartition, sliding_window_view are supported)
 
 
 def un_searchsorted_method(x):
@@ -772,8 +772,8 @@ def un_unique(x):
     return np.unique(x)
 
 
-def un_polyder(x):
-    return np.polyder(x[0])
+def un_multi_dot(x):
+    return np.linalg.multi_dot([x, x, x])  # (np.polyder is supported: tracer/np_more.py)
 
 
 def un_put_method(x):
@@ -792,8 +792,8 @@ def un_ufunc_accumulate(x):
 
 @pytest.mark.parametrize("fn, name", [
     (un_roots, "np.roots"), (un_svd, "np.linalg.tensorinv"), (un_poly, "np.poly"),
-    (un_sliding_window_view, "sliding_window_view"), (un_searchsorted_method, "searchsorted"),
-    (un_polyfit, "np.polyfit"), (un_unique, "np.unique"), (un_polyder, "np.polyder"), (un_put_method, ".put"),
+    (un_histogram_bin_edges, "np.histogram_bin_edges"), (un_searchsorted_method, "searchsorted"),
+    (un_polyfit, "np.polyfit"), (un_unique, "np.unique"), (un_multi_dot, "np.linalg.multi_dot"), (un_put_method, ".put"),
     (un_eig, "np.linalg.eig"),
     (un_ufunc_accumulate, "np.subtract.accumulate"),
 ], ids=lambda v: getattr(v, "__name__", v))
