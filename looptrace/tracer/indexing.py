@@ -436,6 +436,8 @@ def _block_update(old: Value, items: list[Item], value: Any) -> Value:
     while len(starts) > 1 and starts[-1].is_const and int(starts[-1].const) == 0 \
             and block[len(starts) - 1] == old.shape[len(starts) - 1]:
         starts.pop()
+    if not old.shape:  # `out[...] = v` or `out[()] = v` of a 0-d array: its new value is v (cast)
+        return upd
     return ctx.emit1(prim("dynamic_update_slice"), [old, upd, *starts])
 
 

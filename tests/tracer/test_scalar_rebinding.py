@@ -148,3 +148,36 @@ def test_a_0d_array_written_and_rebound_in_a_loop_is_a_clear_error(rng):
 
     with pytest.raises(looptrace.UnsupportedError, match="written in place and also rebound"):
         looptrace.jit(f, backend="interpret")(rng.standard_normal(5))
+
+
+def fill_0d(out, x):
+    out[...] = x.sum()
+    return out * 2.0
+
+
+def set_0d_then_add(out, x):
+    out[()] = x[0]
+    for i in range(x.shape[0]):
+        out += x[i]
+    return out + 0.0
+
+
+def fill_0d_int(out, x):
+    out[...] = x.sum()  # cast to the array's dtype, as NumPy's setitem does
+    return out + 0
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn,dtype", [(fill_0d, np.float64), (set_0d_then_add, np.float64), (fill_0d_int, np.int64)],
+                         ids=["fill", "set_then_add", "fill_int"])
+def test_writing_a_whole_0d_array_argument(backend, fn, dtype, rng):
+    """`out[...] = v` and `out[()] = v` of a 0-d array argument: the caller's
+    array holds v (cast to its dtype). On cpu this failed to compile (an
+    update of a 0-d array the kernel takes as a scalar)."""
+    x = rng.standard_normal(6) * 10
+    start = rng.standard_normal(()) * 5
+    out_plain, out_jit = np.array(start, dtype=dtype), np.array(start, dtype=dtype)
+    want = fn(out_plain, x)
+    got = looptrace.jit(fn, backend=backend)(out_jit, x)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_array_equal(out_jit, out_plain)
