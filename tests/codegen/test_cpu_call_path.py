@@ -236,11 +236,81 @@ def test_direct_runner_compiles_a_new_layout(rng):
 
 
 def test_no_direct_runner_where_there_is_something_to_check(rng):
-    f, b = looptrace.jit(scaled, backend="cpu"), looptrace.jit(bump, backend="cpu")
+    f = looptrace.jit(scaled, backend="cpu")
     f(rng.standard_normal(2))
-    b(rng.standard_normal(3), 0.5)
     assert _direct(f) == [None]  # a captured global array: checked on every call
-    assert _direct(b) == [None]  # written into an argument: the write-back path
+
+
+def running_max(values, labels, out):
+    for i in range(values.shape[0]):
+        g = labels[i]
+        if values[i] > out[g]:
+            out[g] = values[i]
+    return out
+
+
+def keep_old(s, k):
+    v = s.copy()
+    for i in range(s.shape[0]):
+        s[i] += k * i
+    return v, s, v.sum()
+
+
+def shared_result(s, x):
+    for i in range(x.shape[0]):
+        s[i % s.shape[0]] += x[i]
+    return s[1:] * 1.0, s[:2]
+
+
+@pytest.mark.parametrize("fn,make", [
+    (bump, lambda r: (r.standard_normal(3), 0.5)),
+    (running_max, lambda r: (r.standard_normal(40), r.integers(-5, 5, 40), np.full(5, -np.inf))),
+    (keep_old, lambda r: (r.standard_normal(6), 1.5)),
+    (shared_result, lambda r: (r.standard_normal(4), r.standard_normal(9))),
+])
+def test_a_direct_runner_writes_into_arguments_as_plain_python_does(fn, make, rng):
+    """A program that writes into its arguments runs by a direct runner too
+    (api.py `_writing_runner`): the same values and argument effects as the
+    plain function, call after call."""
+    f = looptrace.jit(fn, backend="cpu")
+    for _ in range(3):
+        args = make(rng)
+        plain = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        got, want = f(*args), fn(*plain)
+        for g, w in zip(got if isinstance(got, tuple) else [got], want if isinstance(want, tuple) else [want]):
+            np.testing.assert_allclose(g, w, rtol=1e-12)
+        for a, p in zip(args, plain):
+            if isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, p)
+    assert all(r is not None for r in _direct(f))
+
+
+def test_a_writing_direct_runner_leaves_the_checks_to_the_general_path(rng):
+    """Aliasing arguments, a read-only written argument and a failing run
+    behave as on the general path: ValueError, NumPy's ValueError, and the
+    arguments left as they were."""
+    f = looptrace.jit(running_max, backend="cpu")
+    values, labels = rng.standard_normal(40), rng.integers(-5, 5, 40)
+    out = np.full(5, -np.inf)
+    f(values, labels, out)
+    assert _direct(f)[0] is not None
+    shared = rng.standard_normal(45)
+    with pytest.raises(ValueError, match="share memory"):
+        f(shared[:40], labels, shared[35:40])
+    frozen = np.full(5, -np.inf)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError):
+        f(values, labels, frozen)
+    assert (frozen == -np.inf).all()
+    before = rng.standard_normal(5)
+    out = before.copy()
+    bad = labels.copy()
+    bad[30] = 7
+    with pytest.raises(IndexError):
+        f(values, bad, out)
+    np.testing.assert_array_equal(out, before)  # the failed call wrote nothing
+    out = np.full(5, -np.inf)
+    np.testing.assert_array_equal(f(values, labels, out), running_max(values, labels, np.full(5, -np.inf)))
 
 
 def nanmean(a):  # numba-benchmark's (numbagg's) nanmean

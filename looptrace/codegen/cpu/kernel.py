@@ -69,6 +69,11 @@ class CpuKernel:
         self._scalars = {k: v.dtype for k, v in enumerate(em.program.body.results)
                          if v.dtype != RNG and v.ndim == 0}
 
+    @property
+    def consumed(self) -> tuple[int, ...]:
+        """The arguments the kernel writes into directly (emitter.emit_program)."""
+        return self.em.consumed
+
     def __call__(self, args: list) -> list:
         args = [a[()] if type(a) is np.ndarray and a.ndim == 0 else a for a in args]
         for k in self.em.consumed:  # written into directly (emitter.emit_program): unless it is
