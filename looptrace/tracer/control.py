@@ -716,10 +716,9 @@ class LoopTrace:
             what = "an argument array"
         elif id(box) in st.foreign_boxes:
             what = "an array the calling function passed in (or a closure holds)"
-        elif self.scope is None:
-            what = "an array that other names may also refer to"
-        else:
-            others = [(m, v) for m, v in self.entry.items() if m != name] + sorted(self.scope().items())
+        else:  # no scope: no variable of the function outside the loop reads anything (convert._others)
+            others = [(m, v) for m, v in self.entry.items() if m != name] + \
+                (sorted(self.scope().items()) if self.scope is not None else [])
             holder = next((m for m, v in others if _holds(v, box)), None)
             if holder is not None:
                 what = f"an array that `{holder}` also refers to"

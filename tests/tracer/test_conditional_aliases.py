@@ -142,3 +142,32 @@ def test_rebinding_without_writes_still_compiles():
 
     r = np.random.default_rng(7)
     assert _same(f, r.standard_normal(6), r.standard_normal(3)) == "ok"
+
+
+def halve_sometimes(x):
+    h = np.zeros(3)
+    for t in range(x.shape[0]):
+        if x[t, 0] > 0:
+            h = h * 0.5
+        h += x[t]
+    return h
+
+
+def best_row_decayed(x):
+    best = np.zeros(3)
+    for t in range(x.shape[0]):
+        if x[t].sum() > best.sum():
+            best = x[t].copy()
+        best *= 0.99
+    return best
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn", [halve_sometimes, best_row_decayed])
+def test_a_local_array_rebound_on_one_side_and_written_in_a_loop(backend, fn, rng):
+    """Only the name holds the array the loop entered with: it is carried as
+    a value, as before the `if` links (refused in between, as if another
+    name might hold it)."""
+    for _ in range(3):
+        x = rng.standard_normal((7, 3))
+        np.testing.assert_allclose(looptrace.jit(fn, backend=backend)(x), fn(x), rtol=1e-12)

@@ -136,18 +136,40 @@ def test_like_the_plain_function(backend, fn, make, rng):
         np.testing.assert_allclose(g, w, rtol=1e-12)
 
 
-def test_a_0d_array_written_and_rebound_in_a_loop_is_a_clear_error(rng):
-    def f(x):
-        s = np.zeros(())
-        for i in range(x.shape[0]):
-            if x[i] > 0:
-                s += x[i]
-            else:
-                s = s * 0.5
-        return s * 1.0
+def written_and_rebound_0d(x):
+    s = np.zeros(())
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            s += x[i]
+        else:
+            s = s * 0.5
+    return s * 1.0
 
+
+def written_and_rebound_0d_kept(x):
+    s = np.zeros(())
+    first = s
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            s += x[i]
+        else:
+            s = s * 0.5
+    return s * 1.0, first * 1.0
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_0d_array_written_and_rebound_in_a_loop(backend, rng):
+    """Nothing but `s` holds the array it entered the loop with (no variable
+    of the function outside the loop reads anything): it is carried as a
+    value. Before, this was refused as if another name might hold it."""
+    for _ in range(3):
+        x = rng.standard_normal(7)
+        _same(looptrace.jit(written_and_rebound_0d, backend=backend)(x), written_and_rebound_0d(x))
+
+
+def test_a_0d_array_written_and_rebound_in_a_loop_while_another_name_holds_it_is_a_clear_error(rng):
     with pytest.raises(looptrace.UnsupportedError, match="written in place and also rebound"):
-        looptrace.jit(f, backend="interpret")(rng.standard_normal(5))
+        looptrace.jit(written_and_rebound_0d_kept, backend="interpret")(rng.standard_normal(5))
 
 
 def fill_0d(out, x):
