@@ -238,14 +238,11 @@ def _diag_matrix(v: Tracer, k: int) -> Tracer:
 
 
 def _diagonal(a: Tracer, k: int) -> Tracer:
-    r, c = a.shape
-    if k >= 0:
-        n = max(0, min(r, c - k))
-        square = a[0:n, k:k + n]
-    else:
-        n = max(0, min(r + k, c))
-        square = a[-k:-k + n, 0:n]
-    return sem.einsum("ii->i", square)
+    """Diagonal k of a matrix: np.diagonal's gather (differentiable; an einsum
+    'ii->i' is not)."""
+    from .np_more import diagonal
+
+    return diagonal(a, k)
 
 
 # --- calculus: trapezoid, gradient ---------------------------------------------------------------------

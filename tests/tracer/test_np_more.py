@@ -128,6 +128,12 @@ def loss_diag(a, w):
     return np.sum(np.diagonal(a, 1, 0, 2) * w[:, :1]) + np.trace(a[0], -1) ** 2 + np.linalg.trace(a).sum()
 
 
+def loss_np_diag(a, w):
+    """np.diag of a matrix reads its diagonal through np.diagonal's gather
+    (its einsum 'ii->i' had no gradient)."""
+    return np.sum(np.diag(a) ** 2 * w[:4]) + np.sum(np.diag(a, 1) * w[1:5]) + np.diag(a, -2).sum() ** 2
+
+
 def loss_ufuncs(a, b):
     return np.sum(np.logaddexp2(a, b) * b) + np.sum(np.fabs(a) * b) + np.sum(np.i0(a * 5) / 100)
 
@@ -146,7 +152,7 @@ def loss_array_api(a, w):
 
 
 @pytest.mark.parametrize("loss, shapes", [
-    (loss_diag, [(3, 4, 5), (4, 4)]), (loss_ufuncs, [(4, 5), (4, 5)]), (loss_poly, [(6,), (5,)]),
+    (loss_diag, [(3, 4, 5), (4, 4)]), (loss_np_diag, [(4, 5), (5,)]), (loss_ufuncs, [(4, 5), (4, 5)]), (loss_poly, [(6,), (5,)]),
     (loss_windows, [(4, 6), (4,)]), (loss_array_api, [(4, 3), (3,)]),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_gradients(loss, shapes, rng):
