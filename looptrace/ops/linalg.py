@@ -107,18 +107,38 @@ def _einsum_operand_vjp(k: int):
     def rule(b, g, op):
         ins, out = parse_spec(op.attrs["spec"])
         x = op.inputs[k]
-        if len(set(ins[k])) != len(ins[k]):
-            from looptrace.errors import UnsupportedError
-
-            raise UnsupportedError("cannot differentiate an einsum with a repeated index", op.loc)
         others = [(s, v) for j, (s, v) in enumerate(zip(ins, op.inputs)) if j != k]
         known = set(out).union(*(set(s) for s, _ in others))
-        target = "".join(c for c in ins[k] if c in known)
+        letters = "".join(dict.fromkeys(ins[k]))  # a repeated letter once, at its first place
+        target = "".join(c for c in letters if c in known)
         spec = ",".join([out] + [s for s, _ in others]) + "->" + target
         ct = b.emit("einsum", g, *(v for _, v in others), spec=spec)
+        if letters != ins[k]:
+            return _on_diagonals(b, ct, target, ins[k], x)
         return _fit_operand(b, ct, target, ins[k], x)
 
     return rule
+
+
+def _on_diagonals(b, ct, target: str, letters: str, x):
+    """The cotangent of an operand with a repeated letter ('ii->i', 'ii->',
+    'iji->j'): `ct` (over the distinct letters `target`) on the positions
+    where the repeated axes agree, zero elsewhere. Each repeat of a letter is
+    an axis of its own, tied to the letter's first axis by an equality of
+    positions."""
+    first = {c: letters.index(c) for c in letters}
+    shape = tuple(ct.shape[target.index(c)] if c in target and first[c] == p else 1 for p, c in enumerate(letters))
+    ct = b.emit("broadcast_to", b.reshape(ct, shape), shape=tuple(x.shape))
+    for p, c in enumerate(letters):
+        q = first[c]
+        if q == p:
+            continue
+        n = x.shape[p]
+        pos = [b.emit("iota", shape=tuple(n if a == axis else 1 for a in range(x.ndim)), dtype=np.dtype(np.int64),
+                      axis=axis) for axis in (q, p)]
+        same = b.emit("equal", *pos)
+        ct = b.emit("select", same, ct, b.zeros((), ct.dtype))
+    return ct
 
 
 def _fit_operand(b, ct, target: str, letters: str, x):
