@@ -75,3 +75,34 @@ def test_few_matrices_and_loops_keep_the_per_matrix_helpers(rng):
     g = looptrace.jit(lambda m: np.linalg.norm(m, 2), backend="cpu")
     assert g(m) == pytest.approx(np.linalg.norm(m, 2), rel=1e-12)
     assert "nplinalg.svdvals" in g.explain(m).kernel_source
+
+
+def cholesky_plus_upper(A):
+    """npbench's cholesky2."""
+    A[:] = np.linalg.cholesky(A) + np.triu(A, k=1)
+
+
+def few_solves(T, Y):
+    return np.linalg.solve(T, np.broadcast_to(Y, (T.shape[0],) + Y.shape))
+
+
+def test_one_large_matrix_is_factored_by_numpy(rng):
+    """A factorization worth MIN_WORK goes to NumPy whatever the batch: one
+    200 x 200 cholesky, 16 solves of 48 x 48 with 30 right-hand sides (its
+    LAPACK then runs on NumPy's own threads, not on SciPy's beside them)."""
+    m = rng.standard_normal((200, 200))
+    A = m @ m.T + 200 * np.eye(200)
+    got, want = A.copy(), A.copy()
+    f = looptrace.jit(cholesky_plus_upper, backend="cpu")
+    f(got)
+    cholesky_plus_upper(want)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert "nplinalg.cholesky" in f.explain(A).kernel_source
+    T, Y = rng.standard_normal((16, 48, 48)) + 8 * np.eye(48), rng.standard_normal((48, 30))
+    g = looptrace.jit(few_solves, backend="cpu")
+    np.testing.assert_allclose(g(T, Y), few_solves(T, Y), rtol=1e-10)
+    assert "nplinalg.solve" in g.explain(T, Y).kernel_source
+    small = rng.standard_normal((8, 6, 6)) + 6 * np.eye(6)  # little work: the per-matrix helpers
+    h = looptrace.jit(lambda a: np.linalg.inv(a), backend="cpu")
+    np.testing.assert_allclose(h(small), np.linalg.inv(small), rtol=1e-10)
+    assert "nplinalg." not in h.explain(small).kernel_source

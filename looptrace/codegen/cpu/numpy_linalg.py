@@ -6,9 +6,9 @@ vectorizer batched) ran Numba's np.linalg on each matrix in turn: 0.45-0.87x
 NumPy's batched gufuncs (20000 3x3: solve 15.6 vs 7.0 ms, det 9.9 vs 5.1,
 svd 143 vs 99, eigvalsh 42 vs 31). Numba's wrappers allocate and check per
 call, and have no svd without vectors, which np.linalg.norm(a, 2) needs. So
-at the top level, for a batch of at least MIN_BATCH matrices (and for
-svdvals of any matrix worth it), the kernel leaves nopython mode once and
-calls NumPy, whose result is packed as the primitive defines it
+at the top level, for a batch of at least MIN_BATCH matrices, for work of
+at least MIN_WORK (one large matrix) and for svdvals of any matrix worth
+it, the kernel leaves nopython mode once and calls NumPy, whose result is packed as the primitive defines it
 (ops/decomp.py, ops/factorizations.py). Inside a loop, and for one small
 matrix, lapack.py's per-matrix helpers stay. NumPy raises LinAlgError with
 its own messages, as the plain function does; the kernel's runner reports it
@@ -20,6 +20,12 @@ import numpy as np
 
 MIN_BATCH = 64  # matrices; fewer: entering object mode (a few us) costs more than it saves
 MIN_SVDVALS = 32 * 32  # elements of one matrix whose singular values alone are worth NumPy's call
+# batch * rows * cols * min(rows, cols) from which a factorization goes to NumPy whatever the batch:
+# entering object mode is then a few percent at most, and NumPy's LAPACK runs on NumPy's OpenBLAS
+# threads. Numba's wrappers call SciPy's, another thread pool: right after NumPy's own calls its
+# threads spin beside ours (codegen/cpu/blas.py), and npbench's cholesky2 (one 1000 x 1000
+# matrix) ran at 0.23-1.27x NumPy between runs.
+MIN_WORK = 1 << 20
 
 
 # --- the packed results (the input is a C-contiguous (batch, rows, cols) array) ---------------------
@@ -90,7 +96,9 @@ def emit_call(em, op, name: str, mats: list[str], extra: tuple = ()) -> bool:
     if em.depth != 1 or not all(isinstance(d, (int, np.integer)) for s in shapes for d in s):
         return False
     batch = int(np.prod(a.shape[:-2], dtype=np.int64))
-    if batch < MIN_BATCH and not (name == "svdvals" and a.shape[-1] * a.shape[-2] >= MIN_SVDVALS):
+    rows, cols = int(a.shape[-2]), int(a.shape[-1])
+    if batch < MIN_BATCH and batch * rows * cols * min(rows, cols) < MIN_WORK \
+            and not (name == "svdvals" and rows * cols >= MIN_SVDVALS):
         return False
     if any(np.prod(s, dtype=np.int64) == 0 for s in shapes):
         return False  # empty matrices: the helpers' own rules
