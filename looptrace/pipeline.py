@@ -40,6 +40,7 @@ from looptrace.vectorize.forward import forward_slice_reads
 from looptrace.vectorize.sink import sink_into_bodies
 from looptrace.vectorize.fused_products import fused_products
 from looptrace.vectorize.iotas import canonical_iotas
+from looptrace.vectorize.transposes import push_transposes
 from looptrace.vectorize.linear_recurrence import linear_scans
 
 
@@ -110,6 +111,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("linear_scans", linear_scans),  # residual linear recurrences -> prefix scans, chains -> squaring
     Pass("forward_updates", forward_slice_reads),  # a slice of a buffer just written: the values written;
     # a slice of a concatenation: its piece; a reshape of a reshape: one reshape (vectorize/forward.py)
+    Pass("transposes", push_transposes),  # transpose(f(transpose(a), b)): f(a, transpose(b)), in its reader's layout
     Pass("sink", sink_into_bodies),  # cheap values read in one branch only: computed there
     Pass("iotas", canonical_iotas),  # iota through reshapes, broadcasts, *1 and +0: a nest's loop variable
     Pass("ranges", decide_ranges),  # clamps, comparisons and checks that the positions' ranges decide
