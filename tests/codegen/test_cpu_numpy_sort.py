@@ -102,3 +102,26 @@ def test_generated_arrays_with_ties_match_plain(shape, levels, seed, data, monke
     want = fn(x.copy())
     for backend in ("interpret", "cpu"):
         _exact(looptrace.jit(fn, backend=backend, cache=False)(x.copy()), want)
+
+
+def order_statistics(x, y):
+    return (np.median(x), np.percentile(x, [5.0, 50.0, 97.5]), np.median(y, axis=1), np.sort(x)[:3],
+            np.argsort(x)[:3])
+
+
+def test_large_top_level_selections_are_numpys_partition(rng):
+    """A sort read only at some positions (np.median, np.percentile) of a large
+    array is np.partition at those positions, called from the kernel: values
+    equal to the plain function's (a NaN in a lane gives its NaN); an
+    argsort's prefix keeps the kernel's own stable selection."""
+    x, y = rng.standard_normal(20001), rng.standard_normal((3, 5000))
+    f = looptrace.jit(order_statistics, backend="cpu")
+    for g, w in zip(f(x, y), order_statistics(x, y)):
+        np.testing.assert_array_equal(g, w)
+    src = f.explain(x, y).kernel_source
+    # one partition of x for the median, the percentiles and the prefix; one of y along its rows
+    assert src.count("np.partition(") == 2 and "select_lane(" not in src and "argtopk_lane(" in src
+    x[77] = np.nan
+    y[1, 9] = np.nan
+    for g, w in zip(f(x, y), order_statistics(x, y)):
+        np.testing.assert_array_equal(g, w)
