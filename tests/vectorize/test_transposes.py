@@ -85,3 +85,34 @@ def test_generated_shapes(n, m, k, seed):
     _close(looptrace.jit(permuted_products, backend="interpret")(a, b, c), permuted_products(a, b, c), 1e-12)
     w = r.standard_normal(n)
     _close(looptrace.jit(reshaped_chain, backend="interpret")(a, w), reshaped_chain(a, w), 1e-12)
+
+
+def contour_integral(NR, NM, slab_per_bc, Ham, int_pts, Y):
+    """npbench's contour_integral."""
+    P0 = np.zeros((NR, NM), dtype=np.complex128)
+    P1 = np.zeros((NR, NM), dtype=np.complex128)
+    for z in int_pts:
+        Tz = np.zeros((NR, NR), dtype=np.complex128)
+        for n in range(slab_per_bc + 1):
+            zz = np.power(z, slab_per_bc / 2 - n)
+            Tz += zz * Ham[n]
+        X = np.linalg.solve(Tz, Y)
+        if abs(z) < 1.0:
+            X = -X
+        P0 += X
+        P1 += z * X
+    return P0, P1
+
+
+def test_a_costly_op_is_not_reshaped_into_a_broadcast(rng):
+    """A unit-axis reshape moves into cheap ops only: the complex power of
+    contour_integral, lined up as (n, 1, 1) against Ham[n], stays one value
+    per point (moved into it, the cpu kernel computed it again for each of
+    the 50 x 50 elements it multiplies: 2.4x slower)."""
+    ham = rng.random((3, 6, 6)) + 1j * rng.random((3, 6, 6)) + 4 * np.eye(6)
+    pts, y = rng.random(5) + 1j * rng.random(5), rng.random((6, 4)) + 1j * rng.random((6, 4))
+    args = (6, 4, 2, ham, pts, y)
+    for backend in ("interpret", "cpu"):
+        _close(looptrace.jit(contour_integral, backend=backend)(*args), contour_integral(*args), 1e-10)
+    powers = [op for op in walk(looptrace.explain(contour_integral, *args).program.body) if op.prim.name == "power"]
+    assert powers and all(op.out.ndim == 1 for op in powers)
