@@ -1,16 +1,14 @@
-"""Transposes, static slices and unit-axis reshapes moved through the
-elementwise ops they read, toward the arrays those came from.
+"""Transposes and static slices moved through the elementwise ops they
+read, toward the arrays those came from.
 
 Batching writes numba-benchmark's nbody_numpy loop body (`r = p[j] - p`,
 `rx = r[:, 0]`, ..., `accelerations += (r.T * s).T`) as a transpose of an
-elementwise product of a transpose, slices of a broadcast difference and
-unit-axis reshapes between them. Each is a barrier to a target's fusion:
-the product was made in the permuted layout and read back through the
-outer transpose, and `r` was made whole for its slices; at 4096 bodies
-three arrays of 4096 x 4096 x 2 floats, 0.40x NumPy (which runs the loop
-row by row in cache). With the rewrites the product is made in the layout
-its reduction reads and computed inside its nest, and the slices are
-computed from slices of the positions: 358 -> 145 ms (NumPy 141).
+elementwise product of a transpose, and slices of a broadcast difference.
+Both are barriers to a target's fusion: the product was made in the
+permuted layout and read back through the outer transpose, and `r` was
+made whole for its slices; at 4096 bodies arrays of 4096 x 4096 x 2 floats,
+0.37x NumPy (which runs the loop row by row in cache). With the transposes
+moved, 0.65x; with the slices too, 0.9-1.0x (358 -> 145 ms, NumPy 131-147).
 
 Rewrites, each exact (these ops only move elements):
   - transpose(f(a, b, ...), p) -> f(transpose(a, p), transpose(b, p), ...)
@@ -19,14 +17,14 @@ Rewrites, each exact (these ops only move elements):
     permutation; a 0-d operand stays as it is); a transpose of a transpose
     is one transpose, or none; a transpose of a reshape that only adds unit
     axes, keeping the order of the others, is a reshape;
-  - slice(f(a, b)) -> f(slice(a), slice(b)) for a cheap elementwise f that
-    also has a reader other than slices (`_slice_of_elementwise`);
-  - reshape(f(a, b)) -> f(reshape(a), reshape(b)) for a unit-axis reshape
-    of a cheap elementwise f read only by it, itself read by an elementwise op
-    (`_reshape_of_elementwise`; a cheap f only: a costly one, read
-    broadcast, would be computed again at every element its reader's nest
-    broadcasts it to, as contour_integral's complex power was, 2.4x slower).
-Elsewhere these ops stay (a target reads through them).
+  - slice(f(a, b)) -> f(slice(a), slice(b)) for a cheap elementwise f of
+    inputs (or views of them) that also has a reader other than slices
+    (`_slice_of_elementwise`).
+Elsewhere these ops stay (a target reads through them). Moving unit-axis
+reshapes into elementwise ops as well was tried and dropped: it let
+targets compute costly values again at every element a reader broadcasts
+them to (corpus nbody_accel_broadcast 3.8 -> 6.5 ms, npbench
+contour_integral 5.7 -> 13.8 ms).
 """
 from __future__ import annotations
 
@@ -39,7 +37,6 @@ from looptrace.ir.uses import use_map
 
 def push_transposes(program: Program) -> Program:
     _in_block(program.body, _movement)
-    _in_block(program.body, _reshapes)
     return program
 
 
@@ -49,10 +46,6 @@ def _movement(op: Op, ops: list[Op], producer: dict[int, Op], uses: dict) -> Val
     if op.prim.name == "slice":
         return _slice_of_elementwise(op, ops, producer, uses)
     return None
-
-
-def _reshapes(op: Op, ops: list[Op], producer: dict[int, Op], uses: dict) -> Value | None:
-    return _reshape_of_elementwise(op, ops, producer, uses) if op.prim.name == "reshape" else None
 
 
 def _in_block(block: Block, rewrite) -> None:
@@ -151,6 +144,8 @@ def _slice_of_elementwise(op: Op, ops: list[Op], producer: dict[int, Op], uses: 
         return None
     if all(u.op is not None and u.op.prim.name == "slice" for u in uses.get(src.out.id, ())):
         return None
+    if not all(_read_from_inputs(u, producer) for u in src.inputs if u.ndim):
+        return None
     rank = src.out.ndim
     if not any(u.ndim for u in src.inputs):
         return None
@@ -175,49 +170,20 @@ def _slice_of_elementwise(op: Op, ops: list[Op], producer: dict[int, Op], uses: 
     return made if made.dtype == op.out.dtype and tuple(made.shape) == tuple(op.out.shape) else None
 
 
-def _reshape_of_elementwise(op: Op, ops: list[Op], producer: dict[int, Op], uses: dict) -> Value | None:
-    """reshape(f(a, b)) -> f(reshape(a), reshape(b)) for a cheap elementwise f
-    read only by that reshape, when the reshape only adds or drops unit axes: a
-    target's nest then computes f where the reshape's reader reads it, not
-    as an array of its own (nbody's `s = w[j] * inv_dist_cube` lined up as
-    (n, n, 1) against r). Each operand (its missing leading axes added)
-    drops and gains the same unit axes."""
-    src = producer.get(op.inputs[0].id)
-    old, new = tuple(op.inputs[0].shape), tuple(op.out.shape)
-    if src is None or len(src.outputs) != 1 or src.blocks or not (src.prim.elementwise and src.prim.cheap) \
-            or src.prim.effectful or len(uses.get(src.out.id, ())) != 1 or old == new:
-        return None
-    readers = uses.get(op.out.id, ())  # the reshape lines f up against the other operands of an elementwise op
-    if len(readers) != 1 or readers[0].op is None or not readers[0].op.prim.elementwise:
-        return None
-    if any(not isinstance(d, int) for d in (*old, *new)) or [d for d in old if d != 1] != [d for d in new if d != 1]:
-        return None
-    pairs, k = [], 0  # for each new axis: the old axis it is (None: a unit axis of its own)
-    for d in new:
-        if d == 1:
-            pairs.append(None)
-            continue
-        while old[k] == 1:
-            k += 1
-        pairs.append(k)
-        k += 1
-    b = derived(op, ops)
-    args = []
-    for u in src.inputs:
-        if not u.ndim:
-            args.append(u)
-            continue
-        full = (1,) * (len(old) - u.ndim) + tuple(u.shape)
-        shape = tuple(1 if j is None else full[j] for j in pairs)
-        if shape == tuple(u.shape):
-            args.append(u)
-            continue
-        made_by = producer.get(u.id)
-        if made_by is not None and made_by.prim.name == "reshape":  # a reshape of a reshape: one
-            u = made_by.inputs[0]
-            if shape == tuple(u.shape):
-                args.append(u)
-                continue
-        args.append(b.op("reshape", u, shape=shape))
-    made = b.op(src.prim.name, *args, **src.attrs)
-    return made if made.dtype == op.out.dtype and tuple(made.shape) == tuple(op.out.shape) else None
+
+_VIEWS = ("reshape", "slice", "transpose", "broadcast_to")
+
+
+def _read_from_inputs(v: Value, producer: dict[int, Op]) -> bool:
+    """Is v an input of the block (an argument, a constant, a value from
+    outside it) or a view of one? Then a slice of it costs nothing, and f's
+    part is computed from memory already there; f of computed operands
+    (a step of spring_chain's `x + dt * v + ...`, whose np.roll reads
+    slices) would be computed again for each slice: 4.9 -> 9.2 ms."""
+    while True:
+        made = producer.get(v.id)
+        if made is None:
+            return True
+        if made.prim.name not in _VIEWS or len(made.outputs) != 1:
+            return False
+        v = made.inputs[0]
