@@ -23,12 +23,19 @@ def substitute(block: Block, mapping: dict[int, Value]) -> None:
 OpRewrite = Callable[[Op, list, dict], "Value | None"]
 
 
-def rewrite_each_op(block: Block, rewrite: OpRewrite) -> None:
+def rewrite_each_op(block: Block, rewrite: OpRewrite, with_uses: bool = False) -> None:
     """Offer every op of `block` (nested blocks first, each with its own
     producers) to `rewrite` in program order, replace the outputs it
-    rewrites in all later uses, and drop what became dead."""
+    rewrites in all later uses, and drop what became dead. `with_uses`:
+    `rewrite` also takes the block's uses as they were before the rewrites
+    (uses.use_map), as a fourth argument."""
     from .dce import dce
+    from .uses import use_map
 
+    if with_uses:
+        uses = use_map(block)
+        inner = rewrite
+        rewrite = lambda op, ops, producer: inner(op, ops, producer, uses)  # noqa: E731
     mapping: dict[int, Value] = {}
     producer: dict[int, Op] = {}
     ops: list[Op] = []
@@ -37,7 +44,7 @@ def rewrite_each_op(block: Block, rewrite: OpRewrite) -> None:
             op.inputs = tuple(mapping.get(v.id, v) for v in op.inputs)
         for sub in op.blocks:
             substitute(sub, mapping)
-            rewrite_each_op(sub, rewrite)
+            rewrite_each_op(sub, inner if with_uses else rewrite, with_uses)
         made = len(ops)
         new = rewrite(op, ops, producer)
         if new is not None:

@@ -29,14 +29,12 @@ contour_integral 5.7 -> 13.8 ms).
 from __future__ import annotations
 
 from looptrace.ir.builder import derived
-from looptrace.ir.core import Block, Op, Program, Value
-from looptrace.ir.dce import dce
-from looptrace.ir.rewrite import substitute
-from looptrace.ir.uses import use_map
+from looptrace.ir.core import Op, Program, Value
+from looptrace.ir.rewrite import rewrite_each_op
 
 
 def push_transposes(program: Program) -> Program:
-    _in_block(program.body, _movement)
+    rewrite_each_op(program.body, _movement, with_uses=True)
     return program
 
 
@@ -46,33 +44,6 @@ def _movement(op: Op, ops: list[Op], producer: dict[int, Op], uses: dict) -> Val
     if op.prim.name == "slice":
         return _slice_of_elementwise(op, ops, producer, uses)
     return None
-
-
-def _in_block(block: Block, rewrite) -> None:
-    for op in block.ops:
-        for sub in op.blocks:
-            _in_block(sub, rewrite)
-    uses = use_map(block)
-    producer: dict[int, Op] = {}
-    mapping: dict[int, Value] = {}
-    ops: list[Op] = []
-    for op in block.ops:
-        if mapping and any(v.id in mapping for v in op.inputs):
-            op.inputs = tuple(mapping.get(v.id, v) for v in op.inputs)
-            for sub in op.blocks:
-                substitute(sub, mapping)
-        made = len(ops)
-        new = rewrite(op, ops, producer, uses)
-        if new is not None:
-            mapping[op.out.id] = new
-        ops.append(op)
-        for o in ops[made:]:
-            for v in o.outputs:
-                producer[v.id] = o
-    block.ops = ops
-    block.results = [mapping.get(v.id, v) for v in block.results]
-    if mapping:
-        block.ops = dce(block, regions=False).ops
 
 
 def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op], uses: dict) -> Value | None:
@@ -89,21 +60,25 @@ def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op], uses: dict) -> Valu
     rank = src.out.ndim
     if any(u.ndim not in (0, rank) for u in src.inputs) or not any(u.ndim for u in src.inputs):
         return None
-    b = derived(op, ops)
-    args = []
-    for u in src.inputs:
-        if not u.ndim:
-            args.append(u)
-            continue
+
+    def moved(u: Value) -> Value:
         inner = producer.get(u.id)
         if inner is not None and inner.prim.name == "transpose" and len(inner.outputs) == 1:
-            args.append(_composed(op, inner.inputs[0], tuple(inner.attrs["perm"]), perm, ops))
-        elif inner is not None and inner.prim.name == "reshape" and \
-                (moved := _unit_reshape(op, inner, perm, ops)) is not None:
-            args.append(moved)
-        else:
-            args.append(b.op("transpose", u, perm=perm))
-    made = b.op(src.prim.name, *args, **src.attrs)
+            return _composed(op, inner.inputs[0], tuple(inner.attrs["perm"]), perm, ops)
+        if inner is not None and inner.prim.name == "reshape":
+            unit = _unit_reshape(op, inner, perm, ops)
+            if unit is not None:
+                return unit
+        return derived(op, ops).op("transpose", u, perm=perm)
+
+    return _rebuilt(op, src, moved, ops)
+
+
+def _rebuilt(op: Op, src: Op, move, ops: list[Op]) -> Value | None:
+    """src's elementwise op again, on its array operands moved (`move`), as
+    the value replacing op's output (None where it would not have op's type)."""
+    args = [move(u) if u.ndim else u for u in src.inputs]
+    made = derived(op, ops).op(src.prim.name, *args, **src.attrs)
     return made if made.dtype == op.out.dtype and tuple(made.shape) == tuple(op.out.shape) else None
 
 
@@ -150,12 +125,8 @@ def _slice_of_elementwise(op: Op, ops: list[Op], producer: dict[int, Op], uses: 
     if not any(u.ndim for u in src.inputs):
         return None
     starts, stops, steps = op.attrs["starts"], op.attrs["stops"], op.attrs["steps"]
-    b = derived(op, ops)
-    args = []
-    for u in src.inputs:
-        if not u.ndim:
-            args.append(u)
-            continue
+
+    def moved(u: Value) -> Value:
         lead = rank - u.ndim  # NumPy's broadcasting: u's axes are the last ones
         out_shape = tuple(src.out.shape)[lead:]
         whole = [d == 1 and n != 1 for d, n in zip(u.shape, out_shape)]  # broadcast along it
@@ -163,11 +134,10 @@ def _slice_of_elementwise(op: Op, ops: list[Op], producer: dict[int, Op], uses: 
         ue = tuple(1 if w else e for w, e in zip(whole, stops[lead:]))
         ust = tuple(1 if w else st for w, st in zip(whole, steps[lead:]))
         if us == (0,) * u.ndim and ue == tuple(u.shape) and ust == (1,) * u.ndim:
-            args.append(u)
-        else:
-            args.append(b.op("slice", u, starts=us, stops=ue, steps=ust))
-    made = b.op(src.prim.name, *args, **src.attrs)
-    return made if made.dtype == op.out.dtype and tuple(made.shape) == tuple(op.out.shape) else None
+            return u
+        return derived(op, ops).op("slice", u, starts=us, stops=ue, steps=ust)
+
+    return _rebuilt(op, src, moved, ops)
 
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import looptrace
+from tests.codegen.test_cpu_direct_writes import running_max
 
 
 @pytest.fixture(autouse=True)
@@ -239,14 +240,6 @@ def test_no_direct_runner_where_there_is_something_to_check(rng):
     f = looptrace.jit(scaled, backend="cpu")
     f(rng.standard_normal(2))
     assert _direct(f) == [None]  # a captured global array: checked on every call
-
-
-def running_max(values, labels, out):
-    for i in range(values.shape[0]):
-        g = labels[i]
-        if values[i] > out[g]:
-            out[g] = values[i]
-    return out
 
 
 def keep_old(s, k):

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import looptrace
+from bench.corpus.physics import spring_chain
 from looptrace.ir.core import walk
 
 EPS = np.float32(1e-6)
@@ -117,18 +118,6 @@ def test_a_costly_op_is_not_reshaped_into_a_broadcast(rng):
         _close(looptrace.jit(contour_integral, backend=backend)(*args), contour_integral(*args), 1e-10)
     powers = [op for op in walk(looptrace.explain(contour_integral, *args).program.body) if op.prim.name == "power"]
     assert powers and all(op.out.ndim == 1 for op in powers)
-
-
-def spring_chain(x, v, k, dt, steps):
-    """The corpus' spring_chain: np.roll reads slices of a computed step."""
-    x, v = x.copy(), v.copy()
-    a = k * (np.roll(x, 1) + np.roll(x, -1) - 2.0 * x)
-    for _ in range(steps):
-        x = x + dt * v + 0.5 * dt * dt * a
-        a_new = k * (np.roll(x, 1) + np.roll(x, -1) - 2.0 * x)
-        v = v + 0.5 * dt * (a + a_new)
-        a = a_new
-    return x, v
 
 
 def test_slices_of_computed_operands_keep_the_values(rng):
