@@ -11,24 +11,7 @@ from hypothesis import strategies as st
 import looptrace as lt
 from looptrace.autodiff.check import assert_close, numerical_grad
 
-NORMS = [None, "backward", "ortho", "forward"]
-
-
-def data(rng, shape, dtype):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "c":
-        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
-    if dtype.kind in "iu":
-        return rng.integers(-5, 6, shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
-
-
-def same(fn, *args, backend="interpret", **kw):
-    got = np.asarray(lt.jit(fn, backend=backend, **kw)(*args))
-    want = np.asarray(fn(*args))
-    assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, want.dtype, got.shape, want.shape)
-    single = want.dtype in (np.float32, np.complex64)
-    np.testing.assert_allclose(got, want, rtol=1e-4 if single else 1e-9, atol=1e-4 if single else 1e-10)
+from tests.tracer.test_np_fft import NORMS, data, same
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128", "int64"])
