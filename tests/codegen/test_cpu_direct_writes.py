@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import looptrace
+from bench.corpus.grouping import group_max as running_max
 
 
 def centered(u, D, dx):
@@ -123,14 +124,6 @@ def test_every_raising_helper_is_known_to_may_raise():
                 any(isinstance(n, ast.Attribute) and n.attr == "linalg" for n in ast.walk(fn))
             if raises:
                 assert emitter.may_raise([f"    x = {fn.name}(a, b)"]), f"{module.__name__}.{fn.name} raises"
-
-
-def running_max(values, labels, out):
-    for i in range(values.shape[0]):
-        g = labels[i]
-        if values[i] > out[g]:
-            out[g] = values[i]
-    return out
 
 
 def corner_writes(x, out):
