@@ -706,22 +706,7 @@ class LoopTrace:
         read again, which is exact only when nothing else can see that array:
         refuse an argument, a view, an array the caller or a closure holds and
         one that another variable still refers to where it is read later."""
-        entry = self.entry[name]
-        st = ctx.state()
-        box = _root(entry)._box
-        what = None
-        if entry.base is not None:
-            what = "a view of another array"
-        elif id(box) in st.arg_boxes:
-            what = "an argument array"
-        elif id(box) in st.foreign_boxes:
-            what = "an array the calling function passed in (or a closure holds)"
-        else:  # no scope: no variable of the function outside the loop reads anything (convert._others)
-            others = [(m, v) for m, v in self.entry.items() if m != name] + \
-                (sorted(self.scope().items()) if self.scope is not None else [])
-            holder = next((m for m, v in others if _holds(v, box)), None)
-            if holder is not None:
-                what = f"an array that `{holder}` also refers to"
+        what = self._seen_elsewhere(name)
         if what is not None:
             subject = (f"`{name}` is written in place and also rebound inside this loop" if written == name else
                        f"`{written}` is written in place inside this loop and `{name}` is rebound")
@@ -729,7 +714,25 @@ class LoopTrace:
                 f"{subject} while it refers to {what}; looptrace cannot follow which array each "
                 "iteration writes", self.loc, f"write `{name} = {name}.copy()` before the loop, or use "
                 "separate names")
-        self.detached[id(box)] = name
+        self.detached[id(_root(self.entry[name])._box)] = name
+
+    def _seen_elsewhere(self, name: str) -> str | None:
+        """What, besides `name`, can see the array `name` entered the loop
+        with (in words), or None where nothing else can."""
+        entry = self.entry[name]
+        st = ctx.state()
+        box = _root(entry)._box
+        if entry.base is not None:
+            return "a view of another array"
+        if id(box) in st.arg_boxes:
+            return "an argument array"
+        if id(box) in st.foreign_boxes:
+            return "an array the calling function passed in (or a closure holds)"
+        # no scope: no variable of the function outside the loop reads anything (convert._others)
+        others = [(m, v) for m, v in self.entry.items() if m != name] + \
+            (sorted(self.scope().items()) if self.scope is not None else [])
+        holder = next((m for m, v in others if _holds(v, box)), None)
+        return f"an array that `{holder}` also refers to" if holder is not None else None
 
     def _check_detached(self, specs: dict, body: Region, cond: Region | None) -> None:
         """After `_detach`: the loop must not reach a left-behind array through
@@ -765,6 +768,8 @@ class LoopTrace:
         box_results = [b.value_at_exit for b, _, _ in carried_boxes]
         body_args = body.name_args + box_args_body
         ys = [lst.stacked_value for lst in self._stacked_lists(specs, body)]
+        self.kept = self._kept_names(specs)
+        self.no_trip = self._no_trip()
         body.frame.block.args = ([body.index] if body.index is not None else []) + body_args
         if self.is_while:
             outs = self._emit_while(body, cond, carried_boxes, name_inits + box_inits,
@@ -867,6 +872,54 @@ class LoopTrace:
             x = x.base
         return is_tracer(x) and ctx.visible(x._box.frame, ctx.state().frame)
 
+    def _kept_names(self, specs: dict) -> list[str]:
+        """Names carried by value that enter the loop holding an array
+        something else also sees (an argument, another name): where the loop
+        runs no iteration, the name still holds that array after it, as in
+        Python, and writes through it must reach it."""
+        if surely_runs(self):
+            return []
+        return [n for n in self.names if specs[n].kind not in ("alias", "temp") and is_tracer(self.entry[n])
+                and (self.entry[n].ndim > 0 or self.entry[n].array0d) and self._seen_elsewhere(n) is not None]
+
+    def _no_trip(self) -> Any:
+        """Where `kept` has names: True or False where it is known whether the
+        loop runs no iteration, else the traced bool Value that says so
+        (emitted before the loop op), or None where looptrace cannot tell."""
+        it = self.it
+        if not self.kept:
+            return False
+        if it is not None and self.cond_fn is None and it.static_len is not None:
+            return it.static_len == 0
+        with ctx.at(self.loc):
+            if it is not None and self.cond_fn is None:
+                runs = it.in_range(it.bounds()[0])
+            elif self.brk is None:
+                try:  # a while loop: its condition, on the values the names enter with
+                    runs = self.cond_fn()
+                except Exception:
+                    return None
+            else:
+                return None
+            runs = _as_bool(runs)
+            return not_(runs).value if is_tracer(runs) else not runs
+
+    def _kept_after(self, name: str, after: Any) -> Any:
+        """The value of `name` after the loop, given `after`, the loop's output
+        for it: the array it entered with where no iteration ran (`_no_trip`)."""
+        from .array import link
+
+        entry = self.entry[name]
+        if name not in self.kept or self.no_trip is False or not is_tracer(after) or after is entry:
+            return after
+        if self.no_trip is True:
+            return entry
+        if self.no_trip is None or entry.base is not None:
+            link(_root(after)._box, None, None, False)  # writes through the name are refused
+        else:
+            link(_root(after)._box, _root(entry)._box, self.no_trip, True)
+        return after
+
     def _link_exit(self, out: Any, raw: Any, body: Region, name: str) -> None:
         """A name the body left bound to an array that a traced `if` linked to
         one from outside the loop, or to the one the name held when the
@@ -904,7 +957,8 @@ class LoopTrace:
             spec = specs[n]
             k = spec.n_values()
             after = spec.after_loop(self, n, name_outs[pos:pos + k])
-            final.append(raw if is_tracer(after) and self._same_array_each_time(raw) else after)
+            final.append(raw if is_tracer(after) and self._same_array_each_time(raw) else
+                         self._kept_after(n, after))
             self._link_exit(final[-1], raw, body, n)
             pos += k
         stacked = iter(ys)
