@@ -224,7 +224,7 @@ def _persistent_while(em: CudaEmitter, team: TeamCtx, op: Op, outs: list) -> Non
     code.line("while True:")
     team.counting = True
     with code.indented():
-        while_step(em, team, cond, body, storage)
+        while_step(em, team, cond, body, storage, top=True)
     team.counting = False
     copy_out(em, team, body.args, op.outputs, outs, storage)
 

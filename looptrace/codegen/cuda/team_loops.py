@@ -120,7 +120,10 @@ def copy_out(em: CudaEmitter, team: TeamCtx, carries: list[Value], finals: tuple
             em.copy_access(acc, storage[a.id][0])
 
 
-def while_step(em: CudaEmitter, team: TeamCtx, cond: Block, body: Block, storage: dict) -> None:
+def while_step(em: CudaEmitter, team: TeamCtx, cond: Block, body: Block, storage: dict, top: bool) -> None:
+    """One step of a while loop; `top`: the kernel's own loop, whose ping-pong
+    carries flip halves each step (a nested loop's carries have one buffer,
+    and its steps must leave the outer loop's parity alone)."""
     code = team.code
     for ca, ba in zip(cond.args, body.args):
         em.locs[ca.id] = em.locs[ba.id]
@@ -131,7 +134,7 @@ def while_step(em: CudaEmitter, team: TeamCtx, cond: Block, body: Block, storage
     def finish() -> None:
         next_step(em, team, body.args, body.results, storage)
         code.sync()
-        if code.pingpong:
+        if top and code.pingpong:
             code.line("par = 1 - par")
         if len(em.error_sites) > checks:  # a bad index stops the loop (the call then raises)
             code.line(f"if {code.err()}[0] != 0:")
@@ -187,7 +190,7 @@ def emit_team_while(em: CudaEmitter, op: Op) -> None:
     code.begin_phase()
     code.line("while True:")
     with code.indented():
-        while_step(em, team, cond, body, storage)
+        while_step(em, team, cond, body, storage, top=False)
     code.sync()
     for v, a in zip(op.outputs, body.args):
         em.bind(v, em.locs[a.id] if a.ndim == 0 else storage[a.id][0], owned=v.ndim > 0)

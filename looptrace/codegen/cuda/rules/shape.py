@@ -45,7 +45,7 @@ def _reshape_lower(em: CudaEmitter, op) -> None:
         em.view(v, shaped, x)
         return
     tmp = em.alloc(v)  # a strided value: copy once, in C order, then view
-    flat = A.whole(tmp.buf, tuple(x.shape))
+    flat = A.Access(tmp.buf, tuple(x.shape), A.c_strides(tuple(x.shape)), tmp.off)  # in shared memory: at its offset
     em.copy_access(flat, loc)
 
 
