@@ -307,6 +307,11 @@ class JitFunction:
                             [outs[res] for _, res in program.writebacks])
         for argi, res in program.writebacks:
             _write_back(targets[argi], outs[res], specs[argi] if argi < len(specs) else None)
+        if program.result_args:
+            results = list(results)
+        for k, argi in program.result_args.items():
+            if isinstance(targets[argi], np.ndarray):
+                results[k] = targets[argi]  # `s[1] = 7; return s` returns the caller's array
         return build_output(program.out_tree, results)
 
     def explain(self, *args, **kwargs) -> "Explanation":
@@ -615,7 +620,10 @@ def _writing_runner(whole: Callable, program: Program) -> Callable:
         body.append(f"    r{k} = o[{k}]\n    if {fresh} and ({shares}):\n        r{k} = r{k}.copy()\n")
     for w, t in zip(written, targets):
         body.append(f"    if {w} is not {t}:\n        COPYTO({t}, {w}, casting='unsafe')\n")
-    outs = "".join(f"r{k}, " if program.body.results[k].ndim else f"o[{k}], " for k in range(n_out))
+    for k, argi in program.result_args.items():
+        body.append(f"    r{k} = a[{argi}]\n")  # `s[1] = 7; return s`: the caller's array (execute)
+    outs = "".join(f"r{k}, " if program.body.results[k].ndim or k in program.result_args else f"o[{k}], "
+                   for k in range(n_out))
     body.append(f"    return build_output(TREE, ({outs}))\n")
     env = {"whole": whole, "MISS": _MISS, "MAY_SHARE": np.may_share_memory, "COPYTO": np.copyto,
            "build_output": build_output, "TREE": program.out_tree}
@@ -670,7 +678,7 @@ def _flat_tuple(tree: tuple, results: list) -> tuple[str, dict, Callable] | None
     parts, names = [], {}
     for t in leaves:
         k, v = t[1], results[t[1]]
-        if v.dtype == RNG:
+        if v.dtype == RNG or len(t) > 3:
             return None
         if v.ndim > 0 or t[2]:
             parts.append(f"o[{k}]")

@@ -147,6 +147,9 @@ class Program:
     # what the program read from outside its arguments: guards and implicit arguments
     # (looptrace/guards.py); the implicit arguments are the last block arguments
     guards: Any = None
+    # result position -> argument position, for a result that is the argument object itself
+    # (`s[1] = 7; return s`): the call returns the caller's array, as Python does
+    result_args: dict = field(default_factory=dict)
 
 
 def walk(block: Block) -> Iterator[Op]:

@@ -211,6 +211,8 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         st.root.block.results = results + [v for _, v in writebacks]
         program.writebacks = [(argi, len(results) + k) for k, (argi, _) in enumerate(writebacks)]
         program.out_tree = tree
+        program.result_args = {k: st.arg_boxes[id(leaf._box)] for k, leaf in enumerate(leaves)
+                               if is_tracer(leaf) and leaf.base is None and id(leaf._box) in st.arg_boxes}
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
         program.captured = st.captured
@@ -253,6 +255,8 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
             v.escaped()
         if is_tracer(v):
             leaves.append(v)
+            if v.ndim == 0 and v.array0d and not v.weak:  # a 0-d ndarray stays one (build_output)
+                return ("leaf", len(leaves) - 1, False, np.dtype(v.dtype).str)
             return ("leaf", len(leaves) - 1, v.weak)
         if isinstance(v, tuple):
             return ("tuple", [walk(e) for e in v])
@@ -283,6 +287,10 @@ def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
         v = values[tree[1]]
         if not scalars:
             return v
+        if len(tree) > 3:  # a 0-d ndarray (np.zeros(()), a 0-d argument), not a NumPy scalar
+            if (type(v) is np.ndarray and v.dtype.str == tree[3]) or hasattr(v, "__cuda_array_interface__"):
+                return v  # (a device array stays on the device)
+            return np.asarray(v, tree[3])
         t = type(v)
         if t is np.ndarray:  # the common cases first: a warm call's cost is mostly this
             if v.ndim:

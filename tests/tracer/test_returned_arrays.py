@@ -1,0 +1,74 @@
+"""What a call returns is what the plain function returns, as Python
+objects: an argument written in place and returned is the caller's array
+itself (later writes through the result reach it, `r is a`), and a 0-d
+ndarray (a 0-d argument, np.zeros(()), np.asarray(x.sum())) comes back as a
+0-d ndarray of its dtype, not a NumPy scalar. Before: the interpreter gave a
+new array for a written argument, and every backend turned 0-d arrays into
+scalars."""
+
+import numpy as np
+import pytest
+
+import looptrace
+
+BACKENDS = ["interpret", "cpu"]
+
+
+def add_in_place(a, x):
+    a += x.sum()
+    return a
+
+
+def written_and_other(a, b, x):
+    for i in range(x.shape[0]):
+        a[i % a.shape[0]] += x[i]
+    return b, a, x.sum()
+
+
+def zero_d_results(x):
+    z = np.zeros(())
+    z += x[0]
+    return np.asarray(x.sum()), z, np.asarray(x.astype(np.float32).max()), x.sum()
+
+
+def _repeat(f, backend, *args):
+    """Two calls: the first builds, the second may take the direct runner."""
+    jitted = looptrace.jit(f, backend=backend)
+    for _ in range(2):
+        plain = [a.copy() for a in args]
+        comp = [a.copy() for a in args]
+        yield f(*plain), jitted(*comp), plain, comp
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("shape", [(4,), ()])
+def test_a_written_argument_returned_is_the_callers_array(backend, shape):
+    r = np.random.default_rng(1)
+    a, x = r.standard_normal(shape), r.standard_normal(5)
+    for want, got, plain, comp in _repeat(add_in_place, backend, a, x):
+        assert want is plain[0] and got is comp[0]
+        assert type(got) is np.ndarray and got.shape == shape
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        got[...] = 3.0  # the caller sees it
+        assert np.all(comp[0] == 3.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_tuple_with_written_and_unwritten_arguments(backend):
+    r = np.random.default_rng(2)
+    a, b, x = r.standard_normal(3), r.standard_normal(2), r.standard_normal(7)
+    for want, got, plain, comp in _repeat(written_and_other, backend, a, b, x):
+        assert got[0] is comp[1] and got[1] is comp[0]
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+        np.testing.assert_allclose(comp[0], plain[0], rtol=1e-12)
+        assert type(got[2]) is type(want[2])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_zero_d_arrays_stay_arrays(backend):
+    x = np.random.default_rng(3).standard_normal(6)
+    for want, got, _, _ in _repeat(zero_d_results, backend, x):
+        for g, w in zip(got, want):
+            assert type(g) is type(w), (type(g), type(w))
+            assert np.asarray(g).dtype == np.asarray(w).dtype and np.ndim(g) == np.ndim(w)
+            np.testing.assert_allclose(g, w, rtol=1e-6)
