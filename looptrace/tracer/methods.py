@@ -8,7 +8,7 @@ from looptrace.errors import TraceError, UnsupportedError
 from . import context as ctx
 from . import indexing, nests, numpy_api as nx
 from . import semantics as sem
-from . import masked, np_arrays, np_more, np_partition, windows  # noqa: I001  (after numpy_api, whose namespace they extend)
+from . import masked, np_arrays, np_breadth, np_more, np_partition, windows  # noqa: I001  (after numpy_api, whose namespace they extend)
 from .array import Tracer
 
 BINARY_OPS = {
@@ -147,6 +147,7 @@ def _install() -> None:
         "sort": np_arrays.sort_method, "repeat": nx.NAMESPACE["repeat"], "nonzero": nx.NAMESPACE["nonzero"],
         "item": _item_method, "partition": np_partition.partition_method,
         "argpartition": np_partition.argpartition_method, "diagonal": np_more.diagonal_method,
+        "searchsorted": np_breadth.searchsorted_method,
     }
     methods["trace"] = np_more.trace_method  # with offset and axes
     for name, fn in methods.items():

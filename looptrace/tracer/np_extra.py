@@ -4,7 +4,7 @@ cover: take, pad, diag/diagflat, trapezoid, gradient, cross, polyval, vander,
 kron, select, heaviside, sinc, float_power, ldexp, modf, divmod, rot90,
 fliplr/flipud, the split family, dstack, block, append, insert, delete,
 cumulative_sum/prod, linalg.matrix_power, unravel_index, ravel_multi_index,
-isin, searchsorted, digitize and interp.
+isin, searchsorted, digitize and interp; np.pad's modes but 'empty'.
 
 Invariant: compositions only (no primitives of their own); results, dtypes,
 shapes and errors are NumPy's for the arguments looptrace supports, and
@@ -118,8 +118,10 @@ def take(a, indices, axis=None, out=None, mode="raise"):
 
 # --- pad --------------------------------------------------------------------------------------------
 _PAD_KEYWORDS = {"constant": {"constant_values"}, "edge": set(), "wrap": set(),
-                 "reflect": {"reflect_type"}, "symmetric": {"reflect_type"}}
-_PAD_OTHER = ("empty", "linear_ramp", "maximum", "mean", "median", "minimum")
+                 "reflect": {"reflect_type"}, "symmetric": {"reflect_type"}, "linear_ramp": {"end_values"},
+                 "maximum": {"stat_length"}, "mean": {"stat_length"}, "median": {"stat_length"},
+                 "minimum": {"stat_length"}}
+_PAD_OTHER = ("empty",)  # its values are whatever memory held: nothing to match
 
 
 def pad(array, pad_width, mode="constant", **kwargs):
@@ -139,6 +141,11 @@ def pad(array, pad_width, mode="constant", **kwargs):
     widths = _pad_pairs(pad_width, a.ndim)
     if mode == "constant":
         values = _value_pairs(kwargs.get("constant_values", 0), a.ndim)
+    elif mode == "linear_ramp":
+        values = [tuple(_strong(v) for v in p) for p in _value_pairs(kwargs.get("end_values", 0), a.ndim)]
+    elif mode in _PAD_STATS:
+        length = kwargs.get("stat_length")
+        lengths = [(None, None)] * a.ndim if length is None else _pad_pairs(length, a.ndim)
     for axis, (before, after) in enumerate(widths):
         if before == after == 0:
             continue
@@ -148,7 +155,12 @@ def pad(array, pad_width, mode="constant", **kwargs):
         n = a.shape[axis]
         if n == 0:
             raise ValueError(f"can't extend empty axis {axis} using modes other than 'constant' or 'empty'")
-        a = _gather(a, _pad_index(mode, n, before, after), axis)
+        if mode == "linear_ramp":
+            a = _pad_ramps(a, axis, before, after, values[axis])
+        elif mode in _PAD_STATS:
+            a = _pad_stats(a, axis, before, after, lengths[axis], mode)
+        else:
+            a = _gather(a, _pad_index(mode, n, before, after), axis)
     return a if any(w != (0, 0) for w in widths) else sem.wrap(a.value)
 
 
@@ -188,6 +200,50 @@ def _pad_constant(a: Tracer, axis: int, before: int, after: int, pair) -> Tracer
     parts.append(a)
     if after:
         parts.append(sem.broadcast_to(sem.astype(pair[1], a.dtype), _shape_with(a.shape, axis, after)))
+    return sem.concatenate(parts, axis)
+
+
+def _pad_ramps(a: Tracer, axis: int, before: int, after: int, ends) -> Tracer:
+    """NumPy's linear_ramp: linspace(end value, edge, width, endpoint=False) in
+    a's dtype on each side (floored for integers), the right one reversed."""
+    def ramp(end: Tracer, edge_at: int, width: int) -> Tracer:
+        edge = _gather(a, edge_at, axis)
+        return na.linspace(end, edge, width, endpoint=False, dtype=a.dtype, axis=axis)
+
+    parts = [ramp(ends[0], 0, before)] if before else []
+    parts.append(a)
+    if after:
+        parts.append(nx.flip(ramp(ends[1], a.shape[axis] - 1, after), axis))
+    return sem.concatenate(parts, axis)
+
+
+_PAD_STATS = {"maximum": "max", "minimum": "min", "mean": "mean", "median": "median"}
+
+
+def _pad_stats(a: Tracer, axis: int, before: int, after: int, lengths, mode: str) -> Tracer:
+    """A statistic of the first (last) stat_length values on `axis`, rounded to
+    an integer dtype, repeated over the pad on each side (NumPy's _get_stats)."""
+    n = a.shape[axis]
+    left, right = (n if k is None or k > n else k for k in lengths)
+    if (left == 0 or right == 0) and mode in ("maximum", "minimum"):
+        raise ValueError("stat_length of 0 yields no value for padding")
+
+    def stat(lo: int, hi: int) -> Tracer:
+        key = [slice(None)] * a.ndim
+        key[axis] = slice(lo, hi)
+        with warnings.catch_warnings():  # an empty mean is NaN, as NumPy's (with its warning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            v = nx.NAMESPACE[_PAD_STATS[mode]](a[tuple(key)], axis=axis, keepdims=True)
+        if a.dtype.kind in "iu":
+            v = _u("rint", v) if v.dtype.kind == "f" else v
+        return sem.astype(v, a.dtype)
+
+    first = stat(0, left)
+    last = first if left == right == n else stat(n - right, n)
+    parts = [sem.broadcast_to(first, _shape_with(a.shape, axis, before))] if before else []
+    parts.append(a)
+    if after:
+        parts.append(sem.broadcast_to(last, _shape_with(a.shape, axis, after)))
     return sem.concatenate(parts, axis)
 
 

@@ -760,20 +760,20 @@ def un_histogram_bin_edges(x):
     return np.histogram_bin_edges(x[0], 2)  # (np.argpartition, sliding_window_view are supported)
 
 
-def un_searchsorted_method(x):
-    return x[0].searchsorted(x[1])
+def un_compress_method(x):
+    return x[0].compress(x[1] > 0)  # (x.searchsorted is supported: tracer/np_breadth.py)
 
 
-def un_polyfit(x):
-    return np.polyfit(x[0], x[1], 1)
+def un_resize(x):
+    return np.resize(x[0], 5)  # (np.polyfit is supported: tracer/np_breadth.py)
 
 
 def un_unique(x):
     return np.unique(x)
 
 
-def un_multi_dot(x):
-    return np.linalg.multi_dot([x, x, x])  # (np.polyder is supported: tracer/np_more.py)
+def un_tensorsolve(x):
+    return np.linalg.tensorsolve(x, x[0])  # (np.polyder, np.linalg.multi_dot are supported)
 
 
 def un_put_method(x):
@@ -792,8 +792,8 @@ def un_ufunc_accumulate(x):
 
 @pytest.mark.parametrize("fn, name", [
     (un_roots, "np.roots"), (un_svd, "np.linalg.tensorinv"), (un_poly, "np.poly"),
-    (un_histogram_bin_edges, "np.histogram_bin_edges"), (un_searchsorted_method, "searchsorted"),
-    (un_polyfit, "np.polyfit"), (un_unique, "np.unique"), (un_multi_dot, "np.linalg.multi_dot"), (un_put_method, ".put"),
+    (un_histogram_bin_edges, "np.histogram_bin_edges"), (un_compress_method, "compress"),
+    (un_resize, "np.resize"), (un_unique, "np.unique"), (un_tensorsolve, "np.linalg.tensorsolve"), (un_put_method, ".put"),
     (un_eig, "np.linalg.eig"),
     (un_ufunc_accumulate, "np.subtract.accumulate"),
 ], ids=lambda v: getattr(v, "__name__", v))
@@ -820,12 +820,12 @@ def un_foreign_ufunc(x):
     return np.frompyfunc(abs, 1, 1)(x)
 
 
-def un_nextafter(x):
-    return np.nextafter(x, 0.5)
+def un_matvec(x):
+    return np.matvec(np.outer(x, x), x)  # (np.nextafter is supported: tracer/np_breadth.py)
 
 
 @pytest.mark.parametrize("fn, name", [(un_imported_roots, "np.roots"), (un_foreign_ufunc, "the ufunc"),
-                                      (un_nextafter, "np.nextafter")], ids=lambda v: getattr(v, "__name__", v))
+                                      (un_matvec, "np.matvec")], ids=lambda v: getattr(v, "__name__", v))
 def test_unsupported_reached_other_ways(fn, name, rng):
     with pytest.raises(looptrace.UnsupportedError, match=name) as info:
         looptrace.jit(fn, backend="interpret")(randn(rng, 3))
