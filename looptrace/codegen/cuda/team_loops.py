@@ -94,17 +94,47 @@ def _at_parity0(acc: A.Access) -> A.Access:
 def next_step(em: CudaEmitter, team: TeamCtx, args: list[Value], results: list[Value], storage: dict) -> None:
     """The step's results become the carries: ping-pong halves need nothing, one buffer may need a copy."""
     code = team.code
-    scalars = []
+    scalars, moves = [], []
     for a, r in zip(args, results):
         if a.ndim == 0:
             scalars.append((em.locs[a.id].name, _cast(em.device_scalar(code, r), a.dtype)))
             continue
         cur, nxt = storage[a.id]
         target = nxt if nxt is not None else cur
-        if em.loc(r) != target:
-            em.copy(target, r)
+        src = em.acc(r)
+        if src != target:
+            moves.append((target, src))
+    for target, src in parallel_moves(team, moves):
+        em.copy_access(target, src)
     if scalars:
         code.line(", ".join(n for n, _ in scalars) + ", = " + ", ".join(x for _, x in scalars) + ",")
+
+
+def parallel_moves(team: TeamCtx, moves: list[tuple[A.Access, A.Access]]) -> list[tuple[A.Access, A.Access]]:
+    """The copies (target, source) of one step's carries, all reading the step's values,
+    as a sequence: a copy that writes a buffer no other one reads goes first, and a
+    cycle (`a, b = b, a` with one of them updated in place, each carry reading the
+    other's storage) or a copy overlapping itself (a reversed view of its own carry)
+    goes through fresh storage. One after the other in the order given, a later copy
+    read what an earlier one had already overwritten (found by the generated-program
+    fuzz under the simulator: `b[1:] = ...; a, b = b, a`)."""
+    out, todo = [], list(moves)
+    while todo:
+        for k, (target, src) in enumerate(todo):
+            if not any(s.buf == target.buf for j, (_, s) in enumerate(todo) if j != k):
+                if src.buf == target.buf:  # the same region, not the same elements in the same order
+                    tmp = team.storage(tuple(src.shape), src.dtype)
+                    out.append((tmp, src))
+                    src = tmp
+                out.append((target, src))
+                del todo[k]
+                break
+        else:  # every remaining copy reads what another writes: stage one's source
+            target, src = todo[0]
+            tmp = team.storage(tuple(src.shape), src.dtype)
+            out.append((tmp, src))
+            todo[0] = (target, tmp)
+    return out
 
 
 def copy_out(em: CudaEmitter, team: TeamCtx, carries: list[Value], finals: tuple, outs: list, storage) -> None:
