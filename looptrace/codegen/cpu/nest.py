@@ -509,6 +509,10 @@ def emit_fused(em: Emitter, op: Op) -> None:
     if reduction is not None:
         _emit_interchanged(em, op, reduction, out, counts, big)
         return
+    reduction = _tileable(em, op, probe)
+    if reduction is not None:
+        _emit_tiled(em, op, reduction, out, counts, big)
+        return
     def nest(parallel: bool) -> None:
         with em.loop_nest(counts, parallel_outer=parallel) as idx:
             em.line(f"{out}[{', '.join(idx)}] = {Fuser(em).value_at(v, idx, produce=True)}")
@@ -732,6 +736,77 @@ def _interchangeable(em: Emitter, op: Op, probe: Fuser) -> Op | None:
     if not varying or any(idx[-1] != j for idx in varying):
         return None
     return red
+
+
+# --- reductions over tiles of the last two kept axes ---------------------------------------------
+# `out[i, c] = sum_r g(s[r, i], y[r, c], y[i, c])` with c short (nbody_numpy's
+# `(r.T * s).T` summed over bodies r, c the 2 coordinates): with r innermost
+# each step reads s down a column (a cache miss per element of a 4096 x 4096
+# s), and the last axis is too short for `_interchangeable`. The nest runs
+# over tiles of i instead (in parallel), r outside i and c:
+#     for tile: acc[:, :] = 0; for r: for i in tile: for c: acc[i, c] += g(...)
+# so s is read along its rows, TILE_ROWS elements at a time. Each element is
+# still summed over r in the same order: the same values.
+TILE_ROWS = 256  # positions of the second last axis per tile (acc: TILE_ROWS x last axis)
+TILE_MIN = 64  # the second last axis must be at least this long
+
+
+def _tileable(em: Emitter, op: Op, probe: Fuser) -> Op | None:
+    """The one reduction in this root's nest when running it over tiles of
+    its two last axes pays: some array the sum reads along its reduced axis
+    is contiguous along the second last kept axis (read down a column in the
+    natural order), and every array it reads that varies with the two last
+    axes is contiguous along one of them."""
+    v = op.out
+    if v.ndim < 2 or len(probe.reductions) != 1 or not all(isinstance(d, int) for d in v.shape[-2:]):
+        return None
+    if v.shape[-2] < TILE_MIN or v.shape[-1] >= INTERCHANGE_MIN or v.shape[-1] * TILE_ROWS > 8192:
+        return None
+    red = probe.reductions[0]
+    if tuple(red.out.shape) != tuple(v.shape) or not _same_index_path(em.plan, red, op):
+        return None
+    i, j = _symbols(v)[-2:]
+    reads = [idx for _, idx, in_red in probe.reads if in_red]
+    if any((any(i in x or j in x for x in idx)) and idx[-1] not in (i, j) for idx in reads):
+        return None
+    down = [idx for idx in reads if idx[-1] == i and any(_reduced(x) for x in idx[:-1])]
+    return red if down else None
+
+
+def _reduced(index: str) -> bool:
+    """Does this index text vary with a reduced loop (no kept axis's symbol, not a constant)?"""
+    return "@" not in index and not index.lstrip("-").isdigit()
+
+
+def _emit_tiled(em: Emitter, op: Op, red: Op, out: str, counts: list[str], big: bool) -> None:
+    x, axes = red.inputs[0], folded_axes(red)
+    acc_dt = fold_acc_dtype(red)
+    n, m = op.out.shape[-2:]
+    tile = min(TILE_ROWS, n)
+    tiles = -(-n // tile)
+    lead = op.out.ndim > 2
+    with em.loop_nest(counts[:-2], parallel_outer=big and lead and op.out.shape[0] != 1) as outer:
+        t, lo, hi, acc = em.fresh("tile"), em.fresh("lo"), em.fresh("hi"), em.fresh("acc")
+        with em.loop(t, str(tiles), parallel=big and not lead):
+            em.line(f"{lo} = {t} * {tile}")
+            em.line(f"{hi} = min({lo} + {tile}, {n})")
+            em.line(f"{acc} = alloc(({tile}, {m}), {dtype_text(acc_dt)})")
+            i, j = em.fresh("i"), em.fresh("j")
+            with em.loop(i, str(tile)), em.loop(j, str(m)):
+                em.line(f"{acc}[{i}, {j}] = {fold_init(red)}")
+            fz = Fuser(em)
+            inner = [em.fresh("r") for _ in axes]
+            with contextlib.ExitStack() as stack:
+                for var, k in zip(inner, axes):
+                    stack.enter_context(em.loop(var, em.size(x, k)))
+                stack.enter_context(em.loop(i, f"{lo}, {hi}"))
+                stack.enter_context(em.loop(j, str(m)))
+                at = [*outer, f"nonneg({i})", j]
+                em.line(fold_update(red, f"{acc}[{i} - {lo}, {j}]", fz.term(red, at, inner)))
+            fz = Fuser(em)
+            fz.memo = {(red.out.id, (*outer, i, j)): cast(f"{acc}[{i} - {lo}, {j}]", red.out.dtype)}
+            with em.loop(i, f"{lo}, {hi}"), em.loop(j, str(m)):
+                em.line(f"{out}[{', '.join([*outer, i, j])}] = {fz.value_at(op.out, [*outer, i, j], produce=True)}")
 
 
 def _reusable_input(em: Emitter, op: Op, probe: Fuser) -> Value | None:
