@@ -33,6 +33,7 @@ CASES = {
     "trapezoid/dx-axis": (lambda a: np.trapezoid(a, dx=0.3, axis=0), (A,)),
     "polyval": (lambda p, v: np.polyval(p, v), (P3, V)),
     "polyfit": (lambda v, w: np.polyfit(v, w, 2), (V, W)),
+    "polyfit/w-full": (lambda v, w: np.polyfit(v, w, 1, w=np.abs(w) + 1, full=True)[:2], (V, W)),
     "polyder": (lambda p: np.polyder(p), (P3,)),
     "polyint": (lambda p: np.polyint(p), (P3,)),
     "searchsorted/left": (lambda s, v: np.searchsorted(s, v), (S, V)),
@@ -52,8 +53,14 @@ CASES = {
     "pad/wrap": (lambda a: np.pad(a, 1, mode="wrap"), (A,)),
     "pad/linear_ramp": (lambda a: np.pad(a, 1, mode="linear_ramp"), (A,)),
     "pad/mean": (lambda a: np.pad(a, 1, mode="mean"), (A,)),
+    "pad/linear_ramp-end_values": (lambda a: np.pad(a, ((2, 1), (0, 3)), mode="linear_ramp", end_values=(1.5, -2)), (A,)),
+    "pad/maximum-stat_length": (lambda a: np.pad(a, 2, mode="maximum", stat_length=2), (A,)),
+    "pad/minimum": (lambda a: np.pad(a, (1, 2), mode="minimum"), (A,)),
+    "pad/median": (lambda a: np.pad(a, 1, mode="median"), (A,)),
+    "pad/mean-int": (lambda i: np.pad(i, 2, mode="mean", stat_length=3), (I,)),
     "take_along_axis": (lambda a: np.take_along_axis(a, np.argsort(a, axis=0), axis=0), (A,)),
     "put_along_axis": (lambda a: _put_along(a), (A,)),
+    "put_along_axis/values": (lambda a, v: _put_along_values(a, v), (A, V)),
     "einsum/ij,jk": (lambda a, b: np.einsum("ij,jk->ik", a, b), (A, B)),
     "einsum/trace": (lambda b: np.einsum("ii", b), (B,)),
     "einsum/batch": (lambda a: np.einsum("bi,bj->bij", a, a), (A,)),
@@ -75,6 +82,8 @@ CASES = {
     "select": (lambda a: np.select([a < -0.5, a > 0.5], [a * 2, a * 3], default=-1.0), (A,)),
     "piecewise": (lambda a: np.piecewise(a, [a < 0, a >= 0], [lambda x: -x, lambda x: x * 2]), (A,)),
     "apply_along_axis": (lambda a: np.apply_along_axis(lambda r: r.sum() * 2, 1, a), (A,)),
+    "apply_along_axis/vector": (lambda a: np.apply_along_axis(lambda r: np.sort(r)[::-1] * r[0], 0, a), (A,)),
+    "piecewise/constant": (lambda v: np.piecewise(v, [v < -0.5, v > 0.5], [np.sin, 2.0, lambda x: x ** 2]), (V,)),
     "vander": (lambda v: np.vander(v, 3), (V,)),
     "vander/increasing": (lambda v: np.vander(v, increasing=True), (V,)),
     "corrcoef": (lambda a: np.corrcoef(a), (A,)),
@@ -117,6 +126,8 @@ CASES = {
     "linalg.multi_dot": (lambda a, b: np.linalg.multi_dot([a, b, b]), (A, B)),
     "linalg.matrix_power": (lambda b: np.linalg.matrix_power(b, 3), (B,)),
     "linalg.cond": (lambda b: np.linalg.cond(b), (B,)),
+    "linalg.cond/p": (lambda b: np.linalg.cond(b, 1) + np.linalg.cond(b, np.inf) + np.linalg.cond(b, "fro"), (B,)),
+    "linalg.multi_dot/vectors": (lambda a, b, v: np.linalg.multi_dot([v[:5], a, b, b, v[:4]]), (A, B, V)),
     "linalg.tensorsolve": (lambda b, v: np.linalg.tensorsolve(b + 4 * np.eye(4), v[:4]), (B, V)),
     "nanmean/axis": (lambda a: np.nanmean(np.where(a > 1.5, np.nan, a), axis=0), (A,)),
     "nanargmax": (lambda a: np.nanargmax(a, axis=1), (A,)),
@@ -139,6 +150,10 @@ CASES = {
     "hypot": (lambda a, b: np.hypot(a, b[0]), (A, B)),
     "arctan2": (lambda a, b: np.arctan2(a, b[0]), (A, B)),
     "frexp": (lambda a: np.frexp(a)[0], (A,)),
+    "frexp/exponent": (lambda a: np.frexp(a * 1e5)[1], (A,)),
+    "ldexp": (lambda a, i: np.ldexp(a, i), (A, I)),
+    "spacing/float32": (lambda a: np.spacing(a.astype(np.float32)), (A,)),
+    "nextafter/array": (lambda a, b: np.nextafter(a, b[0]), (A, B)),
     "spacing": (lambda a: np.spacing(a), (A,)),
     "nextafter": (lambda a: np.nextafter(a, 0.0), (A,)),
     "cbrt": (lambda a: np.cbrt(a), (A,)),
@@ -157,6 +172,8 @@ CASES = {
     "roots": (lambda p: np.roots(p), (P3,)),
     "poly": (lambda p: np.poly(p), (P3,)),
     "logspace": (lambda v: np.logspace(0.0, v[0], 5), (V,)),
+    "logspace/base-axis": (lambda v: np.logspace(v[:2], 1.0, 4, base=2.0, axis=1), (V,)),
+    "geomspace/negative": (lambda v: np.geomspace(-1.0 - v[0] ** 2, -5.0, 4, endpoint=False), (V,)),
     "geomspace": (lambda v: np.geomspace(1.0, 2.0 + v[0] ** 2, 5), (V,)),
     "tri": (lambda a: np.tri(5, 4, 1) * a, (A,)),
     "identity*": (lambda b: np.identity(4) * b, (B,)),
@@ -186,6 +203,12 @@ CASES = {
 def _put_along(a):
     out = a.copy()
     np.put_along_axis(out, np.argmax(a, axis=1)[:, None], 0.0, axis=1)
+    return out
+
+
+def _put_along_values(a, v):
+    out = a.copy()
+    np.put_along_axis(out, np.argsort(a, axis=0)[:2], v[:4], axis=0)
     return out
 
 

@@ -380,7 +380,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
     is checked on the ops each one emits: anything else is refused."""
     if not _any_traced(x, condlist, args, list(kw.values())):
         return np.piecewise(x, condlist, funclist, *args, **kw)
-    x = _strong(x)
+    x = sem.wrap(_strong(x).value)  # not a view: reading it inside a function emits nothing
     funcs = list(funclist)
     conds = _conditions(condlist, x)
     if len(conds) == len(funcs) - 1:

@@ -163,6 +163,18 @@ def test_put_along_axis_writes_through_views_and_loops(rng):
     same(lambda a, v: put_rows(a[1:], v), rng.standard_normal((6, 5)), rng.standard_normal(8))
 
 
+def functions_in_a_loop(a):
+    out = np.empty_like(a)
+    for t in range(a.shape[0]):
+        out[t] = np.piecewise(a[t], [a[t] < 0], [lambda v: v * 2, np.cos])
+        out[t] += np.apply_along_axis(lambda r: r - r.mean(), 1, a[t])
+    return out
+
+
+def test_piecewise_and_apply_along_axis_in_a_loop(rng):
+    same(functions_in_a_loop, rng.standard_normal((6, 3, 4)))
+
+
 @settings(max_examples=15, deadline=None)
 @given(dims=st.lists(st.integers(1, 6), min_size=3, max_size=6), seed=st.integers(0, 2**31))
 def test_multi_dot_random_chains(dims, seed):
