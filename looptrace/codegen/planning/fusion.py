@@ -133,7 +133,8 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
             continue
         consumer = only_consumer(uses, op.out)
         consumer = plan.update_reshapes.get(id(consumer), consumer)  # y[t] = reshape(v): v's reader is the write
-        if op.out.ndim and consumer is not None and _fits(plan, op.out, consumer):
+        if op.out.ndim and consumer is not None and (_fits(plan, op.out, consumer)
+                                                     or not is_fold(op) and _fits_through_unit_reshape(plan, consumer, uses)):
             plan.inlined.add(op.out.id)
             plan.skip.add(id(op))
         else:
@@ -768,6 +769,22 @@ def _read_through_unit_reshape(plan: BlockPlan, op: Op, uses: dict[int, list[Use
     if any(isinstance(d, Dim) for d in (*src.shape, *op.out.shape)):
         return False
     return _read_only_by_nests(plan, op, uses)
+
+
+def _fits_through_unit_reshape(plan: BlockPlan, reshape: Op, uses: dict[int, list[Use]]) -> bool:
+    """Is `reshape` a unit-axes reshape the nests read through
+    (`_skip_unit_reshapes`) whose one reader computes its elements in its own
+    nest? Then what the reshape reads is computed there too, instead of being
+    stored and read back: `s[:, :, None] * r` summed over an axis reads
+    `s` (n, n) computed in the sum's loops (numba-benchmark's nbody_numpy
+    stored three (4096, 4096) arrays, 64 MB each). Not a fold: the nest of
+    `x.sum(axis=0)[None, :] / n` would not see its sum's columns (the
+    interchange in codegen/cpu/nest.py compares the fold's shape with its
+    own), and column_variance read x down its columns at 0.65x the speed."""
+    if not _read_through_unit_reshape(plan, reshape, uses):
+        return False
+    reader = only_consumer(uses, reshape.out)
+    return reader is not None and plan.fusible(reader) and _fits(plan, reshape.out, reader)
 
 
 def _reads_in_place(plan: BlockPlan, consumer: Op, v: Value) -> bool:
