@@ -125,3 +125,49 @@ def test_large_top_level_selections_are_numpys_partition(rng):
     y[1, 9] = np.nan
     for g, w in zip(f(x, y), order_statistics(x, y)):
         np.testing.assert_array_equal(g, w)
+
+
+def sort_in_place(x):
+    x.sort()
+
+
+def sort_axis0_and_sum(x):
+    x.sort(axis=0)
+    return x[0].sum()
+
+
+def sort_and_keep_old(x):
+    old = x.copy()
+    x.sort()
+    return old[:3], x[-3:]
+
+
+def test_in_place_sorts_of_arguments_sort_where_they_are(rng):
+    """`x.sort()` of an argument: NumPy's sort on the argument itself (the
+    kernel owns it, emitter.emit_program), no copy sorted and copied back."""
+    x = rng.uniform(1.0, 100.0, 20_000).astype(np.float32)
+    f = looptrace.jit(sort_in_place, backend="cpu")
+    a, b = x.copy(), x.copy()
+    assert f(a) is None and sort_in_place(b) is None
+    np.testing.assert_array_equal(a, b)
+    assert ".sort(axis=0)" in f.explain(x.copy()).kernel_source
+    view = np.arange(40_000.0)[::-2]  # a strided argument: its own elements, in place
+    base = view.base.copy()
+    f(view)
+    base[::-2].sort()
+    np.testing.assert_array_equal(view.base, base)
+    ro = x.copy()
+    ro.flags.writeable = False
+    with pytest.raises(ValueError):
+        f(ro)
+    np.testing.assert_array_equal(ro, x)
+
+
+def test_in_place_sorts_along_an_axis_and_old_contents(rng):
+    X = rng.standard_normal((300, 40))
+    for fn in (sort_axis0_and_sum, sort_and_keep_old):
+        a, b = X.copy(), X.copy()
+        got, want = looptrace.jit(fn, backend="cpu")(a), fn(b)
+        for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
+            np.testing.assert_allclose(g, w, rtol=1e-12)  # a sum: in another order
+        np.testing.assert_array_equal(a, b)

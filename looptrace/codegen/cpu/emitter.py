@@ -346,15 +346,16 @@ class Emitter(BlockWalker):
             self.line("pass")
 
     # --- values and ownership -------------------------------------------------------------
-    def object_mode(self, v: Value, expr: str) -> None:
+    def object_mode(self, v: Value, expr: str, raises: bool = True) -> None:
         """v computed by Python in a `numba.objmode` block: `expr`, NumPy code
         on the kernel's arrays (NumPy's own sort, FFT, batched linalg), made a
         fresh C-contiguous array of v's dtype (a 0-d v: a scalar of it).
-        The block may raise (`may_raise` sees "objmode")."""
+        The block may raise (`may_raise` sees "objmode"), unless `raises` is
+        False (a sort: only out of memory, as any allocation)."""
         out, dt = self.name(v), np.dtype(v.dtype).name
         if v.ndim:
             layout = ", ".join([":"] * (v.ndim - 1) + ["::1"])
-            self.line(f"with numba.objmode({out}='{dt}[{layout}]'):")
+            self.line(f"with numba.objmode({out}='{dt}[{layout}]'):" + ("" if raises else NO_RAISE))
             self.line(f"    {out} = np.ascontiguousarray({expr}, dtype=np.{dt})")
         else:
             self.line(f"with numba.objmode({out}='{dt}'):")
@@ -488,10 +489,11 @@ def _written_back_args(program: Program) -> list[int]:
 # what in a kernel's lines can raise: the checks of templates.py and check.py, the
 # user's raise/assert, LAPACK's LinAlgError, object mode (NumPy code)
 _RAISING = ("raise ", "check_", "_batch(", "np.linalg", "objmode", "assert ")
+NO_RAISE = "  # cannot raise"  # ends an object-mode line whose NumPy code raises only out of memory (a sort)
 
 
 def may_raise(lines: list[str]) -> bool:
-    return any(token in line for line in lines for token in _RAISING)
+    return any(token in line for line in lines if not line.endswith(NO_RAISE) for token in _RAISING)
 
 
 def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "kernel") -> str:

@@ -6,6 +6,7 @@ import numpy as np
 from looptrace.codegen.target import StatementRule
 from looptrace.ir.core import literal
 
+from .emitter import NO_RAISE
 from .target import TARGET
 from .text import dtype_text
 
@@ -66,14 +67,23 @@ def _numpy_sort(em, op, which: str) -> bool:
     src = em.name(x)
     if how != "full":
         kth = "(" + "".join(f"{int(k)}, " for k in em.plan.sort_positions[id(op)]) + ")"
-        em.object_mode(v, f"np.partition({src}, {kth}, axis={axis})")
+        em.object_mode(v, f"np.partition({src}, {kth}, axis={axis})", raises=False)
+        return True
+    if which == "sort" and em.scope.can_consume(x):
+        # `x.sort()` of an array nothing reads afterwards (an argument written back: the
+        # kernel owns it, emitter.emit_program): sorted where it is, as the plain function
+        # does; a copy sorted, then copied back, cost 10^5 float32 0.90x NumPy
+        em.line(f"with numba.objmode():{NO_RAISE}")
+        em.line(f"    {src}.sort(axis={axis})")
+        em.line(f"{em.name(v)} = {src}")
+        em.define(v, alias_of=x)
         return True
     if which == "sort":
         call = f"np.sort({src}, axis={axis})"
     else:
         kind = "None" if op.attrs.get("stable", True) is False else "'stable'"
         call = f"np.argsort({src}, axis={axis}, kind={kind})"
-    em.object_mode(v, call)
+    em.object_mode(v, call, raises=False)
     return True
 
 
