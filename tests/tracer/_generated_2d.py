@@ -5,11 +5,21 @@ axis, np.where/np.maximum/np.minimum on rows, slices with steps and windows
 of static length (`x[::2]`, `w[i:i + 3]`, `out[i, 0:2] += ...`), while loops
 on a traced condition with a counter, `break` in nested loops, `return`
 inside an `if`, integer arrays with `//` and `%`, and a float32 input mixed
-with float64. `program(random.Random(seed))` draws one; `args(n, m, seed)`
-its arguments (m >= 3). An ad hoc run of 3,000 on interpret, 120 on cpu and
-100 on the CUDA simulator found a write through a name rebound on one side
-of a traced `if` (tests/tracer/test_conditional_aliases.py) and window
-loops of zero trips refused (tests/tracer/test_empty_static_ranges.py)."""
+with float64. Also (added by the s23 round): `continue`, `elif`, `*=`/`-=`/
+`/=` on elements and rows, triangular slices (`X[i, :j + 1]`), a local copy
+of a row written then stored, dot products of rows, np.clip/np.sqrt/np.exp,
+`enumerate` over a matrix and over a row, double buffering with `a, b = b, a`,
+inner loops whose start depends on the outer index, a per-row accumulator
+reset in the outer loop (with an argmax index), a 2-D dynamic program, a
+while loop inside a for loop, an index computed from data, and scalars
+swapped in a tuple assignment.
+`program(random.Random(seed))` draws one; `args(n, m, seed)` its arguments
+(m >= 3). An ad hoc run of 3,000 on interpret, 120 on cpu and 100 on the
+CUDA simulator found a write through a name rebound on one side of a traced
+`if` (tests/tracer/test_conditional_aliases.py) and window loops of zero
+trips refused (tests/tracer/test_empty_static_ranges.py); the s23 round's
+double buffering found carries copied out of order in a persistent kernel
+(tests/codegen/cuda/test_cuda_fuzz_s23.py)."""
 
 import numpy as np
 
@@ -54,7 +64,19 @@ def reduce_(r, e):
 
 def elem_stmt(r, depth=0):
     e = scal_ij(r)
-    k = r.randrange(14 if depth == 0 else 9)
+    k = r.randrange(19 if depth == 0 else 9)
+    if k == 14:
+        return [f"if {scal_ij(r, 1)} > 0.8:", "    continue"]
+    if k == 15:
+        return [f"out[i, j] = {r.choice(['X[i, :j + 1]', 'X[:i + 1, j]', 'X[i, j:]', 'v[:j]'])}.sum() * 0.5 + {e}"]
+    if k == 16:
+        a, b, c = elem_stmt(r, depth + 1), elem_stmt(r, depth + 1), elem_stmt(r, depth + 1)
+        return ([f"if {scal_ij(r, 1)} > 0.5:"] + ["    " + x for x in a] + [f"elif {scal_ij(r, 1)} < -0.5:"]
+                + ["    " + x for x in b] + ["else:"] + ["    " + x for x in c])
+    if k == 17:
+        return [f"out[i, j] {r.choice(['*=', '-=', '/='])} {r.choice(['0.5', '(1.5 + np.tanh(' + e + '))', 'w[i] * 0.5 + 2.0'])}"]
+    if k == 18:
+        return [f"acc = acc * 0.5 + {e}", f"out[i, j] = acc"]
     if k == 0:
         return [f"out[i, j] = {e}"]
     if k == 1:
@@ -87,7 +109,25 @@ def elem_stmt(r, depth=0):
 
 def row_stmt(r, depth=0):
     e = row(r)
-    k = r.randrange(17 if depth == 0 else 12)
+    k = r.randrange(24 if depth == 0 else 12)
+    if k == 17:
+        return [f"if {reduce_(r, row(r, 1))} > 1.0:", "    continue"]
+    if k == 18:
+        return [f"t = {e}.copy()", f"t[{r.choice(['0', 'm - 1', 'i % m'])}] = {reduce_(r, row(r, 1))}",
+                f"out[i] {r.choice(['=', '+='])} t * 0.5"]
+    if k == 19:
+        return [f"out[i] {r.choice(['*=', '-=', '/='])} {r.choice(['0.5', '(2.0 + np.tanh(' + e + '))', '(w[i] * w[i] + 1.0)'])}"]
+    if k == 20:
+        return [f"o1[i] = {r.choice(['X[i, :i % m + 1]', 'X[i, i % m:]', 'v[:i % m]', 'X[:i + 1, 0]', 'w[i:]'])}"
+                f".sum() + {reduce_(r, e)}"]
+    if k == 21:
+        return [f"o1[i] = {r.choice(['X[i] @ v', 'np.dot(Y[i], v)', 'X[i] @ X[n - 1 - i]', 'np.sum(X[i] * X[idx[i]])'])}"]
+    if k == 22:
+        return [f"out[i] = np.clip({e}, -0.5, {r.choice(['0.5', 'w[i]', '1.0'])})" if r.random() < 0.5
+                else f"out[i] = np.sqrt(np.abs({e})) - np.exp(-np.abs({e}))"]
+    if k == 23:
+        inner = [x.replace("X[i, j]", "xv") for _ in range(r.randint(1, 2)) for x in elem_stmt(r)]
+        return ["for j, xv in enumerate(X[i]):"] + ["    " + x for x in inner]
     if k == 0:
         return [f"out[i] = {e}"]
     if k == 1:
@@ -140,7 +180,43 @@ def col_stmt(r):
 
 
 def top_stmt(r):
-    k = r.randrange(9)
+    k = r.randrange(17)
+    if k == 12:  # a per-row accumulator reset in the outer loop
+        inner = r.choice(["r_ += X[i, j] * v[j]", "r_ = max(r_, X[i, j] - out[i, j])", "r_ = r_ * 0.5 + Y[i, j]",
+                          "if X[i, j] > r_:\n            r_ = X[i, j]\n            bj = j"])
+        return ["for i in range(n):", "    r_ = " + r.choice(["0.0", "-1e30", "w[i]"]), "    bj = -1",
+                "    for j in range(m):", "        " + inner,
+                "    " + r.choice(["o1[i] = r_ + bj", "acc += r_ * 0.1", "out[i, bj] = r_", "cnt += bj"])]
+    if k == 13:  # a 2-D dynamic program
+        upd = r.choice(["min(out[i - 1, j], out[i, j - 1]) + X[i, j]", "max(out[i - 1, j - 1] + X[i, j], out[i - 1, j] * 0.5)",
+                        "out[i - 1, j] + out[i, j - 1] * 0.5 - out[i - 1, j - 1] * 0.25"])
+        return ["for i in range(1, n):", "    for j in range(1, m):", f"        out[i, j] = {upd}"]
+    if k == 14:  # a while loop inside a for loop
+        return ["for i in range(n):", "    k2 = 0", "    t2 = 0.0",
+                f"    while k2 < m and {r.choice(['t2 < 1.5', 'X[i, k2] < 1.0', 'True'])}:",
+                "        t2 += abs(X[i, k2])", "        " + r.choice(["out[i, k2] = t2", "k2 += 0", "oc[k2] += t2 * 0.5"]),
+                "        k2 += 1", "    " + r.choice(["o1[i] = t2", "cnt += k2", "acc += t2 - k2"])]
+    if k == 15:  # an index computed from data
+        return ["for i in range(n):", f"    k2 = int(abs({scal_ij(r, 1).replace('j', '0')}) * 3.0) % m",
+                "    " + r.choice(["out[i, k2] += 1.0", "o1[i] = X[i, k2]", "oc[k2] += w[i]", "s += k2"])]
+    if k == 16:  # scalars swapped in a tuple assignment
+        return ["p, q = 0.0, 1.0", "for i in range(n):", "    for j in range(m):",
+                "        " + r.choice(["p, q = q, p * 0.5 + X[i, j]", "p, q = q * 0.9, np.tanh(p + Y[i, j])"]),
+                "    o1[i] = p - q", "acc += p"]
+    if k == 9:
+        body = [row_stmt(r, 1) for _ in range(r.randint(1, 2))]
+        head = r.choice(["for i, xr in enumerate(X):", "for i in range(n):\n    xr = X[i]"])
+        return head.split("\n") + ["    " + x.replace("X[i]", "xr") for b in body for x in b]
+    if k == 10:
+        step = r.choice(["b[:] = a * 0.5 + X[i]", "b = np.tanh(a[::-1]) + X[i] * 0.5", "b[1:] = a[:-1] + Y[i, 1:]",
+                         "b = np.maximum(a, X[i]) * 0.9"])
+        return ["a = X[0].copy()", "b = np.zeros(m)", "for i in range(1, n):", "    " + step, "    a, b = b, a",
+                "oc += a - b * 0.5"]
+    if k == 11:
+        return ["for i in range(n):", "    for j in range(i % m, m):",
+                "        " + r.choice(["out[i, j] = out[i, j - 1] + X[i, j] if j > 0 else X[i, j]",
+                                       "acc += X[i, j] * X[j % n, i % m]", "oc[j] += out[i, j] * 0.5",
+                                       "if X[i, j] > 1.0:\n            break\n        cnt += 1"])]
     if k <= 2:
         body = [row_stmt(r) for _ in range(r.randint(1, 3))]
         loop = r.choice(["range(n)", "range(1, n)", "range(n - 1, -1, -1)"])

@@ -3,7 +3,10 @@ carried accumulator and counter, element writes, scatter-adds and gathers
 through an index array, int() of a float as an index, math and NumPy
 scalar functions, conditional expressions, `if`/`else` with rebinding and
 in-place updates, `break` and `return` inside the loop, and reads of the
-previous element written. The plain function and the compiled one run on
+previous element written; since the s23 round also `continue`, `elif`,
+`-=`/`*=`, writes into an input read later, inner for and while loops
+whose trip counts depend on the outer index or the data, and `and` in a
+condition. The plain function and the compiled one run on
 the same fresh random data and must agree: values, the effects on the
 arguments, or the same exception.
 
@@ -69,8 +72,38 @@ def expr(draw, depth: int = 2, carried: bool = True):
 @st.composite
 def statement(draw, depth: int = 0) -> list[str]:
     e, c = draw(expr()), draw(expr(1, carried=False))
-    kinds = 12 if depth == 0 else 9
+    kinds = 21 if depth == 0 else 13  # 13 and above: nested blocks and jumps, at the top only
     k = draw(st.integers(0, kinds - 1))
+    if k == 9:
+        return [f"acc -= {e}" if draw(st.booleans()) else f"acc *= 0.5 + 0.25 * np.tanh({c})"]
+    if k == 10:
+        return [f"out[i] {draw(st.sampled_from(['-=', '*=', '+=']))} {e}"]
+    if k == 11:
+        return [f"out[idx[i]] = max(out[idx[i]], {e})"]
+    if k == 12:
+        return [f"y[i] = {e}"] if draw(st.booleans()) else [f"t = {e}", "out[i] = t * t * 0.5"]
+    if k == 13:
+        then, other = draw(statement(depth + 1)), draw(statement(depth + 1))
+        return [f"if {c} > 0:"] + ["    " + s for s in then] + ["else:"] + ["    " + s for s in other]
+    if k == 14:
+        return [f"if {c} > 1.0:", "    continue"]
+    if k == 15:
+        then, mid, other = draw(statement(depth + 1)), draw(statement(depth + 1)), draw(statement(depth + 1))
+        return ([f"if {c} > 0.5:"] + ["    " + s for s in then] + [f"elif {draw(expr(1, carried=False))} < -0.5:"]
+                + ["    " + s for s in mid] + ["else:"] + ["    " + s for s in other])
+    if k == 16:  # an inner loop whose trip count depends on i
+        body = draw(st.sampled_from(["acc += x[j] * 0.25", "out[j] += 0.1 * y[i]", "acc = 0.5 * acc + y[j]",
+                                     "m = max(m, x[j] - y[i])"]))
+        return [f"for j in range({draw(st.sampled_from(['i % 3', 'i', 'min(i, 2)', 'n - i']))}):", "    " + body]
+    if k == 17:  # a while loop inside the for loop
+        cond = draw(st.sampled_from(["x[j] < 1.0", "acc < 3.0", "j < i"]))
+        return ["j = 0", f"while j < n and {cond}:", "    acc += abs(y[j]) * 0.1", "    j += 1", "cnt += j"]
+    if k == 18:
+        return [f"if {c} > 1.5:", "    break"]
+    if k == 19:
+        return [f"if {c} > 2.5:", "    return out, acc, m, cnt"]
+    if k == 20:
+        return [f"if {c} > 0.5 and {draw(expr(1, carried=False))} < 0.5:", "    cnt += 2"]
     if k == 0:
         return [f"acc += {e}"]
     if k == 1:
@@ -87,14 +120,7 @@ def statement(draw, depth: int = 0) -> list[str]:
         return [f"m = max(m, {e})"]
     if k == 7:
         return [f"out[i] = out[i - 1] * 0.5 + {e} if i > 0 else {e}"]
-    if k == 8:
-        return ["before = acc", f"acc += {e}", "out[i] = acc - before"]
-    if k == 9:
-        then, other = draw(statement(depth + 1)), draw(statement(depth + 1))
-        return [f"if {c} > 0:"] + ["    " + s for s in then] + ["else:"] + ["    " + s for s in other]
-    if k == 10:
-        return [f"if {c} > 1.5:", "    break"]
-    return [f"if {c} > 2.5:", "    return out, acc, m, cnt"]
+    return ["before = acc", f"acc += {e}", "out[i] = acc - before"]
 
 
 @st.composite
