@@ -176,15 +176,29 @@ def _read_where_computed(block: Block, plan: BlockPlan, uses: dict[int, list[Use
     its own place, and u was written over t's buffer before v's nest read t
     (a wrong answer, found by tests/codegen/test_cpu_map_groups.py's
     generated programs). Later positions only: a last use found later than
-    it is only keeps a buffer from being reused."""
+    it is only keeps a buffer from being reused. A view never made (a
+    unit-axes reshape, a transpose or a static slice the nests read through)
+    is read where its readers are too, so the chain continues through it: in
+    `p = a.reshape(n) * c` with p computed in a later nest (through a unit
+    reshape, `_fits_through_unit_reshape`), `a.reshape(n)` kept p's own place
+    as where a is read, and `a + g` was written over a's buffer before that
+    nest read a (a wrong gradient on cpu, found by the s23 fuzz round)."""
     for op in reversed(block.ops):
-        if id(op) not in plan.skip or len(op.outputs) != 1 or op.out.id not in plan.inlined:
+        if id(op) not in plan.skip or len(op.outputs) != 1:
+            continue
+        if op.out.id not in plan.inlined and not _never_made_view(op, plan):
             continue
         readers = [u.op for u in uses.get(op.out.id, []) if u.op is not None]
         if not readers:
             continue
         at = max(plan.position.get(id(r), index.get(id(r), -1)) for r in readers)
         plan.position[id(op)] = max(plan.position.get(id(op), index[id(op)]), at)
+
+
+def _never_made_view(op: Op, plan: BlockPlan) -> bool:
+    """A skipped view the nests read through to its base (`_skip_unit_reshapes`,
+    `_skip_read_through_transposes`, `_skip_read_through_slices`)."""
+    return id(op) in plan.unit_reshapes or read_through(op, plan) or op.prim.name == "slice"
 
 
 def _inline_shared(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], positions: set) -> None:
