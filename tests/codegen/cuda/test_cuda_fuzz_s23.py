@@ -13,7 +13,7 @@ import numpy as np
 
 import looptrace as lt
 
-from _cuda_support import cuda_backend
+from _cuda_support import assert_like_plain, cuda_backend
 
 
 def partial_swap(X, Y):
@@ -60,15 +60,8 @@ def swap_then_read(X, oc):
 
 
 def _same(f, *args):
-    want_args = [a.copy() for a in args]
-    got_args = [a.copy() for a in args]
-    want = f(*want_args)
     jitted = lt.jit(f, backend="cuda")
-    got = jitted(*got_args)
-    for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
-        np.testing.assert_allclose(g, w, rtol=1e-12, err_msg=f.__name__)
-    for g, w in zip(got_args, want_args):
-        np.testing.assert_allclose(g, w, rtol=1e-12, err_msg=f.__name__)
+    assert_like_plain(f, args, jitted, rtol=1e-12)
     return jitted
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 import looptrace as lt
 
-from _cuda_support import cuda_backend
+from _cuda_support import assert_like_plain, cuda_backend
 
 
 def gathered_column_max(X, o1):
@@ -41,15 +41,8 @@ def inner_break_under_pingpong(X, Y, idx, oc):
 
 
 def _same(f, *args):
-    want_args = [a.copy() for a in args]
-    got_args = [a.copy() for a in args]
-    want = f(*want_args)
     jitted = lt.jit(f, backend="cuda")
-    got = jitted(*got_args)
-    for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
-        np.testing.assert_allclose(g, w, rtol=1e-12)
-    for g, w in zip(got_args, want_args):
-        np.testing.assert_allclose(g, w, rtol=1e-12)
+    assert_like_plain(f, args, jitted, rtol=1e-12)
     return jitted
 
 
