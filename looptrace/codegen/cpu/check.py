@@ -44,6 +44,11 @@ def _check_lower(em, op) -> None:
 
 def _raise_lines(em, preds: list[str], values: list, codes) -> None:
     for p, v, code in zip(preds, values, codes):
+        if em.deferring is not None and v is None:  # raised after the loop (regions.py `deferred_checks`)
+            em.deferred_sites.append((len(em.lines), p, code))
+            em.line(f"if {p} and {em.deferring} == 0:")
+            em.line(f"    {em.deferring} = {code + 1}")
+            continue
         em.line(f"if {p}:")
         extra = f", np.int64({v})" if v is not None else ""
         em.line(f"    raise CheckFailed({code}{extra})")

@@ -57,6 +57,11 @@ class Emitter(BlockWalker):
         self.validated_gathers: set[int] = set()  # id(gather) whose indices a loop before its nest checked
         self.int_flag: str | None = None  # the variable counting int() failures of the nest (nest.py)
         self.check_sites: list = []  # CheckFailed code -> ops.check.Failure
+        # inside a top-level serial loop whose scalar checks are deferred (regions.py
+        # `deferred_checks`): the variable holding the first failure's code + 1, and
+        # each deferred check's (line index, predicate, code)
+        self.deferring: str | None = None
+        self.deferred_sites: list[tuple[int, str, int]] = []
         self.consumed: tuple[int, ...] = ()  # arguments written into directly (emit_program)
         self.uses_prange = False
         self.wide_vectors = WIDE_VECTORS  # 512-bit vectors in the kernel's functions (`_wide_vectors`)
