@@ -1,4 +1,4 @@
-"""Two wrong answers of persistent kernels (codegen/cuda/team.py and
+"""Wrong answers of persistent kernels (codegen/cuda/team.py and
 team_loops.py), found by generated 2-D programs under the simulator and
 right on interpret and cpu:
 
@@ -9,7 +9,9 @@ right on interpret and cpu:
 - a nested while loop (a `for` with `break`) flipped the parity `par` of
   the outer loop's ping-pong carries at each of its own steps, so after an
   odd number of inner steps the outer loop read the half it had not
-  written (team_loops.py `while_step`)."""
+  written (team_loops.py `while_step`).
+
+Also the zero-trip loops of tests/tracer/test_zero_trip_aliases.py on cuda."""
 import numpy as np
 
 import looptrace as lt
@@ -63,3 +65,17 @@ def test_a_nested_while_keeps_the_outer_parity():
         jitted = _same(inner_break_under_pingpong, X, Y, r.integers(0, n, n), r.standard_normal(m))
     assert "a persistent single-block kernel" in str(jitted.explain(X, Y, r.integers(0, n, n),
                                                                       r.standard_normal(m)))
+
+
+def test_zero_trip_loops_leave_the_argument_as_plain_does():
+    """tests/tracer/test_zero_trip_aliases.py's programs on cuda: a name
+    rebound in a loop that runs no iteration still refers to the argument."""
+    from tests.tracer import test_zero_trip_aliases as zt
+
+    cuda_backend()
+    for f in zt.TRACED:
+        for n in (0, 1, 3):
+            r = np.random.default_rng(n + 10)
+            zt._check(f, "cuda", r.standard_normal((4, 5)), r.standard_normal(5), n)
+    r = np.random.default_rng(1)
+    zt._check(zt.static_range, "cuda", r.standard_normal((1, 5)), r.standard_normal(5))
