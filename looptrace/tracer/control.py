@@ -893,14 +893,12 @@ class LoopTrace:
             return it.static_len == 0
         with ctx.at(self.loc):
             if it is not None and self.cond_fn is None:
-                runs = it.in_range(it.bounds()[0])
-            elif self.brk is None:
+                runs = it.in_range(it.bounds()[0])  # (a `break` stops a loop only after an iteration)
+            else:
                 try:  # a while loop: its condition, on the values the names enter with
                     runs = self.cond_fn()
                 except Exception:
                     return None
-            else:
-                return None
             runs = _as_bool(runs)
             return not_(runs).value if is_tracer(runs) else not runs
 

@@ -45,6 +45,17 @@ def while_loop(X, oc, n):
     return oc
 
 
+def while_with_break(X, oc, n):
+    i = 0
+    while i < n:
+        oc = oc * 0.5 + X[i]
+        if oc[1] > 1.5:
+            break
+        i += 1
+    oc[2:] = 0.25
+    return oc
+
+
 def loop_with_break(X, oc, n):
     for i in range(n):
         oc = oc - X[i]
@@ -80,7 +91,7 @@ def _check(f, backend, *args):
         np.testing.assert_allclose(g, w, rtol=1e-12, err_msg="arguments after the call")
 
 
-TRACED = [traced_range, other_name_written, while_loop, loop_with_break, reversed_range]
+TRACED = [traced_range, other_name_written, while_loop, while_with_break, loop_with_break, reversed_range]
 
 
 @pytest.mark.parametrize("n", [0, 1, 3])
