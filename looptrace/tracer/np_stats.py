@@ -461,13 +461,19 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     keep = sem.ufunc("logical_and", sem.ufunc("greater_equal", x, first), sem.ufunc("less_equal", x, last))
     scaled = sem.ufunc("multiply", sem.ufunc("divide", sem.ufunc("subtract", x, first),
                                              sem.ufunc("subtract", last, first)), nb)
+    # NumPy's steps, each written so that integer ranges (ir/ranges.py) show the index stays in
+    # bounds, which the reads of the edges and the counts' scatter then need no check for: for
+    # a kept x the scaled offset is in [0, nb] (x - first <= last - first, rounding is monotone),
+    # so the clip to it changes nothing and min(idx, nb - 1) is NumPy's `idx[idx == nb] -= 1`;
+    # a kept x is never below edges[0] = first, so the decrement leaves idx >= 0; and the
+    # increment is 0 at nb - 1. (Elements not kept are counted nowhere, whatever their idx.)
+    # With the checks, 10^6 values took 2.8 ms; numba.njit's np.histogram 0.6.
     idx = sem.astype(sem.select(keep, scaled, 0.0), np.int64)
-    idx = sem.ufunc("subtract", idx, sem.ufunc("equal", idx, nb))
-    idx = sem.ufunc("subtract", idx, sem.ufunc("less", x, edges[idx]))
-    top = sem.ufunc("add", idx, 1)
-    inc = sem.ufunc("logical_and", sem.ufunc("greater_equal", x, edges[sem.ufunc("minimum", top, nb)]),
+    idx = sem.ufunc("minimum", sem.ufunc("maximum", idx, 0), nb - 1)
+    idx = sem.ufunc("maximum", sem.ufunc("subtract", idx, sem.ufunc("less", x, edges[idx])), 0)
+    inc = sem.ufunc("logical_and", sem.ufunc("greater_equal", x, edges[sem.ufunc("add", idx, 1)]),
                     sem.ufunc("not_equal", idx, nb - 1))
-    idx = sem.select(keep, sem.ufunc("add", idx, inc), 0)
+    idx = sem.select(keep, sem.ufunc("minimum", sem.ufunc("add", idx, inc), nb - 1), 0)
     w = sem.full(a.shape, 1, np.intp) if weights is None else sem.reshape(_tr(weights), (-1,))
     w = sem.select(keep, w, sem.astype(sem.full((), 0, w.dtype), w.dtype))
     counts = sem.wrap(ctx.emit1(prim("scatter"), [sem.full((nb,), 0, w.dtype).value, idx.value, w.value],

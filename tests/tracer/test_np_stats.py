@@ -188,6 +188,27 @@ def test_histogram(n, bins, dtype, ranged, density, weighted, seed):
         check(lambda a: np.histogram(a, bins, range=rng_, density=density), x)
 
 
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("bins, lo, hi", [(7, -2.0, 2.5), (32, -4.0, 4.0), (3, 0.1, 0.7), (1, -1.0, 1.0)])
+def test_histogram_at_the_edges_and_one_ulp_beside_them(backend, bins, lo, hi):
+    """Values on every edge and one ulp either side, out of range, NaN and
+    infinities: each counted in NumPy's bin (the index steps of np_stats'
+    histogram are written so that no bounds check is needed; a wrong step
+    would miscount exactly here)."""
+    edges = np.linspace(lo, hi, bins + 1)
+    x = np.concatenate([edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf),
+                        [np.nan, np.inf, -np.inf, lo - 1.0, hi + 1.0],
+                        np.random.default_rng(bins).uniform(lo - 0.5, hi + 0.5, 50)])
+    f = looptrace.jit(lambda a: np.histogram(a, bins, range=(lo, hi)), backend=backend)
+    got, want = f(x), np.histogram(x, bins, range=(lo, hi))
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    got32 = f(x.astype(np.float32))
+    np.testing.assert_array_equal(got32[0], np.histogram(x.astype(np.float32), bins, range=(lo, hi))[0])
+    if backend == "cpu":  # the ranges show every index in bounds: no check left in the kernel
+        assert "check_elem" not in f.explain(x).kernel_source
+
+
 def test_histogram_of_a_constant_range_and_edges(rng):
     check(lambda a: np.histogram(a * 0 + 1.5, 4), rng.standard_normal(6))  # all equal: widened by 0.5
     with pytest.raises(looptrace.UnsupportedError, match="integer number of bins"):
