@@ -789,9 +789,10 @@ def _fits_through_unit_reshape(plan: BlockPlan, reshape: Op, uses: dict[int, lis
     """Is `reshape` a unit-axes reshape the nests read through
     (`_skip_unit_reshapes`) whose one reader computes its elements in its own
     nest? Then what the reshape reads is computed there too, instead of being
-    stored and read back: `s[:, :, None] * r` summed over an axis reads
-    `s` (n, n) computed in the sum's loops (numba-benchmark's nbody_numpy
-    stored three (4096, 4096) arrays, 64 MB each). Not a fold: the nest of
+    stored and read back: nbody_numpy's differences `r[:, :, 0:1]`
+    (n, n, 1), reshaped to (n, n) and squared, are computed in the nest of
+    the square (they were two stored (4096, 4096, 1) arrays, 64 MB each;
+    its factor s, broadcast over the coordinates, stays one). Not a fold: the nest of
     `x.sum(axis=0)[None, :] / n` would not see its sum's columns (the
     interchange in codegen/cpu/nest.py compares the fold's shape with its
     own), and column_variance read x down its columns at 0.65x the speed."""
