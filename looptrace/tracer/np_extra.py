@@ -643,15 +643,16 @@ def rot90(m, k=1, axes=(0, 1)):
     if not all(-m.ndim <= ax < m.ndim for ax in axes):
         raise ValueError(f"Axes={axes} out of range for array of ndim={m.ndim}.")
     k = _static_int(k, "np.rot90's k") % 4
+    # views of m, as NumPy's: a write through a flip reaches m; one through a transpose is refused
     if k == 0:
-        return sem.wrap(m.value)
+        return nx.flip(m, ())
     if k == 2:
         return nx.flip(m, axes)
     perm = list(range(m.ndim))
     perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
     if k == 1:
-        return sem.transpose(nx.flip(m, axes[1]), perm)
-    return nx.flip(sem.transpose(m, perm), axes[1])
+        return nx.transpose(nx.flip(m, axes[1]), perm)
+    return nx.flip(nx.transpose(m, perm), axes[1])
 
 
 def fliplr(m):

@@ -511,7 +511,7 @@ def flip(a, axis=None):
     a = _tr(a)
     axes = sem.norm_axes(axis, a.ndim)
     key = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(a.ndim))
-    return copy(a[key])
+    return a[key]  # a view, as NumPy's: a write through it reaches `a`
 
 
 def _seq(xs):

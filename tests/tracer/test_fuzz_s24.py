@@ -1,0 +1,58 @@
+"""Wrong answers found by the s24 round's generated scalar programs
+(tracer/_generated_scalar.py), on the interpreter:
+
+- np.flip (and fliplr/flipud/rot90, which call it) returned a copy, so a
+  write through its result (`np.flip(out)[0] = 3.0`) never reached `out`;
+  NumPy's np.flip is a view (tracer/numpy_api.py); np.rot90 by 90 or 270
+  degrees lost such writes too, now refused as a write through .T is."""
+import numpy as np
+import pytest
+
+import looptrace as lt
+
+
+def _same(f, *args, backend="interpret"):
+    plain, compiled = [np.array(a, copy=True) for a in args], [np.array(a, copy=True) for a in args]
+    want = f(*plain)
+    got = lt.jit(f, backend=backend)(*compiled)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    for g, w in zip(compiled, plain):
+        np.testing.assert_array_equal(g, w)
+
+
+def write_through_flip(out):
+    np.flip(out)[0] = 9.0
+    return out.sum()
+
+
+def write_through_named_flip(X, y):
+    v = np.flip(X, axis=1)
+    v[0] = y
+    w = np.flipud(X)
+    w[:, 0] += 1.0
+    return X[0, 0] + v[1, 1]
+
+
+def write_through_rot90(X):
+    np.rot90(X, 2)[0, 1] = -5.0
+    v = np.rot90(X, 0)
+    v[1] += 1.0
+    return X
+
+
+def write_through_turned_rot90(X):
+    np.rot90(X)[0, 1] = -5.0
+    return X
+
+
+def test_a_write_through_np_flip_reaches_the_array():
+    _same(write_through_flip, np.arange(4.0))
+    _same(write_through_named_flip, np.arange(12.0).reshape(3, 4), np.array([1.0, 2.0, 3.0, 4.0]))
+    _same(write_through_rot90, np.arange(12.0).reshape(3, 4))
+
+
+def test_a_write_through_a_turned_rot90_is_refused():
+    """np.rot90 by 90 degrees is a transposed view: writes through it are
+    refused as through .T (they were silently lost)."""
+    with pytest.raises(lt.UnsupportedError, match="view made by reshape/transpose"):
+        lt.jit(write_through_turned_rot90, backend="interpret")(np.arange(12.0).reshape(3, 4))
