@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from looptrace.errors import TraceError, UnsupportedError
-from looptrace.ir.core import Value
+from looptrace.ir.core import Dim, Value
 
 from . import context as ctx
 
@@ -102,7 +102,13 @@ class Tracer:
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of unsized object")
+        if isinstance(self.shape[0], Dim):
+            raise runtime_length_error("len()")
         return self.shape[0]
+
+    def runtime_length(self) -> bool:
+        """Whether an axis has a length known only at run time (np.array of a list grown under a condition)."""
+        return any(isinstance(d, Dim) for d in self.value.shape)
 
     def __repr__(self) -> str:
         v = self.value
@@ -260,3 +266,13 @@ def as_array0d(x: Any) -> Any:
     if isinstance(x, Tracer) and x.ndim == 0 and x.base is None:
         x.array0d = True
     return x
+
+
+def runtime_length_error(what: str) -> UnsupportedError:
+    """The refusal of `what` (an index, .shape, a NumPy function) on an array of a run-time length: the
+    tracer knows only a bound of that length (ir/core.py Dim), not a Python int to slice or shape with."""
+    return UnsupportedError(
+        f"{what} of an array whose length is known only at run time (np.array of a list grown under a "
+        "condition) is not supported", ctx.current_loc(),
+        "fill a preallocated array and keep a count instead: out[k] = v; k += 1; then use out[:k] only in "
+        "reductions, or return the list's array as it is")

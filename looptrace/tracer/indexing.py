@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from looptrace.errors import ShapeError, TraceError, UnsupportedError
-from looptrace.ir.core import Value
+from looptrace.ir.core import Dim, Value
 from looptrace.ops import get as prim
 from looptrace.ops.shape_arith import fmt
 
@@ -70,6 +70,10 @@ def _is_bool_array(k: Any) -> bool:
 
 def _parse_one(shape: tuple, axis: int, k: Any) -> Item:
     n = shape[axis]
+    if isinstance(n, Dim) and not (isinstance(k, slice) and k == slice(None)):
+        from .array import runtime_length_error
+
+        raise runtime_length_error("indexing an axis")
     if isinstance(k, (bool, np.bool_)):
         raise UnsupportedError("indexing with a Python bool is not supported", ctx.current_loc())
     if isinstance(k, numbers.Integral):

@@ -435,6 +435,10 @@ def reshape(a, *shape, order="C", newshape=None):
     if not _any_traced(a):
         return np.reshape(a, shape)
     base = _tr(a)
+    if base.runtime_length():
+        from .array import runtime_length_error
+
+        raise runtime_length_error("reshape")
     return _derived_view(base, lambda v: sem.reshape(sem.wrap(v), shape).value)
 
 

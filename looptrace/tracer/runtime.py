@@ -42,6 +42,10 @@ def attr(obj: Any, name: str) -> Any:
     (a module, a configuration object, a class) is read through its source:
     an array is an implicit argument, anything else is guarded, so rebinding
     it (`cfg.W = other`, `cfg.scale = 5.0`) is seen by the next call."""
+    if name in ("shape", "size") and is_tracer(obj) and obj.runtime_length():
+        from .array import runtime_length_error
+
+        raise runtime_length_error(f".{name}")
     value = getattr(obj, name)
     return external.read_attr(obj, name, value) if ctx.tracing() else value
 
@@ -69,7 +73,15 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return call_converted(fn.py_func, args, kwargs)
     if isinstance(fn, types.FunctionType) and _user_function(fn):
         return call_converted(fn, args, kwargs)
-    return fn(*args, **kwargs)
+    try:
+        return fn(*args, **kwargs)
+    except TypeError as e:  # a shape computed with a run-time length (a Dim) where an int is needed
+        held = (getattr(fn, "__self__", None), *args, *kwargs.values())
+        if any(is_tracer(a) and a.runtime_length() for a in held):
+            from .array import runtime_length_error
+
+            raise runtime_length_error(f"{getattr(fn, '__name__', 'this call')}()") from e
+        raise
 
 
 def _user_function(fn: types.FunctionType) -> bool:

@@ -4,7 +4,13 @@
 - np.flip (and fliplr/flipud/rot90, which call it) returned a copy, so a
   write through its result (`np.flip(out)[0] = 3.0`) never reached `out`;
   NumPy's np.flip is a view (tracer/numpy_api.py); np.rot90 by 90 or 270
-  degrees lost such writes too, now refused as a write through .T is."""
+  degrees lost such writes too, now refused as a write through .T is;
+- an array of a run-time length (np.array of a list appended to under a
+  condition: its shape holds an ir/core.py Dim) crashed with a TypeError
+  when indexed or sliced (`r[:1]`, `r[0]`, `np.flip(r)`), asked its len(),
+  reshaped or passed to np.cumsum, and `r.shape[0]` returned the Dim object
+  itself as a value; these are now refused with looptrace's UnsupportedError
+  naming the user's line (tracer/array.py, indexing.py, runtime.py)."""
 import numpy as np
 import pytest
 
@@ -56,3 +62,57 @@ def test_a_write_through_a_turned_rot90_is_refused():
     refused as through .T (they were silently lost)."""
     with pytest.raises(lt.UnsupportedError, match="view made by reshape/transpose"):
         lt.jit(write_through_turned_rot90, backend="interpret")(np.arange(12.0).reshape(3, 4))
+
+
+def _grown(x):
+    lst = []
+    for i in range(x.shape[0]):
+        if x[i] > 0.5:
+            lst.append(x[i] * 2.0)
+    return np.array(lst)
+
+
+def slice_of_grown(x):
+    r = _grown(x)
+    return r[:1]
+
+
+def item_of_grown(x):
+    return _grown(x)[-1]
+
+
+def len_of_grown(x):
+    return len(_grown(x))
+
+
+def shape_of_grown(x):
+    return _grown(x).shape[0]
+
+
+def cumsum_of_grown(x):
+    return np.cumsum(_grown(x))
+
+
+def reshape_of_grown(x):
+    return _grown(x).reshape(-1, 1)
+
+
+def flip_of_grown(x):
+    return np.flip(_grown(x))
+
+
+def sum_of_grown(x):
+    r = _grown(x)
+    return r.sum() + (r * 2.0).max() + r @ r
+
+
+@pytest.mark.parametrize("f", [slice_of_grown, item_of_grown, len_of_grown, shape_of_grown, cumsum_of_grown,
+                               reshape_of_grown, flip_of_grown])
+def test_a_run_time_length_is_refused_clearly(f):
+    with pytest.raises(lt.UnsupportedError, match="known only at run time") as e:
+        lt.jit(f, backend="interpret")(np.array([1.0, 0.0, 2.0, 3.0]))
+    assert "test_fuzz_s24.py" in str(e.value)
+
+
+def test_whole_array_uses_of_a_run_time_length_still_run():
+    _same(sum_of_grown, np.array([1.0, 0.0, 2.0, 3.0]))
