@@ -788,6 +788,10 @@ def _array(obj, dtype=None, copy=True, **kw):
         return v
     if isinstance(obj, (list, tuple)):
         if any(isinstance(x, Segment) for x in obj):
+            if dtype is None and all(isinstance(x, Segment) for x in obj):
+                empty = _empty_list_array(obj)
+                if empty is not None:
+                    return empty
             res = _list_to_array(list(obj))
         elif _any_traced(*obj):
             res = sem.array_from_sequence(obj)
@@ -795,6 +799,25 @@ def _array(obj, dtype=None, copy=True, **kw):
             return np.array(obj, dtype=dtype)
         return sem.astype(res, dtype) if dtype is not None else res
     return np.array(obj, dtype=dtype)
+
+
+def _empty_list_array(segments) -> Tracer | None:
+    """np.array of a list holding only what loops appended: NumPy makes an empty list a float64 array of
+    shape (0,), whatever the elements would have been. None where the list is not empty or its elements
+    are float64 numbers (the array is then the same whether empty or not); refused where only the run
+    decides and an empty list would change the dtype or shape."""
+    elem = segments[0].value
+    if any(x.count is not None for x in segments):
+        if elem.dtype == np.float64 and len(elem.shape) == 1:
+            return None
+        raise UnsupportedError(
+            "np.array of a list appended to under a condition: when no element was appended NumPy makes a "
+            f"float64 array of shape (0,), not one of {elem.dtype} elements{' of shape ' + str(tuple(elem.shape[1:])) if len(elem.shape) > 1 else ''}, "
+            "so the array's type would depend on the data", ctx.current_loc(),
+            "give the dtype: np.array(lst, dtype=...) (for numbers), or fill a preallocated array")
+    if sum(x.value.shape[0] for x in segments) == 0:
+        return sem.wrap(sem.as_value(np.zeros(0)))
+    return None
 
 
 def asarray(obj, dtype=None, **kw):

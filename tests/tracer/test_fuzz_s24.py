@@ -10,7 +10,11 @@
   when indexed or sliced (`r[:1]`, `r[0]`, `np.flip(r)`), asked its len(),
   reshaped or passed to np.cumsum, and `r.shape[0]` returned the Dim object
   itself as a value; these are now refused with looptrace's UnsupportedError
-  naming the user's line (tracer/array.py, indexing.py, runtime.py)."""
+  naming the user's line (tracer/array.py, indexing.py, runtime.py);
+- np.array of such a list whose elements are not float64 numbers gave an
+  array of the elements' dtype where no element had been appended; NumPy's
+  is float64 of shape (0,) then. Such a list is refused unless dtype= is
+  given; one statically empty is float64 (tracer/numpy_api.py)."""
 import numpy as np
 import pytest
 
@@ -116,3 +120,37 @@ def test_a_run_time_length_is_refused_clearly(f):
 
 def test_whole_array_uses_of_a_run_time_length_still_run():
     _same(sum_of_grown, np.array([1.0, 0.0, 2.0, 3.0]))
+
+
+def grown_ints(x, a):
+    lst = []
+    for i in range(x.shape[0]):
+        if x[i] > 0.5:
+            lst.append(a[i])
+    return np.array(lst)
+
+
+def grown_ints_typed(x, a):
+    lst = []
+    for i in range(x.shape[0]):
+        if x[i] > 0.5:
+            lst.append(a[i])
+    return np.array(lst, dtype=np.int64)
+
+
+def never_grown(x, a):
+    lst = []
+    for i in range(1, x.shape[0]):
+        lst.append(a[i])
+    return np.array(lst)
+
+
+def test_an_empty_list_array_is_float64_as_numpy_makes_it():
+    with pytest.raises(lt.UnsupportedError, match="dtype"):
+        lt.jit(grown_ints, backend="interpret")(np.array([0.0, 0.0]), np.array([3, 4]))
+    for x in (np.array([0.0, 0.0]), np.array([1.0, 0.0])):
+        got = lt.jit(grown_ints_typed, backend="interpret")(x, np.array([3, 4]))
+        want = grown_ints_typed(x, np.array([3, 4]))
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    got = lt.jit(never_grown, backend="interpret")(np.array([1.0]), np.array([3]))
+    assert got.dtype == np.float64 and got.shape == (0,)
