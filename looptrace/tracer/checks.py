@@ -77,6 +77,29 @@ def raise_(exc: Any) -> None:
     ctx.state().frame.raised = True
 
 
+# what Python's own operations on Python values raise: 0.0 ** -1, 1 // 0, math.log(0.0), int(math.inf)
+_PYTHON_VALUE_ERRORS = (ArithmeticError, ValueError)
+RAISED = object()
+
+
+def deferring(fn: Callable[[], Any]) -> Any:
+    """`fn()`, the trace of code that may not run: a branch or side of a traced
+    condition, a loop body. An exception Python raises in it on Python values
+    (the same wherever that code is reached) becomes a run-time check, as a
+    `raise` there would: the plain function raises it only where the code
+    runs (a zero-trip loop, a branch not taken never do). What follows it in
+    `fn` is not traced; the frame is marked raised. Returns RAISED then."""
+    try:
+        return fn()
+    except LooptraceError:
+        raise
+    except _PYTHON_VALUE_ERRORS as e:
+        if not ctx.tracing() or not _under_traced_control():
+            raise
+        raise_(e.with_traceback(None))
+        return RAISED
+
+
 def assert_(cond: Any, message: Callable[[], Any] | None = None) -> None:
     """`assert cond, message` in converted code."""
     if not is_tracer(cond):

@@ -26,6 +26,7 @@ from . import context as ctx
 from . import merge, nests, returns
 from . import semantics as sem
 from .array import Tracer, is_tracer
+from .checks import RAISED, deferring
 from .carries import (LoopIter, LoopList, ValueSpec, carry_spec_for, join_spec, loop_iterable,
                       register_loop, spec_leaves, spec_rebuild, surely_runs)
 from .values import UNBOUND, Segment, Undefined
@@ -93,6 +94,8 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
     condition guards) makes it a `cond`, evaluated as Python would."""
     st = ctx.state()
     (f1, a), (f2, b) = _trace_side(then_thunk, what), _trace_side(else_thunk, what)
+    if a is RAISED or b is RAISED:  # Python raised on Python values in a side: there only where it is chosen
+        return _choose_raising(pred, (f1, a), (f2, b))
     weak = sem.is_weak(a) and sem.is_weak(b)
     dtype = sem.result_type(a, b)
     shape = np.broadcast_shapes(np.shape(a) if not is_tracer(a) else a.shape,
@@ -112,15 +115,37 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
     return Tracer(out, weak=weak)
 
 
+def _choose_raising(pred: Tracer, *sides: tuple[ctx.Frame, Any]) -> Any:
+    """`choose` where a side raised while traced (checks.deferring): its checks
+    move before, on its condition; the value is the other side's."""
+    from .checks import hoist_checks
+
+    st = ctx.state()
+    for k, (frame, _) in enumerate(sides):
+        hoist_checks(frame, pred if k == 0 else sem.ufunc("logical_not", pred))
+    kept = [(f, x) for f, x in sides if x is not RAISED]
+    if not kept:
+        st.frame.raised = True
+        return sem.wrap(sem.as_value(0.0))  # never seen: the code that uses it raises first
+    frame, x = kept[0]
+    st.frame.block.ops.extend(frame.block.ops)
+    for op in frame.block.ops:
+        for v in op.outputs:
+            st.value_frames[v.id] = st.frame
+    return x
+
+
 def _trace_side(thunk: Callable[[], Any], what: str) -> tuple[ctx.Frame, Any]:
     st = ctx.state()
     frame = st.push("branch")
     try:
-        x = thunk()
+        x = deferring(thunk)
         if is_tracer(x) and x.base is not None:
             x = Tracer(x.value, weak=x.weak)
     finally:
         st.pop(frame)
+    if x is RAISED:
+        return frame, x
     if frame.captured:
         raise UnsupportedError(f"an in-place write inside a {what} on a traced value is not supported",
                                ctx.current_loc())
@@ -243,7 +268,7 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
     for fn in (then_fn, else_fn):
         frame = st.push("branch")
         try:
-            fn()
+            deferring(fn)
             raws.append(get_fn())
             exits = materialize_views(raws[-1], entry)
         finally:  # also on errors: a loop being traced may retry as Python (see for_)
@@ -632,13 +657,13 @@ class LoopTrace:
     def _run_body(self, index: Value | None) -> Any:
         item = self.it.item(index) if self.it is not None else None
         if self.it is not None:
-            self.body_fn(item)
+            deferring(lambda: self.body_fn(item))
             next_index = None
             if self.is_while:
                 with ctx.at(self.loc):
                     next_index = sem.ufunc("add", Tracer(index), self.it.step_tracer()).value
             return next_index
-        self.body_fn()
+        deferring(self.body_fn)
         return None
 
     def _run_cond(self, index: Value | None) -> Value:

@@ -14,7 +14,15 @@
 - np.array of such a list whose elements are not float64 numbers gave an
   array of the elements' dtype where no element had been appended; NumPy's
   is float64 of shape (0,) then. Such a list is refused unless dtype= is
-  given; one statically empty is float64 (tracer/numpy_api.py)."""
+  given; one statically empty is float64 (tracer/numpy_api.py);
+- an exception Python raises on Python values (`0.0 / 0.0`, `0.0 ** -1`,
+  `math.log(0.0)`) in code that may not run, the untaken side of a
+  conditional expression on a traced condition, a branch of a traced `if`,
+  the body of a loop of zero trips, was raised while tracing, so the call
+  raised where the plain function returns. It is now a run-time check
+  there, as a `raise` would be (tracer/checks.py `deferring`)."""
+import math
+
 import numpy as np
 import pytest
 
@@ -154,3 +162,44 @@ def test_an_empty_list_array_is_float64_as_numpy_makes_it():
         assert got.dtype == want.dtype and np.array_equal(got, want)
     got = lt.jit(never_grown, backend="interpret")(np.array([1.0]), np.array([3]))
     assert got.dtype == np.float64 and got.shape == (0,)
+
+
+def constant_error_in_untaken_side(x):
+    r = 0.0
+    for i in range(x.shape[0]):
+        r += (0.0 / 0.0) if x[i] > 5.0 else x[i]
+    return r
+
+
+def constant_error_in_zero_trip_body(x):
+    r = 0.0
+    for i in range(1, x.shape[0]):
+        r += 0.0 ** -1 + x[i]
+    return r
+
+
+def constant_error_in_untaken_branch(x):
+    r = 0.0
+    if x[0] > 5.0:
+        r = math.log(0.0)
+        x[0] = 1.0
+    else:
+        r = 2.0
+    return r, x
+
+
+def _outcome(f, x):
+    try:
+        return "value", f(x.copy())
+    except Exception as e:  # noqa: BLE001 - the outcome is compared
+        return "raised", type(e)
+
+
+@pytest.mark.parametrize("f", [constant_error_in_untaken_side, constant_error_in_zero_trip_body,
+                               constant_error_in_untaken_branch])
+def test_a_python_error_is_raised_only_where_its_code_runs(f):
+    for x in (np.array([1.0]), np.array([6.0, 2.0]), np.array([1.0, 2.0])):
+        want = _outcome(f, x)
+        got = _outcome(lt.jit(f, backend="interpret"), x)
+        assert got[0] == want[0], (got, want)
+        assert got[1] is want[1] if want[0] == "raised" else repr(got[1]) == repr(want[1]), (got, want)
