@@ -29,7 +29,7 @@ from .array import Tracer, is_tracer
 from .checks import RAISED, deferring
 from .carries import (LoopIter, LoopList, ValueSpec, carry_spec_for, join_spec, loop_iterable,
                       register_loop, spec_leaves, spec_rebuild, surely_runs)
-from .values import UNBOUND, Segment, Undefined
+from .values import UNBOUND, Segment, Unbound, Undefined
 
 MAX_ROUNDS = 6
 
@@ -976,10 +976,17 @@ class LoopTrace:
             box.set(out)
         final = []
         pos = 0
+        never = self.it is not None and self.cond_fn is None and self.it.static_len == 0
         for n, raw in zip(self.names, body.raw_exits):
             spec = specs[n]
             k = spec.n_values()
             after = spec.after_loop(self, n, name_outs[pos:pos + k])
+            entry = self.entry[n]
+            if never and is_tracer(after) and after.ndim == 0 and not after.array0d and \
+                    not isinstance(entry, (Undefined, Unbound)):
+                # no iteration, known while tracing: the name keeps its value and its type (`q = 0` a
+                # Python int, not the int32 an iteration `q = q + b[i]` would have made it)
+                after = entry
             final.append(raw if is_tracer(after) and self._same_array_each_time(raw) else
                          self._kept_after(n, after))
             self._link_exit(final[-1], raw, body, n)

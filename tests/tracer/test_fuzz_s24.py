@@ -20,7 +20,12 @@
   conditional expression on a traced condition, a branch of a traced `if`,
   the body of a loop of zero trips, was raised while tracing, so the call
   raised where the plain function returns. It is now a run-time check
-  there, as a `raise` would be (tracer/checks.py `deferring`)."""
+  there, as a `raise` would be (tracer/checks.py `deferring`);
+- a scalar name rebound in a loop of no iteration, known while tracing
+  (`for i in range(1, n)` with n == 1), left the loop with the type an
+  iteration would give it: `q = 0; q = q + b[i]` an int32, where Python
+  keeps the int 0 (int64 as an array); it keeps its entry value now
+  (tracer/control.py `_bind_outputs`)."""
 import math
 
 import numpy as np
@@ -203,3 +208,20 @@ def test_a_python_error_is_raised_only_where_its_code_runs(f):
         got = _outcome(lt.jit(f, backend="interpret"), x)
         assert got[0] == want[0], (got, want)
         assert got[1] is want[1] if want[0] == "raised" else repr(got[1]) == repr(want[1]), (got, want)
+
+
+def zero_trip_keeps_types(b):
+    q = 0
+    p = 0.5
+    for i in range(1, b.shape[0]):
+        q = q + b[i]
+        p = np.float32(p) * 2
+    return q, p
+
+
+def test_a_static_zero_trip_loop_keeps_the_names_types():
+    for b in (np.array([3], dtype=np.int32), np.array([3, 4], dtype=np.int32)):
+        got = lt.jit(zero_trip_keeps_types, backend="interpret")(b.copy())
+        want = zero_trip_keeps_types(b.copy())
+        assert [np.asarray(g).dtype for g in got] == [np.asarray(w).dtype for w in want]
+        assert got == want
