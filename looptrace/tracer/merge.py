@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from looptrace.ir.core import Dim
+
 from . import semantics as sem
 from .array import is_tracer
 from .values import UNBOUND, Undefined
@@ -118,6 +120,10 @@ def leaf_type(a: Any, b: Any) -> tuple[Any, bool]:
 def materialize(x: Any, dtype: Any) -> Any:
     """A Placeholder as zeros of `dtype` (in the current frame); anything else as it is."""
     if isinstance(x, Placeholder):
+        if any(isinstance(d, Dim) for d in x.shape):  # no zeros of a length only the run knows
+            from .array import runtime_length_error
+
+            raise runtime_length_error("returning, on some paths only, or carrying")
         return sem.full(x.shape, 0, dtype)
     return x
 

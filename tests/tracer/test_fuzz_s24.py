@@ -118,6 +118,14 @@ def flip_of_grown(x):
     return np.flip(_grown(x))
 
 
+def early_return_of_grown(x, z):
+    r = _grown(x)
+    for i in range(x.shape[0]):
+        if z[i]:
+            return x[i:], r
+    return x, r
+
+
 def sum_of_grown(x):
     r = _grown(x)
     return r.sum() + (r * 2.0).max() + r @ r
@@ -129,6 +137,12 @@ def test_a_run_time_length_is_refused_clearly(f):
     with pytest.raises(lt.UnsupportedError, match="known only at run time") as e:
         lt.jit(f, backend="interpret")(np.array([1.0, 0.0, 2.0, 3.0]))
     assert "test_fuzz_s24.py" in str(e.value)
+
+
+def test_an_early_return_of_a_run_time_length_is_refused_clearly():
+    """The path that does not return it needs a placeholder of its shape (tracer/merge.py)."""
+    with pytest.raises(lt.UnsupportedError, match="known only at run time"):
+        lt.jit(early_return_of_grown, backend="interpret")(np.array([1.0, 0.0]), np.array([False, True]))
 
 
 def test_whole_array_uses_of_a_run_time_length_still_run():
