@@ -4,7 +4,9 @@ code would wrap an int around, or divide by zero, and plain Python would not
 
 The same pass checks the divisions of two Python numbers (`1.0 / (i - k)`,
 `7 % (i - k)`) whose divisor may be 0: Python raises ZeroDivisionError (with
-its own message, made here by Python), NumPy gives inf or 0. A divisor whose
+its own message, made here by Python), NumPy gives inf or 0; and a float
+power of two Python numbers whose base may be 0.0 and exponent negative
+(`float(x[i]) ** -1`: Python raises ZeroDivisionError, NumPy gives inf). A divisor whose
 integer range excludes 0 (`i + 1`, also converted to float) gets no check;
 NumPy scalars (`x[i] / 0.0`) keep NumPy's inf.
 
@@ -64,7 +66,10 @@ def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str]
             continue
         if op.out.id in marked and op.out.id not in fits:
             ops.extend(_check_ops(op, marked[op.out.id]))
-        if op.out.id in divisions and _may_be_zero(op.inputs[1], fits, made):
+        if op.out.id in divisions and op.prim.name == "power":
+            if _may_be_zero(op.inputs[0], fits, made) and _may_be_negative(op.inputs[1], fits):
+                ops.extend(_zero_base_ops(op))
+        elif op.out.id in divisions and _may_be_zero(op.inputs[1], fits, made):
             ops.extend(_zero_divisor_ops(op))
     block.ops = ops
 
@@ -79,6 +84,25 @@ def _may_be_zero(v: Value, fits: dict, made: dict) -> bool:
         v = src.inputs[0]
     r = fits.get(v.id)
     return r is None or r[0] <= 0 <= r[1]
+
+
+def _may_be_negative(v: Value, fits: dict) -> bool:
+    if v.is_const:
+        return bool(np.any(np.asarray(v.const) < 0))
+    r = fits.get(v.id)
+    return r is None or r[0] < 0
+
+
+def _zero_base_ops(op: Op) -> list[Op]:
+    """base == 0 and exponent < 0, then a check raising Python's
+    ZeroDivisionError for a float power (NumPy gives inf)."""
+    base, exponent = op.inputs
+    zero = _make("equal", [base, literal(np.zeros((), base.dtype))], op.loc)
+    negative = _make("less", [exponent, literal(np.zeros((), exponent.dtype))], op.loc)
+    both = _make("logical_and", [zero.out, negative.out], op.loc)
+    exc = ZeroDivisionError("0.0 cannot be raised to a negative power")
+    check = Op(prim("check"), (both.out,), (), {"failures": (Failure(exc, op.loc),)}, op.loc)
+    return [zero, negative, both, check]
 
 
 def _zero_divisor_ops(op: Op) -> list[Op]:

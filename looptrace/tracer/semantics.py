@@ -154,8 +154,10 @@ def ufunc(name: str, *args: Any, dtype: Any = None) -> Tracer:
     if name in _GROWING and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
             and any(isinstance(a, Tracer) for a in args):
         ctx.state().python_ints[out.id] = name  # checked after the trace where it may leave 64 bits
-    if name in _DIVIDING and all(is_weak(a) for a in args) and any(isinstance(a, Tracer) for a in args):
-        ctx.state().python_divs[out.id] = name  # Python raises on a zero divisor: checked after the trace
+    if (name in _DIVIDING or name == "power" and np.dtype(out_dtype).kind == "f") \
+            and all(is_weak(a) for a in args) and any(isinstance(a, Tracer) for a in args):
+        # Python raises on a zero divisor, and on 0.0 to a negative power: checked after the trace
+        ctx.state().python_divs[out.id] = name
     return wrap(out, weak=all(is_weak(a) for a in args))
 
 

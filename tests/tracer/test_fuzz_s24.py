@@ -25,7 +25,10 @@
   (`for i in range(1, n)` with n == 1), left the loop with the type an
   iteration would give it: `q = 0; q = q + b[i]` an int32, where Python
   keeps the int 0 (int64 as an array); it keeps its entry value now
-  (tracer/control.py `_bind_outputs`)."""
+  (tracer/control.py `_bind_outputs`);
+- a float power of Python floats with base 0.0 and a negative exponent
+  (`float(x[i]) ** -1`) gave inf where Python raises ZeroDivisionError
+  (tracer/semantics.py, python_numbers.py)."""
 import math
 
 import numpy as np
@@ -239,3 +242,20 @@ def test_a_static_zero_trip_loop_keeps_the_names_types():
         want = zero_trip_keeps_types(b.copy())
         assert [np.asarray(g).dtype for g in got] == [np.asarray(w).dtype for w in want]
         assert got == want
+
+
+def python_float_powers(x):
+    acc = 0.0
+    for i in range(x.shape[0]):
+        acc += float(x[i]) ** -1 + abs(float(x[i])) ** -1.5
+    return acc
+
+
+def test_a_python_float_power_of_zero_to_a_negative_exponent_raises():
+    """0.0 ** -1 of Python floats raises ZeroDivisionError in Python (NumPy's
+    float64 gives inf): the same run-time check as a Python float division
+    (tracer/python_numbers.py); nonzero bases run unchecked in value."""
+    f = lt.jit(python_float_powers, backend="interpret")
+    with pytest.raises(ZeroDivisionError, match="negative power"):
+        f(np.array([1.0, 0.0]))
+    assert f(np.array([2.0, -4.0])) == python_float_powers(np.array([2.0, -4.0]))
