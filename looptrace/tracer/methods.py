@@ -70,8 +70,10 @@ def _repeats_sequence(ufunc: str, self, other) -> bool:
 
 def _fast_power(base, exponent) -> str | None:
     """NumPy computes `array ** 2` as np.square (bool ** 2 is int8), and
-    `** 0.5`, `** -1` of a float array as np.sqrt, np.reciprocal."""
-    if not masked.is_selection(base) and base.weak:  # a selection (x[mask]) is an array
+    `** 0.5`, `** -1` of a float array as np.sqrt, np.reciprocal. Not for a
+    NumPy scalar (`z[i] ** 2` of a bool is an int64, `x[i] ** 0.5` of -inf
+    is inf): its power is np.power's."""
+    if not masked.is_selection(base) and (base.weak or base.ndim == 0 and not base.array0d):
         return None
     if type(exponent) is int and exponent == 2:
         return "square"
