@@ -986,7 +986,7 @@ class LoopTrace:
                     not isinstance(entry, (Undefined, Unbound)):
                 # no iteration, known while tracing: the name keeps its value and its type (`q = 0` a
                 # Python int, not the int32 an iteration `q = q + b[i]` would have made it)
-                after = entry
+                after = entry if is_tracer(entry) else sem.wrap(sem.as_value(entry), weak=sem.is_weak(entry))
             final.append(raw if is_tracer(after) and self._same_array_each_time(raw) else
                          self._kept_after(n, after))
             self._link_exit(final[-1], raw, body, n)

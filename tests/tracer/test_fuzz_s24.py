@@ -28,7 +28,10 @@
   (tracer/control.py `_bind_outputs`);
 - a float power of Python floats with base 0.0 and a negative exponent
   (`float(x[i]) ** -1`) gave inf where Python raises ZeroDivisionError
-  (tracer/semantics.py, python_numbers.py)."""
+  (tracer/semantics.py, python_numbers.py);
+- `z[i] ** 2` of a NumPy bool scalar was an int8 (np.square, NumPy's fast
+  path for arrays only) where NumPy's scalar power gives an int64
+  (tracer/methods.py)."""
 import math
 
 import numpy as np
@@ -259,3 +262,36 @@ def test_a_python_float_power_of_zero_to_a_negative_exponent_raises():
     with pytest.raises(ZeroDivisionError, match="negative power"):
         f(np.array([1.0, 0.0]))
     assert f(np.array([2.0, -4.0])) == python_float_powers(np.array([2.0, -4.0]))
+
+
+def bool_scalar_squares(z):
+    t = 0
+    for i in range(z.shape[0]):
+        t = t + z[i] ** 2
+    return t, z[0] ** 2, z ** 2
+
+
+def test_a_bool_scalar_squared_is_numpy_s_int64():
+    """np.True_ ** 2 is np.power's int64; only an array's ** 2 is np.square
+    (int8 for bool). A NumPy scalar took the array's fast path (tracer/
+    methods.py `_fast_power`), so a sum of them was an int8 and could wrap."""
+    z = np.array([True, True, False])
+    got = lt.jit(bool_scalar_squares, backend="interpret")(z)
+    want = bool_scalar_squares(z)
+    assert [np.asarray(g).dtype for g in got] == [np.asarray(w).dtype for w in want]
+    assert all(np.array_equal(g, w) for g, w in zip(got, want))
+
+
+def zero_trip_loss(x, w):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + np.sin(w * x[i]) ** 2
+    return s
+
+
+def test_a_static_zero_trip_loop_keeps_a_traced_value_for_grad():
+    """The kept entry value is a traced constant (a Python float stays weak),
+    so grad of a loss that is the entry value still differentiates (zeros)."""
+    gx, gw = lt.grad(zero_trip_loss, argnums=(0, 1))(np.zeros(0), 0.5)
+    assert gx.shape == (0,) and gw == 0.0
+    assert lt.jit(zero_trip_loss, backend="interpret")(np.zeros(0), 0.5) == 0.0
