@@ -29,7 +29,7 @@ from .array import Tracer, is_tracer
 from .checks import RAISED, deferring
 from .carries import (LoopIter, LoopList, ValueSpec, carry_spec_for, join_spec, loop_iterable,
                       register_loop, spec_leaves, spec_rebuild, surely_runs)
-from .values import UNBOUND, Segment, Unbound, Undefined
+from .values import UNBOUND, Segment, Undefined
 
 MAX_ROUNDS = 6
 
@@ -983,7 +983,7 @@ class LoopTrace:
             after = spec.after_loop(self, n, name_outs[pos:pos + k])
             entry = self.entry[n]
             if never and is_tracer(after) and after.ndim == 0 and not after.array0d and \
-                    not isinstance(entry, (Undefined, Unbound)):
+                    (is_tracer(entry) or isinstance(entry, (numbers.Number, np.generic))):
                 # no iteration, known while tracing: the name keeps its value and its type (`q = 0` a
                 # Python int, not the int32 an iteration `q = q + b[i]` would have made it)
                 after = entry if is_tracer(entry) else sem.wrap(sem.as_value(entry), weak=sem.is_weak(entry))
