@@ -31,7 +31,10 @@
   (tracer/semantics.py, python_numbers.py);
 - `z[i] ** 2` of a NumPy bool scalar was an int8 (np.square, NumPy's fast
   path for arrays only) where NumPy's scalar power gives an int64
-  (tracer/methods.py)."""
+  (tracer/methods.py);
+- the run-time check of a Python division (or power) in the untaken side
+  of a conditional expression, or in the lazy operand of `and` or of a
+  chained comparison, ran anyway (tracer/control.py `_risky`)."""
 import math
 
 import numpy as np
@@ -295,3 +298,29 @@ def test_a_static_zero_trip_loop_keeps_a_traced_value_for_grad():
     gx, gw = lt.grad(zero_trip_loss, argnums=(0, 1))(np.zeros(0), 0.5)
     assert gx.shape == (0,) and gw == 0.0
     assert lt.jit(zero_trip_loss, backend="interpret")(np.zeros(0), 0.5) == 0.0
+
+
+def division_in_untaken_side(x):
+    r = 0.0
+    for i in range(x.shape[0]):
+        r += (1.0 / float(i)) if x[i] > 0 else 1.0
+    return r
+
+
+def power_in_lazy_comparison(x):
+    r = 0.0
+    for i in range(x.shape[0]):
+        r += 1.0 if x[i] < 0 < float(i) ** -1 else 2.0
+    return r
+
+
+@pytest.mark.parametrize("f", [division_in_untaken_side, power_in_lazy_comparison])
+def test_a_python_division_check_runs_only_on_its_side(f):
+    """The zero-divisor check of a Python division added after the trace
+    (tracer/python_numbers.py) sat after an op that the conditional
+    expression had inlined into a select, so it ran where the side was not
+    chosen: the side is now a `cond` (tracer/control.py `_risky`)."""
+    for x in (np.array([-1.0]), np.array([1.0]), np.array([1.0, 2.0]), np.array([-1.0, 2.0])):
+        want = _outcome(f, x)
+        got = _outcome(lt.jit(f, backend="interpret"), x)
+        assert got[0] == want[0] and (got[1] is want[1] if want[0] == "raised" else got[1] == want[1]), (x, got, want)
