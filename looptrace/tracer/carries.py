@@ -475,6 +475,10 @@ def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:
         raise TraceError(f"`{name}` may be unassigned at the end of the loop body", loc)
     _check_array_like(exit_obj, name, loc)
     shape = _shape_of(exit_obj)
+    if any(isinstance(d, Dim) for d in (*spec.shape, *shape)):  # a list's array, grown under a condition
+        from .array import runtime_length_error
+
+        raise runtime_length_error(f"carrying `{name}` through a loop (or returning it from one)")
     try:
         joined_shape = np.broadcast_shapes(spec.shape, shape)
     except ValueError:

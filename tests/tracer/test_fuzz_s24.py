@@ -135,6 +135,13 @@ def early_return_of_grown(x, z):
     return x, r
 
 
+def loop_return_of_grown(x, z):
+    r = _grown(x)
+    for i in range(x.shape[0]):
+        return x[::2], r
+    return x, r
+
+
 def sum_of_grown(x):
     r = _grown(x)
     return r.sum() + (r * 2.0).max() + r @ r
@@ -152,6 +159,8 @@ def test_an_early_return_of_a_run_time_length_is_refused_clearly():
     """The path that does not return it needs a placeholder of its shape (tracer/merge.py)."""
     with pytest.raises(lt.UnsupportedError, match="known only at run time"):
         lt.jit(early_return_of_grown, backend="interpret")(np.array([1.0, 0.0]), np.array([False, True]))
+    with pytest.raises(lt.UnsupportedError, match="known only at run time"):  # a loop's carry (carries.py)
+        lt.jit(loop_return_of_grown, backend="interpret")(np.array([1.0, 0.0]), np.array([False, True]))
 
 
 def test_whole_array_uses_of_a_run_time_length_still_run():
