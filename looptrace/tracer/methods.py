@@ -135,8 +135,8 @@ def _install() -> None:
     Tracer.mT = property(lambda self: nx.swapaxes(self, -1, -2))
     Tracer.__round__ = _round_builtin
     Tracer.flat = property(nests.flat)
-    Tracer.real = property(nx.real)
-    Tracer.imag = property(nx.imag)
+    Tracer.real = property(nx.real, lambda self, v: nx.set_part(self, "real", v))
+    Tracer.imag = property(nx.imag, lambda self, v: nx.set_part(self, "imag", v))
     methods = {
         "sum": nx.sum_, "prod": nx.NAMESPACE["prod"], "max": nx.NAMESPACE["max"],
         "min": nx.NAMESPACE["min"], "all": nx.NAMESPACE["all"], "any": nx.NAMESPACE["any"],

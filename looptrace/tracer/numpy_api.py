@@ -861,14 +861,22 @@ def real(a):
     if not _any_traced(a):
         return np.real(a)
     a = _tr(a)
-    return _complex_part("real", a) if a.dtype.kind == "c" else copy(a)
+    if _is_numpy_scalar(a):
+        return _complex_part("real", a) if a.dtype.kind == "c" else a
+    return PartView(a, "real") if a.dtype.kind == "c" else indexing.getitem(a, ...)
 
 
 def imag(a):
     if not _any_traced(a):
         return np.imag(a)
     a = _tr(a)
-    return _complex_part("imag", a) if a.dtype.kind == "c" else zeros_like(a)
+    if a.dtype.kind == "c":
+        return _complex_part("imag", a) if _is_numpy_scalar(a) else PartView(a, "imag")
+    return zeros_like(a)
+
+
+def _is_numpy_scalar(a: Tracer) -> bool:
+    return a.ndim == 0 and a.base is None and not a.array0d
 
 
 def conjugate(a, **kw):
@@ -885,6 +893,39 @@ def _complex_part(name: str, a: Tracer) -> Tracer:
     from looptrace.ops import get as prim
 
     return sem.wrap(ctx.emit1(prim(name), [a.value]), weak=a.weak)
+
+
+class PartView(Tracer):
+    """`c.real` / `c.imag` of a complex array: a view, as NumPy's is, that
+    sees later writes to `c` and writes through to it (`c.real[:] += x`,
+    `v = c.imag; v[0] = 1.0`) by remaking `c` from the new part and the
+    other one (make_complex: no arithmetic, inf and nan parts stay)."""
+
+    __slots__ = ("part",)
+
+    def __init__(self, base: Tracer, part: str):
+        from looptrace.ops import get as prim
+
+        Tracer.__init__(self, base=base, derive=lambda v: ctx.emit1(prim(part), [v]), weak=base.weak)
+        self.part = part
+
+    def assign(self, value) -> None:
+        from looptrace.ops import get as prim
+
+        other = ctx.emit1(prim("imag" if self.part == "real" else "real"), [self.base.value])
+        new = sem.as_value(value, other.dtype)
+        parts = [new, other] if self.part == "real" else [other, new]
+        self.base.assign(ctx.emit1(prim("make_complex"), parts))
+
+
+def set_part(a: Tracer, part: str, value) -> None:
+    """`c.real = v` / `c.imag = v`: an assignment into the part's view."""
+    if _is_numpy_scalar(a):
+        raise AttributeError(f"attribute '{part}' of 'numpy.generic' objects is not writable")
+    if part == "imag" and a.dtype.kind != "c":
+        raise TypeError("array does not have imaginary part to set")
+    view = real(a) if part == "real" else imag(a)
+    indexing.setitem(view, ..., value)
 
 
 def angle(z, deg=False):

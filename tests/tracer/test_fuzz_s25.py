@@ -1,0 +1,83 @@
+"""Wrong answers found by the s25 fuzz round (generated programs widened
+with masked writes, views written in place, complex arrays, closures,
+tuples carried through loops), on the interpreter:
+
+- `c.real` and `c.imag` of a complex array were fresh arrays, so a write
+  through them (`c.real[:] += x`, `v = c.imag; v[0] = 1.0`, `c.real = x`)
+  never reached `c`; NumPy's are views. They are views now that remake
+  `c` from the written part and the other one (tracer/numpy_api.py
+  `PartView`); `x.real` of a real array is `x` itself, as in NumPy."""
+import numpy as np
+import pytest
+
+import looptrace as lt
+
+
+def _same(f, *args, backend="interpret"):
+    plain, compiled = [np.array(a, copy=True) for a in args], [np.array(a, copy=True) for a in args]
+    want = f(*plain)
+    got = lt.jit(f, backend=backend)(*compiled)
+    if not isinstance(want, tuple):
+        got, want = (got,), (want,)
+    for g, w in zip(got, want):
+        assert np.asarray(g).dtype == np.asarray(w).dtype
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+    for g, w in zip(compiled, plain):
+        np.testing.assert_array_equal(g, w)
+
+
+def add_to_real_part(c, x):
+    c.real[:] += x
+    return c.sum()
+
+
+def negate_every_other_imag(c):
+    c.imag[::2] *= -1.0
+    return c.sum()
+
+
+def write_a_named_part_in_a_loop(c, x):
+    v = c.imag
+    for i in range(x.shape[0]):
+        v[i] = v[i] + x[i]
+        c[i] *= 2
+    return c, v
+
+
+def assign_the_parts(c, x):
+    c.real = x
+    c.imag = 2 * x
+    return c
+
+
+def a_part_sees_later_writes(c):
+    r = c.real
+    c[0] = 7
+    return r
+
+
+def real_part_of_a_real_array(x):
+    x.real[0] = 5.0
+    return x.real
+
+
+def test_writes_through_real_and_imag_reach_the_complex_array():
+    c, x = np.array([1 + 2j, 3 - 4j, -1j]), np.array([1.0, 2.0, -0.5])
+    _same(add_to_real_part, c, x)
+    _same(negate_every_other_imag, c)
+    _same(write_a_named_part_in_a_loop, c, x)
+    _same(assign_the_parts, c, x)
+    _same(a_part_sees_later_writes, c)
+    _same(real_part_of_a_real_array, x)
+    _same(add_to_real_part, c.astype(np.complex64), x.astype(np.float32))
+
+
+def set_part_of_a_scalar(c):
+    t = c[0]
+    t.real = 3.0
+    return t
+
+
+def test_setting_a_part_of_a_numpy_scalar_raises_as_numpy_does():
+    with pytest.raises(AttributeError, match="not writable"):
+        lt.jit(set_part_of_a_scalar, backend="interpret")(np.array([1 + 2j]))
