@@ -404,6 +404,9 @@ class SlotSpec(Spec):
             return NoneSpec()
         if isinstance(exit_obj, tuple) and _tuple_leafy(exit_obj):
             return TupleSpec([_slot_value(e) for e in exit_obj])
+        for k, e in enumerate(exit_obj if isinstance(exit_obj, tuple) else ()):
+            if not isinstance(e, tuple):  # the element that is no array names the problem
+                _check_array_like(e, f"the returned value's element {k}", loc)
         _check_array_like(exit_obj, "the returned value", loc)
         return _slot_value(exit_obj)
 

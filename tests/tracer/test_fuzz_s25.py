@@ -6,7 +6,11 @@ tuples carried through loops), on the interpreter:
   through them (`c.real[:] += x`, `v = c.imag; v[0] = 1.0`, `c.real = x`)
   never reached `c`; NumPy's are views. They are views now that remake
   `c` from the written part and the other one (tracer/numpy_api.py
-  `PartView`); `x.real` of a real array is `x` itself, as in NumPy."""
+  `PartView`); `x.real` of a real array is `x` itself, as in NumPy.
+
+And a misleading refusal: an early `return` of a tuple holding a slice of
+a traced length (`return out[:i + 1], acc` in a loop) was refused as a
+returned value that "holds a tuple"; the element is named now."""
 import numpy as np
 import pytest
 
@@ -81,3 +85,19 @@ def set_part_of_a_scalar(c):
 def test_setting_a_part_of_a_numpy_scalar_raises_as_numpy_does():
     with pytest.raises(AttributeError, match="not writable"):
         lt.jit(set_part_of_a_scalar, backend="interpret")(np.array([1 + 2j]))
+
+
+def early_return_of_a_traced_slice(x, out):
+    for i in range(x.shape[0]):
+        if x[i] > 1.0:
+            return out[:i + 1], 1.0
+    return out, 2.0
+
+
+def test_an_early_return_of_a_traced_length_slice_is_refused_naming_it():
+    """The refusal named the returned tuple ("holds a tuple"), not its
+    element of a length known only at run time (tracer/carries.py)."""
+    x = np.array([0.5, 1.5, 2.0, -1.0] * 10)
+    with pytest.raises(lt.LooptraceError, match="returns shape|length of this slice") as e:
+        lt.jit(early_return_of_a_traced_slice, backend="interpret")(x, np.ones(40))
+    assert "holds a tuple" not in str(e.value)
