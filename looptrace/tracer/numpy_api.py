@@ -261,22 +261,35 @@ def _divide_keeping_dtype(s: Tracer, n: Any) -> Tracer:
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, **kw):
     _no_out(out)
-    if not _any_traced(a, where):
+    if not _any_traced(a, where, kw.get("mean")):
         return np.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where, **kw)
-    if kw:
-        raise UnsupportedError(f"np.var with {sorted(kw)} is not supported", ctx.current_loc())
+    ddof = _correction(ddof, kw)
     a = _tr(a)
-    m = mean(a, axis, dtype, keepdims=True, where=where)
+    m = mean(a, axis, dtype, keepdims=True, where=where) if kw.get("mean") is None else kw["mean"]
     d = sem.ufunc("subtract", a, m)
-    s = _reduce("reduce_sum", sem.ufunc("multiply", d, d), axis, keepdims, _mean_dtype(a, dtype), _NO_VALUE,
-                where)
+    # NumPy's (d * conj(d)).real for complex d: real squares
+    sq = sem.ufunc("multiply", d, d) if d.dtype.kind != "c" else sem.ufunc("square", sem.ufunc("absolute", d))
+    s = _reduce("reduce_sum", sq, axis, keepdims, _mean_dtype(a, dtype), _NO_VALUE, where)
     n = _count(a, axis, keepdims, where)
     n = builtins.max(n - ddof, 0) if isinstance(n, int) else sem.ufunc("maximum", sem.ufunc("subtract", n, ddof), 0)
     return _divide_keeping_dtype(s, n)
 
 
+def _correction(ddof, kw: dict):
+    """np.var's array-API spelling `correction=` of ddof; `mean=` is the caller's
+    mean (keepdims-shaped, as NumPy requires); anything else is refused."""
+    extra = sorted(set(kw) - {"mean", "correction"})
+    if extra:
+        raise UnsupportedError(f"np.var with {extra} is not supported", ctx.current_loc())
+    if "correction" in kw:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        return kw["correction"]
+    return ddof
+
+
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, **kw):
-    if not _any_traced(a, where):
+    if not _any_traced(a, where, kw.get("mean")):
         return np.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where, **kw)
     return sem.ufunc("sqrt", var(a, axis, dtype, out, ddof, keepdims, where=where, **kw))
 
@@ -317,7 +330,9 @@ def dot(a, b, out=None):
 
 
 def vdot(a, b):
-    return sem.einsum("i,i->", ravel(a), ravel(b))
+    """The dot product of the flattened arrays, the first one conjugated."""
+    a = _tr(a)
+    return sem.einsum("i,i->", ravel(conjugate(a) if a.dtype.kind == "c" else a), ravel(b))
 
 
 def inner(a, b):
