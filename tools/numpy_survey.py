@@ -212,6 +212,419 @@ def _put_along_values(a, v):
     return out
 
 
+# --- s25: the rest of NumPy's public surface a scientific kernel calls on arrays --------------------------
+C = rng.standard_normal((4, 4)) + 1j * rng.standard_normal((4, 4))
+SPD = B @ B.T + 4 * np.eye(4)
+A3 = rng.standard_normal((2, 3, 4))
+POS = np.abs(A) + 0.5
+U = rng.uniform(-0.9, 0.9, (5, 4))
+NANA = np.where(A > 1.0, np.nan, A)
+IW = rng.integers(1, 4, 6)
+
+
+def _ufunc_out(a, b):
+    out = np.empty_like(a)
+    np.add(a, b[0], out=out)
+    return out
+
+
+def _divide_where(a, b):
+    return np.divide(a, b[0], out=np.zeros_like(a), where=b[0] > 0)
+
+
+def _fill(a):
+    b = a.copy()
+    b.fill(2.5)
+    return b
+
+
+def _fill_diagonal(b):
+    c = b.copy()
+    np.fill_diagonal(c, 3.0)
+    return c
+
+
+def _put(a):
+    b = a.copy()
+    np.put(b, [0, 5, 7], [1.0, 2.0, 3.0])
+    return b
+
+
+def _place(a):
+    b = a.copy()
+    np.place(b, b > 0, [9.0, 8.0])
+    return b
+
+
+def _putmask(a):
+    b = a.copy()
+    np.putmask(b, b > 0, -b)
+    return b
+
+
+def _copyto(a):
+    b = np.zeros_like(a)
+    np.copyto(b, a, where=a > 0)
+    return b
+
+
+def _sort_inplace(a):
+    b = a.copy()
+    b.sort(axis=0)
+    return b
+
+
+def _sum_out(a):
+    out = np.empty(4)
+    np.sum(a, axis=0, out=out)
+    return out
+
+
+def _cumsum_out(a):
+    out = np.empty_like(a)
+    np.cumsum(a, axis=1, out=out)
+    return out
+
+
+def _matmul_out(a, b):
+    out = np.empty((5, 4))
+    np.matmul(a, b, out=out)
+    return out
+
+
+def _add_at(v):
+    out = np.zeros(3)
+    np.add.at(out, [0, 1, 0, 2, 2, 2], v)
+    return out
+
+
+def _method_put(a):
+    b = a.copy()
+    b.put([1, 3], [5.0, 6.0])
+    return b
+
+
+S25_CASES = {
+    # elementwise ufuncs and their aliases
+    "trig": (lambda u: np.sin(u) + np.cos(u) + np.tan(u) + np.arcsin(u) + np.arccos(u) + np.arctan(u), (U,)),
+    "hyperbolic": (lambda u: np.sinh(u) + np.cosh(u) + np.tanh(u) + np.arcsinh(u) + np.arctanh(u) + np.arccosh(2 + u), (U,)),
+    "array-api-aliases": (lambda u: np.acos(u) + np.asin(u) + np.atan(u) + np.atan2(u, 1.5) + np.acosh(2 + u) + np.asinh(u) + np.atanh(u) + np.pow(2 + u, 1.5), (U,)),
+    "exp/log": (lambda p: np.exp(p) + np.log(p) + np.log2(p) + np.log10(p) + np.sqrt(p) + np.square(p) + np.reciprocal(p), (POS,)),
+    "rounding": (lambda a: np.rint(a * 3) + np.floor(a * 3) + np.ceil(a * 3) + np.trunc(a * 3), (A,)),
+    "minmax-ufuncs": (lambda a, b: np.maximum(a, b[0]) + np.minimum(a, b[0]) + np.fmax(a, np.nan) + np.fmin(a, b[1]), (A, B)),
+    "float_power": (lambda p: np.float_power(p, 2.5), (POS,)),
+    "float_power/int": (lambda i: np.float_power(i, 2), (I,)),
+    "power/int": (lambda i: np.power(np.abs(i), 3), (I,)),
+    "divmod": (lambda a: np.divmod(a, 0.7), (A,)),
+    "modf": (lambda a: np.modf(a * 3), (A,)),
+    "remainder/int": (lambda i: np.remainder(i, 3) + np.fmod(i, 3), (I,)),
+    "gcd/lcm": (lambda i: np.gcd(i, 6) + np.lcm(i, 4), (I,)),
+    "logical": (lambda a: np.logical_and(a > 0, a < 1) ^ np.logical_or(a < -1, a > 1) | np.logical_xor(a > 0, a > 0.5) | np.logical_not(a > 0), (A,)),
+    "bitwise": (lambda i: np.bitwise_and(i, 3) + np.bitwise_or(i, 4) + np.bitwise_xor(i, 5) + np.invert(i) + np.left_shift(np.abs(i), 2) + np.right_shift(np.abs(i), 1), (I,)),
+    "bitwise-aliases": (lambda i: np.bitwise_not(i) + np.bitwise_invert(i) + np.bitwise_left_shift(np.abs(i), 1) + np.bitwise_right_shift(np.abs(i), 1), (I,)),
+    "bitwise_count": (lambda i: np.bitwise_count(i), (I,)),
+    "comparisons": (lambda a, b: np.greater(a, b[0]) & np.less_equal(a, 0.5) | np.equal(a, a) & np.not_equal(a, 0) | np.greater_equal(a, 0) & np.less(a, 1), (A, B)),
+    "isnan/isinf/isfinite": (lambda a: np.isnan(np.log(a)) | np.isinf(1 / (a * 0)) | ~np.isfinite(a), (A,)),
+    "isposinf/isneginf": (lambda a: np.isposinf(1 / a * 1e308 * 1e10) | np.isneginf(np.log(np.abs(a) * 0)), (A,)),
+    "complex-parts": (lambda c: np.real(c) + np.imag(c) + np.angle(c) + np.abs(c) + np.conj(c).real, (C,)),
+    "angle/deg": (lambda c: np.angle(c, deg=True), (C,)),
+    "iscomplex/isreal": (lambda c: np.iscomplex(c) ^ np.isreal(c.real + 0j), (C,)),
+    "iscomplexobj/isrealobj": (lambda c, a: np.array([np.iscomplexobj(c), np.isrealobj(a)]), (C, A)),
+    "degrees/radians": (lambda a: np.degrees(a) + np.radians(a) + np.rad2deg(a), (A,)),
+    "negative/positive": (lambda a: np.negative(a) + np.positive(a), (A,)),
+    "sign/int": (lambda i: np.sign(i), (I,)),
+    "abs/int": (lambda i: np.abs(i) + np.absolute(i), (I,)),
+    "ufunc/dtype": (lambda a: np.add(a, 1, dtype=np.float32), (A,)),
+    "ufunc/out": (_ufunc_out, (A, B)),
+    "ufunc/where-out": (_divide_where, (A, B)),
+    "nan_to_num/kw": (lambda a: np.nan_to_num(np.log(a), nan=-1.0, neginf=-9.0, posinf=9.0), (A,)),
+    "clip/arrays": (lambda a, b: np.clip(a, b[0], None), (A, B)),
+    "clip/min-max-kw": (lambda a: np.clip(a, min=-0.5, max=0.5), (A,)),
+    "round/negative-decimals": (lambda a: np.round(a * 1000, -1), (A,)),
+    "ldexp/float": (lambda a: np.ldexp(a, 3), (A,)),
+    "sqrt/complex": (lambda c: np.sqrt(c) + np.exp(c) + np.log(c), (C,)),
+    "emath.sqrt": (lambda a: np.emath.sqrt(a), (A,)),
+    "emath.log": (lambda p: np.emath.log(p), (POS,)),
+    "emath.logn": (lambda p: np.emath.logn(3, p), (POS,)),
+    # reductions and their keywords
+    "sum/keepdims-dtype": (lambda a: np.sum(a, axis=1, keepdims=True, dtype=np.float32), (A,)),
+    "sum/where": (lambda a: np.sum(a, axis=0, where=a > 0), (A,)),
+    "sum/tuple-axis": (lambda a3: np.sum(a3, axis=(0, 2)), (A3,)),
+    "sum/out": (_sum_out, (A,)),
+    "prod/axis": (lambda a: np.prod(a, axis=0), (A,)),
+    "mean/where-keepdims": (lambda a: np.mean(a, axis=1, where=a > -1, keepdims=True), (A,)),
+    "std/ddof": (lambda a: np.std(a, axis=0, ddof=1), (A,)),
+    "var/ddof-keepdims": (lambda a: np.var(a, axis=1, ddof=1, keepdims=True), (A,)),
+    "std/where": (lambda a: np.std(a, where=a > -1), (A,)),
+    "var/mean-kw": (lambda a: np.var(a, axis=0, mean=np.mean(a, axis=0, keepdims=True)), (A,)),
+    "std/correction": (lambda a: np.std(a, correction=1), (A,)),
+    "amax/amin": (lambda a: np.amax(a, axis=0) - np.amin(a, axis=1).sum(), (A,)),
+    "all/any/axis": (lambda a: np.all(a > -2, axis=0) & np.any(a > 1, axis=0, keepdims=True)[0], (A,)),
+    "nansum/nanprod": (lambda x: np.nansum(x, axis=0) + np.nanprod(x, axis=1).sum(), (NANA,)),
+    "nanmax/nanmin": (lambda x: np.nanmax(x, axis=0) + np.nanmin(x), (NANA,)),
+    "nanstd/nanvar": (lambda x: np.nanstd(x, axis=0, ddof=1) + np.nanvar(x), (NANA,)),
+    "nancumsum/nancumprod": (lambda x: np.nancumsum(x, axis=1) + np.nancumprod(x, axis=0), (NANA,)),
+    "nanargmin": (lambda x: np.nanargmin(x, axis=0), (NANA,)),
+    "nanmean/keepdims": (lambda x: np.nanmean(x, axis=1, keepdims=True), (NANA,)),
+    "median/keepdims": (lambda a: np.median(a, axis=0, keepdims=True), (A,)),
+    "average/returned": (lambda a, v: np.average(a, axis=1, weights=v[:4], returned=True), (A, V)),
+    "average/keepdims": (lambda a: np.average(a, axis=0, keepdims=True), (A,)),
+    "percentile/axis-keepdims": (lambda a: np.percentile(a, [25, 75], axis=1, keepdims=True), (A,)),
+    "quantile/weights": (lambda v, w: np.quantile(v, 0.4, weights=np.abs(w), method="inverted_cdf"), (V, W)),
+    "cumsum/dtype": (lambda i: np.cumsum(i, dtype=np.float64), (I,)),
+    "cumsum/out": (_cumsum_out, (A,)),
+    "cumulative_prod": (lambda a: np.cumulative_prod(a, axis=1, include_initial=True), (A,)),
+    "count_nonzero/keepdims": (lambda i: np.count_nonzero(i, axis=1, keepdims=True), (I,)),
+    "ptp/keepdims": (lambda a: np.ptp(a, axis=1, keepdims=True), (A,)),
+    "argmax/flat": (lambda a: np.argmax(a), (A,)),
+    "add.reduce/keepdims": (lambda a: np.add.reduce(a, axis=1, keepdims=True), (A,)),
+    "multiply.outer": (lambda v, w: np.multiply.outer(v, w), (V, W)),
+    "add.accumulate": (lambda a: np.add.accumulate(a, axis=1), (A,)),
+    "minimum.accumulate": (lambda v: np.minimum.accumulate(v), (V,)),
+    "add.reduceat": (lambda v: np.add.reduceat(v, [0, 2, 5]), (V,)),
+    "add.at": (_add_at, (V,)),
+    # shape and layout
+    "reshape/order-F": (lambda a: np.reshape(a, (4, 5), order="F"), (A,)),
+    "ravel/order-F": (lambda a: np.ravel(a, order="F"), (A,)),
+    "transpose/axes": (lambda a3: np.transpose(a3, (2, 0, 1)), (A3,)),
+    "permute_dims": (lambda a3: np.permute_dims(a3, (1, 2, 0)), (A3,)),
+    "moveaxis/multi": (lambda a3: np.moveaxis(a3, [0, 1], [-1, -2]), (A3,)),
+    "rollaxis": (lambda a3: np.rollaxis(a3, 2), (A3,)),
+    "swapaxes": (lambda a3: np.swapaxes(a3, 0, 2), (A3,)),
+    "expand_dims/tuple": (lambda a: np.expand_dims(a, (0, 3)), (A,)),
+    "squeeze/all": (lambda a: np.squeeze(a[None, :, None]), (A,)),
+    "concatenate/axis-None": (lambda a, b: np.concatenate([a, b], axis=None), (A, B)),
+    "concatenate/dtype": (lambda a, i: np.concatenate([a, i], dtype=np.float32), (A, I)),
+    "concat": (lambda a, b: np.concat([a, b]), (A, B)),
+    "vstack/hstack": (lambda a, b: np.vstack([a, b]).sum() + np.hstack([a[:4], b]), (A, B)),
+    "dstack/column_stack": (lambda v, w: np.dstack([v, w]).sum(axis=2) + np.column_stack([v, w]).T.sum(axis=0), (V, W)),
+    "row_stack": (lambda v, w: np.vstack((v, w)), (V, W)),
+    "block": (lambda a, b: np.block([[b, b], [a[:4], b]]), (A, B)),
+    "hsplit/vsplit": (lambda b: np.hsplit(b, 2)[1] + np.vsplit(b, [1, 3])[1].T, (B,)),
+    "dsplit": (lambda a3: np.dsplit(a3, 2)[0], (A3,)),
+    "unstack": (lambda a: np.unstack(a, axis=1)[2], (A,)),
+    "tile/int": (lambda v: np.tile(v, 3), (V,)),
+    "repeat/array": (lambda v: np.repeat(v, [1, 2, 0, 1, 3, 1]), (V,)),
+    "repeat/traced-counts": (lambda v, iw: np.repeat(v, iw), (V, IW)),
+    "fliplr/flipud": (lambda a: np.fliplr(a) + np.flipud(a), (A,)),
+    "flip/none": (lambda a: np.flip(a), (A,)),
+    "roll/tuple": (lambda a: np.roll(a, (1, -2), axis=(0, 1)), (A,)),
+    "roll/flat": (lambda a: np.roll(a, 3), (A,)),
+    "rot90/axes": (lambda a3: np.rot90(a3, 1, axes=(1, 2)), (A3,)),
+    "broadcast_to": (lambda v: np.broadcast_to(v, (3, 6)) * 1.0, (V,)),
+    "broadcast_arrays": (lambda v, a: np.broadcast_arrays(v[:4], a)[0] * 1.0, (V, A)),
+    "atleast_1d/2d": (lambda a: np.atleast_2d(a[0, 0]) + np.atleast_1d(a[0, 0]), (A,)),
+    "append": (lambda v, w: np.append(v, w), (V, W)),
+    "append/axis": (lambda a, b: np.append(a, b, axis=0), (A, B)),
+    "insert": (lambda v: np.insert(v, 2, 9.0), (V,)),
+    "insert/axis-array": (lambda a, v: np.insert(a, [1, 3], v[:5, None], axis=1), (A, V)),
+    "delete": (lambda v: np.delete(v, [0, 3]), (V,)),
+    "delete/axis-slice": (lambda a: np.delete(a, slice(0, 4, 2), axis=0), (A,)),
+    "resize/2d": (lambda a: np.resize(a, (3, 7)), (A,)),
+    "diagflat": (lambda v: np.diagflat(v[:3], 1), (V,)),
+    "diag/vector": (lambda v: np.diag(v, -1), (V,)),
+    "take/axis": (lambda a: np.take(a, [0, 2, 2], axis=1), (A,)),
+    "take/flat": (lambda a: np.take(a, [0, 7, -1]), (A,)),
+    "take/mode-clip": (lambda a: np.take(a, [0, 9, -3], axis=1, mode="clip"), (A,)),
+    "take/mode-wrap": (lambda a: np.take(a, [0, 9, -7], axis=0, mode="wrap"), (A,)),
+    "take/method": (lambda a, i: a.take(np.abs(i[0]), axis=0), (A, I)),
+    "choose": (lambda i, a: np.choose(np.abs(i) % 3, [a, a * 2, -a]), (I, A)),
+    "compress/static": (lambda a: np.compress([True, False, True, True], a, axis=1), (A,)),
+    "compress/traced": (lambda a: np.compress(a[:, 0] > 0, a, axis=0), (A,)),
+    "extract": (lambda a: np.extract(a > 0, a), (A,)),
+    "put": (_put, (A,)),
+    "place": (_place, (A,)),
+    "putmask": (_putmask, (A,)),
+    "copyto/where": (_copyto, (A,)),
+    "fill_diagonal": (_fill_diagonal, (B,)),
+    "diag_indices": (lambda b: b[np.diag_indices(4)], (B,)),
+    "diag_indices_from": (lambda b: b[np.diag_indices_from(b)], (B,)),
+    "tril_indices_from": (lambda b: b[np.tril_indices_from(b, -1)], (B,)),
+    "triu_indices_from": (lambda b: b[np.triu_indices_from(b)], (B,)),
+    "tril_indices": (lambda b: b[np.tril_indices(4)], (B,)),
+    "ix_": (lambda a: a[np.ix_([0, 2, 4], [1, 3])], (A,)),
+    "indices": (lambda a: np.indices(a.shape)[0] * a, (A,)),
+    "mgrid/ogrid": (lambda a: np.mgrid[0:5, 0:4][1] * a + np.ogrid[0:5, 0:4][0], (A,)),
+    "unravel_index": (lambda a: np.unravel_index(np.argmax(a), a.shape), (A,)),
+    "ravel_multi_index": (lambda i: np.ravel_multi_index((np.abs(i[0]), np.abs(i[1])), (4, 4)), (I,)),
+    "fromfunction": (lambda a: np.fromfunction(lambda i, j: i + 2 * j, (5, 4)) * a, (A,)),
+    "array/list-of-traced": (lambda v: np.array([v[0], v[1] * 2, 3.0]), (V,)),
+    "asarray/dtype": (lambda i: np.asarray(i, dtype=np.float64), (I,)),
+    "ascontiguousarray": (lambda a: np.ascontiguousarray(a.T), (A,)),
+    "asfortranarray": (lambda a: np.asfortranarray(a) * 2, (A,)),
+    "asarray_chkfinite": (lambda a: np.asarray_chkfinite(a), (A,)),
+    "require": (lambda a: np.require(a, dtype=np.float64), (A,)),
+    "copy": (lambda a: np.copy(a), (A,)),
+    "zeros_like/dtype": (lambda a: np.zeros_like(a, dtype=np.int32) + np.ones_like(a, shape=(4,)).sum(), (A,)),
+    "full_like": (lambda a: np.full_like(a, 2.5) + np.full(a.shape, 1.0), (A,)),
+    "empty_like": (lambda a: np.empty_like(a).shape[0] * a, (A,)),
+    "arange/traced": (lambda v: np.arange(6) * v, (V,)),
+    "linspace/retstep": (lambda v: np.linspace(v[0], v[1], 5, retstep=True), (V,)),
+    "linspace/endpoint-dtype": (lambda v: np.linspace(v[0], v[1], 5, endpoint=False, dtype=np.float32), (V,)),
+    "eye/k": (lambda b: np.eye(4, k=1) * b, (B,)),
+    "astype": (lambda a: np.astype(a, np.int32), (A,)),
+    "trim_zeros/static": (lambda v: np.trim_zeros(np.array([0.0, 1.0, 0.0])) * v[0], (V,)),
+    "meshgrid/ij-sparse": (lambda v, w: np.meshgrid(v, w[:3], indexing="ij", sparse=True)[1] * 2, (V, W)),
+    "array_equal": (lambda a: np.array_equal(a, a * 1.0), (A,)),
+    "array_equiv": (lambda a: np.array_equiv(a, a[0]), (A,)),
+    "isclose/kw": (lambda a: np.isclose(a, a + 1e-6, rtol=0, atol=1e-5, equal_nan=True), (A,)),
+    "sort_complex": (lambda v: np.sort_complex(v), (V,)),
+    "result_type/promote": (lambda a, i: a.astype(np.result_type(a, i)) + np.promote_types(a.dtype, np.float32).itemsize, (A, I)),
+    "can_cast/issubdtype": (lambda a: a * float(np.issubdtype(a.dtype, np.floating)) + float(np.can_cast(a.dtype, np.float32)), (A,)),
+    "shape/ndim/size": (lambda a: a * np.shape(a)[0] + np.ndim(a) + np.size(a, 0), (A,)),
+    "isscalar": (lambda a: a * float(np.isscalar(a)), (A,)),
+    "may_share_memory": (lambda a: np.may_share_memory(a, a[0]), (A,)),
+    # ndarray methods and attributes
+    "method/reductions": (lambda a: a.sum(axis=0) + a.mean(axis=0) + a.std(axis=0, ddof=1) + a.var(axis=0) + a.max(axis=0) + a.min(axis=0) + a.prod(axis=0), (A,)),
+    "method/arg-cum": (lambda a: a.argmax(axis=1) + a.argmin(axis=1) + a.cumsum(axis=1)[:, 0] + a.cumprod(axis=1)[:, 0], (A,)),
+    "method/all-any": (lambda a: (a > -2).all(axis=0) & (a > 1).any(axis=0), (A,)),
+    "method/shape": (lambda a: a.reshape(4, 5).T.ravel() + a.flatten() + a.transpose(1, 0).reshape(-1) + a.swapaxes(0, 1).ravel(), (A,)),
+    "method/squeeze-astype-copy": (lambda a: a[None].squeeze(0).astype(np.float32).copy(), (A,)),
+    "method/clip-round": (lambda a: a.clip(-0.5, 0.5) + a.round(1), (A,)),
+    "method/dot": (lambda a, b: a.dot(b), (A, B)),
+    "method/sort-inplace": (_sort_inplace, (A,)),
+    "method/fill": (_fill, (A,)),
+    "method/take-repeat": (lambda a: a.take([0, 2], axis=0).repeat(2, axis=1), (A,)),
+    "method/diagonal-trace": (lambda b: b.diagonal().sum() + b.trace(), (B,)),
+    "method/conj-real-imag": (lambda c: c.conj().real + c.imag, (C,)),
+    "method/item": (lambda a: a[0, 1].item() * a, (A,)),
+    "method/tolist": (lambda a: np.array(a[0].tolist()), (A,)),
+    "method/nbytes-itemsize": (lambda a: a * (a.nbytes + a.itemsize + a.size + a.ndim), (A,)),
+    "method/dtype-shape": (lambda a: np.zeros(a.shape, a.dtype) + a, (A,)),
+    "method/mT": (lambda a3: a3.mT, (A3,)),
+    "method/flat": (lambda a: a.flat[3] * a, (A,)),
+    "method/compress": (lambda a: a.compress([True, False, True, False], axis=1), (A,)),
+    "method/choose": (lambda i, a: (np.abs(i) % 2).choose([a, -a]), (I, A)),
+    "method/ptp": (lambda a: np.ptp(a), (A,)),
+    "method/view": (lambda a: a.view(), (A,)),
+    "method/put": (_method_put, (A,)),
+    "method/argsort-partition": (lambda a: a.argsort(axis=0) + a.argpartition(1, axis=1), (A,)),
+    "method/__abs__-pow": (lambda a: abs(a) ** 1.5 + divmod(a, 0.3)[1], (A,)),
+    "method/cumsum-dtype": (lambda i: i.cumsum(dtype=np.float32), (I,)),
+    "method/sum-keepdims": (lambda a: a.sum(axis=1, keepdims=True), (A,)),
+    "method/mean-dtype": (lambda i: i.mean(dtype=np.float32), (I,)),
+    "method/std-keepdims": (lambda a: a.std(axis=1, keepdims=True), (A,)),
+    "method/max-initial": (lambda a: a.max(axis=0, initial=0.5), (A,)),
+    # linalg
+    "dot/vdot": (lambda a, b: np.dot(a, b) + np.vdot(b, b), (A, B)),
+    "vdot/complex": (lambda c: np.vdot(c, c * 2), (C,)),
+    "matmul/batch": (lambda a3: np.matmul(a3, a3.mT), (A3,)),
+    "matmul/out": (_matmul_out, (A, B)),
+    "matvec/vecmat": (lambda b, v: np.matvec(b, v[:4]) + np.vecmat(v[:4], b), (B, V)),
+    "tensordot/int": (lambda a3, b: np.tensordot(a3, b, axes=1), (A3, B)),
+    "linalg.tensordot": (lambda a3, b: np.linalg.tensordot(a3, b, axes=1), (A3, B)),
+    "einsum/out-dtype": (lambda a: np.einsum("ij->j", a, dtype=np.float32, casting="same_kind"), (A,)),
+    "einsum/interleaved": (lambda a, b: np.einsum(a, [0, 1], b, [1, 2], [0, 2]), (A, B)),
+    "einsum_path": (lambda a, b: np.einsum("ij,jk", a, b, optimize=np.einsum_path("ij,jk", a, b)[0]), (A, B)),
+    "linalg.det/slogdet": (lambda b: np.linalg.det(b) + np.linalg.slogdet(b)[1], (B,)),
+    "linalg.inv/pinv": (lambda b, a: np.linalg.inv(b + 4 * np.eye(4)) + np.linalg.pinv(a)[:, :4], (B, A)),
+    "linalg.pinv/rcond-hermitian": (lambda s: np.linalg.pinv(s, rcond=1e-10, hermitian=True), (SPD,)),
+    "linalg.solve/matrix": (lambda s, a: np.linalg.solve(s, a[:4]), (SPD, A)),
+    "linalg.solve/batch": (lambda a3: np.linalg.solve(a3[:, :3, :3] + 3 * np.eye(3), a3[:, :3, 3:]), (A3,)),
+    "linalg.cholesky": (lambda s: np.linalg.cholesky(s), (SPD,)),
+    "linalg.cholesky/upper": (lambda s: np.linalg.cholesky(s, upper=True), (SPD,)),
+    "linalg.qr": (lambda a: np.abs(np.linalg.qr(a)[1]), (A,)),
+    "linalg.qr/complete": (lambda a: np.abs(np.linalg.qr(a, mode="complete")[1]), (A,)),
+    "linalg.qr/r": (lambda a: np.abs(np.linalg.qr(a, mode="r")), (A,)),
+    "linalg.svd": (lambda a: np.linalg.svd(a)[1], (A,)),
+    "linalg.svd/no-uv": (lambda a: np.linalg.svd(a, compute_uv=False), (A,)),
+    "linalg.svd/reduced": (lambda a: np.abs(np.linalg.svd(a, full_matrices=False)[2]), (A,)),
+    "linalg.svdvals": (lambda a: np.linalg.svdvals(a), (A,)),
+    "linalg.eigh": (lambda s: np.linalg.eigh(s)[0], (SPD,)),
+    "linalg.eigh/vectors": (lambda s: np.abs(np.linalg.eigh(s)[1]), (SPD,)),
+    "linalg.eigvalsh/UPLO": (lambda s: np.linalg.eigvalsh(s, UPLO="U"), (SPD,)),
+    "linalg.matrix_rank": (lambda a: np.linalg.matrix_rank(a), (A,)),
+    "linalg.matrix_rank/tol": (lambda a: np.linalg.matrix_rank(a, tol=1e-3), (A,)),
+    "linalg.norm/ord-keepdims": (lambda a: np.linalg.norm(a, ord=1, axis=0, keepdims=True), (A,)),
+    "linalg.norm/matrix-ords": (lambda b: np.linalg.norm(b, "nuc") + np.linalg.norm(b, 2) + np.linalg.norm(b, -np.inf), (B,)),
+    "linalg.norm/vector-ords": (lambda v: np.linalg.norm(v, 3) + np.linalg.norm(v, 0) + np.linalg.norm(v, -1), (V,)),
+    "linalg.lstsq/rcond": (lambda a, v: np.linalg.lstsq(a, v[:5], rcond=None)[1:], (A, V)),
+    "linalg.lstsq/matrix": (lambda a, b: np.linalg.lstsq(a, np.hstack([a, a])[:, :3])[0], (A, B)),
+    "linalg.tensorinv": (lambda b: np.linalg.tensorinv((b + 4 * np.eye(4)).reshape(2, 2, 2, 2), ind=2), (B,)),
+    "linalg.tensorsolve/3d": (lambda a3, b: np.linalg.tensorsolve((b + 4 * np.eye(4)).reshape(4, 2, 2), a3[0, 0]), (A3, B)),
+    "linalg.matrix_power/negative": (lambda b: np.linalg.matrix_power(b + 4 * np.eye(4), -2), (B,)),
+    "linalg.det/batch": (lambda a3: np.linalg.det(a3[:, :3, :3]), (A3,)),
+    "linalg.inv/complex": (lambda c: np.linalg.inv(c), (C,)),
+    "linalg.solve/complex": (lambda c, v: np.linalg.solve(c, v[:4]), (C, V)),
+    "linalg.eigvalsh/complex": (lambda c: np.linalg.eigvalsh(c @ c.conj().T), (C,)),
+    # fft
+    "fft.fft/n-axis-norm": (lambda a: np.fft.fft(a, n=6, axis=0, norm="ortho"), (A,)),
+    "fft.ifft": (lambda v: np.fft.ifft(v), (V,)),
+    "fft.rfft/irfft": (lambda v: np.fft.irfft(np.fft.rfft(v), n=6), (V,)),
+    "fft.fft2/ifft2": (lambda a: np.fft.ifft2(np.fft.fft2(a)), (A,)),
+    "fft.fftn/axes": (lambda a3: np.fft.fftn(a3, axes=(1, 2)), (A3,)),
+    "fft.ifftn/s": (lambda a3: np.fft.ifftn(a3, s=(2, 4, 4)), (A3,)),
+    "fft.rfft2/irfft2": (lambda a: np.fft.irfft2(np.fft.rfft2(a), s=a.shape), (A,)),
+    "fft.rfftn/irfftn": (lambda a3: np.fft.irfftn(np.fft.rfftn(a3), s=a3.shape), (A3,)),
+    "fft.fftfreq/rfftfreq": (lambda v: np.fft.fftfreq(6, 0.1) * v + np.fft.rfftfreq(10, 0.5)[:6], (V,)),
+    "fft.fftshift/ifftshift": (lambda a: np.fft.fftshift(a) + np.fft.ifftshift(a, axes=0), (A,)),
+    "fft.fft/norm-forward": (lambda v: np.fft.fft(v, norm="forward"), (V,)),
+    "fft.fft/complex": (lambda c: np.fft.fft(c, axis=0), (C,)),
+    # statistics, histograms, polynomials, misc
+    "cov/ddof-aweights": (lambda a, v: np.cov(a, ddof=0, aweights=np.abs(v[:4])), (A, V)),
+    "cov/fweights-bias": (lambda a: np.cov(a.T, fweights=[1, 2, 1, 3, 1], bias=True), (A,)),
+    "cov/y": (lambda v, w: np.cov(v, w), (V, W)),
+    "corrcoef/rowvar": (lambda a: np.corrcoef(a, rowvar=False), (A,)),
+    "histogram/density-weights": (lambda v, w: np.histogram(v, bins=3, range=(-2, 2), weights=np.abs(w), density=True)[0], (V, W)),
+    "histogram/edges-array": (lambda v: np.histogram(v, bins=[-3, -1, 0, 1, 3])[0], (V,)),
+    "histogram/no-range": (lambda v: np.histogram(v, bins=4), (V,)),
+    "histogram2d": (lambda v, w: np.histogram2d(v, w, bins=3, range=[[-3, 3], [-3, 3]])[0], (V, W)),
+    "histogramdd": (lambda a: np.histogramdd(a[:, :2], bins=2, range=[(-3, 3), (-3, 3)])[0], (A,)),
+    "bincount/weights": (lambda i, v: np.bincount(np.abs(i[0]), weights=v[:4], minlength=4), (I, V)),
+    "digitize/decreasing": (lambda v, s: np.digitize(v, s[::-1]), (V, S)),
+    "searchsorted/sorter": (lambda v, w: np.searchsorted(v, w, sorter=np.argsort(v)), (V, W)),
+    "interp/left-right-period": (lambda v, s: np.interp(v, s, s ** 2, left=-1.0, right=2.0) + np.interp(v, s, s, period=2.0), (V, S)),
+    "interp/complex-fp": (lambda v, s: np.interp(v, s, s + 1j * s), (V, S)),
+    "convolve/full-valid": (lambda v, w: np.convolve(v, w[:3]) + np.convolve(v, w, mode="valid").sum(), (V, W)),
+    "correlate/valid-same": (lambda v, w: np.correlate(v, w[:3]) .sum() + np.correlate(v, w[:3], mode="same"), (V, W)),
+    "diff/prepend-append": (lambda a: np.diff(a, axis=1, prepend=0.0, append=a[:, -1:]), (A,)),
+    "gradient/varargs-array": (lambda v, w: np.gradient(v, np.cumsum(np.abs(w) + 0.1)), (V, W)),
+    "gradient/multi-axis": (lambda a: np.gradient(a), (A,)),
+    "trapezoid/2d-x": (lambda a, v: np.trapezoid(a, v[:4], axis=1), (A, V)),
+    "cross/axis": (lambda a: np.cross(a[:, :3].T, a[:, 1:].T, axisa=0, axisb=0), (A,)),
+    "polyval/matrix-x": (lambda p, a: np.polyval(p, a), (P3, A)),
+    "polyadd/polysub": (lambda p, v: np.polyadd(p, v[:2]) + np.polysub(p, v[:3]), (P3, V)),
+    "polymul": (lambda p, v: np.polymul(p, v[:3]), (P3, V)),
+    "polydiv": (lambda p, v: np.polydiv(v[:5], p), (P3, V)),
+    "poly1d": (lambda p, v: np.poly1d(p)(v), (P3, V)),
+    "polyder/m": (lambda v: np.polyder(v, 2), (V,)),
+    "polyint/m-k": (lambda v: np.polyint(v, 2, k=[1.0, 2.0]), (V,)),
+    "sinc/i0/2d": (lambda a: np.sinc(a) * np.i0(a), (A,)),
+    "hanning/hamming": (lambda v: v * np.hanning(6) + np.hamming(6) + np.blackman(6) + np.bartlett(6) + np.kaiser(6, 5.0), (V,)),
+    "real_if_close/tol": (lambda a: np.real_if_close(a + 1e-20j, tol=1000), (A,)),
+    "around/decimals-neg": (lambda a: np.around(a * 100, -1), (A,)),
+    "isin/invert": (lambda i: np.isin(i, [0, 2], invert=True), (I,)),
+    "in1d-like/isin-traced": (lambda i: np.isin(i, i[0]), (I,)),
+    "intersect1d": (lambda i: np.intersect1d(i[0], i[1]), (I,)),
+    "union1d": (lambda i: np.union1d(i[0], i[1]), (I,)),
+    "setdiff1d": (lambda i: np.setdiff1d(i[0], i[1]), (I,)),
+    "setxor1d": (lambda i: np.setxor1d(i[0], i[1]), (I,)),
+    "unique_values": (lambda i: np.unique_values(i), (I,)),
+    "where/1arg": (lambda i: np.where(i), (I,)),
+    "apply_over_axes": (lambda a3: np.apply_over_axes(np.sum, a3, [0, 2]), (A3,)),
+    "vectorize": (lambda a: np.vectorize(lambda x: x * 2 + 1)(a), (A,)),
+    "frompyfunc": (lambda a: np.frompyfunc(lambda x: x * 2, 1, 1)(a), (A,)),
+    "lexsort/2d": (lambda a: np.lexsort(a[:2]), (A,)),
+    "sort/kind-none-axis": (lambda a: np.sort(a, axis=None), (A,)),
+    "argsort/descending": (lambda a: np.argsort(-a, axis=0, stable=True), (A,)),
+    "max/nan": (lambda x: np.max(x, axis=0), (NANA,)),
+    "round/int": (lambda i: np.round(i, -1), (I,)),
+    "clip/int-float-bounds": (lambda i: np.clip(i, -1.5, 2.5), (I,)),
+    "nan_to_num/int": (lambda i: np.nan_to_num(i), (I,)),
+    "unwrap/discont-axis": (lambda a: np.unwrap(a * 3, discont=4.0, axis=0), (A,)),
+    "einsum/broadcast-scalar": (lambda a, b: np.einsum(",ij->ij", b[0, 0], a), (A, B)),
+    "outer/matrix": (lambda a, b: np.outer(a, b[0]), (A, B)),
+    "kron/3d": (lambda a3, b: np.kron(a3, b[:2, :2]), (A3, B)),
+    "trace/axes": (lambda a3: np.trace(a3, axis1=1, axis2=2), (A3,)),
+    "diagonal/axes": (lambda a3: np.diagonal(a3, 1, 0, 2), (A3,)),
+    "nanquantile/keepdims": (lambda x: np.nanquantile(x, [0.2, 0.8], axis=1, keepdims=True), (NANA,)),
+    "median/axis-None-nan": (lambda x: np.median(x), (NANA,)),
+}
+
+
+CASES.update(S25_CASES)
+
+
 def same(got, want) -> bool:
     if isinstance(want, (tuple, list)):
         return isinstance(got, (tuple, list)) and len(got) == len(want) and all(map(same, got, want))
