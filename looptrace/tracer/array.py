@@ -25,7 +25,7 @@ from . import context as ctx
 
 
 class Tracer:
-    __slots__ = ("_box", "weak", "base", "derive", "index", "_seen", "aff", "array0d", "__weakref__")
+    __slots__ = ("_box", "weak", "base", "derive", "index", "_seen", "aff", "array0d", "ghost", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, value: Value | None = None, *, weak: bool = False,
@@ -37,6 +37,7 @@ class Tracer:
         self._seen = -1
         self.aff = None  # integer scalars: (base Value, offset), for static slice sizes
         self.array0d = False  # a 0-d ndarray, not a NumPy scalar (module docstring)
+        self.ghost = None  # a view's strides, for what NumPy makes a view (tracer/layout.py)
         self._box = ctx.Box(value, ctx.state().frame) if value is not None else None
 
     # --- the current value -------------------------------------------------
@@ -61,11 +62,7 @@ class Tracer:
         """Replace this array's contents (an in-place write)."""
         from . import indexing
 
-        if self.base is not None:
-            if self.index is None:
-                raise UnsupportedError(
-                    "writing into a view made by reshape/transpose/.T is not supported", ctx.current_loc(),
-                    "write into the original array, or take a .copy() first")
+        if self.base is not None:  # a view by indexing (a derived view has its own assign: numpy_api.py)
             indexing.setitem(self.base, self.index, Tracer(value))
             return
         ctx.touch(self._box)

@@ -18,7 +18,7 @@ from looptrace.ops.elementwise import UFUNCS
 from looptrace.ops.reduce import MONOID
 
 from . import context as ctx
-from . import indexing
+from . import indexing, layout
 from . import semantics as sem
 from .array import Tracer, as_array0d, is_tracer
 from .values import Segment
@@ -454,12 +454,27 @@ def reshape(a, *shape, order="C", newshape=None):
         from .array import runtime_length_error
 
         raise runtime_length_error("reshape")
-    return _derived_view(base, lambda v: sem.reshape(sem.wrap(v), shape).value)
+    copies, ghost = layout.reshaped(layout.ghost_of(base), shape)
+    if copies:  # NumPy copies (X.T.reshape(-1)): later writes to `base` are not seen, nor writes to it
+        return sem.reshape(base, shape)
+    old_shape = base.shape
+    return DerivedView(base, lambda v: sem.reshape(sem.wrap(v), shape).value,
+                       lambda v: sem.reshape(sem.wrap(v), old_shape).value, ghost)
 
 
-def _derived_view(base: Tracer, fn) -> Tracer:
-    """A read-only view (reshape, transpose) that sees later writes to `base`."""
-    return Tracer(base=base, derive=fn)
+class DerivedView(Tracer):
+    """A view made by a function of its base's value (reshape, transpose, a
+    complex array's part): it sees later writes to `base`, and a write into
+    it replaces `base` by `undo` of the view's new value."""
+
+    __slots__ = ("undo",)
+
+    def __init__(self, base: Tracer, derive, undo, ghost, weak: bool = False):
+        Tracer.__init__(self, base=base, derive=derive, weak=weak)
+        self.undo, self.ghost = undo, ghost
+
+    def assign(self, value) -> None:
+        self.base.assign(self.undo(value))
 
 
 def ravel(a, order="C"):
@@ -469,7 +484,15 @@ def ravel(a, order="C"):
 def transpose(a, axes=None):
     if not _any_traced(a):
         return np.transpose(a, axes)
-    return _derived_view(_tr(a), lambda v: sem.transpose(sem.wrap(v), axes).value)
+    base = _tr(a)
+    perm = tuple(range(base.ndim))[::-1] if axes is None else \
+        tuple(int(k) % base.ndim if -base.ndim <= int(k) < base.ndim else -1 for k in sem.axis_tuple(axes))
+    if sorted(perm) != list(range(base.ndim)):
+        return sem.transpose(base, axes)  # raises NumPy's error
+    back = tuple(int(k) for k in np.argsort(perm))
+    return DerivedView(base, lambda v: sem.transpose(sem.wrap(v), perm).value,
+                       lambda v: sem.transpose(sem.wrap(v), back).value,
+                       layout.transposed(layout.ghost_of(base), perm))
 
 
 def swapaxes(a, axis1, axis2):
@@ -910,27 +933,19 @@ def _complex_part(name: str, a: Tracer) -> Tracer:
     return sem.wrap(ctx.emit1(prim(name), [a.value]), weak=a.weak)
 
 
-class PartView(Tracer):
+def PartView(base: Tracer, part: str) -> DerivedView:
     """`c.real` / `c.imag` of a complex array: a view, as NumPy's is, that
     sees later writes to `c` and writes through to it (`c.real[:] += x`,
     `v = c.imag; v[0] = 1.0`) by remaking `c` from the new part and the
     other one (make_complex: no arithmetic, inf and nan parts stay)."""
+    from looptrace.ops import get as prim
 
-    __slots__ = ("part",)
-
-    def __init__(self, base: Tracer, part: str):
-        from looptrace.ops import get as prim
-
-        Tracer.__init__(self, base=base, derive=lambda v: ctx.emit1(prim(part), [v]), weak=base.weak)
-        self.part = part
-
-    def assign(self, value) -> None:
-        from looptrace.ops import get as prim
-
-        other = ctx.emit1(prim("imag" if self.part == "real" else "real"), [self.base.value])
+    def undo(value):
+        other = ctx.emit1(prim("imag" if part == "real" else "real"), [base.value])
         new = sem.as_value(value, other.dtype)
-        parts = [new, other] if self.part == "real" else [other, new]
-        self.base.assign(ctx.emit1(prim("make_complex"), parts))
+        return ctx.emit1(prim("make_complex"), [new, other] if part == "real" else [other, new])
+
+    return DerivedView(base, lambda v: ctx.emit1(prim(part), [v]), undo, layout.ghost_of(base), weak=base.weak)
 
 
 def set_part(a: Tracer, part: str, value) -> None:

@@ -346,7 +346,9 @@ def _origin_of(x: Tracer, items: list) -> Origin | None:
 def view(parent: Tracer, derive: Callable, key: Any, items: list) -> Tracer:
     """The view parent[key]: a Window when key is a traced-start slice of axis 0
     with every other axis whole, else a plain view."""
+    from . import layout
+
     origin = _origin_of(parent, items)
-    if origin is None:
-        return Tracer(base=parent, derive=derive, index=key)
-    return Window(parent, derive, key, origin)
+    made = Tracer(base=parent, derive=derive, index=key) if origin is None else Window(parent, derive, key, origin)
+    made.ghost = layout.indexed(layout.ghost_of(parent), items)
+    return made

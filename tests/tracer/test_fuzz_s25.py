@@ -8,6 +8,12 @@ tuples carried through loops), on the interpreter:
   `c` from the written part and the other one (tracer/numpy_api.py
   `PartView`); `x.real` of a real array is `x` itself, as in NumPy.
 
+- a reshape that NumPy makes a copy (`X.T.reshape(-1)`) was a view, which
+  saw later writes to `X`; tracer/layout.py follows each view's strides so
+  NumPy itself decides. Writes through reshape and transpose views (`X.T[1]
+  += x`, `out.reshape(-1, 1)[:, 0] += y`) were refused; they write through
+  now (tracer/numpy_api.py `DerivedView`).
+
 And a misleading refusal: an early `return` of a tuple holding a slice of
 a traced length (`return out[:i + 1], acc` in a loop) was refused as a
 returned value that "holds a tuple"; the element is named now."""
@@ -101,3 +107,65 @@ def test_an_early_return_of_a_traced_length_slice_is_refused_naming_it():
     with pytest.raises(lt.LooptraceError, match="returns shape|length of this slice") as e:
         lt.jit(early_return_of_a_traced_slice, backend="interpret")(x, np.ones(40))
     assert "holds a tuple" not in str(e.value)
+
+
+def reshape_of_a_transpose_is_a_copy(X):
+    v = X.T.reshape(-1)
+    X[0, 1] = 100.0
+    v[0] = -1.0
+    return X, v
+
+
+def reshape_of_rows_is_a_view(X):
+    v = X[1:].reshape(-1)
+    X[1, 1] = 100.0
+    v[0] = -1.0
+    w = X[:, ::2].reshape(-1)  # strides that merge: a view as well
+    w[1] = -2.0
+    return X, v, w
+
+
+def write_through_transpose(X, x):
+    Xt = X.T
+    Xt[1] += x
+    np.transpose(X, (1, 0))[0, 2] = 7.0
+    return X
+
+
+def write_through_reshape(out, y):
+    w = out.reshape(-1, 1)
+    w[:, 0] += y
+    return out
+
+
+def write_through_reshape_in_a_loop(X, x):
+    v = X.reshape(-1)
+    for i in range(x.shape[0]):
+        v[i % v.shape[0]] = x[i] + X[0, 0]
+    return X
+
+
+def write_through_a_transposed_row_in_a_loop(X, x):
+    v = X.T[0]
+    for i in range(x.shape[0]):
+        v[i % v.shape[0]] += x[i] * 0.5
+        X.T[i % X.shape[1], 0] = x[i]
+    return X
+
+
+def test_reshape_copies_where_numpy_does():
+    """X.T.reshape(-1) is a copy in NumPy: it was a view of X, which saw the
+    later write to X (tracer/layout.py ghosts decide it as NumPy does)."""
+    X = np.arange(12.0).reshape(4, 3)
+    _same(reshape_of_a_transpose_is_a_copy, X)
+    _same(reshape_of_rows_is_a_view, X)
+
+
+def test_writes_through_reshape_and_transpose_views_reach_the_array():
+    """Refused before ('writing into a view made by reshape/transpose/.T'),
+    4% of the s24 scalar generator's programs."""
+    X, x = np.arange(12.0).reshape(4, 3), np.array([1.0, 2.0, 3.0, 4.0])
+    _same(write_through_transpose, X, np.ones(4))
+    _same(write_through_reshape, x, x * 2)
+    _same(write_through_reshape_in_a_loop, X, x)
+    _same(write_through_a_transposed_row_in_a_loop, X, x)
