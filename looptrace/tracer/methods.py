@@ -8,7 +8,7 @@ from looptrace.errors import TraceError, UnsupportedError
 from . import context as ctx
 from . import indexing, nests, numpy_api as nx
 from . import semantics as sem
-from . import masked, np_arrays, np_breadth, np_more, np_partition, windows  # noqa: I001  (after numpy_api, whose namespace they extend)
+from . import masked, np_arrays, np_breadth, np_more, np_partition, np_surface, np_writes, windows  # noqa: I001  (after numpy_api, whose namespace they extend)
 from .array import Tracer
 
 BINARY_OPS = {
@@ -152,6 +152,13 @@ def _install() -> None:
         "searchsorted": np_breadth.searchsorted_method,
     }
     methods["trace"] = np_more.trace_method  # with offset and axes
+    methods.update(np_surface.METHODS)  # reshape/ravel/flatten with order="F", take, compress, choose
+    methods.update({"fill": np_writes.fill_method, "put": np_writes.put_method, "view": _view_method,
+                    "tolist": _tolist_method})
+    Tracer.__divmod__ = lambda self, other: nx.NAMESPACE["divmod"](self, other)
+    Tracer.__rdivmod__ = lambda self, other: nx.NAMESPACE["divmod"](other, self)
+    Tracer.itemsize = property(lambda self: self.dtype.itemsize)
+    Tracer.nbytes = property(lambda self: self.size * self.dtype.itemsize)
     for name, fn in methods.items():
         setattr(Tracer, name, fn)
     Tracer.__getattr__ = _missing_attribute
@@ -190,6 +197,22 @@ def _item_method(self, *args):
     else:
         elem = self[tuple(args[0]) if len(args) == 1 else args]
     return Tracer(sem.astype(elem, _PYTHON_SCALAR[self.dtype.kind]).value, weak=True)
+
+
+def _view_method(self, dtype=None, type=None):
+    """a.view(): the same elements, a view that sees and makes the same writes."""
+    if dtype is not None or type is not None:
+        raise UnsupportedError("ndarray.view with a dtype or type is not supported on traced arrays",
+                               ctx.current_loc(), "reinterpreting the bytes needs a memory layout; use .astype "
+                               "to convert the values")
+    return self[...]
+
+
+def _tolist_method(self):
+    """a.tolist(): nested lists of the elements, each a Python scalar (item())."""
+    if self.ndim == 0:
+        return _item_method(self)
+    return [_tolist_method(self[i]) for i in range(self.shape[0])]
 
 
 def _round_builtin(self, ndigits=None):

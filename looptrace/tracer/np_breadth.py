@@ -424,33 +424,39 @@ _POINTWISE_SHAPE_OPS = ("broadcast_to", "reshape")
 
 
 def _elementwise_call(func, x: Tracer, args: tuple, kw: dict) -> Tracer:
-    """func(x, *args, **kw), traced once, after checking that each output element
-    depends on the same element of x alone: every op it emits is elementwise (or
-    a check, or a reshape or broadcast of a one-element array), and every other
+    """func(x, *args, **kw), traced once, checked to be elementwise in x."""
+    from .runtime import call
+
+    hint = ("NumPy calls it on x[cond] alone; write the function with elementwise operations, "
+            "or call it on x[cond] yourself")
+    out = _tr(_elementwise_ops(lambda: call(func, x, *args, **kw), [x],
+                               f"np.piecewise with {getattr(func, '__name__', 'a function')} that is not "
+                               "elementwise in x", hint))
+    if out.size != 1 and tuple(out.shape) != tuple(x.shape):
+        raise _unsupported(f"np.piecewise with a function returning shape {tuple(out.shape)} for x of shape "
+                           f"{tuple(x.shape)} is not supported")
+    return sem.reshape(out, ()) if out.size == 1 and out.shape != x.shape else out
+
+
+def _elementwise_ops(thunk, inputs: list, what: str, hint: str) -> Any:
+    """thunk(), traced once, after checking that each output element depends on
+    the same elements of `inputs` alone: every op it emits is elementwise (or a
+    check, or a reshape or broadcast of a one-element array), and every other
     array it reads has one element."""
     from looptrace.ir.core import Value
 
-    from .runtime import call
-
     block = ctx.state().frame.block
     before = len(block.ops)
-    out = _tr(call(func, x, *args, **kw))
-    made = {id(x.value)}
+    out = thunk()
+    made = {id(x.value) for x in inputs}
     for op in block.ops[before:]:
         small = all(_one_element(v) for v in op.inputs if isinstance(v, Value) and id(v) not in made)
         pointwise = op.prim.elementwise or op.prim.name == "check" or (
             op.prim.name in _POINTWISE_SHAPE_OPS and all(_one_element(v) for v in op.inputs))
         if not (pointwise and small):
-            raise _unsupported(
-                f"np.piecewise with {getattr(func, '__name__', 'a function')} that is not elementwise in x "
-                f"(it uses {op.prim.name}) is not supported",
-                "NumPy calls it on x[cond] alone; write the function with elementwise operations, "
-                "or call it on x[cond] yourself")
+            raise _unsupported(f"{what} (it uses {op.prim.name}) is not supported", hint)
         made.update(id(v) for v in op.outputs)
-    if out.size != 1 and tuple(out.shape) != tuple(x.shape):
-        raise _unsupported(f"np.piecewise with a function returning shape {tuple(out.shape)} for x of shape "
-                           f"{tuple(x.shape)} is not supported")
-    return sem.reshape(out, ()) if out.size == 1 and out.shape != x.shape else out
+    return out
 
 
 def _one_element(v: Any) -> bool:

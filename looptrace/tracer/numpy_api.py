@@ -53,10 +53,19 @@ class TracedUfunc:
     def __repr__(self) -> str:
         return f"<traced ufunc {self.__name__}>"
 
-    def __call__(self, *args, out=None, **kwargs):
-        if out is not None or kwargs.get("where") is not None:
-            raise UnsupportedError(f"np.{self.__name__}(..., out=/where=) is not supported",
-                                   ctx.current_loc(), "assign the result instead")
+    def __call__(self, *args, out=None, where=True, **kwargs):
+        if len(args) > self.real.nin:  # outputs given by position, as NumPy allows
+            from .np_writes import positional_out
+
+            args, out = args[:self.real.nin], positional_out(args[self.real.nin:], self.real.nout)
+        if isinstance(out, tuple) and all(o is None for o in out):
+            out = None
+        if out is not None or where is not True and where is not None:
+            from . import np_writes  # out= and where=: the value, then one write into out
+
+            if _any_traced(*args, out, where):
+                return np_writes.ufunc_call(self, self.__name__, args, out, where, kwargs)
+            return self.real(*args, out=out, where=where, **kwargs)
         if not _any_traced(*args):
             return self.real(*args, **kwargs)
         dtype = kwargs.pop("dtype", None)
@@ -503,10 +512,15 @@ def swapaxes(a, axis1, axis2):
 
 
 def moveaxis(a, source, destination):
+    """NumPy's: the source axes (an int or a sequence) moved to the destinations, the rest in order."""
     n = _tr(a).ndim
-    src, dst = source % n, destination % n
-    perm = [i for i in range(n) if i != src]
-    perm.insert(dst, src)
+    src, dst = np._core.numeric.normalize_axis_tuple(source, n, "source"), \
+        np._core.numeric.normalize_axis_tuple(destination, n, "destination")
+    if len(src) != len(dst):
+        raise ValueError("`source` and `destination` arguments must have the same number of elements")
+    perm = [i for i in range(n) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        perm.insert(d, s)
     return transpose(a, perm)
 
 
@@ -884,8 +898,10 @@ def ndim(a):
     return _tr(a).ndim if is_tracer(a) else np.ndim(a)
 
 
-def size(a):
-    return _tr(a).size if is_tracer(a) else np.size(a)
+def size(a, axis=None):
+    if not is_tracer(a):
+        return np.size(a, axis)
+    return a.size if axis is None else int(np.prod([a.shape[i] for i in sem.norm_axes(axis, a.ndim)]))
 
 
 def _real_only(a, what: str) -> Tracer:
@@ -1201,7 +1217,7 @@ from .external import RandomNamespace as _RandomNamespace  # noqa: E402
 
 _build_namespace()
 from . import np_arrays, np_counting, np_extra, np_linalg, np_more, np_partition, np_stats, masked, windows  # noqa: E402  (compositions in their own modules)
-from . import np_breadth  # noqa: E402
+from . import np_breadth, np_surface, np_writes  # noqa: E402
 
 NAMESPACE.update(np_arrays.TABLE)
 NAMESPACE.update(np_stats.TABLE)
@@ -1211,7 +1227,10 @@ NAMESPACE.update(np_counting.TABLE)
 NAMESPACE.update(np_partition.TABLE)
 NAMESPACE.update(np_more.TABLE)
 NAMESPACE.update(np_breadth.TABLE)
+NAMESPACE.update(np_surface.TABLE)
 NAMESPACE.update(windows.reductions(NAMESPACE))
+NAMESPACE.update(np_writes.TABLE)
+NAMESPACE.update(np_writes.with_out(NAMESPACE))  # out= of functions and composed ufuncs: last, around the rest
 LINALG.update(np_linalg.TABLE)
 LINALG.update(np_extra.LINALG_TABLE)
 LINALG.update(np_more.LINALG_TABLE)

@@ -64,3 +64,304 @@ def test_var_complex_gradient(rng):
         return np.var(x + 1j * y) + np.std(x * (1 - 2j) + y, axis=0).sum() + np.var(x, mean=x.mean())
 
     grad_check(loss, [rng.standard_normal((3, 4)), rng.standard_normal((3, 4))], (0, 1))
+
+
+# --- out= and where= (tracer/np_writes.py) ---------------------------------------------------------------
+def ufunc_outs(a, b):
+    out = np.empty_like(a)
+    np.add(a, b[0], out=out)
+    r = np.multiply(a, 2.0, out)  # by position
+    d = np.divide(a, b[0], out=np.zeros_like(a), where=b[0] > 0)
+    fr, ex = np.empty_like(a), np.empty(a.shape, np.int32)
+    np.frexp(a, out=(fr, ex))
+    s = np.empty_like(a)
+    np.sin(a, out=s, where=a > 0)  # the rest keeps s's values
+    i = np.zeros(a.shape, np.float32)
+    np.subtract(a, 1, out=i)  # same_kind: float64 into float32
+    return out, r is out, d, fr, ex, np.where(a > 0, s, 0.0), i
+
+
+def function_outs(a):
+    o = np.empty(4)
+    np.sum(a, axis=0, out=o)
+    c = np.empty_like(a)
+    np.cumsum(a, axis=1, out=c)
+    m = np.empty((5, 5))
+    np.matmul(a, a.T, out=m)
+    i = np.zeros(4, int)
+    np.sum(a * 3, axis=0, out=i)  # a reduction casts unsafely
+    d = np.empty((5, 5))
+    np.dot(a, a.T, out=d)
+    cl = np.empty_like(a)
+    np.clip(a, -0.5, 0.5, out=cl)
+    mx = np.empty((1, 4))
+    np.max(a, axis=0, keepdims=True, out=mx)
+    st = np.empty(5)
+    np.std(a, axis=1, ddof=1, out=st)
+    return o, c, m, i, d, cl, mx, st
+
+
+def outs_into_arguments(a, o):
+    np.exp(a, out=o)
+    np.sqrt(a, out=a, where=a > 0)
+    np.mean(a, axis=0, out=o[0])
+    return a.sum()
+
+
+def outs_in_a_loop(a):
+    out = np.zeros((3,) + a.shape)
+    for t in range(3):
+        np.multiply(a, t + 1.0, out=out[t])
+        np.add(out[t], a[0], out=out[t], where=a > 0)
+    return out
+
+
+def writes(a, v):
+    b, c, d, e, f = a.copy(), a.copy(), a.copy(), np.zeros_like(a), a.copy()
+    np.put(b, [0, 5, -1, 5], v[:4])  # the last write of a repeated index wins
+    b.put([1, 30], [2.0], mode="wrap")
+    np.put(b, [2, 99], v[:2], mode="clip")
+    np.place(c, c > 0, v[:3])  # the values repeat over the True elements
+    np.putmask(d, d < 0, v)  # values[i % len(values)] at flat position i
+    np.copyto(e, a, where=a > 0)
+    np.copyto(e[0], 7)
+    f.fill(2.5)
+    f[1].fill(v[0])
+    return b, c, d, e, f
+
+
+def test_out_and_where_against_numpy(rng):
+    a, b = rng.standard_normal((5, 4)), rng.standard_normal((4, 4))
+    same(ufunc_outs, a, b)
+    same(function_outs, a)
+    same(outs_into_arguments, a, np.zeros((5, 4)))
+    same(outs_in_a_loop, a)
+    same(writes, a, rng.standard_normal(6))
+
+
+def test_out_and_writes_on_cpu(rng):
+    a, b = rng.standard_normal((5, 4)), rng.standard_normal((4, 4))
+    same(lambda a, b, o: (ufunc_outs(a, b), function_outs(a), outs_into_arguments(a, o), outs_in_a_loop(a),
+                          writes(a, b[0])), a, b, np.zeros((5, 4)), backend="cpu")
+
+
+def loss_outs(a, v):
+    o = np.zeros_like(a)
+    np.multiply(a, v[0], out=o, where=a > 0)
+    s = np.empty(a.shape[1])
+    np.sum(o * a, axis=0, out=s)
+    b = a * 1.0
+    np.put(b, [0, 3], v[:2])
+    np.place(b, b < 0, v[:2] * 3)
+    np.putmask(b, b > 1, v)
+    np.copyto(b[0], v[:4] ** 2)
+    return np.sum(s ** 2) + np.sum(b ** 2)
+
+
+def test_out_and_writes_gradient(rng):
+    grad_check(loss_outs, [rng.standard_normal((3, 4)), rng.standard_normal(5)], (0, 1))
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda x: np.add(x, 1, out=np.zeros(x.shape, int)), TypeError, "Cannot cast ufunc 'add' output"),
+    (lambda x: np.frexp(x, out=x), TypeError, "'out' must be a tuple of arrays"),
+    (lambda x: np.frexp(x, out=(x,)), ValueError, "exactly one entry per ufunc output"),
+    (lambda x: np.dot(x, x.T, out=np.zeros((4, 4), np.float32)), ValueError, "output array is not acceptable"),
+    (lambda x: np.clip(x, 0, 1, out=np.zeros(x.shape, int)), TypeError, "Cannot cast"),
+    (lambda x: np.putmask(x, x[0] > 0, 1.0), ValueError, "mask and data must be the same size"),
+    (lambda x: np.copyto(np.zeros(x.shape, int), x), TypeError, "according to the rule 'same_kind'"),
+])
+def test_out_errors_are_numpys(call, exc, match, rng):
+    x = rng.standard_normal((4, 5))
+    with pytest.raises(exc, match=match):
+        call(x.copy())
+    with pytest.raises(exc, match=match):
+        lt.jit(call, backend="interpret")(x.copy())
+
+
+def test_put_out_of_range_raises_at_run_time(rng):
+    f = lt.jit(lambda a, i: np.put(a, i, 1.0), backend="interpret")
+    with pytest.raises(IndexError):
+        f(rng.standard_normal(4), np.array([1, 9]))
+
+
+def sqrt_where(x):
+    return np.sqrt(x, where=x > 0)
+
+
+def test_where_without_out_names_the_line(rng):
+    with pytest.raises(lt.UnsupportedError, match="without out=") as e:
+        lt.jit(sqrt_where, backend="interpret")(rng.standard_normal(3))
+    assert "return np.sqrt(x, where=x > 0)" in str(e.value)
+
+
+# --- shapes, selections, predicates (tracer/np_surface.py) ------------------------------------------------
+def vectorized(a, v):
+    # one lambda per statement: a lambda on a continuation line of a longer expression is not converted
+    # (its source is not read), so a condition on its argument would not trace
+    r1 = np.vectorize(lambda x: x * 2 + 1)(a)
+    r2 = np.vectorize(lambda x, y: x * y - y)(a, v[:4])
+    r3 = np.vectorize(lambda x: (x, x ** 2))(v)
+    r4 = np.vectorize(np.sin, otypes=[np.float32])(v)
+    r5 = np.vectorize(lambda x: 1.0 if x > 0 else -x)(a)
+    r6 = np.vectorize(lambda x, k: x ** k, excluded={1})(v, 3)
+    r7 = np.vectorize(lambda x: x + 1)(a[0, 0])
+    r8 = np.vectorize(lambda r: r - a.mean())(v)
+    r9 = np.vectorize(lambda x: 1 if x > 0 else 0)(v)
+    return r1, r2, r3, r4, r5, r6, r7, r8, r9
+
+
+def surface_cases(rng):
+    a, a3 = rng.standard_normal((5, 4)), rng.standard_normal((2, 3, 4))
+    b, v = rng.standard_normal((4, 4)), rng.standard_normal(6)
+    ints = rng.integers(-3, 4, (5, 4))
+    c = complex_matrix(rng, 3, 4)
+    return {
+        "fortran_order": (lambda a, a3: (np.reshape(a, (4, 5), order="F"), np.ravel(a, order="F"), a.ravel("F"),
+                                         a3.reshape(6, 4, order="F"), a.flatten("F"), a.reshape((2, 10), order="C"),
+                                         a3.reshape(-1, order="F"), np.reshape(a[:, 1], (5, 1), order="F")), a, a3),
+        "array_api_shapes": (lambda a, a3: (np.permute_dims(a3, (1, 2, 0)), np.concat([a, a * 2], axis=1),
+                                            np.unstack(a3, axis=1), np.rollaxis(a3, 2), np.rollaxis(a3, 0, 3),
+                                            np.rollaxis(a3, -1, 1), np.astype(a, np.float32),
+                                            np.moveaxis(a3, [0, 1], [-1, -2]), np.moveaxis(a3, (2, 0), (0, 1)),
+                                            np.size(a3, 1), np.size(a3, (0, 2))), a, a3),
+        "resize": (lambda a, v: (np.resize(a, (3, 7)), np.resize(v, 9), np.resize(v, (2, 2)), np.resize(a, 0),
+                                 np.resize(v[:0], (2, 3))), a, v),
+        "choose": (lambda i, a: (np.choose(np.abs(i) % 3, [a, a * 2, -a]), np.choose(i, [a[0], a[1], 5.0], mode="clip"),
+                                 np.choose(i, [a, -a], mode="wrap"), (np.abs(i) % 2).choose([a, -a])), ints, a),
+        "compress_take": (lambda a: (np.compress([True, False, True, True], a, axis=1), np.compress([0, 1, 1], a),
+                                     np.compress([False, True], a, axis=0), a.compress([1, 0, 1, 0, 1], axis=0),
+                                     a.take([0, 2, 2], axis=1), a.take([3, -1]), a.take([0, 9], mode="wrap")), a),
+        "predicates": (lambda a, c: (np.iscomplex(c), np.isreal(c), np.iscomplex(a), np.isreal(a), np.iscomplexobj(c),
+                                     np.isrealobj(a), np.isposinf(1 / a * 1e308 * 1e10), np.isneginf(np.log(a * 0)),
+                                     np.array_equal(a, a * 1.0), np.array_equal(a, a[:1]),
+                                     np.array_equal(np.log(a), np.log(a), equal_nan=True), np.array_equiv(a, a[0]),
+                                     np.array_equiv(a, a[:, :2])), a, c),
+        "dtype_queries": (lambda a, i: (a.astype(np.result_type(a, i, 1.0)), np.result_type(i, 2.0),
+                                        np.can_cast(a, np.float32), np.can_cast(i.dtype, np.float64, "safe"),
+                                        np.isscalar(a), np.isscalar(a[0, 0]), np.isscalar(a.sum()),
+                                        np.common_type(a, i), a.itemsize, a.nbytes, a[0].nbytes), a, ints),
+        "indices_from": (lambda b: (b[np.diag_indices_from(b)], b[np.tril_indices_from(b, -1)],
+                                    b[np.triu_indices_from(b, 1)]), b),
+        "layout_copies": (lambda a: (np.ascontiguousarray(a.T), np.asfortranarray(a) * 2, np.ascontiguousarray(a[0, 0]),
+                                     np.require(a, np.float32), np.asarray_chkfinite(a), a.view()), a),
+        "sort_complex": (lambda v, i: (np.sort_complex(v), np.sort_complex(i.astype(np.int16)),
+                                       np.sort_complex(v.astype(np.float32))), v, ints),
+        "apply_over_axes": (lambda a3: (np.apply_over_axes(np.sum, a3, [0, 2]), np.apply_over_axes(np.mean, a3, 1),
+                                        np.apply_over_axes(lambda x, k: np.max(x, axis=k, keepdims=True), a3, [-1])),
+                            a3),
+        "vectorize": (vectorized, a, v),
+        "emath_complex": (lambda c: (np.emath.sqrt(c), np.emath.log(c), np.emath.log10(c), np.emath.logn(2, c),
+                                     np.emath.power(c, 2), np.emath.arcsin(c)), c),
+        "python_protocols": (lambda a: (divmod(a, 0.3), divmod(2.0, a + 3), a[0].tolist(), a[:2, :2].tolist(),
+                                        np.array(a[1].tolist()) * 2, np.real_if_close(a)), a),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(surface_cases(np.random.default_rng(0))))
+def test_surface_against_numpy(name, rng):
+    fn, *args = surface_cases(rng)[name]
+    same(fn, *args, rtol=1e-12 if name == "emath_complex" else None)
+
+
+def test_surface_on_cpu(rng):
+    cases = surface_cases(rng)
+    picked = ["fortran_order", "resize", "choose", "compress_take", "predicates", "vectorize"]
+    args = [cases[n][1:] for n in picked]
+    same(lambda *xs: tuple(cases[n][0](*x) for n, x in zip(picked, _split(xs, args))),
+         *[x for group in args for x in group], backend="cpu")
+
+
+def _split(xs, groups):
+    out, k = [], 0
+    for g in groups:
+        out.append(xs[k:k + len(g)])
+        k += len(g)
+    return out
+
+
+def fortran_writes(a, v):
+    r = a.reshape(20, order="F")  # a copy: NumPy's F-order reshape of a C array
+    r[0] = 99.0
+    col = a[:, 1].reshape((5, 1), order="F")  # a view: the write reaches a
+    col[2, 0] = v[0]
+    t = a.T.reshape(20, order="F")  # a view of a C array's transpose
+    t[3] = v[1]
+    return a, r
+
+
+def test_fortran_reshape_copies_and_views_as_numpy(rng):
+    same(fortran_writes, rng.standard_normal((5, 4)), rng.standard_normal(3))
+
+
+def loss_surface(a, v):
+    r = np.reshape(a, (4, 3), order="F") @ np.resize(v, (3, 2))
+    ch = np.choose((a > 0).astype(int), [a, a ** 2])
+    vec = np.vectorize(lambda x, y: x * y + np.sin(x))(a, v[:4])
+    return (np.sum(r ** 2) + np.sum(ch) + np.sum(vec) + np.sum(np.compress([1, 0, 1], a, axis=0) ** 3)
+            + np.sum(np.apply_over_axes(np.sum, a ** 2, [1])) + np.sum(np.unstack(a)[1] * v[:4]))
+
+
+def test_surface_gradient(rng):
+    grad_check(loss_surface, [rng.standard_normal((3, 4)), rng.standard_normal(5)], (0, 1))
+
+
+def set_op(x):
+    return np.intersect1d(x[0], x[1])
+
+
+def emath_real(x):
+    return np.emath.sqrt(x)
+
+
+def polydiv(x):
+    return np.polydiv(x[0], x[1])
+
+
+def real_if_close(x):
+    return np.real_if_close(x + 0j)
+
+
+def vectorize_signature(x):
+    return np.vectorize(lambda r: r - r.mean(), signature="(n)->(n)")(x)
+
+
+def reshape_order_a(x):
+    return x.reshape(-1, order="A")
+
+
+def chkfinite(x):
+    return np.asarray_chkfinite(x / x[0, 0])
+
+
+@pytest.mark.parametrize("fn, match, line", [
+    (set_op, "length depends on the data", "return np.intersect1d(x[0], x[1])"),
+    (emath_real, "dtype that depends on the data", "return np.emath.sqrt(x)"),
+    (polydiv, "length depends on the data", "return np.polydiv(x[0], x[1])"),
+    (real_if_close, "dtype that depends on the data", "return np.real_if_close(x + 0j)"),
+    (vectorize_signature, "signature=", 'return np.vectorize(lambda r: r - r.mean(), signature="(n)->(n)")(x)'),
+    (reshape_order_a, "order='A'", 'return x.reshape(-1, order="A")'),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_refusals_name_the_line(fn, match, line, rng):
+    with pytest.raises(lt.UnsupportedError, match=match) as e:
+        lt.jit(fn, backend="interpret")(rng.standard_normal((4, 4)))
+    assert line in str(e.value)
+
+
+def test_asarray_chkfinite_raises_at_run_time(rng):
+    x = rng.standard_normal((3, 3))
+    f = lt.jit(chkfinite, backend="interpret")
+    np.testing.assert_array_equal(f(x), chkfinite(x))
+    x[0, 0] = 0.0
+    with pytest.raises(ValueError, match="must not contain infs or NaNs"):
+        f(x)
+
+
+def test_vectorize_is_one_batched_loop(rng):
+    def f(a):
+        return np.vectorize(lambda x: x * 2 if x > 0 else np.sin(x))(a)
+
+    a = rng.standard_normal((6, 5))
+    same(f, a)
+    loops = lt.explain(lt.jit(f, backend="interpret"), a).loops
+    assert [loop.kind for loop in loops] == ["vectorized"]

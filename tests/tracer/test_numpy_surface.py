@@ -764,8 +764,8 @@ def un_compress_method(x):
     return x[0].compress(x[1] > 0)  # (x.searchsorted is supported: tracer/np_breadth.py)
 
 
-def un_resize(x):
-    return np.resize(x[0], 5)  # (np.polyfit is supported: tracer/np_breadth.py)
+def un_setdiff1d(x):
+    return np.setdiff1d(x[0], x[1])  # (np.polyfit, np.resize are supported: tracer/np_breadth.py, np_surface.py)
 
 
 def un_unique(x):
@@ -776,9 +776,9 @@ def un_tensorsolve(x):
     return np.linalg.tensorsolve(x, x[0])  # (np.polyder, np.linalg.multi_dot are supported)
 
 
-def un_put_method(x):
+def un_byteswap_method(x):
     y = x.copy()
-    y.put(0, 1.0)  # (y.partition is supported)
+    y.byteswap()  # (y.partition, y.put are supported)
     return y
 
 
@@ -793,7 +793,7 @@ def un_ufunc_accumulate(x):
 @pytest.mark.parametrize("fn, name", [
     (un_roots, "np.roots"), (un_svd, "np.linalg.tensorinv"), (un_poly, "np.poly"),
     (un_histogram_bin_edges, "np.histogram_bin_edges"), (un_compress_method, "compress"),
-    (un_resize, "np.resize"), (un_unique, "np.unique"), (un_tensorsolve, "np.linalg.tensorsolve"), (un_put_method, ".put"),
+    (un_setdiff1d, "np.setdiff1d"), (un_unique, "np.unique"), (un_tensorsolve, "np.linalg.tensorsolve"), (un_byteswap_method, ".byteswap"),
     (un_eig, "np.linalg.eig"),
     (un_ufunc_accumulate, "np.subtract.accumulate"),
 ], ids=lambda v: getattr(v, "__name__", v))
@@ -841,7 +841,7 @@ def test_unsupported_functions_on_plain_arrays_still_work(rng):
 
 def test_hasattr_on_a_tracer_is_false_for_unsupported_methods(rng):
     def f(x):
-        return x * 2 if hasattr(x, "put") else x
+        return x * 2 if hasattr(x, "byteswap") else x
 
     assert looptrace.jit(f, backend="interpret")(np.ones(2)).tolist() == [1.0, 1.0]
 

@@ -1,0 +1,561 @@
+"""The rest of NumPy's array surface a scientific kernel calls (found by the
+s25 survey, tools/numpy_survey.py): shape functions and their array-API
+spellings (np.permute_dims, np.concat, np.unstack, np.rollaxis, np.astype,
+np.resize, Fortran-order reshape), selections with static positions
+(np.choose, np.compress of a constant condition, ndarray.take), predicates
+and dtype queries (np.iscomplex, np.isposinf, np.array_equal,
+np.result_type, ...), np.apply_over_axes, np.vectorize of an elementwise
+function, np.emath; and clear refusals of the functions whose result's
+shape or dtype depends on the data (set operations, np.real_if_close,
+np.polydiv, np.roots, np.emath of real input).
+
+Invariant: compositions only (no primitives of their own), so each is
+batched in loops, lowered on every target and differentiated through its
+parts; results, dtypes and errors are NumPy's, and a refusal names the
+user's line and says why. Without a traced argument each is NumPy's own.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from looptrace.errors import UnsupportedError
+
+from . import context as ctx
+from . import layout
+from . import numpy_api as nx
+from . import semantics as sem
+from .array import Tracer, as_array0d, is_tracer
+from .np_extra import _axis_of, _static_int, _strong, _tr, _u, _unsupported
+
+_any_traced = nx._any_traced
+
+
+def _np(name: str):
+    return nx.NAMESPACE[name]
+
+
+# --- shapes -------------------------------------------------------------------------------------------
+def reshape(a, *shape, order="C", newshape=None, copy=None):
+    """np.reshape; order="F" reads and writes the elements in Fortran order:
+    the reversed axes reshaped in C order to the reversed shape."""
+    if newshape is not None:
+        shape = (newshape,)
+    shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) else shape
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if not _any_traced(a):
+        return np.reshape(a, shape, order=order)
+    if order == "C":
+        return nx.reshape(a, shape)
+    if order != "F":
+        raise _unsupported(f"np.reshape with order={order!r} is not supported on traced arrays",
+                           "looptrace's arrays have no memory layout while tracing; pass order='C' or 'F'")
+    a = _tr(a)
+    ghost = layout.ghost_of(a)
+    try:
+        if ghost is not None:
+            np.reshape(ghost, shape, order="F", copy=False)
+    except ValueError:  # NumPy copies: later writes to `a` are not seen, nor writes to the result
+        flipped = sem.reshape(sem.transpose(a), shape[::-1])
+        return sem.transpose(flipped)
+    return nx.transpose(nx.reshape(nx.transpose(a), shape[::-1]))  # a view, as NumPy's
+
+
+def ravel(a, order="C"):
+    return reshape(a, (-1,), order=order)
+
+
+def reshape_method(self, *shape, order="C", copy=None):
+    return reshape(self, *shape, order=order)
+
+
+def ravel_method(self, order="C"):
+    return ravel(self, order)
+
+
+def flatten_method(self, order="C"):
+    return nx.copy(ravel(self, order))
+
+
+def permute_dims(a, /, axes=None):
+    return nx.transpose(a, axes)
+
+
+def concat(arrays, /, *, axis=0):
+    return _np("concatenate")(arrays, axis=axis)
+
+
+def unstack(x, /, *, axis=0):
+    if not _any_traced(x):
+        return np.unstack(x, axis=axis)
+    x = _tr(x)
+    if x.ndim == 0:
+        raise ValueError("Input array must be at least 1-d.")
+    moved = nx.moveaxis(x, _axis_of(axis, x.ndim, "np.unstack"), 0)
+    return tuple(moved[i] for i in range(moved.shape[0]))
+
+
+def rollaxis(a, axis, start=0):
+    """NumPy's: `axis` moved to before `start`."""
+    if not _any_traced(a):
+        return np.rollaxis(a, axis, start)
+    a = _tr(a)
+    n = a.ndim
+    axis = _axis_of(axis, n, "np.rollaxis")
+    start = start + n if start < 0 else start
+    if not 0 <= start < n + 1:
+        raise np.exceptions.AxisError(f"'start' arg requires {-n} <= start < {n + 1}, but {start} was passed in")
+    start = start - 1 if axis < start else start
+    axes = [i for i in range(n) if i != axis]
+    axes.insert(start, axis)
+    return nx.transpose(a, axes)
+
+
+def astype(x, dtype, /, *, copy=True, device=None):
+    if not _any_traced(x):
+        return np.astype(x, dtype, copy=copy)
+    return nx.copy(sem.astype(x, dtype)) if np.dtype(dtype) == _tr(x).dtype else sem.astype(x, dtype)
+
+
+def resize(a, new_shape):
+    """a flattened, repeated to the new size and reshaped (zeros for an empty a)."""
+    if not _any_traced(a):
+        return np.resize(a, new_shape)
+    shape = (new_shape,) if isinstance(new_shape, numbers.Integral) or is_tracer(new_shape) else tuple(new_shape)
+    shape = tuple(_static_int(d, "np.resize's new_shape") if is_tracer(d) else int(d) for d in shape)
+    if any(d < 0 for d in shape):
+        raise ValueError("all elements of `new_shape` must be non-negative")
+    flat = nx.ravel(_strong(a))
+    size = int(np.prod(shape))
+    if flat.shape[0] == 0 or size == 0:
+        return sem.full(shape, 0, flat.dtype)
+    reps = -(-size // flat.shape[0])
+    whole = sem.concatenate([flat] * reps, 0) if reps > 1 else flat
+    return sem.reshape(whole[:size], shape)
+
+
+def ascontiguousarray(a, dtype=None, *, like=None):
+    """A copy (at least 1-d, as NumPy's): a traced array has no memory layout."""
+    if not _any_traced(a):
+        return np.ascontiguousarray(a, dtype)
+    res = _np("atleast_1d")(_strong(a))
+    return nx.copy(res if dtype is None else sem.astype(res, dtype))
+
+
+def asfortranarray(a, dtype=None, *, like=None):
+    if not _any_traced(a):
+        return np.asfortranarray(a, dtype)
+    return ascontiguousarray(a, dtype)
+
+
+def require(a, dtype=None, requirements=None, *, like=None):
+    if not _any_traced(a):
+        return np.require(a, dtype, requirements)
+    a = _strong(a)
+    return a if dtype is None or np.dtype(dtype) == a.dtype else sem.astype(a, dtype)
+
+
+def asarray_chkfinite(a, dtype=None, order=None):
+    """a, with a run-time ValueError where it holds an inf or a NaN."""
+    if not _any_traced(a):
+        return np.asarray_chkfinite(a, dtype, order)
+    from .checks import emit_check
+
+    a = _strong(a) if dtype is None else sem.astype(_strong(a), dtype)
+    if a.dtype.kind in "fc":
+        bad = sem.reduce("reduce_any", _u("logical_not", _u("isfinite", a)))
+        emit_check(bad, ValueError("array must not contain infs or NaNs"))
+    return a
+
+
+# --- selections with static positions -------------------------------------------------------------------
+def choose(a, choices, out=None, mode="raise"):
+    """choices[a[i]][i] for each i: the choices and a broadcast together, one
+    select per choice (so the gradient flows to the chosen elements)."""
+    nx._no_out(out)
+    if not _any_traced(a, choices):
+        return np.choose(a, choices, mode=mode)
+    idx = _strong(a)
+    if idx.dtype.kind not in "iub":
+        raise TypeError(f"Cannot cast array data from {idx.dtype!r} to dtype('int64') according to the rule 'safe'")
+    opts = [_strong(c) for c in (choices if not is_tracer(choices) else [choices[i] for i in range(choices.shape[0])])]
+    n = len(opts)
+    if n == 0:
+        raise ValueError("0-length sequence.")
+    dtype = np.result_type(*[c.dtype for c in opts])
+    shape = np.broadcast_shapes(tuple(idx.shape), *[tuple(c.shape) for c in opts])
+    idx = sem.astype(idx, np.int64)
+    if mode == "raise":
+        from .checks import emit_check
+
+        bad = sem.reduce("reduce_any", _u("logical_or", _u("less", idx, 0), _u("greater_equal", idx, n)))
+        emit_check(bad, ValueError("invalid entry in choice array"))
+    elif mode == "wrap":
+        idx = _u("remainder", idx, n)
+    elif mode == "clip":
+        idx = _u("minimum", _u("maximum", idx, 0), n - 1)
+    else:
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    res = sem.broadcast_to(sem.astype(opts[0], dtype), shape)
+    for k in range(1, n):
+        res = sem.select(_u("equal", idx, k), sem.astype(opts[k], dtype), res)
+    return sem.broadcast_to(res, shape)
+
+
+def compress(condition, a, axis=None, out=None):
+    """a at the positions where a constant condition holds; a traced condition
+    gives a length that depends on the data (refused, masked.py)."""
+    nx._no_out(out)
+    if _any_traced(condition) or not _any_traced(a):
+        from . import masked
+
+        return masked.TABLE["compress"](condition, a, axis=axis)
+    cond = np.asarray(condition, dtype=bool)
+    if cond.ndim != 1:
+        raise ValueError("condition must be a 1-d array")
+    a = _tr(a)
+    if axis is None:
+        a, axis = nx.ravel(a), 0
+    axis = _axis_of(axis, a.ndim, "np.compress")
+    pos = np.flatnonzero(cond)
+    if pos.size and pos[-1] >= a.shape[axis]:
+        raise IndexError(f"index {pos[-1]} is out of bounds for axis {axis} with size {a.shape[axis]}")
+    return _np("take")(a, pos, axis=axis)
+
+
+def compress_method(self, condition, axis=None, out=None):
+    return compress(condition, self, axis, out)
+
+
+def take_method(self, indices, axis=None, out=None, mode="raise"):
+    return _np("take")(self, indices, axis=axis, out=out, mode=mode)
+
+
+def choose_method(self, choices, out=None, mode="raise"):
+    return choose(self, choices, out, mode)
+
+
+# --- predicates and dtype queries --------------------------------------------------------------------------
+def iscomplex(x):
+    if not _any_traced(x):
+        return np.iscomplex(x)
+    x = _strong(x)
+    if x.dtype.kind != "c":
+        return sem.full(tuple(x.shape), False, np.bool_)
+    return _u("not_equal", nx.imag(x), 0)
+
+
+def isreal(x):
+    if not _any_traced(x):
+        return np.isreal(x)
+    x = _strong(x)
+    if x.dtype.kind != "c":
+        return sem.full(tuple(x.shape), True, np.bool_)
+    return _u("equal", nx.imag(x), 0)
+
+
+def iscomplexobj(x):
+    return sem.dtype_of(x).kind == "c" if is_tracer(x) else np.iscomplexobj(x)
+
+
+def isrealobj(x):
+    return not iscomplexobj(x)
+
+
+def isposinf(x, out=None):
+    return _signed_inf(x, out, False, "isposinf")
+
+
+def isneginf(x, out=None):
+    return _signed_inf(x, out, True, "isneginf")
+
+
+def _signed_inf(x, out, negative: bool, name: str):
+    nx._no_out(out)
+    if not _any_traced(x):
+        return getattr(np, name)(x)
+    x = _strong(x)
+    if x.dtype.kind == "c":
+        raise TypeError("This operation is not supported for complex values because it would be ambiguous.")
+    sign = _np("signbit")(x)
+    return _u("logical_and", _u("isinf", x), sign if negative else _u("logical_not", sign))
+
+
+def array_equal(a1, a2, equal_nan=False):
+    """A Python bool: False for different shapes, else every element equal."""
+    if not _any_traced(a1, a2):
+        return np.array_equal(a1, a2, equal_nan=equal_nan)
+    a1, a2 = _strong(a1), _strong(a2)
+    if tuple(a1.shape) != tuple(a2.shape):
+        return False
+    return _all_equal(a1, a2, equal_nan)
+
+
+def array_equiv(a1, a2):
+    """A Python bool: False for shapes that do not broadcast, else every element equal."""
+    if not _any_traced(a1, a2):
+        return np.array_equiv(a1, a2)
+    a1, a2 = _strong(a1), _strong(a2)
+    try:
+        np.broadcast_shapes(tuple(a1.shape), tuple(a2.shape))
+    except ValueError:
+        return False
+    return _all_equal(a1, a2, False)
+
+
+def _all_equal(a1: Tracer, a2: Tracer, equal_nan: bool) -> Tracer:
+    eq = _u("equal", a1, a2)
+    if equal_nan and (a1.dtype.kind in "fc" or a2.dtype.kind in "fc"):
+        eq = _u("logical_or", eq, _u("logical_and", _u("isnan", a1), _u("isnan", a2)))
+    res = sem.reduce("reduce_all", eq)
+    res.weak = True  # a Python bool, as NumPy returns
+    return res
+
+
+def _dtype_stand_in(x: Any) -> Any:
+    """What NumPy's dtype functions see of a traced value: its dtype, or the
+    Python number type of a weak scalar."""
+    if not is_tracer(x):
+        return x
+    if x.weak:
+        return {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}[x.dtype.kind]
+    return x.dtype
+
+
+def result_type(*arrays_and_dtypes):
+    return np.result_type(*map(_dtype_stand_in, arrays_and_dtypes))
+
+
+def can_cast(from_, to, casting="safe"):
+    return np.can_cast(from_.dtype if is_tracer(from_) else from_, to, casting)
+
+
+def isscalar(element):
+    """True for a NumPy scalar or a Python number (weak), not for an array."""
+    if is_tracer(element):
+        return element.ndim == 0 and not element.array0d
+    return np.isscalar(element)
+
+
+def common_type(*arrays):
+    return np.common_type(*[np.empty(0, a.dtype) if is_tracer(a) else a for a in arrays])
+
+
+def diag_indices_from(arr):
+    if not is_tracer(arr):
+        return np.diag_indices_from(arr)
+    if arr.ndim < 2:
+        raise ValueError("input array must be at least 2-d")
+    if len(set(arr.shape)) != 1:
+        raise ValueError("All dimensions of input must be of equal length")
+    return np.diag_indices(arr.shape[0], arr.ndim)
+
+
+def tril_indices_from(arr, k=0):
+    if not is_tracer(arr):
+        return np.tril_indices_from(arr, k)
+    if arr.ndim != 2:
+        raise ValueError("input array must be 2-d")
+    return np.tril_indices(arr.shape[-2], k=k, m=arr.shape[-1])
+
+
+def triu_indices_from(arr, k=0):
+    if not is_tracer(arr):
+        return np.triu_indices_from(arr, k)
+    if arr.ndim != 2:
+        raise ValueError("input array must be 2-d")
+    return np.triu_indices(arr.shape[-2], k=k, m=arr.shape[-1])
+
+
+def sort_complex(a):
+    """np.sort, as complex: complex64 for (u)int8/16 input, complex128 otherwise."""
+    if not _any_traced(a):
+        return np.sort_complex(a)
+    a = _strong(a)
+    if a.dtype.kind == "c":
+        raise _unsupported("np.sort_complex of complex arrays is not supported on traced values",
+                           "sort the real parts: a[np.lexsort((a.imag, a.real))]")
+    res = _np("sort")(a)
+    return sem.astype(res, np.complex64 if a.dtype.char in "bhBH" else np.complex128)
+
+
+# --- functions of functions ------------------------------------------------------------------------------
+def apply_over_axes(func, a, axes):
+    """func(a, axis) for each axis in turn, keeping the dimensions (NumPy's)."""
+    if not _any_traced(a):
+        return np.apply_over_axes(func, a, axes)
+    from .runtime import call
+
+    val = _tr(a)
+    n = val.ndim
+    for axis in (axes,) if np.ndim(axes) == 0 else axes:
+        axis = axis + n if axis < 0 else axis
+        res = _tr(call(func, val, axis))
+        if res.ndim != val.ndim:
+            res = nx.expand_dims(res, axis)
+            if res.ndim != val.ndim:
+                raise ValueError("function is not returning an array of the correct shape")
+        val = res
+    return val
+
+
+class _Vectorized:
+    """np.vectorize(pyfunc) as traced code sees it: on traced arguments, NumPy's
+    loop of pyfunc over the broadcast elements, as one traced loop (the body
+    traced once, batched by the vectorizer where pyfunc allows), the output
+    dtypes from otypes or from the first element's results, as NumPy's."""
+
+    def __init__(self, pyfunc, otypes=None, doc=None, excluded=None, cache=False, signature=None):
+        self.real = np.vectorize(pyfunc, otypes=otypes, doc=doc, excluded=excluded, cache=cache,
+                                 signature=signature)
+        self.pyfunc, self.otypes, self.excluded, self.signature = pyfunc, otypes, set(excluded or ()), signature
+
+    def __call__(self, *args, **kwargs):
+        if not _any_traced(*args, *kwargs.values()):
+            return self.real(*args, **kwargs)
+        if self.signature is not None:
+            raise _unsupported("np.vectorize with signature= is not supported on traced values",
+                               "call the function in a loop over the rows, or use np.apply_along_axis")
+        spots = [i for i in range(len(args)) if i not in self.excluded]
+        names = [k for k in kwargs if k not in self.excluded]
+        arrays = [_strong(args[i]) for i in spots] + [_strong(kwargs[k]) for k in names]
+        shape = np.broadcast_shapes(*[tuple(x.shape) for x in arrays])
+        count = int(np.prod(shape))
+        flats = [sem.reshape(sem.broadcast_to(x, shape), (count,)) for x in arrays]
+
+        def at(i):
+            new_args, new_kw = list(args), dict(kwargs)
+            for k, f in zip(spots + names, flats):
+                if isinstance(k, str):
+                    new_kw[k] = f[i]
+                else:
+                    new_args[k] = f[i]
+            from .runtime import call
+
+            return call(self.pyfunc, *new_args, **new_kw)
+
+        if count == 0:
+            raise ValueError("cannot call `vectorize` on size 0 inputs unless `otypes` is set")
+        first = at(0)
+        bufs = self._fill(at, count, first if isinstance(first, tuple) else (first,))
+        results = [sem.reshape(b, shape) for b in bufs]
+        results = [as_array0d(r) if not shape else r for r in results]
+        return tuple(results) if isinstance(first, tuple) else results[0]
+
+    def _fill(self, at, count: int, first: tuple) -> list:
+        """One buffer per output, element 0 from `first`, the rest in a traced loop."""
+        types = [np.dtype(self.otypes[k]) if self.otypes else _strong(r).dtype for k, r in enumerate(first)]
+        bufs = [nx.zeros((count,), t) for t in types]
+        for b, r in zip(bufs, first):
+            b[0] = r
+        if count > 1:
+            from . import control
+
+            def body(i):
+                res = at(i)
+                for b, r in zip(bufs, res if isinstance(res, tuple) else (res,)):
+                    b[i] = r
+
+            loc = ctx.current_loc()
+            control.for_(range(1, count), body, lambda: (), lambda v: None, (), loc=(loc.file, loc.line))
+        return bufs
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def vectorize(pyfunc=np._NoValue, otypes=None, doc=None, excluded=None, cache=False, signature=None):
+    if pyfunc is np._NoValue:  # @np.vectorize(otypes=...) as a decorator factory
+        return lambda f: _Vectorized(f, otypes, doc, excluded, cache, signature)
+    return _Vectorized(pyfunc, otypes, doc, excluded, cache, signature)
+
+
+# --- np.emath ---------------------------------------------------------------------------------------
+def _emath(name: str, fn):
+    real = getattr(np.emath, name)
+
+    def call(*args):
+        if not _any_traced(*args):
+            return real(*args)
+        if all(sem.dtype_of(a).kind == "c" for a in args if is_tracer(a) or not sem.is_py_scalar(a)):
+            return fn(*args)
+        raise UnsupportedError(f"np.emath.{name} of a real array gives a complex array where an element is out of "
+                               "the real domain and a real one elsewhere: a dtype that depends on the data",
+                               ctx.current_loc(), f"pass complex input for a complex result "
+                               f"(np.emath.{name}(x + 0j)), or call np.{name if name != 'logn' else 'log'} for "
+                               "a real one")
+
+    return call
+
+
+EMATH: dict[str, Any] = {
+    "sqrt": _emath("sqrt", lambda x: _u("sqrt", x)), "log": _emath("log", lambda x: _u("log", x)),
+    "log2": _emath("log2", lambda x: _u("log2", x)), "log10": _emath("log10", lambda x: _u("log10", x)),
+    "logn": _emath("logn", lambda n, x: _u("divide", _u("log", x), _u("log", n))),
+    "power": _emath("power", lambda x, p: _u("power", x, p)),
+    "arccos": _emath("arccos", lambda x: _u("arccos", x)), "arcsin": _emath("arcsin", lambda x: _u("arcsin", x)),
+    "arctanh": _emath("arctanh", lambda x: _u("arctanh", x)),
+}
+
+
+# --- functions whose result's shape or dtype depends on the data ------------------------------------------
+_DATA_DEPENDENT = {
+    "intersect1d": ("the values in both arrays, an array whose length depends on the data",
+                    "keep the shape with a mask: np.isin(a, b) marks a's elements that are in b"),
+    "union1d": ("the distinct values of both arrays, an array whose length depends on the data",
+                "keep the shape: np.sort(np.concatenate([a, b])) holds the same values with repeats"),
+    "setdiff1d": ("the values of one array not in the other, an array whose length depends on the data",
+                  "keep the shape with a mask: ~np.isin(a, b)"),
+    "setxor1d": ("the values in exactly one of the arrays, an array whose length depends on the data",
+                 "keep the shape with masks: np.isin(a, b, invert=True)"),
+    "polydiv": ("the remainder with its leading near-zero coefficients trimmed, an array whose length depends "
+                "on the data", "for a quotient and remainder of fixed lengths, divide by hand (synthetic "
+                               "division in a loop)"),
+    "roots": ("the roots of the polynomial with its leading zeros trimmed, as eigenvalues that are complex for "
+              "real input: a length and a dtype that depend on the data",
+              "compute them outside the jitted function, or use np.linalg.eigvalsh of a symmetric matrix"),
+    "poly1d": ("an object that trims the polynomial's leading zeros, a length that depends on the data",
+               "use np.polyval(p, x), np.polyder(p), np.polyint(p) on the coefficient array"),
+    "real_if_close": ("the real part when every imaginary part is close to zero and the complex array "
+                      "otherwise: a dtype that depends on the data",
+                      "take the real part yourself: np.real(a)"),
+    "may_share_memory": ("whether two arrays share memory, which traced arrays do not have until they run",
+                         "compare the arrays you passed in outside the jitted function"),
+    "shares_memory": ("whether two arrays share memory, which traced arrays do not have until they run",
+                      "compare the arrays you passed in outside the jitted function"),
+}
+
+
+def _data_dependent(name: str):
+    real = getattr(np, name)
+    what, hint = _DATA_DEPENDENT[name]
+
+    def call(*args, **kwargs):
+        if not _any_traced(*args, *kwargs.values()):
+            return real(*args, **kwargs)
+        if name == "real_if_close" and sem.dtype_of(args[0]).kind != "c":
+            return _strong(args[0])  # a real array is returned as it is
+        raise UnsupportedError(f"np.{name} of a traced array gives {what}; looptrace compiles static shapes "
+                               "and dtypes only", ctx.current_loc(), hint)
+
+    call.__name__ = name
+    return call
+
+
+TABLE: dict[str, Any] = {
+    "reshape": reshape, "ravel": ravel, "permute_dims": permute_dims, "concat": concat, "unstack": unstack,
+    "rollaxis": rollaxis, "astype": astype, "resize": resize, "ascontiguousarray": ascontiguousarray,
+    "asfortranarray": asfortranarray, "require": require, "asarray_chkfinite": asarray_chkfinite,
+    "choose": choose, "compress": compress, "iscomplex": iscomplex, "isreal": isreal,
+    "iscomplexobj": iscomplexobj, "isrealobj": isrealobj, "isposinf": isposinf, "isneginf": isneginf,
+    "array_equal": array_equal, "array_equiv": array_equiv, "result_type": result_type, "can_cast": can_cast,
+    "isscalar": isscalar, "common_type": common_type, "diag_indices_from": diag_indices_from,
+    "tril_indices_from": tril_indices_from, "triu_indices_from": triu_indices_from, "sort_complex": sort_complex,
+    "apply_over_axes": apply_over_axes, "vectorize": vectorize,
+}
+TABLE.update({name: _data_dependent(name) for name in _DATA_DEPENDENT})
+TABLE["emath"] = nx._Namespace(EMATH, np.emath, "np.emath.")
+METHODS: dict[str, Any] = {"reshape": reshape_method, "ravel": ravel_method, "flatten": flatten_method,
+                           "take": take_method, "compress": compress_method, "choose": choose_method}

@@ -1,0 +1,268 @@
+"""NumPy calls that write into an array the caller holds: the out= (and
+where=) of ufuncs, out= of the functions that make a new array (np.sum(a,
+axis, out=o), np.matmul, np.cumsum, ...), np.put, np.place, np.putmask,
+np.copyto and ndarray.fill / ndarray.put.
+
+Invariant: each computes its value as a composition of primitives first,
+then writes it into the destination with one whole-array assignment
+(Tracer.assign: a write-back to an argument, a write through a view), so a
+loop batches it and a gradient flows through it. The casting, shape and
+dtype rules are NumPy's for each kind of call (a ufunc's same_kind, a
+reduction's unsafe cast into an out of exactly its shape, np.dot's exact
+out); a destination that is not a traced array is refused.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from . import numpy_api as nx
+from . import semantics as sem
+from .array import Tracer, is_tracer
+from .np_extra import _strong, _tr, _u, _unsupported
+
+_any_traced = nx._any_traced
+
+
+def _destination(out: Any, name: str) -> Tracer:
+    if not is_tracer(out):
+        raise _unsupported(f"{name}(..., out=) into an array that is not traced is not supported",
+                           "make the output array inside the function (np.empty), or pass it as an argument")
+    return out
+
+
+def _write(out: Tracer, value: Tracer) -> None:
+    out.assign(sem.astype(sem.broadcast_to(value, tuple(out.shape)), out.dtype).value)
+
+
+# --- ufuncs: out= and where= ---------------------------------------------------------------------
+def ufunc_call(call: Callable, name: str, args: tuple, out: Any, where: Any, kwargs: dict) -> Any:
+    """np.<ufunc>(*args, out=out, where=where): the ufunc's value, cast same_kind
+    into out (broadcast to out's shape), taken only where `where` holds; the
+    other elements keep out's. Without out=, where= leaves them uninitialized
+    in NumPy: refused."""
+    outs = out if isinstance(out, tuple) else (out,)
+    if where is None or where is True:
+        where = None
+    elif all(o is None for o in outs):
+        raise _unsupported(f"np.{name}(..., where=) without out= is not supported",
+                           "NumPy leaves the elements where the condition is False uninitialized; pass "
+                           "out=, e.g. np.zeros_like(x)")
+    res = call(*args, **kwargs)
+    results = res if isinstance(res, tuple) else (res,)
+    if not isinstance(out, tuple) and len(results) > 1 and out is not None:
+        raise TypeError("'out' must be a tuple of arrays")
+    if len(outs) != len(results):
+        raise ValueError("The 'out' tuple must have exactly one entry per ufunc output")
+    written = []
+    for o, r in zip(outs, results):
+        if o is None:
+            written.append(r)
+            continue
+        o = _destination(o, f"np.{name}")
+        r = _tr(r)
+        _check_ufunc_cast(name, r, o)
+        if np.broadcast_shapes(tuple(r.shape), tuple(o.shape)) != tuple(o.shape):
+            raise ValueError(f"non-broadcastable output operand with shape {tuple(o.shape)} doesn't match the "
+                             f"broadcast shape {np.broadcast_shapes(tuple(r.shape), tuple(o.shape))}")
+        value = sem.astype(r, o.dtype)
+        if where is not None:
+            value = sem.select(sem.astype(_tr(where), np.bool_), value, o)
+        _write(o, value)
+        written.append(o)
+    return tuple(written) if isinstance(res, tuple) else written[0]
+
+
+def positional_out(outs: tuple, nout: int) -> tuple:
+    if len(outs) > nout:
+        raise TypeError(f"too many positional arguments: at most {nout} outputs")
+    return tuple(outs) + (None,) * (nout - len(outs))
+
+
+def _check_ufunc_cast(name: str, res: Tracer, out: Tracer) -> None:
+    if not np.can_cast(res.dtype, out.dtype, "same_kind"):
+        raise TypeError(f"Cannot cast ufunc '{name}' output from {res.dtype!r} to {out.dtype!r} with casting "
+                        "rule 'same_kind'")
+
+
+# --- out= of functions that make a new array ---------------------------------------------------------
+# reductions and scans: the result cast unsafely into an out of exactly its shape
+_REDUCING = ("sum", "prod", "mean", "std", "var", "max", "min", "amax", "amin", "all", "any", "nansum", "nanprod",
+             "nanmean", "nanstd", "nanvar", "nanmax", "nanmin", "median", "nanmedian", "percentile", "quantile",
+             "nanpercentile", "nanquantile", "ptp", "argmax", "argmin", "nanargmax", "nanargmin", "cumsum",
+             "cumprod", "nancumsum", "nancumprod", "trace", "cumulative_sum", "cumulative_prod")
+# ufunc-like: same_kind into an out of exactly the result's shape
+_SAME_KIND = ("matmul", "clip", "round", "around", "outer", "concatenate", "take", "einsum", "cross", "choose")
+# np.dot: an out of exactly the result's dtype and shape
+_EXACT = ("dot",)
+
+
+def with_out(namespace: dict) -> dict:
+    """The traced functions of `namespace` that NumPy lets write into out=,
+    wrapped to do so; and its composed ufuncs (np.frexp, ...) with out=/where=."""
+    wrapped = {}
+    for name in _REDUCING + _SAME_KIND + _EXACT:
+        if name in namespace:
+            wrapped[name] = _out_form(namespace[name], name)
+    for name, fn in namespace.items():
+        if isinstance(getattr(np, name, None), np.ufunc) and not isinstance(fn, nx.TracedUfunc) and callable(fn):
+            wrapped[name] = _ufunc_out_form(fn, name)
+    return wrapped
+
+
+def _out_form(fn: Callable, name: str) -> Callable:
+    def call(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if not _any_traced(*args, *kwargs.values(), out):
+            return getattr(np, name)(*args, out=out, **kwargs)
+        res = _tr(fn(*args, **kwargs))
+        out = _destination(out, f"np.{name}")
+        if tuple(res.shape) != tuple(out.shape):
+            raise ValueError(f"np.{name}: the output array has shape {tuple(out.shape)}, the result "
+                             f"{tuple(res.shape)}")
+        if name in _EXACT and res.dtype != out.dtype:
+            raise ValueError("output array is not acceptable (must have the right datatype, number of "
+                             "dimensions, and be a C-Array)")
+        if name in _SAME_KIND and not np.can_cast(res.dtype, out.dtype, "same_kind"):
+            raise TypeError(f"Cannot cast array data from {res.dtype!r} to {out.dtype!r} according to the rule "
+                            "'same_kind'")
+        _write(out, res)
+        return out
+
+    call.__name__ = getattr(fn, "__name__", name)
+    call.__doc__ = fn.__doc__
+    return call
+
+
+def _ufunc_out_form(fn: Callable, name: str) -> Callable:
+    real = getattr(np, name)
+
+    def call(*args, out=None, where=True, **kwargs):
+        if len(args) > real.nin:  # outputs given by position, as NumPy allows (the rest None)
+            args, out = args[:real.nin], positional_out(args[real.nin:], real.nout)
+        if out is None and (where is True or where is None):
+            return fn(*args, **kwargs)
+        if not _any_traced(*args, out, where):
+            return real(*args, out=out, where=where, **kwargs)
+        return ufunc_call(fn, name, args, out, where, kwargs)
+
+    call.__name__ = getattr(fn, "__name__", name)
+    return call
+
+
+# --- np.put, np.place, np.putmask, np.copyto, ndarray.fill -------------------------------------------
+def _flat_write(a: Tracer, value: Tracer) -> None:
+    _write(a, sem.reshape(value, tuple(a.shape)))
+
+
+def put(a, ind, v, mode="raise"):
+    """a.flat[ind] = v, v repeated to ind's length (the last write wins);
+    modes raise (out of range raises IndexError at run time), wrap and clip."""
+    if not _any_traced(a, ind, v):
+        return np.put(a, ind, v, mode)
+    if not is_tracer(a):
+        raise _unsupported("np.put into an array that is not traced is not supported", "copy it first: a = np.array(a)")
+    idx = sem.reshape(sem.astype(_strong(ind), np.int64), (-1,))
+    vals = sem.reshape(_strong(v), (-1,))
+    n = int(idx.shape[0])
+    if n == 0 or vals.shape[0] == 0:
+        return None
+    if a.size == 0:
+        raise IndexError("cannot replace elements of an empty array")
+    if vals.shape[0] != n:
+        vals = _cycle(vals, n)
+    flat = _scatter_set(nx.ravel(a), idx, sem.astype(vals, a.dtype), mode)
+    _flat_write(a, flat)
+    return None
+
+
+def _cycle(vals: Tracer, n: int) -> Tracer:
+    """vals repeated (or cut) to length n, as NumPy repeats the values of put/place."""
+    reps = -(-n // int(vals.shape[0]))
+    return nx.NAMESPACE["tile"](vals, reps)[:n]
+
+
+def _scatter_set(flat: Tracer, idx: Tracer, vals: Tracer, mode: str) -> Tracer:
+    from looptrace.ops import get as prim
+
+    from . import context as ctx
+    from .advanced import _checked
+
+    size = int(flat.shape[0])
+    if mode == "raise":
+        pos = _checked(idx, size, 0)
+    elif mode == "wrap":
+        pos = _u("remainder", idx, size)
+    elif mode == "clip":
+        pos = _u("minimum", _u("maximum", idx, 0), size - 1)
+    else:
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    new = ctx.emit1(prim("scatter"), [flat.value, sem.astype(pos, np.int64).value, vals.value], axis=0, mode="set")
+    return sem.wrap(new)
+
+
+def place(arr, mask, vals):
+    """arr[mask] = vals, the k-th True element taking vals[k % len(vals)]: a select
+    of vals gathered at the running count of the mask, so the shape stays static."""
+    if not _any_traced(arr, mask, vals):
+        return np.place(arr, mask, vals)
+    arr = _destination(arr, "np.place")
+    m = sem.reshape(sem.astype(sem.broadcast_to(sem.astype(_tr(mask), np.bool_), tuple(arr.shape)), np.bool_),
+                    (-1,))
+    vals = sem.reshape(_strong(vals), (-1,))
+    if vals.shape[0] == 0:
+        from .checks import emit_check
+
+        emit_check(sem.reduce("reduce_any", m), ValueError("Cannot insert from an empty array!"))
+        return None
+    rank = _u("subtract", nx.NAMESPACE["cumsum"](sem.astype(m, np.int64)), 1)
+    picked = nx.NAMESPACE["take"](vals, _u("remainder", _u("maximum", rank, 0), int(vals.shape[0])))
+    _flat_write(arr, sem.select(m, sem.astype(picked, arr.dtype), nx.ravel(arr)))
+    return None
+
+
+def putmask(a, mask, values):
+    """a.flat[i] = values.flat[i % len(values)] where mask.flat[i]."""
+    if not _any_traced(a, mask, values):
+        return np.putmask(a, mask, values)
+    a = _destination(a, "np.putmask")
+    m = sem.astype(_tr(mask), np.bool_)
+    if tuple(m.shape) != tuple(a.shape):
+        raise ValueError("putmask: mask and data must be the same size")
+    vals = sem.reshape(_strong(values), (-1,))
+    if vals.shape[0] == 0:
+        return None
+    if vals.shape[0] != a.size:
+        vals = _cycle(vals, a.size)
+    _write(a, sem.select(m, sem.reshape(sem.astype(vals, a.dtype), tuple(a.shape)), a))
+    return None
+
+
+def copyto(dst, src, casting="same_kind", where=True):
+    """dst[...] = src (broadcast) where `where` holds, with NumPy's casting check."""
+    if not _any_traced(dst, src, where):
+        return np.copyto(dst, src, casting=casting, where=where)
+    dst = _destination(dst, "np.copyto")
+    s = _tr(src)
+    if not s.weak and not np.can_cast(s.dtype, dst.dtype, casting):
+        raise TypeError(f"Cannot cast array data from {s.dtype!r} to {dst.dtype!r} according to the rule "
+                        f"{casting!r}")
+    value = sem.astype(sem.broadcast_to(s, tuple(dst.shape)), dst.dtype)
+    if not (where is True):
+        value = sem.select(sem.astype(_tr(where), np.bool_), value, dst)
+    _write(dst, value)
+    return None
+
+
+def fill_method(self, value):
+    """ndarray.fill(value): every element set to value (cast unsafely, as NumPy's)."""
+    _write(self, sem.astype(_tr(value), self.dtype))
+
+
+def put_method(self, indices, values, mode="raise"):
+    return put(self, indices, values, mode)
+
+
+TABLE: dict[str, Any] = {"put": put, "place": place, "putmask": putmask, "copyto": copyto}
