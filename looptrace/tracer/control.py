@@ -12,7 +12,7 @@ from __future__ import annotations
 import numbers
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -96,23 +96,32 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
     (f1, a), (f2, b) = _trace_side(then_thunk, what), _trace_side(else_thunk, what)
     if a is RAISED or b is RAISED:  # Python raised on Python values in a side: there only where it is chosen
         return _choose_raising(pred, (f1, a), (f2, b))
-    weak = sem.is_weak(a) and sem.is_weak(b)
-    dtype = sem.result_type(a, b)
-    shape = np.broadcast_shapes(np.shape(a) if not is_tracer(a) else a.shape,
-                                np.shape(b) if not is_tracer(b) else b.shape)
-    va, vb = _value_in(f1, a, dtype, shape), _value_in(f2, b, dtype, shape)
+    structure = _structure(a)
+    if structure != _structure(b):  # `(p, q) if c else p`: no one value for both
+        raise UnsupportedError(f"the two sides of a {what} on a traced value must have the same structure "
+                               "(a tuple of the same length on both sides, or an array or number on both)",
+                               ctx.current_loc())
+    pairs = list(zip(_leaves(a), _leaves(b)))
+    weaks = [sem.is_weak(x) and sem.is_weak(y) for x, y in pairs]
+    dtypes = [sem.result_type(x, y) for x, y in pairs]
+    shapes = [np.broadcast_shapes(np.shape(x) if not is_tracer(x) else x.shape,
+                                  np.shape(y) if not is_tracer(y) else y.shape) for x, y in pairs]
+    vas = [_value_in(f1, x, dt, sh) for (x, _), dt, sh in zip(pairs, dtypes, shapes)]
+    vbs = [_value_in(f2, y, dt, sh) for (_, y), dt, sh in zip(pairs, dtypes, shapes)]
     if not (_risky(f1) or _risky(f2)):
         for f in (f1, f2):
             st.frame.block.ops.extend(f.block.ops)
             for op in f.block.ops:
                 for v in op.outputs:
                     st.value_frames[v.id] = st.frame
-        return sem.wrap(ctx.emit1(prim("select"), [sem.as_value(pred, np.bool_), va, vb]), weak=weak)
-    f1.block.results, f2.block.results = [va], [vb]
-    out = Value(np.dtype(dtype), tuple(shape))
-    st.frame.block.ops.append(Op(prim("cond"), (sem.as_value(pred, np.bool_),), (out,), {},
+        outs = [sem.wrap(ctx.emit1(prim("select"), [sem.as_value(pred, np.bool_), va, vb]), weak=w)
+                for va, vb, w in zip(vas, vbs, weaks)]
+        return _rebuild(structure, iter(outs))
+    f1.block.results, f2.block.results = vas, vbs
+    outs = tuple(Value(np.dtype(dt), tuple(sh)) for dt, sh in zip(dtypes, shapes))
+    st.frame.block.ops.append(Op(prim("cond"), (sem.as_value(pred, np.bool_),), outs, {},
                                  ctx.current_loc(), (f1.block, f2.block)))
-    return Tracer(out, weak=weak)
+    return _rebuild(structure, iter(Tracer(out, weak=w) for out, w in zip(outs, weaks)))
 
 
 def _choose_raising(pred: Tracer, *sides: tuple[ctx.Frame, Any]) -> Any:
@@ -139,9 +148,7 @@ def _trace_side(thunk: Callable[[], Any], what: str) -> tuple[ctx.Frame, Any]:
     st = ctx.state()
     frame = st.push("branch")
     try:
-        x = deferring(thunk)
-        if is_tracer(x) and x.base is not None:
-            x = Tracer(x.value, weak=x.weak)
+        x = _read_leaves(deferring(thunk))
     finally:
         st.pop(frame)
     if x is RAISED:
@@ -149,10 +156,30 @@ def _trace_side(thunk: Callable[[], Any], what: str) -> tuple[ctx.Frame, Any]:
     if frame.captured:
         raise UnsupportedError(f"an in-place write inside a {what} on a traced value is not supported",
                                ctx.current_loc())
-    if not _array_like(x):
-        raise UnsupportedError(f"a {what} on a traced value must give arrays or numbers, not "
-                               f"{type(x).__name__}", ctx.current_loc())
+    if not all(_array_like(e) for e in _leaves(x)):
+        raise UnsupportedError(f"a {what} on a traced value must give arrays or numbers (or tuples of them), "
+                               f"not {type(x).__name__}", ctx.current_loc())
     return frame, x
+
+
+def _leaves(x: Any) -> list:
+    """The leaves of a tuple (nested), or [x]."""
+    return [e for y in x for e in _leaves(y)] if type(x) is tuple else [x]
+
+
+def _read_leaves(x: Any) -> Any:
+    """A view read now (as a fresh value), in tuples too: the side's frame is popped after."""
+    if type(x) is tuple:
+        return tuple(_read_leaves(e) for e in x)
+    return Tracer(x.value, weak=x.weak) if is_tracer(x) and x.base is not None else x
+
+
+def _structure(x: Any) -> Any:
+    return tuple(_structure(e) for e in x) if type(x) is tuple else None
+
+
+def _rebuild(structure: Any, leaves: Iterator) -> Any:
+    return tuple(_rebuild(s, leaves) for s in structure) if structure is not None else next(leaves)
 
 
 def _value_in(frame: ctx.Frame, x: Any, dtype, shape: tuple) -> Value:

@@ -14,6 +14,10 @@ tuples carried through loops), on the interpreter:
   += x`, `out.reshape(-1, 1)[:, 0] += y`) were refused; they write through
   now (tracer/numpy_api.py `DerivedView`).
 
+- a conditional expression on a traced value giving tuples (`lo, hi =
+  (mid, hi) if f(mid) < y else (lo, mid)`) was refused; it is chosen
+  element by element now (tracer/control.py `choose`).
+
 And a misleading refusal: an early `return` of a tuple holding a slice of
 a traced length (`return out[:i + 1], acc` in a loop) was refused as a
 returned value that "holds a tuple"; the element is named now."""
@@ -169,3 +173,43 @@ def test_writes_through_reshape_and_transpose_views_reach_the_array():
     _same(write_through_reshape, x, x * 2)
     _same(write_through_reshape_in_a_loop, X, x)
     _same(write_through_a_transposed_row_in_a_loop, X, x)
+
+
+def bisection(y):
+    lo, hi = -3.0, 3.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if np.tanh(mid) < y[0] else (lo, mid)
+    return lo, hi
+
+
+def swap_or_shift(x):
+    p, q = np.zeros(2), np.ones(2)
+    for i in range(x.shape[0]):
+        p, q = (q, p) if x[i] > 0 else (p, q + x[i])
+    return p, q
+
+
+def nested_tuples(x):
+    return (x[0], (x[1], 2)) if x[0] > x[1] else (x[1] * 2, (x[0], 3))
+
+
+def guarded_read_in_a_tuple(x, a):
+    s = 0.0
+    for i in range(a.shape[0]):
+        p, q = (x[a[i]], 1.5) if a[i] < x.shape[0] else (0.5, 2.0)
+        s += p * q
+    return s
+
+
+def test_a_conditional_expression_gives_a_tuple():
+    """`lo, hi = (mid, hi) if f(mid) < y else (lo, mid)` (bisection) was
+    refused: a conditional expression on a traced value gave arrays or
+    numbers only; a tuple is now chosen element by element (tracer/control.py)."""
+    _same(bisection, np.array([0.3]))
+    _same(swap_or_shift, np.array([0.5, -1.0, 2.0, 0.25]))
+    _same(nested_tuples, np.array([0.5, -1.0]))
+    _same(nested_tuples, np.array([-0.5, 1.0]))
+    _same(guarded_read_in_a_tuple, np.array([1.0, 2.0]), np.array([5, 1, 0, 7]))
+    with pytest.raises(lt.UnsupportedError, match="same structure"):
+        lt.jit(lambda x: (x[0], 1.0) if x[0] > 0 else x[0], backend="interpret")(np.array([1.0]))
