@@ -1217,7 +1217,7 @@ from .external import RandomNamespace as _RandomNamespace  # noqa: E402
 
 _build_namespace()
 from . import np_arrays, np_counting, np_extra, np_linalg, np_more, np_partition, np_stats, masked, windows  # noqa: E402  (compositions in their own modules)
-from . import np_breadth, np_surface, np_writes  # noqa: E402
+from . import np_breadth, np_numeric, np_surface, np_writes  # noqa: E402
 
 NAMESPACE.update(np_arrays.TABLE)
 NAMESPACE.update(np_stats.TABLE)
@@ -1228,6 +1228,7 @@ NAMESPACE.update(np_partition.TABLE)
 NAMESPACE.update(np_more.TABLE)
 NAMESPACE.update(np_breadth.TABLE)
 NAMESPACE.update(np_surface.TABLE)
+NAMESPACE.update(np_numeric.TABLE)
 NAMESPACE.update(windows.reductions(NAMESPACE))
 NAMESPACE.update(np_writes.TABLE)
 NAMESPACE.update(np_writes.with_out(NAMESPACE))  # out= of functions and composed ufuncs: last, around the rest
@@ -1235,6 +1236,7 @@ LINALG.update(np_linalg.TABLE)
 LINALG.update(np_extra.LINALG_TABLE)
 LINALG.update(np_more.LINALG_TABLE)
 LINALG.update(np_breadth.LINALG_TABLE)
+LINALG.update(np_numeric.LINALG_TABLE)
 np_namespace = _Namespace(NAMESPACE, np, "np.")
 linalg_namespace = _Namespace(LINALG, np.linalg, "np.linalg.")
 object.__setattr__(np_namespace, "linalg", linalg_namespace)

@@ -365,3 +365,133 @@ def test_vectorize_is_one_batched_loop(rng):
     same(f, a)
     loops = lt.explain(lt.jit(f, backend="interpret"), a).loops
     assert [loop.kind for loop in loops] == ["vectorized"]
+
+
+# --- numerical functions (tracer/np_numeric.py) --------------------------------------------------------------
+def numeric_cases(rng):
+    a, a3 = rng.standard_normal((5, 4)), rng.standard_normal((2, 3, 4))
+    b, v, w = rng.standard_normal((4, 4)), rng.standard_normal(12), rng.standard_normal(12)
+    spd = b @ b.T + 4 * np.eye(4)
+    ints = rng.integers(-300, 300, (5, 4))
+    return {
+        "poly": (lambda v: (np.poly(v[:3]), np.poly(v[:1]), np.poly(v[:5].astype(np.float32)),
+                            np.poly(np.array([1, 2, -3]) * v[0]), np.poly(v[:0]), np.poly(v[:2].astype(int))), v),
+        "poly_arithmetic": (lambda v, w: (np.polyadd(v[:3], w[:5]), np.polysub(v[:4], w[:2]), np.polymul(v[:3], w[:4]),
+                                          np.polyadd(v[:2], 1.5), np.polymul(v[:3], v[:3].astype(np.float32)),
+                                          np.polyval(np.polymul(v[:3], w[:2]), w)), v, w),
+        "histogram_edges": (lambda v, w: (np.histogram(v, bins=[-3, -1, 0, 0.5, 3]),
+                                          np.histogram(v, bins=np.array([-1.0, 0.0, 1.0]), weights=np.abs(w)),
+                                          np.histogram(v, bins=np.sort(w)[::3]),
+                                          np.histogram(v, bins=[-2, 0, 2], density=True),
+                                          np.histogram(v, bins=[-2.0, -0.5, 2.0], weights=w[:12] * 2, density=True),
+                                          np.histogram(v, bins=[0, 1, 2], weights=np.arange(12))), v, w),
+        "histogram_bin_edges": (lambda v: (np.histogram_bin_edges(v, bins=4, range=(-3, 3)),
+                                           np.histogram_bin_edges(v, bins=5), np.histogram_bin_edges(v, [0, 1, 5]),
+                                           np.histogram_bin_edges(v.astype(np.float32), 3),
+                                           np.histogram_bin_edges(np.round(v * 3).astype(int), 4)), v),
+        "cov_weights": (lambda a, v: (np.cov(a, ddof=0, aweights=np.abs(v[:4])), np.cov(a.T, fweights=[1, 2, 1, 3, 1]),
+                                      np.cov(a.T, fweights=[1, 2, 1, 3, 1], aweights=np.abs(v[:5]) + 0.1),
+                                      np.cov(a.T, fweights=np.array([1, 2, 0, 3, 1]), bias=True),
+                                      np.cov(a[0], a[1], aweights=np.abs(v[:4]), ddof=2),
+                                      np.cov(a, rowvar=False, aweights=np.abs(v[:5]), dtype=np.float32)), a, v),
+        "interp_complex": (lambda v, w: (np.interp(v, np.sort(w), np.sort(w) + 1j * w),
+                                         np.interp(v, np.sort(w), w * (1 - 2j), left=1j, right=2.0),
+                                         np.interp(v, np.sort(w), (w + 1j * v).astype(np.complex64), period=2.0)), v, w),
+        "tensor_solvers": (lambda s, a3, b: (np.linalg.tensorsolve(s, a3[0, 0]),
+                                             np.linalg.tensorsolve(s.reshape(4, 2, 2), a3[0, 0]),
+                                             np.linalg.tensorsolve(s.reshape(2, 2, 2, 2), a3[0, 0, :4].reshape(2, 2)),
+                                             np.linalg.tensorsolve(s.reshape(2, 2, 4), a3[0, :2, :2], axes=(2,)),
+                                             np.linalg.tensorinv(s.reshape(2, 2, 2, 2), ind=2),
+                                             np.linalg.tensorinv(s, ind=1), np.linalg.tensordot(a3, b, axes=1),
+                                             np.linalg.tensordot(a3, a3, axes=([1, 2], [1, 2]))), spd, a3, b),
+        "matvec_vecmat": (lambda b, a3, v: (np.matvec(b, v[:4]), np.vecmat(v[:4], b), np.matvec(a3, v[:4]),
+                                            np.vecmat(a3[:, :, :3], a3[0, :3]),
+                                            np.vecmat(v[:4] * 1j, b), np.matvec(b * 1j, v[:4])), b, a3, v),
+        "einsum_forms": (lambda a, b: (np.einsum(a, [0, 1], b, [1, 2], [0, 2]), np.einsum(a, [0, 1], [1]),
+                                       np.einsum(b, [Ellipsis, 0], a, [2, 0], [Ellipsis, 2]),
+                                       np.einsum("ij,jk", a, b, optimize=np.einsum_path("ij,jk", a, b)[0]),
+                                       np.einsum_path("ij,jk,kl->il", a, b, b, optimize="optimal")), a, b),
+        "bitwise_count": (lambda i: (np.bitwise_count(i), np.bitwise_count(i.astype(np.int8)),
+                                     np.bitwise_count(i.astype(np.uint16)), np.bitwise_count(i > 0),
+                                     np.bitwise_count(np.int64(-2) ** 62 * (i // 1000 + 1)),
+                                     np.bitwise_count(i.astype(np.uint64) * np.uint64(2 ** 40 + 3))), ints),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(numeric_cases(np.random.default_rng(0))))
+def test_numeric_against_numpy(name, rng):
+    fn, *args = numeric_cases(rng)[name]
+    same(fn, *args, rtol=1e-12 if name in ("interp_complex", "matvec_vecmat") else None)
+
+
+def test_numeric_on_cpu(rng):
+    cases = numeric_cases(rng)
+    picked = ["poly", "histogram_edges", "cov_weights", "tensor_solvers", "bitwise_count"]
+    args = [cases[n][1:] for n in picked]
+    same(lambda *xs: tuple(cases[n][0](*x) for n, x in zip(picked, _split(xs, args))),
+         *[x for group in args for x in group], backend="cpu")
+
+
+def loss_numeric(a, v, s):
+    return (np.sum(np.poly(v[:3]) ** 2) + np.sum(np.polymul(v[:3], v[1:3]) * np.polyadd(v[:2], v[:4]))
+            + np.sum(np.cov(a, aweights=np.abs(v[:4]) + 0.5) ** 2) + np.sum(np.cov(a.T, fweights=[1, 2, 1]))
+            + np.sum(np.linalg.tensorsolve(s, v[:4]) ** 2) + np.sum(np.linalg.tensorinv(s.reshape(2, 2, 2, 2)))
+            + np.sum(np.matvec(s, v[:4]) * np.vecmat(v[:4], s))
+            + np.sum(np.interp(v, np.linspace(-3, 3, 7), a.ravel()[:7] * (1 + 2j)).real)
+            + np.sum(np.histogram(v, bins=[-1.0, 0.0, 1.0], weights=v ** 2)[0]))
+
+
+def test_numeric_gradient(rng):
+    b = rng.standard_normal((4, 4))
+    grad_check(loss_numeric, [rng.standard_normal((3, 4)), rng.standard_normal(6), b @ b.T + 4 * np.eye(4)],
+               (0, 1, 2))
+
+
+def poly_matrix(x):
+    return np.poly(x)
+
+
+def bins_auto(x):
+    return np.histogram_bin_edges(x, bins="auto")
+
+
+def poly_complex(x):
+    return np.poly(x[0] + 1j * x[1])
+
+
+@pytest.mark.parametrize("fn, match, line", [
+    (poly_matrix, "eigenvalues are complex", "return np.poly(x)"),
+    (bins_auto, "number of bins from the data", 'return np.histogram_bin_edges(x, bins="auto")'),
+    (poly_complex, "dtype that depends on the data", "return np.poly(x[0] + 1j * x[1])"),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_numeric_refusals_name_the_line(fn, match, line, rng):
+    with pytest.raises(lt.UnsupportedError, match=match) as e:
+        lt.jit(fn, backend="interpret")(rng.standard_normal((4, 4)))
+    assert line in str(e.value)
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda x: np.histogram(x[0], bins=[0, 2, 1]), ValueError, "must increase monotonically"),
+    (lambda x: np.cov(x, fweights=[1, 2, 3]), RuntimeError, "incompatible numbers of samples and fweights"),
+    (lambda x: np.cov(x, fweights=[1, 2, 3, 4.5]), TypeError, "fweights must be integer"),
+    (lambda x: np.cov(x, aweights=[1, -2, 3, 4]), ValueError, "aweights cannot be negative"),
+    (lambda x: np.linalg.tensorsolve(x[:, :3], x[0]), np.linalg.LinAlgError, "prod"),
+    (lambda x: np.linalg.tensorinv(x, ind=0), ValueError, "Invalid ind argument"),
+    (lambda x: np.polyadd(x, x[0]), Exception, ""),
+])
+def test_numeric_errors_are_numpys(call, exc, match, rng):
+    x = rng.standard_normal((4, 4))
+    try:
+        call(x.copy())
+    except exc as e:
+        want = e
+    else:
+        want = None
+    if want is None:  # NumPy computes it: looptrace computes it or refuses clearly
+        try:
+            lt.jit(call, backend="interpret")(x.copy())
+        except lt.UnsupportedError:
+            pass
+        return
+    with pytest.raises(type(want), match=match):
+        lt.jit(call, backend="interpret")(x.copy())
