@@ -45,12 +45,11 @@ def lower_returns(body: list[ast.stmt], unsupported) -> list[ast.stmt]:
     lowered = _block(body, in_loop=False, unsupported=unsupported)
     head = [_assign(FLAG, ast.Constant(False)), _assign(SLOT, _lt_attr("NO_RETURN"))]
     tail = ast.Return(ast.Call(_lt_attr("returned"), [ast.Name(SLOT, ast.Load())], []))
-    out = head + lowered + [tail]
-    first = body[0] if body else None
-    for s in out:
-        if first is not None:
-            ast.copy_location(s, first if s in head else body[-1])
-    return [ast.fix_missing_locations(s) for s in out]
+    if body:  # the user's statements keep their own lines (a nested def's is where inspect finds its source)
+        for s in head:
+            ast.copy_location(s, body[0])
+        ast.copy_location(tail, body[-1])
+    return [ast.fix_missing_locations(s) for s in head + lowered + [tail]]
 
 
 def _block(stmts: list[ast.stmt], in_loop: bool, unsupported) -> list[ast.stmt]:

@@ -17,6 +17,9 @@ tuples carried through loops), on the interpreter:
 - a conditional expression on a traced value giving tuples (`lo, hi =
   (mid, hi) if f(mid) < y else (lo, mid)`) was refused; it is chosen
   element by element now (tracer/control.py `choose`).
+- a nested function calling a sibling nested function raised NameError
+  in a function with an early `return` (tracer/returns.py gave the
+  user's top-level statements the last return's line).
 
 And a misleading refusal: an early `return` of a tuple holding a slice of
 a traced length (`return out[:i + 1], acc` in a loop) was refused as a
@@ -213,3 +216,23 @@ def test_a_conditional_expression_gives_a_tuple():
     _same(guarded_read_in_a_tuple, np.array([1.0, 2.0]), np.array([5, 1, 0, 7]))
     with pytest.raises(lt.UnsupportedError, match="same structure"):
         lt.jit(lambda x: (x[0], 1.0) if x[0] > 0 else x[0], backend="interpret")(np.array([1.0]))
+
+
+def sibling_helpers_and_an_early_return(x):
+    def h(t):
+        return t + 1.0
+
+    def g(t):
+        return h(t) * 2.0
+
+    if x[0] > 5:
+        return x[0]
+    return g(x[0])
+
+
+def test_a_nested_function_calls_a_sibling_in_a_function_with_an_early_return():
+    """Lowering early returns (tracer/returns.py) gave every top-level
+    statement the last return's line, so `def h` had g's line and
+    inspect found the wrong source: NameError: name 'h' is not defined."""
+    _same(sibling_helpers_and_an_early_return, np.arange(3.0))
+    _same(sibling_helpers_and_an_early_return, np.arange(6.0, 9.0))
