@@ -23,26 +23,35 @@ def compare(
     """Median seconds per call for each case, timed round-robin.
 
     Each round calls every case once, starting one case later than the round
-    before, so no case always runs first (or right after the same one).
-    `warmup` untimed rounds run first (JIT compilation, caches).
+    before; after a full turn of starting points the order is reversed, so
+    that over every 2 * len(cases) rounds each case follows each other case
+    equally often. (With the forward turn alone, of [plain, looptrace,
+    numba] looptrace followed the plain function in 2 rounds of 3 and
+    numba in 1: a kernel timed right after a slow Python function finds
+    its data and the call path's objects out of the caches, tens of
+    microseconds on a 100 us kernel, bench/README.md, twenty-fourth
+    session.) `warmup` untimed rounds run first (JIT compilation, caches).
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     names = list(cases)
     samples: dict[str, list[float]] = {name: [] for name in names}
-    for round_index in range(warmup + repeats):
-        for name in _rotated(names, round_index):
+    for round_index in range(-warmup, repeats):
+        for name in _round_order(names, max(round_index, 0)):
             elapsed = _time_once(cases[name])
-            if round_index >= warmup:
+            if round_index >= 0:
                 samples[name].append(elapsed)
     return {name: statistics.median(samples[name]) for name in names}
 
 
-def _rotated(names: list[str], shift: int) -> list[str]:
+def _round_order(names: list[str], round_index: int) -> list[str]:
+    """The order of timed round `round_index`: `names` rotated, forwards in
+    the first turn of len(names) rounds, reversed in the next, and so on."""
     if not names:
         return names
-    shift %= len(names)
-    return names[shift:] + names[:shift]
+    turn, shift = divmod(round_index, len(names))
+    order = names if turn % 2 == 0 else names[::-1]
+    return order[shift:] + order[:shift]
 
 
 def _time_once(fn: Callable[[], object]) -> float:

@@ -11,7 +11,22 @@ def test_compare_runs_every_case_round_robin():
     medians = compare(cases, repeats=3, warmup=1)
     assert set(medians) == {"a", "b", "c"}
     assert all(m >= 0 for m in medians.values())
-    assert calls == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
+    assert calls == ["a", "b", "c", "a", "b", "c", "b", "c", "a", "c", "a", "b"]
+
+
+def test_each_case_follows_each_other_equally_often():
+    """Over two turns every case is timed right after each other case as
+    often: a slow case (the plain function) leaves the caches cold for
+    whichever case comes next, and that must not fall on one of them."""
+    calls = []
+    cases = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    compare(cases, repeats=6, warmup=0)
+    follows = {}
+    for before, after in zip(calls, calls[1:]):
+        follows[before, after] = follows.get((before, after), 0) + 1
+    for after in "abc":
+        counts = [follows.get((before, after), 0) for before in "abc" if before != after]
+        assert max(counts) - min(counts) <= 1, (after, follows)
 
 
 def test_print_table_ratios_and_json(tmp_path, capsys):
