@@ -74,7 +74,8 @@ class JitFunction:
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self._positional = all(p.kind in plain for p in self.signature.parameters.values())
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
-        # key -> (compiled, specs, runtime arg positions or None, _direct_runner or None)
+        # key -> (compiled, specs, runtime arg positions or None, _direct_runner or None,
+        #         the same with `_guard` or None, its `_mono_call` or None)
         self._fast: dict[tuple, tuple] = {}
         # the last warm signature's runner: `_guard` then the kernel call (`_direct_runner`), or None
         self._mono: Callable | None = None
@@ -105,7 +106,7 @@ class JitFunction:
             if hit is not None and hit[3] is not None and not ctx.TRACES[0]:
                 out = hit[3](args)
                 if out is not _MISS:  # else a guard on what it reads from outside failed: the general path
-                    self._mono = hit[4]
+                    self._set_mono(hit[4], hit[5])
                     return out
         if ctx.tracing():
             from looptrace.tracer.runtime import call_converted
@@ -138,15 +139,41 @@ class JitFunction:
                     runtime = runtime if len(runtime) < len(specs) else None
                     direct = _direct_runner(compiled, runtime, key[0])
                     mono = _direct_runner(compiled, runtime, key[0], _guard(key)) if direct is not None else None
-                    self._fast[key] = (compiled, specs, runtime, direct, mono)
+                    call = None if mono is None else (
+                        _direct_runner(compiled, runtime, key[0], _guard(key), JitFunction.__call__)
+                        or _mono_call(mono))
+                    self._fast[key] = (compiled, specs, runtime, direct, mono, call)
                 return self.execute(compiled, specs, values, extra)
         raise TraceError(f"{self.py_func.__name__}: what it reads from outside its arguments changes "
                          "while it is being compiled (a global, closure or attribute)",
                          hint="pass the changing value as an argument")
 
+    def _set_mono(self, mono: Callable | None, call: Callable | None = None) -> None:
+        """Make `mono` (a `_direct_runner` with its `_guard`) the runner of the
+        signature called last, or none. The instance's call goes straight to
+        it: its class becomes its own subclass of its class (once), whose
+        `__call__` is `call`: `mono`'s lines made as a `__call__`
+        (`_direct_runner`'s `general`), or `_mono_call`. A call then runs
+        one frame before the kernel's where JitFunction.__call__ ran three
+        and read the runner from the instance: a call right after
+        other Python work, with the objects a call touches out of the
+        caches, paid about 4 us more that way (blur_3x3 of the corpus, 120 x
+        120: 8 us in the kernel; bench/README.md, twenty-fourth session)."""
+        self._mono = mono
+        cls = type(self)
+        if mono is None:
+            if cls.__dict__.get("_lt_own_class"):
+                cls.__call__ = JitFunction.__call__
+            return
+        if not cls.__dict__.get("_lt_own_class"):
+            cls = type(cls.__name__, (cls,), {"_lt_own_class": True, "__module__": cls.__module__,
+                                             "__qualname__": cls.__qualname__, "__doc__": cls.__doc__})
+            self.__class__ = cls
+        cls.__call__ = call
+
     def forget_fast(self, compiled=None) -> None:
         """Drop the warm-call entries (of one compiled signature, or all)."""
-        self._mono = None
+        self._set_mono(None)
         if compiled is None:
             self._fast.clear()
             return
@@ -524,20 +551,19 @@ def _key_plan(types: tuple) -> tuple | None:
 _AS_PYTHON = {np.float64: "float", np.int64: "int", np.complex128: "complex"}
 
 
-def _kernel_args(types: tuple, runtime: tuple | None) -> str | None:
+def _kernel_args(types: tuple, runtime: tuple | None, unpacked: bool) -> list[str]:
     """The arguments a kernel gets from a plain call `a` with arguments of
-    these types, as an expression: the runtime ones (all when `runtime` is
-    None), NumPy scalars as the Python numbers Numba reads fastest; None when
-    that is the call's own tuple."""
+    these types, as expressions: the runtime ones (all when `runtime` is
+    None), NumPy scalars as the Python numbers Numba reads fastest.
+    `unpacked`: the runner has the call's arguments in names x0, x1, ...
+    (`_guard` unpacks them), else it reads them from `a`."""
     positions = range(len(types)) if runtime is None else runtime
-    parts = [f"{_AS_PYTHON[types[i]]}(a[{i}])" if types[i] in _AS_PYTHON else f"a[{i}]" for i in positions]
-    if runtime is None and all(p == f"a[{i}]" for i, p in enumerate(parts)):
-        return None
-    return "(" + "".join(p + ", " for p in parts) + ")"
+    names = [f"x{i}" if unpacked else f"a[{i}]" for i in range(len(types))]
+    return [f"{_AS_PYTHON[types[i]]}({names[i]})" if types[i] in _AS_PYTHON else names[i] for i in positions]
 
 
 def _direct_runner(compiled, runtime: tuple | None, types: tuple,
-                   guard: tuple[str, dict] | None = None) -> Callable | None:
+                   guard: tuple[str, dict] | None = None, general: Callable | None = None) -> Callable | None:
     """A warm call's whole work when there is nothing to check between calls
     (no guards on globals, no captured arrays, no write-backs) and the
     backend can run its kernel on the arguments as they come: one call, the
@@ -546,8 +572,12 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     (tens of microseconds over the longer path, bench/README.md); None
     where the general path is needed. `types`: the call's argument types
     (the key's first part), for `_kernel_args`; `guard`: a `_guard`, run
-    first (the runner then gives `_MISS` for another signature)."""
+    first (the runner then gives `_MISS` for another signature);
+    `general`: the runner made as a `__call__` that calls `general` where
+    it would give `_MISS` (`_set_mono`), None where it is not made so
+    simply (a program that writes into its arguments)."""
     traced, program = compiled.traced, compiled.program
+    unpacked = guard is not None  # `_guard` unpacks the call into x0, x1, ...
     fast = getattr(compiled.run, "fast", None)
     if fast is None or traced.captured:
         return None
@@ -564,15 +594,19 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
         guard = (guard[0] + outside[0], {**guard[1], **outside[1]}) if guard is not None else outside
     tree = program.out_tree
     results = program.body.results
-    args = _kernel_args(types, runtime)
+    args = _kernel_args(types, runtime, unpacked)
     if program.writebacks:
+        if general is not None:
+            return None
         whole = fast(None, args, guard)
         return None if whole is None else _writing_runner(whole, program)
     if tree[0] == "leaf" and results[tree[1]].ndim > 0 and results[tree[1]].dtype != RNG:
-        return fast(tree[1], args, guard)  # one array, the common case: the kernel's call gives it
+        return fast(tree[1], args, guard, fallback=general)  # one array, the common case: the kernel gives it
     build = _flat_tuple(tree, results)
     if build is not None:  # a scalar, or a tuple of arrays and scalars: built in the runner itself
-        return fast(None, args, guard, build)
+        return fast(None, args, guard, build, fallback=general)
+    if general is not None:
+        return None
     whole = fast(None, args, guard)
     if whole is None:
         return None
@@ -721,6 +755,22 @@ def _forget_in(jf: JitFunction) -> Callable:
 
 
 _MISS = object()
+
+
+def _mono_call(mono: Callable) -> Callable:
+    """A `__call__` that runs `mono` (JitFunction._set_mono) and the general
+    one where it misses (another signature, keywords)."""
+    general = JitFunction.__call__
+
+    def __call__(self, *args, **kwargs):
+        if not kwargs:
+            out = mono(args)
+            if out is not _MISS:
+                return out
+        return general(self, *args, **kwargs)
+
+    return __call__
+
 
 
 def _guard(key: tuple) -> tuple[str, dict]:

@@ -131,10 +131,10 @@ def test_numpy_scalars_reach_the_kernel_as_python_numbers(rng, monkeypatch):
     compiled version), and keeps np.float32 (a float32 kernel argument)."""
     from looptrace import api
 
-    assert api._kernel_args((np.ndarray, np.float64, np.complex128, np.float32), None) == \
-        "(a[0], float(a[1]), complex(a[2]), a[3], )"
-    assert api._kernel_args((np.ndarray, float), None) is None
-    assert api._kernel_args((np.ndarray, np.int64, float), (0, 2)) == "(a[0], a[2], )"
+    assert api._kernel_args((np.ndarray, np.float64, np.complex128, np.float32), None, False) == \
+        ["a[0]", "float(a[1])", "complex(a[2])", "a[3]"]
+    assert api._kernel_args((np.ndarray, float), None, True) == ["x0", "x1"]
+    assert api._kernel_args((np.ndarray, np.int64, float), (0, 2), True) == ["x0", "x2"]
     x = rng.standard_normal(9)
     f = looptrace.jit(decay, backend="cpu")
     for a in (np.float64(0.3), np.complex128(0.2 + 0.4j), np.float32(0.7)):
@@ -485,3 +485,38 @@ def test_a_tuple_result_is_built_in_the_runner_as_the_plain_function_gives_it(rn
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, w, rtol=1e-12)
     assert all(entry[3] is not None and entry[4] is not None for entry in f._fast.values())
+
+
+def test_the_last_signature_s_runner_is_the_instance_s_call(rng):
+    """A warm call goes from the instance straight to the runner of the
+    signature called last (JitFunction._set_mono): the instance gets its own
+    subclass, still a JitFunction by name, isinstance and pickling, whose
+    __call__ is that runner's. Signatures called in turn swap it, keywords
+    and a call while no runner is kept take the general path, and each gives
+    what the plain function gives."""
+    import pickle
+
+    f = looptrace.jit(decay, backend="cpu")
+    x, y = rng.standard_normal(10), rng.standard_normal(6)
+    general = type(f).__call__
+    for _ in range(3):
+        assert f(x, 0.5) == pytest.approx(decay(x, 0.5), rel=1e-12)
+    own = type(f)
+    assert own is not looptrace.api.JitFunction and own.__name__ == "JitFunction"
+    assert isinstance(f, looptrace.api.JitFunction) and own.__call__ is not general
+    first = own.__call__
+    f(y, 0.25)  # compiled by the general path, which keeps the runner it had
+    for _ in range(2):
+        assert f(y, 0.25) == pytest.approx(decay(y, 0.25), rel=1e-12)
+        assert type(f) is own and own.__call__ is not first
+        assert f(x, 0.5) == pytest.approx(decay(x, 0.5), rel=1e-12)
+        assert own.__call__ is first  # made once per signature, swapped back
+    assert f(x, a=0.75) == pytest.approx(decay(x, 0.75), rel=1e-12)
+    assert f(x.astype(np.float32), 0.5) == pytest.approx(decay(x.astype(np.float32), 0.5), rel=1e-6)
+    g = pickle.loads(pickle.dumps(f))
+    assert g(y, 0.5) == pytest.approx(decay(y, 0.5), rel=1e-12)
+    f.forget_fast()
+    assert own.__call__ is looptrace.api.JitFunction.__call__
+    assert f(y, 0.5) == pytest.approx(decay(y, 0.5), rel=1e-12)
+    other = looptrace.jit(decay, backend="cpu")  # another instance keeps its own runner
+    assert other(y, 0.5) == pytest.approx(decay(y, 0.5), rel=1e-12) and type(other) is not own

@@ -101,47 +101,66 @@ class CpuKernel:
         return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
                 for k, x in enumerate(outs)]
 
-    def fast(self, pick: int | None = None, args: str | None = None, guard: tuple[str, dict] | None = None,
-             build: tuple[str, dict, Callable] | None = None):
+    def fast(self, pick: int | None = None, args: list[str] | None = None,
+             guard: tuple[str, dict] | None = None, build: tuple[str, dict, Callable] | None = None,
+             fallback: Callable | None = None):
         """`call_plain` for a warm call that needs none of its extra work (no
         BLAS thread limit, scalar results that Numba gives back as the Python
         float, int, bool or complex of their dtype), as one function: the
         kernel's call and, with `pick`, its output `pick` only; None where
-        the extra work is needed. `args`: the kernel's arguments as an
-        expression of the call's tuple `a` (api.py `_kernel_args`: some
-        positions, NumPy scalars as Python numbers), else the tuple itself.
-        api.py calls it with nothing else on the way: a call right after
-        other work runs with cold caches, where each object and frame a call
-        touches costs. `guard`: lines run first (indented, they may return)
-        and the names they use (api.py `_guard`). `build`: the call's result
-        as an expression of the kernel's outputs `o`, the names it uses, and
-        the general builder for outputs that come another way (a new layout
-        compiled, a generic kernel)."""
+        the extra work is needed. `args`: the kernel's arguments as
+        expressions of the call's tuple `a` or of the names `guard` unpacks
+        it into (api.py `_kernel_args`: some positions, NumPy scalars as
+        Python numbers), else `a`'s items. The kernel is called with its
+        arguments spelled out, constants included (`kernel(x0, x1, K0)`,
+        not `kernel(*b, *tail)`, whose tuple is built per call): after other
+        Python work a call touches as few objects as it can (bench/README.md
+        twenty-fourth session: 1.5-2 us of a 10 us call, right after a plain
+        Python loop). api.py calls it with nothing else on the way.
+        `guard`: lines run first (indented, they may return) and the names
+        they use (api.py `_guard`). `build`: the call's result as an
+        expression of the kernel's outputs `o`, the names it uses, and the
+        general builder for outputs that come another way (a new layout
+        compiled, a generic kernel). `fallback`: made as a `__call__` (api.py
+        JitFunction._set_mono), `(self, *a, **kw)`, that calls
+        `fallback(self, *a, **kw)` with keywords or where a guard line would
+        return MISS."""
         if self.em.blas_in_prange or any(d not in _PLAIN_SCALARS for d in self._scalars.values()):
             return None
         at = "" if pick is None else f"[{pick}]"
+        tail = (*self.consts, *self.holes)
+        env: dict = {f"K{k}": c for k, c in enumerate(tail)}
+        given = "*a" if args is None else "".join(e + ", " for e in args)
+        b = "a" if args is None else f"({given})"
+        call = f"kernel({given}{''.join(f'K{k}, ' for k in range(len(tail)))})"
         if build is not None:
             expr, names, general = build
             if self.shared is not None:
-                env = {"run": self._run_fast, "general": general}
-                body = f"    return general(run({args or 'a'}))\n"
+                env.update(run=self._run_fast, general=general)
+                body = f"    return general(run({b}))\n"
             else:
-                env = {"kernel": self.kernel, "tail": (*self.consts, *self.holes), "failed": self._failed,
-                       "general": general, **names}
-                body = (f"    b = {args or 'a'}\n    try:\n        o = kernel(*b, *tail)\n"
-                        f"    except Exception as e:\n        return general(failed(e, b, None))\n"
+                env.update(kernel=self.kernel, failed=self._failed, general=general, **names)
+                body = (f"    try:\n        o = {call}\n"
+                        f"    except Exception as e:\n        return general(failed(e, {b}, None))\n"
                         f"    return {expr}\n")
         elif self.shared is not None:  # its generic kernel may give way to its own (`_specialize`)
-            env = {"run": self._run_fast}
-            body = f"    return run({args or 'a'}){at}\n"
+            env.update(run=self._run_fast)
+            body = f"    return run({b}){at}\n"
         else:
-            env = {"kernel": self.kernel, "tail": (*self.consts, *self.holes), "failed": self._failed}
-            body = (f"    b = {args or 'a'}\n    try:\n        return kernel(*b, *tail){at}\n"
-                    f"    except Exception as e:\n        return failed(e, b, None){at}\n")
+            env.update(kernel=self.kernel, failed=self._failed)
+            body = (f"    try:\n        return {call}{at}\n"
+                    f"    except Exception as e:\n        return failed(e, {b}, None){at}\n")
+        head = "def direct(a):\n"
         if guard is not None:
-            body = guard[0] + body
+            lines = guard[0]
+            if fallback is not None:
+                lines = lines.replace("return MISS\n", "return FALLBACK(self, *a)\n")
+            body = lines + body
             env.update(guard[1])
-        exec(f"def direct(a):\n{body}", env)  # noqa: S102 (positions and names of our own)
+        if fallback is not None:
+            head = "def direct(self, *a, **kw):\n    if kw:\n        return FALLBACK(self, *a, **kw)\n"
+            env["FALLBACK"] = fallback
+        exec(head + body, env)  # noqa: S102 (positions and names of our own)
         return env["direct"]
 
     def _run_fast(self, args) -> tuple:
