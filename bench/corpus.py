@@ -251,6 +251,9 @@ def main() -> None:
 
     kernels = {k.name: k for k in all_kernels()}
     names = [n for n in a.only.split(",") if n] or list(kernels)
+    unknown = [n for n in names if n not in kernels]
+    if unknown:
+        ap.error(f"--only names no kernel of the corpus: {', '.join(unknown)}")
     results = []
     for name in names:
         r = run_kernel(name, a.repeats, a.timeout, a.compile_repeats)
