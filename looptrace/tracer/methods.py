@@ -159,6 +159,8 @@ def _install() -> None:
     Tracer.__rdivmod__ = lambda self, other: nx.NAMESPACE["divmod"](other, self)
     Tracer.itemsize = property(lambda self: self.dtype.itemsize)
     Tracer.nbytes = property(lambda self: self.size * self.dtype.itemsize)
+    for name in np_writes.METHODS_WITH_OUT:  # a.sum(axis, out=o), a.round(1, out=r), ...
+        methods[name] = np_writes.out_form(methods[name], name)
     for name, fn in methods.items():
         setattr(Tracer, name, fn)
     Tracer.__getattr__ = _missing_attribute

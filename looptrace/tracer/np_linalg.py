@@ -198,8 +198,10 @@ def qr(a, mode="reduced"):
     if not _any_traced(a):
         return np.linalg.qr(a, mode)
     if mode not in ("reduced", "complete", "r"):
-        raise ValueError(f"Unrecognized mode '{mode}'" if mode not in ("raw", "full", "economic") else
-                         f"np.linalg.qr(mode={mode!r}) is not supported under looptrace")
+        if mode not in ("raw", "full", "economic"):
+            raise ValueError(f"Unrecognized mode '{mode}'")
+        raise UnsupportedError(f"np.linalg.qr(mode={mode!r}) is not supported on traced arrays", ctx.current_loc(),
+                               "LAPACK's packed reflectors have no traced form; use mode='reduced' or 'complete'")
     a = _real(a, "qr")
     from looptrace.ops.factorizations import qr_layout
 

@@ -247,6 +247,69 @@ def _weights(w, n: int, name: str, integral: bool) -> Tracer:
     return w
 
 
+# --- weighted quantiles --------------------------------------------------------------------------------------
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *, weights=None,
+             interpolation=None):
+    if weights is None or not _any_traced(a, q, weights):
+        return ns.quantile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights,
+                           interpolation=interpolation)
+    return _weighted_quantile(a, ns._scaled(q, 1), axis, out, method, keepdims, weights)
+
+
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+               weights=None, interpolation=None):
+    if weights is None or not _any_traced(a, q, weights):
+        return ns.percentile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights,
+                             interpolation=interpolation)
+    return _weighted_quantile(a, ns._scaled(q, 100), axis, out, method, keepdims, weights)
+
+
+def _weighted_quantile(a, q, axis, out, method: str, keepdims: bool, weights) -> Tracer:
+    """NumPy's weighted inverted_cdf: the data sorted along the axis with its
+    weights, their normalized cumulative sums (the empirical cdf), for each q
+    the first element whose cdf reaches it; a NaN in a slice makes it NaN."""
+    from .checks import emit_check
+
+    nx._no_out(out)
+    if method != "inverted_cdf":
+        raise ValueError(f"Only method 'inverted_cdf' supports weights. Got: {method}.")
+    arr, w = _strong(a), _strong(weights)
+    axes = tuple(range(arr.ndim)) if axis is None else np._core.numeric.normalize_axis_tuple(axis, arr.ndim)
+    if tuple(w.shape) != tuple(arr.shape):
+        if axis is None:
+            raise TypeError("Axis must be specified when shapes of a and weights differ.")
+        if tuple(w.shape) != tuple(arr.shape[ax] for ax in axes):
+            raise ValueError("Shape of weights must be consistent with shape of a along specified axis.")
+        w = sem.reshape(nx.transpose(w, tuple(np.argsort(axes))),
+                        tuple(s if ax in axes else 1 for ax, s in enumerate(arr.shape)))
+    emit_check(sem.reduce("reduce_any", _u("less", w, 0)), ValueError("Weights must be non-negative."))
+    rest = [i for i in range(arr.ndim) if i not in axes]
+    lead = tuple(arr.shape[i] for i in rest)
+    n = int(np.prod([arr.shape[i] for i in axes]))
+    cols = sem.reshape(nx.transpose(arr, list(axes) + rest), (n,) + lead)
+    wcols = sem.reshape(nx.transpose(sem.broadcast_to(w, tuple(arr.shape)), list(axes) + rest), (n,) + lead)
+    order = _np("argsort")(cols, axis=0)
+    cols = _np("take_along_axis")(cols, order, axis=0)
+    cdf = _np("cumsum")(_np("take_along_axis")(wcols, order, axis=0), axis=0, dtype=np.float64)
+    cdf = _u("divide", cdf, cdf[-1])
+    emit_check(sem.reduce("reduce_any", _u("isnan", cdf[-1])), ValueError("Weights included NaN, inf or were all zero."))
+    qs = _tr(q)
+    if qs.dtype.kind == "f":
+        cdf = sem.astype(cdf, qs.dtype)
+    cdf = sem.select(_u("equal", cdf, 0), sem.full((), -1, cdf.dtype), cdf)
+    q_col = sem.reshape(qs, tuple(qs.shape) + (1,) * (1 + len(lead)))
+    below = sem.astype(_u("less", sem.reshape(cdf, (1,) * qs.ndim + tuple(cdf.shape)), q_col), np.int64)
+    idx = _u("minimum", sem.reduce("reduce_sum", below, qs.ndim), n - 1)  # searchsorted(cdf, q, "left")
+    flat_idx = sem.reshape(idx, (int(np.prod(qs.shape)),) + lead) if qs.ndim else sem.reshape(idx, (1,) + lead)
+    res = _np("take_along_axis")(cols, flat_idx, axis=0)
+    if cols.dtype.kind in "fc":
+        res = sem.select(_u("isnan", cols[-1]), sem.full((), np.nan, cols.dtype), res)
+    res = sem.reshape(res, tuple(qs.shape) + lead)
+    if keepdims:
+        res = sem.reshape(res, tuple(qs.shape) + tuple(1 if i in axes else d for i, d in enumerate(arr.shape)))
+    return res
+
+
 # --- interp of complex values -------------------------------------------------------------------------------
 def interp(x, xp, fp, left=None, right=None, period=None):
     """np.interp; complex fp (and left/right) interpolated part by part."""
@@ -387,6 +450,7 @@ def bitwise_count(x, /, out=None, **kwargs):
 TABLE: dict[str, Any] = {
     "poly": poly, "polyadd": polyadd, "polysub": polysub, "polymul": polymul, "histogram": histogram,
     "histogram_bin_edges": histogram_bin_edges, "cov": cov, "interp": interp, "matvec": matvec, "vecmat": vecmat,
-    "einsum": einsum, "einsum_path": einsum_path, "bitwise_count": bitwise_count,
+    "einsum": einsum, "einsum_path": einsum_path, "bitwise_count": bitwise_count, "quantile": quantile,
+    "percentile": percentile,
 }
 LINALG_TABLE: dict[str, Any] = {"tensorsolve": tensorsolve, "tensorinv": tensorinv, "tensordot": linalg_tensordot}

@@ -96,6 +96,9 @@ _REDUCING = ("sum", "prod", "mean", "std", "var", "max", "min", "amax", "amin", 
 _SAME_KIND = ("matmul", "clip", "round", "around", "outer", "concatenate", "take", "einsum", "cross", "choose")
 # np.dot: an out of exactly the result's dtype and shape
 _EXACT = ("dot",)
+# the array methods that take out= (ndarray.sum, ...)
+METHODS_WITH_OUT = ("sum", "prod", "max", "min", "all", "any", "mean", "var", "std", "argmax", "argmin", "cumsum",
+                    "cumprod", "round", "clip", "dot", "trace", "take", "choose")
 
 
 def with_out(namespace: dict) -> dict:
@@ -104,14 +107,14 @@ def with_out(namespace: dict) -> dict:
     wrapped = {}
     for name in _REDUCING + _SAME_KIND + _EXACT:
         if name in namespace:
-            wrapped[name] = _out_form(namespace[name], name)
+            wrapped[name] = out_form(namespace[name], name)
     for name, fn in namespace.items():
         if isinstance(getattr(np, name, None), np.ufunc) and not isinstance(fn, nx.TracedUfunc) and callable(fn):
             wrapped[name] = _ufunc_out_form(fn, name)
     return wrapped
 
 
-def _out_form(fn: Callable, name: str) -> Callable:
+def out_form(fn: Callable, name: str) -> Callable:
     def call(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)

@@ -495,3 +495,67 @@ def test_numeric_errors_are_numpys(call, exc, match, rng):
         return
     with pytest.raises(type(want), match=match):
         lt.jit(call, backend="interpret")(x.copy())
+
+
+# --- weighted quantiles, outs of methods -----------------------------------------------------------------------
+def weighted_quantiles(a, w, a3, w3):
+    aw = np.abs(w)
+    return (np.quantile(a[0], 0.4, weights=aw[:4], method="inverted_cdf"),
+            np.quantile(a, [0.1, 0.5, 1.0, 0.0], axis=0, weights=aw[:5], method="inverted_cdf"),
+            np.percentile(a, 30, axis=1, weights=np.abs(a), method="inverted_cdf", keepdims=True),
+            np.quantile(a3, 0.7, axis=(0, 2), weights=np.abs(w3), method="inverted_cdf"),
+            np.quantile(a, 0.5, weights=np.abs(a) * (a > 0), method="inverted_cdf"),  # leading zero weights
+            np.quantile(np.where(a > 1.2, np.nan, a), 0.5, axis=0, weights=aw[:5], method="inverted_cdf"),
+            np.percentile(np.round(a * 4).astype(int), [20, 80], axis=1, weights=aw[:4], method="inverted_cdf"),
+            np.quantile(a.astype(np.float32), np.float32(0.4), weights=aw[:4].astype(np.float32), axis=1,
+                        method="inverted_cdf"))
+
+
+def method_outs(a, b):
+    o, c, r, m, d, cl = np.empty(4), np.empty_like(a), np.empty_like(a), np.empty((1, 4)), np.empty((5, 4)), a * 0
+    a.sum(axis=0, out=o)
+    a.cumsum(axis=1, out=c)
+    a.round(1, out=r)
+    a.max(axis=0, keepdims=True, out=m)
+    a.dot(b, out=d)
+    a.clip(-0.5, 0.5, out=cl)
+    return o, c, r, m, d, cl
+
+
+def test_weighted_quantiles_and_method_outs(rng):
+    a, b, w = rng.standard_normal((5, 4)), rng.standard_normal((4, 4)), rng.standard_normal(8)
+    a3, w3 = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 2))
+    same(weighted_quantiles, a, w, a3, w3)
+    same(method_outs, a, b)
+    same(lambda a, w: np.quantile(a, 0.5, weights=np.abs(w), method="inverted_cdf"),
+         np.round(rng.standard_normal(40)), rng.standard_normal(40))  # ties
+    same(lambda a, b, w, a3, w3: (weighted_quantiles(a, w, a3, w3), method_outs(a, b)), a, b, w, a3, w3,
+         backend="cpu")
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda x: np.quantile(x, 0.5, weights=np.abs(x)), ValueError, "Only method 'inverted_cdf' supports weights"),
+    (lambda x: np.quantile(x, 0.5, weights=x, method="inverted_cdf"), ValueError, "Weights must be non-negative"),
+    (lambda x: np.quantile(x, 0.5, weights=x[:, 0] * 0, axis=0, method="inverted_cdf"), ValueError,
+     "Weights included NaN, inf or were all zero"),
+    (lambda x: np.quantile(x, 0.5, weights=np.abs(x[0]), method="inverted_cdf"), TypeError,
+     "Axis must be specified"),
+])
+def test_weighted_quantile_errors_are_numpys(call, exc, match, rng):
+    x = rng.standard_normal((4, 5))
+    with np.errstate(all="ignore"):
+        with pytest.raises(exc, match=match):
+            call(x.copy())
+        with pytest.raises(exc, match=match):
+            lt.jit(call, backend="interpret")(x.copy())
+
+
+def qr_raw(x):
+    return np.linalg.qr(x, mode="raw")
+
+
+def test_qr_raw_is_refused_naming_the_line(rng):
+    """It raised a ValueError (not a looptrace error)."""
+    with pytest.raises(lt.UnsupportedError, match="mode='raw'") as e:
+        lt.jit(qr_raw, backend="interpret")(rng.standard_normal((4, 3)))
+    assert 'return np.linalg.qr(x, mode="raw")' in str(e.value)
