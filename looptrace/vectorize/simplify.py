@@ -63,12 +63,20 @@ def merge_checks(body: Block) -> None:
     """check(p) ... check(q) in one loop body -> one check(p, q) where the last
     was: batched over the iterations, the merged check raises for the first
     failing iteration, as the loop does (two batched checks would each scan
-    every iteration, and the first in program order would win)."""
+    every iteration, and the first in program order would win). Checks are
+    not moved past another op that may raise (an int() of a float, a read
+    out of bounds): within an iteration that op's error comes after the
+    earlier checks' and before the later ones'."""
     checks = [op for op in body.ops if op.prim.raises and op.prim.name == "check"]
     if len(checks) < 2:
         return
     shape = tuple(checks[0].inputs[0].shape)
-    group = [op for op in checks if tuple(op.inputs[0].shape) == shape]
+    group: list[Op] = []
+    for op in body.ops:
+        if op.prim.name == "check" and op.prim.raises and tuple(op.inputs[0].shape) == shape:
+            group.append(op)
+        elif op.prim.may_raise and group:
+            break  # the checks before it are merged; those after it stay as they are
     if len(group) < 2:
         return
     from looptrace.ops.check import join_inputs, split_inputs

@@ -20,10 +20,15 @@ tuples carried through loops), on the interpreter:
 - a nested function calling a sibling nested function raised NameError
   in a function with an early `return` (tracer/returns.py gave the
   user's top-level statements the last return's line).
+- a loop's zero-divisor check was merged with a later check past an
+  int() of a float (math.trunc) that raises OverflowError on inf, so that
+  error came first (vectorize/simplify.py `merge_checks`).
 
 And a misleading refusal: an early `return` of a tuple holding a slice of
 a traced length (`return out[:i + 1], acc` in a loop) was refused as a
 returned value that "holds a tuple"; the element is named now."""
+import math
+
 import numpy as np
 import pytest
 
@@ -236,3 +241,21 @@ def test_a_nested_function_calls_a_sibling_in_a_function_with_an_early_return():
     inspect found the wrong source: NameError: name 'h' is not defined."""
     _same(sibling_helpers_and_an_early_return, np.arange(3.0))
     _same(sibling_helpers_and_an_early_return, np.arange(6.0, 9.0))
+
+
+def division_then_int_then_sqrt(x, u, out):
+    r = 0.0
+    for i in range(x.shape[0]):
+        r += math.trunc(float(u[i]) // float(i))
+        out[i] = math.sqrt(x[i] + 1.0)
+    return r
+
+
+def test_a_check_is_not_merged_past_an_op_that_may_raise():
+    """vectorize/simplify.py merge_checks moved the zero-divisor check of
+    `float(u[i]) // float(i)` past math.trunc's int() (which raises
+    OverflowError on inf) to merge it with math.sqrt's domain check: the
+    call raised OverflowError where Python raises ZeroDivisionError."""
+    with pytest.raises(ZeroDivisionError):
+        lt.jit(division_then_int_then_sqrt, backend="interpret")(
+            np.array([0.0, -0.5, 1.3]), np.array([100, 99, 19], np.uint8), np.zeros(3))
