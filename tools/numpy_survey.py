@@ -382,6 +382,8 @@ S25_CASES = {
     "add.accumulate": (lambda a: np.add.accumulate(a, axis=1), (A,)),
     "minimum.accumulate": (lambda v: np.minimum.accumulate(v), (V,)),
     "add.reduceat": (lambda v: np.add.reduceat(v, [0, 2, 5]), (V,)),
+    "add.reduceat/traced-indptr": (lambda v, p: np.add.reduceat(v, p[:-1]), (V, np.array([0, 2, 2, 5, 6]))),
+    "maximum.reduceat/axis": (lambda a: np.maximum.reduceat(a, [0, 3, 1], axis=0), (A,)),
     "add.at": (_add_at, (V,)),
     # shape and layout
     "reshape/order-F": (lambda a: np.reshape(a, (4, 5), order="F"), (A,)),

@@ -310,6 +310,68 @@ def _weighted_quantile(a, q, axis, out, method: str, keepdims: bool, weights) ->
     return res
 
 
+# --- ufunc.reduceat ------------------------------------------------------------------------------------------
+def reduceat(prim: str, name: str, array, indices, axis=0, dtype=None) -> Tracer:
+    """np.<ufunc>.reduceat: for each index i, the reduction of array[idx[i]:idx[i+1]]
+    along the axis (to the end for the last), or array[idx[i]] where idx[i] >= idx[i+1].
+    Constant indices are slices; traced ones a masked reduction per segment (the
+    output's length is len(indices) either way), bounds checked at run time."""
+    a = _strong(array)
+    if a.ndim == 0:
+        raise TypeError("reduceat does not allow 0-dimensional arrays")
+    from .np_extra import _axis_of
+
+    axis = _axis_of(axis, a.ndim, f"np.{name}.reduceat")
+    if dtype is not None:
+        a = sem.astype(a, dtype)
+    n = a.shape[axis]
+    moved = nx.moveaxis(a, axis, -1)
+    if is_tracer(indices):
+        res = _segments_traced(prim, name, moved, _strong(indices), n)
+    else:
+        idx = np.asarray(indices)
+        if idx.ndim != 1 or idx.dtype.kind not in "iu":
+            raise TypeError("index must be a 1-d array of integers")
+        bad = idx[(idx < 0) | (idx >= n)]
+        if bad.size:
+            raise IndexError(f"index {bad[0]} out-of-bounds in {name}.reduceat [0, {n})")
+        ends = list(idx[1:]) + [n]
+        pieces = [sem.reduce(prim, moved[..., lo:hi], -1, True) if lo < hi else moved[..., lo:lo + 1]
+                  for lo, hi in zip(idx.tolist(), ends)]
+        res = sem.concatenate(pieces, -1) if pieces else moved[..., :0]
+    target = getattr(np, name).reduce(np.zeros(1, moved.dtype)).dtype  # NumPy's: add of small ints is int64
+    return nx.moveaxis(sem.astype(res, target), -1, axis)
+
+
+_REDUCE_IDENTITY = {"reduce_sum": 0, "reduce_prod": 1, "reduce_all": True, "reduce_any": False}
+
+
+def _segments_traced(prim: str, name: str, moved: Tracer, idx: Tracer, n: int) -> Tracer:
+    from .checks import emit_check
+    from .np_arrays import iota
+
+    if idx.ndim != 1 or idx.dtype.kind not in "iu":
+        raise TypeError("index must be a 1-d array of integers")
+    idx = sem.astype(idx, np.int64)
+    emit_check(sem.reduce("reduce_any", _u("logical_or", _u("less", idx, 0), _u("greater_equal", idx, n))),
+               IndexError(f"index out-of-bounds in {name}.reduceat [0, {n})"))
+    hi = sem.concatenate([idx[1:], sem.full((1,), n, np.int64)], 0)
+    pos = sem.reshape(iota(n), (1, n))
+    inside = _u("logical_and", _u("greater_equal", pos, sem.reshape(idx, (-1, 1))),
+                _u("less", pos, sem.reshape(hi, (-1, 1))))  # (segments, n)
+    if prim in _REDUCE_IDENTITY:
+        fill = _REDUCE_IDENTITY[prim]
+    else:
+        info = np.finfo(moved.dtype) if moved.dtype.kind in "fc" else np.iinfo(moved.dtype)
+        fill = (-np.inf if moved.dtype.kind == "f" else info.min) if prim == "reduce_max" else \
+            (np.inf if moved.dtype.kind == "f" else info.max)
+    vals = sem.reshape(moved, tuple(moved.shape[:-1]) + (1, n))
+    masked = sem.select(inside, vals, sem.full((), fill, moved.dtype))
+    seg = sem.reduce(prim, masked, -1)
+    single = _np("take")(moved, _u("minimum", idx, n - 1), axis=-1)
+    return sem.select(_u("less", idx, hi), seg, single)
+
+
 # --- interp of complex values -------------------------------------------------------------------------------
 def interp(x, xp, fp, left=None, right=None, period=None):
     """np.interp; complex fp (and left/right) interpolated part by part."""

@@ -83,6 +83,17 @@ class TracedUfunc:
             self._unsupported("reduce")
         return sem.reduce(_UFUNC_REDUCE[self.__name__], a, axis, keepdims, dtype)
 
+    def reduceat(self, array, indices, axis=0, dtype=None, out=None):
+        """np.add.reduceat (and the other reducing ufuncs'): segment reductions (np_numeric.py)."""
+        _no_out(out)
+        if not _any_traced(array, indices):
+            return self.real.reduceat(array, indices, axis=axis, dtype=dtype)
+        if self.__name__ not in _UFUNC_REDUCE:
+            self._unsupported("reduceat")
+        from . import np_numeric
+
+        return np_numeric.reduceat(_UFUNC_REDUCE[self.__name__], self.__name__, array, indices, axis, dtype)
+
     def at(self, a, indices, b=None):
         """np.add.at / np.subtract.at into a traced array: repeated indices
         accumulate (advanced.py `add_at`); the other ufuncs' .at raise."""
@@ -465,10 +476,13 @@ def reshape(a, *shape, order="C", newshape=None):
         raise runtime_length_error("reshape")
     copies, ghost = layout.reshaped(layout.ghost_of(base), shape)
     if copies:  # NumPy copies (X.T.reshape(-1)): later writes to `base` are not seen, nor writes to it
-        return sem.reshape(base, shape)
-    old_shape = base.shape
-    return DerivedView(base, lambda v: sem.reshape(sem.wrap(v), shape).value,
-                       lambda v: sem.reshape(sem.wrap(v), old_shape).value, ghost)
+        made = sem.reshape(base, shape)
+    else:
+        old_shape = base.shape
+        made = DerivedView(base, lambda v: sem.reshape(sem.wrap(v), shape).value,
+                           lambda v: sem.reshape(sem.wrap(v), old_shape).value, ghost)
+    layout.watch(made, base)  # of an argument: its memory order may decide (layout.py)
+    return made
 
 
 class DerivedView(Tracer):

@@ -559,3 +559,48 @@ def test_qr_raw_is_refused_naming_the_line(rng):
     with pytest.raises(lt.UnsupportedError, match="mode='raw'") as e:
         lt.jit(qr_raw, backend="interpret")(rng.standard_normal((4, 3)))
     assert 'return np.linalg.qr(x, mode="raw")' in str(e.value)
+
+
+# --- ufunc.reduceat ------------------------------------------------------------------------------------------------
+def reduceats(a, v, iv):
+    return (np.add.reduceat(v, [0, 2, 5]), np.add.reduceat(v, [0, 4, 1, 5, 8]),
+            np.multiply.reduceat(a, [1, 3], axis=0), np.maximum.reduceat(a, [0, 1, 2], axis=1),
+            np.minimum.reduceat(iv, [0, 3, 3, 7]), np.add.reduceat(iv, [2, 6]), np.logical_or.reduceat(v > 0, [0, 5]),
+            np.add.reduceat(v, [3], dtype=np.float32), np.add.reduceat(a, [0, 2], axis=-1))
+
+
+def csr_row_sums(data, indptr, iv):
+    """A sparse matrix's row sums and maxima from its CSR index pointer (traced)."""
+    return (np.add.reduceat(data, indptr[:-1]), np.maximum.reduceat(iv, indptr[:-1]),
+            np.add.reduceat(data, indptr[::-1][1:]), np.multiply.reduceat(data, indptr[1:-1]))
+
+
+def test_reduceat_against_numpy(rng):
+    a, v = rng.standard_normal((7, 3)), rng.standard_normal(9)
+    iv = rng.integers(-5, 5, 9).astype(np.int32)
+    same(reduceats, a, v, iv)
+    same(csr_row_sums, v, np.array([0, 2, 2, 5, 9]), iv)
+    same(lambda a, v, iv, p: (reduceats(a, v, iv), csr_row_sums(v, p, iv)), a, v, iv, np.array([0, 3, 3, 4, 9]),
+         backend="cpu")
+
+
+def loss_reduceat(v, a):
+    return (np.sum(np.add.reduceat(v, [0, 2, 5]) ** 2) + np.sum(np.multiply.reduceat(a, [0, 1], axis=1))
+            + np.sum(np.add.reduceat(v * v, np.array([0, 4, 4, 7])) * v[:4]))
+
+
+def test_reduceat_gradient(rng):
+    grad_check(loss_reduceat, [rng.standard_normal(9), rng.standard_normal((3, 4))], (0, 1))
+
+
+def test_reduceat_errors(rng):
+    v = rng.standard_normal(5)
+    for call in (lambda v: np.add.reduceat(v, [0, 7]), lambda v: np.add.reduceat(v, [-1])):
+        with pytest.raises(IndexError, match="out-of-bounds"):
+            call(v)
+        with pytest.raises(IndexError, match="out-of-bounds"):
+            lt.jit(call, backend="interpret")(v)
+    with pytest.raises(IndexError, match="out-of-bounds"):
+        lt.jit(lambda v, p: np.add.reduceat(v, p), backend="interpret")(v, np.array([0, 5]))
+    with pytest.raises(lt.UnsupportedError, match="subtract.reduceat"):
+        lt.jit(lambda v: np.subtract.reduceat(v, [0, 2]), backend="interpret")(v)
