@@ -19,7 +19,11 @@ CUDA simulator found a write through a name rebound on one side of a traced
 `if` (tests/tracer/test_conditional_aliases.py) and window loops of zero
 trips refused (tests/tracer/test_empty_static_ranges.py); the s23 round's
 double buffering found carries copied out of order in a persistent kernel
-(tests/codegen/cuda/test_cuda_fuzz_s23.py)."""
+(tests/codegen/cuda/test_cuda_fuzz_s23.py). The s25 round added
+`widened_stmt`: masked writes on rows, slices of computed constant length,
+np.where/np.clip/np.cumsum with a carried row, nested functions, a tuple of
+rows carried, augmented assignment on views, bool rows in int and float
+arithmetic, a while loop with a tolerance."""
 
 import numpy as np
 
@@ -179,8 +183,59 @@ def col_stmt(r):
     return [f"oc[j] = oc[j - 1] + {reduce_(r, c)} if j > 0 else 0.0"]
 
 
+def widened_stmt(r):
+    """The s25 round's statements: masked writes on rows, slices of computed
+    constant length, np.where/np.clip/np.cumsum in loops, a nested function
+    and a closure, a tuple of rows carried through the loop, augmented
+    assignment on row, column and transposed views."""
+    k = r.randrange(8)
+    if k == 0:  # masked writes
+        return ["for i in range(n):", "    " + r.choice(["out[i][X[i] > 0] = 0.0", "out[i, X[i] > w[i]] += 1.0",
+                                                          "X[i][X[i] < -1.0] *= 0.5", "oc[X[i] > 0.5] += w[i]",
+                                                          "out[i][X[i] * ia[i] > 0] = Y[i][X[i] * ia[i] > 0]"]),
+                "    " + r.choice(["acc += out[i].sum()", "o1[i] = X[i].max()", "cnt += 1"])]
+    if k == 1:  # slices of a computed constant length
+        return ["E = np.zeros(2 * n + m)", "for i in range(n):",
+                "    " + r.choice(["E[i * 2:i * 2 + m] += X[i]", "E[2 * i:2 * i + 2] = X[i, :2] * 0.5 + E[2 * i + 1:2 * i + 3]",
+                                   "o1[i] = E[i * 2:i * 2 + 3].sum() + X[i, 0]\n    E[i * 2 + 1:i * 2 + 3] += w[i]",
+                                   "out[i, 1:3] = E[i:i + 2] + X[i, 0:2]\n    E[i:i + m] = np.maximum(E[i:i + m], X[i])"]),
+                "oc += E[:m]"]
+    if k == 2:  # np.where / np.clip / np.cumsum on rows in a loop, with a carried row
+        step = r.choice(["h = np.cumsum(h * 0.5 + X[i]) * 0.25", "h = np.where(h > X[i], h, X[i]) * 0.9",
+                         "h = np.clip(h + X[i], -1.0, 1.0)", "out[i] = np.cumsum(X[i]) - h\n    h = np.tanh(h + X[i])",
+                         "out[i] = np.where(X[i] > h, X[i], h)\n    h = h * 0.5 + np.clip(Y[i], -0.5, 0.5)"])
+        return ["h = np.zeros(m)", f"for i in {r.choice(['range(n)', 'range(n - 1, -1, -1)'])}:", "    " + step,
+                "oc += h"]
+    if k == 3:  # a nested function and a closure over the loop's arrays
+        g = r.choice(["def g(row):\n    return np.tanh(row) * 0.5 + v", "def g(row, k=0.5):\n    return row * k - row.mean()",
+                      "g = lambda row: np.maximum(row, 0.0) + w[0]"])
+        return g.split("\n") + ["for i in range(n):", "    " + r.choice(["out[i] = g(X[i])", "oc += g(out[i]) * 0.1",
+                                                                       "o1[i] = g(X[i]).sum()"])]
+    if k == 4:  # a tuple of rows carried through the loop
+        return ["st = (X[0].copy(), np.zeros(m))", "for i in range(1, n):",
+                "    " + r.choice(["st = (st[1] * 0.5 + X[i], st[0])", "st = (np.tanh(st[0] + st[1]), st[1] + X[i] * 0.1)",
+                                   "p, q = st\n    st = (q, p + Y[i])"]),
+                "oc += st[0] - st[1]"]
+    if k == 5:  # augmented assignment on views
+        return [r.choice(["for i in range(n):\n    row = out[i]\n    row += X[i]\n    row[1:] -= row[:-1] * 0.5",
+                          "col = out[:, 0]\nfor j in range(1, m):\n    col += X[:, j] * 0.5",
+                          "Xt = out.T\nfor j in range(m):\n    Xt[j] *= 0.5 + j\n    Xt[j, 0] += w[0]",
+                          "for i in range(n):\n    out[i].reshape(1, m)[0, ::2] += X[i, ::2]",
+                          "out[1:, :] += out[:-1, :] * 0.5", "out[:, ::-1][0] -= v"])]
+    if k == 6:  # int, float and bool rows mixed
+        return ["for i in range(n):", "    " + r.choice(["o1[i] = (X[i] > 0).sum() + ia[i] // 2", "out[i] += X[i] > w[i]",
+                                                          "s += int((X[i] > 0).sum()) * ia[i]",
+                                                          "oc += (X[i] > 0) * ia[i] + (Y[i] < 0)"])]
+    # a while loop with a tolerance
+    return ["sq = np.abs(w) + 1.0", "g2 = sq.copy()", "it = 0",
+            "while np.abs(g2 * g2 - sq).max() > 1e-10 and it < 60:", "    g2 = 0.5 * (g2 + sq / g2)", "    it += 1",
+            "o1 += g2", "cnt += it"]
+
+
 def top_stmt(r):
-    k = r.randrange(17)
+    k = r.randrange(20)
+    if k >= 17:
+        return widened_stmt(r)
     if k == 12:  # a per-row accumulator reset in the outer loop
         inner = r.choice(["r_ += X[i, j] * v[j]", "r_ = max(r_, X[i, j] - out[i, j])", "r_ = r_ * 0.5 + Y[i, j]",
                           "if X[i, j] > r_:\n            r_ = X[i, j]\n            bj = j"])
