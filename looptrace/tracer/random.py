@@ -76,6 +76,43 @@ def uniform(gen, low=0.0, high=1.0, size=None):
     return _as_python_float(res) if _scalar_result(size, low, high) else res
 
 
+def lognormal(gen, mean=0.0, sigma=1.0, size=None):
+    """NumPy's random_lognormal: exp of a normal draw (loc + scale * z)."""
+    res = sem.ufunc("exp", sem.wrap(normal(gen, mean, sigma, size).value))
+    return _as_python_float(res) if _scalar_result(size, mean, sigma) else res
+
+
+def triangular(gen, left, mode, right, size=None):
+    """NumPy's random_triangular: one uniform draw U per element, left +
+    sqrt(U * (mode - left) * (right - left)) below the mode's share, right -
+    sqrt((1 - U) * (right - mode) * (right - left)) above it."""
+    left, mode, right = (_float64(v if sem.is_tracer(v) else sem.wrap(sem.as_value(v))) for v in (left, mode, right))
+    _triangular_checks(left, mode, right)
+    shape = _shape(size) if size is not None else _bshape(left, mode, right)
+    u = _draw(gen, "random_uniform", shape, np.float64)
+    base = sem.ufunc("subtract", right, left)
+    leftbase = sem.ufunc("subtract", mode, left)
+    ratio = sem.ufunc("divide", leftbase, base)
+    low = sem.ufunc("add", left, sem.ufunc("sqrt", sem.ufunc("multiply", u, sem.ufunc("multiply", leftbase, base))))
+    rightprod = sem.ufunc("multiply", sem.ufunc("subtract", right, mode), base)
+    high = sem.ufunc("subtract", right, sem.ufunc("sqrt", sem.ufunc("multiply", sem.ufunc("subtract", 1.0, u),
+                                                                    rightprod)))
+    res = sem.select(sem.ufunc("less_equal", u, ratio), low, high)
+    return _as_python_float(res) if _scalar_result(size, left, mode, right) else res
+
+
+def _triangular_checks(left, mode, right) -> None:
+    """NumPy's ValueErrors, at run time."""
+    from .checks import emit_check
+
+    def any_(c):
+        return sem.reduce("reduce_any", c)
+
+    emit_check(any_(sem.ufunc("greater", left, mode)), ValueError("left > mode"))
+    emit_check(any_(sem.ufunc("greater", mode, right)), ValueError("mode > right"))
+    emit_check(any_(sem.ufunc("equal", left, right)), ValueError("left == right"))
+
+
 def _float64(x):
     """Distribution parameters enter NumPy's sampler as float64."""
     return sem.astype(x, np.float64) if sem.is_tracer(x) and not x.weak else x
@@ -92,4 +129,5 @@ def _bshape(*xs) -> tuple:
     return np.broadcast_shapes(*(x.shape if sem.is_tracer(x) else np.shape(x) for x in xs))
 
 
-METHODS = {"standard_normal": standard_normal, "normal": normal, "random": random, "uniform": uniform}
+METHODS = {"standard_normal": standard_normal, "normal": normal, "random": random, "uniform": uniform,
+           "lognormal": lognormal, "triangular": triangular}
