@@ -8,6 +8,7 @@ error (another exception) or wrong (a different result).
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import warnings
 
@@ -767,6 +768,23 @@ S25B_CASES = {
 
 CASES.update(S25B_CASES)
 
+# np.random.Generator methods (DESIGN.md: draws are NumPy's own stream), each from a generator seeded inside
+_RANDOM = {
+    "standard_normal": lambda g, a: g.standard_normal(a.shape) + a, "normal": lambda g, a: g.normal(a, 2.0),
+    "random": lambda g, a: g.random(a.shape, dtype=np.float32), "uniform": lambda g, a: g.uniform(a, a + 1),
+    "lognormal": lambda g, a: g.lognormal(a, 0.5), "triangular": lambda g, a: g.triangular(-2.0, a[0, 0], 3.0, 4),
+    "integers": lambda g, a: g.integers(0, 10, a.shape), "exponential": lambda g, a: g.exponential(1.0, a.shape),
+    "choice": lambda g, a: g.choice(a.ravel(), 3), "permutation": lambda g, a: g.permutation(a),
+    "shuffle": lambda g, a: g.shuffle(a), "poisson": lambda g, a: g.poisson(2.0, a.shape),
+    "binomial": lambda g, a: g.binomial(5, 0.3, a.shape), "gamma": lambda g, a: g.gamma(2.0, 1.0, a.shape),
+    "beta": lambda g, a: g.beta(2.0, 3.0, a.shape), "standard_cauchy": lambda g, a: g.standard_cauchy(a.shape),
+    "laplace": lambda g, a: g.laplace(a, 1.0), "logistic": lambda g, a: g.logistic(a, 1.0),
+    "multivariate_normal": lambda g, a: g.multivariate_normal(a[0], np.eye(4)),
+    "standard_exponential": lambda g, a: g.standard_exponential(4),
+}
+for _name, _draw in _RANDOM.items():
+    CASES["random." + _name] = (_draw, (np.random.default_rng(7), A))  # each call gets a copy of the generator
+
 
 def same(got, want) -> bool:
     if isinstance(want, (tuple, list)):
@@ -785,11 +803,11 @@ def run(name: str, backend: str) -> str:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
-            want = fn(*[a.copy() for a in args])
+            want = fn(*[copy.deepcopy(a) for a in args])
         except Exception as e:  # NumPy itself refuses
             return f"numpy raises {type(e).__name__}"
         try:
-            got = lt.jit(fn, backend=backend)(*[a.copy() for a in args])
+            got = lt.jit(fn, backend=backend)(*[copy.deepcopy(a) for a in args])
         except lt.UnsupportedError as e:
             return "refused: " + str(getattr(e, "problem", e)).splitlines()[0][:90]
         except Exception as e:

@@ -292,7 +292,8 @@ def _weighted_quantile(a, q, axis, out, method: str, keepdims: bool, weights) ->
     cols = _np("take_along_axis")(cols, order, axis=0)
     cdf = _np("cumsum")(_np("take_along_axis")(wcols, order, axis=0), axis=0, dtype=np.float64)
     cdf = _u("divide", cdf, cdf[-1])
-    emit_check(sem.reduce("reduce_any", _u("isnan", cdf[-1])), ValueError("Weights included NaN, inf or were all zero."))
+    emit_check(sem.reduce("reduce_any", _u("isnan", cdf[-1])),
+               ValueError("Weights included NaN, inf or were all zero."))
     qs = _tr(q)
     if qs.dtype.kind == "f":
         cdf = sem.astype(cdf, qs.dtype)

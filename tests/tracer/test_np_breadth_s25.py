@@ -604,3 +604,45 @@ def test_reduceat_errors(rng):
         lt.jit(lambda v, p: np.add.reduceat(v, p), backend="interpret")(v, np.array([0, 5]))
     with pytest.raises(lt.UnsupportedError, match="subtract.reduceat"):
         lt.jit(lambda v: np.subtract.reduceat(v, [0, 2]), backend="interpret")(v)
+
+
+# --- Generator.lognormal and Generator.triangular (tracer/random.py) ---------------------------------------------
+def draws(g, a):
+    return (g.lognormal(size=3), g.lognormal(a, 0.5), g.lognormal(0.2, np.abs(a[0]) + 0.1, size=(2, 4)), g.lognormal(),
+            g.triangular(-2.0, 0.5, 3.0, 5), g.triangular(a - 1, a, a + 2), g.triangular(0.0, 0.0, 1.0),
+            g.triangular(-1.0, a[0], 4.0, size=(3, 4)), g.normal(size=2))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_lognormal_and_triangular_follow_numpys_stream(backend, rng):
+    a = rng.uniform(-0.5, 0.5, (3, 4))
+    g_plain, g_jit = np.random.default_rng(11), np.random.default_rng(11)
+    want = draws(g_plain, a.copy())
+    got = lt.jit(draws, backend=backend)(g_jit, a.copy())
+    assert_same(got, want, 1e-13)
+    assert g_jit.random() == g_plain.random()  # the generator advanced as far
+
+
+def loss_draws(mean, left, g):
+    return np.sum(g.lognormal(mean, 0.3) ** 2) + np.sum(g.triangular(left, left + 1.0, left + 2.5) * mean)
+
+
+def test_lognormal_and_triangular_gradients(rng):
+    mean, left = rng.standard_normal(4) * 0.3, rng.standard_normal(4)
+    grads = lt.grad(lt.jit(loss_draws, backend="interpret"), argnums=(0, 1))(mean, left, np.random.default_rng(5))
+    for g, i in zip(grads, (0, 1)):
+        want = numerical_grad(lambda m, lf: loss_draws(m, lf, np.random.default_rng(5)), [mean, left], i)
+        assert_close(g, want, 1e-6, f"argument {i}")
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda g, a: g.triangular(a[0] + 1.0, a[0], 3.0), "left > mode"),
+    (lambda g, a: g.triangular(0.0, a[0] * 0 + 2.0, 1.0), "mode > right"),
+    (lambda g, a: g.triangular(a[0], a[0], a[0]), "left == right"),
+])
+def test_triangular_errors_are_numpys(call, match, rng):
+    a = rng.uniform(0.1, 0.5, 3)
+    with pytest.raises(ValueError, match=match):
+        call(np.random.default_rng(0), a)
+    with pytest.raises(ValueError, match=match):
+        lt.jit(call, backend="interpret")(np.random.default_rng(0), a)
