@@ -119,7 +119,8 @@ class JitFunction:
             extra = guards.bind(traced, args)
             if extra is not None and (not traced.captured or captured_unchanged(traced)):
                 run_plain = getattr(compiled.run, "call_plain", None)
-                if run_plain is None or compiled.program.writebacks or not _plain_extra(traced):
+                if run_plain is None or compiled.program.writebacks or not _plain_extra(traced) \
+                        or traced.c_order_args:
                     return self.execute(compiled, hit[1], list(args), extra)
                 if hit[2] is not None:  # static ints are in the program, not the kernel's arguments
                     args = tuple(args[i] for i in hit[2])
@@ -321,6 +322,8 @@ class JitFunction:
         """Run on the call's values plus the implicit arguments (guards.py);
         arguments are written back only after a successful run."""
         program = compiled.program
+        if compiled.traced.c_order_args:
+            _check_layouts(self.display_names, values, compiled.traced)
         keep = getattr(compiled.run, "takes_device_arrays", False)
         run_args = [runtime_arg(s, v, keep) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
         if program.writebacks:
@@ -579,7 +582,7 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     traced, program = compiled.traced, compiled.program
     unpacked = guard is not None  # `_guard` unpacks the call into x0, x1, ...
     fast = getattr(compiled.run, "fast", None)
-    if fast is None or traced.captured:
+    if fast is None or traced.captured or traced.c_order_args:
         return None
     if program.writebacks:
         written = _written_guard(compiled, runtime, types)
@@ -878,6 +881,40 @@ def _may_share(a: Any, b: Any, sa: ArgSpec, sb: ArgSpec) -> bool:
 
         return sa.device and sb.device and may_share_memory(a, b)
     return np.may_share_memory(a, b)
+
+
+def _check_layouts(names, values, traced: Program) -> None:
+    """Refuse an argument that is not C-ordered where the program holds for
+    C order only (tracer/layout.py): NumPy's reshape of it would copy where
+    the trace made a view, or make a view where it copied, and a write
+    shows which."""
+    for argi, loc in traced.c_order_args.items():
+        v = values[argi]
+        if _c_ordered(v):
+            continue
+        from looptrace.errors import UnsupportedError
+
+        raise UnsupportedError(
+            f"argument `{names[argi]}` is not C-ordered (Fortran-ordered or strided), and the program reshapes "
+            "it and then writes into it or into the reshape: NumPy makes that reshape a view of a C-ordered "
+            "array and may copy for this one, so what the write reaches depends on the memory order, and "
+            "looptrace traced it for C order", loc, f"pass np.ascontiguousarray({names[argi]})")
+
+
+def _c_ordered(v: Any) -> bool:
+    if isinstance(v, np.ndarray):
+        return v.flags.c_contiguous
+    cai = getattr(v, "__cuda_array_interface__", None)
+    if isinstance(cai, dict):  # a device array: no strides means C order
+        if cai.get("strides") is None:
+            return True
+        step, want = np.dtype(cai["typestr"]).itemsize, []
+        for d in reversed(cai["shape"]):
+            want.insert(0, step)
+            step *= d
+        return all(d == 1 or s == w for d, s, w in zip(cai["shape"], cai["strides"], want))
+    flags = getattr(v, "flags", None)
+    return bool(getattr(flags, "c_contiguous", True))
 
 
 def _check_aliasing(names, specs, values, program) -> None:

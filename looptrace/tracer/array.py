@@ -67,6 +67,10 @@ class Tracer:
             return
         ctx.touch(self._box)
         note_write(self._box)
+        if id(self._box) in ctx.state().layout_views:
+            from . import layout
+
+            layout.written(self._box)
         self._box.set(value)
         if self._box.links:
             _write_linked(self._box, value, {id(self._box)})

@@ -10,6 +10,7 @@ A ghost of None means the layout is not followed (an axis of a run-time
 length): the view is then taken for one, as before ghosts."""
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -72,3 +73,53 @@ def reshaped(parent: np.ndarray | None, shape: tuple) -> tuple[bool, np.ndarray 
         except ValueError:
             return False, None  # a shape that does not fit: the reshape itself says so
         return True, None
+
+
+# --- arguments whose memory order decides a reshape ---
+# An argument's ghost is C-ordered: the trace takes array arguments for C
+# order. NumPy's reshape of a Fortran-ordered or strided argument may copy
+# where that of a C-ordered one is a view (x.reshape(-1) of x.T passed in).
+# The difference shows only through a write: into the view, or into the
+# argument while the view is still held. Each view so made of an argument is
+# watched (weakly: a view nothing holds any more sees no later write); such
+# a write records that the program holds for C-ordered arguments only
+# (TraceState.c_order_args, Program.c_order_args), and a call with another
+# layout is refused (api.py `_check_layouts`).
+def _root(t: Any) -> Any:
+    while t.base is not None:
+        t = t.base
+    return t
+
+
+def _order_free(shape_before: tuple, shape_after: tuple) -> bool:
+    """A reshape that only adds or drops unit axes: a view in every layout."""
+    return [d for d in shape_before if d != 1] == [d for d in shape_after if d != 1]
+
+
+def watch(made: Any, base: Any) -> None:
+    """`made`, a reshape of `base` (a view, or a copy where NumPy copies a
+    C-ordered array): watched if base is (a view of) an argument and
+    another memory order could make NumPy decide otherwise. A write into
+    the argument or into a copy (its own box) then records the argument."""
+    from . import context as ctx
+
+    st = ctx.state()
+    root = _root(base)
+    argi = st.arg_boxes.get(id(root._box)) if root._box is not None else None
+    if argi is None or _order_free(tuple(base.shape), tuple(made.shape)):
+        return
+    entry = (weakref.ref(made), argi, ctx.current_loc())
+    st.layout_views.setdefault(id(root._box), []).append(entry)
+    if made.base is None:
+        st.layout_views.setdefault(id(made._box), []).append(entry)
+
+
+def written(box: Any) -> None:
+    """`box` is written (an argument's, or a watched copy's): the watched
+    reshapes of it still held decide the program for C order."""
+    from . import context as ctx
+
+    st = ctx.state()
+    for ref, argi, loc in st.layout_views.get(id(box), ()):
+        if ref() is not None:
+            st.c_order_args.setdefault(argi, loc)

@@ -59,7 +59,9 @@ def reshape(a, *shape, order="C", newshape=None, copy=None):
             np.reshape(ghost, shape, order="F", copy=False)
     except ValueError:  # NumPy copies: later writes to `a` are not seen, nor writes to the result
         flipped = sem.reshape(sem.transpose(a), shape[::-1])
-        return sem.transpose(flipped)
+        made = sem.transpose(flipped)
+        layout.watch(made, a)  # of an argument: its memory order may decide (layout.py)
+        return made
     return nx.transpose(nx.reshape(nx.transpose(a), shape[::-1]))  # a view, as NumPy's
 
 

@@ -476,10 +476,13 @@ def reshape(a, *shape, order="C", newshape=None):
         raise runtime_length_error("reshape")
     copies, ghost = layout.reshaped(layout.ghost_of(base), shape)
     if copies:  # NumPy copies (X.T.reshape(-1)): later writes to `base` are not seen, nor writes to it
-        return sem.reshape(base, shape)
-    old_shape = base.shape
-    return DerivedView(base, lambda v: sem.reshape(sem.wrap(v), shape).value,
-                       lambda v: sem.reshape(sem.wrap(v), old_shape).value, ghost)
+        made = sem.reshape(base, shape)
+    else:
+        old_shape = base.shape
+        made = DerivedView(base, lambda v: sem.reshape(sem.wrap(v), shape).value,
+                           lambda v: sem.reshape(sem.wrap(v), old_shape).value, ghost)
+    layout.watch(made, base)  # of an argument: its memory order may decide (layout.py)
+    return made
 
 
 class DerivedView(Tracer):

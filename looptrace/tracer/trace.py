@@ -216,6 +216,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
         program.captured = st.captured
+        program.c_order_args = dict(st.c_order_args)
         program.notes = list(st.notes)
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
         python_numbers.guard(program, st.python_ints, st.python_divs)
