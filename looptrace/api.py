@@ -323,7 +323,7 @@ class JitFunction:
         arguments are written back only after a successful run."""
         program = compiled.program
         if compiled.traced.c_order_args:
-            _check_layouts(self.display_names, values, compiled.traced)
+            _check_layouts(self.display_names, values, extra, compiled.traced)
         keep = getattr(compiled.run, "takes_device_arrays", False)
         run_args = [runtime_arg(s, v, keep) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
         if program.writebacks:
@@ -883,22 +883,26 @@ def _may_share(a: Any, b: Any, sa: ArgSpec, sb: ArgSpec) -> bool:
     return np.may_share_memory(a, b)
 
 
-def _check_layouts(names, values, traced: Program) -> None:
-    """Refuse an argument that is not C-ordered where the program holds for
-    C order only (tracer/layout.py): NumPy's reshape of it would copy where
+def _check_layouts(names, values, extra: tuple, traced: Program) -> None:
+    """Refuse an array argument (or one read from outside: `extra`, the
+    implicit arguments) that is not C-ordered where the program holds for C
+    order only (tracer/layout.py): NumPy's reshape of it would copy where
     the trace made a view, or make a view where it copied, and a write
     shows which."""
     for argi, loc in traced.c_order_args.items():
-        v = values[argi]
+        if isinstance(argi, tuple):  # ("implicit", k)
+            v, what = extra[argi[1]], f"the array {traced.guards.implicit[argi[1]].source.describe()}"
+        else:
+            v, what = values[argi], f"argument `{names[argi]}`"
         if _c_ordered(v):
             continue
         from looptrace.errors import UnsupportedError
 
         raise UnsupportedError(
-            f"argument `{names[argi]}` is not C-ordered (Fortran-ordered or strided), and the program reshapes "
+            f"{what} is not C-ordered (Fortran-ordered or strided), and the program reshapes "
             "it and then writes into it or into the reshape: NumPy makes that reshape a view of a C-ordered "
             "array and may copy for this one, so what the write reaches depends on the memory order, and "
-            "looptrace traced it for C order", loc, f"pass np.ascontiguousarray({names[argi]})")
+            "looptrace traced it for C order", loc, "pass it through np.ascontiguousarray first")
 
 
 def _c_ordered(v: Any) -> bool:

@@ -83,8 +83,9 @@ def reshaped(parent: np.ndarray | None, shape: tuple) -> tuple[bool, np.ndarray 
 # argument while the view is still held. Each view so made of an argument is
 # watched (weakly: a view nothing holds any more sees no later write); such
 # a write records that the program holds for C-ordered arguments only
-# (TraceState.c_order_args, Program.c_order_args), and a call with another
-# layout is refused (api.py `_check_layouts`).
+# (TraceState.c_order_args, Program.c_order_args: the argument's position,
+# or ("implicit", k) for an array read from outside, a global's), and a call
+# with another layout is refused (api.py `_check_layouts`).
 def _root(t: Any) -> Any:
     while t.base is not None:
         t = t.base
@@ -106,6 +107,9 @@ def watch(made: Any, base: Any) -> None:
     st = ctx.state()
     root = _root(base)
     argi = st.arg_boxes.get(id(root._box)) if root._box is not None else None
+    if argi is None and root._box is not None and st.externals is not None:  # a global's array, say
+        argi = next((("implicit", k) for k, (_, kind, t, _) in enumerate(st.externals.implicit)
+                     if kind == "array" and t._box is root._box), None)
     if argi is None or _order_free(tuple(base.shape), tuple(made.shape)):
         return
     entry = (weakref.ref(made), argi, ctx.current_loc())

@@ -111,3 +111,29 @@ def test_a_c_ordered_call_keeps_the_fast_path_and_an_f_ordered_one_is_refused_af
         np.testing.assert_allclose(f(X), flat_then_write(layouts["C"].copy()), rtol=1e-12)
     with pytest.raises(UnsupportedError, match="not C-ordered"):
         f(layouts["F"].copy(order="F"))
+
+
+GRID = np.zeros((3, 4))
+
+
+def reshape_a_global_then_write(x):
+    y = GRID.reshape(-1)
+    GRID[0, 1] = 5.0
+    return y + x
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_an_array_read_from_outside_is_held_to_c_order_too(backend, rng):
+    """A global's array is an implicit argument, fetched at each call: its
+    memory order is checked as an argument's."""
+    global GRID
+    start = rng.standard_normal((3, 4))
+    f = looptrace.jit(reshape_a_global_then_write, backend=backend)
+    GRID = start.copy()
+    want = reshape_a_global_then_write(0.5)
+    GRID = start.copy()
+    np.testing.assert_allclose(f(0.5), want, rtol=1e-12)
+    GRID = np.asfortranarray(start)
+    with pytest.raises(UnsupportedError, match="the array GRID is not C-ordered"):
+        f(0.5)
+    np.testing.assert_array_equal(GRID, start)
