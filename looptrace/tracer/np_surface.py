@@ -172,6 +172,62 @@ def asarray_chkfinite(a, dtype=None, order=None):
     return a
 
 
+# --- np.pad with odd reflection ---------------------------------------------------------------------------
+def pad(array, pad_width, mode="constant", **kwargs):
+    """np.pad; reflect and symmetric with reflect_type='odd' by NumPy's own loop
+    (tracer/np_extra.py has the other modes): per axis, chunks of the reflected
+    area written outwards, each 2 * edge - the mirrored values, until the pad
+    is filled."""
+    from . import np_extra as nxe
+
+    odd = mode in ("reflect", "symmetric") and kwargs.get("reflect_type") == "odd"
+    if not odd or not _any_traced(array, pad_width, *kwargs.values()) or set(kwargs) - {"reflect_type"}:
+        return nxe.pad(array, pad_width, mode, **kwargs)
+    a = _strong(array)
+    widths = nxe._pad_pairs(pad_width, a.ndim)
+    padded = nx.copy(nxe.pad(a, widths, "constant"))
+    original = tuple(slice(lo, lo + d) for (lo, _), d in zip(widths, a.shape))
+    for axis, (left, right) in enumerate(widths):
+        roi = padded[tuple(slice(None) for _ in range(axis + 1)) + original[axis + 1:]]
+        if a.shape[axis] == 1 and (left or right):  # NumPy's legacy: a singleton axis is padded with its edge
+            edge = roi[_at(axis, slice(left, left + 1))]
+            roi[_at(axis, slice(0, left))] = edge
+            roi[_at(axis, slice(roi.shape[axis] - right, None))] = edge
+            continue
+        while left > 0 or right > 0:
+            left, right = _reflect_odd_step(roi, axis, left, right, a.shape[axis], mode == "symmetric")
+    return padded
+
+
+def _at(axis: int, sl: slice) -> tuple:
+    return (slice(None),) * axis + (sl,)
+
+
+def _reflect_odd_step(padded: Tracer, axis: int, left: int, right: int, period: int, include_edge: bool) -> tuple:
+    """One pass of NumPy's _set_reflect_both with method 'odd'."""
+    old = padded.shape[axis] - right - left
+    if include_edge:
+        old, offset = old // period * period, 1
+    else:
+        old, offset = (old - 1) // (period - 1) * (period - 1), 0
+    if left > 0:
+        n = min(old, left)
+        stop = left - offset
+        chunk = padded[_at(axis, slice(stop + n, stop, -1))]
+        chunk = _u("subtract", _u("multiply", 2, padded[_at(axis, slice(left, left + 1))]), chunk)
+        padded[_at(axis, slice(left - n, left))] = chunk
+        left -= n
+    if right > 0:
+        n = min(old, right)
+        size = padded.shape[axis]
+        start = size - right + offset - 2
+        chunk = padded[_at(axis, slice(start, start - n if start - n >= 0 else None, -1))]
+        chunk = _u("subtract", _u("multiply", 2, padded[_at(axis, slice(size - right - 1, size - right))]), chunk)
+        padded[_at(axis, slice(size - right, size - right + n))] = chunk
+        right -= n
+    return left, right
+
+
 # --- selections with static positions -------------------------------------------------------------------
 def choose(a, choices, out=None, mode="raise"):
     """choices[a[i]][i] for each i: the choices and a broadcast together, one
@@ -555,7 +611,7 @@ TABLE: dict[str, Any] = {
     "array_equal": array_equal, "array_equiv": array_equiv, "result_type": result_type, "can_cast": can_cast,
     "isscalar": isscalar, "common_type": common_type, "diag_indices_from": diag_indices_from,
     "tril_indices_from": tril_indices_from, "triu_indices_from": triu_indices_from, "sort_complex": sort_complex,
-    "apply_over_axes": apply_over_axes, "vectorize": vectorize,
+    "apply_over_axes": apply_over_axes, "vectorize": vectorize, "pad": pad,
 }
 TABLE.update({name: _data_dependent(name) for name in _DATA_DEPENDENT})
 TABLE["emath"] = nx._Namespace(EMATH, np.emath, "np.emath.")

@@ -646,3 +646,20 @@ def test_triangular_errors_are_numpys(call, match, rng):
         call(np.random.default_rng(0), a)
     with pytest.raises(ValueError, match=match):
         lt.jit(call, backend="interpret")(np.random.default_rng(0), a)
+
+
+# --- np.pad with reflect_type="odd" (tracer/np_surface.py) ------------------------------------------------------
+def pads_odd(a, i):
+    return (np.pad(a, 1, mode="reflect", reflect_type="odd"), np.pad(a, ((5, 7), (2, 9)), mode="reflect", reflect_type="odd"),
+            np.pad(a, ((5, 7), (2, 9)), mode="symmetric", reflect_type="odd"),
+            np.pad(a[:1], 3, mode="reflect", reflect_type="odd"),  # a singleton axis: its edge
+            np.pad(a[:, 0], (11, 2), mode="symmetric", reflect_type="odd"),
+            np.pad(a[:2, :2], 9, mode="reflect", reflect_type="odd"), np.pad(i, 4, mode="reflect", reflect_type="odd"),
+            np.pad(a, ((0, 4), (3, 0)), mode="reflect", reflect_type="even"))
+
+
+def test_pad_odd_reflection(rng):
+    a, i = rng.standard_normal((4, 3)), rng.integers(-9, 9, (3, 5))
+    same(pads_odd, a, i)
+    same(pads_odd, a, i, backend="cpu")
+    grad_check(lambda a: np.sum(np.pad(a, ((3, 4), (1, 5)), mode="symmetric", reflect_type="odd") ** 2), [a], (0,))

@@ -107,12 +107,16 @@ def test_pad_width_is_specialized_on(rng):
         np.testing.assert_array_equal(f(x, n), np.pad(x, n, "edge"))
 
 
+def pad_with(vector, pad_width, iaxis, kwargs):
+    vector[:pad_width[0]] = 0
+
+
 def test_pad_errors(rng):
     x = rng.standard_normal(4)
     with pytest.raises(looptrace.UnsupportedError, match="mode='empty'"):  # 'mean' is supported now
         jit(lambda a: np.pad(a, 1, "empty"))(x)
-    with pytest.raises(looptrace.UnsupportedError, match="reflect_type"):
-        jit(lambda a: np.pad(a, 1, "reflect", reflect_type="odd"))(x)
+    with pytest.raises(looptrace.UnsupportedError, match="mode='pad_with'"):  # reflect_type="odd" is supported now
+        jit(lambda a: np.pad(a, 1, pad_with))(x)
     with pytest.raises(ValueError, match="negative"):
         jit(lambda a: np.pad(a, -1))(x)
     with pytest.raises(TypeError, match="integral"):
