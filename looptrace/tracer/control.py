@@ -196,11 +196,11 @@ def _value_in(frame: ctx.Frame, x: Any, dtype, shape: tuple) -> Value:
 
 
 def _risky(frame: ctx.Frame) -> bool:
-    """May a side fail where it is not chosen? An index out of range, a region, or an op of Python
+    """May a side fail where it is not chosen? An index out of range, a region, a check, or an op of Python
     numbers that gets a check after the trace (tracer/python_numbers.py: a zero divisor, 0.0 to a
     negative power, an int past 64 bits), which must sit inside the side's block to run only there."""
     st = ctx.state()
-    return any(op.prim.region or op.prim.name in _GUARDED_PRIMS
+    return any(op.prim.region or op.prim.name in _GUARDED_PRIMS or op.prim.raises
                or any(v.id in st.python_divs or v.id in st.python_ints for v in op.outputs)
                for op in frame.block.ops)
 

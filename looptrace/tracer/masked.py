@@ -246,10 +246,7 @@ class MaskedSelection:
                 self.fail(f"{name} with keepdims=True")
             return self._reduced(_REDUCERS[name](self.data, axis=data_axes, dtype=dtype, initial=initial), axis)
         if name in ("max", "min") and initial is _NO:
-            raise UnsupportedError(f"x[mask].{name}() raises when no element is selected, which is known only at "
-                                   "run time", self.loc,
-                                   f"pass initial= (np.{name}(x[mask], initial=...)), or use "
-                                   f"np.{name}(x, where=mask, initial=...)")
+            initial = self._checked_extreme(name, data_axes)
         if self.windowed and (name not in ("sum", "max", "min") or name != "sum" and self.dtype.kind != "f"):
             self.fail(f"np.{name} of it")
         if self.windowed and name != "sum" and dtype is None:
@@ -261,6 +258,23 @@ class MaskedSelection:
             return _keepdims(res, self, axis) if keepdims else res
         res = _REDUCERS[name](self.data, axis=data_axes, dtype=dtype, initial=initial, where=self.where())
         return _keepdims(res, self, axis) if keepdims else res
+
+    def _checked_extreme(self, name: str, data_axes: tuple) -> Any:
+        """x[mask].max() of a boolean mask: a run-time check raising NumPy's
+        ValueError where nothing is selected, then the fold from the dtype's
+        extreme (a slice of a traced length is refused as before)."""
+        if self.windowed or self.bounds or any(self.data.shape[a] == 0 for a in data_axes):
+            raise UnsupportedError(f"x[mask].{name}() raises when no element is selected, which is known only at "
+                                   "run time", self.loc,
+                                   f"pass initial= (np.{name}(x[mask], initial=...)), or use "
+                                   f"np.{name}(x, where=mask, initial=...)")
+        from .checks import emit_check
+        from .windows import _extreme
+
+        op = "maximum" if name == "max" else "minimum"
+        nothing = sem.ufunc("logical_not", nx.NAMESPACE["any"](self.mask))
+        emit_check(nothing, ValueError(f"zero-size array to reduction operation {op} which has no identity"))
+        return _extreme(np.dtype(self.dtype), lowest=name == "max")
 
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
         return self._moment(nx.mean, axis, dtype, out, keepdims, where)

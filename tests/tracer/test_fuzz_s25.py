@@ -23,6 +23,8 @@ tuples carried through loops), on the interpreter:
 - a loop's zero-divisor check was merged with a later check past an
   int() of a float (math.trunc) that raises OverflowError on inf, so that
   error came first (vectorize/simplify.py `merge_checks`).
+- x[mask].max() (and min) was refused; it checks at run time for an
+  empty selection now (tracer/masked.py).
 
 And a misleading refusal: an early `return` of a tuple holding a slice of
 a traced length (`return out[:i + 1], acc` in a loop) was refused as a
@@ -259,3 +261,32 @@ def test_a_check_is_not_merged_past_an_op_that_may_raise():
     with pytest.raises(ZeroDivisionError):
         lt.jit(division_then_int_then_sqrt, backend="interpret")(
             np.array([0.0, -0.5, 1.3]), np.array([100, 99, 19], np.uint8), np.zeros(3))
+
+
+def masked_extremes(x):
+    return x[x > 0].max(), np.min(x[x < 0.5])
+
+
+def guarded_masked_max(X):
+    return X[X > 0].max() if (X > 0).any() else -1.0
+
+
+def masked_max_in_a_loop(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[x > i].max()
+    return s
+
+
+def test_the_max_of_a_masked_selection_checks_for_nothing_selected():
+    """x[mask].max() was refused (it raises when nothing is selected, known
+    only at run time), also where a condition guards it; it is a run-time
+    check raising NumPy's ValueError now, inside the guarded side only
+    (tracer/masked.py, control.py `_risky`)."""
+    _same(masked_extremes, np.array([1.0, -2.0, 3.0]))
+    _same(guarded_masked_max, np.array([[1.0, -2.0], [3.0, 0.5]]))
+    _same(guarded_masked_max, -np.ones((2, 2)))
+    _same(masked_max_in_a_loop, np.array([0.5, 2.0, 3.0]))
+    for f, x in [(masked_extremes, np.array([-1.0, -2.0])), (masked_max_in_a_loop, np.array([0.5, 2.0, -1.0]))]:
+        with pytest.raises(ValueError, match="zero-size array to reduction operation maximum"):
+            lt.jit(f, backend="interpret")(x)
