@@ -311,6 +311,72 @@ def _weighted_quantile(a, q, axis, out, method: str, keepdims: bool, weights) ->
     return res
 
 
+# --- ufunc.reduce of the ufuncs without a reduction primitive --------------------------------------------------
+def ufunc_reduce(name: str, a, axis=0, dtype=None, keepdims=False) -> Tracer:
+    """np.logaddexp(2).reduce as max + log(sum(exp(x - max))) (NumPy folds pairwise:
+    the same value to rounding, infinities and NaN as NumPy's); np.fmax/fmin.reduce
+    as max/min ignoring NaN (NaN only where all are); the bitwise and logical_xor
+    reductions as a halving tree of the ufunc (exact: associative on integers)."""
+    x = _strong(a)
+    if dtype is not None:
+        x = sem.astype(x, dtype)
+    axes = sem.norm_axes(axis, x.ndim)
+    if name in ("logaddexp", "logaddexp2"):
+        return _log_add_exp(name, x, axes, keepdims)
+    if any(x.shape[i] == 0 for i in axes) and name in ("fmax", "fmin"):
+        raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+    if name in ("fmax", "fmin"):
+        prim = "reduce_max" if name == "fmax" else "reduce_min"
+        if x.dtype.kind not in "fc":
+            return sem.reduce(prim, x, axes, keepdims)
+        nan = _u("isnan", x)
+        fill = sem.full((), -np.inf if name == "fmax" else np.inf, x.dtype)
+        res = sem.reduce(prim, sem.select(nan, fill, x), axes, keepdims)
+        return sem.select(sem.reduce("reduce_all", nan, axes, keepdims), sem.full((), np.nan, x.dtype), res)
+    res = _tree_fold(name, nx.moveaxis(x, axes, tuple(range(-len(axes), 0))) if axes else x, len(axes))
+    if keepdims:
+        res = sem.reshape(res, tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
+    return res
+
+
+def _log_add_exp(name: str, x: Tracer, axes: tuple, keepdims: bool) -> Tracer:
+    exp, log = ("exp", "log") if name == "logaddexp" else ("exp2", "log2")
+    if x.dtype.kind not in "fc":
+        x = sem.astype(x, np.float64)
+    m = nx.NAMESPACE["max"](x, axis=axes, keepdims=True, initial=-np.inf)
+    finite = _u("isfinite", m)
+    shift = sem.select(finite, m, sem.full((), 0, m.dtype))  # -inf (all -inf, or nothing) and inf: no shift
+    total = sem.reduce("reduce_sum", _u(exp, _u("subtract", x, shift)), axes, True)
+    res = sem.select(finite, _u("add", m, _u(log, total)), m)
+    return res if keepdims else sem.reshape(res, tuple(d for i, d in enumerate(res.shape) if i not in axes))
+
+
+_FOLD_IDENTITY = {"bitwise_or": 0, "bitwise_xor": 0, "bitwise_and": -1, "logical_xor": False}
+FOLDED = ("logaddexp", "logaddexp2", "fmax", "fmin") + tuple(_FOLD_IDENTITY)
+
+
+def _tree_fold(name: str, x: Tracer, k: int) -> Tracer:
+    """The ufunc folded over x's last k axes: flattened, then halved (odd lengths
+    padded with the identity) until one element is left."""
+    lead = tuple(x.shape[:x.ndim - k])
+    flat = sem.reshape(x, lead + (-1,))
+    if flat.dtype.kind == "b" and name != "logical_xor":
+        flat = sem.astype(flat, np.bool_)
+    if name.startswith("bitwise") and flat.dtype.kind not in "biu":
+        raise TypeError(f"ufunc '{name}' not supported for the input types")
+    ident = sem.full((), _FOLD_IDENTITY[name], flat.dtype)
+    n = flat.shape[-1]
+    if n == 0:
+        return sem.broadcast_to(ident, lead)
+    while n > 1:
+        if n % 2:
+            flat = sem.concatenate([flat, sem.broadcast_to(ident, lead + (1,))], -1)
+            n += 1
+        flat = _u(name, flat[..., :n // 2], flat[..., n // 2:])
+        n //= 2
+    return flat[..., 0]
+
+
 # --- ufunc.reduceat ------------------------------------------------------------------------------------------
 def reduceat(prim: str, name: str, array, indices, axis=0, dtype=None) -> Tracer:
     """np.<ufunc>.reduceat: for each index i, the reduction of array[idx[i]:idx[i+1]]

@@ -139,20 +139,61 @@ def out_form(fn: Callable, name: str) -> Callable:
     return call
 
 
-def _ufunc_out_form(fn: Callable, name: str) -> Callable:
-    real = getattr(np, name)
+def _ufunc_out_form(fn: Callable, name: str) -> "ComposedUfunc":
+    return ComposedUfunc(fn, name)
 
-    def call(*args, out=None, where=True, **kwargs):
+
+class ComposedUfunc:
+    """A ufunc looptrace composes (np.frexp, np.logaddexp2, ...) as traced code
+    sees it: calls with out=/where=, .reduce where np_numeric.py folds it, .outer
+    by broadcasting; its other methods raise UnsupportedError; attributes
+    (nin, nout, identity, ...) are the real ufunc's."""
+
+    def __init__(self, fn: Callable, name: str):
+        self.fn, self.real, self.__name__ = fn, getattr(np, name), name
+
+    def __call__(self, *args, out=None, where=True, **kwargs):
+        real = self.real
         if len(args) > real.nin:  # outputs given by position, as NumPy allows (the rest None)
             args, out = args[:real.nin], positional_out(args[real.nin:], real.nout)
         if out is None and (where is True or where is None):
-            return fn(*args, **kwargs)
+            return self.fn(*args, **kwargs)
         if not _any_traced(*args, out, where):
             return real(*args, out=out, where=where, **kwargs)
-        return ufunc_call(fn, name, args, out, where, kwargs)
+        return ufunc_call(self.fn, self.__name__, args, out, where, kwargs)
 
-    call.__name__ = getattr(fn, "__name__", name)
-    return call
+    def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, **kw):
+        from . import np_numeric
+
+        nx._no_out(out)
+        if not _any_traced(a):
+            return self.real.reduce(a, axis=axis, dtype=dtype, keepdims=keepdims, **kw)
+        if self.__name__ not in np_numeric.FOLDED or kw:
+            self._unsupported("reduce")
+        return np_numeric.ufunc_reduce(self.__name__, a, axis, dtype, keepdims)
+
+    def outer(self, a, b, **kw):
+        if not _any_traced(a, b):
+            return self.real.outer(a, b, **kw)
+        a, b = _tr(a), _tr(b)
+        return self(sem.reshape(a, tuple(a.shape) + (1,) * b.ndim), b, **kw)
+
+    def _unsupported(self, method: str):
+        raise _unsupported(f"np.{self.__name__}.{method} is not supported on traced arrays",
+                           "see looptrace's list of supported NumPy functions")
+
+    def __getattr__(self, attr: str):
+        if attr in ("accumulate", "reduceat", "at"):
+            def refuse(*args, **kwargs):
+                if _any_traced(*args, *kwargs.values()):
+                    self._unsupported(attr)
+                return getattr(self.real, attr)(*args, **kwargs)
+
+            return refuse
+        return getattr(self.real, attr)
+
+    def __repr__(self) -> str:
+        return f"<traced ufunc {self.__name__}>"
 
 
 # --- np.put, np.place, np.putmask, np.copyto, ndarray.fill -------------------------------------------

@@ -79,6 +79,10 @@ class TracedUfunc:
         _no_out(out)
         if not _any_traced(a):
             return self.real.reduce(a, axis=axis, dtype=dtype, keepdims=keepdims, **kw)
+        from . import np_numeric
+
+        if self.__name__ in np_numeric.FOLDED and not kw:  # logaddexp, fmax, bitwise_or, ...: compositions
+            return np_numeric.ufunc_reduce(self.__name__, a, axis, dtype, keepdims)
         if self.__name__ not in _UFUNC_REDUCE or kw:
             self._unsupported("reduce")
         return sem.reduce(_UFUNC_REDUCE[self.__name__], a, axis, keepdims, dtype)

@@ -663,3 +663,46 @@ def test_pad_odd_reflection(rng):
     same(pads_odd, a, i)
     same(pads_odd, a, i, backend="cpu")
     grad_check(lambda a: np.sum(np.pad(a, ((3, 4), (1, 5)), mode="symmetric", reflect_type="odd") ** 2), [a], (0,))
+
+
+# --- reductions of ufuncs without a reduction primitive (tracer/np_numeric.py) -----------------------------------
+def folds(a, i, x):
+    return (np.logaddexp.reduce(a, axis=0), np.logaddexp.reduce(a, axis=None), np.logaddexp2.reduce(a, axis=1, keepdims=True),
+            np.logaddexp.reduce(x, axis=0), np.logaddexp.reduce(x, axis=1), np.logaddexp.reduce(a[:0], axis=0),
+            np.fmax.reduce(x, axis=1), np.fmin.reduce(x, axis=0), np.fmax.reduce(i, axis=0),
+            np.bitwise_or.reduce(i, axis=1), np.bitwise_and.reduce(i, axis=0), np.bitwise_xor.reduce(i, axis=None),
+            np.logical_xor.reduce(a > 0, axis=0), np.bitwise_or.reduce(i[:, :0], axis=1),
+            np.bitwise_xor.reduce(i.astype(np.uint8), axis=1, keepdims=True), np.bitwise_or.reduce(a > 0, axis=1),
+            np.logaddexp2.outer(a[0], a[1]), np.logaddexp.reduce(a.astype(np.float32), axis=1))
+
+
+def test_ufunc_folds(rng):
+    a, i = rng.standard_normal((5, 4)) * 10, rng.integers(-100, 100, (5, 7))
+    x = np.array([[-np.inf, -np.inf, 2.0], [1.0, -np.inf, np.inf], [np.nan, 1.0, 0.0]])
+    same(folds, a, i, x)
+    same(folds, a, i, x, backend="cpu")
+    grad_check(lambda a: np.sum(np.logaddexp.reduce(a, axis=0) ** 2) + np.sum(np.logaddexp2.reduce(a, axis=None)),
+               [a], (0,))
+
+
+def hmm_forward(log_a, log_b, log_pi):
+    """The forward algorithm in log space: a recurrence through np.logaddexp.reduce."""
+    alpha = log_pi + log_b[0]
+    for t in range(1, log_b.shape[0]):
+        alpha = np.logaddexp.reduce(alpha[:, None] + log_a, axis=0) + log_b[t]
+    return np.logaddexp.reduce(alpha)
+
+
+def test_logaddexp_reduce_in_a_recurrence(rng):
+    log_a, log_b, log_pi = rng.standard_normal((3, 3)), rng.standard_normal((6, 3)), rng.standard_normal(3)
+    same(hmm_forward, log_a, log_b, log_pi)
+    grad_check(hmm_forward, [log_a, log_b, log_pi], (0, 1, 2))
+
+
+def test_composed_ufunc_methods_are_refused_clearly(rng):
+    with pytest.raises(lt.UnsupportedError, match="np.logaddexp2.accumulate"):
+        lt.jit(lambda v: np.logaddexp2.accumulate(v), backend="interpret")(rng.standard_normal(4))
+    with pytest.raises(lt.UnsupportedError, match="np.frexp.reduce"):
+        lt.jit(lambda v: np.frexp.reduce(v), backend="interpret")(rng.standard_normal(4))
+    with pytest.raises(ValueError, match="no identity"):
+        lt.jit(lambda v: np.fmax.reduce(v[:0]), backend="interpret")(rng.standard_normal(4))
