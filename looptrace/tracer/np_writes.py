@@ -145,7 +145,7 @@ def _ufunc_out_form(fn: Callable, name: str) -> "ComposedUfunc":
 
 class ComposedUfunc:
     """A ufunc looptrace composes (np.frexp, np.logaddexp2, ...) as traced code
-    sees it: calls with out=/where=, .reduce where np_numeric.py folds it, .outer
+    sees it: calls with out=/where=, .reduce where np_reductions.py folds it, .outer
     by broadcasting; its other methods raise UnsupportedError; attributes
     (nin, nout, identity, ...) are the real ufunc's."""
 
@@ -163,14 +163,14 @@ class ComposedUfunc:
         return ufunc_call(self.fn, self.__name__, args, out, where, kwargs)
 
     def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, **kw):
-        from . import np_numeric
+        from . import np_reductions
 
         nx._no_out(out)
         if not _any_traced(a):
             return self.real.reduce(a, axis=axis, dtype=dtype, keepdims=keepdims, **kw)
-        if self.__name__ not in np_numeric.FOLDED or kw:
+        if self.__name__ not in np_reductions.FOLDED or kw:
             self._unsupported("reduce")
-        return np_numeric.ufunc_reduce(self.__name__, a, axis, dtype, keepdims)
+        return np_reductions.ufunc_reduce(self.__name__, a, axis, dtype, keepdims)
 
     def outer(self, a, b, **kw):
         if not _any_traced(a, b):

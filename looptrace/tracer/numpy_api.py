@@ -79,24 +79,24 @@ class TracedUfunc:
         _no_out(out)
         if not _any_traced(a):
             return self.real.reduce(a, axis=axis, dtype=dtype, keepdims=keepdims, **kw)
-        from . import np_numeric
+        from . import np_reductions
 
-        if self.__name__ in np_numeric.FOLDED and not kw:  # logaddexp, fmax, bitwise_or, ...: compositions
-            return np_numeric.ufunc_reduce(self.__name__, a, axis, dtype, keepdims)
+        if self.__name__ in np_reductions.FOLDED and not kw:  # logaddexp, fmax, bitwise_or, ...: compositions
+            return np_reductions.ufunc_reduce(self.__name__, a, axis, dtype, keepdims)
         if self.__name__ not in _UFUNC_REDUCE or kw:
             self._unsupported("reduce")
         return sem.reduce(_UFUNC_REDUCE[self.__name__], a, axis, keepdims, dtype)
 
     def reduceat(self, array, indices, axis=0, dtype=None, out=None):
-        """np.add.reduceat (and the other reducing ufuncs'): segment reductions (np_numeric.py)."""
+        """np.add.reduceat (and the other reducing ufuncs'): segment reductions (np_reductions.py)."""
         _no_out(out)
         if not _any_traced(array, indices):
             return self.real.reduceat(array, indices, axis=axis, dtype=dtype)
         if self.__name__ not in _UFUNC_REDUCE:
             self._unsupported("reduceat")
-        from . import np_numeric
+        from . import np_reductions
 
-        return np_numeric.reduceat(_UFUNC_REDUCE[self.__name__], self.__name__, array, indices, axis, dtype)
+        return np_reductions.reduceat(_UFUNC_REDUCE[self.__name__], self.__name__, array, indices, axis, dtype)
 
     def at(self, a, indices, b=None):
         """np.add.at / np.subtract.at into a traced array: repeated indices
@@ -1235,7 +1235,7 @@ from .external import RandomNamespace as _RandomNamespace  # noqa: E402
 
 _build_namespace()
 from . import np_arrays, np_counting, np_extra, np_linalg, np_more, np_partition, np_stats, masked, windows  # noqa: E402  (compositions in their own modules)
-from . import np_breadth, np_numeric, np_surface, np_writes  # noqa: E402
+from . import np_breadth, np_numeric, np_queries, np_reductions, np_surface, np_writes  # noqa: E402
 
 NAMESPACE.update(np_arrays.TABLE)
 NAMESPACE.update(np_stats.TABLE)
@@ -1246,7 +1246,9 @@ NAMESPACE.update(np_partition.TABLE)
 NAMESPACE.update(np_more.TABLE)
 NAMESPACE.update(np_breadth.TABLE)
 NAMESPACE.update(np_surface.TABLE)
+NAMESPACE.update(np_queries.TABLE)
 NAMESPACE.update(np_numeric.TABLE)
+NAMESPACE.update(np_reductions.TABLE)
 NAMESPACE.update(windows.reductions(NAMESPACE))
 NAMESPACE.update(np_writes.TABLE)
 NAMESPACE.update(np_writes.with_out(NAMESPACE))  # out= of functions and composed ufuncs: last, around the rest
