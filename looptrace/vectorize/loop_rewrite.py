@@ -37,7 +37,7 @@ from .masked import is_conditional_term, mask_accumulations
 from .bounds import drop_clamps_in_range
 from .regroup import regroup_sums
 from .row_writes import merge_row_writes
-from .select import if_convert
+from .select import if_convert, reads_in_bounds
 from .simplify import forward, hoist_invariants, merge_checks, promote_blocks
 
 
@@ -110,7 +110,11 @@ def mask_conditional_sums(job: LoopJob) -> None:
 
 def merge_run_time_checks(job: LoopJob) -> None:
     """check(p) ... check(q) -> check(p, q): batched, the first failing iteration decides."""
-    merge_checks(job.loop.blocks[0])
+    if job.bounds is None:
+        merge_checks(job.loop.blocks[0])
+        return
+    start, _, step = job.bounds
+    merge_checks(job.loop.blocks[0], reads_in_bounds(job.loop, job.n, start, step, job.outer))
 
 
 def promote(job: LoopJob) -> None:

@@ -10,6 +10,8 @@ Writes of the same block in both branches merge into one write of a select.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from looptrace.ir.affine import affine_values, same_starts
@@ -91,6 +93,23 @@ def _safe(op: Op, ranges: Ranges, n: int) -> bool:
         return _in_bounds(x, starts, upd.shape[:len(starts)], ranges, n)
     # an op that tests its data (int() of a float, a solve) would raise in the branch not taken
     return not op.prim.may_raise
+
+
+def reads_in_bounds(loop: Op, n: int, start: int, step: int, outer: dict | None = None) -> Callable[[Op], bool]:
+    """A test of the loop body's ops: is it a dynamic slice (or update) whose
+    starts are in bounds at every iteration, so that it cannot raise?"""
+    (body,) = loop.blocks
+    ranges = Ranges(loop_leaf(affine_values(body, start, step), n, outer or {})).learn_all(body)
+
+    def test(op: Op) -> bool:
+        if op.prim.name == "dynamic_slice":
+            return _in_bounds(op.inputs[0], op.inputs[1:], op.attrs["sizes"], ranges, n)
+        if op.prim.name == "dynamic_update_slice":
+            x, upd, *starts = op.inputs
+            return _in_bounds(x, starts, upd.shape[:len(starts)], ranges, n)
+        return False
+
+    return test
 
 
 def _in_bounds(x: Value, starts, sizes, ranges: Ranges, n: int) -> bool:

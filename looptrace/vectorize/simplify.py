@@ -8,6 +8,8 @@ position to a carry of its own (register promotion).
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from looptrace.ir.affine import affine_values, const_int, same_starts, static_bounds
 from looptrace.ir.builder import derived
 from looptrace.ir.core import RNG, Block, Op, Value
@@ -59,14 +61,16 @@ def _forward_write(op: Op, src: Op | None, aff: dict, mapping: dict[int, Value])
 
 
 
-def merge_checks(body: Block) -> None:
+def merge_checks(body: Block, cannot_raise: Callable[[Op], bool] = lambda op: False) -> None:
     """check(p) ... check(q) in one loop body -> one check(p, q) where the last
     was: batched over the iterations, the merged check raises for the first
     failing iteration, as the loop does (two batched checks would each scan
     every iteration, and the first in program order would win). Checks are
     not moved past another op that may raise (an int() of a float, a read
     out of bounds): within an iteration that op's error comes after the
-    earlier checks' and before the later ones'."""
+    earlier checks' and before the later ones'. `cannot_raise`: ops that
+    may raise in general but are known not to here (a read whose start is
+    in bounds at every iteration, select.reads_in_bounds)."""
     checks = [op for op in body.ops if op.prim.raises and op.prim.name == "check"]
     if len(checks) < 2:
         return
@@ -75,7 +79,7 @@ def merge_checks(body: Block) -> None:
     for op in body.ops:
         if op.prim.name == "check" and op.prim.raises and tuple(op.inputs[0].shape) == shape:
             group.append(op)
-        elif op.prim.may_raise and group:
+        elif op.prim.may_raise and group and not cannot_raise(op):
             break  # the checks before it are merged; those after it stay as they are
     if len(group) < 2:
         return
