@@ -61,6 +61,7 @@ class CudaEmitter(BlockWalker):
         self.hlines: list[tuple[int, str]] = []
         self.hline_ops: list[Op | None] = []
         self.hdepth = 1
+        self.fetched: list[tuple[int, int, Any]] = []  # (host depth, value id, its loc before) of host_scalar
         self.kernels: list[KernelRecord] = []
         self.locs: dict[int, Any] = {}
         self.dims: dict[int, str] = {}  # Dim id -> host variable with its size
@@ -95,6 +96,10 @@ class CudaEmitter(BlockWalker):
         try:
             yield
         finally:
+            # a scalar fetched in this block is a host variable only on this path: after it, it is fetched again
+            while self.fetched and self.fetched[-1][0] >= self.hdepth:
+                _, vid, before = self.fetched.pop()
+                self.locs[vid] = before
             self.hdepth -= 1
 
     def op_at_line(self, lineno: int) -> Op | None:
@@ -193,6 +198,7 @@ class CudaEmitter(BlockWalker):
             return loc.text if isinstance(loc, Lit) else loc.name
         name = self.fresh("h")
         self.hline(f"{name} = rt.fetch({loc.buf.name}, {self.host_offset(loc)}, {dtype_text(v.dtype)})")
+        self.fetched.append((self.hdepth, v.id, loc))
         self.locs[v.id] = HostScalar(name, np.dtype(v.dtype))
         return name
 
