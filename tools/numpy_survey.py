@@ -769,6 +769,12 @@ S25B_CASES = {
     "method/real-setitem": (_set_real, (C,)),
     "method/shape-tuple-reshape": (lambda a: a.reshape(a.shape[::-1]), (A,)),
     "method/nonzero-error": (lambda i: i.nonzero(), (I,)),
+    "broadcast/shape": (lambda a, v: np.zeros(np.broadcast(a, v[:4]).shape) + a, (A, V)),
+    "atleast_1d/2d-several": (lambda a, v: np.atleast_1d(a[0, 0], v)[0] + np.atleast_2d(v, a)[0].sum(), (A, V)),
+    "asanyarray": (lambda a: np.asanyarray(a) * 2, (A,)),
+    "iterable": (lambda a: a * np.iterable(a) + np.iterable(a[0, 0]), (A,)),
+    "flags/strides": (lambda a: a * a.strides[0], (A,)),
+    "isfortran": (lambda a: a * np.isfortran(a), (A,)),
 }
 
 

@@ -116,6 +116,52 @@ def astype(x, dtype, /, *, copy=True, device=None):
     return nx.copy(sem.astype(x, dtype)) if np.dtype(dtype) == _tr(x).dtype else sem.astype(x, dtype)
 
 
+def atleast_1d(*arys):
+    """NumPy 2's: one array for one argument, a tuple for several."""
+    return _each(nx.atleast_1d, np.atleast_1d, arys)
+
+
+def atleast_2d(*arys):
+    return _each(nx.atleast_2d, np.atleast_2d, arys)
+
+
+def _each(traced, real, arys: tuple):
+    if not _any_traced(*arys):
+        return real(*arys)
+    res = tuple(traced(a) for a in arys)
+    return res[0] if len(res) == 1 else res
+
+
+def asanyarray(a, dtype=None, order=None, *, like=None):
+    return nx.asarray(a, dtype)
+
+
+def iterable(y):
+    """A traced array is iterable unless it is 0-d (NumPy's iter() test)."""
+    return y.ndim > 0 if is_tracer(y) else np.iterable(y)
+
+
+class _Broadcast:
+    """np.broadcast of traced arrays: its static attributes; iterating over the
+    element tuples would need their values while tracing: refused."""
+
+    def __init__(self, *args):
+        shapes = [tuple(a.shape) if is_tracer(a) else np.shape(a) for a in args]
+        self.shape = np.broadcast_shapes(*shapes)
+        self.ndim = self.nd = len(self.shape)
+        self.size = int(np.prod(self.shape))
+        self.numiter = len(args)
+        self.index = 0
+
+    def __iter__(self):
+        raise _unsupported("iterating over np.broadcast of traced arrays is not supported",
+                           "use np.broadcast_arrays(a, b) and index the arrays")
+
+
+def broadcast(*args):
+    return _Broadcast(*args) if _any_traced(*args) else np.broadcast(*args)
+
+
 def resize(a, new_shape):
     """a flattened, repeated to the new size and reshaped (zeros for an empty a)."""
     if not _any_traced(a):
@@ -386,6 +432,8 @@ TABLE: dict[str, Any] = {
     "rollaxis": rollaxis, "astype": astype, "resize": resize, "ascontiguousarray": ascontiguousarray,
     "asfortranarray": asfortranarray, "require": require, "asarray_chkfinite": asarray_chkfinite,
     "choose": choose, "compress": compress, "apply_over_axes": apply_over_axes, "vectorize": vectorize, "pad": pad,
+    "atleast_1d": atleast_1d, "atleast_2d": atleast_2d, "asanyarray": asanyarray, "iterable": iterable,
+    "broadcast": broadcast,
 }
 METHODS: dict[str, Any] = {"reshape": reshape_method, "ravel": ravel_method, "flatten": flatten_method,
                            "take": take_method, "compress": compress_method, "choose": choose_method}

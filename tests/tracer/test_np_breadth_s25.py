@@ -706,3 +706,13 @@ def test_composed_ufunc_methods_are_refused_clearly(rng):
         lt.jit(lambda v: np.frexp.reduce(v), backend="interpret")(rng.standard_normal(4))
     with pytest.raises(ValueError, match="no identity"):
         lt.jit(lambda v: np.fmax.reduce(v[:0]), backend="interpret")(rng.standard_normal(4))
+
+
+def test_broadcast_atleast_asanyarray_iterable(rng):
+    """np.atleast_1d(a, b) raised a TypeError (one argument only); np.broadcast a TraceError."""
+    a, v = rng.standard_normal((5, 4)), rng.standard_normal(4)
+    same(lambda a, v: (np.atleast_1d(a[0, 0], v), np.atleast_2d(v, a), np.atleast_1d(v), np.asanyarray(a) * 2,
+                       np.iterable(a), np.iterable(a[0, 0]), np.zeros(np.broadcast(a, v).shape) + a,
+                       np.broadcast(a, v, 1.0).size), a, v)
+    with pytest.raises(lt.UnsupportedError, match="iterating over np.broadcast"):
+        lt.jit(lambda a, v: [x for x in np.broadcast(a, v)], backend="interpret")(a, v)
