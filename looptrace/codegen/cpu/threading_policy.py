@@ -56,3 +56,98 @@ def prepare_threads() -> str | None:
             return None
         os.environ["OMP_WAIT_POLICY"] = "passive"
         return "passive"
+
+
+# --- threads for the cores others leave free ---
+# Passive waiting keeps idle threads off the cores, but a parallel loop split
+# into as many chunks as there are cores still waits for its slowest chunk:
+# with one of two cores taken by another process, the chunk on the taken
+# core runs at half speed or less, and the loop loses more than that core
+# (bench/README.md, "Threads on a busy machine": row_norms 2.8x slower
+# threaded than serial with a core busy). Before a kernel with a prange runs,
+# `fit_threads` sets Numba's thread count (for the calling thread) to the
+# cores of this process's CPU set that other processes leave free, measured
+# from /proc/stat over the last interval of at least SAMPLE_S: the busy time
+# of those CPUs less this process's own CPU time. One read of /proc/stat
+# (tens of microseconds) per interval; a parallel kernel runs for longer.
+# LOOPTRACE_ADAPTIVE_THREADS=0 turns it off (Numba's count, as set by the
+# user, is then left alone).
+SAMPLE_S = 0.05
+_ADAPTIVE = os.environ.get("LOOPTRACE_ADAPTIVE_THREADS", "1") != "0"
+_sample = {"t": -1.0, "busy": 0, "own": 0.0, "free": None}
+_applied = threading.local()
+
+
+def _cpu_set() -> set[int]:
+    try:
+        return os.sched_getaffinity(0)
+    except (AttributeError, OSError):
+        return set(range(os.cpu_count() or 1))
+
+
+def _busy_ticks(cpus: set[int]) -> int | None:
+    """Busy clock ticks of these CPUs since boot (user, nice, system, irq,
+    softirq, steal), or None where /proc/stat cannot be read."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            text = f.read(1 << 16)
+    except OSError:
+        return None
+    total = 0
+    for line in text.split(b"\n"):
+        if not line.startswith(b"cpu") or line.startswith(b"cpu "):
+            continue
+        name, *fields = line.split()
+        try:
+            if int(name[3:]) not in cpus:
+                continue
+            v = [int(x) for x in fields[:8]]
+        except ValueError:
+            continue
+        total += v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+    return total
+
+
+def free_cores(now: float | None = None) -> int | None:
+    """The cores of this process's CPU set that other processes left free
+    over the last interval (at least 1), or None before a first interval."""
+    import time
+
+    now = time.monotonic() if now is None else now
+    s = _sample
+    if now - s["t"] < SAMPLE_S:
+        return s["free"]
+    cpus = _cpu_set()
+    busy, own = _busy_ticks(cpus), time.process_time()
+    if busy is None:
+        return None
+    if s["t"] >= 0:
+        wall = now - s["t"]
+        others = (busy - s["busy"]) / _CLOCK_TICKS - (own - s["own"])
+        s["free"] = max(1, min(len(cpus), len(cpus) - int(others / wall + 0.5)))
+    s["t"], s["busy"], s["own"] = now, busy, own
+    return s["free"]
+
+
+def fit_threads() -> None:
+    """Run the calling thread's next parallel region on the free cores."""
+    if not _ADAPTIVE:
+        return
+    free = free_cores()
+    if free is None:
+        return
+    import numba
+
+    want = min(free, numba.config.NUMBA_NUM_THREADS)
+    had = getattr(_applied, "n", None)
+    if had != want:
+        if numba.get_num_threads() != (numba.config.NUMBA_NUM_THREADS if had is None else had):
+            return  # the user set the count for this thread (numba.set_num_threads): theirs stands
+        numba.set_num_threads(want)
+        _applied.n = want
+
+
+try:
+    _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+except (AttributeError, ValueError, OSError):
+    _CLOCK_TICKS = 100
