@@ -73,6 +73,10 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return call_converted(fn.py_func, args, kwargs)
     if isinstance(fn, types.FunctionType) and _user_function(fn):
         return call_converted(fn, args, kwargs)
+    if isinstance(fn, np.vectorize):  # @np.vectorize made outside: one traced loop (np_surface.py)
+        from .np_surface import from_numpy_vectorize
+
+        fn = from_numpy_vectorize(fn)
     try:
         return fn(*args, **kwargs)
     except TypeError as e:  # a shape computed with a run-time length (a Dim) where an int is needed
