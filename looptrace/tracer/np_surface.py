@@ -421,6 +421,11 @@ class _Vectorized:
         return getattr(self.real, name)
 
 
+def from_numpy_vectorize(v: np.vectorize) -> _Vectorized:
+    """A NumPy vectorize object (an @np.vectorize made outside the trace) as traced code calls it."""
+    return _Vectorized(v.pyfunc, v.otypes or None, None, v.excluded, v.cache, v.signature)
+
+
 def vectorize(pyfunc=np._NoValue, otypes=None, doc=None, excluded=None, cache=False, signature=None):
     if pyfunc is np._NoValue:  # @np.vectorize(otypes=...) as a decorator factory
         return lambda f: _Vectorized(f, otypes, doc, excluded, cache, signature)

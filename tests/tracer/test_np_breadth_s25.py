@@ -716,3 +716,26 @@ def test_broadcast_atleast_asanyarray_iterable(rng):
                        np.broadcast(a, v, 1.0).size), a, v)
     with pytest.raises(lt.UnsupportedError, match="iterating over np.broadcast"):
         lt.jit(lambda a, v: [x for x in np.broadcast(a, v)], backend="interpret")(a, v)
+
+
+@np.vectorize
+def soft_threshold(x, t=0.5):
+    if x > t:
+        return x - t
+    if x < -t:
+        return x + t
+    return 0.0
+
+
+clip_unit = np.vectorize(lambda x: min(max(x, -1.0), 1.0), otypes=[np.float32])
+
+
+def uses_module_vectorize(a):
+    return soft_threshold(a), soft_threshold(a, 1.0), clip_unit(a * 3)
+
+
+def test_a_module_level_np_vectorize_is_traced(rng):
+    """An @np.vectorize made outside the function raised a TraceError on traced arguments."""
+    a = rng.standard_normal((4, 5))
+    same(uses_module_vectorize, a)
+    grad_check(lambda a: np.sum(soft_threshold(a) ** 2), [a], (0,))
