@@ -14,11 +14,12 @@ import numpy as np
 
 from looptrace import guards, pickling, pipeline, pytree, specialize
 from looptrace.codegen.target import CompileOptions, Runner
-from looptrace.errors import TraceError
+from looptrace.errors import InternalError, TraceError
 from looptrace.ir.core import RNG, Program, SourceLoc
 from looptrace.ir.printer import print_program
 from looptrace.sigcache import SignatureCache
 from looptrace.tracer import context as ctx
+from looptrace.tracer import layout
 from looptrace.tracer.convert import deep_recursion
 from looptrace.tracer.trace import ArgSpec, arg_spec, build_output, device_array_spec, trace_function
 
@@ -71,6 +72,7 @@ class JitFunction:
             if n not in self.param_names:
                 raise ValueError(f"static_argnames names {n!r}, which is not a parameter of {fn.__name__}")
         self._auto_static: dict[str, str] = {}  # int arguments found to decide a shape -> why (specialize.py)
+        self._layout_sensitive: set[str] = set()  # arguments whose layout decides a reshape (tracer/layout.py)
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self._positional = all(p.kind in plain for p in self.signature.parameters.values())
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
@@ -119,8 +121,7 @@ class JitFunction:
             extra = guards.bind(traced, args)
             if extra is not None and (not traced.captured or captured_unchanged(traced)):
                 run_plain = getattr(compiled.run, "call_plain", None)
-                if run_plain is None or compiled.program.writebacks or not _plain_extra(traced) \
-                        or traced.c_order_args:
+                if run_plain is None or compiled.program.writebacks or not _plain_extra(traced):
                     return self.execute(compiled, hit[1], list(args), extra)
                 if hit[2] is not None:  # static ints are in the program, not the kernel's arguments
                     args = tuple(args[i] for i in hit[2])
@@ -133,7 +134,8 @@ class JitFunction:
             compiled, specs = self.compiled_for(values)
             extra = guards.bind(compiled.traced, values)
             if extra is not None:  # else what it reads from outside changed just now: again
-                if key is not None and self._fast_ok:  # (tracing may have made a float static)
+                if key is not None and self._fast_ok and not compiled.traced.layout_args:
+                    # (tracing may have made a float static; a layout-keyed program has no plain key)
                     if len(self._fast) >= _FAST_ENTRIES:  # int values are in the keys: stay bounded
                         self.forget_fast()
                     runtime = tuple(i for i, s in enumerate(specs) if s.kind != "static")
@@ -258,6 +260,8 @@ class JitFunction:
                 key.append(("r", type(v.bit_generator).__name__))
             else:
                 key.append((s.kind, s.dtype, s.shape) + (("device",) if s.device else ()))
+                if n in self._layout_sensitive:  # its layout decides a reshape (tracer/layout.py)
+                    key.append(("layout", layout.pattern(v)))
         return tuple(key)
 
     def bind(self, args: tuple, kwargs: dict) -> list:
@@ -283,7 +287,13 @@ class JitFunction:
 
         # a program whose guards fail (something it read from outside changed) is retraced
         compiled = self._cache.get_or_build(key, build, lambda c: _still_valid(c.traced, values))
-        if [s.kind for s in compiled.specs] != [s.kind for s in specs]:
+        sensitive = {self.param_names[i] for i in compiled.traced.layout_args if not isinstance(i, tuple)}
+        if not sensitive <= self._layout_sensitive:
+            # tracing found arguments whose layout decides a reshape: keyed by it from now on
+            self._layout_sensitive |= sensitive
+            self._cache[(key[0], self._key(compiled.specs, values))] = compiled
+            self._cache.pop(key)
+        elif [s.kind for s in compiled.specs] != [s.kind for s in specs]:
             # tracing found arguments to specialize on: later calls look it up by the new key
             self._cache[(key[0], self._key(compiled.specs, values))] = compiled
             self._cache.pop(key)
@@ -322,7 +332,7 @@ class JitFunction:
         """Run on the call's values plus the implicit arguments (guards.py);
         arguments are written back only after a successful run."""
         program = compiled.program
-        if compiled.traced.c_order_args:
+        if compiled.traced.layout_args:
             _check_layouts(self.display_names, values, extra, compiled.traced)
         keep = getattr(compiled.run, "takes_device_arrays", False)
         run_args = [runtime_arg(s, v, keep) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
@@ -582,7 +592,7 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     traced, program = compiled.traced, compiled.program
     unpacked = guard is not None  # `_guard` unpacks the call into x0, x1, ...
     fast = getattr(compiled.run, "fast", None)
-    if fast is None or traced.captured or traced.c_order_args:
+    if fast is None or traced.captured or traced.layout_args:
         return None
     if program.writebacks:
         written = _written_guard(compiled, runtime, types)
@@ -736,7 +746,9 @@ def captured_unchanged(program: Program) -> bool:
 
 
 def _still_valid(program: Program, values: list) -> bool:
-    return guards.bind(program, values) is not None and captured_unchanged(program)
+    extra = guards.bind(program, values)
+    return extra is not None and captured_unchanged(program) and \
+        (not program.layout_args or layout.holds(program.layout_args, values, extra))
 
 
 def _plain_extra(program: Program) -> bool:
@@ -884,32 +896,30 @@ def _may_share(a: Any, b: Any, sa: ArgSpec, sb: ArgSpec) -> bool:
 
 
 def _check_layouts(names, values, extra: tuple, traced: Program) -> None:
-    """Refuse an array argument (or one read from outside: `extra`, the
-    implicit arguments) that is not C-ordered where the program holds for C
-    order only (tracer/layout.py): NumPy's reshape of it would copy where
-    the trace made a view, or make a view where it copied, and a write
-    shows which."""
-    for argi, loc in traced.c_order_args.items():
-        if isinstance(argi, tuple):  # ("implicit", k)
-            v, what = extra[argi[1]], f"the array {traced.guards.implicit[argi[1]].source.describe()}"
-        else:
-            v, what = values[argi], f"argument `{names[argi]}`"
-        if _c_ordered(v):
+    """The arrays a program holds for the layout it was traced for
+    (tracer/layout.py) have it: calls reach a program traced for their
+    layout (JitFunction._key, `_still_valid`), but a device array's layout
+    is not followed, and one that is not C-ordered is refused."""
+    for argi, (loc, _) in traced.layout_args.items():
+        v = extra[argi[1]] if isinstance(argi, tuple) else values[argi]
+        if isinstance(v, np.ndarray) or _c_ordered(v):
             continue
+        what = f"argument `{names[argi]}`" if not isinstance(argi, tuple) else \
+            f"the array {traced.guards.implicit[argi[1]].source.describe()}"
         from looptrace.errors import UnsupportedError
 
         raise UnsupportedError(
-            f"{what} is not C-ordered (Fortran-ordered or strided), and the program reshapes "
-            "it and then writes into it or into the reshape: NumPy makes that reshape a view of a C-ordered "
-            "array and may copy for this one, so what the write reaches depends on the memory order, and "
-            "looptrace traced it for C order", loc, "pass it through np.ascontiguousarray first")
+            f"{what} is a device array that is not C-ordered, and the program reshapes it and then writes "
+            "into it or into the reshape: what the write reaches depends on the memory order, which "
+            "looptrace follows for NumPy arrays only", loc, "pass a C-ordered copy")
+    if not layout.holds(traced.layout_args, values, extra):
+        raise InternalError("a program traced for other argument layouts was run")
 
 
 def _c_ordered(v: Any) -> bool:
-    if isinstance(v, np.ndarray):
-        return v.flags.c_contiguous
+    """A device array's layout (__cuda_array_interface__: no strides means C order)."""
     cai = getattr(v, "__cuda_array_interface__", None)
-    if isinstance(cai, dict):  # a device array: no strides means C order
+    if isinstance(cai, dict):
         if cai.get("strides") is None:
             return True
         step, want = np.dtype(cai["typestr"]).itemsize, []

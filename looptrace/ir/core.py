@@ -150,9 +150,10 @@ class Program:
     # result position -> argument position, for a result that is the argument object itself
     # (`s[1] = 7; return s`): the call returns the caller's array, as Python does
     result_args: dict = field(default_factory=dict)
-    # array arguments the program holds for C order only (a reshape of one that another memory
-    # order would make NumPy copy, or not, and a write that shows it: tracer/layout.py) -> its line
-    c_order_args: dict = field(default_factory=dict)
+    # array arguments the program holds for the layout it was traced for only (a reshape of one that
+    # another memory order would make NumPy copy, or not, and a write that shows it: tracer/layout.py)
+    # -> (the reshape's line, the layout: None for C order, else strides in elements)
+    layout_args: dict = field(default_factory=dict)
 
 
 def walk(block: Block) -> Iterator[Op]:

@@ -120,11 +120,11 @@ class TraceState:
         self.python_divs: dict[int, str] = {}  # value id -> op name: a division of two Python numbers
         self.arg_boxes: dict[int, int] = {}  # id of the box of each array argument -> its position
         # reshape views of arguments that another memory order would make copies (tracer/layout.py):
-        # id of the argument's box, and of each such view -> (weak reference to the view, argument
-        # position, line); the arguments such a view's write showed the program to hold for C
-        # order only -> the reshape's line
+        # id of the argument's box, and of each such copy -> (weak reference to the reshape,
+        # argument position, line, the layout traced); the arguments such a write showed the
+        # program to hold for the layout traced only -> (the reshape's line, that layout)
         self.layout_views: dict[int, list] = {}
-        self.c_order_args: dict[int, Any] = {}
+        self.layout_args: dict[Any, tuple] = {}
         # ids of the boxes of arrays a converted user function was passed or closes over, while it runs:
         # its caller can still see them (control.LoopTrace._detach)
         self.foreign_boxes: collections.Counter = collections.Counter()

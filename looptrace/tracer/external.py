@@ -97,6 +97,10 @@ class Externals:
                 self.aliases.append((k, source))
             return self.implicit[k][2]
         tracer, arg = _root_tracer(value, kind)
+        if kind == "array":
+            from . import layout
+
+            tracer.ghost = layout.arg_ghost(value)  # its layout decides reshapes (layout.py)
         self.by_id[id(value)] = len(self.implicit)
         self.implicit.append((source, kind, tracer, arg))
         self.keep.append(value)

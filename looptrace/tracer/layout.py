@@ -36,8 +36,11 @@ def c_ghost(shape: tuple) -> np.ndarray | None:
 
 
 def ghost_of(t: Any) -> np.ndarray | None:
-    """The ghost of tracer `t`: its own for a view, a C-ordered one for an array."""
-    return c_ghost(t.shape) if t.base is None else t.ghost
+    """The ghost of tracer `t`: its own for a view and for an argument that
+    is not C-ordered (`arg_ghost`), a C-ordered one for any other array."""
+    if t.base is None and t.ghost is None:
+        return c_ghost(t.shape)
+    return t.ghost
 
 
 def indexed(parent: np.ndarray | None, items: list) -> np.ndarray | None:
@@ -76,16 +79,44 @@ def reshaped(parent: np.ndarray | None, shape: tuple) -> tuple[bool, np.ndarray 
 
 
 # --- arguments whose memory order decides a reshape ---
-# An argument's ghost is C-ordered: the trace takes array arguments for C
-# order. NumPy's reshape of a Fortran-ordered or strided argument may copy
-# where that of a C-ordered one is a view (x.reshape(-1) of x.T passed in).
-# The difference shows only through a write: into the view, or into the
-# argument while the view is still held. Each view so made of an argument is
-# watched (weakly: a view nothing holds any more sees no later write); such
-# a write records that the program holds for C-ordered arguments only
-# (TraceState.c_order_args, Program.c_order_args: the argument's position,
-# or ("implicit", k) for an array read from outside, a global's), and a call
-# with another layout is refused (api.py `_check_layouts`).
+# NumPy's reshape of a Fortran-ordered or strided array may copy where that
+# of a C-ordered one is a view (x.reshape(-1) of x.T passed in). An argument's
+# ghost (and an array's read from outside) has the strides of the array the
+# trace is made for (`pattern`, `arg_ghost`). The difference shows only
+# through a write: into the view, or into the argument while the view is
+# still held. Each reshape of an argument is watched (weakly: a view nothing
+# holds any more sees no later write); such a write records that the program
+# holds for that argument's layout only (TraceState.layout_args,
+# Program.layout_args: the argument's position, or ("implicit", k) for an
+# array read from outside, a global's -> (the reshape's line, the pattern)),
+# and api.py keys the argument's layout and traces again for another
+# (JitFunction._layout_sensitive, `holds`).
+def pattern(x: Any) -> tuple | None:
+    """The layout a trace is made for: None for a C-ordered array (and for
+    what is not a NumPy array), else its strides in elements (0 on unit
+    axes, whose stride NumPy ignores)."""
+    if not isinstance(x, np.ndarray) or x.ndim == 0 or x.flags.c_contiguous:
+        return None
+    size = x.itemsize or 1
+    return tuple(0 if d == 1 else s // size for s, d in zip(x.strides, x.shape))
+
+
+def arg_ghost(x: Any) -> np.ndarray | None:
+    """The ghost of array argument `x` where it is not C-ordered (None: C)."""
+    p = pattern(x)
+    return None if p is None else _ghost(tuple(x.shape), p)
+
+
+def holds(layout_args: dict, values: list, extra: tuple = ()) -> bool:
+    """Do the arrays a program was traced for (Program.layout_args) have
+    the layouts it was traced for?"""
+    for argi, (_, want) in layout_args.items():
+        v = extra[argi[1]] if isinstance(argi, tuple) else values[argi]
+        if pattern(v) != want:
+            return False
+    return True
+
+
 def _root(t: Any) -> Any:
     while t.base is not None:
         t = t.base
@@ -112,7 +143,7 @@ def watch(made: Any, base: Any) -> None:
                      if kind == "array" and t._box is root._box), None)
     if argi is None or _order_free(tuple(base.shape), tuple(made.shape)):
         return
-    entry = (weakref.ref(made), argi, ctx.current_loc())
+    entry = (weakref.ref(made), argi, ctx.current_loc(), _pattern_of(root))
     st.layout_views.setdefault(id(root._box), []).append(entry)
     if made.base is None:
         st.layout_views.setdefault(id(made._box), []).append(entry)
@@ -120,10 +151,18 @@ def watch(made: Any, base: Any) -> None:
 
 def written(box: Any) -> None:
     """`box` is written (an argument's, or a watched copy's): the watched
-    reshapes of it still held decide the program for C order."""
+    reshapes of it still held decide the program for the layout traced."""
     from . import context as ctx
 
     st = ctx.state()
-    for ref, argi, loc in st.layout_views.get(id(box), ()):
+    for ref, argi, loc, layout in st.layout_views.get(id(box), ()):
         if ref() is not None:
-            st.c_order_args.setdefault(argi, loc)
+            st.layout_args.setdefault(argi, (loc, layout))
+
+
+def _pattern_of(root: Any) -> tuple | None:
+    """The pattern an argument's tracer was made with (None: C order)."""
+    g = root.ghost
+    if g is None:
+        return None
+    return tuple(0 if d == 1 else s for s, d in zip(g.strides, g.shape))

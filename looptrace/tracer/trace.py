@@ -182,6 +182,10 @@ def _bind_arg(spec: ArgSpec, x: Any) -> tuple[Any, Value | None]:
         return RngTracer(v), v
     t = Tracer(v, weak=spec.weak)
     t.array0d = spec.kind == "array" and v.ndim == 0  # a 0-d ndarray argument, which `+=` writes into
+    if spec.kind == "array":
+        from . import layout
+
+        t.ghost = layout.arg_ghost(x)  # its layout decides which reshapes are views (layout.py)
     return t, v
 
 
@@ -216,7 +220,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
         program.captured = st.captured
-        program.c_order_args = dict(st.c_order_args)
+        program.layout_args = dict(st.layout_args)
         program.notes = list(st.notes)
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
         python_numbers.guard(program, st.python_ints, st.python_divs)

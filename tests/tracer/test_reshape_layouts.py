@@ -1,15 +1,16 @@
 """A reshape of an array argument is a view or a copy by the argument's
 memory order in NumPy (x.reshape(-1) of a Fortran-ordered x copies; x.T of
 it reshaped is a view), and a write into the argument or into the reshape
-shows which. The trace takes arguments for C order (tracer/layout.py): a
-program whose writes show it runs as the plain function on C-ordered
-arguments and refuses others clearly (api.py `_check_layouts`); a program
-whose reshapes no write can tell apart runs on any layout."""
+shows which. The trace follows the layout of the arrays it is made for
+(tracer/layout.py); a program whose writes show it is keyed by that
+layout and traced again for another (api.py JitFunction._layout_sensitive),
+and runs as the plain function on C-ordered, Fortran-ordered and strided
+arguments alike. Before, the trace took every argument for C order: a
+wrong answer on the others."""
 import numpy as np
 import pytest
 
 import looptrace
-from looptrace.errors import UnsupportedError
 
 
 def flat_then_write(X):
@@ -60,8 +61,17 @@ def _layouts(rng):
             "strided": rng.standard_normal((8, 6))[::2]}
 
 
+def _twin(X):
+    """A copy of X with its layout (a strided X's copy would be C-ordered)."""
+    if X.flags.forc:
+        return X.copy(order="K")
+    twin = np.empty((X.shape[0] * 2, X.shape[1]))[::2]
+    twin[...] = X
+    return twin
+
+
 def _run(fn, args, backend):
-    plain = [a.copy(order="K") if isinstance(a, np.ndarray) else a for a in args]
+    plain = [_twin(a) if isinstance(a, np.ndarray) else a for a in args]
     want = fn(*plain)
     got = looptrace.jit(fn, backend=backend)(*args)
     return got, want, plain
@@ -69,28 +79,26 @@ def _run(fn, args, backend):
 
 @pytest.mark.parametrize("fn", [flat_then_write, transposed_flat_then_write, write_into_the_reshape])
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
-def test_a_write_that_shows_the_layout_runs_on_c_order_and_refuses_others(fn, backend, rng):
-    for name, X in _layouts(rng).items():
-        if name == "C":
-            got, want, plain = _run(fn, [X], backend)
+def test_a_write_that_shows_the_layout_follows_it(fn, backend, rng):
+    jf = looptrace.jit(fn, backend=backend)
+    layouts = _layouts(rng)
+    for _ in range(2):  # layouts in turn: one program each, kept
+        for X in layouts.values():
+            X, plain = _twin(X), _twin(X)
+            got, want = jf(X), fn(plain)
             np.testing.assert_allclose(got, want, rtol=1e-12)
-            np.testing.assert_array_equal(X, plain[0])
-            continue
-        before = X.copy()
-        with pytest.raises(UnsupportedError, match="not C-ordered") as e:
-            looptrace.jit(fn, backend=backend)(X)
-        assert "test_reshape_layouts.py" in str(e.value) and "reshape" in str(e.value)
-        np.testing.assert_array_equal(X, before)  # nothing written
+            np.testing.assert_array_equal(X, plain)
+    assert len(jf._cache) == 3
 
 
 def test_a_write_in_a_loop_shows_it_too(rng):
     v = rng.standard_normal(4)
     f = looptrace.jit(write_in_a_loop, backend="interpret")
-    X = _layouts(rng)["C"]
-    got, want, _ = _run(write_in_a_loop, [X, v], "interpret")
-    assert got == pytest.approx(want, rel=1e-12)
-    with pytest.raises(UnsupportedError, match="not C-ordered"):
-        f(_layouts(rng)["F"], v)
+    for X in _layouts(rng).values():
+        again = _twin(X)
+        got, want, plain = _run(write_in_a_loop, [X, v], "interpret")
+        assert got == pytest.approx(want, rel=1e-12)
+        assert f(again, v) == pytest.approx(want, rel=1e-12)
 
 
 @pytest.mark.parametrize("fn", [reshape_read_only, temporary_reshape_then_write, unit_axes_then_write])
@@ -103,14 +111,12 @@ def test_reshapes_no_write_tells_apart_run_on_every_layout(fn, backend, rng):
         np.testing.assert_array_equal(X, plain[0])
 
 
-def test_a_c_ordered_call_keeps_the_fast_path_and_an_f_ordered_one_is_refused_after_it(rng):
+def test_a_c_ordered_call_keeps_its_program_after_an_f_ordered_one(rng):
     f = looptrace.jit(flat_then_write, backend="cpu")
     layouts = _layouts(rng)
-    for _ in range(3):
-        X = layouts["C"].copy()
-        np.testing.assert_allclose(f(X), flat_then_write(layouts["C"].copy()), rtol=1e-12)
-    with pytest.raises(UnsupportedError, match="not C-ordered"):
-        f(layouts["F"].copy(order="F"))
+    for order in "CFCFC":
+        np.testing.assert_allclose(f(_twin(layouts[order])), flat_then_write(_twin(layouts[order])), rtol=1e-12)
+    assert len(f._cache) == 2
 
 
 GRID = np.zeros((3, 4))
@@ -123,17 +129,16 @@ def reshape_a_global_then_write(x):
 
 
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
-def test_an_array_read_from_outside_is_held_to_c_order_too(backend, rng):
-    """A global's array is an implicit argument, fetched at each call: its
-    memory order is checked as an argument's."""
+def test_an_array_read_from_outside_follows_its_layout_too(backend, rng):
+    """A global's array is an implicit argument, fetched at each call: a
+    program traced for another layout of it is traced again."""
     global GRID
     start = rng.standard_normal((3, 4))
     f = looptrace.jit(reshape_a_global_then_write, backend=backend)
-    GRID = start.copy()
-    want = reshape_a_global_then_write(0.5)
-    GRID = start.copy()
-    np.testing.assert_allclose(f(0.5), want, rtol=1e-12)
-    GRID = np.asfortranarray(start)
-    with pytest.raises(UnsupportedError, match="the array GRID is not C-ordered"):
-        f(0.5)
-    np.testing.assert_array_equal(GRID, start)
+    for make in (np.ascontiguousarray, np.asfortranarray, np.ascontiguousarray):
+        GRID = make(start.copy())
+        want = reshape_a_global_then_write(0.5)
+        written = GRID.copy()
+        GRID = make(start.copy())
+        np.testing.assert_allclose(f(0.5), want, rtol=1e-12)
+        np.testing.assert_array_equal(GRID, written)
