@@ -739,3 +739,13 @@ def test_a_module_level_np_vectorize_is_traced(rng):
     a = rng.standard_normal((4, 5))
     same(uses_module_vectorize, a)
     grad_check(lambda a: np.sum(soft_threshold(a) ** 2), [a], (0,))
+
+
+def test_weighted_quantile_gradient(rng):
+    a, w = rng.standard_normal((6, 3)), rng.uniform(0.5, 1.5, 6)
+
+    def loss(a):
+        return (np.sum(np.quantile(a, [0.3, 0.8], axis=0, weights=w, method="inverted_cdf") ** 2)
+                + np.percentile(a, 40, weights=np.abs(a), method="inverted_cdf"))
+
+    grad_check(loss, [a], (0,))
