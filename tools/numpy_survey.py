@@ -650,6 +650,17 @@ def _method_outs(a):
     return o, c, r
 
 
+@np.vectorize
+def _soft(x, t=0.5):
+    if x > t:
+        return x - t
+    return x + t if x < -t else 0.0
+
+
+def _soft_both(a):
+    return _soft(a) + _soft(a, 1.0)
+
+
 def _set_real(c):
     d = c.copy()
     d.real = 0.0
@@ -769,6 +780,9 @@ S25B_CASES = {
     "method/real-setitem": (_set_real, (C,)),
     "method/shape-tuple-reshape": (lambda a: a.reshape(a.shape[::-1]), (A,)),
     "method/nonzero-error": (lambda i: i.nonzero(), (I,)),
+    "common_type": (lambda a, i: a.astype(np.common_type(a, i)), (A, I)),
+    "emath/complex": (lambda c: np.emath.sqrt(c) + np.emath.log(c) + np.emath.logn(2, c), (C,)),
+    "vectorize/module-decorator": (_soft_both, (A,)),
     "broadcast/shape": (lambda a, v: np.zeros(np.broadcast(a, v[:4]).shape) + a, (A, V)),
     "atleast_1d/2d-several": (lambda a, v: np.atleast_1d(a[0, 0], v)[0] + np.atleast_2d(v, a)[0].sum(), (A, V)),
     "asanyarray": (lambda a: np.asanyarray(a) * 2, (A,)),
