@@ -94,6 +94,77 @@ def _weighted_quantile(a, q, axis, out, method: str, keepdims: bool, weights) ->
     return res
 
 
+# --- nan quantiles by the other methods --------------------------------------------------------------------
+# NumPy's _QuantileMethods: the virtual index from the count n and q, (alpha, beta) for the continuous ones
+_CONTINUOUS = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5), "weibull": (0.0, 0.0),
+               "median_unbiased": (1 / 3.0, 1 / 3.0), "normal_unbiased": (3 / 8.0, 3 / 8.0)}
+NAN_METHODS = ("inverted_cdf", "averaged_inverted_cdf", "closest_observation", "lower", "higher", "nearest",
+               "midpoint") + tuple(_CONTINUOUS)
+
+
+def nan_quantile_by_method(s: Tracer, q: Tracer, count: Tracer, method: str, weak: bool) -> Tracer:
+    """np.nanquantile's method (other than linear) on sorted lanes s whose first
+    `count` elements are the non-NaN ones: NumPy's virtual index of each method
+    from the count, then a take (the discrete methods) or NumPy's neighbours,
+    gamma and _lerp, step for step."""
+    from .np_arrays import gather_lanes
+
+    lanes = tuple(s.shape[:-1])
+    qb = sem.reshape(sem.astype(q, np.float64), (1,) * len(lanes) + tuple(q.shape))
+    n = sem.astype(count, np.float64)
+    flat = lanes + (int(np.prod(q.shape, dtype=np.int64)),)
+
+    def gather(idx: Tracer) -> Tracer:
+        idx = sem.reshape(sem.astype(sem.broadcast_to(idx, lanes + tuple(q.shape)), np.int64), flat)
+        return sem.reshape(gather_lanes(s, idx, s.ndim - 1), lanes + tuple(q.shape))
+
+    v = _virtual_index(method, n, qb)
+    if method in ("inverted_cdf", "closest_observation", "lower", "higher", "nearest"):
+        return gather(_u("maximum", v, 0.0))
+    top = _u("subtract", n, 1.0)
+    prev = _u("floor", v)
+    above, below = _u("greater_equal", v, top), _u("less", v, 0.0)
+    prev_mod = sem.select(above, sem.full((), -1.0, np.float64), sem.select(below, sem.full((), 0.0, np.float64), prev))
+    lo_i = sem.select(above, top, prev_mod)  # NumPy's index -1: the last valid element
+    hi_i = sem.select(above, top, sem.select(below, sem.full((), 0.0, np.float64), _u("add", prev, 1.0)))
+    gamma = _u("subtract", v, prev_mod)
+    if method == "averaged_inverted_cdf":
+        gamma = sem.select(_u("equal", gamma, 0.0), sem.full((), 0.5, np.float64), sem.full((), 1.0, np.float64))
+    elif method == "midpoint":
+        gamma = sem.select(_u("equal", _u("remainder", v, 1.0), 0.0), sem.full((), 0.0, np.float64),
+                           sem.full((), 0.5, np.float64))
+    if weak and s.dtype.kind in "fc":
+        gamma = sem.astype(gamma, s.dtype)
+    lo, hi = gather(lo_i), gather(hi_i)
+    diff = _u("subtract", hi, lo)
+    low = _u("add", lo, _u("multiply", diff, gamma))
+    high = sem.astype(_u("subtract", hi, _u("multiply", diff, _u("subtract", 1, gamma))), low.dtype)
+    return sem.select(_u("greater_equal", gamma, 0.5), high, low)
+
+
+def _virtual_index(method: str, n: Tracer, q: Tracer) -> Tracer:
+    """NumPy's get_virtual_index for `method` (the discrete ones already rounded to their index)."""
+    if method in _CONTINUOUS:
+        alpha, beta = _CONTINUOUS[method]
+        return _u("subtract", _u("add", _u("multiply", n, q), _u("add", alpha, _u("multiply", q, 1 - alpha - beta))),
+                  1)
+    if method == "averaged_inverted_cdf":
+        return _u("subtract", _u("multiply", n, q), 1)
+    base = _u("multiply", _u("subtract", n, 1), q)
+    if method in ("lower", "higher", "nearest", "midpoint"):
+        floor, ceil = _u("floor", base), _u("ceil", base)
+        return {"lower": floor, "higher": ceil, "nearest": _u("rint", base),
+                "midpoint": _u("multiply", 0.5, _u("add", floor, ceil))}[method]
+    index = _u("subtract", _u("multiply", n, q), 1)
+    if method == "closest_observation":
+        index = _u("subtract", index, 0.5)
+    prev = _u("floor", index)
+    at_boundary = _u("equal", _u("subtract", index, prev), 0.0)
+    if method == "closest_observation":
+        at_boundary = _u("logical_and", at_boundary, _u("equal", _u("remainder", prev, 2.0), 1.0))
+    return sem.select(at_boundary, prev, _u("add", prev, 1.0))
+
+
 # --- ufunc.reduce of the ufuncs without a reduction primitive --------------------------------------------------
 def ufunc_reduce(name: str, a, axis=0, dtype=None, keepdims=False) -> Tracer:
     """np.logaddexp(2).reduce as max + log(sum(exp(x - max))) (NumPy folds pairwise:

@@ -418,8 +418,10 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
 
 def _nanquantile(a, q, axis, out, method, keepdims, weights, weak: bool, name: str):
     nx._no_out(out)
-    if weights is not None or method != "linear":
-        raise UnsupportedError(f"{name} supports only method='linear' without weights", ctx.current_loc())
+    from .np_reductions import NAN_METHODS, nan_quantile_by_method
+
+    if weights is not None or method != "linear" and method not in NAN_METHODS:
+        raise UnsupportedError(f"{name} supports the methods without weights only", ctx.current_loc())
     a = _real(a, name)
     if not _inexact(a):
         return _quantile(a, q, axis, out, method, keepdims, weights, None, weak, name)
@@ -428,7 +430,7 @@ def _nanquantile(a, q, axis, out, method, keepdims, weights, weak: bool, name: s
     q = _tr(q) if is_tracer(q) else sem.wrap(ctx.const_value(np.asarray(q, np.float64)))
     count = sem.reduce("reduce_sum", sem.astype(sem.ufunc("logical_not", _isnan(x)), np.int64), -1)
     count = sem.reshape(count, count.shape + (1,) * q.ndim)
-    res = _interpolate(s, q, count, weak)
+    res = _interpolate(s, q, count, weak) if method == "linear" else nan_quantile_by_method(s, q, count, method, weak)
     res = sem.select(sem.ufunc("equal", count, 0), sem.astype(sem.full((), np.nan, res.dtype), res.dtype), res)
     if q.ndim:
         res = sem.transpose(res, list(range(res.ndim - q.ndim, res.ndim)) + list(range(res.ndim - q.ndim)))

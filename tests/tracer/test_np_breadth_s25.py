@@ -749,3 +749,33 @@ def test_weighted_quantile_gradient(rng):
                 + np.percentile(a, 40, weights=np.abs(a), method="inverted_cdf"))
 
     grad_check(loss, [a], (0,))
+
+
+NAN_METHODS = ["inverted_cdf", "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf", "hazen",
+               "weibull", "median_unbiased", "normal_unbiased", "lower", "higher", "midpoint", "nearest"]
+
+
+@pytest.mark.parametrize("method", NAN_METHODS)
+def test_nanquantile_methods(method, rng):
+    """np.nanquantile/np.nanpercentile took method='linear' only."""
+    a = rng.standard_normal((7, 5))
+    a[rng.random((7, 5)) < 0.3] = np.nan
+    a[:, 4] = np.nan  # a lane of NaN only
+
+    def f(x):
+        return (np.nanquantile(x, [0.0, 0.1, 0.25, 0.5, 0.77, 1.0], axis=0, method=method),
+                np.nanquantile(x, 0.3, method=method), np.nanpercentile(x, 50.0, axis=1, method=method),
+                np.nanpercentile(x.astype(np.float32), [10, 99.9], axis=0, method=method, keepdims=True))
+
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        same(f, a)
+
+
+def test_nanquantile_methods_on_cpu_and_gradient(rng):
+    a = rng.standard_normal((6, 4))
+    a[rng.random((6, 4)) < 0.25] = np.nan
+    with np.errstate(all="ignore"):
+        same(lambda x: tuple(np.nanquantile(x, [0.2, 0.6], axis=0, method=m) for m in NAN_METHODS), a, backend="cpu")
+    b = rng.standard_normal((6, 4))
+    grad_check(lambda b: np.sum(np.nanquantile(np.where(b > 1.2, np.nan, b), [0.3, 0.7], axis=0,
+                                               method="hazen") ** 2), [b], (0,))
