@@ -159,6 +159,9 @@ def _static_difference(b: Any, a: Any) -> int | None:
 def getitem(x: Tracer, key: Any) -> Tracer:
     from . import advanced, masked, varying
 
+    split = masked.after_integers(key)
+    if split is not None:  # x[i, mask] is x[i][mask]
+        return getitem(getitem(x, split[0]), split[1])
     mask = masked.mask_of(key)
     if mask is not None:  # x[mask]: a length known only at run time (masked.py)
         return masked.read(x, mask)
@@ -340,6 +343,10 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
 
     if isinstance(value, Tracer) and value.base is x and value.index is key:
         return  # `x[k] += v` already wrote through the view x[k]
+    split = masked.after_integers(key)
+    if split is not None:  # x[i, mask] = v is x[i][mask] = v
+        setitem(getitem(x, split[0]), split[1], value)
+        return
     mask = masked.mask_of(key)
     if mask is not None:  # x[mask] = v: a select
         masked.write(x, mask, value)

@@ -58,6 +58,22 @@ def mask_of(key: Any) -> Any:
     return None
 
 
+def after_integers(key: Any) -> tuple | None:
+    """(prefix, rest) for `x[i, mask]` (integers, then a mask over the next
+    axes, then whole slices): NumPy selects as x[i][mask] does; else None."""
+    parts = key if isinstance(key, tuple) else (key,)
+    at = next((k for k, p in enumerate(parts) if _is_bool(p)), None)
+    if not at or not all(_is_integer(p) for p in parts[:at]):
+        return None
+    return parts[:at], parts[at:]
+
+
+def _is_integer(k: Any) -> bool:
+    if is_tracer(k):
+        return k.ndim == 0 and np.dtype(k.dtype).kind in "iu"
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+
+
 def _is_bool(k: Any) -> bool:
     return (is_tracer(k) or isinstance(k, np.ndarray)) and np.dtype(k.dtype) == np.bool_
 

@@ -25,6 +25,8 @@ tuples carried through loops), on the interpreter:
   error came first (vectorize/simplify.py `merge_checks`).
 - x[mask].max() (and min) was refused; it checks at run time for an
   empty selection now (tracer/masked.py).
+- `out[i, m] = Y[i, m]` (integers, then a boolean mask) was refused; it
+  is x[i][m] as in NumPy (tracer/indexing.py, masked.py).
 
 And a misleading refusal: an early `return` of a tuple holding a slice of
 a traced length (`return out[:i + 1], acc` in a loop) was refused as a
@@ -290,3 +292,26 @@ def test_the_max_of_a_masked_selection_checks_for_nothing_selected():
     for f, x in [(masked_extremes, np.array([-1.0, -2.0])), (masked_max_in_a_loop, np.array([0.5, 2.0, -1.0]))]:
         with pytest.raises(ValueError, match="zero-size array to reduction operation maximum"):
             lt.jit(f, backend="interpret")(x)
+
+
+def masked_copy_in_rows(out, Y, X):
+    for i in range(out.shape[0]):
+        m = X[i] > 0
+        out[i, m] = Y[i, m]
+        out[i, X[i] < -1] += 1.0
+    return out, Y[1, X[1] > 0].sum()
+
+
+def masked_rows_of_a_3d_array(A, X):
+    for i in range(A.shape[0]):
+        A[i, X[i] > 0, :] = 0.0
+    return A
+
+
+def test_an_integer_then_a_mask_selects_as_row_then_mask():
+    """`out[i, m] = Y[i, m]` was refused ('reading through a boolean mask
+    gives an array whose shape depends on the data'); NumPy's x[i, mask] is
+    x[i][mask], which looptrace supports (tracer/indexing.py)."""
+    r = np.random.default_rng(25)
+    _same(masked_copy_in_rows, np.zeros((3, 4)), r.standard_normal((3, 4)), r.standard_normal((3, 4)))
+    _same(masked_rows_of_a_3d_array, r.standard_normal((3, 4, 2)), r.standard_normal((3, 4)))
