@@ -1009,13 +1009,17 @@ class LoopTrace:
             box.set(out)
         final = []
         pos = 0
-        never = self.it is not None and self.cond_fn is None and self.it.static_len == 0
+        never = self.it is not None and self.it.static_len == 0
         for n, raw in zip(self.names, body.raw_exits):
             spec = specs[n]
             k = spec.n_values()
             after = spec.after_loop(self, n, name_outs[pos:pos + k])
             entry = self.entry[n]
-            if never and is_tracer(after) and after.ndim == 0 and not after.array0d and \
+            if never and n in (returns.FLAG, returns.SLOT):
+                # no iteration: nothing returned in the loop, known while tracing, so the code after it
+                # runs as Python (the return slot's type is not joined with the loop's `return`)
+                after = entry
+            elif never and self.cond_fn is None and is_tracer(after) and after.ndim == 0 and not after.array0d and \
                     (is_tracer(entry) or isinstance(entry, (numbers.Number, np.generic))):
                 # no iteration, known while tracing: the name keeps its value and its type (`q = 0` a
                 # Python int, not the int32 an iteration `q = q + b[i]` would have made it)

@@ -27,6 +27,9 @@ tuples carried through loops), on the interpreter:
   empty selection now (tracer/masked.py).
 - `out[i, m] = Y[i, m]` (integers, then a boolean mask) was refused; it
   is x[i][m] as in NumPy (tracer/indexing.py, masked.py).
+- a static zero-trip loop holding a `return` (`range(1, n)`, n == 1)
+  returned `s = 0` as the loop's np.int32 (the return slot joined with the
+  loop's `return`), not Python's int (tracer/control.py).
 
 And a misleading refusal: an early `return` of a tuple holding a slice of
 a traced length (`return out[:i + 1], acc` in a loop) was refused as a
@@ -315,3 +318,23 @@ def test_an_integer_then_a_mask_selects_as_row_then_mask():
     r = np.random.default_rng(25)
     _same(masked_copy_in_rows, np.zeros((3, 4)), r.standard_normal((3, 4)), r.standard_normal((3, 4)))
     _same(masked_rows_of_a_3d_array, r.standard_normal((3, 4, 2)), r.standard_normal((3, 4)))
+
+
+def early_return_in_a_zero_trip_loop(b, out):
+    s = 0
+    for i in range(1, b.shape[0]):
+        s += b[i]
+        if b[i] > 5:
+            return out, s
+    return out, s
+
+
+def test_a_static_zero_trip_loop_with_a_return_keeps_the_entry_types():
+    """With one element, `range(1, n)` runs no iteration, known while
+    tracing; the loop's `return` made the return slot's type int32 (s in the
+    loop), so `s = 0` came out as np.int32(0), not Python's int 0
+    (tracer/control.py: the return flag and slot keep their entry values)."""
+    b = np.array([3], np.int32)
+    _, s = lt.jit(early_return_in_a_zero_trip_loop, backend="interpret")(b, np.zeros(1))
+    assert type(s) is int and s == 0
+    _same(early_return_in_a_zero_trip_loop, np.array([3, 7], np.int32), np.zeros(2))
