@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
+import linecache
 import sys
 import textwrap
 import threading
@@ -535,6 +536,33 @@ class _Located:
         self.filename = filename
 
 
+_WHOLE: dict[str, tuple[str, ast.AST]] = {}  # file name -> (its source, its tree), the last read
+
+
+def _whole_source(fn: types.FunctionType) -> ast.AST | None:
+    """The tree of the whole file (or notebook cell) `fn` is in, or None
+    where it cannot be read or parsed. A lambda's own lines, as inspect
+    gives them, start at its line, which may be the middle of an expression
+    (`return (np.vectorize(lambda x: ...)(v),` then a second lambda on the
+    next line): they do not parse by themselves."""
+    filename = fn.__code__.co_filename
+    lines = linecache.getlines(filename, fn.__globals__)
+    if not lines:
+        return None
+    src = "".join(lines)
+    cached = _WHOLE.get(filename)
+    if cached is not None and cached[0] == src:
+        return cached[1]
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError):
+        return None
+    if len(_WHOLE) > 64:
+        _WHOLE.clear()
+    _WHOLE[filename] = (src, tree)
+    return tree
+
+
 def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
     """`lambda args: expr` (the one on fn's line with fn's parameters) as
     `def __lt_lambda(args): return expr`, so calls inside it are converted."""
@@ -542,6 +570,14 @@ def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
     params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
     found = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno
              and [a.arg for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs] == params]
+    if len(found) > 1:  # several on the line: the one whose body holds the code's source positions
+        spans = [(line, col, end_line, end_col) for line, end_line, col, end_col in code.co_positions()
+                 if line is not None and col is not None and end_line is not None and end_col is not None
+                 and (line, col) != (end_line, end_col)]
+        found = [n for n in found if spans and all(
+            (n.body.lineno, n.body.col_offset) <= (line, col)
+            and (end_line, end_col) <= (n.body.end_lineno, n.body.end_col_offset)
+            for line, col, end_line, end_col in spans)]
     if len(found) != 1:
         raise NotConvertible("cannot tell which lambda on its line this is")
     lam = found[0]
@@ -607,16 +643,20 @@ def convert(fn: types.FunctionType) -> types.CodeType:
 
 
 def _convert(fn: types.FunctionType, key) -> types.CodeType:
-    try:
-        lines, first = inspect.getsourcelines(fn)
-    except (OSError, TypeError) as e:
-        raise NotConvertible(str(e)) from None
-    src = textwrap.dedent("".join(lines))
-    try:
-        tree = ast.parse(src)
-    except SyntaxError as e:
-        raise NotConvertible(str(e)) from None
-    ast.increment_lineno(tree, first - 1)
+    whole = _whole_source(fn) if fn.__name__ == "<lambda>" else None
+    if whole is not None:  # a lambda: found in its file's tree (its line may continue an expression)
+        tree = whole
+    else:
+        try:
+            lines, first = inspect.getsourcelines(fn)
+        except (OSError, TypeError) as e:
+            raise NotConvertible(str(e)) from None
+        src = textwrap.dedent("".join(lines))
+        try:
+            tree = ast.parse(src)
+        except SyntaxError as e:
+            raise NotConvertible(str(e)) from None
+        ast.increment_lineno(tree, first - 1)
     fdef = tree.body[0] if fn.__name__ != "<lambda>" else _lambda_as_def(tree, fn)
     if not isinstance(fdef, ast.FunctionDef):
         raise NotConvertible("not a def statement")
