@@ -1,5 +1,6 @@
 """The comparison the NumPy-surface and dtype tests share: a jitted call
-(interpret backend) against the plain call, on copies of the same arguments."""
+(interpret backend unless said) against the plain call, on copies of the
+same arguments; and a gradient against central differences."""
 
 from __future__ import annotations
 
@@ -32,16 +33,26 @@ def assert_same(got, expected, rtol=None):
         np.testing.assert_array_equal(g, e)
 
 
-def check(fn, *args, rtol=None):
+def check(fn, *args, rtol=None, backend="interpret"):
     """jit(fn)(*args) equals fn(*args), arguments' final contents and dtypes included."""
     plain_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     jit_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     with np.errstate(all="ignore"):
         expected = fn(*plain_args)
-        got = looptrace.jit(fn, backend="interpret")(*jit_args)
+        got = looptrace.jit(fn, backend=backend)(*jit_args)
     assert_same(got, expected, rtol)
     for g, e in zip(jit_args, plain_args):
         if isinstance(e, np.ndarray):
             assert g.dtype == e.dtype
             np.testing.assert_array_equal(g, e)
     return got
+
+
+def grad_check(fn, args, argnums, backend="interpret"):
+    """looptrace.grad of jit(fn) against central differences in float64."""
+    from looptrace.autodiff.check import assert_close, numerical_grad
+
+    grads = looptrace.grad(looptrace.jit(fn, backend=backend), argnums=argnums)(*args)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    for g, i in zip(grads, argnums):
+        assert_close(g, numerical_grad(fn, list(args), i), 1e-6, f"{fn.__name__} argument {i}")

@@ -8,27 +8,8 @@ import pytest
 import looptrace as lt
 from looptrace.autodiff.check import assert_close, numerical_grad
 
-from ._compare import assert_same
-
-
-def same(fn, *args, backend="interpret", rtol=None):
-    """Values, dtypes, shapes, and the arguments' contents afterwards."""
-    plain = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    jitted = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    with np.errstate(all="ignore"):
-        want = fn(*plain)
-        got = lt.jit(fn, backend=backend)(*jitted)
-    assert_same(got, want, rtol)
-    for g, w in zip(jitted, plain):
-        if isinstance(w, np.ndarray):
-            np.testing.assert_array_equal(g, w)
-
-
-def grad_check(fn, args, argnums, backend="interpret"):
-    grads = lt.grad(lt.jit(fn, backend=backend), argnums=argnums)(*args)
-    grads = grads if isinstance(grads, tuple) else (grads,)
-    for g, i in zip(grads, argnums):
-        assert_close(g, numerical_grad(fn, list(args), i), 1e-6, f"{fn.__name__} argument {i}")
+from ._compare import assert_same, grad_check
+from ._compare import check as same
 
 
 def complex_matrix(rng, *shape):
