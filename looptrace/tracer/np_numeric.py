@@ -75,21 +75,21 @@ def _front_pad(a: Tracer, n: int) -> Tracer:
     return a if n == 0 else sem.concatenate([sem.full((n,), 0, a.dtype), a], 0)
 
 
-def polyadd(a1, a2):
-    """The sum of two polynomials: the shorter padded with leading zeros."""
+def _poly_elementwise(name: str, a1, a2):
+    """np.polyadd / np.polysub: the shorter padded with leading zeros."""
     if not _any_traced(a1, a2):
-        return np.polyadd(a1, a2)
+        return getattr(np, "poly" + name[:3])(a1, a2)
     a1, a2 = _poly_pair(a1, a2)
     n = max(a1.shape[0], a2.shape[0])
-    return _u("add", _front_pad(a1, n - a1.shape[0]), _front_pad(a2, n - a2.shape[0]))
+    return _u(name, _front_pad(a1, n - a1.shape[0]), _front_pad(a2, n - a2.shape[0]))
+
+
+def polyadd(a1, a2):
+    return _poly_elementwise("add", a1, a2)
 
 
 def polysub(a1, a2):
-    if not _any_traced(a1, a2):
-        return np.polysub(a1, a2)
-    a1, a2 = _poly_pair(a1, a2)
-    n = max(a1.shape[0], a2.shape[0])
-    return _u("subtract", _front_pad(a1, n - a1.shape[0]), _front_pad(a2, n - a2.shape[0]))
+    return _poly_elementwise("subtract", a1, a2)
 
 
 def polymul(a1, a2):

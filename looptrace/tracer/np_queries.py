@@ -33,22 +33,23 @@ def _np(name: str):
 
 
 # --- predicates and dtype queries --------------------------------------------------------------------------
-def iscomplex(x):
+def _imaginary_part_test(x, numpy_fn, real_answer: bool, compare: str):
+    """np.iscomplex / np.isreal: `compare` of the imaginary part with 0, or
+    `real_answer` everywhere for an array that is not complex."""
     if not _any_traced(x):
-        return np.iscomplex(x)
+        return numpy_fn(x)
     x = _strong(x)
     if x.dtype.kind != "c":
-        return sem.full(tuple(x.shape), False, np.bool_)
-    return _u("not_equal", nx.imag(x), 0)
+        return sem.full(tuple(x.shape), real_answer, np.bool_)
+    return _u(compare, nx.imag(x), 0)
+
+
+def iscomplex(x):
+    return _imaginary_part_test(x, np.iscomplex, False, "not_equal")
 
 
 def isreal(x):
-    if not _any_traced(x):
-        return np.isreal(x)
-    x = _strong(x)
-    if x.dtype.kind != "c":
-        return sem.full(tuple(x.shape), True, np.bool_)
-    return _u("equal", nx.imag(x), 0)
+    return _imaginary_part_test(x, np.isreal, True, "equal")
 
 
 def iscomplexobj(x):

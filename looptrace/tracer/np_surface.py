@@ -286,17 +286,16 @@ def choose(a, choices, out=None, mode="raise"):
     dtype = np.result_type(*[c.dtype for c in opts])
     shape = np.broadcast_shapes(tuple(idx.shape), *[tuple(c.shape) for c in opts])
     idx = sem.astype(idx, np.int64)
-    if mode == "raise":
+    def raising():
         from .checks import emit_check
 
         bad = sem.reduce("reduce_any", _u("logical_or", _u("less", idx, 0), _u("greater_equal", idx, n)))
         emit_check(bad, ValueError("invalid entry in choice array"))
-    elif mode == "wrap":
-        idx = _u("remainder", idx, n)
-    elif mode == "clip":
-        idx = _u("minimum", _u("maximum", idx, 0), n - 1)
-    else:
-        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+        return idx
+
+    from .np_writes import index_by_mode
+
+    idx = index_by_mode(idx, n, mode, raising)
     res = sem.broadcast_to(sem.astype(opts[0], dtype), shape)
     for k in range(1, n):
         res = sem.select(_u("equal", idx, k), sem.astype(opts[k], dtype), res)

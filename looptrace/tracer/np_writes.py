@@ -235,14 +235,7 @@ def _scatter_set(flat: Tracer, idx: Tracer, vals: Tracer, mode: str) -> Tracer:
     from .advanced import _checked
 
     size = int(flat.shape[0])
-    if mode == "raise":
-        pos = _checked(idx, size, 0)
-    elif mode == "wrap":
-        pos = _u("remainder", idx, size)
-    elif mode == "clip":
-        pos = _u("minimum", _u("maximum", idx, 0), size - 1)
-    else:
-        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    pos = index_by_mode(idx, size, mode, lambda: _checked(idx, size, 0))
     new = ctx.emit1(prim("scatter"), [flat.value, sem.astype(pos, np.int64).value, vals.value], axis=0, mode="set")
     return sem.wrap(new)
 
@@ -310,3 +303,16 @@ def put_method(self, indices, values, mode="raise"):
 
 
 TABLE: dict[str, Any] = {"put": put, "place": place, "putmask": putmask, "copyto": copyto}
+
+
+def index_by_mode(idx: Tracer, n: int, mode: str, raising: Callable[[], Tracer]) -> Tracer:
+    """Indices into n positions by NumPy's `mode` (np.put, np.choose, take):
+    'wrap' modulo n, 'clip' into [0, n - 1], 'raise' as `raising()` checks
+    them."""
+    if mode == "raise":
+        return raising()
+    if mode == "wrap":
+        return _u("remainder", idx, n)
+    if mode == "clip":
+        return _u("minimum", _u("maximum", idx, 0), n - 1)
+    raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
