@@ -39,7 +39,7 @@ from . import cache as disk
 from . import generic, malloc
 from .blas_threads import one_blas_thread
 from .emitter import Emitter, emit_program, kernel_source
-from .threading_policy import fit_threads, prepare_threads
+from .threading_policy import prepare_threads
 from .target import TARGET
 from .templates import CheckFailed
 
@@ -88,8 +88,6 @@ class CpuKernel:
         if not self.kernel.overloads:
             self._compile(args)
         n_compiled = len(self.kernel.overloads)
-        if self.em.uses_prange:
-            fit_threads()  # the cores other processes leave free (threading_policy.py)
         try:
             if self.em.blas_in_prange:
                 with one_blas_thread():
@@ -153,9 +151,6 @@ class CpuKernel:
             body = (f"    try:\n        return {call}{at}\n"
                     f"    except Exception as e:\n        return failed(e, {b}, None){at}\n")
         head = "def direct(a):\n"
-        if self.em.uses_prange:  # the cores other processes leave free (threading_policy.py)
-            body = "    FIT_THREADS()\n" + body
-            env["FIT_THREADS"] = fit_threads
         if guard is not None:
             lines = guard[0]
             if fallback is not None:
