@@ -56,3 +56,14 @@ def grad_check(fn, args, argnums, backend="interpret"):
     grads = grads if isinstance(grads, tuple) else (grads,)
     for g, i in zip(grads, argnums):
         assert_close(g, numerical_grad(fn, list(args), i), 1e-6, f"{fn.__name__} argument {i}")
+
+
+def raises_as_numpy(call, exc, match, x):
+    """call(x) raises `exc` matching `match` plain and jitted (interpret)."""
+    import pytest
+
+    with np.errstate(all="ignore"):
+        with pytest.raises(exc, match=match):
+            call(x.copy())
+        with pytest.raises(exc, match=match):
+            looptrace.jit(call, backend="interpret")(x.copy())
