@@ -149,20 +149,21 @@ def diag_indices_from(arr):
     return np.diag_indices(arr.shape[0], arr.ndim)
 
 
-def tril_indices_from(arr, k=0):
+def _tri_indices_from(part: str, arr, k):
+    """np.tril_indices_from / np.triu_indices_from: only the static shape is read."""
     if not is_tracer(arr):
-        return np.tril_indices_from(arr, k)
+        return getattr(np, f"{part}_indices_from")(arr, k)
     if arr.ndim != 2:
         raise ValueError("input array must be 2-d")
-    return np.tril_indices(arr.shape[-2], k=k, m=arr.shape[-1])
+    return getattr(np, f"{part}_indices")(arr.shape[-2], k=k, m=arr.shape[-1])
+
+
+def tril_indices_from(arr, k=0):
+    return _tri_indices_from("tril", arr, k)
 
 
 def triu_indices_from(arr, k=0):
-    if not is_tracer(arr):
-        return np.triu_indices_from(arr, k)
-    if arr.ndim != 2:
-        raise ValueError("input array must be 2-d")
-    return np.triu_indices(arr.shape[-2], k=k, m=arr.shape[-1])
+    return _tri_indices_from("triu", arr, k)
 
 
 def sort_complex(a):
