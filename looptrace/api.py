@@ -143,7 +143,9 @@ class JitFunction:
                     direct = _direct_runner(compiled, runtime, key[0])
                     mono = _direct_runner(compiled, runtime, key[0], _guard(key)) if direct is not None else None
                     call = None if mono is None else (
-                        _direct_runner(compiled, runtime, key[0], _guard(key), JitFunction.__call__)
+                        _direct_runner(compiled, runtime, key[0], _guard(key, arrays=False),
+                                       JitFunction.__call__, front=True)
+                        or _direct_runner(compiled, runtime, key[0], _guard(key), JitFunction.__call__)
                         or _mono_call(mono))
                     self._fast[key] = (compiled, specs, runtime, direct, mono, call)
                 return self.execute(compiled, specs, values, extra)
@@ -576,7 +578,8 @@ def _kernel_args(types: tuple, runtime: tuple | None, unpacked: bool) -> list[st
 
 
 def _direct_runner(compiled, runtime: tuple | None, types: tuple,
-                   guard: tuple[str, dict] | None = None, general: Callable | None = None) -> Callable | None:
+                   guard: tuple[str, dict] | None = None, general: Callable | None = None,
+                   front: bool = False) -> Callable | None:
     """A warm call's whole work when there is nothing to check between calls
     (no guards on globals, no captured arrays, no write-backs) and the
     backend can run its kernel on the arguments as they come: one call, the
@@ -588,7 +591,10 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     first (the runner then gives `_MISS` for another signature);
     `general`: the runner made as a `__call__` that calls `general` where
     it would give `_MISS` (`_set_mono`), None where it is not made so
-    simply (a program that writes into its arguments)."""
+    simply (a program that writes into its arguments). `front`: the kernel
+    is called through its front door, which tests the arrays' types and
+    shapes itself (`guard` then need not: `_guard(key, arrays=False)`);
+    None where it has none (kernel.py `CpuKernel.fast`)."""
     traced, program = compiled.traced, compiled.program
     unpacked = guard is not None  # `_guard` unpacks the call into x0, x1, ...
     fast = getattr(compiled.run, "fast", None)
@@ -613,11 +619,14 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
             return None
         whole = fast(None, args, guard)
         return None if whole is None else _writing_runner(whole, program)
+    if front and general is None:
+        return None
     if tree[0] == "leaf" and results[tree[1]].ndim > 0 and results[tree[1]].dtype != RNG:
-        return fast(tree[1], args, guard, fallback=general)  # one array, the common case: the kernel gives it
+        # one array, the common case: the kernel gives it
+        return fast(tree[1], args, guard, fallback=general, front=front)
     build = _flat_tuple(tree, results)
     if build is not None:  # a scalar, or a tuple of arrays and scalars: built in the runner itself
-        return fast(None, args, guard, build, fallback=general)
+        return fast(None, args, guard, build, fallback=general, front=front)
     if general is not None:
         return None
     whole = fast(None, args, guard)
@@ -788,7 +797,7 @@ def _mono_call(mono: Callable) -> Callable:
 
 
 
-def _guard(key: tuple) -> tuple[str, dict]:
+def _guard(key: tuple, arrays: bool = True) -> tuple[str, dict]:
     """Source lines (and the names they use) that return `_MISS` unless a
     call's argument tuple `a` has exactly the types, array dtypes and shapes
     and int values of `key` (a `_plain_key`), for the runner JitFunction
@@ -797,9 +806,14 @@ def _guard(key: tuple) -> tuple[str, dict]:
     hashing its key (for eight arguments, 1.5 us of a 6 us call on the 2-vCPU
     machine of bench/README.md's sixteenth session). Identity tests only: a
     dtype equal to the key's but another object misses, and the general
-    path decides."""
+    path decides. `arrays=False`: not the arrays' dtypes, shapes and
+    flags, for a runner whose kernel's front door tests them (kernel.py
+    `CpuKernel.fast`, `front`)."""
     types = key[0]
+    test_arrays = arrays
     arrays, ints = _key_plan(types)
+    if not test_arrays:
+        arrays = ()
     env: dict[str, Any] = {"MISS": _MISS, "TRACES": ctx.TRACES}
     tests = []
     for i, t in enumerate(types):

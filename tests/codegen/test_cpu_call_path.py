@@ -520,3 +520,72 @@ def test_the_last_signature_s_runner_is_the_instance_s_call(rng):
     assert f(y, 0.5) == pytest.approx(decay(y, 0.5), rel=1e-12)
     other = looptrace.jit(decay, backend="cpu")  # another instance keeps its own runner
     assert other(y, 0.5) == pytest.approx(decay(y, 0.5), rel=1e-12) and type(other) is not own
+
+
+# --- the kernel's front door (kernel.py _Front): Numba types the arrays, the kernel checks shapes ---
+def pointwise(a, b):
+    return a * b + 1.0
+
+
+def gathered(x, idx):
+    return x[idx] * 2.0
+
+
+class Tagged(np.ndarray):
+    pass
+
+
+def _front_of(f):
+    from looptrace.codegen.cpu.kernel import _Front
+
+    door = type(f).__call__.__globals__.get("kernel")
+    return door if isinstance(door, _Front) else None
+
+
+def test_a_warm_call_of_arrays_goes_through_the_kernel_s_front_door(rng):
+    """The last signature's runner calls the kernel's front door with no test
+    of dtypes, shapes or flags in Python. Every other argument must still
+    give what the plain function gives: another shape, rank, dtype or layout,
+    a read-only or unaligned array, an ndarray subclass (which Numba would
+    type as an ndarray), a list, a scalar, keywords; and the door takes a
+    layout once the kernel has compiled for it."""
+    f = looptrace.jit(pointwise, backend="cpu")
+    a, b = rng.standard_normal((2, 5, 4))
+    for _ in range(3):
+        np.testing.assert_allclose(f(a, b), pointwise(a, b), rtol=1e-12)
+    door = _front_of(f)
+    assert door is not None and len(door.overloads) == 1
+    readonly = a.copy()
+    readonly.flags.writeable = False
+    raw = np.zeros(a.size * 8 + 1, dtype=np.uint8)
+    unaligned = raw[1:].view(np.float64).reshape(a.shape)
+    unaligned[:] = a
+    others = [(a[:3], b[:3]), (a[0], b[0]), (a.astype(np.float32), b.astype(np.float32)), (a.T, b.T),
+              (np.asfortranarray(a), np.asfortranarray(b)), (a[:, ::2], b[:, ::2]), (readonly, b),
+              (unaligned, b), (a.view(Tagged), b), (a.tolist(), b), (a, 2.0), (a.astype(np.int64), b)]
+    for args in others + others[::-1]:
+        # the call, again, and back to the first signature
+        for got, want in [(f(*args), pointwise(*args)), (f(*args), pointwise(*args)), (f(a, b), pointwise(a, b))]:
+            assert type(got) is np.ndarray and got.dtype == want.dtype
+            np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert f(a, b=b).shape == a.shape
+    fortran = np.asfortranarray(a), np.asfortranarray(b)
+    np.testing.assert_allclose(f(*fortran), pointwise(*fortran), rtol=1e-12)
+    assert _front_of(f) is door and len(door.overloads) >= 2  # the F layout, taken from the kernel
+
+
+def test_an_error_raised_through_the_front_door_is_the_general_path_s(rng):
+    f = looptrace.jit(gathered, backend="cpu")
+    x = rng.standard_normal(6)
+    idx = rng.integers(0, 6, size=4)
+    for _ in range(3):
+        np.testing.assert_allclose(f(x, idx), gathered(x, idx), rtol=1e-12)
+    assert _front_of(f) is not None
+    bad = idx.copy()
+    bad[2] = 9
+    with pytest.raises(IndexError) as warm:
+        f(x, bad)
+    with pytest.raises(IndexError) as cold:
+        looptrace.jit(gathered, backend="cpu")(x, bad)
+    assert str(warm.value) == str(cold.value) and "test_cpu_call_path.py" in str(warm.value)
+    np.testing.assert_allclose(f(x, idx), gathered(x, idx), rtol=1e-12)

@@ -84,6 +84,7 @@ class Emitter(BlockWalker):
         # ir/affine.py, added per loop): their bound checks go
         self.ranges: dict[int, tuple[int, int]] = nested_ranges(program.body)
         self.first_line = 0
+        self.shape_checked = False  # the kernel refuses other shapes (kernel_source)
         self.line_origin: dict[int, int] = {}  # module line (1-based) -> index into self.lines
         self.loop_notes: dict[tuple, str] = {}  # (file, line) of a source loop -> how the kernel runs it
 
@@ -492,8 +493,9 @@ def _written_back_args(program: Program) -> list[int]:
 
 
 # what in a kernel's lines can raise: the checks of templates.py and check.py, the
-# user's raise/assert, LAPACK's LinAlgError, object mode (NumPy code)
-_RAISING = ("raise ", "check_", "_batch(", "np.linalg", "objmode", "assert ")
+# user's raise/assert, LAPACK's LinAlgError, object mode (NumPy code); and the shape
+# test that kernel_source puts first (never among em.lines: it raises before any write)
+_RAISING = ("raise ", "check_", "_batch(", "np.linalg", "objmode", "assert ", "same_shape(")
 NO_RAISE = "  # cannot raise"  # ends an object-mode line whose NumPy code raises only out of memory (a sort)
 
 
@@ -528,6 +530,13 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
         decorator,
         f"def {fn_name}({', '.join(args)}):",
     ]
+    # the kernel refuses arguments of other shapes (templates.same_shape): a literal in a call,
+    # so that a family's generic kernel checks the shapes it is passed (generic.py); not among
+    # em.lines, whose may_raise decides whether arguments are written into directly, and it
+    # raises before anything is written
+    checked = [v for v in em.program.body.args if v.ndim and all(type(d) is int for d in v.shape)]
+    em.shape_checked = len(checked) == sum(1 for v in em.program.body.args if v.ndim)
+    head += [f"    same_shape({em.name(v)}, ({''.join(f'{d}, ' for d in v.shape)}))" for v in checked]
     em.first_line = len(head) + 1  # 1-based line of em.lines[0] in the module
     # long prange bodies become functions of their own, then a long kernel is cut
     # into parts compiled one at a time (outline.py); each line keeps its origin

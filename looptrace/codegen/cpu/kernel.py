@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,7 @@ from pathlib import Path
 import numba
 import numpy as np
 from numba.core.errors import NumbaError, NumbaWarning
+from numba.core.registry import CPUDispatcher
 
 from looptrace.codegen.target import CompileOptions, MissingLowering
 from looptrace.errors import InternalError, UnsupportedError, format_message
@@ -41,7 +43,7 @@ from .blas_threads import one_blas_thread
 from .emitter import Emitter, emit_program, kernel_source
 from .threading_policy import prepare_threads
 from .target import TARGET
-from .templates import CheckFailed
+from .templates import CheckFailed, ShapeMiss
 
 malloc.tune()  # large kernel temporaries come from the heap, not a fresh mmap each call
 
@@ -68,6 +70,7 @@ class CpuKernel:
         # results that are scalars come back as 0-d arrays of their dtype (as in the interpreter)
         self._scalars = {k: v.dtype for k, v in enumerate(em.program.body.results)
                          if v.dtype != RNG and v.ndim == 0}
+        self._front = None  # `front`, made on first use
 
     @property
     def consumed(self) -> tuple[int, ...]:
@@ -101,9 +104,26 @@ class CpuKernel:
         return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
                 for k, x in enumerate(outs)]
 
+    def front(self):
+        """The kernel's front door for a warm call (`_Front`), one per Numba
+        kernel (a family's generic kernel has one for all its members, each
+        passing its own sizes); None where the kernel does not check its
+        arguments' shapes itself. (A generic kernel that then fails to
+        compile for a call's types gives way to the signature's own,
+        `_specialize`: its door never has a version for them, and every call
+        takes the general path.)"""
+        if self._front is None and self.em.shape_checked:
+            kernel = self.kernel
+            with _Front._lock:
+                door = getattr(kernel, "_lt_front", None)
+                if door is None:
+                    door = kernel._lt_front = _Front.of(kernel)
+            self._front = door
+        return self._front
+
     def fast(self, pick: int | None = None, args: list[str] | None = None,
              guard: tuple[str, dict] | None = None, build: tuple[str, dict, Callable] | None = None,
-             fallback: Callable | None = None):
+             fallback: Callable | None = None, front: bool = False):
         """`call_plain` for a warm call that needs none of its extra work (no
         BLAS thread limit, scalar results that Numba gives back as the Python
         float, int, bool or complex of their dtype), as one function: the
@@ -124,8 +144,16 @@ class CpuKernel:
         compiled, a generic kernel). `fallback`: made as a `__call__` (api.py
         JitFunction._set_mono), `(self, *a, **kw)`, that calls
         `fallback(self, *a, **kw)` with keywords or where a guard line would
-        return MISS."""
+        return MISS. `front` (with `fallback`): the call goes to `front()`,
+        and the guard need not test the arrays' dtypes, shapes and flags
+        (api.py `_guard(key, arrays=False)`): that door takes exactly the
+        types the kernel was compiled for, and the kernel refuses other
+        shapes; whatever it raises, the call is made again by `fallback`,
+        which runs the kernel the general way (and raises the user's error
+        where the kernel raised one). None where there is no front door."""
         if self.em.blas_in_prange or any(d not in _PLAIN_SCALARS for d in self._scalars.values()):
+            return None
+        if front and (fallback is None or guard is None or self.front() is None):
             return None
         at = "" if pick is None else f"[{pick}]"
         tail = (*self.consts, *self.holes)
@@ -133,7 +161,12 @@ class CpuKernel:
         given = "*a" if args is None else "".join(e + ", " for e in args)
         b = "a" if args is None else f"({given})"
         call = f"kernel({given}{''.join(f'K{k}, ' for k in range(len(tail)))})"
-        if build is not None:
+        if front:
+            env.update(kernel=self.front(), **(build[1] if build is not None else {}))
+            body = (f"    try:\n        o = {call}\n"
+                    f"    except Exception:\n        return FALLBACK(self, *a)\n"
+                    f"    return {build[0] if build is not None else 'o' + at}\n")
+        elif build is not None:
             expr, names, general = build
             if self.shared is not None:
                 env.update(run=self._run_fast, general=general)
@@ -259,6 +292,45 @@ class CpuKernel:
                 if op is not None and word in text:
                     return op
         return None
+
+
+class _Front(CPUDispatcher):
+    """A kernel's front door for warm calls: a second Numba dispatcher over
+    the kernel's own compiled versions, which never compiles. Numba's
+    dispatcher types a call's arguments in C and calls the version compiled
+    for exactly those types; a call with other types comes here
+    (`_compile_for_args`), which takes the kernel's version for them if the
+    kernel has one and otherwise raises ShapeMiss (the caller then takes the
+    general path, which compiles the kernel for them: a new layout, say).
+    With the kernel refusing other shapes (templates.same_shape), a warm
+    call of arrays needs no test of dtypes, shapes or flags in Python: 0.3-0.5
+    us of a call, right after other work (bench/README.md, twenty-fifth
+    session). Arrays of NumPy subclasses are typed as ndarrays by Numba: the
+    caller tests `type(x) is np.ndarray` itself."""
+
+    _lock = threading.Lock()
+
+    @classmethod
+    def of(cls, kernel) -> _Front:
+        front = cls(kernel.py_func, targetoptions=dict(kernel.targetoptions))
+        front._main = kernel
+        return front
+
+    def _compile_for_args(self, *args, **kws):
+        main = self._main
+        if kws:
+            raise ShapeMiss()
+        try:
+            types_ = tuple(main.typeof_pyval(a) for a in args)
+        except Exception:
+            raise ShapeMiss() from None
+        cres = main.overloads.get(types_)
+        if cres is None:
+            raise ShapeMiss()
+        with self._lock:
+            if types_ not in self.overloads:
+                self.add_overload(cres)
+        return cres.entry_point
 
 
 def _numba_summary(message: str) -> str:

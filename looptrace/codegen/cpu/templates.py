@@ -45,6 +45,7 @@ __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int"
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "lane_add", "lane_min", "lane_max", "nonneg"]
 __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
+__all__ += ["ShapeMiss", "same_shape"]  # the shapes a kernel was made for (emitter.kernel_source)
 __all__ += ["wide_vectors"]  # codegen/cpu/mathlib.py: 512-bit vectors in the function it is called in
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
@@ -59,6 +60,11 @@ __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "tr
 class CheckFailed(Exception):
     """Raised by a kernel's `check` (looptrace/ops/check.py) with the code of
     the failure; the kernel's caller raises the user's exception instead."""
+
+
+class ShapeMiss(Exception):
+    """Raised by a kernel called with an argument of another shape than it
+    was made for (`same_shape`): its caller takes the general path."""
 
 
 # --- what a kernel would otherwise ask of Numba's NumPy ------------------------------------------
@@ -132,6 +138,17 @@ def copied(a):
 def filled(shape, x):
     """np.full(shape, x)."""
     return np.full(shape, x)
+
+
+@_kernel_helper
+def same_shape(a, shape):
+    """Raise ShapeMiss unless a.shape == shape: the first lines of a kernel,
+    one per array argument (emitter.kernel_source), so that a warm call may
+    go straight to the kernel with no shape test in Python (kernel.py
+    `CpuKernel.front`). A kernel's loops are written for its arguments'
+    shapes: it must not run on others."""
+    if a.shape != shape:
+        raise ShapeMiss()
 
 
 @_kernel_helper
