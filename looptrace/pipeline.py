@@ -39,6 +39,7 @@ from looptrace.vectorize.fold import fold_reduce_einsum
 from looptrace.vectorize.forward import forward_slice_reads
 from looptrace.vectorize.sink import sink_into_bodies
 from looptrace.vectorize.fused_products import fused_products
+from looptrace.vectorize.scaled_products import scaled_products
 from looptrace.vectorize.iotas import canonical_iotas
 from looptrace.vectorize.transposes import push_transposes
 from looptrace.vectorize.linear_recurrence import linear_scans
@@ -94,6 +95,12 @@ def _fused_products(program: Program) -> Program:
     return program
 
 
+def _scaled_products(program: Program) -> Program:
+    if driver.enabled():
+        scaled_products(program.body)
+    return program
+
+
 def _drop_dead(program: Program) -> Program:
     """Ops nothing reads, in every block, except those that may raise (the
     plain function's read out of bounds raises though nothing uses it).
@@ -108,6 +115,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("vectorize", driver.each_loop(COUNTED_LOOP_STEPS, WHILE_LOOP_STEPS, after)),
     Pass("fold_einsums", _fold_einsums),  # reductions of batched products fold into the product
     Pass("fused_products", _fused_products),  # a matrix-vector product of computed elements: a fold
+    Pass("scaled_products", _scaled_products),  # (alpha * A) @ B: alpha * (A @ B), fused downstream
     Pass("linear_scans", linear_scans),  # residual linear recurrences -> prefix scans, chains -> squaring
     Pass("forward_updates", forward_slice_reads),  # a slice of a buffer just written: the values written;
     # a slice of a concatenation: its piece; a reshape of a reshape: one reshape (vectorize/forward.py)
