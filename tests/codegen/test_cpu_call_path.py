@@ -588,4 +588,6 @@ def test_an_error_raised_through_the_front_door_is_the_general_path_s(rng):
     with pytest.raises(IndexError) as cold:
         looptrace.jit(gathered, backend="cpu")(x, bad)
     assert str(warm.value) == str(cold.value) and "test_cpu_call_path.py" in str(warm.value)
+    # shown without the kernel's own exception as its context
+    assert warm.value.__context__ is None or warm.value.__suppress_context__
     np.testing.assert_allclose(f(x, idx), gathered(x, idx), rtol=1e-12)

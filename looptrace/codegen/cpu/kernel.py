@@ -112,7 +112,7 @@ class CpuKernel:
         compile for a call's types gives way to the signature's own,
         `_specialize`: its door never has a version for them, and every call
         takes the general path.)"""
-        if self._front is None and self.em.shape_checked:
+        if self._front is None and self.em.shape_checked and isinstance(self.kernel, CPUDispatcher):
             kernel = self.kernel
             with _Front._lock:
                 door = getattr(kernel, "_lt_front", None)
@@ -163,8 +163,11 @@ class CpuKernel:
         call = f"kernel({given}{''.join(f'K{k}, ' for k in range(len(tail)))})"
         if front:
             env.update(kernel=self.front(), **(build[1] if build is not None else {}))
+            # the general path runs outside the handler: its error is raised without this one as context
+            env["MISS"] = ShapeMiss
             body = (f"    try:\n        o = {call}\n"
-                    f"    except Exception:\n        return FALLBACK(self, *a)\n"
+                    f"    except Exception:\n        o = MISS\n"
+                    f"    if o is MISS:\n        return FALLBACK(self, *a)\n"
                     f"    return {build[0] if build is not None else 'o' + at}\n")
         elif build is not None:
             expr, names, general = build
