@@ -591,3 +591,20 @@ def test_an_error_raised_through_the_front_door_is_the_general_path_s(rng):
     # shown without the kernel's own exception as its context
     assert warm.value.__context__ is None or warm.value.__suppress_context__
     np.testing.assert_allclose(f(x, idx), gathered(x, idx), rtol=1e-12)
+
+
+def test_a_family_s_generic_kernel_has_one_front_door_for_its_members(rng):
+    """Shapes after the first share their family's shape-generic kernel
+    (codegen/cpu/generic.py), whose sizes are passed at run time: its
+    shape test checks the sizes each member passes, through one door."""
+    f = looptrace.jit(pointwise, backend="cpu")
+    sizes = [(7, 3), (9, 3), (11, 3), (9, 3), (7, 3)]
+    doors = []
+    for shape in sizes + sizes:
+        a, b = rng.standard_normal((2, *shape))
+        for _ in range(2):
+            np.testing.assert_allclose(f(a, b), pointwise(a, b), rtol=1e-12)
+        doors.append(_front_of(f))
+    assert all(d is not None for d in doors)
+    shared = [c.run for c in f._cache.values() if c.run.shared is not None]
+    assert shared and len({id(run.front()) for run in shared}) == 1
