@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import inspect
 import linecache
+import re
 import threading
 import types
 import weakref
@@ -604,7 +605,8 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
         written = _written_guard(compiled, runtime, types)
         if written is None:
             return None
-        guard = (guard[0] + written[0], {**guard[1], **written[1]}) if guard is not None else written
+        if not front:  # (the kernel's front door refuses what these lines test: kernel.py)
+            guard = (guard[0] + written[0], {**guard[1], **written[1]}) if guard is not None else written
     gs = getattr(traced, "guards", None)
     if gs is not None:
         outside = _outside_guard(gs)
@@ -616,7 +618,8 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     args = _kernel_args(types, runtime, unpacked)
     if program.writebacks:
         if general is not None:
-            return None
+            return fast(None, args, guard, fallback=general, front=True, after=_after_writing(program)) \
+                if front else None
         whole = fast(None, args, guard)
         return None if whole is None else _writing_runner(whole, program)
     if front and general is None:
@@ -659,15 +662,26 @@ def _written_guard(compiled, runtime: tuple | None, types: tuple) -> tuple[str, 
 def _writing_runner(whole: Callable, program: Program) -> Callable:
     """The direct runner of a program that writes into its arguments: the
     kernel's outputs (`whole`, with `_written_guard` among its guards), then
-    what `execute` does after a run, as straight-line code: each result that
+    what `execute` does after a run (`_after_writing`). group_max (corpus)
+    right after a plain call: 202 us by the general path, numba.njit 102
+    (bench/call_cost.py)."""
+    lines, env = _after_writing(program)
+    env.update(whole=whole, MISS=_MISS)
+    exec(f"def direct(a):\n    o = whole(a)\n    if o is MISS:\n        return MISS\n{lines}", env)  # noqa: S102
+    return env["direct"]
+
+
+def _after_writing(program: Program) -> tuple[str, dict]:
+    """What `execute` does after a run of a program that writes into its
+    arguments, as straight-line code from the kernel's outputs `o` and the
+    call's arguments `a`, ending in the call's return: each result that
     shares memory with a written argument but is not a written value copied
     (`_unshared`), then the write-backs (`_write_back`: none where the kernel
-    wrote into the argument itself). group_max (corpus) right after a plain
-    call: 202 us by the general path, numba.njit 102 (bench/call_cost.py)."""
+    wrote into the argument itself)."""
     n_out = len(program.body.results) - len(program.writebacks)
     written = [f"o[{res}]" for _, res in program.writebacks]
     targets = [f"a[{argi}]" for argi, _ in program.writebacks]
-    body = ["    o = whole(a)\n    if o is MISS:\n        return MISS\n"]
+    body = []
     for k in range(n_out):
         if program.body.results[k].ndim == 0:
             continue
@@ -678,13 +692,22 @@ def _writing_runner(whole: Callable, program: Program) -> Callable:
         body.append(f"    if {w} is not {t}:\n        COPYTO({t}, {w}, casting='unsafe')\n")
     for k, argi in program.result_args.items():
         body.append(f"    r{k} = a[{argi}]\n")  # `s[1] = 7; return s`: the caller's array (execute)
-    outs = "".join(f"r{k}, " if program.body.results[k].ndim or k in program.result_args else f"o[{k}], "
-                   for k in range(n_out))
-    body.append(f"    return build_output(TREE, ({outs}))\n")
-    env = {"whole": whole, "MISS": _MISS, "MAY_SHARE": np.may_share_memory, "COPYTO": np.copyto,
-           "build_output": build_output, "TREE": program.out_tree}
-    exec(f"def direct(a):\n{''.join(body)}", env)  # noqa: S102 (positions of our own)
-    return env["direct"]
+    names = [f"r{k}" if program.body.results[k].ndim or k in program.result_args else f"o[{k}]"
+             for k in range(n_out)]
+    env = {"MAY_SHARE": np.may_share_memory, "COPYTO": np.copyto, "build_output": build_output,
+           "TREE": program.out_tree}
+    tree = program.out_tree
+    flat = None if program.result_args else _flat_tuple(tree, program.body.results)
+    if flat is not None and any(int(k) >= n_out for k in re.findall(r"o\[(\d+)\]", flat[0])):
+        flat = None
+    if tree == ("const", None):  # the common in-place function: build_output costs 0.17 us
+        body.append("    return None\n")
+    elif flat is not None:  # `return s` or `return out, n`: built here (`_flat_tuple`)
+        body.append("    return " + re.sub(r"o\[(\d+)\]", lambda m: names[int(m.group(1))], flat[0]) + "\n")
+        env.update(flat[1])
+    else:
+        body.append(f"    return build_output(TREE, ({''.join(n + ', ' for n in names)}))\n")
+    return "".join(body), env
 
 
 def _outside_guard(gs: guards.GuardSet) -> tuple[str, dict] | None:

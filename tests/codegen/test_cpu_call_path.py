@@ -608,3 +608,78 @@ def test_a_family_s_generic_kernel_has_one_front_door_for_its_members(rng):
     assert all(d is not None for d in doors)
     shared = [c.run for c in f._cache.values() if c.run.shared is not None]
     assert shared and len({id(run.front()) for run in shared}) == 1
+
+
+def scale_into(x, out):
+    for i in range(x.shape[0]):
+        out[i] = x[i] * 2.0 + out[i]
+
+
+@pytest.mark.parametrize("fn,make", [
+    (bump, lambda r: (r.standard_normal(3), 0.5)),
+    (running_max, lambda r: (r.standard_normal(40), r.integers(-5, 5, 40), np.full(5, -np.inf))),
+    (keep_old, lambda r: (r.standard_normal(6), 1.5)),
+    (shared_result, lambda r: (r.standard_normal(4), r.standard_normal(9))),
+    (scale_into, lambda r: (r.standard_normal(8), r.standard_normal(8))),
+])
+def test_a_writing_program_s_warm_call_goes_through_the_front_door(fn, make, rng):
+    """A program that writes into its arguments: the warm call's runner calls
+    the kernel's front door (the kernel tests that the written argument
+    shares no memory with another, templates.apart) and then does the write-
+    backs itself; the same results, types and argument effects as the plain
+    function."""
+    f = looptrace.jit(fn, backend="cpu")
+    for k in range(4):
+        args = make(rng)
+        plain = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        got, want = f(*args), fn(*plain)
+        assert type(got) is type(want)
+        for g, w in zip(got if isinstance(got, tuple) else [got], want if isinstance(want, tuple) else [want]):
+            assert type(g) is type(w)
+            if w is not None:
+                np.testing.assert_allclose(g, w, rtol=1e-12)
+        for a, p in zip(args, plain):
+            if isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, p)
+    assert _front_of(f) is not None
+
+
+def test_through_the_front_door_a_written_argument_that_shares_memory_is_refused(rng):
+    """The same shapes as the warm call, so the door is tried first: memory
+    shared with the written argument (the same array, overlapping views) is
+    refused with the general path's ValueError, a read-only one with NumPy's,
+    a failing run leaves the argument as it was; arrays apart in one buffer
+    are not refused."""
+    f = looptrace.jit(running_max, backend="cpu")
+    values, labels = rng.standard_normal(40), rng.integers(-5, 5, 40)
+    for _ in range(3):
+        f(values, labels, np.full(5, -np.inf))
+    assert _front_of(f) is not None
+    shared = rng.standard_normal(45)
+    with pytest.raises(ValueError, match="share memory"):
+        f(shared[:40], labels, shared[35:40])
+    with pytest.raises(ValueError, match="share memory"):
+        f(shared[:40][::-1], labels, shared[35:40][::-1])  # negative strides
+    buffer = rng.standard_normal(45)
+    out = buffer[40:]
+    want = running_max(buffer[:40].copy(), labels, buffer[40:].copy())
+    np.testing.assert_array_equal(f(buffer[:40], labels, out), want)
+    np.testing.assert_array_equal(buffer[40:], want)
+    frozen = np.full(5, -np.inf)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        f(values, labels, frozen)
+    assert (frozen == -np.inf).all()
+    before = rng.standard_normal(5)
+    out = before.copy()
+    bad = labels.copy()
+    bad[30] = 7
+    with pytest.raises(IndexError):
+        f(values, bad, out)
+    np.testing.assert_array_equal(out, before)
+    f2 = looptrace.jit(scale_into, backend="cpu")
+    x = rng.standard_normal(8)
+    for _ in range(3):
+        f2(x, rng.standard_normal(8))
+    with pytest.raises(ValueError, match="share memory"):
+        f2(x, x)

@@ -494,8 +494,9 @@ def _written_back_args(program: Program) -> list[int]:
 
 # what in a kernel's lines can raise: the checks of templates.py and check.py, the
 # user's raise/assert, LAPACK's LinAlgError, object mode (NumPy code); and the shape
-# test that kernel_source puts first (never among em.lines: it raises before any write)
-_RAISING = ("raise ", "check_", "_batch(", "np.linalg", "objmode", "assert ", "same_shape(")
+# and overlap tests that kernel_source puts first (never among em.lines: they raise
+# before any write)
+_RAISING = ("raise ", "check_", "_batch(", "np.linalg", "objmode", "assert ", "same_shape(", "apart(")
 NO_RAISE = "  # cannot raise"  # ends an object-mode line whose NumPy code raises only out of memory (a sort)
 
 
@@ -534,9 +535,13 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
     # so that a family's generic kernel checks the shapes it is passed (generic.py); not among
     # em.lines, whose may_raise decides whether arguments are written into directly, and it
     # raises before anything is written
-    checked = [v for v in em.program.body.args if v.ndim and all(type(d) is int for d in v.shape)]
-    em.shape_checked = len(checked) == sum(1 for v in em.program.body.args if v.ndim)
+    arrays = [v for v in em.program.body.args if v.ndim]
+    checked = [v for v in arrays if all(type(d) is int for d in v.shape)]
+    em.shape_checked = len(checked) == len(arrays)
     head += [f"    same_shape({em.name(v)}, ({''.join(f'{d}, ' for d in v.shape)}))" for v in checked]
+    # and an argument written in place shares no memory with another (templates.apart)
+    written = [em.program.body.args[k] for k in _written_back_args(em.program)]
+    head += [f"    apart({em.name(w)}, {em.name(v)})" for w in written for v in arrays if v is not w]
     em.first_line = len(head) + 1  # 1-based line of em.lines[0] in the module
     # long prange bodies become functions of their own, then a long kernel is cut
     # into parts compiled one at a time (outline.py); each line keeps its origin

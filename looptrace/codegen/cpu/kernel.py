@@ -123,7 +123,7 @@ class CpuKernel:
 
     def fast(self, pick: int | None = None, args: list[str] | None = None,
              guard: tuple[str, dict] | None = None, build: tuple[str, dict, Callable] | None = None,
-             fallback: Callable | None = None, front: bool = False):
+             fallback: Callable | None = None, front: bool = False, after: tuple[str, dict] | None = None):
         """`call_plain` for a warm call that needs none of its extra work (no
         BLAS thread limit, scalar results that Numba gives back as the Python
         float, int, bool or complex of their dtype), as one function: the
@@ -150,7 +150,11 @@ class CpuKernel:
         types the kernel was compiled for, and the kernel refuses other
         shapes; whatever it raises, the call is made again by `fallback`,
         which runs the kernel the general way (and raises the user's error
-        where the kernel raised one). None where there is no front door."""
+        where the kernel raised one). None where there is no front door.
+        `after` (with `front`): lines that end the call from the outputs
+        `o` and the arguments `a`, and their names (api.py `_after_writing`:
+        a program that writes into its arguments, whose kernel tests that
+        they share no memory with another argument, templates.apart)."""
         if self.em.blas_in_prange or any(d not in _PLAIN_SCALARS for d in self._scalars.values()):
             return None
         if front and (fallback is None or guard is None or self.front() is None):
@@ -167,8 +171,12 @@ class CpuKernel:
             env["MISS"] = ShapeMiss
             body = (f"    try:\n        o = {call}\n"
                     f"    except Exception:\n        o = MISS\n"
-                    f"    if o is MISS:\n        return FALLBACK(self, *a)\n"
-                    f"    return {build[0] if build is not None else 'o' + at}\n")
+                    f"    if o is MISS:\n        return FALLBACK(self, *a)\n")
+            if after is not None:
+                body += after[0]
+                env.update(after[1])
+            else:
+                body += f"    return {build[0] if build is not None else 'o' + at}\n"
         elif build is not None:
             expr, names, general = build
             if self.shared is not None:

@@ -45,7 +45,7 @@ __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int"
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "lane_add", "lane_min", "lane_max", "nonneg"]
 __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
-__all__ += ["ShapeMiss", "same_shape"]  # the shapes a kernel was made for (emitter.kernel_source)
+__all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
 __all__ += ["wide_vectors"]  # codegen/cpu/mathlib.py: 512-bit vectors in the function it is called in
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
@@ -148,6 +148,33 @@ def same_shape(a, shape):
     `CpuKernel.front`). A kernel's loops are written for its arguments'
     shapes: it must not run on others."""
     if a.shape != shape:
+        raise ShapeMiss()
+
+
+@_kernel_helper
+def apart(a, b):
+    """Raise ShapeMiss where the memory of arrays a and b may overlap (their
+    byte ranges meet, as np.may_share_memory decides by default): a kernel
+    that writes into an argument tests it against each other array argument
+    first (emitter.kernel_source), as the general path does before it runs
+    (api.py `_check_aliasing`, which refuses such a call)."""
+    if a.size == 0 or b.size == 0:
+        return
+    alo = ahi = a.ctypes.data
+    for k in range(a.ndim):
+        step = (a.shape[k] - 1) * a.strides[k]
+        if step < 0:
+            alo += step
+        else:
+            ahi += step
+    blo = bhi = b.ctypes.data
+    for k in range(b.ndim):
+        step = (b.shape[k] - 1) * b.strides[k]
+        if step < 0:
+            blo += step
+        else:
+            bhi += step
+    if alo < bhi + b.itemsize and blo < ahi + a.itemsize:
         raise ShapeMiss()
 
 
