@@ -236,10 +236,63 @@ def test_direct_runner_compiles_a_new_layout(rng):
     np.testing.assert_allclose(f(x[:8], idx), gather(x[:8], idx))
 
 
+COUNTER = np.zeros(1)
+
+
+def counted(x):
+    COUNTER[0] += 1.0
+    return x * 2.0
+
+
 def test_no_direct_runner_where_there_is_something_to_check(rng):
-    f = looptrace.jit(scaled, backend="cpu")
-    f(rng.standard_normal(2))
-    assert _direct(f) == [None]  # a captured global array: checked on every call
+    f = looptrace.jit(counted, backend="cpu")
+    x = rng.standard_normal(2)
+    COUNTER[0] = 0.0
+    for _ in range(3):
+        np.testing.assert_array_equal(f(x), x * 2.0)
+    assert COUNTER[0] == 3.0
+    assert _direct(f) == [None]  # an outside array written in place: the general path checks it
+
+
+class Weights:
+    def __init__(self, table):
+        self.table = table
+
+
+BOX = Weights(np.array([0.5, 1.5, 2.5]))
+
+
+def weighted(x):
+    return x * SCALE + BOX.table[:2].sum()
+
+
+def test_arrays_read_from_outside_are_fetched_by_the_direct_runner(rng):
+    """A function reading a module's array (SCALE) and an object's attribute
+    (BOX.table) keeps the direct runner and the last-signature runner,
+    which fetch them on every call: a write into one, the name bound to
+    another array of the same shape, of another shape or dtype, or to
+    something else, each gives what the plain function gives."""
+    global SCALE
+    f = looptrace.jit(weighted, backend="cpu")
+    x = rng.standard_normal(2)
+    old, table = SCALE.copy(), BOX.table
+    try:
+        for _ in range(3):
+            np.testing.assert_allclose(f(x), weighted(x), rtol=1e-12)
+        assert all(d is not None for d in _direct(f)) and _front_of(f) is not None
+        SCALE[1] = -4.0
+        BOX.table[0] = 9.0
+        np.testing.assert_allclose(f(x), weighted(x), rtol=1e-12)
+        for scale, box in [(np.array([3.0, 5.0]), np.array([1.0, 2.0, 3.0])), (np.array([3.0]), table),
+                           (np.array([1, 2]), np.array([4.0, 5.0, 6.0, 7.0])), (np.array([3.0, 5.0]), table),
+                           (np.array([3.0, 5.0], dtype=np.float32), table), (2.5, table), (old, table)]:
+            SCALE, BOX.table = scale, box
+            for _ in range(2):
+                got, want = f(x), weighted(x)
+                assert got.dtype == want.dtype
+                np.testing.assert_allclose(got, want, rtol=1e-6)
+    finally:
+        SCALE, BOX.table = np.array([2.0, 3.0]), table
 
 
 def keep_old(s, k):
