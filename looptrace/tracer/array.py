@@ -25,7 +25,7 @@ from . import context as ctx
 
 
 class Tracer:
-    __slots__ = ("_box", "weak", "base", "derive", "index", "_seen", "aff", "array0d", "ghost", "__weakref__")
+    __slots__ = ("_box", "weak", "base", "derive", "index", "_seen", "aff", "array0d", "ghost", "pyflag", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, value: Value | None = None, *, weak: bool = False,
@@ -38,6 +38,9 @@ class Tracer:
         self.aff = None  # integer scalars: (base Value, offset), for static slice sizes
         self.array0d = False  # a 0-d ndarray, not a NumPy scalar (module docstring)
         self.ghost = None  # a view's strides, for what NumPy makes a view (tracer/layout.py)
+        # a scalar that is a Python number on some runs only (`x[0] if c else 1.5`): a traced bool,
+        # true where it is one (tracer/python_numbers.py `mixed`); None: never (or not tracked)
+        self.pyflag = None
         self._box = ctx.Box(value, ctx.state().frame) if value is not None else None
 
     # --- the current value -------------------------------------------------

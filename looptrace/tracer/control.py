@@ -23,7 +23,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.shape_arith import fmt
 
 from . import context as ctx
-from . import merge, nests, returns
+from . import merge, nests, python_numbers, returns
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import RAISED, deferring
@@ -116,12 +116,27 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
                     st.value_frames[v.id] = st.frame
         outs = [sem.wrap(ctx.emit1(prim("select"), [sem.as_value(pred, np.bool_), va, vb]), weak=w)
                 for va, vb, w in zip(vas, vbs, weaks)]
+        _flag_mixed(pred, pairs, outs)
         return _rebuild(structure, iter(outs))
     f1.block.results, f2.block.results = vas, vbs
     outs = tuple(Value(np.dtype(dt), tuple(sh)) for dt, sh in zip(dtypes, shapes))
     st.frame.block.ops.append(Op(prim("cond"), (sem.as_value(pred, np.bool_),), outs, {},
                                  ctx.current_loc(), (f1.block, f2.block)))
-    return _rebuild(structure, iter(Tracer(out, weak=w) for out, w in zip(outs, weaks)))
+    tracers = [Tracer(out, weak=w) for out, w in zip(outs, weaks)]
+    _flag_mixed(pred, pairs, tracers)
+    return _rebuild(structure, iter(tracers))
+
+
+def _flag_mixed(pred: Tracer, pairs: list, outs: list) -> None:
+    """A scalar chosen between a Python number and a NumPy one is a Python
+    number where its side is (tracer/python_numbers.py)."""
+    for (x, y), out in zip(pairs, outs):
+        if out.ndim == 0 and not out.weak and (sem.is_weak(x) or sem.is_weak(y) or _flagged(x) or _flagged(y)):
+            python_numbers.set_flag(out, python_numbers.chosen_flag(pred, x, y))
+
+
+def _flagged(x: Any) -> bool:
+    return is_tracer(x) and x.pyflag is not None
 
 
 def _choose_raising(pred: Tracer, *sides: tuple[ctx.Frame, Any]) -> Any:
@@ -402,7 +417,13 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     outs = [Value(v.dtype, v.shape) for v in then_vals]
     op = Op(prim("cond"), (pred.value,), tuple(outs), {}, ctx.current_loc(), (f1.block, f2.block))
     ctx.state().frame.block.ops.append(op)
-    selected = iter(Tracer(out, weak=weak) for out, (kind, _, weak) in zip(outs, kinds) if kind == "name")
+    named = [Tracer(out, weak=weak) for out, (kind, _, weak) in zip(outs, kinds) if kind == "name"]
+    pairs = [(x, y) for (x, _), (y, _), (kind, _, _) in zip(outs_then, outs_else, kinds) if kind == "name"]
+    # a side not run to its end (a return on the other path) stands for nothing: the real side's flag
+    pairs = [(y, y) if isinstance(x, merge.Placeholder) else (x, x) if isinstance(y, merge.Placeholder) else (x, y)
+             for x, y in pairs]
+    _flag_mixed(pred, pairs, named)
+    selected = iter(named)
     for k, n_leaves, rebuild in rebuilds:
         value = rebuild([next(selected) for _ in range(n_leaves)])
         merged[k] = Undefined(names[k], ctx.current_loc()) if value is merge.UNDEFINED_LEAF else value

@@ -73,7 +73,7 @@ class TracedUfunc:
         if kwargs or casting != "same_kind":
             raise UnsupportedError(f"np.{self.__name__} with {sorted(kwargs) or ['casting']} is not supported",
                                    ctx.current_loc())
-        return windows.carried(sem.ufunc(self.__name__, *args, dtype=dtype), self.__name__, args)
+        return windows.carried(sem.ufunc(self.__name__, *args, dtype=dtype, numpy=True), self.__name__, args)
 
     def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, **kw):
         _no_out(out)

@@ -32,6 +32,8 @@ already near 2 ** 63.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from looptrace.ir.core import Block, Op, Program, Value, literal, walk
@@ -109,18 +111,107 @@ def _zero_divisor_ops(op: Op) -> list[Op]:
     """divisor == 0, then a check raising Python's ZeroDivisionError for this
     operation and dtype (its message made by Python itself)."""
     divisor = op.inputs[1]
-    kind = np.dtype(op.inputs[0].dtype).kind
-    one, zero = (1.0, 0.0) if kind in "fc" or np.dtype(divisor.dtype).kind in "fc" else (1, 0)
+    exc = zero_division(op.prim.name, op.inputs[0].dtype, divisor.dtype)
+    test = _make("equal", [divisor, literal(np.zeros((), divisor.dtype))], op.loc)
+    check = Op(prim("check"), (test.out,), (), {"failures": (Failure(exc, op.loc),)}, op.loc)
+    return [test, check]
+
+
+def zero_division(name: str, *dtypes) -> ZeroDivisionError:
+    """What Python raises for `name` ("divide", "floor_divide", "remainder")
+    of two Python numbers of these dtypes' kinds by zero (Python's message)."""
+    kinds = "".join(np.dtype(d).kind for d in dtypes)
+    one, zero = (1j, 0j) if "c" in kinds else (1.0, 0.0) if "f" in kinds else (1, 0)
     try:
         {"divide": lambda: one / zero, "floor_divide": lambda: one // zero,
-         "remainder": lambda: one % zero}[op.prim.name]()
-        exc = ZeroDivisionError("division by zero")
-    except ZeroDivisionError as e:
-        exc = e
-    test = _make("equal", [divisor, literal(np.zeros((), divisor.dtype))], op.loc)
-    check = Op(prim("check"), (test.out,), (), {"failures": (Failure(ZeroDivisionError(*exc.args), op.loc),)},
-               op.loc)
-    return [test, check]
+         "remainder": lambda: one % zero}[name]()
+    except (ZeroDivisionError, TypeError) as e:  # complex has no // or %: its TypeError is not this
+        if isinstance(e, ZeroDivisionError):
+            return ZeroDivisionError(*e.args)
+    return ZeroDivisionError("division by zero")
+
+
+# --- values that are Python numbers on some runs only -------------------------------
+# `v = x[0] if c > 0 else 1.5` is a NumPy float64 where c > 0 and a Python float
+# elsewhere: its dtype is float64 either way, but `v / 0.0` raises
+# ZeroDivisionError only where it is the Python float. Such a scalar is traced
+# as a NumPy one (weak=False) with `pyflag`, a traced bool, true where it is the
+# Python number: set where a traced condition picks between a Python number and
+# a NumPy scalar (tracer/control.py), kept by arithmetic with Python numbers
+# (semantics.ufunc), and read by the division checks below, made while
+# tracing. A flag not visible where the value is used (made in a branch that a
+# `cond` holds), or a value carried around a loop, loses it: the value is then
+# a NumPy scalar, as before flags were kept.
+
+def side_flag(x: Any) -> Any:
+    """True: x is a Python number; False: a NumPy value; a traced bool: a
+    Python number where it is true (visible in the current frame)."""
+    from . import context as ctx
+    from . import semantics as sem
+    from .array import _visible, is_tracer
+
+    if sem.is_weak(x):
+        return True
+    if is_tracer(x) and x.pyflag is not None and x.ndim == 0 and _visible(x.pyflag._box.frame, ctx.state().frame):
+        return x.pyflag
+    return False
+
+
+def chosen_flag(pred: Any, a: Any, b: Any) -> Any:
+    """The flag of `a if pred else b` (a scalar), from its sides': None where
+    it is always or never a Python number (the sides agree)."""
+    from . import semantics as sem
+
+    fa, fb = side_flag(a), side_flag(b)
+    if fa is fb and fa in (True, False):
+        return None
+    return sem.select(pred, fa, fb)
+
+
+def set_flag(out: Any, flag: Any) -> None:
+    if flag is not None and out.ndim == 0 and not out.weak and not out.array0d:
+        out.pyflag = flag
+
+
+def mixed_ufunc(name: str, args: tuple, out: Any) -> None:
+    """`out = name(*args)` of Python numbers and scalars that are Python
+    numbers on some runs (no NumPy value): `out` is one where all are; a
+    division there by zero raises Python's ZeroDivisionError, as does 0.0 to a
+    negative power."""
+    from . import semantics as sem
+    from .checks import emit_check
+
+    if out.ndim != 0 or any(np.ndim(a) != 0 for a in args):
+        return
+    flags = [side_flag(a) for a in args]
+    if any(f is False for f in flags) or all(f is True for f in flags):
+        return
+    flag = None
+    for f in flags:
+        if f is not True:
+            flag = f if flag is None else sem.ufunc("logical_and", flag, f)
+    out.pyflag = flag
+    dtypes = [sem.dtype_of(a) for a in args]
+    if name in ("divide", "floor_divide", "remainder"):
+        test = _zero_test(args[1], flag)
+        if test is not None:
+            emit_check(test, zero_division(name, *dtypes))
+    elif name == "power" and np.dtype(out.dtype).kind == "f":
+        test = _zero_test(args[0], flag)
+        if test is not None and (not isinstance(args[1], (int, float)) or args[1] < 0):
+            if not isinstance(args[1], (int, float)):
+                test = sem.ufunc("logical_and", test, sem.ufunc("less", args[1], 0))
+            emit_check(test, ZeroDivisionError("0.0 cannot be raised to a negative power"))
+
+
+def _zero_test(x: Any, flag: Any) -> Any:
+    """flag and x == 0 (None where x is a nonzero constant)."""
+    from . import semantics as sem
+    from .array import is_tracer
+
+    if not is_tracer(x):
+        return flag if x == 0 else None
+    return sem.ufunc("logical_and", sem.ufunc("equal", x, 0), flag)
 
 
 def _make(name: str, inputs: list[Value], loc, **attrs) -> Op:

@@ -137,8 +137,11 @@ def _scalars_as_selects(items: list) -> Tracer:
 
 
 # --- elementwise -----------------------------------------------------------------
-def ufunc(name: str, *args: Any, dtype: Any = None) -> Tracer:
-    """np.<name>(*args, dtype=dtype) with NEP 50 promotion resolved here."""
+def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Tracer:
+    """np.<name>(*args, dtype=dtype) with NEP 50 promotion resolved here: the
+    operator's (`a / b`), where the result of Python numbers is one, unless
+    `numpy` (the user called np.<name>: its result is a NumPy scalar, and NumPy's
+    rules hold where Python's would raise or leave 64 bits)."""
     uf = UFUNCS[name]
     for a in args:
         check_array_like(a, f"operand of np.{name}")
@@ -151,6 +154,8 @@ def ufunc(name: str, *args: Any, dtype: Any = None) -> Tracer:
         _check_int_exponent(args[1], all(is_weak(a) for a in args))
     vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
     out = ctx.emit1(prim(name), vals)
+    if numpy:
+        return wrap(out)
     if name in _GROWING and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
             and any(isinstance(a, Tracer) for a in args):
         ctx.state().python_ints[out.id] = name  # checked after the trace where it may leave 64 bits
@@ -158,7 +163,12 @@ def ufunc(name: str, *args: Any, dtype: Any = None) -> Tracer:
             and all(is_weak(a) for a in args) and any(isinstance(a, Tracer) for a in args):
         # Python raises on a zero divisor, and on 0.0 to a negative power: checked after the trace
         ctx.state().python_divs[out.id] = name
-    return wrap(out, weak=all(is_weak(a) for a in args))
+    res = wrap(out, weak=all(is_weak(a) for a in args))
+    if not res.weak and any(isinstance(a, Tracer) and a.pyflag is not None for a in args):
+        from .python_numbers import mixed_ufunc
+
+        mixed_ufunc(name, args, res)  # of values that are Python numbers on some runs
+    return res
 
 
 # Python-int operations that leave 64 bits soonest: plain Python then makes a big integer where the
