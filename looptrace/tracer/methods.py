@@ -38,11 +38,15 @@ def _binary(ufunc: str):
             return NotImplemented  # `n * [x]` of a Python int n: Python repeats the list (n.__index__)
         if ufunc == "power" and _fast_power(self, other):
             return sem.ufunc(_fast_power(self, other), self)
+        if ufunc in _COMPLEX_OPS and _python_complex(self) and _float64_scalar(other):
+            other = Tracer(other.value, weak=True)  # complex's own operator takes the float subclass
         return sem.ufunc(_bool_aware(ufunc, self, other), self, other)
 
     def rop(self, other):
         if _repeats_sequence(ufunc, self, other):
             return NotImplemented  # `[x] * n`, as above
+        if ufunc in _COMPLEX_OPS and _python_complex(other) and _float64_scalar(self):
+            self = Tracer(self.value, weak=True)
         return sem.ufunc(_bool_aware(ufunc, other, self), other, self)
 
     def iop(self, other):
@@ -53,6 +57,23 @@ def _binary(ufunc: str):
         return self
 
     return op, rop, iop
+
+
+# A Python complex on the left of a NumPy float64 scalar (`0.5j * x[i]`, `z * x[i]` of `z = 0j`):
+# np.float64 subclasses Python's float, so complex's own operator takes it, as a Python float, and
+# the result is a Python complex (a zero divisor raises ZeroDivisionError); NumPy's, on the right
+# (`x[i] * 0.5j`), is a np.complex128. (A Python float or int on the left is NumPy's: np.float64's
+# reflected operator runs first, or float's refuses the other.)
+_COMPLEX_OPS = ("add", "subtract", "multiply", "divide", "power", "equal", "not_equal")
+
+
+def _python_complex(x) -> bool:
+    return sem.is_weak(x) and sem.dtype_of(x).kind == "c" and np.ndim(x) == 0
+
+
+def _float64_scalar(x) -> bool:
+    return isinstance(x, Tracer) and not x.weak and x.ndim == 0 and not x.array0d and x.base is None \
+        and x.dtype == np.float64 and x.pyflag is None
 
 
 def _conj_method(self):
@@ -110,6 +131,8 @@ def _compare(ufunc: str):
     def op(self, other):
         if masked.is_selection(other):
             return NotImplemented
+        if ufunc in _COMPLEX_OPS and _python_complex(self) and _float64_scalar(other):
+            return sem.ufunc(ufunc, self, Tracer(other.value, weak=True))  # complex.__eq__: a Python bool
         return sem.ufunc(ufunc, self, other)
 
     return op

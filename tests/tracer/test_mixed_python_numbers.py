@@ -113,3 +113,30 @@ def test_python_number_on_some_runs_cpu(fn):
         x = np.random.default_rng(1).random(4)
         assert _outcome(jitted, x, c) == _outcome(fn, x, c), c
 
+
+# A Python complex on the left of a NumPy float64 scalar: complex's own operator takes np.float64 (a
+# float subclass), so the plain function makes a Python complex (and raises ZeroDivisionError on a zero
+# divisor); looptrace made a np.complex128 (and gave nan). On the right it is NumPy's np.complex128.
+def complex_left_of_float64(x, c):
+    z = 0j
+    for i in range(x.shape[0]):
+        z = z * c + x[i]
+    return z, c + x[0], c - x[1], c * x[0], c / x[1], c ** x[0], x[0] + c, x[1] * 0.5j, c == x[0]
+
+
+def complex_by_float64_zero(x, c):
+    return c / (x[0] - x[0])
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_python_complex_left_of_a_float64(backend):
+    rng = np.random.default_rng(3)
+    for fn in (complex_left_of_float64, complex_by_float64_zero):
+        jitted = lt.jit(fn, backend=backend)
+        for c in (0.5 - 0.25j, complex(rng.random(), rng.random())):
+            x = rng.random(5)
+            got, want = _outcome(jitted, x, c), _outcome(fn, x, c)
+            assert [g[::2] for g in got] == [w[::2] for w in want]  # dtypes and NumPy-or-Python
+            if want[0] != "raises":
+                for g, w in zip(got, want):
+                    np.testing.assert_allclose(complex(eval(g[1])), complex(eval(w[1])), rtol=1e-14)
