@@ -667,9 +667,13 @@ class LoopTrace:
         specs = {n: carry_spec_for(n, e, n in self.live, n in self.live_out, self.loc)
                  for n, e in self.entry.items()}
         self.lists: dict[str, LoopList] = {}
+        self.first_returns = None  # what a `return` in the first iteration gives: the types (see _run_body)
         for _ in range(MAX_ROUNDS):
             cond = self._trace(specs, self._run_cond) if self.is_while else None
             body = self._trace(specs, self._run_body)
+            if self.first_returns is None:
+                self.first_returns = self._returned_types(body.exits)
+                self.first = Tracer(sem.as_value(True, np.bool_))  # read and written in the body only if needed
             new_specs = self._check(specs, body, cond)
             if new_specs is None:
                 self._finish(specs, body, cond)
@@ -708,16 +712,64 @@ class LoopTrace:
         region.index = index
         return region
 
+    def _returned_types(self, exits: tuple) -> Any:
+        """The types (dtype, rank) of what the function returns from this
+        loop's body, None where it has no `return`. (A Python number that
+        becomes a NumPy scalar of its dtype, `acc = 0.0`, then `acc + x[i]`,
+        is not told apart: the same value, np.float64 a float.)"""
+        if returns.SLOT not in self.names or returns.FLAG not in self.names:
+            return None
+        out = dict(zip(self.names, exits))[returns.SLOT]
+
+        def types(x: Any) -> Any:
+            if isinstance(x, (tuple, list)):
+                return type(x), tuple(types(e) for e in x)
+            if is_tracer(x) or sem.is_py_scalar(x) or isinstance(x, np.generic):
+                return np.dtype(sem.dtype_of(x)).str, np.ndim(x) if not is_tracer(x) else x.ndim
+            return type(x)
+
+        return types(out)
+
+    def _check_first_return(self) -> None:
+        """A `return` in the first iteration, of a value whose type changes in
+        later ones (`acc = 0`, then `acc = acc + x[i]`; `return acc`): Python
+        returns the first iteration's type (an int), the compiled loop its one
+        carried type (float64). That is refused at run time, in the first
+        iteration only, where the body returns (the traced types say which
+        rounds differ: the first round traced the entry types)."""
+        if self.first_returns is None:
+            return
+        now = self._returned_types(self.get())
+        if now == self.first_returns or not isinstance(self.first_returns, tuple):
+            return
+        from .checks import emit_check
+
+        returned = dict(zip(self.names, self.get()))[returns.FLAG]
+        exc = UnsupportedError(
+            "this loop returns, in its first iteration, a value whose type the loop changes in later ones "
+            "(`acc = 0` before the loop, `acc = acc + x[i]` in it: an int, then a NumPy float): plain Python "
+            "returns the first iteration's type, looptrace's compiled loop has one type for it", self.loc,
+            "give the name its type before the loop (acc = 0.0, or np.float64(...)), or return a converted value")
+        with ctx.at(self.loc):
+            first = self.first
+            if is_tracer(returned):
+                emit_check(sem.ufunc("logical_and", first, returned), exc)
+            elif returned:
+                emit_check(first, exc)
+            first.assign(sem.as_value(False, np.bool_))
+
     def _run_body(self, index: Value | None) -> Any:
         item = self.it.item(index) if self.it is not None else None
         if self.it is not None:
             deferring(lambda: self.body_fn(item))
+            self._check_first_return()
             next_index = None
             if self.is_while:
                 with ctx.at(self.loc):
                     next_index = sem.ufunc("add", Tracer(index), self.it.step_tracer()).value
             return next_index
         deferring(self.body_fn)
+        self._check_first_return()
         return None
 
     def _run_cond(self, index: Value | None) -> Value:
