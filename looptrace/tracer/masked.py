@@ -506,6 +506,47 @@ MaskedSelection.__matmul__ = lambda self, other: _dot(self, other)
 MaskedSelection.__rmatmul__ = lambda self, other: _dot(other, self)
 
 
+def _arg_extreme(name: str):
+    """x[mask].argmax() / np.argmin(x[a:b]) of a 1-d selection in the axis's
+    order (a boolean mask, or a slice of step 1): the first selected
+    position holding the extreme (the first NaN where there is one, as
+    NumPy's), counted among the selected positions. An empty selection
+    raises NumPy's ValueError at run time."""
+    def call(self, axis=None, out=None, *, keepdims=False):
+        if out is not None or keepdims:
+            self.fail(f"np.{name} with out= or keepdims=True")
+        if self.ndim != 1 or self.data.ndim != 1 or axis not in (None, 0, -1):
+            self.fail(f"np.{name} of a selection of more than one axis")
+        if self.windowed or (self.bounds and not self.span):
+            self.fail(f"np.{name} of it")
+        if self.dtype.kind not in "biuf":
+            self.fail(f"np.{name} of {self.dtype} values")
+        from .checks import emit_check
+
+        data, mask = self.data, self.mask
+        emit_check(sem.ufunc("logical_not", nx.NAMESPACE["any"](mask)),
+                   ValueError(f"attempt to get {name} of an empty sequence"), self.loc)
+        if data.dtype.kind == "b":
+            data = sem.astype(data, np.int8)
+        from .windows import _extreme
+
+        fill = _extreme(np.dtype(data.dtype), lowest=name == "argmax")
+        extreme = nx.NAMESPACE["max" if name == "argmax" else "min"](sem.select(mask, data, fill))
+        hit = sem.ufunc("logical_and", mask, sem.ufunc("equal", data, extreme))
+        if data.dtype.kind == "f":
+            nans = sem.ufunc("logical_and", mask, sem.ufunc("isnan", data))
+            hit = sem.select(nx.NAMESPACE["any"](nans), nans, hit)
+        first = nx.NAMESPACE["argmax"](hit)
+        before = sem.ufunc("logical_and", mask, sem.ufunc("less", nx.NAMESPACE["arange"](mask.shape[0]), first))
+        return sem.astype(nx.NAMESPACE["sum"](before), np.intp)
+
+    return call
+
+
+MaskedSelection.argmax = _arg_extreme("argmax")
+MaskedSelection.argmin = _arg_extreme("argmin")
+
+
 def _selection_fn(method: str):
     def call(a, *args, **kwargs):
         return getattr(a, method)(*args, **kwargs)
@@ -515,7 +556,8 @@ def _selection_fn(method: str):
 
 SELECTION_FUNCTIONS = {name: _selection_fn(m) for name, m in [
     ("sum", "sum"), ("prod", "prod"), ("max", "max"), ("amax", "max"), ("min", "min"), ("amin", "min"),
-    ("all", "all"), ("any", "any"), ("mean", "mean"), ("var", "var"), ("std", "std")]}
+    ("all", "all"), ("any", "any"), ("mean", "mean"), ("var", "var"), ("std", "std"),
+    ("argmax", "argmax"), ("argmin", "argmin")]}
 SELECTION_FUNCTIONS.update(dict.fromkeys(("dot", "matmul"), _dot))
 SELECTION_FUNCTIONS.update(dict.fromkeys(("vdot", "inner"), _inner))
 

@@ -63,25 +63,94 @@ def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
             if not any(is_tracer(b) for b in (k.start, k.stop, k.step)):
                 axis += found is None
                 continue
-            if k.step not in (None, 1) or found is not None or p >= len(shape):
+            if found is not None or p >= len(shape):
                 return None
-            stop = shape[p] if k.stop is None else k.stop
-            start = 0 if k.start is None else k.start
-            if _static_difference(stop, start) is not None:
-                return None  # a window of static length: windows.py
+            if is_tracer(k.step) and not _scalar_int(k.step):
+                return None
+            if not is_tracer(k.step) and k.step is not None and not _scalar_int(k.step):
+                return None
+            if _unit_step(k.step):
+                stop = shape[p] if k.stop is None else k.stop
+                start = 0 if k.start is None else k.start
+                if _static_difference(stop, start) is not None:
+                    return None  # a window of static length: windows.py
+            elif not is_tracer(k.step) and int(k.step) == 0:
+                return None  # NumPy's ValueError, raised where static slices are parsed
             found = p
         elif k is None or k is Ellipsis or not _scalar_int(k):
             return None
     if found is None:
         return None
     n, k = shape[found], parts[found]
+    whole = parts[:found] + (slice(None),) + parts[found + 1:]
+    bounds = tuple(b for b in (k.start, k.stop, k.step) if is_tracer(b))
+    if not _unit_step(k.step):
+        return VaryingSlice(whole, _stepped_mask(k, n), bounds, axis, (), reads_array_data(k))
     pos = nx.NAMESPACE["arange"](n)
     lo = _bound(0 if k.start is None else k.start, n)
     hi = _bound(n if k.stop is None else k.stop, n)
     mask = sem.ufunc("logical_and", sem.ufunc("greater_equal", pos, lo), sem.ufunc("less", pos, hi))
-    whole = parts[:found] + (slice(None),) + parts[found + 1:]
-    bounds = tuple(b for b in (k.start, k.stop) if is_tracer(b))
     return VaryingSlice(whole, mask, bounds, axis, (lo, hi), reads_array_data(k))
+
+
+def _unit_step(step: Any) -> bool:
+    return step is None or (not is_tracer(step) and int(step) == 1)
+
+
+def _stepped_mask(k: slice, n: int) -> Tracer:
+    """The positions x[start:stop:step] selects on an axis of length n, for a
+    step other than 1 (traced, or static with traced bounds), as NumPy's
+    slice.indices reads them: for a positive step, lo <= p < hi with p - lo
+    a multiple of the step; for a negative one, stop < p <= start with
+    start - p a multiple of -step (the selection keeps the axis's order: its
+    uses are folds, elementwise arithmetic with selections of the same
+    positions and writes, which do not see the order; np.flip needs the
+    span a stepped slice does not have). A traced step of 0 raises NumPy's
+    ValueError at run time."""
+    step = k.step
+    pos = nx.NAMESPACE["arange"](n)
+    if is_tracer(step):
+        from .checks import emit_check
+
+        step = sem.astype(step, np.int64)
+        emit_check(sem.ufunc("equal", step, 0), ValueError("slice step cannot be zero"))
+        step = sem.select(sem.ufunc("equal", step, 0), 1, step)
+        positive = sem.ufunc("greater", step, 0)
+        up = _up_mask(pos, k.start, k.stop, step, n)
+        down = _down_mask(pos, k.start, k.stop, step, n)
+        return sem.select(positive, up, down)
+    if int(step) > 0:
+        return _up_mask(pos, k.start, k.stop, int(step), n)
+    return _down_mask(pos, k.start, k.stop, int(step), n)
+
+
+def _multiple(d: Any, step: Any) -> Tracer:
+    return sem.ufunc("equal", sem.ufunc("remainder", d, step), 0)
+
+
+def _up_mask(pos: Tracer, start: Any, stop: Any, step: Any, n: int) -> Tracer:
+    lo = _bound(0 if start is None else start, n)
+    hi = _bound(n if stop is None else stop, n)
+    inside = sem.ufunc("logical_and", sem.ufunc("greater_equal", pos, lo), sem.ufunc("less", pos, hi))
+    return sem.ufunc("logical_and", inside, _multiple(sem.ufunc("subtract", pos, lo), step))
+
+
+def _down_mask(pos: Tracer, start: Any, stop: Any, step: Any, n: int) -> Tracer:
+    hi = n - 1 if start is None else _down_bound(start, n)
+    lo = -1 if stop is None else _down_bound(stop, n)
+    inside = sem.ufunc("logical_and", sem.ufunc("greater", pos, lo), sem.ufunc("less_equal", pos, hi))
+    return sem.ufunc("logical_and", inside,
+                     _multiple(sem.ufunc("subtract", hi, pos), sem.ufunc("negative", step)))
+
+
+def _down_bound(b: Any, n: int) -> Any:
+    """A bound of a negative-step slice as NumPy reads it: from the end when negative, clipped to [-1, n - 1]."""
+    if not is_tracer(b):
+        b = int(b)
+        return min(max(b + n if b < 0 else b, -1), n - 1)
+    b = sem.astype(b, np.int64)
+    b = sem.select(sem.ufunc("less", b, 0), sem.ufunc("add", b, n), b)
+    return sem.ufunc("minimum", sem.ufunc("maximum", b, -1), n - 1)
 
 
 # ops that read an array's elements: a bound computed through one depends on the data
