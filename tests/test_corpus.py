@@ -11,8 +11,10 @@ from bench.corpus.run import run_one
 
 KERNELS = {k.name: k for k in all_kernels()}
 # one of each kind of thing the cpu backend must get right: a delay line, a masked
-# reduction, sort-based statistics, a scatter into arguments, math.* on scalars, double buffering
-CPU_SAMPLE = ["echo", "conditional_sums", "column_quantiles", "group_mean_into", "nbody_accel_loops", "heat_1d_loops"]
+# reduction, sort-based statistics, a scatter into arguments, math.* on scalars, double buffering,
+# a pivot search over a shrinking slice, a data-dependent while loop, writes through a stepped slice
+CPU_SAMPLE = ["echo", "conditional_sums", "column_quantiles", "group_mean_into", "nbody_accel_loops", "heat_1d_loops",
+              "lu_partial_pivot", "conjugate_gradient", "sieve"]
 
 
 def test_the_corpus_is_large_and_honest():

@@ -39,22 +39,28 @@ def error() -> dict:
 def all_kernels() -> list[Kernel]:
     from . import (
         algorithms,
+        discrete,
         distances,
         finance,
         grids,
         grouping,
+        imaging,
+        learning,
+        linalg_loops,
         misc,
         nbody,
+        odes,
         physics,
         signal,
         sparse,
         stats,
         stencils,
+        stochastic,
     )
 
     out: list[Kernel] = []
     for mod in (stencils, nbody, finance, physics, signal, stats, grouping, distances, grids, misc, sparse,
-                algorithms):
+                algorithms, linalg_loops, odes, stochastic, discrete, imaging, learning):
         out.extend(mod.KERNELS)
     names = [k.name for k in out]
     assert len(names) == len(set(names)), "kernel names must be unique"
