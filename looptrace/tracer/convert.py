@@ -563,6 +563,28 @@ def _whole_source(fn: types.FunctionType) -> ast.AST | None:
     return tree
 
 
+def _check_same_def(fdef: ast.FunctionDef, code: types.CodeType) -> None:
+    """Raise NotConvertible unless `fdef`, read from the function's file at
+    its first line, is the def its code was compiled from: the same name and
+    parameters, starting at the code's first line (its first decorator's),
+    with every line the code runs inside it. A file edited after it was
+    loaded (a notebook's module changed on disk, a test file rewritten while
+    the tests run) holds other text at that line; converting it would
+    compile another function than the one called. The function then runs as
+    it is while tracing (trace.converted), its loops unrolled, with a warning.
+    (An edit inside the function's own lines that keeps its lines, its name
+    and its parameters is not seen.)"""
+    a = fdef.args
+    params = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs]
+    first = min([fdef.lineno] + [d.lineno for d in fdef.decorator_list])
+    n = code.co_argcount + code.co_kwonlyargcount
+    lines = [line for line, *_ in code.co_positions() if line is not None]
+    if fdef.name != code.co_name or params != list(code.co_varnames[:n]) or first != code.co_firstlineno \
+            or any(not first <= line <= fdef.end_lineno for line in lines):
+        raise NotConvertible(f"its file no longer holds its source at line {code.co_firstlineno} "
+                             "(the file changed after the function was defined)")
+
+
 def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
     """`lambda args: expr` (the one on fn's line with fn's parameters) as
     `def __lt_lambda(args): return expr`, so calls inside it are converted."""
@@ -660,6 +682,8 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
     fdef = tree.body[0] if fn.__name__ != "<lambda>" else _lambda_as_def(tree, fn)
     if not isinstance(fdef, ast.FunctionDef):
         raise NotConvertible("not a def statement")
+    if fn.__name__ != "<lambda>":
+        _check_same_def(fdef, fn.__code__)
     filename = fn.__code__.co_filename
     fdef.decorator_list = []
     _drop_header_expressions(fdef)
