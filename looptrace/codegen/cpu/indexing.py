@@ -57,6 +57,11 @@ def _fill_rest(em, head, head_idx: list[str]) -> list:
 
 def _dyn_update_lower(em, op) -> None:
     group = [op, *em.plan.update_group.get(id(op), [])]  # writes into the same buffer (fusion.py)
+    upd = em.plan.update_from.get(id(op), op.inputs[1])
+    if len(group) == 1 and all(d == 1 for d in upd.shape):
+        # one element, read before it is stored: `a[j + 1] = a[j]` may read a view of the
+        # buffer it writes in place (a copy of the buffer per element made insertion sort O(n^3))
+        em.plan.disjoint_views.setdefault(id(op), set()).update({upd.id, op.inputs[1].id})
     writes = []
     for s in group:
         x, upd, starts = s.inputs[0], s.inputs[1], list(s.inputs[2:])
