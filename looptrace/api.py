@@ -76,6 +76,7 @@ class JitFunction:
         self._layout_sensitive: set[str] = set()  # arguments whose layout decides a reshape (tracer/layout.py)
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self._positional = all(p.kind in plain for p in self.signature.parameters.values())
+        self._defaults = [p.default for p in self.signature.parameters.values()]  # _EMPTY: none
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
         # key -> (compiled, specs, runtime arg positions or None, _direct_runner or None,
         #         the same with `_guard` or None, its `_mono_call` or None)
@@ -99,6 +100,10 @@ class JitFunction:
 
     # calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if (kwargs or len(args) != len(self.param_names)) and self._fast_ok and not ctx.TRACES[0]:
+            pos = self._by_position(args, kwargs)
+            if pos is not None:  # keywords and defaults as a plain call: the warm path takes it
+                return self(*pos)
         if not kwargs:  # the warm call, first and with as little as possible on the way
             mono = self._mono
             if mono is not None:
@@ -135,7 +140,8 @@ class JitFunction:
             compiled, specs = self.compiled_for(values)
             extra = guards.bind(compiled.traced, values)
             if extra is not None:  # else what it reads from outside changed just now: again
-                if key is not None and self._fast_ok and not compiled.traced.layout_args:
+                if key is not None and self._fast_ok and not compiled.traced.layout_args and \
+                        _static_in_key(specs, values):
                     # (tracing may have made a float static; a layout-keyed program has no plain key)
                     if len(self._fast) >= _FAST_ENTRIES:  # int values are in the keys: stay bounded
                         self.forget_fast()
@@ -153,6 +159,31 @@ class JitFunction:
         raise TraceError(f"{self.py_func.__name__}: what it reads from outside its arguments changes "
                          "while it is being compiled (a global, closure or attribute)",
                          hint="pass the changing value as an argument")
+
+    def _by_position(self, args: tuple, kwargs: dict) -> tuple | None:
+        """The call's arguments by position, keywords and defaults put in
+        their places (what `_bind` gives: a default passed on stays a
+        constant where it is one, specialize.is_unpassed_default), for the
+        warm path; None where Python would refuse the call (the general path
+        then says why). A call with a keyword took 13.7 us by the general
+        path against 1.7 us by position (100 elements)."""
+        names, defaults = self.param_names, self._defaults
+        if len(args) > len(names):
+            return None
+        out = list(args)
+        used = 0
+        for k in range(len(args), len(names)):
+            name = names[k]
+            if name in kwargs:
+                out.append(kwargs[name])
+                used += 1
+            elif defaults[k] is _EMPTY:
+                return None
+            else:
+                out.append(defaults[k])
+        if used != len(kwargs):
+            return None  # an unknown keyword, or one also given by position
+        return tuple(out)
 
     def _set_mono(self, mono: Callable | None, call: Callable | None = None) -> None:
         """Make `mono` (a `_direct_runner` with its `_guard`) the runner of the
@@ -509,6 +540,15 @@ def _check_traceable(fn: Any) -> None:
                     f"def that calls it, e.g. `lt.jit(lambda x: {name}(x))`")
 
 
+def _static_in_key(specs: list, values: list) -> bool:
+    """Does a call's plain key hold every value the program was made static
+    for? Ints are in it by value; a float made static (a parameter's own
+    default object passed by position, a float that sizes an array) is not,
+    and another float of the same type would find the program made for it:
+    `f(x, f.__defaults__[0])` then `f(x, 0.7)` gave the first call's answer."""
+    return all(s.kind != "static" or type(v) is int or type(v) in _NP_INTS for s, v in zip(specs, values))
+
+
 def _plain_key(args: tuple) -> tuple | None:
     """The signature of a call made of arrays (not 0-d), Python floats and
     ints, and NumPy float, complex and int scalars, read without building
@@ -828,6 +868,7 @@ def _forget_in(jf: JitFunction) -> Callable:
 
 
 _MISS = object()
+_EMPTY = inspect.Parameter.empty
 
 
 def _mono_call(mono: Callable) -> Callable:

@@ -38,10 +38,13 @@ from looptrace.ir.core import Program
 
 def is_unpassed_default(param: inspect.Parameter, value: Any) -> bool:
     """Is `value` the parameter's own default (so the caller did not pass it)?
-    Arrays and generators given as defaults stay arguments."""
+    Arrays, generators and floats given as defaults stay arguments: a float
+    default is a number like any other passed (`dt=0.01`), and the warm
+    call path, which keys floats by type only, takes it by position
+    (api.py `JitFunction._by_position`); an int default is static, by value."""
     if param.default is inspect.Parameter.empty or value is not param.default:
         return False
-    return not isinstance(value, (np.ndarray, np.random.Generator))
+    return not isinstance(value, (np.ndarray, np.random.Generator, float, complex, np.inexact))
 
 
 def is_int_like(value: Any) -> bool:

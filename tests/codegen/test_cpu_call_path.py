@@ -736,3 +736,47 @@ def test_through_the_front_door_a_written_argument_that_shares_memory_is_refused
         f2(x, rng.standard_normal(8))
     with pytest.raises(ValueError, match="share memory"):
         f2(x, x)
+
+
+def with_defaults(x, a=0.5, n=3, w=None):
+    y = x * a + n
+    return y if w is None else y * w
+
+
+def shifted(x, a=0.5, n=3):
+    return x * a + n
+
+
+def test_a_float_default_passed_by_position_is_no_constant_of_the_warm_path(rng):
+    """The parameter's own default object passed by position, then another
+    float: each call gives its own answer (the warm path keys floats by
+    type only; it gave the first call's answer for the second)."""
+    f = looptrace.jit(shifted, backend="cpu")
+    x = rng.standard_normal(4)
+    default = shifted.__defaults__[0]
+    for a in (default, default, 0.7, 0.7, default, 0.9):
+        np.testing.assert_allclose(f(x, a, 3), shifted(x, a, 3), rtol=1e-12)
+        np.testing.assert_allclose(f(x, a), shifted(x, a), rtol=1e-12)
+
+
+def test_keywords_and_defaults_take_the_warm_path(rng):
+    """A call with keywords or relying on defaults is the plain call with
+    them put in place: the same answers as the plain function, one program
+    for all the spellings, and Python's TypeError for a bad call."""
+    f = looptrace.jit(with_defaults, backend="cpu")
+    x, w = rng.standard_normal(4), rng.standard_normal(4)
+    calls = [((x,), {}), ((x, 0.25), {}), ((x,), {"a": 0.25}), ((x,), {"n": 5, "a": 1.5}), ((), {"x": x}),
+             ((x, 0.5, 3), {}), ((x,), {"w": w}), ((x, 0.5), {"n": 3, "w": w})]
+    for args, kwargs in calls * 2:
+        np.testing.assert_allclose(f(*args, **kwargs), with_defaults(*args, **kwargs), rtol=1e-12)
+    assert len({id(entry[0]) for entry in f._fast.values()}) <= 3  # n=3, n=5; w given or not
+    for args, kwargs in [((x,), {"b": 1.0}), ((x, 0.5), {"a": 0.5}), ((), {}), ((x, 1, 2, w, 5), {})]:
+        with pytest.raises(TypeError):
+            with_defaults(*args, **kwargs)
+        with pytest.raises(TypeError):
+            f(*args, **kwargs)
+    g = looptrace.jit(shifted, backend="cpu")
+    for _ in range(3):
+        np.testing.assert_allclose(g(x, a=0.25), shifted(x, a=0.25), rtol=1e-12)
+        np.testing.assert_allclose(g(x), shifted(x), rtol=1e-12)
+    assert _front_of(g) is not None and len(g._fast) == 1  # one program: a float default is an argument
