@@ -26,6 +26,14 @@ class UnsupportedError(LooptraceError):
     """A construct or NumPy function looptrace does not compile."""
 
 
+class SliceOverrunError(UnsupportedError, IndexError):
+    """At run time, a traced slice `x[s:s + k]` that runs past the end of its
+    axis: NumPy would shorten it, looptrace keeps its static length. Not the
+    user's error (the plain function runs) but looptrace's limit, so an
+    UnsupportedError; an IndexError too, as the same check raises for an
+    index out of range (ops/indexing.py `index_error`)."""
+
+
 class TraceError(LooptraceError):
     """Anything else wrong with the traced program."""
 

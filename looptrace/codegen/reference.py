@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from looptrace import ops
-from looptrace.errors import format_message
+from looptrace.errors import SliceOverrunError, format_message
 from looptrace.ir.core import Block, Dim, Op, Program, Value
 from looptrace.ops.control import split_for_results
 
@@ -66,7 +66,8 @@ def _run_impl(op: Op, ins: list, env: Env) -> list:
     except IndexError as e:
         if getattr(e, "looptrace_located", False):
             raise
-        located = IndexError(format_message(str(e), op.loc))
+        cls = SliceOverrunError if isinstance(e, SliceOverrunError) else IndexError
+        located = cls(format_message(str(e), op.loc))
         located.looptrace_located = True
         raise located from None
     return list(out) if op.prim.multiple_results else [out]

@@ -122,7 +122,10 @@ def check_index_range(b: Any, idx: Any, dim: int, size: int = 1, axis: int = 0) 
         message = (f"the slice [{{value}}:{{value}} + {size}] runs past the end of axis {axis} (size {dim}); "
                    "NumPy would shorten it, but a traced slice keeps its static length: stop the loop "
                    "earlier, pad the array (np.pad), or index elements one by one")
-    failure = Failure(IndexError(), getattr(b, "loc", UNKNOWN_LOC), message)
+    from looptrace.errors import SliceOverrunError
+
+    exc = IndexError() if size == 1 else SliceOverrunError("")  # looptrace's limit, not the user's error
+    failure = Failure(exc, getattr(b, "loc", UNKNOWN_LOC), message)
     b.op("check", b.op("logical_not", ok), idx, failures=(failure,))
 
 
