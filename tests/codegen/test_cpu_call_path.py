@@ -331,6 +331,23 @@ def test_a_direct_runner_writes_into_arguments_as_plain_python_does(fn, make, rn
     assert all(r is not None for r in _direct(f))
 
 
+def _read_only_and_failing_runs(f, values, labels, rng):
+    """running_max's `out` read-only: NumPy's ValueError, `out` unchanged; a
+    label out of range: IndexError, and the failed call wrote nothing."""
+    frozen = np.full(5, -np.inf)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        f(values, labels, frozen)
+    assert (frozen == -np.inf).all()
+    before = rng.standard_normal(5)
+    out = before.copy()
+    bad = labels.copy()
+    bad[30] = 7
+    with pytest.raises(IndexError):
+        f(values, bad, out)
+    np.testing.assert_array_equal(out, before)
+
+
 def test_a_writing_direct_runner_leaves_the_checks_to_the_general_path(rng):
     """Aliasing arguments, a read-only written argument and a failing run
     behave as on the general path: ValueError, NumPy's ValueError, and the
@@ -343,18 +360,7 @@ def test_a_writing_direct_runner_leaves_the_checks_to_the_general_path(rng):
     shared = rng.standard_normal(45)
     with pytest.raises(ValueError, match="share memory"):
         f(shared[:40], labels, shared[35:40])
-    frozen = np.full(5, -np.inf)
-    frozen.flags.writeable = False
-    with pytest.raises(ValueError):
-        f(values, labels, frozen)
-    assert (frozen == -np.inf).all()
-    before = rng.standard_normal(5)
-    out = before.copy()
-    bad = labels.copy()
-    bad[30] = 7
-    with pytest.raises(IndexError):
-        f(values, bad, out)
-    np.testing.assert_array_equal(out, before)  # the failed call wrote nothing
+    _read_only_and_failing_runs(f, values, labels, rng)
     out = np.full(5, -np.inf)
     np.testing.assert_array_equal(f(values, labels, out), running_max(values, labels, np.full(5, -np.inf)))
 
@@ -718,18 +724,7 @@ def test_through_the_front_door_a_written_argument_that_shares_memory_is_refused
     want = running_max(buffer[:40].copy(), labels, buffer[40:].copy())
     np.testing.assert_array_equal(f(buffer[:40], labels, out), want)
     np.testing.assert_array_equal(buffer[40:], want)
-    frozen = np.full(5, -np.inf)
-    frozen.flags.writeable = False
-    with pytest.raises(ValueError, match="read-only"):
-        f(values, labels, frozen)
-    assert (frozen == -np.inf).all()
-    before = rng.standard_normal(5)
-    out = before.copy()
-    bad = labels.copy()
-    bad[30] = 7
-    with pytest.raises(IndexError):
-        f(values, bad, out)
-    np.testing.assert_array_equal(out, before)
+    _read_only_and_failing_runs(f, values, labels, rng)
     f2 = looptrace.jit(scale_into, backend="cpu")
     x = rng.standard_normal(8)
     for _ in range(3):

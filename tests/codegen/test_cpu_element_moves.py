@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import looptrace
+from bench.corpus.discrete import insertion_sort
 
 
 def shift_while(x, m):
@@ -18,18 +19,6 @@ def shift_while(x, m):
     while j > 0:
         a[j] = a[j - 1]
         j -= 1
-    return a
-
-
-def insertion_sort(x):
-    a = x.copy()
-    for i in range(1, a.shape[0]):
-        key = a[i]
-        j = i - 1
-        while j >= 0 and a[j] > key:
-            a[j + 1] = a[j]
-            j -= 1
-        a[j + 1] = key
     return a
 
 

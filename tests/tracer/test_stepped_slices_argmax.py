@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 
 import looptrace
+from bench.corpus.discrete import sieve
+from bench.corpus.linalg_loops import lu_partial_pivot
 
 from ._loopcheck import assert_same
 
@@ -35,17 +37,6 @@ def run(fn, *args, backend):
     for g, w in zip(jitted, plain):
         if isinstance(w, np.ndarray):
             assert_same(g, w, what="argument after the call")
-
-
-def sieve(n):
-    is_prime = np.ones(n, dtype=np.bool_)
-    is_prime[:2] = False
-    p = 2
-    while p * p < n:
-        if is_prime[p]:
-            is_prime[p * p::p] = False
-        p += 1
-    return np.count_nonzero(is_prime), is_prime
 
 
 def stepped_reads(x):
@@ -91,25 +82,6 @@ def test_traced_step_of_zero_raises_numpys_error():
         f(np.ones(80), np.array([2, 0, 1]))
 
 
-def lu_pivot(A):
-    U = A.copy()
-    n = U.shape[0]
-    perm = np.arange(n)
-    for k in range(n - 1):
-        p = k + np.argmax(np.abs(U[k:, k]))
-        if p != k:
-            tmp = U[k].copy()
-            U[k] = U[p]
-            U[p] = tmp
-            t = perm[k]
-            perm[k] = perm[p]
-            perm[p] = t
-        for i in range(k + 1, n):
-            U[i, k] /= U[k, k]
-            U[i, k + 1:] -= U[i, k] * U[k, k + 1:]
-    return U, perm
-
-
 def arg_extremes(x):
     out = np.zeros((x.shape[0], 3), dtype=np.int64)
     for k in range(x.shape[0]):
@@ -128,7 +100,7 @@ def masked_arg(x, c):
 def test_argmax_of_selections_matches(backend, tmp_path, monkeypatch):
     monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path))
     r = np.random.default_rng(5)
-    run(lu_pivot, r.standard_normal((70, 70)), backend=backend)  # longer than a loop that is unrolled
+    run(lu_partial_pivot, r.standard_normal((70, 70)), backend=backend)  # longer than a loop that is unrolled
     nan = r.standard_normal(80)
     nan[[3, 40, 41, 77]] = np.nan
     ties = r.integers(0, 3, 80)

@@ -160,22 +160,23 @@ def apart(a, b):
     (api.py `_check_aliasing`, which refuses such a call)."""
     if a.size == 0 or b.size == 0:
         return
-    alo = ahi = a.ctypes.data
+    alo, ahi = _bytes_of(a)
+    blo, bhi = _bytes_of(b)
+    if alo < bhi and blo < ahi:
+        raise ShapeMiss()
+
+
+@_kernel_helper
+def _bytes_of(a):
+    """The addresses [lo, hi) of the bytes a non-empty array spans."""
+    lo = hi = a.ctypes.data
     for k in range(a.ndim):
         step = (a.shape[k] - 1) * a.strides[k]
         if step < 0:
-            alo += step
+            lo += step
         else:
-            ahi += step
-    blo = bhi = b.ctypes.data
-    for k in range(b.ndim):
-        step = (b.shape[k] - 1) * b.strides[k]
-        if step < 0:
-            blo += step
-        else:
-            bhi += step
-    if alo < bhi + b.itemsize and blo < ahi + a.itemsize:
-        raise ShapeMiss()
+            hi += step
+    return lo, hi + a.itemsize
 
 
 @_kernel_helper
