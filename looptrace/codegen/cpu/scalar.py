@@ -46,6 +46,10 @@ def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
         return None
     if name == "absolute" and dt in (np.complex64, np.complex128):
         return f"cabs_c{dt.itemsize * 8}({args[0]})"
+    if name == "hypot" and all(np.dtype(d) == np.float64 for d in in_dtypes):
+        # mathlib's hypot, which vectorizes (libm's is a call per element): sobel_edges' np.hypot
+        # of 10^6 elements 12.6 ms in NumPy, 0.5 ms so
+        return f"cabs_c128(complex({args[0]}, {args[1]}))"
     if name not in MATHLIB or dt not in (np.float32, np.float64):
         return None
     return f"{MATHLIB[name]}{dt.itemsize * 8}({args[0]})"
