@@ -50,6 +50,8 @@ def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
         # mathlib's hypot, which vectorizes (libm's is a call per element): sobel_edges' np.hypot
         # of 10^6 elements 12.6 ms in NumPy, 0.5 ms so
         return f"cabs_c128(complex({args[0]}, {args[1]}))"
+    if name == "arctan2" and all(np.dtype(d) == np.float64 for d in in_dtypes):
+        return f"atan2_f64({args[0]}, {args[1]})"  # mathlib's, vectorized: 10^6 elements 3.1 ms, libm's 16.5
     if name not in MATHLIB or dt not in (np.float32, np.float64):
         return None
     return f"{MATHLIB[name]}{dt.itemsize * 8}({args[0]})"

@@ -17,6 +17,7 @@ from numba.extending import intrinsic
 from numba.np.arrayobj import _empty_nd_impl, _parse_shape
 
 from looptrace.codegen.cpu.mathlib import (
+    atan2_f64,
     cabs_c64,
     cabs_c128,
     exp_f32,
@@ -43,7 +44,7 @@ from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_g
 
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
-           "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "lane_add", "lane_min", "lane_max", "nonneg"]
+           "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "atan2_f64", "lane_add", "lane_min", "lane_max", "nonneg"]
 __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
 __all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
 __all__ += ["wide_vectors"]  # codegen/cpu/mathlib.py: 512-bit vectors in the function it is called in
