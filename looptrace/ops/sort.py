@@ -159,3 +159,55 @@ def _attach_vjp_rules() -> None:
 
 
 _attach_vjp_rules()
+
+
+# --- searchsorted ----------------------------------------------------------------------------
+# searchsorted(a, v, side) -> int64 of v's shape: where each v would go in the
+# sorted last axis of `a` to keep it sorted, NumPy's np.searchsorted ('left':
+# the first position p with not a[p] < v; 'right': the first with v < a[p]),
+# in NumPy's sort order (NaNs after every number). a's leading axes (none for
+# the user's 1-d array; one per batching by the vectorizer) are shared with
+# v's: v[b, ...] is searched in a[b, :]. a and v have one dtype (the tracer
+# casts both to their common type, as NumPy does). Integer output: no gradient.
+def _searchsorted_abstract(a, v, *, side):
+    if side not in ("left", "right"):
+        raise ShapeMismatch(f"searchsorted side must be 'left' or 'right', not {side!r}")
+    if len(a.shape) < 1:
+        raise ShapeMismatch("searchsorted needs an array of at least one axis to search")
+    nb = len(a.shape) - 1
+    if tuple(v.shape[:nb]) != tuple(a.shape[:nb]) or len(v.shape) < nb:
+        raise ShapeMismatch(f"searchsorted of values of shape {fmt(v.shape)} in rows of shape {fmt(a.shape)}")
+    if np.dtype(a.dtype) != np.dtype(v.dtype) or np.dtype(a.dtype).kind not in "biuf":
+        raise ShapeMismatch(f"searchsorted needs one real or boolean dtype, not {a.dtype} and {v.dtype}")
+    return [(np.dtype(np.int64), tuple(v.shape))]
+
+
+def _searchsorted_impl(a, v, *, side):
+    a, v = np.asarray(a), np.asarray(v)
+    if a.ndim == 1:
+        return np.asarray(np.searchsorted(a, v, side=side), dtype=np.int64)
+    out = np.empty(v.shape, np.int64)
+    for b in np.ndindex(*a.shape[:-1]):
+        out[b] = np.searchsorted(a[b], v[b], side=side)
+    return out
+
+
+searchsorted = register(Primitive("searchsorted", "sort", _searchsorted_abstract, _searchsorted_impl,
+                                  fresh=True, doc="np.searchsorted(a, v, side) along a's last axis, NaNs last; "
+                                                  "a's leading axes are v's"))
+
+
+def _searchsorted_batch(b, args, dims, *, side):
+    from looptrace.ops.batching_helpers import axis_size, bcast, move_axis
+
+    a, v = args
+    if dims[0] is None:  # one array for every batch member: the member axis is one of v's
+        nb = len(a.shape) - 1
+        out = b.op("searchsorted", a, move_axis(b, v, 0, nb), side=side)
+        return [move_axis(b, out, nb, 0)], [0]
+    n = axis_size(b, args, dims)
+    return [b.op("searchsorted", a, bcast(b, v, dims[1], n), side=side)], [0]
+
+
+searchsorted.batch = _searchsorted_batch
+searchsorted.vjp = NOT_DIFFERENTIABLE

@@ -984,12 +984,10 @@ def searchsorted(a, v, side="left", sorter=None):
 
 
 def _searchsorted(a: Tracer, v: Any, side: str, sorter=None) -> Tracer:
-    """Insertion points of v in sorted a: a binary search for every v at
-    once, n.bit_length() halvings of [lo, hi) (each a gather of a at the
-    middles, a comparison and two selects, all elementwise over v):
-    O(m log n) work, fused into one pass over v. 'left' moves past a[mid]
-    when a[mid] < v, 'right' when not v < a[mid]; `<` orders NaNs last, as
-    NumPy's sort and search do."""
+    """Insertion points of v in sorted a: one `searchsorted` op (ops/sort.py),
+    a binary search per value in the kernel, O(m log n); NaNs come last, as
+    NumPy's sort and search order them. a and v are cast to their common
+    type first, as NumPy does; `sorter` gathers a into sorted order."""
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right' (got {side!r})")
     if a.ndim != 1:
@@ -1005,22 +1003,7 @@ def _searchsorted(a: Tracer, v: Any, side: str, sorter=None) -> Tracer:
     if n == 0 or v.size == 0:
         return sem.full(v.shape, 0, np.int64)
     a, v = sem.astype(a, dtype), sem.astype(v, dtype)
-    lo, hi = sem.full(v.shape, 0, np.int64), sem.full(v.shape, n, np.int64)
-    for _ in range(int(n).bit_length()):
-        mid = _u("right_shift", _u("add", lo, hi), 1)
-        at = _gather(a, _u("minimum", mid, n - 1), 0)
-        past = _before(at, v) if side == "left" else _u("logical_not", _before(v, at))
-        open_ = _u("less", lo, hi)
-        lo = sem.select(_u("logical_and", open_, past), _u("add", mid, 1), lo)
-        hi = sem.select(_u("logical_and", open_, _u("logical_not", past)), mid, hi)
-    return lo
-
-
-def _before(x: Tracer, y: Tracer) -> Tracer:
-    """x < y in NumPy's sort order (NaN after every number)."""
-    if x.dtype.kind != "f":
-        return _u("less", x, y)
-    return _u("logical_or", _u("less", x, y), _u("logical_and", _u("isnan", y), _u("logical_not", _u("isnan", x))))
+    return sem.wrap(ctx.emit1(prim("searchsorted"), [a.value, v.value], side=side))
 
 
 def digitize(x, bins, right=False):

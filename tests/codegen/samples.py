@@ -202,6 +202,22 @@ def sort_and_argsort(rng) -> Sample:
     return Sample(b.program(outs), [xs, vs, rng.integers(-3, 4, (4, 6)).astype("int32"), rng.random(8) > 0.5])
 
 
+def searchsorted_sample(rng) -> Sample:
+    """Binary searches (ops/sort.py) of 1-d and row-batched arrays, both sides,
+    floats with NaNs (last) and duplicates, ints, and a 0-d value."""
+    b = Builder(("float64", (9,)), ("float64", (4, 5)), ("float64", (3, 6)), ("float64", (3, 2)),
+                ("int32", (7,)), ("int32", (3,)), ("float64", ()))
+    a, v, rows, rv, ai, vi, s = b.args
+    outs = [b.op("searchsorted", a, v, side=side) for side in ("left", "right")]
+    outs += [b.op("searchsorted", rows, rv, side=side) for side in ("left", "right")]
+    outs += [b.op("searchsorted", ai, vi, side="right"), b.op("searchsorted", a, s, side="left")]
+    av = np.sort(np.r_[rng.integers(0, 4, 7).astype(float), np.nan, np.nan])
+    vv = rng.integers(-1, 6, (4, 5)).astype(float)
+    vv[0, :2] = np.nan
+    return Sample(b.program(outs), [av, vv, np.sort(rng.standard_normal((3, 6)), axis=1), rng.standard_normal((3, 2)),
+                                    np.sort(rng.integers(-3, 4, 7)).astype("int32"),
+                                    rng.integers(-4, 5, 3).astype("int32"), np.asarray(np.nan)])
+
 def partitions(rng) -> Sample:
     """partition and argpartition (NumPy's own, ops/sort.py) at one and at
     several positions, along every axis, for floats (NaNs, ties), ints and
@@ -350,7 +366,7 @@ SAMPLES: dict[str, Callable] = {
     **{f"reductions_{d}": reductions(d) for d in ("float64", "float32", "int32", "bool")},
     "shape": shape_primitives, "indexing": indexing_primitives,
     "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),
-    "sort": sort_and_argsort, "partition": partitions, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
+    "sort": sort_and_argsort, "searchsorted": searchsorted_sample, "partition": partitions, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
     **{f"factorizations_{d}": factorizations(d) for d in ("float64", "float32")},
     **{f"fft_{d}": fourier_transforms(d) for d in ("float64", "float32")},
     "checks": run_time_checks, "random": random_draws, "regions": regions, "recurrences": recurrences,

@@ -453,6 +453,25 @@ CASES.update({"real": part_case("real"), "imag": part_case("imag"), "make_comple
 CASES.update({"sort": sort_case("sort"), "argsort": sort_case("argsort")})
 
 
+def searchsorted_case(data):
+    """np.searchsorted along a's last axis (leading axes shared with v), NaNs last."""
+    dtype = data.draw(st.sampled_from(DTYPES))
+    n = data.draw(st.integers(0, 6))
+    lead = tuple(data.draw(st.lists(st.integers(1, 3), max_size=1)))
+    a = np.sort(array(data, dtype, lead + (n,), low=-3, high=3), axis=-1)
+    v = array(data, dtype, lead + tuple(data.draw(st.lists(st.integers(0, 3), max_size=2))), low=-4, high=4)
+    if dtype.kind == "f" and v.size and data.draw(st.booleans()):
+        v.flat[0] = np.nan
+    side = data.draw(st.sampled_from(["left", "right"]))
+    ref = np.empty(v.shape, np.int64)
+    for b in np.ndindex(*lead):
+        ref[b] = np.searchsorted(a[b], v[b], side=side)
+    return [a, v], {"side": side}, [ref]
+
+
+CASES["searchsorted"] = searchsorted_case
+
+
 def partition_case(name: str):
     """NumPy's own partition (ops/sort.py): the reference is np.partition / np.argpartition itself."""
     def case(data):

@@ -431,15 +431,15 @@ def test_searchsorted(n, m, dtype, side, nans, seed):
 
 
 def test_searchsorted_is_a_binary_search_not_pairwise(rng):
-    """A big search is 15 halvings over v (n = 20000 < 2**15), never an n*m
-    comparison table, and no sort."""
+    """A big search is one searchsorted op (a binary search per value in the
+    kernel), never an n*m comparison table, and no sort."""
     a, v = np.sort(rng.standard_normal(20000)), rng.standard_normal(30000)
     a[-3:] = np.nan
     v[:4] = [np.nan, a[7], a[0] - 1.0, np.inf]
     check(lambda x, y: (np.searchsorted(x, y), np.searchsorted(x, y, "right")), a, v)
     ir = str(looptrace.explain(jit(lambda x, y: np.searchsorted(x, y)), a, v))
     assert "argsort" not in ir and "20000,30000]" not in ir and "30000,20000]" not in ir, ir
-    assert ir.count("gather") == 15, ir
+    assert ir.count("= searchsorted(") == 1 and "gather" not in ir, ir
 
 
 @pytest.mark.parametrize("right", [False, True])

@@ -116,6 +116,8 @@ def _sort_cases():
     yield "sort", lambda r: ([r.random((3, 4))], {"axis": 1})
     yield "sort/axis0", lambda r: ([r.integers(0, 3, (4, 2))], {"axis": 0})
     yield "argsort", lambda r: ([r.random((3, 4))], {"axis": 0})
+    yield "searchsorted", lambda r: ([np.sort(r.random(5)), r.random((2, 3))], {"side": "left"})
+    yield "searchsorted/rows", lambda r: ([np.sort(r.random((2, 4)), axis=1), r.random((2, 3))], {"side": "right"})
     yield "partition", lambda r: ([r.random((3, 7))], {"kth": (1, 5), "axis": 1})
     yield "partition/axis0", lambda r: ([r.integers(0, 3, (6, 2))], {"kth": (0,), "axis": 0})
     yield "argpartition", lambda r: ([r.random((5, 4))], {"kth": (2,), "axis": 0})

@@ -131,3 +131,56 @@ def _sorted_lane(em, op, which: str, buf: str, n: str) -> str:
 
 TARGET.register("sort", StatementRule(_lower("sort")))
 TARGET.register("argsort", StatementRule(_lower("argsort")))
+
+
+# searchsorted (ops/sort.py): a binary search per value, written in the kernel
+# (no NumPy call, no helper to compile): [lo, hi) halves until empty. 'left'
+# moves past a[mid] when a[mid] comes before the value, 'right' when the value
+# does not come before a[mid]; "before" is `<` with NaNs last for floats, as
+# NumPy's sort and search order them. a's leading axes are the value's.
+def _before(p: str, q: str, dtype) -> str:
+    if np.dtype(dtype).kind != "f":
+        return f"{p} < {q}"
+    return f"({p} < {q} or ({q} != {q} and {p} == {p}))"
+
+
+def search_lines(em, a_read, key: str, n: str, dtype, side: str) -> str:
+    """Emit the binary search of `key` in a row of n; a_read(mid) reads the
+    row at `mid`. Returns the name of the insertion point."""
+    lo, hi, mid, at = em.fresh("lo"), em.fresh("hi"), em.fresh("mid"), em.fresh("am")
+    em.line(f"{lo} = 0")
+    em.line(f"{hi} = {n}")
+    em.line(f"while {lo} < {hi}:")
+    with em.indented():
+        em.line(f"{mid} = ({lo} + {hi}) >> 1")
+        em.line(f"{at} = {a_read(mid)}")
+        past = _before(at, key, dtype) if side == "left" else f"not {_before(key, at, dtype)}"
+        em.line(f"if {past}:")
+        em.line(f"    {lo} = {mid} + 1")
+        em.line("else:")
+        em.line(f"    {hi} = {mid}")
+    return lo
+
+
+def _searchsorted_lower(em, op) -> None:
+    a, v = op.inputs
+    out, side, nb = op.out, op.attrs["side"], a.ndim - 1
+    n = em.size(a, nb)
+    an, vn = em.name(a), em.name(v)
+    if v.ndim == 0:
+        pos = search_lines(em, lambda m: f"{an}[{m}]", vn, n, a.dtype, side)
+        em.line(f"{em.name(out)} = {pos}")
+        em.define(out)
+        return
+    res = em.fresh_array(out)
+    count = int(np.prod([d if isinstance(d, (int, np.integer)) else 1 for d in v.shape], dtype=np.int64))
+    steps = max(int(a.shape[nb]).bit_length() if isinstance(a.shape[nb], (int, np.integer)) else 16, 1)
+    with em.loop_nest([em.size(v, k) for k in range(v.ndim)], parallel_outer=em.work_is_large(count * steps)) as idx:
+        key = em.fresh("key")
+        em.line(f"{key} = {vn}[{', '.join(idx)}]")
+        row = idx[:nb]
+        pos = search_lines(em, lambda m: f"{an}[{', '.join(row + [m])}]", key, n, a.dtype, side)
+        em.line(f"{res}[{', '.join(idx)}] = {pos}")
+
+
+TARGET.register("searchsorted", StatementRule(_searchsorted_lower))

@@ -56,3 +56,40 @@ def _lower(which: str):
 
 TARGET.register("sort", StatementRule(_lower("sort")))
 TARGET.register("argsort", StatementRule(_lower("argsort")))
+
+
+def _before_dt(p: str, q: str, dtype) -> str:
+    import numpy as np
+
+    return _before(p, q) if np.dtype(dtype).kind == "f" else f"({p} < {q})"
+
+
+def _searchsorted(em: CudaEmitter, op) -> None:
+    """searchsorted (ops/sort.py): one thread per value, a binary search of
+    its row of `a` ('left': past a[mid] when a[mid] comes before the value;
+    'right': when the value does not come before a[mid]; NaNs last)."""
+    a, v = op.inputs
+    side, nb = op.attrs["side"], a.ndim - 1
+    aa = em.acc(a)
+    va = em.acc(v) if v.ndim else None
+    out = em.alloc(op.out)
+    shape = tuple(v.shape)
+    with em.parallel(em.count(shape)) as (code, e):
+        idx = em.index_of(code, e, shape)
+        key, lo, hi, mid, am = (em.fresh(n) for n in ("key", "lo", "hi", "mid", "am"))
+        code.line(f"{key} = {code.load(va, idx) if v.ndim else em.device_scalar(code, v)}")
+        code.line(f"{lo} = 0")
+        code.line(f"{hi} = {code.size(em.size(a, nb))}")
+        code.line(f"while {lo} < {hi}:")
+        with code.indented():
+            code.line(f"{mid} = ({lo} + {hi}) >> 1")
+            code.line(f"{am} = {code.load(aa, list(idx[:nb]) + [mid])}")
+            past = _before_dt(am, key, a.dtype) if side == "left" else f"not {_before_dt(key, am, a.dtype)}"
+            code.line(f"if {past}:")
+            code.line(f"    {lo} = {mid} + 1")
+            code.line("else:")
+            code.line(f"    {hi} = {mid}")
+        code.store(out, list(idx), cast_to(lo, op.out.dtype))
+
+
+TARGET.register("searchsorted", StatementRule(_searchsorted))
