@@ -377,10 +377,12 @@ class JitFunction:
         outs = transactional_run(compiled.run, run_args)
         targets = values + list(extra) if extra else values
         n_out = len(program.body.results) - len(program.writebacks)
-        results = _unshared(outs[:n_out], [targets[argi] for argi, _ in program.writebacks],
-                            [outs[res] for _, res in program.writebacks])
-        for argi, res in program.writebacks:
-            _write_back(targets[argi], outs[res], specs[argi] if argi < len(specs) else None)
+        written = _written_values(outs, [targets[argi] for argi, _ in program.writebacks], program.writebacks)
+        copied = {id(outs[res]): w for (_, res), w in zip(program.writebacks, written) if w is not outs[res]}
+        results = [copied.get(id(r), r) for r in outs[:n_out]]  # a result that is a copied written value
+        results = _unshared(results, [targets[argi] for argi, _ in program.writebacks], written)
+        for (argi, _), value in zip(program.writebacks, written):
+            _write_back(targets[argi], value, specs[argi] if argi < len(specs) else None)
         if program.result_args:
             results = list(results)
         for k, argi in program.result_args.items():
@@ -959,6 +961,20 @@ def runtime_arg(spec: ArgSpec, v: Any, keep_device: bool = False) -> Any:
     if not a.dtype.isnative or not a.flags.aligned:  # big-endian or unaligned data: a native copy
         a = np.array(a, dtype=spec.dtype)
     return a
+
+
+def _written_values(outs: list, targets: list, writebacks: list) -> list:
+    """The values to write back, each a copy where it shares memory with
+    another argument written back: a value that is a view of an argument
+    (the interpreter's `out[i] = X[i, 1]` over a loop is the view X[:, 1])
+    must be read before that argument is written (`X[:, 1] = 7.0` after the
+    loop), or `out` gets the new values; the write-backs go one by one."""
+    written = [outs[res] for _, res in writebacks]
+    if len(written) < 2:
+        return written
+    hosts = [(k, t) for k, t in enumerate(targets) if isinstance(t, np.ndarray)]
+    return [w.copy() if isinstance(w, np.ndarray) and any(j != k and np.may_share_memory(w, t) for j, t in hosts)
+            else w for k, w in enumerate(written)]
 
 
 def _unshared(results: list, targets: list, written: list) -> list:
