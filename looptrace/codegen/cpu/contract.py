@@ -236,7 +236,7 @@ def _as_blas_matrix(em: Emitter, x, perm: tuple, shape: tuple) -> str | None:
         x, perm = producer.inputs[0], perm[::-1]
         producer = em.plan.producer.get(x.id)
     t = em.fresh("mat")
-    em.line(f"{t} = contiguous({em.name(x)}){'.T' if perm == (1, 0) else ''}")
+    em.line(f"{t} = blas_matrix({em.name(x)}){'.T' if perm == (1, 0) else ''}")
     return t
 
 

@@ -13,7 +13,7 @@ import numba
 import numpy as np
 from llvmlite import ir as llvmir
 from numba.core import cgutils, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 from numba.np.arrayobj import _empty_nd_impl, _parse_shape
 
 from looptrace.codegen.cpu.mathlib import (
@@ -47,6 +47,7 @@ __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int"
            "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "atan2_f64", "lane_add", "lane_min", "lane_max", "nonneg"]
 __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
 __all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
+__all__ += ["blas_matrix"]  # a BLAS product's operand as it is where its layout allows (contract.py)
 __all__ += ["wide_vectors"]  # codegen/cpu/mathlib.py: 512-bit vectors in the function it is called in
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
@@ -127,6 +128,21 @@ def alloc(shape, dtype):
 def contiguous(a):
     """np.ascontiguousarray(a): a itself when it is C-contiguous, else a copy."""
     return np.ascontiguousarray(a)
+
+
+def blas_matrix(a):
+    """A 2-d operand of a BLAS product (contract.py): `a` itself where it is
+    C- or F-contiguous by its type (blas.py passes an F one as transposed),
+    else a C-contiguous copy. `contiguous` would copy an F one: X.T @ g in
+    a loop, with X.T made once before it (logistic regression's gradient),
+    copied X (20000 x 20) every iteration."""
+
+
+@overload(blas_matrix)
+def _ov_blas_matrix(a):
+    if isinstance(a, types.Array) and a.layout in "CF":
+        return lambda a: a
+    return lambda a: np.ascontiguousarray(a)
 
 
 @_kernel_helper
