@@ -69,6 +69,9 @@ class Emitter(BlockWalker):
         # value id -> the scalar it reshapes, for a loop's stacked row that is only a scalar
         # as a (1,) array (regions.py `_scalar_rows`): stored as the scalar, never made
         self.scalar_rows: dict[int, Value] = {}
+        # ids of one-element arrays held as their scalar (a dynamic_slice the plan reads as
+        # its element, planning/fusion.py `_element_reads`): read by name, never at [0]
+        self.elements: set[int] = set()
         self.blas_in_prange = False  # BLAS called inside a prange loop (blas_threads.py)
         # id(einsum) -> (buffer, parity variable): products written into one of two
         # rows allocated before their loop (codegen/regions.py, `reusable_products`)
@@ -101,6 +104,11 @@ class Emitter(BlockWalker):
                 self.const_args.append((f"k{n}", np.ascontiguousarray(v.const)))
             return f"k{n}"
         return f"v{n}"
+
+    def share_name(self, v: Value, of: Value) -> None:
+        """v is read under of's variable (v is an SSA copy of of that nothing
+        writes while v is live): no `v = of` line."""
+        self._local[v.id] = self._local.setdefault(of.id, len(self._local))
 
     def note_loop(self, op: Op, text: str) -> None:
         """What the kernel does with a source loop, for `explain` (a gradient has two loops on one line)."""
@@ -225,15 +233,16 @@ class Emitter(BlockWalker):
             return
         if all(d == 1 for d in src.shape) and src.id not in self.plan.inlined:  # one element: no loop nest
             zeros = ", ".join("0" for _ in range(src.ndim))
+            value = self.name(src) if src.id in self.elements else f"{self.name(src)}[{zeros}]"
             parts = [_slice_part(p) for p in idx]
             if all(p is not None for p in parts):
                 # the element itself (an index, or a slice's start; 0 on the axes the index leaves
                 # whole): a view per write costs a reference count (group_max: 107 -> 93 us, 2*10^5 labels)
                 sliced = sum(p[0] == "slice" for p in parts)
                 at = [p[1] for p in parts] + ["0"] * (src.ndim - sliced)
-                self.line(f"{target}[{', '.join(at)}] = {self.name(src)}[{zeros}]")
+                self.line(f"{target}[{', '.join(at)}] = {value}")
             else:
-                self.line(f"{target}[{', '.join(idx)}][{zeros}] = {self.name(src)}[{zeros}]")
+                self.line(f"{target}[{', '.join(idx)}][{zeros}] = {value}")
             return
         parts = [_slice_part(p) for p in idx]
         if any(p is None for p in parts):  # not index text we wrote: through a view
@@ -265,7 +274,8 @@ class Emitter(BlockWalker):
             fz = Fuser(self)
             for part, (_, src) in zip(parts, writes):
                 value = fz.value_at(src, at) if src.id in self.plan.inlined else \
-                    (f"{self.name(src)}[{', '.join(at)}]" if src.ndim else self.name(src))
+                    (f"{self.name(src)}[{', '.join(at)}]" if src.ndim and src.id not in self.elements
+                     else self.name(src))
                 self.line(f"{target}[{', '.join(_through_parts(part, at))}] = {value}")
 
     def permuted_copy(self, src: str, sizes: list, perm: tuple, dtype) -> str:

@@ -26,6 +26,12 @@ def _slice_lower(em, op) -> None:
 
 def _dyn_slice_lower(em, op) -> None:
     x = op.inputs[0]
+    if id(op) in em.plan.element_reads:  # one element, read as a scalar here (planning/fusion.py)
+        idx = em.dynamic_index(x, list(op.inputs[1:]), op.attrs["sizes"], drop=True)
+        em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(idx)}]")
+        em.define(op.out)
+        em.elements.add(op.out.id)
+        return
     idx = em.dynamic_index(x, list(op.inputs[1:]), op.attrs["sizes"], drop=False)
     em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(idx)}]")
     em.define(op.out, alias_of=x)

@@ -67,6 +67,10 @@ class Fuser:
             if ramp is not None:  # a constant arange: its element is arithmetic on the loop variable
                 return cast(_ramp_text(*ramp, idx[0]), v.dtype)
             v, idx = self._through_transpose(v, idx)
+            if v.ndim == 0 or v.id in em.elements:
+                # through a unit reshape of a scalar (planning/fusion.py `_skip_unit_reshapes`),
+                # or of a one-element read held as its scalar (indexing.py)
+                return em.name(v)
             if v.id not in self.plan.inlined:
                 self.reads.append((v, idx, self.reducing > 0))
                 return f"{em.name(v)}[{', '.join(idx)}]"

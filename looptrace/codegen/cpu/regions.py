@@ -322,7 +322,15 @@ def emit_while(em: Emitter, op: Op) -> None:
     em.line("while True:")
     with em.indented(), em.serial(True):
         for ca, ba in zip(cond.args, body.args):
-            em.line(f"{em.name(ca)} = {em.name(ba)}")
+            if _is_array(ca):
+                # the condition reads the carried array under the carry's own name: the cond
+                # block owns none of its arguments, so nothing writes it there. A new variable
+                # bound to it at the top of every step made Numba count a reference per step
+                # across the branches (not pruned): insertion sort's shift loop ran 10 ns a
+                # step against 0.3 without (numba.njit of the same function: 0.3)
+                em.share_name(ca, ba)
+            else:
+                em.line(f"{em.name(ca)} = {em.name(ba)}")
         em.emit_block(cond, finish=lambda: em.line(f"if not {em.name(cond.results[0])}:"))
         with em.indented():
             em.line("break")

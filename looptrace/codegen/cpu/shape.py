@@ -20,8 +20,12 @@ def _reshape_lower(em, op) -> None:
     if ds is not None:  # reshape(dynamic_slice(x, t)) dropping unit axes: x[t]
         em.dynamic_view(v, ds)
     elif v.ndim == 0:
-        em.line(f"{em.name(v)} = {em.name(x)}" + (f"[{', '.join('0' * x.ndim)}]" if x.ndim else ""))
+        at = f"[{', '.join('0' * x.ndim)}]" if x.ndim and x.id not in em.elements else ""
+        em.line(f"{em.name(v)} = {em.name(x)}{at}")
         em.define(v)
+    elif x.id in em.elements:  # a one-element read held as its scalar (indexing.py)
+        em.line(f"{em.name(v)} = filled({em.shape_text(v)}, {em.name(x)})")
+        em.define(v, owned=True)
     elif x.ndim == 0 and em.scalar_rows.get(v.id) is x:
         return  # only stored as a loop's row: the store writes x (regions.py `_scalar_rows`)
     elif x.ndim == 0:

@@ -61,6 +61,9 @@ class BlockPlan:
     # written in the group's loop nest (`_fills_with_writes`); the fill itself is in `unfilled`
     fill_rest: dict[int, tuple] = field(default_factory=dict)
     reshape_from: dict[int, Value] = field(default_factory=dict)  # id(reshape) -> first input
+    # id(dynamic_slice) of one element read only as that element (`_element_reads`): the target
+    # reads it as a scalar where it stands, not as a view kept alive until its last reader
+    element_reads: set[int] = field(default_factory=set)
     # id(sort or argsort) -> the only positions of its sorted axis ever read (order_stats.py)
     sort_positions: dict[int, tuple] = field(default_factory=dict)
     unit_reshapes: set[int] = field(default_factory=set)  # id(reshape) never made: nests read its base
@@ -673,8 +676,8 @@ def _skip_unit_reshapes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]
         if not is_reshape_like(op) or id(op) in plan.skip or id(op) in plan.slice_into:
             continue
         src = plan.reshape_from.get(id(op), op.inputs[0])
-        if src.ndim == 0 or op.out.ndim == 0 or not unit_axes_only(tuple(src.shape), tuple(op.out.shape)):
-            continue
+        if op.out.ndim == 0 or not unit_axes_only(tuple(src.shape), tuple(op.out.shape)):
+            continue  # (a scalar source: the nests read the scalar, not a filled array made per step)
         if any(isinstance(d, Dim) for d in (*src.shape, *op.out.shape)) or not _read_only_by_nests(plan, op, uses):
             continue
         plan.unit_reshapes.add(id(op))
@@ -778,7 +781,7 @@ def _read_through_unit_reshape(plan: BlockPlan, op: Op, uses: dict[int, list[Use
     if not plan.unit_reshape_reads or not is_reshape_like(op) or id(op) in plan.skip or id(op) in plan.slice_into:
         return False
     src = plan.reshape_from.get(id(op), op.inputs[0])
-    if src.ndim == 0 or op.out.ndim == 0 or not unit_axes_only(tuple(src.shape), tuple(op.out.shape)):
+    if op.out.ndim == 0 or not unit_axes_only(tuple(src.shape), tuple(op.out.shape)):
         return False
     if any(isinstance(d, Dim) for d in (*src.shape, *op.out.shape)):
         return False
@@ -926,6 +929,34 @@ def _plan_peepholes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -
             plan.slice_into[id(op)] = d
             plan.skip.add(id(d))
     _fold_reshape_chains(block, plan, uses)
+    _element_reads(block, plan, uses)
+
+
+def _element_reads(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
+    """A dynamic_slice of one element of its array (`key = a[i]`, `a[j], a[j + 1] =
+    a[j + 1], a[j]`) whose every reader only takes that element (a reshape, or a
+    dynamic_update_slice writing it) is read as a scalar where it stands. As a view
+    it shared the array's memory until its last reader, so a write into the array
+    before then (the swap's first store, the while loop shifting `a` before `a[j +
+    1] = key`) could not happen in place: the whole array was copied once per
+    element moved or per outer step (insertion and bubble sort 30x slower than
+    Numba). The element read is a value, as the IR means it."""
+    for op in block.ops:
+        if op.prim.name != "dynamic_slice" or id(op) in plan.skip:
+            continue
+        v, x = op.out, op.inputs[0]
+        if len(op.inputs) - 1 != x.ndim or not v.shape or any(isinstance(d, Dim) or d != 1 for d in v.shape):
+            continue
+        us = uses.get(v.id, [])
+        if us and all(u.op is not None and not u.nested and _takes_element(u.op, v) for u in us):
+            plan.element_reads.add(id(op))
+
+
+def _takes_element(op: Op, v: Value) -> bool:
+    """Does op read the one-element array v only for its element?"""
+    if is_reshape_like(op):
+        return True
+    return op.prim.name == "dynamic_update_slice" and op.inputs[0] is not v and op.inputs[1] is v
 
 
 def _fold_reshape_chains(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
