@@ -178,10 +178,12 @@ def search_and_scale(x, xp, fp, rows):
 
 
 def test_long_cheap_nests_go_parallel_and_run_as_outlined_bodies(monkeypatch, rng):
-    """The cost model counts the cheap ops of a nest past the first few
-    (costs.py): the search nest crosses the thread threshold where the map of
-    the same elements does not; its long body runs as a function of its own.
-    Values match the plain function."""
+    """The search of np.interp (one searchsorted op since helper-26's
+    primitive, a binary search per element in the kernel) runs on threads
+    where the map of the same elements does not. (Before, np.interp was a
+    nest of ~150 cheap ops whose long body ran as a function of its own,
+    kernel_body0: outline_bodies keeps its own tests above.) Values match
+    the plain function."""
     from looptrace.codegen.cpu import emitter
 
     monkeypatch.setattr(emitter, "PARALLEL_MIN_WORK", 1 << 16)
@@ -189,13 +191,10 @@ def test_long_cheap_nests_go_parallel_and_run_as_outlined_bodies(monkeypatch, rn
     x, xp, fp = rng.random(20_000) * 1.2 - 0.1, np.sort(rng.random(300)), rng.standard_normal(300)
     rows = rng.standard_normal((300, 40))
     f = looptrace.jit(search_and_scale, backend="cpu", cache=False)
-    with _compiles() as compiled:
-        got = f(x, xp, fp, rows)
+    got = f(x, xp, fp, rows)
     for g, w in zip(got, search_and_scale(x, xp, fp, rows)):
         np.testing.assert_allclose(g, w, rtol=1e-12)
-    assert compiled.count("kernel_body0") == 1  # one signature for both of Numba's typings
     src = looptrace.explain(f, x, xp, fp, rows).kernel_source
-    assert "def kernel_body0(" in src and "    kernel_body0(np.uint64(i" in src
     loops = [ln.strip() for ln in src.splitlines() if ln.strip().startswith("for ")]  # kernel and parts
     assert sum("prange" in ln for ln in loops) >= 1
     assert any("range(20000)" in ln and "prange" not in ln for ln in loops)  # the cheap map stays serial
