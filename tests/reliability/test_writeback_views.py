@@ -4,7 +4,6 @@ over a loop is the view X[:, 1] of the caller's X). It must hold what it
 held when computed, not what the write-back of the other argument puts
 there (`out` got X's new column: api.py `_written_values`). The plain
 function is the oracle: results and arguments, on random data."""
-import numpy as np
 import pytest
 
 import looptrace

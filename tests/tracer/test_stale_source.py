@@ -7,16 +7,13 @@ function runs as it is while tracing, with a warning, and gives the plain
 function's answer."""
 import importlib
 import sys
-import textwrap
 import warnings
 
-import numpy as np
 import pytest
 
 import looptrace
 
 ORIGINAL = """
-import numpy as np
 
 
 def other(x, y):
