@@ -133,3 +133,16 @@ def test_a_small_integer_power_is_products_not_pow():
     assert "numba.prange(" in g.explain(a).kernel_source
     np.testing.assert_allclose(f(a), cube(a), rtol=1e-15)
     np.testing.assert_allclose(g(a), pow_half(a), rtol=1e-15)
+
+
+def test_float64_hypot_and_arctan2_weigh_as_the_vectorized_mathlib():
+    """float64 np.hypot and np.arctan2 run mathlib's vectorized versions
+    (scalar.py), weighted as exp is; float32 ones stay libm calls."""
+    from looptrace.codegen.cpu.costs import LIBM, MATHLIB
+    from looptrace.ir.core import walk
+
+    for dtype, want in ((np.float64, MATHLIB), (np.float32, LIBM)):
+        x = np.linspace(0.5, 2.0, 4).astype(dtype)
+        f = looptrace.jit(lambda a, b: np.arctan2(a, b) + np.hypot(a, b), backend="interpret")
+        ops = [op for op in walk(f.explain(x, x).program.body) if op.prim.name in ("arctan2", "hypot")]
+        assert len(ops) == 2 and all(element_cost(op) == want for op in ops)

@@ -13,9 +13,10 @@ arctan, power 15-21 (libm calls, one element at a time; weighted 24). So a
 while a copy or an add stays serial until far more elements.
 
 A chain of gathers where each index comes from an earlier gather of the
-same element is neither memory-bound nor vectorized: np.searchsorted and
-np.interp are a binary search per element (n.bit_length() halvings of a
-gather, comparisons and selects, about 14 ops each), 160 ops whose loads
+same element is neither memory-bound nor vectorized (np.searchsorted and
+np.interp were one, n.bit_length() unrolled halvings of a gather,
+comparisons and selects, until searchsorted became a primitive of its own
+with a binary search per element: codegen/cpu/sort.py): 160 ops whose loads
 wait on each other. np.interp of 10^6 points into 1000 took 110 ms serial
 (110 ns an element, about 0.7 ns an op) and 53-64 ms on 2 threads
 (2026-12-03), while its factor was 1 and its 10^6 elements stayed under the
@@ -28,6 +29,8 @@ Invariant: a factor is >= 1, so weighting only ever moves a nest towards
 threads, never a cheap nest away from them.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from looptrace.codegen.planning.fusion import BlockPlan, nest_ops
 from looptrace.ir.core import Op
@@ -64,6 +67,8 @@ def element_cost(op: Op) -> int:
         return 1 if op.inputs[-1].is_const else INT_DIVISION_BY_VARIABLE
     if op.prim.name == "absolute" and getattr(op.inputs[0].dtype, "kind", "O") == "c":
         return MATHLIB  # mathlib.py's cabs: a divide and two square roots, vectorized
+    if op.prim.name in ("hypot", "arctan2") and all(u.dtype == np.float64 for u in op.inputs):
+        return MATHLIB  # mathlib.py's too (scalar.py): 0.5 and 3.1 ns an element, vectorized
     if op.prim.name == "power" and _small_power(op):
         return 1  # x ** 3, x ** 4 of floats are two or three multiplies (scalar.py small_power), not pow:
         # weighted as pow, numba-benchmark's `a ** 3` over 10^5 went threaded at 110 us, serial 60-70
