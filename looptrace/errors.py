@@ -31,7 +31,15 @@ class SliceOverrunError(UnsupportedError, IndexError):
     axis: NumPy would shorten it, looptrace keeps its static length. Not the
     user's error (the plain function runs) but looptrace's limit, so an
     UnsupportedError; an IndexError too, as the same check raises for an
-    index out of range (ops/indexing.py `index_error`)."""
+    index out of range (`index_error_class`)."""
+
+
+def index_error_class(i: int, n: int, size: int = 1) -> type:
+    """The class of the run-time error for start (or index) i out of range
+    on an axis of n: SliceOverrunError for a window that starts inside the
+    axis and runs past its end (NumPy would shorten it: looptrace's limit),
+    else IndexError (NumPy raises too). Used by every backend's check."""
+    return SliceOverrunError if size != 1 and 0 <= i <= n else IndexError
 
 
 class TraceError(LooptraceError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from looptrace.errors import index_error_class
 from looptrace.ir.primitive import Primitive, ShapeMismatch, register
 
 from .shape_arith import fmt
@@ -33,18 +34,9 @@ def check_index(i: int, n: int, axis: int, size: int = 1) -> int:
     if i < 0 and size == 1:
         i += n
     if not 0 <= i <= n - size:
-        raise index_error(given, n, size)(index_message(given, n, axis, size))
+        raise index_error_class(given, n, size)(index_message(given, n, axis, size))
     return i
 
-
-def index_error(i: int, n: int, size: int = 1) -> type:
-    """The class of the error for start (or index) i out of range on an axis
-    of n: SliceOverrunError for a window that starts inside the axis and
-    runs past its end (NumPy would shorten it: looptrace's limit), else
-    IndexError (NumPy raises too)."""
-    from looptrace.errors import SliceOverrunError
-
-    return SliceOverrunError if size != 1 and 0 <= i <= n else IndexError
 
 
 def index_message(i: int, n: int, axis: int, size: int = 1) -> str:

@@ -31,9 +31,9 @@ from numba.core.errors import NumbaError, NumbaWarning
 from numba.core.registry import CPUDispatcher
 
 from looptrace.codegen.target import CompileOptions, MissingLowering
-from looptrace.errors import InternalError, UnsupportedError, format_message
+from looptrace.errors import InternalError, UnsupportedError, format_message, index_error_class
 from looptrace.ir.core import RNG, Op, Program, SourceLoc, walk
-from looptrace.ops.indexing import index_error, index_message
+from looptrace.ops.indexing import index_message
 
 from looptrace.sigcache import max_entries
 
@@ -274,7 +274,7 @@ class CpuKernel:
         code, i, n = e.args
         loc, axis, size = self.em.error_sites[code]
         size = int(size) if str(size).isdigit() else 1
-        return index_error(int(i), int(n), size)(format_message(index_message(int(i), int(n), axis, size), loc))
+        return index_error_class(int(i), int(n), size)(format_message(index_message(int(i), int(n), axis, size), loc))
 
     def _linalg_error(self, e: np.linalg.LinAlgError) -> np.linalg.LinAlgError:
         """Numba's LAPACK error in NumPy's words, at the user's line when one op can raise it."""
