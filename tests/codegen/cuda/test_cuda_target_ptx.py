@@ -81,10 +81,22 @@ def test_sample_kernels_compile(ptx_ok, name):
     compile_all(SAMPLES[name](np.random.default_rng(0)).program, name)
 
 
+# Samples the cuda target refuses, and the refusal's words: the cuda backend
+# has no slogdet and no partition yet. Each must still be refused clearly; a
+# sample that starts to compile fails here until it leaves this list.
+CUDA_GAPS = {"factorizations_float32": "np.linalg.slogdet", "factorizations_float64": "np.linalg.slogdet",
+             "partition": "np.partition"}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(set(SAMPLES) - set(DEFAULT_SAMPLES)))
 def test_every_sample_kernel_compiles(ptx_ok, name):
-    compile_all(SAMPLES[name](np.random.default_rng(0)).program, name)
+    program = SAMPLES[name](np.random.default_rng(0)).program
+    if name in CUDA_GAPS:
+        with pytest.raises(lt.UnsupportedError, match=f"{CUDA_GAPS[name]} is not supported by the cuda backend"):
+            compile_all(program, name)
+        return
+    compile_all(program, name)
 
 
 def rnn_loss(X, y0, W1, W2, W3):
