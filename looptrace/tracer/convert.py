@@ -115,8 +115,22 @@ def _reads(node: ast.AST) -> set[str]:
 
 
 def live_in(name: str, stmts: list[ast.stmt]) -> bool:
-    """Is `name` possibly read before it is (unconditionally) written?"""
-    for s in stmts:
+    """Is `name` possibly read before it is (unconditionally) written? A
+    nested loop reads it before writing it only where one of its iterations
+    does (its writes are not unconditional: it may run no iteration, so the
+    statements after it are looked at too); an `if`, where either branch
+    followed by the statements after it does."""
+    for k, s in enumerate(stmts):
+        if isinstance(s, (ast.For, ast.AsyncFor, ast.While)):
+            head = _reads(s.iter) | _reads(s.target) if isinstance(s, (ast.For, ast.AsyncFor)) else _reads(s.test)
+            if name in head or live_in(name, s.body) or live_in(name, s.orelse):
+                return True
+            continue
+        if isinstance(s, ast.If):
+            if name in _reads(s.test):
+                return True
+            rest = stmts[k + 1:]
+            return live_in(name, s.body + rest) or live_in(name, s.orelse + rest)
         if isinstance(s, (ast.Assign, ast.AnnAssign)):
             value = s.value
             if value is not None and name in _reads(value):
