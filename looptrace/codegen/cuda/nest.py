@@ -17,6 +17,7 @@ from looptrace.ir.core import Dim, Op
 
 from .access import broadcast
 from .fuse import Fuser
+from .splitk import emit_split, split_plan
 from .tree import scalar_fold, tree_reduce_inlined
 from .values import HostScalar, shift_range
 
@@ -33,6 +34,10 @@ def emit_fused(em: CudaEmitter, op: Op) -> None:
     if _as_view(em, op):
         return
     if em.team is None and tree_reduce_inlined(em, op):
+        return
+    split = split_plan(em, op) if em.team is not None else None
+    if split is not None:
+        emit_split(em, op, *split)
         return
     out = em.alloc(v)
     extra = em.team.destinations(v) if em.team is not None else []

@@ -24,6 +24,7 @@ from ..cpu.text import dtype_text
 from . import access as A
 from .device import DeviceCode, launch_args
 from .limits import HOPPER
+from .splitk import product_lanes, summed_letter
 from .values import Reg, index_range
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def emit_persistent(em: CudaEmitter, op: Op, plan) -> None:
             _persistent_while(em, team, op, outs)
     finally:
         em.team = None
-        for x, _ in _staging_plan(op):
+        for x, _ in _staging_plan(op, team.cooperative):
             em.overrides.pop(x.id, None)
     _finish_kernel(em, team, op, plan)
     for v, acc in zip(op.outputs, outs):
@@ -74,9 +75,11 @@ def emit_persistent(em: CudaEmitter, op: Op, plan) -> None:
 
 
 # --- loop-invariant operands of products: staged so the team's reads are consecutive ---------------
-def _staging_plan(op: Op) -> list[tuple[Value, tuple[int, ...]]]:
-    """(operand, axis order) for each loop-invariant matrix a product in the loop reads: the
-    product's fastest output letter (consecutive threads) becomes the operand's last axis."""
+def _staging_plan(op: Op, cooperative: bool) -> list[tuple[Value, tuple[int, ...]]]:
+    """(operand, axis order) for each loop-invariant matrix a product in the loop reads, so that
+    consecutive threads read consecutive words: the product's fastest output letter becomes the
+    operand's last axis, or, for a product split over lanes (splitk.py: consecutive lanes take
+    consecutive terms), its summed letter."""
     outer = {v.id for b in op.blocks for v in free_values(b)}
     seen: dict[int, tuple] = {}
     for inner in (o for b in op.blocks for o in walk(b)):
@@ -85,9 +88,10 @@ def _staging_plan(op: Op) -> list[tuple[Value, tuple[int, ...]]]:
         ins, out = parse_spec(inner.attrs["spec"])
         if not out:
             continue
+        fastest = summed_letter(inner) if product_lanes(inner, cooperative) > 1 else out[-1]
         for letters, x in zip(ins, inner.inputs):
-            if x.id in outer and x.ndim >= 2 and x.id not in seen and out[-1] in letters:
-                k = letters.index(out[-1])
+            if x.id in outer and x.ndim >= 2 and x.id not in seen and fastest in letters:
+                k = letters.index(fastest)
                 seen[x.id] = (x, tuple(a for a in range(x.ndim) if a != k) + (k,))
     return list(seen.values())
 
@@ -112,7 +116,7 @@ def _stage_in_global(em: CudaEmitter, team: TeamCtx, op: Op) -> list:
     Returns the operands to stage in shared memory inside the kernel."""
     shared, budget = [], 0
     room = SHARED_TOTAL - min(SHARED_VALUES, _values_bytes(op))
-    for x, perm in _staging_plan(op):
+    for x, perm in _staging_plan(op, team.cooperative):
         nbytes = prod(x.shape) * np.dtype(x.dtype).itemsize
         if not team.cooperative and budget + nbytes <= room:
             shared.append((x, perm))
@@ -159,7 +163,7 @@ def _finish_kernel(em: CudaEmitter, team: TeamCtx, op: Op, plan) -> None:
     if team.cooperative:
         threads = COOP_THREADS
         blocks = max(1, min(-(-team.extent // COOP_THREADS), HOPPER.sm_count))
-    launch = TeamLaunch(team.cooperative, threads, blocks, team.shared_bytes, plan.reason)
+    launch = TeamLaunch(team.cooperative, threads, blocks, team.shared_bytes, plan.reason, team.lanes)
     rec = em.add_kernel(code, "coop" if team.cooperative else "single")
     rec.notes["plan"] = launch
     em.hline(f"rt.launch_team({code.name}, {launch_args(code)})")

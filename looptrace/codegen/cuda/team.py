@@ -75,10 +75,11 @@ class TeamLaunch:
     blocks: int
     shared_bytes: int
     reason: str = ""
+    lanes: int = 1  # lanes per element of a split product (splitk.py): the simulator needs that many threads
 
     def launch(self, mode: str) -> tuple[int, int, int]:
         if mode == "sim":
-            return 1, min(self.threads, SIM_THREADS), self.shared_bytes
+            return 1, min(self.threads, max(SIM_THREADS, self.lanes)), self.shared_bytes
         return self.blocks, self.threads, self.shared_bytes
 
 
@@ -98,6 +99,7 @@ class TeamCtx:
     reductions: int = 0
     staged: dict = field(default_factory=dict)  # id(op) -> {input index: Access in shared memory}
     written_rows: set = field(default_factory=set)  # values whose stacked rows their root wrote
+    lanes: int = 1  # the most lanes a split product of the body uses (splitk.py)
 
     # --- storage --------------------------------------------------------------------------------
     def alloc(self, v: Value, shape: tuple) -> A.Access:
