@@ -33,8 +33,6 @@ import os
 from math import prod
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from looptrace.codegen.planning.fusion import is_fold
 from looptrace.ir.core import Op
 from looptrace.ops.linalg import parse_spec
