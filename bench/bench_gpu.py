@@ -8,8 +8,8 @@ first call (cold: compilation included, in this process), the second call
 (warm, in this process) and the error against the plain function (max |got -
 want| / max |want|; ok below 1e-4 in float32, 1e-8 in float64). The
 recurrences also run looptrace cuda with each scan strategy forced ("lt cuda
-single", "coop", "host"), which is what the cost model's constants are read
-from. Before each competitor its name is printed, and a stack dump after 90 s
+single", "coop", "host"), with and without split products ("1 lane"), which
+is what the cost model's constants are read from. Before each competitor its name is printed, and a stack dump after 90 s
 says where a slow one is (the first H200 run lost a whole stage to one).
 Warm start across processes (disk caches) is not measured here yet: it
 matters for "looptrace cuda", and bench_seed.py's fresh-process harness is
@@ -95,22 +95,24 @@ def _rnn(T, nx, ny, dtype):
     return make
 
 
-def _looptrace(backend, scan: str = ""):
+def _looptrace(backend, scan: str = "", lanes: str = ""):
     """looptrace on NumPy inputs (cpu), or on device arrays (cuda: device in, device out, as a user would).
-    `scan` forces the cuda strategy of every loop (LOOPTRACE_CUDA_SCAN, read when the function compiles), so
-    one run times each strategy the cost model chooses between (codegen/cuda/strategy.py)."""
+    `scan` forces the cuda strategy of every loop (LOOPTRACE_CUDA_SCAN) and `lanes` caps the lanes of a
+    split product (LOOPTRACE_CUDA_LANES, codegen/cuda/splitk.py; "1": not split), both read when the
+    function compiles, so one run times each strategy the cost model chooses between (strategy.py)."""
     def make(w, d, env):
         fn = WORKLOADS[w].plain
         if backend == "cuda":
-            saved = os.environ.pop("LOOPTRACE_CUDA_SCAN", None)
-            if scan:
-                os.environ["LOOPTRACE_CUDA_SCAN"] = scan
+            settings = {"LOOPTRACE_CUDA_SCAN": scan, "LOOPTRACE_CUDA_LANES": lanes}
+            saved = {k: os.environ.pop(k, None) for k in settings}
+            os.environ.update({k: v for k, v in settings.items() if v})
             try:
                 return _looptrace_cuda(w, fn, d, env)
             finally:
-                os.environ.pop("LOOPTRACE_CUDA_SCAN", None)
-                if saved is not None:
-                    os.environ["LOOPTRACE_CUDA_SCAN"] = saved
+                for k, v in saved.items():
+                    os.environ.pop(k, None)
+                    if v is not None:
+                        os.environ[k] = v
         try:
             if w == "rnn_taps_grad":
                 jitted = looptrace.jit(rnn_taps, backend=backend)
@@ -164,7 +166,9 @@ def _cuda_plan(jitted, args) -> str:
                 kinds.append(kind)
     host = e.kernel_source[e.kernel_source.index("def host"):]
     sites = host.count("rt.launch")
-    return f"{sites} launch sites" + (f"; loops: {', '.join(kinds)}" if kinds else "")
+    lanes = [n[n.index("split over ") + 11:].split(" per element")[0] for n in e.notes if "split over " in n]
+    return (f"{sites} launch sites" + (f"; loops: {', '.join(kinds)}" if kinds else "")
+            + (f"; products split over {', '.join(lanes)}" if lanes else ""))
 
 
 RNN = {"jax": gc.rnn_jax, "torch cudnn": gc.rnn_torch_cudnn, "torch eager": gc.rnn_torch_eager, "cupy": gc.rnn_cupy,
@@ -172,13 +176,15 @@ RNN = {"jax": gc.rnn_jax, "torch cudnn": gc.rnn_torch_cudnn, "torch eager": gc.r
        "persistent coop": gc.rnn_persistent_coop,
        "looptrace cpu": _looptrace("cpu"), "looptrace cuda": _looptrace("cuda"),
        # each strategy forced, to calibrate the cost model (the default row above is its choice)
-       "lt cuda single": _looptrace("cuda", "single"), "lt cuda coop": _looptrace("cuda", "coop"),
+       "lt cuda single": _looptrace("cuda", "single"), "lt cuda single 1 lane": _looptrace("cuda", "single", "1"),
+       "lt cuda coop": _looptrace("cuda", "coop"), "lt cuda coop 1 lane": _looptrace("cuda", "coop", "1"),
        "lt cuda host": _looptrace("cuda", "host")}
 
 WORKLOADS = {
     "rnn_taps_f32": Workload(rnn_taps, _rnn(1001, 100, 200, np.float32), RNN),
     "rnn_taps_f64": Workload(rnn_taps, _rnn(1001, 100, 200, np.float64), RNN),
-    "rnn_taps_T1e4_y512_f32": Workload(rnn_taps, _rnn(10_000, 100, 512, np.float32), RNN),
+    "rnn_taps_T1e4_y512_f32": Workload(rnn_taps, _rnn(10_000, 100, 512, np.float32),
+                                       {k: v for k, v in RNN.items() if k != "lt cuda host"}),
     "rnn_taps_grad": Workload(rnn_taps_sum, _rnn(1001, 100, 200, np.float64),
                               {k: RNN[k] for k in ("jax", "torch cudnn", "persistent", "persistent coop", "looptrace cpu",
                                                      "looptrace cuda", "lt cuda single", "lt cuda coop")},
