@@ -96,6 +96,21 @@ def _staging_plan(op: Op, cooperative: bool) -> list[tuple[Value, tuple[int, ...
     return list(seen.values())
 
 
+def operands_outside_shared(op: Op) -> int:
+    """Bytes of the loop-invariant operands of the loop's products that a single
+    block could not stage in its shared memory (read from L2 every step instead):
+    the same budget _stage_in_global applies."""
+    room = SHARED_TOTAL - min(SHARED_VALUES, _values_bytes(op))
+    budget, outside = 0, 0
+    for x, _ in _staging_plan(op, False):
+        nbytes = prod(x.shape) * np.dtype(x.dtype).itemsize
+        if budget + nbytes <= room:
+            budget += nbytes
+        else:
+            outside += nbytes
+    return outside
+
+
 def _values_bytes(op: Op) -> int:
     """An upper bound of the shared memory the loop's values take (carries twice: ping-pong)."""
     total = sum(2 * prod(a.shape) * np.dtype(a.dtype).itemsize for b in op.blocks for a in b.args

@@ -14,7 +14,15 @@ Four strategies (issue 12; the figures behind them are in
 Otherwise a loop can run persistently only if every op of its body can run inside a
 kernel: no random draw (the generator lives on the host), no run-time
 shape, no repeated squaring (host-driven products). Among the strategies it
-can use, the cost model below picks the cheapest per step.
+can use, the cost model below picks the cheapest per step, with one rule
+from measurement over it: where the cost model picks a single block but the
+loop-invariant operands of the step's products do not fit that block's
+shared memory (they would be read from L2 every step) and a step has at
+least SPREAD_WORK multiply-adds, the loop runs as a cooperative grid. On the
+H200 (2026-12-04, bench/README.md) the hand-written kernels said so twice:
+float64 W 200x200 (320 KB) 11.6 us per step over 2 blocks against 21.8 in
+one, float32 W 512x512 12.8 over 5 blocks against 50.9; with W in shared
+memory (float32 200x200) one block and one cooperative block were equal.
 
 The cost model (per step, microseconds). Assumptions, not measurements (no
 GPU was available when it was written; bench/bench_gpu.py measures):
@@ -45,6 +53,7 @@ BARRIER_US = 0.05
 GRID_SYNC_US = 3.0
 LAUNCH_US = 10.0
 MAC_NS = 1.0  # one dependent multiply-add (an L2 or shared-memory read) per thread
+SPREAD_WORK = 16384  # multiply-adds per step from which operands in L2 send a loop to the grid
 GPU_THREADS = HOPPER.sm_count * 2048
 COOP_MAX_THREADS = HOPPER.sm_count * 256  # one 256-thread block per SM: always co-resident
 NOT_IN_A_KERNEL = {"random_normal": "draws from the host's generator",
@@ -79,13 +88,26 @@ def choose(em, op: Op) -> ScanPlan:
                                   f"with no barrier); {why}")
     est = {"single": _single_us(cost), "coop": _coop_us(cost), "host": _host_us(cost)}
     kind = forced if forced in est else min(est, key=est.get)
+    why = "forced by LOOPTRACE_CUDA_SCAN" if forced in est else "the cheapest by the cost model"
+    outside = _operands_outside_shared(op) if forced not in est and kind == "single" else 0
+    if outside and cost.work >= SPREAD_WORK:
+        kind = "coop"
+        why = (f"{outside} B of the step's loop-invariant operands do not fit one block's shared memory, "
+               f"so the grid reads them from L2 in parallel (measured on the H200, hand kernels: W 200x200 "
+               f"float64 over 2 blocks 11.6 us/step against 21.8 in one block; W 512x512 float32 over 5 "
+               f"blocks 12.8 against 50.9)")
     figures = ", ".join(f"{k} {v:.2f} us" for k, v in est.items())
     what = {"single": "a persistent single-block kernel (every step in one launch, state in shared memory)",
             "coop": "a persistent cooperative kernel (every step in one launch, a grid sync between ops)",
             "host": "host-driven steps (the body's kernels launched every step)"}[kind]
-    why = "forced by LOOPTRACE_CUDA_SCAN" if forced in est else "the cheapest by the cost model"
     return ScanPlan(kind, f"GPU: {what}; {why}: {cost.work} multiply-adds, {cost.writes} writes per step, "
                           f"widest op {cost.width} elements; estimated per step: {figures}")
+
+
+def _operands_outside_shared(op: Op) -> int:
+    from .persistent import operands_outside_shared
+
+    return operands_outside_shared(op)
 
 
 def _points(em, op: Op) -> bool:

@@ -88,6 +88,21 @@ def test_cost_model_picks_one_block_for_small_states_and_a_grid_for_wide_ones():
     assert _coop_us(wide) < _single_us(wide)
 
 
+@pytest.mark.parametrize("dtype, ny, kind", [
+    (np.float32, 200, "persistent single-block"),  # W (160 KB) staged in the block's shared memory
+    (np.float64, 200, "persistent cooperative"),  # W (320 KB) would be read from L2: the grid reads it
+    (np.float32, 512, "persistent cooperative"),
+    (np.float64, 60, "persistent single-block"),  # fits
+])
+def test_operands_beyond_shared_memory_send_the_scan_to_the_grid(dtype, ny, kind):
+    """The rule over the cost model (strategy.py), from the H200's hand kernels."""
+    cuda_backend()
+    args = [a.astype(dtype) for a in _rnn_args(np.random.default_rng(0), T=3, nx=4, ny=ny)]
+    (loop,) = lt.jit(PROGRAMS["rnn_taps"]["fn"], backend="cuda").explain(*args).loops
+    assert kind in loop.reason, loop.reason
+    assert ("do not fit one block's shared memory" in loop.reason) == (kind == "persistent cooperative")
+
+
 def test_a_generator_in_the_body_runs_host_driven(rng):
     def noisy(x, g):
         h = np.zeros(x.shape[1])
