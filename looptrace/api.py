@@ -149,10 +149,12 @@ class JitFunction:
                     runtime = runtime if len(runtime) < len(specs) else None
                     direct = _direct_runner(compiled, runtime, key[0])
                     mono = _direct_runner(compiled, runtime, key[0], _guard(key)) if direct is not None else None
+                    positions = (len(self.param_names), _to_positions)
                     call = None if mono is None else (
-                        _direct_runner(compiled, runtime, key[0], _guard(key, arrays=False),
-                                       JitFunction.__call__, front=True)
-                        or _direct_runner(compiled, runtime, key[0], _guard(key), JitFunction.__call__)
+                        _direct_runner(compiled, runtime, key[0], _guard(key, test_arrays=False),
+                                       JitFunction.__call__, front=True, positions=positions)
+                        or _direct_runner(compiled, runtime, key[0], _guard(key), JitFunction.__call__,
+                                          positions=positions)
                         or _mono_call(mono))
                     self._fast[key] = (compiled, specs, runtime, direct, mono, call)
                 return self.execute(compiled, specs, values, extra)
@@ -622,7 +624,7 @@ def _kernel_args(types: tuple, runtime: tuple | None, unpacked: bool) -> list[st
 
 def _direct_runner(compiled, runtime: tuple | None, types: tuple,
                    guard: tuple[str, dict] | None = None, general: Callable | None = None,
-                   front: bool = False) -> Callable | None:
+                   front: bool = False, positions: tuple | None = None) -> Callable | None:
     """A warm call's whole work when there is nothing to check between calls
     (no guards on globals, no captured arrays, no write-backs) and the
     backend can run its kernel on the arguments as they come: one call, the
@@ -636,8 +638,10 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     it would give `_MISS` (`_set_mono`), None where it is not made so
     simply (a program that writes into its arguments). `front`: the kernel
     is called through its front door, which tests the arrays' types and
-    shapes itself (`guard` then need not: `_guard(key, arrays=False)`);
-    None where it has none (kernel.py `CpuKernel.fast`)."""
+    shapes itself (`guard` then need not: `_guard(key, test_arrays=False)`);
+    None where it has none (kernel.py `CpuKernel.fast`). `positions`: with
+    `general`, how a call with keywords or defaults is put by position in
+    the runner itself (kernel.py `fast`)."""
     traced, program = compiled.traced, compiled.program
     unpacked = guard is not None  # `_guard` unpacks the call into x0, x1, ...
     fast = getattr(compiled.run, "fast", None)
@@ -662,18 +666,18 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     args = _kernel_args(types, runtime, unpacked) + implicit  # the kernel's arguments, then the outside arrays
     if program.writebacks:
         if general is not None:
-            return fast(None, args, guard, fallback=general, front=True, after=_after_writing(program)) \
-                if front else None
+            return fast(None, args, guard, fallback=general, front=True, after=_after_writing(program),
+                        positions=positions) if front else None
         whole = fast(None, args, guard)
         return None if whole is None else _writing_runner(whole, program)
     if front and general is None:
         return None
     if tree[0] == "leaf" and results[tree[1]].ndim > 0 and results[tree[1]].dtype != RNG:
         # one array, the common case: the kernel gives it
-        return fast(tree[1], args, guard, fallback=general, front=front)
+        return fast(tree[1], args, guard, fallback=general, front=front, positions=positions)
     build = _flat_tuple(tree, results)
     if build is not None:  # a scalar, or a tuple of arrays and scalars: built in the runner itself
-        return fast(None, args, guard, build, fallback=general, front=front)
+        return fast(None, args, guard, build, fallback=general, front=front, positions=positions)
     if general is not None:
         return None
     whole = fast(None, args, guard)
@@ -873,6 +877,15 @@ _MISS = object()
 _EMPTY = inspect.Parameter.empty
 
 
+def _to_positions(fn: JitFunction, args: tuple, kwargs: dict) -> tuple | None:
+    """A call's arguments by position (JitFunction._by_position) for a direct
+    runner, or None where the general path must take it (while tracing, it
+    traces the call as it was made)."""
+    if ctx.TRACES[0]:
+        return None
+    return fn._by_position(args, kwargs)
+
+
 def _mono_call(mono: Callable) -> Callable:
     """A `__call__` that runs `mono` (JitFunction._set_mono) and the general
     one where it misses (another signature, keywords)."""
@@ -889,7 +902,7 @@ def _mono_call(mono: Callable) -> Callable:
 
 
 
-def _guard(key: tuple, arrays: bool = True) -> tuple[str, dict]:
+def _guard(key: tuple, test_arrays: bool = True) -> tuple[str, dict]:
     """Source lines (and the names they use) that return `_MISS` unless a
     call's argument tuple `a` has exactly the types, array dtypes and shapes
     and int values of `key` (a `_plain_key`), for the runner JitFunction
@@ -898,23 +911,20 @@ def _guard(key: tuple, arrays: bool = True) -> tuple[str, dict]:
     hashing its key (for eight arguments, 1.5 us of a 6 us call on the 2-vCPU
     machine of bench/README.md's sixteenth session). Identity tests only: a
     dtype equal to the key's but another object misses, and the general
-    path decides. `arrays=False`: not the arrays' dtypes, shapes and
+    path decides. `test_arrays=False`: not the arrays' dtypes, shapes and
     flags, for a runner whose kernel's front door tests them (kernel.py
     `CpuKernel.fast`, `front`)."""
     types = key[0]
-    test_arrays = arrays
     arrays, ints = _key_plan(types)
-    if not test_arrays:
-        arrays = ()
     env: dict[str, Any] = {"MISS": _MISS, "TRACES": ctx.TRACES}
     tests = []
     for i, t in enumerate(types):
         env[f"T{i}"] = t
         tests.append(f"type(x{i}) is T{i}")
-    for j, i in enumerate(arrays):
+    for j, i in enumerate(arrays if test_arrays else ()):
         env[f"D{i}"], env[f"S{i}"] = key[1 + 2 * j], key[2 + 2 * j]
         tests.append(f"x{i}.dtype is D{i} and x{i}.shape == S{i} and x{i}.flags.aligned")
-    for j, i in enumerate(ints):
+    for j, i in enumerate(ints):  # after every array's dtype and shape in the key, tested or not
         env[f"V{i}"] = key[1 + 2 * len(arrays) + j]
         tests.append(f"x{i} == V{i}")
     names = "".join(f"x{i}, " for i in range(len(types)))
