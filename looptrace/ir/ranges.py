@@ -339,12 +339,28 @@ def loop_leaf(aff: dict, trips: int, outer: dict[int, Interval]) -> Leaf:
     return leaf
 
 
+def index_range(loop: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
+    """The range of a for_loop's index, None where the loop never runs or
+    the range is unknown: from its constant bounds, or, for an ascending
+    loop (a step of at least 1) with traced bounds, from the ranges of its
+    start and stop (a stepped slice's write, tracer/stepped.py)."""
+    bounds = static_bounds(loop)
+    if bounds is not None:
+        trips = len(range(*bounds)) if bounds[2] != 0 else 0
+        return value_range((bounds[2], bounds[0]), trips) if trips > 0 else None
+    start, stop, step = (of(v) for v in loop.inputs[:3])
+    if start is None or stop is None or step is None or step[0] < 1 or start[0] > stop[1] - 1:
+        return None
+    return start[0], stop[1] - 1
+
+
 def nested_ranges(block: Block) -> dict[int, Interval]:
     """value id -> range, for every integer value of block and of the blocks
     in it, learned in program order: a counted loop with constant bounds
     gives its index the range it runs over, and a carry its body yields
     unchanged (an enclosing loop's index read inside) the range of its entry
-    value; other block arguments (carries, a while loop's state) have none. Codegen reads it to drop the bounds
+    value (an ascending one with traced bounds, the hull of its start and stop: `index_range`); other
+    block arguments (carries, a while loop's state) have none. Codegen reads it to drop the bounds
     checks of reads at starts it proves inside the axis (`v = perm[i]` for a
     perm computed as (iota + 1) % n, then x[v])."""
     found: dict[int, Interval] = {}
@@ -354,11 +370,9 @@ def nested_ranges(block: Block) -> dict[int, Interval]:
             ranges.learn(op)
             for sub in op.blocks:
                 index: dict[int, Interval] = {}
-                bounds = static_bounds(op) if op.prim.name == "for_loop" else None
-                if bounds is not None and bounds[2] != 0:
-                    trips = len(range(*bounds))
-                    if trips > 0:
-                        index[sub.args[0].id] = value_range((bounds[2], bounds[0]), trips)
+                r = index_range(op, ranges.of) if op.prim.name == "for_loop" else None
+                if r is not None:
+                    index[sub.args[0].id] = r
                 if op.prim.name == "for_loop":  # a carry the body yields unchanged holds its entry value
                     for arg, init, out in zip(sub.args[1:], op.inputs[3:], sub.results):
                         r = ranges.of(init) if out is arg else None

@@ -34,14 +34,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from looptrace.ir.affine import static_bounds, value_range
 from looptrace.ir.builder import derived
 from looptrace.ir.core import Block, Op, Program, Value, literal
 from looptrace.ir.dce import dce
-from looptrace.ir.ranges import Interval, Ranges, loop_leaf
+from looptrace.ir.ranges import Interval, Ranges, index_range, loop_leaf
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.check import join_inputs, split_inputs
-from looptrace.ops.control import trip_count
 
 from .analysis import LoopFacts
 
@@ -80,10 +78,9 @@ def _decide_nested(block: Block, ranges: Ranges) -> None:
     for op in block.ops:
         for sub in op.blocks:
             index: dict[int, Interval] = {}
-            bounds = static_bounds(op) if op.prim.name == "for_loop" else None
-            if bounds is not None and trip_count(*bounds) > 0:
-                start, _, step = bounds
-                index[sub.args[0].id] = value_range((step, start), trip_count(*bounds))
+            r = index_range(op, ranges.of) if op.prim.name == "for_loop" else None
+            if r is not None:
+                index[sub.args[0].id] = r
             _decide_nested(sub, Ranges(lambda v, index=index: index.get(v.id, ranges.of(v))))
 
 

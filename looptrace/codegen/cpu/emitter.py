@@ -234,6 +234,8 @@ class Emitter(BlockWalker):
         if all(d == 1 for d in src.shape) and src.id not in self.plan.inlined:  # one element: no loop nest
             zeros = ", ".join("0" for _ in range(src.ndim))
             value = self.name(src) if src.id in self.elements else f"{self.name(src)}[{zeros}]"
+            if src.const is not None:  # its literal: a load from an argument per store cannot be
+                value = literal(src.const, src.dtype)  # hoisted past stores that may alias it (a sieve)
             parts = [_slice_part(p) for p in idx]
             if all(p is not None for p in parts):
                 # the element itself (an index, or a slice's start; 0 on the axes the index leaves
