@@ -351,6 +351,10 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
     if mask is not None:  # x[mask] = v: a select
         masked.write(x, mask, value)
         return
+    from . import stepped
+
+    if stepped.write(x, key, value):  # x[a:b:s] = v, s != 1, traced bounds: a loop over the positions
+        return
     sliced = varying.varying_slice(x.shape, key)
     if sliced is not None and sliced.windowed:  # a select over the whole axis at every write
         sliced.read(x).fail("a write through it")

@@ -16,6 +16,9 @@ iteration would cost the axis times the iterations: such a selection is
 product, and max/min of floats, composed so) are allowed, because a target
 runs those folds over the window alone (codegen/planning/fold_window.py);
 the others raise the slice's error with the loop to write instead.
+A write through a slice with a step other than 1 (`x[a:b:s] = v`,
+`x[a::s] += v`) is no select: stepped.py writes it as a loop over the
+selected positions.
 """
 from __future__ import annotations
 
@@ -54,6 +57,26 @@ def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
     whole, and the mask of the positions a <= p < b on its axis. None for
     anything else. Bounds count from the end when negative and are clipped
     to the axis, as NumPy's."""
+    at = find_varying(shape, key)
+    if at is None:
+        return None
+    found, axis = at
+    parts = key if isinstance(key, tuple) else (key,)
+    n, k = shape[found], parts[found]
+    whole = parts[:found] + (slice(None),) + parts[found + 1:]
+    bounds = tuple(b for b in (k.start, k.stop, k.step) if is_tracer(b))
+    if not _unit_step(k.step):
+        return VaryingSlice(whole, _stepped_mask(k, n), bounds, axis, (), reads_array_data(k))
+    pos = nx.NAMESPACE["arange"](n)
+    lo = _bound(0 if k.start is None else k.start, n)
+    hi = _bound(n if k.stop is None else k.stop, n)
+    mask = sem.ufunc("logical_and", sem.ufunc("greater_equal", pos, lo), sem.ufunc("less", pos, hi))
+    return VaryingSlice(whole, mask, bounds, axis, (lo, hi), reads_array_data(k))
+
+
+def find_varying(shape: tuple, key: Any) -> tuple[int, int] | None:
+    """(its position in key, its axis in the result) of the one slice of
+    `varying_slice`'s key, or None where varying_slice gives None. Emits nothing."""
     from .indexing import _static_difference
 
     parts = key if isinstance(key, tuple) else (key,)
@@ -79,18 +102,7 @@ def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
             found = p
         elif k is None or k is Ellipsis or not _scalar_int(k):
             return None
-    if found is None:
-        return None
-    n, k = shape[found], parts[found]
-    whole = parts[:found] + (slice(None),) + parts[found + 1:]
-    bounds = tuple(b for b in (k.start, k.stop, k.step) if is_tracer(b))
-    if not _unit_step(k.step):
-        return VaryingSlice(whole, _stepped_mask(k, n), bounds, axis, (), reads_array_data(k))
-    pos = nx.NAMESPACE["arange"](n)
-    lo = _bound(0 if k.start is None else k.start, n)
-    hi = _bound(n if k.stop is None else k.stop, n)
-    mask = sem.ufunc("logical_and", sem.ufunc("greater_equal", pos, lo), sem.ufunc("less", pos, hi))
-    return VaryingSlice(whole, mask, bounds, axis, (lo, hi), reads_array_data(k))
+    return None if found is None else (found, axis)
 
 
 def _unit_step(step: Any) -> bool:
