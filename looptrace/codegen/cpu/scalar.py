@@ -84,6 +84,10 @@ def small_power(args: list[str], in_dtypes, out_dtype) -> str | None:
     return None
 
 
+def _positive_literal(text: str) -> bool:
+    return text.isdigit() and int(text) > 0
+
+
 def ufunc_expr(name: str):
     def expr(args: list[str], in_dtypes, out_dtype) -> str:
         call = _mathlib_call(name, args, in_dtypes)
@@ -98,6 +102,12 @@ def ufunc_expr(name: str):
             return f"({args[0]} > 0)"  # Numba's np.sign reads a large unsigned value as negative
         if name in FLOAT_HELPERS and np.dtype(out_dtype).kind == "f":
             return FLOAT_HELPERS[name].format(*args)
+        if name in ("floor_divide", "remainder") and _positive_literal(args[1]) and \
+                np.dtype(in_dtypes[0]) == np.int64 and np.dtype(out_dtype) == np.int64:
+            # int64 by a positive literal: Python's operator is NumPy's floor semantics, and no zero or -1
+            # divisor to handle; Numba's scalar np.remainder / np.floor_divide cost 4x the operator in
+            # a Collatz loop (bench/corpus collatz_lengths: `v % 2`, `v // 2`)
+            return f"({args[0]} {'//' if name == 'floor_divide' else '%'} {args[1]})"
         if name == "floor_divide" and np.dtype(out_dtype).kind == "i" and not args[1].isdigit():
             return f"floordiv_int({args[0]}, {args[1]})"  # a divisor that may be -1 (nprules.py)
         if name in INFIX:
