@@ -22,7 +22,8 @@ from looptrace.sigcache import SignatureCache
 from looptrace.tracer import context as ctx
 from looptrace.tracer import layout
 from looptrace.tracer.convert import deep_recursion
-from looptrace.tracer.trace import ArgSpec, arg_spec, build_output, device_array_spec, trace_function
+from looptrace.tracer.trace import (ArgSpec, arg_spec, build_output, device_array_spec, trace_function,
+                                    without_kinds)
 
 BACKENDS = ("auto", "cpu", "cuda", "interpret")
 
@@ -317,6 +318,8 @@ class JitFunction:
         def build() -> Compiled:
             with deep_recursion():  # passes walk expressions as deep as the user's
                 traced, used = specialize.trace_specializing(self, values, specs, specs_of)
+                if transform is not None:  # result types chosen at run time: the join's for a transform
+                    traced = without_kinds(traced)
                 program = transform.apply(traced, used) if transform is not None else traced
                 result = pipeline.compile(program, self.resolve_backend(values), self._options(values))
                 return Compiled(result.program, result.run, traced, used)

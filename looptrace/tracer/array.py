@@ -25,7 +25,7 @@ from . import context as ctx
 
 
 class Tracer:
-    __slots__ = ("_box", "weak", "base", "derive", "index", "_seen", "aff", "array0d", "ghost", "pyflag", "__weakref__")
+    __slots__ = ("_box", "weak", "base", "derive", "index", "_seen", "aff", "array0d", "ghost", "pyflag", "kinds", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, value: Value | None = None, *, weak: bool = False,
@@ -41,6 +41,7 @@ class Tracer:
         # a scalar that is a Python number on some runs only (`x[0] if c else 1.5`): a traced bool,
         # true where it is one (tracer/python_numbers.py `mixed`); None: never (or not tracked)
         self.pyflag = None
+        self.kinds = None  # a 0-d value whose type is chosen at run time: (tag, keys) (tracer/kinds.py)
         self._box = ctx.Box(value, ctx.state().frame) if value is not None else None
 
     # --- the current value -------------------------------------------------

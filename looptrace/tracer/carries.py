@@ -22,6 +22,7 @@ from looptrace.errors import ShapeError, TraceError, UnsupportedError
 from looptrace.ir.core import Dim, SourceLoc, Value
 
 from . import context as ctx
+from . import kinds
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .merge import NO_RETURN
@@ -238,36 +239,90 @@ class TempSpec(Spec):
 class ValueSpec(Spec):
     kind = "value"
 
-    def __init__(self, dtype, shape, weak, zero_init=False, placeholder=False):
+    def __init__(self, dtype, shape, weak, zero_init=False, placeholder=False, keys=None, carry=False):
         self.dtype, self.shape, self.weak, self.zero_init = np.dtype(dtype), tuple(shape), weak, zero_init
         self.placeholder = placeholder  # the return slot: a flag guards it, zeros are fine unset
+        # a 0-d value's types (tracer/kinds.py): those it enters with and those iterations leave it
+        # with; `carry`: an iteration leaves it with a type chosen at run time, so a tag is carried
+        self.keys = keys if self.shape == () else None
+        self.carry = carry and self._tagged()
+        self.exit_tag = self.bound_tag = None
+
+    def _tagged(self) -> bool:
+        return self.keys is not None and len(self.keys) > 1
 
     def bind(self, loop, name):
         v = Value(self.dtype, self.shape)
-        return Tracer(v, weak=self.weak), [v]
+        t = Tracer(v, weak=self.weak)
+        if not self.carry:
+            return t, [v]
+        tag = Value(np.dtype(np.int64), ())
+        kinds.apply(t, Tracer(tag), self.keys)
+        self.bound_tag = tag
+        return t, [v, tag]
 
     def n_values(self) -> int:
-        return 1
+        return 2 if self.carry else 1
+
+    def _entry_tag(self, e) -> Any:
+        if self.zero_init or e is UNBOUND or isinstance(e, Undefined) or kinds.key_of(e) is None:
+            return 0
+        return kinds.tag_in(e, self.keys)
 
     def init_values(self, loop, name):
         e = loop.entry[name]
         if self.zero_init or e is UNBOUND or isinstance(e, Undefined):
-            return [sem.full(self.shape, 0, self.dtype).value]
-        v = sem.as_value(e, self.dtype)
-        if tuple(v.shape) != self.shape:
-            v = sem.broadcast_to(sem.wrap(v), self.shape).value
-        return [v]
+            v = sem.full(self.shape, 0, self.dtype).value
+        else:
+            v = sem.as_value(e, self.dtype)
+            if tuple(v.shape) != self.shape:
+                v = sem.broadcast_to(sem.wrap(v), self.shape).value
+        if not self.carry:
+            return [v]
+        return [v, sem.as_value(self._entry_tag(e), np.int64)]
 
     def result_values(self, loop, body, exit_obj):
         from .control import _results_in
 
-        return _results_in(body.frame, [(exit_obj, self.dtype)])
+        if not self._tagged():
+            return _results_in(body.frame, [(exit_obj, self.dtype)])
+        st = ctx.state()
+        saved, st.frame = st.frame, body.frame
+        try:
+            tag = kinds.tag_in(exit_obj, self.keys)
+        finally:
+            st.frame = saved
+        if not self.carry:
+            self.exit_tag = tag
+            return _results_in(body.frame, [(exit_obj, self.dtype)])
+        values = _results_in(body.frame, [(exit_obj, self.dtype), (tag, np.int64)])
+        if len(self.keys) == 2 and self.bound_tag is not None:
+            saved, st.frame = st.frame, body.frame
+            try:
+                values[1] = kinds.as_reduction(body.frame.block, self.bound_tag, values[1])
+            finally:
+                st.frame = saved
+        return values
 
     def after_loop(self, loop, name, outs):
         if self.zero_init and not self.placeholder and not surely_runs(loop):
             # first assigned in a loop that may run zero times: as in Python, it may be unbound
             return Undefined(name, loop.loc)
-        return Tracer(outs[0], weak=self.weak)
+        out = Tracer(outs[0], weak=self.weak)
+        if self._tagged():
+            if self.carry:
+                tag = Tracer(outs[1])
+            elif self.zero_init or surely_runs(loop) or is_tracer(self.exit_tag):
+                tag = self.exit_tag
+            else:
+                runs = loop.runs()
+                if runs is None:
+                    return out
+                entry = self._entry_tag(loop.entry[name])
+                tag = self.exit_tag if runs is True else entry if runs is False else \
+                    sem.select(runs, kinds._int(self.exit_tag), kinds._int(entry))
+            kinds.apply(out, tag, self.keys)
+        return out
 
 
 def surely_runs(loop) -> bool:
@@ -292,7 +347,7 @@ def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Sp
         return TupleSpec([carry_spec_for(f"{name}[{k}]", e, True, True, loc) for k, e in enumerate(entry)])
     if isinstance(entry, (numbers.Number, np.generic)) and not isinstance(entry, bool) or \
             isinstance(entry, (bool, np.bool_)):
-        return ValueSpec(sem.dtype_of(entry), np.shape(entry), sem.is_weak(entry))
+        return ValueSpec(sem.dtype_of(entry), np.shape(entry), sem.is_weak(entry), keys=kinds.keys_of(entry))
     return AliasSpec()
 
 
@@ -414,7 +469,8 @@ class SlotSpec(Spec):
 def _slot_value(x: Any) -> "ValueSpec":
     if isinstance(x, tuple):
         return TupleSpec([_slot_value(e) for e in x])
-    return ValueSpec(sem.dtype_of(x), _shape_of(x), sem.is_weak(x), zero_init=True, placeholder=True)
+    return ValueSpec(sem.dtype_of(x), _shape_of(x), sem.is_weak(x), zero_init=True, placeholder=True,
+                     keys=kinds.keys_of(x, check=False), carry=kinds.kinds_of(x, check=False) is not None)
 
 
 class NoneSpec(Spec):
@@ -452,13 +508,16 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
             return TupleSpec([join_spec(PendingSpec(), UNBOUND, e, f"{name}[{k}]", loc)
                               for k, e in enumerate(exit_obj)])
         _check_array_like(exit_obj, name, loc)
-        return ValueSpec(sem.dtype_of(exit_obj), _shape_of(exit_obj), sem.is_weak(exit_obj), zero_init=True)
+        return ValueSpec(sem.dtype_of(exit_obj), _shape_of(exit_obj), sem.is_weak(exit_obj), zero_init=True,
+                         keys=kinds.keys_of(exit_obj, check=False),
+                         carry=kinds.kinds_of(exit_obj, check=False) is not None)
     if isinstance(spec, AliasSpec):
         if exit_obj is entry:
             return spec
         if is_tracer(entry) and not isinstance(exit_obj, Undefined):
             _check_array_like(exit_obj, name, loc)
-            return join_spec(ValueSpec(entry.dtype, entry.shape, entry.weak), entry, exit_obj, name, loc)
+            return join_spec(ValueSpec(entry.dtype, entry.shape, entry.weak, keys=kinds.keys_of(entry),
+                                       carry=kinds.kinds_of(entry) is not None), entry, exit_obj, name, loc)
         if isinstance(entry, np.ndarray) and entry.dtype.kind in "biufc" and not isinstance(exit_obj, Undefined):
             # a concrete array (a constant of this trace) that the loop replaces
             _check_array_like(exit_obj, name, loc)
@@ -499,9 +558,13 @@ def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:
     b = sem.weak_type(exit_obj)(0) if sem.is_weak(exit_obj) else sem.dtype_of(exit_obj)
     dtype = np.result_type(a, b)
     weak = spec.weak and sem.is_weak(exit_obj)
-    if dtype == spec.dtype and weak == spec.weak and tuple(joined_shape) == spec.shape:
+    exit_keys = kinds.keys_of(exit_obj, check=False)
+    keys = kinds.union(spec.keys, exit_keys) if spec.keys is not None and exit_keys is not None else None
+    carry = spec.carry or kinds.kinds_of(exit_obj, check=False) is not None
+    if dtype == spec.dtype and weak == spec.weak and tuple(joined_shape) == spec.shape and keys == spec.keys \
+            and carry == spec.carry:
         return spec
-    return ValueSpec(dtype, joined_shape, weak, spec.zero_init, spec.placeholder)
+    return ValueSpec(dtype, joined_shape, weak, spec.zero_init, spec.placeholder, keys, carry)
 
 
 def _check_array_like(x: Any, name: str, loc) -> None:

@@ -23,7 +23,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.shape_arith import fmt
 
 from . import context as ctx
-from . import merge, nests, python_numbers, returns
+from . import kinds, merge, nests, python_numbers, returns
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import RAISED, deferring
@@ -133,6 +133,7 @@ def _flag_mixed(pred: Tracer, pairs: list, outs: list) -> None:
     for (x, y), out in zip(pairs, outs):
         if out.ndim == 0 and not out.weak and (sem.is_weak(x) or sem.is_weak(y) or _flagged(x) or _flagged(y)):
             python_numbers.set_flag(out, python_numbers.chosen_flag(pred, x, y))
+        kinds.merged(pred, x, y, out)  # its type: the chosen side's (tracer/kinds.py)
 
 
 def _flagged(x: Any) -> bool:
@@ -893,6 +894,7 @@ class LoopTrace:
     # building the op ---------------------------------------------------------------------------
     def _finish(self, specs: dict, body: Region, cond: Region | None) -> None:
         carried_boxes, invariant = self._carried_boxes(body, cond)
+        self.wrote_boxes = bool(carried_boxes)
         name_inits, name_results = self._name_values(specs, body)
         box_inits = [entry for _, entry, _ in carried_boxes]
         box_args_body = [body.frame.captured[id(b)][2] for b, _, _ in carried_boxes]
@@ -1032,6 +1034,34 @@ class LoopTrace:
                     return None
             runs = _as_bool(runs)
             return not_(runs).value if is_tracer(runs) else not runs
+
+    def runs(self) -> Any:
+        """Does the loop run an iteration: True, False, a traced bool (emitted
+        here, after the loop op: it reads the values the names entered with),
+        or None where looptrace cannot tell (carries.ValueSpec's type tag)."""
+        if getattr(self, "_runs", "?") != "?":
+            return self._runs
+        it = self.it
+        if it is not None and self.cond_fn is None and it.static_len is not None:
+            self._runs = it.static_len > 0
+            return self._runs
+        with ctx.at(self.loc):
+            if it is not None and self.cond_fn is None:
+                runs = it.in_range(it.bounds()[0])  # (a `break` stops a loop only after an iteration)
+            elif getattr(self, "wrote_boxes", True):
+                runs = None  # the condition may read an array the loop wrote: it reads its new contents now
+            else:
+                saved = self.get()
+                try:  # a while loop: its condition, on the values the names enter with
+                    self.set(tuple(self.entry[n] for n in self.names))
+                    runs = self.cond_fn()
+                except Exception:
+                    runs = None
+                finally:
+                    self.set(saved)
+            runs = _as_bool(runs) if runs is not None else None
+        self._runs = runs if is_tracer(runs) or runs is None else bool(runs)
+        return self._runs
 
     def _kept_after(self, name: str, after: Any) -> Any:
         """The value of `name` after the loop, given `after`, the loop's output

@@ -664,7 +664,10 @@ def where(condition, x=None, y=None):
                                ctx.current_loc(), "use np.where(condition, x, y)")
     if not _any_traced(condition, x, y):
         return np.where(condition, x, y)
-    return sem.select(condition, x, y)
+    out = sem.select(condition, x, y)
+    out.weak = False  # np.where gives an array, 0-d too
+    out.array0d = out.ndim == 0
+    return out
 
 
 def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):

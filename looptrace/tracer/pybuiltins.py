@@ -29,6 +29,7 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
+from . import kinds
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .pymath import as_float, int_of_whole, make_complex, scalar
@@ -99,10 +100,20 @@ def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
     acc, acc_key = items[0], keys[0]
     for x, k in zip(items[1:], keys[1:]):
         if plain:
-            acc = sem.ufunc(monoid, acc, x)
+            new = sem.ufunc(monoid, acc, x)
+            if kinds.keys_of(x) != kinds.keys_of(acc) and np.ndim(new) == 0:  # the type of the one taken
+                take = sem.ufunc(better, x, acc)
+                if _traced_any((take,)):
+                    kinds.merged(take, x, acc, new)
+            acc = new
             continue
         take = sem.ufunc(better, k, acc_key)
-        acc = sem.select(take, x, acc) if _traced_any((take,)) else (x if take else acc)
+        if _traced_any((take,)):
+            new = sem.select(take, x, acc)
+            kinds.merged(take, x, acc, new)
+            acc = new
+        else:
+            acc = x if take else acc
         if keys is not items:
             acc_key = sem.select(take, k, acc_key)
         else:

@@ -155,7 +155,9 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
     vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
     out = ctx.emit1(prim(name), vals)
     if numpy:
-        return wrap(out)
+        res = wrap(out)
+        _kinds(name, args, res, True)
+        return res
     if name in _GROWING and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
             and any(isinstance(a, Tracer) for a in args):
         ctx.state().python_ints[out.id] = name  # checked after the trace where it may leave 64 bits
@@ -168,7 +170,15 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         from .python_numbers import mixed_ufunc
 
         mixed_ufunc(name, args, res)  # of values that are Python numbers on some runs
+    _kinds(name, args, res, False)
     return res
+
+
+def _kinds(name: str, args: tuple, res: Tracer, numpy: bool) -> None:
+    if any(isinstance(a, Tracer) and a.kinds is not None for a in args):
+        from . import kinds
+
+        kinds.ufunc(name, args, res, numpy)  # of values whose type is chosen at run time
 
 
 # Python-int operations that leave 64 bits soonest: plain Python then makes a big integer where the

@@ -4,6 +4,7 @@ arguments."""
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import inspect
 import numbers
 import types
@@ -14,10 +15,10 @@ import numpy as np
 
 from looptrace.errors import TraceError, UnsupportedError
 from looptrace.guards import Source
-from looptrace.ir.core import RNG, Program, Value
+from looptrace.ir.core import RNG, Block, Program, Value
 
 from . import context as ctx
-from . import external, python_numbers, runtime
+from . import external, kinds, python_numbers, runtime
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .convert import NotConvertible, convert
@@ -208,6 +209,8 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         program = Program(st.root.block, name)
         leaves, tree = _flatten_output(result)
         results = [sem.as_value(l) for l in leaves]
+        n_leaves = len(leaves)
+        leaves = leaves[:n_leaves - tree[2]] if tree[0] == "kinds" else leaves  # the tags: results only
         for v in results:
             st.check_visible(v)
         writebacks = _writebacks(bound, specs, len(results)) + _implicit_writebacks(ext, len(args))
@@ -260,6 +263,10 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
             v.escaped()
         if is_tracer(v):
             leaves.append(v)
+            k = kinds.kinds_of(v)
+            if k is not None:  # its type is chosen at run time: by a tag, a result after the leaves
+                tags.append(k[0])
+                return ("kleaf", len(leaves) - 1, len(tags) - 1, k[1])
             if v.ndim == 0 and v.array0d and not v.weak:  # a 0-d ndarray stays one (build_output)
                 return ("leaf", len(leaves) - 1, False, np.dtype(v.dtype).str)
             return ("leaf", len(leaves) - 1, v.weak)
@@ -277,8 +284,60 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
                                    ctx.current_loc())
         return ("const", v)
 
+    tags: list = []
     tree = walk(x)
+    if tags:
+        n = len(leaves)
+        tree = ("kinds", _shift_tags(tree, n), len(tags))
+        leaves += tags
     return leaves, tree
+
+
+def _shift_tags(tree: Any, n: int) -> Any:
+    if tree[0] == "kleaf":
+        return ("kleaf", tree[1], tree[2] + n, tree[3])
+    if tree[0] in ("tuple", "list"):
+        return (tree[0], [_shift_tags(t, n) for t in tree[1]])
+    if tree[0] == "dict":
+        return ("dict", {k: _shift_tags(t, n) for k, t in tree[1].items()})
+    return tree
+
+
+def without_kinds(program: Program) -> Program:
+    """`program` whose result types are the join's: no tags among its results
+    (what a transform such as grad differentiates)."""
+    tree = program.out_tree
+    if tree[0] != "kinds":
+        return program
+    n_tags = tree[2]
+    results = program.body.results
+    n_out = len(results) - len(program.writebacks) - n_tags
+    body = Block(program.body.args, program.body.ops, results[:n_out] + results[n_out + n_tags:])
+
+    def plain(t: Any) -> Any:
+        if t[0] == "kleaf":
+            return ("leaf", t[1], False)
+        if t[0] in ("tuple", "list"):
+            return (t[0], [plain(e) for e in t[1]])
+        if t[0] == "dict":
+            return ("dict", {k: plain(e) for k, e in t[1].items()})
+        return t
+
+    return dataclasses.replace(program, body=body, out_tree=plain(tree[1]),
+                               writebacks=[(a, r - n_tags) for a, r in program.writebacks])
+
+
+def _host(v: Any) -> Any:
+    return v.copy_to_host() if hasattr(v, "copy_to_host") else np.asarray(v)
+
+
+def _as_key(v: Any, key: tuple) -> Any:
+    """A 0-d result as the type `key` names (tracer/kinds.py)."""
+    dt, weak, arr0 = key
+    a = np.asarray(v).astype(dt)
+    if arr0:
+        return a
+    return a[()].item() if weak else a[()]
 
 
 # a Python scalar result as NumPy's scalar of the same kind (np.asarray(v)[()], without the array)
@@ -288,6 +347,11 @@ _PY_SCALARS = {float: np.float64, bool: np.bool_, complex: np.complex128,
 
 def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
     kind = tree[0]
+    if kind == "kinds":
+        return build_output(tree[1], values, scalars)
+    if kind == "kleaf":
+        v = values[tree[1]]
+        return _as_key(_host(v), tree[3][int(_host(values[tree[2]]))]) if scalars else v
     if kind == "leaf":
         v = values[tree[1]]
         if not scalars:

@@ -1,0 +1,263 @@
+"""Scalars whose Python type depends on what ran.
+
+    acc = 0                      # a Python int
+    for i in range(n):
+        if x[i] > 0.5:
+            acc = acc + x[i]     # a np.float64 from here on
+    return acc                   # int 0 where no x[i] > 0.5 (or n == 0), else np.float64
+
+The traced value has one dtype (float64, the join), but the plain function
+returns the int where no branch ran. A 0-d value whose type (its key: dtype,
+Python number or NumPy scalar, 0-d ndarray) differs between the sides of a
+traced `if`, or between a loop's entry and its iterations, carries `kinds`:
+(a traced int64 tag, the keys it indexes); the function's result is
+converted to the key the tag names at run time (trace.build_output), so the
+value is the join's and the type the plain function's. Arithmetic keeps the
+tag where the keys' results differ (`acc * 2`: int or np.float64), NumPy
+deciding each key's result type (`ufunc`). A use that keeps no tag (an index,
+a condition, a reduction) sees the join's type, as before tags were kept.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from . import context as ctx
+from .array import Tracer, _visible, is_tracer
+
+Key = tuple  # (dtype str, Python number, 0-d ndarray)
+
+
+def key_of(x: Any) -> Key | None:
+    """The type of a 0-d value, None for anything else."""
+    if is_tracer(x):
+        if x.ndim != 0 or x.base is not None:
+            return None
+        return (np.dtype(x.dtype).str, bool(x.weak), bool(x.array0d))
+    if isinstance(x, np.generic):
+        return (x.dtype.str, False, False)
+    if isinstance(x, (bool, int, float, complex)):
+        return (np.asarray(x).dtype.str, True, False)
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        return (x.dtype.str, False, True)
+    return None
+
+
+def kinds_of(x: Any, check: bool = True) -> tuple | None:
+    """(tag, keys) of a value whose type is chosen at run time, visible here
+    (`check`; a loop's exits are seen after its body's frame is left)."""
+    if isinstance(x, _Tagged):
+        return x.kinds
+    if not is_tracer(x) or x.kinds is None or x.ndim != 0:
+        return None
+    tag, keys = x.kinds
+    if check and not _visible(tag._box.frame, ctx.state().frame):
+        return None
+    return x.kinds
+
+
+def keys_of(x: Any, check: bool = True) -> tuple | None:
+    k = kinds_of(x, check)
+    if k is not None:
+        return k[1]
+    key = key_of(x)
+    return None if key is None else (key,)
+
+
+def union(*keysets: tuple) -> tuple:
+    out: list = []
+    for ks in keysets:
+        for k in ks:
+            if k not in out:
+                out.append(k)
+    return tuple(out)
+
+
+def tag_in(x: Any, keys: tuple) -> Any:
+    """The index in `keys` of x's type at run time: an int, or a traced int64."""
+    from . import semantics as sem
+
+    k = kinds_of(x)
+    if k is None:
+        return keys.index(key_of(x))
+    tag, own = k
+    remap = [keys.index(kk) for kk in own]  # (own may repeat a key: kinds.ufunc's combinations)
+    if remap == list(range(len(own))):
+        return tag
+    if len(set(remap)) == 1:
+        return remap[0]
+    out: Any = remap[-1]
+    for j in range(len(own) - 2, -1, -1):
+        out = sem.select(sem.ufunc("equal", tag, j), np.int64(remap[j]), _int(out))
+    return out
+
+
+def apply(out: Tracer, tag: Any, keys: tuple) -> None:
+    """Give `out` the type keys[tag]: statically where the tag is known."""
+    from . import semantics as sem
+
+    if out.ndim != 0 or out.base is not None:
+        return
+    if not is_tracer(tag):
+        key = keys[int(tag)]
+        if np.dtype(key[0]) == out.dtype:
+            out.weak, out.array0d, out.kinds = key[1], key[2], None
+            return
+        tag = sem.wrap(sem.as_value(np.int64(tag)))  # another dtype than the join's: converted on return
+    if all(np.dtype(k[0]) == out.dtype and not k[1] and not k[2] for k in keys):
+        return  # NumPy scalars of the value's dtype, whichever ran
+    out.kinds = (tag if tag.dtype == np.int64 else sem.astype(tag, np.int64), keys)
+
+
+def merged(pred: Any, a: Any, b: Any, out: Any) -> None:
+    """`out` is `a` where `pred`, else `b` (a traced `if`, a conditional
+    expression): its type at run time is the chosen side's."""
+    from . import semantics as sem
+
+    if not is_tracer(out) or out.ndim != 0:
+        return
+    ka, kb = keys_of(a), keys_of(b)
+    if ka is None or kb is None:
+        return
+    keys = union(ka, kb)
+    if len(keys) == 1:
+        return
+    ta, tb = tag_in(a, keys), tag_in(b, keys)
+    if not is_tracer(ta) and not is_tracer(tb) and ta == tb:
+        apply(out, ta, keys)
+        return
+    apply(out, sem.select(pred, _int(ta), _int(tb)), keys)
+
+
+def _int(t: Any) -> Any:
+    return t if is_tracer(t) else np.int64(t)
+
+
+def _sample(key: Key) -> Any:
+    dt, weak, arr0 = key
+    one = np.ones((), np.dtype(dt))
+    if weak:
+        return one.item()
+    return one if arr0 else one[()]
+
+
+def ufunc(name: str, args: tuple, res: Tracer, numpy: bool) -> None:
+    """`res = name(*args)` of 0-d values, some of whose types are chosen at
+    run time: res's type per combination of their tags, as NumPy (or Python,
+    for an operator on Python numbers) gives it on values of those types."""
+    from . import semantics as sem
+
+    if res.ndim != 0 or any(np.ndim(a) != 0 for a in args):
+        return
+    uf = getattr(np, name, None)
+    if not isinstance(uf, np.ufunc):
+        return
+    ks = [kinds_of(a) for a in args]
+    tags: list = []  # distinct tags, each with its keys
+    for k in ks:
+        if k is not None and all(k[0] is not t for t, _ in tags):
+            tags.append(k)
+    if not tags or np.prod([len(keys) for _, keys in tags]) > 16:
+        return
+    combos = list(itertools.product(*[range(len(keys)) for _, keys in tags]))
+    out_keys = []
+    for combo in combos:
+        chosen = {id(t): keys[j] for (t, keys), j in zip(tags, combo)}
+        samples = [_sample(chosen[id(k[0])] if k is not None else key_of(a)) for a, k in zip(args, ks)]
+        weak = all(s.__class__ in (bool, int, float, complex) for s in samples) and not numpy
+        try:
+            with np.errstate(all="ignore"):
+                r = uf(*samples)
+        except Exception:
+            return
+        if isinstance(r, tuple):
+            return
+        out_keys.append((np.asarray(r).dtype.str, weak, False))
+    keys = union(out_keys)
+    if len(keys) == 1:
+        apply(res, 0, keys)
+        return
+    if len(tags) == 1:
+        apply(res, tag_in(_Tagged(tags[0][0], tuple(out_keys)), keys), keys)
+        return
+    index: Any = 0  # the combination's position, then its result type's
+    for t, tk in tags:
+        index = sem.ufunc("add", sem.ufunc("multiply", _int(index), np.int64(len(tk))), t)
+    apply(res, tag_in(_Tagged(index, tuple(out_keys)), keys), keys)
+
+
+class _Tagged:
+    """A stand-in for tag_in: a tag over keys that may repeat."""
+
+    def __init__(self, tag: Any, keys: tuple):
+        self.kinds = (tag, keys)
+
+
+# --- a loop's tag as a reduction -------------------------------------------------------------
+_FOLDED = {"equal": lambda a, b: a == b, "not_equal": lambda a, b: a != b,
+           "logical_and": lambda a, b: a and b, "logical_or": lambda a, b: a or b,
+           "logical_not": lambda a: not a, "add": lambda a, b: a + b, "multiply": lambda a, b: a * b}
+
+
+def as_reduction(block: Any, prev: Any, new: Any) -> Any:
+    """A carried tag over two types, `new` computed from `prev` in `block`:
+    where every path leaves the second type once it holds (new(1) == 1, the
+    type an iteration changes it to stays: `if c: acc = acc + x[i]`), new is
+    max(prev, new(0)), a reduction of values that do not read `prev` (the
+    vectorizer takes it out of the loop), else `new` as it is."""
+    from looptrace.ir.core import literal
+
+    made = {v.id: op for op in block.ops for v in op.outputs}
+    reading: dict = {}
+
+    def outcomes(v: Any, p: int, memo: dict) -> set | None:
+        if v is prev:
+            return {p}
+        if v.is_const:
+            return {np.asarray(v.const).item()}
+        if v.id in memo:
+            return memo[v.id]
+        op = made.get(v.id)
+        if op is None or not _reads(op, prev, made, reading):
+            out = {False, True} if v.dtype == np.bool_ and v.shape == () else None
+        elif op.prim.name == "select":
+            c, a, b = (outcomes(x, p, memo) for x in op.inputs)
+            out = None if None in (c, a, b) else (a if c == {True} else b if c == {False} else a | b)
+        elif op.prim.name in _FOLDED:
+            ins = [outcomes(x, p, memo) for x in op.inputs]
+            out = None if None in ins else {_FOLDED[op.prim.name](*c) for c in itertools.product(*ins)}
+        else:
+            out = None
+        memo[v.id] = out
+        return out
+
+    if outcomes(new, 1, {}) != {1}:
+        return new
+    clones: dict = {prev.id: literal(np.int64(0))}
+
+    def at_zero(v: Any) -> Any:
+        if v.id in clones:
+            return clones[v.id]
+        op = made.get(v.id)
+        if op is None or v.is_const or not _reads(op, prev, made, reading):
+            return v
+        out = ctx.emit1(op.prim, [at_zero(x) for x in op.inputs], **op.attrs)
+        clones[v.id] = out
+        return out
+
+    from . import semantics as sem
+
+    return sem.as_value(sem.ufunc("maximum", Tracer(prev), Tracer(at_zero(new))), np.int64)
+
+
+def _reads(op: Any, prev: Any, made: dict, memo: dict) -> bool:
+    """Does `op` read `prev`, directly or through ops of its block?"""
+    key = id(op)
+    if key in memo:
+        return memo[key]
+    memo[key] = False
+    r = any(x is prev or (x.id in made and _reads(made[x.id], prev, made, memo)) for x in op.inputs)
+    memo[key] = r
+    return r
