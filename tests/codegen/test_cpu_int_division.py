@@ -12,21 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import looptrace
-
-
-def collatz(starts):
-    out = np.zeros(starts.shape[0], dtype=np.int64)
-    for i in range(starts.shape[0]):
-        v = starts[i]
-        steps = 0
-        while v != 1:
-            if v % 2 == 0:
-                v = v // 2
-            else:
-                v = 3 * v + 1
-            steps += 1
-        out[i] = steps
-    return out
+from bench.corpus.discrete import collatz_lengths as collatz
 
 
 def by_three(x):
