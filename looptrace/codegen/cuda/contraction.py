@@ -79,6 +79,12 @@ def _split_sum(fz, letter: str, n: int, where: dict, term, acc_dt) -> str:
     return total
 
 
+def spec_letters(op: Op) -> tuple[list[str], str, list[str]]:
+    """(each operand's letters, the output's letters, the summed letters, sorted) of an einsum."""
+    ins, out = parse_spec(op.attrs["spec"])
+    return ins, out, sorted({c for letters in ins for c in letters} - set(out))
+
+
 def acc_dtype(op: Op) -> np.dtype:
     return np.dtype(op.out.dtype)
 

@@ -35,10 +35,9 @@ from typing import TYPE_CHECKING
 
 from looptrace.codegen.planning.fusion import is_fold
 from looptrace.ir.core import Op
-from looptrace.ops.linalg import parse_spec
 
 from ..cpu.text import cast, dtype_text
-from .contraction import acc_dtype, letter_sizes
+from .contraction import acc_dtype, letter_sizes, spec_letters
 from .fuse import Fuser
 from .limits import HOPPER
 
@@ -73,17 +72,15 @@ def split_plan(em: CudaEmitter, root: Op) -> tuple[Op, int, int] | None:
 
 def summed_length(product: Op) -> int | None:
     """The static length of the product's one summed letter (None: several, or not static)."""
-    ins, out = parse_spec(product.attrs["spec"])
+    ins, _, summed = spec_letters(product)
     size = letter_sizes(product, ins)
-    summed = sorted({c for letters in ins for c in letters} - set(out))
     if len(summed) != 1 or not isinstance(size[summed[0]], int):
         return None
     return size[summed[0]]
 
 
 def summed_letter(product: Op) -> str:
-    ins, out = parse_spec(product.attrs["spec"])
-    (letter,) = sorted({c for letters in ins for c in letters} - set(out))
+    (letter,) = spec_letters(product)[2]
     return letter
 
 
@@ -179,9 +176,8 @@ def _lane_sum(fz: Fuser, op: Op, idx: list[str], lane: str, g: int, k: int) -> s
     `unroll` accumulators (independent add chains), with constant trip counts (numba's
     range with a run-time start costs a dozen instructions a term: seen in the PTX)."""
     em, code = fz.em, fz.code
-    ins, out = parse_spec(op.attrs["spec"])
+    ins, out, (letter,) = spec_letters(op)
     size = letter_sizes(op, ins)
-    letter = summed_letter(op)
     acc_dt = acc_dtype(op)
     where = dict(zip(out, idx))
     rounds, rem = divmod(k, g)
