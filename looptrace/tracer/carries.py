@@ -13,7 +13,7 @@ Carry specs (one per name assigned in a loop body):
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,8 @@ class LoopInfo:
     line: int
     kind: str
     reason: str = ""
+    # a carried value that tags another's Python type (tracer/kinds.py): its body argument's id -> the name
+    type_tags: dict = field(default_factory=dict)
 
 
 def register_loop(loc: SourceLoc | None, kind: str) -> LoopInfo:

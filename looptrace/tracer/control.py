@@ -696,6 +696,9 @@ class LoopTrace:
             for n in self.names:
                 obj, args = specs[n].bind(self, n)
                 name_args += args
+                tag = getattr(specs[n], "bound_tag", None)
+                if tag is not None and self.loop_info is not None:
+                    self.loop_info.type_tags[tag.id] = n
                 bound.append(obj)
             frame.block.args += name_args
             self.set(tuple(bound))

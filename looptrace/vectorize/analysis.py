@@ -282,6 +282,10 @@ def carries_of(op: Op) -> list[Carry]:
 
 def loop_var_name(c: Carry, facts: Any) -> str:
     """The user's name for a carried value, read off the source line that updates it."""
+    info = facts.op.attrs.get("loop")
+    tagged = getattr(info, "type_tags", {}).get(c.arg.id)
+    if tagged is not None:
+        return f"type({tagged})"
     op = facts.defs.get(c.result.id)
     text = op.loc.text.strip() if op is not None else ""
     import re

@@ -387,7 +387,44 @@ def _demote(facts: LoopFacts, carries: list[Carry], plan: Plan) -> bool:
                 t.id in in_loop and t.id not in folded and facts.n * size_of(t.shape) * t.dtype.itemsize > budget
                 for t in c.terms):
             c.kind, c.why, changed = "rec", "stacking its terms exceeds the memory budget", True
+        elif c.kind == "reduction" and _reduced_in_scan(facts, c, plan, in_loop):
+            c.kind, c.why, changed = "rec", "is reduced in the scan, from values the scan computes", True
     return changed
+
+
+# monoids cheap enough to carry beside a scan's own recurrence
+_SCAN_MONOIDS = frozenset({"add", "multiply", "maximum", "minimum", "logical_and", "logical_or"})
+
+
+def _reduced_in_scan(facts: LoopFacts, c: Carry, plan: Plan, in_loop: set[int]) -> bool:
+    """A 0-d reduction whose terms come from the scan by cheap scalar
+    arithmetic (max_drawdown's `if dd > worst`, counted or typed): reduced
+    after the scan, each term is stacked for every iteration, written once,
+    read back and reduced in passes of their own; carried in the scan, it is
+    an instruction per iteration beside the recurrence's latency chain. Its
+    order is the plain function's."""
+    if not plan.rec or c.arg.shape != () or c.monoid not in _SCAN_MONOIDS:
+        return False
+    post = {v.id: op for op in plan.post for v in op.outputs}
+    hot_terms = 0
+    for t in c.terms:
+        if t.id in in_loop:
+            hot_terms += 1
+            continue
+        if t.id not in post:
+            continue
+        hot_terms += 1
+        stack, seen = [t], set()
+        while stack:
+            v = stack.pop()
+            op = post.get(v.id)
+            if op is None or id(op) in seen:
+                continue
+            seen.add(id(op))
+            if not _per_iteration_cheap(facts, op):
+                return False
+            stack.extend(operands(op))
+    return hot_terms > 0
 
 
 # --- rewriting ----------------------------------------------------------------------------
