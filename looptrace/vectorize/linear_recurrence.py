@@ -48,6 +48,7 @@ from looptrace.ops.shape_arith import size_of
 from .analysis import Carry, LoopFacts, carries_of, loop_var_name
 from .batch_interpreter import BatchEnv, memory_budget
 from .delay import kept_notes
+from . import loop_rewrite
 
 # Below this many steps a linear recurrence stays a loop. Measured
 # (bench/vectorize_beyond.py, /tmp timing in the session): on the interpreter
@@ -251,6 +252,8 @@ def rewrite_linear(loop: Op, parent: Block) -> bool:
             return False
         forms.append(f)
         coef_ops.extend(match.coefs.b.ops)
+    if _history_outweighs_stack(loop, facts, carries, match.dep):
+        return False
     try:
         new_ops, mapping = LinearRewrite(loop, facts, carries, match.dep).run(forms, coef_ops)
     except NotBatchable:
@@ -259,6 +262,36 @@ def rewrite_linear(loop: Op, parent: Block) -> bool:
     _note(loop, facts, carries, "a linear recurrence h = a[t] * h + b[t]",
           f"runs as a parallel prefix scan over its {n} steps (O(log T) depth; looptrace/ops/scan.py)")
     return True
+
+
+def _history_outweighs_stack(loop: Op, facts: LoopFacts, carries: list[Carry], dep: set[int]) -> bool:
+    """Values the loop stacks from its carries come from the scan's history,
+    every step's state: where that is large and the loop itself stacks far
+    less (brownian_trap's per-step mean of a (2000, 3) state: 48 MB of
+    history for 8 KB of means), the loop stays. Its state is as wide as
+    the history's rows, so the loop has the same parallelism per step; the
+    scan would write the history and the batched coefficients out to memory
+    and read them back."""
+    n_carry, _ = split_for_results(loop)
+    ys = [y for y in facts.body.results[n_carry:] if y.id in dep]
+    if not ys or any(isinstance(d, Dim) for c in carries for d in c.arg.shape):
+        return False
+    history = sum(facts.n * size_of(c.arg.shape) * c.arg.dtype.itemsize for c in carries)
+    stacked = sum(facts.n * size_of(y.shape) * np.dtype(y.dtype).itemsize for y in ys)
+    if history <= loop_rewrite.STACKED_FEEDER_BYTES or 4 * stacked > history:
+        return False
+    info = loop.attrs.get("loop")
+    if info is not None:
+        info.reason += (f"; linear in its carries, but left a loop: the prefix scan's history would be "
+                        f"{_size(history)}, the loop stacks {_size(stacked)}")
+    return True
+
+
+def _size(nbytes: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{nbytes} B"
 
 
 def _fits_budget(carries: list[Carry], n: int) -> bool:
