@@ -86,6 +86,9 @@ class Emitter(BlockWalker):
         # `nested_ranges`; affine in the index of a loop with constant bounds,
         # ir/affine.py, added per loop): their bound checks go
         self.ranges: dict[int, tuple[int, int]] = nested_ranges(program.body)
+        # (start id, axis length, size) -> the variable of a test before its loop that holds
+        # when the start is inside the axis at every step (guards.py): checked only where it does not
+        self.guarded: dict[tuple[int, str, str], str] = {}
         self.first_line = 0
         self.shape_checked = False  # the kernel refuses other shapes (kernel_source)
         self.line_origin: dict[int, int] = {}  # module line (1-based) -> index into self.lines
@@ -182,7 +185,11 @@ class Emitter(BlockWalker):
         if seen is not None and self._in_scope(*seen[1:]):
             return seen[0]
         var = self.fresh("s")
-        self.line(f"{var} = check_start(np.int64({self.name(start)}), {n}, {size}, {self.error_code(axis, size)})")
+        check = f"check_start(np.int64({self.name(start)}), {n}, {size}, {self.error_code(axis, size)})"
+        ok = self.guarded.get((start.id, str(n), str(size)))
+        if ok is not None:
+            check = f"{self.name(start)} if {ok} else {check}"
+        self.line(f"{var} = {check}")
         self._checked_starts[key] = (var, len(self.lines) - 1, self.lines[-1], self.depth)
         return var
 

@@ -28,6 +28,7 @@ from looptrace.ir.uses import used_values
 from looptrace.ops.control import split_for_results
 
 from .emitter import Emitter
+from .guards import plan_guard
 from .pointwise import emit_pointwise, pointwise_ops
 from .target import TARGET
 from .text import dtype_text
@@ -246,6 +247,9 @@ def _emit_for(em: Emitter, op: Op) -> None:
         _assign_carries(em, carries, body.results[:n_carry])
 
     known_index_ranges(em, op)
+    guard = plan_guard(em, op)
+    for line in guard[1] if guard is not None else ():
+        em.line(line)
     head = for_header(em, op)
     with em.indented(), em.serial(n_carry > 0):
         for line in head:
