@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from looptrace.ir.affine import affine_values, same_starts
+from looptrace.ir.affine import affine_values, const_int, same_index, same_starts
 from looptrace.ir.core import RNG, Op, Value
 from looptrace.ir.primitive import monoids
 from looptrace.ir.uses import operands, producers, result_uses, users
@@ -158,13 +158,30 @@ def _is_map(facts: LoopFacts, c: Carry) -> bool:
         if u is w:
             continue
         ok = (u.prim.name == "dynamic_slice" and u.inputs[0].id == c.arg.id
-              and same_starts(u.inputs[1:], starts, facts.aff)
-              and tuple(u.attrs["sizes"]) == tuple(upd.shape[:len(starts)]))
+              and _within(facts, u.inputs[1:], u.attrs["sizes"], starts, upd.shape[:len(starts)]))
         if not ok:
             c.why = _taps_reason(facts, w, ax, u)
             return False
         reads.append(u)
     c.write, c.axis, c.reads = w, ax, reads
+    return True
+
+
+def _within(facts: LoopFacts, rstarts, rsizes, wstarts, wsizes) -> bool:
+    """Is the block read inside the block written, at every iteration? (The
+    same start and no longer on an axis, or constant starts inside it:
+    acc[i, 0] read beside the write of the row acc[i, 0:3].) Such a read of
+    a map's buffer reads what the iteration's own write replaces."""
+    if len(rstarts) != len(wstarts):
+        return False
+    for rs, rz, ws, wz in zip(rstarts, rsizes, wstarts, wsizes):
+        if same_index(rs, ws, facts.aff):
+            if rz > wz:
+                return False
+            continue
+        cr, cw = const_int(rs), const_int(ws)
+        if cr is None or cw is None or cr < 0 or cw < 0 or not (cw <= cr and cr + rz <= cw + wz):
+            return False
     return True
 
 

@@ -120,7 +120,10 @@ def merge_run_time_checks(job: LoopJob) -> None:
 def promote(job: LoopJob) -> None:
     """A block read and written at one loop-invariant position becomes a carry."""
     start, _, step = job.bounds
-    promote_blocks(job.loop, job.parent.ops, start, step)
+    if promote_blocks(job.loop, job.parent.ops, start, step):
+        simplify(job)  # (the reshapes around a block carried as a 0-d value)
+        if mask_accumulations(job.loop.blocks[0]):  # `if c: acc[i] += f` is a carry's conditional sum now
+            simplify(job)
 
 
 def hoist(job: LoopJob) -> None:

@@ -84,6 +84,8 @@ def _fresh_elementwise(cond: Op, a: Value, b: Value, out: Value, carried: set[in
 
 
 def _safe(op: Op, ranges: Ranges, n: int) -> bool:
+    if op.prim.name == "check":
+        return True  # it runs masked by the branch's predicate (_masked_checks)
     if op.prim.effectful or op.prim.raises or op.prim.region or op.prim.name in _UNSAFE:
         return False
     if op.prim.name == "dynamic_slice":
@@ -135,9 +137,24 @@ def _convert(body: Block, cond: Op, aff: dict, ranges: Ranges, n: int, carried: 
     then, other = cond.blocks
     pred = cond.inputs[0]
     defs = producers(then) | producers(other)
-    merged: list[Op] = [*then.ops, *other.ops]
+    then_ops, other_ops, merges = list(then.ops), list(other.ops), []
     for a, b, out in zip(then.results, other.results, cond.outputs):
-        merged.extend(_merge(pred, a, b, out, defs, aff, cond))
+        kind = _merge_kind(a, b, defs, aff)
+        if kind == "then":
+            _mask_chain(then_ops, _write_chain(a, defs)[0], pred, out, cond, True, defs)
+        elif kind == "else":
+            _mask_chain(other_ops, _write_chain(b, defs)[0], pred, out, cond, False, defs)
+        elif kind == "both":  # each branch's writes masked, the else branch's after the then branch's
+            (chain_a, x), (chain_b, _) = _write_chain(a, defs), _write_chain(b, defs)
+            mid = Value(out.dtype, tuple(out.shape))
+            _mask_chain(then_ops, chain_a, pred, mid, cond, True, defs)
+            for op in other_ops:  # (where the else branch runs, mid is x)
+                if any(v.id == x.id for v in op.inputs):
+                    op.inputs = tuple(mid if v.id == x.id else v for v in op.inputs)
+            _mask_chain(other_ops, chain_b, pred, out, cond, False, defs)
+        else:
+            merges.extend(_merge(pred, a, b, out, defs, aff, cond))
+    merged = [*_masked_checks(then_ops, pred, True, cond), *_masked_checks(other_ops, pred, False, cond), *merges]
     at = body.ops.index(cond)
     body.ops[at:at + 1] = merged
 
@@ -151,26 +168,62 @@ def _merge_kind(a: Value, b: Value, defs: dict, aff: dict) -> str:
     if _is_write(wa) and _is_write(wb) and wa.inputs[0].id == wb.inputs[0].id \
             and same_starts(wa.inputs[2:], wb.inputs[2:], aff) and wa.inputs[1].shape == wb.inputs[1].shape:
         return "merged"
-    if _is_write(wa) and wa.inputs[0].id == b.id:
+    ca, cb = _write_chain(a, defs), _write_chain(b, defs)
+    if ca is not None and ca[1].id == b.id:
         return "then"
-    if _is_write(wb) and wb.inputs[0].id == a.id:
+    if cb is not None and cb[1].id == a.id:
         return "else"
+    if ca is not None and cb is not None and ca[1].id == cb[1].id:
+        return "both"
     return "select"
+
+
+def _write_chain(a: Value, defs: dict) -> tuple[list[Op], Value] | None:
+    """(the writes of a branch that make `a`, first to last; the array they
+    start from): `a` = w_k(...w_1(x)), each a block of at most
+    SELECT_MAX_ELEMENTS where there are several (nbody's acc[i, 0] += ...;
+    acc[i, 1] += ...; acc[i, 2] += ...). None where `a` is no write."""
+    chain: list[Op] = []
+    v = a
+    while _is_write(defs.get(v.id)):
+        w = defs[v.id]
+        chain.append(w)
+        v = w.inputs[0]
+    if not chain or (len(chain) > 1 and any(size_of(w.inputs[1].shape) > SELECT_MAX_ELEMENTS for w in chain)):
+        return None
+    return chain[::-1], v
 
 
 def _merge(pred: Value, a: Value, b: Value, out: Value, defs: dict, aff: dict, cond: Op) -> list[Op]:
     """Ops that make `out` = a if pred else b."""
     wa, wb = defs.get(a.id), defs.get(b.id)
     kind = _merge_kind(a, b, defs, aff)
+    assert kind not in ("then", "else", "both"), "a branch's writes are masked in place (_mask_chain)"
     if kind == "same":
         return [_op("reshape", (a,), out, cond, shape=tuple(out.shape))]
     if kind == "merged":
         return _merged_write(pred, wa.inputs[1], wb.inputs[1], wa, out, cond)
-    if kind == "then":
-        return _half_write(pred, wa, out, cond, taken=True, defs=defs)
-    if kind == "else":
-        return _half_write(pred, wb, out, cond, taken=False, defs=defs)
     return [_op("select", (pred, a, b), out, cond)]
+
+
+def _mask_chain(ops: list[Op], chain: list[Op], pred: Value, out: Value, cond: Op, taken: bool,
+                defs: dict) -> None:
+    """Each write of a branch's chain, in its place among the branch's ops,
+    writes the element it read where the branch is not taken; the branch's
+    later reads of the array read the masked array, which is the branch's
+    own where it is taken (elsewhere their values are selected away, or mask
+    a check)."""
+    renamed: dict[int, Value] = {}
+    for k, w in enumerate(chain):
+        step = out if k == len(chain) - 1 else Value(out.dtype, tuple(out.shape))
+        x = renamed.get(w.inputs[0].id, w.inputs[0])
+        at = ops.index(w)
+        ops[at:at + 1] = _half_write(pred, Op(w.prim, (x, *w.inputs[1:]), w.outputs, w.attrs, w.loc), step, cond,
+                                     taken=taken, defs=defs)
+        renamed[w.out.id] = step
+        for op in ops[at + 1:]:
+            if any(v.id in renamed for v in op.inputs):
+                op.inputs = tuple(renamed.get(v.id, v) for v in op.inputs)
 
 
 def _is_write(op: Op | None) -> bool:
@@ -278,7 +331,26 @@ def _unconditional_update(cond: Op, taken: bool, read: Op, combine: Op, f: Value
     new = b.op(combine.prim.name, *(old if v.id != f.id else term for v in combine.inputs))
     upd = b.op("reshape", new, shape=tuple(write.inputs[1].shape))
     b.op_into("dynamic_update_slice", (x, upd, *starts), (cond.out,))
-    return [*others, *b.ops]
+    return [*_masked_checks(others, cond.inputs[0], taken, cond), *b.ops]
+
+
+def _masked_checks(ops: list[Op], pred: Value, taken: bool, cond: Op) -> list[Op]:
+    """A branch's run-time checks (a bound, math.sqrt's domain, a user's
+    `raise`) run at their place in the body, failing only where the branch
+    is taken: check(p, ...) -> check(pred & p, ...). nbody's `if i != j:
+    ... math.sqrt(r2)` stayed a branch, its loop a scalar scan."""
+    out: list[Op] = []
+    for op in ops:
+        if op.prim.name != "check":
+            out.append(op)
+            continue
+        b = derived(cond)
+        where = pred if taken else b.op("logical_not", pred)
+        k = len(op.attrs["failures"])
+        flags = [b.op("logical_and", where, p) for p in op.inputs[:k]]
+        b.ops.append(Op(op.prim, (*flags, *op.inputs[k:]), op.outputs, dict(op.attrs), op.loc, op.blocks))
+        out.extend(b.ops)
+    return out
 
 
 def _half_write_element(pred, w: Op, value: Value, out: Value, cond: Op, taken: bool) -> list[Op]:
