@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from looptrace.ir.affine import affine_values, const_int, same_index, same_starts
+from looptrace.ir.affine import affine_values, const_int, same_index
 from looptrace.ir.core import RNG, Op, Value
 from looptrace.ir.primitive import monoids
 from looptrace.ir.uses import operands, producers, result_uses, users
