@@ -125,11 +125,12 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
     for op in block.ops:
         if id(op) in plan.skip or not plan.fusible(op):
             continue
-        if op.out.id in positions and _recomputable(plan, op.out, uses, block):
+        spread = _spread_costly(plan, op, uses)
+        if op.out.id in positions and not spread and _recomputable(plan, op.out, uses, block):
             plan.inlined.add(op.out.id)
             plan.skip.add(id(op))
             continue
-        if gathers and _cheap_read(plan, op, uses) and _recomputable(plan, op.out, uses, block):
+        if gathers and not spread and _cheap_read(plan, op, uses) and _recomputable(plan, op.out, uses, block):
             plan.inlined.add(op.out.id)
             plan.skip.add(id(op))
             recomputed.append(op)
@@ -704,6 +705,87 @@ def _positions(block: Block, plan: BlockPlan) -> set[int]:
                 all(u.ndim == 0 or u.is_const or u.id in pos for u in op.inputs):
             pos.add(op.out.id)
     return pos
+
+
+SPREAD_COST = 3  # ops per element at least, for a value read at many more elements to be stored
+SPREAD_RATIO = 8  # elements read per element computed, at least
+
+
+def _spread_costly(plan: BlockPlan, op: Op, uses: dict[int, list[Use]]) -> bool:
+    """Is op a chain of several ops whose value a nest reads at many more
+    elements than it has (through a broadcast: a row's position read at every
+    element of the row)? Then it is stored at its own shape, and the nest
+    reads it: recomputed there, the chain ran once per element instead of
+    once per row (bilinear_resize: the row's int(), wraparound and offset,
+    and the column's, in every one of 600 x 800 elements). Not a mask: a
+    select on a stored bool array stays branches (`_cheap_read`)."""
+    if len(op.outputs) != 1 or not op.out.ndim or op.out.dtype.kind == "b":
+        return False
+    if any(isinstance(d, Dim) for d in op.out.shape):
+        return False
+    if _widest_reader(plan, op.out, uses) < SPREAD_RATIO * prod(op.out.shape):
+        return False
+    ops = nest_ops(op, plan)
+    free = _free_positions(plan, ops)
+    return sum(_recompute_cost(o) for o in ops if id(o) not in free) >= SPREAD_COST
+
+
+def _free_positions(plan: BlockPlan, ops: list[Op]) -> set[int]:
+    """The ops among `ops` (a nest's, its root first) that are integer or
+    boolean arithmetic of iotas and constants alone, which cannot raise:
+    `(i + 1) + (r - 1)`, `j - i >= 1`. A nest computes them from its loop
+    variables with no load, and vectorizes them; stored, they would be
+    loads (and an affine read would become a read through an array)."""
+    free: set[int] = set()
+    grew = True
+    while grew:  # until no op joins (the nest's ops are few)
+        grew = False
+        for o in ops:
+            if id(o) not in free and _free_position(plan, o, free):
+                free.add(id(o))
+                grew = True
+    return free
+
+
+def _free_position(plan: BlockPlan, o: Op, free: set[int]) -> bool:
+    def made_free(u: Value) -> bool:
+        made = plan.producer.get(u.id)
+        return made is not None and id(made) in free
+
+    if o.prim.name == "iota":
+        return True
+    if o.prim.name in ("broadcast_to", "reshape"):
+        return made_free(o.inputs[0])
+    return (o.prim.elementwise and o.prim.cheap and not o.prim.may_raise and len(o.outputs) == 1
+            and o.out.dtype.kind in "iub" and all(u.ndim == 0 or u.is_const or made_free(u) for u in o.inputs))
+
+
+def _recompute_cost(op: Op) -> int:
+    """One per elementwise op recomputed at each element, three for one that
+    may raise (pyint: a test and a branch per element)."""
+    if not op.prim.elementwise:
+        return 0
+    return 3 if op.prim.may_raise else 1
+
+
+def _widest_reader(plan: BlockPlan, v: Value, uses: dict[int, list[Use]]) -> int:
+    """The most elements a loop nest reading v computes, through the
+    broadcasts and unit-axes reshapes that nests read through."""
+    widest = 0
+    for u in uses.get(v.id, []):
+        if u.op is None or u.nested or len(u.op.outputs) > 1:
+            continue
+        if u.op.prim.name == "check":
+            space = tuple(u.op.inputs[0].shape)
+        elif u.op.prim.name == "broadcast_to" or is_reshape_like(u.op) and unit_axes_only(
+                tuple(v.shape), tuple(u.op.out.shape)):
+            widest = max(widest, _widest_reader(plan, u.op.out, uses))
+            continue
+        else:
+            space = _space(u.op)
+        if space is not None and not any(isinstance(d, Dim) for d in space):
+            widest = max(widest, prod(space))
+    return widest
 
 
 def _cheap_read(plan: BlockPlan, op: Op, uses: dict[int, list[Use]]) -> bool:
