@@ -187,10 +187,9 @@ KERNELS = [
     Kernel("smith_waterman", smith_waterman, lambda r, m: (*_seqs(r, m), 2.0, -1.0, 1.5), "loop",
            "dynamic programming"),
     Kernel("knapsack_01", knapsack_01, _knap, "loop", "dynamic programming"),
-    Kernel("knapsack_01_rows", knapsack_01_rows, _knap, "mixed", "dynamic programming", expect=error(),
-           note="shifted[w:] = best[:capacity + 1 - w] with w = weights[i] read from the data: the slices' "
-           "length and their shift against each other depend on the data; a clear ConcreteIndexError (the "
-           "loop form, knapsack_01, runs)"),
+    Kernel("knapsack_01_rows", knapsack_01_rows, _knap, "mixed", "dynamic programming",
+           note="shifted[w:] = best[:capacity + 1 - w] with w = weights[i] read from the data: a loop over "
+           "the written window reading the value's window shifted (tracer/stepped.py)"),
     Kernel("lis_patience", lis_patience, lambda r, m: (r.standard_normal(30 if m == "test" else 200_000),), "loop",
            "searching"),
     Kernel("insertion_sort", insertion_sort, lambda r, m: (r.standard_normal(20 if m == "test" else 2000),), "loop",

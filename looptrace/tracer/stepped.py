@@ -50,8 +50,10 @@ def write(x: Tracer, key: Any, value: Any) -> bool:
     p, axis = at
     parts = key if isinstance(key, tuple) else (key,)
     k = parts[p]
-    if k.step is None or (not is_tracer(k.step) and int(k.step) == 1) or not isinstance(x.shape[p], int):
+    if not isinstance(x.shape[p], int):
         return False
+    if k.step is None or (not is_tracer(k.step) and int(k.step) == 1):
+        return _unit_write(x, key, parts, p, axis, value)
     whole = parts[:p] + (slice(None),) + parts[p + 1:]
     if isinstance(value, MaskedSelection):
         element = _selection_element(x, key, whole, axis, value)
@@ -71,6 +73,62 @@ def write(x: Tracer, key: Any, value: Any) -> bool:
 
 
 _NOTHING = object()  # an empty value: after the count check, nothing to write
+
+
+def _unit_write(x: Tracer, key: Any, parts: tuple, p: int, axis: int, value: Any) -> bool:
+    """x[a:b] = value, a unit step and a length known only at run time, as a
+    loop over the positions a..b-1 where a select over the whole axis will
+    not do: the value is a slice of another run-time window, shifted
+    against this one (`shifted[w:] = best[:n - w] + v`, `x[lag:] = x[:-lag]`:
+    element j reads position j - a + c of the value's window c:d, after a
+    check that both select as many elements, as NumPy requires), or the
+    bounds are read from an array (a select would cost the axis at every
+    write: the loop costs the window). False for the other writes (a select)."""
+    sliced = varying_slice(tuple(x.shape), key)
+    whole = parts[:p] + (slice(None),) + parts[p + 1:]
+    k = parts[p]
+    positions = _Positions(slice(k.start, k.stop, 1), x.shape[p], True)
+    element: Any = None
+    if isinstance(value, MaskedSelection):
+        if value.same_mask(sliced.mask):
+            if not sliced.windowed:
+                return False
+            element = _selection_element(x, key, whole, axis, value)
+        else:
+            element = _shifted_element(x, whole, axis, value, positions)
+    elif sliced.windowed:
+        element = _array_element(x, whole, axis, value, positions)
+    if element is None:
+        return False
+    if element is not _NOTHING:
+        _emit_loop(x, parts, p, positions.loop, element)
+    return True
+
+
+def _shifted_element(x: Tracer, whole: tuple, axis: int, sel: MaskedSelection, positions: "_Positions") -> Any:
+    """Position j of the write takes the value's element at lo + j - first,
+    lo..hi its window (the same window's arrays at those positions: its
+    elementwise ops taken again there, x itself read as it was before the
+    write, as NumPy evaluates the value first)."""
+    from .indexing import getitem
+
+    current = getitem(x, whole).value
+    if not sel.span or sel.axis != axis or len(sel.data.shape) != len(current.shape) or any(
+            a != b for k, (a, b) in enumerate(zip(sel.data.shape, current.shape)) if k != axis):
+        return None
+    lo, hi = (_tracer(b) for b in sel.span)
+    count = sem.ufunc("maximum", sem.ufunc("subtract", hi, lo), 0)
+    emit_check(sem.ufunc("not_equal", positions.count(), count),
+               ValueError("could not broadcast input array into the shape of the slice it is assigned to "
+                          "(the two slices select different numbers of elements)"))
+    data, first = sel.data.value, _tracer(positions.first)
+    budget = [_MAX_RETRACED]
+
+    def element(j: Tracer, c: Tracer, at_j: tuple) -> Any:
+        r = sem.ufunc("add", lo, sem.ufunc("subtract", j, first))
+        return _at(data, current, axis, r, None, at_j, budget)
+
+    return element
 
 
 class _Positions:
@@ -232,8 +290,8 @@ def _at(v: Value, current: Value, axis: int, j: Tracer, c: Tracer, at_j: tuple, 
         return sem.wrap(v)
     if v.shape[axis - lead] == 1:
         return sem.reshape(sem.wrap(v), v.shape[:axis - lead] + v.shape[axis - lead + 1:])
-    if same_value(v, current):
-        return c[at_j]
+    if c is not None and same_value(v, current):
+        return c[at_j]  # (c None: a shifted read, of x before the write; below)
     op = ctx.state().producers.get(v.id)
     if op is not None and op.prim.elementwise and not op.prim.may_raise and not op.prim.effectful \
             and len(op.outputs) == 1 and budget[0] > 0:

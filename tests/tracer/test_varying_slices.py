@@ -307,9 +307,9 @@ def test_slices_bounded_by_array_contents_in_sums(rng):
 
 def test_slices_bounded_by_array_contents_elsewhere_say_how_to_rewrite(rng):
     """Uses that need the piece's length, or that no sum takes over the
-    window (a write, a product, an int max), raise the slice's error with
-    the loop over each piece, which is traced once and costs the nonzeros
-    once."""
+    window (a product, an int max), raise the slice's error with the loop
+    over each piece, which is traced once and costs the nonzeros once. A
+    write through the piece is that loop (tracer/stepped.py `_unit_write`)."""
     args = _csr(rng, 300)
 
     def write(A_row, A_col, A_val, x):
@@ -330,7 +330,9 @@ def test_slices_bounded_by_array_contents_elsewhere_say_how_to_rewrite(rng):
             y[i] = A_col[A_row[i]:A_row[i + 1]].max(initial=0)
         return y
 
-    for fn in (write, product, int_max):
+    check(write, *args)
+    check(write, *args, jitted=looptrace.jit(write, backend="cpu"))
+    for fn in (product, int_max):
         with pytest.raises(ConcreteIndexError, match="read from an array") as e:
             looptrace.jit(fn, backend="interpret")(*args)
         assert "for j in range(ptr[i], ptr[i + 1])" in str(e.value)

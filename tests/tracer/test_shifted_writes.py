@@ -1,0 +1,116 @@
+"""A write through a unit-step slice whose length is known only at run time,
+of a value read through another such slice shifted against it
+(`shifted[w:] = best[:n - w] + v`, `x[k:] = x[:n - k] * 0.5`), is a loop
+over the written positions reading the value's window at the same offset
+(tracer/stepped.py `_unit_write`), after NumPy's check that both select as
+many elements. So is a write whose bounds are read from an array (a select
+over the whole axis would cost the axis per write). Before, both raised
+ConcreteIndexError. Plain function against compiled, values and effects on
+arguments, on the interpret and cpu backends."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import looptrace
+from bench.corpus.discrete import knapsack_01_rows
+
+BACKENDS = ["interpret", "cpu"]
+
+
+def shift_in_place(x, lags):
+    for t in range(lags.shape[0]):
+        k = lags[t]
+        x[k:] = x[:x.shape[0] - k] * 0.5 + 1.0  # the value is computed before the write: old x
+    return x
+
+
+def shift_rows(a, offs):
+    out = np.full_like(a, -1.0)
+    for i in range(a.shape[0]):
+        o = offs[i]
+        out[i, o:] = a[i, :a.shape[1] - o] * 2.0
+    return out
+
+
+def too_short(x, lags):
+    y = np.zeros_like(x)
+    for t in range(lags.shape[0]):
+        k = lags[t]
+        y[k:] = x[:x.shape[0] - k - 1]
+    return y
+
+
+def fill_windows(x, ptr):
+    for i in range(ptr.shape[0] - 1):
+        x[ptr[i]:ptr[i + 1]] = i  # bounds read from an array: a loop over each window
+    return x
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_knapsack_by_rows_runs(backend, rng):
+    w, v = rng.integers(1, 30, 40), rng.random(40)
+    f = looptrace.jit(knapsack_01_rows, backend=backend)
+    np.testing.assert_array_equal(f(w, v, 120), knapsack_01_rows(w, v, 120))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_shifted_copy_of_the_array_written_reads_it_as_it_was(backend, rng):
+    x, lags = rng.random(50), rng.integers(0, 12, 6)
+    want = shift_in_place(x.copy(), lags)
+    got_x = x.copy()
+    got = looptrace.jit(shift_in_place, backend=backend)(got_x, lags)
+    np.testing.assert_allclose(got, want, rtol=1e-15)
+    np.testing.assert_allclose(got_x, want, rtol=1e-15)  # the argument is written as by the plain function
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_shifted_rows(backend, rng):
+    a, offs = rng.random((7, 9)), rng.integers(0, 10, 7)
+    np.testing.assert_array_equal(looptrace.jit(shift_rows, backend=backend)(a, offs), shift_rows(a, offs))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_windows_of_different_lengths_raise_numpys_error(backend, rng):
+    x, lags = rng.random(20), np.array([3, 5])
+    with pytest.raises(ValueError, match="could not broadcast"):
+        too_short(x, lags)
+    with pytest.raises(ValueError, match="could not broadcast") as e:
+        looptrace.jit(too_short, backend=backend)(x, lags)
+    assert any("y[k:] = x[:x.shape[0] - k - 1]" in n for n in getattr(e.value, "__notes__", []))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_windows_from_row_pointers_are_written_by_loops(backend, rng):
+    ptr = np.sort(rng.integers(0, 30, 6))
+    x = rng.random(30)
+    want = fill_windows(x.copy(), ptr)
+    np.testing.assert_array_equal(looptrace.jit(fill_windows, backend=backend)(x.copy(), ptr), want)
+    ops = looptrace.jit(fill_windows, backend=backend).explain(x, ptr).program
+    from looptrace.ir.core import walk
+    assert not any(op.prim.name == "select" and op.out.shape == (30,) for op in walk(ops.body))
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 15), lags=st.lists(st.integers(-18, 18), min_size=1, max_size=4),
+       seed=st.integers(0, 2 ** 31))
+def test_shifts_of_any_sign_match_the_plain_loop(n, lags, seed):
+    """x[a:] = y[:b] with a and b from the data, negative, past the end or
+    making the lengths differ: the values, or NumPy's ValueError."""
+    x = np.random.default_rng(seed).random(n)
+    pairs = np.array([(a, n - a) for a in lags], dtype=np.int64)
+
+    def shifts(x, pairs):
+        y = np.zeros_like(x)
+        for t in range(pairs.shape[0]):
+            y[pairs[t, 0]:] = x[:pairs[t, 1]] + t
+        return y
+
+    try:
+        want = shifts(x, pairs)
+    except ValueError:
+        with pytest.raises(ValueError):
+            looptrace.jit(shifts, backend="interpret")(x, pairs)
+        return
+    np.testing.assert_array_equal(looptrace.jit(shifts, backend="interpret")(x, pairs), want)
