@@ -30,6 +30,7 @@ from looptrace.codegen.planning.fusion import (
     unit_reindex,
 )
 from looptrace.codegen.planning.fold_window import select_window, window
+from looptrace.codegen.planning.lazy_reads import unit_source
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
 from looptrace.ir.ranges import progression
@@ -566,6 +567,7 @@ def _emit_lazy_select(em: Emitter, op: Op) -> None:
     cond, *operands = op.inputs
     out = em.name(op.out)
     for k, (v, chain) in enumerate(zip(operands, em.plan.lazy[id(op)])):
+        v = unit_source(em.plan, v)  # a scalar the plan reads as (1, 1) (planning/lazy_reads.py)
         em.line(f"if {em.name(cond)}:" if k == 0 else "else:")
         with em.indented():
             for o in chain:
@@ -573,6 +575,8 @@ def _emit_lazy_select(em: Emitter, op: Op) -> None:
             same = v.const is None and v.dtype == op.out.dtype  # else both branches' types must agree
             em.line(f"{out} = {em.name(v) if same else cast(em.name(v), op.out.dtype)}")
     em.define(op.out)
+    if op.out.ndim:  # one element, held as its scalar (stores and reads take it by name)
+        em.elements.add(op.out.id)
 
 
 def _emit_map_group(em: Emitter, ops: list[Op]) -> None:

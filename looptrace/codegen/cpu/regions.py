@@ -19,6 +19,7 @@ import contextlib
 from math import prod
 from typing import Iterator
 
+from looptrace.codegen.planning.lazy_reads import lazy_reads
 from looptrace.codegen.planning.sharing import sharing
 from looptrace.codegen.target import RegionRule
 from looptrace.ir.affine import affine_values, value_range
@@ -251,13 +252,27 @@ def _emit_for(em: Emitter, op: Op) -> None:
     for line in guard[1] if guard is not None else ():
         em.line(line)
     head = for_header(em, op)
+    adjust = (lambda plan: lazy_reads(body, plan, lambda o: safe_element_read(em, plan, o))) if n_carry else None
     with em.indented(), em.serial(n_carry > 0):
         for line in head:
             em.line(line)
-        em.emit_block(body, owned, finish=finish)
+        em.emit_block(body, owned, finish=finish, adjust=adjust)
     _bind_outputs(em, op.outputs[:n_carry], carries)
     for y in stacked:
         em.define(y, owned=True)
+
+
+def safe_element_read(em: Emitter, plan, op: Op) -> bool:
+    """Is op a read of one array element whose starts need no check (it
+    cannot raise, so it may run on one branch only: planning/lazy_reads.py)?"""
+    ds = plan.slice_into.get(id(op))  # x[t] as a scalar (a reshape of one element)
+    if ds is None and op.prim.name == "dynamic_slice" and len(op.inputs) - 1 == op.inputs[0].ndim:
+        ds = op  # a one-element slice, read as its element
+    if ds is None or any(d != 1 for d in ds.out.shape) or any(d != 1 for d in op.out.shape):
+        return False
+    x = ds.inputs[0]
+    return all(em.start_in_bounds(s, em.size(x, a), k) is not None
+               for a, (s, k) in enumerate(zip(ds.inputs[1:], ds.attrs["sizes"])))
 
 
 def known_index_ranges(em: Emitter, op: Op) -> None:
