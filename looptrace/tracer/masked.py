@@ -339,6 +339,9 @@ class MaskedSelection:
         `at` of `ndim` (NumPy's view), or fail saying why the length is needed."""
         if isinstance(x, MaskedSelection):
             if not self.same_mask(x):
+                shifted = self._shifted(x, ndim, at)
+                if shifted is not None:
+                    return shifted
                 self.fail(f"{doing} a selection made with another mask")
             if x.after != ndim - 1 - at:
                 self.fail(f"{doing} a selection whose selected axis does not line up with it")
@@ -351,6 +354,32 @@ class MaskedSelection:
             self.fail(f"{doing} an array of shape {shape}")
         k = at - lead
         return sem.reshape(x, shape[:k] + (1,) * self.mask.ndim + shape[k + 1:])
+
+    def _shifted(self, x: MaskedSelection, ndim: int, at: int) -> Tracer | None:
+        """Another slice's window of the same length, shifted against this one
+        (`pos[:, lag:] - pos[:, :-lag]`), as data at this one's positions:
+        element p of the axis reads x's element p + c - a (a, c the windows'
+        starts), after NumPy's check that both select as many elements.
+        Windows bounded by array contents stay refused: the realigned data
+        costs the whole axis at every iteration (varying.py). None where the
+        windows are not slices lined up on one axis."""
+        if not (self.span and x.span) or self.windowed or x.windowed or self.mask.ndim != 1 \
+                or x.mask.ndim != 1 or x.after != ndim - 1 - at:
+            return None
+        from .checks import emit_check
+
+        (a, b), (c, d) = ([sem.as_value(v, np.int64) for v in sp] for sp in (self.span, x.span))
+        a, b, c, d = (sem.wrap(v) for v in (a, b, c, d))
+        count = lambda lo, hi: sem.ufunc("maximum", sem.ufunc("subtract", hi, lo), 0)  # noqa: E731
+        emit_check(sem.ufunc("not_equal", count(a, b), count(c, d)),
+                   ValueError("operands could not be broadcast together (two slices of different lengths)"))
+        n, m = self.data.shape[self.axis], x.data.shape[x.axis]
+        delta = sem.ufunc("subtract", c, a)
+        index = sem.ufunc("minimum", sem.ufunc("maximum", sem.ufunc("add", nx.NAMESPACE["arange"](n), delta), 0),
+                          m - 1)
+        out = nx.NAMESPACE["take"](x.data, index, axis=x.axis)
+        ctx.state().shifted_reads[out.value.id] = (x.data.value, delta, x.axis)
+        return out
 
     def __array_function__(self, func, types, args, kwargs):
         fn = SELECTION_FUNCTIONS.get(func.__name__)

@@ -292,6 +292,10 @@ def _at(v: Value, current: Value, axis: int, j: Tracer, c: Tracer, at_j: tuple, 
         return sem.reshape(sem.wrap(v), v.shape[:axis - lead] + v.shape[axis - lead + 1:])
     if c is not None and same_value(v, current):
         return c[at_j]  # (c None: a shifted read, of x before the write; below)
+    shifted = ctx.state().shifted_reads.get(v.id)
+    if shifted is not None and shifted[2] == axis - lead and len(shifted[0].shape) == len(v.shape):
+        data, delta, _ = shifted  # another window realigned onto this one's: read at its own position
+        return _at(data, current, axis, sem.ufunc("add", j, delta), None, at_j, budget)
     op = ctx.state().producers.get(v.id)
     if op is not None and op.prim.elementwise and not op.prim.may_raise and not op.prim.effectful \
             and len(op.outputs) == 1 and budget[0] > 0:

@@ -114,3 +114,68 @@ def test_shifts_of_any_sign_match_the_plain_loop(n, lags, seed):
             looptrace.jit(shifts, backend="interpret")(x, pairs)
         return
     np.testing.assert_array_equal(looptrace.jit(shifts, backend="interpret")(x, pairs), want)
+
+
+# --- two windows combined (tracer/masked.py `_shifted`) ----------------------------------------
+def lagged_differences(pos):
+    n_t = pos.shape[1]
+    out = np.zeros(n_t // 2)
+    for lag in range(1, n_t // 2):
+        d = pos[:, lag:, :] - pos[:, :-lag, :]
+        out[lag] = np.mean(np.sum(d * d, axis=2))
+    return out
+
+
+def differences_written(a):
+    out = np.zeros_like(a)
+    for i in range(a.shape[0]):
+        o = i % 4
+        out[i, o:] = a[i, :a.shape[1] - o] - a[i, o:] * 0.5
+    return out
+
+
+def unequal_windows(x):
+    s = 0.0
+    for k in range(1, 4):
+        s += (x[k:] * x[:x.shape[0] - 2 * k]).sum()
+    return s
+
+
+def windows_from_data(a, offs):
+    out = np.zeros_like(a)
+    for i in range(a.shape[0]):
+        o = offs[i]
+        out[i, o:] = a[i, :a.shape[1] - o] - a[i, o:]
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_difference_of_lagged_windows(backend, rng):
+    pos = rng.standard_normal((3, 30, 2))
+    f = looptrace.jit(lagged_differences, backend=backend)
+    np.testing.assert_allclose(f(pos), lagged_differences(pos), rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_combination_of_shifted_windows_written(backend, rng):
+    a = rng.random((9, 11))
+    f = looptrace.jit(differences_written, backend=backend)
+    np.testing.assert_array_equal(f(a), differences_written(a))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_windows_of_different_lengths_cannot_be_combined(backend, rng):
+    x = rng.random(12)
+    with pytest.raises(ValueError, match="operands could not be broadcast together"):
+        unequal_windows(x)
+    with pytest.raises(ValueError, match="operands could not be broadcast together"):
+        looptrace.jit(unequal_windows, backend=backend)(x)
+
+
+def test_windows_bounded_by_data_are_still_not_combined(rng):
+    """Realigned, the second window costs the whole axis at every iteration."""
+    from looptrace.errors import ConcreteIndexError
+
+    a, offs = rng.random((5, 8)), rng.integers(0, 8, 5)
+    with pytest.raises(ConcreteIndexError, match="read from an array"):
+        looptrace.jit(windows_from_data, backend="interpret")(a, offs)
