@@ -118,8 +118,8 @@ class TraceState:
         self.producers: dict[int, Op] = {}  # value id -> the op that emitted it (via `emit`)
         self.python_ints: dict[int, str] = {}  # value id -> op name: a Python-int product, power or shift
         self.python_divs: dict[int, str] = {}  # value id -> op name: a division of two Python numbers
-        # value id -> (data, offset, axis): a window realigned onto another's positions (masked.py `_shifted`),
-        # read at p + offset of data's axis where a loop reads it element by element (stepped.py)
+        # value id -> (data, position, axis): a window realigned onto another's positions (masked.py `_shifted`),
+        # read at position(p) of data's axis where a loop reads it element by element (stepped.py)
         self.shifted_reads: dict[int, tuple] = {}
         self.arg_boxes: dict[int, int] = {}  # id of the box of each array argument -> its position
         # reshape views of arguments that another memory order would make copies (tracer/layout.py):

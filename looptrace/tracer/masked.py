@@ -371,14 +371,23 @@ class MaskedSelection:
         (a, b), (c, d) = ([sem.as_value(v, np.int64) for v in sp] for sp in (self.span, x.span))
         a, b, c, d = (sem.wrap(v) for v in (a, b, c, d))
         count = lambda lo, hi: sem.ufunc("maximum", sem.ufunc("subtract", hi, lo), 0)  # noqa: E731
-        emit_check(sem.ufunc("not_equal", count(a, b), count(c, d)),
+        mine, theirs = count(a, b), count(c, d)
+        one, other_one = sem.ufunc("equal", mine, 1), sem.ufunc("equal", theirs, 1)
+        differ = sem.ufunc("not_equal", mine, theirs)
+        emit_check(sem.ufunc("logical_and", differ, sem.ufunc("logical_not", sem.ufunc("logical_or", one, other_one))),
                    ValueError("operands could not be broadcast together (two slices of different lengths)"))
+        emit_check(sem.ufunc("logical_and", differ, one),
+                   UnsupportedError("a slice of one element combined with a longer slice (NumPy broadcasts it "
+                                    "to the longer one's positions) is not supported where the lengths are known "
+                                    "only at run time", self.loc, "index the one element: x[a] instead of x[a:a+1]"))
         n, m = self.data.shape[self.axis], x.data.shape[x.axis]
-        delta = sem.ufunc("subtract", c, a)
-        index = sem.ufunc("minimum", sem.ufunc("maximum", sem.ufunc("add", nx.NAMESPACE["arange"](n), delta), 0),
-                          m - 1)
+
+        def position(p: Tracer) -> Tracer:  # x's element read at position p of this window (one: broadcast)
+            return sem.select(other_one, c, sem.ufunc("add", p, sem.ufunc("subtract", c, a)))
+
+        index = sem.ufunc("minimum", sem.ufunc("maximum", position(nx.NAMESPACE["arange"](n)), 0), m - 1)
         out = nx.NAMESPACE["take"](x.data, index, axis=x.axis)
-        ctx.state().shifted_reads[out.value.id] = (x.data.value, delta, x.axis)
+        ctx.state().shifted_reads[out.value.id] = (x.data.value, position, x.axis)
         return out
 
     def __array_function__(self, func, types, args, kwargs):

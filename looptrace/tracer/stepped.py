@@ -118,14 +118,15 @@ def _shifted_element(x: Tracer, whole: tuple, axis: int, sel: MaskedSelection, p
         return None
     lo, hi = (_tracer(b) for b in sel.span)
     count = sem.ufunc("maximum", sem.ufunc("subtract", hi, lo), 0)
-    emit_check(sem.ufunc("not_equal", positions.count(), count),
+    single = sem.ufunc("equal", count, 1)  # one element broadcasts to any number of positions, as in NumPy
+    emit_check(sem.ufunc("logical_and", sem.ufunc("not_equal", positions.count(), count), sem.ufunc("logical_not", single)),
                ValueError("could not broadcast input array into the shape of the slice it is assigned to "
                           "(the two slices select different numbers of elements)"))
     data, first = sel.data.value, _tracer(positions.first)
     budget = [_MAX_RETRACED]
 
     def element(j: Tracer, c: Tracer, at_j: tuple) -> Any:
-        r = sem.ufunc("add", lo, sem.ufunc("subtract", j, first))
+        r = sem.ufunc("add", lo, sem.select(single, 0, sem.ufunc("subtract", j, first)))
         return _at(data, current, axis, r, None, at_j, budget)
 
     return element
@@ -294,8 +295,8 @@ def _at(v: Value, current: Value, axis: int, j: Tracer, c: Tracer, at_j: tuple, 
         return c[at_j]  # (c None: a shifted read, of x before the write; below)
     shifted = ctx.state().shifted_reads.get(v.id)
     if shifted is not None and shifted[2] == axis - lead and len(shifted[0].shape) == len(v.shape):
-        data, delta, _ = shifted  # another window realigned onto this one's: read at its own position
-        return _at(data, current, axis, sem.ufunc("add", j, delta), None, at_j, budget)
+        data, position, _ = shifted  # another window realigned onto this one's: read at its own position
+        return _at(data, current, axis, position(j), None, at_j, budget)
     op = ctx.state().producers.get(v.id)
     if op is not None and op.prim.elementwise and not op.prim.may_raise and not op.prim.effectful \
             and len(op.outputs) == 1 and budget[0] > 0:

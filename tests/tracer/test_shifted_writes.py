@@ -179,3 +179,23 @@ def test_windows_bounded_by_data_are_still_not_combined(rng):
     a, offs = rng.random((5, 8)), rng.integers(0, 8, 5)
     with pytest.raises(ConcreteIndexError, match="read from an array"):
         looptrace.jit(windows_from_data, backend="interpret")(a, offs)
+
+
+def one_element_windows(x, k):
+    y = np.zeros_like(x)
+    s = 0.0
+    for t in range(1, k.shape[0]):
+        a = k[t]
+        y[a:] = x[:x.shape[0] - a]  # an empty window takes a one-element value, as NumPy broadcasts
+        s += (x[t:] * x[t:t + 1]).sum()  # the one element broadcasts over the other window
+    return y, s
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_one_element_windows_broadcast(backend, rng):
+    x = rng.random(6)
+    k = np.array([0, 11, 5, 3])
+    want = one_element_windows(x, k)
+    got = looptrace.jit(one_element_windows, backend=backend)(x, k)
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[1] == pytest.approx(want[1], rel=1e-13)
