@@ -36,8 +36,47 @@ def _reshape_lower(em, op) -> None:
         em.define(v, alias_of=x)
     else:
         sizes = "".join(("-1" if isinstance(d, Dim) else str(d)) + ", " for d in v.shape)
-        em.line(f"{em.name(v)} = contiguous({em.name(x)}).reshape(({sizes}))")
+        index = _unit_axes_index(tuple(x.shape), tuple(v.shape))
+        root = _argument_root(em, x)
+        if index is not None and root is not None:
+            # only unit axes come or go in a view of an argument: a view where the argument is not
+            # C-ordered by its type (templates.unit_axes), as before where it is
+            em.line(f"{em.name(v)} = unit_axes({em.name(x)}, ({sizes}), {em.name(x)}[{index}], {root})")
+        else:
+            em.line(f"{em.name(v)} = contiguous({em.name(x)}).reshape(({sizes}))")
         em.define(v, alias_of=x)
+
+
+def _argument_root(em, x) -> str | None:
+    """The name of the kernel argument x is a view of, None for arrays the
+    kernel made (C-ordered)."""
+    root = em.scope.root.get(x.id, x.id)
+    for a in em.program.body.args:
+        if a.id == root and a.ndim:
+            return em.name(a)
+    return None
+
+
+def _unit_axes_index(xs: tuple, vs: tuple) -> str | None:
+    """The basic index that makes shape vs from xs by dropping axes of length 1
+    (`0`) and inserting them (`None`), the other lengths in order and static;
+    None where the reshape moves elements between axes."""
+    if not all(isinstance(d, int) for d in (*xs, *vs)):
+        return None
+    parts, i, j = [], 0, 0
+    while i < len(xs) or j < len(vs):
+        if i < len(xs) and j < len(vs) and xs[i] == vs[j]:
+            parts.append(":")
+            i, j = i + 1, j + 1
+        elif i < len(xs) and xs[i] == 1:
+            parts.append("0")
+            i += 1
+        elif j < len(vs) and vs[j] == 1:
+            parts.append("None")
+            j += 1
+        else:
+            return None
+    return ", ".join(parts) + ("," if len(parts) == 1 else "")
 
 
 def _transpose_lower(em, op) -> None:

@@ -47,7 +47,7 @@ __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int"
            "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "atan2_f64", "lane_add", "lane_min", "lane_max", "nonneg"]
 __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
 __all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
-__all__ += ["blas_matrix"]  # a BLAS product's operand as it is where its layout allows (contract.py)
+__all__ += ["blas_matrix", "unit_axes"]  # an operand as it is where its layout allows (contract.py, shape.py)
 __all__ += ["wide_vectors"]  # codegen/cpu/mathlib.py: 512-bit vectors in the function it is called in
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
@@ -143,6 +143,24 @@ def _ov_blas_matrix(a):
     if isinstance(a, types.Array) and a.layout in "CF":
         return lambda a: a
     return lambda a: np.ascontiguousarray(a)
+
+
+def unit_axes(a, shape, view, root):
+    """a, a view of the kernel's argument `root`, reshaped to `shape`, a
+    change of unit axes only (shape.py): `view` (a[index], dropping and
+    inserting those axes: a strided view) where root is not C-ordered by its
+    type, else contiguous(a).reshape as any reshape (a C-typed view where a
+    is contiguous: the loops reading it vectorize; a strided view of a
+    C-ordered argument made some 8x slower). contiguous copied an F-ordered
+    argument at every such reshape (numba-benchmark's centered difference on
+    a Fortran array: three copies per call, 0.35x numba.njit)."""
+
+
+@overload(unit_axes)
+def _ov_unit_axes(a, shape, view, root):
+    if isinstance(root, types.Array) and root.layout == "F" and root.ndim > 1:
+        return lambda a, shape, view, root: view
+    return lambda a, shape, view, root: np.ascontiguousarray(a).reshape(shape)
 
 
 @_kernel_helper
