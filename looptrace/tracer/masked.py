@@ -173,11 +173,14 @@ class MaskedSelection:
         self.bounds = bounds  # a slice's traced bounds when this is x[a:b] (`varying_slice`)
         self.axis, self.span = axis, span
         self.windowed = windowed  # bounds read from an array: only folds over its window (varying.py)
+        self.stepped: slice | None = None  # x[a:b:s], s != 1: a fold loops over its positions (stepped.py)
 
     def like(self, data: Tracer, axis: int | None = None) -> MaskedSelection:
         """A selection of the same positions holding `data`."""
-        return MaskedSelection(data, self.mask, self.loc, self.bounds, self.axis if axis is None else axis,
-                               self.span, self.windowed)
+        sel = MaskedSelection(data, self.mask, self.loc, self.bounds, self.axis if axis is None else axis,
+                              self.span, self.windowed)
+        sel.stepped = self.stepped
+        return sel
 
     @property
     def rest(self) -> tuple:
@@ -257,6 +260,12 @@ class MaskedSelection:
         if where is not True or kw:
             self.fail(f"{name} with where= or {sorted(kw)}")
         over_mask, data_axes = self._axes(axis)
+        if over_mask and self.stepped is not None and self.data.ndim == 1 and not keepdims and dtype is None:
+            from . import stepped
+
+            folded = stepped.fold(self, name, initial)
+            if folded is not None:
+                return folded
         if not over_mask:
             if keepdims:
                 self.fail(f"{name} with keepdims=True")

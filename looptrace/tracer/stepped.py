@@ -304,3 +304,53 @@ def _at(v: Value, current: Value, axis: int, j: Tracer, c: Tracer, at_j: tuple, 
         ins = [sem.as_value(_at(u, current, axis, j, c, at_j, budget)) for u in op.inputs]
         return sem.wrap(ctx.emit(op.prim, ins, op.loc, **op.attrs)[0])
     return sem.wrap(v)[(slice(None),) * (axis - lead) + (j,)]
+
+
+# --- folds over the selected positions -----------------------------------------------------------
+_FOLDS = {"sum": ("add", np.sum), "prod": ("multiply", np.prod), "max": ("maximum", np.max),
+          "min": ("minimum", np.min)}
+
+
+def fold(sel: MaskedSelection, name: str, initial: Any) -> Any:
+    """x[a:b:s].sum() (prod, max, min) of a 1-d selection with traced bounds
+    and a step other than 1, as a loop over exactly the selected positions,
+    its elementwise ops taken again at each: it costs the elements selected,
+    where the masked fold over the whole axis cost the axis (a sieve-like
+    `x[p * p::p].sum()` per p). None for what this does not fold."""
+    from .masked import _NO
+
+    if name not in _FOLDS or not isinstance(sel.data.shape[0], int):
+        return None
+    combine, ref = _FOLDS[name]
+    dtype = np.asarray(ref(np.zeros(1, sel.data.dtype))).dtype
+    n = sel.data.shape[0]
+    positions = _Positions(sel.stepped, n, True)  # (varying_slice emitted the step's check)
+    if initial is _NO and name in ("max", "min"):
+        from .windows import _extreme
+
+        emit_check(sem.ufunc("equal", positions.count(), 0),
+                   ValueError(f"zero-size array to reduction operation {combine} which has no identity"))
+        start = _extreme(dtype, lowest=name == "max")
+    elif initial is _NO:
+        start = 0 if name == "sum" else 1
+    else:
+        start = initial
+    data = sel.data.value
+    budget = [_MAX_RETRACED]
+    st = ctx.state()
+    loc = ctx.current_loc()
+    init = sem.as_value(start, dtype)
+    frame = st.push("stepped")
+    try:
+        j, acc = Value(np.dtype(np.int64), ()), Value(dtype, ())
+        frame.block.args += [j, acc]
+        element = _at(data, data, 0, Tracer(j), None, (), budget)
+        frame.block.results = [sem.as_value(sem.ufunc(combine, Tracer(acc), element), dtype)]
+    finally:
+        st.pop(frame)
+    out = Value(dtype, ())
+    op = Op(prim("for_loop"), (*positions.loop, init), (out,), {}, loc, (frame.block,))
+    st.frame.block.ops.append(op)
+    st.producers[out.id] = op
+    st.value_frames[out.id] = st.frame
+    return Tracer(out)

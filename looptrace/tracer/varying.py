@@ -45,10 +45,13 @@ class VaryingSlice:
     axis: int
     span: tuple  # (lo, hi): the bounds as NumPy reads them
     windowed: bool = False  # the bounds are read from an array (`reads_array_data`)
+    stepped: slice | None = None  # a step other than 1: the slice itself (a fold loops over its positions)
 
     def read(self, data: Tracer) -> MaskedSelection:
-        return MaskedSelection(data, self.mask, ctx.current_loc(), self.bounds, self.axis, self.span,
-                               self.windowed)
+        sel = MaskedSelection(data, self.mask, ctx.current_loc(), self.bounds, self.axis, self.span,
+                              self.windowed)
+        sel.stepped = self.stepped
+        return sel
 
 
 def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
@@ -66,7 +69,7 @@ def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
     whole = parts[:found] + (slice(None),) + parts[found + 1:]
     bounds = tuple(b for b in (k.start, k.stop, k.step) if is_tracer(b))
     if not _unit_step(k.step):
-        return VaryingSlice(whole, _stepped_mask(k, n), bounds, axis, (), reads_array_data(k))
+        return VaryingSlice(whole, _stepped_mask(k, n), bounds, axis, (), reads_array_data(k), k)
     pos = nx.NAMESPACE["arange"](n)
     lo = _bound(0 if k.start is None else k.start, n)
     hi = _bound(n if k.stop is None else k.stop, n)
