@@ -285,20 +285,27 @@ class MaskedSelection:
         return _keepdims(res, self, axis) if keepdims else res
 
     def _checked_extreme(self, name: str, data_axes: tuple) -> Any:
-        """x[mask].max() of a boolean mask: a run-time check raising NumPy's
-        ValueError where nothing is selected, then the fold from the dtype's
-        extreme (a slice of a traced length is refused as before)."""
+        """x[mask].max() without initial=: a run-time check raising NumPy's
+        ValueError where nothing is selected (a slice's window: where its
+        bounds meet, `x[i:].max()`), then the fold from the dtype's extreme.
+        Refused where the selection has no window (a stepped slice of more
+        than one axis) or an axis of length 0."""
+        from .checks import emit_check
+        from .windows import _extreme
+
+        op = "maximum" if name == "max" else "minimum"
+        empty = ValueError(f"zero-size array to reduction operation {op} which has no identity")
+        if self.span and not any(self.data.shape[a] == 0 for a in data_axes if a != self.axis):
+            lo, hi = (sem.as_value(b, np.int64) for b in self.span)  # a slice's window: empty where hi <= lo
+            emit_check(sem.ufunc("less_equal", sem.wrap(hi), sem.wrap(lo)), empty)
+            return _extreme(np.dtype(self.dtype), lowest=name == "max")
         if self.windowed or self.bounds or any(self.data.shape[a] == 0 for a in data_axes):
             raise UnsupportedError(f"x[mask].{name}() raises when no element is selected, which is known only at "
                                    "run time", self.loc,
                                    f"pass initial= (np.{name}(x[mask], initial=...)), or use "
                                    f"np.{name}(x, where=mask, initial=...)")
-        from .checks import emit_check
-        from .windows import _extreme
-
-        op = "maximum" if name == "max" else "minimum"
         nothing = sem.ufunc("logical_not", nx.NAMESPACE["any"](self.mask))
-        emit_check(nothing, ValueError(f"zero-size array to reduction operation {op} which has no identity"))
+        emit_check(nothing, empty)
         return _extreme(np.dtype(self.dtype), lowest=name == "max")
 
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
