@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.ir.builder import IRBuilder, rebuilt
+from looptrace.ir.builder import IRBuilder, derived, rebuilt
 from looptrace.ir.core import Block, Op, Value
 from looptrace.ops.batching_helpers import NotBatchable, apply_rule, move_axis
 from looptrace.ops.shape_arith import size_of
@@ -63,6 +63,9 @@ class BatchEnv:
         # einsums whose batched output is only summed over the batch axis: the
         # fold into one einsum (fold.py) never materializes it
         self.folded: set[int] = set()
+        # the check later checks of this batch join (`_order_checks`), or a read that checks
+        # its own index (a gather) standing for one, or None
+        self.open: Op | None = None
 
     def bind(self, v: Value, w: Value, d: Any) -> None:
         self.env[v.id] = (w, d)
@@ -94,6 +97,12 @@ class BatchEnv:
 
     # ops --------------------------------------------------------------------------------------
     def emit(self, op: Op, token_dims: dict[int, Any] | None = None) -> None:
+        """Emit op batched; its run-time checks join the open check (`_order_checks`)."""
+        start = len(self.b.ops)
+        self._emit(op)
+        self._order_checks(op, start)
+
+    def _emit(self, op: Op) -> None:
         self.b.loc = op.loc
         name = op.prim.name
         if name in ("add", "subtract", "multiply") and op.out.id in self.aff:
@@ -118,6 +127,78 @@ class BatchEnv:
         outs, out_dims = apply_rule(self.b, op.prim, list(args), list(dims), dict(op.attrs))
         for v, w, d in zip(op.outputs, outs, out_dims):
             self.bind(v, w, d)
+
+    # run-time checks in iteration order ---------------------------------------------------------
+    def _order_checks(self, op: Op, start: int) -> None:
+        """Each check a batched op made joins the open check of this batch:
+        check(p) ... check(q) over the iterations -> one check(p, q) where
+        check(p) was, q's predicate computed before it. Batched alone, each
+        would scan every iteration and the first in program order would win;
+        joined, the first failing iteration raises, and within it the first
+        failure in program order, as the loop does. A gather of x[s] per
+        iteration checks s itself: it joins as the check of s, made before
+        it (only when there is something to join). An op that may raise
+        otherwise (an int() of a float, a loop) closes the open check: what
+        fails at an iteration before it stays before it. A read's own reads
+        after its checks cannot raise (they read at indices its checks passed)."""
+        checked = False
+        for made in self.b.ops[start:]:
+            if made.prim.name == "check":
+                checked = True
+                if not self._join(made):
+                    self.open = made
+            elif _self_checking(op, made) and not checked:
+                if self.open is None or not self._join(made):
+                    self.open = made
+            elif made.blocks or made.prim.raises or (made.prim.may_raise and not checked):
+                self.open = None
+
+    def _join(self, late: Op) -> bool:
+        """Merge the check `late` (or a self-checking gather's check) into the
+        open check; False, with the ops as they were, where it cannot be."""
+        ops, head = self.b.ops, self.open
+        if head is None or not any(o is head for o in ops) or _check_shape(head) != _check_shape(late):
+            return False
+        before = list(ops)
+        if head.prim.name == "gather":
+            head = self._check_own_index(head)
+        if late.prim.name == "gather":
+            late = self._check_own_index(late)
+        at, end = _index(ops, head), _index(ops, late)
+        between = ops[at + 1:end]
+        made_by = {v.id: o for o in between for v in o.outputs}
+        needed: set[int] = set()
+        stack = list(late.inputs)
+        while stack:
+            o = made_by.get(stack.pop().id)
+            if o is None or id(o) in needed:
+                continue
+            if o.blocks or o.prim.effectful or o.prim.raises or o.prim.may_raise:
+                ops[:] = before  # q is computed from what may fail first: it stays where it is
+                return False
+            needed.add(id(o))
+            stack.extend(o.inputs)
+        from looptrace.ops.check import join_inputs, split_inputs
+
+        failures = (*head.attrs["failures"], *late.attrs["failures"])
+        (p, u), (q, w) = (split_inputs(c.inputs, c.attrs["failures"]) for c in (head, late))
+        merged = derived(head, []).op_into(head.prim, join_inputs(p + q, u + w, failures), (), failures=failures)
+        moved = [o for o in between if id(o) in needed]
+        ops[at:end + 1] = moved + [merged] + [o for o in between if id(o) not in needed]
+        self.open = merged
+        return True
+
+    def _check_own_index(self, read: Op) -> Op:
+        """The check a gather of x[s] per iteration makes of s, as a check op
+        before it; returns that op."""
+        from looptrace.ops.batching_helpers import check_index_range
+
+        x, idx = read.inputs
+        b = derived(read, [])
+        check_index_range(b, b.op("reshape", idx, shape=(idx.shape[0],)), x.shape[0], 1, 0)
+        at = _index(self.b.ops, read)
+        self.b.ops[at:at] = b.ops
+        return b.ops[-1]
 
     def _check_budget(self, op: Op) -> None:
         if op.prim.name == "einsum" and op.out.id in self.folded:
@@ -215,3 +296,21 @@ class BatchEnv:
             self.bind(v, w, 0)
         for v, w in zip(op.outputs[n_carry:], outs[n_carry:]):
             self.bind(v, move_axis(self.b, w, 1, 0), 0)
+
+
+def _index(ops: list[Op], op: Op) -> int:
+    return next(k for k, o in enumerate(ops) if o is op)
+
+
+def _check_shape(op: Op) -> tuple:
+    """The shape of a check's predicates; of a self-checking gather's, its index's rows."""
+    return tuple(op.inputs[1].shape[:1]) if op.prim.name == "gather" else tuple(op.inputs[0].shape)
+
+
+def _self_checking(read: Op, made: Op) -> bool:
+    """Is `made` the gather of x[s] per iteration that batching `read` gave
+    (ops/indexing.py: it checks and wraps s itself)?"""
+    x, idx = (made.inputs + (None, None))[:2]
+    return (read.prim.name == "dynamic_slice" and made.prim.name == "gather" and made.attrs.get("axis") == 0
+            and len(read.inputs) == 2 and tuple(read.attrs["sizes"]) == (1,) and idx is not None
+            and idx.ndim == 2 and idx.shape[1] == 1 and isinstance(x.shape[0], int))

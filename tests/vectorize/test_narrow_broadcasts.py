@@ -84,12 +84,6 @@ def test_bilinear_resize_row_checks_run_over_rows(backend, rng):
     assert _full_ops(program, (17, 1), {"pyint", "select"}), "the rows' positions are computed per row"
 
 
-# Each read's bound checks are one check op after batching, run in the order of
-# the reads: a later read's failure at an earlier iteration loses to an
-# earlier read's at a later one. Not this pass's doing (it fails the same
-# without it): the checks come from batching the reads (vectorize/loop_rewrite.py).
-ACROSS_READS = pytest.mark.xfail(strict=True, reason="checks of two reads are not ordered by iteration")
-
 CASES = [
     ([1, 2, 3], [0, 1, 2]),  # every read in range
     ([1, 2, 9, 3], [0, 1, 2]),  # row 17 at i = 2 (a)
@@ -98,8 +92,8 @@ CASES = [
     ([-4, 2], [0, 1]),  # rows -9 and -8: in range, from the end
     ([-5, 2], [0, 1]),  # row -11 at i = 0 (a)
     ([2, 5], [0, 1]),  # row 9 in range at i = 1 (a), row 10 not (b)
-    pytest.param([5, 9], [0, 1], marks=ACROSS_READS),  # row 10 at i = 0 (b) before row 17 at i = 1 (a)
-    pytest.param([5], [0, 8], marks=ACROSS_READS),  # row 10 at j = 0 (b) before column 8 at j = 1 (a)
+    ([5, 9], [0, 1]),  # row 10 at i = 0 (b) before row 17 at i = 1 (a)
+    ([5], [0, 8]),  # row 10 at j = 0 (b) before column 8 at j = 1 (a)
     ([1, 2, 9], [0, 7, 1]),  # row 17 at i = 2, column 7 at j = 1: the column (i = 0) first
     ([9, 2], [0, 7]),  # row 17 and column 7 both at i = 0: the row (j = 0) first
 ]
@@ -127,8 +121,11 @@ def test_row_values_and_row_checks_run_per_row(rng):
     program = looptrace.jit(spread_rows, backend="interpret").explain(img, rows, cols).program
     full = _full_ops(program, (6, 5), {"less", "greater_equal", "select", "multiply", "logical_not"})
     assert not full, [op.prim.name for op in full]
+    # the rows' and the columns' bounds are one check over (i, j), so that the first failing
+    # iteration raises (a row at i = 0 before a column at i = 1); its predicates are
+    # computed per row and per column and only broadcast to it
     checks = [op for op in walk(program.body) if op.prim.name == "check"]
-    assert any(tuple(op.inputs[0].shape) in ((6, 1), (6,)) for op in checks), [op.inputs[0].shape for op in checks]
+    assert len(checks) == 1, [op.inputs[0].shape for op in checks]
 
 
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
