@@ -7,6 +7,15 @@ and modulo by a positive constant; a read of an array's elements (a slice,
 a dynamic slice, a gather, a transpose) holds what the array holds, and an
 array with a part written holds what either held.
 
+Float values get ranges too, as far as integers become floats and back
+(`int(i * scale)`, a resampling grid): a convert of an integer range,
++, - and * of ranges, trunc, floor and ceil, and pyint or a convert back to
+an integer. IEEE rounding is monotone, so each rule evaluates the op at the
+corners of its inputs' ranges, in the op's own dtype; the result of an
+arithmetic op is widened by one unit in the last place on each side (a
+target may contract a * b + c into one fused rounding). A float range is
+finite: where a corner is not, there is none (a range never holds a NaN).
+
 Users: the vectorizer decides clamps, comparisons and checks with the ranges
 a loop's static bounds give (vectorize/bounds.py) and converts conditionals
 whose reads stay in bounds (vectorize/select.py); a target skips the bounds
@@ -49,11 +58,16 @@ def dtype_range(dtype) -> Interval | None:
 
 
 def const_range(v: Value) -> Interval | None:
-    """[min, max] of an integer constant (None for anything else, or an empty one)."""
-    if not v.is_const or not is_integer(v):
+    """[min, max] of an integer constant, or of a float constant that is finite
+    (None for anything else, or an empty one)."""
+    if not v.is_const or not has_range(v):
         return None
     c = np.asarray(v.const)
-    return (int(c.min()), int(c.max())) if c.size else None
+    if not c.size:
+        return None
+    if is_float(v):
+        return _finite((float(c.min()), float(c.max())))
+    return (int(c.min()), int(c.max()))
 
 
 def progression(v: Value) -> tuple[int, int] | None:
@@ -68,10 +82,17 @@ def progression(v: Value) -> tuple[int, int] | None:
 
 
 def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
-    """The range of op's integer output from its inputs' ranges (`of`)."""
-    if len(op.outputs) != 1 or not is_integer(op.out):
+    """The range of op's integer (or float) output from its inputs' ranges (`of`)."""
+    if len(op.outputs) != 1:
+        return None
+    if is_float(op.out):
+        return _float_range(op, of)
+    if not is_integer(op.out):
         return None
     name = op.prim.name
+    if (name == "pyint" or name == "convert") and is_float(op.inputs[0]):  # toward zero: monotone
+        r = of(op.inputs[0])
+        return None if r is None else _fitting((int(r[0]), int(r[1])), op.out.dtype)
     if name == "iota":
         return (0, max(int(op.attrs["shape"][op.attrs["axis"]]) - 1, 0))
     if name in PASS_THROUGH:
@@ -128,6 +149,61 @@ def op_range(op: Op, of: Callable[[Value], Interval | None]) -> Interval | None:
     return _fitting(r, op.out.dtype)
 
 
+_FLOAT_ARITHMETIC = ("add", "subtract", "multiply")
+_FLOAT_ROUNDING = ("trunc", "floor", "ceil")
+
+
+def is_float(v: Value) -> bool:
+    return isinstance(v.dtype, np.dtype) and v.dtype.kind == "f"
+
+
+def has_range(v: Value) -> bool:
+    """Can `v` have a range (an integer or a float value)?"""
+    return is_integer(v) or is_float(v)
+
+
+def _float_range(op: Op, of: Callable) -> Interval | None:
+    """A float op's range: its value at the corners of its inputs' ranges
+    (module docstring)."""
+    name, dtype = op.prim.name, op.out.dtype
+    if name in PASS_THROUGH and (name != "convert" or has_range(op.inputs[0])):
+        r = of(op.inputs[0])
+        if r is None:
+            return None
+        return _finite((float(np.asarray(r[0], dtype)), float(np.asarray(r[1], dtype))))
+    if name in _FLOAT_ROUNDING and len(op.inputs) == 1:
+        r = of(op.inputs[0])
+        return None if r is None else _finite(_corners(op, [r]))
+    if name in _FLOAT_ARITHMETIC and len(op.inputs) == 2:
+        rs = [of(v) for v in op.inputs]
+        if any(r is None for r in rs):
+            return None
+        r = _finite(_corners(op, rs))
+        if r is None:
+            return None
+        lo, hi = np.asarray(r[0], dtype), np.asarray(r[1], dtype)
+        return _finite((float(np.nextafter(lo, -np.inf)), float(np.nextafter(hi, np.inf))))
+    return None
+
+
+def _corners(op: Op, ranges: list) -> Interval:
+    """min and max of op at every corner of its inputs' ranges, each input in its dtype."""
+    import itertools
+
+    ends = []
+    with np.errstate(all="ignore"):
+        for corner in itertools.product(*ranges):
+            args = [np.asarray(x, v.dtype) for x, v in zip(corner, op.inputs)]
+            ends.append(float(np.asarray(op.prim.impl(*args, **op.attrs))))
+    return min(ends), max(ends)
+
+
+def _finite(r: Interval | None) -> Interval | None:
+    if r is None or not all(np.isfinite(x) for x in r):
+        return None
+    return r
+
+
 def _growth_range(name: str, a: Interval | None, b: Interval | None) -> Interval | None:
     """a ** b or a << b for non-negative b (None otherwise): for a >= 0
     monotone in each operand, so the corners bound it; a negative base gives
@@ -170,7 +246,7 @@ def range_in_block(v: Value, producer: dict[int, Op], depth: int = 256, memo: di
     op = producer.get(v.id)
 
     def of(u: Value) -> Interval | None:
-        return range_in_block(u, producer, depth - 1, memo) if is_integer(u) else None
+        return range_in_block(u, producer, depth - 1, memo) if has_range(u) else None
 
     if op is None:
         found = None
@@ -193,13 +269,16 @@ class Ranges:
     def __init__(self, leaf: Leaf = lambda v: None):
         self.leaf = leaf
         self.known: dict[int, Interval] = {}
+        self.reals: dict[int, Interval] = {}  # float values' ranges
         self.made: dict[int, Op] = {}
 
     def of(self, v: Value) -> Interval | None:
-        if not is_integer(v):
-            return None
         if v.is_const:
             return const_range(v)
+        if is_float(v):
+            return self.reals.get(v.id)
+        if not is_integer(v):
+            return None
         r = self.leaf(v)
         return r if r is not None else self.known.get(v.id)
 
@@ -209,7 +288,7 @@ class Ranges:
         self.made[op.out.id] = op
         r = select_range(op, self.of, self.made.get) if op.prim.name == "select" else op_range(op, self.of)
         if r is not None:
-            self.known[op.out.id] = r
+            (self.reals if is_float(op.out) else self.known)[op.out.id] = r
 
     def learn_all(self, block: Block) -> Ranges:
         for op in walk(block):
