@@ -76,6 +76,9 @@ class Emitter(BlockWalker):
         # id(einsum) -> (buffer, parity variable): products written into one of two
         # rows allocated before their loop (codegen/regions.py, `reusable_products`)
         self.pingpong: dict[int, tuple[str, str]] = {}
+        # value id -> the variable now holding it: a view of an array written in place,
+        # copied before the write (`_copy_views_instead`)
+        self.renamed: dict[int, str] = {}
         self._ids = itertools.count()
         self._consts_seen: set[int] = set()
         self._local: dict[int, int] = {}
@@ -99,6 +102,8 @@ class Emitter(BlockWalker):
         """The expression that reads `v` (a variable, or a literal)."""
         if v.const is not None and v.shape == ():
             return literal(v.const, v.dtype)
+        if v.id in self.renamed:
+            return self.renamed[v.id]
         # local numbering: the same program gives the same source in any process
         n = self._local.setdefault(v.id, len(self._local))
         if v.const is not None:
@@ -399,6 +404,9 @@ class Emitter(BlockWalker):
         if x.const is None and self.scope.can_consume(x, disjoint):
             self.line(f"{self.name(out)} = {self.name(x)}")
             self.define(out, alias_of=x)
+        elif x.const is None and self._copy_views_instead(x, disjoint):
+            self.line(f"{self.name(out)} = {self.name(x)}")
+            self.define(out, alias_of=x)
         elif self._filled_with_constant(x) and x.ndim:
             # x is a constant fill (np.zeros, np.empty: one buffer for all of them, the
             # IR being SSA): filling a new one writes it once where a copy reads and writes
@@ -410,6 +418,28 @@ class Emitter(BlockWalker):
             self.line(f"{self.name(out)} = copied({self.name(x)})")
             self.define(out, owned=True)
         return self.name(out)
+
+    def _copy_views_instead(self, x: Value, disjoint) -> bool:
+        """Where only views of x's memory smaller than x are read after this
+        op (`pu = P[u].copy()` read after `P[u] += ...`: the old row), copy
+        those views, not x: each later read of a view reads its copy (the
+        view's variable is renamed, `renamed`), and x is written in place.
+        Chosen by the elements copied; a view never made (read through x by
+        a later nest) or of run-time size leaves x itself used later, or
+        uncounted: then x is copied."""
+        views = self.scope.blockers(x, disjoint)
+        if not views or any(v.id == x.id or v.id not in self._local or v.id in self.renamed for v in views):
+            return False
+        sizes = [_elements(v.shape) for v in views]
+        whole = _elements(x.shape)
+        if whole is None or any(n is None for n in sizes) or sum(sizes) >= whole:
+            return False
+        for v in views:
+            copy = self.fresh("old")
+            self.line(f"{copy} = copied({self.name(v)})")
+            self.renamed[v.id] = copy
+            self.scope.detach(v)
+        return True
 
     def _filled_with_constant(self, x: Value) -> bool:
         made = self.plan.everywhere.get(x.id)
@@ -442,6 +472,11 @@ class Emitter(BlockWalker):
     def consumable_free(self, block: Block) -> set[int]:
         """Outer values a nested block may mutate: owned, last used by this op."""
         return {v.id for v in free_values(block) if v.ndim and self.scope.can_consume(v)}
+
+
+def _elements(shape: tuple) -> int | None:
+    """The element count of a static shape (None for a run-time one)."""
+    return None if any(isinstance(d, Dim) for d in shape) else int(np.prod(shape, dtype=np.int64))
 
 
 # element-ops (codegen/cpu/costs.py): below this, thread start-up costs more
