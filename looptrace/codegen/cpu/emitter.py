@@ -79,6 +79,8 @@ class Emitter(BlockWalker):
         # value id -> the variable now holding it: a view of an array written in place,
         # copied before the write (`_copy_views_instead`)
         self.renamed: dict[int, str] = {}
+        # id(write) of writes whose update a loop already stored in the buffer (destinations.py)
+        self.direct_writes: set[int] = set()
         self._ids = itertools.count()
         self._consts_seen: set[int] = set()
         self._local: dict[int, int] = {}
@@ -401,7 +403,7 @@ class Emitter(BlockWalker):
     def writable_copy(self, out: Value, x: Value) -> str:
         """`out` becomes x itself when x may be consumed here, else a copy of x."""
         disjoint = self.plan.disjoint_views.get(id(self.op), frozenset()) if self.op is not None else frozenset()
-        if x.const is None and self.scope.can_consume(x, disjoint):
+        if (x.const is None or x.id in self.renamed) and self.scope.can_consume(x, disjoint):
             self.line(f"{self.name(out)} = {self.name(x)}")
             self.define(out, alias_of=x)
         elif x.const is None and self._copy_views_instead(x, disjoint):

@@ -75,7 +75,16 @@ def _dyn_update_lower(em, op) -> None:
         idx = em.dynamic_index(x, starts, upd.shape[: len(starts)], drop=src is not None)
         out = em.writable_copy(s.out, x) if s is op else _follow(em, s, op, out)
         writes.append((idx, src if src is not None else upd))
-    em.store_all(out, writes + _fill_rest(em, op, writes[0][0]))
+    _store_rest(em, op, group, out, writes)
+
+
+def _store_rest(em, head, group: list, out: str, writes: list) -> None:
+    """Store the group's writes, but those a loop already stored in the
+    buffer (destinations.py), and the rest of a fill never made."""
+    rest = _fill_rest(em, head, writes[0][0])
+    kept = [w for s, w in zip(group, writes) if id(s) not in em.direct_writes]
+    if kept or rest:
+        em.store_all(out, kept + rest)
 
 
 def _update_slice_lower(em, op) -> None:
@@ -86,7 +95,7 @@ def _update_slice_lower(em, op) -> None:
         a = s.attrs
         _follow(em, s, op, out)
         writes.append((_slice_text(a["starts"], a["stops"], a["steps"]), s.inputs[1]))
-    em.store_all(out, writes + _fill_rest(em, op, writes[0][0]))
+    _store_rest(em, op, group, out, writes)
 
 
 def _gather_element(fz, op, at: list[str]) -> str:

@@ -28,6 +28,7 @@ from looptrace.ir.primitive import folded_axes, is_fusible
 from looptrace.ir.uses import used_values
 from looptrace.ops.control import split_for_results
 
+from .destinations import row_index, stacked_destinations
 from .emitter import Emitter
 from .guards import plan_guard
 from .pointwise import emit_pointwise, pointwise_ops
@@ -229,11 +230,15 @@ def _emit_for(em: Emitter, op: Op) -> None:
     _allocate_rows(em, reusable_products(em, op, body, carries))
     bounds = f"{em.name(start)}, {em.name(stop)}, {em.name(step)}"
     stacked = op.outputs[n_carry:]
+    direct = stacked_destinations(em, op, stacked)  # rows stored straight into a buffer (destinations.py)
     count = counter = None
     if stacked:
         count, counter = em.fresh("n"), em.fresh("k")
         em.line(f"{count} = trip_count({bounds})")
         for y in stacked:
+            if y.id in direct:
+                em.direct_writes.add(id(direct[y.id].write))
+                continue
             rest = "".join(em.size(y, k) + ", " for k in range(1, y.ndim))
             em.line(f"{em.name(y)} = alloc(({count}, {rest}), {dtype_text(y.dtype)})")
         em.line(f"{counter} = 0")
@@ -242,7 +247,10 @@ def _emit_for(em: Emitter, op: Op) -> None:
         # stack first: a stacked output may be a carry argument, which the
         # carry assignment below replaces with the next iteration's value
         for y, r in zip(stacked, body.results[n_carry:]):
-            em.store(em.name(y), [counter], r)
+            if y.id in direct:
+                em.store(em.name(direct[y.id].buffer), row_index(em, direct[y.id], counter), r)
+            else:
+                em.store(em.name(y), [counter], r)
         if stacked:
             em.line(f"{counter} += 1")
         _assign_carries(em, carries, body.results[:n_carry])
@@ -259,7 +267,7 @@ def _emit_for(em: Emitter, op: Op) -> None:
         em.emit_block(body, owned, finish=finish, adjust=adjust)
     _bind_outputs(em, op.outputs[:n_carry], carries)
     for y in stacked:
-        em.define(y, owned=True)
+        em.define(y, owned=y.id not in direct)  # (a y stored in its buffer has no variable)
 
 
 def safe_element_read(em: Emitter, plan, op: Op) -> bool:

@@ -416,6 +416,11 @@ def _covered(v: Value, shape: tuple, plan: BlockPlan, uses: dict[int, list[Use]]
         if written.all():
             return True
         us = uses.get(v.id, [])
+        shaped = _only_reshape(us)
+        if shaped is not None:  # the same elements in C order under another shape (a view)
+            written = written.reshape(tuple(shaped.out.shape))
+            v = shaped.out
+            continue
         writes = [u.op for u in us if u.op is not None and not u.nested and u.op.prim.name in
                   ("update_slice", "dynamic_update_slice") and u.op.inputs[0] is v]
         if len(writes) != 1 or any(u.op is None or u.nested for u in us):
@@ -430,6 +435,14 @@ def _covered(v: Value, shape: tuple, plan: BlockPlan, uses: dict[int, list[Use]]
             return False
         written[tuple(slice(a, b) for a, b in box)] = True
         v = writes[0].out
+
+
+def _only_reshape(us: list[Use]) -> Op | None:
+    """The reshape to a static shape that is a value's only reader."""
+    if len(us) != 1 or us[0].op is None or us[0].nested or us[0].op.prim.name != "reshape":
+        return None
+    shaped = us[0].op
+    return None if any(isinstance(d, Dim) for d in shaped.out.shape) else shaped
 
 
 def _inside(attrs: dict, written) -> bool:
