@@ -409,6 +409,8 @@ class Emitter(BlockWalker):
         elif x.const is None and self._copy_views_instead(x, disjoint):
             self.line(f"{self.name(out)} = {self.name(x)}")
             self.define(out, alias_of=x)
+        elif x.const is not None and self.op is not None and id(self.op) in self.plan.fill_boxes:
+            self.fresh_array(out)  # a constant of one value: the write and the boxes around it fill it
         elif self._filled_with_constant(x) and x.ndim:
             # x is a constant fill (np.zeros, np.empty: one buffer for all of them, the
             # IR being SSA): filling a new one writes it once where a copy reads and writes

@@ -8,7 +8,7 @@ from looptrace.codegen.target import IndexRule, StatementRule
 from looptrace.ir.ranges import range_in_block
 
 from .target import TARGET
-from .text import as_int64
+from .text import as_int64, literal
 
 
 def _slice_text(starts, stops, steps) -> list[str]:
@@ -85,6 +85,11 @@ def _store_rest(em, head, group: list, out: str, writes: list) -> None:
     kept = [w for s, w in zip(group, writes) if id(s) not in em.direct_writes]
     if kept or rest:
         em.store_all(out, kept + rest)
+    value, dtype, boxes = em.plan.fill_boxes.get(id(head), (None, None, []))
+    for box in boxes:  # what the write leaves of a fill never made (planning/fusion.py)
+        with em.loop_nest([str(hi - lo) for lo, hi in box]) as at:
+            idx = [i if lo == 0 else (str(lo) if hi - lo == 1 else f"{lo} + {i}") for i, (lo, hi) in zip(at, box)]
+            em.line(f"{out}[{', '.join(idx)}] = {literal(value, dtype)}")
 
 
 def _update_slice_lower(em, op) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from looptrace.codegen.planning.fusion import (
     BlockPlan,
     broadcast_index,
+    constant_fill,
     is_fold,
     is_streaming,
     nest_ops,
@@ -63,6 +64,9 @@ class Fuser:
         em = self.em
         if not produce and v.ndim == 0:
             return em.name(v)
+        fill = constant_fill(self.plan.everywhere or self.plan.producer, v) if v.ndim else None
+        if fill is not None:  # an element of a constant fill: the constant, never read from memory
+            return literal(fill.const, v.dtype)
         if not produce and v.id not in self.plan.inlined:
             ramp = progression(v)
             if ramp is not None:  # a constant arange: its element is arithmetic on the loop variable

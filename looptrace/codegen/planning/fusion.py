@@ -60,6 +60,9 @@ class BlockPlan:
     # its group leaves (the other axes whole),
     # written in the group's loop nest (`_fills_with_writes`); the fill itself is in `unfilled`
     fill_rest: dict[int, tuple] = field(default_factory=dict)
+    # id(write) -> (fill value, dtype, [box]): the boxes of a fill its one write leaves, written
+    # with the constant beside the write (`_fills_around_write`); the fill is in `unfilled`
+    fill_boxes: dict[int, tuple] = field(default_factory=dict)
     reshape_from: dict[int, Value] = field(default_factory=dict)  # id(reshape) -> first input
     # id(dynamic_slice) of one element read only as that element (`_element_reads`): the target
     # reads it as a scalar where it stands, not as a view kept alive until its last reader
@@ -166,6 +169,7 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
         _group_updates(block, plan, uses)
         _overwritten_fills(block, plan, uses)
         _fills_with_writes(block, plan, uses)
+        _fills_around_write(block, plan, uses)
         _group_maps(block, plan)
     _read_where_computed(block, plan, uses, index)
     return plan
@@ -406,6 +410,68 @@ def _fills_with_writes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]
             continue
         plan.unfilled.add(id(op))
         plan.fill_rest[id(head)] = (op.inputs[0], [dict(zip(picked, at)) for at in rest])
+
+
+def _fills_around_write(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
+    """A constant fill written by one static box write, and otherwise read
+    only through views never made (nests read those as the constant,
+    `constant_fill`), is never filled: the write stores its box and the
+    constant goes only to the boxes around it (at most two per axis).
+    `mask = np.zeros(n, bool); mask[1:-1] = cond`: one pass, not a fill,
+    a pass computing cond and a copy (corpus peak_mask). Only for a box of
+    at least half the buffer (it saves writing the box twice; z[:, 1] = x
+    of an (n, 8) fill would trade one fill nest for two strided ones). A constant array
+    of one value (a small np.zeros the tracer folded) written so is only
+    allocated, not copied."""
+    for head in block.ops:
+        if (head.prim.name not in ("update_slice", "dynamic_update_slice") or id(head) in plan.skip
+                or id(head) in plan.update_group or id(head) in plan.fill_rest):
+            continue
+        target = head.inputs[0]
+        shape = tuple(target.shape)
+        box = _written_box(head)
+        if (not shape or any(isinstance(d, Dim) for d in shape) or box is None
+                or any(lo < 0 or hi > d or lo >= hi for (lo, hi), d in zip(box, shape))):
+            continue
+        if 2 * prod(hi - lo for lo, hi in box) < prod(shape):
+            continue  # it saves the box's second write: not worth the loops around a small box
+        if target.is_const:
+            flat = target.const.reshape(-1)
+            if flat.size > COVER_LIMIT or not (flat == flat[0]).all():
+                continue
+            value = flat[0].item()
+        else:
+            fill = plan.producer.get(target.id)
+            if fill is None or not _fill_read_only_as_constant(plan, fill, head, uses):
+                continue
+            plan.unfilled.add(id(fill))
+            value = fill.inputs[0].const.item()
+        plan.fill_boxes[id(head)] = (value, target.dtype, _around(box, shape))
+
+
+def _fill_read_only_as_constant(plan: BlockPlan, fill: Op, head: Op, uses: dict[int, list[Use]]) -> bool:
+    """Is `fill` a constant fill whose memory only `head` (a write into it)
+    touches: every other reader a view never made, read as the constant?"""
+    if (id(fill) not in plan.fused_roots or id(fill) in plan.unfilled or fill.prim.name != "broadcast_to"
+            or fill.inputs[0].ndim != 0 or not fill.inputs[0].is_const or head.inputs[1] is fill.out):
+        return False
+    us = uses.get(fill.out.id, [])
+    return all(u.op is not None and not u.nested and (u.op is head or (u.op.prim.name in _SAFE_VIEWS
+                                                                        and id(u.op) in plan.skip)) for u in us)
+
+
+def _around(box: list[tuple[int, int]], shape: tuple) -> list[list[tuple[int, int]]]:
+    """The boxes that cover `shape` but `box`: along each axis, below and
+    above the box, within the box on the axes before it."""
+    out = []
+    for d, ((lo, hi), n) in enumerate(zip(box, shape)):
+        inner = list(box[:d])
+        outer = [(0, m) for m in shape[d + 1:]]
+        if lo > 0:
+            out.append(inner + [(0, lo)] + outer)
+        if hi < n:
+            out.append(inner + [(hi, n)] + outer)
+    return out
 
 
 def _covered(v: Value, shape: tuple, plan: BlockPlan, uses: dict[int, list[Use]]) -> bool:
@@ -919,6 +985,24 @@ def _root(plan: BlockPlan, v: Value) -> int:
     return v.id
 
 
+_SAFE_VIEWS = ("slice", "reshape", "transpose", "broadcast_to")  # views that cannot raise
+
+
+def constant_fill(producers: dict[int, Op], v: Value) -> Value | None:
+    """The 0-d constant every element of v is, where v is a constant fill
+    (np.zeros, np.full: a broadcast of a constant scalar) or a view of one
+    that cannot raise: its elements are that constant, whatever its memory
+    holds (a nest reads the literal, `Fuser.value_at`; the memory of a fill
+    read only so need not be filled, `_fills_around_write`)."""
+    op = producers.get(v.id)
+    while op is not None and op.prim.name in _SAFE_VIEWS and op.inputs:
+        src = op.inputs[0]
+        if op.prim.name == "broadcast_to" and src.ndim == 0:
+            return src if src.is_const and src.dtype == v.dtype else None
+        op = producers.get(src.id)
+    return None
+
+
 def _reads_root_of(plan: BlockPlan, v: Value, x: Value, write: Op | None = None) -> bool:
     """Would computing v in place read memory of x (directly or through a
     view)? A scatter that updates x in place must not read x while it writes.
@@ -928,8 +1012,8 @@ def _reads_root_of(plan: BlockPlan, v: Value, x: Value, write: Op | None = None)
     stack, seen = [v], set()
     while stack:
         u = stack.pop()
-        if u.id in seen or u.is_const or u.ndim == 0:
-            continue
+        if u.id in seen or u.is_const or u.ndim == 0 or constant_fill(plan.everywhere or plan.producer, u) is not None:
+            continue  # (a constant fill is read as its constant, never from memory)
         seen.add(u.id)
         op = plan.producer.get(u.id)
         if u is v or u.id in plan.inlined:
