@@ -65,6 +65,11 @@ def write(x: Tracer, key: Any, value: Any) -> bool:
     positions = _Positions(k, x.shape[p], checked)
     if element is None:
         element = _array_element(x, whole, axis, value, positions)
+    return _written(x, parts, p, positions, element)
+
+
+def _written(x: Tracer, parts: tuple, p: int, positions: "_Positions", element: Any) -> bool:
+    """The loop writing `element` at each position; False where there is no element to write."""
     if element is None:
         return False
     if element is not _NOTHING:
@@ -98,11 +103,7 @@ def _unit_write(x: Tracer, key: Any, parts: tuple, p: int, axis: int, value: Any
             element = _shifted_element(x, whole, axis, value, positions)
     elif sliced.windowed:
         element = _array_element(x, whole, axis, value, positions)
-    if element is None:
-        return False
-    if element is not _NOTHING:
-        _emit_loop(x, parts, p, positions.loop, element)
-    return True
+    return _written(x, parts, p, positions, element)
 
 
 def _shifted_element(x: Tracer, whole: tuple, axis: int, sel: MaskedSelection, positions: "_Positions") -> Any:
