@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-import looptrace
+from .kernel_text import checked_kernel as _check
 from bench.corpus.odes import seir
 
 
@@ -71,21 +71,6 @@ def read_before_write(a, x0):
         x = np.sin(a[k] * x) + out[0, 0]
         out[k, 1] = x
     return out, out.sum()
-
-
-def _body(src: str) -> str:
-    return src.split("def kernel", 1)[1]
-
-
-def _check(fn, args):
-    want = fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
-    jf = looptrace.jit(fn)
-    got = jf(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
-    want = want if isinstance(want, tuple) else (want,)
-    got = got if isinstance(got, tuple) else (got,)
-    for w, g in zip(want, got):
-        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
-    return _body(jf.explain(*args).kernel_source)
 
 
 def _stacked_allocs(body: str) -> list[str]:

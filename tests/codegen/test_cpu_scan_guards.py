@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import looptrace
+from .kernel_text import innermost_loop
 from bench.corpus.discrete import knapsack_01
 
 
@@ -28,15 +29,7 @@ def shifted_scan(x, k):
 
 def _inner_loop(src: str) -> str:
     """The lines of the innermost `for` of the kernel."""
-    lines = src.split("def kernel", 1)[1].splitlines()
-    at = max(k for k, ln in enumerate(lines) if ln.lstrip().startswith("for "))
-    depth = len(lines[at]) - len(lines[at].lstrip())
-    body = []
-    for ln in lines[at + 1:]:
-        if ln.strip() and len(ln) - len(ln.lstrip()) <= depth:
-            break
-        body.append(ln)
-    return "\n".join(body)
+    return "\n".join(innermost_loop(src))
 
 
 def _line_of(fn, marker):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import looptrace
+from .kernel_text import innermost_loop
 from bench.corpus.discrete import lcs_length
 
 
@@ -43,18 +44,6 @@ def two_taps(x):
     return y
 
 
-def _innermost(src: str) -> list[str]:
-    lines = src.split("def kernel", 1)[1].splitlines()
-    at = max(k for k, ln in enumerate(lines) if ln.lstrip().startswith("for "))
-    depth = len(lines[at]) - len(lines[at].lstrip())
-    body = []
-    for ln in lines[at + 1:]:
-        if ln.strip() and len(ln) - len(ln.lstrip()) <= depth:
-            break
-        body.append(ln)
-    return body
-
-
 def _reads_in_branches(body: list[str], array_reads: int) -> None:
     """No pick; an if/else whose branches hold `array_reads` element reads of the carried array."""
     assert not any("pick(" in ln for ln in body)
@@ -72,7 +61,7 @@ def test_lcs_values_and_branches(n, rng):
     assert got[0] == want[0]
     np.testing.assert_array_equal(got[1], want[1])
     if n == 40:
-        _reads_in_branches(_innermost(f.explain(a, b).kernel_source), 3)
+        _reads_in_branches(innermost_loop(f.explain(a, b).kernel_source), 3)
 
 
 def test_edit_distance(rng):
@@ -80,11 +69,11 @@ def test_edit_distance(rng):
     for n, m in ((30, 25), (12, 40)):
         a, b = rng.integers(0, 3, n), rng.integers(0, 3, m)
         assert f(a, b) == edit_distance(a, b)
-    _reads_in_branches(_innermost(f.explain(a, b).kernel_source), 3)
+    _reads_in_branches(innermost_loop(f.explain(a, b).kernel_source), 3)
 
 
 def test_one_dimensional_taps(rng):
     x = rng.standard_normal(50)
     f = looptrace.jit(two_taps, backend="cpu")
     np.testing.assert_allclose(f(x), two_taps(x), rtol=1e-12)
-    _reads_in_branches(_innermost(f.explain(x).kernel_source), 2)
+    _reads_in_branches(innermost_loop(f.explain(x).kernel_source), 2)
