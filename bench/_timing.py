@@ -44,6 +44,24 @@ def compare(
     return {name: statistics.median(samples[name]) for name in names}
 
 
+def whole_turns(repeats: int, n_cases: int) -> int:
+    """`repeats` rounded up to whole double turns of `n_cases` cases (above 1).
+
+    Only over whole double turns does each case follow each other case
+    equally often. Cut short, one case follows the slow one (the plain
+    function) once more than another: of [plain, looptrace, numba] over 7
+    rounds looptrace came right after the plain function 4 times and numba
+    3, and with a call after a slow one 2-3x slower than back to back, the
+    median of 7 was one of looptrace's cold calls against one of numba's
+    warm ones (pi_monte_carlo 110 against 43-58 us for kernels that run
+    equally fast in either order, bench/call_cost.py). One round stays one.
+    """
+    if repeats <= 1 or n_cases <= 1:
+        return max(repeats, 1)
+    turn = 2 * n_cases
+    return -(-repeats // turn) * turn
+
+
 def _round_order(names: list[str], round_index: int) -> list[str]:
     """The order of timed round `round_index`: `names` rotated, forwards in
     the first turn of len(names) rounds, reversed in the next, and so on."""

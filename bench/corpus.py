@@ -11,8 +11,10 @@ compile is cold and a hang or a crash stays in the child):
     (one sample varies by about +-0.4 s on a busy 2-core machine);
   - speed: medians of the plain function, looptrace (cpu) and `numba.njit`
     of the same function where Numba compiles it, interleaved in one process
-    (bench/_timing.py); ratios are plain / looptrace and numba / looptrace
-    (above 1: looptrace is faster);
+    (bench/_timing.py), --repeats rounded up to whole double turns so that
+    looptrace and numba.njit each follow the plain function as often;
+    ratios are plain / looptrace and numba / looptrace (above 1: looptrace
+    is faster);
   - loop fates: the `explain` kind of each source loop.
 Then a table (markdown with --markdown) and the summary the issue's goals
 are stated in. Numbers are of one run on one machine.
@@ -43,7 +45,7 @@ def child(name: str, repeats: int) -> None:
 
     import numpy as np
 
-    from bench._timing import compare
+    from bench._timing import compare, whole_turns
     from bench.corpus import all_kernels
     from bench.corpus.run import judge, run_one
 
@@ -65,7 +67,7 @@ def child(name: str, repeats: int) -> None:
     if numba_fn is not None:
         cases["numba"] = _caller(numba_fn, args)
     once = _time_once(cases["plain"])
-    n = max(1, min(repeats, int(4.0 / max(once, 1e-9))))
+    n = whole_turns(max(1, min(repeats, int(4.0 / max(once, 1e-9)))), len(cases))
     medians = compare(cases, repeats=n, warmup=1 if once > 0.5 else 2)
     emit({"medians": medians, "repeats": n, "compile_s": max(first - medians["looptrace"], 0.0)})
 

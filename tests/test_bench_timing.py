@@ -39,3 +39,21 @@ def test_print_table_ratios_and_json(tmp_path, capsys):
     assert report["baseline"] == "base"
     assert report["rows"]["w"]["fast"] == {"median_s": 0.5, "ratio": 0.25}
     assert report["rows"]["no_base"]["other"]["ratio"] is None
+
+
+def test_whole_turns_balance_who_follows_the_slow_case():
+    """With the repeats rounded up to whole double turns, each case is timed
+    right after the first (slow) case exactly as often: a difference of one
+    such cold call decides a median of mixed cold and warm calls."""
+    from bench._timing import whole_turns
+
+    for repeats in range(1, 20):
+        rounds = whole_turns(repeats, 3)
+        assert rounds >= repeats and (rounds == 1 or rounds % 6 == 0)
+        calls = []
+        cases = {name: (lambda name=name: calls.append(name)) for name in "pln"}
+        compare(cases, repeats=rounds, warmup=2)
+        timed = calls[3 * 2 - 1:]  # the last warmup call precedes the first timed one
+        after_slow = [b for a, b in zip(timed, timed[1:]) if a == "p"]
+        if rounds > 1:
+            assert after_slow.count("l") == after_slow.count("n"), (repeats, after_slow)
