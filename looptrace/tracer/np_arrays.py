@@ -324,6 +324,43 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     return (y, step) if retstep else y
 
 
+def linspace_at(start, stop, num: int, at: Tracer, dtype: Any) -> Tracer | None:
+    """np.linspace(start, stop, num, dtype=dtype)[at] for scalar start and stop
+    and integer positions `at` in [0, num), each element computed as linspace
+    computes it (the position times the step, plus start; the last one stop),
+    so no array of samples is read at data-dependent positions: such a read is
+    a gather, which LLVM does not vectorize on every CPU (np.histogram's reads
+    of its edges kept its index pass scalar). None where the formula does not
+    give NumPy's samples (a step of zero: NumPy's denormal path)."""
+    if num < 2:
+        return None
+    div = num - 1
+    if not _any_traced(start, stop):
+        dt = np.result_type(start, stop, 1.0)
+        first, last = np.asarray(start, dt)[()], np.asarray(stop, dt)[()]
+        step = (last - first) / dt.type(div)
+        samples = np.arange(num, dtype=dt) * step + first
+        samples[-1] = last
+        if step == 0 or not np.array_equal(samples.astype(dtype), np.linspace(start, stop, num, dtype=dtype),
+                                           equal_nan=True):
+            return None
+        y = sem.ufunc("add", sem.ufunc("multiply", sem.astype(at, dt), sem.full((), step, dt)),
+                      sem.full((), first, dt))
+        y = sem.select(sem.ufunc("equal", at, div), sem.full((), last, dt), y)
+        return sem.astype(y, dtype)
+    dt = sem.result_type(start, stop, 1.0)
+    start, stop = sem.astype(_tr(start), dt), sem.astype(_tr(stop), dt)
+    if start.ndim or stop.ndim:
+        return None
+    delta = sem.ufunc("subtract", stop, start)
+    y = sem.astype(at, dt)
+    step = sem.ufunc("divide", delta, div)
+    zero = sem.ufunc("equal", step, 0)
+    y = sem.select(zero, sem.ufunc("multiply", sem.ufunc("divide", y, div), delta), sem.ufunc("multiply", y, step))
+    y = sem.select(sem.ufunc("equal", at, div), stop, sem.ufunc("add", y, start))
+    return sem.astype(y, dtype)
+
+
 # --- convolution ----------------------------------------------------------------------------------------
 UNROLL_KERNEL = 32  # taps: up to this many the sum is written out; beyond, a window gather and a product
 

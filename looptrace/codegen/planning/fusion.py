@@ -140,6 +140,9 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
             continue
         consumer = only_consumer(uses, op.out)
         consumer = plan.update_reshapes.get(id(consumer), consumer)  # y[t] = reshape(v): v's reader is the write
+        if consumer is not None and _long_scatter_index(plan, op, consumer, uses):
+            plan.fused_roots.add(id(op))
+            continue
         if op.out.ndim and consumer is not None and (_fits(plan, op.out, consumer)
                                                      or not is_fold(op) and _fits_through_unit_reshape(plan, consumer, uses)):
             plan.inlined.add(op.out.id)
@@ -209,6 +212,35 @@ def _never_made_view(op: Op, plan: BlockPlan) -> bool:
     return id(op) in plan.unit_reshapes or read_through(op, plan) or op.prim.name == "slice"
 
 
+SCATTER_INDEX_COST = 8  # ops per element at least, for a scatter's index to be stored instead
+
+
+def _long_scatter_index(plan: BlockPlan, op: Op, consumer: Op, uses: dict[int, list[Use]]) -> bool:
+    """Is op a scatter's index computed by a long chain of ops from an array
+    stored anyway (of the index's shape, read by nothing but that chain)?
+    Then the index is stored instead, computed by a nest of its own (which
+    also computes that array, `_inline_shared`, and vectorizes), and the
+    scatter's serial loop reads it: one stored array as before, but the loop
+    no longer waits on a long scalar chain for each address (np.histogram's
+    edge corrections, 10^6 values: 2.2 -> 1.5 ms). Not when the stored index
+    would be an array more: `out[f(x[i])] += w[i]` with f 8 ops of x ran
+    1.02 ms in one loop and 1.19 ms as a nest and a loop."""
+    if consumer.prim.name != "scatter" or consumer.inputs[1] is not op.out or not plan.gathers:
+        return False
+    if len(op.outputs) != 1 or not op.out.ndim or any(isinstance(d, Dim) for d in op.out.shape):
+        return False
+    ops = nest_ops(op, plan)
+    if sum(_recompute_cost(o) for o in ops) < SCATTER_INDEX_COST:
+        return False
+    inside = {id(o) for o in ops}
+    for v in {u.id: u for o in ops for u in o.inputs}.values():
+        made = plan.producer.get(v.id)
+        if (made is not None and id(made) in plan.fused_roots and tuple(v.shape) == tuple(op.out.shape)
+                and all(u.op is not None and not u.nested and id(u.op) in inside for u in uses.get(v.id, []))):
+            return True
+    return False
+
+
 def _inline_shared(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], positions: set) -> None:
     """A value read by several ops that all end up in one loop nest, each at
     the element that nest computes, is computed in that nest too: once per
@@ -226,7 +258,12 @@ def _inline_shared(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], po
         if id(op) in plan.skip and op.out.id in plan.inlined:
             consumer = only_consumer(uses, op.out)
             consumer = plan.update_reshapes.get(id(consumer), consumer) if consumer is not None else None
-            found = home_of(consumer) if consumer is not None else None  # None: recomputed wherever read
+            if consumer is not None:
+                found = home_of(consumer)
+            else:  # recomputed wherever read: at home where all its readers are (`idx + 1` and `idx != n`)
+                us = uses.get(op.out.id, [])
+                readers = [home_of(u.op) if u.op is not None and not u.nested else None for u in us]
+                found = readers[0] if readers and all(r is readers[0] for r in readers) else None
         home[id(op)] = found
         return found
 
