@@ -36,6 +36,7 @@ from looptrace.vectorize.dead_reads import check_dead_reads
 from looptrace.vectorize import loop_rewrite as per_loop
 from looptrace.vectorize.driver import Step
 from looptrace.vectorize.fold import fold_reduce_einsum
+from looptrace.vectorize.gathered import gather_elements
 from looptrace.vectorize.forward import forward_slice_reads
 from looptrace.vectorize.sink import sink_into_bodies
 from looptrace.vectorize.fused_products import fused_products
@@ -125,6 +126,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("narrow", narrow_broadcasts),  # f(broadcast_to(a)) -> broadcast_to(f(a)): work at the shape it varies over
     Pass("iotas", canonical_iotas),  # iota through reshapes, broadcasts, *1 and +0: a nest's loop variable
     Pass("ranges", decide_ranges),  # clamps, comparisons and checks that the positions' ranges decide
+    Pass("gathered", gather_elements),  # gather(f(a, b), idx): f(a, b) computed at the positions read only
     Pass("dead_ops", _drop_dead),  # what the passes left unread (a read they moved elsewhere)
 )
 
