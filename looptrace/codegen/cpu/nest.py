@@ -522,6 +522,11 @@ def emit_fused(em: Emitter, op: Op) -> None:
     if reduction is not None:
         _emit_tiled(em, op, reduction, out, counts, big)
         return
+    reduction = _stageable_rows(em, op, probe)
+    if reduction is not None:
+        _emit_staged_rows(em, op, reduction, out, counts, big)
+        return
+
     def nest(parallel: bool) -> None:
         with em.loop_nest(counts, parallel_outer=parallel) as idx:
             em.line(f"{out}[{', '.join(idx)}] = {Fuser(em).value_at(v, idx, produce=True)}")
@@ -819,6 +824,61 @@ def _emit_tiled(em: Emitter, op: Op, red: Op, out: str, counts: list[str], big: 
             fz.memo = {(red.out.id, (*outer, i, j)): cast(f"{acc}[{i} - {lo}, {j}]", red.out.dtype)}
             with em.loop(i, f"{lo}, {hi}"), em.loop(j, str(m)):
                 em.line(f"{out}[{', '.join([*outer, i, j])}] = {fz.value_at(op.out, [*outer, i, j], produce=True)}")
+
+
+# --- short folds of costly terms, their terms computed a block of rows at a time ---------------
+# `np.exp(z - m).sum(axis=1)` over (100000, 32): each row's 32 terms were summed as they were
+# computed, so the exp (mathlib.py's vectorizable one) ran as scalar code inside the fold's
+# chain, ~5 ns per element, and the fold is too short for the 8 lanes of `_fold_8way`. The
+# nest runs over blocks of STAGED_ROWS_BYTES of terms instead: a loop computes a block's
+# terms into a small array (no chain: LLVM vectorizes the exp), then each row's fold adds
+# them in the same order as before: the same values, bit for bit.
+STAGED_ROWS_BYTES = 16384  # the terms of one block of rows (in L1)
+STAGED_MAX = 64  # folds this long or longer run in 8 lanes (`Fuser._reduce`)
+
+
+def _stageable_rows(em: Emitter, op: Op, probe: Fuser) -> Op | None:
+    """The one fold in this root's nest when staging its terms pays: it folds
+    the last axis of its input, shorter than STAGED_MAX, over a term that
+    calls a mathlib function, at the root's own index."""
+    v = op.out
+    if v.ndim < 1 or len(probe.reductions) != 1 or not isinstance(v.shape[-1], int) or v.shape[-1] < 8:
+        return None
+    red = probe.reductions[0]
+    x, axes = red.inputs[0], folded_axes(red)
+    if axes != (x.ndim - 1,) or not isinstance(x.shape[-1], int) or not 2 <= x.shape[-1] < STAGED_MAX:
+        return None
+    if x.ndim - 1 != v.ndim or tuple(red.out.shape) != tuple(v.shape) or not _same_index_path(em.plan, red, op):
+        return None
+    if window(red, axes[0], em.producers) is not None:  # its terms are zero outside a window
+        return None
+    return red if any(element_cost(o) == MATHLIB for o in nest_ops(red, em.plan)) else None
+
+
+def _emit_staged_rows(em: Emitter, op: Op, red: Op, out: str, counts: list[str], big: bool) -> None:
+    acc_dt = fold_acc_dtype(red)
+    n, rows = red.inputs[0].shape[-1], op.out.shape[-1]
+    block = min(rows, max(8, STAGED_ROWS_BYTES // (n * acc_dt.itemsize)))
+    blocks = -(-rows // block)
+    lead = op.out.ndim > 1
+    with em.loop_nest(counts[:-1], parallel_outer=big and lead and op.out.shape[0] != 1) as outer:
+        t, lo, hi, terms = em.fresh("blk"), em.fresh("lo"), em.fresh("hi"), em.fresh("terms")
+        with em.loop(t, str(blocks), parallel=big and not lead):
+            em.line(f"{lo} = {t} * {block}")
+            em.line(f"{hi} = min({lo} + {block}, {rows})")
+            em.line(f"{terms} = alloc(({block}, {n}), {dtype_text(acc_dt)})")
+            i, r = em.fresh("i"), em.fresh("r")
+            fz = Fuser(em)
+            with em.loop(i, f"{lo}, {hi}"), em.loop(r, str(n)):
+                em.line(f"{terms}[{i} - {lo}, {r}] = {fz.term(red, [*outer, f'nonneg({i})'], [r])}")
+            acc = em.fresh("acc")
+            with em.loop(i, f"{lo}, {hi}"):
+                em.line(f"{acc} = {fold_init(red)}")
+                with em.loop(r, str(n)):
+                    em.line(fold_update(red, acc, f"{terms}[{i} - {lo}, {r}]"))
+                fz = Fuser(em)
+                fz.memo = {(red.out.id, (*outer, i)): acc if float64_fold(red) else cast(acc, red.out.dtype)}
+                em.line(f"{out}[{', '.join([*outer, i])}] = {fz.value_at(op.out, [*outer, i], produce=True)}")
 
 
 def _reusable_input(em: Emitter, op: Op, probe: Fuser) -> Value | None:
