@@ -128,3 +128,24 @@ def test_slices_of_computed_operands_keep_the_values(rng):
     for backend in ("interpret", "cpu"):
         _close(looptrace.jit(spring_chain, backend=backend)(x, v, 0.7, 0.01, 5), spring_chain(x, v, 0.7, 0.01, 5),
                1e-12)
+
+
+def normalized_products(A, B):
+    An = A / np.linalg.norm(A, axis=1, keepdims=True)
+    Bn = B / np.linalg.norm(B, axis=1, keepdims=True)
+    return An @ Bn.T, (2.0 * B).T @ A
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_product_operand_is_made_in_its_inputs_layout(backend, rng):
+    """A transposed operand of a product stays a transpose of the value made
+    in its inputs' layout (BLAS takes the F-ordered view), not a value made
+    by reading its inputs down their columns."""
+    A, B = rng.standard_normal((40, 7)), rng.standard_normal((40, 7))
+    f = looptrace.jit(normalized_products, backend=backend)
+    for got, want in zip(f(A, B), normalized_products(A, B)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    program = f.explain(A, B).program
+    args = {v.id for v in program.body.args}
+    transposed_args = [op for op in walk(program.body) if op.prim.name == "transpose" and op.inputs[0].id in args]
+    assert not transposed_args
