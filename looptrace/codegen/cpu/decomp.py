@@ -8,10 +8,13 @@ core: LAPACK's own work dominates for all but tiny matrices.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from looptrace.codegen.target import StatementRule
 from looptrace.ir.core import Op, Value
 
 from . import numpy_linalg
+from .lapack import SMALL_ORDER
 from .emitter import Emitter
 from .target import TARGET
 from .text import dtype_text
@@ -30,16 +33,24 @@ def _as_batch(em: Emitter, x: Value) -> str:
     return t
 
 
+def _small(op: Op, helper: str) -> bool:
+    """Float64 matrices of a static order up to SMALL_ORDER, for lapack.py's loops."""
+    n = op.inputs[0].shape[-1]
+    return helper in ("solve_batch", "inv_batch", "det_batch") and isinstance(n, int) and 1 <= n <= SMALL_ORDER \
+        and all(x.dtype == np.float64 for x in op.inputs)
+
+
 def _lower(helper: str):
     def lower(em: Emitter, op: Op) -> None:
         mats = [_as_batch(em, x) for x in op.inputs]
         v = op.out
-        if numpy_linalg.emit_call(em, op, helper[: -len("_batch")], mats):
+        call = helper.replace("_batch", "_small_batch") if _small(op, helper) else helper
+        if call == helper and numpy_linalg.emit_call(em, op, helper[: -len("_batch")], mats):
             return  # a batch at the top level: NumPy's own (numpy_linalg.py)
         if v.ndim == 0:  # the determinant of one matrix
             buf = em.fresh("det")
             em.line(f"{buf} = alloc((1,), {dtype_text(v.dtype)})")
-            em.line(f"{helper}({', '.join(mats)}, {buf})")
+            em.line(f"{call}({', '.join(mats)}, {buf})")
             em.line(f"{em.name(v)} = {buf}[0]")
             em.define(v)
             return
@@ -49,7 +60,7 @@ def _lower(helper: str):
         else:
             target = f"{out}.reshape(({_batch_count(em, v, v.ndim - 2)}, {em.size(v, v.ndim - 2)}, " \
                      f"{em.size(v, v.ndim - 1)}))"
-        em.line(f"{helper}({', '.join(mats)}, {target})")
+        em.line(f"{call}({', '.join(mats)}, {target})")
 
     return lower
 

@@ -43,6 +43,120 @@ def det_batch(a, out):
         out[m] = np.linalg.det(a[m])
 
 
+# --- small float64 matrices: LU by loops, no LAPACK call --------------------------------------------
+# A batch of 2x2 to 4x4 systems (a Kalman filter's innovation covariance over 5000 steps, batched
+# by the vectorizer) went to NumPy's gufunc in object mode (numpy_linalg.py), which cost the
+# kernel ~0.3 s of compile time (kalman_filter: 3.1-3.4 s cold); per matrix, Numba's wrappers
+# allocate and check more than these orders take to factor. These loops do LAPACK's dgetf2
+# (the first largest |pivot| of the column, the column below it scaled by the pivot's
+# reciprocal, the trailing block updated) and dgetrs's two triangular solves, in float64.
+# An exactly zero pivot raises LinAlgError (solve, inv) or gives det 0, as NumPy does.
+SMALL_ORDER = 4
+
+
+@numba.njit(cache=True, inline="always")
+def _lu_small(a, m, lu, piv):
+    """LU of a[m] with partial pivoting into lu, the row swapped in at step
+    j in piv[j]; the permutation's sign, 0.0 where a pivot is exactly zero."""
+    n = lu.shape[0]
+    for i in range(n):
+        for j in range(n):
+            lu[i, j] = a[m, i, j]
+    sign = 1.0
+    for j in range(n):
+        p, big = j, abs(lu[j, j])
+        for i in range(j + 1, n):
+            if abs(lu[i, j]) > big:
+                p, big = i, abs(lu[i, j])
+        piv[j] = p
+        if p != j:
+            sign = -sign
+            for c in range(n):
+                t = lu[j, c]
+                lu[j, c] = lu[p, c]
+                lu[p, c] = t
+        d = lu[j, j]
+        if d == 0.0:
+            return 0.0
+        if abs(d) >= 2.2250738585072014e-308:  # dgetf2: by the reciprocal, unless it would overflow
+            r = 1.0 / d
+            for i in range(j + 1, n):
+                lu[i, j] *= r
+        else:
+            for i in range(j + 1, n):
+                lu[i, j] /= d
+        for i in range(j + 1, n):
+            for c in range(j + 1, n):
+                lu[i, c] -= lu[i, j] * lu[j, c]
+    return sign
+
+
+@numba.njit(cache=True, inline="always")
+def _lu_solve_small(lu, piv, out, m):
+    """out[m] <- the solution of lu x = P out[m] (dgetrs: the row swaps, then L, then U)."""
+    n, k = lu.shape[0], out.shape[2]
+    for j in range(n):
+        p = piv[j]
+        if p != j:
+            for c in range(k):
+                t = out[m, j, c]
+                out[m, j, c] = out[m, p, c]
+                out[m, p, c] = t
+    for i in range(n):
+        for t in range(i):
+            for c in range(k):
+                out[m, i, c] -= lu[i, t] * out[m, t, c]
+    for i in range(n - 1, -1, -1):
+        for c in range(k):
+            out[m, i, c] /= lu[i, i]
+        for t in range(i):
+            for c in range(k):
+                out[m, t, c] -= lu[t, i] * out[m, i, c]
+
+
+@numba.njit(cache=True)
+def solve_small_batch(a, b, out):
+    """out[m] = np.linalg.solve(a[m], b[m]) for float64 matrices of order <= SMALL_ORDER."""
+    n = a.shape[1]
+    lu = np.empty((n, n))
+    piv = np.empty(n, np.int64)
+    for m in range(a.shape[0]):
+        if _lu_small(a, m, lu, piv) == 0.0:
+            raise np.linalg.LinAlgError("singular matrix")
+        for i in range(n):
+            for c in range(b.shape[2]):
+                out[m, i, c] = b[m, i, c]
+        _lu_solve_small(lu, piv, out, m)
+
+
+@numba.njit(cache=True)
+def inv_small_batch(a, out):
+    """out[m] = np.linalg.inv(a[m]) for float64 matrices of order <= SMALL_ORDER."""
+    n = a.shape[1]
+    lu = np.empty((n, n))
+    piv = np.empty(n, np.int64)
+    for m in range(a.shape[0]):
+        if _lu_small(a, m, lu, piv) == 0.0:
+            raise np.linalg.LinAlgError("singular matrix")
+        for i in range(n):
+            for c in range(n):
+                out[m, i, c] = 1.0 if i == c else 0.0
+        _lu_solve_small(lu, piv, out, m)
+
+
+@numba.njit(cache=True)
+def det_small_batch(a, out):
+    """out[m] = np.linalg.det(a[m]) for float64 matrices of order <= SMALL_ORDER."""
+    n = a.shape[1]
+    lu = np.empty((n, n))
+    piv = np.empty(n, np.int64)
+    for m in range(a.shape[0]):
+        d = _lu_small(a, m, lu, piv)
+        for i in range(n):
+            d *= lu[i, i]
+        out[m] = d
+
+
 @numba.njit(cache=True)
 def cholesky_batch(a, out):
     """out[m] = np.linalg.cholesky(a[m]) (its lower triangle read only)."""

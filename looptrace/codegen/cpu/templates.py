@@ -37,6 +37,7 @@ from looptrace.codegen.cpu import numpy_linalg as nplinalg  # NumPy's batched li
 from looptrace.codegen.cpu.nprules import gcd_int, lcm_int  # np.gcd, np.lcm (codegen/scalar_algorithms.py)
 from looptrace.codegen.cpu.nprules import floordiv_f, floordiv_int, fmod_int, ipow, remainder_f, shl, shr, sign_f  # NumPy's element rules (nprules.py)
 from looptrace.codegen.cpu.lapack import cholesky_batch, det_batch, inv_batch, solve_batch
+from looptrace.codegen.cpu.lapack import det_small_batch, inv_small_batch, solve_small_batch
 from looptrace.codegen.cpu.lapack import (eigh_batch, eigvalsh_batch, pinv_batch, qr_batch, slogdet_batch,
                                          svd_batch, svdvals_batch)
 from looptrace.codegen.cpu.selection import argselect_lane, argsort_range, argtopk_lane, select_lane, topk_lane
@@ -51,6 +52,7 @@ __all__ += ["blas_matrix", "unit_axes"]  # an operand as it is where its layout 
 __all__ += ["wide_vectors"]  # codegen/cpu/mathlib.py: 512-bit vectors in the function it is called in
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
+__all__ += ["det_small_batch", "inv_small_batch", "solve_small_batch"]  # codegen/cpu/lapack.py
 __all__ += ["eigh_batch", "eigvalsh_batch", "pinv_batch", "qr_batch", "slogdet_batch", "svd_batch",
             "svdvals_batch"]  # codegen/cpu/lapack.py
 __all__ += ["nplinalg"]  # codegen/cpu/numpy_linalg.py
