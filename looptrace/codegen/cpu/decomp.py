@@ -4,7 +4,10 @@ Each operand becomes a C-contiguous (batch, rows, cols) array (a view when
 it already is one, else a copy) and one helper of lapack.py runs Numba's
 np.linalg function on each matrix in turn, writing into the freshly
 allocated output seen through the same 3-d shape. The batch runs on one
-core: LAPACK's own work dominates for all but tiny matrices.
+core: LAPACK's own work dominates for all but tiny matrices. Float64
+solve, inv and det of order <= lapack.SMALL_ORDER run lapack.py's own LU
+loops instead (`_small`), at the top level too, where a large batch would
+otherwise go to NumPy in object mode (numpy_linalg.py).
 """
 from __future__ import annotations
 

@@ -10,7 +10,9 @@ at the top level, for a batch of at least MIN_BATCH matrices, for work of
 at least MIN_WORK (one large matrix) and for svdvals of any matrix worth
 it, the kernel leaves nopython mode once and calls NumPy, whose result is packed as the primitive defines it
 (ops/decomp.py, ops/factorizations.py). Inside a loop, and for one small
-matrix, lapack.py's per-matrix helpers stay. NumPy raises LinAlgError with
+matrix, lapack.py's per-matrix helpers stay; float64 solve, inv and det of
+order <= 4 run lapack.py's own LU loops wherever they are (decomp.py
+`_small`). NumPy raises LinAlgError with
 its own messages, as the plain function does; the kernel's runner reports it
 (kernel.py).
 """
