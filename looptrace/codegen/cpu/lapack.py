@@ -114,9 +114,9 @@ def _lu_solve_small(lu, piv, out, m):
                 out[m, t, c] -= lu[t, i] * out[m, i, c]
 
 
-@numba.njit(cache=True)
-def solve_small_batch(a, b, out):
-    """out[m] = np.linalg.solve(a[m], b[m]) for float64 matrices of order <= SMALL_ORDER."""
+@numba.njit(cache=True, inline="always")
+def _solve_each(a, b, out, identity):
+    """out[m] = the solution of a[m] x = b[m] (of a[m] x = I with `identity`)."""
     n = a.shape[1]
     lu = np.empty((n, n))
     piv = np.empty(n, np.int64)
@@ -124,24 +124,21 @@ def solve_small_batch(a, b, out):
         if _lu_small(a, m, lu, piv) == 0.0:
             raise np.linalg.LinAlgError("singular matrix")
         for i in range(n):
-            for c in range(b.shape[2]):
-                out[m, i, c] = b[m, i, c]
+            for c in range(out.shape[2]):
+                out[m, i, c] = (1.0 if i == c else 0.0) if identity else b[m, i, c]
         _lu_solve_small(lu, piv, out, m)
+
+
+@numba.njit(cache=True)
+def solve_small_batch(a, b, out):
+    """out[m] = np.linalg.solve(a[m], b[m]) for float64 matrices of order <= SMALL_ORDER."""
+    _solve_each(a, b, out, False)
 
 
 @numba.njit(cache=True)
 def inv_small_batch(a, out):
     """out[m] = np.linalg.inv(a[m]) for float64 matrices of order <= SMALL_ORDER."""
-    n = a.shape[1]
-    lu = np.empty((n, n))
-    piv = np.empty(n, np.int64)
-    for m in range(a.shape[0]):
-        if _lu_small(a, m, lu, piv) == 0.0:
-            raise np.linalg.LinAlgError("singular matrix")
-        for i in range(n):
-            for c in range(n):
-                out[m, i, c] = 1.0 if i == c else 0.0
-        _lu_solve_small(lu, piv, out, m)
+    _solve_each(a, a, out, True)
 
 
 @numba.njit(cache=True)
