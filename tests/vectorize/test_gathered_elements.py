@@ -133,3 +133,18 @@ def test_array_read_elsewhere_is_gathered_as_made(rng):
     for g, w in zip(f(a, idx), both(a, idx)):
         np.testing.assert_allclose(g, w, rtol=1e-12)
     assert len(_computed_gathers(f.explain(a, idx).program)) == 1
+
+
+def test_label_nll_gradient_matches_finite_differences(rng):
+    logits = rng.standard_normal((12, 5))
+    y = rng.integers(-5, 5, 12)
+    got = looptrace.grad(label_nll, argnums=0)(logits, y)
+    want = np.zeros_like(logits)
+    h = 1e-6
+    for i in range(logits.shape[0]):
+        for j in range(logits.shape[1]):
+            up, down = logits.copy(), logits.copy()
+            up[i, j] += h
+            down[i, j] -= h
+            want[i, j] = (label_nll(up, y) - label_nll(down, y)) / (2 * h)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
