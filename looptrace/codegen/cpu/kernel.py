@@ -161,7 +161,10 @@ class CpuKernel:
         defaults in their places or gives None; a call with keywords or
         defaults then goes on in this frame (it went through `fallback` and
         back here: two more frames, 4.4 against 2.5 us by position)."""
-        if self.em.blas_in_prange or any(d not in _PLAIN_SCALARS for d in self._scalars.values()):
+        # a scalar of another dtype (int32, float32) comes back from Numba as the Python number;
+        # only `build` turns it into the NumPy scalar of its dtype (api.py `_flat_tuple`)
+        odd = any(d not in _PLAIN_SCALARS for d in self._scalars.values())
+        if self.em.blas_in_prange or odd and (build is None or after is not None or self.shared is not None):
             return None
         if front and (fallback is None or guard is None or self.front() is None):
             return None
