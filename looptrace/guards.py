@@ -78,7 +78,10 @@ class Source:
 
 # --- what a guard compares ------------------------------------------------------------------------
 def same_value(a: Any, b: Any) -> bool:
-    """Equality of Python data, type included; NaN equals NaN."""
+    """Equality of Python data, type included; NaN equals NaN (so an object
+    equals itself)."""
+    if a is b:
+        return True
     if type(a) is not type(b):
         return False
     try:

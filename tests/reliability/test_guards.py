@@ -242,3 +242,29 @@ def test_generated_changes_between_calls(ops, seed):
                 mod.TUP = (1.0, float(r.standard_normal()))
     finally:
         mod.G, mod.SCALE, mod.LIST, mod.DICT, mod.TUP = saved
+
+
+SCALE32 = np.float32(2.0)
+
+
+def scaled32(x):
+    return x * SCALE32
+
+
+def test_a_numpy_scalar_global_holds_as_the_same_object_or_an_equal_one(rng):
+    """The direct runner tests a NumPy scalar global by identity first, then
+    by value (api._outside_guard): an equal object keeps the program, another
+    value traces again, and every call gives the plain function's values."""
+    global SCALE32
+    f = lt.jit(scaled32, backend="cpu")
+    x = rng.standard_normal(7).astype(np.float32)
+    try:
+        for scale in (None, np.float32(2.0), np.float32(3.0), np.float32(3.0)):
+            if scale is not None:
+                SCALE32 = scale
+            for _ in range(2):
+                got = f(x)
+                assert got.dtype == np.float32
+                np.testing.assert_array_equal(got, scaled32(x))
+    finally:
+        SCALE32 = np.float32(2.0)
