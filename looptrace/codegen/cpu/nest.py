@@ -795,35 +795,45 @@ def _reduced(index: str) -> bool:
     return "@" not in index and not index.lstrip("-").isdigit()
 
 
+@contextlib.contextmanager
+def _blocks(em: Emitter, op: Op, outer_counts: list[str], n: int, block: int, big: bool, name: str):
+    """Loops over `outer_counts` (op's leading axes), then over blocks of
+    `block` positions of an axis of n: the threads take the leading axis
+    when there is one, else the blocks (`name`: the block loop's variable).
+    Yields (outer index, lo, hi)."""
+    lead = bool(outer_counts)
+    with em.loop_nest(outer_counts, parallel_outer=big and lead and op.out.shape[0] != 1) as outer:
+        t, lo, hi = em.fresh(name), em.fresh("lo"), em.fresh("hi")
+        with em.loop(t, str(-(-n // block)), parallel=big and not lead):
+            em.line(f"{lo} = {t} * {block}")
+            em.line(f"{hi} = min({lo} + {block}, {n})")
+            yield outer, lo, hi
+
+
 def _emit_tiled(em: Emitter, op: Op, red: Op, out: str, counts: list[str], big: bool) -> None:
     x, axes = red.inputs[0], folded_axes(red)
     acc_dt = fold_acc_dtype(red)
     n, m = op.out.shape[-2:]
     tile = min(TILE_ROWS, n)
-    tiles = -(-n // tile)
-    lead = op.out.ndim > 2
-    with em.loop_nest(counts[:-2], parallel_outer=big and lead and op.out.shape[0] != 1) as outer:
-        t, lo, hi, acc = em.fresh("tile"), em.fresh("lo"), em.fresh("hi"), em.fresh("acc")
-        with em.loop(t, str(tiles), parallel=big and not lead):
-            em.line(f"{lo} = {t} * {tile}")
-            em.line(f"{hi} = min({lo} + {tile}, {n})")
-            em.line(f"{acc} = alloc(({tile}, {m}), {dtype_text(acc_dt)})")
-            i, j = em.fresh("i"), em.fresh("j")
-            with em.loop(i, str(tile)), em.loop(j, str(m)):
-                em.line(f"{acc}[{i}, {j}] = {fold_init(red)}")
-            fz = Fuser(em)
-            inner = [em.fresh("r") for _ in axes]
-            with contextlib.ExitStack() as stack:
-                for var, k in zip(inner, axes):
-                    stack.enter_context(em.loop(var, em.size(x, k)))
-                stack.enter_context(em.loop(i, f"{lo}, {hi}"))
-                stack.enter_context(em.loop(j, str(m)))
-                at = [*outer, f"nonneg({i})", j]
-                em.line(fold_update(red, f"{acc}[{i} - {lo}, {j}]", fz.term(red, at, inner)))
-            fz = Fuser(em)
-            fz.memo = {(red.out.id, (*outer, i, j)): cast(f"{acc}[{i} - {lo}, {j}]", red.out.dtype)}
-            with em.loop(i, f"{lo}, {hi}"), em.loop(j, str(m)):
-                em.line(f"{out}[{', '.join([*outer, i, j])}] = {fz.value_at(op.out, [*outer, i, j], produce=True)}")
+    with _blocks(em, op, counts[:-2], n, tile, big, "tile") as (outer, lo, hi):
+        acc = em.fresh("acc")
+        em.line(f"{acc} = alloc(({tile}, {m}), {dtype_text(acc_dt)})")
+        i, j = em.fresh("i"), em.fresh("j")
+        with em.loop(i, str(tile)), em.loop(j, str(m)):
+            em.line(f"{acc}[{i}, {j}] = {fold_init(red)}")
+        fz = Fuser(em)
+        inner = [em.fresh("r") for _ in axes]
+        with contextlib.ExitStack() as stack:
+            for var, k in zip(inner, axes):
+                stack.enter_context(em.loop(var, em.size(x, k)))
+            stack.enter_context(em.loop(i, f"{lo}, {hi}"))
+            stack.enter_context(em.loop(j, str(m)))
+            at = [*outer, f"nonneg({i})", j]
+            em.line(fold_update(red, f"{acc}[{i} - {lo}, {j}]", fz.term(red, at, inner)))
+        fz = Fuser(em)
+        fz.memo = {(red.out.id, (*outer, i, j)): cast(f"{acc}[{i} - {lo}, {j}]", red.out.dtype)}
+        with em.loop(i, f"{lo}, {hi}"), em.loop(j, str(m)):
+            em.line(f"{out}[{', '.join([*outer, i, j])}] = {fz.value_at(op.out, [*outer, i, j], produce=True)}")
 
 
 # --- short folds of costly terms, their terms computed a block of rows at a time ---------------
@@ -859,26 +869,21 @@ def _emit_staged_rows(em: Emitter, op: Op, red: Op, out: str, counts: list[str],
     acc_dt = fold_acc_dtype(red)
     n, rows = red.inputs[0].shape[-1], op.out.shape[-1]
     block = min(rows, max(8, STAGED_ROWS_BYTES // (n * acc_dt.itemsize)))
-    blocks = -(-rows // block)
-    lead = op.out.ndim > 1
-    with em.loop_nest(counts[:-1], parallel_outer=big and lead and op.out.shape[0] != 1) as outer:
-        t, lo, hi, terms = em.fresh("blk"), em.fresh("lo"), em.fresh("hi"), em.fresh("terms")
-        with em.loop(t, str(blocks), parallel=big and not lead):
-            em.line(f"{lo} = {t} * {block}")
-            em.line(f"{hi} = min({lo} + {block}, {rows})")
-            em.line(f"{terms} = alloc(({block}, {n}), {dtype_text(acc_dt)})")
-            i, r = em.fresh("i"), em.fresh("r")
+    with _blocks(em, op, counts[:-1], rows, block, big, "blk") as (outer, lo, hi):
+        terms = em.fresh("terms")
+        em.line(f"{terms} = alloc(({block}, {n}), {dtype_text(acc_dt)})")
+        i, r = em.fresh("i"), em.fresh("r")
+        fz = Fuser(em)
+        with em.loop(i, f"{lo}, {hi}"), em.loop(r, str(n)):
+            em.line(f"{terms}[{i} - {lo}, {r}] = {fz.term(red, [*outer, f'nonneg({i})'], [r])}")
+        acc = em.fresh("acc")
+        with em.loop(i, f"{lo}, {hi}"):
+            em.line(f"{acc} = {fold_init(red)}")
+            with em.loop(r, str(n)):
+                em.line(fold_update(red, acc, f"{terms}[{i} - {lo}, {r}]"))
             fz = Fuser(em)
-            with em.loop(i, f"{lo}, {hi}"), em.loop(r, str(n)):
-                em.line(f"{terms}[{i} - {lo}, {r}] = {fz.term(red, [*outer, f'nonneg({i})'], [r])}")
-            acc = em.fresh("acc")
-            with em.loop(i, f"{lo}, {hi}"):
-                em.line(f"{acc} = {fold_init(red)}")
-                with em.loop(r, str(n)):
-                    em.line(fold_update(red, acc, f"{terms}[{i} - {lo}, {r}]"))
-                fz = Fuser(em)
-                fz.memo = {(red.out.id, (*outer, i)): acc if float64_fold(red) else cast(acc, red.out.dtype)}
-                em.line(f"{out}[{', '.join([*outer, i])}] = {fz.value_at(op.out, [*outer, i], produce=True)}")
+            fz.memo = {(red.out.id, (*outer, i)): acc if float64_fold(red) else cast(acc, red.out.dtype)}
+            em.line(f"{out}[{', '.join([*outer, i])}] = {fz.value_at(op.out, [*outer, i], produce=True)}")
 
 
 def _reusable_input(em: Emitter, op: Op, probe: Fuser) -> Value | None:
