@@ -655,7 +655,7 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
         if written is None:
             return None
         if not front:  # (the kernel's front door refuses what these lines test: kernel.py)
-            guard = (guard[0] + written[0], {**guard[1], **written[1]}) if guard is not None else written
+            guard = _joined(guard, written) if guard is not None else written
     gs = getattr(traced, "guards", None)
     implicit: list[str] = []
     if gs is not None:
@@ -663,7 +663,7 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
         if outside is None:
             return None
         implicit = outside[2]
-        guard = (guard[0] + outside[0], {**guard[1], **outside[1]}) if guard is not None else outside[:2]
+        guard = _joined(guard, outside[:2]) if guard is not None else outside[:2]
     tree = program.out_tree
     results = program.body.results
     args = _kernel_args(types, runtime, unpacked) + implicit  # the kernel's arguments, then the outside arrays
@@ -689,6 +689,18 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     if guard is None:
         return lambda a: build_output(tree, whole(a))
     return lambda a: _MISS if (out := whole(a)) is _MISS else build_output(tree, out)
+
+
+def _joined(first: tuple[str, dict], then: tuple[str, dict]) -> tuple[str, dict]:
+    """Guard lines `first` then `then`, with the names of both. A name both
+    use must be the same object: `_guard`'s T0 (the first argument's type)
+    was once overwritten by `_outside_guard`'s T0 (a global's type), and
+    every warm call of a function reading a global guarded by value missed
+    its runner and took the general path (range2d of numba-benchmark: 30-50
+    us more a call right after other work)."""
+    clash = [k for k in first[1].keys() & then[1].keys() if first[1][k] is not then[1][k]]
+    assert not clash, f"guard lines name {clash} twice"
+    return first[0] + then[0], {**first[1], **then[1]}
 
 
 def _written_guard(compiled, runtime: tuple | None, types: tuple) -> tuple[str, dict] | None:
@@ -801,12 +813,12 @@ def _outside_guard(gs: guards.GuardSet, writes: bool = False) -> tuple[str, dict
         src, expected = g.source, g.expected
         env[f"G{k}"] = g
         if src.kind == "global" and not src.steps and g.kind in ("id", "eq"):
-            env[f"H{k}"], env[f"E{k}"], env[f"T{k}"] = src.holder, expected, type(expected)
+            env[f"H{k}"], env[f"E{k}"], env[f"ET{k}"] = src.holder, expected, type(expected)
             lines.append(f"    v{k} = H{k}.get({src.name!r}, MISS)")
             if g.kind == "id":
                 lines.append(f"    if v{k} is not E{k}:")
             elif type(expected) in (int, float, bool, str, complex) and expected == expected:
-                lines.append(f"    if type(v{k}) is not T{k} or v{k} != E{k}:")
+                lines.append(f"    if type(v{k}) is not ET{k} or v{k} != E{k}:")
             else:  # the very object traced holds (guards.same_value); another is compared by value
                 # (a NumPy scalar's `==`, right after other Python work, cost a cold call ~10 us)
                 lines.append(f"    if v{k} is not E{k} and not G{k}.holds(a):")

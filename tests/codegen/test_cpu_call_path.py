@@ -407,7 +407,9 @@ def test_guarded_globals_are_checked_by_the_direct_runner(rng):
     """A function reading module numbers keeps the direct runner, which
     checks them itself: rebinding one is seen by the next call (the plain
     and the last-signature runner alike), and rebinding it back finds the
-    first program again."""
+    first program again. A warm call with the globals unchanged stays in
+    the runner (its guard's names once clashed with the global's: every
+    call went the general way)."""
     global SOFTENING, MODE
     f = looptrace.jit(softened, backend="cpu")
     x = rng.standard_normal(40)
@@ -419,6 +421,8 @@ def test_guarded_globals_are_checked_by_the_direct_runner(rng):
             np.testing.assert_allclose(got, want, rtol=1e-12)
             assert type(got) is type(want)
             assert all(d is not None for d in _direct(f))
+            f(x)  # (a call after a rebinding finds the program by the general path, the next keeps its runner)
+            assert _general_calls(f, x) == 0
     finally:
         SOFTENING, MODE = 0.01, "sum"
 
@@ -846,3 +850,4 @@ def test_scalars_of_other_dtypes_take_the_direct_runner(rng):
             for g, w in zip(got, want):
                 np.testing.assert_allclose(g, w, rtol=1e-6)
         assert all(entry[3] is not None for entry in f._fast.values())
+        assert _general_calls(f, *args) == 0
