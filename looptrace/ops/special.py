@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.special as sp
 
 from looptrace.ir.primitive import NOT_DIFFERENTIABLE, Primitive, register
 
@@ -47,19 +46,27 @@ def complex_of(dtype) -> np.dtype:
 
 
 # --- NumPy implementations --------------------------------------------------------------------
-_SCIPY = {"erf": sp.erf, "erfc": sp.erfc, "gamma": sp.gamma, "lgamma": sp.gammaln}
+# scipy.special is imported by the first call that needs it: at `import looptrace` it was 0.14-0.2 s
+# of 0.5 s, for programs that mostly never meet a special function.
+_SCIPY = {"erf": "erf", "erfc": "erfc", "gamma": "gamma", "lgamma": "gammaln"}
+
+
+def _scipy(name: str):
+    import scipy.special
+
+    return getattr(scipy.special, name)
 
 
 def _python_math(name: str):
     """`math.<name>` over an array, element by element; a domain or range error
     gives scipy's IEEE value instead (gamma(-1) = nan, lgamma(0) = inf)."""
-    fn, fallback = getattr(math, name), _SCIPY[name]
+    fn = getattr(math, name)
 
     def one(x: float) -> float:
         try:
             return fn(x)
         except (ValueError, OverflowError):
-            return float(fallback(x))
+            return float(_scipy(_SCIPY[name])(x))
 
     vec = np.frompyfunc(one, 1, 1)
 
@@ -71,17 +78,18 @@ def _python_math(name: str):
 
 
 def _scipy_impl(fn):
+    """`fn(scipy.special, x)` over an array, in float64."""
     def impl(x):
         x = np.asarray(x)
         with np.errstate(all="ignore"):
-            return np.asarray(fn(x.astype(np.float64))).astype(float_dtype(x.dtype))
+            return np.asarray(fn(_scipy, x.astype(np.float64))).astype(float_dtype(x.dtype))
 
     return impl
 
 
 IMPLS = {name: _python_math(name) for name in ("erf", "erfc", "gamma", "lgamma")}
-IMPLS["digamma"] = _scipy_impl(sp.psi)
-IMPLS["trigamma"] = _scipy_impl(lambda x: sp.polygamma(1, x))
+IMPLS["digamma"] = _scipy_impl(lambda sp, x: sp("psi")(x))
+IMPLS["trigamma"] = _scipy_impl(lambda sp, x: sp("polygamma")(1, x))
 
 
 # --- the records ----------------------------------------------------------------------------------

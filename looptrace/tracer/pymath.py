@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import cmath
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -418,20 +419,24 @@ FUNCTIONS: dict[int, Callable] = _table()
 
 
 # --- scipy.special ufuncs on traced arrays (numpy_api.dispatch_ufunc) -----------------------------------
+_SCIPY_SPECIAL: dict[int, str] = {}
+
+
 def _scipy_table() -> dict[int, str]:
-    try:
-        import scipy.special as sp
-    except ImportError:  # pragma: no cover - scipy is a dependency
-        return {}
-    return {id(sp.erf): "erf", id(sp.erfc): "erfc", id(sp.gamma): "gamma", id(sp.gammaln): "lgamma",
-            id(sp.psi): "digamma", id(sp.digamma): "digamma"}
-
-
-_SCIPY_SPECIAL = _scipy_table()
+    """The scipy.special ufuncs with a primitive, by id, once scipy.special
+    is imported: a ufunc of it can only reach the tracer after the user's
+    code imported it (importing it here cost 0.14-0.2 s of `import looptrace`)."""
+    if not _SCIPY_SPECIAL:
+        sp = sys.modules.get("scipy.special")
+        if sp is None:
+            return _SCIPY_SPECIAL
+        _SCIPY_SPECIAL.update({id(sp.erf): "erf", id(sp.erfc): "erfc", id(sp.gamma): "gamma",
+                               id(sp.gammaln): "lgamma", id(sp.psi): "digamma", id(sp.digamma): "digamma"})
+    return _SCIPY_SPECIAL
 
 
 def special_ufunc(ufunc) -> Callable | None:
-    primitive = _SCIPY_SPECIAL.get(id(ufunc))
+    primitive = _scipy_table().get(id(ufunc))
     if primitive is None:
         return None
 
