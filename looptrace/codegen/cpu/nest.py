@@ -73,7 +73,7 @@ class Fuser:
                 return cast(_ramp_text(*ramp, idx[0]), v.dtype)
             v, idx = self._through_transpose(v, idx)
             if v.ndim == 0 or v.id in em.elements:
-                # through a unit reshape of a scalar (planning/fusion.py `_skip_unit_reshapes`),
+                # through a unit reshape of a scalar (planning/fusion.py `_skip_unit_reshape`),
                 # or of a one-element read held as its scalar (indexing.py)
                 return em.name(v)
             if v.id not in self.plan.inlined:

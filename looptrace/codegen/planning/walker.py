@@ -25,7 +25,7 @@ from .ownership import Scope, last_uses
 UNIT_RESHAPE_READS = "unit_reshape_reads"
 # A target whose nests read a gather in place (an IndexRule for `gather`).
 FUSED_GATHERS = "fused_gathers"
-# A target whose nests read a static slice through its base (`_skip_read_through_slices`)
+# A target whose nests read a static slice through its base (`_skip_views`)
 SLICE_READS = "slice_reads"
 FUSED_SCAN_INPUTS = "fused_scan_inputs"  # planning/fusion.py `_inline_into_scans`
 LAZY_SELECTS = "lazy_selects"  # planning/fusion.py `_lazy_selects`
