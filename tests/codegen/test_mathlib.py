@@ -20,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 import looptrace
 from looptrace.codegen.cpu import TARGET as CPU
 from looptrace.codegen.cpu import mathlib
+from looptrace.codegen.cpu.templates import same_shape
 from looptrace.ir.primitive import PRIMITIVES
 
 ULP64 = {"exp": 1, "expm1": 2, "tanh": 2, "log": 1, "log1p": 2}
@@ -422,6 +423,50 @@ def test_wide_vectors_marks_only_the_function_it_is_called_in():
         assert "zmm" in _exp_loop_wide.inspect_asm(_exp_loop_wide.signatures[0])
 
 
+def _rows_of_columns(u, out):
+    mathlib.wide_vectors()  # as in a kernel's functions: without the next line, LLVM 22 gathers and scatters
+    mathlib.no_gathers()
+    same_shape(u, (64, 64))  # a constant stride along a row of a Fortran array: LLVM would gather it
+    same_shape(out, (64, 64))
+    for i in range(1, 63):
+        for j in range(1, 63):
+            out[i, j] = u[i + 1, j] + u[i, j - 1] - 2.0 * u[i, j]
+
+
+def test_no_gathers_keeps_strided_loops_scalar():
+    """no_gathers() gives its function LLVM's prefer-no-gather and
+    prefer-no-scatter tunings on top of the target machine's features: a
+    loop along the rows of a Fortran-ordered array has no vgather or
+    vscatter, and the values are the plain loop's."""
+    u = np.asfortranarray(np.random.default_rng(3).standard_normal((64, 64)))
+    got, want = np.zeros_like(u), np.zeros_like(u)
+    fn = numba.njit(error_model="numpy")(_rows_of_columns)
+    fn(u, got)
+    for i in range(1, 63):
+        for j in range(1, 63):
+            want[i, j] = u[i + 1, j] + u[i, j - 1] - 2.0 * u[i, j]
+    assert np.array_equal(got, want)
+    sig = fn.signatures[0]
+    assert "+prefer-no-gather,+prefer-no-scatter" in fn.inspect_llvm(sig)
+    asm = fn.inspect_asm(sig)
+    assert "gather" not in asm and "scatter" not in asm
+
+
+@pytest.mark.parametrize("no_gathers", [True, False])
+def test_kernels_ask_for_no_gathers_in_every_function_and_prange_body(monkeypatch, rng, no_gathers):
+    from looptrace.codegen.cpu import emitter
+    monkeypatch.setattr(emitter, "NO_GATHERS", no_gathers)
+    x, y = rng.standard_normal(600_000), rng.standard_normal(600_000)
+    f = looptrace.jit(_parallel_and_serial, backend="cpu", cache=False)
+    got, want = f(x, y), _parallel_and_serial(x, y)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+    lines = f.explain(x, y).kernel_source.splitlines()
+    starts = [k for k, line in enumerate(lines) if line.startswith("def ") or "in numba.prange(" in line]
+    tuned = [any(ln.strip() == "no_gathers()" for ln in lines[k + 1:k + 3]) for k in starts]
+    assert starts and all(t == no_gathers for t in tuned)
+
+
 def _parallel_and_serial(x, y):
     z = np.exp(x) * y + 1.0  # a prange map at this size
     s = 0.0
@@ -445,5 +490,5 @@ def test_kernels_ask_for_wide_vectors_in_every_function_and_prange_body(monkeypa
     lines = f.explain(x, y).kernel_source.splitlines()
     starts = [k for k, line in enumerate(lines) if line.startswith("def ") or "in numba.prange(" in line]
     assert starts and any("numba.prange(" in lines[k] for k in starts)
-    assert all((lines[k + 1].strip() == "wide_vectors()") == wide for k in starts)
+    assert all((lines[k + 1].strip() == "wide_vectors()") == wide for k in starts)  # (then no_gathers())
     assert sum(line.strip() == "wide_vectors()" for line in lines) == (len(starts) if wide else 0)

@@ -38,7 +38,7 @@ from looptrace.ir.core import (
 )
 from looptrace.ir.ranges import nested_ranges
 
-from .mathlib import WIDE_VECTORS
+from .mathlib import NO_GATHERS, WIDE_VECTORS
 from .outline import outline, outline_bodies
 from .text import cast, dtype_text, literal
 
@@ -65,7 +65,7 @@ class Emitter(BlockWalker):
         self.deferred_sites: list[tuple[int, str, int]] = []
         self.consumed: tuple[int, ...] = ()  # arguments written into directly (emit_program)
         self.uses_prange = False
-        self.wide_vectors = WIDE_VECTORS  # 512-bit vectors in the kernel's functions (`_wide_vectors`)
+        self.wide_vectors = WIDE_VECTORS  # 512-bit vectors in the kernel's functions (`_vector_tuning`)
         self.medium_regions = 0  # parallel decisions below 2 * PARALLEL_MIN_WORK so far (work_is_large)
         # value id -> the scalar it reshapes, for a loop's stacked row that is only a scalar
         # as a (1,) array (regions.py `_scalar_rows`): stored as the scalar, never made
@@ -624,8 +624,9 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
         parts = [origin(part) for part in split.parts]
     for part in parts + (bodies.parts if bodies is not None else []):
         module += [("", None), ("", None), *part]
-    if em.wide_vectors:
-        module = _wide_vectors(module)
+    tuning = ["wide_vectors()"] * em.wide_vectors + ["no_gathers()"] * NO_GATHERS
+    if tuning:
+        module = _vector_tuning(module, tuning)
     em.line_origin = {n + 1: k for n, (_, k) in enumerate(module) if k is not None}
     return "\n".join(line for line, _ in module) + "\n"
 
@@ -633,17 +634,17 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
 _PRANGE_LINE = re.compile(r"^\s*for .* in numba\.prange\(.*\):\s*$")
 
 
-def _wide_vectors(module: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
-    """`module` with `wide_vectors()` (mathlib.py) as the first statement of
-    each njit function and of each prange body (Numba compiles a prange body
-    as a function of its own): their loops use 512-bit vectors."""
+def _vector_tuning(module: list[tuple[str, int | None]], calls: list[str]) -> list[tuple[str, int | None]]:
+    """`module` with `calls` (mathlib.py `wide_vectors()`: 512-bit vectors;
+    `no_gathers()`) as the first statements of each njit function and of each
+    prange body (Numba compiles a prange body as a function of its own)."""
     out = []
     for n, (line, origin) in enumerate(module):
         out.append((line, origin))
         after_decorator = line.startswith("def ") and n and module[n - 1][0].startswith("@numba.njit")
         if (after_decorator or _PRANGE_LINE.match(line)) and n + 1 < len(module):
             body = module[n + 1][0]
-            out.append((body[: len(body) - len(body.lstrip())] + "wide_vectors()", None))
+            out += [(body[: len(body) - len(body.lstrip())] + call, None) for call in calls]
     return out
 
 

@@ -179,6 +179,36 @@ def wide_vectors(typingctx):
     return types.none(), codegen
 
 
+# --- no gathers on AMD Zen ---
+# With a kernel's shapes constants (`same_shape`), LLVM knows the stride of a
+# loop over a strided axis and vectorizes it with vgather/vscatter, which the
+# Zen 4 of bench/README.md runs slower than scalar loads and stores:
+# numba-benchmark's centered difference on a Fortran-ordered 250 x 250 array,
+# read along its rows, took 145 us with 20 gathers and 4 scatters, 81.5 us
+# without (numba.njit: 81). On AMD Zen hosts a kernel's functions get LLVM's
+# prefer-no-gather and prefer-no-scatter tunings (those LLVM itself sets for
+# Intel CPUs with the Gather Data Sampling fix); LOOPTRACE_GATHERS=1 keeps
+# LLVM's choice. Like `wide_vectors`, a call at the top of each function.
+NO_GATHERS = llvm_binding.get_host_cpu_name().startswith("znver") and "+avx2" in _HOST_FEATURES and \
+    not os.environ.get("LOOPTRACE_GATHERS")
+
+
+@intrinsic
+def no_gathers(typingctx):
+    """No code: the function it is called in prefers no gathers and scatters
+    (its target features are the target machine's plus those two tunings: a
+    function's "target-features" attribute replaces the machine's, not adds)."""
+
+    def codegen(context, builder, signature, args):
+        codegen_ = context.codegen()
+        features = getattr(codegen_, "_tm_features", None) or llvm_binding.get_host_cpu_features().flatten()
+        set.add(builder.function.attributes,
+                f'"target-features"="{features},+prefer-no-gather,+prefer-no-scatter"')
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
 # --- a multiply-add, fused where the CPU has FMA ---
 @intrinsic
 def _muladd(typingctx, a, b, c):

@@ -341,7 +341,7 @@ class Fuser:
         terms in the same order as before and each lane of the sum too: the
         same value, bit for bit."""
         em, x = self.em, red.inputs[0]
-        # 256-bit vectors here (emitter.py `_wide_vectors`): LLVM unrolls the
+        # 256-bit vectors here (emitter.py `_vector_tuning`): LLVM unrolls the
         # short block loop of 512-bit steps in full and spills, and the fold's
         # rows are far apart in memory. gbm_paths (250 steps x 20,000 paths),
         # the kernel by hand: 21-22 ms with 256-bit vectors, 50 ms with 512

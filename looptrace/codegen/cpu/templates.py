@@ -32,7 +32,7 @@ from looptrace.codegen.cpu.mathlib import (
     tanh_f64,
 )
 from looptrace.codegen.cpu.blas import dot, dot_into, dot_value  # NumPy's BLAS (blas.py)
-from looptrace.codegen.cpu.mathlib import pick, wide_vectors
+from looptrace.codegen.cpu.mathlib import no_gathers, pick, wide_vectors
 from looptrace.codegen.cpu import numpy_linalg as nplinalg  # NumPy's batched linalg, in object mode
 from looptrace.codegen.cpu.nprules import gcd_int, lcm_int  # np.gcd, np.lcm (codegen/scalar_algorithms.py)
 from looptrace.codegen.cpu.nprules import floordiv_f, floordiv_int, fmod_int, ipow, remainder_f, shl, shr, sign_f  # NumPy's element rules (nprules.py)
@@ -49,7 +49,7 @@ __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int"
 __all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
 __all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
 __all__ += ["blas_matrix", "unit_axes"]  # an operand as it is where its layout allows (contract.py, shape.py)
-__all__ += ["wide_vectors"]  # codegen/cpu/mathlib.py: 512-bit vectors in the function it is called in
+__all__ += ["wide_vectors", "no_gathers"]  # codegen/cpu/mathlib.py: vector code in the function it is called in
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
 __all__ += ["det_small_batch", "inv_small_batch", "solve_small_batch"]  # codegen/cpu/lapack.py
