@@ -51,6 +51,7 @@ class Emitter(BlockWalker):
         self.parallel = parallel
         self.fastmath = fastmath
         self.lines: list[str] = []
+        self._together: tuple | None = None  # the last object-mode block others may join (`object_mode`)
         self.line_ops: list[Op | None] = []
         self.depth = 1
         self.const_args: list[tuple[str, np.ndarray]] = []
@@ -386,21 +387,45 @@ class Emitter(BlockWalker):
             self.line("pass")
 
     # --- values and ownership -------------------------------------------------------------
-    def object_mode(self, v: Value, expr: str, raises: bool = True) -> None:
+    def object_mode(self, v: Value, expr: str, raises: bool = True, together: str | None = None) -> None:
         """v computed by Python in a `numba.objmode` block: `expr`, NumPy code
         on the kernel's arrays (NumPy's own sort, FFT, batched linalg), made a
         fresh C-contiguous array of v's dtype (a 0-d v: a scalar of it).
         The block may raise (`may_raise` sees "objmode"), unless `raises` is
-        False (a sort: only out of memory, as any allocation)."""
+        False (a sort: only out of memory, as any allocation). `together`:
+        the call as an argument of fft.py's `side_by_side`; a block right
+        after another such block, not reading its results, joins it, and
+        the calls run at the same time."""
         out, dt = self.name(v), np.dtype(v.dtype).name
+        kind = f"'{dt}[{', '.join([':'] * (v.ndim - 1) + ['::1'])}]'" if v.ndim else f"'{dt}'"
+        last = self._together
+        if together is not None and v.ndim and last is not None and self._joins(last, together):
+            at, members = last[0], [*last[3], (out, kind, together)]
+            self.lines[at] = "    " * self.depth + \
+                f"with numba.objmode({', '.join(f'{o}={k}' for o, k, _ in members)}):"
+            self.lines[at + 1] = "    " * self.depth + \
+                f"    {''.join(o + ', ' for o, _, _ in members)}= side_by_side({', '.join(t for _, _, t in members)})"
+            self._together = (at, self.lines[at], self.lines[at + 1], members, self.depth)
+            self.define(v, owned=True)
+            return
         if v.ndim:
-            layout = ", ".join([":"] * (v.ndim - 1) + ["::1"])
-            self.line(f"with numba.objmode({out}='{dt}[{layout}]'):" + ("" if raises else NO_RAISE))
+            self.line(f"with numba.objmode({out}={kind}):" + ("" if raises else NO_RAISE))
             self.line(f"    {out} = np.ascontiguousarray({expr}, dtype=np.{dt})")
         else:
-            self.line(f"with numba.objmode({out}='{dt}'):")
+            self.line(f"with numba.objmode({out}={kind}):")
             self.line(f"    {out} = np.{dt}({expr})")
         self.define(v, owned=True)
+        if together is not None and v.ndim:
+            at = len(self.lines) - 2
+            self._together = (at, self.lines[at], self.lines[at + 1], [(out, kind, together)], self.depth)
+
+    def _joins(self, last: tuple, call: str) -> bool:
+        """Can a block computing `call` join the block `last` made: the next
+        lines (nothing emitted since, none taken back), at its depth, and not
+        reading what it computes?"""
+        at, head, body, members, depth = last
+        return len(self.lines) == at + 2 and self.lines[at] is head and self.lines[at + 1] is body and \
+            depth == self.depth and not any(re.search(rf"\b{o}\b", call) for o, _, _ in members)
 
     def fresh_array(self, v: Value) -> str:
         """`v = alloc(shape, dtype)` (np.empty, templates.py); v owns it."""
