@@ -27,6 +27,7 @@ def chained(x):
 @pytest.mark.parametrize("cores", [1, 2])
 def test_independent_transforms_share_one_block(cores, rng, monkeypatch):
     monkeypatch.setattr(cpu_fft, "_cores", lambda: cores)
+    monkeypatch.setattr(cpu_fft, "SIDE_BY_SIDE_MIN", 0)  # small sizes, for speed
     x, h = rng.standard_normal(1000), rng.standard_normal(31)
     f = looptrace.jit(convolve, backend="cpu", cache=False)
     np.testing.assert_allclose(f(x, h), convolve(x, h), rtol=1e-12, atol=1e-12)
@@ -42,6 +43,18 @@ def test_independent_transforms_share_one_block(cores, rng, monkeypatch):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
     src = g.explain(a, b, c).kernel_source
     assert src.count("side_by_side(") == 1 and "'ortho'" in src and "np.fft.ifft" in src
+
+
+def test_small_transforms_run_in_turn(rng):
+    """Below SIDE_BY_SIDE_MIN points a transform is not worth a thread's
+    handoff: a block of its own (a scan of small transforms pays nothing)."""
+    x, h = rng.standard_normal(1000), rng.standard_normal(31)
+    f = looptrace.jit(convolve, backend="cpu", cache=False)
+    np.testing.assert_allclose(f(x, h), convolve(x, h), rtol=1e-12, atol=1e-12)
+    assert "side_by_side(" not in f.explain(x, h).kernel_source
+    x = rng.standard_normal(cpu_fft.SIDE_BY_SIDE_MIN)
+    np.testing.assert_allclose(f(x, h), convolve(x, h), rtol=1e-12, atol=1e-10)
+    assert "side_by_side(" in f.explain(x, h).kernel_source
 
 
 def test_a_transform_of_a_transform_is_not_joined(rng):
