@@ -114,3 +114,85 @@ def test_a_transpose_made_before_a_loop_is_not_copied_in_it():
     assert views and not any(f"contiguous({v})" in src for v in views)
     Xf = np.asfortranarray(X)[:, ::-1]  # an operand neither C- nor F-contiguous: copied, right values
     np.testing.assert_allclose(f(Xf, y, 0.01, 20), gradient_steps(Xf, y, 0.01, 20), rtol=1e-10)
+
+
+def lagged_sums(pos):
+    """Mean squared displacement over every lag (the corpus's random_walk_msd):
+    the pairs of slices over all lags are a gather (walker, lag, t, c)
+    transposed to (lag, walker, t, c) for the sum."""
+    n_t = pos.shape[1]
+    msd = np.zeros(n_t // 2)
+    for lag in range(1, n_t // 2):
+        d = pos[:, lag:, :] - pos[:, :-lag, :]
+        msd[lag] = np.mean(np.sum(d * d, axis=2))
+    return msd
+
+
+def permuted_map(a, b, c):
+    return np.transpose(np.exp(a) * b + 1.0, (1, 0, 2)) * c, np.transpose(a - b, (2, 0, 1)).sum(axis=0)
+
+
+def _allocs(src: str) -> list[str]:
+    return re.findall(r"alloc\(\(([^)]*)\)", src.split("def kernel", 1)[1])
+
+
+def test_a_value_read_transposed_once_is_computed_in_its_reader():
+    """The gather of every lag's slices is never stored: the sum computes it
+    at the permuted index (it was a 4-d array, 255 MB at the corpus's size)."""
+    pos = np.cumsum(np.random.default_rng(21).standard_normal((5, 16, 2)), axis=1)
+    f = looptrace.jit(lagged_sums, backend="cpu")
+    np.testing.assert_allclose(f(pos), lagged_sums(pos), rtol=1e-12)
+    shapes = _allocs(f.explain(pos).kernel_source)
+    assert all(s.count(",") <= 2 for s in shapes), shapes  # at most 2-d arrays (no (5, 7, 16, 2) gather)
+
+
+def test_an_elementwise_value_read_transposed_once_is_not_stored():
+    rng = np.random.default_rng(22)
+    a, b = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 5))
+    c = rng.standard_normal((4, 3, 5))
+    f = looptrace.jit(permuted_map, backend="cpu")
+    for g, w in zip(f(a, b, c), permuted_map(a, b, c)):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    src = f.explain(a, b, c).kernel_source
+    assert all(not s.startswith("3, 4, 5") for s in _allocs(src)), _allocs(src)  # exp(a) * b is not stored
+    assert "np.transpose(" not in src
+
+
+def test_a_slice_write_of_large_sums_runs_on_threads(monkeypatch):
+    """msd[1:] = sums, each over many elements, computed in the write's own
+    nest: on threads when the work is large (the threshold lowered here),
+    with the same values."""
+    from looptrace.codegen.cpu import emitter
+
+    monkeypatch.setattr(emitter, "PARALLEL_MIN_WORK", 64)
+    pos = np.cumsum(np.random.default_rng(23).standard_normal((6, 20, 2)), axis=1)
+    f = looptrace.jit(lagged_sums, backend="cpu", cache=False)
+    np.testing.assert_allclose(f(pos), lagged_sums(pos), rtol=1e-12)
+    lines = f.explain(pos).kernel_source.split("def kernel", 1)[1].splitlines()
+    at = next(k for k, ln in enumerate(lines) if "numba.prange" in ln)
+    depth = len(lines[at]) - len(lines[at].lstrip())
+    inside = []
+    for ln in lines[at + 1:]:
+        if ln.strip() and len(ln) - len(ln.lstrip()) <= depth:
+            break
+        inside.append(ln)
+    assert any(re.match(r"\s+\w+\[\(1 \+ i\d+_\)\] = ", ln) for ln in inside), inside  # msd[1 + lag] = ...
+
+
+def checked_rows(x, idx):
+    out = np.zeros(x.shape[0] + 1)
+    out[1:] = x[:, idx].sum(axis=1)  # idx read from the data: checked in the nest
+    return out
+
+
+def test_a_slice_write_that_may_raise_stays_on_one_thread(monkeypatch):
+    from looptrace.codegen.cpu import emitter
+
+    monkeypatch.setattr(emitter, "PARALLEL_MIN_WORK", 16)
+    rng = np.random.default_rng(24)
+    x, idx = rng.standard_normal((8, 30)), rng.integers(-30, 30, 12)
+    f = looptrace.jit(checked_rows, backend="cpu", cache=False)
+    np.testing.assert_allclose(f(x, idx), checked_rows(x, idx), rtol=1e-12)
+    assert "prange" not in f.explain(x, idx).kernel_source
+    with pytest.raises(IndexError):
+        f(x, np.array([0, 31]))

@@ -276,12 +276,42 @@ class Emitter(BlockWalker):
         inlined = src.id in self.plan.inlined  # computed in this loop (planning/fusion.py)
         if inlined:
             from .nest import Fuser
-        with self.loop_nest([self.size(src, k) for k in range(src.ndim)]) as at:
-            value = Fuser(self).value_at(src, at) if inlined else f"{self.name(src)}[{', '.join(at)}]"
-            if any(p is None for p in parts):
-                self.line(f"{view}[{', '.join(at)}] = {value}")
-            else:  # the target itself at shifted indices: a view costs Numba ~20 ms of compile each
-                self.line(f"{target}[{', '.join(_through_parts(parts, at))}] = {value}")
+
+        def nest(parallel: bool) -> None:
+            with self.loop_nest([self.size(src, k) for k in range(src.ndim)], parallel_outer=parallel) as at:
+                value = Fuser(self).value_at(src, at) if inlined else f"{self.name(src)}[{', '.join(at)}]"
+                if any(p is None for p in parts):
+                    self.line(f"{view}[{', '.join(at)}] = {value}")
+                else:  # the target itself at shifted indices: a view costs Numba ~20 ms of compile each
+                    self.line(f"{target}[{', '.join(_through_parts(parts, at))}] = {value}")
+
+        start = len(self.lines)
+        parallel = inlined and self._store_is_large(src)
+        nest(parallel)
+        if parallel:
+            if may_raise(self.lines[start:]):  # a checked index or int(): on one thread, as before
+                del self.lines[start:], self.line_ops[start:]
+                nest(False)
+            else:
+                self.uses_prange = True
+
+    def _store_is_large(self, src: Value) -> bool:
+        """Is the nest computing the inlined `src` (the update of a slice
+        write) worth threads, by the measure of a root's nest (nest.py
+        `emit_fused`)? random_walk_msd's sums over every lag, stored into
+        msd[1:], are 32 million element-ops."""
+        from looptrace.codegen.planning.fusion import is_streaming, nest_work
+
+        from .costs import MATHLIB, cost_factor
+        from .nest import STREAMING_DISCOUNT
+
+        op = self.plan.producer.get(src.id)
+        if op is None or src.shape[0] == 1 or any(isinstance(d, Dim) for d in src.shape):
+            return False
+        factor = cost_factor(op, self.plan)
+        work = nest_work(op, self.plan) * factor
+        work = work // STREAMING_DISCOUNT if is_streaming(op, self.plan) else work
+        return self.work_is_large(work, factor >= MATHLIB)
 
     def store_all(self, target: str, writes: list[tuple[list[str], Value]]) -> None:
         """target[idx_k] = src_k for each write, in one loop nest over their

@@ -78,7 +78,9 @@ class Fuser:
             if isinstance(em.locs.get(v.id), Reg):  # a point's carry in a points kernel (points.py)
                 return em.locs[v.id].name
             v, idx = self._through_transpose(v, idx)
-            return self.code.load(em.acc(v), idx)
+            if v.id not in self.plan.inlined:
+                return self.code.load(em.acc(v), idx)
+            # a transpose never made of a value computed in the reader's nest (planning/fusion.py)
         key = (v.id, tuple(idx))
         if key not in self.memo:
             op = self.plan.producer[v.id]

@@ -144,7 +144,8 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
             plan.fused_roots.add(id(op))
             continue
         if op.out.ndim and consumer is not None and (_fits(plan, op.out, consumer)
-                                                     or not is_fold(op) and _fits_through_unit_reshape(plan, consumer, uses)):
+                                                     or not is_fold(op) and (_fits_through_unit_reshape(plan, consumer, uses)
+                                                                             or _fits_through_transpose(plan, consumer, uses))):
             plan.inlined.add(op.out.id)
             plan.skip.add(id(op))
         else:
@@ -1024,6 +1025,25 @@ def _fits_through_unit_reshape(plan: BlockPlan, reshape: Op, uses: dict[int, lis
         return False
     reader = only_consumer(uses, reshape.out)
     return reader is not None and plan.fusible(reader) and _fits(plan, reshape.out, reader)
+
+
+def _fits_through_transpose(plan: BlockPlan, transpose: Op, uses: dict[int, list[Use]]) -> bool:
+    """Is `transpose` one the nests read through (`_skip_read_through_transposes`
+    decides the same way) whose one reader computes its elements in its own
+    nest? Then what it permutes is computed there too, at the permuted index,
+    instead of being stored and read back across its strides:
+    random_walk_msd's `pos[:, lag:] - pos[:, :-lag]` over all lags is a
+    gather (walker, lag, t, c) transposed to (lag, walker, t, c), which was
+    stored (200 x 199 x 400 x 2, 255 MB) for a sum that reads it once. Not a
+    fold (as `_fits_through_unit_reshape`)."""
+    if permutation(transpose) is None or is_reshape_like(transpose) or id(transpose) in plan.skip:
+        return False
+    if any(isinstance(d, Dim) for d in transpose.out.shape):
+        return False
+    us = uses.get(transpose.out.id, [])
+    if len(us) != 1 or us[0].op is None or us[0].nested or not plan.fusible(us[0].op):
+        return False
+    return _fits(plan, transpose.out, us[0].op)
 
 
 def _reads_in_place(plan: BlockPlan, consumer: Op, v: Value) -> bool:

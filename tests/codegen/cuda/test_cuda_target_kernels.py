@@ -152,3 +152,27 @@ def test_the_pool_serves_repeated_calls_without_allocating(rng, monkeypatch):
     before = pool.stats.allocations
     np.testing.assert_allclose(f(x, W), rnn(x, W), rtol=1e-9)
     assert pool.stats.allocations == before  # a second call: nothing new
+
+
+def lagged_sums(pos):
+    n_t = pos.shape[1]
+    msd = np.zeros(n_t // 2)
+    for lag in range(1, n_t // 2):
+        d = pos[:, lag:, :] - pos[:, :-lag, :]
+        msd[lag] = np.mean(np.sum(d * d, axis=2))
+    return msd
+
+
+def permuted_map(a, b, c):
+    return np.transpose(np.exp(a) * b + 1.0, (1, 0, 2)) * c
+
+
+def test_values_read_transposed_are_computed_in_their_reader(rng):
+    """A value whose one reader reads it transposed is computed in the
+    reader's kernel at the permuted index (planning/fusion.py
+    `_fits_through_transpose`): a gather of every lag's slices, an
+    elementwise product."""
+    pos = np.cumsum(rng.standard_normal((3, 10, 2)), axis=1)
+    assert_like_plain(lagged_sums, (pos,), lt.jit(lagged_sums, backend="cuda"))
+    a, b, c = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 2, 4))
+    assert_like_plain(permuted_map, (a, b, c), lt.jit(permuted_map, backend="cuda"))
