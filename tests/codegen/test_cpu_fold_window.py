@@ -138,3 +138,44 @@ def test_batched_csr_rows_check_their_indices_inside_the_window(rng):
     outside = np.concatenate([cols, [n + 3]]).astype(np.uint32)  # past the last row: never read, as in NumPy
     np.testing.assert_allclose(f(ptr, outside, np.append(vals, 1.0), x), csr_matvec(ptr, cols, vals, x),
                                rtol=1e-10, atol=1e-12)
+
+
+def window_dots(A, x, lo, hi):
+    out = np.zeros(A.shape[0])
+    for i in range(A.shape[0]):
+        out[i] = A[i, lo[i]:hi[i]] @ x[lo[i]:hi[i]]
+    return out
+
+
+def _eight_lanes(terms: np.ndarray) -> float:
+    """The sum the 8-lane fold computes (nest.py `_fold_8way`): lane j takes
+    positions r * 8 + j in order, the lanes are added pairwise, then the tail."""
+    rows = terms.size // 8
+    lanes = [0.0] * 8
+    for r in range(rows):
+        for j in range(8):
+            lanes[j] += terms[r * 8 + j]
+    total = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+    for p in range(rows * 8, terms.size):
+        total += terms[p]
+    return total
+
+
+def test_rows_inside_the_window_read_the_term_unmasked_with_the_same_bits(rng):
+    """The rows of 8 wholly inside the window read the term without its mask
+    (a loop of its own, which vectorizes); the rows meeting its ends keep the
+    mask. Every window position (empty, inside one row, across rows, at the
+    axis' tail) gives the same bits as the whole axis masked."""
+    n, m = 40, 77
+    A, x = rng.standard_normal((n, m)), rng.standard_normal(m)
+    lo = rng.integers(0, m, n)
+    hi = np.minimum(m, lo + rng.integers(0, 40, n))
+    lo[:6], hi[:6] = [0, 0, 8, 3, 16, 70], [0, 77, 16, 5, 64, 77]  # empty, whole, one row, in a row, rows, tail
+    f = looptrace.jit(window_dots, backend="cpu")
+    got = f(A, x, lo, hi)
+    for i in range(n):
+        terms = np.where((np.arange(m) >= lo[i]) & (np.arange(m) < hi[i]), A[i] * x, 0.0)
+        assert got[i] == _eight_lanes(terms), i  # bit for bit
+    np.testing.assert_allclose(got, window_dots(A, x, lo, hi), rtol=1e-12, atol=1e-12)
+    src = looptrace.explain(f, A, x, lo, hi).kernel_source
+    assert re.search(r"rin\d+_ = ", src) and re.search(r"rout\d+_ = ", src)

@@ -193,6 +193,6 @@ def test_a_slice_write_that_may_raise_stays_on_one_thread(monkeypatch):
     x, idx = rng.standard_normal((8, 30)), rng.integers(-30, 30, 12)
     f = looptrace.jit(checked_rows, backend="cpu", cache=False)
     np.testing.assert_allclose(f(x, idx), checked_rows(x, idx), rtol=1e-12)
-    assert "prange" not in f.explain(x, idx).kernel_source
+    assert "numba.prange" not in f.explain(x, idx).kernel_source
     with pytest.raises(IndexError):
         f(x, np.array([0, 31]))

@@ -59,11 +59,15 @@ class Fuser:
         self.checked_gathers: list[Op] = []  # gathers whose index is checked in the nest (may raise)
         self.reducing = 0
         self._ordering = False
+        self.unmasked: set[int] = set()  # masked terms read as their term: rows inside a fold's window
 
     def value_at(self, v: Value, idx: list[str], produce: bool = False) -> str:
         em = self.em
         if not produce and v.ndim == 0:
             return em.name(v)
+        if v.id in self.unmasked:  # select(mask, x, 0) where the mask holds (`_fold_8way_steps`)
+            x = self.plan.producer[v.id].inputs[1]
+            return self.value_at(x, broadcast_index(x, v, idx))
         fill = constant_fill(self.plan.everywhere or self.plan.producer, v) if v.ndim else None
         if fill is not None:  # an element of a constant fill: the constant, never read from memory
             return literal(fill.const, v.dtype)
@@ -262,7 +266,7 @@ class Fuser:
             # the rows of 8 that meet it (the window is a part of the axis: no threads for it)
             steps = ("0", str(rows)) if span is None else \
                 (f"{span[0]} // 8", f"min2({rows}, ({span[1]} + 7) // 8)")
-            em.line(f"{total} = {self._fold_8way_steps(op, term_at, steps, saved, index_at)}")
+            em.line(f"{total} = {self._fold_8way_steps(op, term_at, steps, saved, index_at, span)}")
         self.memo = dict(saved)
         if n % 8:
             tail = em.fresh("r")
@@ -271,8 +275,12 @@ class Fuser:
         self.memo = saved
         return total if float64_fold(op) else cast(total, op.out.dtype)
 
-    def _fold_8way_steps(self, op: Op, term_at, steps: tuple[str, str], saved: dict, index_at) -> str:
-        """The 8 accumulators over rows `steps` (first, end) of 8 terms each, and their pairwise total."""
+    def _fold_8way_steps(self, op: Op, term_at, steps: tuple[str, str], saved: dict, index_at,
+                         span: tuple[str, str] | None = None) -> str:
+        """The 8 accumulators over rows `steps` (first, end) of 8 terms each,
+        and their pairwise total. Over a window `span` (first, end position,
+        `_window`) of a masked term, the rows wholly inside it read the term
+        without its mask (`_unmasked_rows`)."""
         em = self.em
         lanes, r, j = em.fresh("lanes"), em.fresh("r"), em.fresh("j")
         em.line(f"{lanes} = ({', '.join([fold_init(op)] * 8)}, )")
@@ -283,13 +291,45 @@ class Fuser:
         elif any(element_cost(o) == MATHLIB for o in nest_ops(op, em.plan)):
             self._sum_in_blocks(op, term_at, steps, lanes, r, j, lane_fn, index_at)
         else:
-            with em.loop(r, ", ".join(steps) if steps[0] != "0" else steps[1]):
-                with em.loop(j, "8"):
-                    em.line(f"{lanes} = {lane_fn}({lanes}, {j}, {term_at(f'nonneg({r} * 8 + {j})')})")
+            masked = self._maskable(op, len(index_at("0")) - 1) if span is not None else None
+            parts = [(steps, False)] if masked is None else self._unmasked_rows(steps, span)
+            for (first, end), whole in parts:
+                self.memo = dict(saved)
+                if whole:
+                    self.unmasked.add(masked)
+                try:
+                    with em.loop(r, f"{first}, {end}" if first != "0" else end):
+                        with em.loop(j, "8"):
+                            em.line(f"{lanes} = {lane_fn}({lanes}, {j}, {term_at(f'nonneg({r} * 8 + {j})')})")
+                finally:
+                    self.unmasked.discard(masked)
         self.memo = dict(saved)
         acc = [f"{lanes}[{k}]" for k in range(8)]
         pair = PAIR[op.prim.reduction.combine]
         return pair(pair(pair(acc[0], acc[1]), pair(acc[2], acc[3])), pair(pair(acc[4], acc[5]), pair(acc[6], acc[7])))
+
+    def _maskable(self, op: Op, axis: int) -> int | None:
+        """The id of the fold's input when it is `select(mask, term, 0)` over a
+        window (planning/fold_window.py) computed in this nest, else None."""
+        w = window(op, axis, self.em.producers)
+        if w is None or w.masked.id not in self.plan.inlined:
+            return None
+        sel = self.plan.producer.get(w.masked.id)
+        return w.masked.id if sel is not None and sel.prim.name == "select" else None
+
+    def _unmasked_rows(self, steps: tuple[str, str], span: tuple[str, str]) -> list:
+        """Rows `steps` of 8 positions split at the window `span`: those that
+        meet its first position, those wholly inside it (True: the mask holds
+        for all 8, so the term is read without it and the loop vectorizes),
+        and those that meet its end. Each lane still takes its terms in
+        increasing row order: the same sum, bit for bit. Gauss-Seidel's
+        `A[i, :i] @ x[:i]` over 300 columns: the masked rows ran at ~2 cycles
+        a term, one element at a time."""
+        em = self.em
+        inner, outer = em.fresh("rin"), em.fresh("rout")
+        em.line(f"{inner} = max2({steps[0]}, min2({steps[1]}, ({span[0]} + 7) // 8))")
+        em.line(f"{outer} = max2({inner}, min2({steps[1]}, {span[1]} // 8))")
+        return [((steps[0], inner), False), ((inner, outer), True), ((outer, steps[1]), False)]
 
     def _sum_in_blocks(self, op: Op, term_at, steps: tuple[str, str], lanes: str, r: str, j: str,
                        lane_fn: str, index_at) -> None:
