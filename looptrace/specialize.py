@@ -58,7 +58,11 @@ def _number_like(value: Any) -> bool:
 
 def static_key(value: Any) -> Any:
     """A hashable stand-in for a static value: the value itself, or for an
-    unhashable default (a list, a dict) a frozen copy of its contents."""
+    unhashable default (a list, a dict) a frozen copy of its contents. A
+    float by its bits: 0.0 == -0.0 (and a NaN equals no other NaN), but a
+    program made for one may not answer for the other."""
+    if isinstance(value, (float, np.floating)):
+        return (type(value).__name__, float(value).hex())
     try:
         hash(value)
         return value
@@ -87,8 +91,7 @@ def trace_specializing(jf, values: list, specs: list, specs_of=None) -> tuple[Pr
             for n in names:
                 jf._auto_static[n] = _reason(e)
                 if not is_int_like(values[jf.param_names.index(n)]):
-                    jf._fast_ok = False  # the plain-call cache keys floats by type, not value
-                    jf.forget_fast()
+                    jf.forget_fast()  # warm calls key it by value from now on (api.py `_static_in_key`)
             specs = (specs_of or jf.specs_of)(values)
             continue
         program.notes = program_notes(jf, values) + list(getattr(program, "notes", []))

@@ -65,3 +65,29 @@ def test_unit_axes_dropped_from_any_layout(order, rng):
 ])
 def test_the_index_of_a_change_of_unit_axes(xs, vs, index):
     assert _unit_axes_index(xs, vs) == index
+
+
+def peak_of_a_column(rates, n):
+    out = np.zeros((n, 3))
+    s = 1.0
+    for k in range(n):
+        s = s * rates[k % rates.shape[0]]
+        out[k, 0], out[k, 1], out[k, 2] = s, -s, s * s
+    col = out[:, 1]
+    col[0] = 7.0  # a write through the view reaches out, as in NumPy
+    return out, np.argmax(out[:, 2]), np.argmin(col)
+
+
+def test_a_column_of_an_array_the_kernel_made_is_read_as_a_view(rng):
+    """`np.argmax(out[:, 2])` of an array the kernel made reads the column in
+    place (a strided view, shape.py `_strided_slice`): contiguous() copied
+    it, an allocation and a pass per call (seir of the corpus)."""
+    rates = rng.uniform(0.9, 1.1, 5)
+    f = looptrace.jit(peak_of_a_column, backend="cpu")
+    for g, w in zip(f(rates, 40), peak_of_a_column(rates, 40)):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    body = f.explain(rates, 40).kernel_source.split("def kernel", 1)[1]
+    columns = re.findall(r"(v\d+) = v\d+\[0:40, \d:\d\]", body)
+    assert columns, body
+    for c in columns:
+        assert f"contiguous({c})" not in body and f"{c}[:, 0]" in body, body

@@ -42,9 +42,35 @@ def _reshape_lower(em, op) -> None:
             # only unit axes come or go in a view of an argument: a view where the argument is not
             # C-ordered by its type (templates.unit_axes), as before where it is
             em.line(f"{em.name(v)} = unit_axes({em.name(x)}, ({sizes}), {em.name(x)}[{index}], {root})")
+        elif index is not None and _strided_slice(em, x):
+            # a column of an array the kernel made: a strided view, as in NumPy. contiguous()
+            # copied it (seir's np.argmax(out[:, 2]) on 30000 x 4: an allocation and a copy
+            # per call, 40 us warm and 170 us with the caches cold, against njit's view)
+            em.line(f"{em.name(v)} = {em.name(x)}[{index}]")
         else:
             em.line(f"{em.name(v)} = contiguous({em.name(x)}).reshape(({sizes}))")
         em.define(v, alias_of=x)
+
+
+def _strided_slice(em, x) -> bool:
+    """Is x a static slice whose elements are apart in its base: a step
+    other than 1 on an axis it keeps more than one position of, or a part of
+    an axis after an axis it keeps more than one position of? (contiguous()
+    would copy it.)"""
+    op = em.plan.producer.get(x.id)
+    if op is None or op.prim.name != "slice":
+        return False
+    base, out = op.inputs[0].shape, x.shape
+    if not all(isinstance(d, int) for d in (*base, *out)):
+        return False
+    steps = op.attrs["steps"]
+    wide = False  # an earlier axis keeps more than one position
+    for a, (b, n) in enumerate(zip(base, out)):
+        step = steps[a] if a < len(steps) else 1  # (the trailing axes a slice leaves whole)
+        if n > 1 and step != 1 or wide and n < b:
+            return True
+        wide = wide or n > 1
+    return False
 
 
 def _argument_root(em, x) -> str | None:
