@@ -9,7 +9,7 @@ import re
 import numpy as np
 
 import looptrace
-from looptrace.codegen.planning.fold_window import window
+from looptrace.codegen.planning.fold_window import exact_window, window
 from looptrace.ir.builder import IRBuilder
 from looptrace.ir.core import Value
 
@@ -147,9 +147,17 @@ def window_dots(A, x, lo, hi):
     return out
 
 
+def window_sums(A, lo, hi):
+    out = np.zeros(A.shape[0])
+    for i in range(A.shape[0]):
+        out[i] = A[i, lo[i]:hi[i]].sum()
+    return out
+
+
 def _eight_lanes(terms: np.ndarray) -> float:
-    """The sum the 8-lane fold computes (nest.py `_fold_8way`): lane j takes
-    positions r * 8 + j in order, the lanes are added pairwise, then the tail."""
+    """NumPy's pairwise sum of up to 128 terms, the order of a fold over a
+    window (nest.py `_fold_in_window`): lane j takes terms r * 8 + j in
+    order, the lanes are added pairwise, then the rest in order."""
     rows = terms.size // 8
     lanes = [0.0] * 8
     for r in range(rows):
@@ -161,21 +169,53 @@ def _eight_lanes(terms: np.ndarray) -> float:
     return total
 
 
-def test_rows_inside_the_window_read_the_term_unmasked_with_the_same_bits(rng):
-    """The rows of 8 wholly inside the window read the term without its mask
-    (a loop of its own, which vectorizes); the rows meeting its ends keep the
-    mask. Every window position (empty, inside one row, across rows, at the
-    axis' tail) gives the same bits as the whole axis masked."""
-    n, m = 40, 77
-    A, x = rng.standard_normal((n, m)), rng.standard_normal(m)
+def _windows_of(rng, n, m):
     lo = rng.integers(0, m, n)
     hi = np.minimum(m, lo + rng.integers(0, 40, n))
     lo[:6], hi[:6] = [0, 0, 8, 3, 16, 70], [0, 77, 16, 5, 64, 77]  # empty, whole, one row, in a row, rows, tail
+    return lo, hi
+
+
+def test_a_fold_over_a_window_sums_from_the_window_s_start(rng):
+    """The 8 accumulators take the window's terms counted from its first
+    position, and the terms are read without the mask where the mask is the
+    window's bounds (a loop that vectorizes). A sum of up to 128 terms then
+    has NumPy's own bits; every window position (empty, one row, inside a
+    row, at the axis' tail) is checked."""
+    n, m = 40, 77
+    A, x = rng.standard_normal((n, m)), rng.standard_normal(m)
+    lo, hi = _windows_of(rng, n, m)
     f = looptrace.jit(window_dots, backend="cpu")
     got = f(A, x, lo, hi)
     for i in range(n):
-        terms = np.where((np.arange(m) >= lo[i]) & (np.arange(m) < hi[i]), A[i] * x, 0.0)
-        assert got[i] == _eight_lanes(terms), i  # bit for bit
+        assert got[i] == _eight_lanes(A[i, lo[i]:hi[i]] * x[lo[i]:hi[i]]), i  # bit for bit
     np.testing.assert_allclose(got, window_dots(A, x, lo, hi), rtol=1e-12, atol=1e-12)
-    src = looptrace.explain(f, A, x, lo, hi).kernel_source
-    assert re.search(r"rin\d+_ = ", src) and re.search(r"rout\d+_ = ", src)
+    lines = looptrace.explain(f, A, x, lo, hi).kernel_source.split("def kernel", 1)[1].splitlines()
+    at = next(k for k, ln in enumerate(lines) if re.search(r"in range\(nw\d+_\)", ln))
+    depth = len(lines[at]) - len(lines[at].lstrip())
+    body = []
+    for ln in lines[at + 1:]:
+        if ln.strip() and len(ln) - len(ln.lstrip()) <= depth:
+            break
+        body.append(ln)
+    assert body and not any("pick(" in ln for ln in body), body  # the rows read without the mask
+    g = looptrace.jit(window_sums, backend="cpu")
+    np.testing.assert_array_equal(g(A, lo, hi), window_sums(A, lo, hi))  # NumPy's pairwise bits
+
+
+def test_only_a_mask_of_bounds_alone_is_an_exact_window():
+    """Inside the window only a mask that is the window's bounds and nothing
+    else is left out (fold_window.py `exact_window`); `& (x > 0)` stays."""
+    b = IRBuilder()
+    x = Value(np.dtype(np.float64), (4, 16))
+    lo, hi = Value(np.dtype(np.int64), (4, 1)), Value(np.dtype(np.int64), (4, 1))
+    pos = b.op("iota", shape=(1, 16), dtype=np.dtype(np.int64), axis=1)
+    bounds = b.op("logical_and", b.op("greater_equal", pos, lo), b.op("less", pos, hi))
+    zero = b.const(np.float64(0.0))
+    exact = b.op("reduce_sum", b.op("select", bounds, x, zero), axes=(1,))
+    more = b.op("reduce_sum", b.op("select", b.op("logical_and", bounds, b.op("greater", x, zero)), x, zero),
+                axes=(1,))
+    producer = {v.id: op for op in b.ops for v in op.outputs}
+    ops = {id(op.out): op for op in b.ops}
+    assert exact_window(ops[id(exact)], 1, producer) is not None
+    assert window(ops[id(more)], 1, producer) is not None and exact_window(ops[id(more)], 1, producer) is None

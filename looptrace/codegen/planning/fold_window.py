@@ -57,6 +57,27 @@ def window(op: Op, axis: int, producer: dict[int, Op]) -> Window | None:
     return _bounds(u, mask, axis, producer) if mask is not None else None
 
 
+def exact_window(op: Op, axis: int, producer: dict[int, Op]) -> Value | None:
+    """The fold's masked input `select(mask, term, neutral)` when the mask is
+    the window's bounds and nothing else, so that inside the window every
+    term is the select's own; None where the mask tests more (`x[p] > 0`
+    as well: the window then only bounds where the mask may hold)."""
+    w = window(op, axis, producer)
+    if w is None:
+        return None
+    sel = producer.get(w.masked.id)
+    if sel is None or sel.prim.name != "select":
+        return None
+    u = w.masked
+    for test in _conjuncts(sel.inputs[0], producer):
+        found = _compare(test, u, axis, producer)
+        if found is None and u.ndim == 1:
+            found = _row_compare(test, producer)
+        if found is None:
+            return None
+    return u
+
+
 def select_window(v: Value, axis: int, producer: dict[int, Op]) -> Window | None:
     """The window on `axis` of v = select(mask, x, 0): outside it v is 0 (the
     indices of a gather through a varying slice, `x[cols[ptr[i]:ptr[i + 1]]]`,
