@@ -41,9 +41,10 @@ class _Names(ast.NodeVisitor):
     """Names stored and loaded in a statement list, not descending into
     nested function, lambda or comprehension scopes."""
 
-    def __init__(self):
+    def __init__(self, appends: bool = True):
         self.stored: list[str] = []
         self.loaded: set[str] = set()
+        self.appends = appends  # `name.append(x)` stores name (the converted code rebinds it)
 
     def visit_Name(self, node: ast.Name) -> None:
         if isinstance(node.ctx, ast.Store):
@@ -80,7 +81,7 @@ class _Names(ast.NodeVisitor):
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comp
 
     def visit_Expr(self, node: ast.Expr) -> None:
-        name = _append_target(node)
+        name = _append_target(node) if self.appends else None
         if name is not None and name not in self.stored:
             self.stored.append(name)
         self.generic_visit(node)
@@ -102,10 +103,25 @@ def _append_target(node: ast.Expr) -> str | None:
 
 
 def names_in(stmts: list[ast.stmt]) -> _Names:
-    n = _Names()
+    return _names_in(stmts)
+
+
+def _names_in(stmts: list[ast.stmt], appends: bool = True) -> _Names:
+    n = _Names(appends)
     for s in stmts:
         n.visit(s)
     return n
+
+
+def _own_nodes(fdef: ast.FunctionDef):
+    """The nodes of a function's body, not of the functions, lambdas and
+    classes defined in it."""
+    stack = list(fdef.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _reads(node: ast.AST) -> set[str]:
@@ -181,6 +197,10 @@ class _Converter(ast.NodeTransformer):
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
         name = _append_target(node)
+        if name is not None and name in self.globals:  # a list from outside: refused (runtime.py)
+            arg = self.visit(node.value.args[0])
+            new = ast.Call(func=_attr("append_outside"), args=[_name(name), arg, ast.Constant(name)], keywords=[])
+            return ast.copy_location(ast.Expr(ast.copy_location(new, node)), node)
         if name is not None:
             arg = self.visit(node.value.args[0])
             new = ast.Call(func=_attr("append"), args=[_name(name), arg], keywords=[])
@@ -702,13 +722,19 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
     fdef.decorator_list = []
     _drop_header_expressions(fdef)
     global_names = {n for s in ast.walk(fdef) if isinstance(s, ast.Global) for n in s.names}
+    a = fdef.args
+    params = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p is not None}
+    # `name.append(x)` of a name the function never binds: a list from outside, left unbound
+    # (it was rebound, which made it local: UnboundLocalError at its first read)
+    bound = set(_names_in(fdef.body, appends=False).stored) | params
+    global_names |= {n for s in _own_nodes(fdef) if isinstance(s, ast.Expr)
+                     for n in [_append_target(s)] if n is not None and (n not in bound or n in global_names)}
     if returns.needs_lowering(fdef.body):  # early returns become a flag and a value slot
         unsupported = lambda node, msg, hint="": _Converter._unsupported(_Located(filename), node, msg, hint)  # noqa: E731
         fdef.body = returns.lower_returns(fdef.body, unsupported)
     conv = _Converter(filename, names_in(fdef.body), global_names)
     conv._func_nodes = list(ast.walk(fdef))
-    a = fdef.args
-    conv.params = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p is not None}
+    conv.params = params
     fdef.body = conv._visit_stmts(fdef.body)
     free = list(fn.__code__.co_freevars)
     factory = _def("__lt_factory", [ast.arg(n) for n in free], [fdef, ast.Return(_name(fdef.name))])

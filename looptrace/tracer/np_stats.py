@@ -325,13 +325,13 @@ def _take(s: Tracer, idx: np.ndarray) -> Tracer:
 def _lerp(lo: Tracer, hi: Tracer, t) -> Tracer:
     """NumPy's _lerp: lo + (hi - lo) * t, and hi - (hi - lo) * (1 - t) where t >= 0.5."""
     diff = sem.ufunc("subtract", hi, lo)
-    t_val = t if isinstance(t, float) else sem.wrap(ctx.const_value(t))
+    t_val = t if isinstance(t, float) else sem.wrap(ctx.own_const(t))  # (made here: no call checks it)
     low = sem.ufunc("add", lo, sem.ufunc("multiply", diff, t_val))
     high = sem.ufunc("subtract", hi, sem.ufunc("multiply", diff, sem.ufunc("subtract", 1, t_val)))
     high = sem.astype(high, low.dtype)
     if isinstance(t, float):
         return high if t >= 0.5 else low
-    return sem.select(np.asarray(t) >= 0.5, high, low)
+    return sem.select(sem.wrap(ctx.own_const(np.asarray(t) >= 0.5)), high, low)
 
 
 def _traced_q(s: Tracer, q: Tracer, method: str, name: str, weak: bool) -> Tracer:

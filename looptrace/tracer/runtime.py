@@ -31,10 +31,36 @@ def getitem(x: Any, key: Any) -> Any:
     and indexed with traced values becomes a constant."""
     if isinstance(x, np.ndarray) and _has_tracer(key):
         x = sem.wrap(sem.as_value(x))
+    if isinstance(x, list) and any(isinstance(e, Segment) for e in x):
+        return _grown_item(x, key)
     value = x[key]
     if not _has_tracer(key):
         return external.read_item(x, key, value)
     return value
+
+
+def _grown_item(x: list, key: Any) -> Any:
+    """Item `key` (a Python int) of a list grown in a traced loop, whose
+    elements from that loop are one Segment (values.py): its element, as
+    Python's list gives it (`parts[-1]` gave the Segment itself)."""
+    if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)) or \
+            any(isinstance(e, Segment) and e.count is not None for e in x):
+        raise UnsupportedError("indexing a list grown in a traced loop other than with a constant "
+                               "int is not supported", ctx.current_loc(),
+                               "make it an array first: np.array(the_list)[...]")
+    sizes = [e.value.shape[0] if isinstance(e, Segment) else 1 for e in x]
+    if not all(isinstance(size, int) for size in sizes):
+        raise UnsupportedError("indexing a list grown in a loop of a run-time length is not supported",
+                               ctx.current_loc(), "make it an array first: np.array(the_list)[...]")
+    n, k = sum(sizes), int(key)
+    if not -n <= k < n:
+        raise IndexError("list index out of range")
+    k = k + n if k < 0 else k
+    for e, size in zip(x, sizes):
+        if k < size:
+            return sem.wrap(e.value)[k] if isinstance(e, Segment) else e
+        k -= size
+    raise AssertionError("unreachable")
 
 
 def attr(obj: Any, name: str) -> Any:
@@ -63,6 +89,17 @@ def append(lst: Any, value: Any) -> Any:
         return lst.append(value)
     lst.append(value)
     return lst
+
+
+def append_outside(lst: Any, value: Any, name: str) -> None:
+    """`name.append(value)` of a list the function does not make (a global, a
+    closure's, an attribute's): the function runs once, when it is compiled,
+    so the list would grow then and never on a call."""
+    raise UnsupportedError(
+        f"`{name}.append(...)` changes `{name}`, which the function does not make: looptrace runs the "
+        "function once, when it compiles it, so it would grow then and never when the compiled "
+        "function is called", ctx.current_loc(),
+        hint=f"return the values instead, or make the list inside the function ({name} = [])")
 
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:

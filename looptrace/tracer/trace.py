@@ -7,6 +7,7 @@ import builtins
 import dataclasses
 import inspect
 import numbers
+import sys
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -222,12 +223,31 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
                                if is_tracer(leaf) and leaf.base is None and id(leaf._box) in st.arg_boxes}
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
-        program.captured = st.captured
+        program.captured = _held_elsewhere(st.captured)
         program.layout_args = dict(st.layout_args)
         program.notes = list(st.notes)
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
         python_numbers.guard(program, st.python_ints, st.python_divs)
         return program
+
+
+def _held_elsewhere(captured: list) -> list:
+    """The arrays of unknown origin baked into the program (context.py
+    `const_value`) that something besides the trace still holds once it is
+    done, with their snapshots: only those can change between calls, and
+    every warm call checks them (on the general path: 35 us a call for
+    spectrogram's `np.hanning(n_fft)`, an array NumPy made while the
+    function was traced and that died with its frame). An array owning its
+    memory (no base) that nothing else refers to is dropped: nothing can
+    write into it any more. A view is kept (its base may be anyone's)."""
+    kept = []
+    for pair in captured:
+        a = pair[0]
+        # references: the pair, `a`, getrefcount's argument
+        if a.base is not None or sys.getrefcount(a) > 3:
+            kept.append(pair)
+        del a
+    return kept
 
 
 def _implicit_writebacks(ext: external.Externals, n_args: int) -> list[tuple[int, Value]]:

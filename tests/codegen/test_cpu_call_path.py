@@ -895,3 +895,49 @@ def test_a_static_zero_and_minus_zero_get_their_own_programs(rng):
     f = looptrace.jit(signed_prefix, backend="cpu")
     for step in (0.0, -0.0, 0.0, -0.0, 1.5, -1.5):
         np.testing.assert_array_equal(f(x, step), signed_prefix(x, step))
+
+
+def _table():
+    return _TABLE[1:]  # a view of a module array: its base is anyone's
+
+
+_TABLE = np.array([5.0, 1.0, 2.0, 3.0])
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_ramp(n):
+    return np.linspace(0.0, 1.0, n)  # held by the cache: it may change
+
+
+def windowed_frames(x, n):
+    window = np.hanning(n)  # made by NumPy while tracing, held by nothing after
+    return x[:n] * window
+
+
+def through_an_unknown_function(x):
+    return x * _table()
+
+
+def kept_by_someone(x):
+    return x * _cached_ramp(3)  # (a function the tracer does not enter)
+
+
+def test_an_array_made_while_tracing_and_held_by_nothing_is_not_checked_per_call(rng):
+    """`np.hanning(n)` of a static n is baked into the program; nothing holds
+    it once the trace is done, so a warm call does not check it (it took the
+    general path on every call: spectrogram of the corpus). Arrays that
+    something else still holds are checked, and a change retraces."""
+    x = rng.standard_normal(8)
+    f = looptrace.jit(windowed_frames, backend="cpu")
+    for _ in range(3):
+        np.testing.assert_allclose(f(x, 6), windowed_frames(x, 6), rtol=1e-12)
+    assert _general_calls(f, x, 6) == 0
+    g = looptrace.jit(through_an_unknown_function, backend="cpu")
+    y = rng.standard_normal(3)
+    np.testing.assert_allclose(g(y), through_an_unknown_function(y), rtol=1e-12)
+    _TABLE[2] = -4.0  # through the view
+    np.testing.assert_allclose(g(y), through_an_unknown_function(y), rtol=1e-12)
+    h = looptrace.jit(kept_by_someone, backend="cpu")
+    np.testing.assert_allclose(h(y), y * np.linspace(0.0, 1.0, 3), rtol=1e-12)
+    _cached_ramp(3)[1] = 9.0
+    np.testing.assert_allclose(h(y), y * np.array([0.0, 9.0, 1.0]), rtol=1e-12)

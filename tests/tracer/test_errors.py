@@ -271,3 +271,42 @@ def test_setting_shape_in_place_says_to_rebind():
     with pytest.raises(looptrace.UnsupportedError, match=r"\.shape in place") as info:
         looptrace.jit(f, backend="interpret")(np.ones((2, 3)))
     assert "x.reshape" in info.value.hint and info.value.loc.line > 0
+
+
+LOG = []
+
+
+def logs_into_a_global(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i]
+        LOG.append(s)
+    return s
+
+
+def appends_to_its_own_list(x):
+    parts = []
+    for i in range(3):
+        parts.append(x * i)
+    LOG.append(1.0)
+    return parts[-1]
+
+
+def test_appending_to_a_list_from_outside_is_refused_clearly(rng):
+    """`LOG.append(...)` of a module's list: a clear error at that line (the
+    converted code rebound LOG and raised Python's UnboundLocalError), and
+    LOG is left as it was. A list the function makes is appended to as before."""
+    x = rng.standard_normal(4)
+    for fn, text in ((logs_into_a_global, "LOG.append(s)"), (appends_to_its_own_list, "LOG.append(1.0)")):
+        with pytest.raises(UnsupportedError, match="LOG.append") as e:
+            looptrace.jit(fn, backend="interpret")(x)
+        assert_points_at(e.value, fn, text)
+    assert LOG == []
+
+    def own(x):
+        parts = []
+        for i in range(3):
+            parts.append(x * i)
+        return parts[-1]
+
+    np.testing.assert_allclose(looptrace.jit(own, backend="interpret")(x), own(x))
