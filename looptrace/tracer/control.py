@@ -23,7 +23,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.shape_arith import fmt
 
 from . import context as ctx
-from . import kinds, merge, nests, python_numbers, returns
+from . import grown, kinds, merge, nests, python_numbers, returns
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import RAISED, deferring
@@ -477,6 +477,8 @@ def _results_in(frame: ctx.Frame, items: list[tuple[Any, Any]]) -> list[Value]:
 
 # --- loops -----------------------------------------------------------------------------------
 def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None, scope=None):
+    if grown.is_grown(iterable):  # a list a traced loop appended to (grown.py)
+        iterable = grown.iterable(iterable)
     nest = nests.as_nest(iterable)
     if nest is not None:
         return _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, _loc(loc), brk, scope)

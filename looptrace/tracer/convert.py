@@ -170,6 +170,10 @@ class _Converter(ast.NodeTransformer):
         self.globals = global_names
         self.loop_stack: list[dict] = []
         self.params: set[str] = set()
+        # names of this function that functions defined in it assign through `nonlocal`: a loop
+        # or branch that calls anything may change them (`_closure_writes`)
+        self.closure_writes: list[str] = []
+        self.appended: set[str] = set()  # names the function appends to: lists a loop may grow
 
     # calls --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.AST:
@@ -194,6 +198,19 @@ class _Converter(ast.NodeTransformer):
             return node
         return ast.copy_location(ast.Call(func=_attr("attr"), args=[node.value, ast.Constant(node.attr)],
                                           keywords=[]), node)
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        """`parts[k] = v` of a list the function appends to -> `__lt.store(v,
+        parts, k)`: a list a traced loop grew holds the loop's elements as
+        one stack until they are read one by one (grown.py); a plain
+        assignment replaced that stack by the one value. (Value first, then
+        the list and the key: Python's order.)"""
+        t = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in self.appended:
+            node = self.generic_visit(node)
+            call = ast.Call(_attr("store"), [node.value, _name(t.value.id), _key_expr(t.slice)], [])
+            return ast.copy_location(ast.Expr(ast.copy_location(call, node)), node)
+        return self.generic_visit(node)
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
         name = _append_target(node)
@@ -315,12 +332,14 @@ class _Converter(ast.NodeTransformer):
               kind: str) -> list[ast.stmt]:
         original = body
         assigned = [n for n in names_in(original).stored if n not in self.globals]
+        written = self._closure_writes(original, assigned)
+        assigned += written
         if flags.get("brk") and flags["brk"] not in assigned:
             assigned.append(flags["brk"])
         test_reads = _reads(node.test) if kind == "while" else set()
         live = tuple(n for n in assigned  # the break flag is read by the loop's exit test
                      if n not in targets and (live_in(n, original) or n in test_reads
-                                              or n == flags.get("brk")))
+                                              or n == flags.get("brk") or n in written))
         live_out = tuple(n for n in assigned if n in self._loads_outside(node)
                          or (n == flags.get("brk") and node.orelse))
         self.loop_stack.append(flags)
@@ -351,9 +370,21 @@ class _Converter(ast.NodeTransformer):
         out.append(ast.Expr(call))
         return [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
 
+    def _closure_writes(self, stmts: list[ast.stmt], assigned: list[str]) -> list[str]:
+        """The names a function defined in this one assigns through `nonlocal`,
+        when `stmts` call anything: that call may change them, so the loop
+        carries them (or the branch merges them) as if assigned here. A
+        running total kept by a nested `def add(v): nonlocal total; total += v`
+        called in a traced loop was written from inside the loop's trace and
+        never carried: the function returned 0.0."""
+        if not self.closure_writes or not any(isinstance(n, ast.Call) for s in stmts for n in ast.walk(s)):
+            return []
+        return [n for n in self.closure_writes if n not in assigned]
+
     def visit_If(self, node: ast.If) -> Any:
         key = next(_counter)
         assigned = [n for n in names_in(node.body + node.orelse).stored if n not in self.globals]
+        assigned += self._closure_writes(node.body + node.orelse, assigned)
         then = self._visit_stmts(node.body) or [ast.Pass()]
         other = self._visit_stmts(node.orelse) or [ast.Pass()]
         out = _hoist(assigned)
@@ -735,6 +766,10 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
     conv = _Converter(filename, names_in(fdef.body), global_names)
     conv._func_nodes = list(ast.walk(fdef))
     conv.params = params
+    conv.appended = {n for s in _own_nodes(fdef) if isinstance(s, ast.Expr) for n in [_append_target(s)] if n}
+    conv.closure_writes = sorted({n for d in _own_nodes(fdef) if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))
+                                  for s in ast.walk(d) if isinstance(s, ast.Nonlocal) for n in s.names}
+                                 & (bound - global_names))
     fdef.body = conv._visit_stmts(fdef.body)
     free = list(fn.__code__.co_freevars)
     factory = _def("__lt_factory", [ast.arg(n) for n in free], [fdef, ast.Return(_name(fdef.name))])

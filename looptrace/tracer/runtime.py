@@ -12,7 +12,7 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import external, nests, pybuiltins, pymath
+from . import external, grown, nests, pybuiltins, pymath
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
@@ -31,7 +31,9 @@ def getitem(x: Any, key: Any) -> Any:
     and indexed with traced values becomes a constant."""
     if isinstance(x, np.ndarray) and _has_tracer(key):
         x = sem.wrap(sem.as_value(x))
-    if isinstance(x, list) and any(isinstance(e, Segment) for e in x):
+    if grown.is_grown(x):
+        if isinstance(key, slice) and not _has_tracer(key):
+            return grown.expand(x, "slicing")[key]
         return _grown_item(x, key)
     value = x[key]
     if not _has_tracer(key):
@@ -39,19 +41,23 @@ def getitem(x: Any, key: Any) -> Any:
     return value
 
 
+def store(value: Any, x: Any, key: Any) -> None:
+    """`x[key] = value` where x may be a list a traced loop grew (convert.py
+    `visit_Assign`): its elements first (grown.py)."""
+    if grown.is_grown(x):
+        grown.expand(x, "assigning into")
+    x[key] = value
+
+
 def _grown_item(x: list, key: Any) -> Any:
     """Item `key` (a Python int) of a list grown in a traced loop, whose
     elements from that loop are one Segment (values.py): its element, as
     Python's list gives it (`parts[-1]` gave the Segment itself)."""
-    if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)) or \
-            any(isinstance(e, Segment) and e.count is not None for e in x):
+    if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
         raise UnsupportedError("indexing a list grown in a traced loop other than with a constant "
                                "int is not supported", ctx.current_loc(),
                                "make it an array first: np.array(the_list)[...]")
-    sizes = [e.value.shape[0] if isinstance(e, Segment) else 1 for e in x]
-    if not all(isinstance(size, int) for size in sizes):
-        raise UnsupportedError("indexing a list grown in a loop of a run-time length is not supported",
-                               ctx.current_loc(), "make it an array first: np.array(the_list)[...]")
+    sizes = grown.sizes(x, "indexing")
     n, k = sum(sizes), int(key)
     if not -n <= k < n:
         raise IndexError("list index out of range")
@@ -72,6 +78,8 @@ def attr(obj: Any, name: str) -> Any:
         from .array import runtime_length_error
 
         raise runtime_length_error(f".{name}")
+    if grown.is_grown(obj):  # a list method (reverse, pop, index, ...): on its elements (grown.py)
+        grown.expand(obj, f"`.{name}` of")
     value = getattr(obj, name)
     return external.read_attr(obj, name, value) if ctx.tracing() else value
 
@@ -102,7 +110,19 @@ def append_outside(lst: Any, value: Any, name: str) -> None:
         hint=f"return the values instead, or make the list inside the function ({name} = [])")
 
 
+# builtins that go through a list's items: a grown list is expanded first (grown.py)
+_ITERATING = frozenset(map(id, (builtins.sum, builtins.max, builtins.min, builtins.sorted, builtins.reversed,
+                                builtins.enumerate, builtins.zip, builtins.list, builtins.tuple, builtins.map,
+                                builtins.filter, builtins.any, builtins.all, builtins.iter, builtins.set,
+                                builtins.frozenset, builtins.dict)))
+
+
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    if any(grown.is_grown(a) for a in args) and (
+            id(fn) in _ITERATING or isinstance(fn, types.FunctionType) and _user_function(fn)):
+        for a in args:  # sum(parts), max(parts), enumerate(parts), a user's function: on its elements
+            if grown.is_grown(a):  # (NumPy's functions read the stack itself: numpy_api.py)
+                grown.expand(a, f"passing to {getattr(fn, '__name__', 'a function')}()")
     special = BUILTINS.get(id(fn)) if isinstance(fn, types.BuiltinFunctionType) or isinstance(fn, type) else None
     if special is not None:
         return special(*args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import dis
 import inspect
 import numbers
 import sys
@@ -47,9 +48,26 @@ def converted(fn: types.FunctionType) -> types.FunctionType:
     factory = ns["__lt_factory"]
     ctx.register_user_code(factory.__code__)
     new = factory(*[_cell_value(fn, k, c) for k, c in enumerate(fn.__closure__ or ())])
+    written = _nonlocal_writes(fn)
+    if written:
+        # the variables it assigns through `nonlocal` are the enclosing function's own: the
+        # same cells, or the writes are lost (a nested `def add(v): nonlocal total; total += v`
+        # called in a loop left total at 0.0); the others are read through their cells as before
+        own = dict(zip(fn.__code__.co_freevars, fn.__closure__))
+        closure = tuple(own[n] if n in written else c for n, c in zip(new.__code__.co_freevars, new.__closure__))
+        new = types.FunctionType(new.__code__, new.__globals__, new.__name__, None, closure)
     new.__defaults__ = fn.__defaults__
     new.__kwdefaults__ = fn.__kwdefaults__
     return new
+
+
+def _nonlocal_writes(fn: types.FunctionType) -> set[str]:
+    """The closure variables `fn` assigns (`nonlocal x; x = ...`)."""
+    code = fn.__code__
+    if not code.co_freevars:
+        return set()
+    return {ins.argval for ins in dis.get_instructions(code) if ins.opname == "STORE_DEREF"} & \
+        set(code.co_freevars)
 
 
 _warned_unconverted: set = set()

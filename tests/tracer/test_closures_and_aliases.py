@@ -4,6 +4,8 @@ with a loop index: they become constants of the traced program."""
 import numpy as np
 import pytest
 
+import looptrace
+
 from ._loopcheck import check
 
 WEIGHTS = np.linspace(0.5, 1.5, 5)
@@ -200,3 +202,47 @@ def test_a_lambda_calling_a_plain_function_with_loops_is_converted(rng):
     square = lambda v: v * v  # noqa: E731
     h = looptrace.jit(lambda v: square(v) + 1.0, backend="interpret")
     np.testing.assert_array_equal(h(x), x * x + 1.0)
+
+
+def running_total(x):
+    total = 0.0
+    count = 0
+
+    def add(v):
+        nonlocal total, count
+        total += v
+        count += 1
+
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            add(x[i])
+    return total, count
+
+
+def scaled_by_closure(x):
+    scale = 1.0
+
+    def grow():
+        nonlocal scale
+        scale = scale * 2.0
+
+    out = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        grow()
+        out[i] = x[i] * scale
+    return out, scale
+
+
+@pytest.mark.parametrize("fn", [running_total, scaled_by_closure])
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_nested_function_assigning_nonlocal_in_a_loop(fn, backend):
+    """A nested function that assigns its enclosing function's variables
+    (`nonlocal`) inside a traced loop or branch: the writes reach the
+    enclosing variables (its own cells), and the loop carries them. The
+    total came back 0.0 (the writes went to a copy of the cell and were
+    never carried)."""
+    x = np.random.default_rng(31).standard_normal(9)
+    got = looptrace.jit(fn, backend=backend)(x)
+    want = fn(x)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-12)

@@ -55,3 +55,73 @@ def test_a_grown_list_read_out_of_range_or_at_a_traced_index_fails_clearly(rng):
         looptrace.jit(out_of_range, backend="interpret")(x)
     with pytest.raises(UnsupportedError, match="np.array"):
         looptrace.jit(traced_index, backend="interpret")(x, np.int64(1))
+
+
+def iterated(x):
+    parts = []
+    for i in range(3):
+        parts.append(x * (i + 1))
+    s = x * 0.0
+    for p in parts:  # one segment: a traced loop over its rows
+        s = s + p
+    t = x * 0.0
+    for k, p in enumerate(parts):
+        t = t + k * p
+    return s, t, sum(parts), np.stack(parts[1:]), len(parts)
+
+
+def scalars(x):
+    vals = [x[0]]
+    for i in range(1, 4):
+        vals.append(x[i] * 2.0)
+    return max(vals), min(vals), vals[1:3][0], len(vals[::2])
+
+
+def reversed_then_read(x):
+    parts = []
+    for i in range(3):
+        parts.append(x * i)
+    parts.reverse()  # the list's own order changes: parts[0] is the last appended
+    last = parts.pop()
+    return parts[0], last, len(parts)
+
+
+@pytest.mark.parametrize("fn", [iterated, scalars, reversed_then_read])
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_grown_list_works_as_a_python_list(fn, backend, rng):
+    """Iteration, slices, sum/max/min/sorted/enumerate and list methods see
+    the list's elements (grown.py); `parts.reverse()` left the stack first
+    (a wrong answer) and the others raised TypeErrors."""
+    x = rng.uniform(0.5, 2.0, 4)
+    for g, w in zip(looptrace.jit(fn, backend=backend)(x), fn(x)):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-12)
+
+
+def long_list_summed(x):
+    parts = []
+    for i in range(1000):
+        parts.append(x * i)
+    return sum(parts)
+
+
+def test_a_long_grown_list_used_as_a_python_list_fails_clearly(rng):
+    with pytest.raises(UnsupportedError, match="np.array"):
+        looptrace.jit(long_list_summed, backend="interpret")(rng.standard_normal(3))
+
+
+def replaced_item(x):
+    parts = []
+    for i in range(3):
+        parts.append(x * i)
+    parts[0] = x + 100.0  # one item: the others stay
+    parts[-1] = parts[-1] * 2.0
+    return np.stack(parts)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_an_item_assigned_into_a_grown_list_replaces_that_item_only(backend, rng):
+    """`parts[0] = v` replaced the loop's whole stack by v (one row came back
+    where NumPy gives three)."""
+    x = rng.standard_normal(4)
+    got = looptrace.jit(replaced_item, backend=backend)(x)
+    np.testing.assert_allclose(got, replaced_item(x), rtol=1e-12)

@@ -1,0 +1,72 @@
+"""Lists grown in a traced loop, read afterwards as Python lists.
+
+A loop's `parts.append(v)` leaves one `Segment` in the list (values.py): the
+appended values stacked on a new first axis, traced once. np.stack,
+np.array, np.concatenate and len() read it as such. Everything else a
+Python list does (iteration, slices, `sum`, `max`, `enumerate`, `reverse`,
+`pop`, ...) needs its elements one by one: `expand` puts them in the list
+in place of the segment (each an element of the stack), so that Python's
+own list does the rest with Python's semantics. Before, such a list gave
+the segment object itself: `parts[-1]` returned it as the function's
+result, and after `parts.reverse()` it was the first element still (a
+wrong answer). Iterating a list that is one segment and nothing else is a
+traced loop over the stack's rows instead (no unrolling).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from looptrace.errors import UnsupportedError
+
+from . import context as ctx
+from . import semantics as sem
+from .values import Segment
+
+# elements a grown list is expanded into at most (each is one indexing op of the program)
+EXPAND_MAX = 256
+
+
+def is_grown(x: Any) -> bool:
+    """Is x a Python list holding what a traced loop appended to it?"""
+    return isinstance(x, list) and any(isinstance(e, Segment) for e in x)
+
+
+def sizes(x: list, what: str) -> list[int]:
+    """Each item's count of elements (a segment's, or 1), all known while tracing."""
+    out = []
+    for e in x:
+        n = 1
+        if isinstance(e, Segment):
+            n = e.value.shape[0]
+            if e.count is not None or not isinstance(n, int):
+                raise UnsupportedError(f"{what} a list grown in a loop of a run-time length is not supported",
+                                       ctx.current_loc(), "make it an array first: np.array(the_list)")
+        out.append(n)
+    return out
+
+
+def expand(x: list, what: str) -> list:
+    """x with each segment replaced, in place, by its elements."""
+    n = sum(sizes(x, what))
+    if n > EXPAND_MAX:
+        raise UnsupportedError(f"{what} a list of {n} elements grown in a traced loop would trace each "
+                               f"element on its own (more than {EXPAND_MAX})", ctx.current_loc(),
+                               "make it an array first: np.array(the_list), and use NumPy on it")
+    items = []
+    for e in x:
+        if isinstance(e, Segment):
+            stacked = sem.wrap(e.value)
+            items.extend(stacked[k] for k in range(e.value.shape[0]))
+        else:
+            items.append(e)
+    x[:] = items
+    return x
+
+
+def iterable(x: list) -> Any:
+    """What `for v in x` iterates for a grown list: the stack itself (a traced
+    loop over its rows) when x is one segment and nothing else, else x
+    expanded."""
+    if len(x) == 1 and x[0].count is None:
+        return sem.wrap(x[0].value)
+    return expand(x, "iterating")
