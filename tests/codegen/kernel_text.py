@@ -2,6 +2,8 @@
 loop, and a compiled run checked against the plain function."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 import looptrace
@@ -16,6 +18,18 @@ def innermost_loop(src: str) -> list[str]:
     """The lines of the last, innermost `for` of the kernel."""
     lines = kernel_body(src).splitlines()
     at = max(k for k, ln in enumerate(lines) if ln.lstrip().startswith("for "))
+    return _block_after(lines, at)
+
+
+def loop_body(src: str, header: str) -> list[str]:
+    """The lines of the kernel's first loop whose header line matches the regex `header`."""
+    lines = kernel_body(src).splitlines()
+    at = next(k for k, ln in enumerate(lines) if ln.lstrip().startswith("for ") and re.search(header, ln))
+    return _block_after(lines, at)
+
+
+def _block_after(lines: list[str], at: int) -> list[str]:
+    """The lines indented under line `at`."""
     depth = len(lines[at]) - len(lines[at].lstrip())
     body = []
     for ln in lines[at + 1:]:

@@ -13,6 +13,8 @@ from looptrace.codegen.planning.fold_window import exact_window, window
 from looptrace.ir.builder import IRBuilder
 from looptrace.ir.core import Value
 
+from .kernel_text import loop_body
+
 
 def lower_products(L, b):
     y = np.zeros(b.shape[0])
@@ -190,14 +192,7 @@ def test_a_fold_over_a_window_sums_from_the_window_s_start(rng):
     for i in range(n):
         assert got[i] == _eight_lanes(A[i, lo[i]:hi[i]] * x[lo[i]:hi[i]]), i  # bit for bit
     np.testing.assert_allclose(got, window_dots(A, x, lo, hi), rtol=1e-12, atol=1e-12)
-    lines = looptrace.explain(f, A, x, lo, hi).kernel_source.split("def kernel", 1)[1].splitlines()
-    at = next(k for k, ln in enumerate(lines) if re.search(r"in range\(nw\d+_\)", ln))
-    depth = len(lines[at]) - len(lines[at].lstrip())
-    body = []
-    for ln in lines[at + 1:]:
-        if ln.strip() and len(ln) - len(ln.lstrip()) <= depth:
-            break
-        body.append(ln)
+    body = loop_body(looptrace.explain(f, A, x, lo, hi).kernel_source, r"in range\(nw\d+_\)")
     assert body and not any("pick(" in ln for ln in body), body  # the rows read without the mask
     g = looptrace.jit(window_sums, backend="cpu")
     np.testing.assert_array_equal(g(A, lo, hi), window_sums(A, lo, hi))  # NumPy's pairwise bits

@@ -11,6 +11,8 @@ import pytest
 
 import looptrace
 
+from .kernel_text import loop_body
+
 
 @pytest.fixture(autouse=True)
 def kernel_cache(tmp_path_factory, monkeypatch):
@@ -168,14 +170,7 @@ def test_a_slice_write_of_large_sums_runs_on_threads(monkeypatch):
     pos = np.cumsum(np.random.default_rng(23).standard_normal((6, 20, 2)), axis=1)
     f = looptrace.jit(lagged_sums, backend="cpu", cache=False)
     np.testing.assert_allclose(f(pos), lagged_sums(pos), rtol=1e-12)
-    lines = f.explain(pos).kernel_source.split("def kernel", 1)[1].splitlines()
-    at = next(k for k, ln in enumerate(lines) if "numba.prange" in ln)
-    depth = len(lines[at]) - len(lines[at].lstrip())
-    inside = []
-    for ln in lines[at + 1:]:
-        if ln.strip() and len(ln) - len(ln.lstrip()) <= depth:
-            break
-        inside.append(ln)
+    inside = loop_body(f.explain(pos).kernel_source, r"numba\.prange")
     assert any(re.match(r"\s+\w+\[\(1 \+ i\d+_\)\] = ", ln) for ln in inside), inside  # msd[1 + lag] = ...
 
 
