@@ -20,6 +20,7 @@ import looptrace as lt
 from looptrace.codegen.cuda import host
 
 from _cuda_support import assert_like_plain, cuda_backend
+from tests.codegen.test_cpu_transpose import lagged_sums
 
 
 @pytest.fixture(autouse=True)
@@ -152,15 +153,6 @@ def test_the_pool_serves_repeated_calls_without_allocating(rng, monkeypatch):
     before = pool.stats.allocations
     np.testing.assert_allclose(f(x, W), rnn(x, W), rtol=1e-9)
     assert pool.stats.allocations == before  # a second call: nothing new
-
-
-def lagged_sums(pos):
-    n_t = pos.shape[1]
-    msd = np.zeros(n_t // 2)
-    for lag in range(1, n_t // 2):
-        d = pos[:, lag:, :] - pos[:, :-lag, :]
-        msd[lag] = np.mean(np.sum(d * d, axis=2))
-    return msd
 
 
 def permuted_map(a, b, c):
