@@ -113,10 +113,10 @@ def _specializable(jf, specs: list, values: list, e: ConcreteIndexError) -> list
 
 
 def _reason(e: ConcreteIndexError) -> str:
-    loc = e.loc
+    loc, why = e.loc, getattr(e, "why", "it decides a shape")
     if loc is None or loc.line <= 0:
-        return "it decides a shape"
-    return f"it decides a shape at line {loc.line}: {loc.text.strip()}"
+        return why
+    return f"{why} at line {loc.line}: {loc.text.strip()}"
 
 
 def program_notes(jf, values: list) -> list[str]:

@@ -526,11 +526,27 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
             return join_spec(ValueSpec(entry.dtype, entry.shape, False), entry, exit_obj, name, loc)
         if isinstance(exit_obj, Undefined):
             return spec
+        if entry is None and (_leafy(exit_obj) or isinstance(exit_obj, tuple) and _tuple_leafy(exit_obj)):
+            raise NoneBeforeLoop(name, loc)
         raise UnsupportedError(f"loop variable `{name}` is set to a new {type(exit_obj).__name__} "
                                "inside a traced loop; only arrays and numbers can change there", loc)
     if isinstance(spec, ValueSpec):
         return _join_value(spec, exit_obj, name, loc)
     return spec
+
+
+class NoneBeforeLoop(UnsupportedError):
+    """A name that is None before a loop and a number or array after its first
+    iteration (`best = None`, then `if best is None or v > best: best = v`).
+    control.for_ runs the first iteration on its own where it can (peel)."""
+
+    def __init__(self, name: str, loc):
+        super().__init__(
+            f"`{name}` is None before this loop and a number or array after an iteration; looptrace runs "
+            "the first iteration on its own for that, which it can only do in a `for` loop whose number of "
+            "iterations is known while tracing (a range of ints, or an array's rows)", loc,
+            f"give `{name}` its type before the loop (`{name} = -np.inf`, `{name} = x[0]`)")
+        self.name = name
 
 
 def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:

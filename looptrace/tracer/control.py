@@ -27,7 +27,7 @@ from . import grown, kinds, merge, nests, python_numbers, returns
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import RAISED, deferring
-from .carries import (LoopIter, LoopList, ValueSpec, carry_spec_for, join_spec, loop_iterable,
+from .carries import (LoopIter, LoopList, NoneBeforeLoop, ValueSpec, carry_spec_for, join_spec, loop_iterable,
                       register_loop, spec_leaves, spec_rebuild, surely_runs)
 from .values import UNBOUND, Segment, Undefined
 
@@ -488,7 +488,7 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
     loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, it, None, scope)
     if not (isinstance(iterable, range) and len(iterable) <= UNROLL_LIMIT):
         try:
-            loop.run()
+            _run_peeling(loop)
         except ConcreteIndexError as e:
             if isinstance(iterable, range):
                 e.add_note(f"looptrace: this loop was not unrolled: it runs {len(iterable)} iterations, more "
@@ -498,7 +498,7 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
             raise
         return
     try:
-        loop.run()
+        _run_peeling(loop)
     except ShapeError:
         if len(iterable) != 0:
             raise
@@ -517,6 +517,33 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
         st.unrolled += len(iterable)
         _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc),
                     "the loop index is used as a Python integer")
+
+
+def _run_peeling(loop: LoopTrace) -> None:
+    """Trace `loop`; where a name is None before it and a value after an
+    iteration (`best = None`, `if best is None or v > best: best = v`), run
+    the first iteration on its own, as straight-line code, and trace the loop
+    over the others with the name's value from that iteration, as Python
+    would have it. That needs the number of iterations while tracing: with
+    none, Python leaves the name None; otherwise the first iteration runs."""
+    try:
+        loop.run()
+    except NoneBeforeLoop as e:
+        it = loop.it
+        if it is not None and it.static_len is None:
+            # a range with traced bounds: for_ asks for the int arguments they come from to be
+            # specialized on (_concrete_bounds), and the loop is traced again with a known length
+            err = ConcreteIndexError(e.problem, e.loc, e.hint)
+            err.why = f"the loop's length decides whether `{e.name}` is still None after it"
+            raise err from None
+        if it is None or not all(isinstance(b, numbers.Integral) for b in (it.start, it.step)):
+            raise
+        if it.static_len == 0:
+            return
+        loop.body_fn(it.item_fn(it.start))
+        rest = LoopIter(it.start + it.step, it.stop, it.step, it.item_fn, it.static_len - 1)
+        LoopTrace(loop.names, loop.get, loop.set, loop.body_fn, loop.live, loop.live_out, loop.loc, loop.brk,
+                  rest, None, loop.scope).run()
 
 
 def _concrete_bounds(iterable, e: ConcreteIndexError) -> None:
