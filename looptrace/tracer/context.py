@@ -118,6 +118,8 @@ class TraceState:
         self.producers: dict[int, Op] = {}  # value id -> the op that emitted it (via `emit`)
         self.python_ints: dict[int, str] = {}  # value id -> op name: a Python-int product, power or shift
         self.python_divs: dict[int, str] = {}  # value id -> op name: a division of two Python numbers
+        self.python_sums: dict[int, str] = {}  # value id -> op name: a Python-int sum or difference
+        self.call_depth: dict = {}  # a user function's code -> how many of its calls are being traced
         # value id -> (data, position, axis): a window realigned onto another's positions (masked.py `_shifted`),
         # read at position(p) of data's axis where a loop reads it element by element (stepped.py)
         self.shifted_reads: dict[int, tuple] = {}

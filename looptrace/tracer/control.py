@@ -64,7 +64,7 @@ def _bool_op(thunks, ufunc: str, stop_on: bool) -> Any:
                 return acc
             acc = th()
             continue
-        acc = _short_circuit(_as_bool(acc), th, ufunc, stop_on)
+        acc = _short_circuit(acc, th, ufunc, stop_on)
     return acc
 
 
@@ -72,12 +72,16 @@ def _bool_op(thunks, ufunc: str, stop_on: bool) -> Any:
 _GUARDED_PRIMS = frozenset({"dynamic_slice", "gather", "dynamic_update_slice", "scatter"})
 
 
-def _short_circuit(pred: Tracer, thunk: Callable[[], Any], ufunc: str, stop_on: bool) -> Tracer:
-    """`pred and thunk()` / `pred or thunk()` on a traced `pred`, as a
-    choice between the right operand and the value that stops evaluation."""
-    rhs = lambda: _as_bool(thunk())  # noqa: E731
-    stop = lambda: np.bool_(stop_on)  # noqa: E731
-    return choose(pred, stop, rhs, "`or`") if stop_on else choose(pred, rhs, stop, "`and`")
+def _short_circuit(left: Tracer, thunk: Callable[[], Any], ufunc: str, stop_on: bool) -> Tracer:
+    """`left and thunk()` / `left or thunk()` on a traced `left`, as a choice
+    between the operands, as Python has it: `x[i] or 5.0` is x[i] where it is
+    true, 5.0 where not (a condition then takes the chosen value's truth)."""
+    pred = _as_bool(left)
+    if left.dtype == np.bool_ and left.shape == ():
+        keep = lambda: pred  # noqa: E731
+    else:
+        keep = lambda: left  # noqa: E731
+    return choose(pred, keep, thunk, "`or`") if stop_on else choose(pred, thunk, keep, "`and`")
 
 
 def ifexp(cond: Any, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any]) -> Any:
@@ -1071,7 +1075,7 @@ class LoopTrace:
         """Does the loop run an iteration: True, False, a traced bool (emitted
         here, after the loop op: it reads the values the names entered with),
         or None where looptrace cannot tell (carries.ValueSpec's type tag)."""
-        if getattr(self, "_runs", "?") != "?":
+        if "_runs" in self.__dict__:
             return self._runs
         it = self.it
         if it is not None and self.cond_fn is None and it.static_len is not None:

@@ -594,6 +594,21 @@ class NotConvertible(Exception):
     pass
 
 
+def _refuse_global_writes(fdef: ast.FunctionDef, filename: str) -> None:
+    """`global n` then `n += 1`: the compiled function cannot write a module's
+    variable (it would be set to a traced value, or not at all)."""
+    for g in _own_nodes(fdef):
+        if not isinstance(g, ast.Global):
+            continue
+        written = set(g.names) & set(_names_in(fdef.body, appends=False).stored)
+        if written:
+            name = sorted(written)[0]
+            raise _Converter._unsupported(
+                _Located(filename), g, f"this function assigns the module variable `{name}` (`global {name}`); "
+                "a looptrace-compiled function cannot change Python variables outside it",
+                f"return the new value and assign `{name}` after the call")
+
+
 class _Located:
     """What `_Converter._unsupported` needs of a converter: the file name."""
 
@@ -753,6 +768,7 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
     fdef.decorator_list = []
     _drop_header_expressions(fdef)
     global_names = {n for s in ast.walk(fdef) if isinstance(s, ast.Global) for n in s.names}
+    _refuse_global_writes(fdef, filename)
     a = fdef.args
     params = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p is not None}
     # `name.append(x)` of a name the function never binds: a list from outside, left unbound

@@ -42,9 +42,27 @@ class NoReturn:
 NO_RETURN = NoReturn()
 
 
-def returned(x: Any) -> Any:
-    """The value a function returns from its slot: None if no `return` ran."""
-    return None if x is NO_RETURN else x
+def returned(x: Any, flag: Any = True) -> Any:
+    """The value a function returns from its slot: None if no `return` ran.
+    `flag` is given where the function can reach its end without a `return`
+    (returns.lower_returns): a traced flag makes the result a MaybeNone, None
+    at run time where no `return` ran (`for i ...: if x[i] > t: return i`)."""
+    if x is NO_RETURN:
+        return None
+    if is_tracer(flag):
+        return MaybeNone(flag, x)
+    return x if flag else None
+
+
+@dataclass
+class MaybeNone:
+    """A function's result that is None at run time unless `flag` holds: the
+    traced function's output (trace.py `_flatten_output`, build_output), and
+    nothing else: a helper function that returns one is refused where it is
+    called (runtime.call_converted)."""
+
+    flag: Any
+    value: Any
 
 
 @dataclass

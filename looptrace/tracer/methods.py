@@ -149,7 +149,8 @@ def _install() -> None:
     Tracer.__neg__ = lambda self: sem.ufunc("negative", self)
     Tracer.__pos__ = lambda self: sem.ufunc("positive", self)
     Tracer.__abs__ = lambda self: sem.ufunc("absolute", self)
-    Tracer.__invert__ = lambda self: sem.ufunc("logical_not" if self.dtype == np.bool_ else "invert", self)
+    Tracer.__invert__ = lambda self: sem.ufunc("logical_not" if self.dtype == np.bool_ and not self.weak
+                                               else "invert", self)  # (~True is -2 in Python)
     Tracer.__matmul__ = _matmul
     Tracer.__rmatmul__ = lambda self, other: sem.matmul(other, self)
     Tracer.__getitem__ = indexing.getitem
@@ -177,7 +178,7 @@ def _install() -> None:
     methods["trace"] = np_more.trace_method  # with offset and axes
     methods.update(np_surface.METHODS)  # reshape/ravel/flatten with order="F", take, compress, choose
     methods.update({"fill": np_writes.fill_method, "put": np_writes.put_method, "view": _view_method,
-                    "tolist": _tolist_method})
+                    "tolist": _tolist_method, "is_integer": _is_integer_method})
     Tracer.__divmod__ = lambda self, other: nx.NAMESPACE["divmod"](self, other)
     Tracer.__rdivmod__ = lambda self, other: nx.NAMESPACE["divmod"](other, self)
     Tracer.itemsize = property(lambda self: self.dtype.itemsize)
@@ -198,10 +199,32 @@ class UnsupportedAttribute(UnsupportedError, AttributeError):
 
 def _missing_attribute(self, name: str):
     """Array methods without a traced version fail with the user's line."""
+    if not name.startswith("__") and self.ndim == 0 and any(hasattr(t, name) for t in _SCALAR_TYPES):
+        raise UnsupportedAttribute(f"the number method .{name}() is not supported on traced numbers",
+                                   ctx.current_loc(), "see looptrace's list of supported Python and NumPy "
+                                   "functions")
     if name.startswith("__") or not hasattr(np.ndarray, name):
         raise AttributeError(f"'Tracer' object has no attribute {name!r}")
     raise UnsupportedAttribute(f"the array method or attribute .{name} is not supported on traced arrays",
                            ctx.current_loc(), "see looptrace's list of supported NumPy functions")
+
+
+_SCALAR_TYPES = (int, float, complex, np.float64, np.int64, np.complex128)
+
+
+def _is_integer_method(self):
+    """float.is_integer() (and NumPy's scalars'): finite and whole."""
+    if self.ndim != 0:
+        raise AttributeError("'numpy.ndarray' object has no attribute 'is_integer'")
+    if self.dtype.kind in "biu":
+        if self.weak and not hasattr(int, "is_integer"):  # (Python's int has it from 3.12)
+            raise AttributeError("'int' object has no attribute 'is_integer'")
+        return Tracer(sem.as_value(True, np.bool_), weak=self.weak)
+    if self.dtype.kind == "c":
+        raise AttributeError("'complex' object has no attribute 'is_integer'")
+    whole = sem.ufunc("equal", sem.ufunc("floor", self, numpy=True), self, numpy=True)
+    out = sem.ufunc("logical_and", whole, sem.ufunc("isfinite", self, numpy=True), numpy=True)
+    return Tracer(out.value, weak=self.weak)
 
 
 # the Python scalar that ndarray.item() makes of each dtype kind, as the dtype it is traced in

@@ -26,9 +26,14 @@ renames; the checks it adds are ordinary `check` ops from then on.
 
 The check raises OverflowError at run time, naming the user's line. Its test
 is in float64 (|a * b|, |a| ** b, |a| * 2 ** b against 2 ** 63): exact but
-for a result within about 2 ** 10 of 2 ** 63, which it may refuse. Sums and
-differences are not checked: they leave 64 bits only from operands that are
-already near 2 ** 63.
+for a result within about 2 ** 10 of 2 ** 63, which it may refuse. A sum or
+difference of two Python ints is checked only where both sides come from
+values a loop carries (`a, b = b, a + b` for Fibonacci numbers, `s = s + s`):
+such a carry can grow exponentially. A counter (`n += 1`), a sum of loop
+indices or of converted elements (`s += int(x[i])`) grows by a bounded step
+an iteration, past 2 ** 63 only after billions of them or from operands
+already that large; checking those would keep every such reduction in a
+scan.
 """
 from __future__ import annotations
 
@@ -46,11 +51,14 @@ MESSAGE = ("a Python int result past 64 bits: plain Python makes a big integer h
            "holds int64; compute it in floats (2.0 * n), or with NumPy int64 values if wrapping around is meant")
 
 
-def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | None = None) -> None:
+def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | None = None,
+          sums: dict[int, str] | None = None) -> None:
     """Add the checks for the recorded ops of `program` that may overflow, and
     for the recorded divisions of Python numbers whose divisor may be 0
     (Python raises ZeroDivisionError where NumPy gives inf or 0)."""
     divisions = divisions or {}
+    if sums:
+        marked = {**marked, **_carried_sums(program.body, sums)}
     if not marked and not divisions:
         return
     fits = nested_ranges(program.body)
@@ -71,9 +79,28 @@ def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str]
         if op.out.id in divisions and op.prim.name == "power":
             if _may_be_zero(op.inputs[0], fits, made) and _may_be_negative(op.inputs[1], fits):
                 ops.extend(_zero_base_ops(op))
+            if _may_be_negative(op.inputs[0], fits) and _may_be_fractional(op.inputs[1]):
+                ops.extend(_complex_power_ops(op))
         elif op.out.id in divisions and _may_be_zero(op.inputs[1], fits, made):
             ops.extend(_zero_divisor_ops(op))
     block.ops = ops
+
+
+def _carried_sums(body: Block, sums: dict[int, str]) -> dict[int, str]:
+    """The recorded sums and differences both of whose operands depend on
+    values a loop carries (its body's arguments, not a for loop's index)."""
+    carried: set[int] = set()
+    out: dict[int, str] = {}
+    for op in walk(body):
+        if op.prim.name in ("for_loop", "while_loop"):
+            for k, block in enumerate(op.blocks):
+                first = 1 if op.prim.name == "for_loop" else 0
+                carried.update(a.id for a in block.args[first:])
+        if any(v.id in carried for v in op.inputs):
+            if len(op.outputs) == 1 and op.out.id in sums and all(v.id in carried for v in op.inputs):
+                out[op.out.id] = sums[op.out.id]
+            carried.update(v.id for v in op.outputs)
+    return out
 
 
 def _may_be_zero(v: Value, fits: dict, made: dict) -> bool:
@@ -93,6 +120,35 @@ def _may_be_negative(v: Value, fits: dict) -> bool:
         return bool(np.any(np.asarray(v.const) < 0))
     r = fits.get(v.id)
     return r is None or r[0] < 0
+
+
+def _may_be_fractional(v: Value) -> bool:
+    if v.is_const:
+        c = np.asarray(v.const)
+        return bool(np.any(c != np.floor(c)))
+    return v.dtype.kind in "fc"
+
+
+def _complex_power_ops(op: Op) -> list[Op]:
+    """base < 0 and a fractional exponent, then a check: Python's float power
+    gives a complex number there (`(-4.0) ** 0.5` is 2j), NumPy's NaN."""
+    from looptrace.errors import UnsupportedError
+
+    base, exponent = op.inputs
+    negative = _make("less", [base, literal(np.zeros((), base.dtype))], op.loc)
+    ops = [negative]
+    if exponent.is_const:
+        test = negative
+    else:
+        whole = _make("floor", [exponent], op.loc)
+        fractional = _make("not_equal", [exponent, whole.out], op.loc)
+        test = _make("logical_and", [negative.out, fractional.out], op.loc)
+        ops += [whole, fractional, test]
+    exc = UnsupportedError("a negative Python float to a fractional power: Python gives a complex number "
+                           "here, looptrace's float result cannot hold it", op.loc,
+                           "use complex(base) ** p (or cmath), or np.float64 values for NumPy's NaN")
+    ops.append(Op(prim("check"), (test.out,), (), {"failures": (Failure(exc, op.loc),)}, op.loc))
+    return ops
 
 
 def _zero_base_ops(op: Op) -> list[Op]:
@@ -230,8 +286,8 @@ def _check_ops(op: Op, name: str) -> list[Op]:
         return new.out
 
     a, b = (make("convert", [v], dtype=np.dtype(np.float64)) for v in op.inputs)
-    if name == "multiply":
-        size = make("multiply", [a, b])
+    if name in ("multiply", "add", "subtract"):
+        size = make(name, [a, b])
     elif name == "power":
         size = make("power", [make("absolute", [a]), b])
     else:

@@ -44,7 +44,11 @@ def lower_returns(body: list[ast.stmt], unsupported) -> list[ast.stmt]:
     a return looptrace cannot convert."""
     lowered = _block(body, in_loop=False, unsupported=unsupported)
     head = [_assign(FLAG, ast.Constant(False)), _assign(SLOT, _lt_attr("NO_RETURN"))]
-    tail = ast.Return(ast.Call(_lt_attr("returned"), [ast.Name(SLOT, ast.Load())], []))
+    # a function that can reach its end without a `return` returns None there: on a traced
+    # condition that is decided at run time (merge.returned)
+    falls_off = not (body and isinstance(body[-1], ast.Return))
+    tail = ast.Return(ast.Call(_lt_attr("returned"), [ast.Name(SLOT, ast.Load())] +
+                               ([ast.Name(FLAG, ast.Load())] if falls_off else []), []))
     if body:  # the user's statements keep their own lines (a nested def's is where inspect finds its source)
         for s in head:
             ast.copy_location(s, body[0])

@@ -17,7 +17,7 @@ from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .control import and_, compare, contains, for_, if_, ifexp, ld, not_, or_, ret, while_  # noqa: F401
-from .merge import NO_RETURN, returned  # noqa: F401  (early returns: tracer/returns.py)
+from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns: tracer/returns.py)
 from .carries import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
 from .values import Segment
 
@@ -150,18 +150,41 @@ def _user_function(fn: types.FunctionType) -> bool:
     return mod == "looptrace.examples" or mod.split(".")[0] not in _SKIP_MODULES
 
 
+# a user's function called inside itself this deep while traced is a recursion the trace cannot end
+# (its base case is on a traced condition: both sides are traced); one on Python values ends sooner
+RECURSION_LIMIT = 48
+
+
 def call_converted(fn: types.FunctionType, args: tuple, kwargs: dict) -> Any:
     from .trace import converted
 
     st = ctx.state()
+    depth = st.call_depth.get(fn.__code__, 0)
+    if depth >= RECURSION_LIMIT:
+        raise UnsupportedError(
+            f"{fn.__name__}() calls itself more than {RECURSION_LIMIT} deep while traced: a recursion whose "
+            "base case is chosen by a traced value never ends in a trace, which follows both sides",
+            ctx.current_loc(), "write it as a loop (a while loop on the traced condition)")
     cells = [c.cell_contents for c in fn.__closure__ or () if _cell_filled(c)]
     boxes = [id(b) for b in _array_boxes((args, kwargs, cells))]
     st.foreign_boxes.update(boxes)
+    st.call_depth[fn.__code__] = depth + 1
     try:
-        return converted(fn)(*args, **kwargs)
+        out = converted(fn)(*args, **kwargs)
     finally:
+        if depth:
+            st.call_depth[fn.__code__] = depth
+        else:
+            del st.call_depth[fn.__code__]
         st.foreign_boxes.subtract(boxes)
         st.foreign_boxes += collections.Counter()  # drop the zero counts
+    if isinstance(out, MaybeNone):
+        raise UnsupportedError(
+            f"{fn.__name__}() returns None on some paths (it reaches its end without a `return`) and a "
+            "value on others, chosen by a traced condition; looptrace allows that only for the function "
+            "it compiles, not for one it calls", ctx.current_loc(),
+            "return a value on every path (a sentinel such as -1 or np.nan) and test for it")
+    return out
 
 
 def _cell_filled(cell) -> bool:

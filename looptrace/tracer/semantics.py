@@ -145,6 +145,9 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
     uf = UFUNCS[name]
     for a in args:
         check_array_like(a, f"operand of np.{name}")
+    if not numpy and name in _INT_OF_BOOLS and all(is_weak(a) and dtype_of(a) == np.bool_ for a in args):
+        # Python's bools are ints in arithmetic (True + True is 2, -True is -1, ~True is -2)
+        args = tuple(wrap(as_value(a, np.int64), weak=True) if is_tracer(a) else int(a) for a in args)
     in_types = tuple(dtype_for_promotion(a) for a in args)
     try:
         loop_in, out_dtype = loop_dtypes(uf, in_types, dtype)
@@ -161,6 +164,9 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
     if name in _GROWING and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
             and any(isinstance(a, Tracer) for a in args):
         ctx.state().python_ints[out.id] = name  # checked after the trace where it may leave 64 bits
+    elif name in ("add", "subtract") and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
+            and all(isinstance(a, Tracer) for a in args):
+        ctx.state().python_sums[out.id] = name  # checked where both sides are carried (`a, b = b, a + b`)
     if (name in _DIVIDING or name == "power" and np.dtype(out_dtype).kind == "f") \
             and all(is_weak(a) for a in args) and any(isinstance(a, Tracer) for a in args):
         # Python raises on a zero divisor, and on 0.0 to a negative power: checked after the trace
@@ -182,10 +188,13 @@ def _kinds(name: str, args: tuple, res: Tracer, numpy: bool) -> None:
 
 
 # Python-int operations that leave 64 bits soonest: plain Python then makes a big integer where the
-# compiled code would wrap (tracer/python_numbers.py). Sums and differences are not checked: past
-# 2**63 only from such values or from operands already that large.
+# compiled code would wrap (tracer/python_numbers.py). Sums and differences of two traced Python ints
+# are recorded apart (`python_sums`): checked only where both sides come from a loop's carried values.
 _GROWING = ("multiply", "power", "left_shift")
 _DIVIDING = ("divide", "floor_divide", "remainder")  # of two Python numbers: ZeroDivisionError on 0
+# of Python bools only: Python computes these on ints (NumPy's bool add is a logical or)
+_INT_OF_BOOLS = frozenset({"add", "subtract", "multiply", "negative", "positive", "absolute", "invert",
+                           "floor_divide", "remainder", "power", "left_shift", "right_shift"})
 
 
 def _check_int_exponent(e: Any, python_ints: bool) -> None:

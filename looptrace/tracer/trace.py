@@ -25,6 +25,7 @@ from . import semantics as sem
 from .array import Tracer, is_tracer
 from .convert import NotConvertible, convert
 from .masked import is_selection
+from .merge import MaybeNone
 from .numpy_api import LINALG, NAMESPACE, linalg_namespace, np_namespace
 from .values import RngTracer, Segment, Undefined
 
@@ -245,7 +246,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         program.layout_args = dict(st.layout_args)
         program.notes = list(st.notes)
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
-        python_numbers.guard(program, st.python_ints, st.python_divs)
+        python_numbers.guard(program, st.python_ints, st.python_divs, st.python_sums)
         return program
 
 
@@ -308,6 +309,9 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
             if v.ndim == 0 and v.array0d and not v.weak:  # a 0-d ndarray stays one (build_output)
                 return ("leaf", len(leaves) - 1, False, np.dtype(v.dtype).str)
             return ("leaf", len(leaves) - 1, v.weak)
+        if isinstance(v, MaybeNone):  # None at run time unless the flag holds (merge.returned)
+            leaves.append(v.flag)
+            return ("maybe", len(leaves) - 1, walk(v.value))
         if isinstance(v, tuple):
             return ("tuple", [walk(e) for e in v])
         if isinstance(v, list):
@@ -334,6 +338,8 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
 def _shift_tags(tree: Any, n: int) -> Any:
     if tree[0] == "kleaf":
         return ("kleaf", tree[1], tree[2] + n, tree[3])
+    if tree[0] == "maybe":
+        return ("maybe", tree[1], _shift_tags(tree[2], n))
     if tree[0] in ("tuple", "list"):
         return (tree[0], [_shift_tags(t, n) for t in tree[1]])
     if tree[0] == "dict":
@@ -355,6 +361,8 @@ def without_kinds(program: Program) -> Program:
     def plain(t: Any) -> Any:
         if t[0] == "kleaf":
             return ("leaf", t[1], False)
+        if t[0] == "maybe":
+            return ("maybe", t[1], plain(t[2]))
         if t[0] in ("tuple", "list"):
             return (t[0], [plain(e) for e in t[1]])
         if t[0] == "dict":
@@ -410,6 +418,10 @@ def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
                 return v
             v = np.asarray(v)[()]
         return v.item() if tree[2] else v
+    if kind == "maybe":  # (the flag of a function that may reach its end without a `return`)
+        if scalars and not bool(_host(values[tree[1]])):
+            return None
+        return build_output(tree[2], values, scalars)
     if kind == "tuple":
         return tuple(build_output(t, values, scalars) for t in tree[1])
     if kind == "list":
