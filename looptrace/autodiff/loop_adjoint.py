@@ -22,7 +22,7 @@ import numpy as np
 from looptrace.errors import UnsupportedError
 from looptrace.ir.builder import derived, rebuilt
 from looptrace.ir.clone import clone_block, clone_ops
-from looptrace.ir.core import Block, Dim, Op, Value, free_values
+from looptrace.ir.core import Block, Dim, Op, Value, free_values, walk
 from looptrace.ir.dce import is_pure
 from looptrace.ir.rewrite import substitute
 from looptrace.ir.uses import used_values
@@ -289,7 +289,8 @@ Builder.emit_multi_region = _emit_region
 def while_forward(op: Op, active: set[int], opts: Options):
     """count the trips with a copy of the loop, then differentiate a counted replay."""
     cond, body = op.blocks
-    if any(not is_pure(o) for o in body.ops + cond.ops):
+    # (a run-time check is fine: the counting loop raises where the plain loop would, first)
+    if any(x.prim.effectful for o in body.ops + cond.ops for x in [o, *(y for b in o.blocks for y in walk(b))]):
         raise UnsupportedError("cannot differentiate a while loop (or a loop with `break`) that draws "
                                "random numbers", op.loc, "draw the numbers before the loop")
     count_op, trips = _counting_loop(op)

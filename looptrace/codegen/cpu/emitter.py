@@ -514,7 +514,11 @@ class Emitter(BlockWalker):
                 and made.inputs[0].is_const and made.inputs[0].ndim == 0 and made.inputs[0].dtype == x.dtype)
 
     def result_copy(self, v: Value, used: set[int]) -> str:
-        """A carried array handed to the next iteration: ours, not aliased."""
+        """A carried array handed to the next iteration: ours, not aliased (the
+        body may write it in place: a constant, an adjoint reset to zeros each
+        step, is copied, or the next iteration would write the constant)."""
+        if v.ndim and v.dtype != RNG and v.const is not None:
+            return f"copied({self.name(v)})"
         if v.const is None and v.ndim and v.dtype != RNG:
             r = self.scope.root.get(v.id)
             if r is not None and r in self.scope.owned and r not in used:
