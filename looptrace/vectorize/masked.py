@@ -54,7 +54,9 @@ def mask_accumulations(body: Block) -> int:
     while True:
         defs, uses = producers(body), users(body)
         for op in body.ops:
-            new = _masked(op, carried, defs, uses) if op.prim.name == "select" else None
+            new = None
+            if op.prim.name == "select":
+                new = _masked(op, carried, defs, uses) or _running_extreme(op, carried, defs)
             if new is not None:
                 i = body.ops.index(op)
                 body.ops[i:i + 1] = new
@@ -123,6 +125,94 @@ def _rewrite(sel: Op, upd: Op, acc: Value, fa: Value, fb: Value) -> list[Op]:
     masked = derived(sel).op_into("select", (pred, fa, fb), (term,))
     fold = rebuilt(upd, inputs=(acc, term), outputs=(sel.out,), attrs=upd.attrs)
     return [masked, fold]
+
+
+# --- a running maximum written as a comparison -------------------------------------------
+# `if v > best: best = v` is select(v > best, v, best): a maximum, but for NaN,
+# which the comparison skips (v > best is False for a NaN v) and np.maximum
+# propagates. With a NaN v replaced by the identity (-inf), every case agrees:
+#     select(v > acc, v, acc) == maximum(acc, select(isnan(v), -inf, v))
+# (a NaN acc stays NaN on both sides: nothing compares greater than it; equal
+# values keep acc's, but for the sign of a zero, which np.maximum may take from
+# either). `>=` chooses the same value; `acc < v` is `v > acc`; `<`, `<=` make a
+# minimum. A condition around it, `if c[i] and v > best`, masks the term:
+#     select(q & (v > acc), v, acc) == maximum(acc, select(q & ~isnan(v), v, -inf))
+_EXTREMES = {("greater", 0): "maximum", ("greater_equal", 0): "maximum", ("less", 1): "maximum",
+             ("less_equal", 1): "maximum", ("less", 0): "minimum", ("less_equal", 0): "minimum",
+             ("greater", 1): "minimum", ("greater_equal", 1): "minimum"}
+
+
+def _running_extreme(sel: Op, carried: set[int], defs: dict) -> list[Op] | None:
+    pred, v, acc = sel.inputs
+    if acc.id not in carried or v.id == acc.id or v.dtype != acc.dtype or sel.out.dtype != acc.dtype \
+            or tuple(sel.out.shape) != tuple(acc.shape) or acc.dtype.kind not in "iuf":
+        return None
+    cmp, guard = defs.get(pred.id), None
+    sides = _conjunction(cmp)
+    if sides is not None:
+        for k in (0, 1):
+            inner = defs.get(sides[k].id)
+            if inner is not None and (inner.prim.name, 0) in _EXTREMES and \
+                    any(x.id == acc.id for x in inner.inputs):
+                cmp, guard = inner, sides[1 - k]
+                break
+    if cmp is None or len(cmp.inputs) != 2:
+        return None
+    x, y = cmp.inputs
+    if y.id == acc.id and _same(x, v, defs):
+        monoid = _EXTREMES.get((cmp.prim.name, 0))
+    elif x.id == acc.id and _same(y, v, defs):
+        monoid = _EXTREMES.get((cmp.prim.name, 1))
+    else:
+        return None
+    if monoid is None or broadcast_shapes(tuple(acc.shape), tuple(v.shape), tuple(pred.shape)) != \
+            tuple(acc.shape):
+        return None
+    b = derived(sel)
+    keep = None
+    if acc.dtype.kind == "f":
+        keep = b.op("logical_not", b.op("isnan", v))
+    if guard is not None:
+        keep = guard if keep is None else b.op("logical_and", guard, keep)
+    term = v
+    if keep is not None:
+        e = literal(identity(monoid, acc.dtype))
+        term = b.op("select", keep, v, e)
+    if tuple(term.shape) != tuple(acc.shape):
+        term = b.op("broadcast_to", term, shape=tuple(acc.shape))
+    b.op_into(monoid, (acc, term), (sel.out,))
+    return b.ops
+
+
+def _conjunction(op: Op | None) -> tuple[Value, Value] | None:
+    """(q, c) where op computes q and c: logical_and(q, c), or the select a
+    traced `q and c` makes, select(q, c, q) or select(q, c, False)."""
+    if op is None:
+        return None
+    if op.prim.name == "logical_and":
+        return op.inputs[0], op.inputs[1]
+    if op.prim.name == "select" and op.out.dtype == np.bool_:
+        q, c, other = op.inputs
+        if other.id == q.id or other.is_const and not np.any(other.const):
+            return q, c
+    return None
+
+
+def _same(a: Value, b: Value, defs: dict, depth: int = 4) -> bool:
+    """Do a and b hold the same values: one value, equal constants, or the
+    same pure op of the same inputs (`A[i] > best` and `A[i]` read twice)?"""
+    if a.id == b.id:
+        return True
+    if a.is_const or b.is_const:
+        return a.is_const and b.is_const and a.dtype == b.dtype and np.array_equal(a.const, b.const)
+    pa, pb = defs.get(a.id), defs.get(b.id)
+    if depth == 0 or pa is None or pb is None or pa.prim is not pb.prim or pa.blocks or pb.blocks \
+            or pa.prim.effectful or len(pa.outputs) != 1 or len(pb.outputs) != 1 \
+            or len(pa.inputs) != len(pb.inputs) or a.dtype != b.dtype or tuple(a.shape) != tuple(b.shape):
+        return False
+    if repr(sorted(pa.attrs.items())) != repr(sorted(pb.attrs.items())):
+        return False
+    return all(_same(x, y, defs, depth - 1) for x, y in zip(pa.inputs, pb.inputs))
 
 
 def is_conditional_term(v: Value, defs: dict) -> bool:

@@ -23,7 +23,7 @@ def gathered_column_max(X, o1):
     n, m = X.shape
     for i in range(n):
         for j in range(m):
-            o1[i] = max(o1[i], X[i, (j + 1) % m])
+            o1[i] = max(0.5 * o1[i], X[i, (j + 1) % m])  # (a recurrence: a plain max is a reduction)
     return o1
 
 

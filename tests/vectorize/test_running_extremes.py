@@ -1,0 +1,97 @@
+"""A running maximum or minimum written as a comparison, `if v > best:
+best = v` (or np.where(A[i] > best, A[i], best)), is a max/min reduction
+(vectorize/masked.py `_running_extreme`): a NaN v, which the comparison
+skips, is replaced by the identity; a NaN best stays NaN on both sides. Each
+against the plain function on values with NaNs, ties and signed zeros."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import looptrace as lt
+
+
+def first_is_best(x):
+    best = x[0]
+    for v in x:
+        if v > best:
+            best = v
+    return best
+
+
+def smallest(x):
+    best = np.float64(np.inf)
+    for i in range(x.shape[0]):
+        if x[i] <= best:
+            best = x[i]
+    return best
+
+
+def reversed_comparison(x):
+    best = x[0]
+    for i in range(x.shape[0]):
+        if best < x[i]:
+            best = x[i]
+    return best
+
+
+def where_kept(x, c):
+    best = x[0]
+    for i in range(x.shape[0]):
+        if c[i] > 0 and x[i] >= best:
+            best = x[i]
+    return best
+
+
+def column_maxima(A):
+    best = np.full(A.shape[1], -np.inf)
+    for i in range(A.shape[0]):
+        best = np.where(A[i] > best, A[i], best)
+    return best
+
+
+def integer_minimum(x):
+    best = x[0]
+    for v in x:
+        if v < best:
+            best = v
+    return best
+
+
+def _kinds(fn, *args):
+    return [r.kind for r in lt.explain(lt.jit(fn, backend="interpret"), *args).loops]
+
+
+def _same(fn, *args, backend="interpret"):
+    want = fn(*args)
+    got = lt.jit(fn, backend=backend)(*args)
+    assert type(got) is type(want)
+    np.testing.assert_array_equal(got, want)
+
+
+values = st.lists(st.sampled_from([np.nan, -np.inf, np.inf, 0.0, -0.0, 1.5, -2.0, 3.25, 3.25, 7.0]),
+                  min_size=1, max_size=12).map(lambda v: np.array(v))
+
+
+@settings(max_examples=60, deadline=None)
+@given(values, st.integers(0, 2**31))
+def test_same_as_the_comparison(x, seed):
+    c = np.random.default_rng(seed).standard_normal(x.shape[0])
+    for fn in (first_is_best, smallest, reversed_comparison):
+        _same(fn, x)
+    _same(where_kept, x, c)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_reductions(backend):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(500)
+    x[[0, 40, 300]] = np.nan
+    y = rng.standard_normal(500)
+    A = rng.standard_normal((30, 6))
+    A[3, 2] = np.nan
+    for fn, args in ((first_is_best, (x,)), (first_is_best, (y,)), (smallest, (x,)),
+                     (reversed_comparison, (y,)), (where_kept, (y, x)), (column_maxima, (A,)),
+                     (integer_minimum, (rng.integers(-9, 9, 40),))):
+        _same(fn, *args, backend=backend)
+        assert _kinds(fn, *args) == ["reduction"], fn.__name__
