@@ -59,3 +59,28 @@ def test_other_divisors_keep_numpy_s_rules():
             want = by_n(x, n)
         for got, w in zip(cpu(by_n)(x, n), want, strict=True):
             np.testing.assert_array_equal(got, w)
+
+
+def all_of_them(a, b):
+    return a % b, np.fmod(a, b), a // b, np.divmod(a, b)
+
+
+def remainder_in_a_loop(a, b):
+    out = np.zeros_like(a)
+    for i in range(a.shape[0]):
+        out[i] = a[i] % b[i]
+    return out
+
+
+def test_smallest_integer_by_minus_one_does_not_trap():
+    """INT_MIN % -1 (and fmod) trapped in the CPU's division: SIGFPE killed
+    the process. NumPy gives 0 (and INT_MIN for //)."""
+    for dt in (np.int64, np.int32, np.int8):
+        a = np.array([np.iinfo(dt).min, 5, -7, 7, np.iinfo(dt).min], dt)
+        b = np.array([-1, -1, 2, 0, 3], dt)
+        with np.errstate(all="ignore"):
+            want, got = all_of_them(a, b), cpu(all_of_them)(a, b)
+            for w, g in zip(want[:3] + want[3], got[:3] + got[3]):
+                np.testing.assert_array_equal(g, w)
+                assert g.dtype == w.dtype
+            np.testing.assert_array_equal(cpu(remainder_in_a_loop)(a, b), remainder_in_a_loop(a, b))

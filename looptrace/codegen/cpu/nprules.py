@@ -13,6 +13,8 @@ comparing with the plain function: wrong answers before these).
   tracer's run-time check (tracer/semantics.py); here it gives 0.
 - floordiv_int(a, b): the smallest integer // -1 is itself (NumPy wraps;
   Numba's gave 0), for a divisor that is not a positive literal.
+- remainder_int(a, b): 0 for b == -1 or 0; the CPU's division traps on the
+  smallest integer % -1 (SIGFPE killed the process), NumPy gives 0.
 - floordiv_f(a, b) / remainder_f(a, b): NumPy's npy_divmod for floats: the
   quotient from (a - fmod(a, b)) / b snapped to an integer, the remainder
   fmod's moved to b's sign, zeros signed as NumPy signs them, a zero b
@@ -38,7 +40,7 @@ from looptrace.codegen import scalar_algorithms
 
 @numba.njit(cache=True, inline="always")
 def fmod_int(a, b):
-    if b == 0:
+    if b == 0 or b == -1:  # (the smallest integer by -1 would trap: SIGFPE)
         return a - a
     r = a % b  # the sign of b (Python's rule): moved to the sign of a
     if r != 0 and (r < 0) != (a < 0):
@@ -82,6 +84,15 @@ def floordiv_int(a, b):
     if b == -1:
         return -a
     return np.floor_divide(a, b)
+
+
+@numba.njit(cache=True, inline="always")
+def remainder_int(a, b):
+    """np.remainder of signed integers: 0 for b == -1 (the smallest integer
+    % -1 traps in the CPU's division: SIGFPE, NumPy gives 0) and b == 0."""
+    if b == 0 or b == -1:
+        return a - a
+    return a % b
 
 
 @numba.njit(cache=True, inline="always")

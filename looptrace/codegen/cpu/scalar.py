@@ -108,8 +108,9 @@ def ufunc_expr(name: str):
             # divisor to handle; Numba's scalar np.remainder / np.floor_divide cost 4x the operator in
             # a Collatz loop (bench/corpus collatz_lengths: `v % 2`, `v // 2`)
             return f"({args[0]} {'//' if name == 'floor_divide' else '%'} {args[1]})"
-        if name == "floor_divide" and np.dtype(out_dtype).kind == "i" and not args[1].isdigit():
-            return f"floordiv_int({args[0]}, {args[1]})"  # a divisor that may be -1 (nprules.py)
+        if name in ("floor_divide", "remainder") and np.dtype(out_dtype).kind == "i" and not args[1].isdigit():
+            helper = "floordiv_int" if name == "floor_divide" else "remainder_int"
+            return f"{helper}({args[0]}, {args[1]})"  # a divisor that may be -1 (nprules.py)
         if name in INFIX:
             return f"({args[0]} {INFIX[name]} {args[1]})"
         if name == "invert" and np.dtype(in_dtypes[0]) == np.bool_:
