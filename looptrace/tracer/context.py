@@ -119,6 +119,7 @@ class TraceState:
         self.python_ints: dict[int, str] = {}  # value id -> op name: a Python-int product, power or shift
         self.python_divs: dict[int, str] = {}  # value id -> op name: a division of two Python numbers
         self.python_sums: dict[int, str] = {}  # value id -> op name: a Python-int sum or difference
+        self.python_casts: dict = {}  # value id -> dtype: a Python int converted to a narrower int dtype
         self.call_depth: dict = {}  # a user function's code -> how many of its calls are being traced
         # value id -> (data, position, axis): a window realigned onto another's positions (masked.py `_shifted`),
         # read at position(p) of data's axis where a loop reads it element by element (stepped.py)

@@ -44,7 +44,8 @@ def ld(thunk: Callable[[], Any]) -> Any:
 # --- boolean helpers --------------------------------------------------------------------
 def not_(x: Any) -> Any:
     if is_tracer(x):
-        return sem.ufunc("logical_not", x)
+        out = sem.ufunc("logical_not", _as_bool(x))
+        return Tracer(out.value, weak=True)  # Python's `not` gives a bool
     return not x
 
 

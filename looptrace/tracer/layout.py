@@ -149,6 +149,32 @@ def watch(made: Any, base: Any) -> None:
         st.layout_views.setdefault(id(made._box), []).append(entry)
 
 
+def decides(base: Any) -> None:
+    """What NumPy returns for `base` is decided by its memory layout (the
+    array itself or a copy: np.ascontiguousarray): where base is (a view of)
+    an argument, the program holds for the argument's layout only."""
+    from . import context as ctx
+
+    st = ctx.state()
+    root = _root(base)
+    argi = st.arg_boxes.get(id(root._box)) if root._box is not None else None
+    if argi is None and root._box is not None and st.externals is not None:
+        argi = next((("implicit", k) for k, (_, kind, t, _) in enumerate(st.externals.implicit)
+                     if kind == "array" and t._box is root._box), None)
+    if argi is not None:
+        st.layout_args.setdefault(argi, (ctx.current_loc(), _pattern_of(root)))
+
+
+def contiguous(t: Any, order: str) -> bool:
+    """Is tracer t laid out in `order` ("C" or "F") as NumPy would have it
+    (an array of unknown layout counts as not)? Records the dependence."""
+    g = ghost_of(t)
+    decides(t)
+    if g is None:
+        return False
+    return bool(g.flags.c_contiguous if order == "C" else g.flags.f_contiguous)
+
+
 def written(box: Any) -> None:
     """`box` is written (an argument's, or a watched copy's): the watched
     reshapes of it still held decide the program for the layout traced."""

@@ -286,7 +286,9 @@ def broadcast_arrays(*args, subok=False):
     except ValueError:
         raise ShapeError("shape mismatch: objects cannot be broadcast to a single shape: "
                          + ", ".join(str(x.shape) for x in args), ctx.current_loc()) from None
-    return tuple(sem.broadcast_to(x, shape) for x in args)
+    # an array of the whole shape is a view of itself (writes reach it); a broadcast one is read-only
+    return tuple(nx.reshape(x, shape) if tuple(x.shape) == tuple(shape) and not x.weak else
+                 nx.read_only(x, lambda b: sem.broadcast_to(b, shape)) for x in args)
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, **kw):
@@ -525,9 +527,12 @@ def count_nonzero(a, axis=None, *, keepdims=False):
         return np.count_nonzero(a, axis=axis, keepdims=keepdims)
     a = _tr(a)
     res = sem.reduce("reduce_sum", sem.astype(sem.ufunc("not_equal", a, 0), np.int64), axis, keepdims)
-    if axis is None and not keepdims:
-        res.weak = True  # NumPy returns a Python int
+    if axis is None and not keepdims and _COUNT_IS_INT:
+        res.weak = True  # this NumPy returns a Python int (2.3 on: an np.int64)
     return res
+
+
+_COUNT_IS_INT = type(np.count_nonzero(np.ones(2))) is int
 
 
 def ptp(a, axis=None, out=None, keepdims=False):

@@ -30,10 +30,17 @@ _strong, _static_int, _axis_of, _u, _resolve = nxe._strong, nxe._static_int, nxe
 
 # --- diagonals and traces -------------------------------------------------------------------------------
 def diagonal(a, offset=0, axis1=0, axis2=1):
-    """The diagonal `offset` of the matrices on (axis1, axis2), last (a copy, not NumPy's read-only view)."""
+    """The diagonal `offset` of the matrices on (axis1, axis2), last: NumPy's
+    read-only view (it sees later writes to `a`; a write into it raises)."""
     if not _any_traced(a, offset, axis1, axis2):
         return np.diagonal(a, offset, axis1, axis2)
     a = _strong(a)
+    if a.ndim < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+    return nx.read_only(a, lambda b: _diagonal(b, offset, axis1, axis2))
+
+
+def _diagonal(a, offset, axis1, axis2):
     if a.ndim < 2:
         raise ValueError("diag requires an array of at least two dimensions")
     k = _static_int(offset, "np.diagonal's offset")
@@ -54,7 +61,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     nx._no_out(out)
     if not _any_traced(a, offset, axis1, axis2):
         return np.trace(a, offset, axis1, axis2, dtype)
-    return nx.sum_(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+    return nx.sum_(_diagonal(_strong(a), offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
 def diagonal_method(self, offset=0, axis1=0, axis2=1):
@@ -161,7 +168,7 @@ def atleast_3d(*arys):
     for a in arys:
         a = _tr(a)
         shape = {0: (1, 1, 1), 1: (1,) + tuple(a.shape) + (1,), 2: tuple(a.shape) + (1,)}.get(a.ndim, a.shape)
-        res.append(sem.reshape(a, shape) if shape != a.shape else a)
+        res.append(nx.reshape(a, shape) if shape != a.shape else a)  # a view, as NumPy's
     return res[0] if len(res) == 1 else tuple(res)
 
 

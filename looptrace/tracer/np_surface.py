@@ -113,6 +113,8 @@ def rollaxis(a, axis, start=0):
 def astype(x, dtype, /, *, copy=True, device=None):
     if not _any_traced(x):
         return np.astype(x, dtype, copy=copy)
+    if not copy:
+        return nx.astype(x, dtype, copy=False)
     return nx.copy(sem.astype(x, dtype)) if np.dtype(dtype) == _tr(x).dtype else sem.astype(x, dtype)
 
 
@@ -180,17 +182,17 @@ def resize(a, new_shape):
 
 
 def ascontiguousarray(a, dtype=None, *, like=None):
-    """A copy (at least 1-d, as NumPy's): a traced array has no memory layout."""
+    """The array itself where it is C-ordered already, else a C-ordered copy
+    (at least 1-d), as NumPy's (tracer/layout.py follows the layout)."""
     if not _any_traced(a):
         return np.ascontiguousarray(a, dtype)
-    res = _np("atleast_1d")(_strong(a))
-    return nx.copy(res if dtype is None else sem.astype(res, dtype))
+    return nx.in_order(_strong(a), "C", dtype)
 
 
 def asfortranarray(a, dtype=None, *, like=None):
     if not _any_traced(a):
         return np.asfortranarray(a, dtype)
-    return ascontiguousarray(a, dtype)
+    return nx.in_order(_strong(a), "F", dtype)
 
 
 def require(a, dtype=None, requirements=None, *, like=None):

@@ -240,6 +240,10 @@ def _reduce(prim: str, a, axis, keepdims: bool, dtype, initial, where) -> Tracer
     res = sem.reduce(prim, a, axis, keepdims)
     if has_initial:
         res = sem.ufunc(MONOID[prim], res, sem.astype(_tr(initial), res.dtype))
+    if dtype is not None and res.dtype != np.dtype(dtype):
+        # a narrow accumulator (np.sum(x, dtype=np.uint8)) wraps: the wide sum's low bits are its own;
+        # a bool one is a logical or (and)
+        res = sem.astype(res, dtype)
     return res
 
 
@@ -504,6 +508,25 @@ class DerivedView(Tracer):
         self.base.assign(self.undo(value))
 
 
+class ReadOnlyView(DerivedView):
+    """A view NumPy makes read-only (np.diagonal, np.broadcast_to, .imag of
+    a real array): it sees later writes to `base`; a write into it raises
+    NumPy's ValueError."""
+
+    __slots__ = ()
+
+    def __init__(self, base: Tracer, derive):
+        DerivedView.__init__(self, base, derive, None, None, weak=base.weak)
+
+    def assign(self, value) -> None:
+        raise ValueError("assignment destination is read-only")
+
+
+def read_only(base: Tracer, fn) -> Tracer:
+    """fn(base) as a read-only view of base (fn: tracer -> tracer)."""
+    return ReadOnlyView(base, lambda v: fn(sem.wrap(v, weak=base.weak)).value)
+
+
 def ravel(a, order="C"):
     return reshape(a, (-1,), order=order)
 
@@ -524,6 +547,7 @@ def transpose(a, axes=None):
 
 def swapaxes(a, axis1, axis2):
     n = _tr(a).ndim
+    axis1, axis2 = (np._core.multiarray.normalize_axis_index(int(k), n) for k in (axis1, axis2))
     perm = list(range(n))
     perm[axis1], perm[axis2] = perm[axis2], perm[axis1]
     return transpose(a, perm)
@@ -552,7 +576,7 @@ def expand_dims(a, axis):
     if len(new) != len(axes):
         raise ShapeError("repeated axis in np.expand_dims", ctx.current_loc())
     dims = iter(a.shape)
-    return sem.reshape(a, tuple(1 if i in new else next(dims) for i in range(ndim)))
+    return reshape(a, tuple(1 if i in new else next(dims) for i in range(ndim)))  # a view, as NumPy's
 
 
 def squeeze(a, axis=None):
@@ -562,21 +586,24 @@ def squeeze(a, axis=None):
         if a.shape[ax] != 1:
             raise ShapeError(f"cannot select an axis to squeeze out which has size not equal to one",
                              ctx.current_loc())
-    return sem.reshape(a, tuple(d for i, d in enumerate(a.shape) if i not in axes))
+    return reshape(a, tuple(d for i, d in enumerate(a.shape) if i not in axes))  # a view, as NumPy's
 
 
 def broadcast_to(a, shape):
-    return sem.broadcast_to(a, (shape,) if isinstance(shape, numbers.Integral) else shape)
+    shape = (shape,) if isinstance(shape, numbers.Integral) else shape
+    if is_tracer(a) and not (a.ndim == 0 and not a.array0d):  # NumPy's read-only view of the array
+        return read_only(a, lambda b: sem.broadcast_to(b, shape))
+    return sem.broadcast_to(a, shape)
 
 
 def atleast_1d(a):
     a = _tr(a)
-    return sem.reshape(a, (1,)) if a.ndim == 0 else a
+    return reshape(a, (1,)) if a.ndim == 0 else a
 
 
 def atleast_2d(a):
     a = _tr(a)
-    return sem.reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a
+    return reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a
 
 
 def flip(a, axis=None):
@@ -606,11 +633,28 @@ def _segment_value(seg: Segment) -> Tracer:
     return sem.wrap(ctx.emit1(prim("dynamic_prefix"), [seg.value, sem.as_value(seg.count, np.int64)]))
 
 
+def _joined_segment(seg: Segment, axis: int) -> Tracer:
+    """The items of a list segment (a loop's appends) concatenated along
+    their `axis`: the stacked items with the loop axis merged into it."""
+    t = _segment_value(seg)
+    if t.ndim == 1:
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
+    ax = axis % (t.ndim - 1)
+    moved = moveaxis(t, 0, ax) if ax else t
+    shape = list(moved.shape)
+    shape[ax:ax + 2] = [shape[ax] * shape[ax + 1]]
+    return sem.reshape(moved, tuple(shape))
+
+
+def _joined(arrays, axis: int) -> list:
+    return [_joined_segment(x, axis) if isinstance(x, Segment) else x for x in arrays]
+
+
 def concatenate(arrays, axis=0, out=None, dtype=None):
     _no_out(out)
     if not _any_traced(*arrays):
         return np.concatenate(arrays, axis=axis, dtype=dtype)
-    res = sem.concatenate(_seq(arrays), axis)
+    res = sem.concatenate(_joined(arrays, axis), axis)
     return sem.astype(res, dtype) if dtype is not None else res
 
 
@@ -629,7 +673,14 @@ def stack(arrays, axis=0, out=None, dtype=None):
 
 
 def vstack(tup):
-    return concatenate([atleast_2d(x) for x in tup], 0)
+    parts = []
+    for x in tup:
+        if isinstance(x, Segment):  # appended items, each made at least 2-d, joined along axis 0
+            t = _segment_value(x)
+            parts.append(sem.reshape(t, (t.shape[0], -1)) if t.ndim <= 2 else _joined_segment(x, 0))
+        else:
+            parts.append(atleast_2d(x))
+    return concatenate(parts, 0)
 
 
 def column_stack(tup):
@@ -638,7 +689,13 @@ def column_stack(tup):
 
 
 def hstack(tup):
-    arrs = [atleast_1d(x) for x in tup]
+    arrs = []
+    for x in tup:
+        if isinstance(x, Segment):  # appended items, each made at least 1-d, joined along axis 0 or 1
+            t = _segment_value(x)
+            arrs.append(sem.reshape(t, (-1,)) if t.ndim <= 2 else _joined_segment(x, 1))
+        else:
+            arrs.append(atleast_1d(x))
     return concatenate(arrs, 0 if _tr(arrs[0]).ndim == 1 else 1)
 
 
@@ -670,10 +727,13 @@ def where(condition, x=None, y=None):
     return out
 
 
-def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
+def clip(a, a_min=_NO_VALUE, a_max=_NO_VALUE, out=None, *, min=None, max=None, **kw):
     _no_out(out)
     if kw:
         raise UnsupportedError(f"np.clip with {sorted(kw)} is not supported", ctx.current_loc())
+    if a_min is not _NO_VALUE and a_max is _NO_VALUE and max is None:
+        raise TypeError("clip() missing 1 required positional argument: 'a_max'")
+    a_min, a_max = (None if b is _NO_VALUE else b for b in (a_min, a_max))
     a_min = a_min if min is None else min
     a_max = a_max if max is None else max
     if not _any_traced(a, a_min, a_max):
@@ -847,6 +907,11 @@ def _iota(arr: np.ndarray) -> Tracer:
 
 
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, **kw):
+    if is_tracer(obj) and copy is not True and ndmin <= obj.ndim:  # copy=False / None: no copy where none is needed
+        res = asarray(obj, dtype, order=order)
+        if copy is False and res is not obj and not (obj.weak or obj.ndim == 0 and not obj.array0d):
+            raise ValueError("Unable to avoid copy while creating an array as requested.")
+        return res
     res = _array(obj, dtype, copy, **kw)
     if not is_tracer(res):
         return np.array(res, ndmin=ndmin, copy=False) if ndmin else res
@@ -893,11 +958,24 @@ def _empty_list_array(segments) -> Tracer | None:
     return None
 
 
-def asarray(obj, dtype=None, **kw):
+def asarray(obj, dtype=None, order=None, **kw):
     if is_tracer(obj) and (dtype is None or np.dtype(dtype) == obj.dtype) and not obj.weak and \
             (obj.ndim or obj.array0d or obj.base is not None):
+        if order in ("C", "F") and obj.ndim > 1 and not layout.contiguous(obj, order):
+            return copy(obj)  # NumPy copies into that order: writes to it are the copy's
         return obj  # an array already (a NumPy scalar becomes a new 0-d array)
     return array(obj, dtype)
+
+
+def in_order(a, order: str, dtype=None) -> Any:
+    """np.ascontiguousarray / asfortranarray: the array itself where it is
+    laid out so already (writes to it are the argument's), else a copy."""
+    a = _tr(a)
+    if a.ndim == 0:
+        a = sem.reshape(a, (1,))
+    elif (dtype is None or np.dtype(dtype) == a.dtype) and not a.weak and layout.contiguous(a, order):
+        return a
+    return copy(a if dtype is None else sem.astype(a, dtype))
 
 
 def copy(a, **kw):
@@ -906,7 +984,12 @@ def copy(a, **kw):
     return sem.wrap(_tr(a).value)
 
 
-def astype(a, dtype, copy=True):
+def astype(a, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    if np.dtype(dtype).kind not in "biufc":
+        raise UnsupportedError(f"astype({np.dtype(dtype)}): looptrace compiles numeric arrays only",
+                               ctx.current_loc())
+    if not copy and is_tracer(a) and np.dtype(dtype) == a.dtype and not a.weak and (a.ndim or a.array0d):
+        return a  # x.astype(x.dtype, copy=False) is x itself
     return sem.astype(a, dtype)
 
 
@@ -947,7 +1030,9 @@ def imag(a):
     a = _tr(a)
     if a.dtype.kind == "c":
         return _complex_part("imag", a) if _is_numpy_scalar(a) else PartView(a, "imag")
-    return zeros_like(a)
+    if _is_numpy_scalar(a):
+        return zeros_like(a)
+    return read_only(a, zeros_like)  # NumPy's .imag of a real array: read-only zeros
 
 
 def _is_numpy_scalar(a: Tracer) -> bool:

@@ -52,28 +52,33 @@ MESSAGE = ("a Python int result past 64 bits: plain Python makes a big integer h
 
 
 def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | None = None,
-          sums: dict[int, str] | None = None) -> None:
+          sums: dict[int, str] | None = None, casts: dict | None = None) -> None:
     """Add the checks for the recorded ops of `program` that may overflow, and
     for the recorded divisions of Python numbers whose divisor may be 0
-    (Python raises ZeroDivisionError where NumPy gives inf or 0)."""
-    divisions = divisions or {}
+    (Python raises ZeroDivisionError where NumPy gives inf or 0), negative
+    shift counts, and Python ints converted to a narrower int dtype that
+    they may not fit (NumPy 2 raises OverflowError)."""
+    divisions, casts = divisions or {}, casts or {}
     if sums:
         marked = {**marked, **_carried_sums(program.body, sums)}
-    if not marked and not divisions:
+    if not marked and not divisions and not casts:
         return
     fits = nested_ranges(program.body)
     made = {v.id: op for op in walk(program.body) for v in op.outputs}
-    _guard_block(program.body, marked, divisions, fits, made)
+    _guard_block(program.body, marked, divisions, fits, made, casts)
 
 
-def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str], fits: dict, made: dict) -> None:
+def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str], fits: dict, made: dict,
+                 casts: dict) -> None:
     ops: list[Op] = []
     for op in block.ops:
         ops.append(op)
         for sub in op.blocks:
-            _guard_block(sub, marked, divisions, fits, made)
+            _guard_block(sub, marked, divisions, fits, made, casts)
         if len(op.outputs) != 1:
             continue
+        if op.out.id in casts and op.prim.name == "convert":
+            ops.extend(_narrowing_ops(op, casts[op.out.id], fits))
         if op.out.id in marked and op.out.id not in fits:
             ops.extend(_check_ops(op, marked[op.out.id]))
         if op.out.id in divisions and op.prim.name == "power":
@@ -81,6 +86,9 @@ def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str]
                 ops.extend(_zero_base_ops(op))
             if _may_be_negative(op.inputs[0], fits) and _may_be_fractional(op.inputs[1]):
                 ops.extend(_complex_power_ops(op))
+        elif op.out.id in divisions and op.prim.name in ("left_shift", "right_shift"):
+            if _may_be_negative(op.inputs[1], fits):  # Python raises; NumPy shifts by a negative count to 0
+                ops.extend(_negative_shift_ops(op))
         elif op.out.id in divisions and _may_be_zero(op.inputs[1], fits, made):
             ops.extend(_zero_divisor_ops(op))
     block.ops = ops
@@ -161,6 +169,29 @@ def _zero_base_ops(op: Op) -> list[Op]:
     exc = ZeroDivisionError("0.0 cannot be raised to a negative power")
     check = Op(prim("check"), (both.out,), (), {"failures": (Failure(exc, op.loc),)}, op.loc)
     return [zero, negative, both, check]
+
+
+def _narrowing_ops(op: Op, dtype: np.dtype, fits: dict) -> list[Op]:
+    """A check that the Python int converted by `op` fits `dtype` (none where
+    its range says so): NumPy 2's OverflowError otherwise."""
+    x = op.inputs[0]
+    info = np.iinfo(dtype)
+    r = fits.get(x.id)
+    if x.is_const or r is not None and info.min <= r[0] and r[1] <= info.max:
+        return []
+    low = _make("less", [x, literal(np.asarray(max(info.min, -2**63), x.dtype))], op.loc)
+    high = _make("greater", [x, literal(np.asarray(min(info.max, 2**63 - 1), x.dtype))], op.loc)
+    bad = _make("logical_or", [low.out, high.out], op.loc)
+    exc = OverflowError(f"a Python integer out of bounds for {dtype.name}")
+    return [low, high, bad, Op(prim("check"), (bad.out,), (), {"failures": (Failure(exc, op.loc),)}, op.loc)]
+
+
+def _negative_shift_ops(op: Op) -> list[Op]:
+    count = op.inputs[1]
+    test = _make("less", [count, literal(np.zeros((), count.dtype))], op.loc)
+    check = Op(prim("check"), (test.out,), (), {"failures": (Failure(ValueError("negative shift count"), op.loc),)},
+               op.loc)
+    return [test, check]
 
 
 def _zero_divisor_ops(op: Op) -> list[Op]:

@@ -93,6 +93,10 @@ def as_value(x: Any, dtype: Any = None) -> Value:
         v = x.value
         if dtype is not None and np.dtype(dtype) != v.dtype:
             v = ctx.emit1(prim("convert"), [v], dtype=np.dtype(dtype))
+            if x.weak and x.dtype.kind in "iu" and np.dtype(dtype).kind in "iu" and np.dtype(dtype) != np.int64:
+                # a Python int into a narrower int (u8 + k, u8[i] = k): NumPy 2 raises where it does not
+                # fit; checked after the trace where its range may not (tracer/python_numbers.py)
+                ctx.state().python_casts[v.id] = np.dtype(dtype)
         return v
     if isinstance(x, (list, tuple)):
         return as_value(array_from_sequence(x), dtype)
@@ -155,6 +159,11 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         raise TraceError(str(e), ctx.current_loc()) from None
     if name == "power" and np.dtype(out_dtype).kind in "iu":
         _check_int_exponent(args[1], all(is_weak(a) for a in args))
+    if name in _COMPARISONS and len(loop_in) == 2 and np.dtype(loop_in[0]).kind in "iu" \
+            and np.dtype(loop_in[0]).itemsize < 8 and any(_wide_python_int(a, loop_in[0]) for a in args):
+        # NumPy 2 compares a narrow int array with a Python int out of its range exactly
+        # (np.uint8(5) > 300 is False): compared in int64, no value wraps
+        loop_in = (np.dtype(np.int64), np.dtype(np.int64))
     vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
     out = ctx.emit1(prim(name), vals)
     if numpy:
@@ -167,7 +176,8 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
     elif name in ("add", "subtract") and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
             and all(isinstance(a, Tracer) for a in args):
         ctx.state().python_sums[out.id] = name  # checked where both sides are carried (`a, b = b, a + b`)
-    if (name in _DIVIDING or name == "power" and np.dtype(out_dtype).kind == "f") \
+    if (name in _DIVIDING or name == "power" and np.dtype(out_dtype).kind == "f"
+            or name in ("left_shift", "right_shift")) \
             and all(is_weak(a) for a in args) and any(isinstance(a, Tracer) for a in args):
         # Python raises on a zero divisor, and on 0.0 to a negative power: checked after the trace
         ctx.state().python_divs[out.id] = name
@@ -195,6 +205,19 @@ _DIVIDING = ("divide", "floor_divide", "remainder")  # of two Python numbers: Ze
 # of Python bools only: Python computes these on ints (NumPy's bool add is a logical or)
 _INT_OF_BOOLS = frozenset({"add", "subtract", "multiply", "negative", "positive", "absolute", "invert",
                            "floor_divide", "remainder", "power", "left_shift", "right_shift"})
+
+
+_COMPARISONS = frozenset({"less", "less_equal", "greater", "greater_equal", "equal", "not_equal"})
+
+
+def _wide_python_int(a: Any, dtype: np.dtype) -> bool:
+    """A Python int that may not fit `dtype`: a traced one, or a constant out of its range."""
+    if is_tracer(a):
+        return a.weak and a.dtype.kind in "iu"
+    if isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.generic)):
+        info = np.iinfo(dtype)
+        return not info.min <= a <= info.max
+    return False
 
 
 def _check_int_exponent(e: Any, python_ints: bool) -> None:
@@ -275,6 +298,8 @@ def full(shape: Any, fill: Any, dtype: Any = None) -> Tracer:
 
         raise concrete_error(shape, "array shapes must be static; this one depends on a traced value",
                              "compute shapes from .shape or pass them in static_argnames")
+    if any(int(d) < 0 for d in shape):
+        raise ValueError("negative dimensions are not allowed")
     if dtype is None:
         dtype = np.float64 if isinstance(fill, (float, int)) and not isinstance(fill, bool) and \
             isinstance(fill, float) else dtype_of(fill)
@@ -341,9 +366,12 @@ def norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
         return tuple(range(ndim))
     axes = axis_tuple(axis)
     try:
-        return tuple(sorted({_norm_axis(int(a), ndim) for a in axes}))
+        normed = [_norm_axis(int(a), ndim) for a in axes]
     except ShapeMismatch as e:
         raise ShapeError(str(e), ctx.current_loc()) from None
+    if len(set(normed)) != len(normed):
+        raise ValueError("duplicate value in 'axis'")
+    return tuple(sorted(normed))
 
 
 # --- reductions -----------------------------------------------------------------

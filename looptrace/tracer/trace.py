@@ -246,7 +246,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
         program.layout_args = dict(st.layout_args)
         program.notes = list(st.notes)
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
-        python_numbers.guard(program, st.python_ints, st.python_divs, st.python_sums)
+        python_numbers.guard(program, st.python_ints, st.python_divs, st.python_sums, st.python_casts)
         return program
 
 

@@ -472,7 +472,7 @@ def _fills_around_write(block: Block, plan: BlockPlan, uses: dict[int, list[Use]
             continue  # it saves the box's second write: not worth the loops around a small box
         if target.is_const:
             flat = target.const.reshape(-1)
-            if flat.size > COVER_LIMIT or not (flat == flat[0]).all():
+            if flat.size == 0 or flat.size > COVER_LIMIT or not (flat == flat[0]).all():
                 continue
             value = flat[0].item()
         else:
