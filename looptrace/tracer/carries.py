@@ -330,6 +330,8 @@ class ValueSpec(Spec):
 def surely_runs(loop) -> bool:
     """Does the loop run its body at least once, whatever the data?"""
     it = loop.it
+    if loop.cond_fn is not None and it is None:  # a while loop: its condition a Python True at entry
+        return loop.runs() is True
     return it is not None and loop.cond_fn is None and isinstance(it.static_len, numbers.Integral) \
         and it.static_len > 0
 

@@ -1086,7 +1086,9 @@ class LoopTrace:
             if it is not None and self.cond_fn is None:
                 runs = it.in_range(it.bounds()[0])  # (a `break` stops a loop only after an iteration)
             elif getattr(self, "wrote_boxes", True):
-                runs = None  # the condition may read an array the loop wrote: it reads its new contents now
+                # the condition may read an array the loop wrote: it reads its new contents now, so only
+                # a condition that is a Python True whatever the arrays hold tells (`while True:`)
+                runs = True if self._constant_cond() is True else None
             else:
                 saved = self.get()
                 try:  # a while loop: its condition, on the values the names enter with
@@ -1099,6 +1101,19 @@ class LoopTrace:
             runs = _as_bool(runs) if runs is not None else None
         self._runs = runs if is_tracer(runs) or runs is None else bool(runs)
         return self._runs
+
+    def _constant_cond(self) -> Any:
+        """The while condition on the names' entry values, where it is a
+        Python value (None where it is traced or fails)."""
+        saved = self.get()
+        try:
+            self.set(tuple(self.entry[n] for n in self.names))
+            c = self.cond_fn()
+            return None if is_tracer(c) else bool(c)
+        except Exception:
+            return None
+        finally:
+            self.set(saved)
 
     def _kept_after(self, name: str, after: Any) -> Any:
         """The value of `name` after the loop, given `after`, the loop's output

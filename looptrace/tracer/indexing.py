@@ -89,7 +89,10 @@ def _parse_one(shape: tuple, axis: int, k: Any) -> Item:
                              ctx.current_loc())
         return Item("dyn", axis, k)
     if is_tracer(k) or isinstance(k, (np.ndarray, list)):
-        arr = np.asarray(k) if isinstance(k, list) else k
+        if isinstance(k, list):  # x[[i, i + 1]]: a list of ints, traced ones among them
+            arr = sem.array_from_sequence(k) if any(is_tracer(e) for e in k) else np.asarray(k)
+        else:
+            arr = k
         if arr.dtype.kind == "b":
             raise UnsupportedError("reading through a boolean mask gives an array whose shape depends "
                                    "on the data; it is not supported", ctx.current_loc(),

@@ -301,6 +301,35 @@ def _modf(x):
     return _weak(sem.ufunc("copysign", frac, x)), _weak(whole)
 
 
+def _frexp(x):
+    """(mantissa, exponent): a Python float and int, (0.0, 0) for 0, (x, 0) for inf and NaN."""
+    from .np_breadth import _frexp64
+
+    m, e = _frexp64(as_float(x, "math.frexp()"))
+    return _weak(m), _weak(sem.astype(e, np.int64))
+
+
+def _int_pair(name: str, ufunc: str):
+    """math.gcd / math.lcm of Python ints (any number of them), as NumPy's on int64."""
+    def fn(*xs):
+        if not any(is_tracer(x) for x in xs):
+            return getattr(math, name)(*xs)
+        ints = []
+        for x in xs:
+            x = scalar(x, f"math.{name}()") if is_tracer(x) else x
+            if sem.dtype_of(x).kind not in "biu" or isinstance(x, float):
+                raise TypeError(f"'{type(x).__name__ if not is_tracer(x) else 'float'}' object cannot be "
+                                "interpreted as an integer")
+            ints.append(x)
+        acc = ints[0] if ints else 0 if name == "gcd" else 1
+        acc = sem.ufunc("absolute", sem.astype(acc, np.int64)) if is_tracer(acc) else abs(int(acc))
+        for x in ints[1:]:
+            acc = sem.ufunc(ufunc, acc, x, numpy=True)
+        return _weak(sem.astype(acc, np.int64)) if is_tracer(acc) else acc
+
+    return fn
+
+
 def _unsupported(name: str, hint: str):
     def fn(*args, **kwargs):
         raise UnsupportedError(f"math.{name}() of a traced value is not supported", ctx.current_loc(), hint)
@@ -321,9 +350,10 @@ MATH: dict[str, Callable] = {
     **{n: _to_int(n, n) for n in ("floor", "ceil", "trunc")},
     **{n: _predicate(n, n) for n in ("isnan", "isinf", "isfinite")},
     "log": _log, "hypot": _hypot, "dist": _dist, "prod": _prod, "isclose": _isclose, "modf": _modf,
-    **{n: _unsupported(n, _INTEGER_HINT) for n in ("factorial", "comb", "perm", "gcd", "lcm", "isqrt")},
+    **{n: _unsupported(n, _INTEGER_HINT) for n in ("factorial", "comb", "perm", "isqrt")},
+    "gcd": _int_pair("gcd", "gcd"), "lcm": _int_pair("lcm", "lcm"), "frexp": _frexp,
     **{n: _unsupported(n, "see looptrace's list of supported math functions")
-       for n in ("frexp", "ldexp", "nextafter", "ulp", "remainder", "sumprod")},
+       for n in ("ldexp", "nextafter", "ulp", "remainder", "sumprod")},
     "fsum": _unsupported("fsum", "math.fsum rounds the exact sum once, which np.sum does not; "
                                  "use np.sum (or sum()) if that rounding is acceptable"),
 }

@@ -277,3 +277,61 @@ def test_clear_errors():
 
 def test_is_integer():
     check(whole_numbers, np.array([1.0, 1.5, 2.0, np.inf, np.nan, -3.0, -0.5]))
+
+
+def swap_pairs(x):
+    for i in range(0, x.shape[0] - 1, 2):
+        x[[i, i + 1]] = x[[i + 1, i]]
+    return x
+
+
+def last_seen(x):
+    i = 0
+    while True:
+        last = x[i]
+        i += 1
+        if i >= x.shape[0]:
+            break
+    return last
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_list_index_of_traced_ints_and_while_true(backend):
+    x = np.random.default_rng(5).standard_normal(9)
+    check(swap_pairs, x, backend=backend)
+    check(last_seen, x, backend=backend)
+
+
+def gcd_lcm(x, y):
+    import math
+
+    s = 0
+    m = 0
+    for i in range(x.shape[0]):
+        s += math.gcd(int(x[i]), int(y[i]))
+        m += math.lcm(int(x[i]), 6)
+    return s, m, math.gcd(int(x[0]), int(y[0]), 12)
+
+
+def mantissas(x):
+    import math
+
+    m_sum, e_sum = 0.0, 0
+    for i in range(x.shape[0]):
+        m, e = math.frexp(x[i])
+        m_sum += m
+        e_sum += e
+    return m_sum, e_sum, math.frexp(x[0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_gcd_lcm_frexp(backend):
+    rng = np.random.default_rng(6)
+    x, y = rng.integers(-50, 50, 20), rng.integers(-50, 50, 20)
+    x[4], y[3] = 0, 0
+    check(gcd_lcm, x, y, backend=backend)
+    f = rng.standard_normal(20) * 1e5
+    f[2], f[5], f[6] = 0.0, -0.0, 1e-310
+    check(mantissas, f, backend=backend)
+    for v in (np.inf, -np.inf, np.nan):
+        check(mantissas, np.array([v, 1.0]), backend=backend)
