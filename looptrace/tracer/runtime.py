@@ -265,9 +265,14 @@ def _len(x):
 
 
 def _sum(iterable, start=0):
-    if is_tracer(iterable):
-        raise UnsupportedError("Python sum() over a traced array iterates it; use np.sum",
-                               ctx.current_loc())
+    if is_tracer(iterable):  # start + x[0] + x[1] + ...: a sum over the first axis (in NumPy's order)
+        if iterable.ndim == 0:
+            raise TypeError("iteration over a 0-d array")
+        if iterable.shape[0] == 0:
+            return start
+        from .numpy_api import sum_
+
+        return sem.ufunc("add", start, sum_(iterable, axis=0))
     acc = start
     for x in iterable:
         acc = acc + x

@@ -335,3 +335,15 @@ def test_gcd_lcm_frexp(backend):
     check(mantissas, f, backend=backend)
     for v in (np.inf, -np.inf, np.nan):
         check(mantissas, np.array([v, 1.0]), backend=backend)
+
+
+def python_sums(x, A, b):
+    return sum(x), sum(A), sum(x > 0), sum(x, 10), sum(x.astype(np.float32)), sum(b)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_python_sum_over_arrays(backend):
+    rng = np.random.default_rng(7)
+    x, A, b = rng.standard_normal(7), rng.standard_normal((3, 4)), rng.integers(0, 9, 5)
+    check(python_sums, x, A, b, backend=backend)
+    check(python_sums, x[:0], A[:0], b[:0], backend=backend)
