@@ -16,7 +16,7 @@ import numpy as np
 
 from looptrace import guards, pickling, pipeline, pytree, specialize
 from looptrace.codegen.target import CompileOptions, Runner
-from looptrace.errors import InternalError, TraceError
+from looptrace.errors import InternalError, LooptraceError, TraceError
 from looptrace.ir.core import RNG, Program, SourceLoc
 from looptrace.ir.printer import print_program
 from looptrace.sigcache import SignatureCache
@@ -48,6 +48,7 @@ class Compiled:
     run: Runner
     traced: Program
     specs: list[ArgSpec]
+    built_key: Any = None  # where tracing made arguments static: their values in the call traced
 
 
 class JitFunction:
@@ -96,6 +97,18 @@ class JitFunction:
         self._flats: dict[tuple, JitFunction] = {}
         functools.update_wrapper(self, fn)
 
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        """`@lt.jit` on a method: bound to an object, a call with it as the
+        first argument, which is static (keyed by identity; what the method
+        reads of it is guarded, as any outside object's attributes are)."""
+        if obj is None:
+            return self
+        first = self.param_names[0] if self.param_names else None
+        if first is not None and first not in self._auto_static and first not in self.static_argnames:
+            self._auto_static[first] = "it is the object the method is bound to"
+            self.forget_fast()
+        return functools.partial(self, obj)
+
     def __reduce__(self) -> tuple:
         """Pickled by reference: its function and options, never compiled code
         (looptrace/pickling.py)."""
@@ -105,70 +118,102 @@ class JitFunction:
 
     # calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if (kwargs or len(args) != len(self.param_names)) and self._fast_ok and not ctx.TRACES[0]:
-            pos = self._by_position(args, kwargs)
-            if pos is not None:  # keywords and defaults as a plain call: the warm path takes it
-                return self(*pos)
-        if not kwargs:  # the warm call, first and with as little as possible on the way
-            mono = self._mono
-            if mono is not None:
-                out = mono(args)
-                if out is not _MISS:
-                    return out
-            hit = self._fast.get(self._fast_key(args))
-            if hit is not None and hit[3] is not None and not ctx.TRACES[0]:
-                out = hit[3](args)
-                if out is not _MISS:  # else a guard on what it reads from outside failed: the general path
-                    self._set_mono(hit[4], hit[5])
-                    return out
-        if ctx.tracing():
-            from looptrace.tracer.runtime import call_converted
+        try:
+            if (kwargs or len(args) != len(self.param_names)) and self._fast_ok and not ctx.TRACES[0]:
+                pos = self._by_position(args, kwargs)
+                if pos is not None:  # keywords and defaults as a plain call: the warm path takes it
+                    return self(*pos)
+            if not kwargs:  # the warm call, first and with as little as possible on the way
+                mono = self._mono
+                if mono is not None:
+                    out = mono(args)
+                    if out is not _MISS:
+                        return out
+                hit = self._fast.get(self._fast_key(args))
+                if hit is not None and hit[3] is not None and not ctx.TRACES[0]:
+                    out = hit[3](args)
+                    if out is not _MISS:  # else a guard on what it reads from outside failed: the general path
+                        self._set_mono(hit[4], hit[5])
+                        return out
+            if ctx.tracing():
+                from looptrace.tracer.runtime import call_converted
 
-            return call_converted(self.py_func, args, kwargs)
-        key = self._fast_key(args) if self._fast_ok and not kwargs and len(args) == len(self.param_names) else None
-        hit = self._fast.get(key) if key is not None else None
-        if hit is not None:  # no lock here: warm calls from many threads run side by side
-            compiled, traced = hit[0], hit[0].traced
-            extra = guards.bind(traced, args)
-            if extra is not None and (not traced.captured or captured_unchanged(traced)):
-                run_plain = getattr(compiled.run, "call_plain", None)
-                if run_plain is None or compiled.program.writebacks or not _plain_extra(traced):
-                    return self.execute(compiled, hit[1], list(args), extra)
-                if hit[2] is not None:  # static ints are in the program, not the kernel's arguments
-                    args = tuple(args[i] for i in hit[2])
-                return build_output(compiled.program.out_tree, run_plain(args + extra if extra else args))
-        values = self._bind(args, kwargs)
-        flat = self._flat_route(values)
-        if flat is not None:  # containers of arrays among the arguments: leaf by leaf (pytree.py)
-            return flat[0](*flat[1])
-        for _ in range(_MAX_RETRACES):
+                return call_converted(self.py_func, args, kwargs)
+            key = self._fast_key(args) if self._fast_ok and not kwargs and len(args) == len(self.param_names) else None
+            hit = self._fast.get(key) if key is not None else None
+            if hit is not None:  # no lock here: warm calls from many threads run side by side
+                compiled, traced = hit[0], hit[0].traced
+                extra = guards.bind(traced, args)
+                if extra is not None and (not traced.captured or captured_unchanged(traced)):
+                    run_plain = getattr(compiled.run, "call_plain", None)
+                    if run_plain is None or compiled.program.writebacks or not _plain_extra(traced):
+                        return self.execute(compiled, hit[1], list(args), extra)
+                    if hit[2] is not None:  # static ints are in the program, not the kernel's arguments
+                        args = tuple(args[i] for i in hit[2])
+                    return build_output(compiled.program.out_tree, run_plain(args + extra if extra else args))
+            values = self._bind(args, kwargs)
+            flat = self._flat_route(values)
+            if flat is not None:  # containers of arrays among the arguments: leaf by leaf (pytree.py)
+                return flat[0](*flat[1])
+            for _ in range(_MAX_RETRACES):
+                compiled, specs = self.compiled_for(values)
+                extra = guards.bind(compiled.traced, values)
+                if extra is not None:  # else what it reads from outside changed just now: again
+                    if key is not None and self._fast_ok and not compiled.traced.layout_args:
+                        key = self._static_in_key(specs, values, key)
+                    if key is not None and self._fast_ok and not compiled.traced.layout_args:
+                        # (tracing may have made a float static; a layout-keyed program has no plain key)
+                        if len(self._fast) >= _FAST_ENTRIES:  # int values are in the keys: stay bounded
+                            self.forget_fast()
+                        runtime = tuple(i for i, s in enumerate(specs) if s.kind != "static")
+                        runtime = runtime if len(runtime) < len(specs) else None
+                        direct = _direct_runner(compiled, runtime, key[0])
+                        floats = self._float_keys
+                        mono = _direct_runner(compiled, runtime, key[0], _guard(key, floats=floats)) \
+                            if direct is not None else None
+                        positions = (len(self.param_names), _to_positions)
+                        call = None if mono is None else (
+                            _direct_runner(compiled, runtime, key[0], _guard(key, test_arrays=False, floats=floats),
+                                           JitFunction.__call__, front=True, positions=positions)
+                            or _direct_runner(compiled, runtime, key[0], _guard(key, floats=floats), JitFunction.__call__,
+                                              positions=positions)
+                            or _mono_call(mono))
+                        self._fast[key] = (compiled, specs, runtime, direct, mono, call)
+                    return self.execute(compiled, specs, values, extra)
+            raise TraceError(f"{self.py_func.__name__}: what it reads from outside its arguments changes "
+                             "while it is being compiled (a global, closure or attribute)",
+                             hint="pass the changing value as an argument")
+
+        except Exception as e:
+            if not getattr(e, "looptrace_located", False) or isinstance(e, LooptraceError) or ctx.tracing():
+                raise
+            return self._after_failure(e, args, kwargs)
+
+    def _after_failure(self, e: Exception, args: tuple, kwargs: dict):
+        """A run-time check of the compiled program raised the user's exception
+        (an index out of range, a `raise`, an assert). A program that can
+        raise writes its arguments, the arrays it reads from outside and its
+        generators only after it ran through (kernel.py, `_written_back_args`):
+        they are as before the call. Where the program has such effects, the
+        plain function runs on them, so that they end as Python leaves them
+        (the writes made before the error) and the exception is Python's own."""
+        try:
+            values = self._bind(args, kwargs)
             compiled, specs = self.compiled_for(values)
-            extra = guards.bind(compiled.traced, values)
-            if extra is not None:  # else what it reads from outside changed just now: again
-                if key is not None and self._fast_ok and not compiled.traced.layout_args:
-                    key = self._static_in_key(specs, values, key)
-                if key is not None and self._fast_ok and not compiled.traced.layout_args:
-                    # (tracing may have made a float static; a layout-keyed program has no plain key)
-                    if len(self._fast) >= _FAST_ENTRIES:  # int values are in the keys: stay bounded
-                        self.forget_fast()
-                    runtime = tuple(i for i, s in enumerate(specs) if s.kind != "static")
-                    runtime = runtime if len(runtime) < len(specs) else None
-                    direct = _direct_runner(compiled, runtime, key[0])
-                    floats = self._float_keys
-                    mono = _direct_runner(compiled, runtime, key[0], _guard(key, floats=floats)) \
-                        if direct is not None else None
-                    positions = (len(self.param_names), _to_positions)
-                    call = None if mono is None else (
-                        _direct_runner(compiled, runtime, key[0], _guard(key, test_arrays=False, floats=floats),
-                                       JitFunction.__call__, front=True, positions=positions)
-                        or _direct_runner(compiled, runtime, key[0], _guard(key, floats=floats), JitFunction.__call__,
-                                          positions=positions)
-                        or _mono_call(mono))
-                    self._fast[key] = (compiled, specs, runtime, direct, mono, call)
-                return self.execute(compiled, specs, values, extra)
-        raise TraceError(f"{self.py_func.__name__}: what it reads from outside its arguments changes "
-                         "while it is being compiled (a global, closure or attribute)",
-                         hint="pass the changing value as an argument")
+        except Exception:
+            raise e from None
+        gs = getattr(compiled.traced, "guards", None)
+        if not (compiled.program.writebacks or any(s.kind == "rng" for s in specs)
+                or gs is not None and gs.written):
+            raise e
+        try:
+            return self.py_func(*args, **kwargs)
+        except Exception as plain:
+            if type(plain) is type(e):  # the compiled run's notes (the user's line) on Python's own error
+                for note in getattr(e, "__notes__", ()):
+                    if note not in getattr(plain, "__notes__", ()):
+                        plain.add_note(note)
+            raise
 
     def _by_position(self, args: tuple, kwargs: dict) -> tuple | None:
         """The call's arguments by position, keywords and defaults put in
@@ -364,11 +409,18 @@ class JitFunction:
                     traced = without_kinds(traced)
                 program = transform.apply(traced, used) if transform is not None else traced
                 result = pipeline.compile(program, self.resolve_backend(values), self._options(values))
-                return Compiled(result.program, result.run, traced, used)
+                made = Compiled(result.program, result.run, traced, used)
+                if [sp.kind for sp in used] != [sp.kind for sp in specs]:  # tracing made arguments static
+                    made.built_key = _static_values(used, values)
+                return made
 
         # a program whose guards fail (something it read from outside changed) is retraced
         compiled = self._cache.get_or_build(key, build, lambda c: _still_valid(c.traced, values))
         sensitive = {self.param_names[i] for i in compiled.traced.layout_args if not isinstance(i, tuple)}
+        if compiled.built_key is not None and compiled.built_key != _static_values(compiled.specs, values):
+            # traced meanwhile, by another thread's call under the key this one computed before that
+            # trace made an argument static (or its layout a key): not this call's program
+            return self.compiled_for(values, transform, specs_of)
         if not sensitive <= self._layout_sensitive:
             # tracing found arguments whose layout decides a reshape: keyed by it from now on
             self._layout_sensitive |= sensitive
@@ -573,9 +625,18 @@ class _FlatJit(JitFunction):
         return f"{src}\n{self._trees!r}\n{super()._disk_key(values)}"
 
 
+def _static_values(specs: list[ArgSpec], values: list) -> tuple:
+    """The static arguments' values, as keys (what a program traced for them holds for)."""
+    return tuple((i, specialize.static_key(values[i])) for i, s in enumerate(specs) if s.kind == "static")
+
+
 def _check_traceable(fn: Any) -> None:
     """jit compiles Python functions (and methods): their code is what is traced."""
-    if isinstance(getattr(fn, "__func__", fn), types.FunctionType):
+    f = getattr(fn, "__func__", fn)
+    if inspect.isgeneratorfunction(f) or inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f):
+        kind = "a generator function" if inspect.isgeneratorfunction(f) else "an async function"
+        raise TypeError(f"looptrace.jit compiles functions that return their results; {f.__name__} is {kind}")
+    if isinstance(f, types.FunctionType):
         return
     if isinstance(fn, functools.partial):
         inner = getattr(fn.func, "__name__", type(fn.func).__name__)
@@ -850,7 +911,8 @@ def _outside_guard(gs: guards.GuardSet, writes: bool = False) -> tuple[str, dict
             lines.append(f"    v{k} = H{k}.get({src.name!r}, MISS)")
             if g.kind == "id":
                 lines.append(f"    if v{k} is not E{k}:")
-            elif type(expected) in (int, float, bool, str, complex) and expected == expected:
+            elif type(expected) in (int, float, bool, str, complex) and expected == expected and \
+                    not (type(expected) is float and expected == 0):  # (-0.0: the general test, by sign)
                 lines.append(f"    if type(v{k}) is not ET{k} or v{k} != E{k}:")
             else:  # the very object traced holds (guards.same_value); another is compared by value
                 # (a NumPy scalar's `==`, right after other Python work, cost a cold call ~10 us)
@@ -1159,6 +1221,9 @@ def _with_note(reason: str, note: str | None) -> str:
 # --- public functions -------------------------------------------------------------------------
 def jit(fn=None, *, static_argnames=(), backend="auto", cache=True, parallel=True, fastmath=False):
     def wrap(f):
+        if isinstance(f, types.MethodType):  # lt.jit(obj.method), lt.jit(Cls.classmethod)
+            _check_traceable(f)
+            return JitFunction(f.__func__, static_argnames, backend, cache, parallel, fastmath).__get__(f.__self__)
         return JitFunction(f, static_argnames, backend, cache, parallel, fastmath)
 
     return wrap(fn) if fn is not None else wrap

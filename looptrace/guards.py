@@ -86,7 +86,8 @@ def same_value(a: Any, b: Any) -> bool:
         return False
     try:
         if a == b:
-            return True
+            # a zero's sign: 0.0 == -0.0, but 1 / x or np.copysign tells them apart
+            return not (isinstance(a, (float, np.floating)) and a == 0 and math.copysign(1.0, a) != math.copysign(1.0, b))
     except Exception:
         return False
     return isinstance(a, (float, complex, np.floating, np.complexfloating)) and a != a and b != b
@@ -100,7 +101,9 @@ def fingerprint(x: Any, depth: int = 0) -> Any:
     keys, and per item: the value of data, the dtype and shape of an array,
     the identity of anything else."""
     if isinstance(x, DATA):
-        return ("v", type(x), x if not (isinstance(x, float) and math.isnan(x)) else "nan")
+        if isinstance(x, float) and (math.isnan(x) or x == 0):
+            return ("v", type(x), "nan" if math.isnan(x) else ("zero", math.copysign(1.0, x)))
+        return ("v", type(x), x)
     if type(x) is np.ndarray:
         return ("a", x.dtype, x.shape)
     if depth < 4 and type(x) in (list, tuple):

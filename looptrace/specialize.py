@@ -89,10 +89,15 @@ def trace_specializing(jf, values: list, specs: list, specs_of=None) -> tuple[Pr
             if not names:
                 raise
             for n in names:
+                if n in jf._auto_static:  # (made static by another thread's call meanwhile)
+                    continue
                 jf._auto_static[n] = _reason(e)
                 if not is_int_like(values[jf.param_names.index(n)]):
                     jf.forget_fast()  # warm calls key it by value from now on (api.py `_static_in_key`)
-            specs = (specs_of or jf.specs_of)(values)
+            new = (specs_of or jf.specs_of)(values)
+            if [sp.kind for sp in new] == [sp.kind for sp in specs]:
+                raise  # nothing more to specialize on
+            specs = new
             continue
         program.notes = program_notes(jf, values) + list(getattr(program, "notes", []))
         return program, specs
@@ -106,7 +111,7 @@ def _specializable(jf, specs: list, values: list, e: ConcreteIndexError) -> list
     names = []
     for pos in positions:
         i = traced[pos]
-        if not _number_like(values[i]) or jf.param_names[i] in jf._auto_static:
+        if not _number_like(values[i]):
             return []
         names.append(jf.param_names[i])
     return names

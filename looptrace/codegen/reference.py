@@ -108,7 +108,10 @@ def _cond(op: Op, ins: list, env: Env) -> list:
 
 
 def run_program(program: Program, args: list) -> list:
-    return run_block(program.body, args)
+    out = run_block(program.body, args)
+    # a result NumPy would make writable: not a read-only constant or broadcast view (np.zeros(3) + c)
+    return [np.array(r) if isinstance(r, np.ndarray) and r.ndim and not r.flags.writeable
+            and not any(r is a for a in args) else r for r in out]
 
 
 class ReferenceRunner:

@@ -309,7 +309,10 @@ class ValueSpec(Spec):
     def after_loop(self, loop, name, outs):
         if self.zero_init and not self.placeholder and not surely_runs(loop):
             # first assigned in a loop that may run zero times: as in Python, it may be unbound
-            return Undefined(name, loop.loc)
+            it = loop.it
+            bounds = tuple(b for b in (it.start, it.stop, it.step) if is_tracer(b)) \
+                if it is not None and loop.cond_fn is None else ()
+            return Undefined(name, loop.loc, bounds)
         out = Tracer(outs[0], weak=self.weak)
         if self._tagged():
             if self.carry:
@@ -747,7 +750,10 @@ class ListSpec(Spec):
                 raise UnsupportedError("appending several elements per iteration of a loop with a "
                                        "traced trip count is not supported", loop.loc)
             stacked = sem.reshape(sem.wrap(stacked), (n * state.per_iter,) + tuple(stacked.shape[2:])).value
-        _append_segment(self.entry, Segment(stacked))
+        seg = Segment(stacked)
+        if loop.it is not None and not isinstance(stacked.shape[0], int):  # a trip count known at run time
+            seg.bounds = [b for b in (loop.it.start, loop.it.stop, loop.it.step) if is_tracer(b)]
+        _append_segment(self.entry, seg)
 
 
 def _append_segment(target: Any, seg: Segment) -> None:

@@ -49,6 +49,12 @@ class Externals:
         if type(value) is np.ndarray:
             if value.dtype.kind not in "biufc":
                 return self._guard(value, source, "id")
+            if not value.dtype.isnative or not value.flags.aligned:
+                raise UnsupportedError(
+                    f"`{source.describe()}` is an array of {'non-native byte order' if not value.dtype.isnative else 'unaligned data'} "
+                    f"({value.dtype}) read from outside the function; compiled code reads native arrays only",
+                    ctx.current_loc(), "pass it as an argument (looptrace converts arguments), or store "
+                    "a native copy: arr.astype(arr.dtype.newbyteorder('='))")
             return self._implicit(value, source, "array")
         if isinstance(value, np.ndarray):
             return self._subclass(value, source)
@@ -62,7 +68,7 @@ class Externals:
         if type(value) in (list, tuple, dict):
             self._register(value, source)
             return self._guard(value, source, "struct")
-        if isinstance(value, types.ModuleType) or is_library_object(value):
+        if isinstance(value, types.ModuleType) or is_library_object(value) and not _rebindable(value, source):
             self._register(value, source)
             return value
         self._register(value, source)
@@ -255,6 +261,20 @@ class TracedGlobals(dict):
 # --- NumPy's legacy global random state ------------------------------------------------------------
 _LEGACY_HINT = ("pass a generator as an argument (rng = np.random.default_rng(seed)) and draw from it "
                 "(rng.random(), rng.normal(...)): looptrace draws from it at run time")
+
+
+def _rebindable(value: Any, source: Source) -> bool:
+    """Is a library object (np.sin, np.float32) reached through a name the
+    user may rebind (a global `FN = np.sin`, a closure cell, an attribute of
+    a user's object), not through its own module (`np.sin`) or a builtin?"""
+    import builtins
+
+    if isinstance(source.fetch(None), types.ModuleType):  # (`np` itself, seen as looptrace's namespace)
+        return False
+    if not source.steps:
+        return source.kind in ("global", "cell") and getattr(builtins, source.name, None) is not value
+    parent = Source(source.kind, source.holder, source.name, source.steps[:-1]).fetch(None)
+    return not isinstance(parent, (types.ModuleType, type))
 
 
 class RefusedRandom:

@@ -636,6 +636,7 @@ def _segment_value(seg: Segment) -> Tracer:
 def _joined_segment(seg: Segment, axis: int) -> Tracer:
     """The items of a list segment (a loop's appends) concatenated along
     their `axis`: the stacked items with the loop axis merged into it."""
+    seg.static_length("joining the elements")
     t = _segment_value(seg)
     if t.ndim == 1:
         raise ValueError("zero-dimensional arrays cannot be concatenated")
@@ -676,6 +677,7 @@ def vstack(tup):
     parts = []
     for x in tup:
         if isinstance(x, Segment):  # appended items, each made at least 2-d, joined along axis 0
+            x.static_length("np.vstack")
             t = _segment_value(x)
             parts.append(sem.reshape(t, (t.shape[0], -1)) if t.ndim <= 2 else _joined_segment(x, 0))
         else:
@@ -692,6 +694,7 @@ def hstack(tup):
     arrs = []
     for x in tup:
         if isinstance(x, Segment):  # appended items, each made at least 1-d, joined along axis 0 or 1
+            x.static_length("np.hstack")
             t = _segment_value(x)
             arrs.append(sem.reshape(t, (-1,)) if t.ndim <= 2 else _joined_segment(x, 1))
         else:
@@ -953,7 +956,7 @@ def _empty_list_array(segments) -> Tracer | None:
             f"float64 array of shape (0,), not one of {elem.dtype} elements{' of shape ' + str(tuple(elem.shape[1:])) if len(elem.shape) > 1 else ''}, "
             "so the array's type would depend on the data", ctx.current_loc(),
             "give the dtype: np.array(lst, dtype=...) (for numbers), or fill a preallocated array")
-    if sum(x.value.shape[0] for x in segments) == 0:
+    if sum(x.static_length("np.array") for x in segments) == 0:
         return sem.wrap(sem.as_value(np.zeros(0)))
     return None
 

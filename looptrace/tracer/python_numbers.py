@@ -95,10 +95,13 @@ def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str]
 
 
 def _carried_sums(body: Block, sums: dict[int, str]) -> dict[int, str]:
-    """The recorded sums and differences both of whose operands depend on
-    values a loop carries (its body's arguments, not a for loop's index)."""
+    """The recorded sums and differences outside loops, and those both of
+    whose operands depend on values a loop carries (its body's arguments, not
+    a for loop's index)."""
     carried: set[int] = set()
-    out: dict[int, str] = {}
+    # outside any loop a check costs one comparison per call: `a + b` of two int arguments
+    out: dict[int, str] = {op.out.id: sums[op.out.id] for op in body.ops if len(op.outputs) == 1
+                           and op.out.id in sums}
     for op in walk(body):
         if op.prim.name in ("for_loop", "while_loop"):
             for k, block in enumerate(op.blocks):
@@ -241,6 +244,18 @@ def side_flag(x: Any) -> Any:
         return True
     if is_tracer(x) and x.pyflag is not None and x.ndim == 0 and _visible(x.pyflag._box.frame, ctx.state().frame):
         return x.pyflag
+    from . import kinds
+
+    tagged = kinds.kinds_of(x) if is_tracer(x) and x.ndim == 0 else None
+    if tagged is not None:  # its type chosen at run time (`s = 0.0`, then `s += v` only in an `if`)
+        tag, keys = tagged
+        flag = None
+        for k, key in enumerate(keys):
+            if key[1]:  # a Python number where the tag names this key
+                hit = sem.ufunc("equal", tag, k)
+                flag = hit if flag is None else sem.ufunc("logical_or", flag, hit)
+        if flag is not None:
+            return flag
     return False
 
 

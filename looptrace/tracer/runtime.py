@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 import collections
+import functools
+import sys
 import types
 from typing import Any
 
@@ -130,6 +132,10 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return call_converted(fn.py_func, args, kwargs)
     if isinstance(fn, types.FunctionType) and _user_function(fn):
         return call_converted(fn, args, kwargs)
+    target = _user_callable(fn)
+    if target is not None:  # a bound method, classmethod, functools.partial, or object with __call__
+        f, lead, kw = target
+        return call(f, *lead, *args, **{**kw, **kwargs})
     if isinstance(fn, np.vectorize):  # @np.vectorize made outside: one traced loop (np_surface.py)
         from .np_surface import from_numpy_vectorize
 
@@ -145,6 +151,42 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise
 
 
+def _user_callable(fn: Any) -> tuple | None:
+    """(function, leading arguments, keywords) for a call that runs a user's
+    function through Python's binding (`self.f(x)`, `Cls.f(x)` of a
+    classmethod, `partial(f, a)(x)`, `obj(x)` with a `__call__`): traced as
+    that function, so what it reads (`self.w`) is read as the function's own
+    reads are, at call time or guarded, not baked in while tracing."""
+    if isinstance(fn, types.MethodType):
+        f = fn.__func__
+        if isinstance(f, types.FunctionType) and _users_code(f):
+            return f, (fn.__self__,), {}
+        return None
+    if isinstance(fn, functools.partial):
+        f = fn.func
+        if isinstance(f, types.FunctionType) and not _users_code(f):
+            return None
+        return f, tuple(fn.args), dict(fn.keywords)
+    if isinstance(fn, (type, types.BuiltinFunctionType, types.FunctionType)) or getattr(
+            type(fn), "__looptrace_traceable__", False):
+        return None
+    call_ = getattr(type(fn), "__call__", None)
+    if isinstance(call_, types.FunctionType) and _users_code(call_):
+        return call_, (fn,), {}
+    return None
+
+
+def _users_code(f: types.FunctionType) -> bool:
+    """A function of the user's own modules: not the standard library's
+    (threading.Event.wait) nor an installed package's."""
+    if not _user_function(f):
+        return False
+    mod = sys.modules.get(getattr(f, "__module__", "") or "")
+    top = (getattr(f, "__module__", "") or "").split(".")[0]
+    path = getattr(mod, "__file__", "") or ""
+    return top not in sys.stdlib_module_names and "site-packages" not in path and "dist-packages" not in path
+
+
 def _user_function(fn: types.FunctionType) -> bool:
     mod = getattr(fn, "__module__", "") or ""
     return mod == "looptrace.examples" or mod.split(".")[0] not in _SKIP_MODULES
@@ -152,7 +194,20 @@ def _user_function(fn: types.FunctionType) -> bool:
 
 # a user's function called inside itself this deep while traced is a recursion the trace cannot end
 # (its base case is on a traced condition: both sides are traced); one on Python values ends sooner
-RECURSION_LIMIT = 48
+RECURSION_LIMIT = 24
+
+
+def _endless_recursion(fn, args: tuple, kwargs: dict) -> None:
+    """A recursion on traced values: where they come from int arguments the
+    function is traced again with those static (specialize.py), so that the
+    base case is a Python test; else a clear error."""
+    from .static import UnsupportedConcrete, concrete_error
+
+    traced = [a for a in (*args, *kwargs.values()) if is_tracer(a) and a.ndim == 0]
+    raise concrete_error(
+        traced, f"{fn.__name__}() calls itself more than {RECURSION_LIMIT} deep while traced: a recursion "
+        "whose base case is chosen by a traced value never ends in a trace, which follows both sides",
+        "write it as a loop (a while loop on the traced condition)", cls=UnsupportedConcrete)
 
 
 def call_converted(fn: types.FunctionType, args: tuple, kwargs: dict) -> Any:
@@ -161,16 +216,17 @@ def call_converted(fn: types.FunctionType, args: tuple, kwargs: dict) -> Any:
     st = ctx.state()
     depth = st.call_depth.get(fn.__code__, 0)
     if depth >= RECURSION_LIMIT:
-        raise UnsupportedError(
-            f"{fn.__name__}() calls itself more than {RECURSION_LIMIT} deep while traced: a recursion whose "
-            "base case is chosen by a traced value never ends in a trace, which follows both sides",
-            ctx.current_loc(), "write it as a loop (a while loop on the traced condition)")
+        _endless_recursion(fn, args, kwargs)
     cells = [c.cell_contents for c in fn.__closure__ or () if _cell_filled(c)]
     boxes = [id(b) for b in _array_boxes((args, kwargs, cells))]
     st.foreign_boxes.update(boxes)
     st.call_depth[fn.__code__] = depth + 1
     try:
         out = converted(fn)(*args, **kwargs)
+    except RecursionError:  # (Python's own limit first: many frames per traced call)
+        if depth == 0:
+            raise
+        _endless_recursion(fn, args, kwargs)
     finally:
         if depth:
             st.call_depth[fn.__code__] = depth
@@ -254,7 +310,7 @@ def _len(x):
         total: Any = 0
         for e in x:
             if isinstance(e, Segment):
-                n = e.count if e.count is not None else e.value.shape[0]
+                n = e.count if e.count is not None else e.static_length("len()")
                 total = sem.ufunc("add", total, n) if is_tracer(n) or is_tracer(total) else total + n
             else:
                 total = total + 1 if not is_tracer(total) else sem.ufunc("add", total, 1)

@@ -182,7 +182,7 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         # Python raises on a zero divisor, and on 0.0 to a negative power: checked after the trace
         ctx.state().python_divs[out.id] = name
     res = wrap(out, weak=all(is_weak(a) for a in args))
-    if not res.weak and any(isinstance(a, Tracer) and a.pyflag is not None for a in args):
+    if not res.weak and any(isinstance(a, Tracer) and (a.pyflag is not None or a.kinds is not None) for a in args):
         from .python_numbers import mixed_ufunc
 
         mixed_ufunc(name, args, res)  # of values that are Python numbers on some runs

@@ -211,6 +211,24 @@ def _bind_arg(spec: ArgSpec, x: Any) -> tuple[Any, Value | None]:
 
 
 # --- tracing ------------------------------------------------------------------------------------
+def _call_by_kind(conv, fn, bound: list) -> Any:
+    """conv(*bound), each value passed as its parameter takes it: a
+    keyword-only one by name, *args and **kwargs unpacked."""
+    params = list(inspect.signature(fn).parameters.values())
+    if all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params):
+        return conv(*bound)
+    pos, kw = [], {}
+    for p, v in zip(params, bound):
+        if p.kind == p.VAR_POSITIONAL:
+            pos.extend(v)
+        elif p.kind == p.KEYWORD_ONLY:
+            kw[p.name] = v
+        elif p.kind == p.VAR_KEYWORD:
+            kw.update(v)
+        else:
+            pos.append(v)
+    return conv(*pos, **kw)
+
 def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs: list[ArgSpec],
                    name: str) -> Program:
     with ctx.trace_scope() as st:
@@ -225,7 +243,7 @@ def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs:
                 ext.register(x, Source("arg", i, names[i]))  # a static object: its attributes are guarded
         st.root.block.args = arg_vals
         st.arg_boxes = {id(obj._box): i for i, (obj, spec) in enumerate(zip(bound, specs)) if spec.kind == "array"}
-        result = converted(fn)(*bound)
+        result = _call_by_kind(converted(fn), fn, bound)
         program = Program(st.root.block, name)
         leaves, tree = _flatten_output(result)
         results = [sem.as_value(l) for l in leaves]

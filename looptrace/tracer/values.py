@@ -23,19 +23,31 @@ UNBOUND = Unbound()
 class Undefined:
     """Bound to a name that may be unassigned on some path; any use raises."""
 
-    __slots__ = ("name", "loc")
+    __slots__ = ("name", "loc", "bounds")
 
-    def __init__(self, name: str, loc: SourceLoc | None):
+    def __init__(self, name: str, loc: SourceLoc | None, bounds: tuple = ()):
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "loc", loc)
+        # the traced bounds of the loop that may run zero times: where they come from int arguments,
+        # the function is traced again with those static (specialize.py), and then the loop surely runs
+        object.__setattr__(self, "bounds", bounds)
 
     def _fail(self, *args, **kwargs):
         loc = ctx.current_loc()
         if loc.line == 0 and self.loc is not None:
             loc = self.loc  # no user frame on the stack: point at the `if` or loop
-        raise TraceError(f"`{self.name}` is used before it is assigned on some path "
-                         "(a loop that may run zero times, or one branch of an `if`)",
-                         loc, f"assign `{self.name}` before the loop or in both branches")
+        message = (f"`{self.name}` is used before it is assigned on some path "
+                   "(a loop that may run zero times, or one branch of an `if`)")
+        hint = f"assign `{self.name}` before the loop or in both branches"
+        if self.bounds:
+            from looptrace.errors import ConcreteIndexError
+
+            from .static import concrete_error
+
+            e = concrete_error(self.bounds, message, hint, cls=ConcreteIndexError)
+            e.loc = loc
+            raise e
+        raise TraceError(message, loc, hint)
 
     __getattr__ = __call__ = __getitem__ = __setitem__ = __iter__ = __len__ = _fail
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _fail
@@ -81,6 +93,20 @@ class Segment:
     def __init__(self, value: Value, count: Any = None):
         self.value = value
         self.count = count
+        self.bounds: list = []  # the traced bounds of the loop whose trip count is its length
+
+    def static_length(self, what: str) -> int:
+        """Its number of elements where `what` needs it while tracing; where
+        the loop's trip count is traced, an error that specializes on the int
+        arguments it comes from (specialize.py)."""
+        n = self.value.shape[0]
+        if isinstance(n, int):
+            return n
+        from .static import UnsupportedConcrete, concrete_error
+
+        raise concrete_error(self.bounds, f"{what} of a list appended to in a loop whose number of "
+                             "iterations is known only at run time", "pass the count in static_argnames, "
+                             "or fill a preallocated array", cls=UnsupportedConcrete)
 
     def __repr__(self) -> str:
         return f"<{self.value.shape[0]} elements appended in a loop>"

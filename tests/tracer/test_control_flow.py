@@ -664,8 +664,10 @@ def test_zero_trip_name_unbound(rng):
     x = rng.standard_normal(3)
     with pytest.raises(UnboundLocalError):
         zero_trip_new_name(x, 0)
+    # the trip count comes from an int argument: specialized on (specialize.py), the loop surely runs
+    assert looptrace.jit(zero_trip_new_name, backend="interpret")(x, 2) == zero_trip_new_name(x, 2)
     with pytest.raises(looptrace.TraceError, match="`last`") as e:
-        looptrace.jit(zero_trip_new_name, backend="interpret")(x, 2)
+        looptrace.jit(zero_trip_new_name, backend="interpret")(x, 0)
     assert "return last" in str(e.value)
     check(zero_trip_new_name_static, x)  # a static trip count > 0: always assigned
     with pytest.raises(looptrace.TraceError, match="`last`"):

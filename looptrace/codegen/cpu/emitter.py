@@ -78,6 +78,10 @@ class Emitter(BlockWalker):
         # id(einsum) -> (buffer, parity variable): products written into one of two
         # rows allocated before their loop (codegen/regions.py, `reusable_products`)
         self.pingpong: dict[int, tuple[str, str]] = {}
+        # value id -> [line index, indentation, body depth, the loop's allocations so far]: an
+        # array a loop body makes each iteration, given two rows allocated before the loop when
+        # the body materializes it (`fresh_array`; regions.py `reserve_rows`)
+        self.fresh_rows: dict[int, list] = {}
         # value id -> the variable now holding it: a view of an array written in place,
         # copied before the write (`_copy_views_instead`)
         self.renamed: dict[int, str] = {}
@@ -458,8 +462,20 @@ class Emitter(BlockWalker):
             depth == self.depth and not any(re.search(rf"\b{o}\b", call) for o, _, _ in members)
 
     def fresh_array(self, v: Value) -> str:
-        """`v = alloc(shape, dtype)` (np.empty, templates.py); v owns it."""
-        self.line(f"{self.name(v)} = alloc({self.shape_text(v)}, {dtype_text(v.dtype)})")
+        """`v = alloc(shape, dtype)` (np.empty, templates.py); v owns it. In a
+        loop body that may reuse its memory (regions.py `reserve_rows`), v is
+        the row of two, allocated once before the loop, that the previous
+        iteration did not write."""
+        rows = self.fresh_rows.get(v.id)
+        if rows is not None and rows[2] == self.depth:
+            at, indent, _, made = rows
+            buf, parity = self.fresh("fr"), self.fresh("fc")
+            made.append(f"{buf} = alloc((2, {self.shape_text(v)[1:]}, {dtype_text(v.dtype)}); {parity} = 0")
+            self.lines[at] = indent + "; ".join(made)
+            self.line(f"{self.name(v)} = {buf}[{parity}]")
+            self.line(f"{parity} = 1 - {parity}")
+        else:
+            self.line(f"{self.name(v)} = alloc({self.shape_text(v)}, {dtype_text(v.dtype)})")
         self.define(v, owned=True)
         return self.name(v)
 
@@ -596,7 +612,9 @@ def _emit_body(program: Program, target: Target, parallel: bool, fastmath: bool,
     body = program.body
     em.emit_block(body, owned)
     # scalars come back as 0-d arrays of their dtype (as the interpreter returns them)
-    outs = [em.name(v) if v.dtype != RNG else "None" for v in body.results]
+    # a constant result is copied: the caller's array is writable, as NumPy's (np.eye(2) returned)
+    outs = [("None" if v.dtype == RNG else f"copied({em.name(v)})" if v.const is not None and v.ndim
+             else em.name(v)) for v in body.results]
     em.line("return (" + "".join(o + ", " for o in outs) + ")")
     return em
 

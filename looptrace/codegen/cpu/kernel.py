@@ -240,9 +240,13 @@ class CpuKernel:
         if isinstance(e, CheckFailed):  # a data-dependent raise/assert of the user's program
             raise self.em.check_sites[e.args[0]].make(*e.args[1:2]) from None
         if isinstance(e, IndexError):
-            raise self._index_error(e) from None
+            err = self._index_error(e)
+            err.looptrace_located = True  # a run-time failure of the user's program (api.py `_after_failure`)
+            raise err from None
         if isinstance(e, np.linalg.LinAlgError):
-            raise self._linalg_error(e) from None
+            err = self._linalg_error(e)
+            err.looptrace_located = True
+            raise err from None
         if not isinstance(e, NumbaError) and (n_compiled is None or len(self.kernel.overloads) == n_compiled):
             raise e
         if self.shared is not None:  # the generic kernel does not compile for these types

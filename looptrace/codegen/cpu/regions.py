@@ -101,6 +101,32 @@ def reusable_products(em: Emitter, op: Op, body: Block, carry_args: list[Value])
     return found
 
 
+def reserve_rows(em: Emitter, op: Op, body: Block, carry_args: list[Value], products: list[Op]) -> None:
+    """The other arrays this loop's body makes each iteration (kalman's
+    per-step temporaries) alternate between two rows as its products do,
+    under the same conditions (`reusable_products`): a blank line before the
+    loop takes the rows' allocation where the body makes one
+    (Emitter.fresh_array)."""
+    if op not in em.program.body.ops:
+        return
+    results = {v.id for v in body.results}
+    for a in carry_args:
+        if _is_array(a):
+            shared = sharing(body, a)
+            if shared is None or shared & results:
+                return
+    taken = {id(p) for p in products}
+    wanted = [p.out for p in body.ops if id(p) not in taken and not p.blocks and len(p.outputs) == 1
+              and _is_array(p.out) and not any(isinstance(d, Dim) for d in p.out.shape)
+              and p.out.dtype != RNG and sharing(body, p.out) is not None]
+    if not wanted:
+        return
+    em.line("")
+    entry = [len(em.lines) - 1, "    " * em.depth, em.depth + 1, []]
+    for v in wanted:
+        em.fresh_rows[v.id] = entry
+
+
 def _allocate_rows(em: Emitter, products: list[Op]) -> None:
     from .contract import plain_dot_shape
 
@@ -227,7 +253,9 @@ def _emit_for(em: Emitter, op: Op) -> None:
     carries = body.args[1:]
     em.scalar_rows.update(_scalar_rows(em, body, n_carry))
     owned = _init_lines(em, op, carries, init)
-    _allocate_rows(em, reusable_products(em, op, body, carries))
+    products = reusable_products(em, op, body, carries)
+    _allocate_rows(em, products)
+    reserve_rows(em, op, body, carries, products)
     bounds = f"{em.name(start)}, {em.name(stop)}, {em.name(step)}"
     stacked = op.outputs[n_carry:]
     direct = stacked_destinations(em, op, stacked)  # rows stored straight into a buffer (destinations.py)
@@ -345,7 +373,9 @@ def _emit_parallel_map(em: Emitter, op: Op, body: Block) -> None:
 def emit_while(em: Emitter, op: Op) -> None:
     cond, body = op.blocks
     owned = _init_lines(em, op, body.args, list(op.inputs))
-    _allocate_rows(em, reusable_products(em, op, body, body.args))
+    products = reusable_products(em, op, body, body.args)
+    _allocate_rows(em, products)
+    reserve_rows(em, op, body, body.args, products)
     em.line("while True:")
     with em.indented(), em.serial(True):
         for ca, ba in zip(cond.args, body.args):

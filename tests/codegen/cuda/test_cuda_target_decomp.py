@@ -57,7 +57,7 @@ def test_complex_is_a_clear_error(rng):
 
 
 def solve_into(a, b, out):
-    out[:] = 1.0 + b  # written only when the call succeeds
+    out[:] = 1.0 + b  # written before the solve raises, in Python
     return np.linalg.solve(a, b), np.linalg.inv(a)
 
 
@@ -65,17 +65,18 @@ def solve_into(a, b, out):
 def test_singular_and_indefinite_raise_linalgerror_as_numpy_does(rng, bad):
     """A zero pivot or a non-positive diagonal reports into the call's error
     flag: LinAlgError with NumPy's message, at the user's line, and the
-    argument keeps what it held (nothing of a failed call reaches the caller)."""
+    argument as the plain function leaves it (written before the error:
+    api.py `_after_failure`)."""
     a = square(rng, (3, 4, 4))
     a[bad, :, 1] = 0.0  # a zero column: a zero pivot for LAPACK and for the elimination here
     b, out = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 4, 2))
-    kept = out.copy()
+    plain = out.copy()
     with pytest.raises(np.linalg.LinAlgError, match="Singular matrix"):
-        solve_into(a, b, out.copy())
+        solve_into(a, b, plain)
     with pytest.raises(np.linalg.LinAlgError, match="Singular matrix") as e:
         lt.jit(solve_into, backend="cuda")(a, b, out)
     assert "solve_into" not in str(e.value) or "line" in str(e.value)
-    np.testing.assert_array_equal(out, kept)
+    np.testing.assert_array_equal(out, plain)
     s = spd(rng, (2, 3, 3))
     s[bad % 2, 1, 1] = -1.0
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
