@@ -468,12 +468,17 @@ class Emitter(BlockWalker):
         iteration did not write."""
         rows = self.fresh_rows.get(v.id)
         if rows is not None and rows[2] == self.depth:
-            at, indent, _, made = rows
-            buf, parity = self.fresh("fr"), self.fresh("fc")
-            made.append(f"{buf} = alloc((2, {self.shape_text(v)[1:]}, {dtype_text(v.dtype)}); {parity} = 0")
+            at, indent, _, made, single = rows
+            buf = self.fresh("fr")
+            if single:  # it dies within the iteration: the next one may write the same memory
+                made.append(f"{buf} = alloc({self.shape_text(v)}, {dtype_text(v.dtype)})")
+                self.line(f"{self.name(v)} = {buf}")
+            else:
+                parity = self.fresh("fc")
+                made.append(f"{buf} = alloc((2, {self.shape_text(v)[1:]}, {dtype_text(v.dtype)}); {parity} = 0")
+                self.line(f"{self.name(v)} = {buf}[{parity}]")
+                self.line(f"{parity} = 1 - {parity}")
             self.lines[at] = indent + "; ".join(made)
-            self.line(f"{self.name(v)} = {buf}[{parity}]")
-            self.line(f"{parity} = 1 - {parity}")
         else:
             self.line(f"{self.name(v)} = alloc({self.shape_text(v)}, {dtype_text(v.dtype)})")
         self.define(v, owned=True)

@@ -124,7 +124,9 @@ def reserve_rows(em: Emitter, op: Op, body: Block, carry_args: list[Value], prod
     em.line("")
     entry = [len(em.lines) - 1, "    " * em.depth, em.depth + 1, []]
     for v in wanted:
-        em.fresh_rows[v.id] = entry
+        # a value whose memory reaches no result of the body dies within its iteration: one row
+        single = not (sharing(body, v) & results)
+        em.fresh_rows[v.id] = entry + [single]
 
 
 def _allocate_rows(em: Emitter, products: list[Op]) -> None:
