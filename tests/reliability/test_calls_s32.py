@@ -21,6 +21,7 @@ import pytest
 
 import looptrace as lt
 from looptrace.errors import TraceError, UnsupportedError
+from tests.tracer.test_python_idioms_s32 import sum_of_factorials as factorials
 
 
 def keyword_only(x, *, s=2.0):
@@ -151,17 +152,6 @@ def fib(n):
 
 def scaled_by_fib(x, n):
     return x * fib(n)
-
-
-def _fact(n):
-    return 1 if n <= 1 else n * _fact(n - 1)
-
-
-def factorials(x):
-    s = 0
-    for i in range(len(x)):
-        s += _fact(x[i])
-    return s
 
 
 def test_recursion():

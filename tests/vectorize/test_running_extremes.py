@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import looptrace as lt
+from bench.corpus.finance import max_drawdown as drawdown
 
 
 def first_is_best(x):
@@ -95,19 +96,6 @@ def test_reductions(backend):
                      (integer_minimum, (rng.integers(-9, 9, 40),))):
         _same(fn, *args, backend=backend)
         assert _kinds(fn, *args) == ["reduction"], fn.__name__
-
-
-def drawdown(prices):
-    peak = prices[0]
-    worst = 0.0
-    for i in range(prices.shape[0]):
-        p = prices[i]
-        if p > peak:
-            peak = p
-        dd = (peak - p) / peak
-        if dd > worst:
-            worst = dd
-    return worst
 
 
 def test_a_running_value_the_step_reads_stays_a_comparison():
