@@ -37,6 +37,8 @@ class LoopInfo:
     reason: str = ""
     # a carried value that tags another's Python type (tracer/kinds.py): its body argument's id -> the name
     type_tags: dict = field(default_factory=dict)
+    # a carried value's body argument id -> the user's name for it (explain's loop reasons)
+    arg_names: dict = field(default_factory=dict)
 
 
 def register_loop(loc: SourceLoc | None, kind: str) -> LoopInfo:

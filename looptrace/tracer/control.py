@@ -730,6 +730,9 @@ class LoopTrace:
             for n in self.names:
                 obj, args = specs[n].bind(self, n)
                 name_args += args
+                if self.loop_info is not None and not n.startswith("__lt"):
+                    for a in args:
+                        self.loop_info.arg_names[a.id] = n
                 tag = getattr(specs[n], "bound_tag", None)
                 if tag is not None and self.loop_info is not None:
                     self.loop_info.type_tags[tag.id] = n

@@ -303,6 +303,9 @@ def loop_var_name(c: Carry, facts: Any) -> str:
     tagged = getattr(info, "type_tags", {}).get(c.arg.id)
     if tagged is not None:
         return f"type({tagged})"
+    named = getattr(info, "arg_names", {}).get(c.arg.id)
+    if named is not None:  # as the tracer bound it
+        return named
     op = facts.defs.get(c.result.id)
     text = op.loc.text.strip() if op is not None else ""
     import re

@@ -770,7 +770,8 @@ def _scan_reason(facts: LoopFacts, plan: Plan) -> str:
     for why in dict.fromkeys(plan.forced.values()):
         parts.append(f"kept in the loop: {why}")
     kept = len(plan.loop)
-    return "; ".join(parts) + f"; {kept} op(s) stay in the scan body"
+    # (carries that share a name, a tuple's leaves or a value and its type tag, say it once)
+    return "; ".join(dict.fromkeys(parts)) + f"; {kept} op(s) stay in the scan body"
 
 
 __all__ = ["OverBudget", "LoopJob"]

@@ -347,3 +347,36 @@ def test_python_sum_over_arrays(backend):
     x, A, b = rng.standard_normal(7), rng.standard_normal((3, 4)), rng.integers(0, 9, 5)
     check(python_sums, x, A, b, backend=backend)
     check(python_sums, x[:0], A[:0], b[:0], backend=backend)
+
+
+def two_updates_in_one_if(x):
+    best, where = x[0], 0
+    for i in range(x.shape[0]):
+        if x[i] * x[i - 1] > best:
+            best = x[i] * x[i - 1]
+            where = i
+    return best, where
+
+
+def chained_sums(x, y):
+    sw = sx = sy = 0.0
+    for i in range(x.shape[0]):
+        sw += 1.0
+        sx += x[i]
+        sy += y[i] * sx
+    return sw, sx, sy
+
+
+def test_explain_names_the_carried_variables():
+    """The loop reasons name each carried variable as the user wrote it (the
+    tracer records the names: LoopInfo.arg_names), once, not the name on the
+    source line of the update (two variables updated in one `if` were both
+    `where`; chained assignments gave one name to several)."""
+    x, y = np.random.default_rng(9).standard_normal((2, 20))
+    check(two_updates_in_one_if, x)
+    reason = lt.explain(lt.jit(two_updates_in_one_if, backend="interpret"), x).loops[0].reason
+    assert reason.count("`best`") == 1 and reason.count("`where`") == 1, reason
+    check(chained_sums, x, y)
+    reason = lt.explain(lt.jit(chained_sums, backend="interpret"), x, y).loops[0].reason
+    for name in ("sx", "sy"):
+        assert f"`{name}`" in reason, reason
