@@ -140,6 +140,40 @@ def deposit_cic(pos, q, n_cells):
     return rho
 
 
+def assign_nearest(X, C):
+    """k-means assignment as scalar loops: for each point, the nearest center and its distance."""
+    n, k, d = X.shape[0], C.shape[0], X.shape[1]
+    labels = np.empty(n, dtype=np.int64)
+    dist = np.empty(n)
+    for p in range(n):
+        best = np.inf
+        bj = -1
+        for j in range(k):
+            s = 0.0
+            for q in range(d):
+                diff = X[p, q] - C[j, q]
+                s += diff * diff
+            if s < best:
+                best = s
+                bj = j
+        labels[p] = bj
+        dist[p] = best
+    return labels, dist
+
+
+def peak_with_index(x, t):
+    """The largest sample, where it happens, and when."""
+    best = -np.inf
+    at = -1
+    when = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > best:
+            best = x[i]
+            at = i
+            when = t[i]
+    return best, at, when
+
+
 def _hmm(r, m):
     s, o, T = (3, 4, 12) if m == "test" else (16, 32, 20_000)
     a = r.random((s, s)) + 0.1
@@ -178,6 +212,12 @@ KERNELS = [
     Kernel("edit_distance", edit_distance, _sequences, "loop", "dynamic programming"),
     Kernel("floyd_warshall", floyd_warshall, _graph, "mixed", "dynamic programming"),
     Kernel("kmeans_steps", kmeans_steps, _points, "mixed", "clustering"),
+    Kernel("assign_nearest", assign_nearest,
+           lambda r, m: (r.standard_normal((30, 3) if m == "test" else (100_000, 4)),
+                         r.standard_normal((4, 3) if m == "test" else (16, 4))), "loop", "clustering"),
+    Kernel("peak_with_index", peak_with_index,
+           lambda r, m: (r.standard_normal(40 if m == "test" else 2_000_000),
+                         np.cumsum(r.random(40 if m == "test" else 2_000_000))), "loop", "signal"),
     Kernel("rk4_lorenz", rk4_lorenz, lambda r, m: (r.standard_normal(3), 0.001, 20 if m == "test" else 100_000),
            "mixed", "ode"),
     Kernel("bisection_roots", bisection_roots,

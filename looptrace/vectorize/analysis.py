@@ -9,12 +9,22 @@ carried value exactly one kind:
   "map"        an indexed write at a position injective in k (static bounds),
                read only at that same position (so it reads the initial value);
   "reduction"  c = c (+) f(k), c used nowhere else (reshapes allowed around it);
+               a running max/min may also be read by the comparisons of
+               its payloads (Extreme);
+  "argext"     a payload of a running max/min, `if v > best: best = v; bi = P`:
+               P where the extreme is reached (the first index for `>`, the
+               last for `>=`);
+  "argany"     an idempotent fold of a function of such a comparison (the
+               type tag of `best = -np.inf`): from whether any iteration, and
+               whether every one, set a new extreme;
   "rec"        anything else that reads the previous value (a recurrence).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from looptrace.ir.affine import affine_values, const_int, same_index
 from looptrace.ir.core import RNG, Op, Value
@@ -41,6 +51,26 @@ class Carry:
     inner: Value | None = None  # reduction: the carry leaf seen through reshapes
     draw: Op | None = None  # rng: the one draw per iteration
     why: str = ""  # rec: what made it a recurrence
+    extreme: "Extreme | None" = None  # argext / argany: the running extreme whose comparison it reads
+
+
+@dataclass(eq=False)
+class Extreme:
+    """A running max/min `best` whose comparison `cmp(v, best)` feeds payloads
+    and folds (masked.pred_readers): `term` is best's term (v, or v with the
+    masked iterations at the identity), `keep` where it is v (None: always),
+    `strict` for `>`/`<` (the first index reaching the extreme wins) against
+    `>=`/`<=` (the last), `pred` the condition the readers read (the
+    comparison, or `guard and comparison`)."""
+
+    best: Carry
+    monoid: str
+    term: Value
+    keep: Value | None
+    strict: bool
+    pred: Value
+    sinks: list = field(default_factory=list)  # the comparison, the conjunction, the readers
+    members: list = field(default_factory=list)  # the payload and fold carries
 
 
 
@@ -82,13 +112,28 @@ class LoopFacts:
 
 # --- the classifier -----------------------------------------------------------------------
 def classify_carries(facts: LoopFacts, carries: list[Carry]) -> None:
+    facts.extreme_reads = {}
+    extremes = _extremes(facts, carries)
     for c in carries:
         c.kind = _classify(facts, c)
+    for g in extremes:
+        if g.best.kind != "reduction" or g.best.monoid != g.monoid:
+            settle_extreme(g, "its running extreme is a recurrence")
+
+
+def settle_extreme(g: "Extreme", why: str) -> None:
+    """The extreme and its readers stay in the loop, all of them."""
+    for m in [g.best, *g.members]:
+        if m.kind != "rec":
+            m.kind, m.why = "rec", why
+        m.extreme = None
 
 
 def _classify(facts: LoopFacts, c: Carry) -> str:
     if c.result.id == c.arg.id:
         return "pass"
+    if c.extreme is not None:
+        return "argext" if facts.defs[c.result.id].prim.name == "select" else "argany"
     if facts.n_uses(c.arg) == 0:
         return "last"
     if c.arg.dtype == RNG:
@@ -225,7 +270,7 @@ def _strip_reshapes(facts: LoopFacts, v: Value, single_use: bool) -> Value:
 
 
 def _is_reduction(facts: LoopFacts, c: Carry) -> bool:
-    if facts.n_uses(c.arg) != 1:
+    if facts.n_uses(c.arg) != 1 + len(getattr(facts, "extreme_reads", {}).get(c.arg.id, ())):
         return False
     root = _strip_reshapes(facts, c.result, True)
     top = facts.defs.get(root.id)
@@ -314,3 +359,103 @@ def loop_var_name(c: Carry, facts: Any) -> str:
     if m and re.match(r"[A-Za-z_]\w*\s*(\[[^=]*\])?\s*([-+*/@]|//)?=[^=]", text):
         return m.group(1)
     return f"%{c.arg.id}"
+
+
+# --- running extremes with payloads ---------------------------------------------------------
+def _extremes(facts: LoopFacts, carries: list[Carry]) -> list[Extreme]:
+    """The running maxima/minima (masked._running_extreme's form, best =
+    maximum(best, term)) whose every other read is a comparison `cmp(v, best)`
+    whose readers are payloads and folds (masked.pred_readers); marks those
+    carries (`extreme`) and the comparisons as reads the reduction allows."""
+    from .masked import _EXTREMES, _conjunction, _same, pred_readers
+
+    carried = {c.arg.id for c in carries}
+    by_arg = {c.arg.id: c for c in carries}
+    found = []
+    for c in carries:
+        top = facts.defs.get(c.result.id)
+        if top is None or top.prim.name not in ("maximum", "minimum") or c.arg.shape != () \
+                or c.arg.dtype.kind not in "iuf" or facts.n_uses(c.result) != 1 or result_uses(facts.body, c.arg):
+            continue
+        x, y = top.inputs
+        term = y if x.id == c.arg.id else x if y.id == c.arg.id else None
+        if term is None or term.id == c.arg.id or term.shape != () or term.dtype != c.arg.dtype:
+            continue
+        v, keep, guard = _masked_term(facts, term, top.prim.name)
+        if v is None:
+            continue
+        cmps = [u for u in facts.users.get(c.arg.id, []) if u is not top]
+        if not cmps:
+            continue
+        strict, ok = set(), True
+        for cmp in cmps:
+            a, b = (cmp.inputs + (None, None))[:2]
+            side = 0 if b is not None and b.id == c.arg.id else 1 if a is not None and a.id == c.arg.id else None
+            if side is None or len(cmp.inputs) != 2 or len(cmp.outputs) != 1 \
+                    or _EXTREMES.get((cmp.prim.name, side)) != top.prim.name \
+                    or not _same(a if side == 0 else b, v, facts.defs):
+                ok = False
+                break
+            strict.add(cmp.prim.name in ("greater", "less"))
+        if not ok or len(strict) != 1:
+            continue
+        preds, sinks = [], list(cmps)
+        for cmp in cmps:
+            if guard is None:
+                preds.append(cmp.out)
+                continue
+            for u in facts.users.get(cmp.out.id, []):
+                sides = _conjunction(u)
+                if sides is None or {s.id for s in sides} != {cmp.out.id, guard.id} or len(u.outputs) != 1:
+                    ok = False
+                    break
+                preds.append(u.out)
+                sinks.append(u)
+            if not ok or not facts.users.get(cmp.out.id):
+                ok = False
+        if not ok or len({p.id for p in preds}) != 1:
+            continue
+        pred = preds[0]
+        readers = pred_readers(pred, None, carried, facts.defs, facts.users)
+        if readers is None or not (readers.payloads or readers.folds):
+            continue
+        members = []
+        for op in readers.payloads:
+            members.append(by_arg[op.inputs[2].id])
+        for op in readers.folds:
+            members.append(by_arg[next(v.id for v in op.inputs if v.id in carried)])
+        if any(m.result.id not in {op.out.id for op in readers.payloads + readers.folds} or m is c
+               or facts.n_uses(m.result) != 1 for m in members):
+            continue
+        g = Extreme(c, top.prim.name, term, keep, strict.pop(), pred, sinks + readers.ops(), members)
+        for m in members:
+            m.extreme = g
+        facts.extreme_reads[c.arg.id] = {id(op) for op in cmps}
+        found.append(g)
+    return found
+
+
+def _masked_term(facts: LoopFacts, term: Value, monoid: str) -> tuple:
+    """(v, keep, guard) of a running extreme's term: select(keep, v, e) as
+    masked._running_extreme builds it (keep: `guard and not isnan(v)`, or
+    `not isnan(v)`, or for integers the guard), or v itself for integers;
+    (None, None, None) for anything else (a float maximum that NaNs reach)."""
+    from .masked import identity
+
+    op = facts.defs.get(term.id)
+    e = op.inputs[2] if op is not None and op.prim.name == "select" else None
+    if e is None or not e.is_const or not np.array_equal(e.const, identity(monoid, term.dtype), equal_nan=True):
+        return (term, None, None) if term.dtype.kind in "iu" else (None, None, None)
+    keep, v = op.inputs[0], op.inputs[1]
+    if term.dtype.kind in "iu":
+        return v, keep, keep
+    k = facts.defs.get(keep.id)
+    guard = None
+    if k is not None and k.prim.name == "logical_and":
+        guard, k = k.inputs[0], facts.defs.get(k.inputs[1].id)
+    if k is None or k.prim.name != "logical_not":
+        return None, None, None
+    nan = facts.defs.get(k.inputs[0].id)
+    if nan is None or nan.prim.name != "isnan" or nan.inputs[0].id != v.id:
+        return None, None, None
+    return v, keep, guard

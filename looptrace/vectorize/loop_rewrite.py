@@ -29,7 +29,7 @@ from looptrace.ops.batching_helpers import NotBatchable, move_axis
 from looptrace.ops.control import trip_count
 from looptrace.ops.shape_arith import size_of
 
-from .analysis import Carry, LoopFacts, carries_of, classify_carries, loop_var_name
+from .analysis import Carry, LoopFacts, carries_of, classify_carries, loop_var_name, settle_extreme
 from .batch_interpreter import BatchEnv, OverBudget, memory_budget
 from .delay import describe as describe_delay_lines
 from .delay import split_delay_lines
@@ -236,6 +236,8 @@ def _sinks(carries: list[Carry]) -> set[int]:
             s.add(id(c.write))
         elif c.kind in ("reduction", "scatter"):
             s.update(id(op) for op in c.chain)
+        elif c.kind in ("argext", "argany"):
+            s.update(id(op) for op in c.extreme.sinks)
     return s
 
 
@@ -442,6 +444,10 @@ def _demote(facts: LoopFacts, carries: list[Carry], plan: Plan) -> bool:
     folded = _summed_einsum_terms(facts, carries)
     changed = False
     for c in carries:
+        if c.kind in ("argext", "argany") and c.extreme.best.kind != "reduction":
+            settle_extreme(c.extreme, "its running extreme is a recurrence")
+            changed = True
+            continue
         if c.kind == "rng" and id(c.draw) in {id(op) for op in plan.loop}:
             c.kind, c.why, changed = "rec", "its draws stay in the loop", True
         elif c.kind == "reduction" and any(
@@ -564,6 +570,11 @@ class Rewriter:
                 wanted.extend([*c.terms, c.write.inputs[2]])
             elif c.kind == "last":
                 wanted.append(c.result)
+            elif c.kind == "argext":
+                g = c.extreme
+                wanted.extend(v for v in (g.term, g.keep, self._payload(c)) if v is not None)
+            elif c.kind == "argany":
+                wanted.extend(v for v in (c.extreme.term, c.extreme.keep) if v is not None)
         n_carry = len(self.carries)
         wanted.extend(self.facts.body.results[n_carry:])
         i = self.facts.body.args[0]
@@ -645,6 +656,94 @@ class Rewriter:
         rows = b.op("reshape", total, shape=(self.n, *c.init.shape[1:]))
         idx = self.env.batched(c.write.inputs[2])
         return b.op("scatter", c.init, idx, rows, axis=0, mode="add")
+
+    # a running extreme's payloads and folds ------------------------------------------------
+    def _payload(self, c: Carry) -> Value:
+        return self.facts.defs[c.result.id].inputs[1]
+
+    def _extreme_facts(self, g) -> dict:
+        """Over the batched terms T of the extreme: its value M, `hit` (the
+        iterations that reach M), `updated` (did any iteration set a new
+        extreme: M beats the initial value), the index where the payload is
+        taken (the first hit for `>`, the last for `>=`), and `every` (did
+        every iteration set one: the kept terms strictly (or weakly) rising
+        from the initial value)."""
+        memo = self.__dict__.setdefault("_extremes", {})
+        if id(g) in memo:
+            return memo[id(g)]
+        b, n = self.b, self.n
+        higher = g.monoid == "maximum"
+        beats = ("greater" if g.strict else "greater_equal") if higher else ("less" if g.strict else "less_equal")
+        tb = self.env.batched(g.term)
+        m = b.op("reduce_max" if higher else "reduce_min", tb, axes=(0,))
+        hit = b.op("equal", tb, m)
+        keep = None
+        if g.keep is not None:
+            keep = self.env.batched(g.keep)
+            hit = b.op("logical_and", hit, keep)
+        updated = b.op("logical_and", b.op(beats, m, g.best.init), b.op("reduce_any", hit, axes=(0,)))
+        if g.strict:
+            at = b.op("argmax", hit, axis=0)
+        else:
+            ramp = b.op("iota", shape=(n,), dtype=np.dtype(np.int64), axis=0)
+            at = b.op("reduce_max", b.op("select", hit, ramp, b.const(np.int64(0))), axes=(0,))
+        # every iteration sets one: each kept term beats the one before, the first beats the init
+        first = b.op("reshape", b.op("slice", tb, starts=(0,), stops=(1,), steps=(1,)), shape=())
+        every = b.op(beats, first, g.best.init)
+        if n > 1:
+            later = b.op("slice", tb, starts=(1,), stops=(n,), steps=(1,))
+            earlier = b.op("slice", tb, starts=(0,), stops=(n - 1,), steps=(1,))
+            every = b.op("logical_and", every, b.op("reduce_all", b.op(beats, later, earlier), axes=(0,)))
+        if keep is not None:
+            every = b.op("logical_and", every, b.op("reduce_all", keep, axes=(0,)))
+        memo[id(g)] = out = {"updated": updated, "at": at, "every": every}
+        return out
+
+    def _final_argext(self, c: Carry) -> Value:
+        """P at the iteration that set the final extreme, if any did."""
+        if self.n == 0:
+            return c.init
+        b, ex = self.b, self._extreme_facts(c.extreme)
+        p = self._payload(c)
+        if p.id in self.facts.aff:
+            a, b0 = self.facts.aff[p.id]
+            taken = b.op("add", b.op("multiply", ex["at"], b.const(np.int64(a))), b.const(np.int64(b0)))
+            if taken.dtype != p.dtype:
+                taken = b.op("convert", taken, dtype=p.dtype)
+        else:
+            pb = self.env.batched(p)
+            zeros = [b.const(np.int64(0))] * len(p.shape)
+            row = b.op("dynamic_slice", pb, ex["at"], *zeros, sizes=(1, *p.shape))
+            taken = b.op("reshape", row, shape=tuple(p.shape))
+        return b.op("select", ex["updated"], taken, c.init)
+
+    def _final_argany(self, c: Carry) -> Value:
+        """init (+) g(True) if any iteration set a new extreme, (+) g(False)
+        if some iteration did not: the fold's term g(pred) evaluated at both."""
+        if self.n == 0:
+            return c.init
+        b, g, ex = self.b, c.extreme, self._extreme_facts(c.extreme)
+        fold = self.facts.defs[c.result.id]
+        term = next(v for v in fold.inputs if v.id != c.arg.id)
+        acc = c.init
+        for value, happened in ((True, ex["updated"]), (False, b.op("logical_not", ex["every"]))):
+            got = self._at_pred(term, g.pred, b.const(np.bool_(value)), {})
+            acc = b.op("select", happened, b.op(fold.prim.name, acc, got), acc)
+        return acc
+
+    def _at_pred(self, v: Value, pred: Value, const: Value, memo: dict) -> Value:
+        """v recomputed with pred replaced by a constant (the ops between read
+        nothing else of the loop: masked.pred_readers)."""
+        if v.id == pred.id:
+            return const
+        if v.id in memo:
+            return memo[v.id]
+        op = self.facts.defs.get(v.id)
+        if op is None:
+            return v
+        ins = [self._at_pred(x, pred, const, memo) for x in op.inputs]
+        memo[v.id] = out = self.b.op(op.prim, *ins, **op.attrs)
+        return out
 
     def _final_map(self, c: Carry) -> Value:
         if self.n == 0:
@@ -745,6 +844,9 @@ def _report(loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan) -> Non
         info.kind = "reduction"
         names = ", ".join(f"`{loop_var_name(c, facts)}` ({c.monoid}{_masked_note(c, facts)})"
                           for c in carries if c.kind == "reduction")
+        for g in dict.fromkeys(c.extreme for c in carries if c.kind == "argext"):
+            taken = ", ".join(f"`{loop_var_name(c, facts)}`" for c in g.members if c.kind == "argext")
+            names += f"; {taken} taken where `{loop_var_name(g.best, facts)}` reaches its {g.monoid}"
         scatters = ", ".join(f"`{loop_var_name(c, facts)}`" for c in carries if c.kind == "scatter")
         info.reason = " and ".join(filter(None, [names and f"reduces {names}",
                                                  scatters and f"scatter-adds into {scatters}"]))

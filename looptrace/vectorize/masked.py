@@ -177,6 +177,10 @@ def _running_extreme(sel: Op, carried: set[int], defs: dict, uses: dict) -> list
             or _reads_carried(v, carried, defs) \
             or guard is not None and _reads_carried(guard, carried, defs):
         return None
+    if guard is not None and any(pred.id not in {o.id for o in u.outputs} for u in uses.get(cmp.out.id, ())):
+        return None
+    if pred_readers(pred, sel, carried, defs, uses) is None:
+        return None  # the comparison feeds something else: the loop stays a scan, on compare and select
     b = derived(sel)
     keep = None
     if acc.dtype.kind == "f":
@@ -243,3 +247,61 @@ def is_conditional_term(v: Value, defs: dict) -> bool:
     """Is v a select (the term of a conditional accumulation)?"""
     op = defs.get(v.id)
     return op is not None and op.prim.name == "select"
+
+
+# --- what a running extreme's comparison feeds -------------------------------------------
+# `if v > best: best = v; bi = i` reads the comparison for the payload `bi`
+# too; a Python-number `best = -np.inf` carries a type tag folded from it. The
+# classifier (analysis._extremes) makes these readers of the comparison sinks
+# of the loop: the payload is taken at the index where the extreme is reached,
+# the tag from whether any (or not every) iteration set a new extreme.
+_IDEMPOTENT = ("maximum", "minimum", "logical_or", "logical_and")
+
+
+class Readers:
+    """The ops reading a running extreme's comparison `pred` (but its select):
+    `payloads` select(pred, P, b) of a carried b read by nothing else, P free
+    of carried values; `folds` b (+) g(pred) of a carried b with (+) idempotent;
+    `inner` the pure ops between pred and a fold's term, reading nothing but
+    pred's values and loop invariants."""
+
+    def __init__(self) -> None:
+        self.payloads: list[Op] = []
+        self.folds: list[Op] = []
+        self.inner: list[Op] = []
+
+    def ops(self) -> list[Op]:
+        return self.payloads + self.folds + self.inner
+
+
+def pred_readers(pred: Value, skip: Op | None, carried: set[int], defs: dict, uses: dict) -> Readers | None:
+    r = Readers()
+    derived_ids, stack, seen = {pred.id}, [pred], set()
+    while stack:
+        x = stack.pop()
+        for u in uses.get(x.id, ()):
+            if u is skip or id(u) in seen:
+                continue
+            seen.add(id(u))
+            if u.blocks or u.prim.effectful or len(u.outputs) != 1:
+                return None
+            ins = u.inputs
+            if u.prim.name == "select" and ins[0].id == pred.id and ins[2].id in carried \
+                    and ins[1].id not in derived_ids and not _reads_carried(ins[1], carried, defs) \
+                    and len(uses.get(ins[2].id, ())) == 1 and not uses.get(u.out.id) \
+                    and u.out.dtype == ins[2].dtype and tuple(u.out.shape) == tuple(ins[2].shape):
+                r.payloads.append(u)
+                continue
+            accs = [v for v in ins if v.id in carried]
+            if u.prim.name in _IDEMPOTENT and len(accs) == 1 and len(ins) == 2 and not uses.get(u.out.id) \
+                    and len(uses.get(accs[0].id, ())) == 1 and u.out.dtype == accs[0].dtype \
+                    and tuple(u.out.shape) == tuple(accs[0].shape) == () \
+                    and all(v.id in derived_ids for v in ins if v.id != accs[0].id):
+                r.folds.append(u)
+                continue
+            if accs or any(v.id not in derived_ids and not v.is_const and v.id in defs for v in ins):
+                return None
+            r.inner.append(u)
+            derived_ids.add(u.out.id)
+            stack.append(u.out)
+    return r

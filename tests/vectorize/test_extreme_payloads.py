@@ -1,0 +1,225 @@
+"""A running extreme with a payload, `if v > best: best = v; bi = i` (the
+argmax loop, nearest-neighbour searches), is a reduction: the payload is
+taken where the extreme is reached (vectorize/analysis.py `_extremes`,
+loop_rewrite `_final_argext`), the first index for `>`, the last for `>=`;
+the type tag of a Python-number start (`best = -np.inf`) from whether any,
+and whether every, iteration set a new extreme (`_final_argany`). Each
+program against the plain function, values and Python types, on values with
+NaNs, ties, infinities and signed zeros, and with the loop fates explain gives."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import looptrace as lt
+
+
+def argmax_first(x):
+    best = x[0]
+    bi = 0
+    for i in range(x.shape[0]):
+        if x[i] > best:
+            best = x[i]
+            bi = i
+    return best, bi
+
+
+def argmax_last_from_python_float(x):
+    best = -np.inf
+    bi = -1
+    for i in range(x.shape[0]):
+        if x[i] >= best:
+            best = x[i]
+            bi = i
+    return best, bi
+
+
+def argmin_python_init(x, y):
+    best = np.inf
+    bi = -1
+    at = 0.5
+    for i in range(x.shape[0]):
+        if x[i] < best:
+            best = x[i]
+            bi = i
+            at = y[i]
+    return best, bi, at
+
+
+def argmin_reversed_comparison_from_zero(x):
+    best = 0.0
+    bi = 7
+    for i in range(2, x.shape[0], 2):
+        if best >= x[i]:
+            best = x[i]
+            bi = i
+    return best, bi
+
+
+def guarded_argmax(x, c):
+    best = x[0]
+    bi = -1
+    for i in range(x.shape[0]):
+        if c[i] > 0 and x[i] > best:
+            best = x[i]
+            bi = i
+    return best, bi
+
+
+def row_payload(x, Y):
+    best = -np.inf
+    row = np.zeros(Y.shape[1])
+    for i in range(x.shape[0]):
+        if x[i] > best:
+            best = x[i]
+            row = Y[i]
+    return best, row
+
+
+def integer_argmin(k):
+    best = k[0]
+    bi = 0
+    for i in range(k.shape[0]):
+        if k[i] <= best:
+            best = k[i]
+            bi = i
+    return best, bi
+
+
+def ever_stalls(x):
+    """A fold of the comparison: its False side decides (`every` iteration rose?)."""
+    best = x[0]
+    stalled = False
+    for i in range(1, x.shape[0]):
+        up = x[i] > best
+        if up:
+            best = x[i]
+        stalled = np.logical_or(stalled, np.logical_not(up))
+    return best, stalled
+
+
+def nearest_center(X, C):
+    """k-means assignment written as loops: the inner argmin is a reduction,
+    the outer loop over points then batches."""
+    labels = np.empty(X.shape[0], dtype=np.int64)
+    for p in range(X.shape[0]):
+        best = np.inf
+        bj = -1
+        for j in range(C.shape[0]):
+            d = 0.0
+            for k in range(X.shape[1]):
+                d += (X[p, k] - C[j, k]) ** 2
+            if d < best:
+                best = d
+                bj = j
+        labels[p] = bj
+    return labels
+
+
+def _same(fn, *args, backend="interpret"):
+    want = fn(*args)
+    got = lt.jit(fn, backend=backend)(*args)
+    if not isinstance(want, tuple):
+        want, got = (want,), (got,)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert type(g) is type(w), (fn.__name__, type(g), type(w))
+        np.testing.assert_array_equal(g, w)
+
+
+def _kinds(fn, *args):
+    return [r.kind for r in lt.explain(lt.jit(fn, backend="interpret"), *args).loops]
+
+
+values = st.lists(st.sampled_from([np.nan, -np.inf, np.inf, 0.0, -0.0, 1.5, -2.0, 3.25, 3.25, 7.0]),
+                  min_size=1, max_size=12).map(lambda v: np.array(v))
+
+
+@settings(max_examples=60, deadline=None)
+@given(values, st.integers(0, 2**31))
+def test_same_as_the_loop(x, seed):
+    rng = np.random.default_rng(seed)
+    y = rng.standard_normal(x.shape[0])
+    for fn in (argmax_first, argmax_last_from_python_float, argmin_reversed_comparison_from_zero, ever_stalls):
+        _same(fn, x)
+    _same(ever_stalls, np.sort(x))
+    _same(argmin_python_init, x, y)
+    _same(guarded_argmax, x, y)
+    _same(row_payload, x, rng.standard_normal((x.shape[0], 3)))
+    _same(integer_argmin, rng.integers(-3, 3, x.shape[0]))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_reductions_on_random_data(backend):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(400)
+    x[[5, 90]] = np.nan
+    y = rng.standard_normal(400)
+    cases = [(argmax_first, (x,)), (argmax_last_from_python_float, (np.round(y, 1),)),
+             (argmin_python_init, (x, y)), (argmin_reversed_comparison_from_zero, (y,)),
+             (guarded_argmax, (y, x)), (row_payload, (y, rng.standard_normal((400, 3)))),
+             (integer_argmin, (rng.integers(-50, 50, 400),)), (ever_stalls, (x,)), (ever_stalls, (np.sort(y),))]
+    for fn, args in cases:
+        _same(fn, *args, backend=backend)
+        assert _kinds(fn, *args) == ["reduction"], fn.__name__
+    text = str(lt.explain(lt.jit(argmin_python_init, backend="interpret"), x, y))
+    assert "`bi`, `at` taken where `best` reaches its minimum" in text
+
+
+def test_no_iteration_sets_an_extreme():
+    """The payload and the Python type keep their start: nothing beats +inf
+    for a maximum, or a NaN start; a loop of no trips."""
+    x = np.array([1.0, 2.0, np.nan])
+    _same(argmax_last_from_python_float, np.full(4, np.nan))
+    _same(argmin_reversed_comparison_from_zero, np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    _same(argmin_reversed_comparison_from_zero, x[:2])
+    _same(argmax_first, np.array([np.nan, 1.0, 2.0]))
+    _same(argmin_python_init, x, x)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_nearest_center_batches(backend):
+    rng = np.random.default_rng(3)
+    X, C = rng.standard_normal((60, 3)), rng.standard_normal((5, 3))
+    _same(nearest_center, X, C, backend=backend)
+    assert _kinds(nearest_center, X, C) == ["vectorized", "reduction", "reduction"]
+
+
+def test_a_payload_read_in_the_loop_keeps_the_scan():
+    """bi read by the step (or the comparison read by another update) is
+    not a payload: the loop stays a scan, and is right."""
+    def read_back(x):
+        best = x[0]
+        bi = 0
+        s = 0
+        for i in range(x.shape[0]):
+            if x[i] > best:
+                best = x[i]
+                bi = i
+            s += bi
+        return best, bi, s
+
+    def counted(x):
+        best = x[0]
+        n = 0
+        for i in range(x.shape[0]):
+            if x[i] > best:
+                best = x[i]
+                n += 1
+        return best, n
+
+    x = np.random.default_rng(5).standard_normal(50)
+    for fn in (read_back, counted):
+        _same(fn, x)
+        _same(fn, x, backend="cpu")
+    assert _kinds(read_back, x) == ["scan"]
+
+
+def test_on_the_cuda_backend():
+    """The payload's ops after the loop (argmax, any, all, a gather) on the
+    cuda backend (the simulator in CI)."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(30)
+    x[3] = np.nan
+    _same(argmin_python_init, x, rng.standard_normal(30), backend="cuda")
+    _same(nearest_center, rng.standard_normal((12, 3)), rng.standard_normal((4, 3)), backend="cuda")
