@@ -427,6 +427,8 @@ def _extremes(facts: LoopFacts, carries: list[Carry]) -> list[Extreme]:
         if any(m.result.id not in {op.out.id for op in readers.payloads + readers.folds} or m is c
                or facts.n_uses(m.result) != 1 for m in members):
             continue
+        if any(result_uses(facts.body, v) for op in sinks + readers.inner for v in op.outputs):
+            continue  # the loop stacks a comparison (a gradient's forward loop keeps it for the reverse)
         g = Extreme(c, top.prim.name, term, keep, strict.pop(), pred, sinks + readers.ops(), members)
         for m in members:
             m.extreme = g

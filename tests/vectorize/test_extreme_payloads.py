@@ -223,3 +223,34 @@ def test_on_the_cuda_backend():
     x[3] = np.nan
     _same(argmin_python_init, x, rng.standard_normal(30), backend="cuda")
     _same(nearest_center, rng.standard_normal((12, 3)), rng.standard_normal((4, 3)), backend="cuda")
+
+
+def python_max_from_minus_inf(x):
+    m = -np.inf
+    for i in range(x.shape[0]):
+        m = max(m, x[i])
+    return m
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_gradients_through_the_running_extreme(backend):
+    """A gradient's forward loop stacks the comparison for the reverse loop:
+    that comparison is no sink (the regression the cuda probe found: the
+    stacked comparison was read before it was defined)."""
+    x = np.random.default_rng(6).standard_normal(7)
+    want = np.zeros(7)
+    want[np.argmax(x)] = 1.0
+    g = lt.grad(lt.jit(python_max_from_minus_inf, backend=backend))(x)
+    np.testing.assert_array_equal(g, want)
+
+    def loss(x, y):
+        best, bi, at = argmin_python_init(x, y)
+        return best * 2.0 + at * 3.0
+
+    y = np.random.default_rng(7).standard_normal(7)
+    gx, gy = lt.grad(lt.jit(loss, backend=backend), argnums=(0, 1))(x, y)
+    k = int(np.argmin(x))
+    wx, wy = np.zeros(7), np.zeros(7)
+    wx[k], wy[k] = 2.0, 3.0
+    np.testing.assert_allclose(gx, wx)
+    np.testing.assert_allclose(gy, wy)
