@@ -254,7 +254,10 @@ class CudaEmitter(BlockWalker):
         """Storage `out` may be written into holding x's contents: x's own when
         x may be consumed here, else a copy."""
         loc = self.loc(x)
-        if isinstance(loc, Access) and x.const is None and self.scope.can_consume(x):
+        # (not through a broadcast, a stride of 0: its elements share storage, a write would
+        # reach every row; `v * np.ones((2, 3))` then `out[0, 0] = 5` wrote both rows)
+        if isinstance(loc, Access) and x.const is None and self.scope.can_consume(x) \
+                and all(s != 0 or d == 1 for s, d in zip(loc.strides, loc.shape)):
             self.bind(out, loc, alias_of=x)
             return loc
         dst = self.alloc(out)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from looptrace.codegen.planning.fusion import broadcast_index, is_fold, read_through
 from looptrace.ir.core import Op, Value
 from looptrace.ir.primitive import folded_axes
@@ -50,8 +52,12 @@ def fold_acc_dtype(op: Op):
 
 
 def fold_init(op: Op) -> str:
-    acc = fold_acc_dtype(op)
-    return literal(op.prim.reduction.identity(acc), acc)
+    """The accumulator's start, typed: a bare int literal is int64 to Numba,
+    but a Python int to the simulator, where NumPy 2 keeps `0 + int8` in int8
+    (int8 sums wrapped there)."""
+    acc = np.dtype(fold_acc_dtype(op))
+    text = literal(op.prim.reduction.identity(acc), acc)
+    return f"np.{acc.name}({text})" if acc.kind in "iu" and not text.startswith("np.") else text
 
 
 class Fuser:
