@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import inspect
 import threading
+import types
 from typing import Any, Callable
 
 import numpy as np
@@ -112,8 +113,17 @@ class _Differentiated:
         for i in wrt:
             _check_differentiable(caller, self.name, self.jit.display_names[i], i, specs[i])
         positions = tuple(_arg_pos(specs, i) for i in wrt)
-        transform = Transform(("vjp", positions, self.opts.checkpoint),
-                              lambda program, _: gradient_program(program, list(positions), self.opts))
+
+        def apply(program, used):
+            for i in wrt:  # tracing may make an argument static: a float that decides a shape
+                if used[i].kind == "static":
+                    raise TypeError(f"{caller}({self.name}): cannot differentiate with respect to argument "
+                                    f"`{self.jit.display_names[i]}` (position {i}): it decides a shape "
+                                    "(`int(n)` in np.linspace, np.zeros, ...), so it is a constant of the "
+                                    "program; choose other argnums")
+            return gradient_program(program, [_arg_pos(used, i) for i in wrt], self.opts)
+
+        transform = Transform(("vjp", positions, self.opts.checkpoint), apply)
         c, specs = self.jit.compiled_for(values, transform, self._specs_of(wrt))
         return c, specs, len(c.traced.body.results) - len(c.traced.writebacks)
 
@@ -142,19 +152,42 @@ class _Differentiated:
                 return compiled, specs, extra
         raise TraceError(f"{self.name}: what it reads from outside its arguments keeps changing")
 
-    def run(self, values: list, wrt: tuple[int, ...], cts: list | None, caller: str):
-        """(output leaves, gradients as arrays shaped like the arguments)."""
+    def run(self, values: list, wrt: tuple[int, ...], cts: list | None, caller: str, outside: list | None = None):
+        """(output leaves, gradients as arrays shaped like the arguments);
+        `outside`: the arrays it reads from outside its arguments, as bound
+        earlier (vjp's point), instead of as they are now."""
         c, specs, extra = self._bound(values, lambda: self.compiled(values, wrt, caller))
+        if outside is not None and len(outside) == len(extra):
+            extra = outside
         n_out = len(c.traced.body.results) - len(c.traced.writebacks)
         outs = c.program.body.results[:n_out]
         if cts is None:
             cts = [np.ones((), v.dtype) for v in outs]
-        cts = [np.asarray(ct, dtype=v.dtype).reshape(v.shape) for ct, v in zip(cts, outs)]
+        cts = [_cotangent(ct, v, k, len(outs)) for k, (ct, v) in enumerate(zip(cts, outs))]
         keep = getattr(c.run, "takes_device_arrays", False)
         args = [runtime_arg(s, v, keep) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
         res = transactional_run(c.run, args + cts)
         grads = [_like_argument(g, values[i], specs[i]) for g, i in zip(res[n_out:], wrt)]
         return res[:n_out], grads, c.program
+
+
+def _cotangent(ct: Any, out: Any, k: int, n: int) -> np.ndarray:
+    """The cotangent given for output k, as an array of its shape and dtype;
+    anything else (None, another shape) is refused, never reshaped."""
+    what = "the cotangent" if n == 1 else f"the cotangent of output {k}"
+    if ct is None or isinstance(ct, (tuple, list, dict)) and n == 1 and not np.ndim(ct):
+        raise TypeError(f"vjp: {what} is {type(ct).__name__}; pass an array shaped like the output "
+                        f"{tuple(out.shape)}")
+    try:
+        arr = np.asarray(ct)
+    except Exception:  # noqa: BLE001 - an object NumPy cannot take
+        raise TypeError(f"vjp: {what} is a {type(ct).__name__}, not an array") from None
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"vjp: {what} has dtype {arr.dtype}; pass numbers")
+    if tuple(arr.shape) != tuple(out.shape):
+        raise ValueError(f"vjp: {what} has shape {tuple(arr.shape)}, but the output has shape "
+                         f"{tuple(out.shape)}")
+    return arr.astype(out.dtype, copy=False)
 
 
 def _check_checkpoint(checkpoint: Any) -> None:
@@ -172,9 +205,17 @@ def _jit_of(fn: Callable, backend: str) -> JitFunction:
     """A JitFunction of `fn`; a function taking *args gets positional
     parameters a0, a1, ... fixed at its first call's arity."""
     params = inspect.signature(fn).parameters.values()
-    if not any(p.kind == p.VAR_POSITIONAL for p in params):
-        return JitFunction(fn, backend=backend)
-    return _VarargsJit(fn, backend)
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return _VarargsJit(fn, backend)
+    if not isinstance(fn, types.FunctionType) and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
+        # a bound method (`lt.grad(model.loss)`), a functools.partial, an object with __call__: a def
+        # of its own parameters calling it, traced as the user's code (tracer/runtime.py `_user_callable`)
+        names = [p.name for p in params]
+        ns: dict = {"fn": fn}
+        exec(f"def {getattr(fn, '__name__', 'function')}({', '.join(names)}):\n"
+             f"    return fn({', '.join(names)})", ns)
+        return JitFunction(ns[getattr(fn, "__name__", "function")], backend=backend)
+    return JitFunction(fn, backend=backend)
 
 
 class _VarargsJit:
@@ -273,8 +314,15 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
         values = d.jit.bind(args, kwargs)
         wrt = _argnums(argnums, len(values), "value_and_grad", d.name)
         dd, values, wrt, regroup = d.flat(values, wrt)
-        c, _, n_out = dd.compiled(values, wrt, "value_and_grad")
+        c, specs, n_out = dd.compiled(values, wrt, "value_and_grad")
         _check_scalar("grad", d.name, c.program.body.results[:n_out])
+        if _has_effects(c, specs):
+            # it writes into its arguments or what it reads from outside, or draws from a
+            # generator: the gradient of the state before the call, then the call itself,
+            # which makes the effects once (and refuses aliased arguments), as the plain function
+            before = _snapshot(values)
+            dd.forward(values, wrt)
+            values = before
         leaves, grads, program = dd.run(values, wrt, None, "value_and_grad")
         grads = regroup(grads)
         value = build_output(program.out_tree, leaves)
@@ -325,16 +373,32 @@ def vjp(fn: Callable, *args, checkpoint: int | None = None, backend: str | None 
     return out, vjp_fn
 
 
+def _snapshot(values: list) -> list:
+    """The arguments as they are now: arrays and generators copied (a call
+    that writes into them, or an optimizer step between vjp and vjp_fn,
+    must not change the gradient of this point)."""
+    return [copy.deepcopy(v) if isinstance(v, np.random.Generator) else
+            v.copy() if isinstance(v, np.ndarray) else v for v in values]
+
+
+def _has_effects(c: Compiled, specs: list) -> bool:
+    gs = getattr(c.traced, "guards", None)
+    return bool(c.traced.writebacks or any(s.kind == "rng" for s in specs) or gs is not None and gs.written)
+
+
 def _vjp_of(d: _Differentiated, values: list):
-    snapshot = [copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in values]
+    snapshot = _snapshot(values)
     wrt = specialize.differentiable(values)
     out = d.forward(values, wrt)
+    # what the function reads from outside its arguments, as it is now (bound once, copied)
+    c0, specs0, _ = d.compiled(snapshot, wrt, "vjp")
+    outside = [a.copy() if isinstance(a, np.ndarray) else a for a in d._bound(snapshot, lambda: (c0, specs0))[2]]
 
     def vjp_fn(cotangent):
         c, _, _ = d.compiled(snapshot, wrt, "vjp")
         leaves = _flatten_like(c.program.out_tree, cotangent)
-        fresh = [copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in snapshot]
-        _, grads, _ = d.run(fresh, wrt, leaves, "vjp")
+        fresh = _snapshot(snapshot)
+        _, grads, _ = d.run(fresh, wrt, leaves, "vjp", outside=outside if c is c0 else None)
         by_pos = dict(zip(wrt, grads))
         return tuple(by_pos.get(i) for i in range(len(values)))
 

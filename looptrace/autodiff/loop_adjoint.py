@@ -120,7 +120,10 @@ def classify(op: Op, fwd_ops: list[Op], adj: BodyAdjoint, recompute_all: bool) -
     wanted = [v for v in used_values(adj.ops, adj.results) if v.id in produced]
     recomputed: list[Value] = []
     for v in wanted:
-        if _recomputable(v, fwd_ops, carry_pos, recompute_all):
+        ragged = any(isinstance(d, Dim) for d in v.shape)  # an inner loop's tape of a traced trip count
+        if _recomputable(v, fwd_ops, carry_pos, recompute_all or ragged):
+            # (ragged: its length may change from step to step, `for k in range(t)` inside
+            # `for t ...`, so it cannot be stacked: recomputed from the step's carries instead)
             recomputed.append(v)
         elif v.id in new_carry:
             res.carry_out[v.id] = new_carry[v.id]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from looptrace.ir.builder import IRBuilder, derived, rebuilt
-from looptrace.ir.core import Block, Op, Value
+from looptrace.ir.core import Block, Dim, Op, Value
 from looptrace.ops.batching_helpers import NotBatchable, apply_rule, move_axis
 from looptrace.ops.shape_arith import size_of
 
@@ -206,6 +206,8 @@ class BatchEnv:
         nbytes = 0
         for v in op.outputs:
             if isinstance(v.dtype, np.dtype):
+                if any(isinstance(d, Dim) and d.bound is None for d in v.shape):
+                    raise NotBatchable("a value whose length only the run knows (an inner loop's record)")
                 nbytes += self.n * size_of(v.shape) * v.dtype.itemsize
         if nbytes > self.budget:
             raise OverBudget(op, nbytes, self.budget)

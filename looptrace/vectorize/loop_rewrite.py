@@ -386,15 +386,20 @@ def _large_cheap_feeders(facts: LoopFacts, pre: list[Op], in_loop: set[int]) -> 
     return moved
 
 
+def _one_element(shape: tuple) -> bool:
+    """A static shape of one element (a length only the run knows, a Dim, may be anything)."""
+    return all(isinstance(d, int) for d in shape) and size_of(shape) == 1
+
+
 def _per_iteration_cheap(facts: LoopFacts, op: Op) -> bool:
     if len(op.outputs) != 1 or op.blocks or op.prim.effectful or op.prim.raises:
         return False
     out = op.out
     name = op.prim.name
     if name == "dynamic_slice":
-        return size_of(out.shape) == 1 and all(facts.invariant(s) or s.id in facts.aff for s in op.inputs[1:])
+        return _one_element(out.shape) and all(facts.invariant(s) or s.id in facts.aff for s in op.inputs[1:])
     if name == "reshape":
-        return out.shape == () and size_of(op.inputs[0].shape) == 1
+        return out.shape == () and _one_element(op.inputs[0].shape)
     return out.shape == () and op.prim.elementwise and op.prim.cheap
 
 
