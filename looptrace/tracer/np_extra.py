@@ -98,8 +98,9 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     axis = _axis_of(axis, a.ndim, "np.take")
     n = a.shape[axis]
     idx = _tr(indices) if _any_traced(indices) else np.asarray(indices)
-    if idx.dtype.kind not in "biu" or idx.dtype == np.uint64:
-        raise TypeError(f"Cannot cast array data from {idx.dtype!r} to dtype('int64') according to the rule 'safe'")
+    if idx.dtype.kind not in "biu":  # (uint64 is cast as NumPy does, same_kind: past 2**63 it wraps negative)
+        raise TypeError(f"Cannot cast array data from {idx.dtype!r} to dtype('int64') according to the rule "
+                        "'same_kind'")
     size = int(np.prod(idx.shape))
     if n == 0 and size:
         raise IndexError("cannot do a non-empty take from an empty axes.")

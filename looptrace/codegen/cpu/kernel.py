@@ -447,6 +447,17 @@ def _check_dtypes(program: Program) -> None:
             raise UnsupportedError("this computes in float16, which the CPU backend does not support "
                                    "(Numba has no float16)", op.loc,
                                    "convert to float32 first, or use backend='interpret'")
+        if op.prim.name in _COMPLEX_ORDER and any(isinstance(v.dtype, np.dtype) and v.dtype.kind == "c"
+                                                  for v in op.inputs):
+            raise UnsupportedError(f"ordering complex values (`{op.prim.name}`: NumPy compares the real parts, "
+                                   "then the imaginary ones) is not supported by the CPU backend", op.loc,
+                                   "compare the real parts (z.real) or the magnitudes (abs(z)), or use "
+                                   "backend='interpret'")
+
+
+# ops that order their inputs: Numba has no complex `<` (they failed to compile)
+_COMPLEX_ORDER = frozenset({"less", "less_equal", "greater", "greater_equal", "maximum", "minimum", "fmax", "fmin",
+                            "reduce_max", "reduce_min", "argmax", "argmin", "sort", "argsort", "clip"})
 
 
 def _emit(program: Program, parallel: bool, fastmath: bool) -> Emitter:

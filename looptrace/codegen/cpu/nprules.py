@@ -24,6 +24,9 @@ comparing with the plain function: wrong answers before these).
 - gcd_int(a, b) / lcm_int(a, b): np.gcd and np.lcm, codegen/scalar_algorithms.py's
   (|a| and |b| as uint64, so gcd(INT64_MIN, 0) is INT64_MIN and an lcm
   wraps, as NumPy's); Numba's np.gcd is not used.
+- cdiv(a, b): complex division; by zero NumPy divides part by part
+  ((1+1j)/0 is inf+infj, 0j/0 nan+nanj) where Numba's raised
+  ZeroDivisionError.
 - sign_f(x): np.sign of a float: +0.0 for either zero (Numba's gave -0.0
   for -0.0); of an unsigned integer the emitter writes `x > 0` (Numba's
   np.sign read 200 as a uint8 as negative: 255).
@@ -138,3 +141,10 @@ def sign_f(x):
 # np.gcd / np.lcm of integers: one definition for the CPU and cuda targets (codegen/scalar_algorithms.py)
 gcd_int = numba.njit(cache=True, inline="always")(scalar_algorithms.gcd)
 lcm_int = numba.njit(cache=True, inline="always")(scalar_algorithms.lcm)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def cdiv(a, b):
+    if b.real == 0.0 and b.imag == 0.0:
+        return complex(a.real / b.real, a.imag / b.real)
+    return a / b

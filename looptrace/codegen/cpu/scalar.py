@@ -88,6 +88,21 @@ def _positive_literal(text: str) -> bool:
     return text.isdigit() and int(text) > 0
 
 
+# uint64 against a signed integer: Numba compares the two as float64 (2**63 == 2**63 - 1), NumPy
+# exactly. A negative signed side is below every uint64; otherwise both compare as uint64.
+_BELOW = {"equal": False, "not_equal": True, "less": True, "less_equal": True, "greater": False,
+          "greater_equal": False}  # what `s OP u` is for a negative s
+
+
+def _exact_unsigned_comparison(name: str, args: list[str], in_dtypes) -> str:
+    signed_left = np.dtype(in_dtypes[0]).kind == "i"
+    s, u = (args[0], args[1]) if signed_left else (args[1], args[0])
+    when_negative = _BELOW[name] if signed_left else {"less": False, "less_equal": False, "greater": True,
+                                                       "greater_equal": True}.get(name, _BELOW[name])
+    a, b = (f"np.uint64({s})", u) if signed_left else (u, f"np.uint64({s})")
+    return f"({when_negative} if {s} < 0 else ({a} {INFIX[name]} {b}))"
+
+
 def ufunc_expr(name: str):
     def expr(args: list[str], in_dtypes, out_dtype) -> str:
         call = _mathlib_call(name, args, in_dtypes)
@@ -111,6 +126,11 @@ def ufunc_expr(name: str):
         if name in ("floor_divide", "remainder") and np.dtype(out_dtype).kind == "i" and not args[1].isdigit():
             helper = "floordiv_int" if name == "floor_divide" else "remainder_int"
             return f"{helper}({args[0]}, {args[1]})"  # a divisor that may be -1 (nprules.py)
+        if name in _COMPARISONS and len(in_dtypes) == 2 and \
+                {np.dtype(d).kind for d in in_dtypes} == {"u", "i"} and np.uint64 in map(np.dtype, in_dtypes):
+            return _exact_unsigned_comparison(name, args, in_dtypes)
+        if name == "divide" and np.dtype(out_dtype).kind == "c":
+            return f"cdiv({args[0]}, {args[1]})"  # by zero: part by part, as NumPy (nprules.py)
         if name in INFIX:
             return f"({args[0]} {INFIX[name]} {args[1]})"
         if name == "invert" and np.dtype(in_dtypes[0]) == np.bool_:

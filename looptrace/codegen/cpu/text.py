@@ -17,8 +17,9 @@ def literal(x, dtype) -> str:
         return f"({int(x)})" if int(x) < 0 else str(int(x))  # Numba types an int literal as int64
     if dt.kind in "iu":
         return f"np.{dt.name}({int(x)})"
-    if dt.kind == "c":
-        return f"np.{dt.name}({complex(x)!r})"
+    if dt.kind == "c":  # (parts by _float_text: repr gives `inf`, `nan`, names Numba does not know)
+        z = complex(x)
+        return f"np.{dt.name}(complex({_float_text(z.real)}, {_float_text(z.imag)}))"
     raise TypeError(f"no literal for dtype {dt}")
 
 
