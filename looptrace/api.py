@@ -643,6 +643,8 @@ def _check_traceable(fn: Any) -> None:
         raise TypeError(f"looptrace.jit compiles Python functions, not a functools.partial (of {inner}): jit "
                         "the function itself and pass the bound values as arguments, or write a def that "
                         "calls it")
+    if not callable(fn):
+        raise TypeError(f"looptrace.jit compiles Python functions, not {fn!r:.60} (of type {type(fn).__name__})")
     name = getattr(fn, "__name__", None) or type(fn).__name__
     if getattr(fn, "__module__", None) == "numpy" or isinstance(fn, np.ufunc):
         name = f"np.{name}"

@@ -70,6 +70,12 @@ def _run_impl(op: Op, ins: list, env: Env) -> list:
         located = cls(format_message(str(e), op.loc))
         located.looptrace_located = True
         raise located from None
+    except np.linalg.LinAlgError as e:  # a singular matrix: the user's line, as the compiled targets say
+        if not getattr(e, "looptrace_located", False) and op.loc.line > 0:
+            e.add_note(f'raised by looptrace\'s compiled code at\n  File "{op.loc.file}", line {op.loc.line}\n'
+                       f"    {op.loc.text.strip()}")
+        e.looptrace_located = True
+        raise
     return list(out) if op.prim.multiple_results else [out]
 
 

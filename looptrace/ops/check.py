@@ -51,6 +51,13 @@ class Failure:
     exc: BaseException
     loc: SourceLoc
     message: str | None = None  # "... {value} ...": made at run time from a value input
+    slot: int | None = None  # the user's exception takes the value input as its argument `slot`
+    as_bool: bool = False  # ... as a Python bool (else a Python int)
+
+    @property
+    def valued(self) -> bool:
+        """Does this failure take a value input?"""
+        return self.message is not None or self.slot is not None
 
     def make(self, value=None) -> BaseException:
         """A fresh copy of the user's exception, noting the line it comes from."""
@@ -64,6 +71,10 @@ class Failure:
             e = copy.copy(self.exc)
         except Exception:  # an exception class whose copy fails: raise the original
             e = self.exc
+        if self.slot is not None:  # `raise ValueError("bad index", i)`: i as the run gave it
+            args = list(self.exc.args)
+            args[self.slot] = bool(value) if self.as_bool else int(value)
+            e.args = tuple(args)
         e.__notes__ = list(getattr(self.exc, "__notes__", ()))
         if self.loc.line > 0:
             where = f'  File "{self.loc.file}", line {self.loc.line}'
@@ -82,15 +93,15 @@ def split_inputs(inputs, failures) -> tuple[list, list]:
     """(predicates, value per failure or None) of a check's inputs."""
     k = len(failures)
     preds, rest = list(inputs[:k]), iter(inputs[k:])
-    return preds, [next(rest) if f.message is not None else None for f in failures]
+    return preds, [next(rest) if f.valued else None for f in failures]
 
 
 def join_inputs(preds, values, failures) -> tuple:
-    return (*preds, *(v for v, f in zip(values, failures) if f.message is not None))
+    return (*preds, *(v for v, f in zip(values, failures) if f.valued))
 
 
 def _check_abstract(*inputs, failures):
-    n_values = sum(f.message is not None for f in failures)
+    n_values = sum(f.valued for f in failures)
     if len(inputs) != len(failures) + n_values or not failures:
         raise ShapeMismatch("check needs one predicate per failure and one value per valued failure")
     preds, values = split_inputs(inputs, failures)

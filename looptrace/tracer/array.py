@@ -14,6 +14,8 @@ np.array(x), ...), which `+=` writes into, as NumPy does.
 """
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -22,6 +24,14 @@ from looptrace.errors import TraceError, UnsupportedError
 from looptrace.ir.core import Dim, Value
 
 from . import context as ctx
+
+
+def _from_users_code(frame) -> bool:
+    """Is `frame` outside looptrace's own code (the user's converted function)?"""
+    return frame is not None and not frame.f_code.co_filename.startswith(_PACKAGE_DIR)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Tracer:
@@ -116,8 +126,18 @@ class Tracer:
         return any(isinstance(d, Dim) for d in self.value.shape)
 
     def __repr__(self) -> str:
+        if ctx.tracing() and _from_users_code(sys._getframe(1)):  # `"%r" % x[i]` in the user's function
+            self._as_text()
         v = self.value
         return f"Tracer({v}, shape={v.shape}, dtype={v.dtype}{', weak' if self.weak else ''})"
+
+    def __str__(self) -> str:  # str(x[i]), "%s" % x[i]: there is no text to give while tracing
+        self._as_text()
+
+    def _as_text(self):
+        raise TraceError("a traced value is turned into text (str(), repr(), % formatting); its value is "
+                         "known only at run time", ctx.current_loc(),
+                         "return the value and format it outside the jitted function")
 
     # --- things a traced value cannot do ------------------------------------
     def __bool__(self):

@@ -622,11 +622,32 @@ class LoopList:
         self.frame = frame
         self.segments: list[Value] = []
         self.in_branch = False
+        # (array appended, its value then, its value at the iteration's start if a loop variable holds it)
+        self.watched: list = []
+
+    def check_aliases(self, name: str) -> None:
+        """An appended array that is written in place afterwards (later in the
+        iteration, or in the next one: a loop variable's array written in
+        place, appended every iteration) is one object the plain list holds
+        several times, every entry showing its last contents; the stack holds
+        the values at each append."""
+        for v, val, start, loc in self.watched:
+            if v.value is not val or start is not None and v.value is not start:
+                raise UnsupportedError(
+                    f"`{name}.append(...)` appends an array that is written in place afterwards: plain Python's "
+                    "list holds that one array (every entry shows its final contents), looptrace's the values "
+                    "at each append", loc,
+                    "append a copy (`.copy()`) if the values at each append are meant, or stack the final "
+                    "array after the loop")
 
     def append(self, v: Any) -> "LoopList":
         spec = self.spec
         val = sem.as_value(v)
         spec.observe(val)
+        if is_tracer(v) and v.ndim:
+            start = getattr(self.loop, "bound_values", {}).get(id(v))
+            self.watched.append((v, val, start[1] if start is not None and start[0] is v else None,
+                                 ctx.current_loc()))
         if spec.mode == "stack":
             if ctx.state().frame is not self.frame:
                 self.in_branch = True
@@ -692,6 +713,8 @@ class ListSpec(Spec):
 
     def join(self, exit_obj, name, loc) -> Spec:
         state = self.list_state
+        if exit_obj is state:
+            state.check_aliases(name)
         if exit_obj is not state:
             raise UnsupportedError(f"list `{name}` is reassigned inside the loop; only `append` is "
                                    "supported on a list grown in a loop", loc)

@@ -30,6 +30,7 @@ fail at run time on data.
 """
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any, Callable
 
@@ -62,16 +63,45 @@ def _under_traced_control() -> bool:
 
 
 def emit_check(pred: Any, exc: BaseException, loc: SourceLoc | None = None) -> None:
-    """Raise `exc` at run time where `pred` (a traced bool) is true."""
+    """Raise `exc` at run time where `pred` (a traced bool) is true. A traced
+    integer or bool among the exception's arguments (`raise ValueError("bad
+    row", i)`) is its value at the failing run; any other traced argument is
+    refused (its value cannot be carried out of compiled code)."""
     loc = loc or ctx.current_loc()
     p = sem.as_value(pred, np.bool_)
-    ctx.emit(prim("check"), [p], loc, failures=(Failure(exc, loc),))
+    traced = [k for k, a in enumerate(exc.args) if is_tracer(a)]
+    if not traced:
+        ctx.emit(prim("check"), [p], loc, failures=(Failure(exc, loc),))
+        return
+    k = traced[0]
+    a = exc.args[k]
+    if len(traced) > 1 or a.shape != () or a.dtype.kind not in "biu":
+        from looptrace.errors import TraceError
+
+        what = "more than one traced value" if len(traced) > 1 else \
+            f"a traced {'array' if a.shape else a.dtype.name + ' value'}"
+        raise TraceError(f"the exception raised here takes {what} as an argument; looptrace can hand "
+                         "out one traced integer (an index, a count) from compiled code, not this", loc,
+                         "pass Python values, shapes or one integer (`raise ValueError('bad row', i)`)")
+    args = list(exc.args)
+    args[k] = None
+    template = copy.copy(exc)
+    template.args = tuple(args)
+    value = sem.as_value(sem.astype(a, np.int64), np.int64)
+    if tuple(p.shape) != ():
+        value = sem.as_value(sem.broadcast_to(sem.wrap(value), tuple(p.shape)), np.int64)
+    failure = Failure(template, loc, slot=k, as_bool=a.dtype.kind == "b")
+    ctx.emit(prim("check"), [p, value], loc, failures=(failure,))
 
 
 def raise_(exc: Any) -> None:
     """`raise exc` in converted code."""
     exc = _as_exception(exc)
     if not ctx.tracing() or not _under_traced_control():
+        if any(is_tracer(a) for a in exc.args):  # raised on every run: the value is not known yet
+            emit_check(True, exc)
+            ctx.state().frame.raised = True
+            return
         raise exc
     emit_check(True, exc)
     ctx.state().frame.raised = True
@@ -180,14 +210,18 @@ def run_time_exceptions(p, attrs: dict) -> list[type]:
 
 def refuse_in_try(p, attrs: dict, loc: SourceLoc) -> None:
     """Called for each op emitted inside a `try` body."""
+    for cls in run_time_exceptions(p, attrs):
+        refuse_class_in_try(cls, loc)
+
+
+def refuse_class_in_try(cls: type, loc: SourceLoc) -> None:
     for block in ctx.state().try_stack:
-        for cls in run_time_exceptions(p, attrs):
-            if block.catches(cls):
-                raise UnsupportedError(
-                    f"this may raise {cls.__name__} at run time inside a `try` whose `except` catches it; "
-                    "compiled code cannot jump to the handler", loc,
-                    "test the condition explicitly (if ...: ...) instead of catching the exception, "
-                    "or move the try/except outside the jitted function")
+        if block.catches(cls):
+            raise UnsupportedError(
+                f"this may raise {cls.__name__} at run time inside a `try` whose `except` catches it; "
+                "compiled code cannot jump to the handler", loc,
+                "test the condition explicitly (if ...: ...) instead of catching the exception, "
+                "or move the try/except outside the jitted function")
 
 
 def passthrough() -> None:

@@ -121,6 +121,9 @@ class TraceState:
         self.python_sums: dict[int, str] = {}  # value id -> op name: a Python-int sum or difference
         self.python_casts: dict = {}  # value id -> dtype: a Python int converted to a narrower int dtype
         self.call_depth: dict = {}  # a user function's code -> how many of its calls are being traced
+        self.recursed: set = set()  # the user functions that called themselves while traced
+        self.own_sites = 0  # arrays made from Python values so far (own_arrays.py)
+        self.promoted: set = set()  # ... those made traced (written under traced control in an earlier trace)
         # value id -> (data, position, axis): a window realigned onto another's positions (masked.py `_shifted`),
         # read at position(p) of data's axis where a loop reads it element by element (stepped.py)
         self.shifted_reads: dict[int, tuple] = {}

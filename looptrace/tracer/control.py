@@ -390,6 +390,26 @@ def _placeholder(x: Tracer) -> Tracer:
     return Tracer(sem.as_value(v), weak=x.weak)
 
 
+def _is_array(x: Any) -> bool:
+    """An ndarray as the plain function holds it (not a number, not a NumPy scalar)."""
+    if is_tracer(x):
+        return not x.weak and (x.ndim > 0 or x.array0d)
+    return isinstance(x, np.ndarray)
+
+
+def _same_array_dtype(name: str, a: Any, b: Any) -> None:
+    """Arrays of two dtypes from the two sides of a traced `if`: the plain
+    function's result has the dtype of the side that ran (an int8 array, or
+    the float64 one `a * 0.5` made), one the compiled program cannot choose
+    at run time; promoting both (float64) gave the wrong dtype, and wrong
+    values where the int8 arithmetic wraps, on the other path."""
+    if _is_array(a) and _is_array(b) and sem.dtype_of(a) != sem.dtype_of(b):
+        raise UnsupportedError(
+            f"`{name}` is an array of {sem.dtype_of(a)} on one side of this `if` and of {sem.dtype_of(b)} on "
+            "the other, a dtype chosen by a traced condition; looptrace needs one dtype for it",
+            ctx.current_loc(), f"convert both to one dtype (`{name} = ....astype(np.float64)`)")
+
+
 def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     (f1, ex1, w1), (f2, ex2, w2) = branches
     merged = list(entry)
@@ -403,6 +423,7 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
             raise UnsupportedError(_mismatch_message(names[k], *m.args), ctx.current_loc()) from None
         rebuilds.append((k, len(leaves), rebuild))
         for x, y in leaves:
+            _same_array_dtype(names[k], x, y)
             dtype, weak = merge.leaf_type(x, y)
             outs_then.append((x, dtype)), outs_else.append((y, dtype))
             kinds.append(("name", names[k], weak))
@@ -741,6 +762,8 @@ class LoopTrace:
             self.set(tuple(bound))
             region = Region(frame, name_args)
             region.bound = dict(zip(self.names, bound))
+            # each name's array at the start of an iteration (a list that appends one: carries.py `LoopList`)
+            self.bound_values = {id(o): (o, o.value) for o in bound if is_tracer(o) and o.base is None}
             region.extra = run(index)
             region.raw_exits = self.get()  # what the names hold, before materialize_views reads them
             region.exits = materialize_views(region.raw_exits, [self.entry[n] for n in self.names])
@@ -861,9 +884,31 @@ class LoopTrace:
                 continue
             joined = join_spec(specs[n], self.entry[n], exit_obj, n, self.loc)
             if joined is not specs[n]:
+                self._dtype_needs_a_trip(n, joined)
                 new[n] = joined
                 changed = True
         return new if changed else None
+
+    def _dtype_needs_a_trip(self, name: str, joined: Any) -> None:
+        """An array whose dtype an iteration changes (`y = a` of int8, then
+        `y = y * 1.5`) has the new dtype after the loop only if the loop ran:
+        where it may run zero times, the trip count's int arguments are made
+        static (specialize.py), else a clear error (it was float64 after a
+        loop of zero trips)."""
+        entry = self.entry[name]
+        if not (_is_array(entry) and isinstance(joined, ValueSpec) and joined.dtype != sem.dtype_of(entry)) \
+                or surely_runs(self):
+            return
+        from .static import UnsupportedConcrete, concrete_error
+
+        it = self.it
+        bounds = tuple(b for b in (it.start, it.stop, it.step) if is_tracer(b)) \
+            if it is not None and self.cond_fn is None else ()
+        raise concrete_error(
+            bounds, f"`{name}` enters this loop as a {sem.dtype_of(entry)} array and an iteration makes it "
+            f"{joined.dtype}; after a loop of zero trips it keeps {sem.dtype_of(entry)}, a dtype only the run "
+            "can choose", f"give `{name}` its loop dtype before the loop (`{name} = {name}.astype(np.{joined.dtype})`)",
+            cls=UnsupportedConcrete)
 
     def _writes_entry(self, name: str, body: Region) -> bool:
         """Does the body write (in place) the array `name` entered the loop with?"""

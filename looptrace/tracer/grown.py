@@ -20,6 +20,7 @@ from looptrace.errors import UnsupportedError
 
 from . import context as ctx
 from . import semantics as sem
+from .array import Tracer
 from .values import Segment
 
 # elements a grown list is expanded into at most (each is one indexing op of the program)
@@ -56,11 +57,26 @@ def expand(x: list, what: str) -> list:
     for e in x:
         if isinstance(e, Segment):
             stacked = sem.wrap(e.value)
-            items.extend(stacked[k] for k in range(e.value.shape[0]))
+            items.extend(GrownElement(sem.as_value(stacked[k])) for k in range(e.value.shape[0]))
         else:
             items.append(e)
     x[:] = items
     return x
+
+
+class GrownElement(Tracer):
+    """An element of a grown list, expanded: the list's storage is the stack,
+    so a write into the element could not reach the list (plain Python's
+    list holds the array itself): refused."""
+
+    __slots__ = ()
+
+    def assign(self, value) -> None:
+        raise UnsupportedError("an element of a list grown in a traced loop is written in place; looptrace "
+                               "holds the appended values stacked in one array, so the write would not reach "
+                               "the list", ctx.current_loc(),
+                               "append the final values, or make an array first (a = np.array(lst)) and "
+                               "write into it")
 
 
 def iterable(x: list) -> Any:
@@ -68,5 +84,5 @@ def iterable(x: list) -> Any:
     loop over its rows) when x is one segment and nothing else, else x
     expanded."""
     if len(x) == 1 and x[0].count is None:
-        return sem.wrap(x[0].value)
+        return GrownElement(x[0].value)  # (its rows are views: a write into one is refused)
     return expand(x, "iterating")

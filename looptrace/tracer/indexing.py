@@ -346,6 +346,12 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
 
     if isinstance(value, Tracer) and value.base is x and value.index is key:
         return  # `x[k] += v` already wrote through the view x[k]
+    if isinstance(value, Tracer) and value.ndim == 0 and value.dtype.kind == "f" and x.dtype.kind == "i":
+        # a float scalar stored into a signed integer array goes through Python's int(), as in
+        # NumPy: a NaN raises ValueError, an infinity or a value past 64 bits OverflowError
+        from .pymath import int_of_whole
+
+        value = int_of_whole(value)
     split = masked.after_integers(key)
     if split is not None:  # x[i, mask] = v is x[i][mask] = v
         setitem(getitem(x, split[0]), split[1], value)

@@ -22,6 +22,7 @@ from . import indexing, layout
 from . import semantics as sem
 from .array import Tracer, as_array0d, is_tracer
 from .values import Segment
+from .own_arrays import made
 
 _real_np = np
 
@@ -916,8 +917,9 @@ def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, **kw):
             raise ValueError("Unable to avoid copy while creating an array as requested.")
         return res
     res = _array(obj, dtype, copy, **kw)
-    if not is_tracer(res):
-        return np.array(res, ndmin=ndmin, copy=False) if ndmin else res
+    if not is_tracer(res):  # made from Python values: a write under traced control traces it (own_arrays.py)
+        out = made(np.array(res, ndmin=ndmin, copy=False) if ndmin else res)
+        return as_array0d(out) if is_tracer(out) and out.ndim == 0 else out
     if res.ndim < ndmin:
         res = sem.reshape(res, (1,) * (ndmin - res.ndim) + tuple(res.shape))
     return as_array0d(res) if res is not obj else res
@@ -983,7 +985,7 @@ def in_order(a, order: str, dtype=None) -> Any:
 
 def copy(a, **kw):
     if not _any_traced(a):
-        return np.copy(a)
+        return made(np.copy(a))
     return sem.wrap(_tr(a).value)
 
 

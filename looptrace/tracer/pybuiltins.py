@@ -154,6 +154,11 @@ def _int(x=0, *rest):
     if not is_tracer(x):
         return builtins.int(x, *rest)
     x = scalar(x, "int()")
+    if x.dtype == np.uint64:  # past 2**63 Python makes an int that looptrace's int64 cannot hold
+        from .checks import emit_check
+        from .python_numbers import MESSAGE
+
+        emit_check(sem.ufunc("greater_equal", x, np.uint64(2 ** 63)), OverflowError(MESSAGE))
     if x.dtype.kind in "biu":
         return _weak(sem.astype(x, np.int64))
     return int_of_whole(sem.ufunc("trunc", as_float(x, "int()")))
@@ -344,7 +349,44 @@ def _isinstance(obj, classinfo):
     return builtins.issubclass(kind, classinfo)
 
 
+def _type_of(obj: Any) -> type:
+    """The class the plain function holds: np.ndarray for an array (a 0-d one
+    included), the Python number of a Python-number value, else the NumPy
+    scalar of its dtype."""
+    if not is_tracer(obj):
+        return builtins.type(obj)
+    if obj.ndim or getattr(obj, "array0d", False):
+        return np.ndarray
+    if getattr(obj, "kinds", None) is not None or getattr(obj, "pyflag", None) is not None:
+        raise TraceError("type() of a value whose type is chosen at run time (a Python number on some "
+                         "paths, a NumPy scalar on others)", ctx.current_loc(),
+                         "give it one type on every path (np.float64(...) or float(...))")
+    if getattr(obj, "weak", False):
+        return _WEAK_TYPES.get(obj.dtype.kind, np.generic)
+    from .np_arrays import SCALAR_TYPES
+
+    real = obj.dtype.type  # as the traced function's `np` names it (`type(s) is np.float64`)
+    return next((t for t in SCALAR_TYPES.values() if t.real is real), real)
+
+
+def _as_text(fn: Callable) -> Callable:
+    def text(*args, **kwargs):
+        if any(is_tracer(a) for a in (*args, *kwargs.values())):
+            raise TraceError(f"{fn.__name__}() of a traced value: its value is known only at run time",
+                             ctx.current_loc(), "return the value and format it outside the jitted function")
+        return fn(*args, **kwargs)
+    return text
+
+
+def _type(*args, **kwargs):
+    if len(args) == 1 and not kwargs:
+        return _type_of(args[0])
+    return builtins.type(*args, **kwargs)
+
+
 BUILTINS: dict[int, Callable] = {id(f): impl for f, impl in [
+    (builtins.str, _as_text(builtins.str)), (builtins.repr, _as_text(builtins.repr)),
+    (builtins.ascii, _as_text(builtins.ascii)), (builtins.type, _type),
     (builtins.isinstance, _isinstance),
     (builtins.min, _minmax("min")), (builtins.max, _minmax("max")), (builtins.abs, _abs),
     (builtins.float, _float), (builtins.int, _int), (builtins.bool, _bool), (builtins.complex, _complex),

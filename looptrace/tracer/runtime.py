@@ -66,7 +66,7 @@ def _grown_item(x: list, key: Any) -> Any:
     k = k + n if k < 0 else k
     for e, size in zip(x, sizes):
         if k < size:
-            return sem.wrap(e.value)[k] if isinstance(e, Segment) else e
+            return grown.GrownElement(sem.as_value(sem.wrap(e.value)[k])) if isinstance(e, Segment) else e
         k -= size
     raise AssertionError("unreachable")
 
@@ -82,7 +82,20 @@ def attr(obj: Any, name: str) -> Any:
         raise runtime_length_error(f".{name}")
     if grown.is_grown(obj):  # a list method (reverse, pop, index, ...): on its elements (grown.py)
         grown.expand(obj, f"`.{name}` of")
-    value = getattr(obj, name)
+    try:
+        value = getattr(obj, name)
+    except AttributeError:
+        if not is_tracer(obj):
+            raise
+        # NumPy's own message (a traced value stands for an array or a NumPy scalar), at the user's line
+        what = "numpy.ndarray" if obj.ndim or obj.array0d else \
+            {"f": "float", "i": "int", "b": "bool", "c": "complex"}.get(obj.dtype.kind, "int") \
+            if obj.weak else f"numpy.{obj.dtype.name}"
+        e = AttributeError(f"'{what}' object has no attribute '{name}'")
+        loc = ctx.current_loc()
+        if loc.line > 0:
+            e.add_note(f'  File "{loc.file}", line {loc.line}\n    {loc.text.strip()}')
+        raise e from None
     return external.read_attr(obj, name, value) if ctx.tracing() else value
 
 
@@ -120,6 +133,7 @@ _ITERATING = frozenset(map(id, (builtins.sum, builtins.max, builtins.min, builti
 
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    fn = getattr(fn, "__lt_original__", fn) if isinstance(fn, types.FunctionType) else fn
     if any(grown.is_grown(a) for a in args) and (
             id(fn) in _ITERATING or isinstance(fn, types.FunctionType) and _user_function(fn)):
         for a in args:  # sum(parts), max(parts), enumerate(parts), a user's function: on its elements
@@ -217,6 +231,8 @@ def call_converted(fn: types.FunctionType, args: tuple, kwargs: dict) -> Any:
     depth = st.call_depth.get(fn.__code__, 0)
     if depth >= RECURSION_LIMIT:
         _endless_recursion(fn, args, kwargs)
+    if depth:
+        st.recursed.add(fn.__code__)
     cells = [c.cell_contents for c in fn.__closure__ or () if _cell_filled(c)]
     boxes = [id(b) for b in _array_boxes((args, kwargs, cells))]
     st.foreign_boxes.update(boxes)
@@ -224,7 +240,9 @@ def call_converted(fn: types.FunctionType, args: tuple, kwargs: dict) -> Any:
     try:
         out = converted(fn)(*args, **kwargs)
     except RecursionError:  # (Python's own limit first: many frames per traced call)
-        if depth == 0:
+        if depth:  # unwind to the outermost call, where there is stack to say why
+            raise
+        if fn.__code__ not in st.recursed:
             raise
         _endless_recursion(fn, args, kwargs)
     finally:
@@ -336,8 +354,16 @@ def _sum(iterable, start=0):
 
 
 def _print(*args, **kwargs):
-    if any(is_tracer(a) for a in args):
-        return None  # traced values have no value to print while tracing
+    """print() of Python values runs while tracing (once per compiled
+    version, where the plain function prints on every call); of a traced
+    value it is refused: there is nothing to print until the compiled code
+    runs, and compiled code does not print."""
+    if any(is_tracer(a) for a in (*args, *kwargs.values())):
+        from looptrace.errors import UnsupportedError
+
+        raise UnsupportedError("print() of a traced value: its value is known only when the compiled code "
+                               "runs, and compiled code does not print", ctx.current_loc(),
+                               "return the values and print them outside, or call `f.py_func` to debug")
     return builtins.print(*args, **kwargs)
 
 

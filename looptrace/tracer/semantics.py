@@ -141,6 +141,15 @@ def _scalars_as_selects(items: list) -> Tracer:
 
 
 # --- elementwise -----------------------------------------------------------------
+def _may_raise_in_try(cls: type) -> None:
+    """A check added after the trace (python_numbers.guard) may raise `cls`
+    here: refused inside a `try` that catches it, as emitted checks are."""
+    if ctx.state().try_stack:
+        from .checks import refuse_class_in_try
+
+        refuse_class_in_try(cls, ctx.current_loc())
+
+
 def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Tracer:
     """np.<name>(*args, dtype=dtype) with NEP 50 promotion resolved here: the
     operator's (`a / b`), where the result of Python numbers is one, unless
@@ -164,6 +173,11 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         # NumPy 2 compares a narrow int array with a Python int out of its range exactly
         # (np.uint8(5) > 300 is False): compared in int64, no value wraps
         loop_in = (np.dtype(np.int64), np.dtype(np.int64))
+    elif name in _COMPARISONS and len(loop_in) == 2 and np.dtype(loop_in[0]) == np.uint64 \
+            and any(is_tracer(a) and _wide_python_int(a, loop_in[0]) for a in args):
+        # a uint64 array against a traced Python int (which may be negative): the int as int64, the
+        # mixed comparison exact (codegen/cpu/scalar.py `_exact_unsigned_comparison`)
+        loop_in = tuple(np.dtype(np.int64) if is_tracer(a) and a.weak else np.dtype(np.uint64) for a in args)
     vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
     out = ctx.emit1(prim(name), vals)
     if numpy:
@@ -173,6 +187,7 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
     if name in _GROWING and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
             and any(isinstance(a, Tracer) for a in args):
         ctx.state().python_ints[out.id] = name  # checked after the trace where it may leave 64 bits
+        _may_raise_in_try(OverflowError)
     elif name in ("add", "subtract") and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
             and all(isinstance(a, Tracer) for a in args):
         ctx.state().python_sums[out.id] = name  # checked where both sides are carried (`a, b = b, a + b`)
@@ -181,6 +196,7 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
             and all(is_weak(a) for a in args) and any(isinstance(a, Tracer) for a in args):
         # Python raises on a zero divisor, and on 0.0 to a negative power: checked after the trace
         ctx.state().python_divs[out.id] = name
+        _may_raise_in_try(ValueError if name in ("left_shift", "right_shift") else ZeroDivisionError)
     res = wrap(out, weak=all(is_weak(a) for a in args))
     if not res.weak and any(isinstance(a, Tracer) and (a.pyflag is not None or a.kinds is not None) for a in args):
         from .python_numbers import mixed_ufunc

@@ -26,6 +26,7 @@ from .array import Tracer, is_tracer
 from .convert import NotConvertible, convert
 from .masked import is_selection
 from .merge import MaybeNone
+from .own_arrays import PromoteArray
 from .numpy_api import LINALG, NAMESPACE, linalg_namespace, np_namespace
 from .values import RngTracer, Segment, Undefined
 
@@ -59,6 +60,9 @@ def converted(fn: types.FunctionType) -> types.FunctionType:
         new = types.FunctionType(new.__code__, new.__globals__, new.__name__, None, closure)
     new.__defaults__ = fn.__defaults__
     new.__kwdefaults__ = fn.__kwdefaults__
+    # the converted function calls itself by its name (the factory's local): runtime.call maps it back,
+    # so a recursion is converted once and counted (runtime.RECURSION_LIMIT)
+    new.__lt_original__ = fn
     return new
 
 
@@ -143,6 +147,7 @@ class ArgSpec:
     shape: tuple = ()
     weak: bool = False
     device: bool = False  # an array in GPU memory (__cuda_array_interface__)
+    scalar: bool = False  # a NumPy scalar (np.float64(2.0)): immutable, `k += 1` rebinds it
 
 
 def device_array_spec(x: Any) -> tuple[np.dtype, tuple] | None:
@@ -170,7 +175,7 @@ def arg_spec(name: str, x: Any, static: bool) -> ArgSpec:
         if x.dtype.kind not in "biufc":
             raise TypeError(f"argument `{name}` has dtype {x.dtype}; looptrace compiles numeric arrays only")
         # a non-native byte order (big-endian data) is converted at the call (api.runtime_arg)
-        return ArgSpec("array", x.dtype.newbyteorder("="), tuple(x.shape))
+        return ArgSpec("array", x.dtype.newbyteorder("="), tuple(x.shape), scalar=isinstance(x, np.generic))
     device = device_array_spec(x)
     if device is not None:
         if device[0].kind not in "biufc":
@@ -202,7 +207,7 @@ def _bind_arg(spec: ArgSpec, x: Any) -> tuple[Any, Value | None]:
     if spec.kind == "rng":
         return RngTracer(v), v
     t = Tracer(v, weak=spec.weak)
-    t.array0d = spec.kind == "array" and v.ndim == 0  # a 0-d ndarray argument, which `+=` writes into
+    t.array0d = spec.kind == "array" and v.ndim == 0 and not spec.scalar  # a 0-d ndarray, which `+=` writes into
     if spec.kind == "array":
         from . import layout
 
@@ -231,7 +236,22 @@ def _call_by_kind(conv, fn, bound: list) -> Any:
 
 def trace_function(fn: types.FunctionType, names: list[str], args: tuple, specs: list[ArgSpec],
                    name: str) -> Program:
+    """The program of `fn` on arguments of these specs; traced again where an
+    array it makes from Python values is written under traced control
+    (own_arrays.py)."""
+    promoted: set = set()
+    while True:
+        try:
+            return _trace_once(fn, names, args, specs, name, promoted)
+        except PromoteArray as e:
+            if e.site in promoted:
+                raise
+            promoted.add(e.site)
+
+
+def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
     with ctx.trace_scope() as st:
+        st.promoted = promoted
         st.externals = ext = external.Externals(tuple(args))
         bound, arg_vals = [], []
         for i, (spec, x) in enumerate(zip(specs, args)):

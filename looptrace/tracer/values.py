@@ -110,3 +110,16 @@ class Segment:
 
     def __repr__(self) -> str:
         return f"<{self.value.shape[0]} elements appended in a loop>"
+
+    def _in_place(self, *args, **kwargs):
+        from looptrace.errors import UnsupportedError
+
+        raise UnsupportedError("an element of a list grown in a traced loop is changed in place (`lst[k] += v`); "
+                               "looptrace holds the appended values stacked in one array, so the write would "
+                               "not reach the list", ctx.current_loc(),
+                               "append the final values, or make an array first (a = np.array(lst)) and write "
+                               "into it")
+
+    __iadd__ = __isub__ = __imul__ = __itruediv__ = __ifloordiv__ = __imod__ = __ipow__ = _in_place
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _in_place
+    __setitem__ = __getitem__ = _in_place

@@ -162,7 +162,7 @@ class CallRuntime:
         exception, rules/check.py) or a bad index."""
         site = self.error_sites[code][1]
         if not isinstance(site, int):  # an ops.check.Failure; `i` is its value
-            return site.make(i if site.message is not None else None)
+            return site.make(i if site.valued else None)
         return self.index_error(code, i, n)
 
     def failed(self) -> bool:
