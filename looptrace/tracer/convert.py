@@ -368,7 +368,10 @@ class _Converter(ast.NodeTransformer):
             test = ast.Lambda(_no_args(), self.visit(node.test))
             call = ast.Call(_attr("while_"), [test, *common], meta)
         out.append(ast.Expr(call))
-        return [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
+        done = [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
+        header = node.iter if kind == "for" else node.test  # (an error in it quotes the loop's line)
+        done[-1].end_lineno, done[-1].end_col_offset = header.end_lineno, header.end_col_offset
+        return done
 
     def _closure_writes(self, stmts: list[ast.stmt], assigned: list[str]) -> list[str]:
         """The names a function defined in this one assigns through `nonlocal`,
@@ -396,7 +399,12 @@ class _Converter(ast.NodeTransformer):
                                        _name(f"__lt_else_{key}"), _name(f"__lt_get_{key}"),
                                        _name(f"__lt_set_{key}"), names], [])
         out.append(ast.Expr(call))
-        return [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
+        done = [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out[:-1]]
+        # the call spans the `if` line only: an error in the condition (the truth of an array)
+        # quoted the statement's last line
+        head = ast.copy_location(out[-1], node)
+        head.end_lineno, head.end_col_offset = node.test.end_lineno, node.test.end_col_offset
+        return done + [ast.fix_missing_locations(head)]
 
     def _visit_stmts(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []

@@ -106,8 +106,13 @@ def _statement(s: ast.stmt, in_loop: bool, unsupported) -> ast.stmt:
         s.finalbody = _block(s.finalbody, in_loop, unsupported)
     else:
         ret = next(n for n in _walk(s) if isinstance(n, ast.Return))
-        raise unsupported(ret, f"`return` inside `{type(s).__name__.lower()}` in a loop is not supported",
-                          "assign the result to a variable, `break`, and return after the loop")
+        kind = type(s).__name__.lower()
+        if in_loop:
+            raise unsupported(ret, f"`return` inside `{kind}` in a loop is not supported",
+                              "assign the result to a variable, `break`, and return after the loop")
+        raise unsupported(ret, f"`return` inside `{kind}` is not supported where another statement follows "
+                          "or the function may end without it", f"assign the result to a variable in each case "
+                          f"and return it after the `{kind}`")
     return s
 
 

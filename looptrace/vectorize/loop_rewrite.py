@@ -848,7 +848,7 @@ def _report(loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan) -> Non
     elif any(c.kind in ("reduction", "scatter") for c in carries):
         info.kind = "reduction"
         names = ", ".join(f"`{loop_var_name(c, facts)}` ({c.monoid}{_masked_note(c, facts)})"
-                          for c in carries if c.kind == "reduction")
+                          for c in carries if c.kind == "reduction" and _tagged_name(c, facts) is None)
         for g in dict.fromkeys(c.extreme for c in carries if c.kind == "argext"):
             taken = ", ".join(f"`{loop_var_name(c, facts)}`" for c in g.members if c.kind == "argext")
             names += f"; {taken} taken where `{loop_var_name(g.best, facts)}` reaches its {g.monoid}"
@@ -861,6 +861,13 @@ def _report(loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan) -> Non
         info.reason = f"all {facts.n} iterations are independent: batched tensor ops, no loop left"
 
 
+def _tagged_name(c: Carry, facts: LoopFacts) -> str | None:
+    """The variable whose Python type (a float, or a NumPy float64 once assigned one) carry c
+    tracks (tracer/kinds.py), or None: an implementation detail, not named as a variable."""
+    info = facts.op.attrs.get("loop")
+    return getattr(info, "type_tags", {}).get(c.arg.id)
+
+
 def _masked_note(c: Carry, facts: LoopFacts) -> str:
     """A conditional accumulation (`if c[i]: acc += v[i]`) reduces masked terms."""
     if any(is_conditional_term(t, facts.defs) for t in c.terms):
@@ -870,10 +877,15 @@ def _masked_note(c: Carry, facts: LoopFacts) -> str:
 
 def _scan_reason(facts: LoopFacts, plan: Plan) -> str:
     parts = []
+    named = {loop_var_name(c, facts) for c in plan.rec}
     for c in plan.rec:
+        tag = _tagged_name(c, facts)
+        if tag is not None and tag in named:
+            continue  # a value's Python type travels with it: the value says why
         op = facts.defs.get(c.result.id)
         where = f"line {op.loc.line}: {op.loc.text.strip()}" if op is not None and op.loc.line else "its update"
-        parts.append(f"`{loop_var_name(c, facts)}` {c.why or 'reads its previous value'} ({where})")
+        who = f"the Python type of `{tag}`" if tag is not None else f"`{loop_var_name(c, facts)}`"
+        parts.append(f"{who} {c.why or 'reads its previous value'} ({where})")
     for why in dict.fromkeys(plan.forced.values()):
         parts.append(f"kept in the loop: {why}")
     kept = len(plan.loop)

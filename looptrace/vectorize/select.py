@@ -7,6 +7,12 @@ scatters, and every dynamic index is in bounds at every iteration, by the
 ranges of the loop's index and of the loops around it (ir/ranges.py), so
 the untaken branch never raises.
 Writes of the same block in both branches merge into one write of a select.
+An element read in a branch that may be out of bounds where the branch is
+not taken (a stencil's `x[i + 1] if i < n - 1 else 0.0`) is first made one
+that cannot fail: its index clamped into range, beside a check with NumPy's
+IndexError for where it is out of range (masked by the branch's predicate
+on conversion, as every check in a branch): the plain function raises
+exactly where the branch runs and the index is out of range.
 """
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from looptrace.ir.affine import affine_values, same_starts
-from looptrace.ir.builder import derived
+from looptrace.ir.builder import derived, rebuilt
 from looptrace.ir.core import Block, Op, Value, literal
 from looptrace.ir.primitive import monoids
 from looptrace.ir.ranges import Ranges, loop_leaf
@@ -31,6 +37,8 @@ def if_convert(loop: Op, n: int, start: int, step: int, outer: dict | None = Non
     `outer`: [lo, hi] of the indices of the loops around this one."""
     (body,) = loop.blocks
     carried = {v.id for v in (*body.args, *body.results)}
+    aff = affine_values(body, start, step)
+    _clamp_branch_reads(body, Ranges(loop_leaf(aff, n, outer or {})).learn_all(body), n)
     while True:
         aff = affine_values(body, start, step)
         ranges = Ranges(loop_leaf(aff, n, outer or {})).learn_all(body)
@@ -38,6 +46,38 @@ def if_convert(loop: Op, n: int, start: int, step: int, outer: dict | None = Non
         if target is None:
             return
         _convert(*target, aff, ranges, n, carried)
+
+
+def _clamp_branch_reads(block: Block, ranges: Ranges, n: int) -> None:
+    """Element reads in the branches of the block's conds (nested conds too,
+    not nested loops) that may be out of bounds: a check of NumPy's
+    IndexError (vectorize/dead_reads.py's), then the read at the index
+    clamped into range."""
+    from .dead_reads import _checkable, _slice_checks
+
+    for op in block.ops:
+        if op.prim.name != "cond":
+            continue
+        for blk in op.blocks:
+            _clamp_branch_reads(blk, ranges, n)
+            ops: list[Op] = []
+            for inner in blk.ops:
+                if inner.prim.name == "dynamic_slice" and all(k == 1 for k in inner.attrs["sizes"]) \
+                        and _checkable(inner) and not _safe(inner, ranges, n):
+                    b = derived(inner, ops)
+                    _slice_checks(b, inner)
+                    x, starts = inner.inputs[0], inner.inputs[1:]
+                    clamped = [s if s.is_const else _clamp(b, s, int(x.shape[a])) for a, s in enumerate(starts)]
+                    ops.append(rebuilt(inner, inputs=(x, *clamped)))
+                else:
+                    ops.append(inner)
+            blk.ops = ops
+
+
+def _clamp(b, s: Value, dim: int) -> Value:
+    """s into [-dim, dim - 1]: an element index NumPy accepts (a negative one counts from the end)."""
+    s64 = s if s.dtype == np.int64 else b.op("convert", s, dtype=np.dtype(np.int64))
+    return b.op("minimum", b.op("maximum", s64, literal(np.int64(-dim))), literal(np.int64(max(dim - 1, 0))))
 
 
 def _innermost(block: Block, ranges: Ranges, n: int, aff: dict, carried: set[int]) -> tuple[Block, Op] | None:
