@@ -203,7 +203,8 @@ def _is_map(facts: LoopFacts, c: Carry) -> bool:
         if u is w:
             continue
         ok = (u.prim.name == "dynamic_slice" and u.inputs[0].id == c.arg.id
-              and _within(facts, u.inputs[1:], u.attrs["sizes"], starts, upd.shape[:len(starts)]))
+              and (_within(facts, u.inputs[1:], u.attrs["sizes"], starts, upd.shape[:len(starts)])
+                   or _not_yet_written(facts, u, w, ax)))
         if not ok:
             c.why = _taps_reason(facts, w, ax, u)
             return False
@@ -228,6 +229,49 @@ def _within(facts: LoopFacts, rstarts, rsizes, wstarts, wsizes) -> bool:
         if cr is None or cw is None or cr < 0 or cw < 0 or not (cw <= cr and cr + rz <= cw + wz):
             return False
     return True
+
+
+def _not_yet_written(facts: LoopFacts, read: Op, w: Op, ax: int) -> bool:
+    """Does the element read lie where no earlier iteration writes? Then,
+    as the read of the carried buffer is of the state before this
+    iteration's write, it reads the initial value (a read ahead of the
+    write, `x[i] = x[i + 1] - x[i]`; another column, `A[i, j] += A[i, j - 1]`
+    in the loop over i): a map, not a recurrence. Element reads only, the
+    write one element wide along its walking axis."""
+    starts_r, starts_w = read.inputs[1:], w.inputs[2:]
+    sizes_w = w.inputs[1].shape[:len(starts_w)]
+    if len(starts_r) != len(starts_w) or any(k != 1 for k in read.attrs["sizes"]) or sizes_w[ax] != 1:
+        return False
+    for j, (rs, ws) in enumerate(zip(starts_r, starts_w)):
+        if j == ax:
+            continue
+        e = _offset(facts, rs, ws)
+        if e is not None and (e < 0 or e >= sizes_w[j]):
+            return True  # outside every write along axis j
+    a, b = facts.aff[starts_w[ax].id]
+    fr = facts.aff.get(starts_r[ax].id)
+    if fr is None or fr[0] != a or a == 0 or (b < 0) != (fr[1] < 0):
+        return False  # (a negative index counts from the end: another position)
+    d = fr[1] - b
+    return d % a != 0 or d // a >= 0  # never written, or written by this iteration or a later one
+
+
+def _offset(facts: LoopFacts, r: Value, w: Value) -> int | None:
+    """e with r == w + e at every iteration (constants, r = w +/- c), or None."""
+    cr, cw = const_int(r), const_int(w)
+    if cr is not None and cw is not None:
+        return cr - cw
+    if r.id == w.id:
+        return 0
+    for x, y, sign in ((r, w, 1), (w, r, -1)):
+        op = facts.defs.get(x.id) or getattr(facts, "outer_defs", {}).get(x.id)
+        if op is not None and op.prim.name in ("add", "subtract") and len(op.inputs) == 2:
+            p, q = op.inputs
+            if p.id == y.id and const_int(q) is not None:
+                return sign * (const_int(q) if op.prim.name == "add" else -const_int(q))
+            if q.id == y.id and const_int(p) is not None and op.prim.name == "add":
+                return sign * const_int(p)
+    return None
 
 
 def _taps_reason(facts: LoopFacts, w: Op, ax: int, read: Op) -> str:

@@ -160,6 +160,7 @@ def classify(job: LoopJob) -> None:
     """Give each carried value its kind: map, reduction, scatter-add, stream, recurrence."""
     start, _, step = job.bounds
     job.facts = LoopFacts(job.loop, job.n, start, step)
+    job.facts.outer_defs = {v.id: op for op in job.parent.ops for v in op.outputs}  # (analysis._offset)
     job.carries = carries_of(job.loop)
     classify_carries(job.facts, job.carries)
 
