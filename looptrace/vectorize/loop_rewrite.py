@@ -661,6 +661,7 @@ class Rewriter:
         total = b.op("broadcast_to", total, shape=(self.n, *c.inner.shape))
         rows = b.op("reshape", total, shape=(self.n, *c.init.shape[1:]))
         idx = self.env.batched(c.write.inputs[2])
+        b.loc = c.write.loc  # (an index out of range names the line that writes, not the loop's)
         return b.op("scatter", c.init, idx, rows, axis=0, mode="add")
 
     # a running extreme's payloads and folds ------------------------------------------------
@@ -754,6 +755,7 @@ class Rewriter:
     def _final_map(self, c: Carry) -> Value:
         if self.n == 0:
             return c.init
+        self.b.loc = c.write.loc
         return write_map(self.b, c, self.env.batched(c.write.inputs[1]), self.facts, self.n)
 
 

@@ -139,3 +139,18 @@ def test_generated_offsets_and_guards(n, off, seed):
             lt.jit(guarded, backend="interpret")(x)
         return
     np.testing.assert_array_equal(lt.jit(guarded, backend="interpret")(x), want)
+
+
+def histogram_of(idx, w):
+    h = np.zeros(4)
+    for i in range(idx.shape[0]):
+        h[idx[i]] += w[i]
+    return h
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_an_out_of_range_scatter_add_names_the_line_that_writes(backend):
+    """It named the loop's `for` line (a probe of the cuda backend, session 33)."""
+    with pytest.raises(IndexError, match="out of bounds") as e:
+        lt.jit(histogram_of, backend=backend)(np.array([0, 3, 4, 1]), np.ones(4))
+    assert "h[idx[i]] += w[i]" in str(e.value)
