@@ -325,6 +325,7 @@ class LinearRewrite:
         history = history or any(isinstance(d, Dim) for c in self.carries for d in c.arg.shape)
         for c, f in zip(self.carries, forms):
             a, b = self._coef(f.a, c), self._coef(f.b, c)
+            self.b.loc = self.loop.loc  # (the scan is the loop's: a backend's note on it is the loop's, explain)
             if a.ndim <= c.arg.ndim and b.ndim <= c.arg.ndim:  # neither varies: B gets the time axis
                 b = self.b.op("broadcast_to", b, shape=(self.n, *c.arg.shape))
             if not history:

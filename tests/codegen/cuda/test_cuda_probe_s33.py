@@ -72,3 +72,31 @@ def test_gradient_of_a_running_max_from_minus_inf():
     want = np.zeros(6)
     want[np.argmax(x)] = 1.0
     np.testing.assert_array_equal(lt.grad(lt.jit(running_max, backend="cuda"))(x), want)
+
+
+def chain(A, k):
+    P = np.eye(A.shape[0])
+    for _ in range(k):
+        P = P @ A
+    return P
+
+
+def recurrence(a, x):
+    s = 0.0
+    y = np.empty_like(x)
+    for t in range(x.shape[0]):
+        s = a[t] * s + x[t]
+        y[t] = s
+    return y
+
+
+def test_explain_names_the_gpu_strategy_of_scans_the_vectorizer_rewrote():
+    """A product chain (repeated squaring) and a linear recurrence (a prefix
+    scan) named no GPU strategy: the scan op had its update's line, not the
+    loop's, and the product chain noted nothing."""
+    cuda_backend()
+    r = np.random.default_rng(0)
+    for fn, args in ((chain, (r.standard_normal((3, 3)), 5)),
+                     (recurrence, (r.uniform(-0.9, 0.9, 8), r.standard_normal(8)))):
+        (loop,) = lt.explain(lt.jit(fn, backend="cuda"), *args).loops
+        assert "GPU:" in loop.reason, loop.reason

@@ -63,6 +63,9 @@ def emit_linear_scan(em: CudaEmitter, op: Op) -> None:
     if em.team is None:
         em.note_loop(op, f"GPU: sequential over time, one thread per state element ({S}), "
                          f"the loads of {UNROLL} steps issued together")
+    else:
+        em.note_loop(op, f"GPU: sequential over time inside the surrounding kernel, one thread per state "
+                         f"element ({S}): {T} steps are too few for a chunked prefix scan")
     out = em.alloc(op.out) if op.out.ndim else None
 
     def run(code, j: str) -> str:
@@ -167,6 +170,8 @@ def emit_matrix_power(em: CudaEmitter, op: Op) -> None:
     em.hline(f"{names['tmp2']} = rt.empty({m * m}, {dtype_text(op.out.dtype)})")
     step = _matmul_kernel(em, rows, m, cols, op.out.dtype, side)
     square = _matmul_kernel(em, m, m, m, op.out.dtype, "right")
+    em.note_loop(op, f"GPU: repeated squaring driven by the host, a {m}x{m} product kernel per squaring "
+                     "and per set bit of the count (O(log n) launches)")
     counts = em.host_array(count) if count.ndim else None
     em.hline(f"for {names['q']} in range({batch}):")
     with em.hindented():
