@@ -63,6 +63,7 @@ COUNTED_LOOP_STEPS = (
     Step("if_convert", per_loop.if_convert_body),  # pure conditionals -> selects, masked writes
     Step("mask_conditional_sums", per_loop.mask_conditional_sums),  # if c: acc += f -> acc += where(c, f, 0)
     Step("simplify_converted", per_loop.simplify),
+    Step("induction_variables", per_loop.induction_variables),  # k += 1 read in the body: init + k0 * iterations
     Step("merge_checks", per_loop.merge_run_time_checks),  # raise/assert in the body: one check
     Step("promote_blocks", per_loop.promote),  # a block read and written in place -> a carry
     Step("hoist_invariants", per_loop.hoist),

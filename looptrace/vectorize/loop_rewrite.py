@@ -18,13 +18,13 @@ from typing import Callable
 
 import numpy as np
 
-from looptrace.ir.affine import static_bounds
+from looptrace.ir.affine import const_int, static_bounds
 from looptrace.ir.builder import IRBuilder, rebuilt
 from looptrace.ir.core import Block, Op, Program, Value, walk
 from looptrace.ir.dce import dce
 from looptrace.ir.primitive import reducer_of
 from looptrace.ir.rewrite import substitute
-from looptrace.ir.uses import operands
+from looptrace.ir.uses import operands, producers, result_uses, users
 from looptrace.ops.batching_helpers import NotBatchable, move_axis
 from looptrace.ops.control import trip_count
 from looptrace.ops.shape_arith import size_of
@@ -106,6 +106,58 @@ def if_convert_body(job: LoopJob) -> None:
 def mask_conditional_sums(job: LoopJob) -> None:
     """select(p, acc + f, acc) -> acc + select(p, f, 0): a conditional accumulation is a masked reduction."""
     mask_accumulations(job.loop.blocks[0])
+
+
+def induction_variables(job: LoopJob) -> None:
+    """An integer carried by a constant step each iteration (`out[k] = ...;
+    k += 1`) read in the body: each read is init + c * (iterations so far),
+    computed from the loop index (exact in integers, wrapping as the sums do),
+    so what it indexes is affine in the index (a map), and the carry itself
+    a sum of constants."""
+    start, _, step = job.bounds
+    (body,) = job.loop.blocks
+    defs, uses = producers(body), users(body)
+    outer = {v.id: op for op in job.parent.ops for v in op.outputs}  # (a hoisted negative(2))
+    i = body.args[0]
+    for k, arg in enumerate(body.args[1:]):
+        res = body.results[k]
+        upd = defs.get(res.id)
+        if arg.shape != () or arg.dtype != np.int64 or upd is None or res.dtype != arg.dtype \
+                or upd.prim.name not in ("add", "subtract"):
+            continue
+        x, y = upd.inputs
+        c = _const_step(y, defs, outer) if x.id == arg.id else \
+            _const_step(x, defs, outer) if y.id == arg.id and upd.prim.name == "add" else None
+        readers = [u for u in uses.get(arg.id, ()) if u is not upd]
+        if c is None or not readers or result_uses(body, arg):
+            continue
+        c = -c if upd.prim.name == "subtract" else c
+        b = IRBuilder(job.loop.loc)
+        t = b.op("subtract", i, b.const(np.int64(start))) if start else i  # (an int64 k: exact, wraps alike)
+        if step != 1:
+            t = b.op("floor_divide", t, b.const(np.int64(step)))
+        init = job.loop.inputs[3 + k]
+        total = b.op("multiply", t, b.const(np.int64(c)))
+        if init.dtype != np.int64:
+            continue
+        value = b.op("add", init, total)
+        at = min(body.ops.index(r) for r in readers)
+        body.ops[at:at] = b.ops
+        for r in readers:
+            r.inputs = tuple(value if v.id == arg.id else v for v in r.inputs)
+            for blk in r.blocks:  # (a read inside a branch or an inner loop)
+                substitute(blk, {arg.id: value})
+        defs, uses = producers(body), users(body)
+
+
+def _const_step(v: Value, defs: dict, outer: dict) -> int | None:
+    """The integer constant v is (`k -= 2` became k + negative(2): masked.py)."""
+    c = const_int(v)
+    op = defs.get(v.id) or outer.get(v.id)
+    if c is None and op is not None and op.prim.name == "negative":
+        c = const_int(op.inputs[0])
+        return None if c is None else -c
+    return c
 
 
 def merge_run_time_checks(job: LoopJob) -> None:
