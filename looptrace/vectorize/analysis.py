@@ -156,7 +156,10 @@ def _is_scatter_add(facts: LoopFacts, c: Carry) -> bool:
     if len(starts) != 1 or upd.shape[0] != 1 or facts.n_uses(c.result) != 1 or result_uses(facts.body, c.arg):
         return False
     reads = [u for u in facts.users.get(c.arg.id, []) if u is not w]
-    if len(reads) != 1 or reads[0].prim.name != "dynamic_slice" or reads[0].inputs[1].id != starts[0].id \
+    from .masked import _same
+
+    if len(reads) != 1 or reads[0].prim.name != "dynamic_slice" \
+            or not _same(reads[0].inputs[1], starts[0], facts.defs) \
             or facts.n_uses(reads[0].out) != 1 or _depends_on(facts, starts[0], c.arg):
         return False
     probe = Carry(c.index, reads[0].out, c.init, upd, c.out)

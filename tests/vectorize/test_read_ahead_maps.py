@@ -83,3 +83,19 @@ def test_generated_offsets(tmp_path_factory, start, stop, step, w, d, seed):
     want = prog(x.copy())
     got = lt.jit(prog, backend="interpret")(x.copy())
     np.testing.assert_array_equal(got, want)
+
+
+def histogram(idx, x):
+    h = np.zeros(10)
+    for k in range(idx.shape[0]):
+        h[idx[k]] += x[k]
+    return h
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.uint8, np.uint32, np.int64])
+def test_a_scatter_add_with_narrow_index_arrays(dtype, rng):
+    """The read and the write converted the int32 index in two ops: the
+    scatter-add was not recognised (a scan); with int64 it was."""
+    idx, x = rng.integers(0, 10, 40).astype(dtype), rng.standard_normal(40)
+    np.testing.assert_array_equal(lt.jit(histogram, backend="interpret")(idx, x), histogram(idx, x))
+    assert [r.kind for r in lt.explain(lt.jit(histogram, backend="interpret"), idx, x).loops] == ["reduction"]
