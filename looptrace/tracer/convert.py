@@ -369,8 +369,7 @@ class _Converter(ast.NodeTransformer):
             call = ast.Call(_attr("while_"), [test, *common], meta)
         out.append(ast.Expr(call))
         done = [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
-        header = node.iter if kind == "for" else node.test  # (an error in it quotes the loop's line)
-        done[-1].end_lineno, done[-1].end_col_offset = header.end_lineno, header.end_col_offset
+        _end_at(done[-1], node.iter if kind == "for" else node.test)  # (an error in it quotes the loop's line)
         return done
 
     def _closure_writes(self, stmts: list[ast.stmt], assigned: list[str]) -> list[str]:
@@ -403,7 +402,7 @@ class _Converter(ast.NodeTransformer):
         # the call spans the `if` line only: an error in the condition (the truth of an array)
         # quoted the statement's last line
         head = ast.copy_location(out[-1], node)
-        head.end_lineno, head.end_col_offset = node.test.end_lineno, node.test.end_col_offset
+        _end_at(head, node.test)
         return done + [ast.fix_missing_locations(head)]
 
     def _visit_stmts(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
@@ -555,6 +554,16 @@ def _def(name: str, params: list[ast.arg], body: list[ast.stmt]) -> ast.Function
 
 def _nonlocal(names: list[str]) -> list[ast.stmt]:
     return [ast.Nonlocal(names=list(names))] if names else []
+
+
+def _end_at(stmt: ast.stmt, header: ast.expr) -> None:
+    """`stmt` (a converted if/loop's call, located at the statement) ends
+    where the statement's header does, where that is a valid range (a
+    header the converter made itself, `not __lt_brk`, may lie elsewhere)."""
+    end, col = getattr(header, "end_lineno", None), getattr(header, "end_col_offset", None)
+    if end is None or col is None or end < stmt.lineno or end == stmt.lineno and col < stmt.col_offset:
+        return
+    stmt.end_lineno, stmt.end_col_offset = end, col
 
 
 def _hoist(names: list[str]) -> list[ast.stmt]:

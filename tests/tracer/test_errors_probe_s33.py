@@ -179,3 +179,41 @@ def test_a_recursion_on_an_int_argument_specializes():
     f = lt.jit(summed_down, backend="interpret")
     x = np.arange(5.0)
     assert f(x, 3) == summed_down(x, 3)
+
+
+def ambiguous_if(x):
+    if x > 1:
+        return x
+    return -x
+
+
+def breaks_in_a_block(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > 1.0:
+            break
+        s += x[i]
+    i = 0
+    while True:
+        if i >= x.shape[0] or x[i] > 1.5:
+            break
+        if x[i] < 0:
+            i += 1
+            continue
+        s += x[i]
+        i += 1
+    return s
+
+
+def test_an_error_in_an_if_condition_quotes_the_if_line():
+    with pytest.raises(lt.TraceError, match="ambiguous") as e:
+        lt.jit(ambiguous_if, backend="interpret")(np.ones(3))
+    assert "if x > 1:" in str(e.value)
+
+
+def test_break_and_continue_in_blocks_after_the_header_change():
+    """Ending the converted if's statement at its header made an invalid
+    line range for the ifs the converter makes for break/continue (compile
+    raised ValueError: a probe caught it, session 33)."""
+    x = np.random.default_rng(0).standard_normal(8)
+    assert lt.jit(breaks_in_a_block, backend="interpret")(x) == breaks_in_a_block(x)
