@@ -56,8 +56,8 @@ def _clamp_branch_reads(block: Block, ranges: Ranges, n: int) -> None:
     from .dead_reads import _checkable, _slice_checks
 
     for op in block.ops:
-        if op.prim.name != "cond":
-            continue
+        if op.prim.name != "cond" or _masked_update(op, ranges, n) is not None:
+            continue  # (`if ok: hist[b] += w` becomes a scatter-add with its own check)
         for blk in op.blocks:
             _clamp_branch_reads(blk, ranges, n)
             ops: list[Op] = []
