@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import operator
 import types
 from typing import Any
 
@@ -758,6 +759,8 @@ def clip(a, a_min=_NO_VALUE, a_max=_NO_VALUE, out=None, *, min=None, max=None, *
 
 # --- constructors -------------------------------------------------------------------------------------
 def _static_shape(shape) -> tuple:
+    if isinstance(shape, (bool, np.bool_)):
+        raise TypeError("an integer is required")  # NumPy's: np.zeros(True)
     if isinstance(shape, numbers.Integral):
         return (int(shape),)
     if is_tracer(shape):
@@ -765,7 +768,10 @@ def _static_shape(shape) -> tuple:
 
         raise concrete_error([shape], "array shapes must be static; this one is a traced value",
                              "compute shapes from .shape, or pass the size in static_argnames")
-    return tuple(int(d) if not is_tracer(d) else _static_shape(d)[0] for d in shape)
+    if not isinstance(shape, (tuple, list)):
+        return (operator.index(shape),)  # NumPy's TypeError for a float: 'float' object cannot be interpreted...
+    return tuple(_static_shape(d)[0] if is_tracer(d) or isinstance(d, (bool, np.bool_)) else operator.index(d)
+                 for d in shape)
 
 
 def zeros(shape, dtype=float, order="C", **kw):

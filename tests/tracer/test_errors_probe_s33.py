@@ -217,3 +217,35 @@ def test_break_and_continue_in_blocks_after_the_header_change():
     raised ValueError: a probe caught it, session 33)."""
     x = np.random.default_rng(0).standard_normal(8)
     assert lt.jit(breaks_in_a_block, backend="interpret")(x) == breaks_in_a_block(x)
+
+
+def with_defaults(x, s=2.0, *, t=1.0):
+    return x * s + t
+
+
+def test_defaults_changed_after_a_call_are_seen():
+    """They were read once, when jit wrapped the function (a probe of the API)."""
+    f = lt.jit(with_defaults, backend="interpret")
+    x = np.ones(3)
+    saved = with_defaults.__defaults__, with_defaults.__kwdefaults__
+    try:
+        np.testing.assert_array_equal(f(x), with_defaults(x))
+        with_defaults.__defaults__, with_defaults.__kwdefaults__ = (10.0,), {"t": 5.0}
+        np.testing.assert_array_equal(f(x), with_defaults(x))
+        np.testing.assert_array_equal(f(x), [15.0, 15.0, 15.0])
+    finally:
+        with_defaults.__defaults__, with_defaults.__kwdefaults__ = saved
+
+
+def zeros_of(x, n):
+    return np.zeros((n, 2)) + x
+
+
+@pytest.mark.parametrize("n", [3.0, True, np.float64(3.0)])
+def test_a_shape_that_is_not_an_integer_is_numpys_type_error(n):
+    """A float or bool size gave an array; NumPy raises TypeError."""
+    with pytest.raises(TypeError) as plain:
+        zeros_of(np.ones(2), n)
+    with pytest.raises(TypeError) as got:
+        lt.jit(zeros_of, backend="interpret")(np.ones(2), n)
+    assert str(got.value) == str(plain.value)
