@@ -403,7 +403,7 @@ def loop_var_name(c: Carry, facts: Any) -> str:
     import re
 
     m = re.match(r"([A-Za-z_]\w*)", text)
-    if m and re.match(r"[A-Za-z_]\w*\s*(\[[^=]*\])?\s*([-+*/@]|//)?=[^=]", text):
+    if m and re.match(r"[A-Za-z_]\w*(\.(flat|T|real|imag))?\s*(\[[^=]*\])?\s*([-+*/@]|//)?=[^=]", text):
         return m.group(1)
     return f"%{c.arg.id}"
 

@@ -118,10 +118,18 @@ def _masked(sel: Op, carried: set[int], defs: dict, uses: dict) -> list[Op] | No
     return None
 
 
+# the terms the rewrite made of an `if` (explain says so: `is_conditional_term`); ids of values
+# live while their loop is vectorized
+_MASKED_TERMS: set[int] = set()
+
+
 def _rewrite(sel: Op, upd: Op, acc: Value, fa: Value, fb: Value) -> list[Op]:
     """acc (+) select(p, fa, fb): the update's op, now folding the selected term."""
     pred = sel.inputs[0]
     term = Value(acc.dtype, broadcast_shapes(tuple(pred.shape), tuple(fa.shape), tuple(fb.shape)))
+    if len(_MASKED_TERMS) > 100_000:
+        _MASKED_TERMS.clear()
+    _MASKED_TERMS.add(term.id)
     masked = derived(sel).op_into("select", (pred, fa, fb), (term,))
     fold = rebuilt(upd, inputs=(acc, term), outputs=(sel.out,), attrs=upd.attrs)
     return [masked, fold]
@@ -244,9 +252,11 @@ def _same(a: Value, b: Value, defs: dict, depth: int = 4) -> bool:
 
 
 def is_conditional_term(v: Value, defs: dict) -> bool:
-    """Is v a select (the term of a conditional accumulation)?"""
+    """Is v the term of a conditional accumulation the rewrite made of an
+    `if` (not any select: a running maximum's NaN mask, `np.array([a, b])`
+    of scalars, `max(m, v)`, are not conditional accumulations)?"""
     op = defs.get(v.id)
-    return op is not None and op.prim.name == "select"
+    return op is not None and op.prim.name == "select" and v.id in _MASKED_TERMS
 
 
 # --- what a running extreme's comparison feeds -------------------------------------------

@@ -254,3 +254,20 @@ def test_gradients_through_the_running_extreme(backend):
     wx[k], wy[k] = 2.0, 3.0
     np.testing.assert_allclose(gx, wx)
     np.testing.assert_allclose(gy, wy)
+
+
+def sums_and_max_without_an_if(x):
+    acc = np.zeros(2)
+    m = -np.inf
+    for i in range(x.shape[0]):
+        acc += np.array([x[i], x[i] ** 2])
+        m = max(m, x[i])
+    return acc, m
+
+
+def test_explain_does_not_call_a_max_a_conditional_accumulation():
+    """The NaN mask of a running max and np.array of scalars are selects, not
+    an `if` the rewrite masked (a probe of explain, session 33)."""
+    x = np.random.default_rng(0).standard_normal(6)
+    (loop,) = lt.explain(lt.jit(sums_and_max_without_an_if, backend="interpret"), x).loops
+    assert loop.kind == "reduction" and "conditional" not in loop.reason, loop.reason
