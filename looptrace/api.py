@@ -76,6 +76,8 @@ class JitFunction:
             if n not in self.param_names:
                 raise ValueError(f"static_argnames names {n!r}, which is not a parameter of {fn.__name__}")
         self._auto_static: dict[str, str] = {}  # int arguments found to decide a shape -> why (specialize.py)
+        if self.param_names[:1] == ["self"]:  # a method called through its class (M.apply(m, x)) too
+            self._auto_static["self"] = "it is the object the method is bound to"
         self._layout_sensitive: set[str] = set()  # arguments whose layout decides a reshape (tracer/layout.py)
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self._positional = all(p.kind in plain for p in self.signature.parameters.values())
@@ -108,7 +110,7 @@ class JitFunction:
         if first is not None and first not in self._auto_static and first not in self.static_argnames:
             self._auto_static[first] = "it is the object the method is bound to"
             self.forget_fast()
-        return functools.partial(self, obj)
+        return BoundJit(self, obj)
 
     def __reduce__(self) -> tuple:
         """Pickled by reference: its function and options, never compiled code
@@ -1245,16 +1247,42 @@ def jit(fn=None, *, static_argnames=(), backend="auto", cache=True, parallel=Tru
     return wrap(fn) if fn is not None else wrap
 
 
-def _as_jit(fn: Callable) -> JitFunction:
-    return fn if isinstance(fn, JitFunction) else JitFunction(fn, backend="interpret")
+class BoundJit(functools.partial):
+    """A jitted method bound to its object (`m.apply`): called, explained and
+    shaped with the object as its first argument."""
+
+    def explain(self, *args, **kwargs) -> "Explanation":
+        return self.func.explain(*self.args, *args, **kwargs)
+
+    def eval_shape(self, *args, **kwargs):
+        return self.func.eval_shape(*self.args, *args, **kwargs)
+
+    @property
+    def py_func(self):
+        return self.func.py_func.__get__(self.args[0])
+
+
+def _as_jit(fn: Callable) -> tuple[JitFunction, tuple]:
+    """(the jitted function, the arguments bound ahead of the call's): a
+    jitted method bound to an object (`m.apply`, a partial of the
+    JitFunction: __get__) or a plain bound method takes the object first."""
+    if isinstance(fn, functools.partial) and isinstance(fn.func, JitFunction) and not fn.keywords:
+        return fn.func, fn.args
+    if inspect.ismethod(fn) and isinstance(fn.__func__, types.FunctionType):
+        jf = JitFunction(fn.__func__, backend="interpret")
+        jf.__get__(fn.__self__)  # (its first parameter is the static object)
+        return jf, (fn.__self__,)
+    return (fn if isinstance(fn, JitFunction) else JitFunction(fn, backend="interpret")), ()
 
 
 def eval_shape(fn: Callable, *args, **kwargs):
-    return _as_jit(fn).eval_shape(*args, **kwargs)
+    jf, lead = _as_jit(fn)
+    return jf.eval_shape(*lead, *args, **kwargs)
 
 
 def explain(fn: Callable, *args, **kwargs) -> "Explanation":
-    return _as_jit(fn).explain(*args, **kwargs)
+    jf, lead = _as_jit(fn)
+    return jf.explain(*lead, *args, **kwargs)
 
 
 @dataclass(frozen=True)

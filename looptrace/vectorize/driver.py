@@ -100,6 +100,6 @@ def hoist_while_invariants(job: LoopJob) -> None:
     moved = hoist_invariants(job.loop, job.parent.ops)
     info = job.loop.attrs.get("loop")
     if info is not None and not info.reason:
-        info.reason = "its exit depends on data computed in the loop, so it stays a while loop"
+        info.reason = "its exit test reads values the loop computes, so it stays a while loop"
         if moved:
             info.reason += f"; {moved} loop-invariant op(s) moved before it"
