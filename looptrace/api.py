@@ -1238,6 +1238,10 @@ def _with_note(reason: str, note: str | None) -> str:
 
 # --- public functions -------------------------------------------------------------------------
 def jit(fn=None, *, static_argnames=(), backend="auto", cache=True, parallel=True, fastmath=False):
+    """Compile `fn` (API.md). Beyond the contract: `fastmath=True` lets the
+    cpu backend reorder and contract floating-point arithmetic (sums may
+    differ from the plain function's in the last bits; NaN and infinity
+    tests keep their meaning)."""
     def wrap(f):
         if isinstance(f, types.MethodType):  # lt.jit(obj.method), lt.jit(Cls.classmethod)
             _check_traceable(f)

@@ -40,3 +40,18 @@ def test_explain_and_eval_shape_of_bound_methods():
     p = Plain()
     assert lt.eval_shape(p.scaled, x).shape == (3,)
     assert "multiply" in str(lt.explain(p.scaled, x))
+
+
+def count_nans(x):
+    c = 0
+    for v in x:
+        if np.isnan(v):
+            c += 1
+    return c
+
+
+def test_fastmath_keeps_nan_tests(tmp_path, monkeypatch):
+    """fastmath=True gave LLVM nnan: np.isnan counted no NaN."""
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path))
+    x = np.array([1.0, np.nan, 2.0, np.inf])
+    assert lt.jit(count_nans, backend="cpu", fastmath=True)(x) == count_nans(x) == 1

@@ -661,8 +661,8 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
     # cached helpers of templates.py (alloc, contiguous, copied, filled, joined), not by
     # Numba's np.empty & co., which it would compile again in every process
     flags = [f"cache={cache}", "nogil=True", "error_model='numpy'", "boundscheck=False", "no_cfunc_wrapper=True"]
-    if em.fastmath:
-        flags.append("fastmath=True")
+    if em.fastmath:  # reordering and contraction, not LLVM's nnan/ninf: NaN tests still see NaNs
+        flags.append("fastmath={'reassoc', 'contract', 'arcp', 'nsz', 'afn'}")
     if em.uses_prange:
         flags.append("parallel=PARALLEL")
     decorator = f"@numba.njit({', '.join(flags)})"
