@@ -58,9 +58,13 @@ class TracedRange:
             args = (0, args[0], 1)
         elif len(args) == 2:
             args = (args[0], args[1], 1)
+        # a Python bool is an int (range(True) runs once); a NumPy bool is not (NumPy's TypeError)
+        args = tuple(sem.wrap(sem.as_value(a, np.int64), weak=True) if is_tracer(a) and a.weak and a.ndim == 0
+                     and a.dtype == np.bool_ else a for a in args)
         for a in args:
             if not (is_tracer(a) and a.ndim == 0 and a.dtype.kind in "iu") and not isinstance(a, numbers.Integral):
-                raise TraceError(f"range() arguments must be integers, not {a!r}", ctx.current_loc())
+                what = f"a traced {a.dtype} value" if is_tracer(a) else f"{type(a).__name__} {a!r}"
+                raise TypeError(f"range() arguments must be integers, not {what}")
         self.start, self.stop, self.step = args
         if isinstance(self.step, numbers.Integral) and self.step == 0:
             raise ValueError("range() arg 3 must not be zero")

@@ -249,3 +249,19 @@ def test_a_shape_that_is_not_an_integer_is_numpys_type_error(n):
     with pytest.raises(TypeError) as got:
         lt.jit(zeros_of, backend="interpret")(np.ones(2), n)
     assert str(got.value) == str(plain.value)
+
+
+def sums_first(x, k):
+    s = 0.0
+    for i in range(k):
+        s += x[i]
+    return s
+
+
+def test_range_of_a_python_bool_and_of_a_float():
+    """range(True) runs once (it showed the tracer's text in a TraceError);
+    range of a float is Python's TypeError."""
+    x = np.arange(1.0, 4.0)
+    assert lt.jit(sums_first, backend="interpret")(x, True) == sums_first(x, True) == 1.0
+    with pytest.raises(TypeError, match="range\\(\\) arguments must be integers"):
+        lt.jit(sums_first, backend="interpret")(x, x[0])
