@@ -545,6 +545,13 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
                     "the loop index is used as a Python integer")
 
 
+class WidensInLoop(UnsupportedError):
+    """A NumPy value the first iteration of a counted loop widens (LoopTrace._first_in_entry_dtype)."""
+
+    def __init__(self, name: str, loc):
+        super().__init__(f"`{name}` changes dtype in the first iteration of this loop", loc)
+
+
 def _run_peeling(loop: LoopTrace) -> None:
     """Trace `loop`; where a name is None before it and a value after an
     iteration (`best = None`, `if best is None or v > best: best = v`), run
@@ -554,6 +561,14 @@ def _run_peeling(loop: LoopTrace) -> None:
     none, Python leaves the name None; otherwise the first iteration runs."""
     try:
         loop.run()
+    except WidensInLoop:  # the first iteration in the entry's dtype, the rest in the wider one
+        it = loop.it
+        if it.static_len == 0:
+            return
+        loop.body_fn(it.item_fn(it.start))
+        rest = LoopIter(it.start + it.step, it.stop, it.step, it.item_fn, it.static_len - 1)
+        _run_peeling(LoopTrace(loop.names, loop.get, loop.set, loop.body_fn, loop.live, loop.live_out, loop.loc,
+                               loop.brk, rest, None, loop.scope))  # (a later widening: peeled in turn)
     except NoneBeforeLoop as e:
         it = loop.it
         if it is not None and it.static_len is None:
@@ -765,6 +780,7 @@ class LoopTrace:
             # each name's array at the start of an iteration (a list that appends one: carries.py `LoopList`)
             self.bound_values = {id(o): (o, o.value) for o in bound if is_tracer(o) and o.base is None}
             region.extra = run(index)
+            self._name_captured(frame)
             region.raw_exits = self.get()  # what the names hold, before materialize_views reads them
             region.exits = materialize_views(region.raw_exits, [self.entry[n] for n in self.names])
             region.box_exits = {k: box.value for k, (box, _, _) in frame.captured.items()}
@@ -775,6 +791,21 @@ class LoopTrace:
             self.set(tuple(self.entry[n] for n in self.names))
         region.index = index
         return region
+
+    def _name_captured(self, frame) -> None:
+        """The user's name for each array the body writes in place (a carry the
+        loop captured: `out[k] = ...`), for explain's reasons (it said `%892`)."""
+        if self.loop_info is None or not frame.captured:
+            return
+        names = None
+        for box, _, arg in frame.captured.values():
+            if arg.id in self.loop_info.arg_names:
+                continue
+            if names is None:
+                names = list(self.entry.items()) + (sorted(self.scope().items()) if self.scope is not None else [])
+            holder = next((m for m, v in names if not m.startswith("__lt") and _holds(v, box)), None)
+            if holder is not None:
+                self.loop_info.arg_names[arg.id] = holder
 
     def _returned_types(self, exits: tuple) -> Any:
         """The types (dtype, rank) of what the function returns from this
@@ -884,10 +915,26 @@ class LoopTrace:
                 continue
             joined = join_spec(specs[n], self.entry[n], exit_obj, n, self.loc)
             if joined is not specs[n]:
+                self._first_in_entry_dtype(n, joined)
                 self._dtype_needs_a_trip(n, joined)
                 new[n] = joined
                 changed = True
         return new if changed else None
+
+    def _first_in_entry_dtype(self, name: str, joined: Any) -> None:
+        """A NumPy value (not a Python number) whose dtype the first iteration
+        widens (`h = x32[0]`, then `h = h * 0.7 + y[i]` of float64 y): carried
+        in the wider dtype from the start, the first `h * 0.7` was computed in
+        float64 where Python computes it in float32. In a counted loop of a
+        static length the first iteration runs on its own (_run_peeling)."""
+        entry = self.entry[name]
+        it = self.it
+        if not is_tracer(entry) or entry.weak or getattr(entry, "kinds", None) is not None \
+                or not isinstance(joined, ValueSpec) or joined.dtype == entry.dtype or joined.carry \
+                or it is None or self.cond_fn is not None or it.static_len is None \
+                or not all(isinstance(b, numbers.Integral) for b in (it.start, it.step)):
+            return
+        raise WidensInLoop(name, self.loc)
 
     def _dtype_needs_a_trip(self, name: str, joined: Any) -> None:
         """An array whose dtype an iteration changes (`y = a` of int8, then

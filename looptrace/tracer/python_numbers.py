@@ -265,8 +265,8 @@ def chosen_flag(pred: Any, a: Any, b: Any) -> Any:
     from . import semantics as sem
 
     fa, fb = side_flag(a), side_flag(b)
-    if fa is fb and fa in (True, False):
-        return None
+    if fa is fb:  # (`in (True, False)` asked a traced flag for its truth)
+        return None if fa is True or fa is False else fa
     return sem.select(pred, fa, fb)
 
 

@@ -34,8 +34,10 @@ def check_dead_reads(program: Program) -> Program:
     return program
 
 
-def _visit(block: Block) -> None:
-    dead = _dead(block)
+def _visit(block: Block, all_dead: bool = False) -> None:
+    """`all_dead`: the block is a body of a region op nothing uses (a loop whose
+    sum is never read): every read in it is dead, whatever uses it inside."""
+    dead = {id(op) for op in block.ops} if all_dead else _dead(block)
     ops: list[Op] = []
     for op in block.ops:
         if id(op) in dead and op.prim.name in ("dynamic_slice", "gather") and _checkable(op):
@@ -45,7 +47,7 @@ def _visit(block: Block) -> None:
             _pyint_check(IRBuilder(op.loc, ops=ops), op)
         ops.append(op)
         for sub in op.blocks:  # a loop nothing uses still raises where its reads do
-            _visit(sub)
+            _visit(sub, id(op) in dead)
     block.ops = ops
 
 
