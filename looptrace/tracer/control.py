@@ -82,7 +82,28 @@ def _short_circuit(left: Tracer, thunk: Callable[[], Any], ufunc: str, stop_on: 
         keep = lambda: pred  # noqa: E731
     else:
         keep = lambda: left  # noqa: E731
-    return choose(pred, keep, thunk, "`or`") if stop_on else choose(pred, thunk, keep, "`and`")
+    then_thunk, else_thunk = (keep, thunk) if stop_on else (thunk, keep)
+    try:
+        return choose(pred, then_thunk, else_thunk, "`or`" if stop_on else "`and`")
+    except _SideEffects:
+        # the right side draws random numbers or writes an array (`c or rng.random() < p`, the
+        # Metropolis test): evaluated only where Python evaluates it, as the branches of an `if`
+        return _as_if(pred, then_thunk, else_thunk)
+
+
+class _SideEffects(UnsupportedError):
+    """A side of a choice writes state (an array, a generator): choose cannot select."""
+
+
+def _as_if(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any]) -> Any:
+    """`then_thunk() if pred else else_thunk()` as a traced `if` assigning one variable."""
+    held = [UNBOUND]
+    get = lambda: (held[0],)  # noqa: E731
+    put = lambda vals: held.__setitem__(0, vals[0])  # noqa: E731
+    then = lambda: held.__setitem__(0, then_thunk())  # noqa: E731
+    other = lambda: held.__setitem__(0, else_thunk())  # noqa: E731
+    if_(pred, then, other, get, put, ("the value of the `or`/`and`",))
+    return held[0]
 
 
 def ifexp(cond: Any, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any]) -> Any:
@@ -175,8 +196,10 @@ def _trace_side(thunk: Callable[[], Any], what: str) -> tuple[ctx.Frame, Any]:
     if x is RAISED:
         return frame, x
     if frame.captured:
-        raise UnsupportedError(f"an in-place write inside a {what} on a traced value is not supported",
-                               ctx.current_loc())
+        for box, before, _ in frame.captured.values():  # (undone: the caller may trace it again as an if)
+            box.value = before
+        raise _SideEffects(f"an in-place write or a random draw inside a {what} on a traced value is not "
+                           "supported", ctx.current_loc(), "write it as an `if` statement")
     if not all(_array_like(e) for e in _leaves(x)):
         raise UnsupportedError(f"a {what} on a traced value must give arrays or numbers (or tuples of them), "
                                f"not {type(x).__name__}", ctx.current_loc())

@@ -17,6 +17,11 @@ def _shape(size) -> tuple:
         return ()
     if isinstance(size, numbers.Integral):
         return (int(size),)
+    if sem.is_tracer(size) and size.ndim == 0:  # an int argument: made static (specialize.py)
+        from .static import concrete_error
+
+        raise concrete_error([size], "the size of a random draw must be static; this one is a traced value",
+                             "pass the size in static_argnames, or compute it from .shape")
     try:
         return tuple(int(s) for s in size)
     except TraceError:

@@ -242,8 +242,8 @@ def rewrite_linear(loop: Op, parent: Block) -> bool:
         return False
     facts = LoopFacts(loop, n, bounds[0], bounds[2])
     carries = carries_of(loop)
-    if not carries or not _fits_budget(carries, n):
-        return False
+    if not carries or any(not isinstance(c.arg.dtype, np.dtype) for c in carries) or not _fits_budget(carries, n):
+        return False  # (a generator's state is no linear recurrence)
     match = LinearMatch(facts, carries)
     forms, coef_ops = [], []
     for c in carries:
