@@ -676,6 +676,11 @@ class LoopList:
                                "elements it held before the loop (a constant index)", ctx.current_loc(),
                                "keep the latest element in a variable of its own")
 
+    def __len__(self) -> int:
+        raise UnsupportedError("len() of a list that a traced loop appends to, inside that loop: its length "
+                               "is known only at run time", ctx.current_loc(),
+                               "count the appends in a variable of its own (n += 1 beside the append)")
+
     def append_segment(self, seg: Value) -> None:
         if self.spec.mode != "stack":
             raise UnsupportedError("a list grown in a nested loop under a condition is not supported",

@@ -95,31 +95,43 @@ class _SideEffects(UnsupportedError):
     """A side of a choice writes state (an array, a generator): choose cannot select."""
 
 
-def _as_if(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any]) -> Any:
+def _as_if(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any],
+           what: str = "the value of the `or`/`and`") -> Any:
     """`then_thunk() if pred else else_thunk()` as a traced `if` assigning one variable."""
     held = [UNBOUND]
     get = lambda: (held[0],)  # noqa: E731
     put = lambda vals: held.__setitem__(0, vals[0])  # noqa: E731
     then = lambda: held.__setitem__(0, then_thunk())  # noqa: E731
     other = lambda: held.__setitem__(0, else_thunk())  # noqa: E731
-    if_(pred, then, other, get, put, ("the value of the `or`/`and`",))
+    if_(pred, then, other, get, put, (what,))
     return held[0]
 
 
 def ifexp(cond: Any, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any]) -> Any:
-    """`a if cond else b`."""
+    """`a if cond else b`. Of arrays, or with a side that writes or draws, it
+    is the `if` statement assigning one name (`t = a if c else b; t[0] += 1`
+    writes a or b, as Python's; a select was a copy)."""
     if not is_tracer(cond):
         return then_thunk() if cond else else_thunk()
-    return choose(_as_bool(cond), then_thunk, else_thunk, "conditional expression")
+    pred = _as_bool(cond)
+    try:
+        return choose(pred, then_thunk, else_thunk, "conditional expression", arrays_as_if=True)
+    except _SideEffects:
+        return _as_if(pred, then_thunk, else_thunk, "the conditional expression's value")
 
 
-def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any], what: str) -> Tracer:
+def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any], what: str,
+           arrays_as_if: bool = False) -> Tracer:
     """The value of `then_thunk()` where `pred`, else of `else_thunk()`. Each
     side is traced into its own block; sides that only compute values are
     inlined and selected between; a side that may fail (indexing that the
-    condition guards) makes it a `cond`, evaluated as Python would."""
+    condition guards) makes it a `cond`, evaluated as Python would.
+    `arrays_as_if`: where a side gives an array, trace it again as an `if`
+    (its value may be written through)."""
     st = ctx.state()
     (f1, a), (f2, b) = _trace_side(then_thunk, what), _trace_side(else_thunk, what)
+    if arrays_as_if and any(_is_array(x) for x in (*_leaves(a), *_leaves(b)) if x is not RAISED):
+        raise _SideEffects("an array chosen by a traced condition", ctx.current_loc())
     if a is RAISED or b is RAISED:  # Python raised on Python values in a side: there only where it is chosen
         return _choose_raising(pred, (f1, a), (f2, b))
     structure = _structure(a)

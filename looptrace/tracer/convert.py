@@ -19,6 +19,7 @@ Line numbers are the user's own, so tracebacks and errors point at their code.
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 import itertools
 import linecache
@@ -315,7 +316,22 @@ class _Converter(ast.NodeTransformer):
     def visit_While(self, node: ast.While) -> list[ast.stmt]:
         key = next(_counter)
         body, flags = self._lower_jumps(node.body, key)
-        return self._loop(node, key, body, flags, [], kind="while") + self._else(node, flags)
+        if not any(isinstance(n, (ast.Call, ast.NamedExpr)) for n in ast.walk(node.test)):
+            return self._loop(node, key, body, flags, [], kind="while") + self._else(node, flags)
+        # a test that may act (a draw, a helper writing an array, a walrus): evaluated as Python
+        # does, once before the loop and at the end of each iteration that did not break, into a
+        # variable the loop carries and tests (a draw in the test was lost: the exit used the
+        # draw of the iteration before)
+        name = f"__lt_wtest_{key}"
+        first = ast.copy_location(_assign(name, copy.deepcopy(node.test)), node)
+        again: ast.stmt = ast.copy_location(_assign(name, copy.deepcopy(node.test)), node)
+        if flags.get("brk"):
+            again = ast.copy_location(ast.If(ast.UnaryOp(ast.Not(), _name(flags["brk"])), [again], []), node)
+        loop = ast.copy_location(ast.While(test=_name(name), body=node.body, orelse=node.orelse), node)
+        loop.test = ast.copy_location(loop.test, node.test)
+        ast.fix_missing_locations(first), ast.fix_missing_locations(again)
+        return self._visit_stmts([first]) + self._loop(loop, key, body + [again], flags, [], kind="while") + \
+            self._else(node, flags)
 
     def _else(self, node: ast.For | ast.While, flags: dict) -> list[ast.stmt]:
         """A loop's `else:` runs when the loop ends without `break`."""
