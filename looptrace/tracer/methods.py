@@ -203,8 +203,18 @@ def _missing_attribute(self, name: str):
         raise UnsupportedAttribute(f"the number method .{name}() is not supported on traced numbers",
                                    ctx.current_loc(), "see looptrace's list of supported Python and NumPy "
                                    "functions")
-    if name.startswith("__") or not hasattr(np.ndarray, name):
+    if name.startswith("__"):
         raise AttributeError(f"'Tracer' object has no attribute {name!r}")
+    if not hasattr(np.ndarray, name):
+        # NumPy's own message (a traced value stands for an array or a NumPy scalar), at the user's line
+        what = "numpy.ndarray" if self.ndim or self.array0d else \
+            {"f": "float", "i": "int", "b": "bool", "c": "complex"}.get(self.dtype.kind, "int") \
+            if self.weak else f"numpy.{self.dtype.name}"
+        e = AttributeError(f"'{what}' object has no attribute '{name}'")
+        loc = ctx.current_loc() if ctx.tracing() else None
+        if loc is not None and loc.line > 0:
+            e.add_note(f'  File "{loc.file}", line {loc.line}\n    {loc.text.strip()}')
+        raise e
     raise UnsupportedAttribute(f"the array method or attribute .{name} is not supported on traced arrays",
                            ctx.current_loc(), "see looptrace's list of supported NumPy functions")
 

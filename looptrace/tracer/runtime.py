@@ -82,20 +82,7 @@ def attr(obj: Any, name: str) -> Any:
         raise runtime_length_error(f".{name}")
     if grown.is_grown(obj):  # a list method (reverse, pop, index, ...): on its elements (grown.py)
         grown.expand(obj, f"`.{name}` of")
-    try:
-        value = getattr(obj, name)
-    except AttributeError:
-        if not is_tracer(obj):
-            raise
-        # NumPy's own message (a traced value stands for an array or a NumPy scalar), at the user's line
-        what = "numpy.ndarray" if obj.ndim or obj.array0d else \
-            {"f": "float", "i": "int", "b": "bool", "c": "complex"}.get(obj.dtype.kind, "int") \
-            if obj.weak else f"numpy.{obj.dtype.name}"
-        e = AttributeError(f"'{what}' object has no attribute '{name}'")
-        loc = ctx.current_loc()
-        if loc.line > 0:
-            e.add_note(f'  File "{loc.file}", line {loc.line}\n    {loc.text.strip()}')
-        raise e from None
+    value = getattr(obj, name)
     return external.read_attr(obj, name, value) if ctx.tracing() else value
 
 
