@@ -509,7 +509,20 @@ def _guard(stmts: list[ast.stmt], flags: dict) -> list[ast.stmt]:
                 out.append(ast.copy_location(ast.If(test=cond, body=rest, orelse=[]), stmts[i]))
             return out
         if isinstance(s, (ast.With, ast.Try)) and (_has_jump([s], ast.Break) or _has_jump([s], ast.Continue)):
-            raise UnsupportedError("`break`/`continue` inside `with`/`try` is not supported")
+            # the jump sets its flag; the rest of each block, and of the loop body, is guarded by
+            # the flags (a `finally:` still runs, as Python runs it on the way out)
+            s = copy.copy(s)
+            s.body = _guard(s.body, flags) or [ast.copy_location(ast.Pass(), stmts[i])]
+            if isinstance(s, ast.Try):
+                s.handlers = [ast.copy_location(ast.ExceptHandler(h.type, h.name, _guard(h.body, flags)
+                                                                  or [ast.copy_location(ast.Pass(), h)]), h)
+                              for h in s.handlers]
+                s.orelse, s.finalbody = _guard(s.orelse, flags), _guard(s.finalbody, flags)
+            out.append(s)
+            rest = _guard(stmts[i + 1:], flags)
+            if rest:
+                out.append(ast.copy_location(ast.If(test=_not_flags(flags), body=rest, orelse=[]), stmts[i]))
+            return out
         if isinstance(s, (ast.For, ast.While)) and (_has_jump([s], ast.Break) or _has_jump([s], ast.Continue)):
             # a nested loop's `else:` clause jumps out of this loop: flags, as in an `if`
             s = ast.copy_location(type(s)(**{**{f: getattr(s, f) for f in s._fields},

@@ -116,3 +116,27 @@ def stack_length(x):
 def test_len_of_a_list_grown_in_the_loop_is_a_clear_error():
     with pytest.raises(lt.UnsupportedError, match="len\\(\\) of a list"):
         lt.jit(stack_length, backend="interpret")(np.arange(4.0))
+
+
+def jumps_in_try(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        try:
+            if x[i] > 1.0:
+                break
+            if x[i] < 0:
+                continue
+            s += x[i]
+        except ValueError:
+            pass
+        finally:
+            s += 0.5
+        s *= 1.5
+    return s
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_break_and_continue_inside_try(backend):
+    """Refused with no file or line; the `finally:` runs on the way out, as Python's."""
+    for x in (np.array([0.5, -1.0, 0.3, 2.0, 0.1]), np.array([0.2, 0.4])):
+        assert lt.jit(jumps_in_try, backend=backend)(x) == jumps_in_try(x)
