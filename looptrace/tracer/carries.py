@@ -26,7 +26,7 @@ from . import kinds
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .merge import NO_RETURN
-from .values import UNBOUND, Segment, Undefined
+from .values import UNBOUND, MaybeBound, Segment, Undefined
 
 
 @dataclass
@@ -514,7 +514,19 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
         return spec
     if isinstance(spec, TupleSpec):
         return spec.join(entry, exit_obj, name, loc)
+    if isinstance(spec, BoundSpec):
+        value = exit_obj.value if isinstance(exit_obj, MaybeBound) else exit_obj
+        if isinstance(value, Undefined) or value is UNBOUND:
+            return spec
+        inner = _join_value(spec.inner, value, name, loc)
+        return spec if inner is spec.inner else BoundSpec(inner)
     if isinstance(spec, PendingSpec):
+        if isinstance(exit_obj, MaybeBound) and _leafy(exit_obj.value) and not isinstance(exit_obj.value, Segment):
+            v = exit_obj.value
+            _check_array_like(v, name, loc)
+            return BoundSpec(ValueSpec(sem.dtype_of(v), _shape_of(v), sem.is_weak(v), zero_init=True,
+                                       placeholder=True, keys=kinds.keys_of(v, check=False),
+                                       carry=kinds.kinds_of(v, check=False) is not None))
         if isinstance(exit_obj, Undefined):
             return TempSpec()
         if isinstance(exit_obj, tuple) and _tuple_leafy(exit_obj):
@@ -544,6 +556,53 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
     if isinstance(spec, ValueSpec):
         return _join_value(spec, exit_obj, name, loc)
     return spec
+
+
+class BoundSpec(Spec):
+    """A name the body assigns on some paths only (values.MaybeBound): its
+    value (a ValueSpec, zeros until assigned) and a bool flag, whether it is
+    assigned, carried together; after the loop a MaybeBound again (the
+    for/else search: `r = i; break` in the body, `else: r = -1`)."""
+
+    kind = "bound"
+
+    def __init__(self, inner: "ValueSpec"):
+        self.inner = inner
+
+    def _parts(self, x: Any) -> tuple[Any, Any]:
+        if isinstance(x, MaybeBound):
+            return x.value, x.flag
+        if x is UNBOUND or isinstance(x, Undefined):
+            return UNBOUND, False
+        return x, True
+
+    def bind(self, loop, name):
+        value, vals = self.inner.bind(_SubLoop(loop, name, self._parts(loop.entry[name])[0]), name)
+        flag = Value(np.dtype(np.bool_), ())
+        return MaybeBound(name, loop.loc, value, Tracer(flag, weak=True)), vals + [flag]
+
+    def init_values(self, loop, name):
+        value, flag = self._parts(loop.entry[name])
+        vals = self.inner.init_values(_SubLoop(loop, name, value), name)
+        return vals + [sem.as_value(flag, np.bool_)]
+
+    def result_values(self, loop, body, exit_obj):
+        from .control import _results_in
+
+        value, flag = self._parts(exit_obj)
+        if value is UNBOUND:  # (unassigned on this path: zeros, the flag says so)
+            from .merge import Placeholder
+
+            value = Placeholder(self.inner.dtype, self.inner.shape, self.inner.weak)
+        vals = self.inner.result_values(loop, body, value)
+        return vals + _results_in(body.frame, [(flag, np.dtype(np.bool_))])
+
+    def n_values(self) -> int:
+        return self.inner.n_values() + 1
+
+    def after_loop(self, loop, name, outs):
+        value = self.inner.after_loop(_SubLoop(loop, name, UNBOUND), name, outs[:-1])
+        return MaybeBound(name, loop.loc, value, Tracer(outs[-1], weak=True))
 
 
 class NoneBeforeLoop(UnsupportedError):

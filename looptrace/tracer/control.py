@@ -29,7 +29,7 @@ from .array import Tracer, is_tracer
 from .checks import RAISED, deferring
 from .carries import (LoopIter, LoopList, NoneBeforeLoop, ValueSpec, carry_spec_for, join_spec, loop_iterable,
                       register_loop, spec_leaves, spec_rebuild, surely_runs)
-from .values import UNBOUND, Segment, Undefined
+from .values import UNBOUND, MaybeBound, Segment, Undefined
 
 MAX_ROUNDS = 6
 
@@ -488,6 +488,8 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     selected = iter(named)
     for k, n_leaves, rebuild in rebuilds:
         value = rebuild([next(selected) for _ in range(n_leaves)])
+        if isinstance(value, MaybeBound):
+            value = MaybeBound(names[k], ctx.current_loc(), value.value, value.flag)
         merged[k] = Undefined(names[k], ctx.current_loc()) if value is merge.UNDEFINED_LEAF else value
     for out, (kind, box, _) in zip(outs, kinds):
         if kind == "box":

@@ -125,6 +125,26 @@ def _own_nodes(fdef: ast.FunctionDef):
             stack.extend(ast.iter_child_nodes(node))
 
 
+_COMPOUND = (ast.If, ast.For, ast.While, ast.Try, ast.With, ast.Match) + \
+    ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+
+
+def conditionally_assigned(fdef: ast.FunctionDef) -> set[str]:
+    """Names the function assigns inside an if, loop, try, with or match: on
+    some paths they may be unassigned, chosen at run time (values.MaybeBound);
+    their reads go through `__lt.bound`."""
+    out: set[str] = set()
+    for node in _own_nodes(fdef):
+        if isinstance(node, _COMPOUND):
+            inner = [s for f in ("body", "orelse", "finalbody") for s in getattr(node, f, []) or []]
+            inner += [s for h in getattr(node, "handlers", []) for s in h.body]
+            inner += [s for c in getattr(node, "cases", []) for s in c.body]
+            out.update(names_in(inner).stored)
+            if isinstance(node, ast.For):
+                out.update(names_in([ast.Assign(targets=[node.target], value=ast.Constant(None))]).stored)
+    return {n for n in out if not n.startswith("__lt")}
+
+
 def _reads(node: ast.AST) -> set[str]:
     n = _Names()
     n.visit(node)
@@ -175,6 +195,7 @@ class _Converter(ast.NodeTransformer):
         # or branch that calls anything may change them (`_closure_writes`)
         self.closure_writes: list[str] = []
         self.appended: set[str] = set()  # names the function appends to: lists a loop may grow
+        self.maybe_unbound: set[str] = set()  # names assigned on some paths only (conditionally_assigned)
 
     # calls --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.AST:
@@ -208,8 +229,9 @@ class _Converter(ast.NodeTransformer):
         the list and the key: Python's order.)"""
         t = node.targets[0] if len(node.targets) == 1 else None
         if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in self.appended:
+            name = t.value.id
             node = self.generic_visit(node)
-            call = ast.Call(_attr("store"), [node.value, _name(t.value.id), _key_expr(t.slice)], [])
+            call = ast.Call(_attr("store"), [node.value, _name(name), _key_expr(t.slice)], [])
             return ast.copy_location(ast.Expr(ast.copy_location(call, node)), node)
         return self.generic_visit(node)
 
@@ -292,6 +314,12 @@ class _Converter(ast.NodeTransformer):
     visit_TryStar = visit_Try
 
     def visit_Lambda(self, node):
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        """A read of a name that may be unassigned on some paths: `__lt.bound(name)`."""
+        if isinstance(node.ctx, ast.Load) and node.id in self.maybe_unbound and node.id not in self.globals:
+            return ast.copy_location(ast.Call(_attr("bound"), [node], []), node)
         return node
 
     # control flow ---------------------------------------------------------------------
@@ -826,6 +854,7 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
         unsupported = lambda node, msg, hint="": _Converter._unsupported(_Located(filename), node, msg, hint)  # noqa: E731
         fdef.body = returns.lower_returns(fdef.body, unsupported)
     conv = _Converter(filename, names_in(fdef.body), global_names)
+    conv.maybe_unbound = conditionally_assigned(fdef)
     conv._func_nodes = list(ast.walk(fdef))
     conv.params = params
     conv.appended = {n for s in _own_nodes(fdef) if isinstance(s, ast.Expr) for n in [_append_target(s)] if n}

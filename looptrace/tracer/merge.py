@@ -29,7 +29,7 @@ from looptrace.ir.core import Dim
 
 from . import semantics as sem
 from .array import is_tracer
-from .values import UNBOUND, Undefined
+from .values import UNBOUND, MaybeBound, Undefined
 
 
 class NoReturn:
@@ -90,7 +90,7 @@ def pair_up(a: Any, b: Any) -> tuple[list[tuple[Any, Any]], Callable[[list], Any
         stand_in = placeholder_like(real)
         return pair_up(stand_in, real) if a is NO_RETURN else pair_up(real, stand_in)
     if _undefined(a) or _undefined(b):
-        return [], lambda _: UNDEFINED_LEAF
+        return _maybe_bound(a, b)
     if type(a) is type(b) and isinstance(a, (tuple, list)) and len(a) == len(b):
         return _pair_sequences(list(a), list(b), type(a))
     if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
@@ -100,6 +100,29 @@ def pair_up(a: Any, b: Any) -> tuple[list[tuple[Any, Any]], Callable[[list], Any
     if array_like(a) and array_like(b):
         return [(a, b)], lambda values: values[0]
     raise Mismatch(_kind(a), _kind(b))
+
+
+def _bound_parts(x: Any) -> tuple[Any, Any]:
+    """(value, flag) of a side: a MaybeBound's own, (None, False) unassigned, (x, True) assigned."""
+    if isinstance(x, MaybeBound):
+        return x.value, x.flag
+    if _undefined(x):
+        return None, False
+    return x, True
+
+
+def _maybe_bound(a: Any, b: Any):
+    """A name assigned on one side only (or on some paths of a side): a
+    MaybeBound of the selected value and flag (values.py), its name set by
+    the caller; a name that is no array or number is undefined, as before."""
+    (va, fa), (vb, fb) = _bound_parts(a), _bound_parts(b)
+    real = va if va is not None else vb
+    if real is None or not array_like(real) or (va is not None and vb is not None and
+                                                 not (array_like(va) and array_like(vb))):
+        return [], lambda _: UNDEFINED_LEAF
+    va = va if va is not None else placeholder_like(real)
+    vb = vb if vb is not None else placeholder_like(real)
+    return [(va, vb), (fa, fb)], lambda values: MaybeBound(None, None, values[0], values[1])
 
 
 def _pair_sequences(a: list, b: list, kind: type):

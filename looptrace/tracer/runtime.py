@@ -19,6 +19,7 @@ from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .control import and_, compare, contains, for_, if_, ifexp, ld, not_, or_, ret, while_  # noqa: F401
+from .values import bound  # noqa: F401  (a read of a name that may be unassigned: convert.py)
 from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns: tracer/returns.py)
 from .carries import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
 from .values import Segment

@@ -55,6 +55,54 @@ class Undefined:
     __lt__ = __le__ = __gt__ = __ge__ = __array__ = __float__ = __int__ = _fail
 
 
+class MaybeBound(Undefined):
+    """A name assigned on some paths only, chosen at run time (`if c: t = ...`
+    with a traced c; a loop whose body assigns it under a condition, the
+    for/else search): its value where assigned (zeros elsewhere) and `flag`,
+    a traced bool, true where it is. Read by the user's code (convert.py
+    wraps such names' loads in `bound`), it is its value behind a run-time
+    check that raises Python's UnboundLocalError where the flag is false;
+    merges and loops carry value and flag as they are (merge.pair_up,
+    carries.BoundSpec)."""
+
+    __slots__ = ("value", "flag")
+
+    def __init__(self, name: str | None, loc: SourceLoc | None, value: Any, flag: Any):
+        Undefined.__init__(self, name, loc)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "flag", flag)
+
+    def resolve(self) -> Any:
+        from . import semantics as sem
+        from .array import is_tracer
+        from .checks import emit_check
+
+        flag = self.flag
+        if is_tracer(flag):
+            emit_check(sem.ufunc("logical_not", flag),
+                       UnboundLocalError(f"cannot access local variable '{self.name}' where it is not "
+                                         "associated with a value"))
+        elif not flag:
+            self._fail()
+        return self.value
+
+    def _resolved(name: str):  # arithmetic on the raw name (`t += 1`): the read, then the operation
+        def op(self, *args):
+            return getattr(self.resolve(), name)(*args)
+        return op
+
+    for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+                  "__rtruediv__", "__neg__", "__getitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__",
+                  "__lt__", "__le__", "__gt__", "__ge__", "__matmul__", "__pow__"):
+        locals()[_name] = _resolved(_name)
+    del _name, _resolved
+
+
+def bound(x: Any) -> Any:
+    """A read of a name that may be unassigned on some paths (convert.py)."""
+    return x.resolve() if isinstance(x, MaybeBound) else x
+
+
 class RngTracer:
     """A traced `np.random.Generator`: a box holding its state token, so
     draws are ordered and carried through loops like any in-place write."""

@@ -125,11 +125,16 @@ def undefined_on_path(x, a):
     return y
 
 
-def test_trace_error_undefined(rng):
-    with pytest.raises(TraceError) as e:
-        jit(undefined_on_path)(rng.standard_normal(3), 1.0)
-    assert "`y`" in str(e.value)
-    assert_points_at(e.value, undefined_on_path, "return y")
+def test_undefined_on_a_path_is_pythons_error_where_that_path_runs(rng):
+    """A name assigned on one path only is its value where assigned and
+    Python's UnboundLocalError where not, at run time (values.MaybeBound;
+    it was a trace-time TraceError for every call)."""
+    x = rng.standard_normal(3)
+    f = jit(undefined_on_path)
+    np.testing.assert_array_equal(f(x, 1.0), undefined_on_path(x, 1.0))
+    with pytest.raises(UnboundLocalError, match="'y'") as e:
+        f(x, -1.0)
+    assert "return y" in "".join(getattr(e.value, "__notes__", []))
 
 
 # --- untraceable uses of traced values ------------------------------------------------------------

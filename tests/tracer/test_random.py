@@ -272,9 +272,13 @@ def test_unsupported_generator_methods_name_the_line(fn, method, rng):
     assert "standard_normal" in err.hint
 
 
-def test_traced_size_is_an_error(rng):
+def test_an_int_argument_sizing_a_draw_is_specialized(rng):
+    """(It was refused: the size of a draw must be static; an int argument
+    that sizes np.zeros was already made static, specialize.py.)"""
     def f(x, n, g):
         return g.standard_normal(n)
 
-    with pytest.raises(looptrace.LooptraceError):
-        looptrace.jit(f, backend="interpret")(rng.standard_normal(3), 3, np.random.default_rng(0))
+    g1, g2 = np.random.default_rng(0), np.random.default_rng(0)
+    got = looptrace.jit(f, backend="interpret")(rng.standard_normal(3), 3, g1)
+    np.testing.assert_array_equal(got, f(None, 3, g2))
+    assert g1.bit_generator.state == g2.bit_generator.state
