@@ -445,6 +445,18 @@ def _same_array_dtype(name: str, a: Any, b: Any) -> None:
             ctx.current_loc(), f"convert both to one dtype (`{name} = ....astype(np.float64)`)")
 
 
+def _specialize_on(pred: Tracer, why: str) -> None:
+    """Sides that cannot be merged (shapes, Python objects): where the
+    condition comes from int arguments only (`if n > 3: y = x[:n]`), those are
+    made static (specialize.py) and the `if` becomes Python's."""
+    from .static import arg_sources, concrete_error
+
+    positions = arg_sources([pred.value]) if is_tracer(pred) else None
+    if positions:
+        raise concrete_error([pred], f"{why}: the condition comes from int arguments",
+                             "pass them in static_argnames")
+
+
 def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     (f1, ex1, w1), (f2, ex2, w2) = branches
     merged = list(entry)
@@ -455,6 +467,7 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
         try:
             leaves, rebuild = merge.pair_up(a, b)
         except merge.Mismatch as m:
+            _specialize_on(pred, _mismatch_message(names[k], *m.args))
             raise UnsupportedError(_mismatch_message(names[k], *m.args), ctx.current_loc()) from None
         rebuilds.append((k, len(leaves), rebuild))
         for x, y in leaves:
@@ -473,6 +486,7 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     for tv, ev, (kind, name, _) in zip(then_vals, else_vals, kinds):
         if tv.shape != ev.shape and kind == "name":
             what = "the function returns" if name == returns.SLOT else f"`{name}` has"
+            _specialize_on(pred, f"{what} a shape the condition chooses")
             raise ShapeError(f"{what} shape {fmt(tv.shape)} in one branch of this `if` and "
                              f"{fmt(ev.shape)} in the other", ctx.current_loc())
     f1.block.results, f2.block.results = then_vals, else_vals

@@ -140,3 +140,21 @@ def test_break_and_continue_inside_try(backend):
     """Refused with no file or line; the `finally:` runs on the way out, as Python's."""
     for x in (np.array([0.5, -1.0, 0.3, 2.0, 0.1]), np.array([0.2, 0.4])):
         assert lt.jit(jumps_in_try, backend=backend)(x) == jumps_in_try(x)
+
+
+def sliced_by_an_int(x, n):
+    if n > 3:
+        y = x[:n]
+    else:
+        y = x[n:]
+    return y.sum()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_branch_on_an_int_argument_that_chooses_a_shape_specializes(backend):
+    """The two sides' shapes differ: where the condition comes from int
+    arguments they are made static (it was refused)."""
+    f = lt.jit(sliced_by_an_int, backend=backend)
+    x = np.arange(8.0)
+    for n in (5, 2):
+        assert f(x, n) == sliced_by_an_int(x, n)
