@@ -481,7 +481,9 @@ class _Converter(ast.NodeTransformer):
         """Names read outside `loop` (its `else:` clause runs after it: outside)."""
         inside = {id(n) for n in ast.walk(loop)} - {id(n) for s in loop.orelse for n in ast.walk(s)}
         return {n.id for n in self._func_nodes if isinstance(n, ast.Name)
-                and isinstance(n.ctx, ast.Load) and id(n) not in inside}
+                and isinstance(n.ctx, ast.Load) and id(n) not in inside} | \
+            {n.target.id for n in self._func_nodes if isinstance(n, ast.AugAssign)  # (`last += 1` reads `last`)
+             and isinstance(n.target, ast.Name) and id(n) not in inside}
 
     def _unsupported(self, node: ast.AST, msg: str, hint: str = "") -> UnsupportedError:
         import linecache

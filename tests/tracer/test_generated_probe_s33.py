@@ -88,3 +88,29 @@ def test_the_first_iteration_computes_in_the_entry_dtype(backend):
         got, want = lt.jit(fn, backend=backend)(*args), fn(*args)
         assert np.asarray(got).dtype == np.asarray(want).dtype
         np.testing.assert_array_equal(got, want)
+
+
+def updated_after_the_loop(x):
+    last = 0.0
+    for i in range(len(x)):
+        last = x[i]
+    last += 1.0
+    return x.sum()
+
+
+def counted_in_a_while(x):
+    n = 0
+    i = 0
+    while i < x.shape[0] and x[i] > 0:
+        n = i
+        i += 1
+    n += 1
+    return n
+
+
+def test_an_augmented_assignment_after_a_loop_reads_its_value():
+    """`last += 1.0` after the loop reads `last`: it was not live after the
+    loop, and the read failed as 'used before it is assigned'."""
+    x = np.arange(1.0, 4.0)
+    assert lt.jit(updated_after_the_loop, backend="interpret")(x) == updated_after_the_loop(x)
+    assert lt.jit(counted_in_a_while, backend="interpret")(x) == counted_in_a_while(x)
