@@ -105,7 +105,7 @@ def if_convert_body(job: LoopJob) -> None:
 
 def mask_conditional_sums(job: LoopJob) -> None:
     """select(p, acc + f, acc) -> acc + select(p, f, 0): a conditional accumulation is a masked reduction."""
-    mask_accumulations(job.loop.blocks[0])
+    mask_accumulations(job.loop.blocks[0], payloads=bool(job.outer))
 
 
 def induction_variables(job: LoopJob) -> None:
@@ -174,7 +174,7 @@ def promote(job: LoopJob) -> None:
     start, _, step = job.bounds
     if promote_blocks(job.loop, job.parent.ops, start, step):
         simplify(job)  # (the reshapes around a block carried as a 0-d value)
-        if mask_accumulations(job.loop.blocks[0]):  # `if c: acc[i] += f` is a carry's conditional sum now
+        if mask_accumulations(job.loop.blocks[0], payloads=bool(job.outer)):  # `if c: acc[i] += f`: a sum now
             simplify(job)
 
 
