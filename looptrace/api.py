@@ -205,9 +205,7 @@ class JitFunction:
             compiled, specs = self.compiled_for(values)
         except Exception:
             raise e from None
-        gs = getattr(compiled.traced, "guards", None)
-        if not (compiled.program.writebacks or any(s.kind == "rng" for s in specs)
-                or gs is not None and gs.written):
+        if not has_effects(compiled, specs):
             raise e
         try:
             return self.py_func(*args, **kwargs)
@@ -644,6 +642,13 @@ class _FlatJit(JitFunction):
 def _static_values(specs: list[ArgSpec], values: list) -> tuple:
     """The static arguments' values, as keys (what a program traced for them holds for)."""
     return tuple((i, specialize.static_key(values[i])) for i, s in enumerate(specs) if s.kind == "static")
+
+
+def has_effects(compiled: Compiled, specs: list) -> bool:
+    """Does the program write its arguments or arrays it reads from outside, or
+    draw from a generator (effects a call makes once, as the plain function)?"""
+    gs = getattr(compiled.traced, "guards", None)
+    return bool(compiled.traced.writebacks or any(s.kind == "rng" for s in specs) or gs is not None and gs.written)
 
 
 def _check_traceable(fn: Any) -> None:

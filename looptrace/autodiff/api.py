@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from looptrace import guards, pytree, specialize
-from looptrace.api import Compiled, JitFunction, Transform, runtime_arg, transactional_run
+from looptrace.api import Compiled, JitFunction, Transform, has_effects, runtime_arg, transactional_run
 from looptrace.errors import TraceError
 from looptrace import pickling
 from looptrace.tracer.trace import ArgSpec, build_output
@@ -316,7 +316,7 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
         dd, values, wrt, regroup = d.flat(values, wrt)
         c, specs, n_out = dd.compiled(values, wrt, "value_and_grad")
         _check_scalar("grad", d.name, c.program.body.results[:n_out])
-        if _has_effects(c, specs):
+        if has_effects(c, specs):
             # it writes into its arguments or what it reads from outside, or draws from a
             # generator: the gradient of the state before the call, then the call itself,
             # which makes the effects once (and refuses aliased arguments), as the plain function
@@ -379,11 +379,6 @@ def _snapshot(values: list) -> list:
     must not change the gradient of this point)."""
     return [copy.deepcopy(v) if isinstance(v, np.random.Generator) else
             v.copy() if isinstance(v, np.ndarray) else v for v in values]
-
-
-def _has_effects(c: Compiled, specs: list) -> bool:
-    gs = getattr(c.traced, "guards", None)
-    return bool(c.traced.writebacks or any(s.kind == "rng" for s in specs) or gs is not None and gs.written)
 
 
 def _vjp_of(d: _Differentiated, values: list):

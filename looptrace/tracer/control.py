@@ -613,13 +613,7 @@ def _run_peeling(loop: LoopTrace) -> None:
     try:
         loop.run()
     except WidensInLoop:  # the first iteration in the entry's dtype, the rest in the wider one
-        it = loop.it
-        if it.static_len == 0:
-            return
-        loop.body_fn(it.item_fn(it.start))
-        rest = LoopIter(it.start + it.step, it.stop, it.step, it.item_fn, it.static_len - 1)
-        _run_peeling(LoopTrace(loop.names, loop.get, loop.set, loop.body_fn, loop.live, loop.live_out, loop.loc,
-                               loop.brk, rest, None, loop.scope))  # (a later widening: peeled in turn)
+        _peel_first(loop)
     except NoneBeforeLoop as e:
         it = loop.it
         if it is not None and it.static_len is None:
@@ -630,12 +624,19 @@ def _run_peeling(loop: LoopTrace) -> None:
             raise err from None
         if it is None or not all(isinstance(b, numbers.Integral) for b in (it.start, it.step)):
             raise
-        if it.static_len == 0:
-            return
-        loop.body_fn(it.item_fn(it.start))
-        rest = LoopIter(it.start + it.step, it.stop, it.step, it.item_fn, it.static_len - 1)
-        LoopTrace(loop.names, loop.get, loop.set, loop.body_fn, loop.live, loop.live_out, loop.loc, loop.brk,
-                  rest, None, loop.scope).run()
+        _peel_first(loop)
+
+
+def _peel_first(loop: LoopTrace) -> None:
+    """The first iteration of a counted loop of static length as straight-line
+    code, then the loop over the others (peeled in turn where it needs it)."""
+    it = loop.it
+    if it.static_len == 0:
+        return
+    loop.body_fn(it.item_fn(it.start))
+    rest = LoopIter(it.start + it.step, it.stop, it.step, it.item_fn, it.static_len - 1)
+    _run_peeling(LoopTrace(loop.names, loop.get, loop.set, loop.body_fn, loop.live, loop.live_out, loop.loc,
+                           loop.brk, rest, None, loop.scope))
 
 
 def _concrete_bounds(iterable, e: ConcreteIndexError) -> None:
