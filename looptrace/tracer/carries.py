@@ -39,6 +39,9 @@ class LoopInfo:
     type_tags: dict = field(default_factory=dict)
     # a carried value's body argument id -> the user's name for it (explain's loop reasons)
     arg_names: dict = field(default_factory=dict)
+    # a nest from one source line (np.ndindex, itertools.product, .flat): its total count, where
+    # static; explain reports it, not one level's
+    nest_count: int | None = None
 
 
 def register_loop(loc: SourceLoc | None, kind: str) -> LoopInfo:
@@ -619,6 +622,12 @@ class NoneBeforeLoop(UnsupportedError):
         self.name = name
 
 
+class ShapeChange(ShapeError):
+    """A loop variable whose shape an iteration changes (`a = a[::2] + a[1::2]`):
+    a traced loop has one shape per variable; control.py runs a short loop whose
+    length is known while tracing as Python instead (unrolled)."""
+
+
 def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:
     """A value carried through one more round: dtypes promote, shapes may grow."""
     if isinstance(exit_obj, Undefined):
@@ -632,15 +641,15 @@ def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:
     try:
         joined_shape = np.broadcast_shapes(spec.shape, shape)
     except ValueError:
-        raise ShapeError(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
-                         "iteration; a loop variable must keep its shape", loc) from None
+        raise ShapeChange(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
+                          "iteration; a loop variable must keep its shape", loc) from None
     if tuple(joined_shape) != tuple(shape):
         # a value that grows (0.0, then a vector) is carried at its larger shape;
         # one that shrinks would leave the loop at a shape Python never gives it
-        raise ShapeError(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
-                         "iteration; a loop variable may grow by broadcasting but not shrink",
-                         loc, f"give `{name}` its loop shape before the loop "
-                         f"(for example `{name} = np.zeros({shape})`)")
+        raise ShapeChange(f"`{name}` has shape {spec.shape} before the loop and {shape} after an "
+                          "iteration; a loop variable may grow by broadcasting but not shrink",
+                          loc, f"give `{name}` its loop shape before the loop "
+                          f"(for example `{name} = np.zeros({shape})`)")
     # NEP 50: a weak (Python) side takes part as a Python value
     a = sem.WEAK_TYPES[spec.dtype.kind](0) if spec.weak else spec.dtype
     b = sem.weak_type(exit_obj)(0) if sem.is_weak(exit_obj) else sem.dtype_of(exit_obj)

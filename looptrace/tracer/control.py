@@ -9,6 +9,7 @@ number of traces is bounded by a small constant, never by the trip count.
 """
 from __future__ import annotations
 
+import math
 import numbers
 import weakref
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from . import grown, kinds, merge, nests, python_numbers, returns
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import RAISED, deferring
-from .carries import (LoopIter, LoopList, NoneBeforeLoop, ValueSpec, carry_spec_for, join_spec, loop_iterable,
+from .carries import (LoopIter, LoopList, NoneBeforeLoop, ShapeChange, ValueSpec, carry_spec_for, join_spec, loop_iterable,
                       register_loop, spec_leaves, spec_rebuild, surely_runs)
 from .values import UNBOUND, MaybeBound, Segment, Undefined
 
@@ -573,9 +574,26 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
             else:
                 _concrete_bounds(iterable, e)
             raise
+        except ShapeChange as e:
+            if isinstance(iterable, range):
+                e.add_note(f"looptrace: this loop was not unrolled: it runs {len(iterable)} iterations, more "
+                           f"than the {UNROLL_LIMIT} it unrolls")
+                raise
+            # a range over int arguments: specialized on them, the loop is a short static range (unrolled)
+            err = ConcreteIndexError(e.problem, e.loc, e.hint)
+            err.why = "a loop variable changes shape in its iterations"
+            _concrete_bounds(iterable, err)
+            if not getattr(err, "arg_positions", None):
+                raise
+            raise err from None
         return
     try:
         _run_peeling(loop)
+    except ShapeChange as e:
+        # a variable whose shape each iteration changes (`a = a[::2] + a[1::2]`, a coarser grid):
+        # the few iterations run as Python, each traced on its own
+        _unroll_range(iterable, e, body_fn, get_fn, set_fn, names, brk, loc,
+                      "a loop variable changes shape in its iterations")
     except ShapeError:
         if len(iterable) != 0:
             raise
@@ -585,15 +603,19 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
     except ConcreteIndexError as e:
         # the index selects items of a Python object (ws[k] for a list ws), or decides a shape:
         # run the few iterations as Python instead, each traced on its own
-        st = ctx.state()
-        if st.unrolled + len(iterable) > UNROLL_TOTAL:  # nested in other unrolled loops: too many bodies
-            e.add_note(f"looptrace: this loop was not unrolled: with the loops unrolled before and around "
-                       f"it that would trace more than {UNROLL_TOTAL} copies of loop bodies, each compiled "
-                       "on its own")
-            raise
-        st.unrolled += len(iterable)
-        _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc),
-                    "the loop index is used as a Python integer")
+        _unroll_range(iterable, e, body_fn, get_fn, set_fn, names, brk, loc,
+                      "the loop index is used as a Python integer")
+
+
+def _unroll_range(iterable, e: Exception, body_fn, get_fn, set_fn, names, brk, loc, why: str) -> None:
+    st = ctx.state()
+    if st.unrolled + len(iterable) > UNROLL_TOTAL:  # nested in other unrolled loops: too many bodies
+        e.add_note(f"looptrace: this loop was not unrolled: with the loops unrolled before and around "
+                   f"it that would trace more than {UNROLL_TOTAL} copies of loop bodies, each compiled "
+                   "on its own")
+        raise e
+    st.unrolled += len(iterable)
+    _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc), why)
 
 
 class WidensInLoop(UnsupportedError):
@@ -670,7 +692,11 @@ def _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, loc, brk, 
         return lambda i: LoopTrace(names, get_fn, set_fn, level(k + 1, outer + (i,)), live, live_out, loc,
                                    brk, levels[k + 1], None, scope).run()
 
-    LoopTrace(names, get_fn, set_fn, level(0, ()), live, live_out, loc, brk, levels[0], None, scope).run()
+    outer = LoopTrace(names, get_fn, set_fn, level(0, ()), live, live_out, loc, brk, levels[0], None, scope)
+    if outer.loop_info is not None and len(levels) > 1 and all(
+            isinstance(lv.static_len, numbers.Integral) for lv in levels):
+        outer.loop_info.nest_count = math.prod(int(lv.static_len) for lv in levels)
+    outer.run()
 
 
 # a static range whose index must be a Python int is unrolled up to this many iterations, and
@@ -685,7 +711,45 @@ UNROLL_WARN = 100
 
 def while_(cond_fn, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None, scope=None):
     loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, None, cond_fn, scope)
-    loop.run()
+    try:
+        loop.run()
+    except ShapeChange as e:
+        if not loop.cond_static:
+            raise
+        # `while a.shape[0] > 1: a = a[::2] + a[1::2]`: the test reads no traced value, and each
+        # iteration changes a variable's shape; Python's iterations are known while tracing
+        _python_while(cond_fn, body_fn, get_fn, names, brk, _loc(loc), e)
+
+
+def _python_while(cond_fn, body_fn, get_fn, names, brk, loc, e: Exception) -> None:
+    """A while loop run as Python: each iteration traced on its own (unrolled)."""
+    st = ctx.state()
+    info = register_loop(loc, "vectorized") if loc is not None else None
+    count = 0
+    while True:
+        if brk is not None and count > 0:
+            flag = dict(zip(names, get_fn()))[brk]
+            if is_tracer(flag):
+                e.add_note("looptrace: this loop was not unrolled: it breaks on a traced condition")
+                raise e
+            if flag:
+                break
+        c = cond_fn()
+        if is_tracer(c):
+            e.add_note("looptrace: this loop was not unrolled: its condition reads a traced value")
+            raise e
+        if not c:
+            break
+        if st.unrolled + 1 > UNROLL_TOTAL:
+            e.add_note(f"looptrace: this loop was not unrolled: that would trace more than {UNROLL_TOTAL} "
+                       "copies of loop bodies, each compiled on its own")
+            raise e
+        st.unrolled += 1
+        count += 1
+        body_fn()
+    if info is not None:
+        info.kind, info.reason = "vectorized", ("unrolled while tracing (a loop variable changes shape in "
+                                                f"its iterations): {count} iterations, each traced on its own")
 
 
 def _loc(loc) -> SourceLoc | None:
@@ -780,6 +844,7 @@ class LoopTrace:
         self.live, self.live_out, self.loc, self.brk = set(live), set(live_out), loc, brk
         self.it: LoopIter | None = it
         self.cond_fn = cond_fn
+        self.cond_static = False  # the while test read no traced value (while_ may run it as Python)
         self.is_while = cond_fn is not None or brk is not None
         self.loop_info = register_loop(loc, "while" if self.is_while else "scan")
 
@@ -928,10 +993,17 @@ class LoopTrace:
 
         if self.brk is None:
             c = user_cond()
+            self.cond_static = not is_tracer(c)
         else:  # after a `break` Python does not evaluate the loop's condition again
             flag = dict(zip(self.names, self.get()))[self.brk]
+
+            def cond():
+                c = user_cond()
+                self.cond_static = not is_tracer(c)
+                return c
+
             with ctx.at(self.loc):
-                c = and_(lambda: not_(flag), user_cond)
+                c = and_(lambda: not_(flag), cond)
         if not is_tracer(c):
             c = sem.as_value(bool(c), np.bool_)
             return c

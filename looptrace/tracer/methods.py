@@ -76,6 +76,11 @@ def _float64_scalar(x) -> bool:
         and x.dtype == np.float64 and x.pyflag is None
 
 
+def _clip_method(self, min=None, max=None, out=None, **kw):
+    """ndarray.clip: either bound may be left out (`x.clip(0)`), unlike np.clip."""
+    return nx.clip(self, min, max, out, **kw)
+
+
 def _conj_method(self):
     """ndarray.conj(): the array itself unless complex (NumPy returns self, a
     bool array stays bool; np.conjugate makes it int8)."""
@@ -166,7 +171,7 @@ def _install() -> None:
         "min": nx.NAMESPACE["min"], "all": nx.NAMESPACE["all"], "any": nx.NAMESPACE["any"],
         "mean": nx.mean, "var": nx.var, "std": nx.std, "argmax": nx.argmax, "argmin": nx.argmin,
         "dot": nx.dot, "transpose": _transpose_method, "reshape": nx.reshape, "ravel": nx.ravel,
-        "flatten": lambda self: nx.copy(nx.ravel(self)), "squeeze": nx.squeeze, "clip": nx.clip,
+        "flatten": lambda self: nx.copy(nx.ravel(self)), "squeeze": nx.squeeze, "clip": _clip_method,
         "copy": nx.copy, "astype": nx.astype, "swapaxes": nx.swapaxes, "cumsum": nx.NAMESPACE["cumsum"],
         "round": nx.NAMESPACE["round"], "conj": _conj_method, "conjugate": _conj_method,
         "trace": nx.trace, "cumprod": nx.NAMESPACE["cumprod"], "argsort": nx.NAMESPACE["argsort"],

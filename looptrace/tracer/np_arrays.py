@@ -144,8 +144,9 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
 
 
 def _edge(x, a: Tracer, axis: int) -> Tracer:
-    """prepend/append: a scalar becomes one slice along `axis`."""
-    x = _tr(x)
+    """prepend/append: a scalar becomes one slice along `axis` (a Python number as
+    NumPy's asanyarray makes it: `prepend=0` of float32 data gives float64)."""
+    x = _tr(np.asarray(x) if isinstance(x, (bool, int, float, complex)) else x)
     if x.ndim == 0:
         shape = tuple(1 if i == axis else d for i, d in enumerate(a.shape))
         return sem.broadcast_to(x, shape)

@@ -330,6 +330,57 @@ def _int_pair(name: str, ufunc: str):
     return fn
 
 
+def _ldexp(x, i):
+    """math.ldexp: a Python float; OverflowError where a finite x leaves the range."""
+    from .np_extra import ldexp
+
+    if not is_tracer(x) and not is_tracer(i):
+        return math.ldexp(x, i)
+    if isinstance(i, float) or is_tracer(i) and i.dtype.kind not in "biu":
+        raise TypeError("Expected an int as second argument to ldexp.")
+    v = as_float(x, "math.ldexp()") if is_tracer(x) else sem.wrap(sem.as_value(float(x)))
+    r = ldexp(sem.astype(v, np.float64), sem.astype(scalar(i, "math.ldexp()") if is_tracer(i) else np.int64(i),
+                                                    np.int64))
+    _checks([(_u("logical_and", _u("isinf", r), _u("isfinite", v)), OverflowError("math range error"))])
+    return _weak(r)
+
+
+def _nextafter(x, y):
+    from .np_breadth import nextafter
+
+    xs = [as_float(v, "math.nextafter()") if is_tracer(v) else sem.wrap(sem.as_value(float(v))) for v in (x, y)]
+    return _weak(nextafter(*(sem.astype(v, np.float64) for v in xs)))
+
+
+def _ulp(x):
+    """math.ulp: the spacing at |x|; inf for infinities, NaN for NaN."""
+    from .np_breadth import spacing
+
+    v = sem.astype(as_float(x, "math.ulp()"), np.float64)
+    a = _u("absolute", v)
+    return _weak(sem.select(_u("isinf", v), a, spacing(a)))
+
+
+def _remainder(x, y):
+    """math.remainder (IEEE 754): x - n*y with n the integer nearest x/y, ties to
+    even; exact, as CPython computes it through fmod."""
+    xs = [as_float(v, "math.remainder()") if is_tracer(v) else sem.wrap(sem.as_value(float(v))) for v in (x, y)]
+    x, y = (sem.astype(v, np.float64) for v in xs)
+    nan = _u("logical_or", _u("isnan", x), _u("isnan", y))
+    _checks([(_u("logical_and", _u("logical_not", nan), _u("logical_or", _u("isinf", x), _u("equal", y, 0.0))),
+              ValueError("math domain error"))])
+    ax, ay = _u("absolute", x), _u("absolute", y)
+    safe_y = sem.select(_u("logical_and", _u("isfinite", ay), _u("not_equal", ay, 0.0)), ay, 1.0)
+    safe_x = sem.select(_u("isfinite", ax), ax, 0.0)
+    m = _u("fmod", safe_x, safe_y)
+    c = safe_y - m
+    half = m - 2.0 * _u("fmod", 0.5 * (safe_x - m), safe_y)
+    r = sem.select(_u("less", m, c), m, sem.select(_u("greater", m, c), -c, half))
+    r = _u("copysign", 1.0, x) * r
+    r = sem.select(_u("isinf", y), x, r)
+    return _weak(sem.select(nan, _u("add", x, y), r))
+
+
 def _unsupported(name: str, hint: str):
     def fn(*args, **kwargs):
         raise UnsupportedError(f"math.{name}() of a traced value is not supported", ctx.current_loc(), hint)
@@ -352,8 +403,8 @@ MATH: dict[str, Callable] = {
     "log": _log, "hypot": _hypot, "dist": _dist, "prod": _prod, "isclose": _isclose, "modf": _modf,
     **{n: _unsupported(n, _INTEGER_HINT) for n in ("factorial", "comb", "perm", "isqrt")},
     "gcd": _int_pair("gcd", "gcd"), "lcm": _int_pair("lcm", "lcm"), "frexp": _frexp,
-    **{n: _unsupported(n, "see looptrace's list of supported math functions")
-       for n in ("ldexp", "nextafter", "ulp", "remainder", "sumprod")},
+    "ldexp": _ldexp, "nextafter": _nextafter, "ulp": _ulp, "remainder": _remainder,
+    "sumprod": _unsupported("sumprod", "write the sum of products as np.dot(p, q) or sum(a * b for ...)"),
     "fsum": _unsupported("fsum", "math.fsum rounds the exact sum once, which np.sum does not; "
                                  "use np.sum (or sum()) if that rounding is acceptable"),
 }

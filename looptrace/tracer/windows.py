@@ -18,8 +18,9 @@ mask, on the machinery of boolean-mask reads (masked.MaskedSelection):
     `np.abs(x[s:s+k] - m).max()`, `x[s:s+k] * y[s:s+k]` for equally long axes),
     as long as the other operands are scalars or broadcast against the
     window's trailing axes, as the shortened array would.
-A window over axis 0 only (`x[s:s+k]`, `x[s:s+k, :]`); a negative traced start
-raises IndexError at run time (NumPy would count it from the end).
+A window over axis 0 only (`x[s:s+k]`, `x[s:s+k, :]`); a negative start counts
+from the end as in NumPy (x[i - 1:i + 2] at i = 0 is empty) for reductions, and
+raises SliceOverrunError (an IndexError) at run time for a write.
 
 Invariant: a Window is a Tracer (a view, or a fresh result) in every other
 use, so nothing that worked before changes; the masked form is built only by
@@ -55,32 +56,48 @@ class Origin:
     def same(self, other: "Origin") -> bool:
         return self.n == other.n and self.k == other.k and masked.same_value(self.start.value, other.start.value)
 
-    def positions(self) -> Tracer:
-        from . import numpy_api as nx
+    def bounds(self) -> tuple[Tracer, Tracer]:
+        """NumPy's [first, end) of x[s:s + k] for s of either sign: a negative
+        bound counts from the end, then both are clipped into [0, n]
+        (x[i - 1:i + 2] at i = 0 is x[-1:2], empty where n >= 3)."""
+        def normal(b: Tracer) -> Tracer:
+            b = sem.select(b < 0, b + self.n, b)
+            return sem.ufunc("minimum", sem.ufunc("maximum", b, 0), self.n)
 
-        return nx.arange(self.k) + self.start
+        return normal(self.start), normal(self.start + self.k)
 
     def selection(self, base: Tracer) -> masked.MaskedSelection:
-        """base[s:s+k] padded and masked: rows read at min(s + j, n - 1)."""
+        """base[s:s+k] padded and masked: position j is first + j, read at
+        min(first + j, n - 1), taken while first + j < end."""
         from looptrace.ops import get as prim
 
-        pos = self.positions()
+        from . import numpy_api as nx
+
+        first, end = self.bounds()
+        negative = self.start < 0  # (a start the loop bounds keep >= 0 folds this away: vectorize/bounds.py)
+        pos = nx.arange(self.k) + sem.select(negative, first, self.start)
         rows = sem.ufunc("minimum", pos, self.n - 1)
         data = sem.wrap(ctx.emit1(prim("gather"), [base.value, sem.as_value(rows, np.int64)], axis=0))
-        return masked.MaskedSelection(data, pos < self.n, self.loc)
+        taken = sem.ufunc("logical_and", pos < self.n,
+                          sem.ufunc("logical_or", sem.ufunc("logical_not", negative), pos < end))
+        return masked.MaskedSelection(data, taken, self.loc)
 
     def check_start(self) -> None:
+        from looptrace.errors import SliceOverrunError
+
         from .checks import emit_check
 
-        emit_check(self.start < 0, IndexError(
-            f"a slice [start:start + {self.k}] with a negative traced start: NumPy would count it from the "
-            "end, looptrace reads a window from a start >= 0 only"), self.loc)
+        emit_check(self.start < 0, SliceOverrunError(
+            f"a slice [start:start + {self.k}] written with a negative traced start: NumPy would count it "
+            "from the end, looptrace writes a window from a start >= 0 only", self.loc,
+            "write with max(start, 0) (or guard the write with `if start >= 0:`)"), self.loc)
 
     def check_nonempty(self, name: str) -> None:
         from .checks import emit_check
 
         what = {"max": "maximum", "min": "minimum"}[name]
-        emit_check(self.start >= self.n, ValueError(
+        first, end = self.bounds()
+        emit_check(first >= end, ValueError(
             f"zero-size array to reduction operation {what} which has no identity"), self.loc)
 
 
@@ -103,7 +120,6 @@ class _Windowed:
         if kwargs.get("where", True) is not True:
             return None
         sel = self._selection()
-        origin.check_start()
         kwargs = {k: v for k, v in kwargs.items() if k != "out"}
         if name in ("max", "min") and kwargs.get("initial", np._NoValue) is np._NoValue:
             origin.check_nonempty(name)

@@ -910,10 +910,16 @@ def _report(loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan) -> Non
         scatters = ", ".join(f"`{loop_var_name(c, facts)}`" for c in carries if c.kind == "scatter")
         info.reason = " and ".join(filter(None, [names and f"reduces {names}",
                                                  scatters and f"scatter-adds into {scatters}"]))
-        info.reason += f" over {facts.n} iterations"
+        info.reason += f" over {_count(info, facts)} iterations"
     else:
         info.kind = "vectorized"
-        info.reason = f"all {facts.n} iterations are independent: batched tensor ops, no loop left"
+        info.reason = f"all {_count(info, facts)} iterations are independent: batched tensor ops, no loop left"
+
+
+def _count(info, facts: LoopFacts):
+    """The iterations of the source loop: a nest's total where one line made it (np.ndindex)."""
+    total = getattr(info, "nest_count", None)
+    return total if total is not None else facts.n
 
 
 def _tagged_name(c: Carry, facts: LoopFacts) -> str | None:

@@ -296,10 +296,7 @@ def test_generated_nested(src, shape, seed):
 def test_generated_vector_recurrence(src, T, n, seed):
     f = compile_source(src)
     X, W = _data(seed, (T, n)), _data(seed + 1, (n, n)) / n
-    if np.shape(f(X.copy(), W.copy())[1]) != (n,):  # h shrinks to a number: a clear error, not a guess
-        with pytest.raises(looptrace.ShapeError, match="may grow by broadcasting but not shrink"):
-            looptrace.jit(f, backend="interpret")(X, W)
-        return
+    # (where h shrinks to a number, the short static range is unrolled: tests/tracer/test_shape_changing_loops.py)
     check(f, X, W)
 
 

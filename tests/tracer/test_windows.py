@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import looptrace
 from looptrace.autodiff.check import assert_close, numerical_grad
 
-from ._compare import check
+from ._compare import assert_same, check
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy: the mean of an empty slice
 SETTINGS = settings(max_examples=20, deadline=None,
@@ -96,10 +96,36 @@ def test_max_of_an_empty_window_raises_like_numpy(rng):
     assert looptrace.jit(max_from, backend="interpret")(x, 4) == max_from(x, 4)
 
 
-def test_a_negative_traced_start_is_refused_at_run_time(rng):
+@pytest.mark.parametrize("s", [-1, -2, -3, -5, -7, 0, 3, 4, 5, 9])
+def test_a_negative_start_counts_from_the_end_as_in_numpy(rng, s):
     x = rng.standard_normal(5)
-    with pytest.raises(IndexError, match="negative traced start"):
-        looptrace.jit(from_a_start, backend="interpret")(x, -1)
+    assert_same(looptrace.jit(from_a_start, backend="interpret")(x, s), from_a_start(x, s))
+
+
+def centered_sums(x):
+    out = np.empty(len(x))
+    for i in range(len(x)):
+        out[i] = x[i - 1:i + 2].sum() + x[i - 4:i - 1].mean() if i >= 4 else x[i - 1:i + 2].sum()
+    return out
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_windows_reaching_before_the_start(rng, backend):
+    x = rng.standard_normal(9)
+    assert_same(looptrace.jit(centered_sums, backend=backend)(x), centered_sums(x))
+
+
+def written_around(x):
+    y = np.zeros(len(x) + 2)
+    for i in range(len(x)):
+        y[i - 1:i + 2] += x[i]
+    return y
+
+
+def test_a_window_written_from_a_negative_start_is_refused_at_run_time_with_its_line(rng):
+    with pytest.raises(IndexError, match="negative traced start") as info:
+        looptrace.jit(written_around, backend="interpret")(rng.standard_normal(5))
+    assert isinstance(info.value, looptrace.SliceOverrunError) and "y[i - 1:i + 2] += x[i]" in str(info.value)
 
 
 def window_writes(x, y, v):

@@ -1,0 +1,98 @@
+"""Gaps the session-34 checklist probe found: each compared with the plain
+function on random data (interpret; cpu where codegen matters)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import looptrace
+
+from ._compare import assert_same, check
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(34)
+
+
+def clip_low(x):
+    return x.clip(0.25), x.clip(max=0.5), x.clip(0.1, 0.9)
+
+
+def test_the_clip_method_takes_one_bound(rng):
+    check(clip_low, rng.random(7).astype(np.float32))
+
+
+@pytest.mark.parametrize("kw", [{"prepend": 0}, {"append": 0.0}, {"prepend": 1, "append": 2}])
+def test_diff_with_a_python_number_edge_promotes_as_numpy(rng, kw):
+    x = rng.random(6).astype(np.float32)
+    assert_same(looptrace.jit(lambda x: np.diff(x, **kw), backend="interpret")(x), np.diff(x, **kw))
+
+
+def float_formats(x, y, k):
+    out = np.empty((4, x.shape[0]))
+    for i in range(x.shape[0]):
+        out[0, i] = math.ldexp(x[i], int(k[i]))
+        out[1, i] = math.nextafter(x[i], y[i]) - x[i]
+        out[2, i] = math.ulp(x[i])
+        out[3, i] = math.remainder(x[i], y[i])
+    return out
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_math_float_format_functions(rng, backend):
+    x = np.concatenate([rng.standard_normal(10) * 10, [0.0, -0.0, 2.5, 3.5, -2.5, 5e-324, 1e300]])
+    y = np.concatenate([rng.standard_normal(10) * 3, [1.0, 2.0, 1.0, 1.0, 1.0, 1.0, np.inf]])
+    k = np.concatenate([rng.integers(-1070, 1000, 10), [3, 4, 5, 6, 7, 8, -9]]).astype(np.float64)
+    check(float_formats, x, y, k, backend=backend)
+
+
+def scalar_formats(a, b):
+    return math.remainder(a, b), math.ulp(a), math.ldexp(a, 3), math.nextafter(a, b)
+
+
+def test_math_float_format_functions_on_scalars():
+    check(scalar_formats, 1.3, 0.4)
+
+
+@pytest.mark.parametrize("x, y, exc", [(np.inf, 1.0, ValueError), (1.0, 0.0, ValueError)])
+def test_math_remainder_raises_as_python(x, y, exc):
+    with pytest.raises(exc, match="math domain error"):
+        looptrace.jit(scalar_formats, backend="interpret")(x, y)
+
+
+def test_math_ldexp_overflow_raises_as_python():
+    def f(x, k):
+        return math.ldexp(x[0], k)
+
+    with pytest.raises(OverflowError, match="math range error"):
+        looptrace.jit(f, backend="interpret")(np.ones(1), 2000)
+    assert looptrace.jit(f, backend="interpret")(np.ones(1), 20) == 2.0 ** 20
+
+
+def nd_sum(a):
+    s = 0.0
+    for i, j in np.ndindex(a.shape):
+        s += a[i, j] * i
+    return s
+
+
+def product_sum(a):
+    s = 0.0
+    for i, j, k in itertools.product(range(2), range(3), range(a.shape[0])):
+        s += a[k] * i * j
+    return s
+
+
+def test_explain_counts_every_iteration_of_a_one_line_nest(rng):
+    a = rng.random((3, 5))
+    (loop,) = looptrace.explain(nd_sum, a).loops
+    assert "over 15 iterations" in loop.reason
+    (loop,) = looptrace.explain(product_sum, rng.random(7)).loops
+    assert "over 42 iterations" in loop.reason
+    check(nd_sum, a)
+    check(product_sum, rng.random(7))
