@@ -32,6 +32,36 @@ register(Primitive("random_normal", "random", _draw_abstract, _method_impl("stan
 register(Primitive("random_uniform", "random", _draw_abstract, _method_impl("random"),
                    multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
                    doc="rng.random(shape, dtype), uniform on [0, 1)"))
+register(Primitive("random_exponential", "random", _draw_abstract, _method_impl("standard_exponential"),
+                   multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
+                   doc="rng.standard_exponential(shape, dtype)"))
+
+
+def _integers_abstract(token, low, high, *, shape, dtype, endpoint):
+    return [(RNG, ()), (np.dtype(dtype), tuple(shape))]
+
+
+def _integers_impl(gen, low, high, *, shape, dtype, endpoint):
+    return gen, np.asarray(gen.integers(int(low), int(high), shape, dtype=dtype, endpoint=endpoint))
+
+
+# low and high are int64 scalars; NumPy's bounded draws of 32 and 64 bits consume the stream alike
+# drawn one at a time or many at once (of 8 and 16 bits they do not: tracer/random.py refuses those)
+register(Primitive("random_integers", "random", _integers_abstract, _integers_impl,
+                   multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
+                   doc="rng.integers(low, high, shape, dtype, endpoint)"))
+
+
+
+def _permutation_abstract(token, *, n):
+    return [(RNG, ()), (np.dtype(np.int64), (n,))]
+
+
+# rng.permutation(n): rng.permutation(x) and rng.shuffle(x) of n rows draw the same swaps (tracer/random.py)
+register(Primitive("random_permutation", "random", _permutation_abstract,
+                   lambda gen, *, n: (gen, np.asarray(gen.permutation(n), dtype=np.int64)),
+                   multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
+                   doc="rng.permutation(n)"))
 
 
 # --- batching rules ---
@@ -39,9 +69,9 @@ def _draw_batch(method_prim_name: str):
     """dims[0] == 0 means one draw per batch member: draw them all at once,
     which consumes the generator exactly as the sequence of draws does."""
 
-    def rule(b, args, dims, *, shape, dtype):
+    def rule(b, args, dims, *, shape, **attrs):
         n = b.axis_size
-        token, vals = b.op(method_prim_name, args[0], shape=(n, *shape), dtype=dtype)
+        token, vals = b.op(method_prim_name, *args, shape=(n, *shape), **attrs)
         return [token, vals], [None, 0]
 
     return rule
@@ -50,7 +80,7 @@ def _draw_batch(method_prim_name: str):
 def _attach_batching_rules() -> None:
     from looptrace.ir.primitive import PRIMITIVES
 
-    for name in ("random_normal", "random_uniform"):
+    for name in ("random_normal", "random_uniform", "random_exponential", "random_integers"):
         PRIMITIVES[name].batch = _draw_batch(name)
 
 

@@ -75,8 +75,8 @@ def _concat_abstract(*xs, axis):
             raise ShapeMismatch(f"cannot concatenate shapes {shapes} along axis {axis}: "
                                 "all dimensions except the concatenation axis must match")
     if any(isinstance(x.shape[axis], Dim) for x in xs):
-        bound = sum(size_of((x.shape[axis],)) for x in xs)
-        size = Dim(bound)
+        unbounded = any(isinstance(x.shape[axis], Dim) and x.shape[axis].bound is None for x in xs)
+        size = Dim(None if unbounded else sum(size_of((x.shape[axis],)) for x in xs))
     else:
         size = sum(x.shape[axis] for x in xs)
     shape = first.shape[:axis] + (size,) + first.shape[axis + 1:]

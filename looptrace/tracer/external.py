@@ -328,4 +328,17 @@ def _default_rng(seed=None, *args, **kwargs):
         raise UnsupportedError("np.random.default_rng() without a seed inside a jitted function would draw "
                                "fresh entropy once, while tracing, and reuse it on every call",
                                ctx.current_loc(), _LEGACY_HINT)
+    from .array import is_tracer
+
+    if is_tracer(seed) or any(is_tracer(a) for a in args):
+        # a seed from an int argument: the function is specialized on it (one version per seed, looptrace/
+        # specialize.py), so the generator is made while tracing; a seed computed from array data cannot be
+        from .static import concrete_error
+
+        e = concrete_error([seed, *args], "np.random.default_rng(seed) of a traced seed: the generator's state "
+                           "is made while tracing, so the seed must be known then",
+                           "pass the seed as an int argument (looptrace specializes on it), or pass the "
+                           "generator itself as an argument")
+        e.why = "it seeds a generator made while tracing"
+        raise e
     return np.random.default_rng(seed, *args, **kwargs)

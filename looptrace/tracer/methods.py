@@ -193,6 +193,8 @@ def _install() -> None:
     for name, fn in methods.items():
         setattr(Tracer, name, fn)
     Tracer.__getattr__ = _missing_attribute
+    Tracer.__copy__ = _copy
+    Tracer.__deepcopy__ = lambda self, memo: _copy(self)
     masked.install_operators(BINARY_OPS, COMPARE_OPS, _fast_power)
     windows.install(BINARY_OPS, COMPARE_OPS)
 
@@ -202,14 +204,21 @@ class UnsupportedAttribute(UnsupportedError, AttributeError):
     `hasattr` and duck typing keep working."""
 
 
+def _copy(self):
+    """copy.copy / copy.deepcopy: an array's copy; a number is itself (immutable)."""
+    if self.ndim == 0 and not self.array0d:
+        return self
+    return nx.copy(self)
+
+
 def _missing_attribute(self, name: str):
     """Array methods without a traced version fail with the user's line."""
-    if not name.startswith("__") and self.ndim == 0 and any(hasattr(t, name) for t in _SCALAR_TYPES):
+    if name.startswith("_"):  # (before reading self: an object copy.copy made without __init__ has no _box)
+        raise AttributeError(f"'Tracer' object has no attribute {name!r}")
+    if self.ndim == 0 and any(hasattr(t, name) for t in _SCALAR_TYPES):
         raise UnsupportedAttribute(f"the number method .{name}() is not supported on traced numbers",
                                    ctx.current_loc(), "see looptrace's list of supported Python and NumPy "
                                    "functions")
-    if name.startswith("__"):
-        raise AttributeError(f"'Tracer' object has no attribute {name!r}")
     if not hasattr(np.ndarray, name):
         # NumPy's own message (a traced value stands for an array or a NumPy scalar), at the user's line
         what = "numpy.ndarray" if self.ndim or self.array0d else \

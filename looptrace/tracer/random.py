@@ -134,5 +134,111 @@ def _bshape(*xs) -> tuple:
     return np.broadcast_shapes(*(x.shape if sem.is_tracer(x) else np.shape(x) for x in xs))
 
 
+def standard_exponential(gen, size=None, dtype=np.float64, method="zig", out=None):
+    _no_out(out)
+    if method != "zig":
+        raise UnsupportedError("Generator.standard_exponential(method='inv') is not supported on traced code",
+                               ctx.current_loc(), "use the default method='zig'")
+    e = _draw(gen, "random_exponential", _shape(size), _float_dtype(dtype, "standard_exponential"))
+    return _as_python_float(e) if size is None else e
+
+
+def exponential(gen, scale=1.0, size=None):
+    """NumPy's random_exponential: scale * a standard exponential draw."""
+    shape = _shape(size) if size is not None else _bshape(scale)
+    e = _draw(gen, "random_exponential", shape, np.float64)
+    _check_nonnegative(scale, "scale")
+    res = sem.ufunc("multiply", _float64(scale), e)
+    return _as_python_float(res) if _scalar_result(size, scale) else res
+
+
+def _check_nonnegative(x, name: str) -> None:
+    if not sem.is_tracer(x):
+        if np.any(np.asarray(x) < 0):
+            raise ValueError(f"{name} < 0")
+        return
+    from .checks import emit_check
+
+    emit_check(sem.reduce("reduce_any", sem.ufunc("less", x, 0.0)), ValueError(f"{name} < 0"))
+
+
+_INT_DTYPES = {np.dtype(t) for t in (np.int64, np.int32, np.uint64, np.uint32)}
+
+
+def integers(gen, low, high=None, size=None, dtype=np.int64, endpoint=False):
+    """NumPy's bounded integers in [low, high) (or [low, high] with endpoint):
+    scalar bounds, 32- and 64-bit dtypes (whose draws consume the stream alike
+    one at a time or many at once)."""
+    if high is None:
+        low, high = 0, low
+    dt = np.dtype(dtype)
+    if dt not in _INT_DTYPES:
+        raise UnsupportedError(f"Generator.integers(dtype={dt}) is not supported on traced code", ctx.current_loc(),
+                               "draw int64 or int32 and convert (.astype)")
+    if np.ndim(low) or np.ndim(high):
+        raise UnsupportedError("Generator.integers with array bounds is not supported on traced code",
+                               ctx.current_loc(), "draw with scalar bounds (in a loop if they differ)")
+    for b in (low, high):
+        if sem.is_tracer(b) and b.dtype.kind not in "biu" or isinstance(b, float):
+            raise TypeError("Unsupported dtype dtype('float64') for integers")
+    lo, hi = (sem.as_value(sem.astype(b, np.int64), np.int64) if sem.is_tracer(b) else sem.as_value(np.int64(b))
+              for b in (low, high))
+    empty = sem.ufunc("greater", sem.wrap(lo), sem.wrap(hi)) if endpoint else \
+        sem.ufunc("greater_equal", sem.wrap(lo), sem.wrap(hi))
+    if not sem.is_tracer(empty):
+        if empty:
+            raise ValueError("low > high" if endpoint else "low >= high")
+    else:
+        from .checks import emit_check
+
+        emit_check(empty, ValueError("low > high" if endpoint else "low >= high"))
+    token, sample = ctx.emit(prim("random_integers"), [gen.token, lo, hi], shape=_shape(size), dtype=dt,
+                             endpoint=bool(endpoint))
+    gen.advance(token)
+    out = sem.wrap(sample)
+    if size is None:
+        return out  # a NumPy integer (np.int64), as NumPy returns
+    return out
+
+
+def permutation(gen, x, axis=0):
+    """rng.permutation(n) or of an array's rows: NumPy shuffles with the same
+    swaps whatever the rows hold, so x[permutation(len(x))]."""
+    if axis != 0:
+        raise UnsupportedError("Generator.permutation with axis != 0 is not supported on traced code",
+                               ctx.current_loc())
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return _permutation(gen, int(x))
+    if sem.is_tracer(x) and x.ndim == 0:
+        from .static import concrete_error
+
+        raise concrete_error([x], "Generator.permutation(n) of a traced n: its length must be static",
+                             "pass n as an int argument (looptrace specializes on it), or use .shape")
+    from . import numpy_api as nx
+
+    x = nx.asarray(x)
+    if x.ndim == 0:
+        raise ValueError("x must be an integer or at least 1-dimensional")
+    return nx.NAMESPACE["take"](x, _permutation(gen, int(x.shape[0])), axis=0)
+
+
+def shuffle(gen, x, axis=0):
+    """rng.shuffle(x) in place: the rows of x permuted (the same draws as permutation)."""
+    if axis != 0:
+        raise UnsupportedError("Generator.shuffle with axis != 0 is not supported on traced code", ctx.current_loc())
+    if not sem.is_tracer(x) or x.ndim == 0:
+        raise TypeError("shuffle of a traced array expects an array argument")
+    from . import numpy_api as nx
+
+    x[...] = nx.NAMESPACE["take"](nx.copy(x), _permutation(gen, int(x.shape[0])), axis=0)
+
+
+def _permutation(gen, n: int) -> sem.Tracer:
+    token, perm = ctx.emit(prim("random_permutation"), [gen.token], n=int(n))
+    gen.advance(token)
+    return sem.wrap(perm)
+
+
 METHODS = {"standard_normal": standard_normal, "normal": normal, "random": random, "uniform": uniform,
-           "lognormal": lognormal, "triangular": triangular}
+           "lognormal": lognormal, "triangular": triangular, "standard_exponential": standard_exponential,
+           "exponential": exponential, "integers": integers, "permutation": permutation, "shuffle": shuffle}

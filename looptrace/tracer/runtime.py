@@ -14,7 +14,7 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import external, grown, nests, pybuiltins, pymath
+from . import external, grown, nests, pybuiltins, pymath, windows
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
@@ -24,7 +24,8 @@ from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns:
 from .carries import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
 from .values import Segment
 
-_SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools", "itertools")
+# (copy: copy.copy and copy.deepcopy of a traced array reach Tracer.__copy__ / __deepcopy__)
+_SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools", "itertools", "copy")
 
 
 def getitem(x: Any, key: Any) -> Any:
@@ -83,6 +84,8 @@ def attr(obj: Any, name: str) -> Any:
         raise runtime_length_error(f".{name}")
     if grown.is_grown(obj):  # a list method (reverse, pop, index, ...): on its elements (grown.py)
         grown.expand(obj, f"`.{name}` of")
+    if name in ("shape", "size") and isinstance(obj, windows._Windowed):  # x[s:s + k]: k only where it fits
+        obj.length_read()
     value = getattr(obj, name)
     return external.read_attr(obj, name, value) if ctx.tracing() else value
 
@@ -323,6 +326,8 @@ def _len(x):
         return total
     if isinstance(x, TracedRange):
         return x.length()
+    if isinstance(x, windows._Windowed):
+        x.length_read()
     return builtins.len(x)
 
 

@@ -92,6 +92,12 @@ class Origin:
             "from the end, looptrace writes a window from a start >= 0 only", self.loc,
             "write with max(start, 0) (or guard the write with `if start >= 0:`)"), self.loc)
 
+    def check_length(self) -> None:
+        """The window's length read as a number (`len(xb)`, `xb.shape[0]`):
+        k is NumPy's only while the slice fits; where it does not, raise
+        rather than give k (a short last mini-batch)."""
+        check_fits(self.start, self.n, self.k, 0, self.loc)
+
     def check_nonempty(self, name: str) -> None:
         from .checks import emit_check
 
@@ -101,10 +107,65 @@ class Origin:
             f"zero-size array to reduction operation {what} which has no identity"), self.loc)
 
 
+def check_fits(start: Tracer, n: int, k: int, axis: int, loc: SourceLoc | None) -> None:
+    """At run time, SliceOverrunError (an IndexError) where x[start:start + k]
+    along an axis of n does not fit: NumPy would give a shorter (or, from a
+    negative start, another) slice than the static k elements."""
+    from looptrace.errors import SliceOverrunError
+    from looptrace.ops import get as prim
+    from looptrace.ops.check import Failure
+
+    bad = sem.ufunc("logical_or", start < 0, start > n - k)
+    message = (f"the slice [{{value}}:{{value}} + {k}] runs past the end of axis {axis} (size {n}); NumPy "
+               f"would shorten it, but a traced slice keeps its static length {k}, which its shape (or len()) "
+               "says: stop the loop where the last slice fits (range(0, n - k + 1, k)), pad the array "
+               "(np.pad), or compute the length as min(k, n - start)")
+    failure = Failure(SliceOverrunError(""), loc, message)
+    ctx.emit(prim("check"), [sem.as_value(bad, np.bool_), sem.as_value(sem.astype(start, np.int64), np.int64)],
+             loc, failures=(failure,))
+
+
+def _user_reads_length(depth: int = 2) -> bool:
+    from .array import _from_users_code
+    import sys
+
+    return ctx.tracing() and _from_users_code(sys._getframe(depth))
+
+
 class _Windowed:
     """Reductions, ufuncs and operators of a window (mixed into Tracer)."""
 
     __slots__ = ()
+
+    def length_read(self) -> None:
+        """The user's code reads this window's length (`.shape`, `.size`,
+        len(); tracer/runtime.py calls this for converted code): checked."""
+        origin = self._origin()
+        if origin is not None:
+            with ctx.at(origin.loc):
+                origin.check_length()
+
+    # the same, read from code that is not converted (a function whose source cannot be read)
+    @property
+    def shape(self) -> tuple:
+        if _user_reads_length():
+            self.length_read()
+        return tuple(self.value.shape)
+
+    @shape.setter
+    def shape(self, new) -> None:
+        Tracer.shape.fset(self, new)
+
+    @property
+    def size(self) -> int:
+        if _user_reads_length():
+            self.length_read()
+        return Tracer.size.fget(self)
+
+    def __len__(self) -> int:
+        if _user_reads_length():
+            self.length_read()
+        return Tracer.__len__(self)
 
     def _selection(self) -> masked.MaskedSelection | None:
         raise NotImplementedError
@@ -365,6 +426,15 @@ def view(parent: Tracer, derive: Callable, key: Any, items: list) -> Tracer:
     from . import layout
 
     origin = _origin_of(parent, items)
+    if origin is None and isinstance(parent, _Windowed):  # a view of a window (`xb[:, 0]`): its length too
+        parent.length_read()
+    if origin is None:
+        # any other slice of a traced start (`X[s:s + k, 0]`): its static length is NumPy's only where
+        # it fits, and its shape may be read before its elements are (which check it): checked here
+        shape = tuple(parent.shape)
+        for it in items:
+            if it.kind == "dslice" and is_tracer(it.start) and isinstance(shape[it.axis], int) and it.size > 1:
+                check_fits(it.start, int(shape[it.axis]), int(it.size), it.axis, ctx.current_loc())
     made = Tracer(base=parent, derive=derive, index=key) if origin is None else Window(parent, derive, key, origin)
     made.ghost = layout.indexed(layout.ghost_of(parent), items)
     return made

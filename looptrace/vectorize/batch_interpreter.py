@@ -216,8 +216,12 @@ class BatchEnv:
         token, d = self.get(op.inputs[0])
         if d != "stream":
             raise NotBatchable("a draw from a generator that is not a per-iteration stream")
+        params = [self.get(v) for v in op.inputs[1:]]  # (rng.integers' bounds)
+        if any(pd is not None for _, pd in params):
+            raise NotBatchable(f"a draw whose parameters change between iterations at line {op.loc.line}")
         self.b.axis_size = self.n
-        outs, _ = apply_rule(self.b, op.prim, [token], [0], dict(op.attrs))
+        outs, _ = apply_rule(self.b, op.prim, [token, *(p for p, _ in params)], [0] + [None] * len(params),
+                             dict(op.attrs))
         self.bind(op.outputs[0], outs[0], "stream-done")
         self.bind(op.outputs[1], outs[1], 0)
 

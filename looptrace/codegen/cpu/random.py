@@ -24,3 +24,29 @@ def _draw_lower(helper: str):
 
 TARGET.register("random_normal", StatementRule(_draw_lower("normal_draws")))
 TARGET.register("random_uniform", StatementRule(_draw_lower("uniform_draws")))
+TARGET.register("random_exponential", StatementRule(_draw_lower("exponential_draws")))
+
+
+def _integers_lower(em, op) -> None:
+    (token, low, high), (new_token, v) = op.inputs, op.outputs
+    em.line(f"{em.name(new_token)} = {em.name(token)}")
+    shape = tuple(v.shape) or (1,)
+    draw = (f"integer_draws({em.name(token)}, np.int64({em.name(low)}), np.int64({em.name(high)}), {shape}, "
+            f"np.{v.dtype.name}, {bool(op.attrs['endpoint'])})")
+    em.line(f"{em.name(v)} = {draw}" + ("" if v.ndim else "[0]"))
+    em.define(new_token)
+    em.define(v, owned=bool(v.ndim))
+
+
+TARGET.register("random_integers", StatementRule(_integers_lower))
+
+
+def _permutation_lower(em, op) -> None:
+    token, (new_token, v) = op.inputs[0], op.outputs
+    em.line(f"{em.name(new_token)} = {em.name(token)}")
+    em.line(f"{em.name(v)} = permutation_draw({em.name(token)}, {int(op.attrs['n'])})")
+    em.define(new_token)
+    em.define(v, owned=True)
+
+
+TARGET.register("random_permutation", StatementRule(_permutation_lower))

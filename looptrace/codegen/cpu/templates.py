@@ -47,7 +47,8 @@ from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_g
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "atan2_f64", "lane_add", "lane_min", "lane_max", "nonneg"]
-__all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws"]  # from the disk cache, not compiled per kernel
+__all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws",
+            "exponential_draws", "integer_draws", "permutation_draw"]  # from the disk cache, not compiled per kernel
 __all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
 __all__ += ["blas_matrix", "unit_axes"]  # an operand as it is where its layout allows (contract.py, shape.py)
 __all__ += ["wide_vectors", "no_gathers"]  # codegen/cpu/mathlib.py: vector code in the function it is called in
@@ -247,6 +248,24 @@ def normal_draws(gen, shape, dtype):
 def uniform_draws(gen, shape, dtype):
     """gen.random(shape, dtype=dtype)."""
     return gen.random(shape, dtype=dtype)
+
+
+@_kernel_helper
+def exponential_draws(gen, shape, dtype):
+    """gen.standard_exponential(shape, dtype=dtype)."""
+    return gen.standard_exponential(shape, dtype=dtype)
+
+
+@_kernel_helper
+def permutation_draw(gen, n):
+    """gen.permutation(n), as int64."""
+    return gen.permutation(n).astype(np.int64)
+
+
+@_kernel_helper
+def integer_draws(gen, low, high, shape, dtype, endpoint):
+    """gen.integers(low, high, shape, dtype, endpoint)."""
+    return gen.integers(low, high, shape, dtype, endpoint)
 
 
 def _lane_intrinsic(name: str, combine, doc: str):

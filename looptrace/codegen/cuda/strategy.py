@@ -58,6 +58,9 @@ GPU_THREADS = HOPPER.sm_count * 2048
 COOP_MAX_THREADS = HOPPER.sm_count * 256  # one 256-thread block per SM: always co-resident
 NOT_IN_A_KERNEL = {"random_normal": "draws from the host's generator",
                    "random_uniform": "draws from the host's generator",
+                   "random_exponential": "draws from the host's generator",
+                   "random_integers": "draws from the host's generator",
+                   "random_permutation": "draws from the host's generator",
                    "matrix_power_apply": "repeated squaring is host-driven",
                    "dynamic_prefix": "has a run-time length"}
 

@@ -21,13 +21,14 @@ if TYPE_CHECKING:
 from ..target import TARGET
 
 
-def _draw_lower(method: str):
+def _draw_lower(method: str, params=lambda em, op: ""):
     def lower(em: CudaEmitter, op) -> None:
         token, (new_token, v) = op.inputs[0], op.outputs
         gen = em.loc(token).name
         em.bind(new_token, RngLoc(gen))
         sample = em.fresh("draw")
-        em.hline(f"{sample} = np.asarray({gen}.{method}({tuple(v.shape)!r}, dtype=np.{v.dtype.name}))")
+        em.hline(f"{sample} = np.asarray({gen}.{method}({params(em, op)}{tuple(v.shape)!r}, "
+                 f"dtype=np.{v.dtype.name}))")
         if v.ndim == 0:
             em.bind(v, HostScalar(f"{sample}[()]", v.dtype))
             return
@@ -40,3 +41,26 @@ def _draw_lower(method: str):
 
 TARGET.register("random_normal", StatementRule(_draw_lower("standard_normal")))
 TARGET.register("random_uniform", StatementRule(_draw_lower("random")))
+TARGET.register("random_exponential", StatementRule(_draw_lower("standard_exponential")))
+
+
+def _bounds(em: CudaEmitter, op) -> str:
+    """rng.integers' low and high (host values) and endpoint, before the shape."""
+    _, low, high = op.inputs
+    return f"int({em.host_scalar(low)}), int({em.host_scalar(high)}) + {int(bool(op.attrs['endpoint']))}, "
+
+
+TARGET.register("random_integers", StatementRule(_draw_lower("integers", _bounds)))
+
+
+def _permutation_lower(em: CudaEmitter, op) -> None:
+    token, (new_token, v) = op.inputs[0], op.outputs
+    gen = em.loc(token).name
+    em.bind(new_token, RngLoc(gen))
+    sample, buf = em.fresh("draw"), em.fresh("b")
+    em.hline(f"{sample} = np.asarray({gen}.permutation({int(op.attrs['n'])}), dtype=np.int64)")
+    em.hline(f"{buf} = rt.upload({sample})")
+    em.bind(v, whole(Buf("host", buf, v.dtype), tuple(v.shape)), owned=True)
+
+
+TARGET.register("random_permutation", StatementRule(_permutation_lower))

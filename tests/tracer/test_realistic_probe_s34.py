@@ -1,0 +1,172 @@
+"""Gaps the session-34 realistic-programs probe found, each against the plain
+function: the length of a slice that may run past the end, copy.copy and
+copy.deepcopy of traced arrays, a list of arrays grown for a run-time count,
+a generator seeded from an int argument, and more of the Generator API
+(exponential, integers, permutation, shuffle) drawing NumPy's own streams."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import looptrace
+
+from ._compare import assert_same
+
+
+def batch_count(X, bs):
+    n = 0
+    for s in range(0, X.shape[0], bs):
+        n += len(X[s:s + bs])
+    return n
+
+
+def batch_means(X):
+    tot = 0.0
+    for s in range(0, 10, 4):
+        xb = X[s:s + 4]
+        tot += xb.sum() / xb.shape[0]
+    return tot
+
+
+def column_length(X, s):
+    return X[s:s + 4, 0].shape[0] + X[s:s + 4][:, 1].size
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_the_length_of_a_slice_past_the_end_is_never_its_static_length(backend):
+    X = np.arange(1.0, 11.0)
+    assert looptrace.jit(batch_count, backend=backend)(X, 5) == batch_count(X, 5)  # the slices fit
+    with pytest.raises(looptrace.SliceOverrunError, match="runs past the end"):
+        looptrace.jit(batch_count, backend=backend)(X, 4)  # NumPy's last slice has 2 elements, not 4
+    with pytest.raises(IndexError, match="runs past the end"):
+        looptrace.jit(batch_means, backend=backend)(X)
+
+
+def test_the_length_of_views_of_a_slice_past_the_end():
+    X = np.arange(20.0).reshape(10, 2)
+    f = looptrace.jit(column_length, backend="interpret")
+    assert f(X, 2) == column_length(X, 2)
+    with pytest.raises(IndexError):
+        f(X, 8)
+
+
+def copies(x):
+    y = copy.deepcopy(x)
+    y += 1
+    z = copy.copy(x)
+    z *= 2
+    return y, z, x, copy.copy(x[0])
+
+
+def test_copy_and_deepcopy_of_traced_arrays():
+    x = np.random.default_rng(0).random(3)
+    assert_same(looptrace.jit(copies, backend="interpret")(x.copy()), copies(x.copy()))
+
+
+def test_grad_through_deepcopy():
+    x, v = np.random.default_rng(1).random(3), np.random.default_rng(2).random(3)
+    g = looptrace.grad(lambda x, v: np.sum(copy.deepcopy(x) * v))(x, v)
+    np.testing.assert_allclose(g, v)
+
+
+def halvings(x0, steps):
+    xs = [x0]
+    x = x0
+    for _ in range(steps):
+        x = 0.5 * x
+        xs.append(x)
+    return np.stack(xs)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_stack_of_a_list_grown_for_a_count_from_an_argument(backend):
+    x0 = np.random.default_rng(3).random(3) + 1
+    assert_same(looptrace.jit(halvings, backend=backend)(x0, 4), halvings(x0, 4))
+
+
+def seeded(x, seed):
+    rng = np.random.default_rng(seed)
+    return x + rng.random(x.shape[0])
+
+
+def test_a_generator_seeded_from_an_int_argument_is_specialized():
+    x = np.random.default_rng(4).random(3)
+    f = looptrace.jit(seeded, backend="interpret")
+    assert_same(f(x, 5), seeded(x, 5))
+    assert_same(f(x, 6), seeded(x, 6))
+    assert any("specialized on `seed`" in n for n in looptrace.explain(seeded, x, 5).notes)
+
+
+def gillespie(rate, tmax, rng):
+    t = 0.0
+    n = 0
+    while t < tmax:
+        t += rng.exponential(1.0 / rate)
+        n += 1
+    return n, t
+
+
+def bootstrap(x, rng, B):
+    out = np.empty(B)
+    for b in range(B):
+        idx = rng.integers(0, x.shape[0], x.shape[0])
+        out[b] = x[idx].mean()
+    return out
+
+
+def epochs(X, rng):
+    tot = 0.0
+    for _ in range(3):
+        perm = rng.permutation(X.shape[0])
+        for k in range(X.shape[0]):
+            tot += X[perm[k]] * (k + 1)
+    return tot
+
+
+def fisher_yates(x, rng):
+    y = x.copy()
+    for i in range(y.shape[0] - 1, 0, -1):
+        j = rng.integers(0, i + 1)
+        t = y[i]
+        y[i] = y[j]
+        y[j] = t
+    return y
+
+
+def rows_and_bounds(A, rng):
+    B = rng.permutation(A)
+    rng.shuffle(A)
+    return B, rng.integers(5, size=3, dtype=np.int32), rng.integers(1, 6, endpoint=True), rng.standard_exponential(2)
+
+
+X10 = np.random.default_rng(5).random(10)
+CASES = [(gillespie, lambda: (2.0, 5.0, np.random.default_rng(1))),
+         (bootstrap, lambda: (X10, np.random.default_rng(2), 5)),
+         (epochs, lambda: (X10, np.random.default_rng(3))),
+         (fisher_yates, lambda: (X10, np.random.default_rng(4))),
+         (rows_and_bounds, lambda: (np.arange(12.0).reshape(4, 3), np.random.default_rng(5)))]
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn, make", CASES, ids=[c[0].__name__ for c in CASES])
+def test_generator_draws_match_numpys_streams(fn, make, backend):
+    plain_args, jit_args = make(), make()
+    expected = fn(*plain_args)
+    got = looptrace.jit(fn, backend=backend)(*jit_args)
+    assert_same(got, expected, rtol=1e-12)
+    for p, j in zip(plain_args, jit_args):  # arguments written, and each generator's final state
+        if isinstance(p, np.ndarray):
+            np.testing.assert_array_equal(j, p)
+        if isinstance(p, np.random.Generator):
+            assert j.random() == p.random()
+
+
+def test_integers_refuses_what_it_cannot_draw_alike():
+    with pytest.raises(looptrace.UnsupportedError, match="dtype"):
+        looptrace.jit(lambda x, rng: x + rng.integers(0, 5, 3, dtype=np.uint8), backend="interpret")(
+            np.ones(3), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="low >= high"):
+        looptrace.jit(lambda x, rng: x + rng.integers(3, 3), backend="interpret")(np.ones(3), np.random.default_rng(0))
