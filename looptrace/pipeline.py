@@ -58,6 +58,7 @@ def after(name: str, program: Program) -> None:
 
 # What a counted loop goes through (vectorize/loop_rewrite.py), in order.
 COUNTED_LOOP_STEPS = (
+    Step("zero_trips", per_loop.zero_trips),  # no iteration: the initial values, nothing of the body
     Step("simplify", per_loop.simplify),  # forwarding, dead ops, invariant motion (exact)
     Step("traced_trip_count", per_loop.traced_trip_count),  # a data-dependent trip count stops here
     Step("if_convert", per_loop.if_convert_body),  # pure conditionals -> selects, masked writes

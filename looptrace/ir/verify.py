@@ -17,6 +17,27 @@ def verify(p: Program) -> None:
     _Verifier().block(p.body, set())
 
 
+def verify_scoping(p: Program) -> None:
+    """Only that every value is defined before it is used (cheap: the vectorizer
+    checks each loop's rewrite with it, and keeps the loop as traced if not)."""
+    def block(b: Block, outer: set[int]) -> None:
+        scope = set(outer)
+        scope.update(v.id for v in b.args)
+        for op in b.ops:
+            for v in op.inputs:
+                if not v.is_const and v.id not in scope:
+                    raise VerifyError(f"IR verification failed: value %{v.id} is used where it is not defined\n"
+                                      + "\n".join(print_op(op)))
+            for sub in op.blocks:
+                block(sub, scope)
+            scope.update(v.id for v in op.outputs)
+        for v in b.results:
+            if not v.is_const and v.id not in scope:
+                raise VerifyError(f"IR verification failed: result %{v.id} is not defined")
+
+    block(p.body, set())
+
+
 def _same_type(a: Value, b: Value) -> bool:
     return a.dtype == b.dtype and len(a.shape) == len(b.shape) and all(
         x is y or x == y for x, y in zip(a.shape, b.shape))

@@ -658,6 +658,8 @@ def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:
     exit_keys = kinds.keys_of(exit_obj, check=False)
     keys = kinds.union(spec.keys, exit_keys) if spec.keys is not None and exit_keys is not None else None
     carry = spec.carry or kinds.kinds_of(exit_obj, check=False) is not None
+    if tuple(joined_shape) == () and carry:
+        dtype = kinds.holding(dtype, keys)  # a Python float a float32 add may change: kept exact
     if dtype == spec.dtype and weak == spec.weak and tuple(joined_shape) == spec.shape and keys == spec.keys \
             and carry == spec.carry:
         return spec

@@ -108,7 +108,7 @@ def raise_(exc: Any) -> None:
 
 
 # what Python's own operations on Python values raise: 0.0 ** -1, 1 // 0, math.log(0.0), int(math.inf)
-_PYTHON_VALUE_ERRORS = (ArithmeticError, ValueError)
+_PYTHON_VALUE_ERRORS = (ArithmeticError, ValueError, IndexError)  # (IndexError: `h[n] = 1.0`, n = len(h))
 RAISED = object()
 
 

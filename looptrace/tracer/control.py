@@ -142,7 +142,7 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
                                ctx.current_loc())
     pairs = list(zip(_leaves(a), _leaves(b)))
     weaks = [sem.is_weak(x) and sem.is_weak(y) for x, y in pairs]
-    dtypes = [sem.result_type(x, y) for x, y in pairs]
+    dtypes = [_held(x, y) for x, y in pairs]
     shapes = [np.broadcast_shapes(np.shape(x) if not is_tracer(x) else x.shape,
                                   np.shape(y) if not is_tracer(y) else y.shape) for x, y in pairs]
     vas = [_value_in(f1, x, dt, sh) for (x, _), dt, sh in zip(pairs, dtypes, shapes)]
@@ -164,6 +164,16 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
     tracers = [Tracer(out, weak=w) for out, w in zip(outs, weaks)]
     _flag_mixed(pred, pairs, tracers)
     return _rebuild(structure, iter(tracers))
+
+
+def _held(x: Any, y: Any) -> np.dtype:
+    """The dtype of a value chosen between x and y: NEP 50's join, wider where
+    that would round a number of one side's type (tracer/kinds.py `holding`)."""
+    dtype = sem.result_type(x, y)
+    if np.ndim(x) or np.ndim(y):
+        return dtype
+    kx, ky = kinds.keys_of(x), kinds.keys_of(y)
+    return kinds.holding(dtype, kinds.union(kx, ky)) if kx is not None and ky is not None else dtype
 
 
 def _flag_mixed(pred: Tracer, pairs: list, outs: list) -> None:

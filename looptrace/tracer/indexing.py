@@ -79,7 +79,13 @@ def _parse_one(shape: tuple, axis: int, k: Any) -> Item:
     if isinstance(k, numbers.Integral):
         i = int(k)
         if not -n <= i < n:
-            raise ShapeError(f"index {i} is out of bounds for axis {axis} with size {n}", ctx.current_loc())
+            # NumPy's IndexError: raised here at the top level, and at run time where the code runs
+            # under a traced condition or in a loop that may not run (checks.deferring)
+            e = IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
+            loc = ctx.current_loc() if ctx.tracing() else None
+            if loc is not None and loc.line > 0:
+                e.add_note(f'  File "{loc.file}", line {loc.line}\n    {loc.text.strip()}')
+            raise e
         return Item("int", axis, i % n)
     if isinstance(k, slice):
         return _parse_slice(n, axis, k)

@@ -66,6 +66,21 @@ def keys_of(x: Any, check: bool = True) -> tuple | None:
     return None if key is None else (key,)
 
 
+def holding(dtype: np.dtype, keys: tuple | None) -> np.dtype:
+    """The dtype a value whose type is one of `keys` at run time is kept in:
+    NEP 50's join (`dtype`), unless it would round one of the types' values.
+    A Python float chosen against a float32 (`i * 0.1 if c else y32[i]`)
+    joins to float32 under NEP 50, which would store 0.1 rounded: kept in
+    float64, each type's values exact, and converted on return."""
+    if keys is None or len(keys) < 2:
+        return dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fc" or not any(k[1] and np.dtype(k[0]).kind in "fc" for k in keys):
+        return dtype  # (a Python float or complex only: an int's join is as it was)
+    wide = np.result_type(*(np.dtype(k[0]) for k in keys))
+    return wide if wide.kind in "fc" and wide.itemsize > dtype.itemsize else dtype
+
+
 def union(*keysets: tuple) -> tuple:
     out: list = []
     for ks in keysets:

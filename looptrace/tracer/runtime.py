@@ -39,10 +39,33 @@ def getitem(x: Any, key: Any) -> Any:
         if isinstance(key, slice) and not _has_tracer(key):
             return grown.expand(x, "slicing")[key]
         return _grown_item(x, key)
+    if isinstance(x, (tuple, list)) and is_tracer(key):
+        table = _number_table(x)
+        if table is not None:  # `mask[i % 3]` of mask = (1, 0, 1): a constant array read at the traced index
+            item = table[key]
+            if is_tracer(item) and item.ndim == 0:
+                item = sem.wrap(item.value, weak=True)  # a Python number, as the container holds
+            return item
     value = x[key]
     if not _has_tracer(key):
         return external.read_item(x, key, value)
     return value
+
+
+def _number_table(x: tuple | list) -> Tracer | None:
+    """A tuple or list of Python numbers of one type (ints, floats, bools or
+    complex numbers) as a constant array whose elements read as those Python
+    numbers; each element read through its source (a global's are guarded:
+    external.py). None for anything else (arrays, mixed types, an empty one)."""
+    if not x or isinstance(x, LoopList):
+        return None
+    kinds = {type(e) for e in x}
+    if len(kinds) != 1 or kinds.pop() not in (int, float, bool, complex):
+        return None
+    values = [external.read_item(x, j, e) for j, e in enumerate(x)]
+    if any(is_tracer(v) for v in values):
+        return None
+    return sem.wrap(sem.as_value(np.asarray(values)))
 
 
 def store(value: Any, x: Any, key: Any) -> None:
@@ -84,7 +107,7 @@ def attr(obj: Any, name: str) -> Any:
         raise runtime_length_error(f".{name}")
     if grown.is_grown(obj):  # a list method (reverse, pop, index, ...): on its elements (grown.py)
         grown.expand(obj, f"`.{name}` of")
-    if name in ("shape", "size") and isinstance(obj, windows._Windowed):  # x[s:s + k]: k only where it fits
+    if name in ("shape", "size") and isinstance(obj, (windows._Windowed, windows.Sliced)):  # k where it fits
         obj.length_read()
     value = getattr(obj, name)
     return external.read_attr(obj, name, value) if ctx.tracing() else value
@@ -326,7 +349,7 @@ def _len(x):
         return total
     if isinstance(x, TracedRange):
         return x.length()
-    if isinstance(x, windows._Windowed):
+    if isinstance(x, (windows._Windowed, windows.Sliced)):
         x.length_read()
     return builtins.len(x)
 

@@ -4,6 +4,8 @@ from these few functions.
 """
 from __future__ import annotations
 
+import itertools
+
 import numbers
 import operator
 from typing import Any, Sequence
@@ -166,6 +168,8 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         loop_in, out_dtype = loop_dtypes(uf, in_types, dtype)
     except TypeError as e:
         raise TraceError(str(e), ctx.current_loc()) from None
+    if any(isinstance(a, Tracer) and a.kinds is not None and a.ndim == 0 for a in args):
+        loop_in, out_dtype = _loop_of_kinds(uf, args, dtype, (loop_in, out_dtype))
     if name == "power" and np.dtype(out_dtype).kind in "iu":
         _check_int_exponent(args[1], all(is_weak(a) for a in args))
     if name in _COMPARISONS and len(loop_in) == 2 and np.dtype(loop_in[0]).kind in "iu" \
@@ -204,6 +208,43 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         mixed_ufunc(name, args, res)  # of values that are Python numbers on some runs
     _kinds(name, args, res, False)
     return res
+
+
+def _loop_of_kinds(uf, args: tuple, dtype, joined: tuple) -> tuple:
+    """The loop of an operation on values whose type is chosen at run time
+    (tracer/kinds.py), where every combination of their types runs the same
+    loop: that one, not the loop of the dtypes they are kept in
+    (`s = 0.0`, then `s = s + y32[i]`: s is kept in float64 to hold the
+    Python float exactly, and each add is float32's, as in Python)."""
+    from . import kinds
+
+    tags: list = []
+    for a in args:
+        k = kinds.kinds_of(a) if isinstance(a, Tracer) else None
+        if k is not None and all(k[0] is not t for t, _ in tags):
+            tags.append(k)
+    if not tags or np.prod([len(keys) for _, keys in tags]) > 16:
+        return joined
+    loops = set()
+    for combo in itertools.product(*[keys for _, keys in tags]):
+        chosen = {id(t): key for (t, _), key in zip(tags, combo)}
+        types = []
+        for a in args:
+            k = kinds.kinds_of(a) if isinstance(a, Tracer) else None
+            key = chosen[id(k[0])] if k is not None else None
+            if key is None:
+                types.append(dtype_for_promotion(a))
+            elif key[1]:
+                types.append(WEAK_TYPES[np.dtype(key[0]).kind])
+            else:
+                types.append(np.dtype(key[0]))
+        try:
+            loops.add(loop_dtypes(uf, tuple(types), dtype))
+        except TypeError:
+            return joined
+    if len(loops) != 1:
+        return joined
+    return loops.pop()
 
 
 def _kinds(name: str, args: tuple, res: Tracer, numpy: bool) -> None:

@@ -238,6 +238,44 @@ class Window(_Windowed, Tracer):
         return self.origin.selection(self.base)  # the base as it is now: a view sees earlier writes
 
 
+class Sliced(Tracer):
+    """A view of a slice with a traced start that is not a Window (another axis
+    indexed: `X[s:s + k, 0]`), or a view of a window (`xb[:, 0]`): its length,
+    read by the user's code, is checked as a window's (`length_read`)."""
+
+    __slots__ = ("slices",)
+
+    def __init__(self, base: Tracer, derive: Callable, key: Any, slices: tuple):
+        Tracer.__init__(self, base=base, derive=derive, index=key)
+        self.slices = slices  # (start, n, k, axis, loc) of each slice it is a view of
+
+    def length_read(self) -> None:
+        for start, n, k, axis, loc in self.slices:
+            with ctx.at(loc):
+                check_fits(start, n, k, axis, loc)
+
+    @property
+    def shape(self) -> tuple:
+        if _user_reads_length():
+            self.length_read()
+        return tuple(self.value.shape)
+
+    @shape.setter
+    def shape(self, new) -> None:
+        Tracer.shape.fset(self, new)
+
+    @property
+    def size(self) -> int:
+        if _user_reads_length():
+            self.length_read()
+        return Tracer.size.fget(self)
+
+    def __len__(self) -> int:
+        if _user_reads_length():
+            self.length_read()
+        return Tracer.__len__(self)
+
+
 class WindowResult(_Windowed, Tracer):
     """An elementwise result of windows and scalars: a fresh array, with the
     same computation on the windows' masked forms."""
@@ -426,15 +464,21 @@ def view(parent: Tracer, derive: Callable, key: Any, items: list) -> Tracer:
     from . import layout
 
     origin = _origin_of(parent, items)
-    if origin is None and isinstance(parent, _Windowed):  # a view of a window (`xb[:, 0]`): its length too
-        parent.length_read()
     if origin is None:
-        # any other slice of a traced start (`X[s:s + k, 0]`): its static length is NumPy's only where
-        # it fits, and its shape may be read before its elements are (which check it): checked here
+        # any other view of a traced-start slice (`X[s:s + k, 0]`, `xb[:, 0]` of a window): its static
+        # length is NumPy's only where the slice fits; its elements check that where they are read,
+        # its length where it is read (Sliced.length_read)
+        slices = list(parent.slices) if isinstance(parent, Sliced) else []
+        if isinstance(parent, _Windowed) and parent._origin() is not None:
+            o = parent._origin()
+            slices.append((o.start, o.n, o.k, 0, o.loc))
         shape = tuple(parent.shape)
         for it in items:
             if it.kind == "dslice" and is_tracer(it.start) and isinstance(shape[it.axis], int) and it.size > 1:
-                check_fits(it.start, int(shape[it.axis]), int(it.size), it.axis, ctx.current_loc())
-    made = Tracer(base=parent, derive=derive, index=key) if origin is None else Window(parent, derive, key, origin)
+                slices.append((it.start, int(shape[it.axis]), int(it.size), it.axis, ctx.current_loc()))
+        made = Sliced(parent, derive, key, tuple(slices)) if slices else \
+            Tracer(base=parent, derive=derive, index=key)
+    else:
+        made = Window(parent, derive, key, origin)
     made.ghost = layout.indexed(layout.ghost_of(parent), items)
     return made

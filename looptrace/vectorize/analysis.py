@@ -253,10 +253,24 @@ def _not_yet_written(facts: LoopFacts, read: Op, w: Op, ax: int) -> bool:
             return True  # outside every write along axis j
     a, b = facts.aff[starts_w[ax].id]
     fr = facts.aff.get(starts_r[ax].id)
-    if fr is None or fr[0] != a or a == 0 or (b < 0) != (fr[1] < 0):
+    if fr is None or fr[0] != a or a == 0 or not _same_side(facts, a, b, fr[1]):
         return False  # (a negative index counts from the end: another position)
     d = fr[1] - b
     return d % a != 0 or d // a >= 0  # never written, or written by this iteration or a later one
+
+
+def _same_side(facts: LoopFacts, a: int, bw: int, br: int) -> bool:
+    """Are the written positions a*k + bw and the read ones a*k + br, over
+    every iteration k, all >= 0 or all < 0? Only then is the offset between
+    them the offset between the elements: x[i - 1] at i = 0 of a loop
+    running down reads x[-1], the element its first iteration wrote."""
+    n = facts.n
+    if not isinstance(n, int):
+        return False
+    if n == 0:
+        return True
+    ends = [bw, bw + a * (n - 1), br, br + a * (n - 1)]
+    return all(e >= 0 for e in ends) or all(e < 0 for e in ends)
 
 
 def _offset(facts: LoopFacts, r: Value, w: Value) -> int | None:

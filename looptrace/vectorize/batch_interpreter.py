@@ -296,7 +296,8 @@ class BatchEnv:
         outs = [Value(v.dtype, (self.n, *v.shape)) for v in op.outputs[:n_carry]]
         outs += [Value(v.dtype, (v.shape[0], self.n, *v.shape[1:])) for v in op.outputs[n_carry:]]
         new_body = Block([index, *args], inner.b.ops, results)
-        self.b.ops.append(rebuilt(op, inputs=(*op.inputs[:3], *inits), outputs=tuple(outs), attrs=op.attrs,
+        bounds = [self.get(v)[0] for v in op.inputs[:3]]  # (an enclosing loop's index, as re-emitted)
+        self.b.ops.append(rebuilt(op, inputs=(*bounds, *inits), outputs=tuple(outs), attrs=op.attrs,
                                   blocks=(new_body,)))
         for v, w in zip(op.outputs[:n_carry], outs[:n_carry]):
             self.bind(v, w, 0)

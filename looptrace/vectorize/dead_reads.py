@@ -30,37 +30,97 @@ _OUT_OF_BOUNDS = "index {{value}} is out of bounds for axis {axis} with size {n}
 
 
 def check_dead_reads(program: Program) -> Program:
-    _visit(program.body)
+    _visit(program.body, set(range(len(program.body.results))))
     return program
 
 
-def _visit(block: Block, all_dead: bool = False) -> None:
-    """`all_dead`: the block is a body of a region op nothing uses (a loop whose
-    sum is never read): every read in it is dead, whatever uses it inside."""
-    dead = {id(op) for op in block.ops} if all_dead else _dead(block)
+def _visit(block: Block, live_results: set[int]) -> None:
+    """`live_results`: the positions of the block's results something reads
+    (a loop body's carry that only feeds itself is dead: `h[i + 1] = x[i]`
+    into an array never returned; a loop nothing uses has none)."""
+    dead, live = _dead(block, live_results)
     ops: list[Op] = []
     for op in block.ops:
         if id(op) in dead and op.prim.name in ("dynamic_slice", "gather") and _checkable(op):
             b = IRBuilder(op.loc, ops=ops)
             (_slice_checks if op.prim.name == "dynamic_slice" else _gather_checks)(b, op)
+        elif id(op) in dead and op.prim.name == "dynamic_update_slice" and _checkable(op):
+            _update_checks(IRBuilder(op.loc, ops=ops), op)
+        elif id(op) in dead and op.prim.name == "scatter" and _checkable(op):
+            _gather_checks(IRBuilder(op.loc, ops=ops), op)
         elif id(op) in dead and op.prim.name == "pyint":
             _pyint_check(IRBuilder(op.loc, ops=ops), op)
         ops.append(op)
-        for sub in op.blocks:  # a loop nothing uses still raises where its reads do
-            _visit(sub, id(op) in dead)
+        if op.blocks:  # a loop nothing uses still raises where its reads and writes do
+            outs = set() if id(op) in dead else {k for k, v in enumerate(op.outputs) if v.id in live}
+            for sub, results in _live_in_bodies(op, outs):
+                _visit(sub, results)
     block.ops = ops
 
 
-def _dead(block: Block) -> set[int]:
-    """ids of the ops of block that dead-code elimination would drop (ir/dce.py)."""
-    live = {v.id for v in block.results}
+def _dead(block: Block, live_results: set[int]) -> tuple[set[int], set[int]]:
+    """(ids of the ops of block that dead-code elimination would drop, given
+    which results are read (ir/dce.py); ids of the values live)."""
+    live = {v.id for k, v in enumerate(block.results) if k in live_results}
     dead: set[int] = set()
     for op in reversed(block.ops):
         if not is_pure(op) or any(v.id in live for v in op.outputs):
             live.update(v.id for v in used_values([op]))
         else:
             dead.add(id(op))
-    return dead
+    return dead, live
+
+
+def _live_in_bodies(op: Op, outs: set[int]) -> list[tuple[Block, set[int]]]:
+    """Each body of region op `op` with the positions of its results that are
+    read, given the positions `outs` of op's outputs that are: a carry is read
+    where its output is, or where the body (or a while loop's test) reads it."""
+    name = op.prim.name
+    if name == "cond":
+        return [(b, set(outs)) for b in op.blocks]
+    if name == "for_loop":
+        (body,) = op.blocks
+        n_carry = len(body.args) - 1
+        live = set(outs)
+        while True:
+            _, values = _dead(body, live)
+            more = {k for k in range(n_carry) if k not in live and body.args[1 + k].id in values}
+            if not more:
+                return [(body, live)]
+            live |= more
+    if name == "while_loop":
+        test, body = op.blocks
+        live = set(outs)
+        _, read_by_test = _dead(test, set(range(len(test.results))))
+        live |= {k for k, a in enumerate(test.args) if a.id in read_by_test}
+        while True:
+            _, values = _dead(body, live)
+            more = {k for k, a in enumerate(body.args) if k not in live and a.id in values}
+            if not more:
+                return [(test, set(range(len(test.results)))), (body, live)]
+            live |= more
+    return [(b, set(range(len(b.results)))) for b in op.blocks]  # (any other region: all read)
+
+
+def _update_checks(b: IRBuilder, op: Op) -> None:
+    """A write nothing reads (`h[i + 1] = x[i]` into an array never returned)
+    still raises where its position is out of range: the checks of a read of
+    the same element."""
+    x, update, starts = op.inputs[0], op.inputs[1], op.inputs[2:]
+    sizes = tuple(update.shape[:len(starts)])
+    if any(k != 1 for k in sizes):
+        return
+    preds, values, failures = [], [], []
+    for axis, s in enumerate(starts):
+        n = int(x.shape[axis])
+        if s.is_const:
+            continue
+        s64 = s if s.dtype == np.int64 else b.op("convert", s, dtype=np.dtype(np.int64))
+        preds.append(_outside(b, s64, -n, n - 1))
+        values.append(s64)
+        failures.append(Failure(IndexError(), op.loc, _OUT_OF_BOUNDS.format(axis=axis, n=n)))
+    if preds:
+        b.op("check", *preds, *values, failures=tuple(failures))
 
 
 def _checkable(op: Op) -> bool:

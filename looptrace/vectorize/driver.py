@@ -17,6 +17,7 @@ from typing import Callable
 from looptrace.ir.affine import static_bounds, value_range
 from looptrace.ir.clone import copy_region
 from looptrace.ir.core import Block, Op, Program
+from looptrace.ir.verify import verify_scoping
 
 from looptrace.ops.control import trip_count
 
@@ -83,6 +84,7 @@ def _guarded(job: LoopJob, steps: tuple[Step, ...], after: Callable[[str, Progra
             after(f"vectorize.{step.name}", job.program)
             if job.done:
                 break
+        verify_scoping(job.program)  # a rewrite that lost a definition: the loop stays as traced
     except Exception as e:
         if os.environ.get("LOOPTRACE_VECTORIZE_STRICT"):
             raise

@@ -89,6 +89,33 @@ def simplify(job: LoopJob) -> None:
     hoist_invariants(job.loop, job.parent.ops)
 
 
+def zero_trips(job: LoopJob) -> None:
+    """A loop of no iterations (known while tracing, `range(1, n)` at n = 1):
+    its carries are their initial values and its stacked outputs empty;
+    nothing of its body runs, so nothing may be computed from it (a read the
+    batched body would make before a broadcast to zero rows raises where the
+    plain function reads nothing)."""
+    if job.bounds is None or job.n != 0:
+        return
+    loop, (body,) = job.loop, job.loop.blocks
+    n_carry = len(body.args) - 1
+    inits = loop.inputs[3:]
+    b = IRBuilder(loop.loc)
+    mapping: dict[int, Value] = {}
+    for k, out in enumerate(loop.outputs):
+        if k < n_carry:
+            mapping[out.id] = inits[k]
+        else:
+            mapping[out.id] = b.op("broadcast_to", b.const(np.zeros((), out.dtype)), shape=tuple(out.shape))
+    at = job.parent.ops.index(loop)
+    job.parent.ops[at:at + 1] = b.ops
+    substitute(job.parent, mapping)
+    info = loop.attrs.get("loop")
+    if info is not None:
+        info.kind, info.reason = "vectorized", "it runs no iteration: its variables keep their values"
+    job.done = True
+
+
 def traced_trip_count(job: LoopJob) -> None:
     """A loop whose trip count is data stays a loop, unless every carry adds the
     same value each iteration (c + n * value)."""

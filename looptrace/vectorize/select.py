@@ -178,12 +178,19 @@ def _convert(body: Block, cond: Op, aff: dict, ranges: Ranges, n: int, carried: 
     pred = cond.inputs[0]
     defs = producers(then) | producers(other)
     then_ops, other_ops, merges = list(then.ops), list(other.ops), []
+    # a branch's write masked in place is made no more: where that branch runs, the masked
+    # write's result is the value it made, so another result the branch yields it as reads that
+    # (`acc = np.maximum(acc, A[i])` in one branch, `acc[0] -= 1` in the other)
+    masked: dict[int, Value] = {}
+    selects = []
     for a, b, out in zip(then.results, other.results, cond.outputs):
         kind = _merge_kind(a, b, defs, aff)
         if kind == "then":
             _mask_chain(then_ops, _write_chain(a, defs)[0], pred, out, cond, True, defs)
+            masked[a.id] = out
         elif kind == "else":
             _mask_chain(other_ops, _write_chain(b, defs)[0], pred, out, cond, False, defs)
+            masked[b.id] = out
         elif kind == "both":  # each branch's writes masked, the else branch's after the then branch's
             (chain_a, x), (chain_b, _) = _write_chain(a, defs), _write_chain(b, defs)
             mid = Value(out.dtype, tuple(out.shape))
@@ -192,8 +199,12 @@ def _convert(body: Block, cond: Op, aff: dict, ranges: Ranges, n: int, carried: 
                 if any(v.id == x.id for v in op.inputs):
                     op.inputs = tuple(mid if v.id == x.id else v for v in op.inputs)
             _mask_chain(other_ops, chain_b, pred, out, cond, False, defs)
+            masked[a.id] = masked[b.id] = out
         else:
-            merges.extend(_merge(pred, a, b, out, defs, aff, cond))
+            selects.append((a, b, out))
+    for a, b, out in selects:
+        a, b = masked.get(a.id, a), masked.get(b.id, b)
+        merges.extend(_merge(pred, a, b, out, defs, aff, cond))
     merged = [*_masked_checks(then_ops, pred, True, cond), *_masked_checks(other_ops, pred, False, cond), *merges]
     at = body.ops.index(cond)
     body.ops[at:at + 1] = merged

@@ -316,7 +316,11 @@ def random_draws(rng) -> Sample:
     g, z = b.op("random_normal", g, shape=(3, 2), dtype="float64")
     g, u = b.op("random_uniform", g, shape=(4,), dtype="float32")
     g, w = b.op("random_normal", g, shape=(), dtype="float64")
-    return Sample(b.program([z, u, w, g]), [np.random.default_rng(int(rng.integers(1 << 30)))])
+    g, e = b.op("random_exponential", g, shape=(3,), dtype="float64")
+    g, k = b.op("random_integers", g, const(np.int64(-2)), const(np.int64(7)), shape=(5,), dtype="int64",
+                endpoint=False)
+    g, p = b.op("random_permutation", g, n=6)
+    return Sample(b.program([z, u, w, e, k, p, g]), [np.random.default_rng(int(rng.integers(1 << 30)))])
 
 
 def regions(rng) -> Sample:

@@ -96,3 +96,90 @@ def test_explain_counts_every_iteration_of_a_one_line_nest(rng):
     assert "over 42 iterations" in loop.reason
     check(nd_sum, a)
     check(product_sum, rng.random(7))
+
+
+TABLE = (0.5, 1.5, 2.5, 3.5)
+
+
+def masked_sum(x, mask=(1, 0, 1)):
+    s = 0.0
+    for i in range(len(x)):
+        if mask[i % 3]:
+            s += x[i]
+    return s
+
+
+def table_scale(x, table=(0.5, 1.5, 2.5, 3.5)):
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = x[i] * table[i % 4]
+    return out
+
+
+def global_table(x):
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = x[i] * TABLE[i % 4] + TABLE[-1 - i % 2]
+    return out
+
+
+def int_steps(x, steps=[1, 2, 3]):
+    k = 0
+    for i in range(len(x)):
+        k += steps[i % 3]
+    return k
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("n", [9, 500])
+@pytest.mark.parametrize("fn", [masked_sum, table_scale, global_table, int_steps])
+def test_a_tuple_of_numbers_read_at_a_traced_index_is_a_constant_table(fn, n, backend, rng):
+    x = rng.random(n)
+    check(fn, x, backend=backend)
+    assert all("unrolled" not in loop.reason for loop in looptrace.explain(fn, x).loops)
+
+
+def test_a_global_table_changed_is_seen_by_the_next_call(rng):
+    global TABLE
+    x = rng.random(6)
+    f = looptrace.jit(global_table, backend="interpret")
+    assert_same(f(x), global_table(x))
+    saved, TABLE = TABLE, (1.0, 2.0, 3.0, 4.0)
+    try:
+        assert_same(f(x), global_table(x))
+    finally:
+        TABLE = saved
+
+
+def past_the_table(x, t=(1.0, 2.0)):
+    s = 0.0
+    for i in range(len(x)):
+        s += t[i]
+    return s
+
+
+def test_a_table_read_out_of_range_raises_index_error(rng):
+    with pytest.raises(IndexError):
+        looptrace.jit(past_the_table, backend="interpret")(rng.random(5))
+
+
+def static_index_in_a_branch(x):
+    h = np.zeros(3)
+    if x[0] > 100:
+        h[3] = 1.0
+    return h
+
+
+def static_index_at_top(x):
+    h = np.zeros(3)
+    h[3] = 1.0
+    return h
+
+
+def test_an_index_out_of_range_known_while_tracing_raises_where_the_code_runs(rng):
+    x = rng.random(2)
+    check(static_index_in_a_branch, x)  # never reached: no error, as in Python
+    with pytest.raises(IndexError, match="index 3 is out of bounds"):
+        looptrace.jit(static_index_in_a_branch, backend="interpret")(x + 200)
+    with pytest.raises(IndexError, match="index 3 is out of bounds"):
+        looptrace.jit(static_index_at_top, backend="interpret")(x)
