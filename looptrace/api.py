@@ -16,7 +16,7 @@ import numpy as np
 
 from looptrace import guards, pickling, pipeline, pytree, specialize
 from looptrace.codegen.target import CompileOptions, Runner
-from looptrace.errors import InternalError, LooptraceError, TraceError
+from looptrace.errors import InternalError, LooptraceError, ReplayNeeded, TraceError
 from looptrace.ir.core import RNG, Program, SourceLoc
 from looptrace.ir.printer import print_program
 from looptrace.sigcache import SignatureCache
@@ -187,10 +187,28 @@ class JitFunction:
                              "while it is being compiled (a global, closure or attribute)",
                              hint="pass the changing value as an argument")
 
+        except ReplayNeeded as e:
+            if ctx.tracing():
+                raise
+            return self._replay(e, args, kwargs)
         except Exception as e:
             if not getattr(e, "looptrace_located", False) or isinstance(e, LooptraceError) or ctx.tracing():
                 raise
             return self._after_failure(e, args, kwargs)
+
+    def _replay(self, failed: ReplayNeeded, args: tuple, kwargs: dict):
+        """Compiled code reached a raise whose exception formats run-time values
+        (tracer/checks.py `_made`): its arguments are as before the call (as
+        `_after_failure` says), so the plain function runs on them and raises
+        that exception itself."""
+        try:
+            self.py_func(*args, **kwargs)
+        except Exception as e:
+            e.add_note("looptrace: compiled code raised here; the plain function, run again on the same "
+                       "arguments, made this exception (its message formats run-time values)")
+            raise
+        raise InternalError("compiled code raised where the plain function, run again on the same arguments, "
+                            "did not", failed.loc)
 
     def _after_failure(self, e: Exception, args: tuple, kwargs: dict):
         """A run-time check of the compiled program raised the user's exception

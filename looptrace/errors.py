@@ -50,6 +50,13 @@ class ConcreteIndexError(TraceError):
     """A traced value is used where Python needs a concrete integer."""
 
 
+class ReplayNeeded(LooptraceError):
+    """Compiled code reached a `raise` (or a failed `assert`) whose exception
+    is built from run-time values looptrace cannot format (`f"bad value
+    {x[i]} at {i}"`): the jitted function's caller runs the plain function on
+    the same arguments, which raises the exception itself (api.py)."""
+
+
 class UnrollWarning(UserWarning):
     """A Python-level loop that looptrace unrolls while tracing ran long."""
 

@@ -59,6 +59,10 @@ class _Differentiated:
         self.jit = fn if isinstance(fn, JitFunction) else _jit_of(fn, backend or "auto")
         if backend is not None and isinstance(fn, JitFunction):
             self.jit = JitFunction(fn.py_func, fn.static_argnames, backend)
+        if isinstance(self.jit, JitFunction) and not self.jit.static_argnames and any(
+                p.kind == p.VAR_POSITIONAL for p in inspect.signature(self.jit.py_func).parameters.values()):
+            # a jitted *args function: argnums count the arguments passed, as for a plain one
+            self.jit = _VarargsJit(self.jit.py_func, backend or self.jit.backend)
         self.opts = Options(checkpoint=checkpoint)
         self.name = getattr(fn, "__name__", "function")
         self._flats: dict = {}  # _FlatJit -> its _Differentiated (`flat`)

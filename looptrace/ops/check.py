@@ -53,6 +53,7 @@ class Failure:
     message: str | None = None  # "... {value} ...": made at run time from a value input
     slot: int | None = None  # the user's exception takes the value input as its argument `slot`
     as_bool: bool = False  # ... as a Python bool (else a Python int)
+    replay: bool = False  # the exception is the plain function's own: its caller runs it (errors.ReplayNeeded)
 
     @property
     def valued(self) -> bool:
@@ -61,6 +62,12 @@ class Failure:
 
     def make(self, value=None) -> BaseException:
         """A fresh copy of the user's exception, noting the line it comes from."""
+        if self.replay:
+            from looptrace.errors import ReplayNeeded
+
+            e = ReplayNeeded("the plain function raises here an exception built from run-time values", self.loc)
+            e.looptrace_located = True
+            return e
         if self.message is not None:  # looptrace's own check (an index): the line is in the message
             from looptrace.errors import format_message
 

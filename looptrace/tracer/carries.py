@@ -318,10 +318,16 @@ class ValueSpec(Spec):
     def after_loop(self, loop, name, outs):
         if self.zero_init and not self.placeholder and not surely_runs(loop):
             # first assigned in a loop that may run zero times: as in Python, it may be unbound
+            runs = loop.runs()
+            if is_tracer(runs):  # bound where the loop ran (a read elsewhere raises UnboundLocalError)
+                return MaybeBound(name, loop.loc, self._plain_after_loop(loop, name, outs), runs)
             it = loop.it
             bounds = tuple(b for b in (it.start, it.stop, it.step) if is_tracer(b)) \
                 if it is not None and loop.cond_fn is None else ()
             return Undefined(name, loop.loc, bounds)
+        return self._plain_after_loop(loop, name, outs)
+
+    def _plain_after_loop(self, loop, name, outs):
         out = Tracer(outs[0], weak=self.weak)
         if self._tagged():
             if self.carry:

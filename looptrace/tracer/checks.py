@@ -94,8 +94,36 @@ def emit_check(pred: Any, exc: BaseException, loc: SourceLoc | None = None) -> N
     ctx.emit(prim("check"), [p, value], loc, failures=(failure,))
 
 
+def _made(thunk: Callable[[], Any]) -> Any:
+    """The exception (or an assert's message) `thunk` makes while tracing;
+    REPLAY where it formats a traced value (`f"bad value {x[i]} at {i}"`,
+    `"%d" % i`): compiled code cannot make that text, so where it raises, the
+    plain function is run again and raises it (errors.ReplayNeeded)."""
+    try:
+        return thunk()
+    except LooptraceError as e:
+        if isinstance(e, UnsupportedError):
+            raise
+        return REPLAY
+
+
+REPLAY = object()
+
+
+def _emit_replay(pred: Any) -> None:
+    loc = ctx.current_loc()
+    p = sem.as_value(pred, np.bool_)
+    ctx.emit(prim("check"), [p], loc, failures=(Failure(RuntimeError("replayed"), loc, replay=True),))
+
+
 def raise_(exc: Any) -> None:
-    """`raise exc` in converted code."""
+    """`raise exc` in converted code (`exc` made by a thunk: convert.py)."""
+    if callable(exc) and not isinstance(exc, type) and not isinstance(exc, BaseException):
+        exc = _made(exc)
+        if exc is REPLAY:
+            _emit_replay(True)
+            ctx.state().frame.raised = True
+            return
     exc = _as_exception(exc)
     if not ctx.tracing() or not _under_traced_control():
         if any(is_tracer(a) for a in exc.args):  # raised on every run: the value is not known yet
@@ -134,14 +162,18 @@ def assert_(cond: Any, message: Callable[[], Any] | None = None) -> None:
     """`assert cond, message` in converted code."""
     if not is_tracer(cond):
         if not cond:
-            raise_(AssertionError(message()) if message is not None else AssertionError())
+            raise_(lambda: AssertionError(message()) if message is not None else AssertionError())
         return
-    exc = AssertionError(message()) if message is not None else AssertionError()
+    text = _made(message) if message is not None else None
     if cond.shape != ():
         from .control import _as_bool
 
         _as_bool(cond)  # the ambiguous truth value of an array: the same error as `if`
-    emit_check(sem.ufunc("logical_not", sem.astype(cond, np.bool_)), exc)
+    failed = sem.ufunc("logical_not", sem.astype(cond, np.bool_))
+    if text is REPLAY:
+        _emit_replay(failed)
+        return
+    emit_check(failed, AssertionError(text) if message is not None else AssertionError())
 
 
 def hoist_checks(frame: ctx.Frame, taken: Any) -> None:

@@ -795,7 +795,7 @@ def _python_for(iterable, body_fn, get_fn, set_fn, names, brk, loc, why: str | N
             "each traced on its own"
 
 
-def _warn_unrolled(loc: SourceLoc | None, why: str | None) -> None:
+def _warn_unrolled(loc: SourceLoc | None, why: str | None, hint: str | None = None) -> None:
     import warnings
 
     from looptrace.errors import UnrollWarning, format_message
@@ -804,7 +804,8 @@ def _warn_unrolled(loc: SourceLoc | None, why: str | None) -> None:
     warnings.warn(UnrollWarning(format_message(
         f"this loop is unrolled while tracing ({what}) and runs more than {UNROLL_WARN} iterations: "
         "trace and compile time grow with each one", loc,
-        "iterate over an array (np.asarray(the_list)) or a range, so the loop is traced once")), stacklevel=2)
+        hint or "iterate over an array (np.asarray(the_list)) or a range, so the loop is traced once")),
+        stacklevel=2)
 
 
 @dataclass

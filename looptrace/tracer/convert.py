@@ -286,7 +286,7 @@ class _Converter(ast.NodeTransformer):
         if node.exc is None:
             return node
         node = self.generic_visit(node)
-        call = ast.Call(_attr("raise_"), [node.exc], [])
+        call = ast.Call(_attr("raise_"), [ast.Lambda(_no_args(), node.exc)], [])
         return ast.copy_location(ast.Expr(ast.copy_location(call, node)), node)
 
     def visit_Assert(self, node: ast.Assert) -> ast.AST:
@@ -315,6 +315,19 @@ class _Converter(ast.NodeTransformer):
 
     def visit_Lambda(self, node):
         return node
+
+    def _comprehension(self, node):
+        """A comprehension runs as Python while tracing (one trace of its
+        element per item): each iterable goes through `__lt.comp_iter`, which
+        counts the items of a range or an array, warns past UNROLL_WARN and
+        tells explain the loop was unrolled."""
+        node = self.generic_visit(node)
+        for gen in node.generators:
+            gen.iter = ast.copy_location(ast.Call(_attr("comp_iter"), [gen.iter, _loc(gen.iter, self.filename)], []),
+                                         gen.iter)
+        return ast.fix_missing_locations(node)
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         """A read of a name that may be unassigned on some paths: `__lt.bound(name)`."""

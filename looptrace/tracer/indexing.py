@@ -221,17 +221,19 @@ def getitem_value(v: Value, items: list[Item]) -> Value:
 
 
 def _joins_dynamic(it: Item, items: list[Item]) -> bool:
-    """An integer index beside traced ones is one more start of the
-    dynamic_slice (`pos[j, 0]` is one element read, not a column view then a
-    read of it)."""
-    return it.kind == "int" and any(i.kind in ("dyn", "dslice") for i in items)
+    """An integer index, or a slice of step 1, beside traced ones is one more
+    start of the dynamic_slice (`pos[j, 0]` is one element read, not a column
+    view then a read of it; `B[i, :-1]` is the part of row i read, which the
+    vectorizer compares with the part `B[i, 1:]` written)."""
+    return (it.kind == "int" or it.kind == "slice" and it.step == 1 and it.stop >= it.start) and \
+        any(i.kind in ("dyn", "dslice") for i in items)
 
 
 def _static_part(v: Value, items: list[Item]) -> Value:
     axes = [i for i in items if i.kind not in ("new",)]
     starts, stops, steps = [], [], []
     for it in axes:
-        if it.kind == "slice":
+        if it.kind == "slice" and not _joins_dynamic(it, items):
             starts.append(it.start), stops.append(it.stop), steps.append(it.step)
         elif it.kind == "int" and not _joins_dynamic(it, items):
             starts.append(it.start), stops.append(it.start + 1), steps.append(1)
@@ -248,7 +250,7 @@ def _dynamic_part(v: Value, items: list[Item]) -> Value:
     dyn = [i for i in items if i.kind in ("dyn", "dslice") or _joins_dynamic(i, items)]
     if not dyn:
         return v
-    last = max(i.axis for i in dyn)
+    last = max(i.axis for i in dyn if i.kind != "slice" or (i.start, i.stop) != (0, v.shape[i.axis]))
     starts: list[Value] = []
     sizes: list[int] = []
     by_axis = {i.axis: i for i in items if i.kind != "new"}
@@ -257,6 +259,9 @@ def _dynamic_part(v: Value, items: list[Item]) -> Value:
         if it.kind in ("dyn", "dslice"):
             starts.append(sem.as_value(it.start, np.int64))
             sizes.append(it.size)
+        elif _joins_dynamic(it, items) and it.kind == "slice":
+            starts.append(ctx.const_value(it.start, np.int64))
+            sizes.append(it.stop - it.start)
         elif _joins_dynamic(it, items):
             starts.append(ctx.const_value(it.start, np.int64))
             sizes.append(1)

@@ -21,7 +21,7 @@ from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .control import and_, compare, contains, for_, if_, ifexp, ld, not_, or_, ret, while_  # noqa: F401
 from .values import bound  # noqa: F401  (a read of a name that may be unassigned: convert.py)
 from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns: tracer/returns.py)
-from .carries import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip
+from .carries import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip, register_loop
 from .values import Segment
 
 # (copy: copy.copy and copy.deepcopy of a traced array reach Tracer.__copy__ / __deepcopy__)
@@ -50,6 +50,33 @@ def getitem(x: Any, key: Any) -> Any:
     if not _has_tracer(key):
         return external.read_item(x, key, value)
     return value
+
+
+def comp_iter(iterable: Any, loc: tuple) -> Any:
+    """The iterable of a comprehension (convert.py): a range or an array is
+    iterated here, item by item (the comprehension is unrolled while tracing):
+    a warning past UNROLL_WARN items, and explain's note of the loop."""
+    from .control import UNROLL_WARN, _loc, _warn_unrolled
+
+    if not (isinstance(iterable, builtins.range) or is_tracer(iterable) and iterable.ndim > 0):
+        return iterable
+    where = _loc(loc)
+    info = register_loop(where, "vectorized")
+
+    def items():
+        count = 0
+        for item in iterable:
+            count += 1
+            if count == UNROLL_WARN + 1:
+                _warn_unrolled(where, "a comprehension runs as Python while tracing",
+                               "write it as a `for` loop (an accumulator, or rows written into an array made "
+                               "before it), which is traced once")
+            yield item
+        info.kind, info.reason = "vectorized", (
+            f"unrolled while tracing (a comprehension): {count} iterations, each traced on its own; "
+            "a `for` loop is traced once")
+
+    return items()
 
 
 def _number_table(x: tuple | list) -> Tracer | None:
@@ -153,6 +180,11 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         for a in args:  # sum(parts), max(parts), enumerate(parts), a user's function: on its elements
             if grown.is_grown(a):  # (NumPy's functions read the stack itself: numpy_api.py)
                 grown.expand(a, f"passing to {getattr(fn, '__name__', 'a function')}()")
+    if (fn is builtins.list or fn is builtins.tuple) and len(args) == 1 and not kwargs \
+            and isinstance(args[0], (tuple, list)):
+        # list(ARGS) of a container from outside: each element read through its source (an array
+        # an implicit argument, a number guarded), as ARGS[k] reads it
+        return fn(external.items(args[0]))
     special = BUILTINS.get(id(fn)) if isinstance(fn, types.BuiltinFunctionType) or isinstance(fn, type) else None
     if special is not None:
         return special(*args, **kwargs)

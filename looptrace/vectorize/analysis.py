@@ -242,15 +242,18 @@ def _not_yet_written(facts: LoopFacts, read: Op, w: Op, ax: int) -> bool:
     in the loop over i): a map, not a recurrence. Element reads only, the
     write one element wide along its walking axis."""
     starts_r, starts_w = read.inputs[1:], w.inputs[2:]
+    sizes_r = tuple(read.attrs["sizes"])
     sizes_w = w.inputs[1].shape[:len(starts_w)]
-    if len(starts_r) != len(starts_w) or any(k != 1 for k in read.attrs["sizes"]) or sizes_w[ax] != 1:
+    if ax >= len(starts_r) or sizes_r[ax] != 1 or sizes_w[ax] != 1:
         return False
     for j, (rs, ws) in enumerate(zip(starts_r, starts_w)):
-        if j == ax:
+        if j == ax or sizes_r[j] != 1:
             continue
         e = _offset(facts, rs, ws)
         if e is not None and (e < 0 or e >= sizes_w[j]):
             return True  # outside every write along axis j
+    # (a read wider than one element on another axis, a row `B[i, :-1]` beside the write of
+    # `B[i, 1:]`: only the walking axis tells iterations apart)
     a, b = facts.aff[starts_w[ax].id]
     fr = facts.aff.get(starts_r[ax].id)
     if fr is None or fr[0] != a or a == 0 or not _same_side(facts, a, b, fr[1]):

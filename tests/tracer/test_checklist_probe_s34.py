@@ -183,3 +183,64 @@ def test_an_index_out_of_range_known_while_tracing_raises_where_the_code_runs(rn
         looptrace.jit(static_index_in_a_branch, backend="interpret")(x + 200)
     with pytest.raises(IndexError, match="index 3 is out of bounds"):
         looptrace.jit(static_index_at_top, backend="interpret")(x)
+
+
+def last_index_in_rows(x, n):
+    out = np.empty(3, dtype=np.int64)
+    for j in range(3):
+        for k in range(n):
+            if x[k] > 0.5:
+                break
+        out[j] = k
+    return out
+
+
+def assigned_in_a_while(x, maxit):
+    it = 0
+    while it < maxit:
+        loss = x[it] * 2
+        it += 1
+    return loss, it
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_names_a_loop_that_may_not_run_assigns_are_bound_where_it_ran(backend, rng):
+    x = rng.uniform(size=5)
+    check(last_index_in_rows, x, 4, backend=backend)
+    check(assigned_in_a_while, x, 3, backend=backend)
+    with pytest.raises(UnboundLocalError, match="'loss'"):
+        looptrace.jit(assigned_in_a_while, backend=backend)(x, 0)
+    with pytest.raises(UnboundLocalError, match="'k'"):
+        looptrace.jit(last_index_in_rows, backend=backend)(x, 0)
+
+
+def formatted_raise(x):
+    s = 0.0
+    for i in range(len(x)):
+        if x[i] < 0:
+            raise ValueError(f"negative value {x[i]:.2f} at {i}")
+        s += x[i]
+    return s
+
+
+def formatted_assert(x):
+    s = 0.0
+    for i in range(len(x)):
+        assert x[i] > 0, "bad %g at %d" % (x[i], i)
+        s += np.log(x[i])
+    return s
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn, exc", [(formatted_raise, ValueError), (formatted_assert, AssertionError)])
+def test_exceptions_formatting_run_time_values_are_the_plain_functions(fn, exc, backend, rng):
+    x = rng.random(300) + 0.5
+    f = looptrace.jit(fn, backend=backend)
+    assert f(x) == pytest.approx(fn(x), rel=1e-12)
+    assert all("unrolled" not in loop.reason for loop in looptrace.explain(fn, x).loops)
+    x[123] = -1.25
+    with pytest.raises(exc) as plain:
+        fn(x)
+    with pytest.raises(exc) as compiled:
+        f(x)
+    assert str(compiled.value) == str(plain.value)

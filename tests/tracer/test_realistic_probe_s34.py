@@ -170,3 +170,47 @@ def test_integers_refuses_what_it_cannot_draw_alike():
             np.ones(3), np.random.default_rng(0))
     with pytest.raises(ValueError, match="low >= high"):
         looptrace.jit(lambda x, rng: x + rng.integers(3, 3), backend="interpret")(np.ones(3), np.random.default_rng(0))
+
+
+ARGS = (np.ones(3), np.arange(3.0))
+
+
+def from_a_copied_global(x):
+    w = list(ARGS)[1].copy()
+    w += x
+    a, b = tuple(ARGS)
+    return np.sum(w ** 2) + np.sum(a * b)
+
+
+def test_list_of_a_global_container_reads_its_arrays_through_their_source():
+    global ARGS
+    x = np.full(3, 0.5)
+    f = looptrace.jit(from_a_copied_global, backend="interpret")
+    assert f(x) == from_a_copied_global(x)
+    saved, ARGS = ARGS, (np.ones(3) * 2, np.arange(3.0))
+    try:
+        assert f(x) == from_a_copied_global(x)  # the arrays are implicit arguments: the new ones are read
+    finally:
+        ARGS = saved
+
+
+def squares_by_comprehension(x):
+    return sum(x[i] * x[i] for i in range(len(x)))
+
+
+def test_a_long_comprehension_warns_and_explain_says_it_was_unrolled():
+    x = np.random.default_rng(7).random(150)
+    with pytest.warns(looptrace.UnrollWarning, match="comprehension"):
+        got = looptrace.jit(squares_by_comprehension, backend="interpret")(x)
+    assert got == pytest.approx(squares_by_comprehension(x), rel=1e-12)
+    (loop,) = looptrace.explain(squares_by_comprehension, x).loops
+    assert "unrolled while tracing (a comprehension): 150 iterations" in loop.reason
+
+
+def test_grad_of_a_jitted_varargs_function_counts_the_arguments_passed():
+    x, y = np.random.default_rng(8).random(3), np.random.default_rng(9).random(3)
+    f = looptrace.jit(lambda *a: np.sum(a[0] * a[1]))
+    np.testing.assert_allclose(looptrace.grad(f, argnums=1)(x, y), x)
+    gx, gy = looptrace.grad(f, argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(gx, y)
+    np.testing.assert_allclose(gy, x)
