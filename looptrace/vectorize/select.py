@@ -336,7 +336,9 @@ def _rmw(branch: Block, ranges: Ranges, n: int):
     defs = producers(branch)
     write = defs.get(branch.results[0].id)
     x, upd, *starts = write.inputs
-    if x.id in defs or any(s.id in defs or s.ndim for s in starts) or upd.ndim != len(starts) \
+    # (a position the branch computes, `h[idx[i]] += x[i]` under `if x[i] > 0`, is computed whatever
+    # the branch: its ops are among `others` below, each safe to run where the branch does not)
+    if x.id in defs or any(s.ndim for s in starts) or upd.ndim != len(starts) \
             or any(d != 1 for d in upd.shape):
         return None
     new_op = defs.get(upd.id)

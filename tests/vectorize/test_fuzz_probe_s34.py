@@ -185,3 +185,54 @@ def test_rewrites_that_lose_a_definition_keep_the_loop(backend):
     rng = np.random.default_rng(6)
     _check(rebound_or_written, rng.standard_normal(5), rng.standard_normal((5, 3)), backend=backend)
     _check(dead_gather_deep, rng.random(3), np.array([0, 2, 1]), backend=backend)
+
+
+def conditional_scatter(x, idx):
+    h = np.zeros(4)
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            h[idx[i]] += x[i]
+    return h
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_conditional_scatter_add_is_a_reduction(backend):
+    rng = np.random.default_rng(10)
+    x, idx = rng.standard_normal(50), rng.integers(0, 4, 50)
+    np.testing.assert_allclose(looptrace.jit(conditional_scatter, backend=backend)(x, idx),
+                               conditional_scatter(x, idx), rtol=1e-12)
+    assert looptrace.explain(conditional_scatter, x, idx).loops[0].kind == "reduction"
+    # a position out of range where the branch is not taken reads nothing; where it is, IndexError
+    x2 = np.array([1.0, -1.0])
+    _check(conditional_scatter, x2, np.array([1, 99]), backend=backend)
+    with pytest.raises(IndexError):
+        looptrace.jit(conditional_scatter, backend=backend)(x2, np.array([99, 1]))
+
+
+def shift_rows_nested(B):
+    n = B.shape[0]
+    for i in range(n):
+        for j in range(n - 1):
+            B[i, j] = B[i, j + 1] * 0.5
+    return B
+
+
+def shift_rows(B):
+    for i in range(B.shape[0]):
+        B[i, 1:] = B[i, :-1] + 1.0
+    return B
+
+
+def shift_from_row_above(B):
+    for i in range(1, B.shape[0]):
+        B[i, 1:] = B[i - 1, :-1] + 1.0
+    return B
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("fn, kind", [(shift_rows_nested, "vectorized"), (shift_rows, "vectorized"),
+                                      (shift_from_row_above, "scan")])
+def test_rows_read_beside_their_own_writes(fn, kind, backend):
+    B = np.random.default_rng(11).random((5, 5))
+    _check(fn, B, backend=backend)
+    assert looptrace.explain(fn, B).loops[0].kind == kind
