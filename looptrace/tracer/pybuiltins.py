@@ -121,6 +121,49 @@ def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
     return acc
 
 
+SORT_LIMIT = 16  # sorted() of at most this many traced numbers: a network of compare-exchanges
+
+
+def _sorted(iterable, /, *, key=None, reverse=False):
+    """sorted() of a few numbers some of which are traced: bubble passes of
+    compare-exchanges of neighbours, exchanged only where the later one is
+    strictly smaller (greater with `reverse`), so that equal items keep
+    their order, as Python's stable sort keeps it."""
+    if is_tracer(iterable):
+        if iterable.ndim != 1:
+            return builtins.sorted(iterable, key=key, reverse=reverse)  # (Python's error)
+        iterable = [iterable[k] for k in range(iterable.shape[0])] if iterable.shape[0] <= SORT_LIMIT \
+            else iterable
+    items = list(iterable) if not is_tracer(iterable) else None
+    if items is None or not _traced_any(items) and not (key is not None and _traced_any([key(x) for x in items])):
+        return builtins.sorted(iterable, key=key, reverse=reverse)
+    if len(items) > SORT_LIMIT:
+        raise UnsupportedError(f"sorted() of {len(items)} traced items is not supported (at most {SORT_LIMIT})",
+                               ctx.current_loc(), "use np.sort on an array")
+    keys = [key(x) for x in items] if key is not None else list(items)
+    for k in keys:
+        _check_item(k, "sorted")
+    n = len(items)
+    for end in range(n - 1, 0, -1):
+        for j in range(end):
+            a, b = keys[j], keys[j + 1]
+            swap = sem.ufunc("greater" if reverse else "less", b, a)
+            if not _traced_any((swap,)):
+                if swap:
+                    keys[j], keys[j + 1] = b, a
+                    items[j], items[j + 1] = items[j + 1], items[j]
+                continue
+            lo, hi = sem.select(swap, items[j + 1], items[j]), sem.select(swap, items[j], items[j + 1])
+            kinds.merged(swap, items[j + 1], items[j], lo)
+            kinds.merged(swap, items[j], items[j + 1], hi)
+            if key is not None:
+                keys[j], keys[j + 1] = sem.select(swap, b, a), sem.select(swap, a, b)
+            else:
+                keys[j], keys[j + 1] = lo, hi
+            items[j], items[j + 1] = lo, hi
+    return items
+
+
 def _over_array(x: Tracer, name: str, monoid: str, default: Any) -> Any:
     """max(x) of a traced array: Python iterates its first axis."""
     if x.ndim == 0:
@@ -391,5 +434,5 @@ BUILTINS: dict[int, Callable] = {id(f): impl for f, impl in [
     (builtins.min, _minmax("min")), (builtins.max, _minmax("max")), (builtins.abs, _abs),
     (builtins.float, _float), (builtins.int, _int), (builtins.bool, _bool), (builtins.complex, _complex),
     (builtins.divmod, _divmod), (builtins.pow, _pow), (builtins.any, _any_all("any")),
-    (builtins.all, _any_all("all")),
+    (builtins.all, _any_all("all")), (builtins.sorted, _sorted),
 ]}

@@ -244,3 +244,28 @@ def test_exceptions_formatting_run_time_values_are_the_plain_functions(fn, exc, 
     with pytest.raises(exc) as compiled:
         f(x)
     assert str(compiled.value) == str(plain.value)
+
+
+def sorted_small(x):
+    return sorted([x[1], x[0]])[0], sorted([x[2], x[0], x[1]], reverse=True), sorted((x[0], 0.5, x[1]))
+
+
+def median_of_three(x):
+    out = np.empty(x.shape[0] - 2)
+    for i in range(1, x.shape[0] - 1):
+        out[i - 1] = sorted([x[i - 1], x[i], x[i + 1]])[1]
+    return out
+
+
+def sorted_by_magnitude(x):
+    return sorted([x[0], x[1], x[2]], key=abs)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn", [sorted_small, median_of_three, sorted_by_magnitude])
+def test_sorted_of_a_few_traced_numbers(fn, backend, rng):
+    x = rng.standard_normal(9)
+    x[3] = x[4]  # (equal items keep their order)
+    check(fn, x, backend=backend)
+    if fn is median_of_three:
+        assert looptrace.explain(fn, x).loops[0].kind == "vectorized"
