@@ -358,7 +358,9 @@ def _rmw(branch: Block, ranges: Ranges, n: int):
         return None
     rmw = {id(write), id(new_op), id(combine), id(old_r), id(read)}
     others = [op for op in branch.ops if id(op) not in rmw]
-    if not all(_safe(op, ranges, n) for op in others) or _depends_on(others, {old_r.out.id, read.out.id}):
+    # (an int() of a float, `h[min(int(v * 2), 3)] += 1`, runs masked: _masked_checks)
+    if not all(_safe(op, ranges, n) or op.prim.name == "pyint" for op in others) \
+            or _depends_on(others, {old_r.out.id, read.out.id}):
         return None
     if sum(1 for op in branch.ops for v in op.inputs if v.id == old_r.out.id) != 1:
         return None  # the old value feeds only the combine
@@ -394,6 +396,9 @@ def _masked_checks(ops: list[Op], pred: Value, taken: bool, cond: Op) -> list[Op
     ... math.sqrt(r2)` stayed a branch, its loop a scalar scan."""
     out: list[Op] = []
     for op in ops:
+        if op.prim.name == "pyint":  # its failures where the branch is taken; a plain conversion elsewhere
+            out.extend(_masked_pyint(op, pred, taken, cond))
+            continue
         if op.prim.name != "check":
             out.append(op)
             continue
@@ -404,6 +409,24 @@ def _masked_checks(ops: list[Op], pred: Value, taken: bool, cond: Op) -> list[Op
         b.ops.append(Op(op.prim, (*flags, *op.inputs[k:]), op.outputs, dict(op.attrs), op.loc, op.blocks))
         out.extend(b.ops)
     return out
+
+
+def _masked_pyint(op: Op, pred: Value, taken: bool, cond: Op) -> list[Op]:
+    """int(x) of a float in a branch made unconditional: the test of its
+    failures (NaN, an infinity, past int64: ops/elementwise.py `pyint`)
+    only where the branch is taken, then x converted where it fits (0 where
+    it does not: that value is never used, the branch not being taken)."""
+    b = derived(cond)
+    x = op.inputs[0]
+    where = pred if taken else b.op("logical_not", pred)
+    limit = literal(np.asarray(2.0**63, x.dtype))
+    big = b.op("logical_or", b.op("greater_equal", x, limit), b.op("less", x, b.op("negative", limit)))
+    nan, inf = b.op("isnan", x), b.op("isinf", x)
+    bad = b.op("logical_or", b.op("logical_or", nan, inf), big)
+    b.op("check", *(b.op("logical_and", where, p) for p in (nan, inf, big)), failures=op.attrs["failures"])
+    safe = b.op("select", bad, literal(np.zeros((), x.dtype)), x)
+    b.op_into("convert", (safe,), op.outputs, dtype=np.dtype(np.int64))
+    return b.ops
 
 
 def _half_write_element(pred, w: Op, value: Value, out: Value, cond: Op, taken: bool) -> list[Op]:

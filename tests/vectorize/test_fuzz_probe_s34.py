@@ -236,3 +236,21 @@ def test_rows_read_beside_their_own_writes(fn, kind, backend):
     B = np.random.default_rng(11).random((5, 5))
     _check(fn, B, backend=backend)
     assert looptrace.explain(fn, B).loops[0].kind == kind
+
+
+def clipped_histogram(x):
+    h = np.zeros(4)
+    for v in x:
+        if v != 0:
+            h[min(int(v * 2), 3)] += 1
+    return h
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_conditional_histogram_with_int_bins_is_a_reduction(backend):
+    x = np.abs(np.random.default_rng(12).standard_normal(40))
+    x[::7] = 0.0
+    _check(clipped_histogram, x, backend=backend)
+    assert looptrace.explain(clipped_histogram, x).loops[0].kind == "reduction"
+    with pytest.raises(ValueError, match="NaN"):
+        looptrace.jit(clipped_histogram, backend=backend)(np.array([1.0, np.nan, 0.7]))
