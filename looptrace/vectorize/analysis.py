@@ -244,14 +244,18 @@ def _not_yet_written(facts: LoopFacts, read: Op, w: Op, ax: int) -> bool:
     starts_r, starts_w = read.inputs[1:], w.inputs[2:]
     sizes_r = tuple(read.attrs["sizes"])
     sizes_w = w.inputs[1].shape[:len(starts_w)]
-    if ax >= len(starts_r) or sizes_r[ax] != 1 or sizes_w[ax] != 1:
+    if sizes_w[ax] != 1:
         return False
     for j, (rs, ws) in enumerate(zip(starts_r, starts_w)):
         if j == ax or sizes_r[j] != 1:
             continue
-        e = _offset(facts, rs, ws)
-        if e is not None and (e < 0 or e >= sizes_w[j]):
-            return True  # outside every write along axis j
+        e, dim = _offset(facts, rs, ws), read.inputs[0].shape[j]
+        # (the write's start on axis j is the same every iteration; a read before it, e < 0,
+        # counts from the end where the start is small: e % dim is where it lands then)
+        if e is not None and isinstance(dim, int) and dim > 0 and e % dim >= sizes_w[j] and e < dim:
+            return True  # outside every write along axis j (the row before the one the loop writes)
+    if ax >= len(starts_r) or sizes_r[ax] != 1:
+        return False
     # (a read wider than one element on another axis, a row `B[i, :-1]` beside the write of
     # `B[i, 1:]`: only the walking axis tells iterations apart)
     a, b = facts.aff[starts_w[ax].id]

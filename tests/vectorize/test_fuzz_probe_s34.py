@@ -254,3 +254,26 @@ def test_a_conditional_histogram_with_int_bins_is_a_reduction(backend):
     assert looptrace.explain(clipped_histogram, x).loops[0].kind == "reduction"
     with pytest.raises(ValueError, match="NaN"):
         looptrace.jit(clipped_histogram, backend=backend)(np.array([1.0, np.nan, 0.7]))
+
+
+def hmm_forward(logA, logB, obs, lp0):
+    T, K = obs.shape[0], logA.shape[0]
+    la = np.empty((T, K))
+    la[0] = lp0 + logB[:, obs[0]]
+    for t in range(1, T):
+        for j in range(K):
+            v = la[t - 1] + logA[:, j]
+            m = v.max()
+            la[t, j] = m + np.log(np.exp(v - m).sum()) + logB[j, obs[t]]
+    return la
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_loop_reading_the_row_before_the_one_it_writes_is_a_map(backend):
+    r = np.random.default_rng(13)
+    K, T = 4, 9
+    args = (np.log(r.dirichlet(np.ones(K), K)), np.log(r.dirichlet(np.ones(3), K)), r.integers(0, 3, T),
+            np.log(np.ones(K) / K))
+    np.testing.assert_allclose(looptrace.jit(hmm_forward, backend=backend)(*args), hmm_forward(*args), rtol=1e-12)
+    outer, inner = looptrace.explain(hmm_forward, *args).loops
+    assert outer.kind == "scan" and inner.kind == "vectorized"

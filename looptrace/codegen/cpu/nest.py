@@ -547,6 +547,12 @@ def emit_fused(em: Emitter, op: Op) -> None:
     if group:
         _emit_map_group(em, [op, *group])
         return
+    rows = _row_group(em, op)
+    if rows is not None:
+        for o in rows[1:]:
+            em.plan.skip.add(id(o))
+        _emit_row_group(em, rows)
+        return
     probe = _probe(em, op)
     # a nest whose gathers are checked has its indices checked first, on one thread
     big = em.work_is_large(work // CHECKED_GATHER_DISCOUNT if probe.checked_gathers else work, costly)
@@ -673,6 +679,90 @@ def _emit_map_group(em: Emitter, ops: list[Op]) -> None:
                 em.line(f"{out}[{', '.join(idx)}] = {fz.value_at(o.out, idx, produce=True)}")
         finally:
             em.op = outer
+
+
+# --- roots over the same leading axis, row by row in one nest -----------------------------------
+# The roots one right after another over the same leading axis (static, of length N), each reading
+# the others' results only in the row it computes (`x[i, ...]` at its own i): one loop over the
+# rows, each root's elements of row i in turn (its inner loops, its folds), instead of one pass
+# (one `prange`, 0.3-0.5 s of Numba compile each) per root over the whole array. assign_nearest's
+# distances, their minimum, the test of which center reaches it and its index: seven passes over
+# (100000, 16), the distances read back from memory each time, against one, a row in cache.
+ROW_GROUP_MAX = 8
+
+
+def _row_group(em: Emitter, op: Op) -> list[Op] | None:
+    """[op, *members] when op heads such a group of at least two roots, else None."""
+    import os
+
+    if os.environ.get("LOOPTRACE_NO_ROW_GROUPS"):
+        return None
+    v = op.out
+    if v.ndim < 1 or not all(isinstance(d, int) for d in v.shape) or v.shape[0] < 2:
+        return None
+    block = getattr(em.scope, "block", None)
+    if block is None or em.scope.pos >= len(block.ops) or block.ops[em.scope.pos] is not op:
+        return None
+    if not _row_member(em, op, v.shape[0], set()):
+        return None
+    group, outs = [op], {v.id}
+    for nxt in block.ops[em.scope.pos + 1:]:
+        if id(nxt) in em.plan.skip:
+            continue
+        if len(group) >= ROW_GROUP_MAX or not _row_member(em, nxt, v.shape[0], outs):
+            break
+        group.append(nxt)
+        outs.add(nxt.out.id)
+    return group if len(group) > 1 else None
+
+
+def _row_member(em: Emitter, op: Op, n: int, outs: set[int]) -> bool:
+    """Can root `op` compute its row i inside a loop over the rows of a group
+    whose results so far are `outs`?"""
+    plan = em.plan
+    if id(op) not in plan.fused_roots or id(op) in plan.unfilled or id(op) in plan.lazy \
+            or plan.map_group.get(id(op)) or len(op.outputs) != 1:
+        return False
+    v = op.out
+    if v.ndim < 1 or not all(isinstance(d, int) for d in v.shape) or v.shape[0] != n:
+        return False
+    probe = _probe(em, op)
+    if probe.checked_gathers or _interchangeable(em, op, probe) is not None \
+            or _tileable(em, op, probe) is not None or _stageable_rows(em, op, probe) is not None:
+        return False
+    root = em.scope.root
+    for u, idx, _ in probe.reads:
+        memory = root.get(u.id, u.id)
+        if memory in outs or u.id in outs:
+            if u.id not in outs or not idx or idx[0] != "@0@":
+                return False  # another row of a result of the group, or a view of one
+    return True
+
+
+def _emit_row_group(em: Emitter, ops: list[Op]) -> None:
+    outs = [em.fresh_array(o.out) for o in ops]
+    work, costly = 0, False
+    for o in ops:
+        factor = cost_factor(o, em.plan)
+        w = nest_work(o, em.plan) * factor
+        work += w // STREAMING_DISCOUNT if is_streaming(o, em.plan) else w
+        costly |= factor >= MATHLIB
+    n = ops[0].out.shape[0]
+    big = em.work_is_large(work, costly)
+    outer = em.op
+
+    def nest(parallel: bool) -> None:
+        with em.loop_nest([str(n)], parallel_outer=parallel) as (i,):
+            try:
+                for o, out in zip(ops, outs):
+                    em.op = o  # each line names its own op (error messages)
+                    with em.loop_nest([str(d) for d in o.out.shape[1:]]) as rest:
+                        at = [i, *rest]
+                        em.line(f"{out}[{', '.join(at)}] = {Fuser(em).value_at(o.out, at, produce=True)}")
+            finally:
+                em.op = outer
+
+    counting_int_failures(em, nest, big)
 
 
 def _validate_first(em: Emitter, gathers: list[Op]) -> None:
