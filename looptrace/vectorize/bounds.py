@@ -206,8 +206,9 @@ def _uniform(v: Value, ranges: Ranges):
 
 def _fold(op: Op) -> Value | None:
     out = op.out
-    if op.prim.multiple_results or int(np.prod(out.shape, dtype=np.int64)) > _FOLD_LIMIT:
-        return None
+    if op.prim.multiple_results or not all(isinstance(d, int) for d in out.shape) \
+            or int(np.prod(out.shape, dtype=np.int64)) > _FOLD_LIMIT:
+        return None  # (a length known only at run time: not folded)
     try:
         with np.errstate(all="ignore"):
             res = np.asarray(op.prim.impl(*(np.asarray(v.const) for v in op.inputs), **op.attrs))

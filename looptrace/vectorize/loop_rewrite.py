@@ -97,6 +97,8 @@ def zero_trips(job: LoopJob) -> None:
     plain function reads nothing)."""
     if job.bounds is None or job.n != 0:
         return
+    if any(not isinstance(d, int) for v in job.loop.outputs for d in v.shape):
+        return  # (a list grown for a run-time count: its length is the loop's business)
     loop, (body,) = job.loop, job.loop.blocks
     n_carry = len(body.args) - 1
     inits = loop.inputs[3:]

@@ -389,6 +389,30 @@ def matrix_power_case(data):
 CASES.update({"linear_scan": linear_scan_case, "matrix_power_apply": matrix_power_case})
 
 
+def integers_case(data):
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    shape = data.draw(shapes)
+    low = data.draw(st.integers(-50, 50))
+    high = low + data.draw(st.integers(1, 2**40))
+    dtype = np.dtype(np.int64)
+    endpoint = data.draw(st.booleans())
+    reference = np.random.default_rng(seed)
+    expected = reference.integers(low, high, shape, dtype=dtype, endpoint=endpoint)
+    return ([np.random.default_rng(seed), np.int64(low), np.int64(high)],
+            {"shape": shape, "dtype": dtype, "endpoint": endpoint}, [reference, expected])
+
+
+def permutation_case(data):
+    seed, n = data.draw(st.integers(0, 2**32 - 1)), data.draw(st.integers(0, 9))
+    reference = np.random.default_rng(seed)
+    expected = reference.permutation(n)
+    return [np.random.default_rng(seed)], {"n": n}, [reference, expected]
+
+
+CASES.update({"random_exponential": random_case("standard_exponential"), "random_integers": integers_case,
+              "random_permutation": permutation_case})
+
+
 # --- special functions and complex parts (looptrace/ops/special.py) ------------------------------------
 def special_case(name: str):
     import scipy.special as sp

@@ -241,26 +241,26 @@ def test_other_bit_generators(rng):
 
 
 # --- unsupported methods --------------------------------------------------------------------------
-def un_integers(x, rng):
-    return x + rng.integers(0, 10, size=x.shape)
+def un_gamma(x, rng):
+    return x + rng.gamma(2.0, size=x.shape)
 
 
 def un_choice(x, rng):
     return rng.choice(x)
 
 
-def un_exponential(x, rng):
+def un_poisson(x, rng):
     for i in range(x.shape[0]):
-        x[i] = rng.exponential()
+        x[i] = rng.poisson()
     return x
 
 
-def un_permutation(x, rng):
-    return rng.permutation(x)
+def un_beta(x, rng):
+    return x * rng.beta(1.0, 2.0)
 
 
-@pytest.mark.parametrize("fn, method", [(un_integers, "integers"), (un_choice, "choice"),
-                                        (un_exponential, "exponential"), (un_permutation, "permutation")],
+@pytest.mark.parametrize("fn, method", [(un_gamma, "gamma"), (un_choice, "choice"),
+                                        (un_poisson, "poisson"), (un_beta, "beta")],
                          ids=lambda v: getattr(v, "__name__", v))
 def test_unsupported_generator_methods_name_the_line(fn, method, rng):
     lines, first = inspect.getsourcelines(fn)

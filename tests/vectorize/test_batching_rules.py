@@ -217,14 +217,19 @@ def test_rule_matches_loop_over_slices(case, batched, n):
     _run_case(case, n, set(batched), seed=sum(map(ord, case)))
 
 
+# rng.permutation draws one permutation per call: a loop of them stays a loop
+UNBATCHED = {"random_permutation"}
+
+
 def test_every_primitive_has_a_batching_rule():
-    missing = [p.name for p in PRIMITIVES.values() if not p.region and p.batch is None]
+    missing = [p.name for p in PRIMITIVES.values() if not p.region and p.batch is None and p.name not in UNBATCHED]
     assert missing == []
 
 
 def test_every_batchable_primitive_has_a_case():
     covered = {_prim_name(c) for c in CASES}
-    skipped = {"iota", "random_normal", "random_uniform", "dynamic_prefix", "check"}  # tested below
+    skipped = {"iota", "random_normal", "random_uniform", "random_exponential", "random_integers",
+               "dynamic_prefix", "check"} | UNBATCHED  # tested below
     untested = [p.name for p in PRIMITIVES.values() if not p.region and p.name not in covered | skipped]
     assert untested == []
 
@@ -236,7 +241,8 @@ def test_iota_is_never_batched():
 
 
 @pytest.mark.parametrize("n", [0, 4])
-@pytest.mark.parametrize("name,method", [("random_normal", "standard_normal"), ("random_uniform", "random")])
+@pytest.mark.parametrize("name,method", [("random_normal", "standard_normal"), ("random_uniform", "random"),
+                                         ("random_exponential", "standard_exponential")])
 def test_batched_draw_consumes_stream_like_the_loop(name, method, n):
     plain, batched = np.random.default_rng(5), np.random.default_rng(5)
     rows = [getattr(plain, method)((2, 3)) for _ in range(n)]
@@ -285,3 +291,15 @@ def test_dynamic_prefix_batches_over_data(n, rng):
     np.testing.assert_array_equal(out, x[:, :3])
     with pytest.raises(NotBatchable):
         apply_rule(EagerBuilder(n), PRIMITIVES["dynamic_prefix"], [x, np.arange(n)], [0, 0], {})
+
+
+@pytest.mark.parametrize("n", [0, 4])
+def test_batched_integers_consume_the_stream_like_the_loop(n):
+    plain, batched = np.random.default_rng(6), np.random.default_rng(6)
+    rows = [plain.integers(-3, 1000, (2, 3)) for _ in range(n)]
+    b = EagerBuilder(axis_size=n)
+    (gen, vals), dims = apply_rule(b, PRIMITIVES["random_integers"], [batched, np.int64(-3), np.int64(1000)],
+                                   [0, None, None], dict(shape=(2, 3), dtype=np.dtype("int64"), endpoint=False))
+    assert dims == [None, 0]
+    np.testing.assert_array_equal(vals, np.stack(rows) if n else np.zeros((0, 2, 3)))
+    assert gen.bit_generator.state == plain.bit_generator.state

@@ -54,9 +54,8 @@ def f32(x):
     return h
 
 
-# `empty`: m = max(m, x[i]) is Python's max (`x[i] if x[i] > m else m`, NaN skipped) from a Python
-# float: its type tag reads the comparison, which on its own keeps the loop a scan (masked.py)
-CASES = {rev: "vectorized", stride: None, empty: "scan", blocks: "scan", blocks2: "vectorized",
+# `empty`: a loop of no iterations is its variables' initial values (loop_rewrite.zero_trips)
+CASES = {rev: "vectorized", stride: None, empty: "vectorized", blocks: "scan", blocks2: "vectorized",
          even_write: "vectorized", neg_idx: None, f32: "scan"}
 
 
