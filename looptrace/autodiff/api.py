@@ -19,7 +19,7 @@ import numpy as np
 
 from looptrace import guards, pytree, specialize
 from looptrace.api import Compiled, JitFunction, Transform, has_effects, runtime_arg, transactional_run
-from looptrace.errors import TraceError
+from looptrace.errors import ReplayNeeded, TraceError
 from looptrace import pickling
 from looptrace.tracer.trace import ArgSpec, build_output
 
@@ -315,6 +315,16 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
     d = _Differentiated(fn, checkpoint, backend)
 
     def value_and_grad_fn(*args, **kwargs):
+        try:
+            return _value_and_grad(*args, **kwargs)
+        except ReplayNeeded:
+            # a raise whose exception formats run-time values (tracer/checks.py): nothing was written,
+            # the plain function raises it itself
+            plain = getattr(fn, "py_func", fn)
+            plain(*args, **kwargs)
+            raise
+
+    def _value_and_grad(*args, **kwargs):
         values = d.jit.bind(args, kwargs)
         wrt = _argnums(argnums, len(values), "value_and_grad", d.name)
         dd, values, wrt, regroup = d.flat(values, wrt)

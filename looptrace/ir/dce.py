@@ -33,4 +33,25 @@ def dce(block: Block, regions: bool = True, keep_raising: bool = False) -> Block
                 op = rebuilt(op, blocks=tuple(dce(b, keep_raising=keep_raising) for b in op.blocks))
             kept.append(op)
             live.update(v.id for v in used_values([op]))
+        elif op.blocks and any(o.prim.may_raise for b in op.blocks for o in walk(b)):
+            # a loop (or branch) nothing uses that reads out of range raises as the plain one does: it
+            # stays, with its bodies' dead ops reduced to their checks
+            if regions:
+                op = rebuilt(op, blocks=tuple(dce(b) for b in op.blocks))
+            kept.append(op)
+            live.update(v.id for v in used_values([op]))
+        elif op.prim.may_raise and not op.blocks:
+            # an element read, write or int() nothing uses any more (a branch decided, a store
+            # overwritten, a load forwarded) still raises where its index is out of range: its
+            # checks stay (they read the index, not the array: no dependence is kept)
+            checks = _checks_of(op)
+            kept.extend(reversed(checks))
+            live.update(v.id for v in used_values(checks))
     return Block(block.args, kept[::-1], block.results)
+
+
+def _checks_of(op: Op) -> list[Op]:
+    """The run-time checks of a may-raise op (vectorize/dead_reads.py's)."""
+    from looptrace.vectorize import dead_reads
+
+    return dead_reads.checks_of(op)

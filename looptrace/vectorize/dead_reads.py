@@ -71,6 +71,26 @@ def _dead(block: Block, live_results: set[int]) -> tuple[set[int], set[int]]:
     return dead, live
 
 
+def checks_of(op: Op) -> list[Op]:
+    """The checks that raise what `op` (an element read or write, a gather,
+    a scatter, an int() of a float) raises, for dead-code elimination to
+    leave where it drops the op (ir/dce.py)."""
+    ops: list[Op] = []
+    name = op.prim.name
+    if name in ("dynamic_slice", "gather", "dynamic_update_slice", "scatter") and not _checkable(op):
+        return ops
+    b = IRBuilder(op.loc, ops=ops)
+    if name == "dynamic_slice":
+        _slice_checks(b, op)
+    elif name in ("gather", "scatter"):
+        _gather_checks(b, op)
+    elif name == "dynamic_update_slice":
+        _update_checks(b, op)
+    elif name == "pyint":
+        _pyint_check(b, op)
+    return ops
+
+
 def _live_in_bodies(op: Op, outs: set[int]) -> list[tuple[Block, set[int]]]:
     """Each body of region op `op` with the positions of its results that are
     read, given the positions `outs` of op's outputs that are: a carry is read

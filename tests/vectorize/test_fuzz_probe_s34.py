@@ -277,3 +277,58 @@ def test_a_loop_reading_the_row_before_the_one_it_writes_is_a_map(backend):
     np.testing.assert_allclose(looptrace.jit(hmm_forward, backend=backend)(*args), hmm_forward(*args), rtol=1e-12)
     outer, inner = looptrace.explain(hmm_forward, *args).loops
     assert outer.kind == "scan" and inner.kind == "vectorized"
+
+
+def branch_decided(v, z):
+    for i in range(v.shape[0]):
+        if (v[i + 1] % 3) >= 0:
+            z[0] = 1.0
+
+
+def count_decided(v):
+    c = 0
+    for i in range(v.shape[0] + 1):
+        c += (v[i] % 3) >= 0
+    return c
+
+
+def never_written_test(x):
+    cnt = np.zeros(x.shape[0], dtype=np.int64)
+    for i in range(x.shape[0]):
+        if cnt[i + 1] >= 2:
+            break
+    return 0
+
+
+def overwritten_store(x):
+    h = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        h[i] = x[i + 2]
+        h[i] = 1.0
+    return h
+
+
+def dead_beside_live(x):
+    n = x.shape[0]
+    out = np.zeros(n)
+    tot = 0.0
+    for i in range(n):
+        for j in range(n):
+            tot += x[j]
+            out[j + 1] = x[j]
+    return tot
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("fn, args", [
+    (branch_decided, lambda: (np.array([0, 5, -2, 1]), np.zeros(1))),
+    (count_decided, lambda: (np.array([0, 5, -2, 1]),)),
+    (never_written_test, lambda: (np.ones(3),)),
+    (overwritten_store, lambda: (np.ones(3),)),
+    (dead_beside_live, lambda: (np.ones(4),)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_reads_a_pass_made_dead_still_raise(fn, args, backend):
+    with pytest.raises(IndexError):
+        fn(*args())
+    with pytest.raises(IndexError):
+        looptrace.jit(fn, backend=backend)(*args())
