@@ -116,6 +116,9 @@ class TraceState:
         self.root = self.frame
         self.loops: dict[tuple, Any] = {}
         self.producers: dict[int, Op] = {}  # value id -> the op that emitted it (via `emit`)
+        # value id -> the traced-start slices (start, n, k, axis, loc) it is computed from, whose
+        # static length NumPy would shorten where they run past the end (tracer/windows.py)
+        self.window_origins: dict[int, tuple] = {}
         self.python_ints: dict[int, str] = {}  # value id -> op name: a Python-int product, power or shift
         self.python_divs: dict[int, str] = {}  # value id -> op name: a division of two Python numbers
         self.python_sums: dict[int, str] = {}  # value id -> op name: a Python-int sum or difference
@@ -252,7 +255,23 @@ def emit(prim: Primitive, inputs: list[Value], loc: SourceLoc | None = None, **a
     for v in outs:
         st.producers[v.id] = op
         st.value_frames[v.id] = st.frame
+    if st.window_origins:
+        origins = tuple(o for v in inputs for o in st.window_origins.get(v.id, ()))
+        if origins:
+            for v in outs:
+                st.window_origins[v.id] = unique_slices(origins)
     return list(outs)
+
+
+def unique_slices(slices: tuple) -> tuple:
+    """(start, n, k, axis, loc) slices without repeats (a traced start by identity)."""
+    seen, out = set(), []
+    for sl in slices:
+        key = (id(sl[0]), sl[1], sl[2], sl[3])
+        if key not in seen:
+            seen.add(key)
+            out.append(sl)
+    return tuple(out)
 
 
 def affine(v: Value) -> tuple[Value, int]:

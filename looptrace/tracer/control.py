@@ -498,8 +498,10 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
         if tv.shape != ev.shape and kind == "name":
             what = "the function returns" if name == returns.SLOT else f"`{name}` has"
             _specialize_on(pred, f"{what} a shape the condition chooses")
-            raise ShapeError(f"{what} shape {fmt(tv.shape)} in one branch of this `if` and "
-                             f"{fmt(ev.shape)} in the other", ctx.current_loc())
+            # (a ShapeChange: in a loop whose iterations are known while tracing, the loop runs as
+            # Python, where the condition on the loop index is a Python bool: `if l == 1: continue`)
+            raise ShapeChange(f"{what} shape {fmt(tv.shape)} in one branch of this `if` and "
+                              f"{fmt(ev.shape)} in the other", ctx.current_loc())
     f1.block.results, f2.block.results = then_vals, else_vals
     outs = [Value(v.dtype, v.shape) for v in then_vals]
     op = Op(prim("cond"), (pred.value,), tuple(outs), {}, ctx.current_loc(), (f1.block, f2.block))

@@ -357,7 +357,8 @@ class _Converter(ast.NodeTransformer):
     def visit_While(self, node: ast.While) -> list[ast.stmt]:
         key = next(_counter)
         body, flags = self._lower_jumps(node.body, key)
-        if not any(isinstance(n, (ast.Call, ast.NamedExpr)) for n in ast.walk(node.test)):
+        if not any(isinstance(n, ast.NamedExpr) or isinstance(n, ast.Call) and not _pure_call(n)
+                   for n in ast.walk(node.test)):
             return self._loop(node, key, body, flags, [], kind="while") + self._else(node, flags)
         # a test that may act (a draw, a helper writing an array, a walrus): evaluated as Python
         # does, once before the loop and at the end of each iteration that did not break, into a
@@ -669,6 +670,26 @@ def _scope_getter(key: int, names: list[str]) -> ast.stmt:
 
 def _const_tuple(items: tuple) -> ast.expr:
     return ast.Tuple([ast.Constant(i) for i in items], ast.Load())
+
+
+# calls a while test may make without acting: evaluated where the loop tests (the test stays one
+# that reads only shapes where it does: `while len(a) > 3`, which the loop may run as Python)
+_PURE_CALLS = {"len", "abs", "min", "max", "int", "float", "bool", "round"}
+_PURE_NP = {"abs", "absolute", "all", "any", "isnan", "isfinite", "isinf", "max", "min", "sum", "mean", "norm",
+            "shape", "size", "ndim", "sqrt", "allclose", "isclose", "amax", "amin"}
+
+
+def _pure_call(node: ast.Call) -> bool:
+    """A call of a builtin or NumPy function that neither draws nor writes."""
+    f = node.func
+    if isinstance(f, ast.Name):
+        return f.id in _PURE_CALLS
+    if isinstance(f, ast.Attribute) and f.attr in _PURE_NP:
+        base = f.value
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        return isinstance(base, ast.Name) and base.id in ("np", "numpy", "math")
+    return False
 
 
 def _loc(node: ast.AST, filename: str) -> ast.expr:

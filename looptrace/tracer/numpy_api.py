@@ -1006,7 +1006,12 @@ def astype(a, dtype, order="K", casting="unsafe", subok=True, copy=True):
 
 # --- misc ------------------------------------------------------------------------------------------------
 def shape(a):
-    return _tr(a).shape if is_tracer(a) else np.shape(a)
+    if is_tracer(a):
+        from .windows import length_of
+
+        length_of(a)  # (a length NumPy may have shortened: checked)
+        return _tr(a).shape
+    return np.shape(a)
 
 
 def ndim(a):
@@ -1016,6 +1021,9 @@ def ndim(a):
 def size(a, axis=None):
     if not is_tracer(a):
         return np.size(a, axis)
+    from .windows import length_of
+
+    length_of(a)
     return a.size if axis is None else int(np.prod([a.shape[i] for i in sem.norm_axes(axis, a.ndim)]))
 
 

@@ -134,8 +134,8 @@ def attr(obj: Any, name: str) -> Any:
         raise runtime_length_error(f".{name}")
     if grown.is_grown(obj):  # a list method (reverse, pop, index, ...): on its elements (grown.py)
         grown.expand(obj, f"`.{name}` of")
-    if name in ("shape", "size") and isinstance(obj, (windows._Windowed, windows.Sliced)):  # k where it fits
-        obj.length_read()
+    if name in ("shape", "size") and is_tracer(obj):  # a length NumPy may have shortened: checked
+        windows.length_of(obj)
     value = getattr(obj, name)
     return external.read_attr(obj, name, value) if ctx.tracing() else value
 
@@ -381,8 +381,8 @@ def _len(x):
         return total
     if isinstance(x, TracedRange):
         return x.length()
-    if isinstance(x, (windows._Windowed, windows.Sliced)):
-        x.length_read()
+    if is_tracer(x):
+        windows.length_of(x)
     return builtins.len(x)
 
 

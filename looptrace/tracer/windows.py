@@ -125,6 +125,33 @@ def check_fits(start: Tracer, n: int, k: int, axis: int, loc: SourceLoc | None) 
              loc, failures=(failure,))
 
 
+def _note_origins(v, slices: tuple) -> None:
+    """Values computed from v carry its slices (context.emit): reading their
+    length is reading a length NumPy may have shortened (`np.size(b.copy())`)."""
+    st = ctx.state()
+    known = st.window_origins.get(v.id, ())
+    st.window_origins[v.id] = ctx.unique_slices((*known, *slices))
+
+
+def check_origins(slices: tuple) -> None:
+    for start, n, k, axis, loc in slices:
+        with ctx.at(loc):
+            check_fits(start, n, k, axis, loc)
+
+
+def length_of(x: Any) -> None:
+    """The user's code reads the length of x (`.shape`, `.size`, len(),
+    np.shape/np.size): where x is computed from slices with a traced start,
+    their checks (each fits, or SliceOverrunError where NumPy shortens it)."""
+    if isinstance(x, (_Windowed, Sliced)):
+        x.length_read()
+        return
+    if is_tracer(x) and ctx.tracing():
+        slices = ctx.state().window_origins.get(x.value.id)
+        if slices:
+            check_origins(slices)
+
+
 def _user_reads_length(depth: int = 2) -> bool:
     from .array import _from_users_code
     import sys
@@ -237,6 +264,12 @@ class Window(_Windowed, Tracer):
     def _selection(self) -> masked.MaskedSelection:
         return self.origin.selection(self.base)  # the base as it is now: a view sees earlier writes
 
+    def _view_value(self):
+        v = Tracer._view_value(self)
+        o = self.origin
+        _note_origins(v, ((o.start, o.n, o.k, 0, o.loc),))
+        return v
+
 
 class Sliced(Tracer):
     """A view of a slice with a traced start that is not a Window (another axis
@@ -250,9 +283,12 @@ class Sliced(Tracer):
         self.slices = slices  # (start, n, k, axis, loc) of each slice it is a view of
 
     def length_read(self) -> None:
-        for start, n, k, axis, loc in self.slices:
-            with ctx.at(loc):
-                check_fits(start, n, k, axis, loc)
+        check_origins(self.slices)
+
+    def _view_value(self):
+        v = Tracer._view_value(self)
+        _note_origins(v, self.slices)
+        return v
 
     @property
     def shape(self) -> tuple:

@@ -214,3 +214,35 @@ def test_grad_of_a_jitted_varargs_function_counts_the_arguments_passed():
     gx, gy = looptrace.grad(f, argnums=(0, 1))(x, y)
     np.testing.assert_allclose(gx, y)
     np.testing.assert_allclose(gy, x)
+
+
+def size_of_copy(X, s):
+    return np.size(X[s:s + 4].copy())
+
+
+def transposed_length(X, s):
+    return X[s:s + 4].T.shape[1] + len(X[s:s + 4].T.T)
+
+
+def row_sums_length(X, s):
+    return X[s:s + 4].sum(axis=1).shape[0] + np.shape(X[s:s + 4])[0] + np.diff(X[s:s + 4], axis=0).shape[0]
+
+
+def window_mean(X, s):
+    return X[s:s + 4].mean() + X[s:s + 4].sum(axis=0)[0]
+
+
+@pytest.mark.parametrize("fn", [size_of_copy, transposed_length, row_sums_length])
+def test_lengths_of_values_computed_from_a_slice_past_the_end_are_checked(fn):
+    X = np.random.default_rng(10).random((10, 2))
+    f = looptrace.jit(fn, backend="interpret")
+    assert f(X, 2) == fn(X, 2)
+    with pytest.raises(looptrace.SliceOverrunError):
+        f(X, 8)  # NumPy's slice has 2 rows there
+
+
+def test_reductions_of_a_slice_past_the_end_stay_exact():
+    X = np.random.default_rng(11).random((10, 2))
+    f = looptrace.jit(window_mean, backend="interpret")
+    for s in (2, 8):
+        assert f(X, s) == pytest.approx(window_mean(X, s), rel=1e-12)

@@ -102,3 +102,30 @@ def test_long_range_is_a_clear_error():
     with pytest.raises(looptrace.ShapeError, match="a loop variable must keep its shape|not shrink") as info:
         looptrace.jit(long_shrinking, backend="interpret")(x)
     assert any("not unrolled" in n for n in getattr(info.value, "__notes__", []))
+
+
+def skip_one_level(a):
+    for level in range(4):
+        if level == 1:
+            continue
+        a = a[1:] - a[:-1]
+    return a
+
+
+def stop_at_five(a):
+    while a.shape[0] > 1:
+        if a.shape[0] < 5:
+            break
+        a = a[::2] + a[1::2]
+    return a
+
+
+def shrink_while_long(a):
+    while len(a) > 3:
+        a = a[1:] * 2
+    return a
+
+
+@pytest.mark.parametrize("fn", [skip_one_level, stop_at_five, shrink_while_long])
+def test_conditions_known_while_tracing_in_shape_changing_loops(fn):
+    check(fn, np.random.default_rng(8).random(16) + 0.5)
