@@ -321,6 +321,8 @@ class ValueSpec(Spec):
             runs = loop.runs()
             if is_tracer(runs):  # bound where the loop ran (a read elsewhere raises UnboundLocalError)
                 return MaybeBound(name, loop.loc, self._plain_after_loop(loop, name, outs), runs)
+            if runs is False:  # no iteration, known while tracing
+                return Undefined(name, loop.loc, certain=True)
             it = loop.it
             bounds = tuple(b for b in (it.start, it.stop, it.step) if is_tracer(b)) \
                 if it is not None and loop.cond_fn is None else ()

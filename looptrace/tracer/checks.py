@@ -136,7 +136,8 @@ def raise_(exc: Any) -> None:
 
 
 # what Python's own operations on Python values raise: 0.0 ** -1, 1 // 0, math.log(0.0), int(math.inf)
-_PYTHON_VALUE_ERRORS = (ArithmeticError, ValueError, IndexError)  # (IndexError: `h[n] = 1.0`, n = len(h))
+# (IndexError: `h[n] = 1.0`, n = len(h); UnboundLocalError: a name a loop of no iteration would assign)
+_PYTHON_VALUE_ERRORS = (ArithmeticError, ValueError, IndexError, UnboundLocalError)
 RAISED = object()
 
 

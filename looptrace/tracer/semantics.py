@@ -83,6 +83,10 @@ def check_array_like(x: Any, what: str = "value") -> None:
 
     if is_selection(x):  # x[mask], x[:i]: say why its length is needed (masked.py)
         x.fail(f"using it as an array {what}")
+    from .values import Undefined
+
+    if isinstance(x, Undefined):  # a name unassigned on this path: what using it raises
+        x._fail()
     raise UnsupportedError(f"cannot use a {type(x).__name__} as an array {what}", ctx.current_loc())
 
 

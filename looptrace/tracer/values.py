@@ -23,16 +23,22 @@ UNBOUND = Unbound()
 class Undefined:
     """Bound to a name that may be unassigned on some path; any use raises."""
 
-    __slots__ = ("name", "loc", "bounds")
+    __slots__ = ("name", "loc", "bounds", "certain")
 
-    def __init__(self, name: str, loc: SourceLoc | None, bounds: tuple = ()):
+    def __init__(self, name: str, loc: SourceLoc | None, bounds: tuple = (), certain: bool = False):
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "loc", loc)
         # the traced bounds of the loop that may run zero times: where they come from int arguments,
         # the function is traced again with those static (specialize.py), and then the loop surely runs
         object.__setattr__(self, "bounds", bounds)
+        # unassigned on every path here (a loop known to run no iteration): Python's UnboundLocalError
+        # where it is used (a run-time raise where that code is under a traced condition: checks.py)
+        object.__setattr__(self, "certain", certain)
 
     def _fail(self, *args, **kwargs):
+        if self.certain:
+            raise UnboundLocalError(f"cannot access local variable '{self.name}' where it is not associated "
+                                    "with a value")
         loc = ctx.current_loc()
         if loc.line == 0 and self.loc is not None:
             loc = self.loc  # no user frame on the stack: point at the `if` or loop

@@ -21,7 +21,7 @@ import numpy as np
 from looptrace.ir.affine import const_int, static_bounds
 from looptrace.ir.builder import IRBuilder, rebuilt
 from looptrace.ir.core import Block, Op, Program, Value, walk
-from looptrace.ir.dce import dce
+from looptrace.ir.dce import dce, is_pure
 from looptrace.ir.primitive import reducer_of
 from looptrace.ir.rewrite import substitute
 from looptrace.ir.uses import operands, producers, result_uses, users
@@ -889,7 +889,7 @@ def _traced_trip(loop: Op, parent: Block) -> None:
     carries = carries_of(loop)
     classify_carries(facts, carries)
     step = loop.inputs[2]
-    ok = step.is_const and int(step.const) > 0 and carries and all(
+    ok = step.is_const and int(step.const) > 0 and carries and is_pure(loop) and all(
         c.kind == "pass" or (c.kind == "reduction" and c.monoid == "add"
                              and all(facts.invariant(t) for t in c.terms)) for c in carries)
     if not ok:

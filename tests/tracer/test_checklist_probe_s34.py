@@ -269,3 +269,45 @@ def test_sorted_of_a_few_traced_numbers(fn, backend, rng):
     check(fn, x, backend=backend)
     if fn is median_of_three:
         assert looptrace.explain(fn, x).loops[0].kind == "vectorized"
+
+
+def inner_never_runs(x, n):
+    tot = 0.0
+    for i in range(n):
+        for j in range(x.shape[0]):
+            inner = x[j] * i
+        tot += inner
+    return tot
+
+
+def index_after_empty_loop(x):
+    for i in range(x.shape[0]):
+        pass
+    return i
+
+
+def checked_counting_loop(x, n):
+    c = 0.0
+    for i in range(n):
+        assert x[0] > 0, "x[0] must be positive"
+        c += 1.0
+    return c
+
+
+def test_a_name_a_loop_of_no_iteration_would_assign_raises_unbound_local_error_where_used(rng):
+    f = looptrace.jit(inner_never_runs, backend="interpret")
+    with pytest.raises(UnboundLocalError, match="'inner'"):
+        f(np.zeros(0), 2)
+    assert f(np.zeros(0), 0) == 0.0
+    check(inner_never_runs, rng.random(2) + 1, 3)
+    with pytest.raises(UnboundLocalError, match="'i'"):
+        looptrace.jit(index_after_empty_loop, backend="interpret")(np.zeros(0))
+    check(index_after_empty_loop, rng.random(3))
+
+
+def test_a_loop_of_a_run_time_count_keeps_its_checks(rng):
+    f = looptrace.jit(checked_counting_loop, backend="interpret")
+    assert f(np.ones(2), 4) == 4.0
+    with pytest.raises(AssertionError, match="positive"):
+        f(-np.ones(2), 4)
+    assert f(-np.ones(2), 0) == 0.0
