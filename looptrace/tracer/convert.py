@@ -199,6 +199,14 @@ class _Converter(ast.NodeTransformer):
 
     # calls --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.AST:
+        if isinstance(node.func, ast.Name) and node.func.id == "sum" and 1 <= len(node.args) <= 2 \
+                and not node.keywords and _simple_comprehension(node.args[0]):
+            # sum(f(i) for i in range(n)): an accumulation traced once (runtime.comp_sum)
+            gen = node.args[0]
+            start = self.visit(node.args[1]) if len(node.args) == 2 else ast.Constant(0)
+            call = ast.Call(_attr("comp_sum"), [self._element_fn(gen), self.visit(gen.generators[0].iter), start,
+                                                _loc(gen, self.filename)], [])
+            return ast.fix_missing_locations(ast.copy_location(call, node))
         self.generic_visit(node)
         return ast.copy_location(ast.Call(
             func=_attr("call"), args=[node.func, *node.args], keywords=node.keywords), node)
@@ -316,11 +324,24 @@ class _Converter(ast.NodeTransformer):
     def visit_Lambda(self, node):
         return node
 
+    def _element_fn(self, comp) -> ast.Lambda:
+        """`lambda t: elt` of a one-generator comprehension, elt converted."""
+        gen = comp.generators[0]
+        args = ast.arguments(posonlyargs=[], args=[ast.arg(gen.target.id)], kwonlyargs=[], kw_defaults=[],
+                             defaults=[])
+        return ast.Lambda(args, self.visit(comp.elt))
+
     def _comprehension(self, node):
-        """A comprehension runs as Python while tracing (one trace of its
-        element per item): each iterable goes through `__lt.comp_iter`, which
-        counts the items of a range or an array, warns past UNROLL_WARN and
-        tells explain the loop was unrolled."""
+        """`[f(i) for i in it]` over a range or an array is a loop traced once
+        that appends (runtime.comp_list). Any other comprehension runs as
+        Python while tracing (one trace of its element per item): each
+        iterable goes through `__lt.comp_iter`, which counts the items of a
+        range or an array, warns past UNROLL_WARN and tells explain the loop
+        was unrolled."""
+        if isinstance(node, ast.ListComp) and _simple_comprehension(node):
+            call = ast.Call(_attr("comp_list"), [self._element_fn(node), self.visit(node.generators[0].iter),
+                                                 _loc(node, self.filename)], [])
+            return ast.fix_missing_locations(ast.copy_location(call, node))
         node = self.generic_visit(node)
         for gen in node.generators:
             gen.iter = ast.copy_location(ast.Call(_attr("comp_iter"), [gen.iter, _loc(gen.iter, self.filename)], []),
@@ -677,6 +698,19 @@ def _const_tuple(items: tuple) -> ast.expr:
 _PURE_CALLS = {"len", "abs", "min", "max", "int", "float", "bool", "round"}
 _PURE_NP = {"abs", "absolute", "all", "any", "isnan", "isfinite", "isinf", "max", "min", "sum", "mean", "norm",
             "shape", "size", "ndim", "sqrt", "allclose", "isclose", "amax", "amin"}
+
+
+def _simple_comprehension(node: ast.AST) -> bool:
+    """One `for name in iterable` clause, no `if`, not async."""
+    if not isinstance(node, (ast.ListComp, ast.GeneratorExp)) or len(node.generators) != 1:
+        return False
+    gen = node.generators[0]
+    # (an element that is itself a list, a tuple or another comprehension stays Python's: a traced
+    # loop appends arrays and numbers)
+    return isinstance(gen.target, ast.Name) and not gen.ifs and not gen.is_async and not any(
+        isinstance(n, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.List, ast.Tuple, ast.ListComp,
+                       ast.GeneratorExp, ast.SetComp, ast.DictComp, ast.Dict, ast.Set, ast.Lambda))
+        for n in ast.walk(node.elt))
 
 
 def _pure_call(node: ast.Call) -> bool:

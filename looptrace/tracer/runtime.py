@@ -7,6 +7,7 @@ import collections
 import functools
 import sys
 import types
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,54 @@ def comp_iter(iterable: Any, loc: tuple) -> Any:
             "a `for` loop is traced once")
 
     return items()
+
+
+COMP_UNROLL = 8  # a comprehension over at most this many items (known while tracing) runs as Python
+
+
+def _static_len(iterable: Any) -> int | float:
+    if isinstance(iterable, builtins.range):
+        return len(iterable)
+    if is_tracer(iterable) and isinstance(iterable.shape[0], int):
+        return iterable.shape[0]
+    return float("inf")
+
+
+def _loopable(iterable: Any) -> bool:
+    return isinstance(iterable, (builtins.range, TracedRange)) or is_tracer(iterable) and iterable.ndim > 0
+
+
+def comp_list(fn: Callable, iterable: Any, loc: tuple) -> Any:
+    """`[fn(t) for t in iterable]` (convert.py): over a range or an array, a
+    loop traced once that appends each element (a list the loop grows:
+    carries.ListSpec), not one trace of `fn` per item."""
+    if not _loopable(iterable) or _static_len(iterable) <= COMP_UNROLL:
+        return [fn(t) for t in comp_iter(iterable, loc)]  # (a few items: a Python list, as Python's)
+    name = "the comprehension's list"  # (the carried name explain reports)
+    state = {name: []}
+
+    def body(item):
+        state[name] = append(state[name], fn(item))
+
+    for_(iterable, body, lambda: (state[name],), lambda vals: state.__setitem__(name, vals[0]),
+         (name,), live=(name,), live_out=(name,), loc=loc)
+    return state[name]
+
+
+def comp_sum(fn: Callable, iterable: Any, start: Any, loc: tuple) -> Any:
+    """`sum(fn(t) for t in iterable, start)` (convert.py): over a range or an
+    array, an accumulation traced once, in Python's order (start first)."""
+    if not _loopable(iterable):
+        return _sum((fn(t) for t in comp_iter(iterable, loc)), start)
+    name = "sum()"  # (the carried name explain reports)
+    state = {name: start}
+
+    def body(item):
+        state[name] = state[name] + fn(item)
+
+    for_(iterable, body, lambda: (state[name],), lambda vals: state.__setitem__(name, vals[0]),
+         (name,), live=(name,), live_out=(name,), loc=loc)
+    return state[name]
 
 
 def _number_table(x: tuple | list) -> Tracer | None:

@@ -354,8 +354,14 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
             return ("tuple", [walk(e) for e in v])
         if isinstance(v, list):
             if any(isinstance(e, Segment) for e in v):
-                raise UnsupportedError("returning a list grown in a traced loop is not supported",
-                                       ctx.current_loc(), "return np.array(the_list)")
+                # a list a traced loop grew, of a length known while tracing (a comprehension over a
+                # range): its elements, each read from the stack (grown.expand; a run-time length refused)
+                from . import grown
+
+                if any(isinstance(e, Segment) and e.count is not None for e in v):
+                    raise UnsupportedError("returning a list grown in a traced loop is not supported",
+                                           ctx.current_loc(), "return np.array(the_list)")
+                v = grown.expand(list(v), "returning")
             return ("list", [walk(e) for e in v])
         if isinstance(v, dict):
             return ("dict", {k: walk(e) for k, e in v.items()})

@@ -198,12 +198,40 @@ def squares_by_comprehension(x):
     return sum(x[i] * x[i] for i in range(len(x)))
 
 
-def test_a_long_comprehension_warns_and_explain_says_it_was_unrolled():
+def scaled_by_comprehension(x):
+    return np.array([x[i] * i for i in range(x.shape[0])])
+
+
+def few_items(x):
+    return [x[i] + 1 for i in range(3)], np.array([[x[i] * x[j] for j in range(3)] for i in range(4)])
+
+
+def filtered_by_comprehension(x):
+    return {i: x[i] * 2 for i in range(x.shape[0])}[x.shape[0] - 1]
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn, kind", [(squares_by_comprehension, "reduction"),
+                                      (scaled_by_comprehension, "vectorized")])
+def test_a_comprehension_over_a_range_is_a_loop_traced_once(fn, kind, backend):
     x = np.random.default_rng(7).random(150)
+    got = looptrace.jit(fn, backend=backend)(x)
+    np.testing.assert_allclose(got, fn(x), rtol=1e-12)
+    (loop,) = looptrace.explain(fn, x).loops
+    assert loop.kind == kind and "unrolled" not in loop.reason
+
+
+def test_a_few_items_stay_python_lists():
+    x = np.random.default_rng(8).random(4)
+    assert_same(looptrace.jit(few_items, backend="interpret")(x), few_items(x))
+
+
+def test_other_comprehensions_warn_past_100_items_and_explain_says_they_were_unrolled():
+    x = np.random.default_rng(9).random(150)
     with pytest.warns(looptrace.UnrollWarning, match="comprehension"):
-        got = looptrace.jit(squares_by_comprehension, backend="interpret")(x)
-    assert got == pytest.approx(squares_by_comprehension(x), rel=1e-12)
-    (loop,) = looptrace.explain(squares_by_comprehension, x).loops
+        got = looptrace.jit(filtered_by_comprehension, backend="interpret")(x)
+    assert got == filtered_by_comprehension(x)
+    (loop,) = looptrace.explain(filtered_by_comprehension, x).loops
     assert "unrolled while tracing (a comprehension): 150 iterations" in loop.reason
 
 
