@@ -99,8 +99,10 @@ def comp_list(fn: Callable, iterable: Any, loc: tuple) -> Any:
     """`[fn(t) for t in iterable]` (convert.py): over a range or an array, a
     loop traced once that appends each element (a list the loop grows:
     carries.ListSpec), not one trace of `fn` per item."""
-    if not _loopable(iterable) or _static_len(iterable) <= COMP_UNROLL:
-        return [fn(t) for t in comp_iter(iterable, loc)]  # (a few items: a Python list, as Python's)
+    if not _loopable(iterable) or not COMP_UNROLL < _static_len(iterable) < float("inf"):
+        # a few items: a Python list, as Python's; a run-time count (range(n) of an int argument):
+        # Python's too, the count specialized on (the list's length is known then)
+        return [fn(t) for t in comp_iter(iterable, loc)]
     name = "the comprehension's list"  # (the carried name explain reports)
     state = {name: []}
 

@@ -224,7 +224,7 @@ _generated = {"map": _gen_map, "sum": _gen_sum, "max": _gen_max, "product": _gen
 
 # --- loops that must be unrolled ------------------------------------------------------------------
 def over_python_list(x, n):
-    weights = [0.5 * k for k in range(n)]
+    weights = [0.5 * k for k in list(range(n))]  # (over a list: Python's comprehension, then a loop over a list)
     s = 0.0
     for w in weights:
         s = s * 0.9 + w * x[0]
