@@ -114,7 +114,7 @@ def decide_block(body: Block, ranges: Ranges) -> bool:
     body.ops = kept
     body.results = [mapping.get(v.id, v) for v in body.results]
     if changed:
-        body.ops = dce(body, regions=False).ops
+        body.ops = dce(body, regions=False, checks=True).ops
     return changed
 
 

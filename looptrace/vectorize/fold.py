@@ -28,7 +28,7 @@ def fold_reduce_einsum(block: Block) -> None:
     for _ in range(4):
         changed = _tidy(block)
         _fold(block)
-        block.ops = dce(block, regions=False).ops
+        block.ops = dce(block, regions=False, loops=True).ops
         if not changed:
             break
 

@@ -83,7 +83,7 @@ def simplify(job: LoopJob) -> None:
     hoist_invariants(job.loop, job.parent.ops)
     for _ in range(8):
         changed = forward(body, start, step)
-        body.ops = dce(body, regions=False).ops
+        body.ops = dce(body, regions=False, checks=True).ops
         if not changed:
             break
     hoist_invariants(job.loop, job.parent.ops)

@@ -740,7 +740,29 @@ def _row_member(em: Emitter, op: Op, n: int, outs: set[int]) -> bool:
 
 
 def _emit_row_group(em: Emitter, ops: list[Op]) -> None:
-    outs = [em.fresh_array(o.out) for o in ops]
+    """The group's loop over rows. A member writes over an input in place
+    (`_reusable_input`, judged at its own position in the block) only where
+    no other member reads that memory."""
+    root, block = em.scope.root, em.scope.block
+    probes = [_probe(em, o) for o in ops]
+    reads = [{root.get(u.id, u.id) for u, _, _ in p.reads} for p in probes]
+    outs, taken = [], set()
+    head_pos = em.scope.pos
+    for k, (o, probe) in enumerate(zip(ops, probes)):
+        em.scope.pos = next(j for j, b in enumerate(block.ops) if b is o)
+        try:
+            reuse = _reusable_input(em, o, probe)
+        finally:
+            em.scope.pos = head_pos
+        memory = root.get(reuse.id, reuse.id) if reuse is not None else None
+        if reuse is not None and memory not in taken and not any(
+                memory in r for j, r in enumerate(reads) if j != k):
+            taken.add(memory)
+            outs.append(em.name(o.out))
+            em.line(f"{outs[-1]} = {em.name(reuse)}")
+            em.define(o.out, alias_of=reuse)
+        else:
+            outs.append(em.fresh_array(o.out))
     work, costly = 0, False
     for o in ops:
         factor = cost_factor(o, em.plan)
