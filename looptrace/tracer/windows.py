@@ -159,20 +159,13 @@ def _user_reads_length(depth: int = 2) -> bool:
     return ctx.tracing() and _from_users_code(sys._getframe(depth))
 
 
-class _Windowed:
-    """Reductions, ufuncs and operators of a window (mixed into Tracer)."""
+class _LengthChecked:
+    """`.shape`, `.size` and len() read by code that is not converted (a
+    function whose source cannot be read; converted code goes through
+    runtime.attr and runtime._len): the length is checked (`length_read`)."""
 
     __slots__ = ()
 
-    def length_read(self) -> None:
-        """The user's code reads this window's length (`.shape`, `.size`,
-        len(); tracer/runtime.py calls this for converted code): checked."""
-        origin = self._origin()
-        if origin is not None:
-            with ctx.at(origin.loc):
-                origin.check_length()
-
-    # the same, read from code that is not converted (a function whose source cannot be read)
     @property
     def shape(self) -> tuple:
         if _user_reads_length():
@@ -193,6 +186,21 @@ class _Windowed:
         if _user_reads_length():
             self.length_read()
         return Tracer.__len__(self)
+
+
+class _Windowed(_LengthChecked):
+    """Reductions, ufuncs and operators of a window (mixed into Tracer)."""
+
+    __slots__ = ()
+
+    def length_read(self) -> None:
+        """The user's code reads this window's length (`.shape`, `.size`,
+        len(); tracer/runtime.py calls this for converted code): checked."""
+        origin = self._origin()
+        if origin is not None:
+            with ctx.at(origin.loc):
+                origin.check_length()
+
 
     def _selection(self) -> masked.MaskedSelection | None:
         raise NotImplementedError
@@ -271,7 +279,7 @@ class Window(_Windowed, Tracer):
         return v
 
 
-class Sliced(Tracer):
+class Sliced(_LengthChecked, Tracer):
     """A view of a slice with a traced start that is not a Window (another axis
     indexed: `X[s:s + k, 0]`), or a view of a window (`xb[:, 0]`): its length,
     read by the user's code, is checked as a window's (`length_read`)."""
@@ -289,27 +297,6 @@ class Sliced(Tracer):
         v = Tracer._view_value(self)
         _note_origins(v, self.slices)
         return v
-
-    @property
-    def shape(self) -> tuple:
-        if _user_reads_length():
-            self.length_read()
-        return tuple(self.value.shape)
-
-    @shape.setter
-    def shape(self, new) -> None:
-        Tracer.shape.fset(self, new)
-
-    @property
-    def size(self) -> int:
-        if _user_reads_length():
-            self.length_read()
-        return Tracer.size.fget(self)
-
-    def __len__(self) -> int:
-        if _user_reads_length():
-            self.length_read()
-        return Tracer.__len__(self)
 
 
 class WindowResult(_Windowed, Tracer):

@@ -127,20 +127,7 @@ def _update_checks(b: IRBuilder, op: Op) -> None:
     still raises where its position is out of range: the checks of a read of
     the same element."""
     x, update, starts = op.inputs[0], op.inputs[1], op.inputs[2:]
-    sizes = tuple(update.shape[:len(starts)])
-    if any(k != 1 for k in sizes):
-        return
-    preds, values, failures = [], [], []
-    for axis, s in enumerate(starts):
-        n = int(x.shape[axis])
-        if s.is_const:
-            continue
-        s64 = s if s.dtype == np.int64 else b.op("convert", s, dtype=np.dtype(np.int64))
-        preds.append(_outside(b, s64, -n, n - 1))
-        values.append(s64)
-        failures.append(Failure(IndexError(), op.loc, _OUT_OF_BOUNDS.format(axis=axis, n=n)))
-    if preds:
-        b.op("check", *preds, *values, failures=tuple(failures))
+    _element_checks(b, op, x, starts, tuple(update.shape[:len(starts)]))
 
 
 def _checkable(op: Op) -> bool:
@@ -149,7 +136,11 @@ def _checkable(op: Op) -> bool:
 
 
 def _slice_checks(b: IRBuilder, op: Op) -> None:
-    x, starts, sizes = op.inputs[0], op.inputs[1:], op.attrs["sizes"]
+    _element_checks(b, op, op.inputs[0], op.inputs[1:], tuple(op.attrs["sizes"]))
+
+
+def _element_checks(b: IRBuilder, op: Op, x: Value, starts, sizes: tuple) -> None:
+    """The IndexError of reading (or writing) the element of `x` at `starts`."""
     preds, values, failures = [], [], []
     if any(k != 1 for k in sizes):
         return  # a slice of static length: tracer/windows.py decides what one past the end means

@@ -642,18 +642,16 @@ def _emit_lazy_select(em: Emitter, op: Op) -> None:
         em.elements.add(op.out.id)
 
 
-def _emit_map_group(em: Emitter, ops: list[Op]) -> None:
-    """Maps over one shape that read none of each other's results
-    (planning/fusion.py `_group_maps`) in one loop nest: at each index, every
-    map's element in turn, sharing the temporaries they have in common. A map
-    writes over an input in place only when no other map of the group reads
-    it (each reads an element before it is written only within its own map)."""
+def _group_outputs(em: Emitter, ops: list[Op], reusable: Callable) -> list[str]:
+    """The names of a group's results: an input a root may write over in place
+    (`reusable(op, probe)`) where no other root of the group reads that
+    memory, else a fresh array."""
     probes = [_probe(em, o) for o in ops]
     root = em.scope.root
     reads = [{root.get(u.id, u.id) for u, _, _ in p.reads} for p in probes]  # memory read, views included
     outs, taken = [], set()
     for k, (o, probe) in enumerate(zip(ops, probes)):
-        reuse = _reusable_input(em, o, probe)
+        reuse = reusable(o, probe)
         memory = root.get(reuse.id, reuse.id) if reuse is not None else None
         if reuse is not None and memory not in taken and not any(
                 memory in r for j, r in enumerate(reads) if j != k):
@@ -663,12 +661,28 @@ def _emit_map_group(em: Emitter, ops: list[Op]) -> None:
             em.define(o.out, alias_of=reuse)
         else:
             outs.append(em.fresh_array(o.out))
+    return outs
+
+
+def _group_work(em: Emitter, ops: list[Op]) -> tuple[int, bool]:
+    """(elements of work, whether costly) of a group's roots, for the parallel decision."""
     work, costly = 0, False
     for o in ops:
         factor = cost_factor(o, em.plan)
         w = nest_work(o, em.plan) * factor
         work += w // STREAMING_DISCOUNT if is_streaming(o, em.plan) else w
         costly |= factor >= MATHLIB
+    return work, costly
+
+
+def _emit_map_group(em: Emitter, ops: list[Op]) -> None:
+    """Maps over one shape that read none of each other's results
+    (planning/fusion.py `_group_maps`) in one loop nest: at each index, every
+    map's element in turn, sharing the temporaries they have in common. A map
+    writes over an input in place only when no other map of the group reads
+    it (each reads an element before it is written only within its own map)."""
+    outs = _group_outputs(em, ops, lambda o, probe: _reusable_input(em, o, probe))
+    work, costly = _group_work(em, ops)
     shape = ops[0].out.shape
     fz, outer = Fuser(em), em.op
     big = shape[0] != 1 and em.work_is_large(work, costly)
@@ -743,32 +757,17 @@ def _emit_row_group(em: Emitter, ops: list[Op]) -> None:
     """The group's loop over rows. A member writes over an input in place
     (`_reusable_input`, judged at its own position in the block) only where
     no other member reads that memory."""
-    root, block = em.scope.root, em.scope.block
-    probes = [_probe(em, o) for o in ops]
-    reads = [{root.get(u.id, u.id) for u, _, _ in p.reads} for p in probes]
-    outs, taken = [], set()
-    head_pos = em.scope.pos
-    for k, (o, probe) in enumerate(zip(ops, probes)):
-        em.scope.pos = next(j for j, b in enumerate(block.ops) if b is o)
+    block, head_pos = em.scope.block, em.scope.pos
+
+    def reusable(o: Op, probe: Fuser) -> Value | None:
+        em.scope.pos = next(j for j, b in enumerate(block.ops) if b is o)  # (its own last uses)
         try:
-            reuse = _reusable_input(em, o, probe)
+            return _reusable_input(em, o, probe)
         finally:
             em.scope.pos = head_pos
-        memory = root.get(reuse.id, reuse.id) if reuse is not None else None
-        if reuse is not None and memory not in taken and not any(
-                memory in r for j, r in enumerate(reads) if j != k):
-            taken.add(memory)
-            outs.append(em.name(o.out))
-            em.line(f"{outs[-1]} = {em.name(reuse)}")
-            em.define(o.out, alias_of=reuse)
-        else:
-            outs.append(em.fresh_array(o.out))
-    work, costly = 0, False
-    for o in ops:
-        factor = cost_factor(o, em.plan)
-        w = nest_work(o, em.plan) * factor
-        work += w // STREAMING_DISCOUNT if is_streaming(o, em.plan) else w
-        costly |= factor >= MATHLIB
+
+    outs = _group_outputs(em, ops, reusable)
+    work, costly = _group_work(em, ops)
     n = ops[0].out.shape[0]
     big = em.work_is_large(work, costly)
     outer = em.op
