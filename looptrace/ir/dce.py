@@ -8,6 +8,8 @@ ops goes in one pass.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .builder import rebuilt
 from .core import Block, Op, walk
 from .uses import used_values
@@ -18,16 +20,17 @@ def is_pure(op: Op) -> bool:
     return not any(o.prim.effectful or o.prim.raises for o in [op, *(x for b in op.blocks for x in walk(b))])
 
 
-def dce(block: Block, regions: bool = True, keep_raising: bool = False, checks: bool = False,
-        loops: bool = False) -> Block:
+def dce(block: Block, regions: bool = True, keep_raising: bool = False,
+        checks: Callable[[Op], list[Op]] | None = None, loops: bool = False) -> Block:
     """`block` without ops whose results nothing reads (effects are kept).
     With `regions`, region ops that stay get dead-code-free copies of their
     bodies; `block` and its ops are never mutated. With `keep_raising`, ops
     that may raise on bad data (an out-of-bounds read) stay too: the plain
     function raises there even when nothing reads the value. With `checks`
     (a pass that decides a branch or forwards a store, which makes reads
-    dead that the program still makes), such an op leaves its checks, and a
-    loop nothing uses that may raise stays; with `loops`, only the latter."""
+    dead that the program still makes), such an op leaves the ops
+    `checks(op)` gives (vectorize/dead_reads.py `checks_of`), and a loop
+    nothing uses that may raise stays; with `loops`, only the latter."""
     live = {v.id for v in block.results}
     kept: list[Op] = []
     for op in reversed(block.ops):
@@ -37,25 +40,19 @@ def dce(block: Block, regions: bool = True, keep_raising: bool = False, checks: 
                 op = rebuilt(op, blocks=tuple(dce(b, keep_raising=keep_raising) for b in op.blocks))
             kept.append(op)
             live.update(v.id for v in used_values([op]))
-        elif (checks or loops) and op.blocks and any(o.prim.may_raise for b in op.blocks for o in walk(b)):
+        elif (checks is not None or loops) and op.blocks and \
+                any(o.prim.may_raise for b in op.blocks for o in walk(b)):
             # a loop (or branch) nothing uses that reads out of range raises as the plain one does: it
             # stays, with its bodies' dead ops reduced to their checks
             if regions:
-                op = rebuilt(op, blocks=tuple(dce(b, checks=True) for b in op.blocks))
+                op = rebuilt(op, blocks=tuple(dce(b, checks=checks, loops=loops) for b in op.blocks))
             kept.append(op)
             live.update(v.id for v in used_values([op]))
-        elif checks and op.prim.may_raise and not op.blocks:
+        elif checks is not None and op.prim.may_raise and not op.blocks:
             # an element read, write or int() nothing uses any more (a branch decided, a store
             # overwritten, a load forwarded) still raises where its index is out of range: its
             # checks stay (they read the index, not the array: no dependence is kept)
-            made = _checks_of(op)
+            made = checks(op)
             kept.extend(reversed(made))
             live.update(v.id for v in used_values(made))
     return Block(block.args, kept[::-1], block.results)
-
-
-def _checks_of(op: Op) -> list[Op]:
-    """The run-time checks of a may-raise op (vectorize/dead_reads.py's)."""
-    from looptrace.vectorize import dead_reads
-
-    return dead_reads.checks_of(op)

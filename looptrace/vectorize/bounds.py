@@ -42,6 +42,7 @@ from looptrace.ir.rewrite import substitute
 from looptrace.ops.check import join_inputs, split_inputs
 
 from .analysis import LoopFacts
+from .dead_reads import checks_of
 
 _FOLD_LIMIT = 4096  # elements: larger constants stay computed
 _COMPARE = {
@@ -114,7 +115,7 @@ def decide_block(body: Block, ranges: Ranges) -> bool:
     body.ops = kept
     body.results = [mapping.get(v.id, v) for v in body.results]
     if changed:
-        body.ops = dce(body, regions=False, checks=True).ops
+        body.ops = dce(body, regions=False, checks=checks_of).ops
     return changed
 
 

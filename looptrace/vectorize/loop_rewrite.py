@@ -39,6 +39,7 @@ from .regroup import regroup_sums
 from .row_writes import merge_row_writes
 from .select import if_convert, reads_in_bounds
 from .simplify import forward, hoist_invariants, merge_checks, promote_blocks
+from .dead_reads import checks_of
 
 
 @dataclass
@@ -83,7 +84,7 @@ def simplify(job: LoopJob) -> None:
     hoist_invariants(job.loop, job.parent.ops)
     for _ in range(8):
         changed = forward(body, start, step)
-        body.ops = dce(body, regions=False, checks=True).ops
+        body.ops = dce(body, regions=False, checks=checks_of).ops
         if not changed:
             break
     hoist_invariants(job.loop, job.parent.ops)
