@@ -137,3 +137,36 @@ def test_generated_conditional_expressions(op_true, op_false, threshold, seed):
     check(fn, x, y, jitted=f, rtol=1e-12)
     body = _body(f.explain(x, y).kernel_source)
     assert "else:" in body  # exp, log1p, sin and sqrt are costly: each on its own branch
+
+
+def nested_lazy(x, y, v, A):
+    """An `and` with an element read (a select lazy_reads moves onto its
+    branch) inside the costly operand of a select _lazy_selects moves (the
+    tanh under `if i < n - 1`): the inner select's ops leave the outer
+    branch for its own, emitted inside it (probe s34 E: "Variable 'v58' is
+    not defined", an InternalError on cpu)."""
+    n = x.shape[0]
+    out = y * 2.0
+    cnt = np.zeros(n, dtype=np.int64)
+    buf = np.zeros(n + 2)
+    p = 1.0
+    k = 0
+    for i in range(1, n):
+        s = 0.0
+        for j in range(0, n, 2):
+            v[n - 1] = (cnt[j] + v[j]) if x[j] * A[n - 1, 0] < y[i] else (k + v[j])
+        out[i] = x[i] - y[i]
+        if i % 2 == 0:
+            if p + 0.5 < x[i]:
+                buf[k] = 0.5
+                k += 1
+        if i < n - 1:
+            p *= 1.0 + 0.1 * np.tanh(out[i + 1] * (i * 0.5 if i < n - 1 and 1.5 < x[i] else s))
+    return p, k, out, buf
+
+
+def test_a_lazy_read_inside_a_lazy_operand(rng):
+    f = looptrace.jit(nested_lazy, backend="cpu")
+    for _ in range(3):
+        x, y = rng.uniform(-1, 3, 9), rng.standard_normal(9)
+        check(nested_lazy, x, y, rng.integers(-3, 4, 9), rng.standard_normal((9, 4)), jitted=f, rtol=1e-12)

@@ -70,6 +70,8 @@ def lazy_reads(block: Block, plan: BlockPlan, reads: Callable[[Op], bool]) -> No
         chains = [_closed(chain, v, uses, op, plan) for chain, v in zip(chains, sources)]
         if not any(reads(o) for chain in chains for o in chain):
             continue
+        if not _nest_in_lazy(plan, op, {id(o) for chain in chains for o in chain}):
+            continue
         for chain in chains:
             for o in chain:
                 plan.skip.add(id(o))
@@ -81,6 +83,21 @@ def lazy_reads(block: Block, plan: BlockPlan, reads: Callable[[Op], bool]) -> No
             plan.skip.discard(id(op))
             plan.fused_roots.add(id(op))
         plan.lazy[id(op)] = tuple(sorted(chain, key=lambda o: index[id(o)]) for chain in chains)
+
+
+def _nest_in_lazy(plan: BlockPlan, select: Op, ops: set[int]) -> bool:
+    """Can `select` compute `ops` on its branches where another lazy select
+    (fusion.py `_lazy_selects`: `np.tanh(x * (a if c and x[i] > 1 else b))`)
+    already computes some of them on its own? Only where `select` is itself
+    on that select's branch: the ops then leave that branch for `select`'s,
+    which is emitted inside it (each op once, and defined where it is read)."""
+    for key, outer in list(plan.lazy.items()):
+        if not any(id(o) in ops for chain in outer for o in chain):
+            continue
+        if not any(o is select for chain in outer for o in chain):
+            return False
+        plan.lazy[key] = tuple([o for o in chain if id(o) not in ops] for chain in outer)
+    return True
 
 
 def _takes_element(u: Use, v: Value) -> bool:
