@@ -21,7 +21,8 @@ def is_pure(op: Op) -> bool:
 
 
 def dce(block: Block, regions: bool = True, keep_raising: bool = False,
-        checks: Callable[[Op], list[Op]] | None = None, loops: bool = False) -> Block:
+        checks: Callable[[Op], list[Op]] | None = None, loops: bool = False,
+        keep: frozenset[int] = frozenset()) -> Block:
     """`block` without ops whose results nothing reads (effects are kept).
     With `regions`, region ops that stay get dead-code-free copies of their
     bodies; `block` and its ops are never mutated. With `keep_raising`, ops
@@ -30,12 +31,13 @@ def dce(block: Block, regions: bool = True, keep_raising: bool = False,
     (a pass that decides a branch or forwards a store, which makes reads
     dead that the program still makes), such an op leaves the ops
     `checks(op)` gives (vectorize/dead_reads.py `checks_of`), and a loop
-    nothing uses that may raise stays; with `loops`, only the latter."""
+    nothing uses that may raise stays; with `loops`, only the latter. The
+    ops in `keep` (by id) stay whatever reads them (`dead_raising`)."""
     live = {v.id for v in block.results}
     kept: list[Op] = []
     for op in reversed(block.ops):
-        if not is_pure(op) or any(v.id in live for v in op.outputs) or \
-                keep_raising and any(o.prim.may_raise for o in [op, *(x for b in op.blocks for x in walk(b))]):
+        if not is_pure(op) or any(v.id in live for v in op.outputs) or id(op) in keep or \
+                keep_raising and _may_raise(op):
             if regions and op.blocks:
                 op = rebuilt(op, blocks=tuple(dce(b, keep_raising=keep_raising) for b in op.blocks))
             kept.append(op)
@@ -56,3 +58,22 @@ def dce(block: Block, regions: bool = True, keep_raising: bool = False,
             kept.extend(reversed(made))
             live.update(v.id for v in used_values(made))
     return Block(block.args, kept[::-1], block.results)
+
+
+def _may_raise(op: Op) -> bool:
+    return any(o.prim.may_raise for o in [op, *(x for b in op.blocks for x in walk(b))])
+
+
+def dead_raising(block: Block) -> frozenset[int]:
+    """The ops of `block` (ids) that nothing live reads but that may raise: a
+    read out of range that an earlier pass kept (`keep_raising`) because the
+    plain function raises there. A rewrite that makes other ops dead (it
+    replaced them) drops those and keeps these (ir/rewrite.py)."""
+    live = {v.id for v in block.results}
+    dead = set()
+    for op in reversed(block.ops):
+        if not is_pure(op) or any(v.id in live for v in op.outputs):
+            live.update(v.id for v in used_values([op]))
+        elif _may_raise(op):
+            dead.add(id(op))
+    return frozenset(dead)

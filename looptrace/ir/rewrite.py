@@ -29,7 +29,7 @@ def rewrite_each_op(block: Block, rewrite: OpRewrite, with_uses: bool = False) -
     rewrites in all later uses, and drop what became dead. `with_uses`:
     `rewrite` also takes the block's uses as they were before the rewrites
     (uses.use_map), as a fourth argument."""
-    from .dce import dce
+    from .dce import dce, dead_raising
     from .uses import use_map
 
     if with_uses:
@@ -39,6 +39,7 @@ def rewrite_each_op(block: Block, rewrite: OpRewrite, with_uses: bool = False) -
     mapping: dict[int, Value] = {}
     producer: dict[int, Op] = {}
     ops: list[Op] = []
+    kept = dead_raising(block)  # unread before the rewrites: they stay (they raise where the plain function does)
     for op in block.ops:
         if mapping and any(v.id in mapping for v in op.inputs):
             op.inputs = tuple(mapping.get(v.id, v) for v in op.inputs)
@@ -56,4 +57,4 @@ def rewrite_each_op(block: Block, rewrite: OpRewrite, with_uses: bool = False) -
     block.ops = ops
     block.results = [mapping.get(v.id, v) for v in block.results]
     if mapping:
-        block.ops = dce(block, regions=False).ops
+        block.ops = dce(block, regions=False, keep=kept).ops
