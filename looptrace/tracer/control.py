@@ -26,7 +26,7 @@ from looptrace.ops.shape_arith import fmt
 from . import context as ctx
 from . import grown, kinds, merge, nests, python_numbers, returns
 from . import semantics as sem
-from .array import Tracer, is_tracer
+from .array import Tracer, _visible, is_tracer
 from .checks import RAISED, deferring
 from .carries import (LoopIter, LoopList, NoneBeforeLoop, ShapeChange, ValueSpec, carry_spec_for, join_spec, loop_iterable,
                       register_loop, spec_leaves, spec_rebuild, surely_runs)
@@ -471,7 +471,7 @@ def _specialize_on(pred: Tracer, why: str) -> None:
 def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     (f1, ex1, w1), (f2, ex2, w2) = branches
     merged = list(entry)
-    outs_then, outs_else, kinds, rebuilds = [], [], [], []
+    outs_then, outs_else, slots, rebuilds = [], [], [], []
     for k, (a, b) in enumerate(zip(ex1, ex2)):
         if a is not b:  # the name differs between the branches: each side's value as its branch left it
             a, b = _as_written(a, w1), _as_written(b, w2)
@@ -485,16 +485,17 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
             _same_array_dtype(names[k], x, y)
             dtype, weak = merge.leaf_type(x, y)
             outs_then.append((x, dtype)), outs_else.append((y, dtype))
-            kinds.append(("name", names[k], weak))
+            slots.append(("name", names[k], weak))
     boxes = {**{k: v[0] for k, v in w1.items()}, **{k: v[0] for k, v in w2.items()}}
     for key, box in boxes.items():
         a = w1[key][1] if key in w1 else box.value
         b = w2[key][1] if key in w2 else box.value
         outs_then.append((a, None)), outs_else.append((b, None))
-        kinds.append(("box", box, False))
+        slots.append(("box", box, False))
+    hidden = _hidden_tags(pred, f1, f2, outs_then, outs_else, slots)
     then_vals = _results_in(f1, outs_then)
     else_vals = _results_in(f2, outs_else)
-    for tv, ev, (kind, name, _) in zip(then_vals, else_vals, kinds):
+    for tv, ev, (kind, name, _) in zip(then_vals, else_vals, slots):
         if tv.shape != ev.shape and kind == "name":
             what = "the function returns" if name == returns.SLOT else f"`{name}` has"
             _specialize_on(pred, f"{what} a shape the condition chooses")
@@ -506,19 +507,21 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     outs = [Value(v.dtype, v.shape) for v in then_vals]
     op = Op(prim("cond"), (pred.value,), tuple(outs), {}, ctx.current_loc(), (f1.block, f2.block))
     ctx.state().frame.block.ops.append(op)
-    named = [Tracer(out, weak=weak) for out, (kind, _, weak) in zip(outs, kinds) if kind == "name"]
-    pairs = [(x, y) for (x, _), (y, _), (kind, _, _) in zip(outs_then, outs_else, kinds) if kind == "name"]
+    named = [Tracer(out, weak=weak) for out, (kind, _, weak) in zip(outs, slots) if kind == "name"]
+    pairs = [(x, y) for (x, _), (y, _), (kind, _, _) in zip(outs_then, outs_else, slots) if kind == "name"]
     # a side not run to its end (a return on the other path) stands for nothing: the real side's flag
     pairs = [(y, y) if isinstance(x, merge.Placeholder) else (x, x) if isinstance(y, merge.Placeholder) else (x, y)
              for x, y in pairs]
     _flag_mixed(pred, pairs, named)
+    for j, keys, tag, result in hidden:
+        kinds.apply(named[j], Tracer(outs[tag]) if result else tag, keys)
     selected = iter(named)
     for k, n_leaves, rebuild in rebuilds:
         value = rebuild([next(selected) for _ in range(n_leaves)])
         if isinstance(value, MaybeBound):
             value = MaybeBound(names[k], ctx.current_loc(), value.value, value.flag)
         merged[k] = Undefined(names[k], ctx.current_loc()) if value is merge.UNDEFINED_LEAF else value
-    for out, (kind, box, _) in zip(outs, kinds):
+    for out, (kind, box, _) in zip(outs, slots):
         if kind == "box":
             ctx.touch(box)
             from .array import note_write
@@ -526,6 +529,57 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
             note_write(box)
             box.set(out)
     set_fn(tuple(merged))
+
+
+def _hidden_tags(pred: Tracer, f1: ctx.Frame, f2: ctx.Frame, outs_then: list, outs_else: list,
+                 slots: list) -> list:
+    """A name whose type a branch chose with a tag made inside it (a nested
+    `if`: `if c: if x[i] > 0: bv = x[i]`, a float32 or the Python float it
+    was) keeps it after the `if`: each side's tag, in the keys of both, is
+    one more result of the branches (appended to outs_then / outs_else).
+    Returns (index among the names, keys, the tag: a result's index in the
+    cond's outputs, or a value made outside, and whether it is the former)."""
+    st = ctx.state()
+    outer = st.frame
+
+    def seen(x: Any, frame: ctx.Frame) -> tuple | None:
+        k = kinds.kinds_of(x, check=False) if is_tracer(x) else None
+        if k is None or _visible(k[0]._box.frame, outer) or not _visible(k[0]._box.frame, frame):
+            return None
+        return k
+
+    found = []
+    named = [(k, x, y) for k, ((x, _), (y, _), slot) in enumerate(zip(outs_then, outs_else, slots)) if slot[0] == "name"]
+    for j, (k, x, y) in enumerate(named):
+        if isinstance(x, merge.Placeholder) or isinstance(y, merge.Placeholder):
+            continue
+        if seen(x, f1) is None and seen(y, f2) is None:
+            continue
+        tags = []
+        saved = st.frame
+        try:
+            st.frame = f1
+            kx = kinds.keys_of(x)
+            st.frame = f2
+            ky = kinds.keys_of(y)
+            if kx is None or ky is None:
+                continue
+            keys = kinds.union(kx, ky)
+            for frame, v in ((f1, x), (f2, y)):
+                st.frame = frame
+                tags.append(kinds.tag_in(v, keys))
+        finally:
+            st.frame = saved
+        if len(keys) < 2:
+            continue
+        ta, tb = tags
+        if not is_tracer(ta) and not is_tracer(tb):
+            found.append((j, keys, ta if ta == tb else sem.select(pred, np.int64(ta), np.int64(tb)), False))
+            continue
+        found.append((j, keys, len(outs_then), True))
+        outs_then.append((ta, np.dtype(np.int64))), outs_else.append((tb, np.dtype(np.int64)))
+        slots.append(("tag", None, False))
+    return found
 
 
 def _as_written(x: Any, writes: dict) -> Any:
