@@ -109,10 +109,16 @@ class TracedEnumerate:
     def __init__(self, inner: Any, start: int = 0):
         self.inner, self.start = inner, start
 
+    def __iter__(self):  # outside a `for` (`list(enumerate(x))`): Python's, over the rows
+        return enumerate(self.inner, self.start)
+
 
 class TracedZip:
     def __init__(self, *inners: Any):
         self.inners = inners
+
+    def __iter__(self):  # outside a `for` (`list(zip(x, y))`): Python's, over the rows
+        return zip(*self.inners)
 
 
 class LoopIter:
@@ -365,6 +371,12 @@ def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Sp
         return TempSpec()
     if entry is NO_RETURN:
         return SlotSpec()
+    if isinstance(entry, MaybeBound) and _leafy(entry.value) and not isinstance(entry.value, Segment):
+        # bound on some paths before the loop (`if c: v = x[0] else: continue`, then a loop updating v):
+        # value and flag carried from the start, the flag's check where the body reads it
+        v = entry.value
+        return BoundSpec(ValueSpec(sem.dtype_of(v), _shape_of(v), sem.is_weak(v), keys=kinds.keys_of(v),
+                                   carry=kinds.kinds_of(v) is not None))
     if entry is UNBOUND or isinstance(entry, Undefined):
         return PendingSpec() if live_out else TempSpec()
     if isinstance(entry, tuple) and _tuple_leafy(entry):
@@ -565,7 +577,7 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
         raise UnsupportedError(f"loop variable `{name}` is set to a new {type(exit_obj).__name__} "
                                "inside a traced loop; only arrays and numbers can change there", loc)
     if isinstance(spec, ValueSpec):
-        return _join_value(spec, exit_obj, name, loc)
+        return _join_value(spec, exit_obj, name, loc, entry)
     return spec
 
 
@@ -636,7 +648,7 @@ class ShapeChange(ShapeError):
     length is known while tracing as Python instead (unrolled)."""
 
 
-def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:
+def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc, entry: Any = None) -> ValueSpec:
     """A value carried through one more round: dtypes promote, shapes may grow."""
     if isinstance(exit_obj, Undefined):
         raise TraceError(f"`{name}` may be unassigned at the end of the loop body", loc)
@@ -667,7 +679,7 @@ def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc) -> ValueSpec:
     keys = kinds.union(spec.keys, exit_keys) if spec.keys is not None and exit_keys is not None else None
     carry = spec.carry or kinds.kinds_of(exit_obj, check=False) is not None
     if tuple(joined_shape) == () and carry:
-        dtype = kinds.holding(dtype, keys)  # a Python float a float32 add may change: kept exact
+        dtype = kinds.holding(dtype, keys, (entry,))  # a Python float a float32 add may change: kept exact
     if dtype == spec.dtype and weak == spec.weak and tuple(joined_shape) == spec.shape and keys == spec.keys \
             and carry == spec.carry:
         return spec

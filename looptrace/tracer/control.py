@@ -142,7 +142,7 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
                                ctx.current_loc())
     pairs = list(zip(_leaves(a), _leaves(b)))
     weaks = [sem.is_weak(x) and sem.is_weak(y) for x, y in pairs]
-    dtypes = [_held(x, y) for x, y in pairs]
+    dtypes = [kinds.held(x, y) for x, y in pairs]
     shapes = [np.broadcast_shapes(np.shape(x) if not is_tracer(x) else x.shape,
                                   np.shape(y) if not is_tracer(y) else y.shape) for x, y in pairs]
     vas = [_value_in(f1, x, dt, sh) for (x, _), dt, sh in zip(pairs, dtypes, shapes)]
@@ -153,27 +153,28 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
             for op in f.block.ops:
                 for v in op.outputs:
                     st.value_frames[v.id] = st.frame
+        for f, x in [(f1, x) for x, _ in pairs] + [(f2, y) for _, y in pairs]:
+            k = kinds.kinds_of(x, check=False) if is_tracer(x) else None
+            if k is not None and is_tracer(k[0]) and k[0]._box.frame is f:
+                k[0]._box.frame = st.frame  # a tag a nested choice made on this side: inlined with it
         outs = [sem.wrap(ctx.emit1(prim("select"), [sem.as_value(pred, np.bool_), va, vb]), weak=w)
                 for va, vb, w in zip(vas, vbs, weaks)]
         _flag_mixed(pred, pairs, outs)
         return _rebuild(structure, iter(outs))
-    f1.block.results, f2.block.results = vas, vbs
-    outs = tuple(Value(np.dtype(dt), tuple(sh)) for dt, sh in zip(dtypes, shapes))
+    # a type a nested choice made on one side (`a[i] if c else (2 if d else s)`): its tag, one more result
+    o_then, o_else = [(x, dt) for (x, _), dt in zip(pairs, dtypes)], [(y, dt) for (_, y), dt in zip(pairs, dtypes)]
+    hidden = _hidden_tags(pred, f1, f2, o_then, o_else, [("name", None, w) for w in weaks])
+    f1.block.results = vas + _results_in(f1, o_then[len(pairs):])
+    f2.block.results = vbs + _results_in(f2, o_else[len(pairs):])
+    outs = tuple(Value(np.dtype(dt), tuple(sh)) for dt, sh in zip(dtypes, shapes)) + \
+        tuple(Value(np.dtype(np.int64), ()) for _ in o_then[len(pairs):])
     st.frame.block.ops.append(Op(prim("cond"), (sem.as_value(pred, np.bool_),), outs, {},
                                  ctx.current_loc(), (f1.block, f2.block)))
     tracers = [Tracer(out, weak=w) for out, w in zip(outs, weaks)]
     _flag_mixed(pred, pairs, tracers)
+    for j, keys, tag, result in hidden:
+        kinds.apply(tracers[j], Tracer(outs[tag]) if result else tag, keys)
     return _rebuild(structure, iter(tracers))
-
-
-def _held(x: Any, y: Any) -> np.dtype:
-    """The dtype of a value chosen between x and y: NEP 50's join, wider where
-    that would round a number of one side's type (tracer/kinds.py `holding`)."""
-    dtype = sem.result_type(x, y)
-    if np.ndim(x) or np.ndim(y):
-        return dtype
-    kx, ky = kinds.keys_of(x), kinds.keys_of(y)
-    return kinds.holding(dtype, kinds.union(kx, ky)) if kx is not None and ky is not None else dtype
 
 
 def _flag_mixed(pred: Tracer, pairs: list, outs: list) -> None:
@@ -1004,7 +1005,10 @@ class LoopTrace:
             if isinstance(x, (tuple, list)):
                 return type(x), tuple(types(e) for e in x)
             if is_tracer(x) or sem.is_py_scalar(x) or isinstance(x, np.generic):
-                return np.dtype(sem.dtype_of(x)).str, np.ndim(x) if not is_tracer(x) else x.ndim
+                # (with the dtypes a tag chooses among: a Python int against an int32 is held in int64)
+                keys = kinds.keys_of(x, check=False) if is_tracer(x) and x.kinds is not None else None
+                return np.dtype(sem.dtype_of(x)).str, np.ndim(x) if not is_tracer(x) else x.ndim, \
+                    tuple(sorted({k[0] for k in keys})) if keys and len({k[0] for k in keys}) > 1 else None
             return type(x)
 
         return types(out)

@@ -66,19 +66,46 @@ def keys_of(x: Any, check: bool = True) -> tuple | None:
     return None if key is None else (key,)
 
 
-def holding(dtype: np.dtype, keys: tuple | None) -> np.dtype:
+def holding(dtype: np.dtype, keys: tuple | None, values: tuple = ()) -> np.dtype:
     """The dtype a value whose type is one of `keys` at run time is kept in:
-    NEP 50's join (`dtype`), unless it would round one of the types' values.
+    NEP 50's join (`dtype`), unless it would change one of the types' values.
     A Python float chosen against a float32 (`i * 0.1 if c else y32[i]`)
     joins to float32 under NEP 50, which would store 0.1 rounded: kept in
-    float64, each type's values exact, and converted on return."""
+    float64, each type's values exact, and converted on return. A Python int
+    among `values` (the numbers known while tracing) that the join cannot
+    hold (a sentinel `best = 10**18` over int32, `v = 1000 if c else
+    img[i]` over uint8) is kept in int64 likewise. Ops on such a value run
+    each type's loop (semantics._loop_of_kinds)."""
     if keys is None or len(keys) < 2:
         return dtype
     dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        if any(isinstance(v, int) and not isinstance(v, bool) and not _fits(v, dtype) for v in values):
+            wide = np.result_type(*(np.dtype(k[0]) for k in keys))
+            return wide if wide.kind in "iu" and wide.itemsize > dtype.itemsize else dtype
+        return dtype
     if dtype.kind not in "fc" or not any(k[1] and np.dtype(k[0]).kind in "fc" for k in keys):
-        return dtype  # (a Python float or complex only: an int's join is as it was)
+        return dtype  # (a Python float or complex only)
     wide = np.result_type(*(np.dtype(k[0]) for k in keys))
     return wide if wide.kind in "fc" and wide.itemsize > dtype.itemsize else dtype
+
+
+def _fits(v: int, dtype: np.dtype) -> bool:
+    info = np.iinfo(dtype)
+    return info.min <= v <= info.max
+
+
+def held(x: Any, y: Any) -> np.dtype:
+    """The dtype of a value chosen between x and y (a traced `if`, a
+    conditional expression, min/max): NEP 50's join, wider where that would
+    change a value of one side's type (`holding`)."""
+    from . import semantics as sem
+
+    dtype = sem.result_type(x, y)
+    if np.ndim(x) or np.ndim(y):
+        return dtype
+    kx, ky = keys_of(x), keys_of(y)
+    return holding(dtype, union(kx, ky), (x, y)) if kx is not None and ky is not None else dtype
 
 
 def union(*keysets: tuple) -> tuple:
@@ -221,10 +248,13 @@ def as_reduction(block: Any, prev: Any, new: Any) -> Any:
     where every path leaves the second type once it holds (new(1) == 1, the
     type an iteration changes it to stays: `if c: acc = acc + x[i]`), new is
     max(prev, new(0)), a reduction of values that do not read `prev` (the
-    vectorizer takes it out of the loop), else `new` as it is."""
-    from looptrace.ir.core import literal
+    vectorizer takes it out of the loop), else `new` as it is. A tag a
+    nested `if` chose is a result of the outer one's `cond` (control.py
+    `_hidden_tags`): its outcomes are its branches', and new(0) a copy of
+    that cond reading 0 for `prev` (a pure one only)."""
+    from looptrace.ir.core import free_values, literal, walk
 
-    made = {v.id: op for op in block.ops for v in op.outputs}
+    made = {v.id: op for op in walk(block) for v in op.outputs}
     reading: dict = {}
 
     def outcomes(v: Any, p: int, memo: dict) -> set | None:
@@ -243,6 +273,11 @@ def as_reduction(block: Any, prev: Any, new: Any) -> Any:
         elif op.prim.name in _FOLDED:
             ins = [outcomes(x, p, memo) for x in op.inputs]
             out = None if None in ins else {_FOLDED[op.prim.name](*c) for c in itertools.product(*ins)}
+        elif op.prim.name == "cond" and len(op.blocks) == 2:
+            k = op.outputs.index(v)
+            c = outcomes(op.inputs[0], p, memo)
+            a, b = (outcomes(blk.results[k], p, memo) for blk in op.blocks)
+            out = None if None in (c, a, b) else (a if c == {True} else b if c == {False} else a | b)
         else:
             out = None
         memo[v.id] = out
@@ -251,6 +286,7 @@ def as_reduction(block: Any, prev: Any, new: Any) -> Any:
     if outcomes(new, 1, {}) != {1}:
         return new
     clones: dict = {prev.id: literal(np.int64(0))}
+    top = {id(op) for op in block.ops}
 
     def at_zero(v: Any) -> Any:
         if v.id in clones:
@@ -258,13 +294,52 @@ def as_reduction(block: Any, prev: Any, new: Any) -> Any:
         op = made.get(v.id)
         if op is None or v.is_const or not _reads(op, prev, made, reading):
             return v
-        out = ctx.emit1(op.prim, [at_zero(x) for x in op.inputs], **op.attrs)
+        if id(op) not in top:
+            raise _NotCopied
+        if op.prim.name == "cond":
+            for b in op.blocks:  # what the branches read from outside, as it is where prev is 0
+                for x in free_values(b):
+                    at_zero(x)
+            out = _cond_at_zero(op, op.outputs.index(v), [at_zero(x) for x in op.inputs], clones)
+        else:
+            out = ctx.emit1(op.prim, [at_zero(x) for x in op.inputs], **op.attrs)
         clones[v.id] = out
         return out
 
     from . import semantics as sem
 
-    return sem.as_value(sem.ufunc("maximum", Tracer(prev), Tracer(at_zero(new))), np.int64)
+    try:
+        zero = at_zero(new)
+    except _NotCopied:
+        return new
+    return sem.as_value(sem.ufunc("maximum", Tracer(prev), Tracer(zero)), np.int64)
+
+
+class _NotCopied(Exception):
+    """A tag's computation as_reduction does not copy (an effect in a branch)."""
+
+
+def _cond_at_zero(op: Any, k: int, inputs: list, mapping: dict) -> Any:
+    """Result k of a copy of the pure `cond` op, with the values in `mapping`
+    (the carried tag as 0) read in place of the originals."""
+    from looptrace.ir.builder import rebuilt
+    from looptrace.ir.clone import clone_block
+    from looptrace.ir.core import Block, Value
+    from looptrace.ir.dce import dce, is_pure
+
+    if not all(is_pure(o) or o.prim.raises for b in op.blocks for o in b.ops):
+        raise _NotCopied
+    blocks = []
+    for b in op.blocks:
+        copy = clone_block(Block(b.args, b.ops, [b.results[k]]), mapping)
+        blocks.append(dce(copy))
+    out = Value(op.outputs[k].dtype, tuple(op.outputs[k].shape))
+    st = ctx.state()
+    st.frame.block.ops.append(rebuilt(op, inputs=tuple(inputs), outputs=(out,), attrs=op.attrs,
+                                      blocks=tuple(blocks)))
+    st.producers[out.id] = st.frame.block.ops[-1]
+    st.value_frames[out.id] = st.frame
+    return out
 
 
 def _reads(op: Any, prev: Any, made: dict, memo: dict) -> bool:
@@ -273,6 +348,11 @@ def _reads(op: Any, prev: Any, made: dict, memo: dict) -> bool:
     if key in memo:
         return memo[key]
     memo[key] = False
-    r = any(x is prev or (x.id in made and _reads(made[x.id], prev, made, memo)) for x in op.inputs)
+    ins = list(op.inputs)
+    if op.blocks:  # a cond's branches read what it reads
+        from looptrace.ir.core import walk
+
+        ins += [x for b in op.blocks for o in walk(b) for x in o.inputs] + [r for b in op.blocks for r in b.results]
+    r = any(x is prev or (x.id in made and _reads(made[x.id], prev, made, memo)) for x in ins)
     memo[key] = r
     return r

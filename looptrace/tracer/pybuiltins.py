@@ -99,7 +99,8 @@ def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
     plain = keys is items and all(sem.dtype_of(x).kind in "biu" for x in items)
     acc, acc_key = items[0], keys[0]
     for x, k in zip(items[1:], keys[1:]):
-        if plain:
+        held = kinds.held(x, acc)  # a Python number against a float32 / uint8 is kept exact (kinds.holding)
+        if plain and held == sem.result_type(x, acc):
             new = sem.ufunc(monoid, acc, x)
             if kinds.keys_of(x) != kinds.keys_of(acc) and np.ndim(new) == 0:  # the type of the one taken
                 take = sem.ufunc(better, x, acc)
@@ -109,7 +110,8 @@ def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
             continue
         take = sem.ufunc(better, k, acc_key)
         if _traced_any((take,)):
-            new = sem.select(take, x, acc)
+            new = sem.select(take, x, acc) if held == sem.result_type(x, acc) else \
+                sem.select(take, sem.astype(x, held), sem.astype(acc, held))
             kinds.merged(take, x, acc, new)
             acc = new
         else:

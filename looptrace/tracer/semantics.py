@@ -172,8 +172,9 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         loop_in, out_dtype = loop_dtypes(uf, in_types, dtype)
     except TypeError as e:
         raise TraceError(str(e), ctx.current_loc()) from None
+    per_type = None
     if any(isinstance(a, Tracer) and a.kinds is not None and a.ndim == 0 for a in args):
-        loop_in, out_dtype = _loop_of_kinds(uf, args, dtype, (loop_in, out_dtype))
+        (loop_in, out_dtype), per_type = _loop_of_kinds(name, uf, args, dtype, (loop_in, out_dtype))
     if name == "power" and np.dtype(out_dtype).kind in "iu":
         _check_int_exponent(args[1], all(is_weak(a) for a in args))
     if name in _COMPARISONS and len(loop_in) == 2 and np.dtype(loop_in[0]).kind in "iu" \
@@ -186,8 +187,11 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         # a uint64 array against a traced Python int (which may be negative): the int as int64, the
         # mixed comparison exact (codegen/cpu/scalar.py `_exact_unsigned_comparison`)
         loop_in = tuple(np.dtype(np.int64) if is_tracer(a) and a.weak else np.dtype(np.uint64) for a in args)
-    vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
-    out = ctx.emit1(prim(name), vals)
+    if per_type is not None:
+        out, out_dtype = _each_type(name, args, per_type, out_dtype)
+    else:
+        vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
+        out = ctx.emit1(prim(name), vals)
     if numpy:
         res = wrap(out)
         _kinds(name, args, res, True)
@@ -214,12 +218,17 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
     return res
 
 
-def _loop_of_kinds(uf, args: tuple, dtype, joined: tuple) -> tuple:
+def _loop_of_kinds(name: str, uf, args: tuple, dtype, joined: tuple) -> tuple:
     """The loop of an operation on values whose type is chosen at run time
-    (tracer/kinds.py), where every combination of their types runs the same
-    loop: that one, not the loop of the dtypes they are kept in
-    (`s = 0.0`, then `s = s + y32[i]`: s is kept in float64 to hold the
-    Python float exactly, and each add is float32's, as in Python)."""
+    (tracer/kinds.py): where every combination of their types runs the same
+    loop, that one, not the loop of the dtypes they are kept in (`s = 0.0`,
+    then `s = s + y32[i]`: s is kept in float64 to hold the Python float
+    exactly, and each add is float32's, as in Python); (loop, None) then.
+    Where the combinations' loops differ (`v = img[i] if c else 100`, then
+    `v + 200`: uint8's add, which wraps, or a Python int's), (joined, (tags,
+    [(combination, loop)])): each loop runs and the tags choose (`_each_type`).
+    A comparison of a narrow int with a Python int is exact (int64), as
+    NumPy 2's is."""
     from . import kinds
 
     tags: list = []
@@ -228,27 +237,63 @@ def _loop_of_kinds(uf, args: tuple, dtype, joined: tuple) -> tuple:
         if k is not None and all(k[0] is not t for t, _ in tags):
             tags.append(k)
     if not tags or np.prod([len(keys) for _, keys in tags]) > 16:
-        return joined
-    loops = set()
-    for combo in itertools.product(*[keys for _, keys in tags]):
-        chosen = {id(t): key for (t, _), key in zip(tags, combo)}
-        types = []
+        return joined, None
+    combos = []
+    for combo in itertools.product(*[range(len(keys)) for _, keys in tags]):
+        chosen = {id(t): keys[j] for (t, keys), j in zip(tags, combo)}
+        types, python_int = [], False
         for a in args:
             k = kinds.kinds_of(a) if isinstance(a, Tracer) else None
             key = chosen[id(k[0])] if k is not None else None
             if key is None:
                 types.append(dtype_for_promotion(a))
+                python_int |= _wide_python_int(a, np.dtype(np.int8))
             elif key[1]:
                 types.append(WEAK_TYPES[np.dtype(key[0]).kind])
+                python_int |= np.dtype(key[0]).kind in "iu"
             else:
                 types.append(np.dtype(key[0]))
         try:
-            loops.add(loop_dtypes(uf, tuple(types), dtype))
+            loop = loop_dtypes(uf, tuple(types), dtype)
         except TypeError:
-            return joined
-    if len(loops) != 1:
-        return joined
-    return loops.pop()
+            return joined, None
+        first = np.dtype(loop[0][0]) if loop[0] else None
+        if name in _COMPARISONS and python_int and first is not None and first.kind in "iu" and first.itemsize < 8:
+            loop = ((np.dtype(np.int64),) * len(loop[0]), loop[1])
+        combos.append((combo, loop))
+    loops = {loop for _, loop in combos}
+    if len(loops) == 1:
+        return loops.pop(), None
+    outs = np.result_type(joined[1], *(np.dtype(loop[1]) for loop in loops))
+    if outs.kind != np.dtype(joined[1]).kind and not (outs.kind in "iu" and np.dtype(joined[1]).kind in "iu"):
+        return joined, None  # (no one dtype holds every loop's results: uint64 and a Python int's)
+    return joined, (tags, combos)
+
+
+def _each_type(name: str, args: tuple, per_type: tuple, joined_out) -> tuple:
+    """The op under each loop its operands' run-time types give (`_loop_of_kinds`),
+    the one of the types that ran chosen by their tags: uint8's wrapping add
+    where the uint8 ran, a Python int's where the int did; float32's tanh
+    where the float32 ran. Returns (value, the dtype it is kept in)."""
+    tags, combos = per_type
+    loops = list(dict.fromkeys(loop for _, loop in combos))
+    held = np.result_type(joined_out, *(np.dtype(loop[1]) for loop in loops))
+    results = {}
+    for loop_in, out_dtype in loops:
+        vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
+        results[(loop_in, out_dtype)] = wrap(ctx.emit1(prim(name), vals))
+    index: Any = np.int64(0)  # the combination's position (kinds.ufunc's order)
+    for t, keys in tags:
+        index = ufunc("add", ufunc("multiply", index, np.int64(len(keys))), t)
+    strides = [int(np.prod([len(k) for _, k in tags[j + 1:]])) for j in range(len(tags))]
+    out = astype(results[loops[-1]], held)
+    for loop in reversed(loops[:-1]):
+        which = [int(sum(j * s for j, s in zip(combo, strides))) for combo, lp in combos if lp == loop]
+        hit = ufunc("equal", index, np.int64(which[0]))
+        for w in which[1:]:
+            hit = ufunc("logical_or", hit, ufunc("equal", index, np.int64(w)))
+        out = select(hit, astype(results[loop], held), out)
+    return as_value(out, held), held
 
 
 def _kinds(name: str, args: tuple, res: Tracer, numpy: bool) -> None:

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import looptrace as lt
 
 from .test_result_types_loops import check
 
@@ -79,6 +78,29 @@ def no_loop(x, y32):
     return r
 
 
+def nested_ifexp_carry(M, z):
+    si = 0
+    for i in range(3):
+        si += (M[0] if z[0] > 0.0 else (2 if i % 2 == 0 else si))
+    return si
+
+
+def nested_ifexp_triangle(M, z):
+    n = M.shape[0]
+    si = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            si += (M[j] if z[i] > 0.0 else (2 if i % 2 == 0 else si))
+    return si
+
+
+def nested_ifexp_inline(x, y32):
+    v = 0.5
+    for i in range(x.shape[0]):
+        v = v * 0.5 + (y32[i] if x[i] > 1.0 else (0.25 if x[i] > 0 else v))
+    return v
+
+
 CASES = [
     (two_ifs_float32, lambda r: (r.standard_normal(3).astype(np.float32),)),
     (elif_never_taken, lambda r: (r.standard_normal(6),)),
@@ -86,6 +108,9 @@ CASES = [
     (inner_loop_after_if, lambda r: (r.standard_normal(3), r.standard_normal(1))),
     (three_deep, lambda r: (r.standard_normal(8), r.standard_normal(8).astype(np.float32))),
     (no_loop, lambda r: (r.standard_normal(2), r.standard_normal(1).astype(np.float32))),
+    (nested_ifexp_carry, lambda r: (r.integers(-5, 6, 2), r.standard_normal(2))),
+    (nested_ifexp_triangle, lambda r: (r.integers(-5, 6, 6), r.standard_normal(6) - 1.0)),
+    (nested_ifexp_inline, lambda r: (r.standard_normal(5), r.standard_normal(5).astype(np.float32))),
 ]
 
 
