@@ -40,7 +40,8 @@ _FAIL = object()
 class Source:
     """How an outside object is reached: root then steps."""
 
-    kind: str  # "global" (holder=module dict), "cell" (holder=cell), "arg" (holder=index)
+    kind: str  # "global" (holder=module dict), "cell" (holder=cell), "arg" (holder=index),
+    # "made" (holder=a factory: an object the function makes afresh on each call, a seeded generator)
     holder: Any
     name: str = ""
     steps: tuple = ()  # (("attr", name) | ("item", key)), ...
@@ -61,6 +62,8 @@ class Source:
                 obj = self.holder[self.name]
             elif self.kind == "cell":
                 obj = self.holder.cell_contents
+            elif self.kind == "made":
+                obj = self.holder()
             else:
                 obj = values[self.holder]
             for how, what in self.steps:

@@ -15,6 +15,7 @@ through one name are seen through the other, as in NumPy).
 """
 from __future__ import annotations
 
+import functools
 import types
 from typing import Any, Iterable
 
@@ -341,4 +342,12 @@ def _default_rng(seed=None, *args, **kwargs):
                            "generator itself as an argument")
         e.why = "it seeds a generator made while tracing"
         raise e
-    return np.random.default_rng(seed, *args, **kwargs)
+    gen = np.random.default_rng(seed, *args, **kwargs)
+    ex = current()
+    if ex is None:
+        return gen
+    # a generator made afresh on every call of the plain function: an implicit argument the call makes the
+    # same way, so draws in a loop traced once are draws at run time (a Generator object used while
+    # tracing drew once, and every iteration reused those numbers)
+    made = functools.partial(np.random.default_rng, seed, *args, **kwargs)
+    return ex.read(gen, Source("made", made, f"np.random.default_rng({seed!r})"))

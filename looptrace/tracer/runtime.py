@@ -187,8 +187,24 @@ def attr(obj: Any, name: str) -> Any:
         grown.expand(obj, f"`.{name}` of")
     if name in ("shape", "size") and is_tracer(obj):  # a length NumPy may have shortened: checked
         windows.length_of(obj)
+    if isinstance(obj, np.random.Generator) and ctx.tracing() and _in_loop():
+        raise UnsupportedError(
+            f"`.{name}` of a np.random.Generator that looptrace sees as a Python object (made in code it "
+            "ran as plain Python while tracing): it would draw once, while tracing, and every iteration of "
+            "this loop would reuse those numbers", ctx.current_loc(),
+            "pass the generator as an argument of the jitted function, or make it there with "
+            "np.random.default_rng(seed)")
     value = getattr(obj, name)
     return external.read_attr(obj, name, value) if ctx.tracing() else value
+
+
+def _in_loop() -> bool:
+    f = ctx.state().frame
+    while f is not None:
+        if f.kind == "loop":
+            return True
+        f = f.parent
+    return False
 
 
 def _has_tracer(key: Any) -> bool:
