@@ -329,6 +329,12 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
         wrt = _argnums(argnums, len(values), "value_and_grad", d.name)
         dd, values, wrt, regroup = d.flat(values, wrt)
         c, specs, n_out = dd.compiled(values, wrt, "value_and_grad")
+        if n_out == 0 and not has_effects(c, specs):
+            value = build_output(c.program.out_tree, [])
+            if isinstance(value, (float, np.floating)):  # a constant: its gradient is zeros (as JAX's)
+                zeros = [_like_argument(np.zeros(specs[i].shape, specs[i].dtype), values[i], specs[i]) for i in wrt]
+                grads = regroup(zeros)
+                return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
         _check_scalar("grad", d.name, c.program.body.results[:n_out])
         if has_effects(c, specs):
             # it writes into its arguments or what it reads from outside, or draws from a

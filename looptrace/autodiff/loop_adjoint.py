@@ -406,6 +406,10 @@ def _branch_ct(br: BranchAdjoint, t: Value) -> Value:
     return ct if ct is not None else br.builder.zeros_like(t)
 
 
+def _known_here(shape: tuple) -> tuple:
+    return tuple(0 if isinstance(d, Dim) else d for d in shape)
+
+
 def _augmented_cond(op: Op, branches: list[BranchAdjoint]):
     for br in branches:
         local = {v.id for o in br.fwd_ops for v in o.outputs}
@@ -415,7 +419,9 @@ def _augmented_cond(op: Op, branches: list[BranchAdjoint]):
         zb = Builder(op.loc)
         extra = []
         for j, other in enumerate(branches):
-            extra += br.residuals if i == j else [zb.zeros_like(v) for v in other.residuals]
+            # (the other branch's residuals are never read on this path; a length only that branch
+            # knows, a while loop's trip count, is 0 here: no loop of it ran)
+            extra += br.residuals if i == j else [zb.zeros(_known_here(v.shape), v.dtype) for v in other.residuals]
         new_blocks.append(Block([], br.fwd_ops + zb.ops, list(blk.results) + extra))
     res_outs = [[Value(v.dtype, v.shape) for v in br.residuals] for br in branches]
     outs = tuple(op.outputs) + tuple(v for r in res_outs for v in r)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from looptrace.errors import InternalError
 
-from .core import Block, Op, Program, Value
+from .core import Block, Dim, Op, Program, Value
 from .printer import print_op
 
 
@@ -41,6 +41,13 @@ def verify_scoping(p: Program) -> None:
 def _same_type(a: Value, b: Value) -> bool:
     return a.dtype == b.dtype and len(a.shape) == len(b.shape) and all(
         x is y or x == y for x, y in zip(a.shape, b.shape))
+
+
+def _empty_for(r: Value, o: Value) -> bool:
+    """A branch's empty array for an output whose length only the other branch
+    knows (a gradient's residual: the tape of a while loop that ran there)."""
+    return r.dtype == o.dtype and len(r.shape) == len(o.shape) and any(x == 0 for x in r.shape) and all(
+        x is y or x == y or (isinstance(y, Dim) and x == 0) for x, y in zip(r.shape, o.shape))
 
 
 class _Verifier:
@@ -117,5 +124,5 @@ class _Verifier:
         elif name == "cond":
             for b in op.blocks:
                 if len(b.results) != len(op.outputs) or not all(
-                        _same_type(r, o) for r, o in zip(b.results, op.outputs)):
+                        _same_type(r, o) or _empty_for(r, o) for r, o in zip(b.results, op.outputs)):
                     self.fail("cond: branch results differ from outputs", op)
