@@ -170,3 +170,26 @@ def test_a_lazy_read_inside_a_lazy_operand(rng):
     for _ in range(3):
         x, y = rng.uniform(-1, 3, 9), rng.standard_normal(9)
         check(nested_lazy, x, y, rng.integers(-3, 4, 9), rng.standard_normal((9, 4)), jitted=f, rtol=1e-12)
+
+
+def inlined_operand(x, B):
+    """A lazy select whose other operand is computed where it is read (a select
+    of two equal constants, `min(-1.0, 0.0)` on one side and -1.0 on the
+    other): its element is written on the branch (probe s35 G: "name 'v19'
+    is not defined", on cpu and in every grad)."""
+    out = np.zeros(4)
+    for i in range(3):
+        if B[0, 0] < x[0]:
+            B[3, 3] *= 1.5
+        else:
+            if x[0] > 0.0:
+                x[3] = min(-1.0, out[0])
+            else:
+                x[3] = -1.0
+    return out
+
+
+def test_an_inlined_operand_of_a_lazy_select(rng):
+    f = looptrace.jit(inlined_operand, backend="cpu")
+    for _ in range(4):
+        check(inlined_operand, rng.standard_normal(4), rng.standard_normal((4, 4)), jitted=f, rtol=1e-12)

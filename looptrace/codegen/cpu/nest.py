@@ -636,7 +636,9 @@ def _emit_lazy_select(em: Emitter, op: Op) -> None:
             for o in chain:
                 em.emit_op(o)
             same = v.const is None and v.dtype == op.out.dtype  # else both branches' types must agree
-            em.line(f"{out} = {em.name(v) if same else cast(em.name(v), op.out.dtype)}")
+            # (an operand computed where it is read, `select(c, [-1.0], [-1.0])`: its element here)
+            text = Fuser(em).value_at(v, ["0"] * v.ndim) if v.id in em.plan.inlined else em.name(v)
+            em.line(f"{out} = {text if same else cast(text, op.out.dtype)}")
     em.define(op.out)
     if op.out.ndim:  # one element, held as its scalar (stores and reads take it by name)
         em.elements.add(op.out.id)
