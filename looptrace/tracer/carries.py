@@ -363,6 +363,8 @@ def surely_runs(loop) -> bool:
 
 
 def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Spec:
+    if isinstance(entry, NumberList) and (live or live_out):
+        return NumberListSpec([carry_spec_for(f"{name}[{k}]", e, True, True, loc) for k, e in enumerate(entry)])
     if isinstance(entry, list) and all(_leafy(e) for e in entry):
         return ListSpec(entry)
     if isinstance(entry, LoopList):
@@ -463,6 +465,52 @@ class TupleSpec(Spec):
         if all(j is c for j, c in zip(joined, self.children)):
             return self
         return TupleSpec(joined)
+
+
+class NumberList(list):
+    """A list display of a few numbers the function writes at an index
+    (`sums = [0.0, 0.0, 0.0]`, then `sums[k] += x[i]`; convert.py): carried
+    through loops element by element (`NumberListSpec`), where a list a loop
+    appends to is a stack."""
+
+
+NUMBER_LIST_LIMIT = 16
+
+
+def number_list(x: list) -> list:
+    """`x` as a NumberList where it is a short list of numbers."""
+    ok = len(x) <= NUMBER_LIST_LIMIT and all(
+        (is_tracer(e) and e.ndim == 0) or isinstance(e, (int, float, np.number)) and not isinstance(e, (bool, np.bool_))
+        for e in x)
+    return NumberList(x) if ok else x
+
+
+class NumberListSpec(TupleSpec):
+    """A NumberList carried through a loop: each element by its own spec."""
+
+    kind = "number-list"
+
+    def _parts(self, loop, name, obj=None):
+        entry = loop.entry[name]
+        for k, child in enumerate(self.children):
+            sub_name = f"{name}[{k}]"
+            yield child, _SubLoop(loop, sub_name, entry[k]), sub_name, (obj[k] if obj is not None else None)
+
+    def bind(self, loop, name):
+        objs, vals = super().bind(loop, name)
+        return NumberList(objs), vals
+
+    def after_loop(self, loop, name, outs):
+        return NumberList(super().after_loop(loop, name, outs))
+
+    def join(self, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
+        if not (isinstance(exit_obj, list) and len(exit_obj) == len(self.children)):
+            raise UnsupportedError(f"list `{name}` of {len(self.children)} numbers, written at an index in "
+                                   "this loop, must keep its length", loc)
+        joined = [join_spec(c, entry[k], exit_obj[k], f"{name}[{k}]", loc) for k, c in enumerate(self.children)]
+        if all(j is c for j, c in zip(joined, self.children)):
+            return self
+        return NumberListSpec(joined)
 
 
 class PendingSpec(Spec):

@@ -38,6 +38,8 @@ _counter = itertools.count()
 
 
 # --- name analysis ------------------------------------------------------------------
+_LISTED = threading.local()  # .names: the names bound to a list display in the function being converted
+
 class _Names(ast.NodeVisitor):
     """Names stored and loaded in a statement list, not descending into
     nested function, lambda or comprehension scopes."""
@@ -90,6 +92,10 @@ class _Names(ast.NodeVisitor):
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.target, ast.Name):
             self.loaded.add(node.target.id)
+        t = node.target
+        if self.appends and isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and \
+                t.value.id in getattr(_LISTED, "names", ()) and t.value.id not in self.stored:
+            self.stored.append(t.value.id)  # `sums[k] += v` of a list display rebinds sums (_Converter)
         self.generic_visit(node)
 
 
@@ -195,6 +201,7 @@ class _Converter(ast.NodeTransformer):
         # or branch that calls anything may change them (`_closure_writes`)
         self.closure_writes: list[str] = []
         self.appended: set[str] = set()  # names the function appends to: lists a loop may grow
+        self.listed: set[str] = set()  # names bound to a list display (`sums = [0.0, 0.0, 0.0]`)
         self.maybe_unbound: set[str] = set()  # names assigned on some paths only (conditionally_assigned)
 
     # calls --------------------------------------------------------------------------
@@ -236,11 +243,33 @@ class _Converter(ast.NodeTransformer):
         assignment replaced that stack by the one value. (Value first, then
         the list and the key: Python's order.)"""
         t = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(t, ast.Name) and t.id in self.listed and _list_display(node.value):
+            # a few numbers updated at an index: carried element by element (carries.NumberList)
+            node = self.generic_visit(node)
+            node.value = ast.copy_location(ast.Call(_attr("number_list"), [node.value], []), node.value)
+            return node
         if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in self.appended:
             name = t.value.id
             node = self.generic_visit(node)
             call = ast.Call(_attr("store"), [node.value, _name(name), _key_expr(t.slice)], [])
             return ast.copy_location(ast.Expr(ast.copy_location(call, node)), node)
+        return self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        """`sums[k] += v` of a name bound to a list display -> `sums =
+        __lt.aug_item(sums, k, "iadd", v)`: Python's getitem, in-place op and
+        setitem, where a traced k writes the list element by element
+        (runtime.py); the same list, rebound so a loop carries its elements."""
+        t = node.target
+        op = _INPLACE.get(type(node.op))
+        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in self.listed \
+                and t.value.id not in self.appended and op is not None:
+            name = t.value.id
+            node = self.generic_visit(node)
+            call = ast.Call(_attr("aug_item"), [node.target.value, _key_expr(node.target.slice), ast.Constant(op),
+                                                node.value], [])
+            # (the name is rebound to its list, so a loop carries the elements it changed)
+            return ast.copy_location(_assign(name, ast.copy_location(call, node)), node)
         return self.generic_visit(node)
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
@@ -613,6 +642,26 @@ def _flat_classes(kinds: list[ast.expr]) -> ast.expr:
     return ast.Tuple(parts, ast.Load())
 
 
+_INPLACE = {ast.Add: "iadd", ast.Sub: "isub", ast.Mult: "imul", ast.Div: "itruediv", ast.FloorDiv: "ifloordiv",
+            ast.Mod: "imod", ast.Pow: "ipow", ast.BitAnd: "iand", ast.BitOr: "ior", ast.BitXor: "ixor",
+            ast.LShift: "ilshift", ast.RShift: "irshift"}
+
+
+def _list_display(v: ast.expr) -> bool:
+    return isinstance(v, ast.List) or isinstance(v, ast.BinOp) and isinstance(v.op, ast.Mult) and \
+        isinstance(v.left, ast.List)
+
+
+def _listed_names(fdef: ast.FunctionDef) -> set[str]:
+    """Names the function binds to a list display or a repeated one
+    (`counts = [0] * 3`) and updates an item of in place (`counts[k] += 1`)."""
+    bound = {n.targets[0].id for n in ast.walk(fdef) if isinstance(n, ast.Assign) and len(n.targets) == 1
+             and isinstance(n.targets[0], ast.Name) and _list_display(n.value)}
+    updated = {n.target.value.id for n in ast.walk(fdef) if isinstance(n, ast.AugAssign)
+               and isinstance(n.target, ast.Subscript) and isinstance(n.target.value, ast.Name)}
+    return bound & updated
+
+
 def _key_expr(key: ast.expr) -> ast.expr:
     """A subscript's key as an ordinary expression (slices become slice(...))."""
     if isinstance(key, ast.Slice):
@@ -923,11 +972,14 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
     if returns.needs_lowering(fdef.body):  # early returns become a flag and a value slot
         unsupported = lambda node, msg, hint="": _Converter._unsupported(_Located(filename), node, msg, hint)  # noqa: E731
         fdef.body = returns.lower_returns(fdef.body, unsupported)
+    _LISTED.names = _listed_names(fdef) - {n for s in _own_nodes(fdef) if isinstance(s, ast.Expr)
+                                           for n in [_append_target(s)] if n}
     conv = _Converter(filename, names_in(fdef.body), global_names)
     conv.maybe_unbound = conditionally_assigned(fdef)
     conv._func_nodes = list(ast.walk(fdef))
     conv.params = params
     conv.appended = {n for s in _own_nodes(fdef) if isinstance(s, ast.Expr) for n in [_append_target(s)] if n}
+    conv.listed = _LISTED.names
     conv.closure_writes = sorted({n for d in _own_nodes(fdef) if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))
                                   for s in ast.walk(d) if isinstance(s, ast.Nonlocal) for n in s.names}
                                  & (bound - global_names))

@@ -433,6 +433,13 @@ def _split_dynamic(items: list[Item]) -> tuple[tuple, tuple]:
     return tuple(first), tuple(rest)
 
 
+def _scalar_into_narrower(value: Any, dtype: np.dtype) -> bool:
+    if not (is_tracer(value) and value.ndim == 0 and not value.weak and not value.array0d):
+        return False
+    src, dst = np.dtype(value.dtype), np.dtype(dtype)
+    return src.kind in "iu" and src != np.uint64 and dst.kind == "i" and not np.can_cast(src, dst)
+
+
 def _partial_with_array(shape: tuple, items: list[Item]) -> bool:
     """An integer array index next to new axes or partial/strided slices:
     written as a scatter into the view those other items select."""
@@ -455,6 +462,10 @@ def _fit_items(value: Any, dtype: np.dtype, items: list[Item]) -> Value:
 
 def _fit(value: Any, dtype: np.dtype, shape: tuple) -> Value:
     v = sem.as_value(value, dtype)
+    if _scalar_into_narrower(value, dtype) and v is not value.value:
+        # a NumPy int scalar stored into a narrower signed int array (`out8[i] = a64[i] * 2`): NumPy 2
+        # converts it as a Python int, which raises OverflowError where it does not fit (a 0-d array wraps)
+        ctx.state().python_casts[v.id] = np.dtype(dtype)
     if v.shape == shape:
         return v
     shape_no_new = shape

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import collections
 import functools
+import operator
 import sys
 import types
 from collections.abc import Callable
@@ -47,6 +48,8 @@ def getitem(x: Any, key: Any) -> Any:
             if is_tracer(item) and item.ndim == 0:
                 item = sem.wrap(item.value, weak=True)  # a Python number, as the container holds
             return item
+        if _short_numbers(x) and key.ndim == 0 and key.dtype.kind in "iu":  # traced numbers among them
+            return _item_at_traced(x, key)
     value = x[key]
     if not _has_tracer(key):
         return external.read_item(x, key, value)
@@ -151,7 +154,83 @@ def store(value: Any, x: Any, key: Any) -> None:
     `visit_Assign`): its elements first (grown.py)."""
     if grown.is_grown(x):
         grown.expand(x, "assigning into")
+    if isinstance(x, list) and is_tracer(key):
+        _store_at_traced(x, key, value)
+        return
     x[key] = value
+
+
+def number_list(x: list) -> list:
+    """A list display the function updates at an index (convert.py)."""
+    from .carries import number_list as made
+
+    return made(x)
+
+
+def aug_item(x: Any, key: Any, op: str, value: Any) -> Any:
+    """`x[key] op= value` (convert.py, for a name bound to a list display):
+    Python's getitem, in-place operator and setitem, x and key evaluated once."""
+    new = getattr(operator, op)(getitem(x, key), value)
+    if isinstance(x, list) and is_tracer(key):
+        _store_at_traced(x, key, new)
+    else:
+        x[key] = new
+    return x
+
+
+LIST_SELECT_LIMIT = 16  # a list of numbers written at a traced index: one select per element
+
+
+def _is_number(e: Any) -> bool:
+    return (is_tracer(e) and e.ndim == 0) or isinstance(e, (int, float, np.number)) and \
+        not isinstance(e, (bool, np.bool_))
+
+
+def _short_numbers(x: Any) -> bool:
+    return len(x) <= LIST_SELECT_LIMIT and all(_is_number(e) for e in x)
+
+
+def _traced_position(x: Any, key: Any, what: str) -> Any:
+    """key counted from the start, after a check that it is in range (Python's IndexError)."""
+    from .checks import emit_check
+
+    n = len(x)
+    emit_check(sem.ufunc("logical_or", sem.ufunc("less", key, -n), sem.ufunc("greater_equal", key, n)),
+               IndexError(f"{what} index out of range"))
+    return sem.select(sem.ufunc("less", key, 0), sem.ufunc("add", key, n), key)
+
+
+def _chosen(here: Any, a: Any, b: Any) -> Any:
+    """a where `here`, else b, each with its type (kinds.merged)."""
+    from . import kinds
+
+    held = kinds.held(a, b)
+    new = sem.select(here, sem.astype(a, held), sem.astype(b, held)) if held != sem.result_type(a, b) \
+        else sem.select(here, a, b)
+    kinds.merged(here, a, b, new)
+    return new
+
+
+def _item_at_traced(x: Any, key: Any) -> Any:
+    """`sums[k]` of a short list or tuple of numbers, some traced, and a traced k."""
+    at = _traced_position(x, key, "list" if isinstance(x, list) else "tuple")
+    out = x[-1]
+    for j in range(len(x) - 2, -1, -1):
+        out = _chosen(sem.ufunc("equal", at, j), x[j], out)
+    return out
+
+
+def _store_at_traced(x: list, key: Any, value: Any) -> None:
+    """`sums[k] += x[i]` of a short list of numbers and a traced k: each
+    element becomes the value where k names it, else what it was (its type
+    too: kinds.merged); an index out of range raises Python's IndexError."""
+    if key.ndim != 0 or key.dtype.kind not in "iu" or not _short_numbers(x) or not _is_number(value):
+        raise UnsupportedError("a Python list written at a traced index is supported for up to "
+                               f"{LIST_SELECT_LIMIT} numbers", ctx.current_loc(),
+                               "make it a NumPy array: `sums = np.zeros(n)` (np.zeros(n, dtype=np.int64) for counts)")
+    at = _traced_position(x, key, "list assignment")
+    for j, old in enumerate(x):
+        x[j] = _chosen(sem.ufunc("equal", at, j), value, old)
 
 
 def _grown_item(x: list, key: Any) -> Any:

@@ -183,10 +183,11 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         # (np.uint8(5) > 300 is False): compared in int64, no value wraps
         loop_in = (np.dtype(np.int64), np.dtype(np.int64))
     elif name in _COMPARISONS and len(loop_in) == 2 and np.dtype(loop_in[0]) == np.uint64 \
-            and any(is_tracer(a) and _wide_python_int(a, loop_in[0]) for a in args):
-        # a uint64 array against a traced Python int (which may be negative): the int as int64, the
-        # mixed comparison exact (codegen/cpu/scalar.py `_exact_unsigned_comparison`)
-        loop_in = tuple(np.dtype(np.int64) if is_tracer(a) and a.weak else np.dtype(np.uint64) for a in args)
+            and any(is_tracer(a) and _wide_python_int(a, loop_in[0]) or _negative_int(a) for a in args):
+        # a uint64 array against a traced Python int (which may be negative), or a negative one (`u[i] >
+        # -5`): the int as int64, the mixed comparison exact (codegen/cpu/scalar.py `_exact_unsigned_comparison`)
+        loop_in = tuple(np.dtype(np.int64) if is_tracer(a) and a.weak or _negative_int(a) else np.dtype(np.uint64)
+                        for a in args)
     if per_type is not None:
         out, out_dtype = _each_type(name, args, per_type, out_dtype)
     else:
@@ -324,6 +325,11 @@ def _wide_python_int(a: Any, dtype: np.dtype) -> bool:
         info = np.iinfo(dtype)
         return not info.min <= a <= info.max
     return False
+
+
+def _negative_int(a: Any) -> bool:
+    """A negative Python int constant that int64 holds."""
+    return isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.generic)) and -2**63 <= a < 0
 
 
 def _check_int_exponent(e: Any, python_ints: bool) -> None:

@@ -184,8 +184,8 @@ def arg_spec(name: str, x: Any, static: bool) -> ArgSpec:
     if isinstance(x, (list, tuple)):
         raise TypeError(f"argument `{name}` is a {type(x).__name__}; pass a NumPy array "
                         "(np.asarray(...)) or name it in static_argnames")
-    if x is None or callable(x) or isinstance(x, np.dtype):
-        return ArgSpec("static")  # a function, a dtype: a constant of the program, keyed by value
+    if x is None or callable(x) or isinstance(x, (np.dtype, str, bytes)):
+        return ArgSpec("static")  # a function, a dtype, a mode string: a constant of the program, keyed by value
     raise TypeError(f"argument `{name}` has unsupported type {type(x).__name__}; pass NumPy arrays or "
                     "numbers, or name it in static_argnames")
 

@@ -50,6 +50,25 @@ def test_uint64_against_a_negative_python_int(backend):
             np.testing.assert_array_equal(got, want)
 
 
+def against_literals(u):
+    c = 0
+    for i in range(u.shape[0]):
+        if u[i] > -5:
+            c += 1
+        if -3 >= u[i]:
+            c += 10
+        if u[i] != -1:
+            c += 100
+    return c
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_uint64_elements_against_negative_literals(backend):
+    """A raw OverflowError (session-35 probe I): the literal as int64, compared exactly."""
+    u = np.array([0, 2**63 + 5, 7], np.uint64)
+    assert lt.jit(against_literals, backend=backend)(u) == against_literals(u)
+
+
 def int_of_uint64(a):
     return int(a[0]) + 1
 

@@ -203,7 +203,6 @@ def test_wrong_argument_count(rng):
 
 @pytest.mark.parametrize("bad,exc", [
     (np.array([1, "a"], dtype=object), TypeError),
-    ("a string", TypeError),
     ([{1, 2}], TypeError),  # containers pass leaf by leaf (test_container_args.py); a set is no leaf
     (np.array(["x", "y"]), TypeError),
     (2**70, ValueError),
@@ -211,6 +210,14 @@ def test_wrong_argument_count(rng):
 def test_bad_argument_types_name_the_argument(bad, exc, rng):
     with pytest.raises(exc, match=r"`y(\[0\])?`"):
         jit(two_args)(rng.standard_normal(2), bad)
+
+
+def test_a_string_argument_used_as_a_number_names_the_line(rng):
+    """A string argument is a constant of the program (a mode); used as an
+    operand it is refused where it is used."""
+    with pytest.raises(LooptraceError, match="str") as e:
+        jit(two_args)(rng.standard_normal(2), "a string")
+    assert FILE in str(e.value)
 
 
 def test_bad_static_argnames():
