@@ -39,6 +39,7 @@ from looptrace.ir.core import (
 from looptrace.ir.ranges import nested_ranges
 
 from .mathlib import NO_GATHERS, WIDE_VECTORS
+from .objmode import outline_objmode
 from .outline import outline, outline_bodies
 from .text import cast, dtype_text, literal
 
@@ -693,8 +694,14 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
     em.first_line = len(head) + 1  # 1-based line of em.lines[0] in the module
     # long prange bodies become functions of their own, then a long kernel is cut
     # into parts compiled one at a time (outline.py); each line keeps its origin
-    bodies = outline_bodies(em.lines, args, decorator.replace(", parallel=PARALLEL", ""), fn_name)
-    lines = [(line, k) for k, line in enumerate(em.lines)] if bodies is None else bodies.kernel
+    serial = decorator.replace(", parallel=PARALLEL", "")
+    # (more than one object-mode block: each in a function of its own, objmode.py)
+    base, objmode_parts = outline_objmode([(line, k) for k, line in enumerate(em.lines)], serial, fn_name)
+    bodies = outline_bodies([line for line, _ in base], args, serial, fn_name)
+
+    def in_base(part):
+        return [(line, None if k is None else base[k][1]) for line, k in part]
+    lines = base if bodies is None else in_base(bodies.kernel)
     split = outline([line for line, _ in lines], args, decorator, fn_name)
     if split is None:
         module = [(line, None) for line in head] + lines
@@ -704,7 +711,7 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
             return [(line, None if k is None else lines[k][1]) for line, k in part]
         module = [(line, None) for line in head] + origin(split.kernel)
         parts = [origin(part) for part in split.parts]
-    for part in parts + (bodies.parts if bodies is not None else []):
+    for part in parts + ([in_base(b) for b in bodies.parts] if bodies is not None else []) + objmode_parts:
         module += [("", None), ("", None), *part]
     tuning = ["wide_vectors()"] * em.wide_vectors + ["no_gathers()"] * NO_GATHERS
     if tuning:
