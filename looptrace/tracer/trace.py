@@ -181,6 +181,11 @@ def arg_spec(name: str, x: Any, static: bool) -> ArgSpec:
         if device[0].kind not in "biufc":
             raise TypeError(f"argument `{name}` has dtype {device[0]}; looptrace compiles numeric arrays only")
         return ArgSpec("array", device[0], device[1], device=True)
+    if is_tracer(x):
+        raise UnsupportedError(f"argument `{name}` is a value being traced: a looptrace.grad (value_and_grad, "
+                               "vjp) called inside a function looptrace is tracing or differentiating, such "
+                               "as the gradient of a gradient, is not supported", None,
+                               "differentiate once; for second derivatives use finite differences of the gradient")
     if isinstance(x, (list, tuple)):
         raise TypeError(f"argument `{name}` is a {type(x).__name__}; pass a NumPy array "
                         "(np.asarray(...)) or name it in static_argnames")

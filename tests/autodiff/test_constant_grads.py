@@ -1,7 +1,8 @@
 """grad of a function whose float result does not depend on its arguments
 (a constant return, an update under `if False`) is zeros, as JAX's is; before
 (session-35 probes G and H) it raised a TraceError saying the function
-"returns nothing"."""
+"returns nothing". A gradient of a gradient is refused with a clear error
+(it was a TypeError about an argument of type Tracer)."""
 import numpy as np
 import pytest
 
@@ -40,3 +41,18 @@ def test_a_constant_has_zero_gradient(backend):
 def test_a_non_float_result_is_still_refused():
     with pytest.raises(lt.TraceError, match="floating-point scalar"):
         lt.grad(lt.jit(lambda x: 3, backend="interpret"))(np.ones(2))
+
+
+def test_a_gradient_of_a_gradient_is_refused_clearly():
+    import math
+
+    @lt.jit(backend="interpret")
+    def f(x, a):
+        h = 0.0
+        for t in range(x.shape[0]):
+            h = math.tanh(h * a + x[t])
+        return h
+
+    x = np.array([0.3, -1.2, 0.8])
+    with pytest.raises(lt.UnsupportedError, match="gradient of a gradient"):
+        lt.grad(lambda a: lt.grad(f, argnums=1)(x, a))(0.6)
