@@ -121,7 +121,7 @@ def classify(op: Op, fwd_ops: list[Op], adj: BodyAdjoint, recompute_all: bool) -
     recomputed: list[Value] = []
     for v in wanted:
         ragged = any(isinstance(d, Dim) for d in v.shape)  # an inner loop's tape of a traced trip count
-        if _recomputable(v, fwd_ops, carry_pos, recompute_all or ragged):
+        if _recomputable(v, fwd_ops, carry_pos, recompute_all or ragged, checks=ragged):
             # (ragged: its length may change from step to step, `for k in range(t)` inside
             # `for t ...`, so it cannot be stacked: recomputed from the step's carries instead)
             recomputed.append(v)
@@ -136,14 +136,21 @@ def classify(op: Op, fwd_ops: list[Op], adj: BodyAdjoint, recompute_all: bool) -
     return res
 
 
-def _recomputable(v: Value, fwd_ops: list[Op], carry_pos: dict, recompute_all: bool) -> bool:
+def _recomputable(v: Value, fwd_ops: list[Op], carry_pos: dict, recompute_all: bool, checks: bool = False) -> bool:
+    """Can v be computed again in the backward pass: nothing on its way draws
+    or writes (nor checks, unless `checks`: a ragged tape cannot be saved,
+    and a check that held forward holds again on the same values)."""
     chain = slicing.backward_slice(fwd_ops, [v])
-    if any(not is_pure(o) for o in chain):
+    if any(not is_pure(o) and not (checks and _replayable(o)) for o in chain):
         return False
     if recompute_all:
         return True
     reads = {u.id for u in used_values(chain)}
     return not any(i in carry_pos for i in reads)
+
+
+def _replayable(op: Op) -> bool:
+    return not any(o.prim.effectful for o in [op, *(x for b in op.blocks for x in walk(b))])
 
 
 def _recompute_ops(fwd_ops: list[Op], values: list[Value]) -> list[Op]:

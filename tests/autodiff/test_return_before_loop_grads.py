@@ -70,3 +70,34 @@ def test_grad_after_an_early_return(fn, make, argnums, backend):
         assert f(*args) == pytest.approx(fn(*args), rel=1e-12)
         for got, i in zip(g(*args), argnums):
             assert_close(got, numerical_grad(fn, list(args), i), 1e-5, f"{fn.__name__} argument {i}")
+
+
+def break_in_nested_loops(y, z):
+    """An inner loop with `break` (a while loop of a traced trip count) two
+    loops deep, with a Python int counter (its overflow check makes the
+    loop's ops impure): its tape is ragged, so it is computed again in the
+    backward pass, checks included (session-35 probe G: "Variable 'v7' is
+    not defined" on cpu)."""
+    n = y.shape[0]
+    h = np.zeros(n)
+    buf = np.zeros(n)
+    for i in range(n):
+        for j in range(n):
+            c = 0
+            for k in range(n):
+                c += k + j
+                h[k] = h[k] + y[k] * z[1]
+                if h[k] > 1.0:
+                    break
+            buf[j] = y[i] * h[j] + c
+        buf[0] = z[0] * buf[1] + c
+    return buf.sum()
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_ragged_tape_is_recomputed(backend):
+    r = np.random.default_rng(3)
+    y, z = r.uniform(0.1, 0.6, 4), r.uniform(0.5, 1.5, 2)
+    g = looptrace.grad(looptrace.jit(break_in_nested_loops, backend=backend), argnums=(0, 1))(y, z)
+    for got, i in zip(g, (0, 1)):
+        assert_close(got, numerical_grad(break_in_nested_loops, [y, z], i), 1e-5, f"argument {i}")
