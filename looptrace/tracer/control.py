@@ -485,6 +485,9 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
         for x, y in leaves:
             _same_array_dtype(names[k], x, y)
             dtype, weak = merge.leaf_type(x, y)
+            if np.ndim(x) == 0 and np.ndim(y) == 0 and not isinstance(x, merge.Placeholder) and \
+                    not isinstance(y, merge.Placeholder) and _array_like(x) and _array_like(y):
+                dtype = kinds.held(x, y)  # `if c: v = 0.1 else: v = y32[i]`: 0.1 kept exact (kinds.holding)
             outs_then.append((x, dtype)), outs_else.append((y, dtype))
             slots.append(("name", names[k], weak))
     boxes = {**{k: v[0] for k, v in w1.items()}, **{k: v[0] for k, v in w2.items()}}

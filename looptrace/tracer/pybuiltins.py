@@ -100,7 +100,8 @@ def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
     acc, acc_key = items[0], keys[0]
     for x, k in zip(items[1:], keys[1:]):
         held = kinds.held(x, acc)  # a Python number against a float32 / uint8 is kept exact (kinds.holding)
-        if plain and held == sem.result_type(x, acc):
+        one_type = (kx := kinds.keys_of(x)) is not None and len(kx) == 1 and kx == kinds.keys_of(acc)
+        if plain and one_type:  # (np.minimum of two types would convert one: min(10**18, int32) is the int)
             new = sem.ufunc(monoid, acc, x)
             if kinds.keys_of(x) != kinds.keys_of(acc) and np.ndim(new) == 0:  # the type of the one taken
                 take = sem.ufunc(better, x, acc)

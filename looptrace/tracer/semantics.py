@@ -275,26 +275,69 @@ def _each_type(name: str, args: tuple, per_type: tuple, joined_out) -> tuple:
     """The op under each loop its operands' run-time types give (`_loop_of_kinds`),
     the one of the types that ran chosen by their tags: uint8's wrapping add
     where the uint8 ran, a Python int's where the int did; float32's tanh
-    where the float32 ran. Returns (value, the dtype it is kept in)."""
+    where the float32 ran. A float operand an int loop takes is 0 where that
+    loop's types did not run or it is out of the int's range (converting such
+    a float to an int is undefined in LLVM: a kernel crashed), and a Python int an int loop
+    narrows raises NumPy 2's OverflowError where it ran and does not fit.
+    Returns (value, the dtype it is kept in)."""
+    from . import kinds
+    from .checks import emit_check
+
     tags, combos = per_type
     loops = list(dict.fromkeys(loop for _, loop in combos))
     held = np.result_type(joined_out, *(np.dtype(loop[1]) for loop in loops))
-    results = {}
-    for loop_in, out_dtype in loops:
-        vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
-        results[(loop_in, out_dtype)] = wrap(ctx.emit1(prim(name), vals))
     index: Any = np.int64(0)  # the combination's position (kinds.ufunc's order)
     for t, keys in tags:
         index = ufunc("add", ufunc("multiply", index, np.int64(len(keys))), t)
     strides = [int(np.prod([len(k) for _, k in tags[j + 1:]])) for j in range(len(tags))]
-    out = astype(results[loops[-1]], held)
+    position = lambda combo: int(sum(j * s for j, s in zip(combo, strides)))  # noqa: E731
+    results = {}
+    for loop in loops:
+        loop_in, _ = loop
+        ran = [combo for combo, lp in combos if lp == loop]
+        hit = ufunc("equal", index, np.int64(position(ran[0])))
+        for combo in ran[1:]:
+            hit = ufunc("logical_or", hit, ufunc("equal", index, np.int64(position(combo))))
+        vals = []
+        for k, (a, dt) in enumerate(zip(args, loop_in)):
+            dt = np.dtype(dt)
+            narrowed = _python_int_keys(a, tags, ran, kinds)
+            if is_tracer(a) and a.dtype.kind == "f" and dt.kind in "iu":
+                info = np.iinfo(dt)  # (out of range, the check below raises where it ran)
+                fits = ufunc("logical_and", ufunc("greater_equal", a, float(info.min)),
+                             ufunc("less_equal", a, float(info.max)))
+                a = select(ufunc("logical_and", hit, fits), a, np.zeros((), a.dtype))
+            vals.append(as_value(a, dt))
+            if narrowed is not False and dt.kind in "iu" and dt.itemsize < 8 and is_tracer(a):
+                info = np.iinfo(dt)
+                a = args[k]
+                wide = as_value(a, np.int64) if a.dtype.kind in "iu" else as_value(a, np.float64)
+                out_of = ufunc("logical_or", ufunc("less", wrap(wide), info.min), ufunc("greater", wrap(wide), info.max))
+                emit_check(ufunc("logical_and", ufunc("logical_and", hit, narrowed), out_of),
+                           OverflowError(f"Python integer out of bounds for {dt.name}"))
+        results[loop] = (hit, wrap(ctx.emit1(prim(name), vals)))
+    out = astype(results[loops[-1]][1], held)
     for loop in reversed(loops[:-1]):
-        which = [int(sum(j * s for j, s in zip(combo, strides))) for combo, lp in combos if lp == loop]
-        hit = ufunc("equal", index, np.int64(which[0]))
-        for w in which[1:]:
-            hit = ufunc("logical_or", hit, ufunc("equal", index, np.int64(w)))
-        out = select(hit, astype(results[loop], held), out)
+        hit, value = results[loop]
+        out = select(hit, astype(value, held), out)
     return as_value(out, held), held
+
+
+def _python_int_keys(a: Any, tags: list, ran: list, kinds) -> Any:
+    """Where operand `a` holds a Python int in one of the combinations `ran`:
+    a traced bool, False when it never does."""
+    k = kinds.kinds_of(a) if is_tracer(a) else None
+    if k is None:
+        return False
+    j = next(n for n, (t, _) in enumerate(tags) if t is k[0])
+    keys = tags[j][1]
+    ints = sorted({combo[j] for combo in ran if keys[combo[j]][1] and np.dtype(keys[combo[j]][0]).kind in "iu"})
+    if not ints:
+        return False
+    out = ufunc("equal", k[0], np.int64(ints[0]))
+    for i in ints[1:]:
+        out = ufunc("logical_or", out, ufunc("equal", k[0], np.int64(i)))
+    return out
 
 
 def _kinds(name: str, args: tuple, res: Tracer, numpy: bool) -> None:

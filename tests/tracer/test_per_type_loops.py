@@ -15,6 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import looptrace as lt
+
 from .test_result_types_loops import check
 
 
@@ -138,3 +140,84 @@ def test_on_cpu(fn, make):
         warnings.simplefilter("ignore")
         for seed in range(3):
             check(fn, make(np.random.default_rng(seed)), backend="cpu")
+
+
+# --- session-35 probe J: attacks on the above ------------------------------------------------
+def min_builtin_sentinel(a):
+    best = 10**18
+    for i in range(a.shape[0]):
+        best = min(best, a[i])
+    return best
+
+
+def max_builtin_start(a):
+    s = 1000
+    for i in range(a.shape[0]):
+        s = max(a[i], s)
+    return s
+
+
+def if_statement_float(x):
+    if x[0] > 0:
+        v = 0.1
+    else:
+        v = x[0]
+    return v
+
+
+def made_draw_or_float32(x):
+    rng = np.random.default_rng(7)
+    v = 0.0
+    for i in range(x.shape[0]):
+        v = rng.standard_normal() if x[i] > 0 else x[i]
+    return v
+
+
+J_CASES = [
+    (min_builtin_sentinel, lambda r: (r.integers(-50, 50, 3).astype(np.int32),)),
+    (max_builtin_start, lambda r: (r.integers(-100, 100, 2).astype(np.int8),)),
+    (if_statement_float, lambda r: (r.standard_normal(2).astype(np.float32),)),
+    (made_draw_or_float32, lambda r: (r.standard_normal(3).astype(np.float32),)),
+]
+
+
+@pytest.mark.parametrize("fn,make", J_CASES, ids=[c[0].__name__ for c in J_CASES])
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_probe_j_attacks(fn, make, seed):
+    check(fn, make(np.random.default_rng(seed)))
+
+
+def python_int_overflow_on_one_path(b, c):
+    s = 0
+    for i in range(b.shape[0]):
+        v = 300 if c[i] else b[i]
+        s = s + v
+    return s
+
+
+def huge_sentinel_product(a, b):
+    """Its first iteration converts 10**18 to int32 (plain: OverflowError);
+    a cpu kernel converted the float holding it, which is undefined in LLVM,
+    and crashed."""
+    s = 10**18
+    for i in range(a.shape[0]):
+        s *= (b[i] if 1e-3 >= (a[i] * s) else 2)
+        s = max(float(s), b[i])
+    return s
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_python_int_that_does_not_fit_raises_where_it_ran(backend):
+    b = np.array([1, 2, 3], np.uint8)
+    with pytest.raises(OverflowError):
+        python_int_overflow_on_one_path(b, np.array([False, True, False]))
+    f = lt.jit(python_int_overflow_on_one_path, backend=backend)
+    with pytest.raises(OverflowError, match="out of bounds for uint8"):
+        f(b, np.array([False, True, False]))
+    assert f(b, np.array([False, False, False])) == python_int_overflow_on_one_path(b, np.array([False] * 3))
+    a, bb = np.array([-36, -12, -44], np.int32), np.array([47, -100, 40], np.int64)
+    with pytest.raises(OverflowError):
+        huge_sentinel_product(a, bb)
+    with pytest.raises(OverflowError, match="out of bounds for int32"):
+        lt.jit(huge_sentinel_product, backend=backend)(a, bb)
