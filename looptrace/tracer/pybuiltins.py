@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from looptrace.errors import TraceError, UnsupportedError
+from looptrace.ops import get as prim
 
 from . import context as ctx
 from . import kinds
@@ -101,8 +102,11 @@ def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
     for x, k in zip(items[1:], keys[1:]):
         held = kinds.held(x, acc)  # a Python number against a float32 / uint8 is kept exact (kinds.holding)
         one_type = (kx := kinds.keys_of(x)) is not None and len(kx) == 1 and kx == kinds.keys_of(acc)
-        if plain and one_type:  # (np.minimum of two types would convert one: min(10**18, int32) is the int)
-            new = sem.ufunc(monoid, acc, x)
+        if plain and (one_type or np.ndim(x) == 0 and np.ndim(acc) == 0 and _traced_any((x, acc))):
+            # the extreme in the dtype that holds both exactly, not under NumPy's promotion (np.minimum
+            # of a 10**18 sentinel and an int32 converts the sentinel), its type the one taken's
+            new = sem.ufunc(monoid, acc, x) if one_type else sem.wrap(ctx.emit1(
+                prim(monoid), [sem.as_value(acc, held), sem.as_value(x, held)]))
             if kinds.keys_of(x) != kinds.keys_of(acc) and np.ndim(new) == 0:  # the type of the one taken
                 take = sem.ufunc(better, x, acc)
                 if _traced_any((take,)):
