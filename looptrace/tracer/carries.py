@@ -369,6 +369,13 @@ def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Sp
         return ListSpec(entry)
     if isinstance(entry, LoopList):
         return ListSpec(entry)
+    if isinstance(entry, list) and (live or live_out):
+        # a list of tuples (a work stack `stack.append((lo, mid))`, popped in a `while stack:`): the
+        # loop is traced once, so Python would change the list once, while tracing (a loop that never ended)
+        raise UnsupportedError(f"list `{name}` holds {type(next(e for e in entry if not _leafy(e))).__name__}s "
+                               "and changes in a traced loop; looptrace follows lists of numbers or arrays "
+                               "there", loc, "keep a stack in arrays: `lo = np.empty(cap); top = 0`, push "
+                               "with `lo[top] = v; top += 1`, pop with `top -= 1; v = lo[top]`")
     if not live and not live_out:
         return TempSpec()
     if entry is NO_RETURN:

@@ -42,11 +42,12 @@ def lower_returns(body: list[ast.stmt], unsupported) -> list[ast.stmt]:
     """The function body with every `return` turned into flag and slot writes
     (see the module docstring); `unsupported(node, msg)` builds the error for
     a return looptrace cannot convert."""
+    # a function that can reach its end without a `return` returns None there: on a traced
+    # condition that is decided at run time (merge.returned); (judged before the returns in a loop
+    # become breaks)
+    falls_off = not (body and _never_ends(body[-1]))
     lowered = _block(body, in_loop=False, unsupported=unsupported)
     head = [_assign(FLAG, ast.Constant(False)), _assign(SLOT, _lt_attr("NO_RETURN"))]
-    # a function that can reach its end without a `return` returns None there: on a traced
-    # condition that is decided at run time (merge.returned)
-    falls_off = not (body and isinstance(body[-1], ast.Return))
     tail = ast.Return(ast.Call(_lt_attr("returned"), [ast.Name(SLOT, ast.Load())] +
                                ([ast.Name(FLAG, ast.Load())] if falls_off else []), []))
     if body:  # the user's statements keep their own lines (a nested def's is where inspect finds its source)
@@ -54,6 +55,29 @@ def lower_returns(body: list[ast.stmt], unsupported) -> list[ast.stmt]:
             ast.copy_location(s, body[0])
         ast.copy_location(tail, body[-1])
     return [ast.fix_missing_locations(s) for s in head + lowered + [tail]]
+
+
+def _never_ends(stmt: ast.stmt) -> bool:
+    """Is a function's last statement one it never runs past: a return, a
+    raise, a `while True:` that no `break` of its own leaves?"""
+    if isinstance(stmt, (ast.Return, ast.Raise)):
+        return True
+    if isinstance(stmt, ast.While) and isinstance(stmt.test, ast.Constant) and stmt.test.value is True \
+            and not stmt.orelse:
+        return not any(isinstance(n, ast.Break) for n in _own_loop_nodes(stmt.body))
+    return False
+
+
+def _own_loop_nodes(stmts: list[ast.stmt]):
+    """The nodes of a loop body, not inside nested loops or scopes."""
+    stack = list(stmts)
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (ast.For, ast.While, *_SCOPES)):
+            stack.extend(n.orelse if isinstance(n, (ast.For, ast.While)) else [])
+            continue
+        stack.extend(ast.iter_child_nodes(n))
 
 
 def _block(stmts: list[ast.stmt], in_loop: bool, unsupported) -> list[ast.stmt]:

@@ -309,6 +309,7 @@ class LinearRewrite:
         self.n = facts.n
         self.b = IRBuilder(loop.loc, axis_size=self.n)
         self.env = BatchEnv(self.b, self.n, facts.aff)
+        self.histories: dict[int, Value] = {}  # id(carry) -> its linear_scan history
 
     def run(self, forms: list[Affine], coef_ops: list[Op]) -> tuple[list[Op], dict[int, Value]]:
         # checks on the carries (ops/check.py) run batched over the history, after the scan
@@ -333,6 +334,7 @@ class LinearRewrite:
                 continue
             hist = self.b.op("linear_scan", a, b, c.init, history=True)
             self.env.bind(c.result, hist, 0)
+            self.histories[id(c)] = hist  # (a constant result, `yield 0.0`, is not bound by its value)
             mapping[c.out.id] = self._last(hist, c)
         if history:
             self._emit_from_histories(ys + [v for op in late for v in op.inputs])
@@ -359,7 +361,7 @@ class LinearRewrite:
         for c in self.carries:
             if c.arg.id not in wanted:
                 continue
-            hist, _ = self.env.get(c.result)
+            hist = self.histories[id(c)]
             head = self.b.op("reshape", c.init, shape=(1, *c.arg.shape))
             before = self.b.op("slice", hist, starts=(0,), stops=(self.n - 1,), steps=(1,))
             self.env.bind(c.arg, self.b.op("concatenate", head, before, axis=0), 0)

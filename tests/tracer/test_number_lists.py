@@ -63,3 +63,23 @@ def test_an_index_out_of_range_raises():
     with pytest.raises(IndexError, match="list index out of range"):
         lt.jit(out_of_range, backend="interpret")(x, np.array([0, 2, 1]))
     assert lt.jit(out_of_range, backend="interpret")(x, np.array([0, 1, 0])) == 2
+
+
+def tuple_work_stack(x):
+    stack = [(0.0, x)]
+    n = 0
+    while stack:
+        lo, hi = stack.pop()
+        n += 1
+        if hi - lo > 1.0:
+            mid = 0.5 * (lo + hi)
+            stack.append((lo, mid))
+            stack.append((mid, hi))
+    return n
+
+
+def test_a_list_of_tuples_changed_in_a_traced_loop_is_refused():
+    """It changed once, while tracing, and `while stack:` never ended (probe K)."""
+    assert tuple_work_stack(5.0) == 15
+    with pytest.raises(lt.UnsupportedError, match="holds tuples and changes in a traced loop"):
+        lt.jit(tuple_work_stack, backend="interpret")(5.0)
