@@ -33,6 +33,7 @@ from __future__ import annotations
 import cmath
 import math
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -104,6 +105,8 @@ def _any_traced(*xs: Any) -> bool:
 def _traced(real: Callable, fn: Callable) -> Callable:
     """`fn` on traced arguments, the real function otherwise."""
     def call(*args, **kwargs):
+        # (a generator's items, `math.fsum(f(i) for i in ...)`: read once, as the real function would)
+        args = tuple(list(a) if isinstance(a, types.GeneratorType) else a for a in args)
         if not _any_traced(*args, *kwargs.values()):
             return real(*args, **kwargs)
         return fn(*args, **kwargs)

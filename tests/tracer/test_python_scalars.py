@@ -91,6 +91,21 @@ def test_math_without_numpy_equivalent_is_refused(name, rng):
         looptrace.jit(f, backend="interpret")(np.int64(5), rng.standard_normal(2))
 
 
+def test_math_over_a_generator(rng):
+    """`math.prod(f(i) for i ...)` reads the generator's traced items; math.fsum
+    over one names itself (it blamed "a library other than NumPy, math and
+    cmath": session-35 probe K)."""
+    def prod3(x):
+        return math.prod(x[i] + 1.0 for i in range(3))
+
+    def fsum_gen(x):
+        return math.fsum(x[i] * 2 for i in range(x.shape[0]))
+
+    check(prod3, rng.standard_normal(4))
+    with pytest.raises(UnsupportedError, match="math.fsum"):
+        looptrace.jit(fsum_gen, backend="interpret")(rng.standard_normal(4))
+
+
 def test_math_of_an_array_is_a_type_error_as_in_python(rng):
     def f(x):
         return math.exp(x)
