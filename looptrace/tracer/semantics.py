@@ -167,6 +167,10 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
     if not numpy and name in _INT_OF_BOOLS and all(is_weak(a) and dtype_of(a) == np.bool_ for a in args):
         # Python's bools are ints in arithmetic (True + True is 2, -True is -1, ~True is -2)
         args = tuple(wrap(as_value(a, np.int64), weak=True) if is_tracer(a) else int(a) for a in args)
+    if name in _COMPARISONS and len(args) == 2:
+        static = _beyond_the_ints(name, args)
+        if static is not None:
+            return static
     in_types = tuple(dtype_for_promotion(a) for a in args)
     try:
         loop_in, out_dtype = loop_dtypes(uf, in_types, dtype)
@@ -368,6 +372,29 @@ def _wide_python_int(a: Any, dtype: np.dtype) -> bool:
         info = np.iinfo(dtype)
         return not info.min <= a <= info.max
     return False
+
+
+_PY_COMPARE = {"less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
+               "greater_equal": operator.ge, "equal": operator.eq, "not_equal": operator.ne}
+
+
+def _beyond_the_ints(name: str, args: tuple) -> Tracer | None:
+    """A comparison of an int array or number with a Python int no int dtype
+    holds (`10**20 > a[i]`, `x == 2**70`): the same answer for every element,
+    as NumPy 2 gives it exactly (converting the int raised OverflowError)."""
+    from . import kinds
+
+    for k in (0, 1):
+        big, other = args[k], args[1 - k]
+        if not (isinstance(big, int) and not isinstance(big, bool) and (big >= 2**64 or big < -2**63)):
+            continue
+        keys = kinds.keys_of(other) if is_tracer(other) else None
+        if not is_tracer(other) or other.dtype.kind not in "biu" or \
+                (keys is not None and any(np.dtype(key[0]).kind not in "biu" for key in keys)):
+            return None
+        answer = _PY_COMPARE[name](*((big, 0) if k == 0 else (0, big)))  # (every int64/uint64 value alike)
+        return full(tuple(other.shape), answer, np.bool_)
+    return None
 
 
 def _negative_int(a: Any) -> bool:

@@ -69,6 +69,24 @@ def test_uint64_elements_against_negative_literals(backend):
     assert lt.jit(against_literals, backend=backend)(u) == against_literals(u)
 
 
+def against_huge_ints(a):
+    c = 0
+    for i in range(a.shape[0]):
+        if 10**20 > a[i]:
+            c += 1
+    return c, a > 2**70, a[0] == 2**70, a[1] != -2**64, -10**20 <= a
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_int_elements_against_python_ints_no_dtype_holds(backend):
+    """A raw OverflowError ("Python int too large to convert to C long",
+    session-35 probe J); NumPy 2 compares exactly."""
+    a = np.array([5, -3, 7], np.int32)
+    for got, want in zip(lt.jit(against_huge_ints, backend=backend)(a), against_huge_ints(a)):
+        np.testing.assert_array_equal(got, want)
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+
+
 def int_of_uint64(a):
     return int(a[0]) + 1
 
