@@ -231,7 +231,6 @@ def _complex(real=0, imag=_MISSING):
                                   as_float(im, "complex()") if is_tracer(im) else builtins.float(im)))
     # complex(a, b) with complex parts is a + b*1j computed part by part, as Python does
     a, b = sem.astype(sem.wrap(sem.as_value(re)), np.complex128), sem.astype(sem.wrap(sem.as_value(im)), np.complex128)
-    from looptrace.ops import get as prim
 
     part = lambda p, v: sem.wrap(ctx.emit1(prim(p), [v.value]))
     return _weak(make_complex(sem.ufunc("subtract", part("real", a), part("imag", b)),

@@ -23,7 +23,7 @@ from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .control import and_, compare, contains, for_, if_, ifexp, ld, not_, or_, ret, while_  # noqa: F401
 from .values import bound  # noqa: F401  (a read of a name that may be unassigned: convert.py)
 from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns: tracer/returns.py)
-from .carries import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip, register_loop
+from .carries import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip, number_list, register_loop
 from .values import Segment
 
 # (copy: copy.copy and copy.deepcopy of a traced array reach Tracer.__copy__ / __deepcopy__)
@@ -158,13 +158,6 @@ def store(value: Any, x: Any, key: Any) -> None:
         _store_at_traced(x, key, value)
         return
     x[key] = value
-
-
-def number_list(x: list) -> list:
-    """A list display the function updates at an index (convert.py)."""
-    from .carries import number_list as made
-
-    return made(x)
 
 
 def aug_item(x: Any, key: Any, op: str, value: Any) -> Any:
