@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import ast
 
-FLAG, SLOT = "__lt_ret", "__lt_rv"
+FLAG, SLOT, VALUED = "__lt_ret", "__lt_rv", "__lt_val"
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
@@ -46,10 +46,15 @@ def lower_returns(body: list[ast.stmt], unsupported) -> list[ast.stmt]:
     # condition that is decided at run time (merge.returned); (judged before the returns in a loop
     # become breaks)
     falls_off = not (body and _never_ends(body[-1]))
-    lowered = _block(body, in_loop=False, unsupported=unsupported)
+    # `return None` beside `return value`: it leaves the slot empty, and a flag of its own says
+    # whether a value was returned (`for ...: if c: return i` then `return None`)
+    returns = [n for s in body for n in _walk(s) if isinstance(n, ast.Return)]
+    apart = any(_is_none(r) for r in returns) and not all(_is_none(r) for r in returns)
+    lowered = _block(body, in_loop=False, unsupported=unsupported, apart=apart)
     head = [_assign(FLAG, ast.Constant(False)), _assign(SLOT, _lt_attr("NO_RETURN"))]
-    tail = ast.Return(ast.Call(_lt_attr("returned"), [ast.Name(SLOT, ast.Load())] +
-                               ([ast.Name(FLAG, ast.Load())] if falls_off else []), []))
+    head += [_assign(VALUED, ast.Constant(False))] if apart else []
+    flag = [ast.Name(VALUED if apart else FLAG, ast.Load())] if falls_off or apart else []
+    tail = ast.Return(ast.Call(_lt_attr("returned"), [ast.Name(SLOT, ast.Load())] + flag, []))
     if body:  # the user's statements keep their own lines (a nested def's is where inspect finds its source)
         for s in head:
             ast.copy_location(s, body[0])
@@ -80,23 +85,27 @@ def _own_loop_nodes(stmts: list[ast.stmt]):
         stack.extend(ast.iter_child_nodes(n))
 
 
-def _block(stmts: list[ast.stmt], in_loop: bool, unsupported) -> list[ast.stmt]:
+def _is_none(r: ast.Return) -> bool:
+    return r.value is None or isinstance(r.value, ast.Constant) and r.value.value is None
+
+
+def _block(stmts: list[ast.stmt], in_loop: bool, unsupported, apart: bool = False) -> list[ast.stmt]:
     out: list[ast.stmt] = []
     for i, s in enumerate(stmts):
         if isinstance(s, ast.Return):
-            out += _return(s, in_loop)
+            out += _return(s, in_loop, apart)
             return out  # the rest of the block is unreachable
         if not _has_return(s):
             out.append(s)
             continue
-        out.append(_statement(s, in_loop, unsupported))
+        out.append(_statement(s, in_loop, unsupported, apart))
         rest = stmts[i + 1:]
         if in_loop:  # the return breaks out of this loop too, and the break guards what follows
             if isinstance(s, (ast.For, ast.While)):
                 out.append(_copy(ast.If(ast.Name(FLAG, ast.Load()), [_copy(ast.Break(), s)], []), s))
-            out += _block(rest, in_loop, unsupported)
+            out += _block(rest, in_loop, unsupported, apart)
             return out
-        rest = _block(rest, in_loop, unsupported)
+        rest = _block(rest, in_loop, unsupported, apart)
         if rest:
             guard = ast.UnaryOp(ast.Not(), ast.Name(FLAG, ast.Load()))
             out.append(_copy(ast.If(guard, rest, []), rest[0]))
@@ -104,30 +113,34 @@ def _block(stmts: list[ast.stmt], in_loop: bool, unsupported) -> list[ast.stmt]:
     return out
 
 
-def _return(node: ast.Return, in_loop: bool) -> list[ast.stmt]:
+def _return(node: ast.Return, in_loop: bool, apart: bool) -> list[ast.stmt]:
     value = node.value if node.value is not None else ast.Constant(None)
-    out = [_copy(_assign(SLOT, value), node), _copy(_assign(FLAG, ast.Constant(True)), node)]
+    out = [_copy(_assign(FLAG, ast.Constant(True)), node)]
+    if not apart:
+        out.insert(0, _copy(_assign(SLOT, value), node))
+    elif not _is_none(node):
+        out += [_copy(_assign(SLOT, value), node), _copy(_assign(VALUED, ast.Constant(True)), node)]
     if in_loop:
         out.append(_copy(ast.Break(), node))
     return out
 
 
-def _statement(s: ast.stmt, in_loop: bool, unsupported) -> ast.stmt:
+def _statement(s: ast.stmt, in_loop: bool, unsupported, apart: bool) -> ast.stmt:
     """A compound statement with the returns inside it lowered."""
     if isinstance(s, ast.If):
-        s.body = _block(s.body, in_loop, unsupported) or [_copy(ast.Pass(), s)]
-        s.orelse = _block(s.orelse, in_loop, unsupported)
+        s.body = _block(s.body, in_loop, unsupported, apart) or [_copy(ast.Pass(), s)]
+        s.orelse = _block(s.orelse, in_loop, unsupported, apart)
     elif isinstance(s, (ast.For, ast.While)):
-        s.body = _block(s.body, True, unsupported) or [_copy(ast.Pass(), s)]
-        s.orelse = _block(s.orelse, in_loop, unsupported)
+        s.body = _block(s.body, True, unsupported, apart) or [_copy(ast.Pass(), s)]
+        s.orelse = _block(s.orelse, in_loop, unsupported, apart)
     elif isinstance(s, ast.With) and not in_loop:
-        s.body = _block(s.body, in_loop, unsupported)
+        s.body = _block(s.body, in_loop, unsupported, apart)
     elif isinstance(s, ast.Try) and not in_loop:
-        s.body = _block(s.body, in_loop, unsupported)
+        s.body = _block(s.body, in_loop, unsupported, apart)
         for h in s.handlers:
-            h.body = _block(h.body, in_loop, unsupported) or [_copy(ast.Pass(), h)]
-        s.orelse = _block(s.orelse, in_loop, unsupported)
-        s.finalbody = _block(s.finalbody, in_loop, unsupported)
+            h.body = _block(h.body, in_loop, unsupported, apart) or [_copy(ast.Pass(), h)]
+        s.orelse = _block(s.orelse, in_loop, unsupported, apart)
+        s.finalbody = _block(s.finalbody, in_loop, unsupported, apart)
     else:
         ret = next(n for n in _walk(s) if isinstance(n, ast.Return))
         kind = type(s).__name__.lower()

@@ -331,3 +331,44 @@ def test_loops_writing_outer_arrays_under_a_traced_condition(rng):
         b = rng.standard_normal(3)
         b[0] = b0
         check(nested_writes_under_condition, rng.standard_normal((3, 2)), b)
+
+
+# --- `return None` beside `return value` on a traced condition (probe J F8 family) ----------------------------
+def first_above_or_none(a):
+    for i in range(a.shape[0]):
+        if a[i] > 0.5:
+            return float(a[i])
+    return None
+
+
+def bare_return_in_loop(a):
+    for i in range(a.shape[0]):
+        if a[i] < -1.5:
+            return
+        if a[i] > 0.5:
+            return i, a[i] * 2
+    return None
+
+
+def none_on_a_branch(x):
+    if x.sum() > 0:
+        return x * 2
+    return None
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn", [first_above_or_none, bare_return_in_loop, none_on_a_branch])
+def test_return_none_beside_a_value(fn, backend, rng):
+    """An explicit `return None` (or a bare `return`) leaves the value slot
+    empty and its own flag says a value was returned: the result is None at
+    run time where plain Python returns None (an UnsupportedError "returns
+    None on one path and a number on another" before)."""
+    f = looptrace.jit(fn, backend=backend)
+    for data in (rng.standard_normal(6) * 0.1, rng.standard_normal(6), -rng.random(6) - 2, rng.random(6) + 1):
+        want, got = fn(data), f(data)
+        if want is None:
+            assert got is None
+        elif isinstance(want, tuple):
+            assert type(got[0]) is type(want[0]) and got[0] == want[0] and got[1] == want[1]
+        else:
+            assert type(got) is type(want) and np.array_equal(got, want)
