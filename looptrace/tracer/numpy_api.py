@@ -19,7 +19,7 @@ from looptrace.ops.elementwise import UFUNCS
 from looptrace.ops.reduce import MONOID
 
 from . import context as ctx
-from . import indexing, layout
+from . import indexing, kinds, layout
 from . import semantics as sem
 from .array import Tracer, as_array0d, is_tracer
 from .values import Segment
@@ -933,6 +933,7 @@ def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, **kw):
 
 def _array(obj, dtype=None, copy=True, **kw):
     if is_tracer(obj):
+        _one_dtype(obj, dtype)
         v = sem.astype(obj, dtype) if dtype is not None else sem.wrap(obj.value, weak=False)
         return v
     if isinstance(obj, (list, tuple)):
@@ -948,6 +949,18 @@ def _array(obj, dtype=None, copy=True, **kw):
             return np.array(obj, dtype=dtype)
         return sem.astype(res, dtype) if dtype is not None else res
     return np.array(obj, dtype=dtype)
+
+
+def _one_dtype(x: Tracer, dtype) -> None:
+    """np.array of a scalar whose type is chosen at run time (`v = x[i] if c
+    else 3`: np.float64 or int): refused where the types' arrays differ in dtype."""
+    k = kinds.kinds_of(x) if dtype is None else None
+    if k is not None and len({key[0] for key in k[1]}) > 1:
+        names = sorted({np.dtype(key[0]).name for key in k[1]})
+        raise UnsupportedError(f"np.array of a value whose type is chosen at run time: its dtype would be one of "
+                               f"{', '.join(names)} depending on the data", ctx.current_loc(),
+                               f"give the dtype (np.array(v, dtype=np.{names[-1]})), or make the value one type "
+                               "on every path (float(...), np.float64(...))")
 
 
 def _empty_list_array(segments) -> Tracer | None:

@@ -41,7 +41,10 @@ KEY_FOLD_LIMIT = 256
 
 
 def _weak(t: Tracer) -> Tracer:
+    """A conversion's result: a Python number whatever type its operand had
+    (`bool(v)` of a float or an int chosen at run time has one type, no tag)."""
     t.weak = True
+    t.kinds = t.pyflag = None
     return t
 
 

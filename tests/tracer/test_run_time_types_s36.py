@@ -1,0 +1,56 @@
+"""Values whose Python type is chosen at run time (`v = x[i] if c else 0`:
+np.float64 or int, tracer/kinds.py) met by a conversion or by np.array
+(probe J F15)."""
+import numpy as np
+import pytest
+
+import looptrace
+
+
+def conversions(x, c):
+    v = x[0] if c[0] > 0 else 0
+    return bool(v), 0.0 + bool(v), float(v), int(v), abs(v), -v, v * 2, 1.5 + float(v)
+
+
+def counted_truths(x, c):
+    out = 0.0
+    for i in range(x.shape[0]):
+        v = x[i] if c[i] > 0 else 0
+        out += bool(v)
+    return out
+
+
+@pytest.mark.parametrize("fn", [conversions, counted_truths])
+def test_a_conversion_s_result_is_a_python_number(fn, rng):
+    """bool(v) is a Python bool whatever v's type: `0.0 + bool(v)` a Python
+    float (np.float64 where v was the NumPy float before)."""
+    x = rng.standard_normal(5)
+    x[1] = 0.0
+    f = looptrace.jit(fn, backend="interpret")
+    for c in (np.ones(5), -np.ones(5), rng.standard_normal(5)):
+        want, got = fn(x, c), f(x, c)
+        want, got = (want, got) if isinstance(want, tuple) else ((want,), (got,))
+        assert [type(v) for v in got] == [type(v) for v in want]
+        assert got == pytest.approx(want)
+
+
+def array_of(x, c):
+    v = x[0] if c[0] > 0 else 3
+    return np.array(v)
+
+
+def same_dtype_either_way(x, c):
+    v = x[0] if c[0] > 0 else 3.0
+    return np.asarray(v)
+
+
+def test_np_array_of_a_value_of_two_dtypes_is_refused(rng):
+    """Its dtype would depend on the data (float64 or int64): the join's
+    float64 was returned for both before, array(3.) where NumPy gives array(3)."""
+    x = rng.standard_normal(3)
+    with pytest.raises(looptrace.UnsupportedError, match="float64, int64"):
+        looptrace.jit(array_of, backend="interpret")(x, np.ones(3))
+    f = looptrace.jit(same_dtype_either_way, backend="interpret")
+    for c in (np.ones(3), -np.ones(3)):
+        want, got = same_dtype_either_way(x, c), f(x, c)
+        assert got.dtype == want.dtype and got == want
