@@ -212,7 +212,7 @@ class _Converter(ast.NodeTransformer):
             gen = node.args[0]
             start = self.visit(node.args[1]) if len(node.args) == 2 else ast.Constant(0)
             call = ast.Call(_attr("comp_sum"), [self._element_fn(gen), self.visit(gen.generators[0].iter), start,
-                                                _loc(gen, self.filename)], [])
+                                                _loc(gen, self.filename), self._condition_fns(gen)], [])
             return ast.fix_missing_locations(ast.copy_location(call, node))
         self.generic_visit(node)
         return ast.copy_location(ast.Call(
@@ -360,6 +360,16 @@ class _Converter(ast.NodeTransformer):
                              defaults=[])
         return ast.Lambda(args, self.visit(comp.elt))
 
+    def _condition_fns(self, comp) -> ast.Tuple:
+        """`(lambda t: cond, ...)`: a one-generator comprehension's `if` clauses, converted."""
+        gen = comp.generators[0]
+        fns = []
+        for cond in gen.ifs:
+            args = ast.arguments(posonlyargs=[], args=[ast.arg(gen.target.id)], kwonlyargs=[], kw_defaults=[],
+                                 defaults=[])
+            fns.append(ast.Lambda(args, self.visit(cond)))
+        return ast.Tuple(fns, ast.Load())
+
     def _comprehension(self, node):
         """`[f(i) for i in it]` over a range or an array is a loop traced once
         that appends (runtime.comp_list). Any other comprehension runs as
@@ -369,7 +379,7 @@ class _Converter(ast.NodeTransformer):
         was unrolled."""
         if isinstance(node, ast.ListComp) and _simple_comprehension(node):
             call = ast.Call(_attr("comp_list"), [self._element_fn(node), self.visit(node.generators[0].iter),
-                                                 _loc(node, self.filename)], [])
+                                                 _loc(node, self.filename), self._condition_fns(node)], [])
             return ast.fix_missing_locations(ast.copy_location(call, node))
         node = self.generic_visit(node)
         for gen in node.generators:
@@ -750,16 +760,16 @@ _PURE_NP = {"abs", "absolute", "all", "any", "isnan", "isfinite", "isinf", "max"
 
 
 def _simple_comprehension(node: ast.AST) -> bool:
-    """One `for name in iterable` clause, no `if`, not async."""
+    """One `for name in iterable` clause (with any `if`s), not async."""
     if not isinstance(node, (ast.ListComp, ast.GeneratorExp)) or len(node.generators) != 1:
         return False
     gen = node.generators[0]
     # (an element that is itself a list, a tuple or another comprehension stays Python's: a traced
     # loop appends arrays and numbers)
-    return isinstance(gen.target, ast.Name) and not gen.ifs and not gen.is_async and not any(
+    return isinstance(gen.target, ast.Name) and not gen.is_async and not any(
         isinstance(n, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.List, ast.Tuple, ast.ListComp,
                        ast.GeneratorExp, ast.SetComp, ast.DictComp, ast.Dict, ast.Set, ast.Lambda))
-        for n in ast.walk(node.elt))
+        for part in (node.elt, *gen.ifs) for n in ast.walk(part))
 
 
 def _pure_call(node: ast.Call) -> bool:

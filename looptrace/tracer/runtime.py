@@ -98,38 +98,42 @@ def _loopable(iterable: Any) -> bool:
     return isinstance(iterable, (builtins.range, TracedRange)) or is_tracer(iterable) and iterable.ndim > 0
 
 
-def comp_list(fn: Callable, iterable: Any, loc: tuple) -> Any:
-    """`[fn(t) for t in iterable]` (convert.py): over a range or an array, a
-    loop traced once that appends each element (a list the loop grows:
-    carries.ListSpec), not one trace of `fn` per item."""
-    if not _loopable(iterable) or not COMP_UNROLL < _static_len(iterable) < float("inf"):
+def comp_list(fn: Callable, iterable: Any, loc: tuple, conds: tuple = ()) -> Any:
+    """`[fn(t) for t in iterable if c(t) ...]` (convert.py): over a range or
+    an array, a loop traced once that appends each element (a list the loop
+    grows: carries.ListSpec), not one trace of `fn` per item; each condition
+    a traced `if` around the append (Python's order: a later one only where
+    the earlier hold)."""
+    if not _loopable(iterable) or not conds and not COMP_UNROLL < _static_len(iterable) < float("inf"):
         # a few items: a Python list, as Python's; a run-time count (range(n) of an int argument):
         # Python's too, the count specialized on (the list's length is known then)
-        return [fn(t) for t in comp_iter(iterable, loc)]
+        return [fn(t) for t in comp_iter(iterable, loc) if all(c(t) for c in conds)]
     name = "the comprehension's list"  # (the carried name explain reports)
-    state = {name: []}
-
-    def body(item):
-        state[name] = append(state[name], fn(item))
-
-    for_(iterable, body, lambda: (state[name],), lambda vals: state.__setitem__(name, vals[0]),
-         (name,), live=(name,), live_out=(name,), loc=loc)
-    return state[name]
+    return _comp_loop(name, [], iterable, loc, conds, lambda acc, item: append(acc, fn(item)))
 
 
-def comp_sum(fn: Callable, iterable: Any, start: Any, loc: tuple) -> Any:
-    """`sum(fn(t) for t in iterable, start)` (convert.py): over a range or an
-    array, an accumulation traced once, in Python's order (start first)."""
+def comp_sum(fn: Callable, iterable: Any, start: Any, loc: tuple, conds: tuple = ()) -> Any:
+    """`sum(fn(t) for t in iterable if c(t), start)` (convert.py): over a
+    range or an array, an accumulation traced once, in Python's order (start
+    first); a condition makes it a conditional accumulation (a masked reduction)."""
     if not _loopable(iterable):
-        return _sum((fn(t) for t in comp_iter(iterable, loc)), start)
-    name = "sum()"  # (the carried name explain reports)
+        return _sum((fn(t) for t in comp_iter(iterable, loc) if all(c(t) for c in conds)), start)
+    return _comp_loop("sum()", start, iterable, loc, conds, lambda acc, item: acc + fn(item))
+
+
+def _comp_loop(name: str, start: Any, iterable: Any, loc: tuple, conds: tuple, step: Callable) -> Any:
+    """A comprehension's loop: `name` (the carried name explain reports) holds
+    `start`, then step(it, item) for each item where every condition holds."""
     state = {name: start}
+    get, put = (lambda: (state[name],)), (lambda vals: state.__setitem__(name, vals[0]))
 
-    def body(item):
-        state[name] = state[name] + fn(item)
+    def when(item, rest: tuple) -> None:
+        if not rest:
+            state[name] = step(state[name], item)
+            return
+        if_(rest[0](item), lambda: when(item, rest[1:]), lambda: None, get, put, (name,))
 
-    for_(iterable, body, lambda: (state[name],), lambda vals: state.__setitem__(name, vals[0]),
-         (name,), live=(name,), live_out=(name,), loc=loc)
+    for_(iterable, lambda item: when(item, conds), get, put, (name,), live=(name,), live_out=(name,), loc=loc)
     return state[name]
 
 
@@ -517,6 +521,8 @@ def _len(x):
                 total = sem.ufunc("add", total, n) if is_tracer(n) or is_tracer(total) else total + n
             else:
                 total = total + 1 if not is_tracer(total) else sem.ufunc("add", total, 1)
+        if is_tracer(total):  # a count appended under a condition: a Python int, as len()'s
+            total = sem.wrap(total.value, weak=True)
         return total
     if isinstance(x, TracedRange):
         return x.length()

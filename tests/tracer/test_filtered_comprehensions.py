@@ -1,0 +1,65 @@
+"""Comprehensions with `if` clauses on traced values: `sum(x[i] for i in
+range(n) if x[i] > 0)` is a conditional accumulation (a masked reduction)
+and `[v for v in x if v > 0]` a list appended to under a condition, each a
+loop traced once (runtime.comp_sum / comp_list). Before, the condition was
+a traced value used as a Python bool: a TraceError for every such program."""
+import numpy as np
+import pytest
+
+import looptrace
+
+
+def positive_sum(x):
+    return sum(x[i] for i in range(x.shape[0]) if x[i] > 0)
+
+
+def doubled_in_band(x, lo):
+    return sum([x[i] * 2 for i in range(x.shape[0]) if x[i] > lo if x[i] < 1.0])
+
+
+def kept(x):
+    return np.array([v for v in x if v > 0])
+
+
+def counted(x):
+    return len([v for v in x if abs(v) > 0.5])
+
+
+def guarded_division(x):
+    """The element is evaluated only where the condition holds: 1 / (i - 3)
+    of Python ints raises ZeroDivisionError at i == 3, which the `if` skips."""
+    return sum(x[i] / (i - 3) for i in range(x.shape[0]) if i != 3)
+
+
+def python_condition(x):
+    return sum(x[i] for i in range(x.shape[0]) if i % 2 == 0)
+
+
+def with_start(x):
+    return sum((v * v for v in x if v < 0), 10.0)
+
+
+CASES = [positive_sum, kept, counted, guarded_division, python_condition, with_start]
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn", CASES, ids=[f.__name__ for f in CASES])
+def test_filtered_comprehensions_match_plain(fn, backend, rng):
+    f = looptrace.jit(fn, backend=backend)
+    for x in (rng.standard_normal(12), rng.standard_normal(12), -np.abs(rng.standard_normal(12))):
+        want, got = fn(x), f(x)
+        assert type(got) is type(want)
+        assert np.shape(got) == np.shape(want) and np.allclose(got, want, rtol=1e-12)
+
+
+def test_two_conditions_and_an_argument(rng):
+    f = looptrace.jit(doubled_in_band, backend="interpret")
+    for lo in (-0.5, 0.2):
+        x = rng.standard_normal(20)
+        assert f(x, lo) == pytest.approx(doubled_in_band(x, lo), rel=1e-12)
+
+
+@pytest.mark.parametrize("fn,kind", [(positive_sum, "reduction"), (with_start, "reduction")])
+def test_a_filtered_sum_is_a_masked_reduction(fn, kind, rng):
+    (loop,) = looptrace.explain(looptrace.jit(fn, backend="interpret"), rng.standard_normal(9)).loops
+    assert loop.kind == kind
