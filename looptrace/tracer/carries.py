@@ -39,6 +39,8 @@ class LoopInfo:
     type_tags: dict = field(default_factory=dict)
     # a carried value's body argument id -> the user's name for it (explain's loop reasons)
     arg_names: dict = field(default_factory=dict)
+    # a Python-int accumulator's shadow sums (tracer/python_sums.py): their body argument ids -> its
+    shadows: dict = field(default_factory=dict)
     # a nest from one source line (np.ndindex, itertools.product, .flat): its total count, where
     # static; explain reports it, not one level's
     nest_count: int | None = None
@@ -171,6 +173,8 @@ def _length_and_item(obj: Any):
         if np.ndim(obj) == 0 if not is_tracer(obj) else obj.ndim == 0:
             raise TraceError("iteration over a 0-d array", ctx.current_loc())
         arr = obj if is_tracer(obj) else sem.wrap(sem.as_value(obj))
+        if getattr(obj, "weak_items", False):  # a grown list of Python numbers (grown.WeakItems)
+            return arr.shape[0], lambda i: _weak(arr[i])
         return arr.shape[0], lambda i: arr[i]
     if isinstance(obj, TracedEnumerate):
         n, inner = _length_and_item(obj.inner)
@@ -257,6 +261,8 @@ class ValueSpec(Spec):
     kind = "value"
 
     def __init__(self, dtype, shape, weak, zero_init=False, placeholder=False, keys=None, carry=False):
+        if np.dtype(dtype) == object:  # a Python int past 64 bits carried around a loop (a sentinel 2**64)
+            raise ctx.big_int_error()
         self.dtype, self.shape, self.weak, self.zero_init = np.dtype(dtype), tuple(shape), weak, zero_init
         self.placeholder = placeholder  # the return slot: a flag guards it, zeros are fine unset
         # a 0-d value's types (tracer/kinds.py): those it enters with and those iterations leave it
@@ -792,7 +798,7 @@ class LoopList:
     def append(self, v: Any) -> "LoopList":
         spec = self.spec
         val = sem.as_value(v)
-        spec.observe(val)
+        spec.observe(val, sem.is_weak(v) and np.ndim(v) == 0)
         if is_tracer(v) and v.ndim:
             start = getattr(self.loop, "bound_values", {}).get(id(v))
             self.watched.append((v, val, start[1] if start is not None and start[0] is v else None,
@@ -843,11 +849,13 @@ class ListSpec(Spec):
         self.entry = entry
         self.mode = "stack"
         self.elem: tuple | None = None  # (dtype, shape)
+        self.weak: bool | None = None  # every element appended a Python number: read back as one
         self.appends_this_round = 0
         self.list_state = None
         self.buffer = self.count = None
 
-    def observe(self, v: Value) -> None:
+    def observe(self, v: Value, weak: bool = False) -> None:
+        self.weak = weak if self.weak is None else self.weak and weak
         t = (v.dtype, tuple(v.shape))
         if self.elem is None:
             self.elem = t
@@ -908,7 +916,7 @@ class ListSpec(Spec):
         capacity = max(trips * max(self.appends_this_round, 1), 1)  # >= 1 row: the body writes one
         dtype, shape = self.elem
         new = ListSpec(self.entry)
-        new.mode, new.elem = "buffer", self.elem
+        new.mode, new.elem, new.weak = "buffer", self.elem, self.weak
         new.buffer = sem.full((capacity,) + shape, 0, dtype)
         new.count = sem.wrap(sem.as_value(0, np.int64))
         new.kind = "list-buffer"
@@ -917,7 +925,7 @@ class ListSpec(Spec):
     def after_loop(self, loop, name, outs):
         target = self.entry
         if self.mode == "buffer":
-            seg = Segment(self.buffer.value, self.count)
+            seg = Segment(self.buffer.value, self.count, bool(self.weak))
             _append_segment(target, seg)
         return target
 
@@ -929,7 +937,7 @@ class ListSpec(Spec):
                 raise UnsupportedError("appending several elements per iteration of a loop with a "
                                        "traced trip count is not supported", loop.loc)
             stacked = sem.reshape(sem.wrap(stacked), (n * state.per_iter,) + tuple(stacked.shape[2:])).value
-        seg = Segment(stacked)
+        seg = Segment(stacked, weak=bool(self.weak))
         if loop.it is not None and not isinstance(stacked.shape[0], int):  # a trip count known at run time
             seg.bounds = [b for b in (loop.it.start, loop.it.stop, loop.it.step) if is_tracer(b)]
         _append_segment(self.entry, seg)

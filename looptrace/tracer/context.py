@@ -122,6 +122,7 @@ class TraceState:
         self.python_ints: dict[int, str] = {}  # value id -> op name: a Python-int product, power or shift
         self.python_divs: dict[int, str] = {}  # value id -> op name: a division of two Python numbers
         self.python_sums: dict[int, str] = {}  # value id -> op name: a Python-int sum or difference
+        self.python_steps: dict[int, str] = {}  # ... of a traced Python int and a constant one
         self.python_casts: dict = {}  # value id -> dtype: a Python int converted to a narrower int dtype
         self.call_depth: dict = {}  # a user function's code -> how many of its calls are being traced
         self.recursed: set = set()  # the user functions that called themselves while traced
@@ -315,8 +316,21 @@ def own_const(x: Any, dtype: Any = None) -> Value:
     return literal(arr)
 
 
+def big_int_error(x: int | None = None) -> Exception:
+    """A Python int past 64 bits in a traced program (`best = 2**64`, then a loop)."""
+    from looptrace.errors import UnsupportedError
+
+    what = "a Python int" if x is None else f"the Python int {x}"
+    return UnsupportedError(f"{what} past 64 bits: looptrace holds a traced Python int as an int64 (or a "
+                            "uint64)", current_loc(),
+                            "for a sentinel use float('inf') or sys.maxsize; for big-integer arithmetic call "
+                            "the function without looptrace")
+
+
 def const_value(x: Any, dtype: Any = None) -> Value:
     arr = np.array(x, dtype=dtype, copy=True)
+    if arr.dtype == object and isinstance(x, int):
+        raise big_int_error(x)  # (a comparison with one is exact without it: semantics._beyond_the_ints)
     arr.flags.writeable = False
     if isinstance(x, np.ndarray) and x.flags.writeable and _LOCAL.stack:
         # a mutable array baked into the program: calls check it is unchanged

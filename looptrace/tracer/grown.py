@@ -39,7 +39,9 @@ def sizes(x: list, what: str) -> list[int]:
         n = 1
         if isinstance(e, Segment):
             n = e.value.shape[0]
-            if e.count is not None or not isinstance(n, int):
+            if e.count is None and not isinstance(n, int):
+                n = e.static_length(what)  # a loop over range(n): specialized on the int n (specialize.py)
+            if e.count is not None:
                 raise UnsupportedError(f"{what} a list grown in a loop of a run-time length is not supported",
                                        ctx.current_loc(), "make it an array first: np.array(the_list)")
         out.append(n)
@@ -57,7 +59,8 @@ def expand(x: list, what: str) -> list:
     for e in x:
         if isinstance(e, Segment):
             stacked = sem.wrap(e.value)
-            items.extend(GrownElement(sem.as_value(stacked[k])) for k in range(e.value.shape[0]))
+            weak = e.weak and e.value.ndim == 1
+            items.extend(GrownElement(sem.as_value(stacked[k]), weak=weak) for k in range(e.value.shape[0]))
         else:
             items.append(e)
     x[:] = items
@@ -79,10 +82,18 @@ class GrownElement(Tracer):
                                "write into it")
 
 
+class WeakItems(GrownElement):
+    """The stack of a grown list of Python numbers: a loop over it reads each
+    as a Python number (carries._length_and_item)."""
+
+    __slots__ = ()
+    weak_items = True
+
+
 def iterable(x: list) -> Any:
     """What `for v in x` iterates for a grown list: the stack itself (a traced
     loop over its rows) when x is one segment and nothing else, else x
     expanded."""
-    if len(x) == 1 and x[0].count is None:
-        return GrownElement(x[0].value)  # (its rows are views: a write into one is refused)
+    if len(x) == 1 and x[0].count is None:  # (its rows are views: a write into one is refused)
+        return (WeakItems if x[0].weak and x[0].value.ndim == 1 else GrownElement)(x[0].value)
     return expand(x, "iterating")

@@ -46,13 +46,16 @@ from looptrace.ir.ranges import nested_ranges
 from looptrace.ops import get as prim
 from looptrace.ops.check import Failure
 
+from .python_sums import shadow_accumulators
+
 _TWO63 = float(2**63)
 MESSAGE = ("a Python int result past 64 bits: plain Python makes a big integer here, looptrace's compiled code "
            "holds int64; compute it in floats (2.0 * n), or with NumPy int64 values if wrapping around is meant")
 
 
 def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | None = None,
-          sums: dict[int, str] | None = None, casts: dict | None = None) -> None:
+          sums: dict[int, str] | None = None, casts: dict | None = None,
+          steps: dict[int, str] | None = None) -> None:
     """Add the checks for the recorded ops of `program` that may overflow, and
     for the recorded divisions of Python numbers whose divisor may be 0
     (Python raises ZeroDivisionError where NumPy gives inf or 0), negative
@@ -60,7 +63,9 @@ def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | 
     they may not fit (NumPy 2 raises OverflowError)."""
     divisions, casts = divisions or {}, casts or {}
     if sums:
-        marked = {**marked, **_carried_sums(program.body, sums)}
+        covered = shadow_accumulators(program.body, sums, {**(steps or {}), **sums}, MESSAGE,
+                                      nested_ranges(program.body))
+        marked = {**marked, **_carried_sums(program.body, sums, covered)}
     if not marked and not divisions and not casts:
         return
     fits = nested_ranges(program.body)
@@ -94,23 +99,30 @@ def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str]
     block.ops = ops
 
 
-def _carried_sums(body: Block, sums: dict[int, str]) -> dict[int, str]:
-    """The recorded sums and differences outside loops, and those both of
-    whose operands depend on values a loop carries (its body's arguments, not
-    a for loop's index)."""
+def _carried_sums(body: Block, sums: dict[int, str], covered: set[int]) -> dict[int, str]:
+    """The recorded sums and differences outside loops, and those in loops
+    that read a value a loop carries (its body's arguments, not a for loop's
+    index) and no accumulator's shadow covers (tracer/python_sums.py)."""
     carried: set[int] = set()
     # outside any loop a check costs one comparison per call: `a + b` of two int arguments
     out: dict[int, str] = {op.out.id: sums[op.out.id] for op in body.ops if len(op.outputs) == 1
                            and op.out.id in sums}
-    for op in walk(body):
-        if op.prim.name in ("for_loop", "while_loop"):
-            for k, block in enumerate(op.blocks):
+
+    def visit(block: Block) -> None:
+        for op in block.ops:
+            if op.prim.name in ("for_loop", "while_loop"):
                 first = 1 if op.prim.name == "for_loop" else 0
-                carried.update(a.id for a in block.args[first:])
-        if any(v.id in carried for v in op.inputs):
-            if len(op.outputs) == 1 and op.out.id in sums and all(v.id in carried for v in op.inputs):
-                out[op.out.id] = sums[op.out.id]
-            carried.update(v.id for v in op.outputs)
+                for sub in op.blocks:
+                    carried.update(a.id for a in sub.args[first:])
+            for sub in op.blocks:
+                visit(sub)
+            if any(v.id in carried for v in op.inputs) \
+                    or any(r.id in carried for sub in op.blocks for r in sub.results):
+                if len(op.outputs) == 1 and op.out.id in sums and op.out.id not in covered:
+                    out[op.out.id] = sums[op.out.id]
+                carried.update(v.id for v in op.outputs)
+
+    visit(body)
     return out
 
 

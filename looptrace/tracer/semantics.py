@@ -207,7 +207,10 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         _may_raise_in_try(OverflowError)
     elif name in ("add", "subtract") and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
             and all(isinstance(a, Tracer) for a in args):
-        ctx.state().python_sums[out.id] = name  # checked where both sides are carried (`a, b = b, a + b`)
+        ctx.state().python_sums[out.id] = name  # an accumulator's, or checked (tracer/python_sums.py)
+    elif name in ("add", "subtract") and np.dtype(out_dtype) == np.int64 and all(is_weak(a) for a in args) \
+            and any(isinstance(a, Tracer) for a in args):
+        ctx.state().python_steps[out.id] = name  # `n += 1`: an accumulator's step, never checked alone
     if (name in _DIVIDING or name == "power" and np.dtype(out_dtype).kind == "f"
             or name in ("left_shift", "right_shift")) \
             and all(is_weak(a) for a in args) and any(isinstance(a, Tracer) for a in args):

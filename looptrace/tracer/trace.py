@@ -289,7 +289,7 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         program.layout_args = dict(st.layout_args)
         program.notes = list(st.notes)
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
-        python_numbers.guard(program, st.python_ints, st.python_divs, st.python_sums, st.python_casts)
+        python_numbers.guard(program, st.python_ints, st.python_divs, st.python_sums, st.python_casts, st.python_steps)
         return program
 
 

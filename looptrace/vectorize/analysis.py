@@ -416,6 +416,9 @@ def loop_var_name(c: Carry, facts: Any) -> str:
     tagged = getattr(info, "type_tags", {}).get(c.arg.id)
     if tagged is not None:
         return f"type({tagged})"
+    acc = getattr(info, "shadows", {}).get(c.arg.id)
+    if acc is not None:  # the exact sum of a Python-int accumulator, for its overflow check
+        return next(f"{loop_var_name(a, facts)} (its exact sum)" for a in carries_of(facts.op) if a.arg.id == acc)
     named = getattr(info, "arg_names", {}).get(c.arg.id)
     if named is not None:  # as the tracer bound it
         return named

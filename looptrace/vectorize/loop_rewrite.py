@@ -933,7 +933,8 @@ def _report(loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan) -> Non
     elif any(c.kind in ("reduction", "scatter") for c in carries):
         info.kind = "reduction"
         names = ", ".join(f"`{loop_var_name(c, facts)}` ({c.monoid}{_masked_note(c, facts)})"
-                          for c in carries if c.kind == "reduction" and _tagged_name(c, facts) is None)
+                          for c in carries if c.kind == "reduction" and _tagged_name(c, facts) is None
+                          and not _shadow(c, facts))
         for g in dict.fromkeys(c.extreme for c in carries if c.kind == "argext"):
             taken = ", ".join(f"`{loop_var_name(c, facts)}`" for c in g.members if c.kind == "argext")
             names += f"; {taken} taken where `{loop_var_name(g.best, facts)}` reaches its {g.monoid}"
@@ -959,6 +960,11 @@ def _tagged_name(c: Carry, facts: LoopFacts) -> str | None:
     return getattr(info, "type_tags", {}).get(c.arg.id)
 
 
+def _shadow(c: Carry, facts: LoopFacts) -> int | None:
+    """The body argument id of the Python-int accumulator whose exact sum carry c is, or None."""
+    return getattr(facts.op.attrs.get("loop"), "shadows", {}).get(c.arg.id)
+
+
 def _masked_note(c: Carry, facts: LoopFacts) -> str:
     """A conditional accumulation (`if c[i]: acc += v[i]`) reduces masked terms."""
     if any(is_conditional_term(t, facts.defs) for t in c.terms):
@@ -973,6 +979,8 @@ def _scan_reason(facts: LoopFacts, plan: Plan) -> str:
         tag = _tagged_name(c, facts)
         if tag is not None and tag in named:
             continue  # a value's Python type travels with it: the value says why
+        if _shadow(c, facts) and any(r.arg.id == _shadow(c, facts) for r in plan.rec):
+            continue  # so does a Python-int accumulator's exact sum (tracer/python_sums.py)
         op = facts.defs.get(c.result.id)
         where = f"line {op.loc.line}: {op.loc.text.strip()}" if op is not None and op.loc.line else "its update"
         who = f"the Python type of `{tag}`" if tag is not None else f"`{loop_var_name(c, facts)}`"

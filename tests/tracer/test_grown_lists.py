@@ -125,3 +125,65 @@ def test_an_item_assigned_into_a_grown_list_replaces_that_item_only(backend, rng
     x = rng.standard_normal(4)
     got = looptrace.jit(replaced_item, backend=backend)(x)
     np.testing.assert_allclose(got, replaced_item(x), rtol=1e-12)
+
+
+# --- Python numbers appended come back as Python numbers (probe K #3) -----------------------------------------
+def doubled_ints(a):
+    out = []
+    for i in range(a.shape[0]):
+        out.append(int(a[i]) * 2)
+    return out
+
+
+def shifted_floats(x):
+    out = []
+    for i in range(x.shape[0]):
+        out.append(float(x[i]) + 1)
+    return out
+
+
+def scaled_elements(x):
+    out = []
+    for i in range(x.shape[0]):
+        out.append(x[i] * 2.5)
+    return out
+
+
+def read_back(a):
+    out = []
+    for i in range(a.shape[0]):
+        out.append(int(a[i]) * 2)
+    s = 0
+    for v in out:
+        s += v
+    return s, sum(out), max(out), out[1]
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn", [doubled_ints, shifted_floats, scaled_elements, read_back])
+def test_appended_python_numbers_keep_their_type(rng, backend, fn):
+    """int(a[i]) * 2 appended is a Python int in the plain list (np.int64
+    before), float(x[i]) + 1 a Python float; a NumPy scalar stays one. A loop
+    over the list reads Python numbers too (`s += v` then stays a Python int)."""
+    x = rng.integers(1, 50, 6) if fn in (doubled_ints, read_back) else rng.standard_normal(6)
+    want = fn(x)
+    got = looptrace.jit(fn, backend=backend)(x)
+    assert [type(v) for v in got] == [type(v) for v in want]
+    assert list(got) == list(want)
+
+
+def summed_first(x, n):
+    out = []
+    for i in range(n):
+        out.append(x[i] * 2)
+    return sum(out), max(out)
+
+
+def test_a_grown_list_of_an_int_argument_s_length_is_specialized(rng):
+    """sum() of a list appended n times, n an int argument: one version per n
+    (probe K #7: an UnsupportedError naming the run-time length before)."""
+    x = rng.standard_normal(8)
+    f = looptrace.jit(summed_first, backend="interpret")
+    for n in (5, 6, 5):
+        assert f(x, n) == pytest.approx(summed_first(x, n), rel=1e-12)
+    assert any("specialized on `n`" in note for note in f.explain(x, 5).notes)

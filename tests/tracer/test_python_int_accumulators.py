@@ -1,0 +1,230 @@
+"""A Python-int accumulator past 64 bits: plain Python makes a big integer,
+looptrace raises OverflowError (tracer/python_sums.py), checked once after
+the loop so the loop stays a reduction; a sum that wraps on the way and ends
+in range is exact. A NumPy int64 accumulator wraps around, as NumPy's does."""
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import looptrace
+
+B = 2**62
+
+
+def cubes(n):
+    s = 0
+    for k in range(n):
+        s += k ** 3
+    return s
+
+
+def squares_of_items(a):
+    s = 0
+    for i in range(a.shape[0]):
+        s += int(a[i]) * int(a[i])
+    return s
+
+
+def signed_by(a, c):
+    s = 0
+    for i in range(a.shape[0]):
+        if c[i] > 0:
+            s += int(a[i])
+        else:
+            s -= int(a[i])
+    return s
+
+
+def items(a):
+    s = 0
+    for i in range(a.shape[0]):
+        s += int(a[i])
+    return s
+
+
+def running(a):
+    s = 0
+    out = np.zeros(a.shape[0], dtype=np.int64)
+    for i in range(a.shape[0]):
+        s += int(a[i])
+        out[i] = s
+    return out
+
+
+def while_items(a):
+    s = 0
+    i = 0
+    while i < a.shape[0]:
+        s += int(a[i])
+        i += 1
+    return s
+
+
+def reset_or_add(a, c):
+    s = 5
+    for i in range(a.shape[0]):
+        s = s + int(a[i]) if c[i] > 0 else 0
+        s += 1
+    return s
+
+
+def two_sums(a):
+    lo, hi = 0, 0
+    for i in range(a.shape[0]):
+        lo += int(a[i]) // 2
+        hi -= int(a[i])
+    return lo, hi
+
+
+def nested(a):
+    total = 0
+    for i in range(a.shape[0]):
+        row = 0
+        for j in range(a.shape[1]):
+            row += int(a[i, j])
+        total += row
+    return total
+
+
+def numpy_ints(a):
+    s = np.int64(0)
+    for i in range(a.shape[0]):
+        s += a[i]
+    return s
+
+
+def plain(fn, *args):
+    """fn's result, or "OverflowError" where the plain result leaves int64 (a big int)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            r = fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+    except OverflowError:
+        return "OverflowError"
+    leaves = [r] if not isinstance(r, tuple) else list(r)
+    if any(type(x) is int and not -2**63 <= x < 2**63 for x in leaves):
+        return "OverflowError"
+    return r
+
+
+def compiled(f, *args):
+    try:
+        return f(*args)
+    except OverflowError as e:
+        assert "64 bits" in str(e)
+        return "OverflowError"
+
+
+def same(got, want):
+    if isinstance(want, str):
+        return got == want
+    if isinstance(want, tuple):
+        return isinstance(got, tuple) and all(same(g, w) for g, w in zip(got, want))
+    return np.array_equal(got, want) and type(got) is type(want)
+
+
+CASES = [
+    (cubes, (100000,)), (cubes, (1000,)),
+    (squares_of_items, (np.full(10, 2**31),)), (squares_of_items, (np.arange(10),)),
+    (signed_by, (np.array([B, B, B, 5]), np.array([1., 1, -1, 1]))),
+    (signed_by, (np.array([B, B, B, 5]), np.array([1., 1, 1, 1]))),
+    (signed_by, (np.array([B, B, B, B, B]), np.array([-1., -1, -1, -1, 1]))),
+    (items, (np.array([B, B, -B, -B, 7]),)), (items, (np.array([B, B, B, -B, 7]),)),
+    (running, (np.array([B, B, -B, -B, 7]),)), (running, (np.array([1, 2, 3]),)),
+    (while_items, (np.array([B, B, -B, -B, 7]),)), (while_items, (np.array([B, B, 7]),)),
+    (reset_or_add, (np.array([B, B, -B, B, B, 1]), np.array([1., 1, -1, 1, 1, 1]))),
+    (reset_or_add, (np.array([B, B, -B, B, 1]), np.array([1., 1, -1, 1, 1]))),
+    (two_sums, (np.array([B, B, B, 3]),)), (two_sums, (np.array([B, -B, 3]),)),
+    (nested, (np.array([[B, B - 1], [-B, -B], [5, 1]]),)), (nested, (np.array([[B, B - 1], [B, B - 1], [-B, 1]]),)),
+    (numpy_ints, (np.array([B, B, B, 3]),)),
+]
+
+
+@pytest.mark.parametrize("fn,args", CASES, ids=[f"{fn.__name__}{k}" for k, (fn, _) in enumerate(CASES)])
+def test_sums_past_64_bits_raise_and_sums_in_range_are_exact(fn, args):
+    want = plain(fn, *args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = compiled(looptrace.jit(fn, backend="interpret"), *args)
+    assert same(got, want), (got, want)
+
+
+@pytest.mark.parametrize("fn,args", [CASES[i] for i in (0, 2, 4, 5, 7, 8, 13, 17)])
+def test_cpu(fn, args):
+    want = plain(fn, *args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = compiled(looptrace.jit(fn, backend="cpu"), *args)
+    assert same(got, want), (got, want)
+
+
+@pytest.mark.parametrize("fn,args,kind", [(squares_of_items, (np.arange(9),), "reduction"),
+                                          (items, (np.arange(9),), "reduction"),
+                                          (signed_by, (np.arange(9), np.ones(9)), "reduction"),
+                                          (two_sums, (np.arange(9),), "reduction")])
+def test_the_check_keeps_the_reduction(fn, args, kind):
+    """The exact sum is two more int sums beside the accumulator, not a
+    check per iteration: the loop stays a reduction, and explain names the
+    user's variables only."""
+    (loop,) = looptrace.explain(looptrace.jit(fn, backend="interpret"), *args).loops
+    assert loop.kind == kind
+    assert "exact sum" not in loop.reason
+
+
+TERMS = st.lists(st.one_of(st.integers(-2**63, 2**63 - 1), st.integers(-2**62, 2**62),
+                           st.integers(-1000, 1000)), min_size=0, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(TERMS, st.lists(st.booleans(), min_size=12, max_size=12), st.integers(-2**63, 2**63 - 1))
+def test_generated_sums(terms, signs, start):
+    """Any terms, added or subtracted under a condition, from any start: the
+    plain function's result where it fits in int64, OverflowError where not."""
+    a = np.array(terms, dtype=np.int64)
+    c = np.array(signs[:len(terms)], dtype=float) - 0.5
+
+    def fn(a, c, s):
+        for i in range(a.shape[0]):
+            if c[i] > 0:
+                s += int(a[i])
+            else:
+                s -= int(a[i])
+        return s
+
+    want = plain(fn, a, c, start)
+    assert same(compiled(looptrace.jit(fn, backend="interpret"), a, c, start), want)
+
+
+def sentinel_min(a):
+    best = 2**64
+    for i in range(a.shape[0]):
+        best = min(best, int(a[i]))
+    return best
+
+
+def sentinel_compare(a):
+    best = 2**64
+    for i in range(a.shape[0]):
+        if a[i] < best:
+            best = a[i]
+    return best
+
+
+@pytest.mark.parametrize("fn", [sentinel_min, sentinel_compare])
+def test_a_python_int_past_64_bits_carried_is_refused_clearly(fn):
+    """A sentinel 2**64 carried around a loop: a clear error naming it (a
+    KeyError 'O' from inside looptrace before: probe J F13)."""
+    with pytest.raises(looptrace.UnsupportedError, match="past 64 bits") as e:
+        looptrace.jit(fn, backend="interpret")(np.array([5, 3, 9]))
+    assert "sys.maxsize" in str(e.value) and "test_python_int_accumulators.py" in str(e.value)
+
+
+def compare_beyond(a):
+    return a[0] < 10**30, a[1] == 2**64
+
+
+def test_a_comparison_with_one_stays_exact():
+    a = np.array([5, 3])
+    assert looptrace.jit(compare_beyond, backend="interpret")(a) == compare_beyond(a)
