@@ -36,6 +36,7 @@ from looptrace.vectorize.dead_reads import check_dead_reads
 from looptrace.vectorize import loop_rewrite as per_loop
 from looptrace.vectorize.driver import Step
 from looptrace.vectorize.fold import fold_reduce_einsum
+from looptrace.vectorize.branches import branch_carries
 from looptrace.vectorize.gathered import gather_elements
 from looptrace.vectorize.forward import forward_slice_reads
 from looptrace.vectorize.sink import sink_into_bodies
@@ -124,6 +125,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("forward_updates", forward_slice_reads),  # a slice of a buffer just written: the values written;
     # a slice of a concatenation: its piece; a reshape of a reshape: one reshape (vectorize/forward.py)
     Pass("transposes", push_transposes),  # transpose(f(transpose(a), b)): f(a, transpose(b)), in its reader's layout
+    Pass("branches", branch_carries),  # a scan's scalars updated under a condition: updated in a branch
     Pass("sink", sink_into_bodies),  # cheap values read in one branch only: computed there
     Pass("narrow", narrow_broadcasts),  # f(broadcast_to(a)) -> broadcast_to(f(a)): work at the shape it varies over
     Pass("iotas", canonical_iotas),  # iota through reshapes, broadcasts, *1 and +0: a nest's loop variable
