@@ -4,6 +4,8 @@ argmax and argmin are statements (the first position of the best element;
 NaN wins, as in NumPy)."""
 from __future__ import annotations
 
+import numpy as np
+
 from looptrace.codegen.target import FoldRule, StatementRule
 from looptrace.ops import reduce
 
@@ -16,7 +18,11 @@ def _arg_lower(better: str):
         if v.ndim:
             em.fresh_array(v)
         kept = [k for k in range(x.ndim) if k != axis]
-        with em.loop_nest([em.size(x, k) for k in kept]) as idx:
+        # rows on threads where there is work enough (assign_nearest's argmin over 16 centres of
+        # 100000 points was one thread's)
+        work = int(np.prod([x.shape[k] for k in range(x.ndim)], dtype=np.int64)) if all(
+            isinstance(d, (int, np.integer)) for d in x.shape) else 0
+        with em.loop_nest([em.size(x, k) for k in kept], parallel_outer=bool(kept) and em.work_is_large(work)) as idx:
             best, pos, j = em.fresh("best"), em.fresh("pos"), em.fresh("j")
             at = list(idx)
             at.insert(axis, "0")
@@ -25,9 +31,18 @@ def _arg_lower(better: str):
             at[axis] = j
             elem = f"{em.name(x)}[{', '.join(at)}]"
             with em.loop(j, em.size(x, axis)):
-                em.line(f"if ({elem} {better} {best} or ({elem} != {elem} and {best} == {best})):")
-                em.line(f"    {best} = {elem}")
-                em.line(f"    {pos} = {j}")
+                if x.dtype == np.bool_ and better == ">":  # the first True: nothing beats it
+                    em.line(f"if {elem}:")
+                    em.line(f"    {pos} = {j}")
+                    em.line("    break")
+                elif x.dtype.kind in "fc":  # NaN wins, as in NumPy
+                    em.line(f"if ({elem} {better} {best} or ({elem} != {elem} and {best} == {best})):")
+                    em.line(f"    {best} = {elem}")
+                    em.line(f"    {pos} = {j}")
+                else:
+                    em.line(f"if {elem} {better} {best}:")
+                    em.line(f"    {best} = {elem}")
+                    em.line(f"    {pos} = {j}")
             target = f"{em.name(v)}[{', '.join(idx)}]" if v.ndim else em.name(v)
             em.line(f"{target} = np.int64({pos})")
 
