@@ -55,8 +55,9 @@ def _branch_loop(loop: Op, outer: dict) -> None:
     args = body.args[first:]
     defs = {**outer, **{v.id: op for op in body.ops for v in op.outputs}}
     uses = use_map(body)
+    tags = getattr(loop.attrs.get("loop"), "type_tags", {})
     for k, (arg, init) in enumerate(zip(args, inits)):
-        _tag_maximum(body, k, arg, init, defs, uses)
+        _tag_maximum(body, k, arg, init, defs, uses, arg.id in tags)
     defs = {**outer, **{v.id: op for op in body.ops for v in op.outputs}}
     uses = use_map(body)
     groups: dict[int, list] = {}
@@ -116,13 +117,14 @@ def _const(v: Value, defs: dict, depth: int = 0):
     return np.asarray(op.prim.impl(*ins, **op.attrs))
 
 
-def _tag_maximum(body: Block, k: int, arg: Value, init: Value, defs: dict, uses: dict) -> None:
-    """maximum(tag, select(c, K, 0)) of a tag starting at a constant >= 0
-    (so never below 0) -> select(c, maximum(tag, K), tag)."""
+def _tag_maximum(body: Block, k: int, arg: Value, init: Value, defs: dict, uses: dict, tag: bool) -> None:
+    """maximum(tag, select(c, K, 0)) of a carry never below 0 (a type tag,
+    an index into its keys, or one starting at a constant >= 0 that only
+    this maximum updates) -> select(c, maximum(tag, K), tag)."""
     r = body.results[k]
     op = defs.get(r.id)
     if op is None or op.prim.name != "maximum" or r.ndim != 0 or r.dtype.kind not in "iu" \
-            or not init.is_const or np.asarray(init.const) < 0 or len(uses[r.id]) != 1:
+            or not (tag or init.is_const and np.asarray(init.const) >= 0) or len(uses[r.id]) != 1:
         return
     a, v = op.inputs
     if v.id == arg.id:
