@@ -321,10 +321,11 @@ def big_int_error(x: int | None = None) -> Exception:
     from looptrace.errors import UnsupportedError
 
     what = "a Python int" if x is None else f"the Python int {x}"
-    return UnsupportedError(f"{what} past 64 bits: looptrace holds a traced Python int as an int64 (or a "
-                            "uint64)", current_loc(),
-                            "for a sentinel use float('inf') or sys.maxsize; for big-integer arithmetic call "
-                            "the function without looptrace")
+    return UnsupportedError(f"{what} past 64 bits: looptrace holds a traced Python int as an int64",
+                            current_loc(),
+                            "for a sentinel use float('inf') or sys.maxsize; for 64-bit hashing, np.uint64 "
+                            "values (NumPy wraps them around); for big-integer arithmetic, the function "
+                            "without looptrace")
 
 
 def const_value(x: Any, dtype: Any = None) -> Value:

@@ -27,13 +27,11 @@ renames; the checks it adds are ordinary `check` ops from then on.
 The check raises OverflowError at run time, naming the user's line. Its test
 is in float64 (|a * b|, |a| ** b, |a| * 2 ** b against 2 ** 63): exact but
 for a result within about 2 ** 10 of 2 ** 63, which it may refuse. A sum or
-difference of two Python ints is checked only where both sides come from
-values a loop carries (`a, b = b, a + b` for Fibonacci numbers, `s = s + s`):
-such a carry can grow exponentially. A counter (`n += 1`), a sum of loop
-indices or of converted elements (`s += int(x[i])`) grows by a bounded step
-an iteration, past 2 ** 63 only after billions of them or from operands
-already that large; checking those would keep every such reduction in a
-scan.
+difference of two traced Python ints is checked exactly (the result's sign
+against its operands'), except an accumulator's (`s += int(x[i])`, `s -= k`):
+a check there would read every partial sum and keep the loop a scan, so
+tracer/python_sums.py checks its exact sum once, after the loop. A counter
+(`n += 1`, a constant step) is not checked.
 """
 from __future__ import annotations
 
@@ -65,7 +63,7 @@ def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | 
     if sums:
         covered = shadow_accumulators(program.body, sums, {**(steps or {}), **sums}, MESSAGE,
                                       nested_ranges(program.body))
-        marked = {**marked, **_carried_sums(program.body, sums, covered)}
+        marked = {**marked, **{k: v for k, v in sums.items() if k not in covered}}
     if not marked and not divisions and not casts:
         return
     fits = nested_ranges(program.body)
@@ -97,33 +95,6 @@ def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str]
         elif op.out.id in divisions and _may_be_zero(op.inputs[1], fits, made):
             ops.extend(_zero_divisor_ops(op))
     block.ops = ops
-
-
-def _carried_sums(body: Block, sums: dict[int, str], covered: set[int]) -> dict[int, str]:
-    """The recorded sums and differences outside loops, and those in loops
-    that read a value a loop carries (its body's arguments, not a for loop's
-    index) and no accumulator's shadow covers (tracer/python_sums.py)."""
-    carried: set[int] = set()
-    # outside any loop a check costs one comparison per call: `a + b` of two int arguments
-    out: dict[int, str] = {op.out.id: sums[op.out.id] for op in body.ops if len(op.outputs) == 1
-                           and op.out.id in sums}
-
-    def visit(block: Block) -> None:
-        for op in block.ops:
-            if op.prim.name in ("for_loop", "while_loop"):
-                first = 1 if op.prim.name == "for_loop" else 0
-                for sub in op.blocks:
-                    carried.update(a.id for a in sub.args[first:])
-            for sub in op.blocks:
-                visit(sub)
-            if any(v.id in carried for v in op.inputs) \
-                    or any(r.id in carried for sub in op.blocks for r in sub.results):
-                if len(op.outputs) == 1 and op.out.id in sums and op.out.id not in covered:
-                    out[op.out.id] = sums[op.out.id]
-                carried.update(v.id for v in op.outputs)
-
-    visit(body)
-    return out
 
 
 def _may_be_zero(v: Value, fits: dict, made: dict) -> bool:
@@ -343,8 +314,14 @@ def _check_ops(op: Op, name: str) -> list[Op]:
         out.append(new)
         return new.out
 
+    if name in ("add", "subtract"):  # exact: the result's sign differs from what both operands say
+        x, y, r = op.inputs[0], op.inputs[1], op.out
+        other = make("bitwise_xor", [x, y]) if name == "subtract" else make("bitwise_xor", [y, r])
+        bad = make("less", [make("bitwise_and", [make("bitwise_xor", [x, r]), other]), literal(np.int64(0))])
+        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(MESSAGE), loc),)}, loc))
+        return out
     a, b = (make("convert", [v], dtype=np.dtype(np.float64)) for v in op.inputs)
-    if name in ("multiply", "add", "subtract"):
+    if name == "multiply":
         size = make(name, [a, b])
     elif name == "power":
         size = make("power", [make("absolute", [a]), b])

@@ -171,6 +171,10 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         static = _beyond_the_ints(name, args)
         if static is not None:
             return static
+    elif not numpy and all(is_weak(a) for a in args) and any(is_tracer(a) for a in args):
+        for a in args:  # `h & (2**64 - 1)` of a traced Python int: plain Python's big-int arithmetic
+            if isinstance(a, int) and not isinstance(a, bool) and not -2**63 <= a < 2**63:
+                raise ctx.big_int_error(a)
     in_types = tuple(dtype_for_promotion(a) for a in args)
     try:
         loop_in, out_dtype = loop_dtypes(uf, in_types, dtype)
@@ -383,17 +387,20 @@ _PY_COMPARE = {"less": operator.lt, "less_equal": operator.le, "greater": operat
 
 def _beyond_the_ints(name: str, args: tuple) -> Tracer | None:
     """A comparison of an int array or number with a Python int no int dtype
-    holds (`10**20 > a[i]`, `x == 2**70`): the same answer for every element,
+    holds (`10**20 > a[i]`, `x == 2**70`), or a signed one with a Python int
+    past int64 (`a[i] < 2**63`): the same answer for every element,
     as NumPy 2 gives it exactly (converting the int raised OverflowError)."""
     from . import kinds
 
     for k in (0, 1):
         big, other = args[k], args[1 - k]
-        if not (isinstance(big, int) and not isinstance(big, bool) and (big >= 2**64 or big < -2**63)):
+        if not (isinstance(big, int) and not isinstance(big, bool) and (big >= 2**63 or big < -2**63)):
             continue
         keys = kinds.keys_of(other) if is_tracer(other) else None
-        if not is_tracer(other) or other.dtype.kind not in "biu" or \
-                (keys is not None and any(np.dtype(key[0]).kind not in "biu" for key in keys)):
+        # (2**63 <= big < 2**64 is a uint64: past every signed int, beside a uint64 it is compared as one)
+        kinds_ok = "bi" if big < 2**64 else "biu"
+        if not is_tracer(other) or other.dtype.kind not in kinds_ok or \
+                (keys is not None and any(np.dtype(key[0]).kind not in kinds_ok for key in keys)):
             return None
         answer = _PY_COMPARE[name](*((big, 0) if k == 0 else (0, big)))  # (every int64/uint64 value alike)
         return full(tuple(other.shape), answer, np.bool_)

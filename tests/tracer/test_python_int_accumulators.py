@@ -228,3 +228,59 @@ def compare_beyond(a):
 def test_a_comparison_with_one_stays_exact():
     a = np.array([5, 3])
     assert looptrace.jit(compare_beyond, backend="interpret")(a) == compare_beyond(a)
+
+
+# --- probe M (s36): sums of two converted elements, 2**63 in a comparison, a 64-bit mask --------------------
+def difference_of_items(a, b):
+    r = 0
+    for i in range(a.shape[0]):
+        r = int(a[i]) - int(b[i])
+    return r
+
+
+def sum_of_items(a, b):
+    r = 0
+    for i in range(a.shape[0]):
+        r = int(a[i]) + int(b[i])
+    return r
+
+
+@pytest.mark.parametrize("fn", [difference_of_items, sum_of_items])
+def test_a_sum_of_two_items_past_64_bits_raises(fn):
+    """Neither side carried: checked exactly where it is computed (it wrapped
+    to -4611686018427387905 for 13835058055282163711 before)."""
+    a, b = np.array([2**63 - 1]), np.array([-2**62 if fn is difference_of_items else 2**62])
+    assert compiled(looptrace.jit(fn, backend="interpret"), a, b) == plain(fn, a, b) == "OverflowError"
+    small = np.array([5, -7]), np.array([3, 2**62])
+    assert compiled(looptrace.jit(fn, backend="interpret"), *small) == fn(*small)
+
+
+def below_2_63(a):
+    c = 0
+    for i in range(a.shape[0]):
+        if a[i] < 2**63:
+            c += 1
+        if abs(a[i]) == 9223372036854775808:
+            c += 100
+    return c
+
+
+def test_a_signed_int_against_2_63_is_one_answer():
+    """NumPy 2 compares np.int64 with 2**63 exactly (a raw OverflowError before)."""
+    a = np.array([1, -5, 7])
+    assert looptrace.jit(below_2_63, backend="interpret")(a) == below_2_63(a) == 3
+
+
+def masked_hash(a):
+    h = 5381
+    for i in range(a.shape[0]):
+        h = ((h << 5) + h) ^ int(a[i])
+        h &= (1 << 64) - 1
+    return h
+
+
+def test_a_python_int_mask_past_64_bits_is_refused_clearly():
+    """A raw 'Python int too large to convert to C long' at run time before."""
+    with pytest.raises(looptrace.UnsupportedError, match="18446744073709551615 past 64 bits") as e:
+        looptrace.jit(masked_hash, backend="interpret")(np.arange(14))
+    assert "np.uint64" in str(e.value)
