@@ -74,13 +74,16 @@ def holding(dtype: np.dtype, keys: tuple | None, values: tuple = ()) -> np.dtype
     float64, each type's values exact, and converted on return. A Python int
     among `values` (the numbers known while tracing) that the join cannot
     hold (a sentinel `best = 10**18` over int32, `v = 1000 if c else
-    img[i]` over uint8) is kept in int64 likewise. Ops on such a value run
+    img[i]` over uint8) is kept in int64 likewise, as is a traced Python int
+    against a narrower signed int. Ops on such a value run
     each type's loop (semantics._loop_of_kinds)."""
     if keys is None or len(keys) < 2:
         return dtype
     dtype = np.dtype(dtype)
     if dtype.kind in "iu":
-        if any(isinstance(v, int) and not isinstance(v, bool) and not _fits(v, dtype) for v in values):
+        # a Python int known only at run time may be any int64 (max(np.int32(5), n) with n = 2**40)
+        traced = dtype.kind == "i" and any(is_tracer(v) and v.weak and v.dtype.kind in "iu" for v in values)
+        if traced or any(isinstance(v, int) and not isinstance(v, bool) and not _fits(v, dtype) for v in values):
             wide = np.result_type(*(np.dtype(k[0]) for k in keys))
             return wide if wide.kind in "iu" and wide.itemsize > dtype.itemsize else dtype
         return dtype

@@ -54,3 +54,16 @@ def test_np_array_of_a_value_of_two_dtypes_is_refused(rng):
     for c in (np.ones(3), -np.ones(3)):
         want, got = same_dtype_either_way(x, c), f(x, c)
         assert got.dtype == want.dtype and got == want
+
+
+def larger(x, y):
+    return max(x, y), min(x, y)
+
+
+@pytest.mark.parametrize("y", [2**40, -2**40, 3])
+def test_max_of_an_int32_and_a_python_int_argument(y):
+    """max() returns one of its arguments unchanged: a Python int past int32
+    beside an np.int32 was converted into int32 (an OverflowError, probe M)."""
+    x = np.int32(5)
+    got, want = looptrace.jit(larger, backend="interpret")(x, y), larger(x, y)
+    assert got == want and [type(v) for v in got] == [type(v) for v in want]
