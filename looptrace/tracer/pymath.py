@@ -130,12 +130,16 @@ _DOMAIN = {
     "acosh": lambda x: _u("less", x, 1.0), "atanh": lambda x: _u("greater_equal", _u("absolute", x), 1.0),
     "cos": lambda x: _u("isinf", x), "sin": lambda x: _u("isinf", x), "tan": lambda x: _u("isinf", x),
 }
-_RANGE = {
-    "exp": lambda x: _u("greater", x, 709.782712893384), "expm1": lambda x: _u("greater", x, 709.782712893384),
-    "exp2": lambda x: _u("greater", x, 1023.9999999999999),
-    "cosh": lambda x: _u("greater", _u("absolute", x), 710.4758600739439),
-    "sinh": lambda x: _u("greater", _u("absolute", x), 710.4758600739439),
+_RANGE = {  # a finite argument past these overflows (math.exp(inf) is inf, no error)
+    "exp": lambda x: _finite_above(x, 709.782712893384), "expm1": lambda x: _finite_above(x, 709.782712893384),
+    "exp2": lambda x: _finite_above(x, 1023.9999999999999),
+    "cosh": lambda x: _finite_above(_u("absolute", x), 710.4758600739439),
+    "sinh": lambda x: _finite_above(_u("absolute", x), 710.4758600739439),
 }
+
+
+def _finite_above(x: Any, limit: float) -> Tracer:
+    return _u("logical_and", _u("greater", x, limit), _u("isfinite", x))
 
 
 def _u(name: str, *xs: Any) -> Tracer:

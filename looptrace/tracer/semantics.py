@@ -167,6 +167,10 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
     if not numpy and name in _INT_OF_BOOLS and all(is_weak(a) and dtype_of(a) == np.bool_ for a in args):
         # Python's bools are ints in arithmetic (True + True is 2, -True is -1, ~True is -2)
         args = tuple(wrap(as_value(a, np.int64), weak=True) if is_tracer(a) else int(a) for a in args)
+    if name in _ORDERINGS and not numpy and all(is_weak(a) for a in args) \
+            and any(dtype_of(a).kind == "c" for a in args):
+        kinds_ = [type(a).__name__ if not is_tracer(a) else WEAK_TYPES[a.dtype.kind].__name__ for a in args]
+        raise TypeError(f"'{_ORDERINGS[name]}' not supported between instances of '{kinds_[0]}' and '{kinds_[1]}'")
     if name in _COMPARISONS and len(args) == 2:
         static = _beyond_the_ints(name, args)
         if static is not None:
@@ -369,6 +373,7 @@ _INT_OF_BOOLS = frozenset({"add", "subtract", "multiply", "negative", "positive"
 
 
 _COMPARISONS = frozenset({"less", "less_equal", "greater", "greater_equal", "equal", "not_equal"})
+_ORDERINGS = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">="}
 
 
 def _wide_python_int(a: Any, dtype: np.dtype) -> bool:

@@ -25,6 +25,7 @@ comparing with the plain function: wrong answers before these).
   (|a| and |b| as uint64, so gcd(INT64_MIN, 0) is INT64_MIN and an lcm
   wraps, as NumPy's); Numba's np.gcd is not used.
 - cdiv(a, b): complex division; by zero NumPy divides part by part
+- csqrt(z): complex square root that does not overflow past 1e308 (Numba's does)
   ((1+1j)/0 is inf+infj, 0j/0 nan+nanj) where Numba's raised
   ZeroDivisionError.
 - sign_f(x): np.sign of a float: +0.0 for either zero (Numba's gave -0.0
@@ -141,6 +142,15 @@ def sign_f(x):
 # np.gcd / np.lcm of integers: one definition for the CPU and cuda targets (codegen/scalar_algorithms.py)
 gcd_int = numba.njit(cache=True, inline="always")(scalar_algorithms.gcd)
 lcm_int = numba.njit(cache=True, inline="always")(scalar_algorithms.lcm)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def csqrt(z):
+    """np.sqrt of a complex: Numba's overflows |z| past about 1e308 (sqrt(-1e308) gave 5e153j);
+    a quarter of z there, its root doubled (exact: powers of two)."""
+    if abs(z.real) > 1e300 or abs(z.imag) > 1e300:
+        return np.sqrt(z * 0.25) * 2.0
+    return np.sqrt(z)
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")

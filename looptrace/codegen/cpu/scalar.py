@@ -129,6 +129,8 @@ def ufunc_expr(name: str):
         if name in _COMPARISONS and len(in_dtypes) == 2 and \
                 {np.dtype(d).kind for d in in_dtypes} == {"u", "i"} and np.uint64 in map(np.dtype, in_dtypes):
             return _exact_unsigned_comparison(name, args, in_dtypes)
+        if name == "sqrt" and np.dtype(out_dtype).kind == "c":
+            return f"csqrt({args[0]})"  # (nprules.py: Numba's overflows past 1e308)
         if name == "divide" and np.dtype(out_dtype).kind == "c":
             return f"cdiv({args[0]}, {args[1]})"  # by zero: part by part, as NumPy (nprules.py)
         if name in INFIX:
