@@ -80,6 +80,10 @@ def _power_impl(*xs, **_):
     if a.dtype.kind in "iub" and b.dtype.kind in "iu" and np.any(b < 0):
         with np.errstate(all="ignore"):
             return np.asarray(np.where(b < 0, 0, np.power(a, np.maximum(b, 0))))
+    if a.ndim and b.ndim == 0 and a.dtype.kind in "fc" and b == 0.5:
+        # the op is each element's power: NumPy's array ** 0.5 is np.sqrt (nan at -inf, -0.0 at -0.0),
+        # a scalar's is C's pow (inf, 0.0), as the loop the program came from computed it
+        b = np.full(a.shape, b)
     with np.errstate(all="ignore"):
         return np.asarray(np.power(a, b))
 

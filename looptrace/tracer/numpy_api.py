@@ -75,6 +75,12 @@ class TracedUfunc:
         if kwargs or casting != "same_kind":
             raise UnsupportedError(f"np.{self.__name__} with {sorted(kwargs) or ['casting']} is not supported",
                                    ctx.current_loc())
+        if self.__name__ == "power" and dtype is None and is_tracer(args[0]):
+            from .methods import _fast_power
+
+            fast = _fast_power(*args)  # np.power(x, 0.5) of an array is np.sqrt, as `x ** 0.5` is
+            if fast is not None:
+                return sem.ufunc(fast, args[0], numpy=True)
         return windows.carried(sem.ufunc(self.__name__, *args, dtype=dtype, numpy=True), self.__name__, args)
 
     def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, **kw):

@@ -59,11 +59,12 @@ def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | 
     (Python raises ZeroDivisionError where NumPy gives inf or 0), negative
     shift counts, and Python ints converted to a narrower int dtype that
     they may not fit (NumPy 2 raises OverflowError)."""
-    divisions, casts = divisions or {}, casts or {}
-    if sums:
-        covered = shadow_accumulators(program.body, sums, {**(steps or {}), **sums}, MESSAGE,
-                                      nested_ranges(program.body))
-        marked = {**marked, **{k: v for k, v in sums.items() if k not in covered}}
+    divisions, casts, sums, steps = divisions or {}, casts or {}, sums or {}, steps or {}
+    if sums or steps:
+        covered = shadow_accumulators(program.body, sums, {**steps, **sums}, MESSAGE,
+                                      nested_ranges(program.body)) if sums else set()
+        marked = {**marked, **{k: v for k, v in sums.items() if k not in covered},
+                  **_data_steps(program.body, steps, covered)}
     if not marked and not divisions and not casts:
         return
     fits = nested_ranges(program.body)
@@ -89,12 +90,43 @@ def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str]
                 ops.extend(_zero_base_ops(op))
             if _may_be_negative(op.inputs[0], fits) and _may_be_fractional(op.inputs[1]):
                 ops.extend(_complex_power_ops(op))
+            if op.out.dtype.kind == "f":
+                ops.extend(_float_overflow_ops(op))
         elif op.out.id in divisions and op.prim.name in ("left_shift", "right_shift"):
             if _may_be_negative(op.inputs[1], fits):  # Python raises; NumPy shifts by a negative count to 0
                 ops.extend(_negative_shift_ops(op))
         elif op.out.id in divisions and _may_be_zero(op.inputs[1], fits, made):
             ops.extend(_zero_divisor_ops(op))
     block.ops = ops
+
+
+def _data_steps(body: Block, steps: dict[int, str], covered: set[int]) -> dict[int, str]:
+    """The constant steps of traced Python ints (`int(x[i]) + 1`) to check:
+    not an accumulator's (covered), not a counter's (`n += 1`: its operand
+    comes from a loop's carried values, and a check would keep the loop a
+    scan; it leaves 64 bits only from a start that large), not a for loop
+    index's (`i + 1`: bounded by its stop)."""
+    carried: set[int] = set()
+    indices: set[int] = set()
+    out: dict[int, str] = {}
+
+    def visit(block: Block) -> None:
+        for op in block.ops:
+            if op.prim.name in ("for_loop", "while_loop"):
+                first = 1 if op.prim.name == "for_loop" else 0
+                for sub in op.blocks:
+                    carried.update(a.id for a in sub.args[first:])
+                    indices.update(a.id for a in sub.args[:first])
+            for sub in op.blocks:
+                visit(sub)
+            if len(op.outputs) == 1 and op.out.id in steps and op.out.id not in covered \
+                    and not any(v.id in carried or v.id in indices for v in op.inputs):
+                out[op.out.id] = steps[op.out.id]
+            if any(v.id in carried for v in op.inputs) or any(r.id in carried for b in op.blocks for r in b.results):
+                carried.update(v.id for v in op.outputs)
+
+    visit(body)
+    return out
 
 
 def _may_be_zero(v: Value, fits: dict, made: dict) -> bool:
@@ -142,6 +174,23 @@ def _complex_power_ops(op: Op) -> list[Op]:
                            "here, looptrace's float result cannot hold it", op.loc,
                            "use complex(base) ** p (or cmath), or np.float64 values for NumPy's NaN")
     ops.append(Op(prim("check"), (test.out,), (), {"failures": (Failure(exc, op.loc),)}, op.loc))
+    return ops
+
+
+def _float_overflow_ops(op: Op) -> list[Op]:
+    """A Python float power of finite numbers past the float range raises
+    OverflowError in Python (`10.0 ** 400`); NumPy gives inf."""
+    ops: list[Op] = []
+
+    def make(n: str, inputs: list) -> Value:
+        new = _make(n, inputs, op.loc)
+        ops.append(new)
+        return new.out
+
+    finite = make("logical_and", [make("isfinite", [op.inputs[0]]), make("isfinite", [op.inputs[1]])])
+    bad = make("logical_and", [make("isinf", [op.out]), finite])
+    exc = OverflowError(34, "Numerical result out of range")
+    ops.append(Op(prim("check"), (bad,), (), {"failures": (Failure(exc, op.loc),)}, op.loc))
     return ops
 
 
@@ -314,6 +363,21 @@ def _check_ops(op: Op, name: str) -> list[Op]:
         out.append(new)
         return new.out
 
+    if name in ("negative", "absolute"):  # of -2**63 only
+        bad = make("equal", [op.inputs[0], literal(np.int64(-2**63))])
+        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(MESSAGE), loc),)}, loc))
+        return out
+    x, c = op.inputs
+    if name == "add" and x.is_const:
+        x, c = c, x
+    if name in ("add", "subtract") and c.is_const and not x.is_const:
+        step = int(np.asarray(c.const)) * (1 if name == "add" else -1)  # a constant step: one comparison
+        if step == 0:
+            return []
+        bad = make("greater" if step > 0 else "less",
+                   [x, literal(np.int64(2**63 - 1 - step if step > 0 else -2**63 - step))])
+        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(MESSAGE), loc),)}, loc))
+        return out
     if name in ("add", "subtract"):  # exact: the result's sign differs from what both operands say
         x, y, r = op.inputs[0], op.inputs[1], op.out
         other = make("bitwise_xor", [x, y]) if name == "subtract" else make("bitwise_xor", [y, r])

@@ -284,3 +284,53 @@ def test_a_python_int_mask_past_64_bits_is_refused_clearly():
     with pytest.raises(looptrace.UnsupportedError, match="18446744073709551615 past 64 bits") as e:
         looptrace.jit(masked_hash, backend="interpret")(np.arange(14))
     assert "np.uint64" in str(e.value)
+
+
+def absolute_item(a):
+    r = 0
+    for i in range(a.shape[0]):
+        r = abs(int(a[i]))
+    return r
+
+
+def item_plus_one(a):
+    r = 0
+    for i in range(a.shape[0]):
+        r = int(a[i]) + 1
+    return r
+
+
+def negated_item(a):
+    r = 0
+    for i in range(a.shape[0]):
+        r = -int(a[i]) - 2
+    return r
+
+
+@pytest.mark.parametrize("fn,edge", [(absolute_item, -2**63), (item_plus_one, 2**63 - 1),
+                                     (negated_item, 2**63 - 1)])
+def test_unary_ops_and_constant_steps_past_64_bits_raise(fn, edge):
+    """abs(-2**63), -(-2**63), (2**63 - 1) + 1 of Python ints are 2**63 in plain Python (they wrapped, probe M)."""
+    f = looptrace.jit(fn, backend="interpret")
+    a = np.array([5, edge])
+    assert compiled(f, a) == plain(fn, a) == "OverflowError"
+    assert compiled(f, np.array([7, -9])) == fn(np.array([7, -9]))
+
+
+def float_powers(a):
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += float(a[i]) ** 2 + 10.0 ** (float(a[i]) / 1e306)
+    return s
+
+
+def test_a_python_float_power_past_the_float_range_raises():
+    """Python's float ** raises OverflowError (34, ...) where NumPy gives inf (probe M)."""
+    f = looptrace.jit(float_powers, backend="interpret")
+    for a in (np.array([1.0, 1e308]), np.array([1.0, -1e308])):
+        with pytest.raises(OverflowError, match="Numerical result out of range"):
+            float_powers(a)
+        with pytest.raises(OverflowError, match="Numerical result out of range"):
+            f(a)
+    ok = np.array([1.5, -2.0, np.inf])
+    assert f(ok) == float_powers(ok)
