@@ -71,7 +71,10 @@ def dtype_of(x: Any) -> np.dtype:
 
 
 def _holds_tracer(seq: Sequence) -> bool:
-    return any(is_tracer(e) or isinstance(e, (list, tuple)) and _holds_tracer(e) for e in seq)
+    from .values import Segment
+
+    return any(is_tracer(e) or isinstance(e, Segment) or isinstance(e, (list, tuple)) and _holds_tracer(e)
+               for e in seq)
 
 
 def check_array_like(x: Any, what: str = "value") -> None:
@@ -115,7 +118,14 @@ def wrap(v: Value, weak: bool = False) -> Tracer:
 
 
 def array_from_sequence(seq: Sequence) -> Any:
-    """np.array([...]) of a nested list that may hold tracers."""
+    """np.array([...]) of a nested list that may hold tracers, or what loops
+    appended to it (values.Segment: np.sum(losses) of `losses.append(...)`)."""
+    from .values import Segment
+
+    if any(isinstance(e, Segment) for e in seq):
+        from .numpy_api import _array
+
+        return _array(list(seq))
     if not any(is_tracer(e) or isinstance(e, (list, tuple)) for e in seq):
         return np.array(seq)
     # np.array gives a Python number its default dtype (np.array([1.0, f32]) is float64):

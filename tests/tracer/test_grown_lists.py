@@ -187,3 +187,47 @@ def test_a_grown_list_of_an_int_argument_s_length_is_specialized(rng):
     for n in (5, 6, 5):
         assert f(x, n) == pytest.approx(summed_first(x, n), rel=1e-12)
     assert any("specialized on `n`" in note for note in f.explain(x, 5).notes)
+
+
+# --- NumPy functions over a list a loop appended to (probe L) -----------------------------------------------------
+def column_sums(X):
+    rows = []
+    for i in range(X.shape[0]):
+        rows.append(X[i] * 2.0)
+    return np.sum(rows, axis=0), np.mean(rows, axis=0), np.concatenate(rows)
+
+
+def loss_stats(X):
+    losses = []
+    for i in range(X.shape[0]):
+        losses.append(X[i].sum())
+    return np.mean(losses), np.std(losses), np.max(losses), np.median(losses), np.sum(losses)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn", [column_sums, loss_stats])
+def test_numpy_functions_read_a_grown_list_as_its_array(fn, backend, rng):
+    """np.sum(rows, axis=0) returned the internal segment object (interpret),
+    np.mean(losses) raised a raw ValueError, np.std an AttributeError, the cpu
+    an InternalError."""
+    X = rng.standard_normal((5, 3))
+    got, want = looptrace.jit(fn, backend=backend)(X), fn(X)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    assert looptrace.eval_shape(looptrace.jit(fn), X)[0].shape == np.shape(want[0])
+
+
+def test_the_gradient_through_np_mean_of_a_grown_list(rng):
+    X = rng.standard_normal((4, 3))
+
+    def loss(X):
+        s, m, _ = column_sums(X)
+        return s.sum() + loss_stats(X)[0] * 3.0
+
+    g = looptrace.grad(looptrace.jit(loss, backend="interpret"))(X)
+    fd = np.zeros_like(X)
+    for idx in np.ndindex(X.shape):
+        d = np.zeros_like(X)
+        d[idx] = 1e-6
+        fd[idx] = (loss(X + d) - loss(X - d)) / 2e-6
+    np.testing.assert_allclose(g, fd, rtol=1e-6)
