@@ -248,7 +248,7 @@ def _is_integer_method(self):
         raise AttributeError("'complex' object has no attribute 'is_integer'")
     whole = sem.ufunc("equal", sem.ufunc("floor", self, numpy=True), self, numpy=True)
     out = sem.ufunc("logical_and", whole, sem.ufunc("isfinite", self, numpy=True), numpy=True)
-    return Tracer(out.value, weak=self.weak)
+    return Tracer(out.value, weak=True)  # a Python bool, NumPy's scalars' method too
 
 
 # the Python scalar that ndarray.item() makes of each dtype kind, as the dtype it is traced in

@@ -354,6 +354,13 @@ def _tr(x: Any) -> Tracer:
     return x if is_tracer(x) else sem.wrap(sem.as_value(x), weak=sem.is_weak(x))
 
 
+def _as_numpy(x: Any) -> Tracer:
+    """x as NumPy's functions take it: a Python number becomes a NumPy scalar
+    (np.round(1.5) is np.float64(2.0), not a float)."""
+    x = _tr(x)
+    return sem.wrap(x.value) if x.weak else x
+
+
 # --- products -----------------------------------------------------------------------------------
 def matmul(a, b, out=None):
     _no_out(out)
@@ -749,7 +756,7 @@ def clip(a, a_min=_NO_VALUE, a_max=_NO_VALUE, out=None, *, min=None, max=None, *
     a_max = a_max if max is None else max
     if not _any_traced(a, a_min, a_max):
         return np.clip(a, a_min, a_max)
-    a = _tr(a)
+    a = _as_numpy(a)
     if a.dtype.kind in "iu":  # as NumPy: Python int bounds beyond the dtype's range are no bound
         info = np.iinfo(a.dtype)
         a_min = None if type(a_min) is int and a_min <= info.min else a_min
@@ -1068,6 +1075,8 @@ def imag(a):
     a = _tr(a)
     if a.dtype.kind == "c":
         return _complex_part("imag", a) if _is_numpy_scalar(a) else PartView(a, "imag")
+    if a.weak and a.ndim == 0:  # (a Python int's or float's .imag: a Python 0)
+        return sem.wrap(zeros_like(a).value, weak=True)
     if _is_numpy_scalar(a):
         return zeros_like(a)
     return read_only(a, zeros_like)  # NumPy's .imag of a real array: read-only zeros
@@ -1222,7 +1231,7 @@ def _round(a, decimals=0, out=None):
     _no_out(out)
     if not _any_traced(a):
         return np.round(a, decimals)
-    a = _tr(a)
+    a = _as_numpy(a)
     if a.dtype.kind in "iu" and decimals >= 0:
         return copy(a)
     if a.dtype == np.bool_ and decimals != 0:  # NumPy's error: the scaled values cannot go back into bool

@@ -418,7 +418,8 @@ def _beyond_the_ints(name: str, args: tuple) -> Tracer | None:
                 (keys is not None and any(np.dtype(key[0]).kind not in kinds_ok for key in keys)):
             return None
         answer = _PY_COMPARE[name](*((big, 0) if k == 0 else (0, big)))  # (every int64/uint64 value alike)
-        return full(tuple(other.shape), answer, np.bool_)
+        out = full(tuple(other.shape), answer, np.bool_)
+        return wrap(out.value, weak=True) if is_weak(other) else out  # (of a Python int: a Python bool)
     return None
 
 

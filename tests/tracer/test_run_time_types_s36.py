@@ -67,3 +67,20 @@ def test_max_of_an_int32_and_a_python_int_argument(y):
     x = np.int32(5)
     got, want = looptrace.jit(larger, backend="interpret")(x, y), larger(x, y)
     assert got == want and [type(v) for v in got] == [type(v) for v in want]
+
+
+def scalar_types(a, b):
+    i = a.shape[0] - 1
+    return (a[i].is_integer(), np.round(float(a[i])), np.clip(float(a[i]), -1.0, 1.0), int(b[i]) > 2 ** 70,
+            int(b[i]).imag, np.float32(a[i]).is_integer())
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_scalar_result_types(backend):
+    """np.float64.is_integer() is a Python bool, np.round / np.clip of a
+    Python float a NumPy float, a Python int compared with 2**70 a Python
+    bool, a Python int's .imag a Python int (each the other way before: probe M)."""
+    a, b = np.array([2.0, 0.3]), np.array([3, 4])
+    got, want = looptrace.jit(scalar_types, backend=backend)(a, b), scalar_types(a, b)
+    assert [type(v) for v in got] == [type(v) for v in want]
+    assert got == want
