@@ -574,7 +574,13 @@ def _scalar_type(real: type) -> type:
             if len(args) > 1 or kwargs:
                 raise UnsupportedError(f"np.{real.__name__}(...) with more than one argument of traced values",
                                        ctx.current_loc())
-            return sem.astype(args[0], real)
+            x = args[0]
+            if np.dtype(real).kind in "iu" and sem.is_weak(x) and sem.dtype_of(x).kind == "f":
+                # of a Python float NumPy makes a Python int first: int()'s errors (NaN, inf, past 64 bits)
+                from .pybuiltins import _int
+
+                x = _int(x)
+            return sem.astype(x, real)
         return real(*args, **kwargs)
 
     return _SameType(real.__name__, (real,), {"__new__": new, "__module__": "numpy", "real": real})
