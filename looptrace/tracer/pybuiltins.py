@@ -153,6 +153,7 @@ def _sorted(iterable, /, *, key=None, reverse=False):
     keys = [key(x) for x in items] if key is not None else list(items)
     for k in keys:
         _check_item(k, "sorted")
+    _no_nan_keys(keys)
     n = len(items)
     for end in range(n - 1, 0, -1):
         for j in range(end):
@@ -172,6 +173,23 @@ def _sorted(iterable, /, *, key=None, reverse=False):
                 keys[j], keys[j + 1] = lo, hi
             items[j], items[j + 1] = lo, hi
     return items
+
+
+def _no_nan_keys(keys: list) -> None:
+    """Python's order of items among which a NaN is depends on its sort's
+    algorithm (NaN is neither less nor greater than anything): refused at run
+    time where a traced float key is NaN, not an order of its own."""
+    from .checks import emit_check
+
+    nan = None
+    for k in keys:
+        if is_tracer(k) and k.dtype.kind == "f":
+            test = sem.ufunc("isnan", k)
+            nan = test if nan is None else sem.ufunc("logical_or", nan, test)
+    if nan is not None:
+        emit_check(nan, UnsupportedError("sorted() of items one of which is NaN: Python's order then depends on "
+                                         "its sort algorithm, looptrace's on its own", ctx.current_loc(),
+                                         "drop the NaNs first, or use np.sort (NaNs last)"))
 
 
 def _over_array(x: Tracer, name: str, monoid: str, default: Any) -> Any:

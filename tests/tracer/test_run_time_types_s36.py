@@ -107,3 +107,17 @@ def test_numpy_int_of_a_python_float_is_python_s_int_first(value):
             f(a)
         return
     assert f(a) == want
+
+
+def sorted_items(a):
+    s = [float(a[0]), -1.0, float(a[1]), 2.5]
+    return sorted(s)
+
+
+def test_sorted_with_a_nan_is_refused_at_run_time():
+    """Python's order around a NaN depends on timsort's comparisons; the
+    bubble network gave another (probe M): refused where a NaN is present."""
+    f = looptrace.jit(sorted_items, backend="interpret")
+    assert f(np.array([3.0, -2.0])) == sorted_items(np.array([3.0, -2.0]))
+    with pytest.raises(looptrace.UnsupportedError, match="NaN"):
+        f(np.array([np.nan, 1.0]))
