@@ -66,7 +66,7 @@ def keys_of(x: Any, check: bool = True) -> tuple | None:
     return None if key is None else (key,)
 
 
-def holding(dtype: np.dtype, keys: tuple | None, values: tuple = ()) -> np.dtype:
+def holding(dtype: np.dtype, keys: tuple | None, values: tuple = (), traced_ints: bool = False) -> np.dtype:
     """The dtype a value whose type is one of `keys` at run time is kept in:
     NEP 50's join (`dtype`), unless it would change one of the types' values.
     A Python float chosen against a float32 (`i * 0.1 if c else y32[i]`)
@@ -75,14 +75,16 @@ def holding(dtype: np.dtype, keys: tuple | None, values: tuple = ()) -> np.dtype
     among `values` (the numbers known while tracing) that the join cannot
     hold (a sentinel `best = 10**18` over int32, `v = 1000 if c else
     img[i]` over uint8) is kept in int64 likewise, as is a traced Python int
-    against a narrower signed int. Ops on such a value run
+    min() or max() may return against a narrower signed int. Ops on such a value run
     each type's loop (semantics._loop_of_kinds)."""
     if keys is None or len(keys) < 2:
         return dtype
     dtype = np.dtype(dtype)
     if dtype.kind in "iu":
-        # a Python int known only at run time may be any int64 (max(np.int32(5), n) with n = 2**40)
-        traced = dtype.kind == "i" and any(is_tracer(v) and v.weak and v.dtype.kind in "iu" for v in values)
+        # a Python int known only at run time may be any int64: min()/max() return it unchanged
+        # (`traced_ints`: max(np.int32(5), n) with n = 2**40), where arithmetic would convert it
+        traced = traced_ints and dtype.kind == "i" and any(
+            is_tracer(v) and v.weak and v.dtype.kind in "iu" for v in values)
         if traced or any(isinstance(v, int) and not isinstance(v, bool) and not _fits(v, dtype) for v in values):
             wide = np.result_type(*(np.dtype(k[0]) for k in keys))
             return wide if wide.kind in "iu" and wide.itemsize > dtype.itemsize else dtype
@@ -98,7 +100,7 @@ def _fits(v: int, dtype: np.dtype) -> bool:
     return info.min <= v <= info.max
 
 
-def held(x: Any, y: Any) -> np.dtype:
+def held(x: Any, y: Any, traced_ints: bool = False) -> np.dtype:
     """The dtype of a value chosen between x and y (a traced `if`, a
     conditional expression, min/max): NEP 50's join, wider where that would
     change a value of one side's type (`holding`)."""
@@ -108,7 +110,7 @@ def held(x: Any, y: Any) -> np.dtype:
     if np.ndim(x) or np.ndim(y):
         return dtype
     kx, ky = keys_of(x), keys_of(y)
-    return holding(dtype, union(kx, ky), (x, y)) if kx is not None and ky is not None else dtype
+    return holding(dtype, union(kx, ky), (x, y), traced_ints) if kx is not None and ky is not None else dtype
 
 
 def union(*keysets: tuple) -> tuple:

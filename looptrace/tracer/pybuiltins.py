@@ -103,7 +103,7 @@ def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
     plain = keys is items and all(sem.dtype_of(x).kind in "biu" for x in items)
     acc, acc_key = items[0], keys[0]
     for x, k in zip(items[1:], keys[1:]):
-        held = kinds.held(x, acc)  # a Python number against a float32 / uint8 is kept exact (kinds.holding)
+        held = kinds.held(x, acc, True)  # a Python number against a float32 / uint8 is kept exact (kinds.holding)
         one_type = (kx := kinds.keys_of(x)) is not None and len(kx) == 1 and kx == kinds.keys_of(acc)
         if plain and (one_type or np.ndim(x) == 0 and np.ndim(acc) == 0 and _traced_any((x, acc))):
             # the extreme in the dtype that holds both exactly, not under NumPy's promotion (np.minimum

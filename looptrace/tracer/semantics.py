@@ -435,9 +435,12 @@ def _check_int_exponent(e: Any, python_ints: bool) -> None:
     that is an error too, which says how to write it."""
     if dtype_of(e).kind != "i":
         return
-    if python_ints:
-        exc = ValueError("a negative exponent of an int power: Python gives a float here, which looptrace's "
-                         "int result cannot hold; write the base as a float (2.0 ** n)")
+    if python_ints:  # (looptrace's limit, not the user's error: plain Python computes it)
+        from looptrace.errors import UnsupportedError
+
+        exc = UnsupportedError("a negative exponent of an int power: Python gives a float here, which "
+                               "looptrace's int result cannot hold", ctx.current_loc(),
+                               "write the base as a float (2.0 ** n)")
     else:
         exc = ValueError("Integers to negative integer powers are not allowed.")
     if not isinstance(e, Tracer):
