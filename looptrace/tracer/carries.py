@@ -797,8 +797,10 @@ class LoopList:
 
     def append(self, v: Any) -> "LoopList":
         spec = self.spec
+        fields = _tuple_fields(v)
         val = sem.as_value(v)
-        spec.observe(val, sem.is_weak(v) and np.ndim(v) == 0)
+        spec.observe(val, all(sem.is_weak(e) and np.ndim(e) == 0 for e in (v if fields else (v,))), fields)
+        spec.mixed = spec.mixed or _mixed(v)
         if is_tracer(v) and v.ndim:
             start = getattr(self.loop, "bound_values", {}).get(id(v))
             self.watched.append((v, val, start[1] if start is not None and start[0] is v else None,
@@ -842,6 +844,23 @@ class LoopList:
         self.spec.appends_this_round += int(seg.shape[0]) if isinstance(seg.shape[0], int) else 2
 
 
+def _tuple_fields(v: Any) -> int | None:
+    """The length of a tuple of numbers appended (`out.append((i, x[i]))`)."""
+    if not isinstance(v, tuple):
+        return None
+    if not v or any(np.ndim(e) != 0 or isinstance(e, (tuple, list)) for e in v):
+        raise UnsupportedError("a tuple of arrays (or an empty one) appended to a list in a loop is not supported",
+                               ctx.current_loc(), "append to one list per field")
+    return len(v)
+
+
+def _mixed(v: Any) -> bool:
+    """A tuple of numbers of different types (`(i, x[i])`): stacked in one
+    array they share its dtype, so its items cannot be read back as the
+    numbers appended (np.array of the list is NumPy's own)."""
+    return isinstance(v, tuple) and len({(str(sem.dtype_of(e)), sem.is_weak(e)) for e in v}) > 1
+
+
 class ListSpec(Spec):
     kind = "list-stack"
 
@@ -850,11 +869,17 @@ class ListSpec(Spec):
         self.mode = "stack"
         self.elem: tuple | None = None  # (dtype, shape)
         self.weak: bool | None = None  # every element appended a Python number: read back as one
+        self.fields: int | None = None  # tuples of this many numbers were appended: read back as tuples
+        self.mixed = False  # ... of numbers of different types: not read back (np.array of the list only)
         self.appends_this_round = 0
         self.list_state = None
         self.buffer = self.count = None
 
-    def observe(self, v: Value, weak: bool = False) -> None:
+    def observe(self, v: Value, weak: bool = False, fields: int | None = None) -> None:
+        if self.elem is not None and fields != self.fields:
+            raise UnsupportedError("a list appended to in a loop gets tuples and other values, or tuples of "
+                                   "different lengths", ctx.current_loc(), "append one kind of value")
+        self.fields = fields
         self.weak = weak if self.weak is None else self.weak and weak
         t = (v.dtype, tuple(v.shape))
         if self.elem is None:
@@ -916,7 +941,7 @@ class ListSpec(Spec):
         capacity = max(trips * max(self.appends_this_round, 1), 1)  # >= 1 row: the body writes one
         dtype, shape = self.elem
         new = ListSpec(self.entry)
-        new.mode, new.elem, new.weak = "buffer", self.elem, self.weak
+        new.mode, new.elem, new.weak, new.fields, new.mixed = "buffer", self.elem, self.weak, self.fields, self.mixed
         new.buffer = sem.full((capacity,) + shape, 0, dtype)
         new.count = sem.wrap(sem.as_value(0, np.int64))
         new.kind = "list-buffer"
@@ -925,7 +950,7 @@ class ListSpec(Spec):
     def after_loop(self, loop, name, outs):
         target = self.entry
         if self.mode == "buffer":
-            seg = Segment(self.buffer.value, self.count, bool(self.weak))
+            seg = Segment(self.buffer.value, self.count, bool(self.weak), self.fields, self.mixed)
             _append_segment(target, seg)
         return target
 
@@ -937,7 +962,7 @@ class ListSpec(Spec):
                 raise UnsupportedError("appending several elements per iteration of a loop with a "
                                        "traced trip count is not supported", loop.loc)
             stacked = sem.reshape(sem.wrap(stacked), (n * state.per_iter,) + tuple(stacked.shape[2:])).value
-        seg = Segment(stacked, weak=bool(self.weak))
+        seg = Segment(stacked, weak=bool(self.weak), fields=self.fields, mixed=self.mixed)
         if loop.it is not None and not isinstance(stacked.shape[0], int):  # a trip count known at run time
             seg.bounds = [b for b in (loop.it.start, loop.it.stop, loop.it.step) if is_tracer(b)]
         _append_segment(self.entry, seg)

@@ -215,8 +215,10 @@ class _Converter(ast.NodeTransformer):
                                                 _loc(gen, self.filename), self._condition_fns(gen)], [])
             return ast.fix_missing_locations(ast.copy_location(call, node))
         self.generic_visit(node)
-        return ast.copy_location(ast.Call(
-            func=_attr("call"), args=[node.func, *node.args], keywords=node.keywords), node)
+        args = [ast.copy_location(ast.Starred(ast.Call(_attr("star"), [a.value], []), ast.Load()), a)
+                if isinstance(a, ast.Starred) else a for a in node.args]  # `f(*lst)`: runtime.star
+        return ast.fix_missing_locations(ast.copy_location(ast.Call(
+            func=_attr("call"), args=[node.func, *args], keywords=node.keywords), node))
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         """`a[k]` (a read) -> `__lt.getitem(a, k)`, so a NumPy array from the

@@ -58,13 +58,26 @@ def expand(x: list, what: str) -> list:
     items = []
     for e in x:
         if isinstance(e, Segment):
+            _readable(e, what)
             stacked = sem.wrap(e.value)
+            if e.fields is not None:  # tuples of numbers appended: each row a tuple again
+                items.extend(tuple(GrownElement(sem.as_value(stacked[k, j]), weak=e.weak) for j in range(e.fields))
+                             for k in range(e.value.shape[0]))
+                continue
             weak = e.weak and e.value.ndim == 1
             items.extend(GrownElement(sem.as_value(stacked[k]), weak=weak) for k in range(e.value.shape[0]))
         else:
             items.append(e)
     x[:] = items
     return x
+
+
+def _readable(seg: Segment, what: str) -> None:
+    if seg.mixed:
+        raise UnsupportedError(f"{what} a list of tuples of numbers of different types appended in a loop: "
+                               "looptrace stacks them in one array, so their types would change",
+                               ctx.current_loc(), "np.array(the_list) is NumPy's own; or append to one list "
+                               "per field")
 
 
 class GrownElement(Tracer):
@@ -95,5 +108,6 @@ def iterable(x: list) -> Any:
     loop over its rows) when x is one segment and nothing else, else x
     expanded."""
     if len(x) == 1 and x[0].count is None:  # (its rows are views: a write into one is refused)
+        _readable(x[0], "iterating")
         return (WeakItems if x[0].weak and x[0].value.ndim == 1 else GrownElement)(x[0].value)
     return expand(x, "iterating")

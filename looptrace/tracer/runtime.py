@@ -137,6 +137,11 @@ def _comp_loop(name: str, start: Any, iterable: Any, loc: tuple, conds: tuple, s
     return state[name]
 
 
+def star(x: Any) -> Any:
+    """What `f(*x)` unpacks: a list a traced loop grew, its elements (grown.expand)."""
+    return grown.expand(list(x), "unpacking") if grown.is_grown(x) else x
+
+
 def _number_table(x: tuple | list) -> Tracer | None:
     """A tuple or list of Python numbers of one type (ints, floats, bools or
     complex numbers) as a constant array whose elements read as those Python

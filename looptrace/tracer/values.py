@@ -144,10 +144,13 @@ class Segment:
     """Elements a loop appended to a list: `value` stacks them on axis 0;
     `count` (a Tracer) is their run-time number when it is data-dependent."""
 
-    def __init__(self, value: Value, count: Any = None, weak: bool = False):
+    def __init__(self, value: Value, count: Any = None, weak: bool = False, fields: int | None = None,
+                 mixed: bool = False):
         self.value = value
         self.count = count
         self.weak = weak  # Python numbers were appended: each element reads back as one
+        self.fields = fields  # tuples of this many numbers were appended: each row reads back as a tuple
+        self.mixed = mixed  # ... of different types (`(i, x[i])`): stacked as one dtype, not read back
         self.bounds: list = []  # the traced bounds of the loop whose trip count is its length
 
     def static_length(self, what: str) -> int:

@@ -231,3 +231,57 @@ def test_the_gradient_through_np_mean_of_a_grown_list(rng):
         d[idx] = 1e-6
         fd[idx] = (loss(X + d) - loss(X - d)) / 2e-6
     np.testing.assert_allclose(g, fd, rtol=1e-6)
+
+
+# --- tuples appended in a loop (probe M) ---------------------------------------------------------------------------
+def floor_pairs(a):
+    out = []
+    for i in range(a.shape[0]):
+        out.append((a[i] // -3, a[i] % -3))
+    return out
+
+
+def float_pairs(x):
+    out = []
+    for i in range(x.shape[0]):
+        out.append((x[i], x[i] * 2))
+    s = 0.0
+    for u, v in out:
+        s += u * v
+    return s, out[1][0] + out[2][1], list(zip(*out))[1], len(out)
+
+
+def indexed_values(x):
+    out = []
+    for i in range(x.shape[0]):
+        out.append((i, x[i]))
+    return np.array(out)
+
+
+def indexed_values_back(x):
+    out = []
+    for i in range(x.shape[0]):
+        out.append((i, x[i]))
+    return out
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_appended_tuples_read_back_as_tuples(rng, backend):
+    """A list of tuples came back a list of arrays; zip(*lst) unpacked the
+    internal segment ('changed in place' error)."""
+    a = rng.integers(-20, 20, 5)
+    got, want = looptrace.jit(floor_pairs, backend=backend)(a), floor_pairs(a)
+    assert got == want and all(type(g) is tuple and type(g[0]) is type(w[0]) for g, w in zip(got, want))
+    x = rng.standard_normal(4)
+    got, want = looptrace.jit(float_pairs, backend=backend)(x), float_pairs(x)
+    assert got[:2] == pytest.approx(want[:2], rel=1e-12) and got[3] == want[3]
+    assert type(got[2]) is tuple and got[2] == pytest.approx(want[2], rel=1e-12)
+
+
+def test_tuples_of_two_types_stack_as_numpy_does_and_are_not_read_back(rng):
+    """(i, x[i]) stacked in one float array: np.array of the list is NumPy's
+    own; reading the ints back would give floats, so that is refused."""
+    x = rng.standard_normal(4)
+    np.testing.assert_array_equal(looptrace.jit(indexed_values, backend="interpret")(x), indexed_values(x))
+    with pytest.raises(looptrace.UnsupportedError, match="different types"):
+        looptrace.jit(indexed_values_back, backend="interpret")(x)
