@@ -251,7 +251,7 @@ class TempSpec(Spec):
 
     def bind(self, loop, name):
         e = loop.entry[name]
-        return (Undefined(name, loop.loc) if e is UNBOUND else e), []
+        return (Undefined(name, loop.loc, peel=True) if e is UNBOUND else e), []
 
     def after_loop(self, loop, name, outs):
         return Undefined(name, loop.loc)
@@ -393,7 +393,7 @@ def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Sp
         return BoundSpec(ValueSpec(sem.dtype_of(v), _shape_of(v), sem.is_weak(v), keys=kinds.keys_of(v),
                                    carry=kinds.kinds_of(v) is not None))
     if entry is UNBOUND or isinstance(entry, Undefined):
-        return PendingSpec() if live_out else TempSpec()
+        return PendingSpec(live) if live_out or live else TempSpec()
     if isinstance(entry, tuple) and _tuple_leafy(entry):
         return TupleSpec([carry_spec_for(f"{name}[{k}]", e, True, True, loc) for k, e in enumerate(entry)])
     if isinstance(entry, (numbers.Number, np.generic)) and not isinstance(entry, bool) or \
@@ -532,8 +532,13 @@ class PendingSpec(Spec):
 
     kind = "pending"
 
+    def __init__(self, live: bool = False):
+        # read in the body before it is assigned on some path (`if i == 0: prev = x[0]`, then
+        # `d = x[i] - prev; prev = x[i]`): carried with a flag, whether it is assigned (BoundSpec)
+        self.live = live
+
     def bind(self, loop, name):
-        return Undefined(name, loop.loc), []
+        return Undefined(name, loop.loc, peel=True), []
 
 
 class SlotSpec(Spec):
@@ -614,12 +619,16 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
         if isinstance(exit_obj, Undefined):
             return TempSpec()
         if isinstance(exit_obj, tuple) and _tuple_leafy(exit_obj):
-            return TupleSpec([join_spec(PendingSpec(), UNBOUND, e, f"{name}[{k}]", loc)
+            return TupleSpec([join_spec(PendingSpec(spec.live), UNBOUND, e, f"{name}[{k}]", loc)
                               for k, e in enumerate(exit_obj)])
         _check_array_like(exit_obj, name, loc)
-        return ValueSpec(sem.dtype_of(exit_obj), _shape_of(exit_obj), sem.is_weak(exit_obj), zero_init=True,
-                         keys=kinds.keys_of(exit_obj, check=False),
-                         carry=kinds.kinds_of(exit_obj, check=False) is not None)
+        value = ValueSpec(sem.dtype_of(exit_obj), _shape_of(exit_obj), sem.is_weak(exit_obj), zero_init=True,
+                          keys=kinds.keys_of(exit_obj, check=False),
+                          carry=kinds.kinds_of(exit_obj, check=False) is not None)
+        if spec.live and _leafy(exit_obj) and not isinstance(exit_obj, Segment):
+            value.placeholder = True
+            return BoundSpec(value)
+        return value
     if isinstance(spec, AliasSpec):
         if exit_obj is entry:
             return spec
@@ -689,7 +698,7 @@ class BoundSpec(Spec):
         return MaybeBound(name, loop.loc, value, Tracer(outs[-1], weak=True))
 
 
-class NoneBeforeLoop(UnsupportedError):
+class NoneBeforeLoop(UnsupportedError):  # (and UnboundBeforeLoop below)
     """A name that is None before a loop and a number or array after its first
     iteration (`best = None`, then `if best is None or v > best: best = v`).
     control.for_ runs the first iteration on its own where it can (peel)."""
@@ -700,6 +709,21 @@ class NoneBeforeLoop(UnsupportedError):
             "the first iteration on its own for that, which it can only do in a `for` loop whose number of "
             "iterations is known while tracing (a range of ints, or an array's rows)", loc,
             f"give `{name}` its type before the loop (`{name} = -np.inf`, `{name} = x[0]`)")
+        self.name = name
+
+
+class UnboundBeforeLoop(NoneBeforeLoop):
+    """A name unassigned before a loop that its body reads before assigning
+    in some iteration (`if i == 0: acc = x[0] else: acc = 0.5 * acc + x[i]`):
+    control.for_ runs the first iteration on its own too, after which it is
+    assigned (or that iteration raises, as Python does)."""
+
+    def __init__(self, name: str, loc):
+        UnsupportedError.__init__(
+            self, f"`{name}` is read in this loop before it is assigned, so it must be assigned in the first "
+            "iteration; looptrace runs that iteration on its own for that, which it can only do in a `for` "
+            "loop whose number of iterations is known while tracing", loc,
+            f"assign `{name}` before the loop")
         self.name = name
 
 

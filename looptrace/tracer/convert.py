@@ -394,7 +394,7 @@ class _Converter(ast.NodeTransformer):
     def visit_Name(self, node: ast.Name) -> ast.AST:
         """A read of a name that may be unassigned on some paths: `__lt.bound(name)`."""
         if isinstance(node.ctx, ast.Load) and node.id in self.maybe_unbound and node.id not in self.globals:
-            return ast.copy_location(ast.Call(_attr("bound"), [node], []), node)
+            return ast.copy_location(ast.Call(_attr("bound"), [node, ast.Constant(node.id)], []), node)
         return node
 
     # control flow ---------------------------------------------------------------------

@@ -78,8 +78,8 @@ class TracedUfunc:
         if self.__name__ == "power" and dtype is None and is_tracer(args[0]):
             from .methods import _fast_power
 
-            fast = _fast_power(*args)  # np.power(x, 0.5) of an array is np.sqrt, as `x ** 0.5` is
-            if fast is not None:
+            fast = _fast_power(*args)  # np.power(x, 0.5) of a float array is np.sqrt, as `x ** 0.5` is
+            if fast == "sqrt":  # (np.power(b, 2) of bools is int64, where `b ** 2` is np.square's int8)
                 return sem.ufunc(fast, args[0], numpy=True)
         return windows.carried(sem.ufunc(self.__name__, *args, dtype=dtype, numpy=True), self.__name__, args)
 

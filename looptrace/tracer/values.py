@@ -23,11 +23,15 @@ UNBOUND = Unbound()
 class Undefined:
     """Bound to a name that may be unassigned on some path; any use raises."""
 
-    __slots__ = ("name", "loc", "bounds", "certain")
+    __slots__ = ("name", "loc", "bounds", "certain", "peel")
 
-    def __init__(self, name: str, loc: SourceLoc | None, bounds: tuple = (), certain: bool = False):
+    def __init__(self, name: str, loc: SourceLoc | None, bounds: tuple = (), certain: bool = False,
+                 peel: bool = False):
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "loc", loc)
+        # unassigned before a loop whose body reads it (`if i == 0: acc = x[0] else: acc = f(acc)`): the
+        # first iteration runs on its own (control._run_peeling), where it is assigned, or raises there
+        object.__setattr__(self, "peel", peel)
         # the traced bounds of the loop that may run zero times: where they come from int arguments,
         # the function is traced again with those static (specialize.py), and then the loop surely runs
         object.__setattr__(self, "bounds", bounds)
@@ -36,6 +40,10 @@ class Undefined:
         object.__setattr__(self, "certain", certain)
 
     def _fail(self, *args, **kwargs):
+        if self.peel:
+            from .carries import UnboundBeforeLoop
+
+            raise UnboundBeforeLoop(self.name, self.loc)
         if self.certain:
             raise UnboundLocalError(f"cannot access local variable '{self.name}' where it is not associated "
                                     "with a value")
@@ -104,8 +112,12 @@ class MaybeBound(Undefined):
     del _name, _resolved
 
 
-def bound(x: Any) -> Any:
-    """A read of a name that may be unassigned on some paths (convert.py)."""
+def bound(x: Any, name: str = "") -> Any:
+    """A read of a name that may be unassigned on some paths (convert.py):
+    unassigned on this path for certain (a loop's first iteration run on its
+    own, control._peel_first), Python's UnboundLocalError."""
+    if x is UNBOUND:
+        raise UnboundLocalError(f"cannot access local variable '{name}' where it is not associated with a value")
     return x.resolve() if isinstance(x, MaybeBound) else x
 
 

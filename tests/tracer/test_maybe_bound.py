@@ -97,3 +97,55 @@ def test_names_assigned_on_some_paths(fn, backend):
         else:
             assert got[1] == want[1]
         np.testing.assert_array_equal(b, a)
+
+
+# --- names first assigned inside a loop and read before that on some path (probe L) ----------------------------
+def first_iteration_start(X):
+    for i in range(X.shape[0]):
+        if i == 0:
+            acc = X[0].copy()
+        else:
+            acc = 0.5 * acc + X[i]
+    return acc
+
+
+def previous_value(x):
+    best = 0.0
+    for i in range(x.shape[0]):
+        if i == 0:
+            prev = x[0]
+        d = x[i] - prev
+        prev = x[i]
+        best = max(best, d)
+    return best
+
+
+def read_before_any_write(x):
+    for i in range(x.shape[0]):
+        acc = acc + x[i]  # noqa: F821 - Python's UnboundLocalError at the first iteration
+    return acc
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_name_set_in_the_first_iteration(backend, rng):
+    """`if i == 0: acc = ...` then read from the second iteration on: the
+    first iteration runs on its own (a TraceError 'used before it is assigned'
+    before); a name assigned later in the body is carried with its flag
+    (`prev`: a false UnboundLocalError at run time before)."""
+    X = rng.standard_normal((5, 3))
+    np.testing.assert_allclose(lt.jit(first_iteration_start, backend=backend)(X), first_iteration_start(X))
+    x = rng.standard_normal(6)
+    assert lt.jit(previous_value, backend=backend)(x) == previous_value(x)
+    with pytest.raises(UnboundLocalError, match="'acc'"):
+        lt.jit(read_before_any_write, backend=backend)(x)
+
+
+def test_the_gradient_of_a_first_iteration_start(rng):
+    X = rng.standard_normal((4, 3))
+
+    def loss(X):
+        return first_iteration_start(X).sum()
+
+    g = lt.grad(lt.jit(loss, backend="interpret"))(X)
+    # acc = 0.5**3 X[0] + 0.5**2 X[1] + 0.5 X[2] + X[3]
+    np.testing.assert_allclose(g, np.repeat([[0.125], [0.25], [0.5], [1.0]], 3, axis=1), rtol=1e-12)
