@@ -28,7 +28,9 @@ The check raises OverflowError at run time, naming the user's line. Its test
 is in float64 (|a * b|, |a| ** b, |a| * 2 ** b against 2 ** 63): exact but
 for a result within about 2 ** 10 of 2 ** 63, which it may refuse. A sum or
 difference of two traced Python ints is checked exactly (the result's sign
-against its operands'), except an accumulator's (`s += int(x[i])`, `s -= k`):
+against its operands'), except an offset from a for loop's index (`x[i + k]`:
+bounded by the loop's stop, it leaves 64 bits only for an offset within the
+trip count of 2 ** 63) and an accumulator's (`s += int(x[i])`, `s -= k`):
 a check there would read every partial sum and keep the loop a scan, so
 tracer/python_sums.py checks its exact sum once, after the loop. A counter
 (`n += 1`, a constant step) is not checked.
@@ -63,7 +65,11 @@ def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | 
     if sums or steps:
         covered = shadow_accumulators(program.body, sums, {**steps, **sums}, MESSAGE,
                                       nested_ranges(program.body)) if sums else set()
-        marked = {**marked, **{k: v for k, v in sums.items() if k not in covered},
+        made = {v.id: op for op in walk(program.body) for v in op.outputs}
+        indices = {b.args[0].id for op in walk(program.body) if op.prim.name == "for_loop" for b in op.blocks}
+        # (an offset from a for loop's index, `x[i + k]`: bounded by the loop's stop, not checked)
+        marked = {**marked, **{k: v for k, v in sums.items() if k not in covered and not (
+                      k in made and any(x.id in indices for x in made[k].inputs))},
                   **_data_steps(program.body, steps, covered)}
     if not marked and not divisions and not casts:
         return

@@ -152,19 +152,26 @@ def _always_runs(loop: Op, k: int) -> bool:
 def _hoist_block(body: Block, loop: Op, parent: list[Op], always_runs: bool = True) -> int:
     inside = {v.id for v in body.args}
     moved, kept = [], []
-    raising_kept = False  # an op that may raise stays in the loop: a later one may not pass it
+    checked = False  # a check stays in the loop: an op that may raise does not move past it
     for op in body.ops:
         # an op that may raise moves before the loop only when the loop's block surely
         # runs, else a zero-trip loop would raise where the plain function does not; and
-        # only when nothing before it in the block may raise first (`int(x / y)` with y = 0:
-        # the division's ZeroDivisionError, not int()'s OverflowError)
-        safe = not op.prim.may_raise or always_runs and not raising_kept
-        if safe and is_pure(op) and not any(v.id in inside for v in operands(op)):
+        # not past a check that stays (`int(x / y)` with y = 0: the division's
+        # ZeroDivisionError, not int()'s OverflowError). An invariant check moves too, in order.
+        invariant = not any(v.id in inside for v in operands(op))
+        if op.prim.name == "check":
+            if always_runs and invariant and not checked:
+                moved.append(op)
+            else:
+                kept.append(op)
+                checked = True
+            continue
+        safe = not op.prim.may_raise or always_runs and not checked
+        if safe and is_pure(op) and invariant:
             moved.append(op)
         else:
             kept.append(op)
             inside.update(v.id for v in op.outputs)
-            raising_kept = raising_kept or op.prim.may_raise or op.prim.name == "check"
     if moved:
         body.ops = kept
         at = parent.index(loop)

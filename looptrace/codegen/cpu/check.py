@@ -4,6 +4,7 @@ from __future__ import annotations
 from looptrace.codegen.target import StatementRule
 from looptrace.ops.check import split_inputs
 
+from .emitter import PRELUDE
 from .target import TARGET
 
 
@@ -21,7 +22,10 @@ def _check_lower(em, op) -> None:
     codes = [em.check_code(f) for f in failures]
     shape = preds[0].shape
     if not shape:
+        start = len(em.lines)
         _raise_lines(em, [em.name(p) for p in preds], [v and em.name(v) for v in values], codes)
+        if _before_any_write(em, op):
+            em.lines[start:] = [ln + PRELUDE if "raise " in ln else ln for ln in em.lines[start:]]
         return
     sizes = [em.size(preds[0], k) for k in range(len(shape))]
     # first whether any element fails, as an or-reduction LLVM vectorizes (a loop that may
@@ -40,6 +44,22 @@ def _check_lower(em, op) -> None:
         # a value named in the message is computed before the branch (the fuser may bind names)
         shown = [None if v is None else fz.value_at(v, idx) if v.ndim else em.name(v) for v in values]
         _raise_lines(em, texts, shown, codes)
+
+
+def _before_any_write(em, op) -> bool:
+    """Is `op` a check of the kernel's top level that only scalar work comes
+    before (`dx ** 2` of a Python float: its OverflowError)? Raising there
+    leaves every argument as it was, so it does not keep the kernel from
+    writing into its arguments directly (emitter.emit_program)."""
+    ops = em.program.body.ops
+    if not any(o is op for o in ops):
+        return False
+    for o in ops:
+        if o is op:
+            return True
+        if o.blocks or any(v.ndim for v in o.outputs):
+            return False
+    return False
 
 
 def _raise_lines(em, preds: list[str], values: list, codes) -> None:

@@ -647,10 +647,11 @@ def _written_back_args(program: Program) -> list[int]:
 # before any write)
 _RAISING = ("raise ", "check_", "_batch(", "np.linalg", "objmode", "assert ", "same_shape(", "apart(")
 NO_RAISE = "  # cannot raise"  # ends an object-mode line whose NumPy code raises only out of memory (a sort)
+PRELUDE = "  # before any write"  # ends a raise that comes before anything is written (check.py)
 
 
 def may_raise(lines: list[str]) -> bool:
-    return any(token in line for line in lines if not line.endswith(NO_RAISE) for token in _RAISING)
+    return any(token in line for line in lines if not line.endswith((NO_RAISE, PRELUDE)) for token in _RAISING)
 
 
 def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "kernel") -> str:
