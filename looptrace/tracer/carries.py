@@ -712,6 +712,16 @@ class NoneBeforeLoop(UnsupportedError):  # (and UnboundBeforeLoop below)
         self.name = name
 
 
+class LastOverruns(UnsupportedError):
+    """The last `count` iterations of a counted loop take a slice past the end
+    of its axis that NumPy shortens (windows.check_fits): control._run_peeling
+    runs them on their own, with static starts."""
+
+    def __init__(self, loop, count: int, loc):
+        super().__init__("a slice of this loop's last iterations runs past the end of its axis", loc)
+        self.loop, self.count = loop, count
+
+
 class UnboundBeforeLoop(NoneBeforeLoop):
     """A name unassigned before a loop that its body reads before assigning
     in some iteration (`if i == 0: acc = x[0] else: acc = 0.5 * acc + x[i]`):

@@ -123,6 +123,9 @@ class TraceState:
         self.python_divs: dict[int, str] = {}  # value id -> op name: a division of two Python numbers
         self.python_sums: dict[int, str] = {}  # value id -> op name: a Python-int sum or difference
         self.python_steps: dict[int, str] = {}  # ... of a traced Python int and a constant one
+        # the counted loops (static range, no break) whose bodies are being traced, innermost last:
+        # (index Value, LoopIter, LoopTrace), for windows.check_fits (a last slice NumPy shortens)
+        self.counted: list[tuple] = []
         self.python_casts: dict = {}  # value id -> dtype: a Python int converted to a narrower int dtype
         self.call_depth: dict = {}  # a user function's code -> how many of its calls are being traced
         self.recursed: set = set()  # the user functions that called themselves while traced

@@ -28,7 +28,7 @@ from . import grown, kinds, merge, nests, python_numbers, returns
 from . import semantics as sem
 from .array import Tracer, _visible, is_tracer
 from .checks import RAISED, deferring
-from .carries import (LoopIter, LoopList, NoneBeforeLoop, ShapeChange, ValueSpec, carry_spec_for, join_spec, loop_iterable,
+from .carries import (LastOverruns, LoopIter, LoopList, NoneBeforeLoop, ShapeChange, ValueSpec, carry_spec_for, join_spec, loop_iterable,
                       register_loop, spec_leaves, spec_rebuild, surely_runs)
 from .values import UNBOUND, MaybeBound, Segment, Undefined
 
@@ -706,6 +706,10 @@ def _run_peeling(loop: LoopTrace) -> None:
         loop.run()
     except WidensInLoop:  # the first iteration in the entry's dtype, the rest in the wider one
         _peel_first(loop)
+    except LastOverruns as e:  # the last slices NumPy shortens: those iterations on their own
+        if e.loop is not loop:
+            raise
+        _peel_last(loop, e.count)
     except NoneBeforeLoop as e:
         it = loop.it
         if it is not None and it.static_len is None:
@@ -729,6 +733,20 @@ def _peel_first(loop: LoopTrace) -> None:
     rest = LoopIter(it.start + it.step, it.stop, it.step, it.item_fn, it.static_len - 1)
     _run_peeling(LoopTrace(loop.names, loop.get, loop.set, loop.body_fn, loop.live, loop.live_out, loop.loc,
                            loop.brk, rest, None, loop.scope))
+
+
+def _peel_last(loop: LoopTrace, m: int) -> None:
+    """The loop over all but the last m iterations, then those as
+    straight-line code: `for s in range(0, n, bs): X[s:s + bs]` with a last
+    batch shorter than bs, which NumPy shortens and the traced loop could not
+    (windows.check_fits)."""
+    it = loop.it
+    keep = it.static_len - m
+    rest = LoopIter(it.start, it.start + keep * it.step, it.step, it.item_fn, keep)
+    _run_peeling(LoopTrace(loop.names, loop.get, loop.set, loop.body_fn, loop.live, loop.live_out, loop.loc,
+                           loop.brk, rest, None, loop.scope))
+    for j in range(keep, it.static_len):
+        loop.body_fn(it.item_fn(it.start + j * it.step))
 
 
 def _concrete_bounds(iterable, e: ConcreteIndexError) -> None:
@@ -1047,7 +1065,16 @@ class LoopTrace:
     def _run_body(self, index: Value | None) -> Any:
         item = self.it.item(index) if self.it is not None else None
         if self.it is not None:
-            deferring(lambda: self.body_fn(item))
+            counted = not self.is_while and self.it.static_len is not None and \
+                all(isinstance(b, numbers.Integral) for b in (self.it.start, self.it.step))
+            st = ctx.state()
+            if counted:
+                st.counted.append((index, self.it, self))
+            try:
+                deferring(lambda: self.body_fn(item))
+            finally:
+                if counted:
+                    st.counted.pop()
             self._check_first_return()
             next_index = None
             if self.is_while:

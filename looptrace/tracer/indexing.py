@@ -257,6 +257,10 @@ def _dynamic_part(v: Value, items: list[Item]) -> Value:
     for axis in range(last + 1):
         it = by_axis[axis]
         if it.kind in ("dyn", "dslice"):
+            if it.kind == "dslice" and it.size > 1 and is_tracer(it.start) and isinstance(v.shape[axis], int):
+                from .windows import last_iterations
+
+                last_iterations(it.start, v.shape[axis], it.size, ctx.current_loc())
             starts.append(sem.as_value(it.start, np.int64))
             sizes.append(it.size)
         elif _joins_dynamic(it, items) and it.kind == "slice":

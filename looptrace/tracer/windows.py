@@ -115,6 +115,7 @@ def check_fits(start: Tracer, n: int, k: int, axis: int, loc: SourceLoc | None) 
     from looptrace.ops import get as prim
     from looptrace.ops.check import Failure
 
+    last_iterations(start, n, k, loc)
     bad = sem.ufunc("logical_or", start < 0, start > n - k)
     message = (f"the slice [{{value}}:{{value}} + {k}] runs past the end of axis {axis} (size {n}); NumPy "
                f"would shorten it, but a traced slice keeps its static length {k}, which its shape (or len()) "
@@ -123,6 +124,57 @@ def check_fits(start: Tracer, n: int, k: int, axis: int, loc: SourceLoc | None) 
     failure = Failure(SliceOverrunError(""), loc, message)
     ctx.emit(prim("check"), [sem.as_value(bad, np.bool_), sem.as_value(sem.astype(start, np.int64), np.int64)],
              loc, failures=(failure,))
+
+
+# at most this many last iterations of a loop run on their own for a slice NumPy shortens there
+PEEL_LAST = 4
+
+
+def last_iterations(start: Tracer, n: int, k: int, loc) -> None:
+    """A start that a counted loop's index moves (`x[s:s + bs]` for s in
+    range(0, n, bs)) and that fits in every iteration but the last few:
+    those run on their own (control._peel_last), their slices static and
+    shortened as NumPy's. Raises LastOverruns for that loop."""
+    from .carries import LastOverruns
+
+    st = ctx.state()
+    for index, it, loop in reversed(st.counted):
+        ab = _affine(start.value, index, st.producers)
+        if ab is None or ab[0] == 0:
+            continue
+        starts = [ab[0] * (it.start + j * it.step) + ab[1] for j in range(it.static_len)]
+        fits = [0 <= s <= n - k for s in starts]
+        m = len(fits) - (max((j for j, f in enumerate(fits) if f), default=-1) + 1)
+        if 0 < m <= PEEL_LAST and m < len(fits) and all(fits[:len(fits) - m]):
+            raise LastOverruns(loop, m, loc)
+        return
+
+
+def _affine(v, index, producers: dict, depth: int = 0) -> tuple[int, int] | None:
+    """(a, b) with v = a * index + b, from adds, subtractions, products with
+    constants and int conversions; None where v is not such a function."""
+    if v.id == index.id:
+        return 1, 0
+    if v.is_const:
+        c = np.asarray(v.const)
+        return (0, int(c)) if c.shape == () and c.dtype.kind in "iu" else None
+    op = producers.get(v.id)
+    if op is None or depth > 8:
+        return None
+    name = op.prim.name
+    if name == "convert" and op.out.dtype.kind in "iu":
+        return _affine(op.inputs[0], index, producers, depth + 1)
+    if name in ("add", "subtract", "multiply") and len(op.inputs) == 2:
+        x, y = (_affine(u, index, producers, depth + 1) for u in op.inputs)
+        if x is None or y is None:
+            return None
+        if name == "add":
+            return x[0] + y[0], x[1] + y[1]
+        if name == "subtract":
+            return x[0] - y[0], x[1] - y[1]
+        if x[0] == 0 or y[0] == 0:
+            return x[0] * y[1] + y[0] * x[1], x[1] * y[1]
+    return None
 
 
 def _note_origins(v, slices: tuple) -> None:

@@ -39,10 +39,9 @@ def column_length(X, s):
 def test_the_length_of_a_slice_past_the_end_is_never_its_static_length(backend):
     X = np.arange(1.0, 11.0)
     assert looptrace.jit(batch_count, backend=backend)(X, 5) == batch_count(X, 5)  # the slices fit
-    with pytest.raises(looptrace.SliceOverrunError, match="runs past the end"):
-        looptrace.jit(batch_count, backend=backend)(X, 4)  # NumPy's last slice has 2 elements, not 4
-    with pytest.raises(IndexError, match="runs past the end"):
-        looptrace.jit(batch_means, backend=backend)(X)
+    # NumPy's last slice has 2 elements, not 4: that iteration runs on its own (s36: SliceOverrunError before)
+    assert looptrace.jit(batch_count, backend=backend)(X, 4) == batch_count(X, 4) == 10
+    assert looptrace.jit(batch_means, backend=backend)(X) == pytest.approx(batch_means(X), rel=1e-12)
 
 
 def test_the_length_of_views_of_a_slice_past_the_end():
