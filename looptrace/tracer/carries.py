@@ -369,6 +369,9 @@ def surely_runs(loop) -> bool:
 
 
 def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Spec:
+    if isinstance(entry, NumberDict) and (live or live_out):
+        return NumberDictSpec(list(entry), [carry_spec_for(f"{name}[{k!r}]", e, True, True, loc)
+                                            for k, e in entry.items()])
     if isinstance(entry, NumberList) and (live or live_out):
         return NumberListSpec([carry_spec_for(f"{name}[{k}]", e, True, True, loc) for k, e in enumerate(entry)])
     if isinstance(entry, list) and all(_leafy(e) for e in entry):
@@ -496,6 +499,53 @@ def number_list(x: list) -> list:
         (is_tracer(e) and e.ndim == 0) or isinstance(e, (int, float, np.number)) and not isinstance(e, (bool, np.bool_))
         for e in x)
     return NumberList(x) if ok else x
+
+
+class NumberDict(dict):
+    """A dict display of constant keys whose items the function updates
+    (`stats = {"loss": 0.0, "n": 0}`, then `stats["loss"] += l`; convert.py):
+    carried through loops item by item (`NumberDictSpec`)."""
+
+
+def number_dict(x: dict) -> dict:
+    """`x` as a NumberDict where it is a few numbers or arrays under constant keys."""
+    ok = len(x) <= NUMBER_LIST_LIMIT and all(_leafy(e) for e in x.values())
+    return NumberDict(x) if ok else x
+
+
+class NumberDictSpec(TupleSpec):
+    """A NumberDict carried through a loop: each item by its own spec."""
+
+    kind = "number-dict"
+
+    def __init__(self, keys: list, children: list[Spec]):
+        super().__init__(children)
+        self.keys = keys
+
+    def _parts(self, loop, name, obj=None):
+        entry = loop.entry[name]
+        for key, child in zip(self.keys, self.children):
+            sub_name = f"{name}[{key!r}]"
+            yield child, _SubLoop(loop, sub_name, entry[key]), sub_name, (obj[key] if obj is not None else None)
+
+    def bind(self, loop, name):
+        objs, vals = super().bind(loop, name)
+        return NumberDict(zip(self.keys, objs)), vals
+
+    def result_values(self, loop, body, exit_obj):
+        return super().result_values(loop, body, [exit_obj[k] for k in self.keys])
+
+    def after_loop(self, loop, name, outs):
+        return NumberDict(zip(self.keys, super().after_loop(loop, name, outs)))
+
+    def join(self, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
+        if not (isinstance(exit_obj, dict) and list(exit_obj) == self.keys):
+            raise UnsupportedError(f"dict `{name}`, whose items this loop changes, must keep its keys "
+                                   f"({', '.join(map(repr, self.keys))})", loc)
+        joined = [join_spec(c, entry[k], exit_obj[k], f"{name}[{k!r}]", loc) for k, c in zip(self.keys, self.children)]
+        if all(j is c for j, c in zip(joined, self.children)):
+            return self
+        return NumberDictSpec(self.keys, joined)
 
 
 class NumberListSpec(TupleSpec):

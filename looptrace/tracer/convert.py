@@ -39,6 +39,7 @@ _counter = itertools.count()
 
 # --- name analysis ------------------------------------------------------------------
 _LISTED = threading.local()  # .names: the names bound to a list display in the function being converted
+_DICTS = threading.local()  # .names: ... to a dict display of constant keys whose items it sets
 
 class _Names(ast.NodeVisitor):
     """Names stored and loaded in a statement list, not descending into
@@ -96,6 +97,13 @@ class _Names(ast.NodeVisitor):
         if self.appends and isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and \
                 t.value.id in getattr(_LISTED, "names", ()) and t.value.id not in self.stored:
             self.stored.append(t.value.id)  # `sums[k] += v` of a list display rebinds sums (_Converter)
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        t = node.targets[0] if len(node.targets) == 1 else None
+        if self.appends and isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and \
+                t.value.id in getattr(_DICTS, "names", ()) and t.value.id not in self.stored:
+            self.stored.append(t.value.id)  # `stats["best"] = v` of a dict display rebinds stats (_Converter)
         self.generic_visit(node)
 
 
@@ -202,6 +210,7 @@ class _Converter(ast.NodeTransformer):
         self.closure_writes: list[str] = []
         self.appended: set[str] = set()  # names the function appends to: lists a loop may grow
         self.listed: set[str] = set()  # names bound to a list display (`sums = [0.0, 0.0, 0.0]`)
+        self.dicts: set[str] = set()  # ... to a dict display whose items it sets (`stats["best"] = v`)
         self.maybe_unbound: set[str] = set()  # names assigned on some paths only (conditionally_assigned)
 
     # calls --------------------------------------------------------------------------
@@ -250,6 +259,18 @@ class _Converter(ast.NodeTransformer):
             node = self.generic_visit(node)
             node.value = ast.copy_location(ast.Call(_attr("number_list"), [node.value], []), node.value)
             return node
+        if isinstance(t, ast.Name) and t.id in self.listed and _dict_display(node.value):
+            # `stats = {"loss": 0.0}`, then `stats["loss"] += l`: carried item by item (carries.NumberDict)
+            node = self.generic_visit(node)
+            node.value = ast.copy_location(ast.Call(_attr("number_dict"), [node.value], []), node.value)
+            return node
+        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in self.dicts \
+                and t.value.id not in self.appended:
+            # `stats["best"] = v`: the same dict, rebound so a loop carries the item it changed
+            name = t.value.id
+            node = self.generic_visit(node)
+            call = ast.Call(_attr("set_item"), [node.value, _name(name), _key_expr(t.slice)], [])
+            return ast.copy_location(_assign(name, ast.copy_location(call, node)), node)
         if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in self.appended:
             name = t.value.id
             node = self.generic_visit(node)
@@ -664,14 +685,33 @@ def _list_display(v: ast.expr) -> bool:
         isinstance(v.left, ast.List)
 
 
+def _dict_display(v: ast.expr) -> bool:
+    """`{"loss": 0.0, "n": 0}`: a dict display of constant keys."""
+    return isinstance(v, ast.Dict) and bool(v.keys) and all(
+        isinstance(k, ast.Constant) and isinstance(k.value, (str, int)) for k in v.keys)
+
+
 def _listed_names(fdef: ast.FunctionDef) -> set[str]:
     """Names the function binds to a list display or a repeated one
-    (`counts = [0] * 3`) and updates an item of in place (`counts[k] += 1`)."""
+    (`counts = [0] * 3`) and updates an item of in place (`counts[k] += 1`),
+    or binds to a dict display of constant keys and updates or sets an item
+    of (`stats["loss"] += l`, `stats["best"] = v`)."""
     bound = {n.targets[0].id for n in ast.walk(fdef) if isinstance(n, ast.Assign) and len(n.targets) == 1
              and isinstance(n.targets[0], ast.Name) and _list_display(n.value)}
     updated = {n.target.value.id for n in ast.walk(fdef) if isinstance(n, ast.AugAssign)
                and isinstance(n.target, ast.Subscript) and isinstance(n.target.value, ast.Name)}
-    return bound & updated
+    return (bound & updated) | _dict_names(fdef, updated)
+
+
+def _dict_names(fdef: ast.FunctionDef, updated: set[str]) -> set[str]:
+    dicts = {n.targets[0].id for n in ast.walk(fdef) if isinstance(n, ast.Assign) and len(n.targets) == 1
+             and isinstance(n.targets[0], ast.Name) and _dict_display(n.value)}
+    return dicts & (updated | _item_set(fdef))
+
+
+def _item_set(fdef: ast.FunctionDef) -> set[str]:
+    return {n.targets[0].value.id for n in ast.walk(fdef) if isinstance(n, ast.Assign) and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Subscript) and isinstance(n.targets[0].value, ast.Name)}
 
 
 def _key_expr(key: ast.expr) -> ast.expr:
@@ -986,12 +1026,14 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
         fdef.body = returns.lower_returns(fdef.body, unsupported)
     _LISTED.names = _listed_names(fdef) - {n for s in _own_nodes(fdef) if isinstance(s, ast.Expr)
                                            for n in [_append_target(s)] if n}
+    _DICTS.names = _dict_names(fdef, set()) & _LISTED.names
     conv = _Converter(filename, names_in(fdef.body), global_names)
     conv.maybe_unbound = conditionally_assigned(fdef)
     conv._func_nodes = list(ast.walk(fdef))
     conv.params = params
     conv.appended = {n for s in _own_nodes(fdef) if isinstance(s, ast.Expr) for n in [_append_target(s)] if n}
     conv.listed = _LISTED.names
+    conv.dicts = _DICTS.names
     conv.closure_writes = sorted({n for d in _own_nodes(fdef) if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))
                                   for s in ast.walk(d) if isinstance(s, ast.Nonlocal) for n in s.names}
                                  & (bound - global_names))

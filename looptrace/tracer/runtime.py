@@ -23,7 +23,8 @@ from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .control import and_, compare, contains, for_, if_, ifexp, ld, not_, or_, ret, while_  # noqa: F401
 from .values import bound  # noqa: F401  (a read of a name that may be unassigned: convert.py)
 from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns: tracer/returns.py)
-from .carries import LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip, number_list, register_loop
+from .carries import (LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip, number_dict,  # noqa: F401
+                      number_list, register_loop)
 from .values import Segment
 
 # (copy: copy.copy and copy.deepcopy of a traced array reach Tracer.__copy__ / __deepcopy__)
@@ -169,10 +170,37 @@ def store(value: Any, x: Any, key: Any) -> None:
     x[key] = value
 
 
+def set_item(value: Any, x: Any, key: Any) -> Any:
+    """`x[key] = value` of a name bound to a list or dict display (convert.py):
+    x itself, rebound so a loop carries what changed (a copy under a traced
+    `if`: `_own_copy`)."""
+    x = _own_copy(x)
+    store(value, x, key)
+    return x
+
+
+def _own_copy(x: Any) -> Any:
+    """A list or dict display of numbers changed under a traced condition is
+    changed in a copy, which the name is rebound to: the branches of the `if`
+    are traced one after the other, and a change made in place by one was
+    seen by the other (`if x[i] > 0: sums[0] += x[i] else: sums[1] += x[i]`
+    added every element to both)."""
+    from .carries import NumberDict, NumberList
+
+    if isinstance(x, (NumberList, NumberDict)):
+        f = ctx.state().frame
+        while f is not None and f.kind != "branch":
+            f = f.parent
+        if f is not None:
+            return type(x)(x)
+    return x
+
+
 def aug_item(x: Any, key: Any, op: str, value: Any) -> Any:
     """`x[key] op= value` (convert.py, for a name bound to a list display):
     Python's getitem, in-place operator and setitem, x and key evaluated once."""
     new = getattr(operator, op)(getitem(x, key), value)
+    x = _own_copy(x)
     if isinstance(x, list) and is_tracer(key):
         _store_at_traced(x, key, new)
     else:
