@@ -261,7 +261,8 @@ class ValueSpec(Spec):
     kind = "value"
 
     def __init__(self, dtype, shape, weak, zero_init=False, placeholder=False, keys=None, carry=False):
-        if np.dtype(dtype) == object:  # a Python int past 64 bits carried around a loop (a sentinel 2**64)
+        if np.dtype(dtype) == object or weak and np.dtype(dtype) == np.uint64:
+            # a Python int past int64 carried around a loop (a sentinel 2**63, 2**64)
             raise ctx.big_int_error()
         self.dtype, self.shape, self.weak, self.zero_init = np.dtype(dtype), tuple(shape), weak, zero_init
         self.placeholder = placeholder  # the return slot: a flag guards it, zeros are fine unset

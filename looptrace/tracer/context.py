@@ -332,9 +332,12 @@ def big_int_error(x: int | None = None) -> Exception:
 
 
 def const_value(x: Any, dtype: Any = None) -> Value:
+    if isinstance(x, int) and not isinstance(x, bool) and not -2**63 <= x < 2**63 and \
+            (dtype is None or np.dtype(dtype).kind != "u" or not 0 <= x < 2**64):
+        # a Python int past int64 (a uint64 array's constant excepted: u64 & 0xFFFF...): looptrace's Python
+        # ints are int64s (a comparison with one is exact without it: semantics._beyond_the_ints)
+        raise big_int_error(x)
     arr = np.array(x, dtype=dtype, copy=True)
-    if arr.dtype == object and isinstance(x, int):
-        raise big_int_error(x)  # (a comparison with one is exact without it: semantics._beyond_the_ints)
     arr.flags.writeable = False
     if isinstance(x, np.ndarray) and x.flags.writeable and _LOCAL.stack:
         # a mutable array baked into the program: calls check it is unchanged

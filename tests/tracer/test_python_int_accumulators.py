@@ -334,3 +334,25 @@ def test_a_python_float_power_past_the_float_range_raises():
             f(a)
     ok = np.array([1.5, -2.0, np.inf])
     assert f(ok) == float_powers(ok)
+
+
+def sentinel_2_63(a):
+    m = 2**63
+    for i in range(a.shape[0]):
+        m = min(m, int(a[i]))
+    return m
+
+
+def test_a_python_int_sentinel_of_2_63_is_refused_clearly():
+    """2**63 fits uint64, not int64: a raw OverflowError from inside looptrace before (probe N)."""
+    with pytest.raises(looptrace.UnsupportedError, match="past 64 bits"):
+        looptrace.jit(sentinel_2_63, backend="interpret")(np.array([8, 2, 3]))
+
+
+def uint64_constants(u):
+    return (u & 0xFFFFFFFFFFFFFFFF) ^ (u * 1099511628211 + 2**63)
+
+
+def test_uint64_arrays_keep_their_big_constants():
+    u = np.array([1, 2**63 + 5, 2**64 - 1], dtype=np.uint64)
+    np.testing.assert_array_equal(looptrace.jit(uint64_constants, backend="interpret")(u), uint64_constants(u))
