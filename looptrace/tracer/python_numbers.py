@@ -63,8 +63,9 @@ def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | 
     they may not fit (NumPy 2 raises OverflowError)."""
     divisions, casts, sums, steps = divisions or {}, casts or {}, sums or {}, steps or {}
     if sums or steps:
-        covered = shadow_accumulators(program.body, sums, {**steps, **sums}, MESSAGE,
-                                      nested_ranges(program.body)) if sums else set()
+        covered, step_marks = shadow_accumulators(program.body, sums, {**steps, **sums}, MESSAGE,
+                                                  nested_ranges(program.body))
+        marked = {**marked, **step_marks}
         made = {v.id: op for op in walk(program.body) for v in op.outputs}
         indices = {b.args[0].id for op in walk(program.body) if op.prim.name == "for_loop" for b in op.blocks}
         # (an offset from a for loop's index, `x[i + k]`: bounded by the loop's stop, not checked)
@@ -369,6 +370,14 @@ def _check_ops(op: Op, name: str) -> list[Op]:
         out.append(new)
         return new.out
 
+    if name == "floor_divide":  # -2**63 // -1 only
+        x, y = op.inputs
+        if any(v.is_const and np.all(np.asarray(v.const) != c) for v, c in ((x, -2**63), (y, -1))):
+            return []
+        bad = make("logical_and", [make("equal", [x, literal(np.int64(-2**63))]),
+                                   make("equal", [y, literal(np.int64(-1))])])
+        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(MESSAGE), loc),)}, loc))
+        return out
     if name in ("negative", "absolute"):  # of -2**63 only
         bad = make("equal", [op.inputs[0], literal(np.int64(-2**63))])
         out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(MESSAGE), loc),)}, loc))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from looptrace.ir.core import Block, Op, Value, literal
+from looptrace.ir.core import Block, Op, Value, literal, walk
 from looptrace.ops import get as prim
 from looptrace.ops.check import Failure
 
@@ -39,19 +39,23 @@ def shadow_accumulators(body: Block, traced: dict[int, str], steps: dict[int, st
     shadow sums and exit check (module docstring); `traced` are the ids of the
     Python-int sums and differences of two traced values, `steps` those and
     the ones with a constant operand (`n += 1`); `fits` the known ranges of
-    values (ir/ranges.py `nested_ranges`). Returns the ids of the sums and differences so covered."""
+    values (ir/ranges.py `nested_ranges`). Returns the ids of the sums and differences so covered, and
+    those to check where they run (a constant step of a carried int that starts large or unknown and
+    has other uses: `s = 2**63 - 1`, then `s += 1`)."""
     covered: set[int] = set()
-    _shadow_block(body, traced, steps, message, covered, fits)
-    return covered
+    marks: dict[int, str] = {}
+    _shadow_block(body, traced, steps, message, covered, fits, marks)
+    return covered, marks
 
 
-def _shadow_block(block: Block, traced: dict, steps: dict, message: str, covered: set[int], fits: dict) -> None:
+def _shadow_block(block: Block, traced: dict, steps: dict, message: str, covered: set[int], fits: dict,
+                  marks: dict) -> None:
     ops: list[Op] = []
     for op in block.ops:
         for sub in op.blocks:
-            _shadow_block(sub, traced, steps, message, covered, fits)
+            _shadow_block(sub, traced, steps, message, covered, fits, marks)
         if op.prim.name in ("for_loop", "while_loop"):
-            pre, post = _shadow_loop(op, traced, steps, message, covered, fits)
+            pre, post = _shadow_loop(op, traced, steps, message, covered, fits, marks)
             ops += pre + [op] + post
         else:
             ops.append(op)
@@ -59,7 +63,7 @@ def _shadow_block(block: Block, traced: dict, steps: dict, message: str, covered
 
 
 def _shadow_loop(op: Op, traced: dict, steps: dict, message: str, covered: set[int],
-                 fits: dict) -> tuple[list[Op], list[Op]]:
+                 fits: dict, marks: dict) -> tuple[list[Op], list[Op]]:
     is_for = op.prim.name == "for_loop"
     body = op.blocks[-1]
     first, base = (1, 3) if is_for else (0, 0)
@@ -76,8 +80,14 @@ def _shadow_loop(op: Op, traced: dict, steps: dict, message: str, covered: set[i
         if not is_for and _reads(op.blocks[0], op.blocks[0].args[k]):
             continue  # the loop's condition reads it (`while s < limit`)
         chain = _chain(body, a, steps)
-        if chain is None or not any(o.out.id in traced for o in chain.ops):
-            continue  # no accumulator, or only a counter (`n += 1`)
+        small = _small(init_of(k))
+        if chain is None:  # read otherwise too: `s += 1` of it checked where it runs, unless it starts small
+            if not small:
+                marks.update({o.out.id: steps[o.out.id] for o in walk(body) if len(o.outputs) == 1
+                              and o.out.id in steps and any(v.id == a.id for v in o.inputs)})
+            continue
+        if small and all(o.out.id not in traced and _small_step(o) for o in chain.ops):
+            continue  # a counter from a small start by small steps (`n += 1`): 2**47 steps from leaving 64 bits
         n_carry = len(body.args) - first
         if any(r.id in chain.values and j != k for j, r in enumerate(body.results)) \
                 or body.results[k].id not in chain.values:
@@ -104,6 +114,15 @@ def _shadow_loop(op: Op, traced: dict, steps: dict, message: str, covered: set[i
             shadows[h_arg.id] = shadows[l_arg.id] = a.id
         post += _exit_check(h_out, l_out, loc, message)
     return pre, post
+
+
+def _small_step(op: Op) -> bool:
+    c = next((v for v in op.inputs if v.is_const), None)
+    return c is not None and abs(int(np.asarray(c.const))) < 2**16
+
+
+def _small(init: Value) -> bool:
+    return init.is_const and np.asarray(init.const).shape == () and abs(int(np.asarray(init.const))) < 2**32
 
 
 def _bounded(op: Op, init: Value, chain: "_Chain", fits: dict) -> bool:

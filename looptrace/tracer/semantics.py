@@ -375,7 +375,8 @@ def _kinds(name: str, args: tuple, res: Tracer, numpy: bool) -> None:
 # Python-int operations that leave 64 bits soonest: plain Python then makes a big integer where the
 # compiled code would wrap (tracer/python_numbers.py). Sums and differences of two traced Python ints
 # are recorded apart (`python_sums`): checked only where both sides come from a loop's carried values.
-_GROWING = ("multiply", "power", "left_shift", "negative", "absolute")  # (-x, abs(x) of -2**63: 2**63)
+_GROWING = ("multiply", "power", "left_shift", "negative", "absolute",  # (-x, abs(x) of -2**63: 2**63)
+            "floor_divide")  # (-2**63 // -1)
 _DIVIDING = ("divide", "floor_divide", "remainder")  # of two Python numbers: ZeroDivisionError on 0
 # of Python bools only: Python computes these on ints (NumPy's bool add is a logical or)
 _INT_OF_BOOLS = frozenset({"add", "subtract", "multiply", "negative", "positive", "absolute", "invert",

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import looptrace
+from looptrace.ir.core import walk
 
 B = 2**62
 
@@ -356,3 +357,47 @@ def uint64_constants(u):
 def test_uint64_arrays_keep_their_big_constants():
     u = np.array([1, 2**63 + 5, 2**64 - 1], dtype=np.uint64)
     np.testing.assert_array_equal(looptrace.jit(uint64_constants, backend="interpret")(u), uint64_constants(u))
+
+
+def constant_steps(a):
+    s = 2**63 - 1
+    t = 0
+    for i in range(a.shape[0]):
+        s += 1
+        t -= 2**62
+    return s, t
+
+
+def floor_by_minus_one(a):
+    return int(a[0]) // int(a[1]), divmod(int(a[0]), int(a[1]))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_constant_steps_and_floor_division_past_64_bits_raise(backend):
+    """s += 1 from 2**63 - 1, s -= 2**62 four times, -2**63 // -1: plain
+    Python's big ints; each wrapped silently (probe N W1, W4)."""
+    with pytest.raises(OverflowError, match="64 bits"):
+        looptrace.jit(constant_steps, backend=backend)(np.zeros(4))
+    with pytest.raises(OverflowError, match="64 bits"):
+        looptrace.jit(floor_by_minus_one, backend=backend)(np.array([-2**63, -1]))
+    a = np.array([-7, 2])
+    assert looptrace.jit(floor_by_minus_one, backend=backend)(a) == floor_by_minus_one(a)
+
+
+def counters(x):
+    n, m = 0, 0
+    for i in range(x.shape[0]):
+        n += 1
+        if x[i] > 0:
+            m += 1
+    return n, m
+
+
+def test_small_counters_get_no_exact_sum():
+    """A counter from a small start by small steps cannot leave 64 bits in
+    any loop that ends: no shadow sums, no check."""
+    x = np.random.default_rng(0).standard_normal(9)
+    f = looptrace.jit(counters, backend="interpret")
+    assert f(x) == counters(x)
+    body = next(iter(f._fast.values()))[0].traced.body
+    assert not any(op.prim.name == "check" for op in walk(body))

@@ -177,11 +177,10 @@ def plan(fam: Family, lits: Literals, source: str) -> tuple[Generic | None, tupl
         fam.note(lits)
         return None, ()
     g = widen([*fam.members, lits.values], lits, source)
-    if g is None:
+    values = g.values_for(lits) if g is not None else None
+    if values is None:  # (a literal this kernel cannot take as a parameter: an int past int64)
         fam.note(lits)
         return None, ()
-    values = g.values_for(lits)
-    assert values is not None
     return g, values
 
 
