@@ -278,7 +278,13 @@ def _grown_item(x: list, key: Any) -> Any:
     k = k + n if k < 0 else k
     for e, size in zip(x, sizes):
         if k < size:
-            return grown.GrownElement(sem.as_value(sem.wrap(e.value)[k])) if isinstance(e, Segment) else e
+            if not isinstance(e, Segment):
+                return e
+            grown._readable(e, "indexing")
+            row = sem.wrap(e.value)[k]
+            if e.fields is not None:  # a tuple appended
+                return tuple(grown.GrownElement(sem.as_value(row[j]), weak=e.weak) for j in range(e.fields))
+            return grown.GrownElement(sem.as_value(row), weak=e.weak and e.value.ndim == 1)
         k -= size
     raise AssertionError("unreachable")
 

@@ -285,3 +285,18 @@ def test_tuples_of_two_types_stack_as_numpy_does_and_are_not_read_back(rng):
     np.testing.assert_array_equal(looptrace.jit(indexed_values, backend="interpret")(x), indexed_values(x))
     with pytest.raises(looptrace.UnsupportedError, match="different types"):
         looptrace.jit(indexed_values_back, backend="interpret")(x)
+
+
+def indexed_items(x):
+    L, P = [], []
+    for i in range(x.shape[0]):
+        L.append(i)
+        P.append((x[i], x[i] * 2))
+    return L[-1], L[0], P[1]
+
+
+def test_items_read_at_a_constant_index_keep_their_type(rng):
+    """L.append(i), then L[-1]: a Python int (np.int64 before: probe N W9); a tuple appended reads back a tuple."""
+    x = rng.standard_normal(4)
+    got, want = looptrace.jit(indexed_items, backend="interpret")(x), indexed_items(x)
+    assert got == want and [type(v) for v in got] == [type(v) for v in want]
