@@ -651,6 +651,10 @@ def _segment_value(seg: Segment) -> Tracer:
 def _joined_segment(seg: Segment, axis: int) -> Tracer:
     """The items of a list segment (a loop's appends) concatenated along
     their `axis`: the stacked items with the loop axis merged into it."""
+    if seg.count is not None:
+        raise UnsupportedError("joining the arrays of a list appended to under a condition: its length is known "
+                               "only at run time", ctx.current_loc(),
+                               "fill a preallocated array and keep a count beside it")
     seg.static_length("joining the elements")
     t = _segment_value(seg)
     if t.ndim == 1:

@@ -125,6 +125,13 @@ def array_from_sequence(seq: Sequence) -> Any:
     if any(isinstance(e, Segment) for e in seq):
         from .numpy_api import _array
 
+        if any(isinstance(e, Segment) and e.count is not None for e in seq):
+            from looptrace.errors import UnsupportedError
+
+            raise UnsupportedError("a NumPy function of a list appended to under a condition: its length is "
+                                   "known only at run time", ctx.current_loc(),
+                                   "reduce the values under a mask instead (np.mean(x[x > 0]), "
+                                   "np.where(c, x, 0).sum()), or keep a count beside the list")
         return _array(list(seq))
     if not any(is_tracer(e) or isinstance(e, (list, tuple)) for e in seq):
         return np.array(seq)

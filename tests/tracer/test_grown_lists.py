@@ -300,3 +300,26 @@ def test_items_read_at_a_constant_index_keep_their_type(rng):
     x = rng.standard_normal(4)
     got, want = looptrace.jit(indexed_items, backend="interpret")(x), indexed_items(x)
     assert got == want and [type(v) for v in got] == [type(v) for v in want]
+
+
+def conditional_mean(x):
+    L = []
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            L.append(x[i])
+    return np.mean(L)
+
+
+def conditional_join(x):
+    L = []
+    for i in range(x.shape[0]):
+        if i % 2 == 0:
+            L.append(np.array([x[i], -x[i]]))
+    return np.concatenate(L, axis=0)
+
+
+@pytest.mark.parametrize("fn", [conditional_mean, conditional_join])
+def test_numpy_functions_of_a_list_of_run_time_length_are_refused_clearly(fn, rng):
+    """A raw TypeError about an internal 'Dim' before (probe N C2)."""
+    with pytest.raises(looptrace.UnsupportedError, match="under a condition"):
+        looptrace.jit(fn, backend="interpret")(rng.standard_normal(6))
