@@ -36,7 +36,19 @@ def pick(x, idx):
 
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
 @pytest.mark.parametrize("fn,args", [(minibatches, (np.arange(40.0), 16)), (windows, (np.arange(10.0), 3))])
+def test_short_last_slices_of_a_counted_loop_run_on_their_own(fn, args, backend):
+    """The last iterations whose slices NumPy shortens (up to 4) run as
+    straight-line code with static slices (s36: SliceOverrunError before)."""
+    assert looptrace.jit(fn, backend=backend)(*args) == fn(*args)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn,args", [(minibatches, (np.arange(40.0), 7)), (windows, (np.arange(10.0), 7))])
 def test_a_slice_past_the_end_is_looptrace_s_limit(fn, args, backend):
+    """A batch of 7 over 40 (the last of 5: run on its own) fits; 6 windows of 7 past the end do not."""
+    if fn is minibatches:
+        assert looptrace.jit(fn, backend=backend)(*args) == fn(*args)
+        return
     fn(*args)  # the plain function runs (NumPy shortens the slice)
     with pytest.raises(SliceOverrunError) as e:
         looptrace.jit(fn, backend=backend)(*args)
