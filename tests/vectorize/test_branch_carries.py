@@ -7,19 +7,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import looptrace
+from bench.corpus.algorithms import peak_with_index  # the running maximum with its index and time
 from looptrace.ir.core import walk
-
-
-def peak_with_index(x, t):
-    best = -np.inf
-    at = -1
-    when = 0.0
-    for i in range(x.shape[0]):
-        if x[i] > best:
-            best = x[i]
-            at = i
-            when = t[i]
-    return best, at, when
 
 
 def lowest_unless(x):
