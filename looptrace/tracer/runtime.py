@@ -482,7 +482,7 @@ def call_converted(fn: types.FunctionType, args: tuple, kwargs: dict) -> Any:
         st.foreign_boxes += collections.Counter()  # drop the zero counts
     if isinstance(out, MaybeNone):
         raise UnsupportedError(
-            f"{fn.__name__}() returns None on some paths (it reaches its end without a `return`) and a "
+            f"{fn.__name__}() returns None on some paths (`return None`, a bare `return`, or its end) and a "
             "value on others, chosen by a traced condition; looptrace allows that only for the function "
             "it compiles, not for one it calls", ctx.current_loc(),
             "return a value on every path (a sentinel such as -1 or np.nan) and test for it")
