@@ -1021,8 +1021,17 @@ class ListSpec(Spec):
         loop = self.list_state.loop
         trips = loop.it.static_len if loop.it is not None else None
         if trips is None:
-            raise UnsupportedError("a list appended to under a data-dependent condition needs a loop "
-                                   "with a static trip count (a for loop over a static range)", loc)
+            message = ("a list appended to under a data-dependent condition needs a loop with a static trip "
+                       "count (a for loop over a static range)")
+            bounds = [b for b in (loop.it.start, loop.it.stop, loop.it.step) if is_tracer(b)] \
+                if loop.it is not None else []
+            if bounds:  # range(n) of an int argument: specialized on n (specialize.py)
+                from .static import UnsupportedConcrete, concrete_error
+
+                e = concrete_error(bounds, message, "pass the count in static_argnames", cls=UnsupportedConcrete)
+                e.loc = loc
+                raise e
+            raise UnsupportedError(message, loc)
         capacity = max(trips * max(self.appends_this_round, 1), 1)  # >= 1 row: the body writes one
         dtype, shape = self.elem
         new = ListSpec(self.entry)

@@ -63,3 +63,17 @@ def test_two_conditions_and_an_argument(rng):
 def test_a_filtered_sum_is_a_masked_reduction(fn, kind, rng):
     (loop,) = looptrace.explain(looptrace.jit(fn, backend="interpret"), rng.standard_normal(9)).loops
     assert loop.kind == kind
+
+
+def kept_of_first_n(x, n):
+    return np.array([x[i] * 2 for i in range(n) if x[i] > 0])
+
+
+def test_a_filtered_list_over_range_of_an_int_argument_specializes_on_it(rng):
+    """A list appended to under a condition needs a static trip count: range(n)
+    of an int argument is specialized on n ("needs a static trip count" before)."""
+    x = rng.standard_normal(8)
+    f = looptrace.jit(kept_of_first_n, backend="interpret")
+    for n in (6, 3):
+        np.testing.assert_array_equal(f(x, n), kept_of_first_n(x, n))
+    assert any("specialized on `n`" in note for note in f.explain(x, 6).notes)
