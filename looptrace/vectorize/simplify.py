@@ -152,12 +152,13 @@ def _always_runs(loop: Op, k: int) -> bool:
 def _hoist_block(body: Block, loop: Op, parent: list[Op], always_runs: bool = True) -> int:
     inside = {v.id for v in body.args}
     moved, kept = [], []
-    checked = False  # a check stays in the loop: an op that may raise does not move past it
+    checked = False  # a check stays in the loop: later checks stay too (their order is the user's)
     for op in body.ops:
         # an op that may raise moves before the loop only when the loop's block surely
-        # runs, else a zero-trip loop would raise where the plain function does not; and
-        # not past a check that stays (`int(x / y)` with y = 0: the division's
-        # ZeroDivisionError, not int()'s OverflowError). An invariant check moves too, in order.
+        # runs, else a zero-trip loop would raise where the plain function does not. An
+        # invariant check moves too, in order (`int(x / y)` with y = 0: the division's
+        # ZeroDivisionError, then int()'s OverflowError). (Keeping an op that may raise
+        # behind a check that stays broke the vectorizer's rewrite of such loops.)
         invariant = not any(v.id in inside for v in operands(op))
         if op.prim.name == "check":
             if always_runs and invariant and not checked:
@@ -166,7 +167,7 @@ def _hoist_block(body: Block, loop: Op, parent: list[Op], always_runs: bool = Tr
                 kept.append(op)
                 checked = True
             continue
-        safe = not op.prim.may_raise or always_runs and not checked
+        safe = not op.prim.may_raise or always_runs
         if safe and is_pure(op) and invariant:
             moved.append(op)
         else:

@@ -70,3 +70,27 @@ def test_generated_data(values):
     got = looptrace.jit(peak_with_index, backend="interpret")(x, t)
     np.testing.assert_equal(got, peak_with_index(x, t))
     assert [type(v) for v in got] == [type(v) for v in peak_with_index(x, t)]
+
+
+def gathered_rows(X, Y, ia, idx, out):
+    n, m = X.shape
+    acc = 0.0
+    for i in range(n):
+        for j, xv in enumerate(X[i]):
+            acc = acc * 0.5 + min((Y[i, j] * Y[i, j]), min(float(ia[i] % 3), X[idx[i], j]))
+            out[i, j] = acc
+        out[i, 0:2] += np.tanh((X[n - 1 - i] - Y[i]))[1:3]
+    return out, acc
+
+
+@pytest.mark.parametrize("n", [1, 4])
+def test_a_loop_whose_invariant_reads_follow_a_check(n, rng):
+    """An op that may raise kept in the loop behind a check broke the
+    vectorizer's rewrite ('value read before it is defined': generated
+    program 2d seed 203); invariant checks now move out in order instead."""
+    X, Y = rng.standard_normal((n, 3)), rng.standard_normal((n, 3))
+    ia, idx = rng.integers(0, 9, n), rng.integers(0, n, n)
+    want = gathered_rows(X, Y, ia, idx, np.zeros((n, 3)))
+    got = looptrace.jit(gathered_rows, backend="interpret")(X, Y, ia, idx, np.zeros((n, 3)))
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    assert got[1] == pytest.approx(want[1], rel=1e-12)
