@@ -215,6 +215,14 @@ class _Converter(ast.NodeTransformer):
 
     # calls --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.AST:
+        if isinstance(node.func, ast.Name) and node.func.id in ("any", "all") and len(node.args) == 1 \
+                and not node.keywords and _simple_comprehension(node.args[0]):
+            # any(c(t) for t in x): a loop traced once, each item tested only while Python would (runtime.comp_any)
+            gen = node.args[0]
+            call = ast.Call(_attr("comp_any"), [ast.Constant(node.func.id), self._element_fn(gen),
+                                                self.visit(gen.generators[0].iter), _loc(gen, self.filename),
+                                                self._condition_fns(gen)], [])
+            return ast.fix_missing_locations(ast.copy_location(call, node))
         if isinstance(node.func, ast.Name) and node.func.id == "sum" and 1 <= len(node.args) <= 2 \
                 and not node.keywords and _simple_comprehension(node.args[0]):
             # sum(f(i) for i in range(n)): an accumulation traced once (runtime.comp_sum)

@@ -122,10 +122,38 @@ def comp_sum(fn: Callable, iterable: Any, start: Any, loc: tuple, conds: tuple =
     return _comp_loop("sum()", start, iterable, loc, conds, lambda acc, item: acc + fn(item))
 
 
-def _comp_loop(name: str, start: Any, iterable: Any, loc: tuple, conds: tuple, step: Callable) -> Any:
+def comp_any(which: str, fn: Callable, iterable: Any, loc: tuple, conds: tuple = ()) -> Any:
+    """`any(fn(t) for t in iterable if c(t))` (and all()): over a range or an
+    array, a loop traced once; an item is computed only while the answer is
+    open, as Python's short-circuit computes it (its errors too)."""
+    real = builtins.any if which == "any" else builtins.all
+    if not _loopable(iterable):
+        return real(fn(t) for t in comp_iter(iterable, loc) if builtins.all(c(t) for c in conds))
+    name = f"{which}()"
+    done = True if which == "any" else False  # the value that ends it
+
+    def step(acc: Any, item: Any) -> Any:
+        v = pybuiltins._bool(fn(item))
+        return pybuiltins._bool(sem.ufunc("logical_or" if which == "any" else "logical_and", acc, v)) \
+            if is_tracer(acc) or is_tracer(v) else (acc or v if which == "any" else acc and v)
+
+    state = {name: not done}
+
+    def open_(item: Any) -> Any:  # (the answer not decided yet: Python goes on)
+        acc = state[name]
+        return sem.ufunc("not_equal", acc, done) if is_tracer(acc) else acc != done
+
+    out = _comp_loop(name, not done, iterable, loc, (open_, *conds), step, state)
+    return pybuiltins._bool(out) if is_tracer(out) else builtins.bool(out)
+
+
+def _comp_loop(name: str, start: Any, iterable: Any, loc: tuple, conds: tuple, step: Callable,
+               state: dict | None = None) -> Any:
     """A comprehension's loop: `name` (the carried name explain reports) holds
-    `start`, then step(it, item) for each item where every condition holds."""
-    state = {name: start}
+    `start`, then step(it, item) for each item where every condition holds
+    (`state`: the dict holding it, where a condition reads it)."""
+    state = {} if state is None else state
+    state[name] = start
     get, put = (lambda: (state[name],)), (lambda vals: state.__setitem__(name, vals[0]))
 
     def when(item, rest: tuple) -> None:

@@ -77,3 +77,25 @@ def test_a_filtered_list_over_range_of_an_int_argument_specializes_on_it(rng):
     for n in (6, 3):
         np.testing.assert_array_equal(f(x, n), kept_of_first_n(x, n))
     assert any("specialized on `n`" in note for note in f.explain(x, 6).notes)
+
+
+def any_all(x, t):
+    return any(x[i] > 1.5 for i in range(x.shape[0])), all(abs(v) < t for v in x if v > 0)
+
+
+def short_circuit(x):
+    return any(1.0 / float(v) > 0 for v in x)  # a later 0.0 is never divided by: Python stops at the first True
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_any_and_all_of_a_generator(backend, rng):
+    """any()/all() of a generator over a range or an array: a loop traced once
+    (it was unrolled while tracing, and a traced `if` clause a TraceError),
+    computing items only while Python would."""
+    f = looptrace.jit(any_all, backend=backend)
+    for x in (rng.standard_normal(20), rng.standard_normal(20) * 0.1):
+        assert f(x, 1.0) == any_all(x, 1.0) and type(f(x, 1.0)[0]) is bool
+    x = np.array([1.0, 0.0, 2.0])
+    assert looptrace.jit(short_circuit, backend=backend)(x) is short_circuit(x) is True
+    with pytest.raises(ZeroDivisionError):
+        looptrace.jit(short_circuit, backend=backend)(np.array([-1.0, 0.0]))
