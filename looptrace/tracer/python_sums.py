@@ -17,9 +17,15 @@ terms. After the loop, `q = h + (l >> 32)` is the true sum divided by 2 ** 32,
 rounded down: it fits in 32 bits exactly where the true sum fits in 64, else
 an OverflowError names the user's line.
 
+A term may be a constant (`s += 1` from 2**63 - 1, `s -= 2**62`); a counter
+from a small start by small constant steps (`n += 1`) gets no exact sum (it
+is 2**47 steps from leaving 64 bits), nor does a sum whose terms' ranges and
+static trip count bound it (`_bounded`).
+
 An accumulator with any other use in the loop (compared, stored, multiplied,
 copied into another carry, passed into an inner loop) keeps a check after each
-of its additions (python_numbers._check_ops), as before.
+of its additions (python_numbers._check_ops), and after each of its constant
+steps unless it starts small.
 """
 from __future__ import annotations
 

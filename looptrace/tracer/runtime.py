@@ -130,14 +130,14 @@ def comp_any(which: str, fn: Callable, iterable: Any, loc: tuple, conds: tuple =
     if not _loopable(iterable):
         return real(fn(t) for t in comp_iter(iterable, loc) if builtins.all(c(t) for c in conds))
     name = f"{which}()"
-    done = True if which == "any" else False  # the value that ends it
+    done = which == "any"  # the value that ends it
 
     def step(acc: Any, item: Any) -> Any:
         v = pybuiltins._bool(fn(item))
         return pybuiltins._bool(sem.ufunc("logical_or" if which == "any" else "logical_and", acc, v)) \
             if is_tracer(acc) or is_tracer(v) else (acc or v if which == "any" else acc and v)
 
-    state = {name: not done}
+    state: dict = {}  # (filled by _comp_loop; the condition reads it)
 
     def open_(item: Any) -> Any:  # (the answer not decided yet: Python goes on)
         acc = state[name]
