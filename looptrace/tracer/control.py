@@ -297,7 +297,12 @@ def materialize_views(exits: tuple, entry) -> tuple:
 
 def _read_now(x: Any) -> Any:
     if is_tracer(x):
-        return x if x.base is None and x._box.frame is ctx.state().frame else Tracer(x.value, weak=x.weak)
+        if x.base is None and x._box.frame is ctx.state().frame:
+            return x
+        out = Tracer(x.value, weak=x.weak)
+        if x.base is None:  # a name bound to an outer value (`second = best`) keeps its type's tags
+            out.array0d, out.pyflag, out.kinds = x.array0d, x.pyflag, x.kinds
+        return out
     if type(x) in (tuple, list) and all(_array_like(e) or type(e) in (tuple, list, dict) for e in x):
         return type(x)(_read_now(e) for e in x)
     if type(x) is dict:

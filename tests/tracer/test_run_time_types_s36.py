@@ -121,3 +121,28 @@ def test_sorted_with_a_nan_is_refused_at_run_time():
     assert f(np.array([3.0, -2.0])) == sorted_items(np.array([3.0, -2.0]))
     with pytest.raises(looptrace.UnsupportedError, match="NaN"):
         f(np.array([np.nan, 1.0]))
+
+
+def top_two(x):
+    best = 0.0
+    second = 0.0
+    for i in range(x.shape[0]):
+        h = x[i]
+        if h > best:
+            second = best
+            best = h
+    return best, second
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_name_bound_to_a_carry_of_two_types_keeps_its_tag(backend, rng):
+    """`second = best` in a branch: best is the Python float 0.0 or an
+    np.float64, chosen at run time; second took the then-branch's type as
+    np.float64 always (probe N W8: the branch's exit was read afresh,
+    control._read_now, dropping the carry's type tag)."""
+    f = looptrace.jit(top_two, backend=backend)
+    x = rng.standard_normal(8)
+    for data in (np.sort(np.abs(x))[::-1].copy(), x, -np.abs(x), np.abs(x[:1]) + 1):
+        want, got = top_two(data), f(data)
+        assert [type(v) for v in got] == [type(v) for v in want]
+        assert got == pytest.approx(want)
