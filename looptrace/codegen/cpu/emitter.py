@@ -36,6 +36,7 @@ from looptrace.ir.core import (
     free_values,
     walk,
 )
+from looptrace.codegen.wrapping import wrapping_ops
 from looptrace.ir.ranges import nested_ranges
 
 from .mathlib import NO_GATHERS, WIDE_VECTORS
@@ -98,6 +99,7 @@ class Emitter(BlockWalker):
         # `nested_ranges`; affine in the index of a loop with constant bounds,
         # ir/affine.py, added per loop): their bound checks go
         self.ranges: dict[int, tuple[int, int]] = nested_ranges(program.body)
+        self.wrapping: set[int] = wrapping_ops(program.body)  # id() of int64 ops that may wrap (codegen/wrapping.py)
         # the indices of loops whose start is computed: a range known >= 0 is told to LLVM where
         # one indexes an array (`start_in_bounds`)
         self.computed_starts: set[int] = {o.blocks[0].args[0].id for o in walk(program.body)

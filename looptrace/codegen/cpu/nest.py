@@ -37,7 +37,7 @@ from looptrace.ir.primitive import folded_axes
 from looptrace.ir.ranges import progression
 
 from .costs import MATHLIB, cost_factor, element_cost
-from .scalar import float64_closed, latency_call
+from .scalar import element_expr, float64_closed, latency_call
 from .target import TARGET
 from .text import as_int64, cast, dtype_text, literal
 
@@ -162,7 +162,7 @@ class Fuser:
             return rule.element(self, op, idx)
         args = [self.value_at(u, broadcast_index(u, op.out, idx)) for u in op.inputs]
         expr = latency_call(op, args) if self.em.latency_bound(op) else None
-        expr = expr or rule.expr(args, [u.dtype for u in op.inputs], op.out.dtype)
+        expr = expr or element_expr(self.em, op, args)
         t = self.em.fresh()
         self.em.line(f"{t} = {expr if float64_closed(op) else cast(expr, op.out.dtype)}")
         return t

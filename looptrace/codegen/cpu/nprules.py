@@ -28,6 +28,12 @@ comparing with the plain function: wrong answers before these).
 - csqrt(z): complex square root that does not overflow past 1e308 (Numba's does)
   ((1+1j)/0 is inf+infj, 0j/0 nan+nanj) where Numba's raised
   ZeroDivisionError.
+- wrap_add / wrap_sub / wrap_mul / wrap_neg: int64 arithmetic that wraps
+  as NumPy's does. Numba marks a signed `+` `nsw` (no signed wrap), so
+  LLVM may fold as if it never wrapped: `x + (-2**63)` became `x | -2**63`
+  and `x + (2**63 - 1) < 0` became `x < -(2**63 - 1)` (wrong answers where
+  the plain function wraps). These are the same instructions without the
+  flag (an intrinsic: cheaper for Numba to type than the operator).
 - sign_f(x): np.sign of a float: +0.0 for either zero (Numba's gave -0.0
   for -0.0); of an unsigned integer the emitter writes `x > 0` (Numba's
   np.sign read 200 as a uint8 as negative: 255).
@@ -38,6 +44,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.core import types
+from numba.extending import intrinsic
 
 from looptrace.codegen import scalar_algorithms
 
@@ -158,3 +166,39 @@ def cdiv(a, b):
     if b.real == 0.0 and b.imag == 0.0:
         return complex(a.real / b.real, a.imag / b.real)
     return a / b
+
+
+def _wrapping(name: str):
+    def typer(typingctx, *operands):
+        if not all(isinstance(t, (types.Integer, types.Boolean)) for t in operands):
+            return None
+
+        def codegen(context, builder, sig, args):
+            xs = [context.cast(builder, a, t, types.int64) for a, t in zip(args, sig.args)]
+            if name == "neg":
+                return builder.neg(xs[0])
+            return getattr(builder, name)(xs[0], xs[1])
+
+        return types.int64(*operands), codegen
+
+    return typer
+
+
+@intrinsic
+def wrap_add(typingctx, a, b):
+    return _wrapping("add")(typingctx, a, b)
+
+
+@intrinsic
+def wrap_sub(typingctx, a, b):
+    return _wrapping("sub")(typingctx, a, b)
+
+
+@intrinsic
+def wrap_mul(typingctx, a, b):
+    return _wrapping("mul")(typingctx, a, b)
+
+
+@intrinsic
+def wrap_neg(typingctx, a):
+    return _wrapping("neg")(typingctx, a)

@@ -49,8 +49,7 @@ from looptrace.ops.shape import is_reshape_like
 
 from .costs import MATHLIB, element_cost
 from .emitter import Emitter
-from .scalar import float64_closed
-from .target import TARGET
+from .scalar import element_expr, float64_closed
 from .text import cast, dtype_text
 
 # Points a block runs through all the steps: with a few state arrays of float64 it stays in L1,
@@ -240,7 +239,7 @@ def _chain_text(em: Emitter, chain: list[Op], row: Value, value: str) -> str:
     output's element is `value`: one temporary per op."""
     for o in chain:
         args = [value if w is row else em.name(w) for w in o.inputs]
-        expr = TARGET.rule(o.prim).expr(args, [w.dtype for w in o.inputs], o.out.dtype)
+        expr = element_expr(em, o, args)
         value, row = em.fresh(), o.out
         em.line(f"{value} = {expr if float64_closed(o) else cast(expr, o.out.dtype)}")
     return value

@@ -103,6 +103,19 @@ def _exact_unsigned_comparison(name: str, args: list[str], in_dtypes) -> str:
     return f"({when_negative} if {s} < 0 else ({a} {INFIX[name]} {b}))"
 
 
+_WRAPPING = {"add": "wrap_add({0}, {1})", "subtract": "wrap_sub({0}, {1})", "multiply": "wrap_mul({0}, {1})",
+             "negative": "wrap_neg({0})", "square": "wrap_mul({0}, {0})"}
+
+
+def element_expr(em, op, args: list[str]) -> str:
+    """The element expression of the elementwise `op`: its rule's, or, for
+    int64 arithmetic that may wrap (codegen/wrapping.py), one with no `nsw`
+    flag for LLVM to fold (nprules.py `wrap_add`)."""
+    if id(op) in em.wrapping:
+        return _WRAPPING[op.prim.name].format(*args)
+    return TARGET.rule(op.prim).expr(args, [u.dtype for u in op.inputs], op.out.dtype)
+
+
 def ufunc_expr(name: str):
     def expr(args: list[str], in_dtypes, out_dtype) -> str:
         call = _mathlib_call(name, args, in_dtypes)
