@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import inspect
+import itertools
+import linecache
 import threading
 import types
 from typing import Any, Callable
@@ -214,12 +216,28 @@ def _jit_of(fn: Callable, backend: str) -> JitFunction:
     if not isinstance(fn, types.FunctionType) and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
         # a bound method (`lt.grad(model.loss)`), a functools.partial, an object with __call__: a def
         # of its own parameters calling it, traced as the user's code (tracer/runtime.py `_user_callable`)
-        names = [p.name for p in params]
-        ns: dict = {"fn": fn}
-        exec(f"def {getattr(fn, '__name__', 'function')}({', '.join(names)}):\n"
-             f"    return fn({', '.join(names)})", ns)
-        return JitFunction(ns[getattr(fn, "__name__", "function")], backend=backend)
+        names = ", ".join(p.name for p in params)
+        return JitFunction(_calling(fn, getattr(fn, "__name__", "function"), names), backend=backend)
     return JitFunction(fn, backend=backend)
+
+
+_WRAPPERS = itertools.count()
+
+
+def _calling(fn: Callable, name: str, params: str) -> Callable:
+    """`def name(params): return fn(params)`, whose source the tracer reads
+    (linecache): traced as the user's code, the call into `fn` is converted
+    (its traced `if`s, probe P E4) and what it reads of the object a method
+    is bound to (`self.w`) is reached through `fn`, guarded, not baked in at
+    the first call (probe P W1). Run from a string, it was plain Python."""
+    if not name.isidentifier():
+        name = "function"
+    filename = f"<looptrace: calls {name}, #{next(_WRAPPERS)}>"
+    src = f"def {name}({params}):\n    return fn({params})\n"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    ns: dict = {"fn": fn}
+    exec(compile(src, filename, "exec"), ns)
+    return ns[name]
 
 
 class _VarargsJit:
@@ -238,10 +256,8 @@ class _VarargsJit:
         n = len(args)
         with self._lock:
             if n not in self.by_arity:
-                names = [f"a{i}" for i in range(n)]
-                ns: dict = {"fn": self.fn}
-                exec(f"def wrapper({', '.join(names)}):\n    return fn({', '.join(names)})", ns)
-                self.by_arity[n] = JitFunction(ns["wrapper"], backend=self.backend)
+                names = ", ".join(f"a{i}" for i in range(n))
+                self.by_arity[n] = JitFunction(_calling(self.fn, "wrapper", names), backend=self.backend)
         self._local.current = self.by_arity[n]
         return list(args)
 

@@ -405,6 +405,7 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     target = _user_callable(fn)
     if target is not None:  # a bound method, classmethod, functools.partial, or object with __call__
         f, lead, kw = target
+        _reached_through(fn, lead, kw)
         return call(f, *lead, *args, **{**kw, **kwargs})
     if isinstance(fn, np.vectorize):  # @np.vectorize made outside: one traced loop (np_surface.py)
         from .np_surface import from_numpy_vectorize
@@ -419,6 +420,26 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
             raise runtime_length_error(f"{getattr(fn, '__name__', 'this call')}()") from e
         raise
+
+
+def _reached_through(fn: Any, lead: tuple, kw: dict) -> None:
+    """The object a method is bound to (the arguments a partial holds), read
+    from outside the function (`fn = model.loss` a global, grad's wrapper of a
+    bound method): reached through fn's source, so what the call reads of it
+    (`self.w`) is guarded or an implicit argument, not baked in (probe P W1)."""
+    from . import external
+
+    ex = external.current()
+    src = ex.source_of(fn) if ex is not None else None
+    if src is None:
+        return
+    if isinstance(fn, types.MethodType):
+        ex.register(lead[0], src.attr("__self__"))
+    elif isinstance(fn, functools.partial):
+        for k, a in enumerate(lead):
+            ex.register(a, src.attr("args").item(k))
+        for name, a in kw.items():
+            ex.register(a, src.attr("keywords").item(name))
 
 
 def _user_callable(fn: Any) -> tuple | None:

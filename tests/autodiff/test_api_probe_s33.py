@@ -182,3 +182,54 @@ def test_grad_of_a_bound_method():
     out, vjp_fn = lt.vjp(m.loss, x)
     assert out == pytest.approx(m.loss(x))
     np.testing.assert_allclose(vjp_fn(1.0)[0], _fd(m.loss, [x], 0), rtol=1e-6)
+
+
+class _Scaled:
+    def __init__(self, s, W):
+        self.s, self.W = s, W
+
+    def loss(self, x):
+        return np.sum(np.tanh(self.W @ x)) * self.s
+
+    def gated(self, x):
+        total = 0.0
+        for i in range(x.shape[0]):
+            if x[i] > 0:
+                total += x[i] * self.s
+            else:
+                total -= x[i] ** 2
+        return total
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("jitted", [False, True])
+def test_grad_of_a_bound_method_reads_the_object_at_each_call(backend, jitted, rng):
+    """grad of `obj.loss` (or of lt.jit(obj.loss)) saw `obj.s` and `obj.W` as
+    they were at the first call: the wrapper grad made of it ran as plain
+    Python while tracing, baking them in (probe P W1)."""
+    obj = _Scaled(1.0, rng.standard_normal((2, 2)))
+    x = rng.standard_normal(2)
+    fn = lt.jit(obj.loss, backend=backend) if jitted else obj.loss
+    vg = lt.value_and_grad(fn, backend=None if jitted else backend)
+    vg(x)
+    obj.s, obj.W = 3.0, obj.W * 2.0
+    v, g = vg(x)
+    t = np.tanh(obj.W @ x)
+    assert v == pytest.approx(obj.loss(x))
+    np.testing.assert_allclose(g, obj.s * (obj.W.T @ (1 - t ** 2)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_grad_of_a_bound_method_or_star_args_converts_its_ifs(backend, rng):
+    """A traced `if` in a bound method or a *args function under grad was
+    'a traced value used as a Python bool' (probe P E4)."""
+    obj = _Scaled(2.0, None)
+    x = rng.standard_normal(6)
+    g = lt.grad(obj.gated, backend=backend)(x)
+    np.testing.assert_allclose(g, np.where(x > 0, 2.0, -2 * x), rtol=1e-12)
+
+    def star(*xs):
+        return obj.gated(xs[0]) * 1.0
+
+    g = lt.grad(star, backend=backend)(x)
+    np.testing.assert_allclose(g, np.where(x > 0, 2.0, -2 * x), rtol=1e-12)
