@@ -28,6 +28,7 @@ def _dyn_slice_lower(em, op) -> None:
     x = op.inputs[0]
     if id(op) in em.plan.element_reads:  # one element, read as a scalar here (planning/fusion.py)
         idx = em.dynamic_index(x, list(op.inputs[1:]), op.attrs["sizes"], drop=True)
+        idx += ["0"] * (x.ndim - len(op.inputs[1:]))  # the axes no start names: one long, at 0
         em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(idx)}]")
         em.define(op.out)
         em.elements.add(op.out.id)

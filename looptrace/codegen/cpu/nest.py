@@ -637,7 +637,14 @@ def _emit_lazy_select(em: Emitter, op: Op) -> None:
                 em.emit_op(o)
             same = v.const is None and v.dtype == op.out.dtype  # else both branches' types must agree
             # (an operand computed where it is read, `select(c, [-1.0], [-1.0])`: its element here)
-            text = Fuser(em).value_at(v, ["0"] * v.ndim) if v.id in em.plan.inlined else em.name(v)
+            if v.id in em.plan.inlined:
+                text = Fuser(em).value_at(v, ["0"] * v.ndim)
+            elif v.ndim and v.const is not None:
+                text = literal(np.asarray(v.const).reshape(-1)[0], v.dtype)
+            elif v.ndim and v.id not in em.elements:  # a one-element view (`y[i - 1]` of a (n, 1) row)
+                text = f"{em.name(v)}[{', '.join('0' for _ in range(v.ndim))}]"
+            else:
+                text = em.name(v)
             em.line(f"{out} = {text if same else cast(text, op.out.dtype)}")
     em.define(op.out)
     if op.out.ndim:  # one element, held as its scalar (stores and reads take it by name)
