@@ -119,8 +119,8 @@ _attach_batching_rules()
 
 
 # --- VJP rules ---
-# sum: broadcast the cotangent back. prod: g * out / x (inputs must be
-# nonzero). max/min: the cotangent goes to the positions equal to the
+# sum: broadcast the cotangent back. prod: g times the product of the others
+# (`_prod_vjp`). max/min: the cotangent goes to the positions equal to the
 # result, split evenly among ties. Boolean reductions and argmax/argmin are
 # not differentiable.
 def _sum_vjp(b, g, op):
@@ -130,10 +130,22 @@ def _sum_vjp(b, g, op):
 
 
 def _prod_vjp(b, g, op):
+    """The product of the other elements, without dividing by a zero (out / x
+    gave NaN at an x == 0, probe P C1): out / x where x is not 0; at the one
+    zero of its slice, the product of the rest; 0 where there are two."""
     from looptrace.ops.vjp_helpers import broadcast_back
 
     (x,), axes = op.inputs, op.attrs["axes"]
-    return b.div(b.mul(broadcast_back(b, g, x, axes), broadcast_back(b, op.out, x, axes)), x)
+    axes = tuple(sorted(axes))
+    zero = b.lit(0, x)
+    is_zero = b.emit("equal", x, zero)
+    nonzero = b.emit("select", is_zero, b.emit("broadcast_to", b.lit(1, x), shape=tuple(x.shape)), x)
+    rest = broadcast_back(b, b.emit("reduce_prod", nonzero, axes=axes), x, axes)  # of the nonzero elements
+    zeros = b.reduce_sum(b.convert(is_zero, np.int64), axes)
+    lone = broadcast_back(b, b.emit("equal", zeros, b.lit(1, zeros)), x, axes)
+    at_zero = b.emit("select", lone, rest, b.zeros_like(x))
+    others = b.emit("select", is_zero, at_zero, b.div(broadcast_back(b, op.out, x, axes), nonzero))
+    return b.mul(broadcast_back(b, g, x, axes), others)
 
 
 def _extremum_vjp(b, g, op):

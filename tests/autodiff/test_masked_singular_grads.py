@@ -65,3 +65,38 @@ def test_a_log_space_recursion_through_unreachable_states(rng):
     g = looptrace.grad(f)(lp, ext)
     assert np.all(np.isfinite(g))
     np.testing.assert_allclose(g, central(lambda p: ctc_like(p, ext), lp), rtol=1e-5, atol=1e-8)
+
+
+def _prod_all(x):
+    return np.prod(x)
+
+
+def _prod_rows(X):
+    return np.sum(np.prod(X, axis=1) * np.arange(1.0, X.shape[0] + 1))
+
+
+def _prod_in_loop(X):
+    s = 0.0
+    for i in range(X.shape[0]):
+        s += np.prod(X[i, :i + 1])
+    return s
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn,shape,zeros", [
+    (_prod_all, (5,), [1]), (_prod_all, (5,), [1, 3]), (_prod_rows, (3, 4), [(0, 2), (2, 0), (2, 3)]),
+    (_prod_in_loop, (4, 4), [(1, 0), (3, 2)])])
+def test_product_gradient_at_zeros(backend, fn, shape, zeros, rng):
+    """np.prod's gradient was out / x: NaN at an element that is 0 (probe P
+    C1); the product of the others is finite there."""
+    x = rng.uniform(0.5, 2.0, shape)
+    for z in zeros:
+        x[z] = 0.0
+    g = looptrace.grad(looptrace.jit(fn, backend=backend))(x)
+    h = 1e-6
+    fd = np.zeros_like(x)
+    for k in np.ndindex(*shape):
+        e = np.zeros_like(x)
+        e[k] = h
+        fd[k] = (fn(x + e) - fn(x - e)) / (2 * h)
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
