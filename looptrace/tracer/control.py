@@ -404,7 +404,9 @@ def _link_arrays(pred: Tracer, merged: tuple, frames: list, raws: list) -> None:
         if sides[0] is sides[1] and sides[0] is not None:
             continue
         for when, frame, x in zip((True, False), frames, sides):
-            if not (is_tracer(x) and (x.ndim > 0 or x.array0d)) or x is m:
+            # (m is an array, so is x: its shape is m's; a view's is not read here, its index may be
+            # a value of the popped branch, `H[t - 1] if t > 0 else h0`, probe P E3)
+            if not is_tracer(x) or x is m:
                 continue
             root = _root(x)
             if frame.owns(root._box):

@@ -171,3 +171,36 @@ def test_a_local_array_rebound_on_one_side_and_written_in_a_loop(backend, fn, rn
     for _ in range(3):
         x = rng.standard_normal((7, 3))
         np.testing.assert_allclose(looptrace.jit(fn, backend=backend)(x), fn(x), rtol=1e-12)
+
+
+def _rnn_rows_ifexp(X, h0):
+    H = np.zeros((X.shape[0], 2))
+    for t in range(X.shape[0]):
+        prev = H[t - 1] if t > 0 else h0
+        H[t] = np.tanh(prev + X[t])
+    return H
+
+
+def _rnn_rows_if(X, h0):
+    H = np.zeros((X.shape[0], 2))
+    for t in range(X.shape[0]):
+        if t > 0:
+            prev = H[t - 1]
+        else:
+            prev = h0
+        H[t] = np.tanh(prev + X[t])
+    return H
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("fn", [_rnn_rows_ifexp, _rnn_rows_if])
+def test_a_row_of_the_buffer_or_the_initial_state(fn, backend, rng):
+    """`prev = H[t - 1] if t > 0 else h0`: linking the chosen array read the
+    view's index after its branch was left ('escaped through a Python
+    object', probe P E3)."""
+    X, h0 = rng.standard_normal((5, 2)), rng.standard_normal(2)
+    f = looptrace.jit(fn, backend=backend)
+    np.testing.assert_allclose(f(X, h0), fn(X, h0), rtol=1e-12)
+    g = looptrace.grad(lambda X, h0: f(X, h0).sum(), argnums=1)(X, h0)
+    fd = np.array([(fn(X, h0 + 1e-6 * e).sum() - fn(X, h0 - 1e-6 * e).sum()) / 2e-6 for e in np.eye(2)])
+    np.testing.assert_allclose(g, fd, rtol=1e-6)
