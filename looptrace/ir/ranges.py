@@ -433,12 +433,15 @@ def index_range(loop: Op, of: Callable[[Value], Interval | None]) -> Interval | 
     return start[0], stop[1] - 1
 
 
-def nested_ranges(block: Block) -> dict[int, Interval]:
+def nested_ranges(block: Block, accumulators: bool = True) -> dict[int, Interval]:
     """value id -> range, for every integer value of block and of the blocks
     in it, learned in program order: a counted loop with constant bounds
     gives its index the range it runs over, and a carry its body yields
     unchanged (an enclosing loop's index read inside) the range of its entry
-    value (an ascending one with traced bounds, the hull of its start and stop: `index_range`); other
+    value (an ascending one with traced bounds, the hull of its start and stop: `index_range`).
+    An int64 accumulator of such a loop (`accumulators`: `s += int(img[i, j])`,
+    nested loops adding to it too) has the range its entry value and its
+    terms' ranges give over the trip count (`_accumulated`); other
     block arguments (carries, a while loop's state) have none. Codegen reads it to drop the bounds
     checks of reads at starts it proves inside the axis (`v = perm[i]` for a
     perm computed as (iota + 1) % n, then x[v])."""
@@ -457,9 +460,116 @@ def nested_ranges(block: Block) -> dict[int, Interval]:
                         r = ranges.of(init) if out is arg else None
                         if r is not None:
                             index[arg.id] = r
+                    if accumulators:
+                        for arg, out, r in _accumulated(op, ranges.of, index):
+                            index[arg.id] = r
+                            ranges.known[out.id] = r
                 found.update(index)
                 visit(sub, Ranges(lambda v, index=index, outer=ranges: index.get(v.id, outer.of(v))))
         found.update(ranges.known)
 
     visit(block, Ranges())
     return found
+
+
+_LIMIT = 2 ** 62  # (a range near the int64 limits is no use, and its arithmetic could leave them)
+
+
+def _accumulated(loop: Op, outer: Callable[[Value], Interval | None], index: dict, depth: int = 0) -> list:
+    """(carry, loop output, range) of each int64 scalar carry of a counted
+    loop with constant bounds whose next value is its value plus terms that
+    do not read it (+, -, a select between such values, a nested counted loop
+    accumulating it in turn): over n trips it stays within its entry value's
+    range widened by n times the per-trip increment's."""
+    bounds = static_bounds(loop)
+    if bounds is None or bounds[2] == 0:
+        return []
+    trips = len(range(*bounds))
+    body = loop.blocks[0]
+    carried = [(k, a) for k, a in enumerate(body.args[1:]) if is_integer(a) and a.shape == ()
+               and a.dtype == np.int64 and a.id not in index]
+    if not carried:
+        return []
+    leaf = {**index}
+    terms = nested_ranges_with(body, lambda v: leaf.get(v.id, outer(v)), depth)
+    out = []
+    for k, a in carried:
+        init = outer(loop.inputs[3 + k])
+        step = _increment(body, a, body.results[k], lambda v: terms.get(v.id, leaf.get(v.id, outer(v))))
+        if init is None or step is None:
+            continue
+        lo, hi = init[0] + min(0, trips * step[0]), init[1] + max(0, trips * step[1])
+        if -_LIMIT < lo and hi < _LIMIT:
+            out.append((a, loop.outputs[k], (lo, hi)))
+    return out
+
+
+_ACCUMULATOR_DEPTH = 3  # loops whose accumulators a body's own pass looks into (each level a pass more)
+
+
+def nested_ranges_with(block: Block, leaf: Callable[[Value], Interval | None], depth: int) -> dict[int, Interval]:
+    """nested_ranges of a loop body whose arguments `leaf` gives: the terms
+    of its accumulators (those of nested loops too, `t` summed by an inner
+    loop and added, down to _ACCUMULATOR_DEPTH levels)."""
+    found: dict[int, Interval] = {}
+
+    def visit(b: Block, ranges: Ranges) -> None:
+        for op in b.ops:
+            ranges.learn(op)
+            for sub in op.blocks:
+                index: dict[int, Interval] = {}
+                r = index_range(op, ranges.of) if op.prim.name == "for_loop" else None
+                if r is not None:
+                    index[sub.args[0].id] = r
+                if op.prim.name == "for_loop" and depth + 1 < _ACCUMULATOR_DEPTH:
+                    for arg, out, r in _accumulated(op, ranges.of, index, depth + 1):
+                        index[arg.id] = r
+                        ranges.known[out.id] = r
+                visit(sub, Ranges(lambda v, index=index, outer=ranges: index.get(v.id, outer.of(v))))
+        found.update(ranges.known)
+
+    visit(block, Ranges(leaf))
+    return found
+
+
+def _increment(body: Block, arg: Value, result: Value, of: Callable[[Value], Interval | None]) -> Interval | None:
+    """The range of result - arg over one trip of `body`, where result is arg
+    plus terms not read from it; None otherwise."""
+    inc: dict[int, Interval] = {arg.id: (0, 0)}
+    for op in body.ops:
+        ins = [v for v in op.inputs if v.id in inc]
+        if not ins or len(op.outputs) != 1 and op.prim.name != "for_loop":
+            continue
+        name = op.prim.name
+        if name in ("add", "subtract") and len(ins) == 1 and op.out.shape == ():
+            x, t = op.inputs
+            if t.id in inc:
+                if name == "subtract":
+                    continue
+                x, t = t, x
+            elif x.id not in inc:
+                continue
+            r = of(t)
+            if r is None:
+                continue
+            d = inc[x.id]
+            inc[op.out.id] = (d[0] + r[0], d[1] + r[1]) if name == "add" else (d[0] - r[1], d[1] - r[0])
+        elif name == "select" and op.inputs[0].id not in inc and all(v.id in inc for v in op.inputs[1:]):
+            (a0, a1), (b0, b1) = inc[op.inputs[1].id], inc[op.inputs[2].id]
+            inc[op.out.id] = (min(a0, b0), max(a1, b1))
+        elif name == "for_loop":
+            bounds = static_bounds(op)
+            if bounds is None or bounds[2] == 0:
+                continue
+            n = len(range(*bounds))
+            inner = op.blocks[0]
+            for k, init in enumerate(op.inputs[3:]):
+                if init.id not in inc or inner.args[1 + k].shape != ():
+                    continue
+                step = _increment(inner, inner.args[1 + k], inner.results[k], of)
+                if step is not None:
+                    d = inc[init.id]
+                    inc[op.outputs[k].id] = (d[0] + min(0, n * step[0]), d[1] + max(0, n * step[1]))
+        if any(abs(x) >= _LIMIT for r in inc.values() for x in r):
+            return None
+    return inc.get(result.id)
