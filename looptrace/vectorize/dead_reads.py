@@ -65,10 +65,28 @@ def _dead(block: Block, live_results: set[int]) -> tuple[set[int], set[int]]:
     dead: set[int] = set()
     for op in reversed(block.ops):
         if not is_pure(op) or any(v.id in live for v in op.outputs):
-            live.update(v.id for v in used_values([op]))
+            live.update(v.id for v in _read_by(op, live))
         else:
             dead.add(id(op))
     return dead, live
+
+
+def _read_by(op: Op, live: set[int]) -> list[Value]:
+    """The values a live op reads: for a loop, the entry values of the carries
+    something reads (an array a first loop writes, passed through a second
+    loop that writes an argument but never reads the array: its writes are
+    dead, their checks stay, probe Q: a lost IndexError), what its bodies read."""
+    if op.prim.name not in ("for_loop", "while_loop"):
+        return used_values([op])
+    outs = {k for k, v in enumerate(op.outputs) if v.id in live}
+    carried = set()
+    for body, results in _live_in_bodies(op, outs):
+        if body is op.blocks[-1]:
+            carried = results
+    first = 3 if op.prim.name == "for_loop" else 0
+    inputs = [v for k, v in enumerate(op.inputs) if k < first or k - first in carried]
+    return [v for v in inputs if not v.is_const] + used_values([o for b in op.blocks for o in b.ops],
+                                                                [r for b in op.blocks for r in b.results])
 
 
 def checks_of(op: Op) -> list[Op]:

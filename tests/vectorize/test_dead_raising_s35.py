@@ -56,3 +56,29 @@ def test_an_unread_access_out_of_range_still_raises(fn, backend):
 def test_in_range_the_values_are_the_plain_ones(backend):
     x = np.random.default_rng(6).random(6) + 0.5
     check(unread_sums, x, 4, jitted=looptrace.jit(unread_sums, backend=backend, static_argnames=("last",)))
+
+
+def through_a_second_loop(x, k):
+    n = x.shape[0]
+    out = np.zeros(n)
+    for i in range(n):
+        out[i - 2] += 1.0
+    for i in range(1, n):
+        if x[0] > 3.0:
+            k[0] += 1
+        out[i - 1] += 1.0
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_dead_array_passed_through_a_live_loop_keeps_its_checks(backend):
+    """The second loop is live (it writes the argument k) and takes `out` as a
+    carry it never reads: the first loop counted as live through it, so its
+    writes got no checks, then went as dead code (probe Q: a lost IndexError)."""
+    f = looptrace.jit(through_a_second_loop, backend=backend)
+    with pytest.raises(IndexError, match="index -2 is out of bounds"):
+        through_a_second_loop(np.array([0.5]), np.array([1]))
+    with pytest.raises(IndexError, match="index -2 is out of bounds"):
+        f(np.array([0.5]), np.array([1]))
+    k = np.array([1])
+    f(np.array([4.0, 5.0, 6.0]), k)
+    assert k[0] == 3
