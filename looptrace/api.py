@@ -898,7 +898,7 @@ def _after_writing(program: Program) -> tuple[str, dict]:
     flat = None if program.result_args else _flat_tuple(tree, program.body.results)
     if flat is not None and any(int(k) >= n_out for k in re.findall(r"o\[(\d+)\]", flat[0])):
         flat = None
-    if tree == ("const", None):  # the common in-place function: build_output costs 0.17 us
+    if tree[0] == "const" and tree[1] is None:  # the common in-place function: build_output costs 0.17 us
         body.append("    return None\n")
     elif flat is not None:  # `return s` or `return out, n`: built here (`_flat_tuple`)
         body.append("    return " + re.sub(r"o\[(\d+)\]", lambda m: names[int(m.group(1))], flat[0]) + "\n")

@@ -373,6 +373,8 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
         if isinstance(v, RngTracer):
             raise UnsupportedError("returning a random generator from a traced function is not supported",
                                    ctx.current_loc())
+        if isinstance(v, np.ndarray):  # an array made from Python values (own_arrays.OwnArray):
+            return ("const", np.array(v))  # a plain ndarray, copied on each call (build_output)
         return ("const", v)
 
     tags: list = []
@@ -477,4 +479,5 @@ def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
         return [build_output(t, values, scalars) for t in tree[1]]
     if kind == "dict":
         return {k: build_output(t, values, scalars) for k, t in tree[1].items()}
-    return tree[1]
+    v = tree[1]
+    return v.copy() if type(v) is np.ndarray else v  # (a fresh one each call, as the plain function's)

@@ -72,3 +72,27 @@ def test_zero_d_arrays_stay_arrays(backend):
             assert type(g) is type(w), (type(g), type(w))
             assert np.asarray(g).dtype == np.asarray(w).dtype and np.ndim(g) == np.ndim(w)
             np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def _made_from_python_values(x):
+    lst = []
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i]
+    return s, np.array(lst), np.array([1.0, 2.0])
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_an_array_made_from_python_values_is_a_fresh_ndarray(backend):
+    """`np.array(lst)` of a list never appended to, or of a literal, came back
+    as looptrace's OwnArray subclass, and the same object on every call (a
+    write into one result changed the next call's; probe Q: 944 generated
+    programs returned one)."""
+    f = looptrace.jit(_made_from_python_values, backend=backend)
+    x = np.array([1.0, 2.0])
+    a, b = f(x), f(x)
+    assert [type(v) for v in a[1:]] == [np.ndarray, np.ndarray]
+    assert a[1] is not b[1] and a[2] is not b[2]
+    a[2][0] = 99.0
+    np.testing.assert_array_equal(f(x)[2], [1.0, 2.0])
+    assert a[1].shape == (0,) and a[1].dtype == np.float64
