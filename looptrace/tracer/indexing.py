@@ -367,6 +367,12 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
         from .pymath import int_of_whole
 
         value = int_of_whole(value)
+    elif isinstance(value, (float, np.floating)) and x.dtype.kind == "i" and not abs(value) < 2.0 ** 63:
+        # a NaN, an infinity or a float past int64 known while tracing (`np.sqrt(abs(-np.inf)) / -4`):
+        # raises where the store runs, as the plain function does (a loop of no trips never stores)
+        from .pymath import int_of_whole
+
+        value = int_of_whole(sem.wrap(sem.as_value(np.float64(value))))
     split = masked.after_integers(key)
     if split is not None:  # x[i, mask] = v is x[i][mask] = v
         setitem(getitem(x, split[0]), split[1], value)

@@ -207,3 +207,26 @@ def test_each_conversion_of_any_float(v, how):
     x = np.array([0.25, -(2.0**63) if v == 1.0 else v])
     big = bool(np.isfinite(x[1]) and not -2.0**63 <= round(x[1]) < 2.0**63)
     assert_same_outcome(convert, looptrace.jit(convert, backend="interpret"), x, big=big)
+
+
+def _store_constant(x, c):
+    out = np.zeros(x.shape[0], dtype=np.int32)
+    for i in range(x.shape[0]):
+        out[i] = np.sqrt(abs(c)) / -4
+    return out
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_non_finite_constant_stored_into_an_int_array_raises_where_it_runs(backend):
+    """A NaN or infinity known while tracing, stored into an int array: the
+    store cast it (-2**31; probe Q), where NumPy raises. A loop of no trips
+    stores nothing and raises nothing."""
+    for c, err in ((-np.inf, OverflowError), (np.nan, ValueError)):
+        f = looptrace.jit(lambda x: _store_constant(x, c), backend=backend)
+        with pytest.raises(err, match="cannot convert float"):
+            _store_constant(np.ones(2), c)
+        with pytest.raises(err, match="cannot convert float"):
+            f(np.ones(2))
+        assert f(np.ones(0)).shape == (0,)
+    np.testing.assert_array_equal(looptrace.jit(lambda x: _store_constant(x, 64.0), backend=backend)(np.ones(3)),
+                                  _store_constant(np.ones(3), 64.0))
