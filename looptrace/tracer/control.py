@@ -344,14 +344,19 @@ def contains(seq: Any, x: Any) -> Any:
     """`x in seq` for a traced `x` or `seq`: any(x == e) over a Python
     sequence of numbers, (seq == x).any() over an array, as NumPy's does."""
     if is_tracer(seq):
-        return sem.reduce("reduce_any", sem.ufunc("equal", seq, x))
+        return _python_bool(sem.reduce("reduce_any", sem.ufunc("equal", seq, x)))
     if is_tracer(x) and isinstance(seq, (tuple, list, set, frozenset, range)) and all(
             isinstance(e, (numbers.Number, np.generic)) or is_tracer(e) for e in seq):
         acc: Any = False
         for e in seq:
             acc = or_(lambda acc=acc: acc, lambda e=e: _as_bool(sem.ufunc("equal", x, e)))
-        return acc
+        return _python_bool(acc)
     return x in seq
+
+
+def _python_bool(x: Any) -> Any:
+    """`in` gives a Python bool, whatever its operands (np.True_ before, probe Q)."""
+    return Tracer(sem.as_value(x, np.bool_), weak=True) if is_tracer(x) else bool(x)
 
 
 _COMPARE = {

@@ -314,6 +314,8 @@ def round_traced(x: Tracer, ndigits: Any = None) -> Tracer:
         raise TypeError("type numpy.ndarray doesn't define __round__ method")
     if x.dtype.kind == "c":
         raise TypeError("type complex doesn't define __round__ method")
+    if not x.weak and x.dtype == np.bool_:  # (a Python bool rounds as the int it is; np.True_ does not)
+        raise TypeError("type numpy.bool doesn't define __round__ method")
     if not x.weak:
         return _round_numpy(x, ndigits)
     if x.dtype.kind in "biu":

@@ -146,3 +146,35 @@ def test_a_name_bound_to_a_carry_of_two_types_keeps_its_tag(backend, rng):
         want, got = top_two(data), f(data)
         assert [type(v) for v in got] == [type(v) for v in want]
         assert got == pytest.approx(want)
+
+
+def membership(k):
+    flag = False
+    for i in range(k.shape[0]):
+        flag = k[i] in (0, 1, 2)
+    return flag, k[0] in (0, 1, 2), k[1] not in [1, 7], 3 in k
+
+
+def rounded_flags(b):
+    s = 0.0
+    for i in range(b.shape[0]):
+        s += round(b[i])
+    return s
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_membership_is_a_python_bool(backend):
+    """`v in (0, 1, 2)` of a traced v gave np.True_ (probe Q); Python's `in` is a bool."""
+    f = looptrace.jit(membership, backend=backend)
+    for k in (np.array([5, 1]), np.array([1, 3])):
+        want, got = membership(k), f(k)
+        assert got == want and [type(v) for v in got] == [bool] * 4
+
+
+def test_round_of_a_numpy_bool_raises_as_python_does():
+    """round(np.True_) is a TypeError in Python; it gave 1.0 (probe Q)."""
+    b = np.array([True, False])
+    with pytest.raises(TypeError, match="numpy.bool doesn't define __round__"):
+        rounded_flags(b)
+    with pytest.raises(TypeError, match="numpy.bool doesn't define __round__"):
+        looptrace.jit(rounded_flags, backend="interpret")(b)
