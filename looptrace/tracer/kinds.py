@@ -75,7 +75,7 @@ def holding(dtype: np.dtype, keys: tuple | None, values: tuple = (), traced_ints
     among `values` (the numbers known while tracing) that the join cannot
     hold (a sentinel `best = 10**18` over int32, `v = 1000 if c else
     img[i]` over uint8) is kept in int64 likewise, as is a traced Python int
-    min() or max() may return against a narrower signed int. Ops on such a value run
+    (`traced_ints`: a choice or min()/max() returns it unconverted). Ops on such a value run
     each type's loop (semantics._loop_of_kinds)."""
     if keys is None or len(keys) < 2:
         return dtype
@@ -83,8 +83,7 @@ def holding(dtype: np.dtype, keys: tuple | None, values: tuple = (), traced_ints
     if dtype.kind in "iu":
         # a Python int known only at run time may be any int64: min()/max() return it unchanged
         # (`traced_ints`: max(np.int32(5), n) with n = 2**40), where arithmetic would convert it
-        traced = traced_ints and dtype.kind == "i" and any(
-            is_tracer(v) and v.weak and v.dtype.kind in "iu" for v in values)
+        traced = traced_ints and any(is_tracer(v) and v.weak and v.dtype.kind in "iu" for v in values)
         if traced or any(isinstance(v, int) and not isinstance(v, bool) and not _fits(v, dtype) for v in values):
             wide = np.result_type(*(np.dtype(k[0]) for k in keys))
             return wide if wide.kind in "iu" and wide.itemsize > dtype.itemsize else dtype
@@ -100,10 +99,12 @@ def _fits(v: int, dtype: np.dtype) -> bool:
     return info.min <= v <= info.max
 
 
-def held(x: Any, y: Any, traced_ints: bool = False) -> np.dtype:
+def held(x: Any, y: Any, traced_ints: bool = True) -> np.dtype:
     """The dtype of a value chosen between x and y (a traced `if`, a
     conditional expression, min/max): NEP 50's join, wider where that would
-    change a value of one side's type (`holding`)."""
+    change a value of one side's type (`holding`). A choice converts neither
+    side: a traced Python int against an int8 (`k8[i] if c else int(n)`)
+    is kept in int64, not converted (an OverflowError for 1000, probe Q)."""
     from . import semantics as sem
 
     dtype = sem.result_type(x, y)

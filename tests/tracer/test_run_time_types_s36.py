@@ -178,3 +178,25 @@ def test_round_of_a_numpy_bool_raises_as_python_does():
         rounded_flags(b)
     with pytest.raises(TypeError, match="numpy.bool doesn't define __round__"):
         looptrace.jit(rounded_flags, backend="interpret")(b)
+
+
+def chosen_against_int8(x, ki, k8):
+    c = int(ki[0])
+    s = 0.0
+    last = 0
+    for i in range(x.shape[0]):
+        v = k8[i] if x[i] > 1.0 else c
+        s += v
+        last = v
+    return s, last
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_traced_python_int_chosen_against_int8_is_not_converted(backend, rng):
+    """`k8[i] if c else int(n)`: the Python int 1000 is chosen, not converted
+    to int8 (an OverflowError before, probe Q); its type stays Python's."""
+    f = looptrace.jit(chosen_against_int8, backend=backend)
+    k8 = rng.integers(-100, 100, 6).astype(np.int8)
+    for x in (rng.standard_normal(6) + 1.0, np.array([0.5, 2.0, 0.1, 3.0, 0.0, 0.2])):
+        want, got = chosen_against_int8(x, np.array([1000, 0]), k8), f(x, np.array([1000, 0]), k8)
+        assert got == want and [type(v) for v in got] == [type(v) for v in want]
