@@ -567,23 +567,29 @@ def _hidden_tags(pred: Tracer, f1: ctx.Frame, f2: ctx.Frame, outs_then: list, ou
     found = []
     named = [(k, x, y) for k, ((x, _), (y, _), slot) in enumerate(zip(outs_then, outs_else, slots)) if slot[0] == "name"]
     for j, (k, x, y) in enumerate(named):
-        if isinstance(x, merge.Placeholder) or isinstance(y, merge.Placeholder):
+        if isinstance(x, merge.Placeholder) and isinstance(y, merge.Placeholder):
             continue
-        if seen(x, f1) is None and seen(y, f2) is None:
+        # a side that has not returned (the function's slot) stands for nothing: the other side's
+        # tag on both (`return s` after a loop that may return earlier: np.float64 for a np.float32
+        # or the Python float s was, probe Q)
+        x_, y_ = (y, y) if isinstance(x, merge.Placeholder) else (x, x) if isinstance(y, merge.Placeholder) else (x, y)
+        f1_, f2_ = (f2, f2) if isinstance(x, merge.Placeholder) else (f1, f1) if isinstance(y, merge.Placeholder) \
+            else (f1, f2)
+        if seen(x_, f1_) is None and seen(y_, f2_) is None:
             continue
         tags = []
         saved = st.frame
         try:
-            st.frame = f1
-            kx = kinds.keys_of(x)
-            st.frame = f2
-            ky = kinds.keys_of(y)
+            st.frame = f1_
+            kx = kinds.keys_of(x_)
+            st.frame = f2_
+            ky = kinds.keys_of(y_)
             if kx is None or ky is None:
                 continue
             keys = kinds.union(kx, ky)
             for frame, v in ((f1, x), (f2, y)):
                 st.frame = frame
-                tags.append(kinds.tag_in(v, keys))
+                tags.append(np.int64(0) if isinstance(v, merge.Placeholder) else kinds.tag_in(v, keys))
         finally:
             st.frame = saved
         if len(keys) < 2:

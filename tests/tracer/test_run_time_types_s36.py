@@ -200,3 +200,28 @@ def test_a_traced_python_int_chosen_against_int8_is_not_converted(backend, rng):
     for x in (rng.standard_normal(6) + 1.0, np.array([0.5, 2.0, 0.1, 3.0, 0.0, 0.2])):
         want, got = chosen_against_int8(x, np.array([1000, 0]), k8), f(x, np.array([1000, 0]), k8)
         assert got == want and [type(v) for v in got] == [type(v) for v in want]
+
+
+def sum_after_a_loop_that_may_return(u8, out, M):
+    s = 0.0
+    c = 1
+    for i, r0 in enumerate(M):
+        if c > 4:
+            return s
+    for i in range(2, u8.shape[0] - 1, 2):
+        if u8[i] > 100:
+            continue
+        s += np.abs(out[i])
+    return s
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_return_after_a_loop_that_may_return_keeps_its_type(backend):
+    """The function's result slot merged with 'no return yet' dropped the
+    value's type tag: np.float64 where plain gives the Python float 0.0 or
+    an np.float32 (probe Q, seeds 1576 and 3015)."""
+    f = looptrace.jit(sum_after_a_loop_that_may_return, backend=backend)
+    out, M = np.ones(6, np.float32), np.ones((3, 2))
+    for u8 in (np.full(6, 200, np.uint8), np.ones(6, np.uint8)):
+        want, got = sum_after_a_loop_that_may_return(u8, out, M), f(u8, out, M)
+        assert type(got) is type(want) and got == want
