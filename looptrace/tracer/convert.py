@@ -815,11 +815,12 @@ def _simple_comprehension(node: ast.AST) -> bool:
         return False
     gen = node.generators[0]
     # (an element that is itself a list, a tuple or another comprehension stays Python's: a traced
-    # loop appends arrays and numbers)
+    # loop appends arrays and numbers; a tuple that is an index, `X[i, 1]`, is no such element)
+    indices = {id(n.slice) for part in (node.elt, *gen.ifs) for n in ast.walk(part) if isinstance(n, ast.Subscript)}
     return isinstance(gen.target, ast.Name) and not gen.is_async and not any(
         isinstance(n, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.List, ast.Tuple, ast.ListComp,
                        ast.GeneratorExp, ast.SetComp, ast.DictComp, ast.Dict, ast.Set, ast.Lambda))
-        for part in (node.elt, *gen.ifs) for n in ast.walk(part))
+        and id(n) not in indices for part in (node.elt, *gen.ifs) for n in ast.walk(part))
 
 
 def _pure_call(node: ast.Call) -> bool:

@@ -99,3 +99,20 @@ def test_any_and_all_of_a_generator(backend, rng):
     assert looptrace.jit(short_circuit, backend=backend)(x) is short_circuit(x) is True
     with pytest.raises(ZeroDivisionError):
         looptrace.jit(short_circuit, backend=backend)(np.array([-1.0, 0.0]))
+
+
+def _tuple_index_items(x, X):
+    return sum(X[i, 1] for i in range(x.shape[0]) if x[i] > 0.0), np.array([X[i, 0] * 2 for i in range(3) if X[i, 1] > 0])
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_an_item_read_at_a_tuple_index(backend, rng):
+    """`X[i, 1]` in the item or the condition: its index tuple made the
+    comprehension run as Python, a traced `if` then a TraceError (probe P E2)."""
+    x, X = rng.standard_normal(6), rng.standard_normal((6, 2))
+    f = looptrace.jit(_tuple_index_items, backend=backend)
+    want, got = _tuple_index_items(x, X), f(x, X)
+    assert got[0] == pytest.approx(want[0], rel=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+    g = looptrace.grad(lambda x, X: f(x, X)[0], argnums=1)(x, X)
+    np.testing.assert_array_equal(g, np.stack([np.zeros(6), (x > 0).astype(float)], axis=1))
