@@ -138,6 +138,10 @@ def _parse_slice(n: int, axis: int, k: slice) -> Item:
         raise concrete_error([k.start, k.stop], "the length of this slice (stop - start) depends on traced "
                              "values; a slice's length must be known when tracing", _DYNAMIC_SLICE_HINT)
     start = k.start if is_tracer(k.start) else int(k.start)
+    if size > n and is_tracer(start):  # a batch or a window longer than the whole axis: each iteration's
+        from .windows import last_iterations  # slice is NumPy's shorter one, the loop's (few) iterations peeled
+
+        last_iterations(start, n, size, ctx.current_loc())
     if size < 0 or size > n:
         raise ShapeError(f"slice of length {size} does not fit axis {axis} of size {n}", ctx.current_loc())
     return Item("dslice", axis, start, size=size)

@@ -145,7 +145,11 @@ def last_iterations(start: Tracer, n: int, k: int, loc) -> None:
         starts = [ab[0] * (it.start + j * it.step) + ab[1] for j in range(it.static_len)]
         fits = [0 <= s <= n - k for s in starts]
         m = len(fits) - (max((j for j, f in enumerate(fits) if f), default=-1) + 1)
-        if 0 < m <= PEEL_LAST and m < len(fits) and all(fits[:len(fits) - m]):
+        if 0 < m == len(fits):  # every slice runs past the end (an axis shorter than one batch, than
+            from .carries import ShapeChange  # a window): the few iterations run as Python, each slice NumPy's
+
+            raise ShapeChange(f"a slice of length {k} is longer than the axis ({n}) in every iteration", loc)
+        if 0 < m <= PEEL_LAST and all(fits[:len(fits) - m]):
             raise LastOverruns(loop, m, loc)
         return
 

@@ -93,3 +93,29 @@ def test_more_short_iterations_than_run_on_their_own_still_raise(rng):
     x = rng.standard_normal(10)
     with pytest.raises(looptrace.SliceOverrunError):
         looptrace.jit(long_windows, backend="interpret")(x)
+
+
+def _batches_of(X, w, bs):
+    tot = 0.0
+    for s in range(0, X.shape[0], bs):
+        tot += np.sum((X[s:s + bs] @ w) ** 2)
+    return tot
+
+
+def _windows_of(x):
+    tot = 0.0
+    for s in range(x.shape[0]):
+        tot += np.sum(x[s:s + 3] ** 2)
+    return tot
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_batch_longer_than_the_whole_axis(backend, rng):
+    """A dataset smaller than one batch, an array shorter than one window:
+    every slice is NumPy's shorter one (a ShapeError before, for the
+    gradient and the window; probe P E1)."""
+    X, w, x = rng.standard_normal((2, 3)), rng.standard_normal(3), rng.standard_normal(2)
+    f = looptrace.jit(_batches_of, backend=backend)
+    assert f(X, w, 4) == pytest.approx(_batches_of(X, w, 4), rel=1e-12)
+    np.testing.assert_allclose(looptrace.grad(f, argnums=1)(X, w, 4), 2 * X.T @ (X @ w), rtol=1e-10)
+    assert looptrace.jit(_windows_of, backend=backend)(x) == pytest.approx(_windows_of(x), rel=1e-12)
