@@ -63,6 +63,8 @@ def _minmax(name: str):
         if len(args) == 1 and is_tracer(args[0]) and key is None:
             return _over_array(args[0], name, monoid, default)
         items = args[0] if len(args) == 1 else args
+        if len(args) == 1 and key is not None and _long_loopable(items):
+            return _key_loop(name, better, items, key, default)
         if len(args) == 1 and not isinstance(items, (list, tuple)):
             if not hasattr(items, "__iter__"):
                 return real(*args, key=key, **extra)
@@ -85,6 +87,43 @@ def _minmax(name: str):
 
     fn.__name__ = name
     return fn
+
+
+def _long_loopable(items: Any) -> bool:
+    """A range or an array too long to unroll max()/min()'s key over."""
+    if isinstance(items, range):  # (a range of a traced length may be empty: Python's max raises, not here)
+        return len(items) > KEY_FOLD_LIMIT
+    return is_tracer(items) and items.ndim > 0 and isinstance(items.shape[0], int) and \
+        items.shape[0] > KEY_FOLD_LIMIT
+
+
+def _key_loop(name: str, better: str, items: Any, key: Any, default: Any) -> Any:
+    """max(items, key=f) / min() over a long range or array: a loop traced
+    once (not one trace of f per item), the first item whose key is the
+    extreme, as Python's (`max(range(n), key=lambda i: score[i])`)."""
+    from .control import for_, if_
+
+    if isinstance(items, range) and len(items) == 0:
+        if default is _MISSING:
+            raise ValueError(f"{name}() iterable argument is empty")
+        return default
+    first, rest = items[0], items[1:]
+    state = {"best": first, "best_key": key(first)}
+    _check_item(state["best_key"], name)
+    names = ("best", "best_key")
+    get = lambda: (state["best"], state["best_key"])  # noqa: E731
+    put = lambda vals: state.update(zip(names, vals))  # noqa: E731
+
+    def step(item: Any) -> None:
+        k = key(item)
+
+        def take() -> None:
+            state["best"], state["best_key"] = item, k
+
+        if_(sem.ufunc(better, k, state["best_key"]), take, lambda: None, get, put, names)
+
+    for_(rest, step, get, put, names, live=names, live_out=names, loc=None)
+    return state["best"]
 
 
 def _check_item(x: Any, name: str) -> None:
