@@ -34,6 +34,14 @@ class SliceOverrunError(UnsupportedError, IndexError):
     index out of range (`index_error_class`)."""
 
 
+class BigIntError(UnsupportedError, OverflowError):
+    """At run time, a Python int result past 64 bits (or an int() of a float
+    there): plain Python makes a big integer, looptrace's compiled code holds
+    int64. looptrace's limit, so an UnsupportedError (caught with the other
+    looptrace errors); an OverflowError too, the class Python's own int
+    conversions raise past a type's range."""
+
+
 def index_error_class(i: int, n: int, size: int = 1) -> type:
     """The class of the run-time error for start (or index) i out of range
     on an axis of n: SliceOverrunError for a window that starts inside the

@@ -83,7 +83,9 @@ class Failure:
             args[self.slot] = bool(value) if self.as_bool else int(value)
             e.args = tuple(args)
         e.__notes__ = list(getattr(self.exc, "__notes__", ()))
-        if self.loc.line > 0:
+        from looptrace.errors import LooptraceError
+
+        if self.loc.line > 0 and not (isinstance(e, LooptraceError) and e.loc is not None):  # (its message names it)
             where = f'  File "{self.loc.file}", line {self.loc.line}'
             e.add_note(f"raised by looptrace's compiled code at\n{where}\n    {self.loc.text.strip()}")
         e.looptrace_located = True  # the interpreter passes it on unchanged

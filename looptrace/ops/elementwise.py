@@ -138,11 +138,13 @@ BIG_INT_MESSAGE = ("int() of a float past 64 bits: plain Python makes a big inte
 
 def pyint_failures(loc) -> tuple:
     """The failures of a `pyint` at source line `loc`: Python's own messages."""
+    from looptrace.errors import BigIntError
+
     from .check import Failure
 
     return (Failure(ValueError("cannot convert float NaN to integer"), loc),
             Failure(OverflowError("cannot convert float infinity to integer"), loc),
-            Failure(OverflowError(BIG_INT_MESSAGE), loc))
+            Failure(BigIntError(BIG_INT_MESSAGE, loc), loc))
 
 
 def failed_pyint(x) -> int | None:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.errors import TraceError, UnsupportedError
+from looptrace.errors import BigIntError, TraceError, UnsupportedError
 from looptrace.ops import get as prim
 
 from . import context as ctx
@@ -268,7 +268,7 @@ def _int(x=0, *rest):
         from .checks import emit_check
         from .python_numbers import MESSAGE
 
-        emit_check(sem.ufunc("greater_equal", x, np.uint64(2 ** 63)), OverflowError(MESSAGE))
+        emit_check(sem.ufunc("greater_equal", x, np.uint64(2 ** 63)), BigIntError(MESSAGE, ctx.current_loc()))
     if x.dtype.kind in "biu":
         return _weak(sem.astype(x, np.int64))
     return int_of_whole(sem.ufunc("trunc", as_float(x, "int()")))

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from looptrace.errors import BigIntError
 from looptrace.ir.core import Block, Op, Program, Value, literal, walk
 from looptrace.ir.ranges import nested_ranges
 from looptrace.ops import get as prim
@@ -376,11 +377,11 @@ def _check_ops(op: Op, name: str) -> list[Op]:
             return []
         bad = make("logical_and", [make("equal", [x, literal(np.int64(-2**63))]),
                                    make("equal", [y, literal(np.int64(-1))])])
-        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(MESSAGE), loc),)}, loc))
+        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(BigIntError(MESSAGE, loc), loc),)}, loc))
         return out
     if name in ("negative", "absolute"):  # of -2**63 only
         bad = make("equal", [op.inputs[0], literal(np.int64(-2**63))])
-        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(MESSAGE), loc),)}, loc))
+        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(BigIntError(MESSAGE, loc), loc),)}, loc))
         return out
     x, c = op.inputs
     if name == "add" and x.is_const:
@@ -391,13 +392,13 @@ def _check_ops(op: Op, name: str) -> list[Op]:
             return []
         bad = make("greater" if step > 0 else "less",
                    [x, literal(np.int64(2**63 - 1 - step if step > 0 else -2**63 - step))])
-        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(MESSAGE), loc),)}, loc))
+        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(BigIntError(MESSAGE, loc), loc),)}, loc))
         return out
     if name in ("add", "subtract"):  # exact: the result's sign differs from what both operands say
         x, y, r = op.inputs[0], op.inputs[1], op.out
         other = make("bitwise_xor", [x, y]) if name == "subtract" else make("bitwise_xor", [y, r])
         bad = make("less", [make("bitwise_and", [make("bitwise_xor", [x, r]), other]), literal(np.int64(0))])
-        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(MESSAGE), loc),)}, loc))
+        out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(BigIntError(MESSAGE, loc), loc),)}, loc))
         return out
     a, b = (make("convert", [v], dtype=np.dtype(np.float64)) for v in op.inputs)
     if name == "multiply":
@@ -407,5 +408,5 @@ def _check_ops(op: Op, name: str) -> list[Op]:
     else:
         size = make("multiply", [a, make("exp2", [b])])
     bad = make("greater_equal", [make("absolute", [size]), literal(np.float64(_TWO63))])
-    out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(MESSAGE), loc),)}, loc))
+    out.append(Op(prim("check"), (bad,), (), {"failures": (Failure(BigIntError(MESSAGE, loc), loc),)}, loc))
     return out

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from looptrace.errors import BigIntError
 from looptrace.ir.core import Block, Op, Value, literal, walk
 from looptrace.ops import get as prim
 from looptrace.ops.check import Failure
@@ -278,7 +279,7 @@ def _exit_check(h: Value, l: Value, loc, message: str) -> list[Op]:
     low = _emit(ops, "less", [q, literal(np.int64(-2**31))], loc)
     high = _emit(ops, "greater_equal", [q, literal(np.int64(2**31))], loc)
     bad = _emit(ops, "logical_or", [low, high], loc)
-    ops.append(Op(prim("check"), (bad,), (), {"failures": (Failure(OverflowError(message), loc),)}, loc))
+    ops.append(Op(prim("check"), (bad,), (), {"failures": (Failure(BigIntError(message, loc), loc),)}, loc))
     return ops
 
 

@@ -61,8 +61,8 @@ def test_python_ints_past_64_bits_raise(backend, rng):
                      (fnv_mod, (rng.integers(0, 9, 6).astype(float),)), (middle_binomial, (x, 70))]:
         with pytest.raises(OverflowError, match="past 64 bits") as info:
             looptrace.jit(fn, backend=backend)(*args)
-        assert fn.__name__ in "".join(getattr(info.value, "__notes__", [])) or \
-            __file__ in "".join(getattr(info.value, "__notes__", []))
+        # a looptrace error too (BigIntError: looptrace's limit), naming the user's line
+        assert isinstance(info.value, looptrace.UnsupportedError) and __file__ in str(info.value)
     np.testing.assert_array_equal(looptrace.jit(factorial_scaled, backend=backend)(x, 20), factorial_scaled(x, 20))
     np.testing.assert_array_equal(looptrace.jit(middle_binomial, backend=backend)(x, 40), middle_binomial(x, 40))
     small = rng.standard_normal(8)
