@@ -882,6 +882,7 @@ class LoopList:
 
     def append(self, v: Any) -> "LoopList":
         spec = self.spec
+        spec.loc = spec.loc or ctx.current_loc()
         fields = _tuple_fields(v)
         val = sem.as_value(v)
         spec.observe(val, all(sem.is_weak(e) and np.ndim(e) == 0 for e in (v if fields else (v,))), fields)
@@ -919,14 +920,44 @@ class LoopList:
                                "is known only at run time", ctx.current_loc(),
                                "count the appends in a variable of its own (n += 1 beside the append)")
 
-    def append_segment(self, seg: Value) -> None:
-        if self.spec.mode != "stack":
-            raise UnsupportedError("a list grown in a nested loop under a condition is not supported",
-                                   ctx.current_loc())
-        if ctx.state().frame is not self.frame:
-            self.in_branch = True
-        self.segments.append(seg)
-        self.spec.appends_this_round += int(seg.shape[0]) if isinstance(seg.shape[0], int) else 2
+    def append_segment(self, seg: Segment, loc) -> None:
+        """What a loop nested in this one appended to the list (`seg`, its
+        elements stacked; `loc`, its append): stacked with this loop's
+        appends, or written into the buffer (a `break` in this loop, a
+        condition around the nested one) at the count, which grows by its
+        length. Its element type is this list's as an append's is: before,
+        a list appended to only in the nested loop had none, and turning
+        it into a buffer failed on that (`cannot unpack non-iterable
+        NoneType`, probe Q)."""
+        spec = self.spec
+        spec.loc = spec.loc or loc
+        n = seg.value.shape[0]
+        if not isinstance(n, int):
+            # each iteration of this loop appends another number of elements (`for j in range(i, n)`
+            # nested in `for i in ...`): one traced iteration cannot stack them. A short static range
+            # runs as Python instead (control.for_ unrolls it on this error), so `i` is an int
+            from .static import UnsupportedConcrete
+
+            raise UnsupportedConcrete(
+                "a list appended to in a loop whose number of iterations changes from one iteration of an "
+                "enclosing loop to the next (`for j in range(i, n)` inside `for i in ...`) is not supported "
+                "in a traced loop", loc or ctx.current_loc(),
+                "fill a preallocated array with a running count, or make the enclosing loop a short "
+                "static range (it then runs as Python while tracing)")
+        spec.observe(Value(seg.value.dtype, tuple(seg.value.shape[1:])), seg.weak, seg.fields)
+        spec.mixed = spec.mixed or seg.mixed
+        spec.appends_this_round += n
+        if spec.mode == "stack":
+            if ctx.state().frame is not self.frame:
+                self.in_branch = True
+            self.segments.append(seg.value)
+            return
+        from .indexing import setitem
+
+        if n:
+            end = sem.ufunc("add", spec.count, n)
+            setitem(spec.buffer, slice(spec.count, end), sem.wrap(seg.value))
+            spec.count.assign(end.value)
 
 
 def _tuple_fields(v: Any) -> int | None:
@@ -959,6 +990,7 @@ class ListSpec(Spec):
         self.appends_this_round = 0
         self.list_state = None
         self.buffer = self.count = None
+        self.loc = None  # the first append's line (its errors name it)
 
     def observe(self, v: Value, weak: bool = False, fields: int | None = None) -> None:
         if self.elem is not None and fields != self.fields:
@@ -1036,6 +1068,7 @@ class ListSpec(Spec):
         dtype, shape = self.elem
         new = ListSpec(self.entry)
         new.mode, new.elem, new.weak, new.fields, new.mixed = "buffer", self.elem, self.weak, self.fields, self.mixed
+        new.loc = self.loc
         new.buffer = sem.full((capacity,) + shape, 0, dtype)
         new.count = sem.wrap(sem.as_value(0, np.int64))
         new.kind = "list-buffer"
@@ -1045,7 +1078,7 @@ class ListSpec(Spec):
         target = self.entry
         if self.mode == "buffer":
             seg = Segment(self.buffer.value, self.count, bool(self.weak), self.fields, self.mixed)
-            _append_segment(target, seg)
+            _append_segment(target, seg, self.loc)
         return target
 
     def finish_stacked(self, stacked: Value, loop) -> None:
@@ -1059,14 +1092,14 @@ class ListSpec(Spec):
         seg = Segment(stacked, weak=bool(self.weak), fields=self.fields, mixed=self.mixed)
         if loop.it is not None and not isinstance(stacked.shape[0], int):  # a trip count known at run time
             seg.bounds = [b for b in (loop.it.start, loop.it.stop, loop.it.step) if is_tracer(b)]
-        _append_segment(self.entry, seg)
+        _append_segment(self.entry, seg, self.loc)
 
 
-def _append_segment(target: Any, seg: Segment) -> None:
+def _append_segment(target: Any, seg: Segment, loc=None) -> None:
     if isinstance(target, LoopList):
         if seg.count is not None:
             raise UnsupportedError("a list grown under a condition in a nested loop is not supported",
-                                   ctx.current_loc())
-        target.append_segment(seg.value)
+                                   loc or ctx.current_loc())
+        target.append_segment(seg, loc)
     else:
         target.append(seg)

@@ -60,9 +60,14 @@ def getitem(x: Any, key: Any) -> Any:
 def comp_iter(iterable: Any, loc: tuple) -> Any:
     """The iterable of a comprehension (convert.py): a range or an array is
     iterated here, item by item (the comprehension is unrolled while tracing):
-    a warning past UNROLL_WARN items, and explain's note of the loop."""
+    a warning past UNROLL_WARN items, and explain's note of the loop. A
+    list a traced loop grew gives its elements (grown.expand): Python's own
+    iteration would hand out the segment object itself, which `a, b = t` of
+    a list of tuples unpacked as if it were written in place (probe P)."""
     from .control import UNROLL_WARN, _loc, _warn_unrolled
 
+    if grown.is_grown(iterable):
+        return grown.expand(iterable, "iterating")
     if not (isinstance(iterable, builtins.range) or is_tracer(iterable) and iterable.ndim > 0):
         return iterable
     where = _loc(loc)
@@ -87,6 +92,24 @@ def comp_iter(iterable: Any, loc: tuple) -> Any:
 COMP_UNROLL = 8  # a comprehension over at most this many items (known while tracing) runs as Python
 
 
+def _comp_grown(iterable: Any, least: int = 0) -> Any:
+    """What a comprehension (comp_list, comp_sum, comp_any) iterates for a
+    list a traced loop grew: the stack, a loop traced once as `for v in
+    parts` is (grown.iterable), where the list is one segment of more than
+    `least` elements (not tuples: its rows would be arrays); else its
+    elements (comp_iter: grown.expand). (comp_list runs up to COMP_UNROLL
+    items as Python, which iterating the stack would read as arrays, not
+    the Python numbers appended; any() and all() as Python would need each
+    item's truth while tracing.)"""
+    if not grown.is_grown(iterable):
+        return iterable
+    seg = iterable[0]
+    if len(iterable) == 1 and seg.count is None and seg.fields is None and \
+            isinstance(seg.value.shape[0], int) and seg.value.shape[0] > least:
+        return grown.iterable(iterable)
+    return iterable
+
+
 def _static_len(iterable: Any) -> int | float:
     if isinstance(iterable, builtins.range):
         return len(iterable)
@@ -105,6 +128,7 @@ def comp_list(fn: Callable, iterable: Any, loc: tuple, conds: tuple = ()) -> Any
     grows: carries.ListSpec), not one trace of `fn` per item; each condition
     a traced `if` around the append (Python's order: a later one only where
     the earlier hold)."""
+    iterable = _comp_grown(iterable, COMP_UNROLL)
     if not _loopable(iterable) or not conds and not COMP_UNROLL < _static_len(iterable) < float("inf"):
         # a few items: a Python list, as Python's; a run-time count (range(n) of an int argument):
         # Python's too, the count specialized on (the list's length is known then)
@@ -117,6 +141,7 @@ def comp_sum(fn: Callable, iterable: Any, start: Any, loc: tuple, conds: tuple =
     """`sum(fn(t) for t in iterable if c(t), start)` (convert.py): over a
     range or an array, an accumulation traced once, in Python's order (start
     first); a condition makes it a conditional accumulation (a masked reduction)."""
+    iterable = _comp_grown(iterable)
     if not _loopable(iterable):
         return _sum((fn(t) for t in comp_iter(iterable, loc) if all(c(t) for c in conds)), start)
     return _comp_loop("sum()", start, iterable, loc, conds, lambda acc, item: acc + fn(item))
@@ -127,6 +152,7 @@ def comp_any(which: str, fn: Callable, iterable: Any, loc: tuple, conds: tuple =
     array, a loop traced once; an item is computed only while the answer is
     open, as Python's short-circuit computes it (its errors too)."""
     real = builtins.any if which == "any" else builtins.all
+    iterable = _comp_grown(iterable)
     if not _loopable(iterable):
         return real(fn(t) for t in comp_iter(iterable, loc) if builtins.all(c(t) for c in conds))
     name = f"{which}()"
@@ -385,11 +411,19 @@ _ITERATING = frozenset(map(id, (builtins.sum, builtins.max, builtins.min, builti
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     fn = getattr(fn, "__lt_original__", fn) if isinstance(fn, types.FunctionType) else fn
-    if any(grown.is_grown(a) for a in args) and (
-            id(fn) in _ITERATING or isinstance(fn, types.FunctionType) and _user_function(fn)):
-        for a in args:  # sum(parts), max(parts), enumerate(parts), a user's function: on its elements
-            if grown.is_grown(a):  # (NumPy's functions read the stack itself: numpy_api.py)
-                grown.expand(a, f"passing to {getattr(fn, '__name__', 'a function')}()")
+    held_grown = any(grown.is_grown(a) for a in (*args, *kwargs.values()))
+    if held_grown and (id(fn) in _ITERATING or id(fn) in pymath.FUNCTIONS
+                       or isinstance(fn, types.FunctionType) and _user_function(fn)):
+        # sum(parts), max(parts), math.prod(parts), a user's function: on its elements
+        _expand_grown(fn, args, kwargs)  # (NumPy's functions read the stack itself: numpy_api.py)
+    if getattr(fn, "__module__", None) == "statistics":  # (a generator's items: read once, as it would)
+        args = tuple(list(a) if isinstance(a, types.GeneratorType) else a for a in args)
+    if getattr(fn, "__module__", None) == "statistics" and _statistics_of_traced(args, kwargs):
+        raise UnsupportedError(
+            f"statistics.{getattr(fn, '__name__', '?')}() of traced values is not supported: the statistics "
+            "module computes in Python with the numbers' exact values (as fractions, or sorting them), which "
+            "traced values have only at run time", ctx.current_loc(),
+            "use the NumPy function on an array (np.mean, np.median, np.var(a, ddof=1), np.std(a, ddof=1))")
     if (fn is builtins.list or fn is builtins.tuple) and len(args) == 1 and not kwargs \
             and isinstance(args[0], (tuple, list)):
         # list(ARGS) of a container from outside: each element read through its source (an array
@@ -411,6 +445,9 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         from .np_surface import from_numpy_vectorize
 
         fn = from_numpy_vectorize(fn)
+    expanded = held_grown and not _reads_segments(fn)
+    if expanded:
+        _expand_grown(fn, args, kwargs)  # (functools.reduce(op, parts), heapq.nlargest(k, parts), ...)
     try:
         return fn(*args, **kwargs)
     except TypeError as e:  # a shape computed with a run-time length (a Dim) where an int is needed
@@ -419,7 +456,42 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
             from .array import runtime_length_error
 
             raise runtime_length_error(f"{getattr(fn, '__name__', 'this call')}()") from e
+        if expanded:  # a library function that cannot take the traced elements of a grown list
+            raise UnsupportedError(
+                f"{getattr(fn, '__name__', 'this function')}() of a list grown in a traced loop is not "
+                f"supported ({type(e).__name__}: {e})", ctx.current_loc(),
+                "make it an array first (np.array(the_list)) and use NumPy on it") from e
         raise
+
+
+def _expand_grown(fn: Any, args: tuple, kwargs: dict) -> None:
+    """Each list a traced loop grew among the arguments, expanded in place
+    into its elements (grown.expand), for a function that reads them one by one."""
+    for a in (*args, *kwargs.values()):
+        if grown.is_grown(a):
+            grown.expand(a, f"passing to {getattr(fn, '__name__', 'a function')}()")
+
+
+def _reads_segments(fn: Any) -> bool:
+    """Does `fn` take a grown list as it is (its segments' stacks)? NumPy's
+    functions do (looptrace's versions of them: numpy_api.py), as do a
+    list's methods and `copy` (they store the items without reading them:
+    expanded, a list past grown.EXPAND_MAX could not be copied); any other
+    library function gets the list's elements, as it would in Python: given
+    the segment object it gave a raw TypeError (`math.fsum`: "must be real
+    number, not Segment") or a wrong message (probe O)."""
+    if isinstance(getattr(fn, "__self__", None), (list, dict)):
+        return True  # `out.extend(parts)`, `out.insert(0, parts)`: stored, not read (np.array(out) reads them)
+    mod = getattr(fn, "__module__", None) or getattr(type(fn), "__module__", None) or ""
+    return mod.split(".")[0] in ("numpy", "looptrace", "copy")
+
+
+def _statistics_of_traced(args: tuple, kwargs: dict) -> bool:
+    """Do a statistics function's arguments hold traced values (or a grown list)?"""
+    def traced(x: Any) -> bool:
+        return is_tracer(x) or isinstance(x, Segment) or isinstance(x, (list, tuple)) and builtins.any(map(traced, x))
+
+    return builtins.any(map(traced, (*args, *kwargs.values())))
 
 
 def _reached_through(fn: Any, lead: tuple, kw: dict) -> None:
