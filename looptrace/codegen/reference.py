@@ -16,6 +16,7 @@ import numpy as np
 from looptrace import ops
 from looptrace.errors import SliceOverrunError, format_message
 from looptrace.ir.core import Block, Dim, Op, Program, Value
+from looptrace.ir.verify import verify_scoping
 from looptrace.ops.control import split_for_results
 
 from .target import CompileOptions, EvalRule, Target
@@ -121,11 +122,17 @@ def run_program(program: Program, args: list) -> list:
 
 
 class ReferenceRunner:
-    """A Program ready to interpret (the reference target's Runner)."""
+    """A Program ready to interpret (the reference target's Runner). Its
+    values' scoping is verified first: a value read outside the block that
+    defines it is an InternalError naming the op, never a KeyError from
+    `Env.read` halfway through a run, nor a value left over from an earlier
+    iteration or branch (a traced `return` beside a branch that always
+    raises passed the returned tuple's values out of their branch, probe Q)."""
 
     source = None
 
     def __init__(self, program: Program):
+        verify_scoping(program)
         self.program = program
 
     def __call__(self, args: list) -> list:

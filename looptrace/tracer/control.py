@@ -436,10 +436,30 @@ def _drop_raising(pred: Tracer, entry: tuple, branches: list) -> list:
         return branches
     r = raised.index(True)
     _, other_exits, _ = branches[1 - r]
-    exits = tuple(_placeholder(x) if is_tracer(x) and x is not e else x for x, e in zip(other_exits, entry))
+    exits = tuple(_stand_in(x, e) for x, e in zip(other_exits, entry))
     out = list(branches)
     out[r] = (branches[r][0], exits, {})
     return out
+
+
+def _stand_in(x: Any, e: Any) -> Any:
+    """The raising branch's exit for a name the other branch left as `x` (`e`
+    before the `if`): a placeholder for each value the other branch made,
+    inside tuples, lists and dicts too (`return (x[0], np.zeros(2))` in an
+    elif beside a branch that raises: the tuple itself was kept, so its
+    values, made in the elif's branch, left it unmerged and were read outside
+    the block defining them: 'read before it is defined', probe Q)."""
+    if x is e:
+        return x
+    if is_tracer(x):
+        return _placeholder(x)
+    if isinstance(x, (tuple, list)):
+        es = e if type(e) is type(x) and len(e) == len(x) else [None] * len(x)
+        return type(x)(_stand_in(a, b) for a, b in zip(x, es))
+    if isinstance(x, dict):
+        es = e if isinstance(e, dict) else {}
+        return {k: _stand_in(a, es.get(k)) for k, a in x.items()}
+    return x
 
 
 def _placeholder(x: Tracer) -> Tracer:

@@ -300,8 +300,8 @@ def as_reduction(block: Any, prev: Any, new: Any) -> Any:
         op = made.get(v.id)
         if op is None or v.is_const or not _reads(op, prev, made, reading):
             return v
-        if id(op) not in top:
-            raise _NotCopied
+        if id(op) not in top or op.prim.name in ("for_loop", "while_loop"):
+            raise _NotCopied  # a loop is not copied (emit1 made it without its blocks: NotImplementedError, probe Q)
         if op.prim.name == "cond":
             for b in op.blocks:  # what the branches read from outside, as it is where prev is 0
                 for x in free_values(b):

@@ -17,7 +17,7 @@ from typing import Callable
 from looptrace.ir.affine import static_bounds, value_range
 from looptrace.ir.clone import copy_region
 from looptrace.ir.core import Block, Op, Program
-from looptrace.ir.verify import verify_scoping
+from looptrace.ir.verify import VerifyError, verify_scoping
 
 from looptrace.ops.control import trip_count
 
@@ -63,6 +63,14 @@ def each_loop(counted: tuple[Step, ...], while_steps: tuple[Step, ...],
     def vectorize(program: Program) -> Program:
         if not enabled():
             return program
+        # A loop whose steps fail is restored as it came (`_guarded`), which is valid only if the
+        # program came valid: an invalid one (a value the tracer left outside the block defining it)
+        # is reported here, as what it is, not as a skipped loop that keeps it (probe Q: the
+        # interpreter then read the value before it was defined, a KeyError)
+        try:
+            verify_scoping(program)
+        except VerifyError as e:
+            raise VerifyError(f"{e}\n(in the program as traced, before the vectorizer ran)") from None
 
         def visit(loop: Op, block: Block, outer: dict | None = None) -> None:
             steps = counted if loop.prim.name == "for_loop" else while_steps
