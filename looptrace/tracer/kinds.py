@@ -169,7 +169,9 @@ def merged(pred: Any, a: Any, b: Any, out: Any) -> None:
     ka, kb = keys_of(a), keys_of(b)
     if ka is None or kb is None:
         return
-    keys = union(ka, kb)
+    # the other side's keys first: where it is the value from before (a carry the `if` may
+    # update), its tag needs no remapping, nor the result's against the loop's (smith_waterman)
+    keys = union(kb, ka)
     if len(keys) == 1:
         return
     ta, tb = tag_in(a, keys), tag_in(b, keys)
