@@ -53,3 +53,28 @@ def test_value_and_gradient(fn, rng):
 def test_rows(rng):
     X = rng.standard_normal((6, 3))
     np.testing.assert_allclose(looptrace.jit(piecewise_rows, backend="cpu")(X), piecewise_rows(X), rtol=1e-12)
+
+
+def box_blur_u8(img):
+    n, m = img.shape
+    out = np.zeros((n, m), dtype=np.uint8)
+    for i in range(1, n - 1):
+        for j in range(1, m - 1):
+            s = 0
+            for di in range(-1, 2):
+                for dj in range(-1, 2):
+                    s += int(img[i + di, j + dj])
+            out[i, j] = s // 9
+    return out
+
+
+def test_a_gather_inside_its_axis_is_marked_non_negative(rng):
+    """A flattened 3x3 read whose index range lies inside the axis is told
+    to LLVM as >= 0 (templates.nonneg): inside a prange chunk LLVM cannot
+    prove it, and Numba's negative-index wrap-around made the loop scalar
+    (probe O's box blur, 800x800: 0.93 ms -> 0.074 ms, njit 0.048 ms)."""
+    img = rng.integers(0, 256, (40, 33)).astype(np.uint8)
+    f = looptrace.jit(box_blur_u8, backend="cpu")
+    np.testing.assert_array_equal(f(img), box_blur_u8(img))
+    src = f.explain(img).kernel_source
+    assert "nonneg(" in src and "check_elem" not in src

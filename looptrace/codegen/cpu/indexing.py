@@ -119,11 +119,14 @@ def _gather_element(fz, op, at: list[str]) -> str:
     r = range_in_block(idx, fz.plan.producer)
     n = x.shape[axis]
     if r is not None and isinstance(n, int) and 0 <= r[0] and r[1] < n:  # always inside the axis
-        em.line(f"{j} = {as_int64(raw, idx.dtype)}")
+        # (>= 0, told to LLVM: inside a prange chunk it cannot prove it, and Numba's wrap-around of a
+        # negative index then made every read a gather, a box blur's flattened 3x3 reads 0.93 ms
+        # against 0.08 ms: templates.nonneg)
+        em.line(f"{j} = nonneg({as_int64(raw, idx.dtype)})")
     elif (r is not None and isinstance(n, int) and -n <= r[0] and r[1] < n) or id(op) in em.validated_gathers:
         k = em.fresh("k")  # inside, counted from either end (by its range, or checked before the nest)
         em.line(f"{k} = {as_int64(raw, idx.dtype)}")
-        em.line(f"{j} = {k} + {em.size(x, axis)} if {k} < 0 else {k}")
+        em.line(f"{j} = nonneg({k} + {em.size(x, axis)} if {k} < 0 else {k})")
     else:
         fz.checked_gathers.append(op)
         em.line(f"{j} = check_elem({as_int64(raw, idx.dtype)}, {em.size(x, axis)}, {em.error_code(axis)})")
