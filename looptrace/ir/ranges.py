@@ -445,7 +445,21 @@ def nested_ranges(block: Block, accumulators: bool = True) -> dict[int, Interval
     block arguments (carries, a while loop's state) have none. Codegen reads it to drop the bounds
     checks of reads at starts it proves inside the axis (`v = perm[i]` for a
     perm computed as (iota + 1) % n, then x[v])."""
+    return _visit_ranges(block, lambda v: None, None, accumulators)
+
+
+_LIMIT = 2 ** 62  # (a range near the int64 limits is no use, and its arithmetic could leave them)
+_ACCUMULATOR_DEPTH = 3  # loops whose accumulators a body's own pass looks into (each level a pass more)
+
+
+def _visit_ranges(block: Block, leaf: Callable[[Value], Interval | None], depth: int | None,
+                  accumulators: bool = True) -> dict[int, Interval]:
+    """nested_ranges of `block`, whose free values `leaf` gives; accumulators
+    of the loops down to _ACCUMULATOR_DEPTH levels below `depth` (all where
+    depth is None: the program's own pass; a loop body's pass for its
+    accumulators' terms looks a few levels into the loops it holds)."""
     found: dict[int, Interval] = {}
+    deeper = None if depth is None else depth + 1
 
     def visit(b: Block, ranges: Ranges) -> None:
         for op in b.ops:
@@ -455,27 +469,26 @@ def nested_ranges(block: Block, accumulators: bool = True) -> dict[int, Interval
                 r = index_range(op, ranges.of) if op.prim.name == "for_loop" else None
                 if r is not None:
                     index[sub.args[0].id] = r
-                if op.prim.name == "for_loop":  # a carry the body yields unchanged holds its entry value
-                    for arg, init, out in zip(sub.args[1:], op.inputs[3:], sub.results):
-                        r = ranges.of(init) if out is arg else None
-                        if r is not None:
-                            index[arg.id] = r
-                    if accumulators:
-                        for arg, out, r in _accumulated(op, ranges.of, index):
+                if op.prim.name == "for_loop":
+                    if depth is None:  # a carry the body yields unchanged holds its entry value
+                        for arg, init, out in zip(sub.args[1:], op.inputs[3:], sub.results):
+                            r = ranges.of(init) if out is arg else None
+                            if r is not None:
+                                index[arg.id] = r
+                    if accumulators and (deeper is None or deeper < _ACCUMULATOR_DEPTH):
+                        for arg, out, r in _accumulated(op, ranges.of, index, deeper):
                             index[arg.id] = r
                             ranges.known[out.id] = r
-                found.update(index)
+                if depth is None:
+                    found.update(index)
                 visit(sub, Ranges(lambda v, index=index, outer=ranges: index.get(v.id, outer.of(v))))
         found.update(ranges.known)
 
-    visit(block, Ranges())
+    visit(block, Ranges(leaf))
     return found
 
 
-_LIMIT = 2 ** 62  # (a range near the int64 limits is no use, and its arithmetic could leave them)
-
-
-def _accumulated(loop: Op, outer: Callable[[Value], Interval | None], index: dict, depth: int = 0) -> list:
+def _accumulated(loop: Op, outer: Callable[[Value], Interval | None], index: dict, depth: int | None) -> list:
     """(carry, loop output, range) of each int64 scalar carry of a counted
     loop with constant bounds whose next value is its value plus terms that
     do not read it (+, -, a select between such values, a nested counted loop
@@ -491,7 +504,7 @@ def _accumulated(loop: Op, outer: Callable[[Value], Interval | None], index: dic
     if not carried:
         return []
     leaf = {**index}
-    terms = nested_ranges_with(body, lambda v: leaf.get(v.id, outer(v)), depth)
+    terms = _visit_ranges(body, lambda v: leaf.get(v.id, outer(v)), depth or 0)
     out = []
     for k, a in carried:
         init = outer(loop.inputs[3 + k])
@@ -502,34 +515,6 @@ def _accumulated(loop: Op, outer: Callable[[Value], Interval | None], index: dic
         if -_LIMIT < lo and hi < _LIMIT:
             out.append((a, loop.outputs[k], (lo, hi)))
     return out
-
-
-_ACCUMULATOR_DEPTH = 3  # loops whose accumulators a body's own pass looks into (each level a pass more)
-
-
-def nested_ranges_with(block: Block, leaf: Callable[[Value], Interval | None], depth: int) -> dict[int, Interval]:
-    """nested_ranges of a loop body whose arguments `leaf` gives: the terms
-    of its accumulators (those of nested loops too, `t` summed by an inner
-    loop and added, down to _ACCUMULATOR_DEPTH levels)."""
-    found: dict[int, Interval] = {}
-
-    def visit(b: Block, ranges: Ranges) -> None:
-        for op in b.ops:
-            ranges.learn(op)
-            for sub in op.blocks:
-                index: dict[int, Interval] = {}
-                r = index_range(op, ranges.of) if op.prim.name == "for_loop" else None
-                if r is not None:
-                    index[sub.args[0].id] = r
-                if op.prim.name == "for_loop" and depth + 1 < _ACCUMULATOR_DEPTH:
-                    for arg, out, r in _accumulated(op, ranges.of, index, depth + 1):
-                        index[arg.id] = r
-                        ranges.known[out.id] = r
-                visit(sub, Ranges(lambda v, index=index, outer=ranges: index.get(v.id, outer.of(v))))
-        found.update(ranges.known)
-
-    visit(block, Ranges(leaf))
-    return found
 
 
 def _increment(body: Block, arg: Value, result: Value, of: Callable[[Value], Interval | None]) -> Interval | None:

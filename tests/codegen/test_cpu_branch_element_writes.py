@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import looptrace
+from tests.tracer.test_python_int_accumulators import box_blur_u8
 
 
 def piecewise_by_previous(x):
@@ -53,19 +54,6 @@ def test_value_and_gradient(fn, rng):
 def test_rows(rng):
     X = rng.standard_normal((6, 3))
     np.testing.assert_allclose(looptrace.jit(piecewise_rows, backend="cpu")(X), piecewise_rows(X), rtol=1e-12)
-
-
-def box_blur_u8(img):
-    n, m = img.shape
-    out = np.zeros((n, m), dtype=np.uint8)
-    for i in range(1, n - 1):
-        for j in range(1, m - 1):
-            s = 0
-            for di in range(-1, 2):
-                for dj in range(-1, 2):
-                    s += int(img[i + di, j + dj])
-            out[i, j] = s // 9
-    return out
 
 
 def test_a_gather_inside_its_axis_is_marked_non_negative(rng):
