@@ -1,7 +1,8 @@
 """Image processing as it is written in lab scripts: a 2-d convolution by
 four nested loops, Sobel edges by slicing, a 3x3 median filter by loops,
 bilinear resizing with index arithmetic, local maxima into a boolean mask,
-and a Poisson solve by Jacobi iteration with a convergence check."""
+a Poisson solve by Jacobi iteration with a convergence check, and a uint8 box
+blur and a binary erosion written as 3x3 scalar loops."""
 import numpy as np
 
 from . import Kernel
@@ -95,6 +96,35 @@ def poisson_jacobi(f, h, tol, max_iter):
     return u, it
 
 
+def box_blur_u8(img):
+    """A 3x3 box blur of 8-bit pixels, summed as Python ints, stored back as uint8."""
+    n, m = img.shape
+    out = np.zeros((n, m), dtype=np.uint8)
+    for i in range(1, n - 1):
+        for j in range(1, m - 1):
+            s = 0
+            for di in range(-1, 2):
+                for dj in range(-1, 2):
+                    s += int(img[i + di, j + dj])
+            out[i, j] = s // 9
+    return out
+
+
+def erode3x3(mask):
+    """Binary erosion: a pixel stays set where its whole 3x3 neighbourhood is set."""
+    n, m = mask.shape
+    out = np.zeros_like(mask)
+    for i in range(1, n - 1):
+        for j in range(1, m - 1):
+            ok = True
+            for di in range(-1, 2):
+                for dj in range(-1, 2):
+                    if not mask[i + di, j + dj]:
+                        ok = False
+            out[i, j] = ok
+    return out
+
+
 def _img(r, m, bench=(256, 256)):
     return r.random((9, 11) if m == "test" else bench)
 
@@ -109,6 +139,10 @@ KERNELS = [
     Kernel("peak_mask", peak_mask, lambda r, m: (np.sin(np.linspace(0.0, 60.0, 80 if m == "test" else 1_000_000))
                                                  + 0.2 * r.standard_normal(80 if m == "test" else 1_000_000), 0.5),
            "loop", "signal"),
+    Kernel("box_blur_u8", box_blur_u8, lambda r, m: (r.integers(0, 256, (9, 11) if m == "test" else (800, 800))
+                                                     .astype(np.uint8),), "loop", "imaging"),
+    Kernel("erode3x3", erode3x3, lambda r, m: (r.random((9, 11) if m == "test" else (800, 800)) < 0.7,),
+           "loop", "imaging"),
     Kernel("poisson_jacobi", poisson_jacobi,
            lambda r, m: (r.standard_normal((10, 10) if m == "test" else (64, 64)), 1.0 / (10 if m == "test" else 64),
                          1e-6, 2000), "array", "pde"),
