@@ -386,20 +386,12 @@ class _Converter(ast.NodeTransformer):
 
     def _element_fn(self, comp) -> ast.Lambda:
         """`lambda t: elt` of a one-generator comprehension, elt converted."""
-        gen = comp.generators[0]
-        args = ast.arguments(posonlyargs=[], args=[ast.arg(gen.target.id)], kwonlyargs=[], kw_defaults=[],
-                             defaults=[])
-        return ast.Lambda(args, self.visit(comp.elt))
+        return _item_lambda(comp.generators[0].target, self.visit(comp.elt))
 
     def _condition_fns(self, comp) -> ast.Tuple:
         """`(lambda t: cond, ...)`: a one-generator comprehension's `if` clauses, converted."""
-        gen = comp.generators[0]
-        fns = []
-        for cond in gen.ifs:
-            args = ast.arguments(posonlyargs=[], args=[ast.arg(gen.target.id)], kwonlyargs=[], kw_defaults=[],
-                                 defaults=[])
-            fns.append(ast.Lambda(args, self.visit(cond)))
-        return ast.Tuple(fns, ast.Load())
+        return ast.Tuple([_item_lambda(comp.generators[0].target, self.visit(cond))
+                          for cond in comp.generators[0].ifs], ast.Load())
 
     def _comprehension(self, node):
         """`[f(i) for i in it]` over a range or an array is a loop traced once
@@ -809,15 +801,36 @@ _PURE_NP = {"abs", "absolute", "all", "any", "isnan", "isfinite", "isinf", "max"
             "shape", "size", "ndim", "sqrt", "allclose", "isclose", "amax", "amin"}
 
 
+def _item_lambda(target: ast.AST, body: ast.AST) -> ast.Lambda:
+    """`lambda t: body` for a comprehension's target `t`; for a tuple target
+    (`a, (b, c)`), `lambda item: [body for a, (b, c) in (item,)][0]`, which
+    unpacks the item as the comprehension's `for` would (its errors too)."""
+    def arguments(name: str) -> ast.arguments:
+        return ast.arguments(posonlyargs=[], args=[ast.arg(name)], kwonlyargs=[], kw_defaults=[], defaults=[])
+
+    if isinstance(target, ast.Name):
+        return ast.Lambda(arguments(target.id), body)
+    item = "__lt_item"
+    once = ast.ListComp(body, [ast.comprehension(target, ast.Tuple([ast.Name(item, ast.Load())], ast.Load()), [],
+                                                 0)])
+    return ast.Lambda(arguments(item), ast.Subscript(once, ast.Constant(0), ast.Load()))
+
+
+def _unpacking_target(t: ast.AST) -> bool:
+    """A name, or a tuple of unpacking targets (`a, (b, c)`)."""
+    return isinstance(t, ast.Name) or isinstance(t, ast.Tuple) and all(_unpacking_target(e) for e in t.elts)
+
+
 def _simple_comprehension(node: ast.AST) -> bool:
-    """One `for name in iterable` clause (with any `if`s), not async."""
+    """One `for target in iterable` clause (with any `if`s), not async; the
+    target a name or names unpacked (`for a, b in zip(x, y)`)."""
     if not isinstance(node, (ast.ListComp, ast.GeneratorExp)) or len(node.generators) != 1:
         return False
     gen = node.generators[0]
     # (an element that is itself a list, a tuple or another comprehension stays Python's: a traced
     # loop appends arrays and numbers; a tuple that is an index, `X[i, 1]`, is no such element)
     indices = {id(n.slice) for part in (node.elt, *gen.ifs) for n in ast.walk(part) if isinstance(n, ast.Subscript)}
-    return isinstance(gen.target, ast.Name) and not gen.is_async and not any(
+    return _unpacking_target(gen.target) and not gen.is_async and not any(
         isinstance(n, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.List, ast.Tuple, ast.ListComp,
                        ast.GeneratorExp, ast.SetComp, ast.DictComp, ast.Dict, ast.Set, ast.Lambda))
         and id(n) not in indices for part in (node.elt, *gen.ifs) for n in ast.walk(part))

@@ -115,11 +115,18 @@ def _static_len(iterable: Any) -> int | float:
         return len(iterable)
     if is_tracer(iterable) and isinstance(iterable.shape[0], int):
         return iterable.shape[0]
+    if isinstance(iterable, TracedEnumerate):
+        return _static_len(iterable.inner)
+    if isinstance(iterable, TracedZip):
+        return builtins.min(_static_len(x) if not isinstance(x, np.ndarray) else len(x) for x in iterable.inners)
     return float("inf")
 
 
 def _loopable(iterable: Any) -> bool:
-    return isinstance(iterable, (builtins.range, TracedRange)) or is_tracer(iterable) and iterable.ndim > 0
+    """What a comprehension's loop traced once iterates: a range, an array,
+    or zip/enumerate/reversed of those (carries.TracedZip ...)."""
+    return isinstance(iterable, (builtins.range, TracedRange, TracedReversed, TracedEnumerate, TracedZip)) \
+        or is_tracer(iterable) and iterable.ndim > 0
 
 
 def comp_list(fn: Callable, iterable: Any, loc: tuple, conds: tuple = ()) -> Any:

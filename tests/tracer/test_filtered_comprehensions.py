@@ -116,3 +116,26 @@ def test_an_item_read_at_a_tuple_index(backend, rng):
     np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
     g = looptrace.grad(lambda x, X: f(x, X)[0], argnums=1)(x, X)
     np.testing.assert_array_equal(g, np.stack([np.zeros(6), (x > 0).astype(float)], axis=1))
+
+
+def _unpacked_items(xs, ys):
+    return (sum(a * b for a, b in zip(xs, xs[1:]) if a > 0),
+            sum(i * (a - b) for i, (a, b) in enumerate(zip(xs, ys)) if a > b),
+            any(a > b for a, b in zip(xs, xs[1:])),
+            np.array([a * i for i, a in enumerate(ys) if i % 3]))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_tuple_target_over_zip_and_enumerate(backend, rng):
+    """`for a, b in zip(...)` and `for i, (a, b) in enumerate(zip(...))` with
+    a traced condition: the tuple target made the comprehension run as
+    Python, its `if` then a TraceError."""
+    f = looptrace.jit(_unpacked_items, backend=backend)
+    for xs, ys in ((rng.standard_normal(40), rng.standard_normal(40)),
+                   (np.sort(rng.standard_normal(40)), rng.standard_normal(40)), (rng.standard_normal(2), rng.standard_normal(2))):
+        want, got = _unpacked_items(xs, ys), f(xs, ys)
+        assert type(got[2]) is bool and got[2] == want[2]
+        for w, g in zip(want[:2], got[:2]):
+            assert type(g) is type(w) and g == pytest.approx(w, rel=1e-12)
+        np.testing.assert_allclose(got[3], want[3], rtol=1e-12)
+    assert [r.kind for r in f.explain(xs, ys).loops][:2] == ["reduction", "reduction"]
