@@ -28,9 +28,17 @@ class Dim:
         self.id = next(_ids)
         self.bound = bound
 
+    @property
+    def extent(self) -> int:
+        """A size for cost and memory estimates: the bound, else a nominal
+        UNKNOWN_EXTENT (a list a while loop grew has no bound)."""
+        return self.bound if self.bound is not None else UNKNOWN_EXTENT
+
     def __repr__(self) -> str:
         return f"?{self.id}"
 
+
+UNKNOWN_EXTENT = 1024  # what estimates take an unbounded Dim's size to be (Dim.extent)
 
 Shape = tuple  # of int | Dim
 

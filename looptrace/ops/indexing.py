@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.errors import index_error_class
+from looptrace.ir.core import Dim
 from looptrace.ir.primitive import Primitive, ShapeMismatch, register
 
 from .shape_arith import fmt
@@ -75,7 +76,7 @@ def _dyn_update_abstract(x, upd, *starts):
     # run time raises IndexError if it ever executes.
     n = len(starts)
     fits = len(upd.shape) == len(x.shape) and all(
-        u == d or (i < n and isinstance(u, int) and isinstance(d, int) and (u <= d or d == 0))
+        u == d or (i < n and isinstance(u, int) and (isinstance(d, Dim) or isinstance(d, int) and (u <= d or d == 0)))
         for i, (u, d) in enumerate(zip(upd.shape, x.shape)))
     if not fits:
         raise ShapeMismatch(f"cannot write a block of shape {fmt(upd.shape)} into an array "
@@ -166,6 +167,34 @@ def _prefix_abstract(x, n):
 
 register(Primitive("dynamic_prefix", "indexing", _prefix_abstract, lambda x, n: x[: int(n)], view=True, may_raise=True,
                    doc="x[:n] with traced n: a run-time length (a list grown under a condition)"))
+
+
+def _reserve_abstract(x, count, extra):
+    """x's type, its leading axis a run-time length (a Dim): the same Dim
+    where it was one already, so a buffer carried by a loop keeps its type
+    while the run grows it."""
+    from looptrace.ir.core import Dim
+
+    lead = x.shape[0] if isinstance(x.shape[0], Dim) else Dim(None)
+    return [(x.dtype, (lead,) + tuple(x.shape[1:]))]
+
+
+def reserve_rows(x, count, extra):
+    """x itself where it has room for `extra` rows after the first `count`;
+    else a larger copy (twice the rows, or as many as needed) holding x's
+    rows first and zeros after (never read: the list's array is the first
+    `count` rows), so n appends cost O(n) copies in all."""
+    need, cap = int(count) + int(extra), x.shape[0]
+    if need <= cap:
+        return x
+    out = np.zeros((max(2 * cap, need),) + x.shape[1:], x.dtype)
+    out[:cap] = x
+    return out
+
+
+register(Primitive("reserve", "indexing", _reserve_abstract, reserve_rows, view=True,
+                   doc="x with room for `extra` rows after the first `count` (x itself, or a larger copy): "
+                       "the buffer of a list a while loop appends to"))
 
 
 # --- batching rules ---
@@ -421,6 +450,7 @@ def _attach_vjp_rules() -> None:
     defvjp(PRIMITIVES["gather"], _gather_vjp, None)
     defvjp(PRIMITIVES["scatter"], _scatter_x_vjp, None, _scatter_upd_vjp)
     PRIMITIVES["dynamic_prefix"].vjp = NoGradient("a list grown under a condition (dynamic_prefix)")
+    PRIMITIVES["reserve"].vjp = NoGradient("a list a while loop appends to (reserve)")
 
 
 _attach_vjp_rules()

@@ -38,5 +38,5 @@ def normalize_axis(axis: int, ndim: int) -> int:
 def size_of(shape: tuple) -> int:
     n = 1
     for d in shape:
-        n *= d.bound if isinstance(d, Dim) else d
+        n *= d.extent if isinstance(d, Dim) else d
     return n

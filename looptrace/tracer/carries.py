@@ -20,6 +20,7 @@ import numpy as np
 
 from looptrace.errors import ShapeError, TraceError, UnsupportedError
 from looptrace.ir.core import Dim, SourceLoc, Value
+from looptrace.ops import get as prim
 
 from . import context as ctx
 from . import kinds
@@ -898,7 +899,11 @@ class LoopList:
         else:
             from .indexing import setitem
 
-            setitem(spec.buffer, spec.count, sem.wrap(val))
+            if spec.growable:
+                spec.write_rows(ctx.emit1(prim("reshape"), [sem.as_value(val, spec.elem[0])],
+                                          shape=(1,) + tuple(val.shape)))
+            else:
+                setitem(spec.buffer, spec.count, sem.wrap(val))
             spec.count.assign(sem.ufunc("add", spec.count, 1).value)
         spec.appends_this_round += 1
         return self
@@ -954,7 +959,10 @@ class LoopList:
             return
         from .indexing import setitem
 
-        if n:
+        if n and spec.growable:
+            spec.write_rows(sem.as_value(seg.value, spec.elem[0]))
+            spec.count.assign(sem.ufunc("add", spec.count, n).value)
+        elif n:
             end = sem.ufunc("add", spec.count, n)
             setitem(spec.buffer, slice(spec.count, end), sem.wrap(seg.value))
             spec.count.assign(end.value)
@@ -977,6 +985,9 @@ def _mixed(v: Any) -> bool:
     return isinstance(v, tuple) and len({(str(sem.dtype_of(e)), sem.is_weak(e)) for e in v}) > 1
 
 
+_GROWN_ROWS = 16  # a growable list buffer's first rows (carries.ListSpec._buffer)
+
+
 class ListSpec(Spec):
     kind = "list-stack"
 
@@ -990,6 +1001,7 @@ class ListSpec(Spec):
         self.appends_this_round = 0
         self.list_state = None
         self.buffer = self.count = None
+        self.growable = False  # a buffer the run grows (`reserve`): appends in a while loop
         self.loc = None  # the first append's line (its errors name it)
 
     def observe(self, v: Value, weak: bool = False, fields: int | None = None) -> None:
@@ -1052,6 +1064,8 @@ class ListSpec(Spec):
     def _to_buffer(self, loc) -> "ListSpec":
         loop = self.list_state.loop
         trips = loop.it.static_len if loop.it is not None else None
+        if trips is None and loop.it is None:  # a while loop: a buffer the run grows
+            return self._buffer(_GROWN_ROWS, growable=True)
         if trips is None:
             message = ("a list appended to under a data-dependent condition needs a loop with a static trip "
                        "count (a for loop over a static range)")
@@ -1064,15 +1078,32 @@ class ListSpec(Spec):
                 e.loc = loc
                 raise e
             raise UnsupportedError(message, loc)
-        capacity = max(trips * max(self.appends_this_round, 1), 1)  # >= 1 row: the body writes one
+        return self._buffer(max(trips * max(self.appends_this_round, 1), 1))  # >= 1 row: the body writes one
+
+    def _buffer(self, rows: int, growable: bool = False) -> "ListSpec":
+        """This list as a buffer of `rows` rows and a count of those written;
+        `growable`: its rows a run-time length, `reserve` making room before
+        each append (a loop whose trip count is not known before it runs)."""
         dtype, shape = self.elem
         new = ListSpec(self.entry)
         new.mode, new.elem, new.weak, new.fields, new.mixed = "buffer", self.elem, self.weak, self.fields, self.mixed
         new.loc = self.loc
-        new.buffer = sem.full((capacity,) + shape, 0, dtype)
+        new.buffer = sem.full((rows,) + shape, 0, dtype)
         new.count = sem.wrap(sem.as_value(0, np.int64))
+        new.growable = growable
+        if growable:
+            new.buffer = sem.wrap(ctx.emit1(prim("reserve"), [new.buffer.value, new.count.value,
+                                                              sem.as_value(0, np.int64)]))
         new.kind = "list-buffer"
         return new
+
+    def write_rows(self, rows: Value) -> None:
+        """Write `rows` into a growable buffer at the count (the caller counts
+        them), room made first (`reserve`: the buffer's length is known only
+        at run time, which the tracer's setitem refuses to index)."""
+        room = ctx.emit1(prim("reserve"), [self.buffer.value, self.count.value,
+                                           sem.as_value(rows.shape[0], np.int64)])
+        self.buffer.assign(ctx.emit1(prim("dynamic_update_slice"), [room, rows, self.count.value]))
 
     def after_loop(self, loop, name, outs):
         target = self.entry

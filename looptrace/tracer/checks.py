@@ -161,6 +161,9 @@ def deferring(fn: Callable[[], Any]) -> Any:
 
 def assert_(cond: Any, message: Callable[[], Any] | None = None) -> None:
     """`assert cond, message` in converted code."""
+    from .control import tested
+
+    cond = tested(cond)  # `assert lst` of a list a traced loop grew
     if not is_tracer(cond):
         if not cond:
             raise_(lambda: AssertionError(message()) if message is not None else AssertionError())

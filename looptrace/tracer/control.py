@@ -43,7 +43,22 @@ def ld(thunk: Callable[[], Any]) -> Any:
 
 
 # --- boolean helpers --------------------------------------------------------------------
+def tested(x: Any) -> Any:
+    """What `if x`, `not x` and `a if x else b` test: for a list a traced
+    loop grew (grown.py), whether it holds an element, a traced bool where
+    it was appended to under a condition. (As a Python list holding a
+    Segment it was always true: `max(pos) if pos else 0.0` took max of an
+    empty list.)"""
+    if not grown.is_grown(x):
+        return x
+    from .runtime import _len
+
+    n = _len(x)
+    return Tracer(sem.ufunc("greater", n, 0).value, weak=True) if is_tracer(n) else n > 0
+
+
 def not_(x: Any) -> Any:
+    x = tested(x)
     if is_tracer(x):
         out = sem.ufunc("logical_not", _as_bool(x))
         return Tracer(out.value, weak=True)  # Python's `not` gives a bool
@@ -61,8 +76,12 @@ def or_(*thunks: Callable[[], Any]) -> Any:
 def _bool_op(thunks, ufunc: str, stop_on: bool) -> Any:
     acc = thunks[0]()
     for th in thunks[1:]:
+        if grown.is_grown(acc) and is_tracer(tested(acc)):
+            raise UnsupportedError("`and`/`or` of a list a traced loop appended to under a condition: whether "
+                                   "it is empty is known only at run time", ctx.current_loc(),
+                                   "test len(the_list) > 0 in an `if`")
         if not is_tracer(acc):
-            if bool(acc) == stop_on:
+            if bool(tested(acc)) == stop_on:
                 return acc
             acc = th()
             continue
@@ -112,6 +131,7 @@ def ifexp(cond: Any, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any
     """`a if cond else b`. Of arrays, or with a side that writes or draws, it
     is the `if` statement assigning one name (`t = a if c else b; t[0] += 1`
     writes a or b, as Python's; a select was a copy)."""
+    cond = tested(cond)
     if not is_tracer(cond):
         return then_thunk() if cond else else_thunk()
     pred = _as_bool(cond)
@@ -369,6 +389,7 @@ _COMPARE = {
 
 # --- conditionals --------------------------------------------------------------------------
 def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
+    cond = tested(cond)
     if not is_tracer(cond):
         (then_fn if cond else else_fn)()
         return

@@ -645,7 +645,10 @@ def _segment_value(seg: Segment) -> Tracer:
 
     if seg.count is None:
         return sem.wrap(seg.value)
-    return sem.wrap(ctx.emit1(prim("dynamic_prefix"), [seg.value, sem.as_value(seg.count, np.int64)]))
+    count = sem.as_value(seg.count, np.int64)
+    out = ctx.emit1(prim("dynamic_prefix"), [seg.value, count])
+    ctx.state().dim_counts[out.shape[0].id] = count  # (sem.reduce's emptiness check reads it)
+    return sem.wrap(out)
 
 
 def _joined_segment(seg: Segment, axis: int) -> Tracer:

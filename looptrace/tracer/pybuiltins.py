@@ -275,6 +275,9 @@ def _int(x=0, *rest):
 
 
 def _bool(x=False):
+    from .control import tested
+
+    x = tested(x)  # bool(lst) of a list a traced loop grew
     if not is_tracer(x):
         return builtins.bool(x)
     return _weak(sem.ufunc("not_equal", scalar(x, "bool()"), 0))

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from looptrace.errors import ShapeError, TraceError, UnsupportedError
-from looptrace.ir.core import Value
+from looptrace.ir.core import Dim, Value
 from looptrace.ops import get as prim
 from looptrace.ops.elementwise import UFUNCS, loop_dtypes
 from looptrace.ops.reduce import reduced_dtype
@@ -594,9 +594,36 @@ def norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
 
 
 # --- reductions -----------------------------------------------------------------
+_NO_IDENTITY = {"reduce_max": "maximum", "reduce_min": "minimum"}
+_ARG_EMPTY = {"argmax": "attempt to get argmax of an empty sequence",
+              "argmin": "attempt to get argmin of an empty sequence"}
+
+
+def _check_not_empty(v: Value, axes: tuple, message: str) -> None:
+    """A reduction with no identity over an axis whose length is known only at
+    run time (np.array of a list grown under a condition): NumPy's
+    ValueError where it is empty, checked where the reduction runs (the fold
+    from the dtype's extreme gave -inf for an empty list's max)."""
+    from .checks import emit_check
+
+    for a in axes:
+        d = v.shape[a]
+        if not isinstance(d, Dim):
+            continue
+        count = ctx.state().dim_counts.get(d.id)
+        if count is None:
+            raise UnsupportedError("a maximum or minimum over an axis whose length is known only at run time "
+                                   "(NumPy raises where it is empty)", ctx.current_loc(),
+                                   "pass initial= where NumPy takes it")
+        emit_check(ufunc("equal", wrap(count), 0), ValueError(message))
+
+
 def reduce(name: str, x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Tracer:
     v = as_value(x, dtype)
     axes = norm_axes(axis, v.ndim)
+    if name in _NO_IDENTITY:
+        _check_not_empty(v, axes, f"zero-size array to reduction operation {_NO_IDENTITY[name]} which has no "
+                                  "identity")
     out = ctx.emit1(prim(name), [v], axes=axes) if axes else \
         as_value(wrap(v), reduced_dtype(name, v.dtype))
     if keepdims:
@@ -606,9 +633,11 @@ def reduce(name: str, x: Any, axis: Any = None, keepdims: bool = False, dtype: A
 
 def arg_reduce(name: str, x: Any, axis: Any = None) -> Tracer:
     v = as_value(x)
-    if axis is None:
-        v, axis = reshape(wrap(v), (-1,)).value, 0
+    if axis is None:  # (a 1-d one as it is: its length may be a run-time one, which reshape refuses)
+        v, axis = (v if v.ndim == 1 else reshape(wrap(v), (-1,)).value), 0
     axis = norm_axes(axis, v.ndim)[0]
+    if name in _ARG_EMPTY:
+        _check_not_empty(v, (axis,), _ARG_EMPTY[name])
     return wrap(ctx.emit1(prim(name), [v], axis=axis))
 
 

@@ -132,6 +132,18 @@ def reductions(dtype: str) -> Callable:
     return build
 
 
+def grown_list_buffer(rng) -> Sample:
+    """A while loop's list buffer made room in (reserve), then its rows read
+    back (dynamic_prefix); the cuda target refuses it."""
+    b = Builder(("float64", (5, 4)), ("int64", ()))
+    x, n = b.args
+    room = b.op("reserve", x, n, const(3))
+    written = b.op("dynamic_update_slice", room, b.op("reshape", b.op("exp", b.op("slice", x, starts=(0, 0), stops=(3, 4),
+                                                                                    steps=(1, 1))), shape=(3, 4)), n)
+    outs = [b.op("dynamic_prefix", written, b.op("add", n, const(3))), b.op("dynamic_prefix", b.op("reserve", x, n, const(0)), n)]
+    return Sample(b.program(outs), [rng.standard_normal((5, 4)), np.asarray(4)], refused_by=("cuda",))
+
+
 def shape_primitives(rng) -> Sample:
     b = Builder(("float64", (2, 3, 4)), ("float64", (3, 1)), ("int32", (2, 3, 4)), ("float64", ()))
     x, y, xi, s = b.args
@@ -368,7 +380,7 @@ SAMPLES: dict[str, Callable] = {
     "select_convert": select_convert_and_fused_chain,
     **{f"special_{d}": special_functions(d) for d in ("float64", "float32")},
     **{f"reductions_{d}": reductions(d) for d in ("float64", "float32", "int32", "bool")},
-    "shape": shape_primitives, "indexing": indexing_primitives,
+    "shape": shape_primitives, "indexing": indexing_primitives, "grown_list_buffer": grown_list_buffer,
     "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),
     "sort": sort_and_argsort, "searchsorted": searchsorted_sample, "partition": partitions, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
     **{f"factorizations_{d}": factorizations(d) for d in ("float64", "float32")},

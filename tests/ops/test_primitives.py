@@ -319,6 +319,16 @@ def dynamic_prefix_case(data):
     return [x, n], {}, [x[:n]]
 
 
+def reserve_case(data):
+    x = array(data, data.draw(st.sampled_from(DTYPES)), data.draw(nonempty_shapes))
+    count = data.draw(st.integers(0, x.shape[0]))
+    extra = data.draw(st.integers(0, 2 * x.shape[0] + 1))
+    need = count + extra
+    grown = x if need <= x.shape[0] else \
+        np.concatenate([x, np.zeros((max(2 * x.shape[0], need) - x.shape[0],) + x.shape[1:], x.dtype)])
+    return [x, np.int64(count), np.int64(extra)], {}, [grown]
+
+
 # --- creation and random ------------------------------------------------------------------------------
 def iota_case(data):
     shape = data.draw(nonempty_shapes)
@@ -351,6 +361,7 @@ CASES = {
     "slice": slice_case, "update_slice": update_slice_case, "dynamic_slice": dynamic_slice_case,
     "dynamic_update_slice": dynamic_update_slice_case, "gather": gather_case, "scatter": scatter_case,
     "dynamic_prefix": dynamic_prefix_case,
+    "reserve": reserve_case,
     "iota": iota_case,
     "random_normal": random_case("standard_normal"), "random_uniform": random_case("random"),
 }
@@ -661,7 +672,7 @@ def assert_shape_fits(predicted: tuple, actual: tuple) -> None:
     assert len(predicted) == len(actual), (predicted, actual)
     for p, a in zip(predicted, actual):
         if isinstance(p, Dim):
-            assert 0 <= a <= p.bound, (predicted, actual)
+            assert 0 <= a and (p.bound is None or a <= p.bound), (predicted, actual)
         else:
             assert p == a, (predicted, actual)
 

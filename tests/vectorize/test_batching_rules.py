@@ -217,8 +217,9 @@ def test_rule_matches_loop_over_slices(case, batched, n):
     _run_case(case, n, set(batched), seed=sum(map(ord, case)))
 
 
-# rng.permutation draws one permutation per call: a loop of them stays a loop
-UNBATCHED = {"random_permutation"}
+# rng.permutation draws one permutation per call: a loop of them stays a loop; reserve grows the
+# buffer of a list a while loop appends to, which no batch holds
+UNBATCHED = {"random_permutation", "reserve"}
 
 
 def test_every_primitive_has_a_batching_rule():

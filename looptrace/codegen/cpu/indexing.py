@@ -169,6 +169,13 @@ def _prefix_lower(em, op) -> None:
     em.define(op.out, alias_of=x)
 
 
+def _reserve_lower(em, op) -> None:
+    """A list buffer with room for more rows: x itself (consumed, or a copy
+    where it may not be) or a larger copy of it (templates.reserved)."""
+    out = em.writable_copy(op.out, op.inputs[0])
+    em.line(f"{out} = reserved({out}, {em.name(op.inputs[1])}, {em.name(op.inputs[2])})")
+
+
 TARGET.register("slice", StatementRule(_slice_lower))
 TARGET.register("dynamic_slice", StatementRule(_dyn_slice_lower))
 TARGET.register("dynamic_update_slice", StatementRule(_dyn_update_lower))
@@ -176,3 +183,4 @@ TARGET.register("update_slice", StatementRule(_update_slice_lower))
 TARGET.register("gather", IndexRule(_gather_element))
 TARGET.register("scatter", StatementRule(_scatter_lower))
 TARGET.register("dynamic_prefix", StatementRule(_prefix_lower))
+TARGET.register("reserve", StatementRule(_reserve_lower))

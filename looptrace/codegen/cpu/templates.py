@@ -48,7 +48,7 @@ from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_g
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "atan2_f64", "lane_add", "lane_min", "lane_max", "nonneg"]
-__all__ += ["alloc", "contiguous", "copied", "filled", "joined", "min2", "max2", "normal_draws", "uniform_draws",
+__all__ += ["alloc", "contiguous", "copied", "filled", "reserved", "joined", "min2", "max2", "normal_draws", "uniform_draws",
             "exponential_draws", "integer_draws", "permutation_draw"]  # from the disk cache, not compiled per kernel
 __all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
 __all__ += ["blas_matrix", "unit_axes"]  # an operand as it is where its layout allows (contract.py, shape.py)
@@ -174,6 +174,19 @@ def _ov_unit_axes(a, shape, view, root):
 def copied(a):
     """a.copy(): a new C-contiguous array."""
     return a.copy()
+
+
+@_kernel_helper
+def reserved(a, count, extra):
+    """ops/indexing.py `reserve`: a itself where it has room for `extra` rows
+    after the first `count`, else a larger copy (twice the rows, or as many
+    as needed) holding a's rows first."""
+    need, cap = count + extra, a.shape[0]
+    if need <= cap:
+        return a
+    out = np.zeros((max(2 * cap, need),) + a.shape[1:], a.dtype)  # (as ops/indexing.py's: the same bits)
+    out[:cap] = a
+    return out
 
 
 @_kernel_helper

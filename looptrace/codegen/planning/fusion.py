@@ -1276,6 +1276,6 @@ def is_streaming(op: Op, plan: BlockPlan) -> bool:
 def nest_work(op: Op, plan: BlockPlan) -> int:
     """Elements touched by a root's loop nest, its folds' inner loops included."""
     def size(shape) -> int:
-        return prod(d.bound if isinstance(d, Dim) else d for d in shape)
+        return prod(d.extent if isinstance(d, Dim) else d for d in shape)
 
     return max(size(o.inputs[0].shape) if is_fold(o) else size(o.out.shape) for o in nest_ops(op, plan))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from looptrace.codegen.target import StatementRule
+from looptrace.errors import UnsupportedError
 from looptrace.ir.core import Dim, Value
 
 from .. import access as A
@@ -186,6 +187,14 @@ def _prefix_lower(em: CudaEmitter, op) -> None:
     em.view(v, A.Access(acc.buf, (d, *acc.shape[1:]), acc.strides, acc.off), x)
 
 
+def _reserve_refused(em: CudaEmitter, op) -> None:
+    """A list a while loop appends to grows its buffer at run time: the
+    emitter gives each run-time length one host variable (`em.dims`), which
+    a buffer that grows in the loop would outdate."""
+    raise UnsupportedError("a list appended to in a while loop is not supported by the cuda backend", op.loc,
+                           "use backend='cpu', or a for loop over a static range (its list has a static bound)")
+
+
 TARGET.register("slice", StatementRule(_slice_lower))
 TARGET.register("dynamic_slice", StatementRule(_dyn_slice_lower))
 TARGET.register("dynamic_update_slice", StatementRule(_dyn_update_lower))
@@ -193,5 +202,6 @@ TARGET.register("update_slice", StatementRule(_update_slice_lower))
 TARGET.register("gather", StatementRule(_gather_lower))
 TARGET.register("scatter", StatementRule(_scatter_lower))
 TARGET.register("dynamic_prefix", StatementRule(_prefix_lower))
+TARGET.register("reserve", StatementRule(_reserve_refused))
 
 __all__ = ["checked_start", "dynamic_view"]
