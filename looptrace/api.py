@@ -149,7 +149,8 @@ class JitFunction:
                 extra = guards.bind(traced, args)
                 if extra is not None and (not traced.captured or captured_unchanged(traced)):
                     run_plain = getattr(compiled.run, "call_plain", None)
-                    if run_plain is None or compiled.program.writebacks or not _plain_extra(traced):
+                    if run_plain is None or compiled.program.writebacks or compiled.program.fresh_results \
+                            or not _plain_extra(traced):
                         return self.execute(compiled, hit[1], list(args), extra)
                     if hit[2] is not None:  # static ints are in the program, not the kernel's arguments
                         args = tuple(args[i] for i in hit[2])
@@ -514,8 +515,13 @@ class JitFunction:
         results = _unshared(results, [targets[argi] for argi, _ in program.writebacks], written)
         for (argi, _), value in zip(program.writebacks, written):
             _write_back(targets[argi], value, specs[argi] if argi < len(specs) else None)
-        if program.result_args:
+        if program.result_args or program.fresh_results:
             results = list(results)
+        for k in program.fresh_results:  # `return x.copy()`: x's value, a new array in the plain function
+            r = results[k]
+            if isinstance(r, np.ndarray) and any(isinstance(t, np.ndarray) and np.may_share_memory(r, t)
+                                                 for t in targets):
+                results[k] = r.copy()
         for k, argi in program.result_args.items():
             if isinstance(targets[argi], np.ndarray):
                 results[k] = targets[argi]  # `s[1] = 7; return s` returns the caller's array
@@ -783,8 +789,8 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     traced, program = compiled.traced, compiled.program
     unpacked = guard is not None  # `_guard` unpacks the call into x0, x1, ...
     fast = getattr(compiled.run, "fast", None)
-    if fast is None or traced.captured or traced.layout_args:
-        return None
+    if fast is None or traced.captured or traced.layout_args or program.fresh_results:
+        return None  # (fresh_results: `execute` copies a result that is an argument's memory)
     if program.writebacks:
         written = _written_guard(compiled, runtime, types)
         if written is None:

@@ -115,6 +115,29 @@ def _drop_dead(program: Program) -> Program:
     return program
 
 
+def _aliased_fresh_results(program: Program) -> Program:
+    """Of the results the plain function makes anew (tracer/trace.py
+    `_fresh_results`), those whose value is an argument, or a view of one,
+    in the program: `x.copy()` is x's value in SSA, `np.array([x[0], x[2],
+    x[4]])` a strided slice of x after vectorizing. The kernel gives the
+    argument's memory for them, and a write into the result reached the
+    caller's array (probe R); the call copies them (api.py)."""
+    body = program.body
+    made = {op.outputs[0].id: op for op in body.ops if len(op.outputs) == 1}
+    args = {a.id for a in body.args}
+
+    def reaches_an_argument(v) -> bool:
+        while v.id not in args:
+            op = made.get(v.id)
+            if op is None or not op.prim.view or not op.inputs:
+                return False
+            v = op.inputs[0]
+        return True
+
+    program.fresh_results = tuple(k for k in program.fresh_results if reaches_an_argument(body.results[k]))
+    return program
+
+
 PASSES: tuple[Pass, ...] = (
     Pass("dead_reads", check_dead_reads),  # a read nothing uses still raises out of bounds: a check
     Pass("vectorize", driver.each_loop(COUNTED_LOOP_STEPS, WHILE_LOOP_STEPS, after)),
@@ -132,6 +155,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("ranges", decide_ranges),  # clamps, comparisons and checks that the positions' ranges decide
     Pass("gathered", gather_elements),  # gather(f(a, b), idx): f(a, b) computed at the positions read only
     Pass("dead_ops", _drop_dead),  # what the passes left unread (a read they moved elsewhere)
+    Pass("fresh_results", _aliased_fresh_results),  # new arrays that are an argument's memory: copied by the call
 )
 
 

@@ -158,6 +158,10 @@ class Program:
     # result position -> argument position, for a result that is the argument object itself
     # (`s[1] = 7; return s`): the call returns the caller's array, as Python does
     result_args: dict = field(default_factory=dict)
+    # result positions of arrays the plain function makes anew (`x.copy()`, `np.array(list)` of an
+    # argument's elements) that the kernel may give as an argument's memory (the IR's copy is the
+    # value itself): the call copies them where they share memory with an argument (api.py)
+    fresh_results: tuple = ()
     # array arguments the program holds for the layout it was traced for only (a reshape of one that
     # another memory order would make NumPy copy, or not, and a write that shows it: tracer/layout.py)
     # -> (the reshape's line, the layout: None for C order, else strides in elements)

@@ -283,6 +283,7 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         program.out_tree = tree
         program.result_args = {k: st.arg_boxes[id(leaf._box)] for k, leaf in enumerate(leaves)
                                if is_tracer(leaf) and leaf.base is None and id(leaf._box) in st.arg_boxes}
+        program.fresh_results = _fresh_results(leaves, results, st)
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
         program.captured = _held_elsewhere(st.captured)
@@ -291,6 +292,15 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
         python_numbers.guard(program, st.python_ints, st.python_divs, st.python_sums, st.python_casts, st.python_steps)
         return program
+
+
+def _fresh_results(leaves: list, results: list, st) -> tuple:
+    """The results (positions) that are new arrays in the plain function, not
+    an argument or a view of one (`x.copy()`, `np.array(out)`): the passes
+    keep those the kernel may give as an argument's memory (pipeline.py
+    `_aliased_fresh_results`), which the call copies (api.py)."""
+    return tuple(k for k, (leaf, v) in enumerate(zip(leaves, results))
+                 if is_tracer(leaf) and leaf.base is None and id(leaf._box) not in st.arg_boxes and v.ndim > 0)
 
 
 def _held_elsewhere(captured: list) -> list:

@@ -96,3 +96,47 @@ def test_an_array_made_from_python_values_is_a_fresh_ndarray(backend):
     a[2][0] = 99.0
     np.testing.assert_array_equal(f(x)[2], [1.0, 2.0])
     assert a[1].shape == (0,) and a[1].dtype == np.float64
+
+
+def _copies(x):
+    return x.copy(), np.copy(x), np.array(x), x.astype(np.float64)
+
+
+def _stacked_elements(x):
+    out = []
+    for i in range(0, 6, 2):
+        out.append(x[i])
+    return np.array(out)
+
+
+def _snapshot(w, g):
+    old = w.copy()
+    for i in range(w.shape[0]):
+        w[i] -= 0.1 * g[i]
+    return old, w
+
+
+def _view(x):
+    return x[1:3], x.T
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_new_array_never_shares_an_arguments_memory(backend, rng):
+    """`x.copy()` is x's value in the IR and `np.array([x[0], x[2], x[4]])` a
+    strided slice of x once vectorized: the kernel gave x's memory for both,
+    and a write into the result changed the caller's array (probe R W1, W2)."""
+    for f in (_copies, _stacked_elements, _snapshot):
+        args = [rng.standard_normal(6), rng.standard_normal(6)][: f.__code__.co_argcount]
+        for want, got, plain, comp in _repeat(f, backend, *args):
+            got = got if isinstance(got, tuple) else (got,)
+            want = want if isinstance(want, tuple) else (want,)
+            for w, g in zip(want, got):
+                np.testing.assert_array_equal(g, w)
+            fresh = got[:-1] if f is _snapshot else got  # (_snapshot's w is the caller's array itself)
+            for g in fresh:
+                assert not any(np.shares_memory(g, a) for a in comp)
+            if f is _snapshot:
+                assert got[1] is comp[0]
+    x = rng.standard_normal((4, 4))
+    a, t = looptrace.jit(_view, backend=backend)(x)  # views stay views, as NumPy's
+    assert np.shares_memory(a, x) and np.shares_memory(t, x)
