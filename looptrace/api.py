@@ -620,9 +620,7 @@ class _FlatJit(JitFunction):
             out = call_converted(fn, args, kwargs)
             changed = rebuilt.changed()
             if changed is not None:
-                code = fn.__code__
-                loc = SourceLoc(code.co_filename, code.co_firstlineno,
-                                linecache.getline(code.co_filename, code.co_firstlineno).rstrip("\n"))
+                loc = _mutation_line(fn, changed)
                 raise UnsupportedError(f"{fn.__name__} changes its container argument `{changed}` (an item "
                                        "assigned, added or removed), which the caller would see; looptrace "
                                        "passes containers in by value", loc,
@@ -996,6 +994,46 @@ def _flat_tuple(tree: tuple, results: list) -> tuple[str, dict, Callable] | None
             parts.append(f"C{k}(o[{k}])")
     expr = parts[0] if tree[0] == "leaf" else "(" + "".join(p + ", " for p in parts) + ")"
     return expr, names, lambda outs: build_output(tree, outs)
+
+
+_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
+                       "setdefault", "popitem", "add", "discard", "appendleft", "popleft", "extendleft"})
+
+
+def _mutation_line(fn: Callable, changed: str) -> SourceLoc:
+    """The line of `fn` that changes its container argument `changed` (a
+    method that mutates it, or an item assigned or deleted): the first such
+    line, else the `def` line. (The error quoted the first line of the code
+    object, a decorator above the `def` where it has one: probe R.)"""
+    import ast
+    import textwrap
+
+    name = re.match(r"\w*", changed).group(0)
+    code = fn.__code__
+    try:
+        lines, first = inspect.getsourcelines(fn)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        lines, first, tree = [], code.co_firstlineno, None
+
+    def on_it(node: Any) -> bool:
+        while isinstance(node, (ast.Subscript, ast.Attribute)):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id == name
+
+    line = None
+    for node in ast.walk(tree) if tree is not None else ():
+        hit = (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS
+               and on_it(node.func.value)) or \
+            (isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)) and any(
+                isinstance(t, ast.Subscript) and on_it(t) for t in getattr(node, "targets", [getattr(node, "target", None)])))
+        if hit and (line is None or node.lineno < line):
+            line = node.lineno
+    if line is None and tree is not None:
+        defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        line = defs[0].lineno if defs else 1
+    lineno = first + line - 1 if line is not None else code.co_firstlineno
+    return SourceLoc(code.co_filename, lineno, linecache.getline(code.co_filename, lineno).rstrip("\n"))
 
 
 def captured_unchanged(program: Program) -> bool:

@@ -1109,6 +1109,7 @@ class ListSpec(Spec):
         target = self.entry
         if self.mode == "buffer":
             seg = Segment(self.buffer.value, self.count, bool(self.weak), self.fields, self.mixed)
+            seg.loc = self.loc
             _append_segment(target, seg, self.loc)
         return target
 
@@ -1121,6 +1122,7 @@ class ListSpec(Spec):
                                        "traced trip count is not supported", loop.loc)
             stacked = sem.reshape(sem.wrap(stacked), (n * state.per_iter,) + tuple(stacked.shape[2:])).value
         seg = Segment(stacked, weak=bool(self.weak), fields=self.fields, mixed=self.mixed)
+        seg.loc = self.loc
         if loop.it is not None and not isinstance(stacked.shape[0], int):  # a trip count known at run time
             seg.bounds = [b for b in (loop.it.start, loop.it.stop, loop.it.step) if is_tracer(b)]
         _append_segment(self.entry, seg, self.loc)

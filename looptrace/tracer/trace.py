@@ -348,6 +348,19 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
     """Leaves (traced values) and a tree to rebuild the output from them."""
     leaves: list = []
 
+    def _grown_part(seg: Segment) -> tuple:
+        """A segment of a returned list, its length known only at run time:
+        its stacked elements, one leaf, which build_output reads back as
+        Python numbers, NumPy scalars, rows or tuples, as they were appended."""
+        from .numpy_api import _segment_value
+
+        if seg.mixed:
+            raise UnsupportedError("returning a list of tuples of numbers of different types that a traced loop "
+                                   "appended to under a condition is not supported", seg.loc or ctx.current_loc(),
+                                   "return one list (or np.array) per field")
+        leaves.append(_segment_value(seg))
+        return ("seg", len(leaves) - 1, bool(seg.weak), seg.fields)
+
     def walk(v: Any) -> Any:
         if isinstance(v, Undefined):
             v._fail()
@@ -374,8 +387,7 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
                 from . import grown
 
                 if any(isinstance(e, Segment) and e.count is not None for e in v):
-                    raise UnsupportedError("returning a list grown in a traced loop is not supported",
-                                           ctx.current_loc(), "return np.array(the_list)")
+                    return ("grown", [_grown_part(e) if isinstance(e, Segment) else ("item", walk(e)) for e in v])
                 v = grown.expand(list(v), "returning")
             return ("list", [walk(e) for e in v])
         if isinstance(v, dict):
@@ -452,8 +464,28 @@ _PY_SCALARS = {float: np.float64, bool: np.bool_, complex: np.complex128,
                int: lambda v: np.int64(v) if -2**63 <= v < 2**63 else np.asarray(v)[()]}
 
 
+def _grown_items(part: tuple, values: list, scalars: bool) -> list:
+    """The elements of a returned list's segment (`_grown_part`)."""
+    arr = values[part[1]]
+    if not scalars:
+        return [arr]
+    arr = _host(arr)
+    weak, fields = part[2], part[3]
+    if fields:
+        return [tuple(r) for r in (arr.tolist() if weak else arr)]
+    return arr.tolist() if weak else list(arr)
+
+
 def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
     kind = tree[0]
+    if kind == "grown":  # a list a traced loop grew to a run-time length (`_flatten_output`)
+        out = []
+        for part in tree[1]:
+            if part[0] == "seg":
+                out.extend(_grown_items(part, values, scalars))
+            else:
+                out.append(build_output(part[1], values, scalars))
+        return out
     if kind == "kinds":
         return build_output(tree[1], values, scalars)
     if kind == "kleaf":

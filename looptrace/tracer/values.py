@@ -164,6 +164,7 @@ class Segment:
         self.fields = fields  # tuples of this many numbers were appended: each row reads back as a tuple
         self.mixed = mixed  # ... of different types (`(i, x[i])`): stacked as one dtype, not read back
         self.bounds: list = []  # the traced bounds of the loop whose trip count is its length
+        self.loc = None  # the line of its first append (errors about the list name it)
 
     def static_length(self, what: str) -> int:
         """Its number of elements where `what` needs it while tracing; where

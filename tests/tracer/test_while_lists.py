@@ -152,3 +152,75 @@ def test_an_empty_lists_maximum_raises_as_numpy(backend, rng):
     _same(unguarded_extremes(x), f(x))
     with pytest.raises(ValueError, match="zero-size array"):
         f(-np.abs(x))
+
+
+def returned_numbers(x):
+    out = [-1.0]
+    for i in range(x.shape[0]):
+        if x[i] > 0.5:
+            out.append(x[i])
+    return out
+
+
+def returned_pairs(x):
+    out = []
+    for i in range(x.shape[0]):
+        if x[i] > 0.5:
+            out.append((i, i * 2))
+    return out, len(out)
+
+
+def returned_rows(X):
+    rows = []
+    for i in range(X.shape[0]):
+        if X[i, 0] > 0.5:
+            rows.append(X[i] * 2)
+    return rows
+
+
+def returned_history(x, tol):
+    hist = []
+    i = 0
+    while i < x.shape[0] and x[i] < tol:
+        hist.append(int(x[i] * 10))
+        i += 1
+    return hist
+
+
+def returned_mixed(x):
+    out = []
+    for i in range(x.shape[0]):
+        if x[i] > 0.5:
+            out.append((i, x[i]))
+    return out
+
+
+def _same_python(want, got):
+    """Lists of Python numbers, NumPy scalars, tuples and rows, compared
+    element by element with their types."""
+    assert type(got) is type(want)
+    if isinstance(want, (list, tuple)):
+        assert len(got) == len(want)
+        for w, g in zip(want, got):
+            _same_python(w, g)
+    elif isinstance(want, np.ndarray):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+    else:
+        assert got == want
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_returned_list_of_run_time_length(backend, rng):
+    """A list appended to under a condition (or in a while loop) returned as
+    it is: the list its elements make, as the plain function's (Python
+    numbers, NumPy scalars, tuples, rows). Before: "returning a list grown
+    in a traced loop is not supported", naming no line (probe T, probe R)."""
+    cases = [(returned_numbers, (rng.random(12),)), (returned_numbers, (np.full(3, 0.1),)),
+             (returned_pairs, (rng.random(12),)), (returned_rows, (rng.random((6, 3)),)),
+             (returned_history, (rng.random(30), 0.9)), (returned_history, (rng.random(5), 2.0))]
+    for fn, args in cases:
+        _same_python(fn(*args), looptrace.jit(fn, backend=backend)(*args))
+    with pytest.raises(looptrace.UnsupportedError, match="different types") as e:
+        looptrace.jit(returned_mixed, backend=backend)(rng.random(5))
+    assert "out.append((i, x[i]))" in str(e.value)
