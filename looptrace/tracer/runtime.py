@@ -419,6 +419,9 @@ _ITERATING = frozenset(map(id, (builtins.sum, builtins.max, builtins.min, builti
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     fn = getattr(fn, "__lt_original__", fn) if isinstance(fn, types.FunctionType) else fn
     held_grown = any(grown.is_grown(a) for a in (*args, *kwargs.values()))
+    if held_grown and fn is builtins.sum and args and grown.is_grown(args[0]) and any(isinstance(e, Segment) and e.count is not None
+                                                           for e in args[0]):
+        held_grown = False  # a segment of run-time length: summed as one (`_grown_sum`)
     if held_grown and (id(fn) in _ITERATING or id(fn) in pymath.FUNCTIONS
                        or isinstance(fn, types.FunctionType) and _user_function(fn)):
         # sum(parts), max(parts), math.prod(parts), a user's function: on its elements
@@ -707,9 +710,38 @@ def _sum(iterable, start=0):
         from .numpy_api import sum_
 
         return sem.ufunc("add", start, sum_(iterable, axis=0))
+    if grown.is_grown(iterable) and any(isinstance(e, Segment) and e.count is not None for e in iterable):
+        return _grown_sum(iterable, start)
     acc = start
     for x in iterable:
         acc = acc + x
+    return acc
+
+
+def _grown_sum(lst: list, start: Any) -> Any:
+    """sum() of a list a traced loop appended to under a condition: each such
+    segment's elements summed over its run-time count (in NumPy's order, as
+    a loop's sum is), added where the count is not 0 (an empty segment adds
+    nothing: the sum keeps start's type, as Python's; control.ifexp picks
+    the type at run time)."""
+    from .control import ifexp
+    from .numpy_api import _segment_value, sum_
+
+    acc = start
+    for e in lst:
+        if not isinstance(e, Segment):
+            acc = acc + e
+            continue
+        if e.fields:
+            raise TypeError("unsupported operand type(s) for +: 'int' and 'tuple'")
+        total = sum_(_segment_value(e), axis=0)
+        if e.weak:
+            total = sem.wrap(total.value, weak=True)
+        if e.count is None:
+            acc = acc + total
+            continue
+        before = acc
+        acc = ifexp(sem.ufunc("greater", e.count, 0), lambda: before + total, lambda: before)
     return acc
 
 

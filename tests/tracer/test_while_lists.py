@@ -224,3 +224,32 @@ def test_a_returned_list_of_run_time_length(backend, rng):
     with pytest.raises(looptrace.UnsupportedError, match="different types") as e:
         looptrace.jit(returned_mixed, backend=backend)(rng.random(5))
     assert "out.append((i, x[i]))" in str(e.value)
+
+
+def summed(x, t):
+    lo, idx = [1.0], []
+    i = 0
+    while i < x.shape[0]:
+        if x[i] < t:
+            lo.append(float(x[i]))
+            idx.append(i)
+        i += 1
+    kept = []
+    for v in x:
+        if v > t:
+            kept.append(v)
+    return sum(lo), sum(lo, 10), sum(idx), sum(kept)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_sum_of_a_list_of_run_time_length(backend, rng):
+    """sum() of a list appended to under a condition: its elements summed
+    over the run-time count, start's type where none was appended (Python's
+    `sum([])` is the int 0). Before: "passing to sum() a list grown in a
+    loop of a run-time length is not supported" (probe T)."""
+    f = looptrace.jit(summed, backend=backend)
+    for t in (0.5, -1.0, 2.0):
+        x = rng.random(20)
+        want, got = summed(x, t), f(x, t)
+        for w, g in zip(want, got):
+            assert type(g) is type(w) and g == pytest.approx(w, rel=1e-12)
