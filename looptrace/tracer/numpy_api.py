@@ -670,7 +670,11 @@ def _joined_segment(seg: Segment, axis: int) -> Tracer:
 
 
 def _joined(arrays, axis: int) -> list:
-    return [_joined_segment(x, axis) if isinstance(x, Segment) else x for x in arrays]
+    """The pieces to join: a segment's items, and a list or tuple of traced
+    values (`np.concatenate(([x[0]], x))`, the edge-padding idiom) as the
+    array np.array makes of it."""
+    return [_joined_segment(x, axis) if isinstance(x, Segment) else
+            array(x) if isinstance(x, (list, tuple)) and _any_traced(x) else x for x in arrays]
 
 
 def concatenate(arrays, axis=0, out=None, dtype=None):

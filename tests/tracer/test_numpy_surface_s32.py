@@ -128,3 +128,17 @@ def running_max_of_nothing(m):
 def test_lists_and_empty(backend):
     check(joined, np.random.default_rng(0).standard_normal((4, 3)), backend=backend)
     check(running_max_of_nothing, np.ones((3, 0)), backend=backend)
+
+
+def _edge_padded(x):
+    return np.concatenate(([x[0]], x, [x[-1]])), np.hstack(([x[0] * 2, x[1]], x)), np.concatenate((x, (x[0],)))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_joining_lists_of_traced_elements(backend, rng):
+    """A list or tuple of traced elements among the pieces joined (the edge
+    padding idiom): TraceError ("needs a concrete NumPy array") before (probe S)."""
+    x = rng.standard_normal(7)
+    for w, g in zip(_edge_padded(x), lt.jit(_edge_padded, backend=backend)(x)):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
