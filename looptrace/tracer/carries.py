@@ -873,6 +873,18 @@ class LoopList:
         several times, every entry showing its last contents; the stack holds
         the values at each append."""
         for v, val, start, loc in self.watched:
+            if v.base is not None:  # a view (`rows.append(X[i])`): written where its root array is
+                # (its own value re-derived here would read the loop's index outside the iteration)
+                # (written anywhere in the body, before the append or after: an iteration's write may
+                # change a row an earlier one appended, `X[:] *= 2`)
+                body = getattr(self.loop, "last_body", None)
+                cap = body.frame.captured.get(id(v.base._box)) if body is not None else None
+                if cap is not None and body.box_exits.get(id(v.base._box), cap[2]) is not cap[2]:
+                    raise UnsupportedError(
+                        f"`{name}.append(...)` appends a view of an array that this loop writes in place: plain "
+                        "Python's list holds views that show the array's final contents, looptrace's the values "
+                        "at each append", loc, "append a copy (`.copy()`)")
+                continue
             if v.value is not val or start is not None and v.value is not start:
                 raise UnsupportedError(
                     f"`{name}.append(...)` appends an array that is written in place afterwards: plain Python's "
@@ -888,10 +900,14 @@ class LoopList:
         val = sem.as_value(v)
         spec.observe(val, all(sem.is_weak(e) and np.ndim(e) == 0 for e in (v if fields else (v,))), fields)
         spec.mixed = spec.mixed or _mixed(v)
-        if is_tracer(v) and v.ndim:
+        if is_tracer(v) and v.ndim and v.base is not None:  # a view: its root's value now (check_aliases)
+            self.watched.append((v, v.base.value, None, ctx.current_loc()))
+        elif is_tracer(v) and v.ndim:
             start = getattr(self.loop, "bound_values", {}).get(id(v))
             self.watched.append((v, val, start[1] if start is not None and start[0] is v else None,
                                  ctx.current_loc()))
+        if ctx.state().frame is self.frame:
+            spec.every_iteration = True  # (an append no branch holds: every iteration makes it)
         if spec.mode == "stack":
             if ctx.state().frame is not self.frame:
                 self.in_branch = True
@@ -999,6 +1015,7 @@ class ListSpec(Spec):
         self.fields: int | None = None  # tuples of this many numbers were appended: read back as tuples
         self.mixed = False  # ... of numbers of different types: not read back (np.array of the list only)
         self.appends_this_round = 0
+        self.every_iteration = False  # this round appended outside any branch of the body
         self.list_state = None
         self.buffer = self.count = None
         self.growable = False  # a buffer the run grows (`reserve`): appends in a while loop
@@ -1019,6 +1036,7 @@ class ListSpec(Spec):
 
     def bind(self, loop, name):
         self.appends_this_round = 0
+        self.every_iteration = False
         self.list_state = LoopList(self, ctx.state().frame)
         self.list_state.stacked_value = None
         self.list_state.loop = loop
@@ -1110,6 +1128,7 @@ class ListSpec(Spec):
         if self.mode == "buffer":
             seg = Segment(self.buffer.value, self.count, bool(self.weak), self.fields, self.mixed)
             seg.loc = self.loc
+            seg.nonempty = self.every_iteration and surely_runs(loop)
             _append_segment(target, seg, self.loc)
         return target
 

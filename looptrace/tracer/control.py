@@ -1049,6 +1049,7 @@ class LoopTrace:
             region.raw_exits = self.get()  # what the names hold, before materialize_views reads them
             region.exits = materialize_views(region.raw_exits, [self.entry[n] for n in self.names])
             region.box_exits = {k: box.value for k, (box, _, _) in frame.captured.items()}
+            self.last_body = region  # (its box_exits: carries.LoopList.check_aliases)
         finally:
             st.pop(frame)
             for box, before, _ in frame.captured.values():

@@ -993,7 +993,7 @@ def _empty_list_array(segments) -> Tracer | None:
     are float64 numbers (the array is then the same whether empty or not); refused where only the run
     decides and an empty list would change the dtype or shape."""
     elem = segments[0].value
-    if any(x.count is not None for x in segments):
+    if any(x.count is not None for x in segments) and not any(x.nonempty for x in segments):
         if elem.dtype == np.float64 and len(elem.shape) == 1:
             return None
         raise UnsupportedError(
@@ -1001,6 +1001,8 @@ def _empty_list_array(segments) -> Tracer | None:
             f"float64 array of shape (0,), not one of {elem.dtype} elements{' of shape ' + str(tuple(elem.shape[1:])) if len(elem.shape) > 1 else ''}, "
             "so the array's type would depend on the data", ctx.current_loc(),
             "give the dtype: np.array(lst, dtype=...) (for numbers), or fill a preallocated array")
+    if any(x.count is not None for x in segments):  # (one of them never empty)
+        return None
     if sum(x.static_length("np.array") for x in segments) == 0:
         return sem.wrap(sem.as_value(np.zeros(0)))
     return None

@@ -165,6 +165,9 @@ class Segment:
         self.mixed = mixed  # ... of different types (`(i, x[i])`): stacked as one dtype, not read back
         self.bounds: list = []  # the traced bounds of the loop whose trip count is its length
         self.loc = None  # the line of its first append (errors about the list name it)
+        # with a count: every run appends at least one element (an append outside any branch of a
+        # loop that runs at least once: carries.ListSpec.after_loop)
+        self.nonempty = False
 
     def static_length(self, what: str) -> int:
         """Its number of elements where `what` needs it while tracing; where
