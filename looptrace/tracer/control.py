@@ -982,6 +982,17 @@ def _holds(obj: Any, box: ctx.Box, depth: int = 0) -> bool:
     return False
 
 
+# what `_seen_elsewhere` says of an array the loop writes back after swapping it (`_write_back_swaps`)
+_WRITTEN_BACK = ("an argument array", "an array the calling function passed in (or a closure holds)")
+
+
+def _static_trips(it) -> int | None:
+    """A counted loop's number of iterations where it is known while tracing."""
+    if isinstance(it.static_len, numbers.Integral):
+        return int(it.static_len)
+    return None
+
+
 class LoopTrace:
     """Traces one source loop into a for_loop or while_loop op."""
 
@@ -989,6 +1000,7 @@ class LoopTrace:
         self.names, self.get, self.set, self.body_fn = list(names), get_fn, set_fn, body_fn
         self.scope = scope  # the function's other variables read outside the loop (convert._scope_getter)
         self.detached: dict[int, str] = {}  # id(box) -> the name that carried it (_detach)
+        self.swaps: dict | None = None  # names exchanging their arrays each iteration (_permutation)
         self.live, self.live_out, self.loc, self.brk = set(live), set(live_out), loc, brk
         self.it: LoopIter | None = it
         self.cond_fn = cond_fn
@@ -1013,6 +1025,8 @@ class LoopTrace:
             new_specs = self._check(specs, body, cond)
             if new_specs is None:
                 self._finish(specs, body, cond)
+                if self.swaps is not None and any(self._seen_elsewhere(n) in _WRITTEN_BACK for n in self.swaps):
+                    self._write_back_swaps()
                 return
             self._discard(body, cond)
             specs = new_specs
@@ -1184,6 +1198,7 @@ class LoopTrace:
             # holds at the end of the body (the next iteration may write it), carry contents instead
             held = {id(_root(e)._box) for e in body.raw_exits if is_tracer(e)}
             rebound = written + [n for n in rebound if n not in written and id(_root(self.entry[n])._box) in held]
+            self.swaps = self._permutation(rebound, body)
             for n in rebound:
                 self._detach(n, n if n in written else written[0])
                 entry = self.entry[n]
@@ -1256,6 +1271,8 @@ class LoopTrace:
         refuse an argument, a view, an array the caller or a closure holds and
         one that another variable still refers to where it is read later."""
         what = self._seen_elsewhere(name)
+        if what is not None and self.swaps is not None and name in self.swaps and what in _WRITTEN_BACK:
+            what = None  # an argument swapped with the others (`u, v = v, u`): `_write_back_swaps`
         if what is not None:
             subject = (f"`{name}` is written in place and also rebound inside this loop" if written == name else
                        f"`{written}` is written in place inside this loop and `{name}` is rebound")
@@ -1264,6 +1281,80 @@ class LoopTrace:
                 "iteration writes", self.loc, f"write `{name} = {name}.copy()` before the loop, or use "
                 "separate names")
         self.detached[id(_root(self.entry[name])._box)] = name
+
+    def _permutation(self, rebound: list, body: Region) -> dict | None:
+        """Where the rebound names exchange their arrays (`u, v = v, u`, a
+        rotation of three): name -> the name whose array (at the iteration's
+        start) it leaves the iteration holding, a permutation of them, their
+        arrays all different roots; None for any other rebinding, or a loop
+        whose number of iterations the run decides (a while loop, a `break`:
+        which array each name ends with is then unknown)."""
+        if self.is_while or self.it is None or len(rebound) < 2:
+            return None
+        start, raw = body.bound, dict(zip(self.names, body.raw_exits))
+        perm = {}
+        for n in rebound:
+            m = next((m for m in rebound if raw[n] is start.get(m)), None)
+            if m is None:
+                return None
+            perm[n] = m
+        entries = [self.entry[n] for n in rebound]
+        if len(set(perm.values())) != len(perm) or any(not is_tracer(e) or e.base is not None for e in entries) \
+                or len({id(e._box) for e in entries}) != len(entries):
+            return None
+        order, k = 1, dict(perm)
+        while any(k[n] != n for n in k):
+            k, order = {n: perm[k[n]] for n in k}, order + 1
+        return perm if order <= 2 or isinstance(self.it.static_len, numbers.Integral) else None
+
+    def _write_back_swaps(self) -> None:
+        """After a loop whose names exchange arrays (`_permutation`), at least
+        one of them an argument: each name's contents go into the array it
+        holds in the plain function after the loop, the array the name
+        `perm`^T of it entered with (T the trip count), and the name is bound
+        to that array again (the caller's array, for an argument). A loop of
+        a static trip count knows it while tracing; else the permutation swaps
+        two names (a parity, chosen at run time)."""
+        perm, names = self.swaps, list(self.swaps)
+        at = {n: k for k, n in enumerate(self.names)}
+        final = {n: self.get()[at[n]] for n in names}
+        entry = {n: self.entry[n] for n in names}
+        it = self.it
+        with ctx.at(self.loc):
+            trips = _static_trips(it)
+            if trips is not None:
+                holder = {n: n for n in names}  # holder[m]: the name holding m's array after the loop
+                for _ in range(trips % 2 if all(perm[perm[n]] == n for n in names) else trips):
+                    holder = {m: next(n for n in names if perm[n] == holder[m]) for m in names}
+                for m in names:
+                    entry[m].assign(sem.as_value(final[holder[m]], entry[m].dtype))
+                bound = {holder[m]: entry[m] for m in names}
+                self._rebind({n: bound[n] for n in names}, at)
+                return
+            from .carries import _trip_count
+
+            even = sem.ufunc("equal", sem.ufunc("remainder", _trip_count(it.start, it.stop, it.step), 2), 0)
+            for m in names:
+                entry[m].assign(sem.select(even, final[m], final[perm[m]]).value)
+
+            def put(objs: tuple) -> None:
+                vals = list(self.get())
+                for n, o in zip(names, objs):
+                    vals[at[n]] = o
+                self.set(tuple(vals))
+
+            def get() -> tuple:
+                vals = self.get()
+                return tuple(vals[at[n]] for n in names)
+
+            if_(Tracer(even.value, weak=True), lambda: put(tuple(entry[n] for n in names)),
+                lambda: put(tuple(entry[perm[n]] for n in names)), get, put, tuple(names))
+
+    def _rebind(self, objs: dict, at: dict) -> None:
+        vals = list(self.get())
+        for n, o in objs.items():
+            vals[at[n]] = o
+        self.set(tuple(vals))
 
     def _seen_elsewhere(self, name: str) -> str | None:
         """What, besides `name`, can see the array `name` entered the loop

@@ -172,17 +172,55 @@ def _refused(fn, *args, match):
     assert __file__.rstrip("c") in str(info.value) or "test_buffer_swap" in str(info.value)
 
 
-def test_an_argument_swapped_in_is_refused(rng):
-    def f(u, steps):
-        cur = u  # the caller's array: Python writes into it on every other iteration
+def _argument_swapped(u, steps):
+    cur = u  # the caller's array: Python writes into it on every other iteration
+    nxt = u.copy()
+    for _ in range(steps):
+        nxt[1:] = cur[:-1] + 0.5 * cur[1:]
+        cur, nxt = nxt, cur
+    cur[0] = -1.0  # through whichever array `cur` holds now
+    return cur, nxt.sum()
+
+
+def _both_arguments(u, v, steps):
+    for k in range(steps):
+        v[1:-1] = 0.5 * (u[:-2] + u[2:])
+        u, v = v, u
+    return u
+
+
+def _rotated_arguments(a, b, c):
+    for _ in range(5):  # a static trip count: the rotation is known while tracing
+        c[:] = a + 0.5 * b
+        a, b, c = b, c, a
+    return a, b, c
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("steps", [0, 1, 2, 5])
+def test_arguments_swapped_in_are_written_back(backend, steps, rng):
+    """An argument among the arrays a loop exchanges (`u, v = v, u`): each
+    array ends with the contents of the name that holds it after the loop
+    (the trip count's parity chooses at run time), and the names hold those
+    arrays again (refused before: "cannot follow which array each iteration
+    writes", probe T)."""
+    for fn, args in ((_argument_swapped, (rng.standard_normal(6), steps)),
+                     (_both_arguments, (rng.standard_normal(8), rng.standard_normal(8), steps)),
+                     (_rotated_arguments, (rng.standard_normal(4), rng.standard_normal(4), rng.standard_normal(4)))):
+        check(fn, *args, jitted=looptrace.jit(fn, backend=backend))
+
+
+def test_an_argument_swapped_in_a_while_loop_is_refused(rng):
+    def f(u, tol):
+        cur = u
         nxt = u.copy()
-        for _ in range(steps):
-            nxt[1:] = cur[:-1]
+        while abs(cur[0]) > tol:  # which array each name ends with: the run's number of iterations decides
+            nxt[:] = cur * 0.5
             cur, nxt = nxt, cur
         return cur
 
-    _refused(f, rng.standard_normal(5), 3, match="`nxt` is written in place inside this loop and `cur` is "
-                                                 "rebound while it refers to an argument array")
+    _refused(f, rng.standard_normal(5) + 3.0, 0.1, match="`nxt` is written in place inside this loop and `cur` "
+                                                           "is rebound while it refers to an argument array")
 
 
 def test_a_view_swapped_in_is_refused(rng):
@@ -252,37 +290,40 @@ def test_rebinding_to_an_array_from_outside_the_loop_is_refused(rng):
     _refused(f, rng.standard_normal(4), 3, match="`nxt` is set to an array from outside this loop")
 
 
-def test_buffers_passed_in_by_the_caller_are_refused(rng):
-    def step(cur, nxt, steps):
+def _step(cur, nxt, steps):
+    for _ in range(steps):
+        nxt[1:] = cur[:-1] * 0.5
+        cur, nxt = nxt, cur
+    return cur
+
+
+def _passed_in(u, steps):
+    a = u.copy()
+    b = u.copy()
+    last = _step(a, b, steps)
+    return last, a, b  # Python's a and b were both written, in turn
+
+
+def _closure_held(u, steps):
+    a = u.copy()
+    b = u.copy()
+
+    def run():
+        cur, nxt = a, b
         for _ in range(steps):
             nxt[1:] = cur[:-1] * 0.5
             cur, nxt = nxt, cur
         return cur
 
-    def f(u, steps):
-        a = u.copy()
-        b = u.copy()
-        last = step(a, b, steps)
-        return last, a, b  # Python's a and b were both written, in turn
-
-    _refused(f, rng.standard_normal(4), 3, match="the calling function passed in")
+    return run(), a, b
 
 
-def test_buffers_a_closure_holds_are_refused(rng):
-    def f(u, steps):
-        a = u.copy()
-        b = u.copy()
-
-        def run():
-            cur, nxt = a, b
-            for _ in range(steps):
-                nxt[1:] = cur[:-1] * 0.5
-                cur, nxt = nxt, cur
-            return cur
-
-        return run(), a, b
-
-    _refused(f, rng.standard_normal(4), 3, match="the calling function passed in \\(or a closure holds\\)")
+@pytest.mark.parametrize("steps", [0, 1, 4])
+def test_buffers_passed_in_by_the_caller_or_a_closure(steps, rng):
+    """The caller's arrays (a helper's arguments, a closure's) swapped in a
+    loop are written back as arguments are (refused before)."""
+    check(_passed_in, rng.standard_normal(4), steps)
+    check(_closure_held, rng.standard_normal(4), steps)
 
 
 def test_buffers_made_by_a_helper_function_are_fine(rng):
