@@ -75,6 +75,20 @@ def _mlp(r, m):
     return params, r.standard_normal((n, sizes[0]))
 
 
+def bisection_history(lo, hi, target, tol):
+    """Bisection for x**3 + x = target, keeping every midpoint in a list (a
+    while loop that appends, then the list as an array)."""
+    mids = []
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        mids.append(mid)
+        if mid ** 3 + mid > target:
+            hi = mid
+        else:
+            lo = mid
+    return np.array(mids), len(mids)
+
+
 def newton_sqrt(a):
     """Newton iterations for sqrt, a fixed count, element by element."""
     out = np.empty_like(a)
@@ -104,6 +118,8 @@ KERNELS = [
            lambda r, m: (r.standard_normal(8), r.uniform(-1, 1, 40 if m == "test" else 1_000_000)), "mixed",
            "polynomial"),
     Kernel("mlp_params", mlp_params, _mlp, "array", "machine learning", rtol=1e-7),
+    Kernel("bisection_history", bisection_history, lambda r, m: (-10.0, 10.0, float(r.uniform(-5, 5)), 1e-12),
+           "loop", "root finding"),
     Kernel("newton_sqrt", newton_sqrt, lambda r, m: (r.uniform(0.5, 4.0, 30 if m == "test" else 20_000),), "loop",
            "iteration"),
 ]

@@ -104,6 +104,15 @@ def fft_convolve(x, h):
     return y[:n]
 
 
+def fir_shifted_slices(x, h):
+    """An FIR filter as a sum of shifted slices, one per tap."""
+    n = x.shape[0] - h.shape[0] + 1
+    y = np.zeros(n)
+    for k in range(h.shape[0]):
+        y += h[k] * x[k:k + n]
+    return y
+
+
 def _signal(r, m, test=64, bench=200_000):
     return r.standard_normal(test if m == "test" else bench)
 
@@ -117,6 +126,8 @@ KERNELS = [
            "moving average"),
     Kernel("moving_average_fixed", moving_average_fixed, lambda r, m: (_signal(r, m, 64, 20_000),), "mixed",
            "moving average"),
+    Kernel("fir_shifted_slices", fir_shifted_slices, lambda r, m: (_signal(r, m, 40, 1_000_000), r.standard_normal(9)),
+           "mixed", "filter"),
     Kernel("fir_loops", fir_loops, lambda r, m: (_signal(r, m, 40, 20_000), r.standard_normal(8)), "loop",
            "filter"),
     Kernel("iir_biquad", iir_biquad, lambda r, m: (_signal(r, m), 0.2, 0.4, 0.2, -0.5, 0.1), "loop", "filter"),

@@ -35,6 +35,20 @@ def heat_2d_swap(u, alpha, steps):
     return a
 
 
+def jacobi_1d_buffers(u, v, steps):
+    """1-D Jacobi with the caller's two buffers trading places every step
+    (the caller sees both written, in turn)."""
+    for _ in range(steps):
+        v[1:-1] = 0.5 * (u[:-2] + u[2:])
+        u, v = v, u
+    return u
+
+
+def roll_laplacian(u):
+    """A periodic 5-point Laplacian with np.roll, as NumPy tutorials write it."""
+    return np.roll(u, 1, axis=0) + np.roll(u, -1, axis=0) + np.roll(u, 1, axis=1) + np.roll(u, -1, axis=1) - 4 * u
+
+
 def blur_3x3(img):
     """Box blur of the interior pixels, one pixel at a time."""
     h, w = img.shape
@@ -92,6 +106,10 @@ KERNELS = [
            "loop", "stencil"),
     Kernel("heat_2d_swap", heat_2d_swap, lambda r, m: (_grid(r, m), 0.2, 5 if m == "test" else 50), "array",
            "stencil"),
+    Kernel("jacobi_1d_buffers", jacobi_1d_buffers,
+           lambda r, m: (r.standard_normal(40 if m == "test" else 100_000), r.standard_normal(40 if m == "test" else 100_000),
+                         5 if m == "test" else 51), "array", "stencil"),
+    Kernel("roll_laplacian", roll_laplacian, lambda r, m: (_grid(r, m, 12, 1500),), "array", "stencil"),
     Kernel("blur_3x3", blur_3x3, lambda r, m: (_grid(r, m, 10, 120),), "loop", "stencil"),
     Kernel("harris_response", harris_response, lambda r, m: (_grid(r, m, 10, 1000), 0.05), "array", "stencil"),
     Kernel("wave_2d", wave_2d, lambda r, m: (_grid(r, m), _grid(r, m), 0.1, 3 if m == "test" else 40), "array",
