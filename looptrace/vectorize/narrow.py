@@ -17,6 +17,13 @@ Rewrites (exact; T: the op's shape, with no empty axis):
     spread axis, and those elements in row-major order are C's, so the same
     element of the same predicate fails first, with the same value.
 
+  - reduce(broadcast_to(a, T), R) -> broadcast_to(reduce(a, R), T less R)
+    for the reductions of the registry (sum, prod, max, min, all, any)
+    where no reduced axis of R is one the broadcast spreads: each output
+    element reduces the same elements of a in the same order. The count of
+    `X[lab == j].mean(axis=0)` over k groups, a (k, n, 1) mask spread to
+    (k, n, d), was summed d times; it is summed once and spread.
+
 An elementwise op that may raise (`pyint`) keeps its errors for the same
 reason: its first failing element is the first failing element of the
 smaller array. An op over an empty T is left alone (its smaller operands may
@@ -57,6 +64,8 @@ def _narrow_block(block: Block) -> None:
         else:
             new = _narrow_elementwise(op, ops, producer)
             if new is None:
+                new = _narrow_reduction(op, ops, producer)
+            if new is None:
                 ops.append(op)
             else:
                 mapping[op.out.id] = new
@@ -79,6 +88,28 @@ def _narrow_elementwise(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value
         return None
     b = derived(op, ops)
     return b.op("broadcast_to", b.op(op.prim, *sources, **op.attrs), shape=shape)
+
+
+def _narrow_reduction(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
+    """reduce(broadcast_to(a, T), R) -> broadcast_to(reduce(a, R), T less R)."""
+    if op.prim.reduction is None or set(op.attrs) != {"axes"} or len(op.outputs) != 1 or op.blocks:
+        return None
+    x = op.inputs[0]
+    shape, axes = tuple(x.shape), tuple(op.attrs["axes"])
+    if not shape or any(isinstance(d, Dim) or d == 0 for d in shape):
+        return None
+    a = _unspread(x, producer)
+    if a is x or a.ndim > len(shape) or any(isinstance(d, Dim) for d in a.shape):
+        return None
+    padded = (1,) * (len(shape) - a.ndim) + tuple(a.shape)
+    if any(padded[k] != shape[k] for k in axes) or prod(padded) >= prod(shape):
+        return None
+    b = derived(op, ops)
+    if padded != tuple(a.shape):
+        a = b.op("reshape", a, shape=padded)
+    reduced = b.op(op.prim, a, axes=axes)
+    out = tuple(op.out.shape)
+    return reduced if tuple(reduced.shape) == out else b.op("broadcast_to", reduced, shape=out)
 
 
 def _narrow_check(op: Op, ops: list[Op], producer: dict[int, Op]) -> bool:
