@@ -24,7 +24,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.shape_arith import fmt
 
 from . import context as ctx
-from . import grown, kinds, merge, nests, python_numbers, returns
+from . import containers, grown, kinds, merge, nests, python_numbers, returns
 from . import semantics as sem
 from .array import Tracer, _visible, is_tracer
 from .checks import RAISED, deferring
@@ -232,11 +232,20 @@ def _choose_raising(pred: Tracer, *sides: tuple[ctx.Frame, Any]) -> Any:
 
 def _trace_side(thunk: Callable[[], Any], what: str) -> tuple[ctx.Frame, Any]:
     st = ctx.state()
+    watch = containers.Watch.of_caller()
     frame = st.push("branch")
     try:
-        x = _read_leaves(deferring(thunk))
+        with watch.active():
+            x = _read_leaves(deferring(thunk))
     finally:
         st.pop(frame)
+        changed = watch.changed()
+        watch.restore(changed)
+    if changed:  # a Python object changed (`lst.pop() if c else 0`): traced as an `if`, which merges or refuses
+        for box, before, _ in frame.captured.values():
+            box.value = before
+        raise _SideEffects(f"a Python object changed inside a {what} on a traced value", ctx.current_loc(),
+                           "write it as an `if` statement")
     if x is RAISED:
         return frame, x
     if frame.captured:
@@ -396,23 +405,30 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
     pred = _as_bool(cond)
     entry = get_fn()
     st = ctx.state()
-    branches, raws = [], []
+    watch = containers.Watch.of_caller()  # the Python objects the branches can change (containers.py)
+    branches, raws, sides = [], [], []
     for fn in (then_fn, else_fn):
         frame = st.push("branch")
         try:
-            deferring(fn)
+            with watch.active():
+                deferring(fn)
             raws.append(get_fn())
             exits = materialize_views(raws[-1], entry)
+            sides.append({} if frame.raised else containers.branch_state(watch, _read_now))
         finally:  # also on errors: a loop being traced may retry as Python (see for_)
             st.pop(frame)
             writes = {k: (box, box.value) for k, (box, before, _) in frame.captured.items()}
             for box, before, _ in frame.captured.values():
                 box.value = before
+            watch.restore()
             set_fn(entry)
         branches.append((frame, exits, writes))
     raws = [None if frame.raised else raw for (frame, _, _), raw in zip(branches, raws)]
+    n = len(names)
+    names, entry, branches, put, slots = containers.with_objects(watch, sides, names, entry, branches, set_fn)
     branches = _drop_raising(pred, entry, branches)
-    _merge_branches(pred, names, entry, branches, set_fn)
+    containers.check_mergeable(watch, slots, branches, n)
+    _merge_branches(pred, names, entry, branches, put)
     _link_arrays(pred, get_fn(), [frame for frame, _, _ in branches], raws)
 
 

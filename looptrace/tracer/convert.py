@@ -284,7 +284,10 @@ class _Converter(ast.NodeTransformer):
             node = self.generic_visit(node)
             call = ast.Call(_attr("store"), [node.value, _name(name), _key_expr(t.slice)], [])
             return ast.copy_location(ast.Expr(ast.copy_location(call, node)), node)
-        return self.generic_visit(node)
+        node = self.generic_visit(node)
+        for target in node.targets:
+            _note_changed(target)
+        return node
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
         """`sums[k] += v` of a name bound to a list display -> `sums =
@@ -301,7 +304,15 @@ class _Converter(ast.NodeTransformer):
                                                 node.value], [])
             # (the name is rebound to its list, so a loop carries the elements it changed)
             return ast.copy_location(_assign(name, ast.copy_location(call, node)), node)
-        return self.generic_visit(node)
+        node = self.generic_visit(node)
+        _note_changed(node.target)
+        return node
+
+    def visit_Delete(self, node: ast.Delete) -> ast.AST:
+        node = self.generic_visit(node)
+        for target in node.targets:
+            _note_changed(target)
+        return node
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
         name = _append_target(node)
@@ -678,6 +689,20 @@ def _flat_classes(kinds: list[ast.expr]) -> ast.expr:
 _INPLACE = {ast.Add: "iadd", ast.Sub: "isub", ast.Mult: "imul", ast.Div: "itruediv", ast.FloorDiv: "ifloordiv",
             ast.Mod: "imod", ast.Pow: "ipow", ast.BitAnd: "iand", ast.BitOr: "ior", ast.BitXor: "ixor",
             ast.LShift: "ilshift", ast.RShift: "irshift"}
+
+
+def _note_changed(target: ast.expr) -> None:
+    """`x[k] = v`, `x.a = v`, `del x[k]` -> `__lt.mutated(x)[k] = v`: the line
+    that changes x, for the error that refuses a change to a Python object
+    under a traced `if` or in a traced loop (tracer/containers.py). x is
+    evaluated once, in Python's order."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for e in target.elts:
+            _note_changed(e)
+    elif isinstance(target, ast.Starred):
+        _note_changed(target.value)
+    elif isinstance(target, (ast.Subscript, ast.Attribute)):
+        target.value = ast.copy_location(ast.Call(_attr("mutated"), [target.value], []), target.value)
 
 
 def _list_display(v: ast.expr) -> bool:

@@ -16,11 +16,12 @@ import numpy as np
 from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
-from . import external, grown, nests, pybuiltins, pymath, windows
+from . import containers, control, external, grown, nests, pybuiltins, pymath, windows
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
-from .control import and_, compare, contains, for_, if_, ifexp, ld, not_, or_, ret, while_  # noqa: F401
+from .containers import note as mutated  # noqa: F401  (`x[k] = v`, `x.a = v`, `del x[k]`: convert.py)
+from .control import and_, compare, contains, if_, ifexp, ld, not_, or_, ret  # noqa: F401
 from .values import bound  # noqa: F401  (a read of a name that may be unassigned: convert.py)
 from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns: tracer/returns.py)
 from .carries import (LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip, number_dict,  # noqa: F401
@@ -199,6 +200,17 @@ def _comp_loop(name: str, start: Any, iterable: Any, loc: tuple, conds: tuple, s
     return state[name]
 
 
+def for_(iterable, body_fn, *args, **kwargs):
+    """control.for_, with a body that may not change a Python object made
+    before the loop while it is traced once for all iterations (containers.py)."""
+    return control.for_(iterable, containers.loop_body(body_fn), *args, **kwargs)
+
+
+def while_(cond_fn, body_fn, *args, **kwargs):
+    """control.while_, the body watched as for_'s is."""
+    return control.while_(cond_fn, containers.loop_body(body_fn), *args, **kwargs)
+
+
 def star(x: Any) -> Any:
     """What `f(*x)` unpacks: a list a traced loop grew, its elements (grown.expand)."""
     return grown.expand(list(x), "unpacking") if grown.is_grown(x) else x
@@ -225,6 +237,7 @@ def store(value: Any, x: Any, key: Any) -> None:
     `visit_Assign`): its elements first (grown.py)."""
     if grown.is_grown(x):
         grown.expand(x, "assigning into")
+    containers.note(x)
     if isinstance(x, list) and is_tracer(key):
         _store_at_traced(x, key, value)
         return
@@ -261,7 +274,7 @@ def aug_item(x: Any, key: Any, op: str, value: Any) -> Any:
     """`x[key] op= value` (convert.py, for a name bound to a list display):
     Python's getitem, in-place operator and setitem, x and key evaluated once."""
     new = getattr(operator, op)(getitem(x, key), value)
-    x = _own_copy(x)
+    x = containers.note(_own_copy(x))
     if isinstance(x, list) and is_tracer(key):
         _store_at_traced(x, key, new)
     else:
@@ -394,6 +407,7 @@ def _has_tracer(key: Any) -> bool:
 def append(lst: Any, value: Any) -> Any:
     if isinstance(lst, LoopList):
         return lst.append(value)
+    containers.note(lst)
     lst.append(value)
     return lst
 
@@ -426,6 +440,7 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
                        or isinstance(fn, types.FunctionType) and _user_function(fn)):
         # sum(parts), max(parts), math.prod(parts), a user's function: on its elements
         _expand_grown(fn, args, kwargs)  # (NumPy's functions read the stack itself: numpy_api.py)
+    containers.note_call(fn, args)  # (the line of a change to a watched object: containers.py)
     if getattr(fn, "__module__", None) == "statistics":  # (a generator's items: read once, as it would)
         args = tuple(list(a) if isinstance(a, types.GeneratorType) else a for a in args)
     if getattr(fn, "__module__", None) == "statistics" and _statistics_of_traced(args, kwargs):
