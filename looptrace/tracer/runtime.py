@@ -739,7 +739,6 @@ def _grown_sum(lst: list, start: Any) -> Any:
     a loop's sum is), added where the count is not 0 (an empty segment adds
     nothing: the sum keeps start's type, as Python's; control.ifexp picks
     the type at run time)."""
-    from .control import ifexp
     from .numpy_api import _segment_value, sum_
 
     acc = start
