@@ -38,6 +38,7 @@ from looptrace.ir.ranges import progression
 
 from .costs import MATHLIB, cost_factor, element_cost
 from .scalar import element_expr, float64_closed, latency_call
+from .shape import affine_index, join_element, join_pieces
 from .target import TARGET
 from .text import as_int64, cast, dtype_text, literal
 
@@ -60,6 +61,8 @@ class Fuser:
         self.reducing = 0
         self._ordering = False
         self.unmasked: set[int] = set()  # masked terms read as their term: rows inside a fold's window
+        self.spans: dict[str, tuple[int, int]] = {}  # loop variable -> [lo, hi) of its range (`_emit_split`)
+        self.join_reads: list[tuple[Op, str]] = []  # (concatenate never made, index on its axis) read
 
     def value_at(self, v: Value, idx: list[str], produce: bool = False) -> str:
         em = self.em
@@ -76,6 +79,9 @@ class Fuser:
             if ramp is not None:  # a constant arange: its element is arithmetic on the loop variable
                 return cast(_ramp_text(*ramp, idx[0]), v.dtype)
             v, idx = self._through_transpose(v, idx)
+            made = self.plan.producer.get(v.id)
+            if made is not None and id(made) in self.plan.joins:  # a concatenate never made
+                return join_element(self, made, idx)
             if v.ndim == 0 or v.id in em.elements:
                 # through a unit reshape of a scalar (planning/fusion.py `_skip_unit_reshape`),
                 # or of a one-element read held as its scalar (indexing.py)
@@ -138,7 +144,7 @@ class Fuser:
             elif (shifted := slice_read(op, self.plan, idx)) is not None:  # a slice never made
                 # `start + step * i` of an element of the slice lies in the base: >= 0, which
                 # LLVM cannot prove inside a prange chunk (module docstring of templates.nonneg)
-                v, idx = op.inputs[0], [s if s == i else f"nonneg({s})" for s, i in zip(shifted, idx)]
+                v, idx = op.inputs[0], [s if s == i or s.isdigit() else f"nonneg({s})" for s, i in zip(shifted, idx)]
             elif read_through(op, self.plan):
                 perm = op.attrs["perm"]
                 base = [""] * len(perm)
@@ -581,11 +587,60 @@ def emit_fused(em: Emitter, op: Op) -> None:
         _emit_staged_rows(em, op, reduction, out, counts, big)
         return
 
+    cuts = _join_cuts(probe, v)
+
     def nest(parallel: bool) -> None:
+        if cuts:
+            _emit_split(em, v, out, counts, cuts, parallel)
+            return
         with em.loop_nest(counts, parallel_outer=parallel) as idx:
             em.line(f"{out}[{', '.join(idx)}] = {Fuser(em).value_at(v, idx, produce=True)}")
 
     counting_int_failures(em, nest, big and v.shape[0] != 1)
+
+
+# --- index-set splitting at the pieces of a concatenate never made ------------------------------
+# A nest reading a concatenate the plan never makes (planning/fusion.py `_skip_join`) along its
+# innermost axis runs that loop as one loop per range between the pieces' boundaries: in each, every
+# such read is one piece at a constant offset (shape.py `join_element`), and the loop vectorizes.
+# A read along an outer axis tests its index instead, a test invariant in the inner loop.
+MAX_CUTS = 8  # boundaries per nest: each range is one more copy of the nest's body to compile
+
+
+def _join_cuts(probe: Fuser, v: Value) -> list[int]:
+    """The positions of v's innermost axis at which a concatenate read along
+    that axis passes from one piece to the next (none when there are too many)."""
+    if not isinstance(v.shape[-1], int):
+        return []
+    inner, n, cuts = _symbols(v)[-1], v.shape[-1], set()
+    for op, at in probe.join_reads:
+        form = affine_index(at)
+        if form is None or form[1] != inner:
+            continue
+        cuts |= {start - form[0] for start, _, _ in join_pieces(op)[1:]}
+    cuts = sorted(c for c in cuts if 0 < c < n)
+    return cuts if len(cuts) <= MAX_CUTS else []
+
+
+def _emit_split(em: Emitter, v: Value, out: str, counts: list[str], cuts: list[int], parallel: bool) -> None:
+    """The nest over v with its innermost loop split at `cuts`. A 1-d nest's
+    one loop is its outer one too: each long range is a prange of its own."""
+    n = v.shape[-1]
+    bounds = [0, *cuts, n]
+    with em.loop_nest(counts[:-1], parallel_outer=parallel and v.ndim > 1) as idx:
+        for lo, hi in zip(bounds, bounds[1:]):
+            fz = Fuser(em)
+            if hi - lo == 1:
+                _emit_element(em, fz, v, out, [*idx, str(lo)])
+                continue
+            j = em.fresh("i")
+            fz.spans[j] = (lo, hi)
+            with em.loop(j, f"{lo}, {hi}" if lo else str(hi), parallel and v.ndim == 1 and (hi - lo) * 4 >= n):
+                _emit_element(em, fz, v, out, [*idx, j])
+
+
+def _emit_element(em: Emitter, fz: Fuser, v: Value, out: str, idx: list[str]) -> None:
+    em.line(f"{out}[{', '.join(idx)}] = {fz.value_at(v, idx, produce=True)}")
 
 
 def counting_int_failures(em: Emitter, nest: Callable[[bool], None], parallel: bool) -> int:

@@ -1,7 +1,13 @@
 """CPU rules of the shape primitives and of iota: reshape, transpose and
 concatenate are statements; broadcast_to and iota are read element by element
-inside a loop nest (`IndexRule`), so they are never stored."""
+inside a loop nest (`IndexRule`), so they are never stored. A concatenate the
+plan never makes (planning/fusion.py `_skip_join`) is read element by element
+too (`join_element`): from the piece holding the element, chosen statically
+where the nest's loop runs over a range inside one piece (nest.py splits the
+innermost loop at the pieces' boundaries), else by a test of the index."""
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -124,6 +130,130 @@ def _concat_lower(em, op) -> None:
              for x in op.inputs]
     em.line(f"{em.name(v)} = joined(({''.join(p + ', ' for p in parts)}), {op.attrs['axis']})")
     em.define(v, owned=True)
+
+
+# --- a concatenate never made, read element by element -----------------------------------------
+def join_pieces(op) -> list[tuple[int, int, object]]:
+    """(start, stop, piece) of each non-empty piece along the join's axis."""
+    axis, pieces, start = join_axis(op), [], 0
+    for x in op.inputs:
+        if x.shape[axis]:
+            pieces.append((start, start + x.shape[axis], x))
+        start += x.shape[axis]
+    return pieces
+
+
+def join_axis(op) -> int:
+    return op.attrs["axis"] % op.out.ndim
+
+
+def join_element(fz, op, idx: list[str]) -> str:
+    """Element `idx` of a concatenate never made: the element of the piece
+    holding it. Where `fz.spans` bounds the index on the join's axis inside
+    one piece, that piece, read at a constant offset; else a test of the
+    index (a choice of the index where every piece reads one array at the
+    same other indices, as np.roll's do: the select is invariant in the
+    inner loop, which stays a contiguous read)."""
+    axis, at = join_axis(op), idx[join_axis(op)]
+    pieces, span = join_pieces(op), index_span(at, fz.spans)
+    if span is not None:
+        pieces = [p for p in pieces if p[0] < span[1] and span[0] < p[1]] or pieces
+    fz.join_reads.append((op, at))
+
+    def read(lo: int, x) -> str:
+        text = fz.value_at(x, idx[:axis] + [offset_index(at, -lo)] + idx[axis + 1:])
+        return text if x.dtype == op.out.dtype else cast(text, op.out.dtype)
+
+    reads, stops = [read(lo, x) for lo, _, x in pieces], [hi for _, hi, _ in pieces]
+    if len(reads) == 1:
+        return reads[0]
+    return _index_choice(reads, stops, at) or _value_choice(reads, stops, at)
+
+
+def _value_choice(reads: list[str], stops: list[int], at: str) -> str:
+    text = reads[-1]
+    for r, stop in zip(reversed(reads[:-1]), reversed(stops[:-1])):
+        text = f"({r} if {at} < {stop} else {text})"
+    return text
+
+
+_READ = re.compile(r"^(\w+)\[(.*)\]$")
+
+
+def _index_choice(reads: list[str], stops: list[int], at: str) -> str | None:
+    """`a[i, (p if at < s else q)]` for reads `a[i, p]`, `a[i, q]` of one array
+    differing in one index, else None."""
+    parsed = [_READ.match(r) for r in reads]
+    if not all(parsed) or len({m.group(1) for m in parsed}) != 1:
+        return None
+    indices = [_top_level_split(m.group(2)) for m in parsed]
+    if any(ix is None or len(ix) != len(indices[0]) for ix in indices):
+        return None
+    differ = [k for k in range(len(indices[0])) if len({ix[k] for ix in indices}) > 1]
+    if len(differ) != 1:
+        return None
+    k = differ[0]
+    chosen = _value_choice([ix[k] for ix in indices], stops, at)
+    return f"{parsed[0].group(1)}[{', '.join(indices[0][:k] + [chosen] + indices[0][k + 1:])}]"
+
+
+def _top_level_split(text: str) -> list[str] | None:
+    """The comma-separated items of `text` outside brackets (None if unbalanced)."""
+    items, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if depth < 0:
+            return None
+        if ch == "," and depth == 0:
+            items.append(text[start:k].strip())
+            start = k + 1
+    items.append(text[start:].strip())
+    return items if depth == 0 else None
+
+
+_AFFINE = re.compile(r"^\((-?\d+) \+ ([A-Za-z_@][\w@]*)\)$")
+
+
+def affine_index(at: str) -> tuple[int, str | None] | None:
+    """(c, var) for index text `var`, `(c + var)` or `nonneg(...)` of one, (c,
+    None) for a literal c; None for anything else."""
+    while at.startswith("nonneg(") and at.endswith(")"):
+        at = at[len("nonneg("):-1]
+    if re.fullmatch(r"-?\d+", at):
+        return int(at), None
+    if re.fullmatch(r"[A-Za-z_@][\w@]*", at):
+        return 0, at
+    m = _AFFINE.match(at)
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
+def offset_index(at: str, k: int) -> str:
+    """Index text for `at + k`, told non-negative (it indexes a piece holding it)."""
+    form = affine_index(at)
+    if form is None:
+        return f"nonneg({at} + {k})" if k else at
+    c, var = form
+    if var is None:
+        return str(c + k)
+    if c + k == 0:
+        return var
+    return f"nonneg(({c + k} + {var}))"
+
+
+def index_span(at: str, spans: dict[str, tuple[int, int]]) -> tuple[int, int] | None:
+    """[lo, hi) the index text `at` lies in, where it is a literal or an
+    offset of a loop variable with a known range (`spans`), else None."""
+    form = affine_index(at)
+    if form is None:
+        return None
+    c, var = form
+    if var is None:
+        return c, c + 1
+    if var not in spans:
+        return None
+    lo, hi = spans[var]
+    return lo + c, hi + c
 
 
 def _broadcast_element(fz, op, idx: list[str]) -> str:
