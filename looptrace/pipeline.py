@@ -43,6 +43,7 @@ from looptrace.vectorize.sink import sink_into_bodies
 from looptrace.vectorize.fused_products import fused_products
 from looptrace.vectorize.scaled_products import scaled_products
 from looptrace.vectorize.iotas import canonical_iotas
+from looptrace.vectorize.group_sums import group_sums
 from looptrace.vectorize.narrow import narrow_broadcasts
 from looptrace.vectorize.transposes import push_transposes
 from looptrace.vectorize.linear_recurrence import linear_scans
@@ -152,6 +153,7 @@ PASSES: tuple[Pass, ...] = (
     Pass("sink", sink_into_bodies),  # cheap values read in one branch only: computed there
     Pass("narrow", narrow_broadcasts),  # f(broadcast_to(a)) -> broadcast_to(f(a)): work at the shape it varies over
     Pass("iotas", canonical_iotas),  # iota through reshapes, broadcasts, *1 and +0: a nest's loop variable
+    Pass("group_sums", group_sums),  # sums of rows masked by `lab == iota(k)`: one scatter-add over the rows
     Pass("ranges", decide_ranges),  # clamps, comparisons and checks that the positions' ranges decide
     Pass("gathered", gather_elements),  # gather(f(a, b), idx): f(a, b) computed at the positions read only
     Pass("dead_ops", _drop_dead),  # what the passes left unread (a read they moved elsewhere)

@@ -25,7 +25,8 @@ import numpy as np
 from looptrace.ir.builder import derived, rebuilt
 from looptrace.ir.core import Block, Op, Value, literal
 from looptrace.ir.primitive import monoids
-from looptrace.ir.uses import producers, users
+from looptrace.ir.rewrite import substitute
+from looptrace.ir.uses import producers, result_uses, users
 from looptrace.ops.shape_arith import broadcast_shapes
 
 
@@ -54,14 +55,16 @@ def mask_accumulations(body: Block, payloads: bool = True) -> int:
     its comparison and its argmax cost more than the scan: peak_with_index
     over 2*10^6 samples 5.70 ms against 2.14 as a scan)."""
     carried = {v.id for v in body.args[1:]}
-    _negate_subtractions(body, carried)
+    _select_views(body, carried)
+    _negate_subtractions(body, _views(body, carried))
     count = 0
     while True:
         defs, uses = producers(body), users(body)
+        views = _views(body, carried)
         for op in body.ops:
             new = None
             if op.prim.name == "select":
-                new = _masked(op, carried, defs, uses) or _flag(op, carried) or \
+                new = _masked(op, views, defs, uses) or _flag(op, carried) or \
                     _running_extreme(op, carried, defs, uses, payloads)
             if new is not None:
                 i = body.ops.index(op)
@@ -70,6 +73,78 @@ def mask_accumulations(body: Block, payloads: bool = True) -> int:
                 break
         else:
             return count
+
+
+def _views(body: Block, carried: set[int]) -> set[int]:
+    """The carried values and their reshapes (a row carried as (1, n) that a
+    nested loop's rewrite updates as (n,)): acc (+) f on either is a fold."""
+    views = set(carried)
+    for op in body.ops:
+        if op.prim.name == "reshape" and op.inputs[0].id in views:
+            views.add(op.out.id)
+    return views
+
+
+def _select_views(body: Block, carried: set[int]) -> None:
+    """select(p, reshape(u), acc) -> reshape(select(p, u, reshape(acc))) for a
+    carried acc and a 0-d p (either side), then reshapes of a carried value
+    to one shape made once: `if c[j]: out[i, :] += v[j]` carried as a (1, n)
+    row and updated as (n,) reads select(p, r + f, r), one r = reshape(acc),
+    which `_masked` makes a sum. (The same elements in the same order:
+    exact.)"""
+    _merge_views(body, carried)
+    defs = producers(body)
+    for sel in [op for op in body.ops if op.prim.name == "select"]:
+        pred, a, b = sel.inputs
+        if pred.shape != () or not (tuple(a.shape) == tuple(b.shape) == tuple(sel.out.shape)):
+            continue
+        for acc, other in ((b, a), (a, b)):
+            r = defs.get(other.id)
+            if acc.id not in carried or r is None or r.prim.name != "reshape" or r.inputs[0].dtype != acc.dtype:
+                continue
+            u = r.inputs[0]
+            if not _folds_view_of(u, acc, defs):
+                continue  # (best = x[i] under `if x[i] > best` is a running extreme's, as it is)
+            bld = derived(sel)
+            view = bld.op("reshape", acc, shape=tuple(u.shape))
+            picked = bld.op("select", pred, *((u, view) if other is a else (view, u)))
+            bld.op_into("reshape", (picked,), (sel.out,), shape=tuple(sel.out.shape))
+            at = body.ops.index(sel)
+            body.ops[at:at + 1] = bld.ops
+            if not users(body).get(other.id) and not result_uses(body, other):
+                body.ops.remove(r)  # (else u has a second reader, and acc (+) f must be read once)
+            break
+    _merge_views(body, carried)
+
+
+def _folds_view_of(u: Value, acc: Value, defs: dict) -> bool:
+    """Is u = reshape(acc) (+) f (reshapes of acc, either side)?"""
+    upd = defs.get(u.id)
+    if upd is None or upd.prim.name not in monoids() or len(upd.inputs) != 2:
+        return False
+    for x in upd.inputs:
+        while x.id != acc.id and defs.get(x.id) is not None and defs[x.id].prim.name == "reshape":
+            x = defs[x.id].inputs[0]
+        if x.id == acc.id:
+            return True
+    return False
+
+
+def _merge_views(body: Block, carried: set[int]) -> None:
+    """reshape(acc) to one shape made twice -> made once (the first; a carried
+    acc is defined before every op of the body)."""
+    first: dict[tuple, Value] = {}
+    mapping: dict[int, Value] = {}
+    for op in body.ops:
+        if op.prim.name == "reshape" and op.inputs[0].id in carried:
+            key = (op.inputs[0].id, tuple(op.out.shape))
+            if key in first:
+                mapping[op.out.id] = first[key]
+            else:
+                first[key] = op.out
+    if mapping:
+        body.ops = [op for op in body.ops if not (op.prim.name == "reshape" and op.out.id in mapping)]
+        substitute(body, mapping)
 
 
 def _negate_subtractions(body: Block, carried: set[int]) -> None:

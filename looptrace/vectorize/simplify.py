@@ -37,6 +37,12 @@ def forward(body: Block, start: int, step: int) -> bool:
             elif disjoint_blocks(op.inputs[1:], op.attrs["sizes"], src.inputs[2:], upd.shape, src.inputs[0].shape):
                 op.inputs = (src.inputs[0], *op.inputs[1:])  # a read beside the write reads what it wrote into
                 moved = True
+        elif name == "slice" and _whole_slice(op):
+            mapping[op.out.id] = op.inputs[0]
+        elif name == "transpose" and _keeps_element_order(op):
+            body.ops[body.ops.index(op)] = derived(op).op_into("reshape", op.inputs, op.outputs,
+                                                               shape=tuple(op.out.shape))
+            moved = True
         elif name == "slice" and src is not None and src.prim.name == "dynamic_update_slice":
             blk = read_block(op)
             if blk is not None and disjoint_blocks(*blk, src.inputs[2:], src.inputs[1].shape, src.inputs[0].shape):
@@ -54,6 +60,23 @@ def forward(body: Block, start: int, step: int) -> bool:
     mapping = {k: _resolve(v, mapping) for k, v in mapping.items()}
     substitute(body, mapping)
     return bool(mapping) or moved
+
+
+def _whole_slice(op: Op) -> bool:
+    """slice(x) of every element, in order: x."""
+    return tuple(op.out.shape) == tuple(op.inputs[0].shape) and all(a == 0 for a in op.attrs["starts"]) \
+        and all(st == 1 for st in op.attrs["steps"])
+
+
+def _keeps_element_order(op: Op) -> bool:
+    """Does transpose(x) only move unit axes (the non-unit ones stay in their
+    order)? Then it is reshape(x): the same elements in the same order
+    (the (3, 1) -> (1, 3) of a row the inner loop's rewrite built)."""
+    shape = op.inputs[0].shape
+    if not all(isinstance(d, int) for d in shape):
+        return False
+    moved = [ax for ax in op.attrs["perm"] if shape[ax] != 1]
+    return moved == sorted(moved)
 
 
 def read_block(op: Op) -> tuple[tuple, tuple] | None:
