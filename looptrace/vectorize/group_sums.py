@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.ir.builder import derived
-from looptrace.ir.core import Op, Program, Value, literal
+from looptrace.ir.core import Op, Program, Value
 from looptrace.ir.rewrite import rewrite_each_op
 
 
