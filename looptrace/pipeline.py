@@ -125,7 +125,11 @@ def _aliased_fresh_results(program: Program) -> Program:
     caller's array (probe R); the call copies them (api.py)."""
     body = program.body
     made = {op.outputs[0].id: op for op in body.ops if len(op.outputs) == 1}
-    args = {a.id for a in body.args}
+    # an argument the program writes back is left out: the call copies a result sharing its memory
+    # already (api.py `_unshared`), and keeps its direct runner
+    positions = [i for i, spec in enumerate(program.arg_specs) if spec.kind != "static"]
+    written = {argi for argi, _ in program.writebacks}
+    args = {a.id for k, a in enumerate(body.args) if k >= len(positions) or positions[k] not in written}
 
     def reaches_an_argument(v) -> bool:
         while v.id not in args:
