@@ -5,10 +5,14 @@ Float contractions of two operands become one matrix product through BLAS
 contracted) and (batch, contracted, cols) form; a batch is a loop of np.dot
 calls into a preallocated output, spread over the cores (`prange`) when
 large and BLAS is single-threaded. Anything else (integer dtypes, one or three
-operands, repeated or broadcast letters) becomes an explicit loop nest.
+operands, repeated or broadcast letters, small products, and narrow ones that
+sum a handful of elements per result: `_narrow`) becomes an explicit loop
+nest, its output's rows in chunks on the threads where the work pays.
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from math import prod
 
 import numpy as np
@@ -26,14 +30,41 @@ from .text import cast, dtype_text
 
 def lower_einsum(em: Emitter, op: Op) -> None:
     ins, out = parse_spec(op.attrs["spec"])
-    if _blas_ok(op, ins, out) and _flops(op, ins) > SMALL_PRODUCT and not _tiny_batched(op, ins, out):
+    if _uses_blas(op, ins, out):
         _lower_blas(em, op, ins, out)
     else:
         _lower_loops(em, op, ins, out)
 
 
+def _uses_blas(op: Op, ins: list[str], out: str) -> bool:
+    """A product for BLAS: float operands BLAS takes, enough work to pay for
+    the call, and neither tiny batch items nor a narrow contracted axis."""
+    return (_blas_ok(op, ins, out) and _flops(op, ins) > SMALL_PRODUCT and not _tiny_batched(op, ins, out)
+            and not _narrow(op, ins, out))
+
+
 SMALL_PRODUCT = 4096  # below this many multiply-adds, a loop beats a BLAS call
+NARROW_VECTOR = 8  # a matrix-vector product summing at most this many elements each: loops (`_narrow`)
+NARROW_MATRIX = 2  # a matrix-matrix product so: loops
 TINY_BATCH_ITEM = 16  # a batched product whose each result has fewer elements: loops
+
+
+def _narrow(op: Op, ins: list[str], out: str) -> bool:
+    """A product that sums a handful of elements per result ((H, W, 3) @ (3,),
+    an image times colour weights): a few multiply-adds per result, which
+    LLVM unrolls and vectorizes over the output in loops that run in chunks
+    of rows on the threads (`_output_loops`). OpenBLAS's gemv of such a
+    matrix ran 7-17 ms against NumPy's 0.9 ms (which multiplies (W, 3)
+    blocks on one thread), and on 2 busy cores its threads made it 10-20x
+    slower still, where the loops ran 0.4-0.9 ms (bench/narrow_products.py).
+    A matrix-matrix product ((n, 3) @ (3, 3), (n, 8) @ (8, 8)) keeps BLAS
+    from 3 summed elements: its loops ran 2-5x slower than OpenBLAS's gemm
+    on a quiet machine; from 2 they were as fast or faster."""
+    size = {c: d for letters, v in zip(ins, op.inputs) for c, d in zip(letters, v.shape)}
+    g = _groups(ins, out)
+    summed = prod(size[c] for c in g["summed"])
+    vector = not g["rows"] or not g["cols"]  # one operand's letters are all summed (or batch)
+    return summed <= (NARROW_VECTOR if vector else NARROW_MATRIX)
 
 
 def _tiny_batched(op: Op, ins: list[str], out: str) -> bool:
@@ -147,7 +178,7 @@ def plain_dot_shape(op: Op) -> tuple[int, ...] | None:
     if op.prim.name != "einsum":
         return None
     ins, out = parse_spec(op.attrs["spec"])
-    if not (_blas_ok(op, ins, out) and _flops(op, ins) > SMALL_PRODUCT):
+    if not _uses_blas(op, ins, out):
         return None
     g = _groups(ins, out)
     if g["batch"] or _lead_loop_letters(ins[1], out, g):
@@ -298,7 +329,7 @@ def _lower_loops(em: Emitter, op: Op, ins: list[str], out: str) -> None:
     v = em.name(op.out)
     if out:
         em.fresh_array(op.out)
-    with em.loop_nest([size[c] for c in out]) as oidx:
+    with _output_loops(em, [size[c] for c in out], _parallel_loops(em, op, ins, out)) as oidx:
         acc = em.fresh("acc")
         em.line(f"{acc} = " + ("0.0" if f8 else f"{dtype_text(acc_dtype)}(0)"))
         with em.loop_nest([size[c] for c in inner]) as iidx:
@@ -309,6 +340,44 @@ def _lower_loops(em: Emitter, op: Op, ins: list[str], out: str) -> None:
         em.line(f"{target} = {acc if f8 else cast(acc, op.out.dtype)}")
     if not out:
         em.define(op.out)
+
+
+@contextlib.contextmanager
+def _output_loops(em: Emitter, counts: list[str], parallel: bool) -> Iterator[list[str]]:
+    """Loops over the output; where they run on threads, the first axis in up
+    to ROW_CHUNKS chunks of rows, a prange over the chunks and a plain loop
+    over each chunk's rows. A prange straight over a million rows stays scalar
+    (Numba's gufunc loop), while a range in each chunk vectorizes: (10^6, 3)
+    @ (3,) 4.0 ms against 0.5 ms, one thread 0.9 ms."""
+    step = -(-int(counts[0]) // ROW_CHUNKS) if parallel else 1
+    if step == 1:
+        with em.loop_nest(counts, parallel_outer=parallel) as idx:
+            yield idx
+        return
+    n, c, lo, r, i = int(counts[0]), em.fresh("c"), em.fresh("lo"), em.fresh("r"), em.fresh("i")
+    with em.loop(c, str(-(-n // step)), True):
+        em.line(f"{lo} = {c} * {step}")
+        # range(lo, min2(lo + step, n)) stayed scalar (4.0 ms above)
+        with em.loop(r, f"min2({step}, {n} - {lo})"):
+            em.line(f"{i} = nonneg({lo} + {r})")  # >= 0, which LLVM cannot prove in a prange chunk
+            with em.loop_nest(counts[1:]) as idx:
+                yield [i, *idx]
+
+
+ROW_CHUNKS = 256  # chunks of the first output axis at most, for threads to share
+
+
+def _parallel_loops(em: Emitter, op: Op, ins: list[str], out: str) -> bool:
+    """Spread the output's first axis over the cores (`prange`) where it has
+    several positions and the work pays for the threads."""
+    sizes = [d for v in op.inputs for d in v.shape]
+    if not out or any(isinstance(d, Dim) for d in sizes + [op.out.shape[0]]) or op.out.shape[0] < 2:
+        return False
+    extent = {c: 1 for letters in ins for c in letters}
+    for letters, v in zip(ins, op.inputs):
+        for c, d in zip(letters, v.shape):
+            extent[c] = max(extent[c], d)  # a broadcast letter: its longer extent
+    return em.work_is_large(prod(extent.values()))
 
 
 def _element(em: Emitter, x, letters: str, where: dict) -> str:

@@ -1,6 +1,8 @@
 """CPU rules of the random draws."""
 from __future__ import annotations
 
+import numpy as np
+
 from looptrace.codegen.target import StatementRule
 
 from .target import TARGET
@@ -8,32 +10,41 @@ from .target import TARGET
 
 # Numba draws from the caller's own np.random.Generator with NumPy's algorithms
 # (tests/codegen checks the values and the final state against NumPy's), through
-# the cached helpers of templates.py (Generator.standard_normal and .random).
+# the cached helpers of templates.py: `*_draws` for an array of draws, `*_draw`
+# for one (a scalar made as a one-element array cost an allocation per draw).
 def _draw_lower(helper: str):
     def lower(em, op) -> None:
         token, (new_token, v) = op.inputs[0], op.outputs
         em.line(f"{em.name(new_token)} = {em.name(token)}")
-        shape = tuple(v.shape) or (1,)
-        draw = f"{helper}({em.name(token)}, {shape}, np.{v.dtype.name})"
-        em.line(f"{em.name(v)} = {draw}" + ("" if v.ndim else "[0]"))
+        if v.ndim:
+            em.line(f"{em.name(v)} = {helper}s({em.name(token)}, {tuple(v.shape)}, np.{v.dtype.name})")
+        else:
+            em.line(f"{em.name(v)} = {helper}({em.name(token)}, np.{v.dtype.name})")
         em.define(new_token)
         em.define(v, owned=bool(v.ndim))
 
     return lower
 
 
-TARGET.register("random_normal", StatementRule(_draw_lower("normal_draws")))
-TARGET.register("random_uniform", StatementRule(_draw_lower("uniform_draws")))
-TARGET.register("random_exponential", StatementRule(_draw_lower("exponential_draws")))
+TARGET.register("random_normal", StatementRule(_draw_lower("normal_draw")))
+TARGET.register("random_uniform", StatementRule(_draw_lower("uniform_draw")))
+TARGET.register("random_exponential", StatementRule(_draw_lower("exponential_draw")))
 
 
 def _integers_lower(em, op) -> None:
     (token, low, high), (new_token, v) = op.inputs, op.outputs
     em.line(f"{em.name(new_token)} = {em.name(token)}")
-    shape = tuple(v.shape) or (1,)
-    draw = (f"integer_draws({em.name(token)}, np.int64({em.name(low)}), np.int64({em.name(high)}), {shape}, "
-            f"np.{v.dtype.name}, {bool(op.attrs['endpoint'])})")
-    em.line(f"{em.name(v)} = {draw}" + ("" if v.ndim else "[0]"))
+    bounds = f"np.int64({em.name(low)}), np.int64({em.name(high)})"
+    endpoint = bool(op.attrs["endpoint"])
+    if v.dtype != np.int64:  # int64 bounds may lie outside another dtype: NumPy's ValueError
+        info = np.iinfo(v.dtype)
+        lowest, highest = max(int(info.min), -(2**63)), min(int(info.max), 2**63 - 1)
+        em.line(f"check_integer_bounds({bounds}, {endpoint}, {lowest}, {highest})")
+    if v.ndim:
+        draw = f"integer_draws({em.name(token)}, {bounds}, {tuple(v.shape)}, np.{v.dtype.name}, {endpoint})"
+    else:
+        draw = f"integer_draw({em.name(token)}, {bounds}, np.{v.dtype.name}, {endpoint})"
+    em.line(f"{em.name(v)} = {draw}")
     em.define(new_token)
     em.define(v, owned=bool(v.ndim))
 

@@ -1,7 +1,10 @@
 """CPU rules of the reductions: sum, prod, max, min, all and any are folds,
 written by the loop-nest writer (nest.py) from their `Reduction` trait;
 argmax and argmin are statements (the first position of the best element;
-NaN wins, as in NumPy)."""
+NaN wins, as in NumPy). A long float vector's argmax/argmin is found in
+blocks (`_blocked_arg`): the NaN-propagating max of each block in 8 SIMD
+lanes, then the first block holding the best, then the first position in it.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -12,9 +15,69 @@ from looptrace.ops import reduce
 from .target import TARGET
 
 
+ARG_BLOCK = 4096  # elements per block of a blocked argmax (a multiple of 8)
+_LANE = {">": ("lane_max", "max_nan", "(-np.inf)"), "<": ("lane_min", "min_nan", "np.inf")}
+
+
+def _blocked_arg(em, op, better: str) -> None:
+    """The argmax (better ">") or argmin of a float vector x of n >= ARG_BLOCK
+    elements. Each block's NaN-propagating best goes into `bm` (8 lanes,
+    vectorized; blocks on threads where the work is large); the first block
+    whose best beats all before it, NaN first, as in the serial loop; the
+    elements after the last block, in order; then the first position in the
+    winning block equal to the best (or NaN where the best is NaN). Ties keep
+    the first: blocks compare strictly and the search stops at the first match
+    (+0.0 and -0.0 are equal, as NumPy compares them)."""
+    x, v = op.inputs[0], op.out
+    lane, pair, init = _LANE[better]
+    n, xs = em.size(x, 0), em.name(x)
+    nb, bm, b, r, j, lanes = (em.fresh(p) for p in ("nb", "bm", "b", "r", "j", "lanes"))
+    best, blk, pos, k = (em.fresh(p) for p in ("best", "blk", "pos", "k"))
+    em.line(f"{nb} = {n} // {ARG_BLOCK}")
+    em.line(f"{bm} = alloc({nb}, np.{x.dtype.name})")
+    work = x.shape[0] if isinstance(x.shape[0], (int, np.integer)) else 0
+    with em.loop(b, nb, em.work_is_large(int(work))):
+        em.line(f"{lanes} = ({f'np.{x.dtype.name}({init}), ' * 8})")
+        with em.loop(r, str(ARG_BLOCK // 8)):
+            with em.loop(j, "8"):
+                em.line(f"{lanes} = {lane}({lanes}, {j}, {xs}[nonneg({b} * {ARG_BLOCK} + {r} * 8 + {j})])")
+        ls = [f"{lanes}[{q}]" for q in range(8)]
+        em.line(f"{bm}[{b}] = {pair}({pair}({pair}({ls[0]}, {ls[1]}), {pair}({ls[2]}, {ls[3]})), "
+                f"{pair}({pair}({ls[4]}, {ls[5]}), {pair}({ls[6]}, {ls[7]})))")
+    beats = lambda e: f"({e} {better} {best} or ({e} != {e} and {best} == {best}))"  # noqa: E731
+    em.line(f"{best} = {bm}[0]")
+    em.line(f"{blk} = 0")
+    with em.loop(k, f"1, {nb}"):
+        em.line(f"if {beats(f'{bm}[{k}]')}:")
+        em.line(f"    {best} = {bm}[{k}]")
+        em.line(f"    {blk} = {k}")
+    em.line(f"{pos} = -1")
+    with em.loop(k, f"{nb} * {ARG_BLOCK}, {n}"):
+        em.line(f"if {beats(f'{xs}[{k}]')}:")
+        em.line(f"    {best} = {xs}[{k}]")
+        em.line(f"    {pos} = {k}")
+    em.line(f"if {pos} < 0:")
+    with em.indented():
+        em.line(f"{pos} = {blk} * {ARG_BLOCK}")
+        with em.loop(k, f"{blk} * {ARG_BLOCK}, {blk} * {ARG_BLOCK} + {ARG_BLOCK}"):
+            em.line(f"if {xs}[{k}] == {best} or ({best} != {best} and {xs}[{k}] != {xs}[{k}]):")
+            em.line(f"    {pos} = {k}")
+            em.line("    break")
+    em.line(f"{em.name(v)} = np.int64({pos})")
+
+
+def _long_float_vector(x) -> bool:
+    n = x.shape[0] if x.ndim == 1 else None
+    return x.dtype in (np.float32, np.float64) and x.ndim == 1 and \
+        isinstance(n, (int, np.integer)) and n >= 2 * ARG_BLOCK
+
+
 def _arg_lower(better: str):
     def lower(em, op) -> None:
         x, v, axis = op.inputs[0], op.out, op.attrs["axis"]
+        if _long_float_vector(x):
+            _blocked_arg(em, op, better)
+            return
         if v.ndim:
             em.fresh_array(v)
         kept = [k for k in range(x.ndim) if k != axis]

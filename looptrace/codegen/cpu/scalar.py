@@ -52,9 +52,35 @@ def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
         return f"cabs_c128(complex({args[0]}, {args[1]}))"
     if name == "arctan2" and all(np.dtype(d) == np.float64 for d in in_dtypes):
         return f"atan2_f64({args[0]}, {args[1]})"  # mathlib's, vectorized: 10^6 elements 3.1 ms, libm's 16.5
+    if all(np.dtype(d) == np.float32 for d in in_dtypes) and (call := _float32_call(name, args)) is not None:
+        return call
     if name not in MATHLIB or dt not in (np.float32, np.float64):
         return None
     return f"{MATHLIB[name]}{dt.itemsize * 8}({args[0]})"
+
+
+# float32 functions that Numba lowers to a libm call per element (sinf, atan2f, powf), as
+# mathlib's vectorized ones: 2M elements, sin 12.5 -> 3.5 ms, arctan2 36 -> 2.3 ms (one thread)
+FLOAT32_MATHLIB = {"sin": "sin_f32({0})", "cos": "cos_f32({0})", "arctan2": "atan2_f32({0}, {1})"}
+
+
+def _float32_call(name: str, args: list[str]) -> str | None:
+    if name == "power":
+        y = _float_literal(args[1])
+        # not at an integer (pow's sign rules) nor 0.5 (NumPy's sqrt: (-0.0)**0.5 is -0.0)
+        ok = y is not None and np.isfinite(y) and y != np.floor(y) and y != 0.5
+        return f"powc_f32({args[0]}, {args[1]})" if ok else None
+    form = FLOAT32_MATHLIB.get(name)
+    return form.format(*args) if form else None
+
+
+def _float_literal(text: str) -> float | None:
+    """The value of a literal exponent, `1.7` or `np.float32(1.7000000476837158)`; else None."""
+    inner = text[len("np.float32("):-1] if text.startswith("np.float32(") and text.endswith(")") else text
+    try:
+        return float(inner)
+    except ValueError:
+        return None
 
 
 LIBM_FOR_LATENCY = ("exp", "expm1", "log", "log1p")  # tanh: mathlib's is as quick as libm's in a chain

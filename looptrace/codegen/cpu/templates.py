@@ -15,11 +15,14 @@ from llvmlite import ir as llvmir
 from numba.core import cgutils, types
 from numba.extending import intrinsic, overload
 from numba.np.arrayobj import _empty_nd_impl, _parse_shape
+from numba.np.random.generator_core import next_uint32, next_uint64
 
 from looptrace.codegen.cpu.mathlib import (
+    atan2_f32,
     atan2_f64,
     cabs_c64,
     cabs_c128,
+    cos_f32,
     exp_f32,
     exp_f64,
     expm1_f32,
@@ -28,6 +31,8 @@ from looptrace.codegen.cpu.mathlib import (
     log1p_f64,
     log_f32,
     log_f64,
+    powc_f32,
+    sin_f32,
     tanh_f32,
     tanh_f64,
 )
@@ -49,10 +54,12 @@ __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int"
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "atan2_f64", "lane_add", "lane_min", "lane_max", "nonneg"]
 __all__ += ["alloc", "contiguous", "copied", "filled", "reserved", "joined", "min2", "max2", "normal_draws", "uniform_draws",
-            "exponential_draws", "integer_draws", "permutation_draw"]  # from the disk cache, not compiled per kernel
+            "exponential_draws", "integer_draws", "permutation_draw",
+            "normal_draw", "uniform_draw", "exponential_draw", "integer_draw", "check_integer_bounds"]  # from the disk cache, not compiled per kernel
 __all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
 __all__ += ["blas_matrix", "unit_axes"]  # an operand as it is where its layout allows (contract.py, shape.py)
 __all__ += ["wide_vectors", "no_gathers"]  # codegen/cpu/mathlib.py: vector code in the function it is called in
+__all__ += ["atan2_f32", "cos_f32", "powc_f32", "sin_f32"]  # mathlib.py's float32 functions (scalar.py)
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
 __all__ += ["det_small_batch", "inv_small_batch", "solve_small_batch"]  # codegen/cpu/lapack.py
@@ -279,8 +286,137 @@ def permutation_draw(gen, n):
 
 @_kernel_helper
 def integer_draws(gen, low, high, shape, dtype, endpoint):
-    """gen.integers(low, high, shape, dtype, endpoint)."""
-    return gen.integers(low, high, shape, dtype, endpoint)
+    """gen.integers(low, high, shape, dtype, endpoint) for int64 low and high
+    (checked first, `check_integer_bounds`), element by element as NumPy
+    draws an array: `integer_draw`'s algorithm."""
+    off, rng = _integer_range(low, high, endpoint)
+    out = _empty(shape, dtype)
+    flat = out.reshape(out.size)
+    for i in range(out.size):
+        flat[i] = dtype(off + _bounded_draw(gen, rng, dtype))
+    return out
+
+
+# --- one draw, no array -----------------------------------------------------------------------
+# A scalar draw in a loop (a Gillespie step's `gen.random()`) was
+# `uniform_draws(gen, (1,), dtype)[0]`: an array made per draw, 8-26x slower
+# than numba.njit. Numba's scalar methods draw with NumPy's algorithms (the
+# same values and final state as NumPy's, tests/codegen).
+@_kernel_helper
+def uniform_draw(gen, dtype):
+    """gen.random(dtype=dtype)."""
+    return gen.random(dtype=dtype)
+
+
+@_kernel_helper
+def normal_draw(gen, dtype):
+    """gen.standard_normal(dtype=dtype)."""
+    return gen.standard_normal(dtype=dtype)
+
+
+@_kernel_helper
+def exponential_draw(gen, dtype):
+    """gen.standard_exponential(dtype=dtype)."""
+    return gen.standard_exponential(dtype=dtype)
+
+
+@_kernel_helper
+def integer_draw(gen, low, high, dtype, endpoint):
+    """gen.integers(low, high, dtype=dtype, endpoint=endpoint) for int64 low
+    and high (checked first, `check_integer_bounds`). Not Numba's
+    gen.integers: its scalar form makes a one-element array too, and it
+    computes the 64-bit rejection threshold in float64 (uint64 - int64) and
+    misses the full 64-bit range, so ranges of 2**62 and more drew other
+    values than NumPy."""
+    off, rng = _integer_range(low, high, endpoint)
+    return dtype(off + _bounded_draw(gen, rng, dtype))
+
+
+@_kernel_helper
+def check_integer_bounds(low, high, endpoint, lowest, highest):
+    """Raise NumPy's ValueError where the int64 bounds of `integer_draw(s)`
+    lie outside its dtype's [lowest, highest] (cpu/random.py writes this
+    line, with the dtype's bounds, before a draw of a dtype other than int64;
+    the tracer checks low < high, and the draw itself never raises)."""
+    last = high if endpoint else high - 1
+    if low < lowest:
+        raise ValueError("low is out of bounds")
+    if last > highest:
+        raise ValueError("high is out of bounds")
+
+
+@numba.njit(cache=True, inline="always")
+def _integer_range(low, high, endpoint):
+    """(offset, range) of NumPy's bounded draw as uint64, for int64 low and
+    high with low <= high (endpoint) or low < high."""
+    last = high if endpoint else high - 1
+    return np.uint64(low), np.uint64(last) - np.uint64(low)
+
+
+def _bounded_draw(gen, rng, dtype):
+    """A uniform integer in [0, rng] from NumPy's random_bounded_uint64 (a
+    64-bit dtype) or random_bounded_uint32 (numpy/random/src/distributions/
+    distributions.c): Lemire's rejection, unsigned throughout."""
+
+
+@overload(_bounded_draw)
+def _ov_bounded_draw(gen, rng, dtype):
+    if np.dtype(str(dtype.dtype)).itemsize == 8:
+        def impl(gen, rng, dtype):
+            if rng == np.uint64(0):
+                return np.uint64(0)
+            if rng <= np.uint64(0xFFFFFFFF):
+                return _lemire32(gen, rng)
+            if rng == np.uint64(0xFFFFFFFFFFFFFFFF):
+                return next_uint64(gen.bit_generator)
+            return _lemire64(gen, rng)
+    else:
+        def impl(gen, rng, dtype):
+            if rng == np.uint64(0):
+                return np.uint64(0)
+            return _lemire32(gen, rng & np.uint64(0xFFFFFFFF))
+    return impl
+
+
+@numba.njit(cache=True, inline="always")
+def _lemire32(gen, rng):
+    """NumPy's buffered_bounded_lemire_uint32: a draw in [0, rng], 0 < rng <= 2**32 - 1;
+    the full range is one next_uint32."""
+    if rng == np.uint64(0xFFFFFFFF):
+        return np.uint64(next_uint32(gen.bit_generator))
+    excl = rng + np.uint64(1)
+    m = np.uint64(next_uint32(gen.bit_generator)) * excl
+    leftover = m & np.uint64(0xFFFFFFFF)
+    if leftover < excl:
+        threshold = (np.uint64(0xFFFFFFFF) - rng) % excl
+        while leftover < threshold:
+            m = np.uint64(next_uint32(gen.bit_generator)) * excl
+            leftover = m & np.uint64(0xFFFFFFFF)
+    return m >> np.uint64(32)
+
+
+@numba.njit(cache=True, inline="always")
+def _lemire64(gen, rng):
+    """NumPy's bounded_lemire_uint64: a draw in [0, rng], 2**32 <= rng < 2**64 - 1."""
+    excl = rng + np.uint64(1)
+    x = next_uint64(gen.bit_generator)
+    leftover = x * excl
+    if leftover < excl:
+        threshold = (np.uint64(0xFFFFFFFFFFFFFFFF) - rng) % excl
+        while leftover < threshold:
+            x = next_uint64(gen.bit_generator)
+            leftover = x * excl
+    return _mulhi64(x, excl)
+
+
+@numba.njit(cache=True, inline="always")
+def _mulhi64(a, b):
+    """The high 64 bits of the 128-bit product of two uint64."""
+    low32 = np.uint64(0xFFFFFFFF)
+    a0, a1, b0, b1 = a & low32, a >> np.uint64(32), b & low32, b >> np.uint64(32)
+    t = a1 * b0 + ((a0 * b0) >> np.uint64(32))
+    w1 = (t & low32) + a0 * b1
+    return a1 * b1 + (t >> np.uint64(32)) + (w1 >> np.uint64(32))
 
 
 def _lane_intrinsic(name: str, combine, doc: str):
