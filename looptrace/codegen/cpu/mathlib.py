@@ -608,30 +608,7 @@ def atan2_f64(y, x):
     atan2(+-inf, +-inf) = +-pi/4 or +-3pi/4, a NaN gives NaN."""
     x = np.float64(x)
     y = np.float64(y)
-    ax = abs(x)
-    ay = abs(y)
-    swap = ay > ax
-    hi = ay if swap else ax
-    lo = ax if swap else ay
-    t = lo / hi
-    t = 0.0 if hi == 0.0 else t  # both zero
-    t = 1.0 if lo == np.inf else t  # both infinite
-    big = t > 0.5
-    # past 1/2, u = (t - 1)/(t + 1) = (lo - hi)/(lo + hi) in (-1/3, 0], from lo and hi themselves
-    # (lo - hi is exact there: one rounding less than through t), halved first where lo + hi
-    # would overflow; 0 for both infinite
-    half = 0.5 if hi > 2.0 ** 1020 else 1.0
-    u = (lo * half - hi * half) / (lo * half + hi * half)
-    u = 0.0 if lo == np.inf else u
-    r = _atan_small(u if big else t)
-    neg = (_bits(x) & _SIGN_BIT) != 0
-    # the angle in [0, pi], a = atan(t) = (pi/4 if big else 0) + r: a; pi/2 - a where |y| > |x|;
-    # pi - a where x is negative; pi/2 + a where both
-    r = -r if swap != neg else r
-    c_hi = (_PI3_4_HI if neg else _PI_4_HI) if big else (_PI_2_HI if swap else (_PI_HI if neg else 0.0))
-    c_lo = (_PI3_4_LO if neg else _PI_4_LO) if big else (_PI_2_LO if swap else (_PI_LO if neg else 0.0))
-    r = _copysign(c_hi + (r + c_lo), y)
-    return np.nan if (x != x or y != y) else r
+    return _atan2_angle(y, x, _atan_small(_atan2_arg(y, x)))
 
 
 @numba.njit(**_JIT_INLINE)
