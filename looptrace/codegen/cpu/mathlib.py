@@ -582,6 +582,13 @@ def _atan_small(u):
     p = p * z + 1.0 / 29.0
     p = p * z - 1.0 / 27.0
     p = p * z + 1.0 / 25.0
+    return _atan_tail(u, z, p)
+
+
+@numba.njit(**_JIT_INLINE)
+def _atan_tail(u, z, p):
+    """The atan series' terms from u**23/23 down, by Horner's scheme, after
+    the higher ones left `p` (the coefficient of u**25 on): atan(u)."""
     p = p * z - 1.0 / 23.0
     p = p * z + 1.0 / 21.0
     p = p * z - 1.0 / 19.0
@@ -615,20 +622,7 @@ def atan2_f64(y, x):
 def _atan_f32_small(u):
     """atan(u) for |u| <= 1/2 to float32 accuracy: the Taylor series to
     u**25/25 (the first term left out, u**27/27, is below 2**-30 of u)."""
-    z = u * u
-    p = 1.0 / 25.0
-    p = p * z - 1.0 / 23.0
-    p = p * z + 1.0 / 21.0
-    p = p * z - 1.0 / 19.0
-    p = p * z + 1.0 / 17.0
-    p = p * z - 1.0 / 15.0
-    p = p * z + 1.0 / 13.0
-    p = p * z - 1.0 / 11.0
-    p = p * z + 1.0 / 9.0
-    p = p * z - 1.0 / 7.0
-    p = p * z + 1.0 / 5.0
-    p = p * z - 1.0 / 3.0
-    return u + u * (z * p)
+    return _atan_tail(u, u * u, 1.0 / 25.0)
 
 
 @numba.njit(**_JIT_INLINE)
