@@ -936,6 +936,29 @@ class LoopList:
                                "elements it held before the loop (a constant index)", ctx.current_loc(),
                                "keep the latest element in a variable of its own")
 
+    def length(self) -> Any:
+        """len() of the list inside the loop that appends to it: the items it
+        held before the loop plus the buffer's count (a traced int). The
+        first round of the loop, before the list is a buffer, makes it one
+        (`in_branch`) and gives a stand-in of the count's type."""
+        spec = self.spec
+        before = sum(1 for e in spec.entry if not isinstance(e, Segment)) if isinstance(spec.entry, list) else 0
+        if any(isinstance(e, Segment) for e in (spec.entry if isinstance(spec.entry, list) else ())):
+            raise UnsupportedError("len() of a list inside a loop that appends to it, where an earlier loop "
+                                   "appended to it too", ctx.current_loc(), "count the appends in a variable")
+        if spec.mode != "buffer":
+            self.in_branch = True  # (join makes it a buffer, whose count the next round reads)
+            return Tracer(ctx.emit1(prim("add"), [sem.as_value(0, np.int64), sem.as_value(before, np.int64)]),
+                          weak=True)
+        n = sem.ufunc("add", spec.count, before) if before else spec.count
+        return Tracer(sem.as_value(n, np.int64), weak=True)
+
+    def pop(self, *index) -> Any:
+        raise UnsupportedError("pop() of a list that a traced loop appends to, inside that loop (a work stack or "
+                               "queue) is not supported", ctx.current_loc(),
+                               "keep a stack in arrays: `st = np.empty(cap, ...); top = 0`, push with `st[top] = v; "
+                               "top += 1`, pop with `top -= 1; v = st[top]`")
+
     def __len__(self) -> int:
         raise UnsupportedError("len() of a list that a traced loop appends to, inside that loop: its length "
                                "is known only at run time", ctx.current_loc(),

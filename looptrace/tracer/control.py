@@ -49,6 +49,8 @@ def tested(x: Any) -> Any:
     it was appended to under a condition. (As a Python list holding a
     Segment it was always true: `max(pos) if pos else 0.0` took max of an
     empty list.)"""
+    if isinstance(x, LoopList):  # inside the loop that appends to it (`while len(out) < n`, `if out:`)
+        return Tracer(sem.ufunc("greater", x.length(), 0).value, weak=True)
     if not grown.is_grown(x):
         return x
     from .runtime import _len
@@ -1178,7 +1180,7 @@ class LoopTrace:
     def _run_cond(self, index: Value | None) -> Value:
         def user_cond():
             if self.cond_fn is not None:
-                return self.cond_fn()
+                return tested(self.cond_fn())  # (`while stack:` of a list the loop appends to)
             with ctx.at(self.loc):
                 return self.it.in_range(index)
 

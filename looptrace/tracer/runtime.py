@@ -698,6 +698,8 @@ def _zip(*seqs, strict=False):
 
 
 def _len(x):
+    if isinstance(x, LoopList):  # inside the loop that appends to it (`while len(out) < n`)
+        return x.length()
     if isinstance(x, list) and any(isinstance(e, Segment) for e in x):
         total: Any = 0
         for e in x:

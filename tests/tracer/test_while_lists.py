@@ -253,3 +253,54 @@ def test_sum_of_a_list_of_run_time_length(backend, rng):
         want, got = summed(x, t), f(x, t)
         for w, g in zip(want, got):
             assert type(g) is type(w) and g == pytest.approx(w, rel=1e-12)
+
+
+def rejection(gen, n):
+    out = []
+    while len(out) < n:
+        u = gen.random()
+        if u < 0.5:
+            out.append(u)
+    return np.array(out)
+
+
+def capped(x):
+    out = [1.0]
+    for i in range(x.shape[0]):
+        if x[i] > 0.5 and len(out) < 4:
+            out.append(x[i])
+    return len(out), sum(out)
+
+
+def worklist(A):
+    seen = np.zeros(A.shape[0], dtype=np.bool_)
+    stack = [0]
+    while stack:
+        u = stack.pop()
+        for v in range(A.shape[0]):
+            if A[u, v] and not seen[v]:
+                seen[v] = True
+                stack.append(v)
+    return seen.sum()
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_len_of_a_list_inside_the_loop_appending_to_it(backend, rng):
+    """`while len(out) < n` (rejection sampling) and `len(out) < 4` in the
+    loop that appends: the items before the loop plus the buffer's count.
+    Refused before ("len() of a list that a traced loop appends to, inside
+    that loop", probe T's commonest refusal)."""
+    for n in (0, 1, 17):
+        g1, g2 = np.random.default_rng(n), np.random.default_rng(n)
+        want, got = rejection(g1, n), looptrace.jit(rejection, backend=backend)(g2, n)
+        np.testing.assert_array_equal(got, want)
+        assert g1.bit_generator.state == g2.bit_generator.state
+    for x in (rng.random(20), rng.random(3) * 0.1):
+        want, got = capped(x), looptrace.jit(capped, backend=backend)(x)
+        assert type(got[0]) is int and got[0] == want[0] and got[1] == pytest.approx(want[1], rel=1e-12)
+
+
+def test_a_work_stack_is_refused_at_its_pop(rng):
+    with pytest.raises(looptrace.UnsupportedError, match="pop\\(\\) of a list that a traced loop appends to") as e:
+        looptrace.jit(worklist, backend="interpret")(np.eye(5, k=1, dtype=np.int64))
+    assert "u = stack.pop()" in str(e.value)
