@@ -422,14 +422,9 @@ def _log_positive(x):
 
 @numba.njit(**_JIT)
 def log_f64(x):
-    """np.log for a float64, <= 1 ulp; log(0) = -inf, log(x < 0) = nan."""
-    x = np.float64(x)
-    sub = x < _MIN_NORMAL
-    y = _log_positive(x * _TWO54 if sub else x)
-    y = y - 54.0 * _LN2_HI - 54.0 * _LN2_LO if sub else y
-    y = -np.inf if x == 0.0 else y
-    y = np.nan if x < 0.0 else y
-    return y if x < np.inf else x
+    """np.log for a float64, <= 1 ulp; log(0) = -inf, log(x < 0) = nan
+    (`_log_f64_inline`'s steps, compiled as a function of its own)."""
+    return _log_f64_inline(np.float64(x))
 
 
 @numba.njit(**_JIT)
