@@ -159,3 +159,32 @@ def test_no_gradient_through_the_positions(rng):
     np.add.at(ga, idx, v)
     np.testing.assert_allclose(g[0], ga)
     np.testing.assert_allclose(g[1], a[idx])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64"])
+def test_sorted_keys_gallop_from_the_previous_key(dtype, rng):
+    """cpu searches keys along the last axis in runs of SEARCH_RUN, galloping
+    from the previous key's point when the key does not come before it: keys
+    sorted, sorted with drops back, with ties, NaNs (after every number) and
+    keys past both ends, over several runs and on threads; rows too."""
+    from looptrace.codegen.cpu.sort import SEARCH_RUN
+
+    n = 3 * SEARCH_RUN + 17
+    if dtype == "float64":
+        a = np.sort(np.round(rng.standard_normal(5000) * 50, 0))
+        a[-3:] = np.nan
+        v = np.sort(np.round(rng.standard_normal(n) * 60, 0))
+        v[SEARCH_RUN - 2] = np.nan  # then numbers again: a drop back after a NaN
+        v[n // 2: n // 2 + 40] = v[n // 2: n // 2 + 40][::-1].copy()  # a descending stretch
+        v[-5:] = np.nan
+    else:
+        a = np.sort(rng.integers(-200, 200, 5000))
+        v = np.sort(rng.integers(-300, 300, n))
+        v[n // 3: n // 3 + 40] = rng.integers(-300, 300, 40)  # unsorted keys among sorted ones
+    check(_both, a, v, backend="cpu")
+    check(_both, a, v[::-1].copy(), backend="cpu")  # every key before the previous one
+    check(_both, a, np.full(n, a[2500]), backend="cpu")  # one repeated key
+    rows = np.sort(rng.standard_normal((4, 300)), axis=1)
+    keys = np.sort(rng.standard_normal((4, SEARCH_RUN + 9)), axis=1)
+    keys[1] = keys[1, ::-1]
+    check(search_each_row, rows, keys, backend="cpu")

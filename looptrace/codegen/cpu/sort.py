@@ -144,22 +144,53 @@ def _before(p: str, q: str, dtype) -> str:
     return f"({p} < {q} or ({q} != {q} and {p} == {p}))"
 
 
-def search_lines(em, a_read, key: str, n: str, dtype, side: str) -> str:
+def search_lines(em, a_read, key: str, n: str, dtype, side: str, hint: tuple[str, str] | None = None) -> str:
     """Emit the binary search of `key` in a row of n; a_read(mid) reads the
-    row at `mid`. Returns the name of the insertion point."""
+    row at `mid`. Returns the name of the insertion point. With a hint
+    (previous key, its insertion point): a key not before the previous one
+    goes at or after that point, found by galloping forward from it (1, 2,
+    4, ... places) and halving the last step; others search the whole row."""
     lo, hi, mid, at = em.fresh("lo"), em.fresh("hi"), em.fresh("mid"), em.fresh("am")
-    em.line(f"{lo} = 0")
-    em.line(f"{hi} = {n}")
+
+    def past(x: str) -> str:  # the insertion point is after a position holding x
+        return _before(x, key, dtype) if side == "left" else f"not {_before(key, x, dtype)}"
+
+    if hint is None:
+        em.line(f"{lo} = 0")
+        em.line(f"{hi} = {n}")
+    else:
+        prev_key, prev_at = hint
+        step = em.fresh("step")
+        em.line(f"if {_before(key, prev_key, dtype)}:")
+        em.line(f"    {lo} = 0")
+        em.line(f"    {hi} = {n}")
+        em.line("else:")
+        with em.indented():
+            em.line(f"{lo} = {prev_at}")
+            em.line(f"{hi} = {lo}")
+            em.line(f"{step} = 1")
+            em.line(f"while {hi} < {n} and {past(a_read(hi))}:")
+            em.line(f"    {lo} = {hi} + 1")
+            em.line(f"    {hi} = {lo} + {step}")
+            em.line(f"    {step} = {step} * 2")
+            em.line(f"if {hi} > {n}:")
+            em.line(f"    {hi} = {n}")
     em.line(f"while {lo} < {hi}:")
     with em.indented():
         em.line(f"{mid} = ({lo} + {hi}) >> 1")
         em.line(f"{at} = {a_read(mid)}")
-        past = _before(at, key, dtype) if side == "left" else f"not {_before(key, at, dtype)}"
-        em.line(f"if {past}:")
+        em.line(f"if {past(at)}:")
         em.line(f"    {lo} = {mid} + 1")
         em.line("else:")
         em.line(f"    {hi} = {mid}")
     return lo
+
+
+# Keys along v's last axis are searched in runs of this many, each run on one
+# thread with the previous key as a hint: sorted keys (resampling positions,
+# bin edges, a grid) cost a few steps each instead of log2(n) scattered reads
+# (200k sorted keys in 200k: 3.6 ms in NumPy, whose hint is a narrowed range).
+SEARCH_RUN = 2048
 
 
 def _searchsorted_lower(em, op) -> None:
@@ -175,12 +206,33 @@ def _searchsorted_lower(em, op) -> None:
     res = em.fresh_array(out)
     count = int(np.prod([d if isinstance(d, (int, np.integer)) else 1 for d in v.shape], dtype=np.int64))
     steps = max(int(a.shape[nb]).bit_length() if isinstance(a.shape[nb], (int, np.integer)) else 16, 1)
-    with em.loop_nest([em.size(v, k) for k in range(v.ndim)], parallel_outer=em.work_is_large(count * steps)) as idx:
-        key = em.fresh("key")
-        em.line(f"{key} = {vn}[{', '.join(idx)}]")
-        row = idx[:nb]
-        pos = search_lines(em, lambda m: f"{an}[{', '.join(row + [m])}]", key, n, a.dtype, side)
-        em.line(f"{res}[{', '.join(idx)}] = {pos}")
+    parallel = em.work_is_large(count * steps)
+    if v.ndim == nb:  # one key per row: nothing to hint with
+        with em.loop_nest([em.size(v, k) for k in range(v.ndim)], parallel_outer=parallel) as idx:
+            key = em.fresh("key")
+            em.line(f"{key} = {vn}[{', '.join(idx)}]")
+            pos = search_lines(em, lambda m: f"{an}[{', '.join(idx[:nb] + [m])}]", key, n, a.dtype, side)
+            em.line(f"{res}[{', '.join(idx)}] = {pos}")
+        return
+    lead = [em.size(v, k) for k in range(v.ndim - 1)]
+    m = em.size(v, v.ndim - 1)
+    run, start, stop, j = em.fresh("run"), em.fresh("start"), em.fresh("stop"), em.fresh("j")
+    prev_key, prev_at, key = em.fresh("pkey"), em.fresh("pat"), em.fresh("key")
+    with em.loop_nest(lead, parallel_outer=parallel and bool(lead)) as idx:
+        with em.loop(run, f"({m} + {SEARCH_RUN - 1}) // {SEARCH_RUN}", parallel and not lead):
+            em.line(f"{start} = {run} * {SEARCH_RUN}")
+            em.line(f"{stop} = min({start} + {SEARCH_RUN}, {m})")
+            em.line(f"{prev_key} = {vn}[{', '.join(idx + [start])}]")
+            em.line(f"{prev_at} = 0")
+            em.line(f"for {j} in range({start}, {stop}):")
+            with em.indented():
+                at = idx + [j]
+                em.line(f"{key} = {vn}[{', '.join(at)}]")
+                pos = search_lines(em, lambda p: f"{an}[{', '.join(idx[:nb] + [p])}]", key, n, a.dtype, side,
+                                   hint=(prev_key, prev_at))
+                em.line(f"{res}[{', '.join(at)}] = {pos}")
+                em.line(f"{prev_key} = {key}")
+                em.line(f"{prev_at} = {pos}")
 
 
 TARGET.register("searchsorted", StatementRule(_searchsorted_lower))
