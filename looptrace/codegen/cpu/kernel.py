@@ -41,7 +41,7 @@ from . import cache as disk
 from . import generic, malloc
 from .blas_threads import one_blas_thread
 from .emitter import Emitter, emit_program, kernel_source
-from .threading_policy import prepare_threads
+from .threading_policy import fitted_threads, prepare_threads
 from .target import TARGET
 from .templates import CheckFailed, ShapeMiss
 
@@ -91,18 +91,29 @@ class CpuKernel:
         if not self.kernel.overloads:
             self._compile(args)
         n_compiled = len(self.kernel.overloads)
+        kernel = self._threaded(self.kernel)
         try:
             if self.em.blas_in_prange:
                 with one_blas_thread():
-                    outs = self.kernel(*args, *self.consts, *self.holes)
+                    outs = kernel(*args, *self.consts, *self.holes)
             else:
-                outs = self.kernel(*args, *self.consts, *self.holes)
+                outs = kernel(*args, *self.consts, *self.holes)
         except Exception as e:
             return self._failed(e, args, n_compiled)
         if not self._scalars:
             return outs
         return [x if k not in self._scalars else np.asarray(x, dtype=self._scalars[k])
                 for k, x in enumerate(outs)]
+
+    def _threaded(self, kernel):
+        """`kernel`, or for a kernel with a prange, `kernel` run on the cores
+        other processes leave free (threading_policy.fitted_threads)."""
+        if not self.em.uses_prange:
+            return kernel
+        held = self.__dict__.get("_fitted")
+        if held is None or held[0] is not kernel:
+            held = self._fitted = (kernel, fitted_threads(kernel))
+        return held[1]
 
     def front(self):
         """The kernel's front door for a warm call (`_Front`), one per Numba
@@ -175,7 +186,7 @@ class CpuKernel:
         b = "a" if args is None else f"({given})"
         call = f"kernel({given}{''.join(f'K{k}, ' for k in range(len(tail)))})"
         if front:
-            env.update(kernel=self.front(), **(build[1] if build is not None else {}))
+            env.update(kernel=self._threaded(self.front()), **(build[1] if build is not None else {}))
             # the general path runs outside the handler: its error is raised without this one as context
             env["MISS"] = ShapeMiss
             body = (f"    try:\n        o = {call}\n"
@@ -192,7 +203,7 @@ class CpuKernel:
                 env.update(run=self._run_fast, general=general)
                 body = f"    return general(run({b}))\n"
             else:
-                env.update(kernel=self.kernel, failed=self._failed, general=general, **names)
+                env.update(kernel=self._threaded(self.kernel), failed=self._failed, general=general, **names)
                 body = (f"    try:\n        o = {call}\n"
                         f"    except Exception as e:\n        return general(failed(e, {b}, None))\n"
                         f"    return {expr}\n")
@@ -200,7 +211,7 @@ class CpuKernel:
             env.update(run=self._run_fast)
             body = f"    return run({b}){at}\n"
         else:
-            env.update(kernel=self.kernel, failed=self._failed)
+            env.update(kernel=self._threaded(self.kernel), failed=self._failed)
             body = (f"    try:\n        return {call}{at}\n"
                     f"    except Exception as e:\n        return failed(e, {b}, None){at}\n")
         head = "def direct(a):\n"
@@ -227,7 +238,7 @@ class CpuKernel:
         kernel = self.kernel
         n_compiled = len(kernel.overloads)
         try:
-            return kernel(*args, *self.consts, *self.holes)
+            return self._threaded(kernel)(*args, *self.consts, *self.holes)
         except Exception as e:
             return self._failed(e, args, n_compiled)
 
