@@ -230,6 +230,10 @@ def _dyn_slice_batch(b, args, dims, *, sizes):
     if dims[0] is None and all(k == 1 for k in sizes) and all(isinstance(d, int) for d in x.shape):
         return [_element_gather(b, x, starts, dims[1:], n)], [0]
     shape = base_shape(x, dims[0])
+    if not all(isinstance(d, int) for d in shape):  # (a list's growable buffer: a run-time length)
+        from looptrace.ops.batching_helpers import NotBatchable
+
+        raise NotBatchable("a block of an array whose length only the run knows")
     flat = flat_block_index(b, shape, list(zip(starts, dims[1:])), tuple(sizes), rows=dims[0] is not None)
     return [_flat_take(b, bcast(b, x, dims[0], n) if dims[0] is not None else x, flat)], [0]
 

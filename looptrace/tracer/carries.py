@@ -12,6 +12,7 @@ Carry specs (one per name assigned in a loop body):
 """
 from __future__ import annotations
 
+import collections
 import numbers
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from . import kinds
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .merge import NO_RETURN
-from .values import UNBOUND, MaybeBound, Segment, Undefined
+from .values import UNBOUND, MaybeBound, MaybeNone, Segment, Undefined
 
 
 @dataclass
@@ -377,9 +378,17 @@ def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Sp
     if isinstance(entry, NumberList) and (live or live_out):
         return NumberListSpec([carry_spec_for(f"{name}[{k}]", e, True, True, loc) for k, e in enumerate(entry)])
     if isinstance(entry, list) and all(_leafy(e) for e in entry):
-        return ListSpec(entry)
+        return ListSpec(entry, live_out)
+    if isinstance(entry, LoopList) and (entry.spec.work or entry.spec.growable):
+        # the work list (or growable buffer) of an enclosing loop: pushed and popped through its
+        # buffer and count, which this loop carries as it carries any array it writes
+        return AliasSpec()
     if isinstance(entry, LoopList):
         return ListSpec(entry)
+    if (isinstance(entry, list) or type(entry) is collections.deque and entry.maxlen is None) and \
+            all(_leafy(e) and not isinstance(e, Segment) or _number_tuple(e) for e in entry):
+        # a work stack of tuples (`stack = [(0, n - 1)]`), or a deque (a queue): followed as lists are
+        return ListSpec(entry, live_out)
     if isinstance(entry, list) and (live or live_out):
         # a list of tuples (a work stack `stack.append((lo, mid))`, popped in a `while stack:`): the
         # loop is traced once, so Python would change the list once, while tracing (a loop that never ended)
@@ -397,6 +406,8 @@ def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Sp
         v = entry.value
         return BoundSpec(ValueSpec(sem.dtype_of(v), _shape_of(v), sem.is_weak(v), keys=kinds.keys_of(v),
                                    carry=kinds.kinds_of(v) is not None))
+    if isinstance(entry, MaybeNone) and _leafy(entry.value):  # None on some paths before the loop
+        return OptionalSpec(_value_spec(entry.value))
     if entry is UNBOUND or isinstance(entry, Undefined):
         return PendingSpec(live) if live_out or live else TempSpec()
     if isinstance(entry, tuple) and _tuple_leafy(entry):
@@ -656,11 +667,15 @@ def join_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
     if isinstance(spec, TupleSpec):
         return spec.join(entry, exit_obj, name, loc)
     if isinstance(spec, BoundSpec):
-        value = exit_obj.value if isinstance(exit_obj, MaybeBound) else exit_obj
+        value = spec._parts(exit_obj)[0]
         if isinstance(value, Undefined) or value is UNBOUND:
             return spec
         inner = _join_value(spec.inner, value, name, loc)
-        return spec if inner is spec.inner else BoundSpec(inner)
+        return spec if inner is spec.inner else type(spec)(inner)
+    if isinstance(exit_obj, MaybeNone) or exit_obj is None and (is_tracer(entry) or isinstance(spec, ValueSpec)):
+        optional = _optional_spec(spec, entry, exit_obj, name, loc)
+        if optional is not None:
+            return optional
     if isinstance(spec, PendingSpec):
         if isinstance(exit_obj, MaybeBound) and _leafy(exit_obj.value) and not isinstance(exit_obj.value, Segment):
             v = exit_obj.value
@@ -748,6 +763,49 @@ class BoundSpec(Spec):
     def after_loop(self, loop, name, outs):
         value = self.inner.after_loop(_SubLoop(loop, name, UNBOUND), name, outs[:-1])
         return MaybeBound(name, loop.loc, value, Tracer(outs[-1], weak=True))
+
+
+class OptionalSpec(BoundSpec):
+    """A name that may be None (values.MaybeNone): its value (zeros where it
+    is None) and a bool flag, whether it is not None, carried together, as a
+    BoundSpec carries a name that may be unassigned."""
+
+    kind = "optional"
+
+    def _parts(self, x: Any) -> tuple[Any, Any]:
+        if isinstance(x, MaybeNone):
+            return x.value, x.flag
+        return (UNBOUND, False) if x is None else (x, True)
+
+    def bind(self, loop, name):
+        value, vals = self.inner.bind(_SubLoop(loop, name, self._parts(loop.entry[name])[0]), name)
+        flag = Value(np.dtype(np.bool_), ())
+        return MaybeNone(Tracer(flag, weak=True), value, name), vals + [flag]
+
+    def after_loop(self, loop, name, outs):
+        value = self.inner.after_loop(_SubLoop(loop, name, UNBOUND), name, outs[:-1])
+        return MaybeNone(Tracer(outs[-1], weak=True), value, name)
+
+
+def _optional_spec(spec: Spec, entry: Any, exit_obj: Any, name: str, loc) -> OptionalSpec | None:
+    """None where the body's traced `if` chose it (`found = None` before the
+    loop, `found = i` under a traced condition), or a value the body may set
+    to None: value and flag (OptionalSpec); None for any other entry."""
+    value = exit_obj.value if isinstance(exit_obj, MaybeNone) else None
+    if isinstance(spec, AliasSpec) and is_tracer(entry):
+        spec = _value_spec(entry)
+    if isinstance(spec, ValueSpec):
+        return OptionalSpec(spec if value is None else _join_value(spec, value, name, loc, entry))
+    if isinstance(spec, AliasSpec) and entry is None:
+        _check_array_like(value, name, loc)
+        return OptionalSpec(_value_spec(value, pending=True))
+    return None
+
+
+def _value_spec(v: Any, pending: bool = False) -> "ValueSpec":
+    """The ValueSpec of an OptionalSpec's value `v`; `pending`: zeros before the loop (it starts None)."""
+    return ValueSpec(sem.dtype_of(v), _shape_of(v), sem.is_weak(v), zero_init=pending, placeholder=pending,
+                     keys=kinds.keys_of(v, check=False), carry=kinds.kinds_of(v, check=False) is not None)
 
 
 class NoneBeforeLoop(UnsupportedError):  # (and UnboundBeforeLoop below)
@@ -863,6 +921,7 @@ class LoopList:
         self.frame = frame
         self.segments: list[Value] = []
         self.in_branch = False
+        self.nested = False  # appended to in a loop nested in this one: a growable buffer
         # (array appended, its value then, its value at the iteration's start if a loop variable holds it)
         self.watched: list = []
 
@@ -900,6 +959,7 @@ class LoopList:
         val = sem.as_value(v)
         spec.observe(val, all(sem.is_weak(e) and np.ndim(e) == 0 for e in (v if fields else (v,))), fields)
         spec.mixed = spec.mixed or _mixed(v)
+        spec.mixed_kinds = spec.mixed_kinds or _mixed_kinds(v)
         if is_tracer(v) and v.ndim and v.base is not None:  # a view: its root's value now (check_aliases)
             self.watched.append((v, v.base.value, None, ctx.current_loc()))
         elif is_tracer(v) and v.ndim:
@@ -908,6 +968,7 @@ class LoopList:
                                  ctx.current_loc()))
         if ctx.state().frame is self.frame:
             spec.every_iteration = True  # (an append no branch holds: every iteration makes it)
+        self.nested = self.nested or _in_nested_loop(self.frame)
         if spec.mode == "stack":
             if ctx.state().frame is not self.frame:
                 self.in_branch = True
@@ -925,23 +986,41 @@ class LoopList:
         return self
 
     def __getitem__(self, k: Any) -> Any:
-        prefix = []
-        for e in self.spec.entry if isinstance(self.spec.entry, list) else ():
-            if isinstance(e, Segment):
-                break
-            prefix.append(e)
-        if isinstance(k, numbers.Integral) and not isinstance(k, bool) and 0 <= k < len(prefix):
-            return prefix[k]
-        raise UnsupportedError("reading a list that a traced loop appends to is supported only for "
-                               "elements it held before the loop (a constant index)", ctx.current_loc(),
-                               "keep the latest element in a variable of its own")
+        """`lst[k]` inside the loop that appends to it: an item it held before
+        the loop at a constant index (while nothing pops it), else a read of
+        the work buffer at the run-time position (`stack[-1]`), checked."""
+        spec = self.spec
+        if isinstance(k, slice) or not (isinstance(k, numbers.Integral) or is_tracer(k) and k.ndim == 0
+                                        and k.dtype.kind in "biu"):
+            raise UnsupportedError("reading a list that a traced loop appends to, inside that loop, is supported "
+                                   "at one integer index (`stack[-1]`), not a slice or array", ctx.current_loc(),
+                                   "keep the values you need in variables of their own")
+        prefix = self._entry_items()
+        if not spec.work and not spec.reads and isinstance(k, numbers.Integral) and 0 <= k < len(prefix):
+            return prefix[k]  # (appends leave it where it is; a pop in this loop makes the list a buffer)
+        self._mark_read()
+        if not spec.work:
+            return self._stand_in()
+        n = self.length()
+        if isinstance(k, numbers.Integral):
+            pos = sem.ufunc("add", spec.count, k) if k < 0 else self._at_head(k)
+        else:
+            pos = sem.select(sem.ufunc("less", k, 0), sem.ufunc("add", spec.count, k), self._at_head(k))
+        bad = sem.ufunc("logical_or", sem.ufunc("less", k, sem.ufunc("negative", n)),
+                        sem.ufunc("greater_equal", k, n))
+        self._check(bad, IndexError(f"{self._kind()} index out of range"))
+        return self._row(pos)
 
     def length(self) -> Any:
         """len() of the list inside the loop that appends to it: the items it
-        held before the loop plus the buffer's count (a traced int). The
-        first round of the loop, before the list is a buffer, makes it one
-        (`in_branch`) and gives a stand-in of the count's type."""
+        held before the loop plus the buffer's count (a traced int), or a work
+        list's count less its head. The first round of the loop, before the
+        list is a buffer, makes it one (`in_branch`) and gives a stand-in of
+        the count's type."""
         spec = self.spec
+        if spec.work:
+            n = sem.ufunc("subtract", spec.count, spec.head) if spec.head is not None else spec.count
+            return Tracer(sem.as_value(n, np.int64), weak=True)
         before = sum(1 for e in spec.entry if not isinstance(e, Segment)) if isinstance(spec.entry, list) else 0
         if any(isinstance(e, Segment) for e in (spec.entry if isinstance(spec.entry, list) else ())):
             raise UnsupportedError("len() of a list inside a loop that appends to it, where an earlier loop "
@@ -954,10 +1033,123 @@ class LoopList:
         return Tracer(sem.as_value(n, np.int64), weak=True)
 
     def pop(self, *index) -> Any:
-        raise UnsupportedError("pop() of a list that a traced loop appends to, inside that loop (a work stack or "
-                               "queue) is not supported", ctx.current_loc(),
-                               "keep a stack in arrays: `st = np.empty(cap, ...); top = 0`, push with `st[top] = v; "
-                               "top += 1`, pop with `top -= 1; v = st[top]`")
+        """`stack.pop()` (the last item) or `q.pop(0)` (the first: a queue)
+        inside the loop that appends: IndexError where it is empty, as Python's."""
+        if self._is_deque():
+            if index:
+                raise TypeError(f"pop() takes no arguments ({len(index)} given)")
+            return self._take(front=False)
+        if len(index) > 1:
+            raise TypeError(f"pop expected at most 1 argument, got {len(index)}")
+        k = index[0] if index else -1
+        if is_tracer(k) or not isinstance(k, numbers.Integral) or k not in (0, -1):
+            raise UnsupportedError("pop(i) of a list that a traced loop appends to, inside that loop, is supported "
+                                   "for pop() (a stack) and pop(0) (a queue) only", ctx.current_loc(),
+                                   "read the item with lst[i] and keep a mark of the items removed")
+        return self._take(front=k == 0)
+
+    def popleft(self) -> Any:
+        if not self._is_deque():
+            raise AttributeError("'list' object has no attribute 'popleft'")
+        return self._take(front=True)
+
+    _REFUSED = frozenset(("extend", "insert", "remove", "clear", "reverse", "sort", "appendleft", "extendleft",
+                          "rotate"))
+
+    def __getattr__(self, name: str) -> Any:
+        if name in LoopList._REFUSED:
+            raise UnsupportedError(f"`.{name}()` of a list that a traced loop appends to, inside that loop, is not "
+                                   "supported", ctx.current_loc(), "append, pop(), pop(0) and lst[i] are")
+        raise AttributeError(name)
+
+    # --- a work stack or queue --------------------------------------------------------------
+    def _is_deque(self) -> bool:
+        return isinstance(self.spec.entry, collections.deque)
+
+    def _kind(self) -> str:
+        return "deque" if self._is_deque() else "list"
+
+    def _entry_items(self) -> list:
+        entry = self.spec.entry
+        if not isinstance(entry, (list, collections.deque)):
+            return []
+        items = []
+        for e in entry:
+            if isinstance(e, Segment):
+                break
+            items.append(e)
+        return items
+
+    def _mark_read(self) -> None:
+        """A pop or a read at a run-time position: the list is a work list from
+        the next round on. A loop nested in the one that appends reaches that
+        loop's list (its entry): that list is marked."""
+        if isinstance(self.spec.entry, LoopList):
+            outer = self.spec.entry
+            outer._mark_read()
+            outer.nested = True
+            return
+        if not isinstance(self.spec.entry, (list, collections.deque)):
+            raise UnsupportedError("pop() or a read of a list inside a loop that appends to it is supported for "
+                                   "a list (or deque) of numbers, arrays or tuples of numbers",
+                                   ctx.current_loc())
+        self.spec.reads = True  # (the spec's: a read in a while loop's test counts too)
+
+    def _take(self, front: bool) -> Any:
+        spec = self.spec
+        self._mark_read()
+        if front and not isinstance(spec.entry, LoopList):
+            spec.front = True
+        if not spec.work:
+            return self._stand_in()
+        if front and spec.head is None:  # (a round saw no pop at the front: join makes a queue of it)
+            return self._stand_in()
+        n = self.length()
+        empty = "pop from an empty deque" if self._is_deque() else "pop from empty list"  # (Python's words)
+        self._check(sem.ufunc("less_equal", n, 0), IndexError(empty))
+        if front:
+            pos = sem.wrap(spec.head.value)  # (the box itself would read the new head)
+            spec.head.assign(sem.ufunc("add", pos, 1).value)
+        else:
+            pos = sem.ufunc("subtract", spec.count, 1)
+            spec.count.assign(pos.value)
+        return self._row(pos)
+
+    def _at_head(self, k: Any) -> Any:
+        head = self.spec.head
+        return sem.ufunc("add", head, k) if head is not None else k
+
+    @staticmethod
+    def _check(bad: Any, exc: BaseException) -> None:
+        from .checks import emit_check
+
+        emit_check(bad, exc)
+
+    def _row(self, pos: Any) -> Any:
+        """The item at run-time row `pos` of the work buffer (the caller
+        checked it is one of the list's)."""
+        spec = self.spec
+        row = ctx.emit1(prim("dynamic_slice"), [spec.buffer.value, sem.as_value(pos, np.int64)], sizes=(1,))
+        item = sem.wrap(ctx.emit1(prim("reshape"), [row], shape=tuple(row.shape[1:])))
+        if spec.fields is not None:
+            return tuple(Tracer(sem.as_value(item[j]), weak=spec.weak) for j in range(spec.fields))
+        return Tracer(item.value, weak=bool(spec.weak) and item.ndim == 0)
+
+    def _stand_in(self) -> Any:
+        """An item of the list's type, for the round that makes it a work
+        list (its values are never used: the loop is traced again)."""
+        items = self._entry_items()
+        dtype, shape, weak, fields = self.spec.item_type(items)
+        if self.spec.elem is None and not items:
+            return _UnknownItem(sem.full((), 0, dtype).value, weak=True)
+        if self.spec.elem is None and (isinstance(items[-1], tuple) or np.ndim(items[-1]) == 0):
+            # numbers of their own types (`(0, 0.0)`: an int to index with, then a float)
+            last = items[-1] if isinstance(items[-1], tuple) else (items[-1],)
+            numbers_ = tuple(Tracer(sem.as_value(x), weak=sem.is_weak(x)) for x in last)
+            return numbers_ if isinstance(items[-1], tuple) else numbers_[0]
+        if fields is not None:
+            return tuple(Tracer(sem.as_value(0, dtype), weak=weak) for _ in range(fields))
+        return Tracer(sem.full(shape, 0, dtype).value, weak=weak and shape == ())
 
     def __len__(self) -> int:
         raise UnsupportedError("len() of a list that a traced loop appends to, inside that loop: its length "
@@ -976,6 +1168,9 @@ class LoopList:
         spec = self.spec
         spec.loc = spec.loc or loc
         n = seg.value.shape[0]
+        if seg.count is not None:
+            self._append_counted(seg, loc)
+            return
         if not isinstance(n, int):
             # each iteration of this loop appends another number of elements (`for j in range(i, n)`
             # nested in `for i in ...`): one traced iteration cannot stack them. A short static range
@@ -1006,6 +1201,58 @@ class LoopList:
             setitem(spec.buffer, slice(spec.count, end), sem.wrap(seg.value))
             spec.count.assign(end.value)
 
+    def _append_counted(self, seg: Segment, loc) -> None:
+        """What a nested loop appended under a condition (a buffer of static
+        rows and a run-time count): its rows written at this list's count in a
+        growable buffer (the rows past its count are never read), the count
+        grown by its count. The round before makes this list such a buffer."""
+        spec = self.spec
+        n = seg.value.shape[0]
+        if spec.mode == "buffer" and (not isinstance(n, int) or not spec.growable):
+            raise UnsupportedError("a list grown under a condition in a nested loop is not supported",
+                                   loc or ctx.current_loc())
+        spec.observe(Value(seg.value.dtype, tuple(seg.value.shape[1:])), seg.weak, seg.fields)
+        spec.mixed = spec.mixed or seg.mixed
+        spec.appends_this_round += n if isinstance(n, int) else 1
+        self.in_branch = self.nested = True
+        if spec.mode == "buffer":
+            spec.write_rows(sem.as_value(seg.value, spec.elem[0]))
+            spec.count.assign(sem.ufunc("add", spec.count, seg.count).value)
+
+
+class _UnknownItem(Tracer):
+    """What a pop gives, in the round that makes a list a work list, where
+    the list was empty before the loop and nothing was appended yet in the
+    body's order: an int stand-in, which cannot stand in for a tuple or an
+    array (the next round knows the appended type)."""
+
+    __slots__ = ()
+
+    def _unknown(self, *args) -> Any:
+        raise UnsupportedError("an item popped from a list that is empty before the loop, before the loop body's "
+                               "first append (in the order of the code): looptrace cannot tell whether it is a "
+                               "tuple or an array there", ctx.current_loc(),
+                               "append before popping in the body's order, or give the list an item of its type "
+                               "before the loop")
+
+    __iter__ = __getitem__ = __len__ = _unknown
+
+
+def _in_nested_loop(frame) -> bool:
+    """Is the code being traced in a loop nested in the one of `frame`?"""
+    f = ctx.state().frame
+    while f is not None and f is not frame:
+        if f.kind == "loop":
+            return True
+        f = f.parent
+    return False
+
+
+def _number_tuple(t: Any) -> bool:
+    """A tuple of numbers (an item of a work stack: `(lo, hi)`)."""
+    return isinstance(t, tuple) and bool(t) and all(
+        (is_tracer(e) and e.ndim == 0) or isinstance(e, (numbers.Number, np.generic)) for e in t)
+
 
 def _tuple_fields(v: Any) -> int | None:
     """The length of a tuple of numbers appended (`out.append((i, x[i]))`)."""
@@ -1015,6 +1262,12 @@ def _tuple_fields(v: Any) -> int | None:
         raise UnsupportedError("a tuple of arrays (or an empty one) appended to a list in a loop is not supported",
                                ctx.current_loc(), "append to one list per field")
     return len(v)
+
+
+def _mixed_kinds(v: Any) -> bool:
+    """A tuple of an int and a float (or a bool): popped from one array of
+    their common dtype, the int would come back a float."""
+    return isinstance(v, tuple) and len({sem.dtype_of(e).kind for e in v}) > 1
 
 
 def _mixed(v: Any) -> bool:
@@ -1030,13 +1283,24 @@ _GROWN_ROWS = 16  # a growable list buffer's first rows (carries.ListSpec._buffe
 class ListSpec(Spec):
     kind = "list-stack"
 
-    def __init__(self, entry):
+    def __init__(self, entry, live_out: bool = True):
         self.entry = entry
+        self.live_out = live_out
         self.mode = "stack"
-        self.elem: tuple | None = None  # (dtype, shape)
+        self.elem: tuple | None = None  # (dtype, shape): the buffer's
+        self.appended: tuple | None = None  # (dtype, shape) of the values appended
+        # a work stack or queue (popped or read in the loop): its items from before the loop are
+        # in the buffer too; `head` counts the items popped at the front (a queue)
+        self.work = False
+        self.head = None
+        # seen in a round (the loop's test or body): a pop or a read at a run-time position (a work
+        # list from the next round on), a pop at the front (a queue)
+        self.reads = self.front = False
+        self.retype: tuple | None = None  # an append of a wider dtype than the work buffer's: the next round's
         self.weak: bool | None = None  # every element appended a Python number: read back as one
         self.fields: int | None = None  # tuples of this many numbers were appended: read back as tuples
         self.mixed = False  # ... of numbers of different types: not read back (np.array of the list only)
+        self.mixed_kinds = False  # ... of different kinds (an int and a float): not popped either
         self.appends_this_round = 0
         self.every_iteration = False  # this round appended outside any branch of the body
         self.list_state = None
@@ -1051,9 +1315,15 @@ class ListSpec(Spec):
         self.fields = fields
         self.weak = weak if self.weak is None else self.weak and weak
         t = (v.dtype, tuple(v.shape))
-        if self.elem is None:
-            self.elem = t
-        elif self.elem != t:
+        if self.work and self.elem is not None and t[1] == self.elem[1] and t[0] != self.elem[0]:
+            wide = np.result_type(self.elem[0], t[0])
+            if wide != self.elem[0]:  # (a pop gives the buffer's dtype, which an append may widen)
+                self.retype = (wide, t[1])
+            return
+        if self.appended is None:
+            self.appended = t
+            self.elem = self.elem or t
+        elif self.appended != t:
             raise UnsupportedError(f"elements appended to a list in a loop must share shape and dtype; "
                                    f"got {self.elem[1]} {self.elem[0]} and {t[1]} {t[0]}", ctx.current_loc())
 
@@ -1075,7 +1345,16 @@ class ListSpec(Spec):
         if exit_obj is not state:
             raise UnsupportedError(f"list `{name}` is reassigned inside the loop; only `append` is "
                                    "supported on a list grown in a loop", loc)
-        if self.mode == "buffer" or not state.segments:
+        if isinstance(self.entry, collections.deque) and not self.reads:
+            from .containers import _HINT_LOOP, ChangedInLoop  # (containers imports this module)
+
+            # (ChangedInLoop: a loop whose iterations are known while tracing runs as Python instead)
+            raise ChangedInLoop(f"deque `{name}` (made before this loop) is appended to inside the loop, which "
+                                "does not pop from it: looptrace follows a deque only as a queue that a loop "
+                                "pops from", self.loc or loc, _HINT_LOOP)
+        if self.reads and (not self.work or self.retype is not None or self.front and self.head is None):
+            return self._work_buffer(state)
+        if self.mode == "buffer" or not state.segments and not state.nested:
             self._stack_value(state)
             return self
         need_buffer = state.in_branch or state.loop_is_while
@@ -1105,7 +1384,8 @@ class ListSpec(Spec):
     def _to_buffer(self, loc) -> "ListSpec":
         loop = self.list_state.loop
         trips = loop.it.static_len if loop.it is not None else None
-        if trips is None and loop.it is None:  # a while loop: a buffer the run grows
+        if trips is None and loop.it is None or self.list_state.nested:
+            # a while loop, or appends in a nested loop: a buffer the run grows
             return self._buffer(_GROWN_ROWS, growable=True)
         if trips is None:
             message = ("a list appended to under a data-dependent condition needs a loop with a static trip "
@@ -1126,9 +1406,9 @@ class ListSpec(Spec):
         `growable`: its rows a run-time length, `reserve` making room before
         each append (a loop whose trip count is not known before it runs)."""
         dtype, shape = self.elem
-        new = ListSpec(self.entry)
+        new = ListSpec(self.entry, self.live_out)
         new.mode, new.elem, new.weak, new.fields, new.mixed = "buffer", self.elem, self.weak, self.fields, self.mixed
-        new.loc = self.loc
+        new.loc, new.appended = self.loc, self.appended
         new.buffer = sem.full((rows,) + shape, 0, dtype)
         new.count = sem.wrap(sem.as_value(0, np.int64))
         new.growable = growable
@@ -1136,6 +1416,75 @@ class ListSpec(Spec):
             new.buffer = sem.wrap(ctx.emit1(prim("reserve"), [new.buffer.value, new.count.value,
                                                               sem.as_value(0, np.int64)]))
         new.kind = "list-buffer"
+        return new
+
+    def item_type(self, items: list) -> tuple:
+        """(dtype, shape, weak, fields) of a work list's items: those it held
+        before the loop and those appended, in one dtype (NumPy's promotion, a
+        Python number taking part as one)."""
+        types, weak, fields = [], self.weak, self.fields
+        if self.elem is not None:
+            types.append(self.elem[0])
+        shape = self.elem[1] if self.elem is not None else None
+        for k, e in enumerate(items):
+            f = len(e) if isinstance(e, tuple) else None
+            if (self.elem is not None or k) and (f != fields or f is None and _shape_of(e) != shape):
+                raise UnsupportedError("a list popped in a loop holds items of different kinds or shapes (before "
+                                       "the loop and appended in it)", self.loc or ctx.current_loc(),
+                                       "give it items of one kind: numbers, arrays of one shape or tuples of "
+                                       "one length")
+            fields = f
+            shape = (f,) if f is not None else _shape_of(e)
+            parts = e if isinstance(e, tuple) else (e,)
+            types += [sem.WEAK_TYPES[sem.dtype_of(x).kind](0) if sem.is_weak(x) else sem.dtype_of(x) for x in parts]
+            item_weak = all(sem.is_weak(x) and np.ndim(x) == 0 for x in parts)
+            weak = item_weak if weak is None else weak and item_weak
+        if not types:
+            # popped before any append, and empty before the loop: a stand-in type (an int) for the
+            # round that learns the appended one
+            return np.dtype(np.int64), (), True, None
+        if fields is not None:
+            shape = ()
+        return np.result_type(*types), tuple(shape), bool(weak), fields
+
+    def _mixes_kinds(self, items: list) -> bool:
+        """Tuples (before the loop or appended) holding numbers of different
+        kinds, an int and a float: from one array, the int would pop a float."""
+        if self.fields is None and not any(isinstance(e, tuple) for e in items):
+            return False
+        kinds = {sem.dtype_of(x).kind for e in items for x in (e if isinstance(e, tuple) else (e,))}
+        if self.elem is not None:
+            kinds.add(np.dtype(self.elem[0]).kind)
+        return self.mixed_kinds or len(kinds) > 1
+
+    def _work_buffer(self, state) -> "ListSpec":
+        """This list as a work stack or queue: a growable buffer holding the
+        items from before the loop, then those appended; the list is its rows
+        from `head` (a queue's pops at the front) to `count`."""
+        items = state._entry_items()
+        if len(items) != len(self.entry):
+            raise UnsupportedError("pop() or a read of a list inside a loop that appends to it, where an earlier "
+                                   "loop appended to it too, is not supported", self.loc or state.loop.loc,
+                                   "grow and pop the list in one loop")
+        if self._mixes_kinds(items):
+            raise UnsupportedError("a list of tuples of numbers of different types popped in a loop: looptrace "
+                                   "stacks them in one array, so their types would change",
+                                   self.loc or state.loop.loc, "use one list per field")
+        if self.retype is not None:
+            self.elem = self.retype
+        dtype, shape, weak, fields = self.item_type(items)
+        spec = ListSpec(self.entry, self.live_out)
+        spec.elem, spec.appended, spec.fields, spec.loc = (dtype, (fields,) if fields else shape), \
+            self.appended, fields, self.loc
+        spec.weak = weak
+        new = spec._buffer(max(_GROWN_ROWS, len(items)), growable=True)
+        new.weak, new.work = weak, True
+        if self.front:
+            new.head = sem.wrap(sem.as_value(0, np.int64))
+        if items:
+            rows = sem.stack([sem.wrap(sem.as_value(e, dtype)) for e in items])
+            new.write_rows(rows.value)
+            new.count.assign(sem.as_value(len(items), np.int64))
         return new
 
     def write_rows(self, rows: Value) -> None:
@@ -1148,11 +1497,32 @@ class ListSpec(Spec):
 
     def after_loop(self, loop, name, outs):
         target = self.entry
+        if self.work:
+            return self._work_after_loop(loop, name)
         if self.mode == "buffer":
             seg = Segment(self.buffer.value, self.count, bool(self.weak), self.fields, self.mixed)
             seg.loc = self.loc
             seg.nonempty = self.every_iteration and surely_runs(loop)
             _append_segment(target, seg, self.loc)
+        return target
+
+    def _work_after_loop(self, loop, name) -> Any:
+        """The list after the loop: the buffer's rows from `head` to `count`
+        (a queue's moved to the front first), in place of its items."""
+        target = self.entry
+        if isinstance(target, collections.deque) and self.live_out:
+            raise UnsupportedError(f"deque `{name}` is used outside the traced loop that pops from it (before "
+                                   "or after it); looptrace follows a deque inside that loop only", loop.loc,
+                                   f"make it with its items (`{name} = deque([s])`), or use a list "
+                                   f"(`{name}.pop(0)` pops at the front), which can be read after the loop")
+        buffer, count = self.buffer.value, self.count
+        if self.head is not None:
+            count = sem.ufunc("subtract", count, self.head)
+            buffer = _rows_to_front(buffer, self.head, count)
+        seg = Segment(buffer, count, bool(self.weak), self.fields, self.mixed)
+        seg.loc = self.loc
+        target.clear()
+        target.append(seg)
         return target
 
     def finish_stacked(self, stacked: Value, loop) -> None:
@@ -1170,11 +1540,33 @@ class ListSpec(Spec):
         _append_segment(self.entry, seg, self.loc)
 
 
+def _rows_to_front(buffer: Value, head: Any, count: Any) -> Value:
+    """buffer with its rows head .. head + count moved to the front: a
+    for_loop of row copies (each read ahead of the rows written)."""
+    from looptrace.ir.core import Op
+
+    st = ctx.state()
+    loc = ctx.current_loc()
+    frame = st.push("stepped")  # (stepped.py's: neither a loop's frame nor a branch's)
+    try:
+        j, carry = Value(np.dtype(np.int64), ()), Value(buffer.dtype, buffer.shape)
+        frame.block.args += [j, carry]
+        src = sem.as_value(sem.ufunc("add", Tracer(j), head), np.int64)
+        row = ctx.emit1(prim("dynamic_slice"), [carry, src], sizes=(1,))
+        frame.block.results = [ctx.emit1(prim("dynamic_update_slice"), [carry, row, j])]
+    finally:
+        st.pop(frame)
+    out = Value(buffer.dtype, buffer.shape)
+    bounds = (sem.as_value(0, np.int64), sem.as_value(count, np.int64), sem.as_value(1, np.int64))
+    op = Op(prim("for_loop"), (*bounds, buffer), (out,), {}, loc, (frame.block,))
+    st.frame.block.ops.append(op)
+    st.producers[out.id] = op
+    st.value_frames[out.id] = st.frame
+    return out
+
+
 def _append_segment(target: Any, seg: Segment, loc=None) -> None:
     if isinstance(target, LoopList):
-        if seg.count is not None:
-            raise UnsupportedError("a list grown under a condition in a nested loop is not supported",
-                                   loc or ctx.current_loc())
         target.append_segment(seg, loc)
     else:
         target.append(seg)

@@ -203,6 +203,60 @@ def _is_true(v) -> bool:
     return v.is_const and v.shape == () and bool(v.const)
 
 
+# --- what a branch knows ------------------------------------------------------------------------
+# Traced bools known true or false where code is being traced: the condition of each enclosing
+# traced `if` and of each short-circuited operand (`k is not None and x[k] > t` traces x[k] where
+# `k is not None` holds), and what they imply (`not c`, the flag an `is None` test reads, an
+# `and` of known-true operands, a return flag the `if` set to True on one side only). A read of a
+# value that may be None (values.MaybeNone) needs no run-time check where its flag is known true.
+def _facts(st: Any = None) -> tuple[list, dict]:
+    st = st or ctx.state()
+    f = st.__dict__.get("_known_facts")
+    if f is None:
+        f = st._known_facts = ([], {})  # (stack of sets of (value id, truth), implications)
+    return f
+
+
+def imply(value: Any, truth: bool, *consequences: tuple[Any, bool]) -> None:
+    """Where `value` is `truth`, each (other value, its truth) holds too."""
+    if not ctx.tracing():
+        return
+    key = (sem.as_value(value).id, bool(truth))
+    _facts()[1].setdefault(key, []).extend((sem.as_value(v).id, bool(t)) for v, t in consequences)
+
+
+class assuming:
+    """`with assuming(pred, truth):` trace code that runs only where `pred` is `truth`."""
+
+    def __init__(self, pred: Any, truth: bool):
+        self.pred, self.truth = pred, truth
+
+    def __enter__(self) -> None:
+        self.active = ctx.tracing() and is_tracer(self.pred)
+        if not self.active:
+            return
+        stack, implies = _facts()
+        known, todo = set(), [(self.pred.value.id, bool(self.truth))]
+        while todo:
+            fact = todo.pop()
+            if fact not in known:
+                known.add(fact)
+                todo.extend(implies.get(fact, ()))
+        stack.append(known)
+
+    def __exit__(self, *exc) -> None:
+        if self.active:
+            _facts()[0].pop()
+
+
+def known_true(value: Any) -> bool:
+    """Is the traced bool `value` known true where code is being traced now?"""
+    if not ctx.tracing() or not is_tracer(value):
+        return False
+    fact = (value.value.id, True)
+    return any(fact in known for known in _facts()[0])
+
+
 # --- try / except ------------------------------------------------------------------------------
 class try_block:
     """The body of a `try` whose handlers catch the classes `handlers()`

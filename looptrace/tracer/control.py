@@ -27,10 +27,10 @@ from . import context as ctx
 from . import containers, grown, kinds, merge, nests, python_numbers, returns
 from . import semantics as sem
 from .array import Tracer, _visible, is_tracer
-from .checks import RAISED, deferring
+from .checks import RAISED, assuming, deferring, imply
 from .carries import (LastOverruns, LoopIter, LoopList, NoneBeforeLoop, ShapeChange, ValueSpec, carry_spec_for, join_spec, loop_iterable,
                       register_loop, spec_leaves, spec_rebuild, surely_runs)
-from .values import UNBOUND, MaybeBound, Segment, Undefined
+from .values import UNBOUND, MaybeBound, MaybeNone, Segment, Undefined
 
 MAX_ROUNDS = 6
 
@@ -49,6 +49,11 @@ def tested(x: Any) -> Any:
     it was appended to under a condition. (As a Python list holding a
     Segment it was always true: `max(pos) if pos else 0.0` took max of an
     empty list.)"""
+    if isinstance(x, MaybeNone):  # None is false; a value where the flag holds, its own truth
+        flag = sem.as_value(x.flag, np.bool_)
+        truth = _as_bool(tested(x.value))
+        return Tracer(sem.ufunc("logical_and", sem.wrap(flag), truth).value if is_tracer(truth) else
+                      (flag if truth else sem.as_value(False, np.bool_)), weak=True)
     if isinstance(x, LoopList):  # inside the loop that appends to it (`while len(out) < n`, `if out:`)
         return Tracer(sem.ufunc("greater", x.length(), 0).value, weak=True)
     if not grown.is_grown(x):
@@ -62,8 +67,10 @@ def tested(x: Any) -> Any:
 def not_(x: Any) -> Any:
     x = tested(x)
     if is_tracer(x):
-        out = sem.ufunc("logical_not", _as_bool(x))
-        return Tracer(out.value, weak=True)  # Python's `not` gives a bool
+        pred = _as_bool(x)
+        out = Tracer(sem.ufunc("logical_not", pred).value, weak=True)  # Python's `not` gives a bool
+        imply(out, True, (pred, False)), imply(out, False, (pred, True))
+        return out
     return not x
 
 
@@ -76,8 +83,13 @@ def or_(*thunks: Callable[[], Any]) -> Any:
 
 
 def _bool_op(thunks, ufunc: str, stop_on: bool) -> Any:
+    thunks = [_list_truth(th) for th in thunks]
     acc = thunks[0]()
     for th in thunks[1:]:
+        if isinstance(acc, MaybeNone):
+            raise UnsupportedError("`and`/`or` of a value that may be None at run time is not supported (its "
+                                   "value is the object itself)", ctx.current_loc(),
+                                   "test it with `x is None` / `x is not None`")
         if grown.is_grown(acc) and is_tracer(tested(acc)):
             raise UnsupportedError("`and`/`or` of a list a traced loop appended to under a condition: whether "
                                    "it is empty is known only at run time", ctx.current_loc(),
@@ -89,6 +101,15 @@ def _bool_op(thunks, ufunc: str, stop_on: bool) -> Any:
             continue
         acc = _short_circuit(acc, th, ufunc, stop_on)
     return acc
+
+
+def _list_truth(thunk: Callable[[], Any]) -> Callable[[], Any]:
+    """`stack and x[stack[-1]] < v` in the loop that appends to `stack`
+    (carries.LoopList): the list's truth, a traced bool."""
+    def run() -> Any:
+        x = thunk()
+        return tested(x) if isinstance(x, LoopList) else x
+    return run
 
 
 # ops that may fail on values the short-circuited operand guards against (x[i] with i out of range)
@@ -104,13 +125,24 @@ def _short_circuit(left: Tracer, thunk: Callable[[], Any], ufunc: str, stop_on: 
         keep = lambda: pred  # noqa: E731
     else:
         keep = lambda: left  # noqa: E731
-    then_thunk, else_thunk = (keep, thunk) if stop_on else (thunk, keep)
+    right = []
+
+    def evaluated() -> Any:  # (where Python evaluates it: `k is not None and x[k] > t` knows k is set)
+        with assuming(pred, not stop_on):
+            right.append(thunk())
+            return right[-1]
+
+    then_thunk, else_thunk = (keep, evaluated) if stop_on else (evaluated, keep)
     try:
-        return choose(pred, then_thunk, else_thunk, "`or`" if stop_on else "`and`")
+        out = choose(pred, then_thunk, else_thunk, "`or`" if stop_on else "`and`")
     except _SideEffects:
         # the right side draws random numbers or writes an array (`c or rng.random() < p`, the
         # Metropolis test): evaluated only where Python evaluates it, as the branches of an `if`
-        return _as_if(pred, then_thunk, else_thunk)
+        out = _as_if(pred, then_thunk, else_thunk)
+    if is_tracer(out) and out.dtype == np.bool_ and right and is_tracer(right[-1]) and \
+            right[-1].dtype == np.bool_:  # `a and b` true: both are; `a or b` false: neither is
+        imply(out, not stop_on, (pred, not stop_on), (right[-1], not stop_on))
+    return out
 
 
 class _SideEffects(UnsupportedError):
@@ -137,10 +169,18 @@ def ifexp(cond: Any, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any
     if not is_tracer(cond):
         return then_thunk() if cond else else_thunk()
     pred = _as_bool(cond)
+    then_thunk, else_thunk = _assuming(pred, True, then_thunk), _assuming(pred, False, else_thunk)
     try:
         return choose(pred, then_thunk, else_thunk, "conditional expression", arrays_as_if=True)
     except _SideEffects:
         return _as_if(pred, then_thunk, else_thunk, "the conditional expression's value")
+
+
+def _assuming(pred: Tracer, truth: bool, thunk: Callable[[], Any]) -> Callable[[], Any]:
+    def run() -> Any:
+        with assuming(pred, truth):
+            return thunk()
+    return run
 
 
 def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any], what: str,
@@ -255,6 +295,9 @@ def _trace_side(thunk: Callable[[], Any], what: str) -> tuple[ctx.Frame, Any]:
             box.value = before
         raise _SideEffects(f"an in-place write or a random draw inside a {what} on a traced value is not "
                            "supported", ctx.current_loc(), "write it as an `if` statement")
+    if any(e is None or isinstance(e, MaybeNone) for e in _leaves(x)):
+        # (`i if c else None`: the `if` statement's merge makes it a value that may be None)
+        raise _SideEffects(f"None chosen by a {what} on a traced value", ctx.current_loc())
     if not all(_array_like(e) for e in _leaves(x)):
         raise UnsupportedError(f"a {what} on a traced value must give arrays or numbers (or tuples of them), "
                                f"not {type(x).__name__}", ctx.current_loc())
@@ -327,6 +370,8 @@ def materialize_views(exits: tuple, entry) -> tuple:
 
 
 def _read_now(x: Any) -> Any:
+    if isinstance(x, MaybeNone):
+        return MaybeNone(_read_now(x.flag), _read_now(x.value), x.name)
     if is_tracer(x):
         if x.base is None and x._box.frame is ctx.state().frame:
             return x
@@ -409,10 +454,10 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
     st = ctx.state()
     watch = containers.Watch.of_caller()  # the Python objects the branches can change (containers.py)
     branches, raws, sides = [], [], []
-    for fn in (then_fn, else_fn):
+    for fn, truth in ((then_fn, True), (else_fn, False)):
         frame = st.push("branch")
         try:
-            with watch.active():
+            with watch.active(), assuming(pred, truth):
                 deferring(fn)
             raws.append(get_fn())
             exits = materialize_views(raws[-1], entry)
@@ -588,6 +633,9 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     pairs = [(y, y) if isinstance(x, merge.Placeholder) else (x, x) if isinstance(y, merge.Placeholder) else (x, y)
              for x, y in pairs]
     _flag_mixed(pred, pairs, named)
+    for (x, y), out in zip(pairs, named):
+        if isinstance(x, bool) and isinstance(y, bool) and x != y:  # (a return flag: the condition itself)
+            imply(out, x, (pred, True)), imply(out, y, (pred, False))
     for j, keys, tag, result in hidden:
         kinds.apply(named[j], Tracer(outs[tag]) if result else tag, keys)
     selected = iter(named)
@@ -595,6 +643,8 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
         value = rebuild([next(selected) for _ in range(n_leaves)])
         if isinstance(value, MaybeBound):
             value = MaybeBound(names[k], ctx.current_loc(), value.value, value.flag)
+        if isinstance(value, MaybeNone):
+            value = MaybeNone(value.flag, value.value, names[k])
         merged[k] = Undefined(names[k], ctx.current_loc()) if value is merge.UNDEFINED_LEAF else value
     for out, (kind, box, _) in zip(outs, slots):
         if kind == "box":
@@ -796,8 +846,19 @@ def _run_peeling(loop: LoopTrace) -> None:
             err.why = f"the loop's length decides whether `{e.name}` is still None after it"
             raise err from None
         if it is None or not all(isinstance(b, numbers.Integral) for b in (it.start, it.step)):
-            raise
+            _carry_optional(loop, e)
+            _run_peeling(loop)
+            return
         _peel_first(loop)
+
+
+def _carry_optional(loop: LoopTrace, e: NoneBeforeLoop) -> None:
+    """No first iteration to run on its own (a while loop): the name that is
+    None before the loop is carried as a value that may be None, tested at
+    run time (carries.OptionalSpec); the caller runs the loop again."""
+    if e.name in loop.optional or type(e) is not NoneBeforeLoop:
+        raise e
+    loop.optional.add(e.name)
 
 
 def _peel_first(loop: LoopTrace) -> None:
@@ -877,7 +938,12 @@ UNROLL_WARN = 100
 def while_(cond_fn, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None, scope=None):
     loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, None, cond_fn, scope)
     try:
-        loop.run()
+        while True:
+            try:
+                loop.run()
+                break
+            except NoneBeforeLoop as e:
+                _carry_optional(loop, e)
     except ShapeChange as e:
         if not loop.cond_static:
             raise
@@ -1024,6 +1090,7 @@ class LoopTrace:
         self.cond_fn = cond_fn
         self.cond_static = False  # the while test read no traced value (while_ may run it as Python)
         self.is_while = cond_fn is not None or brk is not None
+        self.optional: set[str] = set()  # names None before the loop, carried as values that may be None
         self.loop_info = register_loop(loc, "while" if self.is_while else "scan")
 
     # the rounds ---------------------------------------------------------------------------
@@ -1231,6 +1298,9 @@ class LoopTrace:
         for n, exit_obj in zip(self.names, body.exits):
             if n in written or (written and n in rebound):
                 continue
+            if n in self.optional and self.entry[n] is None and exit_obj is not None and \
+                    not isinstance(exit_obj, MaybeNone):
+                exit_obj = MaybeNone(True, exit_obj)  # (None before the loop: _run_peeling)
             joined = join_spec(specs[n], self.entry[n], exit_obj, n, self.loc)
             if joined is not specs[n]:
                 self._first_in_entry_dtype(n, joined)

@@ -159,6 +159,18 @@ def conditionally_assigned(fdef: ast.FunctionDef) -> set[str]:
     return {n for n in out if not n.startswith("__lt")}
 
 
+def passed_on(fdef: ast.FunctionDef) -> set[str]:
+    """Names the function binds to another name, to None or to a conditional
+    expression (`y = x`, `found = None`, `v = a if c else None`): they may
+    hold a value that is None at run time (values.MaybeNone) without being
+    assigned under a condition; their reads go through `__lt.bound` too."""
+    out: set[str] = set()
+    for node in _own_nodes(fdef):
+        if isinstance(node, ast.Assign) and (isinstance(node.value, (ast.Name, ast.IfExp)) or _is_none_const(node.value)):
+            out.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return {n for n in out if not n.startswith("__lt")}
+
+
 def _reads(node: ast.AST) -> set[str]:
     n = _Names()
     n.visit(node)
@@ -232,6 +244,8 @@ class _Converter(ast.NodeTransformer):
                                                 _loc(gen, self.filename), self._condition_fns(gen)], [])
             return ast.fix_missing_locations(ast.copy_location(call, node))
         self.generic_visit(node)
+        for a in [*node.args, *(k.value for k in node.keywords)]:
+            _keep_none(a)  # (a value that may be None is passed on as it is: runtime.call decides)
         args = [ast.copy_location(ast.Starred(ast.Call(_attr("star"), [a.value], []), ast.Load()), a)
                 if isinstance(a, ast.Starred) else a for a in node.args]  # `f(*lst)`: runtime.star
         return ast.fix_missing_locations(ast.copy_location(ast.Call(
@@ -243,7 +257,7 @@ class _Converter(ast.NodeTransformer):
         self.generic_visit(node)
         if not isinstance(node.ctx, ast.Load):
             return node
-        key = _key_expr(node.slice)
+        key = _keep_none(_key_expr(node.slice), "index")
         return ast.copy_location(ast.Call(func=_attr("getitem"), args=[node.value, key], keywords=[]), node)
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
@@ -285,6 +299,7 @@ class _Converter(ast.NodeTransformer):
             call = ast.Call(_attr("store"), [node.value, _name(name), _key_expr(t.slice)], [])
             return ast.copy_location(ast.Expr(ast.copy_location(call, node)), node)
         node = self.generic_visit(node)
+        node.value = _keep_none(node.value)
         for target in node.targets:
             _note_changed(target)
         return node
@@ -328,20 +343,29 @@ class _Converter(ast.NodeTransformer):
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
         self.generic_visit(node)
-        if isinstance(node.op, ast.Not):
-            return ast.copy_location(ast.Call(func=_attr("not_"), args=[node.operand], keywords=[]), node)
+        if isinstance(node.op, ast.Not):  # (`not x` of a value that may be None: control.tested)
+            return ast.copy_location(ast.Call(func=_attr("not_"), args=[_keep_none(node.operand)], keywords=[]),
+                                     node)
         return node
 
     def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
         self.generic_visit(node)
         fn = "and_" if isinstance(node.op, ast.And) else "or_"
-        thunks = [ast.Lambda(args=_no_args(), body=v) for v in node.values]
+        thunks = [ast.Lambda(args=_no_args(), body=_keep_none(v)) for v in node.values]
         return ast.copy_location(ast.Call(func=_attr(fn), args=thunks, keywords=[]), node)
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         """`a < b < c` and `x in (0, 1)` -> `__lt.compare(...)`, so a traced link
-        is not asked for its Python truth value; one plain comparison stays."""
+        is not asked for its Python truth value; one plain comparison stays.
+        `x is None` / `x is not None` -> `__lt.is_none(x, negate)`: a traced
+        test where x may be None at run time (values.MaybeNone)."""
         self.generic_visit(node)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
+            left, right = node.left, node.comparators[0]
+            operand = left if _is_none_const(right) else right if _is_none_const(left) else None
+            if operand is not None:
+                negate = ast.Constant(isinstance(node.ops[0], ast.IsNot))
+                return ast.copy_location(ast.Call(_attr("is_none"), [_keep_none(operand), negate], []), node)
         if len(node.ops) == 1 and not isinstance(node.ops[0], (ast.In, ast.NotIn)):
             return node
         thunks = [ast.Lambda(args=_no_args(), body=v) for v in node.comparators]
@@ -352,6 +376,7 @@ class _Converter(ast.NodeTransformer):
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         self.generic_visit(node)
+        _keep_none(node.test)
         thunks = [ast.Lambda(args=_no_args(), body=v) for v in (node.body, node.orelse)]
         return ast.copy_location(ast.Call(func=_attr("ifexp"), args=[node.test, *thunks], keywords=[]), node)
 
@@ -436,7 +461,7 @@ class _Converter(ast.NodeTransformer):
                                     "assign the result to a variable and `break`")
         node = self.generic_visit(node)
         if node.value is not None:  # checked here, so an unassigned name points at this line
-            node.value = ast.copy_location(ast.Call(_attr("ret"), [node.value], []), node.value)
+            node.value = ast.copy_location(ast.Call(_attr("ret"), [_keep_none(node.value)], []), node.value)
         return node
 
     def visit_For(self, node: ast.For) -> list[ast.stmt]:
@@ -517,7 +542,7 @@ class _Converter(ast.NodeTransformer):
         if kind == "for":
             call = ast.Call(_attr("for_"), [self.visit(node.iter), *common], meta)
         else:
-            test = ast.Lambda(_no_args(), self.visit(node.test))
+            test = ast.Lambda(_no_args(), _keep_none(self.visit(node.test)))
             call = ast.Call(_attr("while_"), [test, *common], meta)
         out.append(ast.Expr(call))
         done = [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
@@ -546,7 +571,7 @@ class _Converter(ast.NodeTransformer):
         out.append(_def(f"__lt_else_{key}", [], _nonlocal(assigned) + other))
         out += _get_set(key, assigned)
         names = ast.Tuple([ast.Constant(n) for n in assigned], ast.Load())
-        call = ast.Call(_attr("if_"), [self.visit(node.test), _name(f"__lt_then_{key}"),
+        call = ast.Call(_attr("if_"), [_keep_none(self.visit(node.test)), _name(f"__lt_then_{key}"),
                                        _name(f"__lt_else_{key}"), _name(f"__lt_get_{key}"),
                                        _name(f"__lt_set_{key}"), names], [])
         out.append(ast.Expr(call))
@@ -750,6 +775,33 @@ def _key_expr(key: ast.expr) -> ast.expr:
 
 
 # --- small AST builders --------------------------------------------------------------------
+def _is_none_const(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _keep_none(node: ast.expr, mode: bool | str = True) -> ast.expr:
+    """A converted expression that passes a value on (an assignment's or a
+    return's value, a tuple of them, a side of a conditional expression, the
+    operand of `is None`): its reads of names keep a None they may hold
+    (`__lt.bound(x, 'x', True)`), as Python passes None on without using it.
+    `mode="index"`: an index, where None is np.newaxis (values.bound)."""
+    if isinstance(node, ast.Call) and _is_lt_call(node, "bound") and len(node.args) == 2:
+        node.args.append(ast.Constant(mode))
+    elif isinstance(node, (ast.Tuple, ast.List)):
+        for e in node.elts:
+            _keep_none(e, mode)
+    elif isinstance(node, ast.Call) and _is_lt_call(node, "ifexp"):
+        for side in node.args[1:]:
+            if isinstance(side, ast.Lambda):
+                _keep_none(side.body, mode)
+    return node
+
+
+def _is_lt_call(node: ast.Call, name: str) -> bool:
+    f = node.func
+    return isinstance(f, ast.Attribute) and f.attr == name and isinstance(f.value, ast.Name) and f.value.id == "__lt"
+
+
 def _attr(name: str) -> ast.expr:
     return ast.Attribute(value=ast.Name("__lt", ast.Load()), attr=name, ctx=ast.Load())
 
@@ -1075,7 +1127,7 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
                                            for n in [_append_target(s)] if n}
     _DICTS.names = _dict_names(fdef, set()) & _LISTED.names
     conv = _Converter(filename, names_in(fdef.body), global_names)
-    conv.maybe_unbound = conditionally_assigned(fdef)
+    conv.maybe_unbound = conditionally_assigned(fdef) | passed_on(fdef)
     conv._func_nodes = list(ast.walk(fdef))
     conv.params = params
     conv.appended = {n for s in _own_nodes(fdef) if isinstance(s, ast.Expr) for n in [_append_target(s)] if n}

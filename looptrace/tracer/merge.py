@@ -11,6 +11,9 @@ arrays take part:
   same type); `returned` turns a slot that never received a value into None.
 - a name unassigned on one side (`Undefined`/unbound): the joined value is
   `Undefined`, which fails on use, as Python's NameError would.
+- None on one side (or a `MaybeNone`, None on some paths of it) and an array
+  or number on the other: a `MaybeNone` (values.py), the selected value and
+  the selected flag, whether it is not None.
 
 Invariant: a mismatch (a tuple against an array, tuples of different
 lengths, two different Python objects) raises `Mismatch`, which the caller
@@ -29,7 +32,7 @@ from looptrace.ir.core import Dim
 
 from . import semantics as sem
 from .array import is_tracer
-from .values import UNBOUND, MaybeBound, Undefined
+from .values import UNBOUND, MaybeBound, MaybeNone, Undefined, maybe_none
 
 
 class NoReturn:
@@ -49,20 +52,7 @@ def returned(x: Any, flag: Any = True) -> Any:
     at run time where no `return` ran (`for i ...: if x[i] > t: return i`)."""
     if x is NO_RETURN:
         return None
-    if is_tracer(flag):
-        return MaybeNone(flag, x)
-    return x if flag else None
-
-
-@dataclass
-class MaybeNone:
-    """A function's result that is None at run time unless `flag` holds: the
-    traced function's output (trace.py `_flatten_output`, build_output), and
-    nothing else: a helper function that returns one is refused where it is
-    called (runtime.call_converted)."""
-
-    flag: Any
-    value: Any
+    return maybe_none(flag, x)
 
 
 @dataclass
@@ -91,6 +81,8 @@ def pair_up(a: Any, b: Any) -> tuple[list[tuple[Any, Any]], Callable[[list], Any
         return pair_up(stand_in, real) if a is NO_RETURN else pair_up(real, stand_in)
     if _undefined(a) or _undefined(b):
         return _maybe_bound(a, b)
+    if _optional(a) or _optional(b):
+        return _maybe_none(a, b)
     if type(a) is type(b) and isinstance(a, (tuple, list)) and len(a) == len(b):
         return _pair_sequences(list(a), list(b), type(a))
     if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
@@ -125,6 +117,30 @@ def _maybe_bound(a: Any, b: Any):
     return [(va, vb), (fa, fb)], lambda values: MaybeBound(None, None, values[0], values[1])
 
 
+def _optional(x: Any) -> bool:
+    return x is None or isinstance(x, MaybeNone)
+
+
+def _none_parts(x: Any) -> tuple[Any, Any]:
+    """(value, flag) of a side: a MaybeNone's own, (None, False) for None, (x, True) for a value."""
+    if isinstance(x, MaybeNone):
+        return x.value, x.flag
+    return (None, False) if x is None else (x, True)
+
+
+def _maybe_none(a: Any, b: Any):
+    """None on one side (or on some paths of a side), a number or array on
+    the other: a MaybeNone of the selected value and flag (values.py), zeros
+    where it is None. Beside anything else (a list, a tuple), a Mismatch."""
+    (va, fa), (vb, fb) = _none_parts(a), _none_parts(b)
+    if not all(v is None or array_like(v) for v in (va, vb)):
+        raise Mismatch(_kind(a), _kind(b))
+    real = va if va is not None else vb
+    va = va if va is not None else placeholder_like(real)
+    vb = vb if vb is not None else placeholder_like(real)
+    return [(va, vb), (fa, fb)], lambda values: MaybeNone(values[1], values[0])
+
+
 def _pair_sequences(a: list, b: list, kind: type):
     parts = [pair_up(x, y) for x, y in zip(a, b)]
     leaves = [p for ls, _ in parts for p in ls]
@@ -144,6 +160,8 @@ def placeholder_like(x: Any) -> Any:
         return type(x)(placeholder_like(e) for e in x)
     if isinstance(x, dict):
         return {k: placeholder_like(e) for k, e in x.items()}
+    if isinstance(x, MaybeNone):  # (the flag is false where the slot holds nothing)
+        return MaybeNone(False, placeholder_like(x.value))
     if x is None or isinstance(x, Placeholder) or not array_like(x):
         return x
     return Placeholder(sem.dtype_of(x), tuple(x.shape) if is_tracer(x) else np.shape(x), sem.is_weak(x))
@@ -184,6 +202,8 @@ def _kind(x: Any) -> str:
         return f"a {type(x).__name__} of {len(x)}"
     if isinstance(x, dict):
         return f"a dict with keys {sorted(map(str, x))}"
+    if isinstance(x, MaybeNone):
+        return "an array or number, or None"
     if array_like(x):
         return "an array or number"
     return f"a {type(x).__name__}"

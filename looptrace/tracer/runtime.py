@@ -22,7 +22,7 @@ from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .containers import note as mutated  # noqa: F401  (`x[k] = v`, `x.a = v`, `del x[k]`: convert.py)
 from .control import and_, compare, contains, if_, ifexp, ld, not_, or_, ret  # noqa: F401
-from .values import bound  # noqa: F401  (a read of a name that may be unassigned: convert.py)
+from .values import bound, is_none  # noqa: F401  (a read of a name that may be unassigned or None: convert.py)
 from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns: tracer/returns.py)
 from .carries import (LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip, number_dict,  # noqa: F401
                       number_list, register_loop)
@@ -432,6 +432,8 @@ _ITERATING = frozenset(map(id, (builtins.sum, builtins.max, builtins.min, builti
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     fn = getattr(fn, "__lt_original__", fn) if isinstance(fn, types.FunctionType) else fn
+    if fn is not returned and any(isinstance(a, MaybeNone) for a in (*args, *kwargs.values())):
+        args, kwargs = _none_arguments(fn, args, kwargs)  # (the return slot goes to `returned` as it is)
     held_grown = any(grown.is_grown(a) for a in (*args, *kwargs.values()))
     if held_grown and fn is builtins.sum and args and grown.is_grown(args[0]) and any(isinstance(e, Segment) and e.count is not None
                                                            for e in args[0]):
@@ -487,6 +489,24 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
                 f"supported ({type(e).__name__}: {e})", ctx.current_loc(),
                 "make it an array first (np.array(the_list)) and use NumPy on it") from e
         raise
+
+
+def _none_arguments(fn: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Arguments that may be None at run time (values.MaybeNone): a NumPy or
+    builtin function uses them as numbers or arrays, behind the check that
+    raises TypeError where one is None; a function of the user's could test
+    them for None, which it cannot where its parameter is traced, so that is
+    refused."""
+    if getattr(type(fn), "__looptrace_traceable__", False) or _user_callable(fn) is not None or \
+            isinstance(fn, types.FunctionType) and _user_function(fn):
+        name = next(a.name for a in (*args, *kwargs.values()) if isinstance(a, MaybeNone)) or "an argument"
+        raise UnsupportedError(
+            f"`{name}` may be None at run time (set to None on one path of a traced condition), and is passed "
+            f"to {getattr(fn, '__name__', 'a function')}(); looptrace passes such a value only to NumPy and "
+            "builtin functions", ctx.current_loc(),
+            f"test `{name} is None` here and pass a number in each case")
+    unwrap = lambda a: a.resolve() if isinstance(a, MaybeNone) else a  # noqa: E731
+    return tuple(unwrap(a) for a in args), {k: unwrap(v) for k, v in kwargs.items()}
 
 
 def _expand_grown(fn: Any, args: tuple, kwargs: dict) -> None:

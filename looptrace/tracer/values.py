@@ -1,8 +1,11 @@
 """Python-level objects the runtime helpers pass around: unbound-name markers,
-generator tracers, and the segments a list grown in a loop holds afterwards."""
+values that may be None at run time, generator tracers, and the segments a
+list grown in a loop holds afterwards."""
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from looptrace.errors import TraceError
 from looptrace.ir.core import SourceLoc, Value
@@ -112,13 +115,120 @@ class MaybeBound(Undefined):
     del _name, _resolved
 
 
-def bound(x: Any, name: str = "") -> Any:
+class MaybeNone:
+    """A value that is None at run time unless `flag` (a traced bool) holds:
+    a name set to None on one side of a traced `if` and to a number or array
+    on the other (merge.pair_up), carried through loops as value and flag
+    (carries.OptionalSpec), and the traced function's result where it may be
+    None (merge.returned; trace.py `_flatten_output` makes it None at run
+    time). `value` is zeros where the flag is false: a read of the name
+    (`bound`, and the operators below for an unconverted one) is the value
+    behind a run-time check that raises Python's TypeError there; `x is None`
+    tests the flag (`is_none`). Build one with `maybe_none`."""
+
+    __slots__ = ("flag", "value", "name")
+
+    def __init__(self, flag: Any, value: Any, name: str | None = None):
+        self.flag, self.value, self.name = flag, value, name
+
+    def __repr__(self) -> str:
+        return f"<{self.value!r} or None>"
+
+    def resolve(self) -> Any:
+        """The value, where Python would use it (`found + 1`, `x[idx]`): a
+        run-time TypeError where it is None."""
+        from . import semantics as sem
+        from .checks import emit_check, known_true
+
+        if known_true(self.flag):  # (`if k is not None: ...k...`, after `if k is None: return -1`)
+            return self.value
+        what = f"`{self.name}`" if self.name else "a value"
+        emit_check(sem.ufunc("logical_not", self.flag),
+                   TypeError(f"{what} is None here, where this line uses it as a number or array "
+                             "('NoneType' object in an operation)"))
+        return self.value
+
+    def __bool__(self):
+        from looptrace.errors import UnsupportedError
+
+        raise UnsupportedError("the truth value of a name that may be None at run time is not supported",
+                               ctx.current_loc(), "test it with `x is None` / `x is not None`")
+
+    def _resolved(name: str):  # an unconverted use (`t[0] + 1` of a returned tuple): the read, then the op
+        def op(self, *args):
+            return getattr(self.resolve(), name)(*args)
+        return op
+
+    for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+                  "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__neg__",
+                  "__getitem__", "__lt__", "__le__", "__gt__", "__ge__", "__matmul__", "__rmatmul__", "__pow__",
+                  "__rpow__", "__float__", "__int__", "__index__", "__abs__"):
+        locals()[_name] = _resolved(_name)
+    del _name, _resolved
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = tuple(x.resolve() if isinstance(x, MaybeNone) else x for x in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+
+def maybe_none(flag: Any, value: Any, name: str | None = None) -> Any:
+    """`value` where `flag` holds, None elsewhere: a MaybeNone where the flag
+    is traced, the one or the other where it is a Python bool."""
+    from .array import is_tracer
+
+    if isinstance(value, MaybeNone):  # (None also where the value's own flag does not hold)
+        if is_tracer(flag) and is_tracer(value.flag):
+            from . import semantics as sem
+
+            flag = sem.wrap(sem.ufunc("logical_and", flag, value.flag).value, weak=True)
+        elif not is_tracer(flag):
+            flag = value.flag if flag else False
+        value = value.value
+    if not is_tracer(flag):
+        return value if flag else None
+    return MaybeNone(flag, value, name)
+
+
+def bound(x: Any, name: str = "", keep_none: bool | str = False) -> Any:
     """A read of a name that may be unassigned on some paths (convert.py):
     unassigned on this path for certain (a loop's first iteration run on its
-    own, control._peel_first), Python's UnboundLocalError."""
+    own, control._peel_first), Python's UnboundLocalError. A name that may be
+    None (MaybeNone) is its value behind a check, except where Python only
+    passes the object on (`keep_none`: `y = x`, `return x`, `x is None`), or
+    an index, where None is np.newaxis (`keep_none="index"`: refused)."""
     if x is UNBOUND:
         raise UnboundLocalError(f"cannot access local variable '{name}' where it is not associated with a value")
+    if isinstance(x, MaybeNone):
+        from .checks import known_true
+
+        if keep_none == "index" and known_true(x.flag):
+            return x.value
+        if keep_none == "index":
+            from looptrace.errors import UnsupportedError
+
+            raise UnsupportedError(f"`{name}` may be None at run time, and indexing with None adds an axis "
+                                   "(np.newaxis): the result's shape would depend on the data",
+                                   ctx.current_loc(), f"test `{name} is None` before indexing with it")
+        return x if keep_none else x.resolve()
     return x.resolve() if isinstance(x, MaybeBound) else x
+
+
+def is_none(x: Any, negate: bool = False) -> Any:
+    """`x is None` (`x is not None` with `negate`): a traced bool for a
+    MaybeNone, Python's test otherwise."""
+    if isinstance(x, MaybeNone):
+        from . import semantics as sem
+        from .array import Tracer
+
+        from .checks import imply
+
+        flag = Tracer(sem.as_value(x.flag, np.bool_), weak=True)
+        if negate:
+            return flag
+        out = Tracer(sem.ufunc("logical_not", flag).value, weak=True)
+        imply(out, False, (flag, True)), imply(out, True, (flag, False))
+        return out
+    return (x is not None) if negate else (x is None)
 
 
 class RngTracer:

@@ -9,14 +9,13 @@ the way people track a best-so-far or a previous item:
 The compiled loop carries one type, so looptrace runs the first iteration on
 its own as straight-line code (where `best is None` is a Python True) and
 traces the loop over the others (where it is False): tracer/control.py
-`_run_peeling`. That needs the number of iterations while tracing; a loop
-without it, and a `while` loop, get a clear UnsupportedError naming the
-name."""
+`_run_peeling`. That needs the number of iterations while tracing; a
+`while` loop carries the name as a value that may be None instead
+(carries.OptionalSpec)."""
 import numpy as np
 import pytest
 
 import looptrace as lt
-from looptrace.errors import UnsupportedError
 
 from ._compare import check
 
@@ -138,9 +137,9 @@ def in_a_while_loop(x):
     return best
 
 
-def test_unknown_length_is_a_clear_error():
+def test_while_loop_carries_a_value_that_may_be_none():
+    # (refused before: a while loop has no first iteration to run on its own; the name is now
+    # carried as a value and a flag, tests/tracer/test_optional_values.py)
     x = np.random.default_rng(2).standard_normal(10)
-    for fn, args in ((in_a_while_loop, (x,)),):
-        with pytest.raises(UnsupportedError, match="`best` is None before this loop") as e:
-            lt.jit(fn, backend="interpret")(*args)
-        assert "test_none_before_loop.py" in str(e.value)
+    check(in_a_while_loop, x)
+    check(in_a_while_loop, np.empty(0))

@@ -191,7 +191,8 @@ def _reserve_refused(em: CudaEmitter, op) -> None:
     """A list a while loop appends to grows its buffer at run time: the
     emitter gives each run-time length one host variable (`em.dims`), which
     a buffer that grows in the loop would outdate."""
-    raise UnsupportedError("a list appended to in a while loop is not supported by the cuda backend", op.loc,
+    raise UnsupportedError("a list appended to in a while loop, or popped in the loop that appends to it (a "
+                           "work stack or queue), is not supported by the cuda backend", op.loc,
                            "use backend='cpu', or a for loop over a static range (its list has a static bound)")
 
 
