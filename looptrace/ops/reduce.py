@@ -32,18 +32,44 @@ def _check_nonempty(name: str, x, axes: tuple) -> None:
 
 
 def _reduce_abstract(name: str):
-    def abstract(x, *, axes):
+    def abstract(x, *, axes, ties=None):
         _check_nonempty(name, x, axes)
+        if ties is not None and (name not in TIES or ties not in ("first", "last")):
+            raise ShapeMismatch(f"{name} takes ties='first' or 'last', not {ties!r}")
         shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
         return [(reduced_dtype(name, x.dtype), shape)]
 
     return abstract
 
 
+# `ties` of reduce_max/reduce_min: which of equal elements (+0.0 and -0.0) a
+# sequential fold keeps. None: NumPy's np.max/np.min (whose SIMD lanes choose);
+# "first": the fold `acc = maximum(x[i], acc)` (a Python `if v > m: m = v`,
+# `m = max(m, v)`: the first of equal values stays); "last": the fold
+# `acc = maximum(acc, x[i])` (`if v >= m`, `m = np.maximum(m, v)`). A NaN wins
+# (it propagates), as in those folds.
+TIES = ("reduce_max", "reduce_min")
+
+
+def _tied_extreme(name: str, x: np.ndarray, axes: tuple, ties: str) -> np.ndarray:
+    """The element the fold keeps, per kept index: the first (or last) position
+    along the reduced axes, in C order, holding the extreme (or a NaN)."""
+    x = np.asarray(x)
+    k = len(axes)
+    lined = np.moveaxis(x, axes, tuple(range(x.ndim - k, x.ndim)))
+    lined = lined.reshape(lined.shape[:x.ndim - k] + (-1,))
+    if ties == "last":
+        lined = lined[..., ::-1]
+    at = (np.argmax if name == "reduce_max" else np.argmin)(lined, axis=-1)  # the first; a NaN first
+    return np.asarray(np.take_along_axis(lined, at[..., None], axis=-1)[..., 0])
+
+
 def _reduce_impl(name: str):
     fn = REDUCERS[name]
 
-    def impl(x, *, axes):
+    def impl(x, *, axes, ties=None):
+        if ties is not None and np.asarray(x).dtype.kind == "f":
+            return _tied_extreme(name, x, tuple(axes), ties)
         return np.asarray(fn(x, axis=axes))
 
     return impl
@@ -93,8 +119,8 @@ register(Primitive("argmin", "reduce", _arg_abstract,
 
 # --- batching rules ---
 def _batch_reduce(prim: Primitive):
-    def rule(b, args, dims, *, axes):
-        return [b.op(prim, args[0], axes=tuple(a + 1 for a in axes))], [0]
+    def rule(b, args, dims, *, axes, **attrs):
+        return [b.op(prim, args[0], axes=tuple(a + 1 for a in axes), **attrs)], [0]
 
     return rule
 

@@ -724,14 +724,14 @@ class Rewriter:
         b = self.b
         if self.n == 0:
             return c.init
-        reduced = []
+        reduced, ties = [], fold_ties(c)
         for t in c.terms:
             tb = self.env.batched(t)
-            r = b.op(reducer_of(c.monoid), tb, axes=(0,))
+            r = b.op(reducer_of(c.monoid), tb, axes=(0,), **({"ties": ties} if ties else {}))
             if r.dtype != c.arg.dtype:
                 r = b.op("convert", r, dtype=c.arg.dtype)
             reduced.append(r)
-        return fold_reduction(b, c, reduced)
+        return fold_reduction(b, c, reduced, ties == "first")
 
     def _final_scatter(self, c: Carry) -> Value:
         """init with f(k) added at row g(k), in iteration order (np.add.at)."""
@@ -841,13 +841,26 @@ class Rewriter:
         return write_map(self.b, c, self.env.batched(c.write.inputs[1]), self.facts, self.n)
 
 
-def fold_reduction(b: IRBuilder, c: Carry, reduced: list[Value]) -> Value:
-    """init (+) r1 (+) r2 ..., seen through the carry's reshapes."""
+def fold_ties(c: Carry) -> str | None:
+    """Which of equal values (+0.0 and -0.0) a float max/min fold of one term
+    keeps: "first" for `acc = maximum(f, acc)` (np.maximum gives its second
+    operand of equal ones), "last" for `acc = maximum(acc, f)`; None where
+    the order is mixed or there are several terms (NumPy's reduction)."""
+    if c.monoid not in ("maximum", "minimum") or c.arg.dtype.kind != "f" or len(c.terms) != 1:
+        return None
+    acc_side = {op.out.id for op in c.chain} | {c.inner.id, c.arg.id}
+    sides = {tuple(v.id in acc_side for v in op.inputs) for op in c.chain if op.prim.name == c.monoid}
+    return {frozenset({(False, True)}): "first", frozenset({(True, False)}): "last"}.get(frozenset(sides))
+
+
+def fold_reduction(b: IRBuilder, c: Carry, reduced: list[Value], acc_second: bool = False) -> Value:
+    """init (+) r1 (+) r2 ..., seen through the carry's reshapes (r (+) init
+    where the fold keeps the accumulator of equal values: `fold_ties`)."""
     acc = c.init
     if tuple(c.inner.shape) != tuple(c.init.shape):
         acc = b.op("reshape", acc, shape=tuple(c.inner.shape))
     for r in reduced:
-        acc = b.op(c.monoid, acc, r)
+        acc = b.op(c.monoid, r, acc) if acc_second else b.op(c.monoid, acc, r)
     if tuple(acc.shape) != tuple(c.init.shape):
         if size_of(acc.shape) != size_of(c.init.shape):
             acc = b.op("broadcast_to", acc, shape=tuple(c.inner.shape))

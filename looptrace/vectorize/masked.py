@@ -309,7 +309,10 @@ def _running_extreme(sel: Op, carried: set[int], defs: dict, uses: dict, payload
         term = b.op("select", keep, v, e)
     if tuple(term.shape) != tuple(acc.shape):
         term = b.op("broadcast_to", term, shape=tuple(acc.shape))
-    b.op_into(monoid, (acc, term), (sel.out,))
+    # np.maximum(a, b) gives b of equal values (+0.0, -0.0): acc stays where v does not beat it
+    # strictly, v takes over where it may equal it (`>=`), as the select did
+    strict = cmp.prim.name in ("greater", "less")
+    b.op_into(monoid, (term, acc) if strict else (acc, term), (sel.out,))
     return b.ops
 
 

@@ -30,7 +30,9 @@ TEMPLATES = {
     "negative": "(-{0})", "positive": "(+{0})", "square": "({0} * {0})",
     "absolute": "abs({0})", "logical_not": "(not {0})", "logical_and": "({0} and {1})",
     "logical_or": "({0} or {1})", "logical_xor": "(bool({0}) != bool({1}))",
-    "maximum": "max_nan({0}, {1})", "minimum": "min_nan({0}, {1})",
+    # np.maximum(a, b): b where they are equal (+0.0 and -0.0: the sign of b), a where a is NaN,
+    # else b where b is NaN: max_nan(b, a) (NumPy's SIMD loops, `_mm_max_pd` then a's NaN)
+    "maximum": "max_nan({1}, {0})", "minimum": "min_nan({1}, {0})",
 }
 # integer rules as NumPy's where Numba's differ (nprules.py); `bits`: the width of the first operand
 INT_HELPERS = {"fmod": "fmod_int({0}, {1})", "left_shift": "shl({0}, {1}, {bits})",
