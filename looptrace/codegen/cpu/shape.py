@@ -29,6 +29,10 @@ def _reshape_lower(em, op) -> None:
         at = f"[{', '.join('0' * x.ndim)}]" if x.ndim and x.id not in em.elements else ""
         em.line(f"{em.name(v)} = {em.name(x)}{at}")
         em.define(v)
+    elif x.id in em.elements and id(op) in em.plan.element_reads:  # written only as its element
+        em.line(f"{em.name(v)} = {em.name(x)}")  # (planning/fusion.py `_element_reads`): no array
+        em.define(v)
+        em.elements.add(v.id)
     elif x.id in em.elements:  # a one-element read held as its scalar (indexing.py)
         em.line(f"{em.name(v)} = filled({em.shape_text(v)}, {em.name(x)})")
         em.define(v, owned=True)

@@ -1268,6 +1268,13 @@ def _element_reads(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) ->
         us = uses.get(v.id, [])
         if us and all(u.op is not None and not u.nested and _takes_element(u.op, v) for u in us):
             plan.element_reads.add(id(op))
+            for u in us:  # a reshape of it read only for its element is that scalar too, not an array
+                w = u.op.out
+                if is_reshape_like(u.op) and u.op.prim.name == "reshape" and w.ndim and all(
+                        d == 1 for d in w.shape) and (ws := uses.get(w.id)) and all(
+                        r.op is not None and not r.nested and _takes_element(r.op, w) and not is_reshape_like(r.op)
+                        for r in ws):
+                    plan.element_reads.add(id(u.op))
 
 
 def _takes_element(op: Op, v: Value) -> bool:
