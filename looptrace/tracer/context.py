@@ -332,6 +332,12 @@ def big_int_error(x: int | None = None) -> Exception:
                             "without looptrace")
 
 
+def _made_by(x: np.ndarray, st: Any) -> bool:
+    """Did trace state `st` make x from Python values (own_arrays.made)?"""
+    where = getattr(x, "_lt_where", None)
+    return where is not None and where[0] is st
+
+
 def const_value(x: Any, dtype: Any = None) -> Value:
     if isinstance(x, int) and not isinstance(x, bool) and not -2**63 <= x < 2**63 and \
             (dtype is None or np.dtype(dtype).kind != "u" or not 0 <= x < 2**64):
@@ -340,7 +346,10 @@ def const_value(x: Any, dtype: Any = None) -> Value:
         raise big_int_error(x)
     arr = np.array(x, dtype=dtype, copy=True)
     arr.flags.writeable = False
-    if isinstance(x, np.ndarray) and x.flags.writeable and _LOCAL.stack:
-        # a mutable array baked into the program: calls check it is unchanged
-        _LOCAL.stack[-1].captured.append((x, np.array(x, copy=True)))
+    if isinstance(x, np.ndarray) and x.flags.writeable and _LOCAL.stack and not _made_by(x, _LOCAL.stack[-1]):
+        # a mutable array baked into the program: calls check it is unchanged (not one this trace made
+        # from Python values, `dr = np.array([1, -1, 0, 0])`: every plain call makes it anew)
+        captured = _LOCAL.stack[-1].captured
+        if not any(a is x for a, _ in captured):  # (once, however often the trace reads it)
+            captured.append((x, np.array(x, copy=True)))
     return literal(arr)

@@ -945,3 +945,51 @@ def test_an_array_made_while_tracing_and_held_by_nothing_is_not_checked_per_call
     np.testing.assert_allclose(h(y), y * np.linspace(0.0, 1.0, 3), rtol=1e-12)
     _cached_ramp(3)[1] = 9.0
     np.testing.assert_allclose(h(y), y * np.array([0.0, 9.0, 1.0]), rtol=1e-12)
+
+
+def grid_steps(x, r0, c0):
+    """Neighbour offsets made from Python values, indexed by the loop's index."""
+    dr = np.array([1, -1, 0, 0])
+    dc = np.array([0, 0, 1, -1])
+    s = 0.0
+    for d in range(4):
+        r, c = r0 + dr[d], c0 + dc[d]
+        if 0 <= r < x.shape[0] and 0 <= c < x.shape[1]:
+            s += x[r, c]
+    return s
+
+
+@functools.lru_cache(maxsize=None)
+def _table():  # behind lru_cache's C wrapper (not entered): the same array at every call
+    return np.array([0.5, 1.5, 2.5])
+
+
+def from_table(x):
+    t = _table()
+    s = 0.0
+    for k in range(3):
+        s += x[k] * t[k]
+    return s
+
+
+def test_arrays_made_from_python_values_are_not_checked_at_each_call(rng):
+    """`dr = np.array([1, -1, 0, 0])` is made anew by every plain call: the
+    program bakes it in without a captured-array check (which cost ~10 us of
+    np.array_equal per array and per call, and the direct call path)."""
+    f = looptrace.jit(grid_steps, backend="cpu")
+    x = rng.standard_normal((5, 6))
+    for r0, c0 in [(0, 0), (2, 3), (4, 5)]:
+        assert f(x, r0, c0) == pytest.approx(grid_steps(x, r0, c0), rel=1e-12)
+    assert f.trace([x, 2, 3]).captured == []
+
+
+def test_an_array_from_a_function_not_entered_is_still_checked(rng):
+    f = looptrace.jit(from_table, backend="cpu")
+    x = rng.standard_normal(3)
+    assert f(x) == pytest.approx(from_table(x), rel=1e-12)
+    assert len(f.trace([x]).captured) == 1
+    _table()[1] = -4.0  # changed between calls: the program is traced again
+    try:
+        assert f(x) == pytest.approx(from_table(x), rel=1e-12)
+    finally:
+        _table()[1] = 1.5
