@@ -54,6 +54,13 @@ class TraceError(LooptraceError):
     """Anything else wrong with the traced program."""
 
 
+class TraceTypeError(TraceError, TypeError):
+    """An operation NumPy refuses for its operands' types (`-b` or `b - c` of
+    bool arrays, `a /= 2` of an int array: NumPy's TypeError, or its
+    UFuncTypeError): a TraceError, and a TypeError too, so that a user's
+    `except TypeError` catches ours as it catches NumPy's."""
+
+
 class ConcreteIndexError(TraceError):
     """A traced value is used where Python needs a concrete integer."""
 

@@ -1011,6 +1011,45 @@ class LoopList:
         self._check(bad, IndexError(f"{self._kind()} index out of range"))
         return self._row(pos)
 
+    def __setitem__(self, k: Any, v: Any) -> None:
+        """`lst[k] = v` (and `lst[-1] += v`) inside the loop that appends to
+        it: the list is a work buffer (as for a read at a run-time position),
+        row k written at run time, IndexError out of range as Python's. A
+        value of a wider type than the buffer's widens it (the next round)."""
+        spec = self.spec
+        if isinstance(k, slice) or not (isinstance(k, numbers.Integral) or is_tracer(k) and k.ndim == 0
+                                        and k.dtype.kind in "biu"):
+            raise UnsupportedError("assigning into a list that a traced loop appends to, inside that loop, is "
+                                   "supported at one integer index (`lst[-1] = v`), not a slice or array",
+                                   ctx.current_loc(), "keep the values you change in variables of their own")
+        fields = _tuple_fields(v)
+        if not (_leafy(v) and not isinstance(v, Segment) or fields is not None):
+            raise UnsupportedError("assigning into a list that a traced loop appends to, inside that loop, is "
+                                   "supported for numbers, arrays and tuples of numbers", ctx.current_loc())
+        self._mark_read()
+        if not spec.work:
+            return  # (the round that makes it a work list: traced again)
+        val = sem.as_value(v)
+        spec.observe(val, all(sem.is_weak(e) and np.ndim(e) == 0 for e in (v if fields else (v,))), fields)
+        spec.mixed_kinds = spec.mixed_kinds or _mixed_kinds(v)
+        if is_tracer(v) and v.ndim:
+            self.watched.append((v, val, None, ctx.current_loc()))
+        n = self.length()
+        if isinstance(k, numbers.Integral):
+            pos = sem.ufunc("add", spec.count, k) if k < 0 else self._at_head(k)
+        else:
+            pos = sem.select(sem.ufunc("less", k, 0), sem.ufunc("add", spec.count, k), self._at_head(k))
+        bad = sem.ufunc("logical_or", sem.ufunc("less", k, sem.ufunc("negative", n)),
+                        sem.ufunc("greater_equal", k, n))
+        self._check(bad, IndexError("list assignment index out of range"))
+        dtype, shape = spec.buffer.dtype, tuple(spec.buffer.shape[1:])
+        if tuple(val.shape) != shape:
+            raise UnsupportedError(f"a value of shape {tuple(val.shape)} assigned into a list of items of shape "
+                                   f"{shape}, in the loop that appends to it", ctx.current_loc())
+        row = ctx.emit1(prim("reshape"), [sem.as_value(sem.wrap(val), dtype)], shape=(1,) + shape)
+        spec.buffer.assign(ctx.emit1(prim("dynamic_update_slice"), [spec.buffer.value, row,
+                                                                     sem.as_value(pos, np.int64)]))
+
     def length(self) -> Any:
         """len() of the list inside the loop that appends to it: the items it
         held before the loop plus the buffer's count (a traced int), or a work
@@ -1315,7 +1354,7 @@ class ListSpec(Spec):
         self.fields = fields
         self.weak = weak if self.weak is None else self.weak and weak
         t = (v.dtype, tuple(v.shape))
-        if self.work and self.elem is not None and t[1] == self.elem[1] and t[0] != self.elem[0]:
+        if self.work and self.elem is not None and t[1] == self.elem[1]:
             wide = np.result_type(self.elem[0], t[0])
             if wide != self.elem[0]:  # (a pop gives the buffer's dtype, which an append may widen)
                 self.retype = (wide, t[1])
@@ -1325,7 +1364,8 @@ class ListSpec(Spec):
             self.elem = self.elem or t
         elif self.appended != t:
             raise UnsupportedError(f"elements appended to a list in a loop must share shape and dtype; "
-                                   f"got {self.elem[1]} {self.elem[0]} and {t[1]} {t[0]}", ctx.current_loc())
+                                   f"got {self.appended[1]} {self.appended[0]} and {t[1]} {t[0]}",
+                                   ctx.current_loc())
 
     def bind(self, loop, name):
         self.appends_this_round = 0

@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from looptrace.errors import ConcreteIndexError, ShapeError, TraceError, UnsupportedError
+from looptrace.errors import (ConcreteIndexError, LooptraceError, ShapeError, TraceError, UnsupportedError,
+                             format_message)
 from looptrace.ir.core import Block, Op, SourceLoc, Value
 from looptrace.ir.rewrite import substitute
 from looptrace.ops import get as prim
@@ -766,15 +767,13 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
             _run_peeling(loop)
         except ConcreteIndexError as e:
             if isinstance(iterable, range):
-                e.add_note(f"looptrace: this loop was not unrolled: it runs {len(iterable)} iterations, more "
-                           f"than the {UNROLL_LIMIT} it unrolls")
+                _not_unrolled(e, f"it runs {len(iterable)} iterations, more than the {UNROLL_LIMIT} it unrolls")
             else:
                 _concrete_bounds(iterable, e)
             raise
         except ShapeChange as e:
             if isinstance(iterable, range):
-                e.add_note(f"looptrace: this loop was not unrolled: it runs {len(iterable)} iterations, more "
-                           f"than the {UNROLL_LIMIT} it unrolls")
+                _not_unrolled(e, f"it runs {len(iterable)} iterations, more than the {UNROLL_LIMIT} it unrolls")
                 raise
             # a range over int arguments: specialized on them, the loop is a short static range (unrolled)
             err = ConcreteIndexError(e.problem, e.loc, e.hint)
@@ -807,12 +806,23 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
 def _unroll_range(iterable, e: Exception, body_fn, get_fn, set_fn, names, brk, loc, why: str) -> None:
     st = ctx.state()
     if st.unrolled + len(iterable) > UNROLL_TOTAL:  # nested in other unrolled loops: too many bodies
-        e.add_note(f"looptrace: this loop was not unrolled: with the loops unrolled before and around "
-                   f"it that would trace more than {UNROLL_TOTAL} copies of loop bodies, each compiled "
-                   "on its own")
+        _not_unrolled(e, f"with the loops unrolled before and around it that would trace more than "
+                      f"{UNROLL_TOTAL} copies of loop bodies, each compiled on its own")
         raise e
     st.unrolled += len(iterable)
     _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc), why)
+
+
+def _not_unrolled(e: Exception, why: str) -> None:
+    """A loop that needs a concrete index (a Python list's, a shape) and is
+    too long to run as Python: why, in a note and, once, in the message
+    itself (the same code works for a shorter loop, a smaller list)."""
+    e.add_note(f"looptrace: this loop was not unrolled: {why}")
+    if isinstance(e, LooptraceError) and not getattr(e, "unroll_said", False):
+        e.unroll_said = True
+        e.problem = (f"{e.problem}; looptrace runs such a loop as Python (unrolled) while it is short, and "
+                     f"this loop was not unrolled: {why}")
+        e.args = (format_message(e.problem, e.loc, e.hint),)
 
 
 class WidensInLoop(UnsupportedError):

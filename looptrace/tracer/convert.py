@@ -717,16 +717,18 @@ _INPLACE = {ast.Add: "iadd", ast.Sub: "isub", ast.Mult: "imul", ast.Div: "itrued
 
 
 def _note_changed(target: ast.expr) -> None:
-    """`x[k] = v`, `x.a = v`, `del x[k]` -> `__lt.mutated(x)[k] = v`: the line
-    that changes x, for the error that refuses a change to a Python object
-    under a traced `if` or in a traced loop (tracer/containers.py). x is
-    evaluated once, in Python's order."""
+    """`x[k] = v`, `x.a = v`, `del x[k]` -> `__lt.mutated_item(x)[k] = v`,
+    `__lt.mutated(x).a = v`: the line that changes x, for the error that
+    refuses a change to a Python object under a traced `if` or in a traced
+    loop (tracer/containers.py). x is evaluated once, in Python's order."""
     if isinstance(target, (ast.Tuple, ast.List)):
         for e in target.elts:
             _note_changed(e)
     elif isinstance(target, ast.Starred):
         _note_changed(target.value)
-    elif isinstance(target, (ast.Subscript, ast.Attribute)):
+    elif isinstance(target, ast.Subscript):  # (a Python list's store at a traced index: runtime.ListItems)
+        target.value = ast.copy_location(ast.Call(_attr("mutated_item"), [target.value], []), target.value)
+    elif isinstance(target, ast.Attribute):
         target.value = ast.copy_location(ast.Call(_attr("mutated"), [target.value], []), target.value)
 
 

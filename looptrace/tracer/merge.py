@@ -49,8 +49,10 @@ def returned(x: Any, flag: Any = True) -> Any:
     """The value a function returns from its slot: None if no `return` ran.
     `flag` is given where the function can reach its end without a `return`
     (returns.lower_returns): a traced flag makes the result a MaybeNone, None
-    at run time where no `return` ran (`for i ...: if x[i] > t: return i`)."""
-    if x is NO_RETURN:
+    at run time where no `return` ran (`for i ...: if x[i] > t: return i`).
+    A slot that holds None on every path (`return` bare, or `return None`,
+    and the end) is None whatever the flag."""
+    if x is NO_RETURN or x is None:
         return None
     return maybe_none(flag, x)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from looptrace.errors import TraceError, UnsupportedError
+from looptrace.errors import TraceError, TraceTypeError, UnsupportedError
 
 from . import context as ctx
 from . import indexing, nests, numpy_api as nx
@@ -125,7 +125,7 @@ def _inplace(target: Tracer, res: Tracer, ufunc: str) -> None:
                          f"the broadcast shape {res.shape}", ctx.current_loc())
     if res.dtype != target.dtype:
         if not np.can_cast(res.dtype, target.dtype, "same_kind"):
-            raise TraceError(f"cannot cast the result of {ufunc} from {res.dtype} to {target.dtype} "
+            raise TraceTypeError(f"cannot cast the result of {ufunc} from {res.dtype} to {target.dtype} "
                              "in place (same_kind casting)", ctx.current_loc(),
                              "write `a = a op b` to get a new array of the promoted type")
         res = sem.astype(res, target.dtype)

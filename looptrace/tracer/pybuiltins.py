@@ -314,8 +314,73 @@ def _pow(base, exp, mod=None):
     if not (is_tracer(base) or is_tracer(exp) or is_tracer(mod)):
         return builtins.pow(base, exp, mod)
     if mod is not None:
-        raise UnsupportedError("pow() with a modulus on traced values is not supported", ctx.current_loc())
+        return _pow_mod(base, exp, mod)
     return base ** exp if is_tracer(base) else sem.ufunc("power", base, exp)
+
+
+# |mod| at most this: a product of two residues fits in int64 (the run-time check of _pow_mod)
+_POW_MOD_MAX = 3037000499  # floor(sqrt(2**63 - 1))
+
+
+def _pow_mod(base, exp, mod):
+    """Python's pow(base, exp, mod) of ints, some traced: square and multiply
+    over the exponent's 63 bits, a loop traced once (the product of two
+    residues in int64: |mod| past 2**31.5 is refused at run time, as a big
+    int would be). ValueError for mod 0, as Python's; a negative exponent
+    (Python's modular inverse) is refused at run time."""
+    from .checks import emit_check
+
+    args = (base, exp, mod)
+    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)) or
+               is_tracer(a) and a.dtype.kind in "iu" for a in args):
+        raise TypeError("pow() 3rd argument not allowed unless all arguments are integers")
+    if any(is_tracer(a) and (a.ndim != 0 or not sem.is_weak(a)) or isinstance(a, np.integer) for a in args):
+        kinds_ = ", ".join("'int'" if is_tracer(a) and sem.is_weak(a) or type(a) is int else "'numpy.int64'"
+                           for a in args)
+        raise TypeError(f"unsupported operand type(s) for ** or pow(): {kinds_} (NumPy has no pow() with a "
+                        "modulus)")
+    b, e, m = (sem.wrap(sem.as_value(a, np.int64), weak=True) for a in args)
+    emit_check(sem.ufunc("equal", m, 0), ValueError("pow() 3rd argument cannot be 0"))
+    emit_check(sem.ufunc("less", e, 0), UnsupportedError(
+        "pow() with a negative exponent and a modulus (Python's modular inverse) is not supported on traced "
+        "values", ctx.current_loc()))
+    emit_check(sem.ufunc("greater", sem.ufunc("absolute", m), _POW_MOD_MAX), BigIntError(
+        f"pow() with a modulus past {_POW_MOD_MAX} (2**31.5) on traced values: the products of its square and "
+        "multiply pass int64, where Python's ints grow", ctx.current_loc()))
+    safe = sem.select(sem.ufunc("equal", m, 0), 1, m)  # (m = 0 has failed its check: no division by it)
+    r, b = _mod_steps(sem.ufunc("remainder", 1, safe), sem.ufunc("remainder", b, safe), e, safe)
+    return r
+
+
+def _mod_steps(r: Any, b: Any, e: Any, m: Any) -> tuple:
+    """(r * b**e % m, ...): a for_loop of 63 steps, each multiplying r by b
+    where the exponent's low bit is set, squaring b and shifting e."""
+    from looptrace.ir.core import Op, Value
+
+    st = ctx.state()
+    loc = ctx.current_loc()
+    i64 = np.dtype(np.int64)
+    frame = st.push("stepped")  # (stepped.py's: neither a loop's frame nor a branch's)
+    try:
+        j, rv, bv, ev = (Value(i64, ()) for _ in range(4))
+        frame.block.args += [j, rv, bv, ev]
+        tr, tb, te = Tracer(rv), Tracer(bv), Tracer(ev)
+        odd = sem.ufunc("equal", sem.ufunc("bitwise_and", te, 1), 1)
+        r2 = sem.select(odd, sem.ufunc("remainder", sem.ufunc("multiply", tr, tb), m), tr)
+        b2 = sem.ufunc("remainder", sem.ufunc("multiply", tb, tb), m)
+        e2 = sem.ufunc("right_shift", te, 1)
+        frame.block.results = [sem.as_value(v, i64) for v in (r2, b2, e2)]
+    finally:
+        st.pop(frame)
+    outs = tuple(Value(i64, ()) for _ in range(3))
+    bounds = (sem.as_value(0, np.int64), sem.as_value(63, np.int64), sem.as_value(1, np.int64))
+    inits = tuple(sem.as_value(v, i64) for v in (r, b, e))
+    op = Op(prim("for_loop"), (*bounds, *inits), outs, {}, loc, (frame.block,))
+    st.frame.block.ops.append(op)
+    for out in outs:
+        st.producers[out.id] = op
+        st.value_frames[out.id] = st.frame
+    return Tracer(outs[0], weak=True), Tracer(outs[1], weak=True)
 
 
 def _any_all(name: str):

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from looptrace.errors import TraceError, UnsupportedError
+from looptrace.ops import get as prim
 
 from . import context as ctx
 from . import containers, control, external, grown, nests, pybuiltins, pymath, windows
@@ -52,6 +53,8 @@ def getitem(x: Any, key: Any) -> Any:
             return item
         if _short_numbers(x) and key.ndim == 0 and key.dtype.kind in "iu":  # traced numbers among them
             return _item_at_traced(x, key)
+        if not isinstance(x, LoopList):
+            raise _python_list_index(x, key)
     value = x[key]
     if not _has_tracer(key):
         return external.read_item(x, key, value)
@@ -329,22 +332,79 @@ def _store_at_traced(x: list, key: Any, value: Any) -> None:
     element becomes the value where k names it, else what it was (its type
     too: kinds.merged); an index out of range raises Python's IndexError."""
     if key.ndim != 0 or key.dtype.kind not in "iu" or not _short_numbers(x) or not _is_number(value):
-        raise UnsupportedError("a Python list written at a traced index is supported for up to "
-                               f"{LIST_SELECT_LIMIT} numbers", ctx.current_loc(),
-                               "make it a NumPy array: `sums = np.zeros(n)` (np.zeros(n, dtype=np.int64) for counts)")
+        raise _python_list_index(x, key, written=True)
     at = _traced_position(x, key, "list assignment")
     for j, old in enumerate(x):
         x[j] = _chosen(sem.ufunc("equal", at, j), value, old)
+
+
+def _python_list_index(x: tuple | list, key: Any, written: bool = False) -> Exception:
+    """The error for a Python list (or tuple) read or written at a traced
+    index beyond what runtime.getitem and _store_at_traced trace: an index
+    Python needs as an int. A ConcreteIndexError, so that a short static loop
+    around it runs as Python (unrolled, control.for_); the hint names the
+    NumPy array that would hold the values."""
+    from .static import UnsupportedConcrete, concrete_error
+
+    kind = type(x).__name__ if isinstance(x, (list, tuple)) else "list"
+    numbers_ = bool(x) and all(_is_number(e) for e in x)
+    what = f"a Python {kind} of {len(x)} {'numbers' if numbers_ else 'items'}"
+    dtype = "np.float64" if numbers_ and any(sem.dtype_of(e).kind == "f" for e in x) else "np.int64"
+    hint = (f"use a NumPy array, indexed at run time: `a = np.zeros({len(x)}, dtype={dtype})` in place of "
+            f"`[0] * {len(x)}` (np.array(lst) of an existing list)") if numbers_ or not x else \
+        "use a NumPy array, indexed at run time: np.stack(lst) of arrays of one shape"
+    return concrete_error([key], f"{what} is {'written' if written else 'read'} at a traced index: Python "
+                          "needs a concrete integer to index a list", hint, cls=UnsupportedConcrete)
+
+
+def mutated_item(x: Any) -> Any:
+    """`x` in `x[k] = v`, `x[k] += v` or `del x[k]` (convert.py): the line
+    noted (containers.note); a Python list as a ListItems, whose traced
+    index gets the error of a Python list's (`_python_list_index`)."""
+    containers.note(x)
+    return ListItems(x) if type(x) is list else x
+
+
+class ListItems:
+    """A Python list as the target of a store: Python's getitem, setitem and
+    delitem of the list, but a traced integer index refused with the hint of
+    a NumPy array (a plain list would call the tracer's __index__)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list):
+        self.items = items
+
+    def _key(self, key: Any, written: bool) -> Any:
+        if is_tracer(key) and key.ndim == 0 and key.dtype.kind in "iu":
+            raise _python_list_index(self.items, key, written)
+        return key
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.items[self._key(key, False)]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.items[self._key(key, True)] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self.items[self._key(key, True)]
 
 
 def _grown_item(x: list, key: Any) -> Any:
     """Item `key` (a Python int) of a list grown in a traced loop, whose
     elements from that loop are one Segment (values.py): its element, as
     Python's list gives it (`parts[-1]` gave the Segment itself)."""
+    if len(x) == 1 and isinstance(x[0], Segment) and x[0].count is not None and is_tracer(key) \
+            and key.ndim == 0 and key.dtype.kind in "iu":
+        return _counted_item(x, key)  # (a work list: its rows at run time)
     if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
         raise UnsupportedError("indexing a list grown in a traced loop other than with a constant "
                                "int is not supported", ctx.current_loc(),
                                "make it an array first: np.array(the_list)[...]")
+    counted = [e for e in x if isinstance(e, Segment) and e.count is not None]
+    if counted and x[-1] is counted[0] and not any(isinstance(e, Segment) for e in x[:-1]) \
+            and not (0 <= key < len(x) - 1):
+        return _counted_item(x, int(key))
     sizes = grown.sizes(x, "indexing")
     n, k = sum(sizes), int(key)
     if not -n <= k < n:
@@ -361,6 +421,35 @@ def _grown_item(x: list, key: Any) -> Any:
             return grown.GrownElement(sem.as_value(row), weak=e.weak and e.value.ndim == 1)
         k -= size
     raise AssertionError("unreachable")
+
+
+def _counted_item(x: list, k: Any) -> Any:
+    """Item k of a list whose last part is what a loop appended under a
+    condition (or a work list: a buffer and a run-time count, values.Segment):
+    the row read at run time, IndexError out of range as Python's. Items
+    before that part are reached by a non-negative k only (the caller); a
+    traced k reads a list that is the segment alone."""
+    from .checks import emit_check
+
+    seg = x[-1]
+    grown._readable(seg, "indexing")
+    before = len(x) - 1
+    if before and k < 0:
+        raise UnsupportedError("indexing from the end a list grown in a loop of a run-time length, which "
+                               "held items before that loop, is not supported", ctx.current_loc(),
+                               "make it an array first: np.array(the_list)")
+    count = sem.wrap(sem.as_value(seg.count, np.int64))
+    if is_tracer(k):  # (the list is the segment alone)
+        at = sem.select(sem.ufunc("less", k, 0), sem.ufunc("add", count, k), k)
+    else:
+        at = k - before if k >= 0 else sem.ufunc("add", count, k)
+    emit_check(sem.ufunc("logical_or", sem.ufunc("less", at, 0), sem.ufunc("greater_equal", at, count)),
+               IndexError("list index out of range"))
+    row = ctx.emit1(prim("dynamic_slice"), [seg.value, sem.as_value(at, np.int64)], sizes=(1,))
+    item = sem.wrap(ctx.emit1(prim("reshape"), [row], shape=tuple(row.shape[1:])))
+    if seg.fields is not None:  # a tuple appended
+        return tuple(grown.GrownElement(sem.as_value(item[j]), weak=seg.weak) for j in range(seg.fields))
+    return grown.GrownElement(item.value, weak=seg.weak and seg.value.ndim == 1)
 
 
 def attr(obj: Any, name: str) -> Any:

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from looptrace.errors import ShapeError, TraceError, UnsupportedError
+from looptrace.errors import ShapeError, TraceTypeError, UnsupportedError
 from looptrace.ir.core import Dim, Value
 from looptrace.ops import get as prim
 from looptrace.ops.elementwise import UFUNCS, loop_dtypes
@@ -200,7 +200,7 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
     try:
         loop_in, out_dtype = loop_dtypes(uf, in_types, dtype)
     except TypeError as e:
-        raise TraceError(str(e), ctx.current_loc()) from None
+        raise TraceTypeError(str(e), ctx.current_loc()) from None
     per_type = None
     if any(isinstance(a, Tracer) and a.kinds is not None and a.ndim == 0 for a in args):
         (loop_in, out_dtype), per_type = _loop_of_kinds(name, uf, args, dtype, (loop_in, out_dtype))
