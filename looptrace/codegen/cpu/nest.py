@@ -35,6 +35,7 @@ from looptrace.codegen.planning.lazy_reads import unit_source
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
 from looptrace.ir.ranges import progression
+from looptrace.ir.uses import use_map
 
 from .costs import MATHLIB, cost_factor, element_cost
 from .scalar import element_expr, float64_closed, latency_call
@@ -63,6 +64,7 @@ class Fuser:
         self.unmasked: set[int] = set()  # masked terms read as their term: rows inside a fold's window
         self.spans: dict[str, tuple[int, int]] = {}  # loop variable -> [lo, hi) of its range (`_emit_split`)
         self.join_reads: list[tuple[Op, str]] = []  # (concatenate never made, index on its axis) read
+        self.held: dict[int, tuple[str, str]] = {}  # value id -> (its row's buffer, row variable) (`_emit_row_group`)
 
     def value_at(self, v: Value, idx: list[str], produce: bool = False) -> str:
         em = self.em
@@ -87,6 +89,9 @@ class Fuser:
                 # or of a one-element read held as its scalar (indexing.py)
                 return em.name(v)
             if v.id not in self.plan.inlined:
+                held = self.held.get(v.id)
+                if held is not None and idx[0] == held[1]:  # a row of a group's own temporary
+                    return held[0] if len(idx) == 1 else f"{held[0]}[{', '.join(idx[1:])}]"
                 self.reads.append((v, idx, self.reducing > 0))
                 return f"{em.name(v)}[{', '.join(idx)}]"
             # a position read through a unit reshape: computed here (planning/fusion.py)
@@ -476,9 +481,12 @@ FOLD_UPDATE = {
     "multiply": "{acc} *= {x}",
     "maximum": "{acc} = max_nan({acc}, {x})",
     "minimum": "{acc} = min_nan({acc}, {x})",
-    "logical_and": "{acc} = {acc} and ({x} != 0)",
-    "logical_or": "{acc} = {acc} or ({x} != 0)",
+    "logical_and": "{acc} = {acc} & ({x} != 0)",
+    "logical_or": "{acc} = {acc} | ({x} != 0)",
 }
+# (`&` and `|`, not `and` and `or`: Python's short circuit is a branch in each
+# step, which keeps LLVM from unrolling and vectorizing the fold; erode3x3's
+# 3x3 window test, bench/corpus/imaging.py, ran 147 us so against 47 us)
 PARALLEL_FOLDS = ("add", "multiply")
 # folds run in 8 lanes (`Fuser._fold_8way`): the intrinsic that updates lane j (templates.py), and
 # how two lanes' totals combine
@@ -706,16 +714,23 @@ def _emit_lazy_select(em: Emitter, op: Op) -> None:
         em.elements.add(op.out.id)
 
 
-def _group_outputs(em: Emitter, ops: list[Op], reusable: Callable) -> list[str]:
+def _group_outputs(em: Emitter, ops: list[Op], reusable: Callable, held: frozenset[int] = frozenset()) -> list[str]:
     """The names of a group's results: an input a root may write over in place
     (`reusable(op, probe)`) where no other root of the group reads that
-    memory, else a fresh array."""
+    memory, else a fresh array; none ("") for the results in `held` (by
+    value id: rows the group keeps in a buffer of its own, never written
+    over)."""
     probes = [_probe(em, o) for o in ops]
     root = em.scope.root
     reads = [{root.get(u.id, u.id) for u, _, _ in p.reads} for p in probes]  # memory read, views included
     outs, taken = [], set()
     for k, (o, probe) in enumerate(zip(ops, probes)):
+        if o.out.id in held:
+            outs.append("")
+            continue
         reuse = reusable(o, probe)
+        if reuse is not None and reuse.id in held:
+            reuse = None
         memory = root.get(reuse.id, reuse.id) if reuse is not None else None
         if reuse is not None and memory not in taken and not any(
                 memory in r for j, r in enumerate(reads) if j != k):
@@ -817,10 +832,47 @@ def _row_member(em: Emitter, op: Op, n: int, outs: set[int]) -> bool:
     return True
 
 
+# A result of a row group that only later members of the group read (at the row they compute) is
+# never made whole: each row is held in a buffer of one row (a scalar for a 1-d result), made once per
+# block of ROW_BLOCK rows. assign_nearest's distances, their NaN test and the distances with NaN as
+# inf were three (100000, 16) arrays, 28.8 MB written and read back, freshly mapped on each call
+# (page faults): 12.4 ms on one thread against numba.njit's 2.2 ms. At least ROW_BLOCKS blocks where
+# there are as many rows (the threads take blocks).
+ROW_BLOCK = 256
+ROW_BLOCKS = 64
+
+
+def _held_rows(em: Emitter, ops: list[Op]) -> frozenset[int]:
+    """The ids of the group's results that only later members read: each
+    reader is a later member, or an op fused into the nests of later members
+    only (never made itself); none is a result of the block or inside a body."""
+    block, inlined = em.scope.block, em.plan.inlined
+    members = {id(o): k for k, o in enumerate(ops)}
+    uses = use_map(block)
+
+    def only_after(v: Value, k: int, depth: int = 0) -> bool:
+        us = uses.get(v.id, [])
+        if not us or depth > 16:
+            return False
+        for u in us:
+            if u.op is None or u.nested:
+                return False
+            if members.get(id(u.op), -1) > k:
+                continue
+            if id(u.op) in members or len(u.op.outputs) != 1 or u.op.out.id not in inlined or \
+                    not only_after(u.op.out, k, depth + 1):
+                return False
+        return True
+
+    return frozenset(o.out.id for k, o in enumerate(ops[:-1]) if o.out.id not in inlined and only_after(o.out, k))
+
+
 def _emit_row_group(em: Emitter, ops: list[Op]) -> None:
     """The group's loop over rows. A member writes over an input in place
     (`_reusable_input`, judged at its own position in the block) only where
-    no other member reads that memory."""
+    no other member reads that memory. The rows of the members only the
+    group reads are held in buffers of one row (`_held_rows`), made once
+    per block of rows."""
     block, head_pos = em.scope.block, em.scope.pos
 
     def reusable(o: Op, probe: Fuser) -> Value | None:
@@ -830,22 +882,52 @@ def _emit_row_group(em: Emitter, ops: list[Op]) -> None:
         finally:
             em.scope.pos = head_pos
 
-    outs = _group_outputs(em, ops, reusable)
+    held = _held_rows(em, ops)
+    outs = _group_outputs(em, ops, reusable, held)
     work, costly = _group_work(em, ops)
     n = ops[0].out.shape[0]
     big = em.work_is_large(work, costly)
     outer = em.op
 
+    def rows(i: str, buffers: dict[int, tuple[str, str]]) -> None:
+        try:
+            for o, out in zip(ops, outs):
+                em.op = o  # each line names its own op (error messages)
+                with em.loop_nest([str(d) for d in o.out.shape[1:]]) as rest:
+                    fz = Fuser(em)
+                    fz.held = buffers
+                    value = fz.value_at(o.out, [i, *rest], produce=True)
+                    if not rest and o.out.id not in buffers:  # one value a row: later members read the local
+                        buffers[o.out.id] = (em.fresh("row"), i)
+                    if o.out.id in buffers:
+                        name = buffers[o.out.id][0]
+                        if not rest and constant_fill(em.plan.everywhere or em.plan.producer, o.out) is not None:
+                            value = cast(value, o.out.dtype)  # a literal: a local takes its type, an array its own
+                        em.line(f"{name} = {value}" if not rest else f"{name}[{', '.join(rest)}] = {value}")
+                    if o.out.id not in held:
+                        em.line(f"{out}[{', '.join([i, *rest])}] = {name if not rest else value}")
+        finally:
+            em.op = outer
+
     def nest(parallel: bool) -> None:
-        with em.loop_nest([str(n)], parallel_outer=parallel) as (i,):
-            try:
-                for o, out in zip(ops, outs):
-                    em.op = o  # each line names its own op (error messages)
-                    with em.loop_nest([str(d) for d in o.out.shape[1:]]) as rest:
-                        at = [i, *rest]
-                        em.line(f"{out}[{', '.join(at)}] = {Fuser(em).value_at(o.out, at, produce=True)}")
-            finally:
-                em.op = outer
+        if not held:
+            with em.loop_nest([str(n)], parallel_outer=parallel) as (i,):
+                rows(i, {})
+            return
+        t, lo, i = em.fresh("blk"), em.fresh("lo"), em.fresh("i")
+        size = min(ROW_BLOCK, -(-n // ROW_BLOCKS))
+        with em.loop(t, str(-(-n // size)), parallel):
+            em.line(f"{lo} = {t} * {size}")
+            buffers = {}
+            for o in ops:
+                if o.out.id in held:
+                    buf = em.fresh("row")
+                    buffers[o.out.id] = (buf, i)
+                    if o.out.ndim > 1:
+                        shape = ", ".join(str(d) for d in o.out.shape[1:])
+                        em.line(f"{buf} = alloc(({shape}, ), {dtype_text(o.out.dtype)})")
+            with em.loop(i, f"{lo}, min({lo} + {size}, {n})"):
+                rows(i, buffers)
 
     counting_int_failures(em, nest, big)
 
