@@ -1001,15 +1001,20 @@ class LoopList:
         self._mark_read()
         if not spec.work:
             return self._stand_in()
-        n = self.length()
+        return self._row(self._position(k, f"{self._kind()} index out of range"))
+
+    def _position(self, k: Any, message: str) -> Any:
+        """The buffer row of Python index k (negative from the end), behind a
+        check that raises IndexError(message) where k is out of range."""
+        spec, n = self.spec, self.length()
         if isinstance(k, numbers.Integral):
             pos = sem.ufunc("add", spec.count, k) if k < 0 else self._at_head(k)
         else:
             pos = sem.select(sem.ufunc("less", k, 0), sem.ufunc("add", spec.count, k), self._at_head(k))
         bad = sem.ufunc("logical_or", sem.ufunc("less", k, sem.ufunc("negative", n)),
                         sem.ufunc("greater_equal", k, n))
-        self._check(bad, IndexError(f"{self._kind()} index out of range"))
-        return self._row(pos)
+        self._check(bad, IndexError(message))
+        return pos
 
     def __setitem__(self, k: Any, v: Any) -> None:
         """`lst[k] = v` (and `lst[-1] += v`) inside the loop that appends to
@@ -1034,14 +1039,7 @@ class LoopList:
         spec.mixed_kinds = spec.mixed_kinds or _mixed_kinds(v)
         if is_tracer(v) and v.ndim:
             self.watched.append((v, val, None, ctx.current_loc()))
-        n = self.length()
-        if isinstance(k, numbers.Integral):
-            pos = sem.ufunc("add", spec.count, k) if k < 0 else self._at_head(k)
-        else:
-            pos = sem.select(sem.ufunc("less", k, 0), sem.ufunc("add", spec.count, k), self._at_head(k))
-        bad = sem.ufunc("logical_or", sem.ufunc("less", k, sem.ufunc("negative", n)),
-                        sem.ufunc("greater_equal", k, n))
-        self._check(bad, IndexError("list assignment index out of range"))
+        pos = self._position(k, "list assignment index out of range")
         dtype, shape = spec.buffer.dtype, tuple(spec.buffer.shape[1:])
         if tuple(val.shape) != shape:
             raise UnsupportedError(f"a value of shape {tuple(val.shape)} assigned into a list of items of shape "
