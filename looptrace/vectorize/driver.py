@@ -23,6 +23,7 @@ from looptrace.ops.control import trip_count
 
 from .loop_rewrite import LoopJob
 from .simplify import hoist_invariants
+from .view_writes import writes_through_views
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ def each_loop(counted: tuple[Step, ...], while_steps: tuple[Step, ...],
             verify_scoping(program)
         except VerifyError as e:
             raise VerifyError(f"{e}\n(in the program as traced, before the vectorizer ran)") from None
+
+        writes_through_views(program.body)  # v[i] = x into a view: one element of its base, not the view
 
         def visit(loop: Op, block: Block, outer: dict | None = None) -> None:
             steps = counted if loop.prim.name == "for_loop" else while_steps

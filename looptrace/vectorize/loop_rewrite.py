@@ -243,6 +243,7 @@ def classify(job: LoopJob) -> None:
     start, _, step = job.bounds
     job.facts = LoopFacts(job.loop, job.n, start, step)
     job.facts.outer_defs = {v.id: op for op in job.parent.ops for v in op.outputs}  # (analysis._offset)
+    job.facts.outer = job.outer  # (the ranges of the loops' indices around it: reads_in_bounds)
     job.carries = carries_of(job.loop)
     classify_carries(job.facts, job.carries)
 
@@ -349,10 +350,60 @@ def _plan_once(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -
         pre = [op for op in pre if id(op) not in in_loop]
     post = [op for op in ops if id(op) not in in_loop and any(v.id in hot for v in op.outputs)]
     if rec:
+        in_loop |= _partial_accesses(facts, post, in_loop, {c.arg.id for c in rec})
+        post = [op for op in post if id(op) not in in_loop]
         in_loop |= _shrinking_post(facts, post, in_loop, {c.arg.id for c in rec})
         post = [op for op in post if id(op) not in in_loop]
     loop_ops = [op for op in ops if id(op) in in_loop]
     return Plan(pre, loop_ops, post, rec, dict(forced))
+
+
+# ops that read or write part of their first operand, and views of the whole of it
+_PARTIAL_ACCESSES = frozenset({"dynamic_slice", "slice", "gather", "dynamic_prefix",
+                               "dynamic_update_slice", "update_slice", "scatter"})
+_WHOLE_VIEWS = frozenset({"reshape", "transpose", "broadcast_to"})
+
+
+def _partial_accesses(facts: LoopFacts, post: list[Op], in_loop: set[int], rec_args: set[int]) -> set[int]:
+    """Post ops that read or update part of an array the scan computes (a
+    carried array, or the version of it an iteration writes), with the post
+    ops they read: batched after the scan, that array would be stacked for
+    every iteration, a copy of the whole carried array per iteration for an
+    element's read (`dp[i + 1, j + 1]` read after its write, under an `if`:
+    a (trips, *dp.shape) history, quadratic in time and memory); in the scan,
+    each costs what the plain loop's access costs, and only what it reads
+    is stacked. Views of the whole array (reshapes) on the way count as the
+    array."""
+    if not post:
+        return set()
+    post_ops = {v.id: op for op in post for v in op.outputs}
+    backed = {v.id for op in facts.body.ops if id(op) in in_loop for v in op.outputs} | rec_args
+    moved: set[int] = set()
+
+    def move(op: Op) -> None:
+        stack = [op]
+        while stack:
+            o = stack.pop()
+            if id(o) in moved:
+                continue
+            moved.add(id(o))
+            backed.update(v.id for v in o.outputs)
+            stack.extend(post_ops[v.id] for v in operands(o) if v.id in post_ops)
+
+    for op in post:
+        if id(op) in moved or not op.inputs:
+            continue
+        x = op.inputs[0]
+        if x.id not in backed or facts.invariant(x) or not x.shape:
+            continue
+        name = op.prim.name
+        if name in _WHOLE_VIEWS and len(op.outputs) == 1:
+            if size_of(op.out.shape) == size_of(x.shape):  # (not a broadcast that grows it)
+                backed.add(op.out.id)
+            continue
+        if name in _PARTIAL_ACCESSES:
+            move(op)
+    return moved
 
 
 def _shrinking_post(facts: LoopFacts, post: list[Op], in_loop: set[int], rec_args: set[int]) -> set[int]:
@@ -622,6 +673,7 @@ class Rewriter:
         loop_vals = {v.id for op in self.plan.loop for v in op.outputs} | {c.arg.id for c in self.plan.rec}
         loop_vals.add(i.id)
         stacked = self._stacked_values(loop_vals)
+        self._check_stacked_budget(stacked)
         reads = IRBuilder(self.loop.loc)
         k = self._iteration_index(reads, i)
         # a carry the body yields unchanged is its init at every iteration (read in the scan's
@@ -635,7 +687,11 @@ class Rewriter:
             if c.result.id not in loop_vals and not c.result.is_const and c.result.id not in local:
                 local[c.result.id] = self._read_in_loop(reads, c.result, k)
         local = {key: val for key, val in local.items() if val is not None}
-        new_body = Block([i, *(c.arg for c in self.plan.rec)], reads.ops + list(self.plan.loop),
+        around = list(dict.fromkeys(getattr(self.facts, "outer_defs", {}).values()))
+        in_bounds = reads_in_bounds(self.loop, self.n, self.facts.start, self.facts.step,
+                                    getattr(self.facts, "outer", None), around)
+        new_body = Block([i, *(c.arg for c in self.plan.rec)],
+                         reads.ops + reads_before_writes(list(self.plan.loop), in_bounds),
                          [c.result for c in self.plan.rec] + stacked)
         substitute(new_body, local)
         outs = [c.out for c in self.plan.rec] + [Value(v.dtype, (self.n, *v.shape)) for v in stacked]
@@ -644,6 +700,23 @@ class Rewriter:
         self.b.ops.append(scan)
         for v, w in zip(stacked, outs[len(self.plan.rec):]):
             self.env.bind(v, w, 0)
+
+    def _check_stacked_budget(self, stacked: list[Value]) -> None:
+        """A value stacked for every iteration that would pass the memory
+        budget (a carried array, n copies of it) is not stacked: the first op
+        after the scan that reads it runs in the scan instead (the retry
+        keeps it there, `_rewrite_with_retries`). Values the loop's results
+        are made of (a map's rows, a stacked output) are the user's own."""
+        budget = self.env.budget
+        for v in stacked:
+            if not isinstance(v.dtype, np.dtype) or not all(isinstance(d, int) for d in v.shape):
+                continue
+            nbytes = self.n * size_of(v.shape) * v.dtype.itemsize
+            if nbytes <= budget:
+                continue
+            reader = next((op for op in self.plan.post if any(u.id == v.id for u in operands(op))), None)
+            if reader is not None:
+                raise OverBudget(reader, nbytes, budget)
 
     def _stacked_values(self, loop_vals: set[int]) -> list[Value]:
         wanted: list[Value] = []
@@ -892,6 +965,81 @@ def write_map(b: IRBuilder, c: Carry, upd: Value, facts: LoopFacts, n: int) -> V
     else:
         hi[ax] = b0 + n * size
     return b.op("update_slice", c.init, vals, starts=tuple(lo), stops=tuple(hi), steps=tuple(steps))
+
+
+_UPDATES = frozenset({"dynamic_update_slice", "update_slice", "scatter"})
+
+
+def reads_before_writes(ops: list[Op], in_bounds: Callable[[Op], bool]) -> list[Op]:
+    """`ops` reordered so that each read of an array's old version comes
+    before the write that makes its new version, where it can: the body of a
+    scan that writes `dp[i + 1, j + 1]` and then reads `dp[i + 1, j]` of the
+    version before the write (a copy of the whole update, kept for a type tag
+    or a test the tracer repeated) would otherwise need the old version alive
+    after the write, and codegen copies the whole carried array at every
+    iteration to keep it (codegen/cpu/emitter.py writable_copy). Moved: a
+    read of the old version (a partial read, or a view of it) and the pure
+    ops it needs that come after the write, when none of them reads the new
+    version; a read that may raise moves only when it is in bounds or nothing
+    it passes may raise (the first error stays the first). Values are
+    unchanged: the moved ops are pure and read what they read before."""
+    out = list(ops)
+    k = 0
+    while k < len(out):
+        w = out[k]
+        if w.prim.name not in _UPDATES or w.blocks:
+            k += 1
+            continue
+        old = w.inputs[0]
+        at = k
+        for r in [op for op in out[k + 1:] if _reads_part(op, old)]:
+            moved = _needed_after(out, at, r)
+            if moved is None:
+                continue
+            crossed = [op for op in out[at:out.index(r)] if id(op) not in moved]
+            risky = any(op.prim.raises or op.prim.effectful or op.blocks or (op.prim.may_raise and not in_bounds(op))
+                        for op in crossed)
+            if risky and any(out[j].prim.may_raise and not in_bounds(out[j]) for j in moved.values()):
+                continue
+            block = [out[j] for j in sorted(moved.values())]
+            out = [op for op in out if id(op) not in moved]
+            at = out.index(w)
+            out[at:at] = block
+            at += len(block)
+        k = out.index(w) + 1
+    return out
+
+
+def _reads_part(op: Op, x: Value) -> bool:
+    return (not op.blocks and not op.prim.effectful and bool(op.inputs) and op.inputs[0].id == x.id
+            and op.prim.name in ("dynamic_slice", "slice", "gather", "dynamic_prefix"))
+
+
+def _needed_after(ops: list[Op], at: int, r: Op) -> dict[int, int] | None:
+    """id -> position of r and of the ops after position `at` that r needs
+    (transitively), with the single-input views that read r and nothing
+    else after it (`reshape(x[i, j])`: the element read as a scalar); None
+    when one of them is the op at `at`, has effects or a region, or raises."""
+    pos = {id(op): j for j, op in enumerate(ops)}
+    made = {v.id: op for op in ops[at:] for v in op.outputs}
+    need: dict[int, int] = {}
+    stack = [r]
+    while stack:
+        op = stack.pop()
+        if id(op) in need:
+            continue
+        if op is ops[at] or op.blocks or op.prim.effectful or op.prim.raises:
+            return None
+        need[id(op)] = pos[id(op)]
+        stack.extend(made[v.id] for v in operands(op) if v.id in made)
+    tip = r
+    while len(tip.outputs) == 1:
+        readers = [op for op in ops if tip.out.id in {v.id for v in operands(op)}]
+        if len(readers) != 1 or not readers[0].prim.view or len(readers[0].inputs) != 1 or readers[0].blocks:
+            break
+        tip = readers[0]
+        need[id(tip)] = pos[id(tip)]
+    return need
 
 
 # --- loops whose trip count is data -----------------------------------------------------------

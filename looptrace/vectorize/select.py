@@ -137,11 +137,17 @@ def _safe(op: Op, ranges: Ranges, n: int) -> bool:
     return not op.prim.may_raise
 
 
-def reads_in_bounds(loop: Op, n: int, start: int, step: int, outer: dict | None = None) -> Callable[[Op], bool]:
+def reads_in_bounds(loop: Op, n: int, start: int, step: int, outer: dict | None = None,
+                    before: list[Op] = ()) -> Callable[[Op], bool]:
     """A test of the loop body's ops: is it a dynamic slice (or update) whose
-    starts are in bounds at every iteration, so that it cannot raise?"""
+    starts are in bounds at every iteration, so that it cannot raise?
+    `before`: ops of the block around the loop whose values it reads (an
+    outer index plus one, hoisted), learned first."""
     (body,) = loop.blocks
-    ranges = Ranges(loop_leaf(affine_values(body, start, step), n, outer or {})).learn_all(body)
+    ranges = Ranges(loop_leaf(affine_values(body, start, step), n, outer or {}))
+    for op in before:
+        ranges.learn(op)
+    ranges.learn_all(body)
 
     def test(op: Op) -> bool:
         if op.prim.name == "dynamic_slice":
