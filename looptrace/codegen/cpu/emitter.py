@@ -19,7 +19,7 @@ import re
 
 import contextlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -93,6 +93,7 @@ class Emitter(BlockWalker):
         self._consts_seen: set[int] = set()
         self._local: dict[int, int] = {}
         self.serial_loops = 0  # serial loop bodies being emitted (`serial`)
+        self.carried: list[set[int]] = []  # their carried values' ids, innermost last (`serial`)
         # (start id, axis length, size) -> (variable, its line's index and text, depth): checked starts
         self._checked_starts: dict[tuple, tuple[str, int, str, int]] = {}
         # integer values whose range is known when emitting (ir/ranges.py
@@ -146,15 +147,24 @@ class Emitter(BlockWalker):
         self.line_ops.append(self.op)
 
     @contextlib.contextmanager
-    def serial(self, carried: bool) -> Iterator[None]:
+    def serial(self, carried: bool, body: Block | None = None, carries: Iterable[Value] = ()) -> Iterator[None]:
         """Inside: the body of a loop whose iterations follow each other (a
         scan's carries, a while loop), where a scalar's math is on the
-        critical path (`latency_bound`)."""
+        critical path (`latency_bound`); `carries`: the body's carried
+        values, whose dependents in `body` `waits_on_carry` knows."""
         self.serial_loops += int(carried)
+        self.carried.append(_dependents(body, {v.id for v in carries}) if body is not None else set())
         try:
             yield
         finally:
             self.serial_loops -= int(carried)
+            self.carried.pop()
+
+    def waits_on_carry(self, op: Op) -> bool:
+        """Is op a select whose condition is computed from a carried value of
+        the enclosing serial loop (`lo = v if v < lo else lo`)? The next step
+        then waits for it."""
+        return op.prim.name == "select" and bool(self.carried) and op.inputs[0].id in self.carried[-1]
 
     def latency_bound(self, op: Op) -> bool:
         """Is op a scalar computed in a serial loop's body? Its exp, log,
@@ -767,3 +777,24 @@ def _through_parts(parts: list, at: list[str]) -> list[str]:
         out.append(i if start == "0" else f"({start} + {i})")
         k += 1
     return out + at[k:]
+
+
+def _dependents(body: Block, seeds: set[int]) -> set[int]:
+    """Ids of the values of `body` (nested blocks included) computed from the
+    values `seeds`: an op's outputs where an input or a result of one of its
+    blocks is; a nested block's arguments where its op has such an input."""
+    dep = set(seeds)
+
+    def walk(block: Block, inherit: bool) -> None:
+        if inherit:
+            dep.update(a.id for a in block.args)
+        for op in block.ops:
+            d = any(v.id in dep for v in op.inputs)
+            for inner in op.blocks:
+                walk(inner, d)
+            if d or any(r.id in dep for inner in op.blocks for r in inner.results):
+                dep.update(v.id for v in op.outputs)
+
+    walk(body, False)
+    return dep
+

@@ -172,7 +172,7 @@ class Fuser:
         if rule.kind == "index":
             return rule.element(self, op, idx)
         args = [self.value_at(u, broadcast_index(u, op.out, idx)) for u in op.inputs]
-        expr = latency_call(op, args) if self.em.latency_bound(op) else None
+        expr = latency_call(op, args, self.em.waits_on_carry(op)) if self.em.latency_bound(op) else None
         expr = expr or element_expr(self.em, op, args)
         t = self.em.fresh()
         self.em.line(f"{t} = {expr if float64_closed(op) else cast(expr, op.out.dtype)}")

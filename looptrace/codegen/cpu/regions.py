@@ -291,7 +291,7 @@ def _emit_for(em: Emitter, op: Op) -> None:
         em.line(line)
     head = for_header(em, op)
     adjust = (lambda plan: lazy_reads(body, plan, lambda o: safe_element_read(em, plan, o))) if n_carry else None
-    with em.indented(), em.serial(n_carry > 0):
+    with em.indented(), em.serial(n_carry > 0, body, body.args[1:n_carry + 1]):
         for line in head:
             em.line(line)
         em.emit_block(body, owned, finish=finish, adjust=adjust)
@@ -379,7 +379,7 @@ def emit_while(em: Emitter, op: Op) -> None:
     _allocate_rows(em, products)
     reserve_rows(em, op, body, body.args, products)
     em.line("while True:")
-    with em.indented(), em.serial(True):
+    with em.indented(), em.serial(True, body, body.args):
         for ca, ba in zip(cond.args, body.args):
             if _is_array(ca):
                 # the condition reads the carried array under the carry's own name: the cond

@@ -88,19 +88,22 @@ def _float_literal(text: str) -> float | None:
 LIBM_FOR_LATENCY = ("exp", "expm1", "log", "log1p")  # tanh: mathlib's is as quick as libm's in a chain
 
 
-def latency_call(op, args: list[str]) -> str | None:
+def latency_call(op, args: list[str], waits_on_carry: bool = False) -> str | None:
     """The form of a scalar op in a serial loop's body, where its latency is
     on the critical path (Emitter.latency_bound): the libm call for a float64
     exp/expm1/log/log1p, a conditional expression for a select; None otherwise.
 
-    A select there is Python's `a if c else b`, which Numba lowers to a branch,
-    not `pick`'s LLVM select: a select of a carried value makes the next step
-    wait for its condition (a compare of the carry) and its arms, where a
-    predicted branch lets the steps overlap. The if-converted `elif` of
-    stock_max_profit (`lo`, `best` carried) ran 3.5 ns a step with selects,
-    0.5 with branches (numba.njit of the plain loop: 0.36)."""
+    A select whose condition is computed from a carried value
+    (`waits_on_carry`: `lo = v if v < lo else lo`) there is Python's `a if c
+    else b`, which Numba lowers to a branch, not `pick`'s LLVM select: the
+    select makes the next step wait for its condition (a compare of the
+    carry) and its arms, where a predicted branch lets the steps overlap. The if-converted `elif` of stock_max_profit (`lo`,
+    `best` carried) ran 3.5 ns a step with selects, 0.5 with branches
+    (numba.njit of the plain loop: 0.36). Other selects stay selects: a
+    branch on random data mispredicts (histogram2d_loop's bin tests, 1.43 ->
+    2.44 ms as branches)."""
     if op.prim.name == "select":
-        return f"({args[1]} if {args[0]} else {args[2]})"
+        return f"({args[1]} if {args[0]} else {args[2]})" if waits_on_carry else None
     if op.prim.name not in LIBM_FOR_LATENCY or op.inputs[0].dtype != np.float64 or op.out.dtype != np.float64:
         return None
     return f"np.{op.prim.name}({args[0]})"
