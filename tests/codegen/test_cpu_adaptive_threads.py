@@ -22,6 +22,7 @@ def fake_machine(monkeypatch):
     monkeypatch.setattr(tp, "_CLOCK_TICKS", 100)
     monkeypatch.setattr(tp, "_sample", {"t": -1.0, "busy": 0, "own": 0.0, "free": None})
     monkeypatch.setattr(tp, "_ADAPTIVE", True)
+    monkeypatch.setattr(tp, "REFRESH_S", 0.0)  # every call reads (see test_reads_only_after_slow_calls)
     monkeypatch.setattr(time, "process_time", lambda: now["own"])
     monkeypatch.setattr(time, "monotonic", lambda: now["t"])
     return now
@@ -97,6 +98,35 @@ def test_the_count_is_put_back_when_the_kernel_raises(fake_machine):
     with pytest.raises(ValueError, match="from the kernel"):
         run()
     assert numba.get_num_threads() == before
+
+
+def test_reads_only_after_slow_calls(fake_machine, monkeypatch):
+    """/proc/stat is read again only after a call of SLOW_CALL_S or more, or
+    once the last reading is REFRESH_S old: a quick kernel called between
+    other Python work does not pay a read (~50 us) at every call."""
+    reads = []
+    monkeypatch.setattr(tp, "REFRESH_S", 1.0)
+    monkeypatch.setattr(tp, "_busy_ticks", lambda cpus: reads.append(1) or fake_machine["busy"])
+    fake_machine["t"] = 50.0
+    tp.free_cores()  # a first reading
+    quick = tp.fitted_threads(lambda: None)
+    for _ in range(5):
+        fake_machine["t"] += 0.1  # other work between the calls
+        quick()
+    assert len(reads) == 1
+    fake_machine["t"] += 1.0  # the reading is old: read again
+    quick()
+    assert len(reads) == 2
+
+    def slow():
+        fake_machine["t"] += 0.01  # the call takes 10 ms
+
+    slow_run = tp.fitted_threads(slow)
+    fake_machine["t"] += 0.1
+    slow_run()  # (read less than REFRESH_S ago: not read before this call)
+    fake_machine["t"] += 0.1
+    slow_run()  # the last call was slow: read
+    assert len(reads) == 3
 
 
 def test_switched_off(monkeypatch):

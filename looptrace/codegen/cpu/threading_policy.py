@@ -71,9 +71,12 @@ def prepare_threads() -> str | None:
 # processes left free over the last interval of at least SAMPLE_S (/proc/stat:
 # those CPUs' busy time less this process's own CPU time), and puts the count
 # back after the call: the user's own Numba code keeps the count they chose,
-# and a lower count they chose is kept for ours too. One read of /proc/stat
-# (tens of microseconds) per interval. LOOPTRACE_ADAPTIVE_THREADS=0 turns it off.
+# and a lower count they chose is kept for ours too. /proc/stat (15-60 us a
+# read) is read at most once per SAMPLE_S, and only after a slow call or
+# once per REFRESH_S. LOOPTRACE_ADAPTIVE_THREADS=0 turns it off.
 SAMPLE_S = 0.05
+SLOW_CALL_S = 1e-3  # a call this long reads /proc/stat before the next one (fitted_threads)
+REFRESH_S = 1.0  # and any call reads it when the last reading is this old
 _ADAPTIVE = os.environ.get("LOOPTRACE_ADAPTIVE_THREADS", "1") != "0"
 _sample = {"t": -1.0, "busy": 0, "own": 0.0, "free": None}
 _sample_lock = threading.Lock()
@@ -134,25 +137,37 @@ def free_cores(now: float | None = None) -> int | None:
 def fitted_threads(kernel):
     """`kernel` (a compiled kernel with a prange, or its front door) called
     with the calling thread's Numba thread count at most the free cores, the
-    count put back after the call."""
+    count put back after the call. /proc/stat is read again (free_cores) only
+    after a call of this kernel that took SLOW_CALL_S or more, or when the
+    last reading is REFRESH_S old: a read right after other Python work
+    costs ~50-60 us (newton_sqrt's 0.13 ms kernel, called after each 49 ms
+    plain call, ran 0.21-0.34 ms when every call read it)."""
     if not _ADAPTIVE:
         return kernel
     import numba
 
     get, put, most = numba.get_num_threads, numba.set_num_threads, numba.config.NUMBA_NUM_THREADS
+    last = [0.0]  # how long this kernel's last call took
 
     def call(*args):
-        free = free_cores()
-        if free is None or free >= most:  # a quiet machine: nothing more to read or set
-            return kernel(*args)
-        had = get()
-        if free >= had:
-            return kernel(*args)
-        put(free)
+        start = time.monotonic()
+        if last[0] >= SLOW_CALL_S or start - _sample["t"] >= REFRESH_S:
+            free = free_cores(start)
+        else:
+            free = _sample["free"]
         try:
-            return kernel(*args)
+            if free is None or free >= most:  # a quiet machine: nothing more to read or set
+                return kernel(*args)
+            had = get()
+            if free >= had:
+                return kernel(*args)
+            put(free)
+            try:
+                return kernel(*args)
+            finally:
+                put(had)
         finally:
-            put(had)
+            last[0] = time.monotonic() - start
 
     call.__wrapped__ = kernel
     return call
