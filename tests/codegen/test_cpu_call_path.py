@@ -960,12 +960,12 @@ def grid_steps(x, r0, c0):
 
 
 @functools.lru_cache(maxsize=None)
-def _table():  # behind lru_cache's C wrapper (not entered): the same array at every call
+def _cached_table():  # behind lru_cache's C wrapper (not entered): the same array at every call
     return np.array([0.5, 1.5, 2.5])
 
 
 def from_table(x):
-    t = _table()
+    t = _cached_table()
     s = 0.0
     for k in range(3):
         s += x[k] * t[k]
@@ -988,8 +988,8 @@ def test_an_array_from_a_function_not_entered_is_still_checked(rng):
     x = rng.standard_normal(3)
     assert f(x) == pytest.approx(from_table(x), rel=1e-12)
     assert len(f.trace([x]).captured) == 1
-    _table()[1] = -4.0  # changed between calls: the program is traced again
+    _cached_table()[1] = -4.0  # changed between calls: the program is traced again
     try:
         assert f(x) == pytest.approx(from_table(x), rel=1e-12)
     finally:
-        _table()[1] = 1.5
+        _cached_table()[1] = 1.5
