@@ -11,7 +11,9 @@
 traces, applies the transform (if any) and caches per signature.
 
 Every pass is Program -> Program and can be run alone. The vectorize pass
-takes each loop, innermost first, through its own list of named steps.
+first turns writes through views into writes into their base arrays
+(vectorize/view_writes.py, from driver.each_loop), then takes each loop,
+innermost first, through its own list of named steps.
 LOOPTRACE_DUMP=<name>[,<name>...] prints the IR after those passes or steps
 ("trace", "vectorize", "vectorize.rewrite", "linear_scans", ...; "all" for
 every one), and LOOPTRACE_VERIFY=1 runs the verifier after each of them (the
