@@ -17,6 +17,7 @@ import numpy as np
 from looptrace import guards, pickling, pipeline, pytree, specialize
 from looptrace.codegen.target import CompileOptions, Runner
 from looptrace.errors import InternalError, LooptraceError, ReplayNeeded, TraceError
+from looptrace.ir import primitive
 from looptrace.ir.core import RNG, Program, SourceLoc
 from looptrace.ir.printer import print_program
 from looptrace.sigcache import SignatureCache
@@ -515,7 +516,7 @@ class JitFunction:
         results = _unshared(results, [targets[argi] for argi, _ in program.writebacks], written)
         for (argi, _), value in zip(program.writebacks, written):
             _write_back(targets[argi], value, specs[argi] if argi < len(specs) else None)
-        if program.result_args or program.fresh_results:
+        if program.result_args or program.fresh_results or program.result_views:
             results = list(results)
         for k in program.fresh_results:  # `return x.copy()`: x's value, a new array in the plain function
             r = results[k]
@@ -525,6 +526,8 @@ class JitFunction:
         for k, argi in program.result_args.items():
             if isinstance(targets[argi], np.ndarray):
                 results[k] = targets[argi]  # `s[1] = 7; return s` returns the caller's array
+        for k, (argi, steps) in program.result_views.items():  # `return a[1:]`: a view of the caller's array
+            results[k] = _view_of(targets[argi], steps, results[k])
         return build_output(program.out_tree, results)
 
     def explain(self, *args, **kwargs) -> "Explanation":
@@ -881,6 +884,7 @@ def _after_writing(program: Program) -> tuple[str, dict]:
     (`_unshared`), then the write-backs (`_write_back`: none where the kernel
     wrote into the argument itself)."""
     n_out = len(program.body.results) - len(program.writebacks)
+    env_views: dict[str, Any] = {}
     written = [f"o[{res}]" for _, res in program.writebacks]
     targets = [f"a[{argi}]" for argi, _ in program.writebacks]
     body = []
@@ -894,10 +898,13 @@ def _after_writing(program: Program) -> tuple[str, dict]:
         body.append(f"    if {w} is not {t}:\n        COPYTO({t}, {w}, casting='unsafe')\n")
     for k, argi in program.result_args.items():
         body.append(f"    r{k} = a[{argi}]\n")  # `s[1] = 7; return s`: the caller's array (execute)
+    for k, (argi, steps) in program.result_views.items():
+        body.append(f"    r{k} = VIEW_OF(a[{argi}], STEPS{k}, r{k})\n")  # `return a[1:]` (execute)
+        env_views[f"STEPS{k}"] = steps
     names = [f"r{k}" if program.body.results[k].ndim or k in program.result_args else f"o[{k}]"
              for k in range(n_out)]
     env = {"MAY_SHARE": np.may_share_memory, "COPYTO": np.copyto, "build_output": build_output,
-           "TREE": program.out_tree}
+           "TREE": program.out_tree, "VIEW_OF": _view_of, **env_views}
     tree = program.out_tree
     flat = None if program.result_args else _flat_tuple(tree, program.body.results)
     if flat is not None and any(int(k) >= n_out for k in re.findall(r"o\[(\d+)\]", flat[0])):
@@ -1201,6 +1208,20 @@ def _unshared(results: list, targets: list, written: list) -> list:
         return results
     return [r.copy() if isinstance(r, np.ndarray) and not any(r is w for w in written)
             and any(np.may_share_memory(r, t) for t in hosts) else r for r in results]
+
+
+def _view_of(target: Any, steps: tuple, result: Any) -> Any:
+    """The view of the caller's array `target` that a result is
+    (Program.result_views), taken by NumPy itself after the write-back, so a
+    reshape copies exactly where NumPy's would; `result` (the kernel's copy)
+    where `target` is not a NumPy array or the view does not come out as
+    the kernel's value's shape and dtype."""
+    if not isinstance(target, np.ndarray) or not isinstance(result, np.ndarray):
+        return result
+    view = target
+    for name, attrs in steps:
+        view = primitive.get(name).impl(view, **attrs)
+    return view if view.shape == result.shape and view.dtype == result.dtype else result
 
 
 def _write_back(target: Any, result: Any, spec: ArgSpec | None) -> None:

@@ -158,6 +158,11 @@ class Program:
     # result position -> argument position, for a result that is the argument object itself
     # (`s[1] = 7; return s`): the call returns the caller's array, as Python does
     result_args: dict = field(default_factory=dict)
+    # result position -> (argument position, view steps), for a result that is a view of an argument
+    # the program writes into (`a[i] = ...` in a loop, then `return a[1:]`): the call returns that view
+    # of the caller's array, taken after the write-back (api.py `_view_of`), as NumPy would. Each step
+    # is (primitive name, attrs) of a slice, reshape or transpose, from the argument outwards.
+    result_views: dict = field(default_factory=dict)
     # result positions of arrays the plain function makes anew (`x.copy()`, `np.array(list)` of an
     # argument's elements) that the kernel may give as an argument's memory (the IR's copy is the
     # value itself): the call copies them where they share memory with an argument (api.py)

@@ -283,6 +283,7 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         program.out_tree = tree
         program.result_args = {k: st.arg_boxes[id(leaf._box)] for k, leaf in enumerate(leaves)
                                if is_tracer(leaf) and leaf.base is None and id(leaf._box) in st.arg_boxes}
+        program.result_views = _result_views(leaves, results, writebacks, st)
         program.fresh_results = _fresh_results(leaves, results, st)
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
@@ -292,6 +293,41 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
         python_numbers.guard(program, st.python_ints, st.python_divs, st.python_sums, st.python_casts, st.python_steps)
         return program
+
+
+_VIEW_STEPS = ("slice", "reshape", "transpose")
+
+
+def _result_views(leaves: list, results: list, writebacks: list, st) -> dict:
+    """The results that are views of an argument the program writes into
+    (`return a[1:]`, `return b[::2].T` after a loop writes `a`, `b`): position
+    -> (the argument's position, the slices, reshapes and transposes that take
+    the view from the argument's final value). The kernel's value of such a
+    result is a copy of those contents; the call returns the view of the
+    caller's array instead, after the write-back, so that a later write into
+    either is seen by the other, as in NumPy (Program.result_views). A view
+    through anything else (a traced start, a gather) keeps the copy."""
+    finals = {v.id: argi for argi, v in writebacks}
+    producer = {op.outputs[0].id: op for op in st.root.block.ops if len(op.outputs) == 1}
+    views = {}
+    for k, (leaf, v) in enumerate(zip(leaves, results)):
+        root = leaf
+        while is_tracer(root) and root.base is not None:  # a view of a view: its parent's root
+            root = root.base
+        if root is leaf or not is_tracer(root) or id(root._box) not in st.arg_boxes or v.ndim == 0:
+            continue
+        steps = []
+        while v.id not in finals:
+            op = producer.get(v.id)
+            if op is None or op.prim.name not in _VIEW_STEPS or len(op.inputs) != 1 or op.blocks \
+                    or any(not isinstance(d, int) for d in op.out.shape):
+                break
+            steps.append((op.prim.name, dict(op.attrs)))
+            v = op.inputs[0]
+        else:
+            if steps and finals[v.id] == st.arg_boxes[id(root._box)]:
+                views[k] = (finals[v.id], tuple(reversed(steps)))
+    return views
 
 
 def _fresh_results(leaves: list, results: list, st) -> tuple:

@@ -140,3 +140,66 @@ def test_a_new_array_never_shares_an_arguments_memory(backend, rng):
     x = rng.standard_normal((4, 4))
     a, t = looptrace.jit(_view, backend=backend)(x)  # views stay views, as NumPy's
     assert np.shares_memory(a, x) and np.shares_memory(t, x)
+
+
+# --- views of a written argument -------------------------------------------------------------------
+# A result that is a view of an argument the function writes into (`return
+# a[1:]` after a loop that writes `a`) is that view of the caller's array, as
+# in NumPy: a later write through either is seen by the other. Before, the
+# call returned a copy of the view's contents (api.py `_unshared`), and a
+# caller that wrote into the result did not change its argument.
+def double_then_tail(a):
+    for i in range(a.shape[0]):
+        a[i] = a[i] * 2.0
+    return a[1:]
+
+
+def views_of_written(a, b):
+    for i in range(a.shape[0]):
+        b[i] = a[i] * 2.0
+    v = b[::2]
+    return v[:, 1:].T, b.reshape(-1)[2:5], b[1], a.T
+
+
+def copy_of_a_transposed_reshape(a):
+    a += 1.0
+    return a.T.reshape(-1), a[1:].copy()
+
+
+def _sharing(result, arrays):
+    return [np.shares_memory(x, y) for x in result for y in arrays]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_view_of_a_written_argument_is_a_view_of_the_callers_array(backend):
+    a = np.random.default_rng(3).standard_normal((5, 3))
+    for want, got, plain, comp in _repeat(double_then_tail, backend, a):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        np.testing.assert_allclose(comp[0], plain[0], rtol=1e-12)
+        assert np.shares_memory(got, comp[0])
+        got[0] = 7.0
+        want[0] = 7.0
+        np.testing.assert_array_equal(comp[0], plain[0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_views_through_slices_reshapes_and_transposes(backend):
+    r = np.random.default_rng(4)
+    a, b = r.standard_normal((4, 3)), r.standard_normal((4, 3))
+    for want, got, plain, comp in _repeat(views_of_written, backend, a, b):
+        for w, g in zip(want, got):
+            np.testing.assert_allclose(g, w, rtol=1e-12)
+        assert _sharing(got, comp) == _sharing(want, plain)
+        for w, g in zip(want, got):
+            g[...] = -1.0
+            w[...] = -1.0
+        np.testing.assert_array_equal(comp[1], plain[1])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_what_numpy_copies_stays_a_copy(backend):
+    a = np.random.default_rng(5).standard_normal((3, 4))
+    for want, got, plain, comp in _repeat(copy_of_a_transposed_reshape, backend, a):
+        for w, g in zip(want, got):
+            np.testing.assert_allclose(g, w, rtol=1e-12)
+        assert _sharing(got, comp) == _sharing(want, plain) == [False, False]
