@@ -64,6 +64,7 @@ class JitFunction:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
         fn = fn.py_func if isinstance(fn, JitFunction) else fn
+        fn = _numba_python(fn)
         _check_traceable(fn)
         self.py_func = fn
         self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
@@ -674,6 +675,15 @@ def has_effects(compiled: Compiled, specs: list) -> bool:
     draw from a generator (effects a call makes once, as the plain function)?"""
     gs = getattr(compiled.traced, "guards", None)
     return bool(compiled.traced.writebacks or any(s.kind == "rng" for s in specs) or gs is not None and gs.written)
+
+
+def _numba_python(fn: Any) -> Any:
+    """A @numba.njit function's Python code (`lt.jit(numba_fn)`): what is
+    traced, as where such a function is called from a traced one
+    (tracer/numba_functions.py); `fn` itself otherwise."""
+    from looptrace.tracer.numba_functions import dispatcher_function
+
+    return dispatcher_function(fn) or fn
 
 
 def _check_traceable(fn: Any) -> None:

@@ -17,7 +17,7 @@ from looptrace.errors import TraceError, UnsupportedError
 from looptrace.ops import get as prim
 
 from . import context as ctx
-from . import containers, control, external, grown, nests, pybuiltins, pymath, windows
+from . import containers, control, external, grown, nests, numba_functions, pybuiltins, pymath, windows
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
@@ -552,6 +552,9 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return call_converted(fn.py_func, args, kwargs)
     if isinstance(fn, types.FunctionType) and _user_function(fn):
         return call_converted(fn, args, kwargs)
+    numba_py = numba_functions.python_function(fn)
+    if numba_py is not None:  # the user's @numba.njit helper or @numba.vectorize ufunc: its Python code
+        return call(numba_py, *args, **kwargs)
     target = _user_callable(fn)
     if target is not None:  # a bound method, classmethod, functools.partial, or object with __call__
         f, lead, kw = target
