@@ -365,12 +365,19 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
 
     if isinstance(value, Tracer) and value.base is x and value.index is key:
         return  # `x[k] += v` already wrote through the view x[k]
-    if isinstance(value, Tracer) and value.ndim == 0 and value.dtype.kind == "f" and x.dtype.kind == "i":
+    if isinstance(value, Tracer) and value.ndim == 0 and value.dtype.kind == "f" and (
+            x.dtype.kind == "i" or x.dtype.kind == "u" and value.weak):
         # a float scalar stored into a signed integer array goes through Python's int(), as in
-        # NumPy: a NaN raises ValueError, an infinity or a value past 64 bits OverflowError
+        # NumPy: a NaN raises ValueError, an infinity or a value past 64 bits OverflowError, then
+        # one past the array's type OverflowError; so does a Python float stored into an unsigned
+        # one (a NumPy float there is cast in C: 340.0 into uint8 gives 84)
         from .pymath import int_of_whole
 
         value = int_of_whole(value)
+    elif isinstance(value, float) and x.dtype.kind == "u":  # a Python float known while tracing: as above
+        from .pymath import int_of_whole
+
+        value = int_of_whole(sem.wrap(sem.as_value(np.float64(value))))
     elif isinstance(value, (float, np.floating)) and x.dtype.kind == "i" and not abs(value) < 2.0 ** 63:
         # a NaN, an infinity or a float past int64 known while tracing (`np.sqrt(abs(-np.inf)) / -4`):
         # raises where the store runs, as the plain function does (a loop of no trips never stores)

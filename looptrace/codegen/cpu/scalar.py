@@ -208,10 +208,23 @@ TARGET.register(elementwise.select, ScalarRule(lambda args, in_dtypes, out_dtype
 
 def convert_expr(args: list[str], in_dtypes, out_dtype) -> str:
     """The cast itself is the nest's; from complex NumPy keeps the real part
-    (to bool: whether either part is nonzero)."""
-    if np.dtype(in_dtypes[0]).kind != "c" or np.dtype(out_dtype).kind == "c":
-        return args[0]
-    return f"({args[0]} != 0)" if np.dtype(out_dtype) == np.bool_ else f"({args[0]}).real"
+    (to bool: whether either part is nonzero); from a float to an integer,
+    through nprules' conversions, which give NumPy's results (x86's) out of
+    range, where LLVM's own conversion is poison (a vectorized loop
+    saturated: uint8 of 216 * 1.7 gave 255, NumPy 111)."""
+    src, out = np.dtype(in_dtypes[0]), np.dtype(out_dtype)
+    arg = args[0]
+    if src.kind == "c" and out.kind != "c":
+        if out == np.bool_:
+            return f"({arg} != 0)"
+        src, arg = np.dtype(np.float64), f"({arg}).real"
+    if src.kind == "f" and out.kind in "iu":
+        return f"{_FLOAT_TO_INT.get(out.name, 'float_to_int32')}({arg})"
+    return arg
+
+
+# the conversion each integer type takes a float through (int8 ... int32: int32's, then wrapped)
+_FLOAT_TO_INT = {"int64": "float_to_int64", "uint32": "float_to_uint32", "uint64": "float_to_uint64"}
 
 
 TARGET.register(elementwise.convert, ScalarRule(convert_expr))

@@ -42,7 +42,7 @@ from looptrace.codegen.cpu.fft import side_by_side  # transforms at once, in obj
 from looptrace.codegen.cpu import numpy_linalg as nplinalg  # NumPy's batched linalg, in object mode
 from looptrace.codegen.cpu.nprules import gcd_int, lcm_int  # np.gcd, np.lcm (codegen/scalar_algorithms.py)
 from looptrace.codegen.cpu.nprules import cdiv, csqrt, floordiv_f, floordiv_int, fmod_int, ipow, remainder_f, remainder_int, shl, shr, sign_f  # NumPy's element rules (nprules.py)
-from looptrace.codegen.cpu.nprules import wrap_add, wrap_mul, wrap_neg, wrap_sub  # int64 that wraps (nprules.py)
+from looptrace.codegen.cpu.nprules import float_to_int32, float_to_int64, float_to_uint32, float_to_uint64, wrap_add, wrap_mul, wrap_neg, wrap_sub  # int64 that wraps (nprules.py)
 from looptrace.codegen.cpu.lapack import cholesky_batch, det_batch, inv_batch, solve_batch
 from looptrace.codegen.cpu.lapack import det_small_batch, inv_small_batch, solve_small_batch
 from looptrace.codegen.cpu.lapack import (eigh_batch, eigvalsh_batch, pinv_batch, qr_batch, slogdet_batch,
@@ -57,6 +57,7 @@ __all__ += ["alloc", "contiguous", "copied", "filled", "reserved", "joined", "mi
             "exponential_draws", "integer_draws", "permutation_draw",
             "normal_draw", "uniform_draw", "exponential_draw", "integer_draw", "check_integer_bounds"]  # from the disk cache, not compiled per kernel
 __all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
+__all__ += ["float_to_int32", "float_to_int64", "float_to_uint32", "float_to_uint64"]  # a float to an int as NumPy casts it (nprules.py, scalar.convert_expr)
 __all__ += ["blas_matrix", "unit_axes"]  # an operand as it is where its layout allows (contract.py, shape.py)
 __all__ += ["wide_vectors", "no_gathers"]  # codegen/cpu/mathlib.py: vector code in the function it is called in
 __all__ += ["atan2_f32", "cos_f32", "powc_f32", "sin_f32"]  # mathlib.py's float32 functions (scalar.py)
