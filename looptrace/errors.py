@@ -18,8 +18,11 @@ class LooptraceError(Exception):
         super().__init__(format_message(message, loc, hint))
 
 
-class ShapeError(LooptraceError):
-    """Shapes that do not fit, found while tracing."""
+class ShapeError(LooptraceError, ValueError):
+    """Shapes that do not fit, found while tracing. A ValueError too, as
+    NumPy's own errors for them are (operands that do not broadcast, a
+    reduction of an empty axis, an einsum whose operands do not match), so
+    `except ValueError` catches it as it catches NumPy's."""
 
 
 class UnsupportedError(LooptraceError):
