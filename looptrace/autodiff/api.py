@@ -440,6 +440,13 @@ def _flatten_like(tree: Any, x: Any) -> list:
     kind = tree[0]
     if kind == "leaf":
         return [x]
+    if kind == "picked":  # x[mask] or x[a:b] of a run-time length (tracer/trace.py `_picked`)
+        from looptrace.errors import UnsupportedError
+
+        raise UnsupportedError(
+            "vjp of a function that returns x[mask] or x[a:b] of a length known only at run time is not "
+            "supported: the cotangent's shape is that run's", None,
+            "return np.where(mask, x, 0) (or x * mask) over the whole array instead")
     if kind in ("tuple", "list"):
         return [leaf for t, e in zip(tree[1], x) for leaf in _flatten_like(t, e)]
     if kind == "dict":

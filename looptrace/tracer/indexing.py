@@ -180,6 +180,9 @@ def getitem(x: Tracer, key: Any) -> Tracer:
         return masked.read(x, mask)
     if masked.is_selection(key):  # y[idx[a:b]]: a gather at the selected indices (varying.py)
         return varying.gather(x, key)
+    if isinstance(key, tuple) and key and all(masked.is_selection(k) for k in key):
+        # x[np.nonzero(m)]: one selection's positions per axis
+        return varying.gather(x, key[0]) if len(key) == 1 else varying.gather_at(x, key)
     sliced = varying.varying_slice(x.shape, key)
     if sliced is not None:  # x[i, a:b] of a length known only at run time: varying.py
         return sliced.read(getitem(x, sliced.whole))

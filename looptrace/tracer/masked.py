@@ -652,12 +652,94 @@ def _data_shaped(name: str):
         if not nx._any_traced(*args, *kwargs.values()):
             return real(*args, **kwargs)
         raise UnsupportedError(f"np.{name} of a traced array gives {what}, an array whose length depends "
-                               "on the data; looptrace compiles static shapes only", ctx.current_loc(), hint)
+                               "on the data; looptrace compiles static shapes only, except for such an array "
+                               "returned, reduced or used in elementwise arithmetic", ctx.current_loc(), hint)
 
     return call
 
 
 TABLE: dict[str, Any] = {name: _data_shaped(name) for name in _DATA_SHAPED if hasattr(np, name)}
+
+
+# np.nonzero and its kin of a traced array: selections (of positions, or of the elements), which
+# reductions, elementwise arithmetic and a `return` take (the returned ones picked after the run:
+# trace.py `_picked`); a use that needs their length still raises the selection's error
+def _selection_or_refused(name: str, build):
+    refused = TABLE[name]
+
+    def call(*args, **kwargs):
+        if not nx._any_traced(*args, *kwargs.values()):
+            return refused(*args, **kwargs)
+        out = build(*args, **kwargs)
+        return refused(*args, **kwargs) if out is None else out
+
+    return call
+
+
+def _truth(a: Any) -> Tracer:
+    a = a if is_tracer(a) else sem.wrap(ctx.const_value(np.asarray(a)))
+    return a if a.dtype == np.bool_ else sem.ufunc("not_equal", a, np.zeros((), a.dtype))
+
+
+def _positions(shape: tuple, axis: int) -> Tracer:
+    """The index along `axis` at every element of an array of `shape`."""
+    line = nx.NAMESPACE["arange"](shape[axis])
+    ones = tuple(shape[axis] if k == axis else 1 for k in range(len(shape)))
+    return sem.broadcast_to(sem.reshape(line, ones), shape)
+
+
+def _static(shape: tuple) -> bool:
+    return all(isinstance(d, int) for d in shape)
+
+
+def _nonzero(a):
+    m = _truth(a)
+    if m.ndim == 0 or not _static(m.shape):
+        return None  # (NumPy refuses 0-d input; a run-time length stays refused)
+    return tuple(MaskedSelection(_positions(m.shape, k), m, ctx.current_loc()) for k in range(m.ndim))
+
+
+def _flatnonzero(a):
+    m = _truth(a)
+    if not _static(m.shape):
+        return None
+    m = sem.reshape(m, (-1,))
+    return MaskedSelection(_positions(m.shape, 0), m, ctx.current_loc())
+
+
+def _argwhere(a):
+    m = _truth(a)
+    if not _static(m.shape):
+        return None
+    if m.ndim == 0:
+        return None
+    grid = nx.NAMESPACE["stack"]([_positions(m.shape, k) for k in range(m.ndim)], axis=-1)
+    return MaskedSelection(grid, m, ctx.current_loc())
+
+
+def _extract(condition, arr):
+    m, x = _truth(condition), arr if is_tracer(arr) else sem.wrap(ctx.const_value(np.asarray(arr)))
+    if not (_static(m.shape) and _static(x.shape)) or m.size != x.size:
+        return None  # (NumPy's own rule for other sizes: refused as before)
+    return MaskedSelection(sem.reshape(x, (-1,)), sem.reshape(m, (-1,)), ctx.current_loc())
+
+
+def _compress(condition, a, axis=None, out=None):
+    if out is not None:
+        return None
+    x = a if is_tracer(a) else sem.wrap(ctx.const_value(np.asarray(a)))
+    m = _truth(condition)
+    if axis is None:
+        x, axis = sem.reshape(x, (-1,)), 0
+    axis = sem.norm_axes(axis, x.ndim)[0]
+    if m.ndim != 1 or not _static(x.shape) or m.shape[0] != x.shape[axis]:
+        return None  # (a shorter condition: NumPy's truncation, refused as before)
+    return MaskedSelection(x, m, ctx.current_loc(), axis=axis)
+
+
+for _name, _build in (("nonzero", _nonzero), ("flatnonzero", _flatnonzero), ("argwhere", _argwhere),
+                      ("extract", _extract), ("compress", _compress)):
+    TABLE[_name] = _selection_or_refused(_name, _build)
 
 
 def where(condition, x=None, y=None):

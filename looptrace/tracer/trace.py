@@ -401,7 +401,7 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
         if isinstance(v, Undefined):
             v._fail()
         if is_selection(v):
-            v.escaped()
+            return _picked(v)
         if is_tracer(v):
             leaves.append(v)
             k = kinds.kinds_of(v)
@@ -434,6 +434,25 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
         if isinstance(v, np.ndarray):  # an array made from Python values (own_arrays.OwnArray):
             return ("const", np.array(v))  # a plain ndarray, copied on each call (build_output)
         return ("const", v)
+
+    def _picked(sel) -> tuple:
+        """A returned x[mask] or x[a:b] whose length is known only at run time:
+        the whole x and the mask (or the slice's clipped bounds) as leaves,
+        which build_output picks from with NumPy after the run (a copy for a
+        mask, a view for a slice, as NumPy's; bounds read from an array too,
+        picked once here). A slice with a step other than 1 is still refused."""
+        if sel.stepped is not None or (sel.bounds and not sel.span) or (sel.windowed and not sel.bounds):
+            sel.escaped()
+        if sel.bounds and _from_int_arguments(sel.bounds):
+            sel.escaped()  # (bounds an int argument decides: specialized on it instead, api.py, as before)
+        leaves.append(sel.data)
+        at = len(leaves) - 1
+        if sel.bounds:
+            for b in sel.span:
+                leaves.append(b if is_tracer(b) else sem.wrap(sem.as_value(np.int64(b))))
+            return ("picked", at, "slice", (at + 1, at + 2), sel.axis)
+        leaves.append(sel.mask)
+        return ("picked", at, "mask", (at + 1,), sel.axis)
 
     tags: list = []
     tree = walk(x)
@@ -512,6 +531,33 @@ def _grown_items(part: tuple, values: list, scalars: bool) -> list:
     return arr.tolist() if weak else list(arr)
 
 
+def _from_int_arguments(bounds: tuple) -> bool:
+    """Are a slice's traced bounds computed from scalar arguments alone?"""
+    from .static import arg_sources
+
+    values = [b.value for b in bounds if is_tracer(b)]
+    return bool(values) and bool(arg_sources(values))
+
+
+def _picked_output(tree: tuple, values: list, scalars: bool) -> Any:
+    """x[mask] (a copy) or x[a:b] (a view) of the whole x the run returned,
+    picked by NumPy; `scalars=False` (eval_shape's shapes): x's ShapeDtype
+    with None for the selection's length."""
+    _, at, how, parts, axis = tree
+    data = values[at]
+    if not scalars:
+        if not hasattr(data, "shape") or not hasattr(data, "dtype") or isinstance(data, np.ndarray):
+            return data
+        cut = len(values[parts[0]].shape) if how == "mask" else 1
+        shape = tuple(data.shape[:axis]) + (None,) + tuple(data.shape[axis + cut:])
+        return type(data)(shape, data.dtype)
+    data = _host(data)
+    if how == "slice":
+        lo, hi = (int(_host(values[k])) for k in parts)
+        return data[(slice(None),) * axis + (slice(lo, hi),)]
+    return data[(slice(None),) * axis + (np.asarray(_host(values[parts[0]]), bool),)]
+
+
 def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
     kind = tree[0]
     if kind == "grown":  # a list a traced loop grew to a run-time length (`_flatten_output`)
@@ -547,6 +593,8 @@ def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
                 return v
             v = np.asarray(v)[()]
         return v.item() if tree[2] else v
+    if kind == "picked":  # x[mask] or x[a:b] of a run-time length, returned (`_flatten_output`)
+        return _picked_output(tree, values, scalars)
     if kind == "maybe":  # (the flag of a function that may reach its end without a `return`)
         if scalars and not bool(_host(values[tree[1]])):
             return None

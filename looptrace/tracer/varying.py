@@ -247,4 +247,22 @@ def gather(x: Tracer, sel: MaskedSelection) -> MaskedSelection:
     return sel.like(x[rows])
 
 
+def gather_at(x: Tracer, key: tuple) -> MaskedSelection:
+    """x[s0, s1, ...] for selections of integers over one mask (np.nonzero's
+    positions, one per axis): x gathered at each position's indices, a
+    selection of the same positions. Positions outside the mask read
+    x[0, 0, ...], so only the selected indices are checked."""
+    first = key[0]
+    for s in key:
+        if s.dtype.kind not in "iu":
+            s.fail(f"indexing with it (of dtype {s.dtype})")
+        if not first.same_mask(s) or s.axis != first.axis or tuple(s.data.shape) != tuple(first.data.shape) \
+                or s.bounds or s.windowed:
+            s.fail("indexing with it beside another selection of other positions")
+    if len(key) > x.ndim or any(d == 0 for d in x.shape[:len(key)]):
+        first.fail("indexing an empty axis with it")
+    rows = tuple(sem.select(s.where(), s.data, 0) for s in key)
+    return first.like(x[rows])
+
+
 SELECTION_FUNCTIONS["flip"] = flip

@@ -164,8 +164,16 @@ def mixed(x, y):
     return (x[x > 0] + y).sum()
 
 
+def test_a_returned_selection_is_picked_after_the_run(rng):
+    """`return x[x > 0]` works: the run returns x and the mask, NumPy picks (trace.py `_picked`)."""
+    x = rng.standard_normal(6)
+    for backend in ("interpret", "cpu"):
+        got = looptrace.jit(bare, backend=backend)(x)
+        np.testing.assert_array_equal(got, bare(x))
+
+
 @pytest.mark.parametrize("fn, match", [
-    (bare, "length known only at run time"), (indexed, "indexing"), (measured, "len"),
+    (indexed, "indexing"), (measured, "len"),
     (other_mask, "different masks"), (full_value, "number of selected"),
     (mixed, r"shape \(6,\)"),
 ], ids=lambda v: getattr(v, "__name__", ""))
@@ -180,16 +188,39 @@ def test_data_dependent_selections_are_clear_errors(fn, match, rng):
 
 
 @pytest.mark.parametrize("name, call", [
-    ("np.nonzero", lambda x: np.nonzero(x > 0)), ("np.nonzero", lambda x: (x > 0).nonzero()),
-    ("np.unique", lambda x: np.unique(x)), ("np.flatnonzero", lambda x: np.flatnonzero(x)),
-    ("np.argwhere", lambda x: np.argwhere(x)), ("np.extract", lambda x: np.extract(x > 0, x)),
-    ("np.compress", lambda x: np.compress(x > 0, x)), ("np.nonzero", lambda x: np.where(x > 0)),
-    ("np.bincount", lambda x: np.bincount((x > 0).astype(np.int64))),
+    ("np.unique", lambda x: np.unique(x)), ("np.bincount", lambda x: np.bincount((x > 0).astype(np.int64))),
 ])
 def test_data_dependent_functions_say_why(name, call, rng):
     with pytest.raises(looptrace.UnsupportedError, match="depends on the data") as info:
         looptrace.jit(call, backend="interpret")(rng.standard_normal(5))
     assert name in str(info.value) and info.value.hint
+
+
+POSITIONS = [lambda x: np.nonzero(x > 0), lambda x: (x > 0).nonzero(), lambda x: np.flatnonzero(x > 0),
+             lambda x: np.argwhere(x > 0), lambda x: np.extract(x > 0, x), lambda x: np.compress(x[:, 0] > 0, x, 0),
+             lambda x: np.where(x > 0), lambda x: x[np.nonzero(x > 0)] * 2.0,
+             lambda x: (np.nonzero(x > 0)[1] * 3).sum()]
+
+
+@pytest.mark.parametrize("call", POSITIONS)
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_nonzero_and_kin_are_selections(call, backend, rng):
+    """np.nonzero, flatnonzero, argwhere, extract, compress of traced arrays are
+    selections: returned (picked after the run), reduced, gathered through, as
+    NumPy computes them."""
+    x = rng.standard_normal((4, 5))
+    want, got = call(x), looptrace.jit(call, backend=backend)(x)
+    for w, g in zip(want if isinstance(want, tuple) else (want,), got if isinstance(got, tuple) else (got,)):
+        assert np.asarray(g).dtype == np.asarray(w).dtype
+        np.testing.assert_array_equal(g, w)
+
+
+def test_the_count_of_nonzero_positions_is_still_needed_for_len(rng):
+    def f(x):
+        return len(np.nonzero(x > 0)[0])
+
+    with pytest.raises(looptrace.UnsupportedError, match="len"):
+        looptrace.jit(f, backend="interpret")(rng.standard_normal(5))
 
 
 def test_data_dependent_functions_of_constants_still_work(rng):
