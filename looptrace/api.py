@@ -905,7 +905,7 @@ def _after_writing(program: Program) -> tuple[str, dict]:
         shares = " or ".join(f"MAY_SHARE(r{k}, {t})" for t in targets)
         body.append(f"    r{k} = o[{k}]\n    if {fresh} and ({shares}):\n        r{k} = r{k}.copy()\n")
     for w, t in zip(written, targets):
-        body.append(f"    if {w} is not {t}:\n        COPYTO({t}, {w}, casting='unsafe')\n")
+        body.append(f"    if {w} is not {t}:\n        COPY_BACK({t}, {w})\n")
     for k, argi in program.result_args.items():
         body.append(f"    r{k} = a[{argi}]\n")  # `s[1] = 7; return s`: the caller's array (execute)
     for k, (argi, steps) in program.result_views.items():
@@ -913,7 +913,7 @@ def _after_writing(program: Program) -> tuple[str, dict]:
         env_views[f"STEPS{k}"] = steps
     names = [f"r{k}" if program.body.results[k].ndim or k in program.result_args else f"o[{k}]"
              for k in range(n_out)]
-    env = {"MAY_SHARE": np.may_share_memory, "COPYTO": np.copyto, "build_output": build_output,
+    env = {"MAY_SHARE": np.may_share_memory, "COPY_BACK": _copy_back, "build_output": build_output,
            "TREE": program.out_tree, "VIEW_OF": _view_of, **env_views}
     tree = program.out_tree
     flat = None if program.result_args else _flat_tuple(tree, program.body.results)
@@ -1247,6 +1247,20 @@ def _write_back(target: Any, result: Any, spec: ArgSpec | None) -> None:
         from looptrace.codegen.cuda.interop import to_host
 
         result = to_host(result)
+    _copy_back(target, result)
+
+
+def _copy_back(target: np.ndarray, result: Any) -> None:
+    """np.copyto(target, result), but into a read-only array only a change
+    raises NumPy's ValueError: the program writes it where the plain function
+    may not (`if a[i] > 100: a[i] = 0`, never true), and values left as they
+    were, bit for bit, mean no write changed it. (A plain write of the same
+    value would raise; that one goes unseen.)"""
+    if not target.flags.writeable:
+        same = np.asarray(result, target.dtype)
+        if same.shape == target.shape and same.tobytes() == target.tobytes():
+            return
+        raise ValueError("assignment destination is read-only")
     np.copyto(target, result, casting="unsafe")
 
 
