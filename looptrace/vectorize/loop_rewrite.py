@@ -345,6 +345,8 @@ def _plan_once(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -
     if rec:
         in_loop |= _scalar_feeders(facts, pre, in_loop)
         pre = [op for op in pre if id(op) not in in_loop]
+        in_loop |= _few_trip_feeders(facts, pre, in_loop)
+        pre = [op for op in pre if id(op) not in in_loop]
     if forced_all or rec:
         in_loop |= _large_cheap_feeders(facts, pre, in_loop)
         pre = [op for op in pre if id(op) not in in_loop]
@@ -476,6 +478,35 @@ def _scalar_feeders(facts: LoopFacts, pre: list[Op], in_loop: set[int]) -> set[i
             continue  # a result of the body (a map's write, a stacked output)
         users = [u for v in outs for u in facts.users.get(v.id, ())]
         if users and all(id(u) in in_loop or id(u) in moved for u in users):
+            moved.add(id(op))
+    return moved
+
+
+# A scan of at most this many iterations keeps the scalar work that feeds it in its body.
+FEW_TRIPS = 16
+
+
+def _few_trip_feeders(facts: LoopFacts, pre: list[Op], in_loop: set[int]) -> set[int]:
+    """Pre ops of a scan of few iterations (`for d in range(4)` over a grid's
+    neighbours) that make one element per iteration, and the checks on
+    them, read only by the scan or by each other: batched, each is an array
+    of a few elements, allocated, written and read back, and inside a loop
+    around the scan that is every step of it (grid_bfs_shortest: four
+    4-element temporaries per node, 6.5 ms against Numba's 1.1); in the scan
+    each is an instruction or two. Few iterations leave batching nothing to
+    win."""
+    if not facts.n or facts.n > FEW_TRIPS:
+        return set()
+    moved: set[int] = set()
+    for op in reversed(pre):
+        if op.blocks or op.prim.effectful and op.prim.name != "check":
+            continue
+        if op.prim.name != "check" and (len(op.outputs) != 1 or not _one_element(op.out.shape)):
+            continue
+        outs = op.outputs
+        if any(facts.n_uses(v) != len(facts.users.get(v.id, ())) for v in outs):
+            continue  # a result of the body (a map's write, a stacked output)
+        if all(id(u) in in_loop or id(u) in moved for v in outs for u in facts.users.get(v.id, ())):
             moved.add(id(op))
     return moved
 

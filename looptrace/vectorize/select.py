@@ -25,7 +25,8 @@ from looptrace.ir.builder import derived, rebuilt
 from looptrace.ir.core import Block, Op, Value, literal
 from looptrace.ir.primitive import monoids
 from looptrace.ir.ranges import Ranges, loop_leaf
-from looptrace.ir.uses import producers
+from looptrace.ir.rewrite import substitute
+from looptrace.ir.uses import producers, used_values
 from looptrace.ops.shape_arith import size_of
 
 _UNSAFE = ("gather", "scatter", "dynamic_prefix")
@@ -48,22 +49,34 @@ def if_convert(loop: Op, n: int, start: int, step: int, outer: dict | None = Non
         _convert(*target, aff, ranges, n, carried)
 
 
-def _clamp_branch_reads(block: Block, ranges: Ranges, n: int) -> None:
+def _clamp_branch_reads(block: Block, ranges: Ranges, n: int, seen: dict | None = None) -> None:
     """Element reads in the branches of the block's conds (nested conds too,
     not nested loops) that may be out of bounds: a check of NumPy's
     IndexError (vectorize/dead_reads.py's), then the read at the index
-    clamped into range."""
+    clamped into range. A read that repeats one made before the cond
+    (`seen`: read key -> its value) is that value (`_reuse_reads`)."""
     from .dead_reads import _checkable, _slice_checks
 
+    seen = dict(seen or {})
+    made = {}
     for op in block.ops:
+        if op.prim.name == "dynamic_slice":
+            made[op.out.id] = op
+        d = made.get(op.inputs[0].id) if op.prim.name == "reshape" and op.out.ndim == 0 else None
+        if d is not None:
+            seen.setdefault(_read_key(d, {}), op.out)
         if op.prim.name != "cond" or _masked_update(op, ranges, n) is not None:
             continue  # (`if ok: hist[b] += w` becomes a scatter-add with its own check)
         for blk in op.blocks:
-            _clamp_branch_reads(blk, ranges, n)
+            def unsafe(inner: Op) -> bool:
+                return inner.prim.name == "dynamic_slice" and all(k == 1 for k in inner.attrs["sizes"]) \
+                    and _checkable(inner) and not _safe(inner, ranges, n)
+
+            _reuse_reads(blk, seen, unsafe)
+            _clamp_branch_reads(blk, ranges, n, seen)
             ops: list[Op] = []
             for inner in blk.ops:
-                if inner.prim.name == "dynamic_slice" and all(k == 1 for k in inner.attrs["sizes"]) \
-                        and _checkable(inner) and not _safe(inner, ranges, n):
+                if unsafe(inner):
                     b = derived(inner, ops)
                     _slice_checks(b, inner)
                     x, starts = inner.inputs[0], inner.inputs[1:]
@@ -72,6 +85,41 @@ def _clamp_branch_reads(block: Block, ranges: Ranges, n: int) -> None:
                 else:
                     ops.append(inner)
             blk.ops = ops
+
+
+def _read_key(op: Op, mapping: dict[int, Value]) -> tuple:
+    """What a dynamic_slice reads: its array and starts (values by id, scalar
+    constants by value, through `mapping`) and its sizes."""
+    def key(v: Value):
+        v = mapping.get(v.id, v)
+        return ("const", v.const.item()) if v.is_const and v.ndim == 0 else v.id
+    return (key(op.inputs[0]), *map(key, op.inputs[1:]), tuple(op.attrs["sizes"]))
+
+
+def _reuse_reads(branch: Block, seen: dict, unsafe: Callable[[Op], bool]) -> None:
+    """`if last[v] >= start: start = last[v] + 1`: the branch reads the
+    element read before the cond (the same SSA array at the same starts,
+    whose read already raised if it was out of bounds; `seen`: read key ->
+    that element as a scalar), so it takes that scalar, and needs neither a
+    second read nor a clamp and check to be converted
+    (longest_distinct_window's scan: two checked reads of `last` a step,
+    one so). Only reads that would be clamped (`unsafe`), and only as the
+    scalar: a one-element array shared with a branch that stays a branch
+    would be a view kept alive across its write (bellman_ford's `dist[b] =
+    dist[a] + w[e]`: the whole array copied at each write)."""
+    reads = {op.out.id: op for op in branch.ops if op.prim.name == "dynamic_slice" and unsafe(op)}
+    mapping: dict[int, Value] = {}
+    for op in branch.ops:
+        d = reads.get(op.inputs[0].id) if op.prim.name == "reshape" and op.out.ndim == 0 else None
+        prev = seen.get(_read_key(d, mapping)) if d is not None else None
+        if prev is not None and prev.dtype == op.out.dtype:
+            mapping[op.out.id] = prev
+    if not mapping:
+        return
+    branch.ops = [op for op in branch.ops if not (len(op.outputs) == 1 and op.out.id in mapping)]
+    substitute(branch, mapping)
+    used = {v.id for v in used_values(branch.ops, branch.results)}
+    branch.ops = [op for op in branch.ops if id(op) not in {id(r) for r in reads.values()} or op.out.id in used]
 
 
 def _clamp(b, s: Value, dim: int) -> Value:

@@ -76,7 +76,36 @@ def _dyn_update_lower(em, op) -> None:
         idx = em.dynamic_index(x, starts, upd.shape[: len(starts)], drop=src is not None)
         out = em.writable_copy(s.out, x) if s is op else _follow(em, s, op, out)
         writes.append((idx, src if src is not None else upd))
+    if len(group) == 1 and _masked_store(em, op, out, *writes[0]):
+        return
     _store_rest(em, op, group, out, writes)
+
+
+def _masked_store(em, op, out: str, idx: list[str], upd) -> bool:
+    """A write whose update is select(c, new, the element stored) stores new
+    where c holds and nothing elsewhere (planning/fusion.py `_masked_update`):
+    `if c: out[at] = new`, a loop LLVM vectorizes with masked stores."""
+    from looptrace.codegen.planning.fusion import broadcast_index
+
+    from .emitter import _slice_part, _through_parts
+    from .nest import Fuser
+
+    masked = em.plan.masked_updates.get(id(op))
+    parts = [_slice_part(p) for p in idx]
+    if masked is None or id(op) in em.direct_writes or id(op) in em.plan.fill_boxes or id(op) in em.plan.fill_rest \
+            or upd.id not in em.plan.inlined or any(p is None for p in parts) or em._store_is_large(upd):
+        return False
+    new, conds, _ = masked
+    with em.loop_nest([em.size(upd, k) for k in range(upd.ndim)]) as at:
+        fz = Fuser(em)
+        tests = [fz.value_at(c, broadcast_index(c, upd, at)) for c, _ in conds]
+        tests = [t if holds else f"not {t}" for t, (_, holds) in zip(tests, conds)]
+        value = fz.value_at(new, broadcast_index(new, upd, at)) if new.ndim else \
+            (literal(new.const, new.dtype) if new.is_const else em.name(new))
+        em.line(f"if {' and '.join(f'({t})' for t in tests)}:")
+        with em.indented():
+            em.line(f"{out}[{', '.join(_through_parts(parts, at))}] = {value}")
+    return True
 
 
 def _store_rest(em, head, group: list, out: str, writes: list) -> None:

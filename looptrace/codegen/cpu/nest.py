@@ -31,7 +31,7 @@ from looptrace.codegen.planning.fusion import (
     unit_reindex,
 )
 from looptrace.codegen.planning.fold_window import exact_window, select_window, window
-from looptrace.codegen.planning.lazy_reads import unit_source
+from looptrace.codegen.planning.lazy_reads import elif_chain, unit_source
 from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
 from looptrace.ir.ranges import progression
@@ -692,10 +692,14 @@ def _emit_lazy_select(em: Emitter, op: Op) -> None:
     (planning/fusion.py `_lazy_selects`)."""
     cond, *operands = op.inputs
     out = em.name(op.out)
+    # an if/elif chain on a carry stays branches (planning/lazy_reads.py, templates.kept_branch)
+    kept = em.waits_on_carry(op) and elif_chain(em.plan.lazy[id(op)])
     for k, (v, chain) in enumerate(zip(operands, em.plan.lazy[id(op)])):
         v = unit_source(em.plan, v)  # a scalar the plan reads as (1, 1) (planning/lazy_reads.py)
         em.line(f"if {em.name(cond)}:" if k == 0 else "else:")
         with em.indented():
+            if kept and k == 0:
+                em.line("kept_branch()")
             for o in chain:
                 em.emit_op(o)
             same = v.const is None and v.dtype == op.out.dtype  # else both branches' types must agree

@@ -290,7 +290,7 @@ def _emit_for(em: Emitter, op: Op) -> None:
     for line in guard[1] if guard is not None else ():
         em.line(line)
     head = for_header(em, op)
-    adjust = (lambda plan: lazy_reads(body, plan, lambda o: safe_element_read(em, plan, o))) if n_carry else None
+    adjust = serial_branches(em, body) if n_carry else None
     with em.indented(), em.serial(n_carry > 0, body, body.args[1:n_carry + 1]):
         for line in head:
             em.line(line)
@@ -298,6 +298,14 @@ def _emit_for(em: Emitter, op: Op) -> None:
     _bind_outputs(em, op.outputs[:n_carry], carries)
     for y in stacked:
         em.define(y, owned=y.id not in direct)  # (a y stored in its buffer has no variable)
+
+
+def serial_branches(em: Emitter, body: Block):
+    """The plan adjustment of a serial loop's body: its scalar selects that
+    read an element on one arm, or that head an if/elif chain on a carry
+    (`Emitter.waits_on_carry`), computed as branches with each arm's own ops
+    on its branch (planning/lazy_reads.py; emitted by nest.py)."""
+    return lambda plan: lazy_reads(body, plan, lambda o: safe_element_read(em, plan, o), em.waits_on_carry)
 
 
 def safe_element_read(em: Emitter, plan, op: Op) -> bool:
@@ -393,7 +401,8 @@ def emit_while(em: Emitter, op: Op) -> None:
         em.emit_block(cond, finish=lambda: em.line(f"if not {em.name(cond.results[0])}:"))
         with em.indented():
             em.line("break")
-        em.emit_block(body, owned, finish=lambda: _assign_carries(em, body.args, body.results))
+        em.emit_block(body, owned, finish=lambda: _assign_carries(em, body.args, body.results),
+                      adjust=serial_branches(em, body))
     _bind_outputs(em, op.outputs, body.args)
 
 

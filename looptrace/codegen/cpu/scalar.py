@@ -101,7 +101,9 @@ def latency_call(op, args: list[str], waits_on_carry: bool = False) -> str | Non
     `best` carried) ran 3.5 ns a step with selects, 0.5 with branches
     (numba.njit of the plain loop: 0.36). Other selects stay selects: a
     branch on random data mispredicts (histogram2d_loop's bin tests, 1.43 ->
-    2.44 ms as branches)."""
+    2.44 ms as branches). LLVM may still fold a small one into a select, as
+    it does numba.njit's `if` of the plain loop; an if/elif chain on a carry
+    is kept as branches (nest.py `_emit_lazy_select`)."""
     if op.prim.name == "select":
         return f"({args[1]} if {args[0]} else {args[2]})" if waits_on_carry else None
     if op.prim.name not in LIBM_FOR_LATENCY or op.inputs[0].dtype != np.float64 or op.out.dtype != np.float64:

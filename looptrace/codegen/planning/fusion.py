@@ -86,6 +86,10 @@ class BlockPlan:
     # block order: computed only on the branch taken (`_lazy_selects`)
     lazy: dict[int, tuple] = field(default_factory=dict)
     everywhere: dict[int, Op] = field(default_factory=dict)  # value id -> op, over the whole program
+    # id(update) -> (new, [(condition, holds)], views of the target it reads): its update is
+    # select(c, new, the element stored) (or a chain of them): it stores new where every
+    # condition is as given (`_masked_update`)
+    masked_updates: dict[int, tuple] = field(default_factory=dict)
 
     def fusible(self, op: Op) -> bool:
         """Is op computed element by element inside a loop nest in this plan?"""
@@ -166,6 +170,7 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
             read = sort_positions(op, uses)
             if read is not None:
                 plan.sort_positions[id(op)] = read
+    _masked_in_place(block, plan, uses, index)
     _skip_views(block, plan, uses, slices, unit_reshapes)
     if gathers:
         _group_scatters(block, plan)
@@ -1142,26 +1147,176 @@ def constant_fill(producers: dict[int, Op], v: Value) -> Value | None:
     return None
 
 
-def _reads_root_of(plan: BlockPlan, v: Value, x: Value, write: Op | None = None) -> bool:
+def _reads_root_of(plan: BlockPlan, v: Value, x: Value, write: Op | None = None,
+                   element_of: Value | None = None, views: list | None = None) -> bool:
     """Would computing v in place read memory of x (directly or through a
     view)? A scatter that updates x in place must not read x while it writes.
     With `write` (an update_slice), a static slice of x itself that lies
-    away from the written box is no conflict."""
+    away from the written box is no conflict; with `element_of` (the update
+    the write stores, v read at its elements), neither is a slice read
+    element for element that meets the box only at the element stored
+    there (`_same_element_read`, its views added to `views`), and a
+    unit-axes reshape of a value computed in the nest is seen through."""
     target = _root(plan, x)
-    stack, seen = [v], set()
+    start = element_of is not None and unit_axes_only(v.shape, element_of.shape)
+    stack, seen = [(v, start)], set()
     while stack:
-        u = stack.pop()
-        if u.id in seen or u.is_const or u.ndim == 0 or constant_fill(plan.everywhere or plan.producer, u) is not None:
+        u, aligned = stack.pop()
+        if (u.id, aligned) in seen or u.is_const or u.ndim == 0 \
+                or constant_fill(plan.everywhere or plan.producer, u) is not None:
             continue  # (a constant fill is read as its constant, never from memory)
-        seen.add(u.id)
+        seen.add((u.id, aligned))
         op = plan.producer.get(u.id)
         if u is v or u.id in plan.inlined or op is not None and id(op) in plan.joins:
             if op is None:
                 return True  # an argument of the block: read as it is
-            stack.extend(op.inputs)
-        elif _root(plan, u) == target and not _disjoint_read(plan, u, x, write):
+            pointwise = aligned and (op.prim.elementwise or op.prim.name == "broadcast_to") and id(op) not in plan.joins
+            stack.extend((w, pointwise and _same_positions(w.shape, op.out.shape)) for w in op.inputs)
+        elif element_of is not None and _computed_reshape(plan, op):
+            stack.append((op.inputs[0], aligned and unit_axes_only(op.inputs[0].shape, u.shape)))
+        elif _root(plan, u) == target and not _disjoint_read(plan, u, x, write) \
+                and not (aligned and _same_element_read(plan, u, element_of, x, write, views=views)):
             return True
     return False
+
+
+def _same_positions(shape: tuple, out_shape: tuple) -> bool:
+    """Is an operand of this shape read, inside a nest over out_shape, at the
+    element the nest is at (NumPy broadcasting that adds only leading unit axes)?"""
+    lead = len(out_shape) - len(shape)
+    return lead >= 0 and all(d == 1 for d in out_shape[:lead]) and tuple(shape) == tuple(out_shape[lead:])
+
+
+def _computed_reshape(plan: BlockPlan, op: Op | None) -> bool:
+    """Is op a reshape of a value computed in the nest that reads it (read through, never made)?"""
+    return op is not None and is_reshape_like(op) and op.inputs[0].id in plan.inlined
+
+
+def _same_element_read(plan: BlockPlan, u: Value, v: Value | None, x: Value, write: Op | None,
+                       exact: bool = False, views: list | None = None) -> bool:
+    """Is u, read at each element of the update v (same shape, element for
+    element), a slice of x through unit-axes reshapes that shares with the
+    box `write` writes only the element written at that same position? Each
+    element is read before it is stored, and no other element's store
+    reaches it: `r[i, :] = where(r[k, :], True, r[i, :])` in place (the row
+    k may be the row i). The axes the box spans must be the slice's, at the
+    same starts; on the others both are one long (`exact`: at the same
+    starts too, so u is the very element stored). The views from u down to
+    the slice go to `views`."""
+    if write is None or v is None or not unit_axes_only(u.shape, v.shape):
+        return False
+    chain, read = [u.id], plan.producer.get(u.id)
+    while read is not None and is_reshape_like(read) and unit_axes_only(read.inputs[0].shape, read.out.shape):
+        read = plan.producer.get(read.inputs[0].id)
+        chain.append(read.out.id if read is not None else -1)
+    box, region = _written_region(write), _read_region(read, x)
+    if box is None or region is None or len(box) != len(region):
+        return False
+    for (ws, wn), (rs, rn) in zip(box, region):
+        if wn != rn or ((wn != 1 or exact) and not _same_start(ws, rs)):
+            return False
+    if views is not None:
+        views.extend(chain)
+    return True
+
+
+def _masked_update(plan: BlockPlan, v: Value, write: Op) -> bool:
+    """Is the update v `select(c, new, old)` (or `select(c, old, new)`, or a
+    chain of them), where old is the very element of the target stored at
+    each position? Storing old changes nothing, so the write stores new
+    where the conditions hold and nothing elsewhere (`masked_updates`), in
+    place: new and the conditions may read the target only element for
+    element (`_same_element_read`). A full store of the select reads and
+    writes one row of the target in one loop, which LLVM leaves scalar
+    (it cannot prove the rows apart); the masked store vectorizes
+    (transitive closure's `if r[k, j]: r[i, j] = True`, 250 x 250: 7 ms
+    in place, 2.7 ms through a temporary row, 0.27 ms masked)."""
+    x, conds, new, views = write.inputs[0], [], v, []
+    while True:
+        sel = plan.producer.get(new.id)
+        if new is not v and _computed_reshape(plan, sel) and unit_axes_only(sel.inputs[0].shape, new.shape):
+            new = sel.inputs[0]  # a unit-axes reshape of a select computed in the nest
+            continue
+        if sel is None or sel.prim.name != "select" or not (new is v or new.id in plan.inlined):
+            break
+        c, a, b = sel.inputs
+        if _same_positions(b.shape, sel.out.shape) and _is_old(plan, b, v, x, write, views):
+            conds.append((c, True))
+            new = a
+        elif _same_positions(a.shape, sel.out.shape) and _is_old(plan, a, v, x, write, views):
+            conds.append((c, False))
+            new = b
+        else:
+            break
+    if not conds or any(_reads_target(plan, u, v, x, write, views) for u in (new, *(c for c, _ in conds))):
+        return False
+    plan.masked_updates[id(write)] = (new, conds, views)
+    return True
+
+
+def _reads_target(plan: BlockPlan, u: Value, v: Value, x: Value, write: Op, views: list) -> bool:
+    """Does u, read (or computed, where inlined) at each element of the update v,
+    read memory of x other than element for element (`_same_element_read`)?"""
+    if u.id in plan.inlined or _computed_reshape(plan, plan.producer.get(u.id)):
+        return _reads_root_of(plan, u, x, write, element_of=v, views=views)
+    if u.is_const or u.ndim == 0 or constant_fill(plan.everywhere or plan.producer, u) is not None:
+        return False
+    return _root(plan, u) == _root(plan, x) and not _same_element_read(plan, u, v, x, write, views=views)
+
+
+def _is_old(plan: BlockPlan, u: Value, v: Value, x: Value, write: Op, views: list) -> bool:
+    """Is u (not computed in the nest) the element of x that `write` stores at each position?"""
+    return u.id not in plan.inlined and _same_element_read(plan, u, v, x, write, exact=True, views=views)
+
+
+def _masked_in_place(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], index: dict) -> None:
+    """A masked update reads views of its target where it stores: they do not
+    keep it from writing the target in place (`disjoint_views`) unless one is
+    read after the write, which must see the old elements (then the target
+    is copied, and the store writes the copy)."""
+    for op in block.ops:
+        masked = plan.masked_updates.get(id(op))
+        if masked is None:
+            continue
+        at = plan.position.get(id(op), index[id(op)])
+        later = any(u.op is None or plan.position.get(id(u.op), index[id(u.op)]) > at
+                    for vid in masked[2] for u in uses.get(vid, []))
+        if not later:
+            plan.disjoint_views.setdefault(id(op), set()).update(masked[2])
+
+
+def _written_region(write: Op) -> list[tuple] | None:
+    """(start, size) per axis of the box an update writes; a start is an int or a Value."""
+    if write.prim.name == "dynamic_update_slice":
+        x, upd, starts = write.inputs[0], write.inputs[1], write.inputs[2:]
+        if any(isinstance(d, Dim) for d in (*upd.shape, *x.shape)):
+            return None
+        return [(starts[a] if a < len(starts) else 0, upd.shape[a]) for a in range(x.ndim)]
+    box = _written_box(write)
+    return None if box is None else [(lo, hi - lo) for lo, hi in box]
+
+
+def _read_region(read: Op | None, x: Value) -> list[tuple] | None:
+    """(start, size) per axis of x that a dynamic_slice or a static unit-step slice of x reads."""
+    if read is None or read.inputs[0] is not x or any(isinstance(d, Dim) for d in (*x.shape, *read.out.shape)):
+        return None
+    if read.prim.name == "dynamic_slice":
+        starts, sizes = read.inputs[1:], read.attrs["sizes"]
+        return [(starts[a], sizes[a]) if a < len(sizes) else (0, x.shape[a]) for a in range(x.ndim)]
+    if read.prim.name == "slice":
+        r = read.attrs
+        if any(st != 1 for st in r["steps"]) or any(e < 0 for e in (*r["starts"], *r["stops"])):
+            return None
+        return [(lo, hi - lo) for lo, hi in zip(r["starts"], r["stops"])]
+    return None
+
+
+def _same_start(a, b) -> bool:
+    """Are two starts (ints or scalar Values) the same number?"""
+    a, b = (int(s.const) if isinstance(s, Value) and s.is_const else s for s in (a, b))
+    if isinstance(a, Value) or isinstance(b, Value):
+        return a is b or isinstance(a, Value) and isinstance(b, Value) and a.id == b.id
+    return a == b
 
 
 def _disjoint_read(plan: BlockPlan, u: Value, x: Value, write: Op | None) -> bool:
@@ -1209,7 +1364,9 @@ def _fits(plan: BlockPlan, v: Value, consumer: Op) -> bool:
         # the update, computed in the store's loop: it may read the target only
         # through static slices away from the part written (z[..., 2] from z[..., 0])
         update = plan.update_from.get(id(consumer), consumer.inputs[1])
-        return update is v and v.ndim > 0 and not _reads_root_of(plan, v, consumer.inputs[0], consumer)
+        if update is not v or v.ndim == 0:
+            return False
+        return not _reads_root_of(plan, v, consumer.inputs[0], consumer) or _masked_update(plan, v, consumer)
     if not plan.fusible(consumer):
         return False
     if consumer.prim.name == "gather":  # its index, at the index's own positions; never the array read
@@ -1243,7 +1400,7 @@ def _plan_peepholes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -
         if d is None or d.prim.name != "dynamic_slice" or only_consumer(uses, x) is not op:
             continue
         want, _ = unit_dropped(x.shape, len(d.inputs) - 1, d.attrs["sizes"])
-        if tuple(op.out.shape) == want:
+        if tuple(op.out.shape) == want and not _element_only(op.out, uses):
             plan.slice_into[id(op)] = d
             plan.skip.add(id(d))
     _fold_reshape_chains(block, plan, uses)
@@ -1263,7 +1420,7 @@ def _element_reads(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) ->
         if op.prim.name != "dynamic_slice" or id(op) in plan.skip:
             continue
         v, x = op.out, op.inputs[0]
-        if len(op.inputs) - 1 != x.ndim or not v.shape or any(isinstance(d, Dim) or d != 1 for d in v.shape):
+        if len(op.inputs) - 1 > x.ndim or not v.shape or any(isinstance(d, Dim) or d != 1 for d in v.shape):
             continue
         us = uses.get(v.id, [])
         if us and all(u.op is not None and not u.nested and _takes_element(u.op, v) for u in us):
@@ -1275,6 +1432,15 @@ def _element_reads(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) ->
                         r.op is not None and not r.nested and _takes_element(r.op, w) and not is_reshape_like(r.op)
                         for r in ws):
                     plan.element_reads.add(id(u.op))
+
+
+def _element_only(w: Value, uses: dict[int, list[Use]]) -> bool:
+    """Is w one element that every reader takes only as that element (its
+    dynamic_slice is then read as a scalar, `_element_reads`, not as a view
+    made each step: `last[v] = i` in a scan, i read from a stacked index)?"""
+    ws = uses.get(w.id)
+    return bool(ws) and w.ndim > 0 and all(d == 1 for d in w.shape) and all(
+        r.op is not None and not r.nested and _takes_element(r.op, w) and not is_reshape_like(r.op) for r in ws)
 
 
 def _takes_element(op: Op, v: Value) -> bool:
