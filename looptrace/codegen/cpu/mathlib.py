@@ -1,4 +1,4 @@
-"""Branch-free exp, expm1, tanh, log, log1p, hypot and atan2 that LLVM can vectorize.
+"""Branch-free exp, expm1, tanh, log, log1p, hypot, atan2, pow, asin and acos that LLVM can vectorize.
 
 Numba lowers `np.exp`, `np.tanh`, `np.log`, ... to libm calls, and LLVM
 cannot vectorize a loop around a libm call (pip's llvmlite has no SVML), so a
@@ -54,10 +54,32 @@ ulp from it), asserted by tests/codegen/test_mathlib.py:
   in u*u for atan(u), then a multiple of pi/4 (split in two doubles) plus or
   minus it; C99's signed zeros, infinities and NaNs exactly.
 
+- `pow_f64`: <= 1 ulp from NumPy's and from glibc's (correctly rounded) pow,
+  measured over 2M-point grids each (tests/codegen/test_mathlib_pow.py;
+  0.2% of results one ulp from glibc's): exp(y*log|x|) with log in double-
+  double (~2**-68; table-free: s = (m - c)/(m + c), c = 1 or 1.5, atanh's
+  series with its first two terms in double-double, exact products by
+  `_mul_err`: an FMA, or Dekker's split without FMA) and exp taking the
+  product's low part (the reduced argument's rounding kept, 1 + r + r*r/2
+  summed in double-double): before its last rounding within ~2**-56 of
+  x**y. C99's special values (pow(x, 0) = pow(1, y) = 1, NaN for x < 0 and a
+  non-integer y, the sign for an odd integer y, zeros, infinities, overflow,
+  gradual underflow) selected around it. `pow_f32`: float64 inside (log_f64,
+  exp to 2**-32), one rounding: <= 1 ulp of the float64 result rounded.
+- `asin_f64`, `acos_f64`: <= 1 ulp from NumPy's and glibc's (correctly
+  rounded at pi/3 where NumPy's SVML is not): fdlibm's rational for
+  asin(t) = t + t*R(t*t) on |t| <= 1/2; past 1/2 asin(|x|) = pi/2 -
+  2*asin(sqrt((1 - |x|)/2)) with the square root's rounding (an exact
+  remainder) carried; the constant plus the leading term summed exactly
+  (Fast2Sum), one final rounding. acos likewise (pi/2 - asin(x), 2*asin(s),
+  pi - 2*asin(s)). `asin_f32`, `acos_f32`: the float64 ones rounded once;
+  equal to NumPy's float64 result rounded for every float32 input (checked
+  exhaustively; NumPy's own float32 loops are up to 3 ulp from it).
+
 The CPU backend lowers np.exp/expm1/tanh/log/log1p of float32/float64 (and
 np.abs of complex64/complex128 and np.hypot of float64, to cabs; np.arctan2
-of float64, to atan2_f64) to
-these (ops/elementwise.py, `_CPU_MATHLIB`); LOOPTRACE_LIBM=1 in the
+of float64, to atan2_f64; np.arcsin/arccos and np.power, to asin/acos/pow)
+to these (codegen/cpu/scalar.py `_mathlib_call`); LOOPTRACE_LIBM=1 in the
 environment when a kernel is generated restores the np.<name> (libm) calls.
 
 Special values: exp(nan) = nan, exp(inf) = inf, exp(-inf) = 0; tanh(nan) =
@@ -65,7 +87,10 @@ nan, tanh(+-inf) = +-1.
 
 Invariant: every function is `@njit(cache=True, error_model="numpy")`, tanh's
 and expm1's with inline="always" (`_JIT_INLINE`; the two private intrinsics
-`_bits`/`_from_bits` are LLVM bitcasts), uses no global state and calls no libm function; its
+`_bits`/`_from_bits` are LLVM bitcasts); pow's, asin's and acos's are plain
+calls that mark themselves `alwaysinline` for LLVM (`_inline_into_callers`):
+compiled once (disk cache), inlined and vectorized into each kernel loop,
+uses no global state and calls no libm function; its
 value depends only on its argument (no fastmath, no FMA contraction by LLVM;
 the explicit fused multiply-adds of `_muladd` round once in scalar and SIMD
 code alike), so the result is the same whether or not LLVM vectorizes the
@@ -85,7 +110,8 @@ from numba.core import types
 from numba.extending import intrinsic
 
 __all__ = ["pick", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64", "log1p_f32", "log1p_f64", "log_f32",
-           "log_f64", "tanh_f32", "tanh_f64", "atan2_f64"]
+           "log_f64", "tanh_f32", "tanh_f64", "atan2_f64", "atan2_f32", "sin_f32", "cos_f32", "powc_f32",
+           "pow_f64", "pow_f32", "asin_f64", "asin_f32", "acos_f64", "acos_f32"]
 
 _JIT = dict(cache=True, error_model="numpy")
 # tanh's and expm1's functions are inlined into the kernel by Numba: as calls
@@ -231,6 +257,21 @@ def no_gathers(typingctx):
         features = getattr(codegen_, "_tm_features", None) or llvm_binding.get_host_cpu_features().flatten()
         set.add(builder.function.attributes,
                 f'"target-features"="{features},+prefer-no-gather,+prefer-no-scatter"')
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+# --- long functions LLVM inlines all the same ---
+@intrinsic
+def _inline_into_callers(typingctx):
+    """No code: gives the function it is called in LLVM's `alwaysinline`, so that
+    a kernel's loop that calls it inlines it (and can vectorize) however long it
+    is, while Numba compiles it once, from the disk cache, and not at every call
+    site as with inline="always" (pow_f64: cold kernel compile 14 -> ~3 s)."""
+
+    def codegen(context, builder, signature, args):
+        builder.function.attributes.add("alwaysinline")
         return context.get_dummy_value()
 
     return types.none(), codegen
@@ -648,9 +689,6 @@ def _harden_helpers() -> None:
     harden_module(sys.modules[__name__])
 
 
-_harden_helpers()
-
-
 # --- atan2 ------------------------------------------------------------------------------------------
 # atan(u) = u + u*z*P(z), z = u*u, for |u| <= 1/2 (z <= 1/4): P's coefficients are the
 # Taylor series' (-1)**k / (2k + 1), k = 1..27, whose first left-out term is below 1e-18
@@ -704,7 +742,7 @@ def _atan_tail(u, z, p):
     return u + u * (z * p)
 
 
-@numba.njit(**_JIT_INLINE)
+@numba.njit(**_JIT)
 def atan2_f64(y, x):
     """np.arctan2(y, x) for float64, branch-free (a loop of it vectorizes;
     Numba's np.arctan2 is a libm call per element: 10^6 elements 16.5 ms
@@ -714,6 +752,7 @@ def atan2_f64(y, x):
     pi/4 and s = +-1 chosen by which of |x|, |y| is larger and by x's sign
     bit; then y's sign. C99's special values: atan2(+-0, -0) = +-pi,
     atan2(+-inf, +-inf) = +-pi/4 or +-3pi/4, a NaN gives NaN."""
+    _inline_into_callers()
     x = np.float64(x)
     y = np.float64(y)
     return _atan2_angle(y, x, _atan_small(_atan2_arg(y, x)))
@@ -766,11 +805,12 @@ def _atan2_angle(y, x, r):
     return np.nan if (x != x or y != y) else r
 
 
-@numba.njit(**_JIT_INLINE)
+@numba.njit(**_JIT)
 def atan2_f32(y, x):
     """np.arctan2(y, x) for float32: atan2_f64's reduction and assembly in
     float64, with a series half as long (float32 needs 2**-30, not 2**-57),
     one final rounding."""
+    _inline_into_callers()
     yd = np.float64(y)
     xd = np.float64(x)
     return np.float32(_atan2_angle(yd, xd, _atan_f32_small(_atan2_arg(yd, xd))))
@@ -924,3 +964,281 @@ def powc_f32(x, y):
     xd = np.float64(x)
     v = _exp_f64_lowprec_inline(np.float64(y) * _log_f64_inline(abs(xd)))
     return np.float32(np.nan if (xd < 0.0 and xd > -np.inf) else v)
+
+
+
+# --- exact products (double-double arithmetic) ------------------------------------------------------
+_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's splitting constant
+
+
+@numba.njit(**_JIT_INLINE)
+def _mul_err_dekker(a, b, p):
+    """a*b - p exactly, p = fl(a*b), without FMA: Dekker's product of halves
+    (|a|, |b| < 2**995)."""
+    t = _SPLIT * a
+    ah = t - (t - a)
+    al = a - ah
+    t = _SPLIT * b
+    bh = t - (t - b)
+    bl = b - bh
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+if _HOST_FMA:
+    @numba.njit(**_JIT_INLINE)
+    def _mul_err(a, b, p):
+        """a*b - p exactly, for p = fl(a*b): one fused multiply-add."""
+        return _muladd(a, b, -p)
+else:
+    _mul_err = _mul_err_dekker
+
+
+# --- x ** y of float64 ------------------------------------------------------------------------------
+# log(x) in double-double: x = 2**k * m, m in [sqrt(3)/2, sqrt(3)), c = 1 or 1.5 (m's side of
+# sqrt(3/2)), s = (m - c)/(m + c) as a double-double (|s| <= 0.101), log(m/c) = 2 atanh(s) =
+# 2s + 2s**3/3 + s**5 * Q(s*s), the first two terms in double-double and Q (Taylor, to s**21)
+# in double; plus k*ln2 + log(c) in double-double. Relative error ~2**-68. No table: a loop of
+# it needs no gathers.
+_SQRT3 = 1.7320508075688772
+_SQRT3_2 = 1.224744871391589
+_LOG1_5_HI, _LOG1_5_LO = 0.4054651081081644, -2.8811380259626426e-18
+_C3_HI, _C3_LO = 0.6666666666666666, 3.700743415417188e-17  # 2/3
+
+
+@numba.njit(**_JIT_INLINE)
+def _two_sum(a, b):
+    """(s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+@numba.njit(**_JIT_INLINE)
+def _log_dd(ax):
+    """(hi, lo) with hi + lo = log(ax) to ~2**-68 relative, for 0 < ax < inf."""
+    sub = ax < _MIN_NORMAL
+    bits = _bits(ax * _TWO54 if sub else ax)
+    k = (bits >> 52) - (1023 + 54 if sub else 1023)
+    m = _from_bits((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
+    top = m >= _SQRT3
+    m = m * 0.5 if top else m
+    k = k + 1 if top else k
+    mid = m >= _SQRT3_2
+    c = 1.5 if mid else 1.0
+    u = m - c  # exact (Sterbenz)
+    dh = m + c
+    dl = m - (dh - c)  # exact: c's exponent is at least m's
+    inv = 1.0 / dh
+    sh = u * inv
+    p = sh * dh
+    sl = (((u - p) - _mul_err(sh, dh, p)) - sh * dl) * inv  # s = sh + sl
+    zh = sh * sh
+    zl = _mul_err(sh, sh, zh) + 2.0 * sh * sl  # s**2 = zh + zl
+    s3h = zh * sh
+    s3l = _mul_err(zh, sh, s3h) + (zh * sl + zl * sh)  # s**3 = s3h + s3l
+    q = 2.0 / 21.0
+    q = q * zh + 2.0 / 19.0
+    q = q * zh + 2.0 / 17.0
+    q = q * zh + 2.0 / 15.0
+    q = q * zh + 2.0 / 13.0
+    q = q * zh + 2.0 / 11.0
+    q = q * zh + 2.0 / 9.0
+    q = q * zh + 2.0 / 7.0
+    q = q * zh + 2.0 / 5.0
+    t3h = _C3_HI * s3h
+    t3l = _mul_err(_C3_HI, s3h, t3h) + (_C3_HI * s3l + _C3_LO * s3h)
+    ah = 2.0 * sh
+    bh = ah + t3h
+    bl = ((ah - bh) + t3h) + ((2.0 * sl + t3l) + s3h * (zh * q))  # Fast2Sum: |2s| > |t3|
+    dk = _from_bits(k + _MAGIC_BITS) - _ROUND_MAGIC  # float64(k) without cvtqq2pd
+    h1, e1 = _two_sum(dk * _LN2_HI, _LOG1_5_HI if mid else 0.0)  # k*_LN2_HI is exact
+    h2, e2 = _two_sum(h1, bh)
+    lo = (e1 + e2) + ((dk * _LN2_LO + (_LOG1_5_LO if mid else 0.0)) + bl)
+    hi = h2 + lo
+    return hi, lo - (hi - h2)  # normalized (Fast2Sum): |lo| <= ulp(hi)/2
+
+
+@numba.njit(**_JIT_INLINE)
+def _exp_dd(th, tl):
+    """e**(th + tl) for |tl| <= ~ulp(th), before its final rounding within ~2**-58 relative:
+    exp's reduction with the rounding of r kept (r + rl), e**r = 1 + r + r*r/2 + r**3 * P(r)
+    summed in double-double, times (1 + rl), then scaled by 2**k (overflow to inf, gradual
+    underflow)."""
+    x = _clamp_exp_arg(th)
+    tl = tl if x == th else 0.0  # clamped (overflow, underflow) or NaN
+    t = x * _LOG2E + _ROUND_MAGIC
+    kf = t - _ROUND_MAGIC
+    k = _bits(t) - _MAGIC_BITS
+    r1 = x - kf * _LN2_HI  # exact
+    r, rl = _two_sum(r1, -(kf * _LN2_LO))
+    rl = rl + tl
+    r2h = r * r
+    r2l = _mul_err(r, r, r2h)
+    p = 1.0 / 87178291200.0
+    p = _muladd(p, r, 1.0 / 6227020800.0)
+    p = _muladd(p, r, 1.0 / 479001600.0)
+    p = _muladd(p, r, 1.0 / 39916800.0)
+    p = _muladd(p, r, 1.0 / 3628800.0)
+    p = _muladd(p, r, 1.0 / 362880.0)
+    p = _muladd(p, r, 1.0 / 40320.0)
+    p = _muladd(p, r, 1.0 / 5040.0)
+    p = _muladd(p, r, 1.0 / 720.0)
+    p = _muladd(p, r, 1.0 / 120.0)
+    p = _muladd(p, r, 1.0 / 24.0)
+    p = _muladd(p, r, 1.0 / 6.0)
+    h = 1.0 + r
+    e1 = r - (h - 1.0)  # Fast2Sum: |r| < 1
+    hh = 0.5 * r2h
+    h2 = h + hh
+    e2 = hh - (h2 - h)  # Fast2Sum: h > 0.7 > hh
+    c3 = r2h * r * p
+    lo = (e1 + e2) + (0.5 * r2l + (c3 + rl * (h2 + c3)))  # e**(r + rl) = e**r * (1 + rl)
+    return _scale(h2 + lo, k)
+
+
+@numba.njit(**_JIT_INLINE)
+def _pow_args(x, y):
+    """The arguments _pow_result's core is computed on: |x| and y, or 1 and
+    0 where one of them is 0, inf or NaN (those results are selected)."""
+    ax = abs(x)
+    regular = ax > 0.0 and ax < np.inf and abs(y) < np.inf
+    return (ax if regular else 1.0), (y if regular else 0.0)
+
+
+@numba.njit(**_JIT_INLINE)
+def _pow_result(x, y, v):
+    """pow(x, y) from v = |x| ** y computed for finite nonzero x and finite
+    y: C99's (and NumPy's) special values chosen around it, branch-free."""
+    ax = abs(x)
+    y_int = np.floor(y) == y  # +-inf count as even integers, as in C99
+    half = y * 0.5
+    y_odd = y_int and np.floor(half) != half
+    v = (np.inf if y < 0.0 else 0.0) if ax == 0.0 else v
+    v = (0.0 if y < 0.0 else np.inf) if ax == np.inf else v
+    v = (1.0 if ax == 1.0 else (np.inf if (ax < 1.0) == (y < 0.0) else 0.0)) if abs(y) == np.inf else v
+    v = -v if (y_odd and (_bits(x) & _SIGN_BIT) != 0) else v  # (-x)**odd: -(x**odd), -0 and -inf too
+    v = np.nan if (x < 0.0 and x > -np.inf and not y_int) else v
+    v = np.nan if (x != x or y != y) else v
+    return 1.0 if (y == 0.0 or x == 1.0) else v
+
+
+@numba.njit(**_JIT)
+def pow_f64(x, y):
+    """np.power(x, y) for float64: exp(y * log|x|) with the log in double-
+    double and the exp taking the product's low part, so that the result
+    before its last rounding is within ~2**-56 of x**y's (<= 1 ulp from the
+    correctly rounded result); C99's special values; no libm call (Numba's
+    np.power is a pow call per element, which no loop vectorizes)."""
+    _inline_into_callers()
+    x = np.float64(x)
+    y = np.float64(y)
+    cx, cy = _pow_args(x, y)
+    lh, ll = _log_dd(cx)
+    th = cy * lh
+    tl = _mul_err(cy, lh, th) + cy * ll
+    return _pow_result(x, y, _exp_dd(th, tl))
+
+
+@numba.njit(**_JIT)
+def pow_f32(x, y):
+    """np.power(x, y) for float32: exp(y * log|x|) in float64 (log_f64's
+    precision and exp to 2**-32: |y*log x| <= ~104 where the result is a
+    float32, so far below float32's ulp), one final rounding; C99's special
+    values as pow_f64."""
+    _inline_into_callers()
+    xd = np.float64(x)
+    yd = np.float64(y)
+    cx, cy = _pow_args(xd, yd)
+    v = _exp_f64_lowprec_inline(cy * _log_f64_inline(cx))
+    return np.float32(_pow_result(xd, yd, v))
+
+
+# --- arcsin and arccos ------------------------------------------------------------------------------
+# asin(t) = t + t*R(t*t) for |t| <= 1/2, R(z) = z*P(z)/Q(z) (fdlibm's rational, 2**-60 relative
+# on [0, 1/4]). Past 1/2: asin(|x|) = pi/2 - 2*asin(s), s = sqrt(z), z = (1 - |x|)/2 (exact), with
+# s's rounding s_lo = (z - s*s)/(2s) (an exact remainder) carried along. One R for both ranges:
+# z is selected first. The final sums are a constant plus a multiple of t (Fast2Sum, exact) plus
+# the small terms: one rounding.
+_PS0, _PS1, _PS2 = 1.66666666666666657415e-01, -3.25565818622400915405e-01, 2.01212532134862925881e-01
+_PS3, _PS4, _PS5 = -4.00555345006794114027e-02, 7.91534994289814532176e-04, 3.47933107596021167570e-05
+_QS1, _QS2 = -2.40339491173441421878e+00, 2.02094576023350569471e+00
+_QS3, _QS4 = -6.88283971605453293030e-01, 7.70381505559019352791e-02
+
+
+@numba.njit(**_JIT_INLINE)
+def _asin_parts(ax):
+    """(big, t, t2l, r) for 0 <= ax <= 1: asin(ax) = t + t*r (big false, t = ax)
+    or pi/2 - 2*(t + t*r) - t2l (big: t = sqrt((1 - ax)/2) rounded, t2l twice
+    its rounding error)."""
+    big = ax > 0.5
+    z = (1.0 - ax) * 0.5 if big else ax * ax
+    s = math.sqrt(z)
+    ss = s * s
+    t2l = ((z - ss) - _mul_err(s, s, ss)) / s  # 2*(sqrt(z) - s), to first order
+    t2l = t2l if (big and s > 0.0) else 0.0
+    p = _muladd(z, _PS5, _PS4)
+    p = _muladd(p, z, _PS3)
+    p = _muladd(p, z, _PS2)
+    p = _muladd(p, z, _PS1)
+    p = _muladd(p, z, _PS0)
+    q = _muladd(z, _QS4, _QS3)
+    q = _muladd(q, z, _QS2)
+    q = _muladd(q, z, _QS1)
+    q = _muladd(q, z, 1.0)
+    return big, (s if big else ax), t2l, (z * p) / q
+
+
+@numba.njit(**_JIT_INLINE)
+def _angle(ch, cl, a, lo):
+    """ch + a + (cl + lo) rounded once: ch + a by Fast2Sum (|ch| >= |a| or ch == 0)."""
+    h = ch + a
+    return h + ((a - (h - ch)) + (cl + lo))
+
+
+@numba.njit(**_JIT)
+def asin_f64(x):
+    """np.arcsin for float64, <= 1 ulp from the correctly rounded result
+    (vectorizable: Numba's is an asin call per element); asin(+-0) = +-0,
+    NaN outside [-1, 1]."""
+    _inline_into_callers()
+    x = np.float64(x)
+    ax = abs(x)
+    big, t, t2l, r = _asin_parts(ax)
+    a = -2.0 * t if big else t
+    v = _angle(_PI_2_HI if big else 0.0, _PI_2_LO if big else 0.0, a, a * r - t2l)
+    v = _copysign(v, x)
+    return v if ax <= 1.0 else np.nan
+
+
+@numba.njit(**_JIT)
+def acos_f64(x):
+    """np.arccos for float64, <= 1 ulp from the correctly rounded result
+    (vectorizable); acos(1) = +0, NaN outside [-1, 1]. |x| <= 1/2: pi/2 -
+    asin(x); x > 1/2: 2*asin(s); x < -1/2: pi - 2*asin(s)."""
+    _inline_into_callers()
+    x = np.float64(x)
+    ax = abs(x)
+    big, t, t2l, r = _asin_parts(ax)
+    neg = x < 0.0
+    a = (-2.0 * t if neg else 2.0 * t) if big else -x
+    ch = (_PI_HI if neg else 0.0) if big else _PI_2_HI
+    cl = (_PI_LO if neg else 0.0) if big else _PI_2_LO
+    v = _angle(ch, cl, a, a * r + (-t2l if neg else t2l))
+    return v if ax <= 1.0 else np.nan
+
+
+@numba.njit(**_JIT)
+def asin_f32(x):
+    """np.arcsin for float32: asin_f64, one final rounding."""
+    _inline_into_callers()
+    return np.float32(asin_f64(np.float64(x)))
+
+
+@numba.njit(**_JIT)
+def acos_f32(x):
+    """np.arccos for float32: acos_f64, one final rounding."""
+    _inline_into_callers()
+    return np.float32(acos_f64(np.float64(x)))
+
+
+_harden_helpers()

@@ -4,7 +4,7 @@ expression of one element from its inputs' element expressions.
 nest.py places the expression inside a loop nest and casts it to the op's
 dtype, so an expression only has to be right in value (Numba's own scalar
 promotion may differ from NumPy's; the cast restores the dtype). tanh, exp,
-expm1, log and log1p of float32/float64, and the absolute value of a complex, call mathlib.py (branch-free, no libm
+expm1, log, log1p, arcsin, arccos and power of float32/float64, and the absolute value of a complex, call mathlib.py (branch-free, no libm
 call, so LLVM vectorizes the loop around them; <= 2 ulp from NumPy);
 LOOPTRACE_LIBM=1, read when a kernel is generated, restores the np.<name>
 calls (libm).
@@ -39,7 +39,8 @@ INT_HELPERS = {"fmod": "fmod_int({0}, {1})", "left_shift": "shl({0}, {1}, {bits}
                "right_shift": "shr({0}, {1}, {bits})", "power": "ipow({0}, {1}, np.{dtype}(1))",
                "gcd": "gcd_int({0}, {1})", "lcm": "lcm_int({0}, {1})"}
 FLOAT_HELPERS = {"floor_divide": "floordiv_f({0}, {1})", "remainder": "remainder_f({0}, {1})", "sign": "sign_f({0})"}  # nprules.py
-MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "expm1": "expm1_f", "log": "log_f", "log1p": "log1p_f"}
+MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "expm1": "expm1_f", "log": "log_f", "log1p": "log1p_f",
+           "arcsin": "asin_f", "arccos": "acos_f"}  # 2M float64 arccos, one thread: 28 -> 1.3 ms
 
 
 def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
@@ -74,6 +75,26 @@ def _float32_call(name: str, args: list[str]) -> str | None:
         return f"powc_f32({args[0]}, {args[1]})" if ok else None
     form = FLOAT32_MATHLIB.get(name)
     return form.format(*args) if form else None
+
+
+def power_call(args: list[str], in_dtypes, out_dtype) -> str | None:
+    """np.power of a float32/float64 base and a float or integer exponent as
+    mathlib's pow_f64 / pow_f32 (vectorizable, <= 1 ulp; Numba's np.power is
+    a libm pow call per element): powc_f32 for a float32 result and a literal
+    exponent that is not an integer; None (np.power) for a literal 0.5
+    (NumPy's `x ** 0.5` is its sqrt: (-0.0) ** 0.5 is -0.0), where
+    small_power writes products (x ** 3, x ** 4), and with LOOPTRACE_LIBM=1."""
+    if os.environ.get("LOOPTRACE_LIBM", "") == "1":
+        return None
+    x, y, out = (np.dtype(d) for d in (*in_dtypes, out_dtype))
+    if x.kind != "f" or y.kind not in "fiu" or out not in (np.float32, np.float64):
+        return None
+    literal = _float_literal(args[1])
+    if literal == 0.5 or small_power(args, in_dtypes, out_dtype) is not None:
+        return None
+    if out == np.float32 and literal is not None and np.isfinite(literal) and literal != np.floor(literal):
+        return f"powc_f32({args[0]}, {args[1]})"
+    return f"pow_f{out.itemsize * 8}({args[0]}, {args[1]})"
 
 
 def _float_literal(text: str) -> float | None:
@@ -161,6 +182,8 @@ def element_expr(em, op, args: list[str]) -> str:
 
 def ufunc_expr(name: str):
     def expr(args: list[str], in_dtypes, out_dtype) -> str:
+        if name == "power" and (call := power_call(args, in_dtypes, out_dtype)) is not None:
+            return call
         call = _mathlib_call(name, args, in_dtypes)
         if call is not None:
             return call
