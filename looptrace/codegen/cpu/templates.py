@@ -48,6 +48,7 @@ from looptrace.codegen.cpu.lapack import det_small_batch, inv_small_batch, solve
 from looptrace.codegen.cpu.lapack import (eigh_batch, eigvalsh_batch, pinv_batch, qr_batch, slogdet_batch,
                                          svd_batch, svdvals_batch)
 from looptrace.codegen.cpu.selection import argselect_lane, argsort_range, argtopk_lane, select_lane, topk_lane
+from looptrace.codegen.cpu.extrema import max_lanes, min_lanes  # a long float max or min (extrema.py)
 from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_gamma, math_lgamma, trigamma
 
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
@@ -63,6 +64,7 @@ __all__ += ["blas_matrix", "unit_axes"]  # an operand as it is where its layout 
 __all__ += ["wide_vectors", "no_gathers"]  # codegen/cpu/mathlib.py: vector code in the function it is called in
 __all__ += ["atan2_f32", "cos_f32", "powc_f32", "sin_f32"]  # mathlib.py's float32 functions (scalar.py)
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
+__all__ += ["max_lanes", "min_lanes"]  # codegen/cpu/extrema.py
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
 __all__ += ["det_small_batch", "inv_small_batch", "solve_small_batch"]  # codegen/cpu/lapack.py
 __all__ += ["eigh_batch", "eigvalsh_batch", "pinv_batch", "qr_batch", "slogdet_batch", "svd_batch",
