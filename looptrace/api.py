@@ -674,7 +674,9 @@ def has_effects(compiled: Compiled, specs: list) -> bool:
     """Does the program write its arguments or arrays it reads from outside, or
     draw from a generator (effects a call makes once, as the plain function)?"""
     gs = getattr(compiled.traced, "guards", None)
-    return bool(compiled.traced.writebacks or any(s.kind == "rng" for s in specs) or gs is not None and gs.written)
+    legacy = gs is not None and any(imp.kind == "legacy" for imp in gs.implicit)  # draws from np.random.*
+    return bool(compiled.traced.writebacks or any(s.kind == "rng" for s in specs) or legacy
+                or gs is not None and gs.written)
 
 
 def _numba_python(fn: Any) -> Any:
@@ -1157,13 +1159,20 @@ _MAX_RETRACES = 4
 _FAST_ENTRIES = 256  # fast-path keys per function (ints by value): cleared when full
 
 
+_RANDOM_STATES = (np.random.Generator, np.random.RandomState)
+
+
 def transactional_run(run: Callable[[list], list], args: list) -> list:
     """Run a compiled program; if it raises, the generators among its
     arguments are put back as they were (arrays are written back only after a
-    successful run): a call that fails changes nothing the caller can see."""
-    gens = [a for a in args if isinstance(a, np.random.Generator)]
+    successful run): a call that fails changes nothing the caller can see.
+    A RandomState (NumPy's legacy random state, guards.py) runs as a copy of
+    its state, put back only after a successful run."""
+    gens = [a for a in args if isinstance(a, _RANDOM_STATES)]  # (one pass: most calls have none)
     if not gens:
         return run(args)
+    if any(isinstance(a, np.random.RandomState) for a in gens):
+        return _run_on_legacy_states(run, args)
     states = [g.bit_generator.state for g in gens]
     try:
         return run(args)
@@ -1171,6 +1180,17 @@ def transactional_run(run: Callable[[list], list], args: list) -> list:
         for g, s in zip(gens, states):
             g.bit_generator.state = s
         raise
+
+
+def _run_on_legacy_states(run: Callable[[list], list], args: list) -> list:
+    from looptrace.tracer.legacy_random import state_array, store_state
+
+    owners = {k: a for k, a in enumerate(args) if isinstance(a, np.random.RandomState)}
+    args = [state_array(a) if k in owners else a for k, a in enumerate(args)]
+    outs = transactional_run(run, args)
+    for k, rs in owners.items():
+        store_state(rs, args[k])
+    return outs
 
 
 def runtime_arg(spec: ArgSpec, v: Any, keep_device: bool = False) -> Any:

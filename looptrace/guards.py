@@ -13,6 +13,10 @@ each object found there becomes:
   from them) and in-place writes into it are written back as for arguments;
 - a `np.random.Generator` is an implicit generator argument: draws advance it
   exactly as the plain function's draws do;
+- NumPy's legacy global random state (`np.random.seed`, `random`, `normal`,
+  ...: the RandomState `np.random.mtrand._rand`), or a RandomState reached
+  from the function, is an implicit "legacy" argument: the call copies its
+  state in and, after a run that went through, back (api.transactional_run);
 - a Python value (number, string, tuple, the shape of a container, a function,
   any other object) gets a cheap guard: equality for data, identity for
   objects, a structural fingerprint for containers.
@@ -138,7 +142,8 @@ class Guard:
 
 @dataclass(frozen=True, eq=False)
 class Implicit:
-    """One implicit argument: an array ("array") or a generator ("rng")."""
+    """One implicit argument: an array ("array"), a generator ("rng") or a
+    RandomState over MT19937 ("legacy")."""
 
     source: Source
     kind: str
@@ -149,6 +154,9 @@ class Implicit:
         v = self.source.fetch(values)
         if self.kind == "rng":
             return v if isinstance(v, np.random.Generator) else _FAIL
+        if self.kind == "legacy":
+            ok = isinstance(v, np.random.RandomState) and type(v._bit_generator) is np.random.MT19937
+            return v if ok else _FAIL
         if type(v) is not np.ndarray or v.dtype != self.dtype or v.shape != self.shape:
             return _FAIL
         return v

@@ -357,7 +357,11 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
             # generator: the gradient of the state before the call, then the call itself,
             # which makes the effects once (and refuses aliased arguments), as the plain function
             before = _snapshot(values)
+            legacy = _legacy_random_states(dd._bound(values, lambda: (c, specs))[2])
+            states = [rs.get_state() for rs in legacy]
             dd.forward(values, wrt)
+            for rs, state in zip(legacy, states):  # the gradient draws what the call drew, and ends as it did
+                rs.set_state(state)
             values = before
         leaves, grads, program = dd.run(values, wrt, None, "value_and_grad")
         grads = regroup(grads)
@@ -409,6 +413,11 @@ def vjp(fn: Callable, *args, checkpoint: int | None = None, backend: str | None 
     return out, vjp_fn
 
 
+def _legacy_random_states(extra) -> list:
+    """The RandomStates among a program's implicit arguments (guards.py "legacy")."""
+    return [a for a in extra if isinstance(a, np.random.RandomState)]
+
+
 def _snapshot(values: list) -> list:
     """The arguments as they are now: arrays and generators copied (a call
     that writes into them, or an optimizer step between vjp and vjp_fn,
@@ -420,16 +429,20 @@ def _snapshot(values: list) -> list:
 def _vjp_of(d: _Differentiated, values: list):
     snapshot = _snapshot(values)
     wrt = specialize.differentiable(values)
+    c0, specs0, _ = d.compiled(snapshot, wrt, "vjp")
+    # NumPy's legacy random state as it is before the call: vjp_fn draws what the call drew
+    legacy = {id(rs): copy.deepcopy(rs) for rs in _legacy_random_states(d._bound(snapshot, lambda: (c0, specs0))[2])}
     out = d.forward(values, wrt)
     # what the function reads from outside its arguments, as it is now (bound once, copied)
-    c0, specs0, _ = d.compiled(snapshot, wrt, "vjp")
-    outside = [a.copy() if isinstance(a, np.ndarray) else a for a in d._bound(snapshot, lambda: (c0, specs0))[2]]
+    outside = [a.copy() if isinstance(a, np.ndarray) else legacy.get(id(a), a)
+               for a in d._bound(snapshot, lambda: (c0, specs0))[2]]
 
     def vjp_fn(cotangent):
         c, _, _ = d.compiled(snapshot, wrt, "vjp")
         leaves = _flatten_like(c.program.out_tree, cotangent)
         fresh = _snapshot(snapshot)
-        _, grads, _ = d.run(fresh, wrt, leaves, "vjp", outside=outside if c is c0 else None)
+        kept = [copy.deepcopy(a) if isinstance(a, np.random.RandomState) else a for a in outside]
+        _, grads, _ = d.run(fresh, wrt, leaves, "vjp", outside=kept if c is c0 else None)
         by_pos = dict(zip(wrt, grads))
         return tuple(by_pos.get(i) for i in range(len(values)))
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from looptrace.ir.core import RNG
 from looptrace.ir.primitive import NOT_DIFFERENTIABLE, Primitive, register
+from looptrace.ops.batching_helpers import NotBatchable
 
 
 def _draw_abstract(token, *, shape, dtype):
@@ -64,6 +65,73 @@ register(Primitive("random_permutation", "random", _permutation_abstract,
                    doc="rng.permutation(n)"))
 
 
+# --- NumPy's legacy global random state (np.random.seed, random, randn, randint, ...) ---
+# The state token's run-time value is a uint32 array of LEGACY_WORDS words: MT19937's key (624 words)
+# and position, then RandomState's gaussian cache (has_gauss, and gauss as the two words of a float64).
+# A call fills it from the RandomState and writes it back after a run that went through
+# (tracer/legacy_random.py); these NumPy implementations run NumPy's own RandomState on it.
+LEGACY_WORDS = 628
+
+
+def legacy_random_state(state: np.ndarray) -> np.random.RandomState:
+    """A RandomState holding the state array's state."""
+    rs = np.random.RandomState(np.random.MT19937(0))
+    rs.set_state(("MT19937", state[:624], int(state[624]), int(state[625]), float(state[626:628].view(np.float64)[0])))
+    return rs
+
+
+def store_legacy_state(rs: np.random.RandomState, state: np.ndarray) -> None:
+    _, key, pos, has_gauss, gauss = rs.get_state()
+    state[:624], state[624], state[625] = key, pos, has_gauss
+    state[626:628].view(np.float64)[0] = gauss
+
+
+def _legacy_impl(draw):
+    def impl(state, *args, **attrs):
+        rs = legacy_random_state(state)
+        out = draw(rs, *args, **attrs)
+        store_legacy_state(rs, state)
+        return (state,) if out is None else (state, np.asarray(out))
+
+    return impl
+
+
+def _legacy_abstract(dtype):
+    def abstract(token, *bounds, shape):
+        return [(RNG, ()), (np.dtype(dtype), tuple(shape))]
+
+    return abstract
+
+
+register(Primitive("legacy_uniform", "random", _legacy_abstract(np.float64),
+                   _legacy_impl(lambda rs, *, shape: rs.random_sample(shape)),
+                   multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
+                   doc="np.random.random_sample(shape) of the legacy state: MT19937's next_double"))
+register(Primitive("legacy_normal", "random", _legacy_abstract(np.float64),
+                   _legacy_impl(lambda rs, *, shape: rs.standard_normal(shape)),
+                   multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
+                   doc="np.random.standard_normal(shape): the polar method with its cached second value"))
+# low < high, int64 (checked by the tracer): masked rejection, 32-bit draws where the range fits
+register(Primitive("legacy_randint", "random", _legacy_abstract(np.int64),
+                   _legacy_impl(lambda rs, low, high, *, shape: rs.randint(int(low), int(high), shape, np.int64)),
+                   multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
+                   doc="np.random.randint(low, high, shape) of int64"))
+
+
+def _seed_abstract(token, seed):
+    return [(RNG, ())]
+
+
+def _seed(rs, seed):
+    rs.seed(int(seed))
+
+
+# seed in [0, 2**32) (checked by the tracer): MT19937's init_genrand, the gaussian cache cleared
+register(Primitive("legacy_seed", "random", _seed_abstract, _legacy_impl(_seed),
+                   multiple_results=True, effectful=True, vjp=NOT_DIFFERENTIABLE,
+                   doc="np.random.seed(seed) of an int seed"))
+
+
 # --- batching rules ---
 def _draw_batch(method_prim_name: str):
     """dims[0] == 0 means one draw per batch member: draw them all at once,
@@ -80,8 +148,16 @@ def _draw_batch(method_prim_name: str):
 def _attach_batching_rules() -> None:
     from looptrace.ir.primitive import PRIMITIVES
 
-    for name in ("random_normal", "random_uniform", "random_exponential", "random_integers"):
+    for name in ("random_normal", "random_uniform", "random_exponential", "random_integers",
+                 "legacy_uniform", "legacy_normal", "legacy_randint"):
         PRIMITIVES[name].batch = _draw_batch(name)
+    PRIMITIVES["legacy_seed"].batch = _seed_batch
+
+
+def _seed_batch(b, args, dims, **attrs):
+    """A seed per iteration with nothing drawn after it: the loop's last seed
+    decides the state, but the loop stays (seeding is cheap)."""
+    raise NotBatchable("np.random.seed in a loop stays in the loop")
 
 
 _attach_batching_rules()

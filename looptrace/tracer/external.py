@@ -6,7 +6,8 @@ globals (the converted function's globals are a `TracedGlobals` view of the
 module's dict), closure cells, attributes of and items in objects reached that
 way, and the items a Python loop takes from such a container. `read` returns
 what the traced code should see: an implicit-argument Tracer for an array, a
-traced generator for a `np.random.Generator`, the object itself otherwise;
+traced generator for a `np.random.Generator`, a traced RandomState for NumPy's
+legacy random state (tracer/legacy_random.py), the object itself otherwise;
 and it records the guard that keeps the compiled program honest.
 
 Invariant: an outside array is never baked into the program as a constant
@@ -61,7 +62,7 @@ class Externals:
             return self._subclass(value, source)
         if isinstance(value, np.random.Generator):
             return self._implicit(value, source, "rng")
-        legacy = legacy_random(value)
+        legacy = self._legacy_random(value, source)
         if legacy is not None:
             return legacy
         if isinstance(value, DATA):
@@ -74,6 +75,29 @@ class Externals:
             return value
         self._register(value, source)
         return self._guard(value, source, "id")
+
+    def _legacy_random(self, value: Any, source: Source) -> Any:
+        """A RandomState (an implicit argument: tracer/legacy_random.py), or
+        one of its bound methods (`np.random.normal` reached as a global
+        `normal`, `np.random.seed`); None for anything else."""
+        if isinstance(value, np.random.RandomState):
+            if type(value._bit_generator) is not np.random.MT19937:
+                raise UnsupportedError(f"`{source.describe()}` is a RandomState over a "
+                                       f"{type(value._bit_generator).__name__}; traced code draws from MT19937's only",
+                                       ctx.current_loc(), _LEGACY_HINT)
+            return self._implicit(value, source, "legacy")
+        owner = getattr(value, "__self__", None)
+        name = getattr(value, "__name__", "?")
+        if value is np.random.seed:
+            owner, name = np.random.mtrand._rand, "seed"
+        elif not isinstance(owner, np.random.RandomState):
+            return None
+        if owner is np.random.mtrand._rand:
+            return getattr(self.read(owner, GLOBAL_RANDOM_STATE), name)
+        src = self.source_of(owner)
+        if src is None:
+            return RefusedRandom(f"{name}, a method of a RandomState reached only through it,")
+        return getattr(self.read(owner, src), name)
 
     def source_of(self, obj: Any) -> Source | None:
         return self.sources.get(id(obj))
@@ -167,6 +191,11 @@ def _root_tracer(value: Any, kind: str) -> tuple[Any, Value]:
     if kind == "rng":
         arg = Value(RNG, ())
         tracer = RngTracer(arg)
+    elif kind == "legacy":
+        from .legacy_random import LegacyTracer
+
+        arg = Value(RNG, ())
+        tracer = LegacyTracer(arg)
     else:
         arg = Value(value.dtype, tuple(value.shape))
         tracer = Tracer(arg)
@@ -279,17 +308,18 @@ def _rebindable(value: Any, source: Source) -> bool:
 
 
 class RefusedRandom:
-    """Stands for NumPy's global random state (np.random.random, rand, normal,
-    seed, ..., or a RandomState) in traced code: any use is refused, since a
-    draw would be made once, while tracing, and baked into the program."""
+    """Stands for a use of NumPy's legacy random state that traced code does
+    not support (a bound method of a RandomState it cannot reach again at
+    call time): any use is refused, since a draw would be made once, while
+    tracing, and baked into the program."""
 
     def __init__(self, what: str):
         self._what = what
 
     def _refuse(self, *args, **kwargs):
-        raise UnsupportedError(f"{self._what} uses NumPy's global (legacy) random state, which compiled "
-                               "code cannot draw from: the draw would happen once, while tracing, and "
-                               "every call would return the same numbers", ctx.current_loc(), _LEGACY_HINT)
+        raise UnsupportedError(f"{self._what} uses NumPy's legacy random state, which compiled code cannot "
+                               "draw from here: the draw would happen once, while tracing, and every call "
+                               "would return the same numbers", ctx.current_loc(), _LEGACY_HINT)
 
     __call__ = _refuse
 
@@ -297,15 +327,12 @@ class RefusedRandom:
         return RefusedRandom(f"{self._what}.{name}")
 
 
-def legacy_random(value: Any) -> RefusedRandom | None:
-    """A refusing stand-in when `value` is NumPy's legacy random state or one
-    of its bound methods."""
-    if isinstance(value, np.random.RandomState):
-        return RefusedRandom("a np.random.RandomState")
-    owner = getattr(value, "__self__", None)
-    if isinstance(owner, np.random.RandomState):
-        return RefusedRandom(f"np.random.{getattr(value, '__name__', '?')}()")
-    return None
+def _global_random_state() -> np.random.RandomState:
+    return np.random.mtrand._rand
+
+
+# np.random.seed, random, normal, ... draw from this RandomState, fetched at every call
+GLOBAL_RANDOM_STATE = Source("made", _global_random_state, "np.random")
 
 
 # the np.random names traced code may use: the Generator API, which draws at run time
@@ -314,14 +341,18 @@ _GENERATOR_API = {"default_rng", "Generator", "BitGenerator", "SeedSequence", "P
 
 
 class RandomNamespace:
-    """`np.random` as traced code sees it."""
+    """`np.random` as traced code sees it: the Generator API, and the legacy
+    functions as methods of the global RandomState (tracer/legacy_random.py)."""
 
     def __getattr__(self, name: str) -> Any:
         if name == "default_rng":
             return _default_rng
         if name in _GENERATOR_API or name.startswith("_"):
             return getattr(np.random, name)
-        return RefusedRandom(f"np.random.{name}()")
+        ex = current()
+        if ex is None:
+            return getattr(np.random, name)
+        return getattr(ex.read(np.random.mtrand._rand, GLOBAL_RANDOM_STATE), name)
 
 
 def _default_rng(seed=None, *args, **kwargs):

@@ -335,6 +335,21 @@ def random_draws(rng) -> Sample:
     return Sample(b.program([z, u, w, e, k, p, g]), [np.random.default_rng(int(rng.integers(1 << 30)))])
 
 
+def legacy_random_draws(rng) -> Sample:
+    """NumPy's legacy global random state: the token is ops/random.py's state array."""
+    b = Builder((RNG, ()))
+    (g,) = b.args
+    g, z = b.op("legacy_normal", g, shape=(3, 2))
+    g, w = b.op("legacy_normal", g, shape=())
+    g, u = b.op("legacy_uniform", g, shape=(4,))
+    g, k = b.op("legacy_randint", g, const(np.int64(-2)), const(np.int64(7)), shape=(5,))
+    (g,) = b.op("legacy_seed", g, const(np.int64(12345)))
+    g, n = b.op("legacy_normal", g, shape=(3,))
+    _, key, pos, has_gauss, gauss = np.random.RandomState(int(rng.integers(1 << 30))).get_state()
+    state = np.concatenate([key, [pos, has_gauss], np.array([gauss]).view(np.uint32)]).astype(np.uint32)
+    return Sample(b.program([z, w, u, k, n]), [state], refused_by=("cuda",))
+
+
 def regions(rng) -> Sample:
     """A counted loop carrying a sum and stacking rows, a while loop, a cond."""
     b = Builder(("float64", (5, 3)), ("float64", ()))
@@ -385,5 +400,5 @@ SAMPLES: dict[str, Callable] = {
     "sort": sort_and_argsort, "searchsorted": searchsorted_sample, "partition": partitions, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
     **{f"factorizations_{d}": factorizations(d) for d in ("float64", "float32")},
     **{f"fft_{d}": fourier_transforms(d) for d in ("float64", "float32")},
-    "checks": run_time_checks, "random": random_draws, "regions": regions, "recurrences": recurrences,
+    "checks": run_time_checks, "random": random_draws, "legacy_random": legacy_random_draws, "regions": regions, "recurrences": recurrences,
 }

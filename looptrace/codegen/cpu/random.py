@@ -61,3 +61,33 @@ def _permutation_lower(em, op) -> None:
 
 
 TARGET.register("random_permutation", StatementRule(_permutation_lower))
+
+
+# NumPy's legacy global random state: the token is the state array of ops/random.py, drawn from in
+# place by codegen/cpu/legacy_random.py's helpers (NumPy's algorithms on that array)
+def _legacy_lower(helper: str):
+    def lower(em, op) -> None:
+        (token, *bounds), (new_token, v) = op.inputs, op.outputs
+        em.line(f"{em.name(new_token)} = {em.name(token)}")
+        args = [em.name(token), *(f"np.int64({em.name(b)})" for b in bounds)]
+        if v.ndim:
+            em.line(f"{em.name(v)} = {helper}s({', '.join(args)}, {tuple(v.shape)})")
+        else:
+            em.line(f"{em.name(v)} = {helper}({', '.join(args)})")
+        em.define(new_token)
+        em.define(v, owned=bool(v.ndim))
+
+    return lower
+
+
+def _legacy_seed_lower(em, op) -> None:
+    (token, seed), (new_token,) = op.inputs, op.outputs
+    em.line(f"legacy_seed({em.name(token)}, np.int64({em.name(seed)}))")
+    em.line(f"{em.name(new_token)} = {em.name(token)}")
+    em.define(new_token)
+
+
+TARGET.register("legacy_uniform", StatementRule(_legacy_lower("legacy_uniform_draw")))
+TARGET.register("legacy_normal", StatementRule(_legacy_lower("legacy_normal_draw")))
+TARGET.register("legacy_randint", StatementRule(_legacy_lower("legacy_randint_draw")))
+TARGET.register("legacy_seed", StatementRule(_legacy_seed_lower))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from looptrace.codegen.target import StatementRule
+from looptrace.errors import UnsupportedError
 
 from ..access import Buf, whole
 from ..values import HostScalar, RngLoc
@@ -64,3 +65,14 @@ def _permutation_lower(em: CudaEmitter, op) -> None:
 
 
 TARGET.register("random_permutation", StatementRule(_permutation_lower))
+
+
+def _refuse_legacy(em, op) -> None:
+    raise UnsupportedError("np.random.seed/random/randn/randint/... (NumPy's legacy global random state) is not "
+                           "supported by the cuda backend", op.loc,
+                           "pass a generator (np.random.default_rng(seed)) and draw from it, or use "
+                           "backend='cpu' or 'interpret'")
+
+
+for _name in ("legacy_uniform", "legacy_normal", "legacy_randint", "legacy_seed"):  # ops/random.py
+    TARGET.register(_name, StatementRule(_refuse_legacy))
