@@ -24,7 +24,7 @@ from looptrace.ir.core import Block, Op, Program, Value, walk
 from looptrace.ir.dce import dce, is_pure
 from looptrace.ir.primitive import reducer_of
 from looptrace.ir.rewrite import substitute
-from looptrace.ir.uses import operands, producers, result_uses, users
+from looptrace.ir.uses import operands, producers, result_uses, use_map, users
 from looptrace.ops.batching_helpers import NotBatchable, move_axis
 from looptrace.ops.control import trip_count
 from looptrace.ops.shape_arith import size_of
@@ -271,7 +271,7 @@ def _rewrite_with_retries(loop: Op, parent: Block, facts: LoopFacts, carries: li
         plan = make_plan(facts, carries, forced)
         saved = _snapshot(facts.body)
         try:
-            new_ops, mapping = Rewriter(loop, facts, carries, plan).run()
+            new_ops, mapping = Rewriter(loop, facts, carries, plan, _unread_outputs(loop, parent)).run()
         except NotBatchable as e:
             _restore(saved)
             op = getattr(e, "op", None)
@@ -285,6 +285,14 @@ def _rewrite_with_retries(loop: Op, parent: Block, facts: LoopFacts, carries: li
         _report(loop, facts, carries, plan)
         return
     raise AssertionError("vectorizer: no plan converged")
+
+
+def _unread_outputs(loop: Op, parent: Block) -> set[int]:
+    """Ids of the loop's outputs nothing after it reads (`x, z = y[0], y[1]`
+    in the body: Python keeps x and z after the loop, the function may not
+    read them)."""
+    read = use_map(parent)
+    return {v.id for v in loop.outputs if v.id not in read}
 
 
 def _snapshot(body: Block) -> list:
@@ -668,8 +676,10 @@ def _reduced_in_scan(facts: LoopFacts, c: Carry, plan: Plan, in_loop: set[int]) 
 class Rewriter:
     """Emits pre ops, the residual scan, post ops and the sinks."""
 
-    def __init__(self, loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan):
+    def __init__(self, loop: Op, facts: LoopFacts, carries: list[Carry], plan: Plan,
+                 unread: set[int] = frozenset()):
         self.loop, self.facts, self.carries, self.plan = loop, facts, carries, plan
+        self.unread = unread  # ids of the loop's outputs nothing reads: a last value is not stacked
         self.n = facts.n
         self.b = IRBuilder(loop.loc, axis_size=self.n)
         self.env = BatchEnv(self.b, self.n, facts.aff)
@@ -760,8 +770,8 @@ class Rewriter:
                 wanted.extend(c.terms)
             elif c.kind == "scatter":
                 wanted.extend([*c.terms, c.write.inputs[2]])
-            elif c.kind == "last":
-                wanted.append(c.result)
+            elif c.kind == "last" and c.out.id not in self.unread:
+                wanted.append(c.result)  # (one nothing reads after the loop: no row per iteration)
             elif c.kind == "argext":
                 g = c.extreme
                 wanted.extend(v for v in (g.term, g.keep, self._payload(c)) if v is not None)
@@ -815,9 +825,11 @@ class Rewriter:
     def _final_rng(self, c: Carry) -> Value:
         return self.env.get(c.result)[0]
 
-    def _final_last(self, c: Carry) -> Value:
+    def _final_last(self, c: Carry) -> Value | None:
         if self.n == 0:
             return c.init
+        if c.out.id in self.unread:
+            return None
         w, d = self.env.get(c.result)
         if d is None:
             return w

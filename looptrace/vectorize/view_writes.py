@@ -39,6 +39,7 @@ import numpy as np
 
 from looptrace.ir.builder import IRBuilder, derived
 from looptrace.ir.core import Block, Op, Value, literal
+from looptrace.ir.rewrite import substitute
 from looptrace.ir.uses import operands
 from looptrace.ops.indexing import check_index
 
@@ -51,6 +52,7 @@ def writes_through_views(block: Block) -> int:
     for op in list(block.ops):
         for sub in op.blocks:
             count += writes_through_views(sub)
+    count += _elements_through_reshapes(block)
     made = {v.id: op for op in block.ops for v in op.outputs}
     for y in list(block.ops):
         if y.prim.name in ("dynamic_update_slice", "update_slice") and _rewrite(block, y, made):
@@ -246,3 +248,177 @@ def _unread(candidates: set[int], block: Block, y: Op) -> set[int]:
         if not outs & results and all(id(r) in gone or r is y for r in readers):
             gone.add(id(o))
     return gone
+
+
+# --- one element through a reshape or a transpose ----------------------------------------------
+# `v = a.reshape(2, -1)` (or `a.T`) is a view of `a` wherever NumPy makes one, and
+# the tracer's `v[0, j] = v[1, j]` reads and writes `a` through it: in the IR a
+# reshape of a's current value, one element read or replaced there, and (for the
+# write) the result reshaped back. In a loop that carried the whole array one
+# step at a time. The element of reshape(x) at p is x's element at the same
+# position in C order; the element of transpose(x, perm) at p is x's at p
+# permuted back. So
+#
+#     dynamic_slice(R(x), p)            -> reshape(dynamic_slice(x, q))
+#     dynamic_update_slice(R(x), u, p)  -> R'(dynamic_update_slice(x, u', q))
+#     reshape(R'(x1)) to x1's shape     -> x1
+#
+# with the checks the read or the write raised (p against R(x)'s axes), left
+# where it stood. Exact for every reshape and transpose of an SSA value: the IR
+# has no memory layout, and the loop is then analysed on x itself.
+
+
+def _elements_through_reshapes(block: Block) -> int:
+    count = 0
+    made = {v.id: op for op in block.ops for v in op.outputs}
+    mapping: dict[int, Value] = {}
+    ops: list[Op] = []
+    for op in block.ops:
+        if mapping:
+            op.inputs = tuple(mapping.get(v.id, v) for v in op.inputs)
+        new = _element_op(op, made)
+        if new is None:
+            ops.append(op)
+            continue
+        ops.extend(new)
+        for o in new:
+            for v in o.outputs:
+                made[v.id] = o
+        count += 1
+    if count:
+        substitute(block, _undone_reshapes(ops, made))
+        block.ops = ops
+    return count
+
+
+def _element_op(op: Op, made: dict) -> list[Op] | None:
+    """The ops replacing `op`, a one-element read or write of a reshape or
+    transpose of an array, as the same access of that array; None otherwise."""
+    name = op.prim.name
+    if name not in ("dynamic_slice", "dynamic_update_slice"):
+        return None
+    r = made.get(op.inputs[0].id)
+    if r is None or not _moves_elements(r):
+        return None
+    x, view = r.inputs[0], r.out
+    starts = list(op.inputs[1:] if name == "dynamic_slice" else op.inputs[2:])
+    sizes = tuple(op.attrs["sizes"]) if name == "dynamic_slice" else tuple(op.inputs[1].shape[:len(starts)])
+    if not (_static(x.shape) and _static(view.shape)) or any(k != 1 for k in sizes) or \
+            any(int(d) != 1 for d in view.shape[len(starts):]) or 0 in x.shape:
+        return None
+    b = derived(op)
+    q = _base_position(b, r, starts)
+    if q is None:
+        return None
+    checks = checks_of(op)
+    if not checks and any(not p.is_const for p in starts):
+        return None  # what the access raises could not be kept
+    ones = (1,) * x.ndim
+    if name == "dynamic_slice":
+        e = b.op("dynamic_slice", x, *q, sizes=ones)
+        b.op_into("reshape", (e,), op.outputs, shape=tuple(op.out.shape))
+    else:
+        u = op.inputs[1]
+        u1 = u if tuple(u.shape) == ones else b.op("reshape", u, shape=ones)
+        x1 = b.op("dynamic_update_slice", x, u1, *q)
+        _view_of(b, r, x1, op.outputs)
+    return checks + b.ops
+
+
+def _moves_elements(r: Op) -> bool:
+    """A reshape or transpose that is not only unit axes coming or going (the
+    slice views above see through those)."""
+    if r.prim.name == "reshape":
+        return not _unit_only(r)
+    return r.prim.name == "transpose" and \
+        [p for p in r.attrs["perm"] if r.inputs[0].shape[p] != 1] != \
+        sorted(p for p in r.attrs["perm"] if r.inputs[0].shape[p] != 1)
+
+
+def _base_position(b: IRBuilder, r: Op, starts: list[Value]) -> list[Value] | None:
+    """The position in r's input of the element of r's output at `starts`
+    (negative ones counted from the end of their axis, as the access does);
+    None for a constant start out of range (the access raises as it is)."""
+    view, x = r.out, r.inputs[0]
+    pos: list = []
+    for k in range(view.ndim):
+        p = starts[k] if k < len(starts) else literal(np.int64(0))
+        if p.is_const:
+            try:
+                pos.append(check_index(int(p.const), int(view.shape[k]), k))
+            except IndexError:
+                return None
+        else:
+            pos.append(_mapped(b, p, int(view.shape[k]), 0, 1))
+    if r.prim.name == "transpose":
+        q: list = [None] * x.ndim
+        for k, a in enumerate(r.attrs["perm"]):
+            q[a] = pos[k]
+        return [v if isinstance(v, Value) else literal(np.int64(v)) for v in q]
+    flat = _linear(b, pos, [int(d) for d in view.shape])
+    return _unravelled(b, flat, [int(d) for d in x.shape])
+
+
+def _linear(b: IRBuilder, pos: list, shape: list[int]):
+    """The C-order offset of `pos` in `shape` (an int where every part is)."""
+    flat = 0
+    for p, n in zip(pos, shape):
+        if isinstance(flat, int) and flat == 0:
+            flat = p
+            continue
+        flat = _plus(b, _times(b, flat, n), p)
+    return flat
+
+
+def _unravelled(b: IRBuilder, flat, shape: list[int]) -> list[Value]:
+    out: list = []
+    stride = int(np.prod(shape, dtype=np.int64))
+    for n in shape:
+        stride //= n
+        if isinstance(flat, int):
+            out.append(literal(np.int64(flat // stride % n)))
+            continue
+        q = flat if stride == 1 else b.op("floor_divide", flat, literal(np.int64(stride)))
+        if stride * n != int(np.prod(shape, dtype=np.int64)):  # not the first axis: wrap
+            q = b.op("remainder", q, literal(np.int64(n)))
+        out.append(q)
+    return out
+
+
+def _times(b: IRBuilder, v, n: int):
+    if isinstance(v, int):
+        return v * n
+    return v if n == 1 else b.op("multiply", v, literal(np.int64(n)))
+
+
+def _plus(b: IRBuilder, v, w):
+    if isinstance(v, int) and isinstance(w, int):
+        return v + w
+    if isinstance(v, int):
+        v, w = w, v
+    if isinstance(w, int):
+        return v if w == 0 else b.op("add", v, literal(np.int64(w)))
+    return b.op("add", v, w)
+
+
+def _view_of(b: IRBuilder, r: Op, x1: Value, outputs: tuple) -> None:
+    """r's view of x1 (its reshape or transpose), into `outputs`."""
+    b.op_into(r.prim.name, (x1,), outputs, **r.attrs)
+
+
+def _undone_reshapes(ops: list[Op], made: dict) -> dict[int, Value]:
+    """R⁻¹(R(x1)) -> x1 for the view R just made of a write: a reshape back to
+    x1's shape, or the inverse transpose."""
+    mapping: dict[int, Value] = {}
+    for op in ops:
+        r = made.get(op.inputs[0].id) if op.inputs else None
+        if r is None or r.prim.name != op.prim.name or op.prim.name not in ("reshape", "transpose"):
+            continue
+        x1 = r.inputs[0]
+        if tuple(x1.shape) != tuple(op.out.shape):
+            continue
+        if op.prim.name == "transpose" and \
+                tuple(r.attrs["perm"][p] for p in op.attrs["perm"]) != tuple(range(x1.ndim)):
+            continue
+        mapping[op.out.id] = mapping.get(x1.id, x1)
+    return mapping

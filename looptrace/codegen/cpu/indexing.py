@@ -19,6 +19,12 @@ def _slice_text(starts, stops, steps) -> list[str]:
 
 def _slice_lower(em, op) -> None:
     x, a = op.inputs[0], op.attrs
+    if id(op) in em.plan.element_reads:  # one element, read as a scalar here (planning/fusion.py)
+        at = [str(s) for s in a["starts"]] + ["0"] * (x.ndim - len(a["starts"]))
+        em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(at)}]")
+        em.define(op.out)
+        em.elements.add(op.out.id)
+        return
     parts = _slice_text(a["starts"], a["stops"], a["steps"])
     em.line(f"{em.name(op.out)} = {em.name(x)}[{', '.join(parts)}]")
     em.define(op.out, alias_of=x)

@@ -1408,30 +1408,51 @@ def _plan_peepholes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -
 
 
 def _element_reads(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
-    """A dynamic_slice of one element of its array (`key = a[i]`, `a[j], a[j + 1] =
-    a[j + 1], a[j]`) whose every reader only takes that element (a reshape, or a
-    dynamic_update_slice writing it) is read as a scalar where it stands. As a view
+    """A dynamic_slice or static slice of one element of its array (`key = a[i]`,
+    `a[j], a[j + 1] = a[j + 1], a[j]`, `x = y[0]`) whose every reader only takes
+    that element (a reshape, a dynamic_update_slice writing it, a loop storing
+    it as a stacked row, `_stacked_rows`) is read as a scalar where it stands. As a view
     it shared the array's memory until its last reader, so a write into the array
     before then (the swap's first store, the while loop shifting `a` before `a[j +
     1] = key`) could not happen in place: the whole array was copied once per
     element moved or per outer step (insertion and bubble sort 30x slower than
     Numba). The element read is a value, as the IR means it."""
+    rows = _stacked_rows(block, plan)
     for op in block.ops:
-        if op.prim.name != "dynamic_slice" or id(op) in plan.skip:
+        if op.prim.name not in ("dynamic_slice", "slice") or id(op) in plan.skip:
             continue
         v, x = op.out, op.inputs[0]
         if len(op.inputs) - 1 > x.ndim or not v.shape or any(isinstance(d, Dim) or d != 1 for d in v.shape):
             continue
         us = uses.get(v.id, [])
-        if us and all(u.op is not None and not u.nested and _takes_element(u.op, v) for u in us):
+        if us and all(u.op is None and v.id in rows if u.op is None else not u.nested and _takes_element(u.op, v)
+                      for u in us):
             plan.element_reads.add(id(op))
             for u in us:  # a reshape of it read only for its element is that scalar too, not an array
+                if u.op is None:
+                    continue
                 w = u.op.out
                 if is_reshape_like(u.op) and u.op.prim.name == "reshape" and w.ndim and all(
                         d == 1 for d in w.shape) and (ws := uses.get(w.id)) and all(
                         r.op is not None and not r.nested and _takes_element(r.op, w) and not is_reshape_like(r.op)
                         for r in ws):
                     plan.element_reads.add(id(u.op))
+
+
+def _stacked_rows(block: Block, plan: BlockPlan) -> set[int]:
+    """Ids of the values a for_loop body yields only as stacked rows (after
+    its carries), which the loop stores element by element (regions.py):
+    one element of them is read as a scalar as well as from an array. The
+    old value of `y[0]` kept across the write of `y[1]` (`out[t, 0] = y[0]`
+    after `y[1] = ...` in a scan) was a one-element view, so the write
+    copied it: an allocation per step (probe G's Lotka-Volterra scan)."""
+    loop = next((o for o in plan.everywhere.values() if o.prim.name == "for_loop"
+                 and any(b is block for b in o.blocks)), None)
+    if loop is None:
+        return set()
+    n_carry = len(block.args) - 1
+    carried = {v.id for v in block.results[:n_carry]}
+    return {v.id for v in block.results[n_carry:] if v.id not in carried}
 
 
 def _element_only(w: Value, uses: dict[int, list[Use]]) -> bool:
