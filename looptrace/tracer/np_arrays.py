@@ -398,7 +398,8 @@ def _as_1d(x) -> Tracer:
 
 
 def _correlate(a: Tracer, v: Tracer, mode: str, name: str) -> Tracer:
-    """out[k] = sum_j a_pad[k + j] * v[j] for the window of `mode` (len(a) >= len(v))."""
+    """out[k] = sum_j a_pad[k + j] * v[j] for the window of `mode` (len(a) >= len(v)),
+    a_pad being a with the zeros the mode reads beyond its ends."""
     n, m = a.shape[0], v.shape[0]
     if m == 0:
         raise ValueError("v cannot be empty")
@@ -412,18 +413,32 @@ def _correlate(a: Tracer, v: Tracer, mode: str, name: str) -> Tracer:
         pad, length = 0, n - m + 1
     else:
         raise ValueError(f"{name}: mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
-    zeros = sem.full((m - 1,), 0, dtype)
-    padded = sem.concatenate([zeros, a, zeros], 0) if m > 1 else a
-    first = (m - 1) - pad
+    padded = _zero_padded(a, pad, length + m - 1 - pad - n)
     if m <= UNROLL_KERNEL:
         total = None
         for j in range(m):
-            term = sem.ufunc("multiply", _along(padded, 0, first + j, first + j + length), v[j])
+            term = sem.ufunc("multiply", _along(padded, 0, j, j + length), v[j])
             total = term if total is None else sem.ufunc("add", total, term)
         return total
-    windows = np.arange(length)[:, None] + np.arange(m)[None, :] + first
-    w = sem.wrap(ctx.emit1(prim("gather"), [padded.value, ctx.own_const(windows, np.int64)], axis=0))
-    return sem.einsum("km,m->k", w, v)
+    return sem.einsum("km,m->k", _windows(padded, length, m), v)
+
+
+def _zero_padded(a: Tracer, before: int, after: int) -> Tracer:
+    parts = [sem.full((before,), 0, a.dtype)] if before else []
+    parts.append(a)
+    if after:
+        parts.append(sem.full((after,), 0, a.dtype))
+    return sem.concatenate(parts, 0) if len(parts) > 1 else a
+
+
+def _windows(a: Tracer, length: int, m: int) -> Tracer:
+    """w[k, j] = a[k + j] for k < length, j < m: a gather at positions computed
+    from two ramps, so no (length, m) table of positions is built (at 64 taps
+    and 2*10^6 outputs such a table was 1 GB of constant, compiled into the kernel)."""
+    rows = sem.reshape(iota(length), (length, 1))
+    cols = sem.reshape(iota(m), (1, m))
+    at = sem.ufunc("add", rows, cols)
+    return sem.wrap(ctx.emit1(prim("gather"), [a.value, at.value], axis=0))
 
 
 # --- sorting --------------------------------------------------------------------------------------------

@@ -647,6 +647,12 @@ def einsum(spec: str, *xs: Any) -> Tracer:
         check_array_like(x, "operand of a product")
     dtype = result_type(*xs)
     vals = [as_value(x, dtype) for x in xs]
+    if len(vals) == 2:  # a large product of a few terms per result: those terms (narrow_products.py)
+        from .narrow_products import written_out
+
+        terms = written_out(spec, wrap(vals[0]), wrap(vals[1]))
+        if terms is not None:
+            return terms
     return wrap(ctx.emit1(prim("einsum"), vals, spec=spec))
 
 

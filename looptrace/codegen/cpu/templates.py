@@ -37,6 +37,7 @@ from looptrace.codegen.cpu.mathlib import (
     tanh_f64,
 )
 from looptrace.codegen.cpu.blas import dot, dot_into, dot_value  # NumPy's BLAS (blas.py)
+from looptrace.codegen.cpu.malloc import hugepages  # NumPy's madvise of large arrays
 from looptrace.codegen.cpu.mathlib import no_gathers, pick, wide_vectors
 from looptrace.codegen.cpu.fft import side_by_side  # transforms at once, in object mode (fft.py)
 from looptrace.codegen.cpu import numpy_linalg as nplinalg  # NumPy's batched linalg, in object mode
@@ -142,8 +143,10 @@ def _empty(typingctx, shape, dtype):
 
 @_kernel_helper
 def alloc(shape, dtype):
-    """np.empty(shape, dtype)."""
-    return _empty(shape, dtype)
+    """np.empty(shape, dtype); a large one on huge pages, as NumPy's (malloc.py)."""
+    out = _empty(shape, dtype)
+    hugepages(out)
+    return out
 
 
 @_kernel_helper
