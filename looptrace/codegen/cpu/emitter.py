@@ -727,8 +727,8 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
     for part in parts + ([in_base(b) for b in bodies.parts] if bodies is not None else []) + objmode_parts:
         module += [("", None), ("", None), *part]
     tuning = ["wide_vectors()"] * em.wide_vectors + ["no_gathers()"] * NO_GATHERS
-    if tuning:
-        module = _vector_tuning(module, tuning)
+    shapes = {em.name(v): f"same_shape({em.name(v)}, ({''.join(f'{d}, ' for d in v.shape)}))" for v in checked}
+    module = _vector_tuning(module, tuning, shapes)
     em.line_origin = {n + 1: k for n, (_, k) in enumerate(module) if k is not None}
     return "\n".join(line for line, _ in module) + "\n"
 
@@ -736,18 +736,41 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
 _PRANGE_LINE = re.compile(r"^\s*for .* in numba\.prange\(.*\):\s*$")
 
 
-def _vector_tuning(module: list[tuple[str, int | None]], calls: list[str]) -> list[tuple[str, int | None]]:
+def _vector_tuning(module: list[tuple[str, int | None]], calls: list[str],
+                   shapes: dict[str, str] | None = None) -> list[tuple[str, int | None]]:
     """`module` with `calls` (mathlib.py `wide_vectors()`: 512-bit vectors;
     `no_gathers()`) as the first statements of each njit function and of each
-    prange body (Numba compiles a prange body as a function of its own)."""
+    prange body (Numba compiles a prange body as a function of its own), and
+    in a prange body the `same_shape` test of each argument array it reads
+    (`shapes`: name -> the test): the kernel tested them already, but the
+    body's function gets the arrays with unknown shapes, and LLVM then
+    leaves loops scalar that it vectorizes knowing them (np.arctan2 of two
+    columns of a (250000, 3) argument: 9.7 -> 0.85 ms, one thread)."""
     out = []
     for n, (line, origin) in enumerate(module):
         out.append((line, origin))
         after_decorator = line.startswith("def ") and n and module[n - 1][0].startswith("@numba.njit")
-        if (after_decorator or _PRANGE_LINE.match(line)) and n + 1 < len(module):
+        prange = bool(_PRANGE_LINE.match(line))
+        if (after_decorator or prange) and n + 1 < len(module):
             body = module[n + 1][0]
-            out += [(body[: len(body) - len(body.lstrip())] + call, None) for call in calls]
+            indent = body[: len(body) - len(body.lstrip())]
+            out += [(indent + call, None) for call in calls]
+            if prange and shapes:
+                read = _body_names(module, n)
+                out += [(indent + test, None) for name, test in shapes.items() if name in read]
     return out
+
+
+def _body_names(module: list[tuple[str, int | None]], n: int) -> set[str]:
+    """The names used in the body of the loop header at module[n]."""
+    head = module[n][0]
+    depth = len(head) - len(head.lstrip())
+    names: set[str] = set()
+    for line, _ in module[n + 1:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= depth:
+            break
+        names.update(re.findall(r"[A-Za-z_]\w*", line))
+    return names
 
 
 _SLICE_PART = re.compile(r"^\s*(-?\w+)?\s*:\s*([^:\[\]()]*?)\s*(?::\s*(-?\d+))?\s*$")

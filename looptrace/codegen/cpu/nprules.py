@@ -48,6 +48,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from looptrace.codegen import scalar_algorithms
+from looptrace.codegen.cpu.mathlib import _inline_into_callers
 
 
 @numba.njit(cache=True, inline="always")
@@ -191,8 +192,11 @@ def float_to_int32(x):
     ones then wrap): toward zero, and -2**31 (the "integer indefinite") for
     NaN, the infinities and anything outside int32. LLVM's own conversion to
     a narrower type is poison there, and a vectorized loop saturated: uint8
-    of 216 * 1.7 gave 255 where NumPy gives 111. A call LLVM inlines (and
-    vectorizes): Numba's inlining costs compile time."""
+    of 216 * 1.7 gave 255 where NumPy gives 111. Marked alwaysinline for
+    LLVM (mathlib._inline_into_callers): as a call, a serial loop paid it at
+    every step (a scan converting its carry: 0.15 -> 0.42 ms); Numba's own
+    inlining would cost compile time at every call site."""
+    _inline_into_callers()
     if x > -2147483649.0 and x < 2147483648.0:
         return np.int32(x)
     return np.int32(-2147483648)
@@ -201,6 +205,7 @@ def float_to_int32(x):
 @numba.njit(cache=True)
 def float_to_int64(x):
     """float_to_int32's rule for int64: -2**63 outside int64 (and NaN, the infinities)."""
+    _inline_into_callers()
     if x >= -9.223372036854775808e18 and x < 9.223372036854775808e18:
         return np.int64(x)
     return np.int64(-9223372036854775808)
@@ -212,6 +217,7 @@ def float_to_uint32(x):
     int32 less 2**31 with the top bit put back (so 2**32 and beyond, +inf, give
     0); below, the int32 conversion's bits (-1.5 gives 2**32 - 1, -3e9 and
     NaN give 2**31)."""
+    _inline_into_callers()
     if x >= 2147483648.0:
         return np.uint32(float_to_int32(x - 2147483648.0)) ^ np.uint32(2147483648)
     return np.uint32(float_to_int32(x))
@@ -220,6 +226,7 @@ def float_to_uint32(x):
 @numba.njit(cache=True)
 def float_to_uint64(x):
     """float_to_uint32's rule for uint64, through int64."""
+    _inline_into_callers()
     if x >= 9.223372036854775808e18:
         return np.uint64(float_to_int64(x - 9.223372036854775808e18)) ^ np.uint64(9223372036854775808)
     return np.uint64(float_to_int64(x))

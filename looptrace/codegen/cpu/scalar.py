@@ -112,7 +112,9 @@ LIBM_FOR_LATENCY = ("exp", "expm1", "log", "log1p")  # tanh: mathlib's is as qui
 def latency_call(op, args: list[str], waits_on_carry: bool = False) -> str | None:
     """The form of a scalar op in a serial loop's body, where its latency is
     on the critical path (Emitter.latency_bound): the libm call for a float64
-    exp/expm1/log/log1p, a conditional expression for a select; None otherwise.
+    exp/expm1/log/log1p and pow (mathlib's pow_f64, made for SIMD loops, is
+    branchy scalar code: metropolis_hastings' scan 1.08 -> 6 ms with it), a
+    conditional expression for a select; None otherwise.
 
     A select whose condition is computed from a carried value
     (`waits_on_carry`: `lo = v if v < lo else lo`) there is Python's `a if c
@@ -127,15 +129,18 @@ def latency_call(op, args: list[str], waits_on_carry: bool = False) -> str | Non
     is kept as branches (nest.py `_emit_lazy_select`)."""
     if op.prim.name == "select":
         return f"({args[1]} if {args[0]} else {args[2]})" if waits_on_carry else None
+    if op.prim.name == "power" and all(v.dtype == np.float64 for v in (*op.inputs, op.out)) \
+            and small_power(args, [v.dtype for v in op.inputs], op.out.dtype) is None:
+        return f"np.power({args[0]}, {args[1]})"  # libm's pow: mathlib's pow_f64 is for SIMD loops
     if op.prim.name not in LIBM_FOR_LATENCY or op.inputs[0].dtype != np.float64 or op.out.dtype != np.float64:
         return None
     return f"np.{op.prim.name}({args[0]})"
 
 
-# x ** 3 and x ** 4 of a float as products (Numba's np.power is a libm pow call per element,
+# x ** 2, x ** 3 and x ** 4 of a float as products (x * x is what NumPy computes for x ** 2; Numba's np.power is a libm pow call per element,
 # which no loop around it vectorizes): <= 2 ulp from pow; inf, nan, -0.0 and overflow as pow.
 # paths' `x ** 3` over 10^8 elements: 2.3 s with pow. NumPy's own SIMD pow is faster than libm.
-_SMALL_POWERS = {"3.0": "({0} * {0} * {0})", "4.0": "(({0} * {0}) * ({0} * {0}))"}
+_SMALL_POWERS = {"2.0": "({0} * {0})", "3.0": "({0} * {0} * {0})", "4.0": "(({0} * {0}) * ({0} * {0}))"}
 
 
 def small_power(args: list[str], in_dtypes, out_dtype) -> str | None:
