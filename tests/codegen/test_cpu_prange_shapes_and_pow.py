@@ -10,7 +10,6 @@
 """
 import gc
 
-import numba
 import numpy as np
 
 import looptrace
