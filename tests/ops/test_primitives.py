@@ -424,6 +424,40 @@ CASES.update({"random_exponential": random_case("standard_exponential"), "random
               "random_permutation": permutation_case})
 
 
+def legacy_case(name: str):
+    """NumPy's legacy global state as the legacy draws take it: a uint32 state array
+    (ops/random.py LEGACY_WORDS), compared with a RandomState drawing the same."""
+    from looptrace.tracer.legacy_random import state_array
+
+    def case(data):
+        rs = np.random.RandomState(data.draw(st.integers(0, 2**32 - 1)))
+        if data.draw(st.booleans()):
+            rs.standard_normal()  # (a cached second gaussian)
+        shape = data.draw(shapes)
+        state, reference = state_array(rs), np.random.RandomState()
+        reference.set_state(rs.get_state())
+        if name == "legacy_uniform":
+            inputs, attrs, value = [state], {"shape": shape}, reference.random_sample(shape)
+        elif name == "legacy_normal":
+            inputs, attrs, value = [state], {"shape": shape}, reference.standard_normal(shape)
+        elif name == "legacy_randint":
+            low = data.draw(st.integers(-50, 50))
+            high = low + data.draw(st.integers(1, 2**40))
+            inputs, attrs = [state, np.int64(low), np.int64(high)], {"shape": shape}
+            value = reference.randint(low, high, shape, np.int64)
+        else:  # legacy_seed
+            seed = data.draw(st.integers(0, 2**32 - 1))
+            reference.seed(seed)
+            return [state, np.int64(seed)], {}, [state_array(reference)]
+        return inputs, attrs, [state_array(reference), np.asarray(value)]
+
+    return case
+
+
+CASES.update({name: legacy_case(name) for name in ("legacy_uniform", "legacy_normal", "legacy_randint",
+                                                   "legacy_seed")})
+
+
 # --- special functions and complex parts (looptrace/ops/special.py) ------------------------------------
 def special_case(name: str):
     import scipy.special as sp
@@ -708,8 +742,8 @@ def test_impl_and_abstract(name, data):
     assert len(outs) == len(predicted) == len(expected)
     for got, (dtype, shape), exp in zip(outs, predicted, expected):
         assert_same_values(got, exp)
-        if dtype == RNG:
-            assert isinstance(got, np.random.Generator)
+        if dtype == RNG:  # a Generator, or the legacy state's array
+            assert isinstance(got, np.random.Generator) or name.startswith("legacy_") and got.dtype == np.uint32
             continue
         got = np.asarray(got)
         assert got.dtype == np.dtype(dtype), f"{name}: rule says {dtype}, impl gives {got.dtype}"

@@ -762,7 +762,7 @@ def un_histogram_bin_edges(x):
 
 
 def un_compress_method(x):
-    return x[0].compress(x[1] > 0)  # (x.searchsorted is supported: tracer/np_breadth.py)
+    return x[0].compress(x[1][:2] > 0)  # a shorter condition (a full one is a selection: masked.py)
 
 
 def un_setdiff1d(x):

@@ -230,6 +230,7 @@ def test_every_primitive_has_a_batching_rule():
 def test_every_batchable_primitive_has_a_case():
     covered = {_prim_name(c) for c in CASES}
     skipped = {"iota", "random_normal", "random_uniform", "random_exponential", "random_integers",
+               "legacy_uniform", "legacy_normal", "legacy_randint", "legacy_seed",
                "dynamic_prefix", "check"} | UNBATCHED  # tested below
     untested = [p.name for p in PRIMITIVES.values() if not p.region and p.name not in covered | skipped]
     assert untested == []
@@ -252,6 +253,31 @@ def test_batched_draw_consumes_stream_like_the_loop(name, method, n):
     assert dims == [None, 0]
     np.testing.assert_array_equal(vals, np.stack(rows) if n else np.zeros((0, 2, 3)))
     assert gen.bit_generator.state == plain.bit_generator.state
+
+
+@pytest.mark.parametrize("n", [0, 1, 5])
+@pytest.mark.parametrize("name,method", [("legacy_uniform", "random_sample"), ("legacy_normal", "standard_normal")])
+def test_batched_legacy_draw_consumes_the_state_like_the_loop(name, method, n):
+    """NumPy's legacy state (a uint32 array): n draws at once leave it, and give
+    the values, as n draws one by one (the polar method's cached gaussian too)."""
+    from looptrace.tracer.legacy_random import state_array
+
+    plain = np.random.RandomState(7)
+    plain.standard_normal()  # a cached second gaussian
+    state = state_array(plain)
+    rows = [getattr(plain, method)((2, 3)) for _ in range(n)]
+    b = EagerBuilder(axis_size=n)
+    (new, vals), dims = apply_rule(b, PRIMITIVES[name], [state], [0], dict(shape=(2, 3)))
+    assert dims == [None, 0]
+    np.testing.assert_array_equal(vals, np.stack(rows) if n else np.zeros((0, 2, 3)))
+    np.testing.assert_array_equal(new, state_array(plain))
+
+
+def test_legacy_seed_in_a_loop_is_not_batched():
+    from looptrace.ops.batching_helpers import NotBatchable
+
+    with pytest.raises(NotBatchable, match="seed in a loop"):
+        PRIMITIVES["legacy_seed"].batch(EagerBuilder(axis_size=3), [np.zeros(628, np.uint32), np.int64(1)], [None, 0])
 
 
 @pytest.mark.parametrize("n", [0, 1, 4])
