@@ -179,7 +179,7 @@ def _scatter_lower(em, op) -> None:
     Adds of many updates into a small target run on threads, each into a
     private copy (`_private_adds`)."""
     group = [op, *em.plan.scatter_group.get(id(op), [])]  # scatters through the same index
-    x, idx, upd, axis = op.inputs[0], op.inputs[1], op.inputs[2], op.attrs["axis"]
+    upd = op.inputs[2]
     outs = [em.writable_copy(s.out, s.inputs[0]) for s in group]
     if _private_adds(em, group, outs):
         return
