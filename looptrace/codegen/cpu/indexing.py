@@ -8,7 +8,7 @@ from looptrace.codegen.target import IndexRule, StatementRule
 from looptrace.ir.ranges import range_in_block
 
 from .target import TARGET
-from .text import as_int64, dtype_text, literal
+from .text import as_int64, literal
 
 
 def _slice_text(starts, stops, steps) -> list[str]:
@@ -175,137 +175,27 @@ def _gather_element(fz, op, at: list[str]) -> str:
 
 def _scatter_lower(em, op) -> None:
     """The index and update are read at each element, or computed there when
-    the plan inlined them (array-free values: an array of ones, positions).
-    Adds of many updates into a small target run on threads, each into a
-    private copy (`_private_adds`)."""
+    the plan inlined them (array-free values: an array of ones, positions)."""
+    from .nest import Fuser
+
     group = [op, *em.plan.scatter_group.get(id(op), [])]  # scatters through the same index
-    upd = op.inputs[2]
-    outs = [em.writable_copy(s.out, s.inputs[0]) for s in group]
-    if _private_adds(em, group, outs):
-        return
-    with em.loop_nest([em.size(upd, k) for k in range(upd.ndim)]) as at:
-        _scatter_element(em, group, outs, at)
-
-
-def _scatter_element(em, group: list, outs: list[str], at: list[str], into=None, checked: bool = False) -> None:
-    """The scatters of `group` at update position `at`: into `outs`, or where
-    `into(k, target)` says (a private copy's element); `checked`: every index
-    was checked before the loop (`_checked_first`), a negative one counts
-    from the end."""
-    from .nest import Fuser
-
-    op = group[0]
-    x, idx, axis = op.inputs[0], op.inputs[1], op.attrs["axis"]
-    fz = Fuser(em)
-    mid = at[axis: axis + idx.ndim]
-    raw = fz.value_at(idx, mid) if idx.ndim else em.name(idx)
-    j = em.fresh("j")
-    if _inside(x, idx, axis, em):  # (np.add.at's indices, checked before the loop)
-        em.line(f"{j} = {as_int64(raw, idx.dtype)}")
-    elif checked:
-        k = em.fresh("k")
-        em.line(f"{k} = {as_int64(raw, idx.dtype)}")
-        em.line(f"{j} = nonneg({k} + {em.size(x, axis)} if {k} < 0 else {k})")
-    else:
-        em.line(f"{j} = check_elem({as_int64(raw, idx.dtype)}, {em.size(x, axis)}, {em.error_code(axis)})")
-    target = ", ".join(at[:axis] + [j] + at[axis + idx.ndim:])
-    for k, (s, out) in enumerate(zip(group, outs)):
-        u = s.inputs[2]
-        value = fz.value_at(u, at) if u.ndim else em.name(u)
-        where = f"{out}[{target}]" if into is None else into(k, target)
-        em.line(f"{where} {'+=' if s.attrs['mode'] == 'add' else '='} {value}")
-
-
-def _inside(x, idx, axis: int, em) -> bool:
-    """Is every index of the scatter known to fall inside x's axis?"""
-    r, n = range_in_block(idx, em.plan.producer), x.shape[axis]
-    return r is not None and isinstance(n, int) and 0 <= r[0] and r[1] < n
-
-
-# A thread's private copy of a scatter-add's target holds at most this many elements, and there must
-# be this many updates per target element, at least, for the copies to pay for their zeroing and sum.
-PRIVATE_ADDS_MAX = 1 << 15
-PRIVATE_ADDS_RATIO = 8
-PRIVATE_ADDS_CHUNK = 1 << 14  # updates per thread, at least
-
-
-def _private_adds(em, group: list, outs: list[str]) -> bool:
-    """Scatter-adds of many updates into a small target (np.add.at(out, idx,
-    w) into 64 bins, `hist[b[i]] += w[i]` of a loop), on threads: each thread
-    adds its share of the updates into a private zeroed copy of the target,
-    then the copies are added into it in thread order. The adds of one
-    target element are then summed in another order than NumPy's, as the
-    CPU backend's float sums are (README.md); integer adds are exact.
-
-    Only at the kernel's top level (no enclosing loop), along axis 0 of a
-    1-D index with every index proven inside the axis (a raise stays on one
-    thread), and where the work is worth threads. One thread at run time (a
-    busy machine, threading_policy.fitted_threads) takes the serial loop.
-    histogram_add_at (bench/corpus, 10^6 updates into 64 bins): 0.70 ms on
-    one thread, as NumPy's np.add.at."""
-    op = group[0]
     x, idx, upd, axis = op.inputs[0], op.inputs[1], op.inputs[2], op.attrs["axis"]
-    if em.depth != 1 or em.serial_loops or axis != 0 or idx.ndim != 1 or upd.ndim != x.ndim:
-        return False
-    if any(s.attrs["mode"] != "add" or s.out.dtype.kind not in "iufc" for s in group):
-        return False
-    if any(not isinstance(d, int) for d in (*x.shape, *upd.shape)):
-        return False
-    size = 1
-    for d in x.shape:
-        size *= d
-    n = upd.shape[0]
-    work = n * (size // max(x.shape[0], 1))
-    if size > PRIVATE_ADDS_MAX or work < PRIVATE_ADDS_RATIO * size or n < 2 * PRIVATE_ADDS_CHUNK \
-            or not em.work_is_large(work, costly=True):  # an add waits on the load of its element
-        return False
-    checked = not _inside(x, idx, axis, em)
-    if checked:
-        _checked_first(em, x, idx)
-    ch, c, lo, hi = em.fresh("ch"), em.fresh("c"), em.fresh("lo"), em.fresh("hi")
-    privs = [em.fresh("priv") for _ in group]
-    shape = ", ".join(em.size(x, k) for k in range(x.ndim))
-    em.line(f"{ch} = min(numba.get_num_threads(), {n // PRIVATE_ADDS_CHUNK})")
-    em.line(f"if {ch} > 1:")
-    with em.indented():
-        for s, priv in zip(group, privs):
-            em.line(f"{priv} = np.zeros(({ch}, {shape}), {dtype_text(s.out.dtype)})")
-        with em.loop(c, ch, parallel=True):
-            em.line(f"{lo} = {c} * {n} // {ch}")
-            em.line(f"{hi} = ({c} + 1) * {n} // {ch}")
-            i = em.fresh("i")
-            with em.loop(i, f"{lo}, {hi}"):
-                with em.loop_nest([em.size(upd, k) for k in range(1, upd.ndim)]) as rest:
-                    _scatter_element(em, group, outs, [i, *rest], lambda k, t: f"{privs[k]}[{c}, {t}]", checked)
-        with em.loop(c, ch):
-            with em.loop_nest([em.size(x, k) for k in range(x.ndim)]) as at:
-                for out, priv in zip(outs, privs):
-                    em.line(f"{out}[{', '.join(at)}] += {priv}[{c}, {', '.join(at)}]")
-    em.line("else:")
-    with em.indented():
-        with em.loop_nest([em.size(upd, k) for k in range(upd.ndim)]) as at:
-            _scatter_element(em, group, outs, at, checked=checked)
-    return True
-
-
-def _checked_first(em, x, idx) -> None:
-    """Every index of a scatter along x's axis 0 checked before any add: a
-    branch-free pass that finds whether one falls outside, then, only then,
-    a pass that raises IndexError at the first such (the serial loop's
-    error, before any element is written)."""
-    from .nest import Fuser
-
-    n, code = em.size(x, 0), em.error_code(0)
-    bad = em.fresh("bad")
-    em.line(f"{bad} = False")
-    with em.loop_nest([em.size(idx, 0)]) as at:
-        k = em.fresh("k")
-        em.line(f"{k} = {as_int64(Fuser(em).value_at(idx, at), idx.dtype)}")
-        em.line(f"{bad} |= ({k} < -{n}) | ({k} >= {n})")
-    em.line(f"if {bad}:")
-    with em.indented():
-        with em.loop_nest([em.size(idx, 0)]) as at:
-            em.line(f"check_elem({as_int64(Fuser(em).value_at(idx, at), idx.dtype)}, {n}, {code})")
+    outs = [em.writable_copy(s.out, s.inputs[0]) for s in group]
+    with em.loop_nest([em.size(upd, k) for k in range(upd.ndim)]) as at:
+        fz = Fuser(em)
+        mid = at[axis: axis + idx.ndim]
+        raw = fz.value_at(idx, mid) if idx.ndim else em.name(idx)
+        j = em.fresh("j")
+        r, n = range_in_block(idx, em.plan.producer), x.shape[axis]
+        if r is not None and isinstance(n, int) and 0 <= r[0] and r[1] < n:  # always inside the axis
+            em.line(f"{j} = {as_int64(raw, idx.dtype)}")  # (np.add.at's indices, checked before the loop)
+        else:
+            em.line(f"{j} = check_elem({as_int64(raw, idx.dtype)}, {em.size(x, axis)}, {em.error_code(axis)})")
+        target = ", ".join(at[:axis] + [j] + at[axis + idx.ndim:])
+        for s, out in zip(group, outs):
+            u = s.inputs[2]
+            value = fz.value_at(u, at) if u.ndim else em.name(u)
+            em.line(f"{out}[{target}] {'+=' if s.attrs['mode'] == 'add' else '='} {value}")
 
 
 def _prefix_lower(em, op) -> None:
