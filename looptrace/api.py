@@ -408,7 +408,9 @@ class JitFunction:
     def _key(self, specs: list[ArgSpec], values: list) -> tuple:
         key = []
         for n, s, v in zip(self.param_names, specs, values):
-            if s.kind == "static":
+            if s.alias_of is not None:  # the same array as an earlier argument (`_aliases`)
+                key.append(("alias", s.alias_of))
+            elif s.kind == "static":
                 try:
                     hash(v)
                 except TypeError:
@@ -505,7 +507,9 @@ class JitFunction:
         keep = getattr(compiled.run, "takes_device_arrays", False)
         run_args = [runtime_arg(s, v, keep) for s, v in zip(specs, values) if s.kind != "static"] + list(extra)
         if program.writebacks:
-            _check_aliasing(self.display_names, specs, values, program)
+            aliases = _check_aliasing(self.display_names, specs, values, program)
+            if aliases:  # `f(x, x)`: traced again with both parameters one array, as Python has them
+                return self._execute_aliased(values, aliases)
             if extra:
                 _check_outside_aliasing(self.display_names, specs, values, extra, program)
         outs = transactional_run(compiled.run, run_args)
@@ -530,6 +534,27 @@ class JitFunction:
         for k, (argi, steps) in program.result_views.items():  # `return a[1:]`: a view of the caller's array
             results[k] = _view_of(targets[argi], steps, results[k])
         return build_output(program.out_tree, results)
+
+    def _execute_aliased(self, values: list, aliases: dict[int, int]) -> Any:
+        """A call passing the same array for two parameters (`step(x, out=x)`)
+        to a program that writes one of them: the program traced with both
+        names bound to one traced array (ArgSpec.alias_of), so that a read
+        through either name sees the writes made through the other, as in
+        the plain function. Its own compiled version, keyed by the aliases;
+        such calls take the general path (the warm runners miss on shared
+        memory)."""
+        def specs_of(vals: list) -> list[ArgSpec]:
+            return [ArgSpec("static", alias_of=aliases[j]) if j in aliases else s
+                    for j, s in enumerate(self.specs_of(vals))]
+
+        for _ in range(_MAX_RETRACES):
+            compiled, specs = self.compiled_for(values, specs_of=specs_of)
+            extra = guards.bind(compiled.traced, values)
+            if extra is not None:
+                return self.execute(compiled, specs, values, extra)
+        raise TraceError(f"{self.py_func.__name__}: what it reads from outside its arguments changes "
+                         "while it is being compiled (a global, closure or attribute)",
+                         hint="pass the changing value as an argument")
 
     def explain(self, *args, **kwargs) -> "Explanation":
         values = self._bind(args, kwargs)
@@ -667,7 +692,8 @@ class _FlatJit(JitFunction):
 
 def _static_values(specs: list[ArgSpec], values: list) -> tuple:
     """The static arguments' values, as keys (what a program traced for them holds for)."""
-    return tuple((i, specialize.static_key(values[i])) for i, s in enumerate(specs) if s.kind == "static")
+    return tuple((i, specialize.static_key(values[i])) for i, s in enumerate(specs)
+                 if s.kind == "static" and s.alias_of is None)
 
 
 def has_effects(compiled: Compiled, specs: list) -> bool:
@@ -1289,7 +1315,12 @@ def _may_share(a: Any, b: Any, sa: ArgSpec, sb: ArgSpec) -> bool:
         from looptrace.codegen.cuda.interop import may_share_memory
 
         return sa.device and sb.device and may_share_memory(a, b)
-    return np.may_share_memory(a, b)
+    if not np.may_share_memory(a, b):
+        return False
+    try:  # exactly: interleaved views (`a[::2]`, `a[1::2]`) share bounds but no element
+        return np.shares_memory(a, b, max_work=1000)
+    except np.exceptions.TooHardError:
+        return True
 
 
 def _check_layouts(names, values, extra: tuple, traced: Program) -> None:
@@ -1328,14 +1359,39 @@ def _c_ordered(v: Any) -> bool:
     return bool(getattr(flags, "c_contiguous", True))
 
 
-def _check_aliasing(names, specs, values, program) -> None:
+def _check_aliasing(names, specs, values, program, same_ok: bool = True) -> dict[int, int]:
+    """Array arguments that share memory where the program writes one of
+    them: where each such pair is one array passed twice (the same memory,
+    shape, strides and dtype: `step(x, out=x)`) and `same_ok`, the aliases
+    to trace (later position -> the first); else ValueError. Arrays that
+    share no element (`a[::2]` and `a[1::2]`) are not aliases."""
     written = {i for i, _ in program.writebacks if i < len(values)}  # implicit ones: guards.py
     arrays = [i for i, s in enumerate(specs) if s.kind == "array"]
+    shared = False
     for i in written:
         for j in arrays:
             if j != i and _may_share(values[i], values[j], specs[i], specs[j]):
-                raise ValueError(f"arguments `{names[i]}` and `{names[j]}` share memory and `{names[i]}` "
-                                 "is written in place; pass a copy of one of them")
+                if not (same_ok and _same_array(values[i], values[j], specs[i], specs[j])):
+                    raise ValueError(f"arguments `{names[i]}` and `{names[j]}` share memory and `{names[i]}` "
+                                     "is written in place; pass a copy of one of them")
+                shared = True
+    if not shared:
+        return {}
+    aliases: dict[int, int] = {}
+    for k, j in enumerate(arrays):
+        first = next((i for i in arrays[:k] if i not in aliases and _same_array(values[i], values[j], specs[i],
+                                                                                  specs[j])), None)
+        if first is not None:
+            aliases[j] = first
+    return aliases
+
+
+def _same_array(a: Any, b: Any, sa: ArgSpec, sb: ArgSpec) -> bool:
+    """Two NumPy arrays over the same memory with the same shape, strides and dtype."""
+    if sa.device or sb.device or not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        return False
+    return a is b or (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+                      and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype)
 
 
 def _check_outside_aliasing(names, specs, values, extra, program) -> None:

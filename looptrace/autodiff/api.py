@@ -177,6 +177,17 @@ class _Differentiated:
         return res[:n_out], grads, c.program
 
 
+def _refuse_aliasing(d: "_Differentiated", c, specs: list, values: list) -> None:
+    """Arguments that share memory where the function writes one of them:
+    refused for a gradient, even one array passed twice (which a call
+    traces as one array, api.py `_execute_aliased`): the gradient is taken
+    of the arguments as separate values."""
+    if c.traced.writebacks:
+        from looptrace.api import _check_aliasing
+
+        _check_aliasing(d.jit.display_names, specs, values, c.traced, same_ok=False)
+
+
 def _cotangent(ct: Any, out: Any, k: int, n: int) -> np.ndarray:
     """The cotangent given for output k, as an array of its shape and dtype;
     anything else (None, another shape) is refused, never reshaped."""
@@ -356,6 +367,7 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
             # it writes into its arguments or what it reads from outside, or draws from a
             # generator: the gradient of the state before the call, then the call itself,
             # which makes the effects once (and refuses aliased arguments), as the plain function
+            _refuse_aliasing(dd, c, specs, values)
             before = _snapshot(values)
             legacy = _legacy_random_states(dd._bound(values, lambda: (c, specs))[2])
             states = [rs.get_state() for rs in legacy]
@@ -432,6 +444,7 @@ def _vjp_of(d: _Differentiated, values: list):
     c0, specs0, _ = d.compiled(snapshot, wrt, "vjp")
     # NumPy's legacy random state as it is before the call: vjp_fn draws what the call drew
     legacy = {id(rs): copy.deepcopy(rs) for rs in _legacy_random_states(d._bound(snapshot, lambda: (c0, specs0))[2])}
+    _refuse_aliasing(d, c0, specs0, values)
     out = d.forward(values, wrt)
     # what the function reads from outside its arguments, as it is now (bound once, copied)
     outside = [a.copy() if isinstance(a, np.ndarray) else legacy.get(id(a), a)

@@ -148,6 +148,7 @@ class ArgSpec:
     weak: bool = False
     device: bool = False  # an array in GPU memory (__cuda_array_interface__)
     scalar: bool = False  # a NumPy scalar (np.float64(2.0)): immutable, `k += 1` rebinds it
+    alias_of: int | None = None  # kind "static": the very array of an earlier argument (api.py `_execute_aliased`)
 
 
 def device_array_spec(x: Any) -> tuple[np.dtype, tuple] | None:
@@ -260,6 +261,9 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         st.externals = ext = external.Externals(tuple(args))
         bound, arg_vals = [], []
         for i, (spec, x) in enumerate(zip(specs, args)):
+            if spec.alias_of is not None:  # the same array as an earlier argument: the same traced array
+                bound.append(bound[spec.alias_of])
+                continue
             obj, v = _bind_arg(spec, x)
             bound.append(obj)
             if v is not None:

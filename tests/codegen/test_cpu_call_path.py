@@ -737,8 +737,10 @@ def test_through_the_front_door_a_written_argument_that_shares_memory_is_refused
     x = rng.standard_normal(8)
     for _ in range(3):
         f2(x, rng.standard_normal(8))
-    with pytest.raises(ValueError, match="share memory"):
-        f2(x, x)
+    plain = x.copy()
+    scale_into(plain, plain)
+    f2(x, x)  # one array passed twice: traced as one array (api.py `_execute_aliased`)
+    np.testing.assert_array_equal(x, plain)
 
 
 def with_defaults(x, a=0.5, n=3, w=None):
