@@ -22,6 +22,7 @@ import numpy as np
 from looptrace import guards, pytree, specialize
 from looptrace.api import Compiled, JitFunction, Transform, has_effects, runtime_arg, transactional_run
 from looptrace.errors import ReplayNeeded, TraceError
+from looptrace.ops.io import muted
 from looptrace import pickling
 from looptrace.tracer.trace import ArgSpec, build_output
 
@@ -455,7 +456,8 @@ def _vjp_of(d: _Differentiated, values: list):
         leaves = _flatten_like(c.program.out_tree, cotangent)
         fresh = _snapshot(snapshot)
         kept = [copy.deepcopy(a) if isinstance(a, np.random.RandomState) else a for a in outside]
-        _, grads, _ = d.run(fresh, wrt, leaves, "vjp", outside=kept if c is c0 else None)
+        with muted():  # its forward part printed when the function was called (ops/io.py)
+            _, grads, _ = d.run(fresh, wrt, leaves, "vjp", outside=kept if c is c0 else None)
         by_pos = dict(zip(wrt, grads))
         return tuple(by_pos.get(i) for i in range(len(values)))
 

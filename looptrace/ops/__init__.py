@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     elementwise,
     fft,  # fft, rfft, irfft over the last axis
     indexing,
+    io,  # print() of traced values
     linalg,
     random,
     recurrence,  # noqa: F401  (linear recurrences and product chains without a loop)

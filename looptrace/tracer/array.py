@@ -126,15 +126,27 @@ class Tracer:
         return any(isinstance(d, Dim) for d in self.value.shape)
 
     def __repr__(self) -> str:
-        if ctx.tracing() and _from_users_code(sys._getframe(1)):  # `"%r" % x[i]` in the user's function
-            self._as_text()
+        caller = sys._getframe(1)
+        if ctx.tracing():
+            from .printing import as_text
+
+            text = as_text(self, "r", "", caller)  # f"{x!r}", "{!r}".format(x), a list print() shows
+            if text is not None:
+                return text
+            if _from_users_code(caller):  # `"%r" % x[i]` in the user's unconverted code
+                self._as_text("r", "", caller)
         v = self.value
         return f"Tracer({v}, shape={v.shape}, dtype={v.dtype}{', weak' if self.weak else ''})"
 
-    def __str__(self) -> str:  # str(x[i]), "%s" % x[i]: there is no text to give while tracing
-        self._as_text()
+    def __str__(self) -> str:  # str(x[i]), "%s" % x[i]: text print() makes at run time (tracer/printing.py)
+        return self._as_text("s", "", sys._getframe(1))
 
-    def _as_text(self):
+    def _as_text(self, conv: str, spec: str, caller) -> str:
+        from .printing import as_text
+
+        text = as_text(self, conv, spec, caller)
+        if text is not None:
+            return text
         raise TraceError("a traced value is turned into text (str(), repr(), % formatting); its value is "
                          "known only at run time", ctx.current_loc(),
                          "return the value and format it outside the jitted function")
@@ -176,7 +188,12 @@ class Tracer:
                          ctx.current_loc(),
                          "looptrace traces NumPy calls it knows; this one converts its input instead")
 
-    def __format__(self, spec: str) -> str:
+    def __format__(self, spec: str) -> str:  # f"{x:.3f}": text print() makes at run time (tracer/printing.py)
+        from .printing import as_text
+
+        text = as_text(self, "", spec, sys._getframe(1))
+        if text is not None:
+            return text
         raise TraceError("a traced value is formatted into a string (an f-string, format(), or the "
                          "message of a raise/assert); its value is known only at run time",
                          ctx.current_loc(), "build the message from shapes and Python values only")

@@ -99,8 +99,11 @@ def _made(thunk: Callable[[], Any]) -> Any:
     REPLAY where it formats a traced value (`f"bad value {x[i]} at {i}"`,
     `"%d" % i`): compiled code cannot make that text, so where it raises, the
     plain function is run again and raises it (errors.ReplayNeeded)."""
+    from .printing import no_text
+
     try:
-        return thunk()
+        with no_text():  # (a traced value's text is print()'s only)
+            return thunk()
     except LooptraceError as e:
         if isinstance(e, UnsupportedError):
             raise

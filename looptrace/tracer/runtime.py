@@ -17,7 +17,7 @@ from looptrace.errors import TraceError, UnsupportedError
 from looptrace.ops import get as prim
 
 from . import context as ctx
-from . import containers, control, external, grown, nests, numba_functions, pybuiltins, pymath, windows
+from . import containers, control, external, grown, nests, numba_functions, printing, pybuiltins, pymath, windows
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
@@ -873,18 +873,12 @@ def _grown_sum(lst: list, start: Any) -> Any:
     return acc
 
 
-def _print(*args, **kwargs):
-    """print() of Python values runs while tracing (once per compiled
-    version, where the plain function prints on every call); of a traced
-    value it is refused: there is nothing to print until the compiled code
-    runs, and compiled code does not print."""
-    if any(is_tracer(a) for a in (*args, *kwargs.values())):
-        from looptrace.errors import UnsupportedError
+def _print(*args, sep=" ", end="\n", file=None, flush=False):
+    """print() in traced code: an op that prints when the compiled code runs,
+    on every call, in the plain function's order (tracer/printing.py)."""
+    from .printing import traced_print
 
-        raise UnsupportedError("print() of a traced value: its value is known only when the compiled code "
-                               "runs, and compiled code does not print", ctx.current_loc(),
-                               "return the values and print them outside, or call `f.py_func` to debug")
-    return builtins.print(*args, **kwargs)
+    traced_print(args, sep=sep, end=end, file=file, flush=flush)
 
 
 def _ndarray(shape, dtype=float, buffer=None, offset=0, strides=None, order=None):
@@ -903,5 +897,6 @@ BUILTINS = {id(f): impl for f, impl in [
     (builtins.zip, _zip), (builtins.len, _len), (builtins.sum, _sum), (builtins.print, _print),
 ]}
 BUILTINS.update(pybuiltins.BUILTINS)  # min, max, float, int, bool, complex, ... (Python's semantics)
+BUILTINS.update(printing.BUILTINS)  # str, repr, ascii: text print() makes at run time
 BUILTINS.update(pymath.FUNCTIONS)  # math.* and cmath.*
 BUILTINS.update(nests.FACTORIES)  # np.ndindex, np.ndenumerate, itertools.product: loop nests

@@ -20,7 +20,7 @@ from looptrace.guards import Source
 from looptrace.ir.core import RNG, Block, Program, Value
 
 from . import context as ctx
-from . import external, kinds, python_numbers, runtime
+from . import external, kinds, printing, python_numbers, runtime
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .convert import NotConvertible, convert
@@ -272,7 +272,7 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
                 ext.register(x, Source("arg", i, names[i]))  # a static object: its attributes are guarded
         st.root.block.args = arg_vals
         st.arg_boxes = {id(obj._box): i for i, (obj, spec) in enumerate(zip(bound, specs)) if spec.kind == "array"}
-        result = _call_by_kind(converted(fn), fn, bound)
+        result = printing.checked_call(lambda: _call_by_kind(converted(fn), fn, bound))  # (text goes to print())
         program = Program(st.root.block, name)
         leaves, tree = _flatten_output(result)
         results = [sem.as_value(l) for l in leaves]

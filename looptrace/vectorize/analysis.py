@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from looptrace.ir.affine import affine_values, const_int, same_index
-from looptrace.ir.core import RNG, Op, Value
+from looptrace.ir.core import RNG, Op, Value, walk
 from looptrace.ir.primitive import monoids
 from looptrace.ir.uses import operands, producers, result_uses, users
 
@@ -137,6 +137,9 @@ def _classify(facts: LoopFacts, c: Carry) -> str:
     if facts.n_uses(c.arg) == 0:
         return "last"
     if c.arg.dtype == RNG:
+        printed = print_site(facts, c)
+        if printed is not None:  # the print token (ops/io.py): the prints run in the loop, in order
+            return _rec(c, f"at line {printed.line} keeps the iterations in order")
         return "rng" if _is_rng_stream(facts, c) else _rec(c, "a generator drawn from more than once per iteration")
     if facts.n is not None and _is_map(facts, c):
         return "map"
@@ -173,6 +176,15 @@ def _is_scatter_add(facts: LoopFacts, c: Carry) -> bool:
 def _rec(c: Carry, why: str) -> str:
     c.why = why
     return "rec"
+
+
+def print_site(facts: LoopFacts, c: Carry) -> Any:
+    """The source line of the first print() of a carried token that prints, else None."""
+    for u in facts.users.get(c.arg.id, []):
+        for o in [u, *(x for b in u.blocks for x in walk(b))]:
+            if o.prim.name == "print":
+                return o.loc
+    return None
 
 
 def _is_rng_stream(facts: LoopFacts, c: Carry) -> bool:
@@ -419,6 +431,8 @@ def loop_var_name(c: Carry, facts: Any) -> str:
     acc = getattr(info, "shadows", {}).get(c.arg.id)
     if acc is not None:  # the exact sum of a Python-int accumulator, for its overflow check
         return next(f"{loop_var_name(a, facts)} (its exact sum)" for a in carries_of(facts.op) if a.arg.id == acc)
+    if c.arg.dtype == RNG and print_site(facts, c) is not None:
+        return "print()"
     named = getattr(info, "arg_names", {}).get(c.arg.id)
     if named is not None:  # as the tracer bound it
         return named

@@ -266,7 +266,7 @@ def rewrite(job: LoopJob) -> None:
 
 
 def _rewrite_with_retries(loop: Op, parent: Block, facts: LoopFacts, carries: list[Carry]) -> None:
-    forced: dict[int, str] = {}
+    forced: dict[int, str] = _kept_with_prints(loop, facts)
     for _ in range(len(facts.body.ops) + len(carries) + 2):
         plan = make_plan(facts, carries, forced)
         saved = _snapshot(facts.body)
@@ -285,6 +285,23 @@ def _rewrite_with_retries(loop: Op, parent: Block, facts: LoopFacts, carries: li
         _report(loop, facts, carries, plan)
         return
     raise AssertionError("vectorizer: no plan converged")
+
+
+def _kept_with_prints(loop: Op, facts: LoopFacts) -> dict[int, str]:
+    """In a loop that prints (ops/io.py), what may raise stays in the loop,
+    raising after the prints of the iterations before, as the plain function
+    does (`print(i); s += x[ix[i]]`: batched, the read would raise first)."""
+    body = facts.body
+    if not any(o.prim.name == "print" for o in walk(body)):
+        return {}
+    in_bounds = (reads_in_bounds(loop, facts.n, facts.start, facts.step, getattr(facts, "outer", None))
+                 if facts.n is not None else (lambda op: False))
+
+    def raising(op: Op) -> bool:
+        inner = [op, *(o for b in op.blocks for o in walk(b))]
+        return any(o.prim.raises or o.prim.may_raise and not in_bounds(o) for o in inner)
+
+    return {id(op): f"it may raise where the loop prints (line {op.loc.line})" for op in body.ops if raising(op)}
 
 
 def _unread_outputs(loop: Op, parent: Block) -> set[int]:

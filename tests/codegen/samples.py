@@ -350,6 +350,19 @@ def legacy_random_draws(rng) -> Sample:
     return Sample(b.program([z, w, u, k, n]), [state], refused_by=("cuda",))
 
 
+def printing(rng) -> Sample:
+    """print() of a float32 scalar and an array (ops/io.py): the text is made at run time."""
+    from looptrace.ops.io import PrintLine, Slot
+
+    b = Builder(("float32", ()), ("float64", (3,)))
+    s, x = b.args
+    tok = b.op("print_token")
+    line = PrintLine(((Slot(0, "", ".3f", (("<f4", False, False),)), " and"), (Slot(1, "s", "", (("<f8", False, False),)),)))
+    (tok,) = b.op("print", tok, s, x, line=line)
+    return Sample(b.program([b.op("multiply", x, const(2.0))]), [np.float32(rng.random()), rng.random(3)],
+                  refused_by=("cuda",))
+
+
 def regions(rng) -> Sample:
     """A counted loop carrying a sum and stacking rows, a while loop, a cond."""
     b = Builder(("float64", (5, 3)), ("float64", ()))
@@ -400,5 +413,6 @@ SAMPLES: dict[str, Callable] = {
     "sort": sort_and_argsort, "searchsorted": searchsorted_sample, "partition": partitions, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
     **{f"factorizations_{d}": factorizations(d) for d in ("float64", "float32")},
     **{f"fft_{d}": fourier_transforms(d) for d in ("float64", "float32")},
-    "checks": run_time_checks, "random": random_draws, "legacy_random": legacy_random_draws, "regions": regions, "recurrences": recurrences,
+    "checks": run_time_checks, "random": random_draws, "legacy_random": legacy_random_draws,
+    "printing": printing, "regions": regions, "recurrences": recurrences,
 }

@@ -30,7 +30,7 @@ def test_primitive_has_abstract_and_impl(name):
     assert callable(p.abstract), f"{name} has no shape/dtype rule"
     assert callable(p.impl), f"{name} has no NumPy implementation"
     assert p.family in {"elementwise", "reduce", "linalg", "shape", "indexing", "creation", "random", "recurrence",
-                        "sort", "decomp", "check", "fft"}
+                        "sort", "decomp", "check", "fft", "io"}
 
 
 @pytest.mark.parametrize("name", REGION)

@@ -685,6 +685,7 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
         "import numpy as np",
         "import numba",
         "from looptrace.codegen.cpu.templates import *  # noqa: F403",
+        *(["from looptrace.codegen.cpu.printing import print_text"] if _prints(em.lines) else []),
         "",
         "PARALLEL = dict(comprehension=False, reduction=False, inplace_binop=False, setitem=False,",
         "                numpy=False, stencil=False, fusion=False, prange=True)",
@@ -731,6 +732,11 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
     module = _vector_tuning(module, tuning, shapes)
     em.line_origin = {n + 1: k for n, (_, k) in enumerate(module) if k is not None}
     return "\n".join(line for line, _ in module) + "\n"
+
+
+def _prints(lines: list[str]) -> bool:
+    """Does the kernel print (codegen/cpu/printing.py)?"""
+    return any("print_text(" in line for line in lines)
 
 
 _PRANGE_LINE = re.compile(r"^\s*for .* in numba\.prange\(.*\):\s*$")

@@ -20,7 +20,7 @@ import re
 from . import templates
 
 _WITH = re.compile(r"^(\s*)with numba\.objmode\((.*)\):(.*)$")
-_KNOWN = set(dir(builtins)) | set(dir(templates)) | {"np", "numba"}
+_KNOWN = set(dir(builtins)) | set(dir(templates)) | {"np", "numba", "print_text"}  # (printing.py)
 
 
 def outline_objmode(lines: list[tuple[str, int | None]], decorator: str, name: str
