@@ -13,6 +13,8 @@ rounding of regrouped sums and reductions) and are ordered so that
 """
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -249,7 +251,10 @@ def classify(job: LoopJob) -> None:
 
 
 def regroup(job: LoopJob) -> None:
-    """Add the recurrence-free terms of a recurrent sum first, so they leave the loop."""
+    """Add the recurrence-free terms of a recurrent sum first, so they leave the loop
+    (a change of rounding: LOOPTRACE_NO_REGROUP=1 keeps the source's order)."""
+    if os.environ.get("LOOPTRACE_NO_REGROUP"):
+        return
     rec = [c for c in job.carries if c.kind == "rec"]
     if regroup_sums(job.facts, rec, job.carries):
         job.facts.refresh()
