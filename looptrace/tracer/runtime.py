@@ -17,7 +17,7 @@ from looptrace.errors import TraceError, UnsupportedError
 from looptrace.ops import get as prim
 
 from . import context as ctx
-from . import containers, control, external, grown, nests, numba_functions, printing, pybuiltins, pymath, windows
+from . import containers, control, external, grown, heaps, nests, numba_functions, printing, pybuiltins, pymath, windows
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
@@ -791,7 +791,7 @@ def _enumerate(seq, start=0):
     if nest is not None:
         return nest.enumerate(start)
     if isinstance(seq, (TracedRange, TracedReversed, builtins.range)) or is_tracer(seq) or \
-            isinstance(seq, (np.ndarray, TracedZip)):
+            isinstance(seq, (np.ndarray, TracedZip, TracedEnumerate)):
         return TracedEnumerate(seq, start)
     return builtins.enumerate(external.items(seq), start)
 
@@ -802,9 +802,10 @@ def _zip(*seqs, strict=False):
         zipped = nests.zip_nests(found)
         if zipped is not None:
             return zipped
-    if any(isinstance(s, (TracedRange, TracedReversed, builtins.range, np.ndarray)) or is_tracer(s)
-           for s in seqs) and all(isinstance(s, (TracedRange, TracedReversed, builtins.range, np.ndarray))
-                                  or is_tracer(s) for s in seqs):
+    # (a zip or enumerate of these is one too: `zip(zip(a[:-1], b[:-1]), zip(a[1:], b[1:]))`, once unrolled)
+    positional = (TracedRange, TracedReversed, builtins.range, np.ndarray, TracedZip, TracedEnumerate)
+    if any(isinstance(s, positional) or is_tracer(s) for s in seqs) and \
+            all(isinstance(s, positional) or is_tracer(s) for s in seqs):
         return TracedZip(*seqs)
     return builtins.zip(*(external.items(s) for s in seqs), strict=strict)
 
@@ -900,3 +901,4 @@ BUILTINS.update(pybuiltins.BUILTINS)  # min, max, float, int, bool, complex, ...
 BUILTINS.update(printing.BUILTINS)  # str, repr, ascii: text print() makes at run time
 BUILTINS.update(pymath.FUNCTIONS)  # math.* and cmath.*
 BUILTINS.update(nests.FACTORIES)  # np.ndindex, np.ndenumerate, itertools.product: loop nests
+BUILTINS.update(heaps.FUNCTIONS)  # heapq on a list a traced loop pushes to and pops from
