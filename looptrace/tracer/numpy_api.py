@@ -788,10 +788,11 @@ def _static_shape(shape) -> tuple:
     if isinstance(shape, numbers.Integral):
         return (int(shape),)
     if is_tracer(shape):
-        from .static import concrete_error
+        from .static import DATA_SIZE_HINT, concrete_error
 
         raise concrete_error([shape], "array shapes must be static; this one is a traced value",
-                             "compute shapes from .shape, or pass the size in static_argnames")
+                             "compute shapes from .shape, or pass the size in static_argnames",
+                             data_hint=DATA_SIZE_HINT)
     if not isinstance(shape, (tuple, list)):
         return (operator.index(shape),)  # NumPy's TypeError for a float: 'float' object cannot be interpreted...
     return tuple(_static_shape(d)[0] if is_tracer(d) or isinstance(d, (bool, np.bool_)) else operator.index(d)
@@ -963,7 +964,7 @@ def _array(obj, dtype=None, copy=True, **kw):
     if isinstance(obj, (list, tuple)):
         if any(isinstance(x, Segment) for x in obj):
             if dtype is None and all(isinstance(x, Segment) for x in obj):
-                empty = _empty_list_array(obj)
+                empty = _empty_list_array(obj)  # (grown.DataTyped: its type picked after the run, returned)
                 if empty is not None:
                     return empty
             res = _list_to_array(list(obj))
@@ -996,11 +997,13 @@ def _empty_list_array(segments) -> Tracer | None:
     if any(x.count is not None for x in segments) and not any(x.nonempty for x in segments):
         if elem.dtype == np.float64 and len(elem.shape) == 1:
             return None
-        raise UnsupportedError(
+        from .grown import DataTyped
+
+        return DataTyped(_list_to_array(list(segments)), UnsupportedError(
             "np.array of a list appended to under a condition: when no element was appended NumPy makes a "
             f"float64 array of shape (0,), not one of {elem.dtype} elements{' of shape ' + str(tuple(elem.shape[1:])) if len(elem.shape) > 1 else ''}, "
             "so the array's type would depend on the data", ctx.current_loc(),
-            "give the dtype: np.array(lst, dtype=...) (for numbers), or fill a preallocated array")
+            "give the dtype: np.array(lst, dtype=...) (for numbers), or fill a preallocated array"))
     if any(x.count is not None for x in segments):  # (one of them never empty)
         return None
     if sum(x.static_length("np.array") for x in segments) == 0:

@@ -513,10 +513,10 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tracer:
 def full(shape: Any, fill: Any, dtype: Any = None) -> Tracer:
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     if any(is_tracer(d) for d in shape):
-        from .static import concrete_error
+        from .static import DATA_SIZE_HINT, concrete_error
 
         raise concrete_error(shape, "array shapes must be static; this one depends on a traced value",
-                             "compute shapes from .shape or pass them in static_argnames")
+                             "compute shapes from .shape or pass them in static_argnames", data_hint=DATA_SIZE_HINT)
     if any(int(d) < 0 for d in shape):
         raise ValueError("negative dimensions are not allowed")
     if dtype is None:

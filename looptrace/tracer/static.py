@@ -26,11 +26,21 @@ class UnsupportedConcrete(ConcreteIndexError, UnsupportedError):
 
 
 def concrete_error(traced: Iterable, message: str, hint: str = "",
-                   cls: type = ConcreteIndexError) -> ConcreteIndexError:
-    e = cls(message, ctx.current_loc(), hint)
+                   cls: type = ConcreteIndexError, data_hint: str = "") -> ConcreteIndexError:
+    """The error for traced values used where Python needs concrete ones;
+    `data_hint` replaces `hint` where they come from array contents or a
+    loop's state (no scalar argument to specialize on)."""
     values = [t.value if is_tracer(t) else t for t in traced if is_tracer(t) or isinstance(t, Value)]
-    e.arg_positions = arg_sources(values) if ctx.tracing() and values else None
+    positions = arg_sources(values) if ctx.tracing() and values else None
+    e = cls(message, ctx.current_loc(), data_hint if positions is None and data_hint else hint)
+    e.arg_positions = positions
     return e
+
+
+# a size computed from array contents (`np.empty(ptr[-1])`, probe W's neighbour list): no argument to name
+DATA_SIZE_HINT = ("this size comes from array contents or a loop's state, known only at run time: allocate "
+                  "a bound known from shapes (`np.empty(len(x))`) and fill and return its first part "
+                  "(`out[:count]`), which looptrace returns at the length the data decides")
 
 
 def arg_sources(values: list[Value]) -> frozenset[int] | None:

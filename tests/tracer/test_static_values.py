@@ -421,3 +421,18 @@ def test_a_long_loop_whose_index_decides_a_shape_is_still_an_error(rng):
 
     with pytest.raises(looptrace.TraceError, match="not unrolled|array shapes must be static"):
         looptrace.jit(f, backend="interpret")(rng.standard_normal(2), 500)
+
+
+def _neighbour_list(ptr, x):
+    nbr = np.empty(ptr[-1])
+    for i in range(nbr.shape[0]):
+        nbr[i] = x[i % x.shape[0]]
+    return nbr
+
+
+def test_a_size_from_array_contents_gets_a_hint_that_fits_it():
+    """`np.empty(ptr[-1])`: no argument to specialize on, so the hint says how
+    to allocate a bound and return the filled part (probe W), not static_argnames."""
+    with pytest.raises(looptrace.TraceError, match=r"array shapes must be static") as info:
+        looptrace.jit(_neighbour_list, backend="interpret")(np.array([0, 2, 5]), np.ones(3))
+    assert "out[:count]" in str(info.value) and "static_argnames" not in str(info.value)
