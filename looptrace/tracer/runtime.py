@@ -17,7 +17,7 @@ from looptrace.errors import TraceError, UnsupportedError
 from looptrace.ops import get as prim
 
 from . import context as ctx
-from . import containers, control, external, grown, heaps, nests, numba_functions, printing, pybuiltins, pymath, windows
+from . import containers, control, external, grown, nests, numba_functions, printing, pybuiltins, pymath, windows
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
@@ -901,4 +901,3 @@ BUILTINS.update(pybuiltins.BUILTINS)  # min, max, float, int, bool, complex, ...
 BUILTINS.update(printing.BUILTINS)  # str, repr, ascii: text print() makes at run time
 BUILTINS.update(pymath.FUNCTIONS)  # math.* and cmath.*
 BUILTINS.update(nests.FACTORIES)  # np.ndindex, np.ndenumerate, itertools.product: loop nests
-BUILTINS.update(heaps.FUNCTIONS)  # heapq on a list a traced loop pushes to and pops from
