@@ -458,6 +458,25 @@ CASES.update({name: legacy_case(name) for name in ("legacy_uniform", "legacy_nor
                                                    "legacy_seed")})
 
 
+def print_case(name: str):
+    """The print token (an int whose order only matters) and a print of a
+    float formatted with a spec (ops/io.py): the token passes through."""
+    from looptrace.ops.io import PrintLine, Slot
+
+    def case(data):
+        if name == "print_token":
+            return [], {}, [np.int64(0)]
+        x = np.float64(data.draw(st.floats(-1e6, 1e6)))
+        line = PrintLine(((Slot(0, "", ".3f", (("<f8", False, False),)), " and"),))
+        token = np.random.default_rng(0)  # (any RNG-typed value: the interpreter passes it through)
+        return [token, x], {"line": line}, [token]
+
+    return case
+
+
+CASES.update({name: print_case(name) for name in ("print_token", "print")})
+
+
 # --- special functions and complex parts (looptrace/ops/special.py) ------------------------------------
 def special_case(name: str):
     import scipy.special as sp
@@ -743,7 +762,8 @@ def test_impl_and_abstract(name, data):
     for got, (dtype, shape), exp in zip(outs, predicted, expected):
         assert_same_values(got, exp)
         if dtype == RNG:  # a Generator, or the legacy state's array
-            assert isinstance(got, np.random.Generator) or name.startswith("legacy_") and got.dtype == np.uint32
+            assert isinstance(got, np.random.Generator) or name.startswith("legacy_") and got.dtype == np.uint32 \
+                or name.startswith("print")  # (the print token: an int, ops/io.py)
             continue
         got = np.asarray(got)
         assert got.dtype == np.dtype(dtype), f"{name}: rule says {dtype}, impl gives {got.dtype}"
