@@ -87,3 +87,38 @@ def test_kalman_filter_leaves_no_object_mode():
         np.testing.assert_allclose(got, want, rtol=1e-9)
     args = _kalman(np.random.default_rng(3), "bench")
     assert "objmode" not in kernel_body(f.explain(*args).kernel_source)
+
+
+def inverted_each(a):
+    out = np.empty(a.shape)
+    for m in range(a.shape[0]):
+        out[m] = np.linalg.inv(a[m])
+    return out
+
+
+def test_singular_matrix_inverted_in_a_loop(rng):
+    a, _ = _matrices(rng, 40, 2)
+    a[31] = [[1.0, 2.0], [2.0, 4.0]]
+    with pytest.raises(np.linalg.LinAlgError) as want:
+        inverted_each(a.copy())
+    for backend in ("interpret", "cpu"):
+        with pytest.raises(np.linalg.LinAlgError) as got:
+            looptrace.jit(inverted_each, backend=backend)(a.copy())
+        assert str(got.value).splitlines()[0] == str(want.value)
+    a[31] = [[1.0, 2.0], [3.0, 4.0]]
+    np.testing.assert_allclose(looptrace.jit(inverted_each)(a), inverted_each(a), rtol=1e-10, atol=1e-12)
+
+
+def test_solve_inv_det_share_one_helper(rng):
+    """lapack.lu_small_batch serves the three with one signature per kernel
+    (a determinant's output seen as (batch, 1, 1)): the LU compiles once."""
+    from looptrace.codegen.cpu.lapack import lu_small_batch
+
+    a, b = _matrices(rng, 60, 3)
+    before = set(lu_small_batch.signatures)
+    f = looptrace.jit(batched)
+    for got, want in zip(f(a, b), batched(a, b)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    assert len(set(lu_small_batch.signatures) - before) <= 1
+    src = kernel_body(f.explain(a, b).kernel_source)
+    assert src.count("lu_small_batch(") == 3

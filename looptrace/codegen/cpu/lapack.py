@@ -1,7 +1,8 @@
 """Batched LAPACK calls for the decomposition rules (codegen/cpu/decomp.py):
 Numba's np.linalg.solve/inv/det/cholesky (LAPACK through scipy) applied
 matrix by matrix to C-contiguous (batch, n, n) operands. Real Python
-compiled by Numba, `@njit(cache=True)`, no global state (the invariant of
+compiled by Numba, `@njit(cache=True)` (`helper.kernel_helper` for the small
+LU, which only kernels call), no global state (the invariant of
 templates.py, which re-exports them), so a kernel compiles Numba's linalg
 wrappers once per dtype on a machine, not once per kernel.
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+from looptrace.codegen.cpu.helper import empty, kernel_helper, short_loops
 
 
 @numba.njit(cache=True, inline="always")
@@ -54,104 +57,78 @@ def det_batch(a, out):
 SMALL_ORDER = 4
 
 
-@numba.njit(cache=True, inline="always")
-def _lu_small(a, m, lu, piv):
-    """LU of a[m] with partial pivoting into lu, the row swapped in at step
-    j in piv[j]; the permutation's sign, 0.0 where a pivot is exactly zero."""
-    n = lu.shape[0]
-    for i in range(n):
+# One helper, one compile: solve, inv and det (`mode`) take the same argument types (a det's
+# output seen as (batch, 1, 1)), so a kernel that uses all three (kalman_filter) compiles the LU
+# once per machine, not three times with the LU inlined into each (2.7 s of its first cold call).
+# One function, not three inlined pieces: Numba's inlining of them cost 0.15 s of that compile.
+SOLVE, INV, DET = 0, 1, 2
+
+
+@kernel_helper
+def lu_small_batch(a, b, out, mode):
+    """For float64 matrices of order <= SMALL_ORDER: out[m] = np.linalg.solve(a[m], b[m])
+    (mode SOLVE), np.linalg.inv(a[m]) (INV; b is not read) or out[m, 0, 0] =
+    np.linalg.det(a[m]) (DET). A singular matrix raises LinAlgError (SOLVE, INV)."""
+    short_loops()
+    n, k = a.shape[1], out.shape[2]
+    lu = empty((n, n), np.float64)
+    piv = empty(n, np.int64)
+    for m in range(a.shape[0]):
+        # the LU of a[m] with partial pivoting (dgetf2), the row swapped in at step j in piv[j]
+        for i in range(n):
+            for j in range(n):
+                lu[i, j] = a[m, i, j]
+        sign = 1.0  # the permutation's sign; 0.0 once a pivot is exactly zero
         for j in range(n):
-            lu[i, j] = a[m, i, j]
-    sign = 1.0
-    for j in range(n):
-        p, big = j, abs(lu[j, j])
-        for i in range(j + 1, n):
-            if abs(lu[i, j]) > big:
-                p, big = i, abs(lu[i, j])
-        piv[j] = p
-        if p != j:
-            sign = -sign
-            for c in range(n):
-                t = lu[j, c]
-                lu[j, c] = lu[p, c]
-                lu[p, c] = t
-        d = lu[j, j]
-        if d == 0.0:
-            return 0.0
-        if abs(d) >= 2.2250738585072014e-308:  # dgetf2: by the reciprocal, unless it would overflow
-            r = 1.0 / d
+            p, big = j, abs(lu[j, j])
             for i in range(j + 1, n):
-                lu[i, j] *= r
-        else:
+                if abs(lu[i, j]) > big:
+                    p, big = i, abs(lu[i, j])
+            piv[j] = p
+            if p != j:
+                sign = -sign
+                for c in range(n):
+                    lu[j, c], lu[p, c] = lu[p, c], lu[j, c]
+            d = lu[j, j]
+            if d == 0.0:
+                sign = 0.0
+                break
+            if abs(d) >= 2.2250738585072014e-308:  # dgetf2: by the reciprocal, unless it would overflow
+                r = 1.0 / d
+                for i in range(j + 1, n):
+                    lu[i, j] *= r
+            else:
+                for i in range(j + 1, n):
+                    lu[i, j] /= d
             for i in range(j + 1, n):
-                lu[i, j] /= d
-        for i in range(j + 1, n):
-            for c in range(j + 1, n):
-                lu[i, c] -= lu[i, j] * lu[j, c]
-    return sign
-
-
-@numba.njit(cache=True, inline="always")
-def _lu_solve_small(lu, piv, out, m):
-    """out[m] <- the solution of lu x = P out[m] (dgetrs: the row swaps, then L, then U)."""
-    n, k = lu.shape[0], out.shape[2]
-    for j in range(n):
-        p = piv[j]
-        if p != j:
-            for c in range(k):
-                t = out[m, j, c]
-                out[m, j, c] = out[m, p, c]
-                out[m, p, c] = t
-    for i in range(n):
-        for t in range(i):
-            for c in range(k):
-                out[m, i, c] -= lu[i, t] * out[m, t, c]
-    for i in range(n - 1, -1, -1):
-        for c in range(k):
-            out[m, i, c] /= lu[i, i]
-        for t in range(i):
-            for c in range(k):
-                out[m, t, c] -= lu[t, i] * out[m, i, c]
-
-
-@numba.njit(cache=True, inline="always")
-def _solve_each(a, b, out, identity):
-    """out[m] = the solution of a[m] x = b[m] (of a[m] x = I with `identity`)."""
-    n = a.shape[1]
-    lu = np.empty((n, n))
-    piv = np.empty(n, np.int64)
-    for m in range(a.shape[0]):
-        if _lu_small(a, m, lu, piv) == 0.0:
+                for c in range(j + 1, n):
+                    lu[i, c] -= lu[i, j] * lu[j, c]
+        if mode == DET:
+            for i in range(n):
+                sign *= lu[i, i]
+            out[m, 0, 0] = sign
+            continue
+        if sign == 0.0:
             raise np.linalg.LinAlgError("singular matrix")
+        # out[m] <- the solution of lu x = P rhs (dgetrs: the row swaps, then L, then U)
         for i in range(n):
-            for c in range(out.shape[2]):
-                out[m, i, c] = (1.0 if i == c else 0.0) if identity else b[m, i, c]
-        _lu_solve_small(lu, piv, out, m)
-
-
-@numba.njit(cache=True)
-def solve_small_batch(a, b, out):
-    """out[m] = np.linalg.solve(a[m], b[m]) for float64 matrices of order <= SMALL_ORDER."""
-    _solve_each(a, b, out, False)
-
-
-@numba.njit(cache=True)
-def inv_small_batch(a, out):
-    """out[m] = np.linalg.inv(a[m]) for float64 matrices of order <= SMALL_ORDER."""
-    _solve_each(a, a, out, True)
-
-
-@numba.njit(cache=True)
-def det_small_batch(a, out):
-    """out[m] = np.linalg.det(a[m]) for float64 matrices of order <= SMALL_ORDER."""
-    n = a.shape[1]
-    lu = np.empty((n, n))
-    piv = np.empty(n, np.int64)
-    for m in range(a.shape[0]):
-        d = _lu_small(a, m, lu, piv)
+            for c in range(k):
+                out[m, i, c] = (1.0 if i == c else 0.0) if mode == INV else b[m, i, c]
+        for j in range(n):
+            p = piv[j]
+            if p != j:
+                for c in range(k):
+                    out[m, j, c], out[m, p, c] = out[m, p, c], out[m, j, c]
         for i in range(n):
-            d *= lu[i, i]
-        out[m] = d
+            for t in range(i):
+                for c in range(k):
+                    out[m, i, c] -= lu[i, t] * out[m, t, c]
+        for i in range(n - 1, -1, -1):
+            for c in range(k):
+                out[m, i, c] /= lu[i, i]
+            for t in range(i):
+                for c in range(k):
+                    out[m, t, c] -= lu[t, i] * out[m, i, c]
 
 
 @numba.njit(cache=True)

@@ -14,7 +14,6 @@ import numpy as np
 from llvmlite import ir as llvmir
 from numba.core import cgutils, types
 from numba.extending import intrinsic, overload
-from numba.np.arrayobj import _empty_nd_impl, _parse_shape
 from numba.np.random.generator_core import next_uint32, next_uint64
 
 from looptrace.codegen.cpu.mathlib import (
@@ -45,7 +44,8 @@ from looptrace.codegen.cpu.nprules import gcd_int, lcm_int  # np.gcd, np.lcm (co
 from looptrace.codegen.cpu.nprules import cdiv, csqrt, floordiv_f, floordiv_int, fmod_int, ipow, remainder_f, remainder_int, shl, shr, sign_f  # NumPy's element rules (nprules.py)
 from looptrace.codegen.cpu.nprules import float_to_int32, float_to_int64, float_to_uint32, float_to_uint64, wrap_add, wrap_mul, wrap_neg, wrap_sub  # int64 that wraps (nprules.py)
 from looptrace.codegen.cpu.lapack import cholesky_batch, det_batch, inv_batch, solve_batch
-from looptrace.codegen.cpu.lapack import det_small_batch, inv_small_batch, solve_small_batch
+from looptrace.codegen.cpu.lapack import lu_small_batch
+from looptrace.codegen.cpu.helper import empty as _empty, kernel_helper as _kernel_helper  # (helper.py)
 from looptrace.codegen.cpu.lapack import (eigh_batch, eigvalsh_batch, pinv_batch, qr_batch, slogdet_batch,
                                          svd_batch, svdvals_batch)
 from looptrace.codegen.cpu.selection import argselect_lane, argsort_range, argtopk_lane, select_lane, topk_lane
@@ -67,7 +67,7 @@ __all__ += ["atan2_f32", "cos_f32", "powc_f32", "sin_f32"]  # mathlib.py's float
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["max_lanes", "min_lanes"]  # codegen/cpu/extrema.py
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
-__all__ += ["det_small_batch", "inv_small_batch", "solve_small_batch"]  # codegen/cpu/lapack.py
+__all__ += ["lu_small_batch"]  # codegen/cpu/lapack.py
 __all__ += ["eigh_batch", "eigvalsh_batch", "pinv_batch", "qr_batch", "slogdet_batch", "svd_batch",
             "svdvals_batch"]  # codegen/cpu/lapack.py
 __all__ += ["nplinalg"]  # codegen/cpu/numpy_linalg.py
@@ -99,46 +99,6 @@ class ShapeMiss(Exception):
 # (function, rank, dtype) plus about 0.05 s for the array allocator (0.2-0.7 s
 # of a kernel's first call in the corpus), while these come from the disk cache
 # once compiled, as object code plus bitcode that LLVM still inlines.
-
-
-def _kernel_helper(fn):
-    """njit for a helper that only kernels call: cached on disk, without the
-    CPython and C wrappers (never called from Python or through a pointer;
-    about 0.1 s of the helper's first compile on a machine), and typed on its
-    arguments' plain types: a shape (64, 3) written in the kernel is
-    UniTuple(int64, 2), not a tuple of literal 64 and 3, which would compile
-    (and cache) one version of the helper per shape."""
-    dispatcher = numba.njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)(fn)
-    typed = dispatcher.get_call_template
-
-    def get_call_template(args, kws):
-        return typed(tuple(types.unliteral(a) for a in args), {k: types.unliteral(v) for k, v in kws.items()})
-
-    dispatcher.get_call_template = get_call_template
-    return dispatcher
-
-
-@intrinsic
-def _empty(typingctx, shape, dtype):
-    """np.empty(shape, dtype) as Numba's own np.empty builds it (its shape
-    parsing and allocation), without the overload's implementation: that is
-    a function of its own that Numba compiled on a machine's first use of
-    each (rank, dtype), 0.36 s of column_quantiles' first compile."""
-    dt = dtype.dtype if isinstance(dtype, (types.NumberClass, types.DType)) else None
-    if isinstance(shape, types.Integer):
-        ndim = 1
-    elif isinstance(shape, types.BaseTuple) and all(isinstance(t, types.Integer) for t in shape):
-        ndim = len(shape)
-    else:
-        ndim = None
-    if dt is None or ndim is None:
-        return None
-    array = types.Array(dt, ndim, "C")
-
-    def codegen(context, builder, sig, args):
-        shapes = _parse_shape(context, builder, sig.args[0], args[0])
-        return _empty_nd_impl(context, builder, array, shapes)._getvalue()
-    return array(shape, dtype), codegen
 
 
 @_kernel_helper

@@ -1,0 +1,74 @@
+"""How the helpers that generated kernels call are made (templates.py,
+lapack.py): `kernel_helper`, the njit of a helper only kernels call;
+`empty`, np.empty inside such a helper without Numba's overload of it; and
+`short_loops`, for a helper whose loops run a few steps each.
+
+Invariant: what these make has no global state and is cached on disk, so a
+kernel loaded from the disk cache links against the same code."""
+from __future__ import annotations
+
+import numba
+from numba.core import types
+from numba.extending import intrinsic
+from numba.np.arrayobj import _empty_nd_impl, _parse_shape
+
+
+def kernel_helper(fn):
+    """njit for a helper that only kernels call: cached on disk, without the
+    CPython and C wrappers (never called from Python or through a pointer;
+    about 0.1 s of the helper's first compile on a machine), and typed on its
+    arguments' plain types: a shape (64, 3) written in the kernel is
+    UniTuple(int64, 2), not a tuple of literal 64 and 3, which would compile
+    (and cache) one version of the helper per shape (or per constant:
+    lapack.py's `mode`)."""
+    dispatcher = numba.njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)(fn)
+    typed = dispatcher.get_call_template
+
+    def get_call_template(args, kws):
+        return typed(tuple(types.unliteral(a) for a in args), {k: types.unliteral(v) for k, v in kws.items()})
+
+    dispatcher.get_call_template = get_call_template
+    return dispatcher
+
+
+@intrinsic
+def empty(typingctx, shape, dtype):
+    """np.empty(shape, dtype) as Numba's own np.empty builds it (its shape
+    parsing and allocation), without the overload's implementation: that is
+    a function of its own that Numba compiled on a machine's first use of
+    each (rank, dtype), 0.36 s of column_quantiles' first compile."""
+    dt = dtype.dtype if isinstance(dtype, (types.NumberClass, types.DType)) else None
+    if isinstance(shape, types.Integer):
+        ndim = 1
+    elif isinstance(shape, types.BaseTuple) and all(isinstance(t, types.Integer) for t in shape):
+        ndim = len(shape)
+    else:
+        ndim = None
+    if dt is None or ndim is None:
+        return None
+    array = types.Array(dt, ndim, "C")
+
+    def codegen(context, builder, sig, args):
+        shapes = _parse_shape(context, builder, sig.args[0], args[0])
+        return _empty_nd_impl(context, builder, array, shapes)._getvalue()
+    return array(shape, dtype), codegen
+
+
+@intrinsic
+def short_loops(typingctx):
+    """No code: gives the function it is called in LLVM's `optsize` (and
+    `noinline`), for a helper whose loops take a few steps each (lapack.py's
+    LU of order <= 4). LLVM otherwise vectorizes every such loop whose trip
+    count it does not know, with runtime checks and a scalar remainder, which
+    never run for these orders: the LU's 60 lines became 3100 lines of IR
+    (137 vector blocks), optimized and compiled again in every kernel that
+    links it (0.3 s of kalman_filter's compile). With `optsize` LLVM makes no
+    loop versions that add code; `noinline` keeps one copy where a kernel
+    calls it in several places."""
+
+    def codegen(context, builder, signature, args):
+        builder.function.attributes.add("optsize")
+        builder.function.attributes.add("noinline")
+        return context.get_dummy_value()
+
+    return types.none(), codegen
