@@ -1,7 +1,9 @@
 """CPU rules of the reductions: sum, prod, max, min, all and any are folds,
 written by the loop-nest writer (nest.py) from their `Reduction` trait;
 argmax and argmin are statements (the first position of the best element;
-NaN wins, as in NumPy). A long float vector's argmax/argmin is found in
+NaN wins, as in NumPy). Along an axis of 2 or more, they are calls of
+argext.py's cached helpers, one per 2-d slab (`_helper_arg`). A long float
+vector's argmax/argmin is found in
 blocks (`_blocked_arg`): the NaN-propagating max of each block in an array
 of accumulators (a loop LLVM vectorizes), then the first block holding the
 best, then the first position in it.
@@ -13,6 +15,7 @@ import numpy as np
 from looptrace.codegen.target import FoldRule, StatementRule
 from looptrace.ops import reduce
 
+from . import argext
 from .target import TARGET
 
 
@@ -96,11 +99,82 @@ def _long_float_vector(x) -> bool:
         isinstance(n, (int, np.integer)) and n >= 2 * ARG_BLOCK
 
 
+# A 2-d slab of an argmax/argmin's operand split into at most this many chunks for threads.
+ARG_CHUNKS = 64
+
+
+def _helper_arg(em, op, better: str) -> None:
+    """argmax/argmin along an axis of an operand of 2 or more axes: one call
+    of argext.py's cached helper per 2-d slab (its loops compiled once per
+    dtype and layout on a machine, none in the kernel). Along the last axis
+    a slab is (rows, reduced), `argmax_rows`; along another it is (reduced,
+    last axis), `argmax_cols`. A single slab large enough is cut into chunks
+    of rows (columns) on threads."""
+    x, v, axis = op.inputs[0], op.out, op.attrs["axis"]
+    kind = "rows" if axis == x.ndim - 1 else "cols"
+    slab = (x.ndim - 2, x.ndim - 1) if kind == "rows" else (axis, x.ndim - 1)
+    outer = [k for k in range(x.ndim) if k not in slab]
+    fn = f"{'argmax' if better == '>' else 'argmin'}_{kind}"
+    em.fresh_array(v)
+    parallel = _helper_threads(em, x, kind)
+    with em.loop_nest([em.size(x, k) for k in outer], parallel_outer=bool(outer) and parallel) as idx:
+        at = dict(zip(outer, idx))
+        xs = _slab_text(em.name(x), [at.get(k, ":") for k in range(x.ndim)])
+        kept = [k for k in range(x.ndim) if k != axis]
+        vs = _slab_text(em.name(v), [at.get(k, ":") for k in kept])
+        count = em.size(x, x.ndim - 2 if kind == "rows" else x.ndim - 1)
+        if outer or not parallel:
+            em.line(f"{fn}({xs}, {vs}, 0, {count})")
+            return
+        c, n = em.fresh("c"), em.fresh("n")
+        em.line(f"{n} = min({count}{'' if kind == 'rows' else f' // {argext.COL_TILE}'}, {ARG_CHUNKS})")
+        with em.loop(c, n, parallel=True):
+            em.line(f"{fn}({xs}, {vs}, {c} * {count} // {n}, ({c} + 1) * {count} // {n})")
+
+
+def _helper_threads(em, x, kind: str) -> bool:
+    """Threads for a helper's slabs where the work is large; columns only
+    in chunks of a tile or more (4000 x 300 along axis 0 in 64 chunks of 4
+    or 5 columns took 1.5 ms, in one 0.22)."""
+    if not all(isinstance(d, (int, np.integer)) for d in x.shape):
+        return False
+    if kind == "cols" and x.ndim == 2 and x.shape[1] < 2 * argext.COL_TILE:
+        return False
+    return em.work_is_large(int(np.prod(x.shape, dtype=np.int64)))
+
+
+# Where the loop written into the kernel is faster than a helper's call: operands of fewer
+# elements (viterbi's argmax over 16 x 16 scores, one per step of a scan of 20000: 11.7 ms
+# with the call, 5.4 without), rows shorter than HELPER_MIN_ROW (argmin of 50000 x 8 along its
+# rows, unrolled for the kernel's constant shape: 88 us, the helper's 194, NumPy's 1030).
+HELPER_MIN_ELEMENTS = 1024
+HELPER_MIN_ROW = 16
+
+
+def _helper_fits(x, axis: int) -> bool:
+    """argext.py's helpers take it (2 or more axes of a real or bool dtype)
+    and pay for their call: unless its shape is known to be small."""
+    if x.ndim < 2 or x.dtype.kind not in "fiub" or x.dtype == np.float16:
+        return False
+    if not all(isinstance(d, (int, np.integer)) for d in x.shape):
+        return True
+    if axis == x.ndim - 1 and x.shape[axis] < HELPER_MIN_ROW:
+        return False
+    return int(np.prod(x.shape, dtype=np.int64)) >= HELPER_MIN_ELEMENTS
+
+
+def _slab_text(name: str, index: list[str]) -> str:
+    return name if all(i == ":" for i in index) else f"{name}[{', '.join(index)}]"
+
+
 def _arg_lower(better: str):
     def lower(em, op) -> None:
         x, v, axis = op.inputs[0], op.out, op.attrs["axis"]
         if _long_float_vector(x):
             _blocked_arg(em, op, better)
+            return
+        if _helper_fits(x, axis):
+            _helper_arg(em, op, better)
             return
         if v.ndim:
             em.fresh_array(v)

@@ -80,6 +80,8 @@ from looptrace.codegen.cpu.mathlib import acos_f32, acos_f64, asin_f32, asin_f64
 __all__ += ["acos_f32", "acos_f64", "asin_f32", "asin_f64", "pow_f32", "pow_f64"]  # mathlib.py (scalar.py)
 from looptrace.codegen.cpu.legacy_random import legacy_normal_draw, legacy_normal_draws, legacy_randint_draw, legacy_randint_draws, legacy_seed, legacy_uniform_draw, legacy_uniform_draws  # noqa: E402
 __all__ += ["legacy_normal_draw", "legacy_normal_draws", "legacy_randint_draw", "legacy_randint_draws", "legacy_seed", "legacy_uniform_draw", "legacy_uniform_draws"]  # codegen/cpu/legacy_random.py
+from looptrace.codegen.cpu.argext import argmax_cols, argmax_rows, argmin_cols, argmin_rows  # noqa: E402
+__all__ += ["argmax_cols", "argmax_rows", "argmin_cols", "argmin_rows"]  # codegen/cpu/argext.py (reductions.py)
 
 
 class CheckFailed(Exception):
