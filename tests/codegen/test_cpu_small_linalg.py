@@ -122,3 +122,19 @@ def test_solve_inv_det_share_one_helper(rng):
     assert len(set(lu_small_batch.signatures) - before) <= 1
     src = kernel_body(f.explain(a, b).kernel_source)
     assert src.count("lu_small_batch(") == 3
+
+
+def _dets(A):
+    out = np.empty(A.shape[0])
+    for t in range(A.shape[0]):
+        out[t] = np.linalg.det(A[t])
+    return out
+
+
+def test_det_of_a_singular_small_matrix_is_plus_zero():
+    """NumPy's det is sign * exp(logdet): +0.0 for a singular matrix, where the
+    product of U's diagonal may be -0.0 (probe X: det([[-1, 2], [-1, 2]]))."""
+    S = np.array([[[-1.0, 2.0], [-1.0, 2.0]], [[1.0, -2.0], [2.0, -4.0]], [[0.0, 0.0], [-3.0, 1.0]]])
+    got = looptrace.jit(_dets, backend="cpu")(S)
+    np.testing.assert_array_equal(got, np.linalg.det(S))
+    assert not np.signbit(got).any()

@@ -104,8 +104,9 @@ def lu_small_batch(a, b, out, mode):
                 for c in range(j + 1, n):
                     lu[i, c] -= lu[i, j] * lu[j, c]
         if mode == DET:
-            for i in range(n):
-                sign *= lu[i, i]
+            if sign != 0.0:  # (a singular matrix's det is +0.0, NumPy's sign * exp(logdet) = 0.0 * 0.0)
+                for i in range(n):
+                    sign *= lu[i, i]
             out[m, 0, 0] = sign
             continue
         if sign == 0.0:
