@@ -801,13 +801,40 @@ def _zip(*seqs, strict=False):
     if seqs and all(n is not None for n in found):
         zipped = nests.zip_nests(found)
         if zipped is not None:
+            if strict:
+                raise UnsupportedError("zip(..., strict=True) of loop nests is not supported", ctx.current_loc(),
+                                       "check the lengths before the loop and zip without strict")
             return zipped
     # (a zip or enumerate of these is one too: `zip(zip(a[:-1], b[:-1]), zip(a[1:], b[1:]))`, once unrolled)
     positional = (TracedRange, TracedReversed, builtins.range, np.ndarray, TracedZip, TracedEnumerate)
     if any(isinstance(s, positional) or is_tracer(s) for s in seqs) and \
             all(isinstance(s, positional) or is_tracer(s) for s in seqs):
+        if strict:
+            _strict_lengths(seqs)
         return TracedZip(*seqs)
     return builtins.zip(*(external.items(s) for s in seqs), strict=strict)
+
+
+def _strict_lengths(seqs) -> None:
+    """zip(..., strict=True) of arrays and ranges: lengths known while tracing
+    and equal run as a plain zip; Python raises ValueError where they differ,
+    after the loop ran over the shortest, which a traced loop does not
+    follow: refused (the strict flag was dropped: the shortest length, no
+    error)."""
+    import numbers
+
+    from .carries import _length_and_item
+
+    lens = [_length_and_item(s)[0] for s in seqs]
+    if not all(isinstance(n, numbers.Integral) for n in lens):
+        raise UnsupportedError("zip(..., strict=True) over lengths known only at run time is not supported",
+                               ctx.current_loc(), "check the lengths before the loop and zip without strict")
+    if len(set(lens)) > 1:
+        k = next(i for i, n in enumerate(lens) if n != lens[0])
+        raise UnsupportedError(f"zip(..., strict=True) of lengths {lens}: Python raises ValueError (zip() "
+                               f"argument {k + 1} is {'shorter' if lens[k] < lens[0] else 'longer'} than "
+                               "argument 1) after the loop ran over the shortest; looptrace does not follow that",
+                               ctx.current_loc(), "give the arguments equal lengths, or zip without strict")
 
 
 def _len(x):

@@ -49,3 +49,19 @@ def test_a_zip_of_zips_on_cpu(rng):
         warnings.simplefilter("error", UnrollWarning)
         got = lt.jit(track, backend="cpu")(lat, lon)
     np.testing.assert_allclose(got, track(lat, lon), rtol=1e-12)
+
+
+def _strict(a, b):
+    s = 0.0
+    for x, y in zip(a, b, strict=True):
+        s += x * y
+    return s
+
+
+def test_zip_strict_runs_on_equal_lengths_and_refuses_others(rng):
+    """zip(strict=True) used to drop the flag and sum the shortest (probe X)."""
+    a = rng.standard_normal(5)
+    f = lt.jit(_strict, backend="interpret")
+    assert f(a, a * 2) == _strict(a, a * 2)
+    with pytest.raises(lt.UnsupportedError, match="strict=True"):
+        f(a, a[:4])
