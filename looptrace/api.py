@@ -543,12 +543,8 @@ class JitFunction:
         the plain function. Its own compiled version, keyed by the aliases;
         such calls take the general path (the warm runners miss on shared
         memory)."""
-        def specs_of(vals: list) -> list[ArgSpec]:
-            return [ArgSpec("static", alias_of=aliases[j]) if j in aliases else s
-                    for j, s in enumerate(self.specs_of(vals))]
-
         for _ in range(_MAX_RETRACES):
-            compiled, specs = self.compiled_for(values, specs_of=specs_of)
+            compiled, specs = self._aliased_compiled(values, aliases)
             extra = guards.bind(compiled.traced, values)
             if extra is not None:
                 return self.execute(compiled, specs, values, extra)
@@ -556,12 +552,25 @@ class JitFunction:
                          "while it is being compiled (a global, closure or attribute)",
                          hint="pass the changing value as an argument")
 
+    def _aliased_compiled(self, values: list, aliases: dict[int, int]) -> tuple[Compiled, list[ArgSpec]]:
+        """The program traced with the parameters in `aliases` bound to the
+        earlier one's traced array (ArgSpec.alias_of)."""
+        def specs_of(vals: list) -> list[ArgSpec]:
+            return [ArgSpec("static", alias_of=aliases[j]) if j in aliases else s
+                    for j, s in enumerate(self.specs_of(vals))]
+
+        return self.compiled_for(values, specs_of=specs_of)
+
     def explain(self, *args, **kwargs) -> "Explanation":
         values = self._bind(args, kwargs)
         flat = self._flat_route(values)
         if flat is not None:
             return flat[0].explain(*flat[1])
-        compiled, _ = self.compiled_for(values)
+        compiled, specs = self.compiled_for(values)
+        if compiled.program.writebacks:  # `f(x, x)`: the program such a call runs (`_execute_aliased`)
+            aliases = _check_aliasing(self.display_names, specs, values, compiled.program)
+            if aliases:
+                compiled, _ = self._aliased_compiled(values, aliases)
         e = Explanation(compiled.program, getattr(compiled.run, "loop_notes", None),
                         getattr(compiled.run, "notes", None))
         e.kernel_source = getattr(compiled.run, "source", None)  # the generated code (cpu, cuda)
@@ -1372,8 +1381,9 @@ def _check_aliasing(names, specs, values, program, same_ok: bool = True) -> dict
         for j in arrays:
             if j != i and _may_share(values[i], values[j], specs[i], specs[j]):
                 if not (same_ok and _same_array(values[i], values[j], specs[i], specs[j])):
+                    why = "" if same_ok else " (a gradient takes the arguments as separate values)"
                     raise ValueError(f"arguments `{names[i]}` and `{names[j]}` share memory and `{names[i]}` "
-                                     "is written in place; pass a copy of one of them")
+                                     f"is written in place; pass a copy of one of them{why}")
                 shared = True
     if not shared:
         return {}

@@ -137,6 +137,25 @@ def test_a_gradient_of_an_aliased_write_is_refused():
         return np.sum(a * b)
 
     x = np.array([1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match="share memory"):
+    with pytest.raises(ValueError, match="share memory.*separate values"):
         lt.value_and_grad(lt.jit(loss, backend="interpret"))(x, x)
     np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+
+
+def reversed_into(x, out):
+    n = x.shape[0]
+    for i in range(n):
+        out[i] = x[n - 1 - i] + 1
+    return out
+
+
+def test_explain_describes_the_program_an_aliased_call_runs(rng):
+    """`out[i] = x[n - 1 - i]` is a map on two arrays and a recurrence on one."""
+    z = rng.standard_normal(6)
+    jf = lt.jit(reversed_into, backend="interpret")
+    assert [lp.kind for lp in lt.explain(jf, z, z.copy()).loops] == ["vectorized"]
+    assert [lp.kind for lp in lt.explain(jf, z, z).loops] == ["scan"]
+    plain = z.copy()
+    reversed_into(plain, plain)
+    jf(z, z)
+    np.testing.assert_array_equal(z, plain)
