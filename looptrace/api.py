@@ -1218,13 +1218,24 @@ def transactional_run(run: Callable[[list], list], args: list) -> list:
 
 
 def _run_on_legacy_states(run: Callable[[list], list], args: list) -> list:
+    """The run on copies of the RandomStates' states, stored back after it,
+    holding each state's lock meanwhile, as NumPy's own draws do: two
+    threads calling at once would otherwise start from the same state and
+    one's draws would be lost."""
+    import contextlib
+
     from looptrace.tracer.legacy_random import state_array, store_state
 
     owners = {k: a for k, a in enumerate(args) if isinstance(a, np.random.RandomState)}
-    args = [state_array(a) if k in owners else a for k, a in enumerate(args)]
-    outs = transactional_run(run, args)
-    for k, rs in owners.items():
-        store_state(rs, args[k])
+    with contextlib.ExitStack() as held:
+        for rs in {id(a): a for a in owners.values()}.values():
+            lock = getattr(getattr(rs, "_bit_generator", None), "lock", None)
+            if lock is not None:
+                held.enter_context(lock)
+        args = [state_array(a) if k in owners else a for k, a in enumerate(args)]
+        outs = transactional_run(run, args)
+        for k, rs in owners.items():
+            store_state(rs, args[k])
     return outs
 
 
