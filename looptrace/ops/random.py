@@ -13,7 +13,7 @@ import numpy as np
 
 from looptrace.ir.core import RNG
 from looptrace.ir.primitive import NOT_DIFFERENTIABLE, Primitive, register
-from looptrace.ops.batching_helpers import NotBatchable
+from looptrace.ops.batching_helpers import NotBatchable, expand_to_rank
 
 
 def _draw_abstract(token, *, shape, dtype):
@@ -63,6 +63,29 @@ register(Primitive("random_permutation", "random", _permutation_abstract,
                    lambda gen, *, n: (gen, np.asarray(gen.permutation(n), dtype=np.int64)),
                    multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
                    doc="rng.permutation(n)"))
+
+
+# --- discrete draws with parameters: rng.poisson(lam, size), rng.binomial(n, p, size) ---
+# Each parameter is a scalar or has the draw's shape (the tracer broadcasts it and checks it as NumPy
+# does first: lam in [0, POISSON_LAM_MAX], n >= 0, p in [0, 1]); element k of the draw uses element k
+# of each parameter, in C order, as NumPy's broadcast loop does. NumPy's per-Generator binomial cache
+# (binomial_t) only memoizes constants that (n, p) decide, so it changes no value.
+POISSON_LAM_MAX = float(np.iinfo(np.int64).max) - np.sqrt(np.iinfo(np.int64).max) * 10
+
+
+def _params_abstract(token, *params, shape):
+    return [(RNG, ()), (np.dtype(np.int64), tuple(shape))]
+
+
+register(Primitive("random_poisson", "random", _params_abstract,
+                   lambda gen, lam, *, shape: (gen, np.asarray(gen.poisson(lam, shape), dtype=np.int64)),
+                   multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
+                   doc="rng.poisson(lam, shape) of a float64 lam, scalar or of the draw's shape"))
+register(Primitive("random_binomial", "random", _params_abstract,
+                   lambda gen, n, p, *, shape: (gen, np.asarray(gen.binomial(n, p, shape), dtype=np.int64)),
+                   multiple_results=True, effectful=True, fresh=True, vjp=NOT_DIFFERENTIABLE,
+                   doc="rng.binomial(n, p, shape) of an int64 n and a float64 p, each scalar or of the "
+                       "draw's shape"))
 
 
 # --- NumPy's legacy global random state (np.random.seed, random, randn, randint, ...) ---
@@ -145,6 +168,29 @@ def _draw_batch(method_prim_name: str):
     return rule
 
 
+def _params_draw_batch(name: str):
+    """One draw of `shape` per batch member, each from its member's
+    parameters: one draw of (n, *shape) whose parameters are broadcast to
+    it (a scalar that no member changes stays a scalar)."""
+
+    def rule(b, args, dims, *, shape):
+        n = b.axis_size
+        full = (n, *shape)
+        params = [_param_to(b, x, d, full) for x, d in zip(args[1:], dims[1:])]
+        token, vals = b.op(name, args[0], *params, shape=full)
+        return [token, vals], [None, 0]
+
+    return rule
+
+
+def _param_to(b, x, d, full: tuple):
+    if d is None:
+        return x if not x.shape or tuple(x.shape) == full else b.op("broadcast_to", x, shape=full)
+    if tuple(x.shape) == full:
+        return x
+    return b.op("broadcast_to", expand_to_rank(b, x, len(full) - 1), shape=full)
+
+
 def _attach_batching_rules() -> None:
     from looptrace.ir.primitive import PRIMITIVES
 
@@ -152,6 +198,8 @@ def _attach_batching_rules() -> None:
                  "legacy_uniform", "legacy_normal", "legacy_randint"):
         PRIMITIVES[name].batch = _draw_batch(name)
     PRIMITIVES["legacy_seed"].batch = _seed_batch
+    for name in ("random_poisson", "random_binomial"):
+        PRIMITIVES[name].batch = _params_draw_batch(name)
 
 
 def _seed_batch(b, args, dims, **attrs):

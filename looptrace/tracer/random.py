@@ -5,8 +5,9 @@ import numbers
 
 import numpy as np
 
-from looptrace.errors import TraceError, UnsupportedError
+from looptrace.errors import ShapeError, TraceError, UnsupportedError
 from looptrace.ops import get as prim
+from looptrace.ops.random import POISSON_LAM_MAX
 
 from . import context as ctx
 from . import semantics as sem
@@ -239,6 +240,107 @@ def _permutation(gen, n: int) -> sem.Tracer:
     return sem.wrap(perm)
 
 
+# --- discrete draws: NumPy's random_poisson and random_binomial (ops/random.py) ---------------------
+def poisson(gen, lam=1.0, size=None):
+    """rng.poisson(lam, size): int64 draws, lam a float64 scalar or array
+    broadcast as NumPy broadcasts it, checked as NumPy checks it first."""
+    lam = _param(lam, np.float64)
+    shape = _draw_shape(size, lam)
+    if lam.ndim == 0:  # NumPy's scalar checks, in their order
+        _refuse(sem.ufunc("logical_not", sem.ufunc("greater_equal", lam, 0.0)), "lam < 0 or lam is NaN")
+        _refuse(sem.ufunc("logical_not", sem.ufunc("less_equal", lam, POISSON_LAM_MAX)), "lam value too large")
+    else:
+        _refuse(_any_not(sem.ufunc("less_equal", lam, POISSON_LAM_MAX)), "lam value too large")
+        _refuse(_any_not(sem.ufunc("greater_equal", lam, 0.0)), "lam < 0 or lam contains NaNs")
+    return _discrete_draw(gen, "random_poisson", shape, size, lam)
+
+
+def binomial(gen, n, p, size=None):
+    """rng.binomial(n, p, size): int64 draws, n int64 and p float64, each a
+    scalar or an array broadcast as NumPy broadcasts them."""
+    p, n = _param(p, np.float64), _binomial_n(n)
+    shape = _draw_shape(size, n, p)
+    in_range = sem.ufunc("logical_and", sem.ufunc("greater_equal", p, 0.0), sem.ufunc("less_equal", p, 1.0))
+    scalar = p.ndim == 0 and n.ndim == 0
+    _refuse(_any_not(in_range), "p < 0, p > 1 or p is NaN" if scalar else "p < 0, p > 1 or p contains NaNs")
+    _refuse(sem.reduce("reduce_any", sem.ufunc("less", n, 0)) if n.ndim else sem.ufunc("less", n, 0), "n < 0")
+    return _discrete_draw(gen, "random_binomial", shape, size, n, p)
+
+
+def _binomial_n(n) -> sem.Tracer:
+    """binomial's n: a float scalar (not a 0-d array) converts as Python's
+    int() does, as NumPy's `<int64_t>n` does: truncated, NaN a ValueError,
+    infinities and overflows an OverflowError; an array must be integer."""
+    if isinstance(n, (float, np.floating)):
+        value = int(n)
+        if not -(2**63) <= value < 2**63:
+            raise OverflowError("Python int too large to convert to C long")
+        return sem.wrap(sem.as_value(np.int64(value)))
+    if sem.is_tracer(n) and n.ndim == 0 and n.dtype.kind == "f":  # (an array's 0-d element is a NumPy float)
+        n = sem.astype(n, np.float64)
+        _refuse(sem.ufunc("isnan", n), "cannot convert float NaN to integer")
+        _refuse(sem.ufunc("isinf", n), "cannot convert float infinity to integer", OverflowError)
+        _refuse(sem.ufunc("greater_equal", sem.ufunc("absolute", n), 2.0**63),
+                "Python int too large to convert to C long", OverflowError)
+        return sem.astype(sem.ufunc("trunc", n), np.int64)
+    return _param(n, np.int64)
+
+
+def _param(x, dtype) -> sem.Tracer:
+    """A parameter as NumPy's sampler takes it (PyArray_FROM_OTF: a safe cast
+    to float64 or int64, TypeError otherwise), as a tracer."""
+    if not sem.is_tracer(x):
+        x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"Cannot cast array data from {x.dtype!r} to {np.dtype(dtype)!r} according to the "
+                            "rule 'safe'")
+        if x.ndim == 0 and x.dtype.kind in "iu" and np.dtype(dtype).kind == "i":
+            x = np.asarray(int(x), dtype=np.int64)  # a scalar int converts by value (np.uint64(3) is fine)
+        x = sem.wrap(sem.as_value(x))
+    if not np.can_cast(x.dtype, dtype, "safe"):
+        raise TypeError(f"Cannot cast array data from {x.dtype!r} to {np.dtype(dtype)!r} according to the "
+                        "rule 'safe'")
+    return sem.astype(x, dtype)
+
+
+def _draw_shape(size, *params) -> tuple:
+    """The draw's shape: size, which the parameters must broadcast to, or theirs."""
+    if size is None:
+        return _bshape(*params)
+    shape = _shape(size)
+    try:
+        joint = np.broadcast_shapes(shape, *(x.shape for x in params))
+    except ValueError as e:
+        raise ShapeError(str(e), ctx.current_loc()) from None
+    if joint != shape:
+        raise ShapeError(f"Output size {shape} is not compatible with broadcast dimensions of inputs {joint}.",
+                         ctx.current_loc(), "pass a size that the parameters' shapes broadcast to")
+    return shape
+
+
+def _any_not(c) -> sem.Tracer:
+    c = sem.ufunc("logical_not", c)
+    return sem.reduce("reduce_any", c) if c.ndim else c
+
+
+def _refuse(failed, message: str, error=ValueError) -> None:
+    """NumPy's ValueError where `failed` holds, at run time (the parameters
+    may be traced, and the draw may sit in a branch that never runs)."""
+    from .checks import emit_check
+
+    if sem.is_tracer(failed) or bool(failed):
+        emit_check(failed, error(message))
+
+
+def _discrete_draw(gen, name: str, shape: tuple, size, *params) -> sem.Tracer:
+    args = [sem.as_value(x if x.ndim == 0 else sem.broadcast_to(x, shape)) for x in params]
+    token, sample = ctx.emit(prim(name), [gen.token, *args], shape=shape)
+    gen.advance(token)
+    # without size, scalar parameters give a Python int: weak in promotion (x32 + rng.poisson(3) stays float32)
+    return sem.wrap(sample, weak=size is None and not shape)
+
+
 METHODS = {"standard_normal": standard_normal, "normal": normal, "random": random, "uniform": uniform,
            "lognormal": lognormal, "triangular": triangular, "standard_exponential": standard_exponential,
-           "exponential": exponential, "integers": integers, "permutation": permutation, "shuffle": shuffle}
+           "exponential": exponential, "integers": integers, "permutation": permutation, "shuffle": shuffle,
+           "poisson": poisson, "binomial": binomial}

@@ -335,6 +335,22 @@ def random_draws(rng) -> Sample:
     return Sample(b.program([z, u, w, e, k, p, g]), [np.random.default_rng(int(rng.integers(1 << 30)))])
 
 
+def discrete_draws(rng) -> Sample:
+    """rng.poisson and rng.binomial with scalar and array parameters, both algorithms of each."""
+    b = Builder((RNG, ()), (np.dtype(np.float64), (2, 3)), (np.dtype(np.int64), (4,)), (np.dtype(np.float64), (4,)))
+    g, lam, n, p = b.args
+    g, k1 = b.op("random_poisson", g, const(4.5), shape=(5,))
+    g, k2 = b.op("random_poisson", g, lam, shape=(2, 3))
+    g, k3 = b.op("random_poisson", g, const(30.0), shape=())
+    g, k4 = b.op("random_binomial", g, const(np.int64(200)), const(0.7), shape=(6,))
+    g, k5 = b.op("random_binomial", g, n, p, shape=(4,))
+    g, k6 = b.op("random_binomial", g, n, const(0.3), shape=(4,))
+    g, k7 = b.op("random_binomial", g, const(np.int64(12)), const(0.4), shape=())
+    args = [np.random.default_rng(int(rng.integers(1 << 30))), rng.uniform(0, 40, (2, 3)),
+            rng.integers(0, 500, 4), rng.random(4)]
+    return Sample(b.program([k1, k2, k3, k4, k5, k6, k7, g]), args, refused_by=("cuda",))
+
+
 def legacy_random_draws(rng) -> Sample:
     """NumPy's legacy global random state: the token is ops/random.py's state array."""
     b = Builder((RNG, ()))
@@ -414,5 +430,6 @@ SAMPLES: dict[str, Callable] = {
     **{f"factorizations_{d}": factorizations(d) for d in ("float64", "float32")},
     **{f"fft_{d}": fourier_transforms(d) for d in ("float64", "float32")},
     "checks": run_time_checks, "random": random_draws, "legacy_random": legacy_random_draws,
+    "discrete_random": discrete_draws,
     "printing": printing, "regions": regions, "recurrences": recurrences,
 }

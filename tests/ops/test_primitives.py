@@ -424,6 +424,27 @@ CASES.update({"random_exponential": random_case("standard_exponential"), "random
               "random_permutation": permutation_case})
 
 
+def discrete_case(method: str):
+    """rng.poisson(lam, shape) / rng.binomial(n, p, shape), each parameter a scalar or of the shape."""
+    def case(data):
+        seed, shape = data.draw(st.integers(0, 2**32 - 1)), data.draw(shapes)
+        scalar = data.draw(st.booleans())
+        params = np.random.default_rng(seed + 1)
+        if method == "poisson":
+            lam = params.uniform(0, 40, () if scalar else shape)
+            args = [lam]
+        else:
+            args = [params.integers(0, 300, () if scalar else shape), params.random(() if scalar else shape)]
+        reference = np.random.default_rng(seed)
+        expected = getattr(reference, method)(*args, shape)
+        return [np.random.default_rng(seed), *args], {"shape": shape}, [reference, expected]
+
+    return case
+
+
+CASES.update({"random_poisson": discrete_case("poisson"), "random_binomial": discrete_case("binomial")})
+
+
 def legacy_case(name: str):
     """NumPy's legacy global state as the legacy draws take it: a uint32 state array
     (ops/random.py LEGACY_WORDS), compared with a RandomState drawing the same."""

@@ -5,6 +5,7 @@ import numpy as np
 
 from looptrace.codegen.target import StatementRule
 
+from .draws_discrete import BTPE_CORRECTED
 from .target import TARGET
 
 
@@ -61,6 +62,26 @@ def _permutation_lower(em, op) -> None:
 
 
 TARGET.register("random_permutation", StatementRule(_permutation_lower))
+
+
+# rng.poisson and rng.binomial: NumPy's algorithms in codegen/cpu/draws_discrete.py; each parameter
+# is a scalar or an array of the draw's shape (ops/random.py)
+def _params_draw_lower(helper: str, *flags: str):
+    def lower(em, op) -> None:
+        (token, *params), (new_token, v) = op.inputs, op.outputs
+        em.line(f"{em.name(new_token)} = {em.name(token)}")
+        args = [em.name(token), *(em.name(x) for x in params)]
+        if v.ndim:
+            args.append(repr(tuple(v.shape)))
+        em.line(f"{em.name(v)} = {helper}{'s' if v.ndim else ''}({', '.join([*args, *flags])})")
+        em.define(new_token)
+        em.define(v, owned=bool(v.ndim))
+
+    return lower
+
+
+TARGET.register("random_poisson", StatementRule(_params_draw_lower("poisson_draw")))
+TARGET.register("random_binomial", StatementRule(_params_draw_lower("binomial_draw", repr(BTPE_CORRECTED))))
 
 
 # NumPy's legacy global random state: the token is the state array of ops/random.py, drawn from in

@@ -82,6 +82,8 @@ from looptrace.codegen.cpu.legacy_random import legacy_normal_draw, legacy_norma
 __all__ += ["legacy_normal_draw", "legacy_normal_draws", "legacy_randint_draw", "legacy_randint_draws", "legacy_seed", "legacy_uniform_draw", "legacy_uniform_draws"]  # codegen/cpu/legacy_random.py
 from looptrace.codegen.cpu.argext import argmax_cols, argmax_rows, argmin_cols, argmin_rows  # noqa: E402
 __all__ += ["argmax_cols", "argmax_rows", "argmin_cols", "argmin_rows"]  # codegen/cpu/argext.py (reductions.py)
+from looptrace.codegen.cpu.draws_discrete import binomial_draw, binomial_draws, poisson_draw, poisson_draws  # noqa: E402
+__all__ += ["binomial_draw", "binomial_draws", "poisson_draw", "poisson_draws"]  # codegen/cpu/draws_discrete.py (random.py)
 
 
 class CheckFailed(Exception):

@@ -76,3 +76,13 @@ def _refuse_legacy(em, op) -> None:
 
 for _name in ("legacy_uniform", "legacy_normal", "legacy_randint", "legacy_seed"):  # ops/random.py
     TARGET.register(_name, StatementRule(_refuse_legacy))
+
+
+def _refuse_params_draw(em, op) -> None:
+    method = op.prim.name.removeprefix("random_")
+    raise UnsupportedError(f"Generator.{method} is not supported by the cuda backend", op.loc,
+                           "draw it with backend='cpu' or 'interpret', or pass the draws in as an argument")
+
+
+for _name in ("random_poisson", "random_binomial"):  # ops/random.py
+    TARGET.register(_name, StatementRule(_refuse_params_draw))
