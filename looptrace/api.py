@@ -20,6 +20,7 @@ from looptrace.errors import InternalError, LooptraceError, ReplayNeeded, TraceE
 from looptrace.ir import primitive
 from looptrace.ir.core import RNG, Program, SourceLoc
 from looptrace.ir.printer import print_program
+from looptrace.ops.io import printed_once, prints, written
 from looptrace.sigcache import SignatureCache
 from looptrace.tracer import context as ctx
 from looptrace.tracer import layout
@@ -204,14 +205,28 @@ class JitFunction:
         (tracer/checks.py `_made`): its arguments are as before the call (as
         `_after_failure` says), so the plain function runs on them and raises
         that exception itself."""
+        printed = self._printed_by_run(args, kwargs)
         try:
-            self.py_func(*args, **kwargs)
+            with printed_once(printed):
+                self.py_func(*args, **kwargs)
         except Exception as e:
             e.add_note("looptrace: compiled code raised here; the plain function, run again on the same "
                        "arguments, made this exception (its message formats run-time values)")
             raise
         raise InternalError("compiled code raised where the plain function, run again on the same arguments, "
                             "did not", failed.loc)
+
+    def _printed_by_run(self, args: tuple, kwargs: dict) -> dict[str, int]:
+        """What the compiled run that just failed printed, per stream (none
+        where its program does not print: the counts are another run's)."""
+        printed = written()
+        if not any(printed.values()):
+            return {}
+        try:
+            compiled, _ = self.compiled_for(self._bind(args, kwargs))
+        except Exception:
+            return {}
+        return printed if prints(compiled.program) else {}
 
     def _after_failure(self, e: Exception, args: tuple, kwargs: dict):
         """A run-time check of the compiled program raised the user's exception
@@ -221,15 +236,18 @@ class JitFunction:
         they are as before the call. Where the program has such effects, the
         plain function runs on them, so that they end as Python leaves them
         (the writes made before the error) and the exception is Python's own."""
+        printed = written()
         try:
             values = self._bind(args, kwargs)
             compiled, specs = self.compiled_for(values)
         except Exception:
             raise e from None
-        if not has_effects(compiled, specs):
+        printing = prints(compiled.program)  # (its prints before the error: the plain function prints the rest)
+        if not has_effects(compiled, specs) and not printing:
             raise e
         try:
-            return self.py_func(*args, **kwargs)
+            with printed_once(printed if printing else {}):
+                return self.py_func(*args, **kwargs)
         except Exception as plain:
             if type(plain) is type(e):  # the compiled run's notes (the user's line) on Python's own error
                 for note in getattr(e, "__notes__", ()):

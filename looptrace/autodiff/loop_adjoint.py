@@ -300,7 +300,12 @@ def while_forward(op: Op, active: set[int], opts: Options):
     """count the trips with a copy of the loop, then differentiate a counted replay."""
     cond, body = op.blocks
     # (a run-time check is fine: the counting loop raises where the plain loop would, first)
-    if any(x.prim.effectful for o in body.ops + cond.ops for x in [o, *(y for b in o.blocks for y in walk(b))]):
+    effects = [x for o in body.ops + cond.ops for x in [o, *(y for b in o.blocks for y in walk(b))] if x.prim.effectful]
+    printing = next((x for x in effects if x.prim.name == "print"), None)
+    if printing is not None:  # (its trips are counted by running it once more: it would print twice)
+        raise UnsupportedError("cannot differentiate a while loop (or a loop with `break`) that prints",
+                               printing.loc, "print after the loop, or differentiate a version without the print")
+    if effects:
         raise UnsupportedError("cannot differentiate a while loop (or a loop with `break`) that draws "
                                "random numbers", op.loc, "draw the numbers before the loop")
     count_op, trips = _counting_loop(op)

@@ -28,6 +28,7 @@ from . import kinds
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .merge import NO_RETURN
+from . import worklists
 from .values import UNBOUND, MaybeBound, MaybeNone, Segment, Undefined
 
 
@@ -392,10 +393,14 @@ def carry_spec_for(name: str, entry: Any, live: bool, live_out: bool, loc) -> Sp
     if isinstance(entry, list) and (live or live_out):
         # a list of tuples (a work stack `stack.append((lo, mid))`, popped in a `while stack:`): the
         # loop is traced once, so Python would change the list once, while tracing (a loop that never ended)
-        raise UnsupportedError(f"list `{name}` holds {type(next(e for e in entry if not _leafy(e))).__name__}s "
-                               "and changes in a traced loop; looptrace follows lists of numbers or arrays "
-                               "there", loc, "keep a stack in arrays: `lo = np.empty(cap); top = 0`, push "
-                               "with `lo[top] = v; top += 1`, pop with `top -= 1; v = lo[top]`")
+        from .containers import ChangedInLoop  # (containers imports this module)
+
+        e = ChangedInLoop(f"list `{name}` holds {type(next(e for e in entry if not _leafy(e))).__name__}s "
+                          "and changes in a traced loop; looptrace follows lists of numbers or arrays "
+                          "there", loc, "keep a stack in arrays: `lo = np.empty(cap); top = 0`, push "
+                          "with `lo[top] = v; top += 1`, pop with `top -= 1; v = lo[top]`")
+        e.python_test = True  # (a while loop whose test Python answers runs as Python: control.while_)
+        raise e
     if not live and not live_out:
         return TempSpec()
     if entry is NO_RETURN:
@@ -956,10 +961,16 @@ class LoopList:
         spec = self.spec
         spec.loc = spec.loc or ctx.current_loc()
         fields = _tuple_fields(v)
+        if fields is not None:
+            if spec.field_seen is not None and len(spec.field_seen) != fields:
+                raise UnsupportedError("a list appended to in a loop gets tuples of different lengths",
+                                       ctx.current_loc(), "append one kind of value")
+            spec.field_seen = worklists.observe(spec.field_seen, v)
+        if spec.columns is not None:
+            return self._append_item(v, fields)
         val = sem.as_value(v)
         spec.observe(val, all(sem.is_weak(e) and np.ndim(e) == 0 for e in (v if fields else (v,))), fields)
         spec.mixed = spec.mixed or _mixed(v)
-        spec.mixed_kinds = spec.mixed_kinds or _mixed_kinds(v)
         if is_tracer(v) and v.ndim and v.base is not None:  # a view: its root's value now (check_aliases)
             self.watched.append((v, v.base.value, None, ctx.current_loc()))
         elif is_tracer(v) and v.ndim:
@@ -982,6 +993,24 @@ class LoopList:
             else:
                 setitem(spec.buffer, spec.count, sem.wrap(val))
             spec.count.assign(sem.ufunc("add", spec.count, 1).value)
+        spec.appends_this_round += 1
+        return self
+
+    def _append_item(self, v: Any, fields: int | None) -> "LoopList":
+        """An append to a work list of tuples: each field into its column
+        (worklists.py), room made first; a wider type retypes the columns
+        (the next round)."""
+        spec = self.spec
+        if fields != spec.fields:
+            raise UnsupportedError("a list appended to in a loop gets tuples and other values, or tuples of "
+                                   "different lengths", ctx.current_loc(), "append one kind of value")
+        if worklists.widens(spec, v):
+            spec.retype = True
+        if ctx.state().frame is self.frame:
+            spec.every_iteration = True
+        worklists.reserve(spec, 1)
+        worklists.write(spec, spec.count, v)
+        spec.count.assign(sem.ufunc("add", spec.count, 1).value)
         spec.appends_this_round += 1
         return self
 
@@ -1033,10 +1062,20 @@ class LoopList:
                                    "supported for numbers, arrays and tuples of numbers", ctx.current_loc())
         self._mark_read()
         if not spec.work:
+            if fields is not None:
+                spec.field_seen = worklists.observe(spec.field_seen, v)
             return  # (the round that makes it a work list: traced again)
+        if spec.columns is not None:
+            if fields != spec.fields:
+                raise UnsupportedError("a value other than a tuple of the list's length assigned into a list of "
+                                       "tuples, in the loop that appends to it", ctx.current_loc())
+            spec.field_seen = worklists.observe(spec.field_seen, v)
+            if worklists.widens(spec, v):
+                spec.retype = True
+            worklists.write(spec, self._position(k, "list assignment index out of range"), v)
+            return
         val = sem.as_value(v)
         spec.observe(val, all(sem.is_weak(e) and np.ndim(e) == 0 for e in (v if fields else (v,))), fields)
-        spec.mixed_kinds = spec.mixed_kinds or _mixed_kinds(v)
         if is_tracer(v) and v.ndim:
             self.watched.append((v, val, None, ctx.current_loc()))
         pos = self._position(k, "list assignment index out of range")
@@ -1059,6 +1098,11 @@ class LoopList:
             n = sem.ufunc("subtract", spec.count, spec.head) if spec.head is not None else spec.count
             return Tracer(sem.as_value(n, np.int64), weak=True)
         before = sum(1 for e in spec.entry if not isinstance(e, Segment)) if isinstance(spec.entry, list) else 0
+        if isinstance(spec.entry, list) and any(isinstance(e, Segment) for e in spec.entry):
+            # what an earlier loop appended, and this loop's count: a work list from the next round on
+            self._mark_read()
+            return Tracer(ctx.emit1(prim("add"), [sem.as_value(0, np.int64), sem.as_value(0, np.int64)]),
+                          weak=True)
         if any(isinstance(e, Segment) for e in (spec.entry if isinstance(spec.entry, list) else ())):
             raise UnsupportedError("len() of a list inside a loop that appends to it, where an earlier loop "
                                    "appended to it too", ctx.current_loc(), "count the appends in a variable")
@@ -1131,6 +1175,7 @@ class LoopList:
                                    "a list (or deque) of numbers, arrays or tuples of numbers",
                                    ctx.current_loc())
         self.spec.reads = True  # (the spec's: a read in a while loop's test counts too)
+        self.spec.read_loc = self.spec.read_loc or ctx.current_loc()
 
     def _take(self, front: bool) -> Any:
         spec = self.spec
@@ -1166,8 +1211,15 @@ class LoopList:
         """The item at run-time row `pos` of the work buffer (the caller
         checked it is one of the list's)."""
         spec = self.spec
+        if spec.columns is not None:
+            return worklists.read(spec, pos)
         row = ctx.emit1(prim("dynamic_slice"), [spec.buffer.value, sem.as_value(pos, np.int64)], sizes=(1,))
-        item = sem.wrap(ctx.emit1(prim("reshape"), [row], shape=tuple(row.shape[1:])))
+        return self._row_item(sem.wrap(ctx.emit1(prim("reshape"), [row], shape=tuple(row.shape[1:]))))
+
+    def _row_item(self, item: Tracer) -> Any:
+        """A row of the one buffer as the list's item (a Python number where
+        Python numbers were appended)."""
+        spec = self.spec
         if spec.fields is not None:
             return tuple(Tracer(sem.as_value(item[j]), weak=spec.weak) for j in range(spec.fields))
         return Tracer(item.value, weak=bool(spec.weak) and item.ndim == 0)
@@ -1176,6 +1228,16 @@ class LoopList:
         """An item of the list's type, for the round that makes it a work
         list (its values are never used: the loop is traced again)."""
         items = self._entry_items()
+        entry = self.spec.entry
+        if self.spec.elem is None and not items and isinstance(entry, list) and entry \
+                and isinstance(entry[0], Segment):
+            items = [entry[0]]  # (what an earlier loop appended: its items' type)
+            seg = entry[0]
+            if seg.fields is not None:
+                dtypes, weaks = worklists.field_types(items, seg.fields, None)
+                return tuple(Tracer(sem.as_value(0, dt), weak=w) for dt, w in zip(dtypes, weaks))
+            return Tracer(sem.full(tuple(seg.value.shape[1:]), 0, seg.value.dtype).value,
+                          weak=seg.weak and seg.value.ndim == 1)
         dtype, shape, weak, fields = self.spec.item_type(items)
         if self.spec.elem is None and not items:
             return _UnknownItem(sem.full((), 0, dtype).value, weak=True)
@@ -1185,7 +1247,8 @@ class LoopList:
             numbers_ = tuple(Tracer(sem.as_value(x), weak=sem.is_weak(x)) for x in last)
             return numbers_ if isinstance(items[-1], tuple) else numbers_[0]
         if fields is not None:
-            return tuple(Tracer(sem.as_value(0, dtype), weak=weak) for _ in range(fields))
+            dtypes, weaks = worklists.field_types(items, fields, self.spec.field_seen)
+            return tuple(Tracer(sem.as_value(0, dt), weak=w) for dt, w in zip(dtypes, weaks))
         return Tracer(sem.full(shape, 0, dtype).value, weak=weak and shape == ())
 
     def __len__(self) -> int:
@@ -1301,12 +1364,6 @@ def _tuple_fields(v: Any) -> int | None:
     return len(v)
 
 
-def _mixed_kinds(v: Any) -> bool:
-    """A tuple of an int and a float (or a bool): popped from one array of
-    their common dtype, the int would come back a float."""
-    return isinstance(v, tuple) and len({sem.dtype_of(e).kind for e in v}) > 1
-
-
 def _mixed(v: Any) -> bool:
     """A tuple of numbers of different types (`(i, x[i])`): stacked in one
     array they share its dtype, so its items cannot be read back as the
@@ -1337,13 +1394,18 @@ class ListSpec(Spec):
         self.weak: bool | None = None  # every element appended a Python number: read back as one
         self.fields: int | None = None  # tuples of this many numbers were appended: read back as tuples
         self.mixed = False  # ... of numbers of different types: not read back (np.array of the list only)
-        self.mixed_kinds = False  # ... of different kinds (an int and a float): not popped either
         self.appends_this_round = 0
         self.every_iteration = False  # this round appended outside any branch of the body
         self.list_state = None
         self.buffer = self.count = None
         self.growable = False  # a buffer the run grows (`reserve`): appends in a while loop
         self.loc = None  # the first append's line (its errors name it)
+        # a work list of tuples: one buffer per field (worklists.py), the types each field was given
+        # by the appends, and whether each reads back as a Python number
+        self.columns: list | None = None
+        self.field_seen: list | None = None
+        self.read_loc = None  # the first pop's (or read's) line
+        self.field_weak: list | None = None
 
     def observe(self, v: Value, weak: bool = False, fields: int | None = None) -> None:
         if self.elem is not None and fields != self.fields:
@@ -1390,6 +1452,14 @@ class ListSpec(Spec):
             raise ChangedInLoop(f"deque `{name}` (made before this loop) is appended to inside the loop, which "
                                 "does not pop from it: looptrace follows a deque only as a queue that a loop "
                                 "pops from", self.loc or loc, _HINT_LOOP)
+        if self.reads and not self.work and self.elem is None and not state.nested and self._popped_only():
+            from .containers import _HINT_LOOP, ChangedInLoop
+
+            e = ChangedInLoop(f"`{name}` ({self._kind_name()} made before this loop) is changed inside the loop, "
+                              "which pops from it and never appends: looptrace traces such a loop only for a list "
+                              "a loop appended to", self.read_loc or loc, _HINT_LOOP)
+            e.python_test = True  # (runs as Python where its iterations are known: control.while_)
+            raise e
         if self.reads and (not self.work or self.retype is not None or self.front and self.head is None):
             return self._work_buffer(state)
         if self.mode == "buffer" or not state.segments and not state.nested:
@@ -1400,6 +1470,20 @@ class ListSpec(Spec):
             self._stack_value(state)
             return self
         return self._to_buffer(loc)
+
+    def _popped_only(self) -> bool:
+        """Popped in this loop, never appended to, and a Python list (or
+        deque) of items known while tracing: no run-time count from an
+        earlier loop's appends; a list, no traced items either (a heap made
+        by heapify: heaps.py)."""
+        return self.appends_this_round == 0 and self.field_seen is None and \
+            isinstance(self.entry, (list, collections.deque)) and \
+            not any(isinstance(e, Segment) and e.count is not None for e in self.entry) and \
+            (isinstance(self.entry, collections.deque) or not any(
+                is_tracer(e) or isinstance(e, tuple) and any(map(is_tracer, e)) for e in self.entry))
+
+    def _kind_name(self) -> str:
+        return "deque" if isinstance(self.entry, collections.deque) else "list"
 
     def _stack_value(self, state) -> None:
         if self.mode != "stack" or not state.segments:
@@ -1422,8 +1506,10 @@ class ListSpec(Spec):
     def _to_buffer(self, loc) -> "ListSpec":
         loop = self.list_state.loop
         trips = loop.it.static_len if loop.it is not None else None
-        if trips is None and loop.it is None or self.list_state.nested:
-            # a while loop, or appends in a nested loop: a buffer the run grows
+        if trips is None and (loop.it is None or isinstance(self.entry, LoopList) and self.entry.spec.reads) \
+                or self.list_state.nested:
+            # a while loop, appends in a nested loop, or appends to the work list of an enclosing loop
+            # (popped there: the next round pushes to it directly): a buffer the run grows
             return self._buffer(_GROWN_ROWS, growable=True)
         if trips is None:
             message = ("a list appended to under a data-dependent condition needs a loop with a static trip "
@@ -1465,6 +1551,15 @@ class ListSpec(Spec):
             types.append(self.elem[0])
         shape = self.elem[1] if self.elem is not None else None
         for k, e in enumerate(items):
+            if isinstance(e, Segment):
+                if (self.elem is not None or k) and e.fields != fields:
+                    raise UnsupportedError("a list popped in a loop holds items of different kinds or shapes "
+                                           "(before the loop and appended in it)", self.loc or ctx.current_loc())
+                fields = e.fields
+                shape = (fields,) if fields is not None else tuple(e.value.shape[1:])
+                types.append(worklists._kind_type(e.value.dtype) if e.weak else e.value.dtype)
+                weak = e.weak if weak is None else weak and e.weak
+                continue
             f = len(e) if isinstance(e, tuple) else None
             if (self.elem is not None or k) and (f != fields or f is None and _shape_of(e) != shape):
                 raise UnsupportedError("a list popped in a loop holds items of different kinds or shapes (before "
@@ -1485,50 +1580,67 @@ class ListSpec(Spec):
             shape = ()
         return np.result_type(*types), tuple(shape), bool(weak), fields
 
-    def _mixes_kinds(self, items: list) -> bool:
-        """Tuples (before the loop or appended) holding numbers of different
-        kinds, an int and a float: from one array, the int would pop a float."""
-        if self.fields is None and not any(isinstance(e, tuple) for e in items):
-            return False
-        kinds = {sem.dtype_of(x).kind for e in items for x in (e if isinstance(e, tuple) else (e,))}
-        if self.elem is not None:
-            kinds.add(np.dtype(self.elem[0]).kind)
-        return self.mixed_kinds or len(kinds) > 1
-
     def _work_buffer(self, state) -> "ListSpec":
         """This list as a work stack or queue: a growable buffer holding the
-        items from before the loop, then those appended; the list is its rows
-        from `head` (a queue's pops at the front) to `count`."""
-        items = state._entry_items()
-        if len(items) != len(self.entry):
-            raise UnsupportedError("pop() or a read of a list inside a loop that appends to it, where an earlier "
-                                   "loop appended to it too, is not supported", self.loc or state.loop.loc,
+        items from before the loop (what an earlier loop appended first, its
+        buffer taken as it is), then those appended; the list is its rows
+        from `head` (a queue's pops at the front) to `count`. A list of
+        tuples keeps one buffer per field (worklists.py)."""
+        entry = list(self.entry)
+        seg = entry[0] if entry and isinstance(entry[0], Segment) else None
+        items = entry[1:] if seg is not None else entry
+        if any(isinstance(e, Segment) for e in items):
+            raise UnsupportedError("pop() or a read of a list inside a loop that appends to it, where several "
+                                   "earlier loops appended to it, is not supported", self.loc or state.loop.loc,
                                    "grow and pop the list in one loop")
-        if self._mixes_kinds(items):
-            raise UnsupportedError("a list of tuples of numbers of different types popped in a loop: looptrace "
-                                   "stacks them in one array, so their types would change",
-                                   self.loc or state.loop.loc, "use one list per field")
-        if self.retype is not None:
+        if self.retype is not None and self.columns is None and self.retype is not True:
             self.elem = self.retype
-        dtype, shape, weak, fields = self.item_type(items)
+        dtype, shape, weak, fields = self.item_type(([seg] if seg is not None else []) + items)
         spec = ListSpec(self.entry, self.live_out)
         spec.elem, spec.appended, spec.fields, spec.loc = (dtype, (fields,) if fields else shape), \
             self.appended, fields, self.loc
-        spec.weak = weak
-        new = spec._buffer(max(_GROWN_ROWS, len(items)), growable=True)
+        spec.weak, spec.field_seen = weak, self.field_seen
+        if fields is not None:
+            new = spec._columns_buffer(seg, items)
+        else:
+            new = spec._buffer(max(_GROWN_ROWS, len(items)), growable=True)
+            if seg is not None:
+                new.buffer = worklists.growable(seg.value, dtype)
+                new.count = sem.wrap(sem.as_value(worklists.segment_count(seg), np.int64))
+            if items:
+                rows = sem.stack([sem.wrap(sem.as_value(e, dtype)) for e in items])
+                new.write_rows(rows.value)
+                new.count.assign(sem.ufunc("add", new.count, len(items)).value)
         new.weak, new.work = weak, True
         if self.front:
             new.head = sem.wrap(sem.as_value(0, np.int64))
-        if items:
-            rows = sem.stack([sem.wrap(sem.as_value(e, dtype)) for e in items])
-            new.write_rows(rows.value)
-            new.count.assign(sem.as_value(len(items), np.int64))
         return new
+
+    def _columns_buffer(self, seg: Segment | None, items: list) -> "ListSpec":
+        """This (new) spec as a work list of tuples: one growable buffer per
+        field, each of its field's type, holding the items from before."""
+        fields = self.fields
+        dtypes, weaks = worklists.field_types(([seg] if seg is not None else []) + items, fields, self.field_seen)
+        self.mode, self.growable, self.kind, self.field_weak = "buffer", True, "list-buffer", weaks
+        if seg is not None:
+            self.columns = worklists.columns_of(worklists.segment_parts(seg, fields), dtypes)
+            self.count = sem.wrap(sem.as_value(worklists.segment_count(seg), np.int64))
+        else:
+            self.columns = worklists.make_columns(dtypes, max(_GROWN_ROWS, len(items)))
+            self.count = sem.wrap(sem.as_value(0, np.int64))
+        for e in items:
+            worklists.reserve(self, 1)
+            worklists.write(self, self.count, e)
+            self.count.assign(sem.ufunc("add", self.count, 1).value)
+        return self
 
     def write_rows(self, rows: Value) -> None:
         """Write `rows` into a growable buffer at the count (the caller counts
         them), room made first (`reserve`: the buffer's length is known only
         at run time, which the tracer's setitem refuses to index)."""
+        if self.columns is not None:
+            raise UnsupportedError("a list of tuples popped in a loop and appended to in a loop nested in it under "
+                                   "a condition is not supported", self.loc or ctx.current_loc())
         room = ctx.emit1(prim("reserve"), [self.buffer.value, self.count.value,
                                            sem.as_value(rows.shape[0], np.int64)])
         self.buffer.assign(ctx.emit1(prim("dynamic_update_slice"), [room, rows, self.count.value]))
@@ -1553,11 +1665,21 @@ class ListSpec(Spec):
                                    "or after it); looptrace follows a deque inside that loop only", loop.loc,
                                    f"make it with its items (`{name} = deque([s])`), or use a list "
                                    f"(`{name}.pop(0)` pops at the front), which can be read after the loop")
-        buffer, count = self.buffer.value, self.count
+        count = self.count
         if self.head is not None:
             count = sem.ufunc("subtract", count, self.head)
-            buffer = _rows_to_front(buffer, self.head, count)
-        seg = Segment(buffer, count, bool(self.weak), self.fields, self.mixed)
+        if self.columns is not None:
+            for c in self.columns:
+                if self.head is not None:
+                    c.assign(_rows_to_front(c.value, self.head, count))
+            buffer, columns, mixed = worklists.stacked(self)
+            self.weak = all(self.field_weak)
+        else:
+            buffer, columns, mixed = self.buffer.value, None, self.mixed
+            if self.head is not None:
+                buffer = _rows_to_front(buffer, self.head, count)
+        seg = Segment(buffer, count, bool(self.weak), self.fields, mixed)
+        seg.columns = columns
         seg.loc = self.loc
         target.clear()
         target.append(seg)

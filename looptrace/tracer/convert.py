@@ -90,6 +90,12 @@ class _Names(ast.NodeVisitor):
             self.stored.append(name)
         self.generic_visit(node)
 
+    def visit_Call(self, node: ast.Call) -> None:
+        name = _work_list_target(node) if self.appends else None
+        if name is not None and name not in self.stored:
+            self.stored.append(name)  # a loop carries a list it pops from or heapq changes (carries.ListSpec)
+        self.generic_visit(node)
+
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.target, ast.Name):
             self.loaded.add(node.target.id)
@@ -114,6 +120,26 @@ def _append_target(node: ast.Expr) -> str | None:
     if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append"
             and isinstance(call.func.value, ast.Name) and len(call.args) == 1 and not call.keywords):
         return call.func.value.id
+    return None
+
+
+_HEAPQ_CHANGING = frozenset(("heappush", "heappop", "heapreplace", "heappushpop", "heapify"))
+
+
+def _work_list_target(call: ast.Call) -> str | None:
+    """`name` for `name.pop()`, `name.pop(0)`, `name.popleft()` and
+    `heapq.heappush(name, x)` (and heappop, heapreplace, heappushpop,
+    heapify): a loop around it carries name as a work list (carries.py)."""
+    f = call.func
+    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and not call.keywords and (
+            f.attr == "pop" and len(call.args) <= 1 and all(isinstance(a, (ast.Constant, ast.UnaryOp))
+                                                           for a in call.args)
+            or f.attr == "popleft" and not call.args):
+        return f.value.id
+    fname = f.attr if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "heapq" \
+        else f.id if isinstance(f, ast.Name) else None
+    if fname in _HEAPQ_CHANGING and call.args and isinstance(call.args[0], ast.Name):
+        return call.args[0].id
     return None
 
 
@@ -373,6 +399,23 @@ class _Converter(ast.NodeTransformer):
         call = ast.Call(func=_attr("compare"), args=[ast.Lambda(args=_no_args(), body=node.left), ops,
                                                      ast.Tuple(thunks, ast.Load())], keywords=[])
         return ast.copy_location(call, node)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        """`f"a{v!r:>{w}}"` -> `__lt.printing.fstring("a", (v, "r", spec))`:
+        text that holds a traced value's text is what only print() may use
+        (tracer/printing.py `Deferred`)."""
+        if not any(isinstance(v, ast.FormattedValue) for v in node.values):
+            return node
+        parts = []
+        for v in node.values:
+            if isinstance(v, ast.FormattedValue):
+                conv = "" if v.conversion == -1 else chr(v.conversion)
+                spec = self.visit(v.format_spec) if v.format_spec is not None else ast.Constant("")
+                parts.append(ast.Tuple([self.visit(v.value), ast.Constant(conv), spec], ast.Load()))
+            else:
+                parts.append(v)
+        call = ast.Call(ast.Attribute(_attr("printing"), "fstring", ast.Load()), parts, [])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         self.generic_visit(node)

@@ -111,3 +111,41 @@ def iterable(x: list) -> Any:
         _readable(x[0], "iterating")
         return (WeakItems if x[0].weak and x[0].value.ndim == 1 else GrownElement)(x[0].value)
     return expand(x, "iterating")
+
+
+class DataTyped:
+    """np.array of a list a traced loop appended to under a condition: NumPy
+    makes an empty list a float64 array of shape (0,), so its type is known
+    only after the run. Returned, the run gives the appended items' array and
+    the call picks (trace.py `build_output`: float64 and shape (0,) where it is
+    empty); any other use is refused, with `error`'s words (its type would
+    depend on the data there)."""
+
+    __array_priority__ = 1002
+
+    def __init__(self, array: Tracer, error: UnsupportedError):
+        self.array, self.error = array, error
+
+    def _fail(self, *args, **kwargs):
+        raise self.error
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        raise self.error
+
+    __call__ = __getitem__ = __setitem__ = __iter__ = __len__ = __bool__ = __array__ = _fail
+    __array_ufunc__ = __array_function__ = _fail
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _fail
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __matmul__ = __rmatmul__ = __neg__ = __pow__ = _fail
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = __float__ = __int__ = __abs__ = _fail
+    __and__ = __or__ = __xor__ = __invert__ = __iadd__ = __isub__ = __imul__ = __itruediv__ = _fail
+    __hash__ = object.__hash__
+
+
+def picked_dtype(array: Any) -> Any:
+    """What np.array of the list was, the run's items array in hand: NumPy's
+    float64 empty array where nothing was appended."""
+    import numpy as np
+
+    return array if len(array) else np.zeros(0)

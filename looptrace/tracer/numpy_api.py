@@ -964,7 +964,7 @@ def _array(obj, dtype=None, copy=True, **kw):
     if isinstance(obj, (list, tuple)):
         if any(isinstance(x, Segment) for x in obj):
             if dtype is None and all(isinstance(x, Segment) for x in obj):
-                empty = _empty_list_array(obj)
+                empty = _empty_list_array(obj)  # (grown.DataTyped: its type picked after the run, returned)
                 if empty is not None:
                     return empty
             res = _list_to_array(list(obj))
@@ -997,11 +997,13 @@ def _empty_list_array(segments) -> Tracer | None:
     if any(x.count is not None for x in segments) and not any(x.nonempty for x in segments):
         if elem.dtype == np.float64 and len(elem.shape) == 1:
             return None
-        raise UnsupportedError(
+        from .grown import DataTyped
+
+        return DataTyped(_list_to_array(list(segments)), UnsupportedError(
             "np.array of a list appended to under a condition: when no element was appended NumPy makes a "
             f"float64 array of shape (0,), not one of {elem.dtype} elements{' of shape ' + str(tuple(elem.shape[1:])) if len(elem.shape) > 1 else ''}, "
             "so the array's type would depend on the data", ctx.current_loc(),
-            "give the dtype: np.array(lst, dtype=...) (for numbers), or fill a preallocated array")
+            "give the dtype: np.array(lst, dtype=...) (for numbers), or fill a preallocated array"))
     if any(x.count is not None for x in segments):  # (one of them never empty)
         return None
     if sum(x.static_length("np.array") for x in segments) == 0:

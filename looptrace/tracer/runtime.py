@@ -17,7 +17,7 @@ from looptrace.errors import TraceError, UnsupportedError
 from looptrace.ops import get as prim
 
 from . import context as ctx
-from . import containers, control, external, grown, nests, numba_functions, printing, pybuiltins, pymath, windows
+from . import containers, control, external, grown, heaps, nests, numba_functions, printing, pybuiltins, pymath, windows
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
@@ -545,6 +545,8 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         # list(ARGS) of a container from outside: each element read through its source (an array
         # an implicit argument, a number guarded), as ARGS[k] reads it
         return fn(external.items(args[0]))
+    if printing.takes_text(fn, args):  # sys.stdout.write(text), map(print, ...), "sep".join(...): printing.py
+        return printing.text_call(fn, args, kwargs)
     special = BUILTINS.get(id(fn)) if isinstance(fn, types.BuiltinFunctionType) or isinstance(fn, type) else None
     if special is not None:
         return special(*args, **kwargs)
@@ -928,3 +930,4 @@ BUILTINS.update(pybuiltins.BUILTINS)  # min, max, float, int, bool, complex, ...
 BUILTINS.update(printing.BUILTINS)  # str, repr, ascii: text print() makes at run time
 BUILTINS.update(pymath.FUNCTIONS)  # math.* and cmath.*
 BUILTINS.update(nests.FACTORIES)  # np.ndindex, np.ndenumerate, itertools.product: loop nests
+BUILTINS.update(heaps.FUNCTIONS)  # heapq on a list a traced loop pushes to and pops from

@@ -24,6 +24,7 @@ from . import external, kinds, printing, python_numbers, runtime
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .convert import NotConvertible, convert
+from .grown import DataTyped, picked_dtype
 from .masked import is_selection
 from .merge import MaybeNone
 from .own_arrays import PromoteArray
@@ -406,6 +407,9 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
             v._fail()
         if is_selection(v):
             return _picked(v)
+        if isinstance(v, DataTyped):  # np.array of a list grown under a condition: typed after the run
+            leaves.append(v.array)
+            return ("dtyped", len(leaves) - 1)
         if is_tracer(v):
             leaves.append(v)
             k = kinds.kinds_of(v)
@@ -597,6 +601,8 @@ def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
                 return v
             v = np.asarray(v)[()]
         return v.item() if tree[2] else v
+    if kind == "dtyped":  # np.array of a list grown under a condition (grown.DataTyped)
+        return picked_dtype(_host(values[tree[1]])) if scalars else values[tree[1]]
     if kind == "picked":  # x[mask] or x[a:b] of a run-time length, returned (`_flatten_output`)
         return _picked_output(tree, values, scalars)
     if kind == "maybe":  # (the flag of a function that may reach its end without a `return`)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.ir.builder import derived
-from looptrace.ir.core import Block, Op, Value
+from looptrace.ir.core import Block, Dim, Op, Value
 from looptrace.ir.dce import dce
 from looptrace.ir.primitive import PRIMITIVES
 from looptrace.ir.rewrite import substitute
@@ -154,4 +154,6 @@ def _cse_key(op: Op):
         attrs = tuple(sorted((k, repr(v)) for k, v in op.attrs.items()))
     except TypeError:
         return None
-    return (op.prim.name, ins, attrs)
+    # (the output's run-time lengths too: two `reserve`s of one zero buffer are two lists, each its own Dim)
+    shape = tuple(("dim", d.id) if isinstance(d, Dim) else d for d in op.outputs[0].shape)
+    return (op.prim.name, ins, attrs, shape)

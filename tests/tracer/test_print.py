@@ -40,7 +40,7 @@ def scalars_and_arrays(x, n):
     e = np.array(x[0])
     print(a, b, int(n), d, e, x.astype(np.float32), x.sum(), float(x[0]), x[0] * 2, 0.1 + x[1] * 0)
     print(f"{a!r} {b!r} {d!r} {e!r} {x[0]:>12.4e}|{n:05d}|{n:x}|{b}|{x[1]!s:>8}|{x[2]:.3f}")
-    print("{} and {:.2f} and {!r}".format(x[0], x[1], x[2]), "%s" % x[1], str(x[2]), repr(x[0]), sep="", end="!\n",
+    print("{} and {:.2f} and {!r}".format(x[0], x[1], x[2]), "%s|%-6s" % (x[1], x[2]), str(x[2]), repr(x[0]), sep="", end="!\n",
           flush=True)
     print([x[0], (x[1], 2)], {"k": x[2]}, x[:2] * 2, x.reshape(2, -1), x[:1])
     print()

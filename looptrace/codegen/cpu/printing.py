@@ -12,12 +12,14 @@ import numpy as np
 
 from looptrace.codegen.target import StatementRule
 from looptrace.ir.core import Value
-from looptrace.ops.io import PrintLine, Slot, print_line
+from looptrace.ops.io import PrintLine, Slot, print_line, start_run
 
 from .target import TARGET
 
 
 def _token_lower(em, op) -> None:
+    em.line("with numba.objmode():")  # (the run starts: nothing printed yet, ops/io.py `written`)
+    em.line("    print_text(None)")
     em.line(f"{em.name(op.outputs[0])} = 0")
     em.define(op.outputs[0])
 
@@ -47,14 +49,17 @@ def _line_literal(line: PrintLine) -> tuple:
     """The PrintLine as plain tuples, whose repr is Python source."""
     args = tuple(tuple(p if isinstance(p, str) else (p.value, p.conv, p.spec, p.keys, p.tag) for p in a)
                  for a in line.args)
-    return (args, line.sep, line.end, line.stream, line.flush)
+    return (args, line.sep, line.end, line.stream, line.flush, line.options)
 
 
 def print_text(spec: tuple, *values) -> None:
-    """What a kernel's print op runs in object mode."""
-    (args, sep, end, stream, flush), shapes = spec
+    """What a kernel's print op runs in object mode (spec None: its print token, the run's start)."""
+    if spec is None:
+        start_run()
+        return
+    (args, sep, end, stream, flush, options), shapes = spec
     line = PrintLine(tuple(tuple(p if isinstance(p, str) else Slot(*p) for p in a) for a in args),
-                     sep, end, stream, flush)
+                     sep, end, stream, flush, options)
     held = [x if shape is None else np.reshape(np.asarray(x), shape) for x, shape in zip(values, shapes)]
     print_line(line, *held)
 
