@@ -196,12 +196,12 @@ def _lower_lead_loop(em, op, ia, ib, out, g, size, lead: str) -> None:
     k, n = prod(_dims(size, g["summed"])), prod(_dims(size, cols))
     bq = em.fresh("bq")
     if n == 1:  # out[q] = A @ b[q] for all q at once is one GEMM: B @ A.T
-        em.line(f"{bq} = contiguous({em.name(op.inputs[1])}).reshape(({nq}, {k}))")
+        em.line(f"{bq} = reshaped(contiguous({em.name(op.inputs[1])}), ({nq}, {k}))")
         res = em.fresh("mm")
         _dot_into(em, res, bq, f"{a2}.T", (nq, prod(_dims(size, g["rows"]))), op)
         _finish(em, op, res, list(lead) + g["rows"] + cols, out, size)
         return
-    em.line(f"{bq} = contiguous({em.name(op.inputs[1])}).reshape(({nq}, {k}, {n}))")
+    em.line(f"{bq} = reshaped(contiguous({em.name(op.inputs[1])}), ({nq}, {k}, {n}))")
     res = em.fresh("mm")
     em.line(f"{res} = alloc(({nq}, {prod(_dims(size, g['rows']))}, {n}), {dtype_text(op.out.dtype)})")
     q = em.fresh("q")
@@ -249,7 +249,7 @@ def _arranged(em: Emitter, x, letters: str, order: list[str], groups: list[list[
     if len(shape) == x.ndim and perm == tuple(range(x.ndim)):
         em.line(f"{t} = contiguous({src})")
     else:
-        em.line(f"{t} = contiguous({src}).reshape({shape})")
+        em.line(f"{t} = reshaped(contiguous({src}), {shape})")
     return t
 
 
@@ -278,7 +278,7 @@ def _finish(em: Emitter, op: Op, res: str, natural: list[str], out: str, size: d
         em.line(f"{v} = {cast(res, op.out.dtype)}")
         em.define(op.out)
         return
-    shaped = f"{res}.reshape(({''.join(str(size[c]) + ', ' for c in natural)}))"
+    shaped = f"reshaped({res}, ({''.join(str(size[c]) + ', ' for c in natural)}))"
     perm = tuple(natural.index(c) for c in out)
     if perm == tuple(range(len(out))):
         em.line(f"{v} = {shaped}")
@@ -311,7 +311,7 @@ def _as_matrix(em: Emitter, x, letters: str, order: list[str], shape3: tuple) ->
     elif perm != tuple(range(x.ndim)):
         src = em.permuted_copy(src, list(x.shape), perm, x.dtype)
     t = em.fresh("mat")
-    em.line(f"{t} = contiguous({src}).reshape({shape3})")
+    em.line(f"{t} = reshaped(contiguous({src}), {shape3})")
     return t
 
 

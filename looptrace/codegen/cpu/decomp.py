@@ -33,7 +33,7 @@ def _as_batch(em: Emitter, x: Value) -> str:
     """x as a C-contiguous (batch, rows, cols) array."""
     shape3 = f"({_batch_count(em, x, x.ndim - 2)}, {em.size(x, x.ndim - 2)}, {em.size(x, x.ndim - 1)})"
     t = em.fresh("mats")
-    em.line(f"{t} = contiguous({em.name(x)}).reshape({shape3})")
+    em.line(f"{t} = reshaped(contiguous({em.name(x)}), {shape3})")
     return t
 
 
@@ -69,8 +69,8 @@ def _out_batch(em: Emitter, v: Value, scalars: bool) -> str:
     """A fresh output for v seen as (batch,) (one number per matrix) or (batch, rows, cols)."""
     out = em.fresh_array(v)
     if scalars:
-        return f"{out}.reshape(({_batch_count(em, v, v.ndim)},))"
-    return f"{out}.reshape(({_batch_count(em, v, v.ndim - 2)}, {em.size(v, v.ndim - 2)}, {em.size(v, v.ndim - 1)}))"
+        return f"reshaped({out}, ({_batch_count(em, v, v.ndim)},))"
+    return f"reshaped({out}, ({_batch_count(em, v, v.ndim - 2)}, {em.size(v, v.ndim - 2)}, {em.size(v, v.ndim - 1)}))"
 
 
 def _lower_small(em: Emitter, op: Op, helper: str, mats: list[str]) -> None:
@@ -90,7 +90,7 @@ def _lower_small(em: Emitter, op: Op, helper: str, mats: list[str]) -> None:
         em.define(v)
         return
     out = em.fresh_array(v)
-    em.line(f"lu_small_batch({a}, {a}, {out}.reshape(({_batch_count(em, v, v.ndim)}, 1, 1)), {mode})")
+    em.line(f"lu_small_batch({a}, {a}, reshaped({out}, ({_batch_count(em, v, v.ndim)}, 1, 1)), {mode})")
 
 
 for _name in ("solve", "inv", "det", "cholesky"):

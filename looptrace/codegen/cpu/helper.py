@@ -1,16 +1,18 @@
 """How the helpers that generated kernels call are made (templates.py,
 lapack.py): `kernel_helper`, the njit of a helper only kernels call;
-`empty`, np.empty inside such a helper without Numba's overload of it; and
-`short_loops`, for a helper whose loops run a few steps each.
+`empty`, np.empty inside such a helper without Numba's overload of it;
+`short_loops`, for a helper whose loops run a few steps each; and
+`reshaped`, a.reshape(shape) with nothing for Numba to compile.
 
 Invariant: what these make has no global state and is cached on disk, so a
 kernel loaded from the disk cache links against the same code."""
 from __future__ import annotations
 
 import numba
-from numba.core import types
+from numba.core import cgutils, types
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
-from numba.np.arrayobj import _empty_nd_impl, _parse_shape
+from numba.np.arrayobj import _empty_nd_impl, _parse_shape, make_array, populate_array
 
 
 def kernel_helper(fn):
@@ -72,3 +74,52 @@ def short_loops(typingctx):
         return context.get_dummy_value()
 
     return types.none(), codegen
+
+
+@intrinsic
+def reshaped(typingctx, a, shape):
+    """a.reshape(shape) for a C-contiguous a (a view; one size of the shape
+    may be -1), as Numba's reshape but without its size check: Numba
+    compiles that check (`normalize_reshape_value`) as a function of its own
+    in every process whose kernel reshapes, 0.1-0.15 s of the first call;
+    here it is a few instructions of the caller (constants fold), raising
+    Numba's ValueError where the sizes do not fit. The strides
+    of the view are those of its C order; `a` must be C-contiguous by its
+    type (contiguous(x), alloc(...))."""
+    if not (isinstance(a, types.Array) and a.layout == "C" and isinstance(shape, types.BaseTuple)
+            and all(isinstance(t, types.Integer) for t in shape)):
+        return None
+    ndim = len(shape)
+    sig = a.copy(ndim=ndim)(a, shape)
+
+    def codegen(context, builder, signature, args):
+        intp = context.get_value_type(types.intp)
+        ary = make_array(a)(context, builder, args[0])
+        sizes = [context.cast(builder, v, t, types.intp)
+                 for v, t in zip(cgutils.unpack_tuple(builder, args[1], ndim), shape)]
+        zero, one = intp(0), intp(1)
+        known, unknown = one, zero  # the product of the sizes given, how many are -1
+        for s in sizes:
+            neg = builder.icmp_signed("<", s, zero)
+            known = builder.select(neg, known, builder.mul(known, s))
+            unknown = builder.add(unknown, builder.zext(neg, intp))
+        total = ary.nitems
+        divisor = builder.select(builder.icmp_signed("==", known, zero), one, known)
+        inferred = builder.select(builder.icmp_signed("==", known, zero), zero, builder.sdiv(total, divisor))
+        sizes = [builder.select(builder.icmp_signed("<", s, zero), inferred, s) for s in sizes]
+        product = one
+        for s in sizes:
+            product = builder.mul(product, s)
+        bad = builder.or_(builder.icmp_signed(">", unknown, one), builder.icmp_signed("!=", product, total))
+        with builder.if_then(bad, likely=False):
+            context.call_conv.return_user_exc(builder, ValueError, ("total size of new array must be unchanged",))
+        strides, step = [], ary.itemsize
+        for s in reversed(sizes):
+            strides.append(step)
+            step = builder.mul(step, s)
+        out = make_array(signature.return_type)(context, builder)
+        populate_array(out, data=ary.data, shape=cgutils.pack_array(builder, sizes),
+                       strides=cgutils.pack_array(builder, strides[::-1]), itemsize=ary.itemsize,
+                       meminfo=ary.meminfo, parent=ary.parent)
+        return impl_ret_borrowed(context, builder, signature.return_type, out._getvalue())
+    return sig, codegen

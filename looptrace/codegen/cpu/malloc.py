@@ -16,7 +16,7 @@ the kernel faults in their pages one 4 KiB page at a time: a (1.5M, 3)
 float64 product (36 MB) spent 25 of its 28 ms in page faults, where NumPy's
 own `x @ R.T` took 6 ms. NumPy asks the kernel for transparent huge pages
 on arrays of 4 MiB and more (`madvise(MADV_HUGEPAGE)`, alloc.c
-`indicate_hugepages`); `hugepages(a)` does the same for a kernel's own
+`indicate_hugepages`); `hugepages(data_address(a), a.nbytes)` does the same for a kernel's own
 arrays (templates.py `alloc`): the same 36 MB then faulted in about 2 ms.
 """
 from __future__ import annotations
@@ -26,9 +26,10 @@ import ctypes.util
 import os
 import sys
 
-import numba
 from numba.core import types
 from numba.extending import intrinsic
+
+from looptrace.codegen.cpu.helper import kernel_helper
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -60,7 +61,7 @@ PAGE = 4096
 
 
 @intrinsic
-def _data_address(typingctx, arr):
+def data_address(typingctx, arr):
     """The address of an array's first element, as an integer."""
     def codegen(context, builder, sig, args):
         ary = context.make_array(sig.args[0])(context, builder, args[0])
@@ -72,16 +73,17 @@ if sys.platform.startswith("linux"):
     # the address passed as an integer: the same register as a pointer in the C ABI
     _madvise = types.ExternalFunction("madvise", types.intc(types.intp, types.uintp, types.intc))
 
-    @numba.njit(cache=True, nogil=True)
-    def hugepages(a):
-        """Advise huge pages for a's memory when it is large (its whole
-        pages: the first page boundary on). Errors are ignored: advice."""
-        nbytes = a.size * a.itemsize
+    @kernel_helper
+    def hugepages(start, nbytes):
+        """Advise huge pages for the nbytes at address `start` (an array's
+        data_address) when they are many (their whole pages: the first page
+        boundary on). Errors are ignored: advice. Two integers, not the
+        array: one compiled version for every array type (a version per
+        array type cost about 0.05 s each of a machine's first compiles)."""
         if nbytes >= HUGEPAGE_MIN:
-            start = _data_address(a)
             offset = (PAGE - start % PAGE) % PAGE
             _madvise(start + offset, nbytes - offset, MADV_HUGEPAGE)
 else:
-    @numba.njit(cache=True, nogil=True)
-    def hugepages(a):
+    @kernel_helper
+    def hugepages(start, nbytes):
         """No advice off Linux."""

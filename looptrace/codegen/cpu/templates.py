@@ -36,7 +36,7 @@ from looptrace.codegen.cpu.mathlib import (
     tanh_f64,
 )
 from looptrace.codegen.cpu.blas import dot, dot_into, dot_value  # NumPy's BLAS (blas.py)
-from looptrace.codegen.cpu.malloc import hugepages  # NumPy's madvise of large arrays
+from looptrace.codegen.cpu.malloc import data_address, hugepages  # NumPy's madvise of large arrays
 from looptrace.codegen.cpu.mathlib import no_gathers, pick, wide_vectors
 from looptrace.codegen.cpu.fft import side_by_side  # transforms at once, in object mode (fft.py)
 from looptrace.codegen.cpu import numpy_linalg as nplinalg  # NumPy's batched linalg, in object mode
@@ -45,7 +45,7 @@ from looptrace.codegen.cpu.nprules import cdiv, csqrt, floordiv_f, floordiv_int,
 from looptrace.codegen.cpu.nprules import float_to_int32, float_to_int64, float_to_uint32, float_to_uint64, wrap_add, wrap_mul, wrap_neg, wrap_sub  # int64 that wraps (nprules.py)
 from looptrace.codegen.cpu.lapack import cholesky_batch, det_batch, inv_batch, solve_batch
 from looptrace.codegen.cpu.lapack import lu_small_batch
-from looptrace.codegen.cpu.helper import empty as _empty, kernel_helper as _kernel_helper  # (helper.py)
+from looptrace.codegen.cpu.helper import empty as _empty, kernel_helper as _kernel_helper, reshaped  # (helper.py)
 from looptrace.codegen.cpu.lapack import (eigh_batch, eigvalsh_batch, pinv_batch, qr_batch, slogdet_batch,
                                          svd_batch, svdvals_batch)
 from looptrace.codegen.cpu.selection import argselect_lane, argsort_range, argtopk_lane, select_lane, topk_lane
@@ -56,7 +56,7 @@ __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int"
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "atan2_f64", "lane_add", "lane_min", "lane_max", "nonneg",
            "kept_branch"]
-__all__ += ["alloc", "contiguous", "copied", "filled", "reserved", "joined", "min2", "max2", "normal_draws", "uniform_draws",
+__all__ += ["alloc", "contiguous", "reshaped", "copied", "filled", "reserved", "joined", "min2", "max2", "normal_draws", "uniform_draws",
             "exponential_draws", "integer_draws", "permutation_draw",
             "normal_draw", "uniform_draw", "exponential_draw", "integer_draw", "check_integer_bounds"]  # from the disk cache, not compiled per kernel
 __all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
@@ -109,7 +109,7 @@ class ShapeMiss(Exception):
 def alloc(shape, dtype):
     """np.empty(shape, dtype); a large one on huge pages, as NumPy's (malloc.py)."""
     out = _empty(shape, dtype)
-    hugepages(out)
+    hugepages(data_address(out), out.nbytes)
     return out
 
 
@@ -149,7 +149,7 @@ def unit_axes(a, shape, view, root):
 def _ov_unit_axes(a, shape, view, root):
     if isinstance(root, types.Array) and root.layout == "F" and root.ndim > 1:
         return lambda a, shape, view, root: view
-    return lambda a, shape, view, root: np.ascontiguousarray(a).reshape(shape)
+    return lambda a, shape, view, root: reshaped(np.ascontiguousarray(a), shape)
 
 
 @_kernel_helper
