@@ -16,12 +16,11 @@ from .target import TARGET
 def _draw_lower(helper: str):
     def lower(em, op) -> None:
         token, (new_token, v) = op.inputs[0], op.outputs
-        em.line(f"{em.name(new_token)} = {em.name(token)}")
+        em.pass_token(new_token, token)
         if v.ndim:
             em.line(f"{em.name(v)} = {helper}s({em.name(token)}, {tuple(v.shape)}, np.{v.dtype.name})")
         else:
             em.line(f"{em.name(v)} = {helper}({em.name(token)}, np.{v.dtype.name})")
-        em.define(new_token)
         em.define(v, owned=bool(v.ndim))
 
     return lower
@@ -34,7 +33,7 @@ TARGET.register("random_exponential", StatementRule(_draw_lower("exponential_dra
 
 def _integers_lower(em, op) -> None:
     (token, low, high), (new_token, v) = op.inputs, op.outputs
-    em.line(f"{em.name(new_token)} = {em.name(token)}")
+    em.pass_token(new_token, token)
     bounds = f"np.int64({em.name(low)}), np.int64({em.name(high)})"
     endpoint = bool(op.attrs["endpoint"])
     if v.dtype != np.int64:  # int64 bounds may lie outside another dtype: NumPy's ValueError
@@ -46,7 +45,6 @@ def _integers_lower(em, op) -> None:
     else:
         draw = f"integer_draw({em.name(token)}, {bounds}, np.{v.dtype.name}, {endpoint})"
     em.line(f"{em.name(v)} = {draw}")
-    em.define(new_token)
     em.define(v, owned=bool(v.ndim))
 
 
@@ -55,9 +53,8 @@ TARGET.register("random_integers", StatementRule(_integers_lower))
 
 def _permutation_lower(em, op) -> None:
     token, (new_token, v) = op.inputs[0], op.outputs
-    em.line(f"{em.name(new_token)} = {em.name(token)}")
+    em.pass_token(new_token, token)
     em.line(f"{em.name(v)} = permutation_draw({em.name(token)}, {int(op.attrs['n'])})")
-    em.define(new_token)
     em.define(v, owned=True)
 
 
@@ -69,12 +66,11 @@ TARGET.register("random_permutation", StatementRule(_permutation_lower))
 def _params_draw_lower(helper: str, *flags: str):
     def lower(em, op) -> None:
         (token, *params), (new_token, v) = op.inputs, op.outputs
-        em.line(f"{em.name(new_token)} = {em.name(token)}")
+        em.pass_token(new_token, token)
         args = [em.name(token), *(em.name(x) for x in params)]
         if v.ndim:
             args.append(repr(tuple(v.shape)))
         em.line(f"{em.name(v)} = {helper}{'s' if v.ndim else ''}({', '.join([*args, *flags])})")
-        em.define(new_token)
         em.define(v, owned=bool(v.ndim))
 
     return lower
@@ -89,13 +85,12 @@ TARGET.register("random_binomial", StatementRule(_params_draw_lower("binomial_dr
 def _legacy_lower(helper: str):
     def lower(em, op) -> None:
         (token, *bounds), (new_token, v) = op.inputs, op.outputs
-        em.line(f"{em.name(new_token)} = {em.name(token)}")
+        em.pass_token(new_token, token)
         args = [em.name(token), *(f"np.int64({em.name(b)})" for b in bounds)]
         if v.ndim:
             em.line(f"{em.name(v)} = {helper}s({', '.join(args)}, {tuple(v.shape)})")
         else:
             em.line(f"{em.name(v)} = {helper}({', '.join(args)})")
-        em.define(new_token)
         em.define(v, owned=bool(v.ndim))
 
     return lower
@@ -104,8 +99,7 @@ def _legacy_lower(helper: str):
 def _legacy_seed_lower(em, op) -> None:
     (token, seed), (new_token,) = op.inputs, op.outputs
     em.line(f"legacy_seed({em.name(token)}, np.int64({em.name(seed)}))")
-    em.line(f"{em.name(new_token)} = {em.name(token)}")
-    em.define(new_token)
+    em.pass_token(new_token, token)
 
 
 TARGET.register("legacy_uniform", StatementRule(_legacy_lower("legacy_uniform_draw")))

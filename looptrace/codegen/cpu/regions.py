@@ -16,6 +16,7 @@ at the end of an iteration a carry that is not exclusively ours is copied.
 from __future__ import annotations
 
 import contextlib
+import re
 from math import prod
 from typing import Iterator
 
@@ -40,17 +41,25 @@ def _is_array(v: Value) -> bool:
     return v.dtype != RNG and v.ndim > 0
 
 
+def _by_reference(v: Value) -> bool:
+    """Is v an object that its SSA successors are (an array updated in place, a generator)?"""
+    return v.dtype == RNG or v.ndim > 0
+
+
 def _init_lines(em: Emitter, op: Op, targets: list[Value], inits: list[Value]) -> set[int]:
     """Bind the carries' initial values; returns the ids of carries we own."""
     captured = {v.id for b in op.blocks for v in free_values(b)}
     taken: set[int] = set()
     for a, x in zip(targets, inits):
         text = em.consume_or_copy(x)
-        if x.id in captured or x.id in taken:
+        shared = x.id in captured or x.id in taken
+        if shared:
             text = f"copied({em.name(x)})" if _is_array(x) else text
         taken.add(x.id)
-        em.line(f"{em.name(a)} = {text}")
-    return {a.id for a in targets if _is_array(a)}
+        consumed = text == em.name(x) and (_is_array(x) or not shared and em.scope.can_consume(x))
+        if not (_by_reference(x) and consumed and em.take_name(a, x)):  # consumed: its variable
+            em.line(f"{em.name(a)} = {text}")
+    return {a.id for a in targets if _by_reference(a)}
 
 
 def _assign_carries(em: Emitter, targets: list[Value], results: list[Value]) -> None:
@@ -58,12 +67,21 @@ def _assign_carries(em: Emitter, targets: list[Value], results: list[Value]) -> 
         return
     used: set[int] = set()
     rhs = [em.result_copy(r, used) for r in results]
-    em.line(", ".join(em.name(a) for a in targets) + ", = " + ", ".join(rhs) + ",")
+    _assign(em, [em.name(a) for a in targets], rhs)
+
+
+def _assign(em: Emitter, names: list[str], texts: list[str]) -> None:
+    """`a, b, = x, y,` less the pairs that assign a variable to itself (an
+    array updated in place under its carry's name: `Emitter.take_name`)."""
+    pairs = [(n, t) for n, t in zip(names, texts) if n != t]
+    if pairs:
+        em.line(", ".join(n for n, _ in pairs) + ", = " + ", ".join(t for _, t in pairs) + ",")
 
 
 def _bind_outputs(em: Emitter, outs: tuple[Value, ...], sources: list[Value]) -> None:
     for out, src in zip(outs, sources):
-        em.line(f"{em.name(out)} = {em.name(src)}")
+        if not (_by_reference(out) and em.take_name(out, src)):  # the carry's variable, which the loop left
+            em.line(f"{em.name(out)} = {em.name(src)}")
         em.define(out, owned=_is_array(out))
 
 
@@ -110,23 +128,24 @@ def reserve_rows(em: Emitter, op: Op, body: Block, carry_args: list[Value], prod
     if op not in em.program.body.ops:
         return
     results = {v.id for v in body.results}
-    for a in carry_args:
-        if _is_array(a):
-            shared = sharing(body, a)
-            if shared is None or shared & results:
-                return
+    carried = {v.id for v in body.results[:len(carry_args)]}
+    rows = all(not _is_array(a) or (shared := sharing(body, a)) is not None and not shared & results
+               for a in carry_args)
     taken = {id(p) for p in products}
     wanted = [p.out for p in body.ops if id(p) not in taken and not p.blocks and len(p.outputs) == 1
               and _is_array(p.out) and not any(isinstance(d, Dim) for d in p.out.shape)
               and p.out.dtype != RNG and sharing(body, p.out) is not None]
+    # a value whose memory reaches no carried result dies within its iteration (a stacked
+    # result is copied into its stack at the iteration's end): one buffer, whatever the
+    # carries do (viterbi's per-step max-plus temporaries, probe W: 4 allocations a step)
+    single = {v.id for v in wanted if not sharing(body, v) & carried}
+    wanted = [v for v in wanted if rows or v.id in single]
     if not wanted:
         return
     em.line("")
     entry = [len(em.lines) - 1, "    " * em.depth, em.depth + 1, []]
     for v in wanted:
-        # a value whose memory reaches no result of the body dies within its iteration: one row
-        single = not (sharing(body, v) & results)
-        em.fresh_rows[v.id] = entry + [single]
+        em.fresh_rows[v.id] = entry + [v.id in single]
 
 
 def _allocate_rows(em: Emitter, products: list[Op]) -> None:
@@ -389,7 +408,7 @@ def emit_while(em: Emitter, op: Op) -> None:
     em.line("while True:")
     with em.indented(), em.serial(True, body, body.args):
         for ca, ba in zip(cond.args, body.args):
-            if _is_array(ca):
+            if _by_reference(ca):
                 # the condition reads the carried array under the carry's own name: the cond
                 # block owns none of its arguments, so nothing writes it there. A new variable
                 # bound to it at the top of every step made Numba count a reference per step
@@ -466,8 +485,18 @@ def _emit_branch(em: Emitter, op: Op, block: Block) -> None:
 
     def finish() -> None:
         used: set[int] = set()
-        for out, r in zip(op.outputs, block.results):
-            em.line(f"{em.name(out)} = {em.result_copy(r, used)}")
+        texts = [em.result_copy(r, used) for r in block.results]
+        for out, r, text in zip(op.outputs, block.results, texts):
+            ours = em.scope.root.get(r.id) in em.scope.owned if out.dtype == RNG else _is_array(out)
+            if ours and text == em.name(r):  # an array or generator of ours: its variable (the first arm's)
+                em.take_name(out, r)
+        pairs = [(em.name(out), text) for out, text in zip(op.outputs, texts) if em.name(out) != text]
+        read = {w for _, text in pairs for w in re.findall(r"\w+", text)}
+        if any(name in read for name, _ in pairs):  # an arm's result under another output's name
+            _assign(em, *zip(*pairs))  # one statement: every result is read before any is bound
+            return
+        for name, text in pairs:
+            em.line(f"{name} = {text}")
 
     em.emit_block(block, consumable, free=free, finish=finish)
 
