@@ -9,6 +9,7 @@ kernel loaded from the disk cache links against the same code."""
 from __future__ import annotations
 
 import numba
+from llvmlite import ir as llvmir
 from numba.core import cgutils, types
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
@@ -123,3 +124,26 @@ def reshaped(typingctx, a, shape):
                        meminfo=ary.meminfo, parent=ary.parent)
         return impl_ret_borrowed(context, builder, signature.return_type, out._getvalue())
     return sig, codegen
+
+
+@intrinsic
+def nonneg(typingctx, i):
+    """i, which the kernel's own construction makes >= 0 (`r * 8 + j` over
+    rows r >= 0 and lanes j), told to LLVM (llvm.assume). Numba indexes with
+    a signed integer through `i if i >= 0 else i + n`; where LLVM cannot prove
+    i >= 0 (an index built from a prange chunk's rows: a gufunc's bounds are
+    arguments), that select makes a contiguous read a gather: a loop of
+    `inner[j] *= 1.0 + z[t, r * 64 + j]` ran 8.9 ms against 0.9 ms with the
+    index so marked (codegen/cpu/nest.py). Never for an index that may be
+    negative: LLVM would be free to read anywhere."""
+    if not isinstance(i, types.Integer) or not i.signed:
+        return None
+
+    def codegen(context, builder, sig, args):
+        (v,) = args
+        assume = builder.module.declare_intrinsic("llvm.assume", fnty=llvmir.FunctionType(
+            llvmir.VoidType(), [llvmir.IntType(1)]))
+        builder.call(assume, [builder.icmp_signed(">=", v, v.type(0))])
+        return v
+
+    return i(i), codegen

@@ -45,7 +45,7 @@ from looptrace.codegen.cpu.nprules import cdiv, csqrt, floordiv_f, floordiv_int,
 from looptrace.codegen.cpu.nprules import float_to_int32, float_to_int64, float_to_uint32, float_to_uint64, wrap_add, wrap_mul, wrap_neg, wrap_sub  # int64 that wraps (nprules.py)
 from looptrace.codegen.cpu.lapack import cholesky_batch, det_batch, inv_batch, solve_batch
 from looptrace.codegen.cpu.lapack import lu_small_batch
-from looptrace.codegen.cpu.helper import empty as _empty, kernel_helper as _kernel_helper, reshaped  # (helper.py)
+from looptrace.codegen.cpu.helper import empty as _empty, kernel_helper as _kernel_helper, nonneg, reshaped  # (helper.py)
 from looptrace.codegen.cpu.lapack import (eigh_batch, eigvalsh_batch, pinv_batch, qr_batch, slogdet_batch,
                                          svd_batch, svdvals_batch)
 from looptrace.codegen.cpu.selection import argselect_lane, argsort_range, argtopk_lane, select_lane, topk_lane
@@ -442,27 +442,6 @@ lane_min = _lane_intrinsic("lane_min", _nan_select("<"), "`lanes` with item j re
 lane_max = _lane_intrinsic("lane_max", _nan_select(">"), "`lanes` with item j replaced by max_nan(item j, x): a max fold's 8 lanes.")
 
 
-@intrinsic
-def nonneg(typingctx, i):
-    """i, which the kernel's own construction makes >= 0 (`r * 8 + j` over
-    rows r >= 0 and lanes j), told to LLVM (llvm.assume). Numba indexes with
-    a signed integer through `i if i >= 0 else i + n`; where LLVM cannot prove
-    i >= 0 (an index built from a prange chunk's rows: a gufunc's bounds are
-    arguments), that select makes a contiguous read a gather: a loop of
-    `inner[j] *= 1.0 + z[t, r * 64 + j]` ran 8.9 ms against 0.9 ms with the
-    index so marked (codegen/cpu/nest.py). Never for an index that may be
-    negative: LLVM would be free to read anywhere."""
-    if not isinstance(i, types.Integer) or not i.signed:
-        return None
-
-    def codegen(context, builder, sig, args):
-        (v,) = args
-        assume = builder.module.declare_intrinsic("llvm.assume", fnty=llvmir.FunctionType(
-            llvmir.VoidType(), [llvmir.IntType(1)]))
-        builder.call(assume, [builder.icmp_signed(">=", v, v.type(0))])
-        return v
-
-    return i(i), codegen
 
 
 @intrinsic
