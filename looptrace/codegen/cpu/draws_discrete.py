@@ -32,6 +32,8 @@ from numpy.lib import NumpyVersion
 from numba.extending import overload
 from numba.np.random.generator_core import next_double
 
+from looptrace.codegen.cpu.helper import kernel_helper
+
 # NumPy 2.5 corrected BTPE's Stirling terms (numpy#31238: 13860, the last two subtracted; before,
 # 13680 and all four added): kernels pass the running NumPy's choice, written into their source (so
 # a kernel compiled under another NumPy is another kernel)
@@ -45,15 +47,7 @@ def _kernel_helper(fn):
     """helper.kernel_helper with NumPy's error model: cached on disk, no
     CPython or C wrapper, typed on the arguments' unliteral types (one
     version per rank, not per shape)."""
-    dispatcher = numba.njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True,
-                            error_model="numpy")(fn)
-    typed = dispatcher.get_call_template
-
-    def get_call_template(args, kws):
-        return typed(tuple(types.unliteral(a) for a in args), {k: types.unliteral(v) for k, v in kws.items()})
-
-    dispatcher.get_call_template = get_call_template
-    return dispatcher
+    return kernel_helper(fn, error_model="numpy")
 
 
 _inline = numba.njit(cache=True, inline="always", error_model="numpy")

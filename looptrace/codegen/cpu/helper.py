@@ -16,15 +16,18 @@ from numba.extending import intrinsic
 from numba.np.arrayobj import _empty_nd_impl, _parse_shape, make_array, populate_array
 
 
-def kernel_helper(fn):
+def kernel_helper(fn=None, **options):
     """njit for a helper that only kernels call: cached on disk, without the
     CPython and C wrappers (never called from Python or through a pointer;
     about 0.1 s of the helper's first compile on a machine), and typed on its
     arguments' plain types: a shape (64, 3) written in the kernel is
     UniTuple(int64, 2), not a tuple of literal 64 and 3, which would compile
     (and cache) one version of the helper per shape (or per constant:
-    lapack.py's `mode`)."""
-    dispatcher = numba.njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)(fn)
+    lapack.py's `mode`). `options`: more of njit's (draws_discrete.py's
+    error_model="numpy"), as `@kernel_helper(error_model="numpy")`."""
+    if fn is None:
+        return lambda f: kernel_helper(f, **options)
+    dispatcher = numba.njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, **options)(fn)
     typed = dispatcher.get_call_template
 
     def get_call_template(args, kws):
