@@ -243,7 +243,7 @@ class JitFunction:
         except Exception:
             raise e from None
         printing = prints(compiled.program)  # (its prints before the error: the plain function prints the rest)
-        if not has_effects(compiled, specs) and not printing:
+        if not has_effects(compiled, specs) and not printing and not getattr(e, "looptrace_plain", False):
             raise e
         try:
             with printed_once(printed if printing else {}):

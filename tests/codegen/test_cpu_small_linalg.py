@@ -138,3 +138,27 @@ def test_det_of_a_singular_small_matrix_is_plus_zero():
     got = looptrace.jit(_dets, backend="cpu")(S)
     np.testing.assert_array_equal(got, np.linalg.det(S))
     assert not np.signbit(got).any()
+
+
+def written_dets(a, out):
+    for m in range(a.shape[0]):
+        out[m] = np.linalg.det(a[m]) + out[m]
+    return np.linalg.inv(a)
+
+
+@pytest.mark.parametrize("n", [3, 6])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nonfinite_entries_give_numpys_result(n, bad, rng):
+    """A matrix with an inf or a NaN: Numba's wrappers (order > 4) raise
+    LinAlgError and the small LU's NaN pattern is not OpenBLAS's; the call
+    gives the plain function's result, effects on arguments included."""
+    a, b = _matrices(rng, 70, n)
+    a[5, 0, 0] = bad
+    out = rng.standard_normal(70)
+    want_out = out.copy()
+    with np.errstate(all="ignore"):
+        want = batched(a, b), written_dets(a, want_out)
+    got = looptrace.jit(batched)(a, b), looptrace.jit(written_dets)(a, out)
+    for g, w in zip([*got[0], got[1]], [*want[0], want[1]]):
+        np.testing.assert_array_equal(g, w)
+    np.testing.assert_array_equal(out, want_out)

@@ -50,6 +50,8 @@ malloc.tune()  # large kernel temporaries come from the heap, not a fresh mmap e
 # scalar result dtypes whose Numba result (a Python float, int, bool, complex) needs no conversion
 _PLAIN_SCALARS = {np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_), np.dtype(np.complex128)}
 
+# Numba's LinAlgError for an input with an inf or a NaN (lapack.py's small LU raises it too)
+NONFINITE = "Array must not contain infs or NaNs"
 REPORT = "this is a looptrace bug: please report it with this message and the generated kernel"
 
 
@@ -257,6 +259,10 @@ class CpuKernel:
         if isinstance(e, np.linalg.LinAlgError):
             err = self._linalg_error(e)
             err.looptrace_located = True
+            # Numba's LAPACK wrappers (and lapack.py's small LU) refuse a matrix with an inf or a
+            # NaN, where NumPy's compute on and return NaNs or raise their own error: nothing was
+            # written yet (emitter.may_raise), so the caller runs the plain function (api.py)
+            err.looptrace_plain = NONFINITE in str(e)
             raise err from None
         if not isinstance(e, NumbaError) and (n_compiled is None or len(self.kernel.overloads) == n_compiled):
             raise e

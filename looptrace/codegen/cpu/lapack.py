@@ -53,7 +53,9 @@ def det_batch(a, out):
 # allocate and check more than these orders take to factor. These loops do LAPACK's dgetf2
 # (the first largest |pivot| of the column, the column below it scaled by the pivot's
 # reciprocal, the trailing block updated) and dgetrs's two triangular solves, in float64.
-# An exactly zero pivot raises LinAlgError (solve, inv) or gives det 0, as NumPy does.
+# An exactly zero pivot raises LinAlgError (solve, inv) or gives det 0, as NumPy does. A matrix
+# with an inf or a NaN raises Numba's LinAlgError for them, as the larger orders' wrappers do:
+# the jitted function's caller then runs the plain function (kernel.py `_failed`, api.py).
 SMALL_ORDER = 4
 
 
@@ -68,16 +70,21 @@ SOLVE, INV, DET = 0, 1, 2
 def lu_small_batch(a, b, out, mode):
     """For float64 matrices of order <= SMALL_ORDER: out[m] = np.linalg.solve(a[m], b[m])
     (mode SOLVE), np.linalg.inv(a[m]) (INV; b is not read) or out[m, 0, 0] =
-    np.linalg.det(a[m]) (DET). A singular matrix raises LinAlgError (SOLVE, INV)."""
+    np.linalg.det(a[m]) (DET). A singular matrix raises LinAlgError (SOLVE, INV), one with an
+    inf or a NaN LinAlgError (all modes)."""
     short_loops()
     n, k = a.shape[1], out.shape[2]
     lu = empty((n, n), np.float64)
     piv = empty(n, np.int64)
     for m in range(a.shape[0]):
         # the LU of a[m] with partial pivoting (dgetf2), the row swapped in at step j in piv[j]
+        nonfinite = 0.0  # NaN where a[m] has an inf or a NaN
         for i in range(n):
             for j in range(n):
                 lu[i, j] = a[m, i, j]
+                nonfinite += a[m, i, j] * 0.0
+        if nonfinite != 0.0:  # OpenBLAS's NaN pattern is its own: the caller runs NumPy (kernel.py)
+            raise np.linalg.LinAlgError("Array must not contain infs or NaNs.")
         sign = 1.0  # the permutation's sign; 0.0 once a pivot is exactly zero
         for j in range(n):
             p, big = j, abs(lu[j, j])
