@@ -303,8 +303,9 @@ def _check_differentiable(caller: str, name: str, param: str, i: int, spec: ArgS
     ok = spec.kind in ("array", "scalar") and np.dtype(spec.dtype).kind == "f"
     if not ok:
         what = f"dtype {spec.dtype}" if spec.kind in ("array", "scalar") else f"a {spec.kind} argument"
-        raise TypeError(f"{caller}({name}): cannot differentiate with respect to argument `{param}` "
-                        f"(position {i}), which has {what}; only floating-point arrays and "
+        where = "" if "[" in param else f" (position {i})"  # (a container's leaf: its path says where)
+        raise TypeError(f"{caller}({name}): cannot differentiate with respect to argument `{param}`"
+                        f"{where}, which has {what}; only floating-point arrays and "
                         "numbers can be differentiated (convert it with .astype(np.float64), "
                         "or choose other argnums)")
 
@@ -340,6 +341,12 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
     """`f(*args) -> (fn(*args), gradient)`; a tuple of gradients when
     `argnums` is a tuple. `checkpoint=k` saves every k-th carry of each
     top-level counted loop and recomputes in between."""
+    return _value_and_grad_as("value_and_grad", fn, argnums, checkpoint, backend)
+
+
+def _value_and_grad_as(caller: str, fn: Callable, argnums: int | tuple, checkpoint: int | None,
+                       backend: str | None) -> Callable:
+    """value_and_grad, its errors naming `caller` (the function the user called)."""
     d = _Differentiated(fn, checkpoint, backend)
 
     def value_and_grad_fn(*args, **kwargs):
@@ -354,16 +361,16 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
 
     def _value_and_grad(*args, **kwargs):
         values = d.jit.bind(args, kwargs)
-        wrt = _argnums(argnums, len(values), "value_and_grad", d.name)
+        wrt = _argnums(argnums, len(values), caller, d.name)
         dd, values, wrt, regroup = d.flat(values, wrt)
-        c, specs, n_out = dd.compiled(values, wrt, "value_and_grad")
+        c, specs, n_out = dd.compiled(values, wrt, caller)
         if n_out == 0 and not has_effects(c, specs):
             value = build_output(c.program.out_tree, [])
             if isinstance(value, (float, np.floating)):  # a constant: its gradient is zeros (as JAX's)
                 zeros = [_like_argument(np.zeros(specs[i].shape, specs[i].dtype), values[i], specs[i]) for i in wrt]
                 grads = regroup(zeros)
                 return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
-        _check_scalar("grad", d.name, c.program.body.results[:n_out])
+        _check_scalar(caller, d.name, c.program.body.results[:n_out])
         if has_effects(c, specs):
             # it writes into its arguments or what it reads from outside, or draws from a
             # generator: the gradient of the state before the call, then the call itself,
@@ -376,7 +383,7 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
             for rs, state in zip(legacy, states):  # the gradient draws what the call drew, and ends as it did
                 rs.set_state(state)
             values = before
-        leaves, grads, program = dd.run(values, wrt, None, "value_and_grad")
+        leaves, grads, program = dd.run(values, wrt, None, caller)
         grads = regroup(grads)
         value = build_output(program.out_tree, leaves)
         return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
@@ -387,7 +394,7 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
 def grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | None = None,
          backend: str | None = None) -> Callable:
     """The gradient of scalar-valued `fn` with respect to `args[argnums]`."""
-    vg = value_and_grad(fn, argnums, checkpoint, backend)
+    vg = _value_and_grad_as("grad", fn, argnums, checkpoint, backend)
 
     def grad_fn(*args, **kwargs):
         return vg(*args, **kwargs)[1]
