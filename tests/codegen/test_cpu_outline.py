@@ -198,3 +198,13 @@ def test_long_cheap_nests_go_parallel_and_run_as_outlined_bodies(monkeypatch, rn
     loops = [ln.strip() for ln in src.splitlines() if ln.strip().startswith("for ")]  # kernel and parts
     assert sum("prange" in ln for ln in loops) >= 1
     assert any("range(20000)" in ln and "prange" not in ln for ln in loops)  # the cheap map stays serial
+
+
+def test_a_line_of_several_statements_goes_into_a_part_once():
+    """`fr1_ = alloc(..); fr2_ = alloc(..)` (the rows reserved before a loop,
+    regions.py `reserve_rows`) is one statement of the split: it was copied
+    into its part once per statement on the line."""
+    lines = ["    a = 1; b = 2; c = a + b", *[f"    d{i} = c + {i}" for i in range(20)], "    return (d3, )"]
+    split = outline.outline(lines, [], "@numba.njit", "kernel")
+    text = "\n".join(line for part in split.parts for line, _ in part)
+    assert text.count("a = 1; b = 2; c = a + b") == 1

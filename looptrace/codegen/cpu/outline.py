@@ -77,6 +77,11 @@ def _statements(lines: list[str], params: list[str], name: str) -> list[_Stmt] |
             elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
                 loads.add(sub.target.id)
             returns = returns or isinstance(sub, ast.Return)
+        if out and node.lineno - 2 <= out[-1].last:  # `a = alloc(..); b = alloc(..)`: one line, one statement
+            last = out[-1]  # (else each part would hold the line once per statement on it)
+            out[-1] = _Stmt(last.first, max(last.last, node.end_lineno - 2), last.loads | loads, last.stores | stores,
+                            last.returns or returns)
+            continue
         out.append(_Stmt(node.lineno - 2, node.end_lineno - 2, loads, stores, returns))
     return out
 
