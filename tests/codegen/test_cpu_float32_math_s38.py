@@ -3,6 +3,8 @@ atan2_f32, powc_f32): within 1 ulp of float32 from the float64 result
 (measured: 0.5001, i.e. rounded correctly but for ties of the reference's own
 rounding) on random arguments over the exponent range and on edge values;
 NumPy's own special values; and the CPU rules that call them."""
+from fractions import Fraction
+
 import numpy as np
 import numba
 import pytest
@@ -63,12 +65,20 @@ def test_sin_cos_accuracy(name, ref):
         assert _same(out, ref(special))  # sin(-0.0) = -0.0, cos(+-0) = 1, inf and nan give nan
 
 
-def test_trig_table_rows_sum_to_the_reduced_angle():
-    """Row e holds (2/pi * 2**(e - 23)) mod 4 in three parts: checked against float64 where that is exact enough."""
-    t = mathlib._TRIG_TABLE
-    e = np.arange(mathlib._TRIG_E_MIN, -40)
-    assert np.allclose(t[e - mathlib._TRIG_E_MIN].sum(axis=1), 2 / np.pi * 2.0 ** (e - 23), rtol=1e-15, atol=0)
-    assert np.all(t[:, 0] * 2**26 == np.round(t[:, 0] * 2**26)) and np.all(np.abs(t[:, 1]) <= 2.0**-27)
+def test_trig_window_is_the_reduced_angle():
+    """For every float32 exponent e, _trig_window's (t0, t1, t2) sum to (2/pi * 2**(e - 23))
+    mod 4 within 2**-100 of its scale (checked in exact fractions against 400 digits of
+    2/pi); t0 and t1 have 28 and 27 bits, so that a float32's mantissa times each is exact."""
+    g_bits = 400
+    g = mathlib._two_over_pi_bits(g_bits)
+    for e in range(-149, 128):
+        t = Fraction(g * 2 ** max(e - 23, 0), 2 ** (g_bits + max(23 - e, 0))) % 4
+        t0, t1, t2 = mathlib._trig_window(e)
+        assert abs(Fraction(t0) + Fraction(t1) + Fraction(t2) - t) <= Fraction(4, 2**100) * 2.0 ** min(e - 25, 0), e
+        scale = 2.0 ** min(e - 25, 0)
+        for part, step, bits in ((t0, 2.0**-26, 28), (t1, 2.0**-53, 27)):
+            k = part / (step * scale)
+            assert k == int(k) and 0 <= k < 2**bits, (e, part)
 
 
 def test_atan2_accuracy_and_special_values():
