@@ -131,7 +131,12 @@ class _Differentiated:
             return gradient_program(program, [_arg_pos(used, i) for i in wrt], self.opts)
 
         transform = Transform(("vjp", positions, self.opts.checkpoint), apply)
-        c, specs = self.jit.compiled_for(values, transform, self._specs_of(wrt))
+        made, specs_of = [specs], self._specs_of(wrt)
+
+        def specs_again(vs: list) -> list[ArgSpec]:  # compiled_for's first look: the specs just made
+            return made.pop() if made and vs is values else specs_of(vs)
+
+        c, specs = self.jit.compiled_for(values, transform, specs_again)
         return c, specs, len(c.traced.body.results) - len(c.traced.writebacks)
 
     def _specs_of(self, wrt: tuple[int, ...]) -> Callable[[list], list[ArgSpec]]:
@@ -159,11 +164,17 @@ class _Differentiated:
                 return compiled, specs, extra
         raise TraceError(f"{self.name}: what it reads from outside its arguments keeps changing")
 
-    def run(self, values: list, wrt: tuple[int, ...], cts: list | None, caller: str, outside: list | None = None):
+    def run(self, values: list, wrt: tuple[int, ...], cts: list | None, caller: str, outside: list | None = None,
+            known: tuple | None = None):
         """(output leaves, gradients as arrays shaped like the arguments);
         `outside`: the arrays it reads from outside its arguments, as bound
-        earlier (vjp's point), instead of as they are now."""
-        c, specs, extra = self._bound(values, lambda: self.compiled(values, wrt, caller))
+        earlier (vjp's point), instead of as they are now; `known`: what
+        `compiled` just gave for these values (not looked up again)."""
+        extra = guards.bind(known[0].traced, values) if known is not None else None
+        if extra is not None:
+            c, specs = known[:2]
+        else:
+            c, specs, extra = self._bound(values, lambda: self.compiled(values, wrt, caller))
         if outside is not None and len(outside) == len(extra):
             extra = outside
         n_out = len(c.traced.body.results) - len(c.traced.writebacks)
@@ -383,7 +394,7 @@ def _value_and_grad_as(caller: str, fn: Callable, argnums: int | tuple, checkpoi
             for rs, state in zip(legacy, states):  # the gradient draws what the call drew, and ends as it did
                 rs.set_state(state)
             values = before
-        leaves, grads, program = dd.run(values, wrt, None, caller)
+        leaves, grads, program = dd.run(values, wrt, None, caller, known=(c, specs))
         grads = regroup(grads)
         value = build_output(program.out_tree, leaves)
         return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
