@@ -31,6 +31,7 @@ from looptrace.codegen.target import CompileOptions, Runner
 from looptrace.ir.core import Program
 from looptrace.ir.dce import dce
 from looptrace.ir.printer import print_program
+from looptrace.ir.small_vectors import scalarize_small_vectors
 from looptrace.ir.verify import verify
 from looptrace.vectorize import driver
 from looptrace.vectorize.bounds import decide_ranges
@@ -147,6 +148,7 @@ def _aliased_fresh_results(program: Program) -> Program:
 
 PASSES: tuple[Pass, ...] = (
     Pass("dead_reads", check_dead_reads),  # a read nothing uses still raises out of bounds: a check
+    Pass("small_vectors", scalarize_small_vectors),  # k = np.array([a, b]) read as k[0]: a (ir/small_vectors.py)
     Pass("vectorize", driver.each_loop(COUNTED_LOOP_STEPS, WHILE_LOOP_STEPS, after)),
     Pass("fold_einsums", _fold_einsums),  # reductions of batched products fold into the product
     Pass("fused_products", _fused_products),  # a matrix-vector product of computed elements: a fold

@@ -19,7 +19,7 @@ def test_pass_and_step_names_are_unique():
     names = [p.name for p in pipeline.PASSES]
     steps = [s.name for s in pipeline.COUNTED_LOOP_STEPS + pipeline.WHILE_LOOP_STEPS]
     # dead reads get their checks before any pass can drop them (vectorize/dead_reads.py)
-    assert len(set(names)) == len(names) and names[:2] == ["dead_reads", "vectorize"]
+    assert len(set(names)) == len(names) and names[:3] == ["dead_reads", "small_vectors", "vectorize"]
     assert len(set(pipeline.COUNTED_LOOP_STEPS)) == len(pipeline.COUNTED_LOOP_STEPS)
     assert "rewrite" in steps and "classify_carries" in steps
 
