@@ -20,9 +20,9 @@ an array read from memory (a gather, a window `x[i:i + 5]`) stays a vector,
 the form the vectorizer knows. The vectors then die where nothing else
 reads them.
 
-Values are the same bits, but for the sign of a zero: a sum skips the
-additions of constant zeros that the vector form made (x + 0.0 is x but for
-x = -0.0), as the kernels' `nsz` fast-math flag lets LLVM do anyway.
+Values are the same bits: a sum (of fewer than 8 elements, which NumPy adds
+in order; from 8 on it adds in a tree) is the fold in element order, and only additions that cannot change a value are left
+out (x + -0.0, x - 0.0).
 """
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def _rewrite(op: Op, ops: list, producer: dict) -> Value | None:
                                         zip(sl.attrs["starts"], sl.attrs["stops"], sl.attrs["steps"])):
             return None
         return _Elements(op, ops, producer).at(x, int(np.ravel_multi_index(coords, x.shape)))
-    if name == "reduce_sum" and op.out.shape == () and _small(op.inputs[0]) and _made_here(op.inputs[0], producer) \
+    if name == "reduce_sum" and op.out.shape == () and _small(op.inputs[0]) and _static_size(op.inputs[0]) < 8 \
+            and _made_here(op.inputs[0], producer) \
             and op.inputs[0].dtype.kind == "f" and op.out.dtype == op.inputs[0].dtype and not op.attrs.get("ties"):
         x = op.inputs[0]
         el = _Elements(op, ops, producer)
@@ -79,10 +80,10 @@ def _rewrite(op: Op, ops: list, producer: dict) -> Value | None:
             e = el.at(x, i)
             if e is None:
                 return None
-            if not (e.const is not None and float(e.const) == 0.0):
+            if not _zero(e, negative=True):  # x + -0.0 is x, whatever x
                 terms.append(e)
         if not terms:
-            return literal(np.zeros((), x.dtype))
+            return literal(np.array(-0.0, x.dtype))  # (NumPy's sum of -0.0s)
         total = terms[0]
         for t in terms[1:]:
             total = el.build("add", (total, t), {}, op.out.dtype)
@@ -248,13 +249,21 @@ class _Elements:
                 with np.errstate(all="ignore"):
                     out = prim.impl(*(np.asarray(a.const) for a in args), **attrs)
                 return literal(np.asarray(out).reshape(()), dtype)
-        if name in ("add", "subtract") and dtype.kind == "f":
-            if args[1].const is not None and float(args[1].const) == 0.0:
+        if name in ("add", "subtract") and dtype.kind == "f":  # x + -0.0 and x - 0.0 are x, whatever x
+            if _zero(args[1], negative=name == "add"):
                 return args[0] if args[0].dtype == dtype else None
-            if name == "add" and args[0].const is not None and float(args[0].const) == 0.0:
+            if name == "add" and _zero(args[0], negative=True):
                 return args[1] if args[1].dtype == dtype else None
         out = self.b.op(name, *args, **attrs)
         return out if out.dtype == dtype and out.shape == () else None
+
+
+def _zero(v: Value, negative: bool) -> bool:
+    """v is the constant -0.0 (negative) or +0.0."""
+    if v.const is None or v.shape != ():
+        return False
+    x = np.asarray(v.const)
+    return x.dtype.kind == "f" and float(x) == 0.0 and bool(np.signbit(x)) == negative
 
 
 def _prim(name: str):

@@ -98,3 +98,19 @@ def test_vectors_longer_than_small_stay(rng):
     a = rng.standard_normal(4)
     np.testing.assert_allclose(looptrace.jit(wide, backend="interpret")(a), wide(a), rtol=1e-13)
     assert _loop_vectors(wide, a)
+
+
+def signed_zeros(a):
+    out = np.empty(a.shape[0])
+    for i in range(a.shape[0]):
+        v = np.array([np.copysign(0.0, a[i]), -0.0, 0.0 * a[i]])
+        out[i] = v[:2].sum() + v[0] - 0.0
+    return out
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_signed_zeros_are_numpys(backend, rng):
+    a = rng.standard_normal(SMALL + 3)
+    got, want = looptrace.jit(signed_zeros, backend=backend)(a), signed_zeros(a)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    assert np.signbit(want).any() and not np.signbit(want).all()
