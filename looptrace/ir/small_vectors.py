@@ -21,7 +21,7 @@ the form the vectorizer knows. The vectors then die where nothing else
 reads them.
 
 Values are the same bits: a sum (of fewer than 8 elements, which NumPy adds
-in order; from 8 on it adds in a tree) is the fold in element order, and only additions that cannot change a value are left
+in order to +0.0; from 8 on it adds in a tree) is that fold, and only additions that cannot change a value are left
 out (x + -0.0, x - 0.0).
 """
 from __future__ import annotations
@@ -82,10 +82,8 @@ def _rewrite(op: Op, ops: list, producer: dict) -> Value | None:
                 return None
             if not _zero(e, negative=True):  # x + -0.0 is x, whatever x
                 terms.append(e)
-        if not terms:
-            return literal(np.array(-0.0, x.dtype))  # (NumPy's sum of -0.0s)
-        total = terms[0]
-        for t in terms[1:]:
+        total = literal(np.zeros((), x.dtype))  # NumPy's sum starts from +0.0 (a sum of -0.0s is +0.0)
+        for t in terms:
             total = el.build("add", (total, t), {}, op.out.dtype)
             if total is None:
                 return None

@@ -104,7 +104,7 @@ def signed_zeros(a):
     out = np.empty(a.shape[0])
     for i in range(a.shape[0]):
         v = np.array([np.copysign(0.0, a[i]), -0.0, 0.0 * a[i]])
-        out[i] = v[:2].sum() + v[0] - 0.0
+        out[i] = v[0] - 0.0 + v[1] if i % 2 else v[:2].sum()  # (the sign of a[i]; NumPy's sum: +0.0)
     return out
 
 
