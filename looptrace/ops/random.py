@@ -161,6 +161,8 @@ def _draw_batch(method_prim_name: str):
     which consumes the generator exactly as the sequence of draws does."""
 
     def rule(b, args, dims, *, shape, **attrs):
+        if any(d is not None for d in dims[1:]):  # (one draw of all takes one value of each parameter)
+            raise NotBatchable(f"{method_prim_name} with parameters that change between the draws")
         n = b.axis_size
         token, vals = b.op(method_prim_name, *args, shape=(n, *shape), **attrs)
         return [token, vals], [None, 0]

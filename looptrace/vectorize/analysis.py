@@ -28,7 +28,7 @@ import numpy as np
 
 from looptrace.ir.affine import affine_values, const_int, same_index
 from looptrace.ir.core import RNG, Op, Value, walk
-from looptrace.ir.primitive import monoids
+from looptrace.ir.primitive import monoids, reducer_of
 from looptrace.ir.uses import operands, producers, result_uses, users
 
 
@@ -514,12 +514,30 @@ def _extremes(facts: LoopFacts, carries: list[Carry]) -> list[Extreme]:
             continue
         if any(result_uses(facts.body, v) for op in sinks + readers.inner for v in op.outputs):
             continue  # the loop stacks a comparison (a gradient's forward loop keeps it for the reverse)
+        at = {id(op): k for k, op in enumerate(facts.body.ops)}
+        made = at.get(id(facts.defs.get(v.id)), -1)
+        for cmp in cmps:  # a comparison after v reads v itself, not a copy of it (which then is dead)
+            if made < at.get(id(cmp), -1):
+                cmp.inputs = tuple(v if x.id != c.arg.id and x.id != v.id else x for x in cmp.inputs)
         g = Extreme(c, top.prim.name, term, keep, strict.pop(), pred, sinks + readers.ops(), members)
         for m in members:
             m.extreme = g
         facts.extreme_reads[c.arg.id] = {id(op) for op in cmps}
         found.append(g)
+    if found:
+        facts.refresh()  # (the comparisons' operands)
     return found
+
+
+def _nan_free_extreme(facts: LoopFacts, term: Value, monoid: str) -> bool:
+    """term is the max/min (the same monoid) of a block of masked terms, NaN
+    never kept: what a loop inside this one left of its running extreme (the
+    row's extreme of `for v in X.flat: if v < lo: lo = v`), never NaN."""
+    op = facts.defs.get(term.id)
+    if op is None or op.prim is not reducer_of(monoid) or op.inputs[0].dtype != term.dtype:
+        return False
+    v, keep, _ = _masked_term(facts, op.inputs[0], monoid)
+    return v is not None and (keep is not None or term.dtype.kind in "iu")
 
 
 def _masked_term(facts: LoopFacts, term: Value, monoid: str) -> tuple:
@@ -532,7 +550,8 @@ def _masked_term(facts: LoopFacts, term: Value, monoid: str) -> tuple:
     op = facts.defs.get(term.id)
     e = op.inputs[2] if op is not None and op.prim.name == "select" else None
     if e is None or not e.is_const or not np.array_equal(e.const, identity(monoid, term.dtype), equal_nan=True):
-        return (term, None, None) if term.dtype.kind in "iu" else (None, None, None)
+        return (term, None, None) if term.dtype.kind in "iu" or _nan_free_extreme(facts, term, monoid) \
+            else (None, None, None)
     keep, v = op.inputs[0], op.inputs[1]
     if term.dtype.kind in "iu":
         return v, keep, keep

@@ -217,11 +217,14 @@ class BatchEnv:
         if d != "stream":
             raise NotBatchable("a draw from a generator that is not a per-iteration stream")
         params = [self.get(v) for v in op.inputs[1:]]  # (rng.integers' bounds)
-        if any(pd is not None for _, pd in params):
-            raise NotBatchable(f"a draw whose parameters change between iterations at line {op.loc.line}")
         self.b.axis_size = self.n
-        outs, _ = apply_rule(self.b, op.prim, [token, *(p for p, _ in params)], [0] + [None] * len(params),
-                             dict(op.attrs))
+        try:  # (parameters that change between iterations: the rule takes them, rng.poisson(lam[i]), or not)
+            outs, _ = apply_rule(self.b, op.prim, [token, *(p for p, _ in params)], [0, *(d for _, d in params)],
+                                 dict(op.attrs))
+        except NotBatchable:
+            if not any(pd is not None for _, pd in params):
+                raise
+            raise NotBatchable(f"a draw whose parameters change between iterations at line {op.loc.line}") from None
         self.bind(op.outputs[0], outs[0], "stream-done")
         self.bind(op.outputs[1], outs[1], 0)
 

@@ -12,7 +12,8 @@ affine position (which the classifier and the fuser see through) and a mean
 divided by the constant k.
 
 Integer ranges come from the loop index (its static bounds), the indices of
-the loops around it (`outer`: their static bounds), constants, and
+the loops around it (`outer`: their static bounds), the carries that stay in
+a range (`carry_ranges`: a type tag in [0, 1]), constants, and
 +, -, *, minimum, maximum, integer converts and broadcasts of those (interval
 arithmetic, ir/ranges.py; a scalar affine in the loop index uses its exact
 affine range).
@@ -23,7 +24,8 @@ Decided, in order:
   - ops whose inputs are all constants -> their constant (small results);
     elementwise ops whose inputs are each one value everywhere -> that
     value everywhere (a broadcast where large);
-  - select(all true, a, b) -> a, select(all false, a, b) -> b; `and`/`or`
+  - select(all true, a, b) -> a, select(all false, a, b) -> b,
+    select(p, a, a) -> a; `and`/`or`
     with an all-true or all-false side;
   - a check's predicate that is constantly false is dropped (and the check
     with its last predicate).
@@ -37,7 +39,7 @@ import numpy as np
 from looptrace.ir.builder import derived
 from looptrace.ir.core import Block, Op, Program, Value, literal
 from looptrace.ir.dce import dce
-from looptrace.ir.ranges import Interval, Ranges, index_range, loop_leaf
+from looptrace.ir.ranges import Interval, Ranges, index_range, is_integer, loop_leaf
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.check import join_inputs, split_inputs
 
@@ -59,10 +61,44 @@ def drop_clamps_in_range(loop: Op, facts: LoopFacts, outer: dict[int, Interval])
     """Decide what the loop's bounds decide (module docstring); True if anything was."""
     if not facts.n:
         return False
-    changed = decide_block(loop.blocks[0], Ranges(loop_leaf(facts.aff, facts.n, outer)))
+    leaf = loop_leaf(facts.aff, facts.n, outer)
+    carried = carry_ranges(loop, leaf)
+    changed = decide_block(loop.blocks[0], Ranges(lambda v: carried.get(v.id) or leaf(v)))
     if changed:
         facts.refresh()
     return changed
+
+
+def carry_ranges(loop: Op, leaf) -> dict[int, Interval]:
+    """Carry id -> range, for the integer scalar carries whose values stay in
+    a range: H holding the entry value, with the body's result in H wherever
+    the carry is in H, holds at every iteration (induction). Found by joining
+    the entry range with the result's until it stops growing (a type tag
+    `tag = maximum(tag, select(p, 1, 0))` stays in [0, 1]; a sum keeps
+    growing and gets none)."""
+    body = loop.blocks[0]
+    entry = Ranges(leaf)
+    hyp: dict[int, Interval] = {}
+    results: dict[int, Value] = {}
+    for arg, init, res in zip(body.args[1:], loop.inputs[3:], body.results):
+        r = entry.of(init)
+        if r is not None and is_integer(arg) and arg.shape == () and res.id != arg.id:
+            hyp[arg.id], results[arg.id] = r, res
+    for round_ in range(len(hyp) + _CARRY_ROUNDS):
+        ranges = Ranges(lambda v: hyp.get(v.id) or leaf(v)).learn_all(body)
+        grown = {a: _joined(r, ranges.of(results[a])) for a, r in hyp.items()}
+        if grown == hyp:
+            return hyp
+        growing = round_ >= _CARRY_ROUNDS - 1  # (from then on a carry still growing is dropped)
+        hyp = {a: r for a, r in grown.items() if r is not None and not (growing and r != hyp[a])}
+    return {}
+
+
+_CARRY_ROUNDS = 3  # joins a carry's range may take before it is taken as growing
+
+
+def _joined(r: Interval, got: Interval | None) -> Interval | None:
+    return None if got is None else (min(r[0], got[0]), max(r[1], got[1]))
 
 
 def decide_ranges(program: Program) -> Program:
@@ -141,6 +177,8 @@ def _decide(op: Op, ranges: Ranges, kept: list[Op]) -> Value | None:
                 return _filled(bool(true), op, kept)
     if name == "select":
         c, a, b = op.inputs
+        if a.id == b.id and _same_type(a, out):
+            return a
         flag = _uniform(c, ranges)
         if flag is not None:
             pick = a if flag else b

@@ -35,7 +35,7 @@ from .analysis import Carry, LoopFacts, carries_of, classify_carries, loop_var_n
 from .batch_interpreter import BatchEnv, OverBudget, memory_budget
 from .delay import describe as describe_delay_lines
 from .delay import split_delay_lines
-from .masked import is_conditional_term, mask_accumulations
+from .masked import identity, is_conditional_term, mask_accumulations
 from .bounds import drop_clamps_in_range
 from .regroup import regroup_sums
 from .row_writes import merge_row_writes
@@ -457,18 +457,22 @@ def _shrinking_post(facts: LoopFacts, post: list[Op], in_loop: set[int], rec_arg
     while True:
         moved: set[int] = set()
         avail = set(loop_vals)
+        heavy: set[int] = set()  # values computed in the scan from a large one (a mask of it)
         for op in post:
             if id(op) in excluded or len(op.outputs) != 1 or op.blocks or op.prim.effectful or op.prim.raises:
                 continue
-            if not (op.prim.elementwise and op.prim.cheap) and op.prim.family != "reduce":
+            view = op.prim.name in _WHOLE_VIEWS and size_of(op.out.shape) == size_of(op.inputs[0].shape)
+            if not (op.prim.elementwise and op.prim.cheap) and op.prim.family != "reduce" and not view:
                 continue
             ins = [v for v in operands(op) if not facts.invariant(v)]
             if not ins or not all(v.id in avail for v in ins):
                 continue
-            if not any(stacked(v) > STACKED_FEEDER_BYTES for v in ins):
+            if not view and not any(stacked(v) > STACKED_FEEDER_BYTES or v.id in heavy for v in ins):
                 continue
             moved.add(id(op))
             avail.add(op.out.id)
+            if not view and op.prim.family != "reduce":
+                heavy.add(op.out.id)  # (`(x == m) & keep` before an argmax: each is stacked as large)
         # a moved op whose large result is still read after the scan would be stacked all the same
         dropped = {id(op) for op in post if id(op) in moved and stacked(op.out) > STACKED_FEEDER_BYTES
                    and (facts.n_uses(op.out) != len(facts.users.get(op.out.id, ()))
@@ -902,13 +906,21 @@ class Rewriter:
         higher = g.monoid == "maximum"
         beats = ("greater" if g.strict else "greater_equal") if higher else ("less" if g.strict else "less_equal")
         tb = self.env.batched(g.term)
-        m = b.op("reduce_max" if higher else "reduce_min", tb, axes=(0,))
+        # (the fold's own reduction, op for op: a loop around this one sees `cmp(m, best)` beside
+        # `best (+) m` and reads them as one running extreme, analysis._extremes; a value of its
+        # own, so that where the fold runs in a scan, m is not stacked for the readers after it)
+        ties = fold_ties(g.best) if g.best.kind == "reduction" else None
+        m = b.op(reducer_of(g.monoid), tb, axes=(0,), **({"ties": ties} if ties else {}))
         hit = b.op("equal", tb, m)
         keep = None
         if g.keep is not None:
             keep = self.env.batched(g.keep)
             hit = b.op("logical_and", hit, keep)
-        updated = b.op("logical_and", b.op(beats, m, g.best.init), b.op("reduce_any", hit, axes=(0,)))
+        updated = b.op(beats, m, g.best.init)
+        if not g.strict:
+            # (m >= init also holds where no iteration is kept and m is the identity; a strict
+            # m > init is a kept term, never NaN (analysis._masked_term): one iteration beat init)
+            updated = b.op("logical_and", updated, b.op("reduce_any", hit, axes=(0,)))
         if g.strict:
             at = b.op("argmax", hit, axis=0)
         else:
@@ -953,8 +965,11 @@ class Rewriter:
         fold = self.facts.defs[c.result.id]
         term = next(v for v in fold.inputs if v.id != c.arg.id)
         acc = c.init
-        for value, happened in ((True, ex["updated"]), (False, b.op("logical_not", ex["every"]))):
+        for value in (True, False):
             got = self._at_pred(term, g.pred, b.const(np.bool_(value)), {})
+            if _is_identity(got, fold.prim.name):
+                continue  # (`select(pred, 1, INT_MIN)` adds nothing where pred is false)
+            happened = ex["updated"] if value else b.op("logical_not", ex["every"])
             acc = b.op("select", happened, b.op(fold.prim.name, acc, got), acc)
         return acc
 
@@ -969,6 +984,11 @@ class Rewriter:
         if op is None:
             return v
         ins = [self._at_pred(x, pred, const, memo) for x in op.inputs]
+        if op.prim.name == "select" and ins[0].is_const and ins[0].shape == ():
+            out = ins[1] if bool(ins[0].const) else ins[2]  # (the branch a constant picks)
+            if out.dtype == v.dtype and tuple(out.shape) == tuple(v.shape):
+                memo[v.id] = out
+                return out
         memo[v.id] = out = self.b.op(op.prim, *ins, **op.attrs)
         return out
 
@@ -977,6 +997,11 @@ class Rewriter:
             return c.init
         self.b.loc = c.write.loc
         return write_map(self.b, c, self.env.batched(c.write.inputs[1]), self.facts, self.n)
+
+
+def _is_identity(v: Value, monoid: str) -> bool:
+    return v.is_const and isinstance(v.dtype, np.dtype) and \
+        np.array_equal(v.const, identity(monoid, v.dtype), equal_nan=True)
 
 
 def fold_ties(c: Carry) -> str | None:

@@ -1001,21 +1001,40 @@ def _emit_row_group(em: Emitter, ops: list[Op]) -> None:
                 rows(i, {})
             return
         t, lo, i = em.fresh("blk"), em.fresh("lo"), em.fresh("i")
-        size = min(ROW_BLOCK, -(-n // ROW_BLOCKS))
+        # (blocks for the threads to share; on one thread, a block of one row would allocate its
+        # held row once a row: 8 allocations a step of a scan over an 8 x 8 state)
+        size = min(ROW_BLOCK, -(-n // ROW_BLOCKS) if parallel else n)
+        buffers, made = {}, []
+        for o in ops:
+            if o.out.id in held:
+                buf = em.fresh("row")
+                buffers[o.out.id] = (buf, i)
+                if o.out.ndim > 1:
+                    shape = ", ".join(str(d) for d in o.out.shape[1:])
+                    line = f"{buf} = alloc(({shape}, ), {dtype_text(o.out.dtype)})"
+                    if parallel or not _row_before_loop(em, o.out, line):
+                        made.append(line)
         with em.loop(t, str(-(-n // size)), parallel):
             em.line(f"{lo} = {t} * {size}")
-            buffers = {}
-            for o in ops:
-                if o.out.id in held:
-                    buf = em.fresh("row")
-                    buffers[o.out.id] = (buf, i)
-                    if o.out.ndim > 1:
-                        shape = ", ".join(str(d) for d in o.out.shape[1:])
-                        em.line(f"{buf} = alloc(({shape}, ), {dtype_text(o.out.dtype)})")
+            for line in made:
+                em.line(line)
             with em.loop(i, f"{lo}, min({lo} + {size}, {n})"):
                 rows(i, buffers)
 
     counting_int_failures(em, nest, big)
+
+
+def _row_before_loop(em: Emitter, v: Value, line: str) -> bool:
+    """Allocate a held row of v's group once, before the serial loop whose
+    body (at this depth) makes v each iteration (regions.py `reserve_rows`),
+    not once a step; False where there is no such loop."""
+    rows = em.fresh_rows.get(v.id)
+    if rows is None or rows[2] != em.depth:
+        return False
+    at, indent, _, made, _ = rows
+    made.append(line)
+    em.lines[at] = indent + "; ".join(made)
+    return True
 
 
 def _validate_first(em: Emitter, gathers: list[Op]) -> None:

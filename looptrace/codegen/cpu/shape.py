@@ -29,7 +29,7 @@ def _reshape_lower(em, op) -> None:
         at = f"[{', '.join('0' * x.ndim)}]" if x.ndim and x.id not in em.elements else ""
         em.line(f"{em.name(v)} = {em.name(x)}{at}")
         em.define(v)
-    elif x.id in em.elements and id(op) in em.plan.element_reads:  # written only as its element
+    elif (x.id in em.elements or x.ndim == 0) and id(op) in em.plan.element_reads:  # written only as its element
         em.line(f"{em.name(v)} = {em.name(x)}")  # (planning/fusion.py `_element_reads`): no array
         em.define(v)
         em.elements.add(v.id)

@@ -1419,6 +1419,12 @@ def _element_reads(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) ->
     Numba). The element read is a value, as the IR means it."""
     rows = _stacked_rows(block, plan)
     for op in block.ops:
+        if op.prim.name == "reshape" and op.inputs[0].ndim == 0 and id(op) not in plan.skip \
+                and _element_only(op.out, uses):
+            # a scalar as a one-element array only written as its element (`stack.append(bi)` into
+            # two stacks): the scalar itself, not an array made for it per step (probe W)
+            plan.element_reads.add(id(op))
+            continue
         if op.prim.name not in ("dynamic_slice", "slice") or id(op) in plan.skip:
             continue
         v, x = op.out, op.inputs[0]
