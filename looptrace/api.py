@@ -438,7 +438,9 @@ class JitFunction:
             elif s.kind == "rng":
                 key.append(("r", type(v.bit_generator).__name__))
             else:
-                key.append((s.kind, s.dtype, s.shape) + (("device",) if s.device else ()))
+                # (a NumPy scalar is not a 0-d array: `x *= 3` rebinds the one and writes into the other)
+                key.append((s.kind, s.dtype, s.shape) + (("device",) if s.device else ())
+                           + (("np_scalar",) if s.scalar else ()))
                 if n in self._layout_sensitive:  # its layout decides a reshape (tracer/layout.py)
                     key.append(("layout", layout.pattern(v)))
         return tuple(key)

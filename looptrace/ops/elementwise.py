@@ -114,8 +114,39 @@ def _convert_abstract(x, *, dtype):
 
 
 def _convert_impl(x, *, dtype):
+    x, dtype = np.asarray(x), np.dtype(dtype)
     with np.errstate(all="ignore"):
-        return np.asarray(x).astype(dtype)
+        if x.dtype.kind in "fc" and dtype.kind in "iu":
+            return float_to_int(x.real, dtype)
+        return x.astype(dtype)
+
+
+# A float to an integer type as NumPy's scalar casts do on x86-64 (C's casts, as
+# gcc compiles them): toward zero through int32's conversion for the types that fit
+# in it, through int64's for uint32 and int64, then wrapped to the type; either
+# conversion gives its "integer indefinite" (-2**31, -2**63) for NaN, the infinities
+# and anything out of its range. (NumPy's own astype of an array takes SIMD
+# conversions for some elements, which differ out of range: its result there depends
+# on the array's length; this rule is its scalar one, `out[i] = x` in a loop.) The
+# CPU target's conversions are the same rule (codegen/cpu/nprules.py).
+_THROUGH_BITS = {"int8": 32, "uint8": 32, "int16": 32, "uint16": 32, "int32": 32, "uint32": 64, "int64": 64}
+
+
+def _c_int(x: np.ndarray, bits: int) -> np.ndarray:
+    """C's conversion of floats to a signed integer of `bits` on x86, as int64."""
+    t = np.trunc(x)
+    limit = 2.0 ** (bits - 1)
+    return np.where((t >= -limit) & (t < limit), t, -limit).astype(np.int64)
+
+
+def float_to_int(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    if x.dtype.itemsize < 4:
+        x = x.astype(np.float64)  # (float16 holds neither 2**31 nor 2**63: the bounds below are exact in float64)
+    if dtype == np.uint64:  # at 2**63 and above: through int64 less 2**63, the top bit put back
+        high = x >= 2.0 ** 63
+        shifted = _c_int(np.where(high, x - 2.0 ** 63, x), 64).astype(np.uint64)
+        return np.where(high, shifted ^ np.uint64(2 ** 63), shifted)
+    return _c_int(x, _THROUGH_BITS[dtype.name]).astype(dtype)
 
 
 convert = register(Primitive("convert", "elementwise", _convert_abstract, _convert_impl,

@@ -9,6 +9,7 @@ boolean masks for writes.
 from __future__ import annotations
 
 import numbers
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,13 +36,18 @@ class Item:
     array: Any = None
 
 
+class TooManyIndices(ShapeError, IndexError):
+    """More indices than axes: a ShapeError, and an IndexError as NumPy's
+    own error is (`x[0]` of a 0-d array or a NumPy scalar)."""
+
+
 def parse_key(shape: tuple, key: Any) -> list[Item]:
     key = key if isinstance(key, tuple) else (key,)
     n_axes = sum(1 for k in key if k is not None and k is not Ellipsis and not _is_bool_array(k))
     if sum(1 for k in key if k is Ellipsis) > 1:
         raise TraceError("an index can only have a single ellipsis ('...')", ctx.current_loc())
     if n_axes > len(shape):
-        raise ShapeError(f"too many indices for an array of shape {fmt(shape)}", ctx.current_loc())
+        raise TooManyIndices(f"too many indices for an array of shape {fmt(shape)}", ctx.current_loc())
     items: list[Item] = []
     axis = 0
     for k in key:
@@ -368,6 +374,10 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
 
     if isinstance(value, Tracer) and value.base is x and value.index is key:
         return  # `x[k] += v` already wrote through the view x[k]
+    if x.ndim == 0 and id(sys._getframe(1).f_code) in ctx.USER_CODE:
+        from .methods import check_number_subscript
+
+        check_number_subscript(x, written=True)  # `x[0] = v` of a number: Python's TypeError
     if isinstance(value, Tracer) and value.ndim == 0 and value.dtype.kind == "f" and (
             x.dtype.kind == "i" or x.dtype.kind == "u" and value.weak):
         # a float scalar stored into a signed integer array goes through Python's int(), as in

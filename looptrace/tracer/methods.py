@@ -1,15 +1,18 @@
 """Operators and methods of `Tracer`, defined from the NumPy namespace."""
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-from looptrace.errors import TraceError, TraceTypeError, UnsupportedError
+from looptrace.errors import TraceError, UnsupportedError
 
 from . import context as ctx
 from . import indexing, nests, numpy_api as nx
 from . import semantics as sem
 from . import masked, np_arrays, np_breadth, np_more, np_partition, np_surface, np_writes, windows  # noqa: I001  (after numpy_api, whose namespace they extend)
 from .array import Tracer
+from .numpy_errors import output_casting_error
 
 BINARY_OPS = {
     "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
@@ -125,9 +128,8 @@ def _inplace(target: Tracer, res: Tracer, ufunc: str) -> None:
                          f"the broadcast shape {res.shape}", ctx.current_loc())
     if res.dtype != target.dtype:
         if not np.can_cast(res.dtype, target.dtype, "same_kind"):
-            raise TraceTypeError(f"cannot cast the result of {ufunc} from {res.dtype} to {target.dtype} "
-                             "in place (same_kind casting)", ctx.current_loc(),
-                             "write `a = a op b` to get a new array of the promoted type")
+            raise output_casting_error(ufunc, res.dtype, target.dtype,
+                                       "write `a = a op b` to get a new array of the promoted type")
         res = sem.astype(res, target.dtype)
     target.assign(res.value)
 
@@ -199,6 +201,59 @@ def _install() -> None:
     windows.install(BINARY_OPS, COMPARE_OPS)
 
 
+# --- a traced Python number is a Python number ---------------------------------------------
+# A weak Tracer stands for a Python bool, int, float or complex (an argument, a range() index,
+# `float(v)`, `a.item()`): in the user's code it has only that type's attributes, so `x.sum()`
+# and `x.shape` raise Python's AttributeError and `x[0]` its TypeError, as in the plain function
+# (runtime.attr, runtime.getitem, ...). NumPy's scalars (np.float64(1.5)) keep ndarray's attributes.
+PYTHON_TYPES = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
+
+
+def python_type_of(x) -> type | None:
+    """The Python number type a value stands for in the user's code: its
+    own for a Python number, the one a weak 0-d Tracer stands for; None for
+    an array, a NumPy scalar or anything else."""
+    if isinstance(x, Tracer):
+        return PYTHON_TYPES.get(x.dtype.kind, int) if x.weak and not x.value.shape else None
+    return type(x) if type(x) in (bool, int, float, complex) else None
+
+
+def python_error(cls: type, message: str) -> Exception:
+    """Python's own exception (`'float' object has no attribute 'sum'`), the user's line as a note."""
+    e = cls(message)
+    loc = ctx.current_loc() if ctx.tracing() else None
+    if loc is not None and loc.line > 0:
+        e.add_note(f'  File "{loc.file}", line {loc.line}\n    {loc.text.strip()}')
+    return e
+
+
+def check_number_attribute(x: Tracer, name: str) -> None:
+    """`x.name` in the user's code, x a traced Python number: Python's AttributeError where its type lacks it."""
+    py = python_type_of(x)
+    if py is not None and not hasattr(py, name):
+        raise python_error(AttributeError, f"'{py.__name__}' object has no attribute '{name}'")
+
+
+def number_type_name(x: Tracer) -> str | None:
+    """The name of the number type a 0-d Tracer stands for in the user's code
+    ('float', 'numpy.float64'), or None for an array (a 0-d one too)."""
+    py = python_type_of(x)
+    if py is not None:
+        return py.__name__
+    if type(x) is Tracer and x.ndim == 0 and x.base is None and not x.array0d:  # (not an np.nditer element)
+        return f"numpy.{x.dtype.name}"
+    return None
+
+
+def check_number_subscript(x: Tracer, written: bool = False) -> None:
+    """`x[k]` (`x[k] = v`) in the user's code, x a traced Python number
+    (or, written, a NumPy scalar): Python's TypeError."""
+    name = python_type_of(x) and python_type_of(x).__name__ if not written else number_type_name(x)
+    if name is not None:
+        raise python_error(TypeError, f"'{name}' object " + (
+            "does not support item assignment" if written else "is not subscriptable"))
+
+
 class UnsupportedAttribute(UnsupportedError, AttributeError):
     """An ndarray attribute a Tracer lacks: an AttributeError too, so that
     `hasattr` and duck typing keep working."""
@@ -224,11 +279,7 @@ def _missing_attribute(self, name: str):
         what = "numpy.ndarray" if self.ndim or self.array0d else \
             {"f": "float", "i": "int", "b": "bool", "c": "complex"}.get(self.dtype.kind, "int") \
             if self.weak else f"numpy.{self.dtype.name}"
-        e = AttributeError(f"'{what}' object has no attribute '{name}'")
-        loc = ctx.current_loc() if ctx.tracing() else None
-        if loc is not None and loc.line > 0:
-            e.add_note(f'  File "{loc.file}", line {loc.line}\n    {loc.text.strip()}')
-        raise e
+        raise python_error(AttributeError, f"'{what}' object has no attribute '{name}'")
     raise UnsupportedAttribute(f"the array method or attribute .{name} is not supported on traced arrays",
                            ctx.current_loc(), "see looptrace's list of supported NumPy functions")
 

@@ -97,9 +97,15 @@ def _nan_to(a: Tracer, fill) -> Tracer:
     return sem.select(sem.ufunc("isnan", a), sem.astype(sem.full((), fill, a.dtype), a.dtype), a)
 
 
+_ADDS_EXACTLY = {"f": -0.0, "c": complex(-0.0, -0.0)}  # the zero z with z + x == x for every x, -0.0 too
+
+
 def _prefix(a: Tracer, axis, dtype, ufunc: str) -> Tracer:
     """np.add/multiply.accumulate as one linear_scan over the moved axis:
-    cumsum is H[t] = 1 * H[t-1] + x[t] from 0, cumprod H[t] = x[t] * H[t-1] + 0 from 1."""
+    cumsum is H[t] = 1 * H[t-1] + x[t] from 0, cumprod H[t] = x[t] * H[t-1] + 0 from 1.
+    For floats that 0 is -0.0, the zero that adds exactly (-0.0 + x is x,
+    +0.0 + -0.0 is +0.0): NumPy's first partial sum is x[0] itself, and a
+    product that is -0.0 stays -0.0 (np.cumsum([-0.0, 1.0]) is [-0.0, 1.0])."""
     if axis is None:
         a, axis = sem.reshape(a, (-1,)), 0
     axis = _axis(axis, a.ndim)
@@ -108,9 +114,9 @@ def _prefix(a: Tracer, axis, dtype, ufunc: str) -> Tracer:
     work = np.dtype(np.int64) if dt.kind == "b" else dt  # bool accumulation: count, then != 0
     x = _moveaxis(sem.astype(a, work), axis, 0)
     state = tuple(x.shape[1:])
-    one, zero = sem.full((), 1, work), sem.full((), 0, work)
+    one, zero = sem.full((), 1, work), sem.full((), _ADDS_EXACTLY.get(work.kind, 0), work)
     if ufunc == "add":
-        coef_a, coef_b, h0 = one, x, sem.full(state, 0, work)
+        coef_a, coef_b, h0 = one, x, sem.full(state, _ADDS_EXACTLY.get(work.kind, 0), work)
     else:
         coef_a, coef_b, h0 = x, zero, sem.full(state, 1, work)
     if x.shape[0] == 0:

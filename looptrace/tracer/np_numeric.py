@@ -250,6 +250,7 @@ def _weights(w, n: int, name: str, integral: bool) -> Tracer:
 # --- interp of complex values -------------------------------------------------------------------------------
 def interp(x, xp, fp, left=None, right=None, period=None):
     """np.interp; complex fp (and left/right) interpolated part by part."""
+    fp = sem.array_like(fp)
     fp_kind = sem.dtype_of(fp).kind if is_tracer(fp) else np.asarray(fp).dtype.kind
     from .np_extra import interp as real_interp
 

@@ -21,11 +21,15 @@ from . import numpy_api as nx
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .np_extra import _strong, _tr, _u, _unsupported
+from .numpy_errors import output_casting_error, ufunc_of
 
 _any_traced = nx._any_traced
 
 
-def _destination(out: Any, name: str) -> Tracer:
+def _destination(out: Any, name: str, not_array: str = "return arrays must be of ArrayType") -> Tracer:
+    if type(out) is Tracer and out.ndim == 0 and out.base is None and not out.array0d \
+            or isinstance(out, (bool, int, float, complex, np.generic, list)):
+        raise TypeError(not_array)  # a number (a Python one or a NumPy scalar), or a list, is no output array
     if not is_tracer(out):
         raise _unsupported(f"{name}(..., out=) into an array that is not traced is not supported",
                            "make the output array inside the function (np.empty), or pass it as an argument")
@@ -82,8 +86,7 @@ def positional_out(outs: tuple, nout: int) -> tuple:
 
 def _check_ufunc_cast(name: str, res: Tracer, out: Tracer) -> None:
     if not np.can_cast(res.dtype, out.dtype, "same_kind"):
-        raise TypeError(f"Cannot cast ufunc '{name}' output from {res.dtype!r} to {out.dtype!r} with casting "
-                        "rule 'same_kind'")
+        raise output_casting_error(name, res.dtype, out.dtype)
 
 
 # --- out= of functions that make a new array ---------------------------------------------------------
@@ -96,6 +99,9 @@ _REDUCING = ("sum", "prod", "mean", "std", "var", "max", "min", "amax", "amin", 
 _SAME_KIND = ("matmul", "clip", "round", "around", "outer", "concatenate", "take", "einsum", "cross", "choose")
 # np.dot: an out of exactly the result's dtype and shape
 _EXACT = ("dot",)
+# NumPy's message for an out= that is a number, by function ("output must be an array" otherwise)
+_NOT_ARRAY = {"dot": "'out' must be an array", "matmul": "return arrays must be of ArrayType",
+              "clip": "return arrays must be of ArrayType", "outer": "return arrays must be of ArrayType"}
 # the array methods that take out= (ndarray.sum, ...)
 METHODS_WITH_OUT = ("sum", "prod", "max", "min", "all", "any", "mean", "var", "std", "argmax", "argmin", "cumsum",
                     "cumprod", "round", "clip", "dot", "trace", "take", "choose")
@@ -121,7 +127,7 @@ def out_form(fn: Callable, name: str) -> Callable:
         if not _any_traced(*args, *kwargs.values(), out):
             return getattr(np, name)(*args, out=out, **kwargs)
         res = _tr(fn(*args, **kwargs))
-        out = _destination(out, f"np.{name}")
+        out = _destination(out, f"np.{name}", _NOT_ARRAY.get(name, "output must be an array"))
         if tuple(res.shape) != tuple(out.shape):
             raise ValueError(f"np.{name}: the output array has shape {tuple(out.shape)}, the result "
                              f"{tuple(res.shape)}")
@@ -129,6 +135,8 @@ def out_form(fn: Callable, name: str) -> Callable:
             raise ValueError("output array is not acceptable (must have the right datatype, number of "
                              "dimensions, and be a C-Array)")
         if name in _SAME_KIND and not np.can_cast(res.dtype, out.dtype, "same_kind"):
+            if ufunc_of(name) is not None:  # (np.clip, np.matmul: NumPy's ufunc casting error)
+                raise output_casting_error(name, res.dtype, out.dtype)
             raise TypeError(f"Cannot cast array data from {res.dtype!r} to {out.dtype!r} according to the rule "
                             "'same_kind'")
         _write(out, res)

@@ -819,6 +819,7 @@ def full(shape, fill_value, dtype=None, order="C", **kw):
 
 
 def _like(a, dtype, shape):
+    a = sem.array_like(a)  # (np.empty_like(lst) of a list argument)
     dt = np.dtype(dtype) if dtype is not None else sem.dtype_of(a)
     sh = _static_shape(shape) if shape is not None else (a.shape if is_tracer(a) else np.shape(a))
     return dt, sh
@@ -1048,6 +1049,7 @@ def astype(a, dtype, order="K", casting="unsafe", subok=True, copy=True):
 
 # --- misc ------------------------------------------------------------------------------------------------
 def shape(a):
+    a = sem.array_like(a)
     if is_tracer(a):
         from .windows import length_of
 
@@ -1057,10 +1059,12 @@ def shape(a):
 
 
 def ndim(a):
+    a = sem.array_like(a)
     return _tr(a).ndim if is_tracer(a) else np.ndim(a)
 
 
 def size(a, axis=None):
+    a = sem.array_like(a)
     if not is_tracer(a):
         return np.size(a, axis)
     from .windows import length_of

@@ -17,7 +17,8 @@ from looptrace.errors import TraceError, UnsupportedError
 from looptrace.ops import get as prim
 
 from . import context as ctx
-from . import containers, control, external, grown, heaps, nests, numba_functions, printing, pybuiltins, pymath, windows
+from . import containers, control, external, grown, heaps, methods, nests, numba_functions, printing, pybuiltins, pymath, \
+    windows
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
@@ -40,6 +41,8 @@ def getitem(x: Any, key: Any) -> Any:
     and indexed with traced values becomes a constant."""
     if isinstance(x, np.ndarray) and _has_tracer(key):
         x = sem.wrap(sem.as_value(x))
+    if isinstance(x, Tracer) and x.weak:
+        methods.check_number_subscript(x)  # `x[0]` of a Python float
     if grown.is_grown(x):
         if isinstance(key, slice) and not _has_tracer(key):
             return grown.expand(x, "slicing")[key]
@@ -240,6 +243,8 @@ def store(value: Any, x: Any, key: Any) -> None:
     `visit_Assign`): its elements first (grown.py)."""
     if grown.is_grown(x):
         grown.expand(x, "assigning into")
+    if isinstance(x, Tracer) and x.weak:
+        methods.check_number_subscript(x, written=True)
     containers.note(x)
     if isinstance(x, list) and is_tracer(key):
         _store_at_traced(x, key, value)
@@ -457,6 +462,8 @@ def attr(obj: Any, name: str) -> Any:
     (a module, a configuration object, a class) is read through its source:
     an array is an implicit argument, anything else is guarded, so rebinding
     it (`cfg.W = other`, `cfg.scale = 5.0`) is seen by the next call."""
+    if isinstance(obj, Tracer) and obj.weak:
+        methods.check_number_attribute(obj, name)  # `x.sum()` of a Python float: Python's AttributeError
     if name in ("shape", "size") and is_tracer(obj) and obj.runtime_length():
         from .array import runtime_length_error
 
@@ -856,6 +863,9 @@ def _len(x):
     if isinstance(x, TracedRange):
         return x.length()
     if is_tracer(x):
+        number = methods.number_type_name(x)
+        if number is not None:  # (a 0-d array's is NumPy's "len() of unsized object")
+            raise methods.python_error(TypeError, f"object of type '{number}' has no len()")
         windows.length_of(x)
     return builtins.len(x)
 
@@ -921,8 +931,27 @@ def _ndarray(shape, dtype=float, buffer=None, offset=0, strides=None, order=None
     return np.ndarray(shape, dtype, buffer, offset, strides, order)
 
 
+def _getattr(obj, name, *default):
+    """getattr(obj, name[, default]): the user's `obj.name` (`attr`), so a
+    traced Python number lacks what Python's does."""
+    try:
+        return attr(obj, name)
+    except AttributeError:
+        if default:  # (an ndarray attribute looptrace lacks too, as builtins.getattr: methods.UnsupportedAttribute)
+            return default[0]
+        raise
+
+
+def _hasattr(obj, name) -> bool:
+    try:
+        _getattr(obj, name)
+    except AttributeError:
+        return False
+    return True
+
+
 BUILTINS = {id(f): impl for f, impl in [
-    (np.ndarray, _ndarray),
+    (np.ndarray, _ndarray), (builtins.getattr, _getattr), (builtins.hasattr, _hasattr),
     (builtins.range, _range), (builtins.reversed, _reversed), (builtins.enumerate, _enumerate),
     (builtins.zip, _zip), (builtins.len, _len), (builtins.sum, _sum), (builtins.print, _print),
 ]}

@@ -117,6 +117,21 @@ def wrap(v: Value, weak: bool = False) -> Tracer:
     return Tracer(v, weak=weak)
 
 
+def traced_sequence(x: Any) -> bool:
+    """A (nested) list or tuple that holds traced values (a list argument's elements, `[a[0], b]`)."""
+    from .values import Segment
+
+    return isinstance(x, (list, tuple)) and any(
+        is_tracer(e) or isinstance(e, Segment) or traced_sequence(e) for e in x)
+
+
+def array_like(x: Any) -> Any:
+    """x, or the traced array np.asarray makes of a list or tuple holding
+    traced values, for code that reads a shape or dtype with NumPy's
+    np.shape / np.ndim / np.asarray, which cannot look inside one."""
+    return wrap(as_value(x)) if traced_sequence(x) else x
+
+
 def array_from_sequence(seq: Sequence) -> Any:
     """np.array([...]) of a nested list that may hold tracers, or what loops
     appended to it (values.Segment: np.sum(losses) of `losses.append(...)`)."""
@@ -544,7 +559,7 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> Tracer:
 
 
 def stack(xs: Sequence[Any], axis: int = 0) -> Tracer:
-    xs = list(xs)
+    xs = [array_like(x) for x in xs]
     if not xs:
         raise ShapeError("need at least one array to stack", ctx.current_loc())
     shapes = {tuple(np.shape(x)) if not is_tracer(x) else x.shape for x in xs}
@@ -661,6 +676,7 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 def matmul(a: Any, b: Any) -> Tracer:
     """np.matmul semantics (batch broadcasting, 1-d promotion) as one einsum."""
+    a, b = array_like(a), array_like(b)
     na, nb = np.ndim(a) if not is_tracer(a) else a.ndim, np.ndim(b) if not is_tracer(b) else b.ndim
     if na == 0 or nb == 0:
         raise ShapeError("matmul: input operand does not have enough dimensions", ctx.current_loc())
@@ -686,6 +702,7 @@ def matmul(a: Any, b: Any) -> Tracer:
 
 
 def dot(a: Any, b: Any) -> Tracer:
+    a, b = array_like(a), array_like(b)
     na, nb = np.ndim(a) if not is_tracer(a) else a.ndim, np.ndim(b) if not is_tracer(b) else b.ndim
     if na == 0 or nb == 0:
         return ufunc("multiply", a, b)

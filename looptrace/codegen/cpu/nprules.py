@@ -213,14 +213,13 @@ def float_to_int64(x):
 
 @numba.njit(cache=True)
 def float_to_uint32(x):
-    """A float to uint32 as NumPy's cast does on x86: from 2**31 up, through
-    int32 less 2**31 with the top bit put back (so 2**32 and beyond, +inf, give
-    0); below, the int32 conversion's bits (-1.5 gives 2**32 - 1, -3e9 and
-    NaN give 2**31)."""
+    """A float to uint32 as NumPy's scalar cast does on x86-64 (C's, as gcc
+    compiles it): through int64, then wrapped (2**32 + 5 gives 5, -3e9 gives
+    2**32 - 3e9; NaN, the infinities and anything outside int64 give 0), as
+    ops/elementwise.py `float_to_int`. (NumPy's SIMD astype differs out of
+    range, for some elements of an array: its scalar rule is the one kept.)"""
     _inline_into_callers()
-    if x >= 2147483648.0:
-        return np.uint32(float_to_int32(x - 2147483648.0)) ^ np.uint32(2147483648)
-    return np.uint32(float_to_int32(x))
+    return np.uint32(float_to_int64(x))
 
 
 @numba.njit(cache=True)
