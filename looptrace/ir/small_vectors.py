@@ -72,7 +72,8 @@ def _rewrite(op: Op, ops: list, producer: dict) -> Value | None:
         return _Elements(op, ops, producer).at(x, int(np.ravel_multi_index(coords, x.shape)))
     if name == "reduce_sum" and op.out.shape == () and _small(op.inputs[0]) and _static_size(op.inputs[0]) < 8 \
             and _made_here(op.inputs[0], producer) \
-            and op.inputs[0].dtype.kind == "f" and op.out.dtype == op.inputs[0].dtype and not op.attrs.get("ties"):
+            and op.inputs[0].dtype in (np.float32, np.float64) and op.out.dtype == op.inputs[0].dtype \
+            and not op.attrs.get("ties"):  # (NumPy adds float16 in float32, rounding once)
         x = op.inputs[0]
         el = _Elements(op, ops, producer)
         terms = []

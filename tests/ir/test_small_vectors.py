@@ -114,3 +114,17 @@ def test_signed_zeros_are_numpys(backend, rng):
     got, want = looptrace.jit(signed_zeros, backend=backend)(a), signed_zeros(a)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
     assert np.signbit(want).any() and not np.signbit(want).all()
+
+
+def half_sums(x):
+    a = np.float16(x[0]) * np.float16(2048)
+    v = np.array([a, np.float16(1), np.float16(1), np.float16(1)])
+    return v.sum(), v.mean()
+
+
+def test_float16_sums_stay_numpys():
+    """NumPy adds float16 in float32 and rounds once: 2048 + 1 + 1 + 1 is 2052,
+    not the 2048 of adding in float16 (a fold of float16 scalars)."""
+    x = np.ones(3)
+    got, want = looptrace.jit(half_sums, backend="interpret")(x), half_sums(x)
+    assert [float(g) for g in got] == [float(w) for w in want] == [2052.0, 513.0]
