@@ -61,8 +61,9 @@ def standard_normal(gen, size=None, dtype=np.float64, out=None):
     return _as_python_float(z) if size is None else z
 
 
-def normal(gen, loc=0.0, scale=1.0, size=None):
+def normal(gen, loc=0.0, scale=1.0, size=None, _name="scale"):
     shape = _shape(size) if size is not None else _bshape(loc, scale)
+    _check_nonnegative(scale, _name)
     z = _draw(gen, "random_normal", shape, np.float64)
     res = sem.ufunc("add", _float64(loc), sem.ufunc("multiply", _float64(scale), z))
     return _as_python_float(res) if _scalar_result(size, loc, scale) else res
@@ -76,15 +77,22 @@ def random(gen, size=None, dtype=np.float64, out=None):
 
 def uniform(gen, low=0.0, high=1.0, size=None):
     shape = _shape(size) if size is not None else _bshape(low, high)
-    u = _draw(gen, "random_uniform", shape, np.float64)
     low, high = _float64(low), _float64(high)
-    res = sem.ufunc("add", low, sem.ufunc("multiply", sem.ufunc("subtract", high, low), u))
+    span = sem.ufunc("subtract", high, low) if sem.is_tracer(low) or sem.is_tracer(high) else \
+        np.subtract(np.asarray(high, np.float64), np.asarray(low, np.float64))
+    # NumPy's checks, before any draw: a range that is not finite, then a negative one
+    big = "high - low range exceeds valid bounds" if np.ndim(span) == 0 else "Range exceeds valid bounds"
+    _check_when(sem.ufunc("logical_not", sem.ufunc("isfinite", span)) if sem.is_tracer(span)
+                else ~np.isfinite(span), OverflowError(big))
+    _check_nonnegative(span, "high - low")
+    u = _draw(gen, "random_uniform", shape, np.float64)
+    res = sem.ufunc("add", low, sem.ufunc("multiply", span, u))
     return _as_python_float(res) if _scalar_result(size, low, high) else res
 
 
 def lognormal(gen, mean=0.0, sigma=1.0, size=None):
     """NumPy's random_lognormal: exp of a normal draw (loc + scale * z)."""
-    res = sem.ufunc("exp", sem.wrap(normal(gen, mean, sigma, size).value))
+    res = sem.ufunc("exp", sem.wrap(normal(gen, mean, sigma, size, _name="sigma").value))
     return _as_python_float(res) if _scalar_result(size, mean, sigma) else res
 
 
@@ -154,13 +162,28 @@ def exponential(gen, scale=1.0, size=None):
 
 
 def _check_nonnegative(x, name: str) -> None:
+    """NumPy's CONS_NON_NEGATIVE: a parameter with its sign bit set (-0.0
+    too) raises `name < 0`; a NaN passes."""
     if not sem.is_tracer(x):
-        if np.any(np.asarray(x) < 0):
-            raise ValueError(f"{name} < 0")
+        x = np.asarray(x, np.float64)
+        _check_when(np.signbit(x) & ~np.isnan(x), ValueError(f"{name} < 0"))
+        return
+    from . import numpy_api as nx
+
+    x = _float64(x)
+    negative = sem.ufunc("logical_and", nx.NAMESPACE["signbit"](x), sem.ufunc("logical_not", sem.ufunc("isnan", x)))
+    _check_when(negative, ValueError(f"{name} < 0"))
+
+
+def _check_when(pred, exc: BaseException) -> None:
+    """Raise `exc` where any of `pred` holds: now for a constant, at run time for a traced one."""
+    if not sem.is_tracer(pred):
+        if np.any(pred):
+            raise exc
         return
     from .checks import emit_check
 
-    emit_check(sem.reduce("reduce_any", sem.ufunc("less", x, 0.0)), ValueError(f"{name} < 0"))
+    emit_check(sem.reduce("reduce_any", pred) if pred.ndim else pred, exc)
 
 
 _INT_DTYPES = {np.dtype(t) for t in (np.int64, np.int32, np.uint64, np.uint32)}
