@@ -494,6 +494,8 @@ def _flatten_like(tree: Any, x: Any) -> list:
             "supported: the cotangent's shape is that run's", None,
             "return np.where(mask, x, 0) (or x * mask) over the whole array instead")
     if kind in ("tuple", "list"):
+        if len(tree) > 2 and not isinstance(x, tuple):  # a dataclass (tracer/trace.py Record): its attributes
+            x = [getattr(x, n) for n in tree[2].names]
         return [leaf for t, e in zip(tree[1], x) for leaf in _flatten_like(t, e)]
     if kind == "dict":
         return [leaf for k, t in tree[1].items() for leaf in _flatten_like(t, x[k])]

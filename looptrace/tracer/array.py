@@ -203,7 +203,9 @@ class Tracer:
 
     def __iter__(self):
         if not self.shape:
-            raise TypeError("iteration over a 0-d array")
+            from .methods import iteration_error  # (methods imports this module)
+
+            raise iteration_error(self)
         return (self[i] for i in range(self.shape[0]))
 
     # --- NumPy protocol dispatch ----------------------------------------------

@@ -174,7 +174,9 @@ def _length_and_item(obj: Any):
         return n, lambda i: _weak(sem.ufunc("add", it.start, sem.ufunc("multiply", i, it.step)))
     if is_tracer(obj) or isinstance(obj, np.ndarray):
         if np.ndim(obj) == 0 if not is_tracer(obj) else obj.ndim == 0:
-            raise TraceError("iteration over a 0-d array", ctx.current_loc())
+            from .methods import iteration_error
+
+            raise iteration_error(obj) if is_tracer(obj) else TypeError("iteration over a 0-d array")
         arr = obj if is_tracer(obj) else sem.wrap(sem.as_value(obj))
         if getattr(obj, "weak_items", False):  # a grown list of Python numbers (grown.WeakItems)
             return arr.shape[0], lambda i: _weak(arr[i])

@@ -294,7 +294,11 @@ def _stack() -> list:
 
 def note(x: Any) -> Any:
     """`x` is about to be changed here (a store into it, a method that changes
-    it): the line, for the error that may follow. Returns x."""
+    it): the line, for the error that may follow; a change to an object
+    from outside the function is refused (external.refuse_change). Returns x."""
+    from . import external
+
+    external.refuse_change(x)
     stack = getattr(_ACTIVE, "stack", None)
     if stack:
         k = id(x)
@@ -312,7 +316,13 @@ _CHANGING = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "
 
 def note_call(fn: Any, args: tuple) -> None:
     """A call that may change a watched object: a container's changing method
-    (`lst.pop()`), or a library function given it (`heapq.heappush(h, v)`)."""
+    (`lst.pop()`), or a library function given it (`heapq.heappush(h, v)`).
+    Such a change to an object from outside the function is refused."""
+    changed = _changed_by(fn, args)
+    if changed is not None:
+        from . import external
+
+        external.refuse_change(changed)
     if not getattr(_ACTIVE, "stack", None):
         return
     owner = getattr(fn, "__self__", None)
@@ -322,6 +332,31 @@ def note_call(fn: Any, args: tuple) -> None:
         for a in args:
             if isinstance(a, _MUTABLE):
                 note(a)
+
+
+_CHANGING_FUNCTIONS = {"heapq": frozenset({"heappush", "heappop", "heapreplace", "heappushpop", "heapify"}),
+                       "_heapq": frozenset({"heappush", "heappop", "heapreplace", "heappushpop", "heapify"}),
+                       "bisect": frozenset({"insort", "insort_left", "insort_right"}),
+                       "_bisect": frozenset({"insort", "insort_left", "insort_right"}),
+                       "random": frozenset({"shuffle"}), "builtins": frozenset({"setattr", "delattr"})}
+
+
+def _changed_by(fn: Any, args: tuple) -> Any:
+    """The object a call surely changes: a container's changing method's
+    (`lst.append`, `dict.update(d, ...)`), or the first argument of a
+    library function that changes it (heapq.heappush, setattr); else None."""
+    name = getattr(fn, "__name__", "")
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, _MUTABLE) and name in _CHANGING:
+        return owner
+    objclass = getattr(fn, "__objclass__", None)
+    if objclass is not None and issubclass(objclass, _MUTABLE) and name in _CHANGING and args:
+        return args[0]
+    if args and name in _CHANGING_FUNCTIONS.get(getattr(fn, "__module__", None) or "", ()):
+        return args[0]
+    if args and fn is object.__setattr__:
+        return args[0]
+    return None
 
 
 # --- if ---------------------------------------------------------------------------------------------

@@ -230,9 +230,26 @@ def live_in(name: str, stmts: list[ast.stmt]) -> bool:
             if any(isinstance(t, ast.Name) and t.id == name for t in targets):
                 return False
             continue
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if name in _header_reads(s):
+                return True
+            if s.name == name:  # `def f(...)` in a loop body binds f afresh each iteration, as `f = lambda` does
+                return False
+            continue
         if name in _reads(s):
             return True
     return False
+
+
+def _header_reads(s: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> set[str]:
+    """The names a `def` or `class` statement reads where it runs: its
+    decorators, default values and base classes (not its body's names)."""
+    parts = list(s.decorator_list)
+    if isinstance(s, ast.ClassDef):
+        parts += s.bases + [k.value for k in s.keywords]
+    else:
+        parts += s.args.defaults + [d for d in s.args.kw_defaults if d is not None]
+    return set().union(*(_reads(p) for p in parts)) if parts else set()
 
 
 # --- the transformer --------------------------------------------------------------------

@@ -262,6 +262,44 @@ def items(container: Any) -> Iterable:
     return container if ex is None else ex.items(container)
 
 
+def refuse_change(x: Any) -> None:
+    """`x` is about to be changed (an attribute or item set or deleted, a
+    list grown, a dict updated: containers.note): refused where x was reached
+    from outside the function (an argument's object, a global, a closure's,
+    anything read through them). The function runs once, when it is
+    compiled: the change would be made then, holding traced placeholders,
+    and never when the compiled function is called. Objects the function
+    makes itself are changed as Python changes them."""
+    ex = current()
+    src = ex.source_of(x) if ex is not None else None
+    if src is None and type(x) is dict and ex is not None:  # vars(obj) of an outside object: its __dict__
+        owner = next((o for o in ex.keep if getattr(o, "__dict__", None) is x), None)
+        src = None if owner is None else ex.source_of(owner)
+        x = owner
+    if src is None:
+        return
+    raise UnsupportedError(
+        f"this line changes `{_label(src)}` ({_what_object(x)} from outside the function): looptrace runs "
+        "the function once, when it compiles it, so the change would be made then, holding traced "
+        "placeholders, and never when the compiled function is called", ctx.current_loc(),
+        "return the value and store it outside the jitted function (`s = f(x); obj.last = s`)")
+
+
+def _label(src: Source) -> str:
+    """How the user names an outside object: `self.hist`, `cache['s']`."""
+    text = src.name or src.describe()
+    for how, what in src.steps:
+        text += f".{what}" if how == "attr" else f"[{what!r}]"
+    return text
+
+
+def _what_object(x: Any) -> str:
+    if isinstance(x, types.ModuleType):
+        return f"the module {x.__name__}"
+    t = type(x)
+    return f"a {t.__name__}" if t in (list, dict, set, tuple) else f"an object of class {t.__name__}"
+
+
 class TracedGlobals(dict):
     """The globals of converted code: names it defines itself (the `__lt`
     runtime, `global` assignments) live here; every other name is read from

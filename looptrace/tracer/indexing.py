@@ -200,6 +200,10 @@ def getitem(x: Tracer, key: Any) -> Tracer:
         return getitem(*split) if split is not None else advanced.getitem(x, items, key)
     if any(i.kind == "array" for i in items) or _is_bool_array(key) or _scalar_index(items, key):
         return sem.wrap(getitem_value(x.value, items))
+    if x.ndim == 0 and (x.weak or x.base is None and not x.array0d):
+        # `s[...]` of a number: NumPy makes a new 0-d array, which writes to it do not pass on
+        res = sem.wrap(getitem_value(x.value, items))
+        return _ndarray0(res) if res.ndim == 0 else res
     parent = x
 
     def derive(base_val: Value) -> Value:
@@ -213,7 +217,13 @@ def getitem(x: Tracer, key: Any) -> Tracer:
         # nothing reads: read it now (the view keeps this value while its base is
         # unchanged; an unused read keeps its bounds check, vectorize/dead_reads.py)
         view.value
-    return view
+    return _ndarray0(view) if view.ndim == 0 else view
+
+
+def _ndarray0(t: Tracer) -> Tracer:
+    """A 0-d view (`x[...]`, `x[0, ...]`), a 0-d array in NumPy, not a scalar."""
+    t.array0d = True
+    return t
 
 
 def getitem_value(v: Value, items: list[Item]) -> Value:

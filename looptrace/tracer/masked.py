@@ -174,12 +174,13 @@ class MaskedSelection:
         self.axis, self.span = axis, span
         self.windowed = windowed  # bounds read from an array: only folds over its window (varying.py)
         self.stepped: slice | None = None  # x[a:b:s], s != 1: a fold loops over its positions (stepped.py)
+        self.made = "x[mask] with a traced boolean mask"  # what the user wrote, for errors (`np.where(c)[0]`)
 
     def like(self, data: Tracer, axis: int | None = None) -> MaskedSelection:
         """A selection of the same positions holding `data`."""
         sel = MaskedSelection(data, self.mask, self.loc, self.bounds, self.axis if axis is None else axis,
                               self.span, self.windowed)
-        sel.stepped = self.stepped
+        sel.stepped, sel.made = self.stepped, self.made
         return sel
 
     @property
@@ -233,8 +234,8 @@ class MaskedSelection:
             values = [b.value for b in self.bounds if is_tracer(b)]
             e.arg_positions = arg_sources(values) if values else None
             raise e
-        raise UnsupportedError(f"x[mask] with a traced boolean mask has a length known only at run time; "
-                               f"{what} needs that length", self.loc, HINT)
+        raise UnsupportedError(f"{self.made} has a length known only at run time; {what} needs that length",
+                               self.loc, HINT)
 
     def escaped(self) -> None:
         self.fail("returning it (or keeping it past a loop)")
@@ -692,11 +693,17 @@ def _static(shape: tuple) -> bool:
     return all(isinstance(d, int) for d in shape)
 
 
-def _nonzero(a):
+def _nonzero(a, name: str = "nonzero"):
     m = _truth(a)
     if m.ndim == 0 or not _static(m.shape):
         return None  # (NumPy refuses 0-d input; a run-time length stays refused)
-    return tuple(MaskedSelection(_positions(m.shape, k), m, ctx.current_loc()) for k in range(m.ndim))
+    return tuple(_made(MaskedSelection(_positions(m.shape, k), m, ctx.current_loc()),
+                       f"np.{name}(c)[{k}] of a traced condition c") for k in range(m.ndim))
+
+
+def _made(sel: MaskedSelection, what: str) -> MaskedSelection:
+    sel.made = what
+    return sel
 
 
 def _flatnonzero(a):
@@ -704,7 +711,8 @@ def _flatnonzero(a):
     if not _static(m.shape):
         return None
     m = sem.reshape(m, (-1,))
-    return MaskedSelection(_positions(m.shape, 0), m, ctx.current_loc())
+    return _made(MaskedSelection(_positions(m.shape, 0), m, ctx.current_loc()),
+                 "np.flatnonzero(c) of a traced condition c")
 
 
 def _argwhere(a):
@@ -714,14 +722,15 @@ def _argwhere(a):
     if m.ndim == 0:
         return None
     grid = nx.NAMESPACE["stack"]([_positions(m.shape, k) for k in range(m.ndim)], axis=-1)
-    return MaskedSelection(grid, m, ctx.current_loc())
+    return _made(MaskedSelection(grid, m, ctx.current_loc()), "np.argwhere(c) of a traced condition c")
 
 
 def _extract(condition, arr):
     m, x = _truth(condition), arr if is_tracer(arr) else sem.wrap(ctx.const_value(np.asarray(arr)))
     if not (_static(m.shape) and _static(x.shape)) or m.size != x.size:
         return None  # (NumPy's own rule for other sizes: refused as before)
-    return MaskedSelection(sem.reshape(x, (-1,)), sem.reshape(m, (-1,)), ctx.current_loc())
+    return _made(MaskedSelection(sem.reshape(x, (-1,)), sem.reshape(m, (-1,)), ctx.current_loc()),
+                 "np.extract(c, x) with a traced condition c")
 
 
 def _compress(condition, a, axis=None, out=None):
@@ -734,7 +743,7 @@ def _compress(condition, a, axis=None, out=None):
     axis = sem.norm_axes(axis, x.ndim)[0]
     if m.ndim != 1 or not _static(x.shape) or m.shape[0] != x.shape[axis]:
         return None  # (a shorter condition: NumPy's truncation, refused as before)
-    return MaskedSelection(x, m, ctx.current_loc(), axis=axis)
+    return _made(MaskedSelection(x, m, ctx.current_loc(), axis=axis), "np.compress(c, x) with a traced condition c")
 
 
 for _name, _build in (("nonzero", _nonzero), ("flatnonzero", _flatnonzero), ("argwhere", _argwhere),
@@ -744,7 +753,7 @@ for _name, _build in (("nonzero", _nonzero), ("flatnonzero", _flatnonzero), ("ar
 
 def where(condition, x=None, y=None):
     if x is None and y is None and nx._any_traced(condition):
-        return TABLE["nonzero"](condition)
+        return _nonzero(condition, "where") or TABLE["nonzero"](condition)  # (refused: NumPy's or looptrace's error)
     return nx.where(condition, x, y)
 
 

@@ -174,7 +174,7 @@ def _install() -> None:
         "mean": nx.mean, "var": nx.var, "std": nx.std, "argmax": nx.argmax, "argmin": nx.argmin,
         "dot": nx.dot, "transpose": _transpose_method, "reshape": nx.reshape, "ravel": nx.ravel,
         "flatten": lambda self: nx.copy(nx.ravel(self)), "squeeze": nx.squeeze, "clip": _clip_method,
-        "copy": nx.copy, "astype": nx.astype, "swapaxes": nx.swapaxes, "cumsum": nx.NAMESPACE["cumsum"],
+        "copy": _copy, "astype": nx.astype, "swapaxes": nx.swapaxes, "cumsum": nx.NAMESPACE["cumsum"],
         "round": nx.NAMESPACE["round"], "conj": _conj_method, "conjugate": _conj_method,
         "trace": nx.trace, "cumprod": nx.NAMESPACE["cumprod"], "argsort": nx.NAMESPACE["argsort"],
         "sort": np_arrays.sort_method, "repeat": nx.NAMESPACE["repeat"], "nonzero": nx.NAMESPACE["nonzero"],
@@ -245,6 +245,13 @@ def number_type_name(x: Tracer) -> str | None:
     return None
 
 
+def iteration_error(x: Tracer) -> TypeError:
+    """Python's TypeError for iterating x, a 0-d Tracer: `'float' object is
+    not iterable` for a number, NumPy's `iteration over a 0-d array` for a 0-d array."""
+    name = number_type_name(x)
+    return python_error(TypeError, f"'{name}' object is not iterable" if name else "iteration over a 0-d array")
+
+
 def check_number_subscript(x: Tracer, written: bool = False) -> None:
     """`x[k]` (`x[k] = v`) in the user's code, x a traced Python number
     (or, written, a NumPy scalar): Python's TypeError."""
@@ -259,11 +266,12 @@ class UnsupportedAttribute(UnsupportedError, AttributeError):
     `hasattr` and duck typing keep working."""
 
 
-def _copy(self):
-    """copy.copy / copy.deepcopy: an array's copy; a number is itself (immutable)."""
-    if self.ndim == 0 and not self.array0d:
+def _copy(self, order="K"):
+    """a.copy(), copy.copy, copy.deepcopy: an array's copy (a 0-d one is a 0-d
+    array); a NumPy scalar is itself (immutable)."""
+    if nx._is_numpy_scalar(self):
         return self
-    return nx.copy(self)
+    return nx.as_ndarray(nx.copy(self))
 
 
 def _missing_attribute(self, name: str):
@@ -328,7 +336,7 @@ def _view_method(self, dtype=None, type=None):
         raise UnsupportedError("ndarray.view with a dtype or type is not supported on traced arrays",
                                ctx.current_loc(), "reinterpreting the bytes needs a memory layout; use .astype "
                                "to convert the values")
-    return self[...]
+    return self if nx._is_numpy_scalar(self) else self[...]  # (a NumPy scalar's view is itself)
 
 
 def _tolist_method(self):

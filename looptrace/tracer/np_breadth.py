@@ -205,7 +205,8 @@ def cond(x, p=None):
         raise np.linalg.LinAlgError("cond is not defined on empty arrays")
     if p is None or (not isinstance(p, str) and p in (2, -2)):
         s = nl.svdvals(x)
-        r = s[..., -1] / s[..., 0] if p is not None and p == -2 else s[..., 0] / s[..., -1]
+        first, last = (s[0], s[-1]) if s.ndim == 1 else (s[..., 0], s[..., -1])  # (one matrix: scalars)
+        r = last / first if p is not None and p == -2 else first / last
     else:
         if x.ndim < 2:
             raise np.linalg.LinAlgError(f"{x.ndim}-dimensional array given. Array must be at least "

@@ -156,6 +156,8 @@ def slogdet(a):
     if not _any_traced(a):
         return np.linalg.slogdet(a)
     packed = _emit("slogdet", _real(a, "slogdet", True))
+    if packed.ndim == 1:  # one matrix: NumPy's sign and log are scalars (x[..., 0] would be a 0-d array)
+        return SlogdetResult(packed[0], packed[1])
     return SlogdetResult(packed[..., 0], packed[..., 1])
 
 

@@ -228,7 +228,7 @@ def _tree_fold(name: str, x: Tracer, k: int) -> Tracer:
             n += 1
         flat = _u(name, flat[..., :n // 2], flat[..., n // 2:])
         n //= 2
-    return flat[..., 0]
+    return flat[0] if flat.ndim == 1 else flat[..., 0]  # (a full reduction: a scalar, as NumPy's)
 
 
 # --- ufunc.reduceat ------------------------------------------------------------------------------------------

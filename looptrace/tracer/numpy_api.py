@@ -497,6 +497,9 @@ def reshape(a, *shape, order="C", newshape=None):
         from .array import runtime_length_error
 
         raise runtime_length_error("reshape")
+    if _is_numpy_scalar(base):  # a number: NumPy reshapes a new array (a NumPy scalar's `.reshape(())` is itself)
+        made = sem.reshape(sem.wrap(base.value), shape)
+        return as_ndarray(made) if base.weak else made
     copies, ghost = layout.reshaped(layout.ghost_of(base), shape)
     if copies:  # NumPy copies (X.T.reshape(-1)): later writes to `base` are not seen, nor writes to it
         made = sem.reshape(base, shape)
@@ -505,7 +508,16 @@ def reshape(a, *shape, order="C", newshape=None):
         made = DerivedView(base, lambda v: sem.reshape(sem.wrap(v), shape).value,
                            lambda v: sem.reshape(sem.wrap(v), old_shape).value, ghost)
     layout.watch(made, base)  # of an argument: its memory order may decide (layout.py)
-    return made
+    return as_ndarray(made)
+
+
+def as_ndarray(res: Tracer) -> Tracer:
+    """res, what NumPy's reshape, transpose, copy or view of an array gives:
+    an ndarray, so a 0-d one is a 0-d array (`+=` writes into it, it is
+    returned as one), not a NumPy scalar. res is a new Tracer (or view)."""
+    if res.ndim == 0:
+        res.array0d = True
+    return res
 
 
 class DerivedView(Tracer):
@@ -550,14 +562,17 @@ def transpose(a, axes=None):
     if not _any_traced(a):
         return np.transpose(a, axes)
     base = _tr(a)
+    if _is_numpy_scalar(base) and (axes is None or sem.axis_tuple(axes) == ()):  # a number: as reshape
+        made = sem.wrap(base.value)
+        return as_ndarray(made) if base.weak else made
     perm = tuple(range(base.ndim))[::-1] if axes is None else \
         tuple(int(k) % base.ndim if -base.ndim <= int(k) < base.ndim else -1 for k in sem.axis_tuple(axes))
     if sorted(perm) != list(range(base.ndim)):
         return sem.transpose(base, axes)  # raises NumPy's error
     back = tuple(int(k) for k in np.argsort(perm))
-    return DerivedView(base, lambda v: sem.transpose(sem.wrap(v), perm).value,
-                       lambda v: sem.transpose(sem.wrap(v), back).value,
-                       layout.transposed(layout.ghost_of(base), perm))
+    return as_ndarray(DerivedView(base, lambda v: sem.transpose(sem.wrap(v), perm).value,
+                                  lambda v: sem.transpose(sem.wrap(v), back).value,
+                                  layout.transposed(layout.ghost_of(base), perm)))
 
 
 def swapaxes(a, axis1, axis2):
@@ -606,9 +621,9 @@ def squeeze(a, axis=None):
 
 def broadcast_to(a, shape):
     shape = (shape,) if isinstance(shape, numbers.Integral) else shape
-    if is_tracer(a) and not (a.ndim == 0 and not a.array0d):  # NumPy's read-only view of the array
-        return read_only(a, lambda b: sem.broadcast_to(b, shape))
-    return sem.broadcast_to(a, shape)
+    if is_tracer(a) and not _is_numpy_scalar(a):  # NumPy's read-only view of the array
+        return as_ndarray(read_only(a, lambda b: sem.broadcast_to(b, shape)))
+    return as_ndarray(sem.broadcast_to(sem.wrap(sem.as_value(a)), shape))  # (of a number: a new array)
 
 
 def atleast_1d(a):
@@ -1033,18 +1048,26 @@ def in_order(a, order: str, dtype=None) -> Any:
 
 
 def copy(a, **kw):
+    """A copy of a's value (a NumPy scalar's is one): np.copy is `copy_function`."""
     if not _any_traced(a):
         return made(np.copy(a))
     return sem.wrap(_tr(a).value)
+
+
+def copy_function(a, order="K", subok=False):
+    """np.copy: an ndarray, of a number too (np.copy(x[0]) is a 0-d array)."""
+    res = copy(a)
+    return as_ndarray(res) if is_tracer(res) else res
 
 
 def astype(a, dtype, order="K", casting="unsafe", subok=True, copy=True):
     if np.dtype(dtype).kind not in "biufc":
         raise UnsupportedError(f"astype({np.dtype(dtype)}): looptrace compiles numeric arrays only",
                                ctx.current_loc())
-    if not copy and is_tracer(a) and np.dtype(dtype) == a.dtype and not a.weak and (a.ndim or a.array0d):
+    if not copy and is_tracer(a) and np.dtype(dtype) == a.dtype and not a.weak and not _is_numpy_scalar(a):
         return a  # x.astype(x.dtype, copy=False) is x itself
-    return sem.astype(a, dtype)
+    res = sem.astype(a, dtype)
+    return as_ndarray(res) if is_tracer(a) and not _is_numpy_scalar(a) else res
 
 
 # --- misc ------------------------------------------------------------------------------------------------
@@ -1086,7 +1109,7 @@ def real(a):
     a = _tr(a)
     if _is_numpy_scalar(a):
         return _complex_part("real", a) if a.dtype.kind == "c" else a
-    return PartView(a, "real") if a.dtype.kind == "c" else indexing.getitem(a, ...)
+    return as_ndarray(PartView(a, "real")) if a.dtype.kind == "c" else indexing.getitem(a, ...)
 
 
 def imag(a):
@@ -1094,12 +1117,12 @@ def imag(a):
         return np.imag(a)
     a = _tr(a)
     if a.dtype.kind == "c":
-        return _complex_part("imag", a) if _is_numpy_scalar(a) else PartView(a, "imag")
+        return _complex_part("imag", a) if _is_numpy_scalar(a) else as_ndarray(PartView(a, "imag"))
     if a.weak and a.ndim == 0:  # (a Python int's or float's .imag: a Python 0)
         return sem.wrap(zeros_like(a).value, weak=True)
     if _is_numpy_scalar(a):
-        return zeros_like(a)
-    return read_only(a, zeros_like)  # NumPy's .imag of a real array: read-only zeros
+        return sem.wrap(zeros_like(a).value)  # a NumPy scalar's: a scalar 0
+    return as_ndarray(read_only(a, zeros_like))  # NumPy's .imag of a real array: read-only zeros
 
 
 def _is_numpy_scalar(a: Tracer) -> bool:
@@ -1243,6 +1266,7 @@ def _build_namespace() -> None:
                  "trace", "diag", "real", "imag", "conjugate", "isclose", "allclose", "nan_to_num", "angle",
                  "mgrid", "ogrid"]:
         NAMESPACE[name] = local[name]
+    NAMESPACE["copy"] = copy_function
 
 
 def _round(a, decimals=0, out=None):

@@ -234,7 +234,9 @@ def _no_nan_keys(keys: list) -> None:
 def _over_array(x: Tracer, name: str, monoid: str, default: Any) -> Any:
     """max(x) of a traced array: Python iterates its first axis."""
     if x.ndim == 0:
-        raise TypeError("iteration over a 0-d array")
+        from .methods import iteration_error  # (methods imports this module)
+
+        raise iteration_error(x)
     if x.ndim > 1:
         raise TraceError(f"{name}() over an array of shape {x.shape} compares its rows, whose truth "
                          "value is ambiguous", ctx.current_loc(), f"use np.{name}(x) or x.{name}()")
@@ -390,7 +392,9 @@ def _any_all(name: str):
     def fn(iterable):
         if is_tracer(iterable):
             if iterable.ndim == 0:
-                raise TypeError("iteration over a 0-d array")
+                from .methods import iteration_error  # (methods imports this module)
+
+                raise iteration_error(iterable)
             if iterable.ndim > 1:
                 raise TraceError(f"{name}() over an array of shape {iterable.shape} takes the truth value "
                                  "of its rows, which is ambiguous", ctx.current_loc(), f"use np.{name}(x)")

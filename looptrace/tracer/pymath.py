@@ -279,7 +279,9 @@ def _tr(x: Any) -> Tracer:
 def _prod(iterable, *, start=1):
     if is_tracer(iterable):
         if iterable.ndim == 0:
-            raise TypeError("iteration over a 0-d array")
+            from .methods import iteration_error  # (methods imports this module)
+
+            raise iteration_error(iterable)
         res = sem.reduce("reduce_prod", iterable, 0)
         return res if start == 1 else sem.ufunc("multiply", start, res)
     acc = start

@@ -23,7 +23,7 @@ from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .containers import note as mutated  # noqa: F401  (`x[k] = v`, `x.a = v`, `del x[k]`: convert.py)
-from .control import and_, compare, contains, if_, ifexp, ld, not_, or_, ret  # noqa: F401
+from .control import and_, compare, contains, if_, ifexp, ld, not_, or_  # noqa: F401
 from .values import bound, is_none  # noqa: F401  (a read of a name that may be unassigned or None: convert.py)
 from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns: tracer/returns.py)
 from .carries import (LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip, number_dict,  # noqa: F401
@@ -360,6 +360,19 @@ def _python_list_index(x: tuple | list, key: Any, written: bool = False) -> Exce
         "use a NumPy array, indexed at run time: np.stack(lst) of arrays of one shape"
     return concrete_error([key], f"{what} is {'written' if written else 'read'} at a traced index: Python "
                           "needs a concrete integer to index a list", hint, cls=UnsupportedConcrete)
+
+
+def ret(x: Any) -> Any:
+    """`return x` (convert.py): control.ret, its line kept, so an error about
+    the traced function's result names its `return` line (the last one run
+    is the traced function's own: trace.py `_refuse_traced_inside`). The
+    line, not the frame: a frame kept would hold the function's locals (an
+    array made while tracing, then checked on every call as if someone held
+    it: tests/codegen/test_cpu_call_path.py)."""
+    if ctx.tracing():
+        frame = sys._getframe(1)
+        ctx.state().return_line = (frame.f_code.co_filename, frame.f_lineno)
+    return control.ret(x)
 
 
 def mutated_item(x: Any) -> Any:
@@ -873,7 +886,7 @@ def _len(x):
 def _sum(iterable, start=0):
     if is_tracer(iterable):  # start + x[0] + x[1] + ...: a sum over the first axis (in NumPy's order)
         if iterable.ndim == 0:
-            raise TypeError("iteration over a 0-d array")
+            raise methods.iteration_error(iterable)
         if iterable.shape[0] == 0:
             return start
         from .numpy_api import sum_

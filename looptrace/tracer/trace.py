@@ -7,6 +7,7 @@ import builtins
 import dataclasses
 import dis
 import inspect
+import itertools
 import numbers
 import sys
 import types
@@ -36,6 +37,7 @@ def converted(fn: types.FunctionType) -> types.FunctionType:
     """`fn` with its loops and conditionals converted (or `fn` itself if its
     source is unavailable)."""
     try:
+        _refuse_generator(fn)
         code = convert(fn)
     except NotConvertible as e:
         _unconverted(fn, str(e))
@@ -65,6 +67,22 @@ def converted(fn: types.FunctionType) -> types.FunctionType:
     # so a recursion is converted once and counted (runtime.RECURSION_LIMIT)
     new.__lt_original__ = fn
     return new
+
+
+def _refuse_generator(fn: types.FunctionType) -> None:
+    """A generator function (`yield`), or an async one, called while tracing:
+    refused at the call's line (its loops are not traced); one without
+    loops or branches runs as Python (NotConvertible)."""
+    flags = fn.__code__.co_flags
+    if not flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
+        return
+    if not _has_control_flow(fn.__code__):
+        raise NotConvertible("a generator without loops or branches: it runs as Python, as it traces the same")
+    what = "a generator function (it uses `yield`)" if flags & inspect.CO_GENERATOR else "an async function"
+    raise UnsupportedError(
+        f"`{fn.__name__}` is {what}: looptrace does not trace generator or async functions",
+        ctx.current_loc(),
+        f"make `{fn.__name__}` return an array or a list of its items, or write its loop in the jitted function")
 
 
 def _nonlocal_writes(fn: types.FunctionType) -> set[str]:
@@ -423,6 +441,8 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
             leaves.append(v.flag)
             return ("maybe", len(leaves) - 1, walk(v.value))
         if isinstance(v, tuple):
+            if hasattr(type(v), "_fields"):  # a NamedTuple: rebuilt as its class (build_output)
+                return ("tuple", [walk(e) for e in v], type(v))
             return ("tuple", [walk(e) for e in v])
         if isinstance(v, list):
             if any(isinstance(e, Segment) for e in v):
@@ -441,6 +461,10 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
                                    ctx.current_loc())
         if isinstance(v, np.ndarray):  # an array made from Python values (own_arrays.OwnArray):
             return ("const", np.array(v))  # a plain ndarray, copied on each call (build_output)
+        record = _record_of(v)
+        if record is not None:  # a dataclass or SimpleNamespace the function made: rebuilt each call
+            return ("tuple", [walk(getattr(v, n)) for n in record.names], record)
+        _refuse_traced_inside(v)
         return ("const", v)
 
     def _picked(sel) -> tuple:
@@ -471,13 +495,97 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
     return leaves, tree
 
 
+@dataclass(frozen=True)
+class Record:
+    """How to rebuild a returned dataclass instance or SimpleNamespace from
+    its attributes' values (an output tree's "tuple" with a third item):
+    made without calling __init__ again, its attributes set as the traced
+    call left them (__post_init__'s included)."""
+
+    cls: type
+    names: tuple
+
+    def __call__(self, *values: Any) -> Any:
+        if self.cls is types.SimpleNamespace:
+            return types.SimpleNamespace(**dict(zip(self.names, values)))
+        obj = self.cls.__new__(self.cls)
+        for name, v in zip(self.names, values):
+            object.__setattr__(obj, name, v)  # (a frozen dataclass's too)
+        return obj
+
+
+def _record_of(v: Any) -> Record | None:
+    """A Record for a returned object the function made (not one from
+    outside it, returned as itself) that is a dataclass instance or a
+    SimpleNamespace with plain attributes; else None."""
+    ex = external.current()
+    if ex is not None and ex.source_of(v) is not None:
+        return None
+    if type(v) is types.SimpleNamespace:
+        return Record(types.SimpleNamespace, tuple(vars(v)))
+    if not dataclasses.is_dataclass(v) or isinstance(v, type):
+        return None
+    if type(v).__new__ is not object.__new__:
+        return None
+    names = tuple(vars(v)) if hasattr(v, "__dict__") else tuple(f.name for f in dataclasses.fields(v))
+    return Record(type(v), names)
+
+
+def _holds_traced(v: Any) -> bool:
+    """Does v hold a traced value in its items or attributes (a few levels
+    deep, a bounded number of objects looked at)?"""
+    todo, seen = [(v, 0)], 0
+    while todo and seen < 10000:
+        x, depth = todo.pop()
+        seen += 1
+        if is_tracer(x) or isinstance(x, (RngTracer, MaybeNone, Segment)):
+            return True
+        if depth > 4 or isinstance(x, (str, bytes, numbers.Number, np.ndarray, type, types.ModuleType)):
+            continue
+        if isinstance(x, dict):
+            items = x.values()
+        elif isinstance(x, (tuple, list, set, frozenset)):
+            items = x
+        else:
+            attrs = getattr(x, "__dict__", None)
+            items = attrs.values() if isinstance(attrs, dict) else ()
+        todo.extend((e, depth + 1) for e in itertools.islice(items, 1000))
+    return False
+
+
+def _refuse_traced_inside(v: Any) -> None:
+    """A returned object looptrace cannot rebuild after the run (not a tuple,
+    list, dict, NamedTuple, dataclass or SimpleNamespace) that holds traced
+    values: refused, at the `return` line (it would hold placeholders)."""
+    if not _holds_traced(v):
+        return
+    raise UnsupportedError(
+        f"the function returns an object of class {type(v).__name__} that holds values computed from "
+        "its arguments: looptrace can rebuild only tuples, lists, dicts, NamedTuples, dataclasses and "
+        "SimpleNamespaces from a compiled run's results", _return_loc(),
+        f"return the values (a tuple or a dataclass) and build the {type(v).__name__} outside the jitted function")
+
+
+def _return_loc() -> Any:
+    """The line of the traced function's `return` that ran (runtime.ret)."""
+    import linecache
+
+    from looptrace.ir.core import SourceLoc
+
+    at = getattr(ctx.state(), "return_line", None)
+    if at is None:
+        return ctx.current_loc()
+    file, line = at
+    return SourceLoc(file, line, linecache.getline(file, line).rstrip("\n"))
+
+
 def _shift_tags(tree: Any, n: int) -> Any:
     if tree[0] == "kleaf":
         return ("kleaf", tree[1], tree[2] + n, tree[3])
     if tree[0] == "maybe":
         return ("maybe", tree[1], _shift_tags(tree[2], n))
     if tree[0] in ("tuple", "list"):
-        return (tree[0], [_shift_tags(t, n) for t in tree[1]])
+        return (tree[0], [_shift_tags(t, n) for t in tree[1]], *tree[2:])
     if tree[0] == "dict":
         return ("dict", {k: _shift_tags(t, n) for k, t in tree[1].items()})
     return tree
@@ -500,7 +608,7 @@ def without_kinds(program: Program) -> Program:
         if t[0] == "maybe":
             return ("maybe", t[1], plain(t[2]))
         if t[0] in ("tuple", "list"):
-            return (t[0], [plain(e) for e in t[1]])
+            return (t[0], [plain(e) for e in t[1]], *t[2:])
         if t[0] == "dict":
             return ("dict", {k: plain(e) for k, e in t[1].items()})
         return t
@@ -610,7 +718,8 @@ def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
             return None
         return build_output(tree[2], values, scalars)
     if kind == "tuple":
-        return tuple(build_output(t, values, scalars) for t in tree[1])
+        items = tuple(build_output(t, values, scalars) for t in tree[1])
+        return items if len(tree) == 2 else tree[2](*items)  # (a NamedTuple's class, a Record)
     if kind == "list":
         return [build_output(t, values, scalars) for t in tree[1]]
     if kind == "dict":

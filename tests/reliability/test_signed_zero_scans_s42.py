@@ -57,3 +57,45 @@ def test_long_running_sums_and_products_match_numpy_exactly(rng):
     x = rng.standard_normal((3000, 4))
     for fn in (lambda x: np.cumsum(x, axis=0), lambda x: np.cumprod(1 + x / 100, axis=0)):
         np.testing.assert_array_equal(looptrace.jit(fn, backend="interpret")(x), fn(x))
+
+
+def _complex_cases(rng):
+    parts = np.array([complex(-0.0, -0.0), complex(0.0, -0.0), complex(-0.0, 0.0), 1 + 0j, -1j, complex(-2.0, -0.0),
+                      complex(1.5, -0.5)])
+    return [np.array([complex(-0.0, -0.0), 1j, complex(-0.0, 2.0)]), np.array([complex(-0.0, -0.0)] * 2),
+            rng.choice(parts, 40), rng.choice(parts, (12, 3)), np.array([complex(np.inf, 0.0), 1 + 1j, 2j])]
+
+
+COMPLEX_FUNCTIONS = [lambda x: np.cumsum(x), lambda x: np.cumprod(x), lambda x: np.cumsum(x, axis=0),
+                     lambda x: np.cumprod(x, axis=0), lambda x: np.cumprod(x, axis=-1),
+                     lambda x: np.cumprod(x * 0.5 - 0.0), lambda x: np.cumsum(x * 2.0)]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("k", range(len(COMPLEX_FUNCTIONS)))
+def test_complex_signed_zeros(rng, backend, k):
+    """The cpu kernel adds where the scan's A is the literal 1 (a complex `1 * h`
+    loses a -0.0) and starts a product from x[0] itself (a complex `x[0] * (1+0j)`
+    loses a -0.0 and makes inf+0j inf+nanj), as NumPy's accumulate does."""
+    fn = COMPLEX_FUNCTIONS[k]
+    jf = looptrace.jit(fn, backend=backend)
+    for x in _complex_cases(rng):
+        assert _signs_equal(jf(x), fn(x)), (x, fn(x), jf(x))
+
+
+
+def _decay(x, a):
+    y = 0.0
+    for t in range(x.shape[0]):
+        y = a * y + x[t]
+    return y
+
+
+def test_linear_recurrence_keeping_the_last_state_cpu(rng):
+    """A loop's `y = a * y + x[t]` (a linear_scan keeping only its last state):
+    each step as written, a literal 1 for `a` too."""
+    jf = looptrace.jit(_decay, backend="cpu")
+    x = rng.standard_normal(12)
+    for a in (0.5, 1, 1.0, -0.0, np.float64(0.25)):
+        assert _signs_equal(jf(x, a), _decay(x, a)), a

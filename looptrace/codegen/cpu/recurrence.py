@@ -25,10 +25,12 @@ implementation, within the error bounds stated in ops/recurrence.py.
 """
 from __future__ import annotations
 
+import math
 import os
 from math import prod
 
 import numba
+import numpy as np
 
 from looptrace.codegen.target import StatementRule
 from looptrace.ir.core import Dim, Op, Value
@@ -66,6 +68,7 @@ def emit_linear_scan(em: Emitter, op: Op) -> None:
          "zero": literal(0, out.dtype)}
     n.update({k: em.fresh(k) for k in ("t", "j", "c", "h", "lo", "hi", "nb")})
     n.update({k: em.fresh(k) for k in ("nc", "L", "ca", "cb", "cin", "pa", "pb", "cur", "blo", "bhi")})
+    n["step"], n["first"] = _step_text(a, b), _copies_first(em, a, b, h0)
     if not state and any(x.ndim and x.id in em.plan.inlined for x in (a, b)):
         _fused_scalar(em, op, out, n, history)
         return
@@ -97,13 +100,15 @@ def _fused_scalar(em: Emitter, op: Op, out: Value, n: dict, history: bool) -> No
     a, b, h0 = op.inputs
     readers = {x.id: _coef_reader(em, x, out, n) for x in (a, b) if not (x.ndim and x.id in em.plan.inlined)}
     t, h = n["t"], n["h"]
+    step, first = _step_text(a, b), _copies_first(em, a, b, h0)
     if history:
         em.line(f"{em.name(op.out)} = alloc(({n['T']},), {n['dt']})")
     em.line(f"{h} = {cast(em.name(h0), out.dtype)}")
     with em.loop(t, n["T"]):
         fz = Fuser(em)
         coef = [readers[x.id](t, "0") if x.id in readers else fz.value_at(x, [t]) for x in (a, b)]
-        em.line(f"{h} = {coef[0]} * {h} + {coef[1]}")
+        em.line(f"{h} = {coef[0]} if {t} == 0 else {step(coef[0], h, coef[1])}" if first else
+                f"{h} = {step(coef[0], h, coef[1])}")
         if history:
             em.line(f"{em.name(op.out)}[{t}] = {h}")
     if not history:
@@ -111,24 +116,65 @@ def _fused_scalar(em: Emitter, op: Op, out: Value, n: dict, history: bool) -> No
     em.define(op.out, owned=op.out.ndim > 0)
 
 
+def _step_text(a: Value, b: Value):
+    """`step(A, h, B)`: the source text of one step `A * h + B`, as NumPy's
+    running sum and product compute it: `h + B` where A is the literal 1 and
+    `A * h` where B is the literal -0.0 (the scans' coefficients, np_arrays._prefix).
+    Exact either way, and a complex `1 * h` or `+0.0 + -0.0` would lose a -0.0."""
+    if _literal(a, lambda c: c == 1):
+        return lambda A, h, B: f"{h} + {B}"
+    if _literal(b, lambda c: c == 0 and all(math.copysign(1.0, p) < 0 for p in (c.real, c.imag))) or \
+            _literal(b, lambda c: c == 0) and b.dtype.kind in "biu":
+        return lambda A, h, B: f"{A} * {h}"
+    return lambda A, h, B: f"{A} * {h} + {B}"
+
+
+def _copies_first(em: Emitter, a: Value, b: Value, h0: Value) -> bool:
+    """A running product from ones (`A * h` from h0 = 1): NumPy's first
+    element is x[0] itself, where a complex `x[0] * (1+0j)` loses a -0.0 and
+    makes inf+0j inf+nanj."""
+    if _step_text(a, b)("A", "h", "B") != "A * h":
+        return False
+    made = em.plan.everywhere.get(h0.id)
+    one = h0 if h0.const is not None else made.inputs[0] if made is not None and made.prim.name == "broadcast_to" \
+        else None
+    return one is not None and one.const is not None and bool(np.all(np.asarray(one.const) == 1))
+
+
+def _first_step(n: dict):
+    """`first(A, h0, B)`: the first step's text (A itself where the product starts from ones)."""
+    return (lambda A, h, B: A) if n["first"] else n["step"]
+
+
+def _literal(x: Value, test) -> bool:
+    """Is x a 0-d constant whose value (as a Python complex) passes `test`?"""
+    if x.const is None or np.ndim(x.const) != 0:
+        return False
+    return bool(test(complex(np.asarray(x.const).item())))
+
+
 def _final_only(n: dict, A, B, scalar: bool, result: str, state: tuple, copy: bool = True) -> str:
     """The loop keeping only the current state (no history stored)."""
     T, S, t, j, h, cur = n["T"], n["S"], n["t"], n["j"], n["h"], n["cur"]
+    step, steps = n["step"], f"range(1, {T})" if n["first"] else f"range({T})"
     if scalar:
+        peel = f"\nif {T} > 0:\n    {h} = {A('0', '0')}" if n["first"] else ""
         return f"""
-{h} = {n['h0']}
-for {t} in range({T}):
-    {h} = {A(t, '0')} * {h} + {B(t, '0')}
+{h} = {n['h0']}{peel}
+for {t} in {steps}:
+    {h} = {step(A(t, '0'), h, B(t, '0'))}
 {result} = {h}
 """
     blo, bhi = n["blo"], n["bhi"]
+    peel = f"\n    if {T} > 0:\n        for {j} in range({blo}, {bhi}):\n            {cur}[{j}] = {A('0', j)}" \
+        if n["first"] else ""
     return f"""
 {cur} = {'copied(' + n['h0'] + ')' if copy else n['h0']}
 for {blo} in range(0, {S}, {STATE_BLOCK}):
-    {bhi} = min2({blo} + {STATE_BLOCK}, {S})
-    for {t} in range({T}):
+    {bhi} = min2({blo} + {STATE_BLOCK}, {S}){peel}
+    for {t} in {steps}:
         for {j} in range({blo}, {bhi}):
-            {cur}[{j}] = {A(t, j)} * {cur}[{j}] + {B(t, j)}
+            {cur}[{j}] = {step(A(t, j), f'{cur}[{j}]', B(t, j))}
 {result} = {cur}.reshape(({''.join(f'{d}, ' for d in state)}))
 """
 
@@ -203,13 +249,15 @@ def _lines(em: Emitter, text: str) -> None:
 
 
 def _sequential(n: dict, A, B, scalar: bool) -> str:
+    step, first = n["step"], _first_step(n)
     H, T, S, t, j, h = n["H"], n["T"], n["S"], n["t"], n["j"], n["h"]
     if scalar:
+        peel = f"\nif {T} > 0:\n    {h} = {A('0', '0')}\n    {H}[0] = {h}" if n["first"] else ""
         return f"""
 {H} = alloc(({T},), {n['dt']})
-{h} = {n['h0']}
-for {t} in range({T}):
-    {h} = {A(t, '0')} * {h} + {B(t, '0')}
+{h} = {n['h0']}{peel}
+for {t} in {f"range(1, {T})" if n["first"] else f"range({T})"}:
+    {h} = {step(A(t, '0'), h, B(t, '0'))}
     {H}[{t}] = {h}
 """
     blo, bhi = n["blo"], n["bhi"]
@@ -219,14 +267,15 @@ for {blo} in range(0, {S}, {STATE_BLOCK}):
     {bhi} = min2({blo} + {STATE_BLOCK}, {S})
     if {T} > 0:
         for {j} in range({blo}, {bhi}):
-            {H}[0, {j}] = {A('0', j)} * {n['h0']}[{j}] + {B('0', j)}
+            {H}[0, {j}] = {first(A('0', j), f"{n['h0']}[{j}]", B('0', j))}
     for {t} in range(1, {T}):
         for {j} in range({blo}, {bhi}):
-            {H}[{t}, {j}] = {A(t, j)} * {H}[{t} - 1, {j}] + {B(t, j)}
+            {H}[{t}, {j}] = {step(A(t, j), f'{H}[{t} - 1, {j}]', B(t, j))}
 """
 
 
 def _state_blocks(n: dict, A, B) -> str:
+    step, first = n["step"], _first_step(n)
     H, T, S, t, j, c, lo, hi, nb = (n[k] for k in ("H", "T", "S", "t", "j", "c", "lo", "hi", "nb"))
     return f"""
 {H} = alloc(({T}, {S}), {n['dt']})
@@ -236,15 +285,16 @@ for {c} in numba.prange({nb}):
     {hi} = ({c} + 1) * {S} // {nb}
     if {T} > 0:
         for {j} in range({lo}, {hi}):
-            {H}[0, {j}] = {A('0', j)} * {n['h0']}[{j}] + {B('0', j)}
+            {H}[0, {j}] = {first(A('0', j), f"{n['h0']}[{j}]", B('0', j))}
     for {t} in range(1, {T}):
         for {j} in range({lo}, {hi}):
-            {H}[{t}, {j}] = {A(t, j)} * {H}[{t} - 1, {j}] + {B(t, j)}
+            {H}[{t}, {j}] = {step(A(t, j), f'{H}[{t} - 1, {j}]', B(t, j))}
 """
 
 
 def _time_chunks(n: dict, A, B, scalar: bool) -> str:
     """Reduce (compose each chunk's maps), carry across chunks, rescan."""
+    step = n["step"]
     H, T, S, t, j, c, h = (n[k] for k in ("H", "T", "S", "t", "j", "c", "h"))
     nc, L, ca, cb, cin, pa, pb, cur = (n[k] for k in ("nc", "L", "ca", "cb", "cin", "pa", "pb", "cur"))
     h0 = n["h0"] if scalar else f"{n['h0']}[{j}]"
@@ -262,7 +312,7 @@ for {c} in numba.prange({nc}):
         {pb} = {n['zero']}
         for {t} in range({c} * {L}, min2(({c} + 1) * {L}, {T})):
             {pa} = {A(t, j)} * {pa}
-            {pb} = {A(t, j)} * {pb} + {B(t, j)}
+            {pb} = {step(A(t, j), pb, B(t, j))}
         {ca}[{c}, {j}] = {pa}
         {cb}[{c}, {j}] = {pb}
 {cin} = alloc(({nc}, {S}), {n['dt']})
@@ -270,12 +320,12 @@ for {j} in range({S}):
     {cur} = {h0}
     for {c} in range({nc}):
         {cin}[{c}, {j}] = {cur}
-        {cur} = {ca}[{c}, {j}] * {cur} + {cb}[{c}, {j}]
+        {cur} = {step(f'{ca}[{c}, {j}]', cur, f'{cb}[{c}, {j}]')}
 for {c} in numba.prange({nc}):
     for {j} in range({S}):
         {h} = {cin}[{c}, {j}]
         for {t} in range({c} * {L}, min2(({c} + 1) * {L}, {T})):
-            {h} = {A(t, j)} * {h} + {B(t, j)}
+            {h} = {step(A(t, j), h, B(t, j))}
             {out} = {h}
 """
 
