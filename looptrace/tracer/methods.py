@@ -1,8 +1,6 @@
 """Operators and methods of `Tracer`, defined from the NumPy namespace."""
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from looptrace.errors import TraceError, UnsupportedError
