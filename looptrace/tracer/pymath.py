@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.errors import TraceError, UnsupportedError
+from looptrace.errors import TraceError, TraceTypeError, UnsupportedError
 from looptrace.ops import get as prim
 from looptrace.ops.special import float_dtype
 
@@ -80,11 +80,12 @@ def scalar(x: Tracer, what: str) -> Tracer:
 def as_float(x: Any, what: str) -> Tracer:
     """`float(x)` for a traced `x`: float64 (a NumPy complex gives its real part,
     a Python complex is a TypeError, as in Python)."""
+    array0d = getattr(x, "array0d", False)
     x = scalar(x, what)
     if x.dtype.kind == "c":
-        if x.weak:
-            raise TraceError(f"{what} must be a real number, not complex", ctx.current_loc(),
-                             "use the cmath function, or take .real first")
+        if x.weak or array0d:  # (a NumPy complex scalar gives its real part; a 0-d array raises, as Python's)
+            raise TraceTypeError(f"{what} must be a real number, not complex", ctx.current_loc(),
+                                 "use the cmath function, or take .real first")
         x = sem.wrap(ctx.emit1(prim("real"), [x.value]))
     return sem.astype(x, np.float64)
 

@@ -119,3 +119,21 @@ def test_results_of_one_matrix_stay_numpy_scalars(backend):
     assert [type(g) for g in got[:3]] == [type(w) for w in want[:3]]
     assert type(got[3]) is type(want[3]) and [type(g) for g in got[3]] == [type(w) for w in want[3]]
     np.testing.assert_allclose(got[:3], want[:3], rtol=1e-12)
+
+
+def float_of(z):
+    return float(z)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_float_of_a_complex_0d_array_raises_as_python(backend):
+    """float() of a complex 0-d array is Python's TypeError; of a NumPy
+    complex scalar, its real part (with NumPy's ComplexWarning)."""
+    f = looptrace.jit(float_of, backend=backend)
+    with pytest.raises(TypeError):
+        float_of(np.array(1 + 2j))
+    with pytest.raises(TypeError, match="not complex"):
+        f(np.array(1 + 2j))
+    with pytest.warns(np.exceptions.ComplexWarning):
+        want = float_of(np.complex128(1 + 2j))
+    assert f(np.complex128(1 + 2j)) == want == 1.0
