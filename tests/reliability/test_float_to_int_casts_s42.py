@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import looptrace
+from bench.corpus.misc import prefix_sum_loop  # out[i] = the running float sum
 
 pytestmark = pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"),
                                 reason="NumPy's out-of-range casts are x86's")
@@ -26,15 +27,6 @@ def _scalar_numpy(x, dt):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.array([x[i:i + 1].astype(dt)[0] for i in range(x.shape[0])], dtype=dt)
-
-
-def running_sum_into(x):
-    out = np.empty_like(x)
-    acc = 0.0
-    for i in range(x.shape[0]):
-        acc += x[i]
-        out[i] = acc
-    return out
 
 
 def store_into(x, out):
@@ -52,8 +44,8 @@ def test_running_float_sum_into_uint32_wraps(backend):
     x = np.array([4294967282, 4294967283, 4294967283, 4294967282], dtype=np.uint32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        want = running_sum_into(x)
-    np.testing.assert_array_equal(looptrace.jit(running_sum_into, backend=backend)(x), want)
+        want = prefix_sum_loop(x)
+    np.testing.assert_array_equal(looptrace.jit(prefix_sum_loop, backend=backend)(x), want)
 
 
 @pytest.mark.parametrize("dtype", TYPES)
