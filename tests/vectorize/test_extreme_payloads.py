@@ -8,8 +8,8 @@ program against the plain function, values and Python types, on values with
 NaNs, ties, infinities and signed zeros, and with the loop fates explain gives.
 
 The second half of this file: a running extreme over nested loops
-(`for v in X.flat: if v < lo: lo = v`) is one reduction (and a nested argmax's payloads are taken where it is
-reached): the inner loop leaves `minimum(row extreme, lo)` and its
+(`for v in X.flat: if v < lo: lo = v`) is one reduction (and a nested
+argmax's payloads are taken where it is reached): the inner loop leaves `minimum(row extreme, lo)` and its
 type tag `maximum(tag, select(row extreme < lo, 1, ...))`, which the outer
 loop reads as a running extreme (analysis._nan_free_extreme) with a fold of
 its comparison, once the tag's range [0, 1] (bounds.carry_ranges) drops the
