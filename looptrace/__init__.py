@@ -7,7 +7,7 @@ from looptrace import pipeline as _pipeline  # noqa: F401  (the passes)
 from looptrace.api import Explanation, JitFunction, LoopReport, eval_shape, explain, jit
 from looptrace.autodiff.api import grad, value_and_grad, vjp
 from looptrace.errors import (BigIntError, InternalError, LooptraceError, ShapeError, SliceOverrunError, TraceError,
-                              TraceTypeError, UnrollWarning, UnsupportedError)
+                              TraceIndexError, TraceTypeError, UnrollWarning, UnsupportedError)
 
 # Numba warns that an object-mode block holds the GIL in a nogil function
 # each time it compiles one, and it compiles a kernel's block at its first
@@ -19,4 +19,4 @@ _warnings.filterwarnings("ignore", message=r"(?s).*Code running in object mode w
 __version__ = "0.1.0"
 __all__ = ["jit", "grad", "value_and_grad", "vjp", "eval_shape", "explain", "Explanation", "LoopReport", "JitFunction",
            "LooptraceError", "ShapeError", "UnsupportedError", "TraceError", "InternalError", "UnrollWarning",
-           "SliceOverrunError", "BigIntError", "TraceTypeError"]
+           "SliceOverrunError", "BigIntError", "TraceTypeError", "TraceIndexError"]

@@ -64,6 +64,11 @@ class TraceTypeError(TraceError, TypeError):
     `except TypeError` catches ours as it catches NumPy's."""
 
 
+class TraceIndexError(TraceError, IndexError):
+    """An index NumPy refuses for its type (`x[i / 2]`, a float): a
+    TraceError, and an IndexError too, NumPy's class for it."""
+
+
 class ConcreteIndexError(TraceError):
     """A traced value is used where Python needs a concrete integer."""
 

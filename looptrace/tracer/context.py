@@ -321,15 +321,17 @@ def own_const(x: Any, dtype: Any = None) -> Value:
 
 
 def big_int_error(x: int | None = None) -> Exception:
-    """A Python int past 64 bits in a traced program (`best = 2**64`, then a loop)."""
-    from looptrace.errors import UnsupportedError
+    """A Python int past 64 bits in a traced program (`best = 2**64`, then a
+    loop): a BigIntError, an OverflowError too, as plain NumPy's where the int
+    meets a NumPy int (`x_i64[i] + 2**63`)."""
+    from looptrace.errors import BigIntError
 
     what = "a Python int" if x is None else f"the Python int {x}"
-    return UnsupportedError(f"{what} past 64 bits: looptrace holds a traced Python int as an int64",
-                            current_loc(),
-                            "for a sentinel use float('inf') or sys.maxsize; for 64-bit hashing, np.uint64 "
-                            "values (NumPy wraps them around); for big-integer arithmetic, the function "
-                            "without looptrace")
+    return BigIntError(f"{what} past 64 bits: looptrace holds a traced Python int as an int64",
+                       current_loc(),
+                       "for a sentinel use float('inf') or sys.maxsize; for 64-bit hashing, np.uint64 "
+                       "values (NumPy wraps them around); for big-integer arithmetic, the function "
+                       "without looptrace")
 
 
 def _made_by(x: np.ndarray, st: Any) -> bool:
@@ -339,11 +341,17 @@ def _made_by(x: np.ndarray, st: Any) -> bool:
 
 
 def const_value(x: Any, dtype: Any = None) -> Value:
-    if isinstance(x, int) and not isinstance(x, bool) and not -2**63 <= x < 2**63 and \
-            (dtype is None or np.dtype(dtype).kind != "u" or not 0 <= x < 2**64):
-        # a Python int past int64 (a uint64 array's constant excepted: u64 & 0xFFFF...): looptrace's Python
-        # ints are int64s (a comparison with one is exact without it: semantics._beyond_the_ints)
-        raise big_int_error(x)
+    if isinstance(x, int) and not isinstance(x, bool) and not -2**63 <= x < 2**63:
+        kind = None if dtype is None else np.dtype(dtype).kind
+        if kind in ("f", "c"):
+            # meeting a float (`x[i] * 10**20`), NumPy converts the int with float(), whose
+            # OverflowError past float64 is plain's too, then casts (float32: inf past its range)
+            with np.errstate(over="ignore"):
+                x = np.array(float(x), dtype=dtype)
+        elif kind != "u" or not 0 <= x < 2**64:
+            # a Python int past int64 (a uint64 array's constant excepted: u64 & 0xFFFF...): looptrace's
+            # Python ints are int64s (a comparison with one is exact without it: semantics._beyond_the_ints)
+            raise big_int_error(x)
     arr = np.array(x, dtype=dtype, copy=True)
     arr.flags.writeable = False
     if isinstance(x, np.ndarray) and x.flags.writeable and _LOCAL.stack and not _made_by(x, _LOCAL.stack[-1]):

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.errors import ShapeError, TraceError, UnsupportedError
+from looptrace.errors import ShapeError, TraceError, TraceIndexError, UnsupportedError
 from looptrace.ir.core import Dim, Value
 from looptrace.ops import get as prim
 from looptrace.ops.shape_arith import fmt
@@ -97,8 +97,8 @@ def _parse_one(shape: tuple, axis: int, k: Any) -> Item:
         return _parse_slice(n, axis, k)
     if is_tracer(k) and k.ndim == 0:
         if k.dtype.kind not in "iu":
-            raise TraceError(f"arrays used as indices must be of integer type, not {k.dtype}",
-                             ctx.current_loc())
+            raise TraceIndexError(f"arrays used as indices must be of integer (or boolean) type, not {k.dtype}",
+                                  ctx.current_loc())
         return Item("dyn", axis, k)
     if is_tracer(k) or isinstance(k, (np.ndarray, list)):
         if isinstance(k, list):  # x[[i, i + 1]]: a list of ints, traced ones among them
@@ -117,7 +117,8 @@ def _parse_one(shape: tuple, axis: int, k: Any) -> Item:
 
     if is_selection(k):  # x[idx[a:b]]: the positions' count is needed
         k.fail("indexing with it")
-    raise TraceError(f"cannot index with a {type(k).__name__}", ctx.current_loc())
+    raise TraceIndexError(f"cannot index with a {type(k).__name__}: only integers, slices, `...`, `None` and integer "
+                          "or boolean arrays are valid indices", ctx.current_loc())
 
 
 def _parse_slice(n: int, axis: int, k: slice) -> Item:

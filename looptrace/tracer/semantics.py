@@ -207,7 +207,8 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         static = _beyond_the_ints(name, args)
         if static is not None:
             return static
-    elif not numpy and all(is_weak(a) for a in args) and any(is_tracer(a) for a in args):
+    elif not numpy and all(is_weak(a) for a in args) and any(is_tracer(a) for a in args) \
+            and not any(dtype_of(a).kind in "fc" for a in args):
         for a in args:  # `h & (2**64 - 1)` of a traced Python int: plain Python's big-int arithmetic
             if isinstance(a, int) and not isinstance(a, bool) and not -2**63 <= a < 2**63:
                 raise ctx.big_int_error(a)
@@ -220,6 +221,9 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
     if any(isinstance(a, Tracer) and a.kinds is not None and a.ndim == 0 for a in args):
         (loop_in, out_dtype), per_type = _loop_of_kinds(name, uf, args, dtype, (loop_in, out_dtype))
     if name == "power" and np.dtype(out_dtype).kind in "iu":
+        if not numpy and all(is_weak(a) for a in args) and _negative_int(args[1]):
+            # `k ** -2` of a traced Python int: Python's float power, a type known from the literal
+            return ufunc("power", wrap(as_value(args[0], np.float64), weak=True), float(args[1]))
         _check_int_exponent(args[1], all(is_weak(a) for a in args))
     if name in _COMPARISONS and len(loop_in) == 2 and np.dtype(loop_in[0]).kind in "iu" \
             and np.dtype(loop_in[0]).itemsize < 8 and any(_wide_python_int(a, loop_in[0]) for a in args):
