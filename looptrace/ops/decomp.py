@@ -22,17 +22,17 @@ import numpy as np
 from looptrace.ir.primitive import Primitive, ShapeMismatch, register
 
 from .batching_helpers import axis_size, bcast
-from .shape_arith import fmt
+from .shape_arith import LinAlgMismatch, fmt
 
 DTYPES = tuple(np.dtype(d) for d in ("float32", "float64", "complex64", "complex128"))
 
 
 def check_square(a, what: str) -> None:
     if len(a.shape) < 2:
-        raise ShapeMismatch(f"{what}: {len(a.shape)}-dimensional array given. "
+        raise LinAlgMismatch(f"{what}: {len(a.shape)}-dimensional array given. "
                             "Array must be at least two-dimensional")
     if a.shape[-1] != a.shape[-2]:
-        raise ShapeMismatch(f"{what}: Last 2 dimensions of the array must be square "
+        raise LinAlgMismatch(f"{what}: Last 2 dimensions of the array must be square "
                             f"(the array has shape {fmt(a.shape)})")
     if np.dtype(a.dtype) not in DTYPES:
         raise ShapeMismatch(f"{what}: array type {a.dtype} is unsupported in linalg")

@@ -43,17 +43,17 @@ from looptrace.ir.primitive import Primitive, ShapeMismatch, register
 
 from .batching_helpers import move_axis
 from .decomp import _mm, _mT, _phi
-from .shape_arith import fmt
+from .shape_arith import LinAlgMismatch, fmt
 
 REAL = (np.dtype("float32"), np.dtype("float64"))
 
 
 def _matrix(a, what: str, square: bool = False) -> tuple:
     if len(a.shape) < 2:
-        raise ShapeMismatch(f"{what}: {len(a.shape)}-dimensional array given. "
+        raise LinAlgMismatch(f"{what}: {len(a.shape)}-dimensional array given. "
                             "Array must be at least two-dimensional")
     if square and a.shape[-1] != a.shape[-2]:
-        raise ShapeMismatch(f"{what}: Last 2 dimensions of the array must be square "
+        raise LinAlgMismatch(f"{what}: Last 2 dimensions of the array must be square "
                             f"(the array has shape {fmt(a.shape)})")
     if np.dtype(a.dtype) not in REAL:
         raise ShapeMismatch(f"{what}: array type {a.dtype} is unsupported here (float32 or float64)")

@@ -50,8 +50,12 @@ def _broadcast_abstract(x, *, shape):
     lead = len(shape) - len(x.shape)
     ok = lead >= 0 and all(d == 1 or d is shape[lead + i] or d == shape[lead + i]
                            for i, d in enumerate(x.shape))
-    if not ok:
-        raise ShapeMismatch(f"cannot broadcast shape {fmt(x.shape)} to {fmt(shape)}")
+    if not ok:  # NumPy's words (np.broadcast_to)
+        if lead < 0:
+            raise ShapeMismatch("input operand has more dimensions than allowed by the axis remapping")
+        compact = lambda s: str(tuple(s)).replace(" ", "")
+        raise ShapeMismatch("operands could not be broadcast together with remapped shapes "
+                            f"[original->remapped]: {compact(x.shape)}  and requested shape {compact(shape)}")
     return [(x.dtype, tuple(shape))]
 
 

@@ -29,9 +29,23 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
     return tuple(out)
 
 
+class AxisOutOfBounds(ShapeMismatch):
+    """An axis past an array's dimensions: the tracer raises it as NumPy's AxisError
+    (a ValueError and an IndexError; tracer/numpy_errors.py)."""
+
+    def __init__(self, axis: int, ndim: int):
+        self.axis, self.ndim = axis, ndim
+        super().__init__(f"axis {axis} is out of bounds for array of dimension {ndim}")
+
+
+class LinAlgMismatch(ShapeMismatch):
+    """A matrix that is not one (ndim < 2) or not square where np.linalg needs one: the tracer
+    raises it as NumPy's LinAlgError (a ValueError; tracer/numpy_errors.py)."""
+
+
 def normalize_axis(axis: int, ndim: int) -> int:
     if not -ndim <= axis < max(ndim, 1):
-        raise ShapeMismatch(f"axis {axis} is out of bounds for an array of dimension {ndim}")
+        raise AxisOutOfBounds(axis, ndim)
     return axis % max(ndim, 1)
 
 

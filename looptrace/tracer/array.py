@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from looptrace.errors import TraceError, UnsupportedError
+from looptrace.errors import TraceError, TraceTypeError, UnsupportedError
 from looptrace.ir.core import Dim, Value
 
 from . import context as ctx
@@ -165,6 +165,12 @@ class Tracer:
 
     def __index__(self):
         from .static import concrete_error
+
+        if self.ndim != 0 or self.dtype.kind not in "iu" and not (self.dtype.kind == "b" and self.weak):
+            # what NumPy raises for a float, complex or np.bool_, or an array of ndim > 0 (even of one element);
+            # a Python bool is an int
+            raise TraceTypeError("only integer scalar arrays can be converted to a scalar index",
+                                 ctx.current_loc(), "compute an integer (int(), //, .astype(np.int64))")
 
         raise concrete_error([self], "a traced value is used where Python needs a concrete integer "
                              "(a shape, a list index, a Python range outside a loop header)",

@@ -246,7 +246,9 @@ def emit(prim: Primitive, inputs: list[Value], loc: SourceLoc | None = None, **a
     try:
         avals = prim.abstract(*inputs, **attrs)
     except ShapeMismatch as e:
-        raise ShapeError(str(e), loc) from None
+        from .numpy_errors import shape_error
+
+        raise shape_error(e, loc) from None
     outs = tuple(Value(dtype, tuple(shape)) for dtype, shape in avals)
     op = Op(prim, tuple(inputs), outs, dict(attrs), loc)
     st = state()

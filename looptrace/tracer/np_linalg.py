@@ -31,6 +31,7 @@ from . import context as ctx
 from . import numpy_api as nx
 from . import semantics as sem
 from .array import Tracer
+from .numpy_errors import LinAlgError
 
 _tr, _any_traced = nx._tr, nx._any_traced
 
@@ -49,7 +50,7 @@ def _square(a: Any, name: str) -> Tracer:
     a = _tr(a)
     a = sem.astype(a, _linalg_dtype(a))
     if a.ndim < 2:
-        raise ShapeError(f"np.linalg.{name}: {a.ndim}-dimensional array given. Array must be at least "
+        raise LinAlgError(f"np.linalg.{name}: {a.ndim}-dimensional array given. Array must be at least "
                          "two-dimensional", ctx.current_loc())
     return a
 
@@ -65,6 +66,9 @@ def solve(a, b):
     dtype = _linalg_dtype(a, b)
     a, b = _square(sem.astype(a, dtype), "solve"), sem.astype(b, dtype)
     n = a.shape[-1]
+    if a.shape[-2] != n:
+        raise LinAlgError("np.linalg.solve: Last 2 dimensions of the array must be square (the array has "
+                          f"shape {fmt(a.shape)})", ctx.current_loc())
     vector = b.ndim == 1
     if vector:
         b = sem.reshape(b, (b.shape[0], 1))
@@ -128,10 +132,10 @@ def _real(a: Any, name: str, square: bool = False) -> Tracer:
                                "compiled function")
     a = sem.astype(a, dtype)
     if a.ndim < 2:
-        raise ShapeError(f"np.linalg.{name}: {a.ndim}-dimensional array given. Array must be at least "
+        raise LinAlgError(f"np.linalg.{name}: {a.ndim}-dimensional array given. Array must be at least "
                          "two-dimensional", ctx.current_loc())
     if square and a.shape[-1] != a.shape[-2]:
-        raise ShapeError(f"np.linalg.{name}: Last 2 dimensions of the array must be square (the array has "
+        raise LinAlgError(f"np.linalg.{name}: Last 2 dimensions of the array must be square (the array has "
                          f"shape {fmt(a.shape)})", ctx.current_loc())
     return a
 
@@ -243,7 +247,7 @@ def lstsq(a, b, rcond=None):
                          f"{fmt(a.shape)} and {fmt(b.shape)} given)", ctx.current_loc())
     m, n = a.shape
     if b.shape[0] != m:
-        raise ShapeError(f"np.linalg.lstsq: Incompatible dimensions: a has {m} rows, b {b.shape[0]}",
+        raise LinAlgError(f"np.linalg.lstsq: Incompatible dimensions: a has {m} rows, b {b.shape[0]}",
                          ctx.current_loc())
     cut = np.finfo(np.float64).eps * max(m, n) if rcond is None else _rcond(rcond, "lstsq")
     s = _emit("svdvals", a)

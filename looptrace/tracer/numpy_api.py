@@ -1306,7 +1306,13 @@ def norm(x, ord=None, axis=None, keepdims=False):
             raise ShapeError("Improper number of dimensions to norm.", ctx.current_loc())
         axis = tuple(range(x.ndim))
     axes = sem.axis_tuple(axis)
+    if any(not -x.ndim <= a < x.ndim for a in axes):  # NumPy's AxisError (the modulo read another axis)
+        from .numpy_errors import AxisError
+
+        raise AxisError(next(a for a in axes if not -x.ndim <= a < x.ndim), x.ndim, ctx.current_loc())
     axes = tuple(a % x.ndim for a in axes)
+    if len(axes) == 2 and axes[0] == axes[1]:
+        raise ValueError("Duplicate axes given.")
     if len(axes) == 1:
         res = _vector_norm(x, ord, axes[0])
     elif len(axes) == 2:

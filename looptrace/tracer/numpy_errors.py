@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.errors import LooptraceError, TraceTypeError, format_message
+from looptrace.errors import LooptraceError, ShapeError, TraceTypeError, format_message
 
 from . import context as ctx
 
@@ -44,6 +44,32 @@ class UfuncOutputCastingError(TraceTypeError, _NUMPY_CLASS):
         Exception.__init__(self, format_message(message, loc, hint))  # (not NumPy's __init__: its arguments differ)
 
     __str__ = LooptraceError.__str__  # (not NumPy's, which formats its own message without the line)
+
+
+class AxisError(ShapeError, np.exceptions.AxisError):
+    """NumPy's AxisError (a ValueError and an IndexError) for an axis past an array's dimensions, at the user's line."""
+
+    def __init__(self, axis: int, ndim: int, loc=None, hint: str = ""):
+        self.axis, self.ndim, self._msg = axis, ndim, None
+        message = f"axis {axis} is out of bounds for array of dimension {ndim}"
+        self.problem, self.loc, self.hint = message, loc, hint
+        Exception.__init__(self, format_message(message, loc, hint))  # (not NumPy's __init__: its arguments differ)
+
+    __str__ = LooptraceError.__str__  # (not NumPy's, which formats its own message without the line)
+
+
+class LinAlgError(ShapeError, np.linalg.LinAlgError):
+    """NumPy's LinAlgError (a ValueError) for an array np.linalg cannot take as a (square) matrix."""
+
+
+def shape_error(e: Exception, loc) -> ShapeError:
+    """The user-facing error of a shape rule's ShapeMismatch: NumPy's AxisError for an axis out of
+    bounds, its LinAlgError for an array that is not a (square) matrix, else a ShapeError."""
+    from looptrace.ops.shape_arith import AxisOutOfBounds, LinAlgMismatch
+
+    if isinstance(e, AxisOutOfBounds):
+        return AxisError(e.axis, e.ndim, loc)
+    return (LinAlgError if isinstance(e, LinAlgMismatch) else ShapeError)(str(e), loc)
 
 
 def ufunc_of(name: str) -> np.ufunc | None:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.errors import BigIntError, TraceError, UnsupportedError
+from looptrace.errors import BigIntError, ShapeError, TraceError, UnsupportedError
 from looptrace.ops import get as prim
 
 from . import context as ctx
@@ -282,7 +282,11 @@ def _bool(x=False):
     x = tested(x)  # bool(lst) of a list a traced loop grew
     if not is_tracer(x):
         return builtins.bool(x)
-    return _weak(sem.ufunc("not_equal", scalar(x, "bool()"), 0))
+    if x.size != 1:  # NumPy's ValueError (an array of one element, of any ndim, has a truth value)
+        raise ShapeError("The truth value of an empty array is ambiguous. Use `array.size > 0` to check that an "
+                         "array is not empty." if x.size == 0 else "The truth value of an array with more than "
+                         "one element is ambiguous. Use a.any() or a.all()", ctx.current_loc())
+    return _weak(sem.ufunc("not_equal", sem.reshape(x, ()), 0))
 
 
 def _complex(real=0, imag=_MISSING):

@@ -72,9 +72,10 @@ def scalar(x: Tracer, what: str) -> Tracer:
         return x
     if x.size == 1 and SIZE1_CONVERTS:
         return sem.reshape(x, ())
-    raise TraceError(f"{what} needs a scalar, but this traced value is an array of shape {x.shape} "
-                     "(only 0-dimensional arrays can be converted to Python scalars)", ctx.current_loc(),
-                     "index one element, or use the NumPy function on the whole array")
+    # NumPy's TypeError (2.4 ended the deprecation: float(np.array([1.5])) raises)
+    raise TraceTypeError(f"{what} needs a scalar, but this traced value is an array of shape {x.shape} "
+                         "(only 0-dimensional arrays can be converted to Python scalars)", ctx.current_loc(),
+                         "index one element, or use the NumPy function on the whole array")
 
 
 def as_float(x: Any, what: str) -> Tracer:

@@ -22,6 +22,7 @@ from looptrace.ir.primitive import ShapeMismatch
 
 from . import context as ctx
 from .array import Tracer, is_tracer
+from .numpy_errors import shape_error
 
 PY_SCALARS = (bool, int, float, complex)
 
@@ -558,7 +559,7 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> Tracer:
     try:
         axis = _norm_axis(axis, vals[0].ndim)
     except ShapeMismatch as e:
-        raise ShapeError(str(e), ctx.current_loc()) from None
+        raise shape_error(e, ctx.current_loc()) from None
     return wrap(ctx.emit1(prim("concatenate"), vals, axis=axis))
 
 
@@ -584,7 +585,9 @@ def expand_dims(x: Any, axis: int) -> Tracer:
 
 def _norm_axis(axis: int, ndim: int) -> int:
     if not -ndim <= axis < ndim:
-        raise ShapeMismatch(f"axis {axis} is out of bounds for an array of dimension {ndim}")
+        from looptrace.ops.shape_arith import AxisOutOfBounds
+
+        raise AxisOutOfBounds(axis, ndim)
     return axis % ndim
 
 
@@ -606,7 +609,7 @@ def norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     try:
         normed = [_norm_axis(int(a), ndim) for a in axes]
     except ShapeMismatch as e:
-        raise ShapeError(str(e), ctx.current_loc()) from None
+        raise shape_error(e, ctx.current_loc()) from None
     if len(set(normed)) != len(normed):
         raise ValueError("duplicate value in 'axis'")
     return tuple(sorted(normed))

