@@ -679,7 +679,7 @@ class _FlatJit(JitFunction):
             changed = rebuilt.changed()
             if changed is not None:
                 loc = _mutation_line(fn, changed)
-                raise UnsupportedError(f"{fn.__name__} changes its container argument `{changed}` (an item "
+                raise UnsupportedError(f"{fn.__name__} changes its container argument `{changed}` (an item or field "
                                        "assigned, added or removed), which the caller would see; looptrace "
                                        "passes containers in by value", loc,
                                        "build a new container and return it, or pass the arrays separately")
@@ -1477,6 +1477,13 @@ def jit(fn=None, *, static_argnames=(), backend="auto", cache=True, parallel=Tru
         if isinstance(f, types.MethodType):  # lt.jit(obj.method), lt.jit(Cls.classmethod)
             _check_traceable(f)
             return JitFunction(f.__func__, static_argnames, backend, cache, parallel, fastmath).__get__(f.__self__)
+        if isinstance(f, functools.partial):  # lt.jit(partial(f, a, k=v)): f jitted, a and k=v passed on every call
+            inner = f.func if isinstance(f.func, (JitFunction, BoundJit)) else wrap(f.func)
+            return PartialJit(inner, *f.args, **f.keywords)
+        call = getattr(type(f), "__call__", None)
+        if not isinstance(f, (type, types.FunctionType, JitFunction)) and isinstance(call, types.FunctionType):
+            # lt.jit(obj) of an object with a __call__ of the user's: that method, bound to obj
+            return JitFunction(call, static_argnames, backend, cache, parallel, fastmath).__get__(f)
         return JitFunction(f, static_argnames, backend, cache, parallel, fastmath)
 
     return wrap(fn) if fn is not None else wrap
@@ -1497,6 +1504,22 @@ class BoundJit(functools.partial):
         return self.func.py_func.__get__(self.args[0])
 
 
+class PartialJit(functools.partial):
+    """`lt.jit(functools.partial(f, a, k=v))`: the jitted f called with the
+    bound arguments first, as calling the partial calls f (a bound array f
+    writes into is the caller's array; static_argnames name f's parameters)."""
+
+    def explain(self, *args, **kwargs) -> "Explanation":
+        return self.func.explain(*self.args, *args, **{**self.keywords, **kwargs})
+
+    def eval_shape(self, *args, **kwargs):
+        return self.func.eval_shape(*self.args, *args, **{**self.keywords, **kwargs})
+
+    @property
+    def py_func(self):
+        return functools.partial(self.func.py_func, *self.args, **self.keywords)
+
+
 def _as_jit(fn: Callable) -> tuple[JitFunction, tuple]:
     """(the jitted function, the arguments bound ahead of the call's): a
     jitted method bound to an object (`m.apply`, a partial of the
@@ -1511,11 +1534,15 @@ def _as_jit(fn: Callable) -> tuple[JitFunction, tuple]:
 
 
 def eval_shape(fn: Callable, *args, **kwargs):
+    if isinstance(fn, PartialJit):
+        return fn.eval_shape(*args, **kwargs)
     jf, lead = _as_jit(fn)
     return jf.eval_shape(*lead, *args, **kwargs)
 
 
 def explain(fn: Callable, *args, **kwargs) -> "Explanation":
+    if isinstance(fn, PartialJit):
+        return fn.explain(*args, **kwargs)
     jf, lead = _as_jit(fn)
     return jf.explain(*lead, *args, **kwargs)
 

@@ -157,9 +157,10 @@ class Implicit:
         if self.kind == "legacy":
             ok = isinstance(v, np.random.RandomState) and type(v._bit_generator) is np.random.MT19937
             return v if ok else _FAIL
-        if type(v) is not np.ndarray or v.dtype != self.dtype or v.shape != self.shape:
+        if not isinstance(v, np.ndarray) or isinstance(v, (np.ma.MaskedArray, np.matrix)) or \
+                v.dtype != self.dtype or v.shape != self.shape:
             return _FAIL
-        return v
+        return v if type(v) is np.ndarray else v.view(np.ndarray)  # (a subclass: its memory, as a plain array)
 
 
 @dataclass(eq=False)
@@ -181,7 +182,8 @@ class GuardSet:
                 return None
             extra.append(v)
         for k, src in self.aliases:
-            if src.fetch(values) is not extra[k]:
+            v = src.fetch(values)
+            if v is not extra[k] and not (type(v) is not np.ndarray and extra[k].base is v):
                 return None
         if self.written:
             _check_written(self, values, extra)

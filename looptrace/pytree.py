@@ -1,4 +1,5 @@
-"""Containers of arrays as arguments: tuples, lists, dicts and namedtuples.
+"""Containers of arrays as arguments: tuples, lists, dicts, namedtuples and
+dataclass instances.
 
     @lt.jit
     def predict(params, X):             params = {"W": W, "b": b}, or (W, b)
@@ -32,12 +33,42 @@ differ only in their leaves.
 """
 from __future__ import annotations
 
+import abc
+import dataclasses
 import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
 
-CONTAINERS = (tuple, list, dict)
+
+class DataclassInstance(abc.ABC):
+    """isinstance(x, DataclassInstance): x is an instance of a dataclass
+    (frozen or not, with slots or not). Its fields are its children, as a
+    namedtuple's are; the class is part of the Tree."""
+
+    @classmethod
+    def __subclasshook__(cls, C: type) -> bool:
+        return dataclasses.is_dataclass(C)
+
+
+CONTAINERS = (tuple, list, dict, DataclassInstance)
+
+
+def record_names(x: Any) -> tuple[str, ...]:
+    """The attributes of a dataclass instance that are its children: its
+    fields, then what its __post_init__ stored besides (`self.n = len(w)`)."""
+    names = tuple(f.name for f in dataclasses.fields(x))
+    extra = tuple(k for k in getattr(x, "__dict__", {}) if k not in names)
+    return names + extra
+
+
+def make_record(cls: type, names: tuple, items: list) -> Any:
+    """An instance of the dataclass `cls` holding `items`, made as copy.copy
+    makes one (no __init__ or __post_init__ run again; frozen ones too)."""
+    obj = object.__new__(cls)
+    for name, item in zip(names, items):
+        object.__setattr__(obj, name, item)
+    return obj
 
 
 class Tree(NamedTuple):
@@ -64,6 +95,8 @@ def holds_array(x: Any) -> bool:
     """A container with at least one array among its leaves (at any depth)."""
     if isinstance(x, dict):
         return any(holds_array(v) for v in x.values())
+    if isinstance(x, DataclassInstance) and not isinstance(x, type):
+        return any(holds_array(getattr(x, n)) for n in record_names(x))
     if isinstance(x, (tuple, list)):
         return any(holds_array(v) for v in x)
     return isinstance(x, np.ndarray) or hasattr(x, "__cuda_array_interface__") or \
@@ -82,6 +115,9 @@ def flatten(x: Any, name: str) -> tuple[list, Tree]:
             return Tree("namedtuple", tuple([walk(e) for e in v]), type(v))
         if isinstance(v, (tuple, list)):
             return Tree(type(v).__name__, tuple([walk(e) for e in v]))
+        if isinstance(v, DataclassInstance) and not isinstance(v, type):
+            names = record_names(v)
+            return Tree("dataclass", tuple([walk(getattr(v, n)) for n in names]), (type(v), names))
         if is_leaf(v):
             leaves.append(v)
             return _LEAF
@@ -114,6 +150,9 @@ def _paths(v: Any, path: str):
     elif isinstance(v, (tuple, list)):
         for i, e in enumerate(v):
             yield from _paths(e, f"{path}[{i}]")
+    elif isinstance(v, DataclassInstance) and not isinstance(v, type):
+        for n in record_names(v):
+            yield from _paths(getattr(v, n), f"{path}.{n}")
     else:
         yield path, v
 
@@ -134,6 +173,8 @@ def unflatten(tree: Tree, leaves: list, start: int = 0) -> tuple[Any, int]:
         return dict(zip(tree.aux, items)), start
     if kind == "namedtuple":
         return tree.aux(*items), start
+    if kind == "dataclass":
+        return make_record(*tree.aux, items), start
     return (tuple(items) if kind == "tuple" else items), start
 
 
@@ -170,4 +211,7 @@ def _shape_of(x: Any) -> Any:
         return ("list", tuple(_shape_of(v) for v in x))
     if isinstance(x, tuple):
         return ("tuple", tuple(_shape_of(v) for v in x))
+    if isinstance(x, DataclassInstance) and not isinstance(x, type):
+        names = record_names(x)
+        return ("dataclass", names, tuple(_shape_of(getattr(x, n)) for n in names))
     return id(x)

@@ -401,7 +401,8 @@ class _Converter(ast.NodeTransformer):
         """`a < b < c` and `x in (0, 1)` -> `__lt.compare(...)`, so a traced link
         is not asked for its Python truth value; one plain comparison stays.
         `x is None` / `x is not None` -> `__lt.is_none(x, negate)`: a traced
-        test where x may be None at run time (values.MaybeNone)."""
+        test where x may be None at run time (values.MaybeNone); `x is True`
+        -> `__lt.is_bool(x, True, negate)`."""
         self.generic_visit(node)
         if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
             left, right = node.left, node.comparators[0]
@@ -409,6 +410,11 @@ class _Converter(ast.NodeTransformer):
             if operand is not None:
                 negate = ast.Constant(isinstance(node.ops[0], ast.IsNot))
                 return ast.copy_location(ast.Call(_attr("is_none"), [_keep_none(operand), negate], []), node)
+            flag = right if _is_bool_const(right) else left if _is_bool_const(left) else None
+            if flag is not None:  # `b is True` (and a `case True:`): a traced Python bool's value
+                operand = left if flag is right else right
+                negate = ast.Constant(isinstance(node.ops[0], ast.IsNot))
+                return ast.copy_location(ast.Call(_attr("is_bool"), [operand, flag, negate], []), node)
         if len(node.ops) == 1 and not isinstance(node.ops[0], (ast.In, ast.NotIn)):
             return node
         thunks = [ast.Lambda(args=_no_args(), body=v) for v in node.comparators]
@@ -841,6 +847,10 @@ def _is_none_const(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
+def _is_bool_const(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, bool)
+
+
 def _keep_none(node: ast.expr, mode: bool | str = True) -> ast.expr:
     """A converted expression that passes a value on (an assignment's or a
     return's value, a tuple of them, a side of a conditional expression, the
@@ -1095,6 +1105,58 @@ def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
     return ast.copy_location(fdef, lam)
 
 
+class _MatchAsIf(ast.NodeTransformer):
+    """`match s:` whose cases are literals (`case 0 | 1:`), None/True/False,
+    a capture (`case n if n > 2:`) or `_`, as the if/elif chain Python's
+    match means (the subject evaluated once, `==` for a literal, `is` for a
+    singleton, a guard only where the pattern matched): so a traced subject
+    becomes a traced condition, and `break`, `continue` and `return` in a
+    case are those of an `if`. Other patterns (sequences, classes, mappings)
+    stay a `match`, which runs as Python on a Python subject."""
+
+    def visit_Match(self, node: ast.Match) -> Any:
+        self.generic_visit(node)
+        if not all(_simple_pattern(c.pattern) for c in node.cases):
+            return node
+        subject = f"__lt_subject{node.lineno}_{node.col_offset}"
+        first = ast.copy_location(ast.Assign([ast.Name(subject, ast.Store())], node.subject), node)
+        return [first] + _case_chain(node.cases, subject)
+
+
+def _simple_pattern(p: ast.pattern) -> bool:
+    if isinstance(p, (ast.MatchValue, ast.MatchSingleton)):
+        return True
+    if isinstance(p, ast.MatchOr):
+        return all(isinstance(q, (ast.MatchValue, ast.MatchSingleton)) for q in p.patterns)
+    return isinstance(p, ast.MatchAs) and p.pattern is None
+
+
+def _pattern_test(p: ast.pattern, subject: str) -> ast.expr:
+    if isinstance(p, ast.MatchOr):
+        return ast.BoolOp(ast.Or(), [_pattern_test(q, subject) for q in p.patterns])
+    op, value = (ast.Is(), ast.Constant(p.value)) if isinstance(p, ast.MatchSingleton) else (ast.Eq(), p.value)
+    return ast.Compare(ast.Name(subject, ast.Load()), [op], [value])
+
+
+def _case_chain(cases: list, subject: str) -> list[ast.stmt]:
+    """The statements for `cases` tried in order (none left: nothing)."""
+    if not cases:
+        return []
+    case, rest = cases[0], cases[1:]
+    p = case.pattern
+    body = list(case.body)
+    if isinstance(p, ast.MatchAs):  # `_` or a capture: it matches; the guard decides
+        bind = [ast.copy_location(ast.Assign([ast.Name(p.name, ast.Store())], ast.Name(subject, ast.Load())), p)] \
+            if p.name else []
+        if case.guard is None:
+            return bind + body
+        return bind + [ast.copy_location(ast.If(case.guard, body, _case_chain(rest, subject)), p)]
+    test = _pattern_test(p, subject)
+    if case.guard is not None:
+        test = ast.BoolOp(ast.And(), [test, case.guard])
+    return [ast.copy_location(ast.If(ast.copy_location(test, p), body, _case_chain(rest, subject)), p)]
+
+
 def _drop_header_expressions(fdef: ast.FunctionDef) -> None:
     """Replace the defaults and annotations of the converted `def` by None.
     They were evaluated where the user's `def` ran, perhaps from locals of an
@@ -1173,6 +1235,7 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
     filename = fn.__code__.co_filename
     fdef.decorator_list = []
     _drop_header_expressions(fdef)
+    _MatchAsIf().visit(fdef)  # a `match` of literal cases: an if/elif chain (traced subjects, break, return)
     global_names = {n for s in ast.walk(fdef) if isinstance(s, ast.Global) for n in s.names}
     _refuse_global_writes(fdef, filename)
     a = fdef.args

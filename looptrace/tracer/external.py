@@ -16,8 +16,11 @@ through one name are seen through the other, as in NumPy).
 """
 from __future__ import annotations
 
+import collections
 import functools
+import itertools
 import types
+import weakref
 from typing import Any, Iterable
 
 import numpy as np
@@ -40,6 +43,9 @@ class Externals:
         self.implicit: list[tuple[Source, str, Any, Value]] = []  # (source, kind, tracer, block arg)
         self.by_id: dict[int, int] = {}  # id(array or generator) -> implicit index
         self.aliases: list[tuple[int, Source]] = []
+        self.views: dict[int, tuple[Any, str]] = {}  # id(a dict's values()/items() view) -> (the dict, which)
+        self.reached: dict[int, Source] = {}  # id -> a path to it from an outside object (`locate`)
+        self.walked = 0  # the objects of `keep` whose insides `reached` holds
 
     # --- reading ------------------------------------------------------------------------------
     def read(self, value: Any, source: Source) -> Any:
@@ -48,7 +54,9 @@ class Externals:
 
         if isinstance(value, (Tracer, RngTracer)):
             return value
-        if type(value) is np.ndarray:
+        if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+            _check_subclass(value, source)
+        if isinstance(value, np.ndarray):
             if value.dtype.kind not in "biufc":
                 return self._guard(value, source, "id")
             if not value.dtype.isnative or not value.flags.aligned:
@@ -57,9 +65,11 @@ class Externals:
                     f"({value.dtype}) read from outside the function; compiled code reads native arrays only",
                     ctx.current_loc(), "pass it as an argument (looptrace converts arguments), or store "
                     "a native copy: arr.astype(arr.dtype.newbyteorder('='))")
-            return self._implicit(value, source, "array")
-        if isinstance(value, np.ndarray):
-            return self._subclass(value, source)
+            tracer = self._implicit(value, source, "array")
+            if type(value) is not np.ndarray:  # its class's methods are traced (subclass_method)
+                remember_class(tracer, value)
+                self._guard(type(value), source.attr("__class__"), "id")
+            return tracer
         if isinstance(value, np.random.Generator):
             return self._implicit(value, source, "rng")
         legacy = self._legacy_random(value, source)
@@ -114,13 +124,6 @@ class Externals:
         self.guards.setdefault(source.key(), (source, kind))
         return value
 
-    def _subclass(self, value: np.ndarray, source: Source) -> Any:
-        if isinstance(value, np.ma.MaskedArray):
-            raise UnsupportedError(f"`{source.describe()}` is a masked array; looptrace compiles plain "
-                                   "NumPy arrays and would ignore its mask", ctx.current_loc(),
-                                   "use np.ma.filled(...) or its .data and .mask explicitly")
-        return self._guard(value, source, "id")
-
     def _implicit(self, value: Any, source: Source, kind: str) -> Any:
         k = self.by_id.get(id(value))
         if k is not None:
@@ -145,11 +148,96 @@ class Externals:
         return None
 
     def items(self, container: Any) -> Iterable:
-        """The items of a container, each read through its source."""
+        """The items of a container (or of a view of an outside dict's
+        values or items), each read through its source."""
+        view = self.views.get(id(container))
+        if view is not None:
+            d, which = view
+            src = self.source_of(d)
+            if which == "values":
+                return (self.read(v, src.item(k)) for k, v in list(dict.items(d)))
+            return ((k, self.read(v, src.item(k))) for k, v in list(dict.items(d)))
         src = self.source_of(container)
         if src is None or type(container) not in (list, tuple):
             return container
         return (self.read(x, src.item(k)) for k, x in enumerate(container))
+
+    # --- what calls take and give back -------------------------------------------------------------
+    def resolved(self, x: Any, src: Source, depth: int = 0) -> Any:
+        """An outside list, tuple or dict holding arrays, for a library
+        function to read: a copy whose arrays are read through their sources
+        (implicit arguments, so their contents are read at call time, not
+        baked in). The copy stands for the original (the same source: a
+        change to it is refused as one to the original); x itself where it
+        holds no array."""
+        if depth > 4 or type(x) not in (list, tuple, dict) or not _holds_arrays(x):
+            return x
+        self._register(x, src)
+        if type(x) is dict:
+            new = {k: self._resolved_item(v, src.item(k), depth) for k, v in dict.items(x)}
+        else:
+            new = type(x)(self._resolved_item(v, src.item(k), depth) for k, v in enumerate(x))
+        self._register(new, src)
+        return new
+
+    def _resolved_item(self, v: Any, src: Source, depth: int) -> Any:
+        if type(v) in (list, tuple, dict):
+            return self.resolved(v, src, depth + 1)
+        return self.read(v, src) if isinstance(v, np.ndarray) else v
+
+    def owners(self, fn: Any, args: tuple, kwargs: dict) -> list[tuple[Any, Source]]:
+        """The outside objects a call is given (its bound object included)."""
+        out = []
+        for a in (getattr(fn, "__self__", None), *args, *kwargs.values()):
+            if a is None or isinstance(a, DATA):
+                continue
+            view = self.views.get(id(a))
+            a = view[0] if view is not None else a
+            src = self.sources.get(id(a))
+            if src is not None:
+                out.append((a, src))
+        return out
+
+    def returned(self, fn: Any, owners: list, value: Any) -> Any:
+        """What a library call given outside objects returns, as traced code
+        should see it: an object inside one of them (`d.get("k")`, `vars(o)`,
+        `max(lists, key=len)`) read through its path there, so an array is an
+        implicit argument and a change to a container is refused; a dict's
+        values() or items() view remembered (its items read through the dict:
+        `items`); a new list, tuple or dict holding such objects with each
+        read so."""
+        if isinstance(value, DATA) or id(value) in self.sources:
+            return value
+        name = getattr(fn, "__name__", "")
+        if type(value) in _VIEWS and type(getattr(fn, "__self__", None)) is dict and name in ("values", "items"):
+            self.views[id(value)] = (fn.__self__, name)
+            self.keep.append(value)
+            return value
+        path = _find(value, owners)
+        if path is not None:
+            return self.read(value, path)
+        if type(value) in (list, tuple, dict) and len(value) <= MAX_SCAN:
+            pairs = dict.items(value) if type(value) is dict else enumerate(value)
+            new = {k: self.returned(fn, owners, v) for k, v in pairs}
+            if any(new[k] is not v for k, v in (dict.items(value) if type(value) is dict else enumerate(value))):
+                return new if type(value) is dict else type(value)(new.values())
+        return value
+
+    def locate(self, x: Any) -> Source | None:
+        """A path to x from an outside object, or None: x reached through
+        something the trace cannot follow (a library function's result, an
+        iterator) is still the caller's. (The objects reachable from outside
+        stay so while tracing: a change to one is refused.)"""
+        src = self.sources.get(id(x))
+        if src is not None:
+            return src
+        while self.walked < len(self.keep) and len(self.reached) < MAX_REACHED:
+            root = self.keep[self.walked]
+            self.walked += 1
+            src = self.sources.get(id(root))
+            if src is not None:
+                _walk(root, src, self.reached)
+        return self.reached.get(id(x))
 
     # --- the guard set of the finished trace -----------------------------------------------------
     def guard_set(self, written: set[int]) -> GuardSet | None:
@@ -174,11 +262,116 @@ class Externals:
         return GuardSet(guards, implicit, list(self.aliases), set(written), plain)
 
 
+def _check_subclass(value: np.ndarray, source: Source) -> None:
+    """An ndarray subclass read from outside is an implicit array argument,
+    as a subclass argument is an array argument: refused where NumPy's own
+    functions would mean something else for it."""
+    if isinstance(value, np.ma.MaskedArray):
+        raise UnsupportedError(f"`{source.describe()}` is a masked array; looptrace compiles plain "
+                               "NumPy arrays and would ignore its mask", ctx.current_loc(),
+                               "use np.ma.filled(...) or its .data and .mask explicitly")
+    if isinstance(value, np.matrix):
+        raise UnsupportedError(f"`{source.describe()}` is a np.matrix, whose `*` is a matrix product; "
+                               "looptrace compiles plain NumPy arrays", ctx.current_loc(),
+                               "store np.asarray(...) of it")
+
+
+# a traced array -> the ndarray subclass (of the user's) it stands for: its methods are traced with
+# the traced array as `self` (subclass_method), so `self[i] = v` in one writes the caller's array
+_ARRAY_CLASS: dict[int, tuple] = {}  # id(tracer) -> (a weak reference to it, the class)
+
+
+def remember_class(tracer: Any, value: Any) -> None:
+    if type(value) is not np.ndarray and isinstance(value, np.ndarray):
+        key = id(tracer)
+        _ARRAY_CLASS[key] = (weakref.ref(tracer, lambda _, key=key: _ARRAY_CLASS.pop(key, None)), type(value))
+
+
+def subclass_method(tracer: Any, name: str) -> Any:
+    """`a.name` of a traced array standing for an instance of an ndarray
+    subclass: a method the subclass defines, bound to the traced array;
+    None for anything else."""
+    ref, cls = _ARRAY_CLASS.get(id(tracer), (None, None))
+    if ref is None or ref() is not tracer:
+        return None
+    import inspect
+
+    f = inspect.getattr_static(cls, name, None)
+    if isinstance(f, staticmethod):
+        return f.__func__
+    if isinstance(f, classmethod):
+        return types.MethodType(f.__func__, cls)
+    return types.MethodType(f, tracer) if isinstance(f, types.FunctionType) else None
+
+
 def _stable_equal(a: Any, b: Any) -> bool:
     try:
         return bool(a == b)
     except Exception:
         return False
+
+
+MAX_SCAN = 2000  # items of one container looked into for an object
+MAX_REACHED = 20000  # objects `locate` records per trace
+_VIEWS = (type({}.values()), type({}.items()))
+
+
+def _holds_arrays(x: Any, depth: int = 0) -> bool:
+    items = dict.values(x) if type(x) is dict else x
+    for v in itertools.islice(items, MAX_SCAN):
+        if isinstance(v, np.ndarray) or depth < 4 and type(v) in (list, tuple, dict) and _holds_arrays(v, depth + 1):
+            return True
+    return False
+
+
+def _steps(x: Any):
+    """(how, key, value) of what x holds that may be another outside object:
+    items of a list, tuple or dict, attributes of an object of the user's
+    class (and its __dict__ itself, as `vars(obj)` gives it)."""
+    from .containers import _user_class
+
+    if type(x) in (list, tuple, collections.deque):
+        return (("item", k, v) for k, v in itertools.islice(enumerate(x), MAX_SCAN))
+    if isinstance(x, dict):
+        return (("item", k, v) for k, v in itertools.islice(dict.items(x), MAX_SCAN))
+    d = getattr(x, "__dict__", None)
+    if type(d) is dict and _user_class(type(x)) and not isinstance(x, (type, types.ModuleType)):
+        return itertools.chain((("attr", "__dict__", d),), (("attr", k, v) for k, v in dict.items(d)))
+    return ()
+
+
+def _step(src: Source, how: str, key: Any) -> Source:
+    return src.attr(key) if how == "attr" else src.item(key)
+
+
+def _find(value: Any, owners: list, depth: int = 3) -> Source | None:
+    """The path to `value` inside one of the owners (by identity), a few steps deep."""
+    level = list(owners)
+    for _ in range(depth):
+        nxt = []
+        for obj, src in level:
+            for how, key, v in _steps(obj):
+                if v is value:
+                    return _step(src, how, key)
+                if not isinstance(v, (DATA, np.ndarray)):
+                    nxt.append((v, _step(src, how, key)))
+        level = nxt[:MAX_SCAN]
+    return None
+
+
+def _walk(root: Any, src: Source, reached: dict, depth: int = 6) -> None:
+    """Record a path to each object reachable from root (`Externals.locate`)."""
+    stack = [(root, src, 0)]
+    while stack and len(reached) < MAX_REACHED:
+        obj, path, d = stack.pop()
+        if d >= depth:
+            continue
+        for how, key, v in _steps(obj):
+            if isinstance(v, DATA) or id(v) in reached:
+                continue
+            reached[id(v)] = _step(path, how, key)
+            if not isinstance(v, np.ndarray):
+                stack.append((v, reached[id(v)], d + 1))
 
 
 def _root_tracer(value: Any, kind: str) -> tuple[Any, Value]:
@@ -262,27 +455,94 @@ def items(container: Any) -> Iterable:
     return container if ex is None else ex.items(container)
 
 
+# the calls whose arguments are not read as data (an outside container's arrays stay as they are)
+_NOT_READING = frozenset(map(id, (len, isinstance, issubclass, type, id, hasattr, callable, getattr, vars)))
+
+
+def passed(fn: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """The arguments of a library function (not the user's, which reads an
+    outside container's items through its source itself): an outside list,
+    tuple or dict holding arrays is given with those arrays read through
+    their sources (`Externals.resolved`), so `np.stack(cfg.mats)` or
+    `sum(self.terms)` reads them at call time instead of baking them in."""
+    ex = current()
+    if ex is None or not ex.sources or id(fn) in _NOT_READING or _runs_users_code(fn):
+        return args, kwargs
+    changed = False
+
+    def one(a: Any) -> Any:
+        nonlocal changed
+        view = ex.views.get(id(a)) if type(a) in _VIEWS else None
+        if view is not None and _holds_arrays(view[0]):
+            changed = True
+            return list(ex.items(a))
+        src = ex.sources.get(id(a)) if type(a) in (list, tuple, dict) else None
+        if src is None:
+            return a
+        new = ex.resolved(a, src)
+        changed = changed or new is not a
+        return new
+
+    new_args, new_kwargs = tuple(one(a) for a in args), {k: one(v) for k, v in kwargs.items()}
+    return (new_args, new_kwargs) if changed else (args, kwargs)
+
+
+def returned(fn: Any, args: tuple, kwargs: dict, value: Any) -> Any:
+    """What a library function given outside objects returns, followed
+    (`Externals.returned`): `self.get_cache()` is followed where it is the
+    user's code; `d.get("k")`, `vars(obj)`, `next(iter(lists))` here."""
+    ex = current()
+    if ex is None or not ex.sources or isinstance(value, DATA) or _runs_users_code(fn):
+        return value
+    from .array import is_tracer
+
+    if is_tracer(value):
+        return value
+    owners = ex.owners(fn, args, kwargs)
+    return ex.returned(fn, owners, value) if owners else value
+
+
+def _runs_users_code(fn: Any) -> bool:
+    """Is `fn` the user's code, traced (its own reads are followed)?"""
+    from . import runtime
+
+    if getattr(type(fn), "__looptrace_traceable__", False):
+        return True
+    if isinstance(fn, types.FunctionType):
+        return runtime._user_function(fn)
+    return runtime._user_callable(fn) is not None
+
+
 def refuse_change(x: Any) -> None:
     """`x` is about to be changed (an attribute or item set or deleted, a
     list grown, a dict updated: containers.note): refused where x was reached
     from outside the function (an argument's object, a global, a closure's,
-    anything read through them). The function runs once, when it is
-    compiled: the change would be made then, holding traced placeholders,
-    and never when the compiled function is called. Objects the function
-    makes itself are changed as Python changes them."""
+    anything read through them or reachable from them, however the code got
+    it: `self.get_cache()["k"] = v`, `vars(obj)[k] = v`). The function runs
+    once, when it is compiled: the change would be made then, holding traced
+    placeholders, and never when the compiled function is called. Objects the
+    function makes itself are changed as Python changes them."""
     ex = current()
-    src = ex.source_of(x) if ex is not None else None
-    if src is None and type(x) is dict and ex is not None:  # vars(obj) of an outside object: its __dict__
-        owner = next((o for o in ex.keep if getattr(o, "__dict__", None) is x), None)
-        src = None if owner is None else ex.source_of(owner)
-        x = owner
+    if ex is None or isinstance(x, DATA) or _is_traced(x):
+        return
+    src = ex.locate(x)
     if src is None:
         return
+    if src.steps and src.steps[-1] == ("attr", "__dict__"):  # vars(obj): the object's own attributes
+        src = Source(src.kind, src.holder, src.name, src.steps[:-1])
+        x = src.fetch(ex.values)
     raise UnsupportedError(
         f"this line changes `{_label(src)}` ({_what_object(x)} from outside the function): looptrace runs "
         "the function once, when it compiles it, so the change would be made then, holding traced "
         "placeholders, and never when the compiled function is called", ctx.current_loc(),
         "return the value and store it outside the jitted function (`s = f(x); obj.last = s`)")
+
+
+def _is_traced(x: Any) -> bool:
+    from .array import Tracer
+    from .values import RngTracer
+
+    return isinstance(x, (Tracer, RngTracer))
 
 
 def _label(src: Source) -> str:
@@ -297,6 +557,8 @@ def _what_object(x: Any) -> str:
     if isinstance(x, types.ModuleType):
         return f"the module {x.__name__}"
     t = type(x)
+    if isinstance(x, np.ndarray):
+        return "an array"
     return f"a {t.__name__}" if t in (list, dict, set, tuple) else f"an object of class {t.__name__}"
 
 

@@ -133,6 +133,9 @@ def _statement(s: ast.stmt, in_loop: bool, unsupported, apart: bool) -> ast.stmt
     elif isinstance(s, (ast.For, ast.While)):
         s.body = _block(s.body, True, unsupported, apart) or [_copy(ast.Pass(), s)]
         s.orelse = _block(s.orelse, in_loop, unsupported, apart)
+    elif isinstance(s, ast.Match) and not in_loop:  # each case as a branch of an `if` (its subject is a Python value)
+        for case in s.cases:
+            case.body = _block(case.body, in_loop, unsupported, apart) or [_copy(ast.Pass(), case.pattern)]
     elif isinstance(s, ast.With) and not in_loop:
         s.body = _block(s.body, in_loop, unsupported, apart)
     elif isinstance(s, ast.Try) and not in_loop:

@@ -24,7 +24,7 @@ from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
 from .containers import note as mutated  # noqa: F401  (`x[k] = v`, `x.a = v`, `del x[k]`: convert.py)
 from .control import and_, compare, contains, if_, ifexp, ld, not_, or_  # noqa: F401
-from .values import bound, is_none  # noqa: F401  (a read of a name that may be unassigned or None: convert.py)
+from .values import bound, is_bool, is_none  # noqa: F401  (a read of a name that may be unassigned or None: convert.py)
 from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns: tracer/returns.py)
 from .carries import (LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip, number_dict,  # noqa: F401
                       number_list, register_loop)
@@ -76,7 +76,7 @@ def comp_iter(iterable: Any, loc: tuple) -> Any:
     if grown.is_grown(iterable):
         return grown.expand(iterable, "iterating")
     if not (isinstance(iterable, builtins.range) or is_tracer(iterable) and iterable.ndim > 0):
-        return iterable
+        return external.items(iterable)  # (an outside container's items: read through its source)
     where = _loc(loc)
     info = register_loop(where, "vectorized")
 
@@ -540,6 +540,17 @@ _ITERATING = frozenset(map(id, (builtins.sum, builtins.max, builtins.min, builti
 
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """`fn(*args, **kwargs)` in converted code; a library function given
+    objects from outside the function reads their arrays through their
+    sources, and what it returns of them is followed (external.passed,
+    external.returned)."""
+    if not ctx.tracing():
+        return _call(fn, *args, **kwargs)
+    args, kwargs = external.passed(fn, args, kwargs)
+    return external.returned(fn, args, kwargs, _call(fn, *args, **kwargs))
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     fn = getattr(fn, "__lt_original__", fn) if isinstance(fn, types.FunctionType) else fn
     if fn is not returned and any(isinstance(a, MaybeNone) for a in (*args, *kwargs.values())):
         args, kwargs = _none_arguments(fn, args, kwargs)  # (the return slot goes to `returned` as it is)

@@ -237,6 +237,7 @@ def _bind_arg(spec: ArgSpec, x: Any) -> tuple[Any, Value | None]:
         from . import layout
 
         t.ghost = layout.arg_ghost(x)  # its layout decides which reshapes are views (layout.py)
+        external.remember_class(t, x)  # an ndarray subclass's own methods (external.subclass_method)
     return t, v
 
 

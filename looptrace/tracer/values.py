@@ -231,6 +231,23 @@ def is_none(x: Any, negate: bool = False) -> Any:
     return (x is not None) if negate else (x is None)
 
 
+def is_bool(x: Any, value: bool, negate: bool = False) -> Any:
+    """`x is True` / `x is False` (`is not` with `negate`): of a traced
+    Python bool its value, a traced bool; any other traced value (a NumPy
+    bool, a number, an array) is neither singleton, as in plain Python."""
+    from .array import Tracer, is_tracer
+
+    if not is_tracer(x):
+        return (x is not value) if negate else (x is value)
+    if not (x.weak and x.ndim == 0 and x.dtype == np.bool_):
+        return negate
+    if value != negate:
+        return x
+    from . import semantics as sem
+
+    return Tracer(sem.ufunc("logical_not", x).value, weak=True)
+
+
 class RngTracer:
     """A traced `np.random.Generator`: a box holding its state token, so
     draws are ordered and carried through loops like any in-place write."""

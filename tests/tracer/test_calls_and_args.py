@@ -273,11 +273,12 @@ def test_eval_shape(rng):
 
 def test_jit_of_what_is_not_a_python_function_is_a_clear_error(rng):
     """jit traces a function's code: a ufunc, a NumPy function, a builtin or a
-    partial has none; a jitted function is jitted again from its own."""
+    partial of one has none (a partial of a Python function is jitted: test_outside_objects_2.py); a
+    jitted function is jitted again from its own."""
     import functools
 
     for fn, name in [(np.abs, "np.absolute"), (np.sum, "np.sum"), (len, "len"),
-                     (functools.partial(np.add, 1.0), "functools.partial")]:
+                     (functools.partial(np.add, 1.0), "np.add")]:
         with pytest.raises(TypeError, match=f"looptrace.jit compiles Python functions.*{name}"):
             looptrace.jit(fn)
     twice = looptrace.jit(looptrace.jit(lambda a: a * 2.0), backend="interpret")
