@@ -763,10 +763,26 @@ def counting_int_failures(em: Emitter, nest: Callable[[bool], None], parallel: b
         nest(parallel)
         return 1
     else:
-        em.line(f"if {flag}:")
+        flags = _one_update_per_counter(em, start, flag)
+        em.line(f"if {' or '.join(flags)}:")
         with em.indented():
             nest(False)  # (its result, on one thread, is not read: it raises, or the value is the same)
     return 0
+
+
+def _one_update_per_counter(em: Emitter, start: int, flag: str) -> list[str]:
+    """The counters of a nest's int() failures, one per `flag += ...` line
+    (the first keeps `flag`): a prange's reduction variable may be updated
+    once per iteration only (Numba refuses `n += a; n += b` in one body:
+    three int(floor(s)) of a particle push, probe W2)."""
+    updates = [k for k in range(start + 1, len(em.lines)) if em.lines[k].lstrip().startswith(f"{flag} += ")]
+    flags = [flag] + [f"{flag}_{j}" for j in range(1, len(updates))]
+    for k, name in zip(updates[1:], flags[1:]):
+        em.lines[k] = em.lines[k].replace(f"{flag} += ", f"{name} += ", 1)
+    for name in reversed(flags[1:]):
+        em.lines.insert(start + 1, em.lines[start].replace(flag, name, 1))
+        em.line_ops.insert(start + 1, em.line_ops[start])
+    return flags
 
 
 def _emit_lazy_select(em: Emitter, op: Op) -> None:
