@@ -41,6 +41,7 @@ def all_kernels() -> list[Kernel]:
         algorithms,
         discrete,
         distances,
+        domains,
         finance,
         grids,
         grouping,
@@ -60,7 +61,7 @@ def all_kernels() -> list[Kernel]:
 
     out: list[Kernel] = []
     for mod in (stencils, nbody, finance, physics, signal, stats, grouping, distances, grids, misc, sparse,
-                algorithms, linalg_loops, odes, stochastic, discrete, imaging, learning):
+                algorithms, linalg_loops, odes, stochastic, discrete, imaging, learning, domains):
         out.extend(mod.KERNELS)
     names = [k.name for k in out]
     assert len(names) == len(set(names)), "kernel names must be unique"
