@@ -125,6 +125,7 @@ def _checked(idx, n: int, axis: int):
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx[(idx < -n) | (idx >= n)].flat[0]
         raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {n}")
+    idx = idx.astype(np.intp, copy=False)  # (in range: `idx + n` of a uint8 or int8 index would overflow)
     return np.where(idx < 0, idx + n, idx)
 
 

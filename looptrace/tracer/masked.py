@@ -426,7 +426,34 @@ class MaskedSelection:
         self.fail("len() (count with np.count_nonzero(mask))")
 
     def __getitem__(self, key):
+        first, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
+        if isinstance(first, (int, np.integer)) and not isinstance(first, (bool, np.bool_)) \
+                and not (self.bounds or self.windowed or self.stepped or self.axis):
+            row = self._selected(int(first))  # `cdf[cdf > 0][0]`, `np.nonzero(c)[0][-1]`
+            return row[rest] if rest else row
         self.fail("indexing it")
+
+    def _selected(self, k: int) -> Tracer:
+        """The k-th selected row (counted from the end for k < 0), in the
+        mask's row-major order: for k = 0 the first True of the mask, else
+        where its running count passes k; NumPy's IndexError where fewer
+        are selected."""
+        from .checks import emit_check
+
+        m = sem.reshape(self.mask, (-1,))
+        n = m.shape[0]
+        if n == 0:  # nothing to select, at every call
+            raise IndexError(f"index {k} is out of bounds for axis 0 with size 0")
+        data = sem.reshape(self.data, (n,) + self.rest)
+        j = k if k >= 0 else -k - 1
+        few = sem.ufunc("less_equal", nx.NAMESPACE["count_nonzero"](m), j)
+        size = " with size 0" if j == 0 else ""
+        emit_check(few, IndexError(f"index {k} is out of bounds for axis 0{size}"), self.loc)
+        seen = m if k >= 0 else m[::-1]
+        if j:
+            seen = sem.ufunc("greater", nx.NAMESPACE["cumsum"](seen, dtype=np.int64), j)
+        at = nx.NAMESPACE["argmax"](seen)
+        return data[at if k >= 0 else n - 1 - at]
 
     def __setitem__(self, key, value):
         self.fail("writing into it (write through the mask: x[mask] = value)")
