@@ -41,6 +41,8 @@ from .costs import MATHLIB, cost_factor, element_cost
 from .extrema import LANES as EXTREMA_LANES
 from .scalar import element_expr, float64_closed, latency_call
 from .shape import affine_index, join_element, join_pieces
+from .fold_groups import FoldGroups
+from .siblings import co_indexed, fold_inputs_pool, later_fold_roots
 from .target import TARGET
 from .text import as_int64, cast, dtype_text, literal
 
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
 
 
 # --- emitting a loop nest ----------------------------------------------------------------------
-class Fuser:
+class Fuser(FoldGroups):
     """Writes the scalar code of one root's element, recursing into the values
     fused into it; `memo` shares a temporary between uses at the same index."""
 
@@ -67,9 +69,13 @@ class Fuser:
         self.join_reads: list[tuple[Op, str]] = []  # (concatenate never made, index on its axis) read
         self.held: dict[int, tuple[str, str]] = {}  # value id -> (its row's buffer, row variable) (`_emit_row_group`)
         self.flat: dict[int, str] = {}  # array id -> its 1-d view, read by an all-axes fold (`_fold_flat`)
+        self.pool: list[Op] = []  # folds computed at the index being computed: siblings (siblings.py)
+        self.group: list[Op] = []  # the folds sharing the loops being written (`_reduce_group`)
 
     def value_at(self, v: Value, idx: list[str], produce: bool = False) -> str:
         em = self.em
+        if produce and v.id in self.plan.producer:  # a root's element: its folds at its index
+            self.pool = co_indexed(self.plan, [self.plan.producer[v.id]])
         if not produce and v.ndim == 0:
             return em.name(v)
         if v.id in self.flat:  # the fold's flat position is the last index (`_fold_flat`)
@@ -183,8 +189,12 @@ class Fuser:
         return t
 
     def _reduce(self, op: Op, idx: list[str], parallel: bool = False) -> str:
-        """A reduction (or a sum of products) at kept index `idx`: inner loops."""
+        """A reduction (or a sum of products) at kept index `idx`: inner loops
+        (shared with its siblings there, `_reduce_group`)."""
         em, x = self.em, op.inputs[0]
+        group = self._siblings(op, idx)
+        if group is not None:
+            return self._reduce_group(group, idx, parallel)
         axes = folded_axes(op)
         lanes = op.prim.reduction.combine in LANE_UPDATE and x.dtype.kind == "f"
         if lanes and x.ndim == 1 and isinstance(x.shape[0], int) and x.shape[0] >= 64:
@@ -242,10 +252,17 @@ class Fuser:
         """The element a reduction folds in, at kept index `idx` and reduced index `inner`."""
         full = self._input_index(op, idx, inner)
         self.reducing += 1
+        pool, self.pool = self.pool, self._term_pool(op)
         try:
             return " * ".join(self.value_at(u, full) for u in op.inputs)
         finally:
             self.reducing -= 1
+            self.pool = pool
+
+    def _term_pool(self, op: Op) -> list[Op]:
+        """The folds computed at the index of op's term: siblings there (of
+        every fold sharing op's loops)."""
+        return fold_inputs_pool(self.plan, self.group if any(o is op for o in self.group) else [op])
 
 
     def _fold_8way(self, op: Op, parallel: bool, term_at, n: int, index_at) -> str:
@@ -476,7 +493,11 @@ class Fuser:
             self.memo = saved
 
     def _term_1d(self, op: Op, at: str) -> str:
-        return " * ".join(self.value_at(u, [at]) for u in op.inputs)
+        pool, self.pool = self.pool, self._term_pool(op)
+        try:
+            return " * ".join(self.value_at(u, [at]) for u in op.inputs)
+        finally:
+            self.pool = pool
 
     def _extreme_of_array(self, op: Op) -> str | None:
         """The float max or min of every element of an array read as it is,
@@ -485,17 +506,23 @@ class Fuser:
         kernel cost x.max() of a matrix 0.5 s of cold compile). None for any
         other fold."""
         x, em = op.inputs[0], self.em
-        if (op.prim.reduction.combine not in ("maximum", "minimum") or len(op.inputs) != 1
-                or x.dtype not in (np.float32, np.float64) or len(folded_axes(op)) != x.ndim
-                or not all(isinstance(d, int) for d in x.shape) or int(np.prod(x.shape)) < EXTREME_MIN
-                or x.id in self.plan.inlined or constant_fill(self.plan.everywhere or self.plan.producer, x)
-                or not _plain_array(self, x)):
+        if not self._array_extreme(op):
             return None
         view = em.name(x) if x.ndim == 1 else f"contiguous({em.name(x)}).reshape(({int(np.prod(x.shape))}, ))"
         scratch = em.fresh("lanes")
         em.line(f"{scratch} = alloc({EXTREMA_LANES}, np.{x.dtype.name})")
         self.reductions.append(op)
         return f"{'max' if op.prim.reduction.combine == 'maximum' else 'min'}_lanes({view}, {scratch})"
+
+    def _array_extreme(self, op: Op) -> bool:
+        """Is op the float max or min of an array of EXTREME_MIN elements or
+        more read as it is (`_extreme_of_array`)?"""
+        x = op.inputs[0]
+        return not (op.prim.reduction.combine not in ("maximum", "minimum") or len(op.inputs) != 1
+                    or x.dtype not in (np.float32, np.float64) or len(folded_axes(op)) != x.ndim
+                    or not all(isinstance(d, int) for d in x.shape) or int(np.prod(x.shape)) < EXTREME_MIN
+                    or x.id in self.plan.inlined or constant_fill(self.plan.everywhere or self.plan.producer, x)
+                    or not _plain_array(self, x))
 
     def _fold_flat(self, op: Op, parallel: bool, leaves: list[Value]) -> str:
         """A float sum, min or max over every axis of an elementwise term
@@ -626,13 +653,9 @@ def emit_fused(em: Emitter, op: Op) -> None:
     if v.ndim == 0:
         if is_fold(op) and op.inputs[0].ndim:
             par = op.prim.reduction.combine in PARALLEL_FOLDS and em.work_is_large(work, costly)
-            folds: list[str] = []
-            kept = counting_int_failures(em, lambda parallel: folds.append(Fuser(em)._reduce(op, [], parallel=parallel)),
-                                         par)
-            expr = folds[kept]  # the fold whose lines stayed
-            em.uses_prange |= par
-        else:
-            expr = fz.value_at(v, [], produce=True)
+            _emit_scalar_folds(em, op, par)
+            return
+        expr = fz.value_at(v, [], produce=True)
         em.line(f"{em.name(v)} = {expr}")
         em.define(v)
         return
@@ -687,6 +710,46 @@ def emit_fused(em: Emitter, op: Op) -> None:
             em.line(f"{out}[{', '.join(idx)}] = {Fuser(em).value_at(v, idx, produce=True)}")
 
     counting_int_failures(em, nest, big and v.shape[0] != 1)
+
+
+def _emit_scalar_folds(em: Emitter, op: Op, par: bool) -> None:
+    """A 0-d fold root, and the later 0-d fold roots of the block that can
+    share its loops (siblings.py `later_fold_roots`, on threads as each
+    would run alone): those the fold's group took are assigned here and
+    skipped at their own place."""
+    roots = [o for o in later_fold_roots(em, op) if _fold_threads(em, o) is par]
+    folds: list[tuple[str, Fuser]] = []
+
+    def nest(parallel: bool) -> None:
+        fz = Fuser(em)
+        fz.pool = [op, *roots]
+        folds.append((fz._reduce(op, [], parallel=parallel), fz))
+
+    expr, fz = folds[counting_int_failures(em, nest, par)]  # the folds whose lines stayed
+    em.uses_prange |= par
+    em.line(f"{em.name(op.out)} = {expr}")
+    em.define(op.out)
+    for o in roots:
+        value = fz.memo.get((o.out.id, ()))
+        if value is not None:
+            em.line(f"{em.name(o.out)} = {value}")
+            em.define(o.out)
+            em.plan.skip.add(id(o))
+
+
+def _fold_threads(em: Emitter, op: Op) -> bool | None:
+    """Would the 0-d fold root op run on threads alone (`emit_fused`)? None
+    where the answer depends on the kernel's count of medium regions."""
+    from .emitter import PARALLEL_MIN_WORK
+
+    factor = cost_factor(op, em.plan)
+    work = nest_work(op, em.plan) * factor
+    work = work if not is_streaming(op, em.plan) else work // STREAMING_DISCOUNT
+    if op.prim.reduction.combine not in PARALLEL_FOLDS or not em.parallel or work < PARALLEL_MIN_WORK:
+        return False
+    if work >= 2 * PARALLEL_MIN_WORK:
+        return True
+    return None if factor >= MATHLIB else False
 
 
 # --- index-set splitting at the pieces of a concatenate never made ------------------------------

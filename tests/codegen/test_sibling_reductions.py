@@ -1,0 +1,276 @@
+"""Sibling folds in one pass (codegen/cpu/siblings.py, nest.py `Fuser._reduce_group`):
+folds over one domain whose terms read the same memory share one set of loops, each
+with its own accumulators. Every value is the one the separate passes give, bit for
+bit (compiled with LOOPTRACE_NO_SIBLING_FOLDS=1: the emission before), NaN and -0.0
+included, and the plain function's to rounding; the kernel holds one loop where there
+were two."""
+import os
+
+import numpy as np
+import pytest
+
+import looptrace as lt
+
+from .kernel_text import _block_after, kernel_body
+
+
+# --- the functions --------------------------------------------------------------------------
+def min_max(x):
+    return x.min(), x.max()
+
+
+def sum_count(x, m):
+    return (x * m).sum(), m.sum()
+
+
+def sum_positives(x):
+    return x.sum(), (x > 0).sum(), x.max()
+
+
+def loop_stats(x):
+    s = 0.0
+    hi = -np.inf
+    lo = np.inf
+    for v in x:
+        s += v
+        if v > hi:
+            hi = v
+        if v < lo:
+            lo = v
+    return s, lo, hi
+
+
+def nanmin_max_loop(X):
+    lo = np.inf
+    hi = -np.inf
+    for v in X.flat:
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+    return lo, hi
+
+
+def masked_means(data, radius, npt):
+    rmax = radius.max()
+    res = np.zeros(npt, dtype=np.float64)
+    for i in range(npt):
+        r1 = rmax * i / npt
+        r2 = rmax * (i + 1) / npt
+        mask = np.logical_and((r1 <= radius), (radius < r2))
+        res[i] = data[mask].mean()
+    return res
+
+
+def row_spread(x):
+    return x.max(axis=1) - x.min(axis=1) + x.sum(axis=1)
+
+
+def flat_moments(x):
+    return x.sum(), (x * x).sum()
+
+
+def sum_max(x):
+    return x.sum(), x.max()
+
+
+def four_folds(x):
+    return x.min(), x.max(), x.sum(), (x > 0.5).sum()
+
+
+def int_folds(x):
+    return x.sum(), x.max(), x.min(), (x > 0).sum()
+
+
+# --- checks ----------------------------------------------------------------------------------
+def _data(rng, shape, dtype, specials=True):
+    if np.dtype(dtype).kind in "iu":
+        return rng.integers(-1000, 1000, size=shape).astype(dtype)
+    x = rng.standard_normal(shape).astype(dtype)
+    if specials and x.size:
+        flat = x.reshape(-1)
+        flat[rng.random(flat.size) < 0.05] = 0.0
+        flat[rng.random(flat.size) < 0.05] = -0.0
+    return x
+
+
+def _with_nans(rng, x):
+    x = x.copy()
+    x.reshape(-1)[rng.integers(0, x.size, size=max(1, x.size // 50))] = np.nan
+    return x
+
+
+def _before(f, *args):
+    """f compiled as the separate passes were emitted."""
+    os.environ["LOOPTRACE_NO_SIBLING_FOLDS"] = "1"
+    try:
+        return lt.jit(f, backend="cpu")(*args)
+    finally:
+        del os.environ["LOOPTRACE_NO_SIBLING_FOLDS"]
+
+
+def _bits(a) -> list:
+    return [(np.asarray(v).dtype, np.asarray(v).tobytes()) for v in (a if isinstance(a, tuple) else (a,))]
+
+
+def _close(got, want) -> None:
+    for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
+        g, w = np.asarray(g), np.asarray(w)
+        tol = 1e-4 if w.dtype == np.float32 else 1e-9
+        scale = float(np.max(np.abs(w[np.isfinite(w)]), initial=1.0)) if w.dtype.kind == "f" else 1.0
+        assert np.allclose(g, w, rtol=tol, atol=tol * scale, equal_nan=True), (g, w)
+
+
+def _check(f, *args):
+    want = f(*args)
+    _close(lt.jit(f, backend="interpret")(*args), want)
+    got = lt.jit(f, backend="cpu")(*args)
+    _close(got, want)
+    assert _bits(got) == _bits(_before(f, *args))
+    return got
+
+
+def _source(f, *args, before=False):
+    if before:
+        os.environ["LOOPTRACE_NO_SIBLING_FOLDS"] = "1"
+    try:
+        return kernel_body(lt.explain(lt.jit(f, backend="cpu"), *args).kernel_source)
+    finally:
+        os.environ.pop("LOOPTRACE_NO_SIBLING_FOLDS", None)
+
+
+# --- values ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [67, 9000])
+@pytest.mark.parametrize("nan", [True])
+def test_min_max(dtype, n, nan):
+    rng = np.random.default_rng(n)
+    x = _data(rng, n, dtype)
+    got = _check(min_max, _with_nans(rng, x) if nan else x)
+    if not nan:  # -0.0 and 0.0: the one each fold keeps alone
+        assert np.signbit(got[0]) == np.signbit(_before(min_max, x)[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [5, 20000])
+def test_sum_count(dtype, n):
+    rng = np.random.default_rng(n)
+    x = _data(rng, n, dtype)
+    _check(sum_count, x, (rng.random(n) < 0.5).astype(dtype))
+
+
+@pytest.mark.parametrize("n", [0, 71, 5000])
+def test_sum_count_int_mask(n):
+    rng = np.random.default_rng(n + 1)
+    _check(sum_count, rng.standard_normal(n), (rng.random(n) < 0.5).astype(np.int64))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [4101])
+def test_float_and_int_folds(dtype, n):
+    rng = np.random.default_rng(7)
+    _check(sum_positives, _with_nans(rng, _data(rng, n, dtype)))
+    _check(sum_positives, _data(rng, n, dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [70, 12301])
+def test_lanes_and_arrays(dtype, n):
+    """Sums in 8 lanes beside long maxima and minima in arrays of accumulators, in blocks."""
+    rng = np.random.default_rng(n)
+    x = _data(rng, n, dtype)
+    _check(sum_max, x)
+    _check(four_folds, x)
+    _check(four_folds, _with_nans(rng, x))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("n", [9, 5000])
+def test_int_folds(dtype, n):
+    _check(int_folds, _data(np.random.default_rng(n), n, dtype))
+
+
+@pytest.mark.parametrize("n", [65, 1001])
+def test_loop_stats(n):
+    rng = np.random.default_rng(3)
+    x = _data(rng, n, np.float64)
+    _check(loop_stats, x)
+    _check(loop_stats, _with_nans(rng, x))
+
+
+@pytest.mark.parametrize("shape", [(200, 50), (1, 100)])
+def test_nanmin_max_loop(shape):
+    rng = np.random.default_rng(5)
+    x = _with_nans(rng, _data(rng, shape, np.float64))
+    lo, hi = _check(nanmin_max_loop, x)
+    assert lo == np.nanmin(x) and hi == np.nanmax(x)
+
+
+def test_masked_means_one_pass():
+    rng = np.random.default_rng(11)
+    data, radius = rng.random(3000), rng.random(3000)
+    _check(masked_means, data, radius, 12)
+    src = _source(masked_means, data, radius, 12)
+    # the masked sum's rows and the count in one loop over the row (before: a second loop of 3000)
+    assert "range(3000)" in _source(masked_means, data, radius, 12, before=True)
+    assert "range(3000)" not in src
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_folds(dtype):
+    rng = np.random.default_rng(2)
+    x = _data(rng, (40, 131), dtype)
+    _check(row_spread, x)
+    _check(row_spread, _with_nans(rng, x))
+
+
+def test_row_folds_on_threads():
+    """Each row's folds in one pass, rows on threads."""
+    rng = np.random.default_rng(9)
+    x = _with_nans(rng, _data(rng, (3000, 403), np.float64))
+    _check(row_spread, x)
+    src = _source(row_spread, x)
+    assert "numba.prange" in src and _passes(src, "v0") == 1
+
+
+def test_flat_folds():
+    rng = np.random.default_rng(4)
+    x = _data(rng, (300, 41), np.float64)
+    _check(flat_moments, x)
+    assert _source(flat_moments, x).count("contiguous(") == 1  # one flat view, read by both
+
+
+def test_threaded_sums():
+    """Sums large enough for threads: chunks of steps, each fold's chunk totals added in order."""
+    rng = np.random.default_rng(6)
+    n = 3 << 20
+    x, m = rng.standard_normal(n), (rng.random(n) < 0.5).astype(np.float64)
+    _check(sum_count, x, m)
+    assert _source(sum_count, x, m).count("numba.prange") == 1
+
+
+# --- one loop where there were two -----------------------------------------------------------
+def _passes(src: str, array: str) -> int:
+    """The kernel's outermost loops that read `array`."""
+    lines = src.splitlines()
+    heads = [k for k, ln in enumerate(lines) if ln.startswith("    for ")]
+    return sum(1 for k in heads if any(f"{array}[" in ln for ln in _block_after(lines, k)))
+
+
+@pytest.mark.parametrize("f, args, shared", [
+    (sum_count, (np.arange(10000.0), np.ones(10000)), "v1"),  # m, read by both sums
+    (min_max, (np.arange(10000.0),), "v0"),
+    (sum_max, (np.arange(10000.0),), "v0"),
+    (nanmin_max_loop, (np.arange(10000.0).reshape(200, 50),), "v0"),
+])
+def test_one_pass(f, args, shared):
+    assert _passes(_source(f, *args, before=True), shared) >= 2
+    assert _passes(_source(f, *args), shared) == 1
+
+
+def test_dependent_fold_waits():
+    """A fold reading another's result (the variance after the mean) is not its sibling."""
+    def var(x):
+        return ((x - x.mean()) ** 2).sum(), x.sum()
+
+    _check(var, np.random.default_rng(8).standard_normal(5000))
