@@ -32,6 +32,7 @@ from .checks import RAISED, assuming, deferring, imply
 from .carries import (LastOverruns, LoopIter, LoopList, NoneBeforeLoop, ShapeChange, ValueSpec, carry_spec_for, join_spec, loop_iterable,
                       register_loop, spec_leaves, spec_rebuild, surely_runs)
 from .values import UNBOUND, MaybeBound, MaybeNone, Segment, Undefined
+from .numpy_errors import truth_value_error
 
 MAX_ROUNDS = 6
 
@@ -135,7 +136,8 @@ def _short_circuit(left: Tracer, thunk: Callable[[], Any], ufunc: str, stop_on: 
 
     then_thunk, else_thunk = (keep, evaluated) if stop_on else (evaluated, keep)
     try:
-        out = choose(pred, then_thunk, else_thunk, "`or`" if stop_on else "`and`")
+        # (an array side as an `if`: `c and arr` is c itself where c is false, not c broadcast to arr's shape)
+        out = choose(pred, then_thunk, else_thunk, "`or`" if stop_on else "`and`", arrays_as_if=True)
     except _SideEffects:
         # the right side draws random numbers or writes an array (`c or rng.random() < p`, the
         # Metropolis test): evaluated only where Python evaluates it, as the branches of an `if`
@@ -352,8 +354,7 @@ def _as_bool(x: Any) -> Any:
     if is_tracer(x):
         if x.shape != ():
             if x.size != 1:
-                raise TraceError("the truth value of an array with more than one element is ambiguous",
-                                 ctx.current_loc(), "use a.any() or a.all()")
+                raise truth_value_error(x.size, ctx.current_loc())
             x = sem.reshape(x, ())  # a one-element array has a truth value, as in NumPy
         return sem.astype(x, np.bool_) if x.dtype != np.bool_ else x
     return bool(x)
@@ -1271,9 +1272,9 @@ class LoopTrace:
             flag = dict(zip(self.names, self.get()))[self.brk]
 
             def cond():
-                c = user_cond()
+                c = tested(user_cond())
                 self.cond_static = not is_tracer(c)
-                return c
+                return _as_bool(c) if is_tracer(c) else c  # (its truth: `while a:` of a one-element array)
 
             with ctx.at(self.loc):
                 c = and_(lambda: not_(flag), cond)

@@ -280,7 +280,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     A = _tr(A)
     if A.ndim < 2:
         nonzero = sem.reduce("reduce_any", sem.ufunc("not_equal", A, 0))
-        return sem.astype(nonzero, np.int64)
+        return sem.wrap(sem.as_value(nonzero, np.int64), weak=True)  # NumPy's `int(not all(A == 0))`: a Python int
     A = _real(A, "matrix_rank", bool(hermitian))
     s = sem.ufunc("absolute", _emit("eigvalsh", A)) if hermitian else _emit("svdvals", A)
     if tol is None:

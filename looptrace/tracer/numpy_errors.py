@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.errors import LooptraceError, ShapeError, TraceTypeError, format_message
+from looptrace.errors import LooptraceError, ShapeError, TraceError, TraceTypeError, format_message
 
 from . import context as ctx
 
@@ -60,6 +60,24 @@ class AxisError(ShapeError, np.exceptions.AxisError):
 
 class LinAlgError(ShapeError, np.linalg.LinAlgError):
     """NumPy's LinAlgError (a ValueError) for an array np.linalg cannot take as a (square) matrix."""
+
+
+class NumpyOverflowError(TraceError, OverflowError):
+    """NumPy's OverflowError for a Python int its operand's dtype does not take (`b_bool[0] == 2**70`,
+    `u8 ** -2`: NEP 50 converts the int to the array's dtype), at the user's line."""
+
+
+class TruthValueError(TraceError, ValueError):
+    """NumPy's ValueError for the truth value of an array of other than one element (`if a:`,
+    `bool(a)`, `a and b`), at the user's line."""
+
+
+def truth_value_error(size: int, loc) -> TruthValueError:
+    if size == 0:
+        return TruthValueError("The truth value of an empty array is ambiguous. Use `array.size > 0` to "
+                               "check that an array is not empty.", loc)
+    return TruthValueError("The truth value of an array with more than one element is ambiguous. Use "
+                           "a.any() or a.all()", loc)
 
 
 def shape_error(e: Exception, loc) -> ShapeError:

@@ -144,7 +144,8 @@ def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
     for x, k in zip(items[1:], keys[1:]):
         held = kinds.held(x, acc, True)  # a Python number against a float32 / uint8 is kept exact (kinds.holding)
         one_type = (kx := kinds.keys_of(x)) is not None and len(kx) == 1 and kx == kinds.keys_of(acc)
-        if plain and (one_type or np.ndim(x) == 0 and np.ndim(acc) == 0 and _traced_any((x, acc))):
+        if plain and (one_type or np.ndim(x) == 0 and np.ndim(acc) == 0 and _traced_any((x, acc))) \
+                and not (_unheld_int(x, held) or _unheld_int(acc, held)):
             # the extreme in the dtype that holds both exactly, not under NumPy's promotion (np.minimum
             # of a 10**18 sentinel and an int32 converts the sentinel), its type the one taken's
             new = sem.ufunc(monoid, acc, x) if one_type else sem.wrap(ctx.emit1(
@@ -155,7 +156,10 @@ def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
                     kinds.merged(take, x, acc, new)
             acc = new
             continue
-        take = sem.ufunc(better, k, acc_key)
+        take = _known(sem.ufunc(better, k, acc_key))
+        if _traced_any((take,)) and (kept := _unless_big_taken(take, x, acc, held, name)) is not None:
+            acc, acc_key = (x, k) if kept is x else (acc, acc_key)
+            continue
         if _traced_any((take,)):
             new = sem.select(take, x, acc) if held == sem.result_type(x, acc) else \
                 sem.select(take, sem.astype(x, held), sem.astype(acc, held))
@@ -164,10 +168,60 @@ def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
         else:
             acc = x if take else acc
         if keys is not items:
-            acc_key = sem.select(take, k, acc_key)
+            acc_key = sem.select(take, k, acc_key) if _traced_any((take,)) else (k if take else acc_key)
         else:
             acc_key = acc
     return acc
+
+
+def _known(t: Any) -> Any:
+    """A comparison's result as a Python bool where it is a constant (`x_i64[0] < 2**70`)."""
+    if is_tracer(t) and t.ndim == 0 and t.value.is_const:
+        return bool(t.value.const)
+    return t
+
+
+def _unheld_int(x: Any, dtype: np.dtype) -> bool:
+    """A Python int constant that `dtype` (the choice's) cannot hold exactly: one past 64 bits or
+    past its range, or past 2**53 beside a float64 (`max(t, 2**53 + 1)`: a float64 would round it)."""
+    if not isinstance(x, int) or isinstance(x, bool):
+        return False
+    if not -2**63 <= x < 2**64:
+        return True  # (a NumPy object, which no traced type stands for)
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        return not np.iinfo(dtype).min <= x <= np.iinfo(dtype).max
+    if dtype.kind in "fc":
+        try:
+            return np.asarray(float(x), dtype).item() != x
+        except OverflowError:
+            return True
+    return x not in (0, 1)
+
+
+def _unless_big_taken(take: Tracer, x: Any, acc: Any, held: np.dtype, name: str) -> Any:
+    """max(acc, x) / min() where x or acc is a Python int the choice's dtype cannot hold
+    (`_unheld_int`: `max(x[0], 2**70)` of floats) and the other traced: the traced one, and an
+    error at run time where the int is the result (Python returns it exactly); None if neither
+    is such an int."""
+    from .checks import emit_check
+
+    for big, other, chosen in ((x, acc, take), (acc, x, sem.ufunc("logical_not", take))):
+        if _unheld_int(big, held):
+            emit_check(chosen, _big_result(big, name, held))
+            return other
+    return None
+
+
+def _big_result(big: int, name: str, held: np.dtype) -> UnsupportedError:
+    """The error where a min()/max()/sorted() result would be a Python int its traced dtype cannot hold."""
+    if not -2**63 <= big < 2**64:
+        return BigIntError(f"{name}() returns the Python int {big} here, past 64 bits: no traced dtype holds it "
+                           "exactly", ctx.current_loc(), "for a sentinel use float('inf') or sys.maxsize; for "
+                           "big-integer results, the function without looptrace")
+    return UnsupportedError(f"{name}() returns the Python int {big} here, which the {np.dtype(held).name} it "
+                            "is chosen against does not hold exactly", ctx.current_loc(),
+                            "convert one side first (float(n), or np.int64(...) beside ints)")
 
 
 SORT_LIMIT = 16  # sorted() of at most this many traced numbers: a network of compare-exchanges
@@ -197,7 +251,9 @@ def _sorted(iterable, /, *, key=None, reverse=False):
     for end in range(n - 1, 0, -1):
         for j in range(end):
             a, b = keys[j], keys[j + 1]
-            swap = sem.ufunc("greater" if reverse else "less", b, a)
+            swap = _known(sem.ufunc("greater" if reverse else "less", b, a))
+            if _traced_any((swap,)):
+                _no_unheld_int(items[j], items[j + 1])
             if not _traced_any((swap,)):
                 if swap:
                     keys[j], keys[j + 1] = b, a
@@ -212,6 +268,15 @@ def _sorted(iterable, /, *, key=None, reverse=False):
                 keys[j], keys[j + 1] = lo, hi
             items[j], items[j + 1] = lo, hi
     return items
+
+
+def _no_unheld_int(a: Any, b: Any) -> None:
+    """A compare-exchange of sorted() selects between a and b: refused where one is a Python int
+    their dtype cannot hold (2**70 beside a float: each position's value is chosen at run time)."""
+    held = sem.result_type(a, b)
+    for v in (a, b):
+        if _unheld_int(v, held):
+            raise _big_result(v, "sorted", held)
 
 
 def _no_nan_keys(keys: list) -> None:
@@ -399,9 +464,14 @@ def _any_all(name: str):
                 from .methods import iteration_error  # (methods imports this module)
 
                 raise iteration_error(iterable)
-            if iterable.ndim > 1:
-                raise TraceError(f"{name}() over an array of shape {iterable.shape} takes the truth value "
-                                 "of its rows, which is ambiguous", ctx.current_loc(), f"use np.{name}(x)")
+            if iterable.ndim > 1:  # the truth of each row: NumPy's ValueError unless it has one element
+                row = int(np.prod(iterable.shape[1:]))
+                if row != 1 and iterable.shape[0] != 0:
+                    from .numpy_errors import truth_value_error
+
+                    raise truth_value_error(row, ctx.current_loc())
+                iterable = sem.reshape(iterable, (iterable.shape[0], row))[:, 0] if row else \
+                    sem.full((0,), False, np.bool_)
             return _weak(sem.reduce(reducer, sem.astype(iterable, np.bool_)))
         items = list(iterable)
         if not _traced_any(items):

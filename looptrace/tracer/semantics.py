@@ -208,6 +208,8 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         static = _beyond_the_ints(name, args)
         if static is not None:
             return static
+        if not numpy and (exact := _python_float_vs_int(name, args)) is not None:
+            return exact
     elif not numpy and all(is_weak(a) for a in args) and any(is_tracer(a) for a in args) \
             and not any(dtype_of(a).kind in "fc" for a in args):
         for a in args:  # `h & (2**64 - 1)` of a traced Python int: plain Python's big-int arithmetic
@@ -225,6 +227,7 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         if not numpy and all(is_weak(a) for a in args) and _negative_int(args[1]):
             # `k ** -2` of a traced Python int: Python's float power, a type known from the literal
             return ufunc("power", wrap(as_value(args[0], np.float64), weak=True), float(args[1]))
+        _check_exponent_fits(args[1], np.dtype(loop_in[1]))
         _check_int_exponent(args[1], all(is_weak(a) for a in args))
     if name in _COMPARISONS and len(loop_in) == 2 and np.dtype(loop_in[0]).kind in "iu" \
             and np.dtype(loop_in[0]).itemsize < 8 and any(_wide_python_int(a, loop_in[0]) for a in args):
@@ -429,21 +432,24 @@ _PY_COMPARE = {"less": operator.lt, "less_equal": operator.le, "greater": operat
 
 
 def _beyond_the_ints(name: str, args: tuple) -> Tracer | None:
-    """A comparison of an int array or number with a Python int no int dtype
-    holds (`10**20 > a[i]`, `x == 2**70`), or a signed one with a Python int
-    past int64 (`a[i] < 2**63`): the same answer for every element,
-    as NumPy 2 gives it exactly (converting the int raised OverflowError)."""
+    """A comparison of an int array or number with a Python int past int64
+    (`10**20 > a[i]`, `x == 2**70`, `u8[i] < 2**63`, `u64[i] > -2**70`):
+    the same answer for every element, as NumPy 2 gives it exactly. A NumPy
+    bool raises NumPy's OverflowError there (it converts the int to a C long)."""
     from . import kinds
+    from .numpy_errors import NumpyOverflowError
 
     for k in (0, 1):
         big, other = args[k], args[1 - k]
         if not (isinstance(big, int) and not isinstance(big, bool) and (big >= 2**63 or big < -2**63)):
             continue
-        keys = kinds.keys_of(other) if is_tracer(other) else None
-        # (2**63 <= big < 2**64 is a uint64: past every signed int, beside a uint64 it is compared as one)
-        kinds_ok = "bi" if big < 2**64 else "biu"
-        if not is_tracer(other) or other.dtype.kind not in kinds_ok or \
-                (keys is not None and any(np.dtype(key[0]).kind not in kinds_ok for key in keys)):
+        if not is_tracer(other):
+            return None
+        keys = kinds.keys_of(other) or ((np.dtype(other.dtype).str, bool(other.weak), False),)
+        verdicts = {_verdict_beyond(big, np.dtype(key[0]), key[1]) for key in keys}
+        if verdicts == {"overflow"}:
+            raise NumpyOverflowError("Python int too large to convert to C long", ctx.current_loc())
+        if verdicts != {"exact"}:
             return None
         answer = _PY_COMPARE[name](*((big, 0) if k == 0 else (0, big)))  # (every int64/uint64 value alike)
         out = full(tuple(other.shape), answer, np.bool_)
@@ -451,9 +457,70 @@ def _beyond_the_ints(name: str, args: tuple) -> Tracer | None:
     return None
 
 
+_SWAPPED = {"less": "greater", "less_equal": "greater_equal", "greater": "less",
+            "greater_equal": "less_equal", "equal": "equal", "not_equal": "not_equal"}
+
+
+def _python_float_vs_int(name: str, args: tuple) -> Tracer | None:
+    """A Python float against a Python int float64 does not hold (`float(x[i]) < 2**53 + 1`,
+    `t > -10**400`): Python compares them exactly, where converting the int would round it
+    (or overflow). With lo < c < hi the floats around the int c: x < c is x <= lo, x > c is
+    x >= hi, x == c is False (NaN included, as Python's)."""
+    k = next((k for k in (0, 1) if isinstance(args[k], int) and not isinstance(args[k], bool)), None)
+    if k is None:
+        return None
+    c, x = args[k], args[1 - k]
+    if not (is_tracer(x) and x.weak and x.kinds is None and x.pyflag is None and x.dtype == np.float64):
+        return None
+    try:
+        f = float(c)
+    except OverflowError:
+        f = np.inf if c > 0 else -np.inf
+    if f == c:
+        return None  # (exact: the usual comparison)
+    lo, hi = (f, np.nextafter(f, np.inf)) if f < c else (np.nextafter(f, -np.inf), f)
+    if np.isinf(f):
+        lo, hi = (np.finfo(np.float64).max, np.inf) if c > 0 else (-np.inf, np.finfo(np.float64).min)
+    op = name if k == 1 else _SWAPPED[name]  # (as `x op c`)
+    if op in ("equal", "not_equal"):
+        return wrap(full(tuple(x.shape), op == "not_equal", np.bool_).value, weak=True)
+    test = ("less_equal", float(lo)) if op in ("less", "less_equal") else ("greater_equal", float(hi))
+    return ufunc(test[0], x, test[1])
+
+
+def _verdict_beyond(big: int, dtype: np.dtype, weak: bool) -> str | None:
+    """How a value of `dtype` compares with the Python int `big` past int64: "exact" (the same
+    answer for every value), "overflow" (NumPy raises), or None (a uint64 may be on either side)."""
+    if dtype.kind == "b":
+        return "exact" if weak else "overflow"  # (a Python bool compares as Python's 0 or 1)
+    if dtype.kind == "i":
+        return "exact"
+    if dtype.kind == "u":
+        return None if dtype.itemsize == 8 and 0 <= big < 2**64 else "exact"
+    return None
+
+
 def _negative_int(a: Any) -> bool:
     """A negative Python int constant that int64 holds."""
     return isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.generic)) and -2**63 <= a < 0
+
+
+def _check_exponent_fits(e: Any, dtype: np.dtype) -> None:
+    """A Python int exponent the power's int loop does not hold (`u8 ** -2`): NumPy 2 (NEP 50)
+    converts it first and raises OverflowError, before any negative-power ValueError."""
+    if dtype.kind not in "iu":
+        return
+    info = np.iinfo(dtype)
+    if isinstance(e, numbers.Integral) and not isinstance(e, (bool, np.generic)) and not info.min <= e <= info.max:
+        from .numpy_errors import NumpyOverflowError
+
+        raise NumpyOverflowError(f"Python integer {e} out of bounds for {dtype.name}", ctx.current_loc())
+    if is_tracer(e) and e.weak and e.dtype.kind == "i" and (dtype.kind == "u" or dtype.itemsize < 8):
+        from .checks import emit_check  # (a traced Python int: at run time, before the negative-power check)
+
+        out_of = ufunc("logical_or", ufunc("less", e, max(info.min, -2**63)),
+                       ufunc("greater", e, min(info.max, 2**63 - 1)))
+        emit_check(out_of, OverflowError(f"a Python integer out of bounds for {dtype.name}"))
 
 
 def _check_int_exponent(e: Any, python_ints: bool) -> None:
@@ -516,10 +583,28 @@ def _resolve_reshape(old: tuple, new: tuple) -> tuple:
 
 def transpose(x: Any, perm: Sequence[int] | None = None) -> Tracer:
     v = as_value(x)
-    perm = tuple(range(v.ndim))[::-1] if perm is None else tuple(a % max(v.ndim, 1) for a in perm)
+    perm = tuple(range(v.ndim))[::-1] if perm is None else _transpose_perm(tuple(perm), v.ndim)
     if perm == tuple(range(v.ndim)):
         return wrap(v)
     return wrap(ctx.emit1(prim("transpose"), [v], perm=perm))
+
+
+def _transpose_perm(perm: tuple, ndim: int) -> tuple:
+    """`axes` of a transpose, normalized, with NumPy's errors (checked in NumPy's order)."""
+    if len(perm) != ndim:
+        raise ShapeError("axes don't match array", ctx.current_loc())
+    perm = tuple(_axis_at_line(a, ndim) for a in perm)
+    if len(set(perm)) != ndim:
+        raise ShapeError("repeated axis in transpose", ctx.current_loc())
+    return perm
+
+
+def _axis_at_line(axis: int, ndim: int) -> int:
+    """`axis` in range(ndim), or NumPy's AxisError at the user's line (never wrapped modulo ndim)."""
+    try:
+        return _norm_axis(operator.index(axis), ndim)
+    except ShapeMismatch as e:
+        raise shape_error(e, ctx.current_loc()) from None
 
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tracer:
@@ -572,14 +657,14 @@ def stack(xs: Sequence[Any], axis: int = 0) -> Tracer:
         raise ShapeError("all input arrays must have the same shape to stack; got "
                          + ", ".join(fmt(s) for s in shapes), ctx.current_loc())
     ndim = len(next(iter(shapes))) + 1
-    axis = axis % ndim
+    axis = _axis_at_line(axis, ndim)
     expanded = [expand_dims(x, axis) for x in xs]
     return concatenate(expanded, axis)
 
 
 def expand_dims(x: Any, axis: int) -> Tracer:
     v = as_value(x)
-    axis = axis % (v.ndim + 1)
+    axis = _axis_at_line(axis, v.ndim + 1)
     return reshape(x, v.shape[:axis] + (1,) + v.shape[axis:])
 
 
