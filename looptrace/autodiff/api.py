@@ -94,13 +94,25 @@ class _Differentiated:
         for i in wrt:
             tree = sub._trees[i]
             n = 1 if tree is None else pytree.count_leaves(tree)
-            spans.append((len(flat_wrt), n, tree))
-            flat_wrt += range(starts[i], starts[i] + n)
+            # a Python int or bool inside a differentiated container (a dataclass's `n: int = 2`) stays
+            # concrete, as non-differentiated ints do (API.md); its gradient is None, as vjp gives
+            taken = [p for p in range(starts[i], starts[i] + n)
+                     if tree is None or not isinstance(flat_values[p], (int, np.integer))]
+            spans.append((len(flat_wrt), n, tree, [p - starts[i] for p in taken]))
+            flat_wrt += taken
         dd = self.of_flat(sub)
 
         def regroup(grads: list) -> list:
-            return [grads[k] if tree is None else pytree.unflatten(tree, grads[k:k + n])[0]
-                    for k, n, tree in spans]
+            out = []
+            for k, n, tree, taken in spans:
+                if tree is None:
+                    out.append(grads[k])
+                    continue
+                leaves = [None] * n
+                for j, p in enumerate(taken):
+                    leaves[p] = grads[k + j]
+                out.append(pytree.unflatten(tree, leaves)[0])
+            return out
 
         return dd, flat_values, tuple(flat_wrt), regroup
 

@@ -299,13 +299,18 @@ def note(x: Any) -> Any:
     from . import external
 
     external.refuse_change(x)
+    _remember_line(x)
+    return x
+
+
+def _remember_line(x: Any) -> None:
+    """The line of a possible change to x, for the error of a loop body that changes it."""
     stack = getattr(_ACTIVE, "stack", None)
     if stack:
         k = id(x)
         for w in stack:
             if k in w.objects and k not in w.locs:
                 w.locs[k] = ctx.current_loc()
-    return x
 
 
 _CHANGING = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "popleft",
@@ -329,9 +334,31 @@ def note_call(fn: Any, args: tuple) -> None:
     if isinstance(owner, _MUTABLE) and getattr(fn, "__name__", "") in _CHANGING:
         note(owner)
     elif not isinstance(fn, types.FunctionType) or not _user_function(fn):
-        for a in args:
+        for a in args:  # (a library function given a container may change it, or only read it: np.stack(L))
             if isinstance(a, _MUTABLE):
-                note(a)
+                _remember_line(a)
+
+
+def outside_given(fn: Any, args: tuple) -> list:
+    """The objects from outside the function that a library function is given
+    (which it may change, or only read: np.stack(cfg.mats)), with their states,
+    for `refuse_if_changed` after the call."""
+    from . import external
+
+    ex = external.current()
+    if ex is None or not ex.sources or external._runs_users_code(fn) or _changed_by(fn, args) is not None:
+        return []
+    return [(a, _state(a)) for a in args if isinstance(a, _MUTABLE) and ex.locate(a) is not None]
+
+
+def refuse_if_changed(given: list) -> None:
+    """A change the call made to an object from outside is refused (external.refuse_change)."""
+    for a, before in given:
+        if not _same(before, _state(a)):
+            from . import external
+
+            _restore(a, before)  # (as the caller had it: the error says the change is not made)
+            external.refuse_change(a)
 
 
 _CHANGING_FUNCTIONS = {"heapq": frozenset({"heappush", "heappop", "heapreplace", "heappushpop", "heapify"}),

@@ -303,6 +303,13 @@ class _Converter(ast.NodeTransformer):
         key = _keep_none(_key_expr(node.slice), "index")
         return ast.copy_location(ast.Call(func=_attr("getitem"), args=[node.value, key], keywords=[]), node)
 
+    def visit_MatchClass(self, node: ast.MatchClass) -> ast.AST:
+        """`case np.ndarray(shape=s):` a class pattern left to Python (convert's
+        _MatchAsIf): its class stays a name or a dotted name, as `match` requires."""
+        node.patterns = [self.visit(p) for p in node.patterns]
+        node.kwd_patterns = [self.visit(p) for p in node.kwd_patterns]
+        return node
+
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         """`obj.name` (a read) -> `__lt.attr(obj, "name")`, so an array or number
         read from a module or object is recorded (a later rebinding retraces)."""
@@ -1107,35 +1114,71 @@ def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
 
 class _MatchAsIf(ast.NodeTransformer):
     """`match s:` whose cases are literals (`case 0 | 1:`), None/True/False,
-    a capture (`case n if n > 2:`) or `_`, as the if/elif chain Python's
-    match means (the subject evaluated once, `==` for a literal, `is` for a
-    singleton, a guard only where the pattern matched): so a traced subject
-    becomes a traced condition, and `break`, `continue` and `return` in a
-    case are those of an `if`. Other patterns (sequences, classes, mappings)
-    stay a `match`, which runs as Python on a Python subject."""
+    classes without sub-patterns (`case float():`), any of these captured
+    (`case float() as v:`), a capture (`case n if n > 2:`) or `_`, as the
+    if/elif chain Python's match means (the subject evaluated once, `==` for
+    a literal (runtime.match_value), `is` for a singleton, isinstance as
+    plain Python sees the subject for a class (runtime.match_class), a guard
+    only where the pattern matched): so a traced subject becomes a traced
+    condition, and `break`, `continue` and `return` in a case are those of
+    an `if`. A match with other patterns (sequences, mappings, classes with
+    sub-patterns) stays a `match` for a Python subject; for a traced one it
+    is the chain of its other cases (no sequence or mapping pattern matches
+    a number or an array; a class with sub-patterns is refused)."""
 
     def visit_Match(self, node: ast.Match) -> Any:
         self.generic_visit(node)
-        if not all(_simple_pattern(c.pattern) for c in node.cases):
-            return node
         subject = f"__lt_subject{node.lineno}_{node.col_offset}"
         first = ast.copy_location(ast.Assign([ast.Name(subject, ast.Store())], node.subject), node)
-        return [first] + _case_chain(node.cases, subject)
+        if all(_simple_pattern(c.pattern) for c in node.cases):
+            return [first] + _case_chain(node.cases, subject)
+        # other patterns: Python's match for a Python subject; for a traced one (a number or an
+        # array, which no sequence or mapping pattern matches) the chain of the other cases
+        traced = [c if _simple_pattern(c.pattern) else _refusing_case(c) for c in copy.deepcopy(node.cases)
+                  if not _sequence_or_mapping(c.pattern)]
+        node.subject = ast.Name(subject, ast.Load())
+        test = ast.Call(_attr("is_traced"), [ast.Name(subject, ast.Load())], [])
+        return [first, ast.copy_location(ast.If(test, _case_chain(traced, subject) or [ast.Pass()], [node]), node)]
 
 
 def _simple_pattern(p: ast.pattern) -> bool:
+    if isinstance(p, ast.MatchAs):
+        return p.pattern is None or _tested_pattern(p.pattern)
+    return _tested_pattern(p)
+
+
+def _sequence_or_mapping(p: ast.pattern) -> bool:
+    """A pattern that never matches an array or a number (`case (a, b):`, `case {"k": v}:`)."""
+    if isinstance(p, ast.MatchAs) and p.pattern is not None:
+        return _sequence_or_mapping(p.pattern)
+    if isinstance(p, ast.MatchOr):
+        return all(_sequence_or_mapping(q) for q in p.patterns)
+    return isinstance(p, (ast.MatchSequence, ast.MatchMapping))
+
+
+def _refusing_case(case: ast.match_case) -> ast.match_case:
+    """A case whose pattern a traced subject cannot be tested against (a class
+    with sub-patterns, `case C(x=0):`): reached, it refuses (runtime.match_subject)."""
+    refuse = ast.Expr(ast.Call(_attr("match_subject"), [ast.Constant(ast.unparse(case.pattern))], []))
+    return ast.match_case(ast.MatchAs(None, None), None, [ast.copy_location(refuse, case.pattern)])
+
+
+def _tested_pattern(p: ast.pattern) -> bool:
+    """A pattern that binds nothing and is one test of the subject (or an `|` of them)."""
     if isinstance(p, (ast.MatchValue, ast.MatchSingleton)):
         return True
-    if isinstance(p, ast.MatchOr):
-        return all(isinstance(q, (ast.MatchValue, ast.MatchSingleton)) for q in p.patterns)
-    return isinstance(p, ast.MatchAs) and p.pattern is None
+    if isinstance(p, ast.MatchClass):
+        return not p.patterns and not p.kwd_patterns
+    return isinstance(p, ast.MatchOr) and all(_tested_pattern(q) for q in p.patterns)
 
 
 def _pattern_test(p: ast.pattern, subject: str) -> ast.expr:
     if isinstance(p, ast.MatchOr):
         return ast.BoolOp(ast.Or(), [_pattern_test(q, subject) for q in p.patterns])
-    op, value = (ast.Is(), ast.Constant(p.value)) if isinstance(p, ast.MatchSingleton) else (ast.Eq(), p.value)
-    return ast.Compare(ast.Name(subject, ast.Load()), [op], [value])
+    if isinstance(p, ast.MatchSingleton):
+        return ast.Compare(ast.Name(subject, ast.Load()), [ast.Is()], [ast.Constant(p.value)])
+    which, other = ("match_class", p.cls) if isinstance(p, ast.MatchClass) else ("match_value", p.value)
+    return ast.Call(_attr(which), [ast.Name(subject, ast.Load()), other], [])
 
 
 def _case_chain(cases: list, subject: str) -> list[ast.stmt]:
@@ -1145,12 +1188,18 @@ def _case_chain(cases: list, subject: str) -> list[ast.stmt]:
     case, rest = cases[0], cases[1:]
     p = case.pattern
     body = list(case.body)
-    if isinstance(p, ast.MatchAs):  # `_` or a capture: it matches; the guard decides
-        bind = [ast.copy_location(ast.Assign([ast.Name(p.name, ast.Store())], ast.Name(subject, ast.Load())), p)] \
-            if p.name else []
+    bind = [ast.copy_location(ast.Assign([ast.Name(p.name, ast.Store())], ast.Name(subject, ast.Load())), p)] \
+        if isinstance(p, ast.MatchAs) and p.name else []
+    if isinstance(p, ast.MatchAs) and p.pattern is None:  # `_` or a capture: it matches; the guard decides
         if case.guard is None:
             return bind + body
         return bind + [ast.copy_location(ast.If(case.guard, body, _case_chain(rest, subject)), p)]
+    if isinstance(p, ast.MatchAs):  # `case float() as v:`: bound where the pattern matched, before the guard
+        p = p.pattern
+        if case.guard is not None:
+            inner = [ast.copy_location(ast.If(case.guard, body, _case_chain(rest, subject)), p)]
+            return [ast.copy_location(ast.If(_pattern_test(p, subject), bind + inner, _case_chain(rest, subject)), p)]
+        body = bind + body
     test = _pattern_test(p, subject)
     if case.guard is not None:
         test = ast.BoolOp(ast.And(), [test, case.guard])

@@ -26,7 +26,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from looptrace.errors import UnsupportedError
-from looptrace.guards import DATA, GuardSet, Implicit, Guard, Source, _FAIL, fingerprint, is_library_object
+from looptrace.guards import (DATA, GuardSet, Implicit, Guard, Source, _FAIL, fingerprint, is_library_object,
+                              member_ids)
 from looptrace.ir.core import RNG, Value
 
 from . import context as ctx
@@ -46,6 +47,7 @@ class Externals:
         self.views: dict[int, tuple[Any, str]] = {}  # id(a dict's values()/items() view) -> (the dict, which)
         self.reached: dict[int, Source] = {}  # id -> a path to it from an outside object (`locate`)
         self.walked = 0  # the objects of `keep` whose insides `reached` holds
+        self.baked_ids: set[int] = set()  # the arrays baked in with a snapshot (`baked`)
 
     # --- reading ------------------------------------------------------------------------------
     def read(self, value: Any, source: Source) -> Any:
@@ -66,8 +68,9 @@ class Externals:
                     ctx.current_loc(), "pass it as an argument (looptrace converts arguments), or store "
                     "a native copy: arr.astype(arr.dtype.newbyteorder('='))")
             tracer = self._implicit(value, source, "array")
-            if type(value) is not np.ndarray:  # its class's methods are traced (subclass_method)
+            if type(value) is not np.ndarray:  # its class's methods are traced (subclass_attribute)
                 remember_class(tracer, value)
+                self._register(value, source)  # (its attributes are read through it)
                 self._guard(type(value), source.attr("__class__"), "id")
             return tracer
         if isinstance(value, np.random.Generator):
@@ -173,12 +176,50 @@ class Externals:
         if depth > 4 or type(x) not in (list, tuple, dict) or not _holds_arrays(x):
             return x
         self._register(x, src)
+        if depth == 0 and _many_arrays(x):
+            return self.baked(x, src)
         if type(x) is dict:
             new = {k: self._resolved_item(v, src.item(k), depth) for k, v in dict.items(x)}
         else:
             new = type(x)(self._resolved_item(v, src.item(k), depth) for k, v in enumerate(x))
         self._register(new, src)
         return new
+
+    def baked(self, x: Any, src: Source | None) -> Any:
+        """A container holding many arrays (`_many_arrays`), for a library
+        function to read: its arrays as they are, baked into the program,
+        where one implicit argument each would make the program as wide as
+        the container (`sum(L)` of 1000 arrays: 1000 kernel arguments). Each
+        is snapshotted (every call checks its contents: api.captured_unchanged)
+        and the container's arrays are guarded by identity (`L[7] = new` is
+        seen), so a change traces again. An array the trace already reads
+        as an implicit argument stays that Tracer (it may have been written)."""
+        if src is not None:
+            self.guards.setdefault(("members",) + src.key(), (src, "members"))
+        snapshots = ctx.state().captured
+        mixed = False
+        for a in _arrays_in(x):
+            if id(a) in self.by_id:
+                mixed = True
+            elif id(a) not in self.baked_ids:
+                self.baked_ids.add(id(a))
+                self.keep.append(a)
+                snapshots.append((a, np.array(a, copy=True)))
+        return self._with_tracers(x) if mixed else x
+
+    def _with_tracers(self, x: Any, depth: int = 0) -> Any:
+        """A copy of x with the arrays the trace reads as implicit arguments replaced by their Tracers."""
+        if isinstance(x, np.ndarray):
+            k = self.by_id.get(id(x))
+            return x if k is None else self.implicit[k][2]
+        if depth > 4 or type(x) not in (list, tuple, dict) and type(x) not in _VIEWS:
+            return x
+        if type(x) is dict:
+            return {k: self._with_tracers(v, depth + 1) for k, v in dict.items(x)}
+        if type(x) is _VIEWS[1]:
+            return [(k, self._with_tracers(v, depth + 1)) for k, v in x]
+        new = [self._with_tracers(v, depth + 1) for v in x]
+        return new if type(x) is not tuple else tuple(new)
 
     def _resolved_item(self, v: Any, src: Source, depth: int) -> Any:
         if type(v) in (list, tuple, dict):
@@ -213,6 +254,11 @@ class Externals:
             self.views[id(value)] = (fn.__self__, name)
             self.keep.append(value)
             return value
+        if type(value) in (list, tuple, dict) and _many_arrays(value):
+            for owner, src in owners:  # (`list(d.values())`: d's arrays, snapshotted and guarded by identity)
+                if type(owner) in (list, tuple, dict):
+                    self.guards.setdefault(("members",) + src.key(), (src, "members"))
+            return self.baked(value, None)
         path = _find(value, owners)
         if path is not None:
             return self.read(value, path)
@@ -254,7 +300,8 @@ class Externals:
                 if not _stable_equal(v, src.fetch(self.values)):
                     continue
                 kind = "eq"
-            guards.append(Guard(src, kind, fingerprint(v) if kind == "struct" else v))
+            expected = fingerprint(v) if kind == "struct" else member_ids(v) if kind == "members" else v
+            guards.append(Guard(src, kind, expected))
         implicit = [Implicit(src, kind, getattr(arg, "dtype", None) if kind == "array" else None,
                              tuple(arg.shape) if kind == "array" else ())
                     for src, kind, _, arg in self.implicit]
@@ -274,34 +321,94 @@ def _check_subclass(value: np.ndarray, source: Source) -> None:
         raise UnsupportedError(f"`{source.describe()}` is a np.matrix, whose `*` is a matrix product; "
                                "looptrace compiles plain NumPy arrays", ctx.current_loc(),
                                "store np.asarray(...) of it")
+    why = subclass_refusal(type(value))
+    if why is not None:
+        raise UnsupportedError(f"`{source.describe()}` is {why}", ctx.current_loc(),
+                               "store np.asarray(...) of it (a plain array), or call the function without looptrace")
 
 
 # a traced array -> the ndarray subclass (of the user's) it stands for: its methods are traced with
-# the traced array as `self` (subclass_method), so `self[i] = v` in one writes the caller's array
-_ARRAY_CLASS: dict[int, tuple] = {}  # id(tracer) -> (a weak reference to it, the class)
+# the traced array as `self` (subclass_attribute), so `self[i] = v` in one writes the caller's array
+_ARRAY_CLASS: dict[int, tuple] = {}  # id(tracer) -> (a weak reference to it, the class, the instance)
+MISSING = object()
 
 
 def remember_class(tracer: Any, value: Any) -> None:
     if type(value) is not np.ndarray and isinstance(value, np.ndarray):
         key = id(tracer)
-        _ARRAY_CLASS[key] = (weakref.ref(tracer, lambda _, key=key: _ARRAY_CLASS.pop(key, None)), type(value))
+        _ARRAY_CLASS[key] = (weakref.ref(tracer, lambda _, key=key: _ARRAY_CLASS.pop(key, None)), type(value), value)
 
 
-def subclass_method(tracer: Any, name: str) -> Any:
+def _remembered(tracer: Any) -> tuple:
+    ref, cls, instance = _ARRAY_CLASS.get(id(tracer), (None, None, None))
+    return (cls, instance) if ref is not None and ref() is tracer else (None, None)
+
+
+def array_class(tracer: Any) -> type | None:
+    """The ndarray subclass a traced array stands for (`remember_class`), or None."""
+    return _remembered(tracer)[0]
+
+
+def subclass_attribute(tracer: Any, name: str) -> Any:
     """`a.name` of a traced array standing for an instance of an ndarray
-    subclass: a method the subclass defines, bound to the traced array;
-    None for anything else."""
-    ref, cls = _ARRAY_CLASS.get(id(tracer), (None, None))
-    if ref is None or ref() is not tracer:
-        return None
+    subclass: a method the subclass defines, bound to the traced array; a
+    property of it, computed on the traced array; an attribute of the
+    instance (`self.scale`, set in `__array_finalize__`) or a data attribute
+    of its class, read as an outside object (guarded: a change retraces).
+    MISSING for anything else."""
     import inspect
 
-    f = inspect.getattr_static(cls, name, None)
+    cls, instance = _remembered(tracer)
+    if cls is None:
+        return MISSING
+    f = inspect.getattr_static(cls, name, MISSING)
     if isinstance(f, staticmethod):
         return f.__func__
     if isinstance(f, classmethod):
         return types.MethodType(f.__func__, cls)
-    return types.MethodType(f, tracer) if isinstance(f, types.FunctionType) else None
+    if isinstance(f, types.FunctionType):
+        return types.MethodType(f, tracer)
+    if isinstance(f, property) and isinstance(f.fget, types.FunctionType):
+        from .runtime import call
+
+        return call(f.fget, tracer)
+    own = getattr(instance, "__dict__", None)
+    if type(own) is dict and name in own:
+        return _instance_read(instance, name, own[name])
+    if f is not MISSING and not callable(f) and not inspect.isdatadescriptor(f) and name not in vars(np.ndarray):
+        return _instance_read(instance, name, f)
+    return MISSING
+
+
+def _instance_read(instance: Any, name: str, value: Any) -> Any:
+    ex = current()
+    if ex is None:
+        return value
+    src = ex.source_of(instance)
+    if src is None:
+        k = next((i for i, v in enumerate(ex.values) if v is instance), None)
+        src = Source("arg", k) if k is not None else None
+    return value if src is None else ex.read(value, src.attr(name))
+
+
+# what an ndarray subclass may not redefine: NumPy's indexing, operators and functions, which looptrace compiles
+_OWN_MEANING = ("__getitem__", "__setitem__", "__array_ufunc__", "__array_function__", "__iter__", "__len__",
+                "__bool__", "__float__", "__int__", "__index__", "__neg__", "__pos__", "__abs__", "__invert__") + \
+    tuple(f"__{p}{op}__" for op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and",
+                                    "or", "xor", "lshift", "rshift") for p in ("", "r", "i")) + \
+    ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__")
+
+
+def subclass_refusal(cls: type) -> str | None:
+    """Why an ndarray subclass cannot be compiled as a plain array (what it
+    redefines), or None."""
+    mro = cls.__mro__
+    own = [n for k in mro[:mro.index(np.ndarray) if np.ndarray in mro else 0] for n in _OWN_MEANING if n in vars(k)]
+    if not own:
+        return None
+    names = ", ".join(dict.fromkeys(own))
+    return (f"an array of class {cls.__name__}, which defines its own {names}: looptrace compiles NumPy's own "
+            "indexing, operators and functions, so the compiled code would compute something else")
 
 
 def _stable_equal(a: Any, b: Any) -> bool:
@@ -314,6 +421,35 @@ def _stable_equal(a: Any, b: Any) -> bool:
 MAX_SCAN = 2000  # items of one container looked into for an object
 MAX_REACHED = 20000  # objects `locate` records per trace
 _VIEWS = (type({}.values()), type({}.items()))
+
+
+# an outside container given to a library function is baked in (`Externals.baked`) past BAKE_OVER arrays
+# (each implicit argument costs compile time: np.stack of 16 took 8 s, of 1000 over 120 s), unless its arrays
+# are big (a few weight matrices updated in place between calls: as arguments, no retrace), up to ALWAYS_BAKE
+BAKE_OVER, ALWAYS_BAKE, BIG_BYTES = 8, 64, 1 << 22
+
+
+def _arrays_in(x: Any, depth: int = 0) -> Iterable:
+    """The arrays an outside container (or a dict's values/items view) holds, nested ones included."""
+    if isinstance(x, np.ndarray):
+        yield x
+        return
+    if depth > 4:
+        return
+    if type(x) is dict:
+        x = dict.values(x)
+    elif type(x) is _VIEWS[1]:
+        x = (v for _, v in x)
+    elif type(x) not in (list, tuple, _VIEWS[0]):
+        return
+    for v in x:
+        yield from _arrays_in(v, depth + 1)
+
+
+def _many_arrays(x: Any) -> bool:
+    """Is x a container to bake in rather than give its arrays as implicit arguments?"""
+    arrays = list(itertools.islice(_arrays_in(x), ALWAYS_BAKE + 1))
+    return len(arrays) > ALWAYS_BAKE or len(arrays) > BAKE_OVER and sum(a.nbytes for a in arrays) <= BIG_BYTES
 
 
 def _holds_arrays(x: Any, depth: int = 0) -> bool:
@@ -455,6 +591,20 @@ def items(container: Any) -> Iterable:
     return container if ex is None else ex.items(container)
 
 
+def copied_items(container: Any) -> Iterable:
+    """The items of a list or tuple being copied (`list(L)`): read through
+    their sources, as `L[k]` reads them; a container of many arrays baked
+    in instead (`Externals.baked`: `list(L)[:5]` of 1000 arrays)."""
+    ex = current()
+    src = ex.source_of(container) if ex is not None else None
+    if src is not None and _many_arrays(container):
+        return ex.baked(container, src)
+    return items(container)
+
+
+# the calls that iterate over an argument (of a dict: its keys)
+_ITERATING = frozenset(map(id, (sorted, list, tuple, set, frozenset, min, max, iter, enumerate, zip, reversed,
+                                any, all, sum, map, filter)))
 # the calls whose arguments are not read as data (an outside container's arrays stay as they are)
 _NOT_READING = frozenset(map(id, (len, isinstance, issubclass, type, id, hasattr, callable, getattr, vars)))
 
@@ -469,15 +619,23 @@ def passed(fn: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     if ex is None or not ex.sources or id(fn) in _NOT_READING or _runs_users_code(fn):
         return args, kwargs
     changed = False
+    # a key function (max(L, key=...), sorted): it decides which item, so it reads the items' values
+    bake = callable(kwargs.get("key"))
 
     def one(a: Any) -> Any:
         nonlocal changed
         view = ex.views.get(id(a)) if type(a) in _VIEWS else None
         if view is not None and _holds_arrays(view[0]):
             changed = True
+            if bake or _many_arrays(view[0]):
+                return ex.baked(a, ex.source_of(view[0]))
             return list(ex.items(a))
+        if bake and type(a) in (list, tuple, dict) and id(a) in ex.sources and _holds_arrays(a):
+            new = ex.baked(a, ex.sources[id(a)])
+            changed = changed or new is not a
+            return new
         src = ex.sources.get(id(a)) if type(a) in (list, tuple, dict) else None
-        if src is None:
+        if src is None or type(a) is dict and id(fn) in _ITERATING:  # (`sorted(d)`: its keys only)
             return a
         new = ex.resolved(a, src)
         changed = changed or new is not a

@@ -208,4 +208,6 @@ def _kind(x: Any) -> str:
         return "an array or number, or None"
     if array_like(x):
         return "an array or number"
+    if isinstance(x, (str, bytes)) and len(x) <= 40:
+        return f"the {type(x).__name__} {x!r}"
     return f"a {type(x).__name__}"

@@ -276,11 +276,11 @@ def _missing_attribute(self, name: str):
     """Array methods without a traced version fail with the user's line."""
     if name.startswith("_"):  # (before reading self: an object copy.copy made without __init__ has no _box)
         raise AttributeError(f"'Tracer' object has no attribute {name!r}")
-    from .external import subclass_method
+    from .external import MISSING, subclass_attribute
 
-    method = subclass_method(self, name)  # a method of an ndarray subclass of the user's
-    if method is not None:
-        return method
+    found = subclass_attribute(self, name)  # a method or attribute of an ndarray subclass of the user's
+    if found is not MISSING:
+        return found
     if self.ndim == 0 and any(hasattr(t, name) for t in _SCALAR_TYPES):
         raise UnsupportedAttribute(f"the number method .{name}() is not supported on traced numbers",
                                    ctx.current_loc(), "see looptrace's list of supported Python and NumPy "

@@ -9,7 +9,7 @@ import operator
 import sys
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -165,10 +165,9 @@ def comp_any(which: str, fn: Callable, iterable: Any, loc: tuple, conds: tuple =
     """`any(fn(t) for t in iterable if c(t))` (and all()): over a range or an
     array, a loop traced once; an item is computed only while the answer is
     open, as Python's short-circuit computes it (its errors too)."""
-    real = builtins.any if which == "any" else builtins.all
     iterable = _comp_grown(iterable)
-    if not _loopable(iterable):
-        return real(fn(t) for t in comp_iter(iterable, loc) if builtins.all(c(t) for c in conds))
+    if not _loopable(iterable):  # (a list, an outside container: its items one by one)
+        return _any_all_items(which, (fn(t) for t in comp_iter(iterable, loc) if builtins.all(c(t) for c in conds)))
     name = f"{which}()"
     done = which == "any"  # the value that ends it
 
@@ -185,6 +184,58 @@ def comp_any(which: str, fn: Callable, iterable: Any, loc: tuple, conds: tuple =
 
     out = _comp_loop(name, not done, iterable, loc, (open_, *conds), step, state)
     return pybuiltins._bool(out) if is_tracer(out) else builtins.bool(out)
+
+
+def match_value(subject: Any, value: Any) -> Any:
+    """`case 0.5:` (convert.py _MatchAsIf): `subject == value`, traced where
+    the subject is; a number never matches a str, bytes or other non-number
+    object (`case "double":` of an int: no match, as in plain Python)."""
+    if is_tracer(subject) and not (is_tracer(value) or isinstance(value, (int, float, complex, np.generic, np.ndarray))):
+        return False
+    return subject == value
+
+
+def is_traced(x: Any) -> bool:
+    """Is x a traced value (the subject of a `match` with other patterns: convert.py _MatchAsIf)?"""
+    return is_tracer(x)
+
+
+def match_subject(pattern: str) -> None:
+    """A traced subject reached a case whose pattern it cannot be tested
+    against while tracing (a class with sub-patterns: convert.py _MatchAsIf)."""
+    raise UnsupportedError(
+        f"a `match` of a traced value against the pattern `{pattern}` is not supported: a class pattern with "
+        "sub-patterns (`case C(x=0):`) is tested while tracing, when the value is not known", ctx.current_loc(),
+        "test it with `if` statements (`if x.shape == (3,):`), or use literal and class cases without "
+        "sub-patterns (`case 0:`, `case float():`), which looptrace converts")
+
+
+def match_class(subject: Any, cls: Any) -> bool:
+    """`case float():` (convert.py _MatchAsIf): isinstance as plain Python
+    sees the subject (np.float64 for an element of a float64 array, a Python
+    float for a Python float argument, np.ndarray for an array): decided
+    while tracing."""
+    if not isinstance(cls, type):
+        raise TypeError("called match pattern must be a type")
+    if not is_tracer(subject):
+        return isinstance(subject, cls)
+    own = external.array_class(subject)  # (an ndarray subclass argument's class)
+    return builtins.issubclass(own or pybuiltins._type_of(subject), cls)
+
+
+def _any_all_items(which: str, values: Iterable) -> Any:
+    """any()/all() of values some of which may be traced (`all(m[0] < 10 for
+    m in mats)`): Python's short-circuit while the answer is known now, a
+    traced logical or/and once a traced value is met (the rest combined in)."""
+    done = which == "any"  # the value that ends it
+    acc: Any = not done
+    for v in values:
+        if is_tracer(v):
+            v = pybuiltins._bool(v)
+            acc = sem.ufunc("logical_or" if done else "logical_and", acc, v)
+        elif builtins.bool(v) == done:
+            return done
+    return pybuiltins._bool(acc) if is_tracer(acc) else acc
 
 
 def _comp_loop(name: str, start: Any, iterable: Any, loc: tuple, conds: tuple, step: Callable,
@@ -547,7 +598,10 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     if not ctx.tracing():
         return _call(fn, *args, **kwargs)
     args, kwargs = external.passed(fn, args, kwargs)
-    return external.returned(fn, args, kwargs, _call(fn, *args, **kwargs))
+    given = containers.outside_given(fn, args)
+    out = _call(fn, *args, **kwargs)
+    containers.refuse_if_changed(given)
+    return external.returned(fn, args, kwargs, out)
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -575,7 +629,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
             and isinstance(args[0], (tuple, list)):
         # list(ARGS) of a container from outside: each element read through its source (an array
         # an implicit argument, a number guarded), as ARGS[k] reads it
-        return fn(external.items(args[0]))
+        return fn(external.copied_items(args[0]))
     if printing.takes_text(fn, args):  # sys.stdout.write(text), map(print, ...), "sep".join(...): printing.py
         return printing.text_call(fn, args, kwargs)
     special = BUILTINS.get(id(fn)) if isinstance(fn, types.BuiltinFunctionType) or isinstance(fn, type) else None

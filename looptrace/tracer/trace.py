@@ -131,6 +131,10 @@ def _has_control_flow(code: types.CodeType) -> bool:
 def _cell_value(fn: types.FunctionType, k: int, cell) -> Any:
     """A closure variable, read through its cell (guarded, or an implicit argument)."""
     name = fn.__code__.co_freevars[k]
+    if ctx.USER_CODE.get(id(fn.__code__)) is fn.__code__:
+        # a function the traced code defined (`def get(): return cache` in f): its cells are the
+        # traced function's own variables (an object f made is f's to change), read as they are
+        return cell.cell_contents
     return external.read(_patch_value(cell.cell_contents), Source("cell", cell, name))
 
 
@@ -223,6 +227,10 @@ def _check_array_class(name: str, x: Any) -> None:
     if isinstance(x, np.matrix):
         raise TypeError(f"argument `{name}` is a np.matrix, whose `*` is a matrix product; pass "
                         "np.asarray(x)")
+    why = external.subclass_refusal(type(x)) if isinstance(x, np.ndarray) and type(x) is not np.ndarray else None
+    if why is not None:
+        raise TypeError(f"argument `{name}` is {why}; pass np.asarray({name}) (a plain array), or call the "
+                        "function without looptrace")
 
 
 def _bind_arg(spec: ArgSpec, x: Any) -> tuple[Any, Value | None]:
@@ -237,7 +245,7 @@ def _bind_arg(spec: ArgSpec, x: Any) -> tuple[Any, Value | None]:
         from . import layout
 
         t.ghost = layout.arg_ghost(x)  # its layout decides which reshapes are views (layout.py)
-        external.remember_class(t, x)  # an ndarray subclass's own methods (external.subclass_method)
+        external.remember_class(t, x)  # an ndarray subclass's own methods (external.subclass_attribute)
     return t, v
 
 

@@ -20,7 +20,7 @@ def test_errors_name_the_transform_called(transform):
     name = transform.__name__
     x = np.random.default_rng(0).standard_normal(4)
     with pytest.raises(TypeError) as e:
-        transform(per_bin)({"w": x.copy(), "n": 3}, x)
+        transform(per_bin)({"w": x.copy(), "n": np.array(3)}, x)  # (a Python int leaf stays concrete)
     assert str(e.value).startswith(f"{name}(per_bin): cannot differentiate with respect to argument `p['n']`,")
     with pytest.raises(Exception, match=rf"^{name}\(vector_valued\)"):
         transform(vector_valued)(x)
