@@ -317,6 +317,12 @@ def select_range(op: Op, of: Callable[[Value], Interval | None], made: Callable[
     return min(p[0] for p in parts), max(p[1] for p in parts)
 
 
+def restricted_range(x: Value, test: Op | None, taken: bool, of: Callable, made: Callable) -> Interval | None:
+    """The range of x where `test` is `taken` (the comparisons it cuts x or
+    x -/+ k with), else x's own range; (1, 0), empty, where it never is."""
+    return _restricted(x, test, taken, of, made)
+
+
 def _restricted(x: Value, test: Op | None, taken: bool, of: Callable, made: Callable) -> Interval | None:
     own = of(x)
     cuts = _cuts(test, of, made, taken) if test is not None else {}
@@ -328,10 +334,8 @@ def _restricted(x: Value, test: Op | None, taken: bool, of: Callable, made: Call
             whole = np.iinfo(x.dtype)
             own = (int(whole.min), int(whole.max))
         return (max(own[0], lo), min(own[1], hi))
-    if own is None:
-        return own
     shifted = made(x.id)
-    if shifted is None or shifted.prim.name not in ("add", "subtract"):
+    if shifted is None or shifted.prim.name not in ("add", "subtract") or not is_integer(x):
         return own
     a, b = shifted.inputs
     shift = u = None
@@ -339,12 +343,19 @@ def _restricted(x: Value, test: Op | None, taken: bool, of: Callable, made: Call
         u, shift = a, int(b.const) if shifted.prim.name == "add" else -int(b.const)
     elif shifted.prim.name == "add" and b.id in cuts and a.is_const and np.ndim(a.const) == 0:
         u, shift = b, int(a.const)
-    ru = of(u) if u is not None else None
-    if shift is None or ru is None:
+    if shift is None or u.dtype != x.dtype:
         return own
+    known = of(u)
+    ru = known or dtype_range(u.dtype)  # (of unknown range, u is where the cut puts it)
     lo, hi = cuts[u.id][1]
     lo, hi = max(ru[0], lo), min(ru[1], hi)
-    return (lo + shift, hi + shift) if lo <= hi else (1, 0)
+    if lo > hi:
+        return (1, 0)
+    whole = dtype_range(x.dtype)
+    if own is None and not (known is not None or ru[0] < lo and hi < ru[1]) \
+            or not (whole[0] <= lo + shift and hi + shift <= whole[1]):
+        return own  # (a cut on one side of a u of unknown range; or u + shift wraps in the cut)
+    return (lo + shift, hi + shift)
 
 
 _CUTS = {  # u OP k taken (True) or not: the range of u, as (lo, hi) offsets from k
@@ -356,7 +367,7 @@ _CUTS = {  # u OP k taken (True) or not: the range of u, as (lo, hi) offsets fro
 _MIRRORED = {"less": "greater", "less_equal": "greater_equal", "greater": "less", "greater_equal": "less_equal"}
 
 
-def _cuts(test: Op, of: Callable, made: Callable, taken: bool, depth: int = 4) -> dict[int, tuple[Value, Interval]]:
+def _cuts(test: Op, of: Callable, made: Callable, taken: bool, depth: int = 8) -> dict[int, tuple[Value, Interval]]:
     """value id -> (u, [lo, hi]) that u lies in when `test` is `taken`: a
     comparison of an integer u with an integer constant scalar (either side),
     and the cuts of both sides of an `and` taken (`or` not taken; a select
@@ -365,14 +376,17 @@ def _cuts(test: Op, of: Callable, made: Callable, taken: bool, depth: int = 4) -
     if name in _CUTS and len(test.inputs) == 2:
         cut = _comparison_cut(test, taken)
         return {cut[0].id: cut} if cut is not None else {}
+    if name == "logical_not" and depth:  # (`not (i0 < 0 or i0 >= h - 1)`: the guard of a masked read)
+        inner = made(test.inputs[0].id)
+        return _cuts(inner, of, made, not taken, depth - 1) if inner is not None else {}
     sides = None
     if name in ("logical_and", "logical_or") and len(test.inputs) == 2 and taken == (name == "logical_and"):
         sides = test.inputs
     elif name == "select" and len(test.inputs) == 3:
         c, a, b = test.inputs
-        if taken and _is_flag(b, False):  # c and a
+        if taken and (_is_flag(b, False) or b.id == c.id):  # c and a
             sides = (c, a)
-        elif not taken and _is_flag(a, True):  # c or b
+        elif not taken and (_is_flag(a, True) or a.id == c.id):  # c or b (Python's `c or b`: c if c else b)
             sides = (c, b)
     if sides is None or depth == 0:
         return {}

@@ -39,7 +39,7 @@ import numpy as np
 from looptrace.ir.builder import derived
 from looptrace.ir.core import Block, Op, Program, Value, literal
 from looptrace.ir.dce import dce
-from looptrace.ir.ranges import Interval, Ranges, index_range, is_integer, loop_leaf
+from looptrace.ir.ranges import Interval, Ranges, index_range, is_integer, loop_leaf, restricted_range
 from looptrace.ir.rewrite import substitute
 from looptrace.ops.check import join_inputs, split_inputs
 
@@ -184,6 +184,10 @@ def _decide(op: Op, ranges: Ranges, kept: list[Op]) -> Value | None:
             pick = a if flag else b
             if _same_type(pick, out):
                 return pick
+    if name == "logical_and" and out.dtype == np.bool_ and len(op.inputs) == 2:
+        for guard, p in (op.inputs, op.inputs[::-1]):
+            if _false_under(p, ranges.made.get(guard.id), ranges):
+                return _filled(False, op, kept)
     if name in ("logical_and", "logical_or") and out.dtype == np.bool_:
         absorbing = name == "logical_or"  # x or True is True; x and False is False
         for x, other in (op.inputs, op.inputs[::-1]):
@@ -199,6 +203,31 @@ def _decide(op: Op, ranges: Ranges, kept: list[Op]) -> Value | None:
     if op.prim.elementwise and op.inputs and op.prim.impl is not None:
         return _fold_uniform(op, ranges, kept)
     return None
+
+
+def _false_under(p: Value, guard: Op | None, ranges: Ranges, depth: int = 6) -> bool:
+    """Is p false wherever `guard` holds? Comparisons of integers whose
+    ranges the guard's own comparisons cut, and `or`s of them: the bounds
+    checks of a read under `if 0 <= i0 < h - 1 and ...` (`i0 + 1 > h - 1`
+    never holds there), which batched with the mask computed the check over
+    every pixel in a pass of its own (affine_warp_bilinear)."""
+    op = ranges.made.get(p.id)
+    if guard is None or op is None or depth == 0:
+        return False
+    name = op.prim.name
+    if name == "logical_or" and len(op.inputs) == 2:
+        return all(_false_under(x, guard, ranges, depth - 1) for x in op.inputs)
+    if name == "logical_and" and len(op.inputs) == 2:
+        return any(_false_under(x, guard, ranges, depth - 1) for x in op.inputs)
+    if name == "select" and len(op.inputs) == 3 and op.inputs[0].id == op.inputs[1].id:  # c or b
+        return _false_under(op.inputs[0], guard, ranges, depth - 1) and \
+            _false_under(op.inputs[2], guard, ranges, depth - 1)
+    if name not in _COMPARE or len(op.inputs) != 2 or not all(is_integer(v) for v in op.inputs):
+        return False
+    ra, rb = (restricted_range(v, guard, True, ranges.of, ranges.made.get) for v in op.inputs)
+    if ra is None or rb is None or ra[0] > ra[1] or rb[0] > rb[1]:
+        return ra is not None and rb is not None  # (an empty range: the guard never holds)
+    return bool(_COMPARE[name](ra, rb)[1])
 
 
 def _fold_uniform(op: Op, ranges: Ranges, kept: list[Op]) -> Value | None:

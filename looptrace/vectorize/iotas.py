@@ -80,6 +80,8 @@ def _reshape_into(op: Op, src: Op, ops: list[Op], producer: dict[int, Op]) -> Va
     shape, new = tuple(src.out.shape), tuple(op.out.shape)
     if [d for d in shape if d != 1] != [d for d in new if d != 1]:
         return None
+    if not _reaches_iota(src.out, producer, {}):
+        return None  # (moved down, it would copy f's chain for each reader: four `int(floor(y))` per pixel)
     if any(u.ndim and tuple(u.shape) != shape for u in src.inputs) or not any(u.ndim for u in src.inputs):
         return None  # every array operand of f's shape, and at least one (else f's result stays a scalar)
     b = derived(op, ops)
@@ -96,6 +98,26 @@ def _reshape_into(op: Op, src: Op, ops: list[Op], producer: dict[int, Op]) -> Va
                 producer[v.id] = o
         args.append(inner if inner is not None else r)
     return b.op(src.prim.name, *args, **src.attrs)
+
+
+def _reaches_iota(v: Value, producer: dict[int, Op], seen: dict[int, bool]) -> bool:
+    """Is an iota among the operands of v, through reshapes, broadcasts and
+    integer or bool elementwise ops (where `_reshape_into` would take a
+    reshape)? Only then does moving a reshape down pay."""
+    if v.id in seen:
+        return seen[v.id]
+    seen[v.id] = False
+    op = producer.get(v.id)
+    if op is None or len(op.outputs) != 1:
+        return False
+    if op.prim.name == "iota":
+        found = True
+    elif op.prim.name in ("reshape", "broadcast_to") or op.prim.elementwise and v.dtype.kind in "biu":
+        found = any(_reaches_iota(u, producer, seen) for u in op.inputs if u.ndim)
+    else:
+        found = False
+    seen[v.id] = found
+    return found
 
 
 def _gather_unreshaped(op: Op, gather: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:

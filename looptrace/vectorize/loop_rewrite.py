@@ -1238,6 +1238,8 @@ def _scan_reason(facts: LoopFacts, plan: Plan) -> str:
         parts.append(f"{who} {c.why or 'reads its previous value'} ({where})")
     for why in dict.fromkeys(plan.forced.values()):
         parts.append(f"kept in the loop: {why}")
+    if not plan.rec:  # (only ops that cannot be batched: each iteration still computes its own rows)
+        parts.insert(0, "its iterations are independent (no value carried from one to the next)")
     kept = len(plan.loop)
     # (carries that share a name, a tuple's leaves or a value and its type tag, say it once)
     return "; ".join(dict.fromkeys(parts)) + f"; {kept} op(s) stay in the scan body"

@@ -87,6 +87,7 @@ def test_products_blas_threads_itself_stay_in_a_serial_loop(monkeypatch, rng):
     """Each product big enough for BLAS to thread (m * n * k >= 262144): the
     batch loop is serial and BLAS's own threads (NumPy's pool) run it."""
     monkeypatch.setattr("looptrace.codegen.cpu.emitter.PARALLEL_MIN_WORK", 1)
+    monkeypatch.setattr("looptrace.codegen.cpu.threading_policy._ADAPTIVE", False)  # (fitted_blas: a busy machine's)
     fake = FakeBlas(2)
     monkeypatch.setattr(blas_threads, "numba_blas", lambda: fake)
     x, w = rng.standard_normal((4, 80, 70)), rng.standard_normal((4, 70, 60))

@@ -70,3 +70,72 @@ def one_blas_thread() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _saved != 1:
                 lib.set_num_threads(_saved)
+
+
+# --- BLAS threads for the cores others leave free ------------------------------------------------
+# A kernel that calls BLAS outside a prange gets OpenBLAS's own threads, one
+# per core. On a machine whose other cores are taken they wait for a time
+# slice at every call: (5, 20) @ (20, 20000).T took 20-24 ms (median of 15)
+# on two cores at load 5-6 where one thread took 0.2-0.37 ms, and
+# logreg_sgd_minibatch's one product per call was most of its time. So, as
+# Numba's threads are (threading_policy.fitted_threads), such a kernel runs
+# with the BLAS library limited to the free cores while fewer are free than
+# it has threads, and the setting is put back after the call.
+def fitted_blas(kernel):
+    """`kernel` (a compiled kernel that calls BLAS outside a prange, or its
+    front door) called with at most the free cores' BLAS threads."""
+    from .threading_policy import _ADAPTIVE, REFRESH_S, SLOW_CALL_S, _sample, free_cores
+
+    lib = numba_blas() if _ADAPTIVE else None
+    if lib is None:
+        return kernel
+    import time
+
+    last = [0.0]  # how long this kernel's last call took
+
+    def call(*args):
+        start = time.monotonic()
+        if last[0] >= SLOW_CALL_S or start - _sample["t"] >= REFRESH_S:
+            free = free_cores(start)
+        else:
+            free = _sample["free"]
+        try:
+            if free is None or free >= _threads_now(lib):
+                return kernel(*args)
+            with _blas_threads_at_most(lib, free):
+                return kernel(*args)
+        finally:
+            last[0] = time.monotonic() - start
+
+    call.__wrapped__ = kernel
+    return call
+
+
+_known = {"threads": None}  # the library's thread count outside our limits (read once, then kept)
+
+
+def _threads_now(lib) -> int:
+    if _known["threads"] is None:
+        _known["threads"] = lib.get_num_threads()
+    return _depth and 1 or _known["threads"]
+
+
+@contextlib.contextmanager
+def _blas_threads_at_most(lib, n: int) -> Iterator[None]:
+    """The library at most n threads while the block runs (nested and
+    concurrent calls share the first limit, as one_blas_thread's)."""
+    global _depth, _saved
+    with _lock:
+        if _depth == 0:
+            _saved = lib.get_num_threads()
+            _known["threads"] = _saved
+            if _saved > n:
+                lib.set_num_threads(n)
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _saved > n:
+                lib.set_num_threads(_saved)

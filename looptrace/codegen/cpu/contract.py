@@ -102,6 +102,7 @@ def _lower_blas(em: Emitter, op: Op, ins: list[str], out: str) -> None:
     ia, ib = ins
     g = _groups(ins, out)
     size = {c: d for letters, v in zip(ins, op.inputs) for c, d in zip(letters, v.shape)}
+    em.calls_blas = True
     if g["batch"]:
         return _lower_batched(em, op, ins, out, g, size)
     lead = _lead_loop_letters(ib, out, g)
@@ -242,6 +243,14 @@ def _arranged(em: Emitter, x, letters: str, order: list[str], groups: list[list[
     matrix = _as_blas_matrix(em, x, perm, shape)
     if matrix is not None:
         return matrix
+    kept = [grp for grp in groups if grp]
+    if len(kept) == 2 and letters == "".join(kept[1] + kept[0]) and all(isinstance(d, int) for d in x.shape):
+        # x's axes are the two groups swapped: x as (second, first) is a row-major matrix, and its `.T`
+        # a column-major one BLAS reads as it is (lbm's `(f * c[:, None, None]).sum(0)`, f of
+        # (9, 200, 200): no (200, 200, 9) copy each step)
+        t = em.fresh("mat")
+        em.line(f"{t} = reshaped(contiguous({em.name(x)}), {shape[::-1]}).T")
+        return t
     src = em.name(x)
     if perm != tuple(range(x.ndim)):
         src = em.permuted_copy(src, list(x.shape), perm, x.dtype)

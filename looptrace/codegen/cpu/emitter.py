@@ -77,6 +77,7 @@ class Emitter(BlockWalker):
         # its element, planning/fusion.py `_element_reads`): read by name, never at [0]
         self.elements: set[int] = set()
         self.blas_in_prange = False  # BLAS called inside a prange loop (blas_threads.py)
+        self.calls_blas = False  # BLAS called at all (blas_threads.fitted_blas)
         # id(einsum) -> (buffer, parity variable): products written into one of two
         # rows allocated before their loop (codegen/regions.py, `reusable_products`)
         self.pingpong: dict[int, tuple[str, str]] = {}
@@ -112,6 +113,9 @@ class Emitter(BlockWalker):
         self.shape_checked = False  # the kernel refuses other shapes (kernel_source)
         self.line_origin: dict[int, int] = {}  # module line (1-based) -> index into self.lines
         self.loop_notes: dict[tuple, str] = {}  # (file, line) of a source loop -> how the kernel runs it
+        # a parallel map's prange variable -> the array of its iterations' failures (regions.py `_guard_map`)
+        self.guarded_maps: dict[str, str] = {}
+        self.map_notes: dict[str, tuple] = {}  # ... and its source loop's (file, line), which explain notes
 
     # --- names and text ---------------------------------------------------------------------
     def name(self, v: Value) -> str:
@@ -739,11 +743,14 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
     serial = decorator.replace(", parallel=PARALLEL", "")
     # (more than one object-mode block: each in a function of its own, objmode.py)
     base, objmode_parts = outline_objmode([(line, k) for k, line in enumerate(em.lines)], serial, fn_name)
-    bodies = outline_bodies([line for line, _ in base], args, serial, fn_name)
+    bodies = outline_bodies([line for line, _ in base], args, serial, fn_name, em.guarded_maps)
 
     def in_base(part):
         return [(line, None if k is None else base[k][1]) for line, k in part]
     lines = base if bodies is None else in_base(bodies.kernel)
+    for var, key in em.map_notes.items():  # a guarded map outline.py could not move runs serially
+        if not any(f"for {var} in numba.prange(" in line for line, _ in lines):
+            em.loop_notes.pop(key, None)
     split = outline([line for line, _ in lines], args, decorator, fn_name)
     if split is None:
         module = [(line, None) for line in head] + lines

@@ -151,7 +151,7 @@ def _gather_element(fz, op, at: list[str]) -> str:
     finally:
         fz._ordering = ordering
     j = em.fresh("j")
-    r = range_in_block(idx, fz.plan.producer)
+    r = range_in_block(idx, fz.plan.everywhere or fz.plan.producer)  # (offsets made before a loop, read in it)
     n = x.shape[axis]
     if r is not None and isinstance(n, int) and 0 <= r[0] and r[1] < n:  # always inside the axis
         # (>= 0, told to LLVM: inside a prange chunk it cannot prove it, and Numba's wrap-around of a
@@ -186,7 +186,7 @@ def _scatter_lower(em, op) -> None:
         mid = at[axis: axis + idx.ndim]
         raw = fz.value_at(idx, mid) if idx.ndim else em.name(idx)
         j = em.fresh("j")
-        r, n = range_in_block(idx, em.plan.producer), x.shape[axis]
+        r, n = range_in_block(idx, em.plan.everywhere or em.plan.producer), x.shape[axis]
         if r is not None and isinstance(n, int) and 0 <= r[0] and r[1] < n:  # always inside the axis
             em.line(f"{j} = {as_int64(raw, idx.dtype)}")  # (np.add.at's indices, checked before the loop)
         else:

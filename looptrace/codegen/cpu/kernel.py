@@ -39,7 +39,7 @@ from looptrace.sigcache import max_entries
 
 from . import cache as disk
 from . import generic, malloc
-from .blas_threads import one_blas_thread
+from .blas_threads import fitted_blas, one_blas_thread
 from .emitter import Emitter, emit_program, kernel_source
 from .threading_policy import fitted_threads, prepare_threads
 from .target import TARGET
@@ -109,12 +109,16 @@ class CpuKernel:
 
     def _threaded(self, kernel):
         """`kernel`, or for a kernel with a prange, `kernel` run on the cores
-        other processes leave free (threading_policy.fitted_threads)."""
-        if not self.em.uses_prange:
+        other processes leave free (threading_policy.fitted_threads); one
+        that calls BLAS outside a prange, with BLAS's threads so fitted too
+        (blas_threads.fitted_blas)."""
+        blas = self.em.calls_blas and not self.em.blas_in_prange
+        if not self.em.uses_prange and not blas:
             return kernel
         held = self.__dict__.get("_fitted")
         if held is None or held[0] is not kernel:
-            held = self._fitted = (kernel, fitted_threads(kernel))
+            fitted = fitted_threads(kernel) if self.em.uses_prange else kernel
+            held = self._fitted = (kernel, fitted_blas(fitted) if blas else fitted)
         return held[1]
 
     def front(self):

@@ -143,7 +143,8 @@ def _assemble(lines, stmts, groups, params, decorator, name) -> Outlined:
 BODY_MIN = 24  # body lines from which a prange body may become a function
 
 
-def outline_bodies(lines: list[str], params: list[str], decorator: str, name: str) -> Outlined | None:
+def outline_bodies(lines: list[str], params: list[str], decorator: str, name: str,
+                   guarded: dict[str, str] | None = None) -> Outlined | None:
     """The kernel body `lines` with each long prange body replaced by a call
     to a function of its own (decorated with the serial `decorator`), or
     None when there is none to replace. A body is replaced only when every
@@ -151,31 +152,44 @@ def outline_bodies(lines: list[str], params: list[str], decorator: str, name: st
     read after the loop) and it holds no return, raise, break or continue
     of the loop; the call passes the loop index and the outer names the body
     reads, and arrays are passed by reference, so its writes land as before.
-    Only a body with a gather and no inner loop moves (see BODY_MIN)."""
+    Only a body with a gather and no inner loop moves (see BODY_MIN).
+    `guarded` (prange variable -> failure array, regions.py `_guard_map`):
+    those bodies move whatever their length, raises and loops included, into
+    a function that catches what the body raises and returns 1 (0 when it
+    ran through), stored in the failure array; one whose names are not all
+    its own runs serially instead (`range`)."""
+    guarded = guarded or {}
     text = f"def {name}({', '.join(params)}):\n" + "\n".join(lines) + "\n"
     try:
         fn = ast.parse(text).body[0]
     except SyntaxError:
         return None
-    loops = [n for n in ast.walk(fn) if isinstance(n, ast.For) and _is_prange(n)
-             and isinstance(n.target, ast.Name) and n.body[-1].end_lineno - n.body[0].lineno + 1 >= BODY_MIN]
+    loops = [n for n in ast.walk(fn) if isinstance(n, ast.For) and _is_prange(n) and isinstance(n.target, ast.Name)
+             and (n.target.id in guarded or n.body[-1].end_lineno - n.body[0].lineno + 1 >= BODY_MIN)]
     replaced: dict[int, tuple[int, str]] = {}  # first body line -> (last body line, call line)
+    serial: set[int] = set()  # headers of guarded loops that run serially
     parts: list[list[tuple[str, int | None]]] = []
     for loop in loops:
         first, last = loop.body[0].lineno - 2, loop.body[-1].end_lineno - 2  # indices into lines
         if any(first <= f <= l for f, (l, _) in replaced.items()):
             continue
-        free = _body_free(fn, loop, params)
+        guard = guarded.get(loop.target.id)
+        free = _body_free(fn, loop, params, guard is not None)
         indent = len(lines[first]) - len(lines[first].lstrip())
         if free is None or any(ln.strip() and not ln.startswith(" " * indent) for ln in lines[first:last + 1]):
+            if guard is not None:
+                serial.add(loop.lineno - 2)
             continue
         fname = f"{name}_body{len(parts)}"
         args = ", ".join([loop.target.id, *free])
-        call = ", ".join([f"np.{_index_type(loop)}({loop.target.id})", *free])
+        call = f"{fname}({', '.join([f'np.{_index_type(loop)}({loop.target.id})', *free])})"
         parts.append([(decorator, None), (f"def {fname}({args}):", None),
                       *[("    " + lines[i][indent:], i) for i in range(first, last + 1)]])
-        replaced[first] = (last, " " * indent + f"{fname}({call})")
-    if not parts:
+        if guard is not None:  # (the try in a function of its own: around the body, Numba took 9 s, not 3)
+            parts.append(_catching(decorator, fname, args))
+            call = f"{guard}[{loop.target.id}] = {call.replace(fname, fname + '_caught', 1)}"
+        replaced[first] = (last, " " * indent + call)
+    if not parts and not serial:
         return None
     kernel: list[tuple[str, int | None]] = []
     i = 0
@@ -185,9 +199,16 @@ def outline_bodies(lines: list[str], params: list[str], decorator: str, name: st
             kernel.append((call, None))
             i = last + 1
         else:
-            kernel.append((lines[i], i))
+            kernel.append((lines[i].replace("numba.prange(", "range(", 1) if i in serial else lines[i], i))
             i += 1
     return Outlined(kernel, parts)
+
+
+def _catching(decorator: str, fname: str, args: str) -> list[tuple[str, int | None]]:
+    """`fname_caught(args)`: 1 where `fname(args)` raises, else 0."""
+    return [(decorator, None), (f"def {fname}_caught({args}):", None), ("    try:", None),
+            (f"        {fname}({args})", None), ("    except Exception:", None),
+            ("        return np.uint8(1)", None), ("    return np.uint8(0)", None)]
 
 
 def _index_type(loop: ast.For) -> str:
@@ -208,21 +229,23 @@ def _is_prange(loop: ast.For) -> bool:
     return isinstance(f, ast.Attribute) and f.attr == "prange" or isinstance(f, ast.Name) and f.id == "prange"
 
 
-def _body_free(fn: ast.FunctionDef, loop: ast.For, params: list[str]) -> list[str] | None:
+def _body_free(fn: ast.FunctionDef, loop: ast.For, params: list[str], guarded: bool = False) -> list[str] | None:
     """The outer names loop's body reads (sorted), or None when the body
-    binds an outer name or leaves the loop other than by finishing."""
+    binds an outer name or leaves the loop other than by finishing (a
+    `guarded` body may raise: its function catches it) or, unless guarded,
+    has no gather or has a loop."""
     inside = {id(n) for stmt in loop.body for n in ast.walk(stmt)}
     loads, stores = set(), set()
     for stmt in loop.body:
         for n in ast.walk(stmt):
-            if isinstance(n, (ast.Return, ast.Raise, ast.Yield, ast.FunctionDef, ast.Lambda, ast.Global,
-                              ast.Nonlocal)):
+            if isinstance(n, (ast.Return, ast.Yield, ast.FunctionDef, ast.Lambda, ast.Global, ast.Nonlocal)) \
+                    or isinstance(n, ast.Raise) and not guarded:
                 return None
             if isinstance(n, ast.Name):
                 (stores if isinstance(n.ctx, ast.Store) else loads).add(n.id)
             elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
                 loads.add(n.target.id)
-    if _leaves(loop.body) or not _gathers(loop.body, stores):
+    if _leaves(loop.body) or not guarded and not _gathers(loop.body, stores):
         return None
     outer = set(params)
     for n in ast.walk(fn):

@@ -24,7 +24,7 @@ from looptrace.codegen.planning.lazy_reads import lazy_reads
 from looptrace.codegen.planning.sharing import sharing
 from looptrace.codegen.target import RegionRule
 from looptrace.ir.affine import affine_values, value_range
-from looptrace.ir.core import RNG, Block, Dim, Op, Value, free_values, walk
+from looptrace.ir.core import RNG, Block, Dim, Op, Value, free_values
 from looptrace.ir.primitive import folded_axes, is_fusible
 from looptrace.ir.uses import used_values
 from looptrace.ops.control import split_for_results
@@ -168,29 +168,55 @@ def _parallel_map(em: Emitter, op: Op, n_carry: int) -> bool:
     """Run this loop's iterations on the threads? Only a loop at the kernel's
     top level, from a constant start by step 1, with no carries (each
     iteration writes its own rows of the stacked outputs and nothing else),
-    whose body is element work, folds and views (no nested region, no BLAS
-    call, no run-time check that raises), and enough of it in all.
+    whose body is element work, folds and views, and loops and branches of
+    them (no BLAS call, no effect), and enough of it in all.
     npbench's azimint_naive: 1000 independent masked means over 400000
     points, which the vectorizer keeps in the loop (stacked, the mask
-    would be 3.2 GB): 183 ms serial."""
+    would be 3.2 GB): 183 ms serial. A body that may raise, or that holds a
+    loop, runs guarded (`_emit_parallel_map`)."""
     start, stop, step = op.inputs[:3]
     if n_carry or op not in em.program.body.ops or start.const is None or step.const is None:
         return False
     if int(step.const) != 1 or stop.const is None:
         return False
-    (body,) = op.blocks
+    work = _map_work(op.blocks[0])
+    trips = len(range(int(start.const), int(stop.const)))
+    return work is not None and trips > 1 and em.work_is_large(trips * work)
+
+
+# regions a parallel map's body may hold (each iteration runs them on its own thread)
+_MAP_REGIONS = frozenset(["for_loop", "while_loop", "cond"])
+_UNKNOWN_TRIPS = 16  # the guessed trips of a loop inside a map whose count is data
+
+
+def _map_work(block: Block) -> int | None:
+    """The elements one run of `block` computes, or None where an op of it
+    may not run on a thread of a parallel map."""
     work = 0
-    for o in walk(body):
-        if o.blocks or o.prim.raises or o.prim.effectful:
-            return False
-        if not (is_fusible(o) or o.prim.name in _MAP_BODY_OPS):
-            return False
+    for o in block.ops:
+        if o.prim.effectful:
+            return None
+        if o.blocks:
+            inner = [_map_work(b) for b in o.blocks]
+            if o.prim.name not in _MAP_REGIONS or None in inner:
+                return None
+            work += _region_trips(o) * (max(inner) if o.prim.name == "cond" else sum(inner))
+            continue
+        if not (is_fusible(o) or o.prim.name in _MAP_BODY_OPS or o.prim.raises):
+            return None
         v = o.inputs[0] if folded_axes(o) is not None else (o.outputs[0] if o.outputs else None)
         if v is not None and any(isinstance(d, Dim) for d in v.shape):
-            return False
+            return None
         work += prod(v.shape) if v is not None else 1
-    trips = len(range(int(start.const), int(stop.const)))
-    return trips > 1 and em.work_is_large(trips * work)
+    return work
+
+
+def _region_trips(op: Op) -> int:
+    if op.prim.name == "cond":
+        return 1
+    if op.prim.name == "for_loop" and all(v.const is not None for v in op.inputs[:3]):
+        return len(range(*(int(v.const) for v in op.inputs[:3])))
+    return _UNKNOWN_TRIPS
 
 
 def _scalar_rows(em: Emitter, body: Block, n_carry: int) -> dict[int, Value]:
@@ -371,7 +397,8 @@ def for_header(em: Emitter, op: Op) -> list[str]:
 
 def _emit_parallel_map(em: Emitter, op: Op, body: Block) -> None:
     """`for d in numba.prange(trips)`: iteration d writes row d of each
-    stacked output; the nests of its body run serially in it."""
+    stacked output; the nests of its body run serially in it. A body that
+    may raise or holds a loop is guarded (`_guard_map`)."""
     start = int(op.inputs[0].const)
     trips = len(range(start, int(op.inputs[1].const)))
     index = body.args[0]
@@ -383,6 +410,9 @@ def _emit_parallel_map(em: Emitter, op: Op, body: Block) -> None:
         rest = "".join(em.size(y, k) + ", " for k in range(1, y.ndim))
         em.line(f"{em.name(y)} = alloc(({count}, {rest}), {dtype_text(y.dtype)})")
     offset = em.fresh("d")
+    em.scalar_rows.update(_scalar_rows(em, body, 0))  # (a scalar's row: stored, not made as a (1,) array)
+    fails = em.fresh("fails")
+    em.line(f"{fails} = filled(({count},), np.uint8(0))")
 
     def finish() -> None:
         for y, r in zip(op.outputs, body.results):
@@ -391,12 +421,39 @@ def _emit_parallel_map(em: Emitter, op: Op, body: Block) -> None:
     parallel, em.parallel = em.parallel, False  # one level of threads: the iterations
     try:
         with em.loop(offset, count, True):
+            mark = len(em.lines)
             em.line(f"{em.name(index)} = {start} + {offset}")
             em.emit_block(body, set(), finish=finish)
     finally:
         em.parallel = parallel
+    _guard_map(em, op, offset, fails, em.lines[mark:])
+    info = op.attrs.get("loop")
+    if info is not None:
+        em.loop_notes[(info.file, info.line)] = "its iterations run in parallel on the cores (prange)"
+        em.map_notes[offset] = (info.file, info.line)
     for y in op.outputs:
         em.define(y, owned=True)
+
+
+def _guard_map(em: Emitter, op: Op, offset: str, fails: str, lines: list[str]) -> None:
+    """A raise in a prange body keeps Numba from running it on threads, and
+    which iteration fails first would be up to the threads. So a body that
+    may raise (or holds a loop, whose names outline.py must check) becomes a
+    function of its own that catches what it raises and returns 1
+    (outline.py `outline_bodies`, `em.guarded_maps`); after the loop, a
+    failed iteration makes the caller run the plain function on the same
+    arguments, which raises the first failure exactly as Python does
+    (errors.ReplayNeeded: nothing was written back yet)."""
+    from looptrace.ops.check import Failure
+
+    from .emitter import may_raise
+
+    if not may_raise(lines) and not any(re.match(r"\s*(for|while) ", line) for line in lines):
+        return
+    em.guarded_maps[offset] = fails
+    code = em.check_code(Failure(RuntimeError("an iteration of a parallel loop failed"), op.loc, replay=True))
+    em.line(f"if {fails}.any():")
+    em.line(f"    raise CheckFailed({code})")
 
 
 def emit_while(em: Emitter, op: Op) -> None:
