@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.errors import InternalError, ShapeError
+from looptrace.errors import InternalError
 from looptrace.ir.core import Block, Op, SourceLoc, UNKNOWN_LOC, Value, literal
 from looptrace.ir.primitive import Primitive, ShapeMismatch
 
