@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import looptrace as lt
+from bench.corpus import domains
 from looptrace.ir.core import walk
 from looptrace.pipeline import run_passes
 
@@ -174,24 +175,7 @@ def test_fitted_blas_limits_threads_on_busy_cores(monkeypatch):
 
 
 def test_logreg_minibatch_values():
-    def f(X, y, perm, lr, batch, n_epochs):
-        n, d = X.shape
-        w = np.zeros(d)
-        b = 0.0
-        losses = np.zeros(n_epochs)
-        for ep in range(n_epochs):
-            order = perm[ep]
-            for start in range(0, n, batch):
-                idx = order[start:start + batch]
-                xb = X[idx]
-                z = xb @ w + b
-                g = 1.0 / (1.0 + np.exp(-z)) - y[idx]
-                w -= lr * (xb.T @ g) / idx.shape[0]
-                b -= lr * g.mean()
-            z = X @ w + b
-            losses[ep] = np.mean(np.logaddexp(0.0, z) - y * z)
-        return w, b, losses
-
+    f = domains.logreg_sgd_minibatch  # the corpus kernel (bench/corpus/domains.py)
     rng = np.random.default_rng(9)
     X = rng.standard_normal((64, 3))
     y = (X @ rng.standard_normal(3) > 0).astype(np.float64)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import looptrace as lt
+from bench.corpus import domains
 
 
 def sph_like(pos, offsets, neighbors, h):
@@ -146,25 +147,7 @@ def test_parallel_map_writing_an_argument_and_failing_leaves_what_python_leaves(
 
 
 # --- a bilinear warp: one pass over the pixels -------------------------------------------------
-def warp(img, angle, scale):
-    h, w = img.shape
-    out = np.zeros((h, w))
-    ca = math.cos(angle) / scale
-    sa = math.sin(angle) / scale
-    cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
-    for i in range(h):
-        for j in range(w):
-            y = ca * (i - cy) - sa * (j - cx) + cy
-            x = sa * (i - cy) + ca * (j - cx) + cx
-            i0 = int(math.floor(y))
-            j0 = int(math.floor(x))
-            if i0 < 0 or j0 < 0 or i0 >= h - 1 or j0 >= w - 1:
-                continue
-            fy = y - i0
-            fx = x - j0
-            out[i, j] = ((1 - fy) * ((1 - fx) * img[i0, j0] + fx * img[i0, j0 + 1])
-                         + fy * ((1 - fx) * img[i0 + 1, j0] + fx * img[i0 + 1, j0 + 1]))
-    return out
+warp = domains.affine_warp_bilinear  # the corpus kernel (bench/corpus/domains.py)
 
 
 def _ops(jf, *args):
