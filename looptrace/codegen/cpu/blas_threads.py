@@ -84,7 +84,7 @@ def one_blas_thread() -> Iterator[None]:
 def fitted_blas(kernel):
     """`kernel` (a compiled kernel that calls BLAS outside a prange, or its
     front door) called with at most the free cores' BLAS threads."""
-    from .threading_policy import _ADAPTIVE, REFRESH_S, SLOW_CALL_S, _sample, free_cores
+    from .threading_policy import _ADAPTIVE, free_now
 
     lib = numba_blas() if _ADAPTIVE else None
     if lib is None:
@@ -95,10 +95,7 @@ def fitted_blas(kernel):
 
     def call(*args):
         start = time.monotonic()
-        if last[0] >= SLOW_CALL_S or start - _sample["t"] >= REFRESH_S:
-            free = free_cores(start)
-        else:
-            free = _sample["free"]
+        free = free_now(start, last[0])
         try:
             if free is None or free >= _threads_now(lib):
                 return kernel(*args)

@@ -112,6 +112,15 @@ def _busy_ticks(cpus: set[int]) -> int | None:
     return total
 
 
+def free_now(start: float, last_call_s: float):
+    """The free cores at `start` (time.monotonic()), /proc/stat read again
+    only after a call that took SLOW_CALL_S or more, or when the last
+    reading is REFRESH_S old (free_cores); else the last reading."""
+    if last_call_s >= SLOW_CALL_S or start - _sample["t"] >= REFRESH_S:
+        return free_cores(start)
+    return _sample["free"]
+
+
 def free_cores(now: float | None = None) -> int | None:
     """The cores of this process's CPU set that other processes left free
     over the last interval (at least 1), or None before a first interval."""
@@ -151,10 +160,7 @@ def fitted_threads(kernel):
 
     def call(*args):
         start = time.monotonic()
-        if last[0] >= SLOW_CALL_S or start - _sample["t"] >= REFRESH_S:
-            free = free_cores(start)
-        else:
-            free = _sample["free"]
+        free = free_now(start, last[0])
         try:
             if free is None or free >= most:  # a quiet machine: nothing more to read or set
                 return kernel(*args)
