@@ -19,17 +19,7 @@ import numpy as np
 import pytest
 
 import looptrace as lt
-
-
-def _x(n=5, seed=0):
-    return np.random.default_rng(seed).standard_normal(n)
-
-
-def _running(x):
-    s = 0.0
-    for i in range(x.shape[0]):
-        s += x[i]
-    return s
+from tests.reliability.test_objects_s42 import _running, _x  # (the same random data and loop)
 
 
 class _Obj:
