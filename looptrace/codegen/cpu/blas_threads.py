@@ -52,24 +52,12 @@ def numba_blas():
 
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[None]:
-    global _depth, _saved
     lib = numba_blas()
     if lib is None:
         yield
         return
-    with _lock:
-        if _depth == 0:
-            _saved = lib.get_num_threads()
-            if _saved != 1:
-                lib.set_num_threads(1)
-        _depth += 1
-    try:
+    with _blas_threads_at_most(lib, 1):
         yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0 and _saved != 1:
-                lib.set_num_threads(_saved)
 
 
 # --- BLAS threads for the cores others leave free ------------------------------------------------
