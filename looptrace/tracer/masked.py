@@ -175,12 +175,15 @@ class MaskedSelection:
         self.windowed = windowed  # bounds read from an array: only folds over its window (varying.py)
         self.stepped: slice | None = None  # x[a:b:s], s != 1: a fold loops over its positions (stepped.py)
         self.made = "x[mask] with a traced boolean mask"  # what the user wrote, for errors (`np.where(c)[0]`)
+        self.most: int | None = None  # a slice's static bound on its length (varying.py), else None
+        self.length_sources: frozenset | None = None  # the int arguments such a bound would come from
 
     def like(self, data: Tracer, axis: int | None = None) -> MaskedSelection:
         """A selection of the same positions holding `data`."""
         sel = MaskedSelection(data, self.mask, self.loc, self.bounds, self.axis if axis is None else axis,
                               self.span, self.windowed)
-        sel.stepped, sel.made = self.stepped, self.made
+        sel.stepped, sel.made, sel.most, sel.length_sources = self.stepped, self.made, self.most, \
+            self.length_sources
         return sel
 
     @property
@@ -785,3 +788,6 @@ def where(condition, x=None, y=None):
 
 
 TABLE["where"] = where
+
+
+from . import selected_order  # noqa: E402,F401  (np.median/percentile/quantile of a selection)

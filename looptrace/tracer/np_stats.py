@@ -252,8 +252,8 @@ def _real(a, name: str) -> Tracer:
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                weights=None, interpolation=None):
     if not _any_traced(a, q, weights):
-        return np.percentile(a, q, axis=axis, overwrite_input=overwrite_input, method=method,
-                             keepdims=keepdims, weights=weights, interpolation=interpolation)
+        return _plain(np.percentile, a, q, axis, out, method, keepdims, weights, interpolation,
+                      overwrite_input=overwrite_input)
     return _quantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, interpolation, sem.is_weak(q),
                      "np.percentile")
 
@@ -261,10 +261,20 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
              weights=None, interpolation=None):
     if not _any_traced(a, q, weights):
-        return np.quantile(a, q, axis=axis, overwrite_input=overwrite_input, method=method,
-                           keepdims=keepdims, weights=weights, interpolation=interpolation)
+        return _plain(np.quantile, a, q, axis, out, method, keepdims, weights, interpolation,
+                      overwrite_input=overwrite_input)
     return _quantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, interpolation, sem.is_weak(q),
                      "np.quantile")
+
+
+def _plain(fn, a, q, axis, out, method, keepdims, weights, interpolation, **more):
+    """NumPy's own quantile function `fn` where nothing is traced (or `a` is a
+    selection: its __array_function__); interpolation= only where given, as
+    NumPy 2.4 no longer takes it (plain raises its TypeError)."""
+    kw = {} if interpolation is None else {"interpolation": interpolation}
+    if out is not None:
+        kw["out"] = out
+    return fn(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights, **more, **kw)
 
 
 def _scaled(q, by: int):
@@ -401,8 +411,7 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                   weights=None, interpolation=None):
     if not _any_traced(a, q, weights):
-        return np.nanpercentile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights,
-                                interpolation=interpolation)
+        return _plain(np.nanpercentile, a, q, axis, out, method, keepdims, weights, interpolation)
     return _nanquantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, sem.is_weak(q),
                         "np.nanpercentile")
 
@@ -410,8 +419,7 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
 def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                 weights=None, interpolation=None):
     if not _any_traced(a, q, weights):
-        return np.nanquantile(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights,
-                              interpolation=interpolation)
+        return _plain(np.nanquantile, a, q, axis, out, method, keepdims, weights, interpolation)
     return _nanquantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, sem.is_weak(q),
                         "np.nanquantile")
 

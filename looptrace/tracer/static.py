@@ -100,6 +100,40 @@ def static_difference(b: Value, a: Value) -> int | None:
     return cb - ca
 
 
+def difference_sources(b: Value, a: Value) -> frozenset[int] | None:
+    """The positions of the scalar arguments (`arg_sources`) that b - a is
+    computed from, where it is a linear form whose varying atoms come from
+    arguments alone (`x[max(0, i - k):i + 1]`: k + 1, from k); None where
+    b - a is static or depends on other traced values."""
+    memo: dict[int, tuple] = {}
+    fb, _ = _linear(b, memo)
+    fa, _ = _linear(a, memo)
+    varying = {atom for atom in set(fb) | set(fa) if fb.get(atom, 0) != fa.get(atom, 0)}
+    if not varying:
+        return None
+    leaves = {}
+    for v in _leaves(b) + _leaves(a):
+        form = _linear(v, memo)[0]
+        if len(form) == 1:
+            leaves.setdefault(next(iter(form)), v)
+    if not varying <= set(leaves):
+        return None
+    return arg_sources([leaves[atom] for atom in varying]) or None
+
+
+def _leaves(v: Value, depth: int = 32) -> list[Value]:
+    """The values _linear takes as atoms in v's linear form."""
+    if _int_const(v) is not None:
+        return []
+    op = ctx.state().producers.get(v.id)
+    if depth and op is not None and op.prim.name in _LINEAR and v.dtype.kind in "iu" and \
+            (op.prim.name != "convert" or op.inputs[0].dtype.kind in "iu"):
+        if op.prim.name == "multiply" and all(_linear(x, {})[0] for x in op.inputs):
+            return [v]  # a product of two traced values is an atom
+        return [leaf for x in op.inputs for leaf in _leaves(x, depth - 1)]
+    return [v]
+
+
 _LINEAR = ("add", "subtract", "multiply", "negative", "positive", "convert")
 
 

@@ -46,11 +46,13 @@ class VaryingSlice:
     span: tuple  # (lo, hi): the bounds as NumPy reads them
     windowed: bool = False  # the bounds are read from an array (`reads_array_data`)
     stepped: slice | None = None  # a step other than 1: the slice itself (a fold loops over its positions)
+    most: int | None = None  # a static bound on the length (`_most`), else None
+    length_sources: frozenset | None = None  # the int arguments such a bound would come from (`_most`)
 
     def read(self, data: Tracer) -> MaskedSelection:
         sel = MaskedSelection(data, self.mask, ctx.current_loc(), self.bounds, self.axis, self.span,
                               self.windowed)
-        sel.stepped = self.stepped
+        sel.stepped, sel.most, sel.length_sources = self.stepped, self.most, self.length_sources
         return sel
 
 
@@ -74,7 +76,43 @@ def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
     lo = _bound(0 if k.start is None else k.start, n)
     hi = _bound(n if k.stop is None else k.stop, n)
     mask = sem.ufunc("logical_and", sem.ufunc("greater_equal", pos, lo), sem.ufunc("less", pos, hi))
-    return VaryingSlice(whole, mask, bounds, axis, (lo, hi), reads_array_data(k))
+    most, sources = _most(k.start, k.stop, n)
+    return VaryingSlice(whole, mask, bounds, axis, (lo, hi), reads_array_data(k), most=most,
+                        length_sources=sources)
+
+
+def _most(start: Any, stop: Any, n: int) -> tuple[int | None, frozenset | None]:
+    """A static bound on the length of x[start:stop] over an axis of n, where
+    one is seen: stop - start bounded through the minimum that caps stop and
+    the maximum that floors start (`x[max(0, i - k):min(n, i + k + 1)]` for
+    a static k: at most 2k + 1). Exact for bounds that are not negative; one
+    that counts from the end could make the slice longer, which the one user
+    of the bound checks at run time (selected_order.narrowed). Else (None, the
+    int arguments such a bound would come from: k above, for specialization)."""
+    from .static import difference_sources, static_difference
+
+    best, sources = None, None
+    for u in _sides(n if stop is None else stop, "minimum"):
+        for lo in _sides(0 if start is None else start, "maximum"):
+            d = static_difference(u, lo)
+            if d is not None:
+                best = d if best is None else min(best, d)
+            elif sources is None:
+                sources = difference_sources(u, lo)
+    return (None, sources) if best is None else (max(1, min(best, n)), None)
+
+
+def _sides(b: Any, name: str, depth: int = 3) -> list:
+    """b's value, and where b is np.minimum/maximum (`name`) of others, theirs:
+    each an upper (minimum) or lower (maximum) bound of b."""
+    if not is_tracer(b):
+        return [ctx.const_value(int(b), np.int64)] if _scalar_int(b) else []
+    out = [b.value]
+    op = ctx.state().producers.get(b.value.id)
+    if depth and op is not None and op.prim.name == name:
+        for v in op.inputs:
+            out += _sides(sem.wrap(v), name, depth - 1)
+    return out
 
 
 def find_varying(shape: tuple, key: Any) -> tuple[int, int] | None:
