@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from looptrace.errors import TraceError, UnsupportedError
+from looptrace.errors import ShapeError, UnsupportedError
 
 from . import context as ctx
 from . import indexing, nests, numpy_api as nx
@@ -122,8 +122,8 @@ def _bool_aware(ufunc: str, a, b) -> str:
 def _inplace(target: Tracer, res: Tracer, ufunc: str) -> None:
     """`a op= b`: NumPy writes into `a`, casting same_kind, keeping a's shape."""
     if res.shape != target.shape:
-        raise TraceError(f"non-broadcastable output operand with shape {target.shape} doesn't match "
-                         f"the broadcast shape {res.shape}", ctx.current_loc())
+        raise ShapeError(f"non-broadcastable output operand with shape {target.shape} doesn't match "
+                         f"the broadcast shape {res.shape}", ctx.current_loc())  # NumPy's ValueError
     if res.dtype != target.dtype:
         if not np.can_cast(res.dtype, target.dtype, "same_kind"):
             raise output_casting_error(ufunc, res.dtype, target.dtype,

@@ -61,7 +61,19 @@ def reshape(a, *shape, order="C", newshape=None, copy=None):
 
 
 def ravel(a, order="C"):
-    return reshape(a, (-1,), order=order)
+    """np.ravel: a view only where `a` is contiguous in the order read (C, or
+    F), else a copy, as NumPy's (where np.reshape(a, -1) is a view whenever
+    strides allow: `x[::2].ravel()` is a copy, `x[::2].reshape(-1)` a view).
+    order="A" reads in F order where a is F- but not C-contiguous."""
+    if not _any_traced(a):
+        return np.ravel(a, order=order)
+    a = _tr(a)
+    if order == "A":
+        order = "F" if layout.contiguous(a, "F") and not layout.contiguous(a, "C") else "C"
+    flat = reshape(a, (-1,), order=order)
+    if order in ("C", "F") and layout.ghost_of(a) is not None and not layout.contiguous(a, order):
+        return nx.copy(flat)
+    return flat
 
 
 def reshape_method(self, *shape, order="C", copy=None):

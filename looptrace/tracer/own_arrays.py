@@ -56,6 +56,12 @@ class OwnArray(np.ndarray):
                                          for v in values):  # (a key of traced values too)
             raise PromoteArray(site)
 
+    def __array_wrap__(self, arr, context=None, return_scalar=False):
+        # a reduction to one element (d.max(), np.mean(d)) is NumPy's scalar, as of an ndarray
+        if return_scalar:
+            return arr[()]
+        return super().__array_wrap__(arr, context, return_scalar)
+
     def __getitem__(self, key):
         # a traced index reaching here (`c[t] *= v`: Python reads c[t] itself, not the converted read)
         where = self._lt_where

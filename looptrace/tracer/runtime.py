@@ -956,7 +956,9 @@ def _sum(iterable, start=0):
             return start
         from .numpy_api import sum_
 
-        return sem.ufunc("add", start, sum_(iterable, axis=0))
+        # Python adds in the type of start + x[0] (0 + an int8 is an int8, and wraps: NEP 50),
+        # where np.sum would widen a narrow integer to 64 bits
+        return sem.ufunc("add", start, sum_(iterable, axis=0, dtype=sem.result_type(start, iterable)))
     if grown.is_grown(iterable) and any(isinstance(e, Segment) and e.count is not None for e in iterable):
         return _grown_sum(iterable, start)
     acc = start

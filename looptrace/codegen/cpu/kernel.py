@@ -457,17 +457,33 @@ def _cached_kernel(source: str, key: str):
         return None, None
 
 
+def _no_numba_type(dtype) -> str | None:
+    """The name of a dtype Numba has no type for (float16; np.longdouble and
+    np.clongdouble where they are wider than float64/complex128), else None."""
+    if not isinstance(dtype, np.dtype):
+        return None
+    if dtype == np.float16:
+        return "float16"
+    if dtype.kind in "fc" and dtype.itemsize > (8 if dtype.kind == "f" else 16):
+        return f"{dtype.name} (np.{'longdouble' if dtype.kind == 'f' else 'clongdouble'})"
+    return None
+
+
 def _check_dtypes(program: Program) -> None:
-    """Numba has no float16: say so, naming the first op that makes one."""
+    """Numba has no float16 and no long double: say so, naming the first op
+    that makes one."""
     for v in program.body.args:
-        if v.dtype == np.float16:
-            raise UnsupportedError("float16 arrays are not supported by the CPU backend (Numba has no "
-                                   "float16)", None, "convert to float32, or use backend='interpret'")
+        name = _no_numba_type(v.dtype)
+        if name is not None:
+            raise UnsupportedError(f"{name} arrays are not supported by the CPU backend (Numba has no "
+                                   f"{name.split()[0]})", None,
+                                   "convert to float32 or float64, or use backend='interpret'")
     for op in walk(program.body):
-        if any(v.dtype == np.float16 for v in op.outputs):
-            raise UnsupportedError("this computes in float16, which the CPU backend does not support "
-                                   "(Numba has no float16)", op.loc,
-                                   "convert to float32 first, or use backend='interpret'")
+        name = next((n for n in map(_no_numba_type, (v.dtype for v in op.outputs)) if n is not None), None)
+        if name is not None:
+            raise UnsupportedError(f"this computes in {name}, which the CPU backend does not support "
+                                   f"(Numba has no {name.split()[0]})", op.loc,
+                                   "convert to float32 or float64 first, or use backend='interpret'")
         if op.prim.name in _COMPLEX_ORDER and any(isinstance(v.dtype, np.dtype) and v.dtype.kind == "c"
                                                   for v in op.inputs):
             raise UnsupportedError(f"ordering complex values (`{op.prim.name}`: NumPy compares the real parts, "
