@@ -362,6 +362,7 @@ class ValueSpec(Spec):
                 tag = self.exit_tag if runs is True else entry if runs is False else \
                     sem.select(runs, kinds._int(self.exit_tag), kinds._int(entry))
             kinds.apply(out, tag, self.keys)
+            kinds.exact_exit(out, loop.entry[name])  # an entry int the dtype rounds: refused where it is returned
         return out
 
 

@@ -32,7 +32,7 @@ from .checks import RAISED, assuming, deferring, imply
 from .carries import (LastOverruns, LoopIter, LoopList, NoneBeforeLoop, ShapeChange, ValueSpec, carry_spec_for, join_spec, loop_iterable,
                       register_loop, spec_leaves, spec_rebuild, surely_runs)
 from .values import UNBOUND, MaybeBound, MaybeNone, Segment, Undefined
-from .numpy_errors import truth_value_error
+from .numpy_errors import TruthValueError, truth_value_error
 
 MAX_ROUNDS = 6
 
@@ -76,16 +76,20 @@ def not_(x: Any) -> Any:
     return not x
 
 
-def and_(*thunks: Callable[[], Any]) -> Any:
-    return _bool_op(thunks, "logical_and", stop_on=False)
+def and_(*thunks: Callable[[], Any], truth: bool = False) -> Any:
+    return _bool_op(thunks, "logical_and", stop_on=False, truth=truth)
 
 
-def or_(*thunks: Callable[[], Any]) -> Any:
-    return _bool_op(thunks, "logical_or", stop_on=True)
+def or_(*thunks: Callable[[], Any], truth: bool = False) -> Any:
+    return _bool_op(thunks, "logical_or", stop_on=True, truth=truth)
 
 
-def _bool_op(thunks, ufunc: str, stop_on: bool) -> Any:
-    thunks = [_list_truth(th) for th in thunks]
+def _bool_op(thunks, ufunc: str, stop_on: bool, truth: bool = False) -> Any:
+    """`a and b` / `a or b`. `truth`: its value is only tested (`if a and b:`,
+    convert._only_tested), so each operand is taken as its truth, its shape
+    and type then no matter (`if x[:1] > 0 and flag:`: Python's value is the
+    one-element array or flag)."""
+    thunks = [(_truth_of if truth else _list_truth)(th) for th in thunks]
     acc = thunks[0]()
     for th in thunks[1:]:
         if isinstance(acc, MaybeNone):
@@ -101,7 +105,12 @@ def _bool_op(thunks, ufunc: str, stop_on: bool) -> Any:
                 return acc
             acc = th()
             continue
-        acc = _short_circuit(acc, th, ufunc, stop_on)
+        try:
+            acc = _short_circuit(acc, th, ufunc, stop_on)
+        except TruthValueError:
+            if truth:  # (`if flag and x[:2] > 0` where flag is False: Python never tests the array)
+                _specialize_on(_as_bool(acc), "an array with no single truth value on one side of an `and`/`or`")
+            raise
     return acc
 
 
@@ -111,6 +120,16 @@ def _list_truth(thunk: Callable[[], Any]) -> Callable[[], Any]:
     def run() -> Any:
         x = thunk()
         return tested(x) if isinstance(x, LoopList) else x
+    return run
+
+
+def _truth_of(thunk: Callable[[], Any]) -> Callable[[], Any]:
+    """An operand of an `and`/`or` whose value is only tested: its truth, a
+    traced bool where it is traced (NumPy's ValueError for an array of more
+    than one element, as `if` raises on it)."""
+    def run() -> Any:
+        x = tested(_list_truth(thunk)())
+        return _as_bool(x) if is_tracer(x) else x
     return run
 
 

@@ -392,6 +392,8 @@ class _Converter(ast.NodeTransformer):
         return self.generic_visit(node)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        if isinstance(node.op, ast.Not):
+            _only_tested(node.operand)
         self.generic_visit(node)
         if isinstance(node.op, ast.Not):  # (`not x` of a value that may be None: control.tested)
             return ast.copy_location(ast.Call(func=_attr("not_"), args=[_keep_none(node.operand)], keywords=[]),
@@ -402,7 +404,9 @@ class _Converter(ast.NodeTransformer):
         self.generic_visit(node)
         fn = "and_" if isinstance(node.op, ast.And) else "or_"
         thunks = [ast.Lambda(args=_no_args(), body=_keep_none(v)) for v in node.values]
-        return ast.copy_location(ast.Call(func=_attr(fn), args=thunks, keywords=[]), node)
+        # (its value only tested, `if a and b:`: its operands' truths; control._bool_op)
+        truth = [ast.keyword("truth", ast.Constant(True))] if getattr(node, "_lt_truth", False) else []
+        return ast.copy_location(ast.Call(func=_attr(fn), args=thunks, keywords=truth), node)
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         """`a < b < c` and `x in (0, 1)` -> `__lt.compare(...)`, so a traced link
@@ -448,6 +452,7 @@ class _Converter(ast.NodeTransformer):
         return ast.fix_missing_locations(ast.copy_location(call, node))
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        _only_tested(node.test)
         self.generic_visit(node)
         _keep_none(node.test)
         thunks = [ast.Lambda(args=_no_args(), body=v) for v in (node.body, node.orelse)]
@@ -469,6 +474,7 @@ class _Converter(ast.NodeTransformer):
     def visit_Assert(self, node: ast.Assert) -> ast.AST:
         if sys.flags.optimize:
             return None  # python -O drops asserts; so does the converted code
+        _only_tested(node.test)
         node = self.generic_visit(node)
         args = [node.test] + ([ast.Lambda(_no_args(), node.msg)] if node.msg is not None else [])
         call = ast.copy_location(ast.Call(_attr("assert_"), args, []), node)
@@ -547,6 +553,7 @@ class _Converter(ast.NodeTransformer):
         return self._loop(node, key, stmts, flags, target_names, kind="for") + self._else(node, flags)
 
     def visit_While(self, node: ast.While) -> list[ast.stmt]:
+        _only_tested(node.test)
         key = next(_counter)
         body, flags = self._lower_jumps(node.body, key)
         if not any(isinstance(n, ast.NamedExpr) or isinstance(n, ast.Call) and not _pure_call(n)
@@ -644,7 +651,8 @@ class _Converter(ast.NodeTransformer):
         out.append(_def(f"__lt_else_{key}", [], _nonlocal(assigned) + other))
         out += _get_set(key, assigned)
         names = ast.Tuple([ast.Constant(n) for n in assigned], ast.Load())
-        call = ast.Call(_attr("if_"), [_keep_none(self.visit(node.test)), _name(f"__lt_then_{key}"),
+        test = _keep_none(self.visit(_only_tested(node.test)))
+        call = ast.Call(_attr("if_"), [test, _name(f"__lt_then_{key}"),
                                        _name(f"__lt_else_{key}"), _name(f"__lt_get_{key}"),
                                        _name(f"__lt_set_{key}"), names], [])
         out.append(ast.Expr(call))
@@ -856,6 +864,21 @@ def _is_none_const(node: ast.expr) -> bool:
 
 def _is_bool_const(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, bool)
+
+
+def _only_tested(node: ast.expr) -> ast.expr:
+    """Mark the `and`/`or` of a test (`if`, `while`, `assert`, a conditional
+    expression's, `not`'s operand), nested ones in its operands too: only its
+    truth is used, so each operand is taken as its truth (`if x[:1] > 0 and
+    flag:` of a one-element array; its value, that array or flag, need not
+    have one shape), where `y = c and arr` keeps Python's value."""
+    if isinstance(node, ast.BoolOp):
+        node._lt_truth = True
+        for v in node.values:
+            _only_tested(v)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        _only_tested(node.operand)
+    return node
 
 
 def _keep_none(node: ast.expr, mode: bool | str = True) -> ast.expr:

@@ -164,6 +164,8 @@ def merged(pred: Any, a: Any, b: Any, out: Any) -> None:
     expression): its type at run time is the chosen side's."""
     from . import semantics as sem
 
+    if is_tracer(out):
+        exact_choice(pred, a, b, out.dtype)
     if not is_tracer(out) or out.ndim != 0:
         return
     ka, kb = keys_of(a), keys_of(b)
@@ -183,6 +185,112 @@ def merged(pred: Any, a: Any, b: Any, out: Any) -> None:
 
 def _int(t: Any) -> Any:
     return t if is_tracer(t) else np.int64(t)
+
+
+def inexact_int(v: Any, dtype: np.dtype) -> bool:
+    """Is v a Python int (not a bool) that a value of `dtype` does not hold
+    exactly? One past 64 bits (no dtype holds it), past an int dtype's range,
+    or one a float64 would round (2**53 + 1; not 2**60, a power of two)."""
+    if not isinstance(v, int) or isinstance(v, bool):
+        return False
+    dtype = np.dtype(dtype)
+    if not -2**63 <= v < 2**64:
+        return True
+    if dtype.kind in "iu":
+        return not _fits(v, dtype)
+    if dtype.kind in "fc":
+        try:
+            return np.asarray(float(v), dtype).real.item() != v
+        except OverflowError:
+            return True
+    return dtype.kind == "b" and v not in (0, 1)
+
+
+def exact_choice(pred: Any, a: Any, b: Any, dtype: np.dtype) -> None:
+    """A value chosen at run time, `a` where `pred` else `b` (a conditional
+    expression, an `if` merging a name or a return, `and`/`or`, a list
+    element at a traced index), kept in `dtype`: where a side is a Python
+    int that dtype would round (`2**53 + 1 if c else x[i]`, a float64; Python
+    returns the int exactly), an error at run time where that side is chosen,
+    not a rounded number. The one rule for every such choice."""
+    from . import semantics as sem
+    from .checks import emit_check
+
+    if not is_tracer(pred):
+        return
+    for v, where in ((a, True), (b, False)):
+        v = _constant_int(v)
+        if inexact_int(v, dtype):
+            bad = pred if where else sem.ufunc("logical_not", pred)
+        elif _traced_int(v) and np.dtype(dtype).kind in "fc" and v.aff is None:  # (aff: `range(n)`'s index)
+            bad = sem.ufunc("logical_and", pred if where else sem.ufunc("logical_not", pred), _rounded(v, dtype))
+        else:
+            continue
+        emit_check(sem.as_value(bad, np.bool_), _inexact_error(v, dtype))
+
+
+def exact_exit(out: Tracer, entry: Any) -> None:
+    """A loop's 0-d value `out` that entered as `entry` (`r = 2**53 + 1`, then
+    `r = x[k]` in a `while`): where it leaves the loop as the entry's int
+    (no iteration assigned it), the choice is the entry's (exact_choice)."""
+    from . import semantics as sem
+
+    k = kinds_of(out)
+    entry = _constant_int(entry)
+    if k is None or not inexact_int(entry, out.dtype) or key_of(entry) not in k[1]:
+        return
+    tag, keys = k
+    kept = sem.ufunc("equal", tag, np.int64(keys.index(key_of(entry))))
+    if is_tracer(kept):  # (as an int, and holding the entry's rounded value)
+        rounded = np.asarray(entry).astype(out.dtype)[()]
+        kept = sem.ufunc("logical_and", kept, sem.ufunc("equal", Tracer(out.value), rounded))
+        exact_choice(kept, entry, None, out.dtype)
+
+
+def _constant_int(v: Any) -> Any:
+    """A traced Python int whose value is known while tracing, as that int."""
+    if _traced_int(v) and v.value.is_const:
+        return int(v.value.const)
+    return v
+
+
+def _traced_int(v: Any) -> bool:
+    """A traced Python int (its value known at run time only: a return slot, `int(x[i])`)."""
+    return is_tracer(v) and v.ndim == 0 and v.weak and v.dtype.kind in "iu" and kinds_of(v) is None
+
+
+def _rounded(v: Tracer, dtype: np.dtype) -> Any:
+    """Where a float of `dtype` rounds the int64 v: v over its lowest set bit
+    needs more bits than the float's significand has (2**60 is exact, 2**53 + 1
+    is not). In int64 arithmetic (-2**63 is its own lowest bit: a power of two)."""
+    from . import semantics as sem
+
+    bits = np.finfo(np.dtype(dtype)).nmant + 1
+    w = sem.wrap(sem.as_value(v, np.int64))
+    low = sem.ufunc("bitwise_and", w, sem.ufunc("negative", w))
+    low = sem.select(sem.ufunc("equal", low, np.int64(0)), np.int64(1), low)
+    m = sem.ufunc("floor_divide", w, low)
+    return sem.ufunc("logical_or", sem.ufunc("greater", m, np.int64(2**bits)),
+                     sem.ufunc("less", m, np.int64(-2**bits)))
+
+
+def _inexact_error(v: int, dtype: np.dtype) -> Exception:
+    from looptrace.errors import BigIntError
+
+    if not isinstance(v, int):
+        return BigIntError(f"a Python int chosen here at run time is one the {np.dtype(dtype).name} it is chosen "
+                           "against would round (past 2**53 for a float64; the plain function returns the int "
+                           "exactly)", ctx.current_loc(), "convert it where it is chosen (float(n) for a float), "
+                           "or keep the int out of the traced choice")
+    if not -2**63 <= v < 2**64:
+        why = "past 64 bits: no traced dtype holds it exactly"
+    else:
+        why = f"which the {np.dtype(dtype).name} it is chosen against would round"
+    return BigIntError(f"the Python int {v} is chosen here at run time, {why} (the "
+                       "plain function returns the int exactly)", ctx.current_loc(),
+                       f"convert it where it is chosen (float({v}) for a float"
+                       + (", np.int64(...) beside ints" if -2**63 <= v < 2**63 else ", float('inf') for a sentinel")
+                       + "), or keep the int out of the traced choice")
 
 
 def _sample(key: Key) -> Any:

@@ -182,21 +182,9 @@ def _known(t: Any) -> Any:
 
 
 def _unheld_int(x: Any, dtype: np.dtype) -> bool:
-    """A Python int constant that `dtype` (the choice's) cannot hold exactly: one past 64 bits or
-    past its range, or past 2**53 beside a float64 (`max(t, 2**53 + 1)`: a float64 would round it)."""
-    if not isinstance(x, int) or isinstance(x, bool):
-        return False
-    if not -2**63 <= x < 2**64:
-        return True  # (a NumPy object, which no traced type stands for)
-    dtype = np.dtype(dtype)
-    if dtype.kind in "iu":
-        return not np.iinfo(dtype).min <= x <= np.iinfo(dtype).max
-    if dtype.kind in "fc":
-        try:
-            return np.asarray(float(x), dtype).item() != x
-        except OverflowError:
-            return True
-    return x not in (0, 1)
+    """A Python int constant that `dtype` (the choice's) cannot hold exactly (kinds.inexact_int,
+    the rule of every traced choice): `max(t, 2**53 + 1)`, a float64 would round it."""
+    return kinds.inexact_int(x, dtype)
 
 
 def _unless_big_taken(take: Tracer, x: Any, acc: Any, held: np.dtype, name: str) -> Any:
