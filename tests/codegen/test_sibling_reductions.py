@@ -5,6 +5,7 @@ bit (compiled with LOOPTRACE_NO_SIBLING_FOLDS=1: the emission before), NaN and -
 included, and the plain function's to rounding; the kernel holds one loop where there
 were two."""
 import os
+import re
 
 import numpy as np
 import pytest
@@ -251,10 +252,11 @@ def test_threaded_sums():
 
 # --- one loop where there were two -----------------------------------------------------------
 def _passes(src: str, array: str) -> int:
-    """The kernel's outermost loops that read `array`."""
+    """The kernel's outermost loops that read `array` (or a 1-d view of it, read flat)."""
     lines = src.splitlines()
+    names = [array, *re.findall(rf"(\w+) = contiguous\({array}\)\.reshape", src)]
     heads = [k for k, ln in enumerate(lines) if ln.startswith("    for ")]
-    return sum(1 for k in heads if any(f"{array}[" in ln for ln in _block_after(lines, k)))
+    return sum(1 for k in heads if any(f"{n}[" in ln for ln in _block_after(lines, k) for n in names))
 
 
 @pytest.mark.parametrize("f, args, shared", [

@@ -85,6 +85,11 @@ class Emitter(BlockWalker):
         # array a loop body makes each iteration, given two rows allocated before the loop when
         # the body materializes it (`fresh_array`; regions.py `reserve_rows`)
         self.fresh_rows: dict[int, list] = {}
+        # fold result id -> the array (scalar) an earlier statement computed it in (siblings.py
+        # `extremes_beside`: an argmax's max), read by the nests in its place (`FoldGroups._made_before`)
+        self.made_folds: dict[int, str] = {}
+        # ids of arrays never made: an argmax's loop computes each element it reads (reductions.py `made_in_loop`)
+        self.in_loop: set[int] = set()
         # value id -> the variable now holding it: a view of an array written in place,
         # copied before the write (`_copy_views_instead`)
         self.renamed: dict[int, str] = {}
@@ -529,6 +534,20 @@ class Emitter(BlockWalker):
             self.line(f"{self.name(v)} = alloc({self.shape_text(v)}, {dtype_text(v.dtype)})")
         self.define(v, owned=True)
         return self.name(v)
+
+    def scratch_beside(self, v: Value, shape: str, dtype) -> str:
+        """A scratch array of the statement making v (its `fresh_array` just
+        made): allocated once before the loop where v's memory is, else here.
+        Written and read within one iteration."""
+        buf, text = self.fresh("sc"), f"alloc({shape}, {dtype_text(np.dtype(dtype))})"
+        rows = self.fresh_rows.get(v.id)
+        if rows is not None and rows[2] == self.depth:
+            at, indent, _, made, _ = rows
+            made.append(f"{buf} = {text}")
+            self.lines[at] = indent + "; ".join(made)
+        else:
+            self.line(f"{buf} = {text}")
+        return buf
 
     def writable_copy(self, out: Value, x: Value) -> str:
         """`out` becomes x itself when x may be consumed here, else a copy of x."""

@@ -38,7 +38,8 @@ class FoldGroups:
         if os.environ.get("LOOPTRACE_NO_SIBLING_FOLDS"):  # (for A/B timings)
             return None
         key = tuple(idx)
-        cands = [f for f in self.pool if f is not op and (f.out.id, key) not in self.memo
+        pool = [self._whole(f) for f in self.pool] if not idx else self.pool
+        cands = [f for f in pool if f is not op and (f.out.id, key) not in self.memo
                  and tuple(f.out.shape) == tuple(op.out.shape) and folded_axes(f) == folded_axes(op)
                  and tuple(f.inputs[0].shape) == tuple(op.inputs[0].shape)]
         own = self._fold_shape(op, idx) if cands else None
@@ -60,6 +61,43 @@ class FoldGroups:
             keep = [k for k, (o, w) in enumerate(zip(members, widths)) if k == 0 or order_free(o) or w == widths[0]]
             members, widths = [members[k] for k in keep], [widths[k] for k in keep]
         return (members, lead, widths) if len(members) > 1 else None
+
+    def _made_before(self, op: Op, idx: list[str]) -> str | None:
+        """The value at kept index idx of a fold an earlier statement computed
+        in its own loop (an argmax's max, siblings.py `extremes_beside`), as
+        `_reduce` would return it; None for any other fold."""
+        from .nest import float64_fold
+
+        name = self.em.made_folds.get(op.out.id)
+        if name is None:
+            return None
+        text = f"{name}[{', '.join(idx)}]" if op.out.ndim else name
+        return text if float64_fold(op) else cast(text, op.out.dtype)
+
+    def _whole(self, op: Op) -> Op:
+        """op; or, where op is a float max (min) of every element of a max
+        (min) over the trailing axes of an array computed in this nest (the
+        `lo` of the rows' `lo`s of a loop over `X.flat`), a stand-in of op
+        (the same result) folding every element of that array: one flat pass
+        (`_fold_flat`, or a flat group with its siblings) instead of a chain
+        per row. A max or min takes the same value in any order (of equal
+        elements, +0.0 and -0.0, which one is kept is no more fixed than in
+        the rows' folds). The same stand-in each time (identity: siblings)."""
+        import os
+
+        if os.environ.get("LOOPTRACE_NO_SIBLING_FOLDS"):  # (for A/B timings)
+            return op
+        from .nest import _flat_leaves
+
+        wholes = self.__dict__.setdefault("_wholes", {})
+        if id(op) not in wholes:
+            whole = op
+            while (inner := _row_extremes(whole, self.plan)) is not None:
+                y = inner.inputs[0]
+                whole = Op(whole.prim, (y,), whole.outputs, {**whole.attrs, "axes": tuple(range(y.ndim))}, whole.loc)
+            # (only where the array's elements are read flat: else one chain of every element)
+            wholes[id(op)] = whole if whole is op or _flat_leaves(self, whole) is not None else op
+        return wholes[id(op)]
 
     def _joins(self, op: Op, lead: FoldShape) -> bool:
         """Can op's term be read at the flat position of a flat group (its arrays viewed flat)?"""
@@ -345,6 +383,25 @@ class FoldGroups:
             with em.loop(j, f"1, {k}"):
                 em.line(fold_update(o, totals[-1], f"{acc}[{j}]"))
         return totals
+
+
+def _row_extremes(op: Op, plan: BlockPlan) -> Op | None:
+    """The fold whose result op folds whole, where both are the same float
+    max or min, op of every element, the inner one of trailing axes, computed
+    in op's nest (`FoldGroups._whole`); else None."""
+    red, x = op.prim.reduction, op.inputs[0]
+    if red is None or red.combine not in ("maximum", "minimum") or len(op.inputs) != 1 or not x.ndim \
+            or tuple(folded_axes(op)) != tuple(range(x.ndim)) or x.id not in plan.inlined:
+        return None
+    inner = plan.producer.get(x.id)
+    if inner is None or inner.prim is not op.prim or len(inner.inputs) != 1:
+        return None
+    y = inner.inputs[0]
+    axes = tuple(folded_axes(inner))
+    if (y.dtype != x.dtype or x.dtype != op.out.dtype or y.dtype.kind != "f" or not axes
+            or axes != tuple(range(y.ndim - len(axes), y.ndim)) or not all(isinstance(d, int) for d in y.shape)):
+        return None
+    return inner
 
 
 def _holds_fold(op: Op, plan: BlockPlan) -> bool:

@@ -191,6 +191,10 @@ class Fuser(FoldGroups):
     def _reduce(self, op: Op, idx: list[str], parallel: bool = False) -> str:
         """A reduction (or a sum of products) at kept index `idx`: inner loops
         (shared with its siblings there, `_reduce_group`)."""
+        made = self._made_before(op, idx)  # (an argmax's loop computed it)
+        if made is not None:
+            return made
+        op = self._whole(op) if not idx else op  # (a max of row maxes: one fold of every element)
         em, x = self.em, op.inputs[0]
         group = self._siblings(op, idx)
         if group is not None:
@@ -645,6 +649,10 @@ def emit_fused(em: Emitter, op: Op) -> None:
     v, fz = op.out, Fuser(em)
     if id(op) in em.plan.lazy:
         _emit_lazy_select(em, op)
+        return
+    from .reductions import made_in_loop
+
+    if made_in_loop(em, op):  # (an argmax's loop computes each element)
         return
     factor = cost_factor(op, em.plan)
     work = nest_work(op, em.plan) * factor  # costly elements go parallel sooner

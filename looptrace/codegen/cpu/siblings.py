@@ -29,6 +29,7 @@ import numpy as np
 
 from looptrace.codegen.planning.fusion import BlockPlan, is_fold, nest_ops
 from looptrace.ir.core import Op
+from looptrace.ir.primitive import folded_axes
 
 # positions per block of a group's pass (nest.py GROUP_ROWS rows of 8): a multiple of every
 # width of arrays of accumulators of a long max or min (`FoldShape.wide`)
@@ -115,6 +116,30 @@ def _reads(plan: BlockPlan, op: Op, target: Op) -> bool:
             if u.id in plan.inlined:
                 stack.append(plan.producer[u.id])
     return False
+
+
+def extremes_beside(em, arg: Op) -> list[Op]:
+    """The max (of an argmax; min of an argmin) folds of the block over the
+    argmax's own input and axis, each of its own input alone, whose loops run
+    the terms in order when alone (an integer fold, or a float one in plain
+    nested loops: not the 8 lanes of a long last axis or a vector), so that
+    the argmax's loop (reductions.py `_arg_lower`) may update their
+    accumulators with the same terms in the same order: the same values, bit
+    for bit."""
+    import os
+
+    plan, x, axis = em.plan, arg.inputs[0], arg.attrs["axis"]
+    if os.environ.get("LOOPTRACE_NO_SIBLING_FOLDS") or plan is None or x.dtype.kind not in "fiu" \
+            or not all(isinstance(d, int) for d in x.shape):
+        return []
+    if x.dtype.kind == "f" and (x.ndim == 1 or axis == x.ndim - 1 and x.shape[axis] >= 64):
+        return []
+    combine = "maximum" if arg.prim.name == "argmax" else "minimum"
+    kept = tuple(d for k, d in enumerate(x.shape) if k != axis)
+    return [o for o in {id(o): o for o in plan.producer.values()}.values()
+            if o.prim.reduction is not None and o.prim.reduction.combine == combine and len(o.inputs) == 1
+            and o.inputs[0].id == x.id and tuple(folded_axes(o) or ()) == (axis,) and tuple(o.out.shape) == kept
+            and o.out.id not in em.made_folds]
 
 
 def later_fold_roots(em, op: Op) -> list[Op]:
