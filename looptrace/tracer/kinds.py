@@ -222,7 +222,8 @@ def exact_choice(pred: Any, a: Any, b: Any, dtype: np.dtype) -> None:
         v = _constant_int(v)
         if inexact_int(v, dtype):
             bad = pred if where else sem.ufunc("logical_not", pred)
-        elif _traced_int(v) and np.dtype(dtype).kind in "fc" and v.aff is None:  # (aff: `range(n)`'s index)
+        elif _traced_int(v) and np.dtype(dtype).kind in "fc" and v.aff is None and _in_scope(v):
+            # (aff: `range(n)`'s index; out of scope: a branch's own value, met after the branch closed)
             bad = sem.ufunc("logical_and", pred if where else sem.ufunc("logical_not", pred), _rounded(v, dtype))
         else:
             continue
@@ -245,6 +246,13 @@ def exact_exit(out: Tracer, entry: Any) -> None:
         rounded = np.asarray(entry).astype(out.dtype)[()]
         kept = sem.ufunc("logical_and", kept, sem.ufunc("equal", Tracer(out.value), rounded))
         exact_choice(kept, entry, None, out.dtype)
+
+
+def _in_scope(v: Tracer) -> bool:
+    """Can ops read v here (not a value of a loop body or branch already closed)?"""
+    st = ctx.state()
+    f = st.value_frames.get(v.value.id)
+    return f is None or ctx.visible(f, st.frame)
 
 
 def _constant_int(v: Any) -> Any:

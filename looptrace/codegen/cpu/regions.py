@@ -385,14 +385,19 @@ def for_header(em: Emitter, op: Op) -> list[str]:
     if step.const is not None and int(step.const) == 1 and start.const is not None and int(start.const) == 0:
         em.line(f"for {em.name(index)} in range({em.name(stop)}):")
         return []
+    offset = em.fresh("d")
     if step.const is not None and int(step.const) == 1:
         # a counted loop from 0: LLVM simplifies `range(a, n)` with both unknown far less well
-        # (a triangular pair loop ran 1.8x slower; bench/README.md, shape-generic kernels)
-        offset = em.fresh("d")
-        em.line(f"for {offset} in range({em.name(stop)} - {em.name(start)}):")
+        # (a triangular pair loop ran 1.8x slower; bench/README.md, shape-generic kernels);
+        # range_span, not stop - start, which overflows for bounds of opposite signs
+        span = (f"{em.name(stop)} - {em.name(start)}" if start.const is not None and stop.const is not None
+                else f"range_span({em.name(start)}, {em.name(stop)})")  # (constants: no overflow)
+        em.line(f"for {offset} in range({span}):")
         return [f"{em.name(index)} = {em.name(start)} + {offset}"]
-    em.line(f"for {em.name(index)} in range({em.name(start)}, {em.name(stop)}, {em.name(step)}):")
-    return []
+    # Numba's range(a, b, s) counts its trips as (b - a + s - 1) // s, which overflows int64
+    # near the ends (range(-2**63, 2**63 - 1, 2**62) ran no iteration): trip_count does not
+    em.line(f"for {offset} in range(trip_count({em.name(start)}, {em.name(stop)}, {em.name(step)})):")
+    return [f"{em.name(index)} = {em.name(start)} + {offset} * {em.name(step)}"]
 
 
 def _emit_parallel_map(em: Emitter, op: Op, body: Block) -> None:

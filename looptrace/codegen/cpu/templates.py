@@ -54,7 +54,7 @@ from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_g
 
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
-           "tanh_f64", "trip_count", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "atan2_f64", "lane_add", "lane_min", "lane_max", "nonneg",
+           "tanh_f64", "trip_count", "range_span", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "atan2_f64", "lane_add", "lane_min", "lane_max", "nonneg",
            "kept_branch"]
 __all__ += ["alloc", "contiguous", "reshaped", "copied", "filled", "reserved", "joined", "min2", "max2", "normal_draws", "uniform_draws",
             "exponential_draws", "integer_draws", "permutation_draw",
@@ -505,13 +505,28 @@ def check_int(x, code):
 
 
 @numba.njit(cache=True, inline="always")
+def range_span(start, stop):
+    """len(range(start, stop)): stop - start, or 0 (the difference of bounds of
+    opposite signs wraps in int64: its true value is below 2**63 wherever the
+    loop can finish)."""
+    return np.int64(np.uint64(stop) - np.uint64(start)) if stop > start else 0
+
+
+@numba.njit(cache=True, inline="always")
 def trip_count(start, stop, step):
-    """len(range(start, stop, step)) for a nonzero step."""
+    """len(range(start, stop, step)) for a nonzero step, in unsigned 64-bit
+    differences: stop - start overflows int64 for bounds of opposite signs
+    near the ends (range(-2**63, 2**63 - 1, 2**62) runs 4 times), and so
+    does -step for step = -2**63."""
     if step > 0:
-        n = (stop - start + step - 1) // step
-    else:
-        n = (start - stop - step - 1) // (-step)
-    return n if n > 0 else 0  # not max(): Numba compiles its builtin max in every process
+        if stop <= start:
+            return 0
+        span = np.uint64(stop) - np.uint64(start)
+        return np.int64((span - np.uint64(1)) // np.uint64(step) + np.uint64(1))
+    if start <= stop:
+        return 0
+    span = np.uint64(start) - np.uint64(stop)
+    return np.int64((span - np.uint64(1)) // (np.uint64(0) - np.uint64(step)) + np.uint64(1))
 
 
 @numba.njit(cache=True, inline="always")
