@@ -35,6 +35,7 @@ from .analysis import Carry, LoopFacts, carries_of, classify_carries, loop_var_n
 from .batch_interpreter import BatchEnv, OverBudget, memory_budget
 from .delay import describe as describe_delay_lines
 from .delay import split_delay_lines
+from .gather_reads import large_gathers
 from .masked import identity, is_conditional_term, mask_accumulations
 from .bounds import drop_clamps_in_range
 from .regroup import regroup_sums
@@ -379,6 +380,8 @@ def _plan_once(facts: LoopFacts, carries: list[Carry], forced: dict[int, str]) -
         pre = [op for op in pre if id(op) not in in_loop]
     if forced_all or rec:
         in_loop |= _large_cheap_feeders(facts, pre, in_loop)
+        pre = [op for op in pre if id(op) not in in_loop]
+        in_loop |= large_gathers(facts, pre, in_loop)  # (read per iteration, not stacked: gather_reads.py)
         pre = [op for op in pre if id(op) not in in_loop]
     post = [op for op in ops if id(op) not in in_loop and any(v.id in hot for v in op.outputs)]
     if rec:

@@ -197,7 +197,11 @@ def test_long_cheap_nests_go_parallel_and_run_as_outlined_bodies(monkeypatch, rn
     src = looptrace.explain(f, x, xp, fp, rows).kernel_source
     loops = [ln.strip() for ln in src.splitlines() if ln.strip().startswith("for ")]  # kernel and parts
     assert sum("prange" in ln for ln in loops) >= 1
-    assert any("range(20000)" in ln and "prange" not in ln for ln in loops)  # the cheap map stays serial
+    # (the map after the search, np.interp's interpolation fused with `x * 2.0 + 1.0`, gathers at
+    # the indices the search computed: costs.py `_computed_gather` counts its ops as work since
+    # session 44, and at this test's lowered threshold it runs on threads too)
+    assert sum("prange(20000)" in ln for ln in loops) == 1
+    assert sum("prange" in ln for ln in src.splitlines() if "range(300)" in ln) == 0  # the row folds stay serial
 
 
 def test_a_line_of_several_statements_goes_into_a_part_once():

@@ -23,7 +23,9 @@ wait on each other. np.interp of 10^6 points into 1000 took 110 ms serial
 threshold. So in a nest with such a chain, the cheap ops past the first
 CHEAP_FREE count too, CHEAP_PER_UNIT of them a unit. Elsewhere they do not:
 LLVM vectorizes a chain of cheap arithmetic across elements (a 16-tap moving
-sum of 10^6 counted so went threaded: 2.8 -> 4.8 ms).
+sum of 10^6 counted so went threaded: 2.8 -> 4.8 ms). A nest that gathers
+at an index it computes (an image sampled at rounded coordinates) is not
+vectorized either: there GATHER_CHEAP_PER_UNIT cheap ops make a unit.
 
 Invariant: a factor is >= 1, so weighting only ever moves a nest towards
 threads, never a cheap nest away from them.
@@ -89,15 +91,34 @@ CHEAP_FREE = 8
 CHEAP_PER_UNIT = 4
 
 
+# A nest that gathers at an index it computes itself from arithmetic (an image
+# sampled at rounded coordinates, np.roll's wrapped shifts) is not a
+# memory-bound chain that LLVM vectorizes either: corpus affine_warp_bilinear,
+# 66 cheap ops and 4 such gathers a pixel, took 1.66 ms serial over 500 x 500
+# (6.6 ns a pixel, about 8 of its ops a unit), 0.83 ms on 2 threads, njit
+# 1.27 (2026-12-06, load 1.4; bench/parallel_work.py). Its loads do not wait
+# on each other (no `_chases`), so its ops overlap: twice as many a unit.
+GATHER_CHEAP_PER_UNIT = 8
+
+
 def cost_factor(root: Op, plan: BlockPlan) -> int:
     """How many cheap element-ops one element of root's nest is worth."""
     ops = nest_ops(root, plan)
     costs = [element_cost(o) for o in ops]
     factor = 1 + sum(c - 1 for c in costs)
-    if _chases(ops, plan):
+    per_unit = CHEAP_PER_UNIT if _chases(ops, plan) else GATHER_CHEAP_PER_UNIT if _computed_gather(ops, plan) else 0
+    if per_unit:
         computed = sum(1 for o, c in zip(ops, costs) if c == 1 and not o.prim.view and o.prim.name != "broadcast_to")
-        factor += max(0, computed - CHEAP_FREE) // CHEAP_PER_UNIT
+        factor += max(0, computed - CHEAP_FREE) // per_unit
     return factor
+
+
+def _computed_gather(ops: list[Op], plan: BlockPlan) -> bool:
+    """Does a gather of the nest read at an index computed inside the nest
+    (not a view of an array or a loop index)?"""
+    inside = {id(o) for o in ops}
+    return any(o.prim.name == "gather" and any(id(p) in inside and not p.prim.view
+                                               for p in _producers(o, plan, index_only=True)) for o in ops)
 
 
 def _chases(ops: list[Op], plan: BlockPlan) -> bool:

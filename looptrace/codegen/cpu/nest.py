@@ -683,7 +683,7 @@ def emit_fused(em: Emitter, op: Op) -> None:
     probe = _probe(em, op)
     # a nest whose gathers are checked has its indices checked first, on one thread
     big = em.work_is_large(work // CHECKED_GATHER_DISCOUNT if probe.checked_gathers else work, costly)
-    if big and probe.checked_gathers:
+    if probe.checked_gathers and (big or _rechecked(probe.checked_gathers)):
         _validate_first(em, probe.checked_gathers)
     reuse = _reusable_input(em, op, probe)
     if reuse is not None:  # each element overwrites the one input element it reads
@@ -1122,6 +1122,18 @@ def _row_before_loop(em: Emitter, v: Value, line: str) -> bool:
     made.append(line)
     em.lines[at] = indent + "; ".join(made)
     return True
+
+
+def _rechecked(gathers: list[Op]) -> bool:
+    """Would the nest check an index at more than one element (a gather of
+    rows, `X[idx]` of (32, 20): each row's index checked at each of its 20
+    elements, where LLVM does not hoist the check out of the row's loop)?
+    Then the indices are checked first, once each (`_validate_first`)."""
+    for g in gathers:
+        shapes = (g.out.shape, g.inputs[1].shape)
+        if all(isinstance(d, int) for s in shapes for d in s) and int(np.prod(shapes[0])) > int(np.prod(shapes[1])):
+            return True
+    return False
 
 
 def _validate_first(em: Emitter, gathers: list[Op]) -> None:
