@@ -7,8 +7,9 @@ output and `wanted[i]` says whether input i needs one. Rules only emit plain
 IR through `b`, reading the primal op's inputs and output directly.
 
 Invariant: a cotangent has its primal value's shape and dtype; it is either a
-`Value` or a sparse `SliceCt` / `ScatterCt` that knows how to add itself into
-a dense accumulator (so a loop that reads `x[t]` adds into one row per step).
+`Value` or a sparse `SliceCt` / `ScatterCt` / `SparseSum` that knows how to add
+itself into a dense accumulator (so a loop that reads `x[t]` adds into one row
+per step, and one that reads `x[t]` and `x[t - 1]` into two).
 It lives in `ops/` beside the rules written with it and imports only the IR,
 so no primitive family depends on the autodiff package.
 """
@@ -144,7 +145,25 @@ class ScatterCt:
         return self.add_into(b, b.zeros_like(self.like))
 
 
-Ct = Value | SliceCt | ScatterCt
+@dataclass
+class SparseSum:
+    """The sum of several sparse cotangents of one value (a loop body that
+    reads `x[t]` twice, or `x[t]` and `x[t - 1]`): added into an accumulator
+    part by part, never made dense unless a consumer needs a dense value."""
+
+    like: Value
+    parts: tuple  # SliceCt / ScatterCt, added in this order
+
+    def add_into(self, b: Builder, acc: Value) -> Value:
+        for part in self.parts:
+            acc = part.add_into(b, acc)
+        return acc
+
+    def dense(self, b: Builder) -> Value:
+        return self.add_into(b, b.zeros_like(self.like))
+
+
+Ct = Value | SliceCt | ScatterCt | SparseSum
 
 
 def is_float(v: Value) -> bool:
@@ -159,15 +178,23 @@ def dense(b: Builder, ct: Ct | None) -> Value | None:
     return ct if ct is None or isinstance(ct, Value) else ct.dense(b)
 
 
+def sparse_parts(ct: SliceCt | ScatterCt | SparseSum) -> tuple:
+    return ct.parts if isinstance(ct, SparseSum) else (ct,)
+
+
 def add_cts(b: Builder, old: Ct | None, new: Ct | None) -> Ct | None:
-    """old + new, keeping a lone sparse cotangent sparse."""
+    """old + new: a sparse one is added into a dense one; two sparse ones
+    stay sparse (a SparseSum of their parts), so that no step of a reverse
+    loop makes a full-size zeros-plus-update."""
     if old is None or new is None:
         return new if old is None else old
-    if not isinstance(new, Value):
-        return new.add_into(b, dense(b, old))
-    if not isinstance(old, Value):
+    if isinstance(old, Value) and isinstance(new, Value):
+        return b.add(old, new)
+    if isinstance(old, Value):
+        return new.add_into(b, old)
+    if isinstance(new, Value):
         return old.add_into(b, new)
-    return b.add(old, new)
+    return SparseSum(old.like, sparse_parts(old) + sparse_parts(new))
 
 
 # --- defining rules ---------------------------------------------------------------------------
