@@ -14,9 +14,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("LOOPTRACE_CACHE_DIR", tempfile.mkdtemp())
 
 import numpy as np  # noqa: E402
+from bench.corpus.algorithms import viterbi  # noqa: E402  (the corpus kernel: an argmax and a max of the same scores each step)
 
 
 def nanmin_max_loop(X):
@@ -28,24 +28,6 @@ def nanmin_max_loop(X):
         if v > hi:
             hi = v
     return lo, hi
-
-
-def viterbi(log_a, log_b, log_pi, obs):
-    """bench/corpus/algorithms.py's: an argmax and a max of the same scores each step."""
-    n_states = log_a.shape[0]
-    T = obs.shape[0]
-    delta = np.empty((T, n_states))
-    psi = np.zeros((T, n_states), dtype=np.int64)
-    delta[0] = log_pi + log_b[:, obs[0]]
-    for t in range(1, T):
-        scores = delta[t - 1][:, None] + log_a
-        psi[t] = np.argmax(scores, axis=0)
-        delta[t] = np.max(scores, axis=0) + log_b[:, obs[t]]
-    path = np.empty(T, dtype=np.int64)
-    path[T - 1] = np.argmax(delta[T - 1])
-    for t in range(T - 2, -1, -1):
-        path[t] = psi[t + 1, path[t + 1]]
-    return path, delta[T - 1].max()
 
 
 def viterbi_loops(log_a, log_b, log_pi, obs):
@@ -100,6 +82,7 @@ def _workloads(rng):
 
 
 def main() -> None:
+    os.environ.setdefault("LOOPTRACE_CACHE_DIR", tempfile.mkdtemp())  # (here: tests import the kernels)
     import numba
 
     import looptrace

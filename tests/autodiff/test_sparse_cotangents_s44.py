@@ -14,21 +14,7 @@ from looptrace.autodiff.check import assert_close, numerical_grad
 from looptrace.autodiff.vjp import gradient_program
 from looptrace.ir.core import walk
 
-
-def sq_twice(x):
-    s = 0.0
-    for i in range(x.shape[0]):
-        s += x[i] * x[i]
-    return s
-
-
-def rnn(X, y0, W1, W2, W3):
-    Y = np.empty((X.shape[0] - 1, y0.shape[0]))
-    y = y0
-    for t in range(1, X.shape[0]):
-        y = np.tanh(W1 @ y + W2 @ X[t] + W3 @ X[t - 1])
-        Y[t - 1] = y
-    return Y.sum()
+from bench.grad_sparse_reads import rec_accum, rnn, sq_twice  # (the workloads of the bench, probe G's)
 
 
 def scatter_twice(v, idx):
@@ -36,15 +22,6 @@ def scatter_twice(v, idx):
     for i in range(v.shape[0]):
         out[idx[i]] += v[i] * v[i]
     return np.sum(out ** 2)
-
-
-def rec_accum(x):
-    h = 0.0
-    s = 0.0
-    for t in range(x.shape[0]):
-        h = np.tanh(0.5 * h + x[t])
-        s = s + h * x[t]
-    return s
 
 
 def neighbours(x):

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 import looptrace as lt
+from bench.corpus.algorithms import viterbi
+from bench.sibling_folds import nanmin_max_loop
 
 
 def _both(f, *args):
@@ -87,23 +89,6 @@ def test_argmax_and_max_share_a_loop_cpu():
         _same_values(got, want)
 
 
-def viterbi(log_a, log_b, log_pi, obs):
-    n_states = log_a.shape[0]
-    T = obs.shape[0]
-    delta = np.empty((T, n_states))
-    psi = np.zeros((T, n_states), dtype=np.int64)
-    delta[0] = log_pi + log_b[:, obs[0]]
-    for t in range(1, T):
-        scores = delta[t - 1][:, None] + log_a
-        psi[t] = np.argmax(scores, axis=0)
-        delta[t] = np.max(scores, axis=0) + log_b[:, obs[t]]
-    path = np.empty(T, dtype=np.int64)
-    path[T - 1] = np.argmax(delta[T - 1])
-    for t in range(T - 2, -1, -1):
-        path[t] = psi[t + 1, path[t + 1]]
-    return path, delta[T - 1].max(), delta
-
-
 def _hmm(rng, s, o, T, ties: bool, nan: bool):
     if ties:  # integer logs: sums tie often, the first of equal scores wins
         a, b = rng.integers(-3, 1, (s, s)).astype(np.float64), rng.integers(-3, 1, (s, o)).astype(np.float64)
@@ -125,17 +110,6 @@ def test_viterbi_scores_in_the_argmax_loop_cpu():
         got = f(*data)
         _same_bits(got, g(*data))
         _same_values(got, viterbi(*data))
-
-
-def nanmin_max_loop(X):
-    lo = np.inf
-    hi = -np.inf
-    for v in X.flat:
-        if v < lo:
-            lo = v
-        if v > hi:
-            hi = v
-    return lo, hi
 
 
 def extremes_of_extremes(X, Y):
