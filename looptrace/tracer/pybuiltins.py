@@ -302,10 +302,12 @@ def _over_array(x: Tracer, name: str, monoid: str, default: Any) -> Any:
     reducer = "reduce_max" if monoid == "maximum" else "reduce_min"
     if x.dtype.kind not in "fc":
         return sem.reduce(reducer, x)
-    # the fold keeps x[0] if it is nan (nothing compares greater), else it skips every nan
+    # the fold keeps x[0] if it is nan (nothing compares greater), else it skips every nan;
+    # of equal items (+0.0 and -0.0) it keeps the first, as Python's (ops/reduce.py `ties`)
     first = x[0]
     no_nans = sem.select(sem.ufunc("isnan", x), first, x)
-    return sem.select(sem.ufunc("isnan", first), first, sem.reduce(reducer, no_nans))
+    best = sem.wrap(ctx.emit1(prim(reducer), [sem.as_value(no_nans)], axes=(0,), ties="first"))
+    return sem.select(sem.ufunc("isnan", first), first, best)
 
 
 # --- conversions -----------------------------------------------------------------------------------

@@ -116,3 +116,18 @@ def test_in_place_operand_that_does_not_broadcast_is_a_value_error():
         f(np.ones((3, 1)), np.ones(4))
     with pytest.raises(ValueError, match="non-broadcastable output operand"):
         lt.jit(f, backend="interpret")(np.ones((3, 1)), np.ones(4))
+
+
+def test_builtin_min_max_of_an_array_keep_the_first_of_equal_zeros():
+    def f(x):
+        return min(x), max(x)
+
+    rng = np.random.default_rng(3)
+    cases = [np.array([0.0, -0.0]), np.array([-0.0, 0.0])]
+    cases += [rng.choice(np.array([-0.0, 0.0, 1.0, -1.0, np.nan]), size=7) for _ in range(30)]
+    g = lt.jit(f, backend="interpret")
+    for x in cases:
+        for want, got in zip(f(x), g(x)):
+            assert type(want) is type(got)
+            np.testing.assert_array_equal(want, got)
+            assert np.signbit(want) == np.signbit(got), x

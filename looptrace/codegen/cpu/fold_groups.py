@@ -80,9 +80,11 @@ class FoldGroups:
         `lo` of the rows' `lo`s of a loop over `X.flat`), a stand-in of op
         (the same result) folding every element of that array: one flat pass
         (`_fold_flat`, or a flat group with its siblings) instead of a chain
-        per row. A max or min takes the same value in any order (of equal
-        elements, +0.0 and -0.0, which one is kept is no more fixed than in
-        the rows' folds). The same stand-in each time (identity: siblings)."""
+        per row. A max or min takes the same value in any order; of equal
+        elements (+0.0 and -0.0), where both folds keep the first (last) as
+        their `ties` say, the first (last) of all in C order, which the flat
+        fold keeps too (nest.py `Fuser._tied_zero`). The same stand-in each
+        time (identity: siblings)."""
         import os
 
         if os.environ.get("LOOPTRACE_NO_SIBLING_FOLDS"):  # (for A/B timings)
@@ -149,6 +151,7 @@ class FoldGroups:
             else:
                 n, index_at, term_at = self._group_terms(ops, lead, idx)
                 values = self._fold_8way_group(ops, widths, parallel, term_at, n)
+                values = self._tied_zeros(ops, values, term_at, str(n))  # (a max or min keeping the first/last zero)
         finally:
             self.group = outer
         for o, value in zip(ops[1:], values[1:]):
@@ -175,7 +178,7 @@ class FoldGroups:
     def _plain_group(self, ops: list[Op], idx: list[str], parallel: bool) -> list[str]:
         """The plain loops of `_reduce` (`prange` on the first where parallel:
         every fold then an add or a product), one accumulator a fold."""
-        from .nest import float64_fold, fold_init, fold_update
+        from .nest import float64_fold, fold_init, fold_step
 
         em, x = self.em, ops[0].inputs[0]
         accs = [em.fresh("acc") for _ in ops]
@@ -188,7 +191,7 @@ class FoldGroups:
             em.line(f"for {var} in {'numba.prange' if parallel and j == 0 else 'range'}({em.size(x, k)}):")
             em.depth += 1
         for o, acc in zip(ops, accs):
-            em.line(fold_update(o, acc, self.term(o, idx, inner)))
+            em.line(fold_step(o, acc, self.term(o, idx, inner)))  # (in order: ties kept as `ties` says)
         em.depth = depth
         self.memo = saved
         return [acc if float64_fold(o) else cast(acc, o.out.dtype) for o, acc in zip(ops, accs)]
@@ -394,7 +397,8 @@ def _row_extremes(op: Op, plan: BlockPlan) -> Op | None:
             or tuple(folded_axes(op)) != tuple(range(x.ndim)) or x.id not in plan.inlined:
         return None
     inner = plan.producer.get(x.id)
-    if inner is None or inner.prim is not op.prim or len(inner.inputs) != 1:
+    if inner is None or inner.prim is not op.prim or len(inner.inputs) != 1 \
+            or inner.attrs.get("ties") != op.attrs.get("ties"):  # (one order of ties: the flat fold's)
         return None
     y = inner.inputs[0]
     axes = tuple(folded_axes(inner))

@@ -202,19 +202,26 @@ class Fuser(FoldGroups):
         axes = folded_axes(op)
         lanes = op.prim.reduction.combine in LANE_UPDATE and x.dtype.kind == "f"
         if lanes and x.ndim == 1 and isinstance(x.shape[0], int) and x.shape[0] >= 64:
-            return self._fold_8way(op, parallel, lambda at: self._term_1d(op, at), x.shape[0], lambda at: [at])
+            term_1d = lambda at: self._term_1d(op, at)  # noqa: E731
+            return self._tied_zero(op, self._fold_8way(op, parallel, term_1d, x.shape[0], lambda at: [at]),
+                                   term_1d, str(x.shape[0]))
         call = self._extreme_of_array(op) if lanes and not idx else None
         if call is not None:
-            return call
+            flat = self.flat.get(x.id)  # (x read flat by a sibling: its view)
+            return self._tied_zero(op, call, (lambda at: f"{flat}[{at}]") if flat else self._term_unflat(op, idx),
+                                   _count(em, x, axes))
         leaves = _flat_leaves(self, op) if lanes and not idx else None
         if leaves is not None:
-            return self._fold_flat(op, parallel, leaves)
+            lead = ["0"] * (x.ndim - 1)
+            return self._tied_zero(op, self._fold_flat(op, parallel, leaves),
+                                   lambda at: self.term(op, [], [*lead, at]), _count(em, x, axes))
         if (lanes and len(axes) == 1 and axes[0] == x.ndim - 1 and isinstance(x.shape[-1], int)
                 and x.shape[-1] >= 64):
             # a fold along the last (contiguous) axis at each kept index: the same 8 chains
             self.reductions.append(op)
-            return self._fold_8way(op, parallel, lambda at: self.term(op, idx, [at]), x.shape[-1],
-                                   lambda at: [*idx, at])
+            term_last = lambda at: self.term(op, idx, [at])  # noqa: E731
+            return self._tied_zero(op, self._fold_8way(op, parallel, term_last, x.shape[-1], lambda at: [*idx, at]),
+                                   term_last, str(x.shape[-1]))
         self.reductions.append(op)
         acc = em.fresh("acc")
         em.line(f"{acc} = {fold_init(op)}")
@@ -227,10 +234,86 @@ class Fuser(FoldGroups):
             bounds = f"{span[0]}, {span[1]}" if span else em.size(x, k)
             em.line(f"for {var} in {'numba.prange' if parallel and j == 0 else 'range'}({bounds}):")
             em.depth += 1
-        em.line(fold_update(op, acc, self.term(op, idx, inner)))
+        em.line(fold_step(op, acc, self.term(op, idx, inner)))  # (in order: ties kept as `ties` says)
         em.depth = depth
         self.memo = saved
         return acc if float64_fold(op) else cast(acc, op.out.dtype)
+
+    def _tied_zero(self, op: Op, value: str, term_at, count: str) -> str:
+        """The value of a float max or min fold whose `ties` (ops/reduce.py)
+        say which of equal elements it keeps, from `value`, its fold in
+        lanes (which keeps whichever zero its lanes meet first): where that
+        is a zero, the first (last) term equal to zero, found by a scan of
+        the terms in order (`term_at(position)`, `count` of them), as the
+        fold in order keeps it. A NaN or a nonzero extreme is the same in
+        any order: only a zero is rescanned (rare; one compare else)."""
+        ties = tied(op)
+        if ties is None:
+            return value
+        em = self.em
+        res, p, t = em.fresh("ext"), em.fresh("p"), em.fresh("e")
+        em.line(f"{res} = {value}")
+        em.line(f"if {res} == 0:")
+        saved, made = dict(self.memo), len(self.reductions)
+        with em.indented(), em.loop(p, count if ties == "first" else f"{count} - 1, -1, -1"):
+            em.line(f"{t} = {term_at(p)}")
+            em.line(f"if {t} == 0:")
+            em.line(f"    {res} = {cast(t, op.out.dtype)}")
+            em.line("    break")
+        self.memo = saved
+        del self.reductions[made:]  # (the scan's inner folds are the fold's own, already counted)
+        return res
+
+    def _tied_zeros(self, ops: list[Op], values: list[str], term_at, count: str) -> list[str]:
+        """`_tied_zero` of the folds of a sibling group (`term_at(op, position)`):
+        one scan a direction for all of them, each term computed once a
+        position (their shared parts once), a fold's zero taken where it
+        still wants one (a loop per fold cost each such fold a loop's
+        compile time)."""
+        em, out = self.em, list(values)
+        for ties, step in (("first", count), ("last", f"{count} - 1, -1, -1")):
+            mine = [k for k, o in enumerate(ops) if tied(o) == ties]
+            if len(mine) < 2:
+                out = [self._tied_zero(ops[k], out[k], lambda at, o=ops[k]: term_at(o, at), count)
+                       if k in mine else out[k] for k in range(len(ops))]
+                continue
+            want, p = {k: em.fresh("z") for k in mine}, em.fresh("p")
+            for k in mine:
+                res = em.fresh("ext")
+                em.line(f"{res} = {out[k]}")
+                out[k] = res
+                em.line(f"{want[k]} = {res} == 0")
+            em.line(f"if {' or '.join(want.values())}:")
+            saved, made = dict(self.memo), len(self.reductions)
+            with em.indented(), em.loop(p, step):
+                terms = {k: em.fresh("e") for k in mine}
+                for k in mine:
+                    em.line(f"{terms[k]} = {term_at(ops[k], p)}")
+                for k in mine:
+                    em.line(f"if {want[k]} and {terms[k]} == 0:")
+                    em.line(f"    {out[k]} = {cast(terms[k], ops[k].out.dtype)}")
+                    em.line(f"    {want[k]} = False")
+                em.line(f"if not ({' or '.join(want.values())}):")
+                em.line("    break")
+            self.memo = saved
+            del self.reductions[made:]
+        return out
+
+    def _term_unflat(self, op: Op, idx: list[str]):
+        """term_at of op's term at a flat position of its folded axes (C order), for `_tied_zero`."""
+        em, x = self.em, op.inputs[0]
+        axes = folded_axes(op)
+
+        def term_at(p: str) -> str:
+            inner, q = [""] * len(axes), p
+            for k in range(len(axes) - 1, 0, -1):
+                inner[k], nq = em.fresh("r"), em.fresh("q")
+                em.line(f"{nq}, {inner[k]} = divmod({q}, {em.size(x, axes[k])})")
+                q = nq
+            inner[0] = q
+            return self.term(op, idx, inner)
+
+        return term_at
 
     def _input_index(self, op: Op, idx: list[str], inner: list[str]) -> list[str]:
         """The fold's input index at kept index `idx` and reduced index `inner`."""
@@ -627,6 +710,29 @@ def fold_init(op: Op) -> str:
 
 def fold_update(op: Op, acc: str, x: str) -> str:
     return FOLD_UPDATE[op.prim.reduction.combine].format(acc=acc, x=x)
+
+
+def tied(op: Op) -> str | None:
+    """Which of equal elements (+0.0 and -0.0) a float max or min fold keeps
+    ("first", "last": ops/reduce.py `ties`), or None where NumPy's max leaves
+    it open (or no zero can be signed)."""
+    ties = op.attrs.get("ties")
+    return ties if ties and op.prim.reduction.combine in ("maximum", "minimum") and \
+        fold_acc_dtype(op).kind == "f" else None
+
+
+def fold_step(op: Op, acc: str, x: str) -> str:
+    """`fold_update` of a fold taking its terms in order: for a max or min
+    keeping the last of ties, the step that keeps x of equal values
+    (max_nan keeps acc: the first)."""
+    if tied(op) == "last":
+        return f"{acc} = {'max' if op.prim.reduction.combine == 'maximum' else 'min'}_nan_last({acc}, {x})"
+    return fold_update(op, acc, x)
+
+
+def _count(em: Emitter, x: Value, axes) -> str:
+    """The number of terms of a fold over `axes` of x (the product of their sizes), as text."""
+    return " * ".join(em.size(x, k) for k in axes)
 
 
 # A nest of a few cheap ops per element (a copy, an add, a cast) is bound by
@@ -1383,7 +1489,7 @@ def _emit_tiled(em: Emitter, op: Op, red: Op, out: str, counts: list[str], big: 
             stack.enter_context(em.loop(i, f"{lo}, {hi}"))
             stack.enter_context(em.loop(j, str(m)))
             at = [*outer, f"nonneg({i})", j]
-            em.line(fold_update(red, f"{acc}[{i} - {lo}, {j}]", fz.term(red, at, inner)))
+            em.line(fold_step(red, f"{acc}[{i} - {lo}, {j}]", fz.term(red, at, inner)))
         fz = Fuser(em)
         fz.memo = {(red.out.id, (*outer, i, j)): cast(f"{acc}[{i} - {lo}, {j}]", red.out.dtype)}
         with em.loop(i, f"{lo}, {hi}"), em.loop(j, str(m)):
@@ -1434,7 +1540,7 @@ def _emit_staged_rows(em: Emitter, op: Op, red: Op, out: str, counts: list[str],
         with em.loop(i, f"{lo}, {hi}"):
             em.line(f"{acc} = {fold_init(red)}")
             with em.loop(r, str(n)):
-                em.line(fold_update(red, acc, f"{terms}[{i} - {lo}, {r}]"))
+                em.line(fold_step(red, acc, f"{terms}[{i} - {lo}, {r}]"))
             fz = Fuser(em)
             fz.memo = {(red.out.id, (*outer, i)): acc if float64_fold(red) else cast(acc, red.out.dtype)}
             em.line(f"{out}[{', '.join([*outer, i])}] = {fz.value_at(op.out, [*outer, i], produce=True)}")
@@ -1514,7 +1620,7 @@ def _emit_interchanged(em: Emitter, op: Op, red: Op, out: str, counts: list[str]
             for var, k in zip(inner, axes):
                 stack.enter_context(em.loop(var, em.size(x, k)))
             stack.enter_context(em.loop(j, counts[-1]))
-            em.line(fold_update(red, f"{acc}[{j}]", fz.term(red, [*outer, j], inner)))
+            em.line(fold_step(red, f"{acc}[{j}]", fz.term(red, [*outer, j], inner)))
         fz.memo = {(red.out.id, (*outer, j)): cast(f"{acc}[{j}]", red.out.dtype)}
         with em.loop(j, counts[-1]):
             em.line(f"{out}[{', '.join([*outer, j])}] = {fz.value_at(op.out, [*outer, j], produce=True)}")

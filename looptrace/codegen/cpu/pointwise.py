@@ -107,7 +107,7 @@ def _checks_free(em: Emitter, body) -> bool:
 
 def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
     """The scan as blocks of points, each running all the steps (module docstring)."""
-    from .nest import Fuser, fold_init, fold_update
+    from .nest import Fuser, fold_init, fold_step
     from .regions import _bind_outputs, _init_lines, for_header, known_index_ranges
 
     start, stop, step = op.inputs[:3]
@@ -204,7 +204,7 @@ def emit_pointwise(em: Emitter, op: Op, ops: list[Op]) -> None:
                 for k in kept:
                     em.line(f"{em.name(stacked[k])}[{counter}, {', '.join(idx)}] = {rows[k]}")
                 for k, chain, red, acc in folds:
-                    em.line(fold_update(red, f"{acc}[{', '.join(idx)}]", _chain_text(em, chain, stacked[k], rows[k])))
+                    em.line(fold_step(red, f"{acc}[{', '.join(idx)}]", _chain_text(em, chain, stacked[k], rows[k])))
         if kept:
             em.line(f"{counter} += 1")
         if scalars:

@@ -18,7 +18,7 @@ from looptrace.ops import reduce
 from . import argext
 from looptrace.codegen.planning.fusion import nest_ops
 
-from .nest import fold_acc_dtype, fold_init, fold_update
+from .nest import fold_acc_dtype, fold_init, fold_step
 from .siblings import extremes_beside
 from .target import TARGET
 
@@ -203,7 +203,7 @@ def _arg_lower(better: str):
             with em.loop(j, em.size(x, axis)):
                 elem = _element(em, x, at)
                 for o, acc in zip(folds, own):
-                    em.line(fold_update(o, acc, elem))
+                    em.line(fold_step(o, acc, elem))  # (in order: ties kept as `ties` says)
                 if x.dtype == np.bool_ and better == ">":  # the first True: nothing beats it
                     em.line(f"if {elem}:")
                     em.line(f"    {pos} = {j}")

@@ -66,6 +66,7 @@ __all__ += ["wide_vectors", "no_gathers"]  # codegen/cpu/mathlib.py: vector code
 __all__ += ["atan2_f32", "cos_f32", "powc_f32", "sin_f32"]  # mathlib.py's float32 functions (scalar.py)
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["max_lanes", "min_lanes"]  # codegen/cpu/extrema.py
+__all__ += ["max_nan_last", "min_nan_last"]  # a max or min fold keeping the last of ties (nest.py `fold_step`)
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
 __all__ += ["lu_small_batch"]  # codegen/cpu/lapack.py
 __all__ += ["eigh_batch", "eigvalsh_batch", "pinv_batch", "qr_batch", "slogdet_batch", "svd_batch",
@@ -541,6 +542,23 @@ def max_nan(acc, x):
 def min_nan(acc, x):
     """np.minimum: NaN propagates."""
     if x < acc or x != x:
+        return x
+    return acc
+
+
+@numba.njit(cache=True, inline="always")
+def max_nan_last(acc, x):
+    """max_nan keeping x of equal values (+0.0 and -0.0): the step of a max
+    fold whose ties keep the last (ops/reduce.py `ties`), `if v >= m`."""
+    if x >= acc or x != x:
+        return x
+    return acc
+
+
+@numba.njit(cache=True, inline="always")
+def min_nan_last(acc, x):
+    """min_nan keeping x of equal values: a min fold's step keeping the last of ties."""
+    if x <= acc or x != x:
         return x
     return acc
 
