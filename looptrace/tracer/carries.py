@@ -597,6 +597,32 @@ class NumberListSpec(TupleSpec):
         return NumberListSpec(joined)
 
 
+class ListCarrySpec(NumberListSpec):
+    """A list of arrays or numbers that each iteration replaces by another of
+    the same length (ListSpec._as_carry): carried element by element, a list
+    again inside the body and after the loop."""
+
+    kind = "list-carry"
+
+    def bind(self, loop, name):
+        objs, vals = TupleSpec.bind(self, loop, name)
+        return list(objs), vals
+
+    def after_loop(self, loop, name, outs):
+        return list(TupleSpec.after_loop(self, loop, name, outs))
+
+    def join(self, entry: Any, exit_obj: Any, name: str, loc) -> Spec:
+        if not (isinstance(exit_obj, list) and not isinstance(exit_obj, LoopList)
+                and len(exit_obj) == len(self.children)):
+            raise UnsupportedError(f"list `{name}` of {len(self.children)} items, reassigned in this loop, must "
+                                   "stay a list of that length (a list display of the same items each "
+                                   "iteration)", loc)
+        joined = [join_spec(c, entry[k], exit_obj[k], f"{name}[{k}]", loc) for k, c in enumerate(self.children)]
+        if all(j is c for j, c in zip(joined, self.children)):
+            return self
+        return ListCarrySpec(joined)
+
+
 class PendingSpec(Spec):
     """A name first assigned inside the loop and used after it: its type is
     learned from the first round; it starts as zeros."""
@@ -1446,6 +1472,9 @@ class ListSpec(Spec):
         if exit_obj is state:
             state.check_aliases(name)
         if exit_obj is not state:
+            carried = self._as_carry(exit_obj, name, loc)
+            if carried is not None:
+                return carried
             raise UnsupportedError(f"list `{name}` is reassigned inside the loop; only `append` is "
                                    "supported on a list grown in a loop", loc)
         if isinstance(self.entry, collections.deque) and not self.reads:
@@ -1473,6 +1502,22 @@ class ListSpec(Spec):
             self._stack_value(state)
             return self
         return self._to_buffer(loc)
+
+    def _as_carry(self, exit_obj: Any, name: str, loc) -> Spec | None:
+        """A list of arrays or numbers that each iteration replaces by a list
+        display of the same length (`hs = [np.tanh(hs[0] + x), hs[0] * 0.5 +
+        hs[1]]`, stacked state) and that this round neither appended to nor
+        popped: carried as a tuple is, element by element (ListCarrySpec);
+        None for any other reassignment (refused)."""
+        entry, state = self.entry, self.list_state
+        if type(entry) is not list or not entry or not isinstance(exit_obj, list) or \
+                isinstance(exit_obj, LoopList) or len(exit_obj) != len(entry):
+            return None
+        if self.appends_this_round or self.reads or self.work or state.segments or \
+                not all(_leafy(e) and not isinstance(e, Segment) for e in (*entry, *exit_obj)):
+            return None
+        spec = ListCarrySpec([carry_spec_for(f"{name}[{k}]", e, True, True, loc) for k, e in enumerate(entry)])
+        return spec.join(entry, exit_obj, name, loc)
 
     def _popped_only(self) -> bool:
         """Popped in this loop, never appended to, and a Python list (or

@@ -29,8 +29,8 @@ from . import containers, grown, kinds, merge, nests, python_numbers, returns
 from . import semantics as sem
 from .array import Tracer, _visible, is_tracer
 from .checks import RAISED, assuming, deferring, imply
-from .carries import (LastOverruns, LoopIter, LoopList, NoneBeforeLoop, ShapeChange, ValueSpec, carry_spec_for, join_spec, loop_iterable,
-                      register_loop, spec_leaves, spec_rebuild, surely_runs)
+from .carries import (LastOverruns, LoopIter, LoopList, NoneBeforeLoop, ShapeChange, TupleSpec, ValueSpec,
+                      carry_spec_for, join_spec, loop_iterable, register_loop, spec_leaves, spec_rebuild, surely_runs)
 from .values import UNBOUND, MaybeBound, MaybeNone, Segment, Undefined
 from .numpy_errors import TruthValueError, truth_value_error
 
@@ -781,9 +781,24 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
     nest = nests.as_nest(iterable)
     if nest is not None:
         return _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, _loc(loc), brk, scope)
+    over = _over_selection(iterable)
+    if over is not None:
+        # `for i in np.nonzero(c)[0]`, `for v in x[c]`: a selection of a length the run decides is a loop
+        # over every position, in order, whose body runs where the mask selects it
+        n, mask, item = over
+
+        def guarded(i: Any) -> None:
+            if_(mask[i], lambda: body_fn(item(i)), lambda: None, get_fn, set_fn, names)
+
+        return for_(range(n), guarded, get_fn, set_fn, names, live=live, live_out=live_out, loc=loc, brk=brk,
+                    scope=scope)
     it = loop_iterable(iterable)
     if it is None:
         return _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc), None)
+    if _static_trips(it) == 0:
+        # no iteration, known while tracing: Python runs none of the body, so the names keep their
+        # values, types and shapes (`acc = 0.0`, `acc = acc + A[i]` over no rows stays 0.0)
+        return _python_for((), body_fn, get_fn, set_fn, names, brk, _loc(loc), "it runs no iteration")
     loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, it, None, scope)
     if not (isinstance(iterable, range) and len(iterable) <= UNROLL_LIMIT):
         try:
@@ -824,6 +839,35 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
         # run the few iterations as Python instead, each traced on its own
         _unroll_range(iterable, e, body_fn, get_fn, set_fn, names, brk, loc,
                       "the loop index is used as a Python integer")
+
+
+def _over_selection(iterable: Any) -> tuple | None:
+    """For a loop over a selection (masked.MaskedSelection: x[c], np.nonzero(c)[0],
+    np.flatnonzero(c), np.where(c)[0]) or enumerate() of one: (the number of
+    positions, the mask flattened, position -> the loop's item); None for any
+    other iterable. enumerate counts the selected items only: its count at a
+    position is the mask's running sum there, less one, plus `start`."""
+    from .carries import TracedEnumerate, _weak
+    from .masked import is_selection
+
+    start = None
+    sel = iterable
+    if isinstance(iterable, TracedEnumerate) and is_selection(iterable.inner):
+        sel, start = iterable.inner, iterable.start
+    if not is_selection(sel) or sel.bounds or sel.windowed or sel.stepped or sel.axis:
+        return None  # (a slice of varying length: its own errors)
+    with ctx.at(ctx.current_loc()):
+        mask = sem.reshape(sel.mask, (-1,))
+        n = mask.shape[0]
+        if not isinstance(n, numbers.Integral):
+            return None
+        data = sem.reshape(sel.data, (n,) + tuple(sel.rest))
+        if start is None:
+            return n, mask, lambda i: data[i]
+        from .numpy_api import NAMESPACE
+
+        count = sem.ufunc("add", NAMESPACE["cumsum"](mask, dtype=np.int64), start - 1)
+        return n, mask, lambda i: (_weak(count[i]), data[i])
 
 
 def _unroll_range(iterable, e: Exception, body_fn, get_fn, set_fn, names, brk, loc, why: str) -> None:
@@ -883,6 +927,37 @@ def _run_peeling(loop: LoopTrace) -> None:
             _run_peeling(loop)
             return
         _peel_first(loop)
+    except (LooptraceError, TypeError, ValueError, IndexError) as e:
+        if isinstance(e, (ConcreteIndexError, ShapeChange)) or not _none_first(loop, e):
+            raise
+        # a name None before the loop that the first iteration assigns under a test of the loop index
+        # or a flag (`if k == 0: P = M[0] else: P = P @ M[k]`): the branch that never meets None was
+        # traced with it; the first iteration on its own (k a Python 0), the loop over the rest with P
+        _peel_first(loop)
+
+
+def _none_first(loop: LoopTrace, e: Exception) -> bool:
+    """Can a loop that failed while tracing run its first iteration on its own
+    because a name it carries is None before it: a counted loop of a length
+    known while tracing, with Python int start and step, of at least one
+    iteration (the first iteration then sees what Python's does)."""
+    it = loop.it
+    if it is None or loop.cond_fn is not None or not any(v is None for v in getattr(loop, "entry", {}).values()):
+        return False
+    if it.static_len is None:
+        # a range with traced bounds from int arguments: for_ asks for those to be specialized on
+        # (_concrete_bounds), and the loop is traced again with a known length
+        from .static import arg_sources
+
+        bounds = [b.value for b in (it.start, it.stop, it.step) if is_tracer(b)]
+        if not bounds or not arg_sources(bounds):
+            return False
+        problem = e.problem if isinstance(e, LooptraceError) else f"{type(e).__name__}: {e}"
+        err = ConcreteIndexError(problem, getattr(e, "loc", None) or loop.loc, getattr(e, "hint", None) or "")
+        err.why = "a name None before the loop is assigned in its first iteration"
+        raise err from e
+    return isinstance(it.static_len, numbers.Integral) and it.static_len > 0 \
+        and all(isinstance(b, numbers.Integral) for b in (it.start, it.step))
 
 
 def _carry_optional(loop: LoopTrace, e: NoneBeforeLoop) -> None:
@@ -901,6 +976,8 @@ def _peel_first(loop: LoopTrace) -> None:
     if it.static_len == 0:
         return
     loop.body_fn(it.item_fn(it.start))
+    if it.static_len == 1:  # no other iteration: the names keep what the first left them
+        return
     rest = LoopIter(it.start + it.step, it.stop, it.step, it.item_fn, it.static_len - 1)
     _run_peeling(LoopTrace(loop.names, loop.get, loop.set, loop.body_fn, loop.live, loop.live_out, loop.loc,
                            loop.brk, rest, None, loop.scope))
@@ -914,8 +991,9 @@ def _peel_last(loop: LoopTrace, m: int) -> None:
     it = loop.it
     keep = it.static_len - m
     rest = LoopIter(it.start, it.start + keep * it.step, it.step, it.item_fn, keep)
-    _run_peeling(LoopTrace(loop.names, loop.get, loop.set, loop.body_fn, loop.live, loop.live_out, loop.loc,
-                           loop.brk, rest, None, loop.scope))
+    if keep > 0:
+        _run_peeling(LoopTrace(loop.names, loop.get, loop.set, loop.body_fn, loop.live, loop.live_out, loop.loc,
+                               loop.brk, rest, None, loop.scope))
     for j in range(keep, it.static_len):
         loop.body_fn(it.item_fn(it.start + j * it.step))
 
@@ -1532,6 +1610,9 @@ class LoopTrace:
         ys = [lst.stacked_value for lst in self._stacked_lists(specs, body)]
         self.kept = self._kept_names(specs)
         self.no_trip = self._no_trip()
+        if not surely_runs(self):
+            for n in self.names:
+                self._shape_needs_a_trip(n, specs[n], self.entry[n])
         body.frame.block.args = ([body.index] if body.index is not None else []) + body_args
         if self.is_while:
             outs = self._emit_while(body, cond, carried_boxes, name_inits + box_inits,
@@ -1648,9 +1729,13 @@ class LoopTrace:
         """Where `kept` has names: True or False where it is known whether the
         loop runs no iteration, else the traced bool Value that says so
         (emitted before the loop op), or None where looptrace cannot tell."""
-        it = self.it
         if not self.kept:
             return False
+        return self._no_trip_now()
+
+    def _no_trip_now(self) -> Any:
+        """Whether the loop runs no iteration (see _no_trip), emitted here."""
+        it = self.it
         if it is not None and self.cond_fn is None and it.static_len is not None:
             return it.static_len == 0
         with ctx.at(self.loc):
@@ -1746,6 +1831,41 @@ class LoopTrace:
             link(root._box, None, None, False)
             for b in outer:
                 link(b, None, None, False, weakref.ref(root))
+
+    def _shape_needs_a_trip(self, name: str, spec: Any, entry: Any) -> None:
+        """A name whose shape an iteration grows (`acc = 0.0`, then `acc = acc +
+        A[i]`, a row) is carried at the grown shape, its shape after the loop
+        only where an iteration ran: after none Python leaves it the entry's
+        value and shape, which one compiled loop cannot give back. Where the
+        run decides whether the loop runs, a run of zero trips raises a clear
+        error (never a silently wrong shape)."""
+        if isinstance(spec, TupleSpec):  # (a tuple, a list or dict carried item by item)
+            for child, sub, sub_name, _ in spec._parts(self, name):
+                self._shape_needs_a_trip(sub_name, child, sub.entry[sub_name])
+            return
+        if not isinstance(spec, ValueSpec) or spec.zero_init or \
+                not (is_tracer(entry) or isinstance(entry, (numbers.Number, np.generic, np.ndarray))):
+            return
+        if tuple(entry.shape if is_tracer(entry) else np.shape(entry)) == tuple(spec.shape):
+            return
+        if "_none_ran" not in self.__dict__:  # (before the loop op: a while test reads the entry values)
+            self._none_ran = self._no_trip_now()
+        none_ran = self._none_ran
+        if none_ran is False:
+            return
+        from .checks import emit_check
+
+        exc = UnsupportedError(
+            f"`{name}` enters this loop with shape {tuple(np.shape(entry)) if not is_tracer(entry) else entry.shape} "
+            f"and an iteration makes it {tuple(spec.shape)}; this run of the loop made no iteration, after which "
+            f"Python leaves `{name}` its entry value and shape, which the compiled loop cannot give back",
+            self.loc, f"give `{name}` its loop shape before the loop (`{name} = np.zeros({tuple(spec.shape)})`)")
+        if not isinstance(none_ran, Value):  # (None: looptrace cannot tell, a while test that fails on them)
+            exc.problem = exc.problem.replace("this run of the loop made no iteration", "the loop may make none")
+            exc.args = (format_message(exc.problem, exc.loc, exc.hint),)
+            raise exc
+        with ctx.at(self.loc):
+            emit_check(Tracer(none_ran), exc)
 
     def _bind_outputs(self, specs, body, name_outs, box_outs, carried_boxes, ys) -> None:
         from .array import note_write

@@ -461,8 +461,8 @@ class MaskedSelection:
     def __setitem__(self, key, value):
         self.fail("writing into it (write through the mask: x[mask] = value)")
 
-    def __iter__(self):
-        self.fail("iterating over it")
+    def __iter__(self):  # (a `for` statement over it is a loop over the mask's positions: control._over_selection)
+        self.fail("iterating over it other than in a `for` statement (list(), a comprehension, unpacking)")
 
     def __bool__(self):  # noqa: PLE0304  (it always raises)
         self.fail("its truth value")

@@ -873,12 +873,18 @@ def _reversed(seq):
     return builtins.reversed(seq)
 
 
+def _selection(seq: Any) -> bool:
+    from .masked import is_selection  # (a loop over x[c] or np.nonzero(c)[0]: control._over_selection)
+
+    return is_selection(seq)
+
+
 def _enumerate(seq, start=0):
     nest = nests.as_nest(seq)
     if nest is not None:
         return nest.enumerate(start)
     if isinstance(seq, (TracedRange, TracedReversed, builtins.range)) or is_tracer(seq) or \
-            isinstance(seq, (np.ndarray, TracedZip, TracedEnumerate)):
+            isinstance(seq, (np.ndarray, TracedZip, TracedEnumerate)) or _selection(seq):
         return TracedEnumerate(seq, start)
     return builtins.enumerate(external.items(seq), start)
 
