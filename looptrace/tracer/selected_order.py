@@ -141,7 +141,7 @@ def _quantile(sel: MaskedSelection, q, axis, method: str, keepdims: bool, weight
     weak = sem.is_weak(q)
     q = np_stats._scaled(q, by)
     if not is_tracer(q):
-        q = sem.wrap(ctx.const_value(np.asarray(q, dtype=np.float64)))
+        q = sem.wrap(ctx.const_value(np.asarray(q)))  # (its dtype: an np.float32 q keeps a float32 result)
     sel = narrowed(sel)
     s, count, nans, lanes = _lanes(sel, axis, name, skip_nan)
     if not skip_nan:

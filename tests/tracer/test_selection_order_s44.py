@@ -172,3 +172,38 @@ def test_moving_median_cpu():
     x = _data("nan", 300)
     _run(movmed, x, 5, backend="cpu")
     _run(masked, _data("f64"), 0.2, backend="cpu")
+
+
+def test_traced_q_out_of_range_is_numpys_value_error():
+    def moving(x, q):
+        out = np.empty(x.shape[0])
+        for i in range(x.shape[0]):
+            out[i] = np.percentile(x[max(0, i - 2):i + 1], q[i])
+        return out
+
+    def whole(x, q):
+        out = np.empty(x.shape[0])
+        for i in range(x.shape[0]):
+            out[i] = np.quantile(x, q[i] / 100)
+        return out
+
+    x = _data("f64", 20)
+    q = RNG.random(20) * 100
+    _run(moving, x, q)
+    _run(whole, x, q)
+    q[7] = 101.0
+    for f in (moving, whole):
+        with pytest.raises(ValueError, match="must be in the range"):
+            f(x, q)
+        with pytest.raises(ValueError, match="must be in the range"):
+            lt.jit(f, backend="interpret")(x, q)
+
+
+def test_float32_q_keeps_a_float32_result():
+    x = _data("f32", 30)
+
+    def f(x, t):
+        return np.quantile(x[x > t], np.float32(0.5)), np.percentile(x[x > t], np.float32(50)), \
+            np.quantile(x, np.float32(0.5))
+
+    _run(f, x, 0.0)
