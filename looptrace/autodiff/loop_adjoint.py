@@ -5,13 +5,21 @@ per step, the residuals its adjoint reads (and nothing else: values that
 depend only on the index and loop-invariant values are recomputed, a new
 carry is read from the saved carries). The adjoint is a for_loop
 over the reversed index carrying the cotangents of the active carries plus
-one accumulator per captured active value.
+one accumulator per captured active value. The accumulators are the body's
+running cotangents of those values: sparse ones (a read of x[i]) are added
+into them in place, and an inner loop's reverse pass starts from them, so
+nested loops cost O(steps), not O(outer steps * size).
 
 while_loop: a counting copy of the loop records the trip count, then a
 counted for_loop replays it (and is differentiated as above).
 
 cond: the adjoint is a cond on the same predicate; the forward cond also
-outputs each branch's residuals (zeros from the other branch).
+outputs each branch's residuals (zeros from the other branch). A target's
+cotangent that is sparse or absent in every branch leaves the cond as
+sparse parts (index and update values); one that is dense in a branch and
+absent or sparse in another is threaded: the cond takes the running
+cotangent and each branch adds into it. Neither makes zeros of the whole
+array in a branch that does not touch it.
 """
 from __future__ import annotations
 
@@ -27,7 +35,16 @@ from looptrace.ir.dce import is_pure
 from looptrace.ir.rewrite import substitute
 from looptrace.ir.uses import used_values
 from looptrace.ops.control import split_for_results, trip_count
-from looptrace.ops.vjp_helpers import Builder, add_cts, dense, is_float
+from looptrace.ops.vjp_helpers import (
+    Builder,
+    ScatterCt,
+    SliceCt,
+    SparseSum,
+    dense,
+    has_dynamic_shape,
+    is_float,
+    sparse_parts,
+)
 
 from . import slicing
 from .vjp import (
@@ -90,13 +107,25 @@ def body_adjoint(op: Op, carries: list[int], active: set[int], opts: Options):
     holders = [Value(body.results[n_carry + k].dtype, body.results[n_carry + k].shape) for k in ys]
     for k, g in zip(ys, holders):
         accumulate(b, cts, body.results[n_carry + k], g)
+    seeds = _seed_accumulators(body, active, cts)
     run_pullbacks(b, pullbacks, cts)
     new_ct = [read_ct_or_zeros(b, cts, body.args[1 + j]) for j in carries]
-    captured = [v for v in free_values(body) if v.id in active and is_float(v) and v.id in cts]
-    accs = [Value(v.dtype, v.shape) for v in captured]
-    new_accs = [dense(b, add_cts(b, a, cts[v.id])) for a, v in zip(accs, captured)]
+    captured = [v for v in seeds if cts[v.id] is not seeds[v]]
+    accs = [seeds[v] for v in captured]
+    new_accs = [dense(b, cts[v.id]) for v in captured]
     adj = BodyAdjoint(b.ops, ct_carry, holders, accs, captured, new_ct + new_accs)
     return fwd_ops, adj, ys
+
+
+def _seed_accumulators(body: Block, active: set[int], cts: dict) -> dict:
+    """One accumulator (a reverse-loop carry) per captured active float value,
+    put in `cts` before the body's pullbacks run: a sparse cotangent is added
+    into it in place, and an inner loop's reverse pass starts from it instead
+    of from zeros (O(size) per outer step, session-45 helper G)."""
+    seeds = {v: Value(v.dtype, v.shape) for v in free_values(body) if v.id in active and is_float(v)}
+    for v, acc in seeds.items():
+        cts[v.id] = acc
+    return seeds
 
 
 # --- residuals ------------------------------------------------------------------------------------
@@ -213,7 +242,7 @@ def _for_pullback(op, new_op, carries, ys, adj: BodyAdjoint, res: Residuals, sta
         trips = int_lit(n) if n is not None else _trip_count(b, *op.inputs[:3])
         init_ct = [read_ct_or_zeros(b, cts, op.outputs[j]) for j in carries]
         ys_ct = [read_ct_or_zeros(b, cts, op.outputs[n_carry + k]) for k in ys]
-        acc0 = [b.zeros_like(v) for v in adj.captured]
+        acc0 = [_running_ct(b, cts, v) for v in adj.captured]
         outs_of = dict(zip(res.carries, stacks[len(res.saved):]))
         if n is not None:  # affine reads (the vectorizer batches them as slices)
             outs_of = {j: _with_init(b, s, op.inputs[3 + j]) for j, s in outs_of.items()}
@@ -227,10 +256,20 @@ def _for_pullback(op, new_op, carries, ys, adj: BodyAdjoint, res: Residuals, sta
         outs = _reverse_loop(b, trips, rbody, [*init_ct, *acc0])
         for j, ct in zip(carries, outs):
             accumulate(b, cts, op.inputs[3 + j], ct)
-        for v, ct in zip(adj.captured, outs[len(carries):]):
-            accumulate(b, cts, v, ct)
+        for v, a0, ct in zip(adj.captured, acc0, outs[len(carries):]):
+            if cts.get(v.id) is a0:  # the loop added into the running cotangent: its output replaces it
+                cts[v.id] = ct
+            else:
+                accumulate(b, cts, v, ct)
 
     return pullback
+
+
+def _running_ct(b: Builder, cts: dict, v: Value) -> Value:
+    """Where a reverse loop accumulates v's cotangent: v's dense cotangent so
+    far (an enclosing reverse loop's accumulator: no zeros per outer step), or zeros."""
+    ct = cts.get(v.id)
+    return ct if isinstance(ct, Value) else b.zeros_like(v)
 
 
 def _reverse_loop(b: Builder, trips: Value, body: Block, init: list) -> list[Value]:
@@ -348,30 +387,137 @@ def cond_forward(op: Op, active: set[int], opts: Options):
     holders = [Value(v.dtype, v.shape) if is_float(v) else None for v in op.outputs]
     branches = [_branch_adjoint(blk, op, holders, active) for blk in op.blocks]
     targets = _ct_targets(branches, active)
-    results = [[_branch_ct(br, t) for t in targets] for br in branches]
-    through = _passed_through(targets, results, holders)
-    results = [_drop(rs, targets, through) for rs in results]
-    targets = _drop(targets, targets, through)
-    new_op, res_outs = _augmented_cond(op, branches)
+    sparse = _sparse_targets(branches, targets)
+    threaded = _threaded_targets(branches, targets, sparse)
+    if threaded:  # again, each branch adding into the running cotangent
+        branches = [_branch_adjoint(blk, op, holders, active, threaded) for blk in op.blocks]
+        sparse = _sparse_targets(branches, targets)
+    dense_ts = [t for t in targets if t.id not in sparse]
+    results = [[_branch_ct(br, t) for t in dense_ts] for br in branches]
+    through = _passed_through(dense_ts, results, holders)
+    results = [_drop(rs, dense_ts, through) for rs in results]
+    dense_ts = _drop(dense_ts, dense_ts, through)
+    sparse_ts = [t for t in targets if t.id in sparse]
+    for i, (br, rs) in enumerate(zip(branches, results)):
+        rs += [v for t in sparse_ts for v in _parts_in_branch(br.builder, sparse[t.id], i)]
+    new_op, res_outs = _augmented_cond(op, branches, results)
 
     def pullback(b: Builder, cts: dict) -> None:
         b.loc = op.loc
         mapping = {h.id: read_ct_or_zeros(b, cts, v) for h, v in zip(holders, op.outputs) if h is not None}
         for br, outs in zip(branches, res_outs):
             mapping.update({r.id: o for r, o in zip(br.residuals, outs)})
+        running = {t.id: _running_ct(b, cts, t) for t in dense_ts if t.id in threaded}
+        mapping.update({threaded[tid].id: ct for tid, ct in running.items()})
         blocks = []
         for br, rs in zip(branches, results):
             m = dict(mapping)
             ops = clone_ops(br.builder.ops, m)
             blocks.append(Block([], ops, [m.get(v.id, v) for v in rs]))
-        outs = tuple(Value(t.dtype, t.shape) for t in targets)
-        b.ops.append(rebuilt(op, inputs=(op.inputs[0],), outputs=outs, attrs=op.attrs, blocks=tuple(blocks)))
-        for t, ct in zip(targets, outs):
-            accumulate(b, cts, t, ct)
+        outs = [Value(t.dtype, t.shape) for t in dense_ts]
+        outs += [Value(v.dtype, v.shape) for v in results[0][len(dense_ts):]]
+        b.ops.append(rebuilt(op, inputs=(op.inputs[0],), outputs=tuple(outs), attrs=op.attrs, blocks=tuple(blocks)))
+        for t, ct in zip(dense_ts, outs):
+            if t.id in running and cts.get(t.id) is running[t.id]:
+                cts[t.id] = ct  # (the branches added into it)
+            else:
+                accumulate(b, cts, t, ct)
+        rest = outs[len(dense_ts):]
+        for t in sparse_ts:
+            accumulate(b, cts, t, _merged_ct(t, sparse[t.id], rest))
         for t, h in through.items():
             accumulate(b, cts, t, mapping[h.id])
 
     return [new_op], pullback
+
+
+def _sparse_targets(branches: list[BranchAdjoint], targets: list[Value]) -> dict:
+    return {t.id: ps for t in targets if (ps := _merged_parts([br.cts.get(t.id) for br in branches])) is not None}
+
+
+def _threaded_targets(branches: list[BranchAdjoint], targets: list[Value], sparse: dict) -> dict:
+    """Array targets with a dense cotangent in one branch and none, or a
+    sparse one, in another (an inner loop in one arm): the cond then takes
+    the running cotangent and each branch yields it with its own added (no
+    zeros of the whole array in a branch that does not touch it, per step
+    of an enclosing loop). Target id -> the running cotangent's placeholder."""
+    threaded = {}
+    for t in targets:
+        cts = [br.cts.get(t.id) for br in branches]
+        if t.id not in sparse and t.ndim and any(not isinstance(c, Value) for c in cts):
+            threaded[t.id] = Value(t.dtype, t.shape)
+    return threaded
+
+
+# (a target's cotangent that is sparse, or zero, in every branch leaves the cond sparse: the cond
+# yields the branch's parts, their index and update values, with zeros at index 0 for the parts that
+# another branch makes; so a loop whose body branches adds O(1) into its accumulator per step, not a
+# dense zeros-plus-update of the whole array, O(size) (session-45 helper G). Parts of the same form in
+# different branches share one slot: one branch runs.)
+@dataclass
+class Slot:
+    form: tuple
+    made: dict  # branch index -> its part in this slot
+
+
+def _part_form(p) -> tuple:
+    vals = _part_values(p)
+    return (type(p), getattr(p, "axis", None)) + tuple((v.dtype, tuple(v.shape)) for v in vals)
+
+
+def _merged_parts(cts: list) -> list[Slot] | None:
+    """The slots of the sparse parts of the branches' cotangents of one
+    target, or None where one is dense or a part has no zero stand-in."""
+    if all(c is None for c in cts) or any(isinstance(c, Value) for c in cts):
+        return None
+    slots: list[Slot] = []
+    for i, c in enumerate(cts):
+        for p in sparse_parts(c) if c is not None else ():
+            if not _zero_standin_ok(p):
+                return None
+            form = _part_form(p)
+            slot = next((s for s in slots if s.form == form and i not in s.made), None)
+            if slot is None:
+                slot = Slot(form, {})
+                slots.append(slot)
+            slot.made[i] = p
+    return slots
+
+
+def _zero_standin_ok(p) -> bool:
+    """Can a zero update at index 0 stand for `p` on a path that never made
+    it: static shapes, and index 0 inside every indexed axis."""
+    if has_dynamic_shape(p.like) or has_dynamic_shape(p.upd):
+        return False
+    if isinstance(p, SliceCt):
+        return all(s.dtype.kind in "iu" and 0 < u <= d for s, u, d in zip(p.starts, p.upd.shape, p.like.shape))
+    if isinstance(p, ScatterCt):
+        return not has_dynamic_shape(p.idx) and p.idx.dtype.kind in "iu" and p.like.shape[p.axis] > 0
+    return False
+
+
+def _part_values(p) -> list[Value]:
+    return [p.upd, *p.starts] if isinstance(p, SliceCt) else [p.idx, p.upd]
+
+
+def _parts_in_branch(b: Builder, slots: list[Slot], branch: int) -> list[Value]:
+    """What branch `branch` yields for the slots: its parts' values, zeros in the others."""
+    out: list[Value] = []
+    for slot in slots:
+        p = slot.made.get(branch)
+        out += _part_values(p) if p is not None else [b.zeros(shape, dtype) for dtype, shape in slot.form[2:]]
+    return out
+
+
+def _merged_ct(t: Value, slots: list[Slot], outs: list[Value]):
+    """The sparse cotangent of `t` made of the cond's outputs (consumed from `outs`)."""
+    made = []
+    for slot in slots:
+        kind, axis = slot.form[:2]
+        k = len(slot.form) - 2
+        vals, outs[:k] = outs[:k], []
+        made.append(SliceCt(t, vals[0], tuple(vals[1:])) if kind is SliceCt else ScatterCt(t, vals[0], vals[1], axis))
+    return made[0] if len(made) == 1 else SparseSum(t, tuple(made))
 
 
 def _passed_through(targets: list[Value], results: list[list[Value]], holders) -> dict:
@@ -391,10 +537,10 @@ def _drop(values: list, targets: list[Value], through: dict) -> list:
     return [v for v, t in zip(values, targets) if t not in through]
 
 
-def _branch_adjoint(blk: Block, op: Op, holders, active: set[int]) -> BranchAdjoint:
+def _branch_adjoint(blk: Block, op: Op, holders, active: set[int], running: dict | None = None) -> BranchAdjoint:
     fwd_ops, pullbacks = transform_ops(blk.ops, active, Options())
     b = Builder(op.loc)
-    cts: dict = {}
+    cts: dict = dict(running or {})
     for r, h in zip(blk.results, holders):
         if h is not None and r.id in active:
             accumulate(b, cts, r, h)
@@ -422,10 +568,10 @@ def _known_here(shape: tuple) -> tuple:
     return tuple(0 if isinstance(d, Dim) else d for d in shape)
 
 
-def _augmented_cond(op: Op, branches: list[BranchAdjoint]):
-    for br in branches:
+def _augmented_cond(op: Op, branches: list[BranchAdjoint], results: list[list[Value]]):
+    for br, rs in zip(branches, results):
         local = {v.id for o in br.fwd_ops for v in o.outputs}
-        br.residuals = [v for v in used_values(br.builder.ops) if v.id in local]
+        br.residuals = [v for v in used_values(br.builder.ops, rs) if v.id in local]
     new_blocks = []
     for i, (blk, br) in enumerate(zip(op.blocks, branches)):
         zb = Builder(op.loc)

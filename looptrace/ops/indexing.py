@@ -395,6 +395,10 @@ def _dyn_update_upd_vjp(b, g, op):
 
 
 def _slice_vjp(b, g, op):
+    from looptrace.ops.vjp_helpers import SliceCt, int_scalar
+
+    if all(s == 1 for s in op.attrs["steps"]):  # a window: sparse, like a dynamic slice's (`w[0]` in a loop)
+        return SliceCt(op.inputs[0], g, tuple(int_scalar(a) for a in op.attrs["starts"]))
     return b.emit("update_slice", b.zeros_like(op.inputs[0]), g, **op.attrs)
 
 

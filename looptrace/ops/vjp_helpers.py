@@ -92,6 +92,12 @@ class Builder(IRBuilder):
         return self.reshape(row, tuple(stack.shape[1:]))
 
 
+def int_scalar(x: int) -> Value:
+    """An int64 scalar constant (a static index as a traced start)."""
+    arr = np.asarray(x, dtype=np.int64)
+    return Value(arr.dtype, (), const=arr)
+
+
 def _is_scalar_const(v: Value, x: float) -> bool:
     return v.is_const and v.shape == () and bool(v.const == x)
 
