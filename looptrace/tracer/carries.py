@@ -139,6 +139,7 @@ class LoopIter:
         return tuple(sem.as_value(b, np.int64) for b in (self.start, self.stop, self.step))
 
     def item(self, index: Value) -> Any:
+        ctx.state().loop_iters[index.id] = self
         t = Tracer(index, weak=True)  # range() yields Python ints: they promote weakly
         t.aff = (index, 0)
         return self.item_fn(t)

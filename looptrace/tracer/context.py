@@ -126,6 +126,9 @@ class TraceState:
         # the counted loops (static range, no break) whose bodies are being traced, innermost last:
         # (index Value, LoopIter, LoopTrace), for windows.check_fits (a last slice NumPy shortens)
         self.counted: list[tuple] = []
+        # a for loop's index value id -> its LoopIter (carries.LoopIter.item): the index lies between the
+        # start and the stop, which tells varying.py that a slice bound `i + 1` is never negative
+        self.loop_iters: dict[int, Any] = {}
         self.dim_counts: dict = {}  # Dim id -> the traced count it is (np.array of a grown list: numpy_api.py)
         self.python_casts: dict = {}  # value id -> dtype: a Python int converted to a narrower int dtype
         self.call_depth: dict = {}  # a user function's code -> how many of its calls are being traced

@@ -251,7 +251,7 @@ def _real(a, name: str) -> Tracer:
 
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                weights=None, interpolation=None):
-    if not _any_traced(a, q, weights):
+    if not _any_traced(a, q, weights) or _selection(a):
         return _plain(np.percentile, a, q, axis, out, method, keepdims, weights, interpolation,
                       overwrite_input=overwrite_input)
     return _quantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, interpolation, sem.is_weak(q),
@@ -260,11 +260,19 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
              weights=None, interpolation=None):
-    if not _any_traced(a, q, weights):
+    if not _any_traced(a, q, weights) or _selection(a):
         return _plain(np.quantile, a, q, axis, out, method, keepdims, weights, interpolation,
                       overwrite_input=overwrite_input)
     return _quantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, interpolation, sem.is_weak(q),
                      "np.quantile")
+
+
+def _selection(a) -> bool:
+    """x[mask] or a slice of varying length: its order statistics are
+    selected_order.py's, reached through NumPy's dispatch (a traced q too)."""
+    from .masked import is_selection
+
+    return is_selection(a)
 
 
 def _plain(fn, a, q, axis, out, method, keepdims, weights, interpolation, **more):
@@ -301,8 +309,11 @@ def _quantile(a, q, axis, out, method, keepdims, weights, interpolation, weak, n
         raise UnsupportedError(f"{name} with weights= or interpolation= is not supported", ctx.current_loc())
     a = _real(a, name)
     x, axes = _lanes_last(a, axis)
-    if x.shape[-1] == 0:
-        raise UnsupportedError(f"{name} of an empty axis is not supported", ctx.current_loc())
+    if x.shape[-1] == 0:  # NumPy reads the last of no elements: its IndexError, where the call runs
+        from .checks import emit_check
+
+        emit_check(True, IndexError("index -1 is out of bounds for axis 0 with size 0"))
+        x = sem.full(tuple(x.shape[:-1]) + (1,), 0, x.dtype)  # (the shapes and dtypes that follow)
     s = _sorted_last(x)
     res = _traced_q(s, q, method, name, weak) if is_tracer(q) else _static_q(s, np.asarray(q), method, weak)
     q_nd = np.ndim(q) if not is_tracer(q) else q.ndim
@@ -402,7 +413,7 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     a = _real(a, "np.nanmedian")
     if not _inexact(a):
         return median(a, axis, keepdims=keepdims)
-    x, axes = _lanes_last(a, axis)
+    x, axes = _nan_padded(*_lanes_last(a, axis))
     s = _sorted_last(x)  # NaNs last: the first `count` elements of a lane are its numbers
     count = sem.reduce("reduce_sum", sem.astype(sem.ufunc("logical_not", _isnan(x)), np.int64), -1, True)
     lo = sem.ufunc("floor_divide", sem.ufunc("subtract", count, 1), 2)
@@ -414,9 +425,18 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     return _keep(res, a, axes) if keepdims else res
 
 
+def _nan_padded(x: Tracer, axes: tuple) -> tuple[Tracer, tuple]:
+    """x (lanes last) with one NaN in each lane where the lanes are empty: the
+    nan forms count no numbers there and give NaN, as NumPy's (and its
+    RuntimeWarning, which a compiled call does not give)."""
+    if x.shape[-1]:
+        return x, axes
+    return sem.full(tuple(x.shape[:-1]) + (1,), np.nan, x.dtype), axes
+
+
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                   weights=None, interpolation=None):
-    if not _any_traced(a, q, weights):
+    if not _any_traced(a, q, weights) or _selection(a):
         return _plain(np.nanpercentile, a, q, axis, out, method, keepdims, weights, interpolation)
     return _nanquantile(a, _scaled(q, 100), axis, out, method, keepdims, weights, sem.is_weak(q),
                         "np.nanpercentile")
@@ -424,7 +444,7 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
 
 def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                 weights=None, interpolation=None):
-    if not _any_traced(a, q, weights):
+    if not _any_traced(a, q, weights) or _selection(a):
         return _plain(np.nanquantile, a, q, axis, out, method, keepdims, weights, interpolation)
     return _nanquantile(a, _scaled(q, 1), axis, out, method, keepdims, weights, sem.is_weak(q),
                         "np.nanquantile")
@@ -437,6 +457,10 @@ def _nanquantile(a, q, axis, out, method, keepdims, weights, weak: bool, name: s
     if weights is not None or method != "linear" and method not in NAN_METHODS:
         raise UnsupportedError(f"{name} supports the methods without weights only", ctx.current_loc())
     a = _real(a, name)
+    if a.size == 0:  # NumPy: np.nanmean(a, axis, keepdims=keepdims), whatever q's shape
+        x, axes = _lanes_last(a, axis)
+        res = sem.full(tuple(x.shape[:-1]), np.nan, a.dtype if _inexact(a) else np.float64)
+        return _keep(res, a, axes) if keepdims else res
     if not _inexact(a):
         return _quantile(a, q, axis, out, method, keepdims, weights, None, weak, name)
     x, axes = _lanes_last(a, axis)

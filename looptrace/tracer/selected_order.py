@@ -15,10 +15,13 @@ forms) or NumPy's IndexError (np.percentile, np.quantile).
 A slice whose length has a static bound (`x[max(0, i - k):i + 1]` for a
 static k: at most k + 1, varying.py `most`) is first narrowed to a window of
 that many elements starting at its start (`narrowed`), so a moving median
-sorts k + 1 elements per iteration, as NumPy does, not the whole axis. An
-integer or bool selection is sorted as float64 (NumPy's median and
-percentile of integers are float64; the conversion is monotone, so the
-order and the values read are NumPy's).
+sorts k + 1 elements per iteration, as NumPy does, not the whole axis. Such a
+bound holds only where the stop is never negative (varying._wraps: NumPy
+reads x[0:i - 3] at i = 0 as all but the last 3); where that is not seen,
+the slice's error is raised while tracing, saying so (a short loop is then
+unrolled, each slice NumPy's). An integer or bool selection is sorted as
+float64 (NumPy's median and percentile of integers are float64; the
+conversion is monotone, so the order and the values read are NumPy's).
 """
 from __future__ import annotations
 
@@ -33,6 +36,10 @@ from .array import Tracer, is_tracer
 from .masked import SELECTION_FUNCTIONS, MaskedSelection
 
 
+_WRAPS_HINT = ("where the stop is not meant to count from the end, keep it from going negative: "
+               "x[max(0, i - k):max(0, i - 3)]; else loop over the elements the slice holds")
+
+
 def narrowed(sel: MaskedSelection) -> MaskedSelection:
     """sel as a selection of a window of `sel.most` elements from the
     slice's start (a run-time check that the slice is no longer), where the
@@ -42,7 +49,11 @@ def narrowed(sel: MaskedSelection) -> MaskedSelection:
         # the whole axis sorted at every iteration where NumPy sorts the slice: the slice's
         # error as before, asking to specialize on the int arguments its length comes from
         # (x[max(0, i - k):i + 1]: k), or a short loop unrolled
+        wraps = getattr(sel, "wraps", "")  # (varying._wraps: a stop that may count from the end)
         try:
+            if wraps and most is None:
+                raise ConcreteIndexError("an order statistic (np.median, np.percentile, ...) of this slice needs a "
+                                         f"bound on its length: {wraps}", sel.loc, _WRAPS_HINT)
             sel.fail("an order statistic (np.median, np.percentile, ...) of it")
         except ConcreteIndexError as e:
             e.arg_positions = getattr(e, "arg_positions", None) or sel.length_sources
@@ -151,7 +162,7 @@ def _quantile(sel: MaskedSelection, q, axis, method: str, keepdims: bool, weight
     res = np_stats._interpolate(s, sem.astype(q, sem.result_type(q, 1.0)), cnt, weak)
     shape = lanes + (1,) * q.ndim
     if skip_nan:
-        res = _nan_where(res, sem.ufunc("equal", cnt, 0), tuple(res.shape))
+        res = _nan_where(res, sem.broadcast_to(sem.ufunc("equal", cnt, 0), tuple(res.shape)), tuple(res.shape))
     else:
         res = _nan_where(res, sem.broadcast_to(sem.reshape(nans, shape), tuple(res.shape))
                          if nans is not None else None, tuple(res.shape))

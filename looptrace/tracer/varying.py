@@ -48,11 +48,13 @@ class VaryingSlice:
     stepped: slice | None = None  # a step other than 1: the slice itself (a fold loops over its positions)
     most: int | None = None  # a static bound on the length (`_most`), else None
     length_sources: frozenset | None = None  # the int arguments such a bound would come from (`_most`)
+    wraps: str = ""  # why no bound holds where a negative stop may lengthen the slice (`_wraps`)
 
     def read(self, data: Tracer) -> MaskedSelection:
         sel = MaskedSelection(data, self.mask, ctx.current_loc(), self.bounds, self.axis, self.span,
                               self.windowed)
         sel.stepped, sel.most, sel.length_sources = self.stepped, self.most, self.length_sources
+        sel.wraps = self.wraps  # (selected_order.narrowed's error; a selection made from this one has none)
         return sel
 
 
@@ -76,30 +78,65 @@ def varying_slice(shape: tuple, key: Any) -> VaryingSlice | None:
     lo = _bound(0 if k.start is None else k.start, n)
     hi = _bound(n if k.stop is None else k.stop, n)
     mask = sem.ufunc("logical_and", sem.ufunc("greater_equal", pos, lo), sem.ufunc("less", pos, hi))
-    most, sources = _most(k.start, k.stop, n)
+    most, sources, wraps = _most(k.start, k.stop, n)
     return VaryingSlice(whole, mask, bounds, axis, (lo, hi), reads_array_data(k), most=most,
-                        length_sources=sources)
+                        length_sources=sources, wraps=wraps)
 
 
-def _most(start: Any, stop: Any, n: int) -> tuple[int | None, frozenset | None]:
+def _most(start: Any, stop: Any, n: int) -> tuple[int | None, frozenset | None, str]:
     """A static bound on the length of x[start:stop] over an axis of n, where
     one is seen: stop - start bounded through the minimum that caps stop and
     the maximum that floors start (`x[max(0, i - k):min(n, i + k + 1)]` for
-    a static k: at most 2k + 1). Exact for bounds that are not negative; one
-    that counts from the end could make the slice longer, which the one user
-    of the bound checks at run time (selected_order.narrowed). Else (None, the
-    int arguments such a bound would come from: k above, for specialization)."""
-    from .static import difference_sources, static_difference
+    a static k: at most 2k + 1; a stop that is a maximum, by each of its
+    sides: `x[max(0, i - k):max(0, i - 3)]`, at most k - 3). It bounds the
+    slice NumPy reads only where the stop is never negative, or the start
+    always is (`_wraps`): a negative stop counts from the end, and with a
+    start that does not, x[0:i - 3] at i = 0 is all but the last 3. Else
+    (None, the int arguments such a bound would come from: k above, for
+    specialization, and why there is none where the stop may wrap)."""
+    from .static import difference_sources
 
-    best, sources = None, None
-    for u in _sides(n if stop is None else stop, "minimum"):
-        for lo in _sides(0 if start is None else start, "maximum"):
-            d = static_difference(u, lo)
-            if d is not None:
-                best = d if best is None else min(best, d)
-            elif sources is None:
-                sources = difference_sources(u, lo)
-    return (None, sources) if best is None else (max(1, min(best, n)), None)
+    start, stop = (b if b is None or is_tracer(b) else _bound(b, n) for b in (start, stop))  # (x[i:-1]: n - 1)
+    lows = _sides(0 if start is None else start, "maximum")
+    top = _end_value(n if stop is None else stop)
+    best = None if top is None else _bound_over(top, lows)
+    sources = None
+    if best is None:
+        for u in _sides(n if stop is None else stop, "minimum"):
+            for lo in lows:
+                sources = sources or difference_sources(u, lo)
+        ends = [_end_value(b) for b in (start, stop) if b is not None]
+        return None, sources or _int_arguments(ends), ""  # (x[max(0, i - k):max(0, i - 3)]: k)
+    if best >= n:
+        return n, None, ""  # (no slice is longer than the axis, wrapped or not)
+    why = _wraps(start, stop)
+    if why:
+        return None, _int_arguments([_end_value(b) for b in (start, stop) if b is not None]), why
+    return max(1, best), None, ""
+
+
+def _end_value(b: Any):
+    if is_tracer(b):
+        return b.value
+    return ctx.const_value(int(b), np.int64) if _scalar_int(b) else None
+
+
+def _bound_over(b, lows: list, depth: int = 3) -> int | None:
+    """A static bound on b - lo for every lo in `lows` (lower bounds of the
+    start): the least static difference b - lo, or through b's sides where b
+    is np.minimum (the least of theirs) or np.maximum (the largest, where
+    each has one)."""
+    from .static import static_difference
+
+    found = [d for lo in lows if (d := static_difference(b, lo)) is not None]
+    op = ctx.state().producers.get(b.id) if not b.is_const else None
+    if depth and op is not None and op.prim.name in ("minimum", "maximum") and b.dtype.kind in "iu":
+        parts = [_bound_over(v, lows, depth - 1) for v in op.inputs]
+        if op.prim.name == "minimum":
+            found += [d for d in parts if d is not None]
+        elif all(d is not None for d in parts):
+            found.append(max(parts))
+    return min(found, default=None)
 
 
 def _sides(b: Any, name: str, depth: int = 3) -> list:
@@ -113,6 +150,104 @@ def _sides(b: Any, name: str, depth: int = 3) -> list:
         for v in op.inputs:
             out += _sides(sem.wrap(v), name, depth - 1)
     return out
+
+
+def _wraps(start: Any, stop: Any) -> str:
+    """Why NumPy may read x[start:stop] as longer than stop - start ('' where
+    it never does): only a stop that counts from the end (negative) with a
+    start that does not lengthens it (a negative start moves to n + start,
+    which only shortens it), so the bound holds where the stop is never
+    negative or the start always is, by the ranges of loop indices and
+    constants (`_interval`)."""
+    if stop is None:
+        return ""
+    low = _interval(_end_value(stop))
+    if low is not None and low[0] >= 0:
+        return ""
+    high = None if start is None else _interval(_end_value(start))
+    if high is not None and high[1] < 0:
+        return ""
+    return ("its stop may be negative, and NumPy counts a negative stop from the end (x[0:i - 3] at i = 0 "
+            "is all but the last 3 elements), so no bound on its length holds")
+
+
+def _int_arguments(values: list) -> frozenset | None:
+    """The positions of the traced function's scalar int arguments that
+    `values` are computed from (through the bounds of a loop's index), for
+    specialization: `i + 1 - k`, whose sign k decides; None where there are none."""
+    from .static import _captured_entries
+
+    st = ctx.state()
+    root = {v.id: k for k, v in enumerate(st.root.block.args)}
+    entry_of = _captured_entries(st.frame)
+    found, seen, todo = set(), set(), [v for v in values if v is not None]
+    while todo and len(seen) < 64:
+        v = todo.pop()
+        if v.is_const or v.id in seen:
+            continue
+        seen.add(v.id)
+        if v.id in root:
+            if v.shape == () and v.dtype.kind in "iu":
+                found.add(root[v.id])
+        elif v.id in entry_of:
+            todo.append(entry_of[v.id])
+        elif v.id in st.loop_iters:  # `for i in range(s, n)`: s and n decide i's range
+            it = st.loop_iters[v.id]
+            todo.extend(b.value for b in (it.start, it.stop) if is_tracer(b))
+        elif (op := st.producers.get(v.id)) is not None and not op.blocks and not op.prim.effectful:
+            todo.extend(op.inputs)
+    return frozenset(found) or None
+
+
+_WIDE = 2 ** 62  # an end of a range not known: far from int64's limits, so sums of a few stay inside
+
+
+def _interval(v, depth: int = 24, memo: dict | None = None) -> tuple[int, int] | None:
+    """[lo, hi] of a traced integer scalar, by interval arithmetic
+    (ir/ranges.py `op_range`) over constants, the indices of the loops
+    around (between their start and stop: `loop_iters`) and the scalars a
+    loop reads from outside; None where unknown. Each value is looked at
+    once (`memo`)."""
+    from looptrace.ir.ranges import op_range
+
+    from .static import _captured_entries
+
+    if v is None or depth == 0 or v.shape != () or v.dtype.kind not in "iu":
+        return None
+    if v.is_const:
+        return int(v.const), int(v.const)
+    memo = {} if memo is None else memo
+    if v.id in memo:
+        return memo[v.id]
+    memo[v.id] = None  # (while being looked at)
+    st = ctx.state()
+    it = st.loop_iters.get(v.id)
+    entry = _captured_entries(st.frame).get(v.id)
+    op = st.producers.get(v.id)
+    if it is not None:
+        found = _index_interval(it, depth, memo)
+    elif entry is not None:
+        found = _interval(entry, depth - 1, memo)
+    elif op is None or op.blocks or op.prim.effectful:
+        found = None
+    else:
+        found = op_range(op, lambda u: _interval(u, depth - 1, memo))
+    memo[v.id] = found
+    return found
+
+
+def _index_interval(it, depth: int, memo: dict) -> tuple[int, int] | None:
+    """A for loop's index lies from its start up to its stop (a step of 1 or
+    more), down to it (-1 or less), or between them (a traced step)."""
+    start, stop = (_interval(_end_value(b), depth - 1, memo) for b in (it.start, it.stop))
+    step = it.step if _scalar_int(it.step) and not is_tracer(it.step) else None
+    if step is not None and step > 0 and start is not None:
+        return start[0], (_WIDE if stop is None else max(start[0], stop[1] - 1))
+    if step is not None and step < 0 and start is not None:
+        return (-_WIDE if stop is None else min(start[1], stop[0] + 1)), start[1]
+    if start is None or stop is None:
+        return None
+    return min(start[0], stop[0]), max(start[1], stop[1])
 
 
 def find_varying(shape: tuple, key: Any) -> tuple[int, int] | None:

@@ -69,7 +69,10 @@ def _raise_lines(em, preds: list[str], values: list, codes) -> None:
             em.line(f"if {p} and {em.deferring} == 0:")
             em.line(f"    {em.deferring} = {code + 1}")
             continue
-        em.line(f"if {p}:")
+        # a predicate folded to True (a check of a peeled first iteration, np.percentile of an empty
+        # x[max(0, i - k):i]) is hidden from Numba's dead-branch pruning: a kernel part that always
+        # raises would otherwise return none and fail to compile ("failed to unpack none")
+        em.line(f"if {'np.bool_(True)' if p == 'True' else p}:")
         extra = f", np.int64({v})" if v is not None else ""
         em.line(f"    raise CheckFailed({code}{extra})")
 
