@@ -1022,6 +1022,10 @@ def _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, loc, brk, 
     if not levels:  # np.ndindex(()): one iteration
         body_fn(nest.item(()))
         return
+    if any(_static_trips(lv) == 0 for lv in levels):
+        # a level of no iteration, known while tracing (np.ndindex(3, 0), a product with range(0)): the
+        # nest runs none, so the names keep their values, types and shapes, as after `for` of no trip
+        return _python_for((), body_fn, get_fn, set_fn, names, brk, loc, "it runs no iteration")
 
     def level(k: int, outer: tuple) -> Callable:
         if k == len(levels) - 1:
@@ -1047,6 +1051,8 @@ UNROLL_WARN = 100
 
 
 def while_(cond_fn, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None, scope=None):
+    if _false_on_entry(cond_fn, get_fn, set_fn, _loc(loc)):
+        return
     loop = LoopTrace(names, get_fn, set_fn, body_fn, live, live_out, _loc(loc), brk, None, cond_fn, scope)
     try:
         while True:
@@ -1061,6 +1067,30 @@ def while_(cond_fn, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc
         # `while a.shape[0] > 1: a = a[::2] + a[1::2]`: the test reads no traced value, and each
         # iteration changes a variable's shape; Python's iterations are known while tracing
         _python_while(cond_fn, body_fn, get_fn, names, brk, _loc(loc), e)
+
+
+def _false_on_entry(cond_fn, get_fn, set_fn, loc) -> bool:
+    """Is the while test a Python false on the values the names enter with
+    (`k = 0; while k < n` of a static n = 0, a test of shapes)? Then Python
+    evaluates it once and runs no iteration: the names keep their values,
+    types and shapes, and no loop is traced (one that grows a name's shape
+    or changes its dtype was refused). Otherwise (a traced test, an error)
+    the names get their entry values back and the loop is traced; what the
+    test emitted here reads values it reads again, and is dead."""
+    saved = get_fn()
+    try:
+        c = tested(cond_fn())
+        empty = not is_tracer(c) and not bool(c)
+    except Exception:
+        empty = False
+    if not empty:
+        set_fn(saved)
+        return False
+    info = register_loop(loc, "vectorized") if loc is not None else None
+    if info is not None:
+        info.kind, info.reason = "vectorized", "its condition is false on entry, known while tracing: " \
+            "it runs no iteration"
+    return True
 
 
 def _python_while(cond_fn, body_fn, get_fn, names, brk, loc, e: Exception) -> None:
@@ -1092,6 +1122,27 @@ def _python_while(cond_fn, body_fn, get_fn, names, brk, loc, e: Exception) -> No
     if info is not None:
         info.kind, info.reason = "vectorized", ("unrolled while tracing (a loop variable changes shape in "
                                                 f"its iterations): {count} iterations, each traced on its own")
+
+
+_I64 = np.iinfo(np.int64)
+
+
+def _next_index(i: Tracer, it: LoopIter) -> Tracer:
+    """The index after `i` in a counted loop run as a while loop (a `break`):
+    `i + step`, or `stop` where that passes the int64 ends (the index would
+    wrap around and the loop run on: range(-2**63, 2**63 - 1, 2**62)). Where
+    `i < stop` bounds `i + step` (a step of 1, a stop known to leave room)
+    it is the plain sum."""
+    step, stop = it.step_tracer(), it.stop
+    nxt = sem.ufunc("add", i, step)
+    if isinstance(step, numbers.Integral):
+        if abs(int(step)) == 1 or isinstance(stop, numbers.Integral) and \
+                _I64.min <= int(stop) + int(step) <= _I64.max:
+            return nxt
+        wrapped = sem.ufunc("less" if step > 0 else "greater", nxt, i)
+    else:  # the sum passed an end: it moved against the step's sign
+        wrapped = sem.ufunc("not_equal", sem.ufunc("less", nxt, i), sem.ufunc("less", step, 0))
+    return sem.select(wrapped, sem.wrap(sem.as_value(stop, np.int64)), nxt)
 
 
 def _loc(loc) -> SourceLoc | None:
@@ -1349,7 +1400,7 @@ class LoopTrace:
             next_index = None
             if self.is_while:
                 with ctx.at(self.loc):
-                    next_index = sem.ufunc("add", Tracer(index), self.it.step_tracer()).value
+                    next_index = _next_index(Tracer(index), self.it).value
             return next_index
         deferring(self.body_fn)
         self._check_first_return()
@@ -1450,6 +1501,9 @@ class LoopTrace:
         it = self.it
         bounds = tuple(b for b in (it.start, it.stop, it.step) if is_tracer(b)) \
             if it is not None and self.cond_fn is None else ()
+        if self.cond_fn is not None:  # a while test on the entry values: static where int arguments decide it
+            test = self._no_trip_now()
+            bounds = (test,) if isinstance(test, Value) else ()
         raise concrete_error(
             bounds, f"`{name}` enters this loop as a {sem.dtype_of(entry)} array and an iteration makes it "
             f"{joined.dtype}; after a loop of zero trips it keeps {sem.dtype_of(entry)}, a dtype only the run "
