@@ -107,7 +107,22 @@ class TracedReversed:
         if not (isinstance(rng.step, numbers.Integral) and rng.step in (1, -1)):
             raise UnsupportedError("reversed() of a traced range needs step 1 or -1", ctx.current_loc())
         s = rng.step
+        if is_tracer(rng.start) or is_tracer(rng.stop):
+            _bounds_fit(rng.start, rng.stop, s)
         self.range = TracedRange(sem.ufunc("subtract", rng.stop, s), sem.ufunc("subtract", rng.start, s), -s)
+
+
+def _bounds_fit(start: Any, stop: Any, step: int) -> None:
+    """reversed(range(a, b)) runs range(b - 1, a - 1, -1): at a or b = -2**63
+    (2**63 - 1 for step -1) a bound wraps around and the loop would run the
+    wrong count of trips: a run-time error there, never a wrong count."""
+    from .checks import emit_check
+
+    end = np.iinfo(np.int64).min if step > 0 else np.iinfo(np.int64).max
+    at_end = sem.ufunc("logical_or", sem.ufunc("equal", start, end), sem.ufunc("equal", stop, end))
+    emit_check(at_end, UnsupportedError(
+        f"reversed() of a range with a bound at {end}: the reversed range's bounds do not fit int64",
+        ctx.current_loc(), "keep the range's bounds off the int64 limit, and handle that element on its own"))
 
 
 class TracedEnumerate:

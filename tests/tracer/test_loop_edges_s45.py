@@ -197,3 +197,28 @@ def test_cpu_break_form_and_big_ints():
         assert_same(f(x.copy(), *args), kernel(x.copy(), *args))
     with pytest.raises(BigIntError, match="t \\*= 10"):
         f(x.copy(), 0, 10, 3, 19)
+
+
+# --- reversed() of a range with a bound at an end of int64 (its reversed bounds would wrap) ---------
+def _reversed_count(x, a, b):
+    c = 0
+    s = 0.0
+    for i in reversed(range(a, b)):
+        c += 1
+        s = s * 0.5 + x[i % x.shape[0]]
+        if c > 5:
+            break
+    return c, s
+
+
+@pytest.mark.parametrize("a, b", [(0, 7), (3, 2), (-5, 5), (BIG - 3, BIG - 1), (-BIG + 1, -BIG + 4)])
+def test_reversed_range_counts_as_python(a, b):
+    check(_reversed_count, np.random.default_rng(6).standard_normal(7), a, b)
+
+
+@pytest.mark.parametrize("a, b", [(-BIG, -BIG + 2), (-BIG, -BIG), (3, -BIG)])
+def test_reversed_range_at_the_int64_end_raises(a, b):
+    from looptrace.errors import UnsupportedError
+
+    with pytest.raises(UnsupportedError, match="reversed"):  # (plain: a count that the wrapped bounds lose)
+        looptrace.jit(_reversed_count, backend="interpret")(np.ones(7), a, b)
