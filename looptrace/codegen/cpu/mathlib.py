@@ -67,6 +67,11 @@ ulp from it), asserted by tests/codegen/test_mathlib.py:
   gradual underflow) selected around it. `pow_f32` (and `powc_f32`, y a
   constant): 2**(y*log2|x|) in float64, table-free polynomials to ~2**-35
   (Estrin's scheme), one rounding: <= 1 ulp of the float64 result rounded.
+- `sin_f32`, `cos_f32`: <= 1 ulp of float32 from the float64 result (over all
+  2**32 inputs at most 0.5001, and 9646 (sin), 9562 (cos) not that result
+  rounded: near-ties; NumPy's own are up to ~1.5 ulp off): Cody-Waite's
+  reduction in float64 for |x| < 2**30, Payne-Hanek's exact one above it out
+  of line (`_rare_call`), Taylor series in float64, one final rounding.
 - `asin_f64`, `acos_f64`: <= 1 ulp from NumPy's and glibc's (correctly
   rounded at pi/3 where NumPy's SVML is not): fdlibm's rational for
   asin(t) = t + t*R(t*t) on |t| <= 1/2; past 1/2 asin(|x|) = pi/2 -
@@ -91,7 +96,8 @@ and expm1's with inline="always" (`_JIT_INLINE`; the two private intrinsics
 `_bits`/`_from_bits` are LLVM bitcasts); pow's, asin's and acos's are plain
 calls that mark themselves `alwaysinline` for LLVM (`_inline_into_callers`):
 compiled once (disk cache), inlined and vectorized into each kernel loop,
-uses no global state and calls no libm function; its
+uses no global state and calls no libm function (sin_f32/cos_f32 call their
+own exact reduction, a C callback, for |x| >= 2**30, inf and NaN only); its
 value depends only on its argument (no fastmath, no FMA contraction by LLVM;
 the explicit fused multiply-adds of `_muladd` round once in scalar and SIMD
 code alike), so the result is the same whether or not LLVM vectorizes the
@@ -944,20 +950,25 @@ def _quarter_turns(ax):
 @numba.njit(**_JIT_INLINE)
 def _sin_cos_poly(r):
     """(sin(r), cos(r)) for |r| <= pi/4 (plus a little): Taylor series to
-    r**13 and r**12, errors below 2**-36 of the result."""
+    r**11 and r**12 in fused multiply-adds, errors below 2**-36 of the result."""
     z = r * r
-    s = -1.0 / 39916800.0
-    s = s * z + 1.0 / 362880.0
-    s = s * z - 1.0 / 5040.0
-    s = s * z + 1.0 / 120.0
-    s = s * z - 1.0 / 6.0
-    c = 1.0 / 479001600.0
-    c = c * z - 1.0 / 3628800.0
-    c = c * z + 1.0 / 40320.0
-    c = c * z - 1.0 / 720.0
-    c = c * z + 1.0 / 24.0
-    c = c * z - 0.5
-    return r + r * (z * s), 1.0 + z * c
+    s = _muladd(-1.0 / 39916800.0, z, 1.0 / 362880.0)
+    s = _muladd(s, z, -1.0 / 5040.0)
+    s = _muladd(s, z, 1.0 / 120.0)
+    s = _muladd(s, z, -1.0 / 6.0)
+    c = _muladd(1.0 / 479001600.0, z, -1.0 / 3628800.0)
+    c = _muladd(c, z, 1.0 / 40320.0)
+    c = _muladd(c, z, -1.0 / 720.0)
+    c = _muladd(c, z, 1.0 / 24.0)
+    c = _muladd(c, z, -0.5)
+    return _muladd(r, z * s, r), _muladd(z, c, 1.0)
+
+
+@numba.njit(**_JIT_INLINE)
+def _quadrant_value(q, s, c):
+    """sin(r + q*pi/2) from s = sin(r), c = cos(r) (q's low two bits)."""
+    v = c if (q & 1) != 0 else s
+    return -v if (q & 2) != 0 else v
 
 
 @numba.njit(**_JIT_INLINE)
@@ -965,28 +976,178 @@ def _sin_quadrant(ax, shift):
     """sin(ax + shift * pi/2) for ax >= +0 (shift 0: sin, 1: cos); NaN for inf, NaN."""
     q, r = _quarter_turns(ax)
     s, c = _sin_cos_poly(r * _PI_2)
-    q = (q + shift) & 3
-    v = c if (q & 1) != 0 else s
-    v = -v if q >= 2 else v
+    v = _quadrant_value(q + shift, s, c)
     return np.nan if not (ax < np.inf) else v
+
+
+# The usual arguments take Cody-Waite's reduction instead, in float64: n = round(x * 2/pi),
+# r = x - n*pi/2. With FMA, pi/2 = _PI_2 + _PI_2_TAIL: the first product is exact inside its
+# fused multiply-add (x - n*_PI_2 is a multiple of 2**-52 below 2 in magnitude: 53 bits) and
+# the second rounded once, so that r is within 2**-52 of its own size plus n * 2**-109 of the
+# true remainder; for every float32 below _TRIG_QUICK = 2**30 that keeps sin and cos within
+# 2**-36 of the result (all of them checked: bench/mathlib_speed.py --exhaustive). Without
+# FMA, pi/2 in three parts, the first two of 33 bits (n * part exact for n < 2**20) and
+# _TRIG_QUICK = 2**20 (`_quick_remainder_split`). A loop of sin takes ~90 vector
+# instructions per 16 float32 (and a call, `_rare_call`) where the exact reduction inline
+# took 225 (1M float32, one thread, Zen 4: 2.3 -> 0.9 ms, NumPy's AVX-512 sinf 0.55).
+_PI_2_TAIL = 6.123233995736766e-17  # pi/2 - _PI_2, rounded
+_PI_2_A, _PI_2_B, _PI_2_C = 1.5707963267341256, 6.077100506303966e-11, 2.0222662487959506e-21
+_INV_PI_2 = 0.6366197723675814  # 2/pi
+
+
+@numba.njit(**_JIT_INLINE)
+def _quick_remainder_fma(xd, n):
+    """xd - n*pi/2 for |n| < 2**49 (fused multiply-adds)."""
+    return _muladd(-n, _PI_2_TAIL, _muladd(-n, _PI_2, xd))
+
+
+@numba.njit(**_JIT_INLINE)
+def _quick_remainder_split(xd, n):
+    """xd - n*pi/2 for |n| < 2**20 without FMA (each product exact but the last)."""
+    return ((xd - n * _PI_2_A) - n * _PI_2_B) - n * _PI_2_C
+
+
+_quick_remainder = _quick_remainder_fma if _HOST_FMA else _quick_remainder_split
+_TRIG_QUICK = 2.0**30 if _HOST_FMA else 2.0**20
+
+
+@numba.njit(**_JIT_INLINE)
+def _sin_quick(xd, shift):
+    """sin(xd + shift * pi/2) for |xd| < _TRIG_QUICK (garbage above: see sin_f32)."""
+    t = _muladd(xd, _INV_PI_2, _ROUND_MAGIC)
+    s, c = _sin_cos_poly(_quick_remainder(xd, t - _ROUND_MAGIC))
+    return _quadrant_value(_bits(t) + shift, s, c)  # t's low bits: n's (mod 4)
+
+
+def _sin_f32_exact(xd):
+    return _from_bits(_bits(_sin_quadrant(abs(xd), 0)) ^ (_bits(xd) & _SIGN_BIT))  # sin(-x) = -sin(x)
+
+
+def _cos_f32_exact(xd):
+    return _sin_quadrant(abs(xd), 1)
+
+
+# --- a rare case out of line, in a loop that still vectorizes -----------------------------------------
+# Branch-free, the exact reduction would be paid for every lane. As a branch around a call,
+# LLVM would not vectorize the loop, unless the call has a vector variant: the scalar function
+# (a C callback, registered with LLVM's symbol table by name) carries the attribute
+# "vector-function-abi-variant" that names a masked vector function defined in the kernel's
+# module (`_vector_variant`), so that the vectorized loop calls that function once per vector
+# with the lanes that take the branch; it returns at once when none does, else calls the
+# scalar function for its lanes. Kept until the vectorizer runs by @llvm.compiler.used.
+_RARE_WIDTHS = (16,) if WIDE_VECTORS else (8,) if "+avx" in _HOST_FEATURES else (4,)
+_RARE_ATTRIBUTES = ("nounwind", "willreturn", "nosync", "memory(none)")  # not speculatable: stays predicated
+_RARE_SYMBOLS: list[str] = []
+
+
+def _rare_symbol(symbol: str, pyfunc) -> str:
+    """Compile pyfunc (float64 -> float64) as a C callback (disk-cached) and register its address
+    as `symbol` for the code that calls it, cached kernels included."""
+    from numba.core.ccallback import CFunc
+
+    from looptrace.codegen.cpu.cache import harden
+
+    cfunc = CFunc(pyfunc, ((types.float64,), types.float64), locals={}, options=dict(error_model="numpy"))
+    cfunc.enable_caching()
+    harden(cfunc)
+    cfunc.compile()
+    llvm_binding.add_symbol(symbol, cfunc.address)
+    _RARE_SYMBOLS.append(symbol)
+    return symbol
+
+
+def _vector_variant(module, symbol: str, width: int):
+    """`<width x double> symbol_v<width>(<width x double> x, <width x i1> mask)`: symbol of every
+    lane of x if any lane of mask is set (the others' results are ignored)."""
+    double = ir.DoubleType()
+    vec = ir.VectorType(double, width)
+    fn = ir.Function(module, ir.FunctionType(vec, [vec, ir.VectorType(ir.IntType(1), width)]),
+                     f"{symbol}_v{width}")
+    fn.linkage = "internal"
+    scalar = _declare_rare(module, symbol)
+    entry, some, done = fn.append_basic_block("entry"), fn.append_basic_block("some"), fn.append_basic_block("done")
+    builder = ir.IRBuilder(entry)
+    mask = builder.bitcast(fn.args[1], ir.IntType(width))
+    builder.cbranch(builder.icmp_unsigned("!=", mask, ir.Constant(ir.IntType(width), 0)), some, done)
+    builder.position_at_end(some)
+    out = ir.Constant(vec, ir.Undefined)
+    for i in range(width):
+        lane = ir.Constant(ir.IntType(32), i)
+        out = builder.insert_element(out, builder.call(scalar, [builder.extract_element(fn.args[0], lane)]), lane)
+    builder.branch(done)
+    builder.position_at_end(done)
+    result = builder.phi(vec)
+    result.add_incoming(ir.Constant(vec, ir.Undefined), entry)
+    result.add_incoming(out, some)
+    builder.ret(result)
+    return fn
+
+
+def _declare_rare(module, symbol: str):
+    """The scalar function's declaration in module, with its vector variants' names."""
+    if symbol in module.globals:
+        return module.globals[symbol]
+    fn = ir.Function(module, ir.FunctionType(ir.DoubleType(), [ir.DoubleType()]), symbol)
+    variants = ",".join(f"_ZGV_LLVM_M{w}v_{symbol}({symbol}_v{w})" for w in _RARE_WIDTHS)
+    for attribute in (*_RARE_ATTRIBUTES, f'"vector-function-abi-variant"="{variants}"'):
+        set.add(fn.attributes, attribute)  # (llvmlite checks names against its own list)
+    return fn
+
+
+def _define_variants(module) -> None:
+    """Every rare function's vector variants, once per module, kept for the vectorizer."""
+    first = f"{_RARE_SYMBOLS[0]}_v{_RARE_WIDTHS[0]}"
+    if first in module.globals or "llvm.compiler.used" in module.globals:
+        return  # (someone else's @llvm.compiler.used: the loop stays scalar, its results the same)
+    fns = [_vector_variant(module, s, w) for s in _RARE_SYMBOLS for w in _RARE_WIDTHS]
+    ptr = ir.IntType(8).as_pointer()
+    kept = ir.GlobalVariable(module, ir.ArrayType(ptr, len(fns)), "llvm.compiler.used")
+    kept.linkage = "appending"
+    kept.section = "llvm.metadata"
+    kept.initializer = ir.Constant(ir.ArrayType(ptr, len(fns)), [f.bitcast(ptr) for f in fns])
+
+
+def _rare_call(symbol: str):
+    """An intrinsic f(x: float64) -> float64 that calls the registered `symbol`, meant for a
+    branch taken by few elements (see above)."""
+    @intrinsic
+    def call(typingctx, x):
+        if x != types.float64:
+            return None
+
+        def codegen(context, builder, signature, args):
+            _define_variants(builder.module)
+            return builder.call(_declare_rare(builder.module, symbol), list(args))
+
+        return types.float64(types.float64), codegen
+
+    return call
+
+
+_sin_f32_huge = _rare_call(_rare_symbol("looptrace_sin_f32_huge", _sin_f32_exact))
+_cos_f32_huge = _rare_call(_rare_symbol("looptrace_cos_f32_huge", _cos_f32_exact))
 
 
 @numba.njit(**_JIT_INLINE)
 def sin_f32(x):
-    """np.sin for a float32: exact reduction, float64 series, one final rounding
+    """np.sin for a float32: Cody-Waite's reduction in float64 below _TRIG_QUICK, the exact
+    one above (and for inf, NaN) out of line; float64 series, one final rounding
     (sin(+-0) = +-0, sin(+-inf) = nan)."""
     xd = np.float64(x)
-    ax = abs(xd)
-    v = _from_bits(_bits(_sin_quadrant(ax, 0)) ^ (_bits(xd) & _SIGN_BIT))  # sin(-x) = -sin(x)
-    return np.float32(xd if ax == 0.0 else v)
+    v = pick(xd == 0.0, xd, _sin_quick(xd, 0))  # sin(-0.0) = -0.0
+    if not (abs(xd) < _TRIG_QUICK):
+        v = _sin_f32_huge(xd)
+    return np.float32(v)
 
 
 @numba.njit(**_JIT_INLINE)
 def cos_f32(x):
-    """np.cos for a float32: exact reduction, float64 series, one final rounding."""
-    ax = abs(np.float64(x))
-    v = _sin_quadrant(ax, 1)  # computed first: as the arm of the choice, LLVM kept a branch and scalar code
-    return np.float32(1.0 if ax == 0.0 else v)
+    """np.cos for a float32: as sin_f32, a quarter turn on (cos(+-0) = 1, cos(+-inf) = nan)."""
+    xd = np.float64(x)
+    v = _sin_quick(xd, 1)
+    if not (abs(xd) < _TRIG_QUICK):
+        v = _cos_f32_huge(xd)
+    return np.float32(v)
 
 
 @numba.njit(**_JIT_INLINE)
