@@ -153,7 +153,7 @@ class JitFunction:
                 if extra is not None and (not traced.captured or captured_unchanged(traced)):
                     run_plain = getattr(compiled.run, "call_plain", None)
                     if run_plain is None or compiled.program.writebacks or compiled.program.fresh_results \
-                            or not _plain_extra(traced):
+                            or compiled.program.result_subviews or not _plain_extra(traced):
                         return self.execute(compiled, hit[1], list(args), extra)
                     if hit[2] is not None:  # static ints are in the program, not the kernel's arguments
                         args = tuple(args[i] for i in hit[2])
@@ -541,7 +541,7 @@ class JitFunction:
         results = _unshared(results, [targets[argi] for argi, _ in program.writebacks], written)
         for (argi, _), value in zip(program.writebacks, written):
             _write_back(targets[argi], value, specs[argi] if argi < len(specs) else None)
-        if program.result_args or program.fresh_results or program.result_views:
+        if program.result_args or program.fresh_results or program.result_views or program.result_subviews:
             results = list(results)
         for k in program.fresh_results:  # `return x.copy()`: x's value, a new array in the plain function
             r = results[k]
@@ -553,6 +553,8 @@ class JitFunction:
                 results[k] = targets[argi]  # `s[1] = 7; return s` returns the caller's array
         for k, (argi, steps) in program.result_views.items():  # `return a[1:]`: a view of the caller's array
             results[k] = _view_of(targets[argi], steps, results[k])
+        if program.result_subviews:  # `return y, y[1:]`: a view of another result
+            results = _with_subviews(results, program.result_subviews)
         return build_output(program.out_tree, results)
 
     def _execute_aliased(self, values: list, aliases: dict[int, int]) -> Any:
@@ -859,6 +861,9 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     fast = getattr(compiled.run, "fast", None)
     if fast is None or traced.captured or traced.layout_args or program.fresh_results:
         return None  # (fresh_results: `execute` copies a result that is an argument's memory)
+    if program.result_subviews and (program.writebacks or _flat_tuple(program.out_tree, program.body.results,
+                                                                        program.result_subviews) is None):
+        return None  # (views of another result in another structure: `execute` takes them)
     if program.writebacks:
         written = _written_guard(compiled, runtime, types)
         if written is None:
@@ -887,7 +892,7 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     if tree[0] == "leaf" and results[tree[1]].ndim > 0 and results[tree[1]].dtype != RNG:
         # one array, the common case: the kernel gives it
         return fast(tree[1], args, guard, fallback=general, front=front, positions=positions)
-    build = _flat_tuple(tree, results)
+    build = _flat_tuple(tree, results, program.result_subviews)
     if build is not None:  # a scalar, or a tuple of arrays and scalars: built in the runner itself
         return fast(None, args, guard, build, fallback=general, front=front, positions=positions)
     if general is not None:
@@ -1043,7 +1048,7 @@ def _outside_guard(gs: guards.GuardSet, writes: bool = False) -> tuple[str, dict
     return "".join(line + "\n" for line in lines), env, names
 
 
-def _flat_tuple(tree: tuple, results: list) -> tuple[str, dict, Callable] | None:
+def _flat_tuple(tree: tuple, results: list, subviews: dict | None = None) -> tuple[str, dict, Callable] | None:
     """A result that is one of the kernel's outputs or a tuple of them
     (`return s`, `return s, n, x`), as
     an expression of the outputs `o` that builds what `build_output` would
@@ -1052,7 +1057,10 @@ def _flat_tuple(tree: tuple, results: list) -> tuple[str, dict, Callable] | None
     as the NumPy scalar of its dtype, or as that Python number where the
     plain function returns one), with build_output for outputs that come
     another way; None for any other tree. A tuple result skips the general
-    builder's recursion per call (linspace_samples: 1.5 of a 6.6 us call)."""
+    builder's recursion per call (linspace_samples: 1.5 of a 6.6 us call).
+    `subviews`: Program.result_subviews, each such result the view of
+    another (`return Y, Y[-1]`: by `execute` a warm call cost 139 us, against
+    34 for `return Y, Y[-1].copy()`)."""
     leaves = [tree] if tree[0] == "leaf" else tree[1] if tree[0] == "tuple" and len(tree) == 2 else ()
     if not leaves or not all(t[0] == "leaf" for t in leaves):
         return None
@@ -1061,13 +1069,70 @@ def _flat_tuple(tree: tuple, results: list) -> tuple[str, dict, Callable] | None
         k, v = t[1], results[t[1]]
         if v.dtype == RNG or len(t) > 3:
             return None
-        if v.ndim > 0 or t[2]:
+        if subviews and k in subviews:
+            j, steps = subviews[k]
+            names[f"V{k}"] = _view_taker(steps)
+            parts.append(f"V{k}(o[{j}], o[{k}])")
+        elif v.ndim > 0 or t[2]:
             parts.append(f"o[{k}]")
         else:
             names[f"C{k}"] = np.dtype(v.dtype).type
             parts.append(f"C{k}(o[{k}])")
     expr = parts[0] if tree[0] == "leaf" else "(" + "".join(p + ", " for p in parts) + ")"
+    if subviews:
+        return expr, names, lambda outs: build_output(tree, _with_subviews(list(outs), subviews))
     return expr, names, lambda outs: build_output(tree, outs)
+
+
+def _with_subviews(outs: list, subviews: dict) -> list:
+    """The kernel's outputs with each result of Program.result_subviews
+    the view of the other result that it is (`return y, y[1:]`)."""
+    for k, (j, steps) in subviews.items():
+        outs[k] = _view_taker(steps)(outs[j], outs[k])
+    return outs
+
+
+def _view_taker(steps: tuple) -> Callable:
+    """`_view_of` for these steps (each (primitive name, attrs as items):
+    tracer/trace.py `_view_steps`) as one function of (target, result): the
+    basic index, reshape and transpose taken by NumPy itself (`return Y,
+    Y[-1]`: 5 us a call where `_view_of`, through the primitives, costs 23)."""
+    try:
+        return _cached_view_taker(steps)
+    except TypeError:  # an attribute that is not hashable
+        return _make_view_taker(steps)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_view_taker(steps: tuple) -> Callable:
+    return _make_view_taker(steps)
+
+
+def _make_view_taker(steps: tuple) -> Callable:
+    ops = []
+    for name, items in steps:
+        attrs = dict(items)
+        if name == "slice":
+            key = tuple(slice(a, b if b >= 0 else None, st) for a, b, st in
+                        zip(attrs["starts"], attrs["stops"], attrs["steps"]))
+            ops.append(lambda v, key=key: v[key])
+        elif name == "reshape" and all(isinstance(d, int) for d in attrs["shape"]):
+            ops.append(lambda v, shape=tuple(attrs["shape"]): v.reshape(shape))
+        elif name == "transpose":
+            ops.append(lambda v, perm=tuple(attrs["perm"]): v.transpose(perm))
+        else:
+            as_dicts = tuple((n, dict(items)) for n, items in steps)
+            return lambda target, result: _view_of(target, as_dicts, result)
+
+    def take(target: Any, result: Any) -> Any:
+        if type(target) is not np.ndarray or type(result) is not np.ndarray:
+            return result
+        view = target if ops else target.view()
+        for op in ops:
+            view = op(view)
+        return view if view.shape == result.shape and view.dtype == result.dtype else result
+
+    return take
 
 
 _MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
@@ -1322,7 +1387,7 @@ def _view_of(target: Any, steps: tuple, result: Any) -> Any:
     the kernel's value's shape and dtype."""
     if not isinstance(target, np.ndarray) or not isinstance(result, np.ndarray):
         return result
-    view = target
+    view = target if steps else target.view()  # (`y[:]`: a view of all of it, another array object)
     for name, attrs in steps:
         view = primitive.get(name).impl(view, **attrs)
     return view if view.shape == result.shape and view.dtype == result.dtype else result

@@ -15,13 +15,14 @@ import itertools
 import linecache
 import threading
 import types
+from collections import OrderedDict
 from typing import Any, Callable
 
 import numpy as np
 
 from looptrace import guards, pytree, specialize
 from looptrace.api import Compiled, JitFunction, Transform, has_effects, runtime_arg, transactional_run
-from looptrace.errors import ReplayNeeded, TraceError
+from looptrace.errors import ReplayNeeded, TraceError, UnsupportedError
 from looptrace.ops.io import muted
 from looptrace import pickling
 from looptrace.tracer.trace import ArgSpec, build_output
@@ -49,7 +50,8 @@ class Transformed:
 
 
 def _rebuild_transformed(kind: str, fn: Any, args: tuple) -> Transformed:
-    return {"grad": grad, "value_and_grad": value_and_grad}[kind](pickling.resolve(fn), *args)
+    return {"grad": grad, "value_and_grad": value_and_grad}[kind](pickling.resolve(fn), *args[:3], **(
+        {"has_aux": args[3]} if len(args) > 3 else {}))
 
 
 class _Differentiated:
@@ -337,7 +339,8 @@ def _like_argument(g: np.ndarray, value: Any, spec: ArgSpec) -> Any:
     if spec.device and not isinstance(g, np.ndarray):  # a gradient on the GPU stays there
         return g.reshape(spec.shape) if tuple(g.shape) != tuple(spec.shape) else g
     g = np.asarray(g, dtype=spec.dtype).reshape(spec.shape)
-    return g[()] if spec.kind == "scalar" else g
+    # a number (a Python float, np.float64, np.float32) gets a NumPy scalar of its dtype; a 0-d array, a 0-d array
+    return g[()] if spec.kind == "scalar" or isinstance(value, np.generic) else g
 
 
 def _argnums(argnums: int | tuple, n: int, caller: str, name: str) -> tuple[int, ...]:
@@ -360,17 +363,19 @@ def _check_scalar(caller: str, name: str, outs: list) -> None:
 
 # --- public ---------------------------------------------------------------------------------------
 def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | None = None,
-                   backend: str | None = None) -> Callable:
+                   backend: str | None = None, has_aux: bool = False) -> Callable:
     """`f(*args) -> (fn(*args), gradient)`; a tuple of gradients when
     `argnums` is a tuple. `checkpoint=k` saves every k-th carry of each
-    top-level counted loop and recomputes in between."""
-    return _value_and_grad_as("value_and_grad", fn, argnums, checkpoint, backend)
+    top-level counted loop and recomputes in between. `has_aux=True`, as
+    JAX's: `fn` returns a pair `(loss, aux)`, the gradient is the loss's and
+    the value is that pair, `((loss, aux), gradient)`."""
+    return _value_and_grad_as("value_and_grad", fn, argnums, checkpoint, backend, has_aux)
 
 
 def _value_and_grad_as(caller: str, fn: Callable, argnums: int | tuple, checkpoint: int | None,
-                       backend: str | None) -> Callable:
+                       backend: str | None, has_aux: bool = False) -> Callable:
     """value_and_grad, its errors naming `caller` (the function the user called)."""
-    d = _Differentiated(fn, checkpoint, backend)
+    d = _shared(fn, checkpoint, backend)
 
     def value_and_grad_fn(*args, **kwargs):
         try:
@@ -387,6 +392,8 @@ def _value_and_grad_as(caller: str, fn: Callable, argnums: int | tuple, checkpoi
         wrt = _argnums(argnums, len(values), caller, d.name)
         dd, values, wrt, regroup = d.flat(values, wrt)
         c, specs, n_out = dd.compiled(values, wrt, caller)
+        if has_aux:
+            return _with_aux(caller, dd, c, specs, n_out, values, wrt, regroup, argnums)
         if n_out == 0 and not has_effects(c, specs):
             value = build_output(c.program.out_tree, [])
             if isinstance(value, (float, np.floating)):  # a constant: its gradient is zeros (as JAX's)
@@ -394,42 +401,149 @@ def _value_and_grad_as(caller: str, fn: Callable, argnums: int | tuple, checkpoi
                 grads = regroup(zeros)
                 return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
         _check_scalar(caller, d.name, c.program.body.results[:n_out])
-        if has_effects(c, specs):
-            # it writes into its arguments or what it reads from outside, or draws from a
-            # generator: the gradient of the state before the call, then the call itself,
-            # which makes the effects once (and refuses aliased arguments), as the plain function
-            _refuse_aliasing(dd, c, specs, values)
-            before = _snapshot(values)
-            legacy = _legacy_random_states(dd._bound(values, lambda: (c, specs))[2])
-            states = [rs.get_state() for rs in legacy]
-            dd.forward(values, wrt)
-            for rs, state in zip(legacy, states):  # the gradient draws what the call drew, and ends as it did
-                rs.set_state(state)
-            values = before
+        values = _effects_first(dd, c, specs, values, wrt)
         leaves, grads, program = dd.run(values, wrt, None, caller, known=(c, specs))
         grads = regroup(grads)
         value = build_output(program.out_tree, leaves)
         return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
 
-    return Transformed("value_and_grad", value_and_grad_fn, fn, (argnums, checkpoint, backend))
+    return Transformed("value_and_grad", value_and_grad_fn, fn, (argnums, checkpoint, backend, has_aux))
+
+
+def _effects_first(dd: _Differentiated, c, specs: list, values: list, wrt: tuple) -> list:
+    """The values to differentiate at. A function that writes into its
+    arguments or what it reads from outside, or draws from a generator: the
+    gradient of the state before the call, then the call itself, which makes
+    the effects once (and refuses aliased arguments), as the plain function."""
+    if not has_effects(c, specs):
+        return values
+    _refuse_aliasing(dd, c, specs, values)
+    before = _snapshot(values)
+    legacy = _legacy_random_states(dd._bound(values, lambda: (c, specs))[2])
+    states = [rs.get_state() for rs in legacy]
+    dd.forward(values, wrt)
+    for rs, state in zip(legacy, states):  # the gradient draws what the call drew, and ends as it did
+        rs.set_state(state)
+    return before
+
+
+def _with_aux(caller: str, dd: _Differentiated, c, specs: list, n_out: int, values: list, wrt: tuple,
+              regroup: Callable, argnums) -> tuple:
+    """value_and_grad(has_aux=True): `((loss, aux), gradient)`, the
+    gradient of the loss alone (the aux outputs get zero cotangents), aux
+    computed once, by the same run."""
+    tree = c.program.out_tree
+    loss_tree = _loss_tree(caller, dd.name, tree)
+    pick = (lambda gs: gs[0] if isinstance(argnums, int) else tuple(gs))
+    if loss_tree[0] == "const" and isinstance(loss_tree[1], (float, np.floating)):
+        value = dd.forward(values, wrt)  # a constant loss: zero gradients (as JAX's), aux as the call gives it
+        zeros = [_like_argument(np.zeros(specs[i].shape, specs[i].dtype), values[i], specs[i]) for i in wrt]
+        return value, pick(regroup(zeros))
+    outs = c.program.body.results[:n_out]
+    at = _leaf_positions(loss_tree)
+    _check_scalar(caller, dd.name, [outs[k] for k in at])
+    if any(not isinstance(d, (int, np.integer)) for v in outs for d in v.shape):
+        raise UnsupportedError(f"{caller}({dd.name}, has_aux=True): an aux output has a length known only at "
+                               "run time (x[mask], a list grown under a condition)", None,
+                               "return it from a separate call of the function, or keep its shape "
+                               "(np.where(mask, x, 0))")
+    cts = [np.ones(v.shape, v.dtype) if k == at[0] else np.zeros(tuple(int(d) for d in v.shape), v.dtype)
+           for k, v in enumerate(outs)]
+    values = _effects_first(dd, c, specs, values, wrt)
+    leaves, grads, program = dd.run(values, wrt, cts, caller, known=(c, specs))
+    return build_output(program.out_tree, leaves), pick(regroup(grads))
+
+
+def _loss_tree(caller: str, name: str, tree: tuple) -> tuple:
+    """The output tree of the loss in `(loss, aux)`, the pair a function
+    differentiated with has_aux=True returns (JAX's TypeError otherwise)."""
+    if tree[0] == "kinds":
+        tree = tree[1]
+    if tree[0] in ("tuple", "list") and len(tree) == 2 and len(tree[1]) == 2:
+        return tree[1][0]
+    what = f"a {tree[0]} of {len(tree[1])} items" if tree[0] in ("tuple", "list") and len(tree) == 2 else \
+        "a single value" if tree[0] in ("leaf", "const") else "another structure"
+    raise TypeError(f"{caller}({name}, has_aux=True): the function must return a pair (loss, aux), "
+                    f"but it returns {what}")
+
+
+def _leaf_positions(tree: tuple) -> list[int]:
+    """The output positions of the leaves of an output tree (arrays and scalars)."""
+    kind = tree[0]
+    if kind == "leaf":
+        return [tree[1]]
+    if kind in ("tuple", "list"):
+        return [k for t in tree[1] for k in _leaf_positions(t)]
+    if kind == "dict":
+        return [k for t in tree[1].values() for k in _leaf_positions(t)]
+    return []
 
 
 def grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | None = None,
-         backend: str | None = None) -> Callable:
-    """The gradient of scalar-valued `fn` with respect to `args[argnums]`."""
-    vg = _value_and_grad_as("grad", fn, argnums, checkpoint, backend)
+         backend: str | None = None, has_aux: bool = False) -> Callable:
+    """The gradient of scalar-valued `fn` with respect to `args[argnums]`;
+    with `has_aux=True` (as JAX's), `fn` returns `(loss, aux)` and the
+    gradient function returns `(gradient, aux)`."""
+    vg = _value_and_grad_as("grad", fn, argnums, checkpoint, backend, has_aux)
 
-    def grad_fn(*args, **kwargs):
-        return vg(*args, **kwargs)[1]
+    if has_aux:
+        def grad_fn(*args, **kwargs):
+            (_, aux), g = vg(*args, **kwargs)
+            return g, aux
+    else:
+        def grad_fn(*args, **kwargs):
+            return vg(*args, **kwargs)[1]
 
-    return Transformed("grad", grad_fn, fn, (argnums, checkpoint, backend))
+    return Transformed("grad", grad_fn, fn, (argnums, checkpoint, backend, has_aux))
+
+
+# `lt.grad(loss)(w)` written anew at every step of a training loop: the gradient machinery (its
+# traced and compiled programs) of the function is kept, so that the second such call costs a
+# signature lookup, not a trace. Keyed by what the function is made of (its code, globals,
+# defaults and closure cells, by identity: a lambda written anew in a loop is the same function),
+# the last _SHARED_MAX functions, held strongly (the cached machinery holds the function itself,
+# which a weak key could then never drop).
+_SHARED: "OrderedDict[tuple, tuple]" = OrderedDict()
+_SHARED_MAX = 16
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared(fn: Callable, checkpoint: int | None, backend: str | None) -> "_Differentiated":
+    """The _Differentiated of `fn` with these options: one made before for
+    the same function (or one made of the same parts), else a new one."""
+    _check_checkpoint(checkpoint)
+    key = (_identity(fn), checkpoint, backend)
+    with _SHARED_LOCK:
+        hit = _SHARED.get(key)
+        if hit is not None:
+            _SHARED.move_to_end(key)
+            return hit[1]
+    d = _Differentiated(fn, checkpoint, backend)
+    with _SHARED_LOCK:
+        hit = _SHARED.setdefault(key, (fn, d))  # (another thread's, made meanwhile, wins)
+        _SHARED.move_to_end(key)
+        while len(_SHARED) > _SHARED_MAX:
+            _SHARED.popitem(last=False)
+    return hit[1]
+
+
+def _identity(fn: Callable) -> tuple:
+    """What a function behaves by, as identities (kept alive by the entry's
+    own function): a def or lambda's code, globals, defaults and closure
+    cells; a bound method's object and function; anything else itself."""
+    if isinstance(fn, types.FunctionType):
+        return ("function", id(fn.__code__), id(fn.__globals__), id(fn.__defaults__), id(fn.__kwdefaults__),
+                tuple(id(c) for c in fn.__closure__ or ()))
+    if isinstance(fn, types.MethodType):
+        return ("method", id(fn.__self__), _identity(fn.__func__))
+    return ("object", id(fn))
 
 
 def vjp(fn: Callable, *args, checkpoint: int | None = None, backend: str | None = None):
     """`(out, vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument
     (None for arguments that cannot be differentiated: integers, generators;
     for a container of arrays, a container like it with None at such leaves)."""
-    d = _Differentiated(fn, checkpoint, backend)
+    d = _shared(fn, checkpoint, backend)
     values = d.jit.bind(args, {})
     jf = d.jit.current if isinstance(d.jit, _VarargsJit) else d.jit
     at = {i for i, v in enumerate(values) if isinstance(v, pytree.CONTAINERS) and pytree.holds_array(v)}

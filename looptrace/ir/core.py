@@ -163,6 +163,11 @@ class Program:
     # of the caller's array, taken after the write-back (api.py `_view_of`), as NumPy would. Each step
     # is (primitive name, attrs) of a slice, reshape or transpose, from the argument outwards.
     result_views: dict = field(default_factory=dict)
+    # result position -> (position of another result, view steps as in result_views, their attrs as
+    # items), for a result that is a view of an array the function makes and also returns (`y = x * 2;
+    # return y, y[1:]`): the call returns that view of the other result (api.py `_with_subviews`), so a
+    # write into either shows in the other, as in NumPy
+    result_subviews: dict = field(default_factory=dict)
     # result positions of arrays the plain function makes anew (`x.copy()`, `np.array(list)` of an
     # argument's elements) that the kernel may give as an argument's memory (the IR's copy is the
     # value itself): the call copies them where they share memory with an argument (api.py)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from looptrace.errors import ConcreteIndexError, UnsupportedError
+from looptrace.errors import ConcreteIndexError, ShapeError, UnsupportedError
 from looptrace.ir.core import SourceLoc, Value
 from looptrace.ops import get as prim
 
@@ -95,7 +95,7 @@ def read(x: Tracer, mask: Any) -> Any:
         k = mask.ndim
         flat = sem.reshape(x, (int(np.prod(x.shape[:k], dtype=np.int64)),) + tuple(x.shape[k:]))
         return sem.wrap(ctx.emit1(prim("gather"), [flat.value, ctx.own_const(rows)], axis=0))
-    return MaskedSelection(sem.wrap(x.value), mask, ctx.current_loc())
+    return MaskedSelection(sem.wrap(x.value), mask, ctx.current_loc(), owned=True)
 
 
 def write(x: Tracer, mask: Any, value: Any, bounds: tuple = (), axis: int = 0) -> None:
@@ -168,8 +168,11 @@ class MaskedSelection:
     __array_priority__ = 1001
 
     def __init__(self, data: Tracer, mask: Tracer, loc: SourceLoc, bounds: tuple = (), axis: int = 0,
-                 span: tuple = (), windowed: bool = False):
+                 span: tuple = (), windowed: bool = False, owned: bool = False):
         self.data, self.mask, self.loc = data, mask, loc
+        # a new array in NumPy (x[mask], an arithmetic result, a copy) whose `data` is its own tracer:
+        # writes into it (`m[0] = 9`, `m *= 2`) go there and are seen by every name bound to it
+        self.owned = owned
         self.bounds = bounds  # a slice's traced bounds when this is x[a:b] (`varying_slice`)
         self.axis, self.span = axis, span
         self.windowed = windowed  # bounds read from an array: only folds over its window (varying.py)
@@ -178,10 +181,12 @@ class MaskedSelection:
         self.most: int | None = None  # a slice's static bound on its length (varying.py), else None
         self.length_sources: frozenset | None = None  # the int arguments such a bound would come from
 
-    def like(self, data: Tracer, axis: int | None = None) -> MaskedSelection:
-        """A selection of the same positions holding `data`."""
+    def like(self, data: Tracer, axis: int | None = None, owned: bool = False) -> MaskedSelection:
+        """A selection of the same positions holding `data`; `owned`: a new
+        array, holding `data` in a tracer of its own."""
+        data = sem.wrap(data.value) if owned else data
         sel = MaskedSelection(data, self.mask, self.loc, self.bounds, self.axis if axis is None else axis,
-                              self.span, self.windowed)
+                              self.span, self.windowed, owned)
         sel.stepped, sel.made, sel.most, sel.length_sources = self.stepped, self.made, self.most, \
             self.length_sources
         return sel
@@ -334,10 +339,10 @@ class MaskedSelection:
         return _keepdims(res, self, axis) if keepdims else res
 
     def astype(self, dtype, *args, **kw):
-        return self.like(sem.astype(self.data, dtype))
+        return self.like(sem.astype(self.data, dtype), owned=True)
 
     def copy(self, *args, **kw):
-        return self
+        return self.like(self.data, owned=True)  # a new array: a write into it is not seen here
 
     # --- elementwise ---------------------------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -352,7 +357,7 @@ class MaskedSelection:
         ndim = max(_ndim(x) for x in inputs)
         at = ndim - 1 - self.after
         args = [self.aligned(x, ndim, at, "combining it with") for x in inputs]
-        return self.like(fn(*args, **(kwargs or {})), at)
+        return self.like(fn(*args, **(kwargs or {})), at, owned=True)
 
     def aligned(self, x: Any, ndim: int, at: int, doing: str) -> Any:
         """x as data to combine with data laid out as a selection whose axis is
@@ -441,13 +446,19 @@ class MaskedSelection:
         mask's row-major order: for k = 0 the first True of the mask, else
         where its running count passes k; NumPy's IndexError where fewer
         are selected."""
+        data, at = self._row_at(k)
+        return data[at]
+
+    def _row_at(self, k: int) -> tuple[Tracer, Tracer]:
+        """(data with the mask's axes made one, the position of the k-th
+        selected row on it), after NumPy's IndexError check (`_selected`)."""
         from .checks import emit_check
 
         m = sem.reshape(self.mask, (-1,))
         n = m.shape[0]
         if n == 0:  # nothing to select, at every call
             raise IndexError(f"index {k} is out of bounds for axis 0 with size 0")
-        data = sem.reshape(self.data, (n,) + self.rest)
+        data = self.data if self.mask.ndim == 1 else sem.reshape(self.data, (n,) + self.rest)
         j = k if k >= 0 else -k - 1
         few = sem.ufunc("less_equal", nx.NAMESPACE["count_nonzero"](m), j)
         size = " with size 0" if j == 0 else ""
@@ -456,10 +467,71 @@ class MaskedSelection:
         if j:
             seen = sem.ufunc("greater", nx.NAMESPACE["cumsum"](seen, dtype=np.int64), j)
         at = nx.NAMESPACE["argmax"](seen)
-        return data[at if k >= 0 else n - 1 - at]
+        return data, (at if k >= 0 else n - 1 - at)
 
     def __setitem__(self, key, value):
-        self.fail("writing into it (write through the mask: x[mask] = value)")
+        if not self._writable():
+            self.fail("writing into it (write through the mask: x[mask] = value)")
+        first, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
+        if isinstance(first, (int, np.integer)) and not isinstance(first, (bool, np.bool_)):
+            self._write_row(int(first), rest, value)  # `m[0] = 9`: the first selected element
+        elif all(k is Ellipsis or isinstance(k, slice) and k == slice(None) for k in (key if isinstance(key, tuple)
+                                                                                     else (key,))):
+            write(self.data, self.mask, value)  # `m[:] = v`: every selected element
+        elif isinstance(key, MaskedSelection) and key.dtype == np.bool_ and self.same_mask(key) \
+                and tuple(key.data.shape) == tuple(self.data.shape) and _ndim(value) == 0 \
+                and not isinstance(value, MaskedSelection):
+            # `m[m > 1] = v`: the selected elements where the selection's own condition holds
+            where = sem.ufunc("logical_and", self.where(), key.data)
+            self.data.assign(sem.select(where, sem.astype(value, self.dtype), self.data).value)
+        else:
+            raise UnsupportedError(
+                f"{self.made} is a new array whose length is known only at run time; writing into it "
+                f"with this index needs that length", ctx.current_loc(),
+                "write one element (m[0] = v, m[-1] = v), all of it (m[:] = v, m *= 2), or the elements "
+                "where a condition on it holds (m[m > 1] = v); or keep the shape: np.where(mask, x, v)")
+
+    def _writable(self) -> bool:
+        """Can a write go into this selection itself? A new array selected
+        by a mask over the leading axes, not a slice of run-time length (a
+        view of the array it slices in NumPy)."""
+        return self.owned and not (self.bounds or self.windowed or self.stepped or self.axis)
+
+    def _slice_view(self) -> bool:
+        """A slice of run-time length (`x[a:b]`): NumPy's view of the array it slices."""
+        return bool(self.bounds) and not (self.owned or self.windowed or self.stepped)
+
+    def _write_row(self, k: int, rest: tuple, value: Any) -> None:
+        """m[k, *rest] = value: into the k-th selected row (`_selected`)."""
+        flat, at = self._row_at(k)
+        flat[(at,) + tuple(rest)] = value
+        if flat is not self.data:
+            self.data.assign(sem.reshape(flat, tuple(self.data.shape)).value)
+
+    def inplace(self, res: Any, ufunc: str) -> Any:
+        """`m op= v`: NumPy writes the result into m (same_kind casting, m's
+        shape), seen by every name bound to it; a selection that cannot be
+        written into gives the new one (`x[a:b] += v`: the caller writes it back)."""
+        if self._slice_view() and isinstance(res, MaskedSelection) and res.axis == self.axis \
+                and tuple(res.data.shape) == tuple(self.data.shape):
+            # `s = x[a:b]; s *= 2`: a slice of run-time length is a view of x in NumPy, so the result is
+            # written into x (`x[a:b] *= 2` then assigns the same values again: a select of equal arms)
+            if not np.can_cast(res.dtype, self.dtype, "same_kind"):
+                from .methods import output_casting_error
+
+                raise output_casting_error(ufunc, res.dtype, self.dtype,
+                                           "write `a = a op b` to get a new array of the promoted type")
+            write(self.data, self.mask, res, self.bounds, self.axis)
+            return self
+        if not (self._writable() and isinstance(res, MaskedSelection)):
+            return res
+        from .methods import _inplace
+
+        if res.axis != self.axis:  # NumPy's ValueError
+            raise ShapeError(f"non-broadcastable output operand: {self.made} has {self.ndim} axes, the result of "
+                             f"np.{ufunc} broadcasts to {res.ndim}", ctx.current_loc())
+        _inplace(self.data, res.data, ufunc)
+        return self
 
     def __iter__(self):  # (a `for` statement over it is a loop over the mask's positions: control._over_selection)
         self.fail("iterating over it other than in a `for` statement (list(), a comprehension, unpacking)")
@@ -548,11 +620,18 @@ def install_operators(binary_ops: dict, compare_ops: dict, fast_power) -> None:
         setattr(MaskedSelection, f"__{py}__", op)
         if py in binary_ops:
             setattr(MaskedSelection, f"__r{py}__", rop)
-            setattr(MaskedSelection, f"__i{py}__", op)  # a new selection; the caller writes it back
+            setattr(MaskedSelection, f"__i{py}__", _inplace_op(op, uf))
     MaskedSelection.__neg__ = lambda self: self.elementwise(nx.NAMESPACE["negative"], (self,))
     MaskedSelection.__abs__ = lambda self: self.elementwise(nx.NAMESPACE["absolute"], (self,))
     MaskedSelection.__invert__ = lambda self: self.elementwise(
         nx.NAMESPACE["logical_not" if self.dtype == np.bool_ else "invert"], (self,))
+
+
+def _inplace_op(op, ufunc: str):
+    def iop(self, other):
+        return self.inplace(op(self, other), ufunc)
+
+    return iop
 
 
 def _dot(a: Any, b: Any) -> Any:
@@ -732,7 +811,9 @@ def _nonzero(a, name: str = "nonzero"):
 
 
 def _made(sel: MaskedSelection, what: str) -> MaskedSelection:
+    """sel, a new array in NumPy (np.nonzero(c)[0], np.extract(c, x)): its data in a tracer of its own."""
     sel.made = what
+    sel.data, sel.owned = sem.wrap(sel.data.value), True
     return sel
 
 
@@ -784,7 +865,37 @@ for _name, _build in (("nonzero", _nonzero), ("flatnonzero", _flatnonzero), ("ar
 def where(condition, x=None, y=None):
     if x is None and y is None and nx._any_traced(condition):
         return _nonzero(condition, "where") or TABLE["nonzero"](condition)  # (refused: NumPy's or looptrace's error)
+    if x is not None and y is not None:
+        x, y = _wrapped_int(x, y), _wrapped_int(y, x)
     return nx.where(condition, x, y)
+
+
+def _wrapped_int(v: Any, other: Any) -> Any:
+    """A Python int beside an integer array in np.where, as NumPy 2 takes
+    it: the result has the array's dtype (NEP 50) and an int outside its
+    range is cast into it, wrapping (`np.where(c, int8_x, 300)` holds 44;
+    no OverflowError as `x + 300` raises), from any int a C long or an
+    unsigned one holds; a larger one raises NumPy's OverflowError."""
+    if type(v) is not int:
+        return v
+    if is_tracer(other):
+        if other.weak:
+            return v
+        dt = np.dtype(other.dtype)
+    elif isinstance(other, (np.ndarray, np.generic)):
+        dt = other.dtype
+    else:
+        return v
+    if dt.kind not in "iu":
+        return v
+    info = np.iinfo(dt)
+    if info.min <= v <= info.max:
+        return v
+    if not -2 ** 63 <= v < 2 ** 64:
+        raise OverflowError("Python int too large to convert to C long")
+    bits = 8 * dt.itemsize
+    w = v % 2 ** bits
+    return w - 2 ** bits if dt.kind == "i" and w >= 2 ** (bits - 1) else w
 
 
 TABLE["where"] = where

@@ -316,6 +316,7 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         program.result_args = {k: st.arg_boxes[id(leaf._box)] for k, leaf in enumerate(leaves)
                                if is_tracer(leaf) and leaf.base is None and id(leaf._box) in st.arg_boxes}
         program.result_views = _result_views(leaves, results, writebacks, st)
+        program.result_subviews = _result_subviews(leaves, results, st)
         program.fresh_results = _fresh_results(leaves, results, st)
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
@@ -360,6 +361,47 @@ def _result_views(leaves: list, results: list, writebacks: list, st) -> dict:
             if steps and finals[v.id] == st.arg_boxes[id(root._box)]:
                 views[k] = (finals[v.id], tuple(reversed(steps)))
     return views
+
+
+def _result_subviews(leaves: list, results: list, st) -> dict:
+    """The results that are views of another result, an array the function
+    makes (`y = x * 2; return y, y[1:], y.T`): position -> (the other
+    result's position, the slices, reshapes and transposes that take the
+    view from it, each (primitive name, attrs as items); none for `y[:]`).
+    The kernel gives each as an array of its own; the call returns the view
+    of the other result instead, as NumPy does (Program.result_subviews)."""
+    owners = {}
+    for j, (leaf, v) in enumerate(zip(leaves, results)):
+        if is_tracer(leaf) and leaf.base is None and id(leaf._box) not in st.arg_boxes and v.ndim > 0:
+            owners.setdefault(id(leaf), j)
+    if not owners:
+        return {}
+    producer = {op.outputs[0].id: op for op in st.root.block.ops if len(op.outputs) == 1}
+    views = {}
+    for k, (leaf, v) in enumerate(zip(leaves, results)):
+        root = leaf
+        while is_tracer(root) and root.base is not None:
+            root = root.base
+        j = owners.get(id(root)) if root is not leaf and v.ndim > 0 else None
+        steps = None if j is None else _view_steps(v, results[j].id, producer)
+        if steps is not None:
+            views[k] = (j, steps)
+    return views
+
+
+def _view_steps(v, target: int, producer: dict) -> tuple | None:
+    """The slices, reshapes and transposes (primitive name, attrs), from the
+    value whose id is `target` outwards, that make `v`; None where `v` is
+    made another way."""
+    steps = []
+    while v.id != target:
+        op = producer.get(v.id)
+        if op is None or op.prim.name not in _VIEW_STEPS or len(op.inputs) != 1 or op.blocks \
+                or any(not isinstance(d, int) for d in op.out.shape):
+            return None
+        steps.append((op.prim.name, tuple(op.attrs.items())))
+        v = op.inputs[0]
+    return tuple(reversed(steps))
 
 
 def _fresh_results(leaves: list, results: list, st) -> tuple:
