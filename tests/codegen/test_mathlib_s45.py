@@ -13,16 +13,7 @@ import pytest
 
 import looptrace as lt
 from looptrace.codegen.cpu import mathlib
-
-
-def _ulps(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """|got - ref| in ulps of float32 at ref (a float64 reference); 0 where both are NaN or equal."""
-    with np.errstate(all="ignore"):
-        r32 = ref.astype(np.float32)
-        d = np.abs(got.astype(np.float64) - ref) / np.spacing(np.abs(r32)).astype(np.float64)
-    same = (got == r32) & (np.signbit(got) == np.signbit(r32))
-    d[(np.isnan(got) & np.isnan(ref)) | same] = 0.0
-    return d
+from .test_cpu_float32_math_s38 import _ulps
 
 
 def _grid() -> np.ndarray:
