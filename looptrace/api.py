@@ -85,7 +85,7 @@ class JitFunction:
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self._positional = all(p.kind in plain for p in self.signature.parameters.values())
         self._defaults = [p.default for p in self.signature.parameters.values()]  # _EMPTY: none
-        self._defaults_of = (fn.__defaults__, fn.__kwdefaults__)  # (the objects; `_fresh_defaults`)
+        self._defaults_of = _defaults_now(fn)  # (the objects; `_fresh_defaults`)
         # signature key of a plain call (arrays and floats by position) -> (compiled, specs)
         # key -> (compiled, specs, runtime arg positions or None, _direct_runner or None,
         #         the same with `_guard` or None, its `_mono_call` or None)
@@ -353,11 +353,13 @@ class JitFunction:
         """The function's defaults as they are now: `f.__defaults__ = (10.0,)`
         after a call is seen by the next, as by the plain function."""
         f = self.py_func
-        if f.__defaults__ is self._defaults_of[0] and f.__kwdefaults__ is self._defaults_of[1]:
+        was = self._defaults_of
+        if f.__defaults__ is was[0] and f.__kwdefaults__ is was[1] and \
+                (not was[1] or len(was[1]) == len(was[2]) and all(was[1].get(k, was) is v for k, v in was[2])):
             return
         self.signature = inspect.signature(f)
         self._defaults = [p.default for p in self.signature.parameters.values()]
-        self._defaults_of = (f.__defaults__, f.__kwdefaults__)
+        self._defaults_of = _defaults_now(f)
         self.forget_fast()
 
     def _bind(self, args, kwargs) -> list:
@@ -1046,6 +1048,14 @@ def _outside_guard(gs: guards.GuardSet, writes: bool = False) -> tuple[str, dict
         lines.append("        return MISS")
     lines += fetches  # after the guards, as GuardSet.bind
     return "".join(line + "\n" for line in lines), env, names
+
+
+def _defaults_now(f) -> tuple:
+    """A function's defaults as objects: the tuple, the keyword-only dict and
+    that dict's items (`f.__kwdefaults__["c"] = 5.0` edits the dict in place;
+    the items hold the old values, so `is` compares them safely)."""
+    kw = f.__kwdefaults__
+    return f.__defaults__, kw, tuple(kw.items()) if kw else ()
 
 
 def _flat_tuple(tree: tuple, results: list, subviews: dict | None = None) -> tuple[str, dict, Callable] | None:

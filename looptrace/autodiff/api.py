@@ -532,6 +532,8 @@ def _identity(fn: Callable) -> tuple:
     own function): a def or lambda's code, globals, defaults and closure
     cells; a bound method's object and function; anything else itself."""
     if isinstance(fn, types.FunctionType):
+        # (keyword-only defaults edited in place keep the dict's id: the jit sees their values, api.py
+        # `_fresh_defaults`)
         return ("function", id(fn.__code__), id(fn.__globals__), id(fn.__defaults__), id(fn.__kwdefaults__),
                 tuple(id(c) for c in fn.__closure__ or ()))
     if isinstance(fn, types.MethodType):

@@ -430,3 +430,38 @@ def test_grad_anew_compiles_once(rng, monkeypatch):
     lt.value_and_grad(quadratic, backend="interpret")(w, X)
     lt.grad(quadratic, has_aux=False, backend="interpret")(w, X)
     assert len(made) == 3  # (the lambda's program, traced again for the cell's new array)
+
+
+def scaled_segments(x, ptr):
+    for i in range(ptr.shape[0] - 1):
+        s = x[ptr[i]:ptr[i + 1]]
+        s *= 2.0
+    return x
+
+
+@pytest.mark.xfail(strict=True, reason="an in-place op on a slice whose bounds are read from an array, "
+                   "bound to a name, is not written into the array (masked.MaskedSelection._slice_view)")
+def test_inplace_on_a_windowed_slice_writes_through(rng):
+    x, ptr = rng.standard_normal(8), np.array([0, 2, 5, 8])
+    np.testing.assert_allclose(lt.jit(scaled_segments, backend="interpret")(x.copy(), ptr),
+                               scaled_segments(x.copy(), ptr))
+
+
+def scaled_sine(w, *, c=1.0):
+    return c * np.sum(np.sin(w))
+
+
+def test_keyword_defaults_edited_in_place_are_seen(rng):
+    """`f.__kwdefaults__["c"] = 5.0` edits the dict in place: the jit and the
+    cache of lt.grad(f) made anew see the new value, as the plain call does."""
+    w = rng.standard_normal(3)
+    f = lambda w, *, c=1.0: scaled_sine(w, c=c)  # noqa: E731  (its own function object)
+    jf = lt.jit(f, backend="interpret")
+    try:
+        assert np.isclose(jf(w), f(w))
+        np.testing.assert_allclose(lt.grad(f)(w), np.cos(w))
+        f.__kwdefaults__["c"] = 5.0
+        assert np.isclose(jf(w), f(w))
+        np.testing.assert_allclose(lt.grad(f)(w), 5.0 * np.cos(w))
+    finally:
+        f.__kwdefaults__["c"] = 1.0
