@@ -287,11 +287,12 @@ def _plain(fn, a, q, axis, out, method, keepdims, weights, interpolation, **more
 
 def _scaled(q, by: int):
     q = concrete_if_outside(q)  # q read from outside picks the method's path: baked in, guarded
-    if is_tracer(q):  # NumPy's check, at run time (a NaN q passes it, as in NumPy)
+    if is_tracer(q):  # NumPy's check, at run time (a NaN q fails it, as in NumPy 2)
         from .checks import emit_check
 
         q = sem.ufunc("divide", q, by)
-        outside = sem.ufunc("logical_or", sem.ufunc("less", q, 0), sem.ufunc("greater", q, 1))
+        outside = sem.ufunc("logical_not", sem.ufunc("logical_and", sem.ufunc("greater_equal", q, 0),
+                                                     sem.ufunc("less_equal", q, 1)))
         emit_check(nx.NAMESPACE["any"](outside), ValueError("Percentiles must be in the range [0, 100]" if by == 100
                                                             else "Quantiles must be in the range [0, 1]"))
         return q

@@ -293,3 +293,19 @@ def test_empty_axis_of_arrays():
                lambda x: np.nanpercentile(x.reshape(2, 3)[:, :0].astype(np.float32), [20, 50], axis=1, keepdims=True),
                lambda x: np.nanpercentile(x[:0].astype(np.int64), 40), lambda x: np.nanmedian(x.reshape(2, 3)[:, :0], 1)):
         _same_outcome(fn, (x,))
+
+
+def quantile_of_selection(x, q):
+    return np.quantile(x[x > 0], q[0]), np.percentile(x, q * 100)
+
+
+@pytest.mark.parametrize("bad", [np.nan, -0.25, 1.5, np.inf])
+def test_a_traced_q_outside_the_range_or_nan_raises_numpys_value_error(bad):
+    """NumPy 2's check `0 <= q <= 1` fails for NaN too (it used to pass the
+    traced check and index with a garbage position: IndexError)."""
+    x = np.random.default_rng(45).standard_normal(12)
+    q = np.array([bad, 0.5])
+    with pytest.raises(ValueError, match="must be in the range"):
+        quantile_of_selection(x, q)
+    with pytest.raises(ValueError, match="must be in the range"):
+        looptrace.jit(quantile_of_selection, backend="interpret")(x, q)
