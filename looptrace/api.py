@@ -548,7 +548,7 @@ class JitFunction:
         for k in program.fresh_results:  # `return x.copy()`: x's value, a new array in the plain function
             r = results[k]
             if isinstance(r, np.ndarray) and any(isinstance(t, np.ndarray) and np.may_share_memory(r, t)
-                                                 for t in targets):
+                                                 for t in (*targets, *results[:k])):
                 results[k] = r.copy()
         for k, argi in program.result_args.items():
             if isinstance(targets[argi], np.ndarray):

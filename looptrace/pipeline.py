@@ -125,7 +125,8 @@ def _aliased_fresh_results(program: Program) -> Program:
     in the program: `x.copy()` is x's value in SSA, `np.array([x[0], x[2],
     x[4]])` a strided slice of x after vectorizing. The kernel gives the
     argument's memory for them, and a write into the result reached the
-    caller's array (probe R); the call copies them (api.py)."""
+    caller's array (probe R); the call copies them (api.py). Also those whose
+    value is, or views, an earlier result's."""
     body = program.body
     made = {op.outputs[0].id: op for op in body.ops if len(op.outputs) == 1}
     # an argument the program writes back is left out: the call copies a result sharing its memory
@@ -142,7 +143,16 @@ def _aliased_fresh_results(program: Program) -> Program:
             v = op.inputs[0]
         return True
 
-    program.fresh_results = tuple(k for k in program.fresh_results if reaches_an_argument(body.results[k]))
+    def root(v) -> int:
+        while (op := made.get(v.id)) is not None and op.prim.view and op.inputs:
+            v = op.inputs[0]
+        return v.id
+
+    # or another result's memory: `return y, y.flatten()`, `np.array(y)` (copies in NumPy, y's value or a
+    # view of it here: the kernel gave one buffer twice, and a write into one showed in the other)
+    roots = [root(v) if v.shape else None for v in body.results]
+    program.fresh_results = tuple(k for k in program.fresh_results if reaches_an_argument(body.results[k])
+                                  or roots[k] is not None and roots[k] in roots[:k])
     return program
 
 

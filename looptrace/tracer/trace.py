@@ -410,7 +410,8 @@ def _fresh_results(leaves: list, results: list, st) -> tuple:
     keep those the kernel may give as an argument's memory (pipeline.py
     `_aliased_fresh_results`), which the call copies (api.py)."""
     return tuple(k for k, (leaf, v) in enumerate(zip(leaves, results))
-                 if is_tracer(leaf) and leaf.base is None and id(leaf._box) not in st.arg_boxes and v.ndim > 0)
+                 if is_tracer(leaf) and leaf.base is None and id(leaf._box) not in st.arg_boxes and v.ndim > 0
+                 and not any(leaf is other for other in leaves[:k]))  # (`return y, y`: one array twice)
 
 
 def _held_elsewhere(captured: list) -> list:

@@ -465,3 +465,20 @@ def test_keyword_defaults_edited_in_place_are_seen(rng):
         np.testing.assert_allclose(lt.grad(f)(w), 5.0 * np.cos(w))
     finally:
         f.__kwdefaults__["c"] = 1.0
+
+
+def copies_beside(x):
+    y = x * 2
+    return y, y.flatten(), np.array(y), y.astype(np.float64), np.ascontiguousarray(y.T), y[1:]
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_copies_of_a_result_are_their_own_memory(backend, rng):
+    """`y.flatten()`, `np.array(y)`, `y.astype(same dtype)` are copies in NumPy:
+    the kernel gave y's buffer for them (a write into one showed in y)."""
+    x = rng.standard_normal((3, 3))
+    want, got = copies_beside(x.copy()), lt.jit(copies_beside, backend=backend)(x.copy())
+    for rs in (want, got):
+        assert [np.shares_memory(rs[0], r) for r in rs] == [True, False, False, False, False, True]
+    for w, g in zip(want, got):
+        np.testing.assert_array_equal(g, w)
