@@ -70,7 +70,7 @@ def test_viterbi_keeps_no_score_per_step():
 
 def test_a_scalar_pushed_twice_is_no_array():
     x = np.random.default_rng(2).standard_normal(3000).cumsum()
-    for backend in ("interpret", "cpu"):
-        _same(split_segments, x, 0.5, backend=backend)
+    _same(split_segments, x[:600], 0.5, backend="interpret")  # (the interpreter: 8 s for all 3000)
+    _same(split_segments, x, 0.5, backend="cpu")
     src = lt.explain(lt.jit(split_segments, backend="cpu"), x, 0.5).kernel_source
     assert "filled((1, )" not in src
