@@ -86,6 +86,8 @@ def _slice_of_piece(read: Op, cat: Op, ops: list[Op]) -> Value | None:
     every piece) is not made for it."""
     axis = cat.attrs["axis"]
     a = read.attrs
+    if axis >= len(a["starts"]):  # the slice keeps the whole concatenated axis (`v[::-1]` of an axis-1 concat)
+        return None
     start, stop, step = a["starts"][axis], a["stops"][axis], a["steps"][axis]
     if step <= 0 or stop <= start:
         return None
