@@ -1,6 +1,7 @@
 """The IR verifier: SSA (each value defined once, used only where defined),
 types and shapes (each op's outputs match its primitive's rule; region ops'
-blocks match their inputs and outputs). Runs after every pass in tests."""
+blocks match their inputs and outputs). Runs after every pass in tests; an op that
+came through a pass unchanged is not type-checked again (_checked_before)."""
 from __future__ import annotations
 
 from looptrace.errors import InternalError
@@ -50,6 +51,39 @@ def _empty_for(r: Value, o: Value) -> bool:
         x is y or x == y or (isinstance(y, Dim) and x == 0) for x, y in zip(r.shape, o.shape))
 
 
+# Ops whose types checked out, as they were then (the verifier runs after every pass and step,
+# and most ops come through a pass unchanged): id(op) -> (op, its inputs, outputs and attrs
+# objects, and its values' types). An op whose inputs, outputs and attrs are the same objects
+# with the same types since is not checked again: its shape rule would say the same. The
+# entries hold the ops, so an id is not reused while cached; the table is emptied when full.
+_CHECKED: dict[int, tuple] = {}
+_CHECKED_MAX = 50_000  # (they hold their constants: bounded, so a long test run does not keep them all)
+
+
+def _types(values: tuple[Value, ...]) -> tuple:
+    return tuple((v.dtype, v.shape) for v in values)
+
+
+def _checked_before(op: Op) -> bool:
+    seen = _CHECKED.get(id(op))
+    return (seen is not None and seen[0] is op and seen[1] is op.inputs and seen[2] is op.outputs
+            and seen[3] is op.attrs and _same_types(seen[4], op.inputs) and _same_types(seen[5], op.outputs))
+
+
+def _same_types(types: tuple, values: tuple[Value, ...]) -> bool:
+    """Each value still has the dtype and shape objects it had (a shape is a tuple)."""
+    for (dtype, shape), v in zip(types, values):
+        if dtype is not v.dtype or shape is not v.shape:
+            return False
+    return True
+
+
+def _remember(op: Op) -> None:
+    if len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.clear()
+    _CHECKED[id(op)] = (op, op.inputs, op.outputs, op.attrs, _types(op.inputs), _types(op.outputs))
+
+
 class _Verifier:
     def __init__(self):
         self.defined_ever: set[int] = set()
@@ -74,11 +108,13 @@ class _Verifier:
             self.define(v, scope, None)
         for op in b.ops:
             for v in op.inputs:
-                self.use(v, scope, op)
+                if v.const is None and v.id not in scope:
+                    self.fail(f"value %{v.id} is used where it is not defined", op)
             if op.prim.region:
                 self.region(op, scope)
-            else:
+            elif not _checked_before(op):
                 self.check_types(op)
+                _remember(op)
             for v in op.outputs:
                 self.define(v, scope, op)
         for v in b.results:
