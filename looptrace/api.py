@@ -543,21 +543,7 @@ class JitFunction:
         results = _unshared(results, [targets[argi] for argi, _ in program.writebacks], written)
         for (argi, _), value in zip(program.writebacks, written):
             _write_back(targets[argi], value, specs[argi] if argi < len(specs) else None)
-        if program.result_args or program.fresh_results or program.result_views or program.result_subviews:
-            results = list(results)
-        for k in program.fresh_results:  # `return x.copy()`: x's value, a new array in the plain function
-            r = results[k]
-            if isinstance(r, np.ndarray) and any(isinstance(t, np.ndarray) and np.may_share_memory(r, t)
-                                                 for t in (*targets, *results[:k])):
-                results[k] = r.copy()
-        for k, argi in program.result_args.items():
-            if isinstance(targets[argi], np.ndarray):
-                results[k] = targets[argi]  # `s[1] = 7; return s` returns the caller's array
-        for k, (argi, steps) in program.result_views.items():  # `return a[1:]`: a view of the caller's array
-            results[k] = _view_of(targets[argi], steps, results[k])
-        if program.result_subviews:  # `return y, y[1:]`: a view of another result
-            results = _with_subviews(results, program.result_subviews)
-        return build_output(program.out_tree, results)
+        return build_output(program.out_tree, plain_results(program, results, targets))
 
     def _execute_aliased(self, values: list, aliases: dict[int, int]) -> Any:
         """A call passing the same array for two parameters (`step(x, out=x)`)
@@ -863,9 +849,8 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     fast = getattr(compiled.run, "fast", None)
     if fast is None or traced.captured or traced.layout_args or program.fresh_results:
         return None  # (fresh_results: `execute` copies a result that is an argument's memory)
-    if program.result_subviews and (program.writebacks or _flat_tuple(program.out_tree, program.body.results,
-                                                                        program.result_subviews) is None):
-        return None  # (views of another result in another structure: `execute` takes them)
+    if program.result_subviews and program.writebacks:
+        return None  # (views of another result beside write-backs: `execute` takes them)
     if program.writebacks:
         written = _written_guard(compiled, runtime, types)
         if written is None:
@@ -902,6 +887,10 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     whole = fast(None, args, guard)
     if whole is None:
         return None
+    subviews = program.result_subviews
+    if subviews:  # (`return {"y": y, "v": y[1:]}`: the views of another result, then the tree)
+        return lambda a: _MISS if (out := whole(a)) is _MISS else build_output(tree, _with_subviews(list(out),
+                                                                                                    subviews))
     if guard is None:
         return lambda a: build_output(tree, whole(a))
     return lambda a: _MISS if (out := whole(a)) is _MISS else build_output(tree, out)
@@ -1074,31 +1063,70 @@ def _flat_tuple(tree: tuple, results: list, subviews: dict | None = None) -> tup
     leaves = [tree] if tree[0] == "leaf" else tree[1] if tree[0] == "tuple" and len(tree) == 2 else ()
     if not leaves or not all(t[0] == "leaf" for t in leaves):
         return None
-    parts, names = [], {}
+    parts, names = {}, {}
     for t in leaves:
         k, v = t[1], results[t[1]]
-        if v.dtype == RNG or len(t) > 3:
+        sub = subviews.get(k) if subviews else None
+        if v.dtype == RNG or len(t) > 3 and sub is None:
             return None
-        if subviews and k in subviews:
-            j, steps = subviews[k]
+        if sub is not None and sub[1] is None:  # `return y, y`: that result's object again
+            j = sub[0]
+            parts[j] = f"(r{j} := {parts[j]})" if not parts[j].startswith("(r") else parts[j]
+            parts[k] = f"r{j}"
+        elif sub is not None:
+            j, steps = sub
             names[f"V{k}"] = _view_taker(steps)
-            parts.append(f"V{k}(o[{j}], o[{k}])")
+            parts[k] = f"V{k}(o[{j}], o[{k}])"
+            if len(t) > 3:  # a 0-d view (`y[..., 1]` of a 1-d y) is a 0-d ndarray
+                names[f"A{k}"] = functools.partial(np.asarray, dtype=np.dtype(t[3]))
+                parts[k] = f"A{k}({parts[k]})"
         elif v.ndim > 0 or t[2]:
-            parts.append(f"o[{k}]")
+            parts[k] = f"o[{k}]"
         else:
             names[f"C{k}"] = np.dtype(v.dtype).type
-            parts.append(f"C{k}(o[{k}])")
-    expr = parts[0] if tree[0] == "leaf" else "(" + "".join(p + ", " for p in parts) + ")"
+            parts[k] = f"C{k}(o[{k}])"
+    order = [t[1] for t in leaves]
+    if len(set(order)) != len(order):  # (one output twice in the tree: a builder of its own)
+        return None
+    expr = parts[order[0]] if tree[0] == "leaf" else "(" + "".join(parts[k] + ", " for k in order) + ")"
     if subviews:
         return expr, names, lambda outs: build_output(tree, _with_subviews(list(outs), subviews))
     return expr, names, lambda outs: build_output(tree, outs)
 
 
+def plain_results(program: Program, results: list, targets: list) -> list:
+    """The kernel's results as the plain function's objects, `targets` the
+    call's arguments (then the outside arrays it reads): a new array that
+    is an argument's or an earlier result's memory copied, an argument
+    returned as the caller's array, a view of a written argument or of
+    another result as that view (Program.fresh_results, result_args,
+    result_views, result_subviews). Also the aux results of
+    value_and_grad(has_aux=True) (autodiff/api.py)."""
+    if not (program.result_args or program.fresh_results or program.result_views or program.result_subviews):
+        return results
+    results = list(results)
+    for k in program.fresh_results:  # `return x.copy()`: x's value, a new array in the plain function
+        r = results[k]
+        if isinstance(r, np.ndarray) and any(isinstance(t, np.ndarray) and np.may_share_memory(r, t)
+                                             for t in (*targets, *results[:k])):
+            results[k] = r.copy()
+    for k, argi in program.result_args.items():
+        if isinstance(targets[argi], np.ndarray):
+            results[k] = targets[argi]  # `s[1] = 7; return s` returns the caller's array
+    for k, (argi, steps) in program.result_views.items():  # `return a[1:]`: a view of the caller's array
+        if argi < len(targets):  # (aux of a gradient: the outside arrays are not given)
+            results[k] = _view_of(targets[argi], steps, results[k])
+    if program.result_subviews:  # `return y, y[1:]`: a view of another result
+        results = _with_subviews(results, program.result_subviews)
+    return results
+
+
 def _with_subviews(outs: list, subviews: dict) -> list:
     """The kernel's outputs with each result of Program.result_subviews
-    the view of the other result that it is (`return y, y[1:]`)."""
+    the view of the other result that it is (`return y, y[1:]`), or that
+    result itself (`return y, y`: steps None)."""
     for k, (j, steps) in subviews.items():
-        outs[k] = _view_taker(steps)(outs[j], outs[k])
+        outs[k] = outs[j] if steps is None else _view_taker(steps)(outs[j], outs[k])
     return outs
 
 
@@ -1121,7 +1149,7 @@ def _cached_view_taker(steps: tuple) -> Callable:
 def _make_view_taker(steps: tuple) -> Callable:
     ops = []
     for name, items in steps:
-        attrs = dict(items)
+        attrs = dict(items) if name != "index" else {}
         if name == "slice":
             key = tuple(slice(a, b if b >= 0 else None, st) for a, b, st in
                         zip(attrs["starts"], attrs["stops"], attrs["steps"]))
@@ -1130,19 +1158,31 @@ def _make_view_taker(steps: tuple) -> Callable:
             ops.append(lambda v, shape=tuple(attrs["shape"]): v.reshape(shape))
         elif name == "transpose":
             ops.append(lambda v, perm=tuple(attrs["perm"]): v.transpose(perm))
+        elif name in ("real", "imag"):  # a complex array's part (tracer/trace.py `_view_steps`)
+            ops.append(lambda v, name=name: getattr(v, name))
+        elif name == "index":  # the user's basic index (tracer/trace.py `_index_steps`)
+            ops.append(lambda v, key=_index_key(items): v[key])
         else:
             as_dicts = tuple((n, dict(items)) for n, items in steps)
             return lambda target, result: _view_of(target, as_dicts, result)
 
     def take(target: Any, result: Any) -> Any:
-        if type(target) is not np.ndarray or type(result) is not np.ndarray:
+        if type(target) is not np.ndarray:
             return result
         view = target if ops else target.view()
         for op in ops:
             view = op(view)
-        return view if view.shape == result.shape and view.dtype == result.dtype else result
+        if type(result) is np.ndarray:
+            return view if view.shape == result.shape and view.dtype == result.dtype else result
+        # a 0-d view the kernel gave as a number (`y[..., 1]` of a 1-d y)
+        return view if view.ndim == 0 and isinstance(result, (float, int, complex, np.generic)) else result
 
     return take
+
+
+def _index_key(items: tuple) -> tuple:
+    """A basic index as tracer/trace.py `_static_key` keeps it, for NumPy."""
+    return tuple(slice(*it[1:]) if type(it) is tuple else it for it in items)
 
 
 _MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",

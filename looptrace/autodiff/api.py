@@ -21,7 +21,8 @@ from typing import Any, Callable
 import numpy as np
 
 from looptrace import guards, pytree, specialize
-from looptrace.api import Compiled, JitFunction, Transform, has_effects, runtime_arg, transactional_run
+from looptrace.api import (Compiled, JitFunction, Transform, has_effects, plain_results, runtime_arg,
+                           transactional_run)
 from looptrace.errors import ReplayNeeded, TraceError, UnsupportedError
 from looptrace.ops.io import muted
 from looptrace import pickling
@@ -449,8 +450,12 @@ def _with_aux(caller: str, dd: _Differentiated, c, specs: list, n_out: int, valu
                                "(np.where(mask, x, 0))")
     cts = [np.ones(v.shape, v.dtype) if k == at[0] else np.zeros(tuple(int(d) for d in v.shape), v.dtype)
            for k, v in enumerate(outs)]
+    given = values
     values = _effects_first(dd, c, specs, values, wrt)
     leaves, grads, program = dd.run(values, wrt, cts, caller, known=(c, specs))
+    # aux as the plain function's objects (`return loss, (y, y[1:], x)`: a view of y, the caller's x;
+    # `x.copy()` the gradient run gave as x's memory copied): what the traced program says of its results
+    leaves = plain_results(c.traced, leaves, given)
     return build_output(program.out_tree, leaves), pick(regroup(grads))
 
 

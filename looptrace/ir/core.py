@@ -166,7 +166,9 @@ class Program:
     # result position -> (position of another result, view steps as in result_views, their attrs as
     # items), for a result that is a view of an array the function makes and also returns (`y = x * 2;
     # return y, y[1:]`): the call returns that view of the other result (api.py `_with_subviews`), so a
-    # write into either shows in the other, as in NumPy
+    # write into either shows in the other, as in NumPy. Steps may also be ("real"/"imag", ()) and
+    # ("index", the user's basic index: tracer/trace.py `_static_key`); steps None: that result's very
+    # object (`return y, y`)
     result_subviews: dict = field(default_factory=dict)
     # result positions of arrays the plain function makes anew (`x.copy()`, `np.array(list)` of an
     # argument's elements) that the kernel may give as an argument's memory (the IR's copy is the

@@ -1109,7 +1109,7 @@ def real(a):
     a = _tr(a)
     if _is_numpy_scalar(a):
         return _complex_part("real", a) if a.dtype.kind == "c" else a
-    return as_ndarray(PartView(a, "real")) if a.dtype.kind == "c" else indexing.getitem(a, ...)
+    return as_ndarray(PartView(a, "real")) if a.dtype.kind == "c" else a  # (NumPy's: `x.real is x`)
 
 
 def imag(a):

@@ -365,39 +365,107 @@ def _result_views(leaves: list, results: list, writebacks: list, st) -> dict:
 
 def _result_subviews(leaves: list, results: list, st) -> dict:
     """The results that are views of another result, an array the function
-    makes (`y = x * 2; return y, y[1:], y.T`): position -> (the other
-    result's position, the slices, reshapes and transposes that take the
-    view from it, each (primitive name, attrs as items); none for `y[:]`).
-    The kernel gives each as an array of its own; the call returns the view
-    of the other result instead, as NumPy does (Program.result_subviews)."""
+    makes (`y = x * 2; return y, y[1:], y.T, y.real`): position -> (the
+    other result's position, the steps that take the view from it, each
+    (primitive name, attrs as items): a slice, reshape, transpose, real or
+    imag, or ("index", the user's basic index) for a view by indexing; none
+    for `y[:]`). The kernel gives each as an array of its own; the call
+    returns the view of the other result instead, as NumPy does
+    (Program.result_subviews). A result that is an earlier result's very
+    object (`return y, y`, `y.real` of a real y) maps to it with steps None:
+    the call returns that object again (the kernel gave two arrays sharing
+    one buffer)."""
+    views = {}
+    for k, leaf in enumerate(leaves):
+        same = _same_leaf(leaves, results, k, st)
+        if same is not None:
+            views[k] = (same, None)
     owners = {}
     for j, (leaf, v) in enumerate(zip(leaves, results)):
         if is_tracer(leaf) and leaf.base is None and id(leaf._box) not in st.arg_boxes and v.ndim > 0:
             owners.setdefault(id(leaf), j)
     if not owners:
-        return {}
+        return views
     producer = {op.outputs[0].id: op for op in st.root.block.ops if len(op.outputs) == 1}
-    views = {}
     for k, (leaf, v) in enumerate(zip(leaves, results)):
+        if k in views or not is_tracer(leaf):
+            continue
         root = leaf
         while is_tracer(root) and root.base is not None:
             root = root.base
-        j = owners.get(id(root)) if root is not leaf and v.ndim > 0 else None
-        steps = None if j is None else _view_steps(v, results[j].id, producer)
+        j = owners.get(id(root)) if root is not leaf else None
+        if j is None:
+            continue
+        # the user's indices first: the value may not be a slice of the other's (`y[..., 1]` of an
+        # elementwise y reads the element of the operands), then the program's ops
+        steps = _index_steps(leaf, root)
+        steps = _view_steps(v, results[j].id, producer) if steps is None else steps
         if steps is not None:
             views[k] = (j, steps)
-    return views
+    return dict(sorted(views.items()))  # (in order: `return y, z, z` of z = y[1:] takes z's view first)
+
+
+def _same_leaf(leaves: list, results: list, k: int, st) -> int | None:
+    """The position of an earlier result that is leaf k's very array object
+    (`return y, y`); None for a number, or for an argument (Program.result_args
+    returns the caller's array for each)."""
+    leaf = leaves[k]
+    if not is_tracer(leaf) or (results[k].ndim == 0 and not leaf.array0d and leaf.base is None):
+        return None
+    if leaf.base is None and id(leaf._box) in st.arg_boxes:
+        return None
+    return next((j for j in range(k) if leaves[j] is leaf), None)
+
+
+def _index_steps(leaf, root) -> tuple | None:
+    """The basic indices (`y[1:]`, `y[..., 1]`, `y[None, ::2]`) that take the
+    view `leaf` from `root`, as ("index", key) steps, each key a tuple of
+    ints, None, Ellipsis and ("slice", start, stop, step) (hashable); None
+    where a link is made another way (a reshape, a traced start)."""
+    steps = []
+    t = leaf
+    while t is not root:
+        if type(t) is not Tracer or t.base is None or t.index is None:
+            return None
+        key = _static_key(t.index)
+        if key is None:
+            return None
+        steps.append(("index", key))
+        t = t.base
+    return tuple(reversed(steps))
+
+
+def _static_key(key: Any) -> tuple | None:
+    items = []
+    for it in key if isinstance(key, tuple) else (key,):
+        if it is None or it is Ellipsis:
+            items.append(it)
+        elif isinstance(it, (int, np.integer)) and not isinstance(it, (bool, np.bool_)):
+            items.append(int(it))
+        elif isinstance(it, slice):
+            parts = (it.start, it.stop, it.step)
+            if not all(p is None or isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_))
+                       for p in parts):
+                return None
+            items.append(("slice", *(None if p is None else int(p) for p in parts)))
+        else:
+            return None
+    return tuple(items)
+
+
+_SUBVIEW_STEPS = _VIEW_STEPS + ("real", "imag")
 
 
 def _view_steps(v, target: int, producer: dict) -> tuple | None:
-    """The slices, reshapes and transposes (primitive name, attrs), from the
-    value whose id is `target` outwards, that make `v`; None where `v` is
-    made another way."""
+    """The slices, reshapes, transposes and complex parts (primitive name,
+    attrs), from the value whose id is `target` outwards, that make `v`;
+    None where `v` is made another way."""
     steps = []
     while v.id != target:
         op = producer.get(v.id)
-        if op is None or op.prim.name not in _VIEW_STEPS or len(op.inputs) != 1 or op.blocks \
-                or any(not isinstance(d, int) for d in op.out.shape):
+        if op is None or op.prim.name not in _SUBVIEW_STEPS or len(op.inputs) != 1 or op.blocks \
+                or any(not isinstance(d, int) for d in op.out.shape) \
+                or op.prim.name in ("real", "imag") and np.dtype(op.inputs[0].dtype).kind != "c":
             return None
         steps.append((op.prim.name, tuple(op.attrs.items())))
         v = op.inputs[0]
