@@ -192,7 +192,9 @@ def getitem(x: Tracer, key: Any) -> Tracer:
         return varying.gather(x, key[0]) if len(key) == 1 else varying.gather_at(x, key)
     sliced = varying.varying_slice(x.shape, key)
     if sliced is not None:  # x[i, a:b] of a length known only at run time: varying.py
-        return sliced.read(getitem(x, sliced.whole))
+        sel = sliced.read(getitem(x, sliced.whole))
+        sel.view_of = (x, key)  # a view of x: `s = x[a:b]; s *= 2` writes into x (MaskedSelection.written_back)
+        return sel
     items = parse_key(x.shape, key)
     if advanced.wanted(items):
         return advanced.getitem(x, items, key)
@@ -277,6 +279,7 @@ def _dynamic_part(v: Value, items: list[Item]) -> Value:
     last = max(i.axis for i in dyn if i.kind != "slice" or (i.start, i.stop) != (0, v.shape[i.axis]))
     starts: list[Value] = []
     sizes: list[int] = []
+    pairs: list[int] = []  # axes of x[s:s + 1] read as two elements (`_pair_start`)
     by_axis = {i.axis: i for i in items if i.kind != "new"}
     for axis in range(last + 1):
         it = by_axis[axis]
@@ -287,6 +290,8 @@ def _dynamic_part(v: Value, items: list[Item]) -> Value:
                 last_iterations(it.start, v.shape[axis], it.size, ctx.current_loc())
             starts.append(sem.as_value(it.start, np.int64))
             sizes.append(it.size)
+            if _may_start_at_minus_one(it, v.shape[axis]):
+                pairs.append(axis)
         elif _joins_dynamic(it, items) and it.kind == "slice":
             starts.append(ctx.const_value(it.start, np.int64))
             sizes.append(it.stop - it.start)
@@ -296,7 +301,64 @@ def _dynamic_part(v: Value, items: list[Item]) -> Value:
         else:
             starts.append(ctx.const_value(0, np.int64))
             sizes.append(v.shape[axis])
-    return ctx.emit1(prim("dynamic_slice"), [v, *starts], sizes=tuple(sizes))
+    picks = [_pair_start(starts, sizes, axis, v.shape[axis]) for axis in pairs]
+    v = ctx.emit1(prim("dynamic_slice"), [v, *starts], sizes=tuple(sizes))
+    for axis, second in zip(pairs, picks):
+        v = _one_of_pair(v, axis, second)
+    return v
+
+
+def _may_start_at_minus_one(it: Item, n: Any, least: int = 2) -> bool:
+    """x[s:s + 1] of a traced s that may be -1: NumPy's x[-1:0] is empty, where
+    a read of one element at s counts it from the end (x[-1]); by the ranges
+    of loop indices and constants (varying._interval: x[i - 1:i] for i in
+    range(n) may be, x[i:i + 1] is not)."""
+    if it.kind != "dslice" or it.size != 1 or not is_tracer(it.start) or not isinstance(n, int) or n < least:
+        return False
+    from .varying import _interval
+
+    found = _interval(it.start.value)
+    return found is None or found[0] <= -1 <= found[1]
+
+
+def _check_empty_writes(shape: tuple, items: list[Item]) -> None:
+    """x[s:s + 1, ...] = v at s = -1 writes nothing in NumPy (x[-1:0] is
+    empty), where a write of one element at s would write x[-1]: raises
+    SliceOverrunError there (a window over axis 0 alone: windows.write)."""
+    from looptrace.errors import SliceOverrunError
+
+    from .checks import emit_check
+
+    for it in items:
+        if _may_start_at_minus_one(it, shape[it.axis] if it.kind == "dslice" else 0, least=1):
+            loc = ctx.current_loc()
+            emit_check(sem.ufunc("equal", it.start, -1), SliceOverrunError(
+                "a slice [start:start + 1] written at start = -1: NumPy's slice x[-1:0] is empty and writes "
+                "nothing, looptrace's keeps its length 1", loc,
+                "guard the write with `if start >= 0:` (or write with max(start, 0))"), loc)
+
+
+def _pair_start(starts: list, sizes: list, axis: int, n: int) -> Tracer:
+    """x[s:s + 1] read as the two elements from t = min(s', n - 2) (s' = s
+    counted from the end where negative), then the one at s' (`_one_of_pair`):
+    a read of two elements raises IndexError at a start outside [0, n - 2],
+    which t is where NumPy's slice is not the element x[s] (s = -1, and
+    s < -n or s >= n: empty). No check of its own: a window nothing reads
+    (one a masked reduction took, windows.py) raises nothing. Sets the
+    axis's start and size; gives whether the element is the second one."""
+    s = sem.wrap(starts[axis])
+    at = sem.select(s < 0, s + n, s)
+    fits = sem.ufunc("logical_and", sem.ufunc("logical_and", s >= -n, s < n), sem.ufunc("not_equal", s, -1))
+    starts[axis] = sem.as_value(sem.select(fits, sem.ufunc("minimum", at, n - 2), s), np.int64)
+    sizes[axis] = 2
+    return sem.ufunc("equal", at, n - 1)
+
+
+def _one_of_pair(v: Value, axis: int, second: Tracer) -> Value:
+    lead = tuple(v.shape[:axis])
+    halves = [ctx.emit1(prim("slice"), [v], starts=(0,) * axis + (k,), stops=lead + (k + 1,),
+                        steps=(1,) * (axis + 1)) for k in (0, 1)]
+    return sem.as_value(sem.select(second, sem.wrap(halves[1]), sem.wrap(halves[0])))
 
 
 def _final_reshape(v: Value, items: list[Item]) -> Value:
@@ -446,6 +508,7 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
     if any(i.kind == "array" for i in items):
         new = _scatter_set(old, items, value)
     elif all(i.kind != "slice" or i.step == 1 for i in items):
+        _check_empty_writes(tuple(x.shape), items)
         new = _block_update(old, items, value)
     elif any(i.kind in ("dyn", "dslice") for i in items):
         first, rest = _split_dynamic(items)  # x[::2, i] = v as (view x[:, i])[::2] = v

@@ -180,6 +180,9 @@ class MaskedSelection:
         self.made = "x[mask] with a traced boolean mask"  # what the user wrote, for errors (`np.where(c)[0]`)
         self.most: int | None = None  # a slice's static bound on its length (varying.py), else None
         self.length_sources: frozenset | None = None  # the int arguments such a bound would come from
+        # (x, key) for the slice x[key] this selection is, a view of x in NumPy (indexing.getitem); a
+        # selection made from it (`like`) is a new array
+        self.view_of: tuple | None = None
 
     def like(self, data: Tracer, axis: int | None = None, owned: bool = False) -> MaskedSelection:
         """A selection of the same positions holding `data`; `owned`: a new
@@ -501,8 +504,9 @@ class MaskedSelection:
         """A slice of run-time length (`x[a:b]`): NumPy's view of the array it slices. Not one whose
         bounds are read from an array (`windowed`: a whole-axis select per write would cost the axis
         per iteration, where `x[ptr[i]:ptr[i + 1]] *= 2` writes its window: 0.43 ms -> 1.7 s for
-        3*10^4 rows of 3*10^5) or with a step: `s = x[p[i]:p[i + 1]]; s *= 2` still leaves x
-        unchanged there (a known wrong answer: tests/reliability/test_api_edges_s45.py xfail)."""
+        3*10^4 rows of 3*10^5) or with a step: the in-place operator gives a new selection there,
+        which setitem (`x[a:b] *= 2`) or, for a name bound to the slice, `written_back` writes as a
+        loop over the window (stepped.py)."""
         return bool(self.bounds) and not (self.owned or self.windowed or self.stepped)
 
     def _write_row(self, k: int, rest: tuple, value: Any) -> None:
@@ -515,16 +519,18 @@ class MaskedSelection:
     def inplace(self, res: Any, ufunc: str) -> Any:
         """`m op= v`: NumPy writes the result into m (same_kind casting, m's
         shape), seen by every name bound to it; a selection that cannot be
-        written into gives the new one (`x[a:b] += v`: the caller writes it back)."""
+        written into gives the new one (`x[a:b] += v`: the caller writes it back;
+        `s = x[p[i]:p[i + 1]]; s += v`: `written_back`)."""
+        if (self.view_of is not None or self._slice_view()) and isinstance(res, MaskedSelection) \
+                and not np.can_cast(res.dtype, self.dtype, "same_kind"):
+            from .methods import output_casting_error  # (NumPy's UFuncTypeError, before anything is written)
+
+            raise output_casting_error(ufunc, res.dtype, self.dtype,
+                                       "write `a = a op b` to get a new array of the promoted type")
         if self._slice_view() and isinstance(res, MaskedSelection) and res.axis == self.axis \
                 and tuple(res.data.shape) == tuple(self.data.shape):
             # `s = x[a:b]; s *= 2`: a slice of run-time length is a view of x in NumPy, so the result is
             # written into x (`x[a:b] *= 2` then assigns the same values again: a select of equal arms)
-            if not np.can_cast(res.dtype, self.dtype, "same_kind"):
-                from .methods import output_casting_error
-
-                raise output_casting_error(ufunc, res.dtype, self.dtype,
-                                           "write `a = a op b` to get a new array of the promoted type")
             write(self.data, self.mask, res, self.bounds, self.axis)
             return self
         if not (self._writable() and isinstance(res, MaskedSelection)):
@@ -535,6 +541,19 @@ class MaskedSelection:
             raise ShapeError(f"non-broadcastable output operand: {self.made} has {self.ndim} axes, the result of "
                              f"np.{ufunc} broadcasts to {res.ndim}", ctx.current_loc())
         _inplace(self.data, res.data, ufunc)
+        return self
+
+    def written_back(self, res: Any) -> Any:
+        """`s op= v` of a name bound to this selection (windows.in_place_name):
+        where the in-place operator gave a new selection (a slice whose bounds
+        are read from an array, or with a step: `x[a:b] op= v` writes that
+        once, through its setitem, as a loop over the window), NumPy's view
+        writes it into the array it slices, x[key] = res, and s stays the
+        view (a later read sees the write); else Python's rebinding."""
+        if self.view_of is None or res is self or not isinstance(res, MaskedSelection):
+            return res
+        x, key = self.view_of
+        x[key] = res
         return self
 
     def __iter__(self):  # (a `for` statement over it is a loop over the mask's positions: control._over_selection)

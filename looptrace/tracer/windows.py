@@ -18,9 +18,17 @@ mask, on the machinery of boolean-mask reads (masked.MaskedSelection):
     `np.abs(x[s:s+k] - m).max()`, `x[s:s+k] * y[s:s+k]` for equally long axes),
     as long as the other operands are scalars or broadcast against the
     window's trailing axes, as the shortened array would.
+  - np.median, np.percentile, np.quantile (and their nan forms), where the
+    start may be negative (`Origin.may_be_negative`): np.median(x[i - 1:i])
+    at i = 0 is NaN, of NumPy's empty x[-1:0].
 A window over axis 0 only (`x[s:s+k]`, `x[s:s+k, :]`); a negative start counts
 from the end as in NumPy (x[i - 1:i + 2] at i = 0 is empty) for reductions, and
-raises SliceOverrunError (an IndexError) at run time for a write.
+raises SliceOverrunError (an IndexError) at run time for a write. Read as an
+array at s = -1, a window of length 1 raises IndexError (indexing._pair_start),
+where one element read at s would be x[-1].
+
+`in_place_name`: `s op= v` of a name bound to a subscript (convert.py), which
+writes the result of a slice of run-time length into the array it slices.
 
 Invariant: a Window is a Tracer (a view, or a fresh result) in every other
 use, so nothing that worked before changes; the masked form is built only by
@@ -40,6 +48,8 @@ from . import semantics as sem
 from .array import Tracer, is_tracer
 
 _REDUCTIONS = ("sum", "prod", "max", "min", "all", "any", "mean", "var", "std")
+# order statistics: of the masked form where the start may be negative (`_ordered`)
+_ORDER = ("median", "nanmedian", "percentile", "nanpercentile", "quantile", "nanquantile")
 _FUNCTIONS = {"sum": "sum", "prod": "prod", "max": "max", "amax": "max", "min": "min", "amin": "min",
               "all": "all", "any": "any", "mean": "mean", "var": "var", "std": "std"}
 
@@ -81,6 +91,15 @@ class Origin:
         taken = sem.ufunc("logical_and", pos < self.n,
                           sem.ufunc("logical_or", sem.ufunc("logical_not", negative), pos < end))
         return masked.MaskedSelection(data, taken, self.loc)
+
+    def may_be_negative(self) -> bool:
+        """May the start be negative (by the ranges of loop indices and
+        constants, varying._interval)? There NumPy counts it from the end and
+        clips the stop: x[i - 1:i] at i = 0 is x[-1:0], empty."""
+        from .varying import _interval
+
+        found = _interval(self.start.value)
+        return found is None or found[0] < 0
 
     def check_start(self) -> None:
         from looptrace.errors import SliceOverrunError
@@ -278,10 +297,26 @@ class _Windowed(_LengthChecked):
             kwargs["initial"] = _extreme(self.dtype, lowest=name == "max")
         return getattr(sel, name)(*args, **kwargs)
 
+    def _ordered(self, name: str, args: tuple, kwargs: dict) -> Any:
+        """np.median, np.percentile, ... over the window's axis, where its
+        start may be negative: of the masked form, NumPy's window (empty at
+        x[-1:0]: NaN, or NumPy's IndexError), where the window read as an
+        array would raise, or, of length 1, read x[-1]; else None."""
+        origin = self._origin()
+        takes_q = name not in ("median", "nanmedian")
+        if origin is None or len(args) > takes_q or kwargs.get("out") is not None \
+                or not _over_first_axis(kwargs.get("axis"), self.ndim) or not origin.may_be_negative():
+            return None
+        return getattr(np, name)(self._selection(), *args, **kwargs)
+
     def __array_function__(self, func, types, args, kwargs):
         name = _FUNCTIONS.get(func.__name__)
         if name is not None and args and args[0] is self:
             res = self._reduce(name, args[1:], dict(kwargs))
+            if res is not None:
+                return res
+        if func.__name__ in _ORDER and args and args[0] is self:
+            res = self._ordered(func.__name__, args[1:], dict(kwargs))
             if res is not None:
                 return res
         return Tracer.__array_function__(self, func, types, args, kwargs)
@@ -443,7 +478,7 @@ def reductions(namespace: dict) -> dict:
     def wrap(name: str, fn: Callable) -> Callable:
         def call(a, *args, **kwargs):
             if isinstance(a, _Windowed):
-                res = a._reduce(name, args, dict(kwargs))
+                res = (a._ordered if name in _ORDER else a._reduce)(name, args, dict(kwargs))
                 if res is not None:
                     return res
             return fn(a, *args, **kwargs)
@@ -451,7 +486,8 @@ def reductions(namespace: dict) -> dict:
         call.__name__ = getattr(fn, "__name__", name)
         return call
 
-    return {np_name: wrap(name, namespace[np_name]) for np_name, name in _FUNCTIONS.items() if np_name in namespace}
+    names = {**_FUNCTIONS, **{name: name for name in _ORDER}}
+    return {np_name: wrap(name, namespace[np_name]) for np_name, name in names.items() if np_name in namespace}
 
 
 def _in_place(py: str, ufunc: str):
@@ -464,6 +500,18 @@ def _in_place(py: str, ufunc: str):
         return getattr(Tracer, f"__i{py}__")(self, other)
 
     return iop
+
+
+def in_place_name(target: Any, op: str, value: Any) -> Any:
+    """`s op= v` of a bare name (convert.py, for a name bound to a subscript):
+    Python's in-place operator (operator.i<op>), and where s is a slice of
+    run-time length, NumPy's view of the array it slices, the result written
+    into that array (masked.MaskedSelection.written_back). `x[a:b] op= v`
+    stays Python's statement: its setitem writes the result once."""
+    import operator
+
+    res = getattr(operator, op)(target, value)
+    return target.written_back(res) if isinstance(target, masked.MaskedSelection) else res
 
 
 def _unary(py: str, ufunc: str):

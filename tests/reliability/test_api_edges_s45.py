@@ -439,8 +439,6 @@ def scaled_segments(x, ptr):
     return x
 
 
-@pytest.mark.xfail(strict=True, reason="an in-place op on a slice whose bounds are read from an array, "
-                   "bound to a name, is not written into the array (masked.MaskedSelection._slice_view)")
 def test_inplace_on_a_windowed_slice_writes_through(rng):
     x, ptr = rng.standard_normal(8), np.array([0, 2, 5, 8])
     np.testing.assert_allclose(lt.jit(scaled_segments, backend="interpret")(x.copy(), ptr),

@@ -247,8 +247,6 @@ def test_generated_window_bounds(ends, stat, a, b, n, seed):
         assert_same(got, expected)
 
 
-@pytest.mark.xfail(strict=True, reason="windows.py/ops dynamic_slice: a traced-start slice of length 1 reads "
-                   "x[-1] at a negative start, where NumPy's x[-1:0] is empty (outside this session's files)")
 def test_length_one_window_at_negative_start():
     def f(x):
         out = np.empty(x.shape[0])
