@@ -81,11 +81,18 @@ def trace_specializing(jf, values: list, specs: list, specs_of=None) -> tuple[Pr
     """Trace `jf` on `values`; where an int argument must be concrete, make
     it static and trace again (`specs_of(values)` gives the new specs, jf's
     own by default). Returns the program and the specs it used."""
+    from looptrace.tracer.control import SPECIALIZE_FIRST
+
+    specialize_first = True
     while True:
+        token = SPECIALIZE_FIRST.set(specialize_first)
         try:
             program = jf.trace(values, specs)
         except ConcreteIndexError as e:
             names = _specializable(jf, specs, values, e)
+            if not names and getattr(e, "unrolls_instead", False) and specialize_first:
+                specialize_first = False  # a short loop asked for them (tracer/control.py `for_`): it unrolls
+                continue
             if not names:
                 raise
             for n in names:
@@ -99,6 +106,8 @@ def trace_specializing(jf, values: list, specs: list, specs_of=None) -> tuple[Pr
                 raise  # nothing more to specialize on
             specs = new
             continue
+        finally:
+            SPECIALIZE_FIRST.reset(token)
         program.notes = program_notes(jf, values) + list(getattr(program, "notes", []))
         return program, specs
 

@@ -9,6 +9,7 @@ number of traces is bounded by a small constant, never by the trip count.
 """
 from __future__ import annotations
 
+import contextvars
 import math
 import numbers
 import weakref
@@ -25,7 +26,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.shape_arith import fmt
 
 from . import context as ctx
-from . import containers, grown, kinds, merge, nests, python_numbers, returns
+from . import containers, grown, iteration, kinds, merge, nests, python_numbers, returns
 from . import semantics as sem
 from .array import Tracer, _visible, is_tracer
 from .checks import RAISED, assuming, deferring, imply
@@ -299,7 +300,7 @@ def _trace_side(thunk: Callable[[], Any], what: str) -> tuple[ctx.Frame, Any]:
     watch = containers.Watch.of_caller()
     frame = st.push("branch")
     try:
-        with watch.active():
+        with watch.active(), iteration.guarding(iteration.outer_iterators(), branch=True):
             x = _read_leaves(deferring(thunk))
     finally:
         st.pop(frame)
@@ -474,11 +475,12 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
     entry = get_fn()
     st = ctx.state()
     watch = containers.Watch.of_caller()  # the Python objects the branches can change (containers.py)
+    held = iteration.outer_iterators()  # (next() of one in a branch is refused: iteration.py)
     branches, raws, sides = [], [], []
     for fn, truth in ((then_fn, True), (else_fn, False)):
         frame = st.push("branch")
         try:
-            with watch.active(), assuming(pred, truth):
+            with watch.active(), assuming(pred, truth), iteration.guarding(held, branch=True):
                 deferring(fn)
             raws.append(get_fn())
             exits = materialize_views(raws[-1], entry)
@@ -776,6 +778,7 @@ def _results_in(frame: ctx.Frame, items: list[tuple[Any, Any]]) -> list[Value]:
 
 # --- loops -----------------------------------------------------------------------------------
 def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None, scope=None):
+    iteration.check_taken(iterable)  # (an iterator made before a loop being traced: iteration.py)
     if grown.is_grown(iterable):  # a list a traced loop appended to (grown.py)
         iterable = grown.iterable(iterable)
     nest = nests.as_nest(iterable)
@@ -835,6 +838,12 @@ def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=
         # guarantee (x[i:i + 3] for i in range(n - 2), n < 3); Python runs none of it
         _python_for(iterable, body_fn, get_fn, set_fn, names, brk, _loc(loc), "its range is empty")
     except ConcreteIndexError as e:
+        if getattr(e, "arg_positions", None) and SPECIALIZE_FIRST.get():
+            # what must be concrete comes from int arguments alone (a window `x[max(0, i - k):i + 1]`
+            # of a traced k): specialize.py traces again with them static and the loop is traced once,
+            # as a longer one is; where it cannot make them static, it traces again with this loop unrolled
+            e.unrolls_instead = True
+            raise
         # the index selects items of a Python object (ws[k] for a list ws), or decides a shape:
         # run the few iterations as Python instead, each traced on its own
         _unroll_range(iterable, e, body_fn, get_fn, set_fn, names, brk, loc,
@@ -1030,14 +1039,16 @@ def _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, loc, brk, 
     def level(k: int, outer: tuple) -> Callable:
         if k == len(levels) - 1:
             return lambda i: body_fn(nest.item(outer + (i,)))
-        return lambda i: LoopTrace(names, get_fn, set_fn, level(k + 1, outer + (i,)), live, live_out, loc,
-                                   brk, levels[k + 1], None, scope).run()
+        # (each level peels as a `for` over a range does: a NumPy value the nest's first iteration widens,
+        # `s = x[0]` of ints, `s = s * 0.5 + ...`, as the nest of plain range loops has it)
+        return lambda i: _run_peeling(LoopTrace(names, get_fn, set_fn, level(k + 1, outer + (i,)), live,
+                                                live_out, loc, brk, levels[k + 1], None, scope))
 
     outer = LoopTrace(names, get_fn, set_fn, level(0, ()), live, live_out, loc, brk, levels[0], None, scope)
     if outer.loop_info is not None and len(levels) > 1 and all(
             isinstance(lv.static_len, numbers.Integral) for lv in levels):
         outer.loop_info.nest_count = math.prod(int(lv.static_len) for lv in levels)
-    outer.run()
+    _run_peeling(outer)
 
 
 # a static range whose index must be a Python int is unrolled up to this many iterations, and
@@ -1046,6 +1057,10 @@ def _nested_for(nest, body_fn, get_fn, set_fn, names, live, live_out, loc, brk, 
 # 1800 bodies, whose Numba compile ran past 300 s; at n = 16, 136 bodies, 22 s)
 UNROLL_LIMIT = 64
 UNROLL_TOTAL = 128
+# a short loop whose index must be concrete for a reason int arguments decide asks for those to be
+# specialized on (for_) while specialize.py traces with this set; it unsets it to trace again where it
+# could not make them static (a 0-d array, a complex), and such a loop is unrolled
+SPECIALIZE_FIRST: contextvars.ContextVar[bool] = contextvars.ContextVar("looptrace_specialize_first", default=False)
 # a loop run as Python (over a list, or unrolled) warns past this many iterations
 UNROLL_WARN = 100
 
@@ -1062,8 +1077,8 @@ def while_(cond_fn, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc
             except NoneBeforeLoop as e:
                 _carry_optional(loop, e)
     except ShapeChange as e:
-        if not (loop.cond_static or getattr(e, "python_test", False)):  # (python_test: carries.ListSpec)
-            raise
+        if not (loop.cond_static or getattr(e, "python_test", False) or getattr(e, "advances_iterator", False)):
+            raise  # (python_test: carries.ListSpec; advances_iterator: iteration.py, unrolled if its test allows)
         # `while a.shape[0] > 1: a = a[::2] + a[1::2]`: the test reads no traced value, and each
         # iteration changes a variable's shape; Python's iterations are known while tracing
         _python_while(cond_fn, body_fn, get_fn, names, brk, _loc(loc), e)
@@ -1079,7 +1094,8 @@ def _false_on_entry(cond_fn, get_fn, set_fn, loc) -> bool:
     test emitted here reads values it reads again, and is dead."""
     saved = get_fn()
     try:
-        c = tested(cond_fn())
+        with iteration.guarding(iteration.outer_iterators()):  # (a test taking an item: while_ decides)
+            c = tested(cond_fn())
         empty = not is_tracer(c) and not bool(c)
     except Exception:
         empty = False
@@ -1161,15 +1177,22 @@ def _python_for(iterable, body_fn, get_fn, set_fn, names, brk, loc, why: str | N
 
     info = register_loop(loc, "vectorized") if loc is not None else None
     count = 0
+    taking = iteration.is_iterator(iterable)  # (an iterator: Python takes no item after a `break`)
     for item in items(iterable):  # reads of a container's items are guarded (external.py)
         count += 1
         flag = dict(zip(names, get_fn()))[brk] if brk is not None and count > 1 else False
         if is_tracer(flag):
+            if taking:  # the items it holds after the loop are known at run time only
+                iteration.taken_at_run_time(iterable)
             if_(not_(flag), lambda item=item: body_fn(item), lambda: None, get_fn, set_fn, names)
         elif flag:
             break
         else:
             body_fn(item)
+        if taking and brk is not None:
+            flag = dict(zip(names, get_fn()))[brk]
+            if not is_tracer(flag) and flag:
+                break
         if count == UNROLL_WARN + 1:
             _warn_unrolled(loc, why)
     if info is not None:
@@ -1257,6 +1280,7 @@ class LoopTrace:
 
     # the rounds ---------------------------------------------------------------------------
     def run(self) -> None:
+        self.iterators = iteration.outer_iterators()
         entry = self.get()
         self.entry = dict(zip(self.names, entry))
         specs = {n: carry_spec_for(n, e, n in self.live, n in self.live_out, self.loc)
@@ -1305,7 +1329,8 @@ class LoopTrace:
             region.bound = dict(zip(self.names, bound))
             # each name's array at the start of an iteration (a list that appends one: carries.py `LoopList`)
             self.bound_values = {id(o): (o, o.value) for o in bound if is_tracer(o) and o.base is None}
-            region.extra = run(index)
+            with iteration.guarding(self.iterators):  # (next() of one made before the loop: iteration.py)
+                region.extra = run(index)
             self._name_captured(frame)
             region.raw_exits = self.get()  # what the names hold, before materialize_views reads them
             region.exits = materialize_views(region.raw_exits, [self.entry[n] for n in self.names])

@@ -77,22 +77,68 @@ def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | 
         return
     fits = nested_ranges(program.body)
     made = {v.id: op for op in walk(program.body) for v in op.outputs}
-    _guard_block(program.body, marked, divisions, fits, made, casts)
+    _guard_block(program.body, marked, divisions, fits, made, casts, _Reads(program.body))
+
+
+class _Reads:
+    """Which values the program reads: an op's input, or a block's result
+    (the function's, a branch's, a loop's). A big int Python makes and never
+    reads again raises nothing: `a, b = b, a + b` for Fibonacci, whose last b
+    passes 2**63 while only a is returned."""
+
+    def __init__(self, body: Block):
+        self.inputs = {v.id for op in walk(body) for v in op.inputs}
+        self.results = {v.id for op in walk(body) for b in op.blocks for v in b.results}
+        self.results.update(v.id for v in body.results)
+
+    def read(self, v: Value) -> bool:
+        return v.id in self.inputs or v.id in self.results
+
+    def when(self, r: Value, loop: Op | None) -> str:
+        """"always": check r where it is made; "never": r is not read; "carried":
+        r is only the next iteration's value of carries of `loop` that are not
+        read after it (its last iteration's r is not read: the check skips it)."""
+        if r.id in self.inputs:
+            return "always"
+        if r.id not in self.results:
+            return "never"
+        if loop is None or loop.prim.name != "for_loop":
+            return "always"
+        (body,) = loop.blocks
+        n_carry = len(body.args) - 1
+        at = [p for p, v in enumerate(body.results) if v.id == r.id]
+        others = any(v.id == r.id for op in walk(body) for b in op.blocks for v in b.results) or \
+            any(v.id == r.id for v in body.results[n_carry:])
+        step = loop.inputs[2]
+        if not at or others or any(self.read(loop.outputs[p]) for p in at) or not step.is_const or \
+                int(np.asarray(step.const)) == 0:
+            return "always"
+        return "carried"
+
+
+def _not_last(loop: Op, loc) -> tuple[list[Op], Value]:
+    """The ops of `i` is not the last index of the for_loop `loop` (a constant
+    step): i < stop - step (i > stop - step for a negative step)."""
+    (body,) = loop.blocks
+    i, stop, step = body.args[0], loop.inputs[1], int(np.asarray(loop.inputs[2].const))
+    last = _make("subtract", [stop, literal(np.asarray(step, stop.dtype))], loc)
+    test = _make("less" if step > 0 else "greater", [i, last.out], loc)
+    return [last, test], test.out
 
 
 def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str], fits: dict, made: dict,
-                 casts: dict) -> None:
+                 casts: dict, reads: _Reads, loop: Op | None = None) -> None:
     ops: list[Op] = []
     for op in block.ops:
         ops.append(op)
         for sub in op.blocks:
-            _guard_block(sub, marked, divisions, fits, made, casts)
+            _guard_block(sub, marked, divisions, fits, made, casts, reads, op)
         if len(op.outputs) != 1:
             continue
         if op.out.id in casts and op.prim.name == "convert":
             ops.extend(_narrowing_ops(op, casts[op.out.id], fits))
         if op.out.id in marked and op.out.id not in fits:
-            ops.extend(_check_ops(op, marked[op.out.id]))
+            ops.extend(_lazy(_check_ops(op, marked[op.out.id]), reads.when(op.out, loop), loop, op.loc))
         if op.out.id in divisions and op.prim.name == "power":
             if _may_be_zero(op.inputs[0], fits, made) and _may_be_negative(op.inputs[1], fits):
                 ops.extend(_zero_base_ops(op))
@@ -106,6 +152,24 @@ def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str]
         elif op.out.id in divisions and _may_be_zero(op.inputs[1], fits, made):
             ops.extend(_zero_divisor_ops(op))
     block.ops = ops
+
+
+def _lazy(checks: list[Op], when: str, loop: Op | None, loc) -> list[Op]:
+    """The overflow checks of a value as `_Reads.when` says: all, none, or
+    each but in the loop's last iteration."""
+    if when == "never":
+        return []
+    if when == "always":
+        return checks
+    out = []
+    for op in checks:
+        if op.prim.name != "check":
+            out.append(op)
+            continue
+        made, later = _not_last(loop, loc)
+        both = _make("logical_and", [op.inputs[0], later], loc)
+        out += [*made, both, Op(op.prim, (both.out,), (), op.attrs, op.loc)]
+    return out
 
 
 def _data_steps(body: Block, steps: dict[int, str], covered: set[int]) -> dict[int, str]:

@@ -29,6 +29,7 @@ from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns:
 from .carries import (LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip, number_dict,  # noqa: F401
                       number_list, register_loop)
 from .values import Segment
+from . import iteration
 
 # (copy: copy.copy and copy.deepcopy of a traced array reach Tracer.__copy__ / __deepcopy__)
 _SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools", "itertools", "copy")
@@ -1046,3 +1047,4 @@ BUILTINS.update(printing.BUILTINS)  # str, repr, ascii: text print() makes at ru
 BUILTINS.update(pymath.FUNCTIONS)  # math.* and cmath.*
 BUILTINS.update(nests.FACTORIES)  # np.ndindex, np.ndenumerate, itertools.product: loop nests
 BUILTINS.update(heaps.FUNCTIONS)  # heapq on a list a traced loop pushes to and pops from
+BUILTINS[id(builtins.next)] = iteration.next_  # next() of an iterator made before a traced loop

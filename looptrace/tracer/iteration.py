@@ -1,0 +1,157 @@
+"""next() of a Python iterator while tracing.
+
+`it = iter(x)` of a traced array, a generator `(v * 2 for v in x)`, or
+`iter(range(n))` is a Python iterator: next(it) takes its next item while
+tracing. A loop body or a while test is traced once for all its iterations,
+so next() of an iterator made before the loop would take one item for all of
+them (`while (v := next(it)) > 0` read x[0] and x[1] only; `while next(g) < 3`
+over a range was a test that never changed, a loop that never ended). While
+a loop is traced (control.LoopTrace), next() of an iterator the function
+held when the loop began raises `ChangedInLoop` before it takes an item:
+control.for_/while_ then run the loop as Python (unrolled), where its
+iterations are known while tracing (a short range, a test of Python values),
+and otherwise the error names the line. An iterator made in the body is the
+body's own: its next() is traced as any other call. A `for` over such an
+iterator in the body is refused as its next() is (control.for_).
+
+The two sides of a traced condition are both traced: next() there of an
+iterator made before it would take an item where plain Python may not, and
+is refused (UnsupportedError). A `for` over an iterator that breaks on a
+traced condition leaves it at a place known at run time only: a later
+next() of it in the same trace is refused.
+"""
+from __future__ import annotations
+
+import builtins
+import collections.abc
+import contextvars
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from . import context as ctx
+
+# the iterators of each loop, and each side of a condition, being traced (innermost last):
+# (id -> (iterator, its name), whether a side of a condition)
+_GUARDED: contextvars.ContextVar[tuple] = contextvars.ContextVar("looptrace_guarded_iterators", default=())
+
+_MAX_ITEMS = 64  # the items of a list, tuple or dict variable looked into for iterators
+_HINT = ("loop over the items instead (`for v in x:`, with `if not test: break`), or take them by index "
+         "(x[k] with k counted in the loop)")
+
+
+def outer_iterators() -> dict[int, tuple[Any, str]]:
+    """The Python iterators among the variables of the user's function
+    running now (and the globals its code names): id -> (iterator, name)."""
+    from .array import is_tracer
+    from .containers import caller_roots
+
+    out = {}
+    for n, v in caller_roots():
+        for label, item in _with_items(n, v):
+            if isinstance(item, collections.abc.Iterator) and not is_tracer(item):
+                out[id(item)] = (item, label)
+    return out
+
+
+def _with_items(name: str, v: Any) -> list[tuple[str, Any]]:
+    """v, and the items of a short list, tuple or dict (`its = [iter(a), iter(b)]`)."""
+    out = [(name, v)]
+    if isinstance(v, (list, tuple)) and len(v) <= _MAX_ITEMS:
+        out += [(f"{name}[{k}]", e) for k, e in enumerate(v)]
+    elif isinstance(v, dict) and len(v) <= _MAX_ITEMS:
+        out += [(f"{name}[{k!r}]", e) for k, e in v.items()]
+    return out
+
+
+def check_taken(iterable: Any) -> None:
+    """`for v in it` takes the items of `it`: refused as next() is, where it is
+    an iterator made before a loop being traced."""
+    _check(iterable)
+
+
+@contextmanager
+def guarding(iterators: dict[int, tuple[Any, str]], branch: bool = False) -> Iterator[None]:
+    """While the block runs, next() of these iterators raises ChangedInLoop
+    (a loop body or test), or UnsupportedError (branch: a side of a traced
+    condition, which takes an item only where the condition says)."""
+    if not iterators:
+        yield
+        return
+    token = _GUARDED.set(_GUARDED.get() + ((iterators, branch),))
+    try:
+        yield
+    finally:
+        _GUARDED.reset(token)
+
+
+def next_(it: Any, *default: Any) -> Any:
+    """`next(it[, default])` in converted code."""
+    _refuse_loop_iterable(it)
+    _check(it)
+    return builtins.next(it, *default)
+
+
+def is_iterator(x: Any) -> bool:
+    from .array import is_tracer
+
+    return isinstance(x, collections.abc.Iterator) and not is_tracer(x)
+
+
+def taken_at_run_time(it: Any) -> None:
+    """`it`'s items after this loop depend on a traced `break`: a later
+    next() of it, or `for` over it, in this trace is refused."""
+    _unknown(ctx.state())[id(it)] = it  # (kept: its id is no other object's while the trace runs)
+
+
+def _unknown(st: Any) -> dict:
+    """id -> iterator, of those a `for` left at a place known at run time only."""
+    held = getattr(st, "lt_iterators_unknown", None)
+    if held is None:
+        held = st.lt_iterators_unknown = {}
+    return held
+
+
+def _check(it: Any) -> None:
+    held = getattr(ctx.state(), "lt_iterators_unknown", None) if ctx.tracing() else None
+    if held is not None and held.get(id(it)) is it:
+        from looptrace.errors import UnsupportedError
+
+        raise UnsupportedError("this iterator was left by a loop that breaks on a traced condition: which items "
+                               "it holds is known at run time only", ctx.current_loc(),
+                               "count the items the loop takes (k) and read the rest by index (x[k:])")
+    for guarded, branch in _GUARDED.get():
+        held = guarded.get(id(it))
+        if held is not None and held[0] is it:
+            raise _in_branch(held[1]) if branch else _advanced(held[1])
+
+
+def _refuse_loop_iterable(it: Any) -> None:
+    """zip(), enumerate() and reversed() of traced arrays are loop iterables
+    (carries.py), not iterators: Python's would give their first item."""
+    from looptrace.errors import UnsupportedError
+
+    from .carries import TracedEnumerate, TracedReversed, TracedZip
+
+    kind = {TracedZip: "zip", TracedEnumerate: "enumerate", TracedReversed: "reversed"}.get(type(it))
+    if kind is not None:
+        raise UnsupportedError(f"next() of {kind}() of a traced array is not supported: looptrace makes "
+                               f"{kind}() a loop's iterable", ctx.current_loc(),
+                               f"take an iterator of it first: it = iter({kind}(...)), then next(it)")
+
+
+def _in_branch(name: str) -> Exception:
+    from looptrace.errors import UnsupportedError
+
+    return UnsupportedError(f"`{name}` (an iterator made before this condition) is advanced under a condition on a "
+                            "traced value: how many items it gives is known at run time only", ctx.current_loc(),
+                            f"take the item before the condition (v = next({name})) and use it inside")
+
+
+def _advanced(name: str) -> Exception:
+    from .containers import ChangedInLoop
+
+    e = ChangedInLoop(f"`{name}` (an iterator made before this loop) is advanced inside the loop (next({name}), "
+                      "or a `for` over it): looptrace traces a loop's body and test once for all its "
+                      "iterations, so it would take one item for all of them", ctx.current_loc(), _HINT)
+    e.advances_iterator = True  # (control.while_: run as Python where the test is known while tracing)
+    return e
