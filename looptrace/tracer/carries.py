@@ -1179,6 +1179,17 @@ class LoopList:
             raise AttributeError("'list' object has no attribute 'popleft'")
         return self._take(front=True)
 
+    def __iadd__(self, items: Any) -> "LoopList":
+        """`lst += items`: each item appended in order, as Python's list
+        extends itself by any iterable (a display, a generator, an array's rows)."""
+        try:
+            items = list(items)
+        except TypeError:
+            raise TypeError(f"'{type(items).__name__}' object is not iterable") from None
+        for v in items:
+            self.append(v)
+        return self
+
     _REFUSED = frozenset(("extend", "insert", "remove", "clear", "reverse", "sort", "appendleft", "extendleft",
                           "rotate"))
 

@@ -844,6 +844,32 @@ def _listed_names(fdef: ast.FunctionDef) -> set[str]:
     return (bound & updated) | _dict_names(fdef, updated)
 
 
+class _AnnotationsDropped(ast.NodeTransformer):
+    """`s: float = v` -> `s = v`, `s: float` -> nothing: a local's annotation
+    does nothing at run time (it is not evaluated in a function), and a loop
+    body or branch made into a function declares its names nonlocal, which
+    an annotated name cannot be (Python's SyntaxError). Nested defs and
+    classes keep theirs."""
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        if node.value is None:
+            return ast.copy_location(ast.Pass(), node)
+        return ast.copy_location(ast.Assign([node.target], node.value), node)
+
+    def visit_FunctionDef(self, node):
+        return node if getattr(self, "_inside", False) else self._enter(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+    visit_Lambda = visit_FunctionDef
+
+    def visit_ClassDef(self, node):
+        return node
+
+    def _enter(self, node):
+        self._inside = True
+        return self.generic_visit(node)
+
+
 def _view_names(fdef: ast.FunctionDef) -> set[str]:
     """Names the function binds to a subscript (`s = x[a:b]`), or to such a
     name (`t = s`), and updates in place (`s *= 2`): a slice view, which
@@ -1330,6 +1356,7 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
         _check_same_def(fdef, fn.__code__)
     filename = fn.__code__.co_filename
     fdef.decorator_list = []
+    _AnnotationsDropped().visit(fdef)
     _drop_header_expressions(fdef)
     _MatchAsIf().visit(fdef)  # a `match` of literal cases: an if/elif chain (traced subjects, break, return)
     global_names = {n for s in ast.walk(fdef) if isinstance(s, ast.Global) for n in s.names}
