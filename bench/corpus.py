@@ -117,7 +117,7 @@ def _numba(kernel, args):
     except Exception as e:  # noqa: BLE001 - Numba does not compile it
         return None, {"compiles": False, "detail": f"{type(e).__name__}"}
     with np.errstate(all="ignore"):
-        matches = same(got, kernel.fn(*copy.deepcopy(args)), max(kernel.rtol, 1e-7))
+        matches = same(got, kernel.fn(*copy.deepcopy(args)), max(kernel.rtol, 1e-7), kernel.atol)
     return (fn if matches else None), {"compiles": True, "matches": matches, "compile_s": compile_s}
 
 

@@ -52,7 +52,7 @@ def _prepare(name: str):
     kernel = _kernel(name)
     args = kernel.make(np.random.default_rng(1), "bench")
     f = looptrace.jit(kernel.fn, backend="cpu")
-    ok = same(f(*copy.deepcopy(args)), kernel.fn(*copy.deepcopy(args)), max(kernel.rtol, 1e-7))
+    ok = same(f(*copy.deepcopy(args)), kernel.fn(*copy.deepcopy(args)), max(kernel.rtol, 1e-7), kernel.atol)
     source = f.explain(*copy.deepcopy(args)).kernel_source or ""
     return _timer(f, args), source, ok
 
@@ -124,7 +124,7 @@ def measure(name: str, before: str, repeats: int) -> dict:
     args = kernel.make(np.random.default_rng(1), "bench")
     after, source, ok = _prepare(name)
     jitted = numba.njit(kernel.fn)
-    ok_njit = same(jitted(*copy.deepcopy(args)), kernel.fn(*copy.deepcopy(args)), max(kernel.rtol, 1e-7))
+    ok_njit = same(jitted(*copy.deepcopy(args)), kernel.fn(*copy.deepcopy(args)), max(kernel.rtol, 1e-7), kernel.atol)
     remote = Remote(before, name)
     try:
         cases = {"before": remote, "after": after, "njit": _timer(jitted, args)}

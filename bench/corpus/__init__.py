@@ -28,6 +28,7 @@ class Kernel:
     theme: str
     expect: dict = field(default_factory=lambda: {"interpret": "ok", "cpu": "ok"})
     rtol: float = 1e-9
+    atol: float | None = None  # None: rtol / 1000
     note: str = ""  # why an outcome is what it is
 
 

@@ -960,7 +960,9 @@ KERNELS = [
     Kernel("gravity_f32", gravity_f32,
            lambda r, m: (r.standard_normal((16 if m == "test" else 1500, 3)).astype(np.float32),
                          r.random(16 if m == "test" else 1500).astype(np.float32), np.float32(0.05)),
-           "array", "n-body", rtol=1e-4),  # float32 sums in another order
+           "array", "n-body", rtol=1e-4, atol=1e-3),
+    # float32 sums of 1500 terms in another order, with cancellation: an acceleration near 0 differs by more than
+    # rtol of itself (plain NumPy's own error against float64 is 4.2e-4 at seed 1, looptrace's 2.2e-5)
     Kernel("hmc_gaussian", hmc_gaussian, _hmc, "mixed", "mcmc", rtol=1e-8),
     Kernel("gillespie_sir", gillespie_sir,
            lambda r, m: (990, 10, 0.3, 0.1, r.random((100, 2)), 1e9) if m == "test" else

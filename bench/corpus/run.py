@@ -33,16 +33,16 @@ class Outcome:
     first_s: float | None = None  # the jitted call alone (its first: trace, passes, compile, one run)
 
 
-def same(got, expected, rtol: float) -> bool:
-    """Structure, dtypes, shapes and values (NaNs equal)."""
+def same(got, expected, rtol: float, atol: float | None = None) -> bool:
+    """Structure, dtypes, shapes and values (NaNs equal; atol rtol/1000 unless given)."""
     if isinstance(expected, (tuple, list)):
         return isinstance(got, (tuple, list)) and len(got) == len(expected) and \
-            all(same(g, e, rtol) for g, e in zip(got, expected))
+            all(same(g, e, rtol, atol) for g, e in zip(got, expected))
     g, e = np.asarray(got), np.asarray(expected)
     if g.shape != e.shape or g.dtype != e.dtype:
         return False
     if e.dtype.kind in "fc":
-        return bool(np.allclose(g, e, rtol=rtol, atol=rtol * 1e-3, equal_nan=True))
+        return bool(np.allclose(g, e, rtol=rtol, atol=rtol * 1e-3 if atol is None else atol, equal_nan=True))
     return bool(np.array_equal(g, e))
 
 
@@ -70,10 +70,10 @@ def judge(kernel: Kernel, args: tuple, backend: str, explain: bool = True) -> tu
     except Exception as e:  # noqa: BLE001 - the point is to classify it
         return Outcome("error" if is_clear(e) else "crash", first_line(e)), jitted
     first_s = time.perf_counter() - start
-    if not same(got, expected, kernel.rtol):
+    if not same(got, expected, kernel.rtol, kernel.atol):
         return Outcome("wrong", "the result differs from the plain function's"), jitted
     for p, j in zip(plain_args, jit_args):
-        if isinstance(p, np.ndarray) and not same(j, p, kernel.rtol):
+        if isinstance(p, np.ndarray) and not same(j, p, kernel.rtol, kernel.atol):
             return Outcome("wrong", "an argument array differs after the call"), jitted
     out = Outcome("ok", first_s=first_s)
     if explain:
