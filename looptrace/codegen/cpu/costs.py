@@ -78,11 +78,11 @@ def element_cost(op: Op) -> int:
 
 
 def _small_power(op: Op) -> bool:
-    """A float power the CPU backend writes as products (scalar.py `small_power`)."""
+    """A float power the CPU backend writes as products or 1 / x (scalar.py `small_power`)."""
     x, e = op.inputs[0], op.inputs[1]
     if not e.is_const or e.ndim or getattr(x.dtype, "kind", "O") != "f" or getattr(op.out.dtype, "kind", "O") != "f":
         return False
-    return float(e.const) in (3.0, 4.0)
+    return float(e.const) in (3.0, 4.0) or (float(e.const) == -1.0 and x.dtype == op.out.dtype)
 
 
 # the cheap ops a nest holds for free (a memory-bound map of a few ops), and how

@@ -150,7 +150,7 @@ class FoldGroups:
                 values = self._plain_group(ops, idx, parallel)
             else:
                 n, index_at, term_at = self._group_terms(ops, lead, idx)
-                values = self._fold_8way_group(ops, widths, parallel, term_at, n)
+                values = self._fold_8way_group(ops, widths, parallel, term_at, n, index_at)
                 values = self._tied_zeros(ops, values, term_at, str(n))  # (a max or min keeping the first/last zero)
         finally:
             self.group = outer
@@ -196,7 +196,8 @@ class FoldGroups:
         self.memo = saved
         return [acc if float64_fold(o) else cast(acc, o.out.dtype) for o, acc in zip(ops, accs)]
 
-    def _fold_8way_group(self, ops: list[Op], widths: list[int], parallel: bool, term_at, n: int) -> list[str]:
+    def _fold_8way_group(self, ops: list[Op], widths: list[int], parallel: bool, term_at, n: int,
+                         index_at) -> list[str]:
         """`_fold_8way` of several folds at once: the same steps (and chunks
         on threads), each fold's lanes (or array of a long max or min, or one
         accumulator of an integer fold) and tail."""
@@ -213,7 +214,7 @@ class FoldGroups:
                 em.line(f"{p} = alloc({chunks}, np.{fold_acc_dtype(o).name})")
             with em.loop(c, str(chunks), True):
                 steps = (f"{c} * {step}", f"min2({c} * {step} + {step}, {rows})")
-                for p, value in zip(parts, self._group_steps(ops, widths, term_at, steps, saved)):
+                for p, value in zip(parts, self._group_steps(ops, widths, term_at, steps, saved, index_at)):
                     em.line(f"{p}[{c}] = {value}")
             for o, total in zip(ops, totals):
                 em.line(f"{total} = {fold_init(o)}")
@@ -221,7 +222,7 @@ class FoldGroups:
                 for o, total, p in zip(ops, totals, parts):
                     em.line(fold_update(o, total, f"{p}[{c}]"))
         else:
-            for total, value in zip(totals, self._group_steps(ops, widths, term_at, ("0", str(rows)), saved)):
+            for total, value in zip(totals, self._group_steps(ops, widths, term_at, ("0", str(rows)), saved, index_at)):
                 em.line(f"{total} = {value}")
         self.memo = dict(saved)
         if n % 8:
@@ -233,7 +234,7 @@ class FoldGroups:
         return [t if float64_fold(o) else cast(t, o.out.dtype) for o, t in zip(ops, totals)]
 
     def _group_steps(self, ops: list[Op], widths: list[int], term_at, steps: tuple[str, str],
-                     saved: dict) -> list[str]:
+                     saved: dict, index_at) -> list[str]:
         """`_fold_8way_steps` of several folds: each one's total over rows `steps`."""
         em = self.em
         if any(_holds_fold(o, self.plan) for o in ops) and widths[0]:
@@ -242,6 +243,8 @@ class FoldGroups:
         accs = [self._group_acc(o, w, j) for o, w in zip(ops, widths)]
         if any(_holds_fold(o, self.plan) for o in ops):
             self._group_rows(ops, accs, term_at, steps)
+        elif (mask := self._sparse_group(ops, widths)) is not None:  # runs selecting nothing skipped
+            self._sparse_group_runs(ops, accs, widths, term_at, index_at, steps, saved, mask)
         else:
             self._group_blocks(ops, accs, widths, term_at, steps, saved)
         self.memo = dict(saved)

@@ -42,6 +42,7 @@ from .extrema import LANES as EXTREMA_LANES
 from .scalar import element_expr, float64_closed, latency_call
 from .shape import affine_index, join_element, join_pieces
 from .fold_groups import FoldGroups
+from .sparse_folds import SparseFolds, sparse_mask
 from .siblings import co_indexed, fold_inputs_pool, later_fold_roots
 from .target import TARGET
 from .text import as_int64, cast, dtype_text, literal
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
 
 # --- emitting a loop nest ----------------------------------------------------------------------
-class Fuser(FoldGroups):
+class Fuser(FoldGroups, SparseFolds):
     """Writes the scalar code of one root's element, recursing into the values
     fused into it; `memo` shares a temporary between uses at the same index."""
 
@@ -411,7 +412,7 @@ class Fuser(FoldGroups):
         (a long max or min: many more accumulators, `_extreme_in_array`, where `wide`)."""
         em = self.em
         if wide and _lane_fold(self, op) is None and not any(element_cost(o) == MATHLIB for o in nest_ops(op, em.plan)):
-            return self._extreme_in_array(op, term_at, steps, saved)
+            return self._extreme_in_array(op, term_at, steps, saved, index_at)
         lanes, r, j = em.fresh("lanes"), em.fresh("r"), em.fresh("j")
         em.line(f"{lanes} = ({', '.join([fold_init(op)] * 8)}, )")
         lane_fn = LANE_UPDATE[op.prim.reduction.combine]
@@ -420,6 +421,8 @@ class Fuser(FoldGroups):
             self._sum_with_inner_fold(inner, term_at, steps, lanes, r, j, lane_fn)
         elif any(element_cost(o) == MATHLIB for o in nest_ops(op, em.plan)):
             self._sum_in_blocks(op, term_at, steps, lanes, r, j, lane_fn, index_at)
+        elif (mask := sparse_mask(self.plan, op)) is not None:  # runs the mask selects nothing of: skipped
+            self._sparse_rows(op, mask, term_at, index_at, steps, lanes, r, j, lane_fn)
         else:
             with em.loop(r, ", ".join(steps) if steps[0] != "0" else steps[1]):
                 with em.loop(j, "8"):
@@ -429,7 +432,7 @@ class Fuser(FoldGroups):
         pair = PAIR[op.prim.reduction.combine]
         return pair(pair(pair(acc[0], acc[1]), pair(acc[2], acc[3])), pair(pair(acc[4], acc[5]), pair(acc[6], acc[7])))
 
-    def _extreme_in_array(self, op: Op, term_at, steps: tuple[str, str], saved: dict) -> str:
+    def _extreme_in_array(self, op: Op, term_at, steps: tuple[str, str], saved: dict, index_at) -> str:
         """A float max or min over rows `steps` (first, end) of 8 terms in
         EXTREME_BYTES of accumulators, an array, each row of them updated by a
         loop of its own, then folded in order: a fused term's
@@ -437,8 +440,11 @@ class Fuser(FoldGroups):
         vectorizes that loop; the NaN-propagating select of 8 lanes in a tuple
         stayed scalar code, 2 cycles a term. Max of 1.28M floats, one thread:
         float64 0.27 ms in 8 lanes, 0.136 ms in 128 (NumPy 0.136); float32
-        0.267 ms, 0.056 in 256 (NumPy 0.056). Exact in any order."""
+        0.267 ms, 0.056 in 256 (NumPy 0.056). Exact in any order. A masked
+        max (`x[m].max()`) runs each k only where m selects one of them
+        (sparse_folds.py)."""
         em = self.em
+        mask = sparse_mask(self.plan, op)
         dt = fold_acc_dtype(op)
         k = EXTREME_BYTES // dt.itemsize
         acc, total, b, j, first, end, cut = (em.fresh(p) for p in ("ext", "acc", "b", "j", "e", "e", "e"))
@@ -448,7 +454,9 @@ class Fuser(FoldGroups):
         em.line(f"{first}, {end} = {steps[0]} * 8, {steps[1]} * 8")
         em.line(f"{cut} = {end} - ({end} - {first}) % {k}")
         with em.loop(b, f"{first}, {cut}, {k}"):
-            with em.loop(j, str(k)):
+            if mask is not None:
+                em.line(f"if {self._any_selected(op, mask, b, f'{b} + {k}', index_at)}:")
+            with em.indented() if mask is not None else contextlib.nullcontext(), em.loop(j, str(k)):
                 em.line(fold_update(op, f"{acc}[{j}]", term_at(f"nonneg({b} + {j})")))
         self.memo = dict(saved)
         with em.loop(j, f"{cut}, {end}"):
