@@ -17,6 +17,8 @@ from .uses import used_values
 
 def is_pure(op: Op) -> bool:
     """No effect and no run-time check, here or in a body: free to drop or move."""
+    if not op.blocks:  # (the common case, without building a list)
+        return not (op.prim.effectful or op.prim.raises)
     return not any(o.prim.effectful or o.prim.raises for o in [op, *(x for b in op.blocks for x in walk(b))])
 
 
@@ -41,7 +43,7 @@ def dce(block: Block, regions: bool = True, keep_raising: bool = False,
             if regions and op.blocks:
                 op = rebuilt(op, blocks=tuple(dce(b, keep_raising=keep_raising) for b in op.blocks))
             kept.append(op)
-            live.update(v.id for v in used_values([op]))
+            live.update(_read_ids(op))
         elif (checks is not None or loops) and op.blocks and \
                 any(o.prim.may_raise for b in op.blocks for o in walk(b)):
             # a loop (or branch) nothing uses that reads out of range raises as the plain one does: it
@@ -49,7 +51,7 @@ def dce(block: Block, regions: bool = True, keep_raising: bool = False,
             if regions:
                 op = rebuilt(op, blocks=tuple(dce(b, checks=checks, loops=loops) for b in op.blocks))
             kept.append(op)
-            live.update(v.id for v in used_values([op]))
+            live.update(_read_ids(op))
         elif checks is not None and op.prim.may_raise and not op.blocks:
             # an element read, write or int() nothing uses any more (a branch decided, a store
             # overwritten, a load forwarded) still raises where its index is out of range: its
@@ -61,6 +63,8 @@ def dce(block: Block, regions: bool = True, keep_raising: bool = False,
 
 
 def _may_raise(op: Op) -> bool:
+    if not op.blocks:
+        return op.prim.may_raise
     return any(o.prim.may_raise for o in [op, *(x for b in op.blocks for x in walk(b))])
 
 
@@ -73,7 +77,14 @@ def dead_raising(block: Block) -> frozenset[int]:
     dead = set()
     for op in reversed(block.ops):
         if not is_pure(op) or any(v.id in live for v in op.outputs):
-            live.update(v.id for v in used_values([op]))
+            live.update(_read_ids(op))
         elif _may_raise(op):
             dead.add(id(op))
     return frozenset(dead)
+
+
+def _read_ids(op: Op) -> list[int]:
+    """Ids of the non-constant values `op` reads, its bodies included (`used_values`)."""
+    if not op.blocks:  # (the common case, without used_values' closures)
+        return [v.id for v in op.inputs if not v.is_const]
+    return [v.id for v in used_values([op])]

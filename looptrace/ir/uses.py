@@ -22,14 +22,20 @@ def use_map(block: Block) -> dict[int, list[Use]]:
     """value id -> its uses in `block`, in program order."""
     uses: dict[int, list[Use]] = {}
     for op in block.ops:
+        direct = Use(op)  # one (immutable) Use per op and kind, shared by the values it reads
         for v in {v.id: v for v in op.inputs}.values():
-            uses.setdefault(v.id, []).append(Use(op))
-        for sub in op.blocks:
-            for v in free_values(sub):
-                uses.setdefault(v.id, []).append(Use(op, nested=True))
+            uses.setdefault(v.id, []).append(direct)
+        if op.blocks:
+            nested = Use(op, nested=True)
+            for sub in op.blocks:
+                for v in free_values(sub):
+                    uses.setdefault(v.id, []).append(nested)
     for v in block.results:
-        uses.setdefault(v.id, []).append(Use(None))
+        uses.setdefault(v.id, []).append(_RESULT)
     return uses
+
+
+_RESULT = Use(None)
 
 
 def users(block: Block) -> dict[int, list[Op]]:
@@ -38,8 +44,10 @@ def users(block: Block) -> dict[int, list[Op]]:
     out: dict[int, list[Op]] = {}
     for vid, us in use_map(block).items():
         ops = out.setdefault(vid, [])
+        seen: set[int] = set()  # ids of `ops`: linear in the reads of an argument every op reads
         for u in us:
-            if u.op is not None and not any(o is u.op for o in ops):
+            if u.op is not None and id(u.op) not in seen:
+                seen.add(id(u.op))
                 ops.append(u.op)
     return out
 

@@ -76,9 +76,11 @@ def _visit(block: Block, outer: dict[int, Op]) -> None:
     the values a body reads from around it (a batched index made once before
     the loop), never to recompute them in the body."""
     producer = {v.id: op for op in block.ops for v in op.outputs}
+    around = None  # made once per block: a copy per region op is quadratic in a long block
     for op in block.ops:
         for sub in op.blocks:
-            _visit(sub, {**outer, **producer})
+            around = {**outer, **producer} if around is None else around
+            _visit(sub, around)
     todo, results = list(block.ops), list(block.results)
     uses = use_map(block)
     ops: list[Op] = []
