@@ -40,6 +40,8 @@ def dce(block: Block, regions: bool = True, keep_raising: bool = False,
     for op in reversed(block.ops):
         if not is_pure(op) or any(v.id in live for v in op.outputs) or id(op) in keep or \
                 keep_raising and _may_raise(op):
+            if regions and op.prim.name == "cond":
+                op = _live_outputs_only(op, live)
             if regions and op.blocks:
                 op = rebuilt(op, blocks=tuple(dce(b, keep_raising=keep_raising) for b in op.blocks))
             kept.append(op)
@@ -60,6 +62,18 @@ def dce(block: Block, regions: bool = True, keep_raising: bool = False,
             kept.extend(reversed(made))
             live.update(v.id for v in used_values(made))
     return Block(block.args, kept[::-1], block.results)
+
+
+def _live_outputs_only(op: Op, live: set[int]) -> Op:
+    """A cond without the outputs nothing reads, and its branches without
+    the results that made them (`if done: return 0` before `stack =
+    np.empty(big)`: the early return's branch made a zeroed `stack` for the
+    name's other value, every call)."""
+    keep = [k for k, v in enumerate(op.outputs) if v.id in live]
+    if len(keep) == len(op.outputs):
+        return op
+    return rebuilt(op, outputs=tuple(op.outputs[k] for k in keep),
+                   blocks=tuple(Block(b.args, b.ops, [b.results[k] for k in keep]) for b in op.blocks))
 
 
 def _may_raise(op: Op) -> bool:
