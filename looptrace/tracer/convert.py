@@ -871,12 +871,20 @@ class _AnnotationsDropped(ast.NodeTransformer):
 
 
 def _view_names(fdef: ast.FunctionDef) -> set[str]:
-    """Names the function binds to a subscript (`s = x[a:b]`), or to such a
-    name (`t = s`), and updates in place (`s *= 2`): a slice view, which
-    writes the result into the array it slices (windows.in_place_name)."""
-    pairs = [(n.targets[0].id, n.value) for n in ast.walk(fdef) if isinstance(n, ast.Assign)
-             and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)]
+    """Names the function updates in place (`s *= 2`) that may hold a slice
+    view, which writes the result into the array it slices
+    (windows.in_place_name): bound to a subscript (`s = x[a:b]`, `s = t =
+    x[a:b]`, `s := x[a:b]`), to such a name (`t = s`), a parameter (a helper
+    given `x[a:b]`), or a loop or `with` target."""
+    pairs = [(t.id, n.value) for n in ast.walk(fdef) if isinstance(n, ast.Assign)
+             for t in n.targets if isinstance(t, ast.Name)]
+    pairs += [(n.target.id, n.value) for n in ast.walk(fdef) if isinstance(n, ast.NamedExpr)]
     views = {name for name, v in pairs if isinstance(v, ast.Subscript)}
+    views |= {a.arg for a in (*fdef.args.posonlyargs, *fdef.args.args, *fdef.args.kwonlyargs)}
+    views |= {t.id for n in ast.walk(fdef) if isinstance(n, ast.Assign) for tup in n.targets
+              if isinstance(tup, (ast.Tuple, ast.List)) for t in tup.elts if isinstance(t, ast.Name)}
+    views |= {t.id for n in ast.walk(fdef) if isinstance(n, (ast.For, ast.comprehension))
+              for t in ast.walk(n.target) if isinstance(t, ast.Name)}
     while True:
         more = {name for name, v in pairs if isinstance(v, ast.Name) and v.id in views} - views
         if not more:
