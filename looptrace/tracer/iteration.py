@@ -12,13 +12,19 @@ control.for_/while_ then run the loop as Python (unrolled), where its
 iterations are known while tracing (a short range, a test of Python values),
 and otherwise the error names the line. An iterator made in the body is the
 body's own: its next() is traced as any other call. A `for` over such an
-iterator in the body is refused as its next() is (control.for_).
+iterator in the body is refused as its next() is (control.for_), and so is
+any other way to take its items there: a comprehension over it
+(runtime.comp_iter), or passing it to a function the tracer does not trace,
+which Python's C code iterates (`sum(it)`, `list(it)`, `zip(it, x)`,
+`it.__next__()`, `np.fromiter(it)`: runtime._call, `check_passed`); a helper
+of the user's is traced, and its own next() is checked.
 
 The two sides of a traced condition are both traced: next() there of an
 iterator made before it would take an item where plain Python may not, and
 is refused (UnsupportedError). A `for` over an iterator that breaks on a
-traced condition leaves it at a place known at run time only: a later
-next() of it in the same trace is refused.
+traced condition leaves it at a place known at run time only, as does
+any()/all() of its traced items (Python stops at the first decisive one): a
+later next() of it in the same trace is refused.
 """
 from __future__ import annotations
 
@@ -84,6 +90,34 @@ def guarding(iterators: dict[int, tuple[Any, str]], branch: bool = False) -> Ite
         _GUARDED.reset(token)
 
 
+# calls that take no item of an iterator passed to them (`iter(it)` is it; next() checks itself)
+_HARMLESS = {id(f) for f in (builtins.iter, builtins.next, builtins.isinstance, builtins.issubclass, builtins.type,
+                             builtins.id, builtins.callable, builtins.hasattr, builtins.getattr, builtins.repr,
+                             builtins.str, builtins.ascii, builtins.hash, builtins.len, builtins.print)}
+_HARMLESS_METHODS = ("__iter__", "__length_hint__", "__reduce__", "__repr__", "__sizeof__")
+
+
+def check_passed(fn: Any, args: tuple, kwargs: dict) -> None:
+    """A call of a function the tracer does not trace (a builtin: sum(it),
+    list(it), zip(it, x), max(it); a method: it.__next__(); a library's)
+    takes items of the iterators passed to it: refused as next() is, where
+    one is an iterator made before a loop or a condition being traced
+    (runtime._call, before such a call; a comprehension over one,
+    `any(v > 0 for v in it)`, is refused as a `for` over it, runtime.comp_iter)."""
+    if not _GUARDED.get() and not (ctx.tracing() and getattr(ctx.state(), "lt_iterators_unknown", None)):
+        return
+    if id(fn) in _HARMLESS:
+        return
+    owner = getattr(fn, "__self__", None)
+    held = [*args, *kwargs.values()]
+    if is_iterator(owner) and getattr(fn, "__name__", "") not in _HARMLESS_METHODS:
+        held.append(owner)  # it.__next__()
+    name = getattr(fn, "__name__", None) or type(fn).__name__
+    for a in held:
+        if is_iterator(a):
+            _check(a, f"passed to {name}()" if owner is not a else f"{name}()")
+
+
 def next_(it: Any, *default: Any) -> Any:
     """`next(it[, default])` in converted code."""
     _refuse_loop_iterable(it)
@@ -97,10 +131,12 @@ def is_iterator(x: Any) -> bool:
     return isinstance(x, collections.abc.Iterator) and not is_tracer(x)
 
 
-def taken_at_run_time(it: Any) -> None:
-    """`it`'s items after this loop depend on a traced `break`: a later
-    next() of it, or `for` over it, in this trace is refused."""
-    _unknown(ctx.state())[id(it)] = it  # (kept: its id is no other object's while the trace runs)
+def taken_at_run_time(it: Any, why: str = "a loop that breaks on a traced condition") -> None:
+    """`it`'s items after this depend on traced values (a loop's traced
+    `break`, any()/all() of traced items, which Python stops at the first
+    true/false one): a later next() of it, or `for` over it, in this trace
+    is refused."""
+    _unknown(ctx.state())[id(it)] = (it, why)  # (kept: its id is no other object's while the trace runs)
 
 
 def _unknown(st: Any) -> dict:
@@ -111,18 +147,18 @@ def _unknown(st: Any) -> dict:
     return held
 
 
-def _check(it: Any) -> None:
+def _check(it: Any, how: str = "") -> None:
     held = getattr(ctx.state(), "lt_iterators_unknown", None) if ctx.tracing() else None
-    if held is not None and held.get(id(it)) is it:
+    if held is not None and held.get(id(it), (None,))[0] is it:
         from looptrace.errors import UnsupportedError
 
-        raise UnsupportedError("this iterator was left by a loop that breaks on a traced condition: which items "
-                               "it holds is known at run time only", ctx.current_loc(),
+        raise UnsupportedError(f"this iterator was left by {held[id(it)][1]}: which items it holds is known at run "
+                               "time only", ctx.current_loc(),
                                "count the items the loop takes (k) and read the rest by index (x[k:])")
     for guarded, branch in _GUARDED.get():
         held = guarded.get(id(it))
         if held is not None and held[0] is it:
-            raise _in_branch(held[1]) if branch else _advanced(held[1])
+            raise _in_branch(held[1], how) if branch else _advanced(held[1], how)
 
 
 def _refuse_loop_iterable(it: Any) -> None:
@@ -139,19 +175,21 @@ def _refuse_loop_iterable(it: Any) -> None:
                                f"take an iterator of it first: it = iter({kind}(...)), then next(it)")
 
 
-def _in_branch(name: str) -> Exception:
+def _in_branch(name: str, how: str = "") -> Exception:
     from looptrace.errors import UnsupportedError
 
-    return UnsupportedError(f"`{name}` (an iterator made before this condition) is advanced under a condition on a "
-                            "traced value: how many items it gives is known at run time only", ctx.current_loc(),
+    how = f" ({how})" if how else ""
+    return UnsupportedError(f"`{name}` (an iterator made before this condition) is advanced{how} under a condition "
+                            "on a traced value: how many items it gives is known at run time only", ctx.current_loc(),
                             f"take the item before the condition (v = next({name})) and use it inside")
 
 
-def _advanced(name: str) -> Exception:
+def _advanced(name: str, how: str = "") -> Exception:
     from .containers import ChangedInLoop
 
-    e = ChangedInLoop(f"`{name}` (an iterator made before this loop) is advanced inside the loop (next({name}), "
-                      "or a `for` over it): looptrace traces a loop's body and test once for all its "
+    how = how or f"next({name}), or a `for` over it"
+    e = ChangedInLoop(f"`{name}` (an iterator made before this loop) is advanced inside the loop ({how}): "
+                      "looptrace traces a loop's body and test once for all its "
                       "iterations, so it would take one item for all of them", ctx.current_loc(), _HINT)
     e.advances_iterator = True  # (control.while_: run as Python where the test is known while tracing)
     return e

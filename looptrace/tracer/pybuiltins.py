@@ -466,6 +466,10 @@ def _any_all(name: str):
         items = list(iterable)
         if not _traced_any(items):
             return real(items)
+        from . import iteration
+
+        if iteration.is_iterator(iterable):  # (Python stops at the first decisive item: known at run time)
+            iteration.taken_at_run_time(iterable, f"{name}() of traced items")
         acc: Any = name == "all"
         for x in items:
             if is_tracer(x):

@@ -34,6 +34,12 @@ trip count of 2 ** 63) and an accumulator's (`s += int(x[i])`, `s -= k`):
 a check there would read every partial sum and keep the loop a scan, so
 tracer/python_sums.py checks its exact sum once, after the loop. A counter
 (`n += 1`, a constant step) is not checked.
+
+A result nothing reads (but ops nothing reads) is not checked; one that is
+only a branch's or a loop's result is checked where it is read
+(`_Deferred`): Fibonacci's `a, b = b, a + b` makes a last b past 2 ** 63
+that only the next iteration would read, in a `for` or a `while`, with a
+`break`, under an `if`, in a nest, and returns a.
 """
 from __future__ import annotations
 
@@ -77,68 +83,221 @@ def guard(program: Program, marked: dict[int, str], divisions: dict[int, str] | 
         return
     fits = nested_ranges(program.body)
     made = {v.id: op for op in walk(program.body) for v in op.outputs}
-    _guard_block(program.body, marked, divisions, fits, made, casts, _Reads(program.body))
+    reads, moved = _Reads(program.body), []
+    _guard_block(program.body, marked, divisions, fits, made, casts, reads, moved)
+    deferred = _Deferred(reads)
+    for v, bad, failures, loc in moved:
+        deferred.flow(v, bad, failures, loc)
 
 
 class _Reads:
-    """Which values the program reads: an op's input, or a block's result
-    (the function's, a branch's, a loop's). A big int Python makes and never
-    reads again raises nothing: `a, b = b, a + b` for Fibonacci, whose last b
-    passes 2**63 while only a is returned."""
+    """Where the program reads each value: the ops that take it as an input
+    (value id -> [(block, op)]), and the blocks whose results hold it (a
+    branch's, a loop body's, the function's)."""
 
     def __init__(self, body: Block):
-        self.inputs = {v.id for op in walk(body) for v in op.inputs}
-        self.results = {v.id for op in walk(body) for b in op.blocks for v in b.results}
-        self.results.update(v.id for v in body.results)
+        self.readers: dict[int, list[tuple[Block, Op]]] = {}
+        self.results: dict[int, list[Block]] = {}
+        self.parent: dict[int, tuple[Op, int]] = {}  # id(block) -> (its region op, its position)
+        self.dead = _dead_ops(body)
+        self._index(body)
 
-    def read(self, v: Value) -> bool:
-        return v.id in self.inputs or v.id in self.results
+    def _index(self, block: Block) -> None:
+        for op in block.ops:
+            for v in op.inputs if id(op) not in self.dead else ():
+                self.readers.setdefault(v.id, []).append((block, op))
+            for k, sub in enumerate(op.blocks):
+                self.parent[id(sub)] = (op, k)
+                self._index(sub)
+        for v in block.results:
+            held = self.results.setdefault(v.id, [])
+            if not any(b is block for b in held):
+                held.append(block)
 
-    def when(self, r: Value, loop: Op | None) -> str:
-        """"always": check r where it is made; "never": r is not read; "carried":
-        r is only the next iteration's value of carries of `loop` that are not
-        read after it (its last iteration's r is not read: the check skips it)."""
-        if r.id in self.inputs:
+    def when(self, r: Value) -> str:
+        """"always": an op reads r, check it where it is made; "never": nothing
+        reads r; "moved": r is only a block's result (a branch's, a loop's next
+        carry), its check moves to where it is read (_Deferred)."""
+        if r.id in self.readers:
             return "always"
-        if r.id not in self.results:
-            return "never"
-        if loop is None or loop.prim.name != "for_loop":
-            return "always"
-        (body,) = loop.blocks
-        n_carry = len(body.args) - 1
-        at = [p for p, v in enumerate(body.results) if v.id == r.id]
-        others = any(v.id == r.id for op in walk(body) for b in op.blocks for v in b.results) or \
-            any(v.id == r.id for v in body.results[n_carry:])
-        step = loop.inputs[2]
-        if not at or others or any(self.read(loop.outputs[p]) for p in at) or not step.is_const or \
-                int(np.asarray(step.const)) == 0:
-            return "always"
-        return "carried"
+        return "moved" if r.id in self.results else "never"
 
 
-def _not_last(loop: Op, loc) -> tuple[list[Op], Value]:
-    """The ops of `i` is not the last index of the for_loop `loop` (a constant
-    step): i < stop - step (i > stop - step for a negative step)."""
-    (body,) = loop.blocks
-    i, stop, step = body.args[0], loop.inputs[1], int(np.asarray(loop.inputs[2].const))
-    last = _make("subtract", [stop, literal(np.asarray(step, stop.dtype))], loc)
-    test = _make("less" if step > 0 else "greater", [i, last.out], loc)
-    return [last, test], test.out
+class _Deferred:
+    """A Python int past 64 bits raises where it is read, not where it is made:
+    `a, b = b, a + b` makes Fibonacci's last b, which passes 2**63 while only a
+    is read after the loop (a `for` or a `while`, with a `break`, under an `if`,
+    in a nest). A value made only as a block's result has its test (`bad`)
+    carried beside it as a bool: a branch gets an output (False where the
+    other side yields something else), a loop a carry (False on entry), and
+    each value so reached is checked before the first op that reads it in each
+    block (a store, a comparison, arithmetic, a loop's init), or at the end of
+    the function where it is returned. One flag per check: the error names the
+    line that made the big int."""
+
+    def __init__(self, reads: _Reads):
+        self.reads = reads
+        self.slots: dict[tuple, int] = {}  # (id(region op), carry or output position, id(failures)) -> its flag's
+
+    def flow(self, v: Value, bad: Value, failures: tuple, loc) -> None:
+        """Check `bad` (true where v is wrong) where v is read, and carry it on
+        where v is a block's result."""
+        checked: set[int] = set()
+        for block, op in self.reads.readers.get(v.id, []):
+            if id(block) not in checked:
+                checked.add(id(block))
+                block.ops.insert(_index(block, op), _check(bad, failures, loc))
+        for block in self.reads.results.get(v.id, []):
+            self._through(block, v, bad, failures, loc)
+
+    def _through(self, block: Block, v: Value, bad: Value, failures: tuple, loc) -> None:
+        held = self.reads.parent.get(id(block))
+        region = held[0].prim.name if held is not None else None
+        if region not in ("cond", "for_loop", "while_loop") or region == "while_loop" and held[1] == 0:
+            _check_after(block, bad, failures, loc)  # the function's result (or any other): checked there
+            return
+        op = held[0]
+        n_carry = len(block.args) - 1 if region == "for_loop" else len(block.results)  # (before any is added)
+        for q in [q for q, r in enumerate(block.results) if r.id == v.id]:
+            if region == "for_loop" and q >= n_carry or region != "cond" and self._every(op, q):
+                _check_after(block, bad, failures, loc)  # a stacked output (`ys.append(b)`), or read anyway
+                continue
+            key = (id(op), q, id(failures))
+            made = key not in self.slots
+            if made:  # (registered before its flows, which may come back to it through a branch)
+                self.slots[key] = self._cond_flag(op) if region == "cond" else self._carry_flag(op)
+            block.results[self.slots[key]] = bad
+            if made and region == "cond":
+                self.flow(op.outputs[q], op.outputs[self.slots[key]], failures, loc)
+            elif made:
+                self._flow_carry(op, q, self.slots[key], failures, loc)
+
+    def _every(self, op: Op, q: int) -> bool:
+        """Is every iteration's value of carry q read (by the next iteration
+        where it has one, after the loop where not)? Then its check stays where
+        it is made: no flag to carry (`s *= i`, read by the next `s * i`)."""
+        body = op.blocks[-1]
+        if op.prim.name == "for_loop":
+            return self._direct(body, body.args[1 + q]) and self._reached(op.outputs[q], set())
+        test = op.blocks[0]
+        return self._direct(test, test.args[q]) or \
+            self._direct(body, body.args[q]) and self._reached(op.outputs[q], set())
+
+    def _direct(self, block: Block, v: Value) -> bool:
+        """Does an op of `block` itself (not of a branch in it) read v?"""
+        return any(b is block for b, _ in self.reads.readers.get(v.id, []))
+
+    def _reached(self, v: Value, seen: set[int]) -> bool:
+        """Is v read, here or where a block's result takes it (conservative)?"""
+        if v.id in self.reads.readers:
+            return True
+        if v.id in seen:
+            return False
+        seen.add(v.id)
+        for block in self.reads.results.get(v.id, []):
+            held = self.reads.parent.get(id(block))
+            region = held[0].prim.name if held is not None else None
+            if region not in ("cond", "for_loop", "while_loop") or region == "while_loop" and held[1] == 0:
+                return True
+            op = held[0]
+            for q in [q for q, r in enumerate(block.results) if r.id == v.id]:
+                if region == "cond":
+                    nexts = [op.outputs[q]]
+                elif region == "for_loop":
+                    if q >= len(block.args) - 1:
+                        return True
+                    nexts = [block.args[1 + q], op.outputs[q]]
+                else:
+                    nexts = [op.blocks[0].args[q], block.args[q], op.outputs[q]]
+                if any(self._reached(n, seen) for n in nexts):
+                    return True
+        return False
+
+    @staticmethod
+    def _cond_flag(op: Op) -> int:
+        """A new output of the branch op, false but where a side sets it."""
+        at = len(op.outputs)
+        for b in op.blocks:
+            b.results = list(b.results) + [literal(np.False_)]
+        op.outputs = op.outputs + (Value(np.dtype(bool), ()),)
+        return at
+
+    @staticmethod
+    def _carry_flag(op: Op) -> int:
+        """A new carry of the loop op, false on entry: its position among the
+        body's results (after the other carries)."""
+        is_for = op.prim.name == "for_loop"
+        body = op.blocks[-1]
+        n_carry = len(body.args) - (1 if is_for else 0)
+        body.args.append(Value(np.dtype(bool), ()))
+        body.results.insert(n_carry, literal(np.False_))
+        op.inputs = op.inputs + (literal(np.False_),)
+        op.outputs = op.outputs[:n_carry] + (Value(np.dtype(bool), ()),) + op.outputs[n_carry:]
+        if not is_for:
+            op.blocks[0].args.append(Value(np.dtype(bool), ()))
+        return n_carry
+
+    def _flow_carry(self, op: Op, q: int, at: int, failures: tuple, loc) -> None:
+        """The flag of carry q (at `at`) goes with its value into the next
+        iteration (the body, a while loop's test) and out of the loop."""
+        first = 1 if op.prim.name == "for_loop" else 0
+        if not first:
+            self.flow(op.blocks[0].args[q], op.blocks[0].args[at], failures, loc)
+        body = op.blocks[-1]
+        self.flow(body.args[first + q], body.args[first + at], failures, loc)
+        self.flow(op.outputs[q], op.outputs[at], failures, loc)
+
+
+def _dead_ops(body: Block) -> set[int]:
+    """The ops (by id) whose results nothing reads but other such ops, and
+    that neither raise nor have effects (`c = b * 3` never used): a big int
+    they read matters no more than theirs. One backward sweep: a value is
+    read after it is made, and a block's result counts as read."""
+    from looptrace.ir.dce import is_pure
+
+    ops = list(walk(body))
+    read = {v.id for op in walk(body) for b in op.blocks for v in b.results} | {v.id for v in body.results}
+    dead: set[int] = set()
+    for op in reversed(ops):
+        if op.blocks or not is_pure(op) or op.prim.may_raise or any(v.id in read for v in op.outputs):
+            read.update(v.id for v in op.inputs)
+        else:
+            dead.add(id(op))
+    return dead
+
+
+def _index(block: Block, op: Op) -> int:
+    return next(k for k, o in enumerate(block.ops) if o is op)
+
+
+def _check_after(block: Block, bad: Value, failures: tuple, loc) -> None:
+    """A check of `bad` right after the op of `block` that makes it, else at its end."""
+    at = next((k + 1 for k, o in enumerate(block.ops) if any(v.id == bad.id for v in o.outputs)), len(block.ops))
+    block.ops.insert(at, _check(bad, failures, loc))
+
+
+def _check(bad: Value, failures: tuple, loc) -> Op:
+    return Op(prim("check"), (bad,), (), {"failures": failures}, loc)
 
 
 def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str], fits: dict, made: dict,
-                 casts: dict, reads: _Reads, loop: Op | None = None) -> None:
+                 casts: dict, reads: _Reads, moved: list) -> None:
     ops: list[Op] = []
     for op in block.ops:
         ops.append(op)
         for sub in op.blocks:
-            _guard_block(sub, marked, divisions, fits, made, casts, reads, op)
+            _guard_block(sub, marked, divisions, fits, made, casts, reads, moved)
         if len(op.outputs) != 1:
             continue
         if op.out.id in casts and op.prim.name == "convert":
             ops.extend(_narrowing_ops(op, casts[op.out.id], fits))
         if op.out.id in marked and op.out.id not in fits:
-            ops.extend(_lazy(_check_ops(op, marked[op.out.id]), reads.when(op.out, loop), loop, op.loc))
+            when = reads.when(op.out)
+            checks = _check_ops(op, marked[op.out.id]) if when != "never" else []
+            if when == "moved":  # (its test now, its check where the value is read: _Deferred)
+                moved += [(op.out, c.inputs[0], c.attrs["failures"], c.loc) for c in checks if c.prim.name == "check"]
+                checks = [c for c in checks if c.prim.name != "check"]
+            ops.extend(checks)
         if op.out.id in divisions and op.prim.name == "power":
             if _may_be_zero(op.inputs[0], fits, made) and _may_be_negative(op.inputs[1], fits):
                 ops.extend(_zero_base_ops(op))
@@ -152,24 +311,6 @@ def _guard_block(block: Block, marked: dict[int, str], divisions: dict[int, str]
         elif op.out.id in divisions and _may_be_zero(op.inputs[1], fits, made):
             ops.extend(_zero_divisor_ops(op))
     block.ops = ops
-
-
-def _lazy(checks: list[Op], when: str, loop: Op | None, loc) -> list[Op]:
-    """The overflow checks of a value as `_Reads.when` says: all, none, or
-    each but in the loop's last iteration."""
-    if when == "never":
-        return []
-    if when == "always":
-        return checks
-    out = []
-    for op in checks:
-        if op.prim.name != "check":
-            out.append(op)
-            continue
-        made, later = _not_last(loop, loc)
-        both = _make("logical_and", [op.inputs[0], later], loc)
-        out += [*made, both, Op(op.prim, (both.out,), (), op.attrs, op.loc)]
-    return out
 
 
 def _data_steps(body: Block, steps: dict[int, str], covered: set[int]) -> dict[int, str]:

@@ -74,6 +74,7 @@ def comp_iter(iterable: Any, loc: tuple) -> Any:
     a list of tuples unpacked as if it were written in place (probe P)."""
     from .control import UNROLL_WARN, _loc, _warn_unrolled
 
+    iteration.check_taken(iterable)  # (an iterator made before a traced loop or branch: iteration.py)
     if grown.is_grown(iterable):
         return grown.expand(iterable, "iterating")
     if not (isinstance(iterable, builtins.range) or is_tracer(iterable) and iterable.ndim > 0):
@@ -168,7 +169,10 @@ def comp_any(which: str, fn: Callable, iterable: Any, loc: tuple, conds: tuple =
     open, as Python's short-circuit computes it (its errors too)."""
     iterable = _comp_grown(iterable)
     if not _loopable(iterable):  # (a list, an outside container: its items one by one)
-        return _any_all_items(which, (fn(t) for t in comp_iter(iterable, loc) if builtins.all(c(t) for c in conds)))
+        out = _any_all_items(which, (fn(t) for t in comp_iter(iterable, loc) if builtins.all(c(t) for c in conds)))
+        if is_tracer(out) and iteration.is_iterator(iterable):  # (Python stops at the first decisive item)
+            iteration.taken_at_run_time(iterable, f"{which}() of traced items")
+        return out
     name = f"{which}()"
     done = which == "any"  # the value that ends it
 
@@ -635,6 +639,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return printing.text_call(fn, args, kwargs)
     special = BUILTINS.get(id(fn)) if isinstance(fn, types.BuiltinFunctionType) or isinstance(fn, type) else None
     if special is not None:
+        iteration.check_passed(fn, args, kwargs)  # (sum(it) of an iterator made before a traced loop: iteration.py)
         return special(*args, **kwargs)
     if getattr(type(fn), "__looptrace_traceable__", False):  # a jitted function: trace its Python function
         return call_converted(fn.py_func, args, kwargs)
@@ -652,6 +657,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         from .np_surface import from_numpy_vectorize
 
         fn = from_numpy_vectorize(fn)
+    iteration.check_passed(fn, args, kwargs)  # (list(it), it.__next__() of an iterator made before a traced loop)
     expanded = held_grown and not _reads_segments(fn)
     if expanded:
         _expand_grown(fn, args, kwargs)  # (functools.reduce(op, parts), heapq.nlargest(k, parts), ...)
