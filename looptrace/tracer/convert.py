@@ -267,7 +267,6 @@ class _Converter(ast.NodeTransformer):
         self.listed: set[str] = set()  # names bound to a list display (`sums = [0.0, 0.0, 0.0]`)
         self.dicts: set[str] = set()  # ... to a dict display whose items it sets (`stats["best"] = v`)
         self.maybe_unbound: set[str] = set()  # names assigned on some paths only (conditionally_assigned)
-        self.views: set[str] = set()  # names bound to a subscript, or to such a name (`_view_names`)
 
     # calls --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.AST:
@@ -370,13 +369,6 @@ class _Converter(ast.NodeTransformer):
                                                 node.value], [])
             # (the name is rebound to its list, so a loop carries the elements it changed)
             return ast.copy_location(_assign(name, ast.copy_location(call, node)), node)
-        if isinstance(t, ast.Name) and t.id in self.views and op is not None:
-            # `s op= v` of a name bound to a subscript -> `s = __lt.windows.in_place_name(s, "iop", v)`:
-            # where s is a slice of run-time length, NumPy's view, the result is written into the array
-            load = self.visit(ast.copy_location(ast.Name(t.id, ast.Load()), t))
-            fn = ast.Attribute(value=_attr("windows"), attr="in_place_name", ctx=ast.Load())
-            call = ast.copy_location(ast.Call(fn, [load, ast.Constant(op), self.visit(node.value)], []), node)
-            return ast.fix_missing_locations(ast.copy_location(_assign(t.id, call), node))
         node = self.generic_visit(node)
         _note_changed(node.target)
         return node
@@ -868,30 +860,6 @@ class _AnnotationsDropped(ast.NodeTransformer):
     def _enter(self, node):
         self._inside = True
         return self.generic_visit(node)
-
-
-def _view_names(fdef: ast.FunctionDef) -> set[str]:
-    """Names the function updates in place (`s *= 2`) that may hold a slice
-    view, which writes the result into the array it slices
-    (windows.in_place_name): bound to a subscript (`s = x[a:b]`, `s = t =
-    x[a:b]`, `s := x[a:b]`), to such a name (`t = s`), a parameter (a helper
-    given `x[a:b]`), or a loop or `with` target."""
-    pairs = [(t.id, n.value) for n in ast.walk(fdef) if isinstance(n, ast.Assign)
-             for t in n.targets if isinstance(t, ast.Name)]
-    pairs += [(n.target.id, n.value) for n in ast.walk(fdef) if isinstance(n, ast.NamedExpr)]
-    views = {name for name, v in pairs if isinstance(v, ast.Subscript)}
-    views |= {a.arg for a in (*fdef.args.posonlyargs, *fdef.args.args, *fdef.args.kwonlyargs)}
-    views |= {t.id for n in ast.walk(fdef) if isinstance(n, ast.Assign) for tup in n.targets
-              if isinstance(tup, (ast.Tuple, ast.List)) for t in tup.elts if isinstance(t, ast.Name)}
-    views |= {t.id for n in ast.walk(fdef) if isinstance(n, (ast.For, ast.comprehension))
-              for t in ast.walk(n.target) if isinstance(t, ast.Name)}
-    while True:
-        more = {name for name, v in pairs if isinstance(v, ast.Name) and v.id in views} - views
-        if not more:
-            break
-        views |= more
-    updated = {n.target.id for n in ast.walk(fdef) if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)}
-    return views & updated
 
 
 def _dict_names(fdef: ast.FunctionDef, updated: set[str]) -> set[str]:
@@ -1389,7 +1357,6 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
     conv.appended = {n for s in _own_nodes(fdef) if isinstance(s, ast.Expr) for n in [_append_target(s)] if n}
     conv.listed = _LISTED.names
     conv.dicts = _DICTS.names
-    conv.views = _view_names(fdef)
     conv.closure_writes = sorted({n for d in _own_nodes(fdef) if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))
                                   for s in ast.walk(d) if isinstance(s, ast.Nonlocal) for n in s.names}
                                  & (bound - global_names))

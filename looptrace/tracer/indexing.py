@@ -149,9 +149,32 @@ def _parse_slice(n: int, axis: int, k: slice) -> Item:
         from .windows import last_iterations  # slice is NumPy's shorter one, the loop's (few) iterations peeled
 
         last_iterations(start, n, size, ctx.current_loc())
+    if size < 0 and is_tracer(start):  # x[i:i - 2]: empty in NumPy (but where the stop counts from the end)
+        _check_backwards(start, size, n)
+        return Item("slice", axis, 0, 0, 1, 0)
     if size < 0 or size > n:
         raise ShapeError(f"slice of length {size} does not fit axis {axis} of size {n}", ctx.current_loc())
     return Item("dslice", axis, start, size=size)
+
+
+def _check_backwards(start: Tracer, size: int, n: int) -> None:
+    """x[s:s + size], size < 0, is empty in NumPy, except from s >= 0 with
+    s + size < 0: that stop counts from the end (x[1:-1]), n + size elements.
+    SliceOverrunError there (an IndexError), at run time; by the ranges of
+    loop indices and constants (varying._interval), only where it may be."""
+    from looptrace.errors import SliceOverrunError
+
+    from .checks import emit_check
+    from .varying import _interval
+
+    found = _interval(start.value)
+    if n + size <= 0 or found is not None and (found[1] < 0 or found[0] + size >= 0):
+        return
+    loc = ctx.current_loc()
+    emit_check(sem.ufunc("logical_and", start >= 0, start + size < 0), SliceOverrunError(
+        f"a slice [start:start - {-size}] from a start in [0, {-size}): its stop is negative, which NumPy "
+        f"counts from the end (x[1:-1] is x[1:n - 1]), where looptrace's slice of a negative length is "
+        "empty", loc, "write the stop as it is meant: max(start - k, 0), or n + start - k"), loc)
 
 
 _DYNAMIC_SLICE_HINT = (
@@ -193,7 +216,7 @@ def getitem(x: Tracer, key: Any) -> Tracer:
     sliced = varying.varying_slice(x.shape, key)
     if sliced is not None:  # x[i, a:b] of a length known only at run time: varying.py
         sel = sliced.read(getitem(x, sliced.whole))
-        sel.view_of = (x, key)  # a view of x: `s = x[a:b]; s *= 2` writes into x (MaskedSelection.written_back)
+        sel.view_of = (x, key)  # a view of x: `s = x[a:b]; s *= 2` writes into x (MaskedSelection.inplace)
         return sel
     items = parse_key(x.shape, key)
     if advanced.wanted(items):
@@ -447,6 +470,9 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
 
     if isinstance(value, Tracer) and value.base is x and value.index is key:
         return  # `x[k] += v` already wrote through the view x[k]
+    if isinstance(value, masked.MaskedSelection) and value.view_of is not None and value.view_of[0] is x \
+            and value.view_of[1] is key:
+        return  # x[k] = x[k], a view of run-time length (`x[p[i]:p[i + 1]] *= 2`: its in-place operator wrote it)
     if x.ndim == 0 and id(sys._getframe(1).f_code) in ctx.USER_CODE:
         from .methods import check_number_subscript
 

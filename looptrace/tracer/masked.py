@@ -180,8 +180,8 @@ class MaskedSelection:
         self.made = "x[mask] with a traced boolean mask"  # what the user wrote, for errors (`np.where(c)[0]`)
         self.most: int | None = None  # a slice's static bound on its length (varying.py), else None
         self.length_sources: frozenset | None = None  # the int arguments such a bound would come from
-        # (x, key) for the slice x[key] this selection is, a view of x in NumPy (indexing.getitem); a
-        # selection made from it (`like`) is a new array
+        # (x, key) for the slice x[key] this selection is, a view of x in NumPy (indexing.getitem): an
+        # in-place operator writes into x (`inplace`); a selection made from it (`like`) is a new array
         self.view_of: tuple | None = None
 
     def like(self, data: Tracer, axis: int | None = None, owned: bool = False) -> MaskedSelection:
@@ -504,9 +504,8 @@ class MaskedSelection:
         """A slice of run-time length (`x[a:b]`): NumPy's view of the array it slices. Not one whose
         bounds are read from an array (`windowed`: a whole-axis select per write would cost the axis
         per iteration, where `x[ptr[i]:ptr[i + 1]] *= 2` writes its window: 0.43 ms -> 1.7 s for
-        3*10^4 rows of 3*10^5) or with a step: the in-place operator gives a new selection there,
-        which setitem (`x[a:b] *= 2`) or, for a name bound to the slice, `written_back` writes as a
-        loop over the window (stepped.py)."""
+        3*10^4 rows of 3*10^5) or with a step: the in-place operator writes those through x's setitem,
+        as a loop over the window (stepped.py, `inplace`)."""
         return bool(self.bounds) and not (self.owned or self.windowed or self.stepped)
 
     def _write_row(self, k: int, rest: tuple, value: Any) -> None:
@@ -518,9 +517,12 @@ class MaskedSelection:
 
     def inplace(self, res: Any, ufunc: str) -> Any:
         """`m op= v`: NumPy writes the result into m (same_kind casting, m's
-        shape), seen by every name bound to it; a selection that cannot be
-        written into gives the new one (`x[a:b] += v`: the caller writes it back;
-        `s = x[p[i]:p[i + 1]]; s += v`: `written_back`)."""
+        shape), seen by every name bound to it. A slice of run-time length is
+        NumPy's view of the array it slices, so the result goes there however
+        the view was reached (`x[a:b] *= 2`, a name, a list item, an attribute,
+        a dict value: Python's setitem that follows `x[a:b] op= v` then stores
+        x[a:b] into itself, nothing: indexing.setitem); a selection that cannot
+        be written into gives the new one (Python rebinds the name)."""
         if (self.view_of is not None or self._slice_view()) and isinstance(res, MaskedSelection) \
                 and not np.can_cast(res.dtype, self.dtype, "same_kind"):
             from .methods import output_casting_error  # (NumPy's UFuncTypeError, before anything is written)
@@ -530,8 +532,14 @@ class MaskedSelection:
         if self._slice_view() and isinstance(res, MaskedSelection) and res.axis == self.axis \
                 and tuple(res.data.shape) == tuple(self.data.shape):
             # `s = x[a:b]; s *= 2`: a slice of run-time length is a view of x in NumPy, so the result is
-            # written into x (`x[a:b] *= 2` then assigns the same values again: a select of equal arms)
+            # written into x, as a select over the axis
             write(self.data, self.mask, res, self.bounds, self.axis)
+            return self
+        if self.view_of is not None and isinstance(res, MaskedSelection) and res is not self:
+            # bounds read from an array, or a step: x[key] = res, a loop over the window (stepped.py); the
+            # selection stays the view, whose data is a view of x (a later read sees the write)
+            x, key = self.view_of
+            x[key] = res
             return self
         if not (self._writable() and isinstance(res, MaskedSelection)):
             return res
@@ -541,19 +549,6 @@ class MaskedSelection:
             raise ShapeError(f"non-broadcastable output operand: {self.made} has {self.ndim} axes, the result of "
                              f"np.{ufunc} broadcasts to {res.ndim}", ctx.current_loc())
         _inplace(self.data, res.data, ufunc)
-        return self
-
-    def written_back(self, res: Any) -> Any:
-        """`s op= v` of a name bound to this selection (windows.in_place_name):
-        where the in-place operator gave a new selection (a slice whose bounds
-        are read from an array, or with a step: `x[a:b] op= v` writes that
-        once, through its setitem, as a loop over the window), NumPy's view
-        writes it into the array it slices, x[key] = res, and s stays the
-        view (a later read sees the write); else Python's rebinding."""
-        if self.view_of is None or res is self or not isinstance(res, MaskedSelection):
-            return res
-        x, key = self.view_of
-        x[key] = res
         return self
 
     def __iter__(self):  # (a `for` statement over it is a loop over the mask's positions: control._over_selection)
@@ -569,6 +564,74 @@ class MaskedSelection:
         if name.startswith("__"):
             raise AttributeError(name)
         self.fail(f".{name}")
+
+
+def joined_views(a: Any, b: Any) -> tuple | None:
+    """Two views x[key_a], x[key_b] of one array that a traced `if` chose
+    between, one at least of run-time length (`s = x[0:2]`, then `if c: s =
+    x[p[0]:p[1]]`): (a's key leaves, b's, build), build(the selected leaves)
+    giving x[key] of the selected bounds, a view of x as NumPy's, which an
+    in-place operator writes into (`s += 1` after the `if`). None where they
+    are not such views (merge.pair_up: the names' Mismatch)."""
+    if not (isinstance(a, MaskedSelection) or isinstance(b, MaskedSelection)):
+        return None
+    (xa, ka), (xb, kb) = _view_parts(a), _view_parts(b)
+    if xa is None or xa is not xb:
+        return None
+    (form_a, leaves_a), (form_b, leaves_b) = _key_form(ka), _key_form(kb)
+    if form_a is None or form_a != form_b:
+        return None
+
+    def build(leaves: list) -> Any:
+        return xa[_key_built(form_a, iter(leaves))]
+
+    return leaves_a, leaves_b, build
+
+
+def _view_parts(x: Any) -> tuple:
+    """(the array, the key) of a view: a selection's view_of, a basic view's base and index."""
+    if isinstance(x, MaskedSelection):
+        return x.view_of if x.view_of is not None else (None, None)
+    if is_tracer(x) and x.base is not None and x.index is not None:
+        return x.base, x.index
+    return None, None
+
+
+def _key_form(key: Any) -> tuple:
+    """(the key's structure, its integer leaves: a slice's bounds, integer indices); (None, None) for a key
+    with anything else (an array, a mask)."""
+    parts, form, leaves = key if isinstance(key, tuple) else (key,), [], []
+    for k in parts:
+        if isinstance(k, slice) and all(v is None or _integer_leaf(v) for v in (k.start, k.stop, k.step)):
+            bounds = (k.start, k.stop, k.step)
+            form.append(("slice", tuple(v is None for v in bounds)))
+            leaves += [v for v in bounds if v is not None]
+        elif k is None or k is Ellipsis:
+            form.append((k,))
+        elif _integer_leaf(k):
+            form.append(("int",))
+            leaves.append(k)
+        else:
+            return None, None
+    return (isinstance(key, tuple), tuple(form)), leaves
+
+
+def _integer_leaf(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) or \
+        is_tracer(v) and v.ndim == 0 and v.dtype.kind in "iu"
+
+
+def _key_built(form: tuple, leaves) -> Any:
+    """The key of `form` (_key_form) holding `leaves`."""
+    parts = []
+    for f in form[1]:
+        if f[0] == "slice":
+            parts.append(slice(*(None if absent else next(leaves) for absent in f[1])))
+        elif f[0] == "int":
+            parts.append(next(leaves))
+        else:
+            parts.append(f[0])
+    return tuple(parts) if form[0] else parts[0]
 
 
 def _keepdims(res: Tracer, sel: MaskedSelection, axis) -> Tracer:

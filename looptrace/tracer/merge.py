@@ -93,7 +93,16 @@ def pair_up(a: Any, b: Any) -> tuple[list[tuple[Any, Any]], Callable[[list], Any
         return leaves, lambda values: dict(zip(keys, rebuild(values)))
     if array_like(a) and array_like(b):
         return [(a, b)], lambda values: values[0]
-    raise Mismatch(_kind(a), _kind(b))
+    from .masked import joined_views
+
+    views = joined_views(a, b)  # x[0:2] or x[p[0]:p[1]]: the view of the selected bounds
+    if views is not None:
+        leaves, rebuild = _pair_sequences(views[0], views[1], list)
+        return leaves, lambda values: views[2](rebuild(values))
+    kind_a, kind_b = _kind(a), _kind(b)
+    if kind_a == kind_b == "a slice of run-time length":
+        kind_b = "one of another array, or indexed another way"
+    raise Mismatch(kind_a, kind_b)
 
 
 def _bound_parts(x: Any) -> tuple[Any, Any]:
@@ -206,6 +215,10 @@ def _kind(x: Any) -> str:
         return f"a dict with keys {sorted(map(str, x))}"
     if isinstance(x, MaybeNone):
         return "an array or number, or None"
+    from .masked import MaskedSelection
+
+    if isinstance(x, MaskedSelection):
+        return "a slice of run-time length" if x.view_of is not None else "an array of run-time length"
     if array_like(x):
         return "an array or number"
     if isinstance(x, (str, bytes)) and len(x) <= 40:

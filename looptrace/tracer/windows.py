@@ -27,9 +27,6 @@ raises SliceOverrunError (an IndexError) at run time for a write. Read as an
 array at s = -1, a window of length 1 raises IndexError (indexing._pair_start),
 where one element read at s would be x[-1].
 
-`in_place_name`: `s op= v` of a name bound to a subscript (convert.py), which
-writes the result of a slice of run-time length into the array it slices.
-
 Invariant: a Window is a Tracer (a view, or a fresh result) in every other
 use, so nothing that worked before changes; the masked form is built only by
 the reductions above, and its ops are dead code otherwise.
@@ -55,16 +52,18 @@ _FUNCTIONS = {"sum": "sum", "prod": "prod", "max": "max", "amax": "max", "min": 
 
 
 class Origin:
-    """What the masked form of a window needs: the start, the axis length and
-    the window length (windows combine elementwise only when all three agree)."""
+    """What the masked form of a window needs: the start, the axis length,
+    the window length and the axis it slices (windows combine elementwise only
+    when all four agree)."""
 
-    __slots__ = ("start", "n", "k", "loc")
+    __slots__ = ("start", "n", "k", "loc", "axis")
 
-    def __init__(self, start: Tracer, n: int, k: int, loc: SourceLoc):
-        self.start, self.n, self.k, self.loc = start, n, k, loc
+    def __init__(self, start: Tracer, n: int, k: int, loc: SourceLoc, axis: int = 0):
+        self.start, self.n, self.k, self.loc, self.axis = start, n, k, loc, axis
 
     def same(self, other: "Origin") -> bool:
-        return self.n == other.n and self.k == other.k and masked.same_value(self.start.value, other.start.value)
+        return self.n == other.n and self.k == other.k and self.axis == other.axis and \
+            masked.same_value(self.start.value, other.start.value)
 
     def bounds(self) -> tuple[Tracer, Tracer]:
         """NumPy's [first, end) of x[s:s + k] for s of either sign: a negative
@@ -87,10 +86,10 @@ class Origin:
         negative = self.start < 0  # (a start the loop bounds keep >= 0 folds this away: vectorize/bounds.py)
         pos = nx.arange(self.k) + sem.select(negative, first, self.start)
         rows = sem.ufunc("minimum", pos, self.n - 1)
-        data = sem.wrap(ctx.emit1(prim("gather"), [base.value, sem.as_value(rows, np.int64)], axis=0))
+        data = sem.wrap(ctx.emit1(prim("gather"), [base.value, sem.as_value(rows, np.int64)], axis=self.axis))
         taken = sem.ufunc("logical_and", pos < self.n,
                           sem.ufunc("logical_or", sem.ufunc("logical_not", negative), pos < end))
-        return masked.MaskedSelection(data, taken, self.loc)
+        return masked.MaskedSelection(data, taken, self.loc, axis=self.axis)
 
     def may_be_negative(self) -> bool:
         """May the start be negative (by the ranges of loop indices and
@@ -115,7 +114,7 @@ class Origin:
         """The window's length read as a number (`len(xb)`, `xb.shape[0]`):
         k is NumPy's only while the slice fits; where it does not, raise
         rather than give k (a short last mini-batch)."""
-        check_fits(self.start, self.n, self.k, 0, self.loc)
+        check_fits(self.start, self.n, self.k, self.axis, self.loc)
 
     def check_nonempty(self, name: str) -> None:
         from .checks import emit_check
@@ -135,11 +134,15 @@ def check_fits(start: Tracer, n: int, k: int, axis: int, loc: SourceLoc | None) 
     from looptrace.ops.check import Failure
 
     last_iterations(start, n, k, loc)
-    bad = sem.ufunc("logical_or", start < 0, start > n - k)
-    message = (f"the slice [{{value}}:{{value}} + {k}] runs past the end of axis {axis} (size {n}); NumPy "
-               f"would shorten it, but a traced slice keeps its static length {k}, which its shape (or len()) "
-               "says: stop the loop where the last slice fits (range(0, n - k + 1, k)), pad the array "
-               "(np.pad), or compute the length as min(k, n - start)")
+    # NumPy's slice has k elements from a start in [0, n - k], or, counted from the end, in [-n, -k - 1]
+    # (x[-2:-1] is one element, x[-1:0] none)
+    bad = sem.ufunc("logical_and", sem.ufunc("logical_or", start < 0, start > n - k),
+                    sem.ufunc("logical_or", start < -n, start > -k - 1))
+    message = (f"the slice [{{value}}:{{value}} + {k}] runs past the end of axis {axis} (size {n}) (from a "
+               f"negative start: past its last element, or before its first); NumPy would shorten it, but a "
+               f"traced slice keeps its static length {k}, which its shape (or len()) says: stop the loop where "
+               "the last slice fits (range(0, n - k + 1, k)), pad the array (np.pad), or compute the length as "
+               "min(k, n - start)")
     failure = Failure(SliceOverrunError(""), loc, message)
     ctx.emit(prim("check"), [sem.as_value(bad, np.bool_), sem.as_value(sem.astype(start, np.int64), np.int64)],
              loc, failures=(failure,))
@@ -286,7 +289,7 @@ class _Windowed(_LengthChecked):
     def _reduce(self, name: str, args: tuple, kwargs: dict) -> Any:
         origin = self._origin()
         axis = kwargs.get("axis", args[0] if args else None)
-        if origin is None or kwargs.get("out") is not None or not _over_first_axis(axis, self.ndim):
+        if origin is None or kwargs.get("out") is not None or not _over_axis(axis, self.ndim, origin.axis):
             return None
         if kwargs.get("where", True) is not True:
             return None
@@ -305,7 +308,7 @@ class _Windowed(_LengthChecked):
         origin = self._origin()
         takes_q = name not in ("median", "nanmedian")
         if origin is None or len(args) > takes_q or kwargs.get("out") is not None \
-                or not _over_first_axis(kwargs.get("axis"), self.ndim) or not origin.may_be_negative():
+                or origin.axis or not _over_axis(kwargs.get("axis"), self.ndim, 0) or not origin.may_be_negative():
             return None
         return getattr(np, name)(self._selection(), *args, **kwargs)
 
@@ -331,11 +334,12 @@ class _Windowed(_LengthChecked):
         return _combined(plain, fn, inputs) if fn is not None else plain
 
 
-def _over_first_axis(axis: Any, ndim: int) -> bool:
+def _over_axis(axis: Any, ndim: int, window_axis: int) -> bool:
+    """Does a reduction over `axis` reduce the window's axis?"""
     if axis is None:
         return True
     axes = axis if isinstance(axis, tuple) else (axis,)
-    return any(isinstance(a, (int, np.integer)) and int(a) % ndim == 0 for a in axes)
+    return any(isinstance(a, (int, np.integer)) and int(a) % ndim == window_axis for a in axes)
 
 
 def _extreme(dtype: np.dtype, lowest: bool) -> Any:
@@ -366,7 +370,7 @@ class Window(_Windowed, Tracer):
     def _view_value(self):
         v = Tracer._view_value(self)
         o = self.origin
-        _note_origins(v, ((o.start, o.n, o.k, 0, o.loc),))
+        _note_origins(v, ((o.start, o.n, o.k, o.axis, o.loc),))
         return v
 
 
@@ -417,7 +421,7 @@ def _combined(plain: Tracer, fn: Callable, inputs: tuple) -> Tracer:
     origins = [x._origin() for x in inputs if isinstance(x, _Windowed)]
     if not origins or any(o is None for o in origins) or not all(origins[0].same(o) for o in origins[1:]):
         return plain
-    rest = tuple(plain.shape[1:])
+    rest = tuple(plain.shape[origins[0].axis + 1:])  # (an operand spanning the window's axis: the plain result)
     args = []
     for x in inputs:
         if isinstance(x, _Windowed):
@@ -502,18 +506,6 @@ def _in_place(py: str, ufunc: str):
     return iop
 
 
-def in_place_name(target: Any, op: str, value: Any) -> Any:
-    """`s op= v` of a bare name (convert.py, for a name bound to a subscript):
-    Python's in-place operator (operator.i<op>), and where s is a slice of
-    run-time length, NumPy's view of the array it slices, the result written
-    into that array (masked.MaskedSelection.written_back). `x[a:b] op= v`
-    stays Python's statement: its setitem writes the result once."""
-    import operator
-
-    res = getattr(operator, op)(target, value)
-    return target.written_back(res) if isinstance(target, masked.MaskedSelection) else res
-
-
 def _unary(py: str, ufunc: str):
     def op(self):
         from . import numpy_api as nx
@@ -543,7 +535,7 @@ def write(x: Tracer, key: Any, value: Any) -> bool:
 
     items = indexing.parse_key(tuple(x.shape), key)
     origin = _origin_of(x, items)
-    if origin is None:
+    if origin is None or origin.axis:  # (a window of another axis: the checked update)
         return False
     rest = tuple(x.shape[1:])
     if isinstance(value, _Windowed):
@@ -574,15 +566,17 @@ def write(x: Tracer, key: Any, value: Any) -> bool:
 
 
 def _origin_of(x: Tracer, items: list) -> Origin | None:
-    first = items[0] if items else None
-    if first is None or first.kind != "dslice" or first.axis != 0 or not is_tracer(first.start):
-        return None
+    """The window x[..., s:s + k, ...]: one traced-start slice, every other axis whole."""
     shape = tuple(x.shape)
-    if any(i.kind != "slice" or (i.start, i.stop, i.step) != (0, shape[i.axis], 1) for i in items[1:]):
+    slices = [i for i in items if i.kind == "dslice"]
+    if len(slices) != 1 or not is_tracer(slices[0].start):
         return None
-    if shape[0] < 1 or first.size < 1:
+    first = slices[0]
+    if any(i.kind != "slice" or (i.start, i.stop, i.step) != (0, shape[i.axis], 1) for i in items if i is not first):
         return None
-    return Origin(first.start, int(shape[0]), int(first.size), ctx.current_loc())
+    if not isinstance(shape[first.axis], int) or shape[first.axis] < 1 or first.size < 1:
+        return None
+    return Origin(first.start, int(shape[first.axis]), int(first.size), ctx.current_loc(), first.axis)
 
 
 def view(parent: Tracer, derive: Callable, key: Any, items: list) -> Tracer:
@@ -598,7 +592,7 @@ def view(parent: Tracer, derive: Callable, key: Any, items: list) -> Tracer:
         slices = list(parent.slices) if isinstance(parent, Sliced) else []
         if isinstance(parent, _Windowed) and parent._origin() is not None:
             o = parent._origin()
-            slices.append((o.start, o.n, o.k, 0, o.loc))
+            slices.append((o.start, o.n, o.k, o.axis, o.loc))
         shape = tuple(parent.shape)
         for it in items:
             if it.kind == "dslice" and is_tracer(it.start) and isinstance(shape[it.axis], int) and it.size > 1:

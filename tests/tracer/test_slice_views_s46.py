@@ -4,8 +4,9 @@ windows of length 1 at a negative start (session 46, helper S).
 1. `s = x[ptr[i]:ptr[i + 1]]; s *= 2`: s is a view of x in NumPy, so x
    changes; the in-place operator of a slice whose bounds are read from an
    array (or with a step) gave a new selection, which only the subscripted
-   form `x[a:b] *= 2` wrote back (through its setitem). A bare name's in-place
-   operator now writes it back too (convert.py -> windows.in_place_name).
+   form `x[a:b] *= 2` wrote back (through its setitem). The selection's
+   in-place operator now writes it back however it is reached
+   (MaskedSelection.inplace; session 47 in test_view_writes_s47.py).
 2. `x[s:s + 1]` at s = -1 is NumPy's x[-1:0], empty: read as an array it gave
    [x[-1]] (np.median, .copy(), np.sort); now its order statistics are of the
    masked window (NaN, as NumPy's), and a use that needs the array raises.
