@@ -18,6 +18,10 @@ import looptrace
 from looptrace.codegen.cpu import blas, blas_threads
 
 DTYPES = [np.float64, np.float32, np.complex128, np.complex64]
+# every layout of the single-precision types compiles the same helpers again for CBLAS's s/c routines (about
+# 10 s of CPU each): with -m slow (tests/marks.py); the double-precision twins always run
+LAYOUT_DTYPES = [np.float64, pytest.param(np.float32, marks=pytest.mark.slow), np.complex128,
+                 pytest.param(np.complex64, marks=pytest.mark.slow)]
 found = pytest.mark.skipif(blas.numpy_library() is None, reason="NumPy's CBLAS symbols not found here")
 
 
@@ -57,7 +61,7 @@ def test_the_library_is_numpys():
 
 
 @found
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", LAYOUT_DTYPES)
 def test_matrix_products_in_every_layout(rng, dtype):
     for na, a in _layouts(rng, 7, 5, dtype).items():
         for nb, b in _layouts(rng, 5, 6, dtype).items():
@@ -69,7 +73,7 @@ def test_matrix_products_in_every_layout(rng, dtype):
 
 
 @found
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", LAYOUT_DTYPES)
 def test_matrix_vector_products(rng, dtype):
     vectors = {"contiguous": _array(rng, 5, dtype), "strided": _array(rng, 15, dtype)[::3],
                "reversed": _array(rng, 5, dtype)[::-1]}

@@ -86,6 +86,7 @@ def test_monte_carlo_pi():
     check(monte_carlo_pi, 2000, backend="cpu")
 
 
+@pytest.mark.slow  # 43 s of CPU; twins: tests/tracer test_every_method_outside_loops, the helper tests above
 def test_every_method(rng):
     check(every_method, rng.standard_normal(4), backend="cpu", rtol=1e-15)
 

@@ -21,6 +21,8 @@ from looptrace.ir.builder import IRBuilder
 from looptrace.ir.core import Block, Value
 from looptrace.ir.ranges import index_range
 
+from tests.marks import INTERPRET_AND_SLOW_CPU  # noqa: E402
+
 BACKENDS = ["interpret", "cpu"]
 
 
@@ -97,7 +99,7 @@ def test_sieve_matches(backend):
         check(sieve, backend, n)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", INTERPRET_AND_SLOW_CPU)
 def test_fixed_cases_match(backend, rng):
     for n, a, b, s in [(10, 1, 8, 3), (10, -1, 2, -2), (10, 12, -30, -4), (10, 30, 40, 2), (10, -30, 40, 7),
                        (10, 5, 5, 1), (10, 0, 10, -1), (1, 0, 1, 5), (0, 0, 3, 2)]:

@@ -86,6 +86,8 @@ def _indices(lo, hi, n_min=0, n_max=6):
     return st.lists(st.integers(lo, hi), min_size=n_min, max_size=n_max).map(lambda v: np.array(v, dtype=np.int64))
 
 
+from tests.marks import INTERPRET_AND_SLOW_CPU  # noqa: E402
+
 BACKENDS = ["interpret", "cpu"]
 
 
@@ -109,7 +111,7 @@ def test_two_grid_reads(backend, data):
     _assert_same(two_grid_reads, backend, img, p, q)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", INTERPRET_AND_SLOW_CPU)
 @settings(max_examples=40, deadline=None)
 @given(rows=_indices(-6, 6, 0, 4), cols=_indices(-6, 8, 0, 4))
 def test_nested_reads(backend, rows, cols):

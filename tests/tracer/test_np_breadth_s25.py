@@ -391,6 +391,7 @@ def test_numeric_against_numpy(name, rng):
     same(fn, *args, rtol=1e-12 if name in ("interp_complex", "matvec_vecmat") else None)
 
 
+@pytest.mark.slow  # one kernel of 20 s of CPU: test_numeric_against_numpy checks each case on the interpreter
 def test_numeric_on_cpu(rng):
     cases = numeric_cases(rng)
     picked = ["poly", "histogram_edges", "cov_weights", "tensor_solvers", "bitwise_count"]
@@ -503,6 +504,12 @@ def test_weighted_quantiles_and_method_outs(rng):
     same(method_outs, a, b)
     same(lambda a, w: np.quantile(a, 0.5, weights=np.abs(w), method="inverted_cdf"),
          np.round(rng.standard_normal(40)), rng.standard_normal(40))  # ties
+
+
+@pytest.mark.slow  # one kernel of 20 s of CPU: the interpreter's twin above always runs (tests/marks.py)
+def test_weighted_quantiles_and_method_outs_on_cpu(rng):
+    a, b, w = rng.standard_normal((5, 4)), rng.standard_normal((4, 4)), rng.standard_normal(8)
+    a3, w3 = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 2))
     same(lambda a, b, w, a3, w3: (weighted_quantiles(a, w, a3, w3), method_outs(a, b)), a, b, w, a3, w3,
          backend="cpu")
 
@@ -630,8 +637,13 @@ def pads_odd(a, i):
 def test_pad_odd_reflection(rng):
     a, i = rng.standard_normal((4, 3)), rng.integers(-9, 9, (3, 5))
     same(pads_odd, a, i)
-    same(pads_odd, a, i, backend="cpu")
     grad_check(lambda a: np.sum(np.pad(a, ((3, 4), (1, 5)), mode="symmetric", reflect_type="odd") ** 2), [a], (0,))
+
+
+@pytest.mark.slow  # 8 s of CPU: the interpreter's twin above always runs
+def test_pad_odd_reflection_on_cpu(rng):
+    a, i = rng.standard_normal((4, 3)), rng.integers(-9, 9, (3, 5))
+    same(pads_odd, a, i, backend="cpu")
 
 
 # --- reductions of ufuncs without a reduction primitive (tracer/np_numeric.py) -----------------------------------
@@ -740,11 +752,15 @@ def test_nanquantile_methods(method, rng):
         same(f, a)
 
 
-def test_nanquantile_methods_on_cpu_and_gradient(rng):
+@pytest.mark.slow  # 14 s of CPU: the interpreter's twin above checks every method
+def test_nanquantile_methods_on_cpu(rng):
     a = rng.standard_normal((6, 4))
     a[rng.random((6, 4)) < 0.25] = np.nan
     with np.errstate(all="ignore"):
         same(lambda x: tuple(np.nanquantile(x, [0.2, 0.6], axis=0, method=m) for m in NAN_METHODS), a, backend="cpu")
+
+
+def test_nanquantile_gradient(rng):
     b = rng.standard_normal((6, 4))
     grad_check(lambda b: np.sum(np.nanquantile(np.where(b > 1.2, np.nan, b), [0.3, 0.7], axis=0,
                                                method="hazen") ** 2), [b], (0,))

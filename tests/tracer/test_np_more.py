@@ -160,6 +160,7 @@ def test_gradients(loss, shapes, rng):
     grad_check(loss, args, (0, 1))
 
 
+@pytest.mark.slow  # the interpreter's test_gradients checks the same losses
 def test_gradient_on_cpu(rng):
     grad_check(loss_ufuncs, [rng.standard_normal((4, 5)), rng.standard_normal((4, 5))], (0, 1), backend="cpu")
 

@@ -215,6 +215,7 @@ def test_gradients(fn, rng):
         _grad_check(fn, [x, rng.uniform(0.5, 2.0, (5, 7))], (0, 1))
 
 
+@pytest.mark.slow  # test_gradients[weighted_partition] checks the same loss on the interpreter (tests/marks.py)
 def test_gradient_on_cpu(rng):
     _grad_check(weighted_partition, [data(rng, (5, 7)), rng.uniform(0.5, 2.0, (5, 7))], (0, 1), backend="cpu")
 

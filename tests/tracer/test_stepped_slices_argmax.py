@@ -24,6 +24,8 @@ from bench.corpus.linalg_loops import lu_partial_pivot
 
 from ._loopcheck import assert_same
 
+from tests.marks import INTERPRET_AND_SLOW_CPU  # noqa: E402
+
 BACKENDS = ["interpret", "cpu"]
 
 
@@ -96,7 +98,7 @@ def masked_arg(x, c):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", INTERPRET_AND_SLOW_CPU)
 def test_argmax_of_selections_matches(backend, tmp_path, monkeypatch):
     monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path))
     r = np.random.default_rng(5)
