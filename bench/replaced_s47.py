@@ -1,6 +1,7 @@
 """Never slower than the code it replaces (issue 11): the sieve (a strided
 fill in a while loop, then a count_nonzero of the bool array), np.interp on
-sorted and unsorted points, and float `**` on arrays.
+sorted and unsorted points, and float `**` on arrays (an array exponent, a
+literal one, and one passed at run time: `pow_traced2_64` is x ** p with p = 2.0).
 
 One parent process times the plain function and numba.njit; looptrace runs
 in child processes, one per tree (`--before DIR`: an older checkout, e.g.
@@ -80,13 +81,17 @@ def _data(name: str):
         x = (r.random(1_000_000) * 4 + 0.01).astype(dt)
         if "arrays" in name:
             return power, (x, (r.random(1_000_000) * 6 - 3).astype(dt))
+        if "traced" in name:  # a run-time exponent: NumPy's square / sqrt shortcuts at 2 and 0.5, pow at 1.7
+            return power, (x, {"2": 2.0, "05": 0.5, "17": 1.7}[name.split("_")[1][6:]])
         return (power_frac if "frac" in name else power_scalar), (x,)
     raise SystemExit(f"unknown case {name}")
 
 
 CASES = ["sieve", "interp_unsorted", "interp_sorted", "interp_default_sorted", "interp_unsorted_small",
          "interp_search_sorted", "interp_search_unsorted",
-         "pow_arrays64", "pow_arrays32", "pow_scalar64", "pow_frac64", "pow_frac32"]
+         "pow_arrays64", "pow_arrays32", "pow_scalar64", "pow_frac64", "pow_frac32",
+         "pow_traced2_64", "pow_traced05_64", "pow_traced17_64", "pow_traced2_32", "pow_traced05_32",
+         "pow_traced17_32"]
 
 
 def _child(tree: str, names: list[str]) -> None:

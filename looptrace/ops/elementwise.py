@@ -70,7 +70,7 @@ def _ufunc_impl(ufunc: np.ufunc):
     return impl
 
 
-def _power_impl(*xs, **_):
+def _power_impl(*xs, scalar_exponent: bool = False, **_):
     """np.power, but an integer power with a negative exponent gives 0 instead
     of raising: the tracer puts a check on such an exponent
     (tracer/semantics.py), which the vectorizer may move after the power
@@ -80,12 +80,34 @@ def _power_impl(*xs, **_):
     if a.dtype.kind in "iub" and b.dtype.kind in "iu" and np.any(b < 0):
         with np.errstate(all="ignore"):
             return np.asarray(np.where(b < 0, 0, np.power(a, np.maximum(b, 0))))
+    if scalar_exponent and a.dtype.kind == "f" and b.dtype == a.dtype:
+        return _shortcut_power(a, b)
     if a.ndim and b.ndim == 0 and a.dtype.kind in "fc" and b == 0.5:
         # the op is each element's power: NumPy's array ** 0.5 is np.sqrt (nan at -inf, -0.0 at -0.0),
         # a scalar's is C's pow (inf, 0.0), as the loop the program came from computed it
         b = np.full(a.shape, b)
     with np.errstate(all="ignore"):
         return np.asarray(np.power(a, b))
+
+
+# NumPy's float power loop, given one exponent p for the whole call (`array ** p`), computes
+# x * x at p == 2, 1 / x at -1, sqrt(x) at 0.5 ((-0.0) ** 0.5 is -0.0, (-inf) ** 0.5 nan) and x at 1
+# (float32's pow loop is not always exact there); pow at others, as for an exponent array
+_SHORTCUTS = ((2.0, np.square), (-1.0, np.reciprocal), (0.5, np.sqrt), (1.0, np.positive))
+
+
+def _shortcut_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A power op marked `scalar_exponent` (tracer/methods.py: `x ** p` of an
+    array x, or of a row x[i] in a loop the vectorizer batched, each element's
+    exponent then one row's p): each element by its own exponent's shortcut,
+    as NumPy's loop computes the call that exponent came from."""
+    with np.errstate(all="ignore"):
+        out = np.asarray(np.power(a, b))
+        for value, fn in _SHORTCUTS:
+            hit = b == value
+            if np.any(hit):
+                out = np.asarray(np.where(hit, fn(a), out), dtype=out.dtype)
+    return out
 
 
 def _define_ufunc(name: str) -> Primitive:

@@ -32,10 +32,12 @@ def _check_nonempty(name: str, x, axes: tuple) -> None:
 
 
 def _reduce_abstract(name: str):
-    def abstract(x, *, axes, ties=None):
+    def abstract(x, *, axes, ties=None, from_negative_zero=False):
         _check_nonempty(name, x, axes)
         if ties is not None and (name not in TIES or ties not in ("first", "last")):
             raise ShapeMismatch(f"{name} takes ties='first' or 'last', not {ties!r}")
+        if from_negative_zero and name != "reduce_sum":
+            raise ShapeMismatch(f"{name} takes no from_negative_zero (reduce_sum's)")
         shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
         return [(reduced_dtype(name, x.dtype), shape)]
 
@@ -67,9 +69,11 @@ def _tied_extreme(name: str, x: np.ndarray, axes: tuple, ties: str) -> np.ndarra
 def _reduce_impl(name: str):
     fn = REDUCERS[name]
 
-    def impl(x, *, axes, ties=None):
+    def impl(x, *, axes, ties=None, from_negative_zero=False):
         if ties is not None and np.asarray(x).dtype.kind == "f":
             return _tied_extreme(name, x, tuple(axes), ties)
+        if from_negative_zero and np.asarray(x).dtype.kind == "f":
+            return np.asarray(np.add.reduce(x, axis=axes, initial=-0.0))  # (-0.0 + v is v, bit for bit)
         return np.asarray(fn(x, axis=axes))
 
     return impl
@@ -93,6 +97,18 @@ def _identity(name: str):
         return acc.type(info.max if from_above else info.min)
 
     return identity
+
+
+# `from_negative_zero` of reduce_sum: a float sum that starts from -0.0, not np.sum's +0.0 (the
+# vectorizer's sum of a loop's terms, vectorize/loop_rewrite.py `_final_reduction`: `s = -0.0`, then
+# `s += x[t]` of terms all -0.0 is -0.0 in Python, and `init + sum` keeps it only if the sum is -0.0).
+# -0.0 is the exact identity of float addition, so no other sum changes.
+def fold_start(op, acc: np.dtype):
+    """The value the fold of reduction `op` starts from, in its accumulator's
+    dtype `acc`: the reduction's identity, or -0.0 (from_negative_zero)."""
+    if op.attrs.get("from_negative_zero") and np.dtype(acc).kind == "f":
+        return np.dtype(acc).type(-0.0)
+    return op.prim.reduction.identity(acc)
 
 
 def _reduction(name: str) -> Reduction:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from looptrace.errors import ShapeError, UnsupportedError
+from looptrace.ops.elementwise import loop_dtypes
 
 from . import context as ctx
 from . import indexing, nests, numpy_api as nx
@@ -39,6 +40,8 @@ def _binary(ufunc: str):
             return NotImplemented  # `n * [x]` of a Python int n: Python repeats the list (n.__index__)
         if ufunc == "power" and _fast_power(self, other):
             return sem.ufunc(_fast_power(self, other), self)
+        if ufunc == "power" and scalar_exponent(self, other):
+            return sem.ufunc(ufunc, self, other, attrs=SCALAR_EXPONENT)
         if ufunc in _COMPLEX_OPS and _python_complex(self) and _float64_scalar(other):
             other = Tracer(other.value, weak=True)  # complex's own operator takes the float subclass
         return sem.ufunc(_bool_aware(ufunc, self, other), self, other)
@@ -109,6 +112,38 @@ def _fast_power(base, exponent) -> str | None:
     if base.dtype.kind in "fc" and type(exponent) is int and exponent == -1:
         return "reciprocal"
     return None
+
+
+SCALAR_EXPONENT = {"scalar_exponent": True}
+
+
+def scalar_exponent(base, exponent) -> bool:
+    """`x ** p` / np.power(x, p) of an array x (ndim >= 1) and one exponent
+    for every element (a traced scalar, a NumPy scalar, a 0-d or size-1
+    array that does not widen the result): NumPy's loop then takes its
+    shortcuts on p's value at run time (p == 2: np.square, -1: np.reciprocal,
+    0.5: np.sqrt; (-0.0) ** 0.5 is -0.0, (-inf) ** 0.5 nan), which the op's
+    `scalar_exponent` attribute asks of every backend (ops/elementwise.py
+    `_power_impl`, codegen/cpu/scalar.py `element_expr`, cuda rules/scalar.py).
+    A NumPy scalar's or Python number's own power is C's pow, as is an
+    exponent array's element by element (no attribute)."""
+    if not isinstance(base, Tracer) or base.weak or base.ndim == 0:
+        return False
+    if isinstance(exponent, (bool, int, float, complex, np.ndarray, np.generic)):
+        shape = np.shape(exponent)
+    elif isinstance(exponent, Tracer):
+        shape = exponent.shape
+    else:
+        return False
+    if int(np.prod(shape)) != 1 or len(shape) > base.ndim:
+        return False
+    if not {base.dtype.kind, sem.dtype_of(exponent).kind} <= set("fiub"):
+        return False
+    try:  # float32/float64 loops only (float16's has no shortcuts: np.power(x16, 0.5) is pow's)
+        _, out = loop_dtypes(np.power, (base.dtype, sem.dtype_for_promotion(exponent)))
+    except TypeError:
+        return False
+    return np.dtype(out) in (np.float32, np.float64)
 
 
 def _bool_aware(ufunc: str, a, b) -> str:

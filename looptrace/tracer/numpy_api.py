@@ -76,11 +76,13 @@ class TracedUfunc:
             raise UnsupportedError(f"np.{self.__name__} with {sorted(kwargs) or ['casting']} is not supported",
                                    ctx.current_loc())
         if self.__name__ == "power" and dtype is None and is_tracer(args[0]):
-            from .methods import _fast_power
+            from .methods import SCALAR_EXPONENT, _fast_power, scalar_exponent
 
             fast = _fast_power(*args)  # np.power(x, 0.5) of a float array is np.sqrt, as `x ** 0.5` is
             if fast == "sqrt":  # (np.power(b, 2) of bools is int64, where `b ** 2` is np.square's int8)
                 return sem.ufunc(fast, args[0], numpy=True)
+            if len(args) == 2 and scalar_exponent(*args):  # its run-time shortcuts (methods.py)
+                return windows.carried(sem.ufunc("power", *args, numpy=True, attrs=SCALAR_EXPONENT), "power", args)
         return windows.carried(sem.ufunc(self.__name__, *args, dtype=dtype, numpy=True), self.__name__, args)
 
     def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, **kw):

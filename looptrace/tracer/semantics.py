@@ -189,7 +189,7 @@ def _may_raise_in_try(cls: type) -> None:
         refuse_class_in_try(cls, ctx.current_loc())
 
 
-def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Tracer:
+def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False, attrs: dict | None = None) -> Tracer:
     """np.<name>(*args, dtype=dtype) with NEP 50 promotion resolved here: the
     operator's (`a / b`), where the result of Python numbers is one, unless
     `numpy` (the user called np.<name>: its result is a NumPy scalar, and NumPy's
@@ -244,7 +244,7 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False) -> Trac
         out, out_dtype = _each_type(name, args, per_type, out_dtype)
     else:
         vals = [as_value(a, dt) for a, dt in zip(args, loop_in)]
-        out = ctx.emit1(prim(name), vals)
+        out = ctx.emit1(prim(name), vals, **(attrs or {}))  # (power's scalar_exponent: methods.py)
     if numpy:
         res = wrap(out)
         _kinds(name, args, res, True)

@@ -872,7 +872,9 @@ class Rewriter:
         reduced, ties = [], fold_ties(c)
         for t in c.terms:
             tb = self.env.batched(t)
-            r = b.op(reducer_of(c.monoid), tb, axes=(0,), **({"ties": ties} if ties else {}))
+            # a float sum starts from -0.0 (ops/reduce.py): `s = -0.0; s += x[t]` of terms all -0.0 is -0.0
+            start = {"from_negative_zero": True} if c.monoid == "add" and tb.dtype.kind == "f" else {}
+            r = b.op(reducer_of(c.monoid), tb, axes=(0,), **({"ties": ties} if ties else {}), **start)
             if r.dtype != c.arg.dtype:
                 r = b.op("convert", r, dtype=c.arg.dtype)
             reduced.append(r)

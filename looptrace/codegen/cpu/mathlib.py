@@ -1429,6 +1429,40 @@ def powc_f32(x, y):
     return np.float32(np.nan if (xd < 0.0 and xd > -np.inf) else v)
 
 
+@numba.njit(**_JIT)
+def spow_f64(x, p):
+    """NumPy's `x ** p` of a float64 array and one run-time exponent p: its
+    loop's shortcuts (x * x at p == 2, 1 / x at -1, sqrt at 0.5: (-0.0) ** 0.5
+    is -0.0, (-inf) ** 0.5 nan), else pow_f64. p is the same for every
+    element, so LLVM unswitches the tests out of the loop, which still
+    vectorizes (codegen/cpu/scalar.py `element_expr`)."""
+    _inline_into_callers()
+    x = np.float64(x)
+    p = np.float64(p)
+    if p == 2.0:
+        return x * x
+    if p == -1.0:
+        return 1.0 / x
+    if p == 0.5:
+        return np.sqrt(x)
+    return pow_f64(x, p)
+
+
+@numba.njit(**_JIT)
+def spow_f32(x, p):
+    """spow_f64 for a float32 array and exponent (pow_f32 otherwise)."""
+    _inline_into_callers()
+    x = _F32(x)
+    p = _F32(p)
+    if p == _F32(2.0):
+        return x * x
+    if p == _F32(-1.0):
+        return _F32(1.0) / x
+    if p == _F32(0.5):
+        return np.sqrt(x)
+    return pow_f32(x, p)
+
+
 # --- arcsin and arccos ------------------------------------------------------------------------------
 # asin(t) = t + t*R(t*t) for |t| <= 1/2, R(z) = z*P(z)/Q(z) (fdlibm's rational, 2**-60 relative
 # on [0, 1/4]). Past 1/2: asin(|x|) = pi/2 - 2*asin(s), s = sqrt(z), z = (1 - |x|)/2 (exact), with

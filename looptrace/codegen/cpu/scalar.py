@@ -139,6 +139,7 @@ def latency_call(op, args: list[str], waits_on_carry: bool = False) -> str | Non
     if op.prim.name == "select":
         return f"({args[1]} if {args[0]} else {args[2]})" if waits_on_carry else None
     if op.prim.name == "power" and all(v.dtype == np.float64 for v in (*op.inputs, op.out)) \
+            and not op.attrs.get("scalar_exponent") \
             and small_power(args, [v.dtype for v in op.inputs], op.out.dtype) is None:
         return f"np.power({args[0]}, {args[1]})"  # libm's pow: mathlib's pow_f64 is for SIMD loops
     if op.prim.name not in LIBM_FOR_LATENCY or op.inputs[0].dtype != np.float64 or op.out.dtype != np.float64:
@@ -199,7 +200,26 @@ def element_expr(em, op, args: list[str]) -> str:
     flag for LLVM to fold (nprules.py `wrap_add`)."""
     if id(op) in em.wrapping:
         return _WRAPPING[op.prim.name].format(*args)
+    if op.prim.name == "power" and op.attrs.get("scalar_exponent") and \
+            (expr := scalar_exponent_power(args, [u.dtype for u in op.inputs], op.out.dtype)) is not None:
+        return expr
     return TARGET.rule(op.prim).expr(args, [u.dtype for u in op.inputs], op.out.dtype)
+
+
+def scalar_exponent_power(args: list[str], in_dtypes, out_dtype) -> str | None:
+    """`x ** p` of a float array and one exponent for all its elements (the op's
+    `scalar_exponent`, tracer/methods.py): NumPy's loop then computes x * x at
+    p == 2, 1 / x at -1 and sqrt(x) at 0.5 (-0.0 at -0.0, nan at -inf), pow
+    otherwise. A run-time p: mathlib's spow_f32 / spow_f64, whose tests on p
+    LLVM unswitches out of the loop; a literal 0.5: the sqrt; other literals
+    the rule's (products, 1 / x, pow: x ** 1.0 and x ** 0.0 are exact there)."""
+    out = np.dtype(out_dtype)
+    if out not in (np.float32, np.float64) or any(np.dtype(d) != out for d in in_dtypes):
+        return None
+    literal = _float_literal(args[1])
+    if literal is not None:
+        return f"np.sqrt({args[0]})" if literal == 0.5 else None
+    return f"spow_f{out.itemsize * 8}({args[0]}, {args[1]})"
 
 
 def ufunc_expr(name: str):

@@ -23,10 +23,12 @@ import numpy as np
 from looptrace.codegen.planning.fusion import broadcast_index, is_fold, read_through
 from looptrace.ir.core import Op, Value
 from looptrace.ir.primitive import folded_axes
+from looptrace.ops.reduce import fold_start
 
 from ..cpu.text import cast, literal
 from .contraction import contraction_element
 from .device import DeviceCode
+from .rules.scalar import element_expr
 from .target import TARGET
 from .values import Reg
 
@@ -56,7 +58,7 @@ def fold_init(op: Op) -> str:
     but a Python int to the simulator, where NumPy 2 keeps `0 + int8` in int8
     (int8 sums wrapped there)."""
     acc = np.dtype(fold_acc_dtype(op))
-    text = literal(op.prim.reduction.identity(acc), acc)
+    text = literal(fold_start(op, acc), acc)  # (-0.0 for a loop's float sum: ops/reduce.py)
     return f"np.{acc.name}({text})" if acc.kind in "iu" and not text.startswith("np.") else text
 
 
@@ -118,7 +120,7 @@ class Fuser:
         if rule.kind == "index":
             return rule.element(self, op, idx)
         args = [self.value_at(u, broadcast_index(u, op.out, idx)) for u in op.inputs]
-        expr = rule.expr(args, [u.dtype for u in op.inputs], op.out.dtype)
+        expr = element_expr(op, args)  # (rules/scalar.py: power's scalar_exponent)
         t = self.em.fresh()
         self.code.line(f"{t} = {cast(expr, op.out.dtype)}")
         return t

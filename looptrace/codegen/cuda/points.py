@@ -35,7 +35,7 @@ from looptrace.ops.control import split_for_results
 
 from .device import DeviceCode, launch_args
 from .fuse import FOLD_UPDATE, Fuser, fold_init, fold_update
-from .target import TARGET
+from .rules.scalar import element_expr
 from .team import TeamCtx
 from .values import Reg, cast_to, index_range
 
@@ -170,7 +170,7 @@ def _chain_text(em: CudaEmitter, code: DeviceCode, chain: list[Op], row, value: 
     element is `value`: one temporary per op, as the Fuser writes them."""
     for o in chain:
         args = [value if w is row else em.device_scalar(code, w) for w in o.inputs]
-        expr = TARGET.rule(o.prim).expr(args, [w.dtype for w in o.inputs], o.out.dtype)
+        expr = element_expr(o, args)
         value, row = em.fresh(), o.out
         code.line(f"{value} = {cast_to(expr, o.out.dtype)}")
     return value

@@ -102,6 +102,22 @@ def _special(name: str, args: list[str], dt: np.dtype) -> str | None:
     return None
 
 
+def element_expr(op, args: list[str]) -> str:
+    """The device expression of elementwise `op` (its rule's), where a power
+    of an array by one exponent for all elements (`scalar_exponent`,
+    tracer/methods.py) takes NumPy's shortcuts on p at run time: x * x at 2,
+    1 / x at -1, sqrt at 0.5 ((-0.0) ** 0.5 is -0.0, (-inf) ** 0.5 nan)."""
+    in_dtypes = [u.dtype for u in op.inputs]
+    expr = TARGET.rule(op.prim).expr(args, in_dtypes, op.out.dtype)
+    dt = np.dtype(op.out.dtype)
+    if op.prim.name != "power" or not op.attrs.get("scalar_exponent") or dt not in (np.float32, np.float64) \
+            or any(np.dtype(d) != dt for d in in_dtypes):
+        return expr
+    x, p = args
+    return (f"({x} * {x} if {p} == {literal(2.0, dt)} else ({literal(1.0, dt)} / {x} if {p} == {literal(-1.0, dt)} "
+            f"else (math.sqrt({x}) if {p} == {literal(0.5, dt)} else {expr})))")
+
+
 OWN_MODULE = {"fmod", "conjugate"}  # rules/special.py
 
 
