@@ -21,6 +21,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.reduce import reduced_dtype
 
 from . import context as ctx
+from . import indexing
 from . import semantics as sem
 from . import numpy_api as nx
 from .array import Tracer, is_tracer
@@ -60,6 +61,73 @@ def _moveaxis(a: Tracer, src: int, dst: int) -> Tracer:
 def iota(n: int, dtype: Any = np.int64) -> Tracer:
     return sem.astype(sem.wrap(ctx.emit1(prim("iota"), [], shape=(n,), dtype=np.dtype(np.int64), axis=0)),
                       dtype)
+
+
+# --- values written into an array (np.put, np.place, np.putmask, np.insert, np.fill_diagonal) -----------
+def converted(value: Any, dtype: Any) -> Tracer:
+    """`value` as np.array(value, dtype) makes it, the values np.put, np.place,
+    np.putmask, np.insert and np.fill_diagonal write: a Python int that `dtype`
+    does not hold raises OverflowError, a Python float into an int dtype goes
+    through int() first (NaN: ValueError, infinity: OverflowError, 300.0 into
+    int8: OverflowError); NumPy scalars and arrays are cast unsafely. A
+    constant raises while tracing, a traced Python number where the call runs
+    (the check of semantics.as_value, as `a[i] = k`'s)."""
+    dtype = np.dtype(dtype)
+    if is_tracer(value) and value.weak and _known(value) is not None:
+        value = _known(value)  # (a Python number traced as a constant)
+    if not is_tracer(value) and not isinstance(value, (np.ndarray, np.generic)) and not sem.traced_sequence(value):
+        np.array(value, dtype=dtype)  # NumPy's own error for a constant it does not take
+        return sem.astype(sem.wrap(_tr(value).value), dtype)
+    if isinstance(value, (list, tuple)) and value and sem.traced_sequence(value):  # [i, 300]: each as NumPy's
+        return nx.NAMESPACE["stack"]([converted(x, dtype) for x in value])
+    t = _tr(value)
+    if t.weak and dtype.kind in "iu":
+        t = _python_int(t)
+    return sem.astype(t, dtype)
+
+
+def _python_int(t: Tracer) -> Tracer:
+    """int(t) of a traced Python number stored into an int array, as NumPy converts it."""
+    if t.dtype.kind == "c":
+        raise TypeError("int() argument must be a string, a bytes-like object or a real number, not 'complex'")
+    if t.dtype.kind != "f":
+        return t
+    from .pymath import int_of_whole
+
+    return int_of_whole(t)
+
+
+def assigned(value: Any, dtype: Any) -> Tracer:
+    """A scalar as `a[...] = value` stores it into an array of `dtype` (ndarray.fill,
+    np.pad's constants): a Python number as `converted`, and a NumPy int or float
+    scalar into a signed int dtype through int() too (NumPy 2: np.int64(300) into
+    int8 raises OverflowError), into an unsigned one cast in C (300.0 gives 44)."""
+    dtype = np.dtype(dtype)
+    known = _known(value)
+    if known is not None:
+        probe = np.empty((), dtype)
+        probe.fill(known)  # NumPy's own error for a constant it does not take
+        return sem.wrap(ctx.own_const(probe))
+    if value.ndim:
+        raise ValueError("setting an array element with a sequence.")
+    if dtype.kind not in "iu":
+        return sem.astype(value, dtype)
+    if value.weak and dtype.kind in "iu" and value.dtype.kind == "c":
+        _python_int(value)  # int()'s TypeError
+    out = sem.full((), 0, dtype)
+    indexing.setitem(out, Ellipsis, value)  # (the one rule of a scalar stored into an array)
+    return sem.wrap(out.value)
+
+
+def _known(value: Any) -> Any:
+    """A scalar value known while tracing (a Python number, a NumPy scalar, a
+    traced constant: a Python number where it is weak), else None."""
+    if not is_tracer(value):
+        return value
+    const = value.value.const
+    if const is None or value.ndim:
+        return None
+    return const.item() if value.weak else const[()]
 
 
 # --- prefix sums and products (linear_scan) ---------------------------------------------------------
@@ -534,7 +602,7 @@ def fill_diagonal(a, val, wrap=False):
     positions = np.arange(0, min(end, a.size), step)
     flat[positions] = True
     mask = sem.wrap(ctx.own_const(flat.reshape(a.shape)))
-    v = _tr(val)
+    v = converted(val, a.dtype)
     if v.ndim:  # cycled over the diagonal positions, as NumPy's flat assignment does
         cycled = np.zeros(a.size, np.int64)
         cycled[positions] = np.arange(positions.size) % max(v.size, 1)

@@ -140,8 +140,9 @@ def pad(array, pad_width, mode="constant", **kwargs):
         raise _unsupported("np.pad with reflect_type='odd' is not supported on traced values")
     a = _strong(array)
     widths = _pad_pairs(pad_width, a.ndim)
-    if mode == "constant":
-        values = _value_pairs(kwargs.get("constant_values", 0), a.ndim)
+    if mode == "constant":  # each stored as NumPy's `padded[...] = value` stores it, width 0 too
+        values = [tuple(na.assigned(v, a.dtype) for v in p)
+                  for p in _value_pairs(kwargs.get("constant_values", 0), a.ndim)]
     elif mode == "linear_ramp":
         values = [tuple(_strong(v) for v in p) for p in _value_pairs(kwargs.get("end_values", 0), a.ndim)]
     elif mode in _PAD_STATS:
@@ -183,7 +184,7 @@ def _pad_pairs(width: Any, ndim: int) -> list[tuple[int, int]]:
 
 def _value_pairs(values: Any, ndim: int) -> list[tuple[Tracer, Tracer]]:
     """constant_values (a scalar, a pair, or per-axis pairs; traced or not) as one pair per axis."""
-    c = _tr(values)
+    c = _strong(values)  # (NumPy scalars: np.asarray(values)'s elements)
     if c.ndim < 3 and c.size == 1:
         v = sem.reshape(c, ())
         return [(v, v)] * ndim
@@ -192,7 +193,8 @@ def _value_pairs(values: Any, ndim: int) -> list[tuple[Tracer, Tracer]]:
         return [(f[0], f[1])] * ndim
     np.broadcast_shapes(c.shape, (ndim, 2))  # NumPy's ValueError when they do not fit
     c = sem.broadcast_to(c, (ndim, 2))
-    return [(c[i, 0], c[i, 1]) for i in range(ndim)]
+    weak = c.dtype in (np.int64, np.float64, np.complex128)  # NumPy's .tolist() here: Python numbers, not NumPy scalars
+    return [tuple(sem.wrap(c[i, k].value, weak=weak) for k in (0, 1)) for i in range(ndim)]
 
 
 def _pad_constant(a: Tracer, axis: int, before: int, after: int, pair) -> Tracer:
@@ -835,7 +837,7 @@ def insert(arr, obj, values, axis=None):
     arr, axis = _flat_axis(_strong(arr), axis, "np.insert")
     obj = _positions(obj, "np.insert")
     n, nd = arr.shape[axis], arr.ndim
-    values = sem.astype(_tr(values), arr.dtype)
+    values = na.converted(values, arr.dtype)
     if isinstance(obj, slice):
         where = np.arange(*obj.indices(n))
     else:

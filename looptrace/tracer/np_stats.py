@@ -177,16 +177,23 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         return nx.var(a, axis, dtype, None, ddof, keepdims, where=where)
     total, count = _nan_total(a, axis, dtype, True, where)
     avg = _tr(mean) if mean is not _NO else nx._divide_keeping_dtype(total, count)
-    dev = _fill_nan(sem.ufunc("subtract", a, avg), 0)
-    if dev.dtype.kind == "c":
-        raise UnsupportedError("np.nanvar of complex arrays is not supported", ctx.current_loc())
-    sq = nx._reduce("reduce_sum", sem.ufunc("multiply", dev, dev), axis, keepdims, dtype, _NO, where)
+    sq = nx._reduce("reduce_sum", _nan_squares(a, avg), axis, keepdims, dtype, _NO, where)
     if not keepdims:
         count = sem.reshape(count, sq.shape)
     dof = sem.ufunc("subtract", count, ddof)
     res = nx._divide_keeping_dtype(sq, dof)
     return sem.select(sem.ufunc("less_equal", dof, 0), sem.astype(sem.full((), np.nan, res.dtype), res.dtype),
                       res)
+
+
+def _nan_squares(a: Tracer, avg: Tracer) -> Tracer:
+    """|a - avg|**2 of the deviations zeroed where `a` itself is NaN (NumPy's
+    copyto(arr, 0, mask)): an inf - inf deviation stays NaN, as in NumPy. (Zeroed
+    before squaring, so no NaN reaches the gradient through the product.)"""
+    dev = sem.ufunc("subtract", a, avg)
+    dev = sem.select(_isnan(a), sem.astype(sem.full((), 0, dev.dtype), dev.dtype), dev)
+    return sem.ufunc("multiply", dev, dev) if dev.dtype.kind != "c" else \
+        sem.ufunc("square", sem.ufunc("absolute", dev))
 
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=_NO,

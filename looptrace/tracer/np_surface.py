@@ -439,6 +439,30 @@ def from_numpy_vectorize(v: np.vectorize) -> _Vectorized:
     return _Vectorized(v.pyfunc, v.otypes or None, None, v.excluded, v.cache, v.signature)
 
 
+# --- np.full, np.full_like: the fill cast unsafely ---------------------------------------------------------
+def full(shape, fill_value, dtype=None, order="C", **kw):
+    """np.full: NumPy copies the fill in with casting='unsafe', so a Python float
+    outside an int dtype's range wraps (np.full(2, 300.0, np.int8) is [44, 44],
+    NaN gives INT_MIN) where a Python int raises OverflowError."""
+    if dtype is not None:
+        fill_value = _unsafe_fill(fill_value, dtype)
+    return nx.full(shape, fill_value, dtype, order, **kw)
+
+
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    """np.full_like: the fill cast into the dtype as np.full's."""
+    fill_value = _unsafe_fill(fill_value, nx._like(a, dtype, shape)[0])
+    return nx.full_like(a, fill_value, dtype, order, subok, shape)
+
+
+def _unsafe_fill(fill: Any, dtype: Any) -> Any:
+    """A Python float or complex fill as the NumPy scalar NumPy's unsafe copy casts
+    into an int dtype (a Python int stays: its range is checked)."""
+    if isinstance(fill, (float, complex)) and np.dtype(dtype).kind in "iu":
+        return np.asarray(fill)[()]
+    return fill
+
+
 def vectorize(pyfunc=np._NoValue, otypes=None, doc=None, excluded=None, cache=False, signature=None):
     if pyfunc is np._NoValue:  # @np.vectorize(otypes=...) as a decorator factory
         return lambda f: _Vectorized(f, otypes, doc, excluded, cache, signature)
@@ -451,7 +475,7 @@ TABLE: dict[str, Any] = {
     "asfortranarray": asfortranarray, "require": require, "asarray_chkfinite": asarray_chkfinite,
     "choose": choose, "compress": compress, "apply_over_axes": apply_over_axes, "vectorize": vectorize, "pad": pad,
     "atleast_1d": atleast_1d, "atleast_2d": atleast_2d, "asanyarray": asanyarray, "iterable": iterable,
-    "broadcast": broadcast,
+    "broadcast": broadcast, "full": full, "full_like": full_like,
 }
 METHODS: dict[str, Any] = {"reshape": reshape_method, "ravel": ravel_method, "flatten": flatten_method,
                            "take": take_method, "compress": compress_method, "choose": choose_method}

@@ -20,6 +20,7 @@ import numpy as np
 from . import numpy_api as nx
 from . import semantics as sem
 from .array import Tracer, is_tracer
+from .np_arrays import assigned, converted
 from .np_extra import _strong, _tr, _u, _unsupported
 from .numpy_errors import output_casting_error, ufunc_of
 
@@ -217,7 +218,7 @@ def put(a, ind, v, mode="raise"):
     if not is_tracer(a):
         raise _unsupported("np.put into an array that is not traced is not supported", "copy it first: a = np.array(a)")
     idx = sem.reshape(sem.astype(_strong(ind), np.int64), (-1,))
-    vals = sem.reshape(_strong(v), (-1,))
+    vals = sem.reshape(converted(v, a.dtype), (-1,))
     n = int(idx.shape[0])
     if n == 0 or vals.shape[0] == 0:
         return None
@@ -256,7 +257,7 @@ def place(arr, mask, vals):
     arr = _destination(arr, "np.place")
     m = sem.reshape(sem.astype(sem.broadcast_to(sem.astype(_tr(mask), np.bool_), tuple(arr.shape)), np.bool_),
                     (-1,))
-    vals = sem.reshape(_strong(vals), (-1,))
+    vals = sem.reshape(converted(vals, arr.dtype), (-1,))
     if vals.shape[0] == 0:
         from .checks import emit_check
 
@@ -276,7 +277,7 @@ def putmask(a, mask, values):
     m = sem.astype(_tr(mask), np.bool_)
     if tuple(m.shape) != tuple(a.shape):
         raise ValueError("putmask: mask and data must be the same size")
-    vals = sem.reshape(_strong(values), (-1,))
+    vals = sem.reshape(converted(values, a.dtype), (-1,))
     if vals.shape[0] == 0:
         return None
     if vals.shape[0] != a.size:
@@ -302,8 +303,10 @@ def copyto(dst, src, casting="same_kind", where=True):
 
 
 def fill_method(self, value):
-    """ndarray.fill(value): every element set to value (cast unsafely, as NumPy's)."""
-    _write(self, sem.astype(_tr(value), self.dtype))
+    """ndarray.fill(value): every element set to value as `self[...] = value` stores
+    a scalar (np_arrays.assigned: 300 or 300.0 into int8 raises OverflowError, NaN
+    into an int array ValueError)."""
+    _write(self, assigned(value, self.dtype))
 
 
 def put_method(self, indices, values, mode="raise"):
