@@ -75,8 +75,14 @@ def _cases(dtypes, cpu_dtypes):
     return [("interpret", d) for d in dtypes] + [("cpu", d) for d in cpu_dtypes]
 
 
+def _slow(*pairs):
+    """(backend, dtype) pairs compiled only with -m slow (tests/marks.py): the suite's budget."""
+    return [pytest.param(b, d, marks=pytest.mark.slow) for b, d in pairs]
+
+
 @pytest.mark.parametrize("backend, dtype", _cases([np.float64, np.float32, np.int64, np.int32, np.uint8, np.bool_],
-                                                  [np.float64, np.float32, np.int64, np.bool_]))
+                                                  [np.float64, np.float32])
+                         + _slow(("cpu", np.int64), ("cpu", np.bool_)))
 def test_2d_forms(rng, backend, dtype):
     _check(_forms_2d, _data(rng, (37, 45), dtype), backend=backend)
 

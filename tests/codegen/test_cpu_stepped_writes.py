@@ -20,8 +20,7 @@ from bench.corpus.discrete import sieve
 from looptrace.ir.builder import IRBuilder
 from looptrace.ir.core import Block, Value
 from looptrace.ir.ranges import index_range
-
-from tests.marks import INTERPRET_AND_SLOW_CPU  # noqa: E402
+from tests.marks import INTERPRET_AND_SLOW_CPU
 
 BACKENDS = ["interpret", "cpu"]
 

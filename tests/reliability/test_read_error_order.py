@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import looptrace
+from tests.marks import INTERPRET_AND_SLOW_CPU
 
 
 def three_flat_reads(a, b, c, p, q, r):
@@ -85,8 +86,6 @@ def _assert_same(fn, backend, *args):
 def _indices(lo, hi, n_min=0, n_max=6):
     return st.lists(st.integers(lo, hi), min_size=n_min, max_size=n_max).map(lambda v: np.array(v, dtype=np.int64))
 
-
-from tests.marks import INTERPRET_AND_SLOW_CPU  # noqa: E402
 
 BACKENDS = ["interpret", "cpu"]
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import looptrace
 from looptrace.autodiff.check import assert_close, numerical_grad
+from tests.marks import INTERPRET_AND_SLOW_CPU
 
 
 def fd(f, x):
@@ -116,7 +117,7 @@ def sized(cfg, x):
     return np.zeros(n) + x[:n] * scale
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", INTERPRET_AND_SLOW_CPU)
 def test_in_place_writes_to_leaves_reach_the_caller(backend, rng):
     bufs = (rng.standard_normal(6), rng.standard_normal(6))
     run_both(fill, bufs, rng.standard_normal(6), backend=backend)

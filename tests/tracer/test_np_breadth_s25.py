@@ -10,6 +10,7 @@ from looptrace.autodiff.check import assert_close, numerical_grad
 
 from ._compare import assert_same, grad_check, raises_as_numpy
 from ._compare import check as same
+from tests.marks import INTERPRET_AND_SLOW_CPU
 
 
 def complex_matrix(rng, *shape):
@@ -245,6 +246,7 @@ def test_surface_against_numpy(name, rng):
     same(fn, *args, rtol=1e-12 if name == "emath_complex" else None)
 
 
+@pytest.mark.slow  # 6 s of CPU: test_surface_against_numpy checks each case on the interpreter
 def test_surface_on_cpu(rng):
     cases = surface_cases(rng)
     picked = ["fortran_order", "resize", "choose", "compress_take", "predicates", "vectorize"]
@@ -556,6 +558,12 @@ def test_reduceat_against_numpy(rng):
     iv = rng.integers(-5, 5, 9).astype(np.int32)
     same(reduceats, a, v, iv)
     same(csr_row_sums, v, np.array([0, 2, 2, 5, 9]), iv)
+
+
+@pytest.mark.slow  # 5 s of CPU: test_reduceat_against_numpy checks them on the interpreter
+def test_reduceat_on_cpu(rng):
+    a, v = rng.standard_normal((7, 3)), rng.standard_normal(9)
+    iv = rng.integers(-5, 5, 9).astype(np.int32)
     same(lambda a, v, iv, p: (reduceats(a, v, iv), csr_row_sums(v, p, iv)), a, v, iv, np.array([0, 3, 3, 4, 9]),
          backend="cpu")
 
@@ -589,7 +597,7 @@ def draws(g, a):
             g.triangular(-1.0, a[0], 4.0, size=(3, 4)), g.normal(size=2))
 
 
-@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("backend", INTERPRET_AND_SLOW_CPU)
 def test_lognormal_and_triangular_follow_numpys_stream(backend, rng):
     a = rng.uniform(-0.5, 0.5, (3, 4))
     g_plain, g_jit = np.random.default_rng(11), np.random.default_rng(11)
@@ -661,7 +669,6 @@ def test_ufunc_folds(rng):
     a, i = rng.standard_normal((5, 4)) * 10, rng.integers(-100, 100, (5, 7))
     x = np.array([[-np.inf, -np.inf, 2.0], [1.0, -np.inf, np.inf], [np.nan, 1.0, 0.0]])
     same(folds, a, i, x)
-    same(folds, a, i, x, backend="cpu")
     grad_check(lambda a: np.sum(np.logaddexp.reduce(a, axis=0) ** 2) + np.sum(np.logaddexp2.reduce(a, axis=None)),
                [a], (0,))
 
@@ -672,6 +679,13 @@ def hmm_forward(log_a, log_b, log_pi):
     for t in range(1, log_b.shape[0]):
         alpha = np.logaddexp.reduce(alpha[:, None] + log_a, axis=0) + log_b[t]
     return np.logaddexp.reduce(alpha)
+
+
+@pytest.mark.slow  # 6 s of CPU: test_ufunc_folds checks them on the interpreter
+def test_ufunc_folds_on_cpu(rng):
+    a, i = rng.standard_normal((5, 4)) * 10, rng.integers(-100, 100, (5, 7))
+    x = np.array([[-np.inf, -np.inf, 2.0], [1.0, -np.inf, np.inf], [np.nan, 1.0, 0.0]])
+    same(folds, a, i, x, backend="cpu")
 
 
 def test_logaddexp_reduce_in_a_recurrence(rng):

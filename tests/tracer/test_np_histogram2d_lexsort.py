@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import looptrace
 
 from ._compare import assert_same, check
+from tests.marks import INTERPRET_AND_SLOW_CPU
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -49,7 +50,7 @@ def test_histogramdd_of_an_array_and_of_a_sequence(rng):
     check(lambda a, b, c: np.histogramdd((a, b, c), bins=2, weights=a * b), *rng.standard_normal((3, 20)))
 
 
-@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("backend", INTERPRET_AND_SLOW_CPU)
 def test_histogram2d_in_a_loop_and_compiled(backend, rng):
     def per_frame(x, y):
         out = np.empty((x.shape[0], 4, 3))

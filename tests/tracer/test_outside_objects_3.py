@@ -24,6 +24,7 @@ import pytest
 
 import looptrace as lt
 from looptrace.tracer import external
+from tests.marks import INTERPRET_AND_SLOW_CPU
 
 
 def _x(n=4, seed=0):
@@ -409,7 +410,7 @@ def _use_global(x):
     return GLOBAL_SCALED.scale * x + GLOBAL_SCALED[1]
 
 
-@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("backend", INTERPRET_AND_SLOW_CPU)
 def test_subclass_instance_attributes_are_read_and_guarded(backend):
     a, x = _Scaled(_x(4, 1), 3.0), _x(4, 2)
     jf = lt.jit(_use_attributes, backend=backend)

@@ -8,6 +8,7 @@ import pytest
 
 import looptrace
 from looptrace.ir.core import walk
+from tests.marks import INTERPRET_AND_SLOW_CPU
 
 
 def factorial_scaled(x, n):
@@ -54,7 +55,7 @@ def overflow_checks(f, *args) -> int:
                if op.prim.name == "check" and any("64 bits" in str(fl.exc) for fl in op.attrs["failures"]))
 
 
-@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("backend", INTERPRET_AND_SLOW_CPU)
 def test_python_ints_past_64_bits_raise(backend, rng):
     x = rng.standard_normal(3)
     for fn, args in [(factorial_scaled, (x, 25)), (power_sum, (rng.standard_normal(14),)),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import looptrace
 from bench.corpus.discrete import knapsack_01_rows
+from tests.marks import INTERPRET_AND_SLOW_CPU
 
 BACKENDS = ["interpret", "cpu"]
 
@@ -55,7 +56,7 @@ def test_knapsack_by_rows_runs(backend, rng):
     np.testing.assert_array_equal(f(w, v, 120), knapsack_01_rows(w, v, 120))
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", INTERPRET_AND_SLOW_CPU)
 def test_a_shifted_copy_of_the_array_written_reads_it_as_it_was(backend, rng):
     x, lags = rng.random(50), rng.integers(0, 12, 6)
     want = shift_in_place(x.copy(), lags)

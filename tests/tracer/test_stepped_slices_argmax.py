@@ -23,8 +23,7 @@ from bench.corpus.discrete import sieve
 from bench.corpus.linalg_loops import lu_partial_pivot
 
 from ._loopcheck import assert_same
-
-from tests.marks import INTERPRET_AND_SLOW_CPU  # noqa: E402
+from tests.marks import INTERPRET_AND_SLOW_CPU
 
 BACKENDS = ["interpret", "cpu"]
 

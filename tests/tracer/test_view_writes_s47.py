@@ -18,24 +18,13 @@ Every check runs the plain function beside the interpreter, values and the
 argument arrays after the call; one cpu kernel serves several checks.
 """
 import types
-import warnings
 
 import numpy as np
 import pytest
 
 import looptrace as lt
 from looptrace.errors import UnsupportedError
-
-
-def _run(f, args, backend):
-    args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # (the mean of an empty slice)
-            res = f(*args) if backend is None else lt.jit(f, backend=backend)(*args)
-    except Exception as e:  # noqa: BLE001
-        res = e
-    return res, args
+from .test_slice_views_s46 import _run
 
 
 def _same(f, *args, backend="interpret"):

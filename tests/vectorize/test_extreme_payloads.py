@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import looptrace as lt
+from tests.marks import INTERPRET_AND_SLOW_CPU
 
 
 def argmax_first(x):
@@ -384,7 +385,7 @@ def test_nested_same_as_the_loop(v, cols):
     _same(nested_integer_max, np.nan_to_num(X, posinf=9, neginf=-9).astype(np.int64))
 
 
-@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("backend", INTERPRET_AND_SLOW_CPU)
 def test_nested_extremes_are_reductions(backend):
     rng = np.random.default_rng(5)
     X = rng.standard_normal((300, 17))
