@@ -477,6 +477,7 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
         from .methods import check_number_subscript
 
         check_number_subscript(x, written=True)  # `x[0] = v` of a number: Python's TypeError
+    value = _stored_scalar(x, key, value)
     if isinstance(value, Tracer) and value.ndim == 0 and value.dtype.kind == "f" and (
             x.dtype.kind == "i" or x.dtype.kind == "u" and value.weak):
         # a float scalar stored into a signed integer array goes through Python's int(), as in
@@ -543,6 +544,54 @@ def setitem(x: Tracer, key: Any, value: Any) -> None:
     else:
         new = _strided_update(old, items, value)
     x.assign(new)
+
+
+def _stored_scalar(x: Tracer, key: Any, value: Any) -> Any:
+    """`value` as NumPy stores it into x[key] where that is known while tracing:
+    a traced Python complex into an int or float array raises int()'s / float()'s
+    TypeError (a bool array takes its truth); a NumPy scalar known while tracing
+    (`a[0] = np.int64(300)`) into an int array through a basic key is converted
+    by NumPy itself (a signed target raises OverflowError where it does not fit,
+    an unsigned one wraps, NaN raises ValueError); through an index array or a
+    mask NumPy casts it unsafely, as the compiled code does."""
+    dtype = np.dtype(x.dtype)
+    if is_tracer(value) and value.ndim == 0 and value.weak and value.dtype.kind == "c" and dtype.kind in "iuf":
+        what = "int() argument must be a string, a bytes-like object or a real number" if dtype.kind in "iu" \
+            else "float() argument must be a string or a real number"
+        raise TypeError(f"{what}, not 'complex'")
+    if dtype.kind not in "iu" or not _basic_key(key):
+        return value
+    known = _known_numpy_scalar(value)
+    if known is None or known.dtype == dtype:
+        return value
+    probe = np.empty((), dtype)
+    probe[()] = known  # NumPy's own error, or its own value
+    return probe[()]
+
+
+def _known_numpy_scalar(value: Any) -> np.generic | None:
+    if isinstance(value, np.generic):
+        return value
+    if not is_tracer(value) or value.ndim or value.weak or value.array0d or value.value.const is None:
+        return None
+    return np.asarray(value.value.const)[()]
+
+
+def _basic_key(key: Any) -> bool:
+    """Ints, slices, None and Ellipsis only: NumPy stores a scalar through such a
+    key as one element (its setitem), through an array index by a cast."""
+    parts = key if isinstance(key, tuple) else (key,)
+    for k in parts:
+        if k is None or k is Ellipsis or isinstance(k, slice):
+            continue
+        if isinstance(k, (bool, np.bool_)):
+            return False
+        if isinstance(k, (int, np.integer)):
+            continue
+        if (is_tracer(k) or isinstance(k, np.ndarray)) and k.ndim == 0 and np.dtype(k.dtype).kind in "iu":
+            continue
+        return False
+    return True
 
 
 def _target_shape(items: list[Item]) -> tuple:

@@ -257,6 +257,7 @@ def place(arr, mask, vals):
     arr = _destination(arr, "np.place")
     m = sem.reshape(sem.astype(sem.broadcast_to(sem.astype(_tr(mask), np.bool_), tuple(arr.shape)), np.bool_),
                     (-1,))
+    _check_safe_values(vals, arr.dtype)
     vals = sem.reshape(converted(vals, arr.dtype), (-1,))
     if vals.shape[0] == 0:
         from .checks import emit_check
@@ -269,6 +270,21 @@ def place(arr, mask, vals):
     return None
 
 
+def _check_safe_values(vals: Any, dtype: np.dtype) -> None:
+    """np.place / np.putmask take an array of values (a 0-d one too) only where
+    its dtype casts safely into the destination's (int64 values into an int8 or
+    float32 array: TypeError); Python numbers, NumPy scalars and lists are
+    converted as np.array(vals, dtype) converts them (np_arrays.converted)."""
+    if isinstance(vals, np.ndarray):
+        src, what = vals.dtype, "array data" if vals.ndim else "scalar"
+    elif is_tracer(vals) and not vals.weak and (vals.ndim or vals.array0d):
+        src, what = np.dtype(vals.dtype), "array data" if vals.ndim else "scalar"
+    else:
+        return
+    if not np.can_cast(src, dtype, "safe"):
+        raise TypeError(f"Cannot cast {what} from {src!r} to {np.dtype(dtype)!r} according to the rule 'safe'")
+
+
 def putmask(a, mask, values):
     """a.flat[i] = values.flat[i % len(values)] where mask.flat[i]."""
     if not _any_traced(a, mask, values):
@@ -277,6 +293,7 @@ def putmask(a, mask, values):
     m = sem.astype(_tr(mask), np.bool_)
     if tuple(m.shape) != tuple(a.shape):
         raise ValueError("putmask: mask and data must be the same size")
+    _check_safe_values(values, a.dtype)
     vals = sem.reshape(converted(values, a.dtype), (-1,))
     if vals.shape[0] == 0:
         return None

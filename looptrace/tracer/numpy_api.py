@@ -791,11 +791,29 @@ def clip(a, a_min=_NO_VALUE, a_max=_NO_VALUE, out=None, *, min=None, max=None, *
         a_max = None if type(a_max) is int and a_max >= info.max else a_max
     if a_min is None and a_max is None:
         return sem.ufunc("positive", a)
+    keep = a.dtype.kind == "f" and _scalar_bound(a_min) and _scalar_bound(a_max)
     if a_min is not None:
-        a = sem.ufunc("maximum", a, a_min)
+        a = _clip_side("maximum", a, a_min, keep)
     if a_max is not None:
-        a = sem.ufunc("minimum", a, a_max)
+        a = _clip_side("minimum", a, a_max, keep)
     return a
+
+
+def _scalar_bound(b: Any) -> bool:
+    if is_tracer(b):
+        return b.ndim == 0
+    return b is not None and not isinstance(b, (list, tuple)) and np.ndim(b) == 0
+
+
+def _clip_side(name: str, a: Tracer, bound: Any, keep_equal: bool) -> Tracer:
+    """np.maximum(a, bound) (np.minimum): NumPy's clip of a float array between
+    two scalar bounds keeps an element equal to the bound (np.clip(-0.0, 0.0,
+    0.0) is -0.0, where np.maximum gives the second zero); a NaN still wins."""
+    r = sem.ufunc(name, a, bound)
+    if not keep_equal:
+        return r
+    kept = sem.select(sem.ufunc("equal", a, bound), sem.astype(a, r.dtype), r)
+    return sem.wrap(kept.value, weak=r.weak)
 
 
 # --- constructors -------------------------------------------------------------------------------------
