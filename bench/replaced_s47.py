@@ -27,17 +27,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _timing import _round_order  # noqa: E402
-
-
-def sieve(n):
-    is_prime = np.ones(n, dtype=np.bool_)
-    is_prime[:2] = False
-    p = 2
-    while p * p < n:
-        if is_prime[p]:
-            is_prime[p * p::p] = False
-        p += 1
-    return np.count_nonzero(is_prime), is_prime
+from corpus.discrete import sieve  # noqa: E402
 
 
 def interp(t_new, t, v):

@@ -12,6 +12,7 @@ import pytest
 
 import looptrace as lt
 from looptrace.codegen.cpu.emitter import _slice_part, _through_parts
+from bench.corpus.discrete import sieve
 
 
 def _same(want, got):
@@ -91,14 +92,8 @@ def _replaced(n, keys, sorted_keys, table, rows, ikeys, itable, xp, fp):
     """One cpu kernel for the codegen paths: a sieve (a strided fill in a
     while loop, a count of a bool array), searches of unsorted and sorted
     keys, rows of keys, integer keys, and interp (the slope table)."""
-    is_prime = np.ones(n, dtype=np.bool_)
-    is_prime[:2] = False
-    p = 2
-    while p * p < n:
-        if is_prime[p]:
-            is_prime[p * p::p] = False
-        p += 1
-    return (np.count_nonzero(is_prime), is_prime, np.searchsorted(table, keys, side="right"),
+    count, is_prime = sieve(n)  # (bench/corpus/discrete.py, traced into this kernel)
+    return (count, is_prime, np.searchsorted(table, keys, side="right"),
             np.searchsorted(table, keys, side="left"), np.searchsorted(table, sorted_keys, side="right"),
             np.searchsorted(table, rows), np.searchsorted(itable, ikeys, side="right"),
             np.interp(keys, xp, fp, left=0.0, right=0.0), np.interp(sorted_keys, xp, fp))
