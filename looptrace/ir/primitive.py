@@ -48,6 +48,17 @@ class Reduction:
             return np.dtype(np.float64)
         return out
 
+    def start(self, op, acc) -> Any:
+        """The value the fold of `op` starts from in accumulator dtype `acc`:
+        the identity, or -0.0 for a float sum marked `from_negative_zero` (the
+        vectorizer's sum of a loop's terms, vectorize/loop_rewrite.py
+        `_final_reduction`: `s = -0.0; s += x[t]` over terms all -0.0 is -0.0
+        in Python, and `init + sum` keeps it only if the sum is -0.0; -0.0 is
+        the exact identity of float addition, so no other sum changes)."""
+        if op.attrs.get("from_negative_zero") and np.dtype(acc).kind == "f":
+            return np.dtype(acc).type(-0.0)
+        return self.identity(acc)
+
 
 @dataclass(slots=True, eq=False)
 class Primitive:

@@ -99,18 +99,6 @@ def _identity(name: str):
     return identity
 
 
-# `from_negative_zero` of reduce_sum: a float sum that starts from -0.0, not np.sum's +0.0 (the
-# vectorizer's sum of a loop's terms, vectorize/loop_rewrite.py `_final_reduction`: `s = -0.0`, then
-# `s += x[t]` of terms all -0.0 is -0.0 in Python, and `init + sum` keeps it only if the sum is -0.0).
-# -0.0 is the exact identity of float addition, so no other sum changes.
-def fold_start(op, acc: np.dtype):
-    """The value the fold of reduction `op` starts from, in its accumulator's
-    dtype `acc`: the reduction's identity, or -0.0 (from_negative_zero)."""
-    if op.attrs.get("from_negative_zero") and np.dtype(acc).kind == "f":
-        return np.dtype(acc).type(-0.0)
-    return op.prim.reduction.identity(acc)
-
-
 def _reduction(name: str) -> Reduction:
     return Reduction(MONOID[name], _identity(name), lambda op: tuple(op.attrs["axes"]),
                      lambda dtype: reduced_dtype(name, dtype))

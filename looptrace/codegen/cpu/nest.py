@@ -36,7 +36,6 @@ from looptrace.ir.core import Dim, Op, Value
 from looptrace.ir.primitive import folded_axes
 from looptrace.ir.ranges import progression
 from looptrace.ir.uses import use_map
-from looptrace.ops.reduce import fold_start
 
 from .costs import MATHLIB, cost_factor, element_cost
 from .extrema import LANES as EXTREMA_LANES
@@ -714,7 +713,7 @@ def fold_acc_dtype(op: Op) -> np.dtype:
 
 def fold_init(op: Op) -> str:
     acc = fold_acc_dtype(op)
-    return literal(fold_start(op, acc), acc)  # (-0.0 for a loop's float sum: ops/reduce.py)
+    return literal(op.prim.reduction.start(op, acc), acc)  # (-0.0 for a loop's float sum: Reduction.start)
 
 
 def fold_update(op: Op, acc: str, x: str) -> str:

@@ -23,7 +23,6 @@ import numpy as np
 from looptrace.codegen.planning.fusion import broadcast_index, is_fold, read_through
 from looptrace.ir.core import Op, Value
 from looptrace.ir.primitive import folded_axes
-from looptrace.ops.reduce import fold_start
 
 from ..cpu.text import cast, literal
 from .contraction import contraction_element
@@ -58,7 +57,7 @@ def fold_init(op: Op) -> str:
     but a Python int to the simulator, where NumPy 2 keeps `0 + int8` in int8
     (int8 sums wrapped there)."""
     acc = np.dtype(fold_acc_dtype(op))
-    text = literal(fold_start(op, acc), acc)  # (-0.0 for a loop's float sum: ops/reduce.py)
+    text = literal(op.prim.reduction.start(op, acc), acc)  # (-0.0 for a loop's float sum: Reduction.start)
     return f"np.{acc.name}({text})" if acc.kind in "iu" and not text.startswith("np.") else text
 
 
