@@ -255,6 +255,8 @@ def choose(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
         tuple(Value(np.dtype(np.int64), ()) for _ in o_then[len(pairs):])
     st.frame.block.ops.append(Op(prim("cond"), (sem.as_value(pred, np.bool_),), outs, {},
                                  ctx.current_loc(), (f1.block, f2.block)))
+    for v in outs:  # (a choice nested in a side is that side's: kinds._in_scope, ctx.check_visible)
+        st.value_frames[v.id] = st.frame
     tracers = [Tracer(out, weak=w) for out, w in zip(outs, weaks)]
     _flag_mixed(pred, pairs, tracers)
     for j, keys, tag, result in hidden:
