@@ -1,7 +1,10 @@
 """Never slower than the code it replaces (issue 11): the sieve (a strided
 fill in a while loop, then a count_nonzero of the bool array), np.interp on
-sorted and unsorted points, and float `**` on arrays (an array exponent, a
-literal one, and one passed at run time: `pow_traced2_64` is x ** p with p = 2.0).
+sorted and unsorted points (and, session 48, nearly sorted, descending,
+all-equal points and points all outside the samples: `_order`; the
+`interp_search_*` cases are np.searchsorted alone), and float `**` on arrays
+(an array exponent, a literal one, and one passed at run time:
+`pow_traced2_64` is x ** p with p = 2.0).
 
 One parent process times the plain function and numba.njit; looptrace runs
 in child processes, one per tree (`--before DIR`: an older checkout, e.g.
@@ -61,9 +64,7 @@ def _data(name: str):
     if name.startswith("interp"):
         n = 1000 if name.endswith("_small") else 1_000_000
         t = np.sort(r.random(1000))
-        x = r.random(n) * 1.2 - 0.1
-        if "_sorted" in name:
-            x = np.sort(x)
+        x = _order(name, r.random(n) * 1.2 - 0.1, r)
         f = search if name.startswith("interp_search") else interp_default if "default" in name else interp
         return f, (x, t, r.standard_normal(1000))
     if name.startswith("pow"):
@@ -77,8 +78,28 @@ def _data(name: str):
     raise SystemExit(f"unknown case {name}")
 
 
+def _order(name: str, x, r):
+    """The points of an interp case in the order its name says: `_sorted`,
+    `_descending`, `_nearly` (sorted, then 1% of them swapped with a random
+    other), `_equal` (all one value inside the samples), `_outside` (sorted,
+    every one below or above the samples); else as drawn."""
+    if "_sorted" in name or "_nearly" in name or "_outside" in name:
+        x = np.sort(x)
+    if "_nearly" in name:
+        i, k = r.integers(0, x.shape[0], (2, x.shape[0] // 100))
+        x[i], x[k] = x[k], x[i]
+    if "_outside" in name:
+        x = np.where(x < 0.5, x - 0.6, x + 0.6)
+    if "_descending" in name:
+        x = np.sort(x)[::-1].copy()
+    if "_equal" in name:
+        x = np.full_like(x, 0.437)
+    return x
+
+
 CASES = ["sieve", "interp_unsorted", "interp_sorted", "interp_default_sorted", "interp_unsorted_small",
-         "interp_search_sorted", "interp_search_unsorted",
+         "interp_search_sorted", "interp_search_unsorted", "interp_nearly", "interp_descending", "interp_equal",
+         "interp_outside", "interp_search_nearly", "interp_search_descending",
          "pow_arrays64", "pow_arrays32", "pow_scalar64", "pow_frac64", "pow_frac32",
          "pow_traced2_64", "pow_traced05_64", "pow_traced17_64", "pow_traced2_32", "pow_traced05_32",
          "pow_traced17_32"]

@@ -1058,7 +1058,18 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     fp = _strong(fp)
     if fp.dtype.kind == "c":
         raise _unsupported("np.interp of complex fp is not supported on traced values")
-    x, xp, fp = (sem.astype(_strong(v), np.float64) for v in (x, xp, fp))
+    x, xp, fp = interp_operands(x, xp, fp, np.float64)
+    n = xp.shape[0]
+    lval = fp[0] if left is None else sem.astype(left, np.float64)
+    rval = fp[n - 1] if right is None else sem.astype(right, np.float64)
+    return interp_values(x, xp, fp, lval, rval)
+
+
+def interp_operands(x, xp, fp, fp_dtype) -> tuple[Tracer, Tracer, Tracer]:
+    """x and xp as float64 and fp as fp_dtype, with NumPy's errors for samples
+    that are not two 1-d arrays of one non-zero length."""
+    x, xp, fp = sem.astype(_strong(x), np.float64), sem.astype(_strong(xp), np.float64), \
+        sem.astype(_strong(fp), fp_dtype)
     if xp.ndim != 1 or fp.ndim != 1:
         raise ValueError("object too deep for desired array" if max(xp.ndim, fp.ndim) > 1 else
                          "object of too small depth for desired array")
@@ -1067,27 +1078,39 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         raise ValueError("array of sample points is empty")
     if fp.shape[0] != n:
         raise ValueError("fp and xp are not of the same length.")
-    lval = fp[0] if left is None else sem.astype(left, np.float64)
-    rval = fp[n - 1] if right is None else sem.astype(right, np.float64)
+    return x, xp, fp
+
+
+def interp_values(x, xp, fp, lval, rval, part: str | None = None) -> Tracer:
+    """NumPy's np.interp of float64 points x in samples (xp, fp), left and
+    right values lval and rval. part="real"/"imag": fp is that part of
+    complex samples, interpolated as NumPy's complex loop does (the slope is
+    the step of fp times the reciprocal of the step of xp, not a quotient; a
+    NaN point gives NaN + 0j)."""
+    n = xp.shape[0]
     if n == 1:  # NumPy's one-point rule (a NaN x gives fp[0] here)
         return sem.select(_u("less", x, xp[0]), lval, sem.select(_u("greater", x, xp[0]), rval, fp[0]))
+    j = _u("minimum", _u("maximum", _searchsorted(xp, x, "right") - 1, 0), n - 2)  # xp[j] <= x < xp[j+1]
+    x0, x1, y0, y1 = _gather(xp, j, 0), _gather(xp, j + 1, 0), _gather(fp, j, 0), _gather(fp, j + 1, 0)
+    if isinstance(n, (int, np.integer)) and _elements(x) >= n:
+        # NumPy's own rule (lenxp <= lenx): the n - 1 slopes made once, read per point (the same
+        # division, the same bits; 10^6 sorted points in 1000, one thread: 5.2 -> 4.1 ms, NumPy 3.1)
+        slope = _gather(_slope(fp[1:] - fp[:-1], xp[1:] - xp[:-1], part), j, 0)
     else:
-        j = _u("minimum", _u("maximum", _searchsorted(xp, x, "right") - 1, 0), n - 2)  # xp[j] <= x < xp[j+1]
-        x0, x1, y0, y1 = _gather(xp, j, 0), _gather(xp, j + 1, 0), _gather(fp, j, 0), _gather(fp, j + 1, 0)
-        if isinstance(n, (int, np.integer)) and _elements(x) >= n:
-            # NumPy's own rule (lenxp <= lenx): the n - 1 slopes made once, read per point (the same
-            # division, the same bits; 10^6 sorted points in 1000, one thread: 5.2 -> 4.1 ms, NumPy 3.1)
-            slope = _gather((fp[1:] - fp[:-1]) / (xp[1:] - xp[:-1]), j, 0)
-        else:
-            slope = (y1 - y0) / (x1 - x0)
-        res = slope * (x - x0) + y0
-        other = slope * (x - x1) + y1  # NumPy's second try where the first gives NaN
-        other = sem.select(_u("logical_and", _u("isnan", other), _u("equal", y0, y1)), y0, other)
-        res = sem.select(_u("isnan", res), other, res)
-        res = sem.select(_u("equal", x0, x), y0, res)
-        res = sem.select(_u("equal", x, xp[n - 1]), fp[n - 1], res)
-        res = sem.select(_u("greater", x, xp[n - 1]), rval, sem.select(_u("less", x, xp[0]), lval, res))
-    return sem.select(_u("isnan", x), x, res)
+        slope = _slope(y1 - y0, x1 - x0, part)
+    res = slope * (x - x0) + y0
+    other = slope * (x - x1) + y1  # NumPy's second try where the first gives NaN
+    other = sem.select(_u("logical_and", _u("isnan", other), _u("equal", y0, y1)), y0, other)
+    res = sem.select(_u("isnan", res), other, res)
+    res = sem.select(_u("equal", x0, x), y0, res)
+    res = sem.select(_u("equal", x, xp[n - 1]), fp[n - 1], res)
+    res = sem.select(_u("greater", x, xp[n - 1]), rval, sem.select(_u("less", x, xp[0]), lval, res))
+    return sem.select(_u("isnan", x), 0.0 if part == "imag" else x, res)
+
+
+def _slope(dy, dx, part: str | None):
+    """dy / dx, or for a part of complex samples dy * (1.0 / dx) (NumPy's complex rule)."""
+    return dy / dx if part is None else dy * (1.0 / dx)
 
 
 def _elements(x) -> int:
@@ -1095,11 +1118,12 @@ def _elements(x) -> int:
     return int(np.prod(x.shape)) if all(isinstance(d, (int, np.integer)) for d in x.shape) else 0
 
 
-def _interp_periodic(x, xp, fp, period):
+def _interp_periodic(x, xp, fp, period, part: str | None = None):
     """NumPy's periodic interpolation: x and xp taken modulo |period|, the
     points sorted by their positions in the period, one copy of the last
     point before the first and of the first after the last, then the plain
-    rule (left and right do not apply)."""
+    rule (left and right do not apply). part: as `interp_values`, fp one part
+    of complex samples."""
     if is_tracer(period):
         raise _unsupported("np.interp: a traced period is not supported", "pass the period as a number")
     if period == 0:
@@ -1118,7 +1142,8 @@ def _interp_periodic(x, xp, fp, period):
     xp, fp = _gather(xp, order, 0), _gather(fp, order, 0)
     xp = sem.concatenate([xp[-1:] - period, xp, xp[0:1] + period])
     fp = sem.concatenate([fp[-1:], fp, fp[0:1]])
-    return interp(x, xp, fp)
+    x, xp, fp = interp_operands(x, xp, fp, np.float64)
+    return interp_values(x, xp, fp, fp[0], fp[xp.shape[0] - 1], part)
 
 
 def lexsort(keys, axis=-1):

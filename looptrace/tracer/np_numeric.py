@@ -249,20 +249,29 @@ def _weights(w, n: int, name: str, integral: bool) -> Tracer:
 
 # --- interp of complex values -------------------------------------------------------------------------------
 def interp(x, xp, fp, left=None, right=None, period=None):
-    """np.interp; complex fp (and left/right) interpolated part by part."""
+    """np.interp; complex fp (and left/right) interpolated part by part as
+    NumPy's complex loop does (np_extra.interp_values), the parts joined
+    without arithmetic (an infinite part stays, a NaN point is NaN + 0j)."""
     fp = sem.array_like(fp)
     fp_kind = sem.dtype_of(fp).kind if is_tracer(fp) else np.asarray(fp).dtype.kind
+    from .np_extra import _interp_periodic, interp_operands, interp_values
     from .np_extra import interp as real_interp
+    from .pymath import make_complex
 
     if fp_kind != "c" or not _any_traced(x, xp, fp, left, right, period):
         return real_interp(x, xp, fp, left, right, period)
     fp = sem.astype(_strong(fp), np.complex128)
     parts = []
-    for part in (nx.real, nx.imag):
-        lo = None if left is None else part(sem.astype(_strong(left), np.complex128))
-        hi = None if right is None else part(sem.astype(_strong(right), np.complex128))
-        parts.append(real_interp(x, xp, part(fp), lo, hi, period))
-    return _u("add", parts[0], _u("multiply", parts[1], 1j))
+    for name, part in (("real", nx.real), ("imag", nx.imag)):
+        if period is not None:
+            parts.append(_interp_periodic(x, xp, part(fp), period, name))
+            continue
+        xs, xps, fps = interp_operands(x, xp, part(fp), np.float64)
+        n = xps.shape[0]
+        lo = fps[0] if left is None else part(sem.astype(_strong(left), np.complex128))
+        hi = fps[n - 1] if right is None else part(sem.astype(_strong(right), np.complex128))
+        parts.append(interp_values(xs, xps, fps, lo, hi, name))
+    return make_complex(parts[0], parts[1])
 
 
 # --- tensor solvers, tensordot, matvec, vecmat ---------------------------------------------------------------
