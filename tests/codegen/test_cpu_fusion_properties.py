@@ -37,7 +37,7 @@ def kernel_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(c=st.integers(0, len(COMBINE) - 1), r=st.integers(0, len(REDUCE) - 1),
        e=st.integers(0, len(EPILOGUE) - 1), transposed=st.booleans(),
        shape=st.tuples(st.integers(1, 6), st.integers(1, 7), st.integers(1, 20)),

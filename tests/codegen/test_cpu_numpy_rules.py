@@ -34,7 +34,7 @@ def _run(dtype, a, b, s, p):
         np.testing.assert_array_equal(g, w, err_msg=f"result {k} for {dtype}")
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**32 - 1))
 def test_integer_rules_match_numpy(dtype, seed):
     r = np.random.default_rng(seed)

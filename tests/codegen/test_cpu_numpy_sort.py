@@ -86,7 +86,7 @@ def test_kind_and_stable_together_is_numpys_error(rng):
         looptrace.jit(lambda a: np.argsort(a, kind="stable", stable=True), backend="interpret")(x)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=3), levels=st.integers(1, 6),
        seed=st.integers(0, 2**31 - 1), data=st.data())
 def test_generated_arrays_with_ties_match_plain(shape, levels, seed, data, monkeypatch):

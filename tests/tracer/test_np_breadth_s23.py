@@ -105,8 +105,10 @@ def test_against_numpy_interpret(name, rng):
     same(fn, *args)
 
 
-@pytest.mark.parametrize("name", ["polyfit", "put_along_axis", "cond", "frexp_spacing_nextafter", "piecewise",
-                                  "apply_along_axis", "pad_stats_cpu"])
+# polyfit, cond and apply_along_axis: 13 s of CPU on cpu (session 48), their interpreter twins above always run
+@pytest.mark.parametrize("name", [pytest.param("polyfit", marks=pytest.mark.slow), "put_along_axis",
+                                  pytest.param("cond", marks=pytest.mark.slow), "frexp_spacing_nextafter", "piecewise",
+                                  pytest.param("apply_along_axis", marks=pytest.mark.slow), "pad_stats_cpu"])
 def test_against_numpy_cpu(name, rng):
     fn, *args = cases(rng)[name]
     same(fn, *args, backend="cpu")

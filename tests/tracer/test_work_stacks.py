@@ -230,19 +230,29 @@ def test_flood_fill_quicksort_components_brackets(seed):
 
 
 def test_programs_on_cpu():
+    """A stack, a queue, a sort's ranges, a monotonic stack and a stack of floats
+    on cpu (their interpreter twins above always run)."""
     rng = np.random.default_rng(7)
     adj = _graph(7)
-    for fn in GRAPH_PROGRAMS:
+    for fn in (dfs_count, bfs_deque):
         for start in (0, 3):
             _check(fn, "cpu", adj, start)
-    _check(flood_fill, "cpu", rng.integers(0, 2, (12, 10)), 5, 5)
     _check(quicksort, "cpu", rng.random(40))
     _check(quicksort, "cpu", rng.random(0))
+    _check(next_greater, "cpu", rng.random(12))
+    _check(interval_halving, "cpu", 6.5)
+
+
+@pytest.mark.slow  # four more cpu kernels (test_programs_on_cpu was 10 s of CPU in session 48's profile)
+def test_more_programs_on_cpu():
+    rng = np.random.default_rng(7)
+    adj = _graph(7)
+    for start in (0, 3):
+        _check(bfs_list, "cpu", adj, start)
+    _check(flood_fill, "cpu", rng.integers(0, 2, (12, 10)), 5, 5)
     _check(components, "cpu", adj)
     _check(brackets, "cpu", np.array([1, 2, -2, 3, -3, -1]))
     _check(brackets, "cpu", np.array([1, 2, -1]))
-    _check(next_greater, "cpu", rng.random(12))
-    _check(interval_halving, "cpu", 6.5)
 
 
 # --- semantics -------------------------------------------------------------------------------
