@@ -100,6 +100,8 @@ def body_adjoint(op: Op, carries: list[int], active: set[int], opts: Options):
     fwd_ops, pullbacks = transform_ops(body.ops, body_active, Options())
     b = Builder(op.loc)
     cts: dict = {}
+    # (seeded first: a carry set to a captured value (`y = a`) adds its cotangent into the seed)
+    seeds = _seed_accumulators(body, active, cts)
     ct_carry = [Value(body.args[1 + j].dtype, body.args[1 + j].shape) for j in carries]
     for j, g in zip(carries, ct_carry):
         accumulate(b, cts, body.results[j], g)
@@ -107,7 +109,6 @@ def body_adjoint(op: Op, carries: list[int], active: set[int], opts: Options):
     holders = [Value(body.results[n_carry + k].dtype, body.results[n_carry + k].shape) for k in ys]
     for k, g in zip(ys, holders):
         accumulate(b, cts, body.results[n_carry + k], g)
-    seeds = _seed_accumulators(body, active, cts)
     run_pullbacks(b, pullbacks, cts)
     new_ct = [read_ct_or_zeros(b, cts, body.args[1 + j]) for j in carries]
     captured = [v for v in seeds if cts[v.id] is not seeds[v]]
@@ -254,13 +255,16 @@ def _for_pullback(op, new_op, carries, ys, adj: BodyAdjoint, res: Residuals, sta
         results = [mapping.get(v.id, v) for v in adj.results]
         rbody = Block([k] + adj.ct_carry_args + adj.acc_args, ops, results)
         outs = _reverse_loop(b, trips, rbody, [*init_ct, *acc0])
-        for j, ct in zip(carries, outs):
-            accumulate(b, cts, op.inputs[3 + j], ct)
+        # (the captured values first: a value that is also a carry's start (`y = a`, then `y = 0.5 * y + a`)
+        # still holds a0 here, which the loop's output already includes: adding the start's cotangent
+        # before this test counted a0 twice)
         for v, a0, ct in zip(adj.captured, acc0, outs[len(carries):]):
             if cts.get(v.id) is a0:  # the loop added into the running cotangent: its output replaces it
                 cts[v.id] = ct
             else:
                 accumulate(b, cts, v, ct)
+        for j, ct in zip(carries, outs):
+            accumulate(b, cts, op.inputs[3 + j], ct)
 
     return pullback
 
