@@ -27,7 +27,15 @@ def kernel_helper(fn=None, **options):
     error_model="numpy"), as `@kernel_helper(error_model="numpy")`."""
     if fn is None:
         return lambda f: kernel_helper(f, **options)
-    dispatcher = numba.njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, **options)(fn)
+    return unliteral_typing(
+        numba.njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, **options)(fn))
+
+
+def unliteral_typing(dispatcher):
+    """`dispatcher`, typed where a kernel calls it on its arguments' plain
+    types (kernel_helper's rule, for a helper that tests also call from
+    Python: legacy_random.py's draws, whose shape (7,) was Literal[int](7),
+    one 2-5 s compile per size drawn)."""
     typed = dispatcher.get_call_template
 
     def get_call_template(args, kws):

@@ -26,6 +26,8 @@ import math
 import numba
 import numpy as np
 
+from looptrace.codegen.cpu.helper import unliteral_typing
+
 _N = 624
 _M = 397
 _POS = 624
@@ -34,6 +36,13 @@ _MASK32 = 0xFFFFFFFF
 _MATRIX_A = 0x9908B0DF
 _UPPER = 0x80000000
 _LOWER = 0x7FFFFFFF
+
+
+def _drawn(fn):
+    """What kernels call (and the tests, from Python): cached, typed on the
+    arguments' plain types (helper.unliteral_typing: one version per rank of
+    the shape drawn, not per size)."""
+    return unliteral_typing(numba.njit(cache=True, error_model="numpy")(fn))
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -139,13 +148,13 @@ def _masked_bounded(state, rng):
     return value
 
 
-@numba.njit(cache=True, error_model="numpy")
+@_drawn
 def legacy_uniform_draw(state):
     """np.random.random_sample()."""
     return _next_double(state)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@_drawn
 def legacy_uniform_draws(state, shape):
     out = np.empty(shape, np.float64)
     flat = out.reshape(out.size)
@@ -154,13 +163,13 @@ def legacy_uniform_draws(state, shape):
     return out
 
 
-@numba.njit(cache=True, error_model="numpy")
+@_drawn
 def legacy_normal_draw(state):
     """np.random.standard_normal()."""
     return _gauss(state)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@_drawn
 def legacy_normal_draws(state, shape):
     out = np.empty(shape, np.float64)
     flat = out.reshape(out.size)
@@ -169,14 +178,14 @@ def legacy_normal_draws(state, shape):
     return out
 
 
-@numba.njit(cache=True, error_model="numpy")
+@_drawn
 def legacy_randint_draw(state, low, high):
     """np.random.randint(low, high) for int64 low < high (checked by the tracer)."""
     rng = np.uint64(high - 1) - np.uint64(low)
     return np.int64(np.uint64(low) + _masked_bounded(state, rng))
 
 
-@numba.njit(cache=True, error_model="numpy")
+@_drawn
 def legacy_randint_draws(state, low, high, shape):
     rng = np.uint64(high - 1) - np.uint64(low)
     out = np.empty(shape, np.int64)
@@ -186,7 +195,7 @@ def legacy_randint_draws(state, low, high, shape):
     return out
 
 
-@numba.njit(cache=True, error_model="numpy")
+@_drawn
 def legacy_seed(state, seed):
     """np.random.seed(seed) for 0 <= seed < 2**32 (checked by the tracer):
     mt19937_seed, then RandomState's gaussian cache cleared."""
