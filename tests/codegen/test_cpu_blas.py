@@ -60,8 +60,12 @@ def test_the_library_is_numpys():
     assert lib is not None and os.path.realpath(lib.filepath) == blas.numpy_library().path
 
 
+# complex128 in every layout with -m slow: 10 s of CPU compiling its own zgemm wrappers per layout
+# (session 48); test_matrix_vector_products and the float64 layouts here always run
 @found
-@pytest.mark.parametrize("dtype", LAYOUT_DTYPES)
+@pytest.mark.parametrize("dtype", [np.float64, pytest.param(np.float32, marks=pytest.mark.slow),
+                                   pytest.param(np.complex128, marks=pytest.mark.slow),
+                                   pytest.param(np.complex64, marks=pytest.mark.slow)])
 def test_matrix_products_in_every_layout(rng, dtype):
     for na, a in _layouts(rng, 7, 5, dtype).items():
         for nb, b in _layouts(rng, 5, 6, dtype).items():
