@@ -16,7 +16,7 @@ import numpy as np
 
 from looptrace import guards, pickling, pipeline, pytree, specialize
 from looptrace.codegen.target import CompileOptions, Runner
-from looptrace.errors import InternalError, LooptraceError, ReplayNeeded, TraceError
+from looptrace.errors import InternalError, LooptraceError, ReplayNeeded, TraceError, format_message
 from looptrace.ir import primitive
 from looptrace.ir.core import RNG, Program, SourceLoc
 from looptrace.ir.printer import print_program
@@ -153,7 +153,8 @@ class JitFunction:
                 if extra is not None and (not traced.captured or captured_unchanged(traced)):
                     run_plain = getattr(compiled.run, "call_plain", None)
                     if run_plain is None or compiled.program.writebacks or compiled.program.fresh_results \
-                            or compiled.program.result_subviews or not _plain_extra(traced):
+                            or compiled.program.result_subviews or compiled.program.result_arg_views \
+                            or compiled.program.sure_writes or not _plain_extra(traced):
                         return self.execute(compiled, hit[1], list(args), extra)
                     if hit[2] is not None:  # static ints are in the program, not the kernel's arguments
                         args = tuple(args[i] for i in hit[2])
@@ -535,6 +536,8 @@ class JitFunction:
             if extra:
                 _check_outside_aliasing(self.display_names, specs, values, extra, program)
         outs = transactional_run(compiled.run, run_args)
+        if program.sure_writes:
+            _refuse_read_only(program.sure_writes, values)
         targets = values + list(extra) if extra else values
         n_out = len(program.body.results) - len(program.writebacks)
         written = _written_values(outs, [targets[argi] for argi, _ in program.writebacks], program.writebacks)
@@ -851,12 +854,20 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
         return None  # (fresh_results: `execute` copies a result that is an argument's memory)
     if program.result_subviews and program.writebacks:
         return None  # (views of another result beside write-backs: `execute` takes them)
+    tested = ""
     if program.writebacks:
         written = _written_guard(compiled, runtime, types)
         if written is None:
             return None
-        if not front:  # (the kernel's front door refuses what these lines test: kernel.py)
+        # (the kernel's front door refuses what these lines test: kernel.py; it has no version for a
+        # read-only array where it writes into its argument, which `CpuKernel.__call__` copies)
+        tested = written[0] if not front else "".join(_writeable_line(_positions_of(runtime, types)[k])
+                                                      for k in getattr(compiled.run, "consumed", ()))
+        if not front:
             guard = _joined(guard, written) if guard is not None else written
+    if program.result_arg_views or program.sure_writes:  # a read-only argument: by the general path
+        protected = _read_only_guard(program, types, tested)
+        guard = _joined(guard, protected) if guard is not None else protected
     gs = getattr(traced, "guards", None)
     implicit: list[str] = []
     if gs is not None:
@@ -920,11 +931,33 @@ def _written_guard(compiled, runtime: tuple | None, types: tuple) -> tuple[str, 
     if any(i >= len(types) or types[i] is not np.ndarray for i in written):
         return None
     arrays = [j for j, t in enumerate(types) if t is np.ndarray]
-    positions = range(len(types)) if runtime is None else runtime
+    positions = _positions_of(runtime, types)
     consumed = [positions[k] for k in getattr(compiled.run, "consumed", ())]
     lines = [f"    if MAY_SHARE(a[{i}], a[{j}]):\n        return MISS\n" for i in written for j in arrays if j != i]
-    lines += [f"    if not a[{i}].flags.writeable:\n        return MISS\n" for i in consumed]
+    lines += [_writeable_line(i) for i in consumed]
     return "".join(lines), {"MAY_SHARE": np.may_share_memory, "MISS": _MISS}
+
+
+def _read_only_guard(program: Program, types: tuple, tested: str = "") -> tuple[str, dict]:
+    """Lines that return `_MISS` where an argument that a result is a view of
+    (Program.result_arg_views), or that a write always reaches
+    (Program.sure_writes), is read-only: `execute` then gives that view
+    read-only (`plain_results`), as NumPy, or raises NumPy's ValueError
+    (`_refuse_read_only`); the kernel's view was writable, and a write into
+    it reached the caller's broadcast or protected array."""
+    viewed = sorted({argi for argi, _ in program.result_arg_views.values()} | set(program.sure_writes))
+    viewed = [argi for argi in viewed if argi < len(types) and types[argi] is np.ndarray]
+    lines = [_writeable_line(i) for i in viewed]
+    return "".join(line for line in lines if line not in tested), {"MISS": _MISS}  # (`tested`: tested before)
+
+
+def _writeable_line(i: int) -> str:
+    return f"    if not a[{i}].flags.writeable:\n        return MISS\n"
+
+
+def _positions_of(runtime: tuple | None, types: tuple):
+    """The call's positions of the kernel's arguments (`runtime`: None for all)."""
+    return range(len(types)) if runtime is None else runtime
 
 
 def _writing_runner(whole: Callable, program: Program) -> Callable:
@@ -1102,7 +1135,8 @@ def plain_results(program: Program, results: list, targets: list) -> list:
     another result as that view (Program.fresh_results, result_args,
     result_views, result_subviews). Also the aux results of
     value_and_grad(has_aux=True) (autodiff/api.py)."""
-    if not (program.result_args or program.fresh_results or program.result_views or program.result_subviews):
+    if not (program.result_args or program.fresh_results or program.result_views or program.result_subviews
+            or program.result_arg_views):
         return results
     results = list(results)
     for k in program.fresh_results:  # `return x.copy()`: x's value, a new array in the plain function
@@ -1116,9 +1150,26 @@ def plain_results(program: Program, results: list, targets: list) -> list:
     for k, (argi, steps) in program.result_views.items():  # `return a[1:]`: a view of the caller's array
         if argi < len(targets):  # (aux of a gradient: the outside arrays are not given)
             results[k] = _view_of(targets[argi], steps, results[k])
+    for k, (argi, steps) in program.result_arg_views.items():  # `return A[0]` of a read-only A
+        if argi < len(targets) and isinstance(targets[argi], np.ndarray) and not targets[argi].flags.writeable:
+            results[k] = _read_only_view(targets[argi], steps, results[k])
     if program.result_subviews:  # `return y, y[1:]`: a view of another result
         results = _with_subviews(results, program.result_subviews)
     return results
+
+
+def _read_only_view(target: np.ndarray, steps: tuple | None, result: Any) -> Any:
+    """A result that is a view of the read-only argument `target` as NumPy
+    gives it: that view of the caller's array itself (read-only, as every
+    view of it), else the kernel's array (a view it made, or a copy) marked
+    read-only."""
+    if not isinstance(result, np.ndarray):
+        return result
+    view = _view_taker(steps)(target, result) if steps is not None else result
+    if view is result:
+        view = result.view() if result.flags.writeable else result
+        view.flags.writeable = False
+    return view
 
 
 def _with_subviews(outs: list, subviews: dict) -> list:
@@ -1457,6 +1508,18 @@ def _write_back(target: Any, result: Any, spec: ArgSpec | None) -> None:
 
         result = to_host(result)
     _copy_back(target, result)
+
+
+def _refuse_read_only(sure_writes: dict, values: list) -> None:
+    """NumPy's ValueError, at the user's line, for a read-only argument that
+    a write always reaches (Program.sure_writes: `x[x < -1e9] = 0`, `x[2:2]
+    = 0`, `x += 1` of an empty x), though it changes nothing there and
+    `_copy_back` sees no change. A write under a traced condition or in a
+    loop may not have run: only a change is refused there (`_copy_back`)."""
+    for argi, loc in sure_writes.items():
+        a = values[argi] if argi < len(values) else None
+        if isinstance(a, np.ndarray) and not a.flags.writeable:
+            raise ValueError(format_message("assignment destination is read-only", loc))
 
 
 def _copy_back(target: np.ndarray, result: Any) -> None:

@@ -33,6 +33,7 @@ from looptrace.ir.dce import dce
 from looptrace.ir.printer import print_program
 from looptrace.ir.small_vectors import scalarize_small_vectors
 from looptrace.ir.verify import verify
+from looptrace.ops import control as ops_control
 from looptrace.vectorize import driver
 from looptrace.vectorize.bounds import decide_ranges
 from looptrace.vectorize.dead_reads import check_dead_reads
@@ -129,6 +130,7 @@ def _aliased_fresh_results(program: Program) -> Program:
     value is, or views, an earlier result's."""
     body = program.body
     made = {op.outputs[0].id: op for op in body.ops if len(op.outputs) == 1}
+    chosen = _chosen_values(body)
     # an argument the program writes back is left out: the call copies a result sharing its memory
     # already (api.py `_unshared`), and keeps its direct runner
     positions = [i for i, spec in enumerate(program.arg_specs) if spec.kind != "static"]
@@ -137,6 +139,8 @@ def _aliased_fresh_results(program: Program) -> Program:
 
     def reaches_an_argument(v) -> bool:
         while v.id not in args:
+            if v.id in chosen:  # `x if c else x.copy()`: x's value either way in SSA (see below)
+                return any(reaches_an_argument(w) for w in chosen[v.id])
             op = made.get(v.id)
             if op is None or not op.prim.view or not op.inputs:
                 return False
@@ -154,6 +158,26 @@ def _aliased_fresh_results(program: Program) -> Program:
     program.fresh_results = tuple(k for k in program.fresh_results if reaches_an_argument(body.results[k])
                                   or roots[k] is not None and roots[k] in roots[:k])
     return program
+
+
+def _chosen_values(block) -> dict:
+    """Each output of a traced conditional (cond), in `block` and the
+    conditionals inside its branches, -> the values its branches give for
+    it. A new array that is chosen (`return x if c else x.copy()`, `if c:
+    return x.copy()` then `return x`) is x's value on both sides in SSA,
+    and the plain function's copy is not told from its argument: the call
+    copies the result on every path where one side reaches an argument
+    (probe s48: the interpreter gave x itself, and a write into the result
+    changed the caller's x where plain's copy would not). Plain returns
+    x itself where the path taken returns it; the call gives a copy there too."""
+    chosen: dict = {}
+    for op in block.ops:
+        if op.prim is ops_control.cond:
+            for k, out in enumerate(op.outputs):
+                chosen[out.id] = [b.results[k] for b in op.blocks]
+            for b in op.blocks:
+                chosen.update(_chosen_values(b))
+    return chosen
 
 
 PASSES: tuple[Pass, ...] = (

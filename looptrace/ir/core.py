@@ -170,6 +170,14 @@ class Program:
     # ("index", the user's basic index: tracer/trace.py `_static_key`); steps None: that result's very
     # object (`return y, y`)
     result_subviews: dict = field(default_factory=dict)
+    # result position -> (argument position, view steps as in result_subviews, or None where unknown),
+    # for a result that is a view of an argument the program does not write (`return A[0]`): where
+    # the caller's array is read-only the call gives that view read-only, as NumPy (api.py)
+    result_arg_views: dict = field(default_factory=dict)
+    # argument position -> the line of a write into it that runs whenever the function returns (at
+    # its own level, outside traced branches and loops: tracer/array.py `note_sure_write`): the call
+    # refuses a read-only argument there, as NumPy does even where the write changes nothing
+    sure_writes: dict = field(default_factory=dict)
     # result positions of arrays the plain function makes anew (`x.copy()`, `np.array(list)` of an
     # argument's elements) that the kernel may give as an argument's memory (the IR's copy is the
     # value itself): the call copies them where they share memory with an argument (api.py)

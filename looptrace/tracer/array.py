@@ -81,6 +81,7 @@ class Tracer:
             return
         ctx.touch(self._box)
         note_write(self._box)
+        note_sure_write(self._box)
         if id(self._box) in ctx.state().layout_views:
             from . import layout
 
@@ -304,6 +305,22 @@ def note_write(box: ctx.Box) -> None:
         elif f.kind == "loop" and id(box) in f.captured:
             value = f.captured[id(box)][1]
         f = f.parent
+
+
+def note_sure_write(box: ctx.Box) -> None:
+    """Record a write into an argument that runs whenever the function gets
+    this far: one at the function's own level, outside every traced branch,
+    loop and `try` (a `return` under a traced condition puts what follows in
+    a branch: returns.py). NumPy refuses it on a read-only array even where
+    it changes nothing (`x[x < -1e9] = 0`, `x[2:2] = 0`); the call does too
+    (Program.sure_writes, api.py), where the write-back finds no change.
+    Not names rebound to arrays (`st.rebinding`: control.py, after a loop
+    that swaps them), which writes nothing in the plain function."""
+    st = ctx.state()
+    if st.frame is st.root and not st.try_stack and not st.rebinding:
+        argi = st.arg_boxes.get(id(box))
+        if argi is not None and argi not in st.sure_writes:
+            st.sure_writes[argi] = ctx.current_loc()
 
 
 def is_tracer(x: Any) -> bool:

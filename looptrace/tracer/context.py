@@ -139,6 +139,8 @@ class TraceState:
         # read at position(p) of data's axis where a loop reads it element by element (stepped.py)
         self.shifted_reads: dict[int, tuple] = {}
         self.arg_boxes: dict[int, int] = {}  # id of the box of each array argument -> its position
+        self.sure_writes: dict[int, Any] = {}  # argument position -> line of a write that always runs (array.py)
+        self.rebinding = 0  # > 0 while names are rebound to arrays, not written (control.py, array.py)
         # reshape views of arguments that another memory order would make copies (tracer/layout.py):
         # id of the argument's box, and of each such copy -> (weak reference to the reshape,
         # argument position, line, the layout traced); the arguments such a write showed the

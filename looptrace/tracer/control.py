@@ -684,6 +684,17 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     set_fn(tuple(merged))
 
 
+def _rebound(entry: Tracer, value) -> None:
+    """entry.assign(value) where a loop swapped the names of arrays: the
+    plain function wrote nothing there (tracer/array.py `note_sure_write`)."""
+    st = ctx.state()
+    st.rebinding += 1
+    try:
+        entry.assign(value)
+    finally:
+        st.rebinding -= 1
+
+
 def _hidden_tags(pred: Tracer, f1: ctx.Frame, f2: ctx.Frame, outs_then: list, outs_else: list,
                  slots: list) -> list:
     """A name whose type a branch chose with a tag made inside it (a nested
@@ -1607,7 +1618,7 @@ class LoopTrace:
                 for _ in range(trips % 2 if all(perm[perm[n]] == n for n in names) else trips):
                     holder = {m: next(n for n in names if perm[n] == holder[m]) for m in names}
                 for m in names:
-                    entry[m].assign(sem.as_value(final[holder[m]], entry[m].dtype))
+                    _rebound(entry[m], sem.as_value(final[holder[m]], entry[m].dtype))
                 bound = {holder[m]: entry[m] for m in names}
                 self._rebind({n: bound[n] for n in names}, at)
                 return
@@ -1615,7 +1626,7 @@ class LoopTrace:
 
             even = sem.ufunc("equal", sem.ufunc("remainder", _trip_count(it.start, it.stop, it.step), 2), 0)
             for m in names:
-                entry[m].assign(sem.select(even, final[m], final[perm[m]]).value)
+                _rebound(entry[m], sem.select(even, final[m], final[perm[m]]).value)
 
             def put(objs: tuple) -> None:
                 vals = list(self.get())

@@ -174,7 +174,8 @@ def merged(pred: Any, a: Any, b: Any, out: Any) -> None:
     # the other side's keys first: where it is the value from before (a carry the `if` may
     # update), its tag needs no remapping, nor the result's against the loop's (smith_waterman)
     keys = union(kb, ka)
-    if len(keys) == 1:
+    if len(keys) == 1:  # one type either way: a 0-d array on both sides stays one (`x if c else x.copy()`)
+        out.array0d = out.array0d or keys[0][2] and np.dtype(keys[0][0]) == out.dtype
         return
     ta, tb = tag_in(a, keys), tag_in(b, keys)
     if not is_tracer(ta) and not is_tracer(tb) and ta == tb:

@@ -317,7 +317,9 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
                                if is_tracer(leaf) and leaf.base is None and id(leaf._box) in st.arg_boxes}
         program.result_views = _result_views(leaves, results, writebacks, st)
         program.result_subviews = _result_subviews(leaves, results, st)
+        program.result_arg_views = _result_arg_views(leaves, results, program, st)
         program.fresh_results = _fresh_results(leaves, results, st)
+        program.sure_writes = dict(st.sure_writes)
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         program.arg_specs = specs
         program.captured = _held_elsewhere(st.captured)
@@ -360,6 +362,35 @@ def _result_views(leaves: list, results: list, writebacks: list, st) -> dict:
         else:
             if steps and finals[v.id] == st.arg_boxes[id(root._box)]:
                 views[k] = (finals[v.id], tuple(reversed(steps)))
+    return views
+
+
+def _result_arg_views(leaves: list, results: list, program: Program, st) -> dict:
+    """The results that are views of an argument the program does not write
+    (`return A[0]`, `return x[1:].T`): position -> (the argument's position,
+    the steps that take the view from it as in `_result_subviews`, None where
+    they are not known). A view of a read-only argument (a broadcast_to, an
+    array with writeable=False) is read-only in NumPy; the call gives it so
+    (api.py `plain_results`), where the kernel's array was writable and
+    wrote through into the caller's protected memory, or the interpreter's
+    was a writable copy (probe s48)."""
+    written = {argi for argi, _ in program.writebacks}
+    producer = None
+    views = {}
+    for k, (leaf, v) in enumerate(zip(leaves, results)):
+        if k in program.result_views or not is_tracer(leaf) or leaf.base is None or v.ndim == 0:
+            continue
+        root = leaf
+        while is_tracer(root) and root.base is not None:
+            root = root.base
+        argi = st.arg_boxes.get(id(root._box)) if is_tracer(root) else None
+        if argi is None or argi in written:
+            continue
+        steps = _index_steps(leaf, root)
+        if steps is None:
+            producer = producer or {op.outputs[0].id: op for op in st.root.block.ops if len(op.outputs) == 1}
+            steps = _view_steps(v, root._box.value.id, producer)
+        views[k] = (argi, steps)
     return views
 
 
@@ -478,7 +509,8 @@ def _fresh_results(leaves: list, results: list, st) -> tuple:
     keep those the kernel may give as an argument's memory (pipeline.py
     `_aliased_fresh_results`), which the call copies (api.py)."""
     return tuple(k for k, (leaf, v) in enumerate(zip(leaves, results))
-                 if is_tracer(leaf) and leaf.base is None and id(leaf._box) not in st.arg_boxes and v.ndim > 0
+                 if is_tracer(leaf) and leaf.base is None and id(leaf._box) not in st.arg_boxes
+                 and (v.ndim > 0 or leaf.array0d)  # (a 0-d array: `x.copy()` of a 0-d x is x's value too)
                  and not any(leaf is other for other in leaves[:k]))  # (`return y, y`: one array twice)
 
 

@@ -92,10 +92,14 @@ def power_call(args: list[str], in_dtypes, out_dtype) -> str | None:
     a libm pow call per element): powc_f32 for a float32 result and a literal
     exponent that is not an integer; None (np.power) for a literal 0.5
     (NumPy's `x ** 0.5` is its sqrt: (-0.0) ** 0.5 is -0.0), where
-    small_power writes products (x ** 3, x ** 4), and with LOOPTRACE_LIBM=1."""
+    small_power writes products (x ** 3, x ** 4), and with LOOPTRACE_LIBM=1.
+    A complex power: nprules.py's cpow (NumPy's rules), whatever the setting."""
+    x, y, out = (np.dtype(d) for d in (*in_dtypes, out_dtype))
+    if out.kind == "c":  # NumPy's complex power (nprules.py cpow: Numba's gave nan for 0 ** (1+2j))
+        one = "np.float32(1.0)" if out == np.complex64 else "1.0"
+        return f"cpow(np.{out.name}({args[0]}), np.{out.name}({args[1]}), {one})"
     if os.environ.get("LOOPTRACE_LIBM", "") == "1":
         return None
-    x, y, out = (np.dtype(d) for d in (*in_dtypes, out_dtype))
     if x.kind != "f" or y.kind not in "fiu" or out not in (np.float32, np.float64):
         return None
     literal = _float_literal(args[1])

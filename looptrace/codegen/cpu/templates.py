@@ -41,7 +41,7 @@ from looptrace.codegen.cpu.mathlib import no_gathers, pick, wide_vectors
 from looptrace.codegen.cpu.fft import side_by_side  # transforms at once, in object mode (fft.py)
 from looptrace.codegen.cpu import numpy_linalg as nplinalg  # NumPy's batched linalg, in object mode
 from looptrace.codegen.cpu.nprules import gcd_int, lcm_int  # np.gcd, np.lcm (codegen/scalar_algorithms.py)
-from looptrace.codegen.cpu.nprules import cdiv, csqrt, floordiv_f, floordiv_int, fmod_int, ipow, remainder_f, remainder_int, shl, shr, sign_f  # NumPy's element rules (nprules.py)
+from looptrace.codegen.cpu.nprules import cdiv, cpow, csqrt, floordiv_f, floordiv_int, fmod_int, ipow, remainder_f, remainder_int, shl, shr, sign_f  # NumPy's element rules (nprules.py)
 from looptrace.codegen.cpu.nprules import float_to_int32, float_to_int64, float_to_uint32, float_to_uint64, wrap_add, wrap_mul, wrap_neg, wrap_sub  # int64 that wraps (nprules.py)
 from looptrace.codegen.cpu.lapack import cholesky_batch, det_batch, inv_batch, solve_batch
 from looptrace.codegen.cpu.lapack import lu_small_batch
@@ -73,7 +73,7 @@ __all__ += ["eigh_batch", "eigvalsh_batch", "pinv_batch", "qr_batch", "slogdet_b
             "svdvals_batch"]  # codegen/cpu/lapack.py
 __all__ += ["nplinalg"]  # codegen/cpu/numpy_linalg.py
 __all__ += ["side_by_side"]  # codegen/cpu/fft.py
-__all__ += ["cdiv", "csqrt", "floordiv_f", "floordiv_int", "fmod_int", "ipow", "remainder_f", "remainder_int", "shl", "shr", "sign_f"]  # codegen/cpu/nprules.py
+__all__ += ["cdiv", "cpow", "csqrt", "floordiv_f", "floordiv_int", "fmod_int", "ipow", "remainder_f", "remainder_int", "shl", "shr", "sign_f"]  # codegen/cpu/nprules.py
 __all__ += ["wrap_add", "wrap_mul", "wrap_neg", "wrap_sub"]  # codegen/cpu/nprules.py
 __all__ += ["gcd_int", "lcm_int"]  # codegen/cpu/nprules.py (codegen/scalar_algorithms.py)
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
