@@ -350,6 +350,12 @@ class ValueSpec(Spec):
         return values
 
     def after_loop(self, loop, name, outs):
+        after = self._value_after_loop(loop, name, outs)
+        if is_tracer(after):  # (a list this loop appended the name's last array to holds it: _segment)
+            loop.__dict__.setdefault("arrays_after", {})[name] = after
+        return after
+
+    def _value_after_loop(self, loop, name, outs):
         if self.zero_init and not self.placeholder and not surely_runs(loop):
             # first assigned in a loop that may run zero times: as in Python, it may be unbound
             runs = loop.runs()
@@ -988,13 +994,26 @@ class LoopList:
                 # change a row an earlier one appended, `X[:] *= 2`)
                 body = getattr(self.loop, "last_body", None)
                 cap = body.frame.captured.get(id(v.base._box)) if body is not None else None
+                if cap is not None and body.box_exits.get(id(v.base._box), cap[2]) is cap[2]:
+                    self.spec.held.append((v.base, loc))  # (its root, unchanged by the loop)
                 if cap is not None and body.box_exits.get(id(v.base._box), cap[2]) is not cap[2]:
                     raise UnsupportedError(
                         f"`{name}.append(...)` appends a view of an array that this loop writes in place: plain "
                         "Python's list holds views that show the array's final contents, looptrace's the values "
                         "at each append", loc, "append a copy (`.copy()`)")
                 continue
-            if v.value is not val or start is not None and v.value is not start:
+            body = getattr(self.loop, "last_body", None)
+            cap = body.frame.captured.get(id(v._box)) if body is not None and v._box is not None else None
+            if cap is not None:  # an array from before the loop (its box holds the entry value again here)
+                end, start = body.box_exits.get(id(v._box), cap[2]), cap[2]
+                if end is val is start:  # not written in the loop: the list holds it, unchanged
+                    self.spec.held.append((v, loc))
+            else:  # made in the body, or a loop variable's array (its box the body's)
+                end = v._box.value if v._box is not None else v.value
+                if body is not None:  # the last iteration's array, still a name's after the loop
+                    self.spec.held_names += [(n, loc) for n, raw in zip(self.loop.names, body.raw_exits)
+                                             if raw is v]
+            if end is not val or start is not None and val is not start:
                 raise UnsupportedError(
                     f"`{name}.append(...)` appends an array that is written in place afterwards: plain Python's "
                     "list holds that one array (every entry shows its final contents), looptrace's the values "
@@ -1324,6 +1343,8 @@ class LoopList:
         spec = self.spec
         spec.loc = spec.loc or loc
         n = seg.value.shape[0]
+        for t, _, held_loc in getattr(seg, "held", ()):  # (arrays from before the nested loop: watched here too)
+            self.watched.append((t, t._box.value, None, held_loc))
         if seg.count is not None:
             self._append_counted(seg, loc)
             return
@@ -1462,6 +1483,8 @@ class ListSpec(Spec):
         self.field_seen: list | None = None
         self.read_loc = None  # the first pop's (or read's) line
         self.field_weak: list | None = None
+        self.held: list = []
+        self.held_names: list = []
 
     def observe(self, v: Value, weak: bool = False, fields: int | None = None) -> None:
         if self.elem is not None and fields != self.fields:
@@ -1486,6 +1509,8 @@ class ListSpec(Spec):
     def bind(self, loop, name):
         self.appends_this_round = 0
         self.every_iteration = False
+        self.held = []  # (arrays from before the loop the list holds, unchanged by it: check_aliases)
+        self.held_names = []  # (names holding the last appended array after the loop)
         self.list_state = LoopList(self, ctx.state().frame)
         self.list_state.stacked_value = None
         self.list_state.loop = loop
@@ -1725,7 +1750,7 @@ class ListSpec(Spec):
         if self.work:
             return self._work_after_loop(loop, name)
         if self.mode == "buffer":
-            seg = Segment(self.buffer.value, self.count, bool(self.weak), self.fields, self.mixed)
+            seg = _segment(self, loop, self.buffer.value, self.count, bool(self.weak), self.fields, self.mixed)
             seg.loc = self.loc
             seg.nonempty = self.every_iteration and surely_runs(loop)
             _append_segment(target, seg, self.loc)
@@ -1768,11 +1793,50 @@ class ListSpec(Spec):
                 raise UnsupportedError("appending several elements per iteration of a loop with a "
                                        "traced trip count is not supported", loop.loc)
             stacked = sem.reshape(sem.wrap(stacked), (n * state.per_iter,) + tuple(stacked.shape[2:])).value
-        seg = Segment(stacked, weak=bool(self.weak), fields=self.fields, mixed=self.mixed)
+        seg = _segment(self, loop, stacked, weak=bool(self.weak), fields=self.fields, mixed=self.mixed)
         seg.loc = self.loc
         if loop.it is not None and not isinstance(stacked.shape[0], int):  # a trip count known at run time
             seg.bounds = [b for b in (loop.it.start, loop.it.stop, loop.it.step) if is_tracer(b)]
         _append_segment(self.entry, seg, self.loc)
+
+
+class HeldSegment(Segment):
+    """A segment whose list holds arrays that live on after the loop: from
+    before it (`hs.append(w)`, `hs.append(w[i % 2])`, w not written in the
+    loop), or the last iteration's array a name still holds (`h = ...;
+    hs.append(h)`). Plain Python's list holds those arrays themselves, so a
+    write into one after the loop shows in its entries; the stack holds the
+    values at the appends. Reading the stack after such a write is refused
+    (Box.version: every write counts)."""
+
+    def __init__(self, held: list, *args, **kwargs):
+        self.held = [(t, t._box.version, loc) for t, loc in held]  # (array, its version at the loop's end, append)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def value(self) -> Value:
+        for t, version, loc in self.held:
+            if t._box.version != version:
+                at = f" (line {loc.line})" if loc is not None else ""
+                raise UnsupportedError(
+                    f"a list that a loop appended an array to{at} is read after that array "
+                    "was written in place: plain Python's list holds the array itself (its entries show the new "
+                    "contents), looptrace's the values at each append", ctx.current_loc() or loc,
+                    "append a copy (`.copy()`), or write into a copy of the array")
+        return self._value
+
+    @value.setter
+    def value(self, v: Value) -> None:
+        self._value = v
+
+
+def _segment(spec: "ListSpec", loop, *args, **kwargs) -> Segment:
+    """The loop's appends as a Segment; a HeldSegment where the list holds
+    arrays that live on after the loop: from before it, or the array a
+    name is left holding (`h = ...; hs.append(h)`, the last iteration's)."""
+    after = getattr(loop, "arrays_after", {})
+    held = list(spec.held) + [(after[n], loc) for n, loc in spec.held_names if n in after]
+    return HeldSegment(held, *args, **kwargs) if held else Segment(*args, **kwargs)
 
 
 def _rows_to_front(buffer: Value, head: Any, count: Any) -> Value:
