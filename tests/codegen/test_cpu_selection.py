@@ -45,7 +45,7 @@ def lanes(draw_sizes=st.integers(1, 120)):
     return lane()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(lanes())
 def test_selection_helpers_match_the_full_sort(case):
     x, pos = case

@@ -96,7 +96,7 @@ def write_programs(draw):
             + "\n".join(lines) + "\n    return out\n")
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(src=write_programs(), seed=st.integers(0, 2 ** 32 - 1))
 def test_generated_piecewise_writes_match_plain(src, seed, tmp_path):
     f = _made(src, tmp_path)

@@ -201,7 +201,7 @@ def test_generated_2d_cpu(seed, n, m):
     check_program_2d(seed, n, m, "cpu")
 
 
-@settings(max_examples=8, **SETTINGS)
+@settings(max_examples=5, **SETTINGS)
 @given(src=program(), n=st.integers(1, 12), seed=st.integers(0, 2**31))
 def test_generated_mixed_cuda(src, n, seed):
     """Under the CUDA simulator where no GPU is usable (its threads run

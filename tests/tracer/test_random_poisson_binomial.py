@@ -252,7 +252,7 @@ def test_no_gradient_flows_through_a_draw():
         return (rng.poisson(lam * 10, size=3) * lam).sum() + rng.binomial(50, lam / 4) * lam
 
     jitted = looptrace.jit(loss, backend="interpret")
-    grad = looptrace.grad(lambda lam: jitted(lam, np.random.default_rng(5)))(1.5)
+    grad = looptrace.grad(lambda lam: jitted(lam, np.random.default_rng(5)), backend="interpret")(1.5)
     g = np.random.default_rng(5)
     assert grad == g.poisson(15.0, size=3).sum() + g.binomial(50, 1.5 / 4)
 
@@ -268,7 +268,8 @@ def every_algorithm(lams, n, p, rng):
     return out
 
 
-def test_cpu_every_algorithm(rng):
+@pytest.mark.slow  # 20 s of CPU (session 48: the draws' array signatures); the interpreter's
+def test_cpu_every_algorithm(rng):  # per-algorithm tests above and test_cpu_loops below always run
     check(every_algorithm, np.array(LAMS), rng.integers(0, 3000, 4), rng.random(4), backend="cpu")
 
 

@@ -149,8 +149,10 @@ CASES = [(gillespie, lambda: (2.0, 5.0, np.random.default_rng(1))),
          (rows_and_bounds, lambda: (np.arange(12.0).reshape(4, 3), np.random.default_rng(5)))]
 
 
-@pytest.mark.parametrize("backend", ["interpret", "cpu"])
-@pytest.mark.parametrize("fn, make", CASES, ids=[c[0].__name__ for c in CASES])
+# epochs on cpu with -m slow (8.6 s of CPU in session 48); on the interpreter always
+@pytest.mark.parametrize("fn, make, backend", [
+    pytest.param(fn, make, be, marks=pytest.mark.slow, id=f"{fn.__name__}-{be}") if (fn is epochs and be == "cpu")
+    else pytest.param(fn, make, be, id=f"{fn.__name__}-{be}") for be in ("interpret", "cpu") for fn, make in CASES])
 def test_generator_draws_match_numpys_streams(fn, make, backend):
     plain_args, jit_args = make(), make()
     expected = fn(*plain_args)

@@ -90,6 +90,7 @@ def test_empty_window_interpret():
     _same_outcome(more_window_stats, (x, 3, q))
 
 
+@pytest.mark.slow  # 6-7 s of CPU (session 48); the interpreter's twin above always runs
 def test_empty_window_and_window_stats_cpu():
     x, q = _stats_data()
     with pytest.raises(IndexError, match="index -1 is out of bounds for axis 0 with size 0") as info:

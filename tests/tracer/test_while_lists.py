@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import looptrace
+from tests.marks import INTERPRET_AND_SLOW_CPU
 
 
 def newton_history(a):
@@ -76,7 +77,7 @@ def _same(want, got):
         np.testing.assert_allclose(g, w, rtol=1e-12)
 
 
-@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("backend", INTERPRET_AND_SLOW_CPU)  # cpu: 6 s of CPU (session 48)
 def test_while_loop_lists_match_plain(backend, rng):
     x = rng.random(300)
     cases = [(newton_history, (2.0,)), (newton_history, (1.0,)),  # no append at all: shape (0,)
