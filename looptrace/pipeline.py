@@ -33,7 +33,6 @@ from looptrace.ir.dce import dce
 from looptrace.ir.printer import print_program
 from looptrace.ir.small_vectors import scalarize_small_vectors
 from looptrace.ir.verify import verify
-from looptrace.ops import control as ops_control
 from looptrace.vectorize import driver
 from looptrace.vectorize.bounds import decide_ranges
 from looptrace.vectorize.dead_reads import check_dead_reads
@@ -172,7 +171,7 @@ def _chosen_values(block) -> dict:
     x itself where the path taken returns it; the call gives a copy there too."""
     chosen: dict = {}
     for op in block.ops:
-        if op.prim is ops_control.cond:
+        if op.prim.name == "cond":
             for k, out in enumerate(op.outputs):
                 chosen[out.id] = [b.results[k] for b in op.blocks]
             for b in op.blocks:
