@@ -29,7 +29,7 @@ from . import semantics as sem
 from .array import Tracer, is_tracer
 from .merge import NO_RETURN
 from . import worklists
-from .values import UNBOUND, MaybeBound, MaybeNone, Segment, Undefined
+from .values import UNBOUND, MaybeBound, MaybeNone, Segment, Unbound, Undefined
 
 
 @dataclass
@@ -76,6 +76,10 @@ class TracedRange:
         self.start, self.stop, self.step = args
         if isinstance(self.step, numbers.Integral) and self.step == 0:
             raise ValueError("range() arg 3 must not be zero")
+        if is_tracer(self.step):  # a step known at run time only: Python's error there, on every backend
+            from .checks import emit_check
+
+            emit_check(sem.ufunc("equal", self.step, 0), ValueError("range() arg 3 must not be zero"))
 
     def __len__(self):
         raise TypeError("len() of a range with traced bounds is traced: looptrace's len() gives it")
@@ -952,9 +956,20 @@ def _check_array_like(x: Any, name: str, loc) -> None:
 
     if is_selection(x):  # x[mask], x[:t]: its length is needed past the loop
         x.escaped()
+    if isinstance(x, Unbound):  # (`del t` in the body, or t assigned on one side of a traced `if` only)
+        raise UnsupportedError(f"loop variable `{name}` is unbound at the end of an iteration on some path "
+                               f"(deleted with `del {name}`, or assigned only under a condition on a traced "
+                               "value): looptrace carries each variable a traced loop changes from one "
+                               "iteration to the next, and cannot carry one that may be unbound", loc,
+                               f"assign `{name}` on every path (`{name} = 0.0` before the `if`) instead of "
+                               f"deleting it")
     if not (is_tracer(x) or isinstance(x, (numbers.Number, np.ndarray, np.generic))):
-        raise UnsupportedError(f"loop variable `{name}` holds a {type(x).__name__}; only arrays and "
+        raise UnsupportedError(f"loop variable `{name}` holds {_a(type(x).__name__)}; only arrays and "
                                "numbers can change inside a traced loop", loc)
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
 def _shape_of(x: Any) -> tuple:

@@ -266,8 +266,9 @@ class try_block:
     returns (evaluated when first needed, as Python evaluates them only when
     an exception arrives)."""
 
-    def __init__(self, handlers: Callable[[], tuple]):
+    def __init__(self, handlers: Callable[[], tuple], what: str = "a `try` whose `except` catches it"):
         self.handlers = handlers
+        self.what = what  # (the block, as the refusal names it: `with contextlib.suppress` too, tracer/withs.py)
         self.loc = ctx.current_loc() if ctx.tracing() else None
 
     def __enter__(self) -> None:
@@ -311,7 +312,7 @@ def refuse_class_in_try(cls: type, loc: SourceLoc) -> None:
     for block in ctx.state().try_stack:
         if block.catches(cls):
             raise UnsupportedError(
-                f"this may raise {cls.__name__} at run time inside a `try` whose `except` catches it; "
+                f"this may raise {cls.__name__} at run time inside {block.what}; "
                 "compiled code cannot jump to the handler", loc,
                 "test the condition explicitly (if ...: ...) instead of catching the exception, "
                 "or move the try/except outside the jitted function")

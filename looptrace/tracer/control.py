@@ -184,6 +184,12 @@ def _as_if(pred: Tracer, then_thunk: Callable[[], Any], else_thunk: Callable[[],
     return held[0]
 
 
+def _named(name: str) -> str:
+    """A variable's name in backticks; a description (`_as_if`'s "the value of
+    the `or`/`and`") as it is."""
+    return f"`{name}`" if name.isidentifier() else name
+
+
 def ifexp(cond: Any, then_thunk: Callable[[], Any], else_thunk: Callable[[], Any]) -> Any:
     """`a if cond else b`. Of arrays, or with a side that writes or draws, it
     is the `if` statement assigning one name (`t = a if c else b; t[0] += 1`
@@ -593,7 +599,7 @@ def _same_array_dtype(name: str, a: Any, b: Any) -> None:
     values where the int8 arithmetic wraps, on the other path."""
     if _is_array(a) and _is_array(b) and sem.dtype_of(a) != sem.dtype_of(b):
         raise UnsupportedError(
-            f"`{name}` is an array of {sem.dtype_of(a)} on one side of this `if` and of {sem.dtype_of(b)} on "
+            f"{_named(name)} is an array of {sem.dtype_of(a)} on one side of this `if` and of {sem.dtype_of(b)} on "
             "the other, a dtype chosen by a traced condition; looptrace needs one dtype for it",
             ctx.current_loc(), f"convert both to one dtype (`{name} = ....astype(np.float64)`)")
 
@@ -642,7 +648,7 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     else_vals = _results_in(f2, outs_else)
     for tv, ev, (kind, name, _) in zip(then_vals, else_vals, slots):
         if tv.shape != ev.shape and kind == "name":
-            what = "the function returns" if name == returns.SLOT else f"`{name}` has"
+            what = "the function returns" if name == returns.SLOT else f"{_named(name)} has"
             _specialize_on(pred, f"{what} a shape the condition chooses")
             # (a ShapeChange: in a loop whose iterations are known while tracing, the loop runs as
             # Python, where the condition on the loop index is a Python bool: `if l == 1: continue`)
@@ -769,7 +775,7 @@ def _mismatch_message(name: str, a: str, b: str) -> str:
     if name == returns.SLOT:
         return (f"this function returns {a} on one path and {b} on another, chosen by a traced "
                 "condition; return the same kind of value on every path")
-    return f"`{name}` is set to different Python objects in the two branches of a traced `if` ({a}, {b})"
+    return f"{_named(name)} is set to different Python objects in the two branches of a traced `if` ({a}, {b})"
 
 
 def _array_like(x: Any) -> bool:
@@ -791,7 +797,8 @@ def _results_in(frame: ctx.Frame, items: list[tuple[Any, Any]]) -> list[Value]:
 
 # --- loops -----------------------------------------------------------------------------------
 def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None, scope=None):
-    iteration.check_taken(iterable)  # (an iterator made before a loop being traced: iteration.py)
+    with ctx.at(_loc(loc)):  # (an error names the `for` line)
+        iteration.check_taken(iterable)  # (an iterator made before a loop being traced: iteration.py)
     if grown.is_grown(iterable):  # a list a traced loop appended to (grown.py)
         iterable = grown.iterable(iterable)
     nest = nests.as_nest(iterable)

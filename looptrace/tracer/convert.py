@@ -499,6 +499,17 @@ class _Converter(ast.NodeTransformer):
     def visit_Lambda(self, node):
         return node
 
+    def visit_With(self, node: ast.With) -> ast.AST:
+        """`with m as v:` -> `with __lt.with_(m) as v:`: only context managers
+        whose meaning the compiled program keeps pass (tracer/withs.py)."""
+        node = self.generic_visit(node)
+        for item in node.items:
+            expr = item.context_expr
+            if not (isinstance(expr, ast.Call) and (_is_lt_call(expr, "try_block") or _is_lt_call(expr, "with_"))):
+                item.context_expr = ast.copy_location(ast.Call(_attr("with_"), [item.context_expr], []),
+                                                       item.context_expr)
+        return ast.fix_missing_locations(node)
+
     def _element_fn(self, comp) -> ast.Lambda:
         """`lambda t: elt` of a one-generator comprehension, elt converted."""
         return _item_lambda(comp.generators[0].target, self.visit(comp.elt))

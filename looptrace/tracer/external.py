@@ -840,3 +840,70 @@ def _default_rng(seed=None, *args, **kwargs):
     # tracing drew once, and every iteration reused those numbers)
     made = functools.partial(np.random.default_rng, seed, *args, **kwargs)
     return ex.read(gen, Source("made", made, f"np.random.default_rng({seed!r})"))
+
+
+# --- calls whose value comes from hidden state: evaluated once, while tracing --------------------
+_CLOCKS = ("time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "process_time",
+           "process_time_ns", "thread_time", "thread_time_ns")
+_NOW_WITHOUT_ARGUMENT = {"localtime": 0, "gmtime": 0, "ctime": 0, "asctime": 0, "strftime": 1}  # (time.X(): now)
+_TIME_HINT = "measure time outside the jitted function (around the call), or pass the value in as an argument"
+_RANDOM_HINT = ("draw from a NumPy generator instead: pass rng = np.random.default_rng(seed) as an argument and "
+                "use rng.random(), rng.normal(...), rng.integers(...) (drawn at run time), or draw the value "
+                "outside and pass it in as an argument")
+_HIDDEN: dict[int, tuple[Any, str, str]] | None = None  # id(function) -> (function, its name, hint)
+
+
+def _hidden_table() -> dict[int, tuple[Any, str, str]]:
+    global _HIDDEN
+    if _HIDDEN is None:
+        import os
+        import secrets
+        import time
+        import uuid
+
+        table = {}
+        for mod, names, hint in ((time, _CLOCKS, _TIME_HINT), (os, ("urandom", "getrandom"), _RANDOM_HINT),
+                                 (uuid, ("uuid1", "uuid4"), _RANDOM_HINT),
+                                 (secrets, ("token_bytes", "token_hex", "token_urlsafe", "randbelow", "randbits"),
+                                  _RANDOM_HINT)):
+            for n in names:
+                f = getattr(mod, n, None)
+                if f is not None:
+                    table[id(f)] = (f, f"{mod.__name__}.{n}", hint)
+        _HIDDEN = table
+    return _HIDDEN
+
+
+def refuse_hidden_state(fn: Any, args: tuple) -> None:
+    """A call whose value comes from state the program cannot see (Python's
+    `random` module or a random.Random, a clock, os.urandom, uuid4, secrets,
+    datetime.now()) is evaluated once, while tracing, and its value baked
+    into the program: every call (every iteration of a traced loop) would
+    see the same number. Refused at the call's line (runtime.call)."""
+    import random
+
+    owner = getattr(fn, "__self__", None)
+    name = getattr(fn, "__name__", "?")
+    what = hint = None
+    if isinstance(owner, random.Random):
+        what = f"random.{name}" if owner is getattr(random, "_inst", None) else f"{type(owner).__name__}.{name}"
+        hint = _RANDOM_HINT
+    elif isinstance(owner, type) and name in ("now", "utcnow", "today") and _is_datetime_class(owner):
+        what, hint = f"{owner.__name__}.{name}", _TIME_HINT
+    else:
+        hit = _hidden_table().get(id(fn))
+        if hit is not None and hit[0] is fn:
+            _, what, hint = hit
+        elif getattr(fn, "__module__", None) == "time" and _NOW_WITHOUT_ARGUMENT.get(name, -1) == len(args):
+            what, hint = f"time.{name}", _TIME_HINT
+    if what is None:
+        return
+    raise UnsupportedError(
+        f"`{what}()` inside a jitted function is evaluated once, when looptrace traces the function: its value "
+        "would be the same on every call (and on every iteration of a traced loop)", ctx.current_loc(), hint)
+
+
+def _is_datetime_class(cls: type) -> bool:
+    import datetime
+
+    return issubclass(cls, datetime.date)

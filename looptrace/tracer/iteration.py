@@ -25,6 +25,11 @@ is refused (UnsupportedError). A `for` over an iterator that breaks on a
 traced condition leaves it at a place known at run time only, as does
 any()/all() of its traced items (Python stops at the first decisive one): a
 later next() of it in the same trace is refused.
+
+An iterator from outside the function (a global `COUNTER = itertools.count()`,
+a closure's, a static argument) is refused wherever its items are taken
+(`refuse_outside`): the trace would take them once, and every compiled call
+would see those items while the iterator never advanced.
 """
 from __future__ import annotations
 
@@ -71,8 +76,31 @@ def _with_items(name: str, v: Any) -> list[tuple[str, Any]]:
 
 def check_taken(iterable: Any) -> None:
     """`for v in it` takes the items of `it`: refused as next() is, where it is
-    an iterator made before a loop being traced."""
+    an iterator made before a loop being traced, or one from outside the function."""
+    if is_iterator(iterable):
+        refuse_outside(iterable, "a `for` loop")
     _check(iterable)
+
+
+def refuse_outside(it: Any, how: str) -> None:
+    """`it` is an iterator from outside the function (a global, a closure's,
+    an argument or reached through one: `next(COUNTER)`): taking its items
+    while tracing would take them once, and every call of the compiled
+    function would see those same items while the iterator never advanced."""
+    from . import external
+
+    ex = external.current()
+    src = ex.source_of(it) if ex is not None else None
+    if src is None:
+        return
+    from looptrace.errors import UnsupportedError
+
+    raise UnsupportedError(
+        f"{how} takes items of `{external._label(src)}`, an iterator from outside the function: looptrace "
+        "would take them once, when it traces the function, so every call would get the same items and the "
+        "iterator would never advance", ctx.current_loc(),
+        "take the items outside the jitted function and pass them in as an array argument "
+        "(np.fromiter(it, float, count=n)), or make the iterator inside the function")
 
 
 @contextmanager
@@ -104,9 +132,10 @@ def check_passed(fn: Any, args: tuple, kwargs: dict) -> None:
     one is an iterator made before a loop or a condition being traced
     (runtime._call, before such a call; a comprehension over one,
     `any(v > 0 for v in it)`, is refused as a `for` over it, runtime.comp_iter)."""
-    if not _GUARDED.get() and not (ctx.tracing() and getattr(ctx.state(), "lt_iterators_unknown", None)):
-        return
     if id(fn) in _HARMLESS:
+        return
+    _refuse_outside_passed(fn, args, kwargs)
+    if not _GUARDED.get() and not (ctx.tracing() and getattr(ctx.state(), "lt_iterators_unknown", None)):
         return
     owner = getattr(fn, "__self__", None)
     held = [*args, *kwargs.values()]
@@ -118,9 +147,26 @@ def check_passed(fn: Any, args: tuple, kwargs: dict) -> None:
             _check(a, f"passed to {name}()" if owner is not a else f"{name}()")
 
 
+def _refuse_outside_passed(fn: Any, args: tuple, kwargs: dict) -> None:
+    """`sum(IT)`, `list(IT)`, `IT.__next__()` of an iterator from outside the function: `refuse_outside`."""
+    from . import external
+
+    ex = external.current()
+    if ex is None or not ex.sources:
+        return
+    owner = getattr(fn, "__self__", None)
+    name = getattr(fn, "__name__", None) or type(fn).__name__
+    if owner is not None and id(owner) in ex.sources and is_iterator(owner) and name not in _HARMLESS_METHODS:
+        refuse_outside(owner, f"{name}()")
+    for a in (*args, *kwargs.values()):
+        if id(a) in ex.sources and is_iterator(a):
+            refuse_outside(a, f"{name}()")
+
+
 def next_(it: Any, *default: Any) -> Any:
     """`next(it[, default])` in converted code."""
     _refuse_loop_iterable(it)
+    refuse_outside(it, "next()")
     _check(it)
     return builtins.next(it, *default)
 

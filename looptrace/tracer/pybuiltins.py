@@ -72,7 +72,7 @@ def _minmax(name: str):
         keys = None
         if key is not None and len(items) <= KEY_FOLD_LIMIT:
             keys = [key(x) for x in items]
-        if not _traced_any(items) and not (keys and _traced_any(keys)):
+        if not _traced_in(items) and not (keys and _traced_in(keys)):
             return real(items, key=key, **extra) if len(args) == 1 else real(*args, key=key)
         if key is not None and keys is None:
             raise UnsupportedError(f"{name}() with key= over {len(items)} items is unrolled while tracing; "
@@ -127,6 +127,11 @@ def _key_loop(name: str, better: str, items: Any, key: Any, default: Any) -> Any
 
 
 def _check_item(x: Any, name: str) -> None:
+    if isinstance(x, tuple):  # compared as Python compares tuples (`_ordered`)
+        for v in x:
+            if isinstance(v, tuple) or is_tracer(v):
+                _check_item(v, name)
+        return
     shape = x.shape if is_tracer(x) else np.shape(x)
     if shape != ():
         raise TraceError(f"{name}() compares its items with `>`/`<`; an array of shape {shape} has no "
@@ -139,6 +144,8 @@ def _check_item(x: Any, name: str) -> None:
 def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
     for x in keys:
         _check_item(x, name)
+    if any(isinstance(v, tuple) for v in (*items, *keys)):
+        return _fold_tuples(items, keys, better, name)
     plain = keys is items and all(sem.dtype_of(x).kind in "biu" for x in items)
     acc, acc_key = items[0], keys[0]
     for x, k in zip(items[1:], keys[1:]):
@@ -171,6 +178,22 @@ def _fold(items: list, keys: list, better: str, monoid: str, name: str) -> Any:
             acc_key = sem.select(take, k, acc_key) if _traced_any((take,)) else (k if take else acc_key)
         else:
             acc_key = acc
+    return acc
+
+
+def _fold_tuples(items: list, keys: list, better: str, name: str) -> Any:
+    """max()/min() where the items or their keys are tuples (`max(pairs,
+    key=lambda p: p[0])`, `min(pairs)`): the running item is replaced where
+    the next one's key is strictly better, Python's tuple order deciding; a
+    chosen tuple is chosen element by element, each keeping its type."""
+    acc, acc_key = items[0], keys[0]
+    for x, k in zip(items[1:], keys[1:]):
+        take = _known(_ordered(better, k, acc_key))
+        if not _traced_any((take,)):
+            acc, acc_key = (x, k) if take else (acc, acc_key)
+            continue
+        acc = _chosen(take, x, acc, name)
+        acc_key = acc if keys is items else _chosen(take, k, acc_key, name)
     return acc
 
 
@@ -226,7 +249,7 @@ def _sorted(iterable, /, *, key=None, reverse=False):
         iterable = [iterable[k] for k in range(iterable.shape[0])] if iterable.shape[0] <= SORT_LIMIT \
             else iterable
     items = list(iterable) if not is_tracer(iterable) else None
-    if items is None or not _traced_any(items) and not (key is not None and _traced_any([key(x) for x in items])):
+    if items is None or not _traced_in(items) and not (key is not None and _traced_in([key(x) for x in items])):
         return builtins.sorted(iterable, key=key, reverse=reverse)
     if len(items) > SORT_LIMIT:
         raise UnsupportedError(f"sorted() of {len(items)} traced items is not supported (at most {SORT_LIMIT})",
@@ -234,28 +257,102 @@ def _sorted(iterable, /, *, key=None, reverse=False):
     keys = [key(x) for x in items] if key is not None else list(items)
     for k in keys:
         _check_item(k, "sorted")
-    _no_nan_keys(keys)
+    _no_nan_keys([e for k in keys for e in _elements(k)])
     n = len(items)
     for end in range(n - 1, 0, -1):
         for j in range(end):
             a, b = keys[j], keys[j + 1]
-            swap = _known(sem.ufunc("greater" if reverse else "less", b, a))
-            if _traced_any((swap,)):
-                _no_unheld_int(items[j], items[j + 1])
+            swap = _known(_ordered("greater" if reverse else "less", b, a))
             if not _traced_any((swap,)):
                 if swap:
                     keys[j], keys[j + 1] = b, a
                     items[j], items[j + 1] = items[j + 1], items[j]
                 continue
-            lo, hi = sem.select(swap, items[j + 1], items[j]), sem.select(swap, items[j], items[j + 1])
-            kinds.merged(swap, items[j + 1], items[j], lo)
-            kinds.merged(swap, items[j], items[j + 1], hi)
+            lo, hi = _chosen(swap, items[j + 1], items[j], "sorted"), _chosen(swap, items[j], items[j + 1], "sorted")
             if key is not None:
-                keys[j], keys[j + 1] = sem.select(swap, b, a), sem.select(swap, a, b)
+                keys[j], keys[j + 1] = _chosen(swap, b, a, "sorted"), _chosen(swap, a, b, "sorted")
             else:
                 keys[j], keys[j + 1] = lo, hi
             items[j], items[j + 1] = lo, hi
     return items
+
+
+def _traced_in(xs: list) -> bool:
+    """Is any of these items, or an element of a tuple among them, traced?"""
+    return any(is_tracer(e) for x in xs for e in _elements(x))
+
+
+def _elements(x: Any) -> list:
+    """The numbers of an item: a tuple's (nested ones too), or the item itself."""
+    return [e for v in x for e in _elements(v)] if isinstance(x, tuple) else [x]
+
+
+def _ordered(op: str, a: Any, b: Any) -> Any:
+    """`a < b` (op "less") or `a > b` ("greater") as Python compares them:
+    tuples lexicographically (the first position where they differ decides;
+    where none does, the shorter is the lesser), each element traced or not."""
+    if not (isinstance(a, tuple) and isinstance(b, tuple)):
+        return sem.ufunc(op, a, b)
+    out: Any = len(a) < len(b) if op == "less" else len(a) > len(b)
+    for x, y in reversed(list(zip(a, b))):
+        if isinstance(x, tuple) or isinstance(y, tuple):
+            decided, same = _ordered(op, x, y), _same(x, y)
+        elif not _traced_any((x, y)):  # (Python's own comparison: a label, a number)
+            decided, same = (x < y) if op == "less" else (x > y), x == y
+        else:
+            decided, same = _known(sem.ufunc(op, x, y)), _known(sem.ufunc("equal", x, y))
+        if not _traced_any((same,)):
+            out = out if same else decided
+        else:
+            out = sem.ufunc("logical_or", decided, sem.ufunc("logical_and", same, out))
+    return out
+
+
+def _same(a: Any, b: Any) -> Any:
+    """`a == b` of tuples, element by element (a traced bool where an element is traced)."""
+    if not (isinstance(a, tuple) and isinstance(b, tuple)):
+        return _known(sem.ufunc("equal", a, b)) if _traced_any((a, b)) else a == b
+    if len(a) != len(b):
+        return False
+    out: Any = True
+    for x, y in zip(a, b):
+        eq = _same(x, y)
+        if not _traced_any((eq,)):
+            if not eq:
+                return False
+            continue
+        out = eq if out is True else sem.ufunc("logical_and", out, eq)
+    return out
+
+
+def _chosen(take: Any, a: Any, b: Any, name: str) -> Any:
+    """`a` where the traced bool `take`, else `b`: a tuple element by element,
+    so that each element keeps its own type (`(x[i], i)`: the index stays an
+    int), as the item Python picks would."""
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+        return tuple(_chosen(take, x, y, name) for x, y in zip(a, b))
+    if a is b or not _traced_any((a, b)) and type(a) is type(b) and _plain_equal(a, b):
+        return a
+    for v in (a, b):
+        if isinstance(v, tuple) or not (is_tracer(v) or isinstance(v, (bool, int, float, np.number, np.bool_))):
+            raise UnsupportedError(
+                f"{name}() of items that differ in shape or hold other things than numbers "
+                f"({type(a).__name__} against {type(b).__name__}) is not supported when their order depends on "
+                "traced values: the item chosen at run time must be one traced value", ctx.current_loc(),
+                "keep the items tuples of numbers of the same length, or sort indices with np.argsort")
+    _no_unheld_int(a, b)
+    out = sem.select(take, a, b)
+    kinds.merged(take, a, b, out)
+    return out
+
+
+def _plain_equal(a: Any, b: Any) -> bool:
+    """Are Python values a and b the same (0.0 and -0.0 are not: either may be chosen)?"""
+    try:
+        same = bool(a == b)
+    except Exception:
+        return False
+    return same and (not isinstance(a, float) or np.signbit(a) == np.signbit(b))
 
 
 def _no_unheld_int(a: Any, b: Any) -> None:
@@ -282,6 +379,41 @@ def _no_nan_keys(keys: list) -> None:
         emit_check(nan, UnsupportedError("sorted() of items one of which is NaN: Python's order then depends on "
                                          "its sort algorithm, looptrace's on its own", ctx.current_loc(),
                                          "drop the NaNs first, or use np.sort (NaNs last)"))
+
+
+def grown_extreme(name: str, seg: Any, default: Any = _MISSING) -> Any:
+    """max(lst) / min(lst) of a list a traced loop appended numbers to under a
+    condition (`min([v for v in x if v > t])`), its elements stacked with a
+    run-time count (the stack's length known while tracing): the fold over
+    the first `count` of them, with Python's rules (a NaN first element is
+    kept, later NaNs are skipped, the first of equal items wins:
+    `_over_array`); where the count is 0, Python's ValueError, or `default`."""
+    from .checks import emit_check
+    from .control import ifexp
+    from .np_arrays import iota
+
+    stack = sem.wrap(seg.value)
+    n = stack.shape[0]
+    if n == 0:  # (a loop of no iterations: the list is empty)
+        if default is _MISSING:
+            raise ValueError(f"{name}() arg is an empty sequence")
+        return default
+    if stack.dtype.kind == "c":
+        raise TraceError(f"{name}(): complex numbers cannot be ordered", ctx.current_loc())
+    reducer = "reduce_max" if name == "max" else "reduce_min"
+    first = stack[0]
+    skipped = sem.ufunc("greater_equal", iota(n), seg.count)  # past the count: not the list's
+    if stack.dtype.kind == "f":
+        skipped = sem.ufunc("logical_or", skipped, sem.ufunc("isnan", stack))
+    kept = sem.select(skipped, first, stack)  # (the first element again changes no extreme)
+    best = sem.wrap(ctx.emit1(prim(reducer), [sem.as_value(kept)], axes=(0,), ties="first"))
+    out = sem.select(sem.ufunc("isnan", first), first, best) if stack.dtype.kind == "f" else best
+    out = sem.wrap(out.value, weak=True) if seg.weak else out
+    empty = sem.ufunc("equal", seg.count, 0)
+    if default is _MISSING:
+        emit_check(empty, ValueError(f"{name}() arg is an empty sequence"))
+        return out
+    return ifexp(empty, lambda: default, lambda: out)
 
 
 def _over_array(x: Tracer, name: str, monoid: str, default: Any) -> Any:

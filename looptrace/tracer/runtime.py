@@ -22,6 +22,7 @@ from . import containers, control, external, grown, heaps, methods, nests, numba
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
+from .withs import entered as with_  # noqa: F401  (each `with` item: convert.py)
 from .containers import note as mutated  # noqa: F401  (`x[k] = v`, `x.a = v`, `del x[k]`: convert.py)
 from .control import and_, compare, contains, if_, ifexp, ld, not_, or_  # noqa: F401
 from .values import bound, is_bool, is_none  # noqa: F401  (a read of a name that may be unassigned or None: convert.py)
@@ -602,6 +603,7 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     external.returned)."""
     if not ctx.tracing():
         return _call(fn, *args, **kwargs)
+    external.refuse_hidden_state(fn, args)  # (random.random(), time.time(): baked in while tracing)
     args, kwargs = external.passed(fn, args, kwargs)
     given = containers.outside_given(fn, args)
     out = _call(fn, *args, **kwargs)
@@ -617,6 +619,9 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     if held_grown and fn is builtins.sum and args and grown.is_grown(args[0]) and any(isinstance(e, Segment) and e.count is not None
                                                            for e in args[0]):
         held_grown = False  # a segment of run-time length: summed as one (`_grown_sum`)
+    if held_grown and (fn is builtins.min or fn is builtins.max) and len(args) == 1 and set(kwargs) <= {"default"} \
+            and _counted_numbers(args[0]):  # min([v for v in x if v > t]): over its run-time count
+        return pybuiltins.grown_extreme(fn.__name__, args[0][0], *kwargs.values())
     if held_grown and (id(fn) in _ITERATING or id(fn) in pymath.FUNCTIONS
                        or isinstance(fn, types.FunctionType) and _user_function(fn)):
         # sum(parts), max(parts), math.prod(parts), a user's function: on its elements
@@ -931,10 +936,17 @@ def _strict_lengths(seqs) -> None:
                                ctx.current_loc(), "check the lengths before the loop and zip without strict")
     if len(set(lens)) > 1:
         k = next(i for i, n in enumerate(lens) if n != lens[0])
-        raise UnsupportedError(f"zip(..., strict=True) of lengths {lens}: Python raises ValueError (zip() "
-                               f"argument {k + 1} is {'shorter' if lens[k] < lens[0] else 'longer'} than "
-                               "argument 1) after the loop ran over the shortest; looptrace does not follow that",
-                               ctx.current_loc(), "give the arguments equal lengths, or zip without strict")
+        raise StrictZipError(f"zip() argument {k + 1} is {'shorter' if lens[k] < lens[0] else 'longer'} than "
+                             f"argument 1 (zip(..., strict=True) of lengths {lens}): Python raises this "
+                             "ValueError after the loop ran over the shortest, looptrace before the loop runs",
+                             ctx.current_loc(), "give the arguments equal lengths, or zip without strict")
+
+
+class StrictZipError(UnsupportedError, ValueError):
+    """zip(..., strict=True) of lengths known unequal while tracing: Python's
+    ValueError (so `except ValueError` catches it as it would Python's),
+    raised before the loop runs, where Python raises it after the loop ran
+    over the shortest: looptrace's limit, so an UnsupportedError too."""
 
 
 def _len(x):
@@ -978,6 +990,12 @@ def _sum(iterable, start=0):
     for x in iterable:
         acc = acc + x
     return acc
+
+
+def _counted_numbers(lst: list) -> bool:
+    """Is `lst` one segment of numbers (no tuples) a traced loop appended under a condition?"""
+    return len(lst) == 1 and isinstance(lst[0], Segment) and lst[0].count is not None and not lst[0].fields \
+        and not lst[0].mixed and lst[0].value.ndim == 1 and isinstance(lst[0].value.shape[0], int)
 
 
 def _grown_sum(lst: list, start: Any) -> Any:

@@ -8,6 +8,7 @@ import dataclasses
 import dis
 import inspect
 import itertools
+import linecache
 import numbers
 import sys
 import types
@@ -18,7 +19,7 @@ import numpy as np
 
 from looptrace.errors import TraceError, UnsupportedError
 from looptrace.guards import Source
-from looptrace.ir.core import RNG, Block, Program, Value
+from looptrace.ir.core import RNG, Block, Program, SourceLoc, Value
 
 from . import context as ctx
 from . import external, kinds, printing, python_numbers, runtime
@@ -38,6 +39,7 @@ def converted(fn: types.FunctionType) -> types.FunctionType:
     source is unavailable)."""
     try:
         _refuse_generator(fn)
+        _refuse_outer_nonlocal_writes(fn)
         code = convert(fn)
     except NotConvertible as e:
         _unconverted(fn, str(e))
@@ -83,6 +85,55 @@ def _refuse_generator(fn: types.FunctionType) -> None:
         f"`{fn.__name__}` is {what}: looptrace does not trace generator or async functions",
         ctx.current_loc(),
         f"make `{fn.__name__}` return an array or a list of its items, or write its loop in the jitted function")
+
+
+def _refuse_outer_nonlocal_writes(fn: types.FunctionType) -> None:
+    """`nonlocal t; t += 1` in the jitted function (or a helper from outside
+    the traced code, or a function nested in either) writing a variable of
+    an enclosing function that is not traced: the write would run once,
+    while tracing, and leave the variable holding a traced value; the
+    compiled function would never change it. Refused at the write's line,
+    as `global` writes are (convert._refuse_global_writes). A function the
+    traced code defined writes the traced function's own variables: kept."""
+    if ctx.USER_CODE.get(id(fn.__code__)) is fn.__code__:
+        return
+    code = fn.__code__
+    if code not in _OUTER_STORES:  # (bytecode read once per function: converted() runs at every traced call)
+        _OUTER_STORES[code] = _outer_cell_store(code, set(code.co_freevars))
+    hit = _OUTER_STORES[code]
+    if hit is None:
+        return
+    name, code, line = hit
+    text = linecache.getline(code.co_filename, line).rstrip("\n")
+    raise UnsupportedError(
+        f"this function assigns `{name}` of an enclosing function (`nonlocal {name}`); "
+        "a looptrace-compiled function cannot change Python variables outside it (the assignment "
+        "would run once, when the function is traced, not on every call)",
+        SourceLoc(code.co_filename, line, text),
+        f"pass `{name}` in as an argument and return its new value (`{name} = f(x, {name})` after the call), "
+        "or keep the counter in an array argument and write it in place")
+
+
+_OUTER_STORES: dict = {}  # code -> its `_outer_cell_store`
+
+
+def _outer_cell_store(code: types.CodeType, outer: set[str]) -> tuple | None:
+    """(name, code, line) of the first STORE_DEREF/DELETE_DEREF in `code` (or
+    a function nested in it) of one of the `outer` cells (free variables of
+    the traced function: an enclosing function's), or None."""
+    if not outer:
+        return None
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("STORE_DEREF", "DELETE_DEREF") and ins.argval in outer \
+                and ins.argval in code.co_freevars:
+            line = ins.positions.lineno if ins.positions and ins.positions.lineno else code.co_firstlineno
+            return ins.argval, code, line
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            hit = _outer_cell_store(c, (outer & set(c.co_freevars)) - set(c.co_cellvars))
+            if hit is not None:
+                return hit
+    return None
 
 
 def _nonlocal_writes(fn: types.FunctionType) -> set[str]:
