@@ -246,3 +246,56 @@ def test_verified_cache_file_rejects_a_flipped_byte_in_process(tmp_path):
     index = next(tmp_path.glob("*.nbi"))
     index.write_bytes(index.read_bytes()[:-3])
     assert cf.load(("sig",)) is None
+
+
+def test_an_index_entry_naming_another_signatures_data_reads_as_absent(tmp_path):
+    """Two processes adding signatures of one helper at once could number
+    their entries alike (Numba's index is read, extended and written back):
+    the index then named the other signature's data file, and the helper was
+    typed with the wrong signature. A data file holds its key now, and an
+    entry whose file holds another key reads as absent (recompiled)."""
+    from looptrace.codegen.cpu.cache import VerifiedCacheFile
+
+    first = VerifiedCacheFile(str(tmp_path), "mod.f-1.py311", ("stamp", 1))
+    first.save(("sig a",), "code of a")
+    first.save(("sig b",), "code of b")
+    assert first.load(("sig a",)) == "code of a" and first.load(("sig b",)) == "code of b"
+    a_file, b_file = sorted(tmp_path.glob("*.nbc"))
+    b_file.write_bytes(a_file.read_bytes())  # what the race left: b's entry names a's data
+    assert first.load(("sig b",)) is None
+    assert first.load(("sig a",)) == "code of a"
+
+
+def test_saves_from_interleaved_writers_keep_every_entry(tmp_path, monkeypatch):
+    """The index's read-modify-write runs under a lock beside it: a second
+    writer that saves while the first is between reading and writing the
+    index waits, and both entries survive with their own data."""
+    import threading
+
+    from looptrace.codegen.cpu import cache
+
+    one = cache.VerifiedCacheFile(str(tmp_path), "mod.g-1.py311", ("stamp", 1))
+    two = cache.VerifiedCacheFile(str(tmp_path), "mod.g-1.py311", ("stamp", 1))
+    inside, release = threading.Event(), threading.Event()
+    load_index = cache.VerifiedCacheFile._load_index
+
+    def slow_load_index(self):
+        index = load_index(self)
+        if self is one and not inside.is_set():
+            inside.set()
+            release.wait(5)
+        return index
+
+    monkeypatch.setattr(cache.VerifiedCacheFile, "_load_index", slow_load_index)
+    writer = threading.Thread(target=one.save, args=(("sig a",), "code of a"))
+    writer.start()
+    assert inside.wait(5)
+    other = threading.Thread(target=two.save, args=(("sig b",), "code of b"))
+    other.start()  # blocks on the lock (flock locks per open file: threads of one process exclude each other too)
+    other.join(0.3)
+    assert other.is_alive()
+    release.set()
+    writer.join(5)
+    other.join(5)
+    fresh = cache.VerifiedCacheFile(str(tmp_path), "mod.g-1.py311", ("stamp", 1))
+    assert fresh.load(("sig a",)) == "code of a" and fresh.load(("sig b",)) == "code of b"

@@ -15,6 +15,13 @@ Invariants:
   checks it before unpickling anything, wherever Numba puts the file. A
   damaged, truncated or foreign file reads as absent: Numba recompiles and
   overwrites it. It is never loaded, so it can never crash the process.
+- an entry is what its key names: processes sharing a cache directory (pytest-xdist's
+  workers, Dask workers, a pool) each add new signatures of one helper, and Numba's
+  read-modify-write of the index let two of them number their entries alike, so an
+  index could name another signature's data file (a helper then typed as
+  "Invalid use of type(CPUDispatcher(same_shape))" on a signature it had compiled).
+  Saves take an exclusive lock beside the index, and each data file holds its key,
+  checked when it is read (a mismatch reads as absent).
 - a cache that cannot be written (a read-only directory, a full disk, a path
   taken by a directory) never fails a call: the kernel is compiled in memory
   and one RuntimeWarning says why (`unwritable`).
@@ -178,7 +185,7 @@ _LIVE: "weakref.WeakValueDictionary[str, object]" = weakref.WeakValueDictionary(
 
 
 # --- verified cache files -----------------------------------------------------------------------
-MAGIC = b"looptrace-verified-cache-1\n"
+MAGIC = b"looptrace-verified-cache-2\n"  # (2: data files hold their key)
 
 
 class VerifiedCacheFile(IndexDataCacheFile):
@@ -187,15 +194,19 @@ class VerifiedCacheFile(IndexDataCacheFile):
 
     def save(self, key, data) -> None:
         try:
-            super().save(key, data)
+            with _locked(self._index_path + ".lock"):  # the index's read-modify-write, one process at a time
+                super().save(key, (key, data))
         except OSError as e:  # read-only, full, or a directory in the way: compile in memory
             unwritable(self._cache_path, e)
 
     def load(self, key):
         try:
-            return super().load(key)
+            stored = super().load(key)
         except Exception:  # anything unreadable is absent: Numba compiles again
             return None
+        if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
+            return None  # another signature's data (or none): absent
+        return stored[1]
 
     def _save_index(self, overloads) -> None:
         self._write(self._index_path, self._dump((self._version, self._source_stamp, overloads)))
@@ -257,25 +268,26 @@ def harden(dispatcher) -> None:
     cache.save_overload = save_overload
 
 
-def harden_module(module: ModuleType) -> None:
+def harden_module(module: ModuleType | str) -> None:
+    """harden() every dispatcher of `module` (or of the module of that name:
+    each helper module calls `harden_module(__name__)` at its end)."""
     from numba.core.registry import CPUDispatcher
 
+    if isinstance(module, str):
+        module = sys.modules[module]
     for value in vars(module).values():
         if isinstance(value, CPUDispatcher):
             harden(value)
 
 
-# --- one compile per machine -----------------------------------------------------------------------
 @contextlib.contextmanager
-def compile_lock(path: Path | None):
-    """Hold an exclusive file lock beside the kernel module while compiling:
-    processes compiling the same kernel at once (Dask workers on one machine)
-    take turns, and each one after the first loads the first one's compiled
-    code from the disk cache. Without a writable directory, no lock."""
+def _locked(path: str):
+    """An exclusive file lock on `path` while the block runs (none where the
+    platform has no fcntl or the file cannot be made: Numba's own behaviour)."""
     fd = None
-    if path is not None and fcntl is not None:
+    if fcntl is not None:
         try:
-            fd = os.open(str(path.with_suffix(".lock")), os.O_CREAT | os.O_RDWR, 0o666)
+            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o666)
             fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError:
             if fd is not None:
@@ -287,6 +299,20 @@ def compile_lock(path: Path | None):
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+
+# --- one compile per machine -----------------------------------------------------------------------
+@contextlib.contextmanager
+def compile_lock(path: Path | None):
+    """Hold an exclusive file lock beside the kernel module while compiling:
+    processes compiling the same kernel at once (Dask workers on one machine)
+    take turns, and each one after the first loads the first one's compiled
+    code from the disk cache. Without a writable directory, no lock."""
+    if path is None:
+        yield
+        return
+    with _locked(str(path.with_suffix(".lock"))):
+        yield
 
 
 # --- a cache that cannot be written ---------------------------------------------------------------

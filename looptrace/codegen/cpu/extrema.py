@@ -74,3 +74,8 @@ def min_lanes(x, lanes):
     """np.min(x) of a float vector of at least 8 elements."""
     wide_vectors()
     return _best(x, lanes, False)
+
+
+from looptrace.codegen.cpu.cache import harden_module  # noqa: E402  (their disk cache read through verified files)
+
+harden_module(__name__)

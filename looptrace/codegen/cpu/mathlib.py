@@ -718,15 +718,6 @@ def cabs_c64(z):
     return np.float32(np.inf) if (a == np.inf or b == np.inf) else res
 
 
-def _harden_helpers() -> None:
-    """Their disk cache is read through verified files too (codegen/cpu/cache.py)."""
-    import sys
-
-    from looptrace.codegen.cpu.cache import harden_module
-
-    harden_module(sys.modules[__name__])
-
-
 # --- atan2 ------------------------------------------------------------------------------------------
 # atan(u) = u + u*z*P(z), z = u*u, for |u| <= 1/2 (z <= 1/4): P's coefficients are the
 # Taylor series' (-1)**k / (2k + 1), k = 1..27, whose first left-out term is below 1e-18
@@ -1551,4 +1542,6 @@ def acos_f32(x):
     return np.float32(acos_f64(np.float64(x)))
 
 
-_harden_helpers()
+from looptrace.codegen.cpu.cache import harden_module  # noqa: E402  (their disk cache read through verified files)
+
+harden_module(__name__)

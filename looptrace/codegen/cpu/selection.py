@@ -304,13 +304,6 @@ def argsort_range(x, idx, lo, hi):
             idx[lo + k] = tmp[k]
 
 
-def _harden_helpers() -> None:
-    """Their disk cache is read through verified files too (cache.py)."""
-    import sys
+from looptrace.codegen.cpu.cache import harden_module  # noqa: E402  (their disk cache read through verified files)
 
-    from looptrace.codegen.cpu.cache import harden_module
-
-    harden_module(sys.modules[__name__])
-
-
-_harden_helpers()
+harden_module(__name__)

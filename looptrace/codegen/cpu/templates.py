@@ -37,7 +37,7 @@ from looptrace.codegen.cpu.mathlib import (
 )
 from looptrace.codegen.cpu.blas import dot, dot_into, dot_value  # NumPy's BLAS (blas.py)
 from looptrace.codegen.cpu.malloc import data_address, hugepages  # NumPy's madvise of large arrays
-from looptrace.codegen.cpu.mathlib import no_gathers, pick, wide_vectors
+from looptrace.codegen.cpu.mathlib import _inline_into_callers, no_gathers, pick, wide_vectors
 from looptrace.codegen.cpu.fft import side_by_side  # transforms at once, in object mode (fft.py)
 from looptrace.codegen.cpu import numpy_linalg as nplinalg  # NumPy's batched linalg, in object mode
 from looptrace.codegen.cpu.nprules import gcd_int, lcm_int  # np.gcd, np.lcm (codegen/scalar_algorithms.py)
@@ -505,20 +505,26 @@ def check_int(x, code):
     raise CheckFailed(code + 2)
 
 
-@numba.njit(cache=True, inline="always")
+# The scalar steps below are compiled once per signature (disk cache) and inlined by LLVM
+# (`_inline_into_callers`), not by Numba (inline="always" typed and lowered them again at
+# each call site: max_nan/min_nan are in a third of all kernels): the same vector code, and
+# fold-heavy test files 83-91 -> 69-71 s of CPU (session 49).
+@_kernel_helper(error_model="numpy")
 def range_span(start, stop):
     """len(range(start, stop)): stop - start, or 0 (the difference of bounds of
     opposite signs wraps in int64: its true value is below 2**63 wherever the
     loop can finish)."""
+    _inline_into_callers()
     return np.int64(np.uint64(stop) - np.uint64(start)) if stop > start else 0
 
 
-@numba.njit(cache=True, inline="always")
+@_kernel_helper(error_model="numpy")
 def trip_count(start, stop, step):
     """len(range(start, stop, step)) for a nonzero step, in unsigned 64-bit
     differences: stop - start overflows int64 for bounds of opposite signs
     near the ends (range(-2**63, 2**63 - 1, 2**62) runs 4 times), and so
     does -step for step = -2**63."""
+    _inline_into_callers()
     if step > 0:
         if stop <= start:
             return 0
@@ -530,34 +536,38 @@ def trip_count(start, stop, step):
     return np.int64((span - np.uint64(1)) // (np.uint64(0) - np.uint64(step)) + np.uint64(1))
 
 
-@numba.njit(cache=True, inline="always")
+@_kernel_helper(error_model="numpy")
 def max_nan(acc, x):
     """np.maximum: NaN propagates."""
+    _inline_into_callers()
     if x > acc or x != x:
         return x
     return acc
 
 
-@numba.njit(cache=True, inline="always")
+@_kernel_helper(error_model="numpy")
 def min_nan(acc, x):
     """np.minimum: NaN propagates."""
+    _inline_into_callers()
     if x < acc or x != x:
         return x
     return acc
 
 
-@numba.njit(cache=True, inline="always")
+@_kernel_helper(error_model="numpy")
 def max_nan_last(acc, x):
     """max_nan keeping x of equal values (+0.0 and -0.0): the step of a max
     fold whose ties keep the last (ops/reduce.py `ties`), `if v >= m`."""
+    _inline_into_callers()
     if x >= acc or x != x:
         return x
     return acc
 
 
-@numba.njit(cache=True, inline="always")
+@_kernel_helper(error_model="numpy")
 def min_nan_last(acc, x):
     """min_nan keeping x of equal values: a min fold's step keeping the last of ties."""
+    _inline_into_callers()
     if x <= acc or x != x:
         return x
     return acc
@@ -582,13 +592,6 @@ def sort_lane(buf):
     buf.sort()
 
 
-def _harden_helpers() -> None:
-    """Their disk cache is read through verified files too (cache.py)."""
-    import sys
+from looptrace.codegen.cpu.cache import harden_module  # noqa: E402  (their disk cache read through verified files)
 
-    from looptrace.codegen.cpu.cache import harden_module
-
-    harden_module(sys.modules[__name__])
-
-
-_harden_helpers()
+harden_module(__name__)
