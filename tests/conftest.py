@@ -18,9 +18,34 @@ import pytest
 os.environ.setdefault("LOOPTRACE_CUDA_SIM", "1")
 
 
+# cpu twins of interpreter tests, slow here rather than at each test: the suite's 15-minute budget
+# on 2 cores (bench/README.md, "Forty-eighth session"). Each has an interpreter twin checking its
+# semantics (or, where named, another cpu test of the same lowering), and passes with -m slow.
+CPU_TWINS_SLOW = frozenset({
+    "tests/tracer/test_realistic_probe_s34.py::test_generator_draws_match_numpys_streams[rows_and_bounds-cpu]",
+    "tests/tracer/test_random_poisson_binomial.py::test_cpu_loops",  # (the discrete_random lowering sample)
+    "tests/vectorize/test_draws_with_varying_parameters.py::test_varying_parameters_draw_as_the_loop[cpu]",
+    "tests/tracer/test_key_extremes.py::test_key_extremes[cpu-300]",
+    "tests/tracer/test_np_breadth_s23.py::test_against_numpy_cpu[pad_stats_cpu]",
+    "tests/tracer/test_np_breadth_s23.py::test_gradient_on_cpu",
+    "tests/tracer/test_np_breadth_s25.py::test_out_and_writes_on_cpu",
+    "tests/codegen/test_masked_rows_s46.py::test_masked_stats_cpu_skips_and_keeps_bits",
+    "tests/codegen/test_signed_zero_folds_s44.py::test_cpu_keeps_the_plain_folds_zero[wholes]",  # ([alone], [with_argmax])
+    "tests/tracer/test_np_extra.py::test_on_the_cpu_backend[kernel_search-<lambda>]",
+    "tests/tracer/test_python_int_accumulators.py::test_sums_past_64_bits_raise_and_sums_in_range_are_exact[cubes0]",
+    "tests/reliability/test_read_error_order.py::test_two_grid_reads[cpu]",
+    "tests/tracer/test_python_idioms_s32.py::test_gcd_lcm_frexp[cpu]",
+    "tests/autodiff/test_return_before_loop_grads.py::test_a_ragged_tape_is_recomputed[cpu]",
+    "tests/tracer/test_np_more.py::test_against_numpy_cpu[i0]",
+})
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `slow` run only when asked for (`-m slow`, or
-    LOOPTRACE_SLOW_TESTS=1); each has a bounded default twin that always runs."""
+    """Tests marked `slow` (and CPU_TWINS_SLOW) run only when asked for (`-m slow`,
+    or LOOPTRACE_SLOW_TESTS=1); each has a bounded default twin that always runs."""
+    for item in items:
+        if item.nodeid in CPU_TWINS_SLOW:
+            item.add_marker(pytest.mark.slow)
     if os.environ.get("LOOPTRACE_SLOW_TESTS") or "slow" in (config.getoption("markexpr") or ""):
         return
     skip = pytest.mark.skip(reason="slow: run with -m slow or LOOPTRACE_SLOW_TESTS=1")

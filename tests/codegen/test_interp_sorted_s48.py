@@ -87,7 +87,7 @@ def _case(seed, order, ties, specials, nan_xp):
 _CPU = {}
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # (20 in session 48: 9.5 s of CPU)
 @given(seed=st.integers(0, 2**32 - 1), order=st.sampled_from(ORDERS), ties=st.booleans(),
        specials=st.booleans(), nan_xp=st.booleans())
 def test_interp_and_search_any_order_bits(seed, order, ties, specials, nan_xp):
