@@ -37,6 +37,11 @@ CPU_TWINS_SLOW = frozenset({
     "tests/tracer/test_python_idioms_s32.py::test_gcd_lcm_frexp[cpu]",
     "tests/autodiff/test_return_before_loop_grads.py::test_a_ragged_tape_is_recomputed[cpu]",
     "tests/tracer/test_np_more.py::test_against_numpy_cpu[i0]",
+    "tests/tracer/test_selection_order_s44.py::test_moving_median_cpu",
+    "tests/tracer/test_masked_elements.py::test_rows_positions_and_loops[cpu]",
+    "tests/autodiff/test_complex_and_special_grads.py::test_math_functions_in_a_loop_cpu",
+    "tests/autodiff/test_reset_adjoints.py::test_reset_adjoints[cpu]",
+    "tests/autodiff/test_reused_loop_variable_grads.py::test_reused_loop_variable[log_sum_exp-cpu]",
 })
 
 
