@@ -93,7 +93,7 @@ cholesky.batch = _unary_batch("cholesky")
 
 # --- VJP rules (real dtypes) ---
 # With x = a^-1 b: gb = a^-T g and ga = -gb x^T. With y = a^-1: ga = -y^T g y^T.
-# With d = det(a): ga = g d a^-T. With L = cholesky(a) and its cotangent G:
+# With d = det(a): ga = g cof(a) (= g d a^-T where a is invertible; below). With L = cholesky(a) and its cotangent G:
 # P = phi(L^T G), phi keeping the lower triangle with the diagonal halved,
 # S = L^-T P L^-1; as the function reads only a's lower triangle, ga =
 # phi(S + S^T) (an entry below the diagonal moves both a[i, j] and a[j, i]
@@ -143,8 +143,62 @@ def _inv_vjp(b, g, op):
 def _det_vjp(b, g, op):
     _real_only(op)
     (a,) = op.inputs
-    scale = b.reshape(b.mul(g, op.out), tuple(g.shape) + (1, 1))
-    return b.mul(b.emit("broadcast_to", scale, shape=tuple(a.shape)), _mT(b, b.emit("inv", a)))
+    scale = b.reshape(g, tuple(g.shape) + (1, 1))
+    return b.mul(b.emit("broadcast_to", scale, shape=tuple(a.shape)), _cofactors(b, a, op.out))
+
+
+# d det(a) / d a = the cofactor matrix, adj(a)^T, which is det(a) a^-T where a is invertible and
+# finite where it is not: adj([[1, 2], [2, 4]]) = [[4, -2], [-2, 1]], and 0 at rank n - 2 or less.
+# Up to _MINORS_UP_TO rows, each cofactor is the signed determinant of its minor (exact at every
+# rank, n**2 determinants of (n-1) x (n-1)). Larger: det(b) b^-T with b = a wherever det(a) != 0;
+# where det(a) == 0 (the LU met a zero pivot, where inv raises), b = a + c u v^T (u, v fixed
+# generic vectors, c the largest |a_ij|) and adj(a) = det(b) ((1 - c v^T b^-1 u) b^-1 +
+# c b^-1 u v^T b^-1), Sherman-Morrison without its division: right at rank n - 1 (b is then
+# invertible unless u or v is orthogonal to a null vector); rank n - 2 and less still raise.
+_MINORS_UP_TO = 4  # (n**2 determinants: 4x4 is 16 of 3x3; an 8x8 would be 64 of 7x7, ~40x the work of one inverse)
+
+
+def _cofactors(b, a, d):
+    n = a.shape[-1]
+    if n == 1:
+        return b.emit("broadcast_to", b.lit(np.ones((1, 1)), a), shape=tuple(a.shape))
+    if n <= _MINORS_UP_TO:
+        return _cofactors_by_minors(b, a)
+    return _mT(b, _adjugate_by_update(b, a, d))
+
+
+def _cofactors_by_minors(b, a):
+    n, lead = a.shape[-1], _LETTERS[: a.ndim - 2]
+    drop = np.zeros((n, n - 1, n))  # drop[i] @ x: x without its row i
+    for i in range(n):
+        drop[i, np.arange(n - 1), np.delete(np.arange(n), i)] = 1.0
+    sel = b.lit(drop, a)
+    rows = b.emit("einsum", sel, a, spec=f"iab,{lead}bc->{lead}iac")
+    minors = b.emit("einsum", rows, sel, spec=f"{lead}iac,jdc->{lead}ijad")
+    signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+    return b.mul(b.emit("det", minors), b.emit("broadcast_to", b.lit(signs, a), shape=tuple(a.shape)))
+
+
+def _adjugate_by_update(b, a, d):
+    n, lead = a.shape[-1], _LETTERS[: a.ndim - 2]
+    k = np.arange(n)
+    u, v = 1.0 + np.modf(k * 0.6180339887498949 + 0.3)[0], 1.0 + np.modf(k * 0.4142135623730951 + 0.7)[0]
+    batch = tuple(d.shape)
+    big = b.emit("reduce_max", b.emit("absolute", a), axes=(a.ndim - 2, a.ndim - 1))
+    singular = b.emit("equal", d, b.lit(0.0, d))
+    c = b.emit("select", singular, b.emit("select", b.emit("equal", big, b.lit(0.0, big)), b.lit(1.0, big), big),
+               b.lit(0.0, big))
+    cm = b.emit("broadcast_to", b.reshape(c, batch + (1, 1)), shape=tuple(a.shape))
+    m = b.add(a, b.mul(cm, b.emit("broadcast_to", b.lit(np.outer(u, v), a), shape=tuple(a.shape))))
+    mi = b.emit("inv", m)
+    p = b.emit("einsum", mi, b.lit(u, a), spec=f"{lead}ab,b->{lead}a")
+    q = b.emit("einsum", b.lit(v, a), mi, spec=f"a,{lead}ab->{lead}b")
+    w = b.emit("einsum", q, b.lit(u, a), spec=f"{lead}b,b->{lead}")
+    first = b.sub(b.lit(1.0, w), b.mul(c, w))
+    outer = b.emit("einsum", p, q, spec=f"{lead}a,{lead}b->{lead}ab")
+    adj = b.add(b.mul(b.emit("broadcast_to", b.reshape(first, batch + (1, 1)), shape=tuple(a.shape)), mi),
+                b.mul(cm, outer))
+    return b.mul(b.emit("broadcast_to", b.reshape(b.emit("det", m), batch + (1, 1)), shape=tuple(a.shape)), adj)
 
 
 def _phi(b, x):

@@ -272,22 +272,51 @@ def _vjp_binary(dx, dy):
     return side(dx, 0), side(dy, 1)
 
 
-# ufuncs whose derivative is infinite or NaN somewhere on (or off) their domain
-_SINGULAR = {"sqrt", "cbrt", "log", "log2", "log10", "log1p", "reciprocal", "divide", "power", "arcsin",
-             "arccos", "arctanh", "arccosh", "tan", "arctan2", "hypot", "remainder",
-             # infinite past the float range: np.where(x < 50, np.log1p(np.exp(x)), x) at x = 800
-             "exp", "exp2", "expm1", "cosh", "sinh"}
+# Partials that are finite wherever the op's inputs are, NaN and inf included (a 0/1/one-half tie mask)
+_FINITE_PARTIALS = {"maximum", "minimum", "fmax", "fmin"}
 
 
 def _ct_times(b, g, d, op):
-    """g * d, where a zero cotangent contributes exactly zero: the branch of
-    np.where(x > 0, np.sqrt(x), 0.) not taken at x < 0 gets a zero cotangent,
-    and 0 * (the NaN derivative of sqrt there) must not poison the gradient."""
+    """g * d, where a zero cotangent contributes exactly zero: the side of
+    np.where(x > 0, x * np.log(x), 0.) not taken, and an element a mask
+    (x[x > 0], y[m] = ..., np.compress) leaves out, get one, while their
+    partials may be NaN or inf: log's 1/x at 0, sqrt's at a negative x, and
+    any partial read from a value that is already NaN (multiply's other
+    operand, tanh's 1 - out**2, cos's -sin(x) of a NaN). Central finite
+    differences give 0 there, not 0 * NaN.
+
+    A square (x * x, np.square) also gives 0 where its partial 2 x is 0
+    against an infinite cotangent: np.linalg.norm, np.std and a hand-written
+    np.sqrt(np.sum(d * d)) at d == 0 (a point's distance to itself, the std
+    of one element) send sqrt's infinite derivative at 0 to d * d; the term
+    is the zero subgradient of |d|, which central differences give. A partial
+    that is constant 0 (x * 0.0) gives 0. Elsewhere 0 * inf stays NaN, and a
+    lone np.sqrt(x) at x == 0 keeps its infinite derivative (g * inf).
+
+    A constant finite nonzero partial (add, negative, x * 2.0) or cotangent
+    needs no guard; every other product gets a compare and a select (a
+    square two compares and an or): within the noise of a one-process A/B
+    of gradient kernels on cpu (session 49)."""
     prod = b.mul(g, d)
-    if op.prim.name not in _SINGULAR or g.is_const:
+    if _plain_const(d) or op.prim.name in _FINITE_PARTIALS or _plain_const(g):
         return prod
+    if d.is_const and not np.any(d.const):  # x * 0.0: no dependence at all
+        return b.zeros(prod.shape, prod.dtype)
     zero = _e(b, "equal", g, _c(b, 0.0, g))
+    if _squares(op):
+        zero = _e(b, "logical_or", zero, _e(b, "equal", d, _c(b, 0.0, d)))
     return b.emit("select", zero, _c(b, 0.0, prod), prod)
+
+
+def _squares(op) -> bool:
+    """x * x or np.square(x): the sums of squares under a sqrt (norms,
+    distances, std), whose partial 2 x is 0 where sqrt's derivative is inf."""
+    return op.prim.name == "square" or (op.prim.name == "multiply" and op.inputs[0] is op.inputs[1])
+
+
+def _plain_const(v) -> bool:
+    """A constant, finite and nowhere zero: times it, 0 stays 0 and nothing becomes NaN."""
+    return v.is_const and bool(np.all(np.isfinite(v.const) & (v.const != 0)))
 
 
 def _unb(b, g, x):
@@ -413,7 +442,7 @@ def _absolute_vjp(b, g, op):
     """Real x: g * sign(x). Complex x (JAX's convention): g * conj(x) / |x|, 0 at 0."""
     x, o = op.inputs[0], op.out
     if x.dtype.kind != "c":
-        return b.mul(g, _e(b, "sign", x))
+        return _ct_times(b, g, _e(b, "sign", x), op)
     safe = b.emit("select", _e(b, "equal", o, _c(b, 0.0, o)), _c(b, 1.0, o), o)
     unit = b.div(_e(b, "conjugate", x), b.convert(safe, x.dtype))
     return b.mul(b.convert(g, x.dtype), unit)
