@@ -62,16 +62,24 @@ TARGET.register("random_permutation", StatementRule(_permutation_lower))
 
 
 # rng.poisson and rng.binomial: NumPy's algorithms in codegen/cpu/draws_discrete.py; each parameter
-# is a scalar or an array of the draw's shape (ops/random.py)
+# is a scalar or an array of the draw's shape (ops/random.py). An array of draws passes its
+# parameters as scalars where all are, else each flat (a 1-element array for a scalar), and its
+# size, and reshapes the flat draws: two compiled versions of a helper for every shape and kind.
 def _params_draw_lower(helper: str, *flags: str):
     def lower(em, op) -> None:
         (token, *params), (new_token, v) = op.inputs, op.outputs
         em.pass_token(new_token, token)
-        args = [em.name(token), *(em.name(x) for x in params)]
-        if v.ndim:
-            args.append(repr(tuple(v.shape)))
-        em.line(f"{em.name(v)} = {helper}{'s' if v.ndim else ''}({', '.join([*args, *flags])})")
-        em.define(v, owned=bool(v.ndim))
+        if not v.ndim:
+            em.line(f"{em.name(v)} = {helper}({', '.join([em.name(token), *(em.name(x) for x in params), *flags])})")
+            em.define(v, owned=False)
+            return
+        flat = [em.name(x) if all(not y.ndim for y in params)  # scalars: their setup is hoisted out of the loop
+                else f"np.full(1, {em.name(x)}, np.{x.dtype.name})" if not x.ndim
+                else f"np.ascontiguousarray({em.name(x)}).reshape({int(np.prod(x.shape))})" for x in params]
+        size = int(np.prod(v.shape))
+        em.line(f"{em.name(v)} = {helper}s({', '.join([em.name(token), *flat, str(size), *flags])})"
+                f".reshape({tuple(v.shape)!r})")
+        em.define(v, owned=True)
 
     return lower
 
