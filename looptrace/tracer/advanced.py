@@ -96,9 +96,19 @@ def _basic(x: Tracer, items: list, key: Any) -> tuple[Tracer, list[int], bool]:
             basic.append(_item_key(it))
             full = False
     order = [k for k, it in enumerate(items) if it.kind in _ADVANCED]
-    adjacent = order == list(range(order[0], order[-1] + 1))
+    adjacent = order == list(range(order[0], order[-1] + 1)) and adjacent_in_key(key)
     sub = x if full else x[tuple(basic)]
     return sub, positions, adjacent
+
+
+def adjacent_in_key(key: Any) -> bool:
+    """No slice, Ellipsis or None between the first and the last advanced
+    entry of the key itself: NumPy puts the indexed axes first when one
+    stands between them, even an Ellipsis of no axes (x[:, 0, ..., [0, 0]]
+    of a (1, 1, 1) array is (2, 1), where x[:, 0, [0, 0]] is (1, 2))."""
+    entries = key if isinstance(key, tuple) else (key,)
+    advanced = [k for k, e in enumerate(entries) if not (isinstance(e, slice) or e is Ellipsis or e is None)]
+    return all(k in advanced for k in range(advanced[0], advanced[-1] + 1)) if advanced else True
 
 
 def _rows(sub: Tracer, positions: list[int]) -> tuple[Tracer, tuple]:

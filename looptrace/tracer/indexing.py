@@ -423,11 +423,14 @@ def _split_advanced(x: Tracer, items: list[Item], key: Any) -> tuple[Tracer, tup
             basic.append(slice(None))
         else:
             basic.append(_item_key(it))
+    from . import advanced
+
     arr = next(i.array for i in items if i.kind == "array")
     order = [k for k, it in enumerate(items) if it.kind in ("array", "int", "dyn")]
-    if order != list(range(order[0], order[-1] + 1)) and np.ndim(arr) > 0:
-        # the integers stand apart from the array (x[0, :, idx]): NumPy puts the array's axes first,
-        # which the shapes alone may not tell apart (a (3, 3) either way when both lengths are 3)
+    if (order != list(range(order[0], order[-1] + 1)) or not advanced.adjacent_in_key(key)) and np.ndim(arr) > 0:
+        # the integers stand apart from the array (x[0, :, idx], or x[:, 0, ..., idx] even where the
+        # Ellipsis stands for no axis): NumPy puts the array's axes first, which the shapes alone may
+        # not tell apart (a (3, 3) either way when both lengths are 3)
         return None
     sub = getitem(x, tuple(basic))
     rest = (slice(None),) * rest_axis + (arr,)

@@ -492,3 +492,30 @@ def test_generated_keys_with_a_traced_integer(case, seed):
             check(fn, data, key[pos])
         except looptrace.UnsupportedError:
             assert _known_gap(key), key
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_an_ellipsis_between_advanced_indices_puts_their_axes_first(backend, rng):
+    """NumPy puts the advanced axes first when a slice, None or an Ellipsis
+    stands between advanced indices in the key, even an Ellipsis of no axes:
+    x[:, 0, ..., [0, 0]] of a (1, 1, 1) array is (2, 1), x[:, 0, [0, 0]]
+    (1, 2). The read was an InternalError (found by
+    test_generated_keys_read_and_write); the write x[:, 0, ..., i] = v took
+    v the other way round, a silently wrong array."""
+    def read(x, i):
+        return x[:, 0, ..., i] * 1.0, x[:, i, ..., 0] * 1.0, x[0, ..., i] * 1.0
+
+    def write(x, i, v):
+        x[:, 0, ..., i] = v
+        return x
+
+    for shape, i in (((1, 1, 1), np.array([0, 0])), ((2, 3, 4), np.array([0, 1])), ((3, 3, 3), np.array([2, 0]))):
+        x = rng.random(shape)
+        got, want = looptrace.jit(read, backend=backend)(x, i), read(x, i)
+        for g, w in zip(got, want):
+            assert g.shape == w.shape and np.array_equal(g, w)
+        v = rng.random(x[:, 0, ..., i].shape)
+        a, b = x.copy(), x.copy()
+        looptrace.jit(write, backend=backend)(a, i, v)
+        write(b, i, v)
+        assert np.array_equal(a, b)
