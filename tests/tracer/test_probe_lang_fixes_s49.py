@@ -20,22 +20,10 @@ import pytest
 
 import looptrace as lt
 
+from .test_closures_and_aliases import running_total  # (nonlocal writes of the jitted function's own locals)
+from .test_probe_lang_s49 import _same
+
 HERE = os.path.basename(__file__)
-
-
-def _same(got, exp):
-    if isinstance(exp, (tuple, list)):
-        assert type(got) is type(exp) and len(got) == len(exp), (got, exp)
-        for g, e in zip(got, exp):
-            _same(g, e)
-        return
-    assert type(got) is type(exp), (type(got), type(exp), got, exp)
-    if isinstance(exp, str):
-        assert got == exp
-        return
-    g, e = np.asarray(got), np.asarray(exp)
-    assert (g.dtype, g.shape) == (e.dtype, e.shape)
-    np.testing.assert_allclose(g, e, rtol=1e-12, atol=0)
 
 
 def agree(fn, *args, backend="interpret", **kw):
@@ -97,28 +85,13 @@ def _make_counter_helper():
     return f
 
 
-def nested_nonlocal_of_own_local(x):
-    total = 0.0
-    count = 0
-
-    def add(v):
-        nonlocal total, count
-        total += v
-        count += 1
-
-    for i in range(x.shape[0]):
-        if x[i] > 0:
-            add(x[i])
-    return total, count
-
-
 def test_nonlocal_write_of_an_outer_variable_is_refused_and_own_locals_kept(rng):
     step = _make_adam()
     refused(step, rng.standard_normal(2), match=r"assigns `t` of an enclosing function", line="t += 1")
     refused(_make_through_nested(), rng.standard_normal(2), match=r"`nonlocal t`", line="t = t + 1")
     refused(_make_counter_helper(), rng.standard_normal(2), match=r"assigns `n`", line="n += 1")
     assert step.__closure__[0].cell_contents == 0  # (nothing written while tracing)
-    agree(nested_nonlocal_of_own_local, rng.standard_normal(7))
+    agree(running_total, rng.standard_normal(7))
 
 
 # --- W2: calls whose value comes from hidden state -------------------------------------------------
