@@ -943,8 +943,36 @@ def _compress(condition, a, axis=None, out=None):
     return _made(MaskedSelection(x, m, ctx.current_loc(), axis=axis), "np.compress(c, x) with a traced condition c")
 
 
+def _unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
+            equal_nan=True, sorted=True):
+    """np.unique(x): the sorted values, each run of equal ones kept at its
+    first element (NaNs after every number, one of them where equal_nan);
+    the extra outputs and axis= stay refused."""
+    x = ar if is_tracer(ar) else sem.wrap(ctx.const_value(np.asarray(ar)))
+    extra = [k for k, v in (("return_index", return_index), ("return_inverse", return_inverse),
+                            ("return_counts", return_counts), ("axis", axis is not None)) if v]
+    if extra:
+        raise UnsupportedError(f"np.unique(x, {extra[0]}=...) of a traced array: looptrace gives the distinct "
+                               "values alone (a selection that reductions, elementwise arithmetic and a "
+                               "`return` take), not the positions, counts or rows", ctx.current_loc(),
+                               _REWRITE["unique"])
+    if not _static(x.shape) or np.dtype(x.dtype).kind == "c":
+        return None
+    s = nx.NAMESPACE["sort"](sem.reshape(x, (-1,)))
+    if s.shape[0] == 0:
+        return None
+    later, earlier = s[1:], s[:-1]
+    new = sem.ufunc("not_equal", later, earlier)
+    if equal_nan and np.dtype(x.dtype).kind == "f":
+        both_nan = sem.ufunc("logical_and", sem.ufunc("isnan", later), sem.ufunc("isnan", earlier))
+        new = sem.ufunc("logical_and", new, sem.ufunc("logical_not", both_nan))
+    first = nx.NAMESPACE["ones"]((1,), np.bool_)
+    m = nx.NAMESPACE["concatenate"]([first, new])
+    return _made(MaskedSelection(s, m, ctx.current_loc()), "np.unique(x) of a traced array x")
+
+
 for _name, _build in (("nonzero", _nonzero), ("flatnonzero", _flatnonzero), ("argwhere", _argwhere),
-                      ("extract", _extract), ("compress", _compress)):
+                      ("extract", _extract), ("compress", _compress), ("unique", _unique)):
     TABLE[_name] = _selection_or_refused(_name, _build)
 
 

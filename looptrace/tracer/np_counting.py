@@ -4,7 +4,8 @@ static length.
 NumPy's `np.bincount(x, weights, minlength)` has length
 max(x.max() + 1, minlength), which depends on the data; looptrace's shapes
 are static. So here the length is `minlength` itself, which must be a
-static integer (a Python int, or an int argument, which is specialized on):
+static integer (a Python int, or an int argument, which is specialized on),
+or, for constant positions x (traced weights), NumPy's own length:
 
     np.bincount(x, w, minlength=n)  ->  check(x < 0)          ValueError, NumPy's message
                                         check(x >= n)         ValueError: looptrace's length is n
@@ -48,6 +49,8 @@ def bincount(x, weights=None, minlength=0):
     if not nx._any_traced(x, weights, minlength):
         return np.bincount(x, weights, minlength)
     n = _minlength(minlength)
+    if not is_tracer(x):  # constant positions (weights traced): NumPy's own length, and its errors
+        n = np.bincount(np.asarray(x), minlength=n).shape[0]
     idx = _indices(x)
     if idx.shape == (0,) and n:  # NumPy returns int64 zeros before it reads the weights
         return sem.full((n,), 0, np.dtype(np.int64))

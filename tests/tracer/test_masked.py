@@ -188,7 +188,7 @@ def test_data_dependent_selections_are_clear_errors(fn, match, rng):
 
 
 @pytest.mark.parametrize("name, call", [
-    ("np.unique", lambda x: np.unique(x)), ("np.bincount", lambda x: np.bincount((x > 0).astype(np.int64))),
+    ("np.unique_counts", lambda x: np.unique_counts(x)), ("np.bincount", lambda x: np.bincount((x > 0).astype(np.int64))),
 ])
 def test_data_dependent_functions_say_why(name, call, rng):
     with pytest.raises(looptrace.UnsupportedError, match="depends on the data") as info:
@@ -199,7 +199,7 @@ def test_data_dependent_functions_say_why(name, call, rng):
 POSITIONS = [lambda x: np.nonzero(x > 0), lambda x: (x > 0).nonzero(), lambda x: np.flatnonzero(x > 0),
              lambda x: np.argwhere(x > 0), lambda x: np.extract(x > 0, x), lambda x: np.compress(x[:, 0] > 0, x, 0),
              lambda x: np.where(x > 0), lambda x: x[np.nonzero(x > 0)] * 2.0,
-             lambda x: (np.nonzero(x > 0)[1] * 3).sum()]
+             lambda x: (np.nonzero(x > 0)[1] * 3).sum(), lambda x: np.unique(np.round(x))]
 
 
 @pytest.mark.parametrize("call", POSITIONS)
@@ -213,6 +213,31 @@ def test_nonzero_and_kin_are_selections(call, backend, rng):
     for w, g in zip(want if isinstance(want, tuple) else (want,), got if isinstance(got, tuple) else (got,)):
         assert np.asarray(g).dtype == np.asarray(w).dtype
         np.testing.assert_array_equal(g, w)
+
+
+UNIQUE_INPUTS = [np.array([2.0, np.nan, 1.0, 2.0, np.nan, -0.5]), np.array([[3, 1, 3], [0, 1, 7]]), np.array([5.5])]
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: np.unique(x), lambda x: np.sum(np.unique(x) ** 2), lambda x: np.unique(x).max() - np.unique(x).min(),
+    lambda x: np.unique(x, equal_nan=False), lambda x: np.mean(np.unique(x) * 3),
+])
+@pytest.mark.parametrize("x", UNIQUE_INPUTS, ids=["nan", "int2d", "one"])
+def test_unique_values_are_a_selection(call, x):
+    """np.unique(x) is the sorted values kept at the first of each run of
+    equal ones (NaNs collapsed where equal_nan): returned, reduced and used
+    in arithmetic as NumPy computes them."""
+    check(call, x)
+
+
+def test_unique_gradient_and_its_other_outputs_refused(rng):
+    check(lambda x: np.unique(x), np.array([True, False, True]))
+    x = rng.standard_normal(6)
+    g = looptrace.grad(lambda x: np.sum(np.unique(x) ** 3), backend="interpret")(x)
+    assert_close(g, numerical_grad(lambda x: np.sum(np.unique(x) ** 3), [x], 0), 1e-5, "unique")
+    with pytest.raises(looptrace.UnsupportedError, match="return_counts") as info:
+        looptrace.jit(lambda x: np.unique(x, return_counts=True)[1], backend="interpret")(x)
+    assert info.value.loc.file == __file__ and info.value.hint
 
 
 def test_the_count_of_nonzero_positions_is_still_needed_for_len(rng):

@@ -116,6 +116,16 @@ def test_bincount_without_a_static_minlength_is_unsupported_with_a_hint(fn, rng)
     assert "minlength=" in info.value.hint
 
 
+def test_bincount_of_constant_positions_has_numpys_length(rng):
+    """Positions written in the function (weights traced) size the result as
+    NumPy does, with or without minlength."""
+    def f(w):
+        return (np.bincount(np.array([0, 4, 1, 4]), weights=w), np.bincount([3, 1, 1], w[:3], minlength=6),
+                np.bincount(np.array([2, 0]), w[:2], minlength=1))
+
+    check(f, rng.standard_normal(4))
+
+
 @pytest.mark.parametrize("args, exc", [
     ((np.zeros((2, 2), np.int64),), ValueError), ((np.array(3),), ValueError),
     ((np.array([1.0, 2.0]),), TypeError), ((np.array([1, 2]), np.ones(3)), ValueError),
