@@ -18,6 +18,7 @@ import numpy as np
 from looptrace.codegen.target import IndexRule, ScalarRule
 from looptrace.ops import elementwise
 
+from . import mathlib_exp, mathlib_trig
 from .target import TARGET
 
 INFIX = {
@@ -43,10 +44,15 @@ MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "expm1": "expm1_f", "log": "log_f",
            "arcsin": "asin_f", "arccos": "acos_f"}  # 2M float64 arccos, one thread: 28 -> 1.3 ms
 
 
+MORE_MATHLIB = {**mathlib_exp.CALLS, **mathlib_trig.CALLS}  # (ufunc, dtype name) -> its call
+
+
 def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
     dt = np.dtype(in_dtypes[0])
     if os.environ.get("LOOPTRACE_LIBM", "") == "1":
         return None
+    if (form := MORE_MATHLIB.get((name, dt.name))) is not None and all(np.dtype(d) == dt for d in in_dtypes):
+        return form.format(*args)
     if name == "absolute" and dt in (np.complex64, np.complex128):
         return f"cabs_c{dt.itemsize * 8}({args[0]})"
     if name == "hypot" and all(np.dtype(d) == np.float64 for d in in_dtypes):
