@@ -329,6 +329,10 @@ class JitFunction:
         over its 240 us kernel, 170 us with the caches cold."""
         floats = set()
         for i, (s, v) in enumerate(zip(specs, values)):
+            if type(v) in _VALUE_TYPES:
+                if s.kind != "static":
+                    return None  # (a runtime flag: the general path passes it)
+                continue
             if s.kind != "static" or type(v) is int or type(v) in _NP_INTS:
                 continue
             if type(v) is not float:
@@ -775,8 +779,8 @@ def _plain_key(args: tuple) -> tuple | None:
         plan = _KEY_PLANS[types] = _key_plan(types)
     if plan is None:
         return None
-    arrays, ints = plan
-    if not arrays and not ints:
+    arrays, ints, values = plan
+    if not arrays and not ints and not values:
         return (types,)
     key = [types]
     for i in arrays:
@@ -787,6 +791,11 @@ def _plain_key(args: tuple) -> tuple | None:
         key.append(a.shape)
     for i in ints:
         key.append(args[i])
+    for i in values:
+        v = args[i]
+        if type(v) is tuple and not all(type(e) in _FLAT_TYPES for e in v):
+            return None  # (a float inside: 0.0 == -0.0; an array: unhashable)
+        key.append(v)
     return tuple(key)
 
 
@@ -796,17 +805,28 @@ _KEY_PLAN_ENTRIES = 4096
 
 
 def _key_plan(types: tuple) -> tuple | None:
-    """(positions of arrays, positions of ints) for a call with these
-    argument types; None when one of them keeps the call off the plain path."""
-    arrays, ints = [], []
+    """(positions of arrays, positions of ints, positions of values keyed as
+    they are) for a call with these argument types; None when one of them
+    keeps the call off the plain path."""
+    arrays, ints, values = [], [], []
     for i, t in enumerate(types):
         if t is np.ndarray:
             arrays.append(i)
         elif t is int or t in _NP_INTS:
             ints.append(i)
+        elif t in _VALUE_TYPES:
+            values.append(i)
         elif not (t is float or t in _NP_REALS):
             return None
-    return tuple(arrays), tuple(ints)
+    return tuple(arrays), tuple(ints), tuple(values)
+
+
+# Arguments a program is made static for, keyed by value on the warm path (a flag, a mode string, None,
+# a tuple of ints, a function default such as `mode=wrap`): a call with one of them took the general
+# path, ~28 us a call against ~1 us (bench/array_speed.py's harness passed its function as a default).
+# The programs must be static in them (`JitFunction._static_in_key`); a runtime flag keeps the general path.
+_FLAT_TYPES = frozenset({int, bool, str, type(None), np.bool_})
+_VALUE_TYPES = _FLAT_TYPES - {int} | {tuple, types.FunctionType, types.BuiltinFunctionType}
 
 
 # NumPy scalars that Numba types as it types the Python number: its
@@ -1360,7 +1380,7 @@ def _guard(key: tuple, test_arrays: bool = True, floats: tuple = ()) -> tuple[st
     `CpuKernel.fast`, `front`). `floats`: the positions of static floats,
     whose values and signs end the key (`JitFunction._fast_key`)."""
     types = key[0]
-    arrays, ints = _key_plan(types)
+    arrays, ints, values = _key_plan(types)
     env: dict[str, Any] = {"MISS": _MISS, "TRACES": ctx.TRACES}
     tests = []
     for i, t in enumerate(types):
@@ -1372,6 +1392,9 @@ def _guard(key: tuple, test_arrays: bool = True, floats: tuple = ()) -> tuple[st
     for j, i in enumerate(ints):  # after every array's dtype and shape in the key, tested or not
         env[f"V{i}"] = key[1 + 2 * len(arrays) + j]
         tests.append(f"x{i} == V{i}")
+    for j, i in enumerate(values):  # (after the types: `==` of a str or a tuple of ints, `is` of the rest)
+        env[f"V{i}"] = key[1 + 2 * len(arrays) + len(ints) + j]
+        tests.append(f"x{i} == V{i}" if types[i] in (str, tuple) else f"x{i} is V{i}")
     for j, i in enumerate(floats):
         env[f"FV{i}"], env[f"FS{i}"] = key[len(key) - len(floats) + j]
         tests.append(f"x{i} == FV{i} and COPYSIGN(1.0, x{i}) == FS{i}")
