@@ -407,7 +407,7 @@ def _rmw(branch: Block, ranges: Ranges, n: int):
     if read is None or read.prim.name != "dynamic_slice" or read.inputs[0].id != x.id \
             or [v.id for v in read.inputs[1:]] != [v.id for v in starts]:
         return None
-    f = next(v for v in combine.inputs if v.id != old_r.out.id) if len(combine.inputs) == 2 else None
+    f = next((v for v in combine.inputs if v.id != old_r.out.id), None) if len(combine.inputs) == 2 else None
     if f is None or f.dtype != combine.out.dtype or combine.out.dtype != x.dtype:
         return None
     rmw = {id(write), id(new_op), id(combine), id(old_r), id(read)}
