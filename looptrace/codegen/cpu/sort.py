@@ -32,6 +32,9 @@ TOPK_MAX = 32  # a prefix this short is kept by one pass (cost up to n k on reve
 # 21.7 ms. Entering object mode costs ~4 us (100 elements: 6.5 us against
 # NumPy's 2.6), so short sorts stay in the kernel.
 NUMPY_SORT_MIN = 4096
+# np.partition at the positions read (a median, quartiles, percentiles) where there are at most this
+# many; more (every other one, a slice) are NumPy's full sort: a kth per position is one more pass
+PARTITION_KTH_MAX = 64
 # (Numba's warning that such a block holds the GIL in a nogil kernel is
 # silenced in looptrace/__init__.py.)
 
@@ -60,6 +63,8 @@ def _numpy_sort(em, op, which: str) -> bool:
     if em.depth != 1 or x.const is not None or any(not isinstance(d, (int, np.integer)) for d in x.shape):
         return False
     how = _strategy(em, op, x.shape[axis])[0]
+    if how != "full" and len(em.plan.sort_positions[id(op)]) > PARTITION_KTH_MAX:
+        how = "full"  # (`np.sort(x)[::2]`: 5*10^4 kth values written into the source ran Numba out of memory)
     if int(np.prod(x.shape, dtype=np.int64)) < NUMPY_SORT_MIN or how not in ("full", "select", "topk"):
         return False
     if how != "full" and which != "sort":
