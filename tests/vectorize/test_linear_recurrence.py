@@ -338,9 +338,15 @@ def _scan_program(a_shape, b_shape, state, dtype, history=True):
     return Program(Block(args, [Op(prim, tuple(args), (out,), {"history": history}, LOC)], [out]), name="scan")
 
 
-@pytest.mark.parametrize("variant", ["sequential", "state_blocks", "time_chunks", "final_only"])
-@pytest.mark.parametrize("a_shape,b_shape,state", [((50,), (50,), ()), ((), (50, 6), (6,)),
-                                                  ((50, 1), (6,), (6,)), ((50, 2, 3), (50, 2, 3), (2, 3))])
+_VARIANT_SHAPES = [((50,), (50,), ()), ((), (50, 6), (6,)), ((50, 1), (6,), (6,)), ((50, 2, 3), (50, 2, 3), (2, 3))]
+# each variant on two shapes and each shape under two variants in CI (a compile each); the rest with -m slow
+_VARIANT_KEPT = {("sequential", 0), ("sequential", 3), ("state_blocks", 1), ("state_blocks", 2),
+                 ("time_chunks", 1), ("time_chunks", 3), ("final_only", 0), ("final_only", 2)}
+
+
+@pytest.mark.parametrize("variant,a_shape,b_shape,state", [
+    pytest.param(v, *shapes, marks=() if (v, k) in _VARIANT_KEPT else pytest.mark.slow)
+    for v in ("sequential", "state_blocks", "time_chunks", "final_only") for k, shapes in enumerate(_VARIANT_SHAPES)])
 def test_every_cpu_variant_matches_the_interpreter(variant, a_shape, b_shape, state, monkeypatch, rng):
     from looptrace.codegen.cpu import emitter
 
