@@ -1652,8 +1652,9 @@ class ListSpec(Spec):
         new.count = sem.wrap(sem.as_value(0, np.int64))
         new.growable = growable
         if growable:
-            new.buffer = sem.wrap(ctx.emit1(prim("reserve"), [new.buffer.value, new.count.value,
-                                                              sem.as_value(0, np.int64)]))
+            with ctx.at(self.loc):  # (the first append's line: the error of a backend without it names it)
+                new.buffer = sem.wrap(ctx.emit1(prim("reserve"), [new.buffer.value, new.count.value,
+                                                                  sem.as_value(0, np.int64)]))
         new.kind = "list-buffer"
         return new
 
@@ -1756,8 +1757,9 @@ class ListSpec(Spec):
         if self.columns is not None:
             raise UnsupportedError("a list of tuples popped in a loop and appended to in a loop nested in it under "
                                    "a condition is not supported", self.loc or ctx.current_loc())
-        room = ctx.emit1(prim("reserve"), [self.buffer.value, self.count.value,
-                                           sem.as_value(rows.shape[0], np.int64)])
+        with ctx.at(self.loc or ctx.current_loc()):
+            room = ctx.emit1(prim("reserve"), [self.buffer.value, self.count.value,
+                                               sem.as_value(rows.shape[0], np.int64)])
         self.buffer.assign(ctx.emit1(prim("dynamic_update_slice"), [room, rows, self.count.value]))
 
     def after_loop(self, loop, name, outs):

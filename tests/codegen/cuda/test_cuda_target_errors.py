@@ -97,3 +97,17 @@ def test_no_gpu_and_no_simulator_is_a_clear_error(monkeypatch, rng):
     monkeypatch.delenv("LOOPTRACE_CUDA_SIM")
     with pytest.raises(runtime.CudaUnavailableError, match="found no usable GPU"):
         lt.jit(lambda x: x + 1, backend="cuda")(rng.standard_normal(2))
+
+
+def halvings(x, tol):
+    mids = []
+    while x > tol:
+        mids.append(x)  # the list the cuda backend refuses to grow
+        x = 0.5 * x
+    return np.array(mids)
+
+
+def test_a_list_grown_in_a_while_loop_is_refused_at_the_append():
+    with pytest.raises(UnsupportedError, match="appended to in a while loop") as info:
+        lt.jit(halvings, backend="cuda")(1.0, 0.1)
+    assert "mids.append(x)" in str(info.value) and info.value.hint
