@@ -46,8 +46,13 @@ def split_notes(jitted, args):
     return [n for n in jitted.explain(*args).notes if "split over" in n]
 
 
-@pytest.mark.parametrize("strategy", ["single", "coop"])
-@pytest.mark.parametrize("dtype, ny", [(np.float64, 16), (np.float32, 16), (np.float64, 19)])
+# each strategy with two of the three shapes and each shape under one strategy at least in CI; all with -m slow
+_SPLIT_CASES = [("single", np.float64, 16), ("coop", np.float32, 16), ("coop", np.float64, 19)]
+
+
+@pytest.mark.parametrize("strategy, dtype, ny", [
+    pytest.param(s, d, n, marks=() if (s, d, n) in _SPLIT_CASES else pytest.mark.slow)
+    for s in ("single", "coop") for d, n in ((np.float64, 16), (np.float32, 16), (np.float64, 19))])
 def test_rnn_taps_split(small, monkeypatch, strategy, dtype, ny):
     """ny=19: 19 terms over 8 lanes leave 3 for the first lanes (the tail)."""
     monkeypatch.setenv("LOOPTRACE_CUDA_SCAN", strategy)
