@@ -39,6 +39,8 @@ from looptrace.ir.core import Op
 
 from .scalar import MORE_MATHLIB
 
+MORE_MATHLIB_NAMES = frozenset(name for name, _ in MORE_MATHLIB)
+
 MATHLIB = 4  # exp, log, tanh, expm1, log1p, |complex|: vectorized versions (mathlib.py)
 # a call per element that LLVM cannot vectorize: 15-21 ns against 0.7-1 ns for an add, 15-30
 # units. 16 kept numpy-benchmarks' arc_distance (10^4 elements of sin, cos, arctan2: 0.5 ms
@@ -73,7 +75,7 @@ def element_cost(op: Op) -> int:
         return MATHLIB  # mathlib.py's cabs: a divide and two square roots, vectorized
     if op.prim.name in ("hypot", "arctan2") and all(u.dtype == np.float64 for u in op.inputs):
         return MATHLIB  # mathlib.py's too (scalar.py): 0.5 and 3.1 ns an element, vectorized
-    if (op.prim.name, getattr(op.inputs[0].dtype, "name", "")) in MORE_MATHLIB:
+    if op.prim.name in MORE_MATHLIB_NAMES and (op.prim.name, getattr(op.inputs[0].dtype, "name", "")) in MORE_MATHLIB:
         return MATHLIB  # mathlib_exp.py / mathlib_trig.py: vectorized (scalar.py)
     if op.prim.name == "power" and _small_power(op):
         return 1  # x ** 3, x ** 4 of floats are two or three multiplies (scalar.py small_power), not pow:
