@@ -1,11 +1,17 @@
 """Which strategy runs each top-level loop on the GPU, and why (for `explain`).
 
-Four strategies (issue 12; the figures behind them are in
+Five strategies (issue 12; the figures behind them are in
 ../shared/research/gpu-and-ad.md):
   points  a pointwise scan (each point of the state updated from that point
           only, planning/pointwise.py): one thread per point runs every
           step, in one launch, with no barrier (points.py); chosen whenever
           the loop is one, since it launches once and never synchronizes
+  iterations  a loop whose iterations are independent (no carried value; the
+          vectorizer's scan of ops it could not batch, e.g. a `while` per
+          pixel) and whose body one thread can run: one grid-stride kernel,
+          one thread per iteration (iterations.py), a perfect nest flattened
+          into one range; chosen whenever the loop is one (one launch, no
+          barrier, every thread busy), after points
   single  a persistent kernel of ONE block runs every step in one launch:
           state in shared memory, a block barrier between dependent ops
   coop    a persistent cooperative kernel: the whole grid runs every step,
@@ -33,9 +39,10 @@ where work is the multiply-adds and element updates of one step and
 barriers (launches) the ops of the body that write memory. LAUNCH_US is
 numba-cuda's measured launch cost with array arguments (6.6-14 us, numba-
 cuda#288); GRID_SYNC_US is a guess (no Hopper figure was found); a block
-barrier costs tens of cycles. LOOPTRACE_CUDA_SCAN=single|coop|host forces a
+barrier costs tens of cycles. LOOPTRACE_CUDA_SCAN=single|coop|host|iterations forces a
 strategy where the loop allows it (tests use it to run each one; "points"
-only where the loop is pointwise).
+only where the loop is pointwise, "iterations" only where its iterations are
+independent).
 """
 from __future__ import annotations
 
@@ -67,7 +74,7 @@ NOT_IN_A_KERNEL = {"random_normal": "draws from the host's generator",
 
 @dataclass(frozen=True)
 class ScanPlan:
-    kind: str  # "points" | "single" | "coop" | "host"
+    kind: str  # "points" | "iterations" | "single" | "coop" | "host"
     reason: str
 
 
@@ -89,6 +96,10 @@ def choose(em, op: Op) -> ScanPlan:
         why = "forced by LOOPTRACE_CUDA_SCAN" if forced else "each point of its state is updated from that point only"
         return ScanPlan("points", f"GPU: a points kernel (one thread per point runs every step, in one launch, "
                                   f"with no barrier); {why}")
+    if forced in ("", "iterations"):
+        levels = _iterations(em, op)
+        if levels is not None:
+            return ScanPlan("iterations", _iterations_reason(levels, bool(forced)))
     est = {"single": _single_us(cost), "coop": _coop_us(cost), "host": _host_us(cost)}
     kind = forced if forced in est else min(est, key=est.get)
     why = "forced by LOOPTRACE_CUDA_SCAN" if forced in est else "the cheapest by the cost model"
@@ -123,6 +134,22 @@ def _points(em, op: Op) -> bool:
         return False
     arrays = [a for a in op.blocks[0].args[1:] if a.ndim]
     return prod(arrays[0].shape) > 0 or all(a.ndim for a in op.blocks[0].args[1:])
+
+
+def _iterations(em, op: Op):
+    """The loop nest as one flat range of independent iterations (iterations.py), or None."""
+    from .iterations import iteration_levels
+
+    return iteration_levels(em, op)
+
+
+def _iterations_reason(levels, forced: bool) -> str:
+    inner = [str(lv.op.loc.line) for lv in levels[1:]]
+    nest = f"; the nested loop{'s' * (len(inner) > 1)} at line{'s' * (len(inner) > 1)} {', '.join(inner)} " \
+           f"flattened into one range" if inner else ""
+    why = "; forced by LOOPTRACE_CUDA_SCAN" if forced else ""
+    return (f"GPU: one thread per iteration ({prod(lv.trips for lv in levels)} iterations, independent{nest}{why}): "
+            f"one grid-stride kernel, each thread runs its iterations' inner loops serially in registers")
 
 
 def _blocker(op: Op) -> str | None:

@@ -46,6 +46,9 @@ def _check_lower(em: CudaEmitter, op) -> None:
     preds, values = split_inputs(op.inputs, failures)
     k = len(failures)
     codes = [em.check_code(f) for f in failures]  # consecutive: codes[j] == codes[0] + j
+    if getattr(em.team, "alone", False):  # a thread running its own iteration (iterations.py)
+        _check_alone(em, preds, values, codes)
+        return
     shape = tuple(preds[0].shape)
     with em.parallel(em.count(shape) if shape else "1") as (code, e):
         idx = em.index_of(code, e, shape)
@@ -75,6 +78,19 @@ def _check_lower(em: CudaEmitter, op) -> None:
                     code.line(f"{val} = np.int64({_read(em, code, v, at)})")
             code.line(f"if cuda.atomic.compare_and_swap({err}, 0, {j} + {codes[0] + 1}) == 0:")
             code.line(f"    {err}[1] = {val}")
+
+
+def _check_alone(em: CudaEmitter, preds, values, codes) -> None:
+    """A scalar check in a thread that runs its own iteration (iterations.py): no
+    other thread shares its elements, so it reports its first failure at once
+    (`report`: the first report of the call wins)."""
+    code = em.team.code
+    err = code.err()
+    code.touch(ERR_FLAG, write=True)
+    for j, (p, v) in enumerate(zip(preds, values)):
+        val = f"np.int64({em.device_scalar(code, v)})" if v is not None else "np.int64(0)"
+        code.line(f"{'if' if j == 0 else 'elif'} {em.device_scalar(code, p)}:")
+        code.line(f"    report({err}, np.int64({codes[j]}), {val}, np.int64(0))")
 
 
 def _read(em: CudaEmitter, code, v, idx: list[str]) -> str:

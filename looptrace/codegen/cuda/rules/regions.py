@@ -109,6 +109,10 @@ def emit_for(em: CudaEmitter, op: Op) -> None:
         from ..points import emit_points, points_ops
 
         return emit_points(em, op, points_ops(em, op), plan)
+    if plan.kind == "iterations":
+        from ..iterations import emit_iterations, iteration_levels
+
+        return emit_iterations(em, op, iteration_levels(em, op), plan)
     if plan.kind != "host":
         from ..persistent import emit_persistent
 
