@@ -47,6 +47,9 @@ class LoopInfo:
     # a nest from one source line (np.ndindex, itertools.product, .flat): its total count, where
     # static; explain reports it, not one level's
     nest_count: int | None = None
+    # the (file, line) of every op traced inside the loop, before any pass moved them (a backend
+    # names the kernels a vectorized loop's batched ops became: codegen/cuda/runner.py)
+    body_lines: frozenset = frozenset()
 
 
 def register_loop(loc: SourceLoc | None, kind: str) -> LoopInfo:

@@ -19,7 +19,7 @@ import numpy as np
 
 from looptrace.errors import TraceError, UnsupportedError
 from looptrace.guards import Source
-from looptrace.ir.core import RNG, Block, Program, SourceLoc, Value
+from looptrace.ir.core import RNG, Block, Program, SourceLoc, Value, walk
 
 from . import context as ctx
 from . import external, kinds, printing, python_numbers, runtime
@@ -372,6 +372,7 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         program.fresh_results = _fresh_results(leaves, results, st)
         program.sure_writes = dict(st.sure_writes)
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
+        _note_body_lines(program, st.loops)
         program.arg_specs = specs
         program.captured = _held_elsewhere(st.captured)
         program.layout_args = dict(st.layout_args)
@@ -379,6 +380,15 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         program.guards = ext.guard_set({argi - len(args) for argi, _ in writebacks if argi >= len(args)})
         python_numbers.guard(program, st.python_ints, st.python_divs, st.python_sums, st.python_casts, st.python_steps)
         return program
+
+
+def _note_body_lines(program: Program, loops: dict) -> None:
+    """Each source loop's `body_lines`: where the ops traced inside it came from."""
+    for op in walk(program.body):
+        info = loops.get((op.loc.file, op.loc.line)) if op.blocks and op.loc is not None else None
+        if info is not None:
+            info.body_lines = info.body_lines | {(o.loc.file, o.loc.line) for b in op.blocks for o in walk(b)
+                                                 if o.loc is not None}
 
 
 _VIEW_STEPS = ("slice", "reshape", "transpose")

@@ -57,6 +57,29 @@ def select_mode() -> str:
     return "gpu"
 
 
+_KERNEL_KINDS = {"grid": "fused grid-stride", "tree": "block tree reduction", "gemm": "tiled product",
+                 "single": "persistent single-block", "coop": "cooperative persistent"}
+
+
+def batched_notes(program: Program, kernels: list) -> dict:
+    """For `explain`: each vectorized loop's GPU side, the kernels its batched ops
+    became (those from the loop's body lines), where no strategy note names it."""
+    notes = {}
+    for info in program.loops:
+        if info.kind not in ("vectorized", "reduction") or not info.body_lines:
+            continue
+        kinds = [rec.kind for rec in kernels if rec.op is not None and rec.op.loc is not None
+                 and (rec.op.loc.file, rec.op.loc.line) in info.body_lines]
+        if kinds:
+            counts = ", ".join(f"{kinds.count(k)} {_KERNEL_KINDS.get(k, k)}" for k in dict.fromkeys(kinds))
+            notes[(info.file, info.line)] = f"GPU: its batched ops run in {len(kinds)} " \
+                                            f"kernel{'s' * (len(kinds) > 1)} ({counts})"
+        else:
+            notes[(info.file, info.line)] = "GPU: its batched ops run inside another kernel (a persistent " \
+                                            "loop's) or as library calls (kernel_source and the notes list them)"
+    return notes
+
+
 class CudaRunner:
     """A compiled program: call it with the program's runtime arguments."""
 
@@ -71,7 +94,7 @@ class CudaRunner:
         self.host = ns["host"]
         self.kernels = {rec.code.name: rec for rec in em.kernels}
         self.plans = {name: rec.notes["plan"] for name, rec in self.kernels.items() if "plan" in rec.notes}
-        self.loop_notes = dict(em.loop_notes)
+        self.loop_notes = {**batched_notes(program, em.kernels), **em.loop_notes}
         self.notes = list(dict.fromkeys(em.notes))
         self._consts: list | None = None
 

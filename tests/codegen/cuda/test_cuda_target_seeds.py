@@ -37,7 +37,7 @@ def test_seed_program_matches_plain(name, rng):
     loops = jitted.explain(*args).loops
     assert [l.kind for l in loops] == p["expect"]
     for l in loops:
-        if l.kind in ("scan", "while") and name != "matrix_power":
+        if l.kind in ("scan", "while", "vectorized", "reduction") and name != "matrix_power":
             assert "GPU: " in l.reason, l.reason
 
 
