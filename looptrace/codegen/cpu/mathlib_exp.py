@@ -17,14 +17,16 @@ into each kernel loop).
 Error bounds, asserted by tests/codegen/test_mathlib_exp_s50.py. float64:
 within 1 ulp of the correctly rounded result (measured with mpmath over each
 function's ranges: at most 0.50-0.63 ulp from the exact value, 0-1.6% of
-results not the correctly rounded one), so <= 1 ulp from NumPy's AVX-512
-loops (measured) and from glibc's where glibc is itself within 1/2 ulp.
-glibc's log10, sinh, arcsinh, arctanh (~1.5 ulp), arccosh (1.8) and cbrt
-(2.7) are not, and there ours is up to 2 (cbrt 3) ulp from glibc's
-(sinh(710.4), cbrt(5e-324) = 2**-358: glibc's one ulp off). float32: <= 1
-ulp of the float64 result rounded (checked over every 17th float32 bit
-pattern: 0.36% of exp2's results, 0.06% of log2's and log10's, < 0.01% of
-the others' are one ulp from it).
+results not the correctly rounded one; sinh's and cosh's since session 50:
+0.87 ulp, 7% and 13%), so <= 1 ulp from NumPy's AVX-512 loops (measured)
+and from glibc's where glibc is itself within 1/2 ulp. glibc's log10, sinh,
+arcsinh, arctanh (~1.5 ulp), arccosh (1.8) and cbrt (2.7) are not, and
+there ours is up to 2 (cbrt 3) ulp from glibc's (sinh(710.4), cbrt(5e-324) =
+2**-358: glibc's one ulp off). float32: <= 1 ulp of the float64 result
+rounded (checked over every 17th float32 bit pattern: 0.36% of exp2's
+results, 0.29% of sinh's and cosh's (every 97th; 0.56% of those from 2**-126
+to 92), 0.06% of log2's and log10's, < 0.01% of the others' are one ulp from
+it).
 
 - `log2_f64`, `log10_f64`: fdlibm's reduction x = 2**k * (1 + f) and
   polynomial (mathlib.py `_split_log_arg`), log(1 + f) = hi + lo with
@@ -40,10 +42,15 @@ the others' are one ulp from it).
   t = |x|*y*y, then t + (|x| - t**3)*y*y/3 with t**3 in double-double:
   exact for perfect cubes. Below 2**-800 scaled by 2**180 first, above 2**1000
   by 2**-180.
-- `sinh_f64`, `cosh_f64`: |x| < 1/2 (sinh): the Taylor series to x**17;
-  otherwise e**|x| = 2**k * (h + l) (`_exp_r_dd` after exp's reduction, its
-  rounding kept), e**-|x| = 2**-k * 2**-2k/(h + l) in double-double, the sum
-  times 2**(k-1) in two exact steps: one rounding, overflow from 710.48 on.
+- `sinh_f64`, `cosh_f64`: |x| = k*ln2 + r (exp's reduction, its rounding
+  kept; for sinh k = 0 below 1/2: there it is the Taylor series), e**r and
+  e**-r from one series' even and odd parts (no divide), the sum
+  e**r +- 2**-2k * e**-r with two roundings, times 2**(k-1) exactly: at most
+  0.87 ulp from the exact value (measured with mpmath over 150k arguments in
+  session 50; 7% (sinh), 13% (cosh) of results not the correctly rounded
+  one, all within 1 ulp of it and of NumPy's); overflow from 710.48 on.
+  (Session 50: the double-double exp and its divide took 2.2 ms for 10^6,
+  one thread, against NumPy's 1.2; now 1.2 (sinh), 0.96 (cosh).)
 - `arcsinh_f64`, `arccosh_f64`, `arctanh_f64`: the log (`_log_hi_lo`, k*ln2
   added exactly) of an argument kept in double-double: |x| + sqrt(x*x +- 1)
   (the square, the sum and the square root each with their rounding),
@@ -52,10 +59,12 @@ the others' are one ulp from it).
 - float32: exp2, log2, log10 in float32 arithmetic (16 lanes to a zmm
   register): mathlib.py's float32 exp and log polynomials with the products by
   ln2, 1/ln2, 1/ln10, log10(2) in double-float, k added by Fast2Sum (exact at
-  integers, powers of two, powers of ten). cbrt, sinh, cosh, arcsinh, arccosh,
-  arctanh in float64 with shorter steps (pow_f32's 2**r, whose even and odd
-  parts give 2**r and 2**-r without a divide; its log2(m); cbrt_f64's first
-  steps) and one final rounding.
+  integers, powers of two, powers of ten); since session 50 sinh and cosh too,
+  sinh_f64's scheme in float32 steps (0.56% of results one ulp from the
+  float64 result rounded over [2**-126, 92]; in float64 they were 0.002%, at
+  0.88 and 0.68 ms for 10^6, one thread: now 0.53 and 0.40). cbrt, arcsinh,
+  arccosh, arctanh in float64 with shorter steps (pow_f32's log2(m); cbrt_f64's
+  first steps) and one final rounding.
 """
 from __future__ import annotations
 
@@ -64,8 +73,8 @@ import numpy as np
 
 from looptrace.codegen.cpu.mathlib import (_E0, _E1, _E2, _E3, _E4, _E5, _E6, _HALF_32, _INF_32, _JIT, _JIT_INLINE, _L0,
                                            _L1, _L2, _L3, _L4, _L5, _L6, _L7, _LG1, _LG2, _LG3, _LG4, _LG5, _LG6, _LG7,
-                                           _LN2_HI, _LN2_LO, _LOG2E, _MAGIC_32, _MAGIC_BITS, _MAGIC_BITS_32, _MANTISSA,
-                                           _MIN_NORMAL, _MIN_NORMAL_32, _ONE_32, _P0, _P1, _P2, _P3, _P4, _P5, _P6, _P7,
+                                           _LN2_HI, _LN2_HI_32, _LN2_LO, _LN2_LO_32, _LOG2E, _LOG2E_32, _MAGIC_32,
+                                           _MAGIC_BITS, _MAGIC_BITS_32, _MANTISSA, _MIN_NORMAL, _MIN_NORMAL_32, _ONE_32,
                                            _Q0, _Q1, _Q2, _Q3, _Q4, _ROUND_MAGIC, _SQRT_HALF_BITS,
                                            _SQRT_HALF_BITS_32, _TWO23, _TWO54, _bits, _bits32, _copysign, _fast_two_sum,
                                            _from_bits, _from_bits32, _inline_into_callers, _int32, _mul_err, _muladd,
@@ -357,93 +366,116 @@ _SINH_SMALL = 0.5  # below: sinh's Taylor series (above, e**x - e**-x cancels at
 
 
 @numba.njit(**_JIT_INLINE)
-def _exp_pm(ax, sign):
-    """(e**ax + sign * e**-ax) / 2 for 0 <= ax (or NaN), sign = +-1, where it does not cancel
-    (ax >= 1/2 for sign = -1): e**ax = 2**k * (h + l) (exp's reduction with r's rounding kept,
-    `_exp_r_dd`), e**-ax = 2**-k * c/(h + l) in double-double (c = 2**-2k, 0 from k = 60 on:
-    2**-120 of the sum), their sum times 2**(k - 1) in two exact steps: one rounding."""
+def _hyp_parts(ax, odd15):
+    """(k, r, rl, e, o) for 0 <= ax (or NaN): ax = k*ln2 + r + rl (exp's reduction, r's rounding
+    kept; k = 0 below 1/2 if odd15), e = E - 1 and o = O - r from the even part E (to r**14) and
+    the odd part O (to r**13, r**15 if odd15: |r| < 1/2) of e**r's Taylor series, so that
+    e**(r + rl) = (E + O)*(1 + rl) and e**-(r + rl) = (E - O)*(1 - rl) to ~2**-62."""
     ax = _HYP_HI if ax > _HYP_HI else ax
     t = _muladd(ax, _LOG2E, _ROUND_MAGIC)
+    t = _ROUND_MAGIC if (odd15 and ax < _SINH_SMALL) else t
     kf = t - _ROUND_MAGIC
     k = _bits(t) - _MAGIC_BITS
     r, rl = _fast_two_sum(_muladd(-kf, _LN2_HI, ax), -(kf * _LN2_LO))  # the first exact
-    h, lo = _exp_r_dd(r, rl)
-    d, dl = _fast_two_sum(h, lo)
-    inv = 1.0 / d
-    rho = _muladd(-inv, d, 1.0) - inv * dl  # 1 - inv*(d + dl)
-    c = sign * _pow2(-2 * min(k, 60))
-    s, e = _two_sum(d, c * inv)
-    return _scale(s + (e + _muladd(c * inv, rho, dl)), k - 1)
-
-
-@numba.njit(**_JIT_INLINE)
-def _sinh_series(x):
-    """sinh(x) for |x| <= 1/2: x + x**3 * P(x*x), the Taylor series to x**17 (< 2**-62 left)."""
-    z = x * x
-    p = _muladd(z, 1.0 / 355687428096000.0, 1.0 / 1307674368000.0)
-    p = _muladd(p, z, 1.0 / 6227020800.0)
-    p = _muladd(p, z, 1.0 / 39916800.0)
-    p = _muladd(p, z, 1.0 / 362880.0)
-    p = _muladd(p, z, 1.0 / 5040.0)
-    p = _muladd(p, z, 1.0 / 120.0)
-    p = _muladd(p, z, 1.0 / 6.0)
-    return _muladd(x * z, p, x)
+    z = r * r
+    e = _muladd(z, 1.0 / 87178291200.0, 1.0 / 479001600.0)
+    e = _muladd(e, z, 1.0 / 3628800.0)
+    e = _muladd(e, z, 1.0 / 40320.0)
+    e = _muladd(e, z, 1.0 / 720.0)
+    e = _muladd(e, z, 1.0 / 24.0)
+    e = _muladd(e, z, 0.5) * z
+    o = _muladd(z, 1.0 / 1307674368000.0, 1.0 / 6227020800.0) if odd15 else 1.0 / 6227020800.0
+    o = _muladd(o, z, 1.0 / 39916800.0)
+    o = _muladd(o, z, 1.0 / 362880.0)
+    o = _muladd(o, z, 1.0 / 5040.0)
+    o = _muladd(o, z, 1.0 / 120.0)
+    o = _muladd(o, z, 1.0 / 6.0) * (z * r)
+    return k, r, rl, e, o
 
 
 @numba.njit(**_JIT)
 def sinh_f64(x):
-    """np.sinh for a float64, <= 1 ulp; sinh(-0.0) = -0.0, overflow to +-inf."""
+    """np.sinh for a float64, <= 1 ulp (0.87 from the exact value measured); sinh(-0.0) = -0.0,
+    overflow to +-inf. 2**(k - 1) * S, S = e**r - c*e**-r with c = 2**-2k (0 from k = 60 on:
+    2**-120 of S): S = (1 - c) + ((1 + c)*(r + rl) + (1 - c)*e + (1 + c)*o), 1 - c exact (c
+    moves into the bracket from k = 27 on); below 1/2 (k = 0) that is 2*(r + o), the series."""
     _inline_into_callers()
     x = np.float64(x)
-    ax = abs(x)
-    big = _exp_pm(ax, -1.0)
-    return _copysign(_sinh_series(ax) if ax < _SINH_SMALL else big, x)
+    k, r, rl, e, o = _hyp_parts(abs(x), True)
+    c = _pow2(-2 * min(k, 60))
+    cb = c if k < 27 else 0.0
+    cp = 1.0 + c
+    tail = _muladd(1.0 - c, e, _muladd(cp, o, _muladd(rl, cp, cb - c)))
+    s = (1.0 - cb) + _muladd(cp, r, tail)
+    return _copysign((s * 2.0) * _pow2(k - 2), x)  # s*2 first: exact for a subnormal result
 
 
 @numba.njit(**_JIT)
 def cosh_f64(x):
-    """np.cosh for a float64, <= 1 ulp; overflow to inf."""
+    """np.cosh for a float64, <= 1 ulp (0.87 from the exact value measured); overflow to inf.
+    2**(k - 1) * S, S = e**r + c*e**-r = 1 + (c + (1 - c)*(r + rl) + (1 + c)*e + (1 - c)*o)
+    with c = 2**-2k (0 from k = 60 on): two roundings (the bracket's, at most 1/4 ulp of S,
+    and S's); times 2**(k - 2) and 2 (exact: S >= 1, k <= 1026)."""
     _inline_into_callers()
-    return _exp_pm(abs(np.float64(x)), 1.0)
+    k, r, rl, e, o = _hyp_parts(abs(np.float64(x)), False)
+    c = _pow2(-2 * min(k, 60))
+    cm = 1.0 - c
+    tail = _muladd(1.0 + c, e, _muladd(cm, o, rl * cm))
+    s = 1.0 + _muladd(cm, r, tail + c)
+    return (s * _pow2(k - 2)) * 2.0
 
 
-_HYP_HI_32 = 100.0  # sinh, cosh overflow float32 from 89.4 on; 2**+-(k+1) stay normal float64
+# float32: in float32 arithmetic (sixteen lanes to a zmm register), cosh_f64's scheme: e**r and e**-r
+# from one Taylor series' even (to r**8) and odd (to r**7) parts, 2**-30 relative left.
+_HYP_HI_F32 = _F32(89.5)  # sinh, cosh overflow float32 from 89.42 on; clamping keeps k <= 129
+_C_BIG_K = 12  # below: 1 + 2**-2k exact in float32
 
 
 @numba.njit(**_JIT_INLINE)
-def _exp_wide_pm(ax, sign):
-    """(e**ax + sign * e**-ax) / 2 in float64 to ~2**-33 relative where it does not cancel, for
-    0 <= ax (or NaN), without a divide: ax/ln2 = k + r, 2**r and 2**-r from one polynomial's even
-    and odd parts (pow_f32's, 2**-34.5), each times 2**(+-k - 1)."""
-    ax = _HYP_HI_32 if ax > _HYP_HI_32 else ax
-    t = ax * _LOG2E
-    tk = t + _ROUND_MAGIC
-    r = t - (tk - _ROUND_MAGIC)  # exact, |r| <= 1/2
-    k = _bits(tk) - _MAGIC_BITS
-    r2 = r * r
-    even = _muladd(_muladd(_muladd(_P6, r2, _P4), r2, _P2), r2, _P0)
-    odd = r * _muladd(_muladd(_muladd(_P7, r2, _P5), r2, _P3), r2, _P1)
-    return (even + odd) * _pow2(k - 1) + sign * ((even - odd) * _pow2(-k - 1))
+def _exp_pm_f32(ax, sign):
+    """(e**ax + sign * e**-ax) / 2 for a float32 0 <= ax (or NaN) in float32 arithmetic, sign =
+    +-1: cosh_f64's and sinh_f64's steps, ax = k*ln2 + r + rl (ln2 in a 9-bit and a float32 part:
+    r exact before its Fast2Sum; for sinh k = 0 below 1/2), S = (1 + c) + ((1 - c)*(r + rl) +
+    (1 + c)*(E - 1) + (1 - c)*(O - r)) with c = sign * 2**-2k (1 + c exact: c moves into the
+    bracket from k = 12 on, 0 from k = 30), E to r**8, O to r**7 (r**9 for sinh), times 2 and
+    2**(k - 2)."""
+    ax = _HYP_HI_F32 if ax > _HYP_HI_F32 else ax
+    t = _muladd(ax, _LOG2E_32, _MAGIC_32)
+    t = _MAGIC_32 if (sign < 0.0 and ax < _HALF_32) else t
+    kf = t - _MAGIC_32
+    k = _bits32(t) - _MAGIC_BITS_32
+    r, rl = _fast_two_sum(_muladd(-kf, _LN2_HI_32, ax), -(kf * _LN2_LO_32))  # the first exact
+    z = r * r
+    pe = _muladd(_muladd(_muladd(z, _F32(1.0 / 40320.0), _F32(1.0 / 720.0)), z, _F32(1.0 / 24.0)), z, _HALF_32) * z
+    po = _muladd(z, _F32(1.0 / 362880.0), _F32(1.0 / 5040.0)) if sign < 0.0 else _F32(1.0 / 5040.0)
+    po = _muladd(_muladd(po, z, _F32(1.0 / 120.0)), z, _F32(1.0 / 6.0)) * (z * r)
+    c = _F32(sign) * _from_bits32((127 - 2 * min(k, 30)) << 23)
+    cb = c if k < _C_BIG_K else _F32(0.0)
+    cm = _ONE_32 - c
+    tail = _muladd(_ONE_32 + c, pe, _muladd(cm, po, _muladd(rl, cm, c - cb)))
+    s = (_ONE_32 + cb) + _muladd(cm, r, tail)
+    return (s * _F32(2.0)) * _from_bits32((k + 125) << 23)
+
+
+_SINH_TINY_F32 = _F32(2.0**-12)  # below: sinh(x) rounds to x
 
 
 @numba.njit(**_JIT)
 def sinh_f32(x):
-    """np.sinh for a float32: float64 inside (the series below 1/2), one rounding."""
-    xd = np.float64(x)
-    ax = abs(xd)
-    z = ax * ax
-    p = _muladd(z, 1.0 / 362880.0, 1.0 / 5040.0)
-    p = _muladd(p, z, 1.0 / 120.0)
-    p = _muladd(p, z, 1.0 / 6.0)
-    small = _muladd(ax * z, p, ax)  # to x**9: below 2**-35 left
-    v = small if ax < _SINH_SMALL else _exp_wide_pm(ax, -1.0)
-    return _F32(_copysign(v, xd))
+    """np.sinh for a float32 in float32 arithmetic, <= 1 ulp of the float64 result rounded (0.56%
+    one ulp from it over [2**-126, 92]); x itself below 2**-12 (sinh(-0.0) = -0.0)."""
+    x = _F32(x)
+    ax = abs(x)
+    v = _exp_pm_f32(ax, -1.0)
+    v = -v if x < 0.0 else v
+    return x if ax < _SINH_TINY_F32 else v
 
 
 @numba.njit(**_JIT)
 def cosh_f32(x):
-    """np.cosh for a float32: float64 inside, one rounding."""
-    return _F32(_exp_wide_pm(abs(np.float64(x)), 1.0))
+    """np.cosh for a float32 in float32 arithmetic, <= 1 ulp of the float64 result rounded (0.56%
+    one ulp from it over [2**-126, 92])."""
+    return _exp_pm_f32(abs(_F32(x)), 1.0)
 
 
 _register("sinh", sinh_f64, sinh_f32)
