@@ -34,9 +34,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from looptrace.codegen.planning.walker import BlockWalker
+from looptrace.codegen.planning.fusion import BlockPlan, plan_block
+from looptrace.codegen.planning.walker import (FUSED_GATHERS, SLICE_READS, UNIT_RESHAPE_READS,
+                                               BlockWalker)
 from looptrace.codegen.target import Target, loop_key
-from looptrace.ir.core import Dim, Op, Program, SourceLoc, Value
+from looptrace.ir.core import Block, Dim, Op, Program, SourceLoc, Value
 
 from ..cpu.text import dtype_text, literal
 from .access import Access, Buf, Sym, whole
@@ -78,6 +80,15 @@ class CudaEmitter(BlockWalker):
         self.ranges: dict[int, tuple[int, int]] = {}
         self.overrides: dict[int, Any] = {}  # value id -> another location (staged copies in a kernel)
         self._ids = itertools.count()
+
+    def plan_of(self, block: Block) -> BlockPlan:
+        """The shared plan for the capabilities this target declares
+        (target.py), without the groups of roots in one nest and fills never
+        made that the cpu's `fused_gathers` also brings (planning/fusion.py):
+        the cuda nests read gathers in place, but emit one root per kernel."""
+        caps = self.target.capabilities
+        return plan_block(block, unit_reshapes=UNIT_RESHAPE_READS in caps, gathers=FUSED_GATHERS in caps,
+                          slices=SLICE_READS in caps, producers=self.producers, groups=False)
 
     # --- names and host text --------------------------------------------------------------
     def fresh(self, prefix: str = "t") -> str:
@@ -270,6 +281,13 @@ class CudaEmitter(BlockWalker):
             with self.parallel(self.count(dst.shape)) as (code, e):
                 idx = self.index_of(code, e, dst.shape)
                 code.store(dst, idx, cast_to(self.device_scalar(code, x), dst.dtype))
+            return
+        if x.id in self.plan.inlined:  # an update computed in the store's loop (planning/fusion.py `_fits`)
+            from .fuse import Fuser
+
+            with self.parallel(self.count(dst.shape)) as (code, e):
+                idx = self.index_of(code, e, dst.shape)
+                code.store(dst, idx, cast_to(Fuser(self, code).value_at(x, idx), dst.dtype))
             return
         self.copy_access(dst, self.acc(x))
 

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from looptrace.codegen.planning.fusion import broadcast_index, is_fold, read_through
+from looptrace.codegen.planning.fusion import broadcast_index, is_fold, read_through, slice_read, unit_reindex
 from looptrace.ir.core import Op, Value
 from looptrace.ir.primitive import folded_axes
 
+from ..cpu.shape import join_axis, join_pieces
 from ..cpu.text import cast, literal
 from .contraction import contraction_element
 from .device import DeviceCode
@@ -85,9 +86,14 @@ class Fuser:
             if isinstance(em.locs.get(v.id), Reg):  # a point's carry in a points kernel (points.py)
                 return em.locs[v.id].name
             v, idx = self._through_transpose(v, idx)
+            made = self.plan.producer.get(v.id)
+            if made is not None and id(made) in self.plan.joins:  # a concatenate never made
+                return self._join_element(made, idx)
+            if v.ndim == 0:  # through a unit reshape of a scalar (planning/fusion.py `_skip_unit_reshape`)
+                return em.device_scalar(self.code, v)
             if v.id not in self.plan.inlined:
                 return self.code.load(em.acc(v), idx)
-            # a transpose never made of a value computed in the reader's nest (planning/fusion.py)
+            # a view never made of a value computed in the reader's nest (planning/fusion.py)
         key = (v.id, tuple(idx))
         if key not in self.memo:
             op = self.plan.producer[v.id]
@@ -99,16 +105,46 @@ class Fuser:
         return self.memo[key]
 
     def _through_transpose(self, v: Value, idx: list[str]) -> tuple[Value, list[str]]:
-        """A transpose the plan never made is read through its base."""
+        """A view the plan never made is read through its base: a transpose
+        at the permuted index, a unit-axes reshape (capability
+        unit_reshape_reads) at `unit_reindex`, a static slice (slice_reads)
+        at the shifted, strided index."""
         op = self.plan.producer.get(v.id)
-        while op is not None and id(op) in self.plan.skip and read_through(op, self.plan):
-            perm = op.attrs["perm"]
-            base = [""] * len(perm)
-            for k, p in enumerate(perm):
-                base[p] = idx[k]
-            v, idx = op.inputs[0], base
+        while op is not None:
+            if id(op) in self.plan.unit_reshapes:
+                src = self.plan.reshape_from.get(id(op), op.inputs[0])
+                v, idx = src, unit_reindex(tuple(src.shape), tuple(v.shape), idx)
+            elif (shifted := slice_read(op, self.plan, idx)) is not None:
+                v, idx = op.inputs[0], shifted
+            elif id(op) in self.plan.skip and read_through(op, self.plan):
+                perm = op.attrs["perm"]
+                base = [""] * len(perm)
+                for k, p in enumerate(perm):
+                    base[p] = idx[k]
+                v, idx = op.inputs[0], base
+            else:
+                break
             op = self.plan.producer.get(v.id)
         return v, idx
+
+    def _join_element(self, op: Op, idx: list[str]) -> str:
+        """Element `idx` of a concatenate never made (planning/fusion.py
+        `_skip_join`, capability slice_reads): read from the piece holding it,
+        chosen by a test of the index (pieces are stored, never computed here)."""
+        axis = join_axis(op)
+        at, t = idx[axis], self.em.fresh()
+        pieces = join_pieces(op)
+        for k, (lo, hi, x) in enumerate(pieces):
+            shifted = idx[:axis] + [at if lo == 0 else f"({at} - {lo})"] + idx[axis + 1:]
+            if k < len(pieces) - 1:
+                self.code.line(f"{'if' if k == 0 else 'elif'} {at} < {hi}:")
+            elif k:
+                self.code.line("else:")
+            depth = self.code.depth
+            self.code.depth += 1 if len(pieces) > 1 else 0
+            self.code.line(f"{t} = {cast(self.value_at(x, shifted), op.out.dtype)}")
+            self.code.depth = depth
+        return t
 
     def _compute(self, op: Op, idx: list[str]) -> str:
         if is_fold(op):

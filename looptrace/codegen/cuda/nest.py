@@ -59,6 +59,8 @@ def _as_view(em: CudaEmitter, op: Op) -> bool:
     x = op.inputs[0]
     if x.id in em.plan.inlined or x.ndim == 0 and not hasattr(em.loc(x), "buf"):
         return False
+    if x.const is None and x.id not in em.locs and x.id not in em.overrides:
+        return False  # a view never made (a unit-axes reshape, a slice): a nest reads through it
     em.view(op.out, broadcast(em.acc(x), tuple(op.out.shape)), x)
     return True
 

@@ -109,7 +109,8 @@ def unit_dropped(shape: tuple, n_lead: int, sizes: tuple) -> tuple[tuple, list[i
 
 
 def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False, slices: bool = False,
-               scans: bool = False, lazy: bool = False, producers: dict | None = None) -> BlockPlan:
+               scans: bool = False, lazy: bool = False, producers: dict | None = None,
+               groups: bool | None = None) -> BlockPlan:
     """The block's plan; `unit_reshapes`: the target's nests read through a
     reshape that only adds or drops unit axes (`_skip_unit_reshape`);
     `slices`: its nests read through a static slice
@@ -120,7 +121,9 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
     inside its loop (`_inline_into_scans`); `lazy`: a scalar select
     computes a costly operand only on its branch (`_lazy_selects`);
     `producers`: the ops computing values over the whole program (a loop
-    body reads positions computed outside it), where the walker knows them."""
+    body reads positions computed outside it), where the walker knows them;
+    `groups`: the target emits groups of roots in one nest and fills never
+    made (`_group_scatters` ... `_group_maps`); by default where `gathers`."""
     plan = BlockPlan(gathers=gathers, unit_reshape_reads=unit_reshapes)
     plan.everywhere = producers if producers is not None else plan.producer
     uses = use_map(block)
@@ -172,7 +175,7 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
                 plan.sort_positions[id(op)] = read
     _masked_in_place(block, plan, uses, index)
     _skip_views(block, plan, uses, slices, unit_reshapes)
-    if gathers:
+    if gathers if groups is None else groups:
         _group_scatters(block, plan)
         _group_updates(block, plan, uses)
         _overwritten_fills(block, plan, uses)

@@ -94,9 +94,10 @@ def _check_alone(em: CudaEmitter, preds, values, codes) -> None:
 
 
 def _read(em: CudaEmitter, code, v, idx: list[str]) -> str:
-    if v.ndim == 0:
-        return em.device_scalar(code, v)
-    return code.load(em.acc(v), idx)
+    """v at idx: stored, or computed here where the plan computes it in the check's loop."""
+    from ..fuse import Fuser
+
+    return Fuser(em, code).value_at(v, idx)
 
 
 TARGET.register("check", StatementRule(_check_lower))

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from looptrace.codegen.target import StatementRule
+from looptrace.codegen.target import IndexRule, StatementRule
 from looptrace.errors import UnsupportedError
 from looptrace.ir.core import Dim, Value
+from looptrace.ir.ranges import range_in_block
 
 from .. import access as A
 from ..values import cast_to as _cast
@@ -101,27 +102,20 @@ def _update_slice_lower(em: CudaEmitter, op) -> None:
     em.copy(A.static_slice(out, a["starts"], a["stops"], a["steps"]), upd)
 
 
-def _gather_lower(em: CudaEmitter, op) -> None:
-    x, idx, v, axis = op.inputs[0], op.inputs[1], op.out, op.attrs["axis"]
-    xa = em.acc(x)
-    code_no = em.error_code(axis)
-    if v.ndim == 0:
-        em.scalar_result(v, lambda code: code.load(xa, [_take(em, code, x, idx, axis, [], code_no)]))
-        return
-    out = em.alloc(v)
-    with em.parallel(em.count(v.shape)) as (code, e):
-        at = em.index_of(code, e, v.shape)
-        j = _take(em, code, x, idx, axis, at, code_no)
-        code.store(out, at, code.load(xa, at[:axis] + [j] + at[axis + idx.ndim:]))
-
-
-def _take(em: CudaEmitter, code, x: Value, idx: Value, axis: int, at: list[str], code_no: int) -> str:
-    """The checked position along `axis` for output position `at`."""
+def _gather_element(fz, op, at: list[str]) -> str:
+    """Element `at` of a gather inside a fused nest (capability fused_gathers):
+    its index read, or computed in place where the plan fuses it, checked,
+    then the array read there (itself computed in place where fused)."""
+    em, code, (x, idx), axis = fz.em, fz.code, op.inputs, op.attrs["axis"]
     mid = at[axis: axis + idx.ndim]
-    raw = code.load(em.acc(idx), mid) if idx.ndim else em.device_scalar(code, idx)
+    raw = fz.value_at(idx, mid) if idx.ndim else em.device_scalar(code, idx)
     j = em.fresh("j")
-    code.line(f"{j} = check_elem({raw}, {code.size(em.size(x, axis))}, {code_no}, {code.err()})")
-    return j
+    r, n = range_in_block(idx, fz.plan.everywhere or fz.plan.producer), x.shape[axis]
+    if r is not None and isinstance(n, int) and 0 <= r[0] and r[1] < n:  # always inside the axis: no check
+        code.line(f"{j} = np.int64({raw})")
+    else:
+        code.line(f"{j} = check_elem({raw}, {code.size(em.size(x, axis))}, {em.error_code(axis)}, {code.err()})")
+    return fz.value_at(x, at[:axis] + [j] + at[axis + idx.ndim:])
 
 
 def _scatter_lower(em: CudaEmitter, op) -> None:
@@ -141,7 +135,8 @@ def _scatter_lower(em: CudaEmitter, op) -> None:
 
 def _scatter_columns(em, out, x, idx, upd, axis, mode, cols, code_no) -> None:
     """One thread per column, the indices in order: NumPy's order, no atomics."""
-    ua = em.acc(upd) if upd.ndim else None
+    from ..fuse import Fuser
+
     with em.parallel(em.count(cols) if cols else "1") as (code, e):
         c = em.index_of(code, e, cols)
         pre, post = c[:axis], c[axis:]
@@ -149,10 +144,11 @@ def _scatter_columns(em, out, x, idx, upd, axis, mode, cols, code_no) -> None:
         code.line(f"for {p} in range({prod(idx.shape) if idx.ndim else 1}):")
         with code.indented():
             pos = em.index_of(code, p, tuple(idx.shape))
-            raw = code.load(em.acc(idx), pos) if idx.ndim else em.device_scalar(code, idx)
+            fz = Fuser(em, code)  # the index and update stored, or computed here (planning/fusion.py `_fits`)
+            raw = fz.value_at(idx, pos)
             j = em.fresh("j")
             code.line(f"{j} = check_elem({raw}, {code.size(em.size(x, axis))}, {code_no}, {code.err()})")
-            value = code.load(ua, pre + pos + post) if ua is not None else em.device_scalar(code, upd)
+            value = fz.value_at(upd, pre + pos + post)
             target = pre + [j] + post
             if mode == "add":
                 value = f"{code.load(out, target)} + {value}"
@@ -161,15 +157,17 @@ def _scatter_columns(em, out, x, idx, upd, axis, mode, cols, code_no) -> None:
 
 def _scatter_atomic(em, out, x, idx, upd, axis, code_no) -> None:
     """Adds from one thread per update element, with atomics (few columns, many indices)."""
-    ua = em.acc(upd) if upd.ndim else None
+    from ..fuse import Fuser
+
     with em.parallel(em.count(upd.shape) if upd.ndim else "1") as (code, e):
         at = em.index_of(code, e, tuple(upd.shape))
         pos = at[axis: axis + idx.ndim]
-        raw = code.load(em.acc(idx), pos) if idx.ndim else em.device_scalar(code, idx)
+        fz = Fuser(em, code)
+        raw = fz.value_at(idx, pos)
         j = em.fresh("j")
         code.line(f"{j} = check_elem({raw}, {code.size(em.size(x, axis))}, {code_no}, {code.err()})")
         target = at[:axis] + [j] + at[axis + idx.ndim:]
-        value = code.load(ua, at) if ua is not None else em.device_scalar(code, upd)
+        value = fz.value_at(upd, at)
         code.touch(out.buf, write=True)
         addr = code.address(out, target)
         base, offset = addr[: addr.index("[")], addr[addr.index("[") + 1: -1]
@@ -200,7 +198,7 @@ TARGET.register("slice", StatementRule(_slice_lower))
 TARGET.register("dynamic_slice", StatementRule(_dyn_slice_lower))
 TARGET.register("dynamic_update_slice", StatementRule(_dyn_update_lower))
 TARGET.register("update_slice", StatementRule(_update_slice_lower))
-TARGET.register("gather", StatementRule(_gather_lower))
+TARGET.register("gather", IndexRule(_gather_element))
 TARGET.register("scatter", StatementRule(_scatter_lower))
 TARGET.register("dynamic_prefix", StatementRule(_prefix_lower))
 TARGET.register("reserve", StatementRule(_reserve_refused))
