@@ -564,12 +564,10 @@ def exp_f32(x):
     return _exp32(_F32(x))
 
 
-@numba.njit(**_JIT)
-def log_f32(x):
-    """np.log for a float32, <= 1 ulp of the float64 result rounded: x = 2**k * m
-    with sqrt(1/2) <= m < sqrt(2) from the bits, log(m) by a polynomial in m - 1;
-    log(0) = -inf, log(x < 0) = nan, log(inf) = inf."""
-    x = _F32(x)
+@numba.njit(**_JIT_INLINE)
+def _log32_reduced(x):
+    """(kf, f, z, p) for a positive float32 x (subnormals scaled): x = 2**k * (1 + f) with
+    sqrt(1/2) <= 1 + f < sqrt(2), kf = float32(k), z = f*f, log(1 + f) ~ f - z/2 + z*f*p."""
     sub = x < _MIN_NORMAL_32
     ix = _int32(_bits32(x * _TWO23 if sub else x) - _SQRT_HALF_BITS_32)  # the exponent rolls over at sqrt(2)
     k = (ix >> 23) - (23 if sub else 0)
@@ -584,7 +582,16 @@ def log_f32(x):
     p = _muladd(p, f, _L2)
     p = _muladd(p, f, _L1)
     p = _muladd(p, f, _L0)
-    z = f * f
+    return kf, f, f * f, p
+
+
+@numba.njit(**_JIT)
+def log_f32(x):
+    """np.log for a float32, <= 1 ulp of the float64 result rounded: x = 2**k * m
+    with sqrt(1/2) <= m < sqrt(2) from the bits, log(m) by a polynomial in m - 1;
+    log(0) = -inf, log(x < 0) = nan, log(inf) = inf."""
+    x = _F32(x)
+    kf, f, z, p = _log32_reduced(x)
     y = _muladd(z * f, p, kf * _LN2_LO_32)
     y = _muladd(-_HALF_32, z, y)
     y = (f + y) + kf * _LN2_HI_32

@@ -71,14 +71,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from looptrace.codegen.cpu.mathlib import (_E0, _E1, _E2, _E3, _E4, _E5, _E6, _HALF_32, _INF_32, _JIT, _JIT_INLINE, _L0,
-                                           _L1, _L2, _L3, _L4, _L5, _L6, _L7, _LG1, _LG2, _LG3, _LG4, _LG5, _LG6, _LG7,
-                                           _LN2_HI, _LN2_HI_32, _LN2_LO, _LN2_LO_32, _LOG2E, _LOG2E_32, _MAGIC_32,
-                                           _MAGIC_BITS, _MAGIC_BITS_32, _MANTISSA, _MIN_NORMAL, _MIN_NORMAL_32, _ONE_32,
-                                           _Q0, _Q1, _Q2, _Q3, _Q4, _ROUND_MAGIC, _SQRT_HALF_BITS,
-                                           _SQRT_HALF_BITS_32, _TWO23, _TWO54, _bits, _bits32, _copysign, _fast_two_sum,
-                                           _from_bits, _from_bits32, _inline_into_callers, _int32, _mul_err, _muladd,
-                                           _pow2, _scale, _split_log_arg, _two_sum)
+from looptrace.codegen.cpu.mathlib import (_E0, _E1, _E2, _E3, _E4, _E5, _E6, _HALF_32, _INF_32, _JIT, _JIT_INLINE,
+                                           _LG1, _LG2, _LG3, _LG4, _LG5, _LG6, _LG7, _LN2_HI, _LN2_HI_32, _LN2_LO,
+                                           _LN2_LO_32, _LOG2E, _LOG2E_32, _MAGIC_32, _MAGIC_BITS, _MAGIC_BITS_32,
+                                           _MANTISSA, _MIN_NORMAL, _ONE_32, _Q0, _Q1, _Q2, _Q3, _Q4, _ROUND_MAGIC,
+                                           _SQRT_HALF_BITS, _TWO54, _bits, _bits32, _copysign, _fast_two_sum,
+                                           _from_bits, _from_bits32, _inline_into_callers, _log32_reduced, _mul_err,
+                                           _muladd, _pow2, _scale, _split_log_arg, _two_sum)
 
 CALLS: dict[tuple[str, str], str] = {}
 __all__: list[str] = []
@@ -247,19 +246,7 @@ def _log_f32_parts(x):
     """(kf, f, lp) with log(x) = kf*ln2 + f + lp for a positive float32 x (subnormals scaled):
     x = 2**k * (1 + f), sqrt(1/2) <= 1 + f < sqrt(2), lp = log(1 + f) - f = -f*f/2 + f**3 * P(f)
     (log_f32's polynomial; f*f's rounding kept)."""
-    sub = x < _MIN_NORMAL_32
-    ix = _int32(_bits32(x * _TWO23 if sub else x) - _SQRT_HALF_BITS_32)  # the exponent rolls over at sqrt(2)
-    k = (ix >> 23) - (23 if sub else 0)
-    kf = _from_bits32(k + _MAGIC_BITS_32) - _MAGIC_32
-    f = _from_bits32((ix & 0x007FFFFF) + _SQRT_HALF_BITS_32) - _ONE_32
-    p = _muladd(_L7, f, _L6)
-    p = _muladd(p, f, _L5)
-    p = _muladd(p, f, _L4)
-    p = _muladd(p, f, _L3)
-    p = _muladd(p, f, _L2)
-    p = _muladd(p, f, _L1)
-    p = _muladd(p, f, _L0)
-    z = f * f
+    kf, f, z, p = _log32_reduced(x)
     lp = _muladd(z * f, p, -_HALF_32 * _muladd(f, f, -z))
     return kf, f, _muladd(-_HALF_32, z, lp)
 
