@@ -1339,7 +1339,15 @@ def _exp_dd(th, tl):
     # Fast2Sum: exact where |r1| >= |k*_LN2_LO| (<= 2**-22); where not, r is below 2**-21 and
     # rl's error below 2**-74
     r, rl = _fast_two_sum(r1, -(kf * _LN2_LO))
-    rl = rl + tl
+    h2, lo = _exp_r_dd(r, rl + tl)
+    return _scale(h2 + lo, k)
+
+
+@numba.njit(**_JIT_INLINE)
+def _exp_r_dd(r, rl):
+    """(h, l) with h + l = e**(r + rl) to ~2**-62 relative, for |r| <= 0.35 and |rl| <= 2**-40:
+    1 + r + r*r/2 summed in double-double (Fast2Sums), r**3 * P(r) (Taylor to r**14) on top,
+    times (1 + rl): pow's exp, and mathlib_exp.py's exp2."""
     r2h = r * r
     r2l = _mul_err(r, r, r2h)
     p = 1.0 / 87178291200.0
@@ -1355,11 +1363,9 @@ def _exp_dd(th, tl):
     p = _muladd(p, r, 1.0 / 24.0)
     p = _muladd(p, r, 1.0 / 6.0)
     h, e1 = _fast_two_sum(1.0, r)  # |r| < 1
-    hh = 0.5 * r2h
-    h2, e2 = _fast_two_sum(h, hh)  # h > 0.7 > hh
+    h2, e2 = _fast_two_sum(h, 0.5 * r2h)  # h > 0.6 > r*r/2
     c3 = r2h * r * p
-    lo = (e1 + e2) + _muladd(0.5, r2l, _muladd(rl, h2 + c3, c3))  # e**(r + rl) = e**r * (1 + rl)
-    return _scale(h2 + lo, k)
+    return h2, (e1 + e2) + _muladd(0.5, r2l, _muladd(rl, h2 + c3, c3))  # e**(r + rl) = e**r * (1 + rl)
 
 
 @numba.njit(**_JIT_INLINE)

@@ -34,8 +34,8 @@ it).
   1/ln2 (1/ln10) in double-double, plus k (k*log10(2): a 41-bit part, exact)
   by Fast2Sum, one final rounding: exact at powers of two (of ten).
 - `exp2_f64`: x = k + r exactly, e**(r*ln2) with r*ln2 in double-double,
-  1 + r + r*r/2 summed in double-double and the Taylor tail to r**13 on top
-  (`_exp_r_dd`), times 2**k in two exact steps (inf from 1024 on, gradual
+  1 + r + r*r/2 summed in double-double and the Taylor tail to r**14 on top
+  (mathlib.py `_exp_r_dd`, pow's), times 2**k in two exact steps (inf from 1024 on, gradual
   underflow rounded once). Exact at integers.
 - `cbrt_f64`: 1/cbrt(|x|) from the bits (the high word divided by 3 by a
   multiply, within 3.5%), a third- and a second-order step to ~2**-45,
@@ -76,8 +76,8 @@ from looptrace.codegen.cpu.mathlib import (_E0, _E1, _E2, _E3, _E4, _E5, _E6, _H
                                            _LN2_LO_32, _LOG2E, _LOG2E_32, _MAGIC_32, _MAGIC_BITS, _MAGIC_BITS_32,
                                            _MANTISSA, _MIN_NORMAL, _ONE_32, _Q0, _Q1, _Q2, _Q3, _Q4, _ROUND_MAGIC,
                                            _SQRT_HALF_BITS, _TWO54, _bits, _bits32, _copysign, _fast_two_sum,
-                                           _from_bits, _from_bits32, _inline_into_callers, _log32_reduced, _mul_err,
-                                           _muladd, _pow2, _scale, _split_log_arg, _two_sum)
+                                           _exp_r_dd, _from_bits, _from_bits32, _inline_into_callers, _log32_reduced,
+                                           _mul_err, _muladd, _pow2, _scale, _split_log_arg, _two_sum)
 
 CALLS: dict[tuple[str, str], str] = {}
 __all__: list[str] = []
@@ -158,29 +158,6 @@ def log10_f64(x):
 # --- exp2 -------------------------------------------------------------------------------------------
 _EXP2_HI = 1025.0  # 2**1025 overflows: clamping there keeps k small and still gives inf
 _EXP2_LO = -1100.0  # 2**-1100 underflows to 0
-
-
-@numba.njit(**_JIT_INLINE)
-def _exp_r_dd(r, rl):
-    """(h, l) with h + l = e**(r + rl) to ~2**-62 relative, for |r| <= 0.35 and |rl| <= 2**-40:
-    1 + r + r*r/2 summed in double-double (Fast2Sums), r**3 * P(r) (Taylor to r**13) on top,
-    times (1 + rl)."""
-    r2h = r * r
-    r2l = _mul_err(r, r, r2h)
-    p = _muladd(1.0 / 6227020800.0, r, 1.0 / 479001600.0)
-    p = _muladd(p, r, 1.0 / 39916800.0)
-    p = _muladd(p, r, 1.0 / 3628800.0)
-    p = _muladd(p, r, 1.0 / 362880.0)
-    p = _muladd(p, r, 1.0 / 40320.0)
-    p = _muladd(p, r, 1.0 / 5040.0)
-    p = _muladd(p, r, 1.0 / 720.0)
-    p = _muladd(p, r, 1.0 / 120.0)
-    p = _muladd(p, r, 1.0 / 24.0)
-    p = _muladd(p, r, 1.0 / 6.0)
-    h, e1 = _fast_two_sum(1.0, r)  # |r| < 1
-    h2, e2 = _fast_two_sum(h, 0.5 * r2h)  # h > 0.6 > r*r/2
-    c3 = r2h * r * p
-    return h2, (e1 + e2) + _muladd(0.5, r2l, _muladd(rl, h2 + c3, c3))
 
 
 @numba.njit(**_JIT)
