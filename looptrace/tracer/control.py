@@ -1572,7 +1572,8 @@ class LoopTrace:
         if what is not None and self.swaps is not None and name in self.swaps and what in _WRITTEN_BACK:
             what = None  # an argument swapped with the others (`u, v = v, u`): `_write_back_swaps`
         if what is not None:
-            subject = (f"`{name}` is written in place and also rebound inside this loop" if written == name else
+            subject = (f"`{name}` is rebound inside this loop and the array it refers to is written in place "
+                       "(through it or another name)" if written == name else
                        f"`{written}` is written in place inside this loop and `{name}` is rebound")
             raise UnsupportedError(
                 f"{subject} while it refers to {what}; looptrace cannot follow which array each "

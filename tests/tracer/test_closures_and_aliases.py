@@ -47,7 +47,7 @@ def test_local_alias_written_and_rebound_in_a_loop_is_refused(rng):
             b = b * 2.0
         return a, b
 
-    with pytest.raises(looptrace.UnsupportedError, match="`b` is written in place and also rebound"):
+    with pytest.raises(looptrace.UnsupportedError, match="`b` is rebound inside this loop and the array it refers to is written in place"):
         looptrace.jit(f, backend="interpret")(rng.standard_normal(3))
 
 
@@ -246,3 +246,22 @@ def test_a_nested_function_assigning_nonlocal_in_a_loop(fn, backend):
     want = fn(x)
     for g, w in zip(got, want):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-12)
+
+
+def test_rows_summed_in_place_through_a_rebound_view_name_the_rebound_name_without_claiming_it_is_written(rng):
+    """`row += prev; prev = row` over `a[1:]`: `row` is what the statement
+    writes, `prev` the name rebound to a view; the refusal says exactly that
+    (it said `prev` was written in place)."""
+    import looptrace
+
+    def f(a):
+        prev = a[0]
+        for row in a[1:]:
+            row += prev
+            prev = row
+        return a
+
+    with pytest.raises(looptrace.UnsupportedError,
+                       match="`prev` is rebound inside this loop and the array it refers to is written in place "
+                             r"\(through it or another name\) while it refers to a view"):
+        looptrace.jit(f, backend="interpret")(rng.standard_normal((3, 4)))

@@ -168,7 +168,7 @@ def test_a_0d_array_written_and_rebound_in_a_loop(backend, rng):
 
 
 def test_a_0d_array_written_and_rebound_in_a_loop_while_another_name_holds_it_is_a_clear_error(rng):
-    with pytest.raises(looptrace.UnsupportedError, match="written in place and also rebound"):
+    with pytest.raises(looptrace.UnsupportedError, match="rebound inside this loop and the array it refers to is written in place"):
         looptrace.jit(written_and_rebound_0d_kept, backend="interpret")(rng.standard_normal(5))
 
 
