@@ -21,6 +21,7 @@ V = rng.random(1_000_000)
 M = rng.random((1000, 1000))
 M32 = M.astype(np.float32)
 I = rng.integers(0, 1000, 1_000_000)
+W = rng.integers(0, 10**12, 1_000_000)
 B = V > 0.5
 
 CASES = {
@@ -50,7 +51,8 @@ CASES = {
     "stencil": (lambda m: m[1:-1, 1:-1] + 0.25 * (m[:-2, 1:-1] + m[2:, 1:-1] + m[1:-1, :-2] + m[1:-1, 2:]), M),
     "any": (lambda b: b.any(), B), "count_nonzero": (lambda b: np.count_nonzero(b), B),
     "median": (lambda v: np.median(v), V), "percentile": (lambda v: np.percentile(v, [5, 50, 95]), V),
-    "unique_sum": (lambda i: np.unique(i).sum(), I), "meshgrid": (lambda v: sum(g.sum() for g in np.meshgrid(v[:1000], v[:1000])), V),
+    "unique_sum": (lambda i: np.unique(i).sum(), I), "sort_small_ints": (lambda i: np.sort(i), I),
+    "sort_wide_ints": (lambda w: np.sort(w), W), "unique_wide_sum": (lambda w: np.unique(w).sum(), W), "meshgrid": (lambda v: sum(g.sum() for g in np.meshgrid(v[:1000], v[:1000])), V),
     "convolve": (lambda v: np.convolve(v, np.ones(9) / 9, mode="same"), V),
     "round": (lambda v: np.round(v, 2), V), "floor_div": (lambda v: v // 0.1, V), "sign": (lambda v: np.sign(v - 0.5), V),
 }

@@ -175,3 +175,54 @@ def test_in_place_sorts_along_an_axis_and_old_contents(rng):
         for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
             np.testing.assert_allclose(g, w, rtol=1e-12)  # a sum: in another order
         np.testing.assert_array_equal(a, b)
+
+
+def counted(x, y):
+    y.sort()
+    return np.sort(x), np.unique(x), y[:3].sum()
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int16])
+def test_integers_of_a_narrow_range_are_counted_and_wider_ones_are_numpys_sort(dtype, rng):
+    """A 1-D integer sort whose range is narrower than its length is a
+    counting sort (selection.py `small_range_sort`), decided at run time:
+    one kernel sorts a narrow and a wide range, copied or in place, and
+    np.unique on top, exactly as NumPy."""
+    f = looptrace.jit(counted, backend="cpu")
+    info = np.iinfo(dtype)
+    for lo, hi in ((-3, 4), (-500, 500), (int(info.min), int(info.max))):  # narrow, narrow, wide
+        x = rng.integers(lo, hi, 6000, endpoint=True).astype(dtype)
+        y = rng.integers(lo, hi, 5000, endpoint=True).astype(dtype)
+        yp, yl = y.copy(), y.copy()
+        _exact(f(x.copy(), yl), counted(x.copy(), yp))
+        _exact(yl, yp)
+    assert "small_range_sort" in looptrace.explain(f, x, y).kernel_source
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(dtype=st.sampled_from(sorted(cpu_sort.COUNTED_DTYPES, key=str)), n=st.integers(0, 300),
+       span=st.integers(0, 400), at=st.floats(0.0, 1.0), in_place=st.booleans())
+def test_small_range_sort_is_the_sort_or_declines_untouched(dtype, n, span, at, in_place):
+    from looptrace.codegen.cpu.selection import small_range_sort
+
+    info = np.iinfo(dtype)
+    lo = int(info.min + (int(info.max) - int(info.min) - span) * at) if span < int(info.max) - int(info.min) else int(info.min)
+    hi = min(lo + span, int(info.max))
+    x = np.random.default_rng(n + span).integers(lo, hi, n, endpoint=True).astype(dtype)
+    out = x if in_place else np.full_like(x, 7)
+    before = out.copy()
+    ok = small_range_sort(x, out)
+    assert ok == (n == 0 or int(x.max()) - int(x.min()) < n)
+    np.testing.assert_array_equal(out, np.sort(x) if ok else before)
+
+
+def test_small_range_sort_at_the_int64_extremes():
+    from looptrace.codegen.cpu.selection import small_range_sort
+
+    top, bottom = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    for x, ok in ((np.array([bottom, top, 0]), False), (np.array([top, top - 1, top]), True),
+                  (np.array([bottom + 1, bottom, bottom]), True)):
+        out = np.zeros_like(x)
+        assert small_range_sort(x, out) is ok
+        if ok:
+            np.testing.assert_array_equal(out, np.sort(x))
