@@ -21,6 +21,7 @@ from looptrace.ir import primitive
 from looptrace.ir.core import RNG, Program, SourceLoc
 from looptrace.ir.printer import print_program
 from looptrace.ops.io import printed_once, prints, written
+from looptrace.ops.vjp_helpers import building_for
 from looptrace.sigcache import SignatureCache
 from looptrace.tracer import context as ctx
 from looptrace.tracer import layout
@@ -471,8 +472,10 @@ class JitFunction:
                 traced, used = specialize.trace_specializing(self, values, specs, specs_of)
                 if transform is not None:  # result types chosen at run time: the join's for a transform
                     traced = without_kinds(traced)
-                program = transform.apply(traced, used) if transform is not None else traced
-                result = pipeline.compile(program, self.resolve_backend(values), self._options(values))
+                backend = self.resolve_backend(values)
+                with building_for(backend):
+                    program = transform.apply(traced, used) if transform is not None else traced
+                result = pipeline.compile(program, backend, self._options(values))
                 made = Compiled(result.program, result.run, traced, used)
                 if [sp.kind for sp in used] != [sp.kind for sp in specs]:  # tracing made arguments static
                     made.built_key = _static_values(used, values)

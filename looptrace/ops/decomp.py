@@ -23,6 +23,7 @@ from looptrace.ir.primitive import Primitive, ShapeMismatch, register
 
 from .batching_helpers import axis_size, bcast
 from .shape_arith import LinAlgMismatch, fmt
+from .vjp_helpers import gradient_backend
 
 DTYPES = tuple(np.dtype(d) for d in ("float32", "float64", "complex64", "complex128"))
 
@@ -150,11 +151,12 @@ def _det_vjp(b, g, op):
 # d det(a) / d a = the cofactor matrix, adj(a)^T, which is det(a) a^-T where a is invertible and
 # finite where it is not: adj([[1, 2], [2, 4]]) = [[4, -2], [-2, 1]], and 0 at rank n - 2 or less.
 # Up to _MINORS_UP_TO rows, each cofactor is the signed determinant of its minor (exact at every
-# rank, n**2 determinants of (n-1) x (n-1)). Larger: det(b) b^-T with b = a wherever det(a) != 0;
-# where det(a) == 0 (the LU met a zero pivot, where inv raises), b = a + c u v^T (u, v fixed
-# generic vectors, c the largest |a_ij|) and adj(a) = det(b) ((1 - c v^T b^-1 u) b^-1 +
-# c b^-1 u v^T b^-1), Sherman-Morrison without its division: right at rank n - 1 (b is then
-# invertible unless u or v is orthogonal to a null vector); rank n - 2 and less still raise.
+# rank, n**2 determinants of (n-1) x (n-1)). Larger, from the SVD a = U S V^T: adj(a)^T =
+# det(U) det(V^T) U diag(p) V^T with p_i the product of every singular value but the i-th, no
+# division, so right at every rank. det(a) a^-T, as it was (and still is on cuda, which has no
+# SVD), is wrong near any singular matrix of rank n - 2 or less: the LU's det is rounding noise
+# there, ~1e-14, times an inverse of ~1e16 (5x5 of rank 3, 60 draws: 12 gradients with entries
+# up to ~300 where the finite differences give ~1e-15, 3 raised LinAlgError).
 _MINORS_UP_TO = 4  # (n**2 determinants: 4x4 is 16 of 3x3; an 8x8 would be 64 of 7x7, ~40x the work of one inverse)
 
 
@@ -164,7 +166,9 @@ def _cofactors(b, a, d):
         return b.emit("broadcast_to", b.lit(np.ones((1, 1)), a), shape=tuple(a.shape))
     if n <= _MINORS_UP_TO:
         return _cofactors_by_minors(b, a)
-    return _mT(b, _adjugate_by_update(b, a, d))
+    if gradient_backend() == "cuda":  # (no SVD there: codegen/cuda/rules/factorizations.py)
+        return _mT(b, _adjugate_by_update(b, a, d))
+    return _cofactors_by_svd(b, a)
 
 
 def _cofactors_by_minors(b, a):
@@ -180,6 +184,11 @@ def _cofactors_by_minors(b, a):
 
 
 def _adjugate_by_update(b, a, d):
+    """adj(a) on the cuda backend: det(b) b^-1 with b = a wherever det(a) != 0; where det(a) == 0
+    (the LU met a zero pivot, where inv raises), b = a + c u v^T (u, v fixed generic vectors, c the
+    largest |a_ij|) and adj(a) = det(b) ((1 - c v^T b^-1 u) b^-1 + c b^-1 u v^T b^-1),
+    Sherman-Morrison without its division: right at rank n - 1; near rank n - 2 or less it is
+    rounding noise (see above) or raises."""
     n, lead = a.shape[-1], _LETTERS[: a.ndim - 2]
     k = np.arange(n)
     u, v = 1.0 + np.modf(k * 0.6180339887498949 + 0.3)[0], 1.0 + np.modf(k * 0.4142135623730951 + 0.7)[0]
@@ -199,6 +208,21 @@ def _adjugate_by_update(b, a, d):
     adj = b.add(b.mul(b.emit("broadcast_to", b.reshape(first, batch + (1, 1)), shape=tuple(a.shape)), mi),
                 b.mul(cm, outer))
     return b.mul(b.emit("broadcast_to", b.reshape(b.emit("det", m), batch + (1, 1)), shape=tuple(a.shape)), adj)
+
+
+def _cofactors_by_svd(b, a):
+    from .factorizations import _rows
+
+    n, batch, shape = a.shape[-1], tuple(a.shape[:-2]), tuple(a.shape)
+    packed = b.emit("svd", a, full=False)
+    u, vh = _rows(b, packed, 0, n, n), _rows(b, packed, n + 1, 2 * n + 1, n)
+    s = b.reshape(_rows(b, packed, n, n + 1, n), batch + (1, n))
+    eye = np.eye(n)
+    others = b.add(b.mul(b.emit("broadcast_to", s, shape=shape), b.lit(1.0 - eye, a)), b.lit(eye, a))
+    p = b.reshape(b.emit("reduce_prod", others, axes=(a.ndim - 1,)), batch + (1, n))  # p_i in column i
+    sign = b.reshape(b.mul(b.emit("det", u), b.emit("det", vh)), batch + (1, 1))
+    scaled = b.mul(u, b.emit("broadcast_to", p, shape=shape))
+    return b.mul(_mm(b, scaled, vh, "ik,kj->ij"), b.emit("broadcast_to", sign, shape=shape))
 
 
 def _phi(b, x):

@@ -15,13 +15,34 @@ so no primitive family depends on the autodiff package.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from looptrace.ir.builder import IRBuilder
 from looptrace.ir.core import Dim, Op, Value
+
+
+# The backend a gradient program is being built for (api.py sets it around the transform), for the
+# rare rule whose best IR a backend cannot lower (decomp.py `_cofactors`: cuda has no SVD); None
+# where unknown.
+_BACKEND: contextvars.ContextVar[str | None] = contextvars.ContextVar("looptrace_vjp_backend", default=None)
+
+
+@contextlib.contextmanager
+def building_for(backend: str) -> Iterator[None]:
+    token = _BACKEND.set(backend)
+    try:
+        yield
+    finally:
+        _BACKEND.reset(token)
+
+
+def gradient_backend() -> str | None:
+    return _BACKEND.get()
 
 
 class Builder(IRBuilder):

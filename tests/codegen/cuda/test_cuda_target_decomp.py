@@ -85,3 +85,12 @@ def test_singular_and_indefinite_raise_linalgerror_as_numpy_does(rng, bad):
         lt.jit(lambda s: np.linalg.cholesky(s), backend="cuda")(s)
     np.testing.assert_allclose(lt.jit(lambda a: np.linalg.det(a), backend="cuda")(a), np.linalg.det(a),
                                atol=1e-9)  # det of a singular matrix is no error
+
+
+def test_det_gradient_past_the_minors_keeps_a_rule_cuda_lowers(rng):
+    """Above 4x4 the cofactors are the SVD's on cpu/interpret (ops/decomp.py);
+    the cuda backend has no SVD, so its gradient program keeps det(a) a^-T
+    (right away from rank n - 2) instead of refusing np.linalg.svd."""
+    a = square(rng, (2, 5, 5))
+    f = lambda a: np.sum(np.linalg.det(a) * np.array([1.0, -2.0]))  # noqa: E731
+    np.testing.assert_allclose(lt.grad(f, backend="cuda")(a), lt.grad(f, backend="interpret")(a), rtol=1e-9)
