@@ -946,21 +946,24 @@ def _compress(condition, a, axis=None, out=None):
 def _unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
             equal_nan=True, sorted=True):
     """np.unique(x): the sorted values, each run of equal ones kept at its
-    first element (NaNs after every number, one of them where equal_nan);
-    the extra outputs and axis= stay refused."""
+    first element (NaNs after every number, one of them where equal_nan).
+    With return_index / return_counts, selections of the same positions
+    (aligned with the values: `counts / counts.sum()`, `vals * counts`)
+    holding each run's first position in x (a stable argsort's) and its
+    length; return_inverse, an array of x's shape (static) holding each
+    element's run. axis= stays refused."""
     x = ar if is_tracer(ar) else sem.wrap(ctx.const_value(np.asarray(ar)))
-    extra = [k for k, v in (("return_index", return_index), ("return_inverse", return_inverse),
-                            ("return_counts", return_counts), ("axis", axis is not None)) if v]
-    if extra:
-        raise UnsupportedError(f"np.unique(x, {extra[0]}=...) of a traced array: looptrace gives the distinct "
-                               "values alone (a selection that reductions, elementwise arithmetic and a "
-                               "`return` take), not the positions, counts or rows", ctx.current_loc(),
-                               _REWRITE["unique"])
+    if axis is not None:
+        raise UnsupportedError("np.unique(x, axis=...) of a traced array: looptrace gives the distinct values "
+                               "of the flattened array (a selection that reductions, elementwise arithmetic and "
+                               "a `return` take), not the distinct rows", ctx.current_loc(), _REWRITE["unique"])
     if not _static(x.shape) or np.dtype(x.dtype).kind == "c":
         return None
-    s = nx.NAMESPACE["sort"](sem.reshape(x, (-1,)))
-    if s.shape[0] == 0:
+    flat = sem.reshape(x, (-1,))
+    if flat.shape[0] == 0:
         return None
+    order = nx.NAMESPACE["argsort"](flat, kind="stable") if return_index or return_inverse else None
+    s = nx.NAMESPACE["sort"](flat) if order is None else flat[order]
     later, earlier = s[1:], s[:-1]
     new = sem.ufunc("not_equal", later, earlier)
     if equal_nan and np.dtype(x.dtype).kind == "f":
@@ -968,7 +971,23 @@ def _unique(ar, return_index=False, return_inverse=False, return_counts=False, a
         new = sem.ufunc("logical_and", new, sem.ufunc("logical_not", both_nan))
     first = nx.NAMESPACE["ones"]((1,), np.bool_)
     m = nx.NAMESPACE["concatenate"]([first, new])
-    return _made(MaskedSelection(s, m, ctx.current_loc()), "np.unique(x) of a traced array x")
+    loc = ctx.current_loc()
+    out = [_made(MaskedSelection(s, m, loc), "np.unique(x) of a traced array x")]
+    if not (return_index or return_inverse or return_counts):
+        return out[0]
+    run = sem.ufunc("subtract", nx.NAMESPACE["cumsum"](m), np.ones((), np.int64))  # each sorted element's run
+    if return_index:
+        out.append(_made(MaskedSelection(order, m, loc), "np.unique(x, return_index=True)[1] of a traced x"))
+    if return_inverse:
+        zeros = sem.full(flat.shape, 0, np.dtype(np.int64))
+        inverse = sem.wrap(ctx.emit1(prim("scatter"), [zeros.value, order.value, run.value], axis=0, mode="set"))
+        out.append(sem.reshape(inverse, tuple(x.shape)))
+    if return_counts:
+        ones = sem.full(flat.shape, 1, np.dtype(np.int64))
+        zeros = sem.full(flat.shape, 0, np.dtype(np.int64))
+        per_run = sem.wrap(ctx.emit1(prim("scatter"), [zeros.value, run.value, ones.value], axis=0, mode="add"))
+        out.append(_made(MaskedSelection(per_run[run], m, loc), "np.unique(x, return_counts=True)[-1] of a traced x"))
+    return tuple(out)
 
 
 for _name, _build in (("nonzero", _nonzero), ("flatnonzero", _flatnonzero), ("argwhere", _argwhere),

@@ -179,7 +179,9 @@ def test_in_place_sorts_along_an_axis_and_old_contents(rng):
 
 def counted(x, y):
     y.sort()
-    return np.sort(x), np.unique(x), y[:3].sum()
+    vals, counts = np.unique(x, return_counts=True)
+    first, inverse = np.unique(y[::-1], return_index=True, return_inverse=True)[1:]
+    return np.sort(x), np.unique(x), y[:3].sum(), vals * counts, first, inverse
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int16])
@@ -187,7 +189,8 @@ def test_integers_of_a_narrow_range_are_counted_and_wider_ones_are_numpys_sort(d
     """A 1-D integer sort whose range is narrower than its length is a
     counting sort (selection.py `small_range_sort`), decided at run time:
     one kernel sorts a narrow and a wide range, copied or in place, and
-    np.unique on top, exactly as NumPy."""
+    np.unique on top (with counts, first positions and inverse), exactly
+    as NumPy."""
     f = looptrace.jit(counted, backend="cpu")
     info = np.iinfo(dtype)
     for lo, hi in ((-3, 4), (-500, 500), (int(info.min), int(info.max))):  # narrow, narrow, wide

@@ -230,14 +230,48 @@ def test_unique_values_are_a_selection(call, x):
     check(call, x)
 
 
-def test_unique_gradient_and_its_other_outputs_refused(rng):
+def test_unique_gradient_and_its_rows_refused(rng):
     check(lambda x: np.unique(x), np.array([True, False, True]))
     x = rng.standard_normal(6)
     g = looptrace.grad(lambda x: np.sum(np.unique(x) ** 3), backend="interpret")(x)
     assert_close(g, numerical_grad(lambda x: np.sum(np.unique(x) ** 3), [x], 0), 1e-5, "unique")
-    with pytest.raises(looptrace.UnsupportedError, match="return_counts") as info:
-        looptrace.jit(lambda x: np.unique(x, return_counts=True)[1], backend="interpret")(x)
+    with pytest.raises(looptrace.UnsupportedError, match="axis") as info:
+        looptrace.jit(lambda x: np.unique(x, axis=0), backend="interpret")(x)
     assert info.value.loc.file == __file__ and info.value.hint
+
+
+def unique_entropy(x):
+    vals, counts = np.unique(x, return_counts=True)
+    p = counts / counts.sum()
+    return -(p * np.log(p)).sum(), (vals * counts).sum(), counts.max()
+
+
+def unique_all_four(x):
+    return np.unique(x, return_index=True, return_inverse=True, return_counts=True)
+
+
+def unique_labels(x):
+    u, inverse = np.unique(x, return_inverse=True)
+    return inverse * 10 + 1, u.sum()
+
+
+def unique_first_positions(x):
+    u, first = np.unique(x, return_index=True)
+    return first, (u * 2 + first).sum(), first.sum()
+
+
+@pytest.mark.parametrize("call", [unique_entropy, unique_all_four, unique_labels, unique_first_positions])
+@pytest.mark.parametrize("make", [
+    lambda r: r.integers(0, 5, 40), lambda r: r.integers(-3, 30, (4, 6)), lambda r: np.array([7]),
+    lambda r: np.where(r.random(30) > 0.7, np.nan, r.integers(0, 4, 30).astype(float)),
+    lambda r: r.standard_normal(9).astype(np.float32),
+], ids=["ints", "ints2d", "one", "nans", "f32"])
+def test_unique_positions_inverse_and_counts(call, make, rng):
+    """np.unique's extra outputs: first positions (a stable argsort's) and
+    counts are selections of the values' positions, so they line up with the
+    values in arithmetic; the inverse has x's shape. All as NumPy 2 gives
+    them (dtypes, NaNs collapsed into one run)."""
+    check(call, make(rng))
 
 
 def test_the_count_of_nonzero_positions_is_still_needed_for_len(rng):

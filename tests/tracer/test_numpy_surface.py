@@ -770,7 +770,7 @@ def un_setdiff1d(x):
 
 
 def un_unique(x):
-    return np.unique(x, return_counts=True)  # (the values alone are a selection: masked.py)
+    return np.unique(x, axis=0)  # (the values, first positions, inverse and counts are selections: masked.py)
 
 
 def un_tensorsolve(x):
