@@ -181,7 +181,8 @@ def counted(x, y):
     y.sort()
     vals, counts = np.unique(x, return_counts=True)
     first, inverse = np.unique(y[::-1], return_index=True, return_inverse=True)[1:]
-    return np.sort(x), np.unique(x), y[:3].sum(), vals * counts, first, inverse
+    return (np.sort(x), np.unique(x), y[:3].sum(), vals * counts, first, inverse, np.argsort(x, kind="stable"),
+            np.argsort(x))
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int16])
@@ -189,8 +190,8 @@ def test_integers_of_a_narrow_range_are_counted_and_wider_ones_are_numpys_sort(d
     """A 1-D integer sort whose range is narrower than its length is a
     counting sort (selection.py `small_range_sort`), decided at run time:
     one kernel sorts a narrow and a wide range, copied or in place, and
-    np.unique on top (with counts, first positions and inverse), exactly
-    as NumPy."""
+    np.unique on top (with counts, first positions and inverse), and a
+    stable argsort (`small_range_argsort`), exactly as NumPy."""
     f = looptrace.jit(counted, backend="cpu")
     info = np.iinfo(dtype)
     for lo, hi in ((-3, 4), (-500, 500), (int(info.min), int(info.max))):  # narrow, narrow, wide
@@ -199,7 +200,8 @@ def test_integers_of_a_narrow_range_are_counted_and_wider_ones_are_numpys_sort(d
         yp, yl = y.copy(), y.copy()
         _exact(f(x.copy(), yl), counted(x.copy(), yp))
         _exact(yl, yp)
-    assert "small_range_sort" in looptrace.explain(f, x, y).kernel_source
+    source = looptrace.explain(f, x, y).kernel_source
+    assert "small_range_sort" in source and "small_range_argsort" in source
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -209,14 +211,30 @@ def test_small_range_sort_is_the_sort_or_declines_untouched(dtype, n, span, at, 
     from looptrace.codegen.cpu.selection import small_range_sort
 
     info = np.iinfo(dtype)
-    lo = int(info.min + (int(info.max) - int(info.min) - span) * at) if span < int(info.max) - int(info.min) else int(info.min)
-    hi = min(lo + span, int(info.max))
+    width = int(info.max) - int(info.min)
+    span = min(span, width)
+    lo = int(info.min) + min(int((width - span) * at), width - span)  # (a float product may round up)
+    hi = lo + span
     x = np.random.default_rng(n + span).integers(lo, hi, n, endpoint=True).astype(dtype)
     out = x if in_place else np.full_like(x, 7)
     before = out.copy()
     ok = small_range_sort(x, out)
     assert ok == (n == 0 or int(x.max()) - int(x.min()) < n)
     np.testing.assert_array_equal(out, np.sort(x) if ok else before)
+
+
+@settings(max_examples=40, deadline=None)
+@given(dtype=st.sampled_from(sorted(cpu_sort.COUNTED_DTYPES, key=str)), n=st.integers(0, 300),
+       span=st.integers(0, 400))
+def test_small_range_argsort_is_the_stable_argsort_or_declines_untouched(dtype, n, span):
+    from looptrace.codegen.cpu.selection import small_range_argsort
+
+    x = np.random.default_rng(n * 7 + span).integers(0, min(span, int(np.iinfo(dtype).max)), n,
+                                                     endpoint=True).astype(dtype)
+    out = np.full(n, -7, np.int64)
+    ok = small_range_argsort(x, out)
+    assert ok == (n == 0 or int(x.max()) - int(x.min()) < n)
+    np.testing.assert_array_equal(out, np.argsort(x, kind="stable") if ok else np.full(n, -7))
 
 
 def test_small_range_sort_at_the_int64_extremes():

@@ -336,6 +336,39 @@ def small_range_sort(x, out):
     return True
 
 
+
+@numba.njit(cache=True)
+def small_range_argsort(x, out):
+    """The stable argsort of the integers of the 1-D `x` into `out` (int64)
+    by counting, under `small_range_sort`'s condition (hi - lo < n); False,
+    `out` untouched, otherwise: each value's first slot from the counts'
+    running sum, then the positions dealt out in order, so ties keep their
+    order (NumPy's kind='stable')."""
+    n = x.shape[0]
+    if n == 0:
+        return True
+    lo = np.int64(x[0])
+    hi = lo
+    for i in range(n):
+        v = np.int64(x[i])
+        lo = min(lo, v)
+        hi = max(hi, v)
+    if np.uint64(hi) - np.uint64(lo) >= np.uint64(n):
+        return False
+    slot = np.zeros(hi - lo + 1, np.int64)
+    for i in range(n):
+        slot[np.int64(x[i]) - lo] += 1
+    total = 0
+    for j in range(hi - lo + 1):
+        c = slot[j]
+        slot[j] = total
+        total += c
+    for i in range(n):
+        k = np.int64(x[i]) - lo
+        out[slot[k]] = i
+        slot[k] += 1
+    return True
+
 from looptrace.codegen.cpu.cache import harden_module  # noqa: E402  (their disk cache read through verified files)
 
 harden_module(__name__)

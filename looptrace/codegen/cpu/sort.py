@@ -37,8 +37,9 @@ NUMPY_SORT_MIN = 4096
 # np.partition at the positions read (a median, quartiles, percentiles) where there are at most this
 # many; more (every other one, a slice) are NumPy's full sort: a kth per position is one more pass
 PARTITION_KTH_MAX = 64
-# A whole 1-D sort of integers whose range is narrower than their number is a
-# counting sort (selection.py `small_range_sort`), tried before NumPy's
+# A whole 1-D sort (or stable argsort: `small_range_argsort`) of integers whose
+# range is narrower than their number is a counting sort (selection.py
+# `small_range_sort`), tried before NumPy's
 # (bench/array_speed.py, 10^6 int64 in 0..999, loaded machine, one process):
 # np.sort 4.1 ms against NumPy's 104, np.unique(i).sum() 4.7 against NumPy
 # 2.4's hashing 43 (0.52x before); a wider range costs one min/max pass more
@@ -84,7 +85,8 @@ def _numpy_sort(em, op, which: str) -> bool:
         kth = "(" + "".join(f"{int(k)}, " for k in em.plan.sort_positions[id(op)]) + ")"
         em.object_mode(v, f"np.partition({src}, {kth}, axis={axis})", raises=False)
         return True
-    counted = which == "sort" and x.ndim == 1 and np.dtype(x.dtype) in COUNTED_DTYPES
+    stable = which == "sort" or op.attrs.get("stable", True) is not False  # (ties: any order for a sort's values)
+    counted = stable and x.ndim == 1 and np.dtype(x.dtype) in COUNTED_DTYPES
     if which == "sort" and em.scope.can_consume(x):
         # `x.sort()` of an array nothing reads afterwards (an argument written back: the
         # kernel owns it, emitter.emit_program): sorted where it is, as the plain function
@@ -95,30 +97,30 @@ def _numpy_sort(em, op, which: str) -> bool:
         em.line(f"{em.name(v)} = {src}")
         em.define(v, alias_of=x)
         return True
-    if counted:
-        out, dt = em.fresh_array(v), np.dtype(v.dtype).name
-        with _unless_counted(em, True, src, out):
-            em.line(f"with numba.objmode({out}='{dt}[::1]'):{NO_RAISE}")
-            em.line(f"    {out} = np.ascontiguousarray(np.sort({src}, axis=0), dtype=np.{dt})")
-        return True
     if which == "sort":
         call = f"np.sort({src}, axis={axis})"
     else:
-        kind = "None" if op.attrs.get("stable", True) is False else "'stable'"
-        call = f"np.argsort({src}, axis={axis}, kind={kind})"
+        call = f"np.argsort({src}, axis={axis}, kind={repr('stable') if stable else 'None'})"
+    if counted:
+        out, dt = em.fresh_array(v), np.dtype(v.dtype).name
+        with _unless_counted(em, True, src, out, which):
+            em.line(f"with numba.objmode({out}='{dt}[::1]'):{NO_RAISE}")
+            em.line(f"    {out} = np.ascontiguousarray({call}, dtype=np.{dt})")
+        return True
     em.object_mode(v, call, raises=False)
     return True
 
 
 @contextlib.contextmanager
-def _unless_counted(em, counted: bool, src: str, out: str):
-    """The lines emitted inside run only where `small_range_sort` (selection.py)
-    could not sort `src` into `out` by counting (its range is wider than its
-    length); all of them where `counted` is False."""
+def _unless_counted(em, counted: bool, src: str, out: str, which: str = "sort"):
+    """The lines emitted inside run only where `small_range_sort` (or
+    `small_range_argsort`: selection.py) could not sort `src` into `out` by
+    counting (its range is wider than its length); all of them where
+    `counted` is False."""
     if not counted:
         yield
         return
-    em.line(f"if not small_range_sort({src}, {out}):")
+    em.line(f"if not small_range_{which}({src}, {out}):")
     with em.indented():
         yield
 

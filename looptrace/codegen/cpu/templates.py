@@ -48,8 +48,8 @@ from looptrace.codegen.cpu.lapack import lu_small_batch
 from looptrace.codegen.cpu.helper import empty as _empty, kernel_helper as _kernel_helper, nonneg, reshaped  # (helper.py)
 from looptrace.codegen.cpu.lapack import (eigh_batch, eigvalsh_batch, pinv_batch, qr_batch, slogdet_batch,
                                          svd_batch, svdvals_batch)
-from looptrace.codegen.cpu.selection import (argselect_lane, argsort_range, argtopk_lane, select_lane, small_range_sort,
-                                             topk_lane)
+from looptrace.codegen.cpu.selection import (argselect_lane, argsort_range, argtopk_lane, select_lane,
+                                             small_range_argsort, small_range_sort, topk_lane)
 from looptrace.codegen.cpu.extrema import max_lanes, min_lanes  # a long float max or min (extrema.py)
 from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_gamma, math_lgamma, trigamma
 
@@ -65,7 +65,8 @@ __all__ += ["float_to_int32", "float_to_int64", "float_to_uint32", "float_to_uin
 __all__ += ["blas_matrix", "unit_axes"]  # an operand as it is where its layout allows (contract.py, shape.py)
 __all__ += ["wide_vectors", "no_gathers"]  # codegen/cpu/mathlib.py: vector code in the function it is called in
 __all__ += ["atan2_f32", "cos_f32", "powc_f32", "sin_f32"]  # mathlib.py's float32 functions (scalar.py)
-__all__ += ["argselect_lane", "argtopk_lane", "select_lane", "small_range_sort", "topk_lane"]  # codegen/cpu/selection.py
+__all__ += ["argselect_lane", "argtopk_lane", "select_lane", "small_range_argsort", "small_range_sort",
+            "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["max_lanes", "min_lanes"]  # codegen/cpu/extrema.py
 __all__ += ["max_nan_last", "min_nan_last"]  # a max or min fold keeping the last of ties (nest.py `fold_step`)
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
