@@ -52,7 +52,10 @@ CASES = {
     "any": (lambda b: b.any(), B), "count_nonzero": (lambda b: np.count_nonzero(b), B),
     "median": (lambda v: np.median(v), V), "percentile": (lambda v: np.percentile(v, [5, 50, 95]), V),
     "unique_sum": (lambda i: np.unique(i).sum(), I), "sort_small_ints": (lambda i: np.sort(i), I),
-    "sort_wide_ints": (lambda w: np.sort(w), W), "unique_wide_sum": (lambda w: np.unique(w).sum(), W), "meshgrid": (lambda v: sum(g.sum() for g in np.meshgrid(v[:1000], v[:1000])), V),
+    "sort_wide_ints": (lambda w: np.sort(w), W), "unique_wide_sum": (lambda w: np.unique(w).sum(), W),
+    "argsort_stable_ints": (lambda i: np.argsort(i, kind="stable"), I),
+    "unique_counts_entropy": (lambda i: (lambda c: -(c / c.sum() * np.log(c / c.sum())).sum())(
+        np.unique(i, return_counts=True)[1]), I), "meshgrid": (lambda v: sum(g.sum() for g in np.meshgrid(v[:1000], v[:1000])), V),
     "convolve": (lambda v: np.convolve(v, np.ones(9) / 9, mode="same"), V),
     "round": (lambda v: np.round(v, 2), V), "floor_div": (lambda v: v // 0.1, V), "sign": (lambda v: np.sign(v - 0.5), V),
 }
