@@ -164,13 +164,14 @@ def test_asin_acos_special_values(name):
 
 @pytest.mark.parametrize("name", ["arcsin", "arccos"])
 def test_asin_acos_f32_is_the_float64_result_rounded(name):
-    """Checked over every float32 in [-1, 1] by hand (tools/check_float32_math.py
-    asin acos); here over 2**22 of them."""
+    """Within 1 ulp of it, in float32 arithmetic since session 51 (every float32 in [-1, 1]
+    checked by hand: 0.036% (asin), 0.013% (acos) one ulp off); here over 2**22 of them."""
     fn = mathlib.asin_f32 if name == "arcsin" else mathlib.acos_f32
     bits = np.random.default_rng(11).integers(0, 0x3F800001, 1 << 22).astype(np.uint32)
     x = np.concatenate([bits.view(np.float32), -bits.view(np.float32)])
     want = getattr(np, name)(x.astype(np.float64)).astype(np.float32)
-    assert ulp_distance(_unary(fn, x), want).max() == 0
+    d = ulp_distance(_unary(fn, x), want)
+    assert d.max() <= 1 and (d > 0).mean() < 1e-3
 
 
 @pytest.mark.parametrize("fn", ["pow_f64", "pow_f32"])
@@ -188,7 +189,7 @@ def test_asin_acos_loop_is_vectorized_without_libm_calls(fn):
     _unary(getattr(mathlib, fn), np.zeros(4, dtype))
     loop = _unary_loop(getattr(mathlib, fn))
     llvm = loop.inspect_llvm(loop.signatures[0])
-    assert " x double>" in llvm and "@asin" not in llvm and "@acos" not in llvm
+    assert (" x float>" if fn.endswith("32") else " x double>") in llvm and "@asin" not in llvm and "@acos" not in llvm
 
 
 @numba.njit(error_model="numpy")
@@ -248,7 +249,7 @@ def test_cpu_lowers_arcsin_arccos_to_mathlib(monkeypatch, rng, dtype):
         want = f(x.astype(np.float64))
     for g, w in zip(got, want):
         assert g.dtype == dtype
-        assert ulp_distance(g, w.astype(dtype)).max() <= (1 if dtype == np.float64 else 0)  # f32: f64 rounded
+        assert ulp_distance(g, w.astype(dtype)).max() <= 1  # f32: of the float64 result rounded
     bits = np.dtype(dtype).itemsize * 8
     src = _kernel_source(f, x)
     assert f"asin_f{bits}(" in src and f"acos_f{bits}(" in src and "np.arc" not in src

@@ -35,9 +35,13 @@ vectorizes (10^6 float64: tan 27 ms, arctan 24 ms against NumPy's SIMD loops'
 Speed (a loop of 10^5 elements, one thread, Zen 4 with AVX-512, loaded 2-vCPU
 machine, medians; NumPy's SIMD loop, then this): float64 tan 0.139 / 0.230 ms,
 arctan 0.121 / 0.116; float32 tan 0.044 / 0.079, arctan 0.046 / 0.063 (libm
-per element, LOOPTRACE_LIBM=1: 0.80-0.99 ms each). tan_f64's loop spends ~20%
+per element, LOOPTRACE_LIBM=1: 0.80-0.99 ms each). tan_f64's loop spent ~20%
 in the rare path's call (a vector variant called every step, its registers
-spilled around it): 0.18 ms without.
+spilled around it): 0.18 ms without. Session 51 (10^6 elements, one thread):
+tan_f64's rare path has its own 8-wide variant (it had only the 16-wide one of
+float32 loops, so every lane was tested and called apart) and the variants keep
+zmm16-31 (mathlib.py `_RARE_CC`): 2.46 -> 2.01 ms (~1.9 without the rare path,
+NumPy 1.37); tan_f32 (its own 16-wide symbol) 0.78 -> 0.66 (~0.58, NumPy 0.41).
 """
 from __future__ import annotations
 
@@ -47,9 +51,9 @@ import numba
 import numpy as np
 
 from looptrace.codegen.cpu.mathlib import (
-    _HOST_FMA, _JIT, _JIT_INLINE, _PI_2_A, _PI_2_B, _PI_2_C, _ROUND_MAGIC, _TRIG_QUICK, _bits, _bits32, _copysign,
-    _from_bits, _from_bits32, _inline_into_callers, _mul_err, _mul_err_dekker, _muladd, _quick_remainder, _rare_call,
-    _rare_symbol, _two_sum, pick)
+    _HOST_FMA, _JIT, _JIT_INLINE, _PI_2_A, _PI_2_B, _PI_2_C, _RARE_WIDTHS_64, _ROUND_MAGIC, _TRIG_QUICK, _bits, _bits32,
+    _copysign, _from_bits, _from_bits32, _inline_into_callers, _mul_err, _mul_err_dekker, _muladd, _quick_remainder,
+    _rare_call, _rare_symbol, _two_sum, pick)
 
 CALLS: dict[tuple[str, str], str] = {
     ("tan", "float64"): "tan_f64({0})", ("tan", "float32"): "tan_f32({0})",
@@ -290,7 +294,8 @@ def _tan_f64_libm(x):
     return math.tan(x)
 
 
-_tan_f64_huge = _rare_call(_rare_symbol("looptrace_tan_f64_huge", _tan_f64_libm))
+_tan_f64_huge = _rare_call(_rare_symbol("looptrace_tan_f64_huge", _tan_f64_libm, _RARE_WIDTHS_64))
+_tan_f32_huge = _rare_call(_rare_symbol("looptrace_tan_f32_huge", _tan_f64_libm))  # float32 loops' widths
 
 
 @numba.njit(**_JIT_INLINE)
@@ -334,7 +339,7 @@ def tan_f32(x):
     xd = np.float64(x)
     v = _tan_f32_quick(xd)
     if not (abs(xd) < _TRIG_QUICK):
-        v = _tan_f64_huge(xd)  # libm's tan of the float64: exact reduction, < 1 ulp of float64
+        v = _tan_f32_huge(xd)  # libm's tan of the float64: exact reduction, < 1 ulp of float64
     return np.float32(v)
 
 
