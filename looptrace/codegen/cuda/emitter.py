@@ -35,8 +35,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from looptrace.codegen.planning.fusion import BlockPlan, plan_block
-from looptrace.codegen.planning.walker import (FUSED_GATHERS, SLICE_READS, UNIT_RESHAPE_READS,
-                                               BlockWalker)
+from looptrace.codegen.planning.walker import (FUSED_GATHERS, FUSED_SCAN_INPUTS, LAZY_SELECTS, SLICE_READS,
+                                               UNIT_RESHAPE_READS, BlockWalker)
 from looptrace.codegen.target import Target, loop_key
 from looptrace.ir.core import Block, Dim, Op, Program, SourceLoc, Value
 
@@ -52,6 +52,9 @@ class KernelRecord:
     op: Op | None
     kind: str  # "grid", "single", "coop", "tree", "gemm"
     notes: dict = field(default_factory=dict)
+
+
+CUDA_GROUPS = ("updates", "overwritten_fills", "maps")  # planning/fusion.py GROUPS the cuda nests emit
 
 
 class CudaEmitter(BlockWalker):
@@ -83,12 +86,16 @@ class CudaEmitter(BlockWalker):
 
     def plan_of(self, block: Block) -> BlockPlan:
         """The shared plan for the capabilities this target declares
-        (target.py), without the groups of roots in one nest and fills never
-        made that the cpu's `fused_gathers` also brings (planning/fusion.py):
-        the cuda nests read gathers in place, but emit one root per kernel."""
+        (target.py), with two of the groups and fills never made that the
+        cpu's `fused_gathers` also brings (planning/fusion.py): maps over one
+        shape in one kernel, slice writes into one buffer in one kernel
+        (rules/indexing.py), and fills every element of which is written
+        before it is read only allocated (nest.py); scatter groups and fills
+        written beside writes are the cpu's only."""
         caps = self.target.capabilities
         return plan_block(block, unit_reshapes=UNIT_RESHAPE_READS in caps, gathers=FUSED_GATHERS in caps,
-                          slices=SLICE_READS in caps, producers=self.producers, groups=False)
+                          slices=SLICE_READS in caps, scans=FUSED_SCAN_INPUTS in caps, lazy=LAZY_SELECTS in caps,
+                          producers=self.producers, groups=CUDA_GROUPS)
 
     # --- names and host text --------------------------------------------------------------
     def fresh(self, prefix: str = "t") -> str:
@@ -290,6 +297,19 @@ class CudaEmitter(BlockWalker):
                 code.store(dst, idx, cast_to(Fuser(self, code).value_at(x, idx), dst.dtype))
             return
         self.copy_access(dst, self.acc(x))
+
+    def copy_group(self, pairs: list[tuple[Access, Value]]) -> None:
+        """dst[...] = x for each (dst, x), the dsts of one shape, in one parallel loop (a
+        group of writes that read none of each other's, planning/fusion.py `_group_updates`)."""
+        from .fuse import Fuser
+
+        shape = pairs[0][0].shape
+        with self.parallel(self.count(shape)) as (code, e):
+            idx = self.index_of(code, e, shape)
+            fz = Fuser(self, code)
+            for dst, x in pairs:
+                value = self.device_scalar(code, x) if x.ndim == 0 else fz.value_at(x, idx)
+                code.store(dst, idx, cast_to(value, dst.dtype))
 
     def copy_access(self, dst: Access, src: Access) -> None:
         if not src.shape:

@@ -6,9 +6,11 @@ once and reused across calls and steps), launches kernels with launch
 configurations from limits.py (small fixed ones under the simulator, whose
 threads are OS threads), fetches the few scalars the host must see (a trip
 count, a predicate), runs host-side scalar ops and random draws, and owns
-the call's error flag: an int64[4] device buffer kernels write the first bad
+the call's error flag: an int64[8] device buffer kernels write the first bad
 index or failed check into (code + 1, index or value, size, and a check's
-pending key: rules/check.py), read once after the call.
+pending key: rules/check.py; then the failing iteration and the launch stamp
+of an iterations kernel's report and its lock: module.py `report_first`),
+read once after the call.
 
 Invariant: every buffer taken during a call goes back to the pool when the
 call ends, except those handed to the caller as results (`detach`); a buffer
@@ -59,6 +61,7 @@ class CallRuntime:
         self.taken: list[Any] = []
         self._pooled: set[int] = set()
         self._err = None
+        self._stamps = 0
 
     # --- memory -----------------------------------------------------------------------------------
     def empty(self, n: int, dtype: Any, label: str = "buffer") -> Any:
@@ -179,14 +182,20 @@ class CallRuntime:
     @property
     def err(self) -> Any:
         if self._err is None:
-            self._err = self.upload(np.zeros(4, np.int64))
+            self._err = self.upload(np.zeros(8, np.int64))
         return self._err
+
+    def stamp(self) -> int:
+        """A number of its own for each launch that asks (1, 2, ...): an iterations
+        kernel's reports tell its own from an earlier launch's (module.py `report_first`)."""
+        self._stamps += 1
+        return self._stamps
 
     def error(self) -> tuple[int, int, int] | None:
         """(code, index or value, size) of the first error a kernel reported, or None."""
         if self._err is None:
             return None
-        code, i, n, _ = self._err.copy_to_host()
+        code, i, n = self._err.copy_to_host()[:3]
         return None if code == 0 else (int(code) - 1, int(i), int(n))
 
     # --- launches -----------------------------------------------------------------------------

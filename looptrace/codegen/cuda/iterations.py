@@ -18,16 +18,25 @@ index is split into the levels' indices, each level's body is emitted inside
 the one above it, and the innermost results are stored at the flat position.
 Inner levels need a constant, positive trip count.
 
+A loop nested in an iteration may stack rows of one scalar per step when they
+are read only step by step (`thread_rows`): a fold over the steps (`acc +=
+f(x[i, k])` with a `while` in f, which the vectorizer makes a stacked row and
+a sum after the loop), element ops over the rows on the way to it, or the row
+of one step (a nested loop's last value read after it). The thread runs that
+loop itself and keeps those in registers: no row is stored.
+
 Refused (the loop falls back to the other strategies, strategy.py): carried
 values, array-valued ops inside the body (an op over a whole array, an
-allocation, a fold), nested loops with array carries or stacked outputs.
-Index checks and failed checks set the call's error flag and clamp, as in
-every kernel (the thread goes on, a nested `while` stops; the call raises). A
-check reports at once (rules/check.py `_check_alone`): where several iterations
-fail, the first report in time wins, not necessarily the first iteration's, as
-for a bad index in any grid kernel.
+allocation, a fold of anything but a nested loop's rows), nested loops with
+array carries or rows read otherwise.
+Index checks and failed checks clamp and go on, as in every kernel, but
+report into the thread's own record (`AloneCode.err`: the iteration's first
+failure in program order; a nested `while` then stops), merged into the
+call's error flag when the iteration ends: the lowest failing iteration wins
+(module.py `report_first`), the one the cpu reports.
 
-Simulator-safe: no shared memory, no barrier, no warp operation.
+Simulator-safe: no barrier, no warp operation (shared memory only for each thread's own
+failure record).
 """
 from __future__ import annotations
 
@@ -36,12 +45,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from looptrace.ir.core import RNG, Block, Dim, Op, Value
+from looptrace.codegen.planning.pointwise import element_op
+from looptrace.ir.core import RNG, Block, Dim, Op, Value, free_values
+from looptrace.ir.primitive import folded_axes
 from looptrace.ops.control import split_for_results
 
+from ..cpu.text import dtype_text
 from . import access as A
 from .device import DeviceCode, launch_args
+from .fuse import FOLD_UPDATE, fold_acc_dtype, fold_init, fold_update
+from .limits import GRID_BLOCK
 from .points import PointsCtx
+from .rules.scalar import element_expr
 from .values import Reg, cast_to, index_range
 
 if TYPE_CHECKING:
@@ -153,8 +168,10 @@ def _scalar_source(body: Block, r: Value) -> Value:
 
 
 def _one_thread(em: CudaEmitter, block: Block, skip: set = frozenset()) -> bool:
-    """Can one thread run this block alone: registers only, no op over a whole array?"""
+    """Can one thread run this block alone: registers only, no op over a whole array
+    (but the rows of a nested loop that the thread folds or picks itself: `thread_rows`)?"""
     plan = em.plan_of(block)
+    skip = set(skip)
     for o in block.ops:
         if id(o) in skip:
             continue
@@ -167,12 +184,13 @@ def _one_thread(em: CudaEmitter, block: Block, skip: set = frozenset()) -> bool:
             if any(isinstance(d, Dim) for d in o.out.shape):
                 return False
             continue
-        if any(v.ndim for v in o.outputs) or not o.outputs and o.prim.name != "check":
+        rows = thread_rows(block, o, plan) if o.prim.name == "for_loop" else None
+        if rows is not None:
+            skip |= rows.taken  # (they follow the loop)
+        elif any(v.ndim for v in o.outputs) or not o.outputs and o.prim.name != "check":
             return False  # an array made in the body; or an effect (a print) one thread cannot order
         if o.prim.region:
             if o.prim.name not in SCALAR_REGIONS or any(v.ndim for v in o.inputs):
-                return False
-            if o.prim.name == "for_loop" and split_for_results(o)[1]:
                 return False
             if not all(_one_thread(em, b) for b in o.blocks):
                 return False
@@ -182,9 +200,146 @@ def _one_thread(em: CudaEmitter, block: Block, skip: set = frozenset()) -> bool:
     return True
 
 
+@dataclass
+class ThreadRows:
+    """A loop nested in a thread's iteration whose stacked rows (one scalar per step) are
+    read only step by step: `steps`, element ops over the rows (and values known before
+    the loop), computed at each step; `folds`, folds over the steps (`acc += f(t)`, which
+    the vectorizer makes a stacked row and a sum after the loop), accumulated in
+    registers; `picks`, (slice, reshape, position): one step's row kept in a register
+    (a nested loop's last value read after it; of a loop of one step, the reshape
+    alone twice). `taken`: id(op) of all of them."""
+
+    steps: list
+    folds: list
+    picks: list
+    taken: set
+
+
+def thread_rows(block: Block, loop: Op, plan) -> ThreadRows | None:
+    """The loop's rows as a thread's registers (ThreadRows), when every reader of them is one of
+    those ops; None otherwise. The loop has constant bounds and at least one step."""
+    n_carry, n_stacked = split_for_results(loop)
+    if not n_stacked or any(v.const is None for v in loop.inputs[:3]):
+        return None
+    trips = loop.outputs[n_carry].shape[0]
+    if not isinstance(trips, int) or trips <= 0:
+        return None
+    if any(tuple(y.shape) != (trips,) or y.dtype == RNG for y in loop.outputs[n_carry:]):
+        return None
+    position = {id(o): k for k, o in enumerate(block.ops)}
+    here = position[id(loop)]
+
+    def known_before(w: Value) -> bool:  # a register (or constant) when the loop starts
+        made = plan.producer.get(w.id)
+        return w.ndim == 0 and w.id not in plan.inlined and (made is None or position[id(made)] < here)
+
+    rows = {y.id for y in loop.outputs[n_carry:]}
+    found = ThreadRows([], [], [], set())
+    for o in block.ops[here + 1:]:
+        if id(o) in found.taken or not any(u.id in rows for u in o.inputs):
+            continue
+        if (element_op(o) and o.prim.name not in ("broadcast_to", "iota") and tuple(o.out.shape) == (trips,)
+                and all(u.id in rows or known_before(u) for u in o.inputs)):
+            found.steps.append(o)
+            rows.add(o.out.id)
+        elif (o.prim.reduction is not None and len(o.inputs) == 1 and folded_axes(o) == (0,) and o.out.ndim == 0
+              and o.prim.reduction.combine in FOLD_UPDATE and o.attrs.get("ties") != "last"):
+            found.folds.append(o)
+        elif o.prim.name == "slice" and tuple(o.out.shape) == (1,) and 0 <= o.attrs["starts"][0] < trips:
+            readers = [r for r in block.ops if any(u is o.out for u in r.inputs)]
+            if len(readers) != 1 or readers[0].prim.name != "reshape" or readers[0].out.ndim != 0:
+                return None
+            found.picks.append((o, readers[0], o.attrs["starts"][0]))
+            found.taken.add(id(readers[0]))
+            rows.add(o.out.id)
+        elif o.prim.name == "reshape" and trips == 1 and o.out.ndim == 0:  # the one step's row
+            found.picks.append((o, o, 0))
+        else:
+            return None
+        found.taken.add(id(o))
+    escaping = {r.id for r in block.results} | {v.id for o in block.ops for b in o.blocks for v in free_values(b)}
+    return None if rows & escaping else found
+
+
+def emit_thread_for(em: CudaEmitter, op: Op) -> None:
+    """A for_loop with stacked rows inside a thread's iteration (`thread_rows`): the
+    thread's own loop, its folds and picks in registers, no row stored."""
+    code = em.team.code
+    rows = thread_rows(em.scope.block, op, em.plan)
+    if rows is None:
+        raise NotImplementedError("the rows of a loop inside a thread's iteration are read as arrays")
+    start, stop, step, *init = op.inputs
+    (body,) = op.blocks
+    n_carry, _ = split_for_results(op)
+    index, carries = body.args[0], body.args[1:]
+    for a, x in zip(carries, init):
+        name = em.fresh("c")
+        code.line(f"{name} = {cast_to(em.device_scalar(code, x), a.dtype)}")
+        em.locs[a.id] = Reg(name, np.dtype(a.dtype))
+    accs = [em.fresh("acc") for _ in rows.folds]
+    for red, acc in zip(rows.folds, accs):
+        code.line(f"{acc} = {fold_init(red)}")
+    kept = [em.fresh("pk") for _ in rows.picks]
+    for (_, rs, _), name in zip(rows.picks, kept):
+        code.line(f"{name} = {dtype_text(rs.out.dtype)}(0)")
+    trips = op.outputs[n_carry].shape[0]
+    counted = any(p != trips - 1 for _, _, p in rows.picks)
+    k, i = em.fresh("k"), em.fresh("i")
+    if counted:
+        code.line(f"{k} = 0")
+    em.locs[index.id] = Reg(i, np.dtype(index.dtype))
+    known = index_range(start, stop, step)
+    if known is not None:
+        em.ranges[index.id] = known
+
+    def finish() -> None:
+        values = {}
+        for y, r in zip(op.outputs[n_carry:], body.results[n_carry:]):
+            values[y.id] = em.fresh("v")
+            code.line(f"{values[y.id]} = {cast_to(em.device_scalar(code, r), y.dtype)}")
+        news = [cast_to(em.device_scalar(code, r), a.dtype) for a, r in zip(carries, body.results[:n_carry])]
+        for o in rows.steps:
+            args = [values[u.id] if u.id in values else em.device_scalar(code, u) for u in o.inputs]
+            values[o.out.id] = em.fresh("v")
+            code.line(f"{values[o.out.id]} = {cast_to(element_expr(o, args), o.out.dtype)}")
+        for red, acc in zip(rows.folds, accs):
+            code.line(fold_update(red, acc, cast_to(values[red.inputs[0].id], fold_acc_dtype(red))))
+        for (sl, _, p), name in zip(rows.picks, kept):
+            code.line(f"{name} = {values[sl.inputs[0].id]}" if p == trips - 1
+                      else f"{name} = {values[sl.inputs[0].id]} if {k} == {p} else {name}")
+        if carries:
+            code.line(", ".join(em.locs[a.id].name for a in carries) + ", = " + ", ".join(news) + ",")
+        if counted:
+            code.line(f"{k} += 1")
+
+    bounds = ", ".join(em.device_scalar(code, v) for v in (start, stop, step))
+    code.line(f"for {i} in range({bounds}):")
+    with code.indented():
+        em.emit_block(body, set(), finish=finish)
+    for v, a in zip(op.outputs[:n_carry], carries):
+        em.bind(v, em.locs[a.id])
+    for red, acc in zip(rows.folds, accs):
+        name = em.fresh("r")
+        code.line(f"{name} = {cast_to(acc, red.out.dtype)}")
+        em.bind(red.out, Reg(name, np.dtype(red.out.dtype)))
+    for (_, rs, _), name in zip(rows.picks, kept):
+        em.bind(rs.out, Reg(name, np.dtype(rs.out.dtype)))
+    em.plan.skip.update(rows.taken)
+
+
 class AloneCode(DeviceCode):
     """The kernel of threads that each run their own iterations: nothing to synchronize
-    (team_loops.py closes a nested loop's steps with `sync`)."""
+    (team_loops.py closes a nested loop's steps with `sync`). Failures of an iteration
+    go to the thread's own record (`ferr`, a row of shared memory: the first failure of
+    the iteration in program order), merged into the call's flag when the iteration
+    ends (module.py `report_first`: the lowest failing iteration wins)."""
+
+    failures = False
+
+    def err(self) -> str:
+        self.failures = True
+        return "ferr"
 
     def sync(self) -> None:
         self.end_phase()
@@ -209,6 +364,7 @@ def emit_iterations(em: CudaEmitter, op: Op, levels: list[Level], plan) -> None:
     em.team = IterationsCtx(em, False, code)
     try:
         with code.indented():
+            at, depth = len(code.lines), code.depth
             idx = em.index_of(code, "e", shape)
             for lv, k, (start, _, step) in zip(levels, idx, bounds):
                 t = em.fresh("t")
@@ -219,6 +375,8 @@ def emit_iterations(em: CudaEmitter, op: Op, levels: list[Level], plan) -> None:
                 if known is not None:
                     em.ranges[index.id] = known
             _emit_level(em, code, levels, 0, outs)
+            if code.failures:
+                _merge_failures(em, code, at, depth)
     finally:
         em.team = None
     em.add_kernel(code, "grid")
@@ -226,6 +384,20 @@ def emit_iterations(em: CudaEmitter, op: Op, levels: list[Level], plan) -> None:
     for y, acc in zip(top.outputs, outs):
         em.bind(y, acc, owned=True)
     em.note_loop(op, plan.reason)
+
+
+def _merge_failures(em: CudaEmitter, code: AloneCode, at: int, depth: int) -> None:
+    """Each thread's failure record, cleared as an iteration starts (line `at`) and merged
+    into the call's flag as it ends; a thread that failed stops (its later iterations are
+    higher). The lowest failing iteration's first failure is the call's, as on the cpu."""
+    code.preamble += [f"ferr_all = cuda.shared.array(({GRID_BLOCK}, 3), int64)",
+                      "ferr = ferr_all[cuda.threadIdx.x]"]
+    code.lines.insert(at, (depth, "ferr[0] = 0"))
+    code.line_ops.insert(at, em.op)
+    err, stamp = DeviceCode.err(code), code.param("rt.stamp()", "scalar", np.int64)
+    code.line("if ferr[0] != 0:")
+    code.line(f"    report_first({err}, ferr[0] - 1, ferr[1], ferr[2], np.int64(e), {stamp})")
+    code.line("    break")
 
 
 def _emit_level(em: CudaEmitter, code: DeviceCode, levels: list[Level], k: int, outs: list) -> None:

@@ -73,7 +73,11 @@ def ceil_div(n: int, d: int) -> int:
     return -(-n // d)
 
 
-def grid_stride_config(n: int, limits: DeviceLimits = HOPPER, block: int = 256, waves: int = 4) -> tuple[int, int]:
+GRID_BLOCK = 256  # threads per block of a grid-stride launch (iterations.py sizes a shared array by it)
+
+
+def grid_stride_config(n: int, limits: DeviceLimits = HOPPER, block: int = GRID_BLOCK,
+                       waves: int = 4) -> tuple[int, int]:
     """(blocks, threads) for a grid-stride loop over n elements.
 
     Enough blocks to fill every SM `waves` times over and no more: the

@@ -94,6 +94,27 @@ def report(err, code, i, n):
 
 
 @jit(device=True)
+def report_first(err, code, i, n, key, stamp):
+    """The failure of iteration `key` of launch `stamp` of an iterations kernel
+    (iterations.py): the call's error unless an earlier kernel reported one or a
+    lower iteration of this launch did (err[4], err[5]). Under a lock (err[7]);
+    atomics read (a compare-and-swap of -1 by -1: no change) and write, so no
+    thread sees a stale copy of the record."""
+    while cuda.atomic.cas(err, 7, 0, 1) != 0:
+        pass
+    cuda.threadfence()
+    held = cuda.atomic.cas(err, 0, -1, -1)
+    if held == 0 or (cuda.atomic.cas(err, 5, -1, -1) == stamp and key < cuda.atomic.cas(err, 4, -1, -1)):
+        cuda.atomic.exch(err, 0, code + 1)
+        cuda.atomic.exch(err, 1, i)
+        cuda.atomic.exch(err, 2, n)
+        cuda.atomic.exch(err, 4, key)
+        cuda.atomic.exch(err, 5, stamp)
+    cuda.threadfence()
+    cuda.atomic.exch(err, 7, 0)
+
+
+@jit(device=True)
 def check_start(i, n, size, code, err):
     """A dynamic slice start as NumPy normalizes it; a bad one is reported and clamped to 0."""
     i = np.int64(i)

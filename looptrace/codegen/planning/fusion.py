@@ -108,9 +108,14 @@ def unit_dropped(shape: tuple, n_lead: int, sizes: tuple) -> tuple[tuple, list[i
     return tuple(d for k, d in enumerate(shape) if k not in dropped), dropped
 
 
+# the groups of roots in one nest and fills never made a target may emit (`plan_block`'s `groups`), in
+# the order they are planned
+GROUPS = ("scatters", "updates", "overwritten_fills", "fills_with_writes", "fills_around_write", "maps")
+
+
 def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False, slices: bool = False,
                scans: bool = False, lazy: bool = False, producers: dict | None = None,
-               groups: bool | None = None) -> BlockPlan:
+               groups: bool | tuple | None = None) -> BlockPlan:
     """The block's plan; `unit_reshapes`: the target's nests read through a
     reshape that only adds or drops unit axes (`_skip_unit_reshape`);
     `slices`: its nests read through a static slice
@@ -123,7 +128,8 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
     `producers`: the ops computing values over the whole program (a loop
     body reads positions computed outside it), where the walker knows them;
     `groups`: the target emits groups of roots in one nest and fills never
-    made (`_group_scatters` ... `_group_maps`); by default where `gathers`."""
+    made (`_group_scatters` ... `_group_maps`); by default where `gathers`;
+    or the names (GROUPS) of those it emits (the cuda target: some only)."""
     plan = BlockPlan(gathers=gathers, unit_reshape_reads=unit_reshapes)
     plan.everywhere = producers if producers is not None else plan.producer
     uses = use_map(block)
@@ -175,12 +181,19 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
                 plan.sort_positions[id(op)] = read
     _masked_in_place(block, plan, uses, index)
     _skip_views(block, plan, uses, slices, unit_reshapes)
-    if gathers if groups is None else groups:
+    if groups is None or isinstance(groups, bool):
+        groups = GROUPS if (gathers if groups is None else groups) else ()
+    if "scatters" in groups:
         _group_scatters(block, plan)
+    if "updates" in groups:
         _group_updates(block, plan, uses)
+    if "overwritten_fills" in groups:
         _overwritten_fills(block, plan, uses)
+    if "fills_with_writes" in groups:
         _fills_with_writes(block, plan, uses)
+    if "fills_around_write" in groups:
         _fills_around_write(block, plan, uses)
+    if "maps" in groups:
         _group_maps(block, plan)
     _read_where_computed(block, plan, uses, index)
     return plan

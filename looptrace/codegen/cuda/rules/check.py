@@ -82,8 +82,9 @@ def _check_lower(em: CudaEmitter, op) -> None:
 
 def _check_alone(em: CudaEmitter, preds, values, codes) -> None:
     """A scalar check in a thread that runs its own iteration (iterations.py): no
-    other thread shares its elements, so it reports its first failure at once
-    (`report`: the first report of the call wins)."""
+    other thread shares its elements, so it reports at once into the thread's own
+    record (`report`: the iteration's first failure), which the kernel merges when the
+    iteration ends (the lowest failing iteration wins, iterations.py)."""
     code = em.team.code
     err = code.err()
     code.touch(ERR_FLAG, write=True)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from looptrace.codegen.planning.fusion import _written_box
 from looptrace.codegen.target import IndexRule, StatementRule
 from looptrace.errors import UnsupportedError
 from looptrace.ir.core import Dim, Value
@@ -80,26 +81,98 @@ def _dyn_slice_lower(em: CudaEmitter, op) -> None:
 
 def _dyn_update_lower(em: CudaEmitter, op) -> None:
     x, upd, starts = op.inputs[0], op.inputs[1], list(op.inputs[2:])
-    src = em.plan.update_from.get(id(op))
-    sizes = tuple(upd.shape[: len(starts)])
     if any(isinstance(u, int) and isinstance(d, int) and u > d for u, d in zip(upd.shape, x.shape)):
         # only a loop of zero trips writes a block into an empty axis: at run time this is an error
         for a, s in enumerate(starts):
             checked_start(em, s, x.shape[a], upd.shape[a], a)
         em.bind(op.out, em.acc(x), alias_of=x)
         return
+    if _over_constant(em, op):
+        return
     out = em.writable(op.out, x)
-    checked = [checked_start(em, s, x.shape[a], upd.shape[a], a) for a, s in enumerate(starts)]
-    region = A.offset_by(out, checked, sizes)
-    if src is not None:
-        region = A.drop_axes(region, [k for k in range(len(starts)) if sizes[k] == 1])
-    em.copy(region, src if src is not None else upd)
+    writes = []
+    for w in _group(em, op, out):
+        x, upd, starts = w.inputs[0], w.inputs[1], list(w.inputs[2:])
+        src = em.plan.update_from.get(id(w))
+        sizes = tuple(upd.shape[: len(starts)])
+        checked = [checked_start(em, s, x.shape[a], upd.shape[a], a) for a, s in enumerate(starts)]
+        region = A.offset_by(out, checked, sizes)
+        if src is not None:
+            region = A.drop_axes(region, [k for k in range(len(starts)) if sizes[k] == 1])
+        writes.append((region, src if src is not None else upd))
+    _store(em, writes)
 
 
 def _update_slice_lower(em: CudaEmitter, op) -> None:
-    x, upd, a = op.inputs[0], op.inputs[1], op.attrs
-    out = em.writable(op.out, x)
-    em.copy(A.static_slice(out, a["starts"], a["stops"], a["steps"]), upd)
+    if _over_constant(em, op):
+        return
+    out = em.writable(op.out, op.inputs[0])
+    writes = [(A.static_slice(out, w.attrs["starts"], w.attrs["stops"], w.attrs["steps"]), w.inputs[1])
+              for w in _group(em, op, out)]
+    _store(em, writes)
+
+
+def _group(em: CudaEmitter, op, out: A.Access) -> list:
+    """The writes into one buffer stored with `op` (planning/fusion.py `_group_updates`:
+    disjoint static boxes, updates of one shape that read neither the buffer nor each
+    other), each one's result the same buffer as op's."""
+    group = [op, *em.plan.update_group.get(id(op), [])]
+    for w in group[1:]:
+        em.bind(w.out, out, alias_of=op.out)
+    return group
+
+
+def _over_constant(em: CudaEmitter, op) -> bool:
+    """Writes (op and its group) at static boxes into a constant of one value (`np.zeros`
+    the tracer folded): fresh storage written in one parallel loop, each element from
+    the write whose box holds it or the constant, instead of a copy of the constant
+    and then the writes. Sets nothing up and gives False for any other write."""
+    fill = _one_value(op.inputs[0])
+    group = [op, *em.plan.update_group.get(id(op), [])]
+    boxes = [_written_box(w) for w in group]
+    shape = tuple(op.out.shape)
+    if fill is None or any(b is None or any(lo < 0 or hi > d or lo >= hi for (lo, hi), d in zip(b, shape))
+                           or tuple(w.inputs[1].shape[len(b):]) != shape[len(b):] for w, b in zip(group, boxes)):
+        return False  # (a box names the leading axes its starts give; the update takes the rest whole)
+    from ..fuse import Fuser
+    from ...cpu.text import literal
+
+    out = em.alloc(op.out)
+    _group(em, op, out)
+    with em.parallel(em.count(shape)) as (code, e):
+        idx = em.index_of(code, e, shape)
+        for k, (w, box) in enumerate(zip(group, boxes)):
+            inside = [f"{lo} <= {i} < {hi}" for i, (lo, hi), d in zip(idx, box, shape) if (lo, hi) != (0, d)]
+            code.line(f"{'if' if k == 0 else 'elif'} {' and '.join(inside) or 'True'}:")
+            with code.indented():
+                upd = em.plan.update_from.get(id(w), w.inputs[1])
+                at = [f"({i} - {lo})" if lo else i for i, (lo, _) in zip(idx, box)] + idx[len(box):]
+                if upd is not w.inputs[1]:  # a reshape never made: the unit axes of the box dropped
+                    at = [a for a, (lo, hi) in zip(at, box) if hi - lo != 1] + at[len(box):]
+                value = em.device_scalar(code, upd) if upd.ndim == 0 else Fuser(em, code).value_at(upd, at)
+                code.store(out, idx, _cast(value, out.dtype))
+        code.line("else:")
+        with code.indented():
+            code.store(out, idx, literal(fill, op.out.dtype))
+    return True
+
+
+def _one_value(x: Value):
+    """The value every element of constant array x holds (bit for bit), else None."""
+    if x.const is None or x.ndim == 0 or any(isinstance(d, Dim) for d in x.shape):
+        return None
+    flat = np.ascontiguousarray(x.const, dtype=x.dtype).reshape(-1)
+    if flat.size == 0 or flat.tobytes() != np.full_like(flat, flat[0]).tobytes():
+        return None
+    return flat[0].item()
+
+
+def _store(em: CudaEmitter, writes: list) -> None:
+    """region[...] = update for each write: one, or a group's in one parallel loop."""
+    if len(writes) == 1:
+        em.copy(*writes[0])
+    else:
+        em.copy_group(writes)
 
 
 def _gather_element(fz, op, at: list[str]) -> str:

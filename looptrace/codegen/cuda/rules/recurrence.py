@@ -120,9 +120,15 @@ def _unrolled(em, code, T, step) -> None:
 
 
 def _read(em: CudaEmitter, code, x, full: tuple, idx: list[str]) -> str:
-    """x (broadcast to `full`, NumPy's rule) at `idx`."""
+    """x (broadcast to `full`, NumPy's rule) at `idx`; a coefficient map the plan computes
+    in the scan's loop (planning/fusion.py `_inline_into_scans`: a 1-d x over the steps of
+    a scalar state) computed there."""
     if x.ndim == 0:
         return em.device_scalar(code, x)
+    if x.id in em.plan.inlined:
+        from ..fuse import Fuser
+
+        return Fuser(em, code).value_at(x, idx)
     return code.load(A.broadcast(em.acc(x), tuple(full)), idx)
 
 
@@ -140,9 +146,9 @@ def _emit_chunked(em: CudaEmitter, op: Op, full: tuple, history: bool) -> None:
     flat = []
     for x, shape in ((a, full), (b, full), (h0, tuple(full[1:]))):
         dst = em.alloc_temp(shape, op.out.dtype)
-        if x.ndim:
+        if x.ndim and x.id not in em.plan.inlined:
             em.copy_access(dst, A.broadcast(em.acc(x), shape))
-        else:
+        else:  # a scalar, or a map computed where it is copied (`_read`)
             em.copy(dst, x)
         flat.append(dst.buf.name)
     H = em.alloc(op.out) if history else em.alloc_temp(full, op.out.dtype)

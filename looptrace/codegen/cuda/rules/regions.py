@@ -99,6 +99,10 @@ def _own_buffer(em: CudaEmitter, r: Value, used: set) -> str:
 
 def emit_for(em: CudaEmitter, op: Op) -> None:
     if em.team is not None:
+        if getattr(em.team, "alone", False) and split_for_results(op)[1]:  # rows inside a thread's iteration
+            from ..iterations import emit_thread_for
+
+            return emit_thread_for(em, op)
         from ..team_loops import emit_team_for
 
         return emit_team_for(em, op)
