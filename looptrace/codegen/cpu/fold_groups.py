@@ -262,25 +262,18 @@ class FoldGroups:
             acc = em.fresh("lanes")
             em.line(f"{acc} = ({', '.join([fold_init(op)] * 8)}, )")
         else:
-            acc = em.fresh("ext")
-            em.line(f"{acc} = alloc({width}, np.{fold_acc_dtype(op).name})")
+            acc = self._accumulators(width, fold_acc_dtype(op))
             with em.loop(j, str(width)):
                 em.line(f"{acc}[{j}] = {fold_init(op)}")
         return acc
 
     def _group_total(self, op: Op, acc: str, width: int, j: str) -> str:
         """The fold of a fold's accumulators: as `_fold_8way_steps` (or `_extreme_in_array`) folds them."""
-        from .nest import fold_update
-
         if order_free(op):
             return acc
         if not width:
             return _pairwise(op, acc)
-        total = self.em.fresh("acc")
-        self.em.line(f"{total} = {acc}[0]")
-        with self.em.loop(j, f"1, {width}"):
-            self.em.line(fold_update(op, total, f"{acc}[{j}]"))
-        return total
+        return self._extreme_total(op, acc, width, j)
 
     def _group_rows(self, ops: list[Op], accs: list[str], term_at, steps: tuple[str, str]) -> None:
         """Each row of 8 positions: every fold's terms in one loop over the 8
@@ -361,8 +354,7 @@ class FoldGroups:
                 accs.append(em.fresh("acc"))
                 em.line(f"{accs[-1]} = {fold_init(o)}")
                 continue
-            accs.append(em.fresh("ext"))
-            em.line(f"{accs[-1]} = alloc({k}, np.{fold_acc_dtype(o).name})")
+            accs.append(self._accumulators(k, fold_acc_dtype(o)))
             with em.loop(j, str(k)):
                 em.line(f"{accs[-1]}[{j}] = {fold_init(o)}")
         em.line(f"{first}, {end} = {steps[0]} * 8, {steps[1]} * 8")
@@ -384,10 +376,7 @@ class FoldGroups:
             if order_free(o):
                 totals.append(acc)
                 continue
-            totals.append(em.fresh("acc"))
-            em.line(f"{totals[-1]} = {acc}[0]")
-            with em.loop(j, f"1, {k}"):
-                em.line(fold_update(o, totals[-1], f"{acc}[{j}]"))
+            totals.append(self._extreme_total(o, acc, k, j))
         return totals
 
 

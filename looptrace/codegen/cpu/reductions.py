@@ -3,10 +3,10 @@ written by the loop-nest writer (nest.py) from their `Reduction` trait;
 argmax and argmin are statements (the first position of the best element;
 NaN wins, as in NumPy). Along an axis of 2 or more, they are calls of
 argext.py's cached helpers, one per 2-d slab (`_helper_arg`). A long float
-vector's argmax/argmin is found in
-blocks (`_blocked_arg`): the NaN-propagating max of each block in an array
-of accumulators (a loop LLVM vectorizes), then the first block holding the
-best, then the first position in it.
+vector's argmax/argmin is found in blocks by extrema.py's cached helpers
+(`_blocked_arg`): the NaN-propagating max of each block, then the first
+block holding the best, then the first position in it. A max or min of each
+long row of an array is extrema.py's too (`row_extremes`).
 """
 from __future__ import annotations
 
@@ -18,89 +18,41 @@ from looptrace.ops import reduce
 from . import argext
 from looptrace.codegen.planning.fusion import nest_ops
 
+from .extrema import ARG_BLOCK
 from .nest import fold_acc_dtype, fold_init, fold_step
 from .siblings import extremes_beside
 from .target import TARGET
 
 
-ARG_BLOCK = 4096  # elements per block of a blocked argmax (a multiple of 8)
-# accumulators of a block's best (as nest.py `_extreme_in_array`), folded in halves: argmin of
-# 1.2M float32, one thread, 0.27 ms in 8 lanes of a tuple (scalar code), 0.13 in 1024 bytes,
-# 0.09 in 512 (NumPy 0.055); float64 0.28, 0.17, 0.15 (NumPy 0.12)
-ARG_LANE_BYTES = 512
-_LANE = {">": ("max_nan", "(-np.inf)"), "<": ("min_nan", "np.inf")}
+ARG_MIN = 8192  # a float vector of this many elements or more is searched in blocks (`_blocked_arg`)
 
 
 def _blocked_arg(em, op, better: str) -> None:
-    """The argmax (better ">") or argmin of a float vector x of n >= ARG_BLOCK
-    elements. Each block's NaN-propagating best goes into `bm` (an array of
-    accumulators, vectorized; blocks on threads where the work is large);
-    the first block whose best beats all before it, NaN first, as in the
-    serial loop; the elements after the last block, in order; then the first
-    position in the winning block equal to the best (or NaN where the best
-    is NaN). Ties keep the first: blocks compare strictly and the search
-    stops at the first match (+0.0 and -0.0 are equal, as NumPy compares
-    them)."""
+    """The argmax (better ">") or argmin of a float vector x of n >= ARG_MIN
+    elements, by extrema.py's helpers (compiled once): the best of each
+    block of ARG_BLOCK elements into `bm` (blocks on threads where the work
+    is large), then the first position of the best from those."""
     x, v = op.inputs[0], op.out
-    pair, init = _LANE[better]
+    fn = "max" if better == ">" else "min"
     n, xs = em.size(x, 0), em.name(x)
-    nb, bm, b, r, j, lanes = (em.fresh(p) for p in ("nb", "bm", "b", "r", "j", "lanes"))
-    best, blk, pos, k = (em.fresh(p) for p in ("best", "blk", "pos", "k"))
+    nb, bm = em.fresh("nb"), em.fresh("bm")
     em.line(f"{nb} = {n} // {ARG_BLOCK}")
     em.line(f"{bm} = alloc({nb}, np.{x.dtype.name})")
     work = x.shape[0] if isinstance(x.shape[0], (int, np.integer)) else 0
-    parallel = em.work_is_large(int(work))
-    width = ARG_LANE_BYTES // x.dtype.itemsize
-    if not parallel:
-        em.line(f"{lanes} = alloc({width}, np.{x.dtype.name})")
-    with em.loop(b, nb, parallel):
-        if parallel:
-            em.line(f"{lanes} = alloc({width}, np.{x.dtype.name})")
-        with em.loop(j, str(width)):
-            em.line(f"{lanes}[{j}] = np.{x.dtype.name}({init})")
-        with em.loop(r, str(ARG_BLOCK // width)):
-            with em.loop(j, str(width)):
-                em.line(f"{lanes}[{j}] = {pair}({lanes}[{j}], {xs}[nonneg({b} * {ARG_BLOCK} + {r} * {width} + {j})])")
-        _fold_halves(em, lanes, width, j, pair, f"{bm}[{b}]")
-    beats = lambda e: f"({e} {better} {best} or ({e} != {e} and {best} == {best}))"  # noqa: E731
-    em.line(f"{best} = {bm}[0]")
-    em.line(f"{blk} = 0")
-    with em.loop(k, f"1, {nb}"):
-        em.line(f"if {beats(f'{bm}[{k}]')}:")
-        em.line(f"    {best} = {bm}[{k}]")
-        em.line(f"    {blk} = {k}")
-    em.line(f"{pos} = -1")
-    with em.loop(k, f"{nb} * {ARG_BLOCK}, {n}"):
-        em.line(f"if {beats(f'{xs}[{k}]')}:")
-        em.line(f"    {best} = {xs}[{k}]")
-        em.line(f"    {pos} = {k}")
-    em.line(f"if {pos} < 0:")
-    with em.indented():
-        em.line(f"{pos} = {blk} * {ARG_BLOCK}")
-        with em.loop(k, f"{blk} * {ARG_BLOCK}, {blk} * {ARG_BLOCK} + {ARG_BLOCK}"):
-            em.line(f"if {xs}[{k}] == {best} or ({best} != {best} and {xs}[{k}] != {xs}[{k}]):")
-            em.line(f"    {pos} = {k}")
-            em.line("    break")
-    em.line(f"{em.name(v)} = np.int64({pos})")
-
-
-def _fold_halves(em, lanes: str, width: int, j: str, pair: str, out: str) -> None:
-    """out = the fold of lanes[:width] by `pair`: in halves down to 8, each a
-    loop that vectorizes, then those 8 in order."""
-    half = width // 2
-    while half >= 8:
-        with em.loop(j, str(half)):
-            em.line(f"{lanes}[{j}] = {pair}({lanes}[{j}], {lanes}[{j} + {half}])")
-        half //= 2
-    em.line(f"{out} = {lanes}[0]")
-    with em.loop(j, f"1, {half * 2}"):
-        em.line(f"{out} = {pair}({out}, {lanes}[{j}])")
+    if em.work_is_large(int(work)):
+        c, k = em.fresh("c"), em.fresh("k")
+        em.line(f"{k} = min({nb}, {ARG_CHUNKS})")
+        with em.loop(c, k, parallel=True):
+            em.line(f"{fn}_blocks({xs}, {bm}, {c} * {nb} // {k}, ({c} + 1) * {nb} // {k})")
+    else:
+        em.line(f"{fn}_blocks({xs}, {bm}, 0, {nb})")
+    em.line(f"{em.name(v)} = np.int64(arg_of_blocks({xs}, {bm}, {better == '>'}))")
 
 
 def _long_float_vector(x) -> bool:
     n = x.shape[0] if x.ndim == 1 else None
     return x.dtype in (np.float32, np.float64) and x.ndim == 1 and \
-        isinstance(n, (int, np.integer)) and n >= 2 * ARG_BLOCK
+        isinstance(n, (int, np.integer)) and n >= ARG_MIN
 
 
 # A 2-d slab of an argmax/argmin's operand split into at most this many chunks for threads.
@@ -223,6 +175,41 @@ def _arg_lower(better: str):
                     em.line(f"{acc}[{', '.join(idx)}] = {own_acc}")
 
     return lower
+
+
+# rows of at least this many elements of an array as it is: extrema.py's row helpers (`row_extremes`).
+# s51, m.max(axis=1) of 10^6 elements, ms, NumPy / 8 lanes of a tuple in the kernel / the helper
+# (one process, medians of 31): float64 rows of 64 0.99 / 0.39 / 0.33, 128 0.58 / 0.28 / 0.20, 256
+# 0.35 / 0.24 / 0.16, 512 0.23 / 0.24 / 0.13; float32 64 0.99 / 0.33 / 0.27, 512 0.19 / 0.24 / 0.07
+ROW_HELPER_MIN = 64
+
+
+def row_extremes(em, op) -> bool:
+    """Write the fold root op, where it is the float max or min of each row
+    of a 2-d array read as it is (rows of ROW_HELPER_MIN or more; no ties
+    to keep), as calls of extrema.py's `max_rows` or `min_rows` (threads take
+    chunks of rows where the work is large), and say so; else write nothing."""
+    from looptrace.ir.primitive import folded_axes
+
+    from .nest import Fuser, _plain_array, tied
+
+    red, x, v = op.prim.reduction, op.inputs[0] if op.inputs else None, op.out
+    if red is None or red.combine not in ("maximum", "minimum") or len(op.inputs) != 1 or x.ndim != 2 \
+            or x.dtype not in (np.float32, np.float64) or v.dtype != x.dtype or tuple(folded_axes(op)) != (1,) \
+            or not all(isinstance(d, (int, np.integer)) for d in x.shape) or x.shape[1] < ROW_HELPER_MIN \
+            or tied(op) is not None or x.id in em.plan.inlined or v.id in em.made_folds \
+            or not _plain_array(Fuser(em), x):
+        return False
+    fn = "max_rows" if red.combine == "maximum" else "min_rows"
+    out, xs, rows = em.fresh_array(v), em.name(x), int(x.shape[0])
+    if not em.work_is_large(rows * int(x.shape[1])) or rows < 2:
+        em.line(f"{fn}({xs}, {out})")
+        return True
+    c, n = em.fresh("c"), min(rows, ARG_CHUNKS)
+    with em.loop(c, str(n), parallel=True):
+        part = f"{c} * {rows} // {n}:({c} + 1) * {rows} // {n}"
+        em.line(f"{fn}({xs}[{part}], {out}[{part}])")
+    return True
 
 
 def made_in_loop(em, op) -> bool:
