@@ -349,12 +349,30 @@ def _safe_log(b, x):
     return _e(b, "log", b.emit("select", positive, x, _c(b, 1.0, x)))
 
 
-def _logaddexp_share(b, x, o):
-    """exp(x - o), 0 where both sides are -inf (o is -inf, x - o NaN): an
-    unreachable state of a log-space recursion moves nothing (finite
-    differences agree)."""
-    gone = _e(b, "equal", o, _c(b, -np.inf, o))
-    return b.emit("select", gone, _c(b, 0.0, o), _e(b, "exp", b.sub(x, o)))
+def _logaddexp_share(b, x, y):
+    """d logaddexp(x, y) / dx = 1 / (1 + exp(y - x)), from the operands, not
+    the rounded result: exp(x - out) is 1 at a tie of large magnitude (out =
+    x + ln 2 rounds to x at |x| ~ 1e30, the finite mask values), where the
+    share is 1/2. 0 where y - x is NaN (both -inf: an unreachable state of a
+    log-space recursion moves nothing; finite differences agree)."""
+    d = b.sub(y, x)
+    share = _e(b, "reciprocal", b.add(_c(b, 1.0, d), _e(b, "exp", d)))
+    return b.emit("select", _e(b, "isnan", d), _c(b, 0.0, d), share)
+
+
+def _over_hypot(b, v, x, y):
+    """v / hypot(x, y)**2 as (v / r) / r: x*x + y*y overflows past ~1e154 and
+    underflows below ~1e-154 (arctan2's derivative was inf at (1e-170, 2e-170)
+    and 0 at (1e200, 2e200))."""
+    r = _e(b, "hypot", x, y)
+    return b.div(b.div(v, r), r)
+
+
+def _hypot_share(b, x, o):
+    """x / hypot: 0 where the hypot is 0 (the zero subgradient np.linalg.norm
+    of a zero vector gets, and JAX's), not 0/0."""
+    zero = _e(b, "equal", o, _c(b, 0.0, o))
+    return b.emit("select", zero, _c(b, 0.0, o), b.div(x, b.emit("select", zero, _c(b, 1.0, o), o)))
 
 
 def _pow_dx(b, x, y, out):
@@ -406,10 +424,9 @@ _BINARY_DERIVS = {
                 lambda b, x, y, o: _tie_mask(b, y, x, "greater")),
     "minimum": (lambda b, x, y, o: _tie_mask(b, x, y, "less"),
                 lambda b, x, y, o: _tie_mask(b, y, x, "less")),
-    "arctan2": (lambda b, x, y, o: b.div(y, b.add(b.mul(x, x), b.mul(y, y))),
-                lambda b, x, y, o: b.neg(b.div(x, b.add(b.mul(x, x), b.mul(y, y))))),
-    "hypot": (lambda b, x, y, o: b.div(x, o), lambda b, x, y, o: b.div(y, o)),
-    "logaddexp": (lambda b, x, y, o: _logaddexp_share(b, x, o), lambda b, x, y, o: _logaddexp_share(b, y, o)),
+    "arctan2": (lambda b, x, y, o: _over_hypot(b, y, x, y), lambda b, x, y, o: b.neg(_over_hypot(b, x, x, y))),
+    "hypot": (lambda b, x, y, o: _hypot_share(b, x, o), lambda b, x, y, o: _hypot_share(b, y, o)),
+    "logaddexp": (lambda b, x, y, o: _logaddexp_share(b, x, y), lambda b, x, y, o: _logaddexp_share(b, y, x)),
     "copysign": (lambda b, x, y, o: b.mul(_e(b, "sign", x), _e(b, "sign", o)), None),
     "fmod": (lambda b, x, y, o: _c(b, 1.0, o), lambda b, x, y, o: b.neg(_e(b, "trunc", b.div(x, y)))),
 }

@@ -1102,10 +1102,18 @@ def interp_values(x, xp, fp, lval, rval, part: str | None = None) -> Tracer:
     other = slope * (x - x1) + y1  # NumPy's second try where the first gives NaN
     other = sem.select(_u("logical_and", _u("isnan", other), _u("equal", y0, y1)), y0, other)
     res = sem.select(_u("isnan", res), other, res)
-    res = sem.select(_u("equal", x0, x), y0, res)
+    res = sem.select(_u("equal", x0, x), _at_knot(x, x0, y0, slope), res)
     res = sem.select(_u("equal", x, xp[n - 1]), fp[n - 1], res)
     res = sem.select(_u("greater", x, xp[n - 1]), rval, sem.select(_u("less", x, xp[0]), lval, res))
     return sem.select(_u("isnan", x), 0.0 if part == "imag" else x, res)
+
+
+def _at_knot(x, x0, y0, slope):
+    """y0, NumPy's value at a sample point x == x0, written so that its derivative in x is the
+    slope to the right (a one-sided derivative, as JAX's; a bare y0 gave 0): y0 plus a zero that
+    keeps y0's sign (+0.0 - (+0.0) and -0.0 + (-0.0)); a NaN or infinite slope counts as 0."""
+    s = sem.select(_u("isfinite", slope), slope, 0.0)
+    return sem.select(_u("greater_equal", s, 0.0), y0 - s * (x0 - x), y0 + s * (x - x0))
 
 
 def _slope(dy, dx, part: str | None):

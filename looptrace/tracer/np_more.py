@@ -185,7 +185,10 @@ def logaddexp2(x1, x2):
     d = _u("subtract", x, y)
     big = sem.select(_u("greater", d, 0), x, y)
     tail = _u("multiply", _u("log1p", _u("exp2", _u("negative", _u("absolute", d)))), LOG2E)
-    res = sem.select(_u("equal", x, y), _u("add", x, 1), _u("add", big, tail))
+    # at a tie x + 1 written 0.5 x + 0.5 y + 1 (the same value: +1 absorbs a halved subnormal), so
+    # the gradient splits (1/2, 1/2) as it does on either side of the tie (it gave (1, 0))
+    even = _u("add", _u("add", _u("multiply", x, 0.5), _u("multiply", y, 0.5)), 1)
+    res = sem.select(_u("equal", x, y), even, _u("add", big, tail))
     return sem.astype(res, to)
 
 
