@@ -96,6 +96,9 @@ class JitFunction:
         self._float_keys: tuple[int, ...] = ()
         # the last warm signature's runner: `_guard` then the kernel call (`_direct_runner`), or None
         self._mono: Callable | None = None
+        # warm-call runners of its transformed programs (gradients: autodiff/api.py `_keep_warm`),
+        # key -> (compiled, runner): dropped with them, as `_fast`'s entries
+        self._warm_transformed: dict[tuple, tuple] = {}
         # compiled per signature (and transform): built once under its lock, bounded, LRU
         # (looptrace/sigcache.py)
         self._cache = SignatureCache(on_evict=_forget_in(self))
@@ -350,10 +353,12 @@ class JitFunction:
         self._set_mono(None)
         if compiled is None:
             self._fast.clear()
+            self._warm_transformed.clear()
             return
-        for k, entry in list(self._fast.items()):
-            if entry[0] is compiled:
-                self._fast.pop(k, None)
+        for table in (self._fast, self._warm_transformed):
+            for k, entry in list(table.items()):
+                if entry[0] is compiled:
+                    table.pop(k, None)
 
     def _fresh_defaults(self) -> None:
         """The function's defaults as they are now: `f.__defaults__ = (10.0,)`

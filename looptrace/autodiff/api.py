@@ -13,18 +13,23 @@ import copy
 import inspect
 import itertools
 import linecache
+import math
+import re
 import threading
 import types
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
 from looptrace import guards, pytree, specialize
-from looptrace.api import (Compiled, JitFunction, Transform, has_effects, plain_results, runtime_arg,
-                           transactional_run)
+from looptrace.api import (_MISS, _NP_INTS, _VALUE_TYPES, Compiled, JitFunction, Transform, _flat_tuple,
+                           _guard, _joined, _kernel_args, _outside_guard, _plain_key, has_effects, plain_results,
+                           runtime_arg, transactional_run)
 from looptrace.errors import ReplayNeeded, TraceError, UnsupportedError
 from looptrace.ops.io import muted
+from looptrace.tracer import context as ctx
 from looptrace import pickling
 from looptrace.tracer.trace import ArgSpec, build_output
 
@@ -375,12 +380,39 @@ def value_and_grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | Non
 
 def _value_and_grad_as(caller: str, fn: Callable, argnums: int | tuple, checkpoint: int | None,
                        backend: str | None, has_aux: bool = False) -> Callable:
-    """value_and_grad, its errors naming `caller` (the function the user called)."""
+    """value_and_grad, its errors naming `caller` (the function the user
+    called); grad (without has_aux) gets the gradient alone."""
     d = _shared(fn, checkpoint, backend)
+    form = "grad" if caller == "grad" and not has_aux else "value_and_grad"
+    pick = (lambda gs: gs[0]) if isinstance(argnums, int) else tuple
+    jf = d.jit if isinstance(d.jit, JitFunction) and d.jit._fast_ok else None
+    warm = jf._warm_transformed if jf is not None else {}  # (JitFunction.forget_fast drops its entries)
+    n_params = len(jf.param_names) if jf is not None else -1
+    # what a runner is kept for besides the signature (the jitted function the user passed, whose table
+    # this is, is shared by its gradients of other options)
+    tag = (form, argnums, has_aux, d.opts.checkpoint)
+    last = ("last", tag)  # its entry: the runner of the signature called last
 
     def value_and_grad_fn(*args, **kwargs):
         try:
-            return _value_and_grad(*args, **kwargs)
+            # the warm call: the runner kept for this signature, else the general path
+            if not kwargs:
+                mono = warm.get(last)
+                if mono is not None:
+                    out = mono[1](args)
+                    if out is not _MISS:
+                        return out
+            if jf is not None and not ctx.TRACES[0]:
+                pos = args if not kwargs and len(args) == n_params else jf._by_position(args, kwargs)
+                hit = warm.get((tag, jf._fast_key(pos))) if pos is not None else None
+                if hit is not None:
+                    out = hit[1].run(pos)
+                    if out is not _MISS:
+                        if hit[1].mono is not None:
+                            warm[last] = (hit[0], hit[1].mono)
+                        return out
+            out = _value_and_grad(*args, **kwargs)
+            return out[1] if form == "grad" else out
         except ReplayNeeded:
             # a raise whose exception formats run-time values (tracer/checks.py): nothing was written,
             # the plain function raises it itself
@@ -392,23 +424,240 @@ def _value_and_grad_as(caller: str, fn: Callable, argnums: int | tuple, checkpoi
         values = d.jit.bind(args, kwargs)
         wrt = _argnums(argnums, len(values), caller, d.name)
         dd, values, wrt, regroup = d.flat(values, wrt)
+        # containers: the leaves' warm call, keyed by the flat machinery's signature (its runner gives
+        # the value and the leaves' gradients, regrouped here)
+        key = (tag, _warm_key(d.jit, values)) if dd is d else \
+            (("leaves", wrt, has_aux, d.opts.checkpoint), _warm_key(dd.jit, values))
+        if dd is not d and key[1] is not None:
+            hit = dd.jit._warm_transformed.get(key)
+            out = hit[1].run(tuple(values)) if hit is not None else _MISS
+            if out is not _MISS:
+                return out[0], pick(regroup(out[1]))
         c, specs, n_out = dd.compiled(values, wrt, caller)
+        out = _general(dd, c, specs, n_out, values, wrt, regroup)
+        if key[1] is not None:  # (after the general path went through: its refusals stay)
+            _keep_warm(dd, key, c, specs, values, wrt, n_out, has_aux, None if dd is not d else pick)
+        return out
+
+    def _general(dd, c, specs, n_out, values, wrt, regroup):
         if has_aux:
             return _with_aux(caller, dd, c, specs, n_out, values, wrt, regroup, argnums)
         if n_out == 0 and not has_effects(c, specs):
             value = build_output(c.program.out_tree, [])
             if isinstance(value, (float, np.floating)):  # a constant: its gradient is zeros (as JAX's)
                 zeros = [_like_argument(np.zeros(specs[i].shape, specs[i].dtype), values[i], specs[i]) for i in wrt]
-                grads = regroup(zeros)
-                return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
+                return value, pick(regroup(zeros))
         _check_scalar(caller, d.name, c.program.body.results[:n_out])
         values = _effects_first(dd, c, specs, values, wrt)
         leaves, grads, program = dd.run(values, wrt, None, caller, known=(c, specs))
-        grads = regroup(grads)
         value = build_output(program.out_tree, leaves)
-        return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
+        return value, pick(regroup(grads))
 
-    return Transformed("value_and_grad", value_and_grad_fn, fn, (argnums, checkpoint, backend, has_aux))
+    return Transformed(caller if form == "grad" else "value_and_grad", value_and_grad_fn, fn,
+                       (argnums, checkpoint, backend, has_aux))
+
+
+# --- the warm call ---------------------------------------------------------------------------------
+# A gradient called over and over with one signature (an optimizer's loop, often on small arrays) took
+# ~21 us a call on the general path (binding, grad_specs, the signature cache's lookup, guards, the
+# cotangent, the runner's argument conversion), against ~0.7 us for a warm jitted call of the same
+# function. As for jit (api.py `JitFunction.__call__`), a call is keyed by the cheapest checks that
+# decide its compiled program (`_warm_key`: the argument types, the arrays' dtypes and shapes, the ints'
+# values, which grad keeps concrete, and the values of everything else made static), and the program's
+# run for that key is kept (`_WarmRunners`); it checks the guards of what the function reads from
+# outside its arguments and gives `_MISS` where one fails: the general path then retraces.
+_WARM_ENTRIES = 256  # warm runners per function (ints by value): cleared when full
+
+
+@dataclass(frozen=True)
+class _WarmRunners:
+    """A signature's warm call: `run(values)` for a call whose key is the
+    signature's, `mono(args)` for any call (it tests the key itself, api.py
+    `_guard`: kept for the signature called last); each gives the call's
+    result, or `_MISS` where the general path must take the call."""
+
+    run: Callable
+    mono: Callable | None
+
+
+def _warm_key(jf: Any, values: list) -> tuple | None:
+    """The warm-call key of a call of `jf` with these values, one per
+    parameter (JitFunction._fast_key), or None: the general path
+    (containers, device arrays, 0-d arrays, a function taking *args or with
+    static_argnames, while tracing)."""
+    if not isinstance(jf, JitFunction) or not jf._fast_ok or ctx.TRACES[0]:
+        return None
+    return jf._fast_key(tuple(values))
+
+
+def _keep_warm(dd: _Differentiated, key: tuple, c: Compiled, specs: list, values: list, wrt: tuple,
+               n_out: int, has_aux: bool, pick: Callable | None) -> None:
+    """Keep the warm runners of this call's program, where its key decides
+    it and a run needs nothing of the general path: no effects (writes into
+    arguments or outside arrays, generators: `_effects_first`), nothing
+    baked in to compare (captured arrays), no layout in the key, only arrays
+    read from outside (their guards and fetches are `guards.bind`), and
+    every static argument keyed by value (an int, a flag, a string, a float
+    the jit keys by value). `key`: ((form, argnums, has_aux, checkpoint),
+    `_warm_key`); `pick`: how the gradients are returned, None for a container's leaves
+    (the runner gives the value and the list of gradients)."""
+    jf, traced = dd.jit, c.traced
+    if n_out == 0 or has_effects(c, specs) or traced.captured or traced.layout_args or jf._layout_sensitive:
+        return
+    if has_aux and _loss_tree("", "", c.program.out_tree)[0] == "const":
+        return
+    gs = traced.guards
+    if gs is not None and (gs.written or not gs.plain or any(imp.kind != "array" for imp in gs.implicit)):
+        return
+    plain = _plain_key(tuple(values))
+    if plain is None:
+        return
+    if any(s.kind == "static" and type(v) is float and i not in jf._float_keys
+           for i, (s, v) in enumerate(zip(specs, values))):
+        # tracing made a float static (a step that sizes an array): the jit's keys hold its value from now
+        # on, as after a jitted call that made it so (api.py `_static_in_key`), this one's too
+        fast = jf._static_in_key(specs, values, plain)
+        if fast is None:
+            return
+        key = (key[0], fast)
+    floats = jf._float_keys  # (the jit's static floats, in the key by value: as they were for `key`)
+    if key[1] != plain + tuple((values[i], math.copysign(1.0, values[i])) for i in floats):
+        return
+    for i, (s, v) in enumerate(zip(specs, values)):
+        t = type(v)
+        if s.kind == "static":
+            if not (t is int or t in _NP_INTS or t in _VALUE_TYPES or t is float and i in floats):
+                return  # a static value the key does not hold
+        elif t in _VALUE_TYPES:
+            return  # a flag passed at run time (np.bool_): its program is not the key's alone
+    form = key[0][0]
+    runners = None
+    if not has_aux:
+        run = _kernel_runner(c, specs, wrt, n_out, key[1], form, pick)
+        if run is not None:
+            mono = _kernel_runner(c, specs, wrt, n_out, key[1], form, pick, floats) \
+                if pick is not None else None
+            runners = _WarmRunners(run, mono)
+    if runners is None:
+        run = _python_runner(c, specs, wrt, n_out, has_aux, form, pick)
+        runners = _WarmRunners(run, _keyed(run, _guard(key[1], floats=floats)) if pick is not None else None)
+    table = jf._warm_transformed
+    if len(table) >= _WARM_ENTRIES:
+        table.clear()
+    table[key] = (c, runners)
+    if runners.mono is not None:
+        table[("last", key[0])] = (c, runners.mono)
+
+
+def _keyed(run: Callable, guard: tuple[str, dict]) -> Callable:
+    """`run` behind a `_guard`'s lines (MISS for a call of another key)."""
+    env = dict(guard[1], run=run)
+    exec(f"def mono(a):\n{guard[0]}    return run(a)\n", env)  # noqa: S102 (lines of our own)
+    return env["mono"]
+
+
+def _finish(form: str, value: str, grads: list[str], pick: Callable | None) -> str:
+    """The call's result, as an expression of the value's and the
+    gradients' (`form`: what the function returns; `pick` None: the value
+    and the list of gradients, for a container's leaves)."""
+    listed = "[" + "".join(g + ", " for g in grads) + "]"
+    if pick is None:
+        return f"({value}, {listed})"
+    picked = grads[0] if pick is not tuple else "(" + "".join(g + ", " for g in grads) + ")"
+    return picked if form == "grad" else f"({value}, {picked})"
+
+
+def _kernel_runner(c: Compiled, specs: list, wrt: tuple, n_out: int, key: tuple, form: str,
+                   pick: Callable | None, floats: tuple | None = None) -> Callable | None:
+    """A Numba kernel's warm call as one generated function (CpuKernel.fast,
+    as jit's, api.py `_direct_runner`): the guards of what the function
+    reads from outside and the fetches of the arrays it reads
+    (`_outside_guard`), the kernel called with the arguments spelled out
+    (NumPy float64 scalars as Python floats, `_kernel_args`) and the
+    cotangent a NumPy scalar (immutable: made once), then the value
+    (`_flat_tuple`) and the gradients (`_like_argument`) from its outputs.
+    None where the kernel has no such call, or the guards need the general
+    path. `key`: the call's `_warm_key`; `floats` (not None): the runner
+    tests the key itself first (`_guard`, the jit's static floats)."""
+    fast = getattr(c.run, "fast", None)
+    if fast is None or getattr(c.run, "consumed", ()):
+        return None
+    program, gs = c.program, c.traced.guards
+    types = key[0]
+    guard = _guard(key, floats=floats) if floats is not None else None
+    implicit = []
+    if gs is not None and (gs.guards or gs.implicit or gs.aliases):
+        outside = _outside_guard(gs)
+        if outside is None:
+            return None
+        guard, implicit = (_joined(guard, outside[:2]) if guard is not None else outside[:2]), outside[2]
+    results, tree = program.body.results, program.out_tree
+    value = _flat_tuple(tree, results)
+    if value is not None and any(int(k) >= n_out for k in re.findall(r"o\[(\d+)\]", value[0])):
+        value = None
+    names: dict[str, Any] = dict(value[1]) if value is not None else {"TREE": tree, "BUILD": build_output}
+    value = value[0] if value is not None else f"BUILD(TREE, o[:{n_out}])"
+    likes = [(specs[i], issubclass(types[i], np.generic)) for i in wrt]
+    grads = []
+    for k, (s, scalar) in enumerate(likes):
+        names[f"GD{k}"], names[f"GS{k}"] = s.dtype, tuple(s.shape)
+        r = results[n_out + k]
+        if not scalar and s.kind == "array" and r.ndim and tuple(r.shape) == tuple(s.shape) and r.dtype == s.dtype:
+            grads.append(f"o[{n_out + k}]")  # (the kernel's new array is the argument's shape and dtype)
+            continue
+        grads.append(f"ASARRAY(o[{n_out + k}], GD{k}).reshape(GS{k})"
+                     + ("[()]" if scalar or s.kind == "scalar" else ""))
+    names["ASARRAY"] = np.asarray
+    for k, v in enumerate(results[:n_out]):
+        names[f"ONE{k}"] = np.ones((), v.dtype)[()]
+    runtime = tuple(i for i, s in enumerate(specs) if s.kind != "static")
+    args = _kernel_args(types, runtime if len(runtime) < len(specs) else None, floats is not None) + implicit + \
+        [f"ONE{k}" for k in range(n_out)]
+
+    def general(outs) -> Any:  # (a family's generic kernel, a kernel that failed and compiled anew)
+        v = build_output(tree, list(outs[:n_out]))
+        gs_ = [_like_argument(g, np.float64(0) if scalar else None, s) for g, (s, scalar) in zip(outs[n_out:], likes)]
+        if pick is None:
+            return v, gs_
+        return pick(gs_) if form == "grad" else (v, pick(gs_))
+
+    return fast(None, args, guard, (_finish(form, value, grads, pick), names, general))
+
+
+def _python_runner(c: Compiled, specs: list, wrt: tuple, n_out: int, has_aux: bool, form: str,
+                 pick: Callable | None) -> Callable:
+    """A warm call's work in Python, for any runner (`runtime_arg`,
+    `transactional_run`, has_aux's cotangents and aux as `_with_aux`
+    makes them): `run(values)` gives the call's result (`_finish`), or
+    `_MISS` where a guard of what the function reads from outside fails."""
+    program, traced = c.program, c.traced
+    gs = traced.guards
+    bind = gs.bind if gs is not None and (gs.guards or gs.implicit or gs.aliases) else None
+    runtime = [(i, specs[i]) for i, s in enumerate(specs) if s.kind != "static"]
+    outs = program.body.results[:n_out]
+    tree = program.out_tree
+    likes = [(i, specs[i]) for i in wrt]
+    keep = getattr(c.run, "takes_device_arrays", False)
+    shapes = [(tuple(int(d) for d in v.shape), v.dtype) for v in outs]
+    at = _leaf_positions(_loss_tree("", "", tree))[0] if has_aux else 0
+
+    def run(a):
+        extra = () if bind is None else bind(a)
+        if extra is None:
+            return _MISS
+        # (new cotangent arrays each call: a gradient may be one of them)
+        cts = [np.ones(sh, dt) if k == at else np.zeros(sh, dt) for k, (sh, dt) in enumerate(shapes)]
+        res = transactional_run(c.run, [runtime_arg(s, a[i], keep) for i, s in runtime] + [*extra, *cts])
+        grads = [_like_argument(g, a[i], s) for g, (i, s) in zip(res[n_out:], likes)]
+        if pick is not None and form == "grad":
+            return pick(grads)
+        leaves = res[:n_out]
+        if has_aux:  # aux as the plain function's objects (`_with_aux`)
+            leaves = plain_results(traced, leaves, list(a))
+        value = build_output(tree, leaves)
+        return (value, grads) if pick is None else (value, pick(grads))
+
+    return run
 
 
 def _effects_first(dd: _Differentiated, c, specs: list, values: list, wrt: tuple) -> list:
@@ -489,15 +738,13 @@ def grad(fn: Callable, argnums: int | tuple = 0, checkpoint: int | None = None,
     """The gradient of scalar-valued `fn` with respect to `args[argnums]`;
     with `has_aux=True` (as JAX's), `fn` returns `(loss, aux)` and the
     gradient function returns `(gradient, aux)`."""
-    vg = _value_and_grad_as("grad", fn, argnums, checkpoint, backend, has_aux)
+    if not has_aux:  # (the gradient alone: a warm call builds no value)
+        return _value_and_grad_as("grad", fn, argnums, checkpoint, backend)
+    vg = _value_and_grad_as("grad", fn, argnums, checkpoint, backend, has_aux)._impl
 
-    if has_aux:
-        def grad_fn(*args, **kwargs):
-            (_, aux), g = vg(*args, **kwargs)
-            return g, aux
-    else:
-        def grad_fn(*args, **kwargs):
-            return vg(*args, **kwargs)[1]
+    def grad_fn(*args, **kwargs):
+        (_, aux), g = vg(*args, **kwargs)
+        return g, aux
 
     return Transformed("grad", grad_fn, fn, (argnums, checkpoint, backend, has_aux))
 
@@ -602,13 +849,21 @@ def _vjp_of(d: _Differentiated, values: list):
     outside = [a.copy() if isinstance(a, np.ndarray) else legacy.get(id(a), a)
                for a in d._bound(snapshot, lambda: (c0, specs0))[2]]
 
+    # a program of no effects that bakes nothing in: while what it reads from outside is as traced (its
+    # guards hold), a later call of vjp_fn runs it again, not looked up again (a warm call of vjp_fn took
+    # two lookups, ~15 us of ~20 over a small kernel)
+    plain = not (has_effects(c0, specs0) or c0.traced.captured or c0.traced.layout_args)
+
     def vjp_fn(cotangent):
-        c, _, _ = d.compiled(snapshot, wrt, "vjp")
+        if plain and guards.bind(c0.traced, snapshot) is not None:
+            c, specs = c0, specs0
+        else:
+            c, specs, _ = d.compiled(snapshot, wrt, "vjp")
         leaves = _flatten_like(c.program.out_tree, cotangent)
         fresh = _snapshot(snapshot)
         kept = [copy.deepcopy(a) if isinstance(a, np.random.RandomState) else a for a in outside]
         with muted():  # its forward part printed when the function was called (ops/io.py)
-            _, grads, _ = d.run(fresh, wrt, leaves, "vjp", outside=kept if c is c0 else None)
+            _, grads, _ = d.run(fresh, wrt, leaves, "vjp", outside=kept if c is c0 else None, known=(c, specs))
         by_pos = dict(zip(wrt, grads))
         return tuple(by_pos.get(i) for i in range(len(values)))
 
