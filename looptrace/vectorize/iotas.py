@@ -16,6 +16,7 @@ Rewrites (exact, integers only where it matters):
   - broadcast_to(iota) -> an iota of the new shape (the iota's axis keeps its length);
   - reshape(f(a, b)) -> f(reshape(a), reshape(b)) for an integer or bool
     elementwise f (unit axes only), so the reshape reaches the iota;
+  - reshape(iota[a:a+1], ()) -> a, a constant (`_iota_element`);
   - reshape(gather(x, reshape(i))) -> gather(x, i) for a 1-d x (a batched
     element read x[s], whose index and result the batching reshaped);
   - reshape(broadcast_to(x, S), T) that merges a broadcast axis with others
@@ -32,7 +33,7 @@ from math import prod
 
 from looptrace.ir.affine import const_int
 from looptrace.ir.builder import IRBuilder, derived
-from looptrace.ir.core import Op, Program, Value
+from looptrace.ir.core import Op, Program, Value, literal
 from looptrace.ir.rewrite import rewrite_each_op
 
 
@@ -55,6 +56,8 @@ def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
         return None
     if name not in ("reshape", "broadcast_to"):
         return None
+    if name == "reshape" and out.ndim == 0 and (element := _iota_element(op, producer)) is not None:
+        return element
     if tuple(op.inputs[0].shape) == tuple(out.shape) and op.inputs[0].dtype == out.dtype:
         return op.inputs[0]  # to its own shape: nothing to do
     src = producer.get(op.inputs[0].id)
@@ -70,6 +73,21 @@ def _rewrite(op: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:
     if axis is None:
         return None
     return derived(op, ops).op("iota", shape=tuple(out.shape), dtype=np.dtype(out.dtype), axis=axis)
+
+
+def _iota_element(op: Op, producer: dict[int, Op]) -> Value | None:
+    """reshape(slice(iota), ()) of one element: its position, a constant.
+    (A batched loop's last index, read after it as Python's `k`: an iota
+    made and stored for one element of it, in every iteration of the loop
+    around; corpus jacobi_eigen: 0.54 ms, 0.44 without; numba.njit 0.45.)
+    Static slices only: a dynamic one checks its start, which must stay."""
+    sl = producer.get(op.inputs[0].id)
+    if sl is None or sl.prim.name != "slice" or any(d != 1 for d in sl.out.shape):
+        return None
+    src = producer.get(sl.inputs[0].id)
+    if src is None or src.prim.name != "iota" or src.out.dtype != op.out.dtype:
+        return None
+    return literal(np.asarray(sl.attrs["starts"][src.attrs["axis"]], op.out.dtype))
 
 
 def _reshape_into(op: Op, src: Op, ops: list[Op], producer: dict[int, Op]) -> Value | None:

@@ -501,12 +501,38 @@ def emit_cond(em: Emitter, op: Op) -> None:
             em.line(f"{em.name(out)} = pick({em.name(pred)}, {a}, {b})")
             em.define(out)
         return
+    lent = _lent_outputs(em, op)
     for k, block in enumerate(op.blocks):
         em.line(f"if {em.name(pred)}:" if k == 0 else "else:")
         with em.indented():
-            _emit_branch(em, op, block)
-    for out in op.outputs:
-        em.define(out, owned=_is_array(out))
+            _emit_branch(em, op, block, lent)
+    for k, out in enumerate(op.outputs):
+        em.define(out, owned=_is_array(out) and k not in lent)
+
+
+# An arm that passes an array it does not own through unchanged (an argument
+# of the function, on the path of an early `return 0` before in-place work)
+# would copy it, so that the output is ours on both arms; the host then
+# copied it back into the argument (corpus flood_fill_stack: 73 us a call on
+# its early return against 1 us for the plain function). Where nothing after
+# the cond can write the output's memory (only reads, views and the kernel's
+# return follow it), the arm hands the array itself on and the output is not
+# ours: a write after it would copy it first (Emitter.writable_copy).
+def _lent_outputs(em: Emitter, op: Op) -> frozenset[int]:
+    """Positions of op's array outputs that no later code writes in place."""
+    block = em.scope.block
+    top = block is em.program.body
+    lent = set()
+    for k, out in enumerate(op.outputs):
+        if not _is_array(out):
+            continue
+        shared = sharing(block, out)
+        if shared is None or not top and shared & {v.id for v in block.results}:
+            continue
+        if all(o.prim.fresh or o.prim.view or all(v.ndim == 0 for v in o.outputs)
+               for o in block.ops if o is not op and any(v.id in shared for v in o.inputs)):
+            lent.add(k)
+    return frozenset(lent)
 
 
 _PICK_OPS = 4  # the most cheap ops both arms of a scalar `cond` may hold to run as selects
@@ -541,15 +567,25 @@ def _as_picks(em: Emitter, op: Op) -> bool:
     return n <= _PICK_OPS
 
 
-def _emit_branch(em: Emitter, op: Op, block: Block) -> None:
+def _an_argument(em: Emitter, r: Value) -> bool:
+    """Is r (a view of) an argument of the function, which the kernel does not
+    own and so never writes (nothing else can write it while r is read)?"""
+    root = em.scope.root.get(r.id)
+    return (r.const is None and root is not None and root not in em.scope.owned
+            and any(a.id == root for a in em.program.body.args))
+
+
+def _emit_branch(em: Emitter, op: Op, block: Block, lent: frozenset[int] = frozenset()) -> None:
     free = [v for v in free_values(block)]
     consumable = em.consumable_free(block)
 
     def finish() -> None:
         used: set[int] = set()
-        texts = [em.result_copy(r, used) for r in block.results]
-        for out, r, text in zip(op.outputs, block.results, texts):
-            ours = em.scope.root.get(r.id) in em.scope.owned if out.dtype == RNG else _is_array(out)
+        texts = [em.name(r) if k in lent and _an_argument(em, r) else em.result_copy(r, used)
+                 for k, r in enumerate(block.results)]
+        for k, (out, r, text) in enumerate(zip(op.outputs, block.results, texts)):
+            ours = (em.scope.root.get(r.id) in em.scope.owned if out.dtype == RNG or k in lent
+                    else _is_array(out))
             if ours and text == em.name(r):  # an array or generator of ours: its variable (the first arm's)
                 em.take_name(out, r)
         pairs = [(em.name(out), text) for out, text in zip(op.outputs, texts) if em.name(out) != text]

@@ -273,6 +273,11 @@ def ufunc_expr(name: str):
             return f"(not {args[0]})"
         if name == "reciprocal" and np.dtype(out_dtype).kind == "f":
             return f"(1.0 / {args[0]})"
+        if name in ("maximum", "minimum") and all(np.dtype(d).kind in "iub" for d in in_dtypes):
+            # no NaN nor signed zero: either order gives the same value, and in the IR's
+            # (`min(min(a, b), c)` as Python folds it) the chain through a loop's carried
+            # operand is the shorter (corpus levenshtein_rows: 1.69 -> 1.16 ms, numba.njit 1.16)
+            return f"{name[:3]}_nan({args[0]}, {args[1]})"
         if name in TEMPLATES:
             return TEMPLATES[name].format(*args)
         return f"np.{name}({', '.join(args)})"
