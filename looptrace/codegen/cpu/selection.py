@@ -304,6 +304,22 @@ def argsort_range(x, idx, lo, hi):
             idx[lo + k] = tmp[k]
 
 
+@numba.njit(cache=True, inline="always")
+def _narrow_range(x):
+    """(narrow, lo, hi): the least and greatest of the 1-D integers x as int64, and whether they
+    span fewer integers than x's length (hi - lo < n; an empty x is narrow: nothing to sort)."""
+    n = x.shape[0]
+    if n == 0:
+        return True, np.int64(0), np.int64(-1)
+    lo = np.int64(x[0])
+    hi = lo
+    for i in range(n):
+        v = np.int64(x[i])
+        lo = min(lo, v)
+        hi = max(hi, v)
+    return np.uint64(hi) - np.uint64(lo) < np.uint64(n), lo, hi  # (exact modulo 2^64: 0 <= hi - lo < 2^64)
+
+
 @numba.njit(cache=True)
 def small_range_sort(x, out):
     """Sort the integers of the 1-D `x` into `out` (which may be `x`) by
@@ -314,15 +330,8 @@ def small_range_sort(x, out):
     result. bench/array_speed.py, 10^6 int64 in 0..999, a loaded machine:
     np.sort 4.1 ms against NumPy's SIMD quicksort's 104 ms."""
     n = x.shape[0]
-    if n == 0:
-        return True
-    lo = np.int64(x[0])
-    hi = lo
-    for i in range(n):
-        v = np.int64(x[i])
-        lo = min(lo, v)
-        hi = max(hi, v)
-    if np.uint64(hi) - np.uint64(lo) >= np.uint64(n):  # (exact modulo 2^64: 0 <= hi - lo < 2^64)
+    narrow, lo, hi = _narrow_range(x)
+    if not narrow:
         return False
     counts = np.zeros(hi - lo + 1, np.int64)
     for i in range(n):
@@ -345,15 +354,8 @@ def small_range_argsort(x, out):
     running sum, then the positions dealt out in order, so ties keep their
     order (NumPy's kind='stable')."""
     n = x.shape[0]
-    if n == 0:
-        return True
-    lo = np.int64(x[0])
-    hi = lo
-    for i in range(n):
-        v = np.int64(x[i])
-        lo = min(lo, v)
-        hi = max(hi, v)
-    if np.uint64(hi) - np.uint64(lo) >= np.uint64(n):
+    narrow, lo, hi = _narrow_range(x)
+    if not narrow:
         return False
     slot = np.zeros(hi - lo + 1, np.int64)
     for i in range(n):
