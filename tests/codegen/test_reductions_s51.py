@@ -224,3 +224,24 @@ def test_pure_any_of_a_comparison_stops_early():
     w[-1] = 1.0
     _same(jf(w), True)
     assert "break" in lt.explain(jf, v).kernel_source
+
+
+def row_ranges(m):
+    return m.max(axis=1) - m.min(axis=1), np.ptp(m, axis=1) * 2.0
+
+
+def test_row_max_and_min_read_inside_another_nest_come_from_the_row_helpers(rng):
+    """`m.max(axis=1) - m.min(axis=1)` folded each row inline with 8-lane
+    tuples (0.43x NumPy); now the helpers compute them first and the nest
+    reads them (reductions.py `rows_made_first`): 1000x1000, 0.86 -> 0.24 ms
+    (NumPy 0.33), NaN rows as NumPy."""
+    m = rng.standard_normal((300, 130))
+    m[7, 100] = np.nan
+    f = lt.jit(row_ranges, backend="cpu")
+    for x in (m, -m, m[:, ::-1].copy()):
+        got, want = f(x), row_ranges(x)
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w)
+    src = lt.explain(f, m).kernel_source
+    assert "max_rows(" in src and "min_rows(" in src

@@ -216,12 +216,15 @@ def test_row_folds(dtype):
 
 
 def test_row_folds_on_threads():
-    """Each row's folds in one pass, rows on threads."""
+    """Rows on threads; each row's max and min by extrema.py's row helpers
+    first (reductions.py `rows_made_first`), the sum in the nest reading
+    them: 3000 x 403, one process, 0.80 -> 0.42 ms (NumPy 0.79) against the
+    one pass with 8-lane tuples for the max and min it replaced."""
     rng = np.random.default_rng(9)
     x = _with_nans(rng, _data(rng, (3000, 403), np.float64))
     _check(row_spread, x)
     src = _source(row_spread, x)
-    assert "numba.prange" in src and _passes(src, "v0") == 1
+    assert "numba.prange" in src and "max_rows(" in src and "min_rows(" in src
 
 
 def test_flat_folds():

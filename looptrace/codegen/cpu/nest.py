@@ -852,7 +852,7 @@ def emit_fused(em: Emitter, op: Op) -> None:
     if id(op) in em.plan.lazy:
         _emit_lazy_select(em, op)
         return
-    from .reductions import made_in_loop, row_extremes
+    from .reductions import made_in_loop, row_extremes, rows_made_first
 
     if made_in_loop(em, op):  # (an argmax's loop computes each element)
         return
@@ -880,10 +880,13 @@ def emit_fused(em: Emitter, op: Op) -> None:
     if rows is not None:
         for o in rows[1:]:
             em.plan.skip.add(id(o))
+        for o in rows:
+            rows_made_first(em, o)
         _emit_row_group(em, rows)
         return
     if row_extremes(em, op):  # (a max of each row of an array: extrema.py's helper)
         return
+    rows_made_first(em, op)  # (the same inlined in this nest: computed first, read from there)
     probe = _probe(em, op)
     # a nest whose gathers are checked has its indices checked first, on one thread
     big = em.work_is_large(work // CHECKED_GATHER_DISCOUNT if probe.checked_gathers else work, costly)
