@@ -26,6 +26,7 @@ from looptrace.codegen.planning.fusion import (
     is_streaming,
     nest_ops,
     nest_work,
+    base_index,
     read_through,
     slice_read,
     unit_reindex,
@@ -163,11 +164,7 @@ class Fuser(FoldGroups, SparseFolds):
                 # LLVM cannot prove inside a prange chunk (module docstring of templates.nonneg)
                 v, idx = op.inputs[0], [s if s == i or s.isdigit() else f"nonneg({s})" for s, i in zip(shifted, idx)]
             elif read_through(op, self.plan):
-                perm = op.attrs["perm"]
-                base = [""] * len(perm)
-                for k, p in enumerate(perm):
-                    base[p] = idx[k]
-                v, idx = op.inputs[0], base
+                v, idx = op.inputs[0], base_index(op.attrs["perm"], idx)
             else:
                 break
             op = self.plan.producer.get(v.id)

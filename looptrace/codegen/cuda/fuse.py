@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from looptrace.codegen.planning.fusion import broadcast_index, is_fold, read_through, slice_read, unit_reindex
+from looptrace.codegen.planning.fusion import (base_index, broadcast_index, is_fold, read_through, slice_read,
+                                               unit_reindex)
 from looptrace.ir.core import Op, Value
 from looptrace.ir.primitive import folded_axes
 
@@ -117,11 +118,7 @@ class Fuser:
             elif (shifted := slice_read(op, self.plan, idx)) is not None:
                 v, idx = op.inputs[0], shifted
             elif id(op) in self.plan.skip and read_through(op, self.plan):
-                perm = op.attrs["perm"]
-                base = [""] * len(perm)
-                for k, p in enumerate(perm):
-                    base[p] = idx[k]
-                v, idx = op.inputs[0], base
+                v, idx = op.inputs[0], base_index(op.attrs["perm"], idx)
             else:
                 break
             op = self.plan.producer.get(v.id)

@@ -733,6 +733,15 @@ def read_through(op: Op, plan: BlockPlan) -> bool:
     return id(op) in plan.skip or perm == tuple(reversed(range(len(perm))))
 
 
+def base_index(perm: tuple, idx: list) -> list:
+    """The index into a transpose's base of the element at `idx` of the transpose
+    (`read_through`): axis k of the transpose is axis perm[k] of the base."""
+    base = [""] * len(perm)
+    for k, p in enumerate(perm):
+        base[p] = idx[k]
+    return base
+
+
 def _skip_read_through_transposes(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]) -> None:
     """A transpose read only by loop nests is never made: the nests read its
     base at the permuted index. Its base counts as used where the last of
