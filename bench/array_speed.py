@@ -27,6 +27,7 @@ B = V > 0.5
 CASES = {
     "sum": (lambda v: v.sum(), V), "mean_axis0": (lambda m: m.mean(axis=0), M), "mean_axis1": (lambda m: m.mean(axis=1), M),
     "std": (lambda v: v.std(), V), "var_axis0": (lambda m: m.var(axis=0), M), "max_axis1": (lambda m: m.max(axis=1), M),
+    "ptp_axis1": (lambda m: m.max(axis=1) - m.min(axis=1), M),
     "argmax": (lambda v: v.argmax(), V), "argmin_axis0": (lambda m: m.argmin(axis=0), M),
     "cumsum": (lambda v: np.cumsum(v), V), "cumsum_axis0": (lambda m: np.cumsum(m, axis=0), M),
     "cumprod_axis1": (lambda m: np.cumprod(m, axis=1), M), "diff": (lambda v: np.diff(v), V),
