@@ -406,8 +406,10 @@ _UNARY_DERIVS = {
     "sinh": lambda b, x, o: _e(b, "cosh", x),
     "cosh": lambda b, x, o: _e(b, "sinh", x),
     "tanh": lambda b, x, o: _one_minus_sq(b, o),
-    "arcsinh": lambda b, x, o: _e(b, "reciprocal", _e(b, "sqrt", b.add(b.mul(x, x), _c(b, 1.0, x)))),
-    "arccosh": lambda b, x, o: _e(b, "reciprocal", _e(b, "sqrt", b.sub(b.mul(x, x), _c(b, 1.0, x)))),
+    # hypot(x, 1) and sqrt(x - 1) sqrt(x + 1): x * x overflows from ~1e154 and loses x - 1 near 1
+    "arcsinh": lambda b, x, o: _e(b, "reciprocal", _e(b, "hypot", x, _c(b, 1.0, x))),
+    "arccosh": lambda b, x, o: _e(b, "reciprocal", b.mul(_e(b, "sqrt", b.sub(x, _c(b, 1.0, x))),
+                                                        _e(b, "sqrt", b.add(x, _c(b, 1.0, x))))),
     "arctanh": lambda b, x, o: _e(b, "reciprocal", _one_minus_sq(b, x)),
     "deg2rad": lambda b, x, o: _c(b, np.pi / 180, x),
     "rad2deg": lambda b, x, o: _c(b, 180 / np.pi, x),

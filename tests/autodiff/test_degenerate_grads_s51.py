@@ -164,3 +164,17 @@ def test_the_elementwise_rules_compiled(rng):
     x = rng.standard_normal(8)
     assert_close(grad(elementwise_rules, x, backend="cpu"), numerical_grad(elementwise_rules, [x], 0), 1e-6,
                  "elementwise")
+
+
+def inverse_hyperbolic(v):
+    return np.sum(np.arcsinh(v[:3])) + np.sum(np.arccosh(v[3:]))
+
+
+def test_inverse_hyperbolic_derivatives_past_the_square_overflow(rng):
+    """1/sqrt(x*x +- 1) was 0 from |x| ~ 1e154 (x*x = inf); now 1/hypot(x, 1) and
+    1/(sqrt(x - 1) sqrt(x + 1)), which also keeps x - 1 exact near 1."""
+    v = np.array([1e200, -1e160, 0.0, 1e200, 1e160, 1.0 + 2.0 ** -40])
+    want = [1e-200, 1e-160, 1.0, 1e-200, 1e-160, 1.0 / np.sqrt(2.0 ** -40 * (2.0 + 2.0 ** -40))]
+    np.testing.assert_allclose(grad(inverse_hyperbolic, v), want, rtol=1e-14)
+    x = np.concatenate([rng.standard_normal(3), 1.5 + rng.random(3)])
+    assert_close(grad(inverse_hyperbolic, x), numerical_grad(inverse_hyperbolic, [x], 0), 1e-7, "arcsinh/arccosh")
