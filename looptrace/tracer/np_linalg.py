@@ -225,14 +225,24 @@ def _rcond(value: Any, what: str) -> float:
     return float(value)
 
 
-def pinv(a, rcond=None, hermitian=False, *, rtol=None):
+_UNSET = object()  # pinv's rtol not given (NumPy: rcond 1e-15), as against rtol=None (max(M, N) * eps)
+
+
+def pinv(a, rcond=None, hermitian=False, *, rtol=_UNSET):
     if not _any_traced(a):
-        kw = {} if rtol is None else {"rtol": rtol}
+        kw = {} if rtol is _UNSET else {"rtol": rtol}
         return np.linalg.pinv(a, rcond, hermitian, **kw)
     a = _real(a, "pinv")
-    if rcond is not None and rtol is not None:
+    if rcond is not None and rtol is not _UNSET:
         raise ValueError("`rtol` and `rcond` can't be both set.")
-    cut = rcond if rcond is not None else (rtol if rtol is not None else 1e-15)
+    if rcond is not None:
+        cut = rcond
+    elif rtol is _UNSET:
+        cut = 1e-15
+    elif rtol is None:
+        cut = max(a.shape[-2:]) * float(np.finfo(a.dtype).eps)
+    else:
+        cut = rtol
     return _emit_attrs("pinv", a, rcond=_rcond(cut, "pinv"))
 
 

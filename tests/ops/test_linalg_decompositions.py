@@ -273,3 +273,17 @@ def test_cuda_refuses_with_the_numpy_name(rng):
     out = b.op("eigh", a)
     with pytest.raises(UnsupportedError, match=r"np\.linalg\.eigh is not supported by the cuda backend"):
         get_target("cuda").compile(Program(Block([a], b.ops, [out]), name="t"), CompileOptions(cache=False))
+
+
+@pytest.mark.parametrize("kw", [{}, {"rtol": None}, {"rtol": 1e-2}, {"rcond": 1e-2}])
+def test_pinv_cutoffs_as_numpy_spells_them(kw):
+    """rtol=None means max(M, N) * eps in NumPy 2, not the 1e-15 of no rtol at all: a singular value
+    of 1.2e-15 is kept by one and cut by the other (a 1e15 entry apart)."""
+    rng = np.random.default_rng(7)
+    u, _ = np.linalg.qr(rng.standard_normal((6, 6)))
+    v, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    a = u[:, :4] * np.array([1.0, 1e-3, 1.2e-15, 1e-17]) @ v
+    f = lambda a: np.linalg.pinv(a, **kw)  # noqa: E731
+    np.testing.assert_allclose(interp(f)(a), f(a), rtol=1e-12, atol=1e-12 * np.abs(f(a)).max())
+    with pytest.raises(ValueError, match="can't be both set"):
+        interp(lambda a: np.linalg.pinv(a, rcond=0.1, rtol=0.1))(a)
