@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 import numbers
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -176,6 +177,112 @@ def unflatten(tree: Tree, leaves: list, start: int = 0) -> tuple[Any, int]:
     if kind == "dataclass":
         return make_record(*tree.aux, items), start
     return (tuple(items) if kind == "tuple" else items), start
+
+
+def structure_test(trees: tuple, flat_values: list) -> tuple[str, dict, list[str]] | None:
+    """A warm call's flatten, as lines of generated code: lines that return
+    `MISS` unless the call's arguments `a` have the structures `trees` (one
+    per argument, None for one passed as it is) with leaves of the types of
+    `flat_values` (what `flatten` gave for them), the names those lines use,
+    and the flat values as expressions (one per leaf or argument passed as
+    it is), read from `a` by key and position: a container's values are
+    read at every call, only its structure is compared (the dict's keys in
+    order, a sequence's type and length, each leaf's type by identity). A
+    dict argument took the whole `flatten` and its Tree's hash per call
+    (8.3 us against 4.7 for the plain function). None for a structure
+    these lines do not test (a dataclass, a subclass of list or dict):
+    the call flattens it."""
+    lines: list[str] = [f"    if len(a) != {len(trees)}:\n        return MISS\n"]
+    env: dict[str, Any] = {}
+    exprs: list[str] = []
+    names = iter(range(1 << 30))
+
+    def fail(test: str) -> None:
+        lines.append(f"    if {test}:\n        return MISS\n")
+
+    def walk(tree: Tree, item: str) -> bool:
+        kind = tree.kind
+        n = next(names)
+        if kind == "leaf":
+            env[f"T{n}"] = type(flat_values[len(exprs)])
+            fail(f"type({item}) is not T{n}")
+            exprs.append(item)
+            return True
+        if kind == "const":
+            env[f"C{n}"], env[f"T{n}"] = tree.aux, type(tree.aux)
+            fail(f"type({item}) is not T{n} or {item} != C{n}")
+            return True
+        if kind == "dict":
+            env[f"K{n}"] = tree.aux
+            fail(f"type({item}) is not dict or tuple({item}) != K{n}")
+            env.update({f"K{n}_{j}": k for j, k in enumerate(tree.aux)})
+            parts = [f"{item}[K{n}_{j}]" for j in range(len(tree.aux))]
+        elif kind in ("tuple", "list", "namedtuple"):
+            env[f"T{n}"] = tree.aux if kind == "namedtuple" else (tuple if kind == "tuple" else list)
+            fail(f"type({item}) is not T{n} or len({item}) != {len(tree.children)}")
+            parts = [f"{item}[{j}]" for j in range(len(tree.children))]
+        else:
+            return False  # (a dataclass: its fields and its __dict__'s)
+        for child, part in zip(tree.children, parts):
+            name = f"v{next(names)}"
+            lines.append(f"    {name} = {part}\n")
+            if not walk(child, name):
+                return False
+        return True
+
+    for i, tree in enumerate(trees):
+        if tree is None:
+            exprs.append(f"a[{i}]")
+            continue
+        lines.append(f"    x{i} = a[{i}]\n")
+        if not walk(tree, f"x{i}"):
+            return None
+    return "".join(lines), env, exprs
+
+
+def structure_reader(trees: tuple, flat_values: list) -> Callable | None:
+    """`read(a)`: the flat values of a call whose arguments `a` have the
+    structures `trees` (`structure_test`), as a tuple, or None."""
+    test = structure_test(trees, flat_values)
+    if test is None:
+        return None
+    lines, env, exprs = test
+    env["MISS"] = None
+    exec(f"def read(a):\n{lines}    return ({''.join(e + ', ' for e in exprs)})\n", env)  # noqa: S102
+    return env["read"]
+
+
+@functools.lru_cache(maxsize=256)
+def builder(tree: Tree) -> Callable[[list], Any]:
+    """`unflatten(tree, leaves)[0]` as one generated expression (a
+    gradient's containers are rebuilt at every warm call: the recursion
+    took about 1.5 us for a dict of two arrays); one per Tree."""
+    env: dict[str, Any] = {"MAKE": make_record}
+    count = iter(range(1 << 30))
+    taken = iter(range(1 << 30))
+
+    def expr(t: Tree) -> str:
+        if t.kind == "leaf":
+            return f"leaves[{next(taken)}]"
+        n = next(count)
+        if t.kind == "const":
+            env[f"C{n}"] = t.aux
+            return f"C{n}"
+        items = [expr(c) for c in t.children]
+        listed = "".join(e + ", " for e in items)
+        if t.kind == "dict":
+            env.update({f"K{n}_{j}": k for j, k in enumerate(t.aux)})
+            return "{" + "".join(f"K{n}_{j}: {e}, " for j, e in enumerate(items)) + "}"
+        if t.kind == "namedtuple":
+            env[f"C{n}"] = t.aux
+            return f"C{n}({listed})"
+        if t.kind == "dataclass":
+            env[f"C{n}"] = t.aux
+            return f"MAKE(*C{n}, [{listed}])"
+        return f"({listed})" if t.kind == "tuple" else f"[{listed}]"
+
+    exec(f"def build(leaves):\n    return {expr(tree)}\n", env)  # noqa: S102 (names of our own)
+    return env["build"]
 
 
 def count_leaves(tree: Tree) -> int:

@@ -17,6 +17,7 @@ import math
 import re
 import threading
 import types
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -28,7 +29,7 @@ from looptrace.api import (_MISS, _NP_INTS, _VALUE_TYPES, Compiled, JitFunction,
                            _guard, _joined, _kernel_args, _outside_guard, _plain_key, has_effects, plain_results,
                            runtime_arg, transactional_run)
 from looptrace.errors import ReplayNeeded, TraceError, UnsupportedError
-from looptrace.ops.io import muted
+from looptrace.ops.io import muted, prints
 from looptrace.tracer import context as ctx
 from looptrace import pickling
 from looptrace.tracer.trace import ArgSpec, build_output
@@ -77,6 +78,8 @@ class _Differentiated:
         self.opts = Options(checkpoint=checkpoint)
         self.name = getattr(fn, "__name__", "function")
         self._flats: dict = {}  # _FlatJit -> its _Differentiated (`flat`)
+        # (grad's options, warm key of the leaves) -> the warm call of containers (`_by_leaves`) or False
+        self.by_leaves: dict = {}
         self._lock = threading.Lock()
 
     def flat(self, values: list, wrt: tuple[int, ...]) -> tuple:
@@ -106,20 +109,22 @@ class _Differentiated:
             # concrete, as non-differentiated ints do (API.md); its gradient is None, as vjp gives
             taken = [p for p in range(starts[i], starts[i] + n)
                      if tree is None or not isinstance(flat_values[p], (int, np.integer))]
-            spans.append((len(flat_wrt), n, tree, [p - starts[i] for p in taken]))
+            spans.append((len(flat_wrt), n, tree and pytree.builder(tree), [p - starts[i] for p in taken]))
             flat_wrt += taken
         dd = self.of_flat(sub)
 
         def regroup(grads: list) -> list:
             out = []
-            for k, n, tree, taken in spans:
-                if tree is None:
+            for k, n, build, taken in spans:
+                if build is None:
                     out.append(grads[k])
-                    continue
-                leaves = [None] * n
-                for j, p in enumerate(taken):
-                    leaves[p] = grads[k + j]
-                out.append(pytree.unflatten(tree, leaves)[0])
+                elif len(taken) == n:
+                    out.append(build(grads[k:k + n]))
+                else:
+                    leaves = [None] * n
+                    for j, p in enumerate(taken):
+                        leaves[p] = grads[k + j]
+                    out.append(build(leaves))
             return out
 
         return dd, flat_values, tuple(flat_wrt), regroup
@@ -392,6 +397,7 @@ def _value_and_grad_as(caller: str, fn: Callable, argnums: int | tuple, checkpoi
     # this is, is shared by its gradients of other options)
     tag = (form, argnums, has_aux, d.opts.checkpoint)
     last = ("last", tag)  # its entry: the runner of the signature called last
+    leaves_last = ("leaves last", tag)  # the warm call of container arguments of the structure called last
 
     def value_and_grad_fn(*args, **kwargs):
         try:
@@ -400,6 +406,11 @@ def _value_and_grad_as(caller: str, fn: Callable, argnums: int | tuple, checkpoi
                 mono = warm.get(last)
                 if mono is not None:
                     out = mono[1](args)
+                    if out is not _MISS:
+                        return out
+                by_leaves = warm.get(leaves_last)
+                if by_leaves is not None:
+                    out = by_leaves[1](args)
                     if out is not _MISS:
                         return out
             if jf is not None and not ctx.TRACES[0]:
@@ -432,12 +443,29 @@ def _value_and_grad_as(caller: str, fn: Callable, argnums: int | tuple, checkpoi
             hit = dd.jit._warm_transformed.get(key)
             out = hit[1].run(tuple(values)) if hit is not None else _MISS
             if out is not _MISS:
+                _leaves_last(dd, values, key, regroup, not kwargs and len(args) == n_params)
                 return out[0], pick(regroup(out[1]))
         c, specs, n_out = dd.compiled(values, wrt, caller)
         out = _general(dd, c, specs, n_out, values, wrt, regroup)
         if key[1] is not None:  # (after the general path went through: its refusals stay)
             _keep_warm(dd, key, c, specs, values, wrt, n_out, has_aux, None if dd is not d else pick)
+            if dd is not d:
+                _leaves_last(dd, values, key, regroup, not kwargs and len(args) == n_params)
         return out
+
+    def _leaves_last(dd, values, key, regroup, by_position: bool) -> None:
+        """Make the warm call of these containers' structure (`_by_leaves`,
+        made once per structure) the one `value_and_grad_fn` tries first."""
+        if not by_position or jf is None:
+            return
+        made = dd.by_leaves.get((tag, key[1]))
+        if made is None:
+            made = _by_leaves(dd, values, key[0], regroup, pick, form) or False
+            if len(dd.by_leaves) >= _WARM_ENTRIES:
+                dd.by_leaves.clear()
+            dd.by_leaves[(tag, key[1])] = made
+        if made:
+            warm[leaves_last] = (None, made)
 
     def _general(dd, c, specs, n_out, values, wrt, regroup):
         if has_aux:
@@ -547,6 +575,35 @@ def _keep_warm(dd: _Differentiated, key: tuple, c: Compiled, specs: list, values
     table[key] = (c, runners)
     if runners.mono is not None:
         table[("last", key[0])] = (c, runners.mono)
+
+
+def _by_leaves(dd: _Differentiated, values: list, head: tuple, regroup: Callable, pick: Callable,
+               form: str) -> Callable | None:
+    """The warm call of a gradient whose arguments are containers of the
+    structures of this call (dd: the machinery of their flat function,
+    `values` the flat values): the structures tested and the leaves read
+    (pytree.structure_reader), then the leaves' warm runner of their key
+    (`head`: its first part, `_keep_warm`), its gradients regrouped into
+    containers; `_MISS` for anything else (the general path). A dict
+    argument's grad took 15 us a call, flattened and looked up each time."""
+    sub = dd.jit
+    read = pytree.structure_reader(sub._trees, values)
+    if read is None:
+        return None
+    table, fast_key = sub._warm_transformed, sub._fast_key
+
+    def by_leaves(args: tuple) -> Any:
+        if ctx.TRACES[0]:
+            return _MISS
+        flat = read(args)
+        hit = table.get((head, fast_key(flat))) if flat is not None else None
+        out = hit[1].run(flat) if hit is not None else _MISS
+        if out is _MISS:
+            return _MISS
+        grads = pick(regroup(out[1]))
+        return grads if form == "grad" else (out[0], grads)
+
+    return by_leaves
 
 
 def _keyed(run: Callable, guard: tuple[str, dict]) -> Callable:
@@ -808,18 +865,15 @@ def vjp(fn: Callable, *args, checkpoint: int | None = None, backend: str | None 
     # container like it, None at the leaves that cannot be differentiated
     sub, flat = route
     out, flat_fn = _vjp_of(d.of_flat(sub), flat)
+    spans, pos = [], 0  # (first leaf, leaves, builder) of each argument (pytree.builder: made once)
+    for tree in sub._trees:
+        n = 1 if tree is None else pytree.count_leaves(tree)
+        spans.append((pos, n, tree and pytree.builder(tree)))
+        pos += n
 
     def vjp_fn(cotangent):
-        cts, pos, res = flat_fn(cotangent), 0, []
-        for tree in sub._trees:
-            if tree is None:
-                res.append(cts[pos])
-                pos += 1
-            else:
-                n = pytree.count_leaves(tree)
-                res.append(pytree.unflatten(tree, list(cts[pos:pos + n]))[0])
-                pos += n
-        return tuple(res)
+        cts = flat_fn(cotangent)
+        return tuple(cts[k] if build is None else build(cts[k:k + n]) for k, n, build in spans)
 
     return out, vjp_fn
 
@@ -867,7 +921,150 @@ def _vjp_of(d: _Differentiated, values: list):
         by_pos = dict(zip(wrt, grads))
         return tuple(by_pos.get(i) for i in range(len(values)))
 
-    return out, vjp_fn
+    quick = _quick_pullback(c0, specs0, snapshot, outside, wrt, len(values), vjp_fn) if plain else None
+    return out, quick or vjp_fn
+
+
+def _quick_pullback(c: Compiled, specs: list, saved: list, outside: list, wrt: tuple, n: int,
+                    general: Callable) -> Callable | None:
+    """vjp_fn's warm call for a program of no effects (`plain` in `_vjp_of`)
+    that writes into none of its arguments and does not print:
+    `pull(cotangent)` runs the program on the saved arguments (`saved`,
+    copied when vjp was called: nothing the caller does to its arrays
+    reaches them) and the outside arrays as vjp bound them, with the
+    runner's arguments made once; `general(cotangent)` (vjp_fn) where a
+    guard of what it reads from outside fails (it looks the program up
+    again). The saved arrays are not copied again per call, as the general
+    path does: the run writes into none of them, and a gradient that is
+    one of them is copied (the caller may write into it). A pullback took
+    11-15 us over a ~1 us kernel (bench/grad_call_cost.py)."""
+    program = c.program
+    if program.writebacks or getattr(c.run, "consumed", ()) or prints(program) or prints(c.traced):
+        return None
+    gs = c.traced.guards
+    bind = gs.bind if gs is not None and (gs.guards or gs.implicit or gs.aliases) else None
+    keep = getattr(c.run, "takes_device_arrays", False)
+    args = [runtime_arg(s, v, keep) for s, v in zip(specs, saved) if s.kind != "static"] + list(outside)
+    mine = {id(a) for a in args if isinstance(a, np.ndarray)}
+    n_out = len(c.traced.body.results) - len(c.traced.writebacks)
+    outs, tree, run = program.body.results[:n_out], program.out_tree, c.run
+    likes = [(i, saved[i], specs[i]) for i in wrt]
+
+    def grads_of(res: list) -> tuple:
+        grads = [None] * n
+        for g, (i, value, spec) in zip(res[n_out:], likes):
+            g = _like_argument(g, value, spec)
+            grads[i] = g.copy() if _is_saved(g, mine) else g
+        return tuple(grads)
+
+    kernel = _pullback_kernel(c, args, outs, likes, n)
+    # the kernel's arguments: the saved ones (a 0-d array as its number, as CpuKernel.__call__ passes it),
+    # the ids of the saved arrays (a gradient that is one of them is copied), then the cotangents
+    saved_args = tuple(_as_kernel_arg(a) for a in args) + (mine,)
+    # one output: a cotangent of its type, dtype and shape as it comes (`_cotangent` makes the others so)
+    one = outs[0] if len(outs) == 1 and tree[0] == "leaf" else None
+    same = None if one is None else ({float, np.float64} if one.ndim == 0 and one.dtype == np.float64 else
+                                     {np.ndarray} if one.ndim else set())
+    shape, dtype = (tuple(one.shape), one.dtype) if one is not None else ((), None)
+
+    def pull(cotangent):
+        if bind is not None and bind(saved) is None:
+            return general(cotangent)
+        t = type(cotangent)
+        if same and t in same and (t is not np.ndarray or cotangent.dtype == dtype and cotangent.shape == shape):
+            cts = (cotangent,)
+        else:
+            leaves = [cotangent] if tree[0] == "leaf" else _flatten_like(tree, cotangent)
+            cts = tuple([_cotangent(ct, v, k, n_out) for k, (ct, v) in enumerate(zip(leaves, outs))])
+        if kernel is not None:
+            grads = kernel(saved_args + cts)
+            return grads if type(grads) is not _Outputs else grads_of(grads.outs)
+        return grads_of(transactional_run(run, args + list(cts)))
+
+    return pull
+
+
+def _is_saved(g: Any, saved: set) -> bool:
+    """Is the array `g` (or an array it is a view of) one of the `saved` (ids)?"""
+    while isinstance(g, np.ndarray):
+        if id(g) in saved:
+            return True
+        g = g.base
+    return False
+
+
+def _as_kernel_arg(a: Any) -> Any:
+    """A runner's argument as CpuKernel.__call__ passes it to the kernel: a
+    0-d array as its NumPy scalar, a float64, int64 or complex128 one as the
+    Python number (api.py `_AS_PYTHON`: what Numba reads fastest, typed alike)."""
+    if type(a) is not np.ndarray or a.ndim:
+        return a
+    a = a[()]
+    return a.item() if a.dtype in _PYTHON_NUMBER else a
+
+
+@dataclass(frozen=True)
+class _Outputs:
+    """The kernel's outputs where they came another way than its direct call
+    (a new layout compiled, a family's generic kernel): made into gradients
+    by the pullback's `grads_of`."""
+
+    outs: Any
+
+
+_PYTHON_NUMBER = {np.dtype(np.float64): "float", np.dtype(np.int64): "int", np.dtype(np.complex128): "complex"}
+# CpuKernel -> {the pullback's argument and gradient types -> `_pullback_kernel`}: made once per signature
+_PULLBACKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_PULLBACKS_LOCK = threading.Lock()
+
+
+def _pullback_kernel(c: Compiled, args: list, outs: list, likes: list, n: int) -> Callable | None:
+    """`run(a)` -> the gradients (a tuple, None where not differentiated),
+    as one generated call of a Numba kernel (CpuKernel.fast), made once per
+    compiled program and argument types: `a` holds the saved arguments as
+    the kernel takes them (`_as_kernel_arg`), the ids of the saved arrays,
+    then each cotangent (of its output's shape and dtype: an array, or for a
+    0-d output a number or 0-d array); the gradients are read from the
+    kernel's outputs as `_kernel_runner` reads them, a saved array among
+    them copied. Outputs that come another way are given as `_Outputs`.
+    None where the kernel has no such call. The general runner's argument
+    conversion and scalar outputs took ~3 of a 10 us pullback."""
+    fast = getattr(c.run, "fast", None)
+    if fast is None or any(isinstance(a, (np.random.Generator, np.random.RandomState)) for a in args):
+        return None
+    key = (tuple(map(type, args)), tuple((i, type(v)) for i, v, _ in likes), n)
+    with _PULLBACKS_LOCK:
+        made = _PULLBACKS.setdefault(c.run, {})
+        if key in made:
+            return made[key]
+    results = c.program.body.results
+    mine = f"a[{len(args)}]"
+    names: dict[str, Any] = {"SAVED": _is_saved, "ASARRAY": np.asarray}
+    grads = ["None"] * n
+    for k, (i, value, spec) in enumerate(likes):
+        r, j = results[len(outs) + k], len(outs) + k
+        if spec.device:
+            return None
+        if spec.kind == "array" and not isinstance(value, np.generic) and r.ndim and \
+                tuple(r.shape) == tuple(spec.shape) and r.dtype == spec.dtype:
+            grads[i] = f"(o[{j}] if id(o[{j}]) not in {mine} else o[{j}].copy())"
+            continue
+        names[f"GD{k}"], names[f"GS{k}"] = spec.dtype, tuple(spec.shape)
+        scalar = "[()]" if spec.kind == "scalar" or isinstance(value, np.generic) else ""
+        grads[i] = f"(g{k} if not SAVED(g{k} := ASARRAY(o[{j}], GD{k}).reshape(GS{k}), {mine}) else g{k}.copy()){scalar}"
+    built = "(" + "".join(g + ", " for g in grads) + ")"
+    exprs = [f"a[{k}]" for k in range(len(args))]
+    for k, v in enumerate(outs):
+        at = len(args) + 1 + k
+        kind = _PYTHON_NUMBER.get(v.dtype) if v.ndim == 0 else None
+        exprs.append(f"{kind}(a[{at}])" if kind else f"a[{at}][()]" if v.ndim == 0 else f"a[{at}]")
+    run = fast(None, exprs, None, (built, names, _Outputs))
+    with _PULLBACKS_LOCK:
+        made = _PULLBACKS.setdefault(c.run, {})
+        if len(made) >= _WARM_ENTRIES:
+            made.clear()
+        made[key] = run
+    return run
 
 
 def _flatten_like(tree: Any, x: Any) -> list:
