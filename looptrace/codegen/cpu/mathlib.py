@@ -33,8 +33,11 @@ ulp from it), asserted by tests/codegen/test_mathlib.py:
   a degree-14 minimax polynomial in s) with its two final branches both
   computed and selected; subnormals are scaled by 2**54 first. log(0) = -inf,
   log(x < 0) = nan, log(inf) = inf. `log_f32`: <= 1 ulp of float32, in
-  float32 arithmetic (a degree-7 fitted polynomial in m - 1, x = 2**k * m;
-  over every positive input 0.64% are one ulp from the float64 result rounded).
+  float32 arithmetic (x = 2**k * (1 + f), f + f*f*S(f), S a degree-7 fit,
+  2**-25 relative; since session 52 only for a positive normal x, the others
+  out of line (`_rare_call`): log_f64 rounded; over every 97th float32 bit
+  pattern and 10^7 points in [1/2, 2] ~4% one ulp from the float64 result
+  rounded (0.64% before, at 0.41 ms for 10^6 elements, one thread: now 0.23).
 - `expm1_f64`: <= 2 ulp: the reduction of exp, q = e**r - 1 as r + r*r*P(r),
   then 2**k*q + (2**k - 1) (2**k - 1 exact) for k <= 52, else 2**k*(1+q) - 1.
   `expm1_f32`: float64 inside with a shorter, fitted polynomial (2**-43.5,
@@ -105,7 +108,8 @@ and expm1's with inline="always" (`_JIT_INLINE`; the two private intrinsics
 calls that mark themselves `alwaysinline` for LLVM (`_inline_into_callers`):
 compiled once (disk cache), inlined and vectorized into each kernel loop,
 uses no global state and calls no libm function (sin_f32/cos_f32 call their
-own exact reduction, a C callback, for |x| >= 2**30, inf and NaN only); its
+own exact reduction, a C callback, for |x| >= 2**30, inf and NaN only; the
+float32 logs call their float64 function, rounded, for their rare arguments); its
 value depends only on its argument (no fastmath, no FMA contraction by LLVM;
 the explicit fused multiply-adds of `_muladd` round once in scalar and SIMD
 code alike), so the result is the same whether or not LLVM vectorizes the
@@ -222,6 +226,19 @@ def _int32(typingctx, n):
         return builder.sext(builder.trunc(args[0], ir.IntType(32)), ir.IntType(64))
 
     return types.int64(types.int64), codegen
+
+
+@intrinsic
+def _float32_of(typingctx, n):
+    """float32(n) for an int64 n that fits int32, as one 32-bit conversion (vcvtdq2ps: Numba's
+    float32(n) converts the int64, and the magic-number route takes an add and a subtract)."""
+    if n != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.sitofp(builder.trunc(args[0], ir.IntType(32)), ir.FloatType())
+
+    return types.float32(types.int64), codegen
 
 
 # --- what the host CPU offers ---
@@ -520,12 +537,7 @@ _EXP_LO_32 = _F32(-104.0)  # exp(-104) underflows to 0
 # e**r on |r| <= ln2/2: degree 6, relative error 1.9e-9 before rounding
 _E0, _E1, _E2, _E3, _E4, _E5, _E6 = (_F32(c) for c in (1.0, 1.0, 0.4999999, 0.1666642, 0.041668225,
                                                        0.008374822, 0.0013836805))
-# log(1 + f) = f - f*f/2 + f**3 * P(f) on sqrt(1/2) - 1 <= f < sqrt(2) - 1: degree 7, 5.8e-9
-_L0, _L1, _L2, _L3, _L4, _L5, _L6, _L7 = (_F32(c) for c in (0.3333333, -0.25000823, 0.20001224, -0.1662335,
-                                                            0.14201823, -0.13160324, 0.12761201, -0.07633674))
 _SQRT_HALF_BITS_32 = 0x3F3504F3  # sqrt(1/2) rounded to float32: where the mantissa's range starts
-_TWO23 = _F32(8388608.0)  # 2**23: scales a subnormal into the normal range
-_MIN_NORMAL_32 = _F32(np.finfo(np.float32).tiny)
 # tanh(x) = x + x**3 * P(x*x) on |x| < _TANH_SMALL: degree 4 in x*x, 4.4e-9
 _T0, _T1, _T2, _T3, _T4 = (_F32(c) for c in (-0.3333328, 0.13331442, -0.053739693, 0.020639021, -0.00570492))
 _ONE_32, _TWO_32, _HALF_32 = _F32(1.0), _F32(2.0), _F32(0.5)
@@ -566,42 +578,6 @@ def _exp32(x):
 def exp_f32(x):
     """np.exp for a float32, <= 1 ulp of the float64 result rounded."""
     return _exp32(_F32(x))
-
-
-@numba.njit(**_JIT_INLINE)
-def _log32_reduced(x):
-    """(kf, f, z, p) for a positive float32 x (subnormals scaled): x = 2**k * (1 + f) with
-    sqrt(1/2) <= 1 + f < sqrt(2), kf = float32(k), z = f*f, log(1 + f) ~ f - z/2 + z*f*p."""
-    sub = x < _MIN_NORMAL_32
-    ix = _int32(_bits32(x * _TWO23 if sub else x) - _SQRT_HALF_BITS_32)  # the exponent rolls over at sqrt(2)
-    k = (ix >> 23) - (23 if sub else 0)
-    # float32(k) through the bits of 1.5 * 2**23 + k, so that the integer steps stay 32-bit
-    # (_F32(k) is an int64 conversion, two vcvtqq2ps): with `_int32`, 250k elements 0.083 -> 0.056 ms
-    kf = _from_bits32(k + _MAGIC_BITS_32) - _MAGIC_32
-    f = _from_bits32((ix & 0x007FFFFF) + _SQRT_HALF_BITS_32) - _ONE_32
-    p = _muladd(_L7, f, _L6)
-    p = _muladd(p, f, _L5)
-    p = _muladd(p, f, _L4)
-    p = _muladd(p, f, _L3)
-    p = _muladd(p, f, _L2)
-    p = _muladd(p, f, _L1)
-    p = _muladd(p, f, _L0)
-    return kf, f, f * f, p
-
-
-@numba.njit(**_JIT)
-def log_f32(x):
-    """np.log for a float32, <= 1 ulp of the float64 result rounded: x = 2**k * m
-    with sqrt(1/2) <= m < sqrt(2) from the bits, log(m) by a polynomial in m - 1;
-    log(0) = -inf, log(x < 0) = nan, log(inf) = inf."""
-    x = _F32(x)
-    kf, f, z, p = _log32_reduced(x)
-    y = _muladd(z * f, p, kf * _LN2_LO_32)
-    y = _muladd(-_HALF_32, z, y)
-    y = (f + y) + kf * _LN2_HI_32
-    y = -_INF_32 if x == 0.0 else y
-    y = _F32(np.nan) if x < 0.0 else y
-    return y if x < _INF_32 else x
 
 
 _TANH_EXP_HI_32 = _F32(40.0)  # tanh(x) rounds to 1 in float32 from x = 9.02 on
@@ -1124,28 +1100,43 @@ _RARE_CC = "intel_ocl_bicc" if llvm_binding.get_process_triple().startswith("x86
 _RARE_SYMBOLS: dict[str, tuple[int, ...]] = {}  # symbol -> its vector variants' widths
 
 
-def _rare_symbol(symbol: str, pyfunc, widths: tuple[int, ...] = _RARE_WIDTHS) -> str:
-    """Compile pyfunc (float64 -> float64) as a C callback (disk-cached) and register its address
-    as `symbol` for the code that calls it, cached kernels included; its vector variants have
-    `widths` lanes (those of the loops that call it)."""
+_RARE_FLOAT32: set[str] = set()  # the symbols that take and return a float32 (the others: float64)
+# Every module that makes a rare call defines the variants of every symbol registered then, and Numba's
+# disk cache of a function is keyed on its own file's text only: removing or renaming a symbol here
+# leaves cached code of unchanged files (mathlib_exp.py, mathlib_trig.py) calling a missing symbol
+# (address 0: a crash). Clear those files' __pycache__ entries when doing so; adding one is harmless.
+
+
+def _rare_symbol(symbol: str, pyfunc, widths: tuple[int, ...] = _RARE_WIDTHS, kind=types.float64) -> str:
+    """Compile pyfunc (kind -> kind, float64 or float32) as a C callback (disk-cached) and register
+    its address as `symbol` for the code that calls it, cached kernels included; its vector variants
+    have `widths` lanes (those of the loops that call it)."""
     from numba.core.ccallback import CFunc
 
-    from looptrace.codegen.cpu.cache import harden
+    from looptrace.codegen.cpu.cache import harden, harden_module
 
-    cfunc = CFunc(pyfunc, ((types.float64,), types.float64), locals={}, options=dict(error_model="numpy"))
+    harden_module(pyfunc.__module__)  # the functions it calls read their disk cache as they wrote it
+    cfunc = CFunc(pyfunc, ((kind,), kind), locals={}, options=dict(error_model="numpy"))
     cfunc.enable_caching()
     harden(cfunc)
     cfunc.compile()
     llvm_binding.add_symbol(symbol, cfunc.address)
     _RARE_SYMBOLS[symbol] = widths
+    if kind == types.float32:
+        _RARE_FLOAT32.add(symbol)
     return symbol
 
 
+def _rare_lltype(symbol: str):
+    """The LLVM element type of symbol's argument and result."""
+    return ir.FloatType() if symbol in _RARE_FLOAT32 else ir.DoubleType()
+
+
 def _vector_variant(module, symbol: str, width: int):
-    """`<width x double> symbol_v<width>(<width x double> x, <width x i1> mask)`: symbol of every
-    lane of x if any lane of mask is set (the others' results are ignored)."""
-    double = ir.DoubleType()
-    vec = ir.VectorType(double, width)
+    """`<width x double> symbol_v<width>(<width x double> x, <width x i1> mask)` (float for a
+    float32 symbol): symbol of every lane of x if any lane of mask is set (the others' results
+    are ignored)."""
+    vec = ir.VectorType(_rare_lltype(symbol), width)
     fn = ir.Function(module, ir.FunctionType(vec, [vec, ir.VectorType(ir.IntType(1), width)]),
                      f"{symbol}_v{width}")
     fn.linkage = "internal"
@@ -1175,7 +1166,8 @@ def _declare_rare(module, symbol: str):
     """The scalar function's declaration in module, with its vector variants' names."""
     if symbol in module.globals:
         return module.globals[symbol]
-    fn = ir.Function(module, ir.FunctionType(ir.DoubleType(), [ir.DoubleType()]), symbol)
+    element = _rare_lltype(symbol)
+    fn = ir.Function(module, ir.FunctionType(element, [element]), symbol)
     variants = ",".join(f"_ZGV_LLVM_M{w}v_{symbol}({symbol}_v{w})" for w in _RARE_SYMBOLS[symbol])
     for attribute in (*_RARE_ATTRIBUTES, f'"vector-function-abi-variant"="{variants}"'):
         set.add(fn.attributes, attribute)  # (llvmlite checks names against its own list)
@@ -1196,18 +1188,20 @@ def _define_variants(module) -> None:
 
 
 def _rare_call(symbol: str):
-    """An intrinsic f(x: float64) -> float64 that calls the registered `symbol`, meant for a
-    branch taken by few elements (see above)."""
+    """An intrinsic f(x) -> x's type (float64, or float32 for a float32 symbol) that calls the
+    registered `symbol`, meant for a branch taken by few elements (see above)."""
+    kind = types.float32 if symbol in _RARE_FLOAT32 else types.float64
+
     @intrinsic
     def call(typingctx, x):
-        if x != types.float64:
+        if x != kind:
             return None
 
         def codegen(context, builder, signature, args):
             _define_variants(builder.module)
             return builder.call(_declare_rare(builder.module, symbol), list(args))
 
-        return types.float64(types.float64), codegen
+        return kind(kind), codegen
 
     return call
 
@@ -1247,6 +1241,67 @@ def _log_f64_inline(x):
     y = -np.inf if x == 0.0 else y
     y = np.nan if x < 0.0 else y
     return y if x < np.inf else x
+
+
+# --- log of a float32, in float32 arithmetic, its rare arguments out of line -------------------------
+# x = 2**k * (1 + f) from the bits, sqrt(1/2) <= 1 + f < sqrt(2) (f exact), then a polynomial in f
+# (for log: ln(1 + f) = f + f*f*S(f), S of degree 7, 2**-25.0 relative; log2 and log10 in
+# mathlib_exp.py), and k*ln2 added in double-float. Only a positive normal x takes these steps: 0,
+# subnormals, negatives, inf and NaN (bits outside [2**-126, inf)) take the float64 function out of
+# line, rounded to float32 (`_rare_call`: the vector loop calls it only where a lane has one). Branch-
+# free, their selects and a subnormal's scaling were 13 of the loop's 43 vector instructions.
+_LOG32_USUAL_LO, _LOG32_USUAL_HI = 0x00800000, 0x7F800000  # the bits of 2**-126 and inf
+# ln(1 + f) = f + f*f*S(f) on sqrt(1/2) - 1 <= f < sqrt(2) - 1: degree 7, 2**-25.0 relative (a fit of our
+# own: Lawson's iteration on the relative error, coefficients rounded to float32 one by one, refitted)
+_S0, _S1, _S2, _S3, _S4, _S5, _S6, _S7 = (_F32(c) for c in (-0.49999991059303284, 0.33333948254585266,
+                                                            -0.25001785159111023, 0.1996215581893921,
+                                                            -0.1657002717256546, 0.14916780591011047,
+                                                            -0.1430990993976593, 0.08740542083978653))
+
+
+@numba.njit(**_JIT_INLINE)
+def _log32_split(x):
+    """(kf, f, usual) for a float32 x: x = 2**k * (1 + f), sqrt(1/2) <= 1 + f < sqrt(2), kf = float32(k),
+    where usual (x a positive normal finite float32); kf and f are garbage where not."""
+    ix = _bits32(x)
+    usual = (ix >= _LOG32_USUAL_LO) & (ix < _LOG32_USUAL_HI)  # (no branch: one unsigned compare)
+    iy = _int32(ix - _SQRT_HALF_BITS_32)  # the exponent rolls over at sqrt(2)
+    f = _from_bits32((iy & 0x007FFFFF) + _SQRT_HALF_BITS_32) - _ONE_32
+    return _float32_of(iy >> 23), f, usual
+
+
+@numba.njit(**_JIT_INLINE)
+def _ln32_usual(kf, f):
+    """ln(2**k * (1 + f)) in float32: k*ln2 (ln2 in a 9-bit part, k times it exact, and the rest) +
+    f + f*f*S(f), the small terms summed first; < 1 ulp before the final rounding."""
+    s = _muladd(_S7, f, _S6)
+    s = _muladd(s, f, _S5)
+    s = _muladd(s, f, _S4)
+    s = _muladd(s, f, _S3)
+    s = _muladd(s, f, _S2)
+    s = _muladd(s, f, _S1)
+    s = _muladd(s, f, _S0)
+    return _muladd(kf, _LN2_HI_32, f + _muladd(f * f, s, kf * _LN2_LO_32))
+
+
+def _log_f32_other(x):
+    return np.float32(log_f64(np.float64(x)))
+
+
+_log_f32_rare = _rare_call(_rare_symbol("looptrace_log_f32_other", _log_f32_other, kind=types.float32))
+
+
+@numba.njit(**_JIT_INLINE)
+def log_f32(x):
+    """np.log for a float32, <= 1 ulp of the float64 result rounded: `_ln32_usual` for a positive
+    normal x, log_f64 rounded (out of line) for the others (log(0) = -inf, log(x < 0) = nan,
+    log(inf) = inf, NaN, subnormals)."""
+    x = _F32(x)
+    kf, f, usual = _log32_split(x)
+    y = _ln32_usual(kf, f)
+    if not usual:
+        y = _log_f32_rare(x)
+    return y
 
 
 # --- exact products (double-double arithmetic) ------------------------------------------------------

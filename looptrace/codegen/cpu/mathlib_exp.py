@@ -25,8 +25,8 @@ there ours is up to 2 (cbrt 3) ulp from glibc's (sinh(710.4), cbrt(5e-324) =
 2**-358: glibc's one ulp off). float32: <= 1 ulp of the float64 result
 rounded (checked over every 17th float32 bit pattern: 0.36% of exp2's
 results, 0.29% of sinh's and cosh's (every 97th; 0.56% of those from 2**-126
-to 92), 0.06% of log2's and log10's, < 0.01% of the others' are one ulp from
-it).
+to 92), < 0.01% of the others' are one ulp from it; log2's and log10's since
+session 52: ~4%, every 97th pattern and 10^7 points in [1/2, 2]).
 
 - `log2_f64`, `log10_f64`: fdlibm's reduction x = 2**k * (1 + f) and
   polynomial (mathlib.py `_split_log_arg`), log(1 + f) = hi + lo with
@@ -57,9 +57,15 @@ it).
   (1 + |x|)/(1 - |x|); x itself below 2**-28 (asinh, atanh), log|x| + ln2
   above 2**28 (asinh, acosh).
 - float32: exp2, log2, log10 in float32 arithmetic (16 lanes to a zmm
-  register): mathlib.py's float32 exp and log polynomials with the products by
-  ln2, 1/ln2, 1/ln10, log10(2) in double-float, k added by Fast2Sum (exact at
-  integers, powers of two, powers of ten); since session 50 sinh and cosh too,
+  register): mathlib.py's float32 exp polynomial with the product by ln2 in
+  double-float (exact at integers; since session 52 one scaling step, only on
+  [-126, 127], the rest out of line: 0.30 -> 0.23 ms, NumPy 0.23); log2 and
+  log10 (session 52) as
+  k + f*C + f*Q(f) (k*log10(2) in two parts), Q of degree 8, only for a positive
+  normal x, the others out of line (log2_f64, log10_f64 rounded; exact at powers
+  of two and ten, ~4% of results one ulp from the float64 result rounded, 0.06%
+  before; 10^6 elements, one thread: 0.49 -> 0.23, 0.52 -> 0.25 ms, NumPy's SVML
+  loops 0.25, 0.23); since session 50 sinh and cosh too,
   sinh_f64's scheme in float32 steps (0.56% of results one ulp from the
   float64 result rounded over [2**-126, 92]; in float64 they were 0.002%, at
   0.88 and 0.68 ms for 10^6, one thread: now 0.53 and 0.40). cbrt, arcsinh,
@@ -71,13 +77,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from looptrace.codegen.cpu.mathlib import (_E0, _E1, _E2, _E3, _E4, _E5, _E6, _HALF_32, _INF_32, _JIT, _JIT_INLINE,
+from looptrace.codegen.cpu.mathlib import (_E0, _E1, _E2, _E3, _E4, _E5, _E6, _HALF_32, _JIT, _JIT_INLINE,
                                            _LG1, _LG2, _LG3, _LG4, _LG5, _LG6, _LG7, _LN2_HI, _LN2_HI_32, _LN2_LO,
                                            _LN2_LO_32, _LOG2E, _LOG2E_32, _MAGIC_32, _MAGIC_BITS, _MAGIC_BITS_32,
                                            _MANTISSA, _MIN_NORMAL, _ONE_32, _Q0, _Q1, _Q2, _Q3, _Q4, _ROUND_MAGIC,
                                            _SQRT_HALF_BITS, _TWO54, _bits, _bits32, _copysign, _fast_two_sum,
-                                           _exp_r_dd, _from_bits, _from_bits32, _inline_into_callers, _log32_reduced,
-                                           _mul_err, _muladd, _pow2, _scale, _split_log_arg, _two_sum)
+                                           _exp_r_dd, _from_bits, _from_bits32, _inline_into_callers, _int32,
+                                           _log32_split, _mul_err, _muladd, _pow2, _rare_call, _rare_symbol, _scale,
+                                           _split_log_arg, _two_sum)
 
 CALLS: dict[tuple[str, str], str] = {}
 __all__: list[str] = []
@@ -177,31 +184,35 @@ def exp2_f64(x):
 
 
 # --- float32 exp2, log2 and log10 in float32 arithmetic ---------------------------------------------
-# Sixteen float32 lanes to a zmm register instead of eight float64: mathlib.py's float32 exp and log
-# polynomials (`_E0`.., `_L0`..), with the products by ln2, 1/ln2, 1/ln10 and log10(2) in
-# double-float (their roundings kept by fused multiply-adds; on a CPU without FMA those corrections
-# are lost: up to ~0.35 ulp more, not measured), one final rounding.
+# Sixteen float32 lanes to a zmm register instead of eight float64: mathlib.py's float32 exp
+# polynomial (`_E0`..), with the product by ln2 in double-float (its rounding kept by fused
+# multiply-adds; on a CPU without FMA that correction is lost: up to ~0.35 ulp more, not measured),
+# one final rounding.
 _LN2_32 = _F32(_LN2_FULL)
 _LN2_TAIL_32 = _F32(_LN2_FULL - float(_LN2_32))
-_INV_LN2_32 = _F32(_INV_LN2_HI)
-_INV_LN2_TAIL_32 = _F32(_INV_LN2_HI - float(_INV_LN2_32))
-_INV_LN10_32 = _F32(_INV_LN10_HI)
-_INV_LN10_TAIL_32 = _F32(_INV_LN10_HI - float(_INV_LN10_32))
 _LOG10_2 = 0.30102999566398120
 _LOG10_2_HI_32 = _F32(_LOG10_2 * 2**16 // 1 / 2**16)  # 16 bits: k * it exact for |k| < 2**8
 _LOG10_2_TAIL_32 = _F32(_LOG10_2 - float(_LOG10_2_HI_32))
-_EXP2_HI_F32 = _F32(129.0)  # 2**129 overflows float32: clamping keeps k small and still gives inf
-_EXP2_LO_F32 = _F32(-152.0)  # 2**-151 rounds to 0 in float32
 
 
-@numba.njit(**_JIT)
+_EXP2_USUAL_LO_32, _EXP2_USUAL_HI_32 = _F32(-126.0), _F32(127.0)  # there 2**k and the result are normal
+
+
+def _exp2_f32_other(x):
+    return _F32(exp2_f64(np.float64(x)))
+
+
+_exp2_f32_rare = _rare_call(_rare_symbol("looptrace_exp2_f32_other", _exp2_f32_other, kind=numba.types.float32))
+
+
+@numba.njit(**_JIT_INLINE)
 def exp2_f32(x):
     """np.exp2 for a float32 in float32 arithmetic, <= 1 ulp of the float64 result rounded:
     x = k + r (exact), e**(r*ln2) with r*ln2 in double-float (degree-6 polynomial, 2**-29),
-    times 2**k in two exact steps (overflow to inf, gradual underflow); exact at integers."""
+    times 2**k in one exact step for -126 <= x <= 127; outside (overflow, gradual underflow, inf,
+    NaN) exp2_f64 rounded, out of line. Exact at integers. (Session 52: the clamps and the two-step
+    scaling in every lane went; a loop over 10^6, one thread: 0.30 -> 0.23 ms, NumPy 0.23.)"""
     x = _F32(x)
-    x = _EXP2_HI_F32 if x > _EXP2_HI_F32 else x
-    x = _EXP2_LO_F32 if x < _EXP2_LO_F32 else x  # NaN stays
     t = x + _MAGIC_32
     r = x - (t - _MAGIC_32)
     th = r * _LN2_32
@@ -213,52 +224,79 @@ def exp2_f32(x):
     p = _muladd(p, th, _E1)
     p = _muladd(p, th, _E0)
     p = _muladd(p, tl, p)
-    k = _bits32(t) - _MAGIC_BITS_32
-    k1 = k >> 1
-    return (p * _from_bits32((k1 + 127) << 23)) * _from_bits32((k - k1 + 127) << 23)
+    y = p * _from_bits32(_int32((_bits32(t) - _MAGIC_BITS_32 + 127) << 23))
+    if not ((x >= _EXP2_USUAL_LO_32) & (x <= _EXP2_USUAL_HI_32)):
+        y = _exp2_f32_rare(x)
+    return y
+
+
+# log2(1 + f) = f*C + f*Q(f) and log10(1 + f) likewise, C = 1/ln2 (1/ln10) rounded to float32 (f*C exact
+# in the fused multiply-add), Q of degree 8 on sqrt(1/2) - 1 <= f < sqrt(2) - 1 (2**-25.2 relative to the
+# result; fits of our own as log_f32's, Q(0) absorbing C's rounding). Session 52: the double-float
+# products by 1/ln2, 1/ln10 and the selects of the special values went (they are out of line, as for
+# log_f32); 10^6 elements, one thread, Zen 4: log2 0.49 -> ~0.25 ms, log10 0.52 -> ~0.26 (NumPy's SVML
+# loops 0.24, 0.21).
+_LOG2_C = _F32(_INV_LN2_HI)
+_LOG2_Q = tuple(_F32(c) for c in (-1.7978209143620916e-08, -0.7213473320007324, 0.4809105694293976,
+                                  -0.36070433259010315, 0.28791892528533936, -0.2389364242553711,
+                                  0.21568526327610016, -0.20730182528495789, 0.12594321370124817))
+_LOG10_C = _F32(_INV_LN10_HI)
+_LOG10_Q = tuple(_F32(c) for c in (-2.1312757780833635e-08, -0.21714718639850616, 0.14476852118968964,
+                                   -0.1085827499628067, 0.08667175471782684, -0.07192762941122055,
+                                   0.06493217498064041, -0.06240386515855789, 0.03790305554866791))
 
 
 @numba.njit(**_JIT_INLINE)
-def _log_f32_parts(x):
-    """(kf, f, lp) with log(x) = kf*ln2 + f + lp for a positive float32 x (subnormals scaled):
-    x = 2**k * (1 + f), sqrt(1/2) <= 1 + f < sqrt(2), lp = log(1 + f) - f = -f*f/2 + f**3 * P(f)
-    (log_f32's polynomial; f*f's rounding kept)."""
-    kf, f, z, p = _log32_reduced(x)
-    lp = _muladd(z * f, p, -_HALF_32 * _muladd(f, f, -z))
-    return kf, f, _muladd(-_HALF_32, z, lp)
+def _log_poly32(f, c, q):
+    """f*c + f*(q[0] + q[1]*f + ... + q[8]*f**8) in float32, Horner in fused multiply-adds."""
+    p = _muladd(q[8], f, q[7])
+    p = _muladd(p, f, q[6])
+    p = _muladd(p, f, q[5])
+    p = _muladd(p, f, q[4])
+    p = _muladd(p, f, q[3])
+    p = _muladd(p, f, q[2])
+    p = _muladd(p, f, q[1])
+    p = _muladd(p, f, q[0])
+    return _muladd(f, c, f * p)
+
+
+def _log2_f32_other(x):
+    return _F32(log2_f64(np.float64(x)))
+
+
+def _log10_f32_other(x):
+    return _F32(log10_f64(np.float64(x)))
+
+
+_log2_f32_rare = _rare_call(_rare_symbol("looptrace_log2_f32_other", _log2_f32_other, kind=numba.types.float32))
+_log10_f32_rare = _rare_call(_rare_symbol("looptrace_log10_f32_other", _log10_f32_other, kind=numba.types.float32))
 
 
 @numba.njit(**_JIT_INLINE)
-def _log_f32_special(x, y):
-    """log_b(x) = y for a float32 x with its special values (-inf at 0, nan below, x for inf, nan)."""
-    y = -_INF_32 if x == 0.0 else y
-    y = _F32(np.nan) if x < 0.0 else y
-    return y if x < _INF_32 else x
-
-
-@numba.njit(**_JIT)
 def log2_f32(x):
-    """np.log2 for a float32 in float32 arithmetic, <= 1 ulp of the float64 result rounded:
-    k + (f + lp)/ln2 with f/ln2 in double-float and k added by Fast2Sum; exact at powers of two."""
+    """np.log2 for a float32 in float32 arithmetic, <= 1 ulp of the float64 result rounded: k +
+    log2(1 + f) for a positive normal x (exact at powers of two: f = 0), log2_f64 rounded out of line
+    for the others (0, subnormals, negatives, inf, NaN)."""
     x = _F32(x)
-    kf, f, lp = _log_f32_parts(x)
-    ph = f * _INV_LN2_32
-    lo = _muladd(lp, _INV_LN2_32, _muladd(f, _INV_LN2_TAIL_32, _muladd(f, _INV_LN2_32, -ph)))
-    w = kf + ph  # Fast2Sum: |k| >= 1 > 1/2 >= |ph|, or k = 0
-    return _log_f32_special(x, w + ((ph - (w - kf)) + lo))
+    kf, f, usual = _log32_split(x)
+    y = kf + _log_poly32(f, _LOG2_C, _LOG2_Q)
+    if not usual:
+        y = _log2_f32_rare(x)
+    return y
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT_INLINE)
 def log10_f32(x):
     """np.log10 for a float32 in float32 arithmetic, <= 1 ulp of the float64 result rounded:
-    k*log10(2) + (f + lp)/ln10 in double-float; exact at powers of ten."""
+    k*log10(2) (a 16-bit part, k times it exact, and the rest) + log10(1 + f) for a positive normal x
+    (exact at the powers of ten a float32 holds), log10_f64 rounded out of line for the others."""
     x = _F32(x)
-    kf, f, lp = _log_f32_parts(x)
-    ph = f * _INV_LN10_32
-    lo = _muladd(lp, _INV_LN10_32, _muladd(f, _INV_LN10_TAIL_32, _muladd(f, _INV_LN10_32, -ph)))
-    a = kf * _LOG10_2_HI_32  # exact
-    w = a + ph  # Fast2Sum: |k*log10(2)| >= 0.301 > 0.151 >= |ph|, or k = 0
-    return _log_f32_special(x, w + ((ph - (w - a)) + _muladd(kf, _LOG10_2_TAIL_32, lo)))
+    kf, f, usual = _log32_split(x)
+    t = _muladd(kf, _LOG10_2_TAIL_32, _log_poly32(f, _LOG10_C, _LOG10_Q))
+    y = _muladd(kf, _LOG10_2_HI_32, t)
+    if not usual:
+        y = _log10_f32_rare(x)
+    return y
 
 
 _register("log2", log2_f64, log2_f32)
