@@ -43,6 +43,7 @@ def all_kernels() -> list[Kernel]:
         discrete,
         distances,
         domains,
+        everyday,
         finance,
         grids,
         grouping,
@@ -62,7 +63,8 @@ def all_kernels() -> list[Kernel]:
 
     out: list[Kernel] = []
     for mod in (stencils, nbody, finance, physics, signal, stats, grouping, distances, grids, misc, sparse,
-                algorithms, linalg_loops, odes, stochastic, discrete, imaging, learning, domains):
+                algorithms, linalg_loops, odes, stochastic, discrete, imaging, learning, domains,
+                everyday):
         out.extend(mod.KERNELS)
     names = [k.name for k in out]
     assert len(names) == len(set(names)), "kernel names must be unique"

@@ -35,6 +35,9 @@ class Outcome:
 
 def same(got, expected, rtol: float, atol: float | None = None) -> bool:
     """Structure, dtypes, shapes and values (NaNs equal; atol rtol/1000 unless given)."""
+    if isinstance(expected, dict):
+        return isinstance(got, dict) and got.keys() == expected.keys() and \
+            all(same(got[k], expected[k], rtol, atol) for k in expected)
     if isinstance(expected, (tuple, list)):
         return isinstance(got, (tuple, list)) and len(got) == len(expected) and \
             all(same(g, e, rtol, atol) for g, e in zip(got, expected))

@@ -161,8 +161,10 @@ class Tracer:
             "or np.where(cond, a, b) for values")
 
     def __hash__(self):
-        raise TraceError("a traced array cannot be hashed (used as a dict key or set member)",
-                         ctx.current_loc())
+        raise TraceError("a traced array cannot be hashed (used as a dict key or set member); its value is "
+                         "known only at run time", ctx.current_loc(),
+                         "key an array by the value instead (counts = np.zeros(n, np.int64); counts[k] += 1), "
+                         "or use np.bincount / np.unique(..., return_counts=True)")
 
     def __index__(self):
         from .static import concrete_error

@@ -653,10 +653,7 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
             # (a ShapeChange: in a loop whose iterations are known while tracing, the loop runs as
             # Python, where the condition on the loop index is a Python bool: `if l == 1: continue`)
             raise ShapeChange(f"{what} shape {fmt(tv.shape)} in one branch of this `if` and "
-                              f"{fmt(ev.shape)} in the other", ctx.current_loc(),
-                              "give both branches one shape: np.where(cond, a, b) broadcasts a scalar side "
-                              "(`out[:, j] = np.where(var > 0, (col - mu) / sd, 0.0)`), np.full(shape, v) "
-                              "makes an array of one")
+                              f"{fmt(ev.shape)} in the other", ctx.current_loc(), _branch_shape_hint(tv, ev))
     f1.block.results, f2.block.results = then_vals, else_vals
     outs = [Value(v.dtype, v.shape) for v in then_vals]
     op = Op(prim("cond"), (pred.value,), tuple(outs), {}, ctx.current_loc(), (f1.block, f2.block))
@@ -769,6 +766,18 @@ def _as_written(x: Any, writes: dict) -> Any:
             if box is x._box:
                 return Tracer(value, weak=x.weak)
     return x
+
+
+def _branch_shape_hint(a, b) -> str:
+    """What to write when an `if` gives a value two shapes: an array grown under a
+    condition (np.append, np.concatenate: only the first axis differs) wants a list."""
+    same_shape = ("give both branches one shape: np.where(cond, a, b) broadcasts a scalar side "
+                  "(`out[:, j] = np.where(var > 0, (col - mu) / sd, 0.0)`), np.full(shape, v) makes an array of one")
+    if len(a.shape) == len(b.shape) >= 1 and a.shape[1:] == b.shape[1:]:
+        return ("to grow an array under a condition (np.append, np.concatenate), append the items to a Python "
+                "list instead (`out.append(v)`) and make the array after the loop (`np.array(out)`); "
+                "otherwise " + same_shape)
+    return same_shape
 
 
 def _mismatch_message(name: str, a: str, b: str) -> str:

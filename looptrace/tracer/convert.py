@@ -270,16 +270,14 @@ class _Converter(ast.NodeTransformer):
 
     # calls --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.AST:
-        if isinstance(node.func, ast.Name) and node.func.id in ("any", "all") and len(node.args) == 1 \
-                and not node.keywords and _simple_comprehension(node.args[0]):
+        if _reduced_comprehension(node) in ("any", "all"):
             # any(c(t) for t in x): a loop traced once, each item tested only while Python would (runtime.comp_any)
             gen = node.args[0]
             call = ast.Call(_attr("comp_any"), [ast.Constant(node.func.id), self._element_fn(gen),
                                                 self.visit(gen.generators[0].iter), _loc(gen, self.filename),
                                                 self._condition_fns(gen)], [])
             return ast.fix_missing_locations(ast.copy_location(call, node))
-        if isinstance(node.func, ast.Name) and node.func.id == "sum" and 1 <= len(node.args) <= 2 \
-                and not node.keywords and _simple_comprehension(node.args[0]):
+        if _reduced_comprehension(node) == "sum":
             # sum(f(i) for i in range(n)): an accumulation traced once (runtime.comp_sum)
             gen = node.args[0]
             start = self.visit(node.args[1]) if len(node.args) == 2 else ast.Constant(0)
@@ -1046,10 +1044,25 @@ def _simple_comprehension(node: ast.AST) -> bool:
     # (an element that is itself a list, a tuple or another comprehension stays Python's: a traced
     # loop appends arrays and numbers; a tuple that is an index, `X[i, 1]`, is no such element)
     indices = {id(n.slice) for part in (node.elt, *gen.ifs) for n in ast.walk(part) if isinstance(n, ast.Subscript)}
+    # (`sum(v * v for v in row)` in the element is a number: visit_Call makes it an accumulation traced once)
+    reduced = {id(m) for part in (node.elt, *gen.ifs) for n in ast.walk(part) if _reduced_comprehension(n)
+               for m in ast.walk(n.args[0])}
     return _unpacking_target(gen.target) and not gen.is_async and not any(
         isinstance(n, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.List, ast.Tuple, ast.ListComp,
                        ast.GeneratorExp, ast.SetComp, ast.DictComp, ast.Dict, ast.Set, ast.Lambda))
-        and id(n) not in indices for part in (node.elt, *gen.ifs) for n in ast.walk(part))
+        and id(n) not in indices and id(n) not in reduced for part in (node.elt, *gen.ifs) for n in ast.walk(part))
+
+
+def _reduced_comprehension(node: ast.AST) -> str | None:
+    """"sum", "any" or "all" for `sum(f(i) for i in it[, start])`, `any(...)`,
+    `all(...)` of a simple comprehension (visit_Call traces it once, as
+    runtime.comp_sum / comp_any); else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords and node.args):
+        return None
+    name, n_args = node.func.id, len(node.args)
+    if not (name in ("any", "all") and n_args == 1 or name == "sum" and n_args <= 2):
+        return None
+    return name if _simple_comprehension(node.args[0]) else None
 
 
 def _pure_call(node: ast.Call) -> bool:

@@ -378,9 +378,16 @@ def _view_method(self, dtype=None, type=None):
 
 
 def _tolist_method(self):
-    """a.tolist(): nested lists of the elements, each a Python scalar (item())."""
+    """a.tolist(): nested lists of the elements, each a Python scalar (item());
+    a 1-D array's list grown by a loop traced once (runtime.comp_list, as
+    `[v.item() for v in a]` is), not by one trace per element."""
     if self.ndim == 0:
         return _item_method(self)
+    if self.ndim == 1:
+        from .runtime import comp_list  # (runtime imports this module)
+
+        loc = ctx.current_loc()
+        return comp_list(_item_method, self, (loc.file, loc.line))
     return [_tolist_method(self[i]) for i in range(self.shape[0])]
 
 

@@ -59,6 +59,7 @@ def _minmax(name: str):
     monoid = "maximum" if name == "max" else "minimum"
 
     def fn(*args, key=None, default=_MISSING):
+        key = _as_called(key)
         extra = {} if default is _MISSING else {"default": default}
         if len(args) == 1 and is_tracer(args[0]) and key is None:
             return _over_array(args[0], name, monoid, default)
@@ -87,6 +88,17 @@ def _minmax(name: str):
 
     fn.__name__ = name
     return fn
+
+
+def _as_called(key: Any) -> Any:
+    """A key function called as the user's code calls it (runtime.call): a
+    lambda's `int(x[i])` is then traced, where called from here directly it
+    was Python's int() of a traced value (a ConcreteIndexError)."""
+    if key is None:
+        return None
+    from .runtime import call  # (runtime imports this module)
+
+    return lambda item: call(key, item)
 
 
 def _long_loopable(items: Any) -> bool:
@@ -243,17 +255,27 @@ def _sorted(iterable, /, *, key=None, reverse=False):
     compare-exchanges of neighbours, exchanged only where the later one is
     strictly smaller (greater with `reverse`), so that equal items keep
     their order, as Python's stable sort keeps it."""
+    key = _as_called(key)
     if is_tracer(iterable):
         if iterable.ndim != 1:
             return builtins.sorted(iterable, key=key, reverse=reverse)  # (Python's error)
         iterable = [iterable[k] for k in range(iterable.shape[0])] if iterable.shape[0] <= SORT_LIMIT \
             else iterable
+    if isinstance(iterable, range) and key is not None and len(iterable) > SORT_LIMIT \
+            and _traced_in([key(iterable[0])]):
+        order = _range_by_key(iterable, key, reverse)  # sorted(range(n), key=lambda i: x[i])
+        if order is not None:
+            return order
+    if key is None and long_numbers(iterable):  # sorted(x), sorted(x.tolist()): a stable sort of the stack
+        return sorted_numbers(iterable, reverse)
     items = list(iterable) if not is_tracer(iterable) else None
     if items is None or not _traced_in(items) and not (key is not None and _traced_in([key(x) for x in items])):
         return builtins.sorted(iterable, key=key, reverse=reverse)
     if len(items) > SORT_LIMIT:
         raise UnsupportedError(f"sorted() of {len(items)} traced items is not supported (at most {SORT_LIMIT})",
-                               ctx.current_loc(), "use np.sort on an array")
+                               ctx.current_loc(), "use np.sort on an array" if key is None or _traced_in(items)
+                               else "for the items in the order of a traced key (`sorted(range(n), key=lambda i: "
+                               "x[i])`), use np.argsort(x, kind=\"stable\")")
     keys = [key(x) for x in items] if key is not None else list(items)
     for k in keys:
         _check_item(k, "sorted")
@@ -275,6 +297,64 @@ def _sorted(iterable, /, *, key=None, reverse=False):
                 keys[j], keys[j + 1] = lo, hi
             items[j], items[j + 1] = lo, hi
     return items
+
+
+def long_numbers(x: Any) -> bool:
+    """A traced 1-D array, or a list one traced loop appended numbers to
+    (`x.tolist()`), of more than SORT_LIMIT real items known while tracing."""
+    from . import grown
+
+    if grown.is_grown(x) and len(x) == 1:
+        seg = x[0]
+        if seg.fields or seg.mixed or seg.count is not None:
+            return False
+        x = seg.value
+    elif not is_tracer(x):
+        return False
+    return x.ndim == 1 and isinstance(x.shape[0], int) and x.shape[0] > SORT_LIMIT and x.dtype.kind in "biuf"
+
+
+def sorted_numbers(x: Any, reverse: bool) -> list:
+    """sorted() of long_numbers' items: a stable argsort (the largest first
+    with reverse, equal items still in their order: -0.0 and 0.0 as Python
+    leaves them), refused at run time where a float is NaN; a list of the
+    items as they were (Python numbers from a list of them, NumPy scalars
+    from an array)."""
+    from .np_arrays import argsort
+    from .numpy_api import _segment_value
+    from .runtime import comp_list  # (runtime imports this module)
+
+    weak = not is_tracer(x) and bool(x[0].weak)
+    k = x if is_tracer(x) else _segment_value(x[0])
+    _no_nan_keys([k.max()])  # (a NaN item makes the maximum NaN)
+    by = -(k.astype(np.int64) if k.dtype.kind in "bu" else k) if reverse else k
+    out = k[argsort(by, kind="stable")]
+    loc = ctx.current_loc()
+    return comp_list((lambda v: v.item()) if weak else (lambda v: v), out, (loc.file, loc.line))
+
+
+def _range_by_key(items: range, key: Callable, reverse: bool) -> Any:
+    """sorted(range(...), key=f) of more than SORT_LIMIT items whose keys are
+    traced numbers: the keys made by a loop traced once (runtime.comp_list,
+    as `[f(i) for i in range(n)]`), the order a stable argsort of them
+    (Python's sort is stable, with reverse=True too), a list of Python ints;
+    None where a key is not one real number (tuples: the general path)."""
+    from . import grown
+    from .np_arrays import argsort
+    from .numpy_api import _segment_value
+    from .runtime import comp_list  # (runtime imports this module)
+
+    loc = ctx.current_loc()
+    keys = comp_list(key, items, (loc.file, loc.line))
+    seg = keys[0] if grown.is_grown(keys) and len(keys) == 1 else None
+    if seg is None or seg.fields or seg.mixed or seg.count is not None or seg.value.ndim != 1 \
+            or seg.value.dtype.kind not in "biuf":
+        return None
+    k = _segment_value(seg)
+    _no_nan_keys([k.max()])  # (a NaN key makes the maximum NaN)
+    if reverse:  # the largest first, equal keys still in their order
+        k = -(k.astype(np.int64) if k.dtype.kind in "bu" else k)
+    return (argsort(k, kind="stable") * items.step + items.start).tolist()
 
 
 def _traced_in(xs: list) -> bool:
@@ -414,6 +494,11 @@ def grown_extreme(name: str, seg: Any, default: Any = _MISSING) -> Any:
         emit_check(empty, ValueError(f"{name}() arg is an empty sequence"))
         return out
     return ifexp(empty, lambda: default, lambda: out)
+
+
+def fold_array(x: Tracer, name: str, default: Any = _MISSING) -> Any:
+    """max(x) / min(x) of a traced array, as Python iterates it (runtime's sum/max/min of a long list)."""
+    return _over_array(x, name, "maximum" if name == "max" else "minimum", default)
 
 
 def _over_array(x: Tracer, name: str, monoid: str, default: Any) -> Any:

@@ -81,6 +81,14 @@ def comp_iter(iterable: Any, loc: tuple) -> Any:
     if not (isinstance(iterable, builtins.range) or is_tracer(iterable) and iterable.ndim > 0):
         return external.items(iterable)  # (an outside container's items: read through its source)
     where = _loc(loc)
+    count = len(iterable) if isinstance(iterable, builtins.range) else iterable.shape[0]
+    if count > COMP_UNROLL_LIMIT:
+        raise UnsupportedError(
+            f"this comprehension runs as Python while tracing (its element is a tuple, a list or another "
+            f"comprehension, or it has several `for`s) and would be unrolled over {count} items, more than "
+            f"{COMP_UNROLL_LIMIT}: trace and compile time grow with each", where,
+            "write it as a `for` loop that fills arrays made before it (`xs[i] = ...; ys[i] = ...`), or make "
+            "each element one number or array (one comprehension per component)")
     info = register_loop(where, "vectorized")
 
     def items():
@@ -100,6 +108,9 @@ def comp_iter(iterable: Any, loc: tuple) -> Any:
 
 
 COMP_UNROLL = 8  # a comprehension over at most this many items (known while tracing) runs as Python
+# a comprehension that must run as Python (comp_iter) over more items than this is refused: each is traced
+# on its own, and the compiled program holds every one (50,000 of them ran past the corpus's 300 s)
+COMP_UNROLL_LIMIT = 1000
 
 
 def _comp_grown(iterable: Any, least: int = 0) -> Any:
@@ -622,6 +633,11 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     if held_grown and (fn is builtins.min or fn is builtins.max) and len(args) == 1 and set(kwargs) <= {"default"} \
             and _counted_numbers(args[0]):  # min([v for v in x if v > t]): over its run-time count
         return pybuiltins.grown_extreme(fn.__name__, args[0][0], *kwargs.values())
+    if held_grown and _long_fold(fn, args, kwargs):  # sum(x.tolist()) of many: over the stack, not its elements
+        return _grown_fold(fn, args, kwargs)
+    if held_grown and fn is builtins.sorted and len(args) == 1 and set(kwargs) <= {"reverse"} \
+            and not is_tracer(kwargs.get("reverse")) and pybuiltins.long_numbers(args[0]):
+        return pybuiltins.sorted_numbers(args[0], bool(kwargs.get("reverse", False)))  # sorted(x.tolist())
     if held_grown and (id(fn) in _ITERATING or id(fn) in pymath.FUNCTIONS
                        or isinstance(fn, types.FunctionType) and _user_function(fn)):
         # sum(parts), max(parts), math.prod(parts), a user's function: on its elements
@@ -635,6 +651,11 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
             "module computes in Python with the numbers' exact values (as fractions, or sorting them), which "
             "traced values have only at run time", ctx.current_loc(),
             "use the NumPy function on an array (np.mean, np.median, np.var(a, ddof=1), np.std(a, ddof=1))")
+    if getattr(fn, "__module__", None) in ("bisect", "_bisect") and _statistics_of_traced(args, kwargs):
+        raise UnsupportedError(
+            f"bisect.{getattr(fn, '__name__', '?')}() of traced values is not supported: it compares them in "
+            "Python, where their values are known only at run time", ctx.current_loc(),
+            "use np.searchsorted(a, x) on an array (side=\"left\" for bisect_left, \"right\" for bisect/bisect_right)")
     if (fn is builtins.list or fn is builtins.tuple) and len(args) == 1 and not kwargs \
             and isinstance(args[0], (tuple, list)):
         # list(ARGS) of a container from outside: each element read through its source (an array
@@ -996,6 +1017,35 @@ def _counted_numbers(lst: list) -> bool:
     """Is `lst` one segment of numbers (no tuples) a traced loop appended under a condition?"""
     return len(lst) == 1 and isinstance(lst[0], Segment) and lst[0].count is not None and not lst[0].fields \
         and not lst[0].mixed and lst[0].value.ndim == 1 and isinstance(lst[0].value.shape[0], int)
+
+
+def _long_fold(fn: Any, args: tuple, kwargs: dict) -> bool:
+    """sum(lst[, start]), max(lst) or min(lst) of one segment of numbers a
+    traced loop appended unconditionally (`x.tolist()`, `[f(v) for v in x]`),
+    too long to expand (grown.EXPAND_MAX)?"""
+    if not (fn is builtins.sum and 1 <= len(args) <= 2 and not kwargs or
+            (fn is builtins.max or fn is builtins.min) and len(args) == 1 and set(kwargs) <= {"default"}):
+        return False
+    lst = args[0]
+    return isinstance(lst, list) and len(lst) == 1 and isinstance(lst[0], Segment) and lst[0].count is None \
+        and not lst[0].fields and not lst[0].mixed and lst[0].value.ndim == 1 \
+        and isinstance(lst[0].value.shape[0], int) and lst[0].value.shape[0] > grown.EXPAND_MAX
+
+
+def _grown_fold(fn: Any, args: tuple, kwargs: dict) -> Any:
+    """_long_fold's call over the segment's stack, with Python's rules: sum
+    in the type of start + an item (`_sum`), max/min as Python's iteration
+    (`pybuiltins.fold_array`); a Python number where the items are."""
+    seg = args[0][0]
+    stack = sem.wrap(seg.value)
+    if fn is builtins.sum:
+        start = args[1] if len(args) == 2 else 0
+        out = _sum(stack, start)
+        weak = seg.weak and sem.is_weak(start)
+    else:
+        out = pybuiltins.fold_array(stack, fn.__name__, kwargs.get("default", pybuiltins._MISSING))
+        weak = seg.weak
+    return sem.wrap(out.value, weak=True) if weak and is_tracer(out) else out
 
 
 def _grown_sum(lst: list, start: Any) -> Any:

@@ -663,7 +663,9 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
                 # range): its elements, each read from the stack (grown.expand; a run-time length refused)
                 from . import grown
 
-                if any(isinstance(e, Segment) and e.count is not None for e in v):
+                # (one of a run-time length, or too long to expand: `return x.tolist()`, built after the run)
+                if any(isinstance(e, Segment) and e.count is not None for e in v) or \
+                        sum(grown.sizes(v, "returning")) > grown.EXPAND_MAX:
                     return ("grown", [_grown_part(e) if isinstance(e, Segment) else ("item", walk(e)) for e in v])
                 v = grown.expand(list(v), "returning")
             return ("list", [walk(e) for e in v])
