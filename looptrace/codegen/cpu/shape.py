@@ -171,22 +171,31 @@ def join_element(fz, op, idx: list[str]) -> str:
     reads, stops = [read(lo, x) for lo, _, x in pieces], [hi for _, hi, _ in pieces]
     if len(reads) == 1:
         return reads[0]
-    return _index_choice(reads, stops, at) or _value_choice(reads, stops, at)
+    return _index_choice(reads, [lo for lo, _, _ in pieces], stops, at) or _value_choice(reads, stops, at)
 
 
 def _value_choice(reads: list[str], stops: list[int], at: str) -> str:
-    text = reads[-1]
-    for r, stop in zip(reversed(reads[:-1]), reversed(stops[:-1])):
-        text = f"({r} if {at} < {stop} else {text})"
-    return text
+    """reads[j] where `at` lies in piece j (below stops[j], at or above the
+    stop before), as a balanced tree of tests: a chain nested one level per
+    piece stopped Python's parser at ~200 pieces (`np.array(xs)` of a list of
+    400 traced numbers: "too many nested parentheses") and tested every
+    stop below the element's."""
+    def choose(lo: int, hi: int) -> str:
+        if hi - lo == 1:
+            return reads[lo]
+        mid = (lo + hi) // 2
+        return f"({choose(lo, mid)} if {at} < {stops[mid - 1]} else {choose(mid, hi)})"
+
+    return choose(0, len(reads))
 
 
 _READ = re.compile(r"^(\w+)\[(.*)\]$")
 
 
-def _index_choice(reads: list[str], stops: list[int], at: str) -> str | None:
+def _index_choice(reads: list[str], starts: list[int], stops: list[int], at: str) -> str | None:
     """`a[i, (p if at < s else q)]` for reads `a[i, p]`, `a[i, q]` of one array
-    differing in one index, else None."""
+    differing in one index (`a[i, at + c]` where each piece is one element
+    reading the literal of its position + c), else None."""
     parsed = [_READ.match(r) for r in reads]
     if not all(parsed) or len({m.group(1) for m in parsed}) != 1:
         return None
@@ -197,7 +206,15 @@ def _index_choice(reads: list[str], stops: list[int], at: str) -> str | None:
     if len(differ) != 1:
         return None
     k = differ[0]
-    chosen = _value_choice([ix[k] for ix in indices], stops, at)
+    values = [ix[k] for ix in indices]
+    if all(stop - start == 1 for start, stop in zip(starts, stops)) and all(
+            re.fullmatch(r"-?\d+", v) and int(v) - start == int(values[0]) - starts[0]
+            for v, start in zip(values, starts)):
+        # one element per piece, each choosing the literal of its position + c: `at + c`, no choice at all
+        c = int(values[0]) - starts[0]
+        chosen = at if c == 0 else f"({at} + {c})" if c > 0 else f"({at} - {-c})"
+    else:
+        chosen = _value_choice(values, stops, at)
     return f"{parsed[0].group(1)}[{', '.join(indices[0][:k] + [chosen] + indices[0][k + 1:])}]"
 
 
