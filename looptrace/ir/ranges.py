@@ -455,8 +455,10 @@ def nested_ranges(block: Block, accumulators: bool = True) -> dict[int, Interval
     value (an ascending one with traced bounds, the hull of its start and stop: `index_range`).
     An int64 accumulator of such a loop (`accumulators`: `s += int(img[i, j])`,
     nested loops adding to it too) has the range its entry value and its
-    terms' ranges give over the trip count (`_accumulated`); other
-    block arguments (carries, a while loop's state) have none. Codegen reads it to drop the bounds
+    terms' ranges give over the trip count (`_accumulated`); a while loop's
+    counter stepped one way only while its test bounds it (`_while_counters`)
+    the hull of its entry value and that bound; other block arguments
+    (carries, a while loop's other state) have none. Codegen reads it to drop the bounds
     checks of reads at starts it proves inside the axis (`v = perm[i]` for a
     perm computed as (iota + 1) % n, then x[v])."""
     return _visit_ranges(block, lambda v: None, None, accumulators)
@@ -478,8 +480,11 @@ def _visit_ranges(block: Block, leaf: Callable[[Value], Interval | None], depth:
     def visit(b: Block, ranges: Ranges) -> None:
         for op in b.ops:
             ranges.learn(op)
+            counters = _while_counters(op, ranges.of) if op.prim.name == "while_loop" else {}
+            for k, r in counters.items():
+                ranges.known[op.outputs[k].id] = r
             for sub in op.blocks:
-                index: dict[int, Interval] = {}
+                index: dict[int, Interval] = {sub.args[k].id: r for k, r in counters.items()}
                 r = index_range(op, ranges.of) if op.prim.name == "for_loop" else None
                 if r is not None:
                     index[sub.args[0].id] = r
@@ -500,6 +505,69 @@ def _visit_ranges(block: Block, leaf: Callable[[Value], Interval | None], depth:
 
     visit(block, Ranges(leaf))
     return found
+
+
+def _while_counters(loop: Op, of: Callable[[Value], Interval | None]) -> dict[int, Interval]:
+    """position -> range of each integer scalar carry of a while loop whose
+    body steps it by a term of known sign only (result = carry +/- t) and
+    whose test, where it holds, bounds it on the side it steps toward
+    (insertion sort's `while j >= 0 and a[j] > key: ...; j -= 1`): it never
+    passes its entry value on the other side, nor the test's bound by more
+    than one step: j lies in [min(entry's least, -1), entry's largest]. The
+    reads at j and j + 1 then need no bounds check (codegen/cpu
+    `Emitter.start_in_bounds`), and the test raises nothing."""
+    cond, body = loop.blocks
+    if len(cond.results) != 1 or len(cond.args) != len(loop.inputs) or len(body.results) != len(body.args):
+        return {}
+    made_in_cond = {v.id: o for o in cond.ops for v in o.outputs}
+    cuts = _test_cuts(cond.results[0], of, made_in_cond.get)
+    made_in_body = {v.id: o for o in body.ops for v in o.outputs}
+    found = {}
+    for k, (arg, init) in enumerate(zip(cond.args, loop.inputs)):
+        if arg.id not in cuts or not is_integer(arg) or arg.shape != () or body.args[k].dtype != arg.dtype:
+            continue
+        start, step = of(init), _step(made_in_body.get(body.results[k].id), body.args[k], of)
+        if start is None or step is None:
+            continue
+        lo, hi = cuts[arg.id][1]
+        if step[1] <= 0 and -_LIMIT < lo + step[0]:  # never rises; falls below the test's bound by one step at most
+            r = (min(start[0], lo + step[0]), start[1])
+        elif step[0] >= 0 and hi + step[1] < _LIMIT:
+            r = (start[0], max(start[1], hi + step[1]))
+        else:
+            continue
+        whole = dtype_range(arg.dtype)
+        if whole[0] <= r[0] and r[1] <= whole[1]:
+            found[k] = r
+    return found
+
+
+def _test_cuts(r: Value, of: Callable, made: Callable) -> dict[int, tuple[Value, Interval]]:
+    """_cuts of a while loop's test r taken, where r is a comparison, an `and`
+    of them, or `c and x` traced as a cond whose other arm yields c itself
+    (or False): r holds only where c does."""
+    test = made(r.id)
+    if test is None:
+        return {}
+    if test.prim.name == "cond" and len(test.outputs) == 1 and len(test.blocks) == 2:
+        c, other = test.inputs[0], test.blocks[1].results[0]
+        return _test_cuts(c, of, made) if other.id == c.id or _is_flag(other, False) else {}
+    return _cuts(test, of, made, True)
+
+
+def _step(new: Op | None, arg: Value, of: Callable[[Value], Interval | None]) -> Interval | None:
+    """The range of new's output - arg, where new is arg + t, t + arg or arg - t."""
+    if new is None or new.prim.name not in ("add", "subtract") or len(new.inputs) != 2:
+        return None
+    a, b = new.inputs
+    if new.prim.name == "add" and b.id == arg.id:
+        a, b = b, a
+    if a.id != arg.id or b.id == arg.id:
+        return None
+    t = of(b)
+    if t is None:
+        return None
+    return t if new.prim.name == "add" else (-t[1], -t[0])
 
 
 def _accumulated(loop: Op, outer: Callable[[Value], Interval | None], index: dict, depth: int | None) -> list:

@@ -161,5 +161,5 @@ def _arrays_rebound_in_while_heads(source: str) -> list[str]:
 ])
 def test_while_condition_reads_the_carried_array_in_place(fn, make, rng, tmp_path, monkeypatch):
     source = _kernel(fn, make(rng), tmp_path, monkeypatch)
-    assert "while True:" in source
+    assert "while " in source  # (`while True:` or, its test scalar code that cannot raise, `while test:`)
     assert _arrays_rebound_in_while_heads(source) == [], source

@@ -116,7 +116,7 @@ def walk(n0, nmax, rng):
 def test_generator_drawn_on_a_branch_keeps_its_variable():
     _same(walk, [5, 300, np.random.default_rng(3)])
     src = _source(walk, 5, 300, np.random.default_rng(3))
-    loop = src.split("while True:", 1)[1]
+    loop = re.split(r"\n\s*while .*:\n", src, maxsplit=1)[1]  # (`while True:` or `while test:`)
     drawn = set(re.findall(r"uniform_draw\((v\d+)", loop))
     assert len(drawn) == 1
     assert not [ln for ln in loop.splitlines() if REBIND.match(ln) and drawn & set(re.findall(r"v\d+", ln))]

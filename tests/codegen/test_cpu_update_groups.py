@@ -140,7 +140,7 @@ def many_left(x):
     (zero_grid, lambda r: (r.standard_normal(300),), 2),  # one nest: the two writes and z[i, j, 2] = 0
     (filled_rows, lambda r: (r.standard_normal(2000), r.standard_normal(2000)), 1),  # rows 1 and 3 beside
     (head_reads_the_fill, lambda r: (r.standard_normal(300),), 5),  # the fill's 3 loops, then the group's 2
-    (many_left, lambda r: (r.standard_normal(3000),), 3),  # 7 of 8 columns left: the fill's own nest
+    (many_left, lambda r: (r.standard_normal(3000),), 1),  # 7 of 8 columns left: the fill's own, `zeros(...)`
 ])
 def test_fill_written_beside_the_group(rng, fn, make, loops):
     """A fill read only by a group of slice writes that pick single positions
@@ -154,5 +154,7 @@ def test_fill_written_beside_the_group(rng, fn, make, loops):
     assert _loops(body) == loops, body
     if fn is zero_grid:
         assert "2] = 0.0" in body
+    if fn is many_left:  # (np.zeros made zeroed, as NumPy's calloc: nest.py `_zero_fill`)
+        assert "zeros((3000, 8, ), np.float64)" in body
     if fn is filled_rows:
         assert "[1, " in body and "[3, " in body and body.count("= 7.5") == 2

@@ -6,7 +6,9 @@ for_loop   -> `for i in range(start, stop, step):` with the body inlined; the
               loop with no carries whose body is nests of element work (a map
               the vectorizer kept in its loop, over the memory budget) runs
               its iterations on the threads (`_parallel_map`).
-while_loop -> `while True:` running the cond block, `break`, then the body.
+while_loop -> `while test:` where the test is scalar code that raises and
+              writes nothing, else `while True:` running the cond block,
+              `break`, then the body.
 cond       -> `if pred: ... else: ...`.
 
 Invariant: a carried array is owned by the loop (copied once at entry unless
@@ -24,7 +26,7 @@ from looptrace.codegen.planning.lazy_reads import lazy_reads
 from looptrace.codegen.planning.sharing import sharing
 from looptrace.codegen.target import RegionRule
 from looptrace.ir.affine import affine_values, value_range
-from looptrace.ir.core import RNG, Block, Dim, Op, Value, free_values
+from looptrace.ir.core import RNG, Block, Dim, Op, Value, free_values, walk
 from looptrace.ir.primitive import folded_axes, is_fusible
 from looptrace.ir.uses import used_values
 from looptrace.ops.control import split_for_results
@@ -467,8 +469,10 @@ def emit_while(em: Emitter, op: Op) -> None:
     products = reusable_products(em, op, body, body.args)
     _allocate_rows(em, products)
     reserve_rows(em, op, body, body.args, products)
+    header, first = len(em.lines), int(em.fresh("w")[1:-1])  # (names made from here on are the test's own)
     em.line("while True:")
     with em.indented(), em.serial(True, body, body.args):
+        test: list[str] = []
         for ca, ba in zip(cond.args, body.args):
             if _by_reference(ca):
                 # the condition reads the carried array under the carry's own name: the cond
@@ -479,12 +483,162 @@ def emit_while(em: Emitter, op: Op) -> None:
                 em.share_name(ca, ba)
             else:
                 em.line(f"{em.name(ca)} = {em.name(ba)}")
-        em.emit_block(cond, finish=lambda: em.line(f"if not {em.name(cond.results[0])}:"))
-        with em.indented():
-            em.line("break")
+        em.emit_block(cond, finish=lambda: test.append(em.name(cond.results[0])))
+        expr = _test_expression(em.lines[header + 1:], test[0], _own_names(em, cond, first)) \
+            if _pure_test(cond) else None
+        if expr is not None:  # `while a and b:`, the test's lines gone
+            del em.lines[header + 1:], em.line_ops[header + 1:]
+            em.lines[header] = em.lines[header].replace("while True:", f"while {expr}:")
+        else:
+            em.line(f"if not {test[0]}:")
+            with em.indented():
+                em.line("break")
         em.emit_block(body, owned, finish=lambda: _assign_carries(em, body.args, body.results),
                       adjust=serial_branches(em, body))
     _bind_outputs(em, op.outputs, body.args)
+
+
+# A while loop's test written as the `while` line's expression where it is
+# scalar code that raises and writes nothing, its `and`/`or` kept short-circuit:
+# as `while True:` with the test's bool made through if/else and `if not c:
+# break`, LLVM rotated insertion sort's shift loop less well (corpus
+# insertion_sort 0.55 ms, the user's `while j >= 0 and a[j] > key:` 0.47,
+# numba.njit 0.43). The text is the emitted lines' own: assignments
+# substituted into their readers, an if/else that assigns a value on both
+# arms a conditional expression (`c and x` where the other arm is c).
+_TEST_CHARS = 600  # the longest test written inline (a value read twice is written twice)
+
+
+def _pure_test(cond: Block) -> bool:
+    """Is every op of the test (and of its arms) a scalar op that writes
+    nothing? (What it may raise, a read's bounds check, shows in its text:
+    `_test_expression`.)"""
+    for o in cond.ops:
+        if o.prim.name == "cond":
+            if not all(_pure_test(b) for b in o.blocks):
+                return False
+        elif o.blocks or o.prim.effectful or o.prim.raises:
+            return False
+        if any(v.dtype == RNG or any(d != 1 for d in v.shape) for v in o.outputs):  # (x[j:j + 1]: one element)
+            return False
+    return True
+
+
+def _own_names(em: Emitter, cond: Block, first: int):
+    """Is a name one the test's lines may assign and drop: a value of the
+    test (a carry copied in, an op's output), or a name made while it was
+    emitted? Never a variable read after it (a deferred check's flag)."""
+    values = [a for a in cond.args if not _by_reference(a)]
+    values += [v for o in walk(cond) for v in o.outputs] + [a for o in walk(cond) for b in o.blocks for a in b.args]
+    names = {em.name(v) for v in values if v.id in em.renamed or v.id in em._local}
+
+    def own(name: str) -> bool:
+        made = re.fullmatch(r"[a-z]+(\d+)_", name)
+        return name in names or made is not None and int(made.group(1)) > first
+    return own
+
+
+_ASSIGN = re.compile(r"(\w+) = (.+)")
+_IF = re.compile(r"if (\w+):")
+
+
+def _test_expression(lines: list[str], result: str, own=lambda name: True) -> str | None:
+    """The expression of `result` computed by `lines` (one level of indent
+    deeper than the `while`), or None where they are more than
+    assignments (to names `own` accepts) and if/else arms."""
+    from .emitter import may_raise
+
+    if not lines or may_raise(lines) or any("#" in ln for ln in lines):
+        return None
+    depth = len(lines[0]) - len(lines[0].lstrip())
+    env: dict[str, str] = {}
+    if not _substitute_block([ln[depth:] for ln in lines], env, set(), own):
+        return None
+    expr = env.get(result, result)
+    return expr if len(expr) <= _TEST_CHARS else None
+
+
+def _substitute_block(lines: list[str], env: dict[str, str], hidden: set[str], own) -> bool:
+    """Fold `lines` (statements at indent 0) into env (name -> expression);
+    hidden: names assigned on one arm only, which no later line may read."""
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        if line != line.lstrip() or not line:
+            return False
+        m = _IF.fullmatch(line)
+        if m is None:
+            k += 1
+            if line == "pass":  # (an empty block's: `Emitter.block_ended`)
+                continue
+            m = _ASSIGN.fullmatch(line)
+            if m is None or " = " in m.group(2) or not own(m.group(1)) or not _readable(m.group(2), hidden):
+                return False
+            env[m.group(1)] = _inline(m.group(2), env)
+            if len(env[m.group(1)]) > _TEST_CHARS:
+                return False
+            continue
+        arms, k = _arms(lines, k + 1)
+        if arms is None or not _readable(m.group(1), hidden):
+            return False
+        test = _inline(m.group(1), env)
+        envs = []
+        for arm in arms:
+            e = dict(env)
+            if not _substitute_block(arm, e, hidden, own):
+                return False
+            envs.append(e)
+        yes, no = envs
+        for name in set(yes) | set(no):
+            if name in yes and name in no and (yes[name] != env.get(name) or no[name] != env.get(name)):
+                env[name] = _joined(test, yes[name], no[name])
+            elif yes.get(name) != env.get(name) or no.get(name) != env.get(name):
+                hidden.add(name)
+    return True
+
+
+def _arms(lines: list[str], k: int) -> tuple[list[list[str]] | None, int]:
+    """The `if` arm starting at lines[k] and its `else:` arm (dedented), and the line after them."""
+    arms = []
+    for head in (None, "else:"):
+        if head is not None:
+            if k >= len(lines) or lines[k] != head:
+                return None, k
+            k += 1
+        arm = []
+        while k < len(lines) and lines[k].startswith("    "):
+            arm.append(lines[k][4:])
+            k += 1
+        if not arm:
+            return None, k
+        arms.append(arm)
+    return arms, k
+
+
+def _readable(text: str, hidden: set[str]) -> bool:
+    return not any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for name in hidden)
+
+
+def _inline(text: str, env: dict[str, str]) -> str:
+    def value(m: re.Match) -> str:
+        name = m.group(1)
+        if name not in env:
+            return name
+        e = env[name]
+        return e if re.fullmatch(r"\w+|\((?:[^()]|\([^()]*\))*\)", e) else f"({e})"
+    return re.sub(r"(?<![\w.])([A-Za-z_]\w*)\b", value, text)
+
+
+def _joined(test: str, yes: str, no: str) -> str:
+    """`yes if test else no`, as `test and yes` (`test or no`) where the other arm is the test's bool."""
+    own = (f"({test})", f"np.bool(({test}))", f"np.bool({test})", test)
+    flag = test if re.fullmatch(r"\((?:[^()]|\([^()]*\))*(>=|<=|==|!=|<|>)(?:[^()]|\([^()]*\))*\)", test) \
+        else f"np.bool({test})"  # (a bool on both sides of `and`: Numba unifies no int with a bool)
+    if no in own and yes.startswith("np.bool("):
+        return f"({flag} and {yes})"
+    if yes in own and no.startswith("np.bool("):
+        return f"({flag} or {no})"
+    return f"({yes} if {test} else {no})"
 
 
 def emit_cond(em: Emitter, op: Op) -> None:
