@@ -45,7 +45,7 @@ from looptrace.codegen.cpu.nprules import cdiv, cpow, csqrt, floordiv_f, floordi
 from looptrace.codegen.cpu.nprules import float_to_int32, float_to_int64, float_to_uint32, float_to_uint64, wrap_add, wrap_mul, wrap_neg, wrap_sub  # int64 that wraps (nprules.py)
 from looptrace.codegen.cpu.lapack import cholesky_batch, det_batch, inv_batch, solve_batch
 from looptrace.codegen.cpu.lapack import lu_small_batch
-from looptrace.codegen.cpu.helper import empty as _empty, kernel_helper as _kernel_helper, nonneg, reshaped  # (helper.py)
+from looptrace.codegen.cpu.helper import empty as _empty, kernel_helper as _kernel_helper, nonneg, reshaped, zeroed as _zeroed  # (helper.py)
 from looptrace.codegen.cpu.lapack import (eigh_batch, eigvalsh_batch, pinv_batch, qr_batch, slogdet_batch,
                                          svd_batch, svdvals_batch)
 from looptrace.codegen.cpu.selection import (argselect_lane, argsort_range, argtopk_lane, select_lane,
@@ -58,7 +58,7 @@ __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int"
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "range_span", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "atan2_f64", "lane_add", "lane_min", "lane_max", "nonneg",
            "kept_branch"]
-__all__ += ["alloc", "contiguous", "reshaped", "copied", "filled", "reserved", "joined", "min2", "max2", "normal_draws", "uniform_draws",
+__all__ += ["alloc", "zeros", "contiguous", "reshaped", "copied", "filled", "reserved", "joined", "min2", "max2", "normal_draws", "uniform_draws",
             "exponential_draws", "integer_draws", "permutation_draw",
             "normal_draw", "uniform_draw", "exponential_draw", "integer_draw", "check_integer_bounds"]  # from the disk cache, not compiled per kernel
 __all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
@@ -119,6 +119,13 @@ def alloc(shape, dtype):
     out = _empty(shape, dtype)
     hugepages(data_address(out), out.nbytes)
     return out
+
+
+@_kernel_helper
+def zeros(shape, dtype):
+    """np.zeros(shape, dtype), zeroed as NumPy's: calloc (helper.py `zeroed`),
+    no fill loop over pages the OS gives zeroed."""
+    return _zeroed(shape, dtype)
 
 
 @_kernel_helper
