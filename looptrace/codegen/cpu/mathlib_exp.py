@@ -611,10 +611,37 @@ def arccosh_f32(x):
     return _F32(v if xd >= 1.0 else np.nan)
 
 
+# arctanh of a float32: log((1 + a)/(1 - a)) with one divide, not two (a vector divide is the loop's
+# slowest instruction): n = 1 + a and d = 1 - a are exact; with their mantissas mn, md in [1, 2),
+# w = md or md/2 so that mn/w is in [1, 2), log2(n/d) = k + 1/2 + log2(mn/(w*sqrt2)), the last one
+# s*Q(s*s) as `_log2_wide`'s, s = (mn - c)/(mn + c), c = w*sqrt2 rounded (an error of 2**-53 in s: the
+# result is at least 0.06; over 7e7 float32 bit patterns and every float32 in [1/32, 1] <= 1 ulp of the
+# float64 result rounded, 2.6e-7 and 9e-6 one ulp off). 10^6 elements, one thread, loaded Zen 4 (one
+# process, A/B): 1.35 -> 1.29 ms (NumPy 0.62): the loop is float64 inside, 8 lanes a step.
+_ONE_BITS = 0x3FF0000000000000
+_SQRT2, _SQRT_HALF = 1.4142135623730951, 0.7071067811865476
+
+
+@numba.njit(**_JIT_INLINE)
+def _log2_ratio(n, d):
+    """log2(n/d) in float64 to ~2**-37 absolute, for positive normal n and d (one divide)."""
+    bn, bd = _bits(n), _bits(d)
+    mn = _from_bits((bn & _MANTISSA) | _ONE_BITS)
+    md = _from_bits((bd & _MANTISSA) | _ONE_BITS)
+    dk = _from_bits((bn >> 52) - (bd >> 52) + _MAGIC_BITS) - _ROUND_MAGIC
+    ge = mn >= md
+    c = md * (_SQRT2 if ge else _SQRT_HALF)
+    s = (mn - c) / (mn + c)
+    z = s * s
+    z2 = z * z
+    q = _muladd(_muladd(_muladd(_Q4, z, _Q3), z, _Q2), z2, _muladd(_Q1, z, _Q0))  # Estrin's scheme
+    return _muladd(s, q, dk + (0.5 if ge else -0.5))
+
+
 @numba.njit(**_JIT)
 def arctanh_f32(x):
     """np.arctanh for a float32: float64 inside, one rounding: the Taylor series to x**9 below
-    1/16, log((1 + |x|)/(1 - |x|))/2 above; +-inf at +-1, nan outside."""
+    1/16, log((1 + |x|)/(1 - |x|))/2 above (`_log2_ratio`); +-inf at +-1, nan outside."""
     xd = np.float64(x)
     ax = abs(xd)
     z = ax * ax
@@ -622,7 +649,7 @@ def arctanh_f32(x):
     p = _muladd(p, z, 1.0 / 5.0)
     p = _muladd(p, z, 1.0 / 3.0)
     a = ax if ax < 1.0 else 0.5
-    v = _muladd(ax * z, p, ax) if ax < 0.0625 else 0.5 * _ln_wide((1.0 + a) / (1.0 - a))
+    v = _muladd(ax * z, p, ax) if ax < 0.0625 else (0.5 * _LN2_FULL) * _log2_ratio(1.0 + a, 1.0 - a)
     v = np.inf if ax == 1.0 else v
     v = v if ax <= 1.0 else np.nan
     return _F32(_copysign(v, xd))

@@ -181,6 +181,20 @@ def small_power(args: list[str], in_dtypes, out_dtype) -> str | None:
     return None
 
 
+def exact_small_power(args: list[str], out_dtype) -> str | None:
+    """small_power's x ** 3 and x ** 4 on the CPU within 1 ulp of pow (the plain products round
+    twice: up to 2 ulp): float64 by mathlib's pow3_f64 / pow4_f64 (x*x as a double-double, one
+    final rounding), float32 as products in float64 (exact but the last, then rounded to float32)."""
+    n = next((int(t[0]) for t in ("3.0", "4.0") if args[1] in (t, f"np.float32({t})", t[:-2])), None)
+    out = np.dtype(out_dtype)
+    if n is None or out not in (np.float32, np.float64):
+        return None
+    if out == np.float64:
+        return f"pow{n}_f64(np.float64({args[0]}))"
+    xd = f"np.float64({args[0]})"
+    return f"np.float32({xd} * {xd} * {xd})" if n == 3 else f"np.float32(({xd} * {xd}) * ({xd} * {xd}))"
+
+
 def _positive_literal(text: str) -> bool:
     return text.isdigit() and int(text) > 0
 
@@ -240,7 +254,7 @@ def ufunc_expr(name: str):
         if call is not None:
             return call
         if name == "power" and (small := small_power(args, in_dtypes, out_dtype)) is not None:
-            return small
+            return exact_small_power(args, out_dtype) or small
         if np.dtype(out_dtype).kind in "iu" and name in INT_HELPERS:
             return INT_HELPERS[name].format(*args, bits=8 * np.dtype(in_dtypes[0]).itemsize,
                                             dtype=np.dtype(in_dtypes[0]).name)

@@ -81,11 +81,13 @@ __all__ += ["wrap_add", "wrap_mul", "wrap_neg", "wrap_sub"]  # codegen/cpu/nprul
 __all__ += ["gcd_int", "lcm_int"]  # codegen/cpu/nprules.py (codegen/scalar_algorithms.py)
 __all__ += ["digamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma", "trigamma"]  # codegen/cpu/specialfn.py
 from looptrace.codegen.cpu.mathlib import acos_f32, acos_f64, asin_f32, asin_f64, pow_f32, pow_f64, spow_f32, spow_f64  # noqa: E402
+from looptrace.codegen.cpu.mathlib import pow3_f64, pow4_f64  # noqa: E402  (scalar.py exact_small_power)
 from looptrace.codegen.cpu import mathlib_exp, mathlib_trig  # noqa: E402
 from looptrace.codegen.cpu.mathlib_exp import *  # noqa: E402,F401,F403  (its __all__: the functions scalar.py calls)
 from looptrace.codegen.cpu.mathlib_trig import *  # noqa: E402,F401,F403
 __all__ += [*mathlib_exp.__all__, *mathlib_trig.__all__]
 __all__ += ["acos_f32", "acos_f64", "asin_f32", "asin_f64", "pow_f32", "pow_f64", "spow_f32", "spow_f64"]  # mathlib.py (scalar.py)
+__all__ += ["pow3_f64", "pow4_f64"]  # mathlib.py (scalar.py exact_small_power)
 from looptrace.codegen.cpu.legacy_random import legacy_normal_draw, legacy_normal_draws, legacy_randint_draw, legacy_randint_draws, legacy_seed, legacy_uniform_draw, legacy_uniform_draws  # noqa: E402
 __all__ += ["legacy_normal_draw", "legacy_normal_draws", "legacy_randint_draw", "legacy_randint_draws", "legacy_seed", "legacy_uniform_draw", "legacy_uniform_draws"]  # codegen/cpu/legacy_random.py
 from looptrace.codegen.cpu.argext import argmax_cols, argmax_rows, argmin_cols, argmin_rows  # noqa: E402
