@@ -77,11 +77,18 @@ def _dyn_update_abstract(x, upd, *starts):
     n = len(starts)
     fits = len(upd.shape) == len(x.shape) and all(
         u == d or (i < n and isinstance(u, int) and (isinstance(d, Dim) or isinstance(d, int) and (u <= d or d == 0)))
+        or (i < n and _bounded_within(u, d))
         for i, (u, d) in enumerate(zip(upd.shape, x.shape)))
     if not fits:
         raise ShapeMismatch(f"cannot write a block of shape {fmt(upd.shape)} into an array "
                             f"of shape {fmt(x.shape)}")
     return [(x.dtype, x.shape)]
+
+
+def _bounded_within(u, d) -> bool:
+    """A run-time length `u` whose bound fits axis `d` (the cotangent of
+    a list grown under a condition written back into its buffer)."""
+    return isinstance(u, Dim) and u.bound is not None and (isinstance(d, Dim) or u.bound <= d)
 
 
 def _dyn_update_impl(x, upd, *starts):
@@ -394,6 +401,21 @@ def _dyn_update_upd_vjp(b, g, op):
     return b.emit("dynamic_slice", g, *starts, sizes=tuple(upd.shape[: len(starts)]))
 
 
+def _prefix_vjp(b, g, op):
+    """x[:n] with traced n (a list grown under a condition): g in x's
+    first rows, zeros after (the rows past the count were never read)."""
+    from looptrace.errors import UnsupportedError
+    from looptrace.ops.vjp_helpers import gradient_backend, int_scalar
+
+    if gradient_backend() not in (None, "interpret"):  # (cpu/cuda lower no write of a run-time-length block)
+        raise UnsupportedError(f"cannot differentiate a list grown under a condition on the {gradient_backend()} "
+                               "backend (dynamic_prefix; the interpret backend can)", op.loc,
+                               hint="add the terms where the condition holds to an accumulator, or write "
+                                    "them into a zeroed array (out[k] = v; k += 1) and reduce all of it")
+    x = op.inputs[0]
+    return b.emit("dynamic_update_slice", b.zeros_like(x), g, int_scalar(0))
+
+
 def _slice_vjp(b, g, op):
     from looptrace.ops.vjp_helpers import SliceCt, int_scalar
 
@@ -458,8 +480,10 @@ def _attach_vjp_rules() -> None:
     defvjp(PRIMITIVES["update_slice"], _update_slice_x_vjp, _update_slice_upd_vjp)
     defvjp(PRIMITIVES["gather"], _gather_vjp, None)
     defvjp(PRIMITIVES["scatter"], _scatter_x_vjp, None, _scatter_upd_vjp)
-    PRIMITIVES["dynamic_prefix"].vjp = NoGradient("a list grown under a condition (dynamic_prefix)")
-    PRIMITIVES["reserve"].vjp = NoGradient("a list a while loop appends to (reserve)")
+    defvjp(PRIMITIVES["dynamic_prefix"], _prefix_vjp, None)
+    PRIMITIVES["reserve"].vjp = NoGradient(
+        "a list that a loop appends to while reading it (ys[-1]), or that a while loop appends to (reserve)",
+        hint="write the rows into a preallocated array instead: ys = np.zeros((n + 1, ...)); ys[t + 1] = f(ys[t])")
 
 
 _attach_vjp_rules()

@@ -169,7 +169,7 @@ def _prod_vjp(b, g, op):
     axes = tuple(sorted(axes))
     zero = b.lit(0, x)
     is_zero = b.emit("equal", x, zero)
-    nonzero = b.emit("select", is_zero, b.emit("broadcast_to", b.lit(1, x), shape=tuple(x.shape)), x)
+    nonzero = b.emit("select", is_zero, b.lit(1, x), x)
     rest = broadcast_back(b, b.emit("reduce_prod", nonzero, axes=axes), x, axes)  # of the nonzero elements
     zeros = b.reduce_sum(b.convert(is_zero, np.int64), axes)
     lone = broadcast_back(b, b.emit("equal", zeros, b.lit(1, zeros)), x, axes)

@@ -49,6 +49,8 @@ class Builder(IRBuilder):
     """The IR builder with the small arithmetic vocabulary VJP rules use."""
 
     def emit_multi(self, name: str, *inputs: Value, **attrs: Any) -> tuple[Value, ...]:
+        if name == "broadcast_to":
+            _check_sized(inputs[0], attrs["shape"], self.loc)
         out = self.op(name, *inputs, **attrs)
         return out if isinstance(out, tuple) else (out,)
 
@@ -94,7 +96,16 @@ class Builder(IRBuilder):
         return self.emit("broadcast_to", Value(zero.dtype, (), const=zero), shape=tuple(shape))
 
     def zeros_like(self, v: Value) -> Value:
+        if has_dynamic_shape(v) and not v.is_const:
+            return self.like(v, self.lit(0, v))
         return self.zeros(v.shape, v.dtype)
+
+    def like(self, ref: Value, x: Value) -> Value:
+        """x broadcast to the shape `ref` has at run time: a run-time length
+        (a Dim) is known only from a value that has it, never from the
+        shape alone (broadcast_to could not size it): x where ref == ref,
+        else x (NaN-safe: both arms are x)."""
+        return self.emit("select", self.emit("equal", ref, ref), x, x)
 
     def reshape(self, x: Value, shape: tuple) -> Value:
         if tuple(x.shape) == tuple(shape):
@@ -111,6 +122,21 @@ class Builder(IRBuilder):
         """stack[i] for a traced scalar index (drops the leading axis)."""
         row = self.emit("dynamic_slice", stack, i, sizes=(1,))
         return self.reshape(row, tuple(stack.shape[1:]))
+
+
+def _check_sized(x: Value, shape: tuple, loc: Any) -> None:
+    """Refuse a broadcast to a run-time length (a Dim) that x does not
+    carry on that axis: nothing could size it (Builder.like sizes it by a
+    value that has it). A rule that would make one gets this error, not a
+    wrong-sized cotangent."""
+    lead = len(shape) - len(x.shape)
+    if any(isinstance(d, Dim) and (i < lead or x.shape[i - lead] is not d) for i, d in enumerate(shape)):
+        from looptrace.errors import UnsupportedError
+
+        raise UnsupportedError("cannot differentiate this operation on an array whose length is known only "
+                               "at run time (a list grown under a condition)", loc,
+                               hint="add the terms where the condition holds to an accumulator, or write them "
+                                    "into a zeroed array (out[k] = v; k += 1) and reduce all of it")
 
 
 def int_scalar(x: int) -> Value:
@@ -135,6 +161,8 @@ def unbroadcast(b: Builder, g: Value, x: Value) -> Value:
 def broadcast_back(b: Builder, g: Value, x: Value, axes: tuple) -> Value:
     """The cotangent of a reduction over `axes`, broadcast back to `x`'s shape."""
     kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+    if any(isinstance(x.shape[i], Dim) for i in axes):  # (a run-time length: sized by x itself)
+        return b.like(x, b.reshape(g, kept))
     return b.emit("broadcast_to", b.reshape(g, kept), shape=tuple(x.shape))
 
 
@@ -256,10 +284,10 @@ class NoGradient:
     """A rule for a primitive whose input-output map is differentiable but
     is not supported in reverse mode; it raises the user-facing error."""
 
-    def __init__(self, why: str):
-        self.why = why
+    def __init__(self, why: str, hint: str = ""):
+        self.why, self.hint = why, hint
 
     def __call__(self, b: Builder, op: Op, g: Value, wanted: list[bool]) -> list:
         from looptrace.errors import UnsupportedError
 
-        raise UnsupportedError(f"cannot differentiate {self.why}", op.loc)
+        raise UnsupportedError(f"cannot differentiate {self.why}", op.loc, hint=self.hint)
