@@ -60,6 +60,7 @@ class Emitter(BlockWalker):
         self.error_sites: list[tuple[SourceLoc, int, int | str]] = []  # code -> (loc, axis, slice size)
         self.validated_gathers: set[int] = set()  # id(gather) whose indices a loop before its nest checked
         self.int_flag: str | None = None  # the variable counting int() failures of the nest (nest.py)
+        self.counted_checks: dict[int, str] = {}  # id(array check) -> its failures' count (nest.py `_check_counter`)
         self.check_sites: list = []  # CheckFailed code -> ops.check.Failure
         # inside a top-level serial loop whose scalar checks are deferred (regions.py
         # `deferred_checks`): the variable holding the first failure's code + 1, and

@@ -936,6 +936,8 @@ def emit_fused(em: Emitter, op: Op) -> None:
         return
 
     cuts = _join_cuts(probe, v)
+    check = em.plan.check_in_nest.get(id(op)) if not cuts else None
+    counted = _check_counter(em, check)
 
     def nest(parallel: bool) -> None:
         if cuts:
@@ -945,8 +947,23 @@ def emit_fused(em: Emitter, op: Op) -> None:
         fz.scratch_at = at
         with em.loop_nest(counts, parallel_outer=parallel) as idx:
             em.line(f"{out}[{', '.join(idx)}] = {fz.value_at(v, idx, produce=True)}")
+            if counted is not None:
+                em.line(f"{counted} += " + " | ".join(f"({fz.value_at(p, idx)})" for p in check.inputs))
 
     counting_int_failures(em, nest, big and v.shape[0] != 1)
+
+
+def _check_counter(em: Emitter, check: Op | None) -> str | None:
+    """The variable counting the elements where an array check's predicates
+    hold, in the nest that computes the value the check reads
+    (planning/fusion.py `_checks_in_nests`); the check raises only if it is
+    not 0 (check.py). Counted, not or-ed: a prange reduces a sum."""
+    if check is None:
+        return None
+    counted = em.fresh("nfail")
+    em.line(f"{counted} = 0")
+    em.counted_checks[id(check)] = counted
+    return counted
 
 
 def _statement_line(em: Emitter) -> int | None:

@@ -156,8 +156,9 @@ def outline_bodies(lines: list[str], params: list[str], decorator: str, name: st
     `guarded` (prange variable -> failure array, regions.py `_guard_map`):
     those bodies move whatever their length, raises and loops included, into
     a function that catches what the body raises and returns 1 (0 when it
-    ran through), stored in the failure array; one whose names are not all
-    its own runs serially instead (`range`)."""
+    ran through), stored in the failure array (a body mapped to "" cannot
+    raise: it holds a loop, and its function is called as it is); one whose
+    names are not all its own runs serially instead (`range`)."""
     guarded = guarded or {}
     text = f"def {name}({', '.join(params)}):\n" + "\n".join(lines) + "\n"
     try:
@@ -185,7 +186,7 @@ def outline_bodies(lines: list[str], params: list[str], decorator: str, name: st
         call = f"{fname}({', '.join([f'np.{_index_type(loop)}({loop.target.id})', *free])})"
         parts.append([(decorator, None), (f"def {fname}({args}):", None),
                       *[("    " + lines[i][indent:], i) for i in range(first, last + 1)]])
-        if guard is not None:  # (the try in a function of its own: around the body, Numba took 9 s, not 3)
+        if guard:  # (the try in a function of its own: around the body, Numba took 9 s, not 3)
             parts.append(_catching(decorator, fname, args))
             call = f"{guard}[{loop.target.id}] = {call.replace(fname, fname + '_caught', 1)}"
         replaced[first] = (last, " " * indent + call)

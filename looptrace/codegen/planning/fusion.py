@@ -86,6 +86,9 @@ class BlockPlan:
     # block order: computed only on the branch taken (`_lazy_selects`)
     lazy: dict[int, tuple] = field(default_factory=dict)
     everywhere: dict[int, Op] = field(default_factory=dict)  # value id -> op, over the whole program
+    # id(nest root) -> the array check whose "does any element fail" count that nest accumulates,
+    # the value the check reads never stored (`_checks_in_nests`)
+    check_in_nest: dict[int, Op] = field(default_factory=dict)
     # id(update) -> (new, [(condition, holds)], views of the target it reads): its update is
     # select(c, new, the element stored) (or a chain of them): it stores new where every
     # condition is as given (`_masked_update`)
@@ -115,7 +118,7 @@ GROUPS = ("scatters", "updates", "overwritten_fills", "fills_with_writes", "fill
 
 def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False, slices: bool = False,
                scans: bool = False, lazy: bool = False, producers: dict | None = None,
-               groups: bool | tuple | None = None) -> BlockPlan:
+               groups: bool | tuple | None = None, checks: bool = False) -> BlockPlan:
     """The block's plan; `unit_reshapes`: the target's nests read through a
     reshape that only adds or drops unit axes (`_skip_unit_reshape`);
     `slices`: its nests read through a static slice
@@ -129,7 +132,8 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
     body reads positions computed outside it), where the walker knows them;
     `groups`: the target emits groups of roots in one nest and fills never
     made (`_group_scatters` ... `_group_maps`); by default where `gathers`;
-    or the names (GROUPS) of those it emits (the cuda target: some only)."""
+    or the names (GROUPS) of those it emits (the cuda target: some only);
+    `checks`: a nest may count an array check's failures (`_checks_in_nests`)."""
     plan = BlockPlan(gathers=gathers, unit_reshape_reads=unit_reshapes)
     plan.everywhere = producers if producers is not None else plan.producer
     uses = use_map(block)
@@ -166,6 +170,8 @@ def plan_block(block: Block, unit_reshapes: bool = False, gathers: bool = False,
         else:
             plan.fused_roots.add(id(op))
     _inline_shared(block, plan, uses, positions)
+    if checks and gathers:
+        _checks_in_nests(block, plan, uses, index)
     _place_folded(block, plan, uses, index)
     if scans:
         _inline_into_scans(block, plan, uses, index)
@@ -310,6 +316,67 @@ def _inline_shared(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], po
         plan.inlined.add(v.id)
         plan.skip.add(id(op))
         home[id(op)] = home_of(consumers[0])
+
+
+def _checks_in_nests(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], index: dict) -> None:
+    """An array check whose predicates read a stored value V that one later
+    nest root R (before the check) also reads, element by element and
+    nothing else: V is computed in R's nest and never stored, R's nest
+    counts the elements where a predicate holds (`check_in_nest`; cpu/nest.py
+    `_check_counter`), and the check, where it stands, searches for the first
+    failure in row-major order only when that count is not 0, recomputing V
+    there. u8_loop_clip (`out[i, j] = v` of an int64 v into uint8: NumPy's
+    OverflowError for v < 0) stored the 1000 x 1000 int64 v to read it in
+    the check's pass: 8 MB written and read twice."""
+    for check in block.ops:
+        if check.prim.name != "check" or id(check) in plan.skip:
+            continue
+        preds = check.inputs[:len(check.attrs["failures"])]
+        if len(preds) != len(check.inputs) or not preds[0].ndim:
+            continue  # (a value shown in the message is read in the search only: not handled)
+        shape = tuple(preds[0].shape)
+        if any(tuple(p.shape) != shape or p.id not in plan.inlined for p in preds):
+            continue
+        chain = [o for p in preds for o in nest_ops(plan.producer[p.id], plan)]
+        inside = {id(o) for o in chain}
+        reads = {u.id: u for o in chain for u in o.inputs if u.id not in plan.inlined}
+        stored = {i: u for i, u in reads.items() if id(plan.producer.get(u.id)) in plan.fused_roots}
+        for v in stored.values():
+            made = plan.producer[v.id]
+            if tuple(v.shape) != shape or is_fold(made) or len(made.outputs) != 1:
+                continue
+            others = {id(u.op): u.op for u in uses.get(v.id, []) if u.op is None or id(u.op) not in inside}
+            if len(others) != 1 or any(u.nested for u in uses.get(v.id, [])):
+                continue
+            reader = next(iter(others.values()))
+            if reader is None or _space(reader) != shape or not _fits(plan, v, reader):
+                continue
+            root = _nest_root(plan, uses, reader)
+            if root is None or id(root) in plan.check_in_nest or root.prim.name == "check":
+                continue
+            if not (index[id(made)] < index[id(reader)] and index[id(root)] < index[id(check)]):
+                continue
+            if tuple(root.out.shape) != shape or is_fold(root):
+                continue
+            if any(index.get(id(plan.producer.get(u.id)), -1) > index[id(root)] for u in reads.values()):
+                continue  # (the predicates read a value made after the nest)
+            plan.fused_roots.discard(id(made))
+            plan.inlined.add(v.id)
+            plan.skip.add(id(made))
+            plan.check_in_nest[id(root)] = check
+            break
+
+
+def _nest_root(plan: BlockPlan, uses: dict[int, list[Use]], op: Op) -> Op | None:
+    """The nest root op is computed in (op itself when it is one), through
+    inlined values read once, element by element; None elsewhere."""
+    while id(op) not in plan.fused_roots:
+        if len(op.outputs) != 1 or op.out.id not in plan.inlined or not plan.fusible(op):
+            return None
+        op = only_consumer(uses, op.out)
+        if op is None or not plan.fusible(op) or is_fold(op):
+            return None
+    return op if len(op.outputs) == 1 and op.out.ndim else None
 
 
 def _inline_into_scans(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], index: dict) -> None:

@@ -98,7 +98,7 @@ class BlockWalker:
         caps = self.target.capabilities
         return plan_block(block, unit_reshapes=UNIT_RESHAPE_READS in caps, gathers=FUSED_GATHERS in caps,
                           slices=SLICE_READS in caps, scans=FUSED_SCAN_INPUTS in caps, lazy=LAZY_SELECTS in caps,
-                          producers=self.producers)
+                          producers=self.producers, checks=True)
 
     def emit_op(self, op: Op) -> None:
         outer, self.op = self.op, op
