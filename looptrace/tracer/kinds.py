@@ -390,7 +390,9 @@ def as_reduction(block: Any, prev: Any, new: Any) -> Any:
         if v.id in memo:
             return memo[v.id]
         op = made.get(v.id)
-        if op is None or not _reads(op, prev, made, reading):
+        if op is None or not _reads(op, prev, made, reading) and op.prim.name not in ("select", *_FOLDED):
+            # (a select or comparison of values that do not read prev still has outcomes: `select(c, 1, 0)`,
+            # a flag made an int, is {0, 1}: nonlocal_counter's tag stayed a scan without them)
             out = {False, True} if v.dtype == np.bool_ and v.shape == () else None
         elif op.prim.name == "select":
             c, a, b = (outcomes(x, p, memo) for x in op.inputs)
