@@ -46,22 +46,28 @@ def unliteral_typing(dispatcher):
     return dispatcher
 
 
-@intrinsic
-def empty(typingctx, shape, dtype):
-    """np.empty(shape, dtype) as Numba's own np.empty builds it (its shape
-    parsing and allocation), without the overload's implementation: that is
-    a function of its own that Numba compiled on a machine's first use of
-    each (rank, dtype), 0.36 s of column_quantiles' first compile."""
+def _array_type(shape, dtype):
+    """The C-contiguous array type np.empty/np.zeros(shape, dtype) make, for a
+    shape of integers (an int or a tuple of them) and a dtype; else None."""
     dt = dtype.dtype if isinstance(dtype, (types.NumberClass, types.DType)) else None
     if isinstance(shape, types.Integer):
         ndim = 1
     elif isinstance(shape, types.BaseTuple) and all(isinstance(t, types.Integer) for t in shape):
         ndim = len(shape)
     else:
-        ndim = None
-    if dt is None or ndim is None:
         return None
-    array = types.Array(dt, ndim, "C")
+    return None if dt is None else types.Array(dt, ndim, "C")
+
+
+@intrinsic
+def empty(typingctx, shape, dtype):
+    """np.empty(shape, dtype) as Numba's own np.empty builds it (its shape
+    parsing and allocation), without the overload's implementation: that is
+    a function of its own that Numba compiled on a machine's first use of
+    each (rank, dtype), 0.36 s of column_quantiles' first compile."""
+    array = _array_type(shape, dtype)
+    if array is None:
+        return None
 
     def codegen(context, builder, sig, args):
         shapes = _parse_shape(context, builder, sig.args[0], args[0])
@@ -80,16 +86,9 @@ def zeroed(typingctx, shape, dtype):
     np.zeros writes every byte (memset), and a kernel's np.zeros was a fill
     loop: fem1d_assembly's (3000, 3000) matrix, of which the assembly touches
     a band, cost 66 ms a call against 34 ms for the plain function."""
-    dt = dtype.dtype if isinstance(dtype, (types.NumberClass, types.DType)) else None
-    if isinstance(shape, types.Integer):
-        ndim = 1
-    elif isinstance(shape, types.BaseTuple) and all(isinstance(t, types.Integer) for t in shape):
-        ndim = len(shape)
-    else:
-        ndim = None
-    if dt is None or ndim is None:
+    array = _array_type(shape, dtype)
+    if array is None:
         return None
-    array = types.Array(dt, ndim, "C")
 
     def codegen(context, builder, sig, args):
         shapes = _parse_shape(context, builder, sig.args[0], args[0])
@@ -120,7 +119,7 @@ def zeroed(typingctx, shape, dtype):
             strides.append(step)
             step = builder.mul(step, s)
         out = make_array(array)(context, builder)
-        populate_array(out, data=builder.bitcast(data, context.get_data_type(dt).as_pointer()),
+        populate_array(out, data=builder.bitcast(data, context.get_data_type(array.dtype).as_pointer()),
                        shape=cgutils.pack_array(builder, shapes, ty=intp),
                        strides=cgutils.pack_array(builder, strides[::-1], ty=intp),
                        itemsize=itemsize, meminfo=meminfo)
