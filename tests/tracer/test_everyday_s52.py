@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import looptrace
+from bench.corpus.everyday import nonlocal_counter
 from looptrace.errors import UnrollWarning
 
 
@@ -318,30 +319,14 @@ def test_sorted_of_a_nan_is_refused_at_run_time():
         f(x)
 
 
-def _nonlocal_counter(x, t):
-    count = 0
-
-    def above(v):
-        nonlocal count
-        if v > t:
-            count += 1
-            return v
-        return 0.0
-
-    s = 0.0
-    for i in range(x.shape[0]):
-        s += above(x[i])
-    return s, count
-
-
 @pytest.mark.parametrize("t", [0.3, 10.0, -10.0])
 def test_a_python_float_or_numpy_tag_is_a_reduction_not_a_scan(t):
     """`s` stays a Python float until a call returns x[i] (np.float64): the tag of that kind,
     `select(flag, 1, 0)` of a flag not read from the loop, was not followed by the kinds' fold
     (tracer/kinds.py as_reduction) and the loop stayed a scan (0.39x numba.njit)."""
     x = np.random.default_rng(1).standard_normal(300)
-    jitted = looptrace.jit(_nonlocal_counter, backend="interpret")
-    got, want = jitted(x, t), _nonlocal_counter(x, t)
+    jitted = looptrace.jit(nonlocal_counter, backend="interpret")
+    got, want = jitted(x, t), nonlocal_counter(x, t)
     assert [type(v) for v in got] == [type(v) for v in want] and got[1] == want[1]
     np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
     assert [r.kind for r in looptrace.explain(jitted, x, t).loops] == ["reduction"]
