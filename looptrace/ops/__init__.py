@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     creation,
     elementwise,
     fft,  # fft, rfft, irfft over the last axis
+    fsum,  # math.fsum, rounded once as Python rounds it
     indexing,
     io,  # print() of traced values
     linalg,

@@ -10,9 +10,10 @@ function.
 Invariant: `FUNCTIONS` maps `id(real function)` to its traced version;
 `runtime.call` consults it for every call in converted code, so
 `math.exp(x)`, `from math import exp` and `m = math; m.exp(x)` all reach it.
-Functions of the module with no NumPy equivalent (factorial, isqrt, gcd,
-frexp, ...) and math.fsum (exactly rounded, which np.sum is not) raise
-UnsupportedError when given a traced value, never a different answer.
+Functions of the module with no NumPy equivalent (factorial, isqrt, ...)
+raise UnsupportedError when given a traced value, never a different answer;
+math.fsum (exactly rounded, which np.sum is not) is its own primitive
+(ops/fsum.py), Python's answer bit for bit.
 
 Where Python raises a domain or range error (math.log(-1), math.sqrt(-1),
 math.exp(1000), math.cos(inf)), a run-time check (tracer/checks.py) raises
@@ -292,6 +293,54 @@ def _prod(iterable, *, start=1):
     return acc
 
 
+def fsum(iterable):
+    """math.fsum: the `fsum` primitive (ops/fsum.py), CPython's exactly rounded
+    sum; its OverflowError and ValueError raised at run time (checks.py). The
+    terms: a traced vector, or a list (of traced or Python numbers, or grown
+    by a traced loop) made one float64 vector, each item a float as Python's
+    float() makes it."""
+    from looptrace.ops.fsum import MESSAGES
+
+    from .checks import emit_check
+
+    terms = _fsum_terms(iterable)
+    if terms.shape[0] == 0:
+        return 0.0
+    out = sem.wrap(ctx.emit1(prim("fsum"), [terms.value]))
+    for code, (cls, message) in MESSAGES.items():
+        emit_check(sem.ufunc("equal", out[1], code), cls(message), ctx.current_loc())
+    return _weak(out[0])
+
+
+def _fsum_terms(iterable: Any) -> Tracer:
+    """math.fsum's items as one float64 vector."""
+    from .numpy_api import NAMESPACE
+
+    if is_tracer(iterable):
+        if iterable.ndim == 0:
+            from .methods import iteration_error  # (methods imports this module)
+
+            raise iteration_error(iterable)
+        if iterable.ndim > 1:
+            scalar(iterable[0], "math.fsum()")  # (a row is no float: Python's TypeError)
+        return as_float_vector(iterable)
+    if not isinstance(iterable, (list, tuple)):
+        iterable = list(iterable)
+    if any(isinstance(v, (list, tuple)) for v in iterable):
+        raise TypeError(f"must be real number, not {type(next(v for v in iterable if isinstance(v, (list, tuple)))).__name__}")
+    items = NAMESPACE["array"](iterable)
+    if items.ndim != 1:
+        scalar(items[0], "math.fsum()")
+    return as_float_vector(items)
+
+
+def as_float_vector(x: Tracer) -> Tracer:
+    """A vector's items as Python's float() makes them: float64 (complex: the real part)."""
+    if x.dtype.kind == "c":
+        x = sem.wrap(ctx.emit1(prim("real"), [x.value]))
+    return sem.astype(x, np.float64)
+
+
 def _isclose(a, b, *, rel_tol=1e-09, abs_tol=0.0):
     """|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol), infinities equal only to themselves."""
     a = as_float(a, "math.isclose()") if is_tracer(a) else float(a)
@@ -416,8 +465,7 @@ MATH: dict[str, Callable] = {
     "gcd": _int_pair("gcd", "gcd"), "lcm": _int_pair("lcm", "lcm"), "frexp": _frexp,
     "ldexp": _ldexp, "nextafter": _nextafter, "ulp": _ulp, "remainder": _remainder,
     "sumprod": _unsupported("sumprod", "write the sum of products as np.dot(p, q) or sum(a * b for ...)"),
-    "fsum": _unsupported("fsum", "math.fsum rounds the exact sum once, which np.sum does not; "
-                                 "use np.sum (or sum()) if that rounding is acceptable"),
+    "fsum": fsum,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import collections
 import functools
+import math
 import operator
 import sys
 import types
@@ -31,6 +32,7 @@ from .carries import (LoopList, TracedEnumerate, TracedRange, TracedReversed, Tr
                       number_list, register_loop)
 from .values import Segment
 from . import iteration
+from . import pybisect
 
 # (copy: copy.copy and copy.deepcopy of a traced array reach Tracer.__copy__ / __deepcopy__)
 _SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools", "itertools", "copy")
@@ -638,6 +640,8 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     if held_grown and fn is builtins.sorted and len(args) == 1 and set(kwargs) <= {"reverse"} \
             and not is_tracer(kwargs.get("reverse")) and pybuiltins.long_numbers(args[0]):
         return pybuiltins.sorted_numbers(args[0], bool(kwargs.get("reverse", False)))  # sorted(x.tolist())
+    if held_grown and fn is math.fsum:  # the list's stack, summed as one (pymath.fsum)
+        return pymath.fsum(*args, **kwargs)
     if held_grown and (id(fn) in _ITERATING or id(fn) in pymath.FUNCTIONS
                        or isinstance(fn, types.FunctionType) and _user_function(fn)):
         # sum(parts), max(parts), math.prod(parts), a user's function: on its elements
@@ -651,11 +655,14 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
             "module computes in Python with the numbers' exact values (as fractions, or sorting them), which "
             "traced values have only at run time", ctx.current_loc(),
             "use the NumPy function on an array (np.mean, np.median, np.var(a, ddof=1), np.std(a, ddof=1))")
+    if pybisect.handles(fn) and _statistics_of_traced(args, kwargs):
+        return pybisect.search(fn, *args, **kwargs)  # CPython's loop, traced once (pybisect.py)
     if getattr(fn, "__module__", None) in ("bisect", "_bisect") and _statistics_of_traced(args, kwargs):
-        raise UnsupportedError(
-            f"bisect.{getattr(fn, '__name__', '?')}() of traced values is not supported: it compares them in "
-            "Python, where their values are known only at run time", ctx.current_loc(),
-            "use np.searchsorted(a, x) on an array (side=\"left\" for bisect_left, \"right\" for bisect/bisect_right)")
+        raise UnsupportedError(  # (insort: a list that grows at a position known at run time)
+            f"bisect.{getattr(fn, '__name__', '?')}() of traced values is not supported: it inserts into the "
+            "list at a position known only at run time", ctx.current_loc(),
+            "bisect.bisect_left/bisect_right of traced values work; to keep the values sorted, append them to a "
+            "list and sort it once after the loop (sorted(...) or np.sort)")
     if (fn is builtins.list or fn is builtins.tuple) and len(args) == 1 and not kwargs \
             and isinstance(args[0], (tuple, list)):
         # list(ARGS) of a container from outside: each element read through its source (an array

@@ -188,6 +188,7 @@ def all_cases():
     for n in ("reduce_sum", "reduce_prod", "reduce_max", "reduce_min"):
         cases[n] = reduce_case(n)
     cases["einsum"] = einsum_case
+    cases["fsum"] = lambda r, s: ([r.standard_normal(s)], {})  # math.fsum (ops/fsum.py): a sum's cotangent
     cases.update(shape_cases())
     cases.update(indexing_cases())
     cases.update(scan_cases())

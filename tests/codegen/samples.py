@@ -230,6 +230,19 @@ def searchsorted_sample(rng) -> Sample:
                                     np.sort(rng.integers(-3, 4, 7)).astype("int32"),
                                     rng.integers(-4, 5, 3).astype("int32"), np.asarray(np.nan)])
 
+def exact_sums(rng) -> Sample:
+    """math.fsum of a vector and of each row of a matrix (ops/fsum.py): terms
+    spanning 40 decades that cancel, a row with an infinity, a row whose terms
+    overflow and one with -inf + inf (the error codes); the cuda target refuses it."""
+    b = Builder(("float64", (50,)), ("float64", (5, 7)))
+    v, rows = b.args
+    x = rng.standard_normal((5, 7)) * 10.0 ** rng.integers(-20, 20, (5, 7))
+    x[1, 3], x[2, :3], x[3, 1:3] = np.inf, (1e308, 1e308, -1e308), (np.inf, -np.inf)
+    y = rng.standard_normal(25) * 10.0 ** rng.integers(-20, 20, 25)
+    return Sample(b.program([b.op("fsum", v), b.op("fsum", rows)]), [np.r_[y, -y * (1 + 2.0 ** -52)], x],
+                  rtol=0.0, atol=0.0, refused_by=("cuda",))
+
+
 def partitions(rng) -> Sample:
     """partition and argpartition (NumPy's own, ops/sort.py) at one and at
     several positions, along every axis, for floats (NaNs, ties), ints and
@@ -426,7 +439,7 @@ SAMPLES: dict[str, Callable] = {
     **{f"reductions_{d}": reductions(d) for d in ("float64", "float32", "int32", "bool")},
     "shape": shape_primitives, "indexing": indexing_primitives, "grown_list_buffer": grown_list_buffer,
     "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),
-    "sort": sort_and_argsort, "searchsorted": searchsorted_sample, "partition": partitions, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
+    "sort": sort_and_argsort, "searchsorted": searchsorted_sample, "partition": partitions, "exact_sums": exact_sums, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
     **{f"factorizations_{d}": factorizations(d) for d in ("float64", "float32")},
     **{f"fft_{d}": fourier_transforms(d) for d in ("float64", "float32")},
     "checks": run_time_checks, "random": random_draws, "legacy_random": legacy_random_draws,

@@ -581,6 +581,26 @@ def searchsorted_case(data):
 CASES["searchsorted"] = searchsorted_case
 
 
+def fsum_case(data):
+    """math.fsum of each row (ops/fsum.py): the sum Python rounds once, or the code of its error."""
+    import math
+
+    lead = tuple(data.draw(st.lists(st.integers(1, 3), max_size=1)))
+    x = array(data, np.float64, lead + (data.draw(st.integers(0, 6)),))
+    ref = np.empty(lead + (2,))
+    for b in np.ndindex(*lead):
+        try:
+            ref[b] = (math.fsum(x[b].tolist()), 0.0)
+        except OverflowError:
+            ref[b] = (np.nan, 1.0)
+        except ValueError:
+            ref[b] = (np.nan, 2.0)
+    return [x], {}, [ref]
+
+
+CASES["fsum"] = fsum_case
+
+
 def partition_case(name: str):
     """NumPy's own partition (ops/sort.py): the reference is np.partition / np.argpartition itself."""
     def case(data):

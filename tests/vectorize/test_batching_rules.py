@@ -69,6 +69,7 @@ def _reduce_cases():
         yield name, lambda r: ([r.random((2, 3)) > 0.3], {"axes": (1,)})
     for name in ("argmax", "argmin"):
         yield name, lambda r: ([r.random((2, 3))], {"axis": 1})
+    yield "fsum", lambda r: ([r.standard_normal((2, 5)) * 10.0 ** r.integers(-20, 20, (2, 5))], {})
 
 
 def _shape_cases():

@@ -17,7 +17,7 @@
   cache.py       the disk cache of generated modules        malloc.py   glibc malloc thresholds
   generic.py     shape-generic kernels: signatures differing only in numeric literals share one compile
 """
-from . import check, contract, decomp, factorizations, fft, indexing, partition, printing, random, recurrence, reductions, regions, scalar, shape, sort, special  # noqa: F401  (register rules)
+from . import check, contract, decomp, exact_sum, factorizations, fft, indexing, partition, printing, random, recurrence, reductions, regions, scalar, shape, sort, special  # noqa: F401  (register rules)
 from .kernel import CpuKernel, compile_program
 from .target import TARGET
 

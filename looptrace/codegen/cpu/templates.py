@@ -53,6 +53,7 @@ from looptrace.codegen.cpu.selection import (argselect_lane, argsort_range, argt
 from looptrace.codegen.cpu.extrema import (arg_of_blocks, max_blocks, max_lanes, max_rows, min_blocks, min_lanes,
                                            min_rows)  # a long float max or min, argmax, argmin (extrema.py)
 from looptrace.codegen.cpu.specialfn import digamma, math_erf, math_erfc, math_gamma, math_lgamma, trigamma
+from looptrace.codegen.cpu.exact_sum import fsum_row  # math.fsum of a row (exact_sum.py)
 
 __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int", "check_start", "exp_f32", "exp_f64", "expm1_f32", "expm1_f64",
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
@@ -69,6 +70,7 @@ __all__ += ["atan2_f32", "cos_f32", "powc_f32", "sin_f32"]  # mathlib.py's float
 __all__ += ["argselect_lane", "argtopk_lane", "select_lane", "small_range_argsort", "small_range_sort",
             "topk_lane"]  # codegen/cpu/selection.py
 __all__ += ["arg_of_blocks", "max_blocks", "max_lanes", "max_rows", "min_blocks", "min_lanes", "min_rows"]  # codegen/cpu/extrema.py
+__all__ += ["fsum_row"]  # codegen/cpu/exact_sum.py
 __all__ += ["max_nan_last", "min_nan_last"]  # a max or min fold keeping the last of ties (nest.py `fold_step`)
 __all__ += ["cholesky_batch", "det_batch", "inv_batch", "solve_batch"]  # codegen/cpu/lapack.py
 __all__ += ["lu_small_batch"]  # codegen/cpu/lapack.py

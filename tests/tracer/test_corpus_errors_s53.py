@@ -1,0 +1,297 @@
+"""Corpus kernels that used to stop with an error (bench/corpus/everyday.py,
+session 53), in many call forms, each against the plain function on fresh
+random data:
+
+- bisect.bisect_left / bisect_right / bisect (tracer/pybisect.py): CPython's
+  loop traced once, so lists and arrays, sorted or not, lo/hi (static or
+  traced), key=, NaN targets and the errors (lo < 0, a read past the end)
+  all give Python's answer; insort stays a clear error;
+- math.fsum (ops/fsum.py, codegen/cpu/exact_sum.py): Python's exactly
+  rounded sum of an array, a comprehension, a generator, a literal list, a
+  list grown under a condition, per row inside a loop (batched) and inside a
+  gradient; its OverflowError and ValueError at run time.
+Semantics on backend="interpret"; a few representative ones on "cpu".
+"""
+import bisect
+import copy
+import math
+from bisect import bisect_left as imported_bisect_left
+
+import numpy as np
+import pytest
+
+import looptrace
+from looptrace.errors import LooptraceError
+
+
+def _same(got, expected):
+    if isinstance(expected, (tuple, list)):
+        assert type(got) is type(expected) and len(got) == len(expected), (got, expected)
+        for g, e in zip(got, expected):
+            _same(g, e)
+        return
+    if isinstance(expected, (int, float)) and not isinstance(expected, np.generic):
+        assert isinstance(got, (type(expected), np.generic)), (type(got), type(expected))
+    g, e = np.asarray(got), np.asarray(expected)
+    assert g.dtype == e.dtype and g.shape == e.shape, (got, expected)
+    np.testing.assert_array_equal(g, e)  # exact: bisect's positions, fsum's correctly rounded sums
+
+
+def _check(f, *args, backend="interpret"):
+    """The jitted f returns exactly the plain f's values and leaves the arguments as it does."""
+    expected = f(*copy.deepcopy(args))
+    jargs = copy.deepcopy(args)
+    _same(looptrace.jit(f, backend=backend)(*jargs), expected)
+    for a, b in zip(jargs, args):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b)
+
+
+def _raises_like(f, *args, backend="interpret"):
+    """The jitted f raises the plain f's exception (class and message)."""
+    with pytest.raises(Exception) as plain:
+        f(*copy.deepcopy(args))
+    with pytest.raises(type(plain.value)) as jitted:
+        looptrace.jit(f, backend=backend)(*copy.deepcopy(args))
+    assert str(plain.value).splitlines()[0] in str(jitted.value)
+    return jitted.value
+
+
+# --- bisect ----------------------------------------------------------------------------------------------
+def _sorted_list(x, t):
+    vals = sorted(x.tolist())
+    return bisect.bisect_left(vals, t), bisect.bisect_right(vals, t), bisect.bisect(vals, t)
+
+
+def _on_array(a, t):
+    return bisect.bisect_left(a, t), bisect.bisect_right(a, t), imported_bisect_left(a, t)
+
+
+def _lo_hi(a, t):
+    return (bisect.bisect_left(a, t, 3, 20), bisect.bisect_right(a, t, lo=5), bisect.bisect_left(a, t, hi=-1),
+            bisect.bisect_right(a, t, 30, 10))
+
+
+def _per_query(a, q):
+    out = np.empty(q.shape[0], dtype=np.int64)
+    for i in range(q.shape[0]):
+        out[i] = bisect.bisect_right(a, q[i])
+    return out
+
+
+def _traced_hi(a, q):
+    out = np.empty(q.shape[0], dtype=np.int64)
+    for i in range(q.shape[0]):
+        out[i] = imported_bisect_left(a, q[i], 0, i + 1)
+    return out
+
+
+def _key_on_pairs(s, t):
+    pairs = [(s[i], i) for i in range(6)]
+    return bisect.bisect_left(pairs, t, key=lambda p: p[0]), bisect.bisect_right(pairs, t, 1, key=lambda p: p[0])
+
+
+def _key_descending(d, t):
+    return bisect.bisect_left(d, -t, key=lambda v: -v), bisect.bisect_right(d, -t, key=lambda v: -v)
+
+
+def _unsorted(x, t):
+    return bisect.bisect_left(x.tolist(), t), bisect.bisect_right(list(x), t)
+
+
+def _nan_target(a):
+    return bisect.bisect_left(a, float("nan")), bisect.bisect_right(a, float("nan"))
+
+
+def _short_lists(x, t):
+    return bisect.bisect_left([x[0], x[1] + 1.0, 5.0], t), bisect.bisect_right([0.0, 0.5, 1.0, 1.5], t)
+
+
+def _count_between(a, lo, hi):
+    return bisect.bisect_right(a, hi) - bisect.bisect_left(a, lo)
+
+
+def _lookup(edges, values, x):
+    out = np.empty(x.shape[0])
+    for i in range(x.shape[0]):
+        k = bisect.bisect_right(edges, x[i]) - 1
+        out[i] = values[min(max(k, 0), values.shape[0] - 1)] * x[i]
+    return out
+
+
+@pytest.mark.parametrize("seed", [0])
+def test_bisect_call_forms_give_pythons_positions(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(40)
+    s = np.sort(x)
+    t = float(rng.standard_normal())
+    _check(_sorted_list, x, t)
+    _check(_sorted_list, x, float(s[7]))  # a tie: left and right differ
+    _check(_on_array, s, t)
+    _check(_on_array, s, 10.0)
+    _check(_lo_hi, s, t)
+    _check(_per_query, s, rng.standard_normal(25))
+    _check(_traced_hi, s, rng.standard_normal(25))
+    _check(_key_on_pairs, s, t)
+    _check(_key_descending, s[::-1].copy(), t)
+    _check(_unsorted, x, t)  # not sorted: bisect's own probes, not a searchsorted
+    _check(_nan_target, s)
+    _check(_short_lists, x, 0.3)
+    _check(_count_between, s, -0.5, 0.5)
+    _check(_lookup, s[::4].copy(), rng.standard_normal(10), rng.standard_normal(30))
+
+
+def _lo(a, t, lo):
+    return bisect.bisect_left(a, t, lo)
+
+
+def _past_the_end(a, t):
+    return bisect.bisect_left(a, t, 0, a.shape[0] + 5)
+
+
+def _insort(x, t):
+    vals = sorted(x.tolist())
+    bisect.insort(vals, t)
+    return np.array(vals)
+
+
+def test_bisect_errors_are_pythons():
+    rng = np.random.default_rng(3)
+    s = np.sort(rng.standard_normal(20))
+    _raises_like(_lo, s, 0.1, -2)  # a traced lo: a run-time check
+    _check(_lo, s, 0.1, 2)
+    _raises_like(lambda a, t: bisect.bisect_left(a, t, -1), s, 0.1)
+    _raises_like(lambda a, t: bisect.bisect_left(a, t, 1.5), s, 0.1)
+    err = _raises_like(_past_the_end, s, 10.0)  # bisect reads a[20]: IndexError, at the user's line
+    assert "_past_the_end" in str(err) or "a.shape[0] + 5" in str(err)
+    _check(_past_the_end, s, -10.0)  # ... unless it never reads there
+    with pytest.raises(LooptraceError, match="insort"):
+        looptrace.jit(_insort, backend="interpret")(rng.standard_normal(10), 0.1)
+
+
+def test_bisect_in_a_gradient():
+    rng = np.random.default_rng(4)
+    edges, w, x = np.sort(rng.standard_normal(8)), rng.standard_normal(8), rng.standard_normal(12)
+
+    def loss(w):
+        return np.sum(_lookup(edges, w, x))
+
+    g = looptrace.grad(looptrace.jit(loss, backend="interpret"))(w)
+    eps = 1e-6
+    fd = np.array([(loss(w + eps * e) - loss(w - eps * e)) / (2 * eps) for e in np.eye(8)])
+    np.testing.assert_allclose(g, fd, rtol=1e-7, atol=1e-9)
+
+
+# --- math.fsum ---------------------------------------------------------------------------------------------
+def _hard_terms(rng, n=20):
+    """Terms over 30 decades that nearly cancel: a plain sum is far from the rounded exact one."""
+    y = rng.standard_normal(n) * 10.0 ** rng.integers(-15, 15, n)
+    return rng.permutation(np.r_[y, -y * (1 + 2.0 ** -52), 1e-16, 1.0, 1e16])
+
+
+def _fsum_array(x):
+    return math.fsum(x)
+
+
+def _fsum_comprehension(x):
+    return math.fsum([x[i] / (i + 1.0) for i in range(x.shape[0])])
+
+
+def _fsum_generator(x, w):
+    return math.fsum(x[i] * w[i] for i in range(x.shape[0]))
+
+
+def _fsum_literal(x):
+    return math.fsum([x[0], 1e16, -1e16, 0.5, x[1]])
+
+
+def _fsum_grown_if(x, t):
+    terms = []
+    for v in x:
+        if v > t:
+            terms.append(v)
+    return math.fsum(terms)
+
+
+def _fsum_rows(X, w):
+    out = np.empty(X.shape[0])
+    for i in range(X.shape[0]):
+        out[i] = math.fsum(X[i] * w[i])
+    return out
+
+
+def _fsum_forms(x):
+    return math.fsum(x) * 0.5, math.fsum(x.tolist()), math.fsum(x[:0]), math.fsum(-x) + 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fsum_call_forms_round_as_python(seed):
+    rng = np.random.default_rng(seed)
+    x = _hard_terms(rng)
+    _check(_fsum_array, x)
+    _check(_fsum_array, rng.integers(-2**60, 2**60, 30))  # ints: float() of each, as Python
+    _check(_fsum_array, rng.standard_normal(30).astype(np.float32))
+    _check(_fsum_comprehension, x)
+    _check(_fsum_generator, x, rng.standard_normal(x.shape[0]))
+    _check(_fsum_literal, x)
+    _check(_fsum_grown_if, x, 0.0)
+    _check(_fsum_rows, np.stack([rng.permutation(x) for _ in range(5)]), rng.standard_normal(5))
+    _check(_fsum_forms, x)
+    _check(lambda: math.fsum([]))
+
+
+def test_fsum_rounds_half_even_across_partials():
+    x = np.array([1e16, 1.0, 1e-16])  # the exact sum is just above a tie: Python rounds it up, a plain sum down
+    assert math.fsum(x) == 1e16 + 2 and sum(x) == 1e16
+    _check(_fsum_array, x)
+    _check(_fsum_array, x[::-1].copy())
+
+
+@pytest.mark.parametrize("terms", [[1.0, np.inf, 2.0], [np.inf, 1.0, np.nan], [-0.0, -0.0], [2.0 ** -1074, 1e308]])
+def test_fsum_special_values(terms):
+    _check(_fsum_array, np.array(terms))
+
+
+@pytest.mark.parametrize("terms", [[1e308, 1e308, -1e308], [np.inf, 1.0, -np.inf], [np.nan, np.inf, -np.inf]])
+def test_fsum_raises_pythons_errors_at_run_time(terms):
+    _raises_like(_fsum_array, np.array(terms))
+
+
+def test_fsum_of_rows_is_a_type_error():
+    with pytest.raises(TypeError):
+        looptrace.jit(_fsum_array, backend="interpret")(np.ones((3, 2)))
+
+
+def test_fsum_gradient_matches_finite_differences():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(7)
+
+    def f(x):
+        s = 0.0
+        for i in range(x.shape[0]):
+            s += math.fsum(x[i] * x) * np.sin(x[i])
+        return s
+
+    g = looptrace.grad(looptrace.jit(f, backend="interpret"))(x)
+    eps = 1e-6
+    fd = np.array([(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(7)])
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_bisect_and_fsum_on_cpu():
+    """One compiled kernel (a compile costs seconds): bisect in a loop and on a
+    sorted list, fsum of a comprehension, per row (batched) and of a grown list."""
+    rng = np.random.default_rng(7)
+    x = _hard_terms(rng, 100)
+    s = np.sort(rng.standard_normal(300))
+
+    def both(a, q, x, X, w):
+        return _sorted_list(x, q[0]), _per_query(a, q), _fsum_comprehension(x), _fsum_rows(X, w), \
+            _fsum_grown_if(x, 0.1)
+
+    _check(both, s, rng.standard_normal(200), x, np.stack([rng.permutation(x) for _ in range(4)]),
+           rng.standard_normal(4), backend="cpu")
+
+
+def test_fsum_error_on_cpu():
+    _raises_like(_fsum_array, np.array([1e308, 1e308, -1e308, 1.0]), backend="cpu")
