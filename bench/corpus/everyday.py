@@ -791,9 +791,8 @@ KERNELS += [
            "loop", "views"),
     Kernel("row_swap_pivot", row_swap_pivot, lambda r, m: (r.standard_normal(_n(m, (5, 5), (300, 300))),),
            "mixed", "fancy swap", rtol=1e-8,
-           expect={"interpret": "ok", "cpu": "error"},
-           note='ok at the test size (5 rows: the loop is unrolled); at the bench size (300 rows, cpu) np.outer of '
-                'A[i + 1:, i], a slice whose length is traced, is a ConcreteIndexError'),
+           note='np.outer of A[i + 1:, i], a slice whose length is traced (bench size: 300 rows, not unrolled), is '
+                'a selection with a unit axis put in (tracer/masked.py ufunc_outer)'),
     Kernel("alias_then_inplace", alias_then_inplace,
            lambda r, m: (r.standard_normal(_n(m, 20, 500_000)), r.standard_normal(_n(m, 20, 500_000))),
            "array", "aliasing"),

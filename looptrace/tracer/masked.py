@@ -183,6 +183,7 @@ class MaskedSelection:
         # (x, key) for the slice x[key] this selection is, a view of x in NumPy (indexing.getitem): an
         # in-place operator writes into x (`inplace`); a selection made from it (`like`) is a new array
         self.view_of: tuple | None = None
+        self.reshaped = False  # a view with unit axes put in (`_unit_axes`): writes through it are refused
 
     def like(self, data: Tracer, axis: int | None = None, owned: bool = False) -> MaskedSelection:
         """A selection of the same positions holding `data`; `owned`: a new
@@ -437,6 +438,9 @@ class MaskedSelection:
         self.fail("len() (count with np.count_nonzero(mask))")
 
     def __getitem__(self, key):
+        pattern = _new_axes_shape(self, key)
+        if pattern is not None:  # `x[a:b][:, None]`
+            return _unit_axes(self, pattern)
         first, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
         if isinstance(first, (int, np.integer)) and not isinstance(first, (bool, np.bool_)) \
                 and not (self.bounds or self.windowed or self.stepped or self.axis):
@@ -523,6 +527,8 @@ class MaskedSelection:
         a dict value: Python's setitem that follows `x[a:b] op= v` then stores
         x[a:b] into itself, nothing: indexing.setitem); a selection that cannot
         be written into gives the new one (Python rebinds the name)."""
+        if self.reshaped:
+            self.fail("writing through a reshaped view of it")
         if (self.view_of is not None or self._slice_view()) and isinstance(res, MaskedSelection) \
                 and not np.can_cast(res.dtype, self.dtype, "same_kind"):
             from .methods import output_casting_error  # (NumPy's UFuncTypeError, before anything is written)
@@ -752,6 +758,75 @@ def _inner(a: Any, b: Any) -> Any:
     return _dot(a, b)
 
 
+def _unit_axes(sel: MaskedSelection, shape: tuple) -> MaskedSelection:
+    """sel with unit axes put in or taken out: `shape` is NumPy's shape of
+    the result, -1 standing for the selection's run-time length
+    (`x[a:b][:, None]`, `x[a:b].reshape(-1, 1)`, np.expand_dims). The data
+    is reshaped alike and the mask stays on the one axis; any other reshape
+    needs the length. A view in NumPy: a write through it is refused."""
+    shape = tuple(int(d) for d in shape)
+    numpy_shape = (*sel.rest[:sel.axis], -1, *sel.rest[sel.axis:])
+    if sel.mask.ndim != 1 or sel.windowed or sel.stepped or shape.count(-1) != 1 \
+            or [d for d in shape if d != 1] != [d for d in numpy_shape if d != 1]:
+        sel.fail("np.reshape")
+    at = shape.index(-1)
+    out = sel.like(sem.reshape(sel.data, (*shape[:at], sel.data.shape[sel.axis], *shape[at + 1:])), at)
+    out.reshaped = True
+    return out
+
+
+def _new_axes_shape(sel: MaskedSelection, key: Any) -> tuple | None:
+    """NumPy's shape (-1: the selection's length) of `sel[key]` for a key of
+    whole slices, `...` and at least one None (np.newaxis); None for any other key."""
+    parts = key if isinstance(key, tuple) else (key,)
+    whole = lambda p: isinstance(p, slice) and p == slice(None)  # noqa: E731
+    if not any(p is None for p in parts) or not all(p is None or p is Ellipsis or whole(p) for p in parts) \
+            or sum(p is Ellipsis for p in parts) > 1:
+        return None
+    fill = sel.ndim - sum(whole(p) for p in parts)
+    if fill < 0:
+        return None
+    dims = iter((*sel.rest[:sel.axis], -1, *sel.rest[sel.axis:]))
+    shape: list = []
+    for p in (parts if Ellipsis in parts else (*parts, Ellipsis)):
+        shape += [1] if p is None else [next(dims) for _ in range(fill)] if p is Ellipsis else [next(dims)]
+        fill = 0 if p is Ellipsis else fill
+    return tuple(shape)
+
+
+def _reshape(a: Any, *shape: Any, order: str = "C", newshape: Any = None) -> MaskedSelection:
+    """np.reshape / .reshape of a selection: unit axes only (`_unit_axes`)."""
+    shape = (newshape,) if newshape is not None else shape
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    if order != "C":
+        a.fail(f"a reshape in order {order!r}")
+    return _unit_axes(a, shape)
+
+
+def _expand_dims(a: MaskedSelection, axis: Any) -> MaskedSelection:
+    axes = sem.axis_tuple(axis)
+    ndim = a.ndim + len(axes)
+    new = set(sem.norm_axes(axes, ndim))
+    dims = iter((*a.rest[:a.axis], -1, *a.rest[a.axis:]))
+    return _unit_axes(a, tuple(1 if k in new else next(dims) for k in range(ndim)))
+
+
+def ufunc_outer(ufunc: str, a: Any, b: Any, ravel: bool = False) -> MaskedSelection:
+    """np.<ufunc>.outer(a, b) (np.outer: `ravel`, multiply) where a or b is a
+    1-d selection: a with b's number of unit axes after it, combined with b
+    (`np.outer(A[i + 1:, i] / A[i, i], A[i])`: rank-one updates of a shrinking block)."""
+    sel = a if isinstance(a, MaskedSelection) else b
+    if any(isinstance(x, MaskedSelection) and x.ndim != 1 for x in (a, b)):
+        sel.fail(f"np.{'outer' if ravel else ufunc + '.outer'} of a selection of more than one axis")
+    if ravel:
+        a, b = (x if isinstance(x, MaskedSelection) else nx.NAMESPACE["ravel"](x) for x in (a, b))
+    nb = _ndim(b)
+    left = _unit_axes(a, (-1,) + (1,) * nb) if isinstance(a, MaskedSelection) else \
+        sem.reshape(a, _shape(a) + (1,) * nb)
+    return (left if isinstance(left, MaskedSelection) else b).elementwise(nx.NAMESPACE[ufunc], (left, b))
+
+
+MaskedSelection.reshape = _reshape
 MaskedSelection.__matmul__ = lambda self, other: _dot(self, other)
 MaskedSelection.__rmatmul__ = lambda self, other: _dot(other, self)
 
@@ -810,6 +885,8 @@ SELECTION_FUNCTIONS = {name: _selection_fn(m) for name, m in [
     ("argmax", "argmax"), ("argmin", "argmin")]}
 SELECTION_FUNCTIONS.update(dict.fromkeys(("dot", "matmul"), _dot))
 SELECTION_FUNCTIONS.update(dict.fromkeys(("vdot", "inner"), _inner))
+SELECTION_FUNCTIONS.update({"reshape": _reshape, "expand_dims": _expand_dims,
+                            "outer": lambda a, b, out=None: ufunc_outer("multiply", a, b, ravel=True)})
 
 
 def is_selection(x: Any) -> bool:

@@ -137,6 +137,10 @@ class TracedUfunc:
         return scan(array, axis=axis, dtype=dtype)
 
     def outer(self, a, b, **kw):
+        from .masked import MaskedSelection, ufunc_outer
+
+        if not kw and (isinstance(a, MaskedSelection) or isinstance(b, MaskedSelection)):
+            return ufunc_outer(self.__name__, a, b)  # (a slice of run-time length: masked.py)
         if not _any_traced(a, b):
             return self.real.outer(a, b, **kw)
         a, b = _tr(a), _tr(b)
@@ -390,6 +394,10 @@ def inner(a, b):
 
 def outer(a, b, out=None):
     _no_out(out)
+    from .masked import MaskedSelection, ufunc_outer
+
+    if isinstance(a, MaskedSelection) or isinstance(b, MaskedSelection):  # (a slice of run-time length)
+        return ufunc_outer("multiply", a, b, ravel=True)
     return sem.einsum("i,j->ij", ravel(a), ravel(b))
 
 

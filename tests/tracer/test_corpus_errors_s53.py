@@ -9,7 +9,10 @@ random data:
 - math.fsum (ops/fsum.py, codegen/cpu/exact_sum.py): Python's exactly
   rounded sum of an array, a comprehension, a generator, a literal list, a
   list grown under a condition, per row inside a loop (batched) and inside a
-  gradient; its OverflowError and ValueError at run time.
+  gradient; its OverflowError and ValueError at run time;
+- np.outer / ufunc.outer / [:, None] / reshape(-1, 1) / np.expand_dims of a
+  slice whose length is traced (tracer/masked.py `_unit_axes`): the rank-one
+  update of a shrinking block (row_swap_pivot) in loops too long to unroll.
 Semantics on backend="interpret"; a few representative ones on "cpu".
 """
 import bisect
@@ -21,7 +24,8 @@ import numpy as np
 import pytest
 
 import looptrace
-from looptrace.errors import LooptraceError
+from bench.corpus.everyday import row_swap_pivot
+from looptrace.errors import ConcreteIndexError, LooptraceError
 
 
 def _same(got, expected):
@@ -278,19 +282,122 @@ def test_fsum_gradient_matches_finite_differences():
     np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
 
 
+# --- outer products and unit axes of a slice whose length is traced ----------------------------------------
+N = 70  # rows: more than the 64 iterations a loop is unrolled, so A[i + 1:] has a run-time length
+
+
+def _outer_below(A):
+    A = A.copy()
+    for i in range(A.shape[0]):
+        A[i + 1:] -= np.outer(A[i + 1:, i] / A[i, i], A[i])
+    return A
+
+
+def _outer_right(A):
+    A = A.copy()
+    for i in range(A.shape[0]):
+        A[:, i + 1:] -= np.outer(A[:, i], A[i, i + 1:]) * 0.01
+    return A
+
+
+def _column_forms(A):
+    A = A.copy()
+    for i in range(A.shape[0]):
+        u = A[i + 1:, i] * 0.01
+        A[i + 1:] += u[:, None] * A[i] - u.reshape(-1, 1) * A[0] + np.expand_dims(u, 1) * 0.5
+        A[i + 1:] -= np.reshape(u, (-1, 1)) * A[1] + u[:, np.newaxis, ...] * 0.25
+    return A
+
+
+def _ufunc_outers(x, y):
+    s = np.zeros((3, x.shape[0]))
+    for i in range(x.shape[0]):
+        s[0, i] = np.subtract.outer(x[i:], y).sum()
+        s[1, i] = np.add.outer(y, x[:i]).max(initial=-1.0)
+        s[2, i] = np.multiply.outer(x[:i], y[:2]).min(initial=1.0)
+    return s
+
+
+def _rows_with_new_axis(X):
+    s = np.zeros(X.shape[0])
+    for i in range(X.shape[0]):
+        s[i] = (X[i:][:, None, :] * X[0]).sum() + (X[i:][:, :, None] * X[0, :1]).max()
+    return s
+
+
+def _write_through_reshaped(A):
+    A = A.copy()
+    for i in range(A.shape[0]):
+        r = A[i + 1:, i][:, None]
+        r *= 2.0
+    return A
+
+
+def _close(f, *args, backend="interpret"):
+    np.testing.assert_allclose(looptrace.jit(f, backend=backend)(*copy.deepcopy(args)), f(*copy.deepcopy(args)),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_outer_of_a_slice_of_traced_length():
+    rng = np.random.default_rng(8)
+    A = rng.standard_normal((N, N)) + N * np.eye(N)
+    _close(_outer_below, A)
+    _close(row_swap_pivot, rng.standard_normal((N, N)))  # the corpus kernel, past the unrolled size
+    _close(_outer_right, A)
+    _close(_column_forms, A)
+    _close(_ufunc_outers, rng.standard_normal(N), rng.standard_normal(4))
+    _close(_rows_with_new_axis, rng.standard_normal((N, 3)))
+
+
+def test_reshapes_that_need_the_length_stay_clear_errors():
+    rng = np.random.default_rng(9)
+    with pytest.raises(ConcreteIndexError, match="reshaped view"):  # NumPy writes through the view into A
+        looptrace.jit(_write_through_reshaped, backend="interpret")(rng.standard_normal((N, N)))
+
+    def to_row_pairs(x):
+        s = 0.0
+        for i in range(x.shape[0]):
+            s += x[i:].reshape(-1, 2).sum()
+        return s
+
+    with pytest.raises(ConcreteIndexError, match="np.reshape"):
+        looptrace.jit(to_row_pairs, backend="interpret")(rng.standard_normal(N))
+
+
+def test_outer_update_in_a_gradient():
+    rng = np.random.default_rng(10)
+    A = rng.standard_normal((N, 4)) * 0.1
+
+    def loss(v):
+        B = A.copy()
+        for i in range(B.shape[0]):
+            B[i + 1:] -= np.outer(B[i + 1:, 0] * 0.01, v)
+        return np.sum(B * B)
+
+    v = rng.standard_normal(4)
+    g = looptrace.grad(looptrace.jit(loss, backend="interpret"))(v)
+    eps = 1e-6
+    fd = np.array([(loss(v + eps * e) - loss(v - eps * e)) / (2 * eps) for e in np.eye(4)])
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-9)
+
+
 def test_bisect_and_fsum_on_cpu():
     """One compiled kernel (a compile costs seconds): bisect in a loop and on a
-    sorted list, fsum of a comprehension, per row (batched) and of a grown list."""
+    sorted list, fsum of a comprehension, per row (batched) and of a grown list,
+    and the corpus's row_swap_pivot past the unrolled size."""
     rng = np.random.default_rng(7)
     x = _hard_terms(rng, 100)
     s = np.sort(rng.standard_normal(300))
 
-    def both(a, q, x, X, w):
+    def both(a, q, x, X, w, P):
         return _sorted_list(x, q[0]), _per_query(a, q), _fsum_comprehension(x), _fsum_rows(X, w), \
-            _fsum_grown_if(x, 0.1)
+            _fsum_grown_if(x, 0.1), row_swap_pivot(P)
 
-    _check(both, s, rng.standard_normal(200), x, np.stack([rng.permutation(x) for _ in range(4)]),
-           rng.standard_normal(4), backend="cpu")
+    args = (s, rng.standard_normal(200), x, np.stack([rng.permutation(x) for _ in range(4)]), rng.standard_normal(4),
+            rng.standard_normal((N, N)))
+    got, expected = looptrace.jit(both, backend="cpu")(*copy.deepcopy(args)), both(*copy.deepcopy(args))
+    _same(got[:5], expected[:5])
+    np.testing.assert_allclose(got[5], expected[5], rtol=1e-10, atol=1e-12)
 
 
 def test_fsum_error_on_cpu():
