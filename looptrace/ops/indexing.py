@@ -482,8 +482,10 @@ def _attach_vjp_rules() -> None:
     defvjp(PRIMITIVES["scatter"], _scatter_x_vjp, None, _scatter_upd_vjp)
     defvjp(PRIMITIVES["dynamic_prefix"], _prefix_vjp, None)
     PRIMITIVES["reserve"].vjp = NoGradient(
-        "a list that a loop appends to while reading it (ys[-1]), or that a while loop appends to (reserve)",
-        hint="write the rows into a preallocated array instead: ys = np.zeros((n + 1, ...)); ys[t + 1] = f(ys[t])")
+        "a list whose length is known only at run time where a loop grows it: one a while loop appends to, one "
+        "a loop pops, or one a loop nested in the loop that reads it appends to (reserve)",
+        hint="a for loop over a range that appends and reads ys[-1] has a gradient; or write the rows into a "
+             "preallocated array: ys = np.zeros((n + 1, ...)); ys[t + 1] = f(ys[t])")
 
 
 _attach_vjp_rules()

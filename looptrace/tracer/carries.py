@@ -1061,6 +1061,8 @@ class LoopList:
                                  ctx.current_loc()))
         if ctx.state().frame is self.frame:
             spec.every_iteration = True  # (an append no branch holds: every iteration makes it)
+        else:
+            spec.conditional = True
         self.nested = self.nested or _in_nested_loop(self.frame)
         if spec.mode == "stack":
             if ctx.state().frame is not self.frame:
@@ -1272,6 +1274,7 @@ class LoopList:
 
     def _take(self, front: bool) -> Any:
         spec = self.spec
+        spec.uneven = True
         self._mark_read()
         if front and not isinstance(spec.entry, LoopList):
             spec.front = True
@@ -1360,6 +1363,7 @@ class LoopList:
         NoneType`, probe Q)."""
         spec = self.spec
         spec.loc = spec.loc or loc
+        spec.uneven = True  # (a nested loop's appends: kept out of a static-size buffer)
         n = seg.value.shape[0]
         for t, _, held_loc in getattr(seg, "held", ()):  # (arrays from before the nested loop: watched here too)
             self.watched.append((t, t._box.value, None, held_loc))
@@ -1491,6 +1495,12 @@ class ListSpec(Spec):
         self.mixed = False  # ... of numbers of different types: not read back (np.array of the list only)
         self.appends_this_round = 0
         self.every_iteration = False  # this round appended outside any branch of the body
+        # this round appended inside a branch (`conditional`), or popped or appended in a nested loop
+        # (`uneven`): the count is not the same function of the iteration in every run
+        self.conditional = self.uneven = False
+        # a work list of static rows (_fixed_buffer): _fixed_rows' (rows before the loop, appended per
+        # iteration at most, trips, every append made); "refused" once a round contradicted it
+        self.fixed: tuple | str | None = None
         self.list_state = None
         self.buffer = self.count = None
         self.growable = False  # a buffer the run grows (`reserve`): appends in a while loop
@@ -1527,6 +1537,7 @@ class ListSpec(Spec):
     def bind(self, loop, name):
         self.appends_this_round = 0
         self.every_iteration = False
+        self.conditional = self.uneven = False
         self.held = []  # (arrays from before the loop the list holds, unchanged by it: check_aliases)
         self.held_names = []  # (names holding the last appended array after the loop)
         self.list_state = LoopList(self, ctx.state().frame)
@@ -1562,6 +1573,9 @@ class ListSpec(Spec):
                               "a loop appended to", self.read_loc or loc, _HINT_LOOP)
             e.python_test = True  # (runs as Python where its iterations are known: control.while_)
             raise e
+        if isinstance(self.fixed, tuple) and self._fixed_rows(state, *self._entry_parts()) != self.fixed:
+            self.fixed = "refused"  # (this round appended otherwise than the one before: a growable buffer)
+            return self._work_buffer(state)
         if self.reads and (not self.work or self.retype is not None or self.front and self.head is None):
             return self._work_buffer(state)
         if self.mode == "buffer" or not state.segments and not state.nested:
@@ -1705,9 +1719,7 @@ class ListSpec(Spec):
         buffer taken as it is), then those appended; the list is its rows
         from `head` (a queue's pops at the front) to `count`. A list of
         tuples keeps one buffer per field (worklists.py)."""
-        entry = list(self.entry)
-        seg = entry[0] if entry and isinstance(entry[0], Segment) else None
-        items = entry[1:] if seg is not None else entry
+        seg, items = self._entry_parts()
         if any(isinstance(e, Segment) for e in items):
             raise UnsupportedError("pop() or a read of a list inside a loop that appends to it, where several "
                                    "earlier loops appended to it, is not supported", self.loc or state.loop.loc,
@@ -1719,8 +1731,11 @@ class ListSpec(Spec):
         spec.elem, spec.appended, spec.fields, spec.loc = (dtype, (fields,) if fields else shape), \
             self.appended, fields, self.loc
         spec.weak, spec.field_seen = weak, self.field_seen
+        rows = self._fixed_rows(state, seg, items)
         if fields is not None:
             new = spec._columns_buffer(seg, items)
+        elif rows is not None:
+            new = spec._fixed_buffer(seg, items, rows)
         else:
             new = spec._buffer(max(_GROWN_ROWS, len(items)), growable=True)
             if seg is not None:
@@ -1734,6 +1749,47 @@ class ListSpec(Spec):
         if self.front:
             new.head = sem.wrap(sem.as_value(0, np.int64))
         return new
+
+    def _entry_parts(self) -> tuple:
+        """(what an earlier loop appended, or None; the items after it) of the list before the loop."""
+        entry = list(self.entry)
+        seg = entry[0] if entry and isinstance(entry[0], Segment) else None
+        return seg, entry[1:] if seg is not None else entry
+
+    def _fixed_rows(self, state, seg: Segment | None, items: list) -> tuple | None:
+        """(rows before the loop, rows appended per iteration at most, trips,
+        whether every one is appended) of a work list that a for loop of a
+        static trip count appends to without popping it, outside any loop
+        nested in it: its buffer is then the preallocated array the user
+        could have written (static rows; reads and writes at the count, which
+        the gradient follows), not a growable one. Appends in a branch or a
+        `break` leave rows unwritten: their count is known at run time only,
+        as that of a list grown under a condition. None for any other list."""
+        loop, nested = state.loop, getattr(state, "nested", True)  # (heaps.py's stand-in state: no loop)
+        it = getattr(loop, "it", None)
+        trips = it.static_len if it is not None and getattr(loop, "cond_fn", None) is None else None
+        if not isinstance(trips, numbers.Integral) or self.uneven or self.front or nested \
+                or isinstance(self.entry, LoopList) or self.fixed == "refused":
+            return None
+        if seg is not None and (seg.count is not None or not isinstance(seg.value.shape[0], int)):
+            return None
+        before = (seg.value.shape[0] if seg is not None else 0) + len(items)
+        return before, self.appends_this_round, int(trips), not (self.conditional or loop.is_while)
+
+    def _fixed_buffer(self, seg: Segment | None, items: list, rows: tuple) -> "ListSpec":
+        """This (new) spec as a work list of static rows: those from before
+        the loop, then zeros for what the loop may append (`rows`:
+        _fixed_rows); its count a carried int as a growable one's."""
+        dtype, shape = self.elem
+        before, per_iteration, trips, _ = rows
+        parts = [sem.as_value(seg.value, dtype)] if seg is not None else []
+        if items:
+            parts.append(sem.stack([sem.wrap(sem.as_value(e, dtype)) for e in items]).value)
+        parts.append(sem.full((trips * per_iteration,) + tuple(shape), 0, dtype).value)
+        self.buffer = sem.concatenate([sem.wrap(p) for p in parts], 0) if len(parts) > 1 else sem.wrap(parts[0])
+        self.count = sem.wrap(sem.as_value(before, np.int64))
+        self.mode, self.kind, self.fixed = "buffer", "list-buffer", rows
+        return self
 
     def _columns_buffer(self, seg: Segment | None, items: list) -> "ListSpec":
         """This (new) spec as a work list of tuples: one growable buffer per
@@ -1786,6 +1842,12 @@ class ListSpec(Spec):
                                    f"make it with its items (`{name} = deque([s])`), or use a list "
                                    f"(`{name}.pop(0)` pops at the front), which can be read after the loop")
         count = self.count
+        if isinstance(self.fixed, tuple) and self.fixed[3]:  # (every row written: its length is the count)
+            seg = Segment(self.buffer.value, None, bool(self.weak), self.fields, self.mixed)
+            seg.loc, seg.work_rows = self.loc, True  # (read at a traced index as a work list's: runtime.py)
+            target.clear()
+            target.append(seg)
+            return target
         if self.head is not None:
             count = sem.ufunc("subtract", count, self.head)
         if self.columns is not None:

@@ -482,8 +482,8 @@ def _grown_item(x: list, key: Any) -> Any:
     """Item `key` (a Python int) of a list grown in a traced loop, whose
     elements from that loop are one Segment (values.py): its element, as
     Python's list gives it (`parts[-1]` gave the Segment itself)."""
-    if len(x) == 1 and isinstance(x[0], Segment) and x[0].count is not None and is_tracer(key) \
-            and key.ndim == 0 and key.dtype.kind in "iu":
+    if len(x) == 1 and isinstance(x[0], Segment) and is_tracer(key) and key.ndim == 0 and key.dtype.kind in "iu" \
+            and (x[0].count is not None or getattr(x[0], "work_rows", False)):
         return _counted_item(x, key)  # (a work list: its rows at run time)
     if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
         raise UnsupportedError("indexing a list grown in a traced loop other than with a constant "
@@ -526,7 +526,7 @@ def _counted_item(x: list, k: Any) -> Any:
         raise UnsupportedError("indexing from the end a list grown in a loop of a run-time length, which "
                                "held items before that loop, is not supported", ctx.current_loc(),
                                "make it an array first: np.array(the_list)")
-    count = sem.wrap(sem.as_value(seg.count, np.int64))
+    count = sem.wrap(sem.as_value(seg.count if seg.count is not None else seg.value.shape[0], np.int64))
     if is_tracer(k):  # (the list is the segment alone)
         at = sem.select(sem.ufunc("less", k, 0), sem.ufunc("add", count, k), k)
     else:

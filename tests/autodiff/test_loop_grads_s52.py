@@ -140,7 +140,7 @@ def test_no_rule_broadcasts_a_cotangent_to_a_run_time_length():
     assert b.zeros_like(x).shape == (d,)
 
 
-# --- a list read while it grows: a clear error ----------------------------------------------------
+# --- a list read while it grows: the preallocated array ----------------------------------------------------
 def list_read_while_growing(W, X):
     hs = [np.zeros(3)]
     for t in range(X.shape[0]):
@@ -155,14 +155,23 @@ def preallocated_instead(W, X):
     return np.sum(H[-1]) + np.sum(H[2] ** 2)
 
 
-def test_list_read_while_growing_says_what_to_write(rng):
-    """It said 'a list a while loop appends to' of a for loop, and nothing to do."""
+def test_list_read_while_growing_has_the_preallocated_arrays_gradient(rng):
+    """It was refused ('appends to while reading it', s52); a for loop over a
+    static range grows it as the preallocated array (s53: carries.py
+    ListSpec._fixed_rows; more in test_grown_list_grads_s53.py)."""
+    def last_row(W, X):  # the same loss, preallocated
+        H = np.zeros((X.shape[0] + 1, 3))
+        for t in range(X.shape[0]):
+            H[t + 1] = np.tanh(W @ H[t] + X[t])
+        return np.sum(H[-1])
+
     W, X = 0.5 * rng.standard_normal((3, 3)), rng.standard_normal((5, 3))
-    with pytest.raises(looptrace.UnsupportedError, match="appends to while reading it") as info:
-        looptrace.grad(list_read_while_growing, backend="interpret")(W, X)
-    text = str(info.value)
-    assert "hs.append(np.tanh(W @ hs[-1] + X[t]))" in text and "preallocated array" in text
+    _fd_check(list_read_while_growing, [W, X], (0, 1))
     _fd_check(preallocated_instead, [W, X], (0, 1))
+    got = looptrace.grad(list_read_while_growing, argnums=(0, 1), backend="interpret")(W, X)
+    want = looptrace.grad(last_row, argnums=(0, 1), backend="interpret")(W, X)
+    for g, h in zip(got, want):
+        np.testing.assert_allclose(g, h, rtol=1e-12, atol=1e-15)
 
 
 # --- loops the probe found right (each a structure no earlier test had) ---------------------------
