@@ -54,6 +54,7 @@ def all_kernels() -> list[Kernel]:
         nbody,
         odes,
         physics,
+        probe_s53,
         signal,
         sparse,
         stats,
@@ -64,7 +65,7 @@ def all_kernels() -> list[Kernel]:
     out: list[Kernel] = []
     for mod in (stencils, nbody, finance, physics, signal, stats, grouping, distances, grids, misc, sparse,
                 algorithms, linalg_loops, odes, stochastic, discrete, imaging, learning, domains,
-                everyday):
+                everyday, probe_s53):
         out.extend(mod.KERNELS)
     names = [k.name for k in out]
     assert len(names) == len(set(names)), "kernel names must be unique"
