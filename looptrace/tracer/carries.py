@@ -1122,12 +1122,26 @@ class LoopList:
         spec, n = self.spec, self.length()
         if isinstance(k, numbers.Integral):
             pos = sem.ufunc("add", spec.count, k) if k < 0 else self._at_head(k)
+            if self._surely_holds(k):
+                return pos
         else:
             pos = sem.select(sem.ufunc("less", k, 0), sem.ufunc("add", spec.count, k), self._at_head(k))
         bad = sem.ufunc("logical_or", sem.ufunc("less", k, sem.ufunc("negative", n)),
                         sem.ufunc("greater_equal", k, n))
         self._check(bad, IndexError(message))
         return pos
+
+    def _surely_holds(self, k: int) -> bool:
+        """Does the list hold item k (a Python int) here in every iteration? A
+        list that every iteration appends to alike holds, in the first, its
+        items from before the loop and this iteration's appends so far, and
+        more in later ones: hs[-1] after an append, or of a list that held
+        one item, needs no run-time check."""
+        spec = self.spec
+        if not (isinstance(spec.fixed, tuple) and spec.fixed[3]) or spec.head is not None:
+            return False
+        least = spec.fixed[0] + spec.appends_this_round
+        return -least <= k < least
 
     def __setitem__(self, k: Any, v: Any) -> None:
         """`lst[k] = v` (and `lst[-1] += v`) inside the loop that appends to
@@ -1544,8 +1558,8 @@ class ListSpec(Spec):
         self.list_state.stacked_value = None
         self.list_state.loop = loop
         self.list_state.loop_is_while = loop.is_while
-        if self.mode == "buffer":
-            return self.list_state, []
+        if isinstance(self.fixed, tuple) and self.fixed[3]:
+            self._count_from_index(loop)
         return self.list_state, []
 
     def join(self, exit_obj, name, loc) -> Spec:
@@ -1790,6 +1804,27 @@ class ListSpec(Spec):
         self.count = sem.wrap(sem.as_value(before, np.int64))
         self.mode, self.kind, self.fixed = "buffer", "list-buffer", rows
         return self
+
+    def _count_from_index(self, loop) -> None:
+        """The count at the start of an iteration of a list that every
+        iteration appends the same number of items to, computed from the
+        loop's index (before + per_iteration * iterations so far) instead of
+        carried: reads and writes at it are then the preallocated array's at
+        `t + 1`, which the vectorizer and the gradient see as a map (a
+        carried count made the reverse loop read it back from a tape and
+        update its cotangent row by row: 26x the preallocated one's time).
+        A range of traced start or step keeps the carried count."""
+        it = loop.it
+        if not all(isinstance(b, numbers.Integral) for b in (it.start, it.step)):
+            return
+        before, per_iteration, _, _ = self.fixed
+        index = Tracer(ctx.state().frame.block.args[0])  # (the loop's index: control.py LoopTrace._trace)
+        done = sem.ufunc("subtract", index, it.start) if it.start else index
+        if it.step != 1:
+            done = sem.ufunc("floor_divide", done, it.step)
+        self.count = sem.ufunc("add", sem.ufunc("multiply", done, per_iteration) if per_iteration != 1 else done,
+                               before) if before else (sem.ufunc("multiply", done, per_iteration)
+                                                       if per_iteration != 1 else done)
 
     def _columns_buffer(self, seg: Segment | None, items: list) -> "ListSpec":
         """This (new) spec as a work list of tuples: one growable buffer per
