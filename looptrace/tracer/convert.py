@@ -285,6 +285,8 @@ class _Converter(ast.NodeTransformer):
                                                 _loc(gen, self.filename), self._condition_fns(gen)], [])
             return ast.fix_missing_locations(ast.copy_location(call, node))
         self.generic_visit(node)
+        if _zip_star(node):  # `zip(*pairs)`: the columns of a long list of tuples (tuple_lists.py)
+            return ast.copy_location(ast.Call(_attr("zip_star"), [node.func, node.args[0].value], []), node)
         for a in [*node.args, *(k.value for k in node.keywords)]:
             _keep_none(a)  # (a value that may be None is passed on as it is: runtime.call decides)
         args = [ast.copy_location(ast.Starred(ast.Call(_attr("star"), [a.value], []), ast.Load()), a)
@@ -528,6 +530,24 @@ class _Converter(ast.NodeTransformer):
             call = ast.Call(_attr("comp_list"), [self._element_fn(node), self.visit(node.generators[0].iter),
                                                  _loc(node, self.filename), self._condition_fns(node)], [])
             return ast.fix_missing_locations(ast.copy_location(call, node))
+        if isinstance(node, ast.ListComp) and _tuple_comprehension(node):
+            return self._tuple_comprehension(node)
+        return self._python_comprehension(node)
+
+    def _tuple_comprehension(self, node: ast.ListComp) -> ast.AST:
+        """`[(a, b) for t in it]`: `__lt.comp_tuples(lambda t: (a, b), it, loc,
+        conds, lambda it: [... as Python ...])`, the iterable evaluated once
+        (tuple_lists.py: traced once past COMP_UNROLL_LIMIT items, else Python's)."""
+        python = copy.deepcopy(node)
+        python.generators[0].iter = ast.copy_location(_name("__lt_iterable"), node.generators[0].iter)
+        fallback = ast.Lambda(ast.arguments(posonlyargs=[], args=[ast.arg("__lt_iterable")], kwonlyargs=[],
+                                            kw_defaults=[], defaults=[]), self._python_comprehension(python))
+        call = ast.Call(_attr("comp_tuples"), [self._element_fn(node), self.visit(node.generators[0].iter),
+                                               _loc(node, self.filename), self._condition_fns(node), fallback], [])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
+
+    def _python_comprehension(self, node):
+        """A comprehension run as Python while tracing, each iterable through `__lt.comp_iter`."""
         node = self.generic_visit(node)
         for gen in node.generators:
             gen.iter = ast.copy_location(ast.Call(_attr("comp_iter"), [gen.iter, _loc(gen.iter, self.filename)], []),
@@ -1051,6 +1071,20 @@ def _simple_comprehension(node: ast.AST) -> bool:
         isinstance(n, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.List, ast.Tuple, ast.ListComp,
                        ast.GeneratorExp, ast.SetComp, ast.DictComp, ast.Dict, ast.Set, ast.Lambda))
         and id(n) not in indices and id(n) not in reduced for part in (node.elt, *gen.ifs) for n in ast.walk(part))
+
+
+def _tuple_comprehension(node: ast.ListComp) -> bool:
+    """`[(a, b, ...) for t in it if ...]`: one `for`, a tuple display whose
+    items are each what a simple comprehension's element may be."""
+    elt = node.elt
+    return isinstance(elt, ast.Tuple) and bool(elt.elts) and not any(isinstance(e, ast.Starred) for e in elt.elts) \
+        and all(_simple_comprehension(ast.ListComp(e, node.generators)) for e in elt.elts)
+
+
+def _zip_star(node: ast.Call) -> bool:
+    """`zip(*x)`: the name zip, one starred argument, no keywords."""
+    return isinstance(node.func, ast.Name) and node.func.id == "zip" and len(node.args) == 1 \
+        and isinstance(node.args[0], ast.Starred) and not node.keywords
 
 
 def _reduced_comprehension(node: ast.AST) -> str | None:

@@ -33,6 +33,7 @@ from .carries import (LoopList, TracedEnumerate, TracedRange, TracedReversed, Tr
 from .values import Segment
 from . import iteration
 from . import pybisect
+from .tuple_lists import comp_tuples, zip_star  # noqa: F401  (convert.py: long lists of tuples)
 
 # (copy: copy.copy and copy.deepcopy of a traced array reach Tracer.__copy__ / __deepcopy__)
 _SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools", "itertools", "copy")

@@ -31,6 +31,7 @@ from .masked import is_selection
 from .merge import MaybeNone
 from .own_arrays import PromoteArray
 from .numpy_api import LINALG, NAMESPACE, linalg_namespace, np_namespace
+from .tuple_lists import ZippedColumn
 from .values import RngTracer, Segment, Undefined
 
 
@@ -657,6 +658,8 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
             if hasattr(type(v), "_fields"):  # a NamedTuple: rebuilt as its class (build_output)
                 return ("tuple", [walk(e) for e in v], type(v))
             return ("tuple", [walk(e) for e in v])
+        if isinstance(v, ZippedColumn):  # a column of zip(*pairs): Python's tuple (tuple_lists.py)
+            return ("tuple_of", walk(list(v)))
         if isinstance(v, list):
             if any(isinstance(e, Segment) for e in v):
                 # a list a traced loop grew, of a length known while tracing (a comprehension over a
@@ -901,6 +904,8 @@ def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
         return out
     if kind == "kinds":
         return build_output(tree[1], values, scalars)
+    if kind == "tuple_of":
+        return tuple(build_output(tree[1], values, scalars))
     if kind == "kleaf":
         v = values[tree[1]]
         return _as_key(_host(v), tree[3][int(_host(values[tree[2]]))]) if scalars else v

@@ -12,7 +12,9 @@ random data:
   gradient; its OverflowError and ValueError at run time;
 - np.outer / ufunc.outer / [:, None] / reshape(-1, 1) / np.expand_dims of a
   slice whose length is traced (tracer/masked.py `_unit_axes`): the rank-one
-  update of a shrinking block (row_swap_pivot) in loops too long to unroll.
+  update of a shrinking block (row_swap_pivot) in loops too long to unroll;
+- a comprehension of tuples past the 1000 items run as Python, traced once,
+  and zip(*pairs) of it as columns (tracer/tuple_lists.py: zip_star_unpack).
 Semantics on backend="interpret"; a few representative ones on "cpu".
 """
 import bisect
@@ -24,7 +26,7 @@ import numpy as np
 import pytest
 
 import looptrace
-from bench.corpus.everyday import row_swap_pivot
+from bench.corpus.everyday import row_swap_pivot, zip_star_unpack
 from looptrace.errors import ConcreteIndexError, LooptraceError
 
 
@@ -381,23 +383,93 @@ def test_outer_update_in_a_gradient():
     np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-9)
 
 
+# --- long comprehensions of tuples, zip(*pairs) -----------------------------------------------------------
+M = 1500  # items: past runtime.COMP_UNROLL_LIMIT, where a comprehension of tuples run as Python is refused
+
+
+def _pairs_columns(p):
+    pairs = [(p[i, 0], p[i, 1]) for i in range(p.shape[0])]
+    xs, ys = zip(*pairs)
+    return xs, np.array(ys) * 2.0, len(xs)
+
+
+def _triples(p):
+    trip = [(p[i, 0], p[i, 1], p[i, 0] * p[i, 1]) for i in range(p.shape[0])]
+    a, b, c = zip(*trip)
+    return np.array(c) - np.array(a) * np.array(b), max(b), np.stack([a, b])
+
+
+def _pairs_of_zip(x, y):
+    pairs = [(u + 1.0, v) for u, v in zip(x, y)]
+    u, v = zip(*pairs)
+    return np.dot(np.array(u), np.array(v))
+
+
+def _pairs_filtered(x):
+    kept = [(x[i], x[i] * x[i]) for i in range(x.shape[0]) if x[i] > 0.5]
+    return sum(a * b for a, b in kept)
+
+
+def _pairs_loop_over(p):
+    pairs = [(p[i, 0], p[i, 1]) for i in range(p.shape[0])]
+    s = 0.0
+    for a, b in pairs:
+        s += a * b
+    return s
+
+
+def _pairs_of_arrays(X):
+    pairs = [(X[i], X[i].sum()) for i in range(X.shape[0])]
+    return pairs
+
+
+def _close_tree(got, expected):
+    if isinstance(expected, (tuple, list)):
+        assert type(got) is type(expected) and len(got) == len(expected)
+        for g, e in zip(got, expected):
+            _close_tree(g, e)
+        return
+    assert np.asarray(got).dtype == np.asarray(expected).dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_long_comprehensions_of_tuples_and_their_columns():
+    rng = np.random.default_rng(11)
+    P, x = rng.standard_normal((M, 2)), rng.standard_normal(M)
+    for f, args in [(_pairs_columns, (P,)), (_triples, (P,)), (_pairs_of_zip, (x, P[:, 0].copy())),
+                    (_pairs_loop_over, (P,)), (_pairs_columns, (P[:20],)),
+                    (zip_star_unpack, (P,))]:
+        _close_tree(looptrace.jit(f, backend="interpret")(*copy.deepcopy(args)), f(*copy.deepcopy(args)))
+
+
+def test_long_comprehensions_of_tuples_of_arrays_keep_their_error():
+    with pytest.raises(LooptraceError, match="comprehension runs as Python"):
+        looptrace.jit(_pairs_of_arrays, backend="interpret")(np.ones((M, 2)))
+    with pytest.raises(LooptraceError, match="run-time length"):  # (tuples kept under a condition, iterated)
+        looptrace.jit(_pairs_filtered, backend="interpret")(np.linspace(0.0, 1.0, M))
+    small = np.random.default_rng(12).standard_normal((30, 2))  # (up to the limit: run as Python, as before)
+    _close_tree(looptrace.jit(_pairs_of_arrays, backend="interpret")(small), _pairs_of_arrays(small))
+
+
 def test_bisect_and_fsum_on_cpu():
     """One compiled kernel (a compile costs seconds): bisect in a loop and on a
     sorted list, fsum of a comprehension, per row (batched) and of a grown list,
-    and the corpus's row_swap_pivot past the unrolled size."""
+    the corpus's row_swap_pivot past the unrolled size and zip_star_unpack
+    past the comprehension limit."""
     rng = np.random.default_rng(7)
     x = _hard_terms(rng, 100)
     s = np.sort(rng.standard_normal(300))
 
-    def both(a, q, x, X, w, P):
+    def both(a, q, x, X, w, P, pts):
         return _sorted_list(x, q[0]), _per_query(a, q), _fsum_comprehension(x), _fsum_rows(X, w), \
-            _fsum_grown_if(x, 0.1), row_swap_pivot(P)
+            _fsum_grown_if(x, 0.1), row_swap_pivot(P), zip_star_unpack(pts)
 
     args = (s, rng.standard_normal(200), x, np.stack([rng.permutation(x) for _ in range(4)]), rng.standard_normal(4),
-            rng.standard_normal((N, N)))
+            rng.standard_normal((N, N)), rng.standard_normal((M, 2)))
     got, expected = looptrace.jit(both, backend="cpu")(*copy.deepcopy(args)), both(*copy.deepcopy(args))
     _same(got[:5], expected[:5])
     np.testing.assert_allclose(got[5], expected[5], rtol=1e-10, atol=1e-12)
+    _same(got[6], expected[6])
 
 
 def test_fsum_error_on_cpu():

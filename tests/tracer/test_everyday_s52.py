@@ -167,11 +167,17 @@ def test_a_long_unrolled_comprehension_is_a_clear_error():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnrollWarning)
         _check(_pairs_then_zip, rng.standard_normal((12, 2)))
+    _check(_pairs_then_zip, rng.standard_normal((1500, 2)))  # (tuples of numbers: traced once since s53)
     with pytest.raises(looptrace.UnsupportedError, match="would be unrolled over 1500 items") as e:
-        looptrace.jit(_pairs_then_zip, backend="interpret")(rng.standard_normal((1500, 2)))
+        looptrace.jit(_rows_and_sums, backend="interpret")(rng.standard_normal((1500, 2)))
     text = str(e.value)
-    assert "test_everyday_s52.py" in text and "pairs = [(pts[i, 0]" in text and "`for` loop" in text
+    assert "test_everyday_s52.py" in text and "pairs = [(pts[i], pts[i, 0])" in text and "`for` loop" in text
     assert COMP_UNROLL_LIMIT < 1500
+
+
+def _rows_and_sums(pts):
+    pairs = [(pts[i], pts[i, 0]) for i in range(pts.shape[0])]  # tuples holding an array: run as Python
+    return len(pairs)
 
 
 # --- errors that stay: their hints say what to write --------------------------------------------

@@ -1,0 +1,83 @@
+"""Long lists of tuples of numbers: `[(a(i), b(i)) for i in range(n)]` and
+`zip(*pairs)`, past the sizes that run as Python while tracing.
+
+A comprehension whose element is a tuple runs as Python (one trace of the
+element per item: runtime.comp_iter), refused past COMP_UNROLL_LIMIT items.
+Past that limit, where Python's own would be refused, `comp_tuples` traces
+it once as the loop `for t in it: lst.append((a, b))` is traced: the list a
+loop grows, one Segment whose rows are the tuples (values.Segment `fields`;
+tuples of arrays, or of numbers of mixed types, stay refused there, as that
+loop's are). Up to the limit nothing changes.
+
+`zip(*pairs)` of such a list, too long to expand into its elements
+(grown.EXPAND_MAX), is its columns: `ZippedColumn`s, each a list holding one
+Segment (the column of the stack), which NumPy's functions, len(),
+iteration, sum() and the other readers of grown lists take as they take any
+list a loop grew. Python's zip gives tuples: a returned column is rebuilt as
+a tuple (trace.build_output, "tuple_of").
+
+Invariant: what these give equals Python's values and types wherever they
+are used as a sequence of numbers; anything else keeps the error it had.
+"""
+from __future__ import annotations
+
+import builtins
+from typing import Any, Callable
+
+from looptrace.errors import UnsupportedError
+
+from . import semantics as sem
+from .values import Segment
+
+
+class ZippedColumn(list):
+    """One column of `zip(*pairs)` of a long list of tuples a loop grew: a
+    grown list (one Segment) that stands for the tuple Python's zip makes."""
+
+
+def comp_tuples(fn: Callable, iterable: Any, loc: tuple, conds: tuple, python: Callable[[Any], list]) -> list:
+    """`[(a, b) for t in iterable if c(t)]` (convert.py): `python(iterable)` (the
+    comprehension run as Python on the iterable, as before) unless it is a range or an array
+    of more items than COMP_UNROLL_LIMIT, which is a loop traced once that
+    appends each tuple (runtime.comp_list's loop)."""
+    from .runtime import COMP_UNROLL_LIMIT, _comp_loop, _loopable, _static_len, append
+
+    if not (_loopable(iterable) and COMP_UNROLL_LIMIT < _static_len(iterable) < float("inf")):
+        return python(iterable)
+    try:
+        return _comp_loop("the comprehension's list", [], iterable, loc, conds,
+                          lambda acc, item: append(acc, fn(item)))
+    except UnsupportedError:  # (tuples of arrays, of mixed types: the comprehension's own error, its hint)
+        python(iterable)
+        raise
+
+
+def zip_star(fn: Any, x: Any) -> Any:
+    """`fn(*x)` (convert.py, for `zip(*x)`): the columns of a long list of
+    tuples a loop grew where fn is zip; else the call as written."""
+    from .runtime import call, star
+
+    columns = _columns(x) if fn is builtins.zip else None
+    if columns is None:
+        return call(fn, *star(x))
+    return iter(columns)
+
+
+def _columns(x: Any) -> list | None:
+    """ZippedColumns of x, where x is one Segment of tuples of one type, of a
+    length known while tracing and too long to expand; else None."""
+    from . import grown
+
+    if not (grown.is_grown(x) and len(x) == 1):
+        return None
+    seg = x[0]
+    n = seg.value.shape[0]
+    if seg.fields is None or seg.mixed or seg.count is not None or not isinstance(n, int) or n <= grown.EXPAND_MAX:
+        return None
+    stack = sem.wrap(seg.value)
+    out = []
+    for j in range(seg.fields):
+        col = Segment(sem.as_value(stack[:, j]), weak=seg.weak)
+        col.loc, col.bounds = seg.loc, seg.bounds
+        out.append(ZippedColumn([col]))
+    return out
