@@ -1229,8 +1229,11 @@ KERNELS = [
            note="ints appended in one branch and floats in the other: refused at the append (np.array of the plain "
                 "list is float64)"),
     Kernel("nested_comprehension", nested_comprehension,
-           lambda r, m: (r.standard_normal(_n(m, 6, 200)), r.standard_normal(_n(m, 5, 200))), "loop",
-           "comprehensions", rtol=1e-8),
+           lambda r, m: (r.standard_normal(_n(m, 6, 12)), r.standard_normal(_n(m, 5, 12))), "loop",
+           "comprehensions", rtol=1e-8,
+           note="the bench size is small on purpose: the outer comprehension runs as Python, one traced inner loop "
+                "per row, and the cpu compile grows fast with the rows (6: 10 s, 20: 126 s, 200: past 400 s, "
+                "measured at load 7)"),
     Kernel("negative_fancy_indices", negative_fancy_indices,
            lambda r, m: (r.standard_normal(200), _ints(r, _n(m, 30, 300_000), -128, 127, np.int8)), "mixed",
            "negative indices"),
@@ -1711,4 +1714,84 @@ KERNELS += [
            "loop", "memory dependence"),
     Kernel("row_recurrence_2d", row_recurrence_2d, lambda r, m: (r.standard_normal(_n(m, (6, 5), (3000, 200))),),
            "loop", "memory dependence", rtol=1e-8),
+]
+
+
+# --- fourth batch: grown lists ----------------------------------------------------------------------
+
+def pairs_from_nested_loops(X, t):
+    """(i, j) pairs kept from two nested loops under a condition, then one (k, 2) array."""
+    pairs = []
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            if X[i, j] > t:
+                pairs.append((i, j))
+    return np.array(pairs, dtype=np.int64), len(pairs)
+
+
+def list_concat_and_extend(x):
+    """out += [v] and out.extend([v, -v]) in a loop; the list's last element read back each step."""
+    out = [0.0]
+    ext = []
+    for i in range(x.shape[0]):
+        out += [out[-1] * 0.5 + x[i]]
+        ext.extend([x[i], -x[i]])
+    return np.array(out), np.array(ext)
+
+
+def while_len_list(x, k):
+    """while len(kept) < k: a list's length as the loop test, with a data-dependent step."""
+    kept = []
+    i = 0
+    while len(kept) < k and i < x.shape[0]:
+        if x[i] > 0.0:
+            kept.append(x[i])
+        i += 1
+    return np.array(kept), i
+
+
+def stacked_rows(X, t):
+    """Rows appended under a condition, then np.stack of them along each axis."""
+    rows = []
+    for i in range(X.shape[0]):
+        if X[i].sum() > t:
+            rows.append(X[i] * 2.0)
+    return np.stack(rows), np.stack(rows, axis=1)
+
+
+def filtered_comprehension(x, t):
+    """A comprehension with an if: its length depends on the data; sum() and len() of it."""
+    kept = [v * 2.0 for v in x if v > t]
+    return np.array(kept), sum(kept), len(kept), len([i for i, v in enumerate(x) if v < -t])
+
+
+def helper_with_branches(v, lo, hi):
+    if v < lo:
+        return lo
+    if v > hi:
+        return hi
+    return v * 1.5
+
+
+def comprehension_over_helper(x, lo, hi):
+    """np.array of a comprehension over a helper with early returns."""
+    return np.array([helper_with_branches(v, lo, hi) for v in x])
+
+
+def _pairs(r, m):
+    return r.standard_normal(_n(m, (6, 5), (300, 200))), _n(m, 1.0, 2.5)
+
+
+KERNELS += [
+    Kernel("pairs_from_nested_loops", pairs_from_nested_loops, _pairs, "loop", "grown lists"),
+    Kernel("list_concat_and_extend", list_concat_and_extend, lambda r, m: (r.standard_normal(_n(m, 20, 100_000)),),
+           "loop", "grown lists", rtol=1e-8),
+    Kernel("while_len_list", while_len_list, lambda r, m: (r.standard_normal(_n(m, 30, 300_000)), _n(m, 5, 1000)),
+           "loop", "grown lists"),
+    Kernel("stacked_rows", stacked_rows, lambda r, m: (r.standard_normal(_n(m, (8, 3), (30_000, 8))), 0.5), "loop",
+           "grown lists"),
+    Kernel("filtered_comprehension", filtered_comprehension,
+           lambda r, m: (r.standard_normal(_n(m, 30, 100_000)), 0.7), "loop", "comprehensions", rtol=1e-8),
+    Kernel("comprehension_over_helper", comprehension_over_helper,
+           lambda r, m: (r.standard_normal(_n(m, 30, 100_000)), -0.5, 0.8), "loop", "comprehensions"),
 ]
