@@ -841,9 +841,8 @@ KERNELS += [
                 'bench size, 50,000 rows) a loop traced once, and zip(*pairs) its columns (tracer/tuple_lists.py)'),
     Kernel("ellipsis_einsum_matmul_update", ellipsis_einsum_matmul_update, _ax, "mixed", "einsum", rtol=1e-8),
     Kernel("try_except_zero", try_except_zero, _xy_zero, "loop", "exceptions", rtol=1e-8,
-           expect=error(),
-           note='an except that catches what the try may raise at run time: compiled code cannot jump to the handler;'
-                ' the hint says to test the condition'),
+           note='try: out += a / b, except ZeroDivisionError: the zero divisor picks the handler in a traced if '
+                '(tracer/checks.py try_record); other try bodies that may raise what the except catches are refused'),
     Kernel("float_modulo_negative", float_modulo_negative,
            lambda r, m: (r.uniform(-10, 10, _n(m, 30, 300_000)),), "mixed", "float modulo", rtol=1e-8),
 ]

@@ -287,6 +287,72 @@ class try_block:
         return any(issubclass(cls, c) for c in _flatten(caught))
 
 
+class try_record(try_block):
+    """The body of `try: name = expr` / `name op= expr` with one `except E:`
+    (convert.py `_recorded_try`): a run-time check inside it that raises
+    only classes E catches is not emitted but recorded (`record`), and
+    `raised()` (their predicates, or-ed) picks the handler or the assignment
+    in a traced `if` after it, as Python jumps to the handler before the
+    assignment. Anything else that may raise what E catches is refused, as
+    in any `try`; so is an op that may raise another class after a recorded
+    check (Python would have left for the handler first). An exception E
+    catches raised while tracing (the plain function raises it at every call
+    with these static values) is suppressed: `raised()` is then True."""
+
+    def __init__(self, handlers: Callable[[], tuple]):
+        super().__init__(handlers)
+        self.preds: list = []
+        self.frame = None
+        self.certain = False
+
+    def __enter__(self) -> try_record:
+        super().__enter__()
+        self.frame = ctx.state().frame if ctx.tracing() else None
+        return self
+
+    def __exit__(self, cls, exc, tb) -> bool:
+        super().__exit__(cls, exc, tb)
+        if cls is not None and not issubclass(cls, LooptraceError) and self.catches(cls):
+            self.certain = True
+            return True
+        return False
+
+    def record(self, p, inputs: list, attrs: dict) -> bool:
+        """Keep a check's predicates instead of emitting it, where all its failures are caught here."""
+        failures = attrs.get("failures", ())
+        if not (p.name == "check" and failures and ctx.state().frame is self.frame
+                and all(self.catches(type(f.exc)) for f in failures)):
+            return False
+        self.preds.extend(sem.wrap(v) for v in inputs[:len(failures)])
+        return True
+
+    def raised(self) -> Any:
+        """Whether the body raised what the handler catches: a Python bool, or a traced one."""
+        if self.certain or not self.preds:
+            return self.certain
+        out = None
+        for p in self.preds:
+            p = sem.reduce("reduce_any", p, tuple(range(p.ndim))) if p.ndim else p
+            out = p if out is None else sem.ufunc("logical_or", out, p)
+        return out
+
+
+def recorded_in_try(p, inputs: list, attrs: dict) -> bool:
+    """Called for each op emitted inside a `try` body: True where the innermost
+    block records it (try_record); an op that may raise after a recorded one is refused."""
+    block = ctx.state().try_stack[-1]
+    if not isinstance(block, try_record):
+        return False
+    if block.record(p, inputs, attrs):
+        return True
+    if block.preds and run_time_exceptions(p, attrs):
+        raise UnsupportedError(
+            "this may raise an exception at run time after one that the `except` catches: compiled code "
+            "cannot leave for the handler first", ctx.current_loc(),
+            "test the condition explicitly (if ...: ...) instead of catching the exception")
+    return False
+
+
 def _flatten(classes: Any) -> list[type]:
     if isinstance(classes, tuple):
         return [c for x in classes for c in _flatten(x)]

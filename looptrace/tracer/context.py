@@ -258,8 +258,10 @@ def emit(prim: Primitive, inputs: list[Value], loc: SourceLoc | None = None, **a
     op = Op(prim, tuple(inputs), outs, dict(attrs), loc)
     st = state()
     if st.try_stack:
-        from .checks import refuse_in_try
+        from .checks import recorded_in_try, refuse_in_try
 
+        if recorded_in_try(prim, list(inputs), attrs):  # (a check the `except` after it handles: try_record)
+            return list(outs)
         refuse_in_try(prim, attrs, loc)
     for v in inputs:
         st.check_visible(v)

@@ -483,7 +483,10 @@ class _Converter(ast.NodeTransformer):
     def visit_Try(self, node: ast.Try) -> ast.AST:
         """The body runs inside `with __lt.try_block(handler classes)`, so an op
         that could raise what a handler catches is refused; each handler
-        first passes looptrace's own errors on."""
+        first passes looptrace's own errors on. `try: v = expr` with one
+        `except E:` is `_recorded_try`."""
+        if isinstance(node, ast.Try) and _recordable_try(node):
+            return self._recorded_try(node)
         node = self.generic_visit(node)
         kinds = [h.type if h.type is not None else _name("BaseException") for h in node.handlers]
         classes = ast.Lambda(_no_args(), _flat_classes(kinds))
@@ -496,6 +499,31 @@ class _Converter(ast.NodeTransformer):
 
     visit_TryStar = visit_Try
 
+    def _recorded_try(self, node: ast.Try) -> list[ast.stmt]:
+        """`try: v = expr` (or `v op= expr`) `except E: handler` ->
+        `with __lt.try_record(lambda: E) as t: tmp = expr`, then
+        `if t.raised(): handler else: v = tmp` (checks.try_record): the
+        handler where a run-time check E catches fails, as Python jumps there
+        before the assignment; a traced `if` like any other."""
+        k = next(_counter)
+        block, tmp = f"__lt_try_{k}", f"__lt_tried_{k}"
+        stmt, handler = node.body[0], node.handlers[0]
+        kind = handler.type if handler.type is not None else _name("BaseException")
+        record = ast.Call(_attr("try_record"), [ast.Lambda(_no_args(), _flat_classes([kind]))], [])
+        tried = ast.With([ast.withitem(record, ast.Name(block, ast.Store()))],
+                         [ast.Assign([ast.Name(tmp, ast.Store())], stmt.value)])
+        if isinstance(stmt, ast.AugAssign):
+            store = ast.AugAssign(stmt.target, stmt.op, _name(tmp))
+        else:
+            store = ast.Assign(stmt.targets, _name(tmp))
+        pick = ast.If(ast.Call(ast.Attribute(_name(block), "raised", ast.Load()), [], []), handler.body, [store])
+        out = [ast.fix_missing_locations(ast.copy_location(s, stmt)) for s in (tried, pick)]
+        for s in out:
+            for n in ast.walk(s):
+                if not hasattr(n, "lineno"):
+                    ast.copy_location(n, stmt)
+        return [v for s in out for v in _as_list(self.visit(s))]
+
     def visit_Lambda(self, node):
         return node
 
@@ -505,7 +533,8 @@ class _Converter(ast.NodeTransformer):
         node = self.generic_visit(node)
         for item in node.items:
             expr = item.context_expr
-            if not (isinstance(expr, ast.Call) and (_is_lt_call(expr, "try_block") or _is_lt_call(expr, "with_"))):
+            if not (isinstance(expr, ast.Call) and (_is_lt_call(expr, "try_block") or _is_lt_call(expr, "with_")
+                                                    or _is_lt_call(expr, "try_record"))):
                 item.context_expr = ast.copy_location(ast.Call(_attr("with_"), [item.context_expr], []),
                                                        item.context_expr)
         return ast.fix_missing_locations(node)
@@ -1071,6 +1100,45 @@ def _simple_comprehension(node: ast.AST) -> bool:
         isinstance(n, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.List, ast.Tuple, ast.ListComp,
                        ast.GeneratorExp, ast.SetComp, ast.DictComp, ast.Dict, ast.Set, ast.Lambda))
         and id(n) not in indices and id(n) not in reduced for part in (node.elt, *gen.ifs) for n in ast.walk(part))
+
+
+def _as_list(x: ast.AST | list | None) -> list:
+    """A visit's result as a list of statements."""
+    return [] if x is None else x if isinstance(x, list) else [x]
+
+
+def _recordable_try(node: ast.Try) -> bool:
+    """`try: name = expr` or `name op= expr`, one `except E:` without `as`,
+    no else or finally (convert's `_recorded_try`)."""
+    body = node.body[0] if len(node.body) == 1 else None
+    one_name = isinstance(body, ast.AugAssign) and isinstance(body.target, ast.Name) or \
+        isinstance(body, ast.Assign) and len(body.targets) == 1 and isinstance(body.targets[0], ast.Name)
+    return one_name and len(node.handlers) == 1 and node.handlers[0].name is None and not node.orelse \
+        and not node.finalbody and _without_effects(body.value)
+
+
+_PURE_CALLS = frozenset({"float", "int", "abs", "min", "max", "round", "len", "complex", "bool", "pow", "divmod"})
+
+
+def _without_effects(expr: ast.AST) -> bool:
+    """Does evaluating `expr` change nothing, whatever it raises midway? Its
+    calls are of the pure builtins and of math/cmath/NumPy functions (not
+    np.random's): past the point Python leaves for the handler, nothing it
+    skips may change state (convert's `_recorded_try` evaluates all of it)."""
+    for n in ast.walk(expr):
+        if isinstance(n, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda, ast.ListComp,
+                          ast.GeneratorExp, ast.SetComp, ast.DictComp)):
+            return False
+        if isinstance(n, ast.Call):
+            f, path = n.func, []
+            while isinstance(f, ast.Attribute):
+                path.append(f.attr)
+                f = f.value
+            if not isinstance(f, ast.Name) or (path and (f.id not in ("math", "cmath", "np", "numpy")
+                                                           or "random" in path)) \
+                    or (not path and f.id not in _PURE_CALLS):
+                return False
+    return True
 
 
 def _tuple_comprehension(node: ast.ListComp) -> bool:

@@ -22,7 +22,7 @@ from . import containers, control, external, grown, heaps, methods, nests, numba
     windows
 from . import semantics as sem
 from .array import Tracer, is_tracer
-from .checks import assert_, passthrough, raise_, try_block  # noqa: F401
+from .checks import assert_, passthrough, raise_, try_block, try_record  # noqa: F401
 from .withs import entered as with_  # noqa: F401  (each `with` item: convert.py)
 from .containers import note as mutated  # noqa: F401  (`x[k] = v`, `x.a = v`, `del x[k]`: convert.py)
 from .control import and_, compare, contains, if_, ifexp, ld, not_, or_  # noqa: F401

@@ -189,6 +189,23 @@ def _may_raise_in_try(cls: type) -> None:
         refuse_class_in_try(cls, ctx.current_loc())
 
 
+def _division_recorded(name: str, args: tuple, out: Value) -> bool:
+    """A division of Python numbers inside `try: v = ... except ZeroDivisionError:`
+    (checks.try_record): its zero divisor picks the handler, instead of the
+    check python_numbers.guard would add after the trace."""
+    st = ctx.state()
+    if name not in _DIVIDING or not st.try_stack:
+        return False
+    from .checks import try_record
+
+    block = st.try_stack[-1]
+    if not (isinstance(block, try_record) and block.catches(ZeroDivisionError) and st.frame is block.frame):
+        return False
+    block.preds.append(ufunc("equal", args[1], 0))
+    del st.python_divs[out.id]
+    return True
+
+
 def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False, attrs: dict | None = None) -> Tracer:
     """np.<name>(*args, dtype=dtype) with NEP 50 promotion resolved here: the
     operator's (`a / b`), where the result of Python numbers is one, unless
@@ -264,7 +281,8 @@ def ufunc(name: str, *args: Any, dtype: Any = None, numpy: bool = False, attrs: 
             and all(is_weak(a) for a in args) and any(isinstance(a, Tracer) for a in args):
         # Python raises on a zero divisor, and on 0.0 to a negative power: checked after the trace
         ctx.state().python_divs[out.id] = name
-        _may_raise_in_try(ValueError if name in ("left_shift", "right_shift") else ZeroDivisionError)
+        if not _division_recorded(name, args, out):
+            _may_raise_in_try(ValueError if name in ("left_shift", "right_shift") else ZeroDivisionError)
     res = wrap(out, weak=all(is_weak(a) for a in args))
     if not res.weak and any(isinstance(a, Tracer) and (a.pyflag is not None or a.kinds is not None) for a in args):
         from .python_numbers import mixed_ufunc

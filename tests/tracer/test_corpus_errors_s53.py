@@ -14,7 +14,10 @@ random data:
   slice whose length is traced (tracer/masked.py `_unit_axes`): the rank-one
   update of a shrinking block (row_swap_pivot) in loops too long to unroll;
 - a comprehension of tuples past the 1000 items run as Python, traced once,
-  and zip(*pairs) of it as columns (tracer/tuple_lists.py: zip_star_unpack).
+  and zip(*pairs) of it as columns (tracer/tuple_lists.py: zip_star_unpack);
+- `try: v = a / b` (or `v op= ...`) with one `except ZeroDivisionError:`
+  (and its superclasses): the zero divisor picks the handler, a traced `if`
+  (checks.try_record: try_except_zero).
 Semantics on backend="interpret"; a few representative ones on "cpu".
 """
 import bisect
@@ -26,7 +29,7 @@ import numpy as np
 import pytest
 
 import looptrace
-from bench.corpus.everyday import row_swap_pivot, zip_star_unpack
+from bench.corpus.everyday import row_swap_pivot, try_except_zero, zip_star_unpack
 from looptrace.errors import ConcreteIndexError, LooptraceError
 
 
@@ -451,25 +454,175 @@ def test_long_comprehensions_of_tuples_of_arrays_keep_their_error():
     _close_tree(looptrace.jit(_pairs_of_arrays, backend="interpret")(small), _pairs_of_arrays(small))
 
 
+# --- try / except ZeroDivisionError around one assignment --------------------------------------------------
+def _ratio_or(x, y):
+    out = np.empty(x.shape[0])
+    for i in range(x.shape[0]):
+        try:
+            r = float(x[i]) / float(y[i])
+        except ZeroDivisionError:
+            r = -1.0
+        out[i] = r
+    return out
+
+
+def _int_quotients(a, b):
+    q, m = 0, 0
+    for i in range(a.shape[0]):
+        try:
+            q += int(a[i]) // int(b[i])
+        except ZeroDivisionError:  # (ArithmeticError: also the OverflowError of a Python int past 64 bits: refused)
+            q -= 1
+        try:
+            m += int(a[i]) % int(b[i])
+        except (ValueError, ZeroDivisionError):
+            pass
+    return q, m
+
+
+def _any_exception(x, y):
+    s = 0.0
+    for i in range(x.shape[0]):
+        u, v = float(x[i]), float(y[i])  # (a read inside the try could raise IndexError: refused under Exception)
+        try:
+            s += 1.0 / v + u
+        except Exception:
+            s *= 0.5
+            s += u
+    return s
+
+
+def _bare_except_outside_loop(x, y):
+    a, b = float(x[0]), float(y[0])
+    try:
+        v = a / b
+    except:  # noqa: E722
+        v = 0.0
+    return v
+
+
+def _handler_continues(x, y):
+    s = 0.0
+    for i in range(x.shape[0]):
+        try:
+            t = float(x[i]) / float(y[i])
+        except ArithmeticError:
+            continue
+        s += t
+    return s
+
+
+def _other_class_still_raises(x, y):
+    s = 0.0
+    for i in range(x.shape[0]):
+        try:
+            s += float(x[i]) / float(y[i])
+        except ValueError:
+            s = 0.0
+    return s
+
+
+def _named_exception(x, y):
+    s = 0.0
+    for i in range(x.shape[0]):
+        try:
+            s += float(x[i]) / float(y[i])
+        except ZeroDivisionError as e:
+            s += len(str(e))
+    return s
+
+
+def _read_after_division(x, y):
+    s = 0.0
+    for i in range(x.shape[0]):
+        try:
+            s += 1.0 / float(y[i]) + x[int(y[i]) + 5]
+        except ZeroDivisionError:
+            s -= 1.0
+    return s
+
+
+def _check_close(f, *args):
+    """As _check, floats to 1e-12 (a sum of the loop's terms may be reassociated)."""
+    _close_tree(looptrace.jit(f, backend="interpret")(*copy.deepcopy(args)), f(*copy.deepcopy(args)))
+
+
+def test_try_except_zero_division_picks_the_handler():
+    rng = np.random.default_rng(13)
+    x, y = rng.standard_normal(40), rng.integers(-2, 3, 40).astype(np.float64)  # zeros among them
+    assert (y == 0).any()
+    _check_close(try_except_zero, x, y)
+    _check_close(_ratio_or, x, y)
+    a, b = rng.integers(-50, 50, 40), rng.integers(-2, 3, 40)
+    _check_close(_int_quotients, a, b)
+    _check_close(_any_exception, x, y)
+    _check_close(_bare_except_outside_loop, x, y)
+    _check_close(_bare_except_outside_loop, x, np.zeros(3))
+    _check_close(_handler_continues, x, y)
+    _check_close(_ratio_or, x, y + 10.0)  # no zero: the assignment every time
+    _raises_like(_other_class_still_raises, x, y)  # not caught: Python's ZeroDivisionError at run time
+    _check_close(_other_class_still_raises, x, y + 10.0)
+
+
+def _half(v):
+    return float(v) * 0.5
+
+
+def _user_call_in_the_body(x, y):
+    s = 0.0
+    for i in range(x.shape[0]):
+        try:
+            s += float(y[i]) / _half(x[i] * 0.0)  # (a function of the user's could change state midway)
+        except ZeroDivisionError:
+            s -= 1.0
+    return s
+
+
+def test_try_except_forms_that_stay_refused():
+    rng = np.random.default_rng(14)
+    x, y = rng.standard_normal(40), rng.integers(-2, 3, 40).astype(np.float64)
+    for f in (_named_exception, _read_after_division, _user_call_in_the_body):
+        with pytest.raises(LooptraceError, match="at run time"):
+            looptrace.jit(f, backend="interpret")(x, y)
+
+
+def test_try_except_in_a_gradient():
+    rng = np.random.default_rng(15)
+    y = rng.integers(-2, 3, 12).astype(np.float64)
+
+    def loss(x):
+        s = 0.0
+        for i in range(x.shape[0]):
+            try:
+                s += float(x[i]) * float(x[i]) / float(y[i])
+            except ZeroDivisionError:
+                s += 3.0 * float(x[i])
+        return s
+
+    x = rng.standard_normal(12)
+    g = looptrace.grad(looptrace.jit(loss, backend="interpret"))(x)
+    np.testing.assert_allclose(g, np.where(y == 0, 3.0, 2 * x / np.where(y == 0, 1.0, y)), rtol=1e-12)
+
+
 def test_bisect_and_fsum_on_cpu():
     """One compiled kernel (a compile costs seconds): bisect in a loop and on a
     sorted list, fsum of a comprehension, per row (batched) and of a grown list,
-    the corpus's row_swap_pivot past the unrolled size and zip_star_unpack
-    past the comprehension limit."""
+    the corpus's row_swap_pivot past the unrolled size, zip_star_unpack
+    past the comprehension limit, and a try/except ZeroDivisionError."""
     rng = np.random.default_rng(7)
     x = _hard_terms(rng, 100)
     s = np.sort(rng.standard_normal(300))
 
-    def both(a, q, x, X, w, P, pts):
+    def both(a, q, x, X, w, P, pts, d):
         return _sorted_list(x, q[0]), _per_query(a, q), _fsum_comprehension(x), _fsum_rows(X, w), \
-            _fsum_grown_if(x, 0.1), row_swap_pivot(P), zip_star_unpack(pts)
+            _fsum_grown_if(x, 0.1), row_swap_pivot(P), zip_star_unpack(pts), _ratio_or(q, d)
 
     args = (s, rng.standard_normal(200), x, np.stack([rng.permutation(x) for _ in range(4)]), rng.standard_normal(4),
-            rng.standard_normal((N, N)), rng.standard_normal((M, 2)))
+            rng.standard_normal((N, N)), rng.standard_normal((M, 2)), rng.integers(-2, 3, 200).astype(np.float64))
     got, expected = looptrace.jit(both, backend="cpu")(*copy.deepcopy(args)), both(*copy.deepcopy(args))
     _same(got[:5], expected[:5])
     np.testing.assert_allclose(got[5], expected[5], rtol=1e-10, atol=1e-12)
-    _same(got[6], expected[6])
+    _same(got[6:], expected[6:])
 
 
 def test_fsum_error_on_cpu():
