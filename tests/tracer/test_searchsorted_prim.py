@@ -91,7 +91,8 @@ def test_digitize_and_interp(backend, right, rng):
     bins = np.round(np.sort(rng.standard_normal(9)), 1)
     bins[2] = bins[3]
     check(lambda a, b: (np.digitize(a, b, right), np.digitize(a, b[::-1], right)), x, bins, backend=backend)
-    check(lambda a, b: np.interp(a, b, b * 2.0), x, np.sort(np.unique(bins)), backend=backend)
+    if not right:  # (np.interp has no `right`: one compile of it per backend, not two)
+        check(lambda a, b: np.interp(a, b, b * 2.0), x, np.sort(np.unique(bins)), backend=backend)
 
 
 def resample_rows(cum, u):
