@@ -284,6 +284,10 @@ class _Converter(ast.NodeTransformer):
             call = ast.Call(_attr("comp_sum"), [self._element_fn(gen), self.visit(gen.generators[0].iter), start,
                                                 _loc(gen, self.filename), self._condition_fns(gen)], [])
             return ast.fix_missing_locations(ast.copy_location(call, node))
+        if _fsum_of_generator(node):
+            # math.fsum(f(i) for i in range(n)) reads every item, in order: the list comprehension
+            # traced once (runtime.comp_list), whose stack the fsum primitive sums
+            node.args[0] = ast.copy_location(ast.ListComp(node.args[0].elt, node.args[0].generators), node.args[0])
         self.generic_visit(node)
         if _zip_star(node):  # `zip(*pairs)`: the columns of a long list of tuples (tuple_lists.py)
             return ast.copy_location(ast.Call(_attr("zip_star"), [node.func, node.args[0].value], []), node)
@@ -1147,6 +1151,14 @@ def _tuple_comprehension(node: ast.ListComp) -> bool:
     elt = node.elt
     return isinstance(elt, ast.Tuple) and bool(elt.elts) and not any(isinstance(e, ast.Starred) for e in elt.elts) \
         and all(_simple_comprehension(ast.ListComp(e, node.generators)) for e in elt.elts)
+
+
+def _fsum_of_generator(node: ast.Call) -> bool:
+    """`math.fsum(f(t) for t in it)` of a simple comprehension, no other argument."""
+    f = node.func
+    return isinstance(f, ast.Attribute) and f.attr == "fsum" and isinstance(f.value, ast.Name) \
+        and f.value.id == "math" and len(node.args) == 1 and not node.keywords \
+        and isinstance(node.args[0], ast.GeneratorExp) and _simple_comprehension(node.args[0])
 
 
 def _zip_star(node: ast.Call) -> bool:

@@ -249,6 +249,17 @@ def test_fsum_call_forms_round_as_python(seed):
     _check(lambda: math.fsum([]))
 
 
+def _fsum_long_generator(x):
+    return math.fsum(v * v for v in x if v > 0.0)
+
+
+def test_fsum_of_a_long_generator_is_traced_once():
+    """math.fsum(genexpr) past the 1000 items a generator runs as Python: a list comprehension traced once."""
+    x = _hard_terms(np.random.default_rng(16), 600)
+    assert x.shape[0] > 1000
+    _check(_fsum_long_generator, x)
+
+
 def test_fsum_rounds_half_even_across_partials():
     x = np.array([1e16, 1.0, 1e-16])  # the exact sum is just above a tie: Python rounds it up, a plain sum down
     assert math.fsum(x) == 1e16 + 2 and sum(x) == 1e16
