@@ -806,7 +806,7 @@ KERNELS += [
     Kernel("list_of_lists_grid", list_of_lists_grid, lambda r, m: _n(m, (4, 5), (300, 300)), "loop", "lists",
            expect={"interpret": "ok", "cpu": "error"},
            note='ok at the test size (unrolled); at the bench size (300 x 300, cpu) a Python list read at a traced '
-                'index: UnsupportedConcrete, hint: a NumPy array'),
+                'index: UnsupportedConcrete, hint: a 2-d NumPy array, grid = np.zeros((n, m)), written grid[i, j]'),
     Kernel("ndindex_loop", ndindex_loop, lambda r, m: (r.standard_normal(_n(m, (4, 5), (500, 500))),), "loop",
            "ndindex"),
     Kernel("itertools_product_loop", itertools_product_loop, _ab, "loop", "itertools"),

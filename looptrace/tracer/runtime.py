@@ -426,8 +426,12 @@ def _python_list_index(x: tuple | list, key: Any, written: bool = False) -> Exce
     numbers_ = bool(x) and all(_is_number(e) for e in x)
     what = f"a Python {kind} of {len(x)} {'numbers' if numbers_ else 'items'}"
     dtype = "np.float64" if numbers_ and any(sem.dtype_of(e).kind == "f" for e in x) else "np.int64"
+    rows = bool(x) and all(isinstance(e, list) and e and len(e) == len(x[0]) and all(_is_number(v) for v in e)
+                           for e in x)
     hint = (f"use a NumPy array, indexed at run time: `a = np.zeros({len(x)}, dtype={dtype})` in place of "
             f"`[0] * {len(x)}` (np.array(lst) of an existing list)") if numbers_ or not x else \
+        (f"use a 2-d NumPy array, indexed at run time: `grid = np.zeros(({len(x)}, {len(x[0])}))` in place of "
+         f"a list of {len(x)} lists of numbers, written as grid[i, j] (np.array(lst) of an existing one)") if rows else \
         "use a NumPy array, indexed at run time: np.stack(lst) of arrays of one shape"
     return concrete_error([key], f"{what} is {'written' if written else 'read'} at a traced index: Python "
                           "needs a concrete integer to index a list", hint, cls=UnsupportedConcrete)
