@@ -592,7 +592,8 @@ class JitFunction:
         written = _written_values(outs, [targets[argi] for argi, _ in program.writebacks], program.writebacks)
         copied = {id(outs[res]): w for (_, res), w in zip(program.writebacks, written) if w is not outs[res]}
         results = [copied.get(id(r), r) for r in outs[:n_out]]  # a result that is a copied written value
-        results = _unshared(results, [targets[argi] for argi, _ in program.writebacks], written)
+        results = _unshared(results, [targets[argi] for argi, _ in program.writebacks], written,
+                            frozenset(program.result_args) | frozenset(program.result_views))
         for (argi, _), value in zip(program.writebacks, written):
             _write_back(targets[argi], value, specs[argi] if argi < len(specs) else None)
         return build_output(program.out_tree, plain_results(program, results, targets))
@@ -1049,12 +1050,17 @@ def _after_writing(program: Program) -> tuple[str, dict]:
     written = [f"o[{res}]" for _, res in program.writebacks]
     targets = [f"a[{argi}]" for argi, _ in program.writebacks]
     body = []
+    kept = set(program.result_args) | set(program.result_views)
     for k in range(n_out):
         if program.body.results[k].ndim == 0:
             continue
+        if k in kept:  # (replaced by the caller's array or its view below)
+            body.append(f"    r{k} = o[{k}]\n")
+            continue
+        own = " or ".join(f"r{k} is {t}" for t in targets)  # the argument itself, written in place
         fresh = " and ".join(f"r{k} is not {w}" for w in written)
         shares = " or ".join(f"MAY_SHARE(r{k}, {t})" for t in targets)
-        body.append(f"    r{k} = o[{k}]\n    if {fresh} and ({shares}):\n        r{k} = r{k}.copy()\n")
+        body.append(f"    r{k} = o[{k}]\n    if {own} or ({fresh} and ({shares})):\n        r{k} = r{k}.copy()\n")
     for w, t in zip(written, targets):
         body.append(f"    if {w} is not {t}:\n        COPY_BACK({t}, {w})\n")
     for k, argi in program.result_args.items():
@@ -1537,18 +1543,30 @@ def _written_values(outs: list, targets: list, writebacks: list) -> list:
             else w for k, w in enumerate(written)]
 
 
-def _unshared(results: list, targets: list, written: list) -> list:
+def _unshared(results: list, targets: list, written: list, kept: frozenset = frozenset()) -> list:
     """The function's results, each a copy where it shares memory with an
     argument about to be written back. Such a result is that argument's
     contents from before the function's writes (`v = s.copy(); s[1] = 7;
     return v`: the kernel returns its argument `s` unchanged as `v`), which
     the write-back must not reach. A result that is itself a written-back
-    value (`s[1] = 7; return s`) already holds the new contents and stays."""
+    value (`s[1] = 7; return s`) already holds the new contents and stays,
+    unless it is the argument itself (`s[1] = 7; return s.copy()`, whose
+    kernel wrote into s in place: the caller's later writes to s reached
+    the returned copy, probe_s53). `kept`: the positions that become the
+    caller's array or its view after (Program.result_args, result_views)."""
     hosts = [t for t in targets if isinstance(t, np.ndarray)]
     if not hosts:
         return results
-    return [r.copy() if isinstance(r, np.ndarray) and not any(r is w for w in written)
-            and any(np.may_share_memory(r, t) for t in hosts) else r for r in results]
+    return [r.copy() if k not in kept and isinstance(r, np.ndarray) and _shares_an_argument(r, hosts, written)
+            else r for k, r in enumerate(results)]
+
+
+def _shares_an_argument(r: np.ndarray, hosts: list, written: list) -> bool:
+    """`_unshared`'s test: r is a written argument itself, or shares memory
+    with one without being a written-back value."""
+    if any(r is t for t in hosts):
+        return True
+    return not any(r is w for w in written) and any(np.may_share_memory(r, t) for t in hosts)
 
 
 def _view_of(target: Any, steps: tuple, result: Any) -> Any:

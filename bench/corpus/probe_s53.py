@@ -1511,7 +1511,9 @@ KERNELS += [
     Kernel("copy_or_view", copy_or_view, _x_m, "array", "copies and views"),
     Kernel("scalar_element_not_view", scalar_element_not_view,
            lambda r, m: (r.standard_normal(_n(m, 30, 300_000)),), "loop", "scalars and views", rtol=1e-8),
-    Kernel("builtin_sum_narrow", builtin_sum_narrow, _narrow_sums, "loop", "builtin sum", rtol=1e-6),
+    Kernel("builtin_sum_narrow", builtin_sum_narrow, _narrow_sums, "loop", "builtin sum", rtol=1e-4,
+           note="rtol 1e-4, the API's float32 promise: sum() of 300,000 float32 values in order (the plain "
+                "function) and looptrace's reduction differ by 8e-6 relative on cpu"),
     Kernel("builtin_max_nan_array", builtin_max_nan_array, _nan_first, "loop", "builtin max NaN"),
     Kernel("nan_truthiness", nan_truthiness, _truthy, "loop", "truthiness"),
     Kernel("complex_branch_cuts", complex_branch_cuts, _branch_cut, "array", "branch cuts", rtol=1e-12),
