@@ -1361,6 +1361,17 @@ class LoopList:
             return tuple(Tracer(sem.as_value(0, dt), weak=w) for dt, w in zip(dtypes, weaks))
         return Tracer(sem.full(shape, 0, dtype).value, weak=weak and shape == ())
 
+    def __iter__(self):
+        """Iterating the list inside the loop that appends to it (`sum(hs)`,
+        `for h in hs`, `max(hs)`): refused. Python's fallback iterated by
+        __getitem__ until an IndexError, which a read at a traced position
+        never raises while tracing: tracing never ended (s53)."""
+        raise UnsupportedError("iterating a list that a traced loop appends to, inside that loop (sum(), max(), "
+                               "a for loop or a comprehension over it), is not supported: its length is known "
+                               "only at run time", ctx.current_loc(),
+                               "keep what you need in a variable of its own (a running sum: `total = total + h` "
+                               "beside the append), or read items at an index (`hs[-1]`, `hs[t]`)")
+
     def __len__(self) -> int:
         raise UnsupportedError("len() of a list that a traced loop appends to, inside that loop: its length "
                                "is known only at run time", ctx.current_loc(),

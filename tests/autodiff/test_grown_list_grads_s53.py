@@ -90,6 +90,16 @@ def inner_steps(W, X):  # a loop nested in the one that appends
     return np.sum(np.stack(hs) ** 2)
 
 
+def read_in_an_inner_loop(W, X):  # hs[s] for every earlier s, in a loop of a run-time trip count
+    hs = [X[0]]
+    for t in range(X.shape[0]):
+        acc = np.zeros(3)
+        for s in range(t + 1):
+            acc = acc + 0.5 ** (t - s) * hs[s]
+        hs.append(np.tanh(W @ acc + X[t]))
+    return np.sum(np.stack(hs) ** 2)
+
+
 def per_sequence(W, X):  # the list made anew in each iteration of an outer loop
     total = 0.0
     for b in range(X.shape[0]):
@@ -108,7 +118,7 @@ def matrices(W, X):
 
 
 @pytest.mark.parametrize("f", [rnn_loss, at_the_index, by_len, two_lists, summed_and_indexed,
-                               after_an_earlier_loop, inner_steps])
+                               after_an_earlier_loop, inner_steps, read_in_an_inner_loop])
 def test_lists_of_arrays(f, rng):
     _fd_check(f, [0.5 * rng.standard_normal((3, 3)), rng.standard_normal((6, 3))])
 
@@ -200,6 +210,20 @@ def test_read_before_any_append_is_an_index_error(rng):
 
     with pytest.raises(IndexError, match="list index out of range"):
         looptrace.jit(f, backend="interpret")(rng.standard_normal(3))
+
+
+def test_iterating_the_list_in_its_loop_is_refused_not_endless(rng):
+    """sum(hs) in the loop that appends to hs iterated it by __getitem__ until
+    an IndexError that tracing never raised: the trace never ended."""
+    def f(W, X):
+        hs = [X[0]]
+        for t in range(X.shape[0]):
+            hs.append(np.tanh(W @ sum(hs) + X[t]))
+        return np.sum(hs[-1])
+
+    with pytest.raises(looptrace.UnsupportedError, match="iterating a list that a traced loop appends to") as info:
+        looptrace.jit(f, backend="interpret")(np.eye(3), rng.standard_normal((4, 3)))
+    assert "hs.append(np.tanh(W @ sum(hs) + X[t]))" in str(info.value)
 
 
 # --- while loops and cpu: refused clearly -----------------------------------------------------------
