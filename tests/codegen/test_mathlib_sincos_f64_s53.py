@@ -111,3 +111,46 @@ def test_cpu_kernel_lowers_float64_sin_and_cos(monkeypatch):
     monkeypatch.setenv("LOOPTRACE_LIBM", "1")
     libm = looptrace.jit(_sin_cos, backend="cpu")
     assert "np.sin(" in libm.explain(a).kernel_source
+
+
+
+
+def _loop(fn, binary: bool):
+    """A loop applying fn (a free variable: inlined and vectorized as in a kernel) to x, y or y."""
+    if binary:
+        def apply(x, y, out):
+            mathlib.wide_vectors()
+            for i in range(x.size):
+                out[i] = fn(x[i], y[i])
+    else:
+        def apply(x, y, out):
+            mathlib.wide_vectors()
+            for i in range(x.size):
+                out[i] = fn(y[i])
+    return numba.njit(error_model="numpy", boundscheck=False)(apply)
+
+
+RARE = {"pow_f32": (mathlib.pow_f32, np.float32), "log_f32": (mathlib.log_f32, np.float32),
+        "tan_f32": (mathlib_trig.tan_f32, np.float32), "sin_f64": (mathlib_trig.sin_f64, np.float64)}
+
+
+@pytest.mark.parametrize("name", list(RARE))
+def test_lanes_after_one_took_the_rare_path_keep_their_values(name):
+    """One element takes the out-of-line path (x = 0 of pow, y = 0 of log, a huge y of tan and
+    sin): every later vector's lanes as element by element. With Intel's OpenCL convention on an
+    AVX2 CPU the loop around pow_f32 lost lanes 2 and 3 of every later vector (x**0 = 0;
+    mathlib.py _RARE_CC)."""
+    fn, dtype = RARE[name]
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0.5, 2.0, 67).astype(np.float32)
+    y = rng.uniform(0.5, 3.0, 67).astype(dtype)
+    if name == "pow_f32":
+        x[5], y[:] = 0.0, 0.0
+    else:
+        y[5] = 0.0 if name == "log_f32" else 3e9
+    out = np.empty(x.size, dtype)
+    _loop(fn, name == "pow_f32")(x, y, out)
+    want = np.array([fn(a, b) if name == "pow_f32" else fn(b) for a, b in zip(x, y)], dtype)
+    np.testing.assert_array_equal(out, want)
+    if name == "pow_f32":
+        assert (out == 1.0).all()  # x**0
