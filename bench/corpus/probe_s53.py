@@ -1786,8 +1786,11 @@ def _pairs(r, m):
 
 KERNELS += [
     Kernel("pairs_from_nested_loops", pairs_from_nested_loops, _pairs, "loop", "grown lists"),
-    Kernel("list_concat_and_extend", list_concat_and_extend, lambda r, m: (r.standard_normal(_n(m, 20, 100_000)),),
-           "loop", "grown lists", rtol=1e-8),
+    Kernel("list_concat_and_extend", list_concat_and_extend, lambda r, m: (r.standard_normal(_n(m, 6, 100_000)),),
+           "loop", "grown lists", rtol=1e-8,
+           note="ok at the test size (6: the loop unrolls); at the bench size a clear ChangedInLoop error for "
+                "ext.extend; the unrolled cpu compile grows fast with the trips (5: 8 s, 10: 54 s, 20: 166 s at "
+                "load 7; interpret 0.2 s), reported"),
     Kernel("while_len_list", while_len_list, lambda r, m: (r.standard_normal(_n(m, 30, 300_000)), _n(m, 5, 1000)),
            "loop", "grown lists"),
     Kernel("stacked_rows", stacked_rows, lambda r, m: (r.standard_normal(_n(m, (8, 3), (30_000, 8))), 0.5), "loop",
