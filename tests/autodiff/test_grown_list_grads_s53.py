@@ -171,14 +171,20 @@ def test_lists_of_numbers(f, rng):
     _fd_check(f, [0.7, x])
 
 
-@settings(max_examples=6, deadline=None)
-@given(lag=st.integers(1, 3), start=st.integers(3, 4), trips=st.integers(0, 5), seed=st.integers(0, 2**16))
-def test_recurrence_at_any_lag(lag, start, trips, seed):
-    """ys[-lag] of a list that holds `start` items before the loop, for trips iterations."""
+@settings(max_examples=8, deadline=None)
+@given(lag=st.integers(1, 3), start=st.integers(3, 4), trips=st.integers(0, 5), always=st.booleans(),
+       twice=st.booleans(), seed=st.integers(0, 2**16))
+def test_recurrence_at_any_lag(lag, start, trips, always, twice, seed):
+    """ys[-lag] of a list that holds `start` items before the loop, for
+    `trips` iterations, each appending once or twice, always or under a
+    condition (a run-time count)."""
     def f(w, x):
         ys = [0.1 * (k + 1) for k in range(start)]
         for t in range(x.shape[0]):
-            ys.append(np.sin(w * ys[-lag]) + x[t] * ys[-1])
+            if always or x[t] > 0:
+                ys.append(np.sin(w * ys[-lag]) + x[t] * ys[-1])
+            if twice:
+                ys.append(ys[-1] * w)
         return np.sum(np.array(ys) ** 2)
 
     r = np.random.default_rng(seed)
