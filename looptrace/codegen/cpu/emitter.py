@@ -724,7 +724,7 @@ def kernel_source(em: Emitter, header: str, cache: bool = True, fn_name: str = "
     # no_cfunc_wrapper: the kernel (and its outlined parts) is called from Python or from
     # the kernel, never as a first-class function: Numba need not compile a C-callable
     # wrapper for it (ising_checkerboard: 0.04 s of its compile). Arrays are made by the
-    # cached helpers of templates.py (alloc, contiguous, copied, filled, joined), not by
+    # cached helpers of templates.py (alloc, contiguous, copied, filled), not by
     # Numba's np.empty & co., which it would compile again in every process
     flags = [f"cache={cache}", "nogil=True", "error_model='numpy'", "boundscheck=False", "no_cfunc_wrapper=True"]
     if em.fastmath:  # reordering and contraction, not LLVM's nnan/ninf: NaN tests still see NaNs

@@ -59,7 +59,7 @@ __all__ = ["CheckFailed", "argsort_lane", "sort_lane", "check_elem", "check_int"
            "log1p_f32", "log1p_f64", "log_f32", "log_f64", "max_nan", "min_nan", "np", "numba", "pick", "tanh_f32",
            "tanh_f64", "trip_count", "range_span", "dot", "dot_into", "dot_value", "cabs_c64", "cabs_c128", "atan2_f64", "lane_add", "lane_min", "lane_max", "nonneg",
            "kept_branch"]
-__all__ += ["alloc", "zeros", "contiguous", "reshaped", "copied", "filled", "reserved", "joined", "min2", "max2", "normal_draws", "uniform_draws",
+__all__ += ["alloc", "zeros", "contiguous", "reshaped", "copied", "filled", "reserved", "min2", "max2", "normal_draws", "uniform_draws",
             "exponential_draws", "integer_draws", "permutation_draw",
             "normal_draw", "uniform_draw", "exponential_draw", "integer_draw", "check_integer_bounds"]  # from the disk cache, not compiled per kernel
 __all__ += ["ShapeMiss", "same_shape", "apart"]  # the shapes a kernel was made for (emitter.kernel_source)
@@ -233,12 +233,6 @@ def _bytes_of(a):
         else:
             hi += step
     return lo, hi + a.itemsize
-
-
-@_kernel_helper
-def joined(parts, axis):
-    """np.concatenate(parts, axis)."""
-    return np.concatenate(parts, axis)
 
 
 @_kernel_helper
