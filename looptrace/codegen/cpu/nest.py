@@ -1113,6 +1113,19 @@ def _one_update_per_counter(em: Emitter, start: int, flag: str) -> list[str]:
     return flags
 
 
+def _one_element(em: Emitter, v: Value) -> str:
+    """Source text of the one element of v, a scalar or a one-element array:
+    an operand or the condition of a lazy select (`x[i:i + 1] *= 2.0` selects
+    on a (1,) test computed where it is read)."""
+    if v.id in em.plan.inlined:  # computed where it is read, `select(c, [-1.0], [-1.0])`: its element here
+        return Fuser(em).value_at(v, ["0"] * v.ndim)
+    if v.ndim and v.const is not None:
+        return literal(np.asarray(v.const).reshape(-1)[0], v.dtype)
+    if v.ndim and v.id not in em.elements:  # a one-element view (`y[i - 1]` of a (n, 1) row)
+        return f"{em.name(v)}[{', '.join('0' for _ in range(v.ndim))}]"
+    return em.name(v)
+
+
 def _emit_lazy_select(em: Emitter, op: Op) -> None:
     """A scalar select whose operand ops run only on their branch
     (planning/fusion.py `_lazy_selects`)."""
@@ -1120,24 +1133,17 @@ def _emit_lazy_select(em: Emitter, op: Op) -> None:
     out = em.name(op.out)
     # an if/elif chain on a carry stays branches (planning/lazy_reads.py, templates.kept_branch)
     kept = em.waits_on_carry(op) and elif_chain(em.plan.lazy[id(op)])
+    test = _one_element(em, unit_source(em.plan, cond))
     for k, (v, chain) in enumerate(zip(operands, em.plan.lazy[id(op)])):
         v = unit_source(em.plan, v)  # a scalar the plan reads as (1, 1) (planning/lazy_reads.py)
-        em.line(f"if {em.name(cond)}:" if k == 0 else "else:")
+        em.line(f"if {test}:" if k == 0 else "else:")
         with em.indented():
             if kept and k == 0:
                 em.line("kept_branch()")
             for o in chain:
                 em.emit_op(o)
             same = v.const is None and v.dtype == op.out.dtype  # else both branches' types must agree
-            # (an operand computed where it is read, `select(c, [-1.0], [-1.0])`: its element here)
-            if v.id in em.plan.inlined:
-                text = Fuser(em).value_at(v, ["0"] * v.ndim)
-            elif v.ndim and v.const is not None:
-                text = literal(np.asarray(v.const).reshape(-1)[0], v.dtype)
-            elif v.ndim and v.id not in em.elements:  # a one-element view (`y[i - 1]` of a (n, 1) row)
-                text = f"{em.name(v)}[{', '.join('0' for _ in range(v.ndim))}]"
-            else:
-                text = em.name(v)
+            text = _one_element(em, v)
             em.line(f"{out} = {text if same else cast(text, op.out.dtype)}")
     em.define(op.out)
     if op.out.ndim:  # one element, held as its scalar (stores and reads take it by name)
