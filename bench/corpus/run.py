@@ -55,6 +55,10 @@ def first_line(e: BaseException) -> str:
 
 
 def is_clear(e: BaseException) -> bool:
+    """A looptrace error that says what the user wrote, or a TypeError/ValueError
+    naming an argument. An InternalError is a looptrace bug: a crash."""
+    if isinstance(e, looptrace.InternalError):
+        return False
     if isinstance(e, looptrace.LooptraceError):
         return True
     return isinstance(e, (TypeError, ValueError)) and "argument `" in str(e)
