@@ -106,8 +106,9 @@ def _gauss(state):
         cache[0] = 0.0
         return value
     while True:
-        x1 = 2.0 * _next_double(state) - 1.0
-        x2 = 2.0 * _next_double(state) - 1.0
+        x1, x2 = 0.0, 0.0
+        for _ in range(2):  # (one inlined `_next_double` to compile, not two: each about 0.5 s)
+            x1, x2 = x2, 2.0 * _next_double(state) - 1.0
         r2 = x1 * x1 + x2 * x2
         if r2 < 1.0 and r2 != 0.0:
             break
@@ -129,23 +130,24 @@ def _mask_of(rng):
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _masked_bounded(state, rng):
     """A uniform integer in [0, rng] by masked rejection: 32-bit draws where
-    the range fits in 32 bits (random_bounded_uint64_fill, use_masked)."""
+    the range fits in 32 bits (random_bounded_uint64_fill, use_masked). Each
+    kind of draw written once (`_next32` is inlined, the twist with it: each
+    copy was about 0.6 s of a helper's first compile); the full 64-bit range
+    is the 64-bit loop, which accepts its first draw."""
     if rng == np.uint64(0):
         return np.uint64(0)
     if rng <= np.uint64(_MASK32):
         small = np.int64(rng)
         mask = np.int64(_mask_of(rng))
-        value = _next32(state) & mask
-        while value > small:
+        while True:
             value = _next32(state) & mask
-        return np.uint64(value)
-    if rng == np.uint64(0xFFFFFFFFFFFFFFFF):
-        return _next64(state)
+            if value <= small:
+                return np.uint64(value)
     mask = _mask_of(rng)
-    value = _next64(state) & mask
-    while value > rng:
+    while True:
         value = _next64(state) & mask
-    return value
+        if value <= rng:
+            return value
 
 
 @_drawn
@@ -155,11 +157,13 @@ def legacy_uniform_draw(state):
 
 
 @_drawn
-def legacy_uniform_draws(state, shape):
-    out = np.empty(shape, np.float64)
-    flat = out.reshape(out.size)
-    for i in range(out.size):
-        flat[i] = _next_double(state)
+def legacy_uniform_draws(state, size):
+    """np.random.random_sample(size) of a flat size: codegen/cpu/random.py
+    reshapes the draws, so one compiled version serves every shape and rank
+    (one per rank cost 2.5-3 s of a machine's first compile each)."""
+    out = np.empty(size, np.float64)
+    for i in range(size):
+        out[i] = _next_double(state)
     return out
 
 
@@ -170,11 +174,11 @@ def legacy_normal_draw(state):
 
 
 @_drawn
-def legacy_normal_draws(state, shape):
-    out = np.empty(shape, np.float64)
-    flat = out.reshape(out.size)
-    for i in range(out.size):
-        flat[i] = _gauss(state)
+def legacy_normal_draws(state, size):
+    """np.random.standard_normal(size) of a flat size (as legacy_uniform_draws)."""
+    out = np.empty(size, np.float64)
+    for i in range(size):
+        out[i] = _gauss(state)
     return out
 
 
@@ -186,12 +190,12 @@ def legacy_randint_draw(state, low, high):
 
 
 @_drawn
-def legacy_randint_draws(state, low, high, shape):
+def legacy_randint_draws(state, low, high, size):
+    """np.random.randint(low, high, size) of a flat size (as legacy_uniform_draws)."""
     rng = np.uint64(high - 1) - np.uint64(low)
-    out = np.empty(shape, np.int64)
-    flat = out.reshape(out.size)
-    for i in range(out.size):
-        flat[i] = np.int64(np.uint64(low) + _masked_bounded(state, rng))
+    out = np.empty(size, np.int64)
+    for i in range(size):
+        out[i] = np.int64(np.uint64(low) + _masked_bounded(state, rng))
     return out
 
 

@@ -9,6 +9,18 @@ from .draws_discrete import BTPE_CORRECTED
 from .target import TARGET
 
 
+def _size(v) -> int:
+    """How many values the array `v` holds: the helpers that draw arrays
+    draw them flat, one compiled version for every rank (one per rank cost
+    2.5-6 s of a machine's first compile each), and the kernel reshapes."""
+    return int(np.prod(v.shape))
+
+
+def _reshaped(shape: tuple) -> str:
+    """The reshape of a flat draw to `shape`, or nothing for a 1-d one."""
+    return "" if len(shape) == 1 else f".reshape({tuple(shape)!r})"
+
+
 # Numba draws from the caller's own np.random.Generator with NumPy's algorithms
 # (tests/codegen checks the values and the final state against NumPy's), through
 # the cached helpers of templates.py: `*_draws` for an array of draws, `*_draw`
@@ -18,7 +30,7 @@ def _draw_lower(helper: str):
         token, (new_token, v) = op.inputs[0], op.outputs
         em.pass_token(new_token, token)
         if v.ndim:
-            em.line(f"{em.name(v)} = {helper}s({em.name(token)}, {tuple(v.shape)}, np.{v.dtype.name})")
+            em.line(f"{em.name(v)} = {helper}s({em.name(token)}, {_size(v)}, np.{v.dtype.name}){_reshaped(v.shape)}")
         else:
             em.line(f"{em.name(v)} = {helper}({em.name(token)}, np.{v.dtype.name})")
         em.define(v, owned=bool(v.ndim))
@@ -41,7 +53,7 @@ def _integers_lower(em, op) -> None:
         lowest, highest = max(int(info.min), -(2**63)), min(int(info.max), 2**63 - 1)
         em.line(f"check_integer_bounds({bounds}, {endpoint}, {lowest}, {highest})")
     if v.ndim:
-        draw = f"integer_draws({em.name(token)}, {bounds}, {tuple(v.shape)}, np.{v.dtype.name}, {endpoint})"
+        draw = f"integer_draws({em.name(token)}, {bounds}, {_size(v)}, np.{v.dtype.name}, {endpoint}){_reshaped(v.shape)}"
     else:
         draw = f"integer_draw({em.name(token)}, {bounds}, np.{v.dtype.name}, {endpoint})"
     em.line(f"{em.name(v)} = {draw}")
@@ -76,9 +88,8 @@ def _params_draw_lower(helper: str, *flags: str):
         flat = [em.name(x) if all(not y.ndim for y in params)  # scalars: their setup is hoisted out of the loop
                 else f"np.full(1, {em.name(x)}, np.{x.dtype.name})" if not x.ndim
                 else f"np.ascontiguousarray({em.name(x)}).reshape({int(np.prod(x.shape))})" for x in params]
-        size = int(np.prod(v.shape))
-        em.line(f"{em.name(v)} = {helper}s({', '.join([em.name(token), *flat, str(size), *flags])})"
-                f".reshape({tuple(v.shape)!r})")
+        em.line(f"{em.name(v)} = {helper}s({', '.join([em.name(token), *flat, str(_size(v)), *flags])})"
+                f"{_reshaped(v.shape)}")
         em.define(v, owned=True)
 
     return lower
@@ -95,8 +106,8 @@ def _legacy_lower(helper: str):
         (token, *bounds), (new_token, v) = op.inputs, op.outputs
         em.pass_token(new_token, token)
         args = [em.name(token), *(f"np.int64({em.name(b)})" for b in bounds)]
-        if v.ndim:
-            em.line(f"{em.name(v)} = {helper}s({', '.join(args)}, {tuple(v.shape)})")
+        if v.ndim:  # flat draws (one compiled helper for every rank), reshaped
+            em.line(f"{em.name(v)} = {helper}s({', '.join(args)}, {_size(v)}){_reshaped(v.shape)}")
         else:
             em.line(f"{em.name(v)} = {helper}({', '.join(args)})")
         em.define(v, owned=bool(v.ndim))
