@@ -26,7 +26,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.shape_arith import fmt
 
 from . import context as ctx
-from . import containers, grown, iteration, kinds, merge, nests, python_numbers, returns
+from . import containers, grown, iteration, kinds, merge, nests, python_numbers, returns, row_lists
 from . import semantics as sem
 from .array import Tracer, _visible, is_tracer
 from .checks import RAISED, assuming, deferring, imply
@@ -808,6 +808,10 @@ def _results_in(frame: ctx.Frame, items: list[tuple[Any, Any]]) -> list[Value]:
 def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None, scope=None):
     with ctx.at(_loc(loc)):  # (an error names the `for` line)
         iteration.check_taken(iterable)  # (an iterator made before a loop being traced: iteration.py)
+    if row_lists.is_rows(iterable):  # a comprehension's rows: each read as a list (row_lists.py)
+        rows = iterable
+        return for_(range(rows[0].value.shape[0]), lambda i: body_fn(row_lists.row_at(rows, i)), get_fn, set_fn,
+                    names, live=live, live_out=live_out, loc=loc, brk=brk, scope=scope)
     if grown.is_grown(iterable):  # a list a traced loop appended to (grown.py)
         iterable = grown.iterable(iterable)
     nest = nests.as_nest(iterable)

@@ -559,6 +559,8 @@ class _Converter(ast.NodeTransformer):
         iterable goes through `__lt.comp_iter`, which counts the items of a
         range or an array, warns past UNROLL_WARN and tells explain the loop
         was unrolled."""
+        if isinstance(node, ast.ListComp) and _rows_comprehension(node):  # (before: `list(v)` is a call)
+            return self._fallback_call("comp_rows", node)
         if isinstance(node, ast.ListComp) and _simple_comprehension(node):
             call = ast.Call(_attr("comp_list"), [self._element_fn(node), self.visit(node.generators[0].iter),
                                                  _loc(node, self.filename), self._condition_fns(node)], [])
@@ -566,6 +568,17 @@ class _Converter(ast.NodeTransformer):
         if isinstance(node, ast.ListComp) and _tuple_comprehension(node):
             return self._tuple_comprehension(node)
         return self._python_comprehension(node)
+
+    def _fallback_call(self, name: str, node: ast.ListComp) -> ast.AST:
+        """`__lt.name(lambda t: elt, it, loc, conds, lambda it: [... as Python ...])`, the iterable
+        evaluated once (row_lists.comp_rows: traced once where it can be, else Python's)."""
+        python = copy.deepcopy(node)
+        python.generators[0].iter = ast.copy_location(_name("__lt_iterable"), node.generators[0].iter)
+        fallback = ast.Lambda(ast.arguments(posonlyargs=[], args=[ast.arg("__lt_iterable")], kwonlyargs=[],
+                                            kw_defaults=[], defaults=[]), self._python_comprehension(python))
+        call = ast.Call(_attr(name), [self._element_fn(node), self.visit(node.generators[0].iter),
+                                      _loc(node, self.filename), self._condition_fns(node), fallback], [])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
 
     def _tuple_comprehension(self, node: ast.ListComp) -> ast.AST:
         """`[(a, b) for t in it]`: `__lt.comp_tuples(lambda t: (a, b), it, loc,
@@ -1088,6 +1101,22 @@ def _unpacking_target(t: ast.AST) -> bool:
     return isinstance(t, ast.Name) or isinstance(t, ast.Tuple) and all(_unpacking_target(e) for e in t.elts)
 
 
+def _rows_comprehension(node: ast.ListComp) -> bool:
+    """`[elt for t in it if c]` whose element is a list (another
+    comprehension, a display `[a, b]` without starred items, `list(v)`),
+    the rest as a simple comprehension's (row_lists.comp_rows)."""
+    elt = node.elt
+    listy = isinstance(elt, ast.ListComp) or isinstance(elt, ast.List) and elt.elts and \
+        not any(isinstance(e, ast.Starred) for e in elt.elts) or \
+        isinstance(elt, ast.Call) and isinstance(elt.func, ast.Name) and elt.func.id == "list" and \
+        len(elt.args) == 1 and not elt.keywords and not isinstance(elt.args[0], ast.Starred)
+    if not listy or any(isinstance(n, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda))
+                        for n in ast.walk(elt)):
+        return False
+    bare = ast.ListComp(ast.Constant(0), node.generators)
+    return _simple_comprehension(bare)
+
+
 def _simple_comprehension(node: ast.AST) -> bool:
     """One `for target in iterable` clause (with any `if`s), not async; the
     target a name or names unpacked (`for a, b in zip(x, y)`)."""
@@ -1275,6 +1304,12 @@ def _check_same_def(fdef: ast.FunctionDef, code: types.CodeType) -> None:
                              "(the file changed after the function was defined)")
 
 
+def _inside(inner: ast.AST, outer: ast.AST) -> bool:
+    """Does `inner`'s source span lie within `outer`'s?"""
+    return (outer.lineno, outer.col_offset) <= (inner.lineno, inner.col_offset) and \
+        (inner.end_lineno, inner.end_col_offset) <= (outer.end_lineno, outer.end_col_offset)
+
+
 def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
     """`lambda args: expr` (the one on fn's line with fn's parameters) as
     `def __lt_lambda(args): return expr`, so calls inside it are converted."""
@@ -1290,6 +1325,9 @@ def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
             (n.body.lineno, n.body.col_offset) <= (line, col)
             and (end_line, end_col) <= (n.body.end_lineno, n.body.end_col_offset)
             for line, col, end_line, end_col in spans)]
+        # (a lambda inside another on the line, both with fn's parameters: the outer's body holds the
+        # inner's positions too; fn is the innermost, the outer's own code reaches outside the inner)
+        found = [n for n in found if not any(m is not n and _inside(m, n) for m in found)]
     if len(found) != 1:
         raise NotConvertible("cannot tell which lambda on its line this is")
     lam = found[0]

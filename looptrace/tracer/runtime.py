@@ -33,7 +33,10 @@ from .carries import (LoopList, TracedEnumerate, TracedRange, TracedReversed, Tr
 from .values import Segment
 from . import iteration
 from . import pybisect
+
 from .tuple_lists import comp_tuples, zip_star  # noqa: F401  (convert.py: long lists of tuples)
+from . import row_lists
+from .row_lists import comp_rows  # noqa: F401  (convert.py: a comprehension of rows)
 
 # (copy: copy.copy and copy.deepcopy of a traced array reach Tracer.__copy__ / __deepcopy__)
 _SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools", "itertools", "copy")
@@ -50,7 +53,11 @@ def getitem(x: Any, key: Any) -> Any:
         methods.check_number_subscript(x)  # `x[0]` of a Python float
     if grown.is_grown(x):
         if isinstance(key, slice) and not _has_tracer(key):
-            return grown.expand(x, "slicing")[key]
+            part = _sliced_segment(x, key)
+            return part if part is not None else _expand(x, "slicing")[key]
+        if row_lists.is_rows(x) and (is_tracer(key) and key.ndim == 0 and key.dtype.kind in "iu"
+                                     or isinstance(key, (int, np.integer)) and not isinstance(key, bool)):
+            return row_lists.row_at(x, key)  # (a row of a comprehension of rows: one read of the stack)
         return _grown_item(x, key)
     if isinstance(x, (tuple, list)) and is_tracer(key):
         table = _number_table(x)
@@ -80,7 +87,7 @@ def comp_iter(iterable: Any, loc: tuple) -> Any:
 
     iteration.check_taken(iterable)  # (an iterator made before a traced loop or branch: iteration.py)
     if grown.is_grown(iterable):
-        return grown.expand(iterable, "iterating")
+        return _expand(iterable, "iterating")
     if not (isinstance(iterable, builtins.range) or is_tracer(iterable) and iterable.ndim > 0):
         return external.items(iterable)  # (an outside container's items: read through its source)
     where = _loc(loc)
@@ -116,6 +123,34 @@ COMP_UNROLL = 8  # a comprehension over at most this many items (known while tra
 COMP_UNROLL_LIMIT = 1000
 
 
+def _sliced_segment(x: list, key: slice) -> list | None:
+    """`x[a:b:c]` (constant bounds) of a list that is one segment a traced
+    loop appended, of a length known while tracing: a list (a ZippedColumn
+    for a column of zip(*pairs)) holding one segment, the slice of the
+    stack, as the list's slice holds those elements; nothing expanded, so a
+    long list (`xs[-5:]` of 3000 appended) is no longer refused. None for
+    any other list (its elements, expanded, are sliced)."""
+    seg = x[0] if len(x) == 1 else None
+    if not isinstance(seg, Segment) or seg.count is not None or not isinstance(seg.value.shape[0], int) \
+            or seg.mixed:
+        return None
+    from .tuple_lists import ZippedColumn
+
+    kept = len(range(*key.indices(seg.value.shape[0])))
+    part = Segment(sem.wrap(seg.value)[key].value, None, seg.weak, seg.fields, seg.mixed)
+    if isinstance(seg, row_lists.RowsSegment):
+        part = row_lists.RowsSegment(part, seg.depth)
+    part.loc, part.bounds = seg.loc, seg.bounds
+    items = [part] if kept else []
+    return ZippedColumn(items) if isinstance(x, ZippedColumn) else items  # (a column stands for a tuple)
+
+
+def _expand(x: list, what: str) -> list:
+    """x's elements in place of what a traced loop appended (grown.expand;
+    a comprehension's rows: row_lists.expanded)."""
+    return row_lists.expanded(x, what) if row_lists.is_rows(x) else grown.expand(x, what)
+
+
 def _comp_grown(iterable: Any, least: int = 0) -> Any:
     """What a comprehension (comp_list, comp_sum, comp_any) iterates for a
     list a traced loop grew: the stack, a loop traced once as `for v in
@@ -125,7 +160,7 @@ def _comp_grown(iterable: Any, least: int = 0) -> Any:
     items as Python, which iterating the stack would read as arrays, not
     the Python numbers appended; any() and all() as Python would need each
     item's truth while tracing.)"""
-    if not grown.is_grown(iterable):
+    if not grown.is_grown(iterable) or row_lists.is_rows(iterable):  # (rows: control.for_ reads each)
         return iterable
     seg = iterable[0]
     if len(iterable) == 1 and seg.count is None and seg.fields is None and \
@@ -135,6 +170,8 @@ def _comp_grown(iterable: Any, least: int = 0) -> Any:
 
 
 def _static_len(iterable: Any) -> int | float:
+    if row_lists.is_rows(iterable):
+        return iterable[0].value.shape[0]
     if isinstance(iterable, builtins.range):
         return len(iterable)
     if is_tracer(iterable) and isinstance(iterable.shape[0], int):
@@ -150,7 +187,7 @@ def _loopable(iterable: Any) -> bool:
     """What a comprehension's loop traced once iterates: a range, an array,
     or zip/enumerate/reversed of those (carries.TracedZip ...)."""
     return isinstance(iterable, (builtins.range, TracedRange, TracedReversed, TracedEnumerate, TracedZip)) \
-        or is_tracer(iterable) and iterable.ndim > 0
+        or is_tracer(iterable) and iterable.ndim > 0 or row_lists.is_rows(iterable)
 
 
 def comp_list(fn: Callable, iterable: Any, loc: tuple, conds: tuple = ()) -> Any:
@@ -290,7 +327,7 @@ def while_(cond_fn, body_fn, *args, **kwargs):
 
 def star(x: Any) -> Any:
     """What `f(*x)` unpacks: a list a traced loop grew, its elements (grown.expand)."""
-    return grown.expand(list(x), "unpacking") if grown.is_grown(x) else x
+    return _expand(list(x), "unpacking") if grown.is_grown(x) else x
 
 
 def _number_table(x: tuple | list) -> Tracer | None:
@@ -313,7 +350,7 @@ def store(value: Any, x: Any, key: Any) -> None:
     """`x[key] = value` where x may be a list a traced loop grew (convert.py
     `visit_Assign`): its elements first (grown.py)."""
     if grown.is_grown(x):
-        grown.expand(x, "assigning into")
+        _expand(x, "assigning into")
     if isinstance(x, Tracer) and x.weak:
         methods.check_number_subscript(x, written=True)
     containers.note(x)
@@ -550,6 +587,8 @@ def attr(obj: Any, name: str) -> Any:
     (a module, a configuration object, a class) is read through its source:
     an array is an implicit argument, anything else is guarded, so rebinding
     it (`cfg.W = other`, `cfg.scale = 5.0`) is seen by the next call."""
+    if isinstance(obj, row_lists.GrownRow):  # a Python list's attribute, or Python's AttributeError
+        return row_lists.attribute(obj, name)
     if isinstance(obj, Tracer) and obj.weak:
         methods.check_number_attribute(obj, name)  # `x.sum()` of a Python float: Python's AttributeError
     if name in ("shape", "size") and is_tracer(obj) and obj.runtime_length():
@@ -557,7 +596,7 @@ def attr(obj: Any, name: str) -> Any:
 
         raise runtime_length_error(f".{name}")
     if grown.is_grown(obj):  # a list method (reverse, pop, index, ...): on its elements (grown.py)
-        grown.expand(obj, f"`.{name}` of")
+        _expand(obj, f"`.{name}` of")
     if name in ("shape", "size") and is_tracer(obj):  # a length NumPy may have shortened: checked
         windows.length_of(obj)
     if isinstance(obj, np.random.Generator) and ctx.tracing() and _in_loop():
@@ -738,7 +777,7 @@ def _expand_grown(fn: Any, args: tuple, kwargs: dict) -> None:
     into its elements (grown.expand), for a function that reads them one by one."""
     for a in (*args, *kwargs.values()):
         if grown.is_grown(a):
-            grown.expand(a, f"passing to {getattr(fn, '__name__', 'a function')}()")
+            _expand(a, f"passing to {getattr(fn, '__name__', 'a function')}()")
 
 
 def _reads_segments(fn: Any) -> bool:

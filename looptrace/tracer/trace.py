@@ -32,6 +32,7 @@ from .merge import MaybeNone
 from .own_arrays import PromoteArray
 from .numpy_api import LINALG, NAMESPACE, linalg_namespace, np_namespace
 from .tuple_lists import ZippedColumn
+from .row_lists import GrownRow
 from .values import RngTracer, Segment, Undefined
 
 
@@ -632,7 +633,7 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
                                    "appended to under a condition is not supported", seg.loc or ctx.current_loc(),
                                    "return one list (or np.array) per field")
         leaves.append(_segment_value(seg))
-        return ("seg", len(leaves) - 1, bool(seg.weak), seg.fields)
+        return ("seg", len(leaves) - 1, bool(seg.weak), seg.fields, getattr(seg, "depth", 0))
 
     def walk(v: Any) -> Any:
         if isinstance(v, Undefined):
@@ -642,6 +643,9 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
         if isinstance(v, DataTyped):  # np.array of a list grown under a condition: typed after the run
             leaves.append(v.array)
             return ("dtyped", len(leaves) - 1)
+        if isinstance(v, GrownRow):  # a row of a comprehension of rows: Python's list (row_lists.py)
+            leaves.append(v)
+            return ("row", len(leaves) - 1, bool(v.weak))
         if is_tracer(v):
             leaves.append(v)
             k = kinds.kinds_of(v)
@@ -667,8 +671,9 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
                 from . import grown
 
                 # (one of a run-time length, or too long to expand: `return x.tolist()`, built after the run)
-                if any(isinstance(e, Segment) and e.count is not None for e in v) or \
-                        sum(grown.sizes(v, "returning")) > grown.EXPAND_MAX:
+                # (a list of rows, row_lists.py: each rebuilt as a list from the stack after the run)
+                if any(isinstance(e, Segment) and (e.count is not None or getattr(e, "depth", 0)) for e in v) \
+                        or sum(grown.sizes(v, "returning")) > grown.EXPAND_MAX:
                     return ("grown", [_grown_part(e) if isinstance(e, Segment) else ("item", walk(e)) for e in v])
                 v = grown.expand(list(v), "returning")
             return ("list", [walk(e) for e in v])
@@ -860,9 +865,16 @@ def _grown_items(part: tuple, values: list, scalars: bool) -> list:
         return [arr]
     arr = _host(arr)
     weak, fields = part[2], part[3]
+    if len(part) > 4 and part[4]:  # rows (row_lists.py): lists, of Python numbers where those were appended
+        return arr.tolist() if weak else [_rows_of(r, part[4] - 1) for r in arr]
     if fields:
         return [tuple(r) for r in (arr.tolist() if weak else arr)]
     return arr.tolist() if weak else list(arr)
+
+
+def _rows_of(arr: Any, depth: int) -> list:
+    """A returned row of NumPy scalars as Python's nested lists."""
+    return list(arr) if depth == 0 else [_rows_of(r, depth - 1) for r in arr]
 
 
 def _from_int_arguments(bounds: tuple) -> bool:
@@ -906,6 +918,12 @@ def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
         return build_output(tree[1], values, scalars)
     if kind == "tuple_of":
         return tuple(build_output(tree[1], values, scalars))
+    if kind == "row":  # (row_lists.GrownRow)
+        arr = values[tree[1]]
+        if not scalars:
+            return arr
+        arr = _host(arr)
+        return arr.tolist() if tree[2] else _rows_of(arr, arr.ndim - 1)
     if kind == "kleaf":
         v = values[tree[1]]
         return _as_key(_host(v), tree[3][int(_host(values[tree[2]]))]) if scalars else v
