@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from looptrace.ir.core import Block, Dim, Op, Value, free_values
 from looptrace.ir.uses import use_map
 
-from looptrace.codegen.planning.fusion import unit_axes_only
+from looptrace.codegen.planning.fusion import covered_box, unit_axes_only
 
 _WRITES = ("dynamic_update_slice", "update_slice")
 
@@ -40,6 +40,7 @@ class Destination:
     buffer: Value  # the array the loop stores into (made before the loop)
     write: Op  # the write after the loop that stores nothing now
     parts: list[str]  # the write's index parts (indexing.py's texts); the first slice is the loop's axis
+    backwards: bool = False  # the write walks the loop's axis from its end (`out[n - 1::-1] = y`)
 
 
 def stacked_destinations(em, op: Op, stacked: tuple[Value, ...]) -> dict[int, Destination]:
@@ -76,6 +77,9 @@ def _destination(em, block: Block, uses, index: dict, loop: Op, y: Value) -> Des
     x = write.inputs[0]
     if box is None or any(isinstance(d, Dim) for d in x.shape):
         return None
+    backwards = _backwards(write, box)
+    if backwards is None:
+        return None
     if any(lo < 0 or hi > d for (lo, hi), d in zip(box, x.shape)):
         return None  # out of bounds: the write raises, as before
     if [hi - lo for lo, hi in box if hi - lo != 1] != list(y.shape):
@@ -85,7 +89,7 @@ def _destination(em, block: Block, uses, index: dict, loop: Op, y: Value) -> Des
         return None
     if reshape is not None:
         em.plan.skip.add(id(reshape))  # never made: the write that read it stores nothing
-    return Destination(buffer, write, _parts(box))
+    return Destination(buffer, write, _parts(box), backwards)
 
 
 def _only_write_of(em, uses, y: Value) -> tuple[Op, Op | None] | None:
@@ -104,16 +108,20 @@ def _only_write_of(em, uses, y: Value) -> tuple[Op, Op | None] | None:
 
 
 def _box(write: Op) -> list[tuple[int, int]] | None:
-    """The static box a write stores (unit steps), else None."""
-    if write.prim.name == "update_slice":
-        a = write.attrs
-        if any(st != 1 for st in a["steps"]) or any(e < 0 for e in a["stops"]):
-            return None
-        return list(zip(a["starts"], a["stops"]))
-    upd, starts = write.inputs[1], write.inputs[2:]
-    if not all(v.is_const for v in starts) or any(isinstance(d, Dim) for d in upd.shape):
+    """The static box a write stores (steps of 1, or of -1: planning's
+    covered_box), else None."""
+    return covered_box(write)
+
+
+def _backwards(write: Op, box) -> bool | None:
+    """Does the write store the stacked rows from the end of the loop's axis
+    (the first of the box longer than 1) back? None when another axis longer
+    than 1 is walked backwards (the rows themselves reversed: not done here)."""
+    steps = write.attrs["steps"] if write.prim.name == "update_slice" else (1,) * len(box)
+    long = [st for st, (lo, hi) in zip(steps, box) if hi - lo != 1]
+    if any(st != 1 for st in long[1:]):
         return None
-    return [(int(v.const), int(v.const) + d) for v, d in zip(starts, upd.shape)]
+    return bool(long) and long[0] == -1
 
 
 def _disjoint(a, b) -> bool:
@@ -174,8 +182,12 @@ def row_index(em, dest: Destination, counter: str) -> list[str]:
     the first slice becomes that row's position."""
     parts = list(dest.parts)
     k = next(j for j, p in enumerate(parts) if ":" in p)
-    lo = int(parts[k].split(":")[0])
-    if lo == 0:
+    lo, hi = (int(b) for b in parts[k].split(":"))
+    if dest.backwards:  # row 0 at the axis's last position of the box
+        at = em.fresh("p")
+        em.line(f"{at} = {hi - 1} - {counter}")
+        parts[k] = at
+    elif lo == 0:
         parts[k] = counter
     else:
         at = em.fresh("p")

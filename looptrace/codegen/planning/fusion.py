@@ -555,7 +555,7 @@ def _fills_around_write(block: Block, plan: BlockPlan, uses: dict[int, list[Use]
             continue
         target = head.inputs[0]
         shape = tuple(target.shape)
-        box = _written_box(head)
+        box = covered_box(head)
         if (not shape or any(isinstance(d, Dim) for d in shape) or box is None
                 or any(lo < 0 or hi > d or lo >= hi for (lo, hi), d in zip(box, shape))):
             continue
@@ -1442,6 +1442,26 @@ def _written_box(write: Op) -> list[tuple[int, int]] | None:
             return None
         return [(int(v.const), int(v.const) + d) for v, d in zip(starts, upd.shape)]
     return None
+
+
+def covered_box(write: Op) -> list[tuple[int, int]] | None:
+    """The static box of elements a write stores, as a set: like
+    `_written_box`, and also an update_slice walking an axis backwards one
+    at a time (`out[n - 1::-1] = y`, a negative-step loop's stacked output),
+    which covers the same elements as the forward slice. For the uses that
+    ask only which elements are written (fills, destinations), never for
+    which update element goes where."""
+    if write.prim.name != "update_slice":
+        return _written_box(write)
+    box = []
+    for lo, hi, st in zip(write.attrs["starts"], write.attrs["stops"], write.attrs["steps"]):
+        if st == 1 and hi >= 0:
+            box.append((lo, hi))
+        elif st == -1 and lo >= 0:
+            box.append((max(hi, -1) + 1, lo + 1))  # (a negative stop: through element 0)
+        else:
+            return None
+    return box
 
 
 def _fits(plan: BlockPlan, v: Value, consumer: Op) -> bool:
