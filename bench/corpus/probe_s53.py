@@ -1229,11 +1229,10 @@ KERNELS = [
            note="ints appended in one branch and floats in the other: refused at the append (np.array of the plain "
                 "list is float64)"),
     Kernel("nested_comprehension", nested_comprehension,
-           lambda r, m: (r.standard_normal(_n(m, 6, 12)), r.standard_normal(_n(m, 5, 12))), "loop",
+           lambda r, m: (r.standard_normal(_n(m, 10, 200)), r.standard_normal(_n(m, 5, 200))), "loop",
            "comprehensions", rtol=1e-8,
-           note="the bench size is small on purpose: the outer comprehension runs as Python, one traced inner loop "
-                "per row, and the cpu compile grows fast with the rows (6: 10 s, 20: 126 s, 200: past 400 s, "
-                "measured at load 7)"),
+           note="the outer comprehension of rows is a loop traced once (tracer/row_lists.py): cold cpu compile "
+                "about 5-6 s at 12, 40 and 200 rows (was 10 s, 168 s, past 400 s: one inner loop per row)"),
     Kernel("negative_fancy_indices", negative_fancy_indices,
            lambda r, m: (r.standard_normal(200), _ints(r, _n(m, 30, 300_000), -128, 127, np.int8)), "mixed",
            "negative indices"),
