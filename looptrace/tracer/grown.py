@@ -123,8 +123,9 @@ class DataTyped:
 
     __array_priority__ = 1002
 
-    def __init__(self, array: Tracer, error: UnsupportedError):
+    def __init__(self, array: Tracer, error: UnsupportedError, empty_dtype: Any = "float64"):
         self.array, self.error = array, error
+        self.empty_dtype = str(empty_dtype)  # (np.array(lst, dtype=...) of an empty list: that dtype)
 
     def _fail(self, *args, **kwargs):
         raise self.error
@@ -132,7 +133,18 @@ class DataTyped:
     def __getattr__(self, name: str):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
+        if name in ("sum", "prod", "any", "all") and self.array.dtype == self.empty_dtype:
+            return self._whole(name)
         raise self.error
+
+    def _whole(self, name: str):
+        """x.sum() (prod, any, all) of all of it: the same for the items' array and for NumPy's empty
+        one of the same dtype (a.sum() if lst else 0.0 reads it whatever the run gives)."""
+        def method(axis=None, dtype=None, **kwargs):
+            if axis is not None or kwargs:
+                raise self.error
+            return getattr(self.array, name)(dtype=dtype) if name in ("sum", "prod") else getattr(self.array, name)()
+        return method
 
     __call__ = __getitem__ = __setitem__ = __iter__ = __len__ = __bool__ = __array__ = _fail
     __array_ufunc__ = __array_function__ = _fail
@@ -143,9 +155,9 @@ class DataTyped:
     __hash__ = object.__hash__
 
 
-def picked_dtype(array: Any) -> Any:
+def picked_dtype(array: Any, empty_dtype: str = "float64") -> Any:
     """What np.array of the list was, the run's items array in hand: NumPy's
-    float64 empty array where nothing was appended."""
+    empty array of shape (0,) where nothing was appended."""
     import numpy as np
 
-    return array if len(array) else np.zeros(0)
+    return array if len(array) else np.zeros(0, empty_dtype)

@@ -219,6 +219,11 @@ def _kind(x: Any) -> str:
 
     if isinstance(x, MaskedSelection):
         return "a slice of run-time length" if x.view_of is not None else "an array of run-time length"
+    from .grown import DataTyped
+
+    if isinstance(x, DataTyped):
+        return (f"np.array of a list appended to under a condition (of shape (0,) and {x.empty_dtype} where it "
+                "is empty)")
     if array_like(x):
         return "an array or number"
     if isinstance(x, (str, bytes)) and len(x) <= 40:

@@ -180,6 +180,8 @@ def _prefix(a: Tracer, axis, dtype, ufunc: str) -> Tracer:
     prim_name = "reduce_sum" if ufunc == "add" else "reduce_prod"
     dt = np.dtype(dtype) if dtype is not None else reduced_dtype(prim_name, a.dtype)
     work = np.dtype(np.int64) if dt.kind == "b" else dt  # bool accumulation: count, then != 0
+    if dt.kind == "b":  # NumPy casts to bool first: add is `or`, multiply `and` (0.5 and -3 + 3 are True)
+        a = sem.astype(a, dt)
     x = _moveaxis(sem.astype(a, work), axis, 0)
     state = tuple(x.shape[1:])
     one, zero = sem.full((), 1, work), sem.full((), _ADDS_EXACTLY.get(work.kind, 0), work)

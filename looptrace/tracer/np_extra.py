@@ -733,14 +733,7 @@ def _split(ary, sections, axis, name: str, equal: bool) -> list:
 
 
 def dstack(tup):
-    if not _any_traced(*tup):
-        return np.dstack(tup)
-    arrs = []
-    for x in tup:
-        x = _strong(x)
-        shape = {0: (1, 1, 1), 1: (1,) + x.shape + (1,), 2: x.shape + (1,)}.get(x.ndim, x.shape)
-        arrs.append(sem.reshape(x, shape))
-    return sem.concatenate(arrs, 2)
+    return nx._lifted_join(tup, "dstack")
 
 
 def block(arrays):

@@ -25,7 +25,8 @@ from . import context as ctx
 from . import semantics as sem
 from .array import Tracer
 
-RUNNING = ("maximum", "minimum", "fmax", "fmin", "logical_and", "logical_or")
+RUNNING = ("maximum", "minimum", "fmax", "fmin", "logical_and", "logical_or", "bitwise_and", "bitwise_or",
+           "bitwise_xor")
 
 
 def accumulate(ufunc: str, a: Tracer, axis, dtype) -> Tracer:
@@ -42,6 +43,9 @@ def accumulate(ufunc: str, a: Tracer, axis, dtype) -> Tracer:
         a = sem.astype(a, np.dtype(dtype))
     elif ufunc.startswith("logical_"):
         a = sem.astype(a, np.dtype(np.bool_))
+    if ufunc.startswith("bitwise_") and a.dtype.kind not in "biu":  # (NumPy's TypeError, not the loop's)
+        raise TypeError(f"ufunc '{ufunc}' not supported for the input types, and the inputs could not be "
+                        "safely coerced to any supported types according to the casting rule ''safe''")
     x = _moveaxis(a, axis, 0)
     if x.shape[0] == 0:
         return a

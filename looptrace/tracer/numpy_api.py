@@ -93,9 +93,17 @@ class TracedUfunc:
 
         if self.__name__ in np_reductions.FOLDED and not kw:  # logaddexp, fmax, bitwise_or, ...: compositions
             return np_reductions.ufunc_reduce(self.__name__, a, axis, dtype, keepdims)
+        initial, where = kw.pop("initial", _NO_VALUE), kw.pop("where", True)
         if self.__name__ not in _UFUNC_REDUCE or kw:
             self._unsupported("reduce")
-        return sem.reduce(_UFUNC_REDUCE[self.__name__], a, axis, keepdims, dtype)
+        self._check_logical_dtype(dtype)
+        return _reduce(_UFUNC_REDUCE[self.__name__], a, axis, keepdims, dtype, initial, where)
+
+    def _check_logical_dtype(self, dtype):
+        """np.logical_and/or have bool loops only: another dtype= is NumPy's TypeError."""
+        if self.__name__.startswith("logical_") and dtype is not None and np.dtype(dtype).kind != "b":
+            raise TypeError(f"No loop matching the specified signature and casting was found for ufunc "
+                            f"{self.__name__}")
 
     def reduceat(self, array, indices, axis=0, dtype=None, out=None):
         """np.add.reduceat (and the other reducing ufuncs'): segment reductions (np_reductions.py)."""
@@ -127,6 +135,7 @@ class TracedUfunc:
             return self.real.accumulate(array, axis=axis, dtype=dtype)
         from . import np_scans
 
+        self._check_logical_dtype(dtype)
         if self.__name__ in np_scans.RUNNING:
             return np_scans.accumulate(self.__name__, _tr(array), axis, dtype)
         if self.__name__ not in ("add", "multiply"):
@@ -706,6 +715,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None):
     _no_out(out)
     if not _any_traced(*arrays):
         return np.concatenate(arrays, axis=axis, dtype=dtype)
+    _check_some_appended(list(arrays), "concatenate")
     res = sem.concatenate(_joined(arrays, axis), axis)
     return sem.astype(res, dtype) if dtype is not None else res
 
@@ -716,6 +726,7 @@ def stack(arrays, axis=0, out=None, dtype=None):
     if not _any_traced(*arrays):
         return np.stack(arrays, axis=axis, dtype=dtype)
     if any(isinstance(x, Segment) for x in arrays):
+        _check_some_appended(arrays, "stack")
         res = _list_to_array(arrays)
         if axis != 0:
             res = moveaxis(res, 0, axis)
@@ -725,32 +736,83 @@ def stack(arrays, axis=0, out=None, dtype=None):
 
 
 def vstack(tup):
-    parts = []
-    for x in tup:
-        if isinstance(x, Segment):  # appended items, each made at least 2-d, joined along axis 0
-            x.static_length("np.vstack")
-            t = _segment_value(x)
-            parts.append(sem.reshape(t, (t.shape[0], -1)) if t.ndim <= 2 else _joined_segment(x, 0))
-        else:
-            parts.append(atleast_2d(x))
-    return concatenate(parts, 0)
+    return _lifted_join(tup, "vstack")
 
 
 def column_stack(tup):
-    cols = [sem.reshape(x, (-1, 1)) if _tr(x).ndim < 2 else x for x in tup]
-    return concatenate(cols, 1)
+    return _lifted_join(tup, "column_stack")
 
 
 def hstack(tup):
-    arrs = []
-    for x in tup:
-        if isinstance(x, Segment):  # appended items, each made at least 1-d, joined along axis 0 or 1
-            x.static_length("np.hstack")
-            t = _segment_value(x)
-            arrs.append(sem.reshape(t, (-1,)) if t.ndim <= 2 else _joined_segment(x, 1))
-        else:
-            arrs.append(atleast_1d(x))
-    return concatenate(arrs, 0 if _tr(arrs[0]).ndim == 1 else 1)
+    return _lifted_join(tup, "hstack")
+
+
+def _as_column(a):
+    """np.column_stack's piece: a 0-d or 1-d array as one column, a 2-d one as it is."""
+    return reshape(a, (-1, 1)) if np.ndim(a) < 2 else a
+
+
+def _atleast_3d(a):
+    from .np_more import atleast_3d
+
+    return atleast_3d(a)
+
+
+# np.vstack / hstack / column_stack / dstack: how each piece is lifted (traced, and NumPy's for a
+# shape), and the axis the lifted pieces are joined along (from their ndim)
+_LIFTS = {"vstack": (atleast_2d, np.atleast_2d, lambda ndim: 0),
+          "hstack": (atleast_1d, np.atleast_1d, lambda ndim: 0 if ndim == 1 else 1),
+          "column_stack": (_as_column, _as_column, lambda ndim: 1),
+          "dstack": (_atleast_3d, np.atleast_3d, lambda ndim: 2)}
+
+
+def _lifted_join(tup, name: str):
+    """Each piece lifted (np.atleast_2d, ...), joined along the join's axis. A list's appended items
+    (a Segment) are lifted as one: where the lift puts a length-1 axis at the join, the join is the
+    items' stack moved there (of a run-time number of items too, from a list grown under a
+    condition); else their stack's loop axis is merged into that one, which needs the number of
+    items while tracing."""
+    tup = list(tup)
+    if not _any_traced(*tup):
+        return getattr(np, name)(tup)
+    _check_some_appended(tup, "concatenate")
+    lift = _LIFTS[name][0]
+    pieces = [_lifted_segment(x, name) if isinstance(x, Segment) else lift(_as_numpy(x)) for x in tup]
+    if len(pieces) == 1:  # (a new array, as NumPy's)
+        return copy(pieces[0])
+    return sem.concatenate(pieces, _LIFTS[name][2](_tr(pieces[0]).ndim))
+
+
+def _lifted_segment(seg: Segment, name: str) -> Tracer:
+    t = _segment_value(seg)
+    item = tuple(t.shape[1:])
+    lifted = _LIFTS[name][1](np.empty(item)).shape  # (one item's: static, as the item's shape is)
+    axis = _LIFTS[name][2](len(lifted))
+    rest = lifted[:axis] + lifted[axis + 1:]
+    extra = len(rest) - len(item)
+    if lifted[axis] != 1 or extra < 0 or rest != (1,) * extra + item:
+        return _joined_segment(seg, axis)
+    if extra:  # (n, *item) as (n, 1, .., *item); n may be a run-time Dim, which the reshape keeps
+        from looptrace.ops import get as prim
+
+        t = sem.wrap(ctx.emit1(prim("reshape"), [t.value], shape=(t.shape[0],) + (1,) * extra + item))
+    return moveaxis(t, 0, axis) if axis else t
+
+
+def _check_some_appended(arrays: list, what: str) -> None:
+    """np.stack / concatenate / vstack ... of nothing but a list appended to under a condition: NumPy's
+    ValueError where no item was appended, raised by the run."""
+    if not arrays or not all(isinstance(x, Segment) for x in arrays):
+        return
+    counts = [x.count for x in arrays]
+    if any(c is None for c in counts) or any(x.nonempty for x in arrays):
+        return
+    from .checks import emit_check
+
+    total = counts[0]
+    for c in counts[1:]:
+        total = sem.ufunc("add", total, c)
+    emit_check(sem.ufunc("equal", total, 0), ValueError(f"need at least one array to {what}"))
 
 
 def _list_to_array(items: list) -> Tracer:
@@ -1007,8 +1069,8 @@ def _array(obj, dtype=None, copy=True, **kw):
         return v
     if isinstance(obj, (list, tuple)):
         if any(isinstance(x, Segment) for x in obj):
-            if dtype is None and all(isinstance(x, Segment) for x in obj):
-                empty = _empty_list_array(obj)  # (grown.DataTyped: its type picked after the run, returned)
+            if all(isinstance(x, Segment) for x in obj):
+                empty = _empty_list_array(obj, dtype)  # (grown.DataTyped: its shape picked after the run)
                 if empty is not None:
                     return empty
             res = _list_to_array(list(obj))
@@ -1032,26 +1094,32 @@ def _one_dtype(x: Tracer, dtype) -> None:
                                "on every path (float(...), np.float64(...))")
 
 
-def _empty_list_array(segments) -> Tracer | None:
-    """np.array of a list holding only what loops appended: NumPy makes an empty list a float64 array of
-    shape (0,), whatever the elements would have been. None where the list is not empty or its elements
-    are float64 numbers (the array is then the same whether empty or not); refused where only the run
-    decides and an empty list would change the dtype or shape."""
+def _empty_list_array(segments, dtype=None) -> Tracer | None:
+    """np.array of a list holding only what loops appended: NumPy makes an empty list an array of shape
+    (0,), float64 unless `dtype` says, whatever the elements would have been. None where the list is
+    not empty or its elements are numbers of that dtype (the array is then the same whether empty or
+    not); where only the run decides and an empty list would change the shape or dtype, a DataTyped:
+    returned, the run's array or the empty one; any other use refused."""
     elem = segments[0].value
+    empty_dtype = np.dtype(np.float64 if dtype is None else dtype)
     if any(x.count is not None for x in segments) and not any(x.nonempty for x in segments):
-        if elem.dtype == np.float64 and len(elem.shape) == 1:
+        if len(elem.shape) == 1 and (dtype is not None or elem.dtype == np.float64):
             return None
         from .grown import DataTyped
 
-        return DataTyped(_list_to_array(list(segments)), UnsupportedError(
-            "np.array of a list appended to under a condition: when no element was appended NumPy makes a "
-            f"float64 array of shape (0,), not one of {elem.dtype} elements{' of shape ' + str(tuple(elem.shape[1:])) if len(elem.shape) > 1 else ''}, "
-            "so the array's type would depend on the data", ctx.current_loc(),
-            "give the dtype: np.array(lst, dtype=...) (for numbers), or fill a preallocated array"))
+        items = _list_to_array(list(segments))
+        what = (f"{elem.dtype} elements" if dtype is None else "elements") + \
+            (f" of shape {tuple(elem.shape[1:])}" if len(elem.shape) > 1 else "")
+        return DataTyped(items if dtype is None else sem.astype(items, dtype), UnsupportedError(
+            f"np.array of a list appended to under a condition: when no element was appended NumPy makes a "
+            f"{empty_dtype} array of shape (0,), not one of {what}, so the array's "
+            f"{'type' if len(elem.shape) == 1 else 'shape'} would depend on the data", ctx.current_loc(),
+            "give the dtype: np.array(lst, dtype=...)" if len(elem.shape) == 1 else "fill a preallocated "
+            "array and keep a count beside it"), empty_dtype)
     if any(x.count is not None for x in segments):  # (one of them never empty)
         return None
     if sum(x.static_length("np.array") for x in segments) == 0:
-        return sem.wrap(sem.as_value(np.zeros(0)))
+        return sem.wrap(sem.as_value(np.zeros(0, empty_dtype)))
     return None
 
 

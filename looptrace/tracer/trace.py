@@ -642,7 +642,7 @@ def _flatten_output(x: Any) -> tuple[list, Any]:
             return _picked(v)
         if isinstance(v, DataTyped):  # np.array of a list grown under a condition: typed after the run
             leaves.append(v.array)
-            return ("dtyped", len(leaves) - 1)
+            return ("dtyped", len(leaves) - 1, v.empty_dtype)
         if isinstance(v, GrownRow):  # a row of a comprehension of rows: Python's list (row_lists.py)
             leaves.append(v)
             return ("row", len(leaves) - 1, bool(v.weak))
@@ -948,7 +948,7 @@ def build_output(tree: Any, values: list, scalars: bool = True) -> Any:
             v = np.asarray(v)[()]
         return v.item() if tree[2] else v
     if kind == "dtyped":  # np.array of a list grown under a condition (grown.DataTyped)
-        return picked_dtype(_host(values[tree[1]])) if scalars else values[tree[1]]
+        return picked_dtype(_host(values[tree[1]]), *tree[2:]) if scalars else values[tree[1]]
     if kind == "picked":  # x[mask] or x[a:b] of a run-time length, returned (`_flatten_output`)
         return _picked_output(tree, values, scalars)
     if kind == "maybe":  # (the flag of a function that may reach its end without a `return`)
