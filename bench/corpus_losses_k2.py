@@ -6,6 +6,13 @@ into its array from the end back (codegen/cpu/destinations.py `_backwards`,
 planning/fusion.py `covered_box`); old = the rule patched off at compile time
 (a stacked temporary, a zero fill and a reversed copy after the loop).
 
+continue_filter (and bench/masked_rows.py's sparse and dense masked folds, to
+show the sparse ones keep their speed): sparse folds' runs taken untested
+after runs that all selected something, and the masked float folds' lanes in
+one loop over a run's rows (codegen/cpu/sparse_folds.py `_Untested`,
+`_lanes_together`); old = both patched off (every run tested, a loop over
+the rows per fold).
+
 CPU time (time.process_time: wall time lies on a loaded machine), the kernels'
 calls interleaved round-robin (bench/_timing.compare), medians; ratios only
 within one run. usage: python bench/corpus_losses_k2.py [--repeats 20]
@@ -25,7 +32,9 @@ import looptrace as lt  # noqa: E402
 from bench import _timing as T  # noqa: E402
 from bench.corpus import all_kernels  # noqa: E402
 from looptrace.codegen.cpu import destinations as D  # noqa: E402
+from looptrace.codegen.cpu import sparse_folds as S  # noqa: E402
 from looptrace.codegen.planning import fusion as F  # noqa: E402
+from bench import masked_rows as M  # noqa: E402
 
 
 def _cpu_time(fn) -> float:
@@ -40,6 +49,30 @@ def _backwards_off():
     D._backwards = lambda w, b: None if keep_b(w, b) else keep_b(w, b)
     F.covered_box = F._written_box
     return lambda: (setattr(D, "_backwards", keep_b), setattr(F, "covered_box", keep_c))
+
+
+def _sparse_off():
+    """Every run's mask tested, and a loop over a run's rows per masked fold, as before."""
+    keep_t, keep_l = S._Untested.test, S.SparseFolds._lanes_together
+    S._Untested.test = lambda self, hit, tested: tested()
+    S.SparseFolds._lanes_together = lambda self, folds, term_at, s0, s1, r, j, saved: [
+        self._run_terms(o, acc, 0, term_at, s0, s1, r, j, saved) for o, acc in folds]
+    return lambda: (setattr(S._Untested, "test", keep_t), setattr(S.SparseFolds, "_lanes_together", keep_l))
+
+
+def _cases():
+    """(name, function, arguments, the rule off)."""
+    out = []
+    for name, off in (("negative_step_suffix", _backwards_off), ("continue_filter", _sparse_off)):
+        k = next(k for k in all_kernels() if k.name == name)
+        out.append((name, k.fn, k.make(np.random.default_rng(1), "bench"), off))
+    rng = np.random.default_rng(46)
+    data, radius = rng.random(400_000), rng.random(400_000)
+    out += [("azimint_naive 400k x 100", M.azimint_naive, (data, radius, 100), _sparse_off),
+            ("sum, 0.1% selected", M.band_sum, (data, radius, 0.4, 0.401), _sparse_off),
+            ("sum, 5% selected", M.band_sum, (data, radius, 0.4, 0.45), _sparse_off),
+            ("sum, 50% selected", M.band_sum, (data, radius, 0.25, 0.75), _sparse_off)]
+    return out
 
 
 def _compiled(fn, args, off=None):
@@ -59,21 +92,20 @@ def main():
     repeats = ap.parse_args().repeats
     warnings.simplefilter("ignore")
     T._time_once = _cpu_time
-    for name, off in (("negative_step_suffix", _backwards_off),):
-        k = next(k for k in all_kernels() if k.name == name)
-        args = k.make(np.random.default_rng(1), "bench")
-        new, src_new = _compiled(k.fn, args)
-        old, src_old = _compiled(k.fn, args, off)
-        assert src_new != src_old, "the rule changed nothing"
-        nj = numba.njit(k.fn)
-        ref = k.fn(*args)
+    for name, fn, args, off in _cases():
+        new, src_new = _compiled(fn, args)
+        old, src_old = _compiled(fn, args, off)
+        same = " (the same kernel: the rule does not apply)" if src_new == src_old else ""
+        nj = numba.njit(fn)
+        ref = fn(*args)
         for f in (new, old, nj):
-            np.testing.assert_allclose(f(*args), ref)
+            np.testing.assert_allclose(f(*args), ref, rtol=1e-12)
+        assert np.asarray(new(*args)).tobytes() == np.asarray(old(*args)).tobytes()
         m = T.compare({"old": lambda: old(*args), "new": lambda: new(*args), "njit": lambda: nj(*args)},
                       repeats=repeats, warmup=2)
         print(f"{name}: ms old {m['old'] * 1e3:.4f} new {m['new'] * 1e3:.4f} njit {m['njit'] * 1e3:.4f}  "
               f"old/new {m['old'] / m['new']:.2f}  njit/new {m['njit'] / m['new']:.2f}  "
-              f"njit/old {m['njit'] / m['old']:.2f}")
+              f"njit/old {m['njit'] / m['old']:.2f}{same}")
 
 
 if __name__ == "__main__":

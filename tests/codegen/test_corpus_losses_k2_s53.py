@@ -5,13 +5,20 @@ A negative-step loop's stacked output written into the array it ends up in
 straight to their positions from the end back, no stacked temporary, no
 reversed copy after the loop, and a fill the writes cover is never made
 (corpus negative_step_suffix). Values match the plain function on fresh
-random data; the kernel source shows the decision."""
+random data; the kernel source shows the decision.
+
+Masked sums that skip the runs their mask selects nothing of
+(codegen/cpu/sparse_folds.py) leave runs untested after runs that all
+selected something, and fold the masked sums' lanes in one loop over a run's
+rows (corpus continue_filter): the same bits as the loops that skip nothing
+(LOOPTRACE_NO_SPARSE_FOLDS=1), on masks dense, sparse and switching between
+the two."""
 import re
 
 import numpy as np
 import pytest
 
-from .kernel_text import checked_kernel as _check
+from .kernel_text import checked_kernel as _check, kernel_body
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +57,27 @@ def every_other_backwards(x):
     return out
 
 
+def weighted_mean_kept(x, y):
+    num = 0.0
+    den = 0.0
+    for i in range(x.shape[0]):
+        if y[i] <= 0.0:
+            continue
+        num += x[i] * y[i]
+        den += y[i]
+    return num, den
+
+
+def _switching_weights(rng, n):
+    """Weights kept (> 0) densely, sparsely, not at all and densely again, in stretches of runs."""
+    y = -rng.random(n)
+    q = n // 4
+    y[:q] = rng.normal(size=q)
+    y[q:2 * q][rng.random(q) < 0.002] = 1.0 + rng.random()
+    y[3 * q:] = rng.normal(size=n - 3 * q)
+    return y
+
+
 def _stacked_allocs(body: str) -> list[str]:
     return re.findall(r"= alloc\(\(n\d+_, .*", body)
 
@@ -72,3 +100,23 @@ def test_backwards_inside_a_border():
 def test_a_step_of_minus_two_keeps_its_copy():
     x = np.random.default_rng(34).normal(size=1001)
     _check(every_other_backwards, (x,))
+
+
+def test_sparse_runs_untested_after_hits_same_bits(monkeypatch):
+    import looptrace
+
+    rng = np.random.default_rng(35)
+    n = 40_000
+    x = rng.normal(size=n)
+    datas = [(x, rng.normal(size=n)), (x, _switching_weights(rng, n)),
+             (x, np.where(rng.random(n) < 0.001, 1.0, -1.0))]
+    now = looptrace.jit(weighted_mean_kept, backend="cpu")
+    body = kernel_body(now.explain(*datas[0]).kernel_source)
+    assert re.search(r"u\d+_ -= 1", body), body  # runs left untested
+    assert len(re.findall(r"for r\d+_ in range\(r\d+_, r\d+_\)", body)) == 1, body  # one loop over the rows
+    monkeypatch.setenv("LOOPTRACE_NO_SPARSE_FOLDS", "1")
+    every = looptrace.jit(lambda x, y: weighted_mean_kept(x, y), backend="cpu")
+    for x, y in datas:
+        got, want = now(x, y), weighted_mean_kept(x, y)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        assert np.asarray(got).tobytes() == np.asarray(every(x, y)).tobytes()
