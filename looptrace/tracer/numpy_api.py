@@ -299,9 +299,23 @@ def _mean_dtype(a: Tracer, dtype: Any) -> Any:
 def _count(a: Tracer, axis: Any, keepdims: bool = False, where: Any = True) -> Any:
     """How many elements each mean averages: a Python int, or a traced count under a mask."""
     if where is True:
-        return int(np.prod([a.shape[i] for i in sem.norm_axes(axis, a.ndim)]))
+        sizes = [a.shape[i] for i in sem.norm_axes(axis, a.ndim)]
+        n = int(np.prod([d for d in sizes if isinstance(d, numbers.Integral)]))
+        for d in sizes:
+            if not isinstance(d, numbers.Integral):  # a run-time length (a list grown under a condition)
+                n = sem.ufunc("multiply", _run_time_length(d), n)
+        return n
     mask = sem.broadcast_to(sem.astype(where, np.bool_), a.shape)
     return sem.reduce("reduce_sum", sem.astype(mask, np.intp), axis, keepdims)
+
+
+def _run_time_length(d) -> Tracer:
+    """The traced length of an axis known only at run time (`_segment_value` records it)."""
+    count = ctx.state().dim_counts.get(d.id)
+    if count is None:
+        raise UnsupportedError("a mean over an axis whose length is known only at run time", ctx.current_loc(),
+                               "divide the sum by a count you keep")
+    return sem.wrap(count)
 
 
 def _divide_keeping_dtype(s: Tracer, n: Any) -> Tracer:

@@ -133,6 +133,14 @@ def array_like(x: Any) -> Any:
     return wrap(as_value(x)) if traced_sequence(x) else x
 
 
+def _float_numbers(seq: Sequence) -> bool:
+    """Only float64 numbers that loops appended: their array is the same whether the run appended any
+    or none (NumPy's empty list is float64 (0,)), of a run-time length (np.sum(losses))."""
+    from .values import Segment
+
+    return all(isinstance(e, Segment) and len(e.value.shape) == 1 and e.value.dtype == np.float64 for e in seq)
+
+
 def array_from_sequence(seq: Sequence) -> Any:
     """np.array([...]) of a nested list that may hold tracers, or what loops
     appended to it (values.Segment: np.sum(losses) of `losses.append(...)`)."""
@@ -141,7 +149,7 @@ def array_from_sequence(seq: Sequence) -> Any:
     if any(isinstance(e, Segment) for e in seq):
         from .numpy_api import _array
 
-        if any(isinstance(e, Segment) and e.count is not None for e in seq):
+        if any(isinstance(e, Segment) and e.count is not None for e in seq) and not _float_numbers(seq):
             from looptrace.errors import UnsupportedError
 
             raise UnsupportedError("a NumPy function of a list appended to under a condition: its length is "

@@ -254,3 +254,34 @@ def test_the_shape_of_a_maybe_empty_array_is_refused():
     X = np.random.default_rng(11).standard_normal((9, 4))
     with pytest.raises(UnsupportedError, match="would depend on the data"):
         looptrace.jit(shape_of_rows, backend="interpret")(X, 0.5)
+
+
+def losses_summary(X, t):
+    losses = []
+    for i in range(X.shape[0]):
+        if X[i, 0] > t:
+            losses.append(X[i, 1] ** 2)
+    return np.sum(losses), np.mean(losses), np.std(losses), np.var(losses, ddof=1), np.max(losses)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_numpy_reductions_of_a_conditionally_grown_list_of_floats(backend):
+    """np.sum / mean / std / var / max of float numbers appended under a condition: over the run's count
+    (the array is the same (n,) float64 whether empty or not); empty, np.max raises NumPy's ValueError."""
+    X = np.random.default_rng(12).standard_normal((11, 2))
+    _check(losses_summary, backend, (X, 0.3), (X, -100.0), (X, 100.0))
+
+
+def int_sum(X, t):
+    picked = []
+    for i in range(X.shape[0]):
+        if X[i, 0] > t:
+            picked.append(i)
+    return np.sum(picked)
+
+
+def test_numpy_sum_of_a_conditionally_grown_list_of_ints_is_refused():
+    """Empty, NumPy's array is float64 (np.sum gives 0.0), else int64: the type would depend on the data."""
+    X = np.random.default_rng(13).standard_normal((11, 2))
+    with pytest.raises(UnsupportedError, match="appended to under a condition"):
+        looptrace.jit(int_sum, backend="interpret")(X, 0.3)
