@@ -137,7 +137,11 @@ def _concat_lower(em, op) -> None:
     comment `# joined` marks a concatenate made in the kernel's source."""
     v, axis = op.out, op.attrs["axis"] % op.out.ndim
     out = em.name(v)
-    em.line(f"{out} = alloc({em.shape_text(v)}, {dtype_text(v.dtype)})  # joined")
+    total: int | str = 0  # (a run-time length is the pieces', read before the array is made)
+    for x in op.inputs:
+        total = _plus(total, em.size(x, axis))
+    sizes = [str(total) if k == axis else em.size(op.inputs[0], k) for k in range(v.ndim)]
+    em.line(f"{out} = alloc(({''.join(n + ', ' for n in sizes)}), {dtype_text(v.dtype)})  # joined")
     offset: int | str = 0
     for x in op.inputs:
         src = em.name(x) if x.dtype == v.dtype else f"{em.name(x)}.astype(np.{v.dtype.name})"
