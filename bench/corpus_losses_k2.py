@@ -6,6 +6,10 @@ into its array from the end back (codegen/cpu/destinations.py `_backwards`,
 planning/fusion.py `covered_box`); old = the rule patched off at compile time
 (a stacked temporary, a zero fill and a reversed copy after the loop).
 
+enumerate_zip: a scan's coefficient map of a few cheap ops beside an iota
+computed in the scan's loop (planning/fusion.py `_cheap_per_step`); old = the
+map's nest of its own when it has more than 4 ops, the iota counted.
+
 continue_filter (and bench/masked_rows.py's sparse and dense masked folds, to
 show the sparse ones keep their speed): sparse folds' runs taken untested
 after runs that all selected something, and the masked float folds' lanes in
@@ -60,10 +64,18 @@ def _sparse_off():
     return lambda: (setattr(S._Untested, "test", keep_t), setattr(S.SparseFolds, "_lanes_together", keep_l))
 
 
+def _scan_maps_off():
+    """A scan's coefficient map inlined only where is_streaming (at most 4 ops, an iota counted), as before."""
+    keep = F._cheap_per_step
+    F._cheap_per_step = F.is_streaming
+    return lambda: setattr(F, "_cheap_per_step", keep)
+
+
 def _cases():
     """(name, function, arguments, the rule off)."""
     out = []
-    for name, off in (("negative_step_suffix", _backwards_off), ("continue_filter", _sparse_off)):
+    for name, off in (("negative_step_suffix", _backwards_off), ("continue_filter", _sparse_off),
+                      ("enumerate_zip", _scan_maps_off)):
         k = next(k for k in all_kernels() if k.name == name)
         out.append((name, k.fn, k.make(np.random.default_rng(1), "bench"), off))
     rng = np.random.default_rng(46)

@@ -7,6 +7,11 @@ reversed copy after the loop, and a fill the writes cover is never made
 (corpus negative_step_suffix). Values match the plain function on fresh
 random data; the kernel source shows the decision.
 
+A running sum whose term is a few cheap ops beside the step's index
+(`total += (i + 1) * u * v` over enumerate(zip(a, b)), corpus enumerate_zip)
+computes the term in the sum's own loop (planning/fusion.py
+`_cheap_per_step`): no temporary of the terms written and read back.
+
 Masked sums that skip the runs their mask selects nothing of
 (codegen/cpu/sparse_folds.py) leave runs untested after runs that all
 selected something, and fold the masked sums' lanes in one loop over a run's
@@ -78,6 +83,15 @@ def _switching_weights(rng, n):
     return y
 
 
+def enumerate_zip_running(a, b):
+    total = 0.0
+    out = np.empty(a.shape[0])
+    for i, (u, v) in enumerate(zip(a, b)):
+        total += (i + 1) * u * v
+        out[i] = total
+    return out
+
+
 def _stacked_allocs(body: str) -> list[str]:
     return re.findall(r"= alloc\(\(n\d+_, .*", body)
 
@@ -100,6 +114,13 @@ def test_backwards_inside_a_border():
 def test_a_step_of_minus_two_keeps_its_copy():
     x = np.random.default_rng(34).normal(size=1001)
     _check(every_other_backwards, (x,))
+
+
+def test_running_sum_of_index_terms_in_one_loop():
+    rng = np.random.default_rng(36)
+    body = _check(enumerate_zip_running, (rng.normal(size=5000), rng.normal(size=5000)))
+    assert len(re.findall(r"= alloc\(", body)) == 1, body  # the output only: no array of terms
+    assert len(re.findall(r"\bfor ", body)) == 1, body
 
 
 def test_sparse_runs_untested_after_hits_same_bits(monkeypatch):

@@ -402,13 +402,28 @@ def _inline_into_scans(block: Block, plan: BlockPlan, uses: dict[int, list[Use]]
                 continue
             if tuple(v.shape) != tuple(steps) or only_consumer(uses, v) is not op:
                 continue
-            if is_fold(made) or not is_streaming(made, plan):
+            if is_fold(made) or not _cheap_per_step(made, plan):
                 continue
             plan.fused_roots.discard(id(made))
             plan.inlined.add(v.id)
             plan.skip.add(id(made))
             for o in nest_ops(made, plan):
                 plan.position[id(o)] = index[id(op)]
+
+
+# cheap ops per step a scan's coefficient map may bring into the scan's loop: a float add's
+# latency is 4 cycles, time for more independent ops than this beside it
+SCAN_INLINE_OPS = 6
+
+
+def _cheap_per_step(made: Op, plan: BlockPlan) -> bool:
+    """Are the ops of a map's nest few and cheap, not counting an iota (in
+    the scan's loop it is the step's own index, no work): `total += (i + 1)
+    * u * v` over enumerate(zip(a, b)) is an add, a convert and two
+    multiplies beside the iota (corpus enumerate_zip: 5 ops, past
+    is_streaming's 4, so a 2.4 MB temporary written and read back)."""
+    ops = [o for o in nest_ops(made, plan) if o.prim.name != "iota"]
+    return len(ops) <= SCAN_INLINE_OPS and all(o.prim.cheap for o in ops)
 
 
 def _lazy_selects(block: Block, plan: BlockPlan, uses: dict[int, list[Use]], index: dict) -> None:
