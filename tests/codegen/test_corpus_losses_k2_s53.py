@@ -12,6 +12,11 @@ A running sum whose term is a few cheap ops beside the step's index
 computes the term in the sum's own loop (planning/fusion.py
 `_cheap_per_step`): no temporary of the terms written and read back.
 
+A sum whose term calls libm (`x % 1.5 - x // 0.7`: fmod, corpus
+float_modulo_negative) computes its terms into a small block by a loop of
+their own, then adds them to its 8 lanes (codegen/cpu/nest.py `_terms_call`):
+the lanes no longer live across each call; the same lanes, the same terms.
+
 Masked sums that skip the runs their mask selects nothing of
 (codegen/cpu/sparse_folds.py) leave runs untested after runs that all
 selected something, and fold the masked sums' lanes in one loop over a run's
@@ -92,6 +97,13 @@ def enumerate_zip_running(a, b):
     return out
 
 
+def modulo_sum(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i] % 1.5 - x[i] // 0.7
+    return s
+
+
 def _stacked_allocs(body: str) -> list[str]:
     return re.findall(r"= alloc\(\(n\d+_, .*", body)
 
@@ -121,6 +133,13 @@ def test_running_sum_of_index_terms_in_one_loop():
     body = _check(enumerate_zip_running, (rng.normal(size=5000), rng.normal(size=5000)))
     assert len(re.findall(r"= alloc\(", body)) == 1, body  # the output only: no array of terms
     assert len(re.findall(r"\bfor ", body)) == 1, body
+
+
+def test_libm_terms_in_a_block_before_the_lanes():
+    x = np.random.default_rng(37).normal(size=3001) * 9.0
+    body = _check(modulo_sum, (x,))
+    assert re.search(r"terms\d+_\[e\d+_\] = ", body), body
+    assert re.search(r"lane_add\(lanes\d+_, j\d+_, terms\d+_\[", body), body
 
 
 def test_sparse_runs_untested_after_hits_same_bits(monkeypatch):

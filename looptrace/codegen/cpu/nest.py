@@ -38,7 +38,7 @@ from looptrace.ir.primitive import folded_axes
 from looptrace.ir.ranges import progression
 from looptrace.ir.uses import use_map
 
-from .costs import MATHLIB, cost_factor, element_cost
+from .costs import LIBM, MATHLIB, cost_factor, element_cost
 from .extrema import LANES as EXTREMA_LANES
 from .scalar import element_expr, float64_closed, latency_call
 from .shape import affine_index, join_element, join_pieces
@@ -53,6 +53,19 @@ if TYPE_CHECKING:
 
 
 # --- emitting a loop nest ----------------------------------------------------------------------
+
+def _terms_call(op: Op, plan) -> bool:
+    """Does a fold's term call a math function: a vectorized one (mathlib.py,
+    vectorized in `_sum_in_blocks`' loop of terms) or libm's (fmod, power,
+    ...: in the 8-lane loop the 8 lanes, live across each call in
+    caller-saved registers, were stored and reloaded around every call;
+    corpus float_modulo_negative's `x % 1.5 - x // 0.7` over 300000
+    elements: 16.0 ms of CPU in lanes, 6.1 ms in a loop of terms, njit 9.8;
+    bench/corpus_losses_k2.py)? A masked sum of libm terms still skips the
+    runs its mask leaves out first (sparse_folds.py)."""
+    return any(element_cost(o) in (MATHLIB, LIBM) for o in nest_ops(op, plan))
+
+
 class Fuser(FoldGroups, SparseFolds):
     """Writes the scalar code of one root's element, recursing into the values
     fused into it; `memo` shares a temporary between uses at the same index."""
@@ -452,10 +465,10 @@ class Fuser(FoldGroups, SparseFolds):
         inner = _lane_fold(self, op)
         if inner is not None:
             self._sum_with_inner_fold(inner, term_at, steps, lanes, r, j, lane_fn)
-        elif any(element_cost(o) == MATHLIB for o in nest_ops(op, em.plan)):
-            self._sum_in_blocks(op, term_at, steps, lanes, r, j, lane_fn, index_at)
         elif (mask := sparse_mask(self.plan, op)) is not None:  # runs the mask selects nothing of: skipped
             self._sparse_rows(op, mask, term_at, index_at, steps, lanes, r, j, lane_fn)
+        elif _terms_call(op, em.plan):  # (a mathlib term is never a sparse mask's: sparse_mask)
+            self._sum_in_blocks(op, term_at, steps, lanes, r, j, lane_fn, index_at)
         else:
             with em.loop(r, ", ".join(steps) if steps[0] != "0" else steps[1]):
                 with em.loop(j, "8"):
