@@ -805,12 +805,29 @@ def _results_in(frame: ctx.Frame, items: list[tuple[Any, Any]]) -> list[Value]:
 
 
 # --- loops -----------------------------------------------------------------------------------
+def _counted_list(x: Any) -> bool:
+    """Is x a list that is one segment a traced loop appended to a run-time
+    count of (under a condition: `[(a, b) for t in it if c]`), of numbers
+    or tuples of numbers of one type? `for v in x` of it is a loop of that
+    many iterations, each reading its row (was refused: "iterating a list
+    grown in a loop of a run-time length")."""
+    return isinstance(x, list) and len(x) == 1 and isinstance(x[0], Segment) and x[0].count is not None \
+        and not x[0].mixed and not getattr(x[0], "work_rows", False)
+
+
 def for_(iterable, body_fn, get_fn, set_fn, names, *, live=(), live_out=(), loc=None, brk=None, scope=None):
     with ctx.at(_loc(loc)):  # (an error names the `for` line)
         iteration.check_taken(iterable)  # (an iterator made before a loop being traced: iteration.py)
     if row_lists.is_rows(iterable):  # a comprehension's rows: each read as a list (row_lists.py)
         rows = iterable
         return for_(range(rows[0].value.shape[0]), lambda i: body_fn(row_lists.row_at(rows, i)), get_fn, set_fn,
+                    names, live=live, live_out=live_out, loc=loc, brk=brk, scope=scope)
+    if _counted_list(iterable):  # appended to under a condition: a loop over its run-time count
+        from .carries import TracedRange
+        from .runtime import _counted_item
+
+        counted = iterable
+        return for_(TracedRange(counted[0].count), lambda i: body_fn(_counted_item(counted, i)), get_fn, set_fn,
                     names, live=live, live_out=live_out, loc=loc, brk=brk, scope=scope)
     if grown.is_grown(iterable):  # a list a traced loop appended to (grown.py)
         iterable = grown.iterable(iterable)

@@ -15,8 +15,11 @@ iterated, summed, indexed and measured as the list would be; what a list
 does differently from an array (`+` and `*` concatenate and repeat, `==`
 compares the whole, `.append`, `.sum`) is refused or raises what Python
 raises, never an array's answer. A returned list of rows is rebuilt as
-lists (trace.build_output). A write into a row is refused (GrownElement):
-the stack, not the row, is the list's storage.
+lists (trace.build_output). A row is a view of the stack: `M[i][j] = v`
+(and through any name holding the row, a shallow copy M[:k] or M.copy())
+writes the stack, as Python's write reaches the one list object; a slice
+of a row of numbers is a new list. (A number written reads back as the
+stack's type: np.float64 for a Python float written into float64 rows.)
 
 Invariant: where the rows cannot be one stack (lengths that depend on the
 item, numbers of mixed types, arrays among them, a run-time length) the
@@ -43,30 +46,47 @@ class NotRows(Exception):
 
 
 class RowsSegment(Segment):
-    """A Segment whose elements are lists (of `depth` levels) of numbers."""
+    """A Segment whose elements are lists (of `depth` levels) of numbers. Its
+    stack is an array of the function (`stack`, a Tracer): a row is a view
+    of it (row_at), so `M[i][j] = v` writes the stack, as Python's write
+    into the list M holds, and every later read (np.array(M), M[i]) sees it."""
 
     def __init__(self, seg: Segment, depth: int):
+        self.stack = sem.wrap(seg.value)
         super().__init__(seg.value, seg.count, seg.weak, seg.fields, seg.mixed)
         self.bounds, self.loc, self.nonempty = seg.bounds, seg.loc, seg.nonempty
         self.depth = depth
+
+    @property
+    def value(self) -> Any:
+        return self.stack.value
+
+    @value.setter
+    def value(self, v: Any) -> None:
+        if v is not self.stack.value:
+            self.stack = sem.wrap(v)
 
 
 _LIST_READS = frozenset({"index", "count", "copy"})
 _LIST_WRITES = frozenset({"append", "extend", "insert", "pop", "remove", "sort", "reverse", "clear"})
 
 
-class GrownRow(grown.GrownElement):
+class GrownRow(Tracer):
     """A row of a list of rows (RowsSegment), standing for a Python list."""
 
     __slots__ = ()
 
     def __getitem__(self, key: Any) -> Any:
         item = Tracer.__getitem__(self, key)
-        if isinstance(key, slice):  # a list's slice is a list
+        if isinstance(key, slice) and item.ndim > 1:  # rows of rows: a list of the same rows (Python's shallow copy)
+            return [self[k] for k in range(*key.indices(self.shape[0]))]
+        if isinstance(key, slice):  # a list's slice is a new list of numbers (writes into it refused)
             return GrownRow(item.value, weak=self.weak)
-        if is_tracer(item) and item.ndim:  # a row of rows: its row is a list too
-            return GrownRow(item.value, weak=self.weak)
+        if is_tracer(item) and item.ndim:  # a row of rows: its row is a list too (a view: written through)
+            return _row_view(item, self.weak)
         return item
+
+    # (assign: Tracer's; a row is a view of the stack, written through, or a slice's copy, its own)
 
     def _list_op(self, *args: Any) -> Any:
         raise UnsupportedError("an operator on a row of a list of rows traced once (a list of lists): Python's "
@@ -110,15 +130,26 @@ def is_rows(x: Any) -> bool:
 
 
 def row_at(x: list, k: Any) -> GrownRow:
-    """Row k (an int, or a traced int inside a loop: Python's negative index) of a list of rows."""
+    """Row k (an int, or a traced int inside a loop: Python's negative index)
+    of a list of rows: a view of its stack."""
     seg = x[0]
     n = seg.value.shape[0]
     if not is_tracer(k):
         k = int(k)
         if not -n <= k < n:
             raise IndexError("list index out of range")
-        return GrownRow(sem.wrap(seg.value)[k + n if k < 0 else k].value, weak=seg.weak)
-    return GrownRow(sem.wrap(seg.value)[k].value, weak=seg.weak)
+        k = k + n if k < 0 else k
+    return _row_view(seg.stack[k], seg.weak)
+
+
+def _row_view(view: Tracer, weak: bool) -> GrownRow:
+    """`view` (an indexing of a stack) as a GrownRow, a view of the same array."""
+    row = GrownRow.__new__(GrownRow)
+    for slot in Tracer.__slots__:
+        if slot != "__weakref__" and hasattr(view, slot):
+            setattr(row, slot, getattr(view, slot))
+    row.weak = weak
+    return row
 
 
 def expanded(x: list, what: str) -> list:

@@ -132,14 +132,12 @@ def _sliced_segment(x: list, key: slice) -> list | None:
     any other list (its elements, expanded, are sliced)."""
     seg = x[0] if len(x) == 1 else None
     if not isinstance(seg, Segment) or seg.count is not None or not isinstance(seg.value.shape[0], int) \
-            or seg.mixed:
+            or seg.mixed or isinstance(seg, row_lists.RowsSegment):  # (rows: the same rows, views, expanded)
         return None
     from .tuple_lists import ZippedColumn
 
     kept = len(range(*key.indices(seg.value.shape[0])))
     part = Segment(sem.wrap(seg.value)[key].value, None, seg.weak, seg.fields, seg.mixed)
-    if isinstance(seg, row_lists.RowsSegment):
-        part = row_lists.RowsSegment(part, seg.depth)
     part.loc, part.bounds = seg.loc, seg.bounds
     items = [part] if kept else []
     return ZippedColumn(items) if isinstance(x, ZippedColumn) else items  # (a column stands for a tuple)
@@ -160,8 +158,8 @@ def _comp_grown(iterable: Any, least: int = 0) -> Any:
     items as Python, which iterating the stack would read as arrays, not
     the Python numbers appended; any() and all() as Python would need each
     item's truth while tracing.)"""
-    if not grown.is_grown(iterable) or row_lists.is_rows(iterable):  # (rows: control.for_ reads each)
-        return iterable
+    if not grown.is_grown(iterable) or row_lists.is_rows(iterable) or control._counted_list(iterable):
+        return iterable  # (rows, a run-time count: control.for_ reads each)
     seg = iterable[0]
     if len(iterable) == 1 and seg.count is None and seg.fields is None and \
             isinstance(seg.value.shape[0], int) and seg.value.shape[0] > least:
@@ -187,7 +185,7 @@ def _loopable(iterable: Any) -> bool:
     """What a comprehension's loop traced once iterates: a range, an array,
     or zip/enumerate/reversed of those (carries.TracedZip ...)."""
     return isinstance(iterable, (builtins.range, TracedRange, TracedReversed, TracedEnumerate, TracedZip)) \
-        or is_tracer(iterable) and iterable.ndim > 0 or row_lists.is_rows(iterable)
+        or is_tracer(iterable) and iterable.ndim > 0 or row_lists.is_rows(iterable) or control._counted_list(iterable)
 
 
 def comp_list(fn: Callable, iterable: Any, loc: tuple, conds: tuple = ()) -> Any:

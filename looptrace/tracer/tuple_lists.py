@@ -40,16 +40,20 @@ def comp_tuples(fn: Callable, iterable: Any, loc: tuple, conds: tuple, python: C
     comprehension run as Python on the iterable, as before) unless it is a range or an array
     of more items than COMP_UNROLL_LIMIT, which is a loop traced once that
     appends each tuple (runtime.comp_list's loop)."""
-    from .runtime import COMP_UNROLL_LIMIT, _comp_loop, _loopable, _static_len, append
+    from .runtime import COMP_UNROLL, COMP_UNROLL_LIMIT, _comp_loop, _loopable, _static_len, append
 
-    if not (_loopable(iterable) and COMP_UNROLL_LIMIT < _static_len(iterable) < float("inf")):
+    # (a condition: traced once at any length, as comp_list's; Python's run would test a traced
+    # condition as a Python bool, a TraceError)
+    least = COMP_UNROLL if conds else COMP_UNROLL_LIMIT
+    if not (_loopable(iterable) and least < _static_len(iterable) < float("inf")):
         return python(iterable)
     try:
-        return _comp_loop("the comprehension's list", [], iterable, loc, conds,
-                          lambda acc, item: append(acc, fn(item)))
-    except UnsupportedError:  # (tuples of arrays, of mixed types: the comprehension's own error, its hint)
-        python(iterable)
-        raise
+        out = _comp_loop("the comprehension's list", [], iterable, loc, conds, lambda acc, item: append(acc, fn(item)))
+    except UnsupportedError:  # (tuples of arrays, of mixed types: as Python, or the comprehension's own error)
+        return python(iterable)
+    if _static_len(iterable) <= COMP_UNROLL_LIMIT and any(getattr(e, "mixed", False) for e in out):
+        return python(iterable)  # (`(i, x[i])` under a condition: Python's tuples keep their types)
+    return out
 
 
 def zip_star(fn: Any, x: Any) -> Any:
