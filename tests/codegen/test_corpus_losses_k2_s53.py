@@ -28,23 +28,14 @@ import re
 import numpy as np
 import pytest
 
+from bench.corpus.everyday import enumerate_zip as enumerate_zip_running, negative_step_suffix as suffix_max
+
 from .kernel_text import checked_kernel as _check, kernel_body
 
 
 @pytest.fixture(autouse=True)
 def kernel_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
-
-
-def suffix_max(x):
-    n = x.shape[0]
-    out = np.empty_like(x)
-    m = -np.inf
-    for i in range(n - 1, -1, -1):
-        if x[i] > m:
-            m = x[i]
-        out[i] = m
-    return out
 
 
 def inner_backwards_into_border(x):
@@ -86,15 +77,6 @@ def _switching_weights(rng, n):
     y[q:2 * q][rng.random(q) < 0.002] = 1.0 + rng.random()
     y[3 * q:] = rng.normal(size=n - 3 * q)
     return y
-
-
-def enumerate_zip_running(a, b):
-    total = 0.0
-    out = np.empty(a.shape[0])
-    for i, (u, v) in enumerate(zip(a, b)):
-        total += (i + 1) * u * v
-        out[i] = total
-    return out
 
 
 def modulo_sum(x):
