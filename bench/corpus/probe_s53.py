@@ -1517,9 +1517,9 @@ KERNELS += [
     Kernel("nan_truthiness", nan_truthiness, _truthy, "loop", "truthiness"),
     Kernel("complex_branch_cuts", complex_branch_cuts, _branch_cut, "array", "branch cuts", rtol=1e-12),
     Kernel("list_methods_loop", list_methods_loop, lambda r, m: (r.standard_normal(_n(m, 10, 10)),), "loop",
-           "list methods", expect=error(),
-           note="lst.sort() of traced floats is refused (sorted(lst) works); the message calls it a traced value "
-                "used as a Python bool"),
+           "list methods",
+           note="lst.sort() of traced floats is sorted()'s network in place (runtime._sorts_traced_list; it was "
+                "refused as a traced value used as a Python bool)"),
     Kernel("sorted_tuple_keys", sorted_tuple_keys, _groups, "loop", "sorted keys"),
     Kernel("closure_mutates_list", closure_mutates_list, lambda r, m: (r.standard_normal(_n(m, 30, 100_000)), 0.5),
            "loop", "closures", expect=error(),

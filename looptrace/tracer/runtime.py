@@ -666,6 +666,16 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     return external.returned(fn, args, kwargs, out)
 
 
+def _sorts_traced_list(fn: Any, args: tuple) -> bool:
+    """Is fn a Python list's bound `sort` (no positional arguments, as
+    list.sort takes none) of a list holding traced values? Python's sort
+    would ask each comparison's truth while tracing; sorted()'s network
+    (pybuiltins._sorted) sorts them at run time, with key= and reverse=."""
+    owner = getattr(fn, "__self__", None)
+    return (type(owner) is list and getattr(fn, "__name__", "") == "sort" and not args
+            and any(is_tracer(v) for v in owner))
+
+
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     fn = getattr(fn, "__lt_original__", fn) if isinstance(fn, types.FunctionType) else fn
     if fn is not returned and any(isinstance(a, MaybeNone) for a in (*args, *kwargs.values())):
@@ -689,6 +699,9 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         # sum(parts), max(parts), math.prod(parts), a user's function: on its elements
         _expand_grown(fn, args, kwargs)  # (NumPy's functions read the stack itself: numpy_api.py)
     containers.note_call(fn, args)  # (the line of a change to a watched object: containers.py)
+    if _sorts_traced_list(fn, args):  # lst.sort(key=, reverse=) of traced numbers: sorted() in place
+        fn.__self__[:] = pybuiltins._sorted(fn.__self__, **kwargs)
+        return None
     if getattr(fn, "__module__", None) == "statistics":  # (a generator's items: read once, as it would)
         args = tuple(list(a) if isinstance(a, types.GeneratorType) else a for a in args)
     if getattr(fn, "__module__", None) == "statistics" and _statistics_of_traced(args, kwargs):
