@@ -16,8 +16,9 @@ first turns writes through views into writes into their base arrays
 innermost first, through its own list of named steps.
 LOOPTRACE_DUMP=<name>[,<name>...] prints the IR after those passes or steps
 ("trace", "vectorize", "vectorize.rewrite", "linear_scans", ...; "all" for
-every one), and LOOPTRACE_VERIFY=1 runs the verifier after each of them (the
-test suite always does).
+every one), and LOOPTRACE_VERIFY=1 runs the verifier after each of them
+(LOOPTRACE_VERIFY=stages: after tracing and after the last pass only; the test
+suite runs one or the other, tests/conftest.py).
 """
 from __future__ import annotations
 
@@ -52,9 +53,12 @@ from looptrace.vectorize.transposes import push_transposes
 from looptrace.vectorize.linear_recurrence import linear_scans
 
 
-def after(name: str, program: Program) -> None:
-    """What runs after every pass and step: the verifier and the IR dump."""
-    if os.environ.get("LOOPTRACE_VERIFY"):
+def after(name: str, program: Program, stage_end: bool = False) -> None:
+    """What runs after every pass and step: the verifier and the IR dump.
+    LOOPTRACE_VERIFY=stages verifies only where a stage ends (the traced program,
+    the passes' result): the test suite's cheaper default where no pass is under test."""
+    verifying = os.environ.get("LOOPTRACE_VERIFY")
+    if verifying and (verifying != "stages" or stage_end):
         verify(program)
     dump = os.environ.get("LOOPTRACE_DUMP", "")
     if dump and (dump == "all" or name in dump.split(",")):
@@ -203,10 +207,10 @@ PASSES: tuple[Pass, ...] = (
 
 
 def run_passes(program: Program, upto: str | None = None) -> Program:
-    after("trace", program)
+    after("trace", program, stage_end=True)
     for p in PASSES:
         program = p.run(program)
-        after(p.name, program)
+        after(p.name, program, stage_end=p.name == upto or p is PASSES[-1])
         if p.name == upto:
             break
     return program

@@ -3,7 +3,8 @@
 `rng` is a NumPy generator seeded from the test's node id: each test (and
 each parametrization) gets its own reproducible stream, independent of test
 order and of which xdist worker runs it. `verify_every_pass` runs the IR
-verifier after every pass and every per-loop step (pipeline.py) in every test.
+verifier after every pass and every per-loop step (pipeline.py) in the tests of
+the passes, and where the pipeline's stages end in the others.
 LOOPTRACE_CUDA_SIM=1 lets backend="cuda" use the CUDA simulator here.
 """
 
@@ -52,12 +53,55 @@ CPU_TWINS_SLOW = frozenset({
 })
 
 
+def _interpreter_twin_id(nodeid: str) -> str | None:
+    """`f[float32-cpu]` -> `f[float32-interpret]`: the same test's parametrization on the
+    interpreter; None for a node id without a "cpu" parameter."""
+    if not nodeid.endswith("]") or "[" not in nodeid:
+        return None
+    head, params = nodeid[:-1].split("[", 1)
+    parts = params.split("-")
+    if "cpu" not in parts:
+        return None
+    return head + "[" + "-".join("interpret" if p == "cpu" else p for p in parts) + "]"
+
+
+def _cpu_twins_past_each_files_first(items) -> list:
+    """The cpu parametrizations of backend-parametrized tests whose interpreter parametrization
+    runs too, except the first of each file (in collection order), which stays the file's
+    representative compile of what it tests. The interpreter twin checks each one's semantics,
+    the representative and tests/codegen (test_lowering_completeness: every lowering on cpu) the
+    lowering; a second Numba compile of the same feature per parametrization was ~250 s of the
+    suite's ~2440 s of test time (session 54, ci_durations_9d2f112.log). They run with -m slow."""
+    ids = {item.nodeid for item in items}
+    kept_files, past_first = set(), []
+    for item in items:
+        twin = _interpreter_twin_id(item.nodeid)
+        if twin is None or twin not in ids or "slow" in item.keywords:
+            continue
+        if item.nodeid.startswith("tests/codegen/") or item.get_closest_marker("cpu_kept"):
+            continue
+        path = item.nodeid.split("::", 1)[0]
+        if path in kept_files:
+            past_first.append(item)
+        else:
+            kept_files.add(path)
+    return past_first
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cpu_kept: a cpu parametrization that runs by default though "
+                            "an interpreter twin does (conftest `_cpu_twins_past_each_files_first`)")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `slow` (and CPU_TWINS_SLOW) run only when asked for (`-m slow`,
-    or LOOPTRACE_SLOW_TESTS=1); each has a bounded default twin that always runs."""
+    """Tests marked `slow` (and CPU_TWINS_SLOW, and the cpu twins past each file's first) run
+    only when asked for (`-m slow`, or LOOPTRACE_SLOW_TESTS=1); each has a bounded default twin
+    that always runs."""
     for item in items:
         if item.nodeid in CPU_TWINS_SLOW:
             item.add_marker(pytest.mark.slow)
+    for item in _cpu_twins_past_each_files_first(items):
+        item.add_marker(pytest.mark.slow)
     if os.environ.get("LOOPTRACE_SLOW_TESTS") or "slow" in (config.getoption("markexpr") or ""):
         return
     skip = pytest.mark.skip(reason="slow: run with -m slow or LOOPTRACE_SLOW_TESTS=1")
@@ -72,6 +116,15 @@ def rng(request):
     return np.random.default_rng(seed)
 
 
+# Tests of the passes verify the IR after every pass and per-loop step (a pass that breaks the IR
+# is named there); the others (tracer, codegen, reliability, ops) verify it where the pipeline's
+# stages end, the traced program and the passes' result, which catches the same breakage unnamed.
+# Verifying after every step was 5-13% of interpreter-heavy files' CPU (session 54).
+VERIFY_EVERY_PASS_UNDER = ("tests/vectorize/", "tests/ir/", "tests/autodiff/",
+                           "tests/test_seed_programs.py", "tests/test_pipeline.py")
+
+
 @pytest.fixture(autouse=True)
-def verify_every_pass(monkeypatch):
-    monkeypatch.setenv("LOOPTRACE_VERIFY", "1")
+def verify_every_pass(monkeypatch, request):
+    every = request.node.nodeid.startswith(VERIFY_EVERY_PASS_UNDER)
+    monkeypatch.setenv("LOOPTRACE_VERIFY", "1" if every else "stages")

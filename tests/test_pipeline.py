@@ -62,3 +62,21 @@ def test_grad_shares_the_jit_compile_path_and_cache(rng):
     assert kinds == ["('vjp', (0,), None)", "None"]  # one cache: the plain call and the gradient
     looptrace.grad(loss)(x, 0.5)
     assert len(loss._cache) == 2  # the gradient was cached, not compiled again
+
+
+def test_verify_runs_after_every_step_or_where_the_stages_end(monkeypatch, rng):
+    """LOOPTRACE_VERIFY=1 verifies after each pass and per-loop step (tests of the passes);
+    =stages after tracing and after the last pass only (the rest of the suite, conftest.py)."""
+    seen = []
+    monkeypatch.setattr(pipeline, "verify", seen.append)
+    x = rng.standard_normal(7)
+
+    def verified(mode, upto=None):
+        seen.clear()
+        monkeypatch.setenv("LOOPTRACE_VERIFY", mode)
+        pipeline.run_passes(looptrace.jit(ema, backend="interpret").trace([x, 0.5]), upto=upto)
+        return len(seen)
+
+    assert verified("1") > len(pipeline.PASSES) + len(pipeline.COUNTED_LOOP_STEPS)
+    assert verified("stages") == 2
+    assert verified("stages", upto="vectorize") == 2  # a run stopped after a pass ends its stage there
