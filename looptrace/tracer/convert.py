@@ -32,7 +32,7 @@ from typing import Any
 from looptrace.errors import UnsupportedError
 from looptrace.ir.core import SourceLoc
 
-from . import returns
+from . import generators, returns
 
 _counter = itertools.count()
 
@@ -1506,6 +1506,8 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
         raise NotConvertible("not a def statement")
     if fn.__name__ != "<lambda>":
         _check_same_def(fdef, fn.__code__)
+    if generators.steppable(fn):  # a generator whose loop yields once per iteration: (iterable, step)
+        fdef = generators.step_def(fdef)
     filename = fn.__code__.co_filename
     fdef.decorator_list = []
     _AnnotationsDropped().visit(fdef)

@@ -31,7 +31,7 @@ from .merge import NO_RETURN, MaybeNone, returned  # noqa: F401  (early returns:
 from .carries import (LoopList, TracedEnumerate, TracedRange, TracedReversed, TracedZip, number_dict,  # noqa: F401
                       number_list, register_loop)
 from .values import Segment
-from . import iteration
+from . import generators, iteration
 from . import pybisect
 
 from .tuple_lists import comp_tuples, zip_star  # noqa: F401  (convert.py: long lists of tuples)
@@ -185,7 +185,8 @@ def _loopable(iterable: Any) -> bool:
     """What a comprehension's loop traced once iterates: a range, an array,
     or zip/enumerate/reversed of those (carries.TracedZip ...)."""
     return isinstance(iterable, (builtins.range, TracedRange, TracedReversed, TracedEnumerate, TracedZip)) \
-        or is_tracer(iterable) and iterable.ndim > 0 or row_lists.is_rows(iterable) or control._counted_list(iterable)
+        or is_tracer(iterable) and iterable.ndim > 0 or row_lists.is_rows(iterable) or control._counted_list(iterable) \
+        or isinstance(iterable, generators.GeneratorCall)
 
 
 def comp_list(fn: Callable, iterable: Any, loc: tuple, conds: tuple = ()) -> Any:
@@ -195,7 +196,8 @@ def comp_list(fn: Callable, iterable: Any, loc: tuple, conds: tuple = ()) -> Any
     a traced `if` around the append (Python's order: a later one only where
     the earlier hold)."""
     iterable = _comp_grown(iterable, COMP_UNROLL)
-    if not _loopable(iterable) or not conds and not COMP_UNROLL < _static_len(iterable) < float("inf"):
+    over_generator = isinstance(iterable, generators.GeneratorCall)  # (its loop, whatever its count)
+    if not over_generator and (not _loopable(iterable) or not conds and not COMP_UNROLL < _static_len(iterable) < float("inf")):
         # a few items: a Python list, as Python's; a run-time count (range(n) of an int argument):
         # Python's too, the count specialized on (the list's length is known then)
         return [fn(t) for t in comp_iter(iterable, loc) if all(c(t) for c in conds)]
@@ -314,7 +316,10 @@ def _comp_loop(name: str, start: Any, iterable: Any, loc: tuple, conds: tuple, s
 
 def for_(iterable, body_fn, *args, **kwargs):
     """control.for_, with a body that may not change a Python object made
-    before the loop while it is traced once for all iterations (containers.py)."""
+    before the loop while it is traced once for all iterations (containers.py).
+    Over a user's generator: the generator's loop (generators.py)."""
+    if isinstance(iterable, generators.GeneratorCall):
+        return generators.drive(iterable, body_fn, for_, *args, **kwargs)
     return control.for_(iterable, containers.loop_body(body_fn), *args, **kwargs)
 
 
@@ -732,6 +737,8 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     if getattr(type(fn), "__looptrace_traceable__", False):  # a jitted function: trace its Python function
         return call_converted(fn.py_func, args, kwargs)
     if isinstance(fn, types.FunctionType) and _user_function(fn):
+        if ctx.tracing() and generators.steppable(fn):  # run by the `for` over it (generators.py)
+            return generators.GeneratorCall(fn, args, kwargs)
         return call_converted(fn, args, kwargs)
     numba_py = numba_functions.python_function(fn)
     if numba_py is not None:  # the user's @numba.njit helper or @numba.vectorize ufunc: its Python code

@@ -22,7 +22,7 @@ from looptrace.guards import Source
 from looptrace.ir.core import RNG, Block, Program, SourceLoc, Value, walk
 
 from . import context as ctx
-from . import external, kinds, printing, python_numbers, runtime
+from . import external, generators, kinds, printing, python_numbers, runtime
 from . import semantics as sem
 from .array import Tracer, is_tracer
 from .convert import NotConvertible, convert
@@ -82,9 +82,13 @@ def _refuse_generator(fn: types.FunctionType) -> None:
         return
     if not _has_control_flow(fn.__code__):
         raise NotConvertible("a generator without loops or branches: it runs as Python, as it traces the same")
+    if generators.steppable(fn):  # its loop, once per iteration: the consumer's loop (generators.py)
+        return
     what = "a generator function (it uses `yield`)" if flags & inspect.CO_GENERATOR else "an async function"
+    why = generators.refusal(fn) if flags & inspect.CO_GENERATOR else None
     raise UnsupportedError(
-        f"`{fn.__name__}` is {what}: looptrace does not trace generator or async functions",
+        f"`{fn.__name__}` is {what}: looptrace does not trace " +
+        (f"this generator function: {why}" if why else "generator or async functions"),
         ctx.current_loc(),
         f"make `{fn.__name__}` return an array or a list of its items, or write its loop in the jitted function")
 

@@ -1,0 +1,227 @@
+"""A user's generator function driving a traced loop, traced once.
+
+    def pairs(n):
+        for i in range(n - 1):
+            yield i, i + 1
+
+    for i, j in pairs(n): ...
+
+A generator whose body is some statements, then one `for` loop whose
+iteration ends in its one `yield` (or in an `if` whose branch ends in it),
+keeping no state from one iteration to the next, yields one item per
+iteration of that loop, worked out from that iteration alone. So the
+consumer's loop is the generator's loop: its `def` is converted into a
+function returning (the loop's iterable, a step that gives one iteration's
+item), and the consumer's `for` runs over that iterable with the step's
+item as its target (runtime.for_). The loop is traced once, as the
+consumer's own loop would be; the consumer's break/continue are its own.
+
+Anything else (state carried across iterations, several loops or yields,
+`yield from`, `return` or `break` in the generator, the generator object
+used other than by a `for`) stays refused, naming the line, with a hint.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+import types
+from typing import Any
+
+from looptrace.errors import UnsupportedError
+
+from . import context as ctx
+
+STEP = "__lt_gen_step"
+THEN = "__lt_gen_then"
+
+_SHAPES: dict = {}  # code -> its _Shape, or the reason it has none (str)
+
+
+class _Shape:
+    """A steppable generator's parts: statements before the loop, the loop,
+    the statements of an iteration before the yield (or before its `if`),
+    and the `if` holding the yield (None where the yield is unconditional)."""
+
+    def __init__(self, pre: list, loop: ast.For, lead: list, branch: ast.If | None, tail: list, value: ast.expr):
+        self.pre, self.loop, self.lead, self.branch, self.tail, self.value = pre, loop, lead, branch, tail, value
+
+
+def is_generator_function(fn: Any) -> bool:
+    return isinstance(fn, types.FunctionType) and bool(fn.__code__.co_flags & inspect.CO_GENERATOR)
+
+
+def steppable(fn: Any) -> bool:
+    """Is fn a generator function whose one loop yields once per iteration
+    from that iteration alone (module docstring)?"""
+    return is_generator_function(fn) and isinstance(_shape_of(fn), _Shape)
+
+
+def _shape_of(fn: types.FunctionType) -> _Shape | str:
+    code = fn.__code__
+    if code not in _SHAPES:
+        _SHAPES[code] = _read_shape(fn)
+    return _SHAPES[code]
+
+
+def _read_shape(fn: types.FunctionType) -> _Shape | str:
+    try:
+        lines, first = inspect.getsourcelines(fn)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError) as e:
+        return f"its source cannot be read ({e})"
+    fdef = tree.body[0] if tree.body else None
+    if not isinstance(fdef, ast.FunctionDef):
+        return "it is not a def statement"
+    ast.increment_lineno(fdef, first - 1)
+    return shape(fdef)
+
+
+def _own(node: ast.AST):
+    """The nodes of `node` outside functions, lambdas and classes nested in it."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            yield from _own(child)
+
+
+def _has(stmts: list, kinds: tuple) -> bool:
+    return any(isinstance(n, kinds) for s in stmts for n in _own(s))
+
+
+def _stored(stmts: list) -> set[str]:
+    return {n.id for s in stmts for n in _own(s) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+
+
+def _yield_value(s: ast.stmt) -> ast.expr | None:
+    """E of a statement `yield E` (a bare `yield`: None), else None."""
+    if isinstance(s, ast.Expr) and isinstance(s.value, ast.Yield):
+        return s.value.value if s.value.value is not None else ast.copy_location(ast.Constant(None), s)
+    return None
+
+
+def shape(fdef: ast.FunctionDef) -> _Shape | str:
+    """fdef's _Shape, or why it has none (a phrase)."""
+    from .convert import live_in
+
+    body = list(fdef.body)
+    if body and isinstance(body[-1], ast.Return) and body[-1].value is None:
+        body = body[:-1]  # a bare `return` after the loop ends it as falling off does
+    if not body or not isinstance(body[-1], ast.For) or body[-1].orelse:
+        return "its body does not end in one `for` loop (without `else`) that yields"
+    pre, loop = body[:-1], body[-1]
+    if _has(pre, (ast.Yield, ast.YieldFrom, ast.For, ast.While, ast.Return)):
+        return "it yields, loops or returns before its loop"
+    if _has([fdef], (ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Await)):
+        return "it uses `yield from`, `global` or `nonlocal`"
+    if _has(loop.body, (ast.Return, ast.Break, ast.Continue, ast.For, ast.While, ast.Try, ast.With)):
+        return "its loop body returns, breaks, continues, or holds a loop, try or with"
+    if _has([loop.iter], (ast.Yield,)):
+        return "its loop's iterable yields"
+    last = loop.body[-1]
+    lead = loop.body[:-1]
+    branch = None
+    tail: list = []
+    value = _yield_value(last)
+    if value is None and isinstance(last, ast.If) and not last.orelse and last.body:
+        branch, tail, value = last, last.body[:-1], _yield_value(last.body[-1])
+        if value is None:
+            return "its loop's `if` does not end in its yield"
+    if value is None:
+        return "its loop's iteration does not end in its yield"
+    yields = sum(isinstance(n, ast.Yield) for s in loop.body for n in _own(s))
+    if yields != 1:
+        return f"its loop holds {yields} yields (one per iteration is traced)"
+    target = _stored([ast.Assign(targets=[loop.target], value=ast.Constant(None))])
+    kept = sorted(n for n in _stored(loop.body) - target if live_in(n, loop.body))
+    if kept:
+        return f"its loop keeps `{kept[0]}` from one iteration to the next"
+    if branch is not None:
+        clash = sorted(_stored(tail) & (_stored(pre + lead) | target | _params(fdef)))
+        if clash:
+            return f"its `if` assigns `{clash[0]}`, which it also assigns before the `if`"
+    return _Shape(pre, loop, lead, branch, tail, value)
+
+
+def _params(fdef: ast.FunctionDef) -> set[str]:
+    a = fdef.args
+    return {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p is not None}
+
+
+def step_def(fdef: ast.FunctionDef) -> ast.FunctionDef:
+    """fdef (a steppable generator's def) rewritten as a plain function
+    returning (its loop's iterable, step): step(item) runs one iteration up
+    to the yield and returns the yielded value, or, where the yield is under
+    an `if`, (the test, a function giving the value)."""
+    sh = shape(fdef)
+    assert isinstance(sh, _Shape)
+    loop = sh.loop
+    at = lambda node: ast.copy_location(node, loop)  # noqa: E731
+    bind = at(ast.Assign(targets=[loop.target], value=at(ast.Name("__lt_item", ast.Load()))))
+    if sh.branch is None:
+        inner = [bind, *sh.lead, ast.copy_location(ast.Return(sh.value), sh.value)]
+    else:
+        then = _plain_def(THEN, [], [*sh.tail, ast.copy_location(ast.Return(sh.value), sh.value)], sh.branch)
+        pair = ast.Tuple([sh.branch.test, at(ast.Name(THEN, ast.Load()))], ast.Load())
+        inner = [bind, *sh.lead, then, ast.copy_location(ast.Return(ast.copy_location(pair, sh.branch)), sh.branch)]
+    step = _plain_def(STEP, [ast.arg("__lt_item")], inner, loop)
+    out = ast.Tuple([loop.iter, at(ast.Name(STEP, ast.Load()))], ast.Load())
+    new = ast.FunctionDef(fdef.name, fdef.args, [*sh.pre, step, at(ast.Return(at(out)))], [], fdef.returns)
+    new = ast.copy_location(new, fdef)
+    ast.fix_missing_locations(new)
+    return new
+
+
+def _plain_def(name: str, params: list, body: list, where: ast.AST) -> ast.FunctionDef:
+    fn = ast.FunctionDef(name, ast.arguments([], params, None, [], [], None, []), body, [], None)
+    return ast.copy_location(fn, where)
+
+
+class GeneratorCall:
+    """`gen(args)` of a steppable generator function, not run yet: a `for`
+    over it runs the generator's loop (runtime.for_); any other use is
+    refused at its line, as a generator was before."""
+
+    def __init__(self, fn: types.FunctionType, args: tuple, kwargs: dict):
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+
+    def __iter__(self):
+        name = self.fn.__name__
+        raise UnsupportedError(
+            f"`{name}(...)` is a generator used other than by a `for` loop over it: looptrace traces a "
+            "generator function only as the iterable of a `for` (or a comprehension)", ctx.current_loc(),
+            f"write `for item in {name}(...):` directly, or make `{name}` return an array or a list")
+
+    def __next__(self):
+        return next(iter(self))
+
+
+def refusal(fn: types.FunctionType) -> str | None:
+    """Why fn, a generator function, is not traced as its loop (None where it is)."""
+    sh = _shape_of(fn)
+    return sh if isinstance(sh, str) else None
+
+
+def drive(call: GeneratorCall, body_fn, run_for, *args, **kwargs) -> Any:
+    """The consumer's `for` over call: the generator's loop, each item its
+    step's, the consumer's body after it (run_for: control.for_; args, kwargs:
+    the consumer loop's get/set/names and meta)."""
+    from . import control
+    from .runtime import call_converted
+
+    iterable, step = call_converted(call.fn, call.args, call.kwargs)
+    if shape_of_branch(call.fn):
+        get_fn, set_fn, names = args[0], args[1], args[2]
+
+        def guarded(item: Any) -> None:
+            test, then = step(item)
+            control.if_(test, lambda: body_fn(then()), lambda: None, get_fn, set_fn, names)
+
+        return run_for(iterable, guarded, *args, **kwargs)
+    return run_for(iterable, lambda item: body_fn(step(item)), *args, **kwargs)
+
+
+def shape_of_branch(fn: types.FunctionType) -> bool:
+    sh = _shape_of(fn)
+    return isinstance(sh, _Shape) and sh.branch is not None

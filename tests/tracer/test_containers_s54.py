@@ -1,0 +1,179 @@
+"""Python containers and generators users write, captured once (issue 11,
+session 54): a user's generator function whose one loop yields once per
+iteration is that loop, traced once (tracer/generators.py); what stays
+unsupported is refused naming the line."""
+import numpy as np
+import pytest
+
+import looptrace
+from looptrace.errors import UnsupportedError
+
+
+def _pairs(n):
+    for i in range(n - 1):
+        yield i, i + 1
+
+
+def _evens(n):
+    half = n // 2
+    for k in range(half):
+        j = 2 * k
+        yield j
+
+
+def _above(x, t):
+    for i in range(x.shape[0]):
+        v = x[i] * 2.0
+        if v > t:
+            w = v - t
+            yield i, w
+
+
+def _scaled(x, c):
+    for v in x:
+        yield v * c
+
+
+def _fib(n):
+    a, b = 0.0, 1.0
+    for _ in range(n):
+        a, b = b, a + b
+        yield a
+
+
+def _two_yields(n):
+    for i in range(n):
+        yield i
+        yield -i
+
+
+def squared_steps(x):
+    s = 0.0
+    for i, j in _pairs(x.shape[0]):
+        s += (x[j] - x[i]) ** 2
+    return s
+
+
+def even_writes(x, out):
+    for j in _evens(x.shape[0]):
+        out[j] = x[j] * 3.0 - j
+    return out.sum()
+
+
+def filtered(x, t):
+    s = 0.0
+    c = 0
+    for i, w in _above(x, t):
+        s += w * x[i]
+        c += 1
+    return s, c
+
+
+def with_break(x):
+    s = 0.0
+    for i, j in _pairs(x.shape[0]):
+        if x[i] > 1.5:
+            break
+        s += x[i] * x[j]
+    return s
+
+
+def comprehension(x):
+    return sum([x[i] * x[j] for i, j in _pairs(x.shape[0])]) + sum(v for v in _scaled(x, 0.5))
+
+
+def nested_generator(x):
+    def steps(n):
+        for i in range(1, n):
+            yield i - 1, i
+
+    s = 0.0
+    for i, j in steps(x.shape[0]):
+        s += x[i] * x[j]
+    return s
+
+
+def state_kept(n):
+    s = 0.0
+    for v in _fib(n):
+        s += v
+    return s
+
+
+def two_yields(n):
+    s = 0
+    for v in _two_yields(n):
+        s += v
+    return s
+
+
+def listed(x):
+    return np.array(list(_pairs(x.shape[0])))
+
+
+GENERATOR_CASES = [(squared_steps, "x"), (even_writes, "x_out"), (filtered, "x_t"), (with_break, "x"),
+                   (comprehension, "x"), (nested_generator, "x")]
+
+
+def _args(which, n, rng):
+    x = rng.standard_normal(n)
+    return {"x": (x,), "x_out": (x, rng.standard_normal(n)), "x_t": (x, 0.3)}[which]
+
+
+def _same(a, b):
+    a, b = (a, b) if isinstance(a, tuple) else ((a,), (b,))
+    return all(np.allclose(np.asarray(u), np.asarray(v), rtol=1e-12, atol=1e-12) for u, v in zip(a, b))
+
+
+def _run(fn, args, backend):
+    """fn's value and its arguments after the call (fresh copies each)."""
+    mine = tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in args)
+    out = (looptrace.jit(fn, backend=backend) if backend else fn)(*mine)
+    return out, mine
+
+
+@pytest.mark.parametrize("fn,which", GENERATOR_CASES, ids=[c[0].__name__ for c in GENERATOR_CASES])
+def test_generator_as_python(fn, which):
+    args = _args(which, 40, np.random.default_rng(1))
+    want, want_args = _run(fn, args, None)
+    got, got_args = _run(fn, args, "interpret")
+    assert _same(want, got) and all(_same(a, b) for a, b in zip(want_args, got_args))
+
+
+@pytest.mark.parametrize("fn,which", GENERATOR_CASES, ids=[c[0].__name__ for c in GENERATOR_CASES])
+def test_generator_traced_once(fn, which):
+    """The same program at 40 and 4000 items: the loop is not unrolled."""
+    rng = np.random.default_rng(2)
+    small, big = (looptrace.explain(looptrace.jit(fn, backend="interpret"), *_args(which, n, rng)) for n in (40, 4000))
+    assert not any("unrolled" in (loop.reason or "") for loop in small.loops + big.loops)
+    assert len(str(small).splitlines()) == len(str(big).splitlines())
+
+
+def test_generator_cpu():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(300)
+    assert np.isclose(looptrace.jit(squared_steps, backend="cpu")(x), squared_steps(x), rtol=1e-12)
+
+
+def test_generator_gradient():
+    x = np.random.default_rng(4).standard_normal(12)
+    g = looptrace.grad(squared_steps, backend="interpret")(x)
+    h = 1e-6
+    fd = [(squared_steps(x + h * e) - squared_steps(x - h * e)) / (2 * h) for e in np.eye(12)]
+    assert np.allclose(g, fd, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fn,arg,words", [
+    (state_kept, 300, "keeps `a` from one iteration to the next"),
+    (two_yields, 300, "2 yields"),
+])
+def test_generator_refused_names_why(fn, arg, words):
+    with pytest.raises(UnsupportedError) as e:
+        looptrace.jit(fn, backend="interpret")(arg)
+    assert words in str(e.value) and "for v in" in str(e.value)
+
+
+def test_generator_used_other_than_by_for():
+    with pytest.raises(UnsupportedError) as e:
+        looptrace.jit(listed, backend="interpret")(np.ones(300))
+    assert "list(_pairs(x.shape[0]))" in str(e.value) and "used other than by a `for`" in str(e.value)
