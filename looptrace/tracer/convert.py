@@ -1109,12 +1109,22 @@ def _rows_comprehension(node: ast.ListComp) -> bool:
     listy = isinstance(elt, ast.ListComp) or isinstance(elt, ast.List) and elt.elts and \
         not any(isinstance(e, ast.Starred) for e in elt.elts) or \
         isinstance(elt, ast.Call) and isinstance(elt.func, ast.Name) and elt.func.id == "list" and \
-        len(elt.args) == 1 and not elt.keywords and not isinstance(elt.args[0], ast.Starred)
+        len(elt.args) == 1 and not elt.keywords and not isinstance(elt.args[0], ast.Starred) or \
+        _repeated_row(elt)
     if not listy or any(isinstance(n, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda))
                         for n in ast.walk(elt)):
         return False
     bare = ast.ListComp(ast.Constant(0), node.generators)
     return _simple_comprehension(bare)
+
+
+def _repeated_row(elt: ast.expr) -> bool:
+    """`[0.0] * m` (or `m * [0.0]`): a display of numbers repeated, the
+    beginner's row of a list-of-lists grid (row_lists.comp_rows stacks it)."""
+    if not (isinstance(elt, ast.BinOp) and isinstance(elt.op, ast.Mult)):
+        return False
+    shown = [s for s in (elt.left, elt.right) if isinstance(s, ast.List)]
+    return len(shown) == 1 and bool(shown[0].elts) and not any(isinstance(e, ast.Starred) for e in shown[0].elts)
 
 
 def _simple_comprehension(node: ast.AST) -> bool:

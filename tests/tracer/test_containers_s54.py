@@ -1,7 +1,8 @@
 """Python containers and generators users write, captured once (issue 11,
 session 54): a user's generator function whose one loop yields once per
-iteration is that loop, traced once (tracer/generators.py); what stays
-unsupported is refused naming the line."""
+iteration is that loop, traced once (tracer/generators.py); a list-of-lists
+grid `[[0.0] * m for _ in range(n)]` is one stack its writes reach
+(row_lists.py); what stays unsupported is refused naming the line."""
 import numpy as np
 import pytest
 
@@ -149,10 +150,16 @@ def test_generator_traced_once(fn, which):
     assert len(str(small).splitlines()) == len(str(big).splitlines())
 
 
-def test_generator_cpu():
+def test_generator_and_grid_cpu():
+    """One compile: the generator's loop and a grid of 300 x 200."""
     rng = np.random.default_rng(3)
-    x = rng.standard_normal(300)
-    assert np.isclose(looptrace.jit(squared_steps, backend="cpu")(x), squared_steps(x), rtol=1e-12)
+    x, y = rng.standard_normal(300), rng.standard_normal(200)
+
+    def both(x, y):
+        return squared_steps(x), float_grid(x, y)
+
+    want, got = both(x, y), looptrace.jit(both, backend="cpu")(x, y)
+    assert np.isclose(got[0], want[0], rtol=1e-12) and np.allclose(got[1], want[1], rtol=1e-12, atol=0)
 
 
 def test_generator_gradient():
@@ -177,3 +184,72 @@ def test_generator_used_other_than_by_for():
     with pytest.raises(UnsupportedError) as e:
         looptrace.jit(listed, backend="interpret")(np.ones(300))
     assert "list(_pairs(x.shape[0]))" in str(e.value) and "used other than by a `for`" in str(e.value)
+
+
+# --- a list-of-lists grid: [[0.0] * m for _ in range(n)], written grid[i][j] ------------------------------
+def float_grid(x, y):
+    grid = [[0.0] * y.shape[0] for _ in range(x.shape[0])]
+    for i in range(x.shape[0]):
+        for j in range(y.shape[0]):
+            grid[i][j] = x[i] * y[j] - j
+    return np.array(grid)
+
+
+def int_grid(x, m):
+    grid = [m * [0] for _ in range(x.shape[0])]
+    for i in range(x.shape[0]):
+        for j in range(m):
+            grid[i][j] += i * j - 2
+    s = 0
+    for row in grid:
+        s += sum(row)
+    return s, grid[3], len(grid), grid
+
+
+def diagonal_grid(x):
+    grid = [[0.5, 0.0] * 2 for _ in range(x.shape[0])]
+    for i in range(x.shape[0]):
+        grid[i][i % 4] = x[i]
+    total = 0.0
+    for i in range(x.shape[0]):
+        for j in range(4):
+            total += grid[i][j] ** 2
+    return total
+
+
+GRID_CASES = [(float_grid, "xy"), (int_grid, "x7"), (diagonal_grid, "x")]
+
+
+def _grid_args(which, n, rng):
+    x = rng.standard_normal(n)
+    return {"xy": (x, rng.standard_normal(n // 2)), "x7": (x, 7), "x": (x,)}[which]
+
+
+@pytest.mark.parametrize("fn,which", GRID_CASES, ids=[c[0].__name__ for c in GRID_CASES])
+def test_grid_as_python(fn, which):
+    args = _grid_args(which, 40, np.random.default_rng(5))
+    want, got = fn(*args), looptrace.jit(fn, backend="interpret")(*args)
+    if fn is int_grid:
+        assert got[1:] == want[1:] and got[0] == want[0] and type(got[1][0]) is int
+    else:
+        assert _same(want, got)
+
+
+@pytest.mark.parametrize("fn,which", GRID_CASES, ids=[c[0].__name__ for c in GRID_CASES])
+def test_grid_traced_once(fn, which):
+    """The comprehension of rows and the loops writing it: not unrolled, the same program at 40 and 400 rows."""
+    rng = np.random.default_rng(6)
+    small, big = (looptrace.explain(looptrace.jit(fn, backend="interpret"), *_grid_args(which, n, rng))
+                  for n in (40, 400))
+    assert not any("unrolled" in (loop.reason or "") for loop in small.loops + big.loops)
+    assert len(str(small).splitlines()) == len(str(big).splitlines())
+
+
+def test_grid_gradient():
+    rng = np.random.default_rng(7)
+    x, y = rng.standard_normal(12), rng.standard_normal(5)
+    loss = lambda x, y: np.sum(float_grid(x, y) ** 2) + diagonal_grid(x)  # noqa: E731
+    g = looptrace.grad(loss, backend="interpret")(x, y)
+    h = 1e-6
+    fd = [(loss(x + h * e, y) - loss(x - h * e, y)) / (2 * h) for e in np.eye(12)]
+    assert np.allclose(g, fd, rtol=1e-5, atol=1e-6)
