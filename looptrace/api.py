@@ -916,8 +916,9 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     traced, program = compiled.traced, compiled.program
     unpacked = guard is not None  # `_guard` unpacks the call into x0, x1, ...
     fast = getattr(compiled.run, "fast", None)
-    if fast is None or traced.captured or traced.layout_args or program.fresh_results:
-        return None  # (fresh_results: `execute` copies a result that is an argument's memory)
+    if fast is None or traced.captured or traced.layout_args or program.fresh_results or program.result_choices:
+        return None  # (fresh_results: `execute` copies a result that is an argument's memory; result_choices:
+        # `execute` returns the argument a run chose)
     if program.result_subviews and program.writebacks:
         return None  # (views of another result beside write-backs: `execute` takes them)
     tested = ""
@@ -1207,7 +1208,7 @@ def plain_results(program: Program, results: list, targets: list) -> list:
     result_views, result_subviews). Also the aux results of
     value_and_grad(has_aux=True) (autodiff/api.py)."""
     if not (program.result_args or program.fresh_results or program.result_views or program.result_subviews
-            or program.result_arg_views):
+            or program.result_arg_views or program.result_choices):
         return results
     results = list(results)
     for k in program.fresh_results:  # `return x.copy()`: x's value, a new array in the plain function
@@ -1224,9 +1225,24 @@ def plain_results(program: Program, results: list, targets: list) -> list:
     for k, (argi, steps) in program.result_arg_views.items():  # `return A[0]` of a read-only A
         if argi < len(targets) and isinstance(targets[argi], np.ndarray) and not targets[argi].flags.writeable:
             results[k] = _read_only_view(targets[argi], steps, results[k])
+    for k, (tag, steps) in program.result_choices.items():  # `u, v = v, u` in a loop, then `return u`
+        if tag < len(results):  # (not for a gradient's aux: tracer/trace.py `without_kinds`)
+            results[k] = _chosen_argument(targets, results[tag], steps, results[k])
     if program.result_subviews:  # `return y, y[1:]`: a view of another result
         results = _with_subviews(results, program.result_subviews)
     return results
+
+
+def _chosen_argument(targets: list, which: Any, steps: tuple | None, result: Any) -> Any:
+    """A result that is at run time the argument at position `which` (-1:
+    an array the function made), or the view `steps` of it
+    (Program.result_choices): the caller's array or that view of it, taken
+    after the write-back, as the plain function returns it; else the
+    kernel's array."""
+    which = int(np.asarray(which.copy_to_host() if hasattr(which, "copy_to_host") else which))  # (cuda: on device)
+    if not 0 <= which < len(targets) or not isinstance(targets[which], np.ndarray):
+        return result
+    return targets[which] if steps is None else _view_taker(steps)(targets[which], result)
 
 
 def _read_only_view(target: np.ndarray, steps: tuple | None, result: Any) -> Any:

@@ -174,6 +174,11 @@ class Program:
     # for a result that is a view of an argument the program does not write (`return A[0]`): where
     # the caller's array is read-only the call gives that view read-only, as NumPy (api.py)
     result_arg_views: dict = field(default_factory=dict)
+    # result position -> (position of a hidden int64 result, a kinds tag: which argument the result is
+    # at run time, -1 for none; view steps as in result_subviews, None for the argument itself), for a
+    # result a traced condition or a swapping loop's parity binds to one argument or another (tracer/
+    # trace.py `_result_choices`): the call returns that caller's array (api.py `plain_results`)
+    result_choices: dict = field(default_factory=dict)
     # argument position -> the line of a write into it that runs whenever the function returns (at
     # its own level, outside traced branches and loops: tracer/array.py `note_sure_write`): the call
     # refuses a read-only argument there, as NumPy does even where the write changes nothing

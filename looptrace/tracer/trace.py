@@ -363,6 +363,7 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         results = [sem.as_value(l) for l in leaves]
         n_leaves = len(leaves)
         leaves = leaves[:n_leaves - tree[2]] if tree[0] == "kinds" else leaves  # the tags: results only
+        choices, tree = _result_choices(leaves, results, tree, st)  # (appends the choices to `results`)
         for v in results:
             st.check_visible(v)
         writebacks = _writebacks(bound, specs, len(results)) + _implicit_writebacks(ext, len(args))
@@ -376,6 +377,7 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         program.result_subviews = _result_subviews(leaves, results, st)
         program.result_arg_views = _result_arg_views(leaves, results, program, st)
         program.fresh_results = _fresh_results(leaves, results, st)
+        program.result_choices = choices
         program.sure_writes = dict(st.sure_writes)
         program.loops = list(st.loops.values())  # trace order: source order, helpers where called
         _note_body_lines(program, st.loops)
@@ -579,6 +581,96 @@ def _fresh_results(leaves: list, results: list, st) -> tuple:
                  if is_tracer(leaf) and leaf.base is None and id(leaf._box) not in st.arg_boxes
                  and (v.ndim > 0 or leaf.array0d)  # (a 0-d array: `x.copy()` of a 0-d x is x's value too)
                  and not any(leaf is other for other in leaves[:k]))  # (`return y, y`: one array twice)
+
+
+def _result_choices(leaves: list, results: list, tree: Any, st) -> tuple[dict, Any]:
+    """The results that are, at run time, one of the argument arrays or a
+    view of one, which argument decided by a traced condition: a name a
+    traced `if` bound to one argument or another (`r = x if s > 0 else y`),
+    or the buffers of a loop of a run-time trip count that swaps them (`u,
+    v = v, u`: control.py `_write_back_swaps` binds each name to the
+    caller's array its parity picks). The kernel gives such a result as an
+    array of its own (the right values, but a write into the argument
+    afterwards is not seen through it, and `r is x` is False). For each,
+    a traced int64 is appended to `results`, a tag as tracer/kinds.py's:
+    the position of the argument the result is (or is a view of), -1 where
+    it is an array the function made; position -> (the tag's result
+    position, the steps taking the view from that argument as in
+    `_result_subviews`, None for the argument itself) (Program.result_choices,
+    api.py `plain_results`). `tree` with the tags counted as kinds tags."""
+    choices: dict = {}
+    producer = None
+    for k, (leaf, v) in enumerate(zip(leaves, results)):
+        if not is_tracer(leaf) or v.ndim == 0:
+            continue
+        root = leaf
+        while is_tracer(root) and root.base is not None:
+            root = root.base
+        if not is_tracer(root) or root._box is None or id(root._box) in st.arg_boxes:
+            continue
+        which = _which_argument(root._box, st, {id(root._box)})
+        if not is_tracer(which):  # (no traced choice: made by the function, or an argument known here)
+            continue
+        steps = None
+        if root is not leaf:
+            steps = _index_steps(leaf, root)
+            if steps is None:
+                producer = producer or {op.outputs[0].id: op for op in st.root.block.ops if len(op.outputs) == 1}
+                steps = _view_steps(v, root._box.value.id, producer)
+                if steps is None:
+                    continue  # (a view made another way: the kernel's copy, as before)
+        choices[k] = (which, steps)
+    if not choices:
+        return {}, tree
+    at = len(results)
+    positions = {}
+    for j, (k, (which, steps)) in enumerate(choices.items()):
+        results.append(sem.as_value(which, np.int64))
+        positions[k] = (at + j, steps)
+    n = len(choices)
+    tree = ("kinds", tree[1], tree[2] + n) if tree[0] == "kinds" else ("kinds", tree, n)
+    return positions, tree
+
+
+_MAX_LINK_DEPTH = 16
+
+
+def _which_argument(box: ctx.Box, st, seen: set, depth: int = 0) -> Any:
+    """Which argument the array of `box` is at run time (tracer/array.py
+    `link`: `box` is `other` where `cond == when`): its position (an int,
+    or a traced int64 where a condition decides), -1 where it is an array
+    the function made (on a side no link names), None where a side is a
+    view or the links do not say."""
+    if id(box) in st.arg_boxes:
+        return st.arg_boxes[id(box)]
+    if depth > _MAX_LINK_DEPTH:
+        return None
+    sides: dict = {}
+    for cond, when, other, holder in box.links or ():
+        f = st.value_frames.get(cond.id) if cond is not None else None
+        if cond is None or (f is not None and not ctx.visible(f, st.frame)) \
+                or (holder is not None and holder() is None) or (other is not None and id(other) in seen):
+            continue  # (a link of a closed `if`, or back to where the walk came from)
+        sides.setdefault(cond.id, (cond, {}))[1].setdefault(when, []).append(other)
+    for cond, by_side in sides.values():
+        picks = []
+        for when in (True, False):
+            others = by_side.get(when, [])
+            if len(others) > 1 or (others and others[0] is None):
+                break  # (two arrays on one side, or a view: not known)
+            picks.append(_which_argument(others[0], st, seen | {id(others[0])}, depth + 1) if others else -1)
+        if len(picks) < 2 or any(p is None for p in picks):
+            continue
+        if not is_tracer(picks[0]) and not is_tracer(picks[1]) and picks[0] == picks[1]:
+            if picks[0] == -1:
+                continue  # (no argument on either side: another condition may say)
+            return picks[0]
+        return sem.select(Tracer(cond), _as_int64(picks[0]), _as_int64(picks[1]))
+    return -1 if not sides else None
+
+
+def _as_int64(x: Any) -> Any:
+    return x if is_tracer(x) else sem.wrap(sem.as_value(np.int64(x)))
 
 
 def _held_elsewhere(captured: list) -> list:
@@ -844,7 +936,7 @@ def without_kinds(program: Program) -> Program:
             return ("dict", {k: plain(e) for k, e in t[1].items()})
         return t
 
-    return dataclasses.replace(program, body=body, out_tree=plain(tree[1]),
+    return dataclasses.replace(program, body=body, out_tree=plain(tree[1]), result_choices={},
                                writebacks=[(a, r - n_tags) for a, r in program.writebacks])
 
 
