@@ -44,6 +44,10 @@ CPU_TWINS_SLOW = frozenset({
     "tests/autodiff/test_reset_adjoints.py::test_reset_adjoints[cpu]",
     "tests/autodiff/test_reused_loop_variable_grads.py::test_reused_loop_variable[log_sum_exp-cpu]",
     "tests/tracer/test_probe_fixes_s47.py::test_compiled_kernel",
+    # the same program's cpu gradients against finite differences run in
+    # test_every_grad_wrt_entry_on_the_cpu_backend_matches_finite_differences[batched_conv] / [rnn_taps]:
+    "tests/autodiff/test_seed_gradients.py::test_grad_on_the_cpu_backend_matches_interpret[batched_conv-3]",
+    "tests/autodiff/test_seed_gradients.py::test_grad_on_the_cpu_backend_matches_interpret[rnn_taps-2]",
     # a dtype's twin of the same cpu lowering, the other dtypes' still running:
     "tests/codegen/test_cpu_blas.py::test_a_matrix_times_its_own_transpose[float32]",  # ([complex128])
     "tests/codegen/test_cpu_blas.py::test_a_matrix_times_its_own_transpose[complex64]",
