@@ -516,7 +516,7 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     # a kept x is never below edges[0] = first, so the decrement leaves idx >= 0; and the
     # increment is 0 at nb - 1.
     # With the checks, 10^6 values took 2.8 ms; numba.njit's np.histogram 0.6.
-    idx = sem.astype(sem.select(keep, scaled, 0.0), np.int64)
+    idx = sem.astype(sem.select(keep, scaled, 0.0), _bin_dtype(nb))
     idx = sem.ufunc("minimum", sem.ufunc("maximum", idx, 0), nb - 1)
     idx = sem.ufunc("maximum", sem.ufunc("subtract", idx, sem.ufunc("less", x, _edge_at(edges, first, last, idx))), 0)
     inc = sem.ufunc("logical_and", sem.ufunc("greater_equal", x, _edge_at(edges, first, last, sem.ufunc("add", idx, 1))),
@@ -531,6 +531,16 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
         widths = sem.astype(nx.NAMESPACE["diff"](edges), np.float64)
         counts = sem.ufunc("divide", sem.ufunc("divide", counts, widths), sem.reduce("reduce_sum", counts))
     return counts, edges
+
+
+def _bin_dtype(nb: int) -> np.dtype:
+    """int32 for np.histogram's bin indices 0..nb (nb: the cut-off bin past
+    the last) where they fit, else int64. On AVX2 (no AVX-512) LLVM converts
+    between float64 and int64 one element at a time, between float64 and
+    int32 four at once, and the index array the scatter reads is half the
+    size (10^6 values, 32 bins, process CPU: 3.9 -> 2.9 ms; int16 3.3, int8
+    3.6: their packing costs more than their smaller arrays save)."""
+    return np.dtype(np.int32) if nb < np.iinfo(np.int32).max else np.dtype(np.int64)
 
 
 def _edge_at(edges: Tracer, first, last, at: Tracer) -> Tracer:
