@@ -1135,9 +1135,8 @@ def _spd_stack(r, m):
 KERNELS += [
     Kernel("concat_growing", concat_growing, lambda r, m: (r.standard_normal(_n(m, 30, 3000)), 0.5), "loop",
            "growing arrays",
-           expect=error(),
-           note='np.append under a traced condition gives `out` two shapes; the hint says to append to a list and '
-                'np.array it after the loop (the unconditional np.concatenate part works)'),
+           note='a loop using `out` only in out = np.append(out, v) / np.concatenate([out, x[i:i + 1]]) appends '
+                'the items to a list and concatenates after the loop, traced once (tracer/grown_arrays.py)'),
     Kernel("vstack_rows", vstack_rows, lambda r, m: (r.standard_normal(_n(m, (6, 3), (20_000, 8))),), "loop",
            "lists", rtol=1e-8),
     Kernel("shrinking_while", shrinking_while, lambda r, m: (r.standard_normal(_n(m, 40, 300_000)), 1.0),

@@ -32,7 +32,7 @@ from typing import Any
 from looptrace.errors import UnsupportedError
 from looptrace.ir.core import SourceLoc
 
-from . import generators, returns
+from . import generators, grown_arrays, returns
 
 _counter = itertools.count()
 
@@ -1523,6 +1523,7 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
     _AnnotationsDropped().visit(fdef)
     _drop_header_expressions(fdef)
     _MatchAsIf().visit(fdef)  # a `match` of literal cases: an if/elif chain (traced subjects, break, return)
+    grown_arrays.rewrite(fdef)  # `out = np.append(out, v)` in a loop: items appended to a list (grown_arrays.py)
     global_names = {n for s in ast.walk(fdef) if isinstance(s, ast.Global) for n in s.names}
     _refuse_global_writes(fdef, filename)
     a = fdef.args

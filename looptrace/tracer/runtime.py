@@ -37,6 +37,7 @@ from . import pybisect
 from .tuple_lists import comp_tuples, zip_star  # noqa: F401  (convert.py: long lists of tuples)
 from . import row_lists
 from .row_lists import comp_rows  # noqa: F401  (convert.py: a comprehension of rows)
+from .grown_arrays import grow_end, grow_item  # noqa: F401  (convert.py: an array grown in a loop)
 
 # (copy: copy.copy and copy.deepcopy of a traced array reach Tracer.__copy__ / __deepcopy__)
 _SKIP_MODULES = ("numpy", "looptrace", "builtins", "numba", "math", "functools", "itertools", "copy")

@@ -2,7 +2,9 @@
 session 54): a user's generator function whose one loop yields once per
 iteration is that loop, traced once (tracer/generators.py); a list-of-lists
 grid `[[0.0] * m for _ in range(n)]` is one stack its writes reach
-(row_lists.py); what stays unsupported is refused naming the line."""
+(row_lists.py); an array grown by np.append / np.concatenate in a loop (under
+a condition too) is a list of its items, concatenated after the loop
+(grown_arrays.py); what stays unsupported is refused naming the line."""
 import numpy as np
 import pytest
 
@@ -151,15 +153,16 @@ def test_generator_traced_once(fn, which):
 
 
 def test_generator_and_grid_cpu():
-    """One compile: the generator's loop and a grid of 300 x 200."""
+    """One compile: the generator's loop, a grid of 300 x 200, an array grown under a condition."""
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal(300), rng.standard_normal(200)
 
     def both(x, y):
-        return squared_steps(x), float_grid(x, y)
+        return squared_steps(x), float_grid(x, y), appended_if(x, 0.3)
 
     want, got = both(x, y), looptrace.jit(both, backend="cpu")(x, y)
     assert np.isclose(got[0], want[0], rtol=1e-12) and np.allclose(got[1], want[1], rtol=1e-12, atol=0)
+    assert got[2].shape == want[2].shape and np.array_equal(got[2], want[2])
 
 
 def test_generator_gradient():
@@ -253,3 +256,111 @@ def test_grid_gradient():
     h = 1e-6
     fd = [(loss(x + h * e, y) - loss(x - h * e, y)) / (2 * h) for e in np.eye(12)]
     assert np.allclose(g, fd, rtol=1e-5, atol=1e-6)
+
+
+# --- an array grown in a loop: out = np.append(out, v), np.concatenate([out, x[i:i + 1]]) ------------------
+def appended_if(x, t):
+    out = np.zeros(0)
+    for i in range(x.shape[0]):
+        if x[i] > t:
+            out = np.append(out, x[i] * 2.0)
+    return out
+
+
+def concatenated(x):
+    kept = np.array([1.0, 2.0])
+    low = np.empty(0)
+    for i in range(0, x.shape[0], 3):
+        kept = np.concatenate([kept, x[i:i + 1] * 2.0])
+        if x[i] < 0.0:
+            low = np.concatenate((low, [x[i] - 1.0]))
+    return kept, low
+
+
+def grown_while(x, t):
+    out = np.zeros(0)
+    i = 0
+    while i < x.shape[0] and x[i] < t:
+        out = np.append(out, [x[i]])
+        i += 1
+    return out, i
+
+
+def int_items(x):
+    idx = np.zeros(0, dtype=np.int64)
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            idx = np.append(idx, i)
+    return idx
+
+
+def grown_then_summed(x, t):
+    out = appended_if(x, t)
+    return np.sum(out ** 2) + x[0] * np.sum(out)
+
+
+def int_start_float_items(x):
+    out = np.zeros(0, dtype=np.int64)
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            out = np.append(out, x[i])
+    return out
+
+
+def three_at_a_time(x):
+    out = np.zeros(0)
+    for i in range(0, x.shape[0] - 3, 3):
+        if x[i] > 0.0:
+            out = np.append(out, x[i:i + 3])
+    return out
+
+
+def read_inside(x):
+    out = np.zeros(0)
+    for i in range(x.shape[0]):
+        if x[i] > 0.0 and out.shape[0] < 5:
+            out = np.append(out, x[i])
+    return out
+
+
+GROWN_CASES = [(appended_if, "x_t"), (concatenated, "x"), (grown_while, "x_t"), (int_items, "x")]
+
+
+@pytest.mark.parametrize("fn,which", GROWN_CASES, ids=[c[0].__name__ for c in GROWN_CASES])
+def test_grown_array_as_python(fn, which):
+    for t in (0.3, 5.0, -5.0):  # some items, all, none (grown_while: none, all; appended_if: all, none)
+        args = {"x": (np.random.default_rng(8).standard_normal(90),),
+                "x_t": (np.random.default_rng(8).standard_normal(90), t)}[which]
+        want, got = fn(*args), looptrace.jit(fn, backend="interpret")(*args)
+        want, got = (want, got) if isinstance(want, tuple) else ((want,), (got,))
+        for a, b in zip(want, got):
+            assert np.shape(a) == np.shape(b) and np.asarray(a).dtype == np.asarray(b).dtype
+            assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("fn,which", GROWN_CASES, ids=[c[0].__name__ for c in GROWN_CASES])
+def test_grown_array_traced_once(fn, which):
+    rng = np.random.default_rng(9)
+    args = lambda n: (rng.standard_normal(n),) if which == "x" else (rng.standard_normal(n), 0.3)  # noqa: E731
+    small, big = (looptrace.explain(looptrace.jit(fn, backend="interpret"), *args(n)) for n in (90, 3000))
+    assert not any("unrolled" in (loop.reason or "") for loop in small.loops + big.loops)
+    assert len(str(small).splitlines()) == len(str(big).splitlines())
+
+
+def test_grown_array_gradient():
+    x = np.random.default_rng(10).standard_normal(12)
+    g = looptrace.grad(grown_then_summed, backend="interpret")(x, 0.1)
+    h = 1e-6
+    fd = [(grown_then_summed(x + h * e, 0.1) - grown_then_summed(x - h * e, 0.1)) / (2 * h) for e in np.eye(12)]
+    assert np.allclose(g, fd, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fn,words,line", [
+    (int_start_float_items, "int64 before it and adding float64 items", "out = np.append(out, x[i])"),
+    (three_at_a_time, "pieces of shape (3,)", "out = np.append(out, x[i:i + 3])"),
+    (read_inside, "has shape (1,) in one branch", "out.shape[0] < 5:"),  # (read in the loop: not rewritten)
+])
+def test_grown_array_refused_names_the_line(fn, words, line):
+    with pytest.raises(looptrace.LooptraceError) as e:
+        looptrace.jit(fn, backend="interpret")(np.random.default_rng(11).standard_normal(300))
+    assert words in str(e.value) and e.value.loc.text.strip().endswith(line), (str(e.value), e.value.loc.text)
