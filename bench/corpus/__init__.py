@@ -55,6 +55,7 @@ def all_kernels() -> list[Kernel]:
         odes,
         physics,
         probe_s53,
+        probe_s54,
         signal,
         sparse,
         stats,
@@ -65,7 +66,7 @@ def all_kernels() -> list[Kernel]:
     out: list[Kernel] = []
     for mod in (stencils, nbody, finance, physics, signal, stats, grouping, distances, grids, misc, sparse,
                 algorithms, linalg_loops, odes, stochastic, discrete, imaging, learning, domains,
-                everyday, probe_s53):
+                everyday, probe_s53, probe_s54):
         out.extend(mod.KERNELS)
     names = [k.name for k in out]
     assert len(names) == len(set(names)), "kernel names must be unique"
