@@ -193,7 +193,11 @@ def _same_dtype(start: Any, piece: Any) -> None:
     """Adding piece keeps start's dtype (np.append makes an array of a
     Python number: int64, float64), else refused: where the run adds no item
     the array keeps its old dtype, which only the run knows."""
-    old = np.dtype(getattr(start, "dtype", None) or np.asarray(start).dtype)
+    if not hasattr(start, "dtype"):  # (a list or number: where no item is added Python keeps it, not an array)
+        raise UnsupportedError(
+            f"this np.append grows a {type(start).__name__}, not an array: where the run adds no item it "
+            f"stays a {type(start).__name__}", ctx.current_loc(), f"start from an array (`out = np.zeros(0)`), or {_HINT}")
+    old = np.dtype(start.dtype)
     added = np.dtype(piece.dtype) if hasattr(piece, "dtype") else np.asarray(piece).dtype
     dtype = np.result_type(old, added)
     if dtype != old:

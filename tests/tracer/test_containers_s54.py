@@ -315,6 +315,14 @@ def three_at_a_time(x):
     return out
 
 
+def list_start(x):
+    out = []
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            out = np.append(out, x[i])
+    return out
+
+
 def read_inside(x):
     out = np.zeros(0)
     for i in range(x.shape[0]):
@@ -358,6 +366,7 @@ def test_grown_array_gradient():
 @pytest.mark.parametrize("fn,words,line", [
     (int_start_float_items, "int64 before it and adding float64 items", "out = np.append(out, x[i])"),
     (three_at_a_time, "pieces of shape (3,)", "out = np.append(out, x[i:i + 3])"),
+    (list_start, "grows a list, not an array", "out = np.append(out, x[i])"),
     (read_inside, "has shape (1,) in one branch", "out.shape[0] < 5:"),  # (read in the loop: not rewritten)
 ])
 def test_grown_array_refused_names_the_line(fn, words, line):
