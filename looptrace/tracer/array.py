@@ -262,36 +262,90 @@ def linked_boxes(box: ctx.Box) -> list:
 
 
 def _write_linked(box: ctx.Box, value: Value, done: set) -> None:
+    """After a write into `box` (new contents `value`): every box linked to
+    it, directly or through others, takes `value` where it is `box`'s array,
+    where the conditions along some chain of links hold together
+    (`_same_array_where`). A chain needing one condition both true and false
+    is none: `a, b = x, y` where c, `y, x` where not, links a to x where c,
+    x to b where not c and b to y where c, and a write into `a` must reach y
+    where not c by the direct link, not be stopped at y as a box already
+    written through x (a swap's second argument was never written)."""
     from . import semantics as sem
 
-    st = ctx.state()
-    for entry in list(box.links):
-        cond, when, other, holder = entry
-        f = st.value_frames.get(cond.id) if cond is not None else None
-        if (f is not None and not ctx.visible(f, st.frame)) or (holder is not None and holder() is None):
-            box.links.remove(entry)  # the `if` that linked them is closed, or the name let go of the array
-            continue
-        if other is None:
-            raise UnsupportedError(
-                "this array is written in place, and a traced condition decided whether a name refers to it "
-                "or to another array (or a view of one); looptrace cannot follow which array the write "
-                "reaches", ctx.current_loc(),
-                "take a .copy() where the name is rebound, or use separate names")
-        if id(other) in done:
-            continue
+    for other, chains in _same_array_where(box, done).values():
         ctx.touch(other)
         if other.value.dtype != value.dtype or tuple(other.value.shape) != tuple(value.shape):
             raise UnsupportedError(
                 "this array is written in place, and a traced condition decided which of two arrays of "
                 "different types its name refers to; looptrace cannot follow which array the write reaches",
                 ctx.current_loc(), "use separate names, or take a .copy() where the name is rebound")
-        c = Tracer(cond) if when else sem.ufunc("logical_not", Tracer(cond))
-        new = sem.select(c, Tracer(value), Tracer(other.value)).value
+        where = _any_chain(chains)
+        new = value if where is None else sem.select(where, Tracer(value), Tracer(other.value)).value
         note_write(other)
         other.set(new)
-        done.add(id(other))
-        if other.links:
-            _write_linked(other, new, done)
+
+
+_MAX_CHAINS = 512  # chains of links followed from one written box (a few arrays give a handful)
+
+
+def _same_array_where(box: ctx.Box, done: set) -> dict:
+    """id -> (box, chains) for each box linked to `box`, a chain the set of
+    (condition, truth) its links need (tracer/array.py `link`): simple
+    paths, those needing a condition both ways dropped. Links of a closed
+    `if`, or whose holder is gone, are removed on the way."""
+    st = ctx.state()
+    found: dict = {}
+    count = [0]
+
+    def walk(b: ctx.Box, chain: frozenset, on_path: frozenset) -> None:
+        for entry in list(b.links or ()):
+            cond, when, other, holder = entry
+            f = st.value_frames.get(cond.id) if cond is not None else None
+            if (f is not None and not ctx.visible(f, st.frame)) or (holder is not None and holder() is None):
+                b.links.remove(entry)  # the `if` that linked them is closed, or the name let go of the array
+                continue
+            if cond is not None and (cond, not when) in chain:
+                continue  # (no run takes this chain)
+            if other is None:
+                raise UnsupportedError(
+                    "this array is written in place, and a traced condition decided whether a name refers to "
+                    "it or to another array (or a view of one); looptrace cannot follow which array the write "
+                    "reaches", ctx.current_loc(), "take a .copy() where the name is rebound, or use separate names")
+            if id(other) in on_path or id(other) in done:
+                continue
+            count[0] += 1
+            if count[0] > _MAX_CHAINS:
+                raise UnsupportedError("this array is written in place, and traced conditions link it to too many "
+                                       "other arrays for looptrace to follow which arrays the write reaches",
+                                       ctx.current_loc(), "take a .copy() where a name is rebound under a condition")
+            longer = chain | {(cond, when)} if cond is not None else chain
+            found.setdefault(id(other), (other, []))[1].append(longer)
+            walk(other, longer, on_path | {id(other)})
+
+    walk(box, frozenset(), frozenset({id(box)}))
+    return found
+
+
+def _any_chain(chains: list) -> "Tracer | None":
+    """The traced truth that one of the chains' conditions all hold (None:
+    always, a chain with no condition); a chain containing another is left
+    out (it adds nothing)."""
+    from . import semantics as sem
+
+    if any(not c for c in chains):
+        return None
+    kept = []
+    for c in sorted(set(chains), key=len):
+        if not any(k <= c for k in kept):
+            kept.append(c)
+    either = None
+    for chain in kept:
+        both = None
+        for cond, when in sorted(chain, key=lambda cw: cw[0].id):
+            t = Tracer(cond) if when else sem.ufunc("logical_not", Tracer(cond))
+            both = t if both is None else sem.ufunc("logical_and", both, t)
+        either = both if either is None else sem.ufunc("logical_or", either, both)
+    return either
 
 
 def note_write(box: ctx.Box) -> None:

@@ -1320,6 +1320,7 @@ class LoopTrace:
         self.scope = scope  # the function's other variables read outside the loop (convert._scope_getter)
         self.detached: dict[int, str] = {}  # id(box) -> the name that carried it (_detach)
         self.swaps: dict | None = None  # names exchanging their arrays each iteration (_permutation)
+        self.swaps_written = True  # ... and the loop writes into them (else only the names are bound back)
         self.live, self.live_out, self.loc, self.brk = set(live), set(live_out), loc, brk
         self.it: LoopIter | None = it
         self.cond_fn = cond_fn
@@ -1514,13 +1515,15 @@ class LoopTrace:
                    if specs[n].kind == "alias" and is_tracer(self.entry[n]) and exit_obj is not self.entry[n]
                    and not isinstance(exit_obj, Undefined)]
         written = [n for n in rebound if self._writes_entry(n, body)]
+        if not written and self.swaps is None:
+            self._unwritten_swaps(rebound, body)
         if written:
             # the loop writes an array a name enters with, then rebinds the name (double buffering,
             # `cur, nxt = nxt, cur`): those names, and every rebound name whose array another name
             # holds at the end of the body (the next iteration may write it), carry contents instead
             held = {id(_root(e)._box) for e in body.raw_exits if is_tracer(e)}
             rebound = written + [n for n in rebound if n not in written and id(_root(self.entry[n])._box) in held]
-            self.swaps = self._permutation(rebound, body)
+            self.swaps, self.swaps_written = self._permutation(rebound, body), True
             for n in rebound:
                 self._detach(n, n if n in written else written[0])
                 entry = self.entry[n]
@@ -1636,6 +1639,18 @@ class LoopTrace:
             k, order = {n: perm[k[n]] for n in k}, order + 1
         return perm if order <= 2 or isinstance(self.it.static_len, numbers.Integral) else None
 
+    def _unwritten_swaps(self, rebound: list, body: Region) -> None:
+        """Names that only exchange arrays (`u, v = v, u`, nothing written
+        into them in the loop), one of them an argument: after the loop each
+        is bound back to the array the plain function leaves it holding
+        (`_write_back_swaps`, with nothing to write), so that a write through
+        it afterwards reaches the caller's array and a returned name is it.
+        They were carried as values, and a write after the loop reached no
+        argument."""
+        perm = self._permutation(rebound, body)
+        if perm is not None and any(self._seen_elsewhere(n) in _WRITTEN_BACK for n in perm):
+            self.swaps, self.swaps_written = perm, False
+
     def _write_back_swaps(self) -> None:
         """After a loop whose names exchange arrays (`_permutation`), at least
         one of them an argument: each name's contents go into the array it
@@ -1655,7 +1670,7 @@ class LoopTrace:
                 holder = {n: n for n in names}  # holder[m]: the name holding m's array after the loop
                 for _ in range(trips % 2 if all(perm[perm[n]] == n for n in names) else trips):
                     holder = {m: next(n for n in names if perm[n] == holder[m]) for m in names}
-                for m in names:
+                for m in names if self.swaps_written else ():
                     _rebound(entry[m], sem.as_value(final[holder[m]], entry[m].dtype))
                 bound = {holder[m]: entry[m] for m in names}
                 self._rebind({n: bound[n] for n in names}, at)
@@ -1663,7 +1678,7 @@ class LoopTrace:
             from .carries import _trip_count
 
             even = sem.ufunc("equal", sem.ufunc("remainder", _trip_count(it.start, it.stop, it.step), 2), 0)
-            for m in names:
+            for m in names if self.swaps_written else ():
                 _rebound(entry[m], sem.select(even, final[m], final[perm[m]]).value)
 
             def put(objs: tuple) -> None:

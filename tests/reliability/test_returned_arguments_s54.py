@@ -91,10 +91,25 @@ def swap_unwritten(u, v, steps):
     return v
 
 
-SWAPPING = [swap_last, swap_both_in_dict, swap_views, swap_unwritten]
+def swap_then_write(u, v, steps):
+    for _ in range(steps):
+        v[1:-1] = 0.5 * (u[:-2] + u[2:])
+        u, v = v, u
+    u[0] = 7.0  # the caller's array the parity picks (was: the first argument's write lost on odd counts)
+    return v
 
 
-@settings(max_examples=12, deadline=None)
+def swap_unwritten_then_write(u, v, steps):
+    for _ in range(steps):
+        u, v = v, u
+    u[0] = 7.0  # (was written into a value the loop carried: neither argument changed)
+    return u
+
+
+SWAPPING = [swap_last, swap_both_in_dict, swap_views, swap_unwritten, swap_then_write, swap_unwritten_then_write]
+
+
+@settings(max_examples=16, deadline=None)
 @given(k=st.integers(0, len(SWAPPING) - 1), steps=st.integers(0, 7), seed=st.integers(0, 2**16))
 def test_swapped_buffers_returned_are_the_callers(k, steps, seed):
     fn = SWAPPING[k]
@@ -134,7 +149,18 @@ def picked_then_written(x, y):
     return r
 
 
-@pytest.mark.parametrize("fn", [picked, picked_by_return, picked_views, picked_or_made, picked_then_written],
+def crosswise_then_written(x, y):
+    if x[0, 0] > 0:
+        a, b = x, y
+    else:
+        a, b = y, x
+    a[1] = 7.0  # reaches y where not x[0, 0] > 0 (tracer/array.py `_write_linked` took the chain a-x-b-y)
+    b[2] += 1.0
+    return a, b
+
+
+@pytest.mark.parametrize("fn", [picked, picked_by_return, picked_views, picked_or_made, picked_then_written,
+                                crosswise_then_written],
                          ids=lambda f: f.__name__)
 def test_argument_picked_by_a_condition(fn, rng):
     jf = lt.jit(fn, backend="interpret")
