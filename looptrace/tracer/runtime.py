@@ -642,7 +642,17 @@ def append(lst: Any, value: Any) -> Any:
 def append_outside(lst: Any, value: Any, name: str) -> None:
     """`name.append(value)` of a list the function does not make (a global, a
     closure's, an attribute's): the function runs once, when it is compiled,
-    so the list would grow then and never on a call."""
+    so the list would grow then and never on a call. A nested `def`'s append
+    to the enclosing function's list is refused with its own rewrite: the
+    enclosing function does make that list."""
+    caller = sys._getframe(1).f_code
+    if name in caller.co_freevars:  # (a cell of an enclosing function: a helper def appending to its list)
+        fn = caller.co_name
+        raise UnsupportedError(
+            f"`{name}.append(...)` in `{fn}` changes `{name}` of the function around it; looptrace traces "
+            "appends to a list only in the function that makes it (or a loop of it)", ctx.current_loc(),
+            hint=f"return the value from `{fn}` and append it where `{name}` is made "
+                 f"(`{name}.append({fn}(...))`), or write the append in that loop")
     raise UnsupportedError(
         f"`{name}.append(...)` changes `{name}`, which the function does not make: looptrace runs the "
         "function once, when it compiles it, so it would grow then and never when the compiled "

@@ -373,3 +373,33 @@ def test_grown_array_refused_names_the_line(fn, words, line):
     with pytest.raises(looptrace.LooptraceError) as e:
         looptrace.jit(fn, backend="interpret")(np.random.default_rng(11).standard_normal(300))
     assert words in str(e.value) and e.value.loc.text.strip().endswith(line), (str(e.value), e.value.loc.text)
+
+
+# --- a nested def appending to the enclosing function's list: refused with its own rewrite --------------------
+def nested_append(x):
+    out = []
+
+    def add(v):
+        out.append(v * 2.0)
+
+    for i in range(x.shape[0]):
+        add(x[i])
+    return np.array(out)
+
+
+_GLOBAL_LIST = []
+
+
+def global_append(x):
+    _GLOBAL_LIST.append(x[0])
+    return x[0]
+
+
+def test_nested_append_names_the_helper_and_the_rewrite():
+    with pytest.raises(UnsupportedError) as e:
+        looptrace.jit(nested_append, backend="interpret")(np.ones(300))
+    text = str(e.value)
+    assert "in `add` changes `out` of the function around it" in text and "out.append(add(...))" in text
+    assert e.value.loc.text.strip() == "out.append(v * 2.0)"
+    with pytest.raises(UnsupportedError, match="which the function does not make"):
+        looptrace.jit(global_append, backend="interpret")(np.ones(3))
