@@ -33,13 +33,15 @@ def assert_same(got, expected, rtol=None):
         np.testing.assert_array_equal(g, e)
 
 
-def check(fn, *args, rtol=None, backend="interpret"):
-    """jit(fn)(*args) equals fn(*args), arguments' final contents and dtypes included."""
+def check(fn, *args, rtol=None, backend="interpret", jitted=None):
+    """jit(fn)(*args) equals fn(*args), arguments' final contents and dtypes included.
+    `jitted`: a jit of fn to call instead of a new one (hypothesis examples of one
+    signature share its trace and compile)."""
     plain_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     jit_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     with np.errstate(all="ignore"):
         expected = fn(*plain_args)
-        got = looptrace.jit(fn, backend=backend)(*jit_args)
+        got = (jitted or looptrace.jit(fn, backend=backend))(*jit_args)
     assert_same(got, expected, rtol)
     for g, e in zip(jit_args, plain_args):
         if isinstance(e, np.ndarray):

@@ -6,6 +6,7 @@ the jitted one on random data, interpret backend; a representative set on
 the cpu backend."""
 
 import cmath
+import functools
 import math
 import warnings
 
@@ -42,13 +43,29 @@ def unary_program(fn):
     return f
 
 
+@functools.cache
+def _traced_once(program, fn):
+    """program(fn) and its jit, one per function for all of a test's examples: they share a
+    signature, so the examples run one trace (a new jit per example was 13 s of CI, session 54)."""
+    f = program(fn)
+    return f, looptrace.jit(f, backend="interpret")
+
+
 @pytest.mark.parametrize("fn,low,high", MATH_UNARY, ids=[f.__name__ for f, _, _ in MATH_UNARY])
 @SETTINGS
 @given(data=st.data())
 def test_math_unary_on_traced_scalars(fn, low, high, data):
     x = np.array(data.draw(st.lists(st.floats(low, high), min_size=3, max_size=3)))
-    check(unary_program(fn), x, rtol=1e-13)
-    check(unary_program(fn), x.astype(np.float32), rtol=1e-6)  # math converts to float64 first
+    f, jitted = _traced_once(unary_program, fn)
+    check(f, x, rtol=1e-13, jitted=jitted)
+    check(f, x.astype(np.float32), rtol=1e-6, jitted=jitted)  # math converts to float64 first
+
+
+def binary_program(fn):
+    def f(x, s):
+        return fn(x[0], x[1]), fn(s, x[1]), fn(x[0], 2)
+
+    return f
 
 
 @pytest.mark.parametrize("fn,low,high", MATH_BINARY, ids=[f.__name__ for f, _, _ in MATH_BINARY])
@@ -56,11 +73,8 @@ def test_math_unary_on_traced_scalars(fn, low, high, data):
 @given(data=st.data())
 def test_math_binary_on_traced_scalars(fn, low, high, data):
     x = np.array(data.draw(st.lists(st.floats(low, high), min_size=2, max_size=2)))
-
-    def f(x, s):
-        return fn(x[0], x[1]), fn(s, x[1]), fn(x[0], 2)
-
-    check(f, x, float(x[1]) + 0.5, rtol=1e-13)
+    f, jitted = _traced_once(binary_program, fn)
+    check(f, x, float(x[1]) + 0.5, rtol=1e-13, jitted=jitted)
 
 
 def test_math_types_ints_and_predicates(rng):

@@ -15,6 +15,8 @@ loop reads as a running extreme (analysis._nan_free_extreme) with a fold of
 its comparison, once the tag's range [0, 1] (bounds.carry_ranges) drops the
 clamp `maximum(tag, 0)`; `updated` of a strict extreme is `m < init` alone,
 m the very reduction the extreme folds (loop_rewrite `_reduced`)."""
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -150,9 +152,17 @@ def nearest_center(X, C):
     return labels
 
 
+@functools.cache
+def _jitted(fn, backend):
+    """One jit per function and backend for every test and example here: each traces a
+    signature (a length) once, where a new jit per hypothesis example traced every one
+    (the two hypothesis tests were 10.7 s of CI until session 54)."""
+    return lt.jit(fn, backend=backend)
+
+
 def _same(fn, *args, backend="interpret"):
     want = fn(*args)
-    got = lt.jit(fn, backend=backend)(*args)
+    got = _jitted(fn, backend)(*args)
     if not isinstance(want, tuple):
         want, got = (want,), (got,)
     assert len(got) == len(want)
