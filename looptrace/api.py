@@ -1213,8 +1213,8 @@ def plain_results(program: Program, results: list, targets: list) -> list:
     results = list(results)
     for k in program.fresh_results:  # `return x.copy()`: x's value, a new array in the plain function
         r = results[k]
-        if isinstance(r, np.ndarray) and any(isinstance(t, np.ndarray) and np.may_share_memory(r, t)
-                                             for t in (*targets, *results[:k])):
+        if isinstance(r, np.ndarray) and any(isinstance(t, np.ndarray) and (r is t or np.may_share_memory(r, t))
+                                             for t in (*targets, *results[:k])):  # (`r is t`: an empty one)
             results[k] = r.copy()
     for k, argi in program.result_args.items():
         if isinstance(targets[argi], np.ndarray):

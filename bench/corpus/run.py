@@ -7,7 +7,10 @@ Outcomes:
   error   a clear error: a looptrace error (it names the user's line) or a
           TypeError/ValueError naming an argument;
   crash   any other exception (an unclear error: a bug to fix);
-  wrong   a result that differs from the plain function's;
+  wrong   a result that differs from the plain function's, or that is (or
+          shares memory with) an argument array where the plain
+          function's is not, or the reverse (`return u` after swapping
+          buffers: the caller's array, not a copy);
   timeout the run did not finish in time (judged by bench/corpus.py).
 Both calls get deep copies of the same arguments (generators included, so
 both draw the same numbers).
@@ -49,6 +52,39 @@ def same(got, expected, rtol: float, atol: float | None = None) -> bool:
     return bool(np.array_equal(g, e))
 
 
+def _arrays(x) -> list:
+    """The NumPy arrays in a result or argument list (tuples, lists, dicts), in order."""
+    if isinstance(x, dict):
+        return [a for v in x.values() for a in _arrays(v)]
+    if isinstance(x, (tuple, list)):
+        return [a for v in x for a in _arrays(v)]
+    return [x] if isinstance(x, np.ndarray) else []
+
+
+def sharing(result, args) -> list[tuple]:
+    """For each array of the result, what it is to each argument array: "is"
+    (the caller's array itself), "view" (shares memory with it) or "-". A
+    jitted call must give the plain function's (API.md: the same visible
+    effects; a later write by the caller shows through a returned argument)."""
+    targets = _arrays(list(args))
+    return [tuple("is" if r is a else "view" if _shares(r, a) else "-" for a in targets) for r in _arrays(result)]
+
+
+def _shares(a: np.ndarray, b: np.ndarray) -> bool:
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10**6))
+    except np.exceptions.TooHardError:
+        return True
+
+
+def _said(relation: tuple) -> str:
+    parts = [f"{'array argument' if r == 'is' else 'a view of array argument'} {k}"
+             for k, r in enumerate(relation) if r != "-"]
+    return " and ".join(parts) if parts else "no argument's memory"
+
+
 def first_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return f"{type(e).__name__}: {text[0] if text else ''}"
@@ -82,6 +118,10 @@ def judge(kernel: Kernel, args: tuple, backend: str, explain: bool = True) -> tu
     for p, j in zip(plain_args, jit_args):
         if isinstance(p, np.ndarray) and not same(j, p, kernel.rtol, kernel.atol):
             return Outcome("wrong", "an argument array differs after the call"), jitted
+    want, have = sharing(expected, plain_args), sharing(got, jit_args)
+    if want != have:
+        k = next(i for i, (w, h) in enumerate(zip(want, have)) if w != h)
+        return Outcome("wrong", f"result {k} is {_said(have[k])} (the plain function's: {_said(want[k])})"), jitted
     out = Outcome("ok", first_s=first_s)
     if explain:
         out.loops = [l.kind for l in looptrace.explain(jitted, *copy.deepcopy(args)).loops]
