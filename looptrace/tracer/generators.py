@@ -35,6 +35,9 @@ from . import context as ctx
 
 STEP = "__lt_gen_step"
 THEN = "__lt_gen_then"
+AFTER = "__lt_gen_after"
+GET = "__lt_gen_get"
+SET = "__lt_gen_set"
 
 _SHAPES: dict = {}  # code -> its _Shape, or the reason it has none (str)
 
@@ -42,10 +45,14 @@ _SHAPES: dict = {}  # code -> its _Shape, or the reason it has none (str)
 class _Shape:
     """A steppable generator's parts: statements before the loop, the loop,
     the statements of an iteration before the yield (or before its `if`),
-    and the `if` holding the yield (None where the yield is unconditional)."""
+    the `if` holding the yield (None where the yield is unconditional), the
+    statements after the yield, and the names kept across iterations."""
 
-    def __init__(self, pre: list, loop: ast.For, lead: list, branch: ast.If | None, tail: list, value: ast.expr):
+    def __init__(self, pre: list, loop: ast.For, lead: list, branch: ast.If | None, tail: list, value: ast.expr,
+                 after: list, kept: list[str]):
         self.pre, self.loop, self.lead, self.branch, self.tail, self.value = pre, loop, lead, branch, tail, value
+        self.after = after  # the iteration's statements after the yield (run after the consumer's body)
+        self.kept = kept  # the names an iteration leaves for the next (carried by the consumer's loop)
 
 
 def is_generator_function(fn: Any) -> bool:
@@ -119,29 +126,30 @@ def shape(fdef: ast.FunctionDef) -> _Shape | str:
         return "its loop body returns, breaks, continues, or holds a loop, try or with"
     if _has([loop.iter], (ast.Yield,)):
         return "its loop's iterable yields"
-    last = loop.body[-1]
-    lead = loop.body[:-1]
+    yields = sum(isinstance(n, ast.Yield) for s in loop.body for n in _own(s))
+    if yields != 1:
+        return f"its loop holds {yields} yields (one per iteration is traced)"
+    at = next(k for k, s in enumerate(loop.body) if any(isinstance(n, ast.Yield) for n in _own(s)))
+    lead, last, after = loop.body[:at], loop.body[at], loop.body[at + 1:]
     branch = None
     tail: list = []
     value = _yield_value(last)
-    if value is None and isinstance(last, ast.If) and not last.orelse and last.body:
+    if value is None and isinstance(last, ast.If) and not last.orelse and last.body and not after:
         branch, tail, value = last, last.body[:-1], _yield_value(last.body[-1])
         if value is None:
             return "its loop's `if` does not end in its yield"
     if value is None:
-        return "its loop's iteration does not end in its yield"
-    yields = sum(isinstance(n, ast.Yield) for s in loop.body for n in _own(s))
-    if yields != 1:
-        return f"its loop holds {yields} yields (one per iteration is traced)"
+        return "its loop's yield is not a statement of the iteration (or the last of an `if` ending it)"
     target = _stored([ast.Assign(targets=[loop.target], value=ast.Constant(None))])
     kept = sorted(n for n in _stored(loop.body) - target if live_in(n, loop.body))
-    if kept:
-        return f"its loop keeps `{kept[0]}` from one iteration to the next"
+    unbound = [n for n in kept if n not in _stored(pre) | _params(fdef)]
+    if unbound:
+        return f"its loop reads `{unbound[0]}` before assigning it, and nothing assigns it before the loop"
     if branch is not None:
         clash = sorted(_stored(tail) & (_stored(pre + lead) | target | _params(fdef)))
         if clash:
             return f"its `if` assigns `{clash[0]}`, which it also assigns before the `if`"
-    return _Shape(pre, loop, lead, branch, tail, value)
+    return _Shape(pre, loop, lead, branch, tail, value, after, kept)
 
 
 def _params(fdef: ast.FunctionDef) -> set[str]:
@@ -165,9 +173,18 @@ def step_def(fdef: ast.FunctionDef) -> ast.FunctionDef:
         then = _plain_def(THEN, [], [*sh.tail, ast.copy_location(ast.Return(sh.value), sh.value)], sh.branch)
         pair = ast.Tuple([sh.branch.test, at(ast.Name(THEN, ast.Load()))], ast.Load())
         inner = [bind, *sh.lead, then, ast.copy_location(ast.Return(ast.copy_location(pair, sh.branch)), sh.branch)]
-    step = _plain_def(STEP, [ast.arg("__lt_item")], inner, loop)
-    out = ast.Tuple([loop.iter, at(ast.Name(STEP, ast.Load()))], ast.Load())
-    new = ast.FunctionDef(fdef.name, fdef.args, [*sh.pre, step, at(ast.Return(at(out)))], [], fdef.returns)
+    kept = [at(ast.Nonlocal(sh.kept))] if sh.kept else []
+    step = _plain_def(STEP, [ast.arg("__lt_item")], kept + inner, loop)
+    after = _plain_def(AFTER, [], kept + (sh.after or [at(ast.Pass())]), loop)
+    values = at(ast.Tuple([at(ast.Name(n, ast.Load())) for n in sh.kept], ast.Load()))
+    get = _plain_def(GET, [], [at(ast.Return(values))], loop)
+    put = [at(ast.Assign([at(ast.Tuple([at(ast.Name(n, ast.Store())) for n in sh.kept], ast.Store()))],
+                         at(ast.Name("__lt_values", ast.Load()))))] if sh.kept else [at(ast.Pass())]
+    set_ = _plain_def(SET, [ast.arg("__lt_values")], kept + put, loop)
+    parts = [loop.iter] + [at(ast.Name(n, ast.Load())) for n in (STEP, AFTER, GET, SET)]
+    out = ast.Tuple(parts, ast.Load())
+    new = ast.FunctionDef(fdef.name, fdef.args, [*sh.pre, step, after, get, set_, at(ast.Return(at(out)))], [],
+                          fdef.returns)
     new = ast.copy_location(new, fdef)
     ast.fix_missing_locations(new)
     return new
@@ -210,18 +227,30 @@ def drive(call: GeneratorCall, body_fn, run_for, *args, **kwargs) -> Any:
     from . import control
     from .runtime import call_converted
 
-    iterable, step = call_converted(call.fn, call.args, call.kwargs)
-    if shape_of_branch(call.fn):
-        get_fn, set_fn, names = args[0], args[1], args[2]
-
-        def guarded(item: Any) -> None:
+    iterable, step, after, get_kept, set_kept = call_converted(call.fn, call.args, call.kwargs)
+    sh = _shape_of(call.fn)
+    get_fn, set_fn, names = args[0], args[1], args[2]
+    if sh.branch is not None:
+        def body(item: Any) -> None:
             test, then = step(item)
             control.if_(test, lambda: body_fn(then()), lambda: None, get_fn, set_fn, names)
+    else:
+        def body(item: Any) -> None:
+            body_fn(step(item))
+            after()  # (after a `break`, too: it changes only the generator's own names, dead then)
+    if not sh.kept:
+        return run_for(iterable, body, *args, **kwargs)
+    # the names the generator's iterations pass on are carried by the consumer's loop beside its own
+    own = len(names)
+    kept = tuple(f"{call.fn.__name__}.{n}" for n in sh.kept)
+    both_get = lambda: (*get_fn(), *get_kept())  # noqa: E731
 
-        return run_for(iterable, guarded, *args, **kwargs)
-    return run_for(iterable, lambda item: body_fn(step(item)), *args, **kwargs)
+    def both_set(values: tuple) -> None:
+        set_fn(tuple(values[:own]))
+        set_kept(tuple(values[own:]))
+
+    kwargs = dict(kwargs)
+    kwargs["live"] = (*kwargs.get("live", ()), *kept)
+    return run_for(iterable, body, both_get, both_set, (*names, *kept), *args[3:], **kwargs)
 
 
-def shape_of_branch(fn: types.FunctionType) -> bool:
-    sh = _shape_of(fn)
-    return isinstance(sh, _Shape) and sh.branch is not None
