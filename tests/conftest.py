@@ -8,6 +8,8 @@ the passes, and where the pipeline's stages end in the others.
 LOOPTRACE_CUDA_SIM=1 lets backend="cuda" use the CUDA simulator here.
 """
 
+import functools
+import inspect
 import os
 import zlib
 
@@ -69,6 +71,17 @@ def _interpreter_twin_id(nodeid: str) -> str | None:
     return head + "[" + "-".join("interpret" if p == "cpu" else p for p in parts) + "]"
 
 
+@functools.cache
+def _asserts_of_the_cpu_kernel(function) -> bool:
+    """A test that checks something only the cpu backend has (`if backend == "cpu":` then the
+    kernel's source, a prange): its cpu parametrization is no twin of the interpreter's."""
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return True
+    return 'backend == "cpu"' in source or "kernel_source" in source or 'backend != "interpret"' in source
+
+
 def _cpu_twins_past_each_files_first(items) -> list:
     """The cpu parametrizations of backend-parametrized tests whose interpreter parametrization
     runs too, except the first of each file (in collection order), which stays the file's
@@ -82,7 +95,8 @@ def _cpu_twins_past_each_files_first(items) -> list:
         twin = _interpreter_twin_id(item.nodeid)
         if twin is None or twin not in ids or "slow" in item.keywords:
             continue
-        if item.nodeid.startswith("tests/codegen/") or item.get_closest_marker("cpu_kept"):
+        if item.nodeid.startswith("tests/codegen/") or item.get_closest_marker("cpu_kept") \
+                or _asserts_of_the_cpu_kernel(item.function):
             continue
         path = item.nodeid.split("::", 1)[0]
         if path in kept_files:
