@@ -151,7 +151,9 @@ def test_interpret_matches_plain(f):
 @pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
 def test_cpu_matches_plain(f):
     jf = looptrace.jit(f, backend="cpu")
-    for seed, n in [(0, 1), (1, 2), (2, 9), (3, 9), (4, 9)]:  # one shape three times: one compile
+    # two shapes, one of them three times: two compiles (n = 1 as well made three, 7.5 s of CPU for the seven
+    # programs in session 54's CI; the interpreter runs n = 0, 1, 2, 7, 12 above)
+    for seed, n in [(1, 2), (2, 9), (3, 9), (4, 9)]:
         args = MAKERS[f](np.random.default_rng(seed), n)
         _same(_outcome(f, args), _outcome(jf, args))
 

@@ -103,6 +103,9 @@ def test_interp_and_search_any_order_bits(seed, order, ties, specials, nan_xp):
         want, ref, got = want[2:], ref[2:], got[2:]
     _same(want, ref)
     _same(want, got)
+    if "source" not in _CPU:  # branch-free search beside the bracketed runs (as test_replaced_speed_s47.py's)
+        _CPU["source"] = src = cpu.explain(*args).kernel_source
+        assert "while len" in src and "blo" in src
 
 
 @pytest.mark.parametrize("order", ORDERS)

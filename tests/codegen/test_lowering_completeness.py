@@ -54,8 +54,23 @@ def check_against_reference(target: str, sample) -> None:
             np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("target", CODEGEN_TARGETS)
-@pytest.mark.parametrize("name", sorted(SAMPLES))
+# float32 twins of cpu samples whose float64 sample compiles the same cpu rules (float32 only picks
+# Numba's s/c LAPACK, FFT and libm wrappers), with -m slow (tests/marks.py): 43 s of the CI's 164 s here.
+# What keeps float32 covered on cpu by default: decompositions and factorizations in float32,
+# test_cpu_numpy_linalg.py::test_batched_decompositions_equal_numpy[float32]; mathlib's float32
+# functions, test_mathlib.py (test_cpu_lowering_uses_mathlib[float32], test_dense_grids); float32
+# FFTs, tests/tracer/test_np_fft.py::test_cpu_values_and_dtypes; float32 folds, test_cpu_full_reductions.py
+# and test_sibling_reductions.py; the cuda target still compiles every float32 sample.
+SLOW_CPU_SAMPLES = {"decomp_float32", "factorizations_float32", "fft_float32", "unary_float32", "reductions_float32"}
+
+
+def _cases():
+    return [pytest.param(name, target, marks=pytest.mark.slow)
+            if target == "cpu" and name in SLOW_CPU_SAMPLES else (name, target)
+            for name in sorted(SAMPLES) for target in CODEGEN_TARGETS]
+
+
+@pytest.mark.parametrize("name, target", _cases())
 def test_sample_compiles_and_matches_the_reference(target, name, rng):
     sample = SAMPLES[name](rng)
     if target in sample.refused_by:  # the target says so when compiling, naming the NumPy function

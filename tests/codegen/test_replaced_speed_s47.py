@@ -99,6 +99,11 @@ def _replaced(n, keys, sorted_keys, table, rows, ikeys, itable, xp, fp):
             np.interp(keys, xp, fp, left=0.0, right=0.0), np.interp(sorted_keys, xp, fp))
 
 
+# with -m slow (18.7 s of CPU in session 54's CI, one kernel): test_interp_sorted_s48.py's cpu kernel
+# searches and interpolates 5000 keys in every order (runs of 2048, NaNs, ties, the slope table) bit for
+# bit, and checks its branch-free search beside the bracketed runs; test_cpu_stepped_writes.py's
+# test_sieve_matches checks the sieve's fill stores elements
+@pytest.mark.slow
 def test_cpu_kernel_matches_plain(rng):
     """Runs of 2048 keys: unsorted, sorted, and sorted with one key out of
     order past the probe; NaN keys and NaNs in the table."""

@@ -58,8 +58,9 @@ def _same(fn, *args, backend):
 
 def test_viterbi_keeps_no_score_per_step():
     args = _hmm(20000, 8)
-    for backend in ("interpret", "cpu"):
-        _same(viterbi, *args, backend=backend)
+    _same(viterbi, *args, backend="cpu")
+    # the interpreter on 200 steps, not 20000 (most of this test's 9.5 s in session 54's CI): the same passes
+    _same(viterbi, *_hmm(200, 8), backend="interpret")
     _same(viterbi, *_hmm(5, 3, seed=9), backend="interpret")
     src = lt.explain(lt.jit(viterbi, backend="cpu"), *args).kernel_source
     assert not re.search(r"alloc\(\(19999, 8, 8", src)  # the scores are not stacked
