@@ -44,6 +44,13 @@ comparing with the plain function: wrong answers before these).
   np.sign read 200 as a uint8 as negative: 255).
 
 Each but cpow is inlined where it is called: a few integer instructions, no calls.
+The integer ones (fmod_int, shl, shr, ipow, floordiv_int, remainder_int) are
+compiled once per signature (disk cache) and inlined by LLVM
+(`_inline_into_callers`), as templates.py's max_nan: Numba's inline="always"
+ran the callee's untyped passes, copied its IR and typed and lowered it again
+at every call site, ~65 ms of compile each (a stepped slice's bounds call
+remainder_int; bench/compile_cost_s54.py). The float ones stay inline="always":
+a kernel's fastmath flags reach their body there.
 """
 from __future__ import annotations
 
@@ -53,11 +60,13 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from looptrace.codegen import scalar_algorithms
+from looptrace.codegen.cpu.helper import kernel_helper
 from looptrace.codegen.cpu.mathlib import _inline_into_callers
 
 
-@numba.njit(cache=True, inline="always")
+@kernel_helper(error_model="numpy")
 def fmod_int(a, b):
+    _inline_into_callers()
     if b == 0 or b == -1:  # (the smallest integer by -1 would trap: SIGFPE)
         return a - a
     r = a % b  # the sign of b (Python's rule): moved to the sign of a
@@ -66,23 +75,26 @@ def fmod_int(a, b):
     return r
 
 
-@numba.njit(cache=True, inline="always")
+@kernel_helper(error_model="numpy")
 def shl(a, b, bits):
+    _inline_into_callers()
     if b < 0 or b >= bits:
         return a - a
     return a << b
 
 
-@numba.njit(cache=True, inline="always")
+@kernel_helper(error_model="numpy")
 def shr(a, b, bits):
+    _inline_into_callers()
     if b < 0 or b >= bits:
         return ~(a - a) if a < 0 else a - a  # ~0: -1 of a's type (a literal -1 would make it a float)
     return a >> b
 
 
-@numba.njit(cache=True, inline="always")
+@kernel_helper(error_model="numpy")
 def ipow(a, b, one):
     """`one`: 1 of the operands' dtype (a literal 1 with a uint64 would make Numba's arithmetic float64)."""
+    _inline_into_callers()
     if b < 0:
         return a - a
     out = a if b & one else one
@@ -95,19 +107,21 @@ def ipow(a, b, one):
     return out
 
 
-@numba.njit(cache=True, inline="always")
+@kernel_helper(error_model="numpy")
 def floordiv_int(a, b):
     """np.floor_divide of integers: the smallest integer divided by -1 wraps
     to itself, as NumPy's (Numba's gave 0); a zero divisor gives 0."""
+    _inline_into_callers()
     if b == -1:
         return -a
     return np.floor_divide(a, b)
 
 
-@numba.njit(cache=True, inline="always")
+@kernel_helper(error_model="numpy")
 def remainder_int(a, b):
     """np.remainder of signed integers: 0 for b == -1 (the smallest integer
     % -1 traps in the CPU's division: SIGFPE, NumPy gives 0) and b == 0."""
+    _inline_into_callers()
     if b == 0 or b == -1:
         return a - a
     return a % b
