@@ -53,6 +53,7 @@ class _Shape:
         self.pre, self.loop, self.lead, self.branch, self.tail, self.value = pre, loop, lead, branch, tail, value
         self.after = after  # the iteration's statements after the yield (run after the consumer's body)
         self.kept = kept  # the names an iteration leaves for the next (carried by the consumer's loop)
+        self.inner: _Shape | None = None  # the loop ending each iteration, where the yield is in it
 
 
 def is_generator_function(fn: Any) -> bool:
@@ -122,8 +123,11 @@ def shape(fdef: ast.FunctionDef) -> _Shape | str:
         return "it yields, loops or returns before its loop"
     if _has([fdef], (ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Await)):
         return "it uses `yield from`, `global` or `nonlocal`"
+    nested = _nested_shape(fdef, loop, live_in)
+    if nested is not None:
+        return nested
     if _has(loop.body, (ast.Return, ast.Break, ast.Continue, ast.For, ast.While, ast.Try, ast.With)):
-        return "its loop body returns, breaks, continues, or holds a loop, try or with"
+        return "its loop body returns, breaks, continues, or holds a loop (other than one ending it), try or with"
     if _has([loop.iter], (ast.Yield,)):
         return "its loop's iterable yields"
     yields = sum(isinstance(n, ast.Yield) for s in loop.body for n in _own(s))
@@ -152,6 +156,30 @@ def shape(fdef: ast.FunctionDef) -> _Shape | str:
     return _Shape(pre, loop, lead, branch, tail, value, after, kept)
 
 
+def _nested_shape(fdef: ast.FunctionDef, loop: ast.For, live_in) -> _Shape | str | None:
+    """`for a in A: lead; for b in B(a): ...; yield ...`: the inner loop's
+    shape as a generator of its own (its `pre` the outer iteration's lead),
+    run in each outer iteration; None where loop does not end in a loop.
+    The outer iteration keeps nothing for the next."""
+    last = loop.body[-1]
+    if not isinstance(last, ast.For):
+        return None
+    lead = loop.body[:-1]
+    if last.orelse or _has(lead, (ast.Yield, ast.Return, ast.Break, ast.Continue, ast.For, ast.While, ast.Try, ast.With)):
+        return "its loop's lead into the inner loop yields, loops, returns or jumps"
+    target = _stored([ast.Assign(targets=[t, last.target], value=ast.Constant(None)) for t in [loop.target]])
+    kept = sorted(n for n in _stored(loop.body) - target if live_in(n, loop.body))  # (nothing follows the inner loop)
+    if kept:
+        return f"its outer loop keeps `{kept[0]}` from one iteration to the next"
+    inner = shape(ast.copy_location(ast.FunctionDef(STEP, ast.arguments([], [], None, [], [], None, []),
+                                                    lead + [last], [], None), loop))
+    if isinstance(inner, str):
+        return "its inner loop: " + inner.replace("its loop", "the loop")
+    sh = _Shape(fdef.body[:-1] if fdef.body[-1] is loop else fdef.body[:-2], loop, [], None, [], None, [], [])
+    sh.inner = inner
+    return sh
+
+
 def _params(fdef: ast.FunctionDef) -> set[str]:
     a = fdef.args
     return {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p is not None}
@@ -167,7 +195,11 @@ def step_def(fdef: ast.FunctionDef) -> ast.FunctionDef:
     loop = sh.loop
     at = lambda node: ast.copy_location(node, loop)  # noqa: E731
     bind = at(ast.Assign(targets=[loop.target], value=at(ast.Name("__lt_item", ast.Load()))))
-    if sh.branch is None:
+    if sh.inner is not None:  # the outer step: the inner loop's (iterable, step, after, get, set)
+        inner_def = step_def(ast.copy_location(ast.FunctionDef(
+            STEP, ast.arguments([], [], None, [], [], None, []), list(loop.body), [], None), loop))
+        inner = [bind, *inner_def.body]
+    elif sh.branch is None:
         inner = [bind, *sh.lead, ast.copy_location(ast.Return(sh.value), sh.value)]
     else:
         then = _plain_def(THEN, [], [*sh.tail, ast.copy_location(ast.Return(sh.value), sh.value)], sh.branch)
@@ -183,11 +215,33 @@ def step_def(fdef: ast.FunctionDef) -> ast.FunctionDef:
     set_ = _plain_def(SET, [ast.arg("__lt_values")], kept + put, loop)
     parts = [loop.iter] + [at(ast.Name(n, ast.Load())) for n in (STEP, AFTER, GET, SET)]
     out = ast.Tuple(parts, ast.Load())
+    step, after = _CallsTraced().visit(step), _CallsTraced().visit(after)  # (the converter does the rest)
     new = ast.FunctionDef(fdef.name, fdef.args, [*sh.pre, step, after, get, set_, at(ast.Return(at(out)))], [],
                           fdef.returns)
     new = ast.copy_location(new, fdef)
     ast.fix_missing_locations(new)
     return new
+
+
+class _CallsTraced(ast.NodeTransformer):
+    """`f(a, b)` -> `__lt.call(f, a, b)` in the step's statements and the
+    loop's iterable, as the converter writes calls: the step functions are
+    defined in the rewritten generator, which the converter leaves as they
+    are (nested functions are converted when called, from their source,
+    which these have none of), so range() of a traced bound is a traced
+    range, min()/max() of traced values traced, a user's helper converted.
+    (Conditions on traced values in them other than the `if` holding the
+    yield stay Python's: a clear error, as in unconverted code.)"""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        node = self.generic_visit(node)
+        if any(isinstance(a, ast.Starred) for a in node.args) or \
+                isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+                and node.func.value.id == "__lt":
+            return node
+        call = ast.Call(ast.Attribute(ast.Name("__lt", ast.Load()), "call", ast.Load()), [node.func, *node.args],
+                        node.keywords)
+        return ast.copy_location(call, node)
 
 
 def _plain_def(name: str, params: list, body: list, where: ast.AST) -> ast.FunctionDef:
@@ -224,13 +278,28 @@ def drive(call: GeneratorCall, body_fn, run_for, *args, **kwargs) -> Any:
     """The consumer's `for` over call: the generator's loop, each item its
     step's, the consumer's body after it (run_for: control.for_; args, kwargs:
     the consumer loop's get/set/names and meta)."""
-    from . import control
     from .runtime import call_converted
 
-    iterable, step, after, get_kept, set_kept = call_converted(call.fn, call.args, call.kwargs)
-    sh = _shape_of(call.fn)
+    parts = call_converted(call.fn, call.args, call.kwargs)
+    return _run(_shape_of(call.fn), parts, body_fn, run_for, args, kwargs, call.fn.__name__)
+
+
+def _run(sh: _Shape, parts: tuple, body_fn, run_for, args: tuple, kwargs: dict, label: str) -> Any:
+    """The consumer's loop over one generator loop (parts: its iterable,
+    step, after, get and set of the names it keeps); a nested generator loop
+    runs its inner loop in each outer iteration, as the consumer's own nest
+    (the same carried names, break flag and location)."""
+    from . import control
+
+    iterable, step, after, get_kept, set_kept = parts
     get_fn, set_fn, names = args[0], args[1], args[2]
-    if sh.branch is not None:
+    if sh.inner is not None:
+        inner_kwargs = dict(kwargs)  # (the next outer iteration and the code after read what it leaves)
+        inner_kwargs["live_out"] = (*kwargs.get("live_out", ()), *kwargs.get("live", ()))
+
+        def body(item: Any) -> None:
+            _run(sh.inner, step(item), body_fn, run_for, args, inner_kwargs, label)
+    elif sh.branch is not None:
         def body(item: Any) -> None:
             test, then = step(item)
             control.if_(test, lambda: body_fn(then()), lambda: None, get_fn, set_fn, names)
@@ -242,7 +311,7 @@ def drive(call: GeneratorCall, body_fn, run_for, *args, **kwargs) -> Any:
         return run_for(iterable, body, *args, **kwargs)
     # the names the generator's iterations pass on are carried by the consumer's loop beside its own
     own = len(names)
-    kept = tuple(f"{call.fn.__name__}.{n}" for n in sh.kept)
+    kept = tuple(f"{label}.{n}" for n in sh.kept)
     both_get = lambda: (*get_fn(), *get_kept())  # noqa: E731
 
     def both_set(values: tuple) -> None:

@@ -64,6 +64,23 @@ def _triangle(n):
             yield i, j
 
 
+def _row_prefix(X):
+    for i in range(X.shape[0]):
+        row = X[i] * 2.0
+        s = 0.0
+        for j in range(X.shape[1]):
+            s += row[j]
+            yield i, s
+
+
+def _counted_pairs(n):
+    k = 0
+    for i in range(n):
+        for j in range(i):
+            k += 1
+            yield k
+
+
 def _two_yields(n):
     for i in range(n):
         yield i
@@ -139,10 +156,33 @@ def running_squares(x):
     return s
 
 
-def triangle(n):
+def triangle(x):
+    e = 0.0
+    for i, j in _triangle(x.shape[0]):
+        e += 1.0 / (1.0 + (x[i] - x[j]) ** 2)
+    return e
+
+
+def triangle_break(x):
+    c = 0
+    for i, j in _triangle(x.shape[0]):
+        if abs(x[i] - x[j]) < 0.01:
+            break
+        c += 1
+    return c
+
+
+def row_prefix_max(X):
+    out = np.zeros(X.shape[0])
+    for i, s in _row_prefix(X):
+        out[i] = max(out[i], s)
+    return out
+
+
+def counted_pairs(n):
     s = 0
-    for i, j in _triangle(n):
-        s += i * j
+    for k in _counted_pairs(n):
+        s += k
     return s
 
 
@@ -159,12 +199,13 @@ def listed(x):
 
 GENERATOR_CASES = [(squared_steps, "x"), (even_writes, "x_out"), (filtered, "x_t"), (with_break, "x"),
                    (comprehension, "x"), (nested_generator, "x"), (state_kept, "n"), (state_after_yield, "n"),
-                   (running_squares, "x")]
+                   (running_squares, "x"), (triangle, "x"), (triangle_break, "x"), (row_prefix_max, "X")]
 
 
 def _args(which, n, rng):
     x = rng.standard_normal(n)
-    return {"x": (x,), "x_out": (x, rng.standard_normal(n)), "x_t": (x, 0.3), "n": (n,)}[which]
+    return {"x": (x,), "x_out": (x, rng.standard_normal(n)), "x_t": (x, 0.3), "n": (n,),
+            "X": (rng.standard_normal((n, 5)),)}[which]
 
 
 def _same(a, b):
@@ -209,7 +250,7 @@ def test_generator_and_grid_cpu():
     assert got[2].shape == want[2].shape and np.array_equal(got[2], want[2])
 
 
-@pytest.mark.parametrize("fn", [squared_steps, running_squares])
+@pytest.mark.parametrize("fn", [squared_steps, running_squares, triangle])
 def test_generator_gradient(fn):
     x = np.random.default_rng(4).standard_normal(12)
     g = looptrace.grad(fn, backend="interpret")(x)
@@ -219,7 +260,7 @@ def test_generator_gradient(fn):
 
 
 @pytest.mark.parametrize("fn,arg,words", [
-    (triangle, 300, "holds a loop"),
+    (counted_pairs, 300, "its outer loop keeps `k`"),
     (two_yields, 300, "2 yields"),
 ])
 def test_generator_refused_names_why(fn, arg, words):
