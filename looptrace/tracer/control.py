@@ -517,21 +517,39 @@ def _link_arrays(pred: Tracer, merged: tuple, frames: list, raws: list) -> None:
     later writes through either reach the other (tracer/array.py's `link`)."""
     from .array import link
 
-    for k, m in enumerate(merged):
-        if not (is_tracer(m) and m.base is None and (m.ndim > 0 or m.array0d)):
+    for k, whole in enumerate(merged):
+        for m, sides in _tuple_leaves(whole, [raw[k] if raw is not None else None for raw in raws]):
+            _link_sides(pred, m, sides, frames, link)
+
+
+def _tuple_leaves(m: Any, sides: list) -> list:
+    """(merged leaf, its value on each side) through tuples both sides bind
+    (`a, b = (x, y) if c else (y, x)`, `pair = (x, y)` in one branch: each
+    array in the tuple is linked as a name's would be; was left unlinked, and
+    a write through `a` reached neither argument)."""
+    if type(m) is not tuple:
+        return [(m, sides)]
+    if any(s is not None and (type(s) is not tuple or len(s) != len(m)) for s in sides):
+        return []
+    return [pair for j, e in enumerate(m)
+            for pair in _tuple_leaves(e, [s[j] if s is not None else None for s in sides])]
+
+
+def _link_sides(pred: Tracer, m: Any, sides: list, frames: list, link: Callable) -> None:
+    """`_link_arrays` for one merged array `m` and its value on each side."""
+    if not (is_tracer(m) and m.base is None and (m.ndim > 0 or m.array0d)):
+        return
+    if sides[0] is sides[1] and sides[0] is not None:
+        return
+    for when, frame, x in zip((True, False), frames, sides):
+        # (m is an array, so is x: its shape is m's; a view's is not read here, its index may be
+        # a value of the popped branch, `H[t - 1] if t > 0 else h0`, probe P E3)
+        if not is_tracer(x) or x is m:
             continue
-        sides = [raw[k] if raw is not None else None for raw in raws]
-        if sides[0] is sides[1] and sides[0] is not None:
-            continue
-        for when, frame, x in zip((True, False), frames, sides):
-            # (m is an array, so is x: its shape is m's; a view's is not read here, its index may be
-            # a value of the popped branch, `H[t - 1] if t > 0 else h0`, probe P E3)
-            if not is_tracer(x) or x is m:
-                continue
-            root = _root(x)
-            if frame.owns(root._box):
-                continue  # made in the branch: only this name holds it
-            link(m._box, None if x.base is not None else root._box, pred.value, when)
+        root = _root(x)
+        if frame.owns(root._box):
+            continue  # made in the branch: only this name holds it
+        link(m._box, None if x.base is not None else root._box, pred.value, when)
 
 
 def _drop_raising(pred: Tracer, entry: tuple, branches: list) -> list:

@@ -159,8 +159,14 @@ def crosswise_then_written(x, y):
     return a, b
 
 
+def crosswise_pair_then_written(x, y):
+    a, b = (x, y) if x[0, 0] > 0 else (y, x)  # (arrays in a tuple a traced `if` binds were not linked)
+    a[1] = 7.0
+    return b, (a, b)
+
+
 @pytest.mark.parametrize("fn", [picked, picked_by_return, picked_views, picked_or_made, picked_then_written,
-                                crosswise_then_written],
+                                crosswise_then_written, crosswise_pair_then_written],
                          ids=lambda f: f.__name__)
 def test_argument_picked_by_a_condition(fn, rng):
     jf = lt.jit(fn, backend="interpret")
