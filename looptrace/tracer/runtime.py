@@ -1141,6 +1141,14 @@ def _grown_sum(lst: list, start: Any) -> Any:
         if not isinstance(e, Segment):
             acc = acc + e
             continue
+        if e.fields and e.count is not None and isinstance(acc, (int, float)) and not isinstance(acc, bool):
+            # tuples appended under a condition: Python's 0 + (a, b) is a TypeError where any was
+            # appended, and the sum is start where none was: checked at run time (checks.emit_check)
+            from .checks import emit_check
+
+            emit_check(sem.ufunc("greater", e.count, 0),
+                       TypeError(f"unsupported operand type(s) for +: '{type(acc).__name__}' and 'tuple'"))
+            continue
         if e.fields:
             raise TypeError("unsupported operand type(s) for +: 'int' and 'tuple'")
         total = sum_(_segment_value(e), axis=0)

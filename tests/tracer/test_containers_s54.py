@@ -489,3 +489,22 @@ def test_nested_append_names_the_helper_and_the_rewrite():
     assert e.value.loc.text.strip() == "out.append(v * 2.0)"
     with pytest.raises(UnsupportedError, match="which the function does not make"):
         looptrace.jit(global_append, backend="interpret")(np.ones(3))
+
+
+# --- sum() of tuples appended under a condition: Python's 0 where none was, its TypeError where any was --------
+def summed_pairs(x, t):
+    pairs = []
+    for i in range(x.shape[0]):
+        if x[i] > t:
+            pairs.append((x[i], x[i] * 2))
+    return sum(pairs)
+
+
+def test_sum_of_conditional_tuples_is_checked_at_run_time():
+    x = np.random.default_rng(12).standard_normal(100)
+    f = looptrace.jit(summed_pairs, backend="interpret")
+    assert f(x, 9.0) == summed_pairs(x, 9.0) == 0
+    with pytest.raises(TypeError, match="unsupported operand type"):
+        summed_pairs(x, 0.0)
+    with pytest.raises(TypeError, match="unsupported operand type"):
+        f(x, 0.0)
