@@ -532,9 +532,13 @@ def _grown_item(x: list, key: Any) -> Any:
             and (x[0].count is not None or getattr(x[0], "work_rows", False)):
         return _counted_item(x, key)  # (a work list: its rows at run time)
     if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
+        rows = any(isinstance(e, Segment) and len(e.value.shape) >= 2 for e in x)
         raise UnsupportedError("indexing a list grown in a traced loop other than with a constant "
                                "int is not supported", ctx.current_loc(),
-                               "make it an array first: np.array(the_list)[...]")
+                               "make it an array first: np.array(the_list)[...]" + (
+                                   "; a grid of rows written grid[i][j] = v: build it as a comprehension of rows, "
+                                   "grid = [[0.0] * m for _ in range(n)] (traced once), or as a 2-d array, "
+                                   "np.zeros((n, m)) written grid[i, j] = v" if rows else ""))
     counted = [e for e in x if isinstance(e, Segment) and e.count is not None]
     if counted and x[-1] is counted[0] and not any(isinstance(e, Segment) for e in x[:-1]) \
             and not (0 <= key < len(x) - 1):

@@ -306,6 +306,22 @@ def diagonal_grid(x):
     return total
 
 
+def appended_grid(x, m):
+    grid = []
+    for i in range(x.shape[0]):
+        grid.append([0.0] * m)
+    for i in range(x.shape[0]):
+        for j in range(m):
+            grid[i][j] = x[i] * j
+    return np.array(grid)
+
+
+def test_appended_grid_hint_names_the_comprehension():
+    with pytest.raises(UnsupportedError) as e:
+        looptrace.jit(appended_grid, backend="interpret")(np.ones(100), 3)
+    assert "grid = [[0.0] * m for _ in range(n)]" in str(e.value) and "grid[i][j] = x[i] * j" in e.value.loc.text
+
+
 GRID_CASES = [(float_grid, "xy"), (int_grid, "x7"), (diagonal_grid, "x")]
 
 
