@@ -1061,9 +1061,7 @@ def _broadcast_ramp(inner: tuple[tuple, int], shape: tuple) -> tuple[tuple, int]
 def _mask_positions(mask: Any, axis: int, scalars: bool) -> Any:
     """np.nonzero(mask)[axis], as the plain function's np.nonzero gives it
     (`_positions_axis`); `scalars=False`: its ShapeDtype, of None elements."""
-    if not scalars:
-        if not hasattr(mask, "shape") or not hasattr(mask, "dtype") or isinstance(mask, np.ndarray):
-            return mask
+    if not scalars and hasattr(mask, "shape") and hasattr(mask, "dtype") and not isinstance(mask, np.ndarray):
         return type(mask)((None,), np.dtype(np.int64))
     return np.asarray(_host(mask), bool).nonzero()[axis]
 
