@@ -118,7 +118,7 @@ def shape(fdef: ast.FunctionDef) -> _Shape | str:
         body = body[:-1]  # a bare `return` after the loop ends it as falling off does
     if not body or not isinstance(body[-1], ast.For) or body[-1].orelse:
         return "its body does not end in one `for` loop (without `else`) that yields"
-    pre, loop = body[:-1], body[-1]
+    pre, loop = body[:-1], _continue_as_if(body[-1])
     if _has(pre, (ast.Yield, ast.YieldFrom, ast.For, ast.While, ast.Return)):
         return "it yields, loops or returns before its loop"
     if _has([fdef], (ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Await)):
@@ -154,6 +154,25 @@ def shape(fdef: ast.FunctionDef) -> _Shape | str:
         if clash:
             return f"its `if` assigns `{clash[0]}`, which it also assigns before the `if`"
     return _Shape(pre, loop, lead, branch, tail, value, after, kept)
+
+
+def _continue_as_if(loop: ast.For) -> ast.For:
+    """`if c: continue` among the loop's statements (before its yield) as
+    `if not c:` around the rest: the yield under an `if`, as Python skips
+    it. The loop itself where it has none."""
+    for k, s in enumerate(loop.body):
+        if isinstance(s, ast.If) and not s.orelse and len(s.body) == 1 and isinstance(s.body[0], ast.Continue):
+            rest = loop.body[k + 1:]
+            if not rest or not any(isinstance(n, ast.Yield) for r in rest for n in _own(r)):
+                return loop
+            negated = ast.Call(ast.Attribute(ast.Name("__lt", ast.Load()), "not_", ast.Load()), [s.test], [])
+            test = ast.copy_location(negated, s.test)  # (the step is not converted: runtime's `not`)
+            guarded = ast.copy_location(ast.If(test, rest, []), s)
+            new = ast.copy_location(ast.For(loop.target, loop.iter, [*loop.body[:k], guarded], [], None), loop)
+            return new
+        if any(isinstance(n, ast.Yield) for n in _own(s)):
+            return loop
+    return loop
 
 
 def _nested_shape(fdef: ast.FunctionDef, loop: ast.For, live_in) -> _Shape | str | None:

@@ -37,6 +37,14 @@ def _scaled(x, c):
         yield v * c
 
 
+def _positive(x):
+    for i in range(x.shape[0]):
+        v = x[i]
+        if v <= 0.0:
+            continue
+        yield i, v * 2.0
+
+
 def _fib(n):
     a, b = 0.0, 1.0
     for _ in range(n):
@@ -122,6 +130,13 @@ def comprehension(x):
     return sum([x[i] * x[j] for i, j in _pairs(x.shape[0])]) + sum(v for v in _scaled(x, 0.5))
 
 
+def skipped(x):
+    s = 0.0
+    for i, w in _positive(x):
+        s += w * i
+    return s
+
+
 def nested_generator(x):
     def steps(n):
         for i in range(1, n):
@@ -199,7 +214,7 @@ def listed(x):
 
 GENERATOR_CASES = [(squared_steps, "x"), (even_writes, "x_out"), (filtered, "x_t"), (with_break, "x"),
                    (comprehension, "x"), (nested_generator, "x"), (state_kept, "n"), (state_after_yield, "n"),
-                   (running_squares, "x"), (triangle, "x"), (triangle_break, "x"), (row_prefix_max, "X")]
+                   (running_squares, "x"), (skipped, "x"), (triangle, "x"), (triangle_break, "x"), (row_prefix_max, "X")]
 
 
 def _args(which, n, rng):
