@@ -38,6 +38,7 @@ THEN = "__lt_gen_then"
 AFTER = "__lt_gen_after"
 GET = "__lt_gen_get"
 SET = "__lt_gen_set"
+TEST = "__lt_gen_test"
 
 _SHAPES: dict = {}  # code -> its _Shape, or the reason it has none (str)
 
@@ -111,13 +112,13 @@ def _yield_value(s: ast.stmt) -> ast.expr | None:
 
 def shape(fdef: ast.FunctionDef) -> _Shape | str:
     """fdef's _Shape, or why it has none (a phrase)."""
-    from .convert import live_in
+    from .convert import _reads, live_in
 
     body = list(fdef.body)
     if body and isinstance(body[-1], ast.Return) and body[-1].value is None:
         body = body[:-1]  # a bare `return` after the loop ends it as falling off does
-    if not body or not isinstance(body[-1], ast.For) or body[-1].orelse:
-        return "its body does not end in one `for` loop (without `else`) that yields"
+    if not body or not isinstance(body[-1], (ast.For, ast.While)) or body[-1].orelse:
+        return "its body does not end in one `for` or `while` loop (without `else`) that yields"
     pre, loop = body[:-1], _continue_as_if(body[-1])
     if _has(pre, (ast.Yield, ast.YieldFrom, ast.For, ast.While, ast.Return)):
         return "it yields, loops or returns before its loop"
@@ -128,8 +129,8 @@ def shape(fdef: ast.FunctionDef) -> _Shape | str:
         return nested
     if _has(loop.body, (ast.Return, ast.Break, ast.Continue, ast.For, ast.While, ast.Try, ast.With)):
         return "its loop body returns, breaks, continues, or holds a loop (other than one ending it), try or with"
-    if _has([loop.iter], (ast.Yield,)):
-        return "its loop's iterable yields"
+    if _has([_header(loop)], (ast.Yield, ast.NamedExpr)):
+        return "its loop's iterable or test yields or assigns"
     yields = sum(isinstance(n, ast.Yield) for s in loop.body for n in _own(s))
     if yields != 1:
         return f"its loop holds {yields} yields (one per iteration is traced)"
@@ -144,8 +145,9 @@ def shape(fdef: ast.FunctionDef) -> _Shape | str:
             return "its loop's `if` does not end in its yield"
     if value is None:
         return "its loop's yield is not a statement of the iteration (or the last of an `if` ending it)"
-    target = _stored([ast.Assign(targets=[loop.target], value=ast.Constant(None))])
-    kept = sorted(n for n in _stored(loop.body) - target if live_in(n, loop.body))
+    target = _targets(loop)
+    tested = _reads(loop.test) if isinstance(loop, ast.While) else set()  # (read before each iteration)
+    kept = sorted(n for n in _stored(loop.body) - target if live_in(n, loop.body) or n in tested)
     unbound = [n for n in kept if n not in _stored(pre) | _params(fdef)]
     if unbound:
         return f"its loop reads `{unbound[0]}` before assigning it, and nothing assigns it before the loop"
@@ -156,7 +158,17 @@ def shape(fdef: ast.FunctionDef) -> _Shape | str:
     return _Shape(pre, loop, lead, branch, tail, value, after, kept)
 
 
-def _continue_as_if(loop: ast.For) -> ast.For:
+def _header(loop: ast.For | ast.While) -> ast.expr:
+    return loop.iter if isinstance(loop, ast.For) else loop.test
+
+
+def _targets(loop: ast.For | ast.While) -> set[str]:
+    if isinstance(loop, ast.While):
+        return set()
+    return _stored([ast.Assign(targets=[loop.target], value=ast.Constant(None))])
+
+
+def _continue_as_if(loop: ast.For | ast.While) -> ast.For | ast.While:
     """`if c: continue` among the loop's statements (before its yield) as
     `if not c:` around the rest: the yield under an `if`, as Python skips
     it. The loop itself where it has none."""
@@ -168,7 +180,10 @@ def _continue_as_if(loop: ast.For) -> ast.For:
             negated = ast.Call(ast.Attribute(ast.Name("__lt", ast.Load()), "not_", ast.Load()), [s.test], [])
             test = ast.copy_location(negated, s.test)  # (the step is not converted: runtime's `not`)
             guarded = ast.copy_location(ast.If(test, rest, []), s)
-            new = ast.copy_location(ast.For(loop.target, loop.iter, [*loop.body[:k], guarded], [], None), loop)
+            body = [*loop.body[:k], guarded]
+            new = ast.For(loop.target, loop.iter, body, [], None) if isinstance(loop, ast.For) else \
+                ast.While(loop.test, body, [])
+            new = ast.copy_location(new, loop)
             return new
         if any(isinstance(n, ast.Yield) for n in _own(s)):
             return loop
@@ -181,7 +196,7 @@ def _nested_shape(fdef: ast.FunctionDef, loop: ast.For, live_in) -> _Shape | str
     run in each outer iteration; None where loop does not end in a loop.
     The outer iteration keeps nothing for the next."""
     last = loop.body[-1]
-    if not isinstance(last, ast.For):
+    if not isinstance(last, ast.For) or not isinstance(loop, ast.For):
         return None
     lead = loop.body[:-1]
     if last.orelse or _has(lead, (ast.Yield, ast.Return, ast.Break, ast.Continue, ast.For, ast.While, ast.Try, ast.With)):
@@ -213,7 +228,8 @@ def step_def(fdef: ast.FunctionDef) -> ast.FunctionDef:
     assert isinstance(sh, _Shape)
     loop = sh.loop
     at = lambda node: ast.copy_location(node, loop)  # noqa: E731
-    bind = at(ast.Assign(targets=[loop.target], value=at(ast.Name("__lt_item", ast.Load()))))
+    bind = at(ast.Assign(targets=[loop.target], value=at(ast.Name("__lt_item", ast.Load())))) \
+        if isinstance(loop, ast.For) else at(ast.Pass())
     if sh.inner is not None:  # the outer step: the inner loop's (iterable, step, after, get, set)
         inner_def = step_def(ast.copy_location(ast.FunctionDef(
             STEP, ast.arguments([], [], None, [], [], None, []), list(loop.body), [], None), loop))
@@ -232,10 +248,16 @@ def step_def(fdef: ast.FunctionDef) -> ast.FunctionDef:
     put = [at(ast.Assign([at(ast.Tuple([at(ast.Name(n, ast.Store())) for n in sh.kept], ast.Store()))],
                          at(ast.Name("__lt_values", ast.Load()))))] if sh.kept else [at(ast.Pass())]
     set_ = _plain_def(SET, [ast.arg("__lt_values")], kept + put, loop)
-    parts = [loop.iter] + [at(ast.Name(n, ast.Load())) for n in (STEP, AFTER, GET, SET)]
+    header = [loop.iter] if isinstance(loop, ast.For) else [at(ast.Name(TEST, ast.Load()))]
+    parts = header + [at(ast.Name(n, ast.Load())) for n in (STEP, AFTER, GET, SET)]
     out = ast.Tuple(parts, ast.Load())
     step, after = _CallsTraced().visit(step), _CallsTraced().visit(after)  # (the converter does the rest)
-    new = ast.FunctionDef(fdef.name, fdef.args, [*sh.pre, step, after, get, set_, at(ast.Return(at(out)))], [],
+    if isinstance(loop, ast.While):  # the test, read before each iteration: a function of the kept names
+        after = [after, _CallsTraced().visit(_plain_def(TEST, [], [ast.copy_location(ast.Return(loop.test), loop)],
+                                                        loop))]
+    else:
+        after = [after]
+    new = ast.FunctionDef(fdef.name, fdef.args, [*sh.pre, step, *after, get, set_, at(ast.Return(at(out)))], [],
                           fdef.returns)
     new = ast.copy_location(new, fdef)
     ast.fix_missing_locations(new)
@@ -326,6 +348,12 @@ def _run(sh: _Shape, parts: tuple, body_fn, run_for, args: tuple, kwargs: dict, 
         def body(item: Any) -> None:
             body_fn(step(item))
             after()  # (after a `break`, too: it changes only the generator's own names, dead then)
+    if isinstance(sh.loop, ast.While):  # `iterable` is the test: the consumer's loop is a while loop
+        from .runtime import while_
+
+        test, item_body = iterable, body
+        run_for = lambda _, b, *a, **k: while_(test, lambda: b(None), *a, **k)  # noqa: E731
+        body = item_body
     if not sh.kept:
         return run_for(iterable, body, *args, **kwargs)
     # the names the generator's iterations pass on are carried by the consumer's loop beside its own

@@ -45,6 +45,13 @@ def _positive(x):
         yield i, v * 2.0
 
 
+def _newton(a, x0, tol):
+    x = x0
+    while abs(x * x - a) > tol:
+        x = 0.5 * (x + a / x)
+        yield x
+
+
 def _fib(n):
     a, b = 0.0, 1.0
     for _ in range(n):
@@ -137,6 +144,19 @@ def skipped(x):
     return s
 
 
+def newton_steps(x):
+    n = 0
+    last = 0.0
+    s = 0.0
+    for r in _newton(x[0] * x[0] + 2.0, 1.0, 1e-12):
+        n += 1
+        last = r
+        s += r
+        if s > 40.0:
+            break
+    return n, last, s
+
+
 def nested_generator(x):
     def steps(n):
         for i in range(1, n):
@@ -214,7 +234,7 @@ def listed(x):
 
 GENERATOR_CASES = [(squared_steps, "x"), (even_writes, "x_out"), (filtered, "x_t"), (with_break, "x"),
                    (comprehension, "x"), (nested_generator, "x"), (state_kept, "n"), (state_after_yield, "n"),
-                   (running_squares, "x"), (skipped, "x"), (triangle, "x"), (triangle_break, "x"), (row_prefix_max, "X")]
+                   (running_squares, "x"), (skipped, "x"), (newton_steps, "x"), (triangle, "x"), (triangle_break, "x"), (row_prefix_max, "X")]
 
 
 def _args(which, n, rng):
