@@ -547,9 +547,21 @@ def _link_sides(pred: Tracer, m: Any, sides: list, frames: list, link: Callable)
         if not is_tracer(x) or x is m:
             continue
         root = _root(x)
-        if frame.owns(root._box):
-            continue  # made in the branch: only this name holds it
+        if frame.owns(root._box):  # made in the branch: only this name holds it, unless a nested `if`
+            if _linked_outside(root._box, frame):  # bound it to arrays from before (writes refused)
+                link(m._box, None, pred.value, when)
+            continue
         link(m._box, None if x.base is not None else root._box, pred.value, when)
+
+
+def _linked_outside(box: ctx.Box, frame: ctx.Frame) -> bool:
+    """Is `box`, an array of a branch, linked to an array from before the
+    branch (an `if` inside it chose between arguments: `if a: r = y elif b:
+    r = z`)? Which one it is where the branch ran is decided by a condition of
+    the branch, not seen after it: a write through the name is refused there
+    (tracer/array.py `link` with no other), where it reached neither array."""
+    return any(other is None or not frame.owns(other) for _, _, other, holder in box.links or ()
+               if holder is None or holder() is not None)
 
 
 def _drop_raising(pred: Tracer, entry: tuple, branches: list) -> list:
