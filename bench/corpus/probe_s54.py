@@ -425,7 +425,7 @@ def list_and_tuple_arguments(xs, shape, w):
 
 
 def _lists(r, m):
-    n = _n(m, 8, 10_000)
+    n = _n(m, 8, 100)  # a loop over a Python list unrolls while tracing (UnrollWarning past 100)
     return [float(v) for v in r.standard_normal(n)], (3, 4), 0.5
 
 
@@ -708,8 +708,8 @@ def reversed_ranges(x):
         t.append(i)
     u = 0
     for i in range(x.shape[0])[::-1]:
-        u = u * 3 + i
-    return a, np.array(t), u % 1000003
+        u = (u * 3 + i) % 1000003
+    return a, np.array(t), u
 
 
 def enumerate_with_start(x, X):

@@ -277,6 +277,8 @@ class _Elements:
             for d in src.shape:
                 inner.append(None if d == 1 else pos[next(it)])
             return inner
+        if 0 in src.shape:  # an empty source has no element to place (and no stride to divide by)
+            raise _GiveUp
         b = self.b
         flat = self._offset(v.shape, pos)
         split = self._split(flat, tuple(src.shape)) if flat is not None else None
