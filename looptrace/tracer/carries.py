@@ -1923,6 +1923,7 @@ class ListSpec(Spec):
             stacked = sem.reshape(sem.wrap(stacked), (n * state.per_iter,) + tuple(stacked.shape[2:])).value
         seg = _segment(self, loop, stacked, weak=bool(self.weak), fields=self.fields, mixed=self.mixed)
         seg.loc = self.loc
+        seg.field_types = self.field_seen if self.mixed else None  # (each field's (dtype, weak): tuple_lists)
         if loop.it is not None and not isinstance(stacked.shape[0], int):  # a trip count known at run time
             seg.bounds = [b for b in (loop.it.start, loop.it.stop, loop.it.step) if is_tracer(b)]
         _append_segment(self.entry, seg, self.loc)

@@ -24,6 +24,8 @@ from __future__ import annotations
 import builtins
 from typing import Any, Callable
 
+import numpy as np
+
 from looptrace.errors import UnsupportedError
 
 from . import semantics as sem
@@ -76,12 +78,44 @@ def _columns(x: Any) -> list | None:
         return None
     seg = x[0]
     n = seg.value.shape[0]
-    if seg.fields is None or seg.mixed or seg.count is not None or not isinstance(n, int) or n <= grown.EXPAND_MAX:
+    types = _field_types(seg)
+    if seg.fields is None or seg.count is not None or not isinstance(n, int) or n <= grown.EXPAND_MAX \
+            or seg.mixed and types is None:
         return None
     stack = sem.wrap(seg.value)
     out = []
     for j in range(seg.fields):
-        col = Segment(sem.as_value(stack[:, j]), weak=seg.weak)
+        column, weak = stack[:, j], seg.weak
+        if types is not None:
+            column, weak = _typed_column(column, *types[j], seg.loc), types[j][1]
+        col = Segment(sem.as_value(column), weak=weak)
         col.loc, col.bounds = seg.loc, seg.bounds
         out.append(ZippedColumn([col]))
     return out
+
+
+def _field_types(seg: Segment) -> list | None:
+    """Each field's one (dtype, weak) of a segment of tuples of mixed types
+    (`(i, x[i])`: carries.finish_stacked), or None (a field seen with two)."""
+    seen = getattr(seg, "field_types", None)
+    if not seg.mixed or seen is None or any(len(f) != 1 for f in seen):
+        return None
+    return [f[0] for f in seen]
+
+
+def _typed_column(column: Any, dtype: Any, weak: bool, loc: Any) -> Any:
+    """A column of the shared stack back in its field's dtype. Exact where
+    the stack's dtype holds the field's values: an integer field stacked as
+    float64 is checked at run time to be within 2**53 (past it the stack
+    rounded it: a clear error, not another number)."""
+    from .checks import emit_check
+
+    dtype = np.asarray(dtype).dtype if weak else np.dtype(dtype)  # (weak: a Python number of the kind)
+    if dtype == column.dtype:
+        return column
+    if dtype.kind in "iu" and column.dtype.kind == "f":
+        big = sem.ufunc("greater", sem.reduce("reduce_max", sem.ufunc("absolute", column)), float(2 ** 53))
+        emit_check(big, OverflowError(
+            "an integer of a list of tuples of mixed types (ints with floats) is past 2**53: looptrace stacked "
+            "it as a float64, which rounds it; append to one list per field"), loc)
+    return sem.astype(column, dtype)

@@ -559,3 +559,30 @@ def test_sum_of_conditional_tuples_is_checked_at_run_time():
         summed_pairs(x, 0.0)
     with pytest.raises(TypeError, match="unsupported operand type"):
         f(x, 0.0)
+
+
+# --- zip(*pairs) of a long list of tuples of mixed types (i, x[i]): each column in its field's type ------------
+def enumerated_pairs(x):
+    pairs = [(i, v) for i, v in enumerate(x)]
+    idx, vals = zip(*pairs)
+    return np.array(idx).sum(), np.array(vals).sum(), idx[:3], len(vals), sum(idx), max(vals)
+
+
+def big_int_pairs(x):
+    pairs = [(i + 2 ** 60, x[i]) for i in range(x.shape[0])]
+    idx, vals = zip(*pairs)
+    return np.array(idx)
+
+
+def test_zip_star_of_mixed_tuples():
+    x = np.random.default_rng(13).standard_normal(3000)
+    want, got = enumerated_pairs(x), looptrace.jit(enumerated_pairs, backend="interpret")(x)
+    assert got[2] == want[2] and all(type(v) is int for v in got[2]) and got[4] == want[4]
+    assert got[0] == want[0] and np.isclose(got[1], want[1], rtol=1e-12) and got[3:] == want[3:]
+    loops = looptrace.explain(looptrace.jit(enumerated_pairs, backend="interpret"), x).loops
+    assert not any("unrolled" in (loop.reason or "") for loop in loops)
+
+
+def test_zip_star_of_mixed_tuples_past_float_precision_is_an_error():
+    with pytest.raises(OverflowError, match="past 2"):
+        looptrace.jit(big_int_pairs, backend="interpret")(np.ones(3000))
