@@ -124,6 +124,9 @@ def shape(fdef: ast.FunctionDef) -> _Shape | str:
         return "it yields, loops or returns before its loop"
     if _has([fdef], (ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Await)):
         return "it uses `yield from`, `global` or `nonlocal`"
+    changed = _changes_outside(pre, loop, _targets(loop) | _stored(loop.body))
+    if changed:
+        return f"its loop changes `{changed}`, a Python container from before the loop"
     nested = _nested_shape(fdef, loop, live_in)
     if nested is not None:
         return nested
@@ -156,6 +159,42 @@ def shape(fdef: ast.FunctionDef) -> _Shape | str:
         if clash:
             return f"its `if` assigns `{clash[0]}`, which it also assigns before the `if`"
     return _Shape(pre, loop, lead, branch, tail, value, after, kept)
+
+
+_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "update", "add", "discard",
+                       "setdefault", "popitem", "sort", "reverse", "appendleft", "popleft", "extendleft", "rotate"})
+_CONTAINERS = frozenset({"list", "dict", "set", "deque", "defaultdict", "OrderedDict", "Counter"})
+
+
+def _changes_outside(pre: list, loop: ast.AST, own: set[str]) -> str | None:
+    """A name not bound by the iteration whose object the loop changes as a
+    Python container (lst.append(v), d[k] = v of a list or dict made before
+    the loop, or passed to a function), else None. The steps run once while
+    tracing, so such a change would be made once, not per iteration (array
+    writes are traced as any: not these)."""
+    made = {t.id for s in pre if isinstance(s, ast.Assign) and _container_value(s.value)
+            for t in s.targets if isinstance(t, ast.Name)}
+    for n in (n for s in loop.body for n in _own(s)):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) \
+                and n.func.attr in _MUTATORS and n.func.value.id not in own:
+            return n.func.value.id
+        if isinstance(n, (ast.Subscript, ast.Attribute)) and isinstance(n.ctx, (ast.Store, ast.Del)) \
+                and isinstance(n.value, ast.Name) and n.value.id in made - own:
+            return n.value.id
+        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in ("len", "sum", "min", "max")):
+            passed = [a for a in (*n.args, *(k.value for k in n.keywords)) if isinstance(a, ast.Name)]
+            hit = next((a.id for a in passed if a.id in made - own), None)
+            if hit:
+                return hit
+    return None
+
+
+def _container_value(v: ast.expr) -> bool:
+    if isinstance(v, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)):
+        return True
+    f = v.func if isinstance(v, ast.Call) else None
+    name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+    return name in _CONTAINERS
 
 
 def _header(loop: ast.For | ast.While) -> ast.expr:

@@ -96,6 +96,20 @@ def _counted_pairs(n):
             yield k
 
 
+def _history(x):
+    seen = []
+    for v in x:
+        seen.append(v)
+        yield sum(seen)
+
+
+def _buffered(x):
+    buf = np.zeros(3)
+    for i in range(x.shape[0]):
+        buf[i % 3] = x[i]
+        yield buf.sum()
+
+
 def _two_yields(n):
     for i in range(n):
         yield i
@@ -214,6 +228,20 @@ def row_prefix_max(X):
     return out
 
 
+def history(x):
+    s = 0.0
+    for v in _history(x):
+        s += v
+    return s
+
+
+def buffered(x):
+    s = 0.0
+    for v in _buffered(x):
+        s += v
+    return s
+
+
 def counted_pairs(n):
     s = 0
     for k in _counted_pairs(n):
@@ -234,7 +262,7 @@ def listed(x):
 
 GENERATOR_CASES = [(squared_steps, "x"), (even_writes, "x_out"), (filtered, "x_t"), (with_break, "x"),
                    (comprehension, "x"), (nested_generator, "x"), (state_kept, "n"), (state_after_yield, "n"),
-                   (running_squares, "x"), (skipped, "x"), (newton_steps, "x"), (triangle, "x"), (triangle_break, "x"), (row_prefix_max, "X")]
+                   (running_squares, "x"), (skipped, "x"), (newton_steps, "x"), (buffered, "x"), (triangle, "x"), (triangle_break, "x"), (row_prefix_max, "X")]
 
 
 def _args(which, n, rng):
@@ -296,6 +324,7 @@ def test_generator_gradient(fn):
 
 @pytest.mark.parametrize("fn,arg,words", [
     (counted_pairs, 300, "its outer loop keeps `k`"),
+    (history, np.ones(300), "its loop changes `seen`, a Python container from before the loop"),
     (two_yields, 300, "2 yields"),
 ])
 def test_generator_refused_names_why(fn, arg, words):
