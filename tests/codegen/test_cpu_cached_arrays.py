@@ -61,7 +61,8 @@ def _literal(t) -> bool:
     return isinstance(t, types.BaseTuple) and any(_literal(e) for e in t)
 
 
-@pytest.mark.parametrize("shape", [(6, 4), (9, 5)])
+# (9, 5) with -m slow: test_helpers_are_typed_without_literals compiles and checks the values of another size
+@pytest.mark.parametrize("shape", [(6, 4), pytest.param((9, 5), marks=pytest.mark.slow)])
 def test_values_and_no_numba_array_functions_in_the_kernel(rng, shape):
     x, y = rng.standard_normal(shape), rng.standard_normal((3, shape[1]))
     f = looptrace.jit(arrays, backend="cpu", static_argnames=("n",))

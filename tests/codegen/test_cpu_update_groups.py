@@ -41,7 +41,8 @@ def _loops(src: str) -> int:
     return sum(1 for line in src.splitlines() if line.strip().startswith("for "))
 
 
-@pytest.mark.parametrize("n", [3, 40, 130])
+# 70 writes split once at 64 (two nests); 130 (three nests, 8.1 s of CPU in session 54's CI) with -m slow
+@pytest.mark.parametrize("n", [3, 40, 70, pytest.param(130, marks=pytest.mark.slow)])
 def test_columns_written_one_by_one_share_one_nest(n, tmp_path):
     f = _made(columns(n), tmp_path)
     x = np.random.default_rng(n).standard_normal(500)

@@ -55,16 +55,21 @@ def test_row_extremes_interpret(f, dtype):
     _same(lt.jit(f, backend="interpret")(m.copy()), f(m))
 
 
+def _row_extremes_cpu(pairs):
+    for dtype, f in pairs:
+        jf = lt.jit(f, backend="cpu")
+        for seed in (1, 2):
+            m = _rows(dtype, seed)
+            _same(jf(m.copy()), f(m))
+        assert ("max_rows(" if f is _row_max else "min_rows(") in lt.explain(jf, m).kernel_source
+
+
+# each helper and each dtype once by default (the other two pairs compile the same helpers in the
+# other dtype: test_row_extremes_cpu_other_pairs, with -m slow; 9.2 s of CPU for all four in session 54's CI)
 def test_row_extremes_cpu():
     """One kernel a dtype and fold: rows with NaN, infinities, zeros; rows
     of a view whose rows are not contiguous (a kernel of its own layout)."""
-    for dtype in (np.float32, np.float64):
-        for f in (_row_max, _row_min):
-            jf = lt.jit(f, backend="cpu")
-            for seed in (1, 2):
-                m = _rows(dtype, seed)
-                _same(jf(m.copy()), f(m))
-            assert ("max_rows(" if f is _row_max else "min_rows(") in lt.explain(jf, m).kernel_source
+    _row_extremes_cpu([(np.float64, _row_max), (np.float32, _row_min)])
     m = np.random.default_rng(3).standard_normal((6, 2 * max(ROW_HELPER_MIN, 300) + 10))
     m[2, 8] = np.nan
     view = m[:, ::2]
@@ -72,6 +77,11 @@ def test_row_extremes_cpu():
     short = np.random.default_rng(4).standard_normal((4, 2 * ROW_HELPER_MIN + 2))  # rows fewer than the lanes
     short[1, 6], short[2, 2 * ROW_HELPER_MIN] = np.nan, np.nan
     _same(lt.jit(_row_min, backend="cpu")(short[:, ::2]), _row_min(short[:, ::2]))
+
+
+@pytest.mark.slow
+def test_row_extremes_cpu_other_pairs():
+    _row_extremes_cpu([(np.float32, _row_max), (np.float64, _row_min)])
 
 
 @pytest.mark.parametrize("f, x", [(_row_max, np.zeros((3, 0))), (lambda m: m.argmax(axis=1), np.zeros((3, 0))),

@@ -26,6 +26,13 @@ from bench.corpus.algorithms import assign_nearest
 WINDOWS = [1, 2, 3, 5]
 
 
+def _windows_of(dtypes, every):
+    """(dtype, w) cases: every window for the `every` dtype, the 3 x 3 window for the others, their other
+    windows with -m slow (a kernel each, the same nest as the `every` dtype's window: session 54's budget)."""
+    return [(d, w) if d is every or w == 3 else pytest.param(d, w, marks=pytest.mark.slow)
+            for d in dtypes for w in WINDOWS]
+
+
 def box_sum(img, w):
     n, m = img.shape
     out = np.zeros((n - w + 1, m - w + 1), dtype=np.int64)
@@ -115,8 +122,7 @@ def _cpu(fn, **kw):
     return looptrace.jit(fn, backend="cpu", static_argnames=("w",), **kw)
 
 
-@pytest.mark.parametrize("w", WINDOWS)
-@pytest.mark.parametrize("dtype", [np.uint8, np.int32])
+@pytest.mark.parametrize("dtype, w", _windows_of([np.uint8, np.int32], np.uint8))
 def test_integer_window_sums_are_exact(w, dtype, rng):
     img = _image(rng, dtype, (9, 12))
     _same(_cpu(box_sum)(img, w=w), box_sum(img, w))
@@ -124,8 +130,7 @@ def test_integer_window_sums_are_exact(w, dtype, rng):
     _same(_cpu(box_sum)(big, w=5), box_sum(big, 5))
 
 
-@pytest.mark.parametrize("w", WINDOWS)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype, w", _windows_of([np.float32, np.float64], np.float64))
 def test_float_window_means(w, dtype, rng):
     img = _image(rng, dtype, (11, 8))
     _same(_cpu(box_mean)(img, w=w), box_mean(img, w), dtype)
@@ -152,8 +157,7 @@ def test_all_and_any_folds_step_without_a_branch(rng):
         assert folds and not any(" and (" in line or " or (" in line for line in folds), src
 
 
-@pytest.mark.parametrize("w", WINDOWS)
-@pytest.mark.parametrize("dtype", [np.int32, np.float32, np.float64])
+@pytest.mark.parametrize("dtype, w", _windows_of([np.int32, np.float32, np.float64], np.float64))
 def test_correlation_by_loops(w, dtype, rng):
     img, k = _image(rng, dtype, (12, 9)), _image(rng, dtype, (w, w))
     _same(looptrace.jit(correlate, backend="cpu")(img, k), correlate(img, k), dtype)

@@ -212,8 +212,10 @@ def _sig(dtype, ndims):
     return tuple(nb[(slice(None),) * d] for d in ndims)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("in_shared", [True, False])
+# float32 outside shared memory with -m slow (1.8 s in session 54's CI): float64 there holds twice the
+# registers (the limit this checks), and float32 still compiles with its state in shared memory
+@pytest.mark.parametrize("dtype, in_shared", [("float32", True), ("float64", True),
+                                              pytest.param("float32", False, marks=pytest.mark.slow), ("float64", False)])
 def test_compile_to_sm90_ptx(ptx_ok, dtype, in_shared):
     from looptrace.codegen.cuda import ptxinfo
 
