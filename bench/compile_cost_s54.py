@@ -13,9 +13,11 @@ source, Numba compile) minus a warm call. Rounds alternate the trees.
 
 `--inlined` instead compares, in one process, kernels whose element code calls
 nprules.py's integer helpers (remainder_int, floordiv_int, fmod_int, shl,
-shr, ipow) as compiled now (one cached function each, inlined by LLVM) with
-the same kernels calling them as Numba's inline="always" functions (as
-before session 54): compile CPU and run time of each, interleaved, medians.
+shr, ipow) or mathlib's inline="always" functions (tanh, float32 log, abs of
+complex, expm1) as compiled now (one cached function each, inlined by
+LLVM: llvm_inlined.py for mathlib's) with the same kernels calling them as
+Numba's inline="always" functions (as before session 54): compile CPU and
+run time of each, interleaved, medians, results asserted bit-equal.
 
     python bench/compile_cost_s54.py --inlined [--rounds 9]
 """
@@ -149,8 +151,33 @@ def _int_programs():
             ("stepped", stepped, (r.standard_normal(n), 3, n - 5, 7))]
 
 
+def _math_programs():
+    import numpy as np
+
+    def tanh_both(x, y):
+        return np.tanh(x) * np.tanh(y)
+
+    def float32_math(x):
+        return np.tanh(x) + np.log(np.abs(x) + np.float32(1))
+
+    def moduli(z):
+        return np.abs(z) + np.expm1(z.real * 0.01)
+
+    r = np.random.default_rng(0)
+    n = 200_000
+    return [("tanh tanh", tanh_both, (r.standard_normal(n), r.standard_normal(n) * 10)),
+            ("float32 math", float32_math, (r.standard_normal(n).astype(np.float32),)),
+            ("cabs expm1", moduli, (r.standard_normal(n) + 1j * r.standard_normal(n),))]
+
+
 def inlined(rounds: int) -> None:
     """Compile CPU and run time of kernels calling the integer helpers, now and as inline="always"."""
+    _compare(rounds, _int_programs(), lambda source: source, {name: _as_inline_always(name) for name in INT_HELPERS})
+    # mathlib's inline="always" functions: through llvm_inlined.py's wrappers, or called as they are
+    _compare(rounds, _math_programs(), lambda source: source.replace("llvm_inlined.", ""), {})
+
+
+def _compare(rounds: int, programs, old_source, old) -> None:
     import time
 
     import numba
@@ -159,9 +186,8 @@ def inlined(rounds: int) -> None:
     import looptrace
     from looptrace.codegen.cpu import templates
 
-    old = {name: _as_inline_always(name) for name in INT_HELPERS}
     print(f"load: {os.getloadavg()}")
-    for label, fn, args in _int_programs():
+    for label, fn, args in programs:
         jf = looptrace.jit(fn, backend="cpu")
         want = jf(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
         source = jf.explain(*args).kernel_source.replace("cache=True", "cache=False")
@@ -169,9 +195,11 @@ def inlined(rounds: int) -> None:
 
         def build(variant):
             scope = dict(vars(templates))
+            text = source
             if variant == "inline_always":
                 scope.update(old)
-            exec(compile(source, f"<{label} {variant}>", "exec"), scope)  # noqa: S102
+                text = old_source(source)
+            exec(compile(text, f"<{label} {variant}>", "exec"), scope)  # noqa: S102
             k = scope["kernel"]
             sig = tuple(numba.typeof(a) for a in args)
             t = time.process_time()

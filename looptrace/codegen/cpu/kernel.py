@@ -40,6 +40,7 @@ from looptrace.sigcache import max_entries
 from . import cache as disk
 from . import generic, malloc
 from .blas_threads import fitted_blas, one_blas_thread
+from .llvm_inlined import WRAPPED
 from .emitter import Emitter, emit_program, kernel_source
 from .threading_policy import fitted_threads, prepare_threads
 from .target import TARGET
@@ -405,6 +406,8 @@ def compile_program(program: Program, options: CompileOptions = CompileOptions()
     cache = options.cache
     header = f"# looptrace kernel for {program.name}(): generated, do not edit"
     source = kernel_source(em, header, cache=cache)
+    if not em.fastmath:
+        source = llvm_inlined(source)
     if os.environ.get("LOOPTRACE_DUMP_KERNEL"):
         print(f"--- kernel for {program.name} ---\n{source}", file=sys.stderr)
 
@@ -418,6 +421,18 @@ def compile_program(program: Program, options: CompileOptions = CompileOptions()
         return CpuKernel(g.kernel, em, g.source, g.path, (g, values, fam, own))
     kernel, _, path = own()
     return CpuKernel(kernel, em, source, path)
+
+
+# mathlib's inline="always" functions, called through their wrappers that LLVM inlines
+_LLVM_INLINED = re.compile(r"(?<![\w.])(" + "|".join(WRAPPED) + r")\(")
+
+
+def llvm_inlined(source: str) -> str:
+    """`source` calling llvm_inlined.py's wrappers of mathlib's inline="always"
+    functions: Numba inlines each once, into its wrapper (disk-cached), not at
+    every call site of every kernel; LLVM inlines the wrapper. Not for a
+    fastmath kernel, whose flags Numba's inlining gives the function's body."""
+    return _LLVM_INLINED.sub(r"llvm_inlined.\1(", source)
 
 
 def _shared_kernel(source: str, cache: bool, name: str):

@@ -96,6 +96,8 @@ from looptrace.codegen.cpu.argext import argmax_cols, argmax_rows, argmin_cols, 
 __all__ += ["argmax_cols", "argmax_rows", "argmin_cols", "argmin_rows"]  # codegen/cpu/argext.py (reductions.py)
 from looptrace.codegen.cpu.draws_discrete import binomial_draw, binomial_draws, poisson_draw, poisson_draws  # noqa: E402
 __all__ += ["binomial_draw", "binomial_draws", "poisson_draw", "poisson_draws"]  # codegen/cpu/draws_discrete.py (random.py)
+from looptrace.codegen.cpu import llvm_inlined  # noqa: E402
+__all__ += ["llvm_inlined"]  # mathlib's inline="always" functions, called (llvm_inlined.py, kernel.py `llvm_inlined`)
 
 
 class CheckFailed(Exception):
