@@ -10,6 +10,7 @@ whose values stray out of range at different iterations, the jitted
 function raises the same exception class, with the same message, naming
 the same line."""
 
+import functools
 import traceback
 
 import numpy as np
@@ -71,9 +72,17 @@ def _outcome(fn, *args):
         return type(e), str(e).splitlines()[0] if str(e) else "", line, e
 
 
+@functools.cache
+def _jitted(fn, backend):
+    """One jit per function and backend for all the examples: each traces (and compiles) a
+    signature once, where a new jit per hypothesis example traced all 40 (test_three_flat_reads[cpu]
+    was 4.5 s of CI until session 54)."""
+    return looptrace.jit(fn, backend=backend)
+
+
 def _assert_same(fn, backend, *args):
     want = _outcome(fn, *args)
-    got = _outcome(looptrace.jit(fn, backend=backend), *args)
+    got = _outcome(_jitted(fn, backend), *args)
     assert got[0] == want[0], (got, want)
     if want[0] == "ok":
         np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
