@@ -24,7 +24,7 @@ name and line, so wrappers made in a loop would share entries."""
 from __future__ import annotations
 
 from looptrace.codegen.cpu.helper import kernel_helper
-from looptrace.codegen.cpu import mathlib
+from looptrace.codegen.cpu import mathlib, nprules
 from looptrace.codegen.cpu.mathlib import _inline_into_callers
 
 _helper = kernel_helper(error_model="numpy")
@@ -65,7 +65,50 @@ def cabs_c128(z):
     _inline_into_callers()
     return mathlib.cabs_c128(z)
 
-WRAPPED = ("tanh_f64", "tanh_f32", "expm1_f64", "log_f32", "cabs_c64", "cabs_c128")
+
+@_helper
+def pow3_f64(x):
+    _inline_into_callers()
+    return mathlib.pow3_f64(x)
+
+
+@_helper
+def pow4_f64(x):
+    _inline_into_callers()
+    return mathlib.pow4_f64(x)
+
+
+@_helper
+def floordiv_f(a, b):
+    _inline_into_callers()
+    return nprules.floordiv_f(a, b)
+
+
+@_helper
+def remainder_f(a, b):
+    _inline_into_callers()
+    return nprules.remainder_f(a, b)
+
+
+@_helper
+def sign_f(x):
+    _inline_into_callers()
+    return nprules.sign_f(x)
+
+
+@_helper
+def csqrt(z):
+    _inline_into_callers()
+    return nprules.csqrt(z)
+
+
+@_helper
+def cdiv(a, b, one):
+    _inline_into_callers()
+    return nprules.cdiv(a, b, one)
+
+WRAPPED = ("tanh_f64", "tanh_f32", "expm1_f64", "log_f32", "cabs_c64", "cabs_c128", "pow3_f64", "pow4_f64",
+           "floordiv_f", "remainder_f", "sign_f", "csqrt", "cdiv")  # (nprules.py's float rules too)
 __all__: list[str] = []  # (kernels call them as `llvm_inlined.tanh_f64`: templates.py exports the module)
 
 from looptrace.codegen.cpu.cache import harden_module  # noqa: E402  (their disk cache read through verified files)
