@@ -117,8 +117,27 @@ def _cond(op: Op, ins: list, env: Env) -> list:
 def run_program(program: Program, args: list) -> list:
     out = run_block(program.body, args)
     # a result NumPy would make writable: not a read-only constant or broadcast view (np.zeros(3) + c)
-    return [np.array(r) if isinstance(r, np.ndarray) and r.ndim and not r.flags.writeable
-            and not any(r is a for a in args) else r for r in out]
+    out = [np.array(r) if isinstance(r, np.ndarray) and r.ndim and not r.flags.writeable
+           and not any(r is a for a in args) else r for r in out]
+    return _unshared_undeclared(program, args, out)
+
+
+def _unshared_undeclared(program: Program, args: list, out: list) -> list:
+    """`out` with a copy of each result that is an argument's memory where the
+    program does not say it is that argument or a view of one (Program
+    result_args, result_views, result_arg_views, result_choices,
+    result_subviews, writebacks): in SSA a loop's or a branch's output may be
+    its input array object (`cur, nxt = u.copy(), u.copy()` swapped by a loop,
+    a while loop of zero trips), where the plain function returns a new array
+    (probe R2: the caller's later write into u showed through the result)."""
+    declared = {*program.result_args, *program.result_views, *program.result_arg_views,
+                *program.result_choices, *program.result_subviews, *(k for _, k in program.writebacks)}
+    arrays = [a for a in args if isinstance(a, np.ndarray)]
+    if not arrays:
+        return out
+    return [r.copy() if k not in declared and isinstance(r, np.ndarray)
+            and any(r is a or np.may_share_memory(r, a) for a in arrays) else r
+            for k, r in enumerate(out)]
 
 
 class ReferenceRunner:
