@@ -92,12 +92,12 @@ def first_line(e: BaseException) -> str:
 
 def is_clear(e: BaseException) -> bool:
     """A looptrace error that says what the user wrote, or a TypeError/ValueError
-    naming an argument. An InternalError is a looptrace bug: a crash."""
+    naming an argument or arguments ("arguments `out` and `x` share memory"). An InternalError is a looptrace bug: a crash."""
     if isinstance(e, looptrace.InternalError):
         return False
     if isinstance(e, looptrace.LooptraceError):
         return True
-    return isinstance(e, (TypeError, ValueError)) and "argument `" in str(e)
+    return isinstance(e, (TypeError, ValueError)) and ("argument `" in str(e) or "arguments `" in str(e))
 
 
 def judge(kernel: Kernel, args: tuple, backend: str, explain: bool = True) -> tuple[Outcome, object]:
