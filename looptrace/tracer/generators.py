@@ -6,19 +6,23 @@
 
     for i, j in pairs(n): ...
 
-A generator whose body is some statements, then one `for` loop whose
-iteration ends in its one `yield` (or in an `if` whose branch ends in it),
-keeping no state from one iteration to the next, yields one item per
-iteration of that loop, worked out from that iteration alone. So the
-consumer's loop is the generator's loop: its `def` is converted into a
-function returning (the loop's iterable, a step that gives one iteration's
-item), and the consumer's `for` runs over that iterable with the step's
-item as its target (runtime.for_). The loop is traced once, as the
-consumer's own loop would be; the consumer's break/continue are its own.
+A generator whose body is some statements, then one `for` or `while` loop
+whose iteration holds its one `yield` (at its end, in an `if` whose branch
+ends in it, or followed by more statements), yields one item per iteration
+of that loop. So the consumer's loop is the generator's loop: its `def` is
+converted into a function returning (the loop's iterable, a step that gives
+one iteration's item, what runs after the yield, and the names an iteration
+leaves for the next: `a, b = b, a + b; yield a`), and the consumer's `for`
+runs over that iterable with the step's item as its target (runtime.for_),
+carrying those names beside its own. A loop whose iteration ends in an
+inner loop holding the yield (all pairs i < j) is the consumer's nest. The
+loop is traced once, as the consumer's own loop would be; the consumer's
+break/continue are its own.
 
-Anything else (state carried across iterations, several loops or yields,
-`yield from`, `return` or `break` in the generator, the generator object
-used other than by a `for`) stays refused, naming the line, with a hint.
+Anything else (several loops or yields, `yield from`, `return` or `break`
+in the generator, an outer loop keeping state, a loop changing a list or
+dict made before it, the generator object used other than by a `for`)
+stays refused, naming the line, with a hint.
 """
 
 from __future__ import annotations
