@@ -179,6 +179,10 @@ def test_gradient_through_a_loop_of_factorizations(rng):
     check(f, (a, c))
 
 
+# slow: the VJPs (ops/factorizations.py) are built of primitives whose cpu lowerings
+# test_lowering_completeness.py compiles (factorizations_float64, matmul); the same losses' gradients run
+# on the interpreter above, and cpu gradients through linalg in test_np_linalg.py's loop of solves.
+@pytest.mark.slow
 def test_cpu_gradients(rng):
     a = symmetric_case(rng, (), 4).T
     c = rng.standard_normal(4)

@@ -503,5 +503,8 @@ def cpu_batch(x, y):
     return prod_axes(x) + untaken_singular_branches(y) + two_argument(y, y[::-1])
 
 
+# slow: each loss's gradient runs on the interpreter above; cpu gradients keep running in
+# test_seed_gradients.py, products and untaken where-branches' lowerings in tests/codegen.
+@pytest.mark.slow
 def test_cpu_kernel_matches_finite_differences(rng):
     _check(cpu_batch, [_with_zeros(rng), np.array([-0.5, 0.4, -1.2, 2.0, 0.7, -0.1, -0.6, 0.9])], (0, 1), backend="cpu")

@@ -205,6 +205,11 @@ def test_a_loop_carrying_a_factorization(rng):
 
 
 # --- the cpu backend: a representative few ---
+# slow: factorizations_float64[cpu] of tests/codegen/test_lowering_completeness.py compiles slogdet, eigh, svd,
+# qr (reduced, complete) and pinv of one matrix and of a small batch (the per-matrix helpers this test's loop
+# takes), test_cpu_numpy_linalg.py the batched and float32 ones; lstsq and norm 2 are svd's (tracer/np_linalg.py).
+# The interpreter tests above check the values; test_cpu_raises_linalgerror_like_numpy stays this file's cpu test.
+@pytest.mark.slow
 def test_cpu_backend_equals_numpy(rng):
     a, s = rng.standard_normal((5, 4, 3)), rng.standard_normal((5, 3, 3))
     for g, w in zip(looptrace.jit(per_matrix, backend="cpu")(a, s), per_matrix(a, s)):

@@ -302,6 +302,9 @@ def scalar_kernel(x, y, z, u):
     return out, zs, m
 
 
+# slow: the math functions lower to mathlib's (tests/codegen/test_mathlib.py, test_lowering_completeness.py's
+# unary samples compile them on cpu); their traced semantics run on the interpreter above.
+@pytest.mark.slow
 def test_scalar_functions_on_the_cpu_backend(rng):
     x, y = rng.standard_normal(40) * 3, rng.standard_normal(40) * 3
     u = rng.standard_normal(40)
