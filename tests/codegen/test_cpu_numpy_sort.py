@@ -102,9 +102,9 @@ def _ties_match_plain(backends, shape, levels, seed, data):
         _exact(looptrace.jit(fn, backend=backend, cache=False)(x.copy()), want)
 
 
-# a kernel compiled per example (9.1 s of CPU at 8 in session 54's CI): the cpu kernels' examples are fewer,
-# the interpreter runs 8 of the same generator below
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+# a kernel compiled per example (9.1 s of CPU at 8, 5.1 s at 4 in session 54's CI): the cpu kernels' examples
+# are fewer, the interpreter runs 8 of the same generator below
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(**TIES)
 def test_generated_arrays_with_ties_match_plain(shape, levels, seed, data, monkeypatch):
     """With the threshold lowered, small generated arrays (few distinct
@@ -200,7 +200,9 @@ def counted(x, y):
             np.argsort(x))
 
 
-@pytest.mark.parametrize("dtype", [np.int64, np.int16])
+# int16 compiles the same counting-sort lowering as int64 in another dtype (8.3 s in session 54's CI): -m slow;
+# the helpers' own int16 specializations run in test_small_range_sort_is_the_sort_or_declines_untouched
+@pytest.mark.parametrize("dtype", [np.int64, pytest.param(np.int16, marks=pytest.mark.slow)])
 def test_integers_of_a_narrow_range_are_counted_and_wider_ones_are_numpys_sort(dtype, rng):
     """A 1-D integer sort whose range is narrower than its length is a
     counting sort (selection.py `small_range_sort`), decided at run time:
@@ -219,10 +221,28 @@ def test_integers_of_a_narrow_range_are_counted_and_wider_ones_are_numpys_sort(d
     assert "small_range_sort" in source and "small_range_argsort" in source
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(dtype=st.sampled_from(sorted(cpu_sort.COUNTED_DTYPES, key=str)), n=st.integers(0, 300),
-       span=st.integers(0, 400), at=st.floats(0.0, 1.0), in_place=st.booleans())
+# each dtype is a Numba specialization of the helpers (about 0.6 s each; 9.8 s of CPU for both tests over all
+# seven dtypes in session 54's CI): by default four: the narrowest, the widest, one unsigned and int16
+# (test_integers_of_a_narrow_range_are_counted_and_wider_ones_are_numpys_sort's slow twin); all of them with -m slow
+SOME_COUNTED = [np.dtype(t) for t in (np.int8, np.int16, np.int64, np.uint32)]
+ALL_COUNTED = sorted(cpu_sort.COUNTED_DTYPES, key=str)
+SMALL_SORT = dict(n=st.integers(0, 300), span=st.integers(0, 400), at=st.floats(0.0, 1.0), in_place=st.booleans())
+
+
+@settings(max_examples=40, deadline=None)
+@given(dtype=st.sampled_from(SOME_COUNTED), **SMALL_SORT)
 def test_small_range_sort_is_the_sort_or_declines_untouched(dtype, n, span, at, in_place):
+    _small_range_sort_is_the_sort_or_declines_untouched(dtype, n, span, at, in_place)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(dtype=st.sampled_from(ALL_COUNTED), **SMALL_SORT)
+def test_small_range_sort_in_every_counted_dtype(dtype, n, span, at, in_place):
+    _small_range_sort_is_the_sort_or_declines_untouched(dtype, n, span, at, in_place)
+
+
+def _small_range_sort_is_the_sort_or_declines_untouched(dtype, n, span, at, in_place):
     from looptrace.codegen.cpu.selection import small_range_sort
 
     info = np.iinfo(dtype)
@@ -238,10 +258,20 @@ def test_small_range_sort_is_the_sort_or_declines_untouched(dtype, n, span, at, 
     np.testing.assert_array_equal(out, np.sort(x) if ok else before)
 
 
-@settings(max_examples=40, deadline=None)
-@given(dtype=st.sampled_from(sorted(cpu_sort.COUNTED_DTYPES, key=str)), n=st.integers(0, 300),
-       span=st.integers(0, 400))
+@settings(max_examples=25, deadline=None)
+@given(dtype=st.sampled_from(SOME_COUNTED), n=st.integers(0, 300), span=st.integers(0, 400))
 def test_small_range_argsort_is_the_stable_argsort_or_declines_untouched(dtype, n, span):
+    _small_range_argsort_is_the_stable_argsort_or_declines_untouched(dtype, n, span)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(dtype=st.sampled_from(ALL_COUNTED), n=st.integers(0, 300), span=st.integers(0, 400))
+def test_small_range_argsort_in_every_counted_dtype(dtype, n, span):
+    _small_range_argsort_is_the_stable_argsort_or_declines_untouched(dtype, n, span)
+
+
+def _small_range_argsort_is_the_stable_argsort_or_declines_untouched(dtype, n, span):
     from looptrace.codegen.cpu.selection import small_range_argsort
 
     x = np.random.default_rng(n * 7 + span).integers(0, min(span, int(np.iinfo(dtype).max)), n,

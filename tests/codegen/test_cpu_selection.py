@@ -69,9 +69,8 @@ def test_selection_helpers_match_the_full_sort(case):
     np.testing.assert_array_equal(idx, want_order)
 
 
-def test_selection_on_integers_and_long_lanes():
-    r = np.random.default_rng(3)
-    for x in (r.integers(-5, 5, 5000), r.standard_normal(20000), np.repeat(r.standard_normal(50), 100)):
+def _select_long_lanes(lanes):
+    for x in lanes:
         pos = np.array([0, 1, 2, x.size // 2, x.size - 1], np.int64)
         a = x.copy()
         select_lane(a, pos)
@@ -79,6 +78,20 @@ def test_selection_on_integers_and_long_lanes():
         out = np.empty(x.size, np.int64)
         argselect_lane(x, out, pos)
         np.testing.assert_array_equal(out[pos], np.argsort(x, kind="stable")[pos])
+
+
+def test_selection_on_long_lanes():
+    """Lanes longer than the generated ones, many ties: the float64 helpers
+    test_selection_helpers_match_the_full_sort compiled."""
+    r = np.random.default_rng(3)
+    _select_long_lanes((r.standard_normal(20000), np.repeat(r.standard_normal(50), 100)))
+
+
+# an int64 lane compiles both helpers again in another dtype (8.5 s in session 54's CI, the same code as the
+# float64 lanes of test_selection_on_long_lanes without NaNs): -m slow
+@pytest.mark.slow
+def test_selection_on_integers():
+    _select_long_lanes((np.random.default_rng(3).integers(-5, 5, 5000),))
 
 
 def order_statistics(X, d):

@@ -131,8 +131,17 @@ def _source(f, *args, before=False):
 
 
 # --- values ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [67, 9000])
+# Each dtype at one size by default (the same lowering in the other dtype, two kernels a case: -m slow;
+# session 54's CI spent 0.3-0.9 s on each case)
+def _one_dtype_a_size(first, second, sizes):
+    """(dtype, n) cases: first at sizes[0], second at sizes[1] by default,
+    the crossed pairs with -m slow."""
+    slow = pytest.mark.slow
+    return [(first, sizes[0]), (second, sizes[1]), pytest.param(second, sizes[0], marks=slow),
+            pytest.param(first, sizes[1], marks=slow)]
+
+
+@pytest.mark.parametrize("dtype, n", _one_dtype_a_size(np.float32, np.float64, (67, 9000)))
 @pytest.mark.parametrize("nan", [True])
 def test_min_max(dtype, n, nan):
     rng = np.random.default_rng(n)
@@ -142,8 +151,7 @@ def test_min_max(dtype, n, nan):
         assert np.signbit(got[0]) == np.signbit(_before(min_max, x)[0])
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [5, 20000])
+@pytest.mark.parametrize("dtype, n", _one_dtype_a_size(np.float64, np.float32, (5, 20000)))
 def test_sum_count(dtype, n):
     rng = np.random.default_rng(n)
     x = _data(rng, n, dtype)
@@ -156,7 +164,7 @@ def test_sum_count_int_mask(n):
     _check(sum_count, rng.standard_normal(n), (rng.random(n) < 0.5).astype(np.int64))
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, pytest.param(np.float64, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("n", [4101])
 def test_float_and_int_folds(dtype, n):
     rng = np.random.default_rng(7)
@@ -164,8 +172,7 @@ def test_float_and_int_folds(dtype, n):
     _check(sum_positives, _data(rng, n, dtype))
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [70, 12301])
+@pytest.mark.parametrize("dtype, n", _one_dtype_a_size(np.float64, np.float32, (70, 12301)))
 def test_lanes_and_arrays(dtype, n):
     """Sums in 8 lanes beside long maxima and minima in arrays of accumulators, in blocks."""
     rng = np.random.default_rng(n)
@@ -175,8 +182,7 @@ def test_lanes_and_arrays(dtype, n):
     _check(four_folds, _with_nans(rng, x))
 
 
-@pytest.mark.parametrize("dtype", [np.int32, np.int64])
-@pytest.mark.parametrize("n", [9, 5000])
+@pytest.mark.parametrize("dtype, n", _one_dtype_a_size(np.int32, np.int64, (9, 5000)))
 def test_int_folds(dtype, n):
     _check(int_folds, _data(np.random.default_rng(n), n, dtype))
 

@@ -90,7 +90,8 @@ def test_bad_arguments():
         red.chunk_kernel("sum", np.dtype(np.int64), "sim")
 
 
-@settings(max_examples=8, deadline=None)
+# every example runs its grid's threads in the simulator (6.1 s at 8 in session 54's CI)
+@settings(max_examples=4, deadline=None)
 @given(rows=st.integers(1, 3), n=st.integers(0, 90), op=st.sampled_from(red.OPS), seed=st.integers(0, 2**16))
 def test_generated_shapes_under_the_simulator(rows, n, op, seed):
     x = np.random.default_rng(seed).standard_normal((rows, n))
