@@ -58,51 +58,80 @@ def test_the_library_is_numpys():
     assert lib is not None and os.path.realpath(lib.filepath) == blas.numpy_library().path
 
 
+def _layout_pairs(rng, dtype, every_pair):
+    """(name, a, name, b) of a 7x5 by 5x6 product: every pair of layouts, or each layout of a with the
+    same layout of b. The pairs compile one helper per pair of Numba layouts (C, F, A: ~1 s of CPU each);
+    the four A layouts share one compile, whose run-time tests pick a leading dimension, a transpose or
+    a copy, so the pairs that match layouts run each of those branches for both operands."""
+    left, right = _layouts(rng, 7, 5, dtype), _layouts(rng, 5, 6, dtype)
+    if every_pair:
+        return [(na, a, nb, b) for na, a in left.items() for nb, b in right.items()]
+    return [(name, left[name], name, right[name]) for name in left]
+
+
 # complex128 in every layout with -m slow: 10 s of CPU compiling its own zgemm wrappers per layout
-# (session 48); test_matrix_vector_products and the float64 layouts here always run
+# (session 48); test_matrix_vector_products and the float64 layouts here always run. float64's every
+# pair (9 pairs of Numba layouts, 16.1 s in session 54's CI at e17f737) with -m slow too: [float64-
+# matched] runs every layout of both operands (3 pairs of Numba layouts), test_generated_products the
+# C and F pairs, test_a_matrix_times_its_own_transpose A by A
 @found
-@pytest.mark.parametrize("dtype", [np.float64, pytest.param(np.float32, marks=pytest.mark.slow),
-                                   pytest.param(np.complex128, marks=pytest.mark.slow),
-                                   pytest.param(np.complex64, marks=pytest.mark.slow)])
-def test_matrix_products_in_every_layout(rng, dtype):
-    for na, a in _layouts(rng, 7, 5, dtype).items():
-        for nb, b in _layouts(rng, 5, 6, dtype).items():
-            want = np.dot(a, b)
-            out = np.empty(want.shape, dtype)
-            blas.dot_into(a, b, out)
-            np.testing.assert_allclose(out, want, **_tol(dtype), err_msg=f"{na} @ {nb}")
-            np.testing.assert_allclose(blas.dot(a, b), want, **_tol(dtype), err_msg=f"{na} @ {nb}")
+@pytest.mark.parametrize("dtype, every_pair", [
+    (np.float64, False), pytest.param(np.float64, True, marks=pytest.mark.slow),
+    pytest.param(np.float32, True, marks=pytest.mark.slow), pytest.param(np.complex128, True, marks=pytest.mark.slow),
+    pytest.param(np.complex64, True, marks=pytest.mark.slow)],
+    ids=lambda v: v.__name__ if isinstance(v, type) else ("every_pair" if v else "matched"))
+def test_matrix_products_in_every_layout(rng, dtype, every_pair):
+    for na, a, nb, b in _layout_pairs(rng, dtype, every_pair):
+        want = np.dot(a, b)
+        out = np.empty(want.shape, dtype)
+        blas.dot_into(a, b, out)
+        np.testing.assert_allclose(out, want, **_tol(dtype), err_msg=f"{na} @ {nb}")
+        np.testing.assert_allclose(blas.dot(a, b), want, **_tol(dtype), err_msg=f"{na} @ {nb}")
+
+
+def _operand_pairs(rng, dtype, layouts):
+    """(name, a, name, x) of a 7x5 matrix by a 5-vector: "every" pair of layouts, each matrix layout
+    "matched" with the vector layouts in turn (4 of the 6 pairs of Numba layouts, every run-time branch
+    of both operands), or the "row_major" one."""
+    vectors = {"contiguous": _array(rng, 5, dtype), "strided": _array(rng, 15, dtype)[::3],
+               "reversed": _array(rng, 5, dtype)[::-1]}
+    matrices = _layouts(rng, 7, 5, dtype)
+    if layouts == "row_major":
+        return [("row-major", matrices["row-major"], "contiguous", vectors["contiguous"])]
+    if layouts == "matched":
+        names = list(vectors)
+        return [(na, a, names[i % 3], vectors[names[i % 3]]) for i, (na, a) in enumerate(matrices.items())]
+    return [(na, a, nx, x) for na, a in matrices.items() for nx, x in vectors.items()]
 
 
 # complex128 in one layout by default: layouts are handled alike for every dtype (transposes, leading
-# dimensions, copies; complex only passes alpha and beta by pointer) and float64 runs every layout; every
-# layout of complex128 (12.1 s of CPU in session 54's CI, a compile per layout) with -m slow
+# dimensions, copies; complex only passes alpha and beta by pointer) and float64 runs each layout; every
+# layout of complex128 (12.1 s of CPU in session 54's CI, a compile per layout) with -m slow. float64's
+# every pair (9.1 s at e17f737) with -m slow too: [float64-matched] runs each layout of both operands
 @found
-@pytest.mark.parametrize("dtype, every_layout", [
-    (np.float64, True), pytest.param(np.float32, True, marks=pytest.mark.slow), (np.complex128, False),
-    pytest.param(np.complex128, True, marks=pytest.mark.slow), pytest.param(np.complex64, True, marks=pytest.mark.slow)],
-    ids=lambda v: v.__name__ if isinstance(v, type) else ("every_layout" if v else "row_major"))
-def test_matrix_vector_products(rng, dtype, every_layout):
-    vectors = {"contiguous": _array(rng, 5, dtype), "strided": _array(rng, 15, dtype)[::3],
-               "reversed": _array(rng, 5, dtype)[::-1]}
-    layouts = _layouts(rng, 7, 5, dtype)
-    if not every_layout:
-        layouts, vectors = {"row-major": layouts["row-major"]}, {"contiguous": vectors["contiguous"]}
-    for na, a in layouts.items():
-        for nx, x in vectors.items():
-            want = np.dot(a, x)
-            out = np.empty(7, dtype)
-            blas.dot_into(a, x, out)
-            np.testing.assert_allclose(out, want, **_tol(dtype), err_msg=f"{na} @ {nx}")
-            want = np.dot(x, a.T)
-            out = np.empty(7, dtype)
-            blas.dot_into(x, a.T, out)
-            np.testing.assert_allclose(out, want, **_tol(dtype), err_msg=f"{nx} @ {na}.T")
-            np.testing.assert_allclose(blas.dot(x, a.T), want, **_tol(dtype))
+@pytest.mark.parametrize("dtype, layouts", [
+    (np.float64, "matched"), pytest.param(np.float64, "every", marks=pytest.mark.slow),
+    pytest.param(np.float32, "every", marks=pytest.mark.slow), (np.complex128, "row_major"),
+    pytest.param(np.complex128, "every", marks=pytest.mark.slow), pytest.param(np.complex64, "every", marks=pytest.mark.slow)],
+    ids=lambda v: v.__name__ if isinstance(v, type) else v)
+def test_matrix_vector_products(rng, dtype, layouts):
+    for na, a, nx, x in _operand_pairs(rng, dtype, layouts):
+        want = np.dot(a, x)
+        out = np.empty(7, dtype)
+        blas.dot_into(a, x, out)
+        np.testing.assert_allclose(out, want, **_tol(dtype), err_msg=f"{na} @ {nx}")
+        want = np.dot(x, a.T)
+        out = np.empty(7, dtype)
+        blas.dot_into(x, a.T, out)
+        np.testing.assert_allclose(out, want, **_tol(dtype), err_msg=f"{nx} @ {na}.T")
+        np.testing.assert_allclose(blas.dot(x, a.T), want, **_tol(dtype))
 
 
+# float32 with -m slow (1.5 s in session 54's CI at e17f737): [float64]'s code calling CBLAS's s routine,
+# which test_kernels_multiply_as_numpy_does[float32] (x @ x) calls by default; complex64's only default test
 @found
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", [np.float64, pytest.param(np.float32, marks=pytest.mark.slow), np.complex128,
+                                   np.complex64])
 def test_dot_products(rng, dtype):
     x, y = _array(rng, 30, dtype), _array(rng, 30, dtype)
     for a, b in [(x, y), (x[::3], y[::-3]), (x[:1], y[:1])]:
@@ -181,7 +210,9 @@ def gram(x):
     return centered.T @ centered, centered @ centered.T
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+# float32 with -m slow (3.1 s in session 54's CI at e17f737): [float64]'s kernels, calling ssyrk where it
+# calls dsyrk through the same helper code; test_kernels_multiply_as_numpy_does[float32] runs float32 kernels
+@pytest.mark.parametrize("dtype", [np.float64, pytest.param(np.float32, marks=pytest.mark.slow)])
 def test_kernels_multiply_a_matrix_by_its_transpose_as_numpy_does(rng, dtype):
     x = _array(rng, (60, 45), dtype)
     tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)

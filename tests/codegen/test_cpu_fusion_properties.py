@@ -37,18 +37,34 @@ def kernel_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(c=st.integers(0, len(COMBINE) - 1), r=st.integers(0, len(REDUCE) - 1),
-       e=st.integers(0, len(EPILOGUE) - 1), transposed=st.booleans(),
-       shape=st.tuples(st.integers(1, 6), st.integers(1, 7), st.integers(1, 20)),
-       seed=st.integers(0, 2**16))
-def test_generated_reductions_match_numpy(c, r, e, transposed, shape, seed):
+def _check_example(backend, c, r, e, transposed, shape, seed):
     i, d, j = shape
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((i, d))
     B = rng.standard_normal((j, d)) if transposed else rng.standard_normal((d, j))
     program = make(c, r, e, transposed)
-    got = looptrace.jit(program, backend="cpu")(A, B)
+    got = looptrace.jit(program, backend=backend)(A, B)
     want = program(A, B)
     assert got.shape == want.shape and got.dtype == want.dtype
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+EXAMPLES = dict(c=st.integers(0, len(COMBINE) - 1), r=st.integers(0, len(REDUCE) - 1),
+                e=st.integers(0, len(EPILOGUE) - 1), transposed=st.booleans(),
+                shape=st.tuples(st.integers(1, 6), st.integers(1, 7), st.integers(1, 20)),
+                seed=st.integers(0, 2**16))
+
+
+# 4 compiled examples (10 were 6.0 s of CPU in session 54's CI at e17f737); the interpreter runs the
+# generator's programs with more examples below, and the cpu lowering of each part runs in
+# test_cpu_interchange and test_cpu_full_reductions
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(**EXAMPLES)
+def test_generated_reductions_match_numpy(c, r, e, transposed, shape, seed):
+    _check_example("cpu", c, r, e, transposed, shape, seed)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(**EXAMPLES)
+def test_generated_reductions_match_numpy_interpreted(c, r, e, transposed, shape, seed):
+    _check_example("interpret", c, r, e, transposed, shape, seed)

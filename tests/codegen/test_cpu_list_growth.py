@@ -32,11 +32,13 @@ def rows_kept(a):
 
 
 def test_stack_through_many_growths(rng):
+    # cpu at one length (a second length compiled the shared generic kernel: 6.0 s of CPU for both in
+    # session 54's CI at e17f737); 3000 pushes grow the buffer many times from its first reserve
     for n in (1, 7, 3000):
         a = rng.integers(0, 10**6, n)
         up = np.sort(a)  # every value pushed, none popped: the buffer grows to n
         for x in (a, up):
-            for backend in ("interpret", "cpu"):
+            for backend in ("interpret", "cpu") if n == 3000 else ("interpret",):
                 assert looptrace.jit(monotone_stack, backend=backend)(x) == monotone_stack(x)
 
 
