@@ -343,7 +343,9 @@ def euler_in_time(x0, dt, n):
     return euler_returning_time(x0, dt, n)[0]  # the loop's last t is read by no one
 
 
-@pytest.mark.parametrize("n_points", [50, 40_000])
+# the one-block sizes below compile the serial lowering the other tests here compile at their small sizes (their
+# many-block twins also run the blocks on the threads; 0.7-1.2 s each in session 54's CI): -m slow
+@pytest.mark.parametrize("n_points", [pytest.param(50, marks=pytest.mark.slow), 40_000])
 def test_a_scalar_carry_is_replicated_in_each_block(n_points, rng):
     """`t += dt` runs in every block (each its own copy); where its last
     value is read after the loop, a loop of the scalar steps alone gives it."""
@@ -367,7 +369,7 @@ def renormalized(x0, c):
     return x
 
 
-@pytest.mark.parametrize("n", [40, 300_000])
+@pytest.mark.parametrize("n", [pytest.param(40, marks=pytest.mark.slow), 300_000])
 def test_a_pointwise_loop_inside_another_loop(n, rng):
     """The outer loop reads every point (a max): step by step; the inner one runs point by point."""
     x0, c = rng.normal(size=n), rng.normal(size=n)
@@ -424,7 +426,7 @@ def particles(pos0, vel0, mass, gravity, noise):
     return pos, vel, path, dist
 
 
-@pytest.mark.parametrize("n", [5, 70_000])
+@pytest.mark.parametrize("n", [pytest.param(5, marks=pytest.mark.slow), 70_000])
 def test_a_short_last_axis_is_taken_whole(n, rng):
     """The blocks cut the particles, not their 3 coordinates (SHORT_AXIS):
     each coordinate is written out in the loop over a block's rows."""
