@@ -100,11 +100,14 @@ def test_an_empty_grown_list_is_numpys(fn):
     _check(fn, "interpret", (X, 0.5), (X, 100.0), (X, -100.0))
 
 
-def test_grown_list_consumers_compiled():
+# rows_stacked: slow, the grown list's buffer lowering (codegen/cpu/indexing.py `_reserve_lower`) is
+# pairs_as_int_array's and tests/codegen/test_cpu_list_growth.py's; np.stack's empty case runs on the interpreter above.
+@pytest.mark.parametrize("fn", [pairs_as_int_array, pytest.param(rows_stacked, marks=pytest.mark.slow)],
+                         ids=lambda f: f.__name__)
+def test_grown_list_consumers_compiled(fn):
     """One cpu kernel per consumer family, filled and empty."""
     X = np.random.default_rng(4).standard_normal((9, 4))
-    for fn in (pairs_as_int_array, rows_stacked):
-        _check(fn, "cpu", (X, 0.5), (X, -100.0), (X, 100.0))
+    _check(fn, "cpu", (X, 0.5), (X, -100.0), (X, 100.0))
 
 
 # --- 2. ufunc.reduce / accumulate with dtype= ----------------------------------------------------------

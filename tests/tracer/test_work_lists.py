@@ -264,6 +264,7 @@ def test_dijkstra_unreachable_nodes_and_ties_settle_in_pythons_order():
     assert np.isinf(dist).any()
 
 
+@pytest.mark.slow  # a heap of tuples on cpu: test_heap_triples_cpu's lowering; dijkstra on the interpreter above
 def test_dijkstra_cpu():
     rng = np.random.default_rng(1)
     g = graph(rng, 50, 200, integer_weights=True)
@@ -301,6 +302,7 @@ def test_mixed_tuple_stack_keeps_field_types():
     check(branch_and_bound, rng.random(8), rng.random(8), 1.5)
 
 
+@pytest.mark.slow  # a list of mixed-dtype tuples on cpu: test_heap_triples_cpu's; stack_mixed on the interpreter
 def test_mixed_tuple_stack_cpu():
     check(stack_mixed, np.random.default_rng(1).standard_normal(12), backend="cpu")
 

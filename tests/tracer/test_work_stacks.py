@@ -230,13 +230,17 @@ def test_flood_fill_quicksort_components_brackets(seed):
 
 
 def test_programs_on_cpu():
-    """A stack, a queue, a sort's ranges, a monotonic stack and a stack of floats
-    on cpu (their interpreter twins above always run)."""
-    rng = np.random.default_rng(7)
+    """A stack and a queue on cpu (their interpreter twins above always run)."""
     adj = _graph(7)
     for fn in (dfs_count, bfs_deque):
         for start in (0, 3):
             _check(fn, "cpu", adj, start)
+
+
+@pytest.mark.slow  # the same stack's and queue's lowering as test_programs_on_cpu; interpreter twins above
+def test_sorts_and_monotonic_stacks_on_cpu():
+    """A sort's ranges, a monotonic stack and a stack of floats on cpu."""
+    rng = np.random.default_rng(7)
     _check(quicksort, "cpu", rng.random(40))
     _check(quicksort, "cpu", rng.random(0))
     _check(next_greater, "cpu", rng.random(12))
