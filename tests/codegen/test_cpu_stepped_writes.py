@@ -135,8 +135,8 @@ def test_stepped_writes_match_numpy(n, a, b, s, seed):
 
 # (the cpu kernels' own examples: fewer, 18.6 s of CPU at 40 in session 48's profile, 12.7 s at 10 in
 # session 54's CI: shapes are static, so each example's length is a compile of fill, update and assign,
-# 21 kernels at 10; the interpreter runs 40 examples of the same generator above)
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# 21 kernels at 10, 9.0 s at 4 in e17f737's CI; the interpreter runs 40 examples of the same generator above)
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(**STEPPED)
 def test_stepped_writes_match_numpy_cpu(n, a, b, s, seed):
     _stepped_writes("cpu", n, a, b, s, seed)

@@ -56,7 +56,9 @@ def test_sequential_matches_the_loop_bit_for_bit(arrays, rng, dtype):
     np.testing.assert_allclose(got, ls.reference(a, b, h0), **tol(dtype))
 
 
-@settings(max_examples=6, deadline=None)
+# every example runs its threads in the simulator (4.5 s at 6 in e17f737's CI); test_chunked_matches_the_loop
+# runs the fixed sizes
+@settings(max_examples=3, deadline=None)
 @given(T=st.integers(0, 30), C=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_generated_sizes(T, C, seed):
     a, b, h0 = data(np.random.default_rng(seed), T, C, np.float64)
@@ -64,7 +66,9 @@ def test_generated_sizes(T, C, seed):
     np.testing.assert_allclose(chunked(arrays, a, b, h0, cx=2, ty=2, items=2), ls.reference(a, b, h0), **tol(np.float64))
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+# float32 with -m slow (the same four kernels in the narrower dtype, 1.5 s in e17f737's CI): float64's
+# registers are the limit this checks
+@pytest.mark.parametrize("dtype", [pytest.param("float32", marks=pytest.mark.slow), "float64"])
 def test_compile_to_sm90_ptx(ptx_ok, dtype):
     from numba import from_dtype
 

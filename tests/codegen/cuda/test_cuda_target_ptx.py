@@ -116,7 +116,9 @@ def test_gradient_kernels_compile(ptx_ok, checkpoint):
     compile_all(pipeline.run_passes(program), "grad")
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+# float32 with -m slow (the same persistent kernel in the narrower dtype, 1.1 s in e17f737's CI): float64
+# holds more registers, the limit this checks
+@pytest.mark.parametrize("dtype", [pytest.param("float32", marks=pytest.mark.slow), "float64"])
 def test_persistent_kernel_resources(ptx_ok, dtype, monkeypatch):
     """rnn_taps at seed size: the persistent kernel's registers leave room for 1,024 threads, no spills."""
     p = PROGRAMS["rnn_taps"]
