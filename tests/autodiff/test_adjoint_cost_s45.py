@@ -168,6 +168,9 @@ def combined(X, w):
     return s
 
 
+# slow: `combined`'s value and gradients run on the interpreter above; cpu gradients keep running in
+# test_seed_gradients.py and test_degenerate_grads_s51.py
+@pytest.mark.slow
 def test_cpu_kernel_matches_finite_differences(rng):
     """One compile: the value, both gradients, no effect on the arguments."""
     X, w = rng.normal(size=(6, 4)), rng.normal(size=4)

@@ -84,6 +84,9 @@ def test_recurrence_through_a_transform(rng):
     check(recurrence_loss, [rng.standard_normal(8), rng.standard_normal(8)], (0, 1))
 
 
+# slow: the gradient of an fft is ffts (ops/fft.py), their cpu lowering compiled by tests/tracer/test_np_fft.py and
+# test_lowering_completeness.py; frames_loss's gradient runs on the interpreter above
+@pytest.mark.slow
 def test_cpu_backend(rng):
     check(frames_loss, [rng.standard_normal(26), rng.standard_normal(8)], (0, 1), backend="cpu")
 

@@ -99,7 +99,8 @@ def test_grad_matches_finite_differences(name, rng):
     _check(name, "interpret", rng)
 
 
-@pytest.mark.parametrize("name", ["rnn_X", "sq_twice"])
+# rnn_X: slow, its gradient on the interpreter above; sq_twice keeps the sparse cotangents' cpu lowering
+@pytest.mark.parametrize("name", [pytest.param("rnn_X", marks=pytest.mark.slow), "sq_twice"])
 def test_grad_matches_finite_differences_cpu(name, rng):
     _check(name, "cpu", rng)
 

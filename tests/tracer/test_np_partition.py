@@ -171,6 +171,7 @@ def test_random_shapes_cpu(shape, k, seed):
     exact(f, x, backend="cpu")
 
 
+@pytest.mark.slow  # partition's cpu lowering: test_kth_forms[cpu]'s; random shapes on the interpreter
 def test_cpu_random_shapes_bounded(rng):
     for shape, k in (((7,), 3), ((33, 5), 4), ((2, 40), 39)):
         x = data(rng, shape)

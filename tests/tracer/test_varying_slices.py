@@ -233,7 +233,7 @@ def _csr(rng, n, per_row=4, dtype=np.int64):
 
 
 KERNELS = [
-    (correlation, lambda r, n: (n, float(n + 7), r.random((n + 7, n)))),
+    (correlation, lambda r, n: (n, float(n + 7), r.random((n + 7, n)))),  # (slow on cpu: covariance's loops and more)
     (covariance, lambda r, n: (n, float(n + 7), r.random((n + 7, n)))),
     (durbin, lambda r, n: (r.random(n) * 0.2 + 0.05,)),
 ]
@@ -253,7 +253,10 @@ def test_npbench_kernels_are_traced_once(fn, make, rng):
     assert _ir_lines(looptrace.jit(fn, backend="interpret"), make(rng, 20)) == _ir_lines(f, make(rng, 60))
 
 
-@pytest.mark.parametrize("fn, make", KERNELS, ids=lambda v: getattr(v, "__name__", ""))
+# correlation: slow, covariance's triangular loops over varying slices plus a std, compiled by covariance's case;
+# its values run on the interpreter (test_npbench_kernels_are_traced_once)
+@pytest.mark.parametrize("fn, make", [pytest.param(*KERNELS[0], marks=pytest.mark.slow)] + KERNELS[1:],
+                         ids=lambda v: getattr(v, "__name__", ""))
 def test_npbench_kernels_on_the_cpu_backend(fn, make, rng):
     check(fn, *make(rng, 12), jitted=looptrace.jit(fn, backend="cpu"))
 

@@ -105,7 +105,10 @@ def contour_integral(NR, NM, slab_per_bc, Ham, int_pts, Y):
     return P0, P1
 
 
-def test_a_costly_op_is_not_reshaped_into_a_broadcast(rng):
+# cpu: slow, what is tested is the program (below); the file's first backend-parametrized test keeps its cpu
+# kernel, tests/codegen the complex power's and solve's lowering
+@pytest.mark.parametrize("backend", ["interpret", pytest.param("cpu", marks=pytest.mark.slow)])
+def test_a_costly_op_is_not_reshaped_into_a_broadcast(backend, rng):
     """Unit-axis reshapes stay where they are: the complex power of
     contour_integral, lined up as (n, 1, 1) against Ham[n], stays one value
     per point (a version of the pass that moved the reshape into it made the
@@ -114,8 +117,7 @@ def test_a_costly_op_is_not_reshaped_into_a_broadcast(rng):
     ham = rng.random((3, 6, 6)) + 1j * rng.random((3, 6, 6)) + 4 * np.eye(6)
     pts, y = rng.random(5) + 1j * rng.random(5), rng.random((6, 4)) + 1j * rng.random((6, 4))
     args = (6, 4, 2, ham, pts, y)
-    for backend in ("interpret", "cpu"):
-        _close(looptrace.jit(contour_integral, backend=backend)(*args), contour_integral(*args), 1e-10)
+    _close(looptrace.jit(contour_integral, backend=backend)(*args), contour_integral(*args), 1e-10)
     powers = [op for op in walk(looptrace.explain(contour_integral, *args).program.body) if op.prim.name == "power"]
     assert powers and all(op.out.ndim == 1 for op in powers)
 
