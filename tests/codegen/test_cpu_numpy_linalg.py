@@ -35,7 +35,9 @@ def inputs(rng, dtype):
                                            rng.standard_normal((BATCH, 5, 3))))
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+# float32 with -m slow (4.7 s in e17f737's CI): every float32 decomposition is a NumPy call from the kernel, the
+# lowering float64's larger ones (and test_one_large_matrix_is_factored_by_numpy) compile by default
+@pytest.mark.parametrize("dtype", ["float64", pytest.param("float32", marks=pytest.mark.slow)])
 def test_batched_decompositions_equal_numpy(dtype, rng):
     args = inputs(rng, dtype)
     f = looptrace.jit(everything, backend="cpu")

@@ -28,8 +28,10 @@ def test_uint64_against_signed_integers_is_exact(backend):
             np.testing.assert_array_equal(got, want)
 
 
+# one length (lengths 1-6 compiled several kernels: 3 and 5 are two, 1.8 s in e17f737's CI);
+# the values are what this generates
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=6), st.integers(-(2**63), 2**63 - 1))
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=6, max_size=6), st.integers(-(2**63), 2**63 - 1))
 def test_uint64_against_int64_generated(us, s):
     a = np.array(us, dtype=np.uint64)
     b = np.full(a.shape, s, dtype=np.int64)
