@@ -141,10 +141,16 @@ def test_periodic_interp(n, m, period, seed):
     check(lambda a, b, c: np.interp(a, b, c, left=5.0, right=6.0, period=period), x, xp, fp, rtol=1e-12)
 
 
-def test_periodic_interp_compiled_and_errors(rng):
+# slow: np.interp is traced into sorts, a remainder and searches (tracer/np_numeric.py), whose cpu lowering
+# tests/codegen/test_interp_sorted_s48.py compiles; test_periodic_interp_errors runs by default
+@pytest.mark.slow
+def test_periodic_interp_compiled(rng):
     f = lambda a, b, c: np.interp(a, b, c, period=2 * np.pi)  # noqa: E731
     args = rng.uniform(-10, 10, 200), rng.uniform(0, 2 * np.pi, 12), rng.standard_normal(12)
     np.testing.assert_allclose(looptrace.jit(f, backend="cpu")(*args), f(*args), rtol=1e-12)
+
+
+def test_periodic_interp_errors(rng):
     x = rng.standard_normal(4)
     with pytest.raises(ValueError, match="non-zero"):
         looptrace.jit(lambda a: np.interp(a, a, a, period=0), backend="interpret")(x)
