@@ -60,6 +60,9 @@ def test_against_central_differences(fn, shapes, rng):
     _check(fn, shapes, "interpret", rng)
 
 
-@pytest.mark.parametrize("fn,shapes", CASES[3:4] + CASES[5:], ids=["diagonal_times_vector", "diagonal_in_a_loop"])
+# diagonal_in_a_loop: slow, the same repeated-index einsum gradient on cpu as diagonal_times_vector's, in a loop the
+# interpreter test of every case checks
+@pytest.mark.parametrize("fn,shapes", [pytest.param(*CASES[3], id="diagonal_times_vector"),
+                                       pytest.param(*CASES[5], id="diagonal_in_a_loop", marks=pytest.mark.slow)])
 def test_against_central_differences_on_cpu(fn, shapes, rng):
     _check(fn, shapes, "cpu", rng)

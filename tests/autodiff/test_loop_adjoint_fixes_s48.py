@@ -112,6 +112,9 @@ def test_checkpoints_with_a_leftover(k, rng):
     _close(lt.grad(squares_after, backend="interpret", checkpoint=k)(x), squares_after, np.float64(x))
 
 
+# slow: the fixes are in the loops' adjoints (IR before codegen), each checked on the interpreter above;
+# cpu gradients of loops keep running in test_seed_gradients.py
+@pytest.mark.slow
 def test_cpu(rng):
     """Both on the cpu backend, in one kernel."""
     def both(a):
