@@ -147,7 +147,14 @@ def _broadcast_vjp(b, g, op):
 
 
 def _concat_vjp(b, op, g, wanted):
-    axis, offset, cts = op.attrs["axis"], 0, []
+    """Each piece gets its window of g. With static lengths the windows are
+    static slices; once a piece's length is known only at run time (a Dim: a
+    list grown under a condition), every later window starts at a run-time
+    offset, counted from the pieces themselves (`_dynamic_concat_vjp`)."""
+    axis = op.attrs["axis"]
+    if any(isinstance(x.shape[axis], Dim) for x in op.inputs):
+        return _dynamic_concat_vjp(b, op, g, wanted)
+    offset, cts = 0, []
     for x, w in zip(op.inputs, wanted):
         size = x.shape[axis]
         if w:
@@ -159,6 +166,80 @@ def _concat_vjp(b, op, g, wanted):
             cts.append(None)
         offset += size
     return cts
+
+
+def _dynamic_concat_vjp(b, op, g, wanted):
+    """The windows of g when some piece has a run-time length: a window of
+    static length is a dynamic_slice at its (traced) offset; a window of
+    run-time length is a gather of g at offset + 0, 1, ..., so that it has
+    exactly its piece's shape (its Dim)."""
+    from looptrace.ops.vjp_helpers import int_scalar
+
+    axis = op.attrs["axis"]
+    _check_dynamic_concat(b, op, wanted)
+    offset, cts = int_scalar(0), []
+    for x, w in zip(op.inputs, wanted):
+        size = x.shape[axis]
+        if w and isinstance(size, Dim):
+            cts.append(b.convert(b.emit("gather", g, _positions(b, x, axis, offset), axis=axis), x.dtype))
+        elif w:
+            starts = [int_scalar(0)] * axis + [offset]
+            window = b.emit("dynamic_slice", g, *starts, sizes=tuple(g.shape[:axis]) + (size,))
+            cts.append(b.convert(window, x.dtype))
+        else:
+            cts.append(None)
+        offset = b.add(offset, _run_time_length(b, x, axis))
+    return cts
+
+
+def _check_dynamic_concat(b, op, wanted) -> None:
+    """Refuse, with the user's line, what the windows above cannot express:
+    a run-time length on an axis other than the joined one (the window's
+    start there is unknown), or a run-time-length window on a backend that
+    lowers no run-time-length gather (the interpreter does)."""
+    from looptrace.errors import UnsupportedError
+    from looptrace.ops.vjp_helpers import gradient_backend
+
+    axis = op.attrs["axis"]
+    hint = ("add the terms where the condition holds to an accumulator, or write them into a zeroed "
+            "array (out[k] = v; k += 1) and concatenate that")
+    if any(isinstance(d, Dim) for x in op.inputs for i, d in enumerate(x.shape) if i != axis):
+        raise UnsupportedError("cannot differentiate a concatenation whose pieces have a length known only at run "
+                               "time on an axis other than the joined one", op.loc, hint=hint)
+    dynamic = any(w and isinstance(x.shape[axis], Dim) for x, w in zip(op.inputs, wanted))
+    if dynamic and gradient_backend() not in (None, "interpret"):
+        raise UnsupportedError(f"cannot differentiate a concatenation of a piece whose length is known only at "
+                               f"run time on the {gradient_backend()} backend (the interpret backend can)",
+                               op.loc, hint=hint)
+
+
+def _run_time_length(b, x, axis):
+    """x.shape[axis] as a traced int64 scalar: a constant where static, else
+    counted from x itself (ones shaped like x, summed, divided by the other,
+    static, axes' product)."""
+    from looptrace.ops.vjp_helpers import int_scalar
+
+    size = x.shape[axis]
+    if not isinstance(size, Dim):
+        return int_scalar(size)
+    others = size_of(tuple(d for i, d in enumerate(x.shape) if i != axis))
+    if others == 0:  # (no elements: the piece's length does not show; its window is empty anyway)
+        return int_scalar(0)
+    total = b.reduce_sum(b.like(x, int_scalar(1)), tuple(range(x.ndim)))
+    return total if others == 1 else b.emit("floor_divide", total, int_scalar(others))
+
+
+def _positions(b, x, axis, offset):
+    """offset, offset + 1, ... as a vector of x's run-time length on `axis`
+    (its Dim): a running count of ones shaped like x's axis (made from x,
+    a float: `like` of an int value is folded to a fill that a Dim cannot
+    size)."""
+    from looptrace.ops.vjp_helpers import int_scalar
+
+    others = size_of(tuple(d for i, d in enumerate(x.shape) if i != axis))
+    along = b.reduce_sum(b.like(x, int_scalar(1)), tuple(i for i in range(x.ndim) if i != axis))
+    ones = along if others == 1 else b.emit("floor_divide", along, int_scalar(max(others, 1)))
+    return b.emit("linear_scan", int_scalar(1), ones, b.sub(offset, int_scalar(1)))
 
 
 def _attach_vjp_rules() -> None:
