@@ -299,12 +299,13 @@ class ValueSpec(Spec):
         self.keys = keys if self.shape == () else None
         self.carry = carry and self._tagged()
         self.exit_tag = self.bound_tag = None
+        self.bound = None  # the body argument of the last trace (control.py _tag_carries_others_read)
 
     def _tagged(self) -> bool:
         return self.keys is not None and len(self.keys) > 1
 
     def bind(self, loop, name):
-        v = Value(self.dtype, self.shape)
+        v = self.bound = Value(self.dtype, self.shape)
         t = Tracer(v, weak=self.weak)
         if not self.carry:
             return t, [v]

@@ -1294,6 +1294,45 @@ def _warn_unrolled(loc: SourceLoc | None, why: str | None, hint: str | None = No
         stacklevel=2)
 
 
+def _paired_value_leaves(old: Any, new: Any) -> list:
+    """(old, new) ValueSpec leaves of one name's specs before and after a
+    round's join, where both have the same structure (else none)."""
+    if isinstance(old, ValueSpec) and isinstance(new, ValueSpec):
+        return [(old, new)]
+    if isinstance(old, TupleSpec) and isinstance(new, TupleSpec) and len(old.children) == len(new.children):
+        return [pair for a, b in zip(old.children, new.children) for pair in _paired_value_leaves(a, b)]
+    return []
+
+
+def _exit_leaves(obj: Any) -> list:
+    """The leaves of a name's exit object, in the order of its spec's leaves."""
+    if isinstance(obj, tuple):
+        return [leaf for x in obj for leaf in _exit_leaves(x)]
+    return [obj]
+
+
+def _reads_of(t: Tracer, made: dict) -> set:
+    """Ids of the values an exit tracer's value is computed from in the body
+    block (through nested regions' captures), its own included."""
+    from looptrace.ir.core import free_values
+
+    if t.base is not None:
+        return set()
+    seen: set = set()
+    todo = [t._box.value]
+    while todo:
+        v = todo.pop()
+        if v.id in seen:
+            continue
+        seen.add(v.id)
+        op = made.get(v.id)
+        if op is not None:
+            todo.extend(op.inputs)
+            for sub in op.blocks:
+                todo.extend(free_values(sub))
+    return seen
+
+
 @dataclass
 class Region:
     """One traced block of a loop (its body, or a while loop's condition)."""
@@ -1577,7 +1616,30 @@ class LoopTrace:
                 self._dtype_needs_a_trip(n, joined)
                 new[n] = joined
                 changed = True
+        changed = self._tag_carries_others_read(specs, new, body) or changed
         return new if changed else None
+
+    def _tag_carries_others_read(self, specs: dict, new: dict, body: Region) -> bool:
+        """A 0-d value whose type an iteration changes (`b = 1.0`, then `b = a * 0.5 + b * x[i]`, a
+        np.float64) has its entry type in the first iteration only: another carry that takes it
+        (`a, b = b, ...`, `c = (c[1], ...)`) leaves that iteration with the entry type too (a Python
+        float after one trip, as in Python). The untagged body argument has the join's type
+        (np.float64): such a value carries its type tag (ValueSpec.carry) where another carry's
+        exit reads its body argument. True where a spec changed (the body is traced again)."""
+        leaves = [(n, k, old, joined) for n in self.names
+                  for k, (old, joined) in enumerate(_paired_value_leaves(specs[n], new[n]))]
+        candidates = [(n, k, old, joined) for n, k, old, joined in leaves
+                      if old.bound is not None and not joined.carry and joined._tagged()]
+        if not candidates:
+            return False
+        made = {v.id: op for op in body.frame.block.ops for v in op.outputs}
+        reads = {(n, k): _reads_of(t, made) for n, e in zip(self.names, body.exits)
+                 for k, t in enumerate(_exit_leaves(e)) if is_tracer(t) and t.ndim == 0}
+        changed = False
+        for n, k, old, joined in candidates:
+            if any(old.bound.id in ids for where, ids in reads.items() if where != (n, k)):
+                joined.carry = changed = True
+        return changed
 
     def _first_in_entry_dtype(self, name: str, joined: Any) -> None:
         """A NumPy value (not a Python number) whose dtype the first iteration
