@@ -46,13 +46,20 @@ class Env:
 
 
 def run_block(block: Block, args: list, parent: Env | None = None) -> list:
+    """Run `block`'s ops in order. What `run_op` does, with the block's own values read
+    and written in place: a loop body runs once per iteration, and the calls per value
+    were a third of the interpreter's own time (session 55)."""
     env = Env(parent)
+    vals = env.vals
     for v, x in zip(block.args, args):
-        env.write(v, x)
+        vals[v.id] = x
+    rules = TARGET.rules
     for op in block.ops:
-        outs = run_op(op, env)
-        for v, x in zip(op.outputs, outs):
-            env.write(v, x)
+        ins = [v.const if v.const is not None else vals[v.id] if v.id in vals else env.read(v)
+               for v in op.inputs]
+        rule = rules.get(op.prim.name) or TARGET.rule(op.prim)
+        for v, x in zip(op.outputs, rule.run(op, ins, env)):
+            vals[v.id] = x
     return [env.read(v) for v in block.results]
 
 
