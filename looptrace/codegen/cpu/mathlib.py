@@ -1151,7 +1151,7 @@ def _vector_variant(module, symbol: str, width: int):
     arity = _RARE_ARITY.get(symbol, 1)
     fn = ir.Function(module, ir.FunctionType(vec, [vec] * arity + [ir.VectorType(ir.IntType(1), width)]),
                      f"{symbol}_v{width}")
-    fn.linkage = "internal"
+    fn.linkage = "linkonce_odr"  # (one copy where Numba links modules that each define it: the same body)
     if _RARE_CC:
         fn.calling_convention = _RARE_CC
     fn.attributes.add("nounwind")  # (no unwind table: its register saves move into the taken branch)
