@@ -29,8 +29,10 @@ def test_costly_map_goes_parallel_where_a_cheap_one_does_not():
     plain = looptrace.jit(cheap, backend="cpu", parallel=True)
     assert "numba.prange(" in costly.explain(x, y).kernel_source
     assert "numba.prange(" not in plain.explain(x, y).kernel_source
-    np.testing.assert_allclose(costly(x, y), smooth(x, y), rtol=1e-12, atol=1e-14)  # exp_f64: 2 ulp
-    np.testing.assert_allclose(plain(x, y), cheap(x, y), rtol=1e-13)
+    # values on the interpreter: the two cpu kernels (~1.5 s of CPU) are plain maps of exp, sqrt and sin,
+    # threaded and not, whose cpu values the mathlib and parallel-map tests check
+    for fn in (smooth, cheap):
+        np.testing.assert_allclose(looptrace.jit(fn, backend="interpret")(x, y), fn(x, y), rtol=1e-12, atol=1e-14)
 
 
 def test_serial_flag_wins_over_cost():
@@ -91,8 +93,11 @@ def test_libm_map_of_ten_thousand_elements_goes_parallel():
     serial at 10^4, cost model under the threshold): at 10^5 the nest runs under prange."""
     args = np.random.default_rng(2).standard_normal((4, 100_000))
     f = looptrace.jit(arc_distance, backend="cpu", parallel=True)
-    np.testing.assert_allclose(f(*args), arc_distance(*args), rtol=1e-13, atol=1e-15)
     assert "numba.prange(" in f.explain(*args).kernel_source
+    # values on the interpreter (the cpu kernel, 1.6 s of CPU in session 54's CI, is mathlib's sin, cos and
+    # arctan2 under prange: test_mathlib*.py and test_cpu_prange_shapes_and_pow check those on cpu)
+    ref = looptrace.jit(arc_distance, backend="interpret")
+    np.testing.assert_allclose(ref(*args), arc_distance(*args), rtol=1e-13, atol=1e-15)
 
 
 def four_sums(a, b, c, d):
@@ -138,8 +143,10 @@ def test_a_small_integer_power_is_products_not_pow():
     f, g = looptrace.jit(cube, backend="cpu"), looptrace.jit(pow_half, backend="cpu")
     assert "numba.prange(" not in f.explain(a).kernel_source
     assert "numba.prange(" in g.explain(a).kernel_source
-    np.testing.assert_allclose(f(a), cube(a), rtol=1e-15)
-    np.testing.assert_allclose(g(a), pow_half(a), rtol=1e-15)
+    # values on the interpreter: cpu products for small powers are test_cpu_primitives' (x ** 3 and
+    # x ** 4), a real pow test_mathlib_pow's
+    for fn in (cube, pow_half):
+        np.testing.assert_allclose(looptrace.jit(fn, backend="interpret")(a), fn(a), rtol=1e-15)
 
 
 def test_float64_hypot_and_arctan2_weigh_as_the_vectorized_mathlib():
