@@ -92,6 +92,55 @@ def is_leaf(x: Any) -> bool:
         hasattr(x, "__cuda_array_interface__") or type(x).__name__ == "FakeCUDAArray"
 
 
+# A list argument of more numbers than this, all of one type (Python floats, ints or bools, or one
+# NumPy scalar type), is passed as one array (`number_list`): its reads are traced once.
+NUMBER_LIST_FROM = 65
+
+
+def number_list(v: Any) -> tuple | None:
+    """(dtype str, weak) of a list argument passed as one array: a plain
+    list of more than NUMBER_LIST_FROM - 1 numbers of one type (a Python int
+    within int64), else None. Iterating, indexing, len and sum of such a list
+    unrolled its items while tracing (10000 numbers: a compile of minutes);
+    as an array they are one loop, keyed on the length and the type."""
+    if type(v) is not list or len(v) < NUMBER_LIST_FROM:
+        return None
+    t = type(v[0])
+    if t not in (float, int, bool) and not (issubclass(t, np.generic) and t().ndim == 0 and
+                                            np.dtype(t).kind in "biuf"):
+        return None
+    if len(set(map(type, v))) != 1:  # (C's loop: the check runs at every call)
+        return None
+    if t is int:
+        if not (-2**63 <= min(v) and max(v) < 2**63):  # (past int64: items of their own, as before)
+            return None
+        return ("<i8", True)
+    if t in (float, bool):
+        return (np.dtype(t).str, True)
+    return (np.dtype(t).str, False)
+
+
+def number_list_leaf(v: list, aux: tuple) -> np.ndarray:
+    return np.fromiter(v, dtype=np.dtype(aux[0]), count=len(v))  # (a third of np.array's time)
+
+
+def number_list_items(leaf: Any, aux: tuple) -> list:
+    """The list a number-list leaf stands for: while tracing, one Segment of
+    the traced array (read as a list grown in a loop is: traced once, each
+    element its Python type); else its items, Python numbers where the list
+    held them (a gradient, a result rebuilt)."""
+    from looptrace.tracer.array import is_tracer
+
+    if is_tracer(leaf):
+        from looptrace.tracer.values import Segment
+
+        seg = Segment(leaf.value, weak=aux[1])
+        seg.argument = True  # (expanded in place for a call that reads items one by one: not a change)
+        return [seg]
+    arr = np.asarray(leaf)
+    return arr.tolist() if aux[1] else list(arr)
+
+
 def holds_array(x: Any) -> bool:
     """A container with at least one array among its leaves (at any depth)."""
     if isinstance(x, dict):
@@ -114,6 +163,10 @@ def flatten(x: Any, name: str) -> tuple[list, Tree]:
             return Tree("dict", tuple([walk(v[k]) for k in keys]), keys)
         if isinstance(v, tuple) and hasattr(type(v), "_fields"):
             return Tree("namedtuple", tuple([walk(e) for e in v]), type(v))
+        numbers_ = number_list(v)
+        if numbers_ is not None:
+            leaves.append(number_list_leaf(v, numbers_))
+            return Tree("numbers", aux=numbers_)
         if isinstance(v, (tuple, list)):
             return Tree(type(v).__name__, tuple([walk(e) for e in v]))
         if isinstance(v, DataclassInstance) and not isinstance(v, type):
@@ -137,7 +190,7 @@ def flatten(x: Any, name: str) -> tuple[list, Tree]:
 def leaf_names(x: Any, name: str) -> list[str]:
     """The leaves' names as the user would write them (`params['W']`, `ws[0]`, `p.b`),
     in flatten's order: only needed when a structure is seen first."""
-    return [p for p, e in _paths(x, name) if is_leaf(e)]
+    return [p for p, e in _paths(x, name) if is_leaf(e) or number_list(e) is not None]
 
 
 def _paths(v: Any, path: str):
@@ -148,7 +201,7 @@ def _paths(v: Any, path: str):
     elif isinstance(v, tuple) and hasattr(type(v), "_fields"):
         for f, e in zip(type(v)._fields, v):
             yield from _paths(e, f"{path}.{f}")
-    elif isinstance(v, (tuple, list)):
+    elif isinstance(v, (tuple, list)) and number_list(v) is None:
         for i, e in enumerate(v):
             yield from _paths(e, f"{path}[{i}]")
     elif isinstance(v, DataclassInstance) and not isinstance(v, type):
@@ -166,6 +219,8 @@ def unflatten(tree: Tree, leaves: list, start: int = 0) -> tuple[Any, int]:
         return leaves[start], start + 1
     if kind == "const":
         return tree.aux, start
+    if kind == "numbers":
+        return number_list_items(leaves[start], tree.aux), start + 1
     items = []
     for child in tree.children:
         item, start = unflatten(child, leaves, start)
@@ -222,7 +277,7 @@ def structure_test(trees: tuple, flat_values: list) -> tuple[str, dict, list[str
             fail(f"type({item}) is not T{n} or len({item}) != {len(tree.children)}")
             parts = [f"{item}[{j}]" for j in range(len(tree.children))]
         else:
-            return False  # (a dataclass: its fields and its __dict__'s)
+            return False  # (a dataclass: its fields and its __dict__'s; a list of numbers: flatten makes its array)
         for child, part in zip(tree.children, parts):
             name = f"v{next(names)}"
             lines.append(f"    {name} = {part}\n")
@@ -268,6 +323,9 @@ def builder(tree: Tree) -> Callable[[list], Any]:
         if t.kind == "const":
             env[f"C{n}"] = t.aux
             return f"C{n}"
+        if t.kind == "numbers":
+            env["NUMBERS"], env[f"C{n}"] = number_list_items, t.aux
+            return f"NUMBERS(leaves[{next(taken)}], C{n})"
         items = [expr(c) for c in t.children]
         listed = "".join(e + ", " for e in items)
         if t.kind == "dict":
@@ -286,7 +344,7 @@ def builder(tree: Tree) -> Callable[[list], Any]:
 
 
 def count_leaves(tree: Tree) -> int:
-    if tree.kind == "leaf":
+    if tree.kind in ("leaf", "numbers"):
         return 1
     return sum(count_leaves(c) for c in tree.children)
 
@@ -300,25 +358,40 @@ class Rebuilt:
         self.entries: list[tuple[str, Any, Any]] = []
 
     def add(self, name: str, value: Any) -> Any:
-        self.entries.append((name, value, _shape_of(value)))
+        self.entries.append((name, value, _shape_of(value), _argument_segments(value)))
         return value
 
     def changed(self) -> str | None:
-        """The name of an argument whose container the function changed, or None."""
-        for name, value, before in self.entries:
-            if _shape_of(value) != before:
+        """The name of an argument whose container the function changed, or
+        None. A list of numbers passed as one array (`number_list`) that the
+        tracer expanded into its items (grown.expand: enumerate, zip) is the
+        same list: its items are exactly that expansion."""
+        for name, value, before, segments in self.entries:
+            canon = {tuple(map(id, s.expanded)): id(s) for s in segments if getattr(s, "expanded", None)}
+            if _shape_of(value, canon) != before:
                 return name
         return None
 
 
-def _shape_of(x: Any) -> Any:
+def _argument_segments(x: Any) -> list:
+    """The Segments standing for list arguments of numbers in x (number_list_items)."""
     if isinstance(x, dict):
-        return ("dict", tuple((k, _shape_of(v)) for k, v in x.items()))
+        return [s for v in x.values() for s in _argument_segments(v)]
+    if isinstance(x, (list, tuple)):
+        return [s for v in x for s in ([v] if getattr(v, "argument", False) is True else _argument_segments(v))]
+    return []
+
+
+def _shape_of(x: Any, canon: dict | None = None) -> Any:
+    if isinstance(x, dict):
+        return ("dict", tuple((k, _shape_of(v, canon)) for k, v in x.items()))
     if isinstance(x, list):
-        return ("list", tuple(_shape_of(v) for v in x))
+        if canon and tuple(map(id, x)) in canon:
+            return ("list", (canon[tuple(map(id, x))],))
+        return ("list", tuple(_shape_of(v, canon) for v in x))
     if isinstance(x, tuple):
-        return ("tuple", tuple(_shape_of(v) for v in x))
+        return ("tuple", tuple(_shape_of(v, canon) for v in x))
     if isinstance(x, DataclassInstance) and not isinstance(x, type):
         names = record_names(x)
-        return ("dataclass", names, tuple(_shape_of(getattr(x, n)) for n in names))
+        return ("dataclass", names, tuple(_shape_of(getattr(x, n), canon) for n in names))
     return id(x)

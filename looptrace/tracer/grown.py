@@ -65,7 +65,10 @@ def expand(x: list, what: str) -> list:
                              for k in range(e.value.shape[0]))
                 continue
             weak = e.weak and e.value.ndim == 1
-            items.extend(GrownElement(sem.as_value(stacked[k]), weak=weak) for k in range(e.value.shape[0]))
+            made = [GrownElement(sem.as_value(stacked[k]), weak=weak) for k in range(e.value.shape[0])]
+            if getattr(e, "argument", False):  # (a list argument's items: pytree.Rebuilt sees no change)
+                e.expanded = tuple(made)
+            items.extend(made)
         else:
             items.append(e)
     x[:] = items

@@ -529,8 +529,8 @@ def _grown_item(x: list, key: Any) -> Any:
     elements from that loop are one Segment (values.py): its element, as
     Python's list gives it (`parts[-1]` gave the Segment itself)."""
     if len(x) == 1 and isinstance(x[0], Segment) and is_tracer(key) and key.ndim == 0 and key.dtype.kind in "iu" \
-            and (x[0].count is not None or getattr(x[0], "work_rows", False)):
-        return _counted_item(x, key)  # (a work list: its rows at run time)
+            and (x[0].count is not None or getattr(x[0], "work_rows", False) or getattr(x[0], "argument", False)):
+        return _counted_item(x, key)  # (a work list: its rows at run time; a list argument of numbers: pytree.py)
     if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
         rows = any(isinstance(e, Segment) and len(e.value.shape) >= 2 for e in x)
         raise UnsupportedError("indexing a list grown in a traced loop other than with a constant "
@@ -714,6 +714,9 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return pybuiltins.sorted_numbers(args[0], bool(kwargs.get("reverse", False)))  # sorted(x.tolist())
     if held_grown and fn is math.fsum:  # the list's stack, summed as one (pymath.fsum)
         return pymath.fsum(*args, **kwargs)
+    if held_grown and (fn is builtins.enumerate or fn is builtins.zip):
+        args = tuple(_argument_stack(a) for a in args)  # (a list argument of numbers: its array, traced once)
+        held_grown = any(grown.is_grown(a) for a in (*args, *kwargs.values()))
     if held_grown and (id(fn) in _ITERATING or id(fn) in pymath.FUNCTIONS
                        or isinstance(fn, types.FunctionType) and _user_function(fn)):
         # sum(parts), max(parts), math.prod(parts), a user's function: on its elements
@@ -803,6 +806,16 @@ def _none_arguments(fn: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
             f"test `{name} is None` here and pass a number in each case")
     unwrap = lambda a: a.resolve() if isinstance(a, MaybeNone) else a  # noqa: E731
     return tuple(unwrap(a) for a in args), {k: unwrap(v) for k, v in kwargs.items()}
+
+
+def _argument_stack(a: Any) -> Any:
+    """A list argument of numbers passed as one array (pytree.number_list) as
+    what `for v in a` iterates (grown.iterable: its stack, each item read as
+    the Python number it was), for enumerate/zip to loop over once; anything
+    else as it is (reversed() of the stack read np.float64 items: expanded)."""
+    if type(a) is list and len(a) == 1 and getattr(a[0], "argument", False) is True:
+        return grown.iterable(a)
+    return a
 
 
 def _expand_grown(fn: Any, args: tuple, kwargs: dict) -> None:
