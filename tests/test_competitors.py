@@ -29,7 +29,12 @@ EXPECTED_COMPETITORS = {
     "scalar_recurrence": ["numba", "jax"],
 }
 
-CASES = [(workload, name) for workload, names in EXPECTED_COMPETITORS.items() for name in names]
+# slow: the two costliest hand-written Numba competitors, a cold Numba compile each (5.5 s and 2.4 s of
+# the suite on CI); gaussian_layer's and sum_reduce's (prange), scalar_recurrence's (a loop) keep the
+# numba competitors checked by default, every numpy and jax competitor too. They run with -m slow.
+SLOW_CASES = {("rnn_taps", "numba"), ("batched_conv", "numba")}
+CASES = [pytest.param(workload, name, marks=pytest.mark.slow) if (workload, name) in SLOW_CASES else (workload, name)
+         for workload, names in EXPECTED_COMPETITORS.items() for name in names]
 
 
 def test_every_workload_has_small_args():

@@ -90,7 +90,9 @@ def test_reads_through_slices_writes_and_concatenations(backend, rng):
 
 def test_gradient_of_the_mixed_reads(rng):
     a, s = rng.standard_normal(5), float(rng.standard_normal())
-    g = looptrace.grad(lambda a: looptrace.jit(mixed, backend="interpret")(a, s).sum())(a)
+    # (backend="interpret": the outer function's own default backend compiled a cpu kernel, 4 s of
+    # the suite; the small vectors' cpu gradient is test_rk4_values_and_gradient[cpu]'s)
+    g = looptrace.grad(lambda a: looptrace.jit(mixed, backend="interpret")(a, s).sum(), backend="interpret")(a)
     np.testing.assert_allclose(g, _fd(lambda a: mixed(a, s).sum(), a), rtol=1e-6, atol=1e-8)
 
 

@@ -226,7 +226,9 @@ def test_padding_and_norms_are_numpys_own(backend, rng):
     copy and a product; the values are NumPy's either way."""
     z = rng.standard_normal(30) + 1j * rng.standard_normal(30)
     x, h = rng.standard_normal(45), rng.standard_normal(11)
-    for k in range(5):
+    # cpu: the values of k = 0 (n past the input) and 2 (norm="forward", complex), the source of k = 1; a
+    # compile per k was 3 s (test_cpu_values_and_dtypes checks n= with norm="ortho" on cpu too)
+    for k in range(5) if backend == "interpret" else (0, 2):
         same(padded_transforms, x, h, z, k, backend=backend, static_argnames=("k",))
     if backend == "cpu":
         src = lt.jit(padded_transforms, backend="cpu", static_argnames=("k",)).explain(x, h, z, 1).kernel_source

@@ -33,9 +33,9 @@ def _outcome(fn, args):
         return "raises", type(e)
 
 
-def _same(fn, *args):
+def _same(fn, *args, backends=("interpret", "cpu")):
     want = _outcome(fn, args)
-    for backend in ("interpret", "cpu"):
+    for backend in backends:
         got = _outcome(looptrace.jit(fn, backend=backend), args)
         assert got[0] == want[0], (backend, got, want)
         if want[0] == "raises":
@@ -156,7 +156,10 @@ def tag_past_inner_while(x, y):
 
 @pytest.mark.parametrize("fn", [tag_past_inner_loop, tag_past_inner_while])
 def test_tag_reduction_past_an_inner_loop(fn, rng):
+    # cpu at n = 7 (and 5 below) only: a kernel of its own at each length was 2 s of compiles; the tag's
+    # rewrite is the tracer's, the same on every backend, checked on the interpreter at each length
     for n in (1, 4, 7):
-        _same(fn, rng.standard_normal(n), rng.standard_normal(n))
+        _same(fn, rng.standard_normal(n), rng.standard_normal(n),
+              backends=("interpret", "cpu") if n == 7 else ("interpret",))
     x = rng.uniform(1.0, 2.0, 5)
     _same(fn, x, x + 1.0)  # mx never taken: a Python float at the end
