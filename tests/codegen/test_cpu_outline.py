@@ -177,13 +177,7 @@ def search_and_scale(x, xp, fp, rows):
     return y, z, (rows * rows).sum(axis=1) + np.exp(rows).max(axis=1)
 
 
-def test_long_cheap_nests_go_parallel_and_run_as_outlined_bodies(monkeypatch, rng):
-    """The search of np.interp (one searchsorted op since helper-26's
-    primitive, a binary search per element in the kernel) runs on threads
-    where the map of the same elements does not. (Before, np.interp was a
-    nest of ~150 cheap ops whose long body ran as a function of its own,
-    kernel_body0: outline_bodies keeps its own tests above.) Values match
-    the plain function."""
+def _long_cheap_nests(monkeypatch, rng):
     from looptrace.codegen.cpu import emitter
 
     monkeypatch.setattr(emitter, "PARALLEL_MIN_WORK", 1 << 16)
@@ -191,11 +185,35 @@ def test_long_cheap_nests_go_parallel_and_run_as_outlined_bodies(monkeypatch, rn
     # (150k points: since session 47 the map reads np.interp's slopes from a table made once, no division
     # an element, and at 20k it stayed serial at this threshold)
     x, xp, fp = rng.random(150_000) * 1.2 - 0.1, np.sort(rng.random(300)), rng.standard_normal(300)
-    rows = rng.standard_normal((300, 40))
+    return x, xp, fp, rng.standard_normal((300, 40))
+
+
+# the parallel kernel's values with -m slow (10.8 s of CPU in 0bc3f38's CI, one kernel): np.interp's search
+# keeps its cpu values in test_interp_sorted_s48.py (bits, every order), maps on threads theirs in
+# test_cpu_parallel_map.py and test_cpu_costs.py; the nests' placement below is read from the emitted
+# source (explain: no Numba compile) by default
+@pytest.mark.slow
+def test_long_cheap_nests_on_threads_match_the_plain_function(monkeypatch, rng):
+    args = _long_cheap_nests(monkeypatch, rng)
     f = looptrace.jit(search_and_scale, backend="cpu", cache=False)
-    got = f(x, xp, fp, rows)
-    for g, w in zip(got, search_and_scale(x, xp, fp, rows)):
+    assert "numba.prange" in looptrace.explain(f, *args).kernel_source
+    for g, w in zip(f(*args), search_and_scale(*args)):
         np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
+def test_long_cheap_nests_go_parallel_and_run_as_outlined_bodies(monkeypatch, rng):
+    """The search of np.interp (one searchsorted op since helper-26's
+    primitive, a binary search per element in the kernel) runs on threads
+    where the map of the same elements does not. (Before, np.interp was a
+    nest of ~150 cheap ops whose long body ran as a function of its own,
+    kernel_body0: outline_bodies keeps its own tests above.) Values match
+    the plain function on the interpreter (the cpu kernel's: the slow test
+    above)."""
+    x, xp, fp, rows = _long_cheap_nests(monkeypatch, rng)
+    for g, w in zip(looptrace.jit(search_and_scale, backend="interpret")(x, xp, fp, rows),
+                    search_and_scale(x, xp, fp, rows)):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    f = looptrace.jit(search_and_scale, backend="cpu", cache=False)
     src = looptrace.explain(f, x, xp, fp, rows).kernel_source
     loops = [ln.strip() for ln in src.splitlines() if ln.strip().startswith("for ")]  # kernel and parts
     assert sum("prange" in ln for ln in loops) >= 1
