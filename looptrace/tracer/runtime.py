@@ -1117,11 +1117,13 @@ def _counted_numbers(lst: list) -> bool:
 
 
 def _long_fold(fn: Any, args: tuple, kwargs: dict) -> bool:
-    """sum(lst[, start]), max(lst) or min(lst) of one segment of numbers a
-    traced loop appended unconditionally (`x.tolist()`, `[f(v) for v in x]`),
-    too long to expand (grown.EXPAND_MAX)?"""
+    """sum(lst[, start]), max(lst), min(lst), any(lst) or all(lst) of one
+    segment of numbers a traced loop appended unconditionally (`x.tolist()`,
+    `[f(v) for v in x]`, a list argument: pytree.number_list), too long to
+    expand (grown.EXPAND_MAX)?"""
     if not (fn is builtins.sum and 1 <= len(args) <= 2 and not kwargs or
-            (fn is builtins.max or fn is builtins.min) and len(args) == 1 and set(kwargs) <= {"default"}):
+            (fn is builtins.max or fn is builtins.min) and len(args) == 1 and set(kwargs) <= {"default"} or
+            (fn is builtins.any or fn is builtins.all) and len(args) == 1 and not kwargs):
         return False
     lst = args[0]
     return isinstance(lst, list) and len(lst) == 1 and isinstance(lst[0], Segment) and lst[0].count is None \
@@ -1135,6 +1137,10 @@ def _grown_fold(fn: Any, args: tuple, kwargs: dict) -> Any:
     (`pybuiltins.fold_array`); a Python number where the items are."""
     seg = args[0][0]
     stack = sem.wrap(seg.value)
+    if fn is builtins.any or fn is builtins.all:  # np.any/np.all: a number's truth as bool() (NaN true)
+        from .numpy_api import NAMESPACE
+
+        return sem.wrap(NAMESPACE[fn.__name__](stack).value, weak=True)
     if fn is builtins.sum:
         start = args[1] if len(args) == 2 else 0
         out = _sum(stack, start)

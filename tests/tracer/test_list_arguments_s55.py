@@ -125,9 +125,9 @@ def _same(a, b):
     if isinstance(a, (tuple, list)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, np.ndarray):
-        return a.dtype == b.dtype and np.allclose(a, b, rtol=1e-12)
+        return a.dtype == b.dtype and np.allclose(a, b, rtol=1e-12, equal_nan=True)
     if isinstance(a, (float, np.floating)):
-        return bool(np.isclose(a, b, rtol=1e-12))
+        return bool(np.isclose(a, b, rtol=1e-12, equal_nan=True))
     return a == b
 
 
@@ -223,3 +223,10 @@ def test_ints_past_int64_stay_items():
     ks[5] = 2**64
     assert pytree.number_list(ks) is None
     assert pytree.number_list([-v for v in ks]) is None
+
+
+def test_any_and_all_past_the_expand_limit():  # (up to 256 items they are expanded, as before)
+    rng = np.random.default_rng(7)
+    _check(flags, [bool(v) for v in rng.integers(0, 2, 300)])
+    for xs in ([0.0] * 300, [float("nan")] + [1.0] * 299):
+        _check(lambda v: (any(v), all(v)), xs)
