@@ -517,7 +517,7 @@ class JitFunction:
                 backend = self.resolve_backend(values)
                 with building_for(backend):
                     program = transform.apply(traced, used) if transform is not None else traced
-                result = pipeline.compile(program, backend, self._options(values))
+                result = pipeline.compile(program, backend, self._options(values, backend))
                 made = Compiled(result.program, result.run, traced, used)
                 if [sp.kind for sp in used] != [sp.kind for sp in specs]:  # tracing made arguments static
                     made.built_key = _static_values(used, values)
@@ -545,8 +545,11 @@ class JitFunction:
         specs = specs or self.specs_of(values)
         return trace_function(self.py_func, self.param_names, tuple(values), specs, self.py_func.__name__)
 
-    def _options(self, values: list) -> CompileOptions:
-        return CompileOptions(self.parallel, self.fastmath, self.cache, self._disk_key(values))
+    def _options(self, values: list, backend: str) -> CompileOptions:
+        """The disk key only for a backend that caches on disk: the interpreter has no disk
+        cache, and reading the user's source for it was 1% of an interpreted test file's CPU."""
+        key = self._disk_key(values) if backend != "interpret" else ""
+        return CompileOptions(self.parallel, self.fastmath, self.cache, key)
 
     def _disk_key(self, values: list) -> str:
         """What a kernel on disk is keyed by besides its own source: the user's

@@ -104,6 +104,7 @@ class _Verifier:
 
     def block(self, b: Block, outer: set[int]) -> None:
         scope = set(outer)
+        defined_ever = self.defined_ever
         for v in b.args:
             self.define(v, scope, None)
         for op in b.ops:
@@ -115,8 +116,11 @@ class _Verifier:
             elif not _checked_before(op):
                 self.check_types(op)
                 _remember(op)
-            for v in op.outputs:
-                self.define(v, scope, op)
+            for v in op.outputs:  # (`define`, inline: the verifier runs after every pass in tests)
+                if v.id in defined_ever:
+                    self.fail(f"value %{v.id} is defined twice", op)
+                defined_ever.add(v.id)
+                scope.add(v.id)
         for v in b.results:
             self.use(v, scope, None)
 

@@ -231,6 +231,8 @@ def touch(box: Box) -> None:
     """Make `box` readable/writable in the current frame: capture it into
     every enclosing loop frame between its owner and here."""
     frame = state().frame
+    if box.frame is frame:  # the array's own block (most reads): nothing to capture
+        return
     chain = []
     f = frame
     while f is not None and not f.owns(box):

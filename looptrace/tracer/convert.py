@@ -169,12 +169,12 @@ _COMPOUND = (ast.If, ast.For, ast.While, ast.Try, ast.With, ast.Match) + \
     ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 
 
-def conditionally_assigned(fdef: ast.FunctionDef) -> set[str]:
-    """Names the function assigns inside an if, loop, try, with or match: on
-    some paths they may be unassigned, chosen at run time (values.MaybeBound);
+def conditionally_assigned(own_nodes: list[ast.AST]) -> set[str]:
+    """Names the function (its `_own_nodes`) assigns inside an if, loop, try, with or
+    match: on some paths they may be unassigned, chosen at run time (values.MaybeBound);
     their reads go through `__lt.bound`."""
     out: set[str] = set()
-    for node in _own_nodes(fdef):
+    for node in own_nodes:
         if isinstance(node, _COMPOUND):
             inner = [s for f in ("body", "orelse", "finalbody") for s in getattr(node, f, []) or []]
             inner += [s for h in getattr(node, "handlers", []) for s in h.body]
@@ -185,13 +185,13 @@ def conditionally_assigned(fdef: ast.FunctionDef) -> set[str]:
     return {n for n in out if not n.startswith("__lt")}
 
 
-def passed_on(fdef: ast.FunctionDef) -> set[str]:
+def passed_on(own_nodes: list[ast.AST]) -> set[str]:
     """Names the function binds to another name, to None or to a conditional
     expression (`y = x`, `found = None`, `v = a if c else None`): they may
     hold a value that is None at run time (values.MaybeNone) without being
     assigned under a condition; their reads go through `__lt.bound` too."""
     out: set[str] = set()
-    for node in _own_nodes(fdef):
+    for node in own_nodes:
         if isinstance(node, ast.Assign) and (isinstance(node.value, (ast.Name, ast.IfExp)) or _is_none_const(node.value)):
             out.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return {n for n in out if not n.startswith("__lt")}
@@ -672,7 +672,8 @@ class _Converter(ast.NodeTransformer):
         live = tuple(n for n in assigned  # the break flag is read by the loop's exit test
                      if n not in targets and (live_in(n, original) or n in test_reads
                                               or n == flags.get("brk") or n in written))
-        live_out = tuple(n for n in assigned if n in self._loads_outside(node)
+        outside = self._loads_outside(node) if assigned else set()  # (once: it walks the whole function)
+        live_out = tuple(n for n in assigned if n in outside
                          or (n == flags.get("brk") and node.orelse))
         self.loop_stack.append(flags)
         new_body = self._visit_stmts(original)
@@ -899,16 +900,16 @@ def _dict_display(v: ast.expr) -> bool:
         isinstance(k, ast.Constant) and isinstance(k.value, (str, int)) for k in v.keys)
 
 
-def _listed_names(fdef: ast.FunctionDef) -> set[str]:
-    """Names the function binds to a list display or a repeated one
+def _listed_names(nodes: list[ast.AST]) -> set[str]:
+    """Names the function (`nodes`: ast.walk's of it) binds to a list display or a repeated one
     (`counts = [0] * 3`) and updates an item of in place (`counts[k] += 1`),
     or binds to a dict display of constant keys and updates or sets an item
     of (`stats["loss"] += l`, `stats["best"] = v`)."""
-    bound = {n.targets[0].id for n in ast.walk(fdef) if isinstance(n, ast.Assign) and len(n.targets) == 1
+    bound = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
              and isinstance(n.targets[0], ast.Name) and _list_display(n.value)}
-    updated = {n.target.value.id for n in ast.walk(fdef) if isinstance(n, ast.AugAssign)
+    updated = {n.target.value.id for n in nodes if isinstance(n, ast.AugAssign)
                and isinstance(n.target, ast.Subscript) and isinstance(n.target.value, ast.Name)}
-    return (bound & updated) | _dict_names(fdef, updated)
+    return (bound & updated) | _dict_names(nodes, updated)
 
 
 class _AnnotationsDropped(ast.NodeTransformer):
@@ -937,14 +938,14 @@ class _AnnotationsDropped(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def _dict_names(fdef: ast.FunctionDef, updated: set[str]) -> set[str]:
-    dicts = {n.targets[0].id for n in ast.walk(fdef) if isinstance(n, ast.Assign) and len(n.targets) == 1
+def _dict_names(nodes: list[ast.AST], updated: set[str]) -> set[str]:
+    dicts = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
              and isinstance(n.targets[0], ast.Name) and _dict_display(n.value)}
-    return dicts & (updated | _item_set(fdef))
+    return dicts & (updated | _item_set(nodes))
 
 
-def _item_set(fdef: ast.FunctionDef) -> set[str]:
-    return {n.targets[0].value.id for n in ast.walk(fdef) if isinstance(n, ast.Assign) and len(n.targets) == 1
+def _item_set(nodes: list[ast.AST]) -> set[str]:
+    return {n.targets[0].value.id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
             and isinstance(n.targets[0], ast.Subscript) and isinstance(n.targets[0].value, ast.Name)}
 
 
@@ -1559,17 +1560,19 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
     if returns.needs_lowering(fdef.body):  # early returns become a flag and a value slot
         unsupported = lambda node, msg, hint="": _Converter._unsupported(_Located(filename), node, msg, hint)  # noqa: E731
         fdef.body = returns.lower_returns(fdef.body, unsupported)
-    _LISTED.names = _listed_names(fdef) - {n for s in _own_nodes(fdef) if isinstance(s, ast.Expr)
-                                           for n in [_append_target(s)] if n}
-    _DICTS.names = _dict_names(fdef, set()) & _LISTED.names
+    # the analyses below read the function as it is now, walked once (8 walks were a tenth of converting)
+    own, nodes = list(_own_nodes(fdef)), list(ast.walk(fdef))
+    _LISTED.names = _listed_names(nodes) - {n for s in own if isinstance(s, ast.Expr)
+                                            for n in [_append_target(s)] if n}
+    _DICTS.names = _dict_names(nodes, set()) & _LISTED.names
     conv = _Converter(filename, names_in(fdef.body), global_names)
-    conv.maybe_unbound = conditionally_assigned(fdef) | passed_on(fdef)
-    conv._func_nodes = list(ast.walk(fdef))
+    conv.maybe_unbound = conditionally_assigned(own) | passed_on(own)
+    conv._func_nodes = nodes
     conv.params = params
-    conv.appended = {n for s in _own_nodes(fdef) if isinstance(s, ast.Expr) for n in [_append_target(s)] if n}
+    conv.appended = {n for s in own if isinstance(s, ast.Expr) for n in [_append_target(s)] if n}
     conv.listed = _LISTED.names
     conv.dicts = _DICTS.names
-    conv.closure_writes = sorted({n for d in _own_nodes(fdef) if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))
+    conv.closure_writes = sorted({n for d in own if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))
                                   for s in ast.walk(d) if isinstance(s, ast.Nonlocal) for n in s.names}
                                  & (bound - global_names))
     fdef.body = conv._visit_stmts(fdef.body)

@@ -1,0 +1,83 @@
+"""CPU of looptrace's front half (convert, trace, passes) and of the reference interpreter, two
+checkouts side by side: each round runs one fresh worker process per checkout, alternating, and
+the medians and ratios are printed at the end.
+
+    python bench/front_half_s55.py OLD_ROOT NEW_ROOT [--rounds 5] [--verify stages|1|""]
+
+A worker imports looptrace from its root and, for every corpus kernel (bench/corpus/) that runs on
+the interpreter, calls a fresh `jit(fn, backend="interpret")` twice on the kernel's test-size
+arguments: the first call converts, traces, runs the passes and interprets; the second only
+interprets (the signature is cached). front half = first - second (process CPU time, summed over
+kernels); interpreter = second. LOOPTRACE_VERIFY defaults to "stages", as most test files run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def worker(root: str) -> dict:
+    sys.path.insert(0, root)
+    sys.path.insert(0, os.path.join(root, "bench"))
+    import warnings
+
+    import numpy as np
+
+    import looptrace as lt
+    from corpus import all_kernels
+
+    warnings.simplefilter("ignore")
+    front = interp = 0.0
+    n = 0
+    for k in all_kernels():
+        if k.expect.get("interpret") != "ok":
+            continue
+        args = k.make(np.random.default_rng(0), "test")
+        f = lt.jit(k.fn, backend="interpret")
+        t0 = time.process_time()
+        f(*args)
+        t1 = time.process_time()
+        f(*args)
+        t2 = time.process_time()
+        front += (t1 - t0) - (t2 - t1)
+        interp += t2 - t1
+        n += 1
+    return {"front": front, "interp": interp, "kernels": n}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("old")
+    ap.add_argument("new")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--verify", default="stages")
+    ap.add_argument("--worker", action="store_true")
+    a = ap.parse_args()
+    if a.worker:
+        print(json.dumps(worker(a.old)))
+        return
+    env = dict(os.environ, LOOPTRACE_VERIFY=a.verify)
+    res: dict[str, list[dict]] = {"old": [], "new": []}
+    for _ in range(a.rounds):
+        for name, root in (("old", a.old), ("new", a.new)):
+            out = subprocess.run([sys.executable, __file__, root, root, "--worker"], env=env, cwd="/tmp",
+                                 capture_output=True, text=True, check=True).stdout
+            res[name].append(json.loads(out.strip().splitlines()[-1]))
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[0]
+    print(f"{res['new'][0]['kernels']} corpus kernels, LOOPTRACE_VERIFY={a.verify!r}, {a.rounds} rounds, "
+          f"load {load} at the end")
+    for part in ("front", "interp"):
+        o = statistics.median(r[part] for r in res["old"])
+        n = statistics.median(r[part] for r in res["new"])
+        print(f"{part:7s} old {o:7.2f} s  new {n:7.2f} s  old/new {o / n:5.2f}  "
+              f"(old {[round(r[part], 2) for r in res['old']]}, new {[round(r[part], 2) for r in res['new']]})")
+
+
+if __name__ == "__main__":
+    main()
