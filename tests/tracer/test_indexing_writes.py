@@ -509,7 +509,10 @@ def test_an_ellipsis_between_advanced_indices_puts_their_axes_first(backend, rng
         x[:, 0, ..., i] = v
         return x
 
-    for shape, i in (((1, 1, 1), np.array([0, 0])), ((2, 3, 4), np.array([0, 1])), ((3, 3, 3), np.array([2, 0]))):
+    cases = (((1, 1, 1), np.array([0, 0])), ((2, 3, 4), np.array([0, 1])), ((3, 3, 3), np.array([2, 0])))
+    # cpu: one shape (the axes are placed by the tracer, every shape checked on the interpreter; a kernel
+    # per shape and function, 6 compiles, was 5 s of the suite)
+    for shape, i in cases if backend == "interpret" else cases[1:2]:
         x = rng.random(shape)
         got, want = looptrace.jit(read, backend=backend)(x, i), read(x, i)
         for g, w in zip(got, want):

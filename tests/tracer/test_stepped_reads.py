@@ -82,7 +82,7 @@ def test_the_max_of_nothing_raises_numpys_error(backend, rng):
     assert str(plain.value) in str(compiled.value)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)  # (40 were 2.6 s of the suite; CI draws new examples every run)
 @given(n=st.integers(0, 12), a=st.integers(-15, 15), b=st.integers(-15, 15),
        s=st.sampled_from([-3, -2, 2, 3, 5]), seed=st.integers(0, 2 ** 31))
 def test_any_stepped_window(n, a, b, s, seed):

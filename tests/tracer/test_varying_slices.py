@@ -296,11 +296,12 @@ def test_slices_bounded_by_array_contents_in_sums(rng):
     assert (np.diff(row) == 0).any()  # empty rows
     check(spmv, row, col, val, x)
     check(segment_stats, row, val, x, col)
-    for backend in ("interpret", "cpu"):
-        f = looptrace.jit(spmv, backend=backend)
-        check(spmv, row, col, val, x, jitted=f)
-        row32, col32, val32, x32 = _csr(rng, 30, per_row=2, dtype=np.int32)
-        check(spmv, row32, col32, val32, x32, jitted=f)
+    f = looptrace.jit(spmv, backend="interpret")
+    check(spmv, row, col, val, x, jitted=f)
+    row32, col32, val32, x32 = _csr(rng, 30, per_row=2, dtype=np.int32)
+    check(spmv, row32, col32, val32, x32, jitted=f)
+    # cpu: int32 bounds (int64 ones are segment_stats' below; a compile for each signature, 0.9 s)
+    check(spmv, row32, col32, val32, x32, jitted=looptrace.jit(spmv, backend="cpu"))
     f = check(segment_stats, row, val, x, col, jitted=looptrace.jit(segment_stats, backend="cpu"))
     src = looptrace.explain(f, row, val, x, col).kernel_source
     assert src.count("max2(np.int64(0), ") >= 5  # every fold starts at its window

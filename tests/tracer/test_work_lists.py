@@ -378,7 +378,7 @@ def test_pop_only_loop_on_a_known_list_runs_as_python():
     check(pop_known_list, np.arange(5.0))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)  # (25 were 2.3 s of the suite; CI draws new examples every run)
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(-3, 3)), min_size=1, max_size=30))
 def test_heap_push_pop_sequences(steps):
     ops = np.array([s[0] for s in steps])
