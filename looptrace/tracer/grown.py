@@ -52,7 +52,9 @@ def expand(x: list, what: str) -> list:
     """x with each segment replaced, in place, by its elements."""
     n = sum(sizes(x, what))
     if n > EXPAND_MAX:
-        raise UnsupportedError(f"{what} a list of {n} elements grown in a traced loop would trace each "
+        made = "passed as an argument" if any(getattr(e, "argument", False) is True for e in x) else \
+            "grown in a traced loop"  # (a list argument of numbers is held as one: pytree.number_list)
+        raise UnsupportedError(f"{what} a list of {n} elements {made} would trace each "
                                f"element on its own (more than {EXPAND_MAX})", ctx.current_loc(),
                                "make it an array first: np.array(the_list), and use NumPy on it")
     items = []
