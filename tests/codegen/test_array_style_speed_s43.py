@@ -180,4 +180,6 @@ def test_logreg_minibatch_values():
     X = rng.standard_normal((64, 3))
     y = (X @ rng.standard_normal(3) > 0).astype(np.float64)
     perm = np.stack([rng.permutation(64) for _ in range(2)])
-    _check(f, X, y, perm, 0.1, 16, 2)
+    # on the interpreter (the passes' program); its cpu kernel (2.1 s in session 54's CI at 0bc3f38) runs
+    # against the plain function in tests/vectorize/test_hoist_cost_s44.py::test_minibatch_gathers_are_read_per_step[cpu]
+    _check(f, X, y, perm, 0.1, 16, 2, backends=("interpret",))
