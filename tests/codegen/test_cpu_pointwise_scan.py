@@ -35,7 +35,9 @@ def test_quadratic_map(n, rng):
     assert ("numba.prange" in f.explain(c).kernel_source) == (n == 300_000)
 
 
-@pytest.mark.parametrize("shape", [(9,), (13, 40)])
+# (9,) with -m slow (two kernels, 0.9 s in 0bc3f38's CI): (13, 40)'s lowering with one axis fewer, and
+# test_quadratic_map runs 1-d states point by point
+@pytest.mark.parametrize("shape", [pytest.param((9,), marks=pytest.mark.slow), (13, 40)])
 def test_mandelbrot_counts(shape, rng, monkeypatch):
     """Numba's complex product rounds differently from NumPy's in the last
     bit, and 50 steps near the set's boundary amplify that: z is close to
@@ -251,9 +253,9 @@ def _generated_pointwise_loops(backend, shape, steps, ops, seed):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
-# cpu kernels: 10.6 s at 12, 4.8 s at 6 (session 54's CI); 3 now, and the interpreter runs 12 examples
-# of the same generator below
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# cpu kernels: 10.6 s at 12, 4.8 s at 6 (session 54's CI), 1.9 s at 3 (0bc3f38's); 2 now, and the interpreter
+# runs 12 examples of the same generator below
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(**GENERATED)
 def test_generated_pointwise_loops(shape, steps, ops, seed):
     """Small generated bodies of element work on generated state shapes."""
@@ -350,9 +352,11 @@ def test_a_scalar_carry_is_replicated_in_each_block(n_points, rng):
     """`t += dt` runs in every block (each its own copy); where its last
     value is read after the loop, a loop of the scalar steps alone gives it."""
     x0 = rng.uniform(0, 1, n_points)
-    f = looptrace.jit(euler_in_time, backend="cpu")
+    # euler_in_time: its note from the kernel it would compile (explain), its values on the interpreter; the
+    # blocks' copies of t run on cpu in g below, which also returns x (a second parallel kernel, 1.5 s of CPU)
+    f = looptrace.jit(euler_in_time, backend="interpret")
     np.testing.assert_allclose(f(x0, 0.01, 90), euler_in_time(x0, 0.01, 90), rtol=1e-13)
-    assert POINTWISE in _note(f, x0, 0.01, 90)
+    assert POINTWISE in _note(looptrace.jit(euler_in_time, backend="cpu"), x0, 0.01, 90)
     g = looptrace.jit(euler_returning_time, backend="cpu")
     (x, t), (x_want, t_want) = g(x0, 0.01, 90), euler_returning_time(x0, 0.01, 90)
     np.testing.assert_allclose(x, x_want, rtol=1e-13)
@@ -369,14 +373,19 @@ def renormalized(x0, c):
     return x
 
 
-@pytest.mark.parametrize("n", [pytest.param(40, marks=pytest.mark.slow), 300_000])
+# the threaded size's values with -m slow (its parallel kernel: 5.2 s in 0bc3f38's CI): threaded pointwise
+# blocks keep their values in test_quadratic_map[300000], test_a_scalar_carry_is_replicated_in_each_block[40000]
+# and test_a_trip_count_read_at_run_time; both sizes' notes (explain: no compile) run by default
+@pytest.mark.parametrize("n", [40, pytest.param(300_000, marks=pytest.mark.slow)])
 def test_a_pointwise_loop_inside_another_loop(n, rng):
     """The outer loop reads every point (a max): step by step; the inner one runs point by point."""
     x0, c = rng.normal(size=n), rng.normal(size=n)
     f = looptrace.jit(renormalized, backend="cpu")
     np.testing.assert_allclose(f(x0, c), renormalized(x0, c), rtol=1e-9, atol=1e-12)  # sin_f64, iterated
-    notes = [l.reason for l in f.explain(x0, c).loops]
-    assert sum(POINTWISE in r for r in notes) == 1, notes
+    for size in (40, 300_000):
+        notes = [l.reason for l in f.explain(x0[:1].repeat(size), c[:1].repeat(size)).loops]
+        assert sum(POINTWISE in r for r in notes) == 1, notes
+        assert sum("on the threads" in r for r in notes) == (size == 300_000), notes
 
 
 def backwards(x0, noise):
@@ -426,15 +435,24 @@ def particles(pos0, vel0, mass, gravity, noise):
     return pos, vel, path, dist
 
 
-@pytest.mark.parametrize("n", [pytest.param(5, marks=pytest.mark.slow), 70_000])
+def _particle_args(rng, n):
+    return (rng.normal(size=(n, 3)), rng.normal(size=(n, 3)), rng.uniform(1, 2, (n, 1)), rng.normal(size=3),
+            rng.normal(size=(6, n, 3)))
+
+
+# the threaded size's values with -m slow (its parallel kernel: 3.8 s in 0bc3f38's CI; threaded blocks keep
+# their values in the tests named above test_a_pointwise_loop_inside_another_loop); both sizes' sources
+# (explain: no compile) run by default
+@pytest.mark.parametrize("n", [5, pytest.param(70_000, marks=pytest.mark.slow)])
 def test_a_short_last_axis_is_taken_whole(n, rng):
     """The blocks cut the particles, not their 3 coordinates (SHORT_AXIS):
     each coordinate is written out in the loop over a block's rows."""
-    args = (rng.normal(size=(n, 3)), rng.normal(size=(n, 3)), rng.uniform(1, 2, (n, 1)), rng.normal(size=3),
-            rng.normal(size=(6, n, 3)))
+    args = _particle_args(rng, n)
     f = looptrace.jit(particles, backend="cpu")
     for got, want in zip(f(*args), particles(*args)):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
-    assert POINTWISE in _note(f, *args)
-    src = f.explain(*args).kernel_source
-    assert "nonneg(j" in src and ", 2] = " in src  # coordinate 2 written out in the loop over rows
+    for size in (5, 70_000):
+        sized = _particle_args(rng, size)
+        assert POINTWISE in _note(f, *sized)
+        src = f.explain(*sized).kernel_source
+        assert "nonneg(j" in src and ", 2] = " in src  # coordinate 2 written out in the loop over rows
