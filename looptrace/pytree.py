@@ -267,6 +267,12 @@ def structure_test(trees: tuple, flat_values: list) -> tuple[str, dict, list[str
             env[f"C{n}"], env[f"T{n}"] = tree.aux, type(tree.aux)
             fail(f"type({item}) is not T{n} or {item} != C{n}")
             return True
+        if kind == "numbers":  # a list argument of numbers: its array, or MISS for another length or type
+            env[f"N{n}"] = _number_list_reader(tree.aux, len(flat_values[len(exprs)]))
+            lines.append(f"    a{n} = N{n}({item})\n")
+            fail(f"a{n} is None")
+            exprs.append(f"a{n}")
+            return True
         if kind == "dict":
             env[f"K{n}"] = tree.aux
             fail(f"type({item}) is not dict or tuple({item}) != K{n}")
@@ -277,7 +283,7 @@ def structure_test(trees: tuple, flat_values: list) -> tuple[str, dict, list[str
             fail(f"type({item}) is not T{n} or len({item}) != {len(tree.children)}")
             parts = [f"{item}[{j}]" for j in range(len(tree.children))]
         else:
-            return False  # (a dataclass: its fields and its __dict__'s; a list of numbers: flatten makes its array)
+            return False  # (a dataclass: its fields and its __dict__'s)
         for child, part in zip(tree.children, parts):
             name = f"v{next(names)}"
             lines.append(f"    {name} = {part}\n")
@@ -293,6 +299,17 @@ def structure_test(trees: tuple, flat_values: list) -> tuple[str, dict, list[str
         if not walk(tree, f"x{i}"):
             return None
     return "".join(lines), env, exprs
+
+
+def _number_list_reader(aux: tuple, length: int) -> Callable[[Any], np.ndarray | None]:
+    """`read(v)`: the array of a list of `length` numbers of the type `aux`
+    says (number_list), or None for anything else."""
+    def read(v: Any) -> np.ndarray | None:
+        if type(v) is not list or len(v) != length or number_list(v) != aux:
+            return None
+        return number_list_leaf(v, aux)
+
+    return read
 
 
 def structure_reader(trees: tuple, flat_values: list) -> Callable | None:

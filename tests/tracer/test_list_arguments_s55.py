@@ -230,3 +230,13 @@ def test_any_and_all_past_the_expand_limit():  # (up to 256 items they are expan
     _check(flags, [bool(v) for v in rng.integers(0, 2, 300)])
     for xs in ([0.0] * 300, [float("nan")] + [1.0] * 299):
         _check(lambda v: (any(v), all(v)), xs)
+
+
+def test_warm_calls_read_the_list_each_call():  # (the generated warm call: pytree._number_list_reader)
+    traced = looptrace.jit(squares, backend="interpret")
+    a, b, longer = _floats(), _floats(seed=8), _floats(N + 20, seed=9)
+    ints = [int(v * 10) for v in b]
+    mixed = b[:]
+    mixed[3] = 1
+    for xs in (a, a, b, b, longer, ints, a, ints, mixed, longer, b):
+        assert _same(traced(xs), squares(xs))
