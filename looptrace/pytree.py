@@ -127,8 +127,8 @@ def number_list_leaf(v: list, aux: tuple) -> np.ndarray:
 def number_list_items(leaf: Any, aux: tuple) -> list:
     """The list a number-list leaf stands for: while tracing, one Segment of
     the traced array (read as a list grown in a loop is: traced once, each
-    element its Python type); else its items, Python numbers where the list
-    held them (a gradient, a result rebuilt)."""
+    element its Python type); else (a gradient) its items as NumPy scalars,
+    as the gradient of a list passed item by item gives them."""
     from looptrace.tracer.array import is_tracer
 
     if is_tracer(leaf):
@@ -137,8 +137,7 @@ def number_list_items(leaf: Any, aux: tuple) -> list:
         seg = Segment(leaf.value, weak=aux[1])
         seg.argument = True  # (expanded in place for a call that reads items one by one: not a change)
         return [seg]
-    arr = np.asarray(leaf)
-    return arr.tolist() if aux[1] else list(arr)
+    return list(np.asarray(leaf))
 
 
 def holds_array(x: Any) -> bool:

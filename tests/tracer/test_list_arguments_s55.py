@@ -208,7 +208,7 @@ def test_short_lists_unchanged():  # below the threshold: items of their own, as
 def test_gradient():
     xs = _floats()
     g = looptrace.grad(squares, backend="interpret")(xs)
-    assert type(g) is list and len(g) == N
+    assert type(g) is list and len(g) == N and type(g[0]) is np.float64  # (as for a list passed item by item)
     np.testing.assert_allclose(g, 2 * np.array(xs), rtol=1e-12)
 
 
