@@ -66,3 +66,62 @@ def test_rare_variants_once_a_kernel(rng):
     names = [name for name, _ in labels]
     assert any(name.startswith("looptrace_sin_f64_huge_v") for name in names)  # (the variants are there)
     assert len(names) == len(set(names)) and not any(suffix for _, suffix in labels), sorted(labels)
+
+
+SCRIPT = """
+import json, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import user_mod
+import looptrace
+from looptrace.codegen.cpu import mathlib, templates  # noqa: F401  (what the cpu backend imports)
+pending = len(mathlib._RARE_PENDING)
+f = looptrace.jit(user_mod.sin_cos, backend="cpu")
+x = user_mod.data()
+y = f(x)
+(compiled,) = f._cache.values()
+stats = compiled.run.kernel.stats
+with np.errstate(invalid="ignore"):
+    want = user_mod.sin_cos(x)
+print(json.dumps({"pending": pending, "left": len(mathlib._RARE_PENDING), "hits": sum(stats.cache_hits.values()),
+                  "misses": sum(stats.cache_misses.values()),
+                  "ok": bool(np.allclose(y, want, rtol=1e-14, atol=1e-15, equal_nan=True))}))
+"""
+
+USER = """
+import numpy as np
+
+
+def sin_cos(x):
+    return np.sin(x) * 0.5 - np.cos(x)
+
+
+def data():
+    return np.array([1e300, -1e300, np.inf, np.nan, 2.0 ** 40, 0.5, -0.0, 3.0] * 4)
+"""
+
+
+def test_rare_callbacks_compiled_when_cached_code_needs_them(tmp_path, monkeypatch):
+    """mathlib's rare-path C callbacks are compiled when first needed, not at import: a new
+    process that loads a kernel calling them from the disk cache (no typing) registers them
+    from the cached code's names (cache.py LOAD_HOOKS) before linking it; without, the rare
+    path would call address 0."""
+    import importlib.util
+    import json
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "user_mod.py").write_text(USER)
+    (tmp_path / "run.py").write_text(SCRIPT)
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(tmp_path / "kernels"))
+    spec = importlib.util.spec_from_file_location("user_mod", tmp_path / "user_mod.py")
+    user = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(user)
+    looptrace.jit(user.sin_cos, backend="cpu")(user.data())  # compiled here, written to the cache
+    out = subprocess.run([sys.executable, str(tmp_path / "run.py"), str(tmp_path)], env=dict(os.environ),
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["pending"] > 0 and got["left"] == 0 and got["hits"] >= 1 and got["misses"] == 0, got
+    assert got["ok"], got

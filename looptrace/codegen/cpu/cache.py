@@ -230,11 +230,16 @@ class VerifiedCacheFile(IndexDataCacheFile):
         payload = _read_verified(self._data_path(name))
         if payload is None:
             raise OSError(f"{name}: missing or damaged")  # load() treats it as absent
+        for hook in LOAD_HOOKS:
+            hook(payload)
         return pickle.loads(payload)
 
     def _write(self, path: str, payload: bytes) -> None:
         with self._open_for_write(path) as f:
             f.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+
+
+LOAD_HOOKS: list = []  # f(payload) before compiled code is read back (mathlib.py: the rare path's callbacks)
 
 
 def _read_verified(path: str) -> bytes | None:

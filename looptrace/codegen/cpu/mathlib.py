@@ -1118,24 +1118,62 @@ _RARE_ARITY: dict[str, int] = {}  # symbol -> its number of arguments (1, or 2: 
 
 def _rare_symbol(symbol: str, pyfunc, widths: tuple[int, ...] = _RARE_WIDTHS, kind=types.float64,
                  arity: int = 1) -> str:
-    """Compile pyfunc (kind -> kind, or (kind, kind) -> kind for arity 2; kind float64 or float32) as
-    a C callback (disk-cached) and register its address as `symbol` for the code that calls it,
-    cached kernels included; its vector variants have `widths` lanes (those of the loops that call it)."""
-    from numba.core.ccallback import CFunc
-
-    from looptrace.codegen.cpu.cache import harden, harden_module
-
-    harden_module(pyfunc.__module__)  # the functions it calls read their disk cache as they wrote it
-    cfunc = CFunc(pyfunc, ((kind,) * arity, kind), locals={}, options=dict(error_model="numpy"))
-    cfunc.enable_caching()
-    harden(cfunc)
-    cfunc.compile()
-    llvm_binding.add_symbol(symbol, cfunc.address)
+    """Register `symbol`, pyfunc (kind -> kind, or (kind, kind) -> kind for arity 2; kind float64 or
+    float32) as a C callback for the code that calls it; its vector variants have `widths` lanes
+    (those of the loops that call it). The callback is compiled (from the disk cache) when first
+    needed (`_need_rare`), not at import: 12 of them cost each process that imports mathlib
+    0.14 s, and Numba's first-use costs (~2 s) in one that compiles no kernel (explain)."""
     _RARE_SYMBOLS[symbol] = widths
     _RARE_ARITY[symbol] = arity
     if kind == types.float32:
         _RARE_FLOAT32.add(symbol)
+    _RARE_PENDING[symbol] = (pyfunc, kind, arity)
     return symbol
+
+
+_RARE_PENDING: dict[str, tuple] = {}  # symbol -> (pyfunc, kind, arity): its callback not compiled yet
+
+
+def _need_rare(symbols=None) -> None:
+    """Compile the pending callbacks (of `symbols`, or all) and register their addresses, before
+    code that calls them is linked: when a function that makes a rare call is typed (`_rare_call`;
+    its module then defines every symbol's variants, calling every symbol) and when cached code
+    naming one is read (cache.py `LOAD_HOOKS`: a kernel or helper from the disk cache)."""
+    from numba.core.ccallback import CFunc
+    from numba.core.compiler_lock import global_compiler_lock
+
+    from looptrace.codegen.cpu.cache import harden, harden_module
+
+    with global_compiler_lock:
+        for symbol in [s for s in _RARE_PENDING if symbols is None or s in symbols]:
+            pyfunc, kind, arity = _RARE_PENDING.pop(symbol)  # (first: the callback's own load may call back)
+            try:
+                harden_module(pyfunc.__module__)  # the functions it calls read their disk cache as they wrote it
+                cfunc = CFunc(pyfunc, ((kind,) * arity, kind), locals={}, options=dict(error_model="numpy"))
+                cfunc.enable_caching()
+                harden(cfunc)
+                cfunc.compile()
+            except BaseException:
+                _RARE_PENDING[symbol] = (pyfunc, kind, arity)
+                raise
+            llvm_binding.add_symbol(symbol, cfunc.address)
+            _RARE_CALLBACKS[symbol] = cfunc
+
+
+_RARE_CALLBACKS: dict = {}  # symbol -> its compiled CFunc (kept: its code lives as long as it does)
+
+
+def _rare_in_cached_code(payload: bytes) -> None:
+    """cache.py's hook on every verified data file read: the callbacks its code names."""
+    if _RARE_PENDING:
+        named = [s for s in _RARE_PENDING if s.encode() in payload]
+        if named:
+            _need_rare(named)
+
+
+from looptrace.codegen.cpu.cache import LOAD_HOOKS  # noqa: E402
+
+LOAD_HOOKS.append(_rare_in_cached_code)
 
 
 def _rare_lltype(symbol: str):
@@ -1217,12 +1255,14 @@ def _rare_call(symbol: str):
     if _RARE_ARITY.get(symbol, 1) == 2:
         @intrinsic
         def call2(typingctx, x, y):
+            _need_rare()
             return (kind(kind, kind), _rare_codegen(symbol)) if x == kind and y == kind else None
 
         return call2
 
     @intrinsic
     def call(typingctx, x):
+        _need_rare()
         return (kind(kind), _rare_codegen(symbol)) if x == kind else None
 
     return call

@@ -1,0 +1,191 @@
+"""Kernel compile cost, session 55 (helper Y6): mathlib's sin/cos/tan, float32
+exp2/log2/log10 and power, nprules' gcd/lcm and specialfn.py's functions called
+through llvm_inlined.py's wrappers (compiled once, inlined by LLVM), and the
+rare-path vector variants (mathlib.py `_vector_variant`) linkonce_odr: one copy
+a kernel, where each module that defined them had brought its own.
+
+`--wrapped` compares, in one process, kernels that call them through the
+wrappers (now) with the same kernel source calling them directly, as Numba's
+inline="always" functions (before): compile CPU, the kernel's largest
+function (instructions, stack references, calls), run time (interleaved,
+medians) and values (asserted bit-equal).
+
+    python bench/compile_cost_s55.py --wrapped [--rounds 41]
+
+`--trees` runs bench/compile_cost_s54.py's cold-compile sample (one fresh
+process per tree and round, empty LOOPTRACE_CACHE_DIR, Numba's helper caches
+warm), with three more workloads that call the wrapped functions, for two or
+more checkouts, rounds alternating the trees (process CPU of the first call
+minus a warm call):
+
+    git worktree add /tmp/old HEAD~1
+    python bench/compile_cost_s55.py --trees /tmp/old,. [--rounds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import compile_cost_s54 as s54  # noqa: E402
+
+NEW = ("sin_f64", "cos_f64", "tan_f64", "tan_f32", "sin_f32", "cos_f32", "exp2_f32", "log2_f32", "log10_f32",
+       "powc_f32", "gcd_int", "lcm_int", "digamma", "trigamma", "math_erf", "math_erfc", "math_gamma", "math_lgamma")
+
+EXTRA = r'''
+import scipy.special as _sp
+
+
+def trig64(x, y):
+    return np.tanh(x) * np.sin(y) + np.cos(x) - np.tan(x)
+
+
+def trig32(x, y):
+    return np.sin(x) * np.cos(y) + np.tan(x) + np.exp2(y * np.float32(0.1))
+
+
+def gcd_digamma(a, b, x):
+    return np.gcd(a, b) + np.lcm(a, b) + _sp.digamma(x)
+
+
+W["trig64"] = (trig64, lambda: (r.standard_normal(500), r.standard_normal(500) * 20))
+W["trig32"] = (trig32, lambda: (r.standard_normal(500).astype(np.float32), r.standard_normal(500).astype(np.float32)))
+W["gcd_digamma"] = (gcd_digamma, lambda: (r.integers(-999, 999, 500), r.integers(1, 99, 500), r.uniform(0.5, 9, 500)))
+'''
+CHILD = s54.CHILD.replace('looptrace.jit(warmup', EXTRA + '\nlooptrace.jit(warmup')
+WORKLOADS = (*s54.WORKLOADS, "trig64", "trig32", "gcd_digamma")
+
+
+def trees(paths: list[str], rounds: int) -> None:
+    s54.CHILD = CHILD
+    for tree in paths:  # Numba's helper caches of each tree written once, as after a first test run
+        s54.sample(tree, WORKLOADS)
+    got = {t: [] for t in paths}
+    for i in range(rounds):
+        for tree in (paths if i % 2 == 0 else paths[::-1]):
+            got[tree].append(s54.sample(tree, WORKLOADS))
+    base = paths[0]
+    print(f"{'workload':14s}" + "".join(f"{Path(t).name[:18]:>20s}" for t in paths) + "   ratio (last/first)")
+    for w in (*WORKLOADS, "total"):
+        meds = [statistics.median(sum(s.values()) if w == "total" else s[w] for s in got[t]) for t in paths]
+        print(f"{w:14s}" + "".join(f"{m:20.3f}" for m in meds) + f"   {meds[-1] / meds[0]:.2f}")
+    print(f"(process CPU seconds, medians of {rounds}; first tree {base})")
+
+
+def _programs():
+    import numpy as np
+    import scipy.special as sp
+
+    def trig64(x, y):
+        return np.tanh(x) * np.sin(y) + np.cos(x) - np.tan(x)
+
+    def trig32(x, y):
+        return np.sin(x) * np.cos(y) + np.tan(x)
+
+    def exps32(x, y):
+        return np.exp2(x) + np.log2(np.abs(y) + np.float32(1)) - np.log10(np.abs(x) + np.float32(2))
+
+    def powc(x, y):
+        return np.abs(x) ** np.float32(0.37) + y
+
+    def gcd_lcm(a, b):
+        return np.gcd(a, b) + np.lcm(a, b)
+
+    def digamma(x, y):
+        return sp.digamma(x) * y
+
+    def special(x, y):
+        out = np.empty_like(x)
+        for i in range(x.shape[0]):
+            out[i] = math.erf(x[i]) + math.erfc(y[i]) + math.lgamma(x[i]) + math.gamma(y[i] * 0.1)
+        return out
+
+    r = np.random.default_rng(0)
+    n = 100_000
+    x64, y64 = r.standard_normal(n) * 3, r.standard_normal(n) * 20
+    x64[:4] = [1e300, -np.inf, np.nan, -0.0]  # the rare path taken
+    x32, y32 = x64.astype(np.float32), y64.astype(np.float32)
+    pos = np.abs(y64) + 0.1
+    return [("trig64", trig64, (x64, y64)), ("trig32", trig32, (x32, y32)), ("exps32", exps32, (x32, y32)),
+            ("powc", powc, (x32, y32)), ("gcd_lcm", gcd_lcm, (r.integers(-10**6, 10**6, n), r.integers(-999, 999, n))),
+            ("digamma", digamma, (pos, pos + 1)), ("special", special, (pos, pos + 1))]
+
+
+def _largest_function(asm: str) -> tuple[int, int, int]:
+    """(instructions, stack references, calls) of the assembly's largest function."""
+    bodies: dict[str, list[str]] = {}
+    cur = None
+    for line in asm.splitlines():
+        m = re.match(r"^([\w.$@]+):\s*$", line)
+        if m and not m.group(1).startswith(".L"):
+            cur = m.group(1)
+            bodies[cur] = []
+        elif cur and line.strip() and not line.strip().startswith((".", "#")) and not line.strip().endswith(":"):
+            bodies[cur].append(line.strip())
+    body = max(bodies.values(), key=len)
+    return len(body), sum("(%rsp)" in ln for ln in body), sum(ln.startswith("call") for ln in body)
+
+
+def wrapped(rounds: int) -> None:
+    import numba
+    import numpy as np
+
+    import looptrace
+    from looptrace.codegen.cpu import templates
+
+    pattern = re.compile(r"llvm_inlined\.(" + "|".join(NEW) + r")\(")
+    print(f"load: {os.getloadavg()}")
+    print(f"{'kernel':9s} {'compile s before/now':>22s} {'largest fn before':>19s} {'now':>16s}"
+          f" {'run us before/now':>19s} ratio")
+    for name, fn, args in _programs():
+        src = looptrace.jit(fn, backend="cpu").explain(*args).kernel_source.replace("cache=True", "cache=False")
+        assert pattern.search(src), name
+        kernels, compile_s, shape = {}, {}, {}
+        for v in ("before", "now"):
+            scope = dict(vars(templates))
+            exec(compile(pattern.sub(r"\1(", src) if v == "before" else src, f"<{name} {v}>", "exec"), scope)  # noqa: S102
+            k = scope["kernel"]
+            sig = tuple(numba.typeof(a) for a in args)
+            s = time.process_time()
+            k.compile(sig)
+            compile_s[v] = time.process_time() - s
+            shape[v] = _largest_function(k.inspect_asm(sig))
+            kernels[v] = k
+        with np.errstate(all="ignore"):
+            outs = [kernels[v](*args) for v in ("before", "now")]
+        for a, b in zip(*(o if isinstance(o, tuple) else (o,) for o in outs)):
+            assert np.array_equal(a, b, equal_nan=True), name
+        times = {v: [] for v in kernels}
+        for i in range(rounds):
+            for v in (("before", "now") if i % 2 else ("now", "before")):
+                s = time.perf_counter()
+                kernels[v](*args)
+                times[v].append(time.perf_counter() - s)
+        run = {v: statistics.median(t) * 1e6 for v, t in times.items()}
+        print(f"{name:9s} {compile_s['before']:10.2f} {compile_s['now']:10.2f} {str(shape['before']):>19s}"
+              f" {str(shape['now']):>16s} {run['before']:9.0f} {run['now']:9.0f} {run['now'] / run['before']:.3f}")
+    print(f"(one process, {rounds} interleaved rounds, medians; values bit-equal)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wrapped", action="store_true")
+    ap.add_argument("--trees")
+    ap.add_argument("--rounds", type=int)
+    a = ap.parse_args()
+    if a.wrapped:
+        wrapped(a.rounds or 41)
+    if a.trees:
+        trees([str(Path(t).resolve()) for t in a.trees.split(",")], a.rounds or 3)
+
+
+if __name__ == "__main__":
+    main()
