@@ -107,6 +107,12 @@ class WeakItems(GrownElement):
     __slots__ = ()
     weak_items = True
 
+    def __iter__(self):
+        """Its items as Python numbers where Python iterates it itself
+        (list(enumerate(xs)), next(iter(zip(xs, w))) of a list argument:
+        runtime._argument_stack); a traced loop reads them so already."""
+        return (sem.wrap(self[i].value, weak=True) for i in range(self.shape[0]))
+
 
 def iterable(x: list) -> Any:
     """What `for v in x` iterates for a grown list: the stack itself (a traced

@@ -68,6 +68,10 @@ def numpy_of(xs):
     return a * 2, np.mean(xs), np.dot(xs, xs), np.cumsum(xs)[-1], np.shape(xs)
 
 
+def iterated_by_python(xs, w):  # enumerate/zip objects that Python itself iterates: items keep their type
+    return list(enumerate(xs))[3], next(iter(zip(xs, w))), max(enumerate(xs), key=lambda t: t[1])
+
+
 def comprehension(xs):
     return sum(v * 2 for v in xs), [v + 1 for v in xs][3]
 
@@ -149,7 +153,7 @@ def test_read_only_uses(f):
     _check(f, _floats())
 
 
-@pytest.mark.parametrize("f", [weighted, enumerated, zipped], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("f", [weighted, enumerated, zipped, iterated_by_python], ids=lambda f: f.__name__)
 def test_with_an_array(f):
     _check(f, _floats(), np.random.default_rng(1).standard_normal(N))
 
