@@ -464,6 +464,8 @@ def _python_list_index(x: tuple | list, key: Any, written: bool = False) -> Exce
     from .static import UnsupportedConcrete, concrete_error
 
     kind = type(x).__name__ if isinstance(x, (list, tuple)) else "list"
+    if isinstance(x, list) and len(x) == 1 and getattr(x[0], "argument", False) is True:
+        x = [np.zeros((), x[0].value.dtype)[()]] * x[0].value.shape[0]  # (a list argument: pytree.number_list)
     numbers_ = bool(x) and all(_is_number(e) for e in x)
     what = f"a Python {kind} of {len(x)} {'numbers' if numbers_ else 'items'}"
     dtype = "np.float64" if numbers_ and any(sem.dtype_of(e).kind == "f" for e in x) else "np.int64"

@@ -244,3 +244,12 @@ def test_warm_calls_read_the_list_each_call():  # (the generated warm call: pytr
     mixed[3] = 1
     for xs in (a, a, b, b, longer, ints, a, ints, mixed, longer, b):
         assert _same(traced(xs), squares(xs))
+
+
+def test_written_at_a_traced_index_names_the_list():
+    def doubles(xs):
+        for i in range(len(xs)):
+            xs[i] = xs[i] * 2.0
+        return xs
+    with pytest.raises(UnsupportedError, match=f"a Python list of {N} numbers is written at a traced index"):
+        looptrace.jit(doubles, backend="interpret")(_floats())
