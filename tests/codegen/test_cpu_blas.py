@@ -89,18 +89,26 @@ def test_matrix_products_in_every_layout(rng, dtype, every_pair):
         np.testing.assert_allclose(blas.dot(a, b), want, **_tol(dtype), err_msg=f"{na} @ {nb}")
 
 
+# "matched": the vector layout each matrix layout meets. The contiguous vector meets the row-major matrix, the
+# strided and reversed ones the others: pairs of Numba layouts C by C, F by A and A by A (and, the vector by
+# the transpose, C by F, A by C and A by A), each run-time branch of both operands (the A matrices' leading
+# dimensions, transposes and copies, the A vectors' strides). The column-strided matrix by the contiguous
+# vector (until session 55: A by C and C by A, ~2.5 s of CPU compiling three helpers) puts together the A
+# matrix's branches and the C vector's static code, each run here; it runs with "every", -m slow.
+MATCHED_VECTOR = {"row-major": "contiguous", "transposed": "strided", "row-strided": "reversed",
+                  "column-strided": "strided", "leading-dimension": "reversed", "reversed": "strided"}
+
+
 def _operand_pairs(rng, dtype, layouts):
     """(name, a, name, x) of a 7x5 matrix by a 5-vector: "every" pair of layouts, each matrix layout
-    "matched" with the vector layouts in turn (4 of the 6 pairs of Numba layouts, every run-time branch
-    of both operands), or the "row_major" one."""
+    "matched" with a vector layout (MATCHED_VECTOR), or the "row_major" one."""
     vectors = {"contiguous": _array(rng, 5, dtype), "strided": _array(rng, 15, dtype)[::3],
                "reversed": _array(rng, 5, dtype)[::-1]}
     matrices = _layouts(rng, 7, 5, dtype)
     if layouts == "row_major":
         return [("row-major", matrices["row-major"], "contiguous", vectors["contiguous"])]
     if layouts == "matched":
-        names = list(vectors)
-        return [(na, a, names[i % 3], vectors[names[i % 3]]) for i, (na, a) in enumerate(matrices.items())]
+        return [(na, a, MATCHED_VECTOR[na], vectors[MATCHED_VECTOR[na]]) for na, a in matrices.items()]
     return [(na, a, nx, x) for na, a in matrices.items() for nx, x in vectors.items()]
 
 
@@ -128,10 +136,12 @@ def test_matrix_vector_products(rng, dtype, layouts):
 
 
 # float32 with -m slow (1.5 s in session 54's CI at e17f737): [float64]'s code calling CBLAS's s routine,
-# which test_kernels_multiply_as_numpy_does[float32] (x @ x) calls by default; complex64's only default test
+# which test_kernels_multiply_as_numpy_does[float32] (x @ x) calls by default; complex64's only default test.
+# complex128 with -m slow too (1.7 s at 0bc3f38): [complex64]'s code (the complex dot through a pointer to
+# its result) calling zdotu_sub where it calls cdotu_sub
 @found
-@pytest.mark.parametrize("dtype", [np.float64, pytest.param(np.float32, marks=pytest.mark.slow), np.complex128,
-                                   np.complex64])
+@pytest.mark.parametrize("dtype", [np.float64, pytest.param(np.float32, marks=pytest.mark.slow),
+                                   pytest.param(np.complex128, marks=pytest.mark.slow), np.complex64])
 def test_dot_products(rng, dtype):
     x, y = _array(rng, 30, dtype), _array(rng, 30, dtype)
     for a, b in [(x, y), (x[::3], y[::-3]), (x[:1], y[:1])]:
@@ -153,8 +163,11 @@ def test_outputs_blas_cannot_write_in_place(rng):
     np.testing.assert_allclose(y, b.T @ a[0], rtol=1e-12)
 
 
+# complex128 with -m slow (0.7 s at 0bc3f38): an empty product never reaches BLAS (`_empty_product` and
+# `_empty_vector_product` fill zeros), the same code for every dtype, run by [float64]; the empty dot is a
+# BLAS call of n = 0 ([float64]'s real one by default, the complex one through a result pointer with -m slow)
 @found
-@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("dtype", [np.float64, pytest.param(np.complex128, marks=pytest.mark.slow)])
 def test_empty_operands(rng, dtype):
     out = np.full((3, 4), 7, dtype)
     blas.dot_into(_array(rng, (3, 0), dtype), _array(rng, (0, 4), dtype), out)
@@ -226,7 +239,10 @@ def products(a, b, x):
     return a @ b, a.T @ x, (a @ b).T @ x, x @ a, x @ x
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+# float64 with -m slow (1.0 s in session 54's CI): the same kernels as [float32] calling CBLAS's d routines,
+# which test_kernels_multiply_a_matrix_by_its_transpose_as_numpy_does[float64] calls from kernels and the
+# helper tests above call directly
+@pytest.mark.parametrize("dtype", [pytest.param(np.float64, marks=pytest.mark.slow), np.float32])
 def test_kernels_multiply_as_numpy_does(rng, dtype):
     a, b, x = _array(rng, (70, 80), dtype), _array(rng, (80, 90), dtype), _array(rng, 70, dtype)
     got = looptrace.jit(products, backend="cpu")(a, b, x)
