@@ -103,7 +103,8 @@ def exp_log_total(x):
     return np.log(np.exp(-(x * x)) + 1.0).sum()
 
 
-@pytest.mark.parametrize("n", [64, 203, 1000])
+# [1000] with -m slow: full blocks and a partial one, as [203] has (with a tail too)
+@pytest.mark.parametrize("n", [64, 203, pytest.param(1000, marks=pytest.mark.slow)])
 def test_vectorizable_terms_in_blocks_keep_the_order(n, rng):
     """A term holding exp or log is computed 64 terms at a time into a block
     (`_sum_in_blocks`, where LLVM vectorizes it) and then added to the 8
@@ -199,7 +200,8 @@ def _column_products(z, s):
     return terms
 
 
-@pytest.mark.parametrize("n", [8, 64, 100, 203])
+# [100] with -m slow (2.6 s of CPU in 0bc3f38's CI): a full block, a partial one and a tail, as [203] has
+@pytest.mark.parametrize("n", [8, 64, pytest.param(100, marks=pytest.mark.slow), 203])
 def test_inner_fold_in_blocks_keeps_every_order(n, rng):
     """Each column's product takes its steps in order, each lane of the sum its
     columns in order: bit for bit the value of the column-by-column loop,
@@ -254,7 +256,9 @@ def extremes(x, rows):
     return x.min(), np.max(np.abs(x)), np.nanmax(rows, axis=1), rows.min(axis=-1)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+# float32 with -m slow (1.8 s of CPU in 0bc3f38's CI): [float64]'s lanes (the same lane_min and lane_max
+# templates, NaNs at the same places) in another dtype
+@pytest.mark.parametrize("dtype", [np.float64, pytest.param(np.float32, marks=pytest.mark.slow)])
 def test_min_and_max_folds_run_in_lanes(dtype, rng):
     """Min and max over 64 or more terms take 8 lanes (templates.py lane_min,
     lane_max): exact in any order, NaN anywhere (a lane, the tail, the first
