@@ -39,18 +39,22 @@ def _data(rng, n):
     return (rng.uniform(5, 30, n), rng.uniform(1, 100, n), rng.uniform(0.25, 10, n))
 
 
-@pytest.mark.parametrize("n", [7, 200_000])
+# the large size's values with -m slow (its parallel kernel: 2.6 s of CPU in 0bc3f38's CI; map nests on
+# threads keep their values in test_cpu_parallel_map.py and test_cpu_costs.py); both sizes' sources are read
+# by default (explain: no compile)
+@pytest.mark.parametrize("n", [7, pytest.param(200_000, marks=pytest.mark.slow)])
 def test_independent_maps_share_one_nest(n, rng):
     s, x, t = _data(rng, n)
     f = looptrace.jit(call_put, backend="cpu")
     for got, want in zip(f(s, x, t, 0.02, 0.3), call_put(s, x, t, 0.02, 0.3)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    src = f.explain(s, x, t, 0.02, 0.3).kernel_source
-    # call and put: one nest (a prange at the large size), both written in it
-    last = src[src.rindex("\n    for "):]
-    assert ("numba.prange(" in last.splitlines()[1]) == (n > 1000)
-    assert last.count("] = ") >= 2
-    assert n > 1000 or "numba.prange(" not in src
+    for size in (7, 200_000):
+        src = f.explain(*_data(rng, size), 0.02, 0.3).kernel_source
+        # call and put: one nest (a prange at the large size), both written in it
+        last = src[src.rindex("\n    for "):]
+        assert ("numba.prange(" in last.splitlines()[1]) == (size > 1000)
+        assert last.count("] = ") >= 2
+        assert size > 1000 or "numba.prange(" not in src
 
 
 def test_gradient_through_grouped_maps_matches_finite_differences(rng):
@@ -162,9 +166,9 @@ def _generated_maps(backend, spec, n, m, rng):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
 
 
-# a cpu kernel per example (7.7 s of CPU at 10 in session 54's CI, 2.5 s at 5 in e17f737's): 3 of them; the
-# interpreter runs 10 examples of the same generator below
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# a cpu kernel per example (7.7 s of CPU at 10 in session 54's CI, 2.5 s at 5 in e17f737's, 1.7 s at 3 in
+# 0bc3f38's): 2 of them; the interpreter runs 10 examples of the same generator below
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spec=programs(), n=st.integers(1, 6), m=st.integers(1, 9))
 def test_generated_maps_follow_the_plain_function(spec, n, m, rng):
     _generated_maps("cpu", spec, n, m, rng)
@@ -187,7 +191,8 @@ def shared_then_overwritten(x, y, z):
     return x * 1.5 - u, x * 1.5 - v
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (40, 9)])
+# (2, 3) with -m slow (0.7 s in 0bc3f38's CI): the same nests as (40, 9), with a shorter row
+@pytest.mark.parametrize("shape", [(1, 1), pytest.param((2, 3), marks=pytest.mark.slow), (40, 9)])
 def test_a_buffer_read_by_a_later_nest_through_inlined_values_is_not_overwritten(shape, rng):
     x, y, z = (rng.standard_normal(shape) for _ in range(3))
     f = looptrace.jit(shared_then_overwritten, backend="cpu")
