@@ -87,7 +87,12 @@ def test_values_on_the_interpreter(rng, k):
     _compare(fn, *args, backend="interpret")
 
 
-@pytest.mark.parametrize("k", [0, 1, 2, 5, 6])
+# products traced as their elementwise terms (the interpreter checks all eight above): on cpu by default the
+# homogeneous coordinates (2) and the 3-d image (5); rotate (0: test_float32_on_cpu compiles it in float32),
+# rotate_T (1: rotate's nest with a computed matrix) and the batched einsum (6) with -m slow (3.5 s of CPU in
+# 0bc3f38's CI)
+@pytest.mark.parametrize("k", [pytest.param(0, marks=pytest.mark.slow), pytest.param(1, marks=pytest.mark.slow), 2, 5,
+                               pytest.param(6, marks=pytest.mark.slow)])
 def test_values_on_cpu(rng, k):
     fn, *args = _cases(rng)[k]
     _compare(fn, *args, backend="cpu")
