@@ -32,11 +32,17 @@ def _loops(src: str) -> int:
     return sum(1 for line in src.splitlines() if line.startswith("    for "))
 
 
+# assign_nearest's row groups run on cpu, values checked, in test_small_windows.py
+# test_nearest_rows_held_in_buffers: here its values on the interpreter (its compile was 1.1 s of CPU in
+# 0bc3f38's CI) and its kernel's source, grouped and apart, without compiling it (explain)
+CPU_VALUES_ELSEWHERE = (nearest,)
+
+
 @pytest.mark.parametrize("fn, make", CASES, ids=[c[0].__name__ for c in CASES])
 def test_row_groups_match_the_plain_function(fn, make, monkeypatch):
     args = make(np.random.default_rng(3))
     expected = fn(*args)
-    got = looptrace.jit(fn, backend="cpu")(*args)
+    got = looptrace.jit(fn, backend="interpret" if fn in CPU_VALUES_ELSEWHERE else "cpu")(*args)
     for g, e in zip(got, expected):
         assert np.asarray(g).dtype == np.asarray(e).dtype
         np.testing.assert_allclose(g, e, rtol=1e-12)
