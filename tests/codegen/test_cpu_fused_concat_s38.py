@@ -166,7 +166,16 @@ def test_matches_the_plain_function(fn, make, backend):
         assert "# joined" not in src, src
 
 
-@pytest.mark.parametrize("fn, make", CASES, ids=[c[0].__name__ for c in CASES])
+# the threaded kernels of laplacian and total with -m slow (1.5 and 1.4 s of CPU in session 54's CI; most
+# cases' threaded kernels are their serial ones, loaded from the kernel cache). Each is its serial kernel
+# (test_matches_the_plain_function) with the outer loop a prange: laplacian's rows, as hstack_computed's
+# and row_sums' threaded kernels here; total's a prange sum over the joined axis, a threaded fold as
+# test_cpu_costs' [300-1-values] runs
+PARALLEL_SLOW = {"laplacian", "total"}
+
+
+@pytest.mark.parametrize("fn, make", [pytest.param(*c, marks=pytest.mark.slow) if c[0].__name__ in PARALLEL_SLOW else c
+                                      for c in CASES], ids=[c[0].__name__ for c in CASES])
 def test_parallel_nests(fn, make, monkeypatch):
     """With threads for every nest: a split innermost loop that is also the
     parallel one (1-d) runs its long ranges as pranges of their own."""
