@@ -1146,7 +1146,10 @@ def _need_rare(symbols=None) -> None:
 
     with global_compiler_lock:
         for symbol in [s for s in _RARE_PENDING if symbols is None or s in symbols]:
-            pyfunc, kind, arity = _RARE_PENDING.pop(symbol)  # (first: the callback's own load may call back)
+            entry = _RARE_PENDING.pop(symbol, None)  # (first: the callback's own load may call back)
+            if entry is None:
+                continue  # (compiled meanwhile, by such a call back)
+            pyfunc, kind, arity = entry
             try:
                 harden_module(pyfunc.__module__)  # the functions it calls read their disk cache as they wrote it
                 cfunc = CFunc(pyfunc, ((kind,) * arity, kind), locals={}, options=dict(error_model="numpy"))
