@@ -152,7 +152,7 @@ def _concat_vjp(b, op, g, wanted):
     list grown under a condition), every later window starts at a run-time
     offset, counted from the pieces themselves (`_dynamic_concat_vjp`)."""
     axis = op.attrs["axis"]
-    if any(isinstance(x.shape[axis], Dim) for x in op.inputs):
+    if any(isinstance(d, Dim) for x in op.inputs for d in x.shape):
         return _dynamic_concat_vjp(b, op, g, wanted)
     offset, cts = 0, []
     for x, w in zip(op.inputs, wanted):
@@ -183,13 +183,22 @@ def _dynamic_concat_vjp(b, op, g, wanted):
         if w and isinstance(size, Dim):
             cts.append(b.convert(b.emit("gather", g, _positions(b, x, axis, offset), axis=axis), x.dtype))
         elif w:
-            starts = [int_scalar(0)] * axis + [offset]
-            window = b.emit("dynamic_slice", g, *starts, sizes=tuple(g.shape[:axis]) + (size,))
-            cts.append(b.convert(window, x.dtype))
+            cts.append(b.convert(_window(b, g, axis, offset, size), x.dtype))
         else:
             cts.append(None)
         offset = b.add(offset, _run_time_length(b, x, axis))
     return cts
+
+
+def _window(b, g, axis, offset, size):
+    """g[..., offset:offset + size, ...] on `axis` (a traced offset, a static
+    size): a dynamic_slice of the leading axis, the joined axis moved there
+    and back (an axis before it may be a run-time length: no static size)."""
+    if axis == 0:
+        return b.emit("dynamic_slice", g, offset, sizes=(size,))
+    perm = (axis,) + tuple(i for i in range(g.ndim) if i != axis)
+    front = b.emit("dynamic_slice", b.emit("transpose", g, perm=perm), offset, sizes=(size,))
+    return b.emit("transpose", front, perm=tuple(int(i) for i in np.argsort(perm)))
 
 
 def _check_dynamic_concat(b, op, wanted) -> None:
@@ -203,10 +212,11 @@ def _check_dynamic_concat(b, op, wanted) -> None:
     axis = op.attrs["axis"]
     hint = ("add the terms where the condition holds to an accumulator, or write them into a zeroed "
             "array (out[k] = v; k += 1) and concatenate that")
-    if any(isinstance(d, Dim) for x in op.inputs for i, d in enumerate(x.shape) if i != axis):
-        raise UnsupportedError("cannot differentiate a concatenation whose pieces have a length known only at run "
-                               "time on an axis other than the joined one", op.loc, hint=hint)
-    dynamic = any(w and isinstance(x.shape[axis], Dim) for x, w in zip(op.inputs, wanted))
+    if any(isinstance(x.shape[axis], Dim) and any(isinstance(d, Dim) for i, d in enumerate(x.shape) if i != axis)
+           for x in op.inputs):
+        raise UnsupportedError("cannot differentiate a concatenation of a piece whose length is known only at "
+                               "run time both on the joined axis and on another", op.loc, hint=hint)
+    dynamic = any(w and any(isinstance(d, Dim) for d in x.shape) for x, w in zip(op.inputs, wanted))
     if dynamic and gradient_backend() not in (None, "interpret"):
         raise UnsupportedError(f"cannot differentiate a concatenation of a piece whose length is known only at "
                                f"run time on the {gradient_backend()} backend (the interpret backend can)",

@@ -3,7 +3,8 @@ time (s55).
 
 A list appended to under a condition becomes an array of run-time length (a
 Dim). Concatenating it with other pieces and differentiating crashed inside
-the concatenate VJP (an int added to a Dim: a Python TypeError). Now every
+the concatenate VJP (an int added to a Dim: a Python TypeError), as did a
+run-time length on another axis than the joined one (a Dim as a slice bound). Now every
 piece gets its window of the cotangent at a run-time offset: a dynamic_slice
 for a piece of static length, a gather for one of run-time length. Checked
 against central finite differences of the undecorated function in float64, on
@@ -53,6 +54,16 @@ def grown_rows(x, W):  # rows of a matrix: axis 0 of a 2-d piece
     return np.sum(out ** 2 * np.arange(1.0, 4.0))
 
 
+def grown_rows_side_by_side(x, W):  # joined on axis 1: the run-time length is on the other axis
+    rows = [W * 0.1]
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            rows.append(np.tanh(W * x[i]))
+    R = np.array(rows)
+    out = np.concatenate((R, np.sin(R) * 2.0, R * R), axis=1)
+    return np.sum(out ** 2 * np.arange(1.0, 10.0))
+
+
 def inactive_grown(x, y):  # only the static piece after the run-time one is differentiated
     out = np.concatenate((_kept(y), x))
     return np.sum(out ** 2)
@@ -77,6 +88,11 @@ def test_run_time_piece_gradient(f, seed):
 def test_run_time_rows_gradient():
     rng = np.random.default_rng(3)
     _fd_check(grown_rows, (rng.standard_normal(7), rng.standard_normal(3)), argnums=(0, 1))
+
+
+def test_run_time_length_off_the_joined_axis():  # (was a Python TypeError: a Dim as a slice bound)
+    rng = np.random.default_rng(7)
+    _fd_check(grown_rows_side_by_side, (rng.standard_normal(7), rng.standard_normal(3)), argnums=(0, 1))
 
 
 def test_static_piece_after_an_inactive_run_time_piece():
