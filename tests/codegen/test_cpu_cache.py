@@ -2,6 +2,7 @@
 compiled kernel instead of compiling it; a corrupt or stale cache entry is
 detected and recompiled, never loaded."""
 
+import itertools
 import json
 import subprocess
 import sys
@@ -33,15 +34,22 @@ USER = textwrap.dedent("""
         y = 0.0
         out = np.empty_like(x)
         for t in range(x.shape[0]):
-            y = 0.5 * y + x[t]
+            y = {decay} * y + x[t]
             out[t] = y
         return out
 """)
 
 
+_KERNELS = itertools.count(1)
+
+
 @pytest.fixture
 def run(tmp_path):
-    (tmp_path / "user_mod.py").write_text(USER)
+    """A new process's call of the user's kernel: whether its values are the plain function's, its
+    Numba cache hits and misses, and the kernel module's path. Each test's kernel has a constant of its
+    own (the kernel cache's key covers the user's source): this process's in-memory kernels, keyed by
+    that digest (`cache.load_kernel`), are no other test's."""
+    (tmp_path / "user_mod.py").write_text(USER.format(decay=0.5 + next(_KERNELS) / 1000.0))
     (tmp_path / "run.py").write_text(SCRIPT)
     env_dir = tmp_path / "kernels"
 
@@ -54,7 +62,34 @@ def run(tmp_path):
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout.strip().splitlines()[-1])
 
+    go.cache_dir = env_dir
+    go.user_module = tmp_path / "user_mod.py"
     return go
+
+
+def compile_here(run, monkeypatch) -> dict:
+    """What run() reports, of a compile in this process: the first compile of a test's kernel, which
+    writes the module and Numba's cache files as a first process does, without the new process's
+    imports (~2 s of CPU a process in session 54's CI)."""
+    import importlib.util
+
+    import numpy as np
+
+    import looptrace
+    from looptrace.codegen.cpu import generic
+
+    monkeypatch.setenv("LOOPTRACE_CACHE_DIR", str(run.cache_dir))
+    generic.forget_families()  # an earlier test's kernel that differs in the constant alone is no family of this one
+    spec = importlib.util.spec_from_file_location("user_mod", run.user_module)
+    user_mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(user_mod)
+    f = looptrace.jit(user_mod.smooth, backend="cpu")
+    x = np.linspace(0.0, 1.0, 50)
+    y = f(x)
+    (compiled,) = f._cache.values()
+    stats = compiled.run.kernel.stats
+    return {"ok": bool(np.allclose(y, user_mod.smooth(x), rtol=1e-12)), "hits": sum(stats.cache_hits.values()),
+            "misses": sum(stats.cache_misses.values()), "path": str(compiled.run.path)}
 
 
 def numba_files(module_path):
@@ -75,8 +110,8 @@ def test_second_process_loads_from_disk(run):
     assert first["path"] == second["path"]
 
 
-def test_corrupt_cache_entry_is_recompiled(run):
-    first = run()
+def test_corrupt_cache_entry_is_recompiled(run, monkeypatch):
+    first = compile_here(run, monkeypatch)
     assert first["ok"] and first["misses"] == 1 and first["hits"] == 0
     files = [f for f in numba_files(first["path"]) if f.suffix == ".nbc"]
     assert files
@@ -89,10 +124,10 @@ def test_corrupt_cache_entry_is_recompiled(run):
     assert third["path"] == first["path"]
 
 
-def test_edited_kernel_module_is_rewritten_and_recompiled(run):
+def test_edited_kernel_module_is_rewritten_and_recompiled(run, monkeypatch):
     from pathlib import Path
 
-    first = run()
+    first = compile_here(run, monkeypatch)
     module = Path(first["path"])
     module.write_text(module.read_text().replace("kernel", "kernel  ", 1) + "\n# edited\n")
     second = run()
