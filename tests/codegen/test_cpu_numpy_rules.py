@@ -34,9 +34,26 @@ def _run(dtype, a, b, s, p):
         np.testing.assert_array_equal(g, w, err_msg=f"result {k} for {dtype}")
 
 
+# a kernel per dtype (5.2 s of CPU for the five in 0bc3f38's CI): by default the widest and the narrowest
+# signed dtypes and the widest unsigned one; int32 and uint16 (narrower than 64 bits, as int8 is) join them
+# with -m slow
+SOME_DTYPES = ["int64", "int8", "uint64"]
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**32 - 1))
+@given(dtype=st.sampled_from(SOME_DTYPES), seed=st.integers(0, 2**32 - 1))
 def test_integer_rules_match_numpy(dtype, seed):
+    _integer_rules_match_numpy(dtype, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**32 - 1))
+def test_integer_rules_match_numpy_in_every_dtype(dtype, seed):
+    _integer_rules_match_numpy(dtype, seed)
+
+
+def _integer_rules_match_numpy(dtype, seed):
     r = np.random.default_rng(seed)
     info = np.iinfo(dtype)
     n = 64
