@@ -53,12 +53,16 @@ def same_loop(name: str, dtypes) -> bool:
     return all(np.dtype(a) == np.dtype(b) for a, b in zip(ins, dtypes))
 
 
+# An elementwise function's rule (codegen/cpu/scalar.py, special.py: a ScalarRule of the operands'
+# expressions and dtypes) writes the same expression for an array, a broadcast row and a 0-d operand: each
+# function is called once, the operand kinds taken in turn (each kind still read by a third or a half of
+# them), where every function with every kind tripled the kernels (5.6 s of a binary sample's cpu compile).
 def unary(dtype: str) -> Callable:
     def build(rng) -> Sample:
         names = [n for n in UNARY if same_loop(n, [dtype])]
         b = Builder((dtype, (3, 4)), (dtype, ()))
         x, s = b.args
-        outs = [b.op(n, v) for n in names for v in (x, s)]
+        outs = [b.op(n, (x, s)[k % 2]) for k, n in enumerate(names)]  # kinds in turn (see below)
         if dtype in ("float64", "float32"):
             # inputs in (0.1, 0.9): inside every domain except arccosh's (x >= 1)
             args = [rng.uniform(0.1, 0.9, (3, 4)).astype(dtype), np.asarray(rng.uniform(0.1, 0.9), dtype)]
@@ -74,7 +78,8 @@ def binary(dtype: str) -> Callable:
         names = [n for n in BINARY if same_loop(n, [dtype, dtype])]
         b = Builder((dtype, (3, 4)), (dtype, (4,)), (dtype, ()))
         x, y, s = b.args
-        outs = [b.op(n, *pair) for n in names for pair in ((x, y), (y, s), (s, s))]
+        pairs = ((x, y), (y, s), (s, s))  # kinds in turn (see below)
+        outs = [b.op(n, *pairs[k % 3]) for k, n in enumerate(names)]
         if dtype == "int64":
             args = [rng.integers(1, 6, (3, 4)), rng.integers(1, 4, (4,)), np.asarray(2)]
         elif dtype == "bool":
@@ -94,7 +99,7 @@ def special_functions(dtype: str) -> Callable:
         b = Builder((dtype, (3, 4)), (dtype, ()), (cdtype, (4,)))
         x, s, z = b.args
         names = ["erf", "erfc", "gamma", "lgamma", "digamma", "trigamma"]
-        outs = [b.op(n, v) for n in names for v in (x, s)]
+        outs = [b.op(n, (x, s)[k % 2]) for k, n in enumerate(names)]  # kinds in turn (see below)
         outs += [b.op("real", z), b.op("imag", z), b.op("make_complex", x, s),
                  b.op("real", b.op("make_complex", s, x))]
         xv = rng.uniform(-4, 6, (3, 4))
@@ -181,6 +186,13 @@ def indexing_primitives(rng) -> Sample:
                                     rng.standard_normal((3, 4)), rng.standard_normal((2, 2)), np.asarray(3)])
 
 
+# Specs whose int64 einsum is contract.py's `_lower_loops` as another kept spec's is (the same loops over
+# other letters, each operand cast to the accumulator: kept are a product, a permuted output, a batch, a
+# repeated letter, three operands, and the sums of products that nest.py folds), where their float64 twins
+# take BLAS, np.dot or the batched and lead-loop forms (or the same loops).
+INT_EINSUM_LOOP_TWINS = {"ij,j->i", "j,jk->k", "bij,bjk->ik", "bij,bjk->kbi", "ji,bjk->bik", "ij,bjk->bik", "i,j->ij"}
+
+
 def einsum_specs(dtype: str) -> Callable:
     def build(rng) -> Sample:
         b = Builder((dtype, (20, 30)), (dtype, (30, 12)), (dtype, (30,)), (dtype, (4, 20, 30)),
@@ -192,6 +204,9 @@ def einsum_specs(dtype: str) -> Callable:
                  ("ij,bjk->bik", m, bn), ("i,j->ij", v, v), ("bij,bij->bi", bm, bm), ("ij,ij->", m, m),
                  ("ij,jk,k->i", m, n, b.op("iota", shape=(12,), dtype=dtype, axis=0)),
                  ("ij,jk->ik", big, big)]  # large enough for BLAS
+        if dtype == "int64":  # (no BLAS: contract.py's explicit loops for each; these are their float64 twins',
+            # and the large product's, BLAS's size, is the first product's loops, 4900 threads in the simulator)
+            specs = [sp for sp in specs[:-1] if sp[0] not in INT_EINSUM_LOOP_TWINS]
         outs = [b.op("einsum", *ins, spec=spec) for spec, *ins in specs]
         args = [rng.integers(-3, 4, a.shape).astype(dtype) if dtype == "int64" else rng.standard_normal(a.shape)
                 for a in b.args]
@@ -202,26 +217,36 @@ def einsum_specs(dtype: str) -> Callable:
 
 def sort_and_argsort(rng) -> Sample:
     """Lane by lane along every axis, for floats (NaNs last, ties in their
-    original order), ints and bools."""
-    b = Builder(("float64", (5, 7)), ("float64", (9,)), ("int32", (4, 6)), ("bool", (8,)))
-    x, v, xi, xb = b.args
+    original order) and ints; bools, which sort.py lowers as it does ints (one
+    helper version per dtype, 4.4 s of Numba's compile), are sort_bools's."""
+    b = Builder(("float64", (5, 7)), ("float64", (9,)), ("int32", (4, 6)))
+    x, v, xi = b.args
     outs = [b.op(name, x, axis=a) for name in ("sort", "argsort") for a in (0, 1)]
     outs += [b.op("sort", v, axis=0), b.op("argsort", v, axis=0), b.op("sort", xi, axis=1),
-             b.op("argsort", xi, axis=0), b.op("sort", xb, axis=0), b.op("argsort", xb, axis=0)]
+             b.op("argsort", xi, axis=0)]
     xs, vs = rng.standard_normal((5, 7)), rng.standard_normal(9)
     xs[1, 2] = vs[4] = np.nan
     xs[3, :3] = 0.5  # ties
-    return Sample(b.program(outs), [xs, vs, rng.integers(-3, 4, (4, 6)).astype("int32"), rng.random(8) > 0.5])
+    return Sample(b.program(outs), [xs, vs, rng.integers(-3, 4, (4, 6)).astype("int32")])
+
+
+def sort_bools(rng) -> Sample:
+    """sort and argsort (stable: ties in their original order) of bools."""
+    b = Builder(("bool", (8,)))
+    (xb,) = b.args
+    return Sample(b.program([b.op("sort", xb, axis=0), b.op("argsort", xb, axis=0)]), [rng.random(8) > 0.5])
 
 
 def searchsorted_sample(rng) -> Sample:
     """Binary searches (ops/sort.py) of 1-d and row-batched arrays, both sides,
-    floats with NaNs (last) and duplicates, ints, and a 0-d value."""
+    floats with NaNs (last) and duplicates, ints, and a 0-d value (the row-batched
+    search on its right side only: sort.py writes each side's comparison alike
+    in every form, and a search's lines cost Numba's compile per op)."""
     b = Builder(("float64", (9,)), ("float64", (4, 5)), ("float64", (3, 6)), ("float64", (3, 2)),
                 ("int32", (7,)), ("int32", (3,)), ("float64", ()))
     a, v, rows, rv, ai, vi, s = b.args
     outs = [b.op("searchsorted", a, v, side=side) for side in ("left", "right")]
-    outs += [b.op("searchsorted", rows, rv, side=side) for side in ("left", "right")]
+    outs += [b.op("searchsorted", rows, rv, side="right")]
     outs += [b.op("searchsorted", ai, vi, side="right"), b.op("searchsorted", a, s, side="left")]
     av = np.sort(np.r_[rng.integers(0, 4, 7).astype(float), np.nan, np.nan])
     vv = rng.integers(-1, 6, (4, 5)).astype(float)
@@ -245,14 +270,15 @@ def exact_sums(rng) -> Sample:
 
 def partitions(rng) -> Sample:
     """partition and argpartition (NumPy's own, ops/sort.py) at one and at
-    several positions, along every axis, for floats (NaNs, ties), ints and
-    bools; the cuda target refuses them (codegen/cuda/rules/partition.py)."""
+    several positions, along each axis, for floats (NaNs, ties), ints and
+    bools; the cuda target refuses them (codegen/cuda/rules/partition.py).
+    partition.py's rule writes one object-mode call of NumPy's, whatever the
+    dtype, kth and axis (each call a wrapper of Numba's to compile, 0.4 s):
+    one call for each result dtype."""
     b = Builder(("float64", (6, 9)), ("int32", (11,)), ("bool", (7,)))
     x, xi, xb = b.args
-    outs = [b.op(name, x, kth=kth, axis=a) for name in ("partition", "argpartition")
-            for kth, a in (((2,), 0), ((0, 4, 8), 1), ((5,), 0))]
-    outs += [b.op("partition", xi, kth=(3, 7), axis=0), b.op("argpartition", xi, kth=(10,), axis=0),
-             b.op("partition", xb, kth=(2,), axis=0), b.op("argpartition", xb, kth=(4,), axis=0)]
+    outs = [b.op("partition", x, kth=(0, 4, 8), axis=1), b.op("argpartition", x, kth=(2,), axis=0),
+            b.op("partition", xi, kth=(3, 7), axis=0), b.op("partition", xb, kth=(2,), axis=0)]
     xs = rng.standard_normal((6, 9))
     xs[1, 2] = np.nan
     xs[3, :3] = 0.5  # ties
@@ -306,9 +332,11 @@ def fourier_transforms(dtype: str) -> Callable:
         cdt = "complex64" if dtype == "float32" else "complex128"
         b = Builder((cdt, (3, 8)), (dtype, (7,)), (dtype, (2, 6)), (cdt, (4, 5)), (cdt, (4,)))
         z, v, m, half, h4 = b.args
-        outs = [b.op("fft", z, inverse=False), b.op("fft", z, inverse=True), b.op("rfft", v), b.op("rfft", m),
-                b.op("irfft", half, n=8), b.op("irfft", half, n=9), b.op("irfft", h4, n=6),
-                b.op("fft", z, inverse=True, n=11, scale=1 / 11), b.op("fft", z, inverse=False, scale=8 ** -0.5),
+        # (each op one object-mode call of NumPy's, 0.4 s of Numba's compile: fft.py's rule writes the same
+        # call for a vector and a batch, its n and norm from the attributes, each form once)
+        outs = [b.op("fft", z, inverse=False), b.op("fft", z, inverse=True), b.op("rfft", m),
+                b.op("irfft", half, n=9), b.op("fft", z, inverse=True, n=11, scale=1 / 11),
+                b.op("fft", z, inverse=False, scale=8 ** -0.5),
                 b.op("rfft", v, n=12, scale=1 / 12), b.op("rfft", m, n=9, scale=0.3),
                 b.op("irfft", half, n=8, scale=0.125), b.op("irfft", h4, n=7, scale=2.5)]
         args = [rng.standard_normal(a.shape) + (1j * rng.standard_normal(a.shape) if a.dtype.kind == "c" else 0)
@@ -349,19 +377,33 @@ def random_draws(rng) -> Sample:
 
 
 def discrete_draws(rng) -> Sample:
-    """rng.poisson and rng.binomial with scalar and array parameters, both algorithms of each."""
+    """rng.poisson with scalar and array parameters, both algorithms (lam below and past 10), and
+    rng.binomial with array parameters (n, p; n and a scalar p: one flat helper version), both
+    algorithms and the p > 0.5 flip; random.py's rule lowers the two alike (one 0-d, one
+    all-scalar and one flat form), so poisson takes each form and binomial's scalar forms, 4.9 s
+    of Numba's compile, are discrete_scalar_draws's, with -m slow."""
     b = Builder((RNG, ()), (np.dtype(np.float64), (2, 3)), (np.dtype(np.int64), (4,)), (np.dtype(np.float64), (4,)))
     g, lam, n, p = b.args
     g, k1 = b.op("random_poisson", g, const(4.5), shape=(5,))
     g, k2 = b.op("random_poisson", g, lam, shape=(2, 3))
     g, k3 = b.op("random_poisson", g, const(30.0), shape=())
-    g, k4 = b.op("random_binomial", g, const(np.int64(200)), const(0.7), shape=(6,))
     g, k5 = b.op("random_binomial", g, n, p, shape=(4,))
     g, k6 = b.op("random_binomial", g, n, const(0.3), shape=(4,))
+    nv, pv = rng.integers(200, 500, 4), rng.random(4)
+    nv[0], nv[1] = 0, rng.integers(5, 20)  # n = 0; n * min(p, 1 - p) <= 30: inversion
+    pv[2] = rng.uniform(0.6, 0.8)  # BTPE on 1 - p, flipped
+    args = [np.random.default_rng(int(rng.integers(1 << 30))), rng.uniform(0, 40, (2, 3)), nv, pv]
+    return Sample(b.program([k1, k2, k3, k5, k6, g]), args, refused_by=("cuda",))
+
+
+def discrete_scalar_draws(rng) -> Sample:
+    """rng.binomial of scalar parameters: an array of draws (BTPE, flipped) and one draw
+    (inversion), the forms discrete_draws's poisson takes."""
+    b = Builder((RNG, ()))
+    (g,) = b.args
+    g, k4 = b.op("random_binomial", g, const(np.int64(200)), const(0.7), shape=(6,))
     g, k7 = b.op("random_binomial", g, const(np.int64(12)), const(0.4), shape=())
-    args = [np.random.default_rng(int(rng.integers(1 << 30))), rng.uniform(0, 40, (2, 3)),
-            rng.integers(0, 500, 4), rng.random(4)]
-    return Sample(b.program([k1, k2, k3, k4, k5, k6, k7, g]), args, refused_by=("cuda",))
+    return Sample(b.program([k4, k7, g]), [np.random.default_rng(int(rng.integers(1 << 30)))], refused_by=("cuda",))
 
 
 def legacy_random_draws(rng) -> Sample:
@@ -439,10 +481,10 @@ SAMPLES: dict[str, Callable] = {
     **{f"reductions_{d}": reductions(d) for d in ("float64", "float32", "int32", "bool")},
     "shape": shape_primitives, "indexing": indexing_primitives, "grown_list_buffer": grown_list_buffer,
     "einsum_float64": einsum_specs("float64"), "einsum_int64": einsum_specs("int64"),
-    "sort": sort_and_argsort, "searchsorted": searchsorted_sample, "partition": partitions, "exact_sums": exact_sums, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
+    "sort": sort_and_argsort, "sort_bool": sort_bools, "searchsorted": searchsorted_sample, "partition": partitions, "exact_sums": exact_sums, **{f"decomp_{d}": decompositions(d) for d in ("float64", "float32")},
     **{f"factorizations_{d}": factorizations(d) for d in ("float64", "float32")},
     **{f"fft_{d}": fourier_transforms(d) for d in ("float64", "float32")},
     "checks": run_time_checks, "random": random_draws, "legacy_random": legacy_random_draws,
-    "discrete_random": discrete_draws,
+    "discrete_random": discrete_draws, "discrete_random_scalars": discrete_scalar_draws,
     "printing": printing, "regions": regions, "recurrences": recurrences,
 }

@@ -61,7 +61,13 @@ def check_against_reference(target: str, sample) -> None:
 # functions, test_mathlib.py (test_cpu_lowering_uses_mathlib[float32], test_dense_grids); float32
 # FFTs, tests/tracer/test_np_fft.py::test_cpu_values_and_dtypes; float32 folds, test_cpu_full_reductions.py
 # and test_sibling_reductions.py; the cuda target still compiles every float32 sample.
-SLOW_CPU_SAMPLES = {"decomp_float32", "factorizations_float32", "fft_float32", "unary_float32", "reductions_float32"}
+# Helper versions of a rule that a default sample compiles in another form, -m slow on cpu (the cuda target
+# still compiles them): discrete_random_scalars (binomial's scalar parameters, 4.9 s of a cold compile;
+# random.py lowers poisson and binomial with one rule, whose every form discrete_random's poisson draws take)
+# and sort_bool (sort.py lowers every dtype alike, one helper version per dtype, 4.4 s; sort keeps float64 and
+# int32).
+SLOW_CPU_SAMPLES = {"decomp_float32", "factorizations_float32", "fft_float32", "unary_float32", "reductions_float32",
+                    "discrete_random_scalars", "sort_bool"}
 
 
 def _cases():

@@ -86,6 +86,7 @@ def test_sample_kernels_compile(ptx_ok, name):
 # sample that starts to compile fails here until it leaves this list.
 CUDA_GAPS = {"factorizations_float32": "np.linalg.slogdet", "factorizations_float64": "np.linalg.slogdet",
              "partition": "np.partition", "discrete_random": "Generator.poisson",
+             "discrete_random_scalars": "Generator.binomial",
              "grown_list_buffer": "a list appended to in a while loop, or popped in the loop that appends to it "
                                   r"\(a work stack or queue\),",
              "legacy_random": r"\(NumPy's legacy global random state\)",
