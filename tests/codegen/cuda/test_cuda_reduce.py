@@ -62,7 +62,9 @@ def test_three_passes(arrays, rng):
 @pytest.mark.parametrize("op", ["sum", pytest.param("max", marks=pytest.mark.slow)])  # (max: exact in any order)
 def test_same_bits_for_every_grid(arrays, rng, op):
     x = rng.standard_normal((2, 150)).astype(np.float32)
-    results = [run(arrays, x, op, grid=g) for g in (1, 3, 7, None)]
+    # 5 chunks: one block striding over them, 3 blocks, a block each (None; a grid of 7 was clipped to
+    # the 5 chunks, None's launch again: 1.2 s of the simulator in 0bc3f38's CI)
+    results = [run(arrays, x, op, grid=g) for g in (1, 3, None)]
     for other in results[1:]:
         np.testing.assert_array_equal(other, results[0])
 
