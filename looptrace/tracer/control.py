@@ -451,6 +451,8 @@ def contains(seq: Any, x: Any) -> Any:
     sequence of numbers, (seq == x).any() over an array, as NumPy's does."""
     if is_tracer(seq):
         return _python_bool(sem.reduce("reduce_any", sem.ufunc("equal", seq, x)))
+    if grown.is_grown(seq):
+        return _grown_contains(seq, x)
     if is_tracer(x) and isinstance(seq, (tuple, list, set, frozenset, range)) and all(
             isinstance(e, (numbers.Number, np.generic)) or is_tracer(e) for e in seq):
         acc: Any = False
@@ -458,6 +460,30 @@ def contains(seq: Any, x: Any) -> Any:
             acc = or_(lambda acc=acc: acc, lambda e=e: _as_bool(sem.ufunc("equal", x, e)))
         return _python_bool(acc)
     return x in seq
+
+
+def _grown_contains(seq: list, x: Any) -> Any:
+    """`x in lst` of a list a traced loop grew, or of a list argument of
+    numbers (pytree.number_list): its items are held as a Segment, which
+    Python's own `in` compared by identity (`0.5 in xs` was False where xs
+    held 0.5; appended under a condition, False). One segment of numbers:
+    (items == x).any(); else its items (grown.expand) one by one."""
+    one = seq[0] if len(seq) == 1 and isinstance(seq[0], Segment) else None
+    number = is_tracer(x) and x.ndim == 0 or isinstance(x, (numbers.Number, np.generic))
+    if one is not None and not one.fields and not one.mixed and one.value.ndim == 1 and number:
+        from .numpy_api import _segment_value  # (its first `count` rows where appended under a condition)
+
+        return _python_bool(sem.reduce("reduce_any", sem.ufunc("equal", _segment_value(one), x)))
+    items = grown.expand(seq, "testing membership in")
+    if not number or not all(isinstance(e, (numbers.Number, np.generic)) or is_tracer(e) and e.ndim == 0
+                             for e in items):
+        raise UnsupportedError("`in` of a list grown in a traced loop holding other than numbers, or of "
+                               "other than a number, is not supported", ctx.current_loc(),
+                               "compare with the items one by one, or make an array first (np.array(the_list))")
+    acc: Any = False
+    for e in items:
+        acc = or_(lambda acc=acc: acc, lambda e=e: _as_bool(sem.ufunc("equal", x, e)))
+    return _python_bool(acc)
 
 
 def _python_bool(x: Any) -> Any:

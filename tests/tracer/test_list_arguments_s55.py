@@ -253,3 +253,26 @@ def test_written_at_a_traced_index_names_the_list():
         return xs
     with pytest.raises(UnsupportedError, match=f"a Python list of {N} numbers is written at a traced index"):
         looptrace.jit(doubles, backend="interpret")(_floats())
+
+
+def membership(xs, v):
+    return 0.5 in xs, v in xs, 0.25 not in xs
+
+
+def kept_membership(x):  # a list appended to under a condition (was False where it held 0.5)
+    ys = []
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            ys.append(float(x[i]))
+    return 0.5 in ys, -1.0 in ys, float(x[3]) in ys
+
+
+def test_membership_compares_values():  # (`0.5 in xs` compared the held Segment by identity: False)
+    xs = _floats()
+    xs[7] = 0.5
+    for v in (0.5, xs[3], 0.75):
+        _check(membership, xs, v)
+    x = np.array(xs)
+    x[3] = abs(x[3]) + 0.1
+    _check(kept_membership, x)
+    _check(kept_membership, x[:10])
