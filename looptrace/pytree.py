@@ -132,11 +132,9 @@ def number_list_items(leaf: Any, aux: tuple) -> list:
     from looptrace.tracer.array import is_tracer
 
     if is_tracer(leaf):
-        from looptrace.tracer.values import Segment
+        from looptrace.tracer.grown import ArgumentSegment  # (`argument`: grown.expand, Rebuilt)
 
-        seg = Segment(leaf.value, weak=aux[1])
-        seg.argument = True  # (expanded in place for a call that reads items one by one: not a change)
-        return [seg]
+        return [ArgumentSegment(leaf.value, weak=aux[1])]
     return list(np.asarray(leaf))
 
 

@@ -85,6 +85,30 @@ def _readable(seg: Segment, what: str) -> None:
                                "per field")
 
 
+class ArgumentSegment(Segment):
+    """The items of a list argument of numbers passed as one array
+    (pytree.number_list). Python's list equality compares items with ==:
+    this object against another list's items would make two equal lists
+    unequal, so `xs == ys` is refused (as comparing traced items is)."""
+
+    argument = True
+
+    def __eq__(self, other: Any) -> bool:
+        raise UnsupportedError("comparing a list argument of numbers with == or != is not supported: looptrace "
+                               "holds its items as one array", ctx.current_loc(),
+                               "compare arrays: np.array_equal(np.array(xs), np.array(ys))")
+
+    __ne__ = __eq__
+    __hash__ = Segment.__hash__
+
+    def __repr__(self) -> str:  # (str(xs) and repr(xs) call it: the items' text is known at run time)
+        from looptrace.errors import TraceError
+
+        raise TraceError("a list argument of numbers is turned into text (str(), repr(), an f-string); its items "
+                         "are known only at run time", ctx.current_loc(),
+                         "return the list and format it outside the jitted function, or print() it")
+
+
 class GrownElement(Tracer):
     """An element of a grown list, expanded: the list's storage is the stack,
     so a write into the element could not reach the list (plain Python's

@@ -276,3 +276,11 @@ def test_membership_compares_values():  # (`0.5 in xs` compared the held Segment
     x[3] = abs(x[3]) + 0.1
     _check(kept_membership, x)
     _check(kept_membership, x[:10])
+
+
+@pytest.mark.parametrize("f", [lambda xs, ys: xs == ys, lambda xs, ys: xs != ys, lambda xs, ys: len(str(xs))],
+                         ids=["eq", "ne", "str"])
+def test_comparing_or_printing_to_text_is_refused(f):  # (Python's list methods saw the held array: wrong answers)
+    xs = _floats()
+    with pytest.raises((UnsupportedError, looptrace.errors.TraceError)):
+        looptrace.jit(f, backend="interpret")(xs, list(xs))
