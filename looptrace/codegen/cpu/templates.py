@@ -188,8 +188,32 @@ def reserved(a, count, extra):
     if need <= cap:
         return a
     out = np.zeros((max(2 * cap, need),) + a.shape[1:], a.dtype)  # (as ops/indexing.py's: the same bits)
-    out[:cap] = a
+    _copy_in_order(out.reshape(out.size), a)
     return out
+
+
+def _copy_in_order(flat, a):
+    """flat[:a.size] = a's elements in C order, element by element: the slice
+    assignment `out[:cap] = a` it replaces made Numba compile its broadcast
+    error message (str/repr/join of the shapes), ~5 of `reserved`'s ~7 s
+    cold compile, paid once by every kernel that grows a list."""
+
+
+@overload(_copy_in_order)
+def _ov_copy_in_order(flat, a):
+    if isinstance(a, types.Array) and a.layout == "C":  # an indexed loop over a's own flat view: vectorized
+        def impl(flat, a):
+            src = a.reshape(a.size)
+            for k in range(src.size):
+                flat[k] = src[k]
+        return impl
+
+    def impl_any(flat, a):
+        k = 0
+        for x in a.flat:
+            flat[k] = x
+            k += 1
+    return impl_any
 
 
 @_kernel_helper
