@@ -61,7 +61,10 @@ def all_four(a, b, s):
 
 
 # --- values ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("backend", BACKENDS)
+# cpu with -m slow (3.3 s of CPU in session 55's CI at 0278d5f): tests/codegen/test_lowering_completeness.py
+# compiles the same float64 solve, inv, det and cholesky rules on cpu for one matrix and a 3-d batch
+# (samples.py decompositions, [decomp_float64-cpu]); the interpreter runs the traced calls here
+@pytest.mark.parametrize("backend", ["interpret", pytest.param("cpu", marks=pytest.mark.slow)])
 def test_one_matrix_and_a_batch(backend, rng):
     check(all_four, square(rng, (4, 4)), rng.standard_normal((4, 3)), spd(rng, (4, 4)), backend=backend)
     check(all_four, square(rng, (5, 3, 3)), rng.standard_normal((5, 3, 2)), spd(rng, (2, 5, 3, 3)),
