@@ -354,6 +354,9 @@ class _Converter(ast.NodeTransformer):
             return ast.copy_location(ast.Expr(ast.copy_location(call, node)), node)
         node = self.generic_visit(node)
         node.value = _keep_none(node.value)
+        if any(isinstance(t, (ast.Tuple, ast.List)) for t in node.targets) and \
+                not isinstance(node.value, (ast.Tuple, ast.List)):  # `a, *r = lst`: a grown list's elements
+            node.value = ast.copy_location(ast.Call(_attr("star"), [node.value], []), node.value)
         for target in node.targets:
             _note_changed(target)
         return node
@@ -430,6 +433,10 @@ class _Converter(ast.NodeTransformer):
                 operand = left if flag is right else right
                 negate = ast.Constant(isinstance(node.ops[0], ast.IsNot))
                 return ast.copy_location(ast.Call(_attr("is_bool"), [operand, flag, negate], []), node)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+            # (lists held as one array compare their items: runtime.eq)
+            negate = ast.Constant(isinstance(node.ops[0], ast.NotEq))
+            return ast.copy_location(ast.Call(_attr("eq"), [node.left, node.comparators[0], negate], []), node)
         if len(node.ops) == 1 and not isinstance(node.ops[0], (ast.In, ast.NotIn)):
             return node
         thunks = [ast.Lambda(args=_no_args(), body=v) for v in node.comparators]
@@ -1364,7 +1371,7 @@ def _lambda_as_def(tree: ast.AST, fn: types.FunctionType) -> ast.FunctionDef:
         found = [n for n in found if not any(m is not n and _inside(m, n) for m in found)]
     if len(found) != 1:
         raise NotConvertible("cannot tell which lambda on its line this is")
-    lam = found[0]
+    lam = copy.deepcopy(found[0])  # (converting changes nodes in place: the cached file tree keeps its own)
     ret = ast.copy_location(ast.Return(lam.body), lam)
     fdef = ast.FunctionDef(name="__lt_lambda", args=lam.args, body=[ret], decorator_list=[], returns=None,
                            type_params=[])

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from looptrace.errors import UnsupportedError
 
 from . import context as ctx
 from . import semantics as sem
-from .array import Tracer
+from .array import Tracer, is_tracer
 from .values import Segment
 
 # elements a grown list is expanded into at most (each is one indexing op of the program)
@@ -60,21 +62,114 @@ def expand(x: list, what: str) -> list:
     items = []
     for e in x:
         if isinstance(e, Segment):
-            _readable(e, what)
-            stacked = sem.wrap(e.value)
-            if e.fields is not None:  # tuples of numbers appended: each row a tuple again
-                items.extend(tuple(GrownElement(sem.as_value(stacked[k, j]), weak=e.weak) for j in range(e.fields))
-                             for k in range(e.value.shape[0]))
-                continue
-            weak = e.weak and e.value.ndim == 1
-            made = [GrownElement(sem.as_value(stacked[k]), weak=weak) for k in range(e.value.shape[0])]
-            if getattr(e, "argument", False):  # (a list argument's items: pytree.Rebuilt sees no change)
+            made = elements(e, what)
+            if getattr(e, "argument", False) and e.fields is None:  # (a list argument's items: pytree.Rebuilt)
                 e.expanded = tuple(made)
             items.extend(made)
         else:
             items.append(e)
     x[:] = items
     return x
+
+
+def elements(seg: Segment, what: str) -> list:
+    """The segment's elements as the list holds them: each row of the stack
+    (a tuple again where tuples of numbers were appended)."""
+    _readable(seg, what)
+    stacked = sem.wrap(seg.value)
+    if seg.fields is not None:  # tuples of numbers appended: each row a tuple again
+        return [tuple(GrownElement(sem.as_value(stacked[k, j]), weak=seg.weak) for j in range(seg.fields))
+                for k in range(seg.value.shape[0])]
+    weak = seg.weak and seg.value.ndim == 1
+    return [GrownElement(sem.as_value(stacked[k]), weak=weak) for k in range(seg.value.shape[0])]
+
+
+def text(seg: Segment, caller) -> str:
+    """What repr() of the list shows for the segment (`str(lst)`, `f"{lst}"`,
+    `"{}".format(lst)`): its elements' reprs, each a placeholder print() fills
+    in at run time (printing.py), joined as list.__repr__ joins them. Before,
+    the segment object's own text ('<100 elements appended in a loop>') was
+    the answer. A length known only at run time, or past EXPAND_MAX, is
+    refused (one placeholder per element)."""
+    (n,) = sizes([seg], "turning into text (str(), repr(), an f-string)")
+    if n > EXPAND_MAX:
+        raise UnsupportedError(f"turning into text a list of {n} elements held as one array (a loop's appends, "
+                               f"x.tolist(), a list argument of numbers) is not supported (more than {EXPAND_MAX})",
+                               ctx.current_loc(), "print np.array(the_list), or format the list outside the "
+                               "jitted function")
+    return ", ".join(_item_text(e, caller) for e in elements(seg, "turning into text"))
+
+
+def _item_text(e: Any, caller) -> str:
+    if isinstance(e, tuple):  # (a tuple of numbers appended: its own repr of its items)
+        inner = ", ".join(_item_text(v, caller) for v in e)
+        return f"({inner},)" if len(e) == 1 else f"({inner})"
+    return e._as_text("r", "", caller)
+
+
+def compared_by_items(a: list | tuple, b: list | tuple) -> bool:
+    """Does `a == b` need grown.equal: a segment on either side, or numbers
+    only with traced ones among them (Python's own comparison would ask a
+    traced item's truth)? Anything else (arrays among the items: compared by
+    identity first) is left to Python."""
+    items = (*a, *b)
+    if any(isinstance(e, Segment) for e in items):
+        return True
+    return any(is_tracer(e) for e in items) and all(_number(e) for e in items)
+
+
+def _number(e: Any) -> bool:
+    return is_tracer(e) and e.ndim == 0 or isinstance(e, (int, float, complex, np.number, np.bool_))
+
+
+def equal(a: list | tuple, b: list | tuple, negate: bool = False) -> Any:
+    """`a == b` (`a != b` with `negate`) of two lists (or two tuples) of which
+    one holds a segment or traced items: Python compares lengths, then items
+    in order (an item that is the same object on both sides is equal without
+    a comparison, even a NaN). Python's list compared the segment object
+    itself (`x.tolist() == x.tolist()` was False, `lst == [v for v in lst]`
+    False). Lengths known while tracing; items numbers, traced or not: one
+    traced all-equal of the two sides' items in one array each."""
+    if type(a) is not type(b):
+        return (a != b) if negate else (a == b)  # (a list is never equal to a tuple: Python reads no item)
+    (left, lkeys), (right, rkeys) = _flat(a), _flat(b)
+    if len(lkeys) != len(rkeys):
+        return negate
+    same = np.array([u == v for u, v in zip(lkeys, rkeys)], bool)
+    if same.all():
+        return not negate
+    out = np.all(np.logical_or(same, np.equal(left, right)))
+    if not is_tracer(out):
+        return bool(out) != negate
+    if negate:
+        out = np.logical_not(out)
+    return Tracer(sem.as_value(out, np.bool_), weak=True)
+
+
+def _flat(x: list | tuple) -> tuple[Any, list]:
+    """x's items as one 1-D array (each segment's stack in its place), and a
+    key per item naming the object it is (equal keys: the same object);
+    anything but numbers, traced or not, is refused clearly."""
+    parts, keys = [], []
+    for e in x:
+        if isinstance(e, Segment):
+            (n,) = sizes([e], "comparing with == or !=")
+            if e.fields is not None or e.mixed or e.value.ndim != 1:
+                _not_numbers()
+            parts.append(sem.wrap(e.value))
+            keys.extend((id(e), k) for k in range(n))
+        elif _number(e):
+            parts.append(np.reshape(e, (1,)))
+            keys.append(id(e))
+        else:
+            _not_numbers()
+    return (np.concatenate(parts) if parts else np.zeros(0)), keys
+
+
+def _not_numbers() -> None:
+    raise UnsupportedError("comparing with == or != a list holding traced values and other than numbers (arrays, "
+                           "tuples, lists, text) is not supported", ctx.current_loc(),
+                           "compare the items one by one, or make arrays and use np.array_equal")
 
 
 def _readable(seg: Segment, what: str) -> None:
@@ -87,26 +182,10 @@ def _readable(seg: Segment, what: str) -> None:
 
 class ArgumentSegment(Segment):
     """The items of a list argument of numbers passed as one array
-    (pytree.number_list). Python's list equality compares items with ==:
-    this object against another list's items would make two equal lists
-    unequal, so `xs == ys` is refused (as comparing traced items is)."""
+    (pytree.number_list): compared and turned into text as any segment is
+    (Segment.__eq__, __repr__; runtime.eq)."""
 
     argument = True
-
-    def __eq__(self, other: Any) -> bool:
-        raise UnsupportedError("comparing a list argument of numbers with == or != is not supported: looptrace "
-                               "holds its items as one array", ctx.current_loc(),
-                               "compare arrays: np.array_equal(np.array(xs), np.array(ys))")
-
-    __ne__ = __eq__
-    __hash__ = Segment.__hash__
-
-    def __repr__(self) -> str:  # (str(xs) and repr(xs) call it: the items' text is known at run time)
-        from looptrace.errors import TraceError
-
-        raise TraceError("a list argument of numbers is turned into text (str(), repr(), an f-string); its items "
-                         "are known only at run time", ctx.current_loc(),
-                         "return the list and format it outside the jitted function, or print() it")
 
 
 class GrownElement(Tracer):

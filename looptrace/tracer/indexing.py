@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numbers
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -70,13 +70,23 @@ def _full(shape: tuple, axis: int) -> Item:
     return Item("slice", axis, 0, shape[axis], 1, shape[axis])
 
 
+def _whole_axis(k: Any) -> bool:
+    """Is k a slice of every element in order (`:`, `0:`, `::1`), whatever the
+    axis's length? (On an axis of a run-time length: a Python TypeError
+    before, slice.indices of a Dim.)"""
+    return isinstance(k, slice) and k.start in (None, 0) and k.stop is None and k.step in (None, 1) and \
+        not any(is_tracer(p) for p in (k.start, k.step))
+
+
 def _is_bool_array(k: Any) -> bool:
     return (is_tracer(k) or isinstance(k, np.ndarray)) and np.dtype(k.dtype) == np.bool_
 
 
 def _parse_one(shape: tuple, axis: int, k: Any) -> Item:
     n = shape[axis]
-    if isinstance(n, Dim) and not (isinstance(k, slice) and k == slice(None)):
+    if isinstance(n, Dim) and _whole_axis(k):  # `R[:, :1]` of rows grown under a condition: all of that axis
+        return _full(shape, axis)
+    if isinstance(n, Dim):
         from .array import runtime_length_error
 
         raise runtime_length_error("indexing an axis")
@@ -260,8 +270,7 @@ def getitem_value(v: Value, items: list[Item]) -> Value:
     if has_array and any(i.kind in ("int", "dyn") for i in items):
         raise UnsupportedError("mixing an integer array index with integer indices is not supported",
                                ctx.current_loc(), "index in two steps: x[i][idx]")
-    v = _static_part(v, items)
-    v = _dynamic_part(v, items)
+    v = _runtime_axes_last(v, items, lambda w, its: _dynamic_part(_static_part(w, its), its))
     for it in items:
         if it.kind == "array":
             idx = sem.as_value(it.array)
@@ -269,13 +278,35 @@ def getitem_value(v: Value, items: list[Item]) -> Value:
     return _final_reshape(v, items)
 
 
+def _runtime_axes_last(v: Value, items: list[Item], index) -> Value:
+    """index(v, items), where v's axes of a run-time length (taken whole:
+    `R[:, :1]`, `R[:, j]` of rows grown under a condition) are moved last
+    first and back after: the slice primitives' bounds and sizes are ints,
+    and they cover the leading axes they name."""
+    whole = [i.axis for i in items if i.kind == "slice" and isinstance(i.stop, Dim)]
+    if not whole or _has_no_effect(v, items):
+        return index(v, items)
+    rest = [a for a in range(len(v.shape)) if a not in whole]
+    perm = rest + whole
+    where = {a: k for k, a in enumerate(perm)}
+    moved = sorted((replace(i, axis=where[i.axis]) for i in items if i.kind != "new"), key=lambda i: i.axis)
+    out = index(ctx.emit1(prim("transpose"), [v], perm=tuple(perm)), moved)
+    return ctx.emit1(prim("transpose"), [out], perm=tuple(int(k) for k in np.argsort(perm)))
+
+
+def _has_no_effect(v: Value, items: list[Item]) -> bool:
+    """Does every item take its whole axis (`x[:]`, `x[...]`)?"""
+    return all(i.kind == "slice" and (i.start, i.stop, i.step) == (0, v.shape[i.axis], 1)
+               for i in items if i.kind != "new")
+
+
 def _joins_dynamic(it: Item, items: list[Item]) -> bool:
     """An integer index, or a slice of step 1, beside traced ones is one more
     start of the dynamic_slice (`pos[j, 0]` is one element read, not a column
     view then a read of it; `B[i, :-1]` is the part of row i read, which the
     vectorizer compares with the part `B[i, 1:]` written)."""
-    return (it.kind == "int" or it.kind == "slice" and it.step == 1 and it.stop >= it.start) and \
-        any(i.kind in ("dyn", "dslice") for i in items)
+    return any(i.kind in ("dyn", "dslice") for i in items) and (
+        it.kind == "int" or it.kind == "slice" and it.step == 1 and isinstance(it.stop, int) and it.stop >= it.start)
 
 
 def _static_part(v: Value, items: list[Item]) -> Value:
@@ -292,6 +323,8 @@ def _static_part(v: Value, items: list[Item]) -> Value:
     trivial = all(a == 0 and b == n and s == 1 for a, b, s, n in zip(starts, stops, steps, v.shape))
     if trivial:
         return v
+    while stops and isinstance(stops[-1], Dim):  # (trailing axes of a run-time length, taken whole: _runtime_axes_last)
+        starts.pop(), stops.pop(), steps.pop()
     return ctx.emit1(prim("slice"), [v], starts=tuple(starts), stops=tuple(stops), steps=tuple(steps))
 
 

@@ -329,6 +329,15 @@ def while_(cond_fn, body_fn, *args, **kwargs):
     return control.while_(cond_fn, containers.loop_body(body_fn), *args, **kwargs)
 
 
+def eq(a: Any, b: Any, negate: bool = False) -> Any:
+    """`a == b` (`a != b` with `negate`) in converted code (convert.py): two
+    lists or tuples holding a list's segment, or traced numbers, compare
+    their items as Python does (grown.equal); anything else as Python does."""
+    if type(a) in (list, tuple) and type(b) in (list, tuple) and grown.compared_by_items(a, b):
+        return grown.equal(a, b, negate)
+    return (a != b) if negate else (a == b)
+
+
 def star(x: Any) -> Any:
     """What `f(*x)` unpacks: a list a traced loop grew, its elements (grown.expand)."""
     return _expand(list(x), "unpacking") if grown.is_grown(x) else x

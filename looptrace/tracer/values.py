@@ -310,7 +310,34 @@ class Segment:
                              "or fill a preallocated array", cls=UnsupportedConcrete)
 
     def __repr__(self) -> str:
+        """Its elements' text, as the list's repr shows them (grown.text), where
+        the user's code turns the list into text while tracing; looptrace's
+        own messages name it."""
+        import sys
+
+        from .printing import _state, _users_call
+
+        caller = sys._getframe(1)
+        if ctx.tracing() and (_state().formatting or _users_call(caller)):
+            from .grown import text
+
+            return text(self, caller)
         return f"<{self.value.shape[0]} elements appended in a loop>"
+
+    def __eq__(self, other: Any) -> bool:
+        """Reached by Python's own list comparison (`==` in a chain, `<`,
+        list.index/count of a library): it would compare this object, not
+        the elements it holds. `a == b` in the user's code goes to
+        grown.equal (convert.py, runtime.eq) instead."""
+        from looptrace.errors import UnsupportedError
+
+        raise UnsupportedError("comparing a list held as one array (a loop's appends, x.tolist(), a list argument "
+                               "of numbers) this way is not supported: looptrace holds its elements as one array",
+                               ctx.current_loc(), "compare with a single == or !=, or compare arrays: "
+                               "np.array_equal(np.array(a), np.array(b))")
+
+    __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    __hash__ = object.__hash__
 
     def _in_place(self, *args, **kwargs):
         from looptrace.errors import UnsupportedError
