@@ -66,13 +66,24 @@ def _prange_in(jf, *args) -> bool:
     return "numba.prange" in lt.explain(jf, *args).kernel_source
 
 
-@pytest.mark.parametrize("backend", ["interpret", "cpu"])
-def test_data_dependent_inner_loop_is_a_parallel_map(backend):
+def _neighbours(n):
+    """Positions and neighbour lists of n particles; the same arrays (the same shapes: one cpu kernel)
+    at each call with the same n."""
     rng = np.random.default_rng(1)
-    n = 3000 if backend == "cpu" else 40
     pos = rng.uniform(0, 10, (n, 2))
     offsets, nb = csr(rng, n, 40)
-    jf = lt.jit(sph_like, backend=backend)
+    return pos, offsets, nb
+
+
+# one jit object for both cpu tests of sph_like (one compile: the arguments of _neighbours(3000) each time)
+_SPH_CPU = lt.jit(sph_like, backend="cpu")
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_data_dependent_inner_loop_is_a_parallel_map(backend):
+    n = 3000 if backend == "cpu" else 40
+    pos, offsets, nb = _neighbours(n)
+    jf = _SPH_CPU if backend == "cpu" else lt.jit(sph_like, backend=backend)
     np.testing.assert_allclose(jf(pos, offsets, nb, 0.7), sph_like(pos, offsets, nb, 0.7), rtol=1e-12)
     loops = lt.explain(jf, pos, offsets, nb, 0.7).loops
     assert "iterations are independent" in loops[0].reason
@@ -92,11 +103,9 @@ def test_while_with_break_per_pixel_is_a_parallel_map(backend):
 
 def test_parallel_map_raises_the_first_iterations_error():
     """Two bad neighbor indices: Python's IndexError names the first one."""
-    rng = np.random.default_rng(2)
     n = 3000
-    pos = rng.uniform(0, 10, (n, 2))
-    offsets, nb = csr(rng, n, 40)
-    jf = lt.jit(sph_like, backend="cpu")
+    pos, offsets, nb = _neighbours(n)
+    jf = _SPH_CPU  # (test_data_dependent_inner_loop_is_a_parallel_map[cpu]'s kernel)
     jf(pos, offsets, nb, 0.7)
     assert _prange_in(jf, pos, offsets, nb, 0.7)
     bad = nb.copy()
