@@ -919,9 +919,10 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     traced, program = compiled.traced, compiled.program
     unpacked = guard is not None  # `_guard` unpacks the call into x0, x1, ...
     fast = getattr(compiled.run, "fast", None)
-    if fast is None or traced.captured or traced.layout_args or program.fresh_results or program.result_choices:
+    if fast is None or traced.captured or traced.layout_args or program.fresh_results or program.result_choices \
+            or _whole_argument_views(program):
         return None  # (fresh_results: `execute` copies a result that is an argument's memory; result_choices:
-        # `execute` returns the argument a run chose)
+        # `execute` returns the argument a run chose; whole views: `execute` gives a new view object)
     if program.result_subviews and program.writebacks:
         return None  # (views of another result beside write-backs: `execute` takes them)
     tested = ""
@@ -1228,12 +1229,29 @@ def plain_results(program: Program, results: list, targets: list) -> list:
     for k, (argi, steps) in program.result_arg_views.items():  # `return A[0]` of a read-only A
         if argi < len(targets) and isinstance(targets[argi], np.ndarray) and not targets[argi].flags.writeable:
             results[k] = _read_only_view(targets[argi], steps, results[k])
+        elif argi < len(targets) and results[k] is targets[argi]:  # `return x[:]`: a new view of x in NumPy
+            results[k] = targets[argi].view()
     for k, (tag, steps) in program.result_choices.items():  # `u, v = v, u` in a loop, then `return u`
         if tag < len(results):  # (not for a gradient's aux: tracer/trace.py `without_kinds`)
             results[k] = _chosen_argument(targets, results[tag], steps, results[k])
     if program.result_subviews:  # `return y, y[1:]`: a view of another result
         results = _with_subviews(results, program.result_subviews)
     return results
+
+
+def _whole_argument_views(program: Program) -> bool:
+    """Is a result a view of all of an argument, its shape and dtype
+    (`return x[:]`, `x.view()`, `x.T` of a 1-d x; Program.result_arg_views)?
+    The kernel may give the caller's array object itself there, where NumPy
+    gives a new view of it (`plain_results`): such a call takes the general
+    path."""
+    for k, (argi, _) in program.result_arg_views.items():
+        spec = program.arg_specs[argi] if argi < len(program.arg_specs) else None
+        r = program.body.results[k]
+        if spec is None or getattr(spec, "kind", None) != "array" or \
+                (tuple(r.shape) == tuple(spec.shape) and r.dtype == spec.dtype):
+            return True
+    return False
 
 
 def _chosen_argument(targets: list, which: Any, steps: tuple | None, result: Any) -> Any:

@@ -88,7 +88,7 @@ class Tracer:
             layout.written(self._box)
         self._box.set(value)
         if self._box.links:
-            _write_linked(self._box, value, {id(self._box)})
+            _write_linked(self._box, value)
 
     # --- metadata (static) -------------------------------------------------
     @property
@@ -244,10 +244,19 @@ def link(box: ctx.Box, other: "ctx.Box | None", cond: "Value | None", when: bool
     (`if c: v = v * 2`, then `v += 1` writes the argument where not c). Writes
     into either reach the other there. `other` None: writes into `box` are
     refused (a view, or a name that a loop may have rebound); `holder`: only
-    while that Tracer lives."""
+    while that Tracer lives. `other`'s entry has the holder `_BACK`: it says
+    the same, but `other` is not defined by it (`_identity`)."""
     box.links = (box.links or []) + [(cond, when, other, holder)]
     if other is not None:
-        other.links = (other.links or []) + [(cond, when, box, None)]
+        other.links = (other.links or []) + [(cond, when, box, _BACK)]
+
+
+def _back() -> bool:
+    """The holder of a link's entry in the older box (always alive)."""
+    return True
+
+
+_BACK = _back
 
 
 def linked_boxes(box: ctx.Box) -> list:
@@ -261,91 +270,164 @@ def linked_boxes(box: ctx.Box) -> list:
     return [b for b in seen.values() if b is not box]
 
 
-def _write_linked(box: ctx.Box, value: Value, done: set) -> None:
+def _write_linked(box: ctx.Box, value: Value) -> None:
     """After a write into `box` (new contents `value`): every box linked to
-    it, directly or through others, takes `value` where it is `box`'s array,
-    where the conditions along some chain of links hold together
-    (`_same_array_where`). A chain needing one condition both true and false
-    is none: `a, b = x, y` where c, `y, x` where not, links a to x where c,
-    x to b where not c and b to y where c, and a write into `a` must reach y
-    where not c by the direct link, not be stopped at y as a box already
-    written through x (a swap's second argument was never written)."""
+    it, directly or through others, takes `value` where it is `box`'s array.
+    Each box's array is one of a few roots (arguments, arrays the function
+    made), chosen by the conditions of the links that define it
+    (`_identity`); two boxes are one array where they pick the same root.
+    This follows each link once per write, where enumerating the chains of
+    links was exponential in repeated conditional swaps (`if c: a, b = b, a`)."""
     from . import semantics as sem
 
-    for other, chains in _same_array_where(box, done).values():
+    boxes = _live_component(box)
+    tables: dict = {}
+    mine = _identity(box, tables)
+    _refuse_untracked(box, boxes, mine, tables)
+    for other in boxes:
+        if other is box:
+            continue
+        where = _same_where(mine, _identity(other, tables))
+        if not where:
+            continue
         ctx.touch(other)
         if other.value.dtype != value.dtype or tuple(other.value.shape) != tuple(value.shape):
             raise UnsupportedError(
                 "this array is written in place, and a traced condition decided which of two arrays of "
                 "different types its name refers to; looptrace cannot follow which array the write reaches",
                 ctx.current_loc(), "use separate names, or take a .copy() where the name is rebound")
-        where = _any_chain(chains)
-        new = value if where is None else sem.select(where, Tracer(value), Tracer(other.value)).value
+        truth = _traced(where)
+        new = value if truth is None else sem.select(truth, Tracer(value), Tracer(other.value)).value
         note_write(other)
         other.set(new)
 
 
-_MAX_CHAINS = 512  # chains of links followed from one written box (a few arrays give a handful)
-
-
-def _same_array_where(box: ctx.Box, done: set) -> dict:
-    """id -> (box, chains) for each box linked to `box`, a chain the set of
-    (condition, truth) its links need (tracer/array.py `link`): simple
-    paths, those needing a condition both ways dropped. Links of a closed
-    `if`, or whose holder is gone, are removed on the way."""
+def _live_component(box: ctx.Box) -> list:
+    """`box` and every box linked to it, directly or through others, by links
+    still in force: links of a closed `if`, or whose holder is gone, are
+    removed on the way."""
     st = ctx.state()
-    found: dict = {}
-    count = [0]
-
-    def walk(b: ctx.Box, chain: frozenset, on_path: frozenset) -> None:
+    seen, todo = {id(box): box}, [box]
+    while todo:
+        b = todo.pop()
         for entry in list(b.links or ()):
-            cond, when, other, holder = entry
+            cond, _, other, holder = entry
             f = st.value_frames.get(cond.id) if cond is not None else None
             if (f is not None and not ctx.visible(f, st.frame)) or (holder is not None and holder() is None):
                 b.links.remove(entry)  # the `if` that linked them is closed, or the name let go of the array
                 continue
-            if cond is not None and (cond, not when) in chain:
-                continue  # (no run takes this chain)
-            if other is None:
-                raise UnsupportedError(
-                    "this array is written in place, and a traced condition decided whether a name refers to "
-                    "it or to another array (or a view of one); looptrace cannot follow which array the write "
-                    "reaches", ctx.current_loc(), "take a .copy() where the name is rebound, or use separate names")
-            if id(other) in on_path or id(other) in done:
-                continue
-            count[0] += 1
-            if count[0] > _MAX_CHAINS:
-                raise UnsupportedError("this array is written in place, and traced conditions link it to too many "
-                                       "other arrays for looptrace to follow which arrays the write reaches",
-                                       ctx.current_loc(), "take a .copy() where a name is rebound under a condition")
-            longer = chain | {(cond, when)} if cond is not None else chain
-            found.setdefault(id(other), (other, []))[1].append(longer)
-            walk(other, longer, on_path | {id(other)})
-
-    walk(box, frozenset(), frozenset({id(box)}))
-    return found
+            if other is not None and id(other) not in seen:
+                seen[id(other)] = other
+                todo.append(other)
+    return list(seen.values())
 
 
-def _any_chain(chains: list) -> "Tracer | None":
-    """The traced truth that one of the chains' conditions all hold (None:
-    always, a chain with no condition); a chain containing another is left
-    out (it adds nothing)."""
-    from . import semantics as sem
+# A truth is a set of conjunctions, each a frozenset of (condition Value, truth) pairs: set() is never,
+# {frozenset()} always. One of more than _MAX_TERMS conjunctions, or of a conjunction of more than
+# _MAX_PAIRS pairs, is emitted as a traced bool, a new pair (so each link costs a few ops a write).
+_MAX_TERMS = 2
+_MAX_PAIRS = 4
+_ALWAYS = frozenset({frozenset()})
 
-    if any(not c for c in chains):
-        return None
-    kept = []
-    for c in sorted(set(chains), key=len):
+
+def _identity(box: ctx.Box, tables: dict) -> dict:
+    """Which root `box`'s array is at run time: root key -> the truth where
+    it is that root. A link `box` holds for itself (not `_BACK`) defines it:
+    `other`'s array where its condition holds; where none holds it is an
+    array of its own (an argument, one the function made)."""
+    key = id(box)
+    if key in tables:
+        return tables[key]
+    tables[key] = {key: _ALWAYS}  # (a cycle of definitions: none is made, but do not recurse forever)
+    table = {key: _ALWAYS}
+    for cond, when, other, holder in box.links or ():
+        if other is None or holder is _BACK:
+            continue
+        here = _ALWAYS if cond is None else frozenset({frozenset({(cond, when)})})
+        elsewhere = set() if cond is None else frozenset({frozenset({(cond, not when)})})
+        table = _pick(here, _identity(other, tables), elsewhere, table)
+    tables[key] = table
+    return table
+
+
+def _pick(here, chosen: dict, elsewhere, kept: dict) -> dict:
+    """The table of `chosen` where `here`, of `kept` where `elsewhere`."""
+    out: dict = {}
+    for table, truth in ((chosen, here), (kept, elsewhere)):
+        for root, where in table.items():
+            both = _and(truth, where)
+            if both:
+                out[root] = _or(out.get(root, set()), both)
+    return out
+
+
+def _same_where(a: dict, b: dict):
+    """The truth where two identity tables pick the same root."""
+    where: set = set()
+    for root, w in a.items():
+        if root in b:
+            where = _or(where, _and(w, b[root]))
+    return where
+
+
+def _and(a, b):
+    out = set()
+    for x in a:
+        for y in b:
+            both = x | y
+            if not any((c, not w) in both for c, w in both):  # (a condition both ways: never)
+                out.add(both)
+    return _small(out)
+
+
+def _or(a, b):
+    return _small(set(a) | set(b))
+
+
+def _small(truth: set):
+    """`truth` without conjunctions containing another; a traced bool past _MAX_TERMS."""
+    kept: list = []
+    for c in sorted(truth, key=len):
         if not any(k <= c for k in kept):
             kept.append(c)
+    if len(kept) <= _MAX_TERMS and all(len(c) <= _MAX_PAIRS for c in kept):
+        return frozenset(kept)
+    return frozenset({frozenset({(_traced(kept).value, True)})})
+
+
+def _traced(truth) -> "Tracer | None":
+    """The traced bool of a truth (None: always)."""
+    from . import semantics as sem
+
+    if frozenset() in truth:
+        return None
     either = None
-    for chain in kept:
+    for chain in sorted(truth, key=lambda c: sorted(v.id for v, _ in c)):
         both = None
         for cond, when in sorted(chain, key=lambda cw: cw[0].id):
             t = Tracer(cond) if when else sem.ufunc("logical_not", Tracer(cond))
             both = t if both is None else sem.ufunc("logical_and", both, t)
         either = both if either is None else sem.ufunc("logical_or", either, both)
     return either
+
+
+def _refuse_untracked(box: ctx.Box, boxes: list, mine: dict, tables: dict) -> None:
+    """A write into `box` where it may be the array of a box with a link to
+    no box (`link` with `other` None: a view, a name a loop may have rebound)
+    is refused, where that link's condition holds."""
+    for b in boxes:
+        same = _ALWAYS if b is box else None
+        for cond, when, other, holder in b.links or ():
+            if other is not None:
+                continue
+            if same is None:
+                same = _same_where(mine, _identity(b, tables))
+            where = same if cond is None else _and(same, frozenset({frozenset({(cond, when)})}))
+            if where:
+                raise UnsupportedError(
+                    "this array is written in place, and a traced condition decided whether a name refers to "
+                    "it or to another array (or a view of one); looptrace cannot follow which array the write "
+                    "reaches", ctx.current_loc(), "take a .copy() where the name is rebound, or use separate names")
 
 
 def note_write(box: ctx.Box) -> None:

@@ -429,7 +429,7 @@ def _result_views(leaves: list, results: list, writebacks: list, st) -> dict:
             steps.append((op.prim.name, dict(op.attrs)))
             v = op.inputs[0]
         else:
-            if steps and finals[v.id] == st.arg_boxes[id(root._box)]:
+            if finals[v.id] == st.arg_boxes[id(root._box)]:  # (no steps: `return x[:]`, a view of all of x)
                 views[k] = (finals[v.id], tuple(reversed(steps)))
     return views
 

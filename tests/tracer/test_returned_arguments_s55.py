@@ -1,0 +1,130 @@
+"""Names bound to arguments by traced conditions, and results that are views of all of an argument
+(session 55, helper V3): each compiled call against the plain function on fresh random data, for
+values, `is` identity, np.shares_memory and the effects on the arguments."""
+import os
+import tempfile
+
+import numpy as np
+import pytest
+
+import looptrace as lt
+
+
+def _swaps(k: int):
+    """f(x, y): k conditional swaps of two names, each followed by a write through one of them."""
+    lines = ["def f(x, y):", "    a, b = x, y"]
+    for i in range(k):
+        lines += [f"    if x[{i}] > 0:", "        a, b = b, a", f"    a[{i}] += {i + 1}.0"]
+    lines += ["    b[-1] -= 1.0", "    return a.sum() - b[0]"]
+    path = os.path.join(tempfile.mkdtemp(), f"swaps_{k}.py")
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    ns: dict = {}
+    exec(compile(open(path).read(), path, "exec"), ns)
+    return ns["f"]
+
+
+def _same_effects(f, jf, *args):
+    plain = [a.copy() for a in args]
+    want = f(*plain)
+    got = jf(*args)
+    assert np.allclose(got, want)
+    for a, p in zip(args, plain):
+        np.testing.assert_array_equal(a, p)
+
+
+def test_many_conditional_swaps_then_writes():
+    """16 swaps (2**15 chains of links: refused past 512 before); each write reaches the argument the
+    swaps so far leave the name holding, for data taking different swaps."""
+    f = _swaps(16)
+    jf = lt.jit(f, backend="interpret")
+    r = np.random.default_rng(55)
+    for _ in range(3):
+        _same_effects(f, jf, r.standard_normal(20), r.standard_normal(20))
+
+
+def test_conditional_swaps_cpu():
+    f = _swaps(3)
+    jf = lt.jit(f, backend="cpu")
+    r = np.random.default_rng(56)
+    for _ in range(4):
+        _same_effects(f, jf, r.standard_normal(8), r.standard_normal(8))
+
+
+def test_crosswise_names_then_write():
+    """`a, b = (x, y) if c else (y, x)`: a write through `b` reaches y where c, x where not."""
+    def cross(x, y):
+        a, b = (x, y) if x[0] > 0 else (y, x)
+        b[1] = 7.0
+        a[2] += b[1]
+        return x.sum() + 10 * y.sum()
+
+    jf = lt.jit(cross, backend="interpret")
+    r = np.random.default_rng(57)
+    for sign in (1.0, -1.0):
+        x = r.standard_normal(4)
+        x[0] = sign * abs(x[0])
+        _same_effects(cross, jf, x, r.standard_normal(4))
+
+
+def _all_slice(x):
+    return x[:]
+
+
+def _view(x):
+    return x.view()
+
+
+def _ellipsis(x):
+    return x[...]
+
+
+def _transpose(x):
+    return x.T
+
+
+def _same_shape(x):
+    return x.reshape(x.shape)
+
+
+def _written_then_all(x):
+    x[0] = 1.5
+    return x[:]
+
+
+def _written_then_view(x):
+    x[1] += 2.0
+    return x.view()
+
+
+def _check_whole_view(f, backend: str) -> None:
+    x = np.random.default_rng(58).standard_normal(5)
+    px = x.copy()
+    jf = lt.jit(f, backend=backend)
+    want = f(px)
+    for _ in range(2):  # (the second call: a warm runner)
+        got = jf(x)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(x, px)
+        assert got is not x and want is not px
+        assert np.shares_memory(got, x) and np.shares_memory(want, px)
+        got[2] = -3.25  # a write through the result reaches the argument, as in NumPy
+        want[2] = -3.25
+        np.testing.assert_array_equal(x, px)
+        x[3] = 4.5  # and one into the argument is seen through the result
+        px[3] = 4.5
+        np.testing.assert_array_equal(got, want)
+        fresh = np.random.default_rng(59).standard_normal(5)
+        x[:], px[:] = fresh, fresh
+        want = f(px)
+
+
+@pytest.mark.parametrize("f", [_all_slice, _view, _ellipsis, _transpose, _same_shape, _written_then_all,
+                               _written_then_view])
+def test_whole_views_of_an_argument(f):
+    _check_whole_view(f, "interpret")
+
+
+@pytest.mark.parametrize("f", [_all_slice, _written_then_all])
+def test_whole_views_of_an_argument_cpu(f):
+    _check_whole_view(f, "cpu")
