@@ -313,7 +313,7 @@ def _ov_gemm(a, b, out):
             else:
                 target = np.empty((m, n), out.dtype)
                 run(a, b, target, max(n, 1))
-                out[...] = target
+                _copy_matrix(out, target)
     return impl
 
 
@@ -366,8 +366,19 @@ def _ov_gemv(a, x, y, left):
             else:
                 target = np.empty(y.shape[0], y.dtype)
                 run(a, x, target, 1, left)
-                y[:] = target
+                for i in range(y.shape[0]):  # (as _copy_matrix)
+                    y[i] = target[i]
     return impl
+
+
+@numba.njit
+def _copy_matrix(out, target):
+    """out[...] = target (both m x n), element by element: the slice
+    assignment made Numba compile its broadcast error message (str/repr/join
+    of the shapes), ~3.8 s of the first strided-output product's compile."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = target[i, j]
 
 
 @numba.njit

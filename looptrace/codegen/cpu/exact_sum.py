@@ -92,7 +92,8 @@ def fsum_row(x, out):
             else:
                 if n == p.shape[0]:
                     grown = np.empty(2 * n, np.float64)
-                    grown[:n] = p
+                    for i in range(n):  # (a slice assignment compiled Numba's broadcast error message: ~2.5 s cold)
+                        grown[i] = p[i]
                     p = grown
                 p[n] = top
                 n += 1
