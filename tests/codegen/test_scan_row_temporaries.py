@@ -11,6 +11,7 @@ Values against the plain function, and the kernel's shape."""
 import re
 
 import numpy as np
+import pytest
 
 import looptrace as lt
 
@@ -57,8 +58,9 @@ def _same(fn, *args, backend):
 
 
 def test_viterbi_keeps_no_score_per_step():
+    """The kernel's source read through explain (no Numba compile), its values on the interpreter;
+    the cpu kernel's values in test_viterbi_values_on_cpu (-m slow)."""
     args = _hmm(20000, 8)
-    _same(viterbi, *args, backend="cpu")
     # the interpreter on 200 steps, not 20000 (most of this test's 9.5 s in session 54's CI): the same passes
     _same(viterbi, *_hmm(200, 8), backend="interpret")
     _same(viterbi, *_hmm(5, 3, seed=9), backend="interpret")
@@ -67,6 +69,13 @@ def test_viterbi_keeps_no_score_per_step():
     scan = src[src.index("for d"):]
     scan = scan[:scan.index("\n    for ", 1)] if "\n    for " in scan[1:] else scan
     assert "alloc(" not in scan  # nothing allocated per step
+
+
+# slow (3.8 s of session 55's CI): the same program's cpu kernel, its scores and masks made once before the
+# scan, checked bit for bit by test_cpu_shared_variables.py::test_scan_temporaries_are_allocated_once (60 x 4)
+@pytest.mark.slow
+def test_viterbi_values_on_cpu():
+    _same(viterbi, *_hmm(20000, 8), backend="cpu")
 
 
 def test_a_scalar_pushed_twice_is_no_array():
