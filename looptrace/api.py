@@ -920,9 +920,10 @@ def _direct_runner(compiled, runtime: tuple | None, types: tuple,
     unpacked = guard is not None  # `_guard` unpacks the call into x0, x1, ...
     fast = getattr(compiled.run, "fast", None)
     if fast is None or traced.captured or traced.layout_args or program.fresh_results or program.result_choices \
-            or _whole_argument_views(program):
+            or _whole_argument_views(program) or any(i >= len(types) for i in program.result_args.values()):
         return None  # (fresh_results: `execute` copies a result that is an argument's memory; result_choices:
-        # `execute` returns the argument a run chose; whole views: `execute` gives a new view object)
+        # `execute` returns the argument a run chose; whole views: `execute` gives a new view object; a
+        # returned global: `execute` gives the array itself)
     if program.result_subviews and program.writebacks:
         return None  # (views of another result beside write-backs: `execute` takes them)
     tested = ""
@@ -1221,8 +1222,8 @@ def plain_results(program: Program, results: list, targets: list) -> list:
                                              for t in (*targets, *results[:k])):  # (`r is t`: an empty one)
             results[k] = r.copy()
     for k, argi in program.result_args.items():
-        if isinstance(targets[argi], np.ndarray):
-            results[k] = targets[argi]  # `s[1] = 7; return s` returns the caller's array
+        if argi < len(targets) and isinstance(targets[argi], np.ndarray):
+            results[k] = targets[argi]  # `s[1] = 7; return s` (or a global) returns the caller's array
     for k, (argi, steps) in program.result_views.items():  # `return a[1:]`: a view of the caller's array
         if argi < len(targets):  # (aux of a gradient: the outside arrays are not given)
             results[k] = _view_of(targets[argi], steps, results[k])

@@ -371,8 +371,7 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         st.root.block.results = results + [v for _, v in writebacks]
         program.writebacks = [(argi, len(results) + k) for k, (argi, _) in enumerate(writebacks)]
         program.out_tree = tree
-        program.result_args = {k: st.arg_boxes[id(leaf._box)] for k, leaf in enumerate(leaves)
-                               if is_tracer(leaf) and leaf.base is None and id(leaf._box) in st.arg_boxes}
+        program.result_args = _result_args(leaves, st, ext, len(args))
         program.result_views = _result_views(leaves, results, writebacks, st)
         program.result_subviews = _result_subviews(leaves, results, st)
         program.result_arg_views = _result_arg_views(leaves, results, program, st)
@@ -400,6 +399,21 @@ def _note_body_lines(program: Program, loops: dict) -> None:
 
 
 _VIEW_STEPS = ("slice", "reshape", "transpose")
+
+
+def _result_args(leaves: list, st, ext: external.Externals, n_args: int) -> dict:
+    """The results that are an argument object itself (`s[1] = 7; return s`),
+    or an outside array the function reads (`return G` of a global G: an
+    implicit argument, its position counted after the explicit ones, as
+    `_implicit_writebacks`): the call returns the caller's array, as Python
+    does (it returned a copy of the global, and a write into the result did
+    not reach it)."""
+    boxes = dict(st.arg_boxes)
+    for k, (_, kind, tracer, _) in enumerate(ext.implicit):
+        if kind == "array" and is_tracer(tracer) and tracer._box is not None:
+            boxes.setdefault(id(tracer._box), n_args + k)
+    return {k: boxes[id(leaf._box)] for k, leaf in enumerate(leaves)
+            if is_tracer(leaf) and leaf.base is None and id(leaf._box) in boxes}
 
 
 def _result_views(leaves: list, results: list, writebacks: list, st) -> dict:

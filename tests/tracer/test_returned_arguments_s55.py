@@ -128,3 +128,38 @@ def test_whole_views_of_an_argument(f):
 @pytest.mark.parametrize("f", [_all_slice, _written_then_all])
 def test_whole_views_of_an_argument_cpu(f):
     _check_whole_view(f, "cpu")
+
+
+_G = np.zeros(4)
+
+
+def _write_and_return_global(x):
+    _G[1:3] = x[:2] * 2.0
+    return _G
+
+
+def _return_global_and_arg(x):
+    x[0] += _G[3]
+    return _G, x
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_returned_global_is_the_global(backend):
+    """`return G` of a module's array gives G itself (was a copy: a write into it missed G)."""
+    r = np.random.default_rng(60)
+    jf, jg = lt.jit(_write_and_return_global, backend=backend), lt.jit(_return_global_and_arg, backend=backend)
+    for _ in range(2):
+        _G[:] = r.standard_normal(4)
+        x = r.standard_normal(3)
+        want_g = _G.copy()
+        want_g[1:3] = x[:2] * 2.0
+        got = jf(x)
+        assert got is _G
+        np.testing.assert_array_equal(_G, want_g)
+        got[0] = 9.5  # reaches the global, as in the plain function
+        assert _G[0] == 9.5
+        px = x.copy()
+        px[0] += _G[3]
+        g, y = jg(x)
+        assert g is _G and y is x
+        np.testing.assert_array_equal(x, px)
