@@ -46,6 +46,7 @@ from looptrace.ops import get as prim
 from looptrace.ops.io import PrintLine, Slot, box, converted
 
 from .array import is_tracer
+from .values import Segment
 
 from . import context as ctx
 
@@ -473,9 +474,10 @@ def _refuse_internal(x: Any, depth: int) -> None:
     show (a list grown in a loop, a generator): its text would be looptrace's."""
     if is_tracer(x) or isinstance(x, (str, type)) or depth > 8:  # (a type: NumPy's, as the traced scalar types print)
         return
+    if isinstance(x, Segment):  # a list held as one array: its elements' text (Segment.__repr__)
+        return
     if type(x).__module__.startswith("looptrace."):
-        what = "a list appended to in a loop" if type(x).__name__ == "Segment" else f"this value ({type(x).__name__})"
-        raise UnsupportedError(f"print() of {what} is not supported in a traced function", ctx.current_loc(),
+        raise UnsupportedError(f"print() of this value ({type(x).__name__}) is not supported in a traced function", ctx.current_loc(),
                                "print its items (or np.array(...) of the list), or print it outside")
     if isinstance(x, (list, tuple, set, frozenset)):
         for e in x:

@@ -127,7 +127,7 @@ def printed_text(x, xs):
     a = []
     for i in range(4):
         a.append(x[i] * 2.0)
-    print(str(x[:5].tolist()))
+    print(str(x[:5].tolist()), x[:2].tolist(), a)
     print(f"{a}!", repr(xs[:3]))
     print("{}".format(x[:2].tolist()))
     return 0
@@ -139,6 +139,19 @@ def test_text_of_lists_held_as_one_array_prints_their_items(capsys):
     want = capsys.readouterr().out
     _run(printed_text, x, [float(v) for v in x])
     assert capsys.readouterr().out == want
+
+
+def test_text_of_a_run_time_length_is_refused_clearly():
+    def f(x):
+        a = []
+        for v in x:
+            if v > 0.0:
+                a.append(v)
+        print(a)
+        return 0
+
+    with pytest.raises(UnsupportedError, match="run-time length"):
+        _run(f, _x())
 
 
 def test_text_used_other_than_printed_is_refused():
