@@ -250,6 +250,11 @@ def test_row_args_ties_nans_and_zeros_cpu(f, dtype):
     _row_args(f, dtype, ("cpu",))
 
 
+# -m slow (5.1 s of CPU in session 55's CI at 0278d5f): its two float64 kernels call argext's argmax_rows on a
+# column-strided view (Numba layout A) and on rows split over threads, as test_argext.py's default
+# test_operands_not_c_contiguous[cpu] (x[:, ::2].argmax(axis=1), NaNs, ties and signed zeros) and
+# test_large_operands_on_threads[cpu] (x.argmax(axis=1) of 1200 rows on threads) do
+@pytest.mark.slow
 def test_row_args_of_a_strided_view_and_on_threads():
     x = _rows_with_specials((2000, 1200), np.float64, 9)
     jf = lt.jit(_argmax_rows, backend="cpu")
