@@ -743,6 +743,16 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     set_fn(tuple(merged))
 
 
+def _powers(perm: dict) -> list:
+    """perm^0, perm^1, ... below its order (perm^k[n] = perm[perm^(k-1)[n]])."""
+    out = [{n: n for n in perm}]
+    while True:
+        nxt = {n: perm[out[-1][n]] for n in perm}
+        if all(nxt[n] == n for n in perm):
+            return out
+        out.append(nxt)
+
+
 def _rebound(entry: Tracer, value) -> None:
     """entry.assign(value) where a loop swapped the names of arrays: the
     plain function wrote nothing there (tracer/array.py `note_sure_write`)."""
@@ -1752,10 +1762,7 @@ class LoopTrace:
         if len(set(perm.values())) != len(perm) or any(not is_tracer(e) or e.base is not None for e in entries) \
                 or len({id(e._box) for e in entries}) != len(entries):
             return None
-        order, k = 1, dict(perm)
-        while any(k[n] != n for n in k):
-            k, order = {n: perm[k[n]] for n in k}, order + 1
-        return perm if order <= 2 or isinstance(self.it.static_len, numbers.Integral) else None
+        return perm  # (of any order: a run-time trip count's remainder picks the arrays, _write_back_rotation)
 
     def _unwritten_swaps(self, rebound: list, body: Region) -> None:
         """Names that only exchange arrays (`u, v = v, u`, nothing written
@@ -1795,6 +1802,10 @@ class LoopTrace:
                 return
             from .carries import _trip_count
 
+            powers = _powers(perm)
+            if len(powers) > 2:
+                self._write_back_rotation(powers, entry, final, at)
+                return
             even = sem.ufunc("equal", sem.ufunc("remainder", _trip_count(it.start, it.stop, it.step), 2), 0)
             for m in names if self.swaps_written else ():
                 _rebound(entry[m], sem.select(even, final[m], final[perm[m]]).value)
@@ -1811,6 +1822,40 @@ class LoopTrace:
 
             if_(Tracer(even.value, weak=True), lambda: put(tuple(entry[n] for n in names)),
                 lambda: put(tuple(entry[perm[n]] for n in names)), get, put, tuple(names))
+
+    def _write_back_rotation(self, powers: list, entry: dict, final: dict, at: dict) -> None:
+        """`_write_back_swaps` of a permutation of order L > 2 (`a, b, c = b, c,
+        a`) in a loop of a run-time trip count T: after it name n holds the
+        array `powers[T % L][n]` entered with, so the array m entered with
+        takes the contents of the name holding it, and each name is bound to
+        its array by one traced `if` per remainder but the first (each a
+        link, tracer/array.py, so later writes through a name reach it)."""
+        from .carries import _trip_count
+
+        it, names = self.it, list(powers[0])
+        rem = sem.ufunc("remainder", _trip_count(it.start, it.stop, it.step), len(powers))
+        at_r = [sem.ufunc("equal", rem, r) for r in range(len(powers))]
+        for m in names if self.swaps_written else ():
+            new = final[m]
+            for r in range(1, len(powers)):
+                holder = next(n for n in names if powers[r][n] == m)
+                new = sem.select(at_r[r], final[holder], new)
+            _rebound(entry[m], sem.as_value(new, entry[m].dtype))
+
+        def put(objs: tuple) -> None:
+            vals = list(self.get())
+            for n, o in zip(names, objs):
+                vals[at[n]] = o
+            self.set(tuple(vals))
+
+        def get() -> tuple:
+            vals = self.get()
+            return tuple(vals[at[n]] for n in names)
+
+        put(tuple(entry[n] for n in names))  # (T % L == 0: each its own array)
+        for r in range(1, len(powers)):
+            if_(Tracer(at_r[r].value, weak=True), lambda r=r: put(tuple(entry[powers[r][n]] for n in names)),
+                lambda: None, get, put, tuple(names))
 
     def _rebind(self, objs: dict, at: dict) -> None:
         vals = list(self.get())

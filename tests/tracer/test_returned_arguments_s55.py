@@ -163,3 +163,47 @@ def test_returned_global_is_the_global(backend):
         g, y = jg(x)
         assert g is _G and y is x
         np.testing.assert_array_equal(x, px)
+
+
+def _rotate_written(a, b, c, n):
+    for _ in range(n):
+        a[1:] += 0.5 * b[:-1] + 0.1 * c[1:]
+        a, b, c = b, c, a
+    a[0] = 7.0
+    return a, c
+
+
+def _rotate_names(a, b, c, n):
+    for _ in range(n):
+        a, b, c = b, c, a
+    b[0] = 7.0
+    return a
+
+
+def _check_rotation(f, jf, n: int) -> None:
+    r = np.random.default_rng(61 + n)
+    args = [r.standard_normal(5) for _ in range(3)]
+    plain = [x.copy() for x in args]
+    want, got = f(*plain, n), jf(*args, n)
+    want, got = (want, got) if isinstance(want, tuple) else ((want,), (got,))
+    for a, p in zip(args, plain):
+        np.testing.assert_array_equal(a, p)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+        assert [g is a for a in args] == [w is p for p in plain]
+
+
+@pytest.mark.parametrize("f", [_rotate_written, _rotate_names])
+def test_three_way_rotation_of_arguments(f):
+    """`a, b, c = b, c, a` in a loop of a run-time trip count: the trip count mod 3 picks each name's
+    array after it (was refused where written; where not, a write through a name afterwards missed
+    the argument and the returned name was a copy)."""
+    jf = lt.jit(f, backend="interpret")
+    for n in range(5):
+        _check_rotation(f, jf, n)
+
+
+def test_three_way_rotation_of_arguments_cpu():
+    jf = lt.jit(_rotate_written, backend="cpu")
+    for n in (2, 4):
+        _check_rotation(_rotate_written, jf, n)
