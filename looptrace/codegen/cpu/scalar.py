@@ -47,6 +47,18 @@ MATHLIB = {"tanh": "tanh_f", "exp": "exp_f", "expm1": "expm1_f", "log": "log_f",
 MORE_MATHLIB = {**mathlib_exp.CALLS, **mathlib_trig.CALLS}  # (ufunc, dtype name) -> its call
 
 
+def _complex_product(name: str, args: list[str], in_dtypes, out_dtype) -> str | None:
+    """z * w (and z * z) of one complex dtype as llvm_inlined.py's cmul_c128 /
+    cmul_c64 (templates.py's of the same names in a fastmath kernel: Numba's
+    z * w), not the operator, whose implementation Numba compiles at run
+    time in each process; None for other operations and mixed dtypes."""
+    out = np.dtype(out_dtype)
+    if name not in ("multiply", "square") or out not in (np.complex64, np.complex128) or \
+            any(np.dtype(d) != out for d in in_dtypes):
+        return None
+    return f"cmul_c{out.itemsize * 8}({args[0]}, {args[-1]})"
+
+
 def _mathlib_call(name: str, args: list[str], in_dtypes) -> str | None:
     dt = np.dtype(in_dtypes[0])
     if os.environ.get("LOOPTRACE_LIBM", "") == "1":
@@ -279,6 +291,8 @@ def ufunc_expr(name: str):
         if name == "divide" and np.dtype(out_dtype).kind == "c":
             one = "np.float32(1.0)" if np.dtype(out_dtype) == np.complex64 else "1.0"
             return f"cdiv({args[0]}, {args[1]}, {one})"  # NumPy's algorithm (nprules.py)
+        if (call := _complex_product(name, args, in_dtypes, out_dtype)) is not None:
+            return call
         if name in INFIX:
             return f"({args[0]} {INFIX[name]} {args[1]})"
         if name in ("logical_and", "logical_or"):

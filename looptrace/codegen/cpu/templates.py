@@ -173,6 +173,22 @@ def _ov_unit_axes(a, shape, view, root):
     return lambda a, shape, view, root: reshaped(np.ascontiguousarray(a), shape)
 
 
+@numba.njit(inline="always")
+def cmul_c128(z, w):
+    """z * w: scalar.py `_complex_product`'s call in a fastmath kernel (the
+    operator, with the kernel's flags); other kernels call llvm_inlined.py's."""
+    return z * w
+
+
+@numba.njit(inline="always")
+def cmul_c64(z, w):
+    """z * w of complex64s (as cmul_c128)."""
+    return z * w
+
+
+__all__ += ["cmul_c128", "cmul_c64"]
+
+
 @_kernel_helper
 def copied(a):
     """a.copy(): a new C-contiguous array."""
