@@ -107,19 +107,33 @@ def test_gathers_of_computed_arrays_match(n, m, k, seed):
     np.testing.assert_allclose(q(a, idx), picked_with_positions(a, idx), rtol=1e-12)
 
 
-@pytest.mark.parametrize("fn, make", [
+_COMPILED_GATHERS = [
     (picked_rows, lambda r: (r.standard_normal((50, 7)), r.standard_normal(7), r.integers(-50, 50, 9))),
     (picked_columns, lambda r: (r.standard_normal((40, 6)), r.standard_normal((6, 1)), r.integers(-40, 40, 5))),
     (picked_pairs, lambda r: (r.standard_normal(30), r.standard_normal(20), r.integers(-30, 30, 11),
                               r.integers(0, 20, 11))),
     (picked_flat, lambda r: (r.standard_normal((21, 9)), r.integers(-88, 88, 13))),
     (picked_with_positions, lambda r: (r.standard_normal((33, 8)), r.integers(0, 33, 10))),
-])
+]
+
+
+@pytest.mark.parametrize("fn, make", _COMPILED_GATHERS)
+def test_gathers_of_computed_arrays_are_not_made(fn, make, rng):
+    """The program the compiled tests below compile (explain: no Numba compile)."""
+    args = make(rng)
+    assert not _computed_gathers(looptrace.jit(fn).explain(*args).program)
+
+
+# the cpu kernels of picked_columns (columns picked from a transposed broadcast difference) and
+# picked_pairs (two indices, elements of an outer difference) by default; picked_rows, picked_flat and
+# picked_with_positions with -m slow (their values on the interpreter: test_gathers_of_computed_arrays_match;
+# their programs: the test above; 1.5 s of session 55's CI)
+@pytest.mark.parametrize("fn, make", [case if case[0] in (picked_columns, picked_pairs)
+                                      else pytest.param(*case, marks=pytest.mark.slow) for case in _COMPILED_GATHERS])
 def test_gathers_of_computed_arrays_compiled(fn, make, rng):
     args = make(rng)
     f = looptrace.jit(fn)
     np.testing.assert_allclose(f(*args), fn(*args), rtol=1e-12)
-    assert not _computed_gathers(f.explain(*args).program)
 
 
 def test_array_read_elsewhere_is_gathered_as_made(rng):
