@@ -420,9 +420,11 @@ def test_a_sum_its_terms_bound_needs_no_exact_sums(rng):
     """`s += int(img[...])` of uint8 pixels over two nested 3-trip loops: the
     ranges bound it (ir/ranges.py `_accumulated`), so it gets no shadow sums
     and no check, nor does the uint8 store of s // 9 (probe O: the box blur
-    took 47 ms, 0.001x njit, with them)."""
+    took 47 ms, 0.001x njit, with them). The cpu kernel's source through
+    explain (no Numba compile), its values on the interpreter: the cpu
+    values of box_blur_u8 run in tests/codegen/test_cpu_branch_element_writes.py
+    test_a_gather_inside_its_axis_is_marked_non_negative."""
     img = rng.integers(0, 256, (12, 9)).astype(np.uint8)
-    f = looptrace.jit(box_blur_u8, backend="cpu")
-    np.testing.assert_array_equal(f(img), box_blur_u8(img))
-    src = f.explain(img).kernel_source
+    np.testing.assert_array_equal(looptrace.jit(box_blur_u8, backend="interpret")(img), box_blur_u8(img))
+    src = looptrace.explain(looptrace.jit(box_blur_u8, backend="cpu"), img).kernel_source
     assert "4294967295" not in src and "CheckFailed" not in src
