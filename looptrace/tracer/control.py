@@ -510,13 +510,14 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
     st = ctx.state()
     watch = containers.Watch.of_caller()  # the Python objects the branches can change (containers.py)
     held = iteration.outer_iterators()  # (next() of one in a branch is refused: iteration.py)
-    branches, raws, sides = [], [], []
+    branches, raws, sides, idents = [], [], [], []
     for fn, truth in ((then_fn, True), (else_fn, False)):
         frame = st.push("branch")
         try:
             with watch.active(), assuming(pred, truth), iteration.guarding(held, branch=True):
                 deferring(fn)
             raws.append(get_fn())
+            idents.append({} if frame.raised else _outside_identities(raws[-1], frame))
             exits = materialize_views(raws[-1], entry)
             sides.append({} if frame.raised else containers.branch_state(watch, _read_now))
         finally:  # also on errors: a loop being traced may retry as Python (see for_)
@@ -530,13 +531,76 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
     raws = [None if frame.raised else raw for (frame, _, _), raw in zip(branches, raws)]
     n = len(names)
     names, entry, branches, put, slots = containers.with_objects(watch, sides, names, entry, branches, set_fn)
+    names, entry, branches, put, exported = _with_identities(idents, names, entry, branches, put)
     branches = _drop_raising(pred, entry, branches)
     containers.check_mergeable(watch, slots, branches, n)
     _merge_branches(pred, names, entry, branches, put)
-    _link_arrays(pred, get_fn(), [frame for frame, _, _ in branches], raws)
+    _link_arrays(pred, get_fn(), [frame for frame, _, _ in branches], raws, exported)
 
 
-def _link_arrays(pred: Tracer, merged: tuple, frames: list, raws: list) -> None:
+def _outside_identities(raw: Any, frame: ctx.Frame) -> dict:
+    """In a branch, before it closes: for each array it made that an `if`
+    inside it bound to arrays from before it (`if a: r = y elif b: r = z`),
+    (id(its box), id(an array from before)) -> (that box, the traced bool
+    where it is that array), from the inner `if`'s links (tracer/array.py
+    `_identity`), whose conditions the branch alone sees. Made results of
+    the `if` (`_with_identities`), they link the merged name to those arrays
+    after it (`_link_sides`), where a write through it was refused. None
+    where a link leads to no box (a view)."""
+    from .array import _identity, _live_component, _same_where, _traced
+
+    out: dict = {}
+    for x in _array_leaves(raw):
+        box = x._box
+        if not frame.owns(box) or not _linked_outside(box, frame):
+            continue
+        boxes = _live_component(box)
+        if any(other is None for b in boxes for _, _, other, _ in b.links or ()):
+            continue
+        tables: dict = {}
+        mine = _identity(box, tables)
+        for b in boxes:
+            if frame.owns(b):
+                continue
+            where = _same_where(mine, _identity(b, tables))
+            if where:
+                t = _traced(where)
+                out[(id(box), id(b))] = (b, t if t is not None else Tracer(sem.as_value(True, np.bool_)))
+    return out
+
+
+def _array_leaves(raw: Any) -> list:
+    """The arrays (not views) in a branch's values, through tuples."""
+    if type(raw) is tuple:
+        return [leaf for r in raw for leaf in _array_leaves(r)]
+    return [raw] if is_tracer(raw) and raw.base is None and raw._box is not None else []
+
+
+def _with_identities(idents: list, names: tuple, entry: tuple, branches: list, put: Callable):
+    """`_outside_identities` of the two branches as more variables of the
+    `if` (False on a side that has none); returns the arguments of
+    `_merge_branches` and key -> (the box from before, the merged bool),
+    filled when the merge puts the values."""
+    keys = list(dict.fromkeys(k for side in idents for k in side))
+    if not keys:
+        return names, entry, branches, put, {}
+    false = Tracer(sem.as_value(False, np.bool_))
+    n = len(names)
+    boxes = {k: side[k][0] for side in idents for k in side}
+    exported: dict = {}
+    new_branches = [(frame, tuple(exits) + tuple(side[k][1] if k in side else false for k in keys), writes)
+                    for (frame, exits, writes), side in zip(branches, idents)]
+
+    def put_all(values: tuple) -> None:
+        put(tuple(values[:n]))
+        for k, v in zip(keys, values[n:]):
+            exported[k] = (boxes[k], v)
+
+    labels = tuple(f"(which array {j})" for j in range(len(keys)))
+    return tuple(names) + labels, tuple(entry) + (false,) * len(keys), new_branches, put_all, exported
+
+
+def _link_arrays(pred: Tracer, merged: tuple, frames: list, raws: list, exported: dict | None = None) -> None:
     """A name a branch left bound to an array from before the `if` (its entry
     array, another name's) and the other branch to a different one is, after
     the `if`, that array where the branch ran: link its new array to it, so
@@ -545,7 +609,7 @@ def _link_arrays(pred: Tracer, merged: tuple, frames: list, raws: list) -> None:
 
     for k, whole in enumerate(merged):
         for m, sides in _tuple_leaves(whole, [raw[k] if raw is not None else None for raw in raws]):
-            _link_sides(pred, m, sides, frames, link)
+            _link_sides(pred, m, sides, frames, link, exported or {})
 
 
 def _tuple_leaves(m: Any, sides: list) -> list:
@@ -561,7 +625,7 @@ def _tuple_leaves(m: Any, sides: list) -> list:
             for pair in _tuple_leaves(e, [s[j] if s is not None else None for s in sides])]
 
 
-def _link_sides(pred: Tracer, m: Any, sides: list, frames: list, link: Callable) -> None:
+def _link_sides(pred: Tracer, m: Any, sides: list, frames: list, link: Callable, exported: dict) -> None:
     """`_link_arrays` for one merged array `m` and its value on each side."""
     if not (is_tracer(m) and m.base is None and (m.ndim > 0 or m.array0d)):
         return
@@ -574,8 +638,12 @@ def _link_sides(pred: Tracer, m: Any, sides: list, frames: list, link: Callable)
             continue
         root = _root(x)
         if frame.owns(root._box):  # made in the branch: only this name holds it, unless a nested `if`
-            if _linked_outside(root._box, frame):  # bound it to arrays from before (writes refused)
-                link(m._box, None, pred.value, when)
+            if _linked_outside(root._box, frame):  # bound it to arrays from before: those it is
+                chosen = [(b, w) for (mine, _), (b, w) in exported.items() if mine == id(root._box)]
+                if x is not root or not chosen or any(not is_tracer(w) for _, w in chosen):
+                    link(m._box, None, pred.value, when)  # (writes refused)
+                for b, w in chosen if x is root else ():
+                    link(m._box, b, w.value, True)
             continue
         link(m._box, None if x.base is not None else root._box, pred.value, when)
 

@@ -649,7 +649,29 @@ def _result_choices(leaves: list, results: list, tree: Any, st) -> tuple[dict, A
 _MAX_LINK_DEPTH = 16
 
 
-def _which_argument(box: ctx.Box, st, seen: set, depth: int = 0) -> Any:
+def _which_argument(box: ctx.Box, st, seen: set) -> Any:
+    """Which argument the array of `box` is at run time: its position (an
+    int, or a traced int64 where conditions decide), -1 where it is an array
+    the function made; from the roots its links choose (tracer/array.py
+    `_identity`: names bound by nested `if`s, each link's condition seen
+    once). Where a link leads to no box (a view), `_which_argument_by_sides`."""
+    from .array import _identity, _live_component, _traced
+
+    if id(box) in st.arg_boxes:
+        return st.arg_boxes[id(box)]
+    if any(other is None for b in _live_component(box) for _, _, other, _ in b.links or ()):
+        return _which_argument_by_sides(box, st, seen)
+    picks = [(st.arg_boxes[root], where) for root, where in _identity(box, {}).items() if root in st.arg_boxes]
+    which: Any = -1
+    for argi, where in sorted(picks, key=lambda p: -p[0]):
+        truth = _traced(where)
+        if truth is None:
+            return argi
+        which = sem.select(truth, _as_int64(argi), _as_int64(which))
+    return which
+
+
+def _which_argument_by_sides(box: ctx.Box, st, seen: set, depth: int = 0) -> Any:
     """Which argument the array of `box` is at run time (tracer/array.py
     `link`: `box` is `other` where `cond == when`): its position (an int,
     or a traced int64 where a condition decides), -1 where it is an array
@@ -672,7 +694,7 @@ def _which_argument(box: ctx.Box, st, seen: set, depth: int = 0) -> Any:
             others = by_side.get(when, [])
             if len(others) > 1 or (others and others[0] is None):
                 break  # (two arrays on one side, or a view: not known)
-            picks.append(_which_argument(others[0], st, seen | {id(others[0])}, depth + 1) if others else -1)
+            picks.append(_which_argument_by_sides(others[0], st, seen | {id(others[0])}, depth + 1) if others else -1)
         if len(picks) < 2 or any(p is None for p in picks):
             continue
         if not is_tracer(picks[0]) and not is_tracer(picks[1]) and picks[0] == picks[1]:

@@ -207,3 +207,51 @@ def test_three_way_rotation_of_arguments_cpu():
     jf = lt.jit(_rotate_written, backend="cpu")
     for n in (2, 4):
         _check_rotation(_rotate_written, jf, n)
+
+
+def _pick_nested(x, y, z):
+    if x[0] > 0:
+        r = y
+    elif y[0] > 0:
+        r = z
+    else:
+        r = x
+    r[1] = 7.0
+    return r
+
+
+def _one_sided_nested(x, v):
+    if x[0] > 0.0:
+        if x[1] > 0.0:
+            v = v * 3.0
+    v += 1.0
+    return v
+
+
+def _check_nested(f, jf, signs) -> None:
+    r = np.random.default_rng(62)
+    args = [r.standard_normal(4) for _ in range(f.__code__.co_argcount)]
+    args[0][0] = signs[0] * abs(args[0][0])
+    args[0][1] = signs[1] * abs(args[0][1])
+    args[1][0] = signs[1] * abs(args[1][0])
+    plain = [a.copy() for a in args]
+    want, got = f(*plain), jf(*args)
+    np.testing.assert_array_equal(got, want)
+    for a, p in zip(args, plain):
+        np.testing.assert_array_equal(a, p)
+    assert [got is a for a in args] == [want is p for p in plain]
+
+
+@pytest.mark.parametrize("f", [_pick_nested, _one_sided_nested])
+def test_names_bound_by_nested_ifs(f):
+    """An inner `if` decides which argument the name is: a write through it reaches that argument and
+    the returned name is it (the write was refused, the result a copy, where the inner `if` decided)."""
+    jf = lt.jit(f, backend="interpret")
+    for signs in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+        _check_nested(f, jf, signs)
+
+
+def test_names_bound_by_nested_ifs_cpu():
+    jf = lt.jit(_pick_nested, backend="cpu")
+    for signs in ((1, 1), (-1, 1), (-1, -1)):
+        _check_nested(_pick_nested, jf, signs)
