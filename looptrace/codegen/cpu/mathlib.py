@@ -1107,7 +1107,8 @@ _RARE_SYMBOLS: dict[str, tuple[int, ...]] = {}  # symbol -> its vector variants'
 
 
 _RARE_FLOAT32: set[str] = set()  # the symbols that take and return a float32 (the others: float64)
-# Every module that makes a rare call defines the variants of every symbol registered then, and Numba's
+# Every module that makes a rare call defines the variants of the symbols it calls (before session 55:
+# of every symbol registered then), and Numba's
 # disk cache of a function is keyed on its own file's text only: removing or renaming a symbol here
 # leaves cached code of unchanged files (mathlib_exp.py, mathlib_trig.py) calling a missing symbol
 # (address 0: a crash). Clear those files' __pycache__ entries when doing so; adding one is harmless.
@@ -1137,7 +1138,7 @@ _RARE_PENDING: dict[str, tuple] = {}  # symbol -> (pyfunc, kind, arity): its cal
 def _need_rare(symbols=None) -> None:
     """Compile the pending callbacks (of `symbols`, or all) and register their addresses, before
     code that calls them is linked: when a function that makes a rare call is typed (`_rare_call`;
-    its module then defines every symbol's variants, calling every symbol) and when cached code
+    its module then defines that symbol's variants only) and when cached code
     naming one is read (cache.py `LOAD_HOOKS`: a kernel or helper from the disk cache)."""
     from numba.core.ccallback import CFunc
     from numba.core.compiler_lock import global_compiler_lock
@@ -1229,22 +1230,38 @@ def _declare_rare(module, symbol: str):
     return fn
 
 
-def _define_variants(module) -> None:
-    """Every rare function's vector variants, once per module, kept for the vectorizer."""
-    first = next(f"{s}_v{ws[0]}" for s, ws in _RARE_SYMBOLS.items())
-    if first in module.globals or "llvm.compiler.used" in module.globals:
+def _define_variants(module, symbol: str) -> None:
+    """symbol's vector variants, once per module, kept for the vectorizer: only
+    the symbols the module calls (the variants of all 24 made each callback
+    load with the code, lazily or not: `_rare_in_cached_code`)."""
+    if f"{symbol}_v{_RARE_SYMBOLS[symbol][0]}" in module.globals:
+        return
+    kept = module.globals.get("llvm.compiler.used")
+    if kept is not None and not getattr(kept, "looptrace_variants", False):
         return  # (someone else's @llvm.compiler.used: the loop stays scalar, its results the same)
-    fns = [_vector_variant(module, s, w) for s, ws in _RARE_SYMBOLS.items() for w in ws]
+    fns = [_vector_variant(module, symbol, w) for w in _RARE_SYMBOLS[symbol]]
     ptr = ir.IntType(8).as_pointer()
-    kept = ir.GlobalVariable(module, ir.ArrayType(ptr, len(fns)), "llvm.compiler.used")
-    kept.linkage = "appending"
-    kept.section = "llvm.metadata"
-    kept.initializer = ir.Constant(ir.ArrayType(ptr, len(fns)), [f.bitcast(ptr) for f in fns])
+    if kept is None:
+        kept = ir.GlobalVariable(module, ir.ArrayType(ptr, 0), "llvm.compiler.used")
+        kept.linkage = "appending"
+        kept.section = "llvm.metadata"
+        kept.initializer = ir.Constant(ir.ArrayType(ptr, 0), [])
+        kept.looptrace_variants = True
+    _keep_too(kept, [f.bitcast(ptr) for f in fns])
+
+
+def _keep_too(kept, pointers: list) -> None:
+    """Append `pointers` to the @llvm.compiler.used array `kept` (ours: no
+    instruction refers to it, so its type may grow with its initializer)."""
+    items = [*kept.initializer.constant, *pointers]
+    array = ir.ArrayType(ir.IntType(8).as_pointer(), len(items))
+    kept.value_type, kept.type = array, array.as_pointer()
+    kept.initializer = ir.Constant(array, items)
 
 
 def _rare_codegen(symbol: str):
     def codegen(context, builder, signature, args):
-        _define_variants(builder.module)
+        _define_variants(builder.module, symbol)
         return builder.call(_declare_rare(builder.module, symbol), list(args))
 
     return codegen
@@ -1258,14 +1275,14 @@ def _rare_call(symbol: str):
     if _RARE_ARITY.get(symbol, 1) == 2:
         @intrinsic
         def call2(typingctx, x, y):
-            _need_rare()
+            _need_rare((symbol,))
             return (kind(kind, kind), _rare_codegen(symbol)) if x == kind and y == kind else None
 
         return call2
 
     @intrinsic
     def call(typingctx, x):
-        _need_rare()
+        _need_rare((symbol,))
         return (kind(kind), _rare_codegen(symbol)) if x == kind else None
 
     return call
