@@ -245,7 +245,7 @@ def link(box: ctx.Box, other: "ctx.Box | None", cond: "Value | None", when: bool
     into either reach the other there. `other` None: writes into `box` are
     refused (a view, or a name that a loop may have rebound); `holder`: only
     while that Tracer lives. `other`'s entry has the holder `_BACK`: it says
-    the same, but `other` is not defined by it (`_identity`)."""
+    the same, but `other` is not defined by it (`identity`)."""
     box.links = (box.links or []) + [(cond, when, other, holder)]
     if other is not None:
         other.links = (other.links or []) + [(cond, when, box, _BACK)]
@@ -275,19 +275,19 @@ def _write_linked(box: ctx.Box, value: Value) -> None:
     it, directly or through others, takes `value` where it is `box`'s array.
     Each box's array is one of a few roots (arguments, arrays the function
     made), chosen by the conditions of the links that define it
-    (`_identity`); two boxes are one array where they pick the same root.
+    (`identity`); two boxes are one array where they pick the same root.
     This follows each link once per write, where enumerating the chains of
     links was exponential in repeated conditional swaps (`if c: a, b = b, a`)."""
     from . import semantics as sem
 
-    boxes = _live_component(box)
+    boxes = live_component(box)
     tables: dict = {}
-    mine = _identity(box, tables)
+    mine = identity(box, tables)
     _refuse_untracked(box, boxes, mine, tables)
     for other in boxes:
         if other is box:
             continue
-        where = _same_where(mine, _identity(other, tables))
+        where = same_where(mine, identity(other, tables))
         if not where:
             continue
         ctx.touch(other)
@@ -296,13 +296,13 @@ def _write_linked(box: ctx.Box, value: Value) -> None:
                 "this array is written in place, and a traced condition decided which of two arrays of "
                 "different types its name refers to; looptrace cannot follow which array the write reaches",
                 ctx.current_loc(), "use separate names, or take a .copy() where the name is rebound")
-        truth = _traced(where)
+        truth = traced_truth(where)
         new = value if truth is None else sem.select(truth, Tracer(value), Tracer(other.value)).value
         note_write(other)
         other.set(new)
 
 
-def _live_component(box: ctx.Box) -> list:
+def live_component(box: ctx.Box) -> list:
     """`box` and every box linked to it, directly or through others, by links
     still in force: links of a closed `if`, or whose holder is gone, are
     removed on the way."""
@@ -330,7 +330,7 @@ _MAX_PAIRS = 4
 _ALWAYS = frozenset({frozenset()})
 
 
-def _identity(box: ctx.Box, tables: dict) -> dict:
+def identity(box: ctx.Box, tables: dict) -> dict:
     """Which root `box`'s array is at run time: root key -> the truth where
     it is that root. A link `box` holds for itself (not `_BACK`) defines it:
     `other`'s array where its condition holds; where none holds it is an
@@ -345,7 +345,7 @@ def _identity(box: ctx.Box, tables: dict) -> dict:
             continue
         here = _ALWAYS if cond is None else frozenset({frozenset({(cond, when)})})
         elsewhere = set() if cond is None else frozenset({frozenset({(cond, not when)})})
-        table = _pick(here, _identity(other, tables), elsewhere, table)
+        table = _pick(here, identity(other, tables), elsewhere, table)
     tables[key] = table
     return table
 
@@ -361,7 +361,7 @@ def _pick(here, chosen: dict, elsewhere, kept: dict) -> dict:
     return out
 
 
-def _same_where(a: dict, b: dict):
+def same_where(a: dict, b: dict):
     """The truth where two identity tables pick the same root."""
     where: set = set()
     for root, w in a.items():
@@ -392,10 +392,10 @@ def _small(truth: set):
             kept.append(c)
     if len(kept) <= _MAX_TERMS and all(len(c) <= _MAX_PAIRS for c in kept):
         return frozenset(kept)
-    return frozenset({frozenset({(_traced(kept).value, True)})})
+    return frozenset({frozenset({(traced_truth(kept).value, True)})})
 
 
-def _traced(truth) -> "Tracer | None":
+def traced_truth(truth) -> "Tracer | None":
     """The traced bool of a truth (None: always)."""
     from . import semantics as sem
 
@@ -421,7 +421,7 @@ def _refuse_untracked(box: ctx.Box, boxes: list, mine: dict, tables: dict) -> No
             if other is not None:
                 continue
             if same is None:
-                same = _same_where(mine, _identity(b, tables))
+                same = same_where(mine, identity(b, tables))
             where = same if cond is None else _and(same, frozenset({frozenset({(cond, when)})}))
             if where:
                 raise UnsupportedError(

@@ -543,28 +543,28 @@ def _outside_identities(raw: Any, frame: ctx.Frame) -> dict:
     inside it bound to arrays from before it (`if a: r = y elif b: r = z`),
     (id(its box), id(an array from before)) -> (that box, the traced bool
     where it is that array), from the inner `if`'s links (tracer/array.py
-    `_identity`), whose conditions the branch alone sees. Made results of
+    `identity`), whose conditions the branch alone sees. Made results of
     the `if` (`_with_identities`), they link the merged name to those arrays
     after it (`_link_sides`), where a write through it was refused. None
     where a link leads to no box (a view)."""
-    from .array import _identity, _live_component, _same_where, _traced
+    from .array import identity, live_component, same_where, traced_truth
 
     out: dict = {}
     for x in _array_leaves(raw):
         box = x._box
         if not frame.owns(box) or not _linked_outside(box, frame):
             continue
-        boxes = _live_component(box)
+        boxes = live_component(box)
         if any(other is None for b in boxes for _, _, other, _ in b.links or ()):
             continue
         tables: dict = {}
-        mine = _identity(box, tables)
+        mine = identity(box, tables)
         for b in boxes:
             if frame.owns(b):
                 continue
-            where = _same_where(mine, _identity(b, tables))
+            where = same_where(mine, identity(b, tables))
             if where:
-                t = _traced(where)
+                t = traced_truth(where)
                 out[(id(box), id(b))] = (b, t if t is not None else Tracer(sem.as_value(True, np.bool_)))
     return out
 

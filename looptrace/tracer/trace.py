@@ -653,18 +653,18 @@ def _which_argument(box: ctx.Box, st, seen: set) -> Any:
     """Which argument the array of `box` is at run time: its position (an
     int, or a traced int64 where conditions decide), -1 where it is an array
     the function made; from the roots its links choose (tracer/array.py
-    `_identity`: names bound by nested `if`s, each link's condition seen
+    `identity`: names bound by nested `if`s, each link's condition seen
     once). Where a link leads to no box (a view), `_which_argument_by_sides`."""
-    from .array import _identity, _live_component, _traced
+    from .array import identity, live_component, traced_truth
 
     if id(box) in st.arg_boxes:
         return st.arg_boxes[id(box)]
-    if any(other is None for b in _live_component(box) for _, _, other, _ in b.links or ()):
+    if any(other is None for b in live_component(box) for _, _, other, _ in b.links or ()):
         return _which_argument_by_sides(box, st, seen)
-    picks = [(st.arg_boxes[root], where) for root, where in _identity(box, {}).items() if root in st.arg_boxes]
+    picks = [(st.arg_boxes[root], where) for root, where in identity(box, {}).items() if root in st.arg_boxes]
     which: Any = -1
     for argi, where in sorted(picks, key=lambda p: -p[0]):
-        truth = _traced(where)
+        truth = traced_truth(where)
         if truth is None:
             return argi
         which = sem.select(truth, _as_int64(argi), _as_int64(which))
