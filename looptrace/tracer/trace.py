@@ -374,7 +374,7 @@ def _trace_once(fn, names, args, specs, name, promoted: set) -> Program:
         program.result_args = _result_args(leaves, st, ext, len(args))
         program.result_views = _result_views(leaves, results, writebacks, st)
         program.result_subviews = _result_subviews(leaves, results, st)
-        program.result_arg_views = _result_arg_views(leaves, results, program, st)
+        program.result_arg_views = _result_arg_views(leaves, results, program, st, len(args))
         program.fresh_results = _fresh_results(leaves, results, st)
         program.result_choices = choices
         program.sure_writes = dict(st.sure_writes)
@@ -408,12 +408,18 @@ def _result_args(leaves: list, st, ext: external.Externals, n_args: int) -> dict
     `_implicit_writebacks`): the call returns the caller's array, as Python
     does (it returned a copy of the global, and a write into the result did
     not reach it)."""
+    boxes = _argument_boxes(st, ext, n_args)
+    return {k: boxes[id(leaf._box)] for k, leaf in enumerate(leaves)
+            if is_tracer(leaf) and leaf.base is None and id(leaf._box) in boxes}
+
+
+def _argument_boxes(st, ext: external.Externals, n_args: int) -> dict:
+    """id(box) -> position of the arguments' arrays, then of the outside arrays read (implicit arguments)."""
     boxes = dict(st.arg_boxes)
     for k, (_, kind, tracer, _) in enumerate(ext.implicit):
         if kind == "array" and is_tracer(tracer) and tracer._box is not None:
             boxes.setdefault(id(tracer._box), n_args + k)
-    return {k: boxes[id(leaf._box)] for k, leaf in enumerate(leaves)
-            if is_tracer(leaf) and leaf.base is None and id(leaf._box) in boxes}
+    return boxes
 
 
 def _result_views(leaves: list, results: list, writebacks: list, st) -> dict:
@@ -448,7 +454,7 @@ def _result_views(leaves: list, results: list, writebacks: list, st) -> dict:
     return views
 
 
-def _result_arg_views(leaves: list, results: list, program: Program, st) -> dict:
+def _result_arg_views(leaves: list, results: list, program: Program, st, n_args: int) -> dict:
     """The results that are views of an argument the program does not write
     (`return A[0]`, `return x[1:].T`): position -> (the argument's position,
     the steps that take the view from it as in `_result_subviews`, None where
@@ -458,6 +464,7 @@ def _result_arg_views(leaves: list, results: list, program: Program, st) -> dict
     wrote through into the caller's protected memory, or the interpreter's
     was a writable copy (probe s48)."""
     written = {argi for argi, _ in program.writebacks}
+    boxes = _argument_boxes(st, st.externals, n_args)
     producer = None
     views = {}
     for k, (leaf, v) in enumerate(zip(leaves, results)):
@@ -466,8 +473,8 @@ def _result_arg_views(leaves: list, results: list, program: Program, st) -> dict
         root = leaf
         while is_tracer(root) and root.base is not None:
             root = root.base
-        argi = st.arg_boxes.get(id(root._box)) if is_tracer(root) else None
-        if argi is None or argi in written:
+        argi = boxes.get(id(root._box)) if is_tracer(root) else None
+        if argi is None or argi in written:  # (a global's view too: `return G[1:]` is a view of G)
             continue
         steps = _index_steps(leaf, root)
         if steps is None:

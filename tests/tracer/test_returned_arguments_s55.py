@@ -255,3 +255,24 @@ def test_names_bound_by_nested_ifs_cpu():
     jf = lt.jit(_pick_nested, backend="cpu")
     for signs in ((1, 1), (-1, 1), (-1, -1)):
         _check_nested(_pick_nested, jf, signs)
+
+
+def _view_of_global(x):
+    return _G[1:] * 1.0 + x[0], _G[1:]
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_returned_view_of_a_global(backend):
+    """`return G[1:]`: a view of the global, as in the plain function (the interpreter gave a copy)."""
+    jf = lt.jit(_view_of_global, backend=backend)
+    r = np.random.default_rng(63)
+    for _ in range(2):
+        _G[:] = r.standard_normal(4)
+        x = r.standard_normal(2)
+        want = _view_of_global(x)
+        got = jf(x)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+        assert np.shares_memory(got[1], _G) and not np.shares_memory(got[0], _G)
+        got[1][0] = 2.5
+        assert _G[1] == 2.5
