@@ -20,10 +20,19 @@ minus a warm call):
 
     git worktree add /tmp/old HEAD~1
     python bench/compile_cost_s55.py --trees /tmp/old,. [--rounds 3]
+
+`--cold` (helper V2): kernels that grow a list in a while loop
+(templates.reserved), call math.fsum (exact_sum.fsum_row), multiply complex128
+and complex64 numbers (llvm_inlined.cmul_c128/c64) or take one rare path
+(float32 sin: only its callback and vector variants), first call on empty
+Numba and looptrace caches, one fresh process per tree and round:
+
+    python bench/compile_cost_s55.py --cold /tmp/old,. [--rounds 3]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import re
@@ -175,14 +184,100 @@ def wrapped(rounds: int) -> None:
     print(f"(one process, {rounds} interleaved rounds, medians; values bit-equal)")
 
 
+COLD_CHILD = r"""
+import json, math, sys, time, warnings
+import numpy as np
+import looptrace
+warnings.simplefilter("ignore")
+
+
+def grown(x):  # a list grown in a while loop: templates.reserved
+    out = []
+    i = 0
+    while i < x.shape[0]:
+        if x[i] > 0:
+            out.append(x[i] * 2.0)
+        i += 1
+    return np.array(out)
+
+
+def fsum(x):  # exact_sum.fsum_row
+    return math.fsum(x)
+
+
+def cprod(z, w):  # complex products: llvm_inlined.cmul_c128 / cmul_c64
+    return z * w + w * w
+
+
+def sin32(x):  # one rare-path symbol: its callback and vector variants only
+    return np.sin(x) * np.float32(2)
+
+
+def warm(x):
+    return x * 2.0 + 1.0
+
+
+r = np.random.default_rng(0)
+z = r.standard_normal(64) + 1j * r.standard_normal(64)
+W = {"grown": (grown, (r.standard_normal(100),)), "fsum": (fsum, (r.standard_normal(100),)),
+     "cprod": (cprod, (z, z[::-1].copy())), "cprod64": (cprod, (z.astype(np.complex64), z[::-1].astype(np.complex64))),
+     "sin32": (sin32, (r.standard_normal(100).astype(np.float32) * 1e6,))}
+looptrace.jit(warm, backend="cpu")(np.arange(5.0))
+got = {}
+for name in sys.argv[1].split(","):
+    fn, args = W[name]
+    t = time.process_time()
+    out = looptrace.jit(fn, backend="cpu")(*args)
+    got[name] = time.process_time() - t
+    assert np.allclose(out, fn(*args), rtol=1e-5), name  # (NumPy's complex multiply differs from Python's formula in the last bits here)
+print(json.dumps(got))
+"""
+COLD_WORKLOADS = ("grown", "fsum", "cprod", "cprod64", "sin32")
+
+
+def cold_sample(tree: str) -> dict:
+    """One fresh process: COLD_CHILD's workloads with empty Numba and looptrace caches (a machine's first run)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as nb, tempfile.TemporaryDirectory() as lt:
+        env = dict(os.environ, PYTHONPATH=tree, NUMBA_CACHE_DIR=nb, LOOPTRACE_CACHE_DIR=lt)
+        script = Path(lt) / "cold_child.py"  # (a file: looptrace reads the functions' source)
+        script.write_text(COLD_CHILD)
+        out = subprocess.run([sys.executable, str(script), ",".join(COLD_WORKLOADS)], cwd=tree, env=env,
+                             capture_output=True, text=True)
+        if out.returncode:
+            sys.exit(f"{tree}: {out.stderr[-3000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cold(paths: list[str], rounds: int) -> None:
+    """Session 55 (helper V2): the first compile, on empty caches, of kernels that grow a list
+    (templates.reserved), call math.fsum, multiply complex numbers, or take one rare path
+    (mathlib's sin_f32), one fresh process per tree and round, trees alternating."""
+    got = {t: [] for t in paths}
+    for i in range(rounds):
+        for tree in (paths if i % 2 == 0 else paths[::-1]):
+            got[tree].append(cold_sample(tree))
+    print(f"load: {os.getloadavg()}")
+    print(f"{'workload':14s}" + "".join(f"{Path(t).name[:18]:>20s}" for t in paths) + "   ratio (last/first)")
+    for w in (*COLD_WORKLOADS, "total"):
+        meds = [statistics.median(sum(s.values()) if w == "total" else s[w] for s in got[t]) for t in paths]
+        print(f"{w:14s}" + "".join(f"{m:20.3f}" for m in meds) + f"   {meds[-1] / meds[0]:.2f}")
+    print(f"(process CPU seconds of each first call, empty caches, medians of {rounds}; first tree {paths[0]})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--wrapped", action="store_true")
     ap.add_argument("--trees")
+    ap.add_argument("--cold", help="trees, comma-separated: COLD_CHILD's workloads on empty caches")
     ap.add_argument("--rounds", type=int)
     a = ap.parse_args()
     if a.wrapped:
         wrapped(a.rounds or 41)
+    if a.cold:
+        cold([str(Path(t).resolve()) for t in a.cold.split(",")], a.rounds or 3)
     if a.trees:
         trees([str(Path(t).resolve()) for t in a.trees.split(",")], a.rounds or 3)
 
