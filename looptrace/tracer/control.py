@@ -517,7 +517,11 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
             with watch.active(), assuming(pred, truth), iteration.guarding(held, branch=True):
                 deferring(fn)
             raws.append(get_fn())
-            idents.append({} if frame.raised else _outside_identities(raws[-1], frame))
+            # _outside_identities (183ecce) is off: inside a loop whose body is traced again, it built
+            # bools from an earlier attempt's conditions (IR verification failed: a value used where it
+            # is not defined; tests/tracer/test_generated_scalar.py seed 147230, kept in
+            # test_conditional_aliases.py). Names nested ifs bind to arguments are refused when written.
+            idents.append({})
             exits = materialize_views(raws[-1], entry)
             sides.append({} if frame.raised else containers.branch_state(watch, _read_now))
         finally:  # also on errors: a loop being traced may retry as Python (see for_)
