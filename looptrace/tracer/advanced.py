@@ -59,6 +59,8 @@ def setitem(x: Tracer, items: list, key: Any, value: Any) -> None:
         adv = [it for it in items if it.kind in _ADVANCED]
         for p, it in zip(positions, adv):
             rest[p] = it.array if it.kind == "array" else it.start
+        if not adjacent and positions == list(range(positions[0], positions[0] + len(positions))):
+            value = _index_axes_in_place(x, sub, key, positions, value)
         indexing.setitem(sub, tuple(rest), value)
         return
     rows, rest_shape = _rows(sub, positions)
@@ -196,3 +198,17 @@ def add_at(a: Tracer, key: Any, b: Any, name: str) -> None:
         upd = sem.ufunc("negative", upd)
     new = ctx.emit1(prim("scatter"), [rows.value, flat.value, upd.value], axis=0, mode="add")
     a.assign(sem.reshape(sem.wrap(new), tuple(a.shape)).value)
+
+
+def _index_axes_in_place(x: Tracer, sub: Tracer, key: Any, positions: list, value: Any) -> Tracer:
+    """The value of `x[key] = value` laid out as `sub[rest]` reads it. An
+    Ellipsis of no axes between two indices (`x[:0, [0], ..., 0]` of a 3-d x)
+    makes NumPy put the index's axes first in x[key], while in sub[rest] they
+    are adjacent and stay at their place: move them there."""
+    from . import indexing
+
+    full = tuple(indexing._numpy_shape(x.shape, key))
+    upd = sem.wrap(indexing._fit(value, x.dtype, full))
+    k, at = len(full) - (sub.ndim - len(positions)), positions[0]
+    return sem.transpose(upd, list(range(k, k + at)) + list(range(k)) + list(range(k + at, len(full))))
+

@@ -522,3 +522,23 @@ def test_an_ellipsis_between_advanced_indices_puts_their_axes_first(backend, rng
         looptrace.jit(write, backend=backend)(a, i, v)
         write(b, i, v)
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("shape, key", [
+    ((1, 1, 1), (slice(None, 0), np.array([0]), Ellipsis, 0)),  # drawn by the test above in session 55's CI
+    ((3, 2, 4), (slice(1, 3), np.array([0, 1]), Ellipsis, 2)),
+    ((3, 2, 4), (slice(0, 3), np.array([[0], [1]]), Ellipsis, np.array([1, 2, 3]))),
+])
+def test_indices_apart_by_an_ellipsis_of_no_axes(shape, key):
+    """NumPy puts the index's axes first when an Ellipsis stands between two indices, even where it
+    stands for no axes; the write goes through a view whose key has them adjacent (advanced.setitem):
+    was a ShapeError (value of NumPy's shape refused) or, for a non-empty selection, a wrong layout."""
+    def write(x, value):
+        x[key] = value
+        return x
+
+    r = np.random.default_rng(len(shape) + len(key))
+    x = r.standard_normal(shape)
+    v = r.standard_normal(x[key].shape)
+    want, got = write(x.copy(), v), looptrace.jit(write, backend="interpret")(x.copy(), v)
+    np.testing.assert_array_equal(got, want)
