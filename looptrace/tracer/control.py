@@ -1882,18 +1882,24 @@ class LoopTrace:
             for m in names if self.swaps_written else ():
                 _rebound(entry[m], sem.select(even, final[m], final[perm[m]]).value)
 
-            def put(objs: tuple) -> None:
-                vals = list(self.get())
-                for n, o in zip(names, objs):
-                    vals[at[n]] = o
-                self.set(tuple(vals))
-
-            def get() -> tuple:
-                vals = self.get()
-                return tuple(vals[at[n]] for n in names)
-
+            get, put = self._named_slots(names, at)
             if_(Tracer(even.value, weak=True), lambda: put(tuple(entry[n] for n in names)),
                 lambda: put(tuple(entry[perm[n]] for n in names)), get, put, tuple(names))
+
+    def _named_slots(self, names: list, at: dict):
+        """get/put of the loop's values that `names` hold (at[n]: its slot),
+        as `if_` reads and writes a branch's names."""
+        def put(objs: tuple) -> None:
+            vals = list(self.get())
+            for n, o in zip(names, objs):
+                vals[at[n]] = o
+            self.set(tuple(vals))
+
+        def get() -> tuple:
+            vals = self.get()
+            return tuple(vals[at[n]] for n in names)
+
+        return get, put
 
     def _write_back_rotation(self, powers: list, entry: dict, final: dict, at: dict) -> None:
         """`_write_back_swaps` of a permutation of order L > 2 (`a, b, c = b, c,
@@ -1913,17 +1919,7 @@ class LoopTrace:
                 holder = next(n for n in names if powers[r][n] == m)
                 new = sem.select(at_r[r], final[holder], new)
             _rebound(entry[m], sem.as_value(new, entry[m].dtype))
-
-        def put(objs: tuple) -> None:
-            vals = list(self.get())
-            for n, o in zip(names, objs):
-                vals[at[n]] = o
-            self.set(tuple(vals))
-
-        def get() -> tuple:
-            vals = self.get()
-            return tuple(vals[at[n]] for n in names)
-
+        get, put = self._named_slots(names, at)
         put(tuple(entry[n] for n in names))  # (T % L == 0: each its own array)
         for r in range(1, len(powers)):
             if_(Tracer(at_r[r].value, weak=True), lambda r=r: put(tuple(entry[powers[r][n]] for n in names)),
