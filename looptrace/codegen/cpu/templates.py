@@ -15,6 +15,7 @@ from llvmlite import ir as llvmir
 from numba.core import cgutils, types
 from numba.extending import intrinsic, overload
 from numba.np.random.generator_core import next_uint32, next_uint64
+from numba.np.random.random_methods import random_interval  # NumPy's random_interval (permutation_draw)
 
 from looptrace.codegen.cpu.mathlib import (
     atan2_f32,
@@ -310,8 +311,19 @@ def exponential_draws(gen, shape, dtype):
 
 @_kernel_helper
 def permutation_draw(gen, n):
-    """gen.permutation(n), as int64."""
-    return gen.permutation(n).astype(np.int64)
+    """gen.permutation(n), as int64: NumPy's shuffle of arange(n) (the last
+    element swapped with one drawn by random_interval, then the one before, ...),
+    written as that loop because Numba's gen.permutation (shuffle of any rank
+    through swapaxes) cost 11 s of Numba's compile, its shape errors' text
+    included; the same draws, so the same values and final state."""
+    out = np.empty(max(n, 0), np.int64)
+    for i in range(out.size):
+        out[i] = i
+    for i in range(out.size - 1, 0, -1):
+        j = np.int64(random_interval(gen.bit_generator, i))
+        if j != i:
+            out[i], out[j] = out[j], out[i]
+    return out
 
 
 @_kernel_helper
