@@ -304,8 +304,9 @@ def _write_linked(box: ctx.Box, value: Value) -> None:
 
 def live_component(box: ctx.Box) -> list:
     """`box` and every box linked to it, directly or through others, by links
-    still in force: links of a closed `if`, or whose holder is gone, are
-    removed on the way."""
+    still in force: links of a closed `if`, whose holder is gone, or to a box
+    of a closed block (a branch, an earlier trace of a loop body: no name
+    holds its array, and its value is out of scope) are removed on the way."""
     st = ctx.state()
     seen, todo = {id(box): box}, [box]
     while todo:
@@ -313,7 +314,8 @@ def live_component(box: ctx.Box) -> list:
         for entry in list(b.links or ()):
             cond, _, other, holder = entry
             f = st.value_frames.get(cond.id) if cond is not None else None
-            if (f is not None and not ctx.visible(f, st.frame)) or (holder is not None and holder() is None):
+            if (f is not None and not ctx.visible(f, st.frame)) or (holder is not None and holder() is None) \
+                    or (other is not None and not ctx.visible(other.frame, st.frame)):
                 b.links.remove(entry)  # the `if` that linked them is closed, or the name let go of the array
                 continue
             if other is not None and id(other) not in seen:

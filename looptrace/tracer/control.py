@@ -517,11 +517,7 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
             with watch.active(), assuming(pred, truth), iteration.guarding(held, branch=True):
                 deferring(fn)
             raws.append(get_fn())
-            # _outside_identities (183ecce) is off: inside a loop whose body is traced again, it built
-            # bools from an earlier attempt's conditions (IR verification failed: a value used where it
-            # is not defined; tests/tracer/test_generated_scalar.py seed 147230, kept in
-            # test_conditional_aliases.py). Names nested ifs bind to arguments are refused when written.
-            idents.append({})
+            idents.append({} if frame.raised else _outside_identities(raws[-1], frame))
             exits = materialize_views(raws[-1], entry)
             sides.append({} if frame.raised else containers.branch_state(watch, _read_now))
         finally:  # also on errors: a loop being traced may retry as Python (see for_)
@@ -785,7 +781,10 @@ def _merge_branches(pred: Tracer, names, entry, branches, set_fn) -> None:
     f1.block.results, f2.block.results = then_vals, else_vals
     outs = [Value(v.dtype, v.shape) for v in then_vals]
     op = Op(prim("cond"), (pred.value,), tuple(outs), {}, ctx.current_loc(), (f1.block, f2.block))
-    ctx.state().frame.block.ops.append(op)
+    st = ctx.state()
+    st.frame.block.ops.append(op)
+    for v in outs:  # (where they are in scope: a link on one is dropped outside it, array.live_component)
+        st.value_frames[v.id] = st.frame
     named = [Tracer(out, weak=weak) for out, (kind, _, weak) in zip(outs, slots) if kind == "name"]
     pairs = [(x, y) for (x, _), (y, _), (kind, _, _) in zip(outs_then, outs_else, slots) if kind == "name"]
     # a side not run to its end (a return on the other path) stands for nothing: the real side's flag
