@@ -623,11 +623,11 @@ def test_a_list_of_lists_at_a_traced_index_is_its_stack():
                                   list_of_lists_grid(N, 3))
 
 
-def test_bisect_and_fsum_on_cpu():
-    """One compiled kernel (a compile costs seconds): bisect in a loop and on a
-    sorted list, fsum of a comprehension, per row (batched) and of a grown list,
-    the corpus's row_swap_pivot past the unrolled size, zip_star_unpack
-    past the comprehension limit, and a try/except ZeroDivisionError."""
+def _bisect_and_fsum_kernel():
+    """bisect in a loop and on a sorted list, fsum of a comprehension, per row
+    (batched) and of a grown list, the corpus's row_swap_pivot past the
+    unrolled size, zip_star_unpack past the comprehension limit, and a
+    try/except ZeroDivisionError: one function and its arguments."""
     rng = np.random.default_rng(7)
     x = _hard_terms(rng, 100)
     s = np.sort(rng.standard_normal(300))
@@ -638,6 +638,26 @@ def test_bisect_and_fsum_on_cpu():
 
     args = (s, rng.standard_normal(200), x, np.stack([rng.permutation(x) for _ in range(4)]), rng.standard_normal(4),
             rng.standard_normal((N, N)), rng.standard_normal((M, 2)), rng.integers(-2, 3, 200).astype(np.float64))
+    return both, args
+
+
+def test_bisect_and_fsum_kernel_source():
+    """The cpu backend plans and emits the whole kernel (explain: no Numba
+    compile): three fsum_row calls (the comprehension's, each row's in a loop,
+    the grown list's) and the sort the sorted-list bisect makes. Each part's
+    values run on the interpreter above; its cpu values with -m slow
+    (test_bisect_and_fsum_on_cpu, 8.6 s of session 55's CI), the fsum helper's
+    in test_fsum_error_on_cpu and tests/codegen's exact_sums sample."""
+    both, args = _bisect_and_fsum_kernel()
+    src = looptrace.explain(looptrace.jit(both, backend="cpu"), *args).kernel_source
+    assert src.count("fsum_row(") == 3
+    assert "argsort_lane(" in src
+
+
+@pytest.mark.slow
+def test_bisect_and_fsum_on_cpu():
+    """One compiled kernel (a compile costs seconds) of _bisect_and_fsum_kernel."""
+    both, args = _bisect_and_fsum_kernel()
     got, expected = looptrace.jit(both, backend="cpu")(*copy.deepcopy(args)), both(*copy.deepcopy(args))
     _same(got[:5], expected[:5])
     np.testing.assert_allclose(got[5], expected[5], rtol=1e-10, atol=1e-12)

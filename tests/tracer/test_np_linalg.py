@@ -71,14 +71,24 @@ def test_one_matrix_and_a_batch(backend, rng):
           backend=backend)
 
 
+def inv_det_cholesky(a, s):
+    return np.linalg.inv(a), np.linalg.det(a), np.linalg.cholesky(s)
+
+
 # on cpu complex64 only (LAPACK's single-precision complex path): float32 and complex128 are
-# 14 s of CPU compiling their own LAPACK helpers, and run with -m slow (tests/marks.py)
-@pytest.mark.parametrize("dtype, backend", [(d, "interpret") for d in ("float32", "complex128", "complex64")] + [
-    pytest.param("float32", "cpu", marks=pytest.mark.slow), pytest.param("complex128", "cpu", marks=pytest.mark.slow),
-    ("complex64", "cpu")])
-def test_float32_and_complex(dtype, backend, rng):
-    check(all_four, square(rng, (2, 3, 3), dtype), rng.standard_normal((2, 3, 1)).astype(dtype),
-          spd(rng, (3, 3), dtype), backend=backend)
+# 14 s of CPU compiling their own LAPACK helpers, and run with -m slow (tests/marks.py).
+# complex64's solve too (-m slow, [complex64-cpu-solve]): Numba's np.linalg.solve alone was 8 of the
+# 10.9 s of [complex64-cpu] in session 55's CI (its first compile in a process); inv, det and
+# cholesky keep the complex64 helpers of lapack.py compiled by default, solve's values run on the
+# interpreter here ([complex64-interpret])
+@pytest.mark.parametrize("dtype, backend, fn", [(d, "interpret", all_four) for d in ("float32", "complex128", "complex64")] + [
+    pytest.param("float32", "cpu", all_four, marks=pytest.mark.slow),
+    pytest.param("complex128", "cpu", all_four, marks=pytest.mark.slow),
+    pytest.param("complex64", "cpu", all_four, marks=pytest.mark.slow, id="complex64-cpu-solve"),
+    pytest.param("complex64", "cpu", inv_det_cholesky, id="complex64-cpu")])
+def test_float32_and_complex(dtype, backend, fn, rng):
+    a, b, s = square(rng, (2, 3, 3), dtype), rng.standard_normal((2, 3, 1)).astype(dtype), spd(rng, (3, 3), dtype)
+    check(fn, *((a, b, s) if fn is all_four else (a, s)), backend=backend)
 
 
 def test_integer_matrices_compute_in_float64(rng):
@@ -223,7 +233,11 @@ def test_gradients_match_finite_differences(fn, make, argnum, rng):
     _grad_check(fn, make(rng), argnum, rng)
 
 
-def test_gradient_through_a_loop_of_solves_on_cpu(rng):
+# cpu with -m slow (4.5 s of session 55's CI): the loop's solves and their gradient's are float64
+# 3 x 3 solves, lapack.py's lu_small_batch, which tests/codegen/test_cpu_small_linalg.py
+# compiles by default; the interpreter runs the same gradient program here
+@pytest.mark.parametrize("backend", ["interpret", pytest.param("cpu", marks=pytest.mark.slow)])
+def test_gradient_through_a_loop_of_solves(backend, rng):
     def loss(A, b):
         total = 0.0
         for t in range(A.shape[0]):
@@ -231,7 +245,7 @@ def test_gradient_through_a_loop_of_solves_on_cpu(rng):
         return total
 
     A, b = square(rng, (4, 3, 3)), rng.standard_normal((4, 3))
-    got = looptrace.grad(loss, argnums=0, backend="cpu")(A, b)
+    got = looptrace.grad(loss, argnums=0, backend=backend)(A, b)
     assert_close(got, numerical_grad(loss, [A, b], 0), 1e-5, "loop of solves")
 
 
