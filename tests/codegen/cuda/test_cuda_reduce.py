@@ -61,10 +61,13 @@ def test_three_passes(arrays, rng):
 
 @pytest.mark.parametrize("op", ["sum", pytest.param("max", marks=pytest.mark.slow)])  # (max: exact in any order)
 def test_same_bits_for_every_grid(arrays, rng, op):
-    x = rng.standard_normal((2, 150)).astype(np.float32)
-    # 5 chunks: one block striding over them, 3 blocks, a block each (None; a grid of 7 was clipped to
-    # the 5 chunks, None's launch again: 1.2 s of the simulator in 0bc3f38's CI)
-    results = [run(arrays, x, op, grid=g) for g in (1, 3, None)]
+    x = rng.standard_normal((1, 80)).astype(np.float32)
+    # 5 chunks of 16 (blocks of 8): one block striding over them, 3 blocks, a block each (None; a grid of 7
+    # was clipped to the 5 chunks, None's launch again: 1.2 s of the simulator in 0bc3f38's CI). One row of
+    # blocks of 8 (was two rows, blocks of 16: 3.7 s in 3eb5406's CI): rows are independent launches' y,
+    # which test_matches_numpy_and_reference_bits's two rows check
+    results = [run(arrays, x, op, grid=g, block=8) for g in (1, 3, None)]
+    assert len(red.pass_sizes(80, block=8, items=2)) == 2 and red.pass_sizes(80, block=8, items=2)[0] == 5
     for other in results[1:]:
         np.testing.assert_array_equal(other, results[0])
 
