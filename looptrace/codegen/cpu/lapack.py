@@ -15,7 +15,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from looptrace.codegen.cpu.helper import empty, kernel_helper, short_loops
+from looptrace.codegen.cpu.helper import empty, kernel_helper, short_loops, unliteral_typing
 
 
 @numba.njit(cache=True, inline="always")
@@ -180,6 +180,9 @@ def eigvalsh_batch(a, out):
             out[m, j] = w[j]
 
 
+# typed on a plain bool (helper.unliteral_typing): a kernel's literal full=True and full=False were two
+# versions, 0.9 s of Numba's compile each; Numba's svd takes the flag at run time (qr_batch's complete alike)
+@unliteral_typing
 @numba.njit(cache=True)
 def svd_batch(a, full, out):
     """out[m] = u (rows [0, rows of a)), s (the next row), vh (the rest), zero-padded."""
@@ -212,6 +215,7 @@ def svdvals_batch(a, out):
             out[m, j] = s[j]
 
 
+@unliteral_typing
 @numba.njit(cache=True)
 def qr_batch(a, complete, out):
     """out[m] = q (rows [0, rows of a)) over r (the rest), zero-padded; complete
