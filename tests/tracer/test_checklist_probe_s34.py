@@ -43,7 +43,12 @@ def float_formats(x, y, k):
     return out
 
 
-@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+# cpu with -m slow (4.7 s of session 55's CI): math.ldexp, nextafter, ulp and remainder trace to
+# bit operations, selects and powers of two (tracer/pymath.py, np_breadth.py) that
+# tests/tracer/test_np_breadth_s23.py test_float_formats_special_values[cpu] compiles by default
+# (np.frexp, spacing, nextafter of subnormals, infinities and NaN, bit-exact), and tests/codegen each
+# primitive; this file's representative cpu twin is then the next one (conftest)
+@pytest.mark.parametrize("backend", ["interpret", pytest.param("cpu", marks=pytest.mark.slow)])
 def test_math_float_format_functions(rng, backend):
     x = np.concatenate([rng.standard_normal(10) * 10, [0.0, -0.0, 2.5, 3.5, -2.5, 5e-324, 1e300]])
     y = np.concatenate([rng.standard_normal(10) * 3, [1.0, 2.0, 1.0, 1.0, 1.0, 1.0, np.inf]])

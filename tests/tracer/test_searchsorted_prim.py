@@ -149,13 +149,17 @@ def test_one_op_in_the_compiled_program(rng):
     assert text.count("= searchsorted(") == 2 and "for_loop" not in text, text  # batched: no loop left
 
 
-def test_systematic_resample_kernel(rng):
+# cpu with -m slow (4.3 s of session 55's CI): both kernels are a cumsum's scan and one searchsorted of
+# sorted keys, whose cpu search test_sorted_keys_gallop_from_the_previous_key[float64] and
+# test_values_match_numpy[cpu-*] compile by default (test_one_op_in_the_compiled_program: one search)
+@pytest.mark.parametrize("backend", ["interpret", pytest.param("cpu", marks=pytest.mark.slow)])
+def test_systematic_resample_kernel(backend, rng):
     from bench.corpus.stochastic import particle_filter_step, systematic_resample
 
     w = rng.random(2000)
-    check(systematic_resample, w, 0.37, backend="cpu")
+    check(systematic_resample, w, 0.37, backend=backend)
     args = (rng.standard_normal(500), rng.random(500), 0.3, rng.standard_normal(500) * 0.1, 0.61, 0.5)
-    check(particle_filter_step, *args, backend="cpu")
+    check(particle_filter_step, *args, backend=backend)
 
 
 def test_no_gradient_through_the_positions(rng):
@@ -166,7 +170,7 @@ def test_no_gradient_through_the_positions(rng):
     def f(x, y):
         return np.sum(x[np.searchsorted(x, y).clip(0, 19)] * y)
 
-    g = looptrace.grad(looptrace.jit(f), argnums=(0, 1))(a, v)
+    g = looptrace.grad(looptrace.jit(f, backend="interpret"), argnums=(0, 1))(a, v)
     idx = np.searchsorted(a, v).clip(0, 19)
     ga = np.zeros_like(a)
     np.add.at(ga, idx, v)
