@@ -14,6 +14,8 @@ traced loop over the stack's rows instead (no unrolling).
 """
 from __future__ import annotations
 
+import operator
+import sys
 from typing import Any
 
 import numpy as np
@@ -70,6 +72,18 @@ def expand(x: list, what: str) -> list:
             items.append(e)
     x[:] = items
     return x
+
+
+def too_long(args: tuple, kwargs: dict) -> bool:
+    """Is a list among a call's arguments held as one array of more than
+    EXPAND_MAX elements known while tracing? A user's function gets it as
+    it is (runtime._call; its code reads it as the caller's does), where
+    expanding it for the function was refused."""
+    for a in (*args, *kwargs.values()):
+        if is_grown(a) and sum(e.value.shape[0] if isinstance(e, Segment) and e.count is None
+                               and isinstance(e.value.shape[0], int) else 1 for e in a) > EXPAND_MAX:
+            return True
+    return False
 
 
 def elements(seg: Segment, what: str) -> list:
@@ -275,3 +289,104 @@ def picked_dtype(array: Any, empty_dtype: str = "float64") -> Any:
     import numpy as np
 
     return array if len(array) else np.zeros(0, empty_dtype)
+
+
+# --- lst.index(v), lst.count(v) ---------------------------------------------------------------------
+SEARCHES = ("index", "count")
+
+
+def search_method(x: list, name: str) -> Any:
+    """`x.index` / `x.count` of a list held as one traced array (a segment:
+    x.tolist(), a loop's appends, a list argument of numbers) or holding
+    traced numbers, as a callable over all its items at once: Python's own
+    method compared each item with `==` and asked the traced bool's truth
+    (a TraceError), and past EXPAND_MAX the list could not be expanded at
+    all. None where x holds anything but numbers (or a segment of a run-time
+    length): the general path, as before."""
+    if name not in SEARCHES or type(x) is not list or not _searchable(x):
+        return None
+    import functools
+
+    return functools.partial(list_index if name == "index" else list_count, x)
+
+
+def _searchable(x: list) -> bool:
+    """Numbers only (or segments of them), traced or not: a traced value
+    searched for in Python numbers (an empty list too) is compared as one
+    array as well (Python's method put its text in the ValueError)."""
+    for e in x:
+        if isinstance(e, Segment):
+            if e.count is not None or e.fields is not None or e.mixed or e.value.ndim != 1:
+                return False
+        elif not _number(e):
+            return False
+    return True
+
+
+def _hits(x: list, value: Any) -> Any:
+    """Where each item of x equals value, as Python's list compares them: an
+    item that is the value object itself is equal without a comparison (a
+    NaN too), any other by `==` (1 == 1.0, -0.0 == 0.0)."""
+    items, keys = _flat(x)
+    same = np.array([k == id(value) for k in keys], bool)
+    hits = np.equal(items, value)
+    return np.logical_or(hits, same) if same.any() else hits
+
+
+def _plain(x: list, value: Any) -> bool:
+    """Nothing traced: Python's own method answers."""
+    return not is_tracer(value) and not any(isinstance(e, Segment) or is_tracer(e) for e in x)
+
+
+def list_count(x: list, value: Any) -> Any:
+    """x.count(value): how many items equal it (a masked sum), a Python int."""
+    if _plain(x, value):
+        return list.count(x, value)
+    if not _number(value):
+        return list.count(x, value) if not any(isinstance(e, Segment) for e in x) else 0
+    hits = _hits(x, value)
+    total = np.sum(hits.astype(np.int64)) if is_tracer(hits) else int(np.sum(hits))
+    return Tracer(sem.as_value(total, np.int64), weak=True) if is_tracer(total) else total
+
+
+def list_index(x: list, value: Any, start: Any = 0, stop: Any = sys.maxsize) -> Any:
+    """x.index(value[, start[, stop]]): the first position in start:stop where
+    an item equals value, a Python int; Python's ValueError where none does
+    (raised at run time: checks.emit_check)."""
+    if _plain(x, value):
+        return list.index(x, value, start, stop)
+    if not _number(value):
+        if not any(isinstance(e, Segment) for e in x):
+            return list.index(x, value, start, stop)
+        raise ValueError(f"{value!r} is not in list")
+    hits = _hits(x, value)
+    n = hits.shape[0]
+    if not is_tracer(start) and not is_tracer(stop):  # (slice bounds as list.index clips them)
+        lo, hi, _ = slice(operator.index(start), operator.index(stop)).indices(n)
+        hits = hits[lo:hi] if hi > lo else hits[:0]
+    else:
+        from .np_arrays import iota
+
+        lo, hi = _clipped(start, n), _clipped(stop, n)
+        at = iota(n)
+        hits = np.logical_and(hits, np.logical_and(at >= lo, at < hi))
+        lo = 0
+    missing = f"{value!r} is not in list" if not is_tracer(value) else "value is not in list"
+    if hits.shape[0] == 0:
+        raise ValueError(missing)
+    if not is_tracer(hits):
+        if not hits.any():
+            raise ValueError(missing)
+        return lo + int(np.argmax(hits))
+    from .checks import emit_check
+
+    emit_check(np.logical_not(np.any(hits)), ValueError(missing))  # (the check names the line)
+    where = np.argmax(hits) + lo
+    return Tracer(sem.as_value(where, np.int64), weak=True)
+
+
+def _clipped(bound: Any, n: int) -> Any:
+    """A start or stop of list.index at run time: from the end where negative, then within 0..n."""
+    b = sem.astype(bound, np.int64) if is_tracer(bound) else operator.index(bound)
+    return np.clip(np.where(b < 0, b + n, b), 0, n)
+

@@ -255,7 +255,7 @@ def _sorted(iterable, /, *, key=None, reverse=False):
     compare-exchanges of neighbours, exchanged only where the later one is
     strictly smaller (greater with `reverse`), so that equal items keep
     their order, as Python's stable sort keeps it."""
-    key = _as_called(key)
+    given, key = key, _as_called(key)
     if is_tracer(iterable):
         if iterable.ndim != 1:
             return builtins.sorted(iterable, key=key, reverse=reverse)  # (Python's error)
@@ -266,8 +266,9 @@ def _sorted(iterable, /, *, key=None, reverse=False):
         order = _range_by_key(iterable, key, reverse)  # sorted(range(n), key=lambda i: x[i])
         if order is not None:
             return order
-    if key is None and long_numbers(iterable):  # sorted(x), sorted(x.tolist()): a stable sort of the stack
-        return sorted_numbers(iterable, reverse)
+    ordered = sorted_numbers(iterable, given, reverse)  # sorted(x), sorted(x.tolist(), key=f): an argsort
+    if ordered is not None:
+        return ordered
     items = list(iterable) if not is_tracer(iterable) else None
     if items is None or not _traced_in(items) and not (key is not None and _traced_in([key(x) for x in items])):
         return builtins.sorted(iterable, key=key, reverse=reverse)
@@ -299,38 +300,148 @@ def _sorted(iterable, /, *, key=None, reverse=False):
     return items
 
 
-def long_numbers(x: Any) -> bool:
-    """A traced 1-D array, or a list one traced loop appended numbers to
-    (`x.tolist()`), of more than SORT_LIMIT real items known while tracing."""
+def _number_stack(x: Any) -> tuple[Tracer, bool] | None:
+    """x's items as one 1-D traced array of real numbers, and whether they
+    are Python numbers: a traced array; a list held as one (a segment:
+    x.tolist(), a loop's appends, a list argument of numbers); or a list of
+    traced numbers of one type (such a list after max(lst) expanded it).
+    None for anything else."""
     from . import grown
+    from .numpy_api import _segment_value
 
-    if grown.is_grown(x) and len(x) == 1:
+    if is_tracer(x):
+        arr, weak = x, False
+    elif grown.is_grown(x) and len(x) == 1:
         seg = x[0]
         if seg.fields or seg.mixed or seg.count is not None:
-            return False
-        x = seg.value
-    elif not is_tracer(x):
-        return False
-    return x.ndim == 1 and isinstance(x.shape[0], int) and x.shape[0] > SORT_LIMIT and x.dtype.kind in "biuf"
+            return None
+        arr, weak = _segment_value(seg), bool(seg.weak)
+    elif type(x) is list and x and all(is_tracer(e) and e.ndim == 0 for e in x) \
+            and len({e.dtype for e in x}) == 1 and len({bool(e.weak) for e in x}) == 1:
+        arr, weak = np.stack(x), bool(x[0].weak)
+    else:
+        return None
+    if arr.ndim != 1 or not isinstance(arr.shape[0], int) or arr.dtype.kind not in "biuf":
+        return None
+    return arr, weak
 
 
-def sorted_numbers(x: Any, reverse: bool) -> list:
-    """sorted() of long_numbers' items: a stable argsort (the largest first
-    with reverse, equal items still in their order: -0.0 and 0.0 as Python
-    leaves them), refused at run time where a float is NaN; a list of the
-    items as they were (Python numbers from a list of them, NumPy scalars
-    from an array)."""
-    from .np_arrays import argsort
-    from .numpy_api import _segment_value
+def sorted_numbers(x: Any, key: Any, reverse: bool) -> list | None:
+    """sorted() of more than SORT_LIMIT numbers (`_number_stack`), by their
+    own values or by a key function traced once over them (a comprehension's
+    loop: its keys one array, or one per position of the tuples it gives):
+    a stable argsort of the keys (`_key_order`; the largest first with
+    reverse, equal keys still in their order, as Python's stable sort leaves
+    them: -0.0 and 0.0 too), refused at run time where a float key is NaN; a
+    list of the items as they were (Python numbers from a list of them,
+    NumPy scalars from an array). None where x is not such numbers."""
     from .runtime import comp_list  # (runtime imports this module)
+    from .values import Segment
 
-    weak = not is_tracer(x) and bool(x[0].weak)
-    k = x if is_tracer(x) else _segment_value(x[0])
-    _no_nan_keys([k.max()])  # (a NaN item makes the maximum NaN)
-    by = -(k.astype(np.int64) if k.dtype.kind in "bu" else k) if reverse else k
-    out = k[argsort(by, kind="stable")]
+    got = _number_stack(x)
+    if got is None or got[0].shape[0] <= SORT_LIMIT:
+        return None
+    items, weak = got
     loc = ctx.current_loc()
+    columns = [items]
+    if key is not None:  # (over the items as the list holds them: Python numbers where they are)
+        columns = _key_columns(comp_list(_as_called(key), [Segment(items.value, None, weak)], (loc.file, loc.line)))
+    out = items[_key_order(columns, reverse)]
     return comp_list((lambda v: v.item()) if weak else (lambda v: v), out, (loc.file, loc.line))
+
+
+def _key_columns(keys: list) -> list:
+    """The keys a key function gave each item (a list its loop grew), as
+    arrays: one of numbers, or one per position of tuples of numbers of one
+    type (Python compares them position by position). Any other key is
+    refused: the general path sorts at most SORT_LIMIT traced items."""
+    from . import grown
+    from .numpy_api import _segment_value
+
+    got = _number_stack(keys)
+    if got is not None:
+        return [got[0]]
+    seg = keys[0] if grown.is_grown(keys) and len(keys) == 1 else None
+    if seg is not None and seg.fields and not seg.mixed and seg.count is None:
+        stack = _segment_value(seg)
+        if stack.ndim == 2 and stack.dtype.kind in "biuf":
+            return [stack[:, j] for j in range(seg.fields)]
+    raise UnsupportedError(
+        f"sorted() of more than {SORT_LIMIT} traced items by a key that is not one real number (or a tuple of "
+        "real numbers of one type) for each item is not supported: looptrace sorts them by an argsort of the "
+        "keys as one array", ctx.current_loc(),
+        "make the key one number (or a tuple of floats: float(...) for each position), or sort indices with "
+        "np.argsort(keys, kind=\"stable\") / np.lexsort")
+
+
+def _key_order(columns: list, reverse: bool) -> Tracer:
+    """The positions of the items in Python's stable sorted() order of their
+    keys (tuples of columns compared position by position): stable argsorts
+    by the last column first, then by each earlier one (a lexicographic sort
+    whose ties keep the items' order)."""
+    from .np_arrays import argsort
+
+    _no_nan_keys([c.max() for c in columns])  # (a NaN key makes the maximum NaN)
+    order = None
+    for col in reversed(columns):
+        col = col if order is None else col[order]
+        by = -(col.astype(np.int64) if col.dtype.kind in "bu" else col) if reverse else col
+        step = argsort(by, kind="stable")
+        order = step if order is None else order[step]
+    return order
+
+
+NOT_HELD = object()  # held_list_call's answer where the general path (the list's elements) applies
+
+
+def held_list_call(fn: Any, args: tuple, kwargs: dict) -> Any:
+    """A builtin given a list held as one traced array (runtime._call, before
+    it expands the list into its elements, which it cannot past
+    grown.EXPAND_MAX): sorted(lst[, key=f][, reverse=]) by an argsort of its
+    stack (`sorted_numbers`); list(lst) a new list of the same items (its
+    segments, unexpanded); reversed(lst) and max/min(lst, key=f) of a long one
+    over its stack reversed (`_reversed_held`), or a loop traced once
+    (`_key_loop`). NOT_HELD where none of these applies."""
+    from . import grown
+
+    if fn is builtins.sorted and len(args) == 1 and set(kwargs) <= {"key", "reverse"} \
+            and not is_tracer(kwargs.get("reverse")):
+        ordered = sorted_numbers(args[0], kwargs.get("key"), bool(kwargs.get("reverse", False)))
+        return NOT_HELD if ordered is None else ordered
+    if len(args) != 1 or not grown.is_grown(args[0]):
+        return NOT_HELD
+    if fn is builtins.list and not kwargs:  # (a list of the same objects: Python's copy)
+        return list.copy(args[0])
+    seg = _long_segment(args[0])
+    if seg is None:
+        return NOT_HELD
+    if fn is builtins.reversed and not kwargs:
+        return _reversed_held(seg)
+    if (fn is builtins.max or fn is builtins.min) and kwargs.get("key") is not None \
+            and set(kwargs) <= {"key", "default"} and seg.fields is None and seg.value.ndim == 1:
+        best = _minmax(fn.__name__)(grown.iterable(args[0]), **kwargs)
+        return sem.wrap(best.value, weak=True) if seg.weak and is_tracer(best) else best  # (a Python number)
+    return NOT_HELD
+
+
+def _long_segment(x: list) -> Any:
+    """The one segment of x, of a length known while tracing past grown.EXPAND_MAX (else None)."""
+    from . import grown
+
+    seg = x[0] if len(x) == 1 else None
+    if seg is None or seg.count is not None or seg.mixed or not isinstance(seg.value.shape[0], int) \
+            or seg.value.shape[0] <= grown.EXPAND_MAX:
+        return None
+    return seg
+
+
+def _reversed_held(seg: Any) -> list:
+    """reversed(lst) of a long held list: a list held as its stack reversed
+    (as reversed() of a traced array is the array reversed, runtime._reversed),
+    which a loop, list(), sum() and the like read as they read any held list."""
+    from .values import Segment
+
+    return [Segment(sem.wrap(seg.value)[::-1].value, None, seg.weak, seg.fields, seg.mixed)]
 
 
 def _range_by_key(items: range, key: Callable, reverse: bool) -> Any:

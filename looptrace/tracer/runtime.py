@@ -614,7 +614,10 @@ def attr(obj: Any, name: str) -> Any:
         from .array import runtime_length_error
 
         raise runtime_length_error(f".{name}")
-    if grown.is_grown(obj):  # a list method (reverse, pop, index, ...): on its elements (grown.py)
+    searched = grown.search_method(obj, name) if type(obj) is list and name in grown.SEARCHES else None
+    if searched is not None:  # lst.index(v), lst.count(v) of traced numbers: all items at once (grown.py)
+        return searched
+    if grown.is_grown(obj):  # a list method (reverse, pop, ...): on its elements (grown.py)
         _expand(obj, f"`.{name}` of")
     if name in ("shape", "size") and is_tracer(obj):  # a length NumPy may have shortened: checked
         windows.length_of(obj)
@@ -720,17 +723,17 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return pybuiltins.grown_extreme(fn.__name__, args[0][0], *kwargs.values())
     if held_grown and _long_fold(fn, args, kwargs):  # sum(x.tolist()) of many: over the stack, not its elements
         return _grown_fold(fn, args, kwargs)
-    if held_grown and fn is builtins.sorted and len(args) == 1 and set(kwargs) <= {"reverse"} \
-            and not is_tracer(kwargs.get("reverse")) and pybuiltins.long_numbers(args[0]):
-        return pybuiltins.sorted_numbers(args[0], bool(kwargs.get("reverse", False)))  # sorted(x.tolist())
+    held = pybuiltins.held_list_call(fn, args, kwargs) if held_grown else pybuiltins.NOT_HELD
+    if held is not pybuiltins.NOT_HELD:  # sorted(lst, key=f), list(lst), reversed(lst) of a held list: its stack
+        return held
     if held_grown and fn is math.fsum:  # the list's stack, summed as one (pymath.fsum)
         return pymath.fsum(*args, **kwargs)
     if held_grown and (fn is builtins.enumerate or fn is builtins.zip):
         args = tuple(_argument_stack(a) for a in args)  # (a list argument of numbers: its array, traced once)
         held_grown = any(grown.is_grown(a) for a in (*args, *kwargs.values()))
     if held_grown and (id(fn) in _ITERATING or id(fn) in pymath.FUNCTIONS
-                       or isinstance(fn, types.FunctionType) and _user_function(fn)):
-        # sum(parts), max(parts), math.prod(parts), a user's function: on its elements
+                       or isinstance(fn, types.FunctionType) and _user_function(fn) and not grown.too_long(args, kwargs)):
+        # sum(parts), max(parts), math.prod(parts), a user's function: on its elements (a long list: held, grown.py)
         _expand_grown(fn, args, kwargs)  # (NumPy's functions read the stack itself: numpy_api.py)
     containers.note_call(fn, args)  # (the line of a change to a watched object: containers.py)
     if _sorts_traced_list(fn, args):  # lst.sort(key=, reverse=) of traced numbers: sorted() in place
