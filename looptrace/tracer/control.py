@@ -529,6 +529,7 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
             set_fn(entry)
         branches.append((frame, exits, writes))
     raws = [None if frame.raised else raw for (frame, _, _), raw in zip(branches, raws)]
+    branches = _kept_on_both_sides(branches, raws)
     n = len(names)
     names, entry, branches, put, slots = containers.with_objects(watch, sides, names, entry, branches, set_fn)
     names, entry, branches, put, exported = _with_identities(idents, names, entry, branches, put)
@@ -536,6 +537,24 @@ def if_(cond, then_fn, else_fn, get_fn, set_fn, names) -> None:
     containers.check_mergeable(watch, slots, branches, n)
     _merge_branches(pred, names, entry, branches, put)
     _link_arrays(pred, get_fn(), [frame for frame, _, _ in branches], raws, exported)
+
+
+def _kept_on_both_sides(branches: list, raws: list) -> list:
+    """A name both branches left bound to one object from before the `if`
+    (`if c: a = x else: a = x`) is that object after it. materialize_views
+    read it on each side into a Tracer of its own, which the merge chose
+    between: a copy, WRONG silently until s56 (a write into x after the `if`
+    was not seen through the name, and a returned name was not x)."""
+    if raws[0] is None or raws[1] is None:
+        return branches
+    (f1, ex1, w1), (f2, ex2, w2) = branches
+    same = [k for k, (a, b) in enumerate(zip(raws[0], raws[1])) if a is b and is_tracer(a) and ex1[k] is not ex2[k]]
+    if not same:
+        return branches
+    ex1, ex2 = list(ex1), list(ex2)
+    for k in same:
+        ex1[k] = ex2[k] = raws[0][k]
+    return [(f1, tuple(ex1), w1), (f2, tuple(ex2), w2)]
 
 
 def _outside_identities(raw: Any, frame: ctx.Frame) -> dict:
@@ -653,9 +672,25 @@ def _linked_outside(box: ctx.Box, frame: ctx.Frame) -> bool:
     branch (an `if` inside it chose between arguments: `if a: r = y elif b:
     r = z`)? Which one it is where the branch ran is decided by a condition of
     the branch, not seen after it: a write through the name is refused there
-    (tracer/array.py `link` with no other), where it reached neither array."""
-    return any(other is None or not frame.owns(other) for _, _, other, holder in box.links or ()
-               if holder is None or holder() is not None)
+    (tracer/array.py `link` with no other), where it reached neither array.
+    Through the branch's arrays that define it too (`if c: a = y`, then `if
+    d: a = a * 2.0`: the second `if`'s array is the first's where not d, so y
+    where c; was taken for an array of its own, and a write into y after the
+    outer `if` was not seen through `a`, WRONG silently until s56)."""
+    from .array import _BACK
+
+    seen, todo = {id(box)}, [box]
+    while todo:
+        b = todo.pop()
+        for _, _, other, holder in b.links or ():
+            if holder is not None and holder() is None:
+                continue
+            if other is None or not frame.owns(other):
+                return True
+            if holder is not _BACK and id(other) not in seen:  # (`other` defines b: array.identity)
+                seen.add(id(other))
+                todo.append(other)
+    return False
 
 
 def _drop_raising(pred: Tracer, entry: tuple, branches: list) -> list:
