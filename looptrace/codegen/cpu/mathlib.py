@@ -1618,14 +1618,23 @@ _ABS_MASK, _MIN_NORMAL_BITS, _INF_BITS = 0x7FFFFFFFFFFFFFFF, 0x0010000000000000,
 
 @numba.njit(**_JIT)
 def pow_f64(x, y):
-    """np.power(x, y) for float64: exp(y * log|x|) with the log in double-
+    """np.power(x, y) for float64 (any real x and y, converted here): a call of
+    _pow_of_floats, whose long body Numba so compiles for (float64, float64)
+    only; a kernel's int64, float32 or int32 exponent was each another
+    version of it (2.4 s of a first compile each), this one's is ~0.1 s. LLVM
+    inlines both into the caller's loop (_inline_into_callers)."""
+    _inline_into_callers()
+    return _pow_of_floats(np.float64(x), np.float64(y))
+
+
+@numba.njit(**_JIT)
+def _pow_of_floats(x, y):
+    """np.power(x, y) of two float64: exp(y * log|x|) with the log in double-
     double and the exp taking the product's low part, so that the result
     before its last rounding is within ~2**-56 of x**y's (<= 1 ulp from the
     correctly rounded result); C99's special values; no libm call (Numba's
     np.power is a pow call per element, which no loop vectorizes)."""
     _inline_into_callers()
-    x = np.float64(x)
-    y = np.float64(y)
     ix = _bits(x) & _ABS_MASK
     lh, ll = _log_dd_bits(ix, 0)
     th = y * lh
