@@ -100,7 +100,9 @@ def test_reductions(backend):
     for fn, args in ((first_is_best, (x,)), (first_is_best, (y,)), (smallest, (x,)),
                      (reversed_comparison, (y,)), (where_kept, (y, x)), (column_maxima, (A,)),
                      (integer_minimum, (rng.integers(-9, 9, 40),))):
-        _same(fn, *args, backend=backend)
+        # reversed_comparison's cpu kernel is first_is_best's (explain: the same lane_max and max_nan
+        # fold; 0.5-1 s of Numba's compile): its values on the interpreter only
+        _same(fn, *args, backend="interpret" if fn is reversed_comparison else backend)
         assert _kinds(fn, *args) == ["reduction"], fn.__name__
 
 
