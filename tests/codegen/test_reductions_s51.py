@@ -124,6 +124,17 @@ def test_arg_of_other_dtypes_interpret(dtype):
         _same(lt.jit(f, backend="interpret")(x), f(x))
 
 
+def test_arg_of_a_long_vector_runs_in_blocks():
+    """The kernel's source (explain: no Numba compile): extrema.py's blocks."""
+    x = np.random.default_rng(6).standard_normal(3 * ARG_BLOCK + 17)
+    assert "max_blocks(" in lt.explain(lt.jit(_argmax, backend="cpu"), x).kernel_source
+
+
+# -m slow (0.9 s in 3eb5406's CI): explain gives this kernel the text of test_cpu_reductions_s38.py's float64
+# x.argmax() of a vector but for its sizes, which runs on cpu by default against the plain function with the
+# first NaN in and across blocks and in the tail, ties in different blocks, all equal, -0.0 and 0.0
+# (test_first_nan_wins, test_ties_keep_the_first, test_signed_zeros_infinities_denormals)
+@pytest.mark.slow
 def test_arg_of_a_long_vector_cpu():
     """One kernel: the first NaN (in a block, in the tail), ties in
     different blocks and in the tail, all equal (position 0)."""
