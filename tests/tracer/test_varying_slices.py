@@ -300,11 +300,13 @@ def test_slices_bounded_by_array_contents_in_sums(rng):
     check(spmv, row, col, val, x, jitted=f)
     row32, col32, val32, x32 = _csr(rng, 30, per_row=2, dtype=np.int32)
     check(spmv, row32, col32, val32, x32, jitted=f)
-    # cpu: segment_stats' int64 bounds below; spmv's 32-bit bounds (a compile of its own, 0.9 s) run on cpu in
-    # tests/codegen/test_cpu_fold_window.py test_batched_csr_rows_check_their_indices_inside_the_window (this
-    # spmv, csr_matvec there, with uint32 row pointers and columns, against the plain function)
-    f = check(segment_stats, row, val, x, col, jitted=looptrace.jit(segment_stats, backend="cpu"))
-    src = looptrace.explain(f, row, val, x, col).kernel_source
+    # cpu: segment_stats' int64 bounds planned and emitted below (explain: no Numba compile, whose 1.5 s of
+    # session 55's CI ran fold_window's folds that tests/codegen/test_cpu_fold_window.py compiles by default:
+    # test_sums_maxima_and_means_of_varying_rows, test_a_fold_over_a_window_sums_from_the_window_s_start);
+    # spmv's 32-bit bounds run on cpu in test_cpu_fold_window.py
+    # test_batched_csr_rows_check_their_indices_inside_the_window (this spmv, csr_matvec there, with uint32 row
+    # pointers and columns, against the plain function)
+    src = looptrace.explain(looptrace.jit(segment_stats, backend="cpu"), row, val, x, col).kernel_source
     assert src.count("max2(np.int64(0), ") >= 5  # every fold starts at its window
     with np.errstate(all="ignore"):
         check(segment_means, row, val)  # empty rows: nan, as NumPy's mean of nothing
