@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import operator
 import sys
 import threading
 import types
@@ -37,7 +38,7 @@ import numpy as np
 from looptrace.errors import ConcreteIndexError, UnsupportedError
 
 from . import context as ctx
-from . import merge
+from . import grown, merge
 from .carries import ShapeChange
 from .values import Segment
 
@@ -117,10 +118,12 @@ def _user_function(f: types.FunctionType) -> bool:
     return _users_code(f)
 
 
-def _watched(x: Any) -> bool:
-    """Is x an object whose state is copied (a container, a user's object)?"""
+def _watched(x: Any, held: bool = False) -> bool:
+    """Is x an object whose state is copied (a container, a user's object)?
+    A list held as one traced array (grown.py) is, with `held` (an `if`):
+    a loop's appends to it are grown.py's own."""
     if isinstance(x, _MUTABLE):
-        return not (type(x) is list and any(isinstance(e, Segment) for e in x))  # (grown.py's own)
+        return held or not (type(x) is list and any(isinstance(e, Segment) for e in x))
     return _user_class(type(x)) and hasattr(x, "__dict__") and not isinstance(x, (type, types.ModuleType))
 
 
@@ -154,8 +157,9 @@ def _filled(cell) -> bool:
     return True
 
 
-def _reach(roots: list[tuple[str, Any]]) -> dict[int, tuple[Any, str]]:
-    """id -> (object, label) of the watched objects reachable from roots."""
+def _reach(roots: list[tuple[str, Any]], held: bool = False) -> dict[int, tuple[Any, str]]:
+    """id -> (object, label) of the watched objects reachable from roots
+    (lists held as one traced array too, with `held`: `_watched`)."""
     out: dict[int, tuple[Any, str]] = {}
     seen: set[int] = set()
     stack = [(label, x, 0) for label, x in reversed(roots)]
@@ -164,7 +168,7 @@ def _reach(roots: list[tuple[str, Any]]) -> dict[int, tuple[Any, str]]:
         if isinstance(x, _PLAIN) or isinstance(x, np.ndarray) or id(x) in seen:
             continue
         seen.add(id(x))
-        if _watched(x):
+        if _watched(x, held):
             out[id(x)] = (x, label)
         if depth < MAX_DEPTH:
             stack.extend((lb, v, depth + 1) for lb, v in reversed(list(_children(label, x))))
@@ -206,6 +210,8 @@ def _restore(x: Any, state: Any) -> None:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if type(a) is list and type(b) is list and _expanded(a, b):  # (expanded by a read: grown.collapsed)
+        a, b = grown.collapsed(a), grown.collapsed(b)
     if type(a) is not type(b) or len(a) != len(b):
         return False
     if isinstance(a, (frozenset, bytes)):
@@ -215,6 +221,18 @@ def _same(a: Any, b: Any) -> bool:
             return False
         a, b = list(a.values()), list(b.values())
     return all(map(_same_item, a, b))
+
+
+def _expanded(a: list, b: list) -> bool:
+    """Does one state of a list hold a segment where the other holds elements `grown.expand` made?"""
+    return any(isinstance(e, Segment) for e in (*a, *b)) and \
+        any(isinstance(e, grown.GrownElement) or isinstance(e, tuple) and e and isinstance(e[0], grown.GrownElement)
+            for e in (*a, *b))
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """The same items, the same objects (a list a branch expanded is `_same`, not identical)."""
+    return not isinstance(a, list) or type(b) is list and len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def _same_item(x: Any, y: Any) -> bool:
@@ -228,6 +246,9 @@ def _kind(x: Any) -> str:
 
 def _change(old: Any, new: Any, attrs: bool = False) -> str:
     """What changed between two states (of an object's attributes: attrs), in words."""
+    if isinstance(old, list) and isinstance(new, list) and any(isinstance(e, Segment) for e in (*old, *new)):
+        return ("its items (a list held as one traced array: x.tolist(), a loop's appends, a list argument of "
+                "numbers; a branch may read it, not change it)")
     if isinstance(old, dict) and isinstance(new, dict) and set(old) != set(new):
         added, gone = [k for k in new if k not in old], [k for k in old if k not in new]
         parts = ([f"{', '.join(map(repr, added))} added"] if added else []) + \
@@ -258,7 +279,7 @@ class Watch:
 
     @classmethod
     def of_caller(cls) -> "Watch":
-        return cls(_reach(caller_roots()))
+        return cls(_reach(caller_roots(), held=True))
 
     @contextmanager
     def active(self):
@@ -279,8 +300,12 @@ class Watch:
         return out
 
     def restore(self, changed: dict[int, Any] | None = None) -> None:
-        for k in (self.changed() if changed is None else changed):
-            _restore(self.objects[k][0], self.before[k])
+        """Each changed object as it was; a list held as one traced array
+        that a branch expanded (its elements read in the branch's block) too."""
+        changed = self.changed() if changed is None else changed
+        for k, (x, _) in self.objects.items():
+            if k in changed or not _identical(self.before[k], _state(x)):
+                _restore(x, self.before[k])
 
     def loc_of(self, k: int) -> Any:
         return self.locs.get(k) or ctx.current_loc()

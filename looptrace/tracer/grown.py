@@ -14,6 +14,7 @@ traced loop over the stack's rows instead (no unrolling).
 """
 from __future__ import annotations
 
+import functools
 import operator
 import sys
 from typing import Any
@@ -92,10 +93,45 @@ def elements(seg: Segment, what: str) -> list:
     _readable(seg, what)
     stacked = sem.wrap(seg.value)
     if seg.fields is not None:  # tuples of numbers appended: each row a tuple again
-        return [tuple(GrownElement(sem.as_value(stacked[k, j]), weak=seg.weak) for j in range(seg.fields))
-                for k in range(seg.value.shape[0])]
+        return [tuple(_from(seg, k, GrownElement(sem.as_value(stacked[k, j]), weak=seg.weak))
+                      for j in range(seg.fields)) for k in range(seg.value.shape[0])]
     weak = seg.weak and seg.value.ndim == 1
-    return [GrownElement(sem.as_value(stacked[k]), weak=weak) for k in range(seg.value.shape[0])]
+    return [_from(seg, k, GrownElement(sem.as_value(stacked[k]), weak=weak)) for k in range(seg.value.shape[0])]
+
+
+def _from(seg: Segment, k: int, e: "GrownElement") -> "GrownElement":
+    e.origin = (seg, k)  # (`collapsed` knows the list's expansion from a change to it)
+    return e
+
+
+def collapsed(items: list) -> list:
+    """A list's items with each run of the elements `expand` made of a
+    segment, whole and in order, put back as that segment: the list as it
+    was before it was expanded. (A watched `if` sees a list held as one
+    array that a branch only read, which expanded it, as unchanged:
+    containers._same.)"""
+    out: list = []
+    k = 0
+    while k < len(items):
+        seg = _origin(items[k], 0)
+        n = seg.value.shape[0] if seg is not None else 0
+        if seg is not None and k + n <= len(items) and all(_origin(items[k + j], j) is seg for j in range(n)):
+            out.append(seg)
+            k += n
+            continue
+        out.append(items[k])
+        k += 1
+    return out
+
+
+def _origin(e: Any, k: int) -> Any:
+    """The segment whose k-th element e is (a row tuple: each of its numbers), else None."""
+    parts = e if isinstance(e, tuple) and e else (e,)
+    origins = {id(getattr(v, "origin", (None, -1))[0]) if getattr(v, "origin", (None, -1))[1] == k else None
+               for v in parts if isinstance(v, GrownElement)}
+    if len(parts) != sum(isinstance(v, GrownElement) for v in parts) or len(origins) != 1 or None in origins:
+        return None
+    return parts[0].origin[0]
 
 
 def text(seg: Segment, caller) -> str:
@@ -207,7 +243,7 @@ class GrownElement(Tracer):
     so a write into the element could not reach the list (plain Python's
     list holds the array itself): refused."""
 
-    __slots__ = ()
+    __slots__ = ("origin",)  # (the segment and position it was expanded from: `elements`)
 
     def assign(self, value) -> None:
         raise UnsupportedError("an element of a list grown in a traced loop is written in place; looptrace "
@@ -292,7 +328,7 @@ def picked_dtype(array: Any, empty_dtype: str = "float64") -> Any:
 
 
 # --- lst.index(v), lst.count(v) ---------------------------------------------------------------------
-SEARCHES = ("index", "count")
+SEARCHES = ("index", "count", "sort", "reverse", "copy")  # (runtime.attr asks search_method for these)
 
 
 def search_method(x: list, name: str) -> Any:
@@ -301,13 +337,50 @@ def search_method(x: list, name: str) -> Any:
     traced numbers, as a callable over all its items at once: Python's own
     method compared each item with `==` and asked the traced bool's truth
     (a TraceError), and past EXPAND_MAX the list could not be expanded at
-    all. None where x holds anything but numbers (or a segment of a run-time
-    length): the general path, as before."""
+    all. `x.copy`, and `x.sort` / `x.reverse` of one held past EXPAND_MAX
+    (`_long_method`): on its stack. None otherwise: the general path, as
+    before (x expanded into its elements)."""
+    if name in ("sort", "reverse", "copy"):
+        return _long_method(x, name)
     if name not in SEARCHES or type(x) is not list or not _searchable(x):
         return None
-    import functools
-
     return functools.partial(list_index if name == "index" else list_count, x)
+
+
+def _long_method(x: list, name: str) -> Any:
+    """x.copy() of a held list: a list of the same items (its segments);
+    x.sort(key=, reverse=) and x.reverse() of one held past EXPAND_MAX: x
+    holds the sorted (pybuiltins.sorted_numbers) or reversed stack."""
+    if type(x) is not list or not is_grown(x):
+        return None
+    if name == "copy":
+        def copy():
+            return list.copy(x)
+        return copy
+    from . import pybuiltins
+
+    seg = pybuiltins._long_segment(x)
+    if seg is None:
+        return None
+
+    def sort(*, key=None, reverse=False):
+        ordered = pybuiltins.sorted_numbers(x, key, bool(reverse))
+        if ordered is None:
+            expand(x, "`.sort` of")  # (its refusal)
+        _changed(x)[:] = ordered
+
+    def reverse():
+        _changed(x)[:] = pybuiltins._reversed_held(seg)
+
+    return sort if name == "sort" else reverse
+
+
+def _changed(x: list) -> list:
+    """x, about to be changed here (containers.note: the line, for a change
+    a traced `if` refuses)."""
+    from . import containers
+
+    return containers.note(x)
 
 
 def _searchable(x: list) -> bool:

@@ -183,6 +183,21 @@ def test_builtins_over_held_lists_as_python(n, seed):
     _check(given_to_a_helper, "array", n, seed)
 
 
+def methods_in_place(x, v):  # (past 256: .sort/.reverse/.copy were refused)
+    a = x.tolist()
+    b = a.copy()
+    a.sort(key=abs, reverse=True)
+    c = _grown(x)
+    c.reverse()
+    b.sort()
+    return a, b, c, b == sorted(x.tolist())
+
+
+@pytest.mark.parametrize("n", [70, 300])
+def test_sort_reverse_copy_in_place_as_python(n):
+    _check(methods_in_place, "array", n, n)
+
+
 # --- cpu ----------------------------------------------------------------------------------------------
 def on_cpu(xs, v):
     return xs.index(v), xs.count(v), sorted(xs, key=abs)[:3], list(reversed(xs))[:2], max(xs, key=abs)
@@ -192,3 +207,42 @@ def test_on_cpu():
     _check(on_cpu, "list", 300, 11, backend="cpu")
     with pytest.raises(ValueError, match="not in list"):
         looptrace.jit(index_absent, backend="cpu")([float(i) for i in range(300)], 500.0)
+
+
+# --- under a traced if ------------------------------------------------------------------------------
+def read_in_a_branch(xs, v):  # (max/sum expanded the list in the branch: its elements escaped the `if`)
+    s = 0.0
+    if v > 0:
+        s = max(xs) + sum(xs) + xs.count(v)
+    t = max(xs) if v < 1 else min(xs)
+    return s + min(xs), t, xs[0], sorted(xs)[:2]
+
+
+def grown_read_in_a_branch(x, v):
+    out = _grown(x)
+    t = 0.0
+    if v > 0:
+        t = sum(out) + out.index(out[2])
+    return t, out[0], sorted(out)[:2]
+
+
+@pytest.mark.parametrize("n", [10, 70, 300])
+def test_read_under_a_traced_if_as_python(n):
+    for v in (-1.0, 1.0):
+        x = _values(n, n)
+        want = read_in_a_branch([float(t) for t in x], v), grown_read_in_a_branch(x.copy(), v)
+        got = (looptrace.jit(read_in_a_branch, backend="interpret")([float(t) for t in x], v),
+               looptrace.jit(grown_read_in_a_branch, backend="interpret")(x, v))
+        assert _same(want, got), (n, v, want, got)
+
+
+def test_change_under_a_traced_if_is_refused_at_its_line():  # (an append there was made on both paths)
+    def f(x, c):
+        a = x.tolist()
+        if c > 0:
+            a.append(1.0)
+        return len(a)
+
+    with pytest.raises(UnsupportedError, match="held as one traced array") as e:
+        looptrace.jit(f, backend="interpret")(_values(70, 1), -1.0)
+    assert "a.append(1.0)" in str(e.value)
