@@ -396,6 +396,10 @@ def stockham_like(x, R, K):
     return y
 
 
+# slow (2.3 s of session 55's CI, a complex kernel of its own): the cpu backend's versions per specialized value
+# run by default in test_specialization_on_the_cpu_backend and test_a_float_that_decides_a_shape_is_specialized
+# [cpu]; stockham_like's values on the interpreter in test_explain_names_the_loop_bound_specialized_for_a_shape
+@pytest.mark.slow
 def test_shapes_from_powers_of_arguments_on_cpu(rng):
     R, K = 2, 4
     x = rng.standard_normal(R**K) + 1j * rng.standard_normal(R**K)
