@@ -210,6 +210,6 @@ def test_a_row_of_the_buffer_or_the_initial_state(fn, backend, rng):
     X, h0 = rng.standard_normal((5, 2)), rng.standard_normal(2)
     f = looptrace.jit(fn, backend=backend)
     np.testing.assert_allclose(f(X, h0), fn(X, h0), rtol=1e-12)
-    g = looptrace.grad(lambda X, h0: f(X, h0).sum(), argnums=1)(X, h0)
+    g = looptrace.grad(lambda X, h0: f(X, h0).sum(), argnums=1, backend=backend)(X, h0)
     fd = np.array([(fn(X, h0 + 1e-6 * e).sum() - fn(X, h0 - 1e-6 * e).sum()) / 2e-6 for e in np.eye(2)])
     np.testing.assert_allclose(g, fd, rtol=1e-6)

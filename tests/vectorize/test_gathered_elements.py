@@ -152,7 +152,7 @@ def test_array_read_elsewhere_is_gathered_as_made(rng):
 def test_label_nll_gradient_matches_finite_differences(rng):
     logits = rng.standard_normal((12, 5))
     y = rng.integers(-5, 5, 12)
-    got = looptrace.grad(label_nll, argnums=0)(logits, y)
+    got = looptrace.grad(label_nll, argnums=0, backend="interpret")(logits, y)
     want = np.zeros_like(logits)
     h = 1e-6
     for i in range(logits.shape[0]):
