@@ -294,7 +294,7 @@ def check_program(src: str, seed: int) -> None:
         assert [[g is c for c in compiled] for g in got[:2]] == [[w is p for p in plain] for w in want[:2]], src
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))  # (CI draws new ones each run)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_generated_nested_rebindings(seed):
     check_program(program(random.Random(seed)), seed)
