@@ -106,7 +106,10 @@ def test_against_numpy_interpret(name, rng):
 
 
 # polyfit, cond and apply_along_axis: 13 s of CPU on cpu (session 48), their interpreter twins above always run
-@pytest.mark.parametrize("name", [pytest.param("polyfit", marks=pytest.mark.slow), "put_along_axis",
+# put_along_axis: slow (1.3 s of session 55's CI), its gathers, scatter, argsort and checks are primitives
+# tests/codegen's samples compile; test_float_formats_special_values[cpu] is this file's cpu compile
+@pytest.mark.parametrize("name", [pytest.param("polyfit", marks=pytest.mark.slow),
+                                  pytest.param("put_along_axis", marks=pytest.mark.slow),
                                   pytest.param("cond", marks=pytest.mark.slow), 
                                   # frexp_spacing_nextafter: slow, test_float_formats_special_values[cpu] compiles
                                   # the same frexp, spacing and nextafter in float64 and float32, bit for bit
