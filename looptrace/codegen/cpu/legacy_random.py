@@ -27,6 +27,7 @@ import numba
 import numpy as np
 
 from looptrace.codegen.cpu.helper import unliteral_typing
+from looptrace.codegen.cpu.mathlib import _inline_into_callers
 
 _N = 624
 _M = 397
@@ -45,9 +46,12 @@ def _drawn(fn):
     return unliteral_typing(numba.njit(cache=True, error_model="numpy")(fn))
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
+@numba.njit(cache=True, error_model="numpy")
 def _mt_twist(state):
-    """mt19937_gen: the next 624 words of the key, position 0."""
+    """mt19937_gen: the next 624 words of the key, position 0. Compiled once
+    and inlined by LLVM (mathlib._inline_into_callers), not by Numba into
+    each copy of _next32 (one a helper, or two: _next64's)."""
+    _inline_into_callers()
     for i in range(_N - 1):  # NumPy's three loops in one: the words i + M wrap around
         _twist_word(state, i, i + 1, (i + _M) % _N)
     _twist_word(state, _N - 1, 0, _M - 1)
