@@ -137,8 +137,9 @@ def test_float_window_means(w, dtype, rng):
 
 
 # w=2 compiles the same all/any fold nests as w=3 (an even window: box sums and means keep every window;
-# 1.2 s in session 54's CI): -m slow
-@pytest.mark.parametrize("w", [pytest.param(w, marks=pytest.mark.slow) if w == 2 else w for w in WINDOWS])
+# 1.2 s in session 54's CI): -m slow; w=5 too (1.0 s in 3eb5406's CI): its four kernels are w=3's but for the
+# window's size (explain's sources equal but for the integers)
+@pytest.mark.parametrize("w", [pytest.param(w, marks=pytest.mark.slow) if w in (2, 5) else w for w in WINDOWS])
 def test_erode_and_dilate_windows(w, rng):
     mask = rng.random((10, 13)) < 0.8
     _same(_cpu(erode)(mask, w=w), erode(mask, w))
@@ -175,7 +176,9 @@ def test_correlation_reads_its_windows_in_place(rng):
     assert "dot_into" not in src and "36, 36, 5, 5" not in src, src
 
 
-@pytest.mark.parametrize("n", [1, 255, 300])
+# [300] with -m slow (0.8 s in 3eb5406's CI): [255]'s kernel but for the row count (explain's sources equal but
+# for the integers; in one process it is the shape-generic kernel of the two, whose sharing test_cpu_generic checks)
+@pytest.mark.parametrize("n", [1, 255, pytest.param(300, marks=pytest.mark.slow)])
 def test_nearest_rows_held_in_buffers(n, rng):
     X, C = rng.standard_normal((n, 3)), rng.standard_normal((16, 3))
     X[n // 2, 1] = np.nan  # a row whose every distance is NaN: no centre
