@@ -230,9 +230,9 @@ def _expanded(a: list, b: list) -> bool:
             for e in (*a, *b))
 
 
-def _identical(a: Any, b: Any) -> bool:
+def _identical(a: list, b: list) -> bool:
     """The same items, the same objects (a list a branch expanded is `_same`, not identical)."""
-    return not isinstance(a, list) or type(b) is list and len(a) == len(b) and all(map(operator.is_, a, b))
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def _same_item(x: Any, y: Any) -> bool:
@@ -275,6 +275,7 @@ class Watch:
     def __init__(self, objects: dict[int, tuple[Any, str]]):
         self.objects = objects
         self.before = {k: _state(x) for k, (x, _) in objects.items()}
+        self.held = [k for k, st in self.before.items() if type(st) is list and any(isinstance(e, Segment) for e in st)]
         self.locs: dict[int, Any] = {}  # id -> the line of the first change seen (note)
 
     @classmethod
@@ -303,9 +304,10 @@ class Watch:
         """Each changed object as it was; a list held as one traced array
         that a branch expanded (its elements read in the branch's block) too."""
         changed = self.changed() if changed is None else changed
-        for k, (x, _) in self.objects.items():
-            if k in changed or not _identical(self.before[k], _state(x)):
-                _restore(x, self.before[k])
+        expanded = [k for k in self.held
+                    if k not in changed and not _identical(self.before[k], _state(self.objects[k][0]))]
+        for k in (*changed, *expanded):
+            _restore(self.objects[k][0], self.before[k])
 
     def loc_of(self, k: int) -> Any:
         return self.locs.get(k) or ctx.current_loc()

@@ -540,8 +540,9 @@ def _grown_item(x: list, key: Any) -> Any:
     elements from that loop are one Segment (values.py): its element, as
     Python's list gives it (`parts[-1]` gave the Segment itself)."""
     if len(x) == 1 and isinstance(x[0], Segment) and is_tracer(key) and key.ndim == 0 and key.dtype.kind in "iu" \
-            and (x[0].count is not None or getattr(x[0], "work_rows", False) or getattr(x[0], "argument", False)):
-        return _counted_item(x, key)  # (a work list: its rows at run time; a list argument of numbers: pytree.py)
+            and (x[0].count is not None or getattr(x[0], "work_rows", False) or getattr(x[0], "argument", False)
+                 or isinstance(x[0].value.shape[0], int) and x[0].value.ndim == (1 if x[0].fields is None else 2)):
+        return _counted_item(x, key)  # (a work list: its rows at run time; a list held as one: x.tolist(), pytree.py)
     if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
         rows = any(isinstance(e, Segment) and len(e.value.shape) >= 2 for e in x)
         raise UnsupportedError("indexing a list grown in a traced loop other than with a constant "

@@ -198,6 +198,24 @@ def test_sort_reverse_copy_in_place_as_python(n):
     _check(methods_in_place, "array", n, n)
 
 
+def indexed_by_traced_ints(x, j):  # (x.tolist() and a loop's appends at a traced index were refused)
+    a, b = x.tolist(), _grown(x)
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += a[i] * b[-1 - i]
+    return s, a[j], b[-j], a[j - 1]
+
+
+@pytest.mark.parametrize("n", [10, 300])
+def test_indexed_by_traced_ints_as_python(n):
+    x = _values(n, n)
+    f = looptrace.jit(indexed_by_traced_ints, backend="interpret")
+    for j in (1, n - 1, 2 - n):
+        assert _same(f(x, j), indexed_by_traced_ints(x.copy(), j))
+    with pytest.raises(IndexError, match="list index out of range"):
+        f(x, n)
+
+
 # --- cpu ----------------------------------------------------------------------------------------------
 def on_cpu(xs, v):
     return xs.index(v), xs.count(v), sorted(xs, key=abs)[:3], list(reversed(xs))[:2], max(xs, key=abs)
