@@ -24,7 +24,9 @@ def _note(f, *args) -> str:
     return loop.reason
 
 
-@pytest.mark.parametrize("n", [7, 600, 300_000])
+# [7] with -m slow (0.3 s in 3eb5406's CI): [600]'s kernel but for the length (explain's sources equal but for the
+# integers), point by point on one thread as [600]'s
+@pytest.mark.parametrize("n", [pytest.param(7, marks=pytest.mark.slow), 600, 300_000])
 def test_quadratic_map(n, rng):
     c = rng.uniform(-0.4, 0.4, n)
     f = looptrace.jit(quadratic, backend="cpu")
