@@ -2218,6 +2218,24 @@ class LoopTrace:
             link(_root(after)._box, _root(entry)._box, self.no_trip, True)
         return after
 
+    def _link_if_it_ran(self, after: Any, raw: Any) -> None:
+        """A name every iteration leaves bound to one array from before the
+        loop (`b = y`, then `for ...: b = x`), where the loop may run no
+        iteration: after it, the name is x where the loop ran (`_kept_after`:
+        its entry array where not). Was the loop's copy of x there: a write
+        through the name after the loop missed x (WRONG silently until s56)."""
+        from .array import link
+
+        if not (is_tracer(after) and is_tracer(raw) and after.base is None and raw.base is None
+                and raw is not after and (raw.ndim > 0 or raw.array0d)
+                and ctx.visible(raw._box.frame, ctx.state().frame)):
+            return
+        no_trip = self._no_trip_now()
+        if no_trip is None:
+            link(after._box, None, None, False)  # writes through the name are refused
+        elif no_trip is not True and no_trip is not False:
+            link(after._box, raw._box, no_trip, False)
+
     def _link_exit(self, out: Any, raw: Any, body: Region, name: str) -> None:
         """A name the body left bound to an array that a traced `if` linked to
         one from outside the loop, or to the one the name held when the
@@ -2304,6 +2322,8 @@ class LoopTrace:
             final.append(raw if is_tracer(after) and self._same_array_each_time(raw) else
                          self._kept_after(n, after))
             self._link_exit(final[-1], raw, body, n)
+            if final[-1] is after:
+                self._link_if_it_ran(after, raw)
             pos += k
         stacked = iter(ys)
         for state in self._stacked_lists(specs, body):

@@ -154,6 +154,17 @@ def in_a_while_loop(x, y, z, n):
     return t
 
 
+def rebound_in_a_loop(x, y, z, n):
+    """`b` is x after a loop that ran, y after none: the write after it reaches that argument (it
+    missed x: the loop's copy of it, WRONG silently until s56), and the returned `b` is it."""
+    b = y
+    for i in range(n):
+        b = x
+        z[i] += b[i]
+    b += 0.25
+    return b
+
+
 def _same(f, jf, args, identity=True) -> None:
     plain = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     want, got = f(*plain), jf(*args)
@@ -183,7 +194,7 @@ def test_names_nested_ifs_bind(f):
 
 
 @pytest.mark.parametrize("f", [in_a_loop, in_a_loop_traced_again, conditions_from_before_the_loop,
-                               early_return_in_a_loop, in_a_while_loop])
+                               early_return_in_a_loop, in_a_while_loop, rebound_in_a_loop])
 def test_names_nested_ifs_bind_in_loops(f):
     """Run-time trip counts 0 to N on fresh data. A result returned from inside a loop is the kernel's
     own array (not the argument itself: a gap older than nested ifs), so `is` is not compared there."""
@@ -219,16 +230,16 @@ NAMES = ("a", "b")
 def program(r: random.Random) -> str:
     """f(x, y, z, n): `a` and `b` rebound among the three arguments (and arrays the function makes)
     by ifs nested up to 3 deep, written through and read in conditions, with early returns; in a loop
-    of n trips too, whose body starts by binding both names (a name a loop rebinds and the code after
-    it writes is rebound after it: a gap of loops, not of ifs). `acc = 0` then a float: a loop's body
-    is traced again."""
+    of n trips too, whose body starts by binding both names, used after it as it leaves them or
+    rebound. `acc = 0` then a float: a loop's body is traced again."""
     lines = ["def f(x, y, z, n):", "    a, b = x, y", "    acc = 0"]
     _block(r, lines, 1, 0, False, 4)
     if r.random() < 0.7:
         lines.append("    for i in range(n):")
         lines += [f"        {m} = {r.choice(ARGS)}" for m in NAMES]
         _block(r, lines, 2, 0, True, 4)
-        lines.append(f"    a, b = {r.choice(ARGS)}, {r.choice(ARGS)}")
+        if r.random() < 0.5:
+            lines.append(f"    a, b = {r.choice(ARGS)}, {r.choice(ARGS)}")
     _block(r, lines, 1, 0, False, 3)
     lines.append("    return a, b, acc * 1.0")
     return "\n".join(lines) + "\n"
