@@ -24,8 +24,11 @@ minus a warm call):
 `--cold` (helper V2): kernels that grow a list in a while loop
 (templates.reserved), call math.fsum (exact_sum.fsum_row), multiply complex128
 and complex64 numbers (llvm_inlined.cmul_c128/c64) or take one rare path
-(float32 sin: only its callback and vector variants), first call on empty
-Numba and looptrace caches, one fresh process per tree and round:
+(float32 sin: only its callback and vector variants), and (session 56, helper
+T4) draw a permutation (templates.permutation_draw) or take svd and qr of a few
+matrices in both modes (lapack.svd_batch, qr_batch), or call pow_f64 of an
+int64 exponent after a float64 one (a Numba kernel calling it: its converting wrapper), first call on empty Numba
+and looptrace caches, one fresh process per tree and round:
 
     python bench/compile_cost_s55.py --cold /tmp/old,. [--rounds 3]
 """
@@ -185,7 +188,7 @@ def wrapped(rounds: int) -> None:
 
 
 COLD_CHILD = r"""
-import json, math, sys, time, warnings
+import copy, json, math, sys, time, warnings
 import numpy as np
 import looptrace
 warnings.simplefilter("ignore")
@@ -213,6 +216,23 @@ def sin32(x):  # one rare-path symbol: its callback and vector variants only
     return np.sin(x) * np.float32(2)
 
 
+def permute(g, n):  # templates.permutation_draw (session 56, T4)
+    return g.permutation(n)
+
+
+def svd_qr(a):  # lapack.svd_batch / qr_batch, full and thin / complete and reduced (session 56, T4)
+    u, s, vh = np.linalg.svd(a, full_matrices=True)
+    u2, s2, vh2 = np.linalg.svd(a, full_matrices=False)
+    q, r = np.linalg.qr(a, mode="complete")
+    q2, r2 = np.linalg.qr(a)
+    # (the columns past the third of the full u and the complete q are any basis of the complement: left out)
+    return np.abs(u[:, :, :3]).sum() + s.sum() + np.abs(vh2).sum() + np.abs(q[:, :, :3]).sum() + np.abs(r2).sum() + s2.sum()
+
+
+def power(x, y):  # mathlib.pow_f64 (float64, float64): its body's one compile
+    return x ** y
+
+
 def warm(x):
     return x * 2.0 + 1.0
 
@@ -221,18 +241,43 @@ r = np.random.default_rng(0)
 z = r.standard_normal(64) + 1j * r.standard_normal(64)
 W = {"grown": (grown, (r.standard_normal(100),)), "fsum": (fsum, (r.standard_normal(100),)),
      "cprod": (cprod, (z, z[::-1].copy())), "cprod64": (cprod, (z.astype(np.complex64), z[::-1].astype(np.complex64))),
-     "sin32": (sin32, (r.standard_normal(100).astype(np.float32) * 1e6,))}
+     "sin32": (sin32, (r.standard_normal(100).astype(np.float32) * 1e6,)),
+     "permute": (permute, (np.random.default_rng(1), 50)), "svd_qr": (svd_qr, (r.standard_normal((2, 5, 3)),)),
+     "power": (power, (r.uniform(0.1, 5, 100), r.uniform(-9, 9, 100)))}
+
+
+def nb_pow_int():  # mathlib.pow_f64 of an int64 exponent after `power`'s (float64, float64): another signature
+    import numba
+    from looptrace.codegen.cpu.mathlib import pow_f64
+
+    @numba.njit
+    def k(x, e, out):
+        for i in range(x.shape[0]):
+            out[i] = pow_f64(x[i], e[i])
+    x, e, out = r.uniform(0.1, 5, 100), r.integers(-9, 9, 100), np.empty(100)
+    k(x, e, out)
+    return out, x ** e
+
+
+RAW = {"pow_int": nb_pow_int}
 looptrace.jit(warm, backend="cpu")(np.arange(5.0))
 got = {}
 for name in sys.argv[1].split(","):
+    if name in RAW:  # a Numba kernel calling the helper itself
+        t = time.process_time()
+        out, want = RAW[name]()
+        got[name] = time.process_time() - t
+        assert np.allclose(out, want, rtol=1e-12), name
+        continue
     fn, args = W[name]
+    plain_args = copy.deepcopy(args)  # (a generator the kernel advances)
     t = time.process_time()
     out = looptrace.jit(fn, backend="cpu")(*args)
     got[name] = time.process_time() - t
-    assert np.allclose(out, fn(*args), rtol=1e-5), name  # (NumPy's complex multiply differs from Python's formula in the last bits here)
+    assert np.allclose(out, fn(*plain_args), rtol=1e-5), name  # (NumPy's complex multiply differs from Python's formula in the last bits here)
 print(json.dumps(got))
 """
-COLD_WORKLOADS = ("grown", "fsum", "cprod", "cprod64", "sin32")
+COLD_WORKLOADS = ("grown", "fsum", "cprod", "cprod64", "sin32", "permute", "svd_qr", "power", "pow_int")
 
 
 def cold_sample(tree: str) -> dict:
