@@ -353,15 +353,15 @@ def _long_method(x: list, name: str) -> Any:
     holds the sorted (pybuiltins.sorted_numbers) or reversed stack."""
     if type(x) is not list or not is_grown(x):
         return None
+    from . import pybuiltins
+
+    seg = pybuiltins._long_segment(x)
+    if seg is None:  # (expanded, as before: a list of rows copied is a list of the same rows, as Python's)
+        return None
     if name == "copy":
         def copy():
             return list.copy(x)
         return copy
-    from . import pybuiltins
-
-    seg = pybuiltins._long_segment(x)
-    if seg is None:
-        return None
 
     def sort(*, key=None, reverse=False):
         ordered = pybuiltins.sorted_numbers(x, key, bool(reverse))
