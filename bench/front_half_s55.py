@@ -9,12 +9,21 @@ the interpreter, calls a fresh `jit(fn, backend="interpret")` twice on the kerne
 arguments: the first call converts, traces, runs the passes and interprets; the second only
 interprets (the signature is cached; each call gets its own arguments). front half = first - second (process CPU time, summed over
 kernels); interpreter = second. LOOPTRACE_VERIFY defaults to "stages", as most test files run.
+
+    python bench/front_half_s55.py OLD_ROOT NEW_ROOT --same-ir
+
+checks instead that both checkouts make the same programs: each kernel's traced and passed IR as
+printed (value and length ids renumbered in order of appearance) and its results, hashed, kernel by
+kernel (LOOPTRACE_VERIFY=1: the verifier after every pass and step too); it prints the kernels that
+differ and exits 1 if any does.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -53,6 +62,53 @@ def worker(root: str) -> dict:
     return {"front": front, "interp": interp, "kernels": n}
 
 
+def _canonical(text: str) -> str:
+    """IR text with %value and ?length ids numbered by first appearance (they come from global counters)."""
+    names: dict[str, str] = {}
+    return re.sub(r"[%?]\d+", lambda m: names.setdefault(m.group(0), f"{m.group(0)[0]}{len(names)}"), text)
+
+
+def ir_worker(root: str) -> dict:
+    """kernel name -> hash of its traced and passed IR and of its results (the interpreter's)."""
+    sys.path.insert(0, root)
+    sys.path.insert(0, os.path.join(root, "bench"))
+    import warnings
+
+    import numpy as np
+
+    import looptrace as lt
+    from corpus import all_kernels
+    from looptrace.ir.printer import print_program
+
+    warnings.simplefilter("ignore")
+    out = {}
+    for k in all_kernels():
+        if k.expect.get("interpret") != "ok":
+            continue
+        f = lt.jit(k.fn, backend="interpret")
+        try:
+            res = f(*k.make(np.random.default_rng(0), "test"))
+        except Exception as e:  # noqa: BLE001 (refused arguments: the error's type is compared)
+            out[k.name] = type(e).__name__
+            continue
+        res = res if isinstance(res, tuple) else (res,)
+        text = "".join(_canonical(print_program(c.traced)) + "\n==\n" + _canonical(print_program(c.program))
+                       for c in f._cache.values())
+        text += repr([np.asarray(r).tobytes() if isinstance(r, np.ndarray) else repr(r) for r in res])
+        out[k.name] = hashlib.sha1(text.encode()).hexdigest()
+    return out
+
+
+def same_ir(old: str, new: str) -> None:
+    env = dict(os.environ, LOOPTRACE_VERIFY="1")
+    got = [json.loads(subprocess.run([sys.executable, __file__, root, root, "--ir-worker"], env=env, cwd="/tmp",
+                                     capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+           for root in (old, new)]
+    differ = sorted(k for k in got[0].keys() | got[1].keys() if got[0].get(k) != got[1].get(k))
+    print(f"{len(got[0])} corpus kernels, {len(differ)} with other IR or results: {differ}")
+    sys.exit(1 if differ else 0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("old")
@@ -60,9 +116,17 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--verify", default="stages")
     ap.add_argument("--worker", action="store_true")
+    ap.add_argument("--ir-worker", action="store_true")
+    ap.add_argument("--same-ir", action="store_true")
     a = ap.parse_args()
     if a.worker:
         print(json.dumps(worker(a.old)))
+        return
+    if a.ir_worker:
+        print(json.dumps(ir_worker(a.old)))
+        return
+    if a.same_ir:
+        same_ir(a.old, a.new)
         return
     env = dict(os.environ, LOOPTRACE_VERIFY=a.verify)
     res: dict[str, list[dict]] = {"old": [], "new": []}

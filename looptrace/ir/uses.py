@@ -23,8 +23,12 @@ def use_map(block: Block) -> dict[int, list[Use]]:
     uses: dict[int, list[Use]] = {}
     for op in block.ops:
         direct = Use(op)  # one (immutable) Use per op and kind, shared by the values it reads
-        for v in {v.id: v for v in op.inputs}.values():
-            uses.setdefault(v.id, []).append(direct)
+        for v in op.inputs:
+            seen = uses.get(v.id)
+            if seen is None:
+                uses[v.id] = [direct]
+            elif seen[-1] is not direct:  # (an input read twice by the op counts once)
+                seen.append(direct)
         if op.blocks:
             nested = Use(op, nested=True)
             for sub in op.blocks:
@@ -41,15 +45,25 @@ _RESULT = Use(None)
 def users(block: Block) -> dict[int, list[Op]]:
     """value id -> the distinct top-level ops of `block` that read it (a read
     inside a region op's body counts for the region op)."""
-    out: dict[int, list[Op]] = {}
-    for vid, us in use_map(block).items():
-        ops = out.setdefault(vid, [])
-        seen: set[int] = set()  # ids of `ops`: linear in the reads of an argument every op reads
-        for u in us:
-            if u.op is not None and id(u.op) not in seen:
-                seen.add(id(u.op))
-                ops.append(u.op)
+    out: dict[int, list[Op]] = {}  # (in use_map's order, without its Use records: passes ask it often)
+    for op in block.ops:
+        for v in op.inputs:
+            _add_user(out, v.id, op)
+        for sub in op.blocks:
+            for v in free_values(sub):
+                _add_user(out, v.id, op)
+    for v in block.results:
+        if v.id not in out:
+            out[v.id] = []
     return out
+
+
+def _add_user(out: dict[int, list[Op]], vid: int, op: Op) -> None:
+    ops = out.get(vid)
+    if ops is None:
+        out[vid] = [op]
+    elif ops[-1] is not op:  # an op's reads come together: it is listed once
+        ops.append(op)
 
 
 def only_consumer(uses: dict[int, list[Use]], v: Value) -> Op | None:

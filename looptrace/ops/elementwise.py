@@ -41,6 +41,13 @@ def loop_dtypes(ufunc: np.ufunc, in_types: tuple, out_dtype=None) -> tuple[tuple
     `in_types` (np.dtype, or the Python types int/float/complex/bool for weak
     scalars, as NEP 50 treats them); `out_dtype` is a ufunc's `dtype=`
     argument, which fixes the loop as NumPy's `signature` does."""
+    try:  # (each key typed: a weak `int` equals dtype int64 but resolves otherwise)
+        key = (ufunc, tuple((type(t), t) for t in in_types), type(out_dtype), out_dtype)
+        known = _LOOPS.get(key)
+    except TypeError:  # an unhashable dtype= argument
+        key = known = None
+    if known is not None:
+        return known
     if all(isinstance(t, type) for t in in_types):
         # all weak: NumPy would pick its object loop for comparisons of Python ints
         in_types = tuple(np.dtype(t) for t in in_types)
@@ -49,7 +56,14 @@ def loop_dtypes(ufunc: np.ufunc, in_types: tuple, out_dtype=None) -> tuple[tuple
         resolved = ufunc.resolve_dtypes(tuple(in_types) + (None,), **fixed)
     except TypeError as e:  # e.g. bitwise ops on floats
         raise TypeError(f"np.{ufunc.__name__} is not defined for {in_types}: {e}") from None
+    if key is not None and len(_LOOPS) < 4096:
+        _LOOPS[key] = (resolved[:-1], resolved[-1])
     return resolved[:-1], resolved[-1]
+
+
+# (ufunc, typed input types, typed dtype=) -> loop_dtypes' answer: resolve_dtypes took ~10 us, asked
+# for every elementwise op traced and again by its shape rule (emit, the verifier): ~2% of a tracer test file
+_LOOPS: dict = {}
 
 
 def _ufunc_abstract(ufunc: np.ufunc):

@@ -276,14 +276,14 @@ class _Converter(ast.NodeTransformer):
             call = ast.Call(_attr("comp_any"), [ast.Constant(node.func.id), self._element_fn(gen),
                                                 self.visit(gen.generators[0].iter), _loc(gen, self.filename),
                                                 self._condition_fns(gen)], [])
-            return ast.fix_missing_locations(ast.copy_location(call, node))
+            return _fix_locations(ast.copy_location(call, node))
         if _reduced_comprehension(node) == "sum":
             # sum(f(i) for i in range(n)): an accumulation traced once (runtime.comp_sum)
             gen = node.args[0]
             start = self.visit(node.args[1]) if len(node.args) == 2 else ast.Constant(0)
             call = ast.Call(_attr("comp_sum"), [self._element_fn(gen), self.visit(gen.generators[0].iter), start,
                                                 _loc(gen, self.filename), self._condition_fns(gen)], [])
-            return ast.fix_missing_locations(ast.copy_location(call, node))
+            return _fix_locations(ast.copy_location(call, node))
         if _fsum_of_generator(node):
             # math.fsum(f(i) for i in range(n)) reads every item, in order: the list comprehension
             # traced once (runtime.comp_list), whose stack the fsum primitive sums
@@ -295,7 +295,7 @@ class _Converter(ast.NodeTransformer):
             _keep_none(a)  # (a value that may be None is passed on as it is: runtime.call decides)
         args = [ast.copy_location(ast.Starred(ast.Call(_attr("star"), [a.value], []), ast.Load()), a)
                 if isinstance(a, ast.Starred) else a for a in node.args]  # `f(*lst)`: runtime.star
-        return ast.fix_missing_locations(ast.copy_location(ast.Call(
+        return _fix_locations(ast.copy_location(ast.Call(
             func=_attr("call"), args=[node.func, *args], keywords=node.keywords), node))
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
@@ -460,7 +460,7 @@ class _Converter(ast.NodeTransformer):
             else:
                 parts.append(v)
         call = ast.Call(ast.Attribute(_attr("printing"), "fstring", ast.Load()), parts, [])
-        return ast.fix_missing_locations(ast.copy_location(call, node))
+        return _fix_locations(ast.copy_location(call, node))
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         _only_tested(node.test)
@@ -506,7 +506,7 @@ class _Converter(ast.NodeTransformer):
         for h in node.handlers:
             guard = ast.copy_location(ast.Expr(ast.Call(_attr("passthrough"), [], [])), h)
             h.body = [guard] + h.body
-        return ast.fix_missing_locations(node)
+        return _fix_locations(node)
 
     visit_TryStar = visit_Try
 
@@ -528,7 +528,7 @@ class _Converter(ast.NodeTransformer):
         else:
             store = ast.Assign(stmt.targets, _name(tmp))
         pick = ast.If(ast.Call(ast.Attribute(_name(block), "raised", ast.Load()), [], []), handler.body, [store])
-        out = [ast.fix_missing_locations(ast.copy_location(s, stmt)) for s in (tried, pick)]
+        out = [_fix_locations(ast.copy_location(s, stmt)) for s in (tried, pick)]
         for s in out:
             for n in ast.walk(s):
                 if not hasattr(n, "lineno"):
@@ -548,7 +548,7 @@ class _Converter(ast.NodeTransformer):
                                                     or _is_lt_call(expr, "try_record"))):
                 item.context_expr = ast.copy_location(ast.Call(_attr("with_"), [item.context_expr], []),
                                                        item.context_expr)
-        return ast.fix_missing_locations(node)
+        return _fix_locations(node)
 
     def _element_fn(self, comp) -> ast.Lambda:
         """`lambda t: elt` of a one-generator comprehension, elt converted."""
@@ -571,7 +571,7 @@ class _Converter(ast.NodeTransformer):
         if isinstance(node, ast.ListComp) and _simple_comprehension(node):
             call = ast.Call(_attr("comp_list"), [self._element_fn(node), self.visit(node.generators[0].iter),
                                                  _loc(node, self.filename), self._condition_fns(node)], [])
-            return ast.fix_missing_locations(ast.copy_location(call, node))
+            return _fix_locations(ast.copy_location(call, node))
         if isinstance(node, ast.ListComp) and _tuple_comprehension(node):
             return self._tuple_comprehension(node)
         return self._python_comprehension(node)
@@ -585,7 +585,7 @@ class _Converter(ast.NodeTransformer):
                                             kw_defaults=[], defaults=[]), self._python_comprehension(python))
         call = ast.Call(_attr(name), [self._element_fn(node), self.visit(node.generators[0].iter),
                                       _loc(node, self.filename), self._condition_fns(node), fallback], [])
-        return ast.fix_missing_locations(ast.copy_location(call, node))
+        return _fix_locations(ast.copy_location(call, node))
 
     def _tuple_comprehension(self, node: ast.ListComp) -> ast.AST:
         """`[(a, b) for t in it]`: `__lt.comp_tuples(lambda t: (a, b), it, loc,
@@ -597,7 +597,7 @@ class _Converter(ast.NodeTransformer):
                                             kw_defaults=[], defaults=[]), self._python_comprehension(python))
         call = ast.Call(_attr("comp_tuples"), [self._element_fn(node), self.visit(node.generators[0].iter),
                                                _loc(node, self.filename), self._condition_fns(node), fallback], [])
-        return ast.fix_missing_locations(ast.copy_location(call, node))
+        return _fix_locations(ast.copy_location(call, node))
 
     def _python_comprehension(self, node):
         """A comprehension run as Python while tracing, each iterable through `__lt.comp_iter`."""
@@ -605,7 +605,7 @@ class _Converter(ast.NodeTransformer):
         for gen in node.generators:
             gen.iter = ast.copy_location(ast.Call(_attr("comp_iter"), [gen.iter, _loc(gen.iter, self.filename)], []),
                                          gen.iter)
-        return ast.fix_missing_locations(node)
+        return _fix_locations(node)
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
 
@@ -652,7 +652,7 @@ class _Converter(ast.NodeTransformer):
             again = ast.copy_location(ast.If(ast.UnaryOp(ast.Not(), _name(flags["brk"])), [again], []), node)
         loop = ast.copy_location(ast.While(test=_name(name), body=node.body, orelse=node.orelse), node)
         loop.test = ast.copy_location(loop.test, node.test)
-        ast.fix_missing_locations(first), ast.fix_missing_locations(again)
+        _fix_locations(first), _fix_locations(again)
         return self._visit_stmts([first]) + self._loop(loop, key, body + [again], flags, [], kind="while") + \
             self._else(node, flags)
 
@@ -664,7 +664,7 @@ class _Converter(ast.NodeTransformer):
             return self._visit_stmts(node.orelse)
         test = ast.UnaryOp(ast.Not(), _name(flags["brk"]))
         stmt = ast.copy_location(ast.If(test=test, body=node.orelse, orelse=[]), node.orelse[0])
-        ast.fix_missing_locations(stmt)
+        _fix_locations(stmt)
         return self._visit_stmts([stmt])
 
     def _loop(self, node, key: int, body: list[ast.stmt], flags: dict, targets: list[str],
@@ -708,7 +708,7 @@ class _Converter(ast.NodeTransformer):
             test = ast.Lambda(_no_args(), _keep_none(self.visit(node.test)))
             call = ast.Call(_attr("while_"), [test, *common], meta)
         out.append(ast.Expr(call))
-        done = [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
+        done = [_fix_locations(ast.copy_location(s, node)) for s in out]
         _end_at(done[-1], node.iter if kind == "for" else node.test)  # (an error in it quotes the loop's line)
         return done
 
@@ -739,12 +739,12 @@ class _Converter(ast.NodeTransformer):
                                        _name(f"__lt_else_{key}"), _name(f"__lt_get_{key}"),
                                        _name(f"__lt_set_{key}"), names], [])
         out.append(ast.Expr(call))
-        done = [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out[:-1]]
+        done = [_fix_locations(ast.copy_location(s, node)) for s in out[:-1]]
         # the call spans the `if` line only: an error in the condition (the truth of an array)
         # quoted the statement's last line
         head = ast.copy_location(out[-1], node)
         _end_at(head, node.test)
-        return done + [ast.fix_missing_locations(head)]
+        return done + [_fix_locations(head)]
 
     def _visit_stmts(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -805,15 +805,16 @@ def _walk_own(node: ast.AST):
     """The nodes whose jumps belong to the loop around `node`: a nested loop's
     body has its own (its `else:` clause runs after it, so its jumps are the
     outer loop's); a nested function or class is not the loop's at all."""
-    yield node
-    if isinstance(node, _SCOPES):
-        return
-    if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
-        for s in node.orelse:
-            yield from _walk_own(s)
-        return
-    for child in ast.iter_child_nodes(node):
-        yield from _walk_own(child)
+    todo = [node]  # (a stack, in preorder: nested generators made each node cost the depth it is at)
+    while todo:
+        n = todo.pop()
+        yield n
+        if isinstance(n, _SCOPES):
+            continue
+        if isinstance(n, (ast.For, ast.While, ast.AsyncFor)):
+            todo.extend(reversed(n.orelse))
+            continue
+        todo.extend(reversed(list(ast.iter_child_nodes(n))))
 
 
 def _guard(stmts: list[ast.stmt], flags: dict) -> list[ast.stmt]:
@@ -1006,6 +1007,53 @@ def _keep_none(node: ast.expr, mode: bool | str = True) -> ast.expr:
             if isinstance(side, ast.Lambda):
                 _keep_none(side.body, mode)
     return node
+
+
+def _fix_locations(node: ast.AST) -> ast.AST:
+    """ast.fix_missing_locations, node for node (each node without a position
+    takes its parent's, in the same preorder), walked without recursion or
+    generators: the converter fixes each loop's, branch's and call's new
+    statements as it makes them, so nested loops are walked once per level
+    (a quarter of converting, session 55)."""
+    todo = [(node, 1, 0, 1, 0)]
+    pop, push = todo.pop, todo.append
+    while todo:
+        n, line, col, end, end_col = pop()
+        cls = type(n)
+        shape = _NODE_SHAPES.get(cls)
+        if shape is None:
+            shape = _NODE_SHAPES[cls] = ("lineno" in cls._attributes, cls._fields)
+        located, fields = shape
+        if located:  # (every ast class has all four positions or none)
+            if hasattr(n, "lineno"):
+                line = n.lineno
+            else:
+                n.lineno = line
+            if getattr(n, "end_lineno", None) is None:
+                n.end_lineno = end
+            else:
+                end = n.end_lineno
+            if hasattr(n, "col_offset"):
+                col = n.col_offset
+            else:
+                n.col_offset = col
+            if getattr(n, "end_col_offset", None) is None:
+                n.end_col_offset = end_col
+            else:
+                end_col = n.end_col_offset
+        children = []
+        for f in fields:
+            v = getattr(n, f, None)
+            if isinstance(v, ast.AST):
+                children.append(v)
+            elif isinstance(v, list):
+                children.extend(x for x in v if isinstance(x, ast.AST))
+        for c in reversed(children):  # (popped in order: ast's preorder, which a node shared by two
+            push((c, line, col, end, end_col))  # parents makes matter)
+    return node
+
+
+_NODE_SHAPES: dict[type, tuple] = {}  # ast class -> (has positions, its fields)
 
 
 def _is_lt_call(node: ast.Call, name: str) -> bool:
@@ -1586,7 +1634,7 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
     free = list(fn.__code__.co_freevars)
     factory = _def("__lt_factory", [ast.arg(n) for n in free], [fdef, ast.Return(_name(fdef.name))])
     module = ast.Module(body=[factory], type_ignores=[])
-    ast.fix_missing_locations(module)
+    _fix_locations(module)
     code = compile(module, filename, "exec")
     _CACHE[key] = code
     return code

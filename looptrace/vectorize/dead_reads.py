@@ -31,7 +31,7 @@ _OUT_OF_BOUNDS = "index {{value}} is out of bounds for axis {axis} with size {n}
 
 def check_dead_reads(program: Program) -> Program:
     _float_round_trips(program.body)
-    _visit(program.body, set(range(len(program.body.results))))
+    _visit(program.body, set(range(len(program.body.results))), {})
     return program
 
 
@@ -88,11 +88,14 @@ def _round_trips_in(block: Block, made: dict[int, Op], reads: dict[int, int]) ->
     block.ops = ops
 
 
-def _visit(block: Block, live_results: set[int]) -> None:
+def _visit(block: Block, live_results: set[int], memo: dict) -> None:
     """`live_results`: the positions of the block's results something reads
     (a loop body's carry that only feeds itself is dead: `h[i + 1] = x[i]`
-    into an array never returned; a loop nothing uses has none)."""
-    dead, live = _dead(block, live_results)
+    into an array never returned; a loop nothing uses has none). `memo`:
+    `_dead`'s answers so far in this pass (each block is asked again by the
+    blocks around it, once per level: nested loops multiplied the walks);
+    a block is asked only before its checks are added, while it is as traced."""
+    dead, live = _dead(block, live_results, memo)
     ops: list[Op] = []
     for op in block.ops:
         if id(op) in dead and op.prim.name in ("dynamic_slice", "gather") and _checkable(op):
@@ -107,25 +110,35 @@ def _visit(block: Block, live_results: set[int]) -> None:
         ops.append(op)
         if op.blocks:  # a loop nothing uses still raises where its reads and writes do
             outs = set() if id(op) in dead else {k for k, v in enumerate(op.outputs) if v.id in live}
-            for sub, results in _live_in_bodies(op, outs):
-                _visit(sub, results)
+            for sub, results in _live_in_bodies(op, outs, memo):
+                _visit(sub, results, memo)
     block.ops = ops
 
 
-def _dead(block: Block, live_results: set[int]) -> tuple[set[int], set[int]]:
+def _dead(block: Block, live_results: set[int], memo: dict) -> tuple[set[int], set[int]]:
     """(ids of the ops of block that dead-code elimination would drop, given
-    which results are read (ir/dce.py); ids of the values live)."""
+    which results are read (ir/dce.py); ids of the values live). Not to be
+    changed by the caller: `memo` keeps them (by the block's id and
+    `live_results`, with the block, so the id is not reused)."""
+    key = (id(block), frozenset(live_results))
+    known = memo.get(key)
+    if known is not None:
+        return known[1]
     live = {v.id for k, v in enumerate(block.results) if k in live_results}
     dead: set[int] = set()
     for op in reversed(block.ops):
         if not is_pure(op) or any(v.id in live for v in op.outputs):
-            live.update(v.id for v in _read_by(op, live))
+            if op.blocks:
+                live.update(v.id for v in _read_by(op, live, memo))
+            else:  # (most ops: their non-constant inputs, without used_values' closures)
+                live.update(v.id for v in op.inputs if v.const is None)
         else:
             dead.add(id(op))
+    memo[key] = (block, (dead, live))
     return dead, live
 
 
-def _read_by(op: Op, live: set[int]) -> list[Value]:
+def _read_by(op: Op, live: set[int], memo: dict) -> list[Value]:
     """The values a live op reads: for a loop, the entry values of the carries
     something reads (an array a first loop writes, passed through a second
     loop that writes an argument but never reads the array: its writes are
@@ -134,7 +147,7 @@ def _read_by(op: Op, live: set[int]) -> list[Value]:
         return used_values([op])
     outs = {k for k, v in enumerate(op.outputs) if v.id in live}
     carried = set()
-    for body, results in _live_in_bodies(op, outs):
+    for body, results in _live_in_bodies(op, outs, memo):
         if body is op.blocks[-1]:
             carried = results
     first = 3 if op.prim.name == "for_loop" else 0
@@ -163,7 +176,7 @@ def checks_of(op: Op) -> list[Op]:
     return ops
 
 
-def _live_in_bodies(op: Op, outs: set[int]) -> list[tuple[Block, set[int]]]:
+def _live_in_bodies(op: Op, outs: set[int], memo: dict) -> list[tuple[Block, set[int]]]:
     """Each body of region op `op` with the positions of its results that are
     read, given the positions `outs` of op's outputs that are: a carry is read
     where its output is, or where the body (or a while loop's test) reads it."""
@@ -175,7 +188,7 @@ def _live_in_bodies(op: Op, outs: set[int]) -> list[tuple[Block, set[int]]]:
         n_carry = len(body.args) - 1
         live = set(outs)
         while True:
-            _, values = _dead(body, live)
+            _, values = _dead(body, live, memo)
             more = {k for k in range(n_carry) if k not in live and body.args[1 + k].id in values}
             if not more:
                 return [(body, live)]
@@ -183,10 +196,10 @@ def _live_in_bodies(op: Op, outs: set[int]) -> list[tuple[Block, set[int]]]:
     if name == "while_loop":
         test, body = op.blocks
         live = set(outs)
-        _, read_by_test = _dead(test, set(range(len(test.results))))
+        _, read_by_test = _dead(test, set(range(len(test.results))), memo)
         live |= {k for k, a in enumerate(test.args) if a.id in read_by_test}
         while True:
-            _, values = _dead(body, live)
+            _, values = _dead(body, live, memo)
             more = {k for k, a in enumerate(body.args) if k not in live and a.id in values}
             if not more:
                 return [(test, set(range(len(test.results)))), (body, live)]

@@ -34,6 +34,8 @@ def fold_reduce_einsum(block: Block) -> None:
 
 
 def _fold(block: Block) -> None:
+    if not any(op.prim.name == "reduce_sum" and op.out.dtype.kind in "fc" for op in block.ops):
+        return  # (most blocks: nothing to fold, and their use map was a tenth of this pass)
     us = users(block)
     defs = {v.id: op for op in block.ops for v in op.outputs}
     dead = set()
@@ -92,7 +94,7 @@ def _product_spec(op: Op, added: dict | None = None):
 
 def _tidy(block: Block) -> bool:
     defs: dict[int, Op] = {}
-    seen: dict[tuple, Value] = {}
+    seen: dict[tuple, list] = {}  # _rough_key -> [[op, its _cse_key once asked], ...], in program order
     mapping: dict[int, Value] = {}
     for op in block.ops:
         if any(v.id in mapping for v in op.inputs):
@@ -101,16 +103,52 @@ def _tidy(block: Block) -> bool:
         if same is not None:
             mapping[op.out.id] = same
             continue
-        key = _cse_key(op)
-        if key is not None and key in seen:
-            mapping[op.out.id] = seen[key]
+        earlier = _same_op_before(op, seen)
+        if earlier is not None:
+            mapping[op.out.id] = earlier.out
             continue
-        if key is not None:
-            seen[key] = op.out
         for v in op.outputs:
             defs[v.id] = op
     substitute(block, mapping)
     return bool(mapping)
+
+
+_UNASKED = object()
+
+
+def _same_op_before(op: Op, seen: dict) -> Op | None:
+    """The first earlier op of the block that computes what `op` does (equal
+    `_cse_key`s), or None; `op` joins `seen` if it has a key. The exact key
+    (constants' bytes, the attrs' reprs) is built only for ops whose
+    `_rough_key` an earlier op shares: most ops share it with none."""
+    if op.prim.region or op.prim.effectful or len(op.outputs) != 1:
+        return None
+    rough = _rough_key(op)
+    if rough is None:
+        return None
+    bucket = seen.setdefault(rough, [])
+    if not bucket:
+        bucket.append([op, _UNASKED])
+        return None
+    key = _cse_key(op)
+    if key is None:
+        return None
+    for entry in bucket:
+        if entry[1] is _UNASKED:
+            entry[1] = _cse_key(entry[0])
+        if entry[1] == key:
+            return entry[0]
+    bucket.append([op, key])
+    return None
+
+
+def _rough_key(op: Op):
+    """What equal `_cse_key`s imply equal: the primitive, the non-constant
+    inputs and each constant's shape, the output's shape; None where
+    `_cse_key` is None for sure."""
+    ins = tuple(("c", np.shape(v.const)) if v.is_const else v.id for v in op.inputs)
+    shape = tuple(("dim", d.id) if isinstance(d, Dim) else d for d in op.outputs[0].shape)
+    return (op.prim.name, ins, shape)
 
 
 def _identity(op: Op, defs: dict[int, Op]) -> Value | None:
