@@ -473,7 +473,9 @@ def _grown_contains(seq: list, x: Any) -> Any:
     if one is not None and not one.fields and not one.mixed and one.value.ndim == 1 and number:
         from .numpy_api import _segment_value  # (its first `count` rows where appended under a condition)
 
-        return _python_bool(sem.reduce("reduce_any", sem.ufunc("equal", _segment_value(one), x)))
+        items = _segment_value(one)
+        hits = grown.found_itself(seq, x, items, sem.ufunc("equal", items, x))  # (x[3] in x: a NaN too)
+        return _python_bool(sem.reduce("reduce_any", hits))
     items = grown.expand(seq, "testing membership in")
     if not number or not all(isinstance(e, (numbers.Number, np.generic)) or is_tracer(e) and e.ndim == 0
                              for e in items):

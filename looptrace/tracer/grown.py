@@ -243,7 +243,10 @@ class GrownElement(Tracer):
     so a write into the element could not reach the list (plain Python's
     list holds the array itself): refused."""
 
-    __slots__ = ("origin",)  # (the segment and position it was expanded from: `elements`)
+    # origin: the segment and position it was expanded from (`elements`); read_at: the segment
+    # and position (an int, or a traced int64) an index read it from (runtime._grown_item):
+    # either is the list's item itself, as Python's x[k] is (`_hits`: found by identity).
+    __slots__ = ("origin", "read_at")
 
     def assign(self, value) -> None:
         raise UnsupportedError("an element of a list grown in a traced loop is written in place; looptrace "
@@ -403,7 +406,80 @@ def _hits(x: list, value: Any) -> Any:
     items, keys = _flat(x)
     same = np.array([k == id(value) for k in keys], bool)
     hits = np.equal(items, value)
-    return np.logical_or(hits, same) if same.any() else hits
+    if same.any():
+        hits = np.logical_or(hits, same)
+    held = np.array([isinstance(k, tuple) for k in keys], bool)  # (a segment's items: `_flat`)
+    return found_itself(x, value, items, hits, None if held.all() else held)
+
+
+def found_itself(x: list, value: Any, items: Any, hits: Any, held: Any = None) -> Any:
+    """hits (where each of x's items equals value: a 1-D bool array), and
+    where value is the item of x it was read from (`_read_from`). A NaN
+    equals no item, so Python finds it only by identity, which the items
+    held as one array (`held`: a mask of them; None: all) have lost: a NaN
+    searched among NaN items other than the one it was read from is refused
+    at run time (`_refuse_unknown_identity`), not answered wrongly."""
+    itself = _read_from(x, value, hits.shape[0])
+    if itself is True:  # (all True, in hits' own run-time shape: `in` is True whatever the identities)
+        return np.logical_or(hits, np.logical_not(hits))
+    _refuse_unknown_identity(value, items, itself, held)
+    return hits if itself is None else np.logical_or(hits, itself)
+
+
+def _refuse_unknown_identity(value: Any, items: Any, itself: Any, held: Any) -> None:
+    """Python's x.count(v) / x.index(v) / `v in x` of a NaN v finds the items
+    that are v's own object: a list argument [nan] * n holds one object n
+    times, a loop's `a.append(s)` the same s each time, and `math.nan` is one
+    object. One array of the items keeps no identities, so where v is a NaN
+    and an item other than the one v was read from is a NaN, the answer is
+    unknown: an UnsupportedError at run time, only then (every other search,
+    NaN items or a NaN value alone included, is answered)."""
+    if np.dtype(items.dtype).kind not in "fc":
+        return
+    if not is_tracer(value) and (not isinstance(value, (float, complex, np.inexact)) or value == value):
+        return
+    nan_items = np.not_equal(items, items)
+    if held is not None:
+        nan_items = np.logical_and(nan_items, held)
+    if itself is not None:
+        nan_items = np.logical_and(nan_items, np.logical_not(itself))
+    unknown = np.logical_and(np.not_equal(value, value), np.any(nan_items))
+    if not is_tracer(unknown) and not unknown:
+        return
+    from .checks import emit_check
+
+    emit_check(unknown, UnsupportedError(
+        "searching a list held as one array (a list argument of numbers, x.tolist(), a loop's appends) "
+        "for a NaN where other items are NaNs (.count, .index, `in`): Python finds a NaN only by identity "
+        "(the same object), which looptrace does not keep for such items", ctx.current_loc(),
+        "test for NaNs with math.isnan / np.isnan (np.isnan(np.array(the_list)).sum()), or search "
+        "np.array(the_list)"))
+
+
+def _read_from(x: list, value: Any, n: int) -> Any:
+    """Where the value is the item of x's segment it was read from (`x[k]`,
+    an expanded element: GrownElement.origin / read_at), as a mask over x's n
+    items (traced where the position is); None where it was read from none
+    of x's segments. Python's x.count(x[k]) finds that item by identity even
+    when it is a NaN, which `==` does not find."""
+    found = [p for p in (getattr(value, "origin", None), getattr(value, "read_at", None)) if p is not None]
+    if not found or not isinstance(value, GrownElement):
+        return None
+    seg, at = found[-1]
+    if not any(e is seg for e in x):
+        return None
+    if not isinstance(n, int):  # (`in` of a list appended under a condition: the item its checked read
+        return True             # found is there; count and index refuse such a list: `sizes`)
+    start = 0
+    for e, size in zip(x, [n] if len(x) == 1 else sizes(x, "comparing with == or !=")):
+        if e is seg:
+            if not is_tracer(at) and isinstance(n, int):
+                return np.arange(n) == start + int(at)
+            from .np_arrays import iota
+
+            return np.equal(iota(n), sem.astype(at, np.int64) + start)
+        start += size
+    return None
 
 
 def _plain(x: list, value: Any) -> bool:

@@ -568,7 +568,9 @@ def _grown_item(x: list, key: Any) -> Any:
             row = sem.wrap(e.value)[k]
             if e.fields is not None:  # a tuple appended
                 return tuple(grown.GrownElement(sem.as_value(row[j]), weak=e.weak) for j in range(e.fields))
-            return grown.GrownElement(sem.as_value(row), weak=e.weak and e.value.ndim == 1)
+            item = grown.GrownElement(sem.as_value(row), weak=e.weak and e.value.ndim == 1)
+            item.read_at = (e, k)  # (x.count(x[k]) finds it by identity: grown._hits)
+            return item
         k -= size
     raise AssertionError("unreachable")
 
@@ -599,7 +601,9 @@ def _counted_item(x: list, k: Any) -> Any:
     item = sem.wrap(ctx.emit1(prim("reshape"), [row], shape=tuple(row.shape[1:])))
     if seg.fields is not None:  # a tuple appended
         return tuple(grown.GrownElement(sem.as_value(item[j]), weak=seg.weak) for j in range(seg.fields))
-    return grown.GrownElement(item.value, weak=seg.weak and seg.value.ndim == 1)
+    item = grown.GrownElement(item.value, weak=seg.weak and seg.value.ndim == 1)
+    item.read_at = (seg, at)  # (x.count(x[i]) finds it by identity: grown._hits)
+    return item
 
 
 def attr(obj: Any, name: str) -> Any:
