@@ -33,8 +33,11 @@ def test_the_warp_at_its_bench_size_runs_on_threads_fitted_to_free_cores(monkeyp
         return threading_policy.fitted_threads(k)
 
     monkeypatch.setattr(kernel, "fitted_threads", spy)
-    img = rng.random((500, 500))
     f = looptrace.jit(warp, backend="cpu", cache=False)
+    assert prange_count(f, rng.random((500, 500)), 0.3, 1.2) == 1  # the bench size: planned, not compiled
+    # the values on threads at 300 x 300 (threaded too, above 250 x 250's threshold): the plain function
+    # takes ~0.7 s a call at 500 x 500 (the test's run time), ~0.25 s here
+    img = rng.random((300, 300))
     assert prange_count(f, img, 0.3, 1.2) == 1
     for angle, scale in ((0.3, 1.2), (-1.1, 0.7)):  # most pixels inside; many outside (the `continue`)
         np.testing.assert_allclose(f(img, angle, scale), warp(img, angle, scale), rtol=1e-13, atol=1e-15)
