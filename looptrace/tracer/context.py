@@ -65,10 +65,23 @@ def current_loc() -> SourceLoc:
     frame = sys._getframe(1)
     while frame is not None:
         if id(frame.f_code) in USER_CODE:
-            file, line = frame.f_code.co_filename, frame.f_lineno
-            return SourceLoc(file, line, linecache.getline(file, line).rstrip("\n"))
+            return _loc_of_line(frame.f_code, frame.f_lineno)
         frame = frame.f_back
     return UNKNOWN_LOC
+
+
+def _loc_of_line(code, line: int) -> SourceLoc:
+    """The SourceLoc of `line` of user code `code`, made once per trace (every
+    op emitted on a line shares it: building one reads linecache); a new trace
+    reads the line again, as it may have changed on disk since."""
+    stack = _LOCAL.stack
+    locs = stack[-1].locs if stack else {}
+    key = (id(code), line)
+    loc = locs.get(key)
+    if loc is None:
+        file = code.co_filename
+        loc = locs[key] = SourceLoc(file, line, linecache.getline(file, line).rstrip("\n"))
+    return loc
 
 
 class Box:
@@ -157,6 +170,7 @@ class TraceState:
         self.externals = None  # what the trace reads from outside its arguments (tracer/external.py)
         self.notes: list[str] = []  # for explain: what tracing could not do as usual (Program.notes)
         self.unrolled = 0  # iterations of range loops unrolled so far, their index a Python int (control.for_)
+        self.locs: dict[tuple, SourceLoc] = {}  # (id of user code, line) -> its SourceLoc (current_loc)
 
     def push(self, kind: str) -> Frame:
         self.frame = Frame(self.frame, kind)

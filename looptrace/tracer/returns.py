@@ -34,7 +34,7 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 def needs_lowering(body: list[ast.stmt]) -> bool:
     """Does the function return anywhere but at its last top-level statement?"""
-    returns = [n for s in body for n in _walk(s) if isinstance(n, ast.Return)]
+    returns = [n for s in body for n in _returns(s)]
     return bool(returns) and not (len(returns) == 1 and body and returns[0] is body[-1])
 
 
@@ -48,7 +48,7 @@ def lower_returns(body: list[ast.stmt], unsupported) -> list[ast.stmt]:
     falls_off = not (body and _never_ends(body[-1]))
     # `return None` beside `return value`: it leaves the slot empty, and a flag of its own says
     # whether a value was returned (`for ...: if c: return i` then `return None`)
-    returns = [n for s in body for n in _walk(s) if isinstance(n, ast.Return)]
+    returns = [n for s in body for n in _returns(s)]
     apart = any(_is_none(r) for r in returns) and not all(_is_none(r) for r in returns)
     lowered = _block(body, in_loop=False, unsupported=unsupported, apart=apart)
     head = [_assign(FLAG, ast.Constant(False)), _assign(SLOT, _lt_attr("NO_RETURN"))]
@@ -145,7 +145,7 @@ def _statement(s: ast.stmt, in_loop: bool, unsupported, apart: bool) -> ast.stmt
         s.orelse = _block(s.orelse, in_loop, unsupported, apart)
         s.finalbody = _block(s.finalbody, in_loop, unsupported, apart)
     else:
-        ret = next(n for n in _walk(s) if isinstance(n, ast.Return))
+        ret = next(_returns(s))
         kind = type(s).__name__.lower()
         if in_loop:
             raise unsupported(ret, f"`return` inside `{kind}` in a loop is not supported",
@@ -157,17 +157,28 @@ def _statement(s: ast.stmt, in_loop: bool, unsupported, apart: bool) -> ast.stmt
 
 
 def _has_return(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Return) for n in _walk(node))
+    return next(_returns(node), None) is not None
 
 
-def _walk(node: ast.AST):
-    """ast.walk without entering nested functions, lambdas or classes (a nested
-    `def` statement yields nothing: its returns are its own)."""
-    if isinstance(node, _SCOPES):
-        return
-    yield node
-    for child in ast.iter_child_nodes(node):
-        yield from _walk(child)
+_HOLDS_STATEMENTS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+def _returns(node: ast.AST):
+    """The `return` statements in `node`, in ast.walk's preorder, not those of
+    nested functions or classes (a nested `def` holds its own). Only statements
+    and the clauses holding them are visited: an expression holds no `return`
+    (a lambda's body is an expression), and expressions are most of the nodes."""
+    todo = [node]  # (a stack: nested generators made each node cost the depth it is at)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, _SCOPES):
+            continue
+        if isinstance(n, ast.Return):
+            yield n
+            continue
+        inner = [c for field in n._fields if isinstance(items := getattr(n, field, None), list)
+                 for c in items if isinstance(c, _HOLDS_STATEMENTS)]
+        todo.extend(reversed(inner))
 
 
 def _assign(name: str, value: ast.expr) -> ast.Assign:

@@ -63,8 +63,9 @@ def drop_clamps_in_range(loop: Op, facts: LoopFacts, outer: dict[int, Interval])
         return False
     leaf = loop_leaf(facts.aff, facts.n, outer)
     carried = carry_ranges(loop, leaf)
+    checks = [(op, op.inputs) for op in loop.blocks[0].ops if op.prim.name == "check"]
     changed = decide_block(loop.blocks[0], Ranges(lambda v: carried.get(v.id) or leaf(v)))
-    if changed:
+    if changed or any(op.inputs is not before for op, before in checks):  # (a check that lost some predicates)
         facts.refresh()
     return changed
 

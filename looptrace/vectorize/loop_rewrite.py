@@ -216,35 +216,43 @@ def hoist(job: LoopJob) -> None:
     hoist_invariants(job.loop, job.parent.ops)
 
 
+def loop_facts(job: LoopJob) -> LoopFacts:
+    """The loop's users, producers and affine values, built once for the steps
+    from drop_clamps to classify: each of them refreshes the facts where it
+    changes the loop (building them for each step was most of what the steps
+    cost on a loop they leave as it is)."""
+    if job.facts is None or job.facts.op is not job.loop or job.facts.body is not job.loop.blocks[0]:
+        start, _, step = job.bounds
+        job.facts = LoopFacts(job.loop, job.n, start, step)
+    return job.facts
+
+
 def split_delays(job: LoopJob) -> None:
     """A buffer written from values that do not read it, and read at other
     offsets (a delay line), is written by a loop of its own (a map)."""
-    start, _, step = job.bounds
-    job.delay_lines = split_delay_lines(job.loop, job.parent, LoopFacts(job.loop, job.n, start, step))
+    job.delay_lines = split_delay_lines(job.loop, job.parent, loop_facts(job))
     for line in job.delay_lines:
         job.vectorize_loop(line.writer, job.parent, job.outer)
     if job.delay_lines:
         simplify(job)
+        job.facts = None  # (simplify changed the loop: the next step reads it again)
 
 
 def drop_clamps(job: LoopJob) -> None:
     """min(s, n - k) that the loop's bounds decide is s (bounds.py)."""
-    start, _, step = job.bounds
     if job.n is not None:
-        drop_clamps_in_range(job.loop, LoopFacts(job.loop, job.n, start, step), job.outer)
+        drop_clamps_in_range(job.loop, loop_facts(job), job.outer)
 
 
 def merge_rows(job: LoopJob) -> None:
     """out[i, 0] = a; out[i, 1] = b: one write of the row block (row_writes.py)."""
-    start, _, step = job.bounds
     if job.n is not None:
-        merge_row_writes(job.loop, LoopFacts(job.loop, job.n, start, step))
+        merge_row_writes(job.loop, loop_facts(job))
 
 
 def classify(job: LoopJob) -> None:
     """Give each carried value its kind: map, reduction, scatter-add, stream, recurrence."""
-    start, _, step = job.bounds
-    job.facts = LoopFacts(job.loop, job.n, start, step)
+    job.facts = loop_facts(job)
     job.facts.outer_defs = {v.id: op for op in job.parent.ops for v in op.outputs}  # (analysis._offset)
     job.facts.outer = job.outer  # (the ranges of the loops' indices around it: reads_in_bounds)
     job.carries = carries_of(job.loop)
