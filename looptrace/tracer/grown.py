@@ -273,7 +273,10 @@ class WeakItems(GrownElement):
 def iterable(x: list) -> Any:
     """What `for v in x` iterates for a grown list: the stack itself (a traced
     loop over its rows) when x is one segment and nothing else, else x
-    expanded."""
+    expanded. reversed(lst) of a long held list (pybuiltins.HeldReversed): its
+    items taken, where the loop's `break` may leave it (a later use refused)."""
+    if hasattr(x, "taken"):
+        x = x.taken("a `for` over it (a `break` may stop it where the run decides)", whole=False)
     if len(x) == 1 and x[0].count is None:  # (its rows are views: a write into one is refused)
         _readable(x[0], "iterating")
         return (WeakItems if x[0].weak and x[0].value.ndim == 1 else GrownElement)(x[0].value)

@@ -416,7 +416,7 @@ def held_list_call(fn: Any, args: tuple, kwargs: dict) -> Any:
     if seg is None:
         return NOT_HELD
     if fn is builtins.reversed and not kwargs:
-        return _reversed_held(seg)
+        return HeldReversed(_reversed_held(seg))
     if (fn is builtins.max or fn is builtins.min) and kwargs.get("key") is not None \
             and set(kwargs) <= {"key", "default"} and seg.fields is None and seg.value.ndim == 1:
         best = _minmax(fn.__name__)(grown.iterable(args[0]), **kwargs)
@@ -442,6 +442,56 @@ def _reversed_held(seg: Any) -> list:
     from .values import Segment
 
     return [Segment(sem.wrap(seg.value)[::-1].value, None, seg.weak, seg.fields, seg.mixed)]
+
+
+class HeldReversed(list):
+    """reversed(lst) of a long held list: an iterator, as Python's, over the
+    stack reversed (`_reversed_held`). It is a list to the tracer (its held
+    items: a loop over it, sum(), list() read them as they read any held
+    list) and an iterator to Python (next(), iteration.py's checks); each
+    use takes its items (`taken`): next() the first, a builtin all of them
+    (then it is empty), a `for` all of them at a place a `break` may decide
+    at run time (then a later use is refused: iteration.taken_at_run_time).
+    Python's TypeError for len() and indexing (runtime.py)."""
+
+    __slots__ = ()
+
+    def __next__(self) -> Any:
+        from . import iteration
+        from .runtime import _grown_item
+
+        iteration.check_taken(self)
+        if not list.__len__(self):
+            raise StopIteration
+        seg = self[0]
+        first = _grown_item(list(self), 0)
+        rest = sem.wrap(seg.value)[1:]
+        self[:] = [type(seg)(rest.value, None, seg.weak, seg.fields, seg.mixed)] if rest.shape[0] else []
+        return first
+
+    def taken(self, how: str, whole: bool = True) -> list:
+        """Its items as a plain held list, taken from it: by a builtin
+        (`whole`: it is empty afterwards) or by `how`, which may stop where
+        the run decides (a later use of it refused)."""
+        from . import iteration
+
+        iteration.check_taken(self)
+        items = list(self)
+        if whole:
+            self.clear()
+        else:
+            iteration.taken_at_run_time(self, how)
+        return items
+
+
+def taken_iterators(fn: Any, args: tuple) -> tuple:
+    """The arguments of a builtin that iterates (runtime._ITERATING), each
+    HeldReversed among them taken (`HeldReversed.taken`): any() and all() stop
+    at a decisive item, which the run finds; the others take all."""
+    if not any(type(a) is HeldReversed for a in args):
+        return args
+    whole = fn is not builtins.any and fn is not builtins.all
+    return tuple(a.taken(f"{fn.__name__}() of it", whole) if type(a) is HeldReversed else a for a in args)
 
 
 def _range_by_key(items: range, key: Callable, reverse: bool) -> Any:

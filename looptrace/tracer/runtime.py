@@ -52,6 +52,8 @@ def getitem(x: Any, key: Any) -> Any:
         x = sem.wrap(sem.as_value(x))
     if isinstance(x, Tracer) and x.weak:
         methods.check_number_subscript(x)  # `x[0]` of a Python float
+    if type(x) is pybuiltins.HeldReversed:  # (reversed(lst) of a long held list: an iterator)
+        raise TypeError("'list_reverseiterator' object is not subscriptable")
     if grown.is_grown(x):
         if isinstance(key, slice) and not _has_tracer(key):
             part = _sliced_segment(x, key)
@@ -87,6 +89,8 @@ def comp_iter(iterable: Any, loc: tuple) -> Any:
     from .control import UNROLL_WARN, _loc, _warn_unrolled
 
     iteration.check_taken(iterable)  # (an iterator made before a traced loop or branch: iteration.py)
+    if type(iterable) is pybuiltins.HeldReversed:  # (its items taken: a comprehension takes them all)
+        iterable = iterable.taken("a comprehension over it")
     if grown.is_grown(iterable):
         return _expand(iterable, "iterating")
     if not (isinstance(iterable, builtins.range) or is_tracer(iterable) and iterable.ndim > 0):
@@ -150,7 +154,7 @@ def _expand(x: list, what: str) -> list:
     return row_lists.expanded(x, what) if row_lists.is_rows(x) else grown.expand(x, what)
 
 
-def _comp_grown(iterable: Any, least: int = 0) -> Any:
+def _comp_grown(iterable: Any, least: int = 0, stops: bool = False) -> Any:
     """What a comprehension (comp_list, comp_sum, comp_any) iterates for a
     list a traced loop grew: the stack, a loop traced once as `for v in
     parts` is (grown.iterable), where the list is one segment of more than
@@ -159,6 +163,9 @@ def _comp_grown(iterable: Any, least: int = 0) -> Any:
     items as Python, which iterating the stack would read as arrays, not
     the Python numbers appended; any() and all() as Python would need each
     item's truth while tracing.)"""
+    if type(iterable) is pybuiltins.HeldReversed:  # (reversed(lst) of a long one: a comprehension takes all;
+        iteration.check_taken(iterable)            # any()/all() of one (`stops`) up to a decisive item)
+        iterable = iterable.taken("any() or all() of it" if stops else "a comprehension over it", not stops)
     if not grown.is_grown(iterable) or row_lists.is_rows(iterable) or control._counted_list(iterable):
         return iterable  # (rows, a run-time count: control.for_ reads each)
     seg = iterable[0]
@@ -220,7 +227,7 @@ def comp_any(which: str, fn: Callable, iterable: Any, loc: tuple, conds: tuple =
     """`any(fn(t) for t in iterable if c(t))` (and all()): over a range or an
     array, a loop traced once; an item is computed only while the answer is
     open, as Python's short-circuit computes it (its errors too)."""
-    iterable = _comp_grown(iterable)
+    iterable = _comp_grown(iterable, stops=True)
     if not _loopable(iterable):  # (a list, an outside container: its items one by one)
         out = _any_all_items(which, (fn(t) for t in comp_iter(iterable, loc) if builtins.all(c(t) for c in conds)))
         if is_tracer(out) and iteration.is_iterator(iterable):  # (Python stops at the first decisive item)
@@ -719,6 +726,10 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     fn = getattr(fn, "__lt_original__", fn) if isinstance(fn, types.FunctionType) else fn
     if fn is not returned and any(isinstance(a, MaybeNone) for a in (*args, *kwargs.values())):
         args, kwargs = _none_arguments(fn, args, kwargs)  # (the return slot goes to `returned` as it is)
+    if id(fn) in _ITERATING:  # (reversed(lst) of a long held list: an iterator, its items taken here)
+        args = pybuiltins.taken_iterators(fn, args)
+    elif fn is builtins.len and args and type(args[0]) is pybuiltins.HeldReversed:
+        raise TypeError("object of type 'list_reverseiterator' has no len()")
     held_grown = any(grown.is_grown(a) for a in (*args, *kwargs.values()))
     if held_grown and fn is builtins.sum and args and grown.is_grown(args[0]) and any(isinstance(e, Segment) and e.count is not None
                                                            for e in args[0]):

@@ -99,3 +99,63 @@ def test_found_by_identity_on_cpu():
     xs[40] = float("nan")
     with pytest.raises(UnsupportedError, match="only by identity"):
         looptrace.jit(_searches, backend="cpu")(xs, 11)
+
+
+def _next_then_rest(xs):
+    it = reversed(xs)
+    a, b = next(it), next(it)
+    s = 0.0
+    for v in it:
+        s += v  # (halves: exact in any order; a linear recurrence is an interpreter scan, to a few ulps)
+    return a, b, s
+
+
+def _next_then_taken(xs):
+    it = reversed(xs)
+    a = next(it)
+    return a, sum(it), list(it), next(it, -1.0)
+
+
+def _taken_twice(xs):
+    it = reversed(xs)
+    return sum(it), sum(it), list(it), [v * 2.0 for v in reversed(xs)][:3], max(reversed(xs))
+
+
+@settings(max_examples=3, deadline=None, derandomize=True)
+@given(n=st.sampled_from([257, 300]), seed=st.integers(0, 2**16))
+def test_reversed_of_a_held_list_is_an_iterator_as_python(n, seed):
+    """reversed(lst) past 256 items (below: Python's own, over the items) was
+    the list reversed: next() a TypeError, and iterated twice (sum(it),
+    sum(it)) it gave its items twice (WRONG)."""
+    xs = [float(v) for v in np.random.default_rng(seed).integers(-6, 7, n) * 0.5]
+    for f in (_next_then_rest, _next_then_taken, _taken_twice):
+        assert looptrace.jit(f, backend="interpret")(xs) == f(list(xs)), f.__name__
+
+
+def _loop_then_again(xs):
+    it = reversed(xs)
+    for v in it:
+        if v > 2.0:
+            break
+    return list(it)
+
+
+def _no_len(xs):
+    return len(reversed(xs))
+
+
+def _no_index(xs):
+    return reversed(xs)[0]
+
+
+def test_reversed_of_a_held_list_refuses_what_python_refuses_or_the_run_decides():
+    """After a `for` over it (a `break` may leave it anywhere) a later use is
+    refused at its line; len() and indexing are Python's TypeError."""
+    xs = [float(v) for v in np.random.default_rng(4).standard_normal(300)]
+    with pytest.raises(UnsupportedError, match="left by a `for` over it"):
+        looptrace.jit(_loop_then_again, backend="interpret")(xs)
+    for f, words in ((_no_len, "has no len"), (_no_index, "not subscriptable")):
+        with pytest.raises(TypeError, match=words):
+            f(list(xs))
+        with pytest.raises(TypeError, match=words):
+            looptrace.jit(f, backend="interpret")(xs)
