@@ -72,7 +72,7 @@ CASES = [
     (insertion_sort, lambda r: (r.standard_normal(200),)),
     (insertion_sort, lambda r: (r.integers(0, 7, 150),)),
     (bubble_sort, lambda r: (r.standard_normal(120),)),
-    (bubble_sort, lambda r: (np.sort(r.standard_normal(50)),)),  # the early exit
+    (bubble_sort, lambda r: (np.sort(r.standard_normal(120)),)),  # the early exit (the length of the case above: one kernel)
     (lcs_length, lambda r: (r.integers(0, 4, 40), r.integers(0, 4, 47))),
     (rotate_pairs, lambda r: (r.standard_normal(60),)),
     (transpose_in_place, lambda r: (r.standard_normal((13, 13)),)),
