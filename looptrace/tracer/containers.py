@@ -319,15 +319,38 @@ def _stack() -> list:
     return _ACTIVE.stack
 
 
-def note(x: Any) -> Any:
+def note(x: Any, reordered: str = "") -> Any:
     """`x` is about to be changed here (a store into it, a method that changes
     it): the line, for the error that may follow; a change to an object
-    from outside the function is refused (external.refuse_change). Returns x."""
+    from outside the function is refused (external.refuse_change). Returns x.
+    `reordered` (".sort()", ".reverse()"): see `_refuse_reordered_in_loop`."""
     from . import external
 
     external.refuse_change(x)
     _remember_line(x)
+    if reordered:
+        _refuse_reordered_in_loop(x, reordered)
     return x
+
+
+def _refuse_reordered_in_loop(x: list, how: str) -> None:
+    """x.sort() / x.reverse() in the body of a traced loop, of a list held as
+    one traced array (grown.py) made before the loop: the loop's own changes
+    to such a list are its appends (carried by grown.py), so the new order
+    was made once for all iterations (a read of it in the body saw one
+    order: WRONG; after the loop the escaped stack: an error at a later
+    line). ChangedInLoop here, at the changing line: control.for_/while_ run
+    the loop as Python where its iterations are known while tracing, and
+    otherwise the error names this line."""
+    for w in getattr(_ACTIVE, "stack", None) or ():
+        found = getattr(w, "held_lists", {}).get(id(x))
+        if found is not None and found[0] is x:
+            raise ChangedInLoop(
+                f"`{found[1]}` (a list held as one traced array, made before this loop) is reordered inside "
+                f"the loop ({how}): looptrace traces a loop's body once for all its iterations, so the new "
+                "order would be made once", ctx.current_loc(),
+                "sort or reverse it before or after the loop, or keep the values in a NumPy array "
+                "(a = np.array(lst)) and reorder it with a[:] = np.sort(a) or a[:] = a[::-1]")
 
 
 def _remember_line(x: Any) -> None:
@@ -359,7 +382,8 @@ def note_call(fn: Any, args: tuple) -> None:
         return
     owner = getattr(fn, "__self__", None)
     if isinstance(owner, _MUTABLE) and getattr(fn, "__name__", "") in _CHANGING:
-        note(owner)
+        name = fn.__name__
+        note(owner, f".{name}()" if name in ("sort", "reverse") and type(owner) is list else "")
     elif not isinstance(fn, types.FunctionType) or not _user_function(fn):
         for a in args:  # (a library function given a container may change it, or only read it: np.stack(L))
             if isinstance(a, _MUTABLE):
@@ -492,8 +516,10 @@ def loop_body(body_fn: Callable) -> Callable:
     body is traced as the loop's (not while it runs as Python, unrolled)."""
     if not ctx.tracing():
         return body_fn
-    objects = _reach(caller_roots())
-    if not objects:
+    reached = _reach(caller_roots(), held=True)
+    objects = {k: v for k, v in reached.items() if _watched(v[0])}
+    held = {k: v for k, v in reached.items() if k not in objects}  # (lists held as one traced array)
+    if not objects and not held:
         return body_fn
     entry = ctx.state().frame
 
@@ -501,11 +527,15 @@ def loop_body(body_fn: Callable) -> Callable:
         if not _traced_loop(ctx.state().frame, entry):
             return body_fn(*args)
         watch = Watch(objects)
+        watch.held_lists = held
+        held_items = {k: list(x) for k, (x, _) in held.items()}  # (a read in the body expands one in place)
         with watch.active():
             try:
                 out = body_fn(*args)
             except BaseException:
                 watch.restore()
+                for k, (x, _) in held.items():
+                    _restore(x, held_items[k])
                 raise
         changed = watch.changed()
         if changed:

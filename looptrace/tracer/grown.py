@@ -370,23 +370,24 @@ def _long_method(x: list, name: str) -> Any:
         return copy
 
     def sort(*, key=None, reverse=False):
+        _changed(x, ".sort()")
         ordered = pybuiltins.sorted_numbers(x, key, bool(reverse))
         if ordered is None:
             expand(x, "`.sort` of")  # (its refusal)
         _changed(x)[:] = ordered
 
     def reverse():
-        _changed(x)[:] = pybuiltins._reversed_held(seg)
+        _changed(x, ".reverse()")[:] = pybuiltins._reversed_held(seg)
 
     return sort if name == "sort" else reverse
 
 
-def _changed(x: list) -> list:
+def _changed(x: list, reordered: str = "") -> list:
     """x, about to be changed here (containers.note: the line, for a change
-    a traced `if` refuses)."""
+    a traced `if` refuses; reordered in a traced loop: refused there)."""
     from . import containers
 
-    return containers.note(x)
+    return containers.note(x, reordered)
 
 
 def _searchable(x: list) -> bool:

@@ -159,3 +159,48 @@ def test_reversed_of_a_held_list_refuses_what_python_refuses_or_the_run_decides(
             f(list(xs))
         with pytest.raises(TypeError, match=words):
             looptrace.jit(f, backend="interpret")(xs)
+
+
+def _reversed_each_step(x, n):
+    a = x.tolist()
+    s = 0.0
+    for i in range(n):
+        a.reverse()
+        s += a[0] * (i + 1)
+    return s, a[0]
+
+
+def _sorted_each_step(x, n):
+    a = x.tolist()
+    for i in range(n):
+        a.sort(reverse=(i % 2 == 0))
+    return a[0], a[-1]
+
+
+@pytest.mark.parametrize("m", [10, 300])
+def test_a_held_list_reordered_in_a_counted_loop_as_python(m):
+    """.reverse() / .sort() in a loop's body of a list held as one array made
+    before it: the loop runs as Python (its count is known while tracing).
+    Before: a read in the body saw one order for all iterations (WRONG), a
+    read after the loop an error at that later line."""
+    x = np.random.default_rng(m).standard_normal(m)
+    for f in (_reversed_each_step, _sorted_each_step):
+        for n in (3, 4):
+            assert looptrace.jit(f, backend="interpret")(x, n) == f(x.copy(), n), (f.__name__, n)
+
+
+def _reversed_while(x, t):
+    a = x.tolist()
+    s = 0.0
+    while s < t:
+        a.reverse()
+        s += 1.0
+    return a[0]
+
+
+@pytest.mark.parametrize("m", [10, 300])
+def test_a_held_list_reordered_in_a_traced_loop_is_refused_at_its_line(m):
+    x = np.random.default_rng(m).standard_normal(m)
+    with pytest.raises(UnsupportedError, match="reordered inside the loop") as e:
+        looptrace.jit(_reversed_while, backend="interpret")(x, 3.0)
+    assert "a.reverse()" in str(e.value)
