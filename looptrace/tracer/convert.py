@@ -1009,16 +1009,21 @@ def _keep_none(node: ast.expr, mode: bool | str = True) -> ast.expr:
     return node
 
 
-def _fix_locations(node: ast.AST) -> ast.AST:
+def _fix_locations(node: ast.AST, whole: bool = False) -> ast.AST:
     """ast.fix_missing_locations, node for node (each node without a position
     takes its parent's, in the same preorder), walked without recursion or
-    generators: the converter fixes each loop's, branch's and call's new
-    statements as it makes them, so nested loops are walked once per level
-    (a quarter of converting, session 55)."""
+    generators. The converter fixes each loop's, branch's and call's new
+    statements as it makes them, so nested loops were walked once per level
+    (a third of converting): a subtree an earlier call fixed, which has every
+    position (where fixing it again writes nothing), is not walked again,
+    unless `whole` (the last call, on the module: a node the converter added
+    under a fixed one since gets its position there, never none)."""
     todo = [(node, 1, 0, 1, 0)]
     pop, push = todo.pop, todo.append
     while todo:
         n, line, col, end, end_col = pop()
+        if not whole and n is not node and _FIXED in n.__dict__:
+            continue
         cls = type(n)
         shape = _NODE_SHAPES.get(cls)
         if shape is None:
@@ -1050,10 +1055,12 @@ def _fix_locations(node: ast.AST) -> ast.AST:
                 children.extend(x for x in v if isinstance(x, ast.AST))
         for c in reversed(children):  # (popped in order: ast's preorder, which a node shared by two
             push((c, line, col, end, end_col))  # parents makes matter)
+    node.__dict__[_FIXED] = True
     return node
 
 
 _NODE_SHAPES: dict[type, tuple] = {}  # ast class -> (has positions, its fields)
+_FIXED = "_lt_fixed"  # an attribute of the root of each subtree _fix_locations fixed (compile ignores it)
 
 
 def _is_lt_call(node: ast.Call, name: str) -> bool:
@@ -1634,7 +1641,7 @@ def _convert(fn: types.FunctionType, key) -> types.CodeType:
     free = list(fn.__code__.co_freevars)
     factory = _def("__lt_factory", [ast.arg(n) for n in free], [fdef, ast.Return(_name(fdef.name))])
     module = ast.Module(body=[factory], type_ignores=[])
-    _fix_locations(module)
+    _fix_locations(module, whole=True)
     code = compile(module, filename, "exec")
     _CACHE[key] = code
     return code
