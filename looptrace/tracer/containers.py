@@ -323,7 +323,7 @@ def note(x: Any, reordered: str = "") -> Any:
     """`x` is about to be changed here (a store into it, a method that changes
     it): the line, for the error that may follow; a change to an object
     from outside the function is refused (external.refuse_change). Returns x.
-    `reordered` (".sort()", ".reverse()"): see `_refuse_reordered_in_loop`."""
+    `reordered` (".sort()", ".reverse()", "x[k] = v"): see `_refuse_reordered_in_loop`."""
     from . import external
 
     external.refuse_change(x)
@@ -334,8 +334,9 @@ def note(x: Any, reordered: str = "") -> Any:
 
 
 def _refuse_reordered_in_loop(x: list, how: str) -> None:
-    """x.sort() / x.reverse() in the body of a traced loop, of a list held as
-    one traced array (grown.py) made before the loop: the loop's own changes
+    """x.sort() / x.reverse() / x[k] = v (runtime.mutated_item) in the body of
+    a traced loop, of a list held as one traced array (grown.py) made before
+    the loop: the loop's own changes
     to such a list are its appends (carried by grown.py), so the new order
     was made once for all iterations (a read of it in the body saw one
     order: WRONG; after the loop the escaped stack: an error at a later
@@ -346,11 +347,11 @@ def _refuse_reordered_in_loop(x: list, how: str) -> None:
         found = getattr(w, "held_lists", {}).get(id(x))
         if found is not None and found[0] is x:
             raise ChangedInLoop(
-                f"`{found[1]}` (a list held as one traced array, made before this loop) is reordered inside "
-                f"the loop ({how}): looptrace traces a loop's body once for all its iterations, so the new "
-                "order would be made once", ctx.current_loc(),
-                "sort or reverse it before or after the loop, or keep the values in a NumPy array "
-                "(a = np.array(lst)) and reorder it with a[:] = np.sort(a) or a[:] = a[::-1]")
+                f"`{found[1]}` (a list held as one traced array, made before this loop) is reordered or "
+                f"written inside the loop ({how}): looptrace traces a loop's body once for all its "
+                "iterations, so the change would be made once", ctx.current_loc(),
+                "change it before or after the loop, or keep the values in a NumPy array "
+                "(a = np.array(lst)) written a[i] = v, or reordered a[:] = np.sort(a) or a[:] = a[::-1]")
 
 
 def _remember_line(x: Any) -> None:

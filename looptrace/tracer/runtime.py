@@ -480,8 +480,10 @@ def _python_list_index(x: tuple | list, key: Any, written: bool = False) -> Exce
     from .static import UnsupportedConcrete, concrete_error
 
     kind = type(x).__name__ if isinstance(x, (list, tuple)) else "list"
-    if isinstance(x, list) and len(x) == 1 and getattr(x[0], "argument", False) is True:
-        x = [np.zeros((), x[0].value.dtype)[()]] * x[0].value.shape[0]  # (a list argument: pytree.number_list)
+    if isinstance(x, list) and len(x) == 1 and isinstance(x[0], Segment) and x[0].count is None \
+            and x[0].fields is None and x[0].value.ndim == 1 and isinstance(x[0].value.shape[0], int):
+        # (a list held as one array: a list argument, pytree.number_list; x.tolist(); a loop's appends)
+        x = [np.zeros((), x[0].value.dtype)[()]] * x[0].value.shape[0]
     numbers_ = bool(x) and all(_is_number(e) for e in x)
     what = f"a Python {kind} of {len(x)} {'numbers' if numbers_ else 'items'}"
     dtype = "np.float64" if numbers_ and any(sem.dtype_of(e).kind == "f" for e in x) else "np.int64"
@@ -530,9 +532,15 @@ class ListItems:
     def _key(self, key: Any, written: bool) -> Any:
         if is_tracer(key) and key.ndim == 0 and key.dtype.kind in "iu":
             raise _python_list_index(self.items, key, written)
+        if written:  # (a list held as one array made before a traced loop, changed in its body: refused)
+            containers.note(self.items, "x[k] = v")
+        if written and grown.is_grown(self.items) and not isinstance(key, slice):
+            _expand(self.items, "assigning into")  # (its elements, as `store`: x[1] = v of [segment] was an IndexError)
         return key
 
     def __getitem__(self, key: Any) -> Any:
+        if grown.is_grown(self.items):  # (x[k] += v of a held list: its item, not the segment)
+            return getitem(self.items, key)
         return self.items[self._key(key, False)]
 
     def __setitem__(self, key: Any, value: Any) -> None:

@@ -201,6 +201,38 @@ def _reversed_while(x, t):
 @pytest.mark.parametrize("m", [10, 300])
 def test_a_held_list_reordered_in_a_traced_loop_is_refused_at_its_line(m):
     x = np.random.default_rng(m).standard_normal(m)
-    with pytest.raises(UnsupportedError, match="reordered inside the loop") as e:
+    with pytest.raises(UnsupportedError, match="reordered or written inside the loop") as e:
         looptrace.jit(_reversed_while, backend="interpret")(x, 3.0)
     assert "a.reverse()" in str(e.value)
+
+
+def _swapped_each_step(x, n):
+    a = x.tolist()
+    s = 0.0
+    for i in range(n):
+        a[0], a[1] = a[1], a[0]
+        s += a[0] * (i + 1)
+    return s
+
+
+def _slice_reversed_each_step(x, n):
+    a = x.tolist()
+    s = 0.0
+    for i in range(n):
+        a[:] = a[::-1]
+        s += a[0] * (i + 1)
+    return s
+
+
+@pytest.mark.parametrize("m", [10, 300])
+def test_a_held_list_written_in_a_counted_loop_as_python(m):
+    """Before: a[0], a[1] = a[1], a[0] in the body an IndexError (the store
+    reached the list's one segment), a[:] = a[::-1] a WRONG sum (the body's
+    one order); 300 items written item by item: refused (past 256)."""
+    x = np.random.default_rng(m + 1).standard_normal(m)
+    assert looptrace.jit(_slice_reversed_each_step, backend="interpret")(x, 3) == _slice_reversed_each_step(x, 3)
+    if m > 256:
+        with pytest.raises(UnsupportedError, match="more than 256"):
+            looptrace.jit(_swapped_each_step, backend="interpret")(x, 3)
+    else:
+        assert looptrace.jit(_swapped_each_step, backend="interpret")(x, 3) == _swapped_each_step(x.copy(), 3)
