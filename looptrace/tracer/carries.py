@@ -300,11 +300,23 @@ class ValueSpec(Spec):
         self.carry = carry and self._tagged()
         self.exit_tag = self.bound_tag = None
         self.bound = None  # the body argument of the last trace (control.py _tag_carries_others_read)
+        # arrays from outside the loop (their boxes) the name may hold when an iteration ends (`b = y`
+        # under a traced `if` in the body, `return y` in the loop's return slot): an int64 carried
+        # beside the value says which (-1: none), so the name is that array after the loop
+        self.outer: tuple = ()
 
     def _tagged(self) -> bool:
         return self.keys is not None and len(self.keys) > 1
 
     def bind(self, loop, name):
+        t, args = self._bind_value()
+        if self.outer:
+            which = Value(np.dtype(np.int64), ())
+            _link_outer(t, self.outer, which)
+            args = args + [which]
+        return t, args
+
+    def _bind_value(self):
         v = self.bound = Value(self.dtype, self.shape)
         t = Tracer(v, weak=self.weak)
         if not self.carry:
@@ -315,7 +327,7 @@ class ValueSpec(Spec):
         return t, [v, tag]
 
     def n_values(self) -> int:
-        return 2 if self.carry else 1
+        return (2 if self.carry else 1) + bool(self.outer)
 
     def _entry_tag(self, e) -> Any:
         if self.zero_init or e is UNBOUND or isinstance(e, Undefined) or kinds.key_of(e) is None:
@@ -323,6 +335,12 @@ class ValueSpec(Spec):
         return kinds.tag_in(e, self.keys)
 
     def init_values(self, loop, name):
+        values = self._init_value(loop, name)
+        if self.outer:
+            values.append(_outer_which(loop.entry[name], self.outer))
+        return values
+
+    def _init_value(self, loop, name):
         e = loop.entry[name]
         if self.zero_init or e is UNBOUND or isinstance(e, Undefined):
             v = sem.full(self.shape, 0, self.dtype).value
@@ -334,7 +352,20 @@ class ValueSpec(Spec):
             return [v]
         return [v, sem.as_value(self._entry_tag(e), np.int64)]
 
-    def result_values(self, loop, body, exit_obj):
+    def result_values(self, loop, body, exit_obj, raw=None):
+        """(`raw`: what the name holds at the iteration's end, before
+        control.materialize_views read it into an array of its own.)"""
+        values = self._result_value(loop, body, exit_obj)
+        if self.outer:
+            st = ctx.state()
+            saved, st.frame = st.frame, body.frame
+            try:
+                values.append(_outer_which(exit_obj if raw is None else raw, self.outer))
+            finally:
+                st.frame = saved
+        return values
+
+    def _result_value(self, loop, body, exit_obj):
         from .control import _results_in
 
         if not self._tagged():
@@ -359,6 +390,8 @@ class ValueSpec(Spec):
 
     def after_loop(self, loop, name, outs):
         after = self._value_after_loop(loop, name, outs)
+        if self.outer and is_tracer(after) and after.base is None:
+            _link_outer(after, self.outer, outs[-1])
         if is_tracer(after):  # (a list this loop appended the name's last array to holds it: _segment)
             loop.__dict__.setdefault("arrays_after", {})[name] = after
         return after
@@ -394,6 +427,50 @@ class ValueSpec(Spec):
             kinds.apply(out, tag, self.keys)
             kinds.exact_exit(out, loop.entry[name])  # an entry int the dtype rounds: refused where it is returned
         return out
+
+
+def _link_outer(t: Tracer, outer: tuple, which: Value) -> None:
+    """`t`'s array is the array of `outer[k]` where `which == k` (tracer/array.py
+    `link`): writes through either reach the other there, and a returned `t`
+    is that array (trace.py `_result_choices`)."""
+    from .array import link
+
+    for k, box in enumerate(outer):
+        link(t._box, box, sem.ufunc("equal", Tracer(which), k).value, True)
+
+
+def _outer_which(obj: Any, outer: tuple) -> Value:
+    """Which of the boxes `outer` the array of `obj` is at run time (an int64:
+    its position, -1 where it is none of them), from the roots its links
+    choose (tracer/array.py `identity`)."""
+    from .array import identity, live_component, traced_truth
+
+    which: Any = sem.as_value(-1, np.int64)
+    if not is_tracer(obj) or obj.base is not None or obj._box is None:
+        return which
+    live_component(obj._box)  # (drops the links no longer in force)
+    at = {id(b): k for k, b in enumerate(outer)}
+    for k, where in sorted(((at[r], w) for r, w in identity(obj._box, {}).items() if r in at), key=lambda p: p[0]):
+        truth = traced_truth(where)
+        if truth is None:
+            return sem.as_value(k, np.int64)
+        which = sem.select(truth, Tracer(sem.as_value(k, np.int64)), Tracer(which)).value
+    return which
+
+
+def outer_roots(obj: Any, spec: Any, outside: ctx.Frame) -> list:
+    """The boxes of arrays defined outside a loop (visible in its frame
+    `outside`) that `obj`, a name's array, may be at run time (its links'
+    roots), of the dtype and shape `spec` carries; [] for a view or a value
+    that is not an array."""
+    from .array import identity, live_component
+
+    if not is_tracer(obj) or obj.base is not None or obj._box is None or not (obj.ndim > 0 or obj.array0d):
+        return []
+    table = identity(obj._box, {}) if obj._box.links else {id(obj._box): None}
+    boxes = live_component(obj._box) if obj._box.links else [obj._box]
+    return [b for b in boxes if id(b) in table and ctx.visible(b.frame, outside)
+            and b.value.dtype == spec.dtype and tuple(b.value.shape) == tuple(spec.shape)]
 
 
 def surely_runs(loop) -> bool:
@@ -952,7 +1029,9 @@ def _join_value(spec: ValueSpec, exit_obj: Any, name: str, loc, entry: Any = Non
     if dtype == spec.dtype and weak == spec.weak and tuple(joined_shape) == spec.shape and keys == spec.keys \
             and carry == spec.carry:
         return spec
-    return ValueSpec(dtype, joined_shape, weak, spec.zero_init, spec.placeholder, keys, carry)
+    joined = ValueSpec(dtype, joined_shape, weak, spec.zero_init, spec.placeholder, keys, carry)
+    joined.outer = spec.outer if tuple(joined_shape) == spec.shape and dtype == spec.dtype else ()
+    return joined
 
 
 def _check_array_like(x: Any, name: str, loc) -> None:

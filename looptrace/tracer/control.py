@@ -10,6 +10,7 @@ number of traces is bounded by a small constant, never by the trip count.
 from __future__ import annotations
 
 import contextvars
+import copy
 import math
 import numbers
 import weakref
@@ -1727,7 +1728,9 @@ class LoopTrace:
         rebound = [n for n, exit_obj in zip(self.names, body.exits)
                    if specs[n].kind == "alias" and is_tracer(self.entry[n]) and exit_obj is not self.entry[n]
                    and not isinstance(exit_obj, Undefined)]
-        written = [n for n in rebound if self._writes_entry(n, body)]
+        # (a name the body rebinds before any use, on every path, never reaches its entry array: writes
+        # into that array through other names are theirs, and the name needs no contents carried)
+        written = [n for n in rebound if n in self.live and self._writes_entry(n, body)]
         if not written and self.swaps is None:
             self._unwritten_swaps(rebound, body)
         if written:
@@ -1761,7 +1764,42 @@ class LoopTrace:
                 new[n] = joined
                 changed = True
         changed = self._tag_carries_others_read(specs, new, body) or changed
+        changed = self._held_outside(new, body) or changed
         return new if changed else None
+
+    def _held_outside(self, new: dict, body: Region) -> bool:
+        """Names carried by value that leave an iteration holding an array from
+        outside the loop that traced conditions chose (`b = z; if c: b = y`,
+        `if c: return y` for the return slot): each carries which one
+        (carries.ValueSpec.outer), so after the loop it is that array, or
+        the one it entered with after no iteration, for writes through it and
+        a returned `is`. (A write after the loop reached no argument, and a
+        returned one was the kernel's copy.) True where a spec changed."""
+        from .carries import outer_roots
+
+        st = ctx.state()
+        outside, detached, changed = st.frame, set(self.detached.values()), False
+        for n, raw in zip(self.names, body.raw_exits):
+            spec = new[n]
+            if type(spec) is not ValueSpec or n in detached or not is_tracer(raw) or \
+                    not (raw.base is None and raw._box is not None and (raw._box.links or n == returns.SLOT)):
+                continue
+            saved, st.frame = st.frame, body.frame
+            try:
+                roots = outer_roots(raw, spec, outside)
+            finally:
+                st.frame = saved
+            if not roots:
+                continue
+            have = {id(b) for b in spec.outer}
+            for b in roots + outer_roots(self.entry[n], spec, outside):
+                if id(b) not in have:
+                    have.add(id(b))
+                    spec = copy.copy(spec) if spec is new[n] else spec
+                    spec.outer = spec.outer + (b,)
+            changed = changed or spec is not new[n]
+            new[n] = spec
+        return changed
 
     def _tag_carries_others_read(self, specs: dict, new: dict, body: Region) -> bool:
         """A 0-d value whose type an iteration changes (`b = 1.0`, then `b = a * 0.5 + b * x[i]`, a
@@ -2071,10 +2109,11 @@ class LoopTrace:
 
     def _name_values(self, specs: dict, body: Region) -> tuple[list[Value], list[Value]]:
         inits, results = [], []
-        for n, exit_obj in zip(self.names, body.exits):
+        for n, exit_obj, raw in zip(self.names, body.exits, body.raw_exits):
             spec = specs[n]
             inits += spec.init_values(self, n)
-            results += spec.result_values(self, body, exit_obj)
+            results += spec.result_values(self, body, exit_obj, raw) if getattr(spec, "outer", ()) else \
+                spec.result_values(self, body, exit_obj)
         return inits, results
 
     def _stacked_lists(self, specs, body):
@@ -2321,8 +2360,14 @@ class LoopTrace:
                 # no iteration, known while tracing: the name keeps its value and its type (`q = 0` a
                 # Python int, not the int32 an iteration `q = q + b[i]` would have made it)
                 after = entry if is_tracer(entry) else sem.wrap(sem.as_value(entry), weak=sem.is_weak(entry))
-            final.append(raw if is_tracer(after) and self._same_array_each_time(raw) else
-                         self._kept_after(n, after))
+            if is_tracer(after) and self._same_array_each_time(raw):
+                final.append(raw)
+            elif getattr(spec, "outer", ()):  # (linked to the arrays it may be: ValueSpec.after_loop)
+                final.append(after)
+                pos += k
+                continue
+            else:
+                final.append(self._kept_after(n, after))
             self._link_exit(final[-1], raw, body, n)
             if final[-1] is after:
                 self._link_if_it_ran(after, raw)
