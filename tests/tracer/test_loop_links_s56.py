@@ -78,6 +78,36 @@ def kept_unless_rebound(x, y, n):
     return a
 
 
+def returned_from_a_while_loop(x, y, n):
+    i = 0
+    while i < n:
+        if x[i] > 0.5:
+            return y
+        i += 1
+    return x
+
+
+def returned_from_nested_loops(x, y, z, n):
+    for i in range(n):
+        for j in range(n):
+            if x[i] + y[j] > 1.0:
+                z[j] += 1.0
+                return z
+            if x[j] < -1.0:
+                return y
+    return x
+
+
+def chosen_in_an_inner_loop(x, y, z, n):
+    b = x
+    for i in range(n):
+        for j in range(2):
+            if y[i] > 0.3:
+                b = z
+    b[0] += 1.0
+    return b
+
+
 def _same(f, jf, args) -> None:
     plain = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     want, got = f(*plain), jf(*args)
@@ -89,7 +119,8 @@ def _same(f, jf, args) -> None:
 
 
 @pytest.mark.parametrize("f", [rebound_before_use, entry_written_by_another_name, returned_from_the_loop,
-                               returned_one_of_two, chosen_in_the_body_then_written, kept_unless_rebound])
+                               returned_one_of_two, chosen_in_the_body_then_written, kept_unless_rebound,
+                               returned_from_a_while_loop, returned_from_nested_loops, chosen_in_an_inner_loop])
 def test_as_the_plain_function(f):
     """Trip counts 0 to N (a run-time n), each on fresh data of both signs."""
     jf = lt.jit(f, backend="interpret")
